@@ -1,1 +1,16 @@
-export {};
+export const SDK_VERSION = '0.1.0'
+
+export * from './errors.js'
+export * from './diagnostic.js'
+export * from './change.js'
+export * from './plan.js'
+export * from './twin-document.js'
+export * from './host.js'
+export * from './context.js'
+export * from './provider.js'
+export * from './path-claims.js'
+export * from './target-path.js'
+export * from './stable-json.js'
+export * from './atomic-write.js'
+export * from './local-host.js'
+export * from './memory-twin.js'

@@ -1,0 +1,69 @@
+import Type from 'typebox'
+import { Diagnostic } from './diagnostic.js'
+
+/** What a change is about, as the plan summary groups it. */
+export const Category = Type.Union([
+  Type.Literal('files'),
+  Type.Literal('packages'),
+  Type.Literal('services'),
+  Type.Literal('startup'),
+  Type.Literal('commands'),
+  Type.Literal('facts'),
+])
+export type Category = Type.Static<typeof Category>
+export const CATEGORIES: readonly Category[] = ['files', 'packages', 'services', 'startup', 'commands', 'facts']
+
+export const Risk = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')])
+export type Risk = Type.Static<typeof Risk>
+
+/**
+ * One node of a plan: a single change to one resource. `data` is the provider's own payload,
+ * everything it needs to carry the change out later without looking at the twin again.
+ */
+export const Change = Type.Object(
+  {
+    /** Stable within a plan, e.g. "files:replace:/etc/hosts". */
+    id: Type.String({ minLength: 1 }),
+    provider: Type.String({ minLength: 1 }),
+    category: Category,
+    /** A verb of the provider's: create, replace, delete, chmod, install, enable, restart… */
+    operation: Type.String({ minLength: 1 }),
+    /** What is changed: a path, a package name, a unit name. */
+    resource: Type.String({ minLength: 1 }),
+    /** One line a person reads in the summary. */
+    summary: Type.String(),
+    before: Type.Optional(Type.String()),
+    after: Type.Optional(Type.String()),
+    /** Unified diff for text files. */
+    diff: Type.Optional(Type.String()),
+    risk: Risk,
+    /** Ids of changes (of any provider) that must succeed before this one. */
+    requires: Type.Optional(Type.Array(Type.String())),
+    /** Hash of the live state of `resource` when the plan was made; apply refuses if it moved. */
+    liveFingerprint: Type.Optional(Type.String()),
+    data: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: false },
+)
+export type Change = Type.Static<typeof Change>
+
+export const ChangeStatus = Type.Union([
+  Type.Literal('applied'),
+  Type.Literal('unchanged'),
+  Type.Literal('failed'),
+  Type.Literal('skipped'),
+])
+export type ChangeStatus = Type.Static<typeof ChangeStatus>
+
+export const ChangeResult = Type.Object(
+  {
+    id: Type.String(),
+    status: ChangeStatus,
+    message: Type.Optional(Type.String()),
+    /** The last lines a command printed, for the journal. */
+    outputTail: Type.Optional(Type.String()),
+    diagnostics: Type.Optional(Type.Array(Diagnostic)),
+  },
+  { additionalProperties: false },
+)
+export type ChangeResult = Type.Static<typeof ChangeResult>

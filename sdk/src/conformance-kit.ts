@@ -1,0 +1,2 @@
+// Entry point of "@twinsync/sdk/conformance": kept apart so the host never loads the kit.
+export { checkConformance } from './conformance.js'

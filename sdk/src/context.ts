@@ -1,0 +1,62 @@
+import type { HostPort } from './host.js'
+import type { PathClaims } from './path-claims.js'
+
+export interface Limits {
+  /** Files larger than this are recorded in the manifest but not copied (bytes). */
+  maxFileSize: number
+  /** Last lines of each log kept in system/logs/. */
+  logLines: number
+  /** Upper bound on the bytes of each log file kept. */
+  logBytes: number
+  /** Processes kept in system/processes/, by CPU and by memory each. */
+  topProcesses: number
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxFileSize: 1024 * 1024,
+  logLines: 200,
+  logBytes: 64 * 1024,
+  topProcesses: 15,
+}
+
+export interface Logger {
+  debug(message: string): void
+  info(message: string): void
+  warn(message: string): void
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {} }
+
+/** What every provider call receives. */
+export interface ProviderContext {
+  /** Root-aware file system and command runner: the only way a provider touches the machine. */
+  host: HostPort
+  claims: PathClaims
+  limits: Limits
+  logger: Logger
+  signal: AbortSignal
+  /** The provider's own section of the configuration file, already validated by its schema. */
+  config: unknown
+  /** Data a provider keeps between runs, outside the committed twin (e.g. a stat cache). */
+  cache: ProviderCache
+}
+
+/**
+ * A small key-value store per provider, kept beside the twin repository but never committed.
+ * Losing it only costs speed: providers must give the same result without it.
+ */
+export interface ProviderCache {
+  read(key: string): Promise<string | undefined>
+  write(key: string, value: string): Promise<void>
+}
+
+/** A cache that forgets everything: for tests, dry runs and read-only twins. */
+export class MemoryCache implements ProviderCache {
+  private readonly values = new Map<string, string>()
+  async read(key: string): Promise<string | undefined> {
+    return this.values.get(key)
+  }
+  async write(key: string, value: string): Promise<void> {
+    this.values.set(key, value)
+  }
+}

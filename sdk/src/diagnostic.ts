@@ -1,0 +1,34 @@
+import Type from 'typebox'
+
+/** Problems travel as data: a provider's warnings sit next to the change or file they concern. */
+export const Diagnostic = Type.Object(
+  {
+    severity: Type.Union([Type.Literal('error'), Type.Literal('warning'), Type.Literal('info')]),
+    code: Type.String(),
+    summary: Type.String(),
+    detail: Type.Optional(Type.String()),
+    /** The machine path or resource the diagnostic concerns. */
+    path: Type.Optional(Type.String()),
+    provider: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+)
+export type Diagnostic = Type.Static<typeof Diagnostic>
+
+type DiagnosticExtra = Partial<Pick<Diagnostic, 'detail' | 'path' | 'provider'>>
+
+export function errorDiagnostic(code: string, summary: string, extra: DiagnosticExtra = {}): Diagnostic {
+  return { severity: 'error', code, summary, ...extra }
+}
+
+export function warningDiagnostic(code: string, summary: string, extra: DiagnosticExtra = {}): Diagnostic {
+  return { severity: 'warning', code, summary, ...extra }
+}
+
+export function infoDiagnostic(code: string, summary: string, extra: DiagnosticExtra = {}): Diagnostic {
+  return { severity: 'info', code, summary, ...extra }
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error')
+}

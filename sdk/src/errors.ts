@@ -1,0 +1,67 @@
+/**
+ * Errors a person can act on. A `TwinSyncError` carries a stable code, a message and the next
+ * step to try; the CLI prints it without a stack trace and exits with `exitCode` (2: refused).
+ * Anything else that escapes is our bug and is reported as such.
+ */
+export const ERROR_CODES = {
+  USAGE: 'The command line is not valid',
+  PATH_INVALID: 'A path is not absolute, contains "..", a NUL byte or is otherwise malformed',
+  PATH_OUTSIDE_ROOT: 'A path (or a symlink on the way to it) leads outside the target root',
+  ROOT_NOT_FOUND: 'The target root directory does not exist or is not a directory',
+  REPO_NOT_DIRECTORY: 'The twin repository path exists and is not a directory',
+  REPO_NOT_INITIALIZED: 'There is no twin repository at the given path yet',
+  REPO_NOT_TWIN: 'The directory exists but is not a TwinSync twin',
+  REPO_INVALID: 'The twin repository is damaged or has an unknown format',
+  CONFIG_INVALID: 'The configuration file does not match the schema',
+  CONFIG_UNREADABLE: 'The configuration file cannot be read or is not valid YAML',
+  PROVIDER_UNKNOWN: 'A provider name does not match any loaded provider',
+  PROVIDER_FAILED: 'A provider failed while collecting or applying',
+  CLAIM_CONFLICT: 'Two providers claim the same machine path',
+  COMMAND_NOT_FOUND: 'A program TwinSync needs is not installed on the target or the host',
+  COMMAND_FAILED: 'A program TwinSync ran exited with an error',
+  GIT_MISSING: 'git is not installed',
+  GIT_FAILED: 'A git operation on the twin repository failed',
+  LOCK_HELD: 'Another TwinSync run holds the twin lock',
+  NAME_INVALID: 'A name (package, unit, user) contains characters that are not allowed',
+  ABORTED: 'The run was cancelled',
+} as const
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export interface TwinSyncErrorOptions {
+  /** The next command or action that would help, written for a person. */
+  nextStep?: string
+  /** Extra machine-readable facts (paths, names) that go into `--json` output. */
+  details?: Record<string, unknown>
+  cause?: unknown
+  exitCode?: number
+}
+
+export class TwinSyncError extends Error {
+  readonly code: ErrorCode | (string & {})
+  readonly nextStep: string | undefined
+  readonly details: Record<string, unknown> | undefined
+  readonly exitCode: number
+
+  constructor(code: ErrorCode | (string & {}), message: string, options: TwinSyncErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'TwinSyncError'
+    this.code = code
+    this.nextStep = options.nextStep
+    this.details = options.details
+    this.exitCode = options.exitCode ?? 2
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.nextStep === undefined ? {} : { nextStep: this.nextStep }),
+      ...(this.details === undefined ? {} : { details: this.details }),
+    }
+  }
+}
+
+export function isTwinSyncError(error: unknown): error is TwinSyncError {
+  return error instanceof TwinSyncError || (error instanceof Error && error.name === 'TwinSyncError' && 'code' in error)
+}

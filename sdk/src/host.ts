@@ -1,0 +1,85 @@
+/**
+ * The host port: every read, write and command a provider performs goes through it, so the same
+ * provider code runs against `/`, against a mounted root file system, in dry-run, or against a
+ * fake in unit tests. Paths given to it are target paths ("/etc/hosts"); the port maps them under
+ * the target root and refuses any path, or symlink on the way, that would lead outside it.
+ */
+export type FileType = 'file' | 'directory' | 'symlink' | 'fifo' | 'socket' | 'char-device' | 'block-device' | 'unknown'
+
+export interface FileStat {
+  type: FileType
+  /** Permission bits including setuid, setgid and sticky (mode & 0o7777). */
+  mode: number
+  uid: number
+  gid: number
+  size: number
+  mtimeMs: number
+  ctimeMs: number
+  ino: number
+  dev: number
+  nlink: number
+}
+
+export interface DirEntry {
+  name: string
+  type: FileType
+}
+
+export interface WriteOptions {
+  mode?: number
+  uid?: number
+  gid?: number
+}
+
+export interface ExecOptions {
+  /** Written to the command's standard input. */
+  input?: string | Uint8Array
+  /** Extra environment; the command gets a minimal, predictable environment otherwise. */
+  env?: Record<string, string>
+  cwd?: string
+  timeoutMs?: number
+  /**
+   * Run the program inside the target (chroot into the root when it is not "/"), rather than on
+   * the host with root-aware flags such as `dpkg --root`.
+   */
+  inTarget?: boolean
+  signal?: AbortSignal
+}
+
+export interface ExecResult {
+  command: string
+  args: string[]
+  exitCode: number
+  stdout: string
+  stderr: string
+  timedOut: boolean
+}
+
+export interface HostPort {
+  /** The target root on the host, absolute ("/" for the running system). */
+  readonly root: string
+  /** True when the target is the running system (root "/"), so runtime facts are its own. */
+  readonly live: boolean
+  /** Host path for a target path, with symlinks on the way resolved inside the root. */
+  resolve(path: string): Promise<string>
+  readFile(path: string): Promise<Buffer>
+  /** The file as UTF-8 text, or undefined when it does not exist. */
+  readTextIfExists(path: string): Promise<string | undefined>
+  /** lstat: does not follow a final symlink. Undefined when the path does not exist. */
+  lstat(path: string): Promise<FileStat | undefined>
+  /** stat: follows symlinks, inside the root. Undefined when the path does not exist. */
+  stat(path: string): Promise<FileStat | undefined>
+  readdir(path: string): Promise<DirEntry[]>
+  readlink(path: string): Promise<string>
+  writeFileAtomic(path: string, data: string | Uint8Array, options?: WriteOptions): Promise<void>
+  mkdir(path: string, options?: WriteOptions): Promise<void>
+  symlink(target: string, path: string, options?: Pick<WriteOptions, 'uid' | 'gid'>): Promise<void>
+  chmod(path: string, mode: number): Promise<void>
+  /** lchown: changes the link itself for a symlink. */
+  chown(path: string, uid: number, gid: number): Promise<void>
+  remove(path: string): Promise<void>
+  /** Run a program with an argument list, never through a shell. Non-zero exit is returned, not thrown. */
+  exec(command: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>
+  /** Is a program available (on the host's PATH, or inside the target with inTarget)? */
+  which(command: string, options?: Pick<ExecOptions, 'inTarget'>): Promise<string | undefined>
+}

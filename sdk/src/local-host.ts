@@ -1,0 +1,263 @@
+import { constants } from 'node:fs'
+import { access, chmod, lchown, lstat, mkdir, readFile, readdir, readlink, rm, stat, symlink } from 'node:fs/promises'
+import type { Stats } from 'node:fs'
+import { writeFileAtomic } from './atomic-write.js'
+import { TwinSyncError } from './errors.js'
+import type { DirEntry, ExecOptions, ExecResult, FileStat, FileType, HostPort, WriteOptions } from './host.js'
+import { checkTargetPath, targetPathParts } from './target-path.js'
+
+const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+const MAX_SYMLINK_HOPS = 40
+
+/**
+ * The real host port over node:fs and execa. With a root other than "/", every path is resolved
+ * the way `chroot` would see it: absolute symlinks are re-rooted, and a ".." that would climb
+ * above the root is refused (PATH_OUTSIDE_ROOT) instead of silently reaching the host.
+ */
+export class LocalHost implements HostPort {
+  readonly root: string
+  readonly live: boolean
+  /** Resolved directories, keyed by target path; cleared by every write (a write can add links). */
+  private readonly dirCache = new Map<string, Promise<string[]>>()
+
+  constructor(root = '/') {
+    if (!root.startsWith('/')) throw new TwinSyncError('PATH_INVALID', `The target root must be absolute: ${root}`)
+    this.root = root === '/' ? '/' : root.replace(/\/+$/, '')
+    this.live = this.root === '/'
+  }
+
+  async resolve(path: string): Promise<string> {
+    return this.hostPath(await this.resolveParts(checkTargetPath(path), true))
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    return readFile(await this.resolve(path))
+  }
+
+  async readTextIfExists(path: string): Promise<string | undefined> {
+    try {
+      return await readFile(await this.resolve(path), 'utf8')
+    } catch (error) {
+      if (isMissing(error)) return undefined
+      throw error
+    }
+  }
+
+  async lstat(path: string): Promise<FileStat | undefined> {
+    return statOrUndefined(lstat, await this.unfollowed(path))
+  }
+
+  async stat(path: string): Promise<FileStat | undefined> {
+    return statOrUndefined(stat, await this.resolve(path))
+  }
+
+  async readdir(path: string): Promise<DirEntry[]> {
+    const entries = await readdir(await this.resolve(path), { withFileTypes: true })
+    return entries.map((e) => ({ name: e.name, type: direntType(e) }))
+  }
+
+  async readlink(path: string): Promise<string> {
+    return readlink(await this.unfollowed(path))
+  }
+
+  async writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
+    const target = await this.unfollowed(path)
+    this.dirCache.clear()
+    await writeFileAtomic(target, data, options)
+  }
+
+  async mkdir(path: string, options: WriteOptions = {}): Promise<void> {
+    const target = await this.unfollowed(path)
+    this.dirCache.clear()
+    await mkdir(target, { mode: options.mode ?? 0o755 })
+    if (options.uid !== undefined || options.gid !== undefined) await lchown(target, options.uid ?? -1, options.gid ?? -1)
+    // mkdir's mode is filtered by the umask; set it exactly.
+    if (options.mode !== undefined) await chmod(target, options.mode)
+  }
+
+  async symlink(linkTarget: string, path: string, options: Pick<WriteOptions, 'uid' | 'gid'> = {}): Promise<void> {
+    const target = await this.unfollowed(path)
+    this.dirCache.clear()
+    await symlink(linkTarget, target)
+    if (options.uid !== undefined || options.gid !== undefined) await lchown(target, options.uid ?? -1, options.gid ?? -1)
+  }
+
+  async chmod(path: string, mode: number): Promise<void> {
+    await chmod(await this.unfollowed(path), mode)
+  }
+
+  async chown(path: string, uid: number, gid: number): Promise<void> {
+    await lchown(await this.unfollowed(path), uid, gid)
+  }
+
+  async remove(path: string): Promise<void> {
+    const target = await this.unfollowed(path)
+    this.dirCache.clear()
+    await rm(target, { recursive: true, force: true })
+  }
+
+  async exec(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const inChroot = options.inTarget === true && !this.live
+    const file = inChroot ? 'chroot' : command
+    const argv = inChroot ? [this.root, command, ...args] : [...args]
+    const { execa } = await import('execa')
+    const result = await execa(file, argv, {
+      reject: false,
+      shell: false,
+      extendEnv: false,
+      env: { PATH: SAFE_PATH, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ...options.env },
+      ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+      ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
+      stripFinalNewline: false,
+      encoding: 'utf8',
+    })
+    const stderr = String(result.stderr ?? '')
+    const missing =
+      (result as { code?: string }).code === 'ENOENT' ||
+      (inChroot && result.exitCode === 127 && /No such file or directory/.test(stderr))
+    if (missing) {
+      throw new TwinSyncError('COMMAND_NOT_FOUND', `${command} is not installed${inChroot ? ` in ${this.root}` : ''}`, {
+        nextStep: `Install the package that provides ${command}, then run the command again.`,
+        details: { command },
+      })
+    }
+    if (options.signal?.aborted) throw new TwinSyncError('ABORTED', `Cancelled while running ${command}`)
+    return {
+      command,
+      args: [...args],
+      exitCode: result.exitCode ?? (result.timedOut ? 124 : 1),
+      stdout: String(result.stdout ?? ''),
+      stderr,
+      timedOut: result.timedOut === true,
+    }
+  }
+
+  async which(command: string, options: Pick<ExecOptions, 'inTarget'> = {}): Promise<string | undefined> {
+    if (command.includes('/')) return undefined
+    for (const dir of SAFE_PATH.split(':')) {
+      const candidate = `${dir}/${command}`
+      if (options.inTarget === true) {
+        const st = await this.stat(candidate)
+        if (st?.type === 'file' && (st.mode & 0o111) !== 0) return candidate
+      } else if (await access(candidate, constants.X_OK).then(() => true, () => false)) {
+        return candidate
+      }
+    }
+    return undefined
+  }
+
+  /** Host path of `path` with its parent resolved but the last component not followed. */
+  private async unfollowed(path: string): Promise<string> {
+    return this.hostPath(await this.resolveParts(checkTargetPath(path), false))
+  }
+
+  private hostPath(parts: readonly string[]): string {
+    const rel = parts.join('/')
+    if (this.live) return '/' + rel
+    return rel.length === 0 ? this.root : `${this.root}/${rel}`
+  }
+
+  private async resolveParts(path: string, followLast: boolean): Promise<string[]> {
+    const parts = targetPathParts(path)
+    // On the running system the kernel's own resolution is the right one and cannot escape.
+    if (this.live) return parts
+    const name = parts.pop()
+    if (name === undefined) return []
+    const dir = await this.resolveDir('/' + parts.join('/'))
+    return this.step(dir, name, followLast, 0)
+  }
+
+  private resolveDir(dir: string): Promise<string[]> {
+    let cached = this.dirCache.get(dir)
+    if (cached === undefined) {
+      cached = this.walk([], targetPathParts(dir), 0)
+      this.dirCache.set(dir, cached)
+      cached.catch(() => this.dirCache.delete(dir))
+    }
+    return cached
+  }
+
+  private async walk(base: string[], parts: readonly string[], hops: number): Promise<string[]> {
+    let current = base
+    for (const part of parts) {
+      if (part === '' || part === '.') continue
+      if (part === '..') {
+        if (current.length === 0) throw this.outside(parts.join('/'))
+        current = current.slice(0, -1)
+        continue
+      }
+      current = await this.step(current, part, true, hops)
+    }
+    return current
+  }
+
+  private async step(dir: string[], name: string, follow: boolean, hops: number): Promise<string[]> {
+    const candidate = [...dir, name]
+    if (!follow) return candidate
+    let target: string
+    try {
+      if (!(await lstat(this.hostPath(candidate))).isSymbolicLink()) return candidate
+      target = await readlink(this.hostPath(candidate))
+    } catch (error) {
+      if (isMissing(error)) return candidate
+      throw error
+    }
+    if (hops >= MAX_SYMLINK_HOPS) {
+      throw new TwinSyncError('PATH_INVALID', `Too many levels of symbolic links at /${candidate.join('/')}`)
+    }
+    return this.walk(target.startsWith('/') ? [] : dir, target.split('/'), hops + 1)
+  }
+
+  private outside(link: string): TwinSyncError {
+    return new TwinSyncError('PATH_OUTSIDE_ROOT', `A symbolic link leads outside the target root ${this.root}: ${link}`, {
+      nextStep: 'Fix or remove the symbolic link; TwinSync never follows a link out of the target root.',
+      details: { root: this.root, link },
+    })
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  return code === 'ENOENT' || code === 'ENOTDIR'
+}
+
+async function statOrUndefined(fn: (p: string) => Promise<Stats>, hostPath: string): Promise<FileStat | undefined> {
+  try {
+    return toFileStat(await fn(hostPath))
+  } catch (error) {
+    if (isMissing(error)) return undefined
+    throw error
+  }
+}
+
+export function toFileStat(s: Stats): FileStat {
+  return {
+    type: statType(s),
+    mode: s.mode & 0o7777,
+    uid: s.uid,
+    gid: s.gid,
+    size: s.size,
+    mtimeMs: s.mtimeMs,
+    ctimeMs: s.ctimeMs,
+    ino: s.ino,
+    dev: s.dev,
+    nlink: s.nlink,
+  }
+}
+
+function statType(s: Stats | import('node:fs').Dirent): FileType {
+  if (s.isFile()) return 'file'
+  if (s.isDirectory()) return 'directory'
+  if (s.isSymbolicLink()) return 'symlink'
+  if (s.isFIFO()) return 'fifo'
+  if (s.isSocket()) return 'socket'
+  if (s.isCharacterDevice()) return 'char-device'
+  if (s.isBlockDevice()) return 'block-device'
+  return 'unknown'
+}
+
+function direntType(e: import('node:fs').Dirent): FileType {
+  return statType(e)
+}

@@ -1,0 +1,87 @@
+import { TwinSyncError } from './errors.js'
+
+/** The provider that owns every included path nobody else claims. */
+export const DEFAULT_OWNER = 'files'
+
+interface Claim {
+  provider: string
+  pattern: string
+  regex: RegExp
+  /** Higher wins: literal characters count, wildcards do not. */
+  specificity: number
+}
+
+/**
+ * Each path of the machine belongs to exactly one provider. A domain provider claims the paths
+ * whose meaning it understands (cron claims `/var/spool/cron/crontabs/*`) and mirrors and applies
+ * them itself; every other path belongs to the files provider.
+ *
+ * Patterns are absolute; `*` matches within one path component, `**` matches any depth.
+ * When two patterns match, the more specific one wins; the same pattern claimed by two
+ * providers is a conflict, refused when it is registered.
+ */
+export class PathClaims {
+  private readonly claims: Claim[] = []
+  private readonly cache = new Map<string, string>()
+
+  constructor(readonly defaultOwner: string = DEFAULT_OWNER) {}
+
+  claim(provider: string, pattern: string): void {
+    if (!pattern.startsWith('/')) {
+      throw new TwinSyncError('PATH_INVALID', `Provider ${provider} claims a relative pattern: ${pattern}`)
+    }
+    const existing = this.claims.find((c) => c.pattern === pattern)
+    if (existing !== undefined && existing.provider !== provider) {
+      throw new TwinSyncError('CLAIM_CONFLICT', `${provider} and ${existing.provider} both claim ${pattern}`, {
+        nextStep: 'Disable one of the two providers in the configuration (providers.disabled).',
+        details: { pattern, providers: [existing.provider, provider] },
+      })
+    }
+    if (existing !== undefined) return
+    this.claims.push({ provider, pattern, regex: globToRegExp(pattern), specificity: pattern.replace(/\*/g, '').length })
+    this.cache.clear()
+  }
+
+  /** The one provider that owns `path`. */
+  ownerOf(path: string): string {
+    const cached = this.cache.get(path)
+    if (cached !== undefined) return cached
+    let best: Claim | undefined
+    for (const c of this.claims) {
+      if (c.regex.test(path) && (best === undefined || c.specificity > best.specificity)) best = c
+    }
+    const owner = best?.provider ?? this.defaultOwner
+    this.cache.set(path, owner)
+    return owner
+  }
+
+  /** Is `path` owned by another provider than `provider`? */
+  isClaimedByOther(provider: string, path: string): boolean {
+    return this.ownerOf(path) !== provider
+  }
+
+  /** Every claim, for `twinsync providers` and the docs. */
+  list(): Array<{ provider: string; pattern: string }> {
+    return this.claims.map(({ provider, pattern }) => ({ provider, pattern }))
+  }
+}
+
+export function globToRegExp(pattern: string): RegExp {
+  let out = '^'
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i] as string
+    if (ch === '*') {
+      if (pattern[i + 1] === '*') {
+        out += '.*'
+        i++
+      } else {
+        out += '[^/]*'
+      }
+    } else if (ch === '?') {
+      out += '[^/]'
+    } else {
+      out += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    }
+  }
+  return new RegExp(out + '$')
+}

@@ -1,0 +1,39 @@
+import Type from 'typebox'
+import { Change } from './change.js'
+import { Diagnostic } from './diagnostic.js'
+
+export const PLAN_FORMAT_VERSION = 1
+
+export const PlanEdge = Type.Object(
+  {
+    from: Type.String(),
+    to: Type.String(),
+    /** Why `from` must come before `to`, for a person reading the plan. */
+    reason: Type.String(),
+  },
+  { additionalProperties: false },
+)
+export type PlanEdge = Type.Static<typeof PlanEdge>
+
+/** A plan is data: it can be printed, saved, reviewed and applied later against its basis. */
+export const Plan = Type.Object(
+  {
+    formatVersion: Type.Literal(PLAN_FORMAT_VERSION),
+    createdAt: Type.String(),
+    basis: Type.Object(
+      {
+        /** The twin commit the desired state was read from; null for an uncommitted twin. */
+        twinCommit: Type.Union([Type.String(), Type.Null()]),
+        root: Type.String(),
+        /** Live fingerprint of every touched resource, keyed by change id. */
+        fingerprints: Type.Record(Type.String(), Type.String()),
+      },
+      { additionalProperties: false },
+    ),
+    changes: Type.Array(Change),
+    edges: Type.Array(PlanEdge),
+    diagnostics: Type.Array(Diagnostic),
+  },
+  { additionalProperties: false },
+)
+export type Plan = Type.Static<typeof Plan>

@@ -1,0 +1,111 @@
+import type { TSchema } from 'typebox'
+import type { Category, Change, ChangeResult } from './change.js'
+import type { ProviderContext } from './context.js'
+import type { Diagnostic } from './diagnostic.js'
+import type { TwinDocument, TwinReader } from './twin-document.js'
+
+export interface DetectRequest {
+  ctx: ProviderContext
+}
+export interface DetectResult {
+  detected: boolean
+  /** Why not, or what was found ("dpkg 1.21.22"). */
+  reason?: string
+  diagnostics: Diagnostic[]
+}
+
+export interface CollectRequest {
+  ctx: ProviderContext
+}
+export interface CollectResult<State = unknown> {
+  /** The live state as plain data; validates against `stateSchema` when the provider has one. */
+  state: State
+  /** The twin files that represent `state`; written by the snapshot, byte-identical for equal state. */
+  documents: TwinDocument[]
+  diagnostics: Diagnostic[]
+}
+
+export interface LoadRequest {
+  ctx: ProviderContext
+  twin: TwinReader
+}
+export interface LoadResult<State = unknown> {
+  /** The desired state read back from the twin; undefined when the twin has none for this domain. */
+  state: State | undefined
+  diagnostics: Diagnostic[]
+}
+
+export interface DiffRequest<State = unknown> {
+  desired: State
+  actual: State
+  ctx: ProviderContext
+}
+export interface DiffResult {
+  changes: Change[]
+  diagnostics: Diagnostic[]
+}
+
+export interface ApplyRequest {
+  changes: Change[]
+  ctx: ProviderContext
+  /** Called as each change finishes, so results are shown as they happen. */
+  onResult?: (result: ChangeResult) => void
+}
+export interface ApplyResult {
+  results: ChangeResult[]
+  diagnostics: Diagnostic[]
+}
+
+/**
+ * A resource provider: one domain of the machine. Every provider can detect and collect;
+ * domains that can be changed also implement `load`, `diff` and `apply` (see `isApplicable`).
+ */
+export interface Provider<State = unknown> {
+  /** Unique, lower case: "files", "apt", "systemd". Also its key in the configuration file. */
+  readonly name: string
+  readonly version: string
+  readonly category: Category
+  readonly description: string
+  /**
+   * Twin paths this provider writes outside filesystem/ (a file, or a folder ending in "/").
+   * Mirrored machine files belong to whoever claims the machine path.
+   */
+  readonly twinPaths: readonly string[]
+  /** Machine path patterns this provider owns (see PathClaims). */
+  readonly claims?: readonly string[]
+  /** Schema of `CollectResult.state`. */
+  readonly stateSchema?: TSchema
+  /** Schema of the provider's section of the configuration file. */
+  readonly configSchema?: TSchema
+
+  detect(request: DetectRequest): Promise<DetectResult>
+  collect(request: CollectRequest): Promise<CollectResult<State>>
+}
+
+/** A provider whose domain can be changed through a plan. */
+export interface ApplicableProvider<State = unknown> extends Provider<State> {
+  load(request: LoadRequest): Promise<LoadResult<State>>
+  /** Pure: no I/O. The changes that turn `actual` into `desired`. */
+  diff(request: DiffRequest<State>): DiffResult
+  apply(request: ApplyRequest): Promise<ApplyResult>
+}
+
+export function isApplicable<S>(provider: Provider<S>): provider is ApplicableProvider<S> {
+  const p = provider as Partial<ApplicableProvider<S>>
+  return typeof p.load === 'function' && typeof p.diff === 'function' && typeof p.apply === 'function'
+}
+
+/**
+ * What a plugin package's `twinsync:providers` hook returns: its providers, and optionally
+ * diagnostics about itself (a missing optional tool, a deprecated option).
+ */
+export interface ProvidersHookResult {
+  providers: Provider[]
+  diagnostics?: Diagnostic[]
+}
+
+/** Options oclif passes to the `twinsync:providers` hook. */
+export interface ProvidersHookOptions {
+  /** The host's SDK version, so a plugin can refuse an incompatible host. */
+  sdkVersion: string
+}

@@ -1,0 +1,44 @@
+import { TwinSyncError } from './errors.js'
+
+/**
+ * A path on the target machine is absolute, has no "." or ".." component and no NUL byte.
+ * Refusing ".." outright (instead of normalising it away) means no name taken from a twin or
+ * a plan can ever climb out of the place it was meant for.
+ */
+export function checkTargetPath(path: string): string {
+  if (typeof path !== 'string' || path.length === 0 || !path.startsWith('/')) {
+    throw new TwinSyncError('PATH_INVALID', `Not an absolute path: ${JSON.stringify(path)}`, {
+      nextStep: 'Use an absolute path on the target machine, such as /etc/hosts.',
+      details: { path },
+    })
+  }
+  if (path.includes('\0')) {
+    throw new TwinSyncError('PATH_INVALID', 'A path contains a NUL byte', { details: { path } })
+  }
+  for (const part of path.split('/')) {
+    if (part === '..' || part === '.') {
+      throw new TwinSyncError('PATH_INVALID', `A path may not contain "${part}": ${path}`, {
+        nextStep: 'Write the path without "." or ".." components.',
+        details: { path },
+      })
+    }
+  }
+  return normalizeTargetPath(path)
+}
+
+/** Collapse repeated and trailing slashes: "//etc//ssh/" becomes "/etc/ssh". */
+export function normalizeTargetPath(path: string): string {
+  const parts = path.split('/').filter((p) => p.length > 0)
+  return '/' + parts.join('/')
+}
+
+/** The components of a checked target path: "/etc/ssh" gives ["etc", "ssh"]. */
+export function targetPathParts(path: string): string[] {
+  return path.split('/').filter((p) => p.length > 0)
+}
+
+/** Is `path` equal to `prefix` or inside it? Both are normalised target paths. */
+export function isWithin(path: string, prefix: string): boolean {
+  if (prefix === '/') return true
+  return path === prefix || path.startsWith(prefix + '/')
+}

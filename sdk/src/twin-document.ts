@@ -1,0 +1,54 @@
+/**
+ * What a provider writes into the twin: a file at a twin-relative POSIX path, such as
+ * "system/packages/apt.json" or "filesystem/etc/hosts".
+ */
+export interface TwinDocument {
+  path: string
+  content: string | Uint8Array
+  /** Stored with the executable bit (the only mode bit Git keeps; the manifest keeps the rest). */
+  executable?: boolean
+}
+
+/** Top-level folders of the twin, from the spec's layout. */
+export const TWIN_LAYOUT = [
+  'filesystem',
+  'system',
+  'system/packages',
+  'system/services',
+  'system/startup',
+  'system/network',
+  'system/processes',
+  'system/logs',
+  'system/runtime',
+  'plans',
+  'scripts',
+] as const
+
+/**
+ * Facts that change from one minute to the next live under these folders only, so a scheduled
+ * `snapshot --if-changed` can tell "only the clock moved" from a real change.
+ */
+export const VOLATILE_PREFIXES = ['system/processes/', 'system/logs/', 'system/runtime/'] as const
+
+export function isVolatileTwinPath(path: string): boolean {
+  return VOLATILE_PREFIXES.some((prefix) => path.startsWith(prefix))
+}
+
+/** Twin path of a mirrored machine path: "/etc/hosts" is "filesystem/etc/hosts". */
+export function mirrorPath(targetPath: string): string {
+  return 'filesystem' + targetPath
+}
+
+/** Machine path of a twin path under filesystem/, or undefined for any other twin path. */
+export function machinePathOf(twinPath: string): string | undefined {
+  return twinPath.startsWith('filesystem/') ? twinPath.slice('filesystem'.length) : undefined
+}
+
+/** Read access to a twin (the working tree or any commit of it). */
+export interface TwinReader {
+  /** The file's content, or undefined when the twin does not have it. */
+  read(path: string): Promise<Uint8Array | undefined>
+  readText(path: string): Promise<string | undefined>
+  /** Every file path under a folder prefix ("filesystem/etc/"), sorted. */
+  list(prefix: string): Promise<string[]>
+}

@@ -1,0 +1,73 @@
+import { strict as assert } from 'node:assert'
+import { mkdtemp, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { LocalHost } from '../src/local-host.js'
+import { isTwinSyncError } from '../src/errors.js'
+
+describe('LocalHost against a root other than /', () => {
+  let root: string
+  let outside: string
+  let host: LocalHost
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'twinsync-root-'))
+    outside = await mkdtemp(join(tmpdir(), 'twinsync-outside-'))
+    await mkdir(join(root, 'etc/app'), { recursive: true })
+    await mkdir(join(root, 'opt/real'), { recursive: true })
+    await writeFile(join(root, 'etc/hosts'), '127.0.0.1 localhost\n')
+    await writeFile(join(outside, 'secret'), 'host file\n')
+    host = new LocalHost(root)
+  })
+
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true })
+    await rm(outside, { recursive: true, force: true })
+  })
+
+  it('maps target paths under the root', async () => {
+    assert.equal(await host.resolve('/etc/hosts'), join(root, 'etc/hosts'))
+    assert.equal((await host.readTextIfExists('/etc/hosts'))?.trim(), '127.0.0.1 localhost')
+    assert.equal(await host.readTextIfExists('/etc/missing'), undefined)
+    assert.equal(host.live, false)
+  })
+
+  it('re-roots absolute symlinks the way chroot sees them', async () => {
+    await writeFile(join(root, 'opt/real/conf'), 'inside\n')
+    await symlink('/opt/real', join(root, 'etc/linked'))
+    assert.equal(await host.readTextIfExists('/etc/linked/conf'), 'inside\n')
+    assert.equal((await host.lstat('/etc/linked'))?.type, 'symlink')
+    assert.equal((await host.stat('/etc/linked'))?.type, 'directory')
+  })
+
+  it('refuses a relative symlink that climbs out of the root', async () => {
+    await symlink('../../../../../../../../' + outside.slice(1), join(root, 'etc/escape'))
+    await assert.rejects(host.readFile('/etc/escape/secret'), (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_OUTSIDE_ROOT')
+    await assert.rejects(host.writeFileAtomic('/etc/escape/new', 'x'), (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_OUTSIDE_ROOT')
+    assert.equal(await readFile(join(outside, 'secret'), 'utf8'), 'host file\n')
+  })
+
+  it('writes atomically with the given mode and leaves no temp file', async () => {
+    await host.writeFileAtomic('/etc/app/app.conf', 'a=1\n', { mode: 0o640, uid: 0, gid: 0 })
+    const s = await stat(join(root, 'etc/app/app.conf'))
+    assert.equal(s.mode & 0o7777, 0o640)
+    assert.deepEqual((await host.readdir('/etc/app')).map((e) => e.name), ['app.conf'])
+  })
+
+  it('keeps setuid bits that chown would clear', async () => {
+    await host.writeFileAtomic('/etc/app/tool', '#!/bin/sh\n', { mode: 0o4755, uid: 0, gid: 0 })
+    assert.equal((await host.lstat('/etc/app/tool'))?.mode, 0o4755)
+  })
+
+  it('runs commands with an argument list and returns non-zero exits', async () => {
+    const r = await host.exec('sh', ['-c', 'echo "$1"; exit 3', 'sh', 'a; rm -rf /'])
+    assert.equal(r.exitCode, 3)
+    assert.equal(r.stdout, 'a; rm -rf /\n')
+  })
+
+  it('reports a missing program with a stable code', async () => {
+    await assert.rejects(host.exec('no-such-program-twinsync', []), (e: unknown) => isTwinSyncError(e) && e.code === 'COMMAND_NOT_FOUND')
+    assert.equal(await host.which('no-such-program-twinsync'), undefined)
+    assert.ok(await host.which('sh'))
+  })
+})

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Build (once) and cache a Debian root file system for the test bed.
+#
+# Prints the path of the cached tarball (tar --zstd) on stdout as its last line. When the cache
+# already holds it, this returns at once. Safe to run concurrently: one builder takes a lock,
+# the others wait for it and then find the finished tarball.
+#
+# Env:
+#   TWINSYNC_TEST_CACHE   cache directory (default /var/cache/twinsync-test)
+#   TWINSYNC_TEST_MIRROR  Debian mirror to use (default: the first one in the host's apt sources)
+set -euo pipefail
+
+SUITE=bookworm
+VARIANT=minbase
+# The only list of extra packages; the cache key is derived from it. Keep it short:
+#   systemd,systemd-sysv,dbus  a real init and `systemctl` inside booted containers
+#   cron                       the cron provider's tests (crontab, @reboot jobs)
+#   git                        twinsync keeps its twin in a Git repository, also inside a container
+PACKAGES=systemd,systemd-sysv,cron,dbus,git
+# Bump when the recipe below changes in a way that changes the result.
+RECIPE=1
+
+CACHE_DIR=${TWINSYNC_TEST_CACHE:-/var/cache/twinsync-test}
+
+log() { printf 'build-rootfs: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+cache_key() {
+  printf '%s\n' "suite=$SUITE" "variant=$VARIANT" "packages=$PACKAGES" "recipe=$RECIPE" \
+    | sha256sum | cut -c1-16
+}
+
+# Never hard-code a registry host: use what this machine's apt already uses.
+read_mirror() {
+  local mirror=${TWINSYNC_TEST_MIRROR:-}
+  if [ -z "$mirror" ]; then
+    mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+  fi
+  if [ -z "$mirror" ] && [ -r /etc/apt/sources.list ]; then
+    mirror=$(awk '$1=="deb"{print $2; exit}' /etc/apt/sources.list)
+  fi
+  [ -n "$mirror" ] || die "no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list (or set TWINSYNC_TEST_MIRROR)"
+  printf '%s\n' "$mirror"
+}
+
+# debootstrap mounts proc/sys (and may bind /dev) inside the target; if it dies half-way those
+# mounts stay. Unmount everything below DIR before deleting it, and never cross into another
+# file system while deleting, so the host's /dev or /proc can never be touched.
+remove_tree() {
+  local dir=$1 mnt
+  [ -e "$dir" ] || return 0
+  findmnt -rn -o TARGET | awk -v d="$dir" 'index($0, d "/") == 1' | sort -r | while read -r mnt; do
+    umount -l "$mnt" || true
+  done
+  rm -rf --one-file-system -- "$dir"
+}
+
+build() {
+  local out=$1 mirror work
+  mirror=$(read_mirror)
+  work=$(mktemp -d "$CACHE_DIR/.build.XXXXXX")
+  # shellcheck disable=SC2064 # expand now: $work is local
+  trap "remove_tree '$work'" EXIT
+  log "debootstrap $SUITE ($VARIANT, +$PACKAGES) from $mirror; takes about a minute"
+  debootstrap --variant="$VARIANT" --include="$PACKAGES" "$SUITE" "$work/root" "$mirror" >&2 \
+    || { tail -n 30 "$work/root/debootstrap/debootstrap.log" >&2 2>/dev/null || true; die "debootstrap failed"; }
+
+  # The cached tree is meant to be booted: no policy-rc.d (the chroot helper adds one when it
+  # needs it), no downloaded .debs (they only make the tarball bigger).
+  rm -f "$work/root/usr/sbin/policy-rc.d"
+  rm -f "$work/root/var/cache/apt/archives/"*.deb
+
+  tar --zstd --numeric-owner --xattrs --xattrs-include='*' -C "$work/root" -cf "$work/rootfs.tar.zst" .
+  # Same file system as the cache dir, so the rename is atomic: readers see all or nothing.
+  mv -f "$work/rootfs.tar.zst" "$out"
+  remove_tree "$work"
+  trap - EXIT
+  log "cached $(du -h "$out" | cut -f1) in $out"
+}
+
+main() {
+  [ "$(id -u)" = 0 ] || die "must run as root (debootstrap)"
+  command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get install -y debootstrap"
+  command -v zstd >/dev/null || die "zstd is missing: apt-get install -y zstd"
+  mkdir -p "$CACHE_DIR"
+  local out
+  out="$CACHE_DIR/debian-$SUITE-$VARIANT-$(cache_key).tar.zst"
+  if [ ! -s "$out" ]; then
+    exec 9>"$out.lock"
+    flock 9
+    # Someone else may have built it while we waited for the lock.
+    [ -s "$out" ] || build "$out"
+    flock -u 9
+  fi
+  printf '%s\n' "$out"
+}
+
+main "$@"
