@@ -1,0 +1,32 @@
+import { DEFAULT_LIMITS, MemoryCache, silentLogger, type Limits, type ProviderContext } from './context.js'
+import { LocalHost } from './local-host.js'
+import { PathClaims } from './path-claims.js'
+import type { Provider } from './provider.js'
+
+export interface TestContextOptions {
+  /** Providers whose claims are registered, as the host would register them. */
+  providers?: readonly Provider[]
+  config?: unknown
+  limits?: Partial<Limits>
+  signal?: AbortSignal
+}
+
+/**
+ * A real context over a test root file system, the way the host builds one: a LocalHost on
+ * `root`, the claims of the given providers, default limits, an in-memory cache.
+ */
+export function createTestContext(root: string, options: TestContextOptions = {}): ProviderContext {
+  const claims = new PathClaims()
+  for (const provider of options.providers ?? []) {
+    for (const pattern of provider.claims ?? []) claims.claim(provider.name, pattern)
+  }
+  return {
+    host: new LocalHost(root),
+    claims,
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    logger: silentLogger,
+    signal: options.signal ?? new AbortController().signal,
+    config: options.config ?? {},
+    cache: new MemoryCache(),
+  }
+}
