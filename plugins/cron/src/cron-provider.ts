@@ -1,0 +1,59 @@
+import type {
+  ApplicableProvider,
+  ApplyRequest,
+  ApplyResult,
+  CollectRequest,
+  CollectResult,
+  DetectRequest,
+  DetectResult,
+  DiffRequest,
+  DiffResult,
+  LoadRequest,
+  LoadResult,
+} from '@twinsync/sdk'
+import { applyCron } from './cron-apply.js'
+import { collectCron } from './cron-collect.js'
+import { diffCron } from './cron-diff.js'
+import { loadCron } from './cron-load.js'
+import { cronDocuments } from './cron-model.js'
+import { CRON_D_DIR, CRON_JSON, CRONTAB_DIR, CronState, SYSTEM_CRONTAB } from './cron-state.js'
+
+/**
+ * Cron: owns the user crontabs (mirrored without cron's header, installed with `crontab -u`),
+ * and describes every job of the machine, system files included, in system/startup/cron.json.
+ */
+export class CronProvider implements ApplicableProvider<CronState> {
+  readonly name = 'cron'
+  readonly version = '0.1.0'
+  readonly category = 'startup' as const
+  readonly description = 'User crontabs, and every cron job of the machine (@reboot included)'
+  readonly twinPaths = [CRON_JSON] as const
+  readonly claims = [`${CRONTAB_DIR}/*`] as const
+  readonly stateSchema = CronState
+
+  async detect({ ctx }: DetectRequest): Promise<DetectResult> {
+    const crontab = await ctx.host.which('crontab', { inTarget: true })
+    if (crontab !== undefined) return { detected: true, reason: `crontab at ${crontab}`, diagnostics: [] }
+    for (const path of [CRONTAB_DIR, SYSTEM_CRONTAB, CRON_D_DIR]) {
+      if ((await ctx.host.stat(path)) !== undefined) return { detected: true, reason: `${path} exists (crontab is not installed)`, diagnostics: [] }
+    }
+    return { detected: false, reason: 'cron is not installed (no crontab, no /etc/crontab)', diagnostics: [] }
+  }
+
+  async collect({ ctx }: CollectRequest): Promise<CollectResult<CronState>> {
+    const { state, diagnostics } = await collectCron(ctx, this.name)
+    return { state, documents: cronDocuments(state), diagnostics }
+  }
+
+  async load({ twin }: LoadRequest): Promise<LoadResult<CronState>> {
+    return { state: await loadCron(twin), diagnostics: [] }
+  }
+
+  diff({ desired, actual }: DiffRequest<CronState>): DiffResult {
+    return diffCron(desired, actual, this.name)
+  }
+
+  apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {
+    return applyCron(changes, ctx, this.name, onResult)
+  }
+}
