@@ -1,0 +1,92 @@
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
+import type { Logger } from '@twinsync/sdk'
+import { isTwinSyncError, TwinSyncError } from '@twinsync/sdk'
+import type { DependencyContainer } from './di.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof TwinSyncCommand)['baseFlags'] & T['flags']>
+
+/**
+ * What every command shares: the global flags, one way to print results (text or --json), and
+ * errors a person can act on (code, message, next step, exit 2) instead of stack traces.
+ */
+export abstract class TwinSyncCommand<T extends typeof Command = typeof Command> extends Command {
+  static override baseFlags = {
+    root: Flags.string({ description: 'Root directory of the target machine', default: '/', helpGroup: 'GLOBAL' }),
+    repo: Flags.string({ description: 'Twin repository (default: /var/lib/twinsync/twin for root)', helpGroup: 'GLOBAL' }),
+    config: Flags.string({ description: 'Configuration file (default: /etc/twinsync/config.yaml for root)', helpGroup: 'GLOBAL', env: 'TWINSYNC_CONFIG' }),
+    json: Flags.boolean({ description: 'Print machine-readable JSON', helpGroup: 'GLOBAL', default: false }),
+  }
+
+  protected flags!: BaseFlags<T>
+
+  override async init(): Promise<void> {
+    await super.init()
+    const { flags } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (this.ctor as typeof TwinSyncCommand).baseFlags,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as BaseFlags<T>
+  }
+
+  /** The DI container for this run, loaded only when a command needs it. */
+  protected async container(): Promise<DependencyContainer> {
+    const { createContainer } = await import('./container.js')
+    return createContainer({
+      root: this.flags.root,
+      repo: this.flags.repo,
+      configPath: this.flags.config,
+      oclif: this.config,
+      logger: this.logger(),
+    })
+  }
+
+  protected logger(): Logger {
+    const debug = process.env.TWINSYNC_DEBUG === '1'
+    return {
+      debug: (m) => (debug ? process.stderr.write(`debug: ${m}\n`) : undefined),
+      info: (m) => (this.flags.json ? undefined : process.stderr.write(`${m}\n`)),
+      warn: (m) => process.stderr.write(`warning: ${m}\n`),
+    }
+  }
+
+  /** Print `value` as JSON with --json, otherwise the text that `render` makes of it. */
+  protected emit<V>(value: V, render: (value: V) => string): void {
+    if (this.flags.json) process.stdout.write(JSON.stringify(value, null, 2) + '\n')
+    else process.stdout.write(render(value).replace(/\n?$/, '\n'))
+  }
+
+  override async catch(error: Error & { exitCode?: number }): Promise<void> {
+    if (error instanceof Errors.ExitError) throw error
+    const known = toUserError(error, this.id)
+    const json = this.flags?.json === true || this.argv.includes('--json')
+    if (known !== undefined) {
+      if (json) process.stdout.write(JSON.stringify({ error: known.toJSON() }, null, 2) + '\n')
+      else process.stderr.write(formatUserError(known))
+      process.exitCode = known.exitCode
+      return
+    }
+    const bug = { code: 'INTERNAL', message: error.message, nextStep: 'This is a bug in TwinSync. Run again with TWINSYNC_DEBUG=1 and report the output.' }
+    if (json) process.stdout.write(JSON.stringify({ error: bug }, null, 2) + '\n')
+    else process.stderr.write(`twinsync: internal error: ${error.message}\n  ${bug.nextStep}\n`)
+    if (process.env.TWINSYNC_DEBUG === '1') process.stderr.write(`${error.stack}\n`)
+    process.exitCode = 1
+  }
+}
+
+export function formatUserError(error: TwinSyncError): string {
+  return `twinsync: error [${error.code}] ${error.message}\n${error.nextStep ? `  Next step: ${error.nextStep}\n` : ''}`
+}
+
+/** A TwinSyncError, or an oclif usage error turned into one; undefined for our own bugs. */
+function toUserError(error: Error, id: string | undefined): TwinSyncError | undefined {
+  if (isTwinSyncError(error)) return error
+  const isParseError = error instanceof Errors.CLIError && (/Parse|Flag|Arg/i.test(error.constructor.name) || 'parse' in error)
+  if (isParseError) {
+    return new TwinSyncError('USAGE', error.message.split('\n')[0] ?? error.message, {
+      nextStep: `Run \`twinsync ${id ?? ''} --help\`.`.replace('  ', ' '),
+    })
+  }
+  return undefined
+}

@@ -1,0 +1,26 @@
+import { mkdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { ProviderCache } from '@twinsync/sdk'
+import { writeFileAtomic } from '@twinsync/sdk'
+
+/** A provider's cache as files in one folder; a key is a file name. */
+export class FileCache implements ProviderCache {
+  constructor(private readonly dir: string) {}
+
+  async read(key: string): Promise<string | undefined> {
+    try {
+      return await readFile(join(this.dir, safeKey(key)), 'utf8')
+    } catch {
+      return undefined
+    }
+  }
+
+  async write(key: string, value: string): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 })
+    await writeFileAtomic(join(this.dir, safeKey(key)), value, { mode: 0o600 })
+  }
+}
+
+function safeKey(key: string): string {
+  return encodeURIComponent(key).replace(/^\.+/, '_')
+}

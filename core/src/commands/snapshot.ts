@@ -1,0 +1,26 @@
+import { Flags } from '@oclif/core'
+import { TwinSyncCommand } from '../base-command.js'
+
+export default class Snapshot extends TwinSyncCommand<typeof Snapshot> {
+  static override aliases = ['push']
+  static override summary = 'Collect the machine into the twin and commit a snapshot'
+  static override description =
+    'Runs every detected provider, writes what it found into the twin and commits "TwinSync snapshot <time>". A snapshot that finds nothing changed makes no commit.'
+  static override examples = ['<%= config.bin %> snapshot', '<%= config.bin %> snapshot --if-changed   # for cron/timers', '<%= config.bin %> snapshot --init --json']
+  static override flags = {
+    'if-changed': Flags.boolean({ description: 'Make no commit when only volatile facts (processes, logs, usage) changed', default: false }),
+    init: Flags.boolean({ description: 'Create the twin first if it does not exist', default: false }),
+    label: Flags.string({ description: 'A label for this snapshot, kept in its commit message' }),
+  }
+
+  async run(): Promise<void> {
+    const { takeSnapshot, renderSnapshot } = await import('../services/take-snapshot.js')
+    const result = await takeSnapshot(await this.container(), {
+      init: this.flags.init,
+      ifChanged: this.flags['if-changed'],
+      ...(this.flags.label === undefined ? {} : { label: this.flags.label }),
+      progress: !this.flags.json && process.stderr.isTTY === true,
+    })
+    this.emit(result, renderSnapshot)
+  }
+}

@@ -1,0 +1,93 @@
+import { readFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { TwinSyncError } from '@twinsync/sdk'
+import type { TSchema } from 'typebox'
+import { Value } from 'typebox/value'
+import { CORE_CONFIG_KEYS, CoreConfig } from './config-schema.js'
+
+export interface LoadedConfig {
+  /** The file read, or undefined when there is none and defaults apply. */
+  path: string | undefined
+  values: CoreConfig & Record<string, unknown>
+}
+
+/** /etc/twinsync/config.yaml for root, ~/.config/twinsync/config.yaml for anyone else. */
+export function defaultConfigPath(uid = process.getuid?.() ?? 0, env = process.env): string {
+  if (uid === 0) return '/etc/twinsync/config.yaml'
+  return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'twinsync', 'config.yaml')
+}
+
+/**
+ * Read and validate the config file. An explicitly named file must exist; the default one may
+ * be missing. Problems name the file, the line when YAML is broken, and the key when a value is.
+ */
+export async function loadConfigFile(explicitPath: string | undefined): Promise<LoadedConfig> {
+  const path = explicitPath ?? defaultConfigPath()
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (explicitPath === undefined && code === 'ENOENT') return { path: undefined, values: {} }
+    throw new TwinSyncError('CONFIG_UNREADABLE', `Cannot read the configuration file ${path}: ${(error as Error).message}`, {
+      nextStep: explicitPath === undefined ? `Fix the permissions of ${path}.` : 'Check the --config path.',
+      details: { path },
+    })
+  }
+  const { parseDocument } = await import('yaml')
+  const doc = parseDocument(text, { prettyErrors: true })
+  const yamlError = doc.errors[0]
+  if (yamlError !== undefined) {
+    const line = yamlError.linePos?.[0]
+    throw new TwinSyncError('CONFIG_UNREADABLE', `${path}${line ? `:${line.line}:${line.col}` : ''}: ${yamlError.message.split('\n')[0]}`, {
+      nextStep: `Fix the YAML syntax in ${path}.`,
+      details: { path, ...(line ? { line: line.line, column: line.col } : {}) },
+    })
+  }
+  const values: unknown = doc.toJS() ?? {}
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+    throw configInvalid(path, '', 'the file must hold a mapping of keys to values')
+  }
+  checkAgainst(CoreConfig, values, path)
+  return { path, values: values as LoadedConfig['values'] }
+}
+
+/**
+ * Check each provider section against the provider's schema, and refuse any top-level key that
+ * is neither TwinSync's own nor a loaded provider's name.
+ */
+export function checkProviderSections(
+  config: LoadedConfig,
+  schemas: ReadonlyMap<string, TSchema | undefined>,
+): void {
+  const path = config.path ?? '(defaults)'
+  for (const [key, value] of Object.entries(config.values)) {
+    if ((CORE_CONFIG_KEYS as readonly string[]).includes(key)) continue
+    if (!schemas.has(key)) {
+      throw new TwinSyncError('CONFIG_INVALID', `${path}: unknown key "${key}"`, {
+        nextStep: `Remove "${key}" or correct its spelling; known keys are ${[...CORE_CONFIG_KEYS, ...schemas.keys()].join(', ')}.`,
+        details: { path, key },
+      })
+    }
+    const schema = schemas.get(key)
+    if (schema !== undefined) checkAgainst(schema, value, path, `/${key}`)
+  }
+}
+
+function checkAgainst(schema: TSchema, value: unknown, path: string, prefix = ''): void {
+  if (Value.Check(schema, value)) return
+  const errors = [...Value.Errors(schema, value)]
+  // An unknown key shows up as a "schema is false" error at its own path: the most precise one.
+  const first = errors.find((e) => e.keyword === 'boolean') ?? errors.find((e) => e.keyword !== 'additionalProperties') ?? errors[0]
+  const key = (prefix + (first?.instancePath ?? '')).replace(/^\//, '').replace(/\//g, '.')
+  const message = first?.keyword === 'boolean' ? 'unknown key' : (first?.message ?? 'invalid value')
+  throw configInvalid(path, key, message)
+}
+
+function configInvalid(path: string, key: string, message: string): TwinSyncError {
+  return new TwinSyncError('CONFIG_INVALID', `${path}: ${key ? `"${key}": ` : ''}${message}`, {
+    nextStep: `Correct ${key ? `"${key}"` : 'the file'} in ${path}; \`twinsync config\` prints the effective configuration.`,
+    details: { path, key },
+  })
+}

@@ -1,0 +1,47 @@
+import { realpath, stat } from 'node:fs/promises'
+import type { Config as OclifConfig } from '@oclif/core'
+import type { Logger } from '@twinsync/sdk'
+import { LocalHost, TwinSyncError } from '@twinsync/sdk'
+import { container as rootContainer, type DependencyContainer } from './di.js'
+import { loadConfigFile } from './config/config-file.js'
+import { ProviderRegistry } from './providers/provider-registry.js'
+import { Tokens } from './tokens.js'
+import { SimpleGitClient } from './twin/git-client.js'
+import { resolveTwinLocation } from './twin/twin-location.js'
+
+export interface ContainerOptions {
+  root: string
+  repo?: string | undefined
+  configPath?: string | undefined
+  oclif?: OclifConfig | undefined
+  logger: Logger
+  clock?: () => Date
+}
+
+/** One container per command run: the validated config, the target's host port, the twin. */
+export async function createContainer(options: ContainerOptions): Promise<DependencyContainer> {
+  const root = await checkRoot(options.root)
+  const config = await loadConfigFile(options.configPath)
+  const location = resolveTwinLocation(options.repo, config.values.repo)
+  const c = rootContainer.createChildContainer()
+  c.register(Tokens.Config, { useValue: config })
+  c.register(Tokens.OclifConfig, { useValue: options.oclif })
+  c.register(Tokens.Host, { useValue: new LocalHost(root) })
+  c.register(Tokens.TwinLocation, { useValue: location })
+  c.register(Tokens.GitFactory, { useValue: (dir: string) => new SimpleGitClient(dir) })
+  c.register(Tokens.Logger, { useValue: options.logger })
+  c.register(Tokens.Clock, { useValue: options.clock ?? (() => new Date()) })
+  c.registerSingleton(ProviderRegistry)
+  return c
+}
+
+async function checkRoot(root: string): Promise<string> {
+  const s = await stat(root).catch(() => undefined)
+  if (s === undefined || !s.isDirectory()) {
+    throw new TwinSyncError('ROOT_NOT_FOUND', `The target root ${root} does not exist or is not a directory`, {
+      nextStep: 'Give --root the directory of a mounted root file system, or leave it out for this machine.',
+      details: { root },
+    })
+  }
+  return realpath(root)
+}

@@ -1,0 +1,52 @@
+import type { CollectRequest, CollectResult, DetectResult, Provider, ProviderContext, TwinDocument } from '@twinsync/sdk'
+import { stableStringify } from '@twinsync/sdk'
+import { CORE_VERSION } from '../version.js'
+
+/** What a fact that only a running system has says about an offline root. */
+export interface Unavailable {
+  available: false
+  reason: string
+}
+
+export function offlineReason(ctx: ProviderContext): Unavailable {
+  return { available: false, reason: `the target root ${ctx.host.root} is not the running system` }
+}
+
+/**
+ * A read-only domain (OS, hardware, network, processes, logs): detect is always true, collect
+ * renders each fact file as stable JSON. Subclasses only read facts.
+ */
+export abstract class FactProvider implements Provider<Record<string, unknown>> {
+  abstract readonly name: string
+  abstract readonly description: string
+  abstract readonly twinPaths: readonly string[]
+  readonly version = CORE_VERSION
+  readonly category = 'facts' as const
+
+  async detect(): Promise<DetectResult> {
+    return { detected: true, diagnostics: [] }
+  }
+
+  async collect({ ctx }: CollectRequest): Promise<CollectResult<Record<string, unknown>>> {
+    const files = await this.read(ctx)
+    const documents: TwinDocument[] = Object.entries(files).map(([path, value]) => ({
+      path,
+      content: typeof value === 'string' ? value : stableStringify(value),
+    }))
+    return { state: files, documents, diagnostics: [] }
+  }
+
+  /** Twin path to content: an object (written as stable JSON) or text. */
+  protected abstract read(ctx: ProviderContext): Promise<Record<string, unknown>>
+}
+
+/** KEY=value lines, as in /etc/os-release; quotes removed. */
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim())
+    if (m === null) continue
+    out[m[1] as string] = (m[2] as string).replace(/^(["'])(.*)\1$/, '$2')
+  }
+  return out
+}

@@ -1,0 +1,60 @@
+import type { ProviderContext } from '@twinsync/sdk'
+import { FactProvider } from './fact-provider.js'
+
+const TEXT_LOGS = ['/var/log/syslog', '/var/log/messages'] as const
+
+/**
+ * system/logs/: the last lines of the journal and of the classic text logs, bounded by
+ * limits.logLines and limits.logBytes. An offline root's own journal files are read with
+ * `journalctl --directory`, never the host's journal.
+ */
+export class LogFacts extends FactProvider {
+  readonly name = 'logs'
+  readonly description = 'Last lines of the journal and of /var/log/syslog or messages'
+  readonly twinPaths = ['system/logs/']
+
+  protected async read(ctx: ProviderContext): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {}
+    const journal = await readJournal(ctx)
+    if (journal !== undefined) out['system/logs/journal.txt'] = journal
+    for (const path of TEXT_LOGS) {
+      const st = await ctx.host.stat(path)
+      if (st?.type !== 'file') continue
+      out[`system/logs/${path.slice('/var/log/'.length)}.txt`] = tail(await ctx.host.readFile(path), ctx)
+    }
+    return out
+  }
+}
+
+async function readJournal(ctx: ProviderContext): Promise<string | undefined> {
+  if ((await ctx.host.which('journalctl')) === undefined) return undefined
+  const lines = String(ctx.limits.logLines)
+  const common = ['--no-pager', '--quiet', '-o', 'short-iso', '-n', lines]
+  let args: string[]
+  if (ctx.host.live) {
+    args = common
+  } else {
+    const dir = await ctx.host.stat('/var/log/journal')
+    if (dir?.type !== 'directory') return undefined
+    args = ['--directory', await ctx.host.resolve('/var/log/journal'), ...common]
+  }
+  const result = await ctx.host.exec('journalctl', args, { timeoutMs: 15000, signal: ctx.signal })
+  if (result.exitCode !== 0) return undefined
+  return tail(Buffer.from(result.stdout), ctx)
+}
+
+/** The last logLines lines, then the last logBytes bytes of those, cut at a line start. */
+export function tail(data: Uint8Array, ctx: Pick<ProviderContext, 'limits'>): string {
+  const { logLines, logBytes } = ctx.limits
+  if (logLines === 0 || logBytes === 0) return ''
+  let text = Buffer.from(data.subarray(Math.max(0, data.length - logBytes * 4))).toString('utf8')
+  const lines = text.split('\n')
+  if (lines[lines.length - 1] === '') lines.pop()
+  text = lines.slice(-logLines).join('\n') + '\n'
+  while (Buffer.byteLength(text) > logBytes) {
+    const cut = text.indexOf('\n')
+    if (cut < 0 || cut === text.length - 1) return ''
+    text = text.slice(cut + 1)
+  }
+  return text
+}

@@ -1,0 +1,92 @@
+import type { ProviderContext } from '@twinsync/sdk'
+import { compareStrings } from '@twinsync/sdk'
+import { FactProvider, offlineReason } from './fact-provider.js'
+
+/** Linux reports process times in clock ticks; USER_HZ is 100 on every architecture Debian ships. */
+const CLOCK_TICKS = 100
+
+export interface ProcessSample {
+  pid: number
+  user: string
+  command: string
+  cpuPercent: number
+  rssBytes: number
+}
+
+/**
+ * system/processes/top.json: the top processes by CPU and by memory, bounded by
+ * limits.topProcesses. Read from /proc, so it needs no procps on the target.
+ */
+export class ProcessFacts extends FactProvider {
+  readonly name = 'processes'
+  readonly description = 'Top processes by CPU and memory'
+  readonly twinPaths = ['system/processes/']
+
+  protected async read(ctx: ProviderContext): Promise<Record<string, unknown>> {
+    if (!ctx.host.live) return { 'system/processes/top.json': offlineReason(ctx) }
+    const users = parsePasswdNames((await ctx.host.readTextIfExists('/etc/passwd')) ?? '')
+    const uptime = Number(((await ctx.host.readTextIfExists('/proc/uptime')) ?? '0').split(' ')[0])
+    const samples: ProcessSample[] = []
+    for (const entry of await ctx.host.readdir('/proc')) {
+      if (!/^\d+$/.test(entry.name)) continue
+      const sample = await readProcess(ctx, Number(entry.name), uptime, users)
+      if (sample !== undefined) samples.push(sample)
+    }
+    const n = ctx.limits.topProcesses
+    return {
+      'system/processes/top.json': {
+        available: true,
+        count: samples.length,
+        byCpu: topBy(samples, (p) => p.cpuPercent, n),
+        byMemory: topBy(samples, (p) => p.rssBytes, n),
+      },
+    }
+  }
+}
+
+async function readProcess(ctx: ProviderContext, pid: number, uptime: number, users: Map<number, string>): Promise<ProcessSample | undefined> {
+  try {
+    const [stat, status, cmdline] = await Promise.all([
+      ctx.host.readTextIfExists(`/proc/${pid}/stat`),
+      ctx.host.readTextIfExists(`/proc/${pid}/status`),
+      ctx.host.readTextIfExists(`/proc/${pid}/cmdline`),
+    ])
+    if (stat === undefined || status === undefined) return undefined
+    return parseProcess(pid, stat, status, cmdline ?? '', uptime, users)
+  } catch {
+    return undefined // the process ended while we read it
+  }
+}
+
+export function parseProcess(pid: number, stat: string, status: string, cmdline: string, uptime: number, users: Map<number, string>): ProcessSample {
+  // The command name in stat is in parentheses and may itself contain spaces or ")".
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const utime = Number(fields[11])
+  const stime = Number(fields[12])
+  const start = Number(fields[19]) / CLOCK_TICKS
+  const elapsed = Math.max(uptime - start, 1)
+  const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? -1)
+  const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0)
+  const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+  const command = cmdline.split('\0').filter(Boolean).join(' ').slice(0, 200) || `[${name}]`
+  return {
+    pid,
+    user: users.get(uid) ?? String(uid),
+    command,
+    cpuPercent: Math.round(((utime + stime) / CLOCK_TICKS / elapsed) * 1000) / 10,
+    rssBytes: rssKb * 1024,
+  }
+}
+
+function topBy(samples: readonly ProcessSample[], key: (p: ProcessSample) => number, n: number): ProcessSample[] {
+  return [...samples].sort((a, b) => key(b) - key(a) || compareStrings(a.command, b.command) || a.pid - b.pid).slice(0, n)
+}
+
+export function parsePasswdNames(text: string): Map<number, string> {
+  const out = new Map<number, string>()
+  for (const line of text.split('\n')) {
+    const [name, , uid] = line.split(':')
+    if (name && uid !== undefined && /^\d+$/.test(uid)) out.set(Number(uid), name)
+  }
+  return out
+}

@@ -1,0 +1,127 @@
+import type { Config as OclifConfig } from '@oclif/core'
+import type { Diagnostic, Provider, ProvidersHookOptions, ProvidersHookResult } from '@twinsync/sdk'
+import { CATEGORIES, PathClaims, SDK_VERSION, TwinSyncError, errorDiagnostic, warningDiagnostic } from '@twinsync/sdk'
+import { inject, injectable } from '../di.js'
+import type { LoadedConfig } from '../config/config-file.js'
+import { checkProviderSections } from '../config/config-file.js'
+import { Tokens } from '../tokens.js'
+import { builtinProviders } from './builtin-providers.js'
+
+declare module '@oclif/core/interfaces' {
+  interface Hooks {
+    'twinsync:providers': { options: ProvidersHookOptions; return: ProvidersHookResult | Provider[] }
+  }
+}
+
+export const HOOK_EVENT = 'twinsync:providers'
+const DEFAULT_HOOK_TIMEOUT_MS = 5000
+
+export interface RegisteredProvider {
+  provider: Provider
+  /** The npm package it came from. */
+  source: string
+  /** Disabled in the configuration: listed, never run. */
+  disabled: boolean
+}
+
+export interface ProviderSet {
+  providers: RegisteredProvider[]
+  claims: PathClaims
+  /** Plugins that failed to load, timed out or returned something that is not a provider. */
+  diagnostics: Diagnostic[]
+}
+
+/**
+ * Finds every provider: the built-in ones, then whatever installed plugins answer to the
+ * `twinsync:providers` hook. A plugin that throws, times out or answers nonsense becomes a
+ * diagnostic and the others go on; TwinSync never fails because one plugin is broken.
+ */
+@injectable()
+export class ProviderRegistry {
+  private loaded: Promise<ProviderSet> | undefined
+
+  constructor(
+    @inject(Tokens.Config) private readonly config: LoadedConfig,
+    @inject(Tokens.OclifConfig) private readonly oclif: OclifConfig | undefined,
+  ) {}
+
+  load(): Promise<ProviderSet> {
+    this.loaded ??= this.discover()
+    return this.loaded
+  }
+
+  /** The enabled providers, or only the named ones (refusing unknown names). */
+  async select(names?: readonly string[]): Promise<RegisteredProvider[]> {
+    const { providers } = await this.load()
+    if (names === undefined || names.length === 0) return providers.filter((p) => !p.disabled)
+    const known = new Set(providers.map((p) => p.provider.name))
+    const unknown = names.filter((n) => !known.has(n))
+    if (unknown.length > 0) {
+      throw new TwinSyncError('PROVIDER_UNKNOWN', `Unknown provider${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, {
+        nextStep: `Run \`twinsync providers\` to list them; known: ${[...known].join(', ')}.`,
+        details: { unknown },
+      })
+    }
+    return providers.filter((p) => names.includes(p.provider.name))
+  }
+
+  private async discover(): Promise<ProviderSet> {
+    const diagnostics: Diagnostic[] = []
+    const candidates = [...(await builtinProviders()), ...(await this.fromPlugins(diagnostics))]
+    const disabled = new Set(this.config.values.providers?.disabled ?? [])
+    const claims = new PathClaims()
+    const providers: RegisteredProvider[] = []
+    for (const { provider, source } of candidates) {
+      const problem = shapeProblem(provider)
+      if (problem !== undefined) {
+        diagnostics.push(errorDiagnostic('PROVIDER_FAILED', `${source} returned an invalid provider: ${problem}`, { provider: source }))
+        continue
+      }
+      if (providers.some((p) => p.provider.name === provider.name)) {
+        diagnostics.push(warningDiagnostic('PROVIDER_FAILED', `${source} provides "${provider.name}", which is already loaded; ignored`, { provider: provider.name }))
+        continue
+      }
+      const isDisabled = disabled.has(provider.name)
+      if (!isDisabled) {
+        try {
+          for (const pattern of provider.claims ?? []) claims.claim(provider.name, pattern)
+        } catch (error) {
+          diagnostics.push(errorDiagnostic('CLAIM_CONFLICT', (error as Error).message, { provider: provider.name }))
+          continue
+        }
+      }
+      providers.push({ provider, source, disabled: isDisabled })
+    }
+    checkProviderSections(this.config, new Map(providers.map((p) => [p.provider.name, p.provider.configSchema])))
+    return { providers, claims, diagnostics }
+  }
+
+  private async fromPlugins(diagnostics: Diagnostic[]): Promise<Array<{ provider: Provider; source: string }>> {
+    if (this.oclif === undefined) return []
+    const timeout = this.config.values.providers?.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS
+    const result = await this.oclif.runHook(HOOK_EVENT, { sdkVersion: SDK_VERSION }, timeout, true)
+    for (const failure of result.failures) {
+      diagnostics.push(
+        errorDiagnostic('PROVIDER_FAILED', `Plugin ${failure.plugin.name} failed to provide its providers: ${failure.error.message}`, {
+          provider: failure.plugin.name,
+          detail: 'The other providers run as usual. Reinstall or remove the plugin with `twinsync plugins`.',
+        }),
+      )
+    }
+    return result.successes.flatMap(({ plugin, result: answer }) => {
+      const list = Array.isArray(answer) ? answer : (answer?.providers ?? [])
+      if (!Array.isArray(answer)) diagnostics.push(...(answer?.diagnostics ?? []).map((d) => ({ ...d, provider: d.provider ?? plugin.name })))
+      return list.map((provider) => ({ provider, source: plugin.name }))
+    })
+  }
+}
+
+function shapeProblem(p: Provider): string | undefined {
+  if (p === null || typeof p !== 'object') return 'not an object'
+  if (typeof p.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(p.name)) return `bad name ${JSON.stringify(p.name)}`
+  if (typeof p.version !== 'string') return 'no version'
+  if (!CATEGORIES.includes(p.category)) return `bad category ${JSON.stringify(p.category)}`
+  if (!Array.isArray(p.twinPaths)) return 'no twinPaths'
+  if (typeof p.detect !== 'function' || typeof p.collect !== 'function') return 'detect() and collect() are required'
+  return undefined
+}

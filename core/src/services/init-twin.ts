@@ -1,0 +1,18 @@
+import type { HostPort } from '@twinsync/sdk'
+import type { DependencyContainer } from '../di.js'
+import { Tokens } from '../tokens.js'
+import { machineIdentity } from '../twin/machine-identity.js'
+import { TwinRepository } from '../twin/twin-repository.js'
+
+export interface InitResult {
+  repo: string
+  created: boolean
+  commit: string | undefined
+}
+
+export async function initTwin(container: DependencyContainer): Promise<InitResult> {
+  const twin = container.resolve(TwinRepository)
+  const info = await machineIdentity(container.resolve<HostPort>(Tokens.Host))
+  const { created, commit } = await twin.init(info)
+  return { repo: twin.dir, created, commit }
+}

@@ -1,0 +1,55 @@
+import type { Diagnostic } from '@twinsync/sdk'
+import type { DependencyContainer } from '../di.js'
+import { SnapshotService, type SnapshotResult } from '../snapshot/snapshot-service.js'
+import { TwinRepository } from '../twin/twin-repository.js'
+import { initTwin } from './init-twin.js'
+
+export interface TakeSnapshotOptions {
+  init: boolean
+  ifChanged: boolean
+  label?: string
+  /** Print one line per provider to stderr as it finishes. */
+  progress: boolean
+}
+
+export type TakeSnapshotResult = SnapshotResult & { repo: string; initialized: boolean }
+
+export async function takeSnapshot(container: DependencyContainer, options: TakeSnapshotOptions): Promise<TakeSnapshotResult> {
+  const initialized = options.init ? (await initTwin(container)).created : false
+  const service = container.resolve(SnapshotService)
+  const result = await service.snapshot({
+    ifChanged: options.ifChanged,
+    ...(options.label === undefined ? {} : { label: options.label }),
+    ...(options.progress
+      ? { onProgress: (e) => (e.phase === 'start' ? undefined : process.stderr.write(`  ${e.provider.padEnd(10)} ${e.phase}\n`)) }
+      : {}),
+  })
+  return { ...result, repo: container.resolve(TwinRepository).dir, initialized }
+}
+
+export function renderSnapshot(r: TakeSnapshotResult): string {
+  const lines: string[] = []
+  if (r.initialized) lines.push(`Created the twin at ${r.repo}.`)
+  if (r.commit !== undefined) {
+    lines.push(`Snapshot ${r.commit.slice(0, 12)}  ${r.message}`)
+  } else if (r.skipped === 'volatile-only') {
+    lines.push(`Only volatile facts (processes, logs, usage) changed; no snapshot made (last: ${r.head?.slice(0, 12)}).`)
+  } else {
+    lines.push(`Nothing changed since the last snapshot (${r.head?.slice(0, 12)}); no snapshot made.`)
+  }
+  for (const [domain, s] of Object.entries(r.summary)) {
+    if (s === undefined) continue
+    const parts = [s.added && `${s.added} added`, s.changed && `${s.changed} changed`, s.removed && `${s.removed} removed`].filter(Boolean)
+    lines.push(`  ${domain.padEnd(9)} ${parts.join(', ')}`)
+  }
+  const notDetected = r.providers.filter((p) => p.status === 'not-detected').map((p) => p.name)
+  if (notDetected.length > 0) lines.push(`  not present on this machine: ${notDetected.join(', ')}`)
+  lines.push(...renderDiagnostics(r.diagnostics))
+  return lines.join('\n')
+}
+
+export function renderDiagnostics(diagnostics: readonly Diagnostic[]): string[] {
+  return diagnostics
+    .filter((d) => d.severity !== 'info')
+    .map((d) => `${d.severity}: ${d.provider ? `${d.provider}: ` : ''}${d.summary}${d.detail ? ` (${d.detail})` : ''}`)
+}

@@ -1,0 +1,128 @@
+import type { Diagnostic, HostPort, Logger, Provider } from '@twinsync/sdk'
+import { inject, injectable } from '../di.js'
+import type { LoadedConfig } from '../config/config-file.js'
+import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
+import { ProviderRegistry } from '../providers/provider-registry.js'
+import { Tokens } from '../tokens.js'
+import { TwinRepository } from '../twin/twin-repository.js'
+import { onlyVolatile, snapshotMessage, summarizeChanges, type SnapshotSummary } from './snapshot-summary.js'
+import { ownerOfTwinPath } from './twin-ownership.js'
+
+export interface SnapshotOptions {
+  /** Skip the commit when only volatile facts (processes, logs, usage) changed. */
+  ifChanged?: boolean
+  label?: string
+  signal?: AbortSignal
+  onProgress?: CollectProgress
+}
+
+export interface SnapshotResult {
+  /** The new commit, or undefined when nothing (worth committing) changed. */
+  commit: string | undefined
+  message: string | undefined
+  /** Why there is no commit. */
+  skipped: 'unchanged' | 'volatile-only' | undefined
+  head: string | undefined
+  summary: SnapshotSummary
+  providers: Array<{ name: string; status: CollectOutcome['status']; durationMs: number; documents: number }>
+  diagnostics: Diagnostic[]
+}
+
+/** Collect every provider into the twin and commit: the spec's "Push snapshot" without the push. */
+@injectable()
+export class SnapshotService {
+  constructor(
+    @inject(TwinRepository) private readonly twin: TwinRepository,
+    @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
+    @inject(Tokens.Host) private readonly host: HostPort,
+    @inject(Tokens.Config) private readonly config: LoadedConfig,
+    @inject(Tokens.Logger) private readonly logger: Logger,
+    @inject(Tokens.Clock) private readonly clock: () => Date,
+  ) {}
+
+  async snapshot(options: SnapshotOptions = {}): Promise<SnapshotResult> {
+    await this.twin.open()
+    const lock = this.twin.lock()
+    await lock.acquire('snapshot')
+    try {
+      return await this.locked(options)
+    } finally {
+      await lock.release()
+    }
+  }
+
+  private async locked(options: SnapshotOptions): Promise<SnapshotResult> {
+    const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
+    const providers = (await this.registry.select()).map((r) => r.provider)
+    const outcomes = await collectAll(providers, {
+      host: this.host,
+      claims,
+      config: this.config,
+      logger: this.logger,
+      signal: options.signal ?? new AbortController().signal,
+      cacheDir: this.twin.cacheDir(),
+      concurrency: this.config.values.providers?.concurrency ?? 4,
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    })
+    const diagnostics = [...loadDiagnostics]
+    const collected = outcomes.filter((o): o is Extract<CollectOutcome, { status: 'collected' }> => o.status === 'collected')
+    for (const o of outcomes) {
+      if (o.status === 'failed') diagnostics.push(o.diagnostic)
+      if (o.status === 'collected') diagnostics.push(...o.result.diagnostics.map((d) => ({ ...d, provider: d.provider ?? o.provider.name })))
+    }
+    await this.writeDocuments(collected, providers, claims)
+
+    const changes = await this.twin.stageAll()
+    const summary = summarizeChanges(changes, providers, claims)
+    const base = {
+      summary,
+      diagnostics,
+      providers: outcomes.map((o) => ({
+        name: o.provider.name,
+        status: o.status,
+        durationMs: o.durationMs,
+        documents: o.status === 'collected' ? o.result.documents.length : 0,
+      })),
+    }
+    if (changes.length === 0) {
+      return { ...base, commit: undefined, message: undefined, skipped: 'unchanged', head: await this.twin.head() }
+    }
+    if (options.ifChanged === true && onlyVolatile(changes)) {
+      await this.twin.restore(changes)
+      return { ...base, commit: undefined, message: undefined, skipped: 'volatile-only', head: await this.twin.head() }
+    }
+    const message = snapshotMessage(this.clock(), options.label)
+    const commit = await this.twin.commit(message)
+    return { ...base, commit, message, skipped: undefined, head: commit }
+  }
+
+  /**
+   * Write what each provider collected and remove what it no longer has. Only providers that
+   * collected this time touch their part of the twin: a failed one keeps its last state.
+   */
+  private async writeDocuments(
+    collected: ReadonlyArray<Extract<CollectOutcome, { status: 'collected' }>>,
+    providers: readonly Provider[],
+    claims: Parameters<typeof ownerOfTwinPath>[2],
+  ): Promise<void> {
+    const fresh = new Set(collected.map((o) => o.provider.name))
+    const written = new Set<string>()
+    for (const o of collected) {
+      for (const doc of o.result.documents) {
+        const owner = ownerOfTwinPath(doc.path, providers, claims)
+        if (owner?.name !== o.provider.name) {
+          this.logger.warn(`${o.provider.name} wrote ${doc.path}, which belongs to ${owner?.name ?? 'nobody'}; ignored`)
+          continue
+        }
+        await this.twin.write(doc)
+        written.add(doc.path)
+      }
+    }
+    const existing = [...(await this.twin.list('filesystem/')), ...(await this.twin.list('system/'))]
+    for (const path of existing) {
+      if (written.has(path)) continue
+      const owner = ownerOfTwinPath(path, providers, claims)
+      if (owner !== undefined && fresh.has(owner.name)) await this.twin.remove(path)
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import { TwinSyncError } from '@twinsync/sdk'
+
+export interface GitStatusEntry {
+  path: string
+  /** A added, M modified, D deleted (relative to HEAD, after staging everything). */
+  change: 'A' | 'M' | 'D'
+}
+
+/** The git operations the twin needs; wraps simple-git so tests can hand in a fake. */
+export interface GitClient {
+  init(): Promise<void>
+  addAll(): Promise<void>
+  /** Staged changes against HEAD (everything when there is no HEAD yet). */
+  stagedChanges(): Promise<GitStatusEntry[]>
+  commit(message: string): Promise<string>
+  head(): Promise<string | undefined>
+  /** Put paths back to HEAD in both index and working tree; remove paths HEAD does not have. */
+  restore(entries: readonly GitStatusEntry[]): Promise<void>
+  log(limit: number): Promise<Array<{ hash: string; date: string; message: string }>>
+}
+
+export type GitClientFactory = (dir: string) => GitClient
+
+const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
+const IDENTITY = ['user.name=TwinSync', 'user.email=twinsync@localhost']
+
+/** simple-git, loaded on first use so commands that never touch git start fast. */
+export class SimpleGitClient implements GitClient {
+  private git: Promise<import('simple-git').SimpleGit> | undefined
+
+  constructor(private readonly dir: string) {}
+
+  private client(): Promise<import('simple-git').SimpleGit> {
+    this.git ??= import('simple-git').then(({ simpleGit }) =>
+      simpleGit({ baseDir: this.dir, config: [...IDENTITY, 'core.quotepath=false', 'commit.gpgsign=false'] }),
+    )
+    return this.git
+  }
+
+  async init(): Promise<void> {
+    await this.run((g) => g.init(['--initial-branch=main', '--quiet']))
+  }
+
+  async addAll(): Promise<void> {
+    await this.run((g) => g.raw(['add', '--all', '--', '.']))
+  }
+
+  async stagedChanges(): Promise<GitStatusEntry[]> {
+    // Against the empty tree when there is no commit yet, so every file counts as added.
+    const base = (await this.head()) ?? EMPTY_TREE
+    const out = await this.run((g) => g.raw(['diff', '--cached', '--name-status', '--no-renames', '-z', base]))
+    return parseNameStatus(out)
+  }
+
+  async commit(message: string): Promise<string> {
+    await this.run((g) => g.raw(['commit', '--quiet', '--no-verify', '-m', message]))
+    return (await this.head()) as string
+  }
+
+  async head(): Promise<string | undefined> {
+    try {
+      return (await this.run((g) => g.raw(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']))).trim() || undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  async restore(entries: readonly GitStatusEntry[]): Promise<void> {
+    if (entries.length === 0) return
+    const tracked = entries.filter((e) => e.change !== 'A').map((e) => e.path)
+    const added = entries.filter((e) => e.change === 'A').map((e) => e.path)
+    if (tracked.length > 0) await this.run((g) => g.raw(['checkout', 'HEAD', '--', ...tracked]))
+    if (added.length > 0) await this.run((g) => g.raw(['rm', '--cached', '--quiet', '-f', '--', ...added]))
+    const { rm } = await import('node:fs/promises')
+    const { join } = await import('node:path')
+    await Promise.all(added.map((p) => rm(join(this.dir, p), { force: true })))
+  }
+
+  async log(limit: number): Promise<Array<{ hash: string; date: string; message: string }>> {
+    if ((await this.head()) === undefined) return []
+    const out = await this.run((g) => g.raw(['log', `-${limit}`, '--format=%H%x1f%cI%x1f%s%x1e']))
+    return out
+      .split('\x1e')
+      .map((r) => r.trim())
+      .filter(Boolean)
+      .map((r) => {
+        const [hash = '', date = '', message = ''] = r.split('\x1f')
+        return { hash, date, message }
+      })
+  }
+
+  private async run<T>(fn: (g: import('simple-git').SimpleGit) => Promise<T>): Promise<T> {
+    try {
+      return await fn(await this.client())
+    } catch (error) {
+      const message = (error as Error).message ?? String(error)
+      if (/ENOENT|spawn git/.test(message)) {
+        throw new TwinSyncError('GIT_MISSING', 'git is not installed', { nextStep: 'Install git (apt-get install git) and run the command again.' })
+      }
+      throw new TwinSyncError('GIT_FAILED', `git failed in ${this.dir}: ${message.trim().split('\n')[0]}`, {
+        nextStep: `Inspect the twin with \`git -C ${this.dir} status\`.`,
+        cause: error,
+      })
+    }
+  }
+}
+
+export function parseNameStatus(out: string): GitStatusEntry[] {
+  const parts = out.split('\0').filter((p) => p.length > 0)
+  const entries: GitStatusEntry[] = []
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const code = (parts[i] as string)[0]
+    const path = parts[i + 1] as string
+    entries.push({ path, change: code === 'A' ? 'A' : code === 'D' ? 'D' : 'M' })
+  }
+  return entries
+}
