@@ -1,1 +1,9 @@
-export {};
+import type { Provider } from '@twinsync/sdk'
+import { AptProvider } from './apt-provider.js'
+
+export { AptProvider } from './apt-provider.js'
+export { AptState, AptPackage, APT_DOCUMENT } from './package-state.js'
+export type { AptChangeData, AptOperation } from './package-change.js'
+export { isValidPackageName } from './package-name.js'
+
+export const providers: Provider[] = [new AptProvider()]

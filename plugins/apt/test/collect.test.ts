@@ -1,0 +1,51 @@
+import { strict as assert } from 'node:assert'
+import { fileURLToPath } from 'node:url'
+import { stableStringify } from '@twinsync/sdk'
+import { checkConformance, createTestContext } from '@twinsync/sdk/conformance'
+import { AptProvider } from '../src/apt-provider.js'
+import { parseDpkgStatus } from '../src/dpkg-status.js'
+import { parseAutoInstalled } from '../src/extended-states.js'
+
+const FIXTURE_ROOT = fileURLToPath(new URL('./fixtures/root', import.meta.url))
+
+describe('apt collect', () => {
+  it('parses the four fields of each dpkg status stanza and ignores continuation lines', () => {
+    const records = parseDpkgStatus('Package: a\nStatus: hold ok installed\nArchitecture: all\nVersion: 1:2.0-1\nDescription: x\n Package: b\n\nPackage: c\nStatus: deinstall ok config-files\n')
+    assert.deepEqual(records, [
+      { name: 'a', architecture: 'all', version: '1:2.0-1', want: 'hold', status: 'installed' },
+      { name: 'c', architecture: '', version: '', want: 'deinstall', status: 'config-files' },
+    ])
+  })
+
+  it('reads Auto-Installed marks, native architecture for entries without one', () => {
+    const auto = parseAutoInstalled('Package: a\nArchitecture: i386\nAuto-Installed: 1\n\nPackage: b\nAuto-Installed: 1\n\nPackage: c\nAuto-Installed: 0\n', 'amd64')
+    assert.deepEqual([...auto].sort(), ['a:i386', 'b:amd64'])
+  })
+
+  it('collects installed packages with version, architecture, marks and holds, sorted', async () => {
+    const result = await new AptProvider().collect({ ctx: createTestContext(FIXTURE_ROOT) })
+    assert.deepEqual(result.state, {
+      nativeArchitecture: 'amd64',
+      packages: {
+        adduser: { version: '3.134', architecture: 'all', manual: false, hold: false },
+        dpkg: { version: '1.21.22', architecture: 'amd64', manual: true, hold: false },
+        halfway: { version: '0.9-2', architecture: 'amd64', manual: true, hold: false, status: 'unpacked' },
+        hello: { version: '2.10-3', architecture: 'amd64', manual: true, hold: true },
+        libc6: { version: '2.36-9+deb12u10', architecture: 'amd64', manual: false, hold: false },
+        'libc6:i386': { version: '2.36-9+deb12u10', architecture: 'i386', manual: false, hold: false },
+      },
+    })
+    assert.deepEqual(result.documents.map((d) => d.path), ['system/packages/apt.json'])
+    assert.equal(result.documents[0]?.content, stableStringify(result.state))
+    assert.deepEqual(result.diagnostics.map((d) => d.code), ['APT_PACKAGE_UNFINISHED'])
+  })
+
+  it('conforms to the provider contract on the fixture root', async () => {
+    assert.deepEqual(await checkConformance(new AptProvider(), createTestContext(FIXTURE_ROOT)), [])
+  })
+
+  it('is not detected where there is no dpkg database', async () => {
+    const result = await new AptProvider().detect({ ctx: createTestContext(fileURLToPath(new URL('./fixtures', import.meta.url))) })
+    assert.equal(result.detected, false)
+  })
+})
