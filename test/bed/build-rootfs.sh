@@ -18,7 +18,7 @@ VARIANT=minbase
 #   git                        twinsync keeps its twin in a Git repository, also inside a container
 PACKAGES=systemd,systemd-sysv,cron,dbus,git
 # Bump when the recipe below changes in a way that changes the result.
-RECIPE=1
+RECIPE=2
 
 CACHE_DIR=${TWINSYNC_TEST_CACHE:-/var/cache/twinsync-test}
 
@@ -66,9 +66,13 @@ build() {
     || { tail -n 30 "$work/root/debootstrap/debootstrap.log" >&2 2>/dev/null || true; die "debootstrap failed"; }
 
   # The cached tree is meant to be booted: no policy-rc.d (the chroot helper adds one when it
-  # needs it), no downloaded .debs (they only make the tarball bigger).
+  # needs it), no downloaded .debs (they only make the tarball bigger). The apt lists stay, so
+  # `apt-get install` works without an `apt-get update` first.
   rm -f "$work/root/usr/sbin/policy-rc.d"
   rm -f "$work/root/var/cache/apt/archives/"*.deb
+  # debootstrap copies the host's name; without the file a container is named by --machine.
+  # (/etc/resolv.conf stays: apt in a chroot needs it; a booted container gets its own.)
+  rm -f "$work/root/etc/hostname"
 
   tar --zstd --numeric-owner --xattrs --xattrs-include='*' -C "$work/root" -cf "$work/rootfs.tar.zst" .
   # Same file system as the cache dir, so the rename is atomic: readers see all or nothing.

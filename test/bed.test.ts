@@ -1,0 +1,319 @@
+// Tests of the test bed itself: if these fail, every integration and e2e test is suspect.
+import { strict as assert } from 'node:assert';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  bootContainer,
+  chroot,
+  chrootOk,
+  freshRootfs,
+  makeTempDir,
+  NODE_IN_CONTAINER,
+  REPO_IN_CONTAINER,
+  removeTree,
+  requireTools,
+  ROOTFS_BUILD_TIMEOUT_MS,
+  run,
+  runOk,
+  startGitRemote,
+  startTmux,
+  type Container,
+  type GitRemote,
+  type TmuxSession,
+} from './bed/index.js';
+
+const SLOW = ROOTFS_BUILD_TIMEOUT_MS; // the first rootfs/container may have to build the cache
+
+describe('test bed', function () {
+  describe('capability checks', function () {
+    it('name the missing tool and how to install it, by throwing', function () {
+      assert.throws(
+        () => requireTools('git', 'no-such-tool-twinsync', 'systemd-nspawn-not-here'),
+        (error: Error) =>
+          /no-such-tool-twinsync/.test(error.message) &&
+          /systemd-nspawn-not-here/.test(error.message) &&
+          !/\bgit\b,/.test(error.message) &&
+          /apt-get install -y/.test(error.message),
+      );
+    });
+
+    it('pass when everything is there', function () {
+      requireTools('debootstrap', 'systemd-nspawn', 'tmux', 'git', 'zstd', 'nsenter', 'setpriv', 'unshare');
+    });
+  });
+
+  describe('fresh root file system', function () {
+    this.timeout(SLOW);
+
+    it('is a Debian tree with a dpkg status, independent per call, removed by cleanup', async function () {
+      const a = await freshRootfs();
+      const b = await freshRootfs();
+      try {
+        assert.notEqual(a.dir, b.dir);
+        assert.ok(!a.dir.startsWith(dirname(dirname(new URL(import.meta.url).pathname))), 'outside the repository');
+        const status = readFileSync(join(a.dir, 'var/lib/dpkg/status'), 'utf8');
+        for (const pkg of ['systemd', 'cron', 'dbus', 'git']) assert.match(status, new RegExp(`^Package: ${pkg}$`, 'm'));
+        assert.ok(!existsSync(join(a.dir, 'usr/sbin/policy-rc.d')), 'the cached tree has no policy-rc.d');
+
+        await writeFile(join(a.dir, 'etc/only-in-a'), 'a\n');
+        assert.ok(!existsSync(join(b.dir, 'etc/only-in-a')), 'copies are independent');
+      } finally {
+        await a.cleanup();
+        await b.cleanup();
+      }
+      assert.ok(!existsSync(a.dir) && !existsSync(dirname(a.dir)), 'cleanup removed the copy');
+      await a.cleanup(); // idempotent
+    });
+
+    it('runs commands chrooted, with service starts denied only during the call', async function () {
+      const root = await freshRootfs();
+      try {
+        const query = await chrootOk(root.dir, 'dpkg-query', ['-W', '-f=${Package} ${db:Status-Abbrev}\n', 'cron']);
+        assert.equal(query.stdout.trim(), 'cron ii');
+        const policy = await chroot(root.dir, 'sh', ['-c', '/usr/sbin/policy-rc.d; echo $?']);
+        assert.equal(policy.stdout.trim(), '101');
+        assert.ok(!existsSync(join(root.dir, 'usr/sbin/policy-rc.d')), 'policy-rc.d removed after the call');
+
+        const failing = await chroot(root.dir, 'sh', ['-c', 'echo to-err >&2; exit 7']);
+        assert.equal(failing.code, 7);
+        assert.equal(failing.stderr.trim(), 'to-err');
+
+        // /dev and /proc are mounted in a private namespace only: nothing is left on the host.
+        const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+        assert.ok(!mounts.includes(root.dir), 'no mount below the tree');
+      } finally {
+        await root.cleanup();
+      }
+    });
+  });
+
+  describe('booted container', function () {
+    this.timeout(SLOW);
+    let ct: Container;
+
+    before(async function () {
+      ct = await bootContainer();
+    });
+    after(async function () {
+      await ct?.close();
+    });
+
+    it('runs systemd', async function () {
+      const state = await ct.run(['systemctl', 'is-system-running']);
+      assert.match(state.stdout.trim(), /^(running|degraded)$/);
+      assert.equal((await ct.runOk(['hostname'])).stdout.trim(), ct.name);
+      assert.equal((await ct.runOk(['cat', '/proc/1/comm'])).stdout.trim(), 'systemd');
+    });
+
+    it('returns exit code, stdout and stderr, with arguments passed verbatim', async function () {
+      const result = await ct.run(['sh', '-c', 'echo out; echo err >&2; exit 3']);
+      assert.deepEqual([result.code, result.stdout, result.stderr], [3, 'out\n', 'err\n']);
+      const verbatim = await ct.runOk(['printf', '%s|', 'a b', "it's", '$HOME', '; rm -rf /']);
+      assert.equal(verbatim.stdout, "a b|it's|$HOME|; rm -rf /|");
+      const env = await ct.runOk(['env'], { env: { EXTRA: '1' }, cwd: '/tmp' });
+      assert.doesNotMatch(env.stdout, /^(CI|npm_\w+|MOCHA\w*)=/m, 'no host environment leaks in');
+      assert.match(env.stdout, /^EXTRA=1$/m);
+      assert.equal((await ct.runOk(['pwd'], { cwd: '/tmp' })).stdout.trim(), '/tmp');
+      assert.equal((await ct.run(['sh', '-c', 'read line; echo "[$line]"'], { input: 'piped\n' })).stdout, '[piped]\n');
+    });
+
+    it('runs the host node and sees the repository read-only', async function () {
+      assert.equal((await ct.runOk(['node', '--version'])).stdout.trim(), process.version);
+      assert.equal((await ct.runOk(['sh', '-c', 'command -v node'])).stdout.trim(), NODE_IN_CONTAINER);
+      const pkg = JSON.parse(await ct.readFile(`${REPO_IN_CONTAINER}/package.json`)) as { name: string };
+      assert.equal(pkg.name, 'twinsync');
+      const write = await ct.run(['touch', `${REPO_IN_CONTAINER}/should-not-exist`]);
+      assert.notEqual(write.code, 0);
+      assert.match(write.stderr, /Read-only file system/);
+    });
+
+    it('copies files in', async function () {
+      await ct.writeFile('/etc/twinsync-bed/one.conf', 'one\n', { mode: 0o600 });
+      assert.equal(await ct.readFile('/etc/twinsync-bed/one.conf'), 'one\n');
+      assert.equal((await ct.runOk(['stat', '-c', '%a %U', '/etc/twinsync-bed/one.conf'])).stdout.trim(), '600 root');
+
+      const dir = await makeTempDir('copy');
+      try {
+        await writeFile(join(dir, 'a.txt'), 'A\n');
+        await ct.copyIn(dir, '/srv/copied');
+        assert.equal(await ct.readFile('/srv/copied/a.txt'), 'A\n');
+      } finally {
+        await removeTree(dir);
+      }
+    });
+
+    it('keeps its files across a reboot, and cron @reboot jobs run', async function () {
+      await ct.writeFile('/root/persisted.txt', 'still here\n');
+      await ct.runOk(['crontab', '-u', 'root', '-'], { input: '@reboot date +\\%s > /var/tmp/booted-by-cron\n' });
+      assert.equal((await ct.run(['test', '-e', '/var/tmp/booted-by-cron'])).code, 1, 'not before the reboot');
+      const before = ct.pid;
+
+      await ct.reboot();
+
+      assert.notEqual(ct.pid, before, 'a new systemd');
+      assert.equal(await ct.readFile('/root/persisted.txt'), 'still here\n');
+      await waitUntil(async () => (await ct.run(['test', '-s', '/var/tmp/booted-by-cron'])).code === 0, 30_000);
+    });
+  });
+
+  describe('container cleanup', function () {
+    this.timeout(SLOW);
+
+    it('leaves no process, mount or file behind after close', async function () {
+      const ct = await bootContainer();
+      const nspawn = ct.nspawnPid;
+      const init = ct.pid;
+      const home = dirname(ct.upperDir);
+      assert.ok(nspawn && isAlive(nspawn) && isAlive(init));
+
+      await ct.close();
+
+      assert.ok(!isAlive(nspawn) && !isAlive(init), 'nspawn and the container init are gone');
+      const nspawns = await run(['pgrep', '-a', 'systemd-nspawn']);
+      assert.doesNotMatch(nspawns.stdout, new RegExp(`--machine ${ct.name}\\b`));
+      assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(home), 'no mount below the container dir');
+      assert.ok(!existsSync(home), 'container dir removed');
+      await ct.close(); // idempotent
+      await assert.rejects(ct.run(['true']), /not running/);
+    });
+  });
+
+  describe('git remote', function () {
+    this.timeout(60_000);
+    let remote: GitRemote;
+    let work: string;
+
+    before(async function () {
+      remote = await startGitRemote();
+      work = await makeTempDir('git-client');
+    });
+    after(async function () {
+      await remote?.close();
+      if (work) await removeTree(work);
+    });
+
+    const git = (args: string[], token?: string | null) =>
+      run(['git', ...args], { env: remote.gitEnv(token), timeoutMs: 30_000 });
+
+    it('accepts push and clone with the right token', async function () {
+      const url = await remote.createBareRepo('alice/twin');
+      assert.ok(!url.includes(remote.token), 'the URL carries no token');
+      const src = join(work, 'src');
+      await runOk(['git', 'init', '--quiet', '--initial-branch=main', src], { env: remote.gitEnv() });
+      await writeFile(join(src, 'README'), 'twin\n');
+      await runOk(['git', '-C', src, 'add', 'README'], { env: remote.gitEnv() });
+      await runOk(['git', '-C', src, 'commit', '--quiet', '-m', 'first'], { env: remote.gitEnv() });
+
+      const push = await git(['-C', src, 'push', url, 'main']);
+      assert.equal(push.code, 0, push.stderr);
+      const clone = await git(['clone', '--quiet', url, join(work, 'clone')]);
+      assert.equal(clone.code, 0, clone.stderr);
+      assert.equal(readFileSync(join(work, 'clone/README'), 'utf8'), 'twin\n');
+      const log = await runOk(['git', '-C', remote.repoPath('alice/twin'), 'log', '--format=%s', 'main'], { env: remote.gitEnv() });
+      assert.equal(log.stdout.trim(), 'first');
+      assert.ok(remote.requests.every((request) => !request.url.includes(remote.token)));
+    });
+
+    it('answers 401 to a wrong or missing token, and git fails', async function () {
+      const url = await remote.createBareRepo('locked');
+      const raw = await fetch(`${url}/info/refs?service=git-upload-pack`);
+      assert.equal(raw.status, 401);
+      assert.match(raw.headers.get('www-authenticate') ?? '', /^Basic /);
+
+      for (const token of ['wrong-token', null]) {
+        const result = await git(['ls-remote', url], token);
+        assert.equal(result.code, 128, `token ${token}: ${result.stderr}`);
+      }
+      assert.equal(remote.requests.at(-1)?.status, 401);
+      assert.equal((await git(['ls-remote', url])).code, 0);
+    });
+
+    it('refuses connections while stopped and works again after start', async function () {
+      const url = await remote.createBareRepo('flaky');
+      await remote.stop();
+      assert.equal(remote.listening, false);
+      const down = await git(['ls-remote', url]);
+      assert.equal(down.code, 128);
+      assert.match(down.stderr, /Connection refused|Failed to connect|Could not connect/i);
+      await assert.rejects(fetch(url), (error: Error & { cause?: { code?: string } }) => error.cause?.code === 'ECONNREFUSED');
+
+      await remote.start();
+      assert.equal(remote.url('flaky'), url, 'same URL after restart');
+      const up = await git(['ls-remote', url]);
+      assert.equal(up.code, 0, up.stderr);
+    });
+  });
+
+  describe('tmux driver', function () {
+    this.timeout(30_000);
+    let tui: TmuxSession | undefined;
+
+    afterEach(async function () {
+      await tui?.close();
+      tui = undefined;
+    });
+
+    it('types keys into a program and reads its screen', async function () {
+      tui = await startTmux(['bash', '-c', 'echo ready; read x; echo got:$x; read -n1 k; echo key:$k']);
+      await tui.waitFor('ready');
+      await tui.type('hello');
+      await tui.send('Enter');
+      await tui.waitFor('got:hello');
+      await tui.send('q');
+      await tui.waitFor(/key:q/);
+      await waitUntil(async () => (await tui?.exitStatus()) === 0, 5_000);
+    });
+
+    it('has a fixed size, LANG=C.UTF-8 and no CI variables', async function () {
+      const saved = { CI: process.env.CI, CI_JOB: process.env.CI_JOB };
+      process.env.CI = 'true';
+      process.env.CI_JOB = '7';
+      try {
+        tui = await startTmux(['sh', '-c', 'stty size; echo "CI=${CI-unset} CI_JOB=${CI_JOB-unset} LANG=$LANG"'], { cols: 100, rows: 30 });
+      } finally {
+        restoreEnv(saved);
+      }
+      const screen = await tui.waitFor('LANG=');
+      assert.match(screen, /^30 100$/m);
+      assert.match(screen, /CI=unset CI_JOB=unset LANG=C\.UTF-8/);
+      assert.equal((await tui.screen()).split('\n').length, 30 + 1, 'one line per row');
+      assert.equal(await tui.exitStatus(), 0);
+    });
+
+    it('kills its private server on close', async function () {
+      const session = await startTmux(['sleep', '987.654']);
+      tui = session;
+      assert.equal((await run(['tmux', '-L', session.socketName, 'has-session'])).code, 0);
+      await session.close();
+      assert.notEqual((await run(['tmux', '-L', session.socketName, 'has-session'])).code, 0);
+      assert.ok(session.socketPath && !existsSync(session.socketPath), 'socket file removed');
+      const sleeps = await run(['pgrep', '-f', '-x', 'sleep 987.654']);
+      assert.equal(sleeps.stdout.trim(), '', 'the program died with the server');
+    });
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function restoreEnv(saved: Record<string, string | undefined>): void {
+  for (const [key, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+}

@@ -1,0 +1,132 @@
+// Fresh Debian root file systems for tests, extracted from a cached tarball.
+//
+// build-rootfs.sh owns the recipe and the cache (key, lock, atomic rename); this file asks it
+// for the tarball once per process and extracts a private copy for every caller.
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { onExit } from './cleanup.js';
+import { expectSuccess, run, runOk, type RunResult } from './exec.js';
+import { requireRoot, requireTools } from './require.js';
+import { makeTempDir, removeTree, removeTreeSync } from './tmp.js';
+
+const BUILD_SCRIPT = new URL('./build-rootfs.sh', import.meta.url).pathname;
+
+/** The first call may build the cache (about a minute); give that test a long timeout. */
+export const ROOTFS_BUILD_TIMEOUT_MS = 10 * 60_000;
+
+export interface Rootfs {
+  /** The root of the extracted tree (a fresh, private copy). */
+  dir: string;
+  /** Delete the copy. Idempotent; also done at process exit if a test forgot. */
+  cleanup(): Promise<void>;
+}
+
+let cached: Promise<string> | undefined;
+
+/** Path of the cached rootfs tarball, building it first if the cache does not have it. */
+export function rootfsTarball(): Promise<string> {
+  cached ??= buildOrFind().catch((error: unknown) => {
+    cached = undefined; // let a later caller retry instead of inheriting the failure
+    throw error;
+  });
+  return cached;
+}
+
+async function buildOrFind(): Promise<string> {
+  requireRoot('building a Debian root file system');
+  requireTools('debootstrap', 'zstd', 'tar', 'flock', 'findmnt');
+  const result = await runOk(['bash', BUILD_SCRIPT], { timeoutMs: ROOTFS_BUILD_TIMEOUT_MS });
+  const path = result.stdout.trim().split('\n').pop() ?? '';
+  if (!existsSync(path)) throw new Error(`build-rootfs.sh printed no tarball path:\n${result.stderr}`);
+  return path;
+}
+
+/** Extract the cached tarball into an empty directory. */
+export async function extractRootfs(into: string): Promise<void> {
+  const tarball = await rootfsTarball();
+  await runOk(['tar', '--zstd', '--numeric-owner', '--xattrs', "--xattrs-include=*", '-xpf', tarball, '-C', into]);
+}
+
+/** A fresh private copy of the cached Debian root file system (1–3 s once the cache exists). */
+export async function freshRootfs(): Promise<Rootfs> {
+  const home = await makeTempDir('rootfs');
+  const forget = onExit(() => removeTreeSync(home));
+  const cleanup = async (): Promise<void> => {
+    await removeTree(home);
+    forget();
+  };
+  const dir = join(home, 'root');
+  try {
+    await runOk(['mkdir', dir]);
+    await extractRootfs(dir);
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+  return { dir, cleanup };
+}
+
+export interface ChrootOptions {
+  /** Extra environment; the base is PATH, HOME=/root, LANG=C.UTF-8, DEBIAN_FRONTEND=noninteractive. */
+  env?: Record<string, string>;
+  input?: string | Buffer;
+  timeoutMs?: number;
+  /** By default a policy-rc.d denies service starts for the duration of the call, so package
+   *  scripts do not try to start daemons in a tree that is not booted. */
+  allowServiceStarts?: boolean;
+}
+
+const CHROOT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+// Mounts /dev and /proc for the chrooted program inside a private mount namespace: they vanish
+// with it, so no mount can outlive the call or be in the way when the tree is deleted. The
+// script is constant; the directory and the command arrive as positional parameters.
+const IN_PRIVATE_MOUNTS =
+  'root=$1; shift; mount --rbind /dev "$root/dev" && mount -t proc proc "$root/proc" && exec chroot "$root" "$@"';
+
+/** Run cmd with args chrooted into dir. Resolves with the exit code; never uses a shell string. */
+export async function chroot(dir: string, cmd: string, args: string[] = [], options: ChrootOptions = {}): Promise<RunResult> {
+  requireTools('unshare', 'chroot');
+  const release = options.allowServiceStarts ? () => {} : denyServiceStarts(dir);
+  try {
+    return await run(
+      ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', IN_PRIVATE_MOUNTS, 'sh', dir, cmd, ...args],
+      {
+        env: { PATH: CHROOT_PATH, HOME: '/root', LANG: 'C.UTF-8', DEBIAN_FRONTEND: 'noninteractive', ...options.env },
+        input: options.input,
+        timeoutMs: options.timeoutMs,
+      },
+    );
+  } finally {
+    release();
+  }
+}
+
+/** chroot, but rejects with a CommandError unless the command exits 0. */
+export async function chrootOk(dir: string, cmd: string, args: string[] = [], options: ChrootOptions = {}): Promise<RunResult> {
+  return expectSuccess(await chroot(dir, cmd, args, options));
+}
+
+// Concurrent chroot calls into one tree share one policy-rc.d; the last one out removes it, so
+// the tree looks like the cached one between calls (collectors must not see test machinery).
+const policyUsers = new Map<string, number>();
+
+// Synchronous on purpose: check-and-create must not interleave with another call's.
+function denyServiceStarts(dir: string): () => void {
+  const path = join(dir, 'usr/sbin/policy-rc.d');
+  const users = policyUsers.get(dir) ?? 0;
+  if (users === 0) {
+    if (existsSync(path)) return () => {}; // not ours (the tree came with one): leave it alone
+    writeFileSync(path, '#!/bin/sh\n# test bed: no service starts in a chroot\nexit 101\n', { mode: 0o755 });
+  }
+  policyUsers.set(dir, users + 1);
+  return () => {
+    const left = (policyUsers.get(dir) ?? 1) - 1;
+    if (left > 0) {
+      policyUsers.set(dir, left);
+      return;
+    }
+    policyUsers.delete(dir);
+    rmSync(path, { force: true });
+  };
+}

@@ -1,0 +1,155 @@
+// Drive a terminal UI under a private tmux server, the way a person at a terminal would.
+//
+// Each session gets its own server (`tmux -L <unique> -f /dev/null`), so the user's tmux and
+// config never interfere and kill-server cannot touch anyone else's. ink (the TUI library)
+// draws only the final frame when CI or any CI_* variable is set, and reads one key per input
+// chunk, hence the scrubbed environment and one key per send() with a pause in between.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { onExit } from './cleanup.js';
+import { runOk } from './exec.js';
+import { requireTools } from './require.js';
+
+export interface TmuxOptions {
+  /** Terminal size. Default 80x24. */
+  cols?: number;
+  rows?: number;
+  /** Added to the program's environment (after CI, CI_*, TMUX* and LC_ALL were removed). */
+  env?: Record<string, string>;
+  /** Working directory of the program. */
+  cwd?: string;
+}
+
+/** Minimum pause between two keys, so a TUI sees each key as its own input chunk. */
+export const KEY_SPACING_MS = 120;
+
+const SESSION = 'bed';
+
+/** Start argv (an argument array, no shell) in a fresh tmux server. close() it in a hook. */
+export async function startTmux(argv: string[], options: TmuxOptions = {}): Promise<TmuxSession> {
+  requireTools('tmux');
+  if (argv.length === 0) throw new Error('startTmux: empty argv');
+  const session = new TmuxSession(`twinsync-bed-${process.pid}-${randomBytes(4).toString('hex')}`, scrubbedEnv(options.env));
+  const size = ['-x', String(options.cols ?? 80), '-y', String(options.rows ?? 24)];
+  const cwd = options.cwd ? ['-c', options.cwd] : [];
+  try {
+    // One tmux invocation, so the options are set before the program can possibly exit: keep
+    // the pane when the program exits (to read its last screen and exit status), and print no
+    // "Pane is dead" line, whose line feed would scroll the last screen up by one row.
+    // `env --` makes the command more than one argument, which tmux runs with execvp, not `sh -c`.
+    await session.tmux([
+      'start-server', ';',
+      'set-option', '-g', 'remain-on-exit', 'on', ';',
+      'set-option', '-g', 'remain-on-exit-format', '', ';',
+      'new-session', '-d', '-s', SESSION, ...size, ...cwd, 'env', '--', ...argv.map(escapeSemicolon),
+    ]);
+    session.socketPath = (await session.tmux(['display-message', '-p', '#{socket_path}'])).stdout.trim();
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+  return session;
+}
+
+export class TmuxSession {
+  private lastKeyAt = 0;
+  private closed = false;
+  /** @internal The server's socket file; kill-server leaves it behind, close() removes it. */
+  socketPath = '';
+  private readonly forget: () => void;
+
+  /** Use startTmux(). */
+  constructor(
+    /** The -L socket name, for `tmux -L <socketName> ...` by hand. */
+    readonly socketName: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {
+    this.forget = onExit(() => this.killServerSync());
+  }
+
+  /** The visible screen as text, one line per row. */
+  async screen(): Promise<string> {
+    return (await this.tmux(['capture-pane', '-p', '-t', SESSION])).stdout;
+  }
+
+  /** Poll the screen until it contains text (or matches a RegExp); resolves with that screen.
+   *  Rejects after timeoutMs with the last screen in the message. */
+  async waitFor(pattern: string | RegExp, timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let screen = '';
+    for (;;) {
+      screen = await this.screen();
+      if (typeof pattern === 'string' ? screen.includes(pattern) : pattern.test(screen)) return screen;
+      if (Date.now() >= deadline) break;
+      await sleep(50);
+    }
+    throw new Error(`tmux: ${String(pattern)} did not appear within ${timeoutMs} ms. Screen:\n${screen}`);
+  }
+
+  /** Send ONE key, by tmux name (Enter, Escape, Up, Down, Tab, BSpace, C-c, Space, q, ...). */
+  async send(key: string): Promise<void> {
+    await this.spaceKeys();
+    await this.tmux(['send-keys', '-t', SESSION, escapeSemicolon(key)]);
+  }
+
+  /** Type text literally, one character per key press (spaced like send()). */
+  async type(text: string): Promise<void> {
+    for (const char of text) {
+      await this.spaceKeys();
+      await this.tmux(['send-keys', '-t', SESSION, '-l', escapeSemicolon(char)]);
+    }
+  }
+
+  /** The program's exit status once it has exited, or null while it runs. */
+  async exitStatus(): Promise<number | null> {
+    const out = (await this.tmux(['display-message', '-p', '-t', SESSION, '#{pane_dead} #{pane_dead_status}'])).stdout.trim();
+    const [dead, status] = out.split(' ');
+    return dead === '1' ? Number(status) : null;
+  }
+
+  /** Kill the tmux server (and with it the program). Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.killServerSync();
+    this.forget();
+  }
+
+  private killServerSync(): void {
+    spawnSync('tmux', ['-L', this.socketName, 'kill-server'], { stdio: 'ignore', env: this.env });
+    if (this.socketPath.endsWith(`/${this.socketName}`)) rmSync(this.socketPath, { force: true });
+  }
+
+  /** @internal Run a tmux command against this session's server. */
+  async tmux(args: string[]): Promise<{ stdout: string }> {
+    return runOk(['tmux', '-L', this.socketName, '-f', '/dev/null', ...args], { env: this.env });
+  }
+
+  private async spaceKeys(): Promise<void> {
+    const wait = this.lastKeyAt + KEY_SPACING_MS - Date.now();
+    if (wait > 0) await sleep(wait);
+    this.lastKeyAt = Date.now();
+  }
+}
+
+// The tmux server is forked from the first client, so its environment (and the program's) is
+// exactly this one.
+function scrubbedEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    // LC_ALL would override the LANG below.
+    if (key === 'CI' || key.startsWith('CI_') || key.startsWith('TMUX') || key === 'LC_ALL') continue;
+    env[key] = value;
+  }
+  return { ...env, LANG: 'C.UTF-8', ...extra };
+}
+
+// tmux splits commands at an argument that ends in ';'; a backslash before it keeps it literal.
+function escapeSemicolon(arg: string): string {
+  return arg.endsWith(';') ? `${arg.slice(0, -1)}\\;` : arg;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
