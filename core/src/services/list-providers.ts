@@ -1,0 +1,82 @@
+import type { Diagnostic, HostPort, Logger } from '@twinsync/sdk'
+import { isApplicable } from '@twinsync/sdk'
+import type { DependencyContainer } from '../di.js'
+import { contextFor } from '../collect/context-factory.js'
+import type { LoadedConfig } from '../config/config-file.js'
+import { ProviderRegistry } from '../providers/provider-registry.js'
+import { Tokens } from '../tokens.js'
+import { renderDiagnostics } from './take-snapshot.js'
+
+export interface ProviderListing {
+  name: string
+  version: string
+  category: string
+  description: string
+  source: string
+  disabled: boolean
+  /** Can plans change this domain, or is it read-only? */
+  applicable: boolean
+  detected: boolean | null
+  reason: string | null
+  claims: string[]
+}
+
+export async function listProviders(container: DependencyContainer): Promise<{ providers: ProviderListing[]; diagnostics: Diagnostic[] }> {
+  const registry = container.resolve(ProviderRegistry)
+  const { providers, claims, diagnostics } = await registry.load()
+  const options = {
+    host: container.resolve<HostPort>(Tokens.Host),
+    claims,
+    config: container.resolve<LoadedConfig>(Tokens.Config),
+    logger: container.resolve<Logger>(Tokens.Logger),
+    signal: new AbortController().signal,
+    cacheDir: undefined,
+  }
+  const listing = await Promise.all(
+    providers.map(async ({ provider, source, disabled }): Promise<ProviderListing> => {
+      let detected: boolean | null = null
+      let reason: string | null = disabled ? 'disabled in the configuration' : null
+      if (!disabled) {
+        try {
+          const d = await provider.detect({ ctx: contextFor(provider, options) })
+          detected = d.detected
+          reason = d.reason ?? null
+        } catch (error) {
+          detected = false
+          reason = `detect failed: ${(error as Error).message}`
+        }
+      }
+      return {
+        name: provider.name,
+        version: provider.version,
+        category: provider.category,
+        description: provider.description,
+        source,
+        disabled,
+        applicable: isApplicable(provider),
+        detected,
+        reason,
+        claims: [...(provider.claims ?? [])],
+      }
+    }),
+  )
+  return { providers: listing, diagnostics }
+}
+
+export function renderProviders({ providers, diagnostics }: Awaited<ReturnType<typeof listProviders>>): string {
+  const rows = providers.map((p) => [
+    p.name,
+    p.version,
+    p.category,
+    p.disabled ? 'disabled' : p.detected ? 'yes' : 'no',
+    p.applicable ? 'collect, apply' : 'collect',
+    p.source,
+  ])
+  return [table(['PROVIDER', 'VERSION', 'CATEGORY', 'DETECTED', 'CAN', 'FROM'], rows), ...renderDiagnostics(diagnostics)].join('\n')
+}
+
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')
+  return [line(header), ...rows.map(line)].join('\n')
+}

@@ -1,0 +1,60 @@
+import { strict as assert } from 'node:assert'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Type from 'typebox'
+import { isTwinSyncError } from '@twinsync/sdk'
+import { checkProviderSections, loadConfigFile } from '../src/config/config-file.js'
+
+describe('configuration file', () => {
+  let dir: string
+  const file = (name: string) => join(dir, name)
+  const write = async (text: string) => {
+    await writeFile(file('config.yaml'), text)
+    return file('config.yaml')
+  }
+  const rejectsWith = (code: string, pattern: RegExp) => (e: unknown) => isTwinSyncError(e) && e.code === code && pattern.test(e.message)
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-config-'))
+  })
+  afterEach(() => rm(dir, { recursive: true, force: true }))
+
+  it('reads a valid file', async () => {
+    const config = await loadConfigFile(await write('repo: /srv/twin\nlimits:\n  logLines: 50\n'))
+    assert.equal(config.values.repo, '/srv/twin')
+    assert.equal(config.values.limits?.logLines, 50)
+  })
+
+  it('names the line of a YAML syntax error', async () => {
+    const path = await write('repo: /srv/twin\nlimits:\n  logLines: [1, 2\n')
+    await assert.rejects(loadConfigFile(path), rejectsWith('CONFIG_UNREADABLE', /config\.yaml:\d+:\d+/))
+  })
+
+  it('names an unknown key nested in a known section', async () => {
+    const path = await write('limits:\n  logLinez: 5\n')
+    await assert.rejects(loadConfigFile(path), rejectsWith('CONFIG_INVALID', /"limits\.logLinez": unknown key/))
+  })
+
+  it('names a key with a value of the wrong type', async () => {
+    const path = await write('limits:\n  maxFileSize: big\n')
+    await assert.rejects(loadConfigFile(path), rejectsWith('CONFIG_INVALID', /"limits\.maxFileSize"/))
+  })
+
+  it('refuses a file that is not a mapping', async () => {
+    await assert.rejects(loadConfigFile(await write('- a\n- b\n')), rejectsWith('CONFIG_INVALID', /mapping/))
+  })
+
+  it('refuses a missing file named explicitly, but not a missing default one', async () => {
+    await assert.rejects(loadConfigFile(file('absent.yaml')), rejectsWith('CONFIG_UNREADABLE', /absent\.yaml/))
+  })
+
+  it('checks provider sections against their schemas and refuses unknown top-level keys', async () => {
+    const schemas = new Map([['files', Type.Object({ include: Type.Optional(Type.Array(Type.String())) }, { additionalProperties: false })]])
+    checkProviderSections(await loadConfigFile(await write('files:\n  include: [/etc]\n')), schemas)
+    const bad = await loadConfigFile(await write('files:\n  include: /etc\n'))
+    assert.throws(() => checkProviderSections(bad, schemas), rejectsWith('CONFIG_INVALID', /"files\.include"/))
+    const unknown = await loadConfigFile(await write('fiels:\n  include: [/etc]\n'))
+    assert.throws(() => checkProviderSections(unknown, schemas), rejectsWith('CONFIG_INVALID', /unknown key "fiels"/))
+  })
+})

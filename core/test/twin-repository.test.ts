@@ -1,0 +1,91 @@
+import { strict as assert } from 'node:assert'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { isTwinSyncError } from '@twinsync/sdk'
+import { SimpleGitClient } from '../src/twin/git-client.js'
+import { TwinRepository } from '../src/twin/twin-repository.js'
+import { TwinLock } from '../src/twin/twin-lock.js'
+
+const info = { formatVersion: 1, machineId: 'abc', hostname: 'web1' }
+const twinAt = (dir: string) => new TwinRepository({ dir, source: 'flag' }, (d) => new SimpleGitClient(d))
+const refused = (code: string) => (e: unknown) => isTwinSyncError(e) && e.code === code
+
+describe('TwinRepository', () => {
+  let base: string
+  beforeEach(async () => {
+    base = await mkdtemp(join(tmpdir(), 'twinsync-twin-'))
+  })
+  afterEach(() => rm(base, { recursive: true, force: true }))
+
+  it('creates the layout, mode 0700, twin.json and a first commit; again changes nothing', async () => {
+    const twin = twinAt(join(base, 'twin'))
+    const first = await twin.init(info)
+    assert.equal(first.created, true)
+    assert.equal((await stat(twin.dir)).mode & 0o777, 0o700)
+    for (const folder of ['filesystem', 'system/packages', 'system/startup', 'plans', 'scripts']) {
+      assert.ok((await stat(join(twin.dir, folder))).isDirectory(), folder)
+    }
+    assert.deepEqual(JSON.parse(await readFile(join(twin.dir, 'twin.json'), 'utf8')), info)
+    const second = await twin.init(info)
+    assert.deepEqual(second, { created: false, commit: first.commit })
+    assert.deepEqual(await twin.open(), info)
+  })
+
+  it('refuses a path that is a file, a non-empty non-twin, and a missing twin', async () => {
+    await writeFile(join(base, 'file'), 'x')
+    await assert.rejects(twinAt(join(base, 'file')).init(info), refused('REPO_NOT_DIRECTORY'))
+    await assert.rejects(twinAt(join(base, 'file')).open(), refused('REPO_NOT_DIRECTORY'))
+    await writeFile(join(base, 'other'), 'y')
+    await assert.rejects(twinAt(base).init(info), refused('REPO_NOT_TWIN'))
+    await assert.rejects(twinAt(join(base, 'absent')).open(), refused('REPO_NOT_INITIALIZED'))
+    assert.equal(await readFile(join(base, 'file'), 'utf8'), 'x')
+  })
+
+  it('stages, reports and commits changes, and restores volatile ones', async () => {
+    const twin = twinAt(join(base, 'twin'))
+    await twin.init(info)
+    assert.equal(await twin.write({ path: 'system/os.json', content: '{}\n' }), true)
+    assert.equal(await twin.write({ path: 'system/os.json', content: '{}\n' }), false, 'same bytes are not rewritten')
+    await twin.write({ path: 'filesystem/etc/rc.local', content: '#!/bin/sh\n', executable: true })
+    assert.deepEqual(await twin.list('filesystem/'), ['filesystem/etc/rc.local'])
+    const changes = await twin.stageAll()
+    assert.deepEqual(changes.map((c) => `${c.change} ${c.path}`).sort(), ['A filesystem/etc/rc.local', 'A system/os.json'])
+    const commit = await twin.commit('TwinSync snapshot test')
+    assert.equal(await twin.head(), commit)
+    await twin.write({ path: 'system/processes/top.json', content: '[]\n' })
+    await twin.write({ path: 'system/os.json', content: '{"a":1}\n' })
+    const next = await twin.stageAll()
+    await twin.restore(next)
+    assert.deepEqual(await twin.stageAll(), [])
+    assert.equal(await twin.readText('system/os.json'), '{}\n')
+    assert.equal(await twin.read('system/processes/top.json'), undefined)
+  })
+
+  it('refuses twin paths that climb out', async () => {
+    const twin = twinAt(join(base, 'twin'))
+    await assert.rejects(twin.write({ path: '../x', content: '' }), refused('PATH_INVALID'))
+    await assert.rejects(twin.write({ path: '.git/config', content: '' }), refused('PATH_INVALID'))
+  })
+})
+
+describe('TwinLock', () => {
+  let base: string
+  beforeEach(async () => {
+    base = await mkdtemp(join(tmpdir(), 'twinsync-lock-'))
+  })
+  afterEach(() => rm(base, { recursive: true, force: true }))
+
+  it('refuses a second holder and names the pid; takes over a stale lock', async () => {
+    const path = join(base, 'lock')
+    const first = new TwinLock(path)
+    await first.acquire('snapshot')
+    await assert.rejects(new TwinLock(path).acquire('apply'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && e.message.includes(`pid ${process.pid}`))
+    await first.release()
+    await writeFile(path, '999999999 snapshot\n') // no such process
+    const third = new TwinLock(path)
+    await third.acquire('snapshot')
+    assert.match(await readFile(path, 'utf8'), new RegExp(`^${process.pid} `))
+    await third.release()
+  })
+})
