@@ -1,1 +1,12 @@
-export {};
+import type { Provider } from '@twinsync/sdk'
+import { FilesProvider } from './provider.js'
+
+export { FilesProvider } from './provider.js'
+export { FilesConfigSchema, DEFAULT_INCLUDE, type FilesConfigInput } from './config.js'
+export { FilesState, Manifest, ManifestEntry, FileEntry, MANIFEST_PATH } from './state.js'
+export { FilesChangeData } from './change-data.js'
+export { DEFAULT_IGNORE, LEFTOVER_PATTERNS } from './ignore.js'
+export { DEFAULT_SECRET_PATHS } from './secrets.js'
+export { loadTextDiffer } from './text-diff.js'
+
+export const providers: Provider[] = [new FilesProvider()]

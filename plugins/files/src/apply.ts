@@ -1,0 +1,157 @@
+import { Value } from 'typebox/value'
+import {
+  isTwinSyncError,
+  warningDiagnostic,
+  type ApplyResult,
+  type Change,
+  type ChangeResult,
+  type Diagnostic,
+  type ProviderContext,
+} from '@twinsync/sdk'
+import { FilesChangeData } from './change-data.js'
+import { judge, resolveScope, type FilesScope } from './collect.js'
+import { sha256 } from './content.js'
+import { fingerprintOf, type LiveFacts } from './fingerprint.js'
+import { formatMode } from './mode.js'
+import { validateContent } from './validation.js'
+
+/** Beyond this size apply does not hash a live file (collect does not either). */
+const MAX_HASHED_SIZE = 64 * 1024 * 1024
+
+interface LiveEntry extends LiveFacts {
+  secret: boolean
+}
+
+/**
+ * Carry out approved file changes, one by one, in the order given (the planner has ordered them).
+ * Each change is checked again against the machine first: already done gives `unchanged`, a live
+ * entry that moved since the plan (liveFingerprint) or turns out to be a secret fails the change.
+ */
+export async function applyFiles(ctx: ProviderContext, changes: readonly Change[], onResult?: (r: ChangeResult) => void): Promise<ApplyResult> {
+  const { scope } = await resolveScope(ctx)
+  const results: ChangeResult[] = []
+  for (const change of changes) {
+    let result: ChangeResult
+    try {
+      ctx.signal.throwIfAborted()
+      result = await applyOne(ctx, scope, change)
+    } catch (error) {
+      result = failed(change, messageOf(error))
+    }
+    results.push(result)
+    onResult?.(result)
+  }
+  return { results, diagnostics: [] }
+}
+
+async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change): Promise<ChangeResult> {
+  if (change.provider !== 'files') return failed(change, `not a files change (provider ${change.provider})`)
+  if (!Value.Check(FilesChangeData, change.data)) return failed(change, 'the change has no valid files payload (was the plan edited?)')
+  const data = change.data as FilesChangeData
+  if (ctx.claims.isClaimedByOther('files', data.path)) {
+    return failed(change, `${data.path} belongs to the ${ctx.claims.ownerOf(data.path)} provider`)
+  }
+  const host = ctx.host
+  const live = await readLive(ctx, scope, data.path)
+  if (isDone(data, live)) return { id: change.id, status: 'unchanged', message: `${data.path} is already as the twin says` }
+  if (change.liveFingerprint !== undefined && fingerprintOf(live) !== change.liveFingerprint) {
+    return failed(change, `${data.path} changed on the machine since the plan was made; make a new plan`)
+  }
+  if (live?.secret === true && data.action !== 'chmod' && data.action !== 'chown') {
+    return failed(change, `${data.path} holds a secret the twin never saw; TwinSync does not overwrite or delete it`)
+  }
+  const replaceType = 'replaceType' in data && data.replaceType === true
+  if (live !== undefined && (data.action === 'write' || data.action === 'symlink' || data.action === 'mkdir')) {
+    const sameType = live.type === (data.action === 'write' ? 'file' : data.action === 'symlink' ? 'symlink' : 'directory')
+    if (!sameType && !replaceType) return failed(change, `${data.path} is a ${live.type} on the machine; the plan did not expect that`)
+  }
+
+  const diagnostics: Diagnostic[] = []
+  switch (data.action) {
+    case 'write': {
+      const outcome = await validateContent(host, data.path, data.text)
+      if (outcome.status === 'invalid') {
+        return failed(change, `${outcome.tool} rejects the new content of ${data.path}; the live file is untouched`, outcome.output)
+      }
+      if (outcome.status === 'unchecked' && outcome.reason !== 'no validator for this path') {
+        diagnostics.push(warningDiagnostic('FILES_NOT_VALIDATED', `${data.path} was written without validation: ${outcome.reason}`, { path: data.path, provider: 'files' }))
+      }
+      if (live !== undefined && live.type !== 'file') await host.remove(data.path)
+      await host.writeFileAtomic(data.path, data.text, { mode: data.mode, uid: data.uid, gid: data.gid })
+      break
+    }
+    case 'symlink':
+      // Not atomic: the port has no rename. The gap is one unlink and one symlink call.
+      if (live !== undefined) await host.remove(data.path)
+      await host.symlink(data.target, data.path, { uid: data.uid, gid: data.gid })
+      break
+    case 'mkdir':
+      if (live !== undefined && live.type !== 'directory') await host.remove(data.path)
+      if (live?.type === 'directory') {
+        await host.chown(data.path, data.uid, data.gid)
+        await host.chmod(data.path, data.mode)
+      } else {
+        await host.mkdir(data.path, { mode: data.mode, uid: data.uid, gid: data.gid })
+      }
+      break
+    case 'chmod':
+      if (live === undefined) return failed(change, `${data.path} does not exist`)
+      await host.chmod(data.path, data.mode)
+      break
+    case 'chown':
+      if (live === undefined) return failed(change, `${data.path} does not exist`)
+      await host.chown(data.path, data.uid, data.gid)
+      // chown clears setuid and setgid: put the mode back as it was.
+      if (live.type !== 'symlink') await host.chmod(data.path, parseInt(live.mode, 8))
+      break
+    case 'delete':
+      await host.remove(data.path)
+      break
+  }
+  return { id: change.id, status: 'applied', ...(diagnostics.length > 0 ? { diagnostics } : {}) }
+}
+
+/** The live entry as a change sees it, judged by the same rules as collect. */
+async function readLive(ctx: ProviderContext, scope: FilesScope, path: string): Promise<LiveEntry | undefined> {
+  const stat = await ctx.host.lstat(path)
+  if (stat === undefined) return undefined
+  const facts: LiveEntry = { type: stat.type, mode: formatMode(stat.mode), uid: stat.uid, gid: stat.gid, secret: false }
+  if (stat.type === 'symlink') facts.target = await ctx.host.readlink(path)
+  if (stat.type !== 'file') return facts
+  facts.size = stat.size
+  const pathSecret = scope.secrets.pathVerdict(path)
+  if (pathSecret !== undefined) facts.secret = true
+  else if (stat.size <= MAX_HASHED_SIZE) {
+    const { verdict } = judge(await ctx.host.readFile(path), scope)
+    if (verdict.content === 'secret') facts.secret = true
+    else if (verdict.sha256 !== undefined) facts.sha256 = verdict.sha256
+  }
+  return facts
+}
+
+function isDone(data: FilesChangeData, live: LiveEntry | undefined): boolean {
+  const owned = (uid: number, gid: number) => live !== undefined && live.uid === uid && live.gid === gid
+  switch (data.action) {
+    case 'write':
+      return live?.type === 'file' && live.sha256 === sha256(data.text) && live.mode === formatMode(data.mode) && owned(data.uid, data.gid)
+    case 'symlink':
+      return live?.type === 'symlink' && live.target === data.target && owned(data.uid, data.gid)
+    case 'mkdir':
+      return live?.type === 'directory' && live.mode === formatMode(data.mode) && owned(data.uid, data.gid)
+    case 'chmod':
+      return live !== undefined && live.mode === formatMode(data.mode)
+    case 'chown':
+      return owned(data.uid, data.gid)
+    case 'delete':
+      return live === undefined
+  }
+}
+
+function failed(change: Change, message: string, outputTail?: string): ChangeResult {
+  return { id: change.id, status: 'failed', message, ...(outputTail === undefined || outputTail === '' ? {} : { outputTail }) }
+}
+
+function messageOf(error: unknown): string {
+  if (isTwinSyncError(error)) return `${error.code}: ${error.message}`
+  return error instanceof Error ? error.message : String(error)
+}

@@ -1,0 +1,38 @@
+import Type from 'typebox'
+
+const Path = Type.String({ pattern: '^/' })
+const Id = Type.Integer({ minimum: 0 })
+const Mode = Type.Integer({ minimum: 0, maximum: 0o7777 })
+
+/**
+ * The payload of a files change: everything apply needs, so a saved plan can be carried out
+ * later without the twin. Checked again when applied, since a plan file can be edited.
+ */
+export const FilesChangeData = Type.Union([
+  Type.Object(
+    {
+      action: Type.Literal('write'),
+      path: Path,
+      text: Type.String(),
+      sha256: Type.String(),
+      mode: Mode,
+      uid: Id,
+      gid: Id,
+      /** Something of another type (a symlink, a directory) is in the way and is removed first. */
+      replaceType: Type.Optional(Type.Boolean()),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { action: Type.Literal('symlink'), path: Path, target: Type.String({ minLength: 1 }), uid: Id, gid: Id, replaceType: Type.Optional(Type.Boolean()) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { action: Type.Literal('mkdir'), path: Path, mode: Mode, uid: Id, gid: Id, replaceType: Type.Optional(Type.Boolean()) },
+    { additionalProperties: false },
+  ),
+  Type.Object({ action: Type.Literal('chmod'), path: Path, mode: Mode }, { additionalProperties: false }),
+  Type.Object({ action: Type.Literal('chown'), path: Path, uid: Id, gid: Id }, { additionalProperties: false }),
+  Type.Object({ action: Type.Literal('delete'), path: Path }, { additionalProperties: false }),
+])
+export type FilesChangeData = Type.Static<typeof FilesChangeData>

@@ -1,0 +1,252 @@
+import {
+  compareStrings,
+  isTwinSyncError,
+  isWithin,
+  mirrorPath,
+  stableStringify,
+  warningDiagnostic,
+  type CollectResult,
+  type Diagnostic,
+  type FileStat,
+  type ProviderContext,
+  type TwinDocument,
+} from '@twinsync/sdk'
+import { namesById, readAccounts, type Accounts } from './accounts.js'
+import { resolveConfig } from './config.js'
+import { decodeText, md5, sha256 } from './content.js'
+import { readExtendedAttributes, type ExtendedAttributes } from './extended-attributes.js'
+import { LEFTOVER_PATTERNS, PathPatterns } from './ignore.js'
+import { expandIncludes, isIncluded, selectUsers } from './include.js'
+import { toManifest } from './manifest.js'
+import { formatMode } from './mode.js'
+import { originOf, readPackageIndex, type PackageIndex } from './package-origin.js'
+import { SecretRules } from './secrets.js'
+import { StatCache, type ContentVerdict } from './stat-cache.js'
+import type { FileEntry, FilesState } from './state.js'
+
+/** Files are read this many at a time: enough to hide latency, few enough to stay polite. */
+const PARALLEL_READS = 16
+/** Beyond this a too-large file is not even hashed: reading gigabytes is no snapshot's business. */
+const MAX_HASHED_SIZE = 64 * 1024 * 1024
+
+/** Bump when what a verdict means changes (new secret rules, new text test): old caches are dropped. */
+const CACHE_FORMAT = 1
+
+interface Walked {
+  path: string
+  /** Directories: had no entries at all. */
+  empty?: boolean
+}
+
+/** The scope of one collect: what to walk, what to leave out, how to judge content. */
+export interface FilesScope {
+  roots: string[]
+  ignore: PathPatterns
+  leftovers: PathPatterns
+  secrets: SecretRules
+  maxFileSize: number
+  diagnostics: Diagnostic[]
+}
+
+export async function resolveScope(ctx: ProviderContext): Promise<{ scope: FilesScope; accounts: Accounts }> {
+  const config = resolveConfig(ctx.config, ctx.limits)
+  const { accounts, passwd } = await readAccounts(ctx.host)
+  const { users, unknown } = await selectUsers(ctx.host, passwd, config.users)
+  const diagnostics = unknown.map((name) =>
+    warningDiagnostic('FILES_USER_UNKNOWN', `User ${name} is not in the target's /etc/passwd; their files are not mirrored`, {
+      provider: 'files',
+    }),
+  )
+  return {
+    accounts,
+    scope: {
+      roots: expandIncludes(config.include, users),
+      ignore: new PathPatterns(config.ignore),
+      leftovers: new PathPatterns(LEFTOVER_PATTERNS),
+      secrets: new SecretRules(config.secretPaths, config.detectSecretContent),
+      maxFileSize: config.maxFileSize,
+      diagnostics,
+    },
+  }
+}
+
+/** Read the live target into the files state and its twin documents. Read-only. */
+export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<FilesState>> {
+  const startedAt = Date.now()
+  const { scope, accounts } = await resolveScope(ctx)
+  const diagnostics = [...scope.diagnostics]
+  const rules = JSON.stringify([CACHE_FORMAT, scope.maxFileSize, scope.secrets.detectContent, [...scope.secrets.extraPaths]])
+  const cache = await StatCache.open(ctx.cache, rules, startedAt)
+  const packages = await readPackageIndex(ctx.host, ctx.cache, (p) => isWithin(p, '/etc') && isIncluded(p, scope.roots))
+  const attributes = await readExtendedAttributes(ctx.host, scope.roots)
+  diagnostics.push(...attributes.diagnostics)
+
+  const walked: Walked[] = []
+  const leftovers: string[] = []
+  for (const root of scope.roots) await walk(ctx, scope, root, walked, leftovers, diagnostics)
+
+  const userNames = namesById(accounts.users)
+  const groupNames = namesById(accounts.groups)
+  const entries: FileEntry[] = []
+  await inParallel(walked, PARALLEL_READS, async (item) => {
+    ctx.signal.throwIfAborted()
+    try {
+      const entry = await describe(ctx, scope, cache, packages, item)
+      if (entry === undefined) return
+      const owner = userNames.get(entry.uid)
+      const group = groupNames.get(entry.gid)
+      if (owner !== undefined) entry.owner = owner
+      if (group !== undefined) entry.group = group
+      addAttributes(entry, attributes)
+      entries.push(entry)
+    } catch (error) {
+      diagnostics.push(unreadable(item.path, error))
+    }
+  })
+  await cache.save()
+
+  entries.sort((a, b) => compareStrings(a.path, b.path))
+  leftovers.sort(compareStrings)
+  const state: FilesState = { entries, leftovers, accounts }
+  return { state, documents: documentsOf(state), diagnostics }
+}
+
+/** The twin documents of a state: the manifest, and each mirrored file's text. */
+export function documentsOf(state: FilesState): TwinDocument[] {
+  const documents: TwinDocument[] = [{ path: 'system/files/manifest.json', content: stableStringify(toManifest(state)) }]
+  for (const entry of state.entries) {
+    if (entry.type !== 'file' || entry.content !== 'mirrored' || entry.text === undefined) continue
+    const executable = (parseInt(entry.mode, 8) & 0o111) !== 0
+    documents.push({ path: mirrorPath(entry.path), content: entry.text, ...(executable ? { executable } : {}) })
+  }
+  return documents
+}
+
+async function walk(
+  ctx: ProviderContext,
+  scope: FilesScope,
+  path: string,
+  out: Walked[],
+  leftovers: string[],
+  diagnostics: Diagnostic[],
+): Promise<void> {
+  if (ctx.claims.isClaimedByOther('files', path) || scope.ignore.matches(path)) return
+  if (scope.leftovers.matches(path)) {
+    leftovers.push(path)
+    return
+  }
+  let stat: FileStat | undefined
+  try {
+    stat = await ctx.host.lstat(path)
+  } catch (error) {
+    diagnostics.push(unreadable(path, error))
+    return
+  }
+  if (stat === undefined) return
+  if (stat.type !== 'directory') {
+    if (stat.type === 'file' || stat.type === 'symlink') out.push({ path })
+    return
+  }
+  let children
+  try {
+    children = await ctx.host.readdir(path)
+  } catch (error) {
+    diagnostics.push(unreadable(path, error))
+    return
+  }
+  out.push(children.length === 0 ? { path, empty: true } : { path })
+  const names = children.map((c) => c.name).sort(compareStrings)
+  for (const name of names) await walk(ctx, scope, path === '/' ? `/${name}` : `${path}/${name}`, out, leftovers, diagnostics)
+}
+
+async function describe(
+  ctx: ProviderContext,
+  scope: FilesScope,
+  cache: StatCache,
+  packages: PackageIndex,
+  item: Walked,
+): Promise<FileEntry | undefined> {
+  const stat = await ctx.host.lstat(item.path)
+  if (stat === undefined) return undefined // gone while we walked
+  const base = { path: item.path, mode: formatMode(stat.mode), uid: stat.uid, gid: stat.gid }
+  if (stat.type === 'directory') return { ...base, type: 'directory', ...(item.empty === true ? { empty: true } : {}) }
+  if (stat.type === 'symlink') return { ...base, type: 'symlink', target: await ctx.host.readlink(item.path) }
+  if (stat.type !== 'file') return undefined
+
+  const packaged = packages.get(item.path)
+  const pathSecret = scope.secrets.pathVerdict(item.path)
+  let verdict: ContentVerdict
+  let text: string | undefined
+  const known = cache.lookup(item.path, stat)
+  if (known !== undefined) {
+    verdict = known.verdict
+    text = known.text
+  } else if (pathSecret !== undefined && packaged === undefined) {
+    // Nothing to learn from the bytes of a secret nobody packaged: do not even read them.
+    verdict = { content: 'secret', secretReason: pathSecret }
+    cache.remember(item.path, stat, verdict)
+  } else if (stat.size > MAX_HASHED_SIZE) {
+    verdict = { content: 'unhashed' }
+    cache.remember(item.path, stat, verdict)
+  } else {
+    const bytes = await ctx.host.readFile(item.path)
+    ;({ verdict, text } = judge(bytes, scope, pathSecret))
+    cache.remember(item.path, stat, verdict, text)
+  }
+
+  const entry: FileEntry = { ...base, type: 'file', size: stat.size }
+  if (verdict.content === 'unhashed') entry.content = 'too-large'
+  else entry.content = verdict.content
+  if (verdict.content === 'secret') {
+    entry.secret = true
+    entry.secretReason = verdict.secretReason ?? 'secret'
+  } else if (verdict.sha256 !== undefined) {
+    entry.sha256 = verdict.sha256
+  }
+  if (verdict.content === 'mirrored' && text !== undefined) entry.text = text
+  if (isWithin(item.path, '/etc')) Object.assign(entry, originOf(packaged, verdict.md5))
+  return entry
+}
+
+/** What a file's bytes are: secret, too large, binary, or text to mirror. */
+export function judge(
+  bytes: Uint8Array,
+  scope: Pick<FilesScope, 'secrets' | 'maxFileSize'>,
+  pathSecret?: string,
+): { verdict: ContentVerdict; text?: string } {
+  const sum = md5(bytes)
+  const secretReason = pathSecret ?? scope.secrets.contentVerdict(bytes)
+  if (secretReason !== undefined) return { verdict: { content: 'secret', md5: sum, secretReason } }
+  const hash = sha256(bytes)
+  if (bytes.byteLength > scope.maxFileSize) return { verdict: { content: 'too-large', sha256: hash, md5: sum } }
+  const text = decodeText(bytes)
+  if (text === undefined) return { verdict: { content: 'binary', sha256: hash, md5: sum } }
+  return { verdict: { content: 'mirrored', sha256: hash, md5: sum }, text }
+}
+
+function addAttributes(entry: FileEntry, attributes: ExtendedAttributes): void {
+  const caps = attributes.capabilities.get(entry.path)
+  if (caps !== undefined) entry.capabilities = caps
+  const xattrs = attributes.xattrs.get(entry.path)
+  if (xattrs !== undefined) entry.xattrs = xattrs
+}
+
+function unreadable(path: string, error: unknown): Diagnostic {
+  const reason = isTwinSyncError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error)
+  return warningDiagnostic('FILES_UNREADABLE', `Could not read ${path}; it is left out of the twin`, {
+    detail: reason,
+    path,
+    provider: 'files',
+  })
+}
+
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T
+      await work(item)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+}

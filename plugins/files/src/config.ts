@@ -1,0 +1,88 @@
+import Type from 'typebox'
+import { Value } from 'typebox/value'
+import { TwinSyncError, type Limits } from '@twinsync/sdk'
+import { DEFAULT_IGNORE } from './ignore.js'
+
+/** What is mirrored when the configuration says nothing: the places an administrator edits. */
+export const DEFAULT_INCLUDE: readonly string[] = [
+  '/etc',
+  '/usr/local/bin',
+  '/usr/local/etc',
+  '~/.config',
+  '~/.bashrc',
+  '~/.bash_profile',
+  '~/.bash_aliases',
+  '~/.bash_logout',
+  '~/.profile',
+  '~/.zshrc',
+  '~/.zprofile',
+  '~/.inputrc',
+  '~/.gitconfig',
+  '~/.vimrc',
+  '~/.tmux.conf',
+  '~/.selected_editor',
+]
+
+export const FilesConfigSchema = Type.Object(
+  {
+    include: Type.Optional(
+      Type.Array(Type.String({ pattern: '^(/|~/)' }), {
+        description: 'Absolute paths to mirror; "~/x" means x in each selected user\'s home. Replaces the default list.',
+      }),
+    ),
+    ignore: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        description: 'Glob patterns left out, added to the defaults. With a "/": the whole path; without: the name.',
+      }),
+    ),
+    defaultIgnore: Type.Optional(Type.Boolean({ description: 'Keep the built-in ignore list (default true).' })),
+    users: Type.Optional(
+      Type.Union([Type.Literal('default'), Type.Array(Type.String({ pattern: '^[a-z_][a-z0-9_.-]*\\$?$' }))], {
+        description: '"default": root and every user with uid >= 1000 and an existing home; or a list of names.',
+      }),
+    ),
+    maxFileSize: Type.Optional(Type.Integer({ minimum: 0, description: 'Bytes; larger files are recorded, not copied.' })),
+    secrets: Type.Optional(
+      Type.Object(
+        {
+          paths: Type.Optional(Type.Array(Type.String({ pattern: '^/' }), { description: 'Extra secret path patterns.' })),
+          detectContent: Type.Optional(
+            Type.Boolean({ description: 'Treat any file holding a private key or known token as secret (default true).' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+)
+export type FilesConfigInput = Type.Static<typeof FilesConfigSchema>
+
+/** The configuration with every default filled in. */
+export interface FilesConfig {
+  include: string[]
+  ignore: string[]
+  users: 'default' | string[]
+  maxFileSize: number
+  secretPaths: string[]
+  detectSecretContent: boolean
+}
+
+export function resolveConfig(raw: unknown, limits: Limits): FilesConfig {
+  const input = raw ?? {}
+  if (!Value.Check(FilesConfigSchema, input)) {
+    const error = [...Value.Errors(FilesConfigSchema, input)][0]
+    throw new TwinSyncError('CONFIG_INVALID', `files: ${error?.instancePath || '/'} ${error?.message ?? 'is not valid'}`, {
+      nextStep: 'Fix the files section of the configuration file.',
+    })
+  }
+  const config = input as FilesConfigInput
+  return {
+    include: [...(config.include ?? DEFAULT_INCLUDE)],
+    ignore: [...(config.defaultIgnore === false ? [] : DEFAULT_IGNORE), ...(config.ignore ?? [])],
+    users: config.users ?? 'default',
+    maxFileSize: config.maxFileSize ?? limits.maxFileSize,
+    secretPaths: [...(config.secrets?.paths ?? [])],
+    detectSecretContent: config.secrets?.detectContent ?? true,
+  }
+}

@@ -1,0 +1,220 @@
+import { compareStrings, infoDiagnostic, isWithin, warningDiagnostic, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
+import type { FilesChangeData } from './change-data.js'
+import { fingerprintOf } from './fingerprint.js'
+import { PathPatterns } from './ignore.js'
+import { formatMode, parseMode, specialBits } from './mode.js'
+import type { FileEntry, FilesState } from './state.js'
+import type { TextDiffer } from './text-diff.js'
+
+/** Files whose mistakes lock people out or open the machine: their changes are high risk. */
+const SECURITY_CRITICAL = new PathPatterns([
+  '/etc/sudoers',
+  '/etc/sudoers.d/*',
+  '/etc/ssh/sshd_config',
+  '/etc/ssh/sshd_config.d/*',
+  '/etc/pam.d/*',
+  '/etc/passwd',
+  '/etc/group',
+  '/etc/fstab',
+  '/etc/crypttab',
+  '/etc/security/**',
+])
+
+type Operation = 'create' | 'replace' | 'delete' | 'chmod' | 'chown' | 'symlink-retarget' | 'mkdir'
+
+/**
+ * Pure: the changes that turn the live `actual` into the twin's `desired`. What the twin never
+ * saw (secrets, binary and oversized files) is never overwritten or deleted: such paths get a
+ * diagnostic instead of a change. Owner and group names in the twin are resolved with the
+ * target's own account tables; the recorded id is used when the name is unknown there.
+ */
+export function diffFiles(desired: FilesState, actual: FilesState, textDiffer?: TextDiffer): DiffResult {
+  const live = new Map(actual.entries.map((e) => [e.path, e]))
+  const want = new Map(desired.entries.map((e) => [e.path, e]))
+  const changes: Change[] = []
+  const diagnostics: Diagnostic[] = []
+  const leaveAlone = (path: string, summary: string): void => {
+    diagnostics.push(infoDiagnostic('FILES_LEFT_ALONE', summary, { path, provider: 'files' }))
+  }
+  const add = (op: Operation, entry: FileEntry, liveEntry: FileEntry | undefined, data: FilesChangeData, extra: Partial<Change> = {}): void => {
+    changes.push({
+      id: `files:${op}:${entry.path}`,
+      provider: 'files',
+      category: 'files',
+      operation: op,
+      resource: entry.path,
+      summary: summaryOf(op, entry, liveEntry),
+      risk: riskOf(op, entry.path, liveEntry, data),
+      liveFingerprint: fingerprintOf(liveEntry),
+      data,
+      ...(liveEntry === undefined ? {} : { before: describe(liveEntry) }),
+      ...(op === 'delete' ? {} : { after: describeWanted(entry, data) }),
+      ...extra,
+    })
+  }
+
+  for (const d of [...desired.entries].sort((x, y) => compareStrings(x.path, y.path))) {
+    const a = live.get(d.path)
+    const uid = resolveId(d.owner, d.uid, actual.accounts.users)
+    const gid = resolveId(d.group, d.gid, actual.accounts.groups)
+    const mode = parseMode(d.mode)
+    const replaceType = a !== undefined && a.type !== d.type
+    if (replaceType) {
+      const hidden = [a, ...descendants(actual, a.path)].find(isUnseen)
+      if (hidden !== undefined) {
+        leaveAlone(d.path, `${d.path} is a ${a.type} on the machine and a ${d.type} in the twin; not replaced, because ${hidden.path} was not copied into the twin`)
+        continue
+      }
+    }
+    if (a === undefined || replaceType) {
+      const op: Operation = replaceType ? 'replace' : d.type === 'directory' ? 'mkdir' : 'create'
+      const extra = replaceType ? { replaceType: true } : {}
+      if (d.type === 'directory') add(op, d, a, { action: 'mkdir', path: d.path, mode, uid, gid, ...extra })
+      else if (d.type === 'symlink' && d.target !== undefined) add(op, d, a, { action: 'symlink', path: d.path, target: d.target, uid, gid, ...extra })
+      else if (d.type === 'file' && d.text !== undefined)
+        add(op, d, a, { action: 'write', path: d.path, text: d.text, sha256: d.sha256 ?? '', mode, uid, gid, ...extra })
+      else leaveAlone(d.path, `${d.path} is in the twin without its content (${d.content ?? 'not copied'}); it cannot be created from the twin`)
+      continue
+    }
+
+    if (d.type === 'file' && a.type === 'file') {
+      const contentDiffers = d.text !== undefined ? a.text !== d.text : d.sha256 !== undefined && a.sha256 !== undefined && d.sha256 !== a.sha256
+      if (contentDiffers && (isUnseen(a) || d.text === undefined)) {
+        leaveAlone(d.path, `${d.path} differs from the twin, but its content is not in the twin (${isUnseen(a) ? (a.content ?? 'unread') : (d.content ?? 'not copied')}); left as it is`)
+      } else if (contentDiffers && d.text !== undefined) {
+        const patch = textDiffer?.(d.path, a.text ?? '', d.text)
+        add('replace', d, a, { action: 'write', path: d.path, text: d.text, sha256: d.sha256 ?? '', mode, uid, gid }, patch === undefined ? {} : { diff: patch })
+        continue
+      }
+    }
+    if (d.type === 'symlink' && a.type === 'symlink' && d.target !== undefined && d.target !== a.target) {
+      add('symlink-retarget', d, a, { action: 'symlink', path: d.path, target: d.target, uid, gid })
+      continue
+    }
+    if (mode !== parseMode(a.mode) && d.type !== 'symlink') add('chmod', d, a, { action: 'chmod', path: d.path, mode })
+    if (uid !== a.uid || gid !== a.gid) add('chown', d, a, { action: 'chown', path: d.path, uid, gid })
+    if ((d.capabilities ?? '') !== (a.capabilities ?? '') || JSON.stringify(d.xattrs ?? {}) !== JSON.stringify(a.xattrs ?? {})) {
+      diagnostics.push(
+        warningDiagnostic('FILES_XATTRS_DIFFER', `${d.path}: capabilities or extended attributes differ from the twin; TwinSync records them but does not apply them`, {
+          path: d.path,
+          provider: 'files',
+        }),
+      )
+    }
+  }
+
+  // Deletes: the topmost path that goes, with everything below it, as one change.
+  const deleted: string[] = []
+  for (const a of [...actual.entries].sort((x, y) => compareStrings(x.path, y.path))) {
+    if (want.has(a.path) || deleted.some((p) => isWithin(a.path, p))) continue
+    const below = descendants(actual, a.path)
+    const hidden = [a, ...below].find(isUnseen)
+    if (hidden !== undefined) {
+      if (hidden === a) leaveAlone(a.path, `${a.path} is not in the twin, but the twin never saw its content (${a.content ?? 'unread'}); not deleted`)
+      continue
+    }
+    if (below.some((e) => want.has(e.path))) continue
+    deleted.push(a.path)
+    add('delete', a, a, { action: 'delete', path: a.path }, below.length > 0 ? { summary: `Delete ${a.path} and the ${below.length} entries below it` } : {})
+  }
+
+  linkParents(changes)
+  return { changes, diagnostics }
+}
+
+/** Secrets, binary and oversized files: the twin has no content for them to put back. */
+export function isUnseen(entry: FileEntry): boolean {
+  return entry.secret === true || (entry.type === 'file' && (entry.content !== 'mirrored' || entry.text === undefined))
+}
+
+function descendants(state: FilesState, path: string): FileEntry[] {
+  return state.entries.filter((e) => e.path !== path && isWithin(e.path, path))
+}
+
+function resolveId(name: string | undefined, id: number, table: Record<string, number>): number {
+  return name !== undefined && Object.hasOwn(table, name) ? (table[name] as number) : id
+}
+
+/** A new entry waits for the change that makes its parent directory. */
+function linkParents(changes: Change[]): void {
+  const makesDirectory = new Map<string, string>()
+  for (const c of changes) {
+    const data = c.data as FilesChangeData
+    if (data.action === 'mkdir') makesDirectory.set(data.path, c.id)
+  }
+  for (const c of changes) {
+    const data = c.data as FilesChangeData
+    if (data.action !== 'write' && data.action !== 'symlink' && data.action !== 'mkdir') continue
+    for (let parent = parentOf(data.path); parent !== undefined; parent = parentOf(parent)) {
+      const id = makesDirectory.get(parent)
+      if (id !== undefined) {
+        c.requires = [id]
+        break
+      }
+    }
+  }
+}
+
+function parentOf(path: string): string | undefined {
+  const at = path.lastIndexOf('/')
+  return at <= 0 ? undefined : path.slice(0, at)
+}
+
+function riskOf(op: Operation, path: string, liveEntry: FileEntry | undefined, data: FilesChangeData): Risk {
+  if (op === 'delete' || ('replaceType' in data && data.replaceType === true)) return 'high'
+  const critical = SECURITY_CRITICAL.matches(path)
+  if (op === 'replace') return critical ? 'high' : 'medium'
+  if (op === 'chmod' && data.action === 'chmod' && liveEntry !== undefined) {
+    return critical || specialBits(data.mode) !== specialBits(parseMode(liveEntry.mode)) ? 'medium' : 'low'
+  }
+  if (op === 'symlink-retarget') return 'medium'
+  return critical ? 'medium' : 'low'
+}
+
+function summaryOf(op: Operation, entry: FileEntry, liveEntry: FileEntry | undefined): string {
+  const origin = liveEntry === undefined ? '' : originPhrase(liveEntry)
+  switch (op) {
+    case 'create':
+      return `Create ${entry.type === 'symlink' ? 'symlink ' : ''}${entry.path}`
+    case 'mkdir':
+      return `Create directory ${entry.path}`
+    case 'replace':
+      return `Replace ${entry.path}${origin}`
+    case 'delete':
+      return `Delete ${entry.path}${origin}`
+    case 'chmod':
+      return `Change mode of ${entry.path} from ${liveEntry?.mode ?? '?'} to ${entry.mode}`
+    case 'chown':
+      return `Change owner of ${entry.path} from ${ownership(liveEntry)} to ${ownership(entry)}`
+    case 'symlink-retarget':
+      return `Point ${entry.path} at ${entry.target ?? '?'} instead of ${liveEntry?.target ?? '?'}`
+  }
+}
+
+function originPhrase(entry: FileEntry): string {
+  if (entry.origin === 'package-modified') return ` (live file is modified from the package default of ${entry.package ?? 'its package'})`
+  if (entry.origin === 'package-unmodified') return ` (live file is the package default of ${entry.package ?? 'its package'})`
+  return ''
+}
+
+function ownership(entry: FileEntry | undefined): string {
+  if (entry === undefined) return '?'
+  return `${entry.owner ?? entry.uid}:${entry.group ?? entry.gid}`
+}
+
+/** One line, like `ls -l`: "file 0644 root:root 1234 bytes sha256:abcd1234". */
+function describe(entry: FileEntry): string {
+  const parts: string[] = [entry.type, entry.mode, ownership(entry)]
+  if (entry.type === 'symlink') parts.push(`-> ${entry.target ?? '?'}`)
+  if (entry.type === 'file') {
+    parts.push(`${entry.size ?? '?'} bytes`)
+    if (entry.secret === true) parts.push('secret')
+    else if (entry.sha256 !== undefined) parts.push(`sha256:${entry.sha256.slice(0, 12)}`)
+  }
+  return parts.join(' ')
+}
+
+function describeWanted(entry: FileEntry, data: FilesChangeData): string {
+  const mode = 'mode' in data ? formatMode(data.mode) : entry.mode
+  return describe({ ...entry, mode })
+}

@@ -1,0 +1,101 @@
+import { infoDiagnostic, type Diagnostic, type HostPort } from '@twinsync/sdk'
+
+/** What the xattr tools found, by target path. */
+export interface ExtendedAttributes {
+  capabilities: Map<string, string>
+  xattrs: Map<string, Record<string, string>>
+  diagnostics: Diagnostic[]
+}
+
+/**
+ * File capabilities (getcap) and extended attributes including POSIX ACLs (getfattr), for every
+ * path under `roots`. Node has no xattr API, so this runs the tools, once per root, through the
+ * host port; the host's copy is preferred (a minimal target rarely has them), the target's used
+ * otherwise. A missing tool is reported once, as information: the rest of the manifest stands.
+ */
+export async function readExtendedAttributes(host: HostPort, roots: readonly string[]): Promise<ExtendedAttributes> {
+  const result: ExtendedAttributes = { capabilities: new Map(), xattrs: new Map(), diagnostics: [] }
+  const getcap = await locate(host, 'getcap')
+  const getfattr = await locate(host, 'getfattr')
+  for (const root of roots) {
+    if ((await host.lstat(root)) === undefined) continue
+    if (getcap !== undefined) {
+      const arg = getcap.inTarget ? root : await host.resolve(root)
+      const out = await host.exec('getcap', ['-r', arg], { inTarget: getcap.inTarget })
+      for (const [path, caps] of parseGetcap(out.stdout)) {
+        result.capabilities.set(getcap.inTarget ? path : toTargetPath(host, path), caps)
+      }
+    }
+    if (getfattr !== undefined) {
+      const arg = getfattr.inTarget ? root : await host.resolve(root)
+      const out = await host.exec('getfattr', ['-R', '-P', '-d', '-m', '-', '-e', 'base64', '--absolute-names', arg], {
+        inTarget: getfattr.inTarget,
+      })
+      for (const [path, attrs] of parseGetfattr(out.stdout)) {
+        // getcap already gave the capability in words; the raw bytes would only repeat it.
+        if (getcap !== undefined) delete attrs['security.capability']
+        if (Object.keys(attrs).length > 0) result.xattrs.set(getfattr.inTarget ? path : toTargetPath(host, path), attrs)
+      }
+    }
+  }
+  const missing = [getcap === undefined ? 'getcap (package libcap2-bin)' : '', getfattr === undefined ? 'getfattr (package attr)' : '']
+    .filter((m) => m !== '')
+  if (missing.length > 0) {
+    result.diagnostics.push(
+      infoDiagnostic('FILES_XATTR_TOOLS_MISSING', `Not recorded: ${missing.join(', ')} is not installed`, {
+        detail:
+          getfattr === undefined
+            ? 'Extended attributes and POSIX ACLs are left out of the manifest until the attr package is installed.'
+            : 'File capabilities are left out of the manifest until libcap2-bin is installed.',
+        provider: 'files',
+      }),
+    )
+  }
+  return result
+}
+
+async function locate(host: HostPort, tool: string): Promise<{ inTarget: boolean } | undefined> {
+  if ((await host.which(tool)) !== undefined) return { inTarget: false }
+  if (!host.live && (await host.which(tool, { inTarget: true })) !== undefined) return { inTarget: true }
+  return undefined
+}
+
+function toTargetPath(host: HostPort, hostPath: string): string {
+  if (host.live) return hostPath
+  return hostPath === host.root ? '/' : hostPath.slice(host.root.length)
+}
+
+/** "path cap_net_raw=ep" (libcap >= 2.30) or "path = cap_net_raw+ep" (older). */
+export function parseGetcap(output: string): Array<[string, string]> {
+  const out: Array<[string, string]> = []
+  for (const line of output.split('\n')) {
+    const match = /^(\/.*?) (?:= )?(cap_[a-z_,]+[=+\-].*)$/.exec(line.trim())
+    if (match !== null) out.push([match[1] as string, match[2] as string])
+  }
+  return out
+}
+
+/** getfattr -d output: "# file: <path>" then "name=value" lines, paths octal-escaped. */
+export function parseGetfattr(output: string): Array<[string, Record<string, string>]> {
+  const out: Array<[string, Record<string, string>]> = []
+  let current: Record<string, string> | undefined
+  for (const line of output.split('\n')) {
+    if (line.startsWith('# file: ')) {
+      current = {}
+      out.push([unescapeOctal(line.slice('# file: '.length)), current])
+    } else if (current !== undefined && line.includes('=')) {
+      const at = line.indexOf('=')
+      current[line.slice(0, at)] = line.slice(at + 1).replace(/^"(.*)"$/, '$1')
+    }
+  }
+  return out
+}
+
+function unescapeOctal(text: string): string {
+  const bytes: number[] = []
+  for (const part of text.split(/(\\[0-7]{3})/)) {
+    if (/^\\[0-7]{3}$/.test(part)) bytes.push(parseInt(part.slice(1), 8))
+    else bytes.push(...Buffer.from(part))
+  }
+  return Buffer.from(bytes).toString('utf8')
+}

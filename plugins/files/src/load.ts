@@ -1,0 +1,115 @@
+import {
+  compareStrings,
+  errorDiagnostic,
+  infoDiagnostic,
+  machinePathOf,
+  mirrorPath,
+  warningDiagnostic,
+  type Diagnostic,
+  type LoadResult,
+  type ProviderContext,
+  type TwinReader,
+} from '@twinsync/sdk'
+import { resolveScope } from './collect.js'
+import { decodeText, sha256 } from './content.js'
+import { isIncluded } from './include.js'
+import { parseManifest } from './manifest.js'
+import { MANIFEST_PATH, type FileEntry, type FilesState } from './state.js'
+import { loadTextDiffer } from './text-diff.js'
+
+/**
+ * The desired state from a twin: the manifest's entries, each mirrored file's text from its
+ * document under filesystem/. The documents win over the manifest for content: a person edits
+ * the file, not its hash. A document the manifest does not list is a new file (0644 root:root,
+ * in directories 0755 root:root); a mirrored file whose document was removed is to be deleted.
+ */
+export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise<LoadResult<FilesState>> {
+  const textDiffer = loadTextDiffer() // in parallel with the reads; diff() is synchronous
+  const manifestText = await twin.readText(MANIFEST_PATH)
+  if (manifestText === undefined) {
+    await textDiffer
+    return { state: undefined, diagnostics: [] }
+  }
+  const parsed = parseManifest(manifestText)
+  if ('problem' in parsed) {
+    await textDiffer
+    return {
+      state: undefined,
+      diagnostics: [
+        errorDiagnostic('FILES_MANIFEST_INVALID', `${MANIFEST_PATH} is not a valid manifest: ${parsed.problem}`, {
+          provider: 'files',
+          detail: 'No file changes are planned until the manifest is fixed (or taken again with a snapshot).',
+        }),
+      ],
+    }
+  }
+  const { scope, accounts } = await resolveScope(ctx)
+  const diagnostics: Diagnostic[] = []
+  const entries = new Map<string, FileEntry>()
+  for (const entry of parsed.manifest.entries) {
+    if (entry.type !== 'file' || entry.content !== 'mirrored' || entry.secret === true) {
+      entries.set(entry.path, { ...entry })
+      continue
+    }
+    const bytes = await twin.read(mirrorPath(entry.path))
+    if (bytes === undefined) {
+      diagnostics.push(
+        infoDiagnostic('FILES_REMOVED_IN_TWIN', `${entry.path} was removed from the twin; a plan deletes it`, { path: entry.path, provider: 'files' }),
+      )
+      continue
+    }
+    const text = decodeText(bytes)
+    if (text === undefined) {
+      diagnostics.push(
+        warningDiagnostic('FILES_NOT_TEXT', `${mirrorPath(entry.path)} is not UTF-8 text; it is not applied`, { path: entry.path, provider: 'files' }),
+      )
+      const { content: _content, sha256: _sha, ...rest } = entry
+      entries.set(entry.path, rest)
+      continue
+    }
+    entries.set(entry.path, { ...entry, text, sha256: sha256(bytes), size: bytes.byteLength })
+  }
+
+  const listed = new Set(parsed.manifest.entries.map((e) => e.path))
+  for (const docPath of await twin.list('filesystem/')) {
+    const path = machinePathOf(docPath)
+    if (path === undefined || listed.has(path)) continue
+    if (ctx.claims.isClaimedByOther('files', path)) continue
+    if (!isIncluded(path, scope.roots) || scope.ignore.matches(path) || scope.secrets.pathVerdict(path) !== undefined) {
+      diagnostics.push(
+        warningDiagnostic('FILES_OUTSIDE_SCOPE', `${docPath} is outside the files provider's include set (or ignored, or secret); it is not applied`, {
+          path,
+          provider: 'files',
+        }),
+      )
+      continue
+    }
+    const bytes = (await twin.read(docPath)) ?? new Uint8Array()
+    const text = decodeText(bytes)
+    if (text === undefined) {
+      diagnostics.push(warningDiagnostic('FILES_NOT_TEXT', `${docPath} is not UTF-8 text; it is not applied`, { path, provider: 'files' }))
+      continue
+    }
+    entries.set(path, { ...rootOwned(path, 'file', '0644'), size: bytes.byteLength, content: 'mirrored', sha256: sha256(bytes), text })
+    for (let dir = parentOf(path); dir !== undefined && isIncluded(dir, scope.roots); dir = parentOf(dir)) {
+      if (!entries.has(dir)) entries.set(dir, rootOwned(dir, 'directory', '0755'))
+    }
+  }
+
+  await textDiffer
+  const state: FilesState = {
+    entries: [...entries.values()].sort((a, b) => compareStrings(a.path, b.path)),
+    leftovers: parsed.manifest.leftovers,
+    accounts,
+  }
+  return { state, diagnostics }
+}
+
+function rootOwned(path: string, type: 'file' | 'directory', mode: string): FileEntry {
+  return { path, type, mode, owner: 'root', uid: 0, group: 'root', gid: 0 }
+}
+
+function parentOf(path: string): string | undefined {
+  const at = path.lastIndexOf('/')
+  return at <= 0 ? undefined : path.slice(0, at)
+}

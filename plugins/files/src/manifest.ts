@@ -1,0 +1,30 @@
+import { Value } from 'typebox/value'
+import { Manifest, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
+
+/** The manifest of a state: every entry without its text (the text is its own document). */
+export function toManifest(state: FilesState): Manifest {
+  return {
+    version: 1,
+    entries: state.entries.map(({ text: _text, ...entry }) => entry),
+    leftovers: state.leftovers,
+  }
+}
+
+/** Parse system/files/manifest.json; the reason it is not a manifest otherwise. */
+export function parseManifest(text: string): { manifest: Manifest } | { problem: string } {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (error) {
+    return { problem: `not JSON: ${error instanceof Error ? error.message : String(error)}` }
+  }
+  if (!Value.Check(Manifest, data)) {
+    const error = [...Value.Errors(Manifest, data)][0]
+    return { problem: `${error?.instancePath || '/'} ${error?.message ?? 'does not match the manifest format'}` }
+  }
+  return { manifest: data as Manifest }
+}
+
+export function entryWithText(entry: ManifestEntry, text: string | undefined): FileEntry {
+  return text === undefined ? { ...entry } : { ...entry, text }
+}

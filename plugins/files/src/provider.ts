@@ -1,0 +1,66 @@
+import type {
+  ApplicableProvider,
+  ApplyRequest,
+  ApplyResult,
+  CollectRequest,
+  CollectResult,
+  DetectRequest,
+  DetectResult,
+  DiffRequest,
+  DiffResult,
+  LoadRequest,
+  LoadResult,
+} from '@twinsync/sdk'
+import { infoDiagnostic } from '@twinsync/sdk'
+import { FilesConfigSchema } from './config.js'
+import { diffFiles } from './diff.js'
+import { FilesState } from './state.js'
+import { textDifferIfLoaded } from './text-diff.js'
+
+/**
+ * The files provider: owns every path of the include set that no other provider claims, mirrors
+ * text files into filesystem/, records what Git cannot hold in system/files/manifest.json, keeps
+ * secrets out, and applies the twin back with atomic writes. The work lives in collect.ts,
+ * load.ts, diff.ts and apply.ts, loaded on first use so that importing the plugin stays cheap.
+ */
+export class FilesProvider implements ApplicableProvider<FilesState> {
+  readonly name = 'files'
+  readonly version = '0.1.0'
+  readonly category = 'files' as const
+  readonly description = 'Configuration files with owner, mode and package origin; secrets recorded, never copied'
+  readonly twinPaths = ['system/files/'] as const
+  readonly stateSchema = FilesState
+  readonly configSchema = FilesConfigSchema
+
+  async detect({ ctx }: DetectRequest): Promise<DetectResult> {
+    const etc = await ctx.host.stat('/etc')
+    return etc?.type === 'directory'
+      ? { detected: true, reason: 'the target has /etc', diagnostics: [] }
+      : { detected: false, reason: 'the target has no /etc directory', diagnostics: [] }
+  }
+
+  async collect({ ctx }: CollectRequest): Promise<CollectResult<FilesState>> {
+    const { collectFiles } = await import('./collect.js')
+    return collectFiles(ctx)
+  }
+
+  async load({ ctx, twin }: LoadRequest): Promise<LoadResult<FilesState>> {
+    const { loadFiles } = await import('./load.js')
+    return loadFiles(ctx, twin)
+  }
+
+  diff({ desired, actual }: DiffRequest<FilesState>): DiffResult {
+    const result = diffFiles(desired, actual, textDifferIfLoaded())
+    if (textDifferIfLoaded() === undefined && result.changes.some((c) => c.operation === 'replace')) {
+      result.diagnostics.push(
+        infoDiagnostic('FILES_NO_TEXT_DIFF', 'Unified diffs are left out: call load() (or loadTextDiffer()) before diff()', { provider: 'files' }),
+      )
+    }
+    return result
+  }
+
+  async apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {
+    const { applyFiles } = await import('./apply.js')
+    return applyFiles(ctx, changes, onResult)
+  }
+}

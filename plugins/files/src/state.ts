@@ -1,0 +1,99 @@
+import Type from 'typebox'
+
+export const EntryType = Type.Union([Type.Literal('file'), Type.Literal('directory'), Type.Literal('symlink')])
+export type EntryType = Type.Static<typeof EntryType>
+
+export const ContentKindSchema = Type.Union([
+  Type.Literal('mirrored'),
+  Type.Literal('binary'),
+  Type.Literal('too-large'),
+  Type.Literal('secret'),
+])
+
+export const Origin = Type.Union([
+  Type.Literal('package-unmodified'),
+  Type.Literal('package-modified'),
+  Type.Literal('local'),
+])
+export type Origin = Type.Static<typeof Origin>
+
+/**
+ * One path of the machine as the manifest records it: everything Git cannot hold. Optional keys
+ * are left out when they do not apply, so the manifest reads like `ls -l`.
+ */
+export const ManifestEntry = Type.Object(
+  {
+    path: Type.String({ pattern: '^/' }),
+    type: EntryType,
+    /** Four octal digits including setuid, setgid and sticky: "0440", "4755", "1777". */
+    mode: Type.String({ pattern: '^[0-7]{4}$' }),
+    /** Owner name from the target's /etc/passwd; the uid alone when it has no name there. */
+    owner: Type.Optional(Type.String()),
+    uid: Type.Integer({ minimum: 0 }),
+    group: Type.Optional(Type.String()),
+    gid: Type.Integer({ minimum: 0 }),
+    /** Regular files: size in bytes. */
+    size: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** Regular files: how the content is kept (see ContentKind). */
+    content: Type.Optional(ContentKindSchema),
+    /** sha256 of the content; never for a secret. */
+    sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+    /** Symlinks: the link's target, as written (not resolved). */
+    target: Type.Optional(Type.String()),
+    /** Directories: true when it has no entries at all (Git cannot keep an empty folder). */
+    empty: Type.Optional(Type.Boolean()),
+    secret: Type.Optional(Type.Literal(true)),
+    /** Why it is secret: "path rule", "private key", "GitHub token"… */
+    secretReason: Type.Optional(Type.String()),
+    /** Files under /etc: does dpkg know this file, and is it as the package shipped it? */
+    origin: Type.Optional(Origin),
+    package: Type.Optional(Type.String()),
+    /** dpkg-divert: the path this file was diverted from, when it is a diverted package file. */
+    divertedFrom: Type.Optional(Type.String()),
+    /** File capabilities as getcap prints them: "cap_net_raw=ep". */
+    capabilities: Type.Optional(Type.String()),
+    /** Extended attributes (including POSIX ACLs as system.posix_acl_*), values as getfattr -e base64 prints them. */
+    xattrs: Type.Optional(Type.Record(Type.String(), Type.String())),
+  },
+  { additionalProperties: false },
+)
+export type ManifestEntry = Type.Static<typeof ManifestEntry>
+
+/** system/files/manifest.json */
+export const Manifest = Type.Object(
+  {
+    version: Type.Literal(1),
+    /** Every collected path, sorted. */
+    entries: Type.Array(ManifestEntry),
+    /** *.dpkg-dist, *.ucf-old… found beside conffiles: not mirrored, listed so they are seen. */
+    leftovers: Type.Array(Type.String()),
+  },
+  { additionalProperties: false },
+)
+export type Manifest = Type.Static<typeof Manifest>
+
+/** A manifest entry plus, for mirrored files, the text itself. */
+export const FileEntry = Type.Object(
+  {
+    ...ManifestEntry.properties,
+    text: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+)
+export type FileEntry = Type.Static<typeof FileEntry>
+
+export const FilesState = Type.Object(
+  {
+    entries: Type.Array(FileEntry),
+    leftovers: Type.Array(Type.String()),
+    /** The target's user and group names, so a name in the twin resolves to the target's id. */
+    accounts: Type.Object({
+      users: Type.Record(Type.String(), Type.Integer()),
+      groups: Type.Record(Type.String(), Type.Integer()),
+    }),
+  },
+  { additionalProperties: false },
+)
+export type FilesState = Type.Static<typeof FilesState>
+
+export const MANIFEST_PATH = 'system/files/manifest.json'

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto'
+import type { HostPort } from '@twinsync/sdk'
+
+/** How to check a file's new content with the tool that will read it. */
+interface Validator {
+  tool: string
+  args: (file: string) => string[]
+}
+
+const VISUDO: Validator = { tool: 'visudo', args: (file) => ['-c', '-q', '-f', file] }
+const SSHD: Validator = { tool: 'sshd', args: (file) => ['-t', '-f', file] }
+
+/** sudoers and sshd_config lock people out when broken: they are checked before they are written. */
+export function validatorFor(path: string): Validator | undefined {
+  if (path === '/etc/sudoers' || /^\/etc\/sudoers\.d\/[^/]+$/.test(path)) return VISUDO
+  // Drop-ins under sshd_config.d are fragments; only the main file can be checked alone.
+  if (path === '/etc/ssh/sshd_config') return SSHD
+  return undefined
+}
+
+export type ValidationOutcome =
+  | { status: 'valid'; tool: string }
+  | { status: 'invalid'; tool: string; output: string }
+  | { status: 'unchecked'; reason: string }
+
+/**
+ * Check `text` as the new content of `path` with the target's own tool, run inside the target.
+ * The text goes to a temp file beside the real one; its name has a dot, which sudo's includedir
+ * skips, so it is never read as part of the live configuration; it is removed afterwards.
+ */
+export async function validateContent(host: HostPort, path: string, text: string): Promise<ValidationOutcome> {
+  const validator = validatorFor(path)
+  if (validator === undefined) return { status: 'unchecked', reason: 'no validator for this path' }
+  if ((await host.which(validator.tool, { inTarget: true })) === undefined) {
+    return { status: 'unchecked', reason: `${validator.tool} is not installed in the target` }
+  }
+  const check = async (content: string): Promise<{ ok: boolean; output: string }> => {
+    const dir = path.slice(0, path.lastIndexOf('/'))
+    const temp = `${dir}/.${path.slice(dir.length + 1)}.twinsync-check-${randomBytes(6).toString('hex')}`
+    await host.writeFileAtomic(temp, content, { mode: 0o440, uid: 0, gid: 0 })
+    try {
+      const result = await host.exec(validator.tool, validator.args(temp), { inTarget: true, timeoutMs: 30_000 })
+      return { ok: result.exitCode === 0, output: (result.stderr + result.stdout).split(temp).join(path).trim() }
+    } finally {
+      await host.remove(temp)
+    }
+  }
+  const outcome = await check(text)
+  if (outcome.ok) return { status: 'valid', tool: validator.tool }
+  // sshd -t also checks its runtime (/run/sshd, host keys), which an offline root lacks. If the
+  // live file fails the same way, the tool cannot judge here: say so rather than block the change.
+  const live = await host.readTextIfExists(path)
+  if (live !== undefined && live !== text) {
+    const baseline = await check(live)
+    if (!baseline.ok && baseline.output === outcome.output) {
+      return { status: 'unchecked', reason: `${validator.tool} rejects the live file the same way: ${outcome.output}` }
+    }
+  }
+  return { status: 'invalid', tool: validator.tool, output: outcome.output }
+}
