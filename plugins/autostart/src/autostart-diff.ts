@@ -1,0 +1,124 @@
+import { compareStrings, type Change, type DiffResult, type Risk } from '@twinsync/sdk'
+import { fileFingerprint, type AutostartChangeData, type AutostartOperation, type LiveFile } from './autostart-change.js'
+import { formatMode, parseMode, type AutostartEntry, type AutostartState, type RcLocal } from './autostart-state.js'
+import { parseDesktopEntry, setDesktopEntryEnabled } from './desktop-entry.js'
+import { lineDiff } from './line-diff.js'
+
+/**
+ * Pure: the changes that turn the actual autostart files into the desired ones.
+ *
+ * A person may switch an entry in two places: the .desktop file (Hidden=...) or `enabled` in
+ * autostart.json; likewise rc.local's mode or `executable` in rc-local.json. When the two
+ * disagree, the one that differs from the machine is the one that was edited, and it wins.
+ */
+export function diffAutostart(desired: AutostartState, actual: AutostartState, provider: string): DiffResult {
+  const want = new Map(desired.entries.map((e) => [e.path, e]))
+  const have = new Map(actual.entries.map((e) => [e.path, e]))
+  const changes: Change[] = []
+  for (const path of [...new Set([...want.keys(), ...have.keys()])].sort(compareStrings)) {
+    const d = want.get(path)
+    const a = have.get(path)
+    const change = fileChange(provider, path, d === undefined ? undefined : desiredEntryFile(d, a), a, riskOfEntry(d ?? a))
+    if (change !== undefined) changes.push(change)
+  }
+  const rc = fileChange(provider, actual.rcLocal.path, desiredRcLocal(desired.rcLocal, actual.rcLocal), liveRcLocal(actual.rcLocal), 'high')
+  if (rc !== undefined) changes.push(rc)
+  return { changes, diagnostics: [] }
+}
+
+function desiredEntryFile(d: AutostartEntry, a: AutostartEntry | undefined): LiveFile {
+  const inFile = parseDesktopEntry(d.content).enabled
+  const jsonEdited = d.enabled !== inFile && (a === undefined || inFile === a.enabled)
+  return { content: jsonEdited ? setDesktopEntryEnabled(d.content, d.enabled) : d.content, mode: d.mode, owner: d.owner, group: d.group }
+}
+
+function desiredRcLocal(d: RcLocal, a: RcLocal): LiveFile | undefined {
+  if (!d.exists || d.content === undefined) return undefined
+  let mode = parseMode(d.mode ?? '0755')
+  const modeExecutable = (mode & 0o111) !== 0
+  const modeEdited = a.exists && modeExecutable !== a.executable
+  if (modeExecutable !== d.executable && !modeEdited) {
+    // Execute bits follow the read bits: 0644 becomes 0755, 0600 becomes 0700.
+    mode = d.executable ? mode | ((mode & 0o444) >> 2) : mode & ~0o111
+  }
+  return { content: d.content, mode: formatMode(mode), owner: d.owner ?? 'root', group: d.group ?? 'root' }
+}
+
+function liveRcLocal(a: RcLocal): LiveFile | undefined {
+  if (!a.exists || a.content === undefined) return undefined
+  return { content: a.content, mode: a.mode ?? '0644', owner: a.owner ?? 'root', group: a.group ?? 'root' }
+}
+
+function fileChange(provider: string, path: string, desired: LiveFile | undefined, actual: LiveFile | undefined, risk: Risk): Change | undefined {
+  if (desired === undefined && actual === undefined) return undefined
+  const operation = operationOf(path, desired, actual)
+  if (operation === undefined) return undefined
+  const data: AutostartChangeData =
+    desired === undefined
+      ? { path, content: null, mode: actual?.mode ?? '0644', owner: actual?.owner ?? 'root', group: actual?.group ?? 'root' }
+      : { path, content: desired.content, mode: desired.mode, owner: desired.owner, group: desired.group }
+  const diff = desired?.content === actual?.content ? undefined : lineDiff(path, actual?.content ?? '', desired?.content ?? '')
+  return {
+    id: `${provider}:${operation}:${path}`,
+    provider,
+    category: 'startup',
+    operation,
+    resource: path,
+    summary: summaryOf(operation, path, desired),
+    before: describe(path, actual),
+    after: describe(path, desired),
+    ...(diff === undefined ? {} : { diff }),
+    risk: operation === 'delete' && risk === 'low' ? 'medium' : risk,
+    liveFingerprint: fileFingerprint(actual),
+    data,
+  }
+}
+
+function operationOf(path: string, d: LiveFile | undefined, a: LiveFile | undefined): AutostartOperation | undefined {
+  if (d === undefined) return 'delete'
+  if (a === undefined) return 'create'
+  if (d.content !== a.content) {
+    if (path.endsWith('.desktop')) {
+      const before = parseDesktopEntry(a.content).enabled
+      const after = parseDesktopEntry(d.content).enabled
+      if (before !== after) return after ? 'enable' : 'disable'
+    }
+    return 'replace'
+  }
+  if (d.mode !== a.mode) return 'chmod'
+  if (d.owner !== a.owner || d.group !== a.group) return 'chown'
+  return undefined
+}
+
+function summaryOf(operation: AutostartOperation, path: string, d: LiveFile | undefined): string {
+  switch (operation) {
+    case 'create':
+      return `create ${path}`
+    case 'delete':
+      return `remove ${path}`
+    case 'enable':
+      return `enable the autostart entry ${path}`
+    case 'disable':
+      return `disable the autostart entry ${path}`
+    case 'replace':
+      return `change ${path}`
+    case 'chmod': {
+      const executable = (parseMode(d?.mode ?? '0644') & 0o111) !== 0
+      return path.endsWith('.desktop') ? `set the mode of ${path} to ${d?.mode}` : `make ${path} ${executable ? 'executable' : 'not executable'} (mode ${d?.mode})`
+    }
+    case 'chown':
+      return `set the owner of ${path} to ${d?.owner}:${d?.group}`
+  }
+}
+
+function describe(path: string, file: LiveFile | undefined): string {
+  if (file === undefined) return 'absent'
+  const metadata = `${file.mode} ${file.owner}:${file.group}`
+  if (!path.endsWith('.desktop')) return metadata
+  return `${parseDesktopEntry(file.content).enabled ? 'enabled' : 'disabled'}, ${metadata}`
+}
+
+// A system entry starts for every user; one user's entry only for that user.
+function riskOfEntry(entry: AutostartEntry | undefined): Risk {
+  return entry?.scope === 'system' ? 'medium' : 'low'
+}

@@ -1,0 +1,84 @@
+import { machinePathOf, mirrorPath, type Diagnostic, type HostPort, type TwinReader, warningDiagnostic } from '@twinsync/sdk'
+import { isDesktopEntryPath, locationOf } from './autostart-location.js'
+import { describeEntries, describeRcLocal, type DesktopFile } from './autostart-model.js'
+import { AUTOSTART_JSON, RC_LOCAL, RC_LOCAL_JSON, formatMode, parseMode, type AutostartState } from './autostart-state.js'
+import { TargetAccounts } from './target-accounts.js'
+
+interface RecordedMetadata {
+  mode?: string
+  owner?: string
+  group?: string
+  enabled?: boolean
+  executable?: boolean
+  service?: string
+  serviceMasked?: boolean
+}
+
+export interface LoadedAutostart {
+  state: AutostartState | undefined
+  diagnostics: Diagnostic[]
+}
+
+/**
+ * The desired state from the twin. The mirrored files give the contents; autostart.json and
+ * rc-local.json give what Git cannot hold (owner, group, mode) and the switches a person may
+ * edit there (`enabled`, `executable`; diff decides which edit wins). A file the twin adds
+ * without metadata gets the owner of its place: root for /etc, the user for a home.
+ */
+export async function loadAutostart(twin: TwinReader, host: HostPort, provider: string): Promise<LoadedAutostart> {
+  const diagnostics: Diagnostic[] = []
+  const entriesJson = await readJson(twin, AUTOSTART_JSON, diagnostics, provider)
+  const rcJson = await readJson(twin, RC_LOCAL_JSON, diagnostics, provider)
+  const recorded = new Map<string, RecordedMetadata>()
+  const entryList = (entriesJson as { entries?: unknown } | undefined)?.entries
+  if (Array.isArray(entryList)) {
+    for (const e of entryList as Array<RecordedMetadata & { path?: unknown }>) if (typeof e.path === 'string') recorded.set(e.path, e)
+  }
+
+  const paths = (await twin.list('filesystem/')).map((p) => machinePathOf(p) as string).filter(isDesktopEntryPath)
+  const rcContent = await twin.readText(mirrorPath(RC_LOCAL))
+  if (paths.length === 0 && rcContent === undefined && entriesJson === undefined && rcJson === undefined) return { state: undefined, diagnostics }
+
+  const accounts = await TargetAccounts.read(host)
+  const files: DesktopFile[] = []
+  for (const path of paths) {
+    const content = (await twin.readText(mirrorPath(path))) ?? ''
+    const location = locationOf(path, accounts)
+    const meta = recorded.get(path) ?? {}
+    const owner = meta.owner ?? location.user ?? 'root'
+    const group = meta.group ?? (location.user === undefined ? 'root' : primaryGroup(accounts, location.user))
+    files.push({ path, content, location, mode: validMode(meta.mode) ?? '0644', owner, group, ...(typeof meta.enabled === 'boolean' ? { enabled: meta.enabled } : {}) })
+  }
+
+  const rc = (rcJson ?? {}) as RecordedMetadata
+  const service = { masked: rc.serviceMasked === true, ...(typeof rc.service === 'string' ? { service: rc.service } : {}) }
+  let rcLocal = describeRcLocal(undefined, service)
+  if (rcContent !== undefined) {
+    // rc.local exists to be run: one the twin adds without a mode is made executable.
+    const mode = validMode(rc.mode) ?? '0755'
+    const executable = typeof rc.executable === 'boolean' ? rc.executable : (parseMode(mode) & 0o111) !== 0
+    rcLocal = describeRcLocal({ content: rcContent, mode, owner: rc.owner ?? 'root', group: rc.group ?? 'root', executable }, service)
+  }
+  return { state: { entries: describeEntries(files), rcLocal, ignored: [] }, diagnostics }
+}
+
+function primaryGroup(accounts: TargetAccounts, user: string): string {
+  const u = accounts.user(user)
+  return u === undefined ? user : accounts.groupName(u.gid)
+}
+
+function validMode(mode: unknown): string | undefined {
+  if (typeof mode !== 'string' || !/^[0-7]{3,4}$/.test(mode)) return undefined
+  return formatMode(parseMode(mode))
+}
+
+async function readJson(twin: TwinReader, path: string, diagnostics: Diagnostic[], provider: string): Promise<unknown> {
+  const text = await twin.readText(path)
+  if (text === undefined) return undefined
+  try {
+    return JSON.parse(text) as unknown
+  } catch (error) {
+    diagnostics.push(warningDiagnostic('TWIN_INVALID', `${path} is not valid JSON; its metadata is ignored`, { provider, detail: String(error) }))
+    return undefined
+  }
+}

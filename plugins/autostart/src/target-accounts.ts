@@ -1,0 +1,70 @@
+import type { HostPort } from '@twinsync/sdk'
+
+export interface TargetUser {
+  name: string
+  uid: number
+  gid: number
+  home: string
+}
+
+/**
+ * Users and groups of the TARGET (its /etc/passwd and /etc/group): the host's names for the
+ * same ids may differ, so names are never taken from the host.
+ */
+export class TargetAccounts {
+  private constructor(
+    readonly users: readonly TargetUser[],
+    private readonly groups: ReadonlyMap<string, number>,
+  ) {}
+
+  static async read(host: HostPort): Promise<TargetAccounts> {
+    const users: TargetUser[] = []
+    for (const fields of records(await host.readTextIfExists('/etc/passwd'))) {
+      const [name, , uid, gid, , home] = fields
+      if (name && isId(uid) && isId(gid)) users.push({ name, uid: Number(uid), gid: Number(gid), home: home ?? '' })
+    }
+    const groups = new Map<string, number>()
+    for (const [name, , gid] of records(await host.readTextIfExists('/etc/group'))) {
+      if (name && isId(gid) && !groups.has(name)) groups.set(name, Number(gid))
+    }
+    return new TargetAccounts(users, groups)
+  }
+
+  userName(uid: number): string {
+    return this.users.find((u) => u.uid === uid)?.name ?? String(uid)
+  }
+
+  groupName(gid: number): string {
+    for (const [name, id] of this.groups) if (id === gid) return name
+    return String(gid)
+  }
+
+  user(name: string): TargetUser | undefined {
+    return this.users.find((u) => u.name === name)
+  }
+
+  /** A user name (or a number) as a uid; undefined when the target has no such user. */
+  uidOf(owner: string): number | undefined {
+    return isId(owner) ? Number(owner) : this.user(owner)?.uid
+  }
+
+  gidOf(group: string): number | undefined {
+    return isId(group) ? Number(group) : this.groups.get(group)
+  }
+
+  /** The user whose home directory is `home` (/home/ann is usually ann, but need not be). */
+  userWithHome(home: string): TargetUser | undefined {
+    return this.users.find((u) => u.home === home)
+  }
+}
+
+function records(text: string | undefined): string[][] {
+  return (text ?? '')
+    .split('\n')
+    .filter((l) => l.length > 0 && !l.startsWith('#'))
+    .map((l) => l.split(':'))
+}
+
+function isId(value: string | undefined): value is string {
+  return value !== undefined && /^\d+$/.test(value)
+}

@@ -1,0 +1,338 @@
+import { strict as assert } from 'node:assert'
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { MemoryTwin, type Change, type ProviderContext } from '@twinsync/sdk'
+import { checkConformance, createTestContext } from '@twinsync/sdk/conformance'
+import sinon from 'sinon'
+import { AutostartProvider, providers, startupEntries, type AutostartState } from '../src/index.js'
+
+// Ids on purpose unlike the host's, so a name taken from the host would show.
+const PASSWD = 'root:x:0:0:root:/root:/bin/bash\nann:x:2001:2002:Ann:/home/ann:/bin/bash\nbobby:x:2005:2005::/home/bob:/bin/sh\n'
+const GROUP = 'root:x:0:\nstaff:x:50:\nann:x:2002:\nbobby:x:2005:\n'
+
+const SYSTEM_ENTRY = '[Desktop Entry]\nType=Application\nName=Updater\nExec=/usr/bin/update-notifier\nOnlyShowIn=GNOME;XFCE;\nX-GNOME-Autostart-enabled=true\n'
+const ANN_ENTRY = '[Desktop Entry]\nType=Application\nName=Notes\nExec=notes --tray\n'
+const RC = '#!/bin/sh -e\ntouch /run/rc-local-ran\nexit 0\n'
+
+async function write(root: string, path: string, content: string, mode = 0o644, uid = 0, gid = 0): Promise<void> {
+  await mkdir(dirname(join(root, path)), { recursive: true })
+  await writeFile(join(root, path), content)
+  await chown(join(root, path), uid, gid)
+  await chmod(join(root, path), mode)
+}
+
+describe('AutostartProvider', () => {
+  const provider = new AutostartProvider()
+  let root: string
+  let ctx: ProviderContext
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'twinsync-autostart-'))
+    await write(root, '/etc/passwd', PASSWD)
+    await write(root, '/etc/group', GROUP)
+    await write(root, '/etc/xdg/autostart/update-notifier.desktop', SYSTEM_ENTRY)
+    await write(root, '/etc/xdg/autostart/readme.txt', 'not an entry\n')
+    await write(root, '/home/ann/.config/autostart/notes.desktop', ANN_ENTRY, 0o600, 2001, 2002)
+    await write(root, '/home/bob/.config/autostart/update-notifier.desktop', '[Desktop Entry]\nHidden=true\n', 0o644, 2005, 2005)
+    await write(root, '/etc/rc.local', RC, 0o644)
+    await write(root, '/lib/systemd/system/rc-local.service', '[Unit]\nConditionFileIsExecutable=/etc/rc.local\n')
+    ctx = createTestContext(root, { providers })
+  })
+
+  afterEach(async () => {
+    sinon.restore()
+    await rm(root, { recursive: true, force: true })
+  })
+
+  it('exports its provider with its claims and twin paths', () => {
+    assert.ok(providers[0] instanceof AutostartProvider)
+    assert.deepEqual(provider.claims, ['/etc/rc.local', '/etc/xdg/autostart/*.desktop', '/root/.config/autostart/*.desktop', '/home/*/.config/autostart/*.desktop'])
+    assert.deepEqual(provider.twinPaths, ['system/startup/autostart.json', 'system/startup/rc-local.json'])
+    assert.equal(provider.category, 'startup')
+  })
+
+  it('conforms to the SDK contract', async () => {
+    assert.deepEqual(await checkConformance(provider, ctx), [])
+  })
+
+  it('mirrors the entries and rc.local, and describes them with target owner names', async () => {
+    const { documents, state, diagnostics } = await provider.collect({ ctx })
+    assert.deepEqual(diagnostics, [])
+    assert.deepEqual(
+      documents.map((d) => [d.path, d.executable]),
+      [
+        ['filesystem/etc/rc.local', false],
+        ['filesystem/etc/xdg/autostart/update-notifier.desktop', undefined],
+        ['filesystem/home/ann/.config/autostart/notes.desktop', undefined],
+        ['filesystem/home/bob/.config/autostart/update-notifier.desktop', undefined],
+        ['system/startup/autostart.json', undefined],
+        ['system/startup/rc-local.json', undefined],
+      ],
+    )
+    const json = JSON.parse(String(documents[4]?.content)) as { entries: Array<Record<string, unknown>> }
+    assert.deepEqual(json.entries, [
+      {
+        enabled: true,
+        exec: '/usr/bin/update-notifier',
+        gnomeAutostartEnabled: true,
+        group: 'root',
+        hidden: false,
+        mode: '0644',
+        name: 'Updater',
+        notShowIn: [],
+        onlyShowIn: ['GNOME', 'XFCE'],
+        owner: 'root',
+        path: '/etc/xdg/autostart/update-notifier.desktop',
+        scope: 'system',
+      },
+      {
+        enabled: true,
+        exec: 'notes --tray',
+        group: 'ann',
+        hidden: false,
+        mode: '0600',
+        name: 'Notes',
+        notShowIn: [],
+        onlyShowIn: [],
+        owner: 'ann',
+        path: '/home/ann/.config/autostart/notes.desktop',
+        scope: 'user',
+        user: 'ann',
+      },
+      {
+        enabled: false,
+        exec: '',
+        group: 'bobby',
+        hidden: true,
+        mode: '0644',
+        name: 'update-notifier',
+        notShowIn: [],
+        onlyShowIn: [],
+        overrides: '/etc/xdg/autostart/update-notifier.desktop',
+        owner: 'bobby',
+        path: '/home/bob/.config/autostart/update-notifier.desktop',
+        scope: 'user',
+        user: 'bobby',
+      },
+    ])
+    assert.equal(
+      documents[5]?.content,
+      '{\n  "executable": false,\n  "exists": true,\n  "group": "root",\n  "interpreter": "/bin/sh -e",\n  "mode": "0644",\n  "owner": "root",\n' +
+        '  "path": "/etc/rc.local",\n  "service": "/lib/systemd/system/rc-local.service",\n  "serviceMasked": false,\n  "wouldRun": false\n}\n',
+    )
+    assert.equal(state.rcLocal.wouldRun, false)
+  })
+
+  it('says rc.local would run only when it is executable, has #! and the unit exists unmasked', async () => {
+    await chmod(join(root, '/etc/rc.local'), 0o755)
+    assert.equal((await provider.collect({ ctx })).state.rcLocal.wouldRun, true)
+    await mkdir(join(root, '/etc/systemd/system'), { recursive: true })
+    await symlink('/dev/null', join(root, '/etc/systemd/system/rc-local.service'))
+    const masked = (await provider.collect({ ctx })).state.rcLocal
+    assert.deepEqual([masked.service, masked.serviceMasked, masked.wouldRun], ['/etc/systemd/system/rc-local.service', true, false])
+    await rm(join(root, '/etc/systemd/system/rc-local.service'))
+    await write(root, '/etc/rc.local', 'touch /x\n', 0o755)
+    assert.equal((await provider.collect({ ctx })).state.rcLocal.wouldRun, false)
+    await rm(join(root, '/lib/systemd/system/rc-local.service'))
+    await write(root, '/etc/rc.local', RC, 0o755)
+    const noUnit = (await provider.collect({ ctx })).state.rcLocal
+    assert.deepEqual([noUnit.service, noUnit.wouldRun], [undefined, false])
+  })
+
+  it('records a symlinked entry as not mirrored instead of following it', async () => {
+    await symlink('/usr/share/x.desktop', join(root, '/etc/xdg/autostart/linked.desktop'))
+    const { state, diagnostics } = await provider.collect({ ctx })
+    assert.deepEqual(state.ignored, [{ path: '/etc/xdg/autostart/linked.desktop', reason: 'a symlink, not a regular file' }])
+    assert.deepEqual(diagnostics.map((d) => d.code), ['AUTOSTART_NOT_MIRRORED'])
+  })
+
+  it('turns the state into startup rows', async () => {
+    const { state } = await provider.collect({ ctx })
+    assert.deepEqual(startupEntries(state), [
+      { source: 'rc.local', trigger: 'boot', user: 'root', name: '/etc/rc.local', command: '/etc/rc.local', enabled: false },
+      { source: 'autostart', trigger: 'login', name: '/etc/xdg/autostart/update-notifier.desktop', command: '/usr/bin/update-notifier', enabled: true, onlyShowIn: ['GNOME', 'XFCE'] },
+      { source: 'autostart', trigger: 'login', user: 'ann', name: '/home/ann/.config/autostart/notes.desktop', command: 'notes --tray', enabled: true },
+      { source: 'autostart', trigger: 'login', user: 'bobby', name: '/home/bob/.config/autostart/update-notifier.desktop', command: '', enabled: false },
+    ])
+  })
+
+  /** Collect, let `edit` change the twin, load it back and diff: what a plan would hold. */
+  async function plan(edit: (twin: MemoryTwin, json: { autostart: AutostartJson; rcLocal: Record<string, unknown> }) => void): Promise<Change[]> {
+    const collected = await provider.collect({ ctx })
+    const twin = new MemoryTwin(collected.documents)
+    const json = {
+      autostart: JSON.parse((await twin.readText('system/startup/autostart.json')) ?? '') as AutostartJson,
+      rcLocal: JSON.parse((await twin.readText('system/startup/rc-local.json')) ?? '') as Record<string, unknown>,
+    }
+    edit(twin, json)
+    twin.set('system/startup/autostart.json', JSON.stringify(json.autostart))
+    twin.set('system/startup/rc-local.json', JSON.stringify(json.rcLocal))
+    const loaded = await provider.load({ ctx, twin })
+    assert.ok(loaded.state !== undefined)
+    const result = provider.diff({ desired: loaded.state, actual: collected.state, ctx })
+    assert.deepEqual(result.diagnostics, [])
+    return result.changes
+  }
+  type AutostartJson = { entries: Array<Record<string, unknown>> }
+
+  describe('diff', () => {
+    it('disables an entry edited in the .desktop file', async () => {
+      const changes = await plan((twin) => twin.set('filesystem/etc/xdg/autostart/update-notifier.desktop', SYSTEM_ENTRY + 'Hidden=true\n'))
+      assert.deepEqual(changes.map((c) => [c.id, c.risk, c.before, c.after]), [
+        ['autostart:disable:/etc/xdg/autostart/update-notifier.desktop', 'medium', 'enabled, 0644 root:root', 'disabled, 0644 root:root'],
+      ])
+    })
+
+    it('disables an entry switched off in autostart.json, by editing its content', async () => {
+      const changes = await plan((_twin, json) => {
+        const entry = json.autostart.entries.find((e) => e.path === '/home/ann/.config/autostart/notes.desktop')
+        if (entry !== undefined) entry.enabled = false
+      })
+      assert.deepEqual(changes.map((c) => c.id), ['autostart:disable:/home/ann/.config/autostart/notes.desktop'])
+      assert.deepEqual(changes[0]?.data, { path: '/home/ann/.config/autostart/notes.desktop', content: ANN_ENTRY + 'Hidden=true\n', mode: '0600', owner: 'ann', group: 'ann' })
+      assert.equal(changes[0]?.risk, 'low')
+    })
+
+    it('lets the edited file win over a stale enabled in autostart.json', async () => {
+      const changes = await plan((twin) => twin.set('filesystem/home/bob/.config/autostart/update-notifier.desktop', '[Desktop Entry]\n'))
+      assert.deepEqual(changes.map((c) => c.id), ['autostart:enable:/home/bob/.config/autostart/update-notifier.desktop'])
+    })
+
+    it('makes rc.local executable from rc-local.json', async () => {
+      const changes = await plan((_twin, json) => {
+        json.rcLocal.executable = true
+      })
+      assert.deepEqual(changes.map((c) => [c.id, c.summary, c.risk]), [['autostart:chmod:/etc/rc.local', 'make /etc/rc.local executable (mode 0755)', 'high']])
+      assert.equal((changes[0]?.data as { mode: string }).mode, '0755')
+    })
+
+    it('makes rc.local executable from its mode in rc-local.json', async () => {
+      const changes = await plan((_twin, json) => {
+        json.rcLocal.mode = '0700'
+      })
+      assert.deepEqual(changes.map((c) => [c.id, (c.data as { mode: string }).mode]), [['autostart:chmod:/etc/rc.local', '0700']])
+    })
+
+    it('creates a new user entry owned by the user, and removes a deleted one', async () => {
+      const changes = await plan((twin) => {
+        twin.set('filesystem/home/bob/.config/autostart/new.desktop', '[Desktop Entry]\nExec=new\n')
+        twin.set('filesystem/home/ann/.config/autostart/notes.desktop', '')
+      })
+      // MemoryTwin cannot delete: emptying a file is a replace; removal is tested with a fresh twin below.
+      assert.deepEqual(changes.map((c) => [c.operation, c.resource]), [
+        ['replace', '/home/ann/.config/autostart/notes.desktop'],
+        ['create', '/home/bob/.config/autostart/new.desktop'],
+      ])
+      assert.deepEqual(changes[1]?.data, { path: '/home/bob/.config/autostart/new.desktop', content: '[Desktop Entry]\nExec=new\n', mode: '0644', owner: 'bobby', group: 'bobby' })
+    })
+
+    it('removes entries and rc.local the twin no longer has', async () => {
+      const collected = await provider.collect({ ctx })
+      const twin = new MemoryTwin(collected.documents.filter((d) => d.path.startsWith('system/') || d.path.includes('/xdg/')))
+      const loaded = await provider.load({ ctx, twin })
+      assert.ok(loaded.state !== undefined)
+      const changes = provider.diff({ desired: loaded.state, actual: collected.state, ctx }).changes
+      assert.deepEqual(changes.map((c) => [c.operation, c.resource, c.risk]), [
+        ['delete', '/home/ann/.config/autostart/notes.desktop', 'medium'],
+        ['delete', '/home/bob/.config/autostart/update-notifier.desktop', 'medium'],
+        ['delete', '/etc/rc.local', 'high'],
+      ])
+    })
+
+    it('is pure: equal states give no change', async () => {
+      const { state } = await provider.collect({ ctx })
+      const copy = JSON.parse(JSON.stringify(state)) as AutostartState
+      assert.deepEqual(provider.diff({ desired: copy, actual: state, ctx }), { changes: [], diagnostics: [] })
+    })
+  })
+
+  describe('apply', () => {
+    it('disables an entry with an atomic write that keeps owner and mode', async () => {
+      const changes = await plan((_twin, json) => {
+        const entry = json.autostart.entries.find((e) => e.path === '/home/ann/.config/autostart/notes.desktop')
+        if (entry !== undefined) entry.enabled = false
+      })
+      const write = sinon.spy(ctx.host, 'writeFileAtomic')
+      const result = await provider.apply({ changes, ctx })
+      assert.deepEqual(result.results.map((r) => r.status), ['applied'])
+      assert.deepEqual(write.firstCall.args, ['/home/ann/.config/autostart/notes.desktop', ANN_ENTRY + 'Hidden=true\n', { mode: 0o600, uid: 2001, gid: 2002 }])
+      const st = await stat(join(root, '/home/ann/.config/autostart/notes.desktop'))
+      assert.deepEqual([st.mode & 0o7777, st.uid, st.gid], [0o600, 2001, 2002])
+      assert.equal(await readFile(join(root, '/home/ann/.config/autostart/notes.desktop'), 'utf8'), ANN_ENTRY + 'Hidden=true\n')
+      // The same plan again changes nothing.
+      assert.deepEqual((await provider.apply({ changes, ctx })).results.map((r) => r.status), ['unchanged'])
+    })
+
+    it('makes rc.local executable with chmod, without rewriting it', async () => {
+      const changes = await plan((_twin, json) => {
+        json.rcLocal.executable = true
+      })
+      const write = sinon.spy(ctx.host, 'writeFileAtomic')
+      const result = await provider.apply({ changes, ctx })
+      assert.deepEqual(result.results.map((r) => r.status), ['applied'])
+      assert.equal(write.callCount, 0)
+      assert.equal((await stat(join(root, '/etc/rc.local'))).mode & 0o7777, 0o755)
+      assert.equal((await provider.collect({ ctx })).state.rcLocal.wouldRun, true)
+    })
+
+    it("creates a user's autostart folder, owned by the user, for a new entry", async () => {
+      await rm(join(root, '/home/bob/.config'), { recursive: true })
+      await mkdir(join(root, '/home/bob'), { recursive: true })
+      const changes = await plan((twin) => twin.set('filesystem/home/bob/.config/autostart/new.desktop', '[Desktop Entry]\nExec=new\n'))
+      const result = await provider.apply({ changes, ctx })
+      assert.deepEqual(result.results.map((r) => [r.id, r.status]), [['autostart:create:/home/bob/.config/autostart/new.desktop', 'applied']])
+      for (const p of ['/home/bob/.config', '/home/bob/.config/autostart', '/home/bob/.config/autostart/new.desktop']) {
+        const st = await stat(join(root, p))
+        assert.deepEqual([p, st.uid, st.gid], [p, 2005, 2005])
+      }
+      const after = await provider.collect({ ctx })
+      const again = await provider.load({ ctx, twin: new MemoryTwin(after.documents) })
+      assert.deepEqual(provider.diff({ desired: again.state as AutostartState, actual: after.state, ctx }).changes, [])
+    })
+
+    it('refuses a path outside its claims, whatever the plan says', async () => {
+      const change: Change = {
+        id: 'autostart:replace:/etc/shadow',
+        provider: 'autostart',
+        category: 'startup',
+        operation: 'replace',
+        resource: '/etc/shadow',
+        summary: '',
+        risk: 'low',
+        data: { path: '/etc/shadow', content: 'x', mode: '0644', owner: 'root', group: 'root' },
+      }
+      const write = sinon.spy(ctx.host, 'writeFileAtomic')
+      const result = await provider.apply({ changes: [change], ctx })
+      assert.deepEqual(result.results.map((r) => [r.status, r.diagnostics?.[0]?.code]), [['failed', 'CHANGE_INVALID']])
+      assert.equal(write.callCount, 0)
+    })
+
+    it('refuses an owner the target does not know', async () => {
+      const changes = await plan((_twin, json) => {
+        const entry = json.autostart.entries.find((e) => e.path === '/etc/xdg/autostart/update-notifier.desktop')
+        if (entry !== undefined) entry.owner = 'nobody-here'
+      })
+      const result = await provider.apply({ changes, ctx })
+      assert.deepEqual(result.results.map((r) => [r.status, r.diagnostics?.[0]?.code]), [['failed', 'USER_UNKNOWN']])
+    })
+
+    it('refuses a change whose file moved since the plan was made', async () => {
+      const changes = await plan((twin) => twin.set('filesystem/etc/xdg/autostart/update-notifier.desktop', SYSTEM_ENTRY + 'Hidden=true\n'))
+      await write(root, '/etc/xdg/autostart/update-notifier.desktop', SYSTEM_ENTRY + 'Comment=changed\n')
+      const result = await provider.apply({ changes, ctx })
+      assert.deepEqual(result.results.map((r) => [r.status, r.diagnostics?.[0]?.code]), [['failed', 'PLAN_STALE']])
+      assert.match(await readFile(join(root, '/etc/xdg/autostart/update-notifier.desktop'), 'utf8'), /Comment=changed/)
+    })
+
+    it('removes an entry', async () => {
+      const collected = await provider.collect({ ctx })
+      const twin = new MemoryTwin(collected.documents.filter((d) => !d.path.includes('/notes.desktop')))
+      const loaded = await provider.load({ ctx, twin })
+      const changes = provider.diff({ desired: loaded.state as AutostartState, actual: collected.state, ctx }).changes
+      const result = await provider.apply({ changes, ctx })
+      assert.deepEqual(result.results.map((r) => [r.id, r.status]), [['autostart:delete:/home/ann/.config/autostart/notes.desktop', 'applied']])
+      assert.equal(await stat(join(root, '/home/ann/.config/autostart/notes.desktop')).catch(() => undefined), undefined)
+    })
+  })
+})
