@@ -5,6 +5,8 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   process.stdout.write(`twinsync/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else {
-  const { execute } = await import('@oclif/core')
+  const { execute, settings } = await import('@oclif/core')
+  // Plugins ship compiled JavaScript; never try to transpile a linked plugin's sources.
+  settings.enableAutoTranspile = false
   await execute({ dir: import.meta.url })
 }

@@ -1,4 +1,4 @@
-import type { Config as OclifConfig } from '@oclif/core'
+import type { Hook, Config as OclifConfig } from '@oclif/core'
 import type { Diagnostic, Provider, ProvidersHookOptions, ProvidersHookResult } from '@twinsync/sdk'
 import { CATEGORIES, PathClaims, SDK_VERSION, TwinSyncError, errorDiagnostic, warningDiagnostic } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
@@ -99,7 +99,15 @@ export class ProviderRegistry {
   private async fromPlugins(diagnostics: Diagnostic[]): Promise<Array<{ provider: Provider; source: string }>> {
     if (this.oclif === undefined) return []
     const timeout = this.config.values.providers?.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS
-    const result = await this.oclif.runHook(HOOK_EVENT, { sdkVersion: SDK_VERSION }, timeout, true)
+    // oclif's hook timer is unref'd: a plugin that never answers would let Node exit mid-run
+    // (exit 13, unsettled await). A ref'd timer keeps the process alive until the timeout fires.
+    const keepAlive = setTimeout(() => undefined, timeout + 1000)
+    let result: Hook.Result<ProvidersHookResult | Provider[]>
+    try {
+      result = await this.oclif.runHook(HOOK_EVENT, { sdkVersion: SDK_VERSION }, timeout, true)
+    } finally {
+      clearTimeout(keepAlive)
+    }
     for (const failure of result.failures) {
       diagnostics.push(
         errorDiagnostic('PROVIDER_FAILED', `Plugin ${failure.plugin.name} failed to provide its providers: ${failure.error.message}`, {

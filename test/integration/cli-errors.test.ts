@@ -1,0 +1,112 @@
+import { strict as assert } from 'node:assert'
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
+
+/** Bad input: a clear message with a stable code and a next step, exit 2, nothing changed on disk. */
+describe('twinsync refuses bad input and changes nothing', function () {
+  this.timeout(60_000)
+  let cli: CliSandbox
+  beforeEach(async () => {
+    cli = await cliSandbox()
+  })
+  afterEach(() => cli.cleanup())
+
+  const exists = (p: string) => stat(p).then(() => true, () => false)
+
+  it('a --root that does not exist', async () => {
+    const r = await cli.twinsync(['snapshot', '--init', '--root', join(cli.dir, 'no-such-root'), '--repo', cli.twinDir])
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /\[ROOT_NOT_FOUND\]/)
+    assert.match(r.stderr, /Next step: /)
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
+    assert.equal(await exists(cli.twinDir), false)
+  })
+
+  it('the same error as JSON with --json', async () => {
+    const r = await cli.twinsync(['snapshot', '--root', join(cli.dir, 'no-such-root'), '--repo', cli.twinDir, '--json'])
+    assert.equal(r.code, 2)
+    const { error } = json<{ error: { code: string; message: string; nextStep: string } }>(r)
+    assert.equal(error.code, 'ROOT_NOT_FOUND')
+    assert.ok(error.nextStep.length > 0)
+  })
+
+  it('a configuration file with an unknown key', async () => {
+    await writeFile(cli.configFile, 'repo: /tmp/x\nlimits:\n  logLines: 10\n  colour: blue\n')
+    const r = await cli.twinsync(['snapshot', '--init', '--repo', cli.twinDir])
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /\[CONFIG_INVALID\].*"limits\.colour"/)
+    assert.equal(await exists(cli.twinDir), false)
+  })
+
+  it('a configuration section for a provider that does not exist', async () => {
+    await writeFile(cli.configFile, 'dnf:\n  enabled: true\n')
+    const r = await cli.twinsync(['config'])
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /\[CONFIG_INVALID\].*unknown key "dnf"/)
+  })
+
+  it('a --repo that is a file', async () => {
+    const file = join(cli.dir, 'not-a-dir')
+    await writeFile(file, 'keep me\n')
+    const r = await cli.twinsync(['init', '--repo', file])
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /\[REPO_NOT_DIRECTORY\]/)
+    assert.equal(await readFile(file, 'utf8'), 'keep me\n')
+  })
+
+  it('a snapshot before init says how to create the twin', async () => {
+    const r = await cli.twinsync(['snapshot', '--repo', cli.twinDir])
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /\[REPO_NOT_INITIALIZED\][\s\S]*twinsync init/)
+    assert.equal(await exists(cli.twinDir), false)
+  })
+
+  it('an unknown command or flag', async () => {
+    const command = await cli.twinsync(['snapshott'])
+    assert.equal(command.code, 2)
+    assert.match(command.stderr, /\[USAGE\]/)
+    const flag = await cli.twinsync(['snapshot', '--colour'])
+    assert.equal(flag.code, 2)
+    assert.match(flag.stderr, /\[USAGE\] Nonexistent flag: --colour/)
+    assert.deepEqual(await readdir(cli.dir), ['config.yaml'])
+  })
+})
+
+describe('twinsync describe, config and --version', function () {
+  this.timeout(60_000)
+  let cli: CliSandbox
+  before(async () => {
+    cli = await cliSandbox()
+  })
+  after(() => cli.cleanup())
+
+  it('describes commands, exit codes and error codes', async () => {
+    const r = await cli.twinsync(['describe'])
+    assert.equal(r.code, 0)
+    const manifest = json<{ commands: Array<{ id: string; aliases: string[] }>; exitCodes: Record<string, string>; errorCodes: Record<string, string> }>(r)
+    const ids = manifest.commands.map((c) => c.id)
+    for (const id of ['init', 'snapshot', 'providers', 'config', 'describe']) assert.ok(ids.includes(id), id)
+    assert.deepEqual(manifest.commands.find((c) => c.id === 'snapshot')?.aliases, ['push'])
+    assert.deepEqual(Object.keys(manifest.exitCodes), ['0', '1', '2'])
+    assert.ok('ROOT_NOT_FOUND' in manifest.errorCodes && 'CONFIG_INVALID' in manifest.errorCodes)
+  })
+
+  it('prints the effective configuration with defaults', async () => {
+    await writeFile(cli.configFile, 'limits:\n  logLines: 42\n')
+    const r = await cli.twinsync(['config', '--json', '--repo', cli.twinDir])
+    assert.equal(r.code, 0, r.stderr)
+    const config = json<{ repo: string; repoSource: string; configFile: string; limits: { logLines: number; maxFileSize: number } }>(r)
+    assert.equal(config.repo, cli.twinDir)
+    assert.equal(config.repoSource, 'flag')
+    assert.equal(config.configFile, cli.configFile)
+    assert.equal(config.limits.logLines, 42)
+    assert.equal(config.limits.maxFileSize, 1024 * 1024)
+  })
+
+  it('prints its version', async () => {
+    const r = await cli.twinsync(['--version'])
+    assert.equal(r.code, 0)
+    assert.match(r.stdout, /^twinsync\/\d+\.\d+\.\d+ linux-/)
+  })
+})
