@@ -1,0 +1,125 @@
+import { strict as assert } from 'node:assert'
+import { createTestContext } from '@twinsync/sdk/conformance'
+import type { Change } from '@twinsync/sdk'
+import { FilesProvider, loadTextDiffer, type FileEntry, type FilesState } from '../src/index.js'
+import { sha256 } from '../src/content.js'
+
+// Pure: no file is touched. The context is only there because the contract passes one.
+const ctx = createTestContext('/nonexistent-root-for-pure-diff')
+const provider = new FilesProvider()
+
+const accounts = { users: { root: 0, alice: 1000, www: 33 }, groups: { root: 0, shadow: 42, www: 33 } }
+
+function file(path: string, text: string, extra: Partial<FileEntry> = {}): FileEntry {
+  return { path, type: 'file', mode: '0644', owner: 'root', uid: 0, group: 'root', gid: 0, size: text.length, content: 'mirrored', sha256: sha256(text), text, ...extra }
+}
+function dir(path: string, extra: Partial<FileEntry> = {}): FileEntry {
+  return { path, type: 'directory', mode: '0755', owner: 'root', uid: 0, group: 'root', gid: 0, ...extra }
+}
+function link(path: string, target: string): FileEntry {
+  return { path, type: 'symlink', mode: '0777', owner: 'root', uid: 0, group: 'root', gid: 0, target }
+}
+function secret(path: string): FileEntry {
+  return { path, type: 'file', mode: '0640', owner: 'root', uid: 0, group: 'shadow', gid: 42, size: 500, content: 'secret', secret: true, secretReason: 'path rule' }
+}
+function state(...entries: FileEntry[]): FilesState {
+  return { entries, leftovers: [], accounts }
+}
+function diff(desired: FilesState, actual: FilesState): Change[] {
+  return provider.diff({ desired, actual, ctx }).changes
+}
+const ids = (changes: readonly Change[]) => changes.map((c) => c.id)
+
+describe('files provider: diff (pure)', () => {
+  before(async () => {
+    await loadTextDiffer()
+  })
+
+  it('is empty for equal states', () => {
+    const s = state(dir('/etc'), file('/etc/hosts', 'a\n'), link('/etc/localtime', '/usr/share/zoneinfo/UTC'))
+    assert.deepEqual(diff(s, s), [])
+  })
+
+  it('replaces changed text with a unified diff and fingerprints the live file', () => {
+    const live = file('/etc/hosts', '127.0.0.1 localhost\n', { origin: 'package-unmodified', package: 'netbase' })
+    const [change, ...rest] = diff(state(file('/etc/hosts', '127.0.0.1 localhost\n10.0.0.2 db\n')), state(live))
+    assert.equal(rest.length, 0)
+    assert.equal(change?.id, 'files:replace:/etc/hosts')
+    assert.equal(change?.risk, 'medium')
+    assert.match(change?.diff ?? '', /^\+10\.0\.0\.2 db$/m)
+    assert.match(change?.diff ?? '', /--- a\/etc\/hosts/)
+    assert.match(change?.summary ?? '', /package default of netbase/)
+    assert.match(change?.liveFingerprint ?? '', /^sha256:[0-9a-f]{64}$/)
+  })
+
+  it('says "modified from the package default" for a locally modified package file', () => {
+    const live = file('/etc/motd', 'mine\n', { origin: 'package-modified', package: 'base-files' })
+    const [change] = diff(state(file('/etc/motd', 'ours\n')), state(live))
+    assert.match(change?.summary ?? '', /modified from the package default of base-files/)
+  })
+
+  it('creates directories before the files in them, and new symlinks', () => {
+    const changes = diff(
+      state(dir('/etc'), dir('/etc/app', { mode: '0750' }), file('/etc/app/app.conf', 'port=1\n'), link('/etc/app/current', 'app.conf')),
+      state(dir('/etc')),
+    )
+    assert.deepEqual(ids(changes), ['files:mkdir:/etc/app', 'files:create:/etc/app/app.conf', 'files:create:/etc/app/current'])
+    assert.deepEqual(changes[1]?.requires, ['files:mkdir:/etc/app'])
+    assert.deepEqual(changes[0]?.data, { action: 'mkdir', path: '/etc/app', mode: 0o750, uid: 0, gid: 0 })
+    assert.equal(changes[1]?.liveFingerprint, 'absent')
+  })
+
+  it('changes mode and owner on their own, resolving names with the target\'s accounts', () => {
+    // The twin says www (uid 48 where it was taken); this target's www is 33.
+    const desired = file('/etc/app.conf', 'x\n', { mode: '0600', owner: 'www', uid: 48, group: 'www', gid: 48 })
+    const changes = diff(state(desired), state(file('/etc/app.conf', 'x\n')))
+    assert.deepEqual(ids(changes), ['files:chmod:/etc/app.conf', 'files:chown:/etc/app.conf'])
+    assert.deepEqual(changes[1]?.data, { action: 'chown', path: '/etc/app.conf', uid: 33, gid: 33 })
+    assert.equal(changes[0]?.risk, 'low')
+  })
+
+  it('rates a setuid change and a sudoers change higher', () => {
+    const changes = diff(state(file('/usr/local/bin/t', 'x', { mode: '4755' }), file('/etc/sudoers', 'b\n')), state(file('/usr/local/bin/t', 'x', { mode: '0755' }), file('/etc/sudoers', 'a\n')))
+    assert.deepEqual(changes.map((c) => [c.id, c.risk]), [['files:replace:/etc/sudoers', 'high'], ['files:chmod:/usr/local/bin/t', 'medium']])
+  })
+
+  it('retargets a symlink', () => {
+    const [change] = diff(state(link('/etc/localtime', '/usr/share/zoneinfo/Europe/Paris')), state(link('/etc/localtime', '/usr/share/zoneinfo/UTC')))
+    assert.equal(change?.id, 'files:symlink-retarget:/etc/localtime')
+    assert.deepEqual(change?.data, { action: 'symlink', path: '/etc/localtime', target: '/usr/share/zoneinfo/Europe/Paris', uid: 0, gid: 0 })
+  })
+
+  it('deletes what the twin no longer has as high-risk changes, a directory with its contents as one', () => {
+    const changes = diff(state(dir('/etc')), state(dir('/etc'), dir('/etc/old'), file('/etc/old/a', 'a'), file('/etc/stale', 's')))
+    assert.deepEqual(ids(changes), ['files:delete:/etc/old', 'files:delete:/etc/stale'])
+    assert.ok(changes.every((c) => c.risk === 'high'))
+    assert.match(changes[0]?.summary ?? '', /1 entries below/)
+  })
+
+  it('never deletes or overwrites a secret or a file whose content the twin does not hold', () => {
+    const binary = file('/etc/logo.png', '', { content: 'binary', sha256: 'a'.repeat(64) })
+    delete binary.text
+    const result = provider.diff({
+      desired: state(dir('/etc'), file('/etc/shadow', 'root:x\n', { mode: '0640', group: 'shadow', gid: 42 }), dir('/etc/keys')),
+      actual: state(dir('/etc'), secret('/etc/shadow'), binary, dir('/etc/keys'), secret('/etc/keys/k'), dir('/etc/ssl'), secret('/etc/ssl/private.key')),
+      ctx,
+    })
+    assert.deepEqual(ids(result.changes), [])
+    assert.ok(result.diagnostics.some((d) => d.path === '/etc/shadow' && d.code === 'FILES_LEFT_ALONE'))
+    assert.ok(result.diagnostics.some((d) => d.path === '/etc/logo.png'))
+  })
+
+  it('does not create a file whose content was never copied, and keeps secret metadata changes', () => {
+    const wanted = { ...secret('/etc/shadow'), mode: '0600' }
+    const result = provider.diff({ desired: state(wanted, secret('/etc/gshadow')), actual: state(secret('/etc/shadow')), ctx })
+    assert.deepEqual(ids(result.changes), ['files:chmod:/etc/shadow'])
+    assert.ok(result.diagnostics.some((d) => d.path === '/etc/gshadow'))
+  })
+
+  it('replaces an entry of another type as a high-risk change', () => {
+    const [change] = diff(state(file('/etc/resolv.conf', 'nameserver 1.1.1.1\n')), state(link('/etc/resolv.conf', '../run/resolv.conf')))
+    assert.equal(change?.id, 'files:replace:/etc/resolv.conf')
+    assert.equal(change?.risk, 'high')
+    assert.equal((change?.data as { replaceType?: boolean }).replaceType, true)
+  })
+})

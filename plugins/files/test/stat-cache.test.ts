@@ -1,0 +1,77 @@
+import { strict as assert } from 'node:assert'
+import { createTestContext } from '@twinsync/sdk/conformance'
+import type { HostPort, ProviderContext, TwinDocument } from '@twinsync/sdk'
+import { FilesProvider } from '../src/index.js'
+import { debianLikeRoot, type TargetRoot } from './target-root.js'
+
+/** The context's host, wrapped so every readFile is counted (what the stat cache must save). */
+function countingReads(ctx: ProviderContext): { ctx: ProviderContext; reads: string[] } {
+  const reads: string[] = []
+  const host = ctx.host
+  const counted = new Proxy(host, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver)
+      if (typeof value !== 'function') return value
+      if (key === 'readFile' || key === 'readTextIfExists') {
+        return (path: string) => {
+          reads.push(path)
+          return (value as HostPort['readFile']).call(target, path)
+        }
+      }
+      return (value as (...args: unknown[]) => unknown).bind(target)
+    },
+  })
+  return { ctx: { ...ctx, host: counted }, reads }
+}
+
+const text = (docs: readonly TwinDocument[]) => docs.map((d) => [d.path, String(d.content), d.executable === true])
+
+describe('files provider: stat cache', () => {
+  let root: TargetRoot
+  before(() => {
+    root = debianLikeRoot()
+  })
+  after(() => root.remove())
+
+  it('does not read unchanged files again on a second collect, and gives identical documents', async () => {
+    // Files changed in the last moments are not trusted (racily clean); age the tree first.
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const provider = new FilesProvider()
+    const { ctx, reads } = countingReads(createTestContext(root.dir))
+    const first = await provider.collect({ ctx })
+    const firstReads = reads.splice(0).filter((p) => !p.startsWith('/var/lib/dpkg/'))
+    const second = await provider.collect({ ctx })
+    const secondReads = reads.splice(0)
+
+    assert.deepEqual(text(second.documents), text(first.documents))
+    assert.deepEqual(second.state, first.state)
+    assert.ok(firstReads.includes('/etc/hosts') && firstReads.includes('/etc/app/app.conf'))
+    // Only the account tables are read again (every run needs the target's names).
+    assert.deepEqual(secondReads.sort(), ['/etc/group', '/etc/passwd'])
+  })
+
+  it('reads a file again when it changed, and shows the change', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const provider = new FilesProvider()
+    const { ctx, reads } = countingReads(createTestContext(root.dir))
+    await provider.collect({ ctx })
+    root.file('/etc/hosts', '127.0.0.1 localhost\n10.0.0.1 db\n')
+    reads.splice(0)
+    const after = await provider.collect({ ctx })
+    assert.ok(reads.includes('/etc/hosts'))
+    assert.equal(String(after.documents.find((d) => d.path === 'filesystem/etc/hosts')?.content), '127.0.0.1 localhost\n10.0.0.1 db\n')
+    const hosts = after.state.entries.find((e) => e.path === '/etc/hosts')
+    assert.equal(hosts?.origin, 'package-modified', 'the origin follows the new content')
+  })
+
+  it('re-reads everything when the rules change (a smaller size limit)', async () => {
+    const provider = new FilesProvider()
+    const base = createTestContext(root.dir)
+    const { ctx, reads } = countingReads(base)
+    await provider.collect({ ctx })
+    reads.splice(0)
+    const stricter = await provider.collect({ ctx: { ...ctx, config: { maxFileSize: 10 } } })
+    assert.ok(reads.includes('/etc/adduser.conf'))
+    assert.equal(stricter.state.entries.find((e) => e.path === '/etc/adduser.conf')?.content, 'too-large')
+  })
+})
