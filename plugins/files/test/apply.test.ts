@@ -1,0 +1,179 @@
+import { strict as assert } from 'node:assert'
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs'
+import sinon from 'sinon'
+import { createTestContext, checkConformance } from '@twinsync/sdk/conformance'
+import { MemoryTwin, type Change, type ChangeResult, type ExecResult, type ProviderContext } from '@twinsync/sdk'
+import { FilesProvider, type Manifest } from '../src/index.js'
+import { debianLikeRoot, type TargetRoot } from './target-root.js'
+
+const provider = new FilesProvider()
+
+/** The twin of a collect, as a MemoryTwin a test can edit like a person edits the repository. */
+async function twinOf(ctx: ProviderContext): Promise<{ twin: MemoryTwin; manifest: Manifest }> {
+  const { documents } = await provider.collect({ ctx })
+  const twin = new MemoryTwin(documents)
+  const manifest = JSON.parse((await twin.readText('system/files/manifest.json')) ?? '') as Manifest
+  return { twin, manifest }
+}
+
+async function plan(ctx: ProviderContext, twin: MemoryTwin): Promise<Change[]> {
+  const desired = await provider.load({ ctx, twin })
+  assert.ok(desired.state, 'the twin has a files state')
+  const actual = await provider.collect({ ctx })
+  return provider.diff({ desired: desired.state, actual: actual.state, ctx }).changes
+}
+
+function writeChange(path: string, text: string): Change {
+  return {
+    id: `files:replace:${path}`,
+    provider: 'files',
+    category: 'files',
+    operation: 'replace',
+    resource: path,
+    summary: `Replace ${path}`,
+    risk: 'high',
+    data: { action: 'write', path, text, sha256: '', mode: 0o440, uid: 0, gid: 0 },
+  }
+}
+
+function execResult(command: string, exitCode: number, stderr = ''): ExecResult {
+  return { command, args: [], exitCode, stdout: '', stderr, timedOut: false }
+}
+
+describe('files provider: apply', () => {
+  let root: TargetRoot
+  beforeEach(() => {
+    root = debianLikeRoot()
+  })
+  afterEach(() => {
+    sinon.restore()
+    root.remove()
+  })
+
+  it('makes the live files match a twin changed in content, mode, owner, symlinks and files, then changes nothing', async () => {
+    const ctx = createTestContext(root.dir)
+    const { twin, manifest } = await twinOf(ctx)
+    const edit = (path: string, change: (e: Manifest['entries'][number]) => void) => {
+      const e = manifest.entries.find((x) => x.path === path)
+      assert.ok(e, path)
+      change(e)
+    }
+    twin.set('filesystem/etc/hosts', '127.0.0.1 localhost\n10.1.1.1 db\n')
+    edit('/etc/app/owned', (e) => (e.mode = '0600'))
+    edit('/etc/motd', (e) => Object.assign(e, { owner: 'alice', uid: 1000, group: 'webops', gid: 1234 }))
+    edit('/etc/localtime', (e) => (e.target = '/usr/share/zoneinfo/Europe/Paris'))
+    edit('/usr/local/bin/tool', (e) => (e.mode = '0755'))
+    twin.set('system/files/manifest.json', JSON.stringify(manifest))
+    twin.set('filesystem/etc/cron.d/backup', '0 3 * * * root /usr/local/bin/tool\n')
+    // Removing a mirrored file from the twin asks for its deletion.
+    const withoutAdduser = new MemoryTwin()
+    for (const path of await twin.list('')) if (path !== 'filesystem/etc/adduser.conf') withoutAdduser.set(path, (await twin.read(path)) as Uint8Array)
+
+    const changes = await plan(ctx, withoutAdduser)
+    assert.deepEqual(changes.map((c) => c.id).sort(), [
+      'files:chmod:/etc/app/owned',
+      'files:chmod:/usr/local/bin/tool',
+      'files:chown:/etc/motd',
+      'files:create:/etc/cron.d/backup',
+      'files:delete:/etc/adduser.conf',
+      'files:mkdir:/etc/cron.d',
+      'files:replace:/etc/hosts',
+      'files:symlink-retarget:/etc/localtime',
+    ])
+    const seen: ChangeResult[] = []
+    // The planner orders by `requires`; here, directories first is enough.
+    const ordered = [...changes].sort((a, b) => (a.operation === 'mkdir' ? -1 : b.operation === 'mkdir' ? 1 : 0))
+    const { results } = await provider.apply({ changes: ordered, ctx, onResult: (r) => seen.push(r) })
+    assert.deepEqual(results.map((r) => [r.id, r.status, r.message]), ordered.map((c) => [c.id, 'applied', undefined]))
+    assert.deepEqual(seen, results)
+
+    assert.equal(readFileSync(root.path('/etc/hosts'), 'utf8'), '127.0.0.1 localhost\n10.1.1.1 db\n')
+    assert.equal(lstatSync(root.path('/etc/app/owned')).mode & 0o7777, 0o600)
+    assert.deepEqual([lstatSync(root.path('/etc/motd')).uid, lstatSync(root.path('/etc/motd')).gid], [1000, 1234])
+    assert.equal(readlinkSync(root.path('/etc/localtime')), '/usr/share/zoneinfo/Europe/Paris')
+    assert.equal(lstatSync(root.path('/usr/local/bin/tool')).mode & 0o7777, 0o755)
+    assert.equal(readFileSync(root.path('/etc/cron.d/backup'), 'utf8'), '0 3 * * * root /usr/local/bin/tool\n')
+    assert.equal(existsSync(root.path('/etc/adduser.conf')), false)
+
+    assert.deepEqual(await plan(ctx, withoutAdduser), [], 'a second collect and diff find nothing to do')
+    const again = await provider.apply({ changes: ordered, ctx })
+    assert.deepEqual(again.results.map((r) => r.status), ordered.map(() => 'unchanged'))
+  })
+
+  it('keeps setuid bits through a change of owner', async () => {
+    const ctx = createTestContext(root.dir)
+    const { twin, manifest } = await twinOf(ctx)
+    const tool = manifest.entries.find((e) => e.path === '/usr/local/bin/tool')
+    Object.assign(tool ?? {}, { owner: 'alice', uid: 1000 })
+    twin.set('system/files/manifest.json', JSON.stringify(manifest))
+    const changes = await plan(ctx, twin)
+    assert.deepEqual(changes.map((c) => c.id), ['files:chown:/usr/local/bin/tool'])
+    await provider.apply({ changes, ctx })
+    const st = lstatSync(root.path('/usr/local/bin/tool'))
+    assert.deepEqual([st.uid, st.mode & 0o7777], [1000, 0o4755])
+  })
+
+  it('refuses a path whose parent is a symlink leading outside the root', async () => {
+    root.link('/etc/escape', '../../../../../../../..')
+    const ctx = createTestContext(root.dir)
+    const { results } = await provider.apply({ changes: [writeChange('/etc/escape/tmp/twinsync-escaped', 'x\n')], ctx })
+    assert.equal(results[0]?.status, 'failed')
+    assert.match(results[0]?.message ?? '', /PATH_OUTSIDE_ROOT/)
+    assert.equal(existsSync('/tmp/twinsync-escaped'), false)
+  })
+
+  it('fails a sudoers change that visudo rejects and leaves the live file untouched', async () => {
+    const ctx = createTestContext(root.dir)
+    sinon.stub(ctx.host, 'which').callsFake(async (command) => (command === 'visudo' ? '/usr/sbin/visudo' : undefined))
+    const exec = sinon.stub(ctx.host, 'exec').callsFake(async (command, args) => {
+      const file = args[args.length - 1] ?? ''
+      // The candidate is written inside the target, beside the real file, before visudo runs.
+      const candidate = readFileSync(root.path(file), 'utf8')
+      return execResult(command, candidate.includes('garbage') ? 1 : 0, `${file}:1:8: syntax error`)
+    })
+    const { results } = await provider.apply({ changes: [writeChange('/etc/sudoers', 'garbage ALL=(\n')], ctx })
+    assert.equal(results[0]?.status, 'failed')
+    assert.match(results[0]?.message ?? '', /visudo rejects/)
+    assert.match(results[0]?.outputTail ?? '', /\/etc\/sudoers:1:8: syntax error/)
+    assert.deepEqual(exec.firstCall.args.slice(0, 1), ['visudo'])
+    assert.equal(exec.firstCall.args[2]?.inTarget, true)
+    assert.equal(readFileSync(root.path('/etc/sudoers'), 'utf8'), 'root ALL=(ALL:ALL) ALL\n')
+    assert.deepEqual(readdirSync(root.path('/etc')).filter((n) => n.includes('twinsync')), [], 'no temp file is left behind')
+
+    const good = await provider.apply({ changes: [writeChange('/etc/sudoers', 'root ALL=(ALL) NOPASSWD: ALL\n')], ctx })
+    assert.equal(good.results[0]?.status, 'applied')
+    assert.equal(readFileSync(root.path('/etc/sudoers'), 'utf8'), 'root ALL=(ALL) NOPASSWD: ALL\n')
+  })
+
+  it('fails a change whose live file moved since the plan', async () => {
+    const ctx = createTestContext(root.dir)
+    const { twin } = await twinOf(ctx)
+    twin.set('filesystem/etc/hosts', 'planned\n')
+    const changes = await plan(ctx, twin)
+    root.file('/etc/hosts', 'someone else edited this\n')
+    const { results } = await provider.apply({ changes, ctx })
+    assert.equal(results[0]?.status, 'failed')
+    assert.match(results[0]?.message ?? '', /changed on the machine since the plan/)
+    assert.equal(readFileSync(root.path('/etc/hosts'), 'utf8'), 'someone else edited this\n')
+  })
+
+  it('never overwrites or deletes a secret, even when a plan asks', async () => {
+    const ctx = createTestContext(root.dir)
+    const del: Change = { ...writeChange('/etc/app/app.conf', ''), id: 'files:delete:/etc/app/app.conf', operation: 'delete', data: { action: 'delete', path: '/etc/app/app.conf' } }
+    const { results } = await provider.apply({ changes: [writeChange('/etc/shadow', 'root::0:0:::::\n'), del], ctx })
+    assert.deepEqual(results.map((r) => r.status), ['failed', 'failed'])
+    assert.match(readFileSync(root.path('/etc/shadow'), 'utf8'), /secrethash/)
+    assert.ok(existsSync(root.path('/etc/app/app.conf')))
+  })
+
+  it('refuses a change whose payload is not a files payload', async () => {
+    const ctx = createTestContext(root.dir)
+    const bad = { ...writeChange('/etc/hosts', 'x'), data: { action: 'write', path: 'etc/hosts' } }
+    const { results } = await provider.apply({ changes: [bad], ctx })
+    assert.equal(results[0]?.status, 'failed')
+  })
+
+  it('conforms to the provider contract on a small target root', async () => {
+    assert.deepEqual(await checkConformance(provider, createTestContext(root.dir)), [])
+  })
+})
