@@ -1,0 +1,40 @@
+import { compareStrings } from '@twinsync/sdk'
+import type { UnitFileIndex } from './unit-file-index.js'
+import { basenameOf, UNIT_SEARCH_PATH } from './unit-paths.js'
+
+const BOOT_TARGETS = ['default.target', 'multi-user.target', 'graphical.target']
+
+/** The target default.target stands for, read from the first default.target link in the search path. */
+export async function defaultTargetOf(index: UnitFileIndex, readlink: (path: string) => Promise<string | undefined>): Promise<string | undefined> {
+  for (const dir of UNIT_SEARCH_PATH) {
+    if (!(await index.has(dir, 'default.target'))) continue
+    const target = await readlink(`${dir}/default.target`)
+    return target === undefined ? 'default.target' : basenameOf(target)
+  }
+  return undefined
+}
+
+/** Units reached from the boot targets through .wants and .requires links, transitively. */
+export async function unitsWantedAtBoot(index: UnitFileIndex, defaultTarget: string | undefined): Promise<string[]> {
+  const seeds = [...BOOT_TARGETS, ...(defaultTarget === undefined ? [] : [defaultTarget])]
+  const seen = new Set<string>(seeds)
+  const queue = [...seen]
+  const wanted = new Set<string>()
+  while (queue.length > 0) {
+    const unit = queue.shift() as string
+    for (const dir of UNIT_SEARCH_PATH) {
+      for (const suffix of ['.wants', '.requires']) {
+        if (!(await index.has(dir, `${unit}${suffix}`))) continue
+        for (const entry of await index.entries(`${dir}/${unit}${suffix}`)) {
+          wanted.add(entry.name)
+          if (!seen.has(entry.name)) {
+            seen.add(entry.name)
+            queue.push(entry.name)
+          }
+        }
+      }
+    }
+  }
+  for (const seed of seeds) wanted.delete(seed)
+  return [...wanted].sort(compareStrings)
+}

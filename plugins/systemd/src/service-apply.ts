@@ -1,0 +1,85 @@
+import { TwinSyncError, type ApplyResult, type Change, type ChangeResult, type ProviderContext } from '@twinsync/sdk'
+import { managerRuns } from './runtime-units.js'
+import { isSystemdOperation, RUNTIME_OPERATIONS, SYSTEMD_OPERATIONS, type SystemdOperation } from './service-change.js'
+import { UnitFileIndex } from './unit-file-index.js'
+import { checkUnitName } from './unit-name.js'
+
+interface SystemdStep {
+  change: Change
+  operation: SystemdOperation
+  unit: string
+}
+
+/** The systemctl arguments of one step; offline targets get `--root`, as systemctl needs no manager for enablement. */
+export function systemctlArgs(operation: SystemdOperation, unit: string, root: string): string[] {
+  const rootArgs = root === '/' ? [] : [`--root=${root}`]
+  return operation === 'daemon-reload' ? [...rootArgs, 'daemon-reload'] : [...rootArgs, operation, '--', unit]
+}
+
+/**
+ * Carry out approved systemd changes in the order reload, unmask, mask, disable, enable, stop,
+ * start, restart. Every unit name is checked before the first command runs; a runtime verb on a
+ * target without a running manager fails with a message instead of reaching systemctl.
+ */
+export async function applySystemdChanges(changes: readonly Change[], ctx: ProviderContext, onResult?: (r: ChangeResult) => void): Promise<ApplyResult> {
+  const steps = changes.map(toStep)
+  const results = new Map<string, ChangeResult>()
+  const report = (result: ChangeResult): void => {
+    results.set(result.id, result)
+    onResult?.(result)
+  }
+  const running = await managerRuns(ctx.host)
+  const index = new UnitFileIndex(ctx.host)
+  for (const operation of SYSTEMD_OPERATIONS) {
+    for (const step of steps.filter((s) => s.operation === operation)) {
+      const id = step.change.id
+      const blocker = (step.change.requires ?? []).find((r) => results.get(r)?.status === 'failed' || results.get(r)?.status === 'skipped')
+      if (blocker !== undefined) {
+        report({ id, status: 'skipped', message: `skipped: ${blocker} did not succeed` })
+        continue
+      }
+      if (RUNTIME_OPERATIONS.has(operation) && !running) {
+        report({ id, status: 'failed', message: `${operation} ${step.unit} needs a running system: ${ctx.host.root} has no running systemd manager` })
+        continue
+      }
+      if (await isSatisfied(step, index)) {
+        report({ id, status: 'unchanged', message: `${step.unit} is already ${operation}d` })
+        continue
+      }
+      const result = await ctx.host.exec('systemctl', systemctlArgs(operation, step.unit, ctx.host.root), { timeoutMs: 5 * 60_000 })
+      report(
+        result.exitCode === 0
+          ? { id, status: 'applied', message: step.change.summary }
+          : { id, status: 'failed', message: `systemctl ${operation} ${step.unit} exited with ${result.exitCode}`, outputTail: (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-20).join('\n') },
+      )
+    }
+  }
+  return { results: changes.map((c) => results.get(c.id) ?? { id: c.id, status: 'skipped', message: 'not reached' }), diagnostics: [] }
+}
+
+function toStep(change: Change): SystemdStep {
+  if (change.provider !== 'systemd' || !isSystemdOperation(change.operation)) {
+    throw new TwinSyncError('PROVIDER_FAILED', `The systemd provider cannot apply ${change.provider}:${change.operation} (${change.id})`, { details: { id: change.id } })
+  }
+  const data = (change.data ?? {}) as { unit?: unknown }
+  const unit = typeof data.unit === 'string' ? data.unit : change.resource
+  return { change, operation: change.operation, unit: change.operation === 'daemon-reload' ? unit : checkUnitName(unit) }
+}
+
+/** Idempotence for enablement: the unit files already say what the change would make them say. */
+async function isSatisfied(step: SystemdStep, index: UnitFileIndex): Promise<boolean> {
+  if (RUNTIME_OPERATIONS.has(step.operation)) return false
+  const { state } = await index.lookup(step.unit)
+  switch (step.operation) {
+    case 'enable':
+      return state === 'enabled'
+    case 'disable':
+      return state === 'disabled'
+    case 'mask':
+      return state === 'masked'
+    case 'unmask':
+      return state !== 'masked' && state !== 'masked-runtime'
+    default:
+      return false
+  }
+}

@@ -1,0 +1,22 @@
+/** The verbs of the systemd provider, in the order apply carries them out. */
+export const SYSTEMD_OPERATIONS = ['daemon-reload', 'unmask', 'mask', 'disable', 'enable', 'stop', 'start', 'restart'] as const
+export type SystemdOperation = (typeof SYSTEMD_OPERATIONS)[number]
+
+/** Verbs that act on the running manager, not on files: only on a live target. */
+export const RUNTIME_OPERATIONS: ReadonlySet<SystemdOperation> = new Set(['daemon-reload', 'stop', 'start', 'restart'])
+
+export function isSystemdOperation(value: string): value is SystemdOperation {
+  return (SYSTEMD_OPERATIONS as readonly string[]).includes(value)
+}
+
+export interface SystemdChangeData {
+  unit: string
+  /** daemon-reload: the administrator's unit files whose change it loads (for the planner's edges). */
+  unitFiles?: string[]
+}
+
+export const DAEMON_RELOAD_ID = 'systemd:daemon-reload:manager'
+
+export function systemdChangeId(operation: SystemdOperation, unit: string): string {
+  return operation === 'daemon-reload' ? DAEMON_RELOAD_ID : `systemd:${operation}:${unit}`
+}

@@ -1,0 +1,43 @@
+import Type from 'typebox'
+
+export const UnitEntry = Type.Object(
+  {
+    /** Enablement as `systemctl list-unit-files` says it: enabled, disabled, static, masked, alias, indirect… */
+    state: Type.String(),
+    /** Vendor preset (enabled/disabled); absent where systemctl shows "-". */
+    preset: Type.Optional(Type.String()),
+    /** sha256 of an administrator's unit file (/etc/systemd/system): a change needs daemon-reload. */
+    hash: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+)
+export type UnitEntry = Type.Static<typeof UnitEntry>
+
+export const RuntimeEntry = Type.Object({ active: Type.String(), sub: Type.String() }, { additionalProperties: false })
+export type RuntimeEntry = Type.Static<typeof RuntimeEntry>
+
+export const StartupState = Type.Object(
+  {
+    defaultTarget: Type.Optional(Type.String()),
+    /** Units pulled in at boot through .wants/.requires links from the default target, transitively. */
+    wantedAtBoot: Type.Array(Type.String()),
+    enabledTimers: Type.Array(Type.String()),
+  },
+  { additionalProperties: false },
+)
+export type StartupState = Type.Static<typeof StartupState>
+
+export const SystemdState = Type.Object(
+  {
+    units: Type.Record(Type.String(), UnitEntry),
+    /** Active and sub state of services, sockets and timers; only when a manager runs on the target. */
+    runtime: Type.Optional(Type.Record(Type.String(), RuntimeEntry)),
+    startup: StartupState,
+  },
+  { additionalProperties: false },
+)
+export type SystemdState = Type.Static<typeof SystemdState>
+
+export const UNITS_DOCUMENT = 'system/services/units.json'
+export const RUNTIME_DOCUMENT = 'system/services/runtime.json'
+export const STARTUP_DOCUMENT = 'system/startup/systemd.json'

@@ -1,0 +1,83 @@
+import {
+  errorDiagnostic,
+  stableStringify,
+  type ApplicableProvider,
+  type ApplyRequest,
+  type ApplyResult,
+  type CollectRequest,
+  type CollectResult,
+  type DetectRequest,
+  type DetectResult,
+  type DiffRequest,
+  type DiffResult,
+  type LoadRequest,
+  type LoadResult,
+  type TwinDocument,
+} from '@twinsync/sdk'
+import { applySystemdChanges } from './service-apply.js'
+import { collectSystemdState } from './service-collector.js'
+import { diffSystemdState } from './service-diff.js'
+import { RUNTIME_DOCUMENT, STARTUP_DOCUMENT, SystemdState, UNITS_DOCUMENT } from './service-state.js'
+import { UNIT_SEARCH_PATH } from './unit-paths.js'
+
+/** systemd units: enablement, presets, runtime state and what starts at boot; changed through systemctl. */
+export class SystemdProvider implements ApplicableProvider<SystemdState> {
+  readonly name = 'systemd'
+  readonly version = '0.1.0'
+  readonly category = 'services' as const
+  readonly description = 'systemd units: enablement and vendor presets, active state, units started at boot'
+  readonly twinPaths = ['system/services/', STARTUP_DOCUMENT] as const
+  readonly stateSchema = SystemdState
+
+  async detect({ ctx }: DetectRequest): Promise<DetectResult> {
+    for (const dir of ['/lib/systemd/system', '/usr/lib/systemd/system', '/etc/systemd/system']) {
+      if ((await ctx.host.stat(dir))?.type === 'directory') return { detected: true, reason: `unit directory ${dir}`, diagnostics: [] }
+    }
+    return { detected: false, reason: `none of ${UNIT_SEARCH_PATH.length} systemd unit directories exists`, diagnostics: [] }
+  }
+
+  async collect({ ctx }: CollectRequest): Promise<CollectResult<SystemdState>> {
+    const { state, diagnostics } = await collectSystemdState(ctx)
+    const documents: TwinDocument[] = [
+      { path: UNITS_DOCUMENT, content: stableStringify({ units: state.units }) },
+      { path: STARTUP_DOCUMENT, content: stableStringify(state.startup) },
+    ]
+    if (state.runtime !== undefined) documents.push({ path: RUNTIME_DOCUMENT, content: stableStringify({ units: state.runtime }) })
+    return { state, documents, diagnostics }
+  }
+
+  async load({ twin }: LoadRequest): Promise<LoadResult<SystemdState>> {
+    const units = await twin.readText(UNITS_DOCUMENT)
+    if (units === undefined) return { state: undefined, diagnostics: [] }
+    const runtime = await twin.readText(RUNTIME_DOCUMENT)
+    const startup = await twin.readText(STARTUP_DOCUMENT)
+    let candidate: unknown
+    try {
+      candidate = {
+        units: (JSON.parse(units) as { units?: unknown }).units,
+        ...(runtime === undefined ? {} : { runtime: (JSON.parse(runtime) as { units?: unknown }).units }),
+        startup: startup === undefined ? { wantedAtBoot: [], enabledTimers: [] } : JSON.parse(startup),
+      }
+    } catch (error) {
+      return { state: undefined, diagnostics: [invalid(`is not valid JSON: ${(error as Error).message}`)] }
+    }
+    const { Value } = await import('typebox/value')
+    if (!Value.Check(SystemdState, candidate)) {
+      const first = [...Value.Errors(SystemdState, candidate)][0]
+      return { state: undefined, diagnostics: [invalid(`does not match the systemd schema at ${first?.instancePath || '/'}: ${first?.message ?? ''}`)] }
+    }
+    return { state: candidate, diagnostics: [] }
+  }
+
+  diff({ desired, actual }: DiffRequest<SystemdState>): DiffResult {
+    return diffSystemdState(desired, actual)
+  }
+
+  apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {
+    return applySystemdChanges(changes, ctx, onResult)
+  }
+}
+
+function invalid(what: string) {
+  return errorDiagnostic('TWIN_INVALID', `The systemd twin (system/services/) ${what}`, { path: UNITS_DOCUMENT, provider: 'systemd' })
+}

@@ -1,0 +1,62 @@
+/**
+ * systemd's search path for system units, highest priority first, as `systemd-analyze
+ * unit-paths` prints it on Debian 12 (which keeps both /lib and /usr/lib).
+ */
+export const UNIT_SEARCH_PATH = [
+  '/etc/systemd/system.control',
+  '/run/systemd/system.control',
+  '/run/systemd/transient',
+  '/run/systemd/generator.early',
+  '/etc/systemd/system',
+  '/etc/systemd/system.attached',
+  '/run/systemd/system',
+  '/run/systemd/system.attached',
+  '/run/systemd/generator',
+  '/usr/local/lib/systemd/system',
+  '/lib/systemd/system',
+  '/usr/lib/systemd/system',
+  '/run/systemd/generator.late',
+] as const
+
+/** Where `systemctl enable` writes: an enablement found here is "enabled". */
+export const PERSISTENT_CONFIG = '/etc/systemd/system'
+export const GENERATOR_DIRS: readonly string[] = ['/run/systemd/generator.early', '/run/systemd/generator', '/run/systemd/generator.late']
+export const TRANSIENT_DIR = '/run/systemd/transient'
+
+export const PRESET_DIRS = [
+  '/etc/systemd/system-preset',
+  '/run/systemd/system-preset',
+  '/usr/local/lib/systemd/system-preset',
+  '/usr/lib/systemd/system-preset',
+  '/lib/systemd/system-preset',
+] as const
+
+/** Everything below /run is runtime state: gone at the next boot. */
+export function isRuntimePath(path: string): boolean {
+  return path === '/run' || path.startsWith('/run/')
+}
+
+export function dirnameOf(path: string): string {
+  const slash = path.lastIndexOf('/')
+  return slash <= 0 ? '/' : path.slice(0, slash)
+}
+
+export function basenameOf(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1)
+}
+
+/** Join and drop "." and ".." the way systemd's chase_symlinks(CHASE_NONEXISTENT|CHASE_NOFOLLOW) simplifies a link target. */
+export function resolveLinkTarget(linkDir: string, target: string): string {
+  const parts: string[] = []
+  for (const part of (target.startsWith('/') ? target : `${linkDir}/${target}`).split('/')) {
+    if (part === '' || part === '.') continue
+    if (part === '..') parts.pop()
+    else parts.push(part)
+  }
+  return '/' + parts.join('/')
+}
+
+/** path_startswith: is `path` inside `dir` (component-wise)? */
+export function isInside(path: string, dir: string): boolean {
+  return path.startsWith(dir + '/')
+}
