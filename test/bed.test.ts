@@ -143,6 +143,21 @@ describe('test bed', function () {
       }
     });
 
+    it('reaches a loopback git remote with the git inside', async function () {
+      const remote = await startGitRemote();
+      try {
+        const url = await remote.createBareRepo('from-container');
+        const env = { ...remote.authEnv(), GIT_AUTHOR_NAME: 'ct', GIT_AUTHOR_EMAIL: 'ct@example.invalid', GIT_COMMITTER_NAME: 'ct', GIT_COMMITTER_EMAIL: 'ct@example.invalid' };
+        await ct.runOk(['git', 'init', '--quiet', '--initial-branch=main', '/root/twin'], { env });
+        await ct.runOk(['git', 'commit', '--quiet', '--allow-empty', '-m', 'from inside'], { env, cwd: '/root/twin' });
+        await ct.runOk(['git', 'push', '--quiet', url, 'main'], { env, cwd: '/root/twin' });
+        const log = await runOk(['git', '-C', remote.repoPath('from-container'), 'log', '--format=%s'], { env: remote.gitEnv() });
+        assert.equal(log.stdout.trim(), 'from inside');
+      } finally {
+        await remote.close();
+      }
+    });
+
     it('keeps its files across a reboot, and cron @reboot jobs run', async function () {
       await ct.writeFile('/root/persisted.txt', 'still here\n');
       await ct.runOk(['crontab', '-u', 'root', '-'], { input: '@reboot date +\\%s > /var/tmp/booted-by-cron\n' });

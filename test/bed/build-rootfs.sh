@@ -61,6 +61,8 @@ build() {
   work=$(mktemp -d "$CACHE_DIR/.build.XXXXXX")
   # shellcheck disable=SC2064 # expand now: $work is local
   trap "remove_tree '$work'" EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
   log "debootstrap $SUITE ($VARIANT, +$PACKAGES) from $mirror; takes about a minute"
   debootstrap --variant="$VARIANT" --include="$PACKAGES" "$SUITE" "$work/root" "$mirror" >&2 \
     || { tail -n 30 "$work/root/debootstrap/debootstrap.log" >&2 2>/dev/null || true; die "debootstrap failed"; }
@@ -90,10 +92,15 @@ main() {
   local out
   out="$CACHE_DIR/debian-$SUITE-$VARIANT-$(cache_key).tar.zst"
   if [ ! -s "$out" ]; then
-    exec 9>"$out.lock"
+    # One lock for the whole cache: builds are rare, and whoever holds it knows that any
+    # .build.* dir is the remains of a builder that was killed.
+    exec 9>"$CACHE_DIR/.lock"
     flock 9
     # Someone else may have built it while we waited for the lock.
-    [ -s "$out" ] || build "$out"
+    if [ ! -s "$out" ]; then
+      for stale in "$CACHE_DIR"/.build.*; do [ -e "$stale" ] && remove_tree "$stale"; done
+      build "$out"
+    fi
     flock -u 9
   fi
   printf '%s\n' "$out"

@@ -110,28 +110,32 @@ export class GitRemote {
     return `Basic ${Buffer.from(`${user}:${token}`).toString('base64')}`;
   }
 
-  /** Environment for a git client in tests: no prompts, no host config, and (unless token is
-   *  null) the Authorization header via GIT_CONFIG_* so the token is in neither argv nor URL. */
+  /** Environment for a git client on the host: no prompts, no host config, and (unless token
+   *  is null) the token as an Authorization header — in neither argv nor URL. */
   gitEnv(token: string | null = this.token): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = {
+    return {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: this.clientHome,
       LANG: 'C.UTF-8',
-      GIT_TERMINAL_PROMPT: '0',
       GIT_CONFIG_NOSYSTEM: '1',
       GIT_AUTHOR_NAME: 'Test Bed',
       GIT_AUTHOR_EMAIL: 'bed@example.invalid',
       GIT_COMMITTER_NAME: 'Test Bed',
       GIT_COMMITTER_EMAIL: 'bed@example.invalid',
+      ...this.authEnv(token),
     };
-    if (token !== null) {
-      Object.assign(env, {
-        GIT_CONFIG_COUNT: '1',
-        GIT_CONFIG_KEY_0: 'http.extraHeader',
-        GIT_CONFIG_VALUE_0: `Authorization: ${this.authorization(token)}`,
-      });
-    }
-    return env;
+  }
+
+  /** Just the variables that make git send the token and never prompt, to add to any
+   *  environment (a container's: `ct.run(['git', 'push', url], { env: remote.authEnv() })`). */
+  authEnv(token: string | null = this.token): Record<string, string> {
+    if (token === null) return { GIT_TERMINAL_PROMPT: '0' };
+    return {
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'http.extraHeader',
+      GIT_CONFIG_VALUE_0: `Authorization: ${this.authorization(token)}`,
+    };
   }
 
   /** Listen (again) on 127.0.0.1; after stop() the same port is reused so URLs stay valid. */

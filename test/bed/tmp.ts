@@ -80,11 +80,15 @@ function sweepStaleOnce(): Promise<void> {
 
 async function sweepStale(): Promise<void> {
   for (const name of await readdir(tmpdir())) {
-    const match = new RegExp(`^${PREFIX}(\\d+)-`).exec(name);
-    const pid = Number(match?.[1]);
-    if (!match || pid === process.pid || isAlive(pid)) continue;
-    await removeTree(join(tmpdir(), name));
+    if (isStale(name)) await removeTree(join(tmpdir(), name));
   }
+}
+
+/** True for a `twinsync-bed-<pid>-...` name whose process no longer exists. */
+export function isStale(name: string): boolean {
+  const match = new RegExp(`^${PREFIX}(\\d+)-`).exec(name);
+  const pid = Number(match?.[1]);
+  return match !== null && pid !== process.pid && !isAlive(pid);
 }
 
 function isAlive(pid: number): boolean {

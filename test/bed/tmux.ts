@@ -6,10 +6,12 @@
 // chunk, hence the scrubbed environment and one key per send() with a pause in between.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { onExit } from './cleanup.js';
 import { runOk } from './exec.js';
 import { requireTools } from './require.js';
+import { isStale } from './tmp.js';
 
 export interface TmuxOptions {
   /** Terminal size. Default 80x24. */
@@ -30,6 +32,7 @@ const SESSION = 'bed';
 export async function startTmux(argv: string[], options: TmuxOptions = {}): Promise<TmuxSession> {
   requireTools('tmux');
   if (argv.length === 0) throw new Error('startTmux: empty argv');
+  sweepStaleServersOnce();
   const session = new TmuxSession(`twinsync-bed-${process.pid}-${randomBytes(4).toString('hex')}`, scrubbedEnv(options.env));
   const size = ['-x', String(options.cols ?? 80), '-y', String(options.rows ?? 24)];
   const cwd = options.cwd ? ['-c', options.cwd] : [];
@@ -130,6 +133,20 @@ export class TmuxSession {
     const wait = this.lastKeyAt + KEY_SPACING_MS - Date.now();
     if (wait > 0) await sleep(wait);
     this.lastKeyAt = Date.now();
+  }
+}
+
+let swept = false;
+
+// Servers of an earlier run that was killed outright (SIGKILL) are still running: stop them.
+function sweepStaleServersOnce(): void {
+  if (swept) return;
+  swept = true;
+  const dir = join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.() ?? 0}`);
+  const names = existsSync(dir) ? readdirSync(dir) : [];
+  for (const name of names.filter(isStale)) {
+    spawnSync('tmux', ['-L', name, 'kill-server'], { stdio: 'ignore' });
+    rmSync(join(dir, name), { force: true });
   }
 }
 
