@@ -35,4 +35,18 @@ describe('snapshot inside a booted Debian container', function () {
     const journal = await readFile(join(twin, 'system/logs/journal.txt'), 'utf8')
     assert.ok(journal.length > 0, 'the journal tail is kept')
   })
+
+  it('skips a scheduled snapshot when only volatile facts moved, and leaves the twin clean', async () => {
+    assert.ok(container, 'booted by the previous test')
+    const twin = join(container.upperDir, 'var/lib/twinsync/twin')
+    const before = await run(['git', '-C', twin, 'rev-list', '--count', 'HEAD'])
+    const r = await container.twinsync(['snapshot', '--if-changed', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    const result = JSON.parse(r.stdout) as { commit?: string; skipped: string; summary: Record<string, unknown> }
+    assert.equal(result.commit, undefined)
+    // Processes and usage always move on a running system; anything else would be a real change.
+    assert.equal(result.skipped, 'volatile-only', JSON.stringify(result.summary))
+    assert.equal((await run(['git', '-C', twin, 'rev-list', '--count', 'HEAD'])).stdout, before.stdout)
+    assert.equal((await run(['git', '-C', twin, 'status', '--porcelain'])).stdout, '', 'volatile changes were put back')
+  })
 })
