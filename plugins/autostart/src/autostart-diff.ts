@@ -1,15 +1,13 @@
 import { compareStrings, type Change, type DiffResult, type Risk } from '@twinsync/sdk'
 import { fileFingerprint, type AutostartChangeData, type AutostartOperation, type LiveFile } from './autostart-change.js'
-import { formatMode, parseMode, type AutostartEntry, type AutostartState, type RcLocal } from './autostart-state.js'
-import { parseDesktopEntry, setDesktopEntryEnabled } from './desktop-entry.js'
+import { parseMode, type AutostartEntry, type AutostartState, type RcLocal } from './autostart-state.js'
+import { parseDesktopEntry } from './desktop-entry.js'
 import { lineDiff } from './line-diff.js'
 
 /**
- * Pure: the changes that turn the actual autostart files into the desired ones.
- *
- * A person may switch an entry in two places: the .desktop file (Hidden=...) or `enabled` in
- * autostart.json; likewise rc.local's mode or `executable` in rc-local.json. When the two
- * disagree, the one that differs from the machine is the one that was edited, and it wins.
+ * Pure: the changes that turn the actual autostart files into the desired ones. Every file is
+ * compared whole (content, mode, owner, group); the operation names what a person cares about:
+ * an entry enabled or disabled, rc.local made executable or not.
  */
 export function diffAutostart(desired: AutostartState, actual: AutostartState, provider: string): DiffResult {
   const want = new Map(desired.entries.map((e) => [e.path, e]))
@@ -18,35 +16,21 @@ export function diffAutostart(desired: AutostartState, actual: AutostartState, p
   for (const path of [...new Set([...want.keys(), ...have.keys()])].sort(compareStrings)) {
     const d = want.get(path)
     const a = have.get(path)
-    const change = fileChange(provider, path, d === undefined ? undefined : desiredEntryFile(d, a), a, riskOfEntry(d ?? a))
+    const change = fileChange(provider, path, entryFile(d), entryFile(a), riskOfEntry(d ?? a))
     if (change !== undefined) changes.push(change)
   }
-  const rc = fileChange(provider, actual.rcLocal.path, desiredRcLocal(desired.rcLocal, actual.rcLocal), liveRcLocal(actual.rcLocal), 'high')
+  const rc = fileChange(provider, actual.rcLocal.path, rcLocalFile(desired.rcLocal), rcLocalFile(actual.rcLocal), 'high')
   if (rc !== undefined) changes.push(rc)
   return { changes, diagnostics: [] }
 }
 
-function desiredEntryFile(d: AutostartEntry, a: AutostartEntry | undefined): LiveFile {
-  const inFile = parseDesktopEntry(d.content).enabled
-  const jsonEdited = d.enabled !== inFile && (a === undefined || inFile === a.enabled)
-  return { content: jsonEdited ? setDesktopEntryEnabled(d.content, d.enabled) : d.content, mode: d.mode, owner: d.owner, group: d.group }
+function entryFile(entry: AutostartEntry | undefined): LiveFile | undefined {
+  return entry === undefined ? undefined : { content: entry.content, mode: entry.mode, owner: entry.owner, group: entry.group }
 }
 
-function desiredRcLocal(d: RcLocal, a: RcLocal): LiveFile | undefined {
-  if (!d.exists || d.content === undefined) return undefined
-  let mode = parseMode(d.mode ?? '0755')
-  const modeExecutable = (mode & 0o111) !== 0
-  const modeEdited = a.exists && modeExecutable !== a.executable
-  if (modeExecutable !== d.executable && !modeEdited) {
-    // Execute bits follow the read bits: 0644 becomes 0755, 0600 becomes 0700.
-    mode = d.executable ? mode | ((mode & 0o444) >> 2) : mode & ~0o111
-  }
-  return { content: d.content, mode: formatMode(mode), owner: d.owner ?? 'root', group: d.group ?? 'root' }
-}
-
-function liveRcLocal(a: RcLocal): LiveFile | undefined {
-  if (!a.exists || a.content === undefined) return undefined
-  return { content: a.content, mode: a.mode ?? '0644', owner: a.owner ?? 'root', group: a.group ?? 'root' }
+function rcLocalFile(rc: RcLocal): LiveFile | undefined {
+  if (!rc.exists || rc.content === undefined) return undefined
+  return { content: rc.content, mode: rc.mode ?? '0644', owner: rc.owner ?? 'root', group: rc.group ?? 'root' }
 }
 
 function fileChange(provider: string, path: string, desired: LiveFile | undefined, actual: LiveFile | undefined, risk: Risk): Change | undefined {

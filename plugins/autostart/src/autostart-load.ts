@@ -1,6 +1,7 @@
 import { machinePathOf, mirrorPath, type Diagnostic, type HostPort, type TwinReader, warningDiagnostic } from '@twinsync/sdk'
 import { isDesktopEntryPath, locationOf } from './autostart-location.js'
 import { describeEntries, describeRcLocal, type DesktopFile } from './autostart-model.js'
+import { parseDesktopEntry } from './desktop-entry.js'
 import { AUTOSTART_JSON, RC_LOCAL, RC_LOCAL_JSON, formatMode, parseMode, type AutostartState } from './autostart-state.js'
 import { TargetAccounts } from './target-accounts.js'
 
@@ -21,9 +22,14 @@ export interface LoadedAutostart {
 
 /**
  * The desired state from the twin. The mirrored files give the contents; autostart.json and
- * rc-local.json give what Git cannot hold (owner, group, mode) and the switches a person may
- * edit there (`enabled`, `executable`; diff decides which edit wins). A file the twin adds
- * without metadata gets the owner of its place: root for /etc, the user for a home.
+ * rc-local.json give what Git cannot hold (owner, group, mode). A file the twin adds without
+ * metadata gets the owner of its place: root for /etc, the user for a home.
+ *
+ * Each switch has one source of truth, so the same twin always means the same machine (also
+ * after an apply, before the next snapshot rewrites the descriptions): an entry is enabled or
+ * not by its .desktop file (`enabled` in autostart.json only describes it), and rc.local is
+ * executable or not by `executable` in rc-local.json (which sets the execute bits of `mode`).
+ * A description that disagrees with its source gets a warning, never a silent change.
  */
 export async function loadAutostart(twin: TwinReader, host: HostPort, provider: string): Promise<LoadedAutostart> {
   const diagnostics: Diagnostic[] = []
@@ -47,7 +53,16 @@ export async function loadAutostart(twin: TwinReader, host: HostPort, provider: 
     const meta = recorded.get(path) ?? {}
     const owner = meta.owner ?? location.user ?? 'root'
     const group = meta.group ?? (location.user === undefined ? 'root' : primaryGroup(accounts, location.user))
-    files.push({ path, content, location, mode: validMode(meta.mode) ?? '0644', owner, group, ...(typeof meta.enabled === 'boolean' ? { enabled: meta.enabled } : {}) })
+    files.push({ path, content, location, mode: validMode(meta.mode) ?? '0644', owner, group })
+    if (typeof meta.enabled === 'boolean' && meta.enabled !== parseDesktopEntry(content).enabled) {
+      diagnostics.push(
+        warningDiagnostic('AUTOSTART_ENABLED_IGNORED', `${AUTOSTART_JSON} says ${path} is ${meta.enabled ? 'enabled' : 'disabled'}, but the file says otherwise; the file wins`, {
+          provider,
+          path,
+          detail: `To ${meta.enabled ? 'enable' : 'disable'} the entry, edit Hidden= (or X-GNOME-Autostart-enabled=) in ${mirrorPath(path)}.`,
+        }),
+      )
+    }
   }
 
   const rc = (rcJson ?? {}) as RecordedMetadata
@@ -55,9 +70,19 @@ export async function loadAutostart(twin: TwinReader, host: HostPort, provider: 
   let rcLocal = describeRcLocal(undefined, service)
   if (rcContent !== undefined) {
     // rc.local exists to be run: one the twin adds without a mode is made executable.
-    const mode = validMode(rc.mode) ?? '0755'
-    const executable = typeof rc.executable === 'boolean' ? rc.executable : (parseMode(mode) & 0o111) !== 0
-    rcLocal = describeRcLocal({ content: rcContent, mode, owner: rc.owner ?? 'root', group: rc.group ?? 'root', executable }, service)
+    let mode = parseMode(validMode(rc.mode) ?? '0755')
+    const modeExecutable = (mode & 0o111) !== 0
+    const executable = typeof rc.executable === 'boolean' ? rc.executable : modeExecutable
+    if (executable !== modeExecutable) {
+      if (validMode(rc.mode) !== undefined) {
+        diagnostics.push(
+          warningDiagnostic('RC_LOCAL_MODE_ADJUSTED', `${RC_LOCAL_JSON}: mode ${rc.mode} and executable ${executable} disagree; executable wins`, { provider, path: RC_LOCAL }),
+        )
+      }
+      // Execute bits follow the read bits: 0644 becomes 0755, 0600 becomes 0700.
+      mode = executable ? mode | ((mode & 0o444) >> 2) : mode & ~0o111
+    }
+    rcLocal = describeRcLocal({ content: rcContent, mode: formatMode(mode), owner: rc.owner ?? 'root', group: rc.group ?? 'root', executable }, service)
   }
   return { state: { entries: describeEntries(files), rcLocal, ignored: [] }, diagnostics }
 }

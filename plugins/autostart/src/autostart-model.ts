@@ -20,8 +20,6 @@ export interface DesktopFile {
   owner: string
   group: string
   location: EntryLocation
-  /** Enabled as recorded in autostart.json, when the twin says so (load only). */
-  enabled?: boolean
 }
 
 /** Describe each .desktop file; sorted by path, user entries linked to the system entry they override. */
@@ -36,7 +34,7 @@ export function describeEntries(files: readonly DesktopFile[]): AutostartEntry[]
       scope: file.location.scope,
       name: parsed.name ?? fileName.replace(/\.desktop$/, ''),
       exec: parsed.exec ?? '',
-      enabled: file.enabled ?? parsed.enabled,
+      enabled: parsed.enabled,
       hidden: parsed.hidden,
       onlyShowIn: parsed.onlyShowIn,
       notShowIn: parsed.notShowIn,

@@ -159,6 +159,9 @@ describe('AutostartProvider', () => {
 
   /** Collect, let `edit` change the twin, load it back and diff: what a plan would hold. */
   async function plan(edit: (twin: MemoryTwin, json: { autostart: AutostartJson; rcLocal: Record<string, unknown> }) => void): Promise<Change[]> {
+    return (await planWithState(edit)).changes
+  }
+  async function planWithState(edit: (twin: MemoryTwin, json: { autostart: AutostartJson; rcLocal: Record<string, unknown> }) => void) {
     const collected = await provider.collect({ ctx })
     const twin = new MemoryTwin(collected.documents)
     const json = {
@@ -172,7 +175,7 @@ describe('AutostartProvider', () => {
     assert.ok(loaded.state !== undefined)
     const result = provider.diff({ desired: loaded.state, actual: collected.state, ctx })
     assert.deepEqual(result.diagnostics, [])
-    return result.changes
+    return { changes: result.changes, desired: loaded.state, loadDiagnostics: loaded.diagnostics }
   }
   type AutostartJson = { entries: Array<Record<string, unknown>> }
 
@@ -184,14 +187,13 @@ describe('AutostartProvider', () => {
       ])
     })
 
-    it('disables an entry switched off in autostart.json, by editing its content', async () => {
-      const changes = await plan((_twin, json) => {
+    it("keeps the file's word over a contradicting enabled in autostart.json, with a warning", async () => {
+      const { changes, loadDiagnostics } = await planWithState((_twin, json) => {
         const entry = json.autostart.entries.find((e) => e.path === '/home/ann/.config/autostart/notes.desktop')
         if (entry !== undefined) entry.enabled = false
       })
-      assert.deepEqual(changes.map((c) => c.id), ['autostart:disable:/home/ann/.config/autostart/notes.desktop'])
-      assert.deepEqual(changes[0]?.data, { path: '/home/ann/.config/autostart/notes.desktop', content: ANN_ENTRY + 'Hidden=true\n', mode: '0600', owner: 'ann', group: 'ann' })
-      assert.equal(changes[0]?.risk, 'low')
+      assert.deepEqual(changes, [])
+      assert.deepEqual(loadDiagnostics.map((d) => [d.severity, d.code, d.path]), [['warning', 'AUTOSTART_ENABLED_IGNORED', '/home/ann/.config/autostart/notes.desktop']])
     })
 
     it('lets the edited file win over a stale enabled in autostart.json', async () => {
@@ -207,11 +209,12 @@ describe('AutostartProvider', () => {
       assert.equal((changes[0]?.data as { mode: string }).mode, '0755')
     })
 
-    it('makes rc.local executable from its mode in rc-local.json', async () => {
-      const changes = await plan((_twin, json) => {
+    it('lets executable in rc-local.json win over the execute bits of mode, with a warning', async () => {
+      const { changes, loadDiagnostics } = await planWithState((_twin, json) => {
         json.rcLocal.mode = '0700'
       })
-      assert.deepEqual(changes.map((c) => [c.id, (c.data as { mode: string }).mode]), [['autostart:chmod:/etc/rc.local', '0700']])
+      assert.deepEqual(changes.map((c) => [c.id, (c.data as { mode: string }).mode]), [['autostart:chmod:/etc/rc.local', '0600']])
+      assert.deepEqual(loadDiagnostics.map((d) => d.code), ['RC_LOCAL_MODE_ADJUSTED'])
     })
 
     it('creates a new user entry owned by the user, and removes a deleted one', async () => {
@@ -249,10 +252,8 @@ describe('AutostartProvider', () => {
 
   describe('apply', () => {
     it('disables an entry with an atomic write that keeps owner and mode', async () => {
-      const changes = await plan((_twin, json) => {
-        const entry = json.autostart.entries.find((e) => e.path === '/home/ann/.config/autostart/notes.desktop')
-        if (entry !== undefined) entry.enabled = false
-      })
+      const changes = await plan((twin) => twin.set('filesystem/home/ann/.config/autostart/notes.desktop', ANN_ENTRY + 'Hidden=true\n'))
+      assert.deepEqual(changes.map((c) => c.id), ['autostart:disable:/home/ann/.config/autostart/notes.desktop'])
       const write = sinon.spy(ctx.host, 'writeFileAtomic')
       const result = await provider.apply({ changes, ctx })
       assert.deepEqual(result.results.map((r) => r.status), ['applied'])
@@ -264,8 +265,8 @@ describe('AutostartProvider', () => {
       assert.deepEqual((await provider.apply({ changes, ctx })).results.map((r) => r.status), ['unchanged'])
     })
 
-    it('makes rc.local executable with chmod, without rewriting it', async () => {
-      const changes = await plan((_twin, json) => {
+    it('makes rc.local executable with chmod, without rewriting it; the same twin then plans nothing', async () => {
+      const { changes, desired } = await planWithState((_twin, json) => {
         json.rcLocal.executable = true
       })
       const write = sinon.spy(ctx.host, 'writeFileAtomic')
@@ -273,7 +274,10 @@ describe('AutostartProvider', () => {
       assert.deepEqual(result.results.map((r) => r.status), ['applied'])
       assert.equal(write.callCount, 0)
       assert.equal((await stat(join(root, '/etc/rc.local'))).mode & 0o7777, 0o755)
-      assert.equal((await provider.collect({ ctx })).state.rcLocal.wouldRun, true)
+      const after = await provider.collect({ ctx })
+      assert.equal(after.state.rcLocal.wouldRun, true)
+      // The twin still says mode 0644 until the next snapshot; executable decides, so no change back.
+      assert.deepEqual(provider.diff({ desired, actual: after.state, ctx }).changes, [])
     })
 
     it("creates a user's autostart folder, owned by the user, for a new entry", async () => {
