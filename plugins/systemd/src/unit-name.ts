@@ -6,7 +6,8 @@ const UNIT_SUFFIXES = new Set(['service', 'socket', 'device', 'mount', 'automoun
 const UNIT_PREFIX_CHAR = /^[A-Za-z0-9:_.\\-]+$/
 
 export function isChangeableUnitName(name: string): boolean {
-  return CHANGEABLE_UNIT.test(name) && isUnitName(name)
+  // A leading dash could read as an option to a tool that does not take "--".
+  return CHANGEABLE_UNIT.test(name) && isUnitName(name) && !name.startsWith('-')
 }
 
 /** systemd's own unit_name_is_valid(UNIT_NAME_ANY): what list-unit-files shows. */

@@ -1,0 +1,56 @@
+import { strict as assert } from 'node:assert'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import sinon from 'sinon'
+import type { Change, ExecOptions, ProviderContext } from '@twinsync/sdk'
+import { createTestContext } from '@twinsync/sdk/conformance'
+import { SystemdProvider } from '../src/systemd-provider.js'
+import { systemdChangeId, type SystemdOperation } from '../src/service-change.js'
+import { checkUnitName, isChangeableUnitName } from '../src/unit-name.js'
+
+function change(operation: SystemdOperation, unit: string, extra: Partial<Change> = {}): Change {
+  return { id: systemdChangeId(operation, unit), provider: 'systemd', category: 'services', operation, resource: unit, summary: `${operation} ${unit}`, risk: 'medium', data: { unit }, ...extra }
+}
+
+describe('systemd apply (offline root, stubbed systemctl)', () => {
+  let root: string
+  let ctx: ProviderContext
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'ts-systemd-unit-'))
+    ctx = createTestContext(root)
+  })
+  afterEach(() => {
+    sinon.restore()
+    rmSync(root, { recursive: true, force: true })
+  })
+
+  const stub = () =>
+    sinon.stub(ctx.host, 'exec').callsFake(async (command: string, args: readonly string[], _o?: ExecOptions) => ({ command, args: [...args], exitCode: 0, stdout: '', stderr: '', timedOut: false }))
+
+  it('runs systemctl --root for enablement in order, and refuses runtime verbs without a manager', async () => {
+    const exec = stub()
+    const changes = [change('enable', 'web.service', { requires: ['systemd:unmask:web.service'] }), change('unmask', 'web.service'), change('disable', 'cron.service'), change('mask', 'x.timer'), change('start', 'web.service')]
+    const { results } = await new SystemdProvider().apply({ changes, ctx })
+    assert.deepEqual(exec.getCalls().map((c) => [c.args[0], c.args[1]]), [
+      ['systemctl', [`--root=${root}`, 'mask', '--', 'x.timer']],
+      ['systemctl', [`--root=${root}`, 'disable', '--', 'cron.service']],
+      ['systemctl', [`--root=${root}`, 'enable', '--', 'web.service']],
+    ])
+    // The unit is not masked in the empty root: unmask has nothing to do.
+    assert.deepEqual(results.map((r) => r.status), ['applied', 'unchanged', 'applied', 'applied', 'failed'])
+    assert.match(results[4]?.message ?? '', /needs a running system/)
+  })
+
+  it('refuses an invalid unit name before anything runs', async () => {
+    const exec = stub()
+    await assert.rejects(new SystemdProvider().apply({ changes: [change('enable', 'cron.service'), change('enable', 'x; rm -rf /.service')], ctx }), { code: 'NAME_INVALID' })
+    assert.equal(exec.callCount, 0)
+  })
+
+  it('validates unit names', () => {
+    for (const ok of ['cron.service', 'getty@tty1.service', 'dev-disk-by\\x2duuid.swap', 'a:b_c.timer']) assert.ok(isChangeableUnitName(ok), ok)
+    for (const bad of ['cron', 'cron.service; reboot', '-x.service', '../x.service', 'a b.service', 'x.device', '']) assert.equal(isChangeableUnitName(bad), false, bad)
+    assert.throws(() => checkUnitName('$(id).service'), { code: 'NAME_INVALID' })
+  })
+})
