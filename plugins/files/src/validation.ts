@@ -7,7 +7,7 @@ interface Validator {
   args: (file: string) => string[]
 }
 
-const VISUDO: Validator = { tool: 'visudo', args: (file) => ['-c', '-q', '-f', file] }
+const VISUDO: Validator = { tool: 'visudo', args: (file) => ['-c', '-f', file] }
 const SSHD: Validator = { tool: 'sshd', args: (file) => ['-t', '-f', file] }
 
 /** sudoers and sshd_config lock people out when broken: they are checked before they are written. */
