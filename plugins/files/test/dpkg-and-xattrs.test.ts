@@ -1,0 +1,79 @@
+import { strict as assert } from 'node:assert'
+import sinon from 'sinon'
+import { createTestContext } from '@twinsync/sdk/conformance'
+import type { ExecResult } from '@twinsync/sdk'
+import { applyDiversions, originOf, parseDiversions, parseMd5sums, parseStatusConffiles, type PackageIndex } from '../src/package-origin.js'
+import { parseGetcap, parseGetfattr, readExtendedAttributes } from '../src/extended-attributes.js'
+import { FilesProvider } from '../src/index.js'
+import { debianLikeRoot, type TargetRoot } from './target-root.js'
+
+describe('files provider: dpkg data', () => {
+  it('reads Conffiles from the status file, skipping packages that are not installed', () => {
+    const status = [
+      'Package: a', 'Status: install ok installed', 'Conffiles:', ' /etc/a.conf 0123456789abcdef0123456789abcdef', ' /etc/old.conf newconffile obsolete', 'Description: x', '',
+      'Package: gone', 'Status: purge ok not-installed', 'Conffiles:', ' /etc/gone 0123456789abcdef0123456789abcdef', '',
+    ].join('\n')
+    assert.deepEqual(parseStatusConffiles(status), [
+      ['/etc/a.conf', { package: 'a', md5: '0123456789abcdef0123456789abcdef' }],
+      ['/etc/old.conf', { package: 'a', md5: undefined }],
+    ])
+    assert.deepEqual(parseMd5sums('0123456789abcdef0123456789abcdef  etc/x y\n'), [['/etc/x y', '0123456789abcdef0123456789abcdef']])
+  })
+
+  it('follows dpkg-divert: the package file moved aside keeps its package, the diverting package owns the name', () => {
+    const index: PackageIndex = new Map([['/etc/issue', [{ package: 'base-files', md5: 'aa' }, { package: 'branding', md5: 'bb' }]]])
+    applyDiversions(index, parseDiversions('/etc/issue\n/etc/issue.distrib\nbranding\n'))
+    assert.deepEqual(index.get('/etc/issue'), [{ package: 'branding', md5: 'bb' }])
+    assert.deepEqual(index.get('/etc/issue.distrib'), [{ package: 'base-files', md5: 'aa', divertedFrom: '/etc/issue' }])
+    assert.deepEqual(originOf(index.get('/etc/issue.distrib'), 'aa'), { origin: 'package-unmodified', package: 'base-files', divertedFrom: '/etc/issue' })
+    assert.deepEqual(originOf(undefined, 'aa'), { origin: 'local' })
+  })
+})
+
+describe('files provider: capabilities and extended attributes', () => {
+  let root: TargetRoot
+  before(() => {
+    root = debianLikeRoot()
+  })
+  after(() => {
+    sinon.restore()
+    root.remove()
+  })
+
+  it('parses getcap and getfattr output', () => {
+    assert.deepEqual(parseGetcap('/r/usr/bin/ping cap_net_raw=ep\n/r/old = cap_net_admin+ep\n'), [
+      ['/r/usr/bin/ping', 'cap_net_raw=ep'],
+      ['/r/old', 'cap_net_admin+ep'],
+    ])
+    assert.deepEqual(parseGetfattr('# file: /r/etc/a\\040b\nuser.note="hi"\nsystem.posix_acl_access=0sAgAAAA==\n\n'), [
+      ['/r/etc/a b', { 'user.note': 'hi', 'system.posix_acl_access': '0sAgAAAA==' }],
+    ])
+  })
+
+  it('records what getcap and getfattr report in the manifest, by target path', async () => {
+    const ctx = createTestContext(root.dir)
+    sinon.stub(ctx.host, 'which').callsFake(async (tool) => (tool === 'getcap' || tool === 'getfattr' ? `/usr/sbin/${tool}` : undefined))
+    const result = (command: string, stdout: string): ExecResult => ({ command, args: [], exitCode: 0, stdout, stderr: '', timedOut: false })
+    sinon.stub(ctx.host, 'exec').callsFake(async (command, args) => {
+      const dir = args[args.length - 1] ?? ''
+      if (!dir.endsWith('/usr/local/bin')) return result(command, '')
+      return command === 'getcap'
+        ? result(command, `${dir}/tool cap_net_bind_service=ep\n`)
+        : result(command, `# file: ${dir}/tool\nsecurity.capability=0sAQAAAg==\nuser.origin="built here"\n\n`)
+    })
+    const attributes = await readExtendedAttributes(ctx.host, ['/usr/local/bin'])
+    assert.deepEqual(attributes.diagnostics, [])
+    const { state } = await new FilesProvider().collect({ ctx })
+    const tool = state.entries.find((e) => e.path === '/usr/local/bin/tool')
+    assert.equal(tool?.capabilities, 'cap_net_bind_service=ep')
+    assert.deepEqual(tool?.xattrs, { 'user.origin': 'built here' })
+  })
+
+  it('says which tool is missing instead of failing', async () => {
+    const ctx = createTestContext(root.dir)
+    sinon.stub(ctx.host, 'which').resolves(undefined)
+    const attributes = await readExtendedAttributes(ctx.host, ['/etc'])
+    assert.deepEqual(attributes.diagnostics.map((d) => [d.code, d.severity]), [['FILES_XATTR_TOOLS_MISSING', 'info']])
+    assert.match(attributes.diagnostics[0]?.summary ?? '', /getcap .* getfattr/)
+  })
+})
