@@ -24,6 +24,11 @@ export const ERROR_CODES = {
   LOCK_HELD: 'Another TwinSync run holds the twin lock',
   NAME_INVALID: 'A name (package, unit, user) contains characters that are not allowed',
   ABORTED: 'The run was cancelled',
+  PLAN_INVALID: 'A plan file or a plans/*.yaml instruction is malformed',
+  PLAN_CYCLE: 'The changes of a plan depend on each other in a circle',
+  PLAN_STALE: 'The machine changed since the plan was made',
+  CONFIRMATION_REQUIRED: 'Applying needs a yes: answer the prompt, or pass --yes',
+  SCRIPT_INVALID: 'A plan names a script outside the twin\'s scripts/ folder, or one that does not exist',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES
