@@ -1,4 +1,4 @@
-import type { Diagnostic, HostPort, Logger, Provider } from '@twinsync/sdk'
+import type { Diagnostic, HostPort, Logger, Provider, TwinDocument } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
@@ -12,6 +12,10 @@ export interface SnapshotOptions {
   /** Skip the commit when only volatile facts (processes, logs, usage) changed. */
   ifChanged?: boolean
   label?: string
+  /** The commit message, instead of "TwinSync snapshot <time>" (checkpoints, applies). */
+  message?: string
+  /** Twin files written with the snapshot that no provider owns (the apply journal). */
+  extraDocuments?: TwinDocument[]
   signal?: AbortSignal
   onProgress?: CollectProgress
 }
@@ -45,13 +49,14 @@ export class SnapshotService {
     const lock = this.twin.lock()
     await lock.acquire('snapshot')
     try {
-      return await this.locked(options)
+      return await this.snapshotLocked(options)
     } finally {
       await lock.release()
     }
   }
 
-  private async locked(options: SnapshotOptions): Promise<SnapshotResult> {
+  /** A snapshot for a caller that already holds the twin lock (apply's checkpoints). */
+  async snapshotLocked(options: SnapshotOptions): Promise<SnapshotResult> {
     const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
     const providers = (await this.registry.select()).map((r) => r.provider)
     const outcomes = await collectAll(providers, {
@@ -71,6 +76,7 @@ export class SnapshotService {
       if (o.status === 'collected') diagnostics.push(...o.result.diagnostics.map((d) => ({ ...d, provider: d.provider ?? o.provider.name })))
     }
     await this.writeDocuments(collected, providers, claims)
+    for (const doc of options.extraDocuments ?? []) await this.twin.write(doc)
 
     const changes = await this.twin.stageAll()
     const summary = summarizeChanges(changes, providers, claims)
@@ -91,7 +97,7 @@ export class SnapshotService {
       await this.twin.restore(changes)
       return { ...base, commit: undefined, message: undefined, skipped: 'volatile-only', head: await this.twin.head() }
     }
-    const message = snapshotMessage(this.clock(), options.label)
+    const message = options.message ?? snapshotMessage(this.clock(), options.label)
     const commit = await this.twin.commit(message)
     return { ...base, commit, message, skipped: undefined, head: commit }
   }

@@ -17,6 +17,8 @@ export interface GitClient {
   /** Put paths back to HEAD in both index and working tree; remove paths HEAD does not have. */
   restore(entries: readonly GitStatusEntry[]): Promise<void>
   log(limit: number): Promise<Array<{ hash: string; date: string; message: string }>>
+  /** Paths that differ from HEAD in the working tree, untracked files included. */
+  dirtyPaths(): Promise<string[]>
 }
 
 export type GitClientFactory = (dir: string) => GitClient
@@ -87,6 +89,11 @@ export class SimpleGitClient implements GitClient {
         const [hash = '', date = '', message = ''] = r.split('\x1f')
         return { hash, date, message }
       })
+  }
+
+  async dirtyPaths(): Promise<string[]> {
+    const out = await this.run((g) => g.raw(['status', '--porcelain=v1', '-z', '--untracked-files=all']))
+    return out.split('\0').filter((e) => e.length > 3).map((e) => e.slice(3))
   }
 
   private async run<T>(fn: (g: import('simple-git').SimpleGit) => Promise<T>): Promise<T> {

@@ -177,6 +177,10 @@ export class TwinRepository implements TwinReader {
     return this.git.log(limit)
   }
 
+  dirtyPaths(): Promise<string[]> {
+    return this.git.dirtyPaths()
+  }
+
   private file(path: string): string {
     if (path.split('/').some((p) => p === '..' || p === '.git') || path.startsWith('/')) {
       throw new TwinSyncError('PATH_INVALID', `Not a twin path: ${path}`)

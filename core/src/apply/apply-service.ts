@@ -1,0 +1,152 @@
+import type { Change, ChangeResult, HostPort, Plan } from '@twinsync/sdk'
+import { TwinSyncError, isApplicable, stableStringify } from '@twinsync/sdk'
+import { inject, injectable } from '../di.js'
+import { COMMANDS_LEDGER, type CommandChangeData } from '../plan/plan-instructions.js'
+import { Planner } from '../plan/planner.js'
+import { ProviderRegistry } from '../providers/provider-registry.js'
+import { SnapshotService } from '../snapshot/snapshot-service.js'
+import { Tokens } from '../tokens.js'
+import { TwinRepository } from '../twin/twin-repository.js'
+import { Applier } from './applier.js'
+import { journalPath, type ApplyJournal } from './journal.js'
+
+export interface ApplyOptions {
+  plan: Plan
+  /** The plan comes from a file (or an earlier run): check it is not stale first. */
+  fromFile: boolean
+  signal: AbortSignal
+  onStart?: (change: Change) => void
+  onResult?: (change: Change, result: ChangeResult) => void
+}
+
+export interface ApplyReport {
+  /** The snapshot of the machine just before the apply: revert to it to undo. */
+  checkpoint: string | null
+  /** The snapshot taken after the apply, with the journal. */
+  commit: string | null
+  journalPath: string
+  journal: ApplyJournal
+  /** 0 when every change is applied or unchanged, 1 otherwise. */
+  exitCode: 0 | 1
+}
+
+/**
+ * The whole apply: one at a time (the twin lock), refuse a stale plan, keep the desired state,
+ * checkpoint the live state, carry out the plan, and commit the journal with the result.
+ */
+@injectable()
+export class ApplyService {
+  constructor(
+    @inject(TwinRepository) private readonly twin: TwinRepository,
+    @inject(Planner) private readonly planner: Planner,
+    @inject(Applier) private readonly applier: Applier,
+    @inject(SnapshotService) private readonly snapshots: SnapshotService,
+    @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
+    @inject(Tokens.Host) private readonly host: HostPort,
+    @inject(Tokens.Clock) private readonly clock: () => Date,
+  ) {}
+
+  async apply(options: ApplyOptions): Promise<ApplyReport> {
+    await this.twin.open()
+    const lock = this.twin.lock()
+    await lock.acquire('apply')
+    try {
+      return await this.applyLocked(options)
+    } finally {
+      await lock.release()
+    }
+  }
+
+  private async applyLocked(options: ApplyOptions): Promise<ApplyReport> {
+    const { plan } = options
+    await this.checkPlanFits(plan)
+    if (options.fromFile) await this.refuseIfStale(plan)
+    const started = this.clock()
+    const stamp = started.toISOString().replace(/\.\d{3}Z$/, 'Z')
+
+    // An edited working twin is the desired state: commit it before the checkpoint writes the
+    // live state over it, so history keeps both.
+    if ((await this.twin.dirtyPaths()).length > 0) {
+      await this.twin.stageAll()
+      await this.twin.commit(`TwinSync edit before apply ${stamp}`)
+    }
+    const checkpoint = await this.snapshots.snapshotLocked({ message: `TwinSync checkpoint before apply ${stamp}`, signal: options.signal })
+    const checkpointCommit = checkpoint.commit ?? checkpoint.head ?? null
+
+    const steps = await this.applier.execute(plan, {
+      signal: options.signal,
+      cacheDir: this.twin.cacheDir(),
+      ...(options.onStart === undefined ? {} : { onStart: options.onStart }),
+      ...(options.onResult === undefined ? {} : { onResult: options.onResult }),
+    })
+    const counts = { applied: 0, unchanged: 0, failed: 0, skipped: 0 }
+    for (const s of steps) counts[s.status]++
+    const journal: ApplyJournal = {
+      startedAt: started.toISOString(),
+      endedAt: this.clock().toISOString(),
+      root: this.host.root,
+      planBasis: plan.basis.twinCommit,
+      checkpoint: checkpointCommit,
+      interrupted: options.signal.aborted,
+      counts,
+      steps,
+    }
+    const path = journalPath(journal.startedAt)
+    const after = await this.snapshots.snapshotLocked({
+      message: `TwinSync apply ${stamp}: ${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped`,
+      extraDocuments: [{ path, content: stableStringify(journal) }, await this.ledgerAfter(plan, steps)],
+    })
+    return {
+      checkpoint: checkpointCommit,
+      commit: after.commit ?? after.head ?? null,
+      journalPath: path,
+      journal,
+      exitCode: counts.failed + counts.skipped === 0 ? 0 : 1,
+    }
+  }
+
+  /** The plan must be for this target, and every provider it names must be loaded. */
+  private async checkPlanFits(plan: Plan): Promise<void> {
+    if (plan.basis.root !== this.host.root) {
+      throw new TwinSyncError('PLAN_INVALID', `The plan was made for root ${plan.basis.root}, not ${this.host.root}`, {
+        nextStep: `Run with --root ${plan.basis.root}, or make a new plan.`,
+      })
+    }
+    const loaded = new Set((await this.registry.select()).map((r) => r.provider).filter(isApplicable).map((p) => p.name))
+    const missing = [...new Set(plan.changes.map((c) => c.provider))].filter((p) => p !== 'commands' && !loaded.has(p))
+    if (missing.length > 0) {
+      throw new TwinSyncError('PROVIDER_UNKNOWN', `The plan needs providers that are not loaded: ${missing.join(', ')}`, {
+        nextStep: 'Install the plugins that provide them (`twinsync plugins install …`), or make a new plan.',
+        details: { missing },
+      })
+    }
+  }
+
+  /** Plan again from the same basis; every planned change must still see the same live state. */
+  private async refuseIfStale(plan: Plan): Promise<void> {
+    const domains = [...new Set(plan.changes.map((c) => (c.provider === 'commands' ? 'commands' : c.provider)))]
+    const fresh = await this.planner.plan({
+      ...(plan.basis.twinCommit === null ? {} : { from: plan.basis.twinCommit }),
+      only: domains,
+    })
+    const stale = plan.changes.filter((c) => fresh.basis.fingerprints[c.id] !== plan.basis.fingerprints[c.id]).map((c) => c.id)
+    if (stale.length > 0) {
+      throw new TwinSyncError('PLAN_STALE', `The machine changed since the plan was made: ${stale.slice(0, 10).join(', ')}${stale.length > 10 ? ` and ${stale.length - 10} more` : ''}`, {
+        nextStep: 'Make a new plan (`twinsync plan`) and review it again.',
+        details: { stale },
+      })
+    }
+  }
+
+  /** The record of run-once commands, with those that just ran added. */
+  private async ledgerAfter(plan: Plan, steps: Array<{ id: string; status: string; endedAt: string }>) {
+    const ledger = JSON.parse((await this.twin.readText(COMMANDS_LEDGER)) ?? '{}') as Record<string, unknown>
+    const ok = new Map(steps.filter((s) => s.status === 'applied').map((s) => [s.id, s.endedAt]))
+    for (const change of plan.changes) {
+      const data = change.data as CommandChangeData | undefined
+      if (change.provider !== 'commands' || data?.once !== true || !ok.has(change.id)) continue
+      ledger[data.key] = { source: data.source, summary: change.summary, appliedAt: ok.get(change.id) }
+    }
+    return { path: COMMANDS_LEDGER, content: stableStringify(ledger) }
+  }
+}

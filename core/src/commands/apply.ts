@@ -1,0 +1,37 @@
+import { Args, Flags } from '@oclif/core'
+import { TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncCommand } from '../base-command.js'
+
+export default class Apply extends TwinSyncCommand<typeof Apply> {
+  static override summary = 'Make the machine match the twin, after you approve the plan'
+  static override description =
+    'Plans (or reads a plan saved with `twinsync plan --out`), shows it and asks "Apply these changes? [y/N]". Before changing anything it takes a checkpoint snapshot; afterwards it commits a snapshot with the journal of every step. A saved plan is refused when the machine changed since it was made.'
+  static override examples = ['<%= config.bin %> apply', '<%= config.bin %> apply /tmp/plan.json --yes', '<%= config.bin %> apply --only packages']
+  static override args = {
+    planfile: Args.string({ description: 'A plan written by `twinsync plan --out FILE`' }),
+  }
+  static override flags = {
+    yes: Flags.boolean({ char: 'y', description: 'Apply without asking (required when not on a terminal)', default: false }),
+    from: Flags.string({ description: 'Snapshot to take the desired state from, when planning now' }),
+    only: Flags.string({ description: 'Comma-separated domains or providers, when planning now' }),
+  }
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Apply)
+    if (args.planfile !== undefined && (flags.from !== undefined || flags.only !== undefined)) {
+      throw new TwinSyncError('USAGE', '--from and --only choose what to plan; they do not go with a saved plan file', {
+        nextStep: 'Make the plan with `twinsync plan --from … --only … --out FILE`, then `twinsync apply FILE`.',
+      })
+    }
+    const { runApply } = await import('../services/run-apply.js')
+    const outcome = await runApply(await this.container(), {
+      planFile: args.planfile,
+      yes: flags.yes,
+      json: this.flags.json,
+      ...(flags.from === undefined ? {} : { from: flags.from }),
+      ...(flags.only === undefined ? {} : { only: flags.only.split(',').map((s) => s.trim()).filter(Boolean) }),
+    })
+    if (this.flags.json) process.stdout.write(JSON.stringify(outcome.json, null, 2) + '\n')
+    process.exitCode = outcome.exitCode
+  }
+}

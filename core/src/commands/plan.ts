@@ -1,0 +1,30 @@
+import { Flags } from '@oclif/core'
+import { TwinSyncCommand } from '../base-command.js'
+
+export default class PlanCommand extends TwinSyncCommand<typeof PlanCommand> {
+  static override summary = 'Show what it would take to make the machine match the twin'
+  static override description =
+    'Reads the twin (or a snapshot with --from), collects the live machine, and prints one plan: the changes of every provider and the instructions of plans/*.yaml, in order. Changes nothing.'
+  static override examples = [
+    '<%= config.bin %> plan',
+    '<%= config.bin %> plan --only packages,services',
+    '<%= config.bin %> plan --from HEAD~3 --out /tmp/revert.json',
+  ]
+  static override flags = {
+    from: Flags.string({ description: 'Snapshot to read the desired state from (commit, HEAD~N); default the working twin' }),
+    only: Flags.string({ description: 'Comma-separated domains or providers (files, packages, services, startup, commands, apt, …)' }),
+    out: Flags.string({ description: 'Also write the full plan to this file (JSON), for `twinsync apply FILE`' }),
+    'no-diff': Flags.boolean({ description: 'Leave file diffs out of the text output', default: false }),
+  }
+
+  async run(): Promise<void> {
+    const { makePlan, writePlanFile } = await import('../services/make-plan.js')
+    const { renderPlan } = await import('../plan/plan-summary.js')
+    const plan = await makePlan(await this.container(), {
+      ...(this.flags.from === undefined ? {} : { from: this.flags.from }),
+      ...(this.flags.only === undefined ? {} : { only: this.flags.only.split(',').map((s) => s.trim()).filter(Boolean) }),
+    })
+    if (this.flags.out !== undefined) await writePlanFile(this.flags.out, plan)
+    this.emit(plan, (p) => renderPlan(p, { diffs: !this.flags['no-diff'] }) + (this.flags.out ? `\nPlan written to ${this.flags.out}; apply it with: twinsync apply ${this.flags.out}` : ''))
+  }
+}

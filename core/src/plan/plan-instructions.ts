@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto'
+import type { Change, TwinReader } from '@twinsync/sdk'
+import { TwinSyncError, stableStringify } from '@twinsync/sdk'
+import Type from 'typebox'
+import { Value } from 'typebox/value'
+
+const Phase = Type.Union([Type.Literal('before'), Type.Literal('after')])
+const Common = {
+  description: Type.Optional(Type.String()),
+  /** Run before every other change, or after (the default). */
+  phase: Type.Optional(Phase),
+  /** Run once (default): once applied, later plans leave it out. false: every plan runs it. */
+  once: Type.Optional(Type.Boolean()),
+}
+
+export const RunAction = Type.Object(
+  { run: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }), ...Common },
+  { additionalProperties: false },
+)
+export const ScriptAction = Type.Object(
+  { script: Type.String({ minLength: 1 }), args: Type.Optional(Type.Array(Type.String())), ...Common },
+  { additionalProperties: false },
+)
+export const InstructionFile = Type.Object(
+  { description: Type.Optional(Type.String()), actions: Type.Array(Type.Union([RunAction, ScriptAction])) },
+  { additionalProperties: false },
+)
+export type InstructionFile = Type.Static<typeof InstructionFile>
+type Action = InstructionFile['actions'][number]
+
+/** What apply needs to run an instruction, carried in the change so a saved plan stands alone. */
+export interface CommandChangeData {
+  kind: 'run' | 'script'
+  argv: string[]
+  /** For scripts: the path in the twin, its content and hash, as reviewed in the plan. */
+  script?: { path: string; text: string; sha256: string }
+  phase: 'before' | 'after'
+  /** Identifies the action across plans, for the record of what already ran. */
+  key: string
+  once: boolean
+  source: string
+}
+
+export const COMMANDS_LEDGER = 'system/journal/commands.json'
+
+/** The changes asked for by plans/*.yaml, minus run-once actions that already ran. */
+export async function readInstructions(twin: TwinReader): Promise<Change[]> {
+  const ledger = JSON.parse((await twin.readText(COMMANDS_LEDGER)) ?? '{}') as Record<string, unknown>
+  const changes: Change[] = []
+  for (const file of await twin.list('plans/')) {
+    if (!/\.ya?ml$/.test(file)) continue
+    const parsed = await parseInstructionFile(file, (await twin.readText(file)) ?? '')
+    for (const [index, action] of parsed.actions.entries()) {
+      const change = await toChange(twin, file, index, action)
+      const data = change.data as CommandChangeData
+      if (data.once && ledger[data.key] !== undefined) continue
+      changes.push(change)
+    }
+  }
+  return changes
+}
+
+export async function parseInstructionFile(file: string, text: string): Promise<InstructionFile> {
+  const { LineCounter, parseDocument, isMap, isSeq } = await import('yaml')
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false })
+  const yamlError = doc.errors[0]
+  if (yamlError !== undefined) {
+    const pos = yamlError.linePos?.[0]
+    throw planInvalid(file, pos?.line, undefined, yamlError.message.split('\n')[0] ?? 'invalid YAML')
+  }
+  const value: unknown = doc.toJS() ?? {}
+  if (Value.Check(InstructionFile, value)) return value
+  const errors = [...Value.Errors(InstructionFile, value)]
+  const first = errors.find((e) => e.keyword === 'boolean') ?? errors.find((e) => e.keyword !== 'anyOf' && e.keyword !== 'additionalProperties') ?? errors[0]
+  const pointer = (first?.instancePath ?? '').split('/').filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p))
+  // The line of the offending key: walk the YAML node tree along the error's path.
+  let node: unknown = doc.contents
+  for (const part of pointer) {
+    const inner: unknown = isMap(node) || isSeq(node) ? node.get(part as never, true) : undefined
+    if (inner === undefined) break
+    node = inner
+  }
+  const range = (node as { range?: [number, number, number] } | null)?.range
+  const line = range === undefined ? undefined : lineCounter.linePos(range[0]).line
+  const key = pointer.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '')
+  const message = first?.keyword === 'boolean' ? 'unknown key' : (first?.message ?? 'invalid value')
+  throw planInvalid(file, line, key, message)
+}
+
+function planInvalid(file: string, line: number | undefined, key: string | undefined, message: string): TwinSyncError {
+  const where = `${file}${line === undefined ? '' : `:${line}`}`
+  return new TwinSyncError('PLAN_INVALID', `${where}: ${key ? `"${key}": ` : ''}${message}`, {
+    nextStep: `Fix ${where} in the twin; the format is in docs/plan-format.md.`,
+    details: { file, ...(line === undefined ? {} : { line }), ...(key ? { key } : {}) },
+  })
+}
+
+async function toChange(twin: TwinReader, file: string, index: number, action: Action): Promise<Change> {
+  const phase = action.phase ?? 'after'
+  const once = action.once ?? true
+  const id = `commands:${file}#${index + 1}`
+  if ('run' in action) {
+    const argv = action.run
+    if (argv.some((a) => a.includes('\0')) || !/^[A-Za-z0-9_./+-]+$/.test(argv[0] as string) || (argv[0] as string).includes('..')) {
+      throw planInvalid(file, undefined, `actions[${index}].run`, `"${argv[0]}" is not a program name or absolute path`)
+    }
+    const key = digest(stableStringify({ file, action }))
+    const data: CommandChangeData = { kind: 'run', argv, phase, key, once, source: file }
+    return {
+      id,
+      provider: 'commands',
+      category: 'commands',
+      operation: 'run',
+      resource: argv.join(' '),
+      summary: action.description ?? `run ${argv.join(' ')}`,
+      risk: 'high',
+      data,
+    }
+  }
+  const path = scriptPath(file, index, action.script)
+  const bytes = await twin.read(path)
+  if (bytes === undefined) {
+    throw new TwinSyncError('SCRIPT_INVALID', `${file}: script ${action.script} is not in the twin's scripts/ folder`, {
+      nextStep: `Add ${path} to the twin, or correct the name in ${file}.`,
+      details: { file, script: action.script },
+    })
+  }
+  const text = Buffer.from(bytes).toString('utf8')
+  const sha256 = digest(text)
+  const argv = [path, ...(action.args ?? [])]
+  const key = digest(stableStringify({ file, action, sha256 }))
+  const data: CommandChangeData = { kind: 'script', argv, script: { path, text, sha256 }, phase, key, once, source: file }
+  return {
+    id,
+    provider: 'commands',
+    category: 'commands',
+    operation: 'script',
+    resource: path,
+    summary: action.description ?? `run ${argv.join(' ')}`,
+    risk: 'high',
+    after: text,
+    data,
+  }
+}
+
+/** Scripts may only come from the twin's scripts/ folder. */
+function scriptPath(file: string, index: number, script: string): string {
+  const rel = script.startsWith('scripts/') ? script.slice('scripts/'.length) : script
+  if (rel.length === 0 || rel.startsWith('/') || rel.split('/').some((p) => p === '..' || p === '.' || p === '') || rel.includes('\0')) {
+    throw new TwinSyncError('SCRIPT_INVALID', `${file}: actions[${index}].script "${script}" is outside the twin's scripts/ folder`, {
+      nextStep: 'Name a script inside scripts/, such as fix-perms.sh.',
+      details: { file, script },
+    })
+  }
+  return `scripts/${rel}`
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}

@@ -1,0 +1,133 @@
+import type { ApplicableProvider, Change, Diagnostic, HostPort, Logger, Plan, TwinReader } from '@twinsync/sdk'
+import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, infoDiagnostic, isApplicable } from '@twinsync/sdk'
+import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
+import { contextFor } from '../collect/context-factory.js'
+import type { LoadedConfig } from '../config/config-file.js'
+import { inject, injectable } from '../di.js'
+import { ProviderRegistry } from '../providers/provider-registry.js'
+import { Tokens } from '../tokens.js'
+import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
+import { TwinRepository } from '../twin/twin-repository.js'
+import { changeFingerprint } from './change-fingerprint.js'
+import { buildPlanGraph } from './plan-graph.js'
+import { readInstructions } from './plan-instructions.js'
+
+export interface PlanOptions {
+  /** A snapshot (commit, tag, HEAD~1) to read the desired state from; default the working twin. */
+  from?: string
+  /** Provider names or categories (files, packages, services, startup, commands). */
+  only?: readonly string[]
+  signal?: AbortSignal
+  onProgress?: CollectProgress
+}
+
+/**
+ * Compares the twin (desired) with the live target (actual) and merges every provider's
+ * changes and the instructions of plans/*.yaml into one plan graph. Reads only.
+ */
+@injectable()
+export class Planner {
+  constructor(
+    @inject(TwinRepository) private readonly twin: TwinRepository,
+    @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
+    @inject(Tokens.Host) private readonly host: HostPort,
+    @inject(Tokens.Config) private readonly config: LoadedConfig,
+    @inject(Tokens.Logger) private readonly logger: Logger,
+    @inject(Tokens.Clock) private readonly clock: () => Date,
+  ) {}
+
+  async plan(options: PlanOptions = {}): Promise<Plan> {
+    await this.twin.open()
+    const { reader, twinCommit } = await this.desiredSource(options.from)
+    try {
+      const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
+      const providers = await this.selectProviders(options.only)
+      const diagnostics: Diagnostic[] = [...loadDiagnostics]
+      const common = {
+        host: this.host,
+        claims,
+        config: this.config,
+        logger: this.logger,
+        signal: options.signal ?? new AbortController().signal,
+        cacheDir: this.twin.cacheDir(),
+      }
+      const outcomes = await collectAll(providers, {
+        ...common,
+        concurrency: this.config.values.providers?.concurrency ?? 4,
+        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      })
+      const changes: Change[] = []
+      for (const outcome of outcomes) {
+        diagnostics.push(...(await this.diffOne(outcome, reader, common, changes)))
+      }
+      if (wants(options.only, 'commands')) changes.push(...(await readInstructions(reader)))
+      const graph = buildPlanGraph(changes)
+      diagnostics.push(...graph.diagnostics)
+      return {
+        formatVersion: PLAN_FORMAT_VERSION,
+        createdAt: this.clock().toISOString(),
+        basis: {
+          twinCommit,
+          root: this.host.root,
+          fingerprints: Object.fromEntries(graph.changes.map((c) => [c.id, changeFingerprint(c)])),
+        },
+        changes: graph.changes,
+        edges: graph.edges,
+        diagnostics,
+      }
+    } finally {
+      if (reader instanceof GitTreeReader) reader.close()
+    }
+  }
+
+  private async diffOne(
+    outcome: CollectOutcome,
+    reader: TwinReader,
+    common: Parameters<typeof contextFor>[1],
+    changes: Change[],
+  ): Promise<Diagnostic[]> {
+    const provider = outcome.provider as ApplicableProvider
+    if (outcome.status === 'failed') return [outcome.diagnostic]
+    if (outcome.status === 'not-detected') {
+      return [infoDiagnostic('PROVIDER_NOT_DETECTED', `${provider.name} is not present on the target; nothing planned for it`, { provider: provider.name })]
+    }
+    const ctx = contextFor(provider, common)
+    const loaded = await provider.load({ ctx, twin: reader })
+    const out = [...outcome.result.diagnostics, ...loaded.diagnostics]
+    if (loaded.state === undefined) {
+      out.push(infoDiagnostic('TWIN_HAS_NO_STATE', `The twin has no ${provider.name} state; nothing planned for it`, { provider: provider.name }))
+      return out.map((d) => ({ ...d, provider: d.provider ?? provider.name }))
+    }
+    const diff = provider.diff({ desired: loaded.state, actual: outcome.result.state, ctx })
+    changes.push(...diff.changes)
+    return [...out, ...diff.diagnostics].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
+  }
+
+  private async desiredSource(from: string | undefined): Promise<{ reader: TwinReader; twinCommit: string | null }> {
+    if (from !== undefined) {
+      const commit = await resolveCommit(this.twin.dir, from)
+      return { reader: new GitTreeReader(this.twin.dir, commit), twinCommit: commit }
+    }
+    // The working twin: its commit is the basis only when nothing is edited on top of it.
+    const dirty = await this.twin.dirtyPaths()
+    return { reader: this.twin, twinCommit: dirty.length === 0 ? ((await this.twin.head()) ?? null) : null }
+  }
+
+  private async selectProviders(only: readonly string[] | undefined): Promise<ApplicableProvider[]> {
+    const all = (await this.registry.select()).map((r) => r.provider).filter(isApplicable)
+    if (only === undefined || only.length === 0) return all
+    const known = new Set<string>([...all.map((p) => p.name), ...CATEGORIES])
+    const unknown = only.filter((o) => !known.has(o))
+    if (unknown.length > 0) {
+      throw new TwinSyncError('PROVIDER_UNKNOWN', `--only names no provider or domain: ${unknown.join(', ')}`, {
+        nextStep: `Use domains (${CATEGORIES.filter((c) => c !== 'facts').join(', ')}) or provider names (${all.map((p) => p.name).join(', ')}).`,
+        details: { unknown },
+      })
+    }
+    return all.filter((p) => only.includes(p.name) || only.includes(p.category))
+  }
+}
+
+function wants(only: readonly string[] | undefined, domain: string): boolean {
+  return only === undefined || only.length === 0 || only.includes(domain)
+}

@@ -1,0 +1,35 @@
+import type { DependencyContainer } from '../di.js'
+import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
+import { Planner } from '../plan/planner.js'
+import { TwinRepository } from '../twin/twin-repository.js'
+
+export interface DriftStatus {
+  repo: string
+  head: string | null
+  drift: boolean
+  domains: CategorySummary[]
+  changes: Array<{ id: string; category: string; summary: string }>
+}
+
+/** What differs between the twin and the machine. Instructions in plans/ are not drift. */
+export async function driftStatus(container: DependencyContainer, only: string[] | undefined): Promise<DriftStatus> {
+  const twin = container.resolve(TwinRepository)
+  const domains = only ?? ['files', 'packages', 'services', 'startup']
+  const plan = await container.resolve(Planner).plan({ only: domains.filter((d) => d !== 'commands') })
+  return {
+    repo: twin.dir,
+    head: (await twin.head()) ?? null,
+    drift: plan.changes.length > 0,
+    domains: summarizePlan(plan),
+    changes: plan.changes.map((c) => ({ id: c.id, category: c.category, summary: c.summary })),
+  }
+}
+
+export function renderStatus(s: DriftStatus): string {
+  if (!s.drift) return `In sync: the machine matches the twin at ${s.repo} (${s.head?.slice(0, 12) ?? 'no snapshot'}).`
+  const lines = [`Drift: the machine differs from the twin at ${s.repo} (${s.head?.slice(0, 12)})`]
+  for (const d of s.domains) lines.push(`  ${d.category.padEnd(9)} ${d.count} difference${d.count === 1 ? '' : 's'}`)
+  lines.push('', ...s.changes.slice(0, 30).map((c) => `  ${c.category.padEnd(9)} ${c.summary}`))
+  if (s.changes.length > 30) lines.push(`  … and ${s.changes.length - 30} more (twinsync plan shows them all)`)
+  return lines.join('\n')
+}

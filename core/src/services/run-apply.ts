@@ -1,0 +1,69 @@
+import { createInterface } from 'node:readline/promises'
+import type { Change, ChangeResult, Plan } from '@twinsync/sdk'
+import { TwinSyncError } from '@twinsync/sdk'
+import { ApplyService } from '../apply/apply-service.js'
+import type { DependencyContainer } from '../di.js'
+import { renderPlan } from '../plan/plan-summary.js'
+import { makePlan, readPlanFile } from './make-plan.js'
+
+export interface RunApplyOptions {
+  planFile: string | undefined
+  yes: boolean
+  json: boolean
+  from?: string
+  only?: string[]
+}
+
+const MARK: Record<ChangeResult['status'], string> = { applied: 'applied  ', unchanged: 'unchanged', failed: 'FAILED   ', skipped: 'skipped  ' }
+
+/** The apply flow of the command line: plan, show, ask, apply with live results. */
+export async function runApply(container: DependencyContainer, options: RunApplyOptions): Promise<{ exitCode: number; json: unknown }> {
+  const plan: Plan = options.planFile !== undefined
+    ? await readPlanFile(options.planFile)
+    : await makePlan(container, { ...(options.from === undefined ? {} : { from: options.from }), ...(options.only === undefined ? {} : { only: options.only }) })
+  const say = (line: string) => (options.json ? undefined : process.stdout.write(`${line}\n`))
+  say(renderPlan(plan))
+  if (plan.changes.length === 0) return { exitCode: 0, json: { plan, applied: false, reason: 'no changes' } }
+
+  if (!options.yes) {
+    if (process.stdin.isTTY !== true || options.json) {
+      throw new TwinSyncError('CONFIRMATION_REQUIRED', 'Applying needs your approval, and there is no terminal to ask on', {
+        nextStep: 'Review the plan, then run again with --yes.',
+      })
+    }
+    const rl = createInterface({ input: process.stdin, output: process.stdout })
+    const answer = (await rl.question('\nApply these changes? [y/N] ')).trim().toLowerCase()
+    rl.close()
+    if (answer !== 'y' && answer !== 'yes') {
+      say('Not applied; nothing was changed.')
+      return { exitCode: 0, json: { plan, applied: false, reason: 'declined' } }
+    }
+  }
+
+  // Ctrl-C stops between steps (nothing is left half-written); a second one ends at once.
+  const controller = new AbortController()
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130)
+    controller.abort()
+    process.stderr.write('\nStopping after the steps under way; press Ctrl-C again to quit at once.\n')
+  }
+  process.on('SIGINT', onSigint)
+  try {
+    say('')
+    const report = await container.resolve(ApplyService).apply({
+      plan,
+      fromFile: options.planFile !== undefined,
+      signal: controller.signal,
+      onResult: (change: Change, result: ChangeResult) =>
+        say(`  ${MARK[result.status]}  ${change.summary}${result.message && result.status !== 'applied' ? `: ${result.message}` : ''}`),
+    })
+    const c = report.journal.counts
+    say(`\n${c.applied} applied, ${c.unchanged} unchanged, ${c.failed} failed, ${c.skipped} skipped.`)
+    if (report.checkpoint) say(`Checkpoint before the apply: ${report.checkpoint.slice(0, 12)} (the machine as it was).`)
+    if (report.commit) say(`Snapshot after the apply: ${report.commit.slice(0, 12)}, journal in ${report.journalPath}.`)
+    if (report.journal.interrupted) say('The apply was interrupted; the journal says what was done.')
+    return { exitCode: report.exitCode, json: { plan, applied: true, ...report } }
+  } finally {
+    process.off('SIGINT', onSigint)
+  }
+}
