@@ -63,7 +63,7 @@ export async function readInstructions(twin: TwinReader): Promise<Change[]> {
 export async function parseInstructionFile(file: string, text: string): Promise<InstructionFile> {
   const { LineCounter, parseDocument, isMap, isSeq } = await import('yaml')
   const lineCounter = new LineCounter()
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false })
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true })
   const yamlError = doc.errors[0]
   if (yamlError !== undefined) {
     const pos = yamlError.linePos?.[0]
@@ -72,7 +72,9 @@ export async function parseInstructionFile(file: string, text: string): Promise<
   const value: unknown = doc.toJS() ?? {}
   if (Value.Check(InstructionFile, value)) return value
   const errors = [...Value.Errors(InstructionFile, value)]
-  const first = errors.find((e) => e.keyword === 'boolean') ?? errors.find((e) => e.keyword !== 'anyOf' && e.keyword !== 'additionalProperties') ?? errors[0]
+  // In a union every branch complains; the deepest complaint is the one about what was written.
+  const depth = (e: (typeof errors)[number]) => e.instancePath.split('/').length * 2 + (e.keyword === 'boolean' ? 0 : 1)
+  const first = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'additionalProperties').sort((a, b) => depth(b) - depth(a))[0] ?? errors[0]
   const pointer = (first?.instancePath ?? '').split('/').filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p))
   // The line of the offending key: walk the YAML node tree along the error's path.
   let node: unknown = doc.contents

@@ -1,0 +1,56 @@
+import { strict as assert } from 'node:assert'
+import { MemoryTwin, isTwinSyncError } from '@twinsync/sdk'
+import { COMMANDS_LEDGER, parseInstructionFile, readInstructions, type CommandChangeData } from '../src/plan/plan-instructions.js'
+
+const refused = (code: string, pattern: RegExp) => (e: unknown) => isTwinSyncError(e) && e.code === code && pattern.test(e.message)
+
+describe('plans/*.yaml instructions', () => {
+  it('turns run and script actions into command changes, with the script content to review', async () => {
+    const twin = new MemoryTwin([
+      { path: 'plans/deploy.yaml', content: 'description: After deploy\nactions:\n  - run: [systemctl, daemon-reload]\n    phase: before\n  - script: fix-perms.sh\n    args: [--verbose]\n    description: Fix permissions\n' },
+      { path: 'scripts/fix-perms.sh', content: '#!/bin/sh\nchmod 0640 /etc/app.conf\n' },
+      { path: 'plans/README.md', content: 'not a plan' },
+    ])
+    const changes = await readInstructions(twin)
+    assert.deepEqual(changes.map((c) => [c.id, c.operation, c.summary, c.risk]), [
+      ['commands:plans/deploy.yaml#1', 'run', 'run systemctl daemon-reload', 'high'],
+      ['commands:plans/deploy.yaml#2', 'script', 'Fix permissions', 'high'],
+    ])
+    const script = changes[1]?.data as CommandChangeData
+    assert.deepEqual(script.argv, ['scripts/fix-perms.sh', '--verbose'])
+    assert.equal(script.script?.text, '#!/bin/sh\nchmod 0640 /etc/app.conf\n')
+    assert.equal((changes[0]?.data as CommandChangeData).phase, 'before')
+  })
+
+  it('leaves out run-once actions that already ran, but not changed ones', async () => {
+    const twin = new MemoryTwin([{ path: 'plans/a.yaml', content: 'actions:\n  - run: ["true"]\n  - run: [hostname]\n    once: false\n' }])
+    const [first, second] = await readInstructions(twin)
+    const key = (first?.data as CommandChangeData).key
+    twin.set(COMMANDS_LEDGER, JSON.stringify({ [key]: { appliedAt: 'x' }, [(second?.data as CommandChangeData).key]: {} }))
+    assert.deepEqual((await readInstructions(twin)).map((c) => c.id), ['commands:plans/a.yaml#2'])
+    twin.set('plans/a.yaml', 'actions:\n  - run: ["true", --changed]\n  - run: [hostname]\n    once: false\n')
+    assert.equal((await readInstructions(twin)).length, 2)
+  })
+
+  it('names file, line and key of an invalid instruction', async () => {
+    await assert.rejects(
+      parseInstructionFile('plans/x.yaml', 'actions:\n  - run: [ls]\n  - scirpt: a.sh\n'),
+      refused('PLAN_INVALID', /^plans\/x\.yaml:3: "actions\[1\]/),
+    )
+    await assert.rejects(parseInstructionFile('plans/x.yaml', 'actions:\n  - run: []\n'), refused('PLAN_INVALID', /plans\/x\.yaml:2: "actions\[0\]/))
+    await assert.rejects(parseInstructionFile('plans/x.yaml', 'actions: [\n'), refused('PLAN_INVALID', /^plans\/x\.yaml:\d+: /))
+    await assert.rejects(parseInstructionFile('plans/x.yaml', 'action: []\n'), refused('PLAN_INVALID', /"action": unknown key/))
+    await assert.rejects(parseInstructionFile('plans/x.yaml', 'actions:\n  - run: [true]\n'), refused('PLAN_INVALID', /:2: "actions\[0\]\.run\[0\]": must be string/))
+  })
+
+  it('refuses scripts outside scripts/ and missing ones, and programs that are not names', async () => {
+    for (const script of ['../etc/passwd', '/bin/sh', 'scripts/../../x', 'a/./b']) {
+      const twin = new MemoryTwin([{ path: 'plans/a.yaml', content: `actions:\n  - script: ${JSON.stringify(script)}\n` }])
+      await assert.rejects(readInstructions(twin), refused('SCRIPT_INVALID', /outside the twin's scripts/), script)
+    }
+    const missing = new MemoryTwin([{ path: 'plans/a.yaml', content: 'actions:\n  - script: nope.sh\n' }])
+    await assert.rejects(readInstructions(missing), refused('SCRIPT_INVALID', /nope\.sh is not in/))
+    const shell = new MemoryTwin([{ path: 'plans/a.yaml', content: 'actions:\n  - run: ["rm -rf /; ls"]\n' }])
+    await assert.rejects(readInstructions(shell), refused('PLAN_INVALID', /not a program name/))
+  })
+})
