@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert'
 import { MemoryTwin, stableStringify } from '@twinsync/sdk'
 import { checkConformance, createTestContext } from '@twinsync/sdk/conformance'
 import { AptProvider, type AptState } from '@twinsync/plugin-apt'
-import { chrootOk, freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Rootfs } from '../bed/index.js'
+import { bootContainer, chrootOk, freshRootfs, REPO_IN_CONTAINER, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Container, type Rootfs } from '../bed/index.js'
 
 describe('apt provider on a real Debian root file system', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
@@ -78,5 +78,43 @@ describe('apt provider on a real Debian root file system', function () {
     assert.deepEqual(provider.diff({ desired, actual: after, ctx }).changes, [])
     // Applying the same changes again changes nothing.
     assert.deepEqual((await provider.apply({ changes, ctx })).results.map((r) => r.status), ['unchanged', 'unchanged', 'unchanged'])
+  })
+})
+
+// apt and dpkg lock with fcntl(2), which flock(1) does not conflict with (flock(2) locks are a
+// separate kind on Linux): perl-base, part of every Debian, takes the same kind of lock apt does.
+const HOLD_FRONTEND_LOCK =
+  'use Fcntl; open(my $f, ">>", "/var/lib/dpkg/lock-frontend") or die "open: $!"; ' +
+  'fcntl($f, F_SETLK, pack("s s x4 q q i x4", F_WRLCK, SEEK_SET, 0, 0, 0)) or die "lock: $!"; ' +
+  'open(my $m, ">", "/run/twinsync-lock-held") or die; close $m; sleep 600'
+
+describe('apt provider in a booted container (live, root "/")', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let container: Container | undefined
+
+  after(async () => {
+    await container?.close()
+  })
+
+  it('fails with LOCK_HELD naming the lock while another process holds dpkg\'s frontend lock, and installs nothing', async () => {
+    container = await bootContainer()
+    const c = container
+    const status = async () => (await c.runOk(['dpkg-query', '-W', '-f=${Package} ${Version} ${db:Status-Abbrev}\\n'])).stdout
+    const before = await status()
+    assert.doesNotMatch(before, /^hello /m)
+    await c.runOk(['systemd-run', '--unit=twinsync-lock-holder', '--', 'perl', '-e', HOLD_FRONTEND_LOCK])
+    for (let i = 0; i < 100 && (await c.run(['test', '-e', '/run/twinsync-lock-held'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 50))
+    const holder = (await c.runOk(['systemctl', 'show', '-p', 'MainPID', '--value', 'twinsync-lock-holder.service'])).stdout.trim()
+    assert.notEqual(holder, '0', 'the lock holder runs')
+
+    const out = await c.run(['node', `${REPO_IN_CONTAINER}/test/integration/fixtures/apt-apply.mjs`, JSON.stringify({ install: { hello: '2.10-3' } })])
+    assert.equal(out.code, 0, out.stderr)
+    const report = JSON.parse(out.stdout) as { changes: string[]; error?: { code: string; message: string; details: Record<string, unknown> } }
+    assert.deepEqual(report.changes, ['apt:install:hello'])
+    assert.equal(report.error?.code, 'LOCK_HELD', out.stdout)
+    assert.match(report.error.message, /lock \/var\/lib\/dpkg\/lock-frontend is held by process \d+ \(perl\)/)
+    assert.deepEqual(report.error.details, { lock: '/var/lib/dpkg/lock-frontend', pid: Number(holder) })
+    assert.equal(await status(), before, 'nothing was installed or removed')
+    await c.runOk(['systemctl', 'stop', 'twinsync-lock-holder.service'])
   })
 })
