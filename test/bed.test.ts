@@ -277,7 +277,17 @@ describe('test bed', function () {
       await tui.waitFor('got:hello');
       await tui.send('q');
       await tui.waitFor(/key:q/);
-      await waitUntil(async () => (await tui?.exitStatus()) === 0, 5_000);
+      assert.equal(await tui.waitForExit(), 0);
+      assert.match(await tui.screen(), /^got:hello$/m, 'the last screen stays readable after exit');
+    });
+
+    it('passes Ctrl-C to the program and reports its exit status', async function () {
+      tui = await startTmux(['bash', '-c', 'trap "echo caught; exit 3" INT; echo waiting; while :; do sleep 0.1; done']);
+      await tui.waitFor('waiting');
+      assert.equal(await tui.exitStatus(), null, 'still running');
+      await tui.send('C-c');
+      await tui.waitFor('caught');
+      assert.equal(await tui.waitForExit(), 3);
     });
 
     it('has a fixed size, LANG=C.UTF-8 and no CI variables', async function () {
@@ -292,8 +302,8 @@ describe('test bed', function () {
       const screen = await tui.waitFor('LANG=');
       assert.match(screen, /^30 100$/m);
       assert.match(screen, /CI=unset CI_JOB=unset LANG=C\.UTF-8/);
+      assert.equal(await tui.waitForExit(), 0);
       assert.equal((await tui.screen()).split('\n').length, 30 + 1, 'one line per row');
-      assert.equal(await tui.exitStatus(), 0);
     });
 
     it('kills its private server on close', async function () {

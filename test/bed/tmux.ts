@@ -7,11 +7,12 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { onExit } from './cleanup.js';
 import { runOk } from './exec.js';
 import { requireTools } from './require.js';
-import { isStale } from './tmp.js';
+import { isStale, makeTempDir, removeTree, removeTreeSync } from './tmp.js';
 
 export interface TmuxOptions {
   /** Terminal size. Default 80x24. */
@@ -28,24 +29,32 @@ export const KEY_SPACING_MS = 120;
 
 const SESSION = 'bed';
 
-/** Start argv (an argument array, no shell) in a fresh tmux server. close() it in a hook. */
+// Runs the program and records its exit status in a file. tmux's own #{pane_dead_status} is
+// not reliable here: tmux 3.3a sometimes never reaps the pane's process. The trap keeps this
+// shell alive through a Ctrl-C meant for the program (a trap, unlike an ignored signal, is not
+// inherited by the program). Constant script; the file and argv are positional parameters.
+const RECORD_STATUS = 'file=$1; shift; trap : INT QUIT; "$@"; echo $? > "$file.new" && mv "$file.new" "$file"';
+
+/** Start argv (an argument array, no shell string) in a fresh tmux server. close() it in a hook. */
 export async function startTmux(argv: string[], options: TmuxOptions = {}): Promise<TmuxSession> {
   requireTools('tmux');
   if (argv.length === 0) throw new Error('startTmux: empty argv');
   sweepStaleServersOnce();
-  const session = new TmuxSession(`twinsync-bed-${process.pid}-${randomBytes(4).toString('hex')}`, scrubbedEnv(options.env));
+  const home = await makeTempDir('tmux');
+  const session = new TmuxSession(`twinsync-bed-${process.pid}-${randomBytes(4).toString('hex')}`, home, scrubbedEnv(options.env));
   const size = ['-x', String(options.cols ?? 80), '-y', String(options.rows ?? 24)];
   const cwd = options.cwd ? ['-c', options.cwd] : [];
+  const command = ['sh', '-c', RECORD_STATUS, 'sh', session.statusFile, ...argv];
   try {
     // One tmux invocation, so the options are set before the program can possibly exit: keep
-    // the pane when the program exits (to read its last screen and exit status), and print no
-    // "Pane is dead" line, whose line feed would scroll the last screen up by one row.
-    // `env --` makes the command more than one argument, which tmux runs with execvp, not `sh -c`.
+    // the pane when the program exits (to read its last screen), and print no "Pane is dead"
+    // line, whose line feed would scroll the last screen up by one row. A command of more than
+    // one argument is run with execvp, not through `sh -c` of a joined string.
     await session.tmux([
       'start-server', ';',
       'set-option', '-g', 'remain-on-exit', 'on', ';',
       'set-option', '-g', 'remain-on-exit-format', '', ';',
-      'new-session', '-d', '-s', SESSION, ...size, ...cwd, 'env', '--', ...argv.map(escapeSemicolon),
+      'new-session', '-d', '-s', SESSION, ...size, ...cwd, ...command.map(escapeSemicolon),
     ]);
     session.socketPath = (await session.tmux(['display-message', '-p', '#{socket_path}'])).stdout.trim();
   } catch (error) {
@@ -56,22 +65,31 @@ export async function startTmux(argv: string[], options: TmuxOptions = {}): Prom
 }
 
 export class TmuxSession {
-  private lastKeyAt = 0;
-  private closed = false;
   /** @internal The server's socket file; kill-server leaves it behind, close() removes it. */
   socketPath = '';
+  private lastKeyAt = 0;
+  private closed = false;
   private readonly forget: () => void;
 
   /** Use startTmux(). */
   constructor(
-    /** The -L socket name, for `tmux -L <socketName> ...` by hand. */
+    /** The -L socket name, for `tmux -L <socketName> attach` by hand while debugging. */
     readonly socketName: string,
+    private readonly home: string,
     private readonly env: NodeJS.ProcessEnv,
   ) {
-    this.forget = onExit(() => this.killServerSync());
+    this.forget = onExit(() => {
+      this.killServerSync();
+      removeTreeSync(home);
+    });
   }
 
-  /** The visible screen as text, one line per row. */
+  /** @internal Where the wrapper writes the program's exit status. */
+  get statusFile(): string {
+    return join(this.home, 'status');
+  }
+
+  /** The visible screen as text: one line per row, each ending in a newline. */
   async screen(): Promise<string> {
     return (await this.tmux(['capture-pane', '-p', '-t', SESSION])).stdout;
   }
@@ -104,29 +122,44 @@ export class TmuxSession {
     }
   }
 
-  /** The program's exit status once it has exited, or null while it runs. */
+  /** The program's exit status once it has exited (128 + signal number if a signal killed it,
+   *  as shells report it), or null while it runs. */
   async exitStatus(): Promise<number | null> {
-    const out = (await this.tmux(['display-message', '-p', '-t', SESSION, '#{pane_dead} #{pane_dead_status}'])).stdout.trim();
-    const [dead, status] = out.split(' ');
-    return dead === '1' ? Number(status) : null;
+    try {
+      return Number((await readFile(this.statusFile, 'utf8')).trim());
+    } catch {
+      return null;
+    }
   }
 
-  /** Kill the tmux server (and with it the program). Safe to call twice. */
+  /** Poll until the program has exited; resolves with its exit status. */
+  async waitForExit(timeoutMs = 10_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const status = await this.exitStatus();
+      if (status !== null) return status;
+      if (Date.now() >= deadline) throw new Error(`tmux: the program did not exit within ${timeoutMs} ms. Screen:\n${await this.screen()}`);
+      await sleep(50);
+    }
+  }
+
+  /** Kill the tmux server (and with it the program) and delete its files. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.killServerSync();
+    await removeTree(this.home);
     this.forget();
-  }
-
-  private killServerSync(): void {
-    spawnSync('tmux', ['-L', this.socketName, 'kill-server'], { stdio: 'ignore', env: this.env });
-    if (this.socketPath.endsWith(`/${this.socketName}`)) rmSync(this.socketPath, { force: true });
   }
 
   /** @internal Run a tmux command against this session's server. */
   async tmux(args: string[]): Promise<{ stdout: string }> {
     return runOk(['tmux', '-L', this.socketName, '-f', '/dev/null', ...args], { env: this.env });
+  }
+
+  private killServerSync(): void {
+    spawnSync('tmux', ['-L', this.socketName, 'kill-server'], { stdio: 'ignore', env: this.env });
+    if (this.socketPath.endsWith(`/${this.socketName}`)) rmSync(this.socketPath, { force: true });
   }
 
   private async spaceKeys(): Promise<void> {
