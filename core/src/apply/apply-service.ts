@@ -129,9 +129,17 @@ export class ApplyService {
       ...(plan.basis.twinCommit === null ? {} : { from: plan.basis.twinCommit }),
       only: domains,
     })
-    const stale = plan.changes.filter((c) => fresh.basis.fingerprints[c.id] !== plan.basis.fingerprints[c.id]).map((c) => c.id)
+    // A change must come out of a fresh plan exactly as saved: a different live fingerprint means
+    // the machine moved; a different payload means the twin moved or the file was edited.
+    const freshById = new Map(fresh.changes.map((c) => [c.id, c]))
+    const stale = plan.changes
+      .filter((c) => {
+        const now = freshById.get(c.id)
+        return now === undefined || fresh.basis.fingerprints[c.id] !== plan.basis.fingerprints[c.id] || stableStringify(now) !== stableStringify(c)
+      })
+      .map((c) => c.id)
     if (stale.length > 0) {
-      throw new TwinSyncError('PLAN_STALE', `The machine changed since the plan was made: ${stale.slice(0, 10).join(', ')}${stale.length > 10 ? ` and ${stale.length - 10} more` : ''}`, {
+      throw new TwinSyncError('PLAN_STALE', `The plan no longer matches the machine and the twin (changed since it was made, or the file was edited): ${stale.slice(0, 10).join(', ')}${stale.length > 10 ? ` and ${stale.length - 10} more` : ''}`, {
         nextStep: 'Make a new plan (`twinsync plan`) and review it again.',
         details: { stale },
       })

@@ -1,0 +1,154 @@
+import { strict as assert } from 'node:assert'
+import { spawn } from 'node:child_process'
+import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { chrootOk, freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, run, type Rootfs } from '../bed/index.js'
+import { cliSandbox, gitLog, json, type CliSandbox } from '../support/cli.js'
+import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
+
+interface PlanJson {
+  changes: Array<{ id: string; category: string; operation: string }>
+  basis: { twinCommit: string | null }
+}
+
+/** plan, status and apply through the real binary, on a Debian root file system (offline). */
+describe('twinsync plan, status and apply on a Debian root (--root)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+  const live = (path: string) => readFile(join(rootfs.dir, path), 'utf8')
+  const manifestMode = (mode: string) =>
+    editTwinJson<{ entries: Array<{ path: string; mode: string }> }>(cli.twinDir, 'system/files/manifest.json', (m) => {
+      const entry = m.entries.find((e) => e.path === '/etc/motd')
+      assert.ok(entry, '/etc/motd is in the manifest')
+      entry.mode = mode
+    })
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    const first = await twinsync('snapshot', '--init')
+    assert.equal(first.code, 0, first.stderr)
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('plans nothing for an unchanged root, and status says it is in sync', async () => {
+    const plan = await twinsync('plan', '--json')
+    assert.equal(plan.code, 0, plan.stderr)
+    assert.deepEqual(json<PlanJson>(plan).changes, [])
+    const status = await twinsync('status', '--exit-code')
+    assert.equal(status.code, 0, status.stdout + status.stderr)
+    assert.match(status.stdout, /In sync/)
+  })
+
+  it('plans an edited twin across domains; without --yes off a terminal it refuses and changes nothing', async () => {
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/motd', 'Welcome to the twin\n')
+    await manifestMode('0600')
+    await editTwinJson<{ units: Record<string, { state: string }> }>(cli.twinDir, 'system/services/units.json', (u) => {
+      assert.equal(u.units['e2scrub_reap.service']?.state, 'enabled')
+      ;(u.units['e2scrub_reap.service'] as { state: string }).state = 'disabled'
+    })
+    await writeTwinFile(cli.twinDir, 'filesystem/var/spool/cron/crontabs/root', '@reboot touch /root/rebooted\n')
+    await writeTwinFile(cli.twinDir, 'scripts/mark.sh', '#!/bin/sh\necho "ran as $(id -un)" > /etc/script-ran\n')
+    await writeTwinFile(cli.twinDir, 'plans/mark.yaml', 'actions:\n  - script: mark.sh\n    description: Leave a mark\n')
+
+    const status = await twinsync('status', '--exit-code', '--json')
+    assert.equal(status.code, 1, 'drift exits 1 with --exit-code')
+    assert.deepEqual(json<{ domains: Array<{ category: string }> }>(status).domains.map((d) => d.category), ['files', 'services', 'startup'])
+
+    const plan = json<PlanJson>(await twinsync('plan', '--json'))
+    assert.equal(plan.basis.twinCommit, null, 'an edited working twin has no commit as its basis')
+    const ops = plan.changes.map((c) => `${c.category}:${c.operation}`).sort()
+    // New content and a new mode for one file are one replace (the write carries the mode).
+    assert.deepEqual(ops, ['commands:script', 'files:replace', 'services:disable', 'startup:create'])
+
+    const refused = await twinsync('apply')
+    assert.equal(refused.code, 2)
+    assert.match(refused.stderr, /\[CONFIRMATION_REQUIRED\]/)
+    assert.notEqual(await live('etc/motd'), 'Welcome to the twin\n')
+  })
+
+  it('applies with --yes: the root matches, a checkpoint and a journal are committed, and the next plan is empty', async () => {
+    const before = (await gitLog(cli.twinDir)).length
+    const r = await twinsync('apply', '--yes')
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.equal(await live('etc/motd'), 'Welcome to the twin\n')
+    assert.equal((await stat(join(rootfs.dir, 'etc/motd'))).mode & 0o7777, 0o600)
+    const enabled = await run(['systemctl', `--root=${rootfs.dir}`, 'is-enabled', 'e2scrub_reap.service'])
+    assert.equal(enabled.stdout.trim(), 'disabled')
+    assert.match((await chrootOk(rootfs.dir, 'crontab', ['-l', '-u', 'root'])).stdout, /^@reboot touch \/root\/rebooted$/m)
+    assert.equal(await live('etc/script-ran'), 'ran as root\n')
+
+    const log = await gitLog(cli.twinDir)
+    assert.match(log[0] ?? '', /^TwinSync apply .*: 4 applied, 0 unchanged, 0 failed, 0 skipped$/)
+    assert.match(log[1] ?? '', /^TwinSync checkpoint before apply /)
+    assert.match(log[2] ?? '', /^TwinSync edit before apply /)
+    assert.equal(log.length, before + 3)
+    const journals = (await readdir(join(cli.twinDir, 'system/journal'))).filter((f) => f.startsWith('apply-'))
+    assert.equal(journals.length, 1)
+    const journal = JSON.parse(await readFile(join(cli.twinDir, 'system/journal', journals[0] as string), 'utf8'))
+    assert.equal(journal.steps.length, 4)
+    assert.ok(journal.steps.every((s: { status: string; startedAt: string; endedAt: string }) => s.status === 'applied' && s.startedAt <= s.endedAt))
+
+    const again = json<PlanJson>(await twinsync('plan', '--json'))
+    assert.deepEqual(again.changes.map((c) => c.id), [], 'the script ran once and everything else matches')
+    assert.equal((await twinsync('status', '--exit-code')).code, 0)
+  })
+
+  it('refuses a saved plan when the machine changed since it was made', async () => {
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/motd', 'Second message\n')
+    const planFile = join(cli.dir, 'plan.json')
+    assert.equal((await twinsync('plan', '--out', planFile)).code, 0)
+    await writeFile(join(rootfs.dir, 'etc/motd'), 'Changed by hand\n')
+    const r = await twinsync('apply', planFile, '--yes')
+    assert.equal(r.code, 2, r.stdout + r.stderr)
+    assert.match(r.stderr, /\[PLAN_STALE\].*files:replace:\/etc\/motd/)
+    assert.equal(await live('etc/motd'), 'Changed by hand\n')
+  })
+
+  it('refuses a saved plan that was edited', async () => {
+    const planFile = join(cli.dir, 'plan.json')
+    assert.equal((await twinsync('plan', '--out', planFile)).code, 0)
+    const plan = JSON.parse(await readFile(planFile, 'utf8'))
+    const change = plan.changes.find((c: { id: string }) => c.id === 'files:replace:/etc/motd')
+    change.data.path = '/etc/../root/.bashrc'
+    await writeFile(planFile, JSON.stringify(plan))
+    const r = await twinsync('apply', planFile, '--yes')
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /\[PLAN_STALE\]/)
+    assert.equal(await live('etc/motd'), 'Changed by hand\n')
+  })
+
+  it('refuses a second apply while another holds the lock, naming its pid', async () => {
+    const holder = spawn('sleep', ['60'])
+    const lock = join(cli.twinDir, '.git/twinsync/lock')
+    try {
+      await writeFile(lock, `${holder.pid} apply\n`)
+      const r = await twinsync('apply', '--yes')
+      assert.equal(r.code, 2)
+      assert.match(r.stderr, new RegExp(`\\[LOCK_HELD\\].*pid ${holder.pid}`))
+      assert.equal(await live('etc/motd'), 'Changed by hand\n')
+    } finally {
+      holder.kill()
+      await rm(lock, { force: true })
+    }
+  })
+
+  it('refuses malformed instructions and scripts outside scripts/, changing nothing', async () => {
+    await writeTwinFile(cli.twinDir, 'plans/bad.yaml', 'actions:\n  - run: [ls]\n    colour: red\n')
+    const bad = await twinsync('apply', '--yes')
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /\[PLAN_INVALID\] plans\/bad\.yaml:3: "actions\[0\]\.colour": unknown key/)
+
+    await writeTwinFile(cli.twinDir, 'plans/bad.yaml', 'actions:\n  - script: ../../etc/passwd\n')
+    const outside = await twinsync('plan')
+    assert.equal(outside.code, 2)
+    assert.match(outside.stderr, /\[SCRIPT_INVALID\]/)
+    await rm(join(cli.twinDir, 'plans/bad.yaml'))
+    assert.equal(await live('etc/motd'), 'Changed by hand\n')
+  })
+})
