@@ -1,8 +1,11 @@
 import { strict as assert } from 'node:assert'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { MemoryTwin, stableStringify } from '@twinsync/sdk'
 import { checkConformance, createTestContext } from '@twinsync/sdk/conformance'
 import { AptProvider, type AptState } from '@twinsync/plugin-apt'
 import { bootContainer, chrootOk, freshRootfs, REPO_IN_CONTAINER, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Container, type Rootfs } from '../bed/index.js'
+import { cliSandbox, type CliSandbox } from '../support/cli.js'
 
 describe('apt provider on a real Debian root file system', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
@@ -116,5 +119,43 @@ describe('apt provider in a booted container (live, root "/")', function () {
     assert.deepEqual(report.error.details, { lock: '/var/lib/dpkg/lock-frontend', pid: Number(holder) })
     assert.equal(await status(), before, 'nothing was installed or removed')
     await c.runOk(['systemctl', 'stop', 'twinsync-lock-holder.service'])
+  })
+})
+
+describe('apt version pins through real snapshots (twinsync CLI, --root)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs | undefined
+  let cli: CliSandbox | undefined
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('keeps system/packages/apt-pins.json across snapshots, and the plan installs the pinned version', async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    const { dir: root } = rootfs
+    const { twinDir } = cli
+    const twinsync = async (...args: string[]) => {
+      const r = await (cli as CliSandbox).twinsync([...args, '--root', root, '--repo', twinDir, '--json'])
+      assert.equal(r.code, 0, r.stderr + r.stdout)
+      return JSON.parse(r.stdout) as { changes?: Array<{ id: string; before?: string; after?: string }> }
+    }
+    await twinsync('snapshot', '--init')
+    const pins = stableStringify({ pins: { cron: '3.0pl1-1' } })
+    await writeFile(join(twinDir, 'system/packages/apt-pins.json'), pins)
+    await twinsync('snapshot')
+    // A second snapshot, with apt.json rewritten from the machine, still leaves the pins alone.
+    await chrootOk(root, 'apt-mark', ['auto', 'cron'])
+    await twinsync('snapshot')
+    await chrootOk(root, 'apt-mark', ['manual', 'cron'])
+    assert.equal(await readFile(join(twinDir, 'system/packages/apt-pins.json'), 'utf8'), pins)
+    assert.equal((await runOk(['git', '-C', twinDir, 'status', '--porcelain'])).stdout, '', 'the pins file is committed')
+    const plan = await twinsync('plan')
+    const installed = JSON.parse(await readFile(join(twinDir, 'system/packages/apt.json'), 'utf8')) as AptState
+    assert.deepEqual(
+      plan.changes?.filter((c) => c.id.startsWith('apt:')).map((c) => [c.id, c.before, c.after]).sort(),
+      [['apt:install:cron', installed.packages['cron']?.version, '3.0pl1-1'], ['apt:mark-auto:cron', 'manual', 'auto']],
+    )
   })
 })
