@@ -1,0 +1,111 @@
+import { strict as assert } from 'node:assert'
+import { bootContainer, ROOTFS_BUILD_TIMEOUT_MS, type Container } from '../bed/index.js'
+
+const TWIN = '/var/lib/twinsync/twin'
+
+interface PlanJson {
+  changes: Array<{ id: string; category: string; operation: string; resource: string }>
+}
+
+/**
+ * The product's promise on a booted machine: change the twin (a file, packages, services,
+ * cron, autostart, rc.local, a script), review the plan, apply it with approval, and the machine
+ * matches — also after a reboot — while history keeps the checkpoint and the apply.
+ */
+describe('plan and apply inside a booted Debian container', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let ct: Container
+
+  /** Edit a JSON document of the twin inside the container, with node. */
+  const editJson = (path: string, code: string) =>
+    ct.runOk(['node', '-e', `const fs=require('fs');const p=${JSON.stringify(`${TWIN}/${path}`)};const d=JSON.parse(fs.readFileSync(p,'utf8'));${code};fs.writeFileSync(p,JSON.stringify(d,null,2)+'\\n')`])
+
+  before(async () => {
+    ct = await bootContainer()
+    // The machine before: a package to remove later, a user with a login, an autostart entry,
+    // an rc.local that is not executable, and a service that is neither enabled nor running.
+    await ct.runOk(['apt-get', 'update', '-q'], { timeoutMs: 300_000 })
+    await ct.runOk(['apt-get', 'install', '-y', '-q', 'less'], { timeoutMs: 300_000, env: { DEBIAN_FRONTEND: 'noninteractive' } })
+    await ct.runOk(['useradd', '-m', 'ann'])
+    await ct.writeFile('/etc/xdg/autostart/demo.desktop', '[Desktop Entry]\nType=Application\nName=Demo\nExec=/usr/bin/true\n')
+    await ct.writeFile('/etc/rc.local', '#!/bin/sh\ntouch /root/rc-local-ran\nexit 0\n', { mode: 0o644 })
+    await ct.writeFile('/etc/systemd/system/twin-demo.service', '[Unit]\nDescription=TwinSync demo\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n')
+    const snap = await ct.twinsync(['snapshot', '--init', '--json'])
+    assert.equal(snap.code, 0, snap.stderr)
+  })
+
+  after(async () => {
+    await ct?.close()
+  })
+
+  it('plans every domain of an edited twin and applies it with --yes', async () => {
+    const arch = (await ct.runOk(['dpkg', '--print-architecture'])).stdout.trim()
+    await editJson('system/packages/apt.json', `d.packages.hello={architecture:'${arch}',hold:false,manual:true,version:'any'};delete d.packages.less`)
+    await editJson('system/services/units.json', `d.units['twin-demo.service'].state='enabled';d.units['e2scrub_reap.service'].state='disabled'`)
+    await editJson('system/services/runtime.json', `d.units['twin-demo.service']={active:'active',sub:'running'}`)
+    await editJson('system/startup/rc-local.json', `d.executable=true;d.mode='0755'`)
+    await ct.writeFile(`${TWIN}/filesystem/var/spool/cron/crontabs/ann`, '@reboot date > /home/ann/rebooted\n')
+    await ct.writeFile(`${TWIN}/filesystem/etc/xdg/autostart/demo.desktop`, '[Desktop Entry]\nType=Application\nName=Demo\nExec=/usr/bin/true\nHidden=true\n')
+    await ct.writeFile(`${TWIN}/filesystem/etc/motd`, 'Managed by TwinSync\n')
+    await ct.writeFile(`${TWIN}/scripts/mark.sh`, '#!/bin/sh\nhostname > /etc/script-ran\n')
+    await ct.writeFile(`${TWIN}/plans/mark.yaml`, 'actions:\n  - script: mark.sh\n    description: Record the host name\n')
+
+    const planned = await ct.twinsync(['plan', '--json'])
+    assert.equal(planned.code, 0, planned.stderr)
+    const plan = JSON.parse(planned.stdout) as PlanJson
+    const ids = plan.changes.map((c) => c.id)
+    for (const id of [
+      'apt:install:hello',
+      'apt:remove:less',
+      'systemd:enable:twin-demo.service',
+      'systemd:start:twin-demo.service',
+      'systemd:disable:e2scrub_reap.service',
+      'cron:create:/var/spool/cron/crontabs/ann',
+      'files:replace:/etc/motd',
+      'commands:plans/mark.yaml#1',
+    ]) {
+      assert.ok(ids.includes(id), `${id} in ${ids.join(', ')}`)
+    }
+    assert.ok(plan.changes.some((c) => c.category === 'startup' && c.resource === '/etc/xdg/autostart/demo.desktop'))
+    assert.ok(plan.changes.some((c) => c.category === 'startup' && c.resource === '/etc/rc.local'))
+
+    const applied = await ct.twinsync(['apply', '--yes'], { timeoutMs: 600_000 })
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr)
+  })
+
+  it('leaves the machine in exactly that state', async () => {
+    assert.equal((await ct.run(['dpkg-query', '-W', '-f=${Status}', 'hello'])).stdout, 'install ok installed')
+    assert.notEqual((await ct.run(['dpkg-query', '-W', '-f=${Status}', 'less'])).stdout, 'install ok installed')
+    assert.equal((await ct.run(['systemctl', 'is-enabled', 'twin-demo.service'])).stdout.trim(), 'enabled')
+    assert.equal((await ct.run(['systemctl', 'is-active', 'twin-demo.service'])).stdout.trim(), 'active')
+    assert.equal((await ct.run(['systemctl', 'is-enabled', 'e2scrub_reap.service'])).stdout.trim(), 'disabled')
+    assert.match((await ct.runOk(['crontab', '-l', '-u', 'ann'])).stdout, /^@reboot date > \/home\/ann\/rebooted$/m)
+    assert.match(await ct.readFile('/etc/xdg/autostart/demo.desktop'), /^Hidden=true$/m)
+    assert.equal((await ct.runOk(['stat', '-c', '%a %U:%G', '/etc/rc.local'])).stdout.trim(), '755 root:root')
+    assert.equal(await ct.readFile('/etc/motd'), 'Managed by TwinSync\n')
+    assert.equal((await ct.readFile('/etc/script-ran')).trim(), ct.name)
+  })
+
+  it('plans nothing more after a fresh snapshot, and history shows the checkpoint and the apply', async () => {
+    assert.equal((await ct.twinsync(['snapshot'])).code, 0)
+    const again = await ct.twinsync(['plan', '--json'])
+    assert.equal(again.code, 0, again.stderr)
+    assert.deepEqual((JSON.parse(again.stdout) as PlanJson).changes.map((c) => c.id), [])
+    const log = (await ct.runOk(['git', '-C', TWIN, 'log', '--format=%s'])).stdout
+    assert.match(log, /^TwinSync apply .*: \d+ applied, 0 unchanged, 0 failed, 0 skipped$/m)
+    assert.match(log, /^TwinSync checkpoint before apply /m)
+  })
+
+  it('runs the @reboot job and rc.local, and starts the enabled service, after a reboot', async () => {
+    await ct.reboot()
+    // cron starts @reboot jobs shortly after boot; give it a few seconds.
+    let ran = false
+    for (let i = 0; i < 50 && !ran; i++) {
+      ran = (await ct.run(['test', '-s', '/home/ann/rebooted'])).code === 0
+      if (!ran) await new Promise((r) => setTimeout(r, 200))
+    }
+    assert.ok(ran, 'the @reboot job of ann ran')
+    assert.equal((await ct.run(['test', '-e', '/root/rc-local-ran'])).code, 0, 'rc.local ran')
+    assert.equal((await ct.run(['systemctl', 'is-active', 'twin-demo.service'])).stdout.trim(), 'active')
+  })
+})
