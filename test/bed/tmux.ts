@@ -6,7 +6,7 @@
 // chunk, hence the scrubbed environment and one key per send() with a pause in between.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { onExit } from './cleanup.js';
@@ -56,7 +56,9 @@ export async function startTmux(argv: string[], options: TmuxOptions = {}): Prom
       'set-option', '-g', 'remain-on-exit-format', '', ';',
       'new-session', '-d', '-s', SESSION, ...size, ...cwd, ...command.map(escapeSemicolon),
     ]);
-    session.socketPath = (await session.tmux(['display-message', '-p', '#{socket_path}'])).stdout.trim();
+    const [socketPath, panePid] = (await session.tmux(['display-message', '-p', '#{socket_path}\n#{pane_pid}'])).stdout.trim().split('\n');
+    session.socketPath = socketPath ?? '';
+    session.panePid = Number(panePid);
   } catch (error) {
     await session.close();
     throw error;
@@ -67,6 +69,9 @@ export async function startTmux(argv: string[], options: TmuxOptions = {}): Prom
 export class TmuxSession {
   /** @internal The server's socket file; kill-server leaves it behind, close() removes it. */
   socketPath = '';
+  /** @internal The pane's first process: leader of the session and process group the program
+   *  runs in, which close() waits to be empty. */
+  panePid = 0;
   private lastKeyAt = 0;
   private closed = false;
   private readonly forget: () => void;
@@ -80,6 +85,7 @@ export class TmuxSession {
   ) {
     this.forget = onExit(() => {
       this.killServerSync();
+      this.killGroupSync();
       removeTreeSync(home);
     });
   }
@@ -143,11 +149,17 @@ export class TmuxSession {
     }
   }
 
-  /** Kill the tmux server (and with it the program) and delete its files. Safe to call twice. */
+  /** Kill the tmux server and the program, wait until they are gone, delete the session's
+   *  files. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.killServerSync();
+    // The server hangs up the terminal; the program dies of that a moment later (or not at all
+    // if it ignores SIGHUP, hence the SIGKILL after a grace period).
+    const deadline = Date.now() + 2_000;
+    while (this.panePid > 0 && livingInGroup(this.panePid) && Date.now() < deadline) await sleep(20);
+    this.killGroupSync();
     await removeTree(this.home);
     this.forget();
   }
@@ -162,11 +174,36 @@ export class TmuxSession {
     if (this.socketPath.endsWith(`/${this.socketName}`)) rmSync(this.socketPath, { force: true });
   }
 
+  private killGroupSync(): void {
+    if (this.panePid > 0 && livingInGroup(this.panePid)) {
+      try {
+        process.kill(-this.panePid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+
   private async spaceKeys(): Promise<void> {
     const wait = this.lastKeyAt + KEY_SPACING_MS - Date.now();
     if (wait > 0) await sleep(wait);
     this.lastKeyAt = Date.now();
   }
+}
+
+// Zombies do not count: a dead program's zombie waits for init, which may take a while.
+function livingInGroup(pgid: number): boolean {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // After the ") " that ends the command name: state, ppid, pgrp, ...
+      const [state, , pgrp] = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
+    } catch {
+      // exited while we looked
+    }
+  }
+  return false;
 }
 
 let swept = false;
