@@ -1,4 +1,6 @@
 import type {
+  StartupEntry,
+  StartupView,
   ApplicableProvider,
   ApplyRequest,
   ApplyResult,
@@ -16,6 +18,7 @@ import { collectAutostart } from './autostart-collect.js'
 import { diffAutostart } from './autostart-diff.js'
 import { AUTOSTART_CLAIMS } from './autostart-location.js'
 import { loadAutostart } from './autostart-load.js'
+import { startupEntries } from './startup-entry.js'
 import { autostartDocuments } from './autostart-model.js'
 import { AUTOSTART_JSON, AutostartState, RC_LOCAL_JSON } from './autostart-state.js'
 
@@ -23,7 +26,7 @@ import { AUTOSTART_JSON, AutostartState, RC_LOCAL_JSON } from './autostart-state
  * Autostart: /etc/rc.local and the XDG autostart entries of the system and of each user,
  * mirrored and described in system/startup/autostart.json and rc-local.json.
  */
-export class AutostartProvider implements ApplicableProvider<AutostartState> {
+export class AutostartProvider implements ApplicableProvider<AutostartState>, StartupView<AutostartState> {
   readonly name = 'autostart'
   readonly version = '0.1.0'
   readonly category = 'startup' as const
@@ -50,6 +53,11 @@ export class AutostartProvider implements ApplicableProvider<AutostartState> {
 
   diff({ desired, actual }: DiffRequest<AutostartState>): DiffResult {
     return diffAutostart(desired, actual, this.name)
+  }
+
+  /** What this state starts at boot, at login or on a schedule, for `twinsync startup`. */
+  startupEntries(state: AutostartState): StartupEntry[] {
+    return startupEntries(state)
   }
 
   apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {

@@ -1,4 +1,6 @@
 import type {
+  StartupEntry,
+  StartupView,
   ApplicableProvider,
   ApplyRequest,
   ApplyResult,
@@ -15,6 +17,7 @@ import { applyCron } from './cron-apply.js'
 import { collectCron } from './cron-collect.js'
 import { diffCron } from './cron-diff.js'
 import { loadCron } from './cron-load.js'
+import { startupEntries } from './startup-entry.js'
 import { cronDocuments } from './cron-model.js'
 import { CRON_D_DIR, CRON_JSON, CRONTAB_DIR, CronState, SYSTEM_CRONTAB } from './cron-state.js'
 
@@ -22,7 +25,7 @@ import { CRON_D_DIR, CRON_JSON, CRONTAB_DIR, CronState, SYSTEM_CRONTAB } from '.
  * Cron: owns the user crontabs (mirrored without cron's header, installed with `crontab -u`),
  * and describes every job of the machine, system files included, in system/startup/cron.json.
  */
-export class CronProvider implements ApplicableProvider<CronState> {
+export class CronProvider implements ApplicableProvider<CronState>, StartupView<CronState> {
   readonly name = 'cron'
   readonly version = '0.1.0'
   readonly category = 'startup' as const
@@ -51,6 +54,11 @@ export class CronProvider implements ApplicableProvider<CronState> {
 
   diff({ desired, actual }: DiffRequest<CronState>): DiffResult {
     return diffCron(desired, actual, this.name)
+  }
+
+  /** What this state starts at boot, at login or on a schedule, for `twinsync startup`. */
+  startupEntries(state: CronState): StartupEntry[] {
+    return startupEntries(state)
   }
 
   apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {

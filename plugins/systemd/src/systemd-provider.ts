@@ -1,4 +1,6 @@
 import {
+  type StartupEntry,
+  type StartupView,
   errorDiagnostic,
   stableStringify,
   type ApplicableProvider,
@@ -17,11 +19,12 @@ import {
 import { applySystemdChanges } from './service-apply.js'
 import { collectSystemdState } from './service-collector.js'
 import { diffSystemdState } from './service-diff.js'
+import { startupEntries } from './startup-entry.js'
 import { RUNTIME_DOCUMENT, STARTUP_DOCUMENT, SystemdState, UNITS_DOCUMENT } from './service-state.js'
 import { UNIT_SEARCH_PATH } from './unit-paths.js'
 
 /** systemd units: enablement, presets, runtime state and what starts at boot; changed through systemctl. */
-export class SystemdProvider implements ApplicableProvider<SystemdState> {
+export class SystemdProvider implements ApplicableProvider<SystemdState>, StartupView<SystemdState> {
   readonly name = 'systemd'
   readonly version = '0.1.0'
   readonly category = 'services' as const
@@ -71,6 +74,11 @@ export class SystemdProvider implements ApplicableProvider<SystemdState> {
 
   diff({ desired, actual }: DiffRequest<SystemdState>): DiffResult {
     return diffSystemdState(desired, actual)
+  }
+
+  /** The units started at boot and the enabled timers, for `twinsync startup`. */
+  startupEntries(state: SystemdState): StartupEntry[] {
+    return startupEntries(state)
   }
 
   apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {

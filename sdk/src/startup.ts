@@ -1,0 +1,33 @@
+import type { Provider } from './provider.js'
+
+/**
+ * One row of the startup table (`twinsync startup`): something that runs at boot, at login or
+ * on a schedule, whichever provider knows about it.
+ */
+export interface StartupEntry {
+  /** Where it is defined: systemd, cron, rc.local, autostart, or a plugin's own word. */
+  source: string
+  /** boot: when the machine starts; login: when a user's session starts; schedule: repeatedly. */
+  trigger: 'boot' | 'login' | 'schedule'
+  /** The user it runs as; absent when it is the system's, or every user's. */
+  user?: string
+  /** What a person looks it up by: a unit name, a file and line. */
+  name: string
+  /** The command line, where the source says it (a systemd unit names its ExecStart elsewhere). */
+  command?: string
+  enabled: boolean
+  /** The cron schedule, for scheduled entries. */
+  schedule?: string
+  /** Desktops an autostart entry is limited to (OnlyShowIn) or kept from (NotShowIn). */
+  onlyShowIn?: string[]
+  notShowIn?: string[]
+}
+
+/** An optional capability: a provider whose state says what starts at boot or login. */
+export interface StartupView<State = unknown> {
+  startupEntries(state: State): StartupEntry[]
+}
+
+export function hasStartupView<S>(provider: Provider<S>): provider is Provider<S> & StartupView<S> {
+  return typeof (provider as Partial<StartupView<S>>).startupEntries === 'function'
+}
