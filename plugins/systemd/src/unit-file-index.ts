@@ -294,7 +294,8 @@ export class UnitFileIndex {
   async entries(dir: string): Promise<DirEntry[]> {
     let cached = this.dirs.get(dir)
     if (cached === undefined) {
-      cached = this.host.stat(dir).then((st) => (st?.type === 'directory' ? this.host.readdir(dir) : []), () => [])
+      // One call, not stat + readdir: a missing directory (most of the search path) or a non-directory simply lists nothing.
+      cached = this.host.readdir(dir).catch(() => [])
       this.dirs.set(dir, cached)
     }
     return cached
