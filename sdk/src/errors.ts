@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   LOCK_HELD: 'Another TwinSync run holds the twin lock',
   NAME_INVALID: 'A name (package, unit, user) contains characters that are not allowed',
   ABORTED: 'The run was cancelled',
+  LABEL_EXISTS: 'A snapshot label of that name already exists',
   SNAPSHOT_UNKNOWN: 'No snapshot (commit) of that name in the twin',
   PLAN_INVALID: 'A plan file or a plans/*.yaml instruction is malformed',
   PLAN_CYCLE: 'The changes of a plan depend on each other in a circle',

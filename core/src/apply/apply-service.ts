@@ -14,6 +14,8 @@ export interface ApplyOptions {
   plan: Plan
   /** The plan comes from a file (or an earlier run): check it is not stale first. */
   fromFile: boolean
+  /** The apply brings the machine back to this snapshot: history names it a revert. */
+  revertTo?: string
   signal: AbortSignal
   onStart?: (change: Change) => void
   onResult?: (change: Change, result: ChangeResult) => void
@@ -70,7 +72,8 @@ export class ApplyService {
       await this.twin.stageAll()
       await this.twin.commit(`TwinSync edit before apply ${stamp}`)
     }
-    const checkpoint = await this.snapshots.snapshotLocked({ message: `TwinSync checkpoint before apply ${stamp}`, signal: options.signal })
+    const what = options.revertTo === undefined ? 'apply' : `revert to ${options.revertTo.slice(0, 12)}`
+    const checkpoint = await this.snapshots.snapshotLocked({ message: `TwinSync checkpoint before ${what} ${stamp}`, signal: options.signal })
     const checkpointCommit = checkpoint.commit ?? checkpoint.head ?? null
 
     const steps = await this.applier.execute(plan, {
@@ -93,7 +96,7 @@ export class ApplyService {
     }
     const path = journalPath(journal.startedAt)
     const after = await this.snapshots.snapshotLocked({
-      message: `TwinSync apply ${stamp}: ${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped`,
+      message: `TwinSync ${what} ${stamp}: ${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped`,
       extraDocuments: [{ path, content: stableStringify(journal) }, await this.ledgerAfter(plan, steps)],
     })
     return {

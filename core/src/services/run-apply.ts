@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises'
 import type { Change, ChangeResult, Plan } from '@twinsync/sdk'
 import { TwinSyncError } from '@twinsync/sdk'
 import { ApplyService } from '../apply/apply-service.js'
+import { HistoryService } from '../history/history-service.js'
 import type { DependencyContainer } from '../di.js'
 import { renderPlan } from '../plan/plan-summary.js'
 import { makePlan, readPlanFile } from './make-plan.js'
@@ -12,15 +13,23 @@ export interface RunApplyOptions {
   json: boolean
   from?: string
   only?: string[]
+  /** Revert to this snapshot: plan every state domain from it, without the instructions. */
+  revertTo?: string
 }
+
+const STATE_DOMAINS = ['files', 'packages', 'services', 'startup']
 
 const MARK: Record<ChangeResult['status'], string> = { applied: 'applied  ', unchanged: 'unchanged', failed: 'FAILED   ', skipped: 'skipped  ' }
 
 /** The apply flow of the command line: plan, show, ask, apply with live results. */
 export async function runApply(container: DependencyContainer, options: RunApplyOptions): Promise<{ exitCode: number; json: unknown }> {
+  const revert = options.revertTo === undefined ? undefined : await container.resolve(HistoryService).resolve(options.revertTo)
   const plan: Plan = options.planFile !== undefined
     ? await readPlanFile(options.planFile)
-    : await makePlan(container, { ...(options.from === undefined ? {} : { from: options.from }), ...(options.only === undefined ? {} : { only: options.only }) })
+    : revert !== undefined
+      ? await makePlan(container, { from: revert.commit, only: STATE_DOMAINS })
+      : await makePlan(container, { ...(options.from === undefined ? {} : { from: options.from }), ...(options.only === undefined ? {} : { only: options.only }) })
+  if (revert !== undefined && !options.json) process.stdout.write(`Revert to ${revert.commit.slice(0, 12)} ${revert.message}${revert.labels.length ? ` (${revert.labels.join(', ')})` : ''}\n`)
   const say = (line: string) => (options.json ? undefined : process.stdout.write(`${line}\n`))
   say(renderPlan(plan))
   if (plan.changes.length === 0) return { exitCode: 0, json: { plan, applied: false, reason: 'no changes' } }
@@ -53,6 +62,7 @@ export async function runApply(container: DependencyContainer, options: RunApply
     const report = await container.resolve(ApplyService).apply({
       plan,
       fromFile: options.planFile !== undefined,
+      ...(revert === undefined ? {} : { revertTo: revert.commit }),
       signal: controller.signal,
       onResult: (change: Change, result: ChangeResult) =>
         say(`  ${MARK[result.status]}  ${change.summary}${result.message && result.status !== 'applied' ? `: ${result.message}` : ''}`),

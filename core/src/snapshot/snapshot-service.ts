@@ -2,6 +2,7 @@ import type { Diagnostic, HostPort, Logger, Provider, TwinDocument } from '@twin
 import { inject, injectable } from '../di.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
+import { SnapshotLog } from '../history/snapshot-log.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
@@ -46,6 +47,8 @@ export class SnapshotService {
 
   async snapshot(options: SnapshotOptions = {}): Promise<SnapshotResult> {
     await this.twin.open()
+    // A bad or taken label is refused before anything is collected or committed.
+    if (options.label !== undefined) await new SnapshotLog(this.twin.dir).checkLabelFree(options.label)
     const lock = this.twin.lock()
     await lock.acquire('snapshot')
     try {
@@ -99,6 +102,7 @@ export class SnapshotService {
     }
     const message = options.message ?? snapshotMessage(this.clock(), options.label)
     const commit = await this.twin.commit(message)
+    if (options.label !== undefined) await new SnapshotLog(this.twin.dir).label(commit, options.label)
     return { ...base, commit, message, skipped: undefined, head: commit }
   }
 

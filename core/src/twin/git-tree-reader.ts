@@ -59,7 +59,8 @@ function unknownRef(ref: string): TwinSyncError {
   })
 }
 
-function gitOutput(dir: string, args: string[]): Promise<Buffer> {
+/** Run git in the twin and return its standard output; rejects with its error output. */
+export function gitOutput(dir: string, args: string[]): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', ['-C', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
     const out: Buffer[] = []

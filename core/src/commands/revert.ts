@@ -1,0 +1,26 @@
+import { Args, Flags } from '@oclif/core'
+import { TwinSyncCommand } from '../base-command.js'
+
+export default class Revert extends TwinSyncCommand<typeof Revert> {
+  static override summary = 'Bring the machine back to a snapshot, after you approve the plan'
+  static override description =
+    'Plans the changes that make the machine match the snapshot (files, packages, services, startup; instructions in plans/ are not run again), shows them, asks, and applies like `twinsync apply`, with a checkpoint first. History shows the revert.'
+  static override examples = ['<%= config.bin %> revert before-upgrade', '<%= config.bin %> revert HEAD~3 --yes']
+  static override args = { snapshot: Args.string({ description: 'Commit, label, or HEAD~N', required: true }) }
+  static override flags = {
+    yes: Flags.boolean({ char: 'y', description: 'Apply without asking (required when not on a terminal)', default: false }),
+  }
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Revert)
+    const { runApply } = await import('../services/run-apply.js')
+    const outcome = await runApply(await this.container(), {
+      planFile: undefined,
+      yes: flags.yes,
+      json: this.flags.json,
+      revertTo: args.snapshot,
+    })
+    if (this.flags.json) process.stdout.write(JSON.stringify(outcome.json, null, 2) + '\n')
+    process.exitCode = outcome.exitCode
+  }
+}

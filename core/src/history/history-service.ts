@@ -1,0 +1,113 @@
+import type { Category, Diagnostic, HostPort, Logger, Provider } from '@twinsync/sdk'
+import { contextFor } from '../collect/context-factory.js'
+import type { LoadedConfig } from '../config/config-file.js'
+import { inject, injectable } from '../di.js'
+import { ProviderRegistry } from '../providers/provider-registry.js'
+import { Tokens } from '../tokens.js'
+import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
+import { TwinRepository } from '../twin/twin-repository.js'
+import { semanticDiff, type SemanticDiff } from './semantic-diff.js'
+import { SnapshotLog, type SnapshotRecord } from './snapshot-log.js'
+
+export interface HistoryEntry extends SnapshotRecord {
+  /** How many things changed, per domain: packages, units, jobs, entries; mirrored files; fact files. */
+  counts: Partial<Record<string, number>>
+}
+
+/** Loading every mirrored file of two trees per listed snapshot costs too much for a list: files count by path. */
+const FILE_LEVEL_IN_LISTS = new Set(['files'])
+
+export interface Comparison extends SemanticDiff {
+  from: SnapshotRecord | null
+  to: SnapshotRecord
+}
+
+/** The time machine's reading side: the list of snapshots and what changed between them. */
+@injectable()
+export class HistoryService {
+  private readonly log: SnapshotLog
+
+  constructor(
+    @inject(TwinRepository) private readonly twin: TwinRepository,
+    @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
+    @inject(Tokens.Host) private readonly host: HostPort,
+    @inject(Tokens.Config) private readonly config: LoadedConfig,
+    @inject(Tokens.Logger) private readonly logger: Logger,
+  ) {
+    this.log = new SnapshotLog(twin.dir)
+  }
+
+  async history(options: { limit: number; domain?: string }): Promise<HistoryEntry[]> {
+    await this.twin.open()
+    const { providers, claims } = await this.providers()
+    // With a domain filter, look further back so that `limit` matching snapshots can be found.
+    const records = await this.log.list(options.domain === undefined ? options.limit : options.limit * 20)
+    const out: HistoryEntry[] = []
+    for (const record of records) {
+      const comparison = await this.compareRecords(record.parent === null ? null : { ...record, commit: record.parent }, record, { diffs: false, fileLevel: FILE_LEVEL_IN_LISTS }, { providers, claims })
+      const counts = Object.fromEntries(Object.entries(comparison.domains).map(([d, list]) => [d, list?.length ?? 0]))
+      if (options.domain !== undefined && !counts[options.domain as Category]) continue
+      out.push({ ...record, counts })
+      if (out.length >= options.limit) break
+    }
+    return out
+  }
+
+  /** What one snapshot changed, compared with the one before it. */
+  async show(ref: string, options: { diffs: boolean }): Promise<Comparison> {
+    await this.twin.open()
+    const to = await this.log.get(await resolveCommit(this.twin.dir, ref))
+    return this.compareRecords(to.parent === null ? null : await this.log.get(to.parent), to, options)
+  }
+
+  /** What changed from snapshot A to snapshot B. */
+  async compare(a: string, b: string, options: { diffs: boolean }): Promise<Comparison> {
+    await this.twin.open()
+    const from = await this.log.get(await resolveCommit(this.twin.dir, a))
+    const to = await this.log.get(await resolveCommit(this.twin.dir, b))
+    return this.compareRecords(from, to, options)
+  }
+
+  async label(ref: string, name: string): Promise<SnapshotRecord> {
+    await this.twin.open()
+    const commit = await resolveCommit(this.twin.dir, ref)
+    await this.log.label(commit, name)
+    return this.log.get(commit)
+  }
+
+  async resolve(ref: string): Promise<SnapshotRecord> {
+    await this.twin.open()
+    return this.log.get(await resolveCommit(this.twin.dir, ref))
+  }
+
+  private async compareRecords(
+    from: SnapshotRecord | null,
+    to: SnapshotRecord,
+    options: { diffs: boolean; fileLevel?: ReadonlySet<string> },
+    loaded?: { providers: Provider[]; claims: Awaited<ReturnType<ProviderRegistry['load']>>['claims'] },
+  ): Promise<Comparison> {
+    const { providers, claims } = loaded ?? (await this.providers())
+    const older = from === null ? undefined : new GitTreeReader(this.twin.dir, from.commit)
+    const newer = new GitTreeReader(this.twin.dir, to.commit)
+    try {
+      const changed = await this.log.changedPaths(from?.commit ?? null, to.commit)
+      const options_ = { host: this.host, claims, config: this.config, logger: this.logger, signal: new AbortController().signal, cacheDir: undefined }
+      const diff = await semanticDiff(older ?? emptyTwin, newer, changed, providers, claims, (p) => contextFor(p, options_), options)
+      return { from, to, ...diff }
+    } finally {
+      older?.close()
+      newer.close()
+    }
+  }
+
+  private async providers(): Promise<{ providers: Provider[]; claims: Awaited<ReturnType<ProviderRegistry['load']>>['claims']; diagnostics: Diagnostic[] }> {
+    const set = await this.registry.load()
+    return { providers: set.providers.map((p) => p.provider), claims: set.claims, diagnostics: set.diagnostics }
+  }
+}
+
+const emptyTwin = {
+  read: async () => undefined,
+  readText: async () => undefined,
+  list: async () => [],
+}

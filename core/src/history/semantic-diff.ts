@@ -1,0 +1,85 @@
+import type { ApplicableProvider, Category, Change, Diagnostic, PathClaims, Provider, ProviderContext, TwinReader } from '@twinsync/sdk'
+import { isApplicable } from '@twinsync/sdk'
+import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
+import type { GitStatusEntry } from '../twin/git-client.js'
+
+export interface DomainChange {
+  provider: string
+  operation: string
+  resource: string
+  summary: string
+  diff?: string
+}
+
+export interface SemanticDiff {
+  /** Per domain, what changed, in the providers' own words ("install hello", "enable nginx.service"). */
+  domains: Partial<Record<Category | 'twin', DomainChange[]>>
+  diagnostics: Diagnostic[]
+}
+
+/**
+ * What changed between two states of the twin, said the way the providers say it: each
+ * provider's diff with the older state as "actual" and the newer as "desired" is exactly the
+ * list of things that happened between them. Read-only domains (facts) and the twin's own
+ * files are described by the twin files that changed.
+ */
+export async function semanticDiff(
+  older: TwinReader,
+  newer: TwinReader,
+  changedPaths: readonly GitStatusEntry[],
+  providers: readonly Provider[],
+  claims: PathClaims,
+  contextOf: (p: Provider) => ProviderContext,
+  options: { diffs: boolean; fileLevel?: ReadonlySet<string> },
+): Promise<SemanticDiff> {
+  const touched = new Map<string, Provider | undefined>()
+  for (const entry of changedPaths) {
+    const owner = ownerOfTwinPath(entry.path, providers, claims)
+    touched.set(owner?.name ?? 'twin', owner)
+  }
+  const domains: SemanticDiff['domains'] = {}
+  const diagnostics: Diagnostic[] = []
+  const add = (category: Category | 'twin', change: DomainChange) => (domains[category] ??= []).push(change)
+
+  for (const [name, provider] of touched) {
+    const paths = changedPaths.filter((e) => (ownerOfTwinPath(e.path, providers, claims)?.name ?? 'twin') === name)
+    if (provider !== undefined && isApplicable(provider) && options.fileLevel?.has(provider.name) !== true) {
+      const described = await describeWithProvider(provider, older, newer, contextOf(provider), options)
+      if (described !== undefined) {
+        for (const c of described.changes) add(provider.category, c)
+        diagnostics.push(...described.diagnostics)
+        continue
+      }
+    }
+    for (const e of paths) add(provider?.category ?? 'twin', fileLevel(name, e))
+  }
+  return { domains, diagnostics }
+}
+
+async function describeWithProvider(
+  provider: ApplicableProvider,
+  older: TwinReader,
+  newer: TwinReader,
+  ctx: ProviderContext,
+  options: { diffs: boolean },
+): Promise<{ changes: DomainChange[]; diagnostics: Diagnostic[] } | undefined> {
+  const [before, after] = await Promise.all([provider.load({ ctx, twin: older }), provider.load({ ctx, twin: newer })])
+  // A domain that appears or disappears as a whole has no state to compare with.
+  if (before.state === undefined || after.state === undefined) return undefined
+  const diff = provider.diff({ desired: after.state, actual: before.state, ctx })
+  return {
+    changes: diff.changes.map((c: Change) => ({
+      provider: c.provider,
+      operation: c.operation,
+      resource: c.resource,
+      summary: c.summary,
+      ...(options.diffs && c.diff !== undefined ? { diff: c.diff } : {}),
+    })),
+    diagnostics: diff.diagnostics.filter((d) => d.severity === 'error'),
+  }
+}
+
+function fileLevel(provider: string, e: GitStatusEntry): DomainChange {
+  const verb = e.change === 'A' ? 'added' : e.change === 'D' ? 'removed' : 'changed'
+  return { provider, operation: verb, resource: e.path, summary: `${e.path} ${verb}` }
+}

@@ -1,0 +1,99 @@
+import { TwinSyncError } from '@twinsync/sdk'
+import type { GitStatusEntry } from '../twin/git-client.js'
+import { parseNameStatus } from '../twin/git-client.js'
+import { gitOutput } from '../twin/git-tree-reader.js'
+
+export type SnapshotKind = 'init' | 'snapshot' | 'edit' | 'checkpoint' | 'apply' | 'revert' | 'other'
+
+export interface SnapshotRecord {
+  commit: string
+  parent: string | null
+  date: string
+  message: string
+  kind: SnapshotKind
+  labels: string[]
+}
+
+const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
+export const LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+
+/** The twin's commits read as snapshots, with their labels (git tags). */
+export class SnapshotLog {
+  constructor(private readonly dir: string) {}
+
+  async list(limit: number, ref = 'HEAD'): Promise<SnapshotRecord[]> {
+    const out = (await gitOutput(this.dir, ['log', `--max-count=${limit}`, '--format=%H%x1f%P%x1f%cI%x1f%s%x1e', ref])).toString('utf8')
+    const labels = await this.labels()
+    return out
+      .split('\x1e')
+      .map((r) => r.trim())
+      .filter(Boolean)
+      .map((r) => {
+        const [commit = '', parents = '', date = '', message = ''] = r.split('\x1f')
+        return { commit, parent: parents.split(' ')[0] || null, date, message, kind: kindOf(message), labels: labels.get(commit) ?? [] }
+      })
+  }
+
+  async get(commit: string): Promise<SnapshotRecord> {
+    const [record] = await this.list(1, commit)
+    if (record === undefined) throw new TwinSyncError('SNAPSHOT_UNKNOWN', `No snapshot ${commit}`)
+    return record
+  }
+
+  /** Twin files that differ between two commits (everything, against nothing). */
+  async changedPaths(older: string | null, newer: string): Promise<GitStatusEntry[]> {
+    const out = await gitOutput(this.dir, ['diff-tree', '-r', '--no-renames', '--name-status', '-z', older ?? EMPTY_TREE, newer])
+    return parseNameStatus(out.toString('utf8'))
+  }
+
+  async labels(): Promise<Map<string, string[]>> {
+    const out = (await gitOutput(this.dir, ['for-each-ref', '--format=%(objectname)%09%(*objectname)%09%(refname:strip=2)', 'refs/tags'])).toString('utf8')
+    const map = new Map<string, string[]>()
+    for (const line of out.split('\n').filter(Boolean)) {
+      const [object = '', peeled = '', name = ''] = line.split('\t')
+      const commit = peeled || object
+      map.set(commit, [...(map.get(commit) ?? []), name].sort())
+    }
+    return map
+  }
+
+  /** Refuse a label git or a person would trip over, or one already in use. */
+  async checkLabelFree(name: string): Promise<void> {
+    if (!LABEL_PATTERN.test(name) || name.includes('..') || name.endsWith('.lock')) {
+      throw new TwinSyncError('NAME_INVALID', `"${name}" is not a valid label`, {
+        nextStep: 'Use letters, digits, ".", "_" and "-" (up to 64), starting with a letter or digit.',
+        details: { label: name },
+      })
+    }
+    const taken = [...(await this.labels()).values()].some((names) => names.includes(name))
+    if (taken) {
+      throw new TwinSyncError('LABEL_EXISTS', `The label ${name} is already used`, {
+        nextStep: `Choose another name, or remove it first with \`git -C ${this.dir} tag -d ${name}\`.`,
+        details: { label: name },
+      })
+    }
+  }
+
+  /** Label a snapshot: a git tag, so plain git shows it too. */
+  async label(commit: string, name: string): Promise<void> {
+    await this.checkLabelFree(name)
+    try {
+      await gitOutput(this.dir, ['tag', '--no-sign', name, commit])
+    } catch (error) {
+      throw new TwinSyncError('LABEL_EXISTS', `The label ${name} is already used: ${(error as Error).message}`, {
+        nextStep: `Choose another name, or remove it first with \`git -C ${this.dir} tag -d ${name}\`.`,
+        details: { label: name },
+      })
+    }
+  }
+}
+
+export function kindOf(message: string): SnapshotKind {
+  if (message === 'TwinSync init') return 'init'
+  if (message.startsWith('TwinSync snapshot ')) return 'snapshot'
+  if (message.startsWith('TwinSync edit ')) return 'edit'
+  if (message.startsWith('TwinSync checkpoint ')) return 'checkpoint'
+  if (message.startsWith('TwinSync revert ')) return 'revert'
+  if (message.startsWith('TwinSync apply ')) return 'apply'
+  return 'other'
+}

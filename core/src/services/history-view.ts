@@ -1,0 +1,43 @@
+import type { Comparison, HistoryEntry } from '../history/history-service.js'
+import type { SnapshotRecord } from '../history/snapshot-log.js'
+
+const DOMAIN_ORDER = ['files', 'packages', 'services', 'startup', 'commands', 'facts', 'twin'] as const
+
+export function snapshotTitle(r: SnapshotRecord): string {
+  const labels = r.labels.length > 0 ? `  (${r.labels.join(', ')})` : ''
+  return `${r.commit.slice(0, 12)}  ${r.date}  ${r.message}${labels}`
+}
+
+export function renderHistory(entries: HistoryEntry[]): string {
+  if (entries.length === 0) return 'No snapshots.'
+  const lines: string[] = []
+  for (const e of entries) {
+    const marker = e.kind === 'checkpoint' ? '◆' : e.kind === 'apply' || e.kind === 'revert' ? '▶' : '•'
+    const counts = DOMAIN_ORDER.map((d) => [d, e.counts[d]] as const)
+      .filter(([, s]) => s !== undefined)
+      .map(([d, n]) => `${d} ${n}`)
+      .join(', ')
+    lines.push(`${marker} ${snapshotTitle(e)}`, `    ${counts || 'no changes'}`)
+  }
+  return lines.join('\n')
+}
+
+export function renderComparison(c: Comparison): string {
+  const lines = [
+    c.from === null ? `Snapshot ${snapshotTitle(c.to)} (the first)` : `From ${snapshotTitle(c.from)}`,
+    ...(c.from === null ? [] : [`  to ${snapshotTitle(c.to)}`]),
+  ]
+  let any = false
+  for (const domain of DOMAIN_ORDER) {
+    const changes = c.domains[domain]
+    if (changes === undefined || changes.length === 0) continue
+    any = true
+    lines.push('', `${domain} (${changes.length})`)
+    for (const ch of changes) {
+      lines.push(`  ${ch.summary}`)
+      if (ch.diff !== undefined) lines.push(...ch.diff.replace(/\n$/, '').split('\n').map((l) => `      ${l}`))
+    }
+  }
+  if (!any) lines.push('', 'No changes.')
+  return lines.join('\n')
+}
