@@ -30,6 +30,12 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
   readonly category = 'services' as const
   readonly description = 'systemd units: enablement and vendor presets, active state, units started at boot'
   readonly twinPaths = ['system/services/', STARTUP_DOCUMENT] as const
+  /**
+   * Enablement links are what `systemctl enable` writes: their meaning is the unit's state in
+   * units.json, which this provider applies with systemctl. Claiming them keeps the files
+   * provider from mirroring (and applying) the same fact a second time.
+   */
+  readonly claims = ['/etc/systemd/system/*.wants/*', '/etc/systemd/system/*.requires/*', '/etc/systemd/system/*.upholds/*'] as const
   readonly stateSchema = SystemdState
 
   async detect({ ctx }: DetectRequest): Promise<DetectResult> {
