@@ -2,6 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   bootContainer,
@@ -175,6 +176,18 @@ describe('test bed', function () {
   describe('container cleanup', function () {
     this.timeout(SLOW);
 
+    it('runs two containers at once, each with its own files', async function () {
+      const [one, two] = await Promise.all([bootContainer(), bootContainer()]);
+      try {
+        await one.writeFile('/etc/whoami', 'one\n');
+        assert.equal((await two.run(['test', '-e', '/etc/whoami'])).code, 1);
+        assert.notEqual(one.name, two.name);
+        assert.equal((await two.runOk(['hostname'])).stdout.trim(), two.name);
+      } finally {
+        await Promise.all([one.close(), two.close()]);
+      }
+    });
+
     it('leaves no process, mount or file behind after close', async function () {
       const ct = await bootContainer();
       const nspawn = ct.nspawnPid;
@@ -191,6 +204,15 @@ describe('test bed', function () {
       assert.ok(!existsSync(home), 'container dir removed');
       await ct.close(); // idempotent
       await assert.rejects(ct.run(['true']), /not running/);
+    });
+
+    it('cleans up after a boot that times out, and says why', async function () {
+      const name = `tsbed-timeout-${process.pid}`;
+      await assert.rejects(bootContainer({ name, bootTimeoutMs: 1 }), /did not (start|finish booting)[\s\S]*--- console of/);
+      const nspawns = await run(['pgrep', '-a', 'systemd-nspawn']);
+      assert.doesNotMatch(nspawns.stdout, new RegExp(`--machine ${name}\\b`));
+      const leftovers = await run(['find', tmpdir(), '-maxdepth', '1', '-name', `twinsync-bed-${process.pid}-ct-*`]);
+      assert.equal(leftovers.stdout, '', 'no container dir left');
     });
   });
 

@@ -10,7 +10,7 @@
 // test left open; and nspawn runs with a parent-death signal, so even a SIGKILLed test runner
 // takes its containers down.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, realpathSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { onExit } from './cleanup.js';
@@ -114,7 +114,7 @@ export class Container {
     return this.nspawn?.pid;
   }
 
-  /** True between a finished boot and poweroff. */
+  /** True while the container's nspawn process runs. */
   get running(): boolean {
     return this.nspawn !== undefined && this.nspawn.exitCode === null && this.nspawn.signalCode === null;
   }
@@ -215,7 +215,8 @@ export class Container {
       if (path.includes(':')) throw new Error(`path ${path} contains ':'`);
     }
     const binds = [
-      { host: process.execPath, container: NODE_IN_CONTAINER, readOnly: true },
+      // The real file: a bind of a symlink (say, an alternatives link) would bind the link.
+      { host: realpathSync(process.execPath), container: NODE_IN_CONTAINER, readOnly: true },
       { host: repoRoot, container: REPO_IN_CONTAINER, readOnly: true },
       ...(this.options.binds ?? []),
     ].map((bind) => `--bind${bind.readOnly === false ? '' : '-ro'}=${bind.host}:${bind.container}`);
@@ -292,15 +293,14 @@ export class Container {
     }
   }
 
-  // Killing nspawn alone leaves the container's PID 1 running: kill PID 1 first, which ends
-  // the whole PID namespace, then nspawn (whose mounts live in its own namespace and go with it).
-  // Only ids that are still ours are signalled: a stale init id may belong to someone else now.
+  // Killing nspawn alone leaves the container's PID 1 running: kill nspawn's children first
+  // (PID 1, or whatever nspawn has forked so far during boot), which ends the whole PID
+  // namespace, then nspawn (whose mounts live in its own namespace and go with it). Only ids
+  // that are still our nspawn's children are signalled: an old id may be someone else's now.
   private killSync(): void {
     const nspawn = this.nspawn?.pid;
     if (nspawn === undefined || this.nspawn?.exitCode !== null || this.nspawn?.signalCode !== null) return;
-    const init = childrenOf(nspawn).includes(this.initPid) ? this.initPid : undefined;
-    for (const pid of [init, nspawn]) {
-      if (pid === undefined) continue;
+    for (const pid of [...childrenOf(nspawn), nspawn]) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
