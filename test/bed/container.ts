@@ -94,7 +94,8 @@ export class Container {
     this.forget = onExit(() => this.exitSync());
   }
 
-  /** Host path of the overlay upper dir: everything this container changed. */
+  /** Host path of the overlay upper dir: everything this container changed. Read it; do not
+   *  write it while the container runs (overlayfs does not allow that): use writeFile(). */
   get upperDir(): string {
     return join(this.home, 'upper');
   }
@@ -124,6 +125,8 @@ export class Container {
   run(argv: string[], options: ContainerRunOptions = {}): Promise<RunResult> {
     if (!this.running) return Promise.reject(new Error(`container ${this.name} is not running`));
     const env = { PATH, HOME: '/root', LANG: 'C.UTF-8', ...options.env };
+    const bad = Object.keys(env).find((key) => key === '' || key.includes('='));
+    if (bad !== undefined) return Promise.reject(new Error(`bad environment variable name: ${JSON.stringify(bad)}`));
     const envArgs = Object.entries(env).map(([key, value]) => `${key}=${value}`);
     const cwdArgs = options.cwd ? ['--chdir', options.cwd] : [];
     return run(['nsenter', '--target', String(this.initPid), '--all', 'env', '-i', ...cwdArgs, ...envArgs, ...argv], {
