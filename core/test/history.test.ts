@@ -1,0 +1,100 @@
+import { strict as assert } from 'node:assert'
+import { execFileSync } from 'node:child_process'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { isTwinSyncError } from '@twinsync/sdk'
+import { collectGarbage } from '../src/history/gc.js'
+import { SnapshotLog, kindOf } from '../src/history/snapshot-log.js'
+
+const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim()
+
+/** A twin-like repository with commits at given ages, each writing the given files. */
+async function repoWith(dir: string, commits: Array<{ message: string; daysAgo: number; files: Record<string, string> }>): Promise<string[]> {
+  git(dir, 'init', '-q', '-b', 'main')
+  const ids: string[] = []
+  for (const c of commits) {
+    for (const [path, content] of Object.entries(c.files)) {
+      await mkdir(dirname(join(dir, path)), { recursive: true })
+      await writeFile(join(dir, path), content)
+    }
+    const date = new Date(Date.now() - c.daysAgo * 86_400_000).toISOString()
+    execFileSync('git', ['-C', dir, 'add', '-A'])
+    execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '-q', '--allow-empty', '-m', c.message], {
+      env: { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+    })
+    ids.push(git(dir, 'rev-parse', 'HEAD'))
+  }
+  return ids
+}
+
+describe('snapshot history', () => {
+  let dir: string
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-history-'))
+  })
+  afterEach(() => rm(dir, { recursive: true, force: true }))
+
+  it('tells the kinds of snapshot apart by their message', () => {
+    assert.equal(kindOf('TwinSync init'), 'init')
+    assert.equal(kindOf('TwinSync snapshot 2026-01-01T00:00:00Z'), 'snapshot')
+    assert.equal(kindOf('TwinSync checkpoint before apply 2026-01-01T00:00:00Z'), 'checkpoint')
+    assert.equal(kindOf('TwinSync apply 2026-01-01T00:00:00Z: 1 applied'), 'apply')
+    assert.equal(kindOf('TwinSync revert to abc 2026-01-01T00:00:00Z: 1 applied'), 'revert')
+    assert.equal(kindOf('TwinSync edit before apply x'), 'edit')
+    assert.equal(kindOf('manual commit'), 'other')
+  })
+
+  it('labels a snapshot once, and refuses bad or taken names', async () => {
+    const [first, second] = await repoWith(dir, [
+      { message: 'TwinSync init', daysAgo: 2, files: { 'twin.json': '{}' } },
+      { message: 'TwinSync snapshot x', daysAgo: 1, files: { 'system/os.json': '{}' } },
+    ])
+    const log = new SnapshotLog(dir)
+    await log.label(first as string, 'before-upgrade')
+    assert.deepEqual((await log.get(first as string)).labels, ['before-upgrade'])
+    await assert.rejects(log.label(second as string, 'before-upgrade'), (e: unknown) => isTwinSyncError(e) && e.code === 'LABEL_EXISTS')
+    for (const bad of ['-x', 'a b', 'a..b', 'x.lock', '', 'a/b']) {
+      await assert.rejects(log.label(second as string, bad), (e: unknown) => isTwinSyncError(e) && e.code === 'NAME_INVALID', bad)
+    }
+    assert.deepEqual((await log.changedPaths(first as string, second as string)).map((e) => `${e.change} ${e.path}`), ['A system/os.json'])
+  })
+
+  it('gc folds old volatile-only snapshots into the next one and keeps everything else', async () => {
+    await repoWith(dir, [
+      { message: 'TwinSync init', daysAgo: 60, files: { 'twin.json': '{}' } },
+      { message: 'TwinSync snapshot a', daysAgo: 50, files: { 'system/os.json': '1', 'system/processes/top.json': '1' } },
+      { message: 'TwinSync snapshot b', daysAgo: 49, files: { 'system/processes/top.json': '2' } },
+      { message: 'TwinSync snapshot c', daysAgo: 48, files: { 'system/processes/top.json': '3', 'system/logs/j.txt': 'x' } },
+      { message: 'TwinSync snapshot d', daysAgo: 47, files: { 'system/processes/top.json': '4' } },
+      { message: 'TwinSync checkpoint before apply x', daysAgo: 46, files: { 'system/processes/top.json': '5' } },
+      { message: 'TwinSync snapshot e', daysAgo: 45, files: { 'filesystem/etc/hosts': 'h', 'system/processes/top.json': '6' } },
+      { message: 'TwinSync snapshot f', daysAgo: 1, files: { 'system/processes/top.json': '7' } },
+      { message: 'TwinSync snapshot g', daysAgo: 0, files: { 'system/processes/top.json': '8' } },
+    ])
+    const log = new SnapshotLog(dir)
+    await log.label((await log.list(20)).find((r) => r.message === 'TwinSync snapshot c')?.commit as string, 'keep-me')
+    const headTree = git(dir, 'rev-parse', 'HEAD^{tree}')
+
+    const report = await collectGarbage(dir, { squashVolatileOlderThanDays: 30, now: new Date() })
+    assert.equal(report.squashed, 2, 'b and d go; c is labelled, the checkpoint is kept, f and g are recent')
+    assert.equal(report.commitsBefore, 9)
+    assert.equal(report.commitsAfter, 7)
+    const messages = (await log.list(20)).map((r) => r.message)
+    assert.deepEqual(messages, ['TwinSync snapshot g', 'TwinSync snapshot f', 'TwinSync snapshot e', 'TwinSync checkpoint before apply x', 'TwinSync snapshot c', 'TwinSync snapshot a', 'TwinSync init'])
+    assert.equal(git(dir, 'rev-parse', 'HEAD^{tree}'), headTree, 'the newest state is untouched')
+    const labelled = (await log.list(20)).find((r) => r.labels.includes('keep-me'))
+    assert.equal(labelled?.message, 'TwinSync snapshot c', 'the label moved with its snapshot')
+    assert.ok(report.sizeAfter > 0)
+  })
+
+  it('gc without a policy only packs', async () => {
+    await repoWith(dir, [
+      { message: 'TwinSync init', daysAgo: 60, files: { 'twin.json': '{}' } },
+      { message: 'TwinSync snapshot b', daysAgo: 49, files: { 'system/processes/top.json': '2' } },
+      { message: 'TwinSync snapshot c', daysAgo: 48, files: { 'system/processes/top.json': '3' } },
+    ])
+    const report = await collectGarbage(dir, { now: new Date() })
+    assert.deepEqual([report.squashed, report.commitsBefore, report.commitsAfter], [0, 3, 3])
+  })
+})

@@ -1,0 +1,74 @@
+import { strict as assert } from 'node:assert'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, type Rootfs } from '../bed/index.js'
+import { cliSandbox, gitLog, json, type CliSandbox } from '../support/cli.js'
+
+/** history, show, diff, label and gc through the real binary on a Debian root. */
+describe('twinsync history commands on a Debian root (--root)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    assert.equal((await twinsync('snapshot', '--init', '--label', 'base')).code, 0)
+    await writeFile(join(rootfs.dir, 'etc/motd'), 'one\n')
+    await writeFile(join(rootfs.dir, 'etc/issue.net'), 'Debian\n')
+    assert.equal((await twinsync('snapshot')).code, 0)
+    await writeFile(join(rootfs.dir, 'etc/motd'), 'two\n')
+    assert.equal((await twinsync('snapshot')).code, 0)
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('lists snapshots newest first with per-domain counts and labels', async () => {
+    const r = await twinsync('history', '--json')
+    assert.equal(r.code, 0, r.stderr)
+    const entries = json<Array<{ message: string; labels: string[]; counts: Record<string, number>; kind: string }>>(r)
+    assert.equal(entries.length, 4)
+    assert.equal(entries[3]?.kind, 'init')
+    assert.deepEqual(entries[2]?.labels, ['base'])
+    assert.equal(entries[1]?.counts.files, 3, 'motd, issue.net and the manifest')
+    const onlyPackages = json<unknown[]>(await twinsync('history', '--json', '--domain', 'packages'))
+    assert.equal(onlyPackages.length, 1, 'only the first snapshot changed packages')
+  })
+
+  it('diffs two snapshots in the providers’ words, with file diffs on request', async () => {
+    const r = await twinsync('diff', 'base', 'HEAD', '--diff', '--json')
+    assert.equal(r.code, 0, r.stderr)
+    const files = json<{ domains: { files: Array<{ resource: string; diff?: string }> } }>(r).domains.files
+    assert.deepEqual(files.map((f) => f.resource).sort(), ['/etc/issue.net', '/etc/motd'])
+    assert.match(files.find((f) => f.resource === '/etc/motd')?.diff ?? '', /^\+two$/m)
+  })
+
+  it('labels an existing snapshot, and refuses a taken or malformed label without committing', async () => {
+    assert.equal((await twinsync('label', 'HEAD~1', 'middle')).code, 0)
+    const show = json<{ to: { labels: string[] } }>(await twinsync('show', 'middle', '--json'))
+    assert.deepEqual(show.to.labels, ['middle'])
+    const before = await gitLog(cli.twinDir)
+    await writeFile(join(rootfs.dir, 'etc/motd'), 'three\n')
+    const taken = await twinsync('snapshot', '--label', 'base')
+    assert.equal(taken.code, 2)
+    assert.match(taken.stderr, /\[LABEL_EXISTS\]/)
+    const bad = await twinsync('snapshot', '--label', 'no good')
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /\[NAME_INVALID\]/)
+    assert.deepEqual(await gitLog(cli.twinDir), before)
+    const unknown = await twinsync('show', 'no-such-snapshot')
+    assert.equal(unknown.code, 2)
+    assert.match(unknown.stderr, /\[SNAPSHOT_UNKNOWN\]/)
+  })
+
+  it('reports the repository size with gc', async () => {
+    const r = await twinsync('gc', '--json')
+    assert.equal(r.code, 0, r.stderr)
+    const report = json<{ sizeBefore: number; sizeAfter: number; commitsBefore: number; commitsAfter: number }>(r)
+    assert.ok(report.sizeAfter > 0 && report.sizeAfter <= report.sizeBefore, JSON.stringify(report))
+    assert.equal(report.commitsAfter, report.commitsBefore)
+  })
+})
