@@ -127,6 +127,8 @@ export class Container {
     const env = { PATH, HOME: '/root', LANG: 'C.UTF-8', ...options.env };
     const bad = Object.keys(env).find((key) => key === '' || key.includes('='));
     if (bad !== undefined) return Promise.reject(new Error(`bad environment variable name: ${JSON.stringify(bad)}`));
+    // env(1) would take a first word with '=' for another variable, not for the command.
+    if (argv[0]?.includes('=')) return Promise.reject(new Error(`command name contains '=': ${argv[0]}`));
     const envArgs = Object.entries(env).map(([key, value]) => `${key}=${value}`);
     const cwdArgs = options.cwd ? ['--chdir', options.cwd] : [];
     return run(['nsenter', '--target', String(this.initPid), '--all', 'env', '-i', ...cwdArgs, ...envArgs, ...argv], {
