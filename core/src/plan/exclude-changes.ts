@@ -1,0 +1,51 @@
+import type { Plan } from '@twinsync/sdk'
+
+export interface ExcludeResult {
+  /** The plan without the chosen changes and everything that depends on them. */
+  plan: Plan
+  /** Changes left out only because they depend (through `requires`) on a chosen one. */
+  alsoExcluded: string[]
+}
+
+/** Edges a provider asked for with `requires` (plan-graph names them "<provider> requires it"). */
+export function isRequiresEdge(edge: Plan['edges'][number]): boolean {
+  return edge.reason.endsWith('requires it')
+}
+
+/**
+ * Leave changes out of a plan. A change that requires a left-out change (directly or through
+ * others) cannot run without it, so it is left out too; ordering-only edges (packages before
+ * files, …) do not make a change depend on another. Pure: the plan given is not modified.
+ */
+export function excludeChanges(plan: Plan, ids: Iterable<string>): ExcludeResult {
+  const known = new Set(plan.changes.map((c) => c.id))
+  const chosen = new Set([...ids].filter((id) => known.has(id)))
+  const dependents = new Map<string, string[]>()
+  for (const e of plan.edges) {
+    if (isRequiresEdge(e)) dependents.set(e.from, [...(dependents.get(e.from) ?? []), e.to])
+  }
+  // `requires` on the change itself also counts, in case a plan's edges were trimmed.
+  for (const c of plan.changes) {
+    for (const r of c.requires ?? []) dependents.set(r, [...(dependents.get(r) ?? []), c.id])
+  }
+  const out = new Set(chosen)
+  const queue = [...chosen]
+  while (queue.length > 0) {
+    const id = queue.shift() as string
+    for (const next of dependents.get(id) ?? []) {
+      if (out.has(next) || !known.has(next)) continue
+      out.add(next)
+      queue.push(next)
+    }
+  }
+  const alsoExcluded = plan.changes.map((c) => c.id).filter((id) => out.has(id) && !chosen.has(id))
+  return {
+    plan: {
+      ...plan,
+      basis: { ...plan.basis, fingerprints: Object.fromEntries(Object.entries(plan.basis.fingerprints).filter(([id]) => !out.has(id))) },
+      changes: plan.changes.filter((c) => !out.has(c.id)),
+      edges: plan.edges.filter((e) => !out.has(e.from) && !out.has(e.to)),
+    },
+    alsoExcluded,
+  }
+}
