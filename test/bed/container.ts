@@ -10,7 +10,7 @@
 // test left open; and nspawn runs with a parent-death signal, so even a SIGKILLed test runner
 // takes its containers down.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, realpathSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { onExit } from './cleanup.js';
@@ -296,6 +296,7 @@ export class Container {
     if (!(await within(this.exited, 10_000))) {
       throw new Error(`container ${this.name} (nspawn pid ${this.nspawn?.pid}) survived SIGKILL`);
     }
+    removeNspawnLeftovers(this.name);
   }
 
   // Killing nspawn alone leaves the container's PID 1 running: kill nspawn's children first
@@ -318,6 +319,7 @@ export class Container {
   exitSync(): void {
     this.killSync();
     waitGoneSync(this.nspawn?.pid, 5_000);
+    removeNspawnLeftovers(this.name);
     removeTreeSync(this.home);
   }
 }
@@ -328,8 +330,11 @@ let base: Promise<string> | undefined;
 function sharedBase(): Promise<string> {
   base ??= (async () => {
     const home = await makeTempDir('base');
-    onExit(() => removeTreeSync(home));
     const dir = join(home, 'root');
+    onExit(() => {
+      removeImageLock(dir);
+      removeTreeSync(home);
+    });
     await mkdir(dir);
     await extractRootfs(dir);
     return dir;
@@ -338,6 +343,28 @@ function sharedBase(): Promise<string> {
     throw error;
   });
   return base;
+}
+
+// A cleanly exiting nspawn removes these; a killed one leaves them in the host's /run. Only
+// paths named after our own (unique) machine name and base directory are touched.
+const NSPAWN_RUN = '/run/systemd/nspawn';
+
+function removeNspawnLeftovers(machine: string): void {
+  try {
+    rmdirSync(join(NSPAWN_RUN, 'propagate', machine));
+  } catch {
+    // not there (clean exit) or not empty (not what we expect: leave it)
+  }
+}
+
+// nspawn's global image lock is named after the image's device and inode numbers.
+function removeImageLock(image: string): void {
+  try {
+    const { dev, ino } = statSync(image);
+    rmSync(join(NSPAWN_RUN, 'locks', `inode-${dev}:${ino}`), { force: true });
+  } catch {
+    // image already gone
+  }
 }
 
 async function tarBuffer(dir: string): Promise<Buffer> {
