@@ -5,6 +5,7 @@ import { LocalHost, TwinSyncError } from '@twinsync/sdk'
 import { container as rootContainer, type DependencyContainer } from './di.js'
 import { loadConfigFile } from './config/config-file.js'
 import { ProviderRegistry } from './providers/provider-registry.js'
+import { GitHubApi, type GitHubApiOptions } from './remote/github-api.js'
 import { Tokens } from './tokens.js'
 import { SimpleGitClient } from './twin/git-client.js'
 import { resolveTwinLocation } from './twin/twin-location.js'
@@ -31,6 +32,7 @@ export async function createContainer(options: ContainerOptions): Promise<Depend
   c.register(Tokens.GitFactory, { useValue: (dir: string) => new SimpleGitClient(dir) })
   c.register(Tokens.Logger, { useValue: options.logger })
   c.register(Tokens.Clock, { useValue: options.clock ?? (() => new Date()) })
+  c.register(Tokens.GitHubApiFactory, { useValue: (o: GitHubApiOptions) => new GitHubApi(o) })
   c.registerSingleton(ProviderRegistry)
   return c
 }

@@ -13,4 +13,6 @@ export const Tokens = {
   Logger: 'Logger',
   /** () => Date, so tests can fix the time of a snapshot. */
   Clock: 'Clock',
+  /** (options) => GitHubApi: Octokit behind a class tests can replace. */
+  GitHubApiFactory: 'GitHubApiFactory',
 } as const

@@ -1,7 +1,9 @@
 import type { DependencyContainer } from '../di.js'
 import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
 import { Planner } from '../plan/planner.js'
+import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
 import { TwinRepository } from '../twin/twin-repository.js'
+import { renderRemoteStatus } from './remote-commands.js'
 
 export interface DriftStatus {
   repo: string
@@ -9,6 +11,7 @@ export interface DriftStatus {
   drift: boolean
   domains: CategorySummary[]
   changes: Array<{ id: string; category: string; summary: string }>
+  remote: RemoteStatus
 }
 
 /** What differs between the twin and the machine. Instructions in plans/ are not drift. */
@@ -22,14 +25,16 @@ export async function driftStatus(container: DependencyContainer, only: string[]
     drift: plan.changes.length > 0,
     domains: summarizePlan(plan),
     changes: plan.changes.map((c) => ({ id: c.id, category: c.category, summary: c.summary })),
+    remote: await container.resolve(RemoteService).status(),
   }
 }
 
 export function renderStatus(s: DriftStatus): string {
-  if (!s.drift) return `In sync: the machine matches the twin at ${s.repo} (${s.head?.slice(0, 12) ?? 'no snapshot'}).`
+  const mirror = s.remote.configured ? `\n${renderRemoteStatus(s.remote)}` : ''
+  if (!s.drift) return `In sync: the machine matches the twin at ${s.repo} (${s.head?.slice(0, 12) ?? 'no snapshot'}).${mirror}`
   const lines = [`Drift: the machine differs from the twin at ${s.repo} (${s.head?.slice(0, 12)})`]
   for (const d of s.domains) lines.push(`  ${d.category.padEnd(9)} ${d.count} difference${d.count === 1 ? '' : 's'}`)
   lines.push('', ...s.changes.slice(0, 30).map((c) => `  ${c.category.padEnd(9)} ${c.summary}`))
   if (s.changes.length > 30) lines.push(`  … and ${s.changes.length - 30} more (twinsync plan shows them all)`)
-  return lines.join('\n')
+  return lines.join('\n') + mirror
 }

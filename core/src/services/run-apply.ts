@@ -3,6 +3,8 @@ import type { Change, ChangeResult, Plan } from '@twinsync/sdk'
 import { TwinSyncError } from '@twinsync/sdk'
 import { ApplyService } from '../apply/apply-service.js'
 import { HistoryService } from '../history/history-service.js'
+import { RemoteService } from '../remote/remote-service.js'
+import { renderPush } from './remote-commands.js'
 import type { DependencyContainer } from '../di.js'
 import { renderPlan } from '../plan/plan-summary.js'
 import { makePlan, readPlanFile } from './make-plan.js'
@@ -72,7 +74,9 @@ export async function runApply(container: DependencyContainer, options: RunApply
     if (report.checkpoint) say(`Checkpoint before the apply: ${report.checkpoint.slice(0, 12)} (the machine as it was).`)
     if (report.commit) say(`Snapshot after the apply: ${report.commit.slice(0, 12)}, journal in ${report.journalPath}.`)
     if (report.journal.interrupted) say('The apply was interrupted; the journal says what was done.')
-    return { exitCode: report.exitCode, json: { plan, applied: true, ...report } }
+    const push = await container.resolve(RemoteService).push()
+    for (const line of renderPush(push)) say(line)
+    return { exitCode: report.exitCode, json: { plan, applied: true, ...report, ...(push.status === 'not-configured' ? {} : { push }) } }
   } finally {
     process.off('SIGINT', onSigint)
   }

@@ -1,7 +1,9 @@
 import type { Diagnostic } from '@twinsync/sdk'
 import type { DependencyContainer } from '../di.js'
 import { SnapshotService, type SnapshotResult } from '../snapshot/snapshot-service.js'
+import { RemoteService, type PushOutcome } from '../remote/remote-service.js'
 import { TwinRepository } from '../twin/twin-repository.js'
+import { renderPush } from './remote-commands.js'
 import { initTwin } from './init-twin.js'
 
 export interface TakeSnapshotOptions {
@@ -12,7 +14,7 @@ export interface TakeSnapshotOptions {
   progress: boolean
 }
 
-export type TakeSnapshotResult = SnapshotResult & { repo: string; initialized: boolean }
+export type TakeSnapshotResult = SnapshotResult & { repo: string; initialized: boolean; push?: PushOutcome }
 
 export async function takeSnapshot(container: DependencyContainer, options: TakeSnapshotOptions): Promise<TakeSnapshotResult> {
   const initialized = options.init ? (await initTwin(container)).created : false
@@ -24,7 +26,10 @@ export async function takeSnapshot(container: DependencyContainer, options: Take
       ? { onProgress: (e) => (e.phase === 'start' ? undefined : process.stderr.write(`  ${e.provider.padEnd(10)} ${e.phase}\n`)) }
       : {}),
   })
-  return { ...result, repo: container.resolve(TwinRepository).dir, initialized }
+  // Push after a new commit, and also when earlier snapshots are still pending.
+  const remote = container.resolve(RemoteService)
+  const push = result.commit !== undefined || (await remote.status()).pending > 0 ? await remote.push() : undefined
+  return { ...result, repo: container.resolve(TwinRepository).dir, initialized, ...(push === undefined || push.status === 'not-configured' ? {} : { push }) }
 }
 
 export function renderSnapshot(r: TakeSnapshotResult): string {
@@ -45,6 +50,7 @@ export function renderSnapshot(r: TakeSnapshotResult): string {
   const notDetected = r.providers.filter((p) => p.status === 'not-detected').map((p) => p.name)
   if (notDetected.length > 0) lines.push(`  not present on this machine: ${notDetected.join(', ')}`)
   lines.push(...renderDiagnostics(r.diagnostics))
+  lines.push(...renderPush(r.push))
   return lines.join('\n')
 }
 

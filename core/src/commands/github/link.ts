@@ -1,0 +1,25 @@
+import { Args, Flags } from '@oclif/core'
+import { TwinSyncCommand } from '../../base-command.js'
+
+export default class GithubLink extends TwinSyncCommand<typeof GithubLink> {
+  static override summary = 'Mirror the twin to an existing private GitHub repository'
+  static override description =
+    'Checks with the GitHub API that OWNER/REPO exists and is private, then makes it the mirror. The token comes from GITHUB_TOKEN, GH_TOKEN, --token-stdin (then kept in a 0600 credentials file outside the twin), or that file.'
+  static override examples = ['<%= config.bin %> github link acme/web1-twin', 'printf %s "$TOKEN" | <%= config.bin %> github link acme/web1-twin --token-stdin']
+  static override args = { repository: Args.string({ description: 'OWNER/REPO', required: true }) }
+  static override flags = {
+    'token-stdin': Flags.boolean({ description: 'Read the token from standard input and keep it in the credentials file', default: false }),
+    'api-url': Flags.string({ description: 'GitHub API base URL, for GitHub Enterprise (default https://api.github.com)' }),
+  }
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(GithubLink)
+    const { remoteService, tokenFromFlags, renderRemoteStatus } = await import('../../services/remote-commands.js')
+    const token = await tokenFromFlags(flags)
+    const status = await remoteService(await this.container()).linkGitHub(args.repository, {
+      ...(token === undefined ? {} : { token }),
+      ...(flags['api-url'] === undefined ? {} : { apiUrl: flags['api-url'] }),
+    })
+    this.emit(status, (s) => `Linked.\n${renderRemoteStatus(s)}\nNext: twinsync github test`)
+  }
+}

@@ -1,0 +1,14 @@
+import { Flags } from '@oclif/core'
+import { TwinSyncCommand } from '../../base-command.js'
+
+export default class GithubUnlink extends TwinSyncCommand<typeof GithubUnlink> {
+  static override summary = 'Stop mirroring the twin (the local twin and the remote repository are kept)'
+  static override aliases = ['remote:unset']
+  static override flags = { 'forget-token': Flags.boolean({ description: 'Also delete the saved token', default: false }) }
+
+  async run(): Promise<void> {
+    const { remoteService } = await import('../../services/remote-commands.js')
+    await remoteService(await this.container()).unlink({ forgetToken: this.flags['forget-token'] })
+    this.emit({ unlinked: true }, () => 'Unlinked; snapshots stay local only.')
+  }
+}

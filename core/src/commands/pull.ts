@@ -1,0 +1,31 @@
+import { Flags } from '@oclif/core'
+import { TwinSyncCommand } from '../base-command.js'
+
+export default class Pull extends TwinSyncCommand<typeof Pull> {
+  static override summary = 'Bring the mirror\'s snapshots here, then plan and apply them with review'
+  static override description =
+    'Fetches the mirror and fast-forwards the twin; diverged histories are never merged silently: it explains and lists the choices. Then it plans and applies like `twinsync apply` (asks first, unless --yes). --no-apply only updates the twin.'
+  static override examples = ['<%= config.bin %> pull', '<%= config.bin %> pull --no-apply', '<%= config.bin %> pull --yes']
+  static override flags = {
+    'no-apply': Flags.boolean({ description: 'Only update the twin', default: false }),
+    yes: Flags.boolean({ char: 'y', description: 'Apply without asking', default: false }),
+  }
+
+  async run(): Promise<void> {
+    const container = await this.container()
+    const { remoteService } = await import('../services/remote-commands.js')
+    const pulled = await remoteService(container).pull()
+    const say = (line: string) => (this.flags.json ? undefined : process.stdout.write(`${line}\n`))
+    if (pulled.status === 'fast-forwarded') say(`Pulled ${pulled.pulled} snapshot(s): ${pulled.from?.slice(0, 12) ?? '(empty)'} → ${pulled.to?.slice(0, 12)}.`)
+    else if (pulled.status === 'ahead') say(`Nothing to pull; ${pulled.ahead} local snapshot(s) are not on the mirror yet (twinsync push --retry).`)
+    else say('The twin is up to date with its mirror.')
+    if (this.flags['no-apply']) {
+      if (this.flags.json) process.stdout.write(JSON.stringify({ pull: pulled }, null, 2) + '\n')
+      return
+    }
+    const { runApply } = await import('../services/run-apply.js')
+    const outcome = await runApply(container, { planFile: undefined, yes: this.flags.yes, json: this.flags.json })
+    if (this.flags.json) process.stdout.write(JSON.stringify({ pull: pulled, ...(outcome.json as object) }, null, 2) + '\n')
+    process.exitCode = outcome.exitCode
+  }
+}

@@ -1,0 +1,40 @@
+import { Flags } from '@oclif/core'
+import { TwinSyncCommand } from '../base-command.js'
+
+export default class Push extends TwinSyncCommand<typeof Push> {
+  static override summary = 'Take a snapshot and push it to the mirror (--retry: only push what is pending)'
+  static override description =
+    'The spec\'s "Push snapshot": collect, commit locally, then push to the linked GitHub repository or git remote. A failed push is a warning (exit 0): the snapshot is safe locally and the next push sends it.'
+  static override examples = ['<%= config.bin %> push', '<%= config.bin %> push --retry']
+  static override flags = {
+    retry: Flags.boolean({ description: 'Take no snapshot; push the snapshots the mirror does not have yet', default: false }),
+    force: Flags.boolean({ description: 'With --retry: overwrite the mirror\'s history (after `twinsync gc` rewrote it)', default: false, dependsOn: ['retry'] }),
+    'if-changed': Flags.boolean({ description: 'Make no commit when only volatile facts changed', default: false }),
+    label: Flags.string({ description: 'A label for this snapshot' }),
+  }
+
+  async run(): Promise<void> {
+    const container = await this.container()
+    const { remoteService, renderPush } = await import('../services/remote-commands.js')
+    if (this.flags.retry) {
+      const status = await remoteService(container).status()
+      if (!status.configured) {
+        const { TwinSyncError } = await import('@twinsync/sdk')
+        throw new TwinSyncError('REMOTE_NOT_CONFIGURED', 'No mirror is linked to this twin', { nextStep: 'Link one: `twinsync github link OWNER/REPO` or `twinsync remote set URL`.' })
+      }
+      const push = await remoteService(container).push({ force: this.flags.force })
+      this.emit({ push }, (r) => renderPush(r.push).join('\n'))
+      // Pushing is the whole job here: a failure is not just a warning.
+      if (push.status === 'failed') process.exitCode = 1
+      return
+    }
+    const { takeSnapshot, renderSnapshot } = await import('../services/take-snapshot.js')
+    const result = await takeSnapshot(container, {
+      init: false,
+      ifChanged: this.flags['if-changed'],
+      ...(this.flags.label === undefined ? {} : { label: this.flags.label }),
+      progress: !this.flags.json && process.stderr.isTTY === true,
+    })
+    this.emit(result, renderSnapshot)
+  }
+}

@@ -1,0 +1,10 @@
+import { TwinSyncCommand } from '../../base-command.js'
+
+export default class RemoteShow extends TwinSyncCommand<typeof RemoteShow> {
+  static override summary = 'Show the mirror and how many snapshots are not yet pushed'
+
+  async run(): Promise<void> {
+    const { remoteService, renderRemoteStatus } = await import('../../services/remote-commands.js')
+    this.emit(await remoteService(await this.container()).status(), renderRemoteStatus)
+  }
+}

@@ -1,0 +1,62 @@
+import { mkdir, readFile, rm } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
+
+/**
+ * Where the token is kept when it is not in the environment: outside the twin and outside
+ * every path the files provider mirrors by default (/etc, ~/.config), mode 0600.
+ */
+export function credentialsPath(uid = process.getuid?.() ?? 0, env = process.env): string {
+  if (env.TWINSYNC_CREDENTIALS) return env.TWINSYNC_CREDENTIALS
+  if (uid === 0) return '/var/lib/twinsync/credentials'
+  return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'twinsync', 'credentials')
+}
+
+export interface TokenSource {
+  token: string
+  from: 'GITHUB_TOKEN' | 'GH_TOKEN' | 'credentials file'
+}
+
+/** GITHUB_TOKEN, then GH_TOKEN, then the credentials file. */
+export async function findToken(env = process.env): Promise<TokenSource | undefined> {
+  if (env.GITHUB_TOKEN) return { token: env.GITHUB_TOKEN.trim(), from: 'GITHUB_TOKEN' }
+  if (env.GH_TOKEN) return { token: env.GH_TOKEN.trim(), from: 'GH_TOKEN' }
+  try {
+    const saved = JSON.parse(await readFile(credentialsPath(), 'utf8')) as { token?: string }
+    if (saved.token) return { token: saved.token, from: 'credentials file' }
+  } catch {
+    // no file: no token
+  }
+  return undefined
+}
+
+export async function saveToken(token: string): Promise<string> {
+  const path = credentialsPath()
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  await writeFileAtomic(path, JSON.stringify({ token }) + '\n', { mode: 0o600 })
+  return path
+}
+
+export async function forgetToken(): Promise<void> {
+  await rm(credentialsPath(), { force: true })
+}
+
+/** The token from standard input (--token-stdin), so it never shows up in process arguments. */
+export async function readTokenFromStdin(stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer))
+  const token = Buffer.concat(chunks).toString('utf8').trim()
+  if (token.length === 0 || /\s/.test(token)) {
+    throw new TwinSyncError('TOKEN_MISSING', 'No token on standard input (or it contains spaces)', {
+      nextStep: 'Pipe the token in: `printf %s "$TOKEN" | twinsync github link OWNER/REPO --token-stdin`.',
+    })
+  }
+  return token
+}
+
+/** Replace the token wherever it might appear in text we are about to show or log. */
+export function redact(text: string, token: string | undefined): string {
+  if (token === undefined || token.length < 4) return text
+  return text.split(token).join('***')
+}

@@ -1,0 +1,271 @@
+import { hostname } from 'node:os'
+import { TwinSyncError } from '@twinsync/sdk'
+import { inject, injectable } from '../di.js'
+import { Tokens } from '../tokens.js'
+import { gitOutput } from '../twin/git-tree-reader.js'
+import { TwinRepository } from '../twin/twin-repository.js'
+import { findToken, forgetToken, saveToken } from './credentials.js'
+import { mirrorError, runGitWithToken } from './git-transport.js'
+import { DEFAULT_GITHUB_API, GitHubApi, defaultRepositoryName, parseOwnerRepo, type GitHubApiOptions } from './github-api.js'
+import { MIRROR_BRANCH, REMOTE_NAME, readRemoteSettings, removeRemoteSettings, writeRemoteSettings, type RemoteSettings } from './remote-settings.js'
+import { scanPendingForSecrets } from './secret-scan.js'
+
+export type GitHubApiFactory = (options: GitHubApiOptions) => GitHubApi
+
+export interface RemoteStatus {
+  configured: boolean
+  kind: RemoteSettings['kind'] | null
+  url: string | null
+  repository: string | null
+  /** Local snapshots the mirror does not have yet (as far as the last push or fetch knows). */
+  pending: number
+}
+
+export interface PushOutcome {
+  status: 'pushed' | 'up-to-date' | 'failed' | 'not-configured'
+  pushed: number
+  url: string | null
+  error?: { code: string; message: string; nextStep?: string }
+}
+
+export interface PullOutcome {
+  status: 'up-to-date' | 'fast-forwarded' | 'ahead'
+  from: string | null
+  to: string | null
+  /** Snapshots that arrived. */
+  pulled: number
+  /** Local snapshots the mirror lacks. */
+  ahead: number
+}
+
+const MIRROR_REF = `refs/remotes/${REMOTE_NAME}/${MIRROR_BRANCH}`
+
+/**
+ * The mirror of the twin: a private GitHub repository or any git remote. The local twin is the
+ * source of truth; a push that fails loses nothing and is retried later.
+ */
+@injectable()
+export class RemoteService {
+  constructor(
+    @inject(TwinRepository) private readonly twin: TwinRepository,
+    @inject(Tokens.GitHubApiFactory) private readonly githubApi: GitHubApiFactory,
+  ) {}
+
+  async status(): Promise<RemoteStatus> {
+    const settings = await readRemoteSettings(this.twin.dir)
+    return {
+      configured: settings !== undefined,
+      kind: settings?.kind ?? null,
+      url: settings?.url ?? null,
+      repository: settings?.owner === undefined ? null : `${settings.owner}/${settings.repo}`,
+      pending: settings === undefined ? 0 : await this.pendingCount(),
+    }
+  }
+
+  /** Mirror to any git remote: HTTPS (token sent as for GitHub), SSH, or a path (an NFS mount). */
+  async setGitRemote(url: string, token: string | undefined): Promise<RemoteStatus> {
+    await this.twin.open()
+    checkRemoteUrl(url)
+    if (token !== undefined) await saveToken(token)
+    await this.configure({ kind: 'git', url })
+    return this.status()
+  }
+
+  async linkGitHub(ownerRepo: string, options: { token?: string; apiUrl?: string }): Promise<RemoteStatus> {
+    await this.twin.open()
+    const { owner, repo } = parseOwnerRepo(ownerRepo)
+    const token = await this.tokenOrThrow(options.token)
+    const api = this.githubApi({ token, ...(options.apiUrl === undefined ? {} : { baseUrl: options.apiUrl }) })
+    const found = await api.getRepository(owner, repo)
+    refusePublic(found.private, `${owner}/${repo}`)
+    if (options.token !== undefined) await saveToken(options.token)
+    await this.configure({ kind: 'github', url: found.cloneUrl, owner: found.owner, repo: found.name, apiUrl: options.apiUrl ?? DEFAULT_GITHUB_API })
+    return this.status()
+  }
+
+  async createGitHub(name: string | undefined, options: { token?: string; apiUrl?: string; org?: string; hostname?: string | null }): Promise<RemoteStatus> {
+    await this.twin.open()
+    const token = await this.tokenOrThrow(options.token)
+    const api = this.githubApi({ token, ...(options.apiUrl === undefined ? {} : { baseUrl: options.apiUrl }) })
+    const repoName = name ?? defaultRepositoryName(options.hostname ?? hostname())
+    const created = await api.createPrivateRepository(repoName, options.org)
+    refusePublic(created.private, `${created.owner}/${created.name}`)
+    if (options.token !== undefined) await saveToken(options.token)
+    await this.configure({ kind: 'github', url: created.cloneUrl, owner: created.owner, repo: created.name, apiUrl: options.apiUrl ?? DEFAULT_GITHUB_API })
+    return this.status()
+  }
+
+  async unlink(options: { forgetToken: boolean }): Promise<void> {
+    await this.twin.open()
+    await gitOutput(this.twin.dir, ['remote', 'remove', REMOTE_NAME]).catch(() => undefined)
+    await removeRemoteSettings(this.twin.dir)
+    if (options.forgetToken) await forgetToken()
+  }
+
+  /** Check token, repository, privacy and that a push would be accepted, one line each. */
+  async test(): Promise<Array<{ check: string; ok: boolean; detail: string }>> {
+    const settings = await this.settingsOrThrow()
+    const token = (await findToken())?.token
+    const results: Array<{ check: string; ok: boolean; detail: string }> = []
+    const record = async (check: string, fn: () => Promise<string>) => {
+      try {
+        results.push({ check, ok: true, detail: await fn() })
+      } catch (error) {
+        results.push({ check, ok: false, detail: (error as Error).message })
+      }
+    }
+    if (settings.kind === 'github') {
+      const api = this.githubApi({ token: token ?? '', baseUrl: settings.apiUrl ?? DEFAULT_GITHUB_API })
+      await record('token', async () => {
+        if (token === undefined) throw new Error('no token (GITHUB_TOKEN, GH_TOKEN or the credentials file)')
+        return `valid, user ${(await api.user()).login}`
+      })
+      await record('repository', async () => {
+        const repo = await api.getRepository(settings.owner as string, settings.repo as string)
+        if (!repo.private) throw new Error(`${repo.owner}/${repo.name} is PUBLIC`)
+        if (!repo.canPush) throw new Error('the token may not push to it')
+        return `${repo.owner}/${repo.name} exists and is private`
+      })
+    }
+    await record('push', async () => {
+      const r = await runGitWithToken(this.twin.dir, ['push', '--dry-run', '--porcelain', REMOTE_NAME, `HEAD:refs/heads/${MIRROR_BRANCH}`], token)
+      if (r.code !== 0) throw mirrorError(r, 'test push', settings.url)
+      return `a push to ${settings.url} would be accepted`
+    })
+    return results
+  }
+
+  /**
+   * Push every local snapshot the mirror lacks, and the labels. Failures are returned, not
+   * thrown: the snapshots are safe here, and the caller reports a warning.
+   */
+  async push(options: { force?: boolean } = {}): Promise<PushOutcome> {
+    const settings = await readRemoteSettings(this.twin.dir)
+    if (settings === undefined) return { status: 'not-configured', pushed: 0, url: null }
+    try {
+      const token = (await findToken())?.token
+      if (settings.kind === 'github') {
+        if (token === undefined) throw tokenMissing()
+        const api = this.githubApi({ token, baseUrl: settings.apiUrl ?? DEFAULT_GITHUB_API })
+        const repo = await api.getRepository(settings.owner as string, settings.repo as string)
+        refusePublic(repo.private, `${repo.owner}/${repo.name}`)
+      }
+      const pending = await this.pendingCount()
+      const findings = await scanPendingForSecrets(this.twin.dir, await this.pendingRange(), token)
+      if (findings.length > 0) {
+        throw new TwinSyncError('SECRET_IN_PUSH', `Not pushed: secrets in ${findings.map((f) => `${f.path} (${f.reason})`).join(', ')}`, {
+          nextStep: 'Remove them from the twin (and its history), or mark the paths secret in the files configuration, then push again.',
+          details: { files: findings.map((f) => ({ path: f.path, reason: f.reason, commit: f.commit })) },
+        })
+      }
+      const branch = `${options.force === true ? '+' : ''}refs/heads/${MIRROR_BRANCH}:refs/heads/${MIRROR_BRANCH}`
+      const r = await runGitWithToken(this.twin.dir, ['push', '--porcelain', REMOTE_NAME, branch, 'refs/tags/*:refs/tags/*'], token)
+      if (r.code !== 0) throw mirrorError(r, 'push', settings.url)
+      return { status: pending === 0 ? 'up-to-date' : 'pushed', pushed: pending, url: settings.url }
+    } catch (error) {
+      if (!(error instanceof TwinSyncError)) throw error
+      return { status: 'failed', pushed: 0, url: settings.url, error: { code: error.code, message: error.message, ...(error.nextStep === undefined ? {} : { nextStep: error.nextStep }) } }
+    }
+  }
+
+  /** Fetch the mirror and fast-forward the twin; never merges diverged histories. */
+  async pull(): Promise<PullOutcome> {
+    const settings = await this.settingsOrThrow()
+    const token = (await findToken())?.token
+    const fetched = await runGitWithToken(this.twin.dir, ['fetch', '--no-tags', REMOTE_NAME, `+refs/heads/${MIRROR_BRANCH}:${MIRROR_REF}`], token)
+    if (fetched.code !== 0) throw mirrorError(fetched, 'fetch', settings.url)
+    const local = (await this.twin.head()) ?? null
+    const remote = await this.revParse(MIRROR_REF)
+    if (remote === null || remote === local) return { status: 'up-to-date', from: local, to: local, pulled: 0, ahead: 0 }
+    const count = async (range: string) => Number((await gitOutput(this.twin.dir, ['rev-list', '--count', range])).toString('utf8').trim())
+    const behind = await count(`HEAD..${MIRROR_REF}`)
+    const ahead = await count(`${MIRROR_REF}..HEAD`)
+    if (behind === 0) return { status: 'ahead', from: local, to: local, pulled: 0, ahead }
+    if (ahead > 0) {
+      throw new TwinSyncError('REMOTE_DIVERGED', `The twin and its mirror have both moved on: ${ahead} snapshot(s) only here, ${behind} only on the mirror`, {
+        nextStep:
+          `Nothing was changed. Choose: keep the mirror's history and drop the local snapshots (\`git -C ${this.twin.dir} reset --hard ${MIRROR_REF}\`, then \`twinsync pull\`); ` +
+          `or keep this twin's history and overwrite the mirror (\`twinsync push --retry --force\`); or merge them yourself with git in ${this.twin.dir}.`,
+        details: { ahead, behind },
+      })
+    }
+    if ((await this.twin.dirtyPaths()).length > 0) {
+      throw new TwinSyncError('TWIN_DIRTY', 'The twin has uncommitted edits; pulling would overwrite them', {
+        nextStep: `Commit them (\`git -C ${this.twin.dir} commit -am "…"\`) or take a snapshot first, then pull.`,
+      })
+    }
+    await gitOutput(this.twin.dir, ['merge', '--ff-only', '--quiet', MIRROR_REF])
+    return { status: 'fast-forwarded', from: local, to: remote, pulled: behind, ahead: 0 }
+  }
+
+  private async configure(settings: RemoteSettings): Promise<void> {
+    const exists = await gitOutput(this.twin.dir, ['remote', 'get-url', REMOTE_NAME]).then(() => true, () => false)
+    await gitOutput(this.twin.dir, ['remote', exists ? 'set-url' : 'add', REMOTE_NAME, settings.url])
+    await writeRemoteSettings(this.twin.dir, settings)
+  }
+
+  private async pendingRange(): Promise<string[]> {
+    return (await this.revParse(MIRROR_REF)) === null ? ['HEAD'] : ['HEAD', `^${MIRROR_REF}`]
+  }
+
+  private async pendingCount(): Promise<number> {
+    if ((await this.twin.head()) === undefined) return 0
+    const out = await gitOutput(this.twin.dir, ['rev-list', '--count', ...(await this.pendingRange())])
+    return Number(out.toString('utf8').trim())
+  }
+
+  private async revParse(ref: string): Promise<string | null> {
+    try {
+      return (await gitOutput(this.twin.dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).toString('utf8').trim() || null
+    } catch {
+      return null
+    }
+  }
+
+  private async settingsOrThrow(): Promise<RemoteSettings> {
+    await this.twin.open()
+    const settings = await readRemoteSettings(this.twin.dir)
+    if (settings === undefined) {
+      throw new TwinSyncError('REMOTE_NOT_CONFIGURED', 'No mirror is linked to this twin', {
+        nextStep: 'Link one: `twinsync github link OWNER/REPO`, `twinsync github create`, or `twinsync remote set URL`.',
+      })
+    }
+    return settings
+  }
+
+  private async tokenOrThrow(given: string | undefined): Promise<string> {
+    const token = given ?? (await findToken())?.token
+    if (token === undefined) throw tokenMissing()
+    return token
+  }
+}
+
+function tokenMissing(): TwinSyncError {
+  return new TwinSyncError('TOKEN_MISSING', 'No GitHub token: set GITHUB_TOKEN or GH_TOKEN, or pass one on standard input with --token-stdin', {
+    nextStep: 'printf %s "$TOKEN" | twinsync github link OWNER/REPO --token-stdin',
+  })
+}
+
+function refusePublic(isPrivate: boolean, name: string): void {
+  if (!isPrivate) {
+    throw new TwinSyncError('REMOTE_PUBLIC', `${name} is a public repository; a twin describes a machine in detail and is only mirrored privately`, {
+      nextStep: `Make ${name} private on GitHub, or use \`twinsync github create\` for a new private one.`,
+    })
+  }
+}
+
+/** Transports git offers that could run commands (ext::) or carry a password are refused. */
+export function checkRemoteUrl(url: string): void {
+  const ok =
+    /^https?:\/\/[^\s/@]+(?::\d+)?\/\S+$/.test(url) ||
+    /^https?:\/\/[^\s/:@]+@[^\s/@]+(?::\d+)?\/\S+$/.test(url) ||
+    /^ssh:\/\/\S+$/.test(url) ||
+    /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+$/.test(url) ||
+    /^file:\/\/\/\S+$/.test(url) ||
+    /^\/\S+$/.test(url)
+  if (!ok || /\s/.test(url)) {
+    throw new TwinSyncError('REMOTE_INVALID', `Not a remote TwinSync can mirror to: ${url.replace(/\/\/[^/@]*:[^/@]*@/, '//***@')}`, {
+      nextStep: 'Use https://host/path.git, ssh://…, user@host:path, or an absolute path; give a token with --token-stdin, never inside the URL.',
+    })
+  }
+}

@@ -1,0 +1,165 @@
+import { strict as assert } from 'node:assert'
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk, startGitRemote, type GitRemote, type Rootfs } from '../bed/index.js'
+import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
+
+interface SnapshotJson {
+  commit?: string
+  push?: { status: string; pushed: number; error?: { code: string; message: string } }
+}
+
+/** The mirror, against a real git server on loopback that checks the token like GitHub. */
+describe('mirroring the twin to a git remote over smart HTTP with a token', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  const TOKEN = 'tok_' + 'a1b2c3d4e5f6a7b8c9d0e1f2'
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  let remote: GitRemote
+  let url: string
+  const outputs: string[] = []
+  const twinsync = async (args: string[], options: { env?: Record<string, string>; input?: string } = {}) => {
+    const r = await cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir], {
+      ...options,
+      env: { TWINSYNC_CREDENTIALS: join(cli.dir, 'credentials'), ...options.env },
+    })
+    outputs.push(r.stdout, r.stderr)
+    return r
+  }
+  const remoteHead = async () => (await runOk(['git', '--git-dir', remote.repoPath('twin'), 'rev-parse', 'main'], { env: remote.gitEnv(null) })).stdout.trim()
+  const change = (text: string) => writeFile(join(rootfs.dir, 'etc/motd'), text)
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    remote = await startGitRemote({ token: TOKEN })
+    url = await remote.createBareRepo('twin')
+    assert.equal((await twinsync(['snapshot', '--init'])).code, 0)
+  })
+  after(async () => {
+    await remote?.close()
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('links the remote with a token from standard input, kept 0600 outside the twin', async () => {
+    const set = await twinsync(['remote', 'set', url, '--token-stdin', '--json'], { input: `${TOKEN}\n` })
+    assert.equal(set.code, 0, set.stderr)
+    assert.deepEqual(json<{ configured: boolean; pending: number }>(set).pending, 2)
+    const creds = await stat(join(cli.dir, 'credentials'))
+    assert.equal(creds.mode & 0o777, 0o600)
+    const refused = await twinsync(['remote', 'set', `http://user:${TOKEN}@127.0.0.1/x.git`])
+    assert.equal(refused.code, 2)
+    assert.match(refused.stderr, /\[REMOTE_INVALID\]/)
+  })
+
+  it('pushes what is pending, then every new snapshot', async () => {
+    const retry = await twinsync(['push', '--retry', '--json'])
+    assert.equal(retry.code, 0, retry.stderr)
+    const local = (await runOk(['git', '-C', cli.twinDir, 'rev-parse', 'HEAD'])).stdout.trim()
+    assert.equal(await remoteHead(), local)
+    await change('pushed with the snapshot\n')
+    const snap = json<SnapshotJson>(await twinsync(['snapshot', '--json']))
+    assert.equal(snap.push?.status, 'pushed')
+    assert.equal(await remoteHead(), snap.commit)
+  })
+
+  it('keeps the snapshot when the token is wrong, warns, and a later push sends it', async () => {
+    await change('wrong token\n')
+    const r = await twinsync(['snapshot', '--json'], { env: { GITHUB_TOKEN: 'tok_wrong_wrong_wrong' } })
+    assert.equal(r.code, 0, 'the snapshot itself succeeded')
+    const snap = json<SnapshotJson>(r)
+    assert.ok(snap.commit)
+    assert.equal(snap.push?.status, 'failed')
+    assert.equal(snap.push?.error?.code, 'REMOTE_AUTH')
+    assert.notEqual(await remoteHead(), snap.commit)
+    const text = await twinsync(['remote', 'show'])
+    assert.match(text.stdout, /1 snapshot\(s\) not yet pushed/)
+    const retry = await twinsync(['push', '--retry'])
+    assert.equal(retry.code, 0, retry.stderr)
+    assert.equal(await remoteHead(), snap.commit)
+  })
+
+  it('keeps the snapshot when the server is down, warns clearly, and the next snapshot sends both', async () => {
+    await remote.stop()
+    await change('server down\n')
+    const down = await twinsync(['snapshot'])
+    assert.equal(down.code, 0)
+    assert.match(down.stdout, /warning: not pushed .*\[REMOTE_UNREACHABLE\]/)
+    assert.match(down.stdout, /The snapshot is safe in the local twin/)
+    await remote.start()
+    await change('server up again\n')
+    const up = json<SnapshotJson>(await twinsync(['snapshot', '--json']))
+    assert.equal(up.push?.status, 'pushed')
+    assert.equal(up.push?.pushed, 2)
+    assert.equal(await remoteHead(), up.commit)
+  })
+
+  it('pulls a change made in another clone, then plans and applies it', async () => {
+    const clone = await makeTempDir('clone')
+    try {
+      const env = remote.gitEnv()
+      await runOk(['git', 'clone', '--quiet', url, join(clone, 'twin')], { env })
+      await writeFile(join(clone, 'twin/filesystem/etc/motd'), 'Edited in another clone\n')
+      await runOk(['git', '-C', join(clone, 'twin'), 'commit', '--quiet', '-am', 'Edit motd elsewhere'], { env })
+      await runOk(['git', '-C', join(clone, 'twin'), 'push', '--quiet', 'origin', 'main'], { env })
+    } finally {
+      await removeTree(clone)
+    }
+    const r = await twinsync(['pull', '--yes'])
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /Pulled 1 snapshot/)
+    assert.equal(await readFile(join(rootfs.dir, 'etc/motd'), 'utf8'), 'Edited in another clone\n')
+    const local = (await runOk(['git', '-C', cli.twinDir, 'rev-parse', 'HEAD'])).stdout.trim()
+    assert.equal(await remoteHead(), local, 'the checkpoint and the apply were pushed too')
+  })
+
+  it('refuses to merge diverged histories and explains the choices', async () => {
+    const clone = await makeTempDir('clone')
+    try {
+      const env = remote.gitEnv()
+      await runOk(['git', 'clone', '--quiet', url, join(clone, 'twin')], { env })
+      await writeFile(join(clone, 'twin/plans/note.yaml'), 'actions: []\n')
+      await runOk(['git', '-C', join(clone, 'twin'), 'add', '-A'], { env })
+      await runOk(['git', '-C', join(clone, 'twin'), 'commit', '--quiet', '-m', 'Remote only'], { env })
+      await runOk(['git', '-C', join(clone, 'twin'), 'push', '--quiet', 'origin', 'main'], { env })
+    } finally {
+      await removeTree(clone)
+    }
+    await change('local only\n')
+    const snap = json<SnapshotJson>(await twinsync(['snapshot', '--json']))
+    assert.equal(snap.push?.error?.code, 'REMOTE_REJECTED')
+    const head = (await runOk(['git', '-C', cli.twinDir, 'rev-parse', 'HEAD'])).stdout.trim()
+    const r = await twinsync(['pull', '--no-apply'])
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /\[REMOTE_DIVERGED\][\s\S]*Next step: Nothing was changed\. Choose:/)
+    assert.equal((await runOk(['git', '-C', cli.twinDir, 'rev-parse', 'HEAD'])).stdout.trim(), head)
+  })
+
+  it('refuses to push a secret and names the file', async () => {
+    await runOk(['git', '-C', cli.twinDir, 'reset', '--quiet', '--hard', 'refs/remotes/mirror/main'])
+    await writeFile(join(cli.twinDir, 'scripts/deploy-key'), '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n')
+    await runOk(['git', '-C', cli.twinDir, 'add', '-A'])
+    await runOk(['git', '-C', cli.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '--quiet', '-m', 'oops'])
+    const r = await twinsync(['push', '--retry'])
+    assert.equal(r.code, 1)
+    assert.match(r.stdout, /\[SECRET_IN_PUSH\] Not pushed: secrets in scripts\/deploy-key \(private key\)/)
+    assert.notEqual(await remoteHead(), (await runOk(['git', '-C', cli.twinDir, 'rev-parse', 'HEAD'])).stdout.trim())
+  })
+
+  it('never lets the token into the twin, its .git, a URL or any output', async () => {
+    const found: string[] = []
+    const walk = async (dir: string): Promise<void> => {
+      for (const e of await readdir(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name)
+        if (e.isDirectory()) await walk(p)
+        else if ((await readFile(p)).includes(TOKEN)) found.push(p)
+      }
+    }
+    await walk(cli.twinDir)
+    assert.deepEqual(found, [])
+    assert.ok(outputs.every((o) => !o.includes(TOKEN)), 'no command printed the token')
+    assert.ok(remote.requests.length > 0 && remote.requests.every((r) => !r.url.includes(TOKEN)))
+    assert.ok(!(await readFile(join(cli.twinDir, '.git/config'), 'utf8')).includes('@'), 'no credentials in the remote URL')
+  })
+})
