@@ -2,7 +2,7 @@ import { compareStrings, type Change, type DiffResult, type Risk } from '@twinsy
 import { fileFingerprint, type AutostartChangeData, type AutostartOperation, type LiveFile } from './autostart-change.js'
 import { parseMode, type AutostartEntry, type AutostartState, type RcLocal } from './autostart-state.js'
 import { parseDesktopEntry } from './desktop-entry.js'
-import { lineDiff } from './line-diff.js'
+import { lineDiff } from '@twinsync/sdk'
 
 /**
  * Pure: the changes that turn the actual autostart files into the desired ones. Every file is

@@ -5,7 +5,7 @@ import { parseCrontab } from './crontab-parser.js'
 import { crontabPath, type CronState, type UserCrontab } from './cron-state.js'
 import { crontabDiagnostics } from './cron-validation.js'
 import { crontabFingerprint } from './fingerprint.js'
-import { lineDiff } from './line-diff.js'
+import { lineDiff } from '@twinsync/sdk'
 
 /**
  * Pure: the changes that turn the actual user crontabs into the desired ones. System files

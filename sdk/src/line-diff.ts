@@ -1,7 +1,7 @@
 /**
  * A unified-style diff of two small texts (whole file, every line shown), for the plan to show a
- * person what a crontab change does. Crontabs are short; large inputs get no diff rather than a
- * slow one.
+ * person what a change does (crontabs, autostart entries, rc.local: short files). Large inputs
+ * get no diff rather than a slow one.
  */
 const MAX_CELLS = 1_000_000
 
