@@ -1,11 +1,10 @@
-import type { Diagnostic, HostPort, Logger } from '@twinsync/sdk'
+import type { Diagnostic } from '@twinsync/sdk'
 import { isApplicable } from '@twinsync/sdk'
 import type { DependencyContainer } from '../di.js'
 import { contextFor } from '../collect/context-factory.js'
-import type { LoadedConfig } from '../config/config-file.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
-import { Tokens } from '../tokens.js'
-import { renderDiagnostics } from './take-snapshot.js'
+import { readOnlyContextOptions } from './read-only-context.js'
+import { renderDiagnostics } from './render-diagnostics.js'
 
 export interface ProviderListing {
   name: string
@@ -24,14 +23,7 @@ export interface ProviderListing {
 export async function listProviders(container: DependencyContainer): Promise<{ providers: ProviderListing[]; diagnostics: Diagnostic[] }> {
   const registry = container.resolve(ProviderRegistry)
   const { providers, claims, diagnostics } = await registry.load()
-  const options = {
-    host: container.resolve<HostPort>(Tokens.Host),
-    claims,
-    config: container.resolve<LoadedConfig>(Tokens.Config),
-    logger: container.resolve<Logger>(Tokens.Logger),
-    signal: new AbortController().signal,
-    cacheDir: undefined,
-  }
+  const options = readOnlyContextOptions(container, claims)
   const listing = await Promise.all(
     providers.map(async ({ provider, source, disabled }): Promise<ProviderListing> => {
       let detected: boolean | null = null

@@ -1,12 +1,11 @@
-import type { Diagnostic, HostPort, Logger, StartupEntry } from '@twinsync/sdk'
+import type { Diagnostic, StartupEntry } from '@twinsync/sdk'
 import { compareStrings, hasStartupView } from '@twinsync/sdk'
 import { collectAll } from '../collect/collector.js'
-import type { LoadedConfig } from '../config/config-file.js'
 import type { DependencyContainer } from '../di.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
-import { Tokens } from '../tokens.js'
+import { readOnlyContextOptions } from './read-only-context.js'
 import { table } from './list-providers.js'
-import { renderDiagnostics } from './take-snapshot.js'
+import { renderDiagnostics } from './render-diagnostics.js'
 
 const TRIGGER_ORDER = { boot: 0, login: 1, schedule: 2 } as const
 
@@ -15,14 +14,7 @@ export async function listStartup(container: DependencyContainer): Promise<{ ent
   const registry = container.resolve(ProviderRegistry)
   const { claims, diagnostics } = await registry.load()
   const providers = (await registry.select()).map((r) => r.provider).filter(hasStartupView)
-  const outcomes = await collectAll(providers, {
-    host: container.resolve<HostPort>(Tokens.Host),
-    claims,
-    config: container.resolve<LoadedConfig>(Tokens.Config),
-    logger: container.resolve<Logger>(Tokens.Logger),
-    signal: new AbortController().signal,
-    cacheDir: undefined,
-  })
+  const outcomes = await collectAll(providers, readOnlyContextOptions(container, claims))
   const entries: StartupEntry[] = []
   const notes = [...diagnostics]
   for (const o of outcomes) {

@@ -1,9 +1,9 @@
-import type { Diagnostic } from '@twinsync/sdk'
 import type { DependencyContainer } from '../di.js'
 import { SnapshotService, type SnapshotResult } from '../snapshot/snapshot-service.js'
 import { RemoteService, type PushOutcome } from '../remote/remote-service.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { renderPush } from './remote-commands.js'
+import { renderDiagnostics } from './render-diagnostics.js'
 import { initTwin } from './init-twin.js'
 
 export interface TakeSnapshotOptions {
@@ -52,10 +52,4 @@ export function renderSnapshot(r: TakeSnapshotResult): string {
   lines.push(...renderDiagnostics(r.diagnostics))
   lines.push(...renderPush(r.push))
   return lines.join('\n')
-}
-
-export function renderDiagnostics(diagnostics: readonly Diagnostic[]): string[] {
-  return diagnostics
-    .filter((d) => d.severity !== 'info')
-    .map((d) => `${d.severity}: ${d.provider ? `${d.provider}: ` : ''}${d.summary}${d.detail ? ` (${d.detail})` : ''}`)
 }
