@@ -8,5 +8,8 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   const { execute, settings } = await import('@oclif/core')
   // Plugins ship compiled JavaScript; never try to transpile a linked plugin's sources.
   settings.enableAutoTranspile = false
-  await execute({ dir: import.meta.url })
+  // No arguments: the control panel on a terminal; help otherwise (a pipe or cron never hangs).
+  const bare = process.argv.length === 2
+  const onTerminal = process.stdin.isTTY === true && process.stdout.isTTY === true
+  await execute({ dir: import.meta.url, ...(bare && onTerminal ? { args: ['tui'] } : {}) })
 }

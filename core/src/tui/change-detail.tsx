@@ -1,0 +1,52 @@
+import { useState } from 'react'
+import { Text, useInput } from 'ink'
+import type { Change } from '@twinsync/sdk'
+import { useBodyHeight } from './hooks.js'
+import { clampTop, diffLines, TextView, type Line } from './text-view.js'
+
+export type Inclusion = 'apply' | 'left out' | 'depends'
+
+export const INCLUSION_MARK: Record<Inclusion, string> = { apply: '[x]', 'left out': '[ ]', depends: '[-]' }
+
+/** One change: what, how risky, before → after, and its diff (a file's unified diff), scrollable. */
+export function ChangeDetail({ change, inclusion, onToggle, onBack }: { change: Change; inclusion: Inclusion; onToggle: () => void; onBack: () => void }) {
+  const height = useBodyHeight() - 2
+  const [top, setTop] = useState(0)
+  const lines = changeLines(change)
+  const scroll = (d: number) => setTop((t) => clampTop(t + d, lines.length, height))
+  useInput((input, key) => {
+    if (key.escape || input === 'q') onBack()
+    else if (input === ' ') onToggle()
+    else if (key.upArrow) scroll(-1)
+    else if (key.downArrow) scroll(1)
+    else if (key.pageUp) scroll(-height)
+    else if (key.pageDown) scroll(height)
+  })
+  return (
+    <>
+      <Text wrap="truncate-end" bold>
+        {INCLUSION_MARK[inclusion]} {change.summary}{' '}
+        <Text color={inclusion === 'apply' ? 'green' : 'yellow'}>
+          {inclusion === 'apply' ? '(will be applied)' : inclusion === 'left out' ? '(left out)' : '(left out: it needs a left-out change)'}
+        </Text>
+      </Text>
+      <TextView lines={lines} top={top} height={height} />
+    </>
+  )
+}
+
+export function changeLines(change: Change): Line[] {
+  const lines: Line[] = [
+    { text: `${change.category} · ${change.provider} ${change.operation} ${change.resource}`, dim: true },
+    { text: `risk: ${change.risk}`, ...(change.risk === 'high' ? { color: 'red' } : change.risk === 'medium' ? { color: 'yellow' } : {}) },
+  ]
+  if (change.category !== 'commands' && (change.before !== undefined || change.after !== undefined)) {
+    lines.push({ text: `before: ${change.before ?? '(none)'}` }, { text: `after:  ${change.after ?? '(none)'}` })
+  }
+  if (change.requires !== undefined && change.requires.length > 0) lines.push({ text: `needs: ${change.requires.join(', ')}` })
+  if (change.diff !== undefined) lines.push({ text: '' }, ...diffLines(change.diff))
+  if (change.category === 'commands' && change.after !== undefined) {
+    lines.push({ text: '' }, ...change.after.replace(/\n$/, '').split('\n').map((l) => ({ text: `| ${l}` })))
+  }
+  return lines
+}

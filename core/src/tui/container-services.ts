@@ -1,0 +1,93 @@
+import { DEFAULT_LIMITS, isTwinSyncError } from '@twinsync/sdk'
+import { ApplyService } from '../apply/apply-service.js'
+import type { LoadedConfig } from '../config/config-file.js'
+import type { DependencyContainer } from '../di.js'
+import { HistoryService } from '../history/history-service.js'
+import { Planner } from '../plan/planner.js'
+import { driftStatus } from '../services/drift-status.js'
+import { initTwin } from '../services/init-twin.js'
+import { listProviders } from '../services/list-providers.js'
+import { SnapshotService } from '../snapshot/snapshot-service.js'
+import { Tokens } from '../tokens.js'
+import type { TwinLocation } from '../twin/twin-location.js'
+import { TwinRepository } from '../twin/twin-repository.js'
+import { keepLeftOutPending } from './keep-left-out.js'
+import type { TuiServices } from './services.js'
+import { loadSettings, saveSettings } from './settings-file.js'
+
+/**
+ * The TUI's services over a command's container: each method is what the matching subcommand
+ * calls. Saving settings builds a fresh container, so the new configuration is used at once.
+ */
+export async function createTuiServices(
+  makeContainer: () => Promise<DependencyContainer>,
+  options: { configPath: string },
+): Promise<TuiServices> {
+  let container = await makeContainer()
+  const location = () => container.resolve<TwinLocation>(Tokens.TwinLocation)
+  return {
+    location,
+    async checkTwin() {
+      const { dir, source } = location()
+      try {
+        await container.resolve(TwinRepository).open()
+        return { dir, source, ok: true }
+      } catch (error) {
+        if (!isTwinSyncError(error)) throw error
+        return { dir, source, ok: false, problem: { code: error.code, message: error.message, nextStep: error.nextStep } }
+      }
+    },
+    initTwin: () => initTwin(container),
+    async lastSnapshot() {
+      const [last] = await container.resolve(HistoryService).history({ limit: 1 })
+      return last
+    },
+    // driftStatus takes no signal; a cancelled check just finishes in the background.
+    drift: () => driftStatus(container, undefined),
+    providers: () => listProviders(container),
+    async snapshot({ signal, onProgress, label }) {
+      const initialized = (await initTwin(container)).created
+      const result = await container.resolve(SnapshotService).snapshot({ signal, onProgress, ...(label === undefined ? {} : { label }) })
+      return { ...result, repo: container.resolve(TwinRepository).dir, initialized }
+    },
+    plan: ({ from, only, signal, onProgress }) =>
+      container.resolve(Planner).plan({
+        signal,
+        ...(from === undefined ? {} : { from }),
+        ...(only === undefined ? {} : { only }),
+        ...(onProgress === undefined ? {} : { onProgress }),
+      }),
+    async apply({ plan, leftOut, revertTo, signal, onStart, onResult }) {
+      const report = await container.resolve(ApplyService).apply({
+        plan,
+        fromFile: false,
+        signal,
+        ...(revertTo === undefined ? {} : { revertTo }),
+        ...(onStart === undefined ? {} : { onStart }),
+        ...(onResult === undefined ? {} : { onResult }),
+      })
+      // A revert's left-out changes are simply not done: the working twin is not the snapshot.
+      const keptPending = revertTo === undefined ? await keepLeftOutPending(container, report, leftOut) : []
+      return { ...report, keptPending }
+    },
+    history: (limit) => container.resolve(HistoryService).history({ limit }),
+    show: (commit) => container.resolve(HistoryService).show(commit, { diffs: true }),
+    async loadSettings() {
+      const config = container.resolve<LoadedConfig>(Tokens.Config)
+      const { DEFAULT_INCLUDE } = await import('@twinsync/plugin-files')
+      return loadSettings(config.path, configPathOf(container, options.configPath), DEFAULT_INCLUDE, DEFAULT_LIMITS)
+    },
+    async saveSettings(values) {
+      const path = configPathOf(container, options.configPath)
+      await saveSettings(path, values, container)
+      container = await makeContainer()
+      return { path }
+    },
+    remote: undefined, // The lead wires the GitHub/remote mirror here (a RemotePort, see remote.ts).
+  }
+}
+
+/** The file settings are written to: the one loaded, else the one --config names, else the default. */
+function configPathOf(container: DependencyContainer, fallback: string): string {
+  return container.resolve<LoadedConfig>(Tokens.Config).path ?? fallback
+}

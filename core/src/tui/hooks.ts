@@ -1,0 +1,76 @@
+import { useCallback, useEffect, useRef, useState } from 'react'
+import { useStdout } from 'ink'
+
+export type TaskState<T> =
+  | { status: 'running' }
+  | { status: 'done'; value: T }
+  | { status: 'failed'; error: unknown }
+  | { status: 'cancelled' }
+
+/**
+ * Run async work when the component mounts (or `key` changes), with an AbortSignal that Esc
+ * (cancel()) or leaving the screen trips. A result that arrives after that is dropped.
+ */
+export function useTask<T>(run: ((signal: AbortSignal) => Promise<T>) | undefined, key: unknown = 0): { state: TaskState<T> | undefined; cancel: () => void } {
+  const [state, setState] = useState<TaskState<T> | undefined>(run === undefined ? undefined : { status: 'running' })
+  const controller = useRef<AbortController | undefined>(undefined)
+  const runRef = useRef(run)
+  runRef.current = run
+  const enabled = run !== undefined
+  useEffect(() => {
+    const work = runRef.current
+    if (work === undefined) {
+      setState(undefined)
+      return
+    }
+    const c = new AbortController()
+    controller.current = c
+    setState({ status: 'running' })
+    work(c.signal).then(
+      (value) => (c.signal.aborted ? undefined : setState({ status: 'done', value })),
+      (error: unknown) => (c.signal.aborted ? undefined : setState({ status: 'failed', error })),
+    )
+    return () => c.abort()
+  }, [key, enabled])
+  const cancel = useCallback(() => {
+    if (controller.current?.signal.aborted === false) {
+      controller.current.abort()
+      setState({ status: 'cancelled' })
+    }
+  }, [])
+  return { state, cancel }
+}
+
+/** The terminal's size; 80x24 when it cannot be told (tests, pipes). */
+export function useTerminalSize(): { columns: number; rows: number } {
+  const { stdout } = useStdout()
+  const read = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 })
+  const [size, setSize] = useState(read)
+  useEffect(() => {
+    const onResize = () => setSize(read())
+    stdout.on('resize', onResize)
+    return () => {
+      stdout.off('resize', onResize)
+    }
+  }, [stdout])
+  return size
+}
+
+/** The height left for a screen's body: the title, status line and key hints take three rows. */
+export function useBodyHeight(): number {
+  return Math.max(5, useTerminalSize().rows - 4)
+}
+
+/** A cursor over `length` items that stays in range as the list changes. */
+export function useCursor(length: number, initial = 0): [number, (next: number | ((i: number) => number)) => void] {
+  const [index, setIndex] = useState(initial)
+  const clamp = (i: number) => Math.max(0, Math.min(length - 1, i))
+  const set = useCallback((next: number | ((i: number) => number)) => setIndex((i) => clamp(typeof next === 'function' ? next(i) : next)), [length])
+  return [clamp(index), set]
+}
+
+/** The first visible row of a window of `height` rows that keeps `index` in view. */
+export function windowStart(index: number, length: number, height: number): number {
+  if (length <= height) return 0
+  return Math.max(0, Math.min(index - Math.floor(height / 2), length - height))
+}

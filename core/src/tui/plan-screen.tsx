@@ -1,0 +1,375 @@
+import { useMemo, useRef, useState } from 'react'
+import { Box, Text, useInput } from 'ink'
+import type { Category, Change, ChangeResult, Plan } from '@twinsync/sdk'
+import { excludeChanges } from '../plan/exclude-changes.js'
+import { summarizePlan } from '../plan/plan-summary.js'
+import { trackBusy } from './busy.js'
+import { ChangeDetail, INCLUSION_MARK, type Inclusion } from './change-detail.js'
+import { Confirm } from './confirm.js'
+import { ErrorBox } from './error-box.js'
+import { useBodyHeight, useCursor, useTask, windowStart } from './hooks.js'
+import { BACK, MOVE, type Hint } from './key-hints.js'
+import { isBack, useNavigation } from './navigation.js'
+import { useRemote } from './remote.js'
+import { Row, Screen } from './screen.js'
+import { useServices } from './services-context.js'
+import type { ApplyOutcome } from './services.js'
+import { useStatus } from './status-line.js'
+
+type View = { kind: 'summary' } | { kind: 'category'; category: Category } | { kind: 'change'; id: string; from: Category } | { kind: 'confirm' } | { kind: 'apply' }
+
+type Step = { state: 'waiting' | 'running' } | { state: 'done'; result: ChangeResult }
+
+const RESULT_MARK: Record<ChangeResult['status'], string> = { applied: '✓ applied  ', unchanged: '= unchanged', failed: '✗ FAILED   ', skipped: '- skipped  ' }
+const RESULT_COLOR: Record<ChangeResult['status'], string> = { applied: 'green', unchanged: 'gray', failed: 'red', skipped: 'yellow' }
+
+export interface PlanScreenProps {
+  from?: string
+  only?: string[]
+  /** A revert: the apply is recorded as "revert to …". */
+  revertTo?: string
+  title?: string
+}
+
+/**
+ * Pull & apply (and a revert's plan): the plan by category, a category's changes, one change
+ * with its diff; Space leaves a change out (and whatever needs it); "Apply these changes?
+ * Yes / No"; then each step's result as it happens.
+ */
+export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes' }: PlanScreenProps) {
+  const services = useServices()
+  const nav = useNavigation()
+  const status = useStatus()
+  const remote = useRemote()
+  const height = useBodyHeight()
+  const [progress, setProgress] = useState<Record<string, string>>({})
+  const [pullNote, setPullNote] = useState<string | undefined>(undefined)
+  const planned = useTask(async (signal): Promise<Plan> => {
+    // The lead's mirror pulls here first when it is wired (RemotePort.pull); without it, the
+    // plan is made against the local twin.
+    if (revertTo === undefined && remote?.pull !== undefined) {
+      const pulled = await remote.pull(signal)
+      setPullNote(`${pulled.ok ? 'Pulled' : 'NOT pulled'}: ${pulled.message}`)
+    } else if (revertTo === undefined) {
+      setPullNote('GitHub not linked: planning against the local twin.')
+    }
+    return services.plan({
+      signal,
+      ...(from === undefined ? {} : { from }),
+      ...(only === undefined ? {} : { only }),
+      onProgress: (e) => setProgress((p) => ({ ...p, [e.provider]: e.phase === 'start' ? 'reading…' : e.phase })),
+    })
+  })
+  const plan = planned.state?.status === 'done' ? planned.state.value : undefined
+  const [view, setView] = useState<View>({ kind: 'summary' })
+  const [leftOut, setLeftOut] = useState<ReadonlySet<string>>(new Set())
+  const chosen = useMemo(() => (plan === undefined ? undefined : excludeChanges(plan, leftOut)), [plan, leftOut])
+  const also = useMemo(() => new Set(chosen?.alsoExcluded ?? []), [chosen])
+  const inclusion = (id: string): Inclusion => (leftOut.has(id) ? 'left out' : also.has(id) ? 'depends' : 'apply')
+  const toggle = (id: string) =>
+    setLeftOut((s) => {
+      const next = new Set(s)
+      if (next.has(id)) next.delete(id)
+      else next.add(id)
+      return next
+    })
+
+  const categories = useMemo(() => (plan === undefined ? [] : summarizePlan(plan)), [plan])
+  const [catIndex, setCatIndex] = useCursor(categories.length + 1)
+  const inCategory = view.kind === 'category' || view.kind === 'change' ? (plan?.changes ?? []).filter((c) => c.category === (view.kind === 'category' ? view.category : view.from)) : []
+  const [changeIndex, setChangeIndex] = useCursor(inCategory.length)
+
+  // Apply: live results per step.
+  const [steps, setSteps] = useState<ReadonlyMap<string, Step>>(new Map())
+  const [outcome, setOutcome] = useState<{ report?: ApplyOutcome; error?: unknown } | undefined>(undefined)
+  const applying = useRef<AbortController | undefined>(undefined)
+  const [stopping, setStopping] = useState(false)
+  const startApply = () => {
+    if (plan === undefined || chosen === undefined) return
+    const controller = new AbortController()
+    applying.current = controller
+    setSteps(new Map(chosen.plan.changes.map((c) => [c.id, { state: 'waiting' }])))
+    setView({ kind: 'apply' })
+    const left = plan.changes.filter((c) => leftOut.has(c.id) || also.has(c.id))
+    const done = services
+      .apply({
+        plan: chosen.plan,
+        leftOut: left,
+        ...(revertTo === undefined ? {} : { revertTo }),
+        signal: controller.signal,
+        onStart: (c: Change) => setSteps((m) => new Map(m).set(c.id, { state: 'running' })),
+        onResult: (c: Change, result: ChangeResult) => setSteps((m) => new Map(m).set(c.id, { state: 'done', result })),
+      })
+      .then(
+        (report) => setOutcome({ report }),
+        (error: unknown) => setOutcome({ error }),
+      )
+      .finally(() => status?.refresh())
+    trackBusy(done, () => controller.abort())
+  }
+
+  useInput((input, key) => {
+    if (planned.state?.status === 'running') {
+      if (key.escape || input === 'q') {
+        planned.cancel()
+        nav.back()
+      }
+      return
+    }
+    if (plan === undefined || plan.changes.length === 0) {
+      if (key.return || isBack(input, key)) nav.back()
+      return
+    }
+    switch (view.kind) {
+      case 'summary':
+        if (isBack(input, key)) nav.back()
+        else if (key.upArrow) setCatIndex((i) => i - 1)
+        else if (key.downArrow) setCatIndex((i) => i + 1)
+        else if (input === 'a') setView({ kind: 'confirm' })
+        else if (key.return) {
+          const category = categories[catIndex]?.category
+          if (category === undefined) setView({ kind: 'confirm' })
+          else {
+            setChangeIndex(0)
+            setView({ kind: 'category', category })
+          }
+        }
+        return
+      case 'category': {
+        const current = inCategory[changeIndex]
+        if (isBack(input, key)) setView({ kind: 'summary' })
+        else if (key.upArrow) setChangeIndex((i) => i - 1)
+        else if (key.downArrow) setChangeIndex((i) => i + 1)
+        else if (key.pageUp) setChangeIndex((i) => i - (height - 3))
+        else if (key.pageDown) setChangeIndex((i) => i + (height - 3))
+        else if (input === ' ' && current !== undefined) toggle(current.id)
+        else if (input === 'a') setView({ kind: 'confirm' })
+        else if (key.return && current !== undefined) setView({ kind: 'change', id: current.id, from: view.category })
+        return
+      }
+      case 'confirm':
+        if (key.escape || input === 'q') setView({ kind: 'summary' })
+        return
+      case 'apply':
+        if (outcome === undefined) {
+          if (key.escape) {
+            applying.current?.abort()
+            setStopping(true)
+          }
+        } else if (key.return || isBack(input, key)) nav.home()
+        return
+      case 'change':
+        return // ChangeDetail has its own keys
+    }
+  })
+
+  const hints: readonly Hint[] =
+    planned.state?.status === 'running'
+      ? [['Esc', 'cancel']]
+      : plan === undefined || plan.changes.length === 0
+        ? [['Enter/Esc', 'back']]
+        : view.kind === 'summary'
+          ? [MOVE, ['Enter', 'open'], ['a', 'apply…'], BACK]
+          : view.kind === 'category'
+            ? [MOVE, ['Enter', 'details'], ['Space', 'leave out / keep'], ['a', 'apply…'], BACK]
+            : view.kind === 'change'
+              ? [['↑↓ PgUp PgDn', 'scroll'], ['Space', 'leave out / keep'], BACK]
+              : view.kind === 'confirm'
+                ? [['←→', 'choose'], ['Enter', 'answer'], ['y/n', ''], ['Esc', 'back']]
+                : outcome === undefined
+                  ? [['Esc', 'stop after the steps under way']]
+                  : [['Enter/Esc', 'back to the menu']]
+
+  const counts = chosen === undefined ? undefined : { apply: chosen.plan.changes.length, left: leftOut.size + also.size }
+  return (
+    <Screen title={title} hints={hints}>
+      {planned.state?.status === 'running' ? (
+        <Box flexDirection="column">
+          {pullNote ? <Text dimColor>{pullNote}</Text> : null}
+          <Text>Comparing the twin with this machine… (Esc cancels)</Text>
+          {Object.entries(progress).map(([name, p]) => (
+            <Text key={name}>
+              {'  '}
+              {name.padEnd(10)} {p}
+            </Text>
+          ))}
+        </Box>
+      ) : null}
+      {planned.state?.status === 'failed' ? <ErrorBox error={planned.state.error} title="Cannot make the plan" /> : null}
+      {plan !== undefined && plan.changes.length === 0 ? (
+        <Box flexDirection="column">
+          {pullNote ? <Text dimColor>{pullNote}</Text> : null}
+          <Text color="green">No changes: the machine ({plan.basis.root}) already matches {basisText(plan)}.</Text>
+          <Diagnostics plan={plan} />
+        </Box>
+      ) : null}
+      {plan !== undefined && plan.changes.length > 0 && chosen !== undefined && counts !== undefined ? (
+        view.kind === 'summary' ? (
+          <Box flexDirection="column">
+            {pullNote ? <Text dimColor wrap="truncate-end">{pullNote}</Text> : null}
+            <Text wrap="truncate-end">
+              Plan: {plan.changes.length} change{plan.changes.length === 1 ? '' : 's'} to make {plan.basis.root} match {basisText(plan)}
+            </Text>
+            {categories.map((s, i) => {
+              const left = plan.changes.filter((c) => c.category === s.category && inclusion(c.id) !== 'apply').length
+              const ops = Object.entries(s.operations).map(([op, n]) => `${n} ${op}`).join(', ')
+              return (
+                <Row key={s.category} selected={i === catIndex}>
+                  {s.category.padEnd(9)} {String(s.count).padStart(4)} ({ops}){s.highRisk > 0 ? <Text color="red"> {s.highRisk} high risk</Text> : null}
+                  {left > 0 ? <Text color="yellow"> {left} left out</Text> : null}
+                </Row>
+              )
+            })}
+            <Row selected={catIndex === categories.length}>Apply these changes… ({counts.apply} to apply{counts.left > 0 ? `, ${counts.left} left out` : ''})</Row>
+            <LeftOutNote plan={plan} leftOut={leftOut} also={chosen.alsoExcluded} />
+            <Diagnostics plan={plan} />
+          </Box>
+        ) : view.kind === 'category' ? (
+          <Box flexDirection="column">
+            <Text bold wrap="truncate-end">
+              {view.category}: {inCategory.length} change{inCategory.length === 1 ? '' : 's'}  <Text dimColor>[x] apply [ ] left out [-] needs a left-out one</Text>
+            </Text>
+            <ChangeList changes={inCategory} index={changeIndex} height={height - 3} inclusion={inclusion} />
+            <LeftOutNote plan={plan} leftOut={leftOut} also={chosen.alsoExcluded} />
+          </Box>
+        ) : view.kind === 'change' ? (
+          (() => {
+            const change = plan.changes.find((c) => c.id === view.id)
+            return change === undefined ? null : (
+              <ChangeDetail change={change} inclusion={inclusion(change.id)} onToggle={() => toggle(change.id)} onBack={() => setView({ kind: 'category', category: view.from })} />
+            )
+          })()
+        ) : view.kind === 'confirm' ? (
+          <Box flexDirection="column">
+            <Text>
+              {counts.apply} change{counts.apply === 1 ? '' : 's'} will be applied{counts.left > 0 ? `; ${counts.left} left out` : ''}. A checkpoint snapshot is taken first.
+            </Text>
+            <LeftOutNote plan={plan} leftOut={leftOut} also={chosen.alsoExcluded} />
+            <Box marginTop={1}>
+              {counts.apply === 0 ? (
+                <Text color="yellow">Every change is left out: nothing to apply. Esc goes back.</Text>
+              ) : (
+                <Confirm question="Apply these changes?" onAnswer={(yes) => (yes ? startApply() : setView({ kind: 'summary' }))} />
+              )}
+            </Box>
+          </Box>
+        ) : (
+          <ApplyProgress changes={chosen.plan.changes} steps={steps} height={height} outcome={outcome} stopping={stopping} />
+        )
+      ) : null}
+    </Screen>
+  )
+}
+
+function basisText(plan: Plan): string {
+  return plan.basis.twinCommit === null ? 'the working twin' : `twin ${plan.basis.twinCommit.slice(0, 12)}`
+}
+
+function ChangeList({ changes, index, height, inclusion }: { changes: Change[]; index: number; height: number; inclusion: (id: string) => Inclusion }) {
+  const start = windowStart(index, changes.length, height)
+  return (
+    <Box flexDirection="column">
+      {changes.slice(start, start + height).map((c, i) => {
+        const inc = inclusion(c.id)
+        return (
+          <Row key={c.id} selected={start + i === index} dim={inc !== 'apply'}>
+            {INCLUSION_MARK[inc]} {c.summary}
+            {c.risk === 'low' ? '' : <Text color={c.risk === 'high' ? 'red' : 'yellow'}> [{c.risk} risk]</Text>}
+          </Row>
+        )
+      })}
+    </Box>
+  )
+}
+
+/** Which changes stay out, and which only because they need one that does. */
+function LeftOutNote({ plan, leftOut, also }: { plan: Plan; leftOut: ReadonlySet<string>; also: readonly string[] }) {
+  if (leftOut.size === 0) return null
+  const summary = (id: string) => plan.changes.find((c) => c.id === id)?.summary ?? id
+  return (
+    <Box flexDirection="column" marginTop={1}>
+      <Text color="yellow" wrap="truncate-end">
+        Left out: {[...leftOut].map(summary).join('; ')}
+      </Text>
+      {also.length > 0 ? (
+        <Text color="yellow" wrap="truncate-end">
+          Also left out, because they need it: {also.map(summary).join('; ')}
+        </Text>
+      ) : null}
+    </Box>
+  )
+}
+
+function Diagnostics({ plan }: { plan: Plan }) {
+  const notes = plan.diagnostics.filter((d) => d.severity !== 'info')
+  if (notes.length === 0) return null
+  return (
+    <Box flexDirection="column" marginTop={1}>
+      {notes.slice(0, 3).map((d, i) => (
+        <Text key={i} color={d.severity === 'error' ? 'red' : 'yellow'} wrap="truncate-end">
+          {d.severity}: {d.provider ? `${d.provider}: ` : ''}
+          {d.summary}
+        </Text>
+      ))}
+      {notes.length > 3 ? <Text dimColor>… and {notes.length - 3} more</Text> : null}
+    </Box>
+  )
+}
+
+function ApplyProgress({
+  changes,
+  steps,
+  height,
+  outcome,
+  stopping,
+}: {
+  changes: Change[]
+  steps: ReadonlyMap<string, Step>
+  height: number
+  outcome: { report?: ApplyOutcome; error?: unknown } | undefined
+  stopping: boolean
+}) {
+  const footer = outcome === undefined ? 1 : outcome.error !== undefined ? 5 : 5
+  const rows = Math.max(1, height - footer - 1)
+  // Keep the step under way in view: the window follows the last step that started.
+  const lastActive = Math.max(0, ...changes.map((c, i) => (steps.get(c.id)?.state === 'waiting' ? -1 : i)))
+  const start = windowStart(lastActive, changes.length, rows)
+  const report = outcome?.report
+  return (
+    <Box flexDirection="column">
+      <Text bold>{outcome === undefined ? (stopping ? 'Stopping after the steps under way…' : 'Applying…') : 'Done.'}</Text>
+      {changes.slice(start, start + rows).map((c) => {
+        const step = steps.get(c.id)
+        if (step?.state === 'done') {
+          return (
+            <Text key={c.id} wrap="truncate-end" color={RESULT_COLOR[step.result.status]}>
+              {RESULT_MARK[step.result.status]} {c.summary}
+              {step.result.message && step.result.status !== 'applied' ? `: ${step.result.message}` : ''}
+            </Text>
+          )
+        }
+        return (
+          <Text key={c.id} wrap="truncate-end" {...(step?.state === 'running' ? { color: 'cyan' } : { dimColor: true })}>
+            {step?.state === 'running' ? '… running  ' : '· waiting  '} {c.summary}
+          </Text>
+        )
+      })}
+      {outcome?.error !== undefined ? <ErrorBox error={outcome.error} title="The apply stopped" /> : null}
+      {report !== undefined ? (
+        <Box flexDirection="column" marginTop={1}>
+          <Text bold color={report.exitCode === 0 ? 'green' : 'yellow'}>
+            {report.journal.counts.applied} applied, {report.journal.counts.unchanged} unchanged, {report.journal.counts.failed} failed, {report.journal.counts.skipped} skipped
+            {report.journal.interrupted ? ' (interrupted)' : ''}.
+          </Text>
+          {report.checkpoint ? <Text wrap="truncate-end">Checkpoint before: {report.checkpoint.slice(0, 12)} (revert to it to undo)</Text> : null}
+          {report.commit ? <Text wrap="truncate-end">Snapshot after: {report.commit.slice(0, 12)}, journal {report.journalPath}</Text> : null}
+          {report.keptPending.length > 0 ? (
+            <Text wrap="truncate-end" color="yellow">
+              Left-out changes stay in the twin ({report.keptPending.join(', ')}): the next plan shows them again.
+            </Text>
+          ) : null}
+        </Box>
+      ) : null}
+    </Box>
+  )
+}

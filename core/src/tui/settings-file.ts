@@ -1,0 +1,88 @@
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import type { Limits } from '@twinsync/sdk'
+import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
+import { parseDocument } from 'yaml'
+import { checkProviderSections, loadConfigFile } from '../config/config-file.js'
+import type { DependencyContainer } from '../di.js'
+import { ProviderRegistry } from '../providers/provider-registry.js'
+import type { SettingsState, SettingsValues } from './services.js'
+
+export const LIMIT_KEYS = ['maxFileSize', 'logLines', 'logBytes', 'topProcesses'] as const
+
+export async function loadSettings(
+  loadedPath: string | undefined,
+  path: string,
+  defaultInclude: readonly string[],
+  defaultLimits: Limits,
+): Promise<SettingsState> {
+  const text = await readFile(path, 'utf8').catch(() => undefined)
+  const values = (text === undefined ? {} : (parseDocument(text).toJS() ?? {})) as Record<string, unknown>
+  const files = (values.files ?? {}) as { include?: string[]; ignore?: string[] }
+  const limits = (values.limits ?? {}) as Partial<Limits>
+  return {
+    path,
+    exists: loadedPath !== undefined || text !== undefined,
+    values: { include: files.include === undefined ? undefined : [...files.include], ignore: [...(files.ignore ?? [])], limits: { ...limits } },
+    defaultInclude,
+    defaultLimits,
+  }
+}
+
+/**
+ * Change the settings the TUI edits in the YAML file, keeping its comments and every other key,
+ * and check the result the way a command would load it before it replaces the file: written
+ * next to it, loaded and checked against every provider's schema, then renamed over it.
+ */
+export async function saveSettings(path: string, values: SettingsValues, container: DependencyContainer): Promise<void> {
+  const existing = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return ''
+    throw new TwinSyncError('CONFIG_UNREADABLE', `Cannot read the configuration file ${path}: ${error.message}`, {
+      nextStep: `Fix the permissions of ${path}.`,
+      details: { path },
+    })
+  })
+  const doc = parseDocument(existing)
+  if (doc.errors.length > 0) {
+    throw new TwinSyncError('CONFIG_UNREADABLE', `${path}: ${doc.errors[0]?.message.split('\n')[0]}`, { nextStep: `Fix the YAML syntax in ${path} first.`, details: { path } })
+  }
+  if (doc.contents === null) doc.contents = doc.createNode({}) as unknown as typeof doc.contents
+  if (values.include === undefined) doc.deleteIn(['files', 'include'])
+  else doc.setIn(['files', 'include'], doc.createNode(values.include))
+  if (values.ignore.length === 0) doc.deleteIn(['files', 'ignore'])
+  else doc.setIn(['files', 'ignore'], doc.createNode(values.ignore))
+  for (const key of LIMIT_KEYS) {
+    const v = values.limits[key]
+    if (v === undefined) doc.deleteIn(['limits', key])
+    else doc.setIn(['limits', key], v)
+  }
+  for (const section of ['files', 'limits']) {
+    const node = doc.get(section) as { items?: unknown[] } | undefined
+    if (node !== undefined && Array.isArray(node.items) && node.items.length === 0) doc.delete(section)
+  }
+  const text = doc.toString()
+
+  await mkdir(dirname(path), { recursive: true })
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
+  const mode = ((await stat(path).catch(() => undefined))?.mode ?? 0o644) & 0o777
+  await writeFile(temp, text, { mode })
+  try {
+    await chmod(temp, mode)
+    try {
+      const candidate = await loadConfigFile(temp)
+      const { providers } = await container.resolve(ProviderRegistry).load()
+      checkProviderSections({ ...candidate, path }, new Map(providers.map((p) => [p.provider.name, p.provider.configSchema])))
+    } catch (error) {
+      // Name the real file, not the temporary one, in the message and the next step.
+      if (!isTwinSyncError(error)) throw error
+      const fix = (s: string) => s.split(temp).join(path)
+      throw new TwinSyncError(error.code, `Not saved: ${fix(error.message)}`, {
+        ...(error.nextStep === undefined ? {} : { nextStep: fix(error.nextStep) }),
+        details: { ...error.details, path },
+      })
+    }
+    await rename(temp, path)
+  } finally {
+    await rm(temp, { force: true })
+  }
+}

@@ -1,0 +1,132 @@
+import { useState } from 'react'
+import { Box, Text, useInput } from 'ink'
+import type { CollectOutcome } from '../collect/collector.js'
+import type { TakeSnapshotResult } from '../services/take-snapshot.js'
+import { Confirm } from './confirm.js'
+import { ErrorBox } from './error-box.js'
+import { useTask } from './hooks.js'
+import { BACK } from './key-hints.js'
+import { isBack, useNavigation } from './navigation.js'
+import { useRemote } from './remote.js'
+import { Screen } from './screen.js'
+import { useServices } from './services-context.js'
+import { useStatus } from './status-line.js'
+
+type Phase = 'review' | 'running' | 'finished'
+type ProviderPhase = 'start' | CollectOutcome['status']
+
+const PHASE_TEXT: Record<ProviderPhase, string> = { start: 'collecting…', collected: 'collected', 'not-detected': 'not present', failed: 'FAILED' }
+
+/** Push snapshot: what will be collected, confirm, progress per provider, the commit id. */
+export function SnapshotScreen() {
+  const services = useServices()
+  const nav = useNavigation()
+  const status = useStatus()
+  const remote = useRemote()
+  const [phase, setPhase] = useState<Phase>('review')
+  const [progress, setProgress] = useState<Record<string, ProviderPhase>>({})
+  const listing = useTask((_signal) => services.providers())
+  const run = useTask(
+    phase === 'review'
+      ? undefined
+      : async (signal): Promise<SnapshotDoneResult> => {
+          const result = await services.snapshot({ signal, onProgress: (e) => setProgress((p) => ({ ...p, [e.provider]: e.phase })) })
+          status?.refresh()
+          // The lead's mirror pushes here when it is wired (RemotePort.push).
+          const push = remote?.push === undefined || result.commit === undefined ? undefined : await remote.push(signal)
+          return push === undefined ? result : { ...result, pushLine: push }
+        },
+    phase === 'review' ? 0 : 1,
+  )
+  const running = phase !== 'review' && run.state?.status === 'running'
+
+  useInput((input, key) => {
+    if (running) {
+      if (key.escape) run.cancel()
+      return
+    }
+    if (phase === 'finished' || (phase === 'running' && run.state?.status !== 'running')) {
+      if (key.return || isBack(input, key)) nav.back()
+      return
+    }
+    if (isBack(input, key)) nav.back()
+  })
+
+  const providers = listing.state?.status === 'done' ? listing.state.value.providers : []
+  const categoryOf = new Map(providers.map((p) => [p.name, p.category]))
+  const hints =
+    phase === 'review' ? [['←→', 'choose'], ['Enter', 'answer'], BACK] as const : running ? [['Esc', 'cancel']] as const : [['Enter/Esc', 'back to the menu']] as const
+
+  return (
+    <Screen title="Push snapshot" hints={hints}>
+      {phase === 'review' ? (
+        <Box flexDirection="column">
+          <Text>These providers will read this machine into the twin:</Text>
+          {listing.state?.status === 'running' ? <Text dimColor>Looking at what is present…</Text> : null}
+          {listing.state?.status === 'failed' ? <ErrorBox error={listing.state.error} /> : null}
+          {providers.map((p) => (
+            <Text key={p.name} wrap="truncate-end" {...(p.detected === true && !p.disabled ? {} : { dimColor: true })}>
+              {'  '}
+              {p.detected === true && !p.disabled ? '✓' : '·'} {p.name.padEnd(10)} {p.category.padEnd(9)}{' '}
+              {p.disabled ? 'disabled' : p.detected === true ? p.description : `not present${p.reason ? `: ${p.reason}` : ''}`}
+            </Text>
+          ))}
+          <Box marginTop={1}>
+            {listing.state?.status === 'running' ? null : (
+              <Confirm question="Take a snapshot now?" onAnswer={(yes) => (yes ? setPhase('running') : nav.back())} />
+            )}
+          </Box>
+        </Box>
+      ) : (
+        <Box flexDirection="column">
+          <Text>{running ? 'Collecting… (Esc cancels)' : 'Collected.'}</Text>
+          {Object.entries(progress).map(([name, p]) => (
+            <Text key={name} wrap="truncate-end" {...(p === 'failed' ? { color: 'red' } : p === 'start' ? { color: 'yellow' } : {})}>
+              {'  '}
+              {(categoryOf.get(name) ?? '').padEnd(9)} {name.padEnd(10)} {PHASE_TEXT[p]}
+            </Text>
+          ))}
+          <Box marginTop={1} flexDirection="column">
+            {run.state?.status === 'done' ? <SnapshotDone result={run.state.value} linked={remote !== undefined} /> : null}
+            {run.state?.status === 'failed' ? <ErrorBox error={run.state.error} title="The snapshot failed" /> : null}
+            {run.state?.status === 'cancelled' ? <Text color="yellow">Cancelled; no snapshot was made.</Text> : null}
+          </Box>
+        </Box>
+      )}
+    </Screen>
+  )
+}
+
+type SnapshotDoneResult = TakeSnapshotResult & { pushLine?: { ok: boolean; message: string } }
+
+function SnapshotDone({ result, linked }: { result: SnapshotDoneResult; linked: boolean }) {
+  const domains = Object.entries(result.summary).filter(([, s]) => s !== undefined)
+  const warnings = result.diagnostics.filter((d) => d.severity !== 'info')
+  return (
+    <Box flexDirection="column">
+      {result.initialized ? <Text>Created the twin at {result.repo}.</Text> : null}
+      {result.commit !== undefined ? (
+        <Text color="green" bold wrap="truncate-end">
+          Snapshot {result.commit.slice(0, 12)} {result.message}
+        </Text>
+      ) : (
+        <Text wrap="truncate-end">Nothing changed since the last snapshot ({result.head?.slice(0, 12)}); no snapshot made.</Text>
+      )}
+      {domains.map(([domain, s]) => (
+        <Text key={domain} wrap="truncate-end">
+          {'  '}
+          {domain.padEnd(9)} {[s?.added && `${s.added} added`, s?.changed && `${s.changed} changed`, s?.removed && `${s.removed} removed`].filter(Boolean).join(', ')}
+        </Text>
+      ))}
+      {warnings.slice(0, 3).map((d, i) => (
+        <Text key={i} color="yellow" wrap="truncate-end">
+          {d.severity}: {d.provider ? `${d.provider}: ` : ''}
+          {d.summary}
+        </Text>
+      ))}
+      <Text wrap="truncate-end">
+        Push: {result.pushLine !== undefined ? `${result.pushLine.ok ? 'pushed' : 'NOT pushed'}: ${result.pushLine.message}` : linked ? 'nothing to push' : 'GitHub not linked; the snapshot is local only'}
+      </Text>
+    </Box>
+  )
+}

@@ -1,0 +1,71 @@
+import { createContext, useCallback, useContext, useEffect, useState } from 'react'
+import { Text } from 'ink'
+import type { HistoryEntry } from '../history/history-service.js'
+import { NOT_LINKED, type RemoteStatus } from './remote.js'
+import type { TuiServices } from './services.js'
+
+export interface StatusModel {
+  twin: string
+  last: HistoryEntry | undefined | 'loading' | 'none'
+  drift: 'checking' | 'in sync' | { count: number } | 'unknown'
+  /** The mirror's line; undefined while no mirror is wired (RemotePort). */
+  remote: RemoteStatus | undefined
+  refresh: () => void
+}
+
+const StatusContext = createContext<StatusModel | undefined>(undefined)
+export const StatusProvider = StatusContext.Provider
+
+/**
+ * The status line's facts. The last snapshot is quick; drift collects the machine, so it is
+ * checked in the background after the first paint and shows "checking…" meanwhile.
+ */
+export function useStatusModel(services: TuiServices): StatusModel {
+  const [generation, setGeneration] = useState(0)
+  const [last, setLast] = useState<StatusModel['last']>('loading')
+  const [drift, setDrift] = useState<StatusModel['drift']>('checking')
+  const [remote, setRemote] = useState<RemoteStatus | undefined>(undefined)
+  useEffect(() => {
+    const c = new AbortController()
+    setDrift('checking')
+    // After the first paint: a timer, not the render itself, starts the slow work.
+    const timer = setTimeout(() => {
+      services.lastSnapshot().then(
+        (e) => c.signal.aborted || setLast(e ?? 'none'),
+        () => c.signal.aborted || setLast('none'),
+      )
+      services.drift(c.signal).then(
+        (d) => c.signal.aborted || setDrift(d.drift ? { count: d.changes.length } : 'in sync'),
+        () => c.signal.aborted || setDrift('unknown'),
+      )
+      services.remote?.status(c.signal).then(
+        (r) => c.signal.aborted || setRemote(r),
+        () => undefined,
+      )
+    }, 10)
+    return () => {
+      clearTimeout(timer)
+      c.abort()
+    }
+  }, [services, generation])
+  const refresh = useCallback(() => setGeneration((g) => g + 1), [])
+  return { twin: services.location().dir, last, drift, remote, refresh }
+}
+
+export function useStatus(): StatusModel | undefined {
+  return useContext(StatusContext)
+}
+
+export function StatusLine() {
+  const s = useStatus()
+  if (s === undefined) return null
+  const last =
+    s.last === 'loading' ? 'last …' : s.last === 'none' || s.last === undefined ? 'no snapshot yet' : `last ${s.last.commit.slice(0, 7)} ${s.last.date.slice(0, 16).replace('T', ' ')}`
+  const drift = s.drift === 'checking' ? 'drift: checking…' : s.drift === 'in sync' ? 'in sync' : s.drift === 'unknown' ? 'drift: unknown' : `drift: ${s.drift.count} change${s.drift.count === 1 ? '' : 's'}`
+  const driftColor = typeof s.drift === 'object' ? 'yellow' : s.drift === 'in sync' ? 'green' : undefined
+  return (
+    <Text wrap="truncate-end" dimColor={false}>
+      <Text inverse> {s.twin} </Text> {last} · <Text {...(driftColor ? { color: driftColor } : {})}>{drift}</Text> · {s.remote?.summary ?? NOT_LINKED}
+    </Text>
+  )
+}
