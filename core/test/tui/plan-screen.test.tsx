@@ -1,0 +1,144 @@
+import { strict as assert } from 'node:assert'
+import type { ChangeResult } from '@twinsync/sdk'
+import type { ApplyRequest, TuiServices } from '../../src/tui/services.js'
+import { change, fakeServices, KEYS, openPanel, planOf, type Panel } from './harness.js'
+
+const MOTD_DIFF = '--- a/etc/motd\n+++ b/etc/motd\n@@ -1 +1 @@\n-Debian\n+Managed by TwinSync\n'
+
+const plan = planOf([
+  change('files:replace:/etc/motd', 'files', 'replace', { summary: 'Replace /etc/motd', diff: MOTD_DIFF, risk: 'medium', before: 'file 0644 root:root 7 bytes', after: 'file 0644 root:root 20 bytes' }),
+  change('systemd:daemon-reload', 'services', 'daemon-reload', { summary: 'Reload systemd units' }),
+  change('systemd:enable:demo.service', 'services', 'enable', { summary: 'Enable demo.service', requires: ['systemd:daemon-reload'] }),
+])
+
+function applyingServices(requests: ApplyRequest[]): Partial<TuiServices> {
+  return {
+    plan: async () => plan,
+    apply: async (request) => {
+      requests.push(request)
+      for (const c of request.plan.changes) {
+        request.onStart?.(c)
+        const result: ChangeResult = { id: c.id, status: 'applied' }
+        request.onResult?.(c, result)
+      }
+      return {
+        checkpoint: 'c'.repeat(40),
+        commit: 'd'.repeat(40),
+        journalPath: 'system/journal/apply-x.json',
+        journal: {
+          startedAt: '',
+          endedAt: '',
+          root: '/',
+          planBasis: null,
+          checkpoint: 'c'.repeat(40),
+          interrupted: false,
+          counts: { applied: request.plan.changes.length, unchanged: 0, failed: 0, skipped: 0 },
+          steps: [],
+        },
+        exitCode: 0,
+        keptPending: request.leftOut.length > 0 ? ['filesystem/etc/motd'] : [],
+      }
+    },
+  }
+}
+
+describe('TUI pull & apply', () => {
+  let panel: Panel | undefined
+  afterEach(() => panel?.unmount())
+
+  it('summarises by category, opens a category and a change with its diff', async () => {
+    panel = openPanel(fakeServices({ plan: async () => plan }), [{ name: 'menu' }, { name: 'plan' }])
+    const summary = await panel.waitFor('Plan: 3 changes')
+    assert.match(summary, /files\s+1 \(1 replace\)/)
+    assert.match(summary, /services\s+2 \(1 daemon-reload, 1 enable\)/)
+    assert.match(summary, /GitHub not linked: planning against the local twin/)
+    assert.match(summary, /Apply these changes… \(3 to apply\)/)
+    await panel.press(KEYS.enter)
+    await panel.waitFor('❯ [x] Replace /etc/motd [medium risk]')
+    await panel.press(KEYS.enter)
+    const detail = await panel.waitFor('+Managed by TwinSync')
+    assert.match(detail, /-Debian/)
+    assert.match(detail, /before: file 0644 root:root 7 bytes/)
+    assert.match(detail, /Space leave out/)
+    await panel.press(KEYS.escape)
+    await panel.waitFor('❯ [x] Replace /etc/motd')
+    await panel.press(KEYS.escape)
+    await panel.waitFor('Plan: 3 changes')
+    await panel.press(KEYS.escape)
+    await panel.waitFor('Main menu')
+  })
+
+  it('leaves a change and its dependents out, says so, and applies the rest with live results', async () => {
+    const requests: ApplyRequest[] = []
+    panel = openPanel(fakeServices(applyingServices(requests)), [{ name: 'menu' }, { name: 'plan' }])
+    await panel.waitFor('Plan: 3 changes')
+    await panel.press(KEYS.down)
+    await panel.press(KEYS.enter) // services
+    await panel.waitFor('❯ [x] Reload systemd units')
+    await panel.press(KEYS.space)
+    const out = await panel.waitFor('[-] Enable demo.service')
+    assert.match(out, /\[ \] Reload systemd units/)
+    assert.match(out, /Left out: Reload systemd units/)
+    assert.match(out, /Also left out, because they need it: Enable demo.service/)
+    await panel.press('a')
+    const confirm = await panel.waitFor('Apply these changes?')
+    assert.match(confirm, /1 change will be applied; 2 left out/)
+    assert.match(confirm, /Yes\s+No/)
+    await panel.press(KEYS.left) // to Yes
+    await panel.press(KEYS.enter)
+    const done = await panel.waitFor('1 applied, 0 unchanged, 0 failed, 0 skipped')
+    assert.match(done, /✓ applied\s+Replace \/etc\/motd/)
+    assert.match(done, /Checkpoint before: cccccccccccc/)
+    assert.match(done, /the next plan shows them again/)
+    assert.equal(requests.length, 1)
+    assert.deepEqual(requests[0]?.plan.changes.map((c) => c.id), ['files:replace:/etc/motd'])
+    assert.deepEqual(requests[0]?.leftOut.map((c) => c.id).sort(), ['systemd:daemon-reload', 'systemd:enable:demo.service'])
+    assert.equal(requests[0]?.revertTo, undefined)
+    await panel.press(KEYS.enter)
+    await panel.waitFor('Main menu')
+  })
+
+  it('No at the question applies nothing', async () => {
+    const requests: ApplyRequest[] = []
+    panel = openPanel(fakeServices(applyingServices(requests)), [{ name: 'menu' }, { name: 'plan' }])
+    await panel.waitFor('Plan: 3 changes')
+    await panel.press('a')
+    await panel.waitFor('Apply these changes?')
+    await panel.press('n')
+    await panel.waitFor('Plan: 3 changes')
+    assert.equal(requests.length, 0)
+  })
+
+  it('Space in a change\'s details toggles it too', async () => {
+    panel = openPanel(fakeServices({ plan: async () => plan }), [{ name: 'menu' }, { name: 'plan' }])
+    await panel.waitFor('Plan: 3 changes')
+    await panel.press(KEYS.enter)
+    await panel.press(KEYS.enter)
+    await panel.waitFor('(will be applied)')
+    await panel.press(KEYS.space)
+    await panel.waitFor('[ ] Replace /etc/motd (left out)')
+  })
+
+  it('shows progress while planning and Esc cancels it', async () => {
+    let signal: AbortSignal | undefined
+    panel = openPanel(
+      fakeServices({
+        plan: (options) => {
+          signal = options.signal
+          options.onProgress?.({ provider: 'apt', phase: 'start' })
+          return new Promise(() => undefined)
+        },
+      }),
+      [{ name: 'menu' }, { name: 'plan' }],
+    )
+    await panel.waitFor(/apt\s+reading…/)
+    await panel.press(KEYS.escape)
+    await panel.waitFor('Main menu')
+    assert.equal(signal?.aborted, true)
+  })
+
+  it('says so when there is nothing to do', async () => {
+    panel = openPanel(fakeServices({ plan: async () => planOf([]) }), [{ name: 'menu' }, { name: 'plan' }])
+    await panel.waitFor('No changes: the machine (/) already matches twin aaaaaaaaaaaa')
+  })
+})

@@ -1,0 +1,109 @@
+import { strict as assert } from 'node:assert'
+import { TwinSyncError } from '@twinsync/sdk'
+import type { ProviderListing } from '../../src/services/list-providers.js'
+import type { TuiServices } from '../../src/tui/services.js'
+import { fakeServices, KEYS, openPanel, sleep, type Panel } from './harness.js'
+
+const provider = (name: string, category: string, detected: boolean): ProviderListing => ({
+  name,
+  version: '0.1.0',
+  category,
+  description: `${name} things`,
+  source: 'builtin',
+  disabled: false,
+  applicable: category !== 'facts',
+  detected,
+  reason: detected ? null : 'not installed',
+  claims: [],
+})
+
+describe('TUI push snapshot', () => {
+  let panel: Panel | undefined
+  afterEach(() => panel?.unmount())
+  const providers = async () => ({ providers: [provider('files', 'files', true), provider('apt', 'packages', true), provider('dnf', 'packages', false)], diagnostics: [] })
+
+  it('shows what will be collected, asks, shows progress per provider, then the commit id', async () => {
+    let finish: () => void = () => undefined
+    const calls: Array<Parameters<TuiServices['snapshot']>[0]> = []
+    const services = fakeServices({
+      providers,
+      snapshot: async (options) => {
+        calls.push(options)
+        options.onProgress({ provider: 'files', phase: 'start' })
+        options.onProgress({ provider: 'apt', phase: 'collected' })
+        await new Promise<void>((r) => (finish = r))
+        options.onProgress({ provider: 'files', phase: 'collected' })
+        return {
+          commit: 'c0ffee1234567890c0ffee1234567890c0ffee12',
+          message: 'TwinSync snapshot 2026-11-23T12:00:00Z',
+          skipped: undefined,
+          head: 'c0ffee1234567890c0ffee1234567890c0ffee12',
+          summary: { files: { added: 3, changed: 1, removed: 0 } },
+          providers: [],
+          diagnostics: [],
+          repo: '/var/lib/twinsync/twin',
+          initialized: false,
+        }
+      },
+    })
+    panel = openPanel(services, [{ name: 'menu' }, { name: 'snapshot' }])
+    const review = await panel.waitFor('Take a snapshot now?')
+    assert.match(review, /✓ files\s+files/)
+    assert.match(review, /· dnf\s+packages\s+not present: not installed/)
+    assert.match(review, /←→ choose/)
+    assert.equal(calls.length, 0, 'nothing is collected before the answer')
+    await panel.press('y')
+    const progress = await panel.waitFor('files      collecting…')
+    assert.match(progress, /apt\s+collected/)
+    assert.match(progress, /Esc cancel/)
+    finish()
+    const done = await panel.waitFor('Snapshot c0ffee123456')
+    assert.match(done, /files\s+3 added, 1 changed/)
+    assert.match(done, /GitHub not linked; the snapshot is local only/)
+    await panel.press(KEYS.enter)
+    await panel.waitFor('Main menu')
+  })
+
+  it('No goes back without collecting', async () => {
+    let called = false
+    panel = openPanel(fakeServices({ providers, snapshot: async () => ((called = true), Promise.reject(new Error('no'))) }), [{ name: 'menu' }, { name: 'snapshot' }])
+    await panel.waitFor('Take a snapshot now?')
+    await panel.press(KEYS.enter) // the default answer is No
+    await panel.waitFor('Main menu')
+    assert.equal(called, false)
+  })
+
+  it('Esc cancels the collection through the AbortSignal', async () => {
+    let signal: AbortSignal | undefined
+    const services = fakeServices({
+      providers,
+      snapshot: (options) => {
+        signal = options.signal
+        return new Promise((_, reject) => options.signal.addEventListener('abort', () => reject(new TwinSyncError('ABORTED', 'cancelled'))))
+      },
+    })
+    panel = openPanel(services, [{ name: 'menu' }, { name: 'snapshot' }])
+    await panel.waitFor('Take a snapshot now?')
+    await panel.press('y')
+    await panel.waitFor('Collecting…')
+    await panel.press(KEYS.escape)
+    await panel.waitFor('Cancelled; no snapshot was made.')
+    assert.equal(signal?.aborted, true)
+  })
+
+  it('shows an error with its code and next step, never a stack trace', async () => {
+    const services = fakeServices({
+      providers,
+      snapshot: async () => {
+        throw new TwinSyncError('LOCK_HELD', 'Another TwinSync run (pid 42) holds the twin lock', { nextStep: 'Wait for it to finish, or stop process 42.' })
+      },
+    })
+    panel = openPanel(services, [{ name: 'menu' }, { name: 'snapshot' }])
+    await panel.waitFor('Take a snapshot now?')
+    await panel.press('y')
+    const frame = await panel.waitFor('[LOCK_HELD]')
+    assert.match(frame, /Next step: Wait for it to finish, or stop process 42\./)
+    assert.doesNotMatch(frame, /\n\s+at /)
+    await sleep(10)
+  })
+})
