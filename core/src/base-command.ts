@@ -1,6 +1,6 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
 import type { Logger } from '@twinsync/sdk'
-import { isTwinSyncError, TwinSyncError } from '@twinsync/sdk'
+import { isTwinSyncError, TwinSyncError } from '@twinsync/sdk/errors'
 import type { DependencyContainer } from './di.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof TwinSyncCommand)['baseFlags'] & T['flags']>

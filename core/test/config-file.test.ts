@@ -51,10 +51,10 @@ describe('configuration file', () => {
 
   it('checks provider sections against their schemas and refuses unknown top-level keys', async () => {
     const schemas = new Map([['files', Type.Object({ include: Type.Optional(Type.Array(Type.String())) }, { additionalProperties: false })]])
-    checkProviderSections(await loadConfigFile(await write('files:\n  include: [/etc]\n')), schemas)
+    await checkProviderSections(await loadConfigFile(await write('files:\n  include: [/etc]\n')), schemas)
     const bad = await loadConfigFile(await write('files:\n  include: /etc\n'))
-    assert.throws(() => checkProviderSections(bad, schemas), rejectsWith('CONFIG_INVALID', /"files\.include"/))
+    await assert.rejects(checkProviderSections(bad, schemas), rejectsWith('CONFIG_INVALID', /"files\.include"/))
     const unknown = await loadConfigFile(await write('fiels:\n  include: [/etc]\n'))
-    assert.throws(() => checkProviderSections(unknown, schemas), rejectsWith('CONFIG_INVALID', /unknown key "fiels"/))
+    await assert.rejects(checkProviderSections(unknown, schemas), rejectsWith('CONFIG_INVALID', /unknown key "fiels"/))
   })
 })

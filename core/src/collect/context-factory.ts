@@ -1,8 +1,8 @@
 import { join } from 'node:path'
 import type { HostPort, Limits, Logger, PathClaims, Provider, ProviderContext } from '@twinsync/sdk'
 import { DEFAULT_LIMITS, MemoryCache } from '@twinsync/sdk'
-import { Value } from 'typebox/value'
 import type { LoadedConfig } from '../config/config-file.js'
+import { applyDefaults } from '../config/schema-defaults.js'
 import { FileCache } from './file-cache.js'
 
 export function effectiveLimits(config: LoadedConfig): Limits {
@@ -12,7 +12,7 @@ export function effectiveLimits(config: LoadedConfig): Limits {
 /** The provider's config section with the defaults of its schema filled in. */
 export function providerConfig(provider: Provider, config: LoadedConfig): unknown {
   const section = structuredClone(config.values[provider.name] ?? {})
-  return provider.configSchema === undefined ? section : Value.Default(provider.configSchema, section)
+  return provider.configSchema === undefined ? section : applyDefaults(provider.configSchema, section)
 }
 
 export interface ContextOptions {

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError } from '@twinsync/sdk/errors'
 import { TwinSyncCommand } from '../base-command.js'
 
 export default class Apply extends TwinSyncCommand<typeof Apply> {

@@ -1,4 +1,4 @@
-import { ERROR_CODES } from '@twinsync/sdk'
+import { ERROR_CODES } from '@twinsync/sdk/errors'
 import { TwinSyncCommand } from '../base-command.js'
 
 export const EXIT_CODES = {

@@ -3,7 +3,6 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { TwinSyncError } from '@twinsync/sdk'
 import type { TSchema } from 'typebox'
-import { Value } from 'typebox/value'
 import { CORE_CONFIG_KEYS, CoreConfig } from './config-schema.js'
 
 export interface LoadedConfig {
@@ -49,7 +48,7 @@ export async function loadConfigFile(explicitPath: string | undefined): Promise<
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
     throw configInvalid(path, '', 'the file must hold a mapping of keys to values')
   }
-  checkAgainst(CoreConfig, values, path)
+  if (Object.keys(values).length > 0) await checkAgainst(CoreConfig, values, path)
   return { path, values: values as LoadedConfig['values'] }
 }
 
@@ -57,10 +56,10 @@ export async function loadConfigFile(explicitPath: string | undefined): Promise<
  * Check each provider section against the provider's schema, and refuse any top-level key that
  * is neither TwinSync's own nor a loaded provider's name.
  */
-export function checkProviderSections(
+export async function checkProviderSections(
   config: LoadedConfig,
   schemas: ReadonlyMap<string, TSchema | undefined>,
-): void {
+): Promise<void> {
   const path = config.path ?? '(defaults)'
   for (const [key, value] of Object.entries(config.values)) {
     if ((CORE_CONFIG_KEYS as readonly string[]).includes(key)) continue
@@ -71,11 +70,13 @@ export function checkProviderSections(
       })
     }
     const schema = schemas.get(key)
-    if (schema !== undefined) checkAgainst(schema, value, path, `/${key}`)
+    if (schema !== undefined) await checkAgainst(schema, value, path, `/${key}`)
   }
 }
 
-function checkAgainst(schema: TSchema, value: unknown, path: string, prefix = ''): void {
+/** typebox's value module is loaded only when there is a configuration to check: it is slow to load. */
+async function checkAgainst(schema: TSchema, value: unknown, path: string, prefix = ''): Promise<void> {
+  const { Value } = await import('typebox/value')
   if (Value.Check(schema, value)) return
   const errors = [...Value.Errors(schema, value)]
   // An unknown key shows up as a "schema is false" error at its own path: the most precise one.

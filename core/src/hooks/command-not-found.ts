@@ -1,5 +1,5 @@
 import type { Hook } from '@oclif/core'
-import { TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError } from '@twinsync/sdk/errors'
 import { formatUserError } from '../base-command.js'
 
 /** An unknown command is a usage error like any other: a code, a next step, exit 2. */

@@ -92,7 +92,7 @@ export class ProviderRegistry {
       }
       providers.push({ provider, source, disabled: isDisabled })
     }
-    checkProviderSections(this.config, new Map(providers.map((p) => [p.provider.name, p.provider.configSchema])))
+    await checkProviderSections(this.config, new Map(providers.map((p) => [p.provider.name, p.provider.configSchema])))
     return { providers, claims, diagnostics }
   }
 

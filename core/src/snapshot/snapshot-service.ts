@@ -60,6 +60,8 @@ export class SnapshotService {
 
   /** A snapshot for a caller that already holds the twin lock (apply's checkpoints). */
   async snapshotLocked(options: SnapshotOptions): Promise<SnapshotResult> {
+    const started = performance.now()
+    const phase = (name: string) => this.logger.debug(`snapshot: ${name} at ${Math.round(performance.now() - started)} ms`)
     const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
     const providers = (await this.registry.select()).map((r) => r.provider)
     const outcomes = await collectAll(providers, {
@@ -78,10 +80,13 @@ export class SnapshotService {
       if (o.status === 'failed') diagnostics.push(o.diagnostic)
       if (o.status === 'collected') diagnostics.push(...o.result.diagnostics.map((d) => ({ ...d, provider: d.provider ?? o.provider.name })))
     }
+    phase('collected')
     await this.writeDocuments(collected, providers, claims)
     for (const doc of options.extraDocuments ?? []) await this.twin.write(doc)
 
+    phase('written')
     const changes = await this.twin.stageAll()
+    phase('staged')
     const summary = summarizeChanges(changes, providers, claims)
     const base = {
       summary,
@@ -109,12 +114,14 @@ export class SnapshotService {
   /**
    * Write what each provider collected and remove what it no longer has. Only providers that
    * collected this time touch their part of the twin: a failed one keeps its last state.
+   * Returns how many twin files were written or removed.
    */
   private async writeDocuments(
     collected: ReadonlyArray<Extract<CollectOutcome, { status: 'collected' }>>,
     providers: readonly Provider[],
     claims: Parameters<typeof ownerOfTwinPath>[2],
-  ): Promise<void> {
+  ): Promise<number> {
+    let touched = 0
     const fresh = new Set(collected.map((o) => o.provider.name))
     const written = new Set<string>()
     for (const o of collected) {
@@ -124,7 +131,7 @@ export class SnapshotService {
           this.logger.warn(`${o.provider.name} wrote ${doc.path}, which belongs to ${owner?.name ?? 'nobody'}; ignored`)
           continue
         }
-        await this.twin.write(doc)
+        if (await this.twin.write(doc)) touched++
         written.add(doc.path)
       }
     }
@@ -132,7 +139,11 @@ export class SnapshotService {
     for (const path of existing) {
       if (written.has(path)) continue
       const owner = ownerOfTwinPath(path, providers, claims)
-      if (owner !== undefined && fresh.has(owner.name)) await this.twin.remove(path)
+      if (owner !== undefined && fresh.has(owner.name)) {
+        await this.twin.remove(path)
+        touched++
+      }
     }
+    return touched
   }
 }

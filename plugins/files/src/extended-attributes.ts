@@ -9,7 +9,7 @@ export interface ExtendedAttributes {
 
 /**
  * File capabilities (getcap) and extended attributes including POSIX ACLs (getfattr), for every
- * path under `roots`. Node has no xattr API, so this runs the tools, once per root, through the
+ * path under `roots`. Node has no xattr API, so this runs the tools, once for all roots, through the
  * host port; the host's copy is preferred (a minimal target rarely has them), the target's used
  * otherwise. A missing tool is reported once, as information: the rest of the manifest stands.
  */
@@ -17,18 +17,21 @@ export async function readExtendedAttributes(host: HostPort, roots: readonly str
   const result: ExtendedAttributes = { capabilities: new Map(), xattrs: new Map(), diagnostics: [] }
   const getcap = await locate(host, 'getcap')
   const getfattr = await locate(host, 'getfattr')
-  for (const root of roots) {
-    if ((await host.lstat(root)) === undefined) continue
-    if (getcap !== undefined) {
-      const arg = getcap.inTarget ? root : await host.resolve(root)
-      const out = await host.exec('getcap', ['-r', arg], { inTarget: getcap.inTarget })
+  const present: string[] = []
+  for (const root of roots) if ((await host.lstat(root)) !== undefined) present.push(root)
+  // One run of each tool for all roots, both tools at once: a spawn costs more than the reading.
+  const args = async (inTarget: boolean) => (inTarget ? present : Promise.all(present.map((r) => host.resolve(r))))
+  await Promise.all([
+    (async () => {
+      if (getcap === undefined || present.length === 0) return
+      const out = await host.exec('getcap', ['-r', ...(await args(getcap.inTarget))], { inTarget: getcap.inTarget })
       for (const [path, caps] of parseGetcap(out.stdout)) {
         result.capabilities.set(getcap.inTarget ? path : toTargetPath(host, path), caps)
       }
-    }
-    if (getfattr !== undefined) {
-      const arg = getfattr.inTarget ? root : await host.resolve(root)
-      const out = await host.exec('getfattr', ['-R', '-P', '-d', '-m', '-', '-e', 'base64', '--absolute-names', arg], {
+    })(),
+    (async () => {
+      if (getfattr === undefined || present.length === 0) return
+      const out = await host.exec('getfattr', ['-R', '-P', '-d', '-m', '-', '-e', 'base64', '--absolute-names', ...(await args(getfattr.inTarget))], {
         inTarget: getfattr.inTarget,
       })
       for (const [path, attrs] of parseGetfattr(out.stdout)) {
@@ -36,8 +39,8 @@ export async function readExtendedAttributes(host: HostPort, roots: readonly str
         if (getcap !== undefined) delete attrs['security.capability']
         if (Object.keys(attrs).length > 0) result.xattrs.set(getfattr.inTarget ? path : toTargetPath(host, path), attrs)
       }
-    }
-  }
+    })(),
+  ])
   const missing = [getcap === undefined ? 'getcap (package libcap2-bin)' : '', getfattr === undefined ? 'getfattr (package attr)' : '']
     .filter((m) => m !== '')
   if (missing.length > 0) {
