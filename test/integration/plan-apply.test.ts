@@ -138,6 +138,20 @@ describe('twinsync plan, status and apply on a Debian root (--root)', function (
     }
   })
 
+  it('refuses a twin with a package name that could be a shell command, before anything runs', async () => {
+    await editTwinJson<{ packages: Record<string, unknown> }>(cli.twinDir, 'system/packages/apt.json', (a) => {
+      a.packages['hello; rm -rf /'] = { architecture: 'amd64', hold: false, manual: true, version: '1' }
+    })
+    const plan = await twinsync('plan')
+    assert.equal(plan.code, 1, 'plan finishes but reports the error')
+    assert.match(plan.stdout, /error: apt: The twin lists an invalid package name: "hello; rm -rf \/"/)
+    const r = await twinsync('apply', '--yes')
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /\[NAME_INVALID\] Nothing was applied/)
+    assert.equal(await live('etc/motd'), 'Changed by hand\n')
+    await run(['git', '-C', cli.twinDir, 'checkout', '--', 'system/packages/apt.json'])
+  })
+
   it('refuses malformed instructions and scripts outside scripts/, changing nothing', async () => {
     await writeTwinFile(cli.twinDir, 'plans/bad.yaml', 'actions:\n  - run: [ls]\n    colour: red\n')
     const bad = await twinsync('apply', '--yes')

@@ -25,6 +25,8 @@ export default class PlanCommand extends TwinSyncCommand<typeof PlanCommand> {
       ...(this.flags.only === undefined ? {} : { only: this.flags.only.split(',').map((s) => s.trim()).filter(Boolean) }),
     })
     if (this.flags.out !== undefined) await writePlanFile(this.flags.out, plan)
+    // Finished, but the twin has problems a provider could not plan around.
+    if (plan.diagnostics.some((d) => d.severity === 'error')) process.exitCode = 1
     this.emit(plan, (p) => renderPlan(p, { diffs: !this.flags['no-diff'] }) + (this.flags.out ? `\nPlan written to ${this.flags.out}; apply it with: twinsync apply ${this.flags.out}` : ''))
   }
 }
