@@ -43,7 +43,10 @@ export async function createTuiServices(
       return last
     },
     // driftStatus takes no signal; a cancelled check just finishes in the background.
-    drift: () => driftStatus(container, undefined),
+    async drift() {
+      const status = await driftStatus(container, undefined)
+      return { drift: status.drift, changes: status.changes.length }
+    },
     providers: () => listProviders(container),
     async snapshot({ signal, onProgress, label }) {
       const initialized = (await initTwin(container)).created

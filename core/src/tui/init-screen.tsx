@@ -63,10 +63,12 @@ export function InitScreen() {
         {check.state?.status === 'running' ? <Text>Checking…</Text> : null}
         {twin?.ok === true ? <Text color="green">✓ The twin is there and can be opened.</Text> : null}
         {twin !== undefined && !twin.ok ? (
-          <Text color="yellow" wrap="wrap">
-            ✗ [{twin.problem?.code}] {twin.problem?.message}
-            {twin.problem?.nextStep ? ` Next step: ${twin.problem.nextStep}` : ''}
-          </Text>
+          <Box flexDirection="column">
+            <Text color="yellow" wrap="wrap">
+              ✗ [{twin.problem?.code}] {twin.problem?.message}
+            </Text>
+            {twin.problem?.nextStep ? <Text wrap="wrap">Next step: {twin.problem.nextStep}</Text> : null}
+          </Box>
         ) : null}
         {check.state?.status === 'failed' ? <ErrorBox error={check.state.error} /> : null}
         <Text dimColor wrap="truncate-end">

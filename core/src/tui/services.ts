@@ -2,7 +2,6 @@ import type { Change, ChangeResult, Diagnostic, Limits, Plan } from '@twinsync/s
 import type { ApplyReport } from '../apply/apply-service.js'
 import type { CollectProgress } from '../collect/collector.js'
 import type { Comparison, HistoryEntry } from '../history/history-service.js'
-import type { DriftStatus } from '../services/drift-status.js'
 import type { ProviderListing } from '../services/list-providers.js'
 import type { TakeSnapshotResult } from '../services/take-snapshot.js'
 import type { TwinLocation } from '../twin/twin-location.js'
@@ -61,7 +60,7 @@ export interface TuiServices {
   initTwin(): Promise<{ repo: string; created: boolean; commit: string | undefined }>
   lastSnapshot(): Promise<HistoryEntry | undefined>
   /** Collects the live machine: slow. */
-  drift(signal: AbortSignal): Promise<DriftStatus>
+  drift(signal: AbortSignal): Promise<{ drift: boolean; changes: number }>
   providers(): Promise<{ providers: ProviderListing[]; diagnostics: Diagnostic[] }>
   /** Creates the twin first when there is none (like `snapshot --init`). */
   snapshot(options: { signal: AbortSignal; onProgress: CollectProgress; label?: string }): Promise<TakeSnapshotResult>

@@ -47,13 +47,14 @@ export async function saveSettings(path: string, values: SettingsValues, contain
     throw new TwinSyncError('CONFIG_UNREADABLE', `${path}: ${doc.errors[0]?.message.split('\n')[0]}`, { nextStep: `Fix the YAML syntax in ${path} first.`, details: { path } })
   }
   if (doc.contents === null) doc.contents = doc.createNode({}) as unknown as typeof doc.contents
-  if (values.include === undefined) doc.deleteIn(['files', 'include'])
+  const remove = (path: string[]) => (doc.hasIn(path) ? doc.deleteIn(path) : undefined)
+  if (values.include === undefined) remove(['files', 'include'])
   else doc.setIn(['files', 'include'], doc.createNode(values.include))
-  if (values.ignore.length === 0) doc.deleteIn(['files', 'ignore'])
+  if (values.ignore.length === 0) remove(['files', 'ignore'])
   else doc.setIn(['files', 'ignore'], doc.createNode(values.ignore))
   for (const key of LIMIT_KEYS) {
     const v = values.limits[key]
-    if (v === undefined) doc.deleteIn(['limits', key])
+    if (v === undefined) remove(['limits', key])
     else doc.setIn(['limits', key], v)
   }
   for (const section of ['files', 'limits']) {
@@ -71,7 +72,7 @@ export async function saveSettings(path: string, values: SettingsValues, contain
     try {
       const candidate = await loadConfigFile(temp)
       const { providers } = await container.resolve(ProviderRegistry).load()
-      checkProviderSections({ ...candidate, path }, new Map(providers.map((p) => [p.provider.name, p.provider.configSchema])))
+      await checkProviderSections({ ...candidate, path }, new Map(providers.map((p) => [p.provider.name, p.provider.configSchema])))
     } catch (error) {
       // Name the real file, not the temporary one, in the message and the next step.
       if (!isTwinSyncError(error)) throw error

@@ -35,7 +35,7 @@ export function useStatusModel(services: TuiServices): StatusModel {
         () => c.signal.aborted || setLast('none'),
       )
       services.drift(c.signal).then(
-        (d) => c.signal.aborted || setDrift(d.drift ? { count: d.changes.length } : 'in sync'),
+        (d) => c.signal.aborted || setDrift(d.drift ? { count: d.changes } : 'in sync'),
         () => c.signal.aborted || setDrift('unknown'),
       )
       services.remote?.status(c.signal).then(

@@ -38,7 +38,7 @@ describe('TUI push snapshot', () => {
           message: 'TwinSync snapshot 2026-11-23T12:00:00Z',
           skipped: undefined,
           head: 'c0ffee1234567890c0ffee1234567890c0ffee12',
-          summary: { files: { added: 3, changed: 1, removed: 0 } },
+          summary: { files: { added: 3, changed: 1, removed: 0, paths: [] } },
           providers: [],
           diagnostics: [],
           repo: '/var/lib/twinsync/twin',
