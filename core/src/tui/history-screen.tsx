@@ -33,7 +33,7 @@ export function HistoryScreen() {
   return (
     <Screen title="History & Time Machine" hints={[MOVE, ['Enter', 'open'], BACK]}>
       <Text dimColor wrap="truncate-end">
-        ◆ checkpoint ▶ apply/revert • snapshot — {entries.length} shown
+        ◆ checkpoint ▶ apply/revert • snapshot{list.state?.status === 'done' ? ` — ${entries.length} shown` : ''}
       </Text>
       {list.state?.status === 'running' ? <Text>Reading the history…</Text> : null}
       {list.state?.status === 'failed' ? <ErrorBox error={list.state.error} title="Cannot read the history" /> : null}

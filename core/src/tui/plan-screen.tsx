@@ -365,7 +365,7 @@ function ApplyProgress({
           {report.commit ? <Text wrap="truncate-end">Snapshot after: {report.commit.slice(0, 12)}, journal {report.journalPath}</Text> : null}
           {report.keptPending.length > 0 ? (
             <Text wrap="truncate-end" color="yellow">
-              Left-out changes stay in the twin ({report.keptPending.join(', ')}): the next plan shows them again.
+              Left out, still pending in the twin for the next plan: {report.keptPending.join(', ')}
             </Text>
           ) : null}
         </Box>

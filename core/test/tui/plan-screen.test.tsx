@@ -89,7 +89,7 @@ describe('TUI pull & apply', () => {
     const done = await panel.waitFor('1 applied, 0 unchanged, 0 failed, 0 skipped')
     assert.match(done, /✓ applied\s+Replace \/etc\/motd/)
     assert.match(done, /Checkpoint before: cccccccccccc/)
-    assert.match(done, /the next plan shows them again/)
+    assert.match(done, /Left out, still pending in the twin for the next plan: filesystem\/etc\/motd/)
     assert.equal(requests.length, 1)
     assert.deepEqual(requests[0]?.plan.changes.map((c) => c.id), ['files:replace:/etc/motd'])
     assert.deepEqual(requests[0]?.leftOut.map((c) => c.id).sort(), ['systemd:daemon-reload', 'systemd:enable:demo.service'])
