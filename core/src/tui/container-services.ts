@@ -12,6 +12,8 @@ import { Tokens } from '../tokens.js'
 import type { TwinLocation } from '../twin/twin-location.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { keepLeftOutPending } from './keep-left-out.js'
+import { remotePort } from './remote-port.js'
+import { RemoteService } from '../remote/remote-service.js'
 import type { TuiServices } from './services.js'
 import { loadSettings, saveSettings } from './settings-file.js'
 
@@ -71,6 +73,8 @@ export async function createTuiServices(
       })
       // A revert's left-out changes are simply not done: the working twin is not the snapshot.
       const keptPending = revertTo === undefined ? await keepLeftOutPending(container, report, leftOut) : []
+      // Like `twinsync apply`: the checkpoint and the result go to the mirror, if there is one.
+      await container.resolve(RemoteService).push()
       return { ...report, keptPending }
     },
     history: (limit) => container.resolve(HistoryService).history({ limit }),
@@ -86,7 +90,7 @@ export async function createTuiServices(
       container = await makeContainer()
       return { path }
     },
-    remote: undefined, // The lead wires the GitHub/remote mirror here (a RemotePort, see remote.ts).
+    remote: remotePort(() => container),
   }
 }
 

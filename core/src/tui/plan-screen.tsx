@@ -45,11 +45,11 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
   const [progress, setProgress] = useState<Record<string, string>>({})
   const [pullNote, setPullNote] = useState<string | undefined>(undefined)
   const planned = useTask(async (signal): Promise<Plan> => {
-    // The lead's mirror pulls here first when it is wired (RemotePort.pull); without it, the
-    // plan is made against the local twin.
+    // Pull from the mirror first (a no-op without one); a diverged history stops here with its
+    // explanation. A revert plans from history, so it does not pull.
     if (revertTo === undefined && remote?.pull !== undefined) {
       const pulled = await remote.pull(signal)
-      setPullNote(`${pulled.ok ? 'Pulled' : 'NOT pulled'}: ${pulled.message}`)
+      setPullNote(pulled.ok ? `Mirror: ${pulled.message}` : `NOT pulled: ${pulled.message}`)
     } else if (revertTo === undefined) {
       setPullNote('GitHub not linked: planning against the local twin.')
     }
