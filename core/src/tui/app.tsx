@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react'
 import { useApp, useInput } from 'ink'
 import { HistoryScreen } from './history-screen.js'
+import { GitHubScreen } from './github-screen.js'
 import { InitScreen } from './init-screen.js'
 import { MainMenu } from './main-menu.js'
 import { NavigationContext, type Navigation, type Route } from './navigation.js'
@@ -58,5 +59,7 @@ function RouteView({ route }: { route: Route }) {
       return <SnapshotDetail commit={route.commit} />
     case 'settings':
       return <SettingsScreen />
+    case 'github':
+      return <GitHubScreen />
   }
 }

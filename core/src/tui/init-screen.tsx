@@ -25,7 +25,7 @@ export function InitScreen() {
     { id: 'test', label: 'Test the twin repository again' },
     ...(twin !== undefined && !twin.ok && twin.problem?.code === 'REPO_NOT_INITIALIZED' ? [{ id: 'create' as const, label: `Create the twin at ${twin.dir}` }] : []),
     { id: 'snapshot', label: 'Take a first snapshot (Push snapshot)' },
-    { id: 'github', label: remote === undefined ? 'Link a GitHub repository (not available in this build yet)' : 'Test the GitHub link' },
+    { id: 'github', label: remote === undefined ? 'Link a GitHub repository (not available in this build)' : 'GitHub linking: token, link or create a private repository, test' },
   ]
   const [index, setIndex] = useCursor(actions.length)
   useInput((input, key) => {
@@ -48,9 +48,8 @@ export function InitScreen() {
         )
       } else if (action === 'snapshot') nav.push({ name: 'snapshot' })
       else if (action === 'github') {
-        // The lead wires linking here (RemotePort.test / a link flow); until then it says so.
-        if (remote?.test === undefined) setMessage({ text: `${NOT_LINKED}. Snapshots stay in the local twin; linking a private GitHub repository comes with the remote mirror.` })
-        else remote.test(new AbortController().signal).then((r) => setMessage({ text: r.message }), (error: unknown) => setMessage({ error }))
+        if (remote === undefined) setMessage({ text: `${NOT_LINKED}. Snapshots stay in the local twin; linking a private GitHub repository comes with the remote mirror.` })
+        else nav.push({ name: 'github' })
       }
     }
   })

@@ -9,6 +9,7 @@ export type Route =
   | { name: 'history' }
   | { name: 'snapshot-detail'; commit: string }
   | { name: 'settings' }
+  | { name: 'github' }
 
 export interface Navigation {
   push(route: Route): void

@@ -1,7 +1,14 @@
 import type { DependencyContainer } from '../di.js'
 import { RemoteService } from '../remote/remote-service.js'
 import { renderPush } from '../services/remote-commands.js'
+import type { HostPort } from '@twinsync/sdk'
+import { Tokens } from '../tokens.js'
+import { machineIdentity } from '../twin/machine-identity.js'
 import type { RemotePort } from './remote.js'
+
+async function targetHostname(c: DependencyContainer): Promise<string | null> {
+  return (await machineIdentity(c.resolve<HostPort>(Tokens.Host))).hostname
+}
 
 /**
  * The mirror for the panel, over the same RemoteService the `push`, `pull` and `github`
@@ -32,6 +39,14 @@ export function remotePort(container: () => DependencyContainer): RemotePort {
             ? `nothing to pull; ${pulled.ahead} local snapshot(s) not yet pushed`
             : 'the twin is up to date with its mirror'
       return { ok: true, message }
+    },
+    async link(repository, token) {
+      const s = await service().linkGitHub(repository, token === undefined ? {} : { token })
+      return { ok: true, message: `Linked GitHub ${s.repository}; ${s.pending} snapshot(s) to push.` }
+    },
+    async create(name, token) {
+      const s = await service().createGitHub(name, { hostname: await targetHostname(container()), ...(token === undefined ? {} : { token }) })
+      return { ok: true, message: `Created the private repository ${s.repository} and linked it; ${s.pending} snapshot(s) to push.` }
     },
     async test() {
       const checks = await service().test()

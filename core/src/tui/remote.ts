@@ -21,6 +21,10 @@ export interface RemotePort {
   pull?(signal: AbortSignal): Promise<{ ok: boolean; message: string }>
   /** Test the link (Init / GitHub linking and Settings). */
   test?(signal: AbortSignal): Promise<{ ok: boolean; message: string }>
+  /** Link an existing private repository (OWNER/REPO); the token, when given, is kept 0600. */
+  link?(repository: string, token: string | undefined): Promise<{ ok: boolean; message: string }>
+  /** Create a private repository (default name twin-<hostname>) and link it. */
+  create?(name: string | undefined, token: string | undefined): Promise<{ ok: boolean; message: string }>
 }
 
 /** The mirror, when one is wired in; undefined today. */

@@ -128,7 +128,7 @@ function SettingsEditor({ state }: { state: SettingsState }) {
         else if (current.kind === 'limit') change({ ...values, limits: { ...values.limits, [current.key]: undefined } })
       } else if (key.return && current !== undefined) {
         if (current.kind === 'save') save()
-        else if (current.kind === 'github') setMessage({ text: `${NOT_LINKED}: linking comes with the remote mirror (Init / GitHub linking).` })
+        else if (current.kind === 'github') nav.push({ name: 'github' })
         else setEditing(current)
       }
     },
@@ -173,7 +173,7 @@ function SettingsEditor({ state }: { state: SettingsState }) {
 }
 
 function isDim(item: Item): boolean {
-  return (item.kind === 'include' && item.isDefault) || item.kind === 'github'
+  return item.kind === 'include' && item.isDefault
 }
 
 function itemText(item: Item, values: SettingsValues, state: SettingsState, linked: boolean): string {
@@ -191,8 +191,7 @@ function itemText(item: Item, values: SettingsValues, state: SettingsState, link
       return `${item.key.padEnd(13)} ${v === undefined ? `${state.defaultLimits[item.key]} (default)` : String(v)}`
     }
     case 'github':
-      // The lead wires the mirror's settings here (repository, token, pull before plan).
-      return linked ? 'GitHub mirror: see Init / GitHub linking' : `${NOT_LINKED} (set up in Init / GitHub linking)`
+      return `${linked ? 'GitHub mirror: linked' : NOT_LINKED}: Enter to link, create or test`
     case 'save':
       return '[ Save ]'
   }

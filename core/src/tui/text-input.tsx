@@ -2,7 +2,8 @@ import { useState } from 'react'
 import { Text, useInput } from 'ink'
 
 /** A one-line editor: type, Backspace, Enter keeps, Esc cancels. */
-export function TextInput({ label, initial, onDone }: { label: string; initial: string; onDone: (value: string | undefined) => void }) {
+/** `mask` shows a dot for every character: for tokens, which must not end up on a screen. */
+export function TextInput({ label, initial, onDone, mask = false }: { label: string; initial: string; onDone: (value: string | undefined) => void; mask?: boolean }) {
   const [value, setValue] = useState(initial)
   useInput((input, key) => {
     if (key.escape) onDone(undefined)
@@ -12,7 +13,7 @@ export function TextInput({ label, initial, onDone }: { label: string; initial: 
   })
   return (
     <Text wrap="truncate-start">
-      {label}: <Text inverse>{value}</Text>
+      {label}: <Text inverse>{mask ? '•'.repeat(value.length) : value}</Text>
       <Text inverse> </Text>
     </Text>
   )
