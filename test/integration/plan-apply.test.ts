@@ -152,6 +152,21 @@ describe('twinsync plan, status and apply on a Debian root (--root)', function (
     await run(['git', '-C', cli.twinDir, 'checkout', '--', 'system/packages/apt.json'])
   })
 
+  it('refuses a cron.d entry with an invalid schedule before the file is written', async () => {
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/cron.d/backup', 'SHELL=/bin/sh\n61 2 * * * root /usr/local/bin/backup\n')
+    const plan = await twinsync('plan')
+    assert.equal(plan.code, 1)
+    assert.match(plan.stdout, /error: cron: \/etc\/cron\.d\/backup: line 2: /)
+    const r = await twinsync('apply', '--yes')
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /\[CONTENT_INVALID\] Nothing was applied/)
+    await assert.rejects(stat(join(rootfs.dir, 'etc/cron.d/backup')), 'the entry was not written')
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/cron.d/backup', 'SHELL=/bin/sh\n15 2 * * * root /usr/local/bin/backup\n')
+    const fixed = json<PlanJson>(await twinsync('plan', '--json'))
+    assert.ok(fixed.changes.some((c) => c.id === 'files:create:/etc/cron.d/backup'), JSON.stringify(fixed.changes.map((c) => c.id)))
+    await rm(join(cli.twinDir, 'filesystem/etc/cron.d/backup'))
+  })
+
   it('refuses malformed instructions and scripts outside scripts/, changing nothing', async () => {
     await writeTwinFile(cli.twinDir, 'plans/bad.yaml', 'actions:\n  - run: [ls]\n    colour: red\n')
     const bad = await twinsync('apply', '--yes')

@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Change, Diagnostic, HostPort, Logger, Plan, TwinReader } from '@twinsync/sdk'
-import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, infoDiagnostic, isApplicable } from '@twinsync/sdk'
+import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, globToRegExp, infoDiagnostic, isApplicable, isContentValidator } from '@twinsync/sdk'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import { contextFor } from '../collect/context-factory.js'
 import type { LoadedConfig } from '../config/config-file.js'
@@ -60,6 +60,7 @@ export class Planner {
       for (const outcome of outcomes) {
         diagnostics.push(...(await this.diffOne(outcome, reader, common, changes)))
       }
+      diagnostics.push(...(await this.validateContents(changes)))
       if (wants(options.only, 'commands')) changes.push(...(await readInstructions(reader)))
       const graph = buildPlanGraph(changes)
       diagnostics.push(...graph.diagnostics)
@@ -101,6 +102,31 @@ export class Planner {
     const diff = provider.diff({ desired: loaded.state, actual: outcome.result.state, ctx })
     changes.push(...diff.changes)
     return [...out, ...diff.diagnostics].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
+  }
+
+  /**
+   * Files the plan would write are shown to the providers that understand their content (cron
+   * for /etc/cron.d): a problem is an error in the plan, and apply refuses a plan with errors.
+   * A change writes a whole text file when its data is { action: 'write', path, text }.
+   */
+  private async validateContents(changes: readonly Change[]): Promise<Diagnostic[]> {
+    const validators = (await this.registry.select())
+      .map((r) => r.provider)
+      .filter(isContentValidator)
+      .map((v) => ({ v, patterns: v.validatesPaths.map(globToRegExp) }))
+    if (validators.length === 0) return []
+    const out: Diagnostic[] = []
+    for (const change of changes) {
+      const data = change.data as { action?: unknown; path?: unknown; text?: unknown } | undefined
+      if (data?.action !== 'write' || typeof data.path !== 'string' || typeof data.text !== 'string') continue
+      for (const { v, patterns } of validators) {
+        if (!patterns.some((p) => p.test(data.path as string))) continue
+        for (const problem of v.validateContent(data.path, data.text)) {
+          out.push(errorDiagnostic('CONTENT_INVALID', `${data.path}: ${problem}`, { provider: v.name, path: data.path }))
+        }
+      }
+    }
+    return out
   }
 
   private async desiredSource(from: string | undefined): Promise<{ reader: TwinReader; twinCommit: string | null }> {

@@ -1,4 +1,5 @@
 import type {
+  ContentValidator,
   StartupEntry,
   StartupView,
   ApplicableProvider,
@@ -17,6 +18,7 @@ import { applyCron } from './cron-apply.js'
 import { collectCron } from './cron-collect.js'
 import { diffCron } from './cron-diff.js'
 import { loadCron } from './cron-load.js'
+import { parseCrontab } from './crontab-parser.js'
 import { startupEntries } from './startup-entry.js'
 import { cronDocuments } from './cron-model.js'
 import { CRON_D_DIR, CRON_JSON, CRONTAB_DIR, CronState, SYSTEM_CRONTAB } from './cron-state.js'
@@ -25,7 +27,7 @@ import { CRON_D_DIR, CRON_JSON, CRONTAB_DIR, CronState, SYSTEM_CRONTAB } from '.
  * Cron: owns the user crontabs (mirrored without cron's header, installed with `crontab -u`),
  * and describes every job of the machine, system files included, in system/startup/cron.json.
  */
-export class CronProvider implements ApplicableProvider<CronState>, StartupView<CronState> {
+export class CronProvider implements ApplicableProvider<CronState>, StartupView<CronState>, ContentValidator {
   readonly name = 'cron'
   readonly version = '0.1.0'
   readonly category = 'startup' as const
@@ -54,6 +56,13 @@ export class CronProvider implements ApplicableProvider<CronState>, StartupView<
 
   diff({ desired, actual }: DiffRequest<CronState>): DiffResult {
     return diffCron(desired, actual, this.name)
+  }
+
+  /** The system crontabs the files provider writes: checked here, so a bad schedule is never written. */
+  readonly validatesPaths = [SYSTEM_CRONTAB, `${CRON_D_DIR}/*`] as const
+
+  validateContent(path: string, content: string): string[] {
+    return parseCrontab(content, { path, format: 'system' }).problems.map((p) => `line ${p.line}: ${p.reason}`)
   }
 
   /** What this state starts at boot, at login or on a schedule, for `twinsync startup`. */

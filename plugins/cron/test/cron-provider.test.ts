@@ -301,3 +301,19 @@ describe('CronProvider', () => {
     assert.deepEqual(rows.map((r) => r.trigger), ['schedule', 'schedule', 'boot', 'schedule'])
   })
 })
+
+describe('cron as a validator of system crontabs', () => {
+  it('checks /etc/crontab and /etc/cron.d entries with the system format', async () => {
+    const { CronProvider } = await import('../src/cron-provider.js')
+    const { globToRegExp } = await import('@twinsync/sdk')
+    const cron = new CronProvider()
+    const covers = (path: string) => cron.validatesPaths.some((p) => globToRegExp(p).test(path))
+    assert.equal(covers('/etc/cron.d/backup'), true)
+    assert.equal(covers('/etc/crontab'), true)
+    assert.equal(covers('/etc/cron.daily/logrotate'), false)
+    assert.deepEqual(cron.validateContent('/etc/cron.d/ok', 'MAILTO=root\n*/5 * * * * root true\n@reboot root true\n'), [])
+    const problems = cron.validateContent('/etc/cron.d/bad', '61 * * * * root true\n* * * * *\n')
+    assert.equal(problems.length, 2)
+    assert.match(problems[0] ?? '', /^line 1: /)
+  })
+})
