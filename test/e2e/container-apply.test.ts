@@ -15,6 +15,8 @@ interface PlanJson {
 describe('plan and apply inside a booted Debian container', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
   let ct: Container
+  let cronPid: string
+  const mainPid = async (unit: string) => (await ct.runOk(['systemctl', 'show', '--property=MainPID', '--value', unit])).stdout.trim()
 
   /** Edit a JSON document of the twin inside the container, with node. */
   const editJson = (path: string, code: string) =>
@@ -47,6 +49,9 @@ describe('plan and apply inside a booted Debian container', function () {
     await ct.writeFile(`${TWIN}/filesystem/var/spool/cron/crontabs/ann`, '@reboot date > /home/ann/rebooted\n')
     await ct.writeFile(`${TWIN}/filesystem/etc/xdg/autostart/demo.desktop`, '[Desktop Entry]\nType=Application\nName=Demo\nExec=/usr/bin/true\nHidden=true\n')
     await ct.writeFile(`${TWIN}/filesystem/etc/motd`, 'Managed by TwinSync\n')
+    // cron's own configuration: a running cron.service should be proposed for a restart.
+    await ct.writeFile(`${TWIN}/filesystem/etc/default/cron`, (await ct.readFile('/etc/default/cron')) + '# managed by TwinSync\n')
+    cronPid = await mainPid('cron.service')
     await ct.writeFile(`${TWIN}/scripts/mark.sh`, '#!/bin/sh\nhostname > /etc/script-ran\n')
     await ct.writeFile(`${TWIN}/plans/mark.yaml`, 'actions:\n  - script: mark.sh\n    description: Record the host name\n')
 
@@ -62,10 +67,14 @@ describe('plan and apply inside a booted Debian container', function () {
       'systemd:disable:e2scrub_reap.service',
       'cron:create:/var/spool/cron/crontabs/ann',
       'files:replace:/etc/motd',
+      'files:replace:/etc/default/cron',
+      'systemd:restart:cron.service',
       'commands:plans/mark.yaml#1',
     ]) {
       assert.ok(ids.includes(id), `${id} in ${ids.join(', ')}`)
     }
+    const restart = plan.changes.find((c) => c.id === 'systemd:restart:cron.service') as PlanJson['changes'][number] & { requires?: string[] }
+    assert.deepEqual(restart.requires, ['files:replace:/etc/default/cron'], 'a separate change, after the file it follows')
     assert.ok(plan.changes.some((c) => c.category === 'startup' && c.resource === '/etc/xdg/autostart/demo.desktop'))
     assert.ok(plan.changes.some((c) => c.category === 'startup' && c.resource === '/etc/rc.local'))
 
@@ -84,6 +93,8 @@ describe('plan and apply inside a booted Debian container', function () {
     assert.equal((await ct.runOk(['stat', '-c', '%a %U:%G', '/etc/rc.local'])).stdout.trim(), '755 root:root')
     assert.equal(await ct.readFile('/etc/motd'), 'Managed by TwinSync\n')
     assert.equal((await ct.readFile('/etc/script-ran')).trim(), ct.name)
+    assert.match(await ct.readFile('/etc/default/cron'), /# managed by TwinSync\n$/)
+    assert.notEqual(await mainPid('cron.service'), cronPid, 'cron was restarted after its configuration changed')
   })
 
   it('plans nothing more after a fresh snapshot, and history shows the checkpoint and the apply', async () => {

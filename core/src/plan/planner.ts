@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Change, Diagnostic, HostPort, Logger, Plan, TwinReader } from '@twinsync/sdk'
-import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, globToRegExp, infoDiagnostic, isApplicable, isContentValidator } from '@twinsync/sdk'
+import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, infoDiagnostic, isApplicable, isContentValidator } from '@twinsync/sdk'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import { contextFor } from '../collect/context-factory.js'
 import type { LoadedConfig } from '../config/config-file.js'
@@ -59,6 +59,11 @@ export class Planner {
       const changes: Change[] = []
       for (const outcome of outcomes) {
         diagnostics.push(...(await this.diffOne(outcome, reader, common, changes)))
+      }
+      // Follow-ups see every provider's changes (systemd: restart a service whose config changes).
+      for (const outcome of outcomes) {
+        if (outcome.status !== 'collected' || !hasFollowUps(outcome.provider)) continue
+        changes.push(...(await outcome.provider.followUps({ changes, actual: outcome.result.state, ctx: contextFor(outcome.provider, common) })))
       }
       diagnostics.push(...(await this.validateContents(changes)))
       if (wants(options.only, 'commands')) changes.push(...(await readInstructions(reader)))

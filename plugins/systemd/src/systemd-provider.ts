@@ -1,4 +1,7 @@
 import {
+  type Change,
+  type FollowUpRequest,
+  type PlanFollowUp,
   type StartupEntry,
   type StartupView,
   errorDiagnostic,
@@ -19,12 +22,13 @@ import {
 import { applySystemdChanges } from './service-apply.js'
 import { collectSystemdState } from './service-collector.js'
 import { diffSystemdState } from './service-diff.js'
+import { restartsForConfigChanges } from './config-restarts.js'
 import { startupEntries } from './startup-entry.js'
 import { RUNTIME_DOCUMENT, STARTUP_DOCUMENT, SystemdState, UNITS_DOCUMENT } from './service-state.js'
 import { UNIT_SEARCH_PATH } from './unit-paths.js'
 
 /** systemd units: enablement, presets, runtime state and what starts at boot; changed through systemctl. */
-export class SystemdProvider implements ApplicableProvider<SystemdState>, StartupView<SystemdState> {
+export class SystemdProvider implements ApplicableProvider<SystemdState>, StartupView<SystemdState>, PlanFollowUp<SystemdState> {
   readonly name = 'systemd'
   readonly version = '0.1.0'
   readonly category = 'services' as const
@@ -80,6 +84,11 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
 
   diff({ desired, actual }: DiffRequest<SystemdState>): DiffResult {
     return diffSystemdState(desired, actual)
+  }
+
+  /** Restarts of running services whose package's configuration the plan rewrites. */
+  followUps(request: FollowUpRequest<SystemdState>): Promise<Change[]> {
+    return restartsForConfigChanges(request)
   }
 
   /** The units started at boot and the enabled timers, for `twinsync startup`. */

@@ -1,0 +1,24 @@
+import type { Change } from './change.js'
+import type { ProviderContext } from './context.js'
+import type { Provider } from './provider.js'
+
+export interface FollowUpRequest<State = unknown> {
+  /** Every change of the plan so far, of every provider. */
+  changes: readonly Change[]
+  /** This provider's live state, as collected for the plan. */
+  actual: State
+  ctx: ProviderContext
+}
+
+/**
+ * An optional capability: changes a provider proposes because of other providers' changes
+ * (systemd proposes restarting a running service whose package's configuration file the plan
+ * rewrites). Each follow-up is a change of its own, which a person can leave out.
+ */
+export interface PlanFollowUp<State = unknown> {
+  followUps(request: FollowUpRequest<State>): Promise<Change[]>
+}
+
+export function hasFollowUps<S>(provider: Provider<S>): provider is Provider<S> & PlanFollowUp<S> {
+  return typeof (provider as Partial<PlanFollowUp<S>>).followUps === 'function'
+}
