@@ -8,6 +8,7 @@ import { SnapshotService } from '../snapshot/snapshot-service.js'
 import { Tokens } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { Applier } from './applier.js'
+import { keepLeftOutPending } from './keep-left-out.js'
 import { journalPath, type ApplyJournal } from './journal.js'
 
 export interface ApplyOptions {
@@ -16,6 +17,11 @@ export interface ApplyOptions {
   fromFile: boolean
   /** The apply brings the machine back to this snapshot: history names it a revert. */
   revertTo?: string
+  /**
+   * Changes of the plan a person left out: they stay pending in the working twin instead of
+   * being overwritten by the snapshot after the apply (not for reverts, which plan from history).
+   */
+  leftOut?: readonly Change[]
   signal: AbortSignal
   onStart?: (change: Change) => void
   onResult?: (change: Change, result: ChangeResult) => void
@@ -28,6 +34,8 @@ export interface ApplyReport {
   commit: string | null
   journalPath: string
   journal: ApplyJournal
+  /** Twin files put back to the desired state because a change in them was left out. */
+  keptPending: string[]
   /** 0 when every change is applied or unchanged, 1 otherwise. */
   exitCode: 0 | 1
 }
@@ -99,11 +107,15 @@ export class ApplyService {
       message: `TwinSync ${what} ${stamp}: ${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped`,
       extraDocuments: [{ path, content: stableStringify(journal) }, await this.ledgerAfter(plan, steps)],
     })
+    const commit = after.commit ?? after.head ?? null
+    const keptPending =
+      options.revertTo === undefined ? await keepLeftOutPending(this.twin, this.registry, { checkpoint: checkpointCommit, commit }, options.leftOut ?? []) : []
     return {
       checkpoint: checkpointCommit,
-      commit: after.commit ?? after.head ?? null,
+      commit,
       journalPath: path,
       journal,
+      keptPending,
       exitCode: counts.failed + counts.skipped === 0 ? 0 : 1,
     }
   }

@@ -11,7 +11,6 @@ import { SnapshotService } from '../snapshot/snapshot-service.js'
 import { Tokens } from '../tokens.js'
 import type { TwinLocation } from '../twin/twin-location.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { keepLeftOutPending } from './keep-left-out.js'
 import { remotePort } from './remote-port.js'
 import { RemoteService } from '../remote/remote-service.js'
 import type { TuiServices } from './services.js'
@@ -68,14 +67,13 @@ export async function createTuiServices(
         fromFile: false,
         signal,
         ...(revertTo === undefined ? {} : { revertTo }),
+        leftOut,
         ...(onStart === undefined ? {} : { onStart }),
         ...(onResult === undefined ? {} : { onResult }),
       })
-      // A revert's left-out changes are simply not done: the working twin is not the snapshot.
-      const keptPending = revertTo === undefined ? await keepLeftOutPending(container, report, leftOut) : []
       // Like `twinsync apply`: the checkpoint and the result go to the mirror, if there is one.
       await container.resolve(RemoteService).push()
-      return { ...report, keptPending }
+      return report
     },
     history: (limit) => container.resolve(HistoryService).history({ limit }),
     show: (commit) => container.resolve(HistoryService).show(commit, { diffs: true }),

@@ -1,11 +1,9 @@
 import type { Change } from '@twinsync/sdk'
-import type { ApplyReport } from '../apply/apply-service.js'
-import type { DependencyContainer } from '../di.js'
 import { SnapshotLog } from '../history/snapshot-log.js'
-import { ProviderRegistry } from '../providers/provider-registry.js'
+import type { ProviderRegistry } from '../providers/provider-registry.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import { GitTreeReader, gitOutput } from '../twin/git-tree-reader.js'
-import { TwinRepository } from '../twin/twin-repository.js'
+import type { TwinRepository } from '../twin/twin-repository.js'
 
 /**
  * An apply snapshots the machine over the working twin (checkpoint, then the result), so a
@@ -16,15 +14,19 @@ import { TwinRepository } from '../twin/twin-repository.js'
  * Providers with nothing left out keep the snapshot's files (an apt install adds dependencies
  * the desired apt.json never listed). Returns the twin paths put back.
  */
-export async function keepLeftOutPending(container: DependencyContainer, report: ApplyReport, leftOut: readonly Change[]): Promise<string[]> {
+export async function keepLeftOutPending(
+  twin: TwinRepository,
+  registry: ProviderRegistry,
+  report: { checkpoint: string | null; commit: string | null },
+  leftOut: readonly Change[],
+): Promise<string[]> {
   if (leftOut.length === 0 || report.checkpoint === null || report.commit === null) return []
-  const twin = container.resolve(TwinRepository)
   const log = new SnapshotLog(twin.dir)
   const checkpoint = await log.get(report.checkpoint)
   // Without a checkpoint commit the twin already matched the machine: nothing desired to keep.
   if (checkpoint.kind !== 'checkpoint' || checkpoint.parent === null) return []
   const desiredCommit = checkpoint.parent
-  const { providers, claims } = await container.resolve(ProviderRegistry).load()
+  const { providers, claims } = await registry.load()
   const plain = providers.map((p) => p.provider)
   const wanted = new Set(leftOut.map((c) => c.provider))
   const edited = await log.changedPaths(checkpoint.commit, desiredCommit)
