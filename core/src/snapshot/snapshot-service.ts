@@ -1,4 +1,5 @@
 import type { Diagnostic, HostPort, Logger, Provider, TwinDocument } from '@twinsync/sdk'
+import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
@@ -81,11 +82,11 @@ export class SnapshotService {
       if (o.status === 'collected') diagnostics.push(...o.result.diagnostics.map((d) => ({ ...d, provider: d.provider ?? o.provider.name })))
     }
     phase('collected')
-    await this.writeDocuments(collected, providers, claims)
-    for (const doc of options.extraDocuments ?? []) await this.twin.write(doc)
-
-    phase('written')
-    const changes = await this.twin.stageAll()
+    let touched = await this.writeDocuments(collected, providers, claims)
+    for (const doc of options.extraDocuments ?? []) if (await this.twin.write(doc)) touched++
+    phase(`written (${touched} twin files)`)
+    // Nothing written and nothing edited by hand: no need for git add and diff.
+    const changes = touched === 0 && (await this.twin.dirtyPaths()).length === 0 ? [] : await this.twin.stageAll()
     phase('staged')
     const summary = summarizeChanges(changes, providers, claims)
     const base = {
@@ -124,6 +125,7 @@ export class SnapshotService {
     let touched = 0
     const fresh = new Set(collected.map((o) => o.provider.name))
     const written = new Set<string>()
+    const accepted: TwinDocument[] = []
     for (const o of collected) {
       for (const doc of o.result.documents) {
         const owner = ownerOfTwinPath(doc.path, providers, claims)
@@ -131,10 +133,14 @@ export class SnapshotService {
           this.logger.warn(`${o.provider.name} wrote ${doc.path}, which belongs to ${owner?.name ?? 'nobody'}; ignored`)
           continue
         }
-        if (await this.twin.write(doc)) touched++
+        accepted.push(doc)
         written.add(doc.path)
       }
     }
+    // Each write first compares with what the twin holds; many small reads go faster side by side.
+    const limit = pLimit(16)
+    const results = await Promise.all(accepted.map((doc) => limit(() => this.twin.write(doc))))
+    touched += results.filter(Boolean).length
     const existing = [...(await this.twin.list('filesystem/')), ...(await this.twin.list('system/'))]
     for (const path of existing) {
       if (written.has(path)) continue
