@@ -180,4 +180,22 @@ describe('twinsync plan, status and apply on a Debian root (--root)', function (
     await rm(join(cli.twinDir, 'plans/bad.yaml'))
     assert.equal(await live('etc/motd'), 'Changed by hand\n')
   })
+
+  it('applies the same saved plan twice: the second time changes nothing and says so', async () => {
+    await run(['git', '-C', cli.twinDir, 'checkout', '--', '.'])
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/issue.net', 'Twin-managed banner\n')
+    const planFile = join(cli.dir, 'issue.json')
+    const made = await twinsync('plan', '--only', 'files', '--out', planFile)
+    assert.equal(made.code, 0, made.stderr)
+    const first = await twinsync('apply', planFile, '--yes')
+    assert.equal(first.code, 0, first.stdout + first.stderr)
+    const applied = /^(\d+) applied, 0 unchanged, 0 failed, 0 skipped\.$/m.exec(first.stdout)?.[1]
+    assert.ok(applied !== undefined && Number(applied) >= 1, first.stdout)
+    const again = await twinsync('apply', planFile, '--yes')
+    assert.equal(again.code, 0, again.stdout + again.stderr)
+    assert.match(again.stdout, new RegExp(`^0 applied, ${applied} unchanged, 0 failed, 0 skipped\\.$`, 'm'))
+    assert.match(again.stdout, /unchanged {2}Replace \/etc\/issue\.net.*: already in place/)
+    assert.equal(await live('etc/issue.net'), 'Twin-managed banner\n')
+  })
+
 })

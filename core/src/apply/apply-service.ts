@@ -68,9 +68,15 @@ export class ApplyService {
   }
 
   private async applyLocked(options: ApplyOptions): Promise<ApplyReport> {
-    const { plan } = options
-    await this.checkPlanFits(plan)
-    if (options.fromFile) await this.refuseIfStale(plan)
+    await this.checkPlanFits(options.plan)
+    // Changes already in place (the same plan applied again) are reported, not run again.
+    const satisfied = options.fromFile ? await this.refuseIfStale(options.plan) : []
+    const done = new Set(satisfied.map((c) => c.id))
+    const plan: Plan = {
+      ...options.plan,
+      changes: options.plan.changes.filter((c) => !done.has(c.id)),
+      edges: options.plan.edges.filter((e) => !done.has(e.from) && !done.has(e.to)),
+    }
     const started = this.clock()
     const stamp = started.toISOString().replace(/\.\d{3}Z$/, 'Z')
 
@@ -84,12 +90,19 @@ export class ApplyService {
     const checkpoint = await this.snapshots.snapshotLocked({ message: `TwinSync checkpoint before ${what} ${stamp}`, signal: options.signal })
     const checkpointCommit = checkpoint.commit ?? checkpoint.head ?? null
 
-    const steps = await this.applier.execute(plan, {
+    const now = this.clock().toISOString()
+    const alreadyDone = satisfied.map((c) => {
+      const result = { id: c.id, status: 'unchanged' as const, message: 'already in place: a fresh plan no longer has this change' }
+      options.onResult?.(c, result)
+      return { id: c.id, provider: c.provider, summary: c.summary, startedAt: now, endedAt: now, status: result.status, message: result.message }
+    })
+    const executed = await this.applier.execute(plan, {
       signal: options.signal,
       cacheDir: this.twin.cacheDir(),
       ...(options.onStart === undefined ? {} : { onStart: options.onStart }),
       ...(options.onResult === undefined ? {} : { onResult: options.onResult }),
     })
+    const steps = [...alreadyDone, ...executed]
     const counts = { applied: 0, unchanged: 0, failed: 0, skipped: 0 }
     for (const s of steps) counts[s.status]++
     const journal: ApplyJournal = {
@@ -137,20 +150,23 @@ export class ApplyService {
     }
   }
 
-  /** Plan again from the same basis; every planned change must still see the same live state. */
-  private async refuseIfStale(plan: Plan): Promise<void> {
+  /**
+   * Plan again from the same basis. A change the fresh plan still has must come out exactly as
+   * saved; one it no longer has is already in place (returned, to report as unchanged).
+   */
+  private async refuseIfStale(plan: Plan): Promise<Change[]> {
     const domains = [...new Set(plan.changes.map((c) => (c.provider === 'commands' ? 'commands' : c.provider)))]
     const fresh = await this.planner.plan({
       ...(plan.basis.twinCommit === null ? {} : { from: plan.basis.twinCommit }),
       only: domains,
     })
-    // A change must come out of a fresh plan exactly as saved: a different live fingerprint means
-    // the machine moved; a different payload means the twin moved or the file was edited.
+    // A different live fingerprint means the machine moved; a different payload means the twin
+    // moved or the file was edited. Either way the reviewed change is not what would run.
     const freshById = new Map(fresh.changes.map((c) => [c.id, c]))
     const stale = plan.changes
       .filter((c) => {
         const now = freshById.get(c.id)
-        return now === undefined || fresh.basis.fingerprints[c.id] !== plan.basis.fingerprints[c.id] || stableStringify(now) !== stableStringify(c)
+        return now !== undefined && (fresh.basis.fingerprints[c.id] !== plan.basis.fingerprints[c.id] || stableStringify(now) !== stableStringify(c))
       })
       .map((c) => c.id)
     if (stale.length > 0) {
@@ -159,6 +175,7 @@ export class ApplyService {
         details: { stale },
       })
     }
+    return plan.changes.filter((c) => !freshById.has(c.id))
   }
 
   /** The record of run-once commands, with those that just ran added. */
