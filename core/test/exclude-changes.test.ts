@@ -2,18 +2,9 @@ import { strict as assert } from 'node:assert'
 import type { Change, Plan } from '@twinsync/sdk'
 import { PLAN_FORMAT_VERSION } from '@twinsync/sdk'
 import { excludeChanges } from '../src/plan/exclude-changes.js'
+import { change } from './support/change.js'
 import { buildPlanGraph } from '../src/plan/plan-graph.js'
 
-const change = (id: string, category: Change['category'], operation: string, extra: Partial<Change> = {}): Change => ({
-  id,
-  provider: id.split(':')[0] as string,
-  category,
-  operation,
-  resource: id,
-  summary: id,
-  risk: 'low',
-  ...extra,
-})
 
 /** A plan the way the planner builds it: the graph, and a fingerprint per change. */
 function planOf(changes: Change[]): Plan {

@@ -1,18 +1,8 @@
 import { strict as assert } from 'node:assert'
-import type { Change } from '@twinsync/sdk'
 import { isTwinSyncError } from '@twinsync/sdk'
+import { change } from './support/change.js'
 import { buildPlanGraph, findCycle, waves } from '../src/plan/plan-graph.js'
 
-const change = (id: string, category: Change['category'], operation: string, extra: Partial<Change> = {}): Change => ({
-  id,
-  provider: id.split(':')[0] as string,
-  category,
-  operation,
-  resource: id,
-  summary: id,
-  risk: 'low',
-  ...extra,
-})
 
 describe('plan graph', () => {
   it('orders packages, then files, then services, then removals, then commands', () => {
