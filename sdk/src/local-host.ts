@@ -112,6 +112,9 @@ export class LocalHost implements HostPort {
       ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
       stripFinalNewline: false,
       encoding: 'utf8',
+      // Its own process group: a Ctrl-C in the terminal reaches TwinSync, which decides what to
+      // stop (through the signal), not every program it started.
+      detached: true,
     })
     const stderr = String(result.stderr ?? '')
     const missing =

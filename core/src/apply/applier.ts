@@ -17,6 +17,12 @@ export interface ExecuteOptions {
 }
 
 /**
+ * What a step under way sees as its cancel signal: never aborted. Ctrl-C stops the apply between
+ * steps; killing apt-get or a script half way would leave the machine in a state nobody planned.
+ */
+const STEPS_RUN_TO_THE_END = new AbortController().signal
+
+/**
  * Carries out an approved plan in graph order. A wave holds changes whose predecessors are
  * done; each provider gets its part of a wave in one call (so apt runs one transaction and never
  * two at once), different providers run side by side. A change whose predecessor failed or was
@@ -90,7 +96,7 @@ export class Applier {
       for (const change of changes) {
         const started = new Date().toISOString()
         if (options.signal.aborted) record(change, started, { id: change.id, status: 'skipped', message: 'not started: the apply was interrupted' })
-        else record(change, started, await runCommandChange(this.host, change, options.signal))
+        else record(change, started, await runCommandChange(this.host, change, STEPS_RUN_TO_THE_END))
       }
       return
     }
@@ -106,7 +112,7 @@ export class Applier {
         claims,
         config: this.config,
         logger: this.logger,
-        signal: options.signal,
+        signal: STEPS_RUN_TO_THE_END,
         cacheDir: options.cacheDir,
       })
       const outcome = await provider.apply({
