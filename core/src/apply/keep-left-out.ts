@@ -2,7 +2,8 @@ import type { Change } from '@twinsync/sdk'
 import { SnapshotLog } from '../history/snapshot-log.js'
 import type { ProviderRegistry } from '../providers/provider-registry.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
-import { GitTreeReader, gitOutput } from '../twin/git-tree-reader.js'
+import { gitOutput } from '../twin/git-process.js'
+import { GitTreeReader } from '../twin/git-tree-reader.js'
 import type { TwinRepository } from '../twin/twin-repository.js'
 
 /**

@@ -1,5 +1,5 @@
 import { isVolatileTwinPath } from '@twinsync/sdk'
-import { gitOutput } from '../twin/git-tree-reader.js'
+import { gitOutput } from '../twin/git-process.js'
 import { SnapshotLog } from './snapshot-log.js'
 
 export interface GcReport {
@@ -60,7 +60,7 @@ async function squashVolatile(dir: string, cutoff: Date): Promise<number> {
     if (m === undefined) throw new Error(`no metadata for ${record.commit}`)
     const args: string[] = ['commit-tree', m.tree, ...(parent === null ? [] : ['-p', parent]), '-m', m.body.replace(/\n+$/, '')]
     const env = { GIT_AUTHOR_NAME: m.an, GIT_AUTHOR_EMAIL: m.ae, GIT_AUTHOR_DATE: m.ad, GIT_COMMITTER_NAME: m.cn, GIT_COMMITTER_EMAIL: m.ce, GIT_COMMITTER_DATE: m.cd }
-    parent = (await gitWithEnv(dir, args, env)).trim()
+    parent = (await gitOutput(dir, args, env)).toString('utf8').trim()
     moved.set(record.commit, parent)
   }
   if (squashed === 0 || parent === null) return 0
@@ -71,13 +71,6 @@ async function squashVolatile(dir: string, cutoff: Date): Promise<number> {
     for (const name of names) if (target !== undefined) await gitOutput(dir, ['tag', '-f', '--no-sign', name, target])
   }
   return squashed
-}
-
-async function gitWithEnv(dir: string, args: string[], env: Record<string, string>): Promise<string> {
-  const { execFile } = await import('node:child_process')
-  return new Promise((resolve, reject) => {
-    execFile('git', ['-C', dir, ...args], { env: { ...process.env, ...env } }, (error, stdout, stderr) => (error ? reject(new Error(stderr || error.message)) : resolve(stdout)))
-  })
 }
 
 async function commitCount(dir: string): Promise<number> {

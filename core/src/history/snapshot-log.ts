@@ -1,7 +1,7 @@
 import { TwinSyncError } from '@twinsync/sdk'
 import type { GitStatusEntry } from '../twin/git-client.js'
 import { parseNameStatus } from '../twin/git-client.js'
-import { gitOutput } from '../twin/git-tree-reader.js'
+import { EMPTY_TREE, gitOutput } from '../twin/git-process.js'
 
 export type SnapshotKind = 'init' | 'snapshot' | 'edit' | 'checkpoint' | 'apply' | 'revert' | 'other'
 
@@ -14,7 +14,6 @@ export interface SnapshotRecord {
   labels: string[]
 }
 
-const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
 export const LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
 /** The twin's commits read as snapshots, with their labels (git tags). */

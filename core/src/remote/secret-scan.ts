@@ -1,6 +1,5 @@
 import { contentSecret } from '@twinsync/plugin-files'
-import { gitOutput } from '../twin/git-tree-reader.js'
-import { readBlobs } from '../twin/git-blobs.js'
+import { gitOutput, readBlobs } from '../twin/git-process.js'
 
 /** A password hash as in /etc/shadow: name:$id$salt$hash: (yescrypt, sha-512, bcrypt…). */
 const PASSWORD_HASH = /^[^:\s]+:\$(?:1|2[abxy]?|5|6|y|gy|7|sha1|md5)\$[^:\s]{8,}:/m

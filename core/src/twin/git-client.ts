@@ -1,4 +1,5 @@
 import { TwinSyncError } from '@twinsync/sdk'
+import { EMPTY_TREE, gitOutput } from './git-process.js'
 
 export interface GitStatusEntry {
   path: string
@@ -16,14 +17,12 @@ export interface GitClient {
   head(): Promise<string | undefined>
   /** Put paths back to HEAD in both index and working tree; remove paths HEAD does not have. */
   restore(entries: readonly GitStatusEntry[]): Promise<void>
-  log(limit: number): Promise<Array<{ hash: string; date: string; message: string }>>
   /** Paths that differ from HEAD in the working tree, untracked files included. */
   dirtyPaths(): Promise<string[]>
 }
 
 export type GitClientFactory = (dir: string) => GitClient
 
-const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
 const IDENTITY = ['user.name=TwinSync', 'user.email=twinsync@localhost']
 
 /** simple-git, loaded on first use so commands that never touch git start fast. */
@@ -78,23 +77,9 @@ export class SimpleGitClient implements GitClient {
     await Promise.all(added.map((p) => rm(join(this.dir, p), { force: true })))
   }
 
-  async log(limit: number): Promise<Array<{ hash: string; date: string; message: string }>> {
-    if ((await this.head()) === undefined) return []
-    const out = await this.run((g) => g.raw(['log', `-${limit}`, '--format=%H%x1f%cI%x1f%s%x1e']))
-    return out
-      .split('\x1e')
-      .map((r) => r.trim())
-      .filter(Boolean)
-      .map((r) => {
-        const [hash = '', date = '', message = ''] = r.split('\x1f')
-        return { hash, date, message }
-      })
-  }
-
   async dirtyPaths(): Promise<string[]> {
     // A plain spawn: through simple-git this one call costs about 50 ms more, and it is on the
     // path of every unchanged snapshot.
-    const { gitOutput } = await import('./git-tree-reader.js')
     const out = await gitOutput(this.dir, ['status', '--porcelain=v1', '-z', '--untracked-files=all']).catch((error: Error) => {
       throw new TwinSyncError('GIT_FAILED', `git status failed in ${this.dir}: ${error.message.split('\n')[0]}`)
     })

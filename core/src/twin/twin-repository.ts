@@ -173,10 +173,6 @@ export class TwinRepository implements TwinReader {
     return this.git.restore(entries)
   }
 
-  log(limit: number) {
-    return this.git.log(limit)
-  }
-
   dirtyPaths(): Promise<string[]> {
     return this.git.dirtyPaths()
   }
