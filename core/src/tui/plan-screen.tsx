@@ -248,6 +248,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
               {counts.apply} change{counts.apply === 1 ? '' : 's'} will be applied{counts.left > 0 ? `; ${counts.left} left out` : ''}. A checkpoint snapshot is taken first.
             </Text>
             <LeftOutNote plan={plan} leftOut={leftOut} also={chosen.alsoExcluded} />
+            <CommandsToRun changes={chosen.plan.changes} />
             <Box marginTop={1}>
               {refusal !== undefined ? (
                 // The same refusal ApplyService.apply would throw, said before the question.
@@ -284,6 +285,23 @@ function ChangeList({ changes, index, height, inclusion }: { changes: Change[]; 
           </Row>
         )
       })}
+    </Box>
+  )
+}
+
+/** Before the question: every command and script that will run, as its exact argument list (wrapped, never cut). */
+function CommandsToRun({ changes }: { changes: readonly Change[] }) {
+  const commands = changes.filter((c) => c.category === 'commands')
+  if (commands.length === 0) return null
+  return (
+    <Box flexDirection="column" marginTop={1}>
+      <Text bold>These run as root (a script's full content is in its details):</Text>
+      {commands.map((c) => (
+        <Text key={c.id} wrap="wrap" color="red">
+          {'  '}
+          {c.summary}
+        </Text>
+      ))}
     </Box>
   )
 }
