@@ -42,16 +42,21 @@ export class GitTreeReader implements TwinReader {
 
 /** Resolve a snapshot reference (a hash, HEAD~2, a tag) to a full commit id. */
 export async function resolveCommit(dir: string, ref: string): Promise<string> {
-  if (ref.startsWith('-') || /[\0\n]/.test(ref)) throw unknownRef(ref)
+  if (ref.startsWith('-') || /[\0\n]/.test(ref)) throw unknownRef(dir, ref)
   // A missing git or a damaged repository is said as such, not as an unknown snapshot.
   const commit = await revParseCommit(dir, ref)
-  if (commit === undefined) throw unknownRef(ref)
+  if (commit === undefined) throw unknownRef(dir, ref)
   return commit
 }
 
-function unknownRef(ref: string): TwinSyncError {
+function unknownRef(dir: string, ref: string): TwinSyncError {
   return new TwinSyncError('SNAPSHOT_UNKNOWN', `No snapshot ${JSON.stringify(ref)} in the twin`, {
-    nextStep: 'Run `git -C <twin> log --oneline` to see the snapshots.',
+    nextStep: `Run \`twinsync history --repo ${shellWord(dir)}\` to see the snapshots.`,
     details: { ref },
   })
+}
+
+/** A word a shell reads back as itself: bare when it is plain, else in single quotes. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
 }
