@@ -8,7 +8,7 @@ import { findToken, forgetToken, saveToken } from './credentials.js'
 import { mirrorError, runGitWithToken } from './git-transport.js'
 import { DEFAULT_GITHUB_API, GitHubApi, defaultRepositoryName, parseOwnerRepo, type GitHubApiOptions } from './github-api.js'
 import { MIRROR_BRANCH, REMOTE_NAME, readRemoteSettings, removeRemoteSettings, writeRemoteSettings, type RemoteSettings } from './remote-settings.js'
-import { scanPendingForSecrets } from './secret-scan.js'
+import { describePushFinding, scanPendingForSecrets } from './secret-scan.js'
 
 export type GitHubApiFactory = (options: GitHubApiOptions) => GitHubApi
 
@@ -153,9 +153,9 @@ export class RemoteService {
       const pending = await this.pendingCount()
       const findings = await scanPendingForSecrets(this.twin.dir, await this.pendingRange(), token)
       if (findings.length > 0) {
-        throw new TwinSyncError('SECRET_IN_PUSH', `Not pushed: secrets in ${findings.map((f) => `${f.path} (${f.reason})`).join(', ')}`, {
-          nextStep: 'Remove them from the twin (and its history), or mark the paths secret in the files configuration, then push again.',
-          details: { files: findings.map((f) => ({ path: f.path, reason: f.reason, commit: f.commit })) },
+        throw new TwinSyncError('SECRET_IN_PUSH', `Not pushed: secrets in ${findings.map(describePushFinding).join(', ')}`, {
+          nextStep: 'Remove them from the twin and its history with `twinsync forget PATH…`, or mark the paths secret in the files configuration, then push again.',
+          details: { files: findings.map((f) => ({ path: f.path, line: f.line, rule: f.rule, commit: f.commit })) },
         })
       }
       const branch = `${options.force === true ? '+' : ''}refs/heads/${MIRROR_BRANCH}:refs/heads/${MIRROR_BRANCH}`
