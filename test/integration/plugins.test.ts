@@ -25,7 +25,7 @@ describe('third-party provider plugins', function () {
     await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n')
     await writeFile(join(root, 'etc/group'), 'root:x:0:\n')
     await writeFile(cli.configFile, 'providers:\n  hookTimeoutMs: 700\n')
-    for (const name of ['twinsync-plugin-demo', 'twinsync-plugin-broken', 'twinsync-plugin-slow', 'twinsync-plugin-faulty', 'twinsync-plugin-future']) {
+    for (const name of ['twinsync-plugin-demo', 'twinsync-plugin-broken', 'twinsync-plugin-slow', 'twinsync-plugin-faulty']) {
       const r = await cli.twinsync(['plugins', 'link', fixture(name)])
       assert.equal(r.code, 0, r.stderr)
     }
@@ -49,7 +49,9 @@ describe('third-party provider plugins', function () {
   })
 
   it('refuses a plugin whose @twinsync/sdk range does not accept this host, with a code and the next step, without running it', async () => {
+    assert.equal((await cli.twinsync(['plugins', 'link', fixture('twinsync-plugin-future')])).code, 0)
     const r = await cli.twinsync(['providers', '--json', '--root', root, '--repo', cli.twinDir])
+    assert.equal((await cli.twinsync(['plugins', 'unlink', 'twinsync-plugin-future'])).code, 0)
     const out = json<ProvidersJson>(r)
     const future = out.diagnostics.find((d) => d.provider === 'twinsync-plugin-future') as { code?: string; summary: string; detail?: string } | undefined
     assert.equal(future?.code, 'PLUGIN_SDK_MISMATCH', JSON.stringify(out.diagnostics))

@@ -1,4 +1,4 @@
-import { ModuleLoader, type Config as OclifConfig, type Interfaces } from '@oclif/core'
+import type { Hook, Interfaces, Config as OclifConfig } from '@oclif/core'
 import type { Diagnostic, Provider, ProvidersHookOptions, ProvidersHookResult } from '@twinsync/sdk'
 import { CATEGORIES, PathClaims, SDK_VERSION, TwinSyncError, errorDiagnostic, warningDiagnostic } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
@@ -101,61 +101,47 @@ export class ProviderRegistry {
 
   private async fromPlugins(diagnostics: Diagnostic[]): Promise<Array<{ provider: Provider; source: string }>> {
     if (this.oclif === undefined) return []
-    const plugins = this.oclif.getPluginsList().filter((p) => (p.hooks[HOOK_EVENT]?.length ?? 0) > 0)
-    if (plugins.length === 0) return []
+    await this.preparePlugins(diagnostics)
     const timeout = this.config.values.providers?.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS
-    // A ref'd timer keeps the process alive until the timeout fires: a plugin that never
-    // answers must become a diagnostic, not a Node exit mid-run (exit 13, unsettled await).
+    // oclif's hook timer is unref'd: a plugin that never answers would let Node exit mid-run
+    // (exit 13, unsettled await). A ref'd timer keeps the process alive until the timeout fires.
     const keepAlive = setTimeout(() => undefined, timeout + 1000)
+    let result: Hook.Result<ProvidersHookResult | Provider[]>
     try {
-      const answers = await Promise.all(plugins.map((plugin) => this.fromPlugin(plugin, timeout)))
-      return answers.flatMap((answer) => {
-        diagnostics.push(...answer.diagnostics)
-        return answer.providers
-      })
+      result = await this.oclif.runHook(HOOK_EVENT, { sdkVersion: SDK_VERSION }, timeout, true)
     } finally {
       clearTimeout(keepAlive)
     }
+    for (const failure of result.failures) {
+      diagnostics.push(
+        errorDiagnostic('PROVIDER_FAILED', `Plugin ${failure.plugin.name} failed to provide its providers: ${failure.error.message}`, {
+          provider: failure.plugin.name,
+          detail: 'The other providers run as usual. Reinstall or remove the plugin with `twinsync plugins`.',
+        }),
+      )
+    }
+    return result.successes.flatMap(({ plugin, result: answer }) => {
+      const list = Array.isArray(answer) ? answer : (answer?.providers ?? [])
+      if (!Array.isArray(answer)) diagnostics.push(...(answer?.diagnostics ?? []).map((d) => ({ ...d, provider: d.provider ?? plugin.name })))
+      return list.map((provider) => ({ provider, source: plugin.name }))
+    })
   }
 
   /**
-   * One plugin's providers. Its declared @twinsync/sdk range must accept this host's SDK, and it
-   * imports the host's own copy (see plugin-sdk.ts); then its hook runs with a timeout.
+   * Before any plugin code runs: a plugin whose declared @twinsync/sdk range does not accept this
+   * host's SDK is refused (its hook is dropped for this run), and every other plugin imports the
+   * host's own SDK (see plugin-sdk.ts).
    */
-  private async fromPlugin(plugin: OclifPlugin, timeout: number): Promise<{ providers: Array<{ provider: Provider; source: string }>; diagnostics: Diagnostic[] }> {
-    const refused = (await sdkRangeProblem(plugin)) ?? (await shareSdk(plugin))
-    if (refused !== undefined) return { providers: [], diagnostics: [refused] }
-    const providers: Array<{ provider: Provider; source: string }> = []
-    const diagnostics: Diagnostic[] = []
-    for (const hook of plugin.hooks[HOOK_EVENT] ?? []) {
-      let timer: NodeJS.Timeout | undefined
-      try {
-        const answer = await Promise.race([
-          (async () => {
-            const module = (await ModuleLoader.load(plugin, hook.target)) as Record<string, unknown>
-            const fn = module[hook.identifier] ?? module.default
-            if (typeof fn !== 'function') throw new Error(`${hook.target} exports no hook function`)
-            return (await fn({ sdkVersion: SDK_VERSION })) as ProvidersHookResult | Provider[] | undefined
-          })(),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`Timed out after ${timeout} ms.`)), timeout)
-          }),
-        ])
-        const list = Array.isArray(answer) ? answer : (answer?.providers ?? [])
-        if (!Array.isArray(answer)) diagnostics.push(...(answer?.diagnostics ?? []).map((d) => ({ ...d, provider: d.provider ?? plugin.name })))
-        providers.push(...list.map((provider) => ({ provider, source: plugin.name })))
-      } catch (error) {
-        diagnostics.push(
-          errorDiagnostic('PROVIDER_FAILED', `Plugin ${plugin.name} failed to provide its providers: ${(error as Error).message}`, {
-            provider: plugin.name,
-            detail: 'The other providers run as usual. Reinstall or remove the plugin with `twinsync plugins`.',
-          }),
-        )
-      } finally {
-        clearTimeout(timer)
-      }
-    }
-    return { providers, diagnostics }
+  private async preparePlugins(diagnostics: Diagnostic[]): Promise<void> {
+    const all = (this.oclif as { plugins?: Map<string, OclifPlugin> } | undefined)?.plugins
+    const plugins = [...(all?.values() ?? [])].filter((p) => p.type !== 'core' && (p.hooks[HOOK_EVENT]?.length ?? 0) > 0)
+    const refusals = await Promise.all(plugins.map(async (plugin) => (await sdkRangeProblem(plugin)) ?? (await shareSdk(plugin))))
+    plugins.forEach((plugin, i) => {
+      const refused = refusals[i]
+      if (refused === undefined) return
+      diagnostics.push(refused)
+      plugin.hooks[HOOK_EVENT] = []
+    })
   }
 }
 
