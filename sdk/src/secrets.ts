@@ -39,6 +39,9 @@ export interface FindSecretsOptions {
   path?: string
 }
 
+/** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
+export const SECRET_RULES_VERSION = 1
+
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
 
