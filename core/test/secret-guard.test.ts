@@ -53,8 +53,10 @@ describe('secrets in documents other than mirrored files', () => {
     assert.ok(writesRedaction({ action: 'write', text: String(screened.content) }))
   })
 
-  it('leaves mirrored files to the files provider, which keeps them out whole', async () => {
+  it('leaves the files provider\'s mirrored files to it, but screens files other plugins mirror', async () => {
     const doc = { path: 'filesystem/etc/ssl/openssl.cnf', content: 'secret = pass:insta\n' }
     assert.equal((await screenDocument(doc, 'files')).doc, doc)
+    const crontab = { path: 'filesystem/var/spool/cron/crontabs/root', content: '*/5 * * * * /usr/bin/agent --token abcdef123456\n' }
+    assert.equal(String((await screenDocument(crontab, 'cron')).doc.content), `*/5 * * * * /usr/bin/agent --token ${REDACTED}\n`)
   })
 })

@@ -1,14 +1,18 @@
 import { findSecrets, REDACTED, warningDiagnostic, type Diagnostic, type TwinDocument } from '@twinsync/sdk'
 
+const FILES_PROVIDER = 'files'
+
 /**
  * The last look at a provider's document before it enters the twin: any secret the SDK's
  * detector finds is redacted in place (`--db-password=<redacted>`), the rest of the document
- * kept, and a warning names the place and rule (never the value). The files provider's mirrored
- * files (filesystem/) are not screened here: that provider keeps a file with a finding out whole,
- * and a mirrored file is applied back, so it must never hold a redaction marker.
+ * kept, and a warning names the place and rule (never the value). This covers every plugin,
+ * including those that mirror files of their own (cron's crontabs, autostart's rc.local); the
+ * planner then never plans a change that would write the marker back. The files provider's
+ * mirrored files are not screened here: it runs the same detector and keeps a file with a
+ * finding out whole (a package's file exactly as shipped is public and kept as is).
  */
 export async function screenDocument(doc: TwinDocument, provider: string): Promise<{ doc: TwinDocument; diagnostics: Diagnostic[] }> {
-  if (doc.path.startsWith('filesystem/')) return { doc, diagnostics: [] }
+  if (provider === FILES_PROVIDER && doc.path.startsWith('filesystem/')) return { doc, diagnostics: [] }
   const text = typeof doc.content === 'string' ? doc.content : Buffer.from(doc.content).toString('utf8')
   const findings = await findSecrets(text, { path: doc.path })
   if (findings.length === 0) return { doc, diagnostics: [] }
