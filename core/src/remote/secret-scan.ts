@@ -1,5 +1,5 @@
 import { findSecrets } from '@twinsync/sdk'
-import { gitOutput, readBlobs } from '../twin/git-process.js'
+import { readBlobs, runGit } from '../twin/git.js'
 
 export interface PushSecretFinding {
   path: string
@@ -16,10 +16,10 @@ export interface PushSecretFinding {
  * The providers keep secrets out already; this is the last look before anything leaves.
  */
 export async function scanPendingForSecrets(dir: string, range: string[], token: string | undefined): Promise<PushSecretFinding[]> {
-  const commits = (await gitOutput(dir, ['rev-list', ...range])).toString('utf8').split('\n').filter(Boolean)
+  const commits = (await runGit(dir, ['rev-list', ...range])).split('\n').filter(Boolean)
   const wanted = new Map<string, { path: string; commit: string }>()
   for (const commit of commits) {
-    const out = (await gitOutput(dir, ['diff-tree', '-r', '--no-renames', '--root', '-z', '--no-commit-id', commit])).toString('utf8')
+    const out = await runGit(dir, ['diff-tree', '-r', '--no-renames', '--root', '-z', '--no-commit-id', commit])
     const parts = out.split('\0')
     for (let i = 0; i + 1 < parts.length; i += 2) {
       const meta = (parts[i] as string).split(' ')

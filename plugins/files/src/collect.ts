@@ -23,7 +23,7 @@ import { originOf, readPackageIndex, type PackageIndex } from './package-origin.
 import { SECRET_RULES_VERSION } from '@twinsync/sdk'
 import { ROOT_ONLY_UNCHECKED, SecretRules, onlyRootCanRead, secretHash, secretHashKey } from './secrets.js'
 import { StatCache, type ContentVerdict } from './stat-cache.js'
-import type { FileEntry, FilesState } from './state.js'
+import { isUnitMaskLink, type FileEntry, type FilesState } from './state.js'
 
 /** Files are read this many at a time: enough to hide latency, few enough to stay polite. */
 const PARALLEL_READS = 16
@@ -96,7 +96,7 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
     ctx.signal.throwIfAborted()
     try {
       const entry = await describe(ctx, scope, cache, packages, item)
-      if (entry === undefined) return
+      if (entry === undefined || isUnitMaskLink(entry)) return
       const owner = userNames.get(entry.uid)
       const group = groupNames.get(entry.gid)
       if (owner !== undefined) entry.owner = owner
