@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { findSecrets, mirrorPath, REDACTED, TwinSyncError } from '@twinsync/sdk'
-import { gitOutput, readBlobs } from '../twin/git-process.js'
+import { readBlobs, runGit } from '../twin/git.js'
 
 export interface ForgetRequest {
   /** Machine paths (/etc/x: its mirrored copy filesystem/etc/x) or twin paths (system/logs/journal.txt); folders too. */
@@ -79,10 +79,10 @@ export async function forgetInHistory(dir: string, request: ForgetRequest): Prom
       }
       if (drop.size > 0 || replace.length > 0) {
         for (const p of drop) removed.add(p)
-        await gitOutput(dir, ['read-tree', c.tree], indexEnv)
+        await runGit(dir, ['read-tree', c.tree], { env: indexEnv })
         if (drop.size > 0) await gitInput(dir, ['update-index', '--force-remove', '-z', '--stdin'], [...drop].map((p) => `${p}\0`).join(''), indexEnv)
         if (replace.length > 0) await gitInput(dir, ['update-index', '-z', '--index-info'], replace.map((r) => `${r.mode} ${r.blob}\t${r.path}\0`).join(''), indexEnv)
-        tree = (await gitOutput(dir, ['write-tree'], indexEnv)).toString('utf8').trim()
+        tree = (await runGit(dir, ['write-tree'], { env: indexEnv })).trim()
         rewritten++
       }
       const parents = c.parents.map((p) => moved.get(p) ?? p)
@@ -91,7 +91,7 @@ export async function forgetInHistory(dir: string, request: ForgetRequest): Prom
         continue
       }
       const args = ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', c.body.replace(/\n+$/, '')]
-      moved.set(c.commit, (await gitOutput(dir, args, c.env)).toString('utf8').trim())
+      moved.set(c.commit, (await runGit(dir, args, { env: c.env })).trim())
     }
   } finally {
     await rm(tmp, { recursive: true, force: true })
@@ -104,17 +104,17 @@ export async function forgetInHistory(dir: string, request: ForgetRequest): Prom
   }
   const head = commits[commits.length - 1]?.commit as string
   const newHead = moved.get(head) as string
-  const branch = (await gitOutput(dir, ['symbolic-ref', '-q', 'HEAD'])).toString('utf8').trim()
-  await gitOutput(dir, ['update-ref', '-m', 'twinsync forget', branch, newHead, head])
+  const branch = (await runGit(dir, ['symbolic-ref', '-q', 'HEAD'])).trim()
+  await runGit(dir, ['update-ref', '-m', 'twinsync forget', branch, newHead, head])
   await moveTags(dir, moved)
-  await gitOutput(dir, ['reset', '--quiet', '--hard', 'HEAD'])
-  await gitOutput(dir, ['reflog', 'expire', '--expire=now', '--all'])
-  await gitOutput(dir, ['gc', '--quiet', '--prune=now'])
+  await runGit(dir, ['reset', '--quiet', '--hard', 'HEAD'])
+  await runGit(dir, ['reflog', 'expire', '--expire=now', '--all'])
+  await runGit(dir, ['gc', '--quiet', '--prune=now'])
   return { removed: [...removed].sort(), redacted: [...redacted].sort(), rewritten, commits: commits.length }
 }
 
 async function commitsOldestFirst(dir: string): Promise<CommitMeta[]> {
-  const out = (await gitOutput(dir, ['log', '--reverse', '--topo-order', '--format=%H%x1f%P%x1f%T%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%B%x1e', 'HEAD'])).toString('utf8')
+  const out = (await runGit(dir, ['log', '--reverse', '--topo-order', '--format=%H%x1f%P%x1f%T%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%B%x1e', 'HEAD']))
   return out
     .split('\x1e')
     .map((r) => r.replace(/^\n/, ''))
@@ -132,7 +132,7 @@ async function commitsOldestFirst(dir: string): Promise<CommitMeta[]> {
 }
 
 async function treeEntries(dir: string, tree: string): Promise<Array<{ mode: string; blob: string; path: string }>> {
-  const out = (await gitOutput(dir, ['ls-tree', '-r', '-z', tree])).toString('utf8')
+  const out = (await runGit(dir, ['ls-tree', '-r', '-z', tree]))
   return out
     .split('\0')
     .filter(Boolean)
@@ -180,11 +180,11 @@ async function judgeBlobs(
 }
 
 async function moveTags(dir: string, moved: ReadonlyMap<string, string>): Promise<void> {
-  const out = (await gitOutput(dir, ['for-each-ref', '--format=%(objectname)%09%(*objectname)%09%(refname:strip=2)', 'refs/tags'])).toString('utf8')
+  const out = (await runGit(dir, ['for-each-ref', '--format=%(objectname)%09%(*objectname)%09%(refname:strip=2)', 'refs/tags']))
   for (const line of out.split('\n').filter(Boolean)) {
     const [object = '', peeled = '', name = ''] = line.split('\t')
     const target = moved.get(peeled || object)
-    if (target !== undefined && target !== (peeled || object)) await gitOutput(dir, ['tag', '-f', '--no-sign', name, target])
+    if (target !== undefined && target !== (peeled || object)) await runGit(dir, ['tag', '-f', '--no-sign', name, target])
   }
 }
 
