@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process'
 import { TwinSyncError } from '@twinsync/sdk'
+import { gitOutput } from '../twin/git-process.js'
 import { redact } from './credentials.js'
+import { refuseInsecureTokenUrl } from './remote-url.js'
+import { REMOTE_NAME } from './remote-settings.js'
 
 export interface GitRunResult {
   code: number
@@ -13,7 +16,25 @@ export interface GitRunResult {
  * environment-only configuration (GIT_CONFIG_COUNT…): never in the URL, .git/config or the
  * process arguments, and the environment of a process is readable only by its owner.
  */
-export function runGitWithToken(dir: string, args: string[], token: string | undefined, timeoutMs = 120_000): Promise<GitRunResult> {
+export async function runGitWithToken(dir: string, args: string[], token: string | undefined, timeoutMs = 120_000): Promise<GitRunResult> {
+  if (token !== undefined) await refuseInsecureMirror(dir)
+  return runGit(dir, args, token, timeoutMs)
+}
+
+/**
+ * The URLs git would really use for the mirror (after url.*.insteadOf, for fetch and push):
+ * none may be plain http:// to another machine when a token goes with the request.
+ */
+async function refuseInsecureMirror(dir: string): Promise<void> {
+  const urls = await Promise.all(
+    [['--all'], ['--push', '--all']].map((flags) =>
+      gitOutput(dir, ['remote', 'get-url', ...flags, REMOTE_NAME]).then((out) => out.toString('utf8').split('\n').filter(Boolean), () => []),
+    ),
+  )
+  for (const url of urls.flat()) refuseInsecureTokenUrl(url)
+}
+
+function runGit(dir: string, args: string[], token: string | undefined, timeoutMs: number): Promise<GitRunResult> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     GIT_TERMINAL_PROMPT: '0',

@@ -9,6 +9,8 @@ import { mirrorError, runGitWithToken } from './git-transport.js'
 import { DEFAULT_GITHUB_API, GitHubApi, defaultRepositoryName, parseOwnerRepo, type GitHubApiOptions } from './github-api.js'
 import { MIRROR_BRANCH, REMOTE_NAME, readRemoteSettings, removeRemoteSettings, writeRemoteSettings, type RemoteSettings } from './remote-settings.js'
 import { scanPendingForSecrets } from './secret-scan.js'
+import { checkRemoteUrl } from './remote-url.js'
+import { refuseUnsafeTree } from './incoming-tree.js'
 
 export type GitHubApiFactory = (options: GitHubApiOptions) => GitHubApi
 
@@ -177,6 +179,8 @@ export class RemoteService {
     const local = (await this.twin.head()) ?? null
     const remote = await this.revParse(MIRROR_REF)
     if (remote === null || remote === local) return { status: 'up-to-date', from: local, to: local, pulled: 0, ahead: 0 }
+    // The mirror is untrusted: look at what would be checked out before anything moves.
+    await refuseUnsafeTree(this.twin.dir, remote)
     const count = async (range: string) => Number((await gitOutput(this.twin.dir, ['rev-list', '--count', range])).toString('utf8').trim())
     const behind = await count(`HEAD..${MIRROR_REF}`)
     const ahead = await count(`${MIRROR_REF}..HEAD`)
@@ -199,6 +203,8 @@ export class RemoteService {
   }
 
   private async configure(settings: RemoteSettings): Promise<void> {
+    // A clone URL from the GitHub API is input too.
+    checkRemoteUrl(settings.url)
     const exists = await gitOutput(this.twin.dir, ['remote', 'get-url', REMOTE_NAME]).then(() => true, () => false)
     await gitOutput(this.twin.dir, ['remote', exists ? 'set-url' : 'add', REMOTE_NAME, settings.url])
     await writeRemoteSettings(this.twin.dir, settings)
@@ -250,22 +256,6 @@ function refusePublic(isPrivate: boolean, name: string): void {
   if (!isPrivate) {
     throw new TwinSyncError('REMOTE_PUBLIC', `${name} is a public repository; a twin describes a machine in detail and is only mirrored privately`, {
       nextStep: `Make ${name} private on GitHub, or use \`twinsync github create\` for a new private one.`,
-    })
-  }
-}
-
-/** Transports git offers that could run commands (ext::) or carry a password are refused. */
-export function checkRemoteUrl(url: string): void {
-  const ok =
-    /^https?:\/\/[^\s/@]+(?::\d+)?\/\S+$/.test(url) ||
-    /^https?:\/\/[^\s/:@]+@[^\s/@]+(?::\d+)?\/\S+$/.test(url) ||
-    /^ssh:\/\/\S+$/.test(url) ||
-    /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+$/.test(url) ||
-    /^file:\/\/\/\S+$/.test(url) ||
-    /^\/\S+$/.test(url)
-  if (!ok || /\s/.test(url)) {
-    throw new TwinSyncError('REMOTE_INVALID', `Not a remote TwinSync can mirror to: ${url.replace(/\/\/[^/@]*:[^/@]*@/, '//***@')}`, {
-      nextStep: 'Use https://host/path.git, ssh://…, user@host:path, or an absolute path; give a token with --token-stdin, never inside the URL.',
     })
   }
 }
