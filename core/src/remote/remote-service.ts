@@ -8,7 +8,7 @@ import { findToken, forgetToken, saveToken } from './credentials.js'
 import { mirrorError, runGitWithToken } from './git-transport.js'
 import { DEFAULT_GITHUB_API, GitHubApi, defaultRepositoryName, parseOwnerRepo, type GitHubApiOptions } from './github-api.js'
 import { MIRROR_BRANCH, REMOTE_NAME, readRemoteSettings, removeRemoteSettings, writeRemoteSettings, type RemoteSettings } from './remote-settings.js'
-import { scanPendingForSecrets } from './secret-scan.js'
+import { scanPushForSecrets } from './secret-scan.js'
 import { checkRemoteUrl } from './remote-url.js'
 import { refuseUnsafeTree } from './incoming-tree.js'
 
@@ -153,11 +153,11 @@ export class RemoteService {
         refusePublic(repo.private, `${repo.owner}/${repo.name}`)
       }
       const pending = await this.pendingCount()
-      const findings = await scanPendingForSecrets(this.twin.dir, await this.pendingRange(), token)
+      const findings = await scanPushForSecrets(this.twin.dir, await this.pushContent(), token)
       if (findings.length > 0) {
         throw new TwinSyncError('SECRET_IN_PUSH', `Not pushed: secrets in ${findings.map((f) => `${f.path} (${f.reason})`).join(', ')}`, {
-          nextStep: 'Remove them from the twin (and its history), or mark the paths secret in the files configuration, then push again.',
-          details: { files: findings.map((f) => ({ path: f.path, reason: f.reason, commit: f.commit })) },
+          nextStep: 'Remove them from the twin and its history (files, names, commit and tag messages, tags), or mark the paths secret in the files configuration, then push again.',
+          details: { files: findings.map((f) => ({ path: f.path, reason: f.reason, object: f.commit })) },
         })
       }
       const branch = `${options.force === true ? '+' : ''}refs/heads/${MIRROR_BRANCH}:refs/heads/${MIRROR_BRANCH}`
@@ -208,6 +208,15 @@ export class RemoteService {
     const exists = await gitOutput(this.twin.dir, ['remote', 'get-url', REMOTE_NAME]).then(() => true, () => false)
     await gitOutput(this.twin.dir, ['remote', exists ? 'set-url' : 'add', REMOTE_NAME, settings.url])
     await writeRemoteSettings(this.twin.dir, settings)
+  }
+
+  /** What `push` sends: the branch and every tag; the mirror's branch as last seen is known there. */
+  private async pushContent(): Promise<{ refs: string[]; known: string[] }> {
+    const refs = (await gitOutput(this.twin.dir, ['for-each-ref', '--format=%(refname)', `refs/heads/${MIRROR_BRANCH}`, 'refs/tags/']))
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+    return { refs, known: (await this.revParse(MIRROR_REF)) === null ? [] : [MIRROR_REF] }
   }
 
   private async pendingRange(): Promise<string[]> {

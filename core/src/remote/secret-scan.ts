@@ -1,44 +1,116 @@
 import { contentSecret } from '@twinsync/plugin-files'
-import { gitOutput, readBlobs } from '../twin/git-process.js'
+import { BatchReader, gitOutput } from '../twin/git-process.js'
 
 /** A password hash as in /etc/shadow: name:$id$salt$hash: (yescrypt, sha-512, bcrypt…). */
 const PASSWORD_HASH = /^[^:\s]+:\$(?:1|2[abxy]?|5|6|y|gy|7|sha1|md5)\$[^:\s]{8,}:/m
 
 export interface SecretFinding {
+  /** Where, in words that never contain the secret: "filesystem/etc/app.conf", "message of commit 1a2b3c4d5e6f". */
   path: string
+  /** The git object that holds it. */
   commit: string
   reason: string
 }
 
+/** What a push sends: the branch and every tag, minus what the mirror is known to have. */
+export interface PushContent {
+  refs: string[]
+  /** Refs whose objects the mirror already has (its branch as last fetched or pushed). */
+  known: string[]
+}
+
+type Detector = (text: string, path: string | undefined) => Promise<string | undefined>
+
 /**
- * Every file version the push would send (new blobs of the pending commits), checked for
- * private keys, well-known tokens, password hashes and the mirror's own token. The files
- * provider keeps secrets out already; this is the last look before anything leaves.
+ * Everything a push would send, checked for secrets before anything leaves: every object the
+ * pushed refs reach that the mirror lacks (`git rev-list --objects`), so merges and side
+ * commits behind a tag are included; every file version and symlink target (blobs); every file
+ * and folder name (trees); commit and annotated tag messages with their headers; the names of
+ * the pushed refs. Base64-wrapped text is unwrapped and looked at again. The files provider
+ * keeps secrets out already; this is the last look.
  */
-export async function scanPendingForSecrets(dir: string, range: string[], token: string | undefined): Promise<SecretFinding[]> {
-  const commits = (await gitOutput(dir, ['rev-list', ...range])).toString('utf8').split('\n').filter(Boolean)
-  const wanted = new Map<string, { path: string; commit: string }>()
-  for (const commit of commits) {
-    const out = (await gitOutput(dir, ['diff-tree', '-r', '--no-renames', '--root', '-z', '--no-commit-id', commit])).toString('utf8')
-    const parts = out.split('\0')
-    for (let i = 0; i + 1 < parts.length; i += 2) {
-      const meta = (parts[i] as string).split(' ')
-      const sha = meta[3]
-      const status = meta[4]
-      if (sha === undefined || /^0+$/.test(sha) || status === 'D' || meta[1] === '160000') continue
-      if (!wanted.has(sha)) wanted.set(sha, { path: parts[i + 1] as string, commit })
-    }
-  }
+export async function scanPushForSecrets(dir: string, content: PushContent, token: string | undefined): Promise<SecretFinding[]> {
+  const detect = withUnwrapping(detector(token))
   const findings: SecretFinding[] = []
-  const blobs = await readBlobs(dir, [...wanted.keys()])
-  for (const [sha, bytes] of blobs) {
-    const where = wanted.get(sha) as { path: string; commit: string }
-    const text = Buffer.from(bytes).toString('latin1')
-    const reason =
-      (token !== undefined && token.length >= 8 && text.includes(token) ? "the mirror's own token" : undefined) ??
-      contentSecret(bytes) ??
-      (PASSWORD_HASH.test(text) ? 'password hash' : undefined)
-    if (reason !== undefined) findings.push({ ...where, reason })
+  for (const ref of content.refs) {
+    const reason = await detect(ref, undefined)
+    if (reason !== undefined) findings.push({ path: `a ref name (${ref.startsWith('refs/tags/') ? 'tag' : 'branch'})`, commit: '', reason })
+  }
+  if (content.refs.length === 0) return findings
+  const listed = (await gitOutput(dir, ['rev-list', '--objects', ...content.refs, '--not', ...content.known, '--'])).toString('utf8')
+  // "<id> <path>" per object; a path is only a label for the report, names are read from trees.
+  const objects = new Map<string, string>()
+  for (const line of listed.split('\n')) {
+    const m = /^([0-9a-f]{40,64})(?: (.*))?$/.exec(line)
+    if (m !== null && !objects.has(m[1] as string)) objects.set(m[1] as string, m[2] ?? '')
+  }
+  const reader = new BatchReader(dir)
+  try {
+    const read = await Promise.all([...objects.keys()].map(async (id) => [id, await reader.readObject(id)] as const))
+    for (const [id, object] of read) {
+      if (object === undefined) continue
+      const label = objects.get(id) ?? ''
+      const short = id.slice(0, 12)
+      if (object.type === 'blob') {
+        const text = Buffer.from(object.bytes).toString('latin1')
+        const reason = await detect(text, label === '' ? undefined : label)
+        if (reason !== undefined) findings.push({ path: (await detect(label, undefined)) === undefined && label !== '' ? label : `a file (blob ${short})`, commit: id, reason })
+      } else if (object.type === 'tree') {
+        for (const name of treeNames(object.bytes)) {
+          const reason = await detect(name, undefined)
+          if (reason === undefined) continue
+          const folder = label === '' ? 'the top folder' : (await detect(label, undefined)) === undefined ? `${label}/` : `a folder (tree ${short})`
+          findings.push({ path: `a file or folder name in ${folder}`, commit: id, reason })
+        }
+      } else if (object.type === 'commit' || object.type === 'tag') {
+        const reason = await detect(Buffer.from(object.bytes).toString('utf8'), undefined)
+        if (reason !== undefined) findings.push({ path: `the message of ${object.type} ${short}`, commit: id, reason })
+      }
+    }
+  } finally {
+    reader.close()
   }
   return findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+}
+
+/** The names in a raw tree object: "<mode> <name>\0<binary id>" repeated. */
+function treeNames(bytes: Uint8Array): string[] {
+  const buf = Buffer.from(bytes)
+  const names: string[] = []
+  let at = 0
+  while (at < buf.length) {
+    const space = buf.indexOf(0x20, at)
+    const nul = buf.indexOf(0, space)
+    if (space < 0 || nul < 0) break
+    names.push(buf.subarray(space + 1, nul).toString('utf8'))
+    // The id is 20 bytes (SHA-1) or 32 (SHA-256); a twin repository uses git's default, SHA-1.
+    at = nul + 1 + 20
+  }
+  return names
+}
+
+function detector(token: string | undefined): Detector {
+  return async (text) => {
+    if (token !== undefined && token.length >= 8 && text.includes(token)) return "the mirror's own token"
+    return contentSecret(Buffer.from(text, 'latin1')) ?? (PASSWORD_HASH.test(text) ? 'password hash' : undefined)
+  }
+}
+
+// Runs of base64 (standard or URL-safe, possibly wrapped over lines) long enough to hide a key.
+const BASE64_RUN = /[A-Za-z0-9+/_-]{20,}(?:={0,2})(?:\s*\n\s*[A-Za-z0-9+/_-]+={0,2})*/g
+
+/** Look at the text, then at what its base64 runs decode to (twice: base64 of base64). */
+function withUnwrapping(detect: Detector, depth = 2): Detector {
+  return async (text, path) => {
+    const direct = await detect(text, path)
+    if (direct !== undefined || depth === 0) return direct
+    for (const match of text.matchAll(BASE64_RUN)) {
+      const run = match[0].replace(/\s+/g, '')
+      if (run.length < 24) continue
+      const decoded = Buffer.from(run.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('latin1')
+      const inner = await withUnwrapping(detect, depth - 1)(decoded, undefined)
+      if (inner !== undefined) return `${inner} (base64-encoded)`
+    }
+    return undefined
+  }
 }

@@ -22,11 +22,16 @@ export function gitOutput(dir: string, args: string[], env?: Record<string, stri
   })
 }
 
+export interface GitObject {
+  type: string
+  bytes: Uint8Array
+}
+
 /** One long-lived `git cat-file --batch`; requests (`<commit>:<path>` or a blob id) are answered in order. */
 export class BatchReader {
   private readonly child
   private buffer = Buffer.alloc(0)
-  private readonly waiting: Array<(bytes: Uint8Array | undefined) => void> = []
+  private readonly waiting: Array<(object: GitObject | undefined) => void> = []
 
   constructor(dir: string) {
     this.child = spawn('git', ['-C', dir, 'cat-file', '--batch'], { stdio: ['pipe', 'pipe', 'ignore'] })
@@ -37,6 +42,11 @@ export class BatchReader {
   }
 
   read(spec: string): Promise<Uint8Array | undefined> {
+    return this.readObject(spec).then((o) => o?.bytes)
+  }
+
+  /** An object with its type (blob, tree, commit, tag). */
+  readObject(spec: string): Promise<GitObject | undefined> {
     return new Promise((resolve) => {
       this.waiting.push(resolve)
       this.child.stdin.write(`${spec}\n`)
@@ -57,11 +67,12 @@ export class BatchReader {
         this.waiting.shift()?.(undefined)
         continue
       }
-      const size = Number(header.split(' ')[2])
+      const [, type = '', sizeText] = header.split(' ')
+      const size = Number(sizeText)
       if (this.buffer.length < newline + 1 + size + 1) return
       const body = this.buffer.subarray(newline + 1, newline + 1 + size)
       this.buffer = this.buffer.subarray(newline + 1 + size + 1)
-      this.waiting.shift()?.(Buffer.from(body))
+      this.waiting.shift()?.({ type, bytes: Buffer.from(body) })
     }
   }
 }
