@@ -97,6 +97,10 @@ export async function readTwinFile(dir: string, path: string): Promise<Buffer | 
   }
 }
 
+function ignoreMissing(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'ENOENT') throw error
+}
+
 /** The mode bits of a regular file at the path (no-follow), or undefined. */
 export async function twinFileMode(dir: string, path: string): Promise<number | undefined> {
   const parts = twinPathParts(path)
@@ -115,13 +119,16 @@ export async function writeTwinFile(dir: string, path: string, bytes: Uint8Array
     const abs = join(dir, ...parts.slice(0, i))
     const kind = await kindOf(abs)
     if (kind === 'directory') continue
-    if (kind !== 'missing') await unlink(abs)
-    await mkdir(abs, { mode: 0o755 })
+    if (kind !== 'missing') await unlink(abs).catch(ignoreMissing)
+    // Writes run in parallel: another one may have made the folder meanwhile.
+    await mkdir(abs, { mode: 0o755 }).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST' || (await kindOf(abs)) !== 'directory') throw error
+    })
   }
   const target = join(dir, path)
   const kind = await kindOf(target)
   if (kind === 'directory') await rm(target, { recursive: true })
-  else if (kind === 'symlink' || kind === 'other') await unlink(target)
+  else if (kind === 'symlink' || kind === 'other') await unlink(target).catch(ignoreMissing)
   const handle = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | NOFOLLOW, mode)
   try {
     await handle.writeFile(bytes)
