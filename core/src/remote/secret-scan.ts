@@ -1,8 +1,5 @@
-import { contentSecret } from '@twinsync/plugin-files'
+import { secretRuleIn } from '@twinsync/sdk'
 import { BatchReader, gitOutput } from '../twin/git-process.js'
-
-/** A password hash as in /etc/shadow: name:$id$salt$hash: (yescrypt, sha-512, bcrypt…). */
-const PASSWORD_HASH = /^[^:\s]+:\$(?:1|2[abxy]?|5|6|y|gy|7|sha1|md5)\$[^:\s]{8,}:/m
 
 export interface SecretFinding {
   /** Where, in words that never contain the secret: "filesystem/etc/app.conf", "message of commit 1a2b3c4d5e6f". */
@@ -52,7 +49,7 @@ export async function scanPushForSecrets(dir: string, content: PushContent, toke
       const label = objects.get(id) ?? ''
       const short = id.slice(0, 12)
       if (object.type === 'blob') {
-        const text = Buffer.from(object.bytes).toString('latin1')
+        const text = Buffer.from(object.bytes).toString('utf8')
         const reason = await detect(text, label === '' ? undefined : label)
         if (reason !== undefined) findings.push({ path: (await detect(label, undefined)) === undefined && label !== '' ? label : `a file (blob ${short})`, commit: id, reason })
       } else if (object.type === 'tree') {
@@ -89,10 +86,11 @@ function treeNames(bytes: Uint8Array): string[] {
   return names
 }
 
+/** The SDK's one detector (the same rules the providers use), plus the mirror's own token. */
 function detector(token: string | undefined): Detector {
-  return async (text) => {
+  return async (text, path) => {
     if (token !== undefined && token.length >= 8 && text.includes(token)) return "the mirror's own token"
-    return contentSecret(Buffer.from(text, 'latin1')) ?? (PASSWORD_HASH.test(text) ? 'password hash' : undefined)
+    return secretRuleIn(text, path === undefined ? {} : { path })
   }
 }
 
