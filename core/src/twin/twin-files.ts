@@ -189,7 +189,11 @@ export async function listTwinFiles(dir: string, prefix: string): Promise<string
   return out.sort(compareStrings)
 }
 
-/** lstat-based: is there a regular file (not a link to one) at the path? */
+/** Is there a regular file at the path? A symlink there (or above it) is TWIN_SYMLINK. */
 export async function isTwinFile(dir: string, path: string): Promise<boolean> {
-  return (await kindOf(join(dir, ...twinPathParts(path)))) === 'file'
+  const parts = twinPathParts(path)
+  if ((await checkAncestors(dir, parts)) === 'missing') return false
+  const kind = await kindOf(join(dir, path))
+  if (kind === 'symlink') throw twinSymlinkError(path)
+  return kind === 'file'
 }
