@@ -127,7 +127,7 @@ const HAND_RULES: readonly HandRule[] = [
   {
     id: 'private-key',
     description: 'private key',
-    pattern: /-{4,5} ?BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)? ?-{4,5}(?<v>[\s\S]*?)(?:-{4,5} ?END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)? ?-{4,5}|$)/g,
+    pattern: /-{4,5} ?BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)? ?-{4,5}(?:\\n|\s)*(?<v>[\s\S]*?)(?:-{4,5} ?END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)? ?-{4,5}|$)/g,
   },
   {
     id: 'private-key',

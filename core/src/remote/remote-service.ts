@@ -8,7 +8,7 @@ import { findToken, forgetToken, saveToken } from './credentials.js'
 import { mirrorError, runGitWithToken } from './git-transport.js'
 import { DEFAULT_GITHUB_API, GitHubApi, defaultRepositoryName, parseOwnerRepo, type GitHubApiOptions } from './github-api.js'
 import { MIRROR_BRANCH, REMOTE_NAME, readRemoteSettings, removeRemoteSettings, writeRemoteSettings, type RemoteSettings } from './remote-settings.js'
-import { scanPushForSecrets } from './secret-scan.js'
+import { describePushFinding, scanPushForSecrets } from './secret-scan.js'
 import { checkRemoteUrl } from './remote-url.js'
 import { refuseUnsafeTree } from './incoming-tree.js'
 
@@ -155,9 +155,11 @@ export class RemoteService {
       const pending = await this.pendingCount()
       const findings = await scanPushForSecrets(this.twin.dir, await this.pushContent(), token)
       if (findings.length > 0) {
-        throw new TwinSyncError('SECRET_IN_PUSH', `Not pushed: secrets in ${findings.map((f) => `${f.path} (${f.reason})`).join(', ')}`, {
-          nextStep: 'Remove them from the twin and its history (files, names, commit and tag messages, tags), or mark the paths secret in the files configuration, then push again.',
-          details: { files: findings.map((f) => ({ path: f.path, reason: f.reason, object: f.commit })) },
+        throw new TwinSyncError('SECRET_IN_PUSH', `Not pushed: secrets in ${findings.map(describePushFinding).join(', ')}`, {
+          nextStep:
+            'Remove files from the twin and its history with `twinsync forget PATH…` (or mark the paths secret in the files configuration); ' +
+            'a secret in a commit or tag message, a tag or a name: delete the tag (`git -C <twin> tag -d NAME`) or rewrite that commit. Then push again.',
+          details: { files: findings.map((f) => ({ path: f.path, line: f.line, rule: f.rule, commit: f.commit })) },
         })
       }
       const branch = `${options.force === true ? '+' : ''}refs/heads/${MIRROR_BRANCH}:refs/heads/${MIRROR_BRANCH}`

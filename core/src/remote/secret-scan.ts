@@ -1,12 +1,20 @@
-import { secretRuleIn } from '@twinsync/sdk'
+import { findSecrets } from '@twinsync/sdk'
 import { BatchReader, gitOutput } from '../twin/git-process.js'
 
-export interface SecretFinding {
-  /** Where, in words that never contain the secret: "filesystem/etc/app.conf", "message of commit 1a2b3c4d5e6f". */
+export interface PushSecretFinding {
+  /** Where, in words that never contain the secret: "filesystem/etc/app.conf", "the message of commit 1a2b3c4d5e6f". */
   path: string
   /** The git object that holds it. */
   commit: string
-  reason: string
+  /** 1-based line of the secret in that object's text. */
+  line: number
+  /** The detector's rule ("private-key", "credential-assignment"…), or "mirror-token". Never the value. */
+  rule: string
+}
+
+/** "etc/app.env:3 (credential-assignment)": where, and which rule; never the value. */
+export function describePushFinding(f: PushSecretFinding): string {
+  return `${f.path}:${f.line} (${f.rule})`
 }
 
 /** What a push sends: the branch and every tag, minus what the mirror is known to have. */
@@ -16,7 +24,12 @@ export interface PushContent {
   known: string[]
 }
 
-type Detector = (text: string, path: string | undefined) => Promise<string | undefined>
+interface Hit {
+  rule: string
+  line: number
+}
+
+type Detector = (text: string, path: string | undefined) => Promise<Hit | undefined>
 
 /**
  * Everything a push would send, checked for secrets before anything leaves: every object the
@@ -26,12 +39,12 @@ type Detector = (text: string, path: string | undefined) => Promise<string | und
  * the pushed refs. Base64-wrapped text is unwrapped and looked at again. The files provider
  * keeps secrets out already; this is the last look.
  */
-export async function scanPushForSecrets(dir: string, content: PushContent, token: string | undefined): Promise<SecretFinding[]> {
+export async function scanPushForSecrets(dir: string, content: PushContent, token: string | undefined): Promise<PushSecretFinding[]> {
   const detect = withUnwrapping(detector(token))
-  const findings: SecretFinding[] = []
+  const findings: PushSecretFinding[] = []
   for (const ref of content.refs) {
-    const reason = await detect(ref, undefined)
-    if (reason !== undefined) findings.push({ path: `a ref name (${ref.startsWith('refs/tags/') ? 'tag' : 'branch'})`, commit: '', reason })
+    const hit = await detect(ref, undefined)
+    if (hit !== undefined) findings.push({ path: `a ref name (${ref.startsWith('refs/tags/') ? 'tag' : 'branch'})`, commit: '', ...hit })
   }
   if (content.refs.length === 0) return findings
   const listed = (await gitOutput(dir, ['rev-list', '--objects', ...content.refs, '--not', ...content.known, '--'])).toString('utf8')
@@ -49,25 +62,26 @@ export async function scanPushForSecrets(dir: string, content: PushContent, toke
       const label = objects.get(id) ?? ''
       const short = id.slice(0, 12)
       if (object.type === 'blob') {
-        const text = Buffer.from(object.bytes).toString('utf8')
-        const reason = await detect(text, label === '' ? undefined : label)
-        if (reason !== undefined) findings.push({ path: (await detect(label, undefined)) === undefined && label !== '' ? label : `a file (blob ${short})`, commit: id, reason })
+        // latin1 keeps every byte one character, so binary blobs are searched too.
+        const text = Buffer.from(object.bytes).toString('latin1')
+        const hit = await detect(text, label === '' ? undefined : label)
+        if (hit !== undefined) findings.push({ path: (await detect(label, undefined)) === undefined && label !== '' ? label : `a file (blob ${short})`, commit: id, ...hit })
       } else if (object.type === 'tree') {
         for (const name of treeNames(object.bytes)) {
-          const reason = await detect(name, undefined)
-          if (reason === undefined) continue
+          const hit = await detect(name, undefined)
+          if (hit === undefined) continue
           const folder = label === '' ? 'the top folder' : (await detect(label, undefined)) === undefined ? `${label}/` : `a folder (tree ${short})`
-          findings.push({ path: `a file or folder name in ${folder}`, commit: id, reason })
+          findings.push({ path: `a file or folder name in ${folder}`, commit: id, rule: hit.rule, line: 1 })
         }
       } else if (object.type === 'commit' || object.type === 'tag') {
-        const reason = await detect(Buffer.from(object.bytes).toString('utf8'), undefined)
-        if (reason !== undefined) findings.push({ path: `the message of ${object.type} ${short}`, commit: id, reason })
+        const hit = await detect(Buffer.from(object.bytes).toString('utf8'), undefined)
+        if (hit !== undefined) findings.push({ path: `the ${object.type} object ${short}`, commit: id, ...hit })
       }
     }
   } finally {
     reader.close()
   }
-  return findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  return findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line))
 }
 
 /** The names in a raw tree object: "<mode> <name>\0<binary id>" repeated. */
@@ -89,9 +103,15 @@ function treeNames(bytes: Uint8Array): string[] {
 /** The SDK's one detector (the same rules the providers use), plus the mirror's own token. */
 function detector(token: string | undefined): Detector {
   return async (text, path) => {
-    if (token !== undefined && token.length >= 8 && text.includes(token)) return "the mirror's own token"
-    return secretRuleIn(text, path === undefined ? {} : { path })
+    const at = token !== undefined && token.length >= 8 ? text.indexOf(token) : -1
+    if (at >= 0) return { rule: 'mirror-token', line: lineAt(text, at) }
+    const first = (await findSecrets(text, path === undefined ? {} : { path }))[0]
+    return first === undefined ? undefined : { rule: first.rule, line: first.line }
   }
+}
+
+function lineAt(text: string, offset: number): number {
+  return text.slice(0, offset).split('\n').length
 }
 
 // Runs of base64 (standard or URL-safe, possibly wrapped over lines) long enough to hide a key.
@@ -107,7 +127,7 @@ function withUnwrapping(detect: Detector, depth = 2): Detector {
       if (run.length < 24) continue
       const decoded = Buffer.from(run.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('latin1')
       const inner = await withUnwrapping(detect, depth - 1)(decoded, undefined)
-      if (inner !== undefined) return `${inner} (base64-encoded)`
+      if (inner !== undefined) return { rule: inner.rule.endsWith('(base64)') ? inner.rule : `${inner.rule} (base64)`, line: lineAt(text, match.index) }
     }
     return undefined
   }

@@ -77,9 +77,9 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
     })
 
   const categories = useMemo(() => (plan === undefined ? [] : summarizePlan(plan)), [plan])
-  const [catIndex, setCatIndex] = useCursor(categories.length + 1)
+  const [catIndex, setCatIndex, latestCatIndex] = useCursor(categories.length + 1)
   const inCategory = view.kind === 'category' || view.kind === 'change' ? (plan?.changes ?? []).filter((c) => c.category === (view.kind === 'category' ? view.category : view.from)) : []
-  const [changeIndex, setChangeIndex] = useCursor(inCategory.length)
+  const [changeIndex, setChangeIndex, latestChangeIndex] = useCursor(inCategory.length)
 
   // Apply: live results per step.
   const [steps, setSteps] = useState<ReadonlyMap<string, Step>>(new Map())
@@ -129,7 +129,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
         else if (key.downArrow) setCatIndex((i) => i + 1)
         else if (input === 'a') setView({ kind: 'confirm' })
         else if (key.return) {
-          const category = categories[catIndex]?.category
+          const category = categories[latestCatIndex()]?.category
           if (category === undefined) setView({ kind: 'confirm' })
           else {
             setChangeIndex(0)
@@ -138,7 +138,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
         }
         return
       case 'category': {
-        const current = inCategory[changeIndex]
+        const current = inCategory[latestChangeIndex()]
         if (isBack(input, key)) setView({ kind: 'summary' })
         else if (key.upArrow) setChangeIndex((i) => i - 1)
         else if (key.downArrow) setChangeIndex((i) => i + 1)

@@ -56,17 +56,22 @@ export class GitTreeReader implements TwinReader {
 
 /** Resolve a snapshot reference (a hash, HEAD~2, a tag) to a full commit id. */
 export async function resolveCommit(dir: string, ref: string): Promise<string> {
-  if (ref.startsWith('-') || /[\0\n]/.test(ref)) throw unknownRef(ref)
+  if (ref.startsWith('-') || /[\0\n]/.test(ref)) throw unknownRef(dir, ref)
   try {
     return (await gitOutput(dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).toString('utf8').trim()
   } catch {
-    throw unknownRef(ref)
+    throw unknownRef(dir, ref)
   }
 }
 
-function unknownRef(ref: string): TwinSyncError {
+function unknownRef(dir: string, ref: string): TwinSyncError {
   return new TwinSyncError('SNAPSHOT_UNKNOWN', `No snapshot ${JSON.stringify(ref)} in the twin`, {
-    nextStep: 'Run `git -C <twin> log --oneline` to see the snapshots.',
+    nextStep: `Run \`twinsync history --repo ${shellWord(dir)}\` to see the snapshots.`,
     details: { ref },
   })
+}
+
+/** A word a shell reads back as itself: bare when it is plain, else in single quotes. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
 }

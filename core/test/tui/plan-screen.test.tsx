@@ -100,6 +100,18 @@ describe('TUI pull & apply', () => {
     await panel.waitFor('Main menu')
   })
 
+  it('leaves out the change the cursor moved to when a move and Space arrive in one chunk', async () => {
+    const requests: ApplyRequest[] = []
+    panel = openPanel(fakeServices(applyingServices(requests)), [{ name: 'menu' }, { name: 'plan' }])
+    await panel.waitFor('Plan: 3 changes')
+    await panel.press(KEYS.down + KEYS.enter) // services, in one chunk
+    await panel.waitFor('❯ [x] Reload systemd units')
+    await panel.press(KEYS.down + KEYS.space) // to the second change and leave it out, in one chunk
+    const out = await panel.waitFor('[ ] Enable demo.service')
+    assert.match(out, /\[x\] Reload systemd units/)
+    assert.match(out, /Left out: Enable demo.service/)
+  })
+
   it('a plan with an error is refused at the question, with the code the service would throw', async () => {
     const requests: ApplyRequest[] = []
     const broken = { ...plan, diagnostics: [{ severity: 'error' as const, code: 'CONTENT_INVALID', summary: '/etc/cron.d/x: line 2: bad minute', provider: 'cron' }] }
