@@ -553,8 +553,9 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
   it('apply of a plan with the tampered-manifest error changes nothing', async () => {
     await writeFile(join(rig.twin, 'system/files/manifest.json'), '{"entries": "all"}')
     const plan = await makePlan(await rig.container(), {})
-    const { refuseIfPlanHasErrors } = await import('../../core/src/services/run-apply.js')
-    assert.throws(() => refuseIfPlanHasErrors(plan))
+    const { ApplyService } = await import('../../core/src/apply/apply-service.js')
+    const applied = (await rig.container()).resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal })
+    assert.equal(await code(applied), 'PLAN_INVALID')
   })
 
   it('an oversized twin document is refused, not read into memory', async () => {
