@@ -2,7 +2,7 @@ import type { ApplicableProvider, Category, Change, Diagnostic, PathClaims, Prov
 import { isApplicable } from '@twinsync/sdk'
 import { callProvider } from '../providers/provider-call.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
-import type { GitStatusEntry } from '../twin/git-client.js'
+import type { GitStatusEntry } from '../twin/git.js'
 
 export interface DomainChange {
   provider: string

@@ -1,5 +1,5 @@
 import { TwinSyncError } from '@twinsync/sdk'
-import { gitOutput } from '../twin/git-process.js'
+import { runGit } from '../twin/git.js'
 import { MAX_TWIN_FILE_BYTES } from '../twin/twin-files.js'
 
 export interface UnsafeEntry {
@@ -17,7 +17,7 @@ const CONTROL = /[\0-\x1f\x7f]/
  * refused; nothing of it reaches the working twin.
  */
 export async function findUnsafeEntries(dir: string, commit: string): Promise<UnsafeEntry[]> {
-  const out = (await gitOutput(dir, ['ls-tree', '-r', '-l', '-z', '--full-tree', commit])).toString('utf8')
+  const out = await runGit(dir, ['ls-tree', '-r', '-l', '-z', '--full-tree', commit])
   const unsafe: UnsafeEntry[] = []
   for (const line of out.split('\0')) {
     const tab = line.indexOf('\t')

@@ -1,5 +1,5 @@
 import { findSecrets } from '@twinsync/sdk'
-import { BatchReader, gitOutput } from '../twin/git-process.js'
+import { BatchReader, runGit } from '../twin/git.js'
 
 export interface PushSecretFinding {
   /** Where, in words that never contain the secret: "filesystem/etc/app.conf", "the message of commit 1a2b3c4d5e6f". */
@@ -47,7 +47,7 @@ export async function scanPushForSecrets(dir: string, content: PushContent, toke
     if (hit !== undefined) findings.push({ path: `a ref name (${ref.startsWith('refs/tags/') ? 'tag' : 'branch'})`, commit: '', ...hit })
   }
   if (content.refs.length === 0) return findings
-  const listed = (await gitOutput(dir, ['rev-list', '--objects', ...content.refs, '--not', ...content.known, '--'])).toString('utf8')
+  const listed = await runGit(dir, ['rev-list', '--objects', ...content.refs, '--not', ...content.known, '--'])
   // "<id> <path>" per object; a path is only a label for the report, names are read from trees.
   const objects = new Map<string, string>()
   for (const line of listed.split('\n')) {

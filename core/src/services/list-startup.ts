@@ -42,7 +42,7 @@ export function renderStartup({ entries, diagnostics }: Awaited<ReturnType<typeo
     e.trigger === 'schedule' ? (e.schedule ?? 'timer') : e.trigger,
     e.source,
     e.user ?? '-',
-    e.enabled ? 'yes' : 'no',
+    e.enabled ? 'yes' : e.state === undefined ? 'no' : `no (${e.state})`,
     e.name,
     e.command ?? '',
   ])

@@ -1,6 +1,6 @@
 import type { TwinReader } from '@twinsync/sdk'
 import { TwinSyncError, compareStrings } from '@twinsync/sdk'
-import { BatchReader, gitOutput } from './git-process.js'
+import { BatchReader, revParseCommit, runGit } from './git.js'
 import { twinPathParts, twinSymlinkError } from './twin-files.js'
 
 /**
@@ -41,9 +41,9 @@ export class GitTreeReader implements TwinReader {
   }
 
   private allFiles(): Promise<Map<string, string>> {
-    this.files ??= gitOutput(this.dir, ['ls-tree', '-r', '-z', '--full-tree', this.commit]).then((out) => {
+    this.files ??= runGit(this.dir, ['ls-tree', '-r', '-z', '--full-tree', this.commit]).then((out) => {
       const files = new Map<string, string>()
-      for (const line of out.toString('utf8').split('\0')) {
+      for (const line of out.split('\0')) {
         const tab = line.indexOf('\t')
         if (tab < 0) continue
         files.set(line.slice(tab + 1), line.split(' ')[0] as string)
@@ -57,11 +57,10 @@ export class GitTreeReader implements TwinReader {
 /** Resolve a snapshot reference (a hash, HEAD~2, a tag) to a full commit id. */
 export async function resolveCommit(dir: string, ref: string): Promise<string> {
   if (ref.startsWith('-') || /[\0\n]/.test(ref)) throw unknownRef(dir, ref)
-  try {
-    return (await gitOutput(dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).toString('utf8').trim()
-  } catch {
-    throw unknownRef(dir, ref)
-  }
+  // A missing git or a damaged repository is said as such, not as an unknown snapshot.
+  const commit = await revParseCommit(dir, ref)
+  if (commit === undefined) throw unknownRef(dir, ref)
+  return commit
 }
 
 function unknownRef(dir: string, ref: string): TwinSyncError {
