@@ -29,6 +29,13 @@ export function infoDiagnostic(code: string, summary: string, extra: DiagnosticE
   return { severity: 'info', code, summary, ...extra }
 }
 
+/**
+ * A diff's note that a resource is in the older state and not in the newer one because it is no
+ * longer tracked (now ignored), not because it went from the machine. History, show and diff
+ * list it as "no longer tracked" instead of as a deletion; a plan has nothing to do for it.
+ */
+export const NO_LONGER_TRACKED = 'NO_LONGER_TRACKED'
+
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error')
 }
