@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import { TwinSyncError } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
+import { IntentService } from '../intent/intent-service.js'
 import { Tokens } from '../tokens.js'
 import { gitOutput } from '../twin/git-process.js'
 import { TwinRepository } from '../twin/twin-repository.js'
@@ -49,6 +50,7 @@ export class RemoteService {
   constructor(
     @inject(TwinRepository) private readonly twin: TwinRepository,
     @inject(Tokens.GitHubApiFactory) private readonly githubApi: GitHubApiFactory,
+    @inject(IntentService) private readonly intents: IntentService,
   ) {}
 
   async status(): Promise<RemoteStatus> {
@@ -189,12 +191,19 @@ export class RemoteService {
         details: { ahead, behind },
       })
     }
-    if ((await this.twin.dirtyPaths()).length > 0) {
-      throw new TwinSyncError('TWIN_DIRTY', 'The twin has uncommitted edits; pulling would overwrite them', {
-        nextStep: `Commit them (\`git -C ${this.twin.dir} commit -am "…"\`) or take a snapshot first, then pull.`,
-      })
+    // What arrives is intent, not an observation: the last snapshot stays the observed state,
+    // local edits are set aside, and both are merged back on top of the pulled twin.
+    const observed = (await this.intents.observed()) as string
+    await this.intents.markObserved(observed)
+    const held = await this.intents.hold('all', local ?? undefined)
+    try {
+      await gitOutput(this.twin.dir, ['merge', '--ff-only', '--quiet', MIRROR_REF])
+    } catch (error) {
+      await held.restore(held.base, observed)
+      throw new TwinSyncError('GIT_FAILED', `git could not fast-forward the twin: ${(error as Error).message.split('\n')[0]}`, { nextStep: `Inspect the twin with \`git -C ${this.twin.dir} status\`.` })
     }
-    await gitOutput(this.twin.dir, ['merge', '--ff-only', '--quiet', MIRROR_REF])
+    await held.restore(remote, observed)
+    await this.intents.notePulled(remote, `pulled from the mirror (${(local ?? '').slice(0, 12)}..${remote.slice(0, 12)})`)
     return { status: 'fast-forwarded', from: local, to: remote, pulled: behind, ahead: 0 }
   }
 

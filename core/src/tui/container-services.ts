@@ -46,7 +46,7 @@ export async function createTuiServices(
     // driftStatus takes no signal; a cancelled check just finishes in the background.
     async drift() {
       const status = await driftStatus(container, undefined)
-      return { drift: status.drift, changes: status.changes.length }
+      return { drift: status.drift, changes: status.changes.length, pending: status.pending.count }
     },
     providers: () => listProviders(container),
     async snapshot({ signal, onProgress, label }) {

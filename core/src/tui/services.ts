@@ -60,7 +60,7 @@ export interface TuiServices {
   initTwin(): Promise<{ repo: string; created: boolean; commit: string | undefined }>
   lastSnapshot(): Promise<HistoryEntry | undefined>
   /** Collects the live machine: slow. */
-  drift(signal: AbortSignal): Promise<{ drift: boolean; changes: number }>
+  drift(signal: AbortSignal): Promise<{ drift: boolean; changes: number; pending: number }>
   providers(): Promise<{ providers: ProviderListing[]; diagnostics: Diagnostic[] }>
   /** Creates the twin first when there is none (like `snapshot --init`). */
   snapshot(options: { signal: AbortSignal; onProgress: CollectProgress; label?: string }): Promise<TakeSnapshotResult>
