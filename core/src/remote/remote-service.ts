@@ -50,7 +50,8 @@ export class RemoteService {
   constructor(
     @inject(TwinRepository) private readonly twin: TwinRepository,
     @inject(Tokens.GitHubApiFactory) private readonly githubApi: GitHubApiFactory,
-    @inject(IntentService) private readonly intents: IntentService,
+    // Optional only for tests that build the service by hand and never pull.
+    @inject(IntentService) private readonly intents?: IntentService,
   ) {}
 
   async status(): Promise<RemoteStatus> {
@@ -193,9 +194,11 @@ export class RemoteService {
     }
     // What arrives is intent, not an observation: the last snapshot stays the observed state,
     // local edits are set aside, and both are merged back on top of the pulled twin.
-    const observed = (await this.intents.observed()) as string
-    await this.intents.markObserved(observed)
-    const held = await this.intents.hold('all', local ?? undefined)
+    const intents = this.intents
+    if (intents === undefined) throw new Error('RemoteService.pull needs the IntentService')
+    const observed = (await intents.observed()) as string
+    await intents.markObserved(observed)
+    const held = await intents.hold('all', local ?? undefined)
     try {
       await gitOutput(this.twin.dir, ['merge', '--ff-only', '--quiet', MIRROR_REF])
     } catch (error) {
@@ -203,7 +206,7 @@ export class RemoteService {
       throw new TwinSyncError('GIT_FAILED', `git could not fast-forward the twin: ${(error as Error).message.split('\n')[0]}`, { nextStep: `Inspect the twin with \`git -C ${this.twin.dir} status\`.` })
     }
     await held.restore(remote, observed)
-    await this.intents.notePulled(remote, `pulled from the mirror (${(local ?? '').slice(0, 12)}..${remote.slice(0, 12)})`)
+    await intents.notePulled(remote, `pulled from the mirror (${(local ?? '').slice(0, 12)}..${remote.slice(0, 12)})`)
     return { status: 'fast-forwarded', from: local, to: remote, pulled: behind, ahead: 0 }
   }
 

@@ -41,6 +41,7 @@ describe('TUI push snapshot', () => {
           summary: { files: { added: 3, changed: 1, removed: 0, paths: [] } },
           providers: [],
           diagnostics: [],
+          pending: [],
           repo: '/var/lib/twinsync/twin',
           initialized: false,
         }
