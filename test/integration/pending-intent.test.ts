@@ -3,6 +3,9 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, run, runOk, startGitRemote, type GitRemote, type Rootfs } from '../bed/index.js'
 import { cliSandbox, gitLog, json, type CliSandbox } from '../support/cli.js'
+import { createContainer } from '../../core/src/container.js'
+import { excludeChanges } from '../../core/src/plan/exclude-changes.js'
+import { createTuiServices } from '../../core/src/tui/container-services.js'
 import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
 
 interface PlanJson {
@@ -177,5 +180,127 @@ describe('pull --no-apply leaves the pulled changes pending', function () {
     const after = json<StatusJson>(await twinsync('status', '--json'))
     assert.equal(after.pending.count, 0)
     assert.equal(after.pending.intended, null, 'no intent left: refs/twinsync/intended is gone')
+  })
+})
+
+describe('twinsync adopt and discard, per change id and per domain', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+  const status = async () => {
+    const r = await twinsync('status', '--json')
+    assert.equal(r.code, 0, r.stderr)
+    return json<StatusJson>(r)
+  }
+  const twinFile = (path: string) => readFile(join(cli.twinDir, path), 'utf8')
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    assert.equal((await twinsync('snapshot', '--init')).code, 0)
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('discards one package of several in apt.json, then a whole domain; each is a commit', async () => {
+    const observedMotd = await twinFile('filesystem/etc/motd')
+    await editTwinJson<AptJson>(cli.twinDir, 'system/packages/apt.json', (a) => {
+      a.packages['twinsync-intent-a'] = { architecture: 'amd64', hold: false, manual: true, version: '1.0' }
+      a.packages['twinsync-intent-b'] = { architecture: 'amd64', hold: false, manual: true, version: '1.0' }
+    })
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/motd', 'Intended motd\n')
+    assert.deepEqual((await status()).pending.items.map((i) => i.id).sort(), ['apt:install:twinsync-intent-a', 'apt:install:twinsync-intent-b', 'files:replace:/etc/motd'])
+
+    const one = await twinsync('discard', 'apt:install:twinsync-intent-a')
+    assert.equal(one.code, 0, one.stdout + one.stderr)
+    assert.match(one.stdout, /Discarded the pending intent of 1 item/)
+    const apt = JSON.parse(await twinFile('system/packages/apt.json')) as AptJson
+    assert.equal(apt.packages['twinsync-intent-a'], undefined)
+    assert.ok(apt.packages['twinsync-intent-b'], 'the other package is still asked for')
+    assert.deepEqual((await status()).pending.items.map((i) => i.id).sort(), ['apt:install:twinsync-intent-b', 'files:replace:/etc/motd'])
+    assert.equal((await gitLog(cli.twinDir))[0], 'TwinSync discard apt:install:twinsync-intent-a')
+
+    const domain = await twinsync('discard', 'files', '--json')
+    assert.equal(domain.code, 0, domain.stderr)
+    assert.deepEqual(json<{ items: Array<{ id: string }> }>(domain).items.map((i) => i.id), ['files:replace:/etc/motd'])
+    assert.equal(await twinFile('filesystem/etc/motd'), observedMotd)
+    assert.deepEqual((await status()).pending.items.map((i) => i.id), ['apt:install:twinsync-intent-b'])
+    const history = json<Array<{ kind: string }>>(await twinsync('history', '--limit', '2', '--json'))
+    assert.deepEqual(history.map((h) => h.kind), ['discard', 'discard'])
+
+    const unknown = await twinsync('discard', 'apt:install:nothing-like-this')
+    assert.equal(unknown.code, 2)
+    assert.match(unknown.stderr, /\[ITEM_UNKNOWN\]/)
+  })
+
+  it('adopts one live change of several, then a whole domain, keeping the pending intent', async () => {
+    await writeFile(join(rootfs.dir, 'etc/issue.net'), 'Changed on the machine\n')
+    await writeFile(join(rootfs.dir, 'etc/issue'), 'Also changed on the machine\n')
+    const before = await status()
+    assert.deepEqual(before.changes.map((c) => c.id).sort(), ['files:replace:/etc/issue', 'files:replace:/etc/issue.net'])
+
+    const one = await twinsync('adopt', 'files:replace:/etc/issue.net')
+    assert.equal(one.code, 0, one.stdout + one.stderr)
+    assert.equal(await twinFile('filesystem/etc/issue.net'), 'Changed on the machine\n')
+    assert.notEqual(await twinFile('filesystem/etc/issue'), 'Also changed on the machine\n')
+    const mid = await status()
+    assert.deepEqual(mid.changes.map((c) => c.id), ['files:replace:/etc/issue'])
+    assert.deepEqual(mid.pending.items.map((i) => i.id), ['apt:install:twinsync-intent-b'], 'the intent is untouched')
+    const log = await gitLog(cli.twinDir)
+    assert.equal(log[0], 'TwinSync adopt files:replace:/etc/issue.net')
+    const observed = (await runOk(['git', '-C', cli.twinDir, 'rev-parse', 'refs/twinsync/observed'])).stdout.trim()
+    assert.equal(observed, (await runOk(['git', '-C', cli.twinDir, 'rev-parse', 'HEAD'])).stdout.trim())
+
+    const domain = await twinsync('adopt', 'files')
+    assert.equal(domain.code, 0, domain.stdout + domain.stderr)
+    const after = await status()
+    assert.equal(after.drift, false)
+    assert.deepEqual(after.pending.items.map((i) => i.id), ['apt:install:twinsync-intent-b'])
+  })
+})
+
+describe('a change left out in the TUI stays pending (the TUI services over a real container)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    assert.equal((await cli.twinsync(['snapshot', '--init', '--root', rootfs.dir, '--repo', cli.twinDir])).code, 0)
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('applies what was approved; the declined change is planned again after a snapshot, with the reason', async () => {
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/motd', 'Approved motd\n')
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/issue.net', 'Declined issue.net\n')
+    const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined }
+    // No plugins: a plugin hook that finds none (tsyringe cannot inject an undefined value).
+    const oclif = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as Parameters<typeof createContainer>[0]['oclif']
+    const services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger, oclif }), { configPath: cli.configFile })
+    const signal = new AbortController().signal
+    const plan = await services.plan({ signal })
+    assert.deepEqual(plan.changes.map((c) => c.id).sort(), ['files:replace:/etc/issue.net', 'files:replace:/etc/motd'])
+    const declined = 'files:replace:/etc/issue.net'
+    const chosen = excludeChanges(plan, [declined])
+    const report = await services.apply({ plan: chosen.plan, leftOut: plan.changes.filter((c) => c.id === declined), signal })
+    assert.equal(report.exitCode, 0)
+    assert.equal(await readFile(join(rootfs.dir, 'etc/motd'), 'utf8'), 'Approved motd\n')
+    assert.notEqual(await readFile(join(rootfs.dir, 'etc/issue.net'), 'utf8'), 'Declined issue.net\n')
+    assert.ok(report.keptPending.includes('filesystem/etc/issue.net'))
+
+    await services.snapshot({ signal, onProgress: () => undefined })
+    const again = await services.plan({ signal })
+    assert.deepEqual(again.changes.map((c) => c.id), [declined])
+    const counts = await services.drift(signal)
+    assert.deepEqual({ drift: counts.drift, pending: counts.pending }, { drift: false, pending: 1 })
+    const s = json<StatusJson>(await cli.twinsync(['status', '--json', '--root', rootfs.dir, '--repo', cli.twinDir]))
+    assert.match(s.pending.items[0]?.reason ?? '', /^left out of the apply of /)
   })
 })

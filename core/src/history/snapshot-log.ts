@@ -3,7 +3,7 @@ import type { GitStatusEntry } from '../twin/git-client.js'
 import { parseNameStatus } from '../twin/git-client.js'
 import { EMPTY_TREE, gitOutput } from '../twin/git-process.js'
 
-export type SnapshotKind = 'init' | 'snapshot' | 'edit' | 'checkpoint' | 'apply' | 'revert' | 'other'
+export type SnapshotKind = 'init' | 'snapshot' | 'edit' | 'checkpoint' | 'apply' | 'revert' | 'adopt' | 'discard' | 'other'
 
 export interface SnapshotRecord {
   commit: string
@@ -94,5 +94,7 @@ export function kindOf(message: string): SnapshotKind {
   if (message.startsWith('TwinSync checkpoint ')) return 'checkpoint'
   if (message.startsWith('TwinSync revert ')) return 'revert'
   if (message.startsWith('TwinSync apply ')) return 'apply'
+  if (message.startsWith('TwinSync adopt ')) return 'adopt'
+  if (message.startsWith('TwinSync discard ')) return 'discard'
   return 'other'
 }

@@ -48,11 +48,20 @@ export interface HeldIntent {
   restore(onto: string, observed?: string): Promise<string[]>
 }
 
+/** One domain's share of the difference between two twin states. */
+export interface ProviderItems {
+  provider: ApplicableProvider
+  paths: string[]
+  changes: Change[]
+  /** Its documents could not be read on one side: the whole domain counts as different. */
+  failed: boolean
+}
+
 export const DEFAULT_REASON = 'asked for in the twin, not applied yet'
 
 type Scope = 'providers' | 'all'
 
-interface ProviderView {
+export interface ProviderView {
   providers: Provider[]
   claims: PathClaims
 }
@@ -120,14 +129,15 @@ export class IntentService {
   }
 
   /** Record the working twin's intent now (with reasons for some items), without moving anything. */
-  async record(reasons: Record<string, string>): Promise<void> {
+  async record(reasons: Record<string, string>): Promise<string | undefined> {
     const observed = await this.observed()
     if (observed === undefined) return
     const tree = await workingTree(this.twin.dir)
     const view = await this.view()
     const paths = (await changedBetween(this.twin.dir, await treeOf(this.twin.dir, observed), tree)).filter((e) => this.applyingOwner(e.path, view) !== undefined)
-    if (paths.length === 0) await deleteRef(this.twin.dir, INTENDED_REF)
-    else await this.commitIntent(tree, observed, reasons)
+    if (paths.length > 0) return this.commitIntent(tree, observed, reasons)
+    await deleteRef(this.twin.dir, INTENDED_REF)
+    return undefined
   }
 
   /** Name the items a pull brought (those between the observed state and the pulled commit). */
@@ -165,22 +175,22 @@ export class IntentService {
 
   // ── internals ──
 
-  private async view(): Promise<ProviderView> {
+  async view(): Promise<ProviderView> {
     const { claims } = await this.registry.load()
     return { providers: (await this.registry.select()).map((r) => r.provider), claims }
   }
 
-  private applyingOwner(path: string, view: ProviderView): ApplicableProvider | undefined {
+  applyingOwner(path: string, view: ProviderView): ApplicableProvider | undefined {
     const owner = ownerOfTwinPath(path, view.providers, view.claims)
     return owner !== undefined && isApplicable(owner) ? owner : undefined
   }
 
   /** The items between the observed commit and a tree, as each owning provider's diff says them. */
-  async itemsBetween(observed: string, tree: string, view?: ProviderView): Promise<{ items: Change[]; paths: string[]; byProvider: Map<string, { paths: string[]; changes: Change[]; failed: boolean }>; diagnostics: Diagnostic[] }> {
+  async itemsBetween(observed: string, tree: string, view?: ProviderView): Promise<{ items: Change[]; paths: string[]; byProvider: Map<string, ProviderItems>; diagnostics: Diagnostic[] }> {
     const v = view ?? (await this.view())
     const dir = this.twin.dir
     const changed = await changedBetween(dir, await treeOf(dir, observed), tree)
-    const byProvider = new Map<string, { provider: ApplicableProvider; paths: string[]; changes: Change[]; failed: boolean }>()
+    const byProvider = new Map<string, ProviderItems>()
     for (const { path } of changed) {
       const owner = this.applyingOwner(path, v)
       if (owner === undefined) continue
@@ -212,7 +222,7 @@ export class IntentService {
     return {
       items: [...byProvider.values()].flatMap((e) => e.changes),
       paths: [...byProvider.values()].flatMap((e) => e.paths),
-      byProvider: new Map([...byProvider].map(([name, e]) => [name, { paths: e.paths, changes: e.changes, failed: e.failed }])),
+      byProvider,
       diagnostics,
     }
   }

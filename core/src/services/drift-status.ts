@@ -1,3 +1,4 @@
+import { CATEGORIES } from '@twinsync/sdk'
 import type { DependencyContainer } from '../di.js'
 import { IntentService, type PendingItem } from '../intent/intent-service.js'
 import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
@@ -51,7 +52,7 @@ export async function driftStatus(container: DependencyContainer, only: string[]
     drift: plan.changes.length > 0,
     domains: summarizePlan(plan),
     changes: plan.changes.map((c) => ({ id: c.id, category: c.category, summary: c.summary })),
-    pending: { count: items.length, intended: pending.intended, domains: [...byCategory].map(([category, count]) => ({ category, count })), items },
+    pending: { count: items.length, intended: pending.intended, domains: CATEGORIES.filter((c) => byCategory.has(c)).map((category) => ({ category, count: byCategory.get(category) as number })), items },
     remote: await container.resolve(RemoteService).status(),
   }
 }
