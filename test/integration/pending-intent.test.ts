@@ -102,6 +102,9 @@ describe('pending intent survives snapshots, partial and failed applies, pulls',
     assert.deepEqual(await planIds(), [`apt:install:${NO_SUCH_PACKAGE}`])
     const s = await status()
     assert.deepEqual(s.pending.items.map((i) => i.id), [`apt:install:${NO_SUCH_PACKAGE}`])
+    assert.match(s.pending.items[0]?.reason ?? '', /^left out of the apply of .* \(--only files\)$/)
+    const plan = await twinsync('plan')
+    assert.match(plan.stdout, new RegExp(`Still pending from before:\\n  Install ${NO_SUCH_PACKAGE}: still pending, left out of the apply of .* \\(--only files\\)`, 'i'))
   })
 
   it('a step that fails (a package that cannot be installed) stays pending, and says why', async () => {
@@ -113,6 +116,7 @@ describe('pending intent survives snapshots, partial and failed applies, pulls',
     const item = s.pending.items.find((i) => i.id === `apt:install:${NO_SUCH_PACKAGE}`)
     assert.ok(item, 'still pending')
     assert.match(item.reason, /^failed in the apply of /)
+    assert.match((await twinsync('plan')).stdout, /Still pending from before:\n  .*: still pending, failed in the apply of /)
     // And a later snapshot does not drop it either.
     assert.equal((await twinsync('snapshot')).code, 0)
     assert.deepEqual(await planIds(), [`apt:install:${NO_SUCH_PACKAGE}`])

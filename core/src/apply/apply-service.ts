@@ -21,6 +21,8 @@ export interface ApplyOptions {
    * the twin (the snapshot after the apply keeps every unapplied intent); this names the reason.
    */
   leftOut?: readonly Change[]
+  /** The domains the plan was limited to (--only): what the twin asks for elsewhere stays pending, saying so. */
+  only?: readonly string[]
   signal: AbortSignal
   onStart?: (change: Change) => void
   onResult?: (change: Change, result: ChangeResult) => void
@@ -117,6 +119,7 @@ export class ApplyService {
     const path = journalPath(journal.startedAt)
     const after = await this.snapshots.snapshotLocked({
       intentReasons: notApplied(steps, options.leftOut ?? [], stamp),
+      otherwiseReason: options.only === undefined ? `not in the apply of ${stamp}` : `left out of the apply of ${stamp} (--only ${options.only.join(',')})`,
       message: `TwinSync ${what} ${stamp}: ${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped`,
       extraDocuments: [{ path, content: stableStringify(journal) }, await this.ledgerAfter(plan, steps)],
     })

@@ -98,7 +98,7 @@ export class IntentService {
    * an applying provider owns (a snapshot commits plans/ and scripts/ as they are); 'all'
    * holds every edited path (a pull needs a clean tree).
    */
-  async hold(scope: Scope, base?: string, reasons: Record<string, string> = {}): Promise<HeldIntent> {
+  async hold(scope: Scope, base?: string, reasons: Record<string, string> = {}, otherwise?: string): Promise<HeldIntent> {
     const dir = this.twin.dir
     const baseCommit = base ?? (await this.observed())
     if (baseCommit === undefined) return { base: '', paths: [], restore: async () => [] }
@@ -107,13 +107,13 @@ export class IntentService {
       return {
         base: baseCommit,
         paths: [],
-        restore: async (onto, observed = onto) => (observed === baseCommit && (await readRef(dir, INTENDED_REF)) === undefined ? [] : this.settle(observed, await this.view())),
+        restore: async (onto, observed = onto) => (observed === baseCommit && (await readRef(dir, INTENDED_REF)) === undefined ? [] : this.settle(observed, await this.view(), otherwise)),
       }
     }
     const [tree, baseTree] = await Promise.all([workingTree(dir), treeOf(dir, baseCommit)])
     const view = await this.view()
     const paths = (await changedBetween(dir, baseTree, tree)).map((e) => e.path).filter((p) => scope === 'all' || this.applyingOwner(p, view) !== undefined)
-    if (paths.length === 0) return { base: baseCommit, paths, restore: async (onto, observed = onto) => this.settle(observed, view) }
+    if (paths.length === 0) return { base: baseCommit, paths, restore: async (onto, observed = onto) => this.settle(observed, view, otherwise) }
     const intended = await this.commitIntent(tree, baseCommit, reasons)
     await this.writePaths(baseTree, paths)
     // Staged edits would stop a fast-forward; the snapshot stages everything again anyway.
@@ -123,7 +123,7 @@ export class IntentService {
       paths,
       restore: async (onto, observed = onto) => {
         await this.mergeOnto(baseTree, await treeOf(dir, intended), await treeOf(dir, onto), paths)
-        return this.settle(observed, view)
+        return this.settle(observed, view, otherwise)
       },
     }
   }
@@ -291,7 +291,7 @@ export class IntentService {
    * (its provider plans nothing between them: the apply did it) has no intent left; its files
    * take the observed state. Then the intended ref is recorded again, or removed.
    */
-  private async settle(onto: string, view: ProviderView): Promise<string[]> {
+  private async settle(onto: string, view: ProviderView, otherwise?: string): Promise<string[]> {
     const dir = this.twin.dir
     const tree = await workingTree(dir)
     const { byProvider } = await this.itemsBetween(onto, tree, view)
@@ -304,7 +304,12 @@ export class IntentService {
       for (const c of entry.changes) ids.add(c.id)
     }
     if (pending.length === 0) await deleteRef(dir, INTENDED_REF)
-    else await this.commitIntent(await workingTree(dir), onto, {}, ids)
+    else {
+      // Items still pending with no reason yet get `otherwise` (an apply's "left out with --only").
+      const known = await this.reasons()
+      const fill = otherwise === undefined ? {} : Object.fromEntries([...ids].filter((id) => known[id] === undefined).map((id) => [id, otherwise]))
+      await this.commitIntent(await workingTree(dir), onto, fill, ids)
+    }
     return pending
   }
 }

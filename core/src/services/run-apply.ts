@@ -77,6 +77,7 @@ export async function runApply(container: DependencyContainer, options: RunApply
     const report = await container.resolve(ApplyService).apply({
       plan,
       fromFile: options.planFile !== undefined,
+      ...(options.only === undefined ? {} : { only: options.only }),
       ...(revert === undefined ? {} : { revertTo: revert.commit }),
       signal: controller.signal,
       onResult: (change: Change, result: ChangeResult) =>

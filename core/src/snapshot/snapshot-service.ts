@@ -23,6 +23,8 @@ export interface SnapshotOptions {
   onProgress?: CollectProgress
   /** Why items of the pending intent are pending (an apply's failed, skipped and left-out changes), by change id. */
   intentReasons?: Record<string, string>
+  /** The reason for pending items that have none yet (an apply names what it did not cover). */
+  otherwiseReason?: string
 }
 
 export interface SnapshotResult {
@@ -69,7 +71,7 @@ export class SnapshotService {
   async snapshotLocked(options: SnapshotOptions): Promise<SnapshotResult> {
     // Pending intent is set aside (and committed to refs/twinsync/intended) so the snapshot
     // records only the machine, then merged back on top of the new observed state.
-    const held = await this.intents.hold('providers', undefined, options.intentReasons)
+    const held = await this.intents.hold('providers', undefined, options.intentReasons, options.otherwiseReason)
     let result: Omit<SnapshotResult, 'pending'>
     try {
       result = await this.observe(options)

@@ -7,6 +7,7 @@ import { Planner } from '../plan/planner.js'
 import { driftStatus } from '../services/drift-status.js'
 import { initTwin } from '../services/init-twin.js'
 import { listProviders } from '../services/list-providers.js'
+import { decide } from '../services/reconcile-items.js'
 import { SnapshotService } from '../snapshot/snapshot-service.js'
 import { Tokens } from '../tokens.js'
 import type { TwinLocation } from '../twin/twin-location.js'
@@ -75,6 +76,7 @@ export async function createTuiServices(
       await container.resolve(RemoteService).push()
       return report
     },
+    decide: (decision, items) => decide(container, decision, items),
     history: (limit) => container.resolve(HistoryService).history({ limit }),
     show: (commit) => container.resolve(HistoryService).show(commit, { diffs: true }),
     async loadSettings() {

@@ -4,6 +4,7 @@ import type { CollectProgress } from '../collect/collector.js'
 import type { Comparison, HistoryEntry } from '../history/history-service.js'
 import type { ProviderListing } from '../services/list-providers.js'
 import type { TakeSnapshotResult } from '../services/take-snapshot.js'
+import type { Decision } from '../intent/reconcile-service.js'
 import type { TwinLocation } from '../twin/twin-location.js'
 import type { RemotePort } from './remote.js'
 
@@ -66,6 +67,8 @@ export interface TuiServices {
   snapshot(options: { signal: AbortSignal; onProgress: CollectProgress; label?: string }): Promise<TakeSnapshotResult>
   plan(options: { from?: string; only?: string[]; signal: AbortSignal; onProgress?: CollectProgress }): Promise<Plan>
   apply(request: ApplyRequest): Promise<ApplyOutcome>
+  /** `twinsync adopt` / `twinsync discard`: items are change ids, domains or providers. */
+  decide(decision: 'adopt' | 'discard', items: string[]): Promise<Decision>
   history(limit: number): Promise<HistoryEntry[]>
   show(commit: string): Promise<Comparison>
   loadSettings(): Promise<SettingsState>

@@ -102,6 +102,9 @@ export function fakeServices(overrides: Partial<TuiServices> = {}): TuiServices 
     apply: async () => {
       throw new Error('apply not faked')
     },
+    decide: async () => {
+      throw new Error('decide not faked')
+    },
     history: async () => [],
     show: async () => {
       throw new Error('show not faked')
