@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, run, runOk, startGitRemote, type GitRemote, type Rootfs } from '../bed/index.js'
 import { cliSandbox, gitLog, json, type CliSandbox } from '../support/cli.js'
 import { createContainer } from '../../core/src/container.js'
+import { IntentService } from '../../core/src/intent/intent-service.js'
 import { excludeChanges } from '../../core/src/plan/exclude-changes.js'
 import { createTuiServices } from '../../core/src/tui/container-services.js'
 import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
@@ -266,6 +267,10 @@ describe('twinsync adopt and discard, per change id and per domain', function ()
   })
 })
 
+const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined }
+// No plugins: a plugin hook that finds none (tsyringe cannot inject an undefined value).
+const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as Parameters<typeof createContainer>[0]['oclif']
+
 describe('a change left out in the TUI stays pending (the TUI services over a real container)', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
   let rootfs: Rootfs
@@ -284,10 +289,7 @@ describe('a change left out in the TUI stays pending (the TUI services over a re
   it('applies what was approved; the declined change is planned again after a snapshot, with the reason', async () => {
     await writeTwinFile(cli.twinDir, 'filesystem/etc/motd', 'Approved motd\n')
     await writeTwinFile(cli.twinDir, 'filesystem/etc/issue.net', 'Declined issue.net\n')
-    const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined }
-    // No plugins: a plugin hook that finds none (tsyringe cannot inject an undefined value).
-    const oclif = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as Parameters<typeof createContainer>[0]['oclif']
-    const services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger, oclif }), { configPath: cli.configFile })
+    const services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins }), { configPath: cli.configFile })
     const signal = new AbortController().signal
     const plan = await services.plan({ signal })
     assert.deepEqual(plan.changes.map((c) => c.id).sort(), ['files:replace:/etc/issue.net', 'files:replace:/etc/motd'])
@@ -306,5 +308,38 @@ describe('a change left out in the TUI stays pending (the TUI services over a re
     assert.deepEqual({ drift: counts.drift, pending: counts.pending }, { drift: false, pending: 1 })
     const s = json<StatusJson>(await cli.twinsync(['status', '--json', '--root', rootfs.dir, '--repo', cli.twinDir]))
     assert.match(s.pending.items[0]?.reason ?? '', /^left out of the apply of /)
+  })
+})
+
+describe('a run that dies while the intent is set aside', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    assert.equal((await twinsync('snapshot', '--init')).code, 0)
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('gets the intent back on the next snapshot, from refs/twinsync/intended', async () => {
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/motd', 'Survives a crash\n')
+    const container = await createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins })
+    // The first half of a snapshot, then the process "dies": restore never runs.
+    const held = await container.resolve(IntentService).hold('providers')
+    assert.deepEqual(held.paths, ['filesystem/etc/motd'])
+    assert.notEqual(await readFile(join(cli.twinDir, 'filesystem/etc/motd'), 'utf8'), 'Survives a crash\n', 'set aside')
+
+    const r = await twinsync('snapshot')
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stderr, /putting it back from refs\/twinsync\/intended/)
+    assert.equal(await readFile(join(cli.twinDir, 'filesystem/etc/motd'), 'utf8'), 'Survives a crash\n')
+    const plan = json<PlanJson>(await twinsync('plan', '--json'))
+    assert.deepEqual(plan.changes.map((c) => c.id), ['files:replace:/etc/motd'])
   })
 })

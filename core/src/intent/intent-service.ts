@@ -1,7 +1,7 @@
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { ApplicableProvider, Change, Diagnostic, HostPort, Logger, PathClaims, Provider } from '@twinsync/sdk'
-import { isApplicable } from '@twinsync/sdk'
+import { isApplicable, writeFileAtomic } from '@twinsync/sdk'
 import { contextFor } from '../collect/context-factory.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { inject, injectable } from '../di.js'
@@ -100,6 +100,7 @@ export class IntentService {
    */
   async hold(scope: Scope, base?: string, reasons: Record<string, string> = {}, otherwise?: string): Promise<HeldIntent> {
     const dir = this.twin.dir
+    await this.recover()
     const baseCommit = base ?? (await this.observed())
     if (baseCommit === undefined) return { base: '', paths: [], restore: async () => [] }
     // The common case of a scheduled snapshot: nothing edited, nothing pulled, nothing pending.
@@ -115,6 +116,9 @@ export class IntentService {
     const paths = (await changedBetween(dir, baseTree, tree)).map((e) => e.path).filter((p) => scope === 'all' || this.applyingOwner(p, view) !== undefined)
     if (paths.length === 0) return { base: baseCommit, paths, restore: async (onto, observed = onto) => this.settle(observed, view, otherwise) }
     const intended = await this.commitIntent(tree, baseCommit, reasons)
+    // Until `restore` runs, the intent is only in the ref: say so, for a run that dies meanwhile.
+    await mkdir(dirname(this.heldMarker()), { recursive: true })
+    await writeFileAtomic(this.heldMarker(), JSON.stringify({ base: baseCommit, intended, paths }))
     await this.writePaths(baseTree, paths)
     // Staged edits would stop a fast-forward; the snapshot stages everything again anyway.
     await git(dir, ['reset', '--quiet'])
@@ -123,6 +127,7 @@ export class IntentService {
       paths,
       restore: async (onto, observed = onto) => {
         await this.mergeOnto(baseTree, await treeOf(dir, intended), await treeOf(dir, onto), paths)
+        await rm(this.heldMarker(), { force: true })
         return this.settle(observed, view, otherwise)
       },
     }
@@ -174,6 +179,28 @@ export class IntentService {
   }
 
   // ── internals ──
+
+  private heldMarker(): string {
+    return join(this.twin.dir, '.git', 'twinsync', 'intent-held')
+  }
+
+  /**
+   * A run that set the intent aside and died before putting it back (killed, power lost):
+   * merge the held intent onto whatever the working twin holds now, so nothing is dropped.
+   */
+  private async recover(): Promise<void> {
+    let held: { base: string; intended: string; paths: string[] }
+    try {
+      held = JSON.parse(await readFile(this.heldMarker(), 'utf8')) as typeof held
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw error
+    }
+    const dir = this.twin.dir
+    this.logger.warn('an earlier run stopped with the pending intent set aside; putting it back from refs/twinsync/intended')
+    await this.mergeOnto(await treeOf(dir, held.base), await treeOf(dir, held.intended), await workingTree(dir), held.paths)
+    await rm(this.heldMarker(), { force: true })
+  }
 
   async view(): Promise<ProviderView> {
     const { claims } = await this.registry.load()
