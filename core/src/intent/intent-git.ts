@@ -1,34 +1,19 @@
 import { copyFile, mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
-import { TwinSyncError } from '@twinsync/sdk'
-import { parseNameStatus, type GitStatusEntry } from '../twin/git-client.js'
-import { gitOutput } from '../twin/git-process.js'
+import { parseNameStatus, revParseCommit, runGit, type GitStatusEntry } from '../twin/git.js'
 
 /** The last snapshot: the machine as TwinSync last saw it. */
 export const OBSERVED_REF = 'refs/twinsync/observed'
 /** The twin as a person wants it, when that differs from the observed state (its parent). */
 export const INTENDED_REF = 'refs/twinsync/intended'
 
-const IDENTITY = { GIT_AUTHOR_NAME: 'TwinSync', GIT_AUTHOR_EMAIL: 'twinsync@localhost', GIT_COMMITTER_NAME: 'TwinSync', GIT_COMMITTER_EMAIL: 'twinsync@localhost' }
-
-export async function git(dir: string, args: string[], env?: Record<string, string>): Promise<string> {
-  try {
-    return (await gitOutput(dir, args, env)).toString('utf8')
-  } catch (error) {
-    throw new TwinSyncError('GIT_FAILED', `git ${args[0]} failed in ${dir}: ${(error as Error).message.split('\n')[0]}`, {
-      nextStep: `Inspect the twin with \`git -C ${dir} status\`.`,
-      cause: error,
-    })
-  }
+export function git(dir: string, args: string[], env?: Record<string, string>): Promise<string> {
+  return runGit(dir, args, env === undefined ? {} : { env })
 }
 
-export async function readRef(dir: string, ref: string): Promise<string | undefined> {
-  try {
-    return (await gitOutput(dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).toString('utf8').trim() || undefined
-  } catch {
-    return undefined
-  }
+export function readRef(dir: string, ref: string): Promise<string | undefined> {
+  return revParseCommit(dir, ref)
 }
 
 export async function setRef(dir: string, ref: string, commit: string, reason: string): Promise<void> {
@@ -68,7 +53,7 @@ export async function changedBetween(dir: string, older: string, newer: string):
 }
 
 export async function commitTree(dir: string, tree: string, parents: readonly string[], message: string): Promise<string> {
-  return (await git(dir, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message], IDENTITY)).trim()
+  return (await git(dir, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message])).trim()
 }
 
 /** The mode and blob of each path in a tree ("100644"/"100755"); missing paths are left out. */

@@ -1,7 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
+import { isTwinSyncError } from '@twinsync/sdk/errors'
+import { runGit } from '../twin/git.js'
 
 export interface MergedPath {
   /** The content the intended twin gets; undefined: the path is absent. */
@@ -44,30 +45,21 @@ function same(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
   return Buffer.from(a).equals(Buffer.from(b))
 }
 
-/** git merge-file, first plainly (to learn whether hunks conflict), then with --ours. Undefined for binary files. */
+/**
+ * git merge-file, resolved once toward each side: where the two results differ, hunks
+ * conflicted, and the intended one is kept. Undefined when git cannot merge (binary input).
+ */
 async function mergeFile(base: Uint8Array, ours: Uint8Array, theirs: Uint8Array): Promise<MergedPath | undefined> {
   const dir = await mkdtemp(join(tmpdir(), 'twinsync-merge-'))
   try {
     const files = ['intended', 'base', 'observed'].map((n) => join(dir, n))
     await Promise.all([writeFile(files[0] as string, ours), writeFile(files[1] as string, base), writeFile(files[2] as string, theirs)])
-    const plain = await run(['merge-file', '-p', ...files])
-    // Exit status: the number of conflicts (capped at 127); negative (255) on errors such as binary input.
-    if (plain.code === 0) return { content: plain.stdout, conflict: false }
-    if (plain.code < 0 || plain.code > 127) return undefined
-    const ours_ = await run(['merge-file', '-p', '--ours', ...files])
-    if (ours_.code !== 0) return undefined
-    return { content: ours_.stdout, conflict: true }
+    const [mine, other] = await Promise.all([runGit(dir, ['merge-file', '-p', '--ours', ...files]), runGit(dir, ['merge-file', '-p', '--theirs', ...files])])
+    return { content: Buffer.from(mine), conflict: mine !== other }
+  } catch (error) {
+    if (isTwinSyncError(error) && error.code === 'GIT_FAILED') return undefined
+    throw error
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
-}
-
-function run(args: string[]): Promise<{ code: number; stdout: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { stdio: ['ignore', 'pipe', 'ignore'] })
-    const out: Buffer[] = []
-    child.stdout.on('data', (c: Buffer) => out.push(c))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out) }))
-  })
 }
