@@ -10,12 +10,14 @@ export const Diagnostic = Type.Object(
     /** The machine path or resource the diagnostic concerns. */
     path: Type.Optional(Type.String()),
     provider: Type.Optional(Type.String()),
+    /** The id of the plan change it concerns ("apt:install:hello"), when it concerns one. */
+    change: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 )
 export type Diagnostic = Type.Static<typeof Diagnostic>
 
-type DiagnosticExtra = Partial<Pick<Diagnostic, 'detail' | 'path' | 'provider'>>
+type DiagnosticExtra = Partial<Pick<Diagnostic, 'detail' | 'path' | 'provider' | 'change'>>
 
 export function errorDiagnostic(code: string, summary: string, extra: DiagnosticExtra = {}): Diagnostic {
   return { severity: 'error', code, summary, ...extra }
