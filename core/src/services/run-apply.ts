@@ -71,6 +71,7 @@ export async function runApply(container: DependencyContainer, options: RunApply
     const report = await service.apply({
       plan,
       fromFile: options.planFile !== undefined,
+      ...(options.only === undefined ? {} : { only: options.only }),
       ...(revert === undefined ? {} : { revertTo: revert.commit }),
       signal: controller.signal,
       onResult: (change: Change, result: ChangeResult) => {
