@@ -37,13 +37,22 @@ describe('forget: taking secrets out of the whole history', () => {
   })
 
   it('removes a path from every commit, keeps messages and moves labels', async () => {
+    // TwinSync's own refs: the last snapshot, and a pending intent committed on top of it.
+    git(dir, 'update-ref', 'refs/twinsync/observed', 'HEAD')
+    writeFileSync(join(dir, 'filesystem/etc/app/db.conf'), 'password = Qw3rtyUi0p-intended\n')
+    git(dir, 'add', '-A')
+    const intended = execFileSync('git', ['-C', dir, 'commit-tree', git(dir, 'write-tree').trim(), '-p', 'HEAD', '-m', 'intent'], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } }).trim()
+    git(dir, 'update-ref', 'refs/twinsync/intended', intended)
+    git(dir, 'reset', '--quiet', '--hard', 'HEAD')
     const report = await forgetInHistory(dir, { paths: ['/etc/app/'], rules: [] })
     assert.deepEqual(report.removed, ['filesystem/etc/app/db.conf'])
-    assert.equal(report.rewritten, 2)
+    assert.equal(report.rewritten, 3, 'second, third and the intent')
     assert.ok(!everything(dir).includes('Qw3rtyUi0p'))
     assert.deepEqual(git(dir, 'log', '--format=%s').trim().split('\n'), ['third', 'second', 'first'])
     assert.equal(git(dir, 'rev-parse', 'before-upgrade^{commit}'), git(dir, 'rev-parse', 'HEAD~1'))
     assert.equal(git(dir, 'status', '--porcelain'), '')
+    assert.equal(git(dir, 'rev-parse', 'refs/twinsync/observed'), git(dir, 'rev-parse', 'HEAD'))
+    assert.equal(git(dir, 'rev-parse', 'refs/twinsync/intended~1'), git(dir, 'rev-parse', 'HEAD'))
   })
 
   it('forgets every finding of a rule: mirrored files go whole, other documents keep their lines redacted', async () => {
