@@ -31,7 +31,7 @@ describe('a service running an older configuration is drift, planned until reloa
     await ct?.close()
   })
 
-  it('a freshly booted server runs its current configuration everywhere: in sync, nothing recorded as stale', async () => {
+  it('a freshly booted server runs its current configuration everywhere: in sync, no reload or restart planned', async () => {
     const status = await ct.twinsync(['status', '--exit-code'])
     assert.equal(status.code, 0, status.stdout + status.stderr)
     assert.deepEqual((await plan()).changes, [])
