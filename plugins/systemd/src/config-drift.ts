@@ -1,4 +1,4 @@
-import { compareStrings, globToRegExp, type HostPort, type ProviderCache } from '@twinsync/sdk'
+import { compareStrings, globToRegExp, type HostReader, type ProviderCache } from '@twinsync/sdk'
 import type { RuntimeEntry } from './service-state.js'
 
 const DPKG_INFO = '/var/lib/dpkg/info'
@@ -44,7 +44,7 @@ export interface ServiceStart {
  * (nginx-common's /etc/nginx, postfix's /etc/postfix, not its /etc/init.d or /etc/logrotate.d),
  * or the small table above.
  */
-export async function addConfigDrift(host: HostPort, runtime: Record<string, RuntimeEntry>, cache?: ProviderCache): Promise<void> {
+export async function addConfigDrift(host: HostReader, runtime: Record<string, RuntimeEntry>, cache?: ProviderCache): Promise<void> {
   const running = Object.keys(runtime)
     .filter((unit) => unit.endsWith('.service') && runtime[unit]?.active === 'active' && runtime[unit]?.sub === 'running')
     .sort(compareStrings)
@@ -69,9 +69,9 @@ export async function addConfigDrift(host: HostPort, runtime: Record<string, Run
 }
 
 /** One `systemctl show` for every running service. */
-export async function serviceStarts(host: HostPort, units: readonly string[]): Promise<ServiceStart[]> {
+export async function serviceStarts(host: HostReader, units: readonly string[]): Promise<ServiceStart[]> {
   const props = ['Id', 'InactiveExitTimestamp', 'ExecMainStartTimestamp', 'ExecReload', 'CanReload', 'EnvironmentFiles', 'FragmentPath']
-  const result = await host.exec('systemctl', ['show', '--timestamp=us+utc', ...props.flatMap((p) => ['-p', p]), '--', ...units], { timeoutMs: 60_000 })
+  const result = await host.query('systemctl', ['show', '--timestamp=us+utc', ...props.flatMap((p) => ['-p', p]), '--', ...units], { timeoutMs: 60_000 })
   if (result.exitCode !== 0) throw new Error(`systemctl show exited ${result.exitCode}: ${result.stderr.trim()}`)
   return parseServiceShow(result.stdout)
 }
@@ -128,7 +128,7 @@ const UNIT_FILE = /^(?:\/usr)?\/lib\/systemd\/system\/[^/]+\.service$/
  * hundred milliseconds on a server, so the answer is cached until dpkg's info folder changes
  * (dpkg replaces a list by renaming, which changes the folder).
  */
-export async function unitPackages(host: HostPort, cache?: ProviderCache): Promise<UnitPackages> {
+export async function unitPackages(host: HostReader, cache?: ProviderCache): Promise<UnitPackages> {
   const folder = await host.stat(DPKG_INFO).catch(() => undefined)
   if (folder?.type !== 'directory') return new Map()
   const signature = `${folder.ino}:${folder.mtimeMs}:${folder.ctimeMs}`
@@ -156,7 +156,7 @@ export async function unitPackages(host: HostPort, cache?: ProviderCache): Promi
 }
 
 /** The files (and symlinks) a service reads at start, and their folders (ending in "/"), by the rules of addConfigDrift. */
-export async function configFilesOf(host: HostPort, start: ServiceStart, packages: UnitPackages): Promise<string[]> {
+export async function configFilesOf(host: HostReader, start: ServiceStart, packages: UnitPackages): Promise<string[]> {
   const files = new Set<string>(start.environmentFiles)
   const known = KNOWN_READERS[start.unit] ?? KNOWN_READERS[templateName(start.unit)]
   const own = /^systemd-(.+)\.service$/.exec(start.unit)
@@ -187,7 +187,7 @@ export async function configFilesOf(host: HostPort, start: ServiceStart, package
   return [...files].sort(compareStrings)
 }
 
-async function walk(host: HostPort, root: string, found: (path: string) => void): Promise<void> {
+async function walk(host: HostReader, root: string, found: (path: string) => void): Promise<void> {
   let budget = MAX_FILES_PER_SERVICE
   const visit = async (path: string, depth: number): Promise<void> => {
     if (budget <= 0) return
@@ -209,7 +209,7 @@ async function walk(host: HostPort, root: string, found: (path: string) => void)
 }
 
 /** The later of a file's own modification and, for a symlink, its target's: enabling a site is a link. */
-async function modifiedAt(host: HostPort, path: string): Promise<number | undefined> {
+async function modifiedAt(host: HostReader, path: string): Promise<number | undefined> {
   const own = await host.lstat(path.endsWith('/') ? path.slice(0, -1) : path).catch(() => undefined)
   if (own === undefined) return undefined
   if (own.type === 'directory') return own.mtimeMs
