@@ -323,11 +323,17 @@ async function treeOf(root: string): Promise<Map<string, string>> {
     for (const e of entries) {
       const path = join(dir, e.name)
       if (e.name.endsWith('-shm')) continue
-      const st = await lstat(path).catch(() => undefined)
+      const st = await lstat(path, { bigint: true }).catch(() => undefined)
       if (st === undefined) continue
       let body = ''
       if (st.isSymbolicLink()) body = await readlink(path).catch(() => '')
-      else if (st.isFile()) body = await hashFile(path)
+      else if (st.isFile()) {
+        // Hashing a whole root for every check is slow: a file whose inode, size and times are
+        // all the same as when it was hashed still has the same bytes.
+        const key = `${path}\0${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`
+        body = hashes.get(key) ?? (await hashFile(path))
+        hashes.set(key, body)
+      }
       out.set(`${rel}/${e.name}`, `${st.mode}:${st.uid}:${st.gid}:${st.isFile() ? st.size : ''}:${body}`)
       if (st.isDirectory()) await walk(path, `${rel}/${e.name}`)
     }
@@ -335,6 +341,8 @@ async function treeOf(root: string): Promise<Map<string, string>> {
   await walk(root, '')
   return out
 }
+
+const hashes = new Map<string, string>()
 
 async function hashFile(path: string): Promise<string> {
   const hash = createHash('sha1')
