@@ -1,5 +1,5 @@
 import { Value } from 'typebox/value'
-import { DEFAULT_LIMITS, MemoryCache, silentLogger, type Limits, type ProviderContext } from './context.js'
+import { DEFAULT_LIMITS, MemoryCache, silentLogger, type Limits, type ProviderCache, type ProviderContext } from './context.js'
 import { LocalHost } from './local-host.js'
 import { PathClaims } from './path-claims.js'
 import type { Provider } from './provider.js'
@@ -11,6 +11,8 @@ export interface TestContextOptions {
   config?: unknown
   limits?: Partial<Limits>
   signal?: AbortSignal
+  /** The provider cache; a fresh in-memory one by default. Share one to collect "on the same twin" twice. */
+  cache?: ProviderCache
 }
 
 /**
@@ -29,7 +31,7 @@ export function createTestContext(root: string, options: TestContextOptions = {}
     logger: silentLogger,
     signal: options.signal ?? new AbortController().signal,
     config: withDefaults(options.providers?.[0], options.config),
-    cache: new MemoryCache(),
+    cache: options.cache ?? new MemoryCache(),
   }
 }
 

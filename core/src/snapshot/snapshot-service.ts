@@ -2,12 +2,14 @@ import type { Diagnostic, HostPort, Logger, Provider, TwinDocument } from '@twin
 import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
 import type { LoadedConfig } from '../config/config-file.js'
+import { IntentService } from '../intent/intent-service.js'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import { SnapshotLog } from '../history/snapshot-log.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { onlyVolatile, snapshotMessage, summarizeChanges, type SnapshotSummary } from './snapshot-summary.js'
+import { screenDocument } from './secret-guard.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
 
 export interface SnapshotOptions {
@@ -20,6 +22,10 @@ export interface SnapshotOptions {
   extraDocuments?: TwinDocument[]
   signal?: AbortSignal
   onProgress?: CollectProgress
+  /** Why items of the pending intent are pending (an apply's failed, skipped and left-out changes), by change id. */
+  intentReasons?: Record<string, string>
+  /** The reason for pending items that have none yet (an apply names what it did not cover). */
+  otherwiseReason?: string
 }
 
 export interface SnapshotResult {
@@ -32,6 +38,8 @@ export interface SnapshotResult {
   summary: SnapshotSummary
   providers: Array<{ name: string; status: CollectOutcome['status']; durationMs: number; documents: number }>
   diagnostics: Diagnostic[]
+  /** Twin paths that still hold pending intent (edits, pulls, changes not applied), kept across the snapshot. */
+  pending: string[]
 }
 
 /** Collect every provider into the twin and commit: the spec's "Push snapshot" without the push. */
@@ -44,6 +52,7 @@ export class SnapshotService {
     @inject(Tokens.Config) private readonly config: LoadedConfig,
     @inject(Tokens.Logger) private readonly logger: Logger,
     @inject(Tokens.Clock) private readonly clock: () => Date,
+    @inject(IntentService) private readonly intents: IntentService,
   ) {}
 
   async snapshot(options: SnapshotOptions = {}): Promise<SnapshotResult> {
@@ -61,6 +70,23 @@ export class SnapshotService {
 
   /** A snapshot for a caller that already holds the twin lock (apply's checkpoints). */
   async snapshotLocked(options: SnapshotOptions): Promise<SnapshotResult> {
+    // Pending intent is set aside (and committed to refs/twinsync/intended) so the snapshot
+    // records only the machine, then merged back on top of the new observed state.
+    const held = await this.intents.hold('providers', undefined, options.intentReasons, options.otherwiseReason)
+    let result: Omit<SnapshotResult, 'pending'>
+    try {
+      result = await this.observe(options)
+    } catch (error) {
+      if (held.paths.length > 0) await held.restore(held.base).catch((e: Error) => this.logger.warn(`could not put the pending intent back: ${e.message}; it is kept in refs/twinsync/intended`))
+      throw error
+    }
+    const observed = result.commit ?? result.head
+    if (observed !== undefined) await this.intents.markObserved(observed)
+    const pending = await held.restore(observed ?? held.base)
+    return { ...result, pending }
+  }
+
+  private async observe(options: SnapshotOptions): Promise<Omit<SnapshotResult, 'pending'>> {
     const started = performance.now()
     const phase = (name: string) => this.logger.debug(`snapshot: ${name} at ${Math.round(performance.now() - started)} ms`)
     const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
@@ -82,7 +108,7 @@ export class SnapshotService {
       if (o.status === 'collected') diagnostics.push(...o.result.diagnostics.map((d) => ({ ...d, provider: d.provider ?? o.provider.name })))
     }
     phase('collected')
-    let touched = await this.writeDocuments(collected, providers, claims)
+    let touched = await this.writeDocuments(collected, providers, claims, diagnostics)
     for (const doc of options.extraDocuments ?? []) if (await this.twin.write(doc)) touched++
     phase(`written (${touched} twin files)`)
     // Nothing written and nothing edited by hand: no need for git add and diff.
@@ -121,11 +147,12 @@ export class SnapshotService {
     collected: ReadonlyArray<Extract<CollectOutcome, { status: 'collected' }>>,
     providers: readonly Provider[],
     claims: Parameters<typeof ownerOfTwinPath>[2],
+    diagnostics: Diagnostic[],
   ): Promise<number> {
     let touched = 0
     const fresh = new Set(collected.map((o) => o.provider.name))
     const written = new Set<string>()
-    const accepted: TwinDocument[] = []
+    const accepted: Array<{ doc: TwinDocument; provider: string }> = []
     for (const o of collected) {
       for (const doc of o.result.documents) {
         const owner = ownerOfTwinPath(doc.path, providers, claims)
@@ -133,13 +160,21 @@ export class SnapshotService {
           this.logger.warn(`${o.provider.name} wrote ${doc.path}, which belongs to ${owner?.name ?? 'nobody'}; ignored`)
           continue
         }
-        accepted.push(doc)
+        accepted.push({ doc, provider: o.provider.name })
         written.add(doc.path)
       }
     }
     // Each write first compares with what the twin holds; many small reads go faster side by side.
     const limit = pLimit(16)
-    const results = await Promise.all(accepted.map((doc) => limit(() => this.twin.write(doc))))
+    const results = await Promise.all(
+      accepted.map(({ doc, provider }) =>
+        limit(async () => {
+          const screened = await screenDocument(doc, provider)
+          diagnostics.push(...screened.diagnostics)
+          return this.twin.write(screened.doc)
+        }),
+      ),
+    )
     touched += results.filter(Boolean).length
     const existing = [...(await this.twin.list('filesystem/')), ...(await this.twin.list('system/'))]
     for (const path of existing) {
