@@ -71,7 +71,11 @@ export async function checkConformance(provider: Provider, ctx: ProviderContext,
   }
 
   const before = ctx.host.live ? undefined : await treeOf(ctx.host.root)
-  const first = await attempt(problems, 'collect()', () => provider.collect({ ctx }))
+  const watched = watchedHost(ctx.host)
+  const first = await attempt(problems, 'collect()', () => provider.collect({ ctx: { ...ctx, host: watched.host } }))
+  if (watched.calls.length > 0) {
+    problems.push(`collect() called ${watched.calls.slice(0, 3).join(', ')}: collect only reads; run read-only programs with ctx.host.query, which a dry run can pass through`)
+  }
   const second = await attempt(problems, 'collect() (second run)', () => provider.collect({ ctx }))
   if (first === undefined || second === undefined) return problems
   if (before !== undefined) {
@@ -232,10 +236,10 @@ async function checkHostile(
   }
 }
 
-/** A host that refuses (and records) every program run and every write. */
+/** A host that refuses (and records) every program run (read-only ones too) and every write. */
 function guardedHost(inner: HostPort): { host: HostPort; touched: string[] } {
   const touched: string[] = []
-  const mutating = new Set(['exec', 'writeFileAtomic', 'mkdir', 'symlink', 'chmod', 'chown', 'remove'])
+  const mutating = new Set(['exec', 'query', 'writeFileAtomic', 'mkdir', 'symlink', 'chmod', 'chown', 'remove'])
   const host = new Proxy(inner, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown
@@ -249,6 +253,25 @@ function guardedHost(inner: HostPort): { host: HostPort; touched: string[] } {
     },
   })
   return { host, touched }
+}
+
+/** A host that passes every call through and records the ones that may change the target. */
+function watchedHost(inner: HostPort): { host: HostPort; calls: string[] } {
+  const calls: string[] = []
+  const changing = new Set(['exec', 'writeFileAtomic', 'mkdir', 'symlink', 'chmod', 'chown', 'remove'])
+  const host = new Proxy(inner, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown
+      if (typeof value !== 'function') return value
+      const fn = (value as (...a: unknown[]) => unknown).bind(target)
+      if (typeof prop !== 'string' || !changing.has(prop)) return fn
+      return (...args: unknown[]) => {
+        calls.push(`${prop}(${JSON.stringify(args[0])})`)
+        return fn(...args)
+      }
+    },
+  })
+  return { host, calls }
 }
 
 function replaceStrings(value: unknown, from: string, to: string): unknown {

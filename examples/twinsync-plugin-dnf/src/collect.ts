@@ -39,7 +39,7 @@ export interface CollectedDnf {
 }
 
 export async function collectDnfState(host: HostPort): Promise<CollectedDnf> {
-  const result = await host.exec('python3', ['-c', QUERY, host.root], { timeoutMs: 120_000 })
+  const result = await host.query('python3', ['-c', QUERY, host.root], { timeoutMs: 120_000 })
   if (result.exitCode !== 0) {
     throw new Error(`python3 (dnf API) exited with ${result.exitCode}: ${result.stderr.trim().split('\n').slice(-3).join(' ')}`)
   }

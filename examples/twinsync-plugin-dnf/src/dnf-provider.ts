@@ -38,7 +38,7 @@ export class DnfProvider implements ApplicableProvider<DnfState> {
       if ((await ctx.host.which(tool)) === undefined) return { detected: false, reason: `${tool} is not installed`, diagnostics: [] }
     }
     // Where rpm keeps its database on this system (/var/lib/rpm, or what the rpm macros say).
-    const dbpath = (await ctx.host.exec('rpm', ['--eval', '%{_dbpath}'], { timeoutMs: 30_000 })).stdout.trim()
+    const dbpath = (await ctx.host.query('rpm', ['--eval', '%{_dbpath}'], { timeoutMs: 30_000 })).stdout.trim()
     if (!dbpath.startsWith('/')) return { detected: false, reason: 'rpm does not say where its database is', diagnostics: [] }
     const db = await ctx.host.stat(dbpath)
     if (db?.type !== 'directory') return { detected: false, reason: `no rpm database at ${dbpath}`, diagnostics: [] }
