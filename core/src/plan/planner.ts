@@ -47,12 +47,12 @@ export class Planner {
       const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
       const providers = await this.selectProviders(options.only)
       const diagnostics: Diagnostic[] = [...loadDiagnostics]
-      // Planning only reads: each provider gets a dry-run host, so a change it tries to make is
-      // recorded, never made, and reported against it below.
+      // Planning only reads: each provider gets a dry-run host that refuses any change (the call
+      // fails, named, through the provider guard); one the provider swallowed is reported below.
       const dryRuns = new Map<string, RecordingHost>()
       const common = {
         host: this.host,
-        hostFor: (p: { name: string }) => dryRuns.get(p.name) ?? dryRuns.set(p.name, new RecordingHost(this.host)).get(p.name) as RecordingHost,
+        hostFor: (p: { name: string }) => dryRuns.get(p.name) ?? dryRuns.set(p.name, new RecordingHost(this.host, { refuse: 'Planning only reads' })).get(p.name) as RecordingHost,
         claims,
         config: this.config,
         logger: this.logger,
@@ -79,7 +79,7 @@ export class Planner {
       diagnostics.push(...(await this.validateContents(changes)))
       for (const [name, dryRun] of dryRuns) {
         const first = dryRun.actions[0]
-        if (first === undefined) continue
+        if (first === undefined || diagnostics.some((d) => d.provider === name && d.severity === 'error')) continue
         const what = first.kind === 'exec' ? `run ${[first.command, ...first.args].join(' ')}` : `${first.kind} ${first.path}`
         diagnostics.push(
           errorDiagnostic('PROVIDER_FAILED', `The ${name} provider tried to change the target while planning (${what}${dryRun.actions.length > 1 ? ` and ${dryRun.actions.length - 1} more` : ''}); nothing was changed`, {
