@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Change, Diagnostic, HostPort, Logger, Plan, TwinReader } from '@twinsync/sdk'
-import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, infoDiagnostic, isApplicable, isContentValidator } from '@twinsync/sdk'
+import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, infoDiagnostic, isApplicable, isConfigChecker, isContentValidator } from '@twinsync/sdk'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import { contextFor } from '../collect/context-factory.js'
 import type { LoadedConfig } from '../config/config-file.js'
@@ -60,10 +60,11 @@ export class Planner {
       for (const outcome of outcomes) {
         diagnostics.push(...(await this.diffOne(outcome, reader, common, changes)))
       }
-      // Follow-ups see every provider's changes (systemd: restart a service whose config changes).
+      // Follow-ups see every provider's changes (systemd: reload a service whose config changes).
+      const configChecks = (await this.registry.select()).map((r) => r.provider).filter(isConfigChecker).flatMap((p) => p.configChecks)
       for (const outcome of outcomes) {
         if (outcome.status !== 'collected' || !hasFollowUps(outcome.provider)) continue
-        changes.push(...(await outcome.provider.followUps({ changes, actual: outcome.result.state, ctx: contextFor(outcome.provider, common) })))
+        changes.push(...(await outcome.provider.followUps({ changes, actual: outcome.result.state, ctx: contextFor(outcome.provider, common), configChecks })))
       }
       diagnostics.push(...(await this.validateContents(changes)))
       if (wants(options.only, 'commands')) changes.push(...(await readInstructions(reader)))

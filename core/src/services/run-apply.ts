@@ -79,8 +79,11 @@ export async function runApply(container: DependencyContainer, options: RunApply
       fromFile: options.planFile !== undefined,
       ...(revert === undefined ? {} : { revertTo: revert.commit }),
       signal: controller.signal,
-      onResult: (change: Change, result: ChangeResult) =>
-        say(`  ${MARK[result.status]}  ${change.summary}${result.message && result.status !== 'applied' ? `: ${result.message}` : ''}`),
+      onResult: (change: Change, result: ChangeResult) => {
+        say(`  ${MARK[result.status]}  ${change.summary}${result.message && result.status !== 'applied' ? `: ${result.message}` : ''}`)
+        // A failed step's own output (a checker's complaint, a command's error) is what to fix.
+        if (result.status === 'failed' && result.outputTail) for (const line of result.outputTail.split('\n')) say(`       | ${line}`)
+      },
     })
     const c = report.journal.counts
     say(`\n${c.applied} applied, ${c.unchanged} unchanged, ${c.failed} failed, ${c.skipped} skipped.`)
