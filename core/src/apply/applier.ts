@@ -134,7 +134,11 @@ export class Applier {
       if (reported.has(change.id)) return
       reported.add(change.id)
       const warning = warnings.get(change.id)
-      const full = warning === undefined ? result : { ...result, diagnostics: [...(result.diagnostics ?? []), warning] }
+      // Said in the message too, so the journal keeps that this file went live unchecked.
+      const full =
+        warning === undefined || result.status !== 'applied'
+          ? result
+          : { ...result, message: [result.message, warning.summary].filter(Boolean).join('; '), diagnostics: [...(result.diagnostics ?? []), warning] }
       if (waiting.has(change.id)) held.set(change.id, full)
       else record(change, startedAt, full)
     }

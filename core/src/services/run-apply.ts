@@ -83,6 +83,7 @@ export async function runApply(container: DependencyContainer, options: RunApply
         say(`  ${MARK[result.status]}  ${change.summary}${result.message && result.status !== 'applied' ? `: ${result.message}` : ''}`)
         // A failed step's own output (a checker's complaint, a command's error) is what to fix.
         if (result.status === 'failed' && result.outputTail) for (const line of result.outputTail.split('\n')) say(`       | ${line}`)
+        for (const d of result.diagnostics ?? []) if (d.severity === 'warning') say(`       ! ${d.summary}`)
       },
     })
     const c = report.journal.counts
