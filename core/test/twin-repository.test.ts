@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
-import { SimpleGitClient } from '../src/twin/git-client.js'
+import { SimpleGitClient } from '../src/twin/git.js'
 import { TwinRepository } from '../src/twin/twin-repository.js'
 import { TwinLock } from '../src/twin/twin-lock.js'
 

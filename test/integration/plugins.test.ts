@@ -25,7 +25,7 @@ describe('third-party provider plugins', function () {
     await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n')
     await writeFile(join(root, 'etc/group'), 'root:x:0:\n')
     await writeFile(cli.configFile, 'providers:\n  hookTimeoutMs: 700\n')
-    for (const name of ['twinsync-plugin-demo', 'twinsync-plugin-broken', 'twinsync-plugin-slow']) {
+    for (const name of ['twinsync-plugin-demo', 'twinsync-plugin-broken', 'twinsync-plugin-slow', 'twinsync-plugin-faulty']) {
       const r = await cli.twinsync(['plugins', 'link', fixture(name)])
       assert.equal(r.code, 0, r.stderr)
     }
@@ -50,5 +50,23 @@ describe('third-party provider plugins', function () {
     assert.equal(r.code, 0, r.stderr)
     assert.ok(json<{ commit?: string }>(r).commit)
     assert.deepEqual(JSON.parse(await readFile(join(cli.twinDir, 'system/packages/demo.json'), 'utf8')), { release: 'demo 4.2' })
+  })
+
+  it('a provider whose load() throws a TypeError: plan goes on for the others and names the plugin, apply refuses', async () => {
+    await writeFile(join(cli.twinDir, 'filesystem/etc/demo-release'), 'demo 5.0\n')
+    const plan = await cli.twinsync(['plan', '--json', '--root', root, '--repo', cli.twinDir])
+    assert.equal(plan.code, 1, `a plan with errors exits 1: ${plan.stderr}`)
+    const out = json<{ changes: Array<{ id: string }>; diagnostics: Array<{ severity: string; code: string; summary: string; detail?: string; provider?: string }> }>(plan)
+    assert.ok(out.changes.some((c) => c.id === 'files:replace:/etc/demo-release'), JSON.stringify(out.changes))
+    const d = out.diagnostics.find((x) => x.provider === 'faulty')
+    assert.equal(d?.code, 'PROVIDER_FAILED')
+    assert.match(d?.summary ?? '', /The faulty provider failed in load\(\): TypeError: Cannot read properties of undefined/)
+    assert.doesNotMatch(plan.stdout + plan.stderr, /bug in TwinSync|internal error/)
+    const text = await cli.twinsync(['plan', '--root', root, '--repo', cli.twinDir])
+    assert.match(text.stdout, /error: faulty: The faulty provider failed in load\(\)/)
+    const apply = await cli.twinsync(['apply', '--yes', '--root', root, '--repo', cli.twinDir])
+    assert.equal(apply.code, 2)
+    assert.match(apply.stderr, /\[PROVIDER_FAILED\] Nothing was applied/)
+    assert.equal(await readFile(join(root, 'etc/demo-release'), 'utf8'), 'demo 4.2\n')
   })
 })

@@ -1,9 +1,10 @@
 import type { ApplicableProvider, Change, ChangeResult, Diagnostic, HostPort, Logger, Plan } from '@twinsync/sdk'
-import { errorDiagnostic, isApplicable, isConfigChecker } from '@twinsync/sdk'
+import { isApplicable, isConfigChecker } from '@twinsync/sdk'
 import { contextFor } from '../collect/context-factory.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { inject, injectable } from '../di.js'
 import { waves } from '../plan/plan-graph.js'
+import { callProvider } from '../providers/provider-call.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { runCommandChange } from './command-runner.js'
@@ -150,23 +151,24 @@ export class Applier {
       signal: STEPS_RUN_TO_THE_END,
       cacheDir: options.cacheDir,
     })
-    try {
-      const outcome = await provider.apply({
+    const outcome = await callProvider(provider, 'apply', () =>
+      provider.apply({
         changes,
         ctx,
         onResult: (result) => {
           const change = byId.get(result.id)
           if (change !== undefined) report(change, result)
         },
-      })
-      for (const result of outcome.results) {
+      }),
+    )
+    if (outcome.ok) {
+      for (const result of outcome.value.results) {
         const change = byId.get(result.id)
         if (change !== undefined) report(change, result)
       }
-    } catch (error) {
-      const message = `${name} failed: ${(error as Error).message}`
+    } else {
       for (const c of changes) {
-        if (!reported.has(c.id)) report(c, { id: c.id, status: 'failed', message, diagnostics: [errorDiagnostic('PROVIDER_FAILED', message, { provider: name })] })
+        if (!reported.has(c.id)) report(c, { id: c.id, status: 'failed', message: outcome.diagnostic.summary, diagnostics: [outcome.diagnostic] })
       }
     }
     for (const group of checked) {
@@ -221,12 +223,10 @@ export class Applier {
         message: `rolled back: ${change.resource} did not come back after its ${change.operation}; ${f.resource} is as it was before`,
       })
     }
-    let again: ChangeResult | undefined
-    try {
-      again = (await provider.apply({ changes: [change], ctx })).results.find((r) => r.id === change.id)
-    } catch (error) {
-      again = { id: change.id, status: 'failed', message: (error as Error).message }
-    }
+    const rerun = await callProvider(provider, 'apply', () => provider.apply({ changes: [change], ctx }))
+    const again: ChangeResult | undefined = rerun.ok
+      ? rerun.value.results.find((r) => r.id === change.id)
+      : { id: change.id, status: 'failed', message: rerun.diagnostic.summary }
     const back = problems.length === 0 ? `the previous ${files.map((f) => f.resource).join(', ')} ${files.length === 1 ? 'is' : 'are'} back` : `putting the previous files back failed: ${problems.join('; ')}`
     const after = again?.status === 'applied' ? `${change.resource} runs again` : `${change.operation} once more failed too: ${again?.message ?? 'no result'}`
     return { ...result, message: `${result.message ?? `${change.operation} failed`}; ${back}, ${change.operation} ran again: ${after}` }

@@ -4,11 +4,13 @@ import { inject, injectable } from '../di.js'
 import { COMMANDS_LEDGER, type CommandChangeData } from '../plan/plan-instructions.js'
 import { Planner } from '../plan/planner.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
+import { RemoteService, type PushOutcome } from '../remote/remote-service.js'
 import { SnapshotService } from '../snapshot/snapshot-service.js'
 import { Tokens } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { Applier } from './applier.js'
 import { keepLeftOutPending } from './keep-left-out.js'
+import { planRefusal } from './plan-refusal.js'
 import { journalPath, type ApplyJournal } from './journal.js'
 
 export interface ApplyOptions {
@@ -38,6 +40,8 @@ export interface ApplyReport {
   keptPending: string[]
   /** 0 when every change is applied or unchanged, 1 otherwise. */
   exitCode: 0 | 1
+  /** The mirror push after the apply (status 'not-configured' without a mirror); never thrown. */
+  push: PushOutcome
 }
 
 /**
@@ -54,20 +58,31 @@ export class ApplyService {
     @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
     @inject(Tokens.Host) private readonly host: HostPort,
     @inject(Tokens.Clock) private readonly clock: () => Date,
+    @inject(RemoteService) private readonly remote: RemoteService,
   ) {}
 
+  /** Throws the refusal of a plan with errors (see planRefusal); nothing is locked or written. */
+  refuseIfPlanHasErrors(plan: Plan): void {
+    const refused = planRefusal(plan)
+    if (refused !== undefined) throw refused
+  }
+
   async apply(options: ApplyOptions): Promise<ApplyReport> {
+    this.refuseIfPlanHasErrors(options.plan)
     await this.twin.open()
     const lock = this.twin.lock()
     await lock.acquire('apply')
+    let report: Omit<ApplyReport, 'push'>
     try {
-      return await this.applyLocked(options)
+      report = await this.applyLocked(options)
     } finally {
       await lock.release()
     }
+    // The checkpoint and the result go to the mirror, if there is one; a failed push is reported.
+    return { ...report, push: await this.remote.push() }
   }
 
-  private async applyLocked(options: ApplyOptions): Promise<ApplyReport> {
+  private async applyLocked(options: ApplyOptions): Promise<Omit<ApplyReport, 'push'>> {
     await this.checkPlanFits(options.plan)
     // Changes already in place (the same plan applied again) are reported, not run again.
     const satisfied = options.fromFile ? await this.refuseIfStale(options.plan) : []

@@ -1,9 +1,8 @@
 import { createInterface } from 'node:readline/promises'
 import type { Change, ChangeResult, Plan } from '@twinsync/sdk'
-import { ERROR_CODES, TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError } from '@twinsync/sdk'
 import { ApplyService } from '../apply/apply-service.js'
 import { HistoryService } from '../history/history-service.js'
-import { RemoteService } from '../remote/remote-service.js'
 import { renderPush } from './remote-commands.js'
 import type { DependencyContainer } from '../di.js'
 import { renderPlan } from '../plan/plan-summary.js'
@@ -21,18 +20,6 @@ export interface RunApplyOptions {
 
 const STATE_DOMAINS = ['files', 'packages', 'services', 'startup']
 
-/** A twin that providers cannot read correctly (an invalid name, a broken file) is fixed first, not half applied. */
-export function refuseIfPlanHasErrors(plan: Plan): void {
-  const errors = plan.diagnostics.filter((d) => d.severity === 'error')
-  if (errors.length === 0) return
-  const first = errors[0] as (typeof errors)[number]
-  const code = first.code in ERROR_CODES ? first.code : 'PLAN_INVALID'
-  throw new TwinSyncError(code, `Nothing was applied: the plan has ${errors.length} error(s): ${errors.map((e) => `${e.provider ? `${e.provider}: ` : ''}${e.summary}`).join('; ')}`, {
-    nextStep: 'Fix the twin (or the provider problem) and plan again.',
-    details: { errors },
-  })
-}
-
 const MARK: Record<ChangeResult['status'], string> = { applied: 'applied  ', unchanged: 'unchanged', failed: 'FAILED   ', skipped: 'skipped  ' }
 
 /** The apply flow of the command line: plan, show, ask, apply with live results. */
@@ -46,7 +33,9 @@ export async function runApply(container: DependencyContainer, options: RunApply
   if (revert !== undefined && !options.json) process.stdout.write(`Revert to ${revert.commit.slice(0, 12)} ${revert.message}${revert.labels.length ? ` (${revert.labels.join(', ')})` : ''}\n`)
   const say = (line: string) => (options.json ? undefined : process.stdout.write(`${line}\n`))
   say(renderPlan(plan))
-  refuseIfPlanHasErrors(plan)
+  const service = container.resolve(ApplyService)
+  // Refused before asking; ApplyService.apply refuses it again whoever calls.
+  service.refuseIfPlanHasErrors(plan)
   if (plan.changes.length === 0) return { exitCode: 0, json: { plan, applied: false, reason: 'no changes' } }
 
   if (!options.yes) {
@@ -74,7 +63,7 @@ export async function runApply(container: DependencyContainer, options: RunApply
   process.on('SIGINT', onSigint)
   try {
     say('')
-    const report = await container.resolve(ApplyService).apply({
+    const report = await service.apply({
       plan,
       fromFile: options.planFile !== undefined,
       ...(revert === undefined ? {} : { revertTo: revert.commit }),
@@ -91,9 +80,9 @@ export async function runApply(container: DependencyContainer, options: RunApply
     if (report.checkpoint) say(`Checkpoint before the apply: ${report.checkpoint.slice(0, 12)} (the machine as it was).`)
     if (report.commit) say(`Snapshot after the apply: ${report.commit.slice(0, 12)}, journal in ${report.journalPath}.`)
     if (report.journal.interrupted) say('The apply was interrupted; the journal says what was done.')
-    const push = await container.resolve(RemoteService).push()
+    const { push, ...rest } = report
     for (const line of renderPush(push)) say(line)
-    return { exitCode: report.exitCode, json: { plan, applied: true, ...report, ...(push.status === 'not-configured' ? {} : { push }) } }
+    return { exitCode: report.exitCode, json: { plan, applied: true, ...rest, ...(push.status === 'not-configured' ? {} : { push }) } }
   } finally {
     process.off('SIGINT', onSigint)
   }

@@ -1,3 +1,4 @@
+import type { CollectProgress } from '../collect/collector.js'
 import type { DependencyContainer } from '../di.js'
 import { SnapshotService, type SnapshotResult } from '../snapshot/snapshot-service.js'
 import { RemoteService, type PushOutcome } from '../remote/remote-service.js'
@@ -11,22 +12,31 @@ export interface TakeSnapshotOptions {
   ifChanged: boolean
   label?: string
   /** Print one line per provider to stderr as it finishes. */
-  progress: boolean
+  progress?: boolean
+  onProgress?: CollectProgress
+  signal?: AbortSignal
 }
 
 export type TakeSnapshotResult = SnapshotResult & { repo: string; initialized: boolean; push?: PushOutcome }
 
+/**
+ * A snapshot as both front ends take it (`twinsync snapshot`, the TUI's "Push snapshot"):
+ * create the twin when asked, snapshot, then push to the mirror after a new commit, and also
+ * when earlier snapshots are still pending there.
+ */
 export async function takeSnapshot(container: DependencyContainer, options: TakeSnapshotOptions): Promise<TakeSnapshotResult> {
   const initialized = options.init ? (await initTwin(container)).created : false
   const service = container.resolve(SnapshotService)
   const result = await service.snapshot({
     ifChanged: options.ifChanged,
     ...(options.label === undefined ? {} : { label: options.label }),
-    ...(options.progress
-      ? { onProgress: (e) => (e.phase === 'start' ? undefined : process.stderr.write(`  ${e.provider.padEnd(10)} ${e.phase}\n`)) }
-      : {}),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.onProgress !== undefined
+      ? { onProgress: options.onProgress }
+      : options.progress === true
+        ? { onProgress: (e) => (e.phase === 'start' ? undefined : process.stderr.write(`  ${e.provider.padEnd(10)} ${e.phase}\n`)) }
+        : {}),
   })
-  // Push after a new commit, and also when earlier snapshots are still pending.
   const remote = container.resolve(RemoteService)
   const push = result.commit !== undefined || (await remote.status()).pending > 0 ? await remote.push() : undefined
   return { ...result, repo: container.resolve(TwinRepository).dir, initialized, ...(push === undefined || push.status === 'not-configured' ? {} : { push }) }

@@ -4,7 +4,7 @@ import type { TwinDocument, TwinReader } from '@twinsync/sdk'
 import { TWIN_LAYOUT, TwinSyncError, compareStrings, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
-import type { GitClient, GitClientFactory } from './git-client.js'
+import type { GitClient, GitClientFactory } from './git.js'
 import { TwinLock } from './twin-lock.js'
 import type { TwinLocation } from './twin-location.js'
 

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert'
 import { MemoryTwin, type ChangeResult } from '@twinsync/sdk'
 import { readInstructions } from '../../src/plan/plan-instructions.js'
 import type { ApplyRequest, TuiServices } from '../../src/tui/services.js'
-import { change, fakeServices, KEYS, openPanel, planOf, type Panel } from './harness.js'
+import { change, fakeServices, KEYS, openPanel, planOf, sleep, type Panel } from './harness.js'
 
 const MOTD_DIFF = '--- a/etc/motd\n+++ b/etc/motd\n@@ -1 +1 @@\n-Debian\n+Managed by TwinSync\n'
 
@@ -38,6 +38,7 @@ function applyingServices(requests: ApplyRequest[]): Partial<TuiServices> {
         },
         exitCode: 0,
         keptPending: request.leftOut.length > 0 ? ['filesystem/etc/motd'] : [],
+        push: { status: 'not-configured', pushed: 0, url: null },
       }
     },
   }
@@ -97,6 +98,34 @@ describe('TUI pull & apply', () => {
     assert.equal(requests[0]?.revertTo, undefined)
     await panel.press(KEYS.enter)
     await panel.waitFor('Main menu')
+  })
+
+  it('leaves out the change the cursor moved to when a move and Space arrive in one chunk', async () => {
+    const requests: ApplyRequest[] = []
+    panel = openPanel(fakeServices(applyingServices(requests)), [{ name: 'menu' }, { name: 'plan' }])
+    await panel.waitFor('Plan: 3 changes')
+    await panel.press(KEYS.down + KEYS.enter) // services, in one chunk
+    await panel.waitFor('❯ [x] Reload systemd units')
+    await panel.press(KEYS.down + KEYS.space) // to the second change and leave it out, in one chunk
+    const out = await panel.waitFor('[ ] Enable demo.service')
+    assert.match(out, /\[x\] Reload systemd units/)
+    assert.match(out, /Left out: Enable demo.service/)
+  })
+
+  it('a plan with an error is refused at the question, with the code the service would throw', async () => {
+    const requests: ApplyRequest[] = []
+    const broken = { ...plan, diagnostics: [{ severity: 'error' as const, code: 'CONTENT_INVALID', summary: '/etc/cron.d/x: line 2: bad minute', provider: 'cron' }] }
+    panel = openPanel(fakeServices({ ...applyingServices(requests), plan: async () => broken }), [{ name: 'menu' }, { name: 'plan' }])
+    await panel.waitFor('Plan: 3 changes')
+    await panel.press('a')
+    const frame = await panel.waitFor('[CONTENT_INVALID]')
+    assert.match(frame, /This plan cannot be applied/)
+    assert.match(frame, /Nothing was applied: the plan has 1 error\(s\): cron: \/etc\/cron\.d\/x: line 2: bad minute/)
+    assert.doesNotMatch(frame, /Yes\s+No/)
+    await panel.press('y')
+    await panel.press(KEYS.enter)
+    await sleep(20)
+    assert.equal(requests.length, 0)
   })
 
   it('No at the question applies nothing', async () => {
