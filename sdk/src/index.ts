@@ -20,3 +20,7 @@ export * from './content-validator.js'
 export * from './follow-up.js'
 export * from './config-check.js'
 export * from './secrets.js'
+export * from './fingerprint.js'
+// typebox's builder, so a plugin writes its schemas with the host's copy and needs no typebox of its own.
+export { Type } from 'typebox'
+export type { TSchema, Static } from 'typebox'

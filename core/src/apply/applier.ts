@@ -11,6 +11,13 @@ import { runCommandChange } from './command-runner.js'
 import { ConfigGuard, RELOADS, rejected } from './config-guard.js'
 import type { JournalStep } from './journal.js'
 
+export interface ExecuteResult {
+  /** One per change of the plan, in plan order. */
+  steps: JournalStep[]
+  /** Diagnostics of providers' apply calls that name no change of theirs. */
+  diagnostics: Diagnostic[]
+}
+
 export interface ExecuteOptions {
   signal: AbortSignal
   cacheDir: string | undefined
@@ -39,7 +46,7 @@ export class Applier {
     @inject(Tokens.Logger) private readonly logger: Logger,
   ) {}
 
-  async execute(plan: Plan, options: ExecuteOptions): Promise<JournalStep[]> {
+  async execute(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
     const { claims } = await this.registry.load()
     const selected = (await this.registry.select()).map((r) => r.provider)
     const providers = new Map(selected.filter(isApplicable).map((p) => [p.name, p] as const))
@@ -47,9 +54,13 @@ export class Applier {
     const byId = new Map(plan.changes.map((c) => [c.id, c]))
     const results = new Map<string, ChangeResult>()
     const steps = new Map<string, JournalStep>()
+    const general: Diagnostic[] = []
     const predecessors = new Map<string, string[]>()
     for (const e of plan.edges) predecessors.set(e.to, [...(predecessors.get(e.to) ?? []), e.from])
-    const record = (change: Change, startedAt: string, result: ChangeResult) => {
+    const record = (change: Change, startedAt: string, given: ChangeResult) => {
+      // A diagnostic about a change names it, and its provider.
+      const named = given.diagnostics?.map((d) => ({ ...d, provider: d.provider ?? change.provider, change: change.id }))
+      const result: ChangeResult = named === undefined ? given : { ...given, diagnostics: named }
       results.set(change.id, result)
       steps.set(change.id, {
         id: change.id,
@@ -60,6 +71,7 @@ export class Applier {
         status: result.status,
         ...(result.message === undefined ? {} : { message: result.message }),
         ...(result.outputTail === undefined ? {} : { outputTail: result.outputTail }),
+        ...(named === undefined || named.length === 0 ? {} : { diagnostics: named }),
       })
       options.onResult?.(change, result)
     }
@@ -80,7 +92,7 @@ export class Applier {
       for (const c of runnable) byProvider.set(c.provider, [...(byProvider.get(c.provider) ?? []), c])
       await Promise.all(
         [...byProvider].map(([name, changes]) =>
-          this.runGroup(name, changes, providers.get(name), claims, options, record, {
+          this.runGroup(name, changes, providers.get(name), claims, options, record, noteFrom(name), {
             guard,
             changeOf: (id) => byId.get(id),
             statusOf: (id) => results.get(id)?.status,
@@ -88,7 +100,16 @@ export class Applier {
         ),
       )
     }
-    return plan.changes.map((c) => steps.get(c.id)).filter((s): s is JournalStep => s !== undefined)
+    // ApplyResult.diagnostics: beside the step of the change they name, else kept as general ones.
+    function noteFrom(provider: string) {
+      return (d: Diagnostic) => {
+        const step = d.change === undefined ? undefined : steps.get(d.change)
+        const note = { ...d, provider: d.provider ?? provider }
+        if (step !== undefined && step.provider === provider) step.diagnostics = [...(step.diagnostics ?? []), note]
+        else general.push(note)
+      }
+    }
+    return { steps: plan.changes.map((c) => steps.get(c.id)).filter((s): s is JournalStep => s !== undefined), diagnostics: general }
   }
 
   private async runGroup(
@@ -98,6 +119,7 @@ export class Applier {
     claims: Parameters<typeof contextFor>[1]['claims'],
     options: ExecuteOptions,
     record: (change: Change, startedAt: string, result: ChangeResult) => void,
+    note: (diagnostic: Diagnostic) => void,
     run: GuardedRun,
   ): Promise<void> {
     const startedAt = new Date().toISOString()
@@ -191,6 +213,7 @@ export class Applier {
       const change = byId.get(id) as Change
       record(change, startedAt, result.status === 'failed' ? await this.rollBack(change, result, provider, ctx, run, record) : result)
     }
+    if (outcome.ok) for (const d of outcome.value.diagnostics ?? []) note(d)
     for (const c of changes) if (!reported.has(c.id)) record(c, startedAt, { id: c.id, status: 'failed', message: `${name} reported no result for this change` })
   }
 

@@ -117,7 +117,7 @@ export class ApplyService {
       ...(options.onStart === undefined ? {} : { onStart: options.onStart }),
       ...(options.onResult === undefined ? {} : { onResult: options.onResult }),
     })
-    const steps = [...alreadyDone, ...executed]
+    const steps = [...alreadyDone, ...executed.steps]
     const counts = { applied: 0, unchanged: 0, failed: 0, skipped: 0 }
     for (const s of steps) counts[s.status]++
     const journal: ApplyJournal = {
@@ -129,6 +129,7 @@ export class ApplyService {
       interrupted: options.signal.aborted,
       counts,
       steps,
+      diagnostics: executed.diagnostics,
     }
     const path = journalPath(journal.startedAt)
     const after = await this.snapshots.snapshotLocked({

@@ -8,6 +8,7 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { onlyVolatile, snapshotMessage, summarizeChanges, type SnapshotSummary } from './snapshot-summary.js'
+import { screenDocument } from './secret-guard.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
 
 export interface SnapshotOptions {
@@ -82,7 +83,7 @@ export class SnapshotService {
       if (o.status === 'collected') diagnostics.push(...o.result.diagnostics.map((d) => ({ ...d, provider: d.provider ?? o.provider.name })))
     }
     phase('collected')
-    let touched = await this.writeDocuments(collected, providers, claims)
+    let touched = await this.writeDocuments(collected, providers, claims, diagnostics)
     for (const doc of options.extraDocuments ?? []) if (await this.twin.write(doc)) touched++
     phase(`written (${touched} twin files)`)
     // Nothing written and nothing edited by hand: no need for git add and diff.
@@ -121,11 +122,12 @@ export class SnapshotService {
     collected: ReadonlyArray<Extract<CollectOutcome, { status: 'collected' }>>,
     providers: readonly Provider[],
     claims: Parameters<typeof ownerOfTwinPath>[2],
+    diagnostics: Diagnostic[],
   ): Promise<number> {
     let touched = 0
     const fresh = new Set(collected.map((o) => o.provider.name))
     const written = new Set<string>()
-    const accepted: TwinDocument[] = []
+    const accepted: Array<{ doc: TwinDocument; provider: string }> = []
     for (const o of collected) {
       for (const doc of o.result.documents) {
         const owner = ownerOfTwinPath(doc.path, providers, claims)
@@ -133,13 +135,21 @@ export class SnapshotService {
           this.logger.warn(`${o.provider.name} wrote ${doc.path}, which belongs to ${owner?.name ?? 'nobody'}; ignored`)
           continue
         }
-        accepted.push(doc)
+        accepted.push({ doc, provider: o.provider.name })
         written.add(doc.path)
       }
     }
     // Each write first compares with what the twin holds; many small reads go faster side by side.
     const limit = pLimit(16)
-    const results = await Promise.all(accepted.map((doc) => limit(() => this.twin.write(doc))))
+    const results = await Promise.all(
+      accepted.map(({ doc, provider }) =>
+        limit(async () => {
+          const screened = await screenDocument(doc, provider)
+          diagnostics.push(...screened.diagnostics)
+          return this.twin.write(screened.doc)
+        }),
+      ),
+    )
     touched += results.filter(Boolean).length
     const existing = [...(await this.twin.list('filesystem/')), ...(await this.twin.list('system/'))]
     for (const path of existing) {

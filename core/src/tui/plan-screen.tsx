@@ -365,11 +365,21 @@ function ApplyProgress({
       {changes.slice(start, start + rows).map((c) => {
         const step = steps.get(c.id)
         if (step?.state === 'done') {
+          // Beside the change: what its provider said (the journal's, once the apply is done).
+          const notes = (report?.journal.steps.find((s) => s.id === c.id)?.diagnostics ?? step.result.diagnostics ?? []).filter((d) => d.severity !== 'info')
           return (
-            <Text key={c.id} wrap="truncate-end" color={RESULT_COLOR[step.result.status]}>
-              {RESULT_MARK[step.result.status]} {c.summary}
-              {step.result.message && step.result.status !== 'applied' ? `: ${step.result.message}` : ''}
-            </Text>
+            <Box key={c.id} flexDirection="column">
+              <Text wrap="truncate-end" color={RESULT_COLOR[step.result.status]}>
+                {RESULT_MARK[step.result.status]} {c.summary}
+                {step.result.message && step.result.status !== 'applied' ? `: ${step.result.message}` : ''}
+              </Text>
+              {notes.map((d, i) => (
+                <Text key={i} wrap="truncate-end" color={d.severity === 'error' ? 'red' : 'yellow'}>
+                  {'              '}
+                  {d.severity}: {d.summary}
+                </Text>
+              ))}
+            </Box>
           )
         }
         return (
@@ -387,6 +397,14 @@ function ApplyProgress({
           </Text>
           {report.checkpoint ? <Text wrap="truncate-end">Checkpoint before: {report.checkpoint.slice(0, 12)} (revert to it to undo)</Text> : null}
           {report.commit ? <Text wrap="truncate-end">Snapshot after: {report.commit.slice(0, 12)}, journal {report.journalPath}</Text> : null}
+          {(report.journal.diagnostics ?? [])
+            .filter((d) => d.severity !== 'info')
+            .map((d, i) => (
+              <Text key={`note${i}`} wrap="truncate-end" color={d.severity === 'error' ? 'red' : 'yellow'}>
+                {d.severity}: {d.provider ? `${d.provider}: ` : ''}
+                {d.summary}
+              </Text>
+            ))}
           {renderPush(report.push).map((line, i) => (
             <Text key={`push${i}`} wrap="truncate-end" {...(report.push.status === 'failed' ? { color: 'yellow' } : {})}>
               {line}

@@ -35,6 +35,7 @@ function applyingServices(requests: ApplyRequest[]): Partial<TuiServices> {
           interrupted: false,
           counts: { applied: request.plan.changes.length, unchanged: 0, failed: 0, skipped: 0 },
           steps: [],
+          diagnostics: [],
         },
         exitCode: 0,
         keptPending: request.leftOut.length > 0 ? ['filesystem/etc/motd'] : [],
@@ -126,6 +127,35 @@ describe('TUI pull & apply', () => {
     await panel.press(KEYS.enter)
     await sleep(20)
     assert.equal(requests.length, 0)
+  })
+
+  it('shows what a provider said about a change beside it, and general notes below', async () => {
+    const requests: ApplyRequest[] = []
+    const base = applyingServices(requests)
+    const services = fakeServices({
+      ...base,
+      apply: async (request) => {
+        const report = await (base.apply as TuiServices['apply'])({ ...request, onResult: () => undefined })
+        const warn = { severity: 'warning' as const, code: 'X', summary: 'kept a backup as /etc/motd~', provider: 'files', change: 'files:replace:/etc/motd' }
+        for (const c of request.plan.changes) request.onResult?.(c, { id: c.id, status: 'applied', ...(c.id === warn.change ? { diagnostics: [warn] } : {}) })
+        return {
+          ...report,
+          journal: {
+            ...report.journal,
+            steps: request.plan.changes.map((c) => ({ id: c.id, provider: c.provider, summary: c.summary, startedAt: '', endedAt: '', status: 'applied' as const, ...(c.id === warn.change ? { diagnostics: [warn] } : {}) })),
+            diagnostics: [{ severity: 'warning' as const, code: 'Y', summary: 'daemon-reload was slow', provider: 'systemd' }],
+          },
+        }
+      },
+    })
+    panel = openPanel(services, [{ name: 'menu' }, { name: 'plan' }])
+    await panel.waitFor('Plan: 3 changes')
+    await panel.press('a')
+    await panel.waitFor('Apply these changes?')
+    await panel.press('y')
+    const done = await panel.waitFor('3 applied, 0 unchanged')
+    assert.match(done, /✓ applied\s+Replace \/etc\/motd\n\s+warning: kept a backup as \/etc\/motd~/)
+    assert.match(done, /warning: systemd: daemon-reload was slow/)
   })
 
   it('No at the question applies nothing', async () => {
