@@ -9,7 +9,6 @@ import { SnapshotService } from '../snapshot/snapshot-service.js'
 import { Tokens } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { Applier } from './applier.js'
-import { keepLeftOutPending } from './keep-left-out.js'
 import { planRefusal } from './plan-refusal.js'
 import { journalPath, type ApplyJournal } from './journal.js'
 
@@ -20,10 +19,12 @@ export interface ApplyOptions {
   /** The apply brings the machine back to this snapshot: history names it a revert. */
   revertTo?: string
   /**
-   * Changes of the plan a person left out: they stay pending in the working twin instead of
-   * being overwritten by the snapshot after the apply (not for reverts, which plan from history).
+   * Changes of the plan a person left out. Like failed and skipped steps they stay pending in
+   * the twin (the snapshot after the apply keeps every unapplied intent); this names the reason.
    */
   leftOut?: readonly Change[]
+  /** The domains the plan was limited to (--only): what the twin asks for elsewhere stays pending, saying so. */
+  only?: readonly string[]
   signal: AbortSignal
   onStart?: (change: Change) => void
   onResult?: (change: Change, result: ChangeResult) => void
@@ -36,7 +37,7 @@ export interface ApplyReport {
   commit: string | null
   journalPath: string
   journal: ApplyJournal
-  /** Twin files put back to the desired state because a change in them was left out. */
+  /** Twin files that still ask for something after the apply (left out, failed, skipped): pending for the next plan. */
   keptPending: string[]
   /** 0 when every change is applied or unchanged, 1 otherwise. */
   exitCode: 0 | 1
@@ -133,12 +134,13 @@ export class ApplyService {
     }
     const path = journalPath(journal.startedAt)
     const after = await this.snapshots.snapshotLocked({
+      intentReasons: notApplied(steps, options.leftOut ?? [], stamp),
+      otherwiseReason: options.only === undefined ? `not in the apply of ${stamp}` : `left out of the apply of ${stamp} (--only ${options.only.join(',')})`,
       message: `TwinSync ${what} ${stamp}: ${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped`,
       extraDocuments: [{ path, content: stableStringify(journal) }, await this.ledgerAfter(plan, steps)],
     })
     const commit = after.commit ?? after.head ?? null
-    const keptPending =
-      options.revertTo === undefined ? await keepLeftOutPending(this.twin, this.registry, { checkpoint: checkpointCommit, commit }, options.leftOut ?? []) : []
+    const keptPending = after.pending
     return {
       checkpoint: checkpointCommit,
       commit,
@@ -205,4 +207,14 @@ export class ApplyService {
     }
     return { path: COMMANDS_LEDGER, content: stableStringify(ledger) }
   }
+}
+
+/** Why each change that did not happen is still pending, by change id. */
+function notApplied(steps: ReadonlyArray<{ id: string; status: string; message?: string | undefined }>, leftOut: readonly Change[], stamp: string): Record<string, string> {
+  const reasons: Record<string, string> = {}
+  for (const c of leftOut) reasons[c.id] = `left out of the apply of ${stamp}`
+  for (const s of steps) {
+    if (s.status === 'failed' || s.status === 'skipped') reasons[s.id] = `${s.status} in the apply of ${stamp}${s.message ? `: ${s.message}` : ''}`
+  }
+  return reasons
 }

@@ -4,6 +4,7 @@ import { collectAll, type CollectOutcome, type CollectProgress } from '../collec
 import { contextFor } from '../collect/context-factory.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { inject, injectable } from '../di.js'
+import { IntentService } from '../intent/intent-service.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { callProvider } from '../providers/provider-call.js'
@@ -36,6 +37,7 @@ export class Planner {
     @inject(Tokens.Config) private readonly config: LoadedConfig,
     @inject(Tokens.Logger) private readonly logger: Logger,
     @inject(Tokens.Clock) private readonly clock: () => Date,
+    @inject(IntentService) private readonly intents: IntentService,
   ) {}
 
   async plan(options: PlanOptions = {}): Promise<Plan> {
@@ -75,6 +77,7 @@ export class Planner {
       if (wants(options.only, 'commands')) changes.push(...(await readInstructions(reader)))
       const graph = buildPlanGraph(changes)
       diagnostics.push(...graph.diagnostics)
+      if (options.from === undefined) diagnostics.push(...(await this.stillPending(graph.changes)))
       return {
         formatVersion: PLAN_FORMAT_VERSION,
         createdAt: this.clock().toISOString(),
@@ -151,6 +154,14 @@ export class Planner {
       }
     }
     return out
+  }
+
+  /** Changes an earlier apply did not make (left out, failed, skipped, pulled): said again, with the reason. */
+  private async stillPending(changes: readonly Change[]): Promise<Diagnostic[]> {
+    const reasons = await this.intents.reasons()
+    return changes
+      .filter((c) => reasons[c.id] !== undefined)
+      .map((c) => infoDiagnostic('PENDING_INTENT', `${c.summary}: still pending, ${reasons[c.id]}`, { provider: c.provider, path: c.resource, detail: `change ${c.id}` }))
   }
 
   private async desiredSource(from: string | undefined): Promise<{ reader: TwinReader; twinCommit: string | null }> {

@@ -2,6 +2,7 @@ import type { Diagnostic, HostPort, Logger, Provider, TwinDocument } from '@twin
 import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
 import type { LoadedConfig } from '../config/config-file.js'
+import { IntentService } from '../intent/intent-service.js'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import { SnapshotLog } from '../history/snapshot-log.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
@@ -21,6 +22,10 @@ export interface SnapshotOptions {
   extraDocuments?: TwinDocument[]
   signal?: AbortSignal
   onProgress?: CollectProgress
+  /** Why items of the pending intent are pending (an apply's failed, skipped and left-out changes), by change id. */
+  intentReasons?: Record<string, string>
+  /** The reason for pending items that have none yet (an apply names what it did not cover). */
+  otherwiseReason?: string
 }
 
 export interface SnapshotResult {
@@ -33,6 +38,8 @@ export interface SnapshotResult {
   summary: SnapshotSummary
   providers: Array<{ name: string; status: CollectOutcome['status']; durationMs: number; documents: number }>
   diagnostics: Diagnostic[]
+  /** Twin paths that still hold pending intent (edits, pulls, changes not applied), kept across the snapshot. */
+  pending: string[]
 }
 
 /** Collect every provider into the twin and commit: the spec's "Push snapshot" without the push. */
@@ -45,6 +52,7 @@ export class SnapshotService {
     @inject(Tokens.Config) private readonly config: LoadedConfig,
     @inject(Tokens.Logger) private readonly logger: Logger,
     @inject(Tokens.Clock) private readonly clock: () => Date,
+    @inject(IntentService) private readonly intents: IntentService,
   ) {}
 
   async snapshot(options: SnapshotOptions = {}): Promise<SnapshotResult> {
@@ -62,6 +70,23 @@ export class SnapshotService {
 
   /** A snapshot for a caller that already holds the twin lock (apply's checkpoints). */
   async snapshotLocked(options: SnapshotOptions): Promise<SnapshotResult> {
+    // Pending intent is set aside (and committed to refs/twinsync/intended) so the snapshot
+    // records only the machine, then merged back on top of the new observed state.
+    const held = await this.intents.hold('providers', undefined, options.intentReasons, options.otherwiseReason)
+    let result: Omit<SnapshotResult, 'pending'>
+    try {
+      result = await this.observe(options)
+    } catch (error) {
+      if (held.paths.length > 0) await held.restore(held.base).catch((e: Error) => this.logger.warn(`could not put the pending intent back: ${e.message}; it is kept in refs/twinsync/intended`))
+      throw error
+    }
+    const observed = result.commit ?? result.head
+    if (observed !== undefined) await this.intents.markObserved(observed)
+    const pending = await held.restore(observed ?? held.base)
+    return { ...result, pending }
+  }
+
+  private async observe(options: SnapshotOptions): Promise<Omit<SnapshotResult, 'pending'>> {
     const started = performance.now()
     const phase = (name: string) => this.logger.debug(`snapshot: ${name} at ${Math.round(performance.now() - started)} ms`)
     const { claims, diagnostics: loadDiagnostics } = await this.registry.load()

@@ -101,6 +101,37 @@ describe('TUI pull & apply', () => {
     await panel.waitFor('Main menu')
   })
 
+  it('discards one change\'s intent with d and adopts a domain with k, through the services, then plans again', async () => {
+    const calls: Array<[string, string[]]> = []
+    let plans = 0
+    const services = fakeServices({
+      plan: async () => (plans++ === 0 ? plan : planOf(plan.changes.filter((c) => c.category !== 'files'))),
+      decide: async (decision, items) => {
+        calls.push([decision, items])
+        return { decision, items: items.map((id) => ({ id, provider: 'files', category: 'files', summary: id === 'services' ? 'Enable demo.service' : 'Replace /etc/motd' })), commit: 'e'.repeat(40), observed: 'e'.repeat(40), intended: null }
+      },
+    })
+    panel = openPanel(services, [{ name: 'menu' }, { name: 'plan' }])
+    const summary = await panel.waitFor('Plan: 3 changes')
+    assert.match(summary, /d discard\s+k keep machine/)
+    await panel.press(KEYS.enter) // files
+    await panel.waitFor('❯ [x] Replace /etc/motd')
+    await panel.press('d')
+    const again = await panel.waitFor('Discarded the intent of Replace /etc/motd (commit eeeeeeeeeeee)')
+    assert.match(again, /Plan: 2 changes/)
+    assert.deepEqual(calls, [['discard', ['files:replace:/etc/motd']]])
+    await panel.press('k') // the services row is selected first now
+    await panel.waitFor('Adopted the machine\'s value of Enable demo.service')
+    assert.deepEqual(calls[1], ['adopt', ['services']])
+  })
+
+  it('shows why a change is still pending from an earlier apply', async () => {
+    const pending = { ...plan, diagnostics: [{ severity: 'info' as const, code: 'PENDING_INTENT', summary: 'Replace /etc/motd: still pending, failed in the apply of 2026-11-23T12:00:00Z', provider: 'files' }] }
+    panel = openPanel(fakeServices({ plan: async () => pending }), [{ name: 'menu' }, { name: 'plan' }])
+    const summary = await panel.waitFor('Still pending from before:')
+    assert.match(summary, /Replace \/etc\/motd: still pending, failed in the apply of 2026-11-23T12:00:00Z/)
+  })
+
   it('leaves out the change the cursor moved to when a move and Space arrive in one chunk', async () => {
     const requests: ApplyRequest[] = []
     panel = openPanel(fakeServices(applyingServices(requests)), [{ name: 'menu' }, { name: 'plan' }])
