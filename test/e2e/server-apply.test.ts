@@ -76,6 +76,9 @@ describe('apply on a booted Debian server: check, reload, verify, roll back', fu
     assert.equal(await mainPid('nginx.service'), pid, 'nginx was neither restarted nor reloaded')
     assert.equal((await ct.run(['systemctl', 'is-active', 'nginx.service'])).stdout.trim(), 'active')
     assert.equal((await http()).code, '200')
+    // What was refused stays what the twin asks for, until the administrator fixes it.
+    assert.match(await ct.readFile(`${TWIN}/filesystem/etc/nginx/nginx.conf`), /this_is_not_a_directive/)
+    await ct.writeFile(`${TWIN}/filesystem/etc/nginx/nginx.conf`, await ct.readFile('/etc/nginx/nginx.conf'))
   })
 
   it('writes, checks and reloads a good change: the new content is served by the same nginx', async () => {
@@ -108,6 +111,7 @@ describe('apply on a booted Debian server: check, reload, verify, roll back', fu
     assert.equal(await sha(SITE), before)
     assert.equal((await http()).body, 'served by the new configuration\n')
     assert.notEqual((await http(8081)).code, '200')
+    await ct.writeFile(`${TWIN}/filesystem${SITE}`, await ct.readFile(SITE))
   })
 
   it('applies content, mode and owner of one file as one change, and mode and owner of another as one', async () => {
