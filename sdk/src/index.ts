@@ -24,3 +24,4 @@ export * from './fingerprint.js'
 // typebox's builder, so a plugin writes its schemas with the host's copy and needs no typebox of its own.
 export { Type } from 'typebox'
 export type { TSchema, Static } from 'typebox'
+export * from './recording-host.js'

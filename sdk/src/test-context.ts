@@ -1,4 +1,5 @@
 import { DEFAULT_LIMITS, MemoryCache, silentLogger, type Limits, type ProviderCache, type ProviderContext } from './context.js'
+import type { HostPort } from './host.js'
 import { LocalHost } from './local-host.js'
 import { PathClaims } from './path-claims.js'
 import type { Provider } from './provider.js'
@@ -11,6 +12,8 @@ export interface TestContextOptions {
   signal?: AbortSignal
   /** The provider cache; a fresh in-memory one by default. Share one to collect "on the same twin" twice. */
   cache?: ProviderCache
+  /** The host port instead of a LocalHost on `root`: a RecordingHost for a dry run. */
+  host?: HostPort
 }
 
 /**
@@ -23,7 +26,7 @@ export function createTestContext(root: string, options: TestContextOptions = {}
     for (const pattern of provider.claims ?? []) claims.claim(provider.name, pattern)
   }
   return {
-    host: new LocalHost(root),
+    host: options.host ?? new LocalHost(root),
     claims,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     logger: silentLogger,
