@@ -66,7 +66,7 @@ export async function restartsForConfigChanges({ changes, actual, ctx, configChe
 /** Can the running manager reload the unit (it has ExecReload)? Offline, or when unsure: no. */
 async function reloadable(host: HostPort, unit: string): Promise<boolean> {
   if (!host.live) return false
-  const result = await host.exec('systemctl', ['show', '--property=CanReload', '--value', '--', unit], { timeoutMs: 30_000 })
+  const result = await host.query('systemctl', ['show', '--property=CanReload', '--value', '--', unit], { timeoutMs: 30_000 })
   return result.exitCode === 0 && result.stdout.trim() === 'yes'
 }
 

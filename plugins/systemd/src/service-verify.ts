@@ -25,7 +25,7 @@ const SOCKET_TABLES = [
  */
 export async function listeningSockets(host: HostPort, unit: string): Promise<Set<string>> {
   const out = new Set<string>()
-  const shown = await host.exec('systemctl', ['show', '--property=ControlGroup', '--value', '--', unit], { timeoutMs: 30_000 })
+  const shown = await host.query('systemctl', ['show', '--property=ControlGroup', '--value', '--', unit], { timeoutMs: 30_000 })
   const group = shown.stdout.trim()
   if (shown.exitCode !== 0 || group === '') return out
   const inodes = new Set<string>()
@@ -83,7 +83,7 @@ export async function verifyBack(host: HostPort, unit: string, before: ReadonlyS
   let missing: string[] = []
   let settled = before.size === 0
   for (;;) {
-    state = (await host.exec('systemctl', ['is-active', '--', unit], { timeoutMs: 30_000 })).stdout.trim()
+    state = (await host.query('systemctl', ['is-active', '--', unit], { timeoutMs: 30_000 })).stdout.trim()
     if (state === 'active' && !settled) {
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
       settled = true

@@ -34,7 +34,7 @@ describe('restarts proposed for changed package configuration', () => {
 
   it('reloads a running unit that can reload, also for a file only the configuration checks tie to it', async () => {
     const offline = createTestContext(root)
-    const exec = sinon.stub(offline.host, 'exec').callsFake(async (command, args): Promise<ExecResult> => {
+    const exec = sinon.stub(offline.host, 'query').callsFake(async (command, args): Promise<ExecResult> => {
       const unit = args[args.length - 1] as string
       return { command, args: [...args], exitCode: 0, stdout: unit === 'nginx.service' ? 'yes\n' : 'no\n', stderr: '', timedOut: false }
     })
