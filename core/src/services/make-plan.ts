@@ -5,12 +5,11 @@ import { Value } from 'typebox/value'
 import type { DependencyContainer } from '../di.js'
 import { checkPlanSeal, sealPlan } from '../plan/plan-seal.js'
 import { Planner, type PlanOptions } from '../plan/planner.js'
-import { Tokens } from '../tokens.js'
-import type { TwinLocation } from '../twin/twin-location.js'
+import { Tokens, resolveToken } from '../tokens.js'
 
 /** The twin's directory, for the plan seal's key. */
 export function twinDirOf(container: DependencyContainer): string {
-  return container.resolve<TwinLocation>(Tokens.TwinLocation).dir
+  return resolveToken(container, Tokens.TwinLocation).dir
 }
 
 export function makePlan(container: DependencyContainer, options: PlanOptions): Promise<Plan> {
