@@ -1,3 +1,4 @@
+import { Value } from 'typebox/value'
 import { DEFAULT_LIMITS, MemoryCache, silentLogger, type Limits, type ProviderCache, type ProviderContext } from './context.js'
 import type { HostPort } from './host.js'
 import { LocalHost } from './local-host.js'
@@ -7,6 +8,7 @@ import type { Provider } from './provider.js'
 export interface TestContextOptions {
   /** Providers whose claims are registered, as the host would register them. */
   providers?: readonly Provider[]
+  /** The provider's config section; the first provider's configSchema defaults are filled in, as the host does. */
   config?: unknown
   limits?: Partial<Limits>
   signal?: AbortSignal
@@ -31,7 +33,12 @@ export function createTestContext(root: string, options: TestContextOptions = {}
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     logger: silentLogger,
     signal: options.signal ?? new AbortController().signal,
-    config: options.config ?? {},
+    config: withDefaults(options.providers?.[0], options.config),
     cache: options.cache ?? new MemoryCache(),
   }
+}
+
+function withDefaults(provider: Provider | undefined, config: unknown): unknown {
+  const section = structuredClone(config ?? {})
+  return provider?.configSchema === undefined ? section : Value.Default(provider.configSchema, section)
 }
