@@ -29,7 +29,6 @@ export async function restartsForConfigChanges({ changes, actual, ctx, configChe
     const named = checksFor(configChecks, path).flatMap((c) => c.units ?? [])
     if (named.length > 0) owners.set(path, [...new Set([...(owners.get(path) ?? []), ...named])].sort(compareStrings))
   }
-  const planned = new Set(changes.map((c) => c.id))
   const restarts = new Map<string, Change>()
   const canReload = new Map<string, boolean>()
   for (const write of writes) {
@@ -39,7 +38,13 @@ export async function restartsForConfigChanges({ changes, actual, ctx, configChe
       if (!canReload.has(unit)) canReload.set(unit, await reloadable(ctx.host, unit))
       const operation = canReload.get(unit) === true ? 'reload' : 'restart'
       const id = systemdChangeId(operation, unit)
-      if (planned.has(id) || planned.has(systemdChangeId('restart', unit))) continue
+      // Already reloaded or restarted (it runs an older configuration already): once is enough,
+      // after this file too, so a refused or failed write also holds it back and is rolled back.
+      const already = changes.find((c) => c.id === systemdChangeId('reload', unit) || c.id === systemdChangeId('restart', unit))
+      if (already !== undefined) {
+        if (!(already.requires ?? []).includes(write.id)) already.requires = [...(already.requires ?? []), write.id]
+        continue
+      }
       const existing = restarts.get(id)
       if (existing !== undefined) {
         existing.requires = [...(existing.requires ?? []), write.id]

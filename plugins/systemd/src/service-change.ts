@@ -13,6 +13,8 @@ export interface SystemdChangeData {
   unit: string
   /** daemon-reload: the administrator's unit files whose change it loads (for the planner's edges). */
   unitFiles?: string[]
+  /** reload/restart of a service that runs an older configuration: the files newer than its start. */
+  staleConfig?: string[]
 }
 
 export const DAEMON_RELOAD_ID = 'systemd:daemon-reload:manager'
