@@ -51,6 +51,8 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     '/etc/init.d/.depend.*',
   ] as const
   readonly stateSchema = SystemdState
+  /** Sockets a unit listened on before a reload that lost them: the next reload must bring them back. */
+  private readonly owedSockets = new Map<string, ReadonlySet<string>>()
 
   async detect({ ctx }: DetectRequest): Promise<DetectResult> {
     for (const dir of ['/lib/systemd/system', '/usr/lib/systemd/system', '/etc/systemd/system']) {
@@ -107,7 +109,7 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
   }
 
   apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {
-    return applySystemdChanges(changes, ctx, onResult)
+    return applySystemdChanges(changes, ctx, onResult, this.owedSockets)
   }
 }
 
