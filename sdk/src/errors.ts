@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   TWIN_DOCUMENT_INVALID: 'A document in the twin does not match its schema',
   TWIN_DIRTY: 'The twin has uncommitted edits that an operation would overwrite',
   SECRET_IN_PUSH: 'What is about to be pushed contains a secret',
+  FORGET_INVALID: '`twinsync forget` was given neither a path nor a --rule',
+  FORGET_NOTHING: 'No snapshot holds the paths or findings `twinsync forget` was asked to remove',
   TOKEN_MISSING: 'No token was found for the mirror',
   LABEL_EXISTS: 'A snapshot label of that name already exists',
   SNAPSHOT_UNKNOWN: 'No snapshot (commit) of that name in the twin',

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs'
-import { lstat, mkdir, open, readdir, rm, unlink } from 'node:fs/promises'
+import { lstat, mkdir, open, readdir, rm, symlink, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TwinSyncError, compareStrings } from '@twinsync/sdk'
 
@@ -109,12 +109,8 @@ export async function twinFileMode(dir: string, path: string): Promise<number | 
   return s?.isFile() === true ? s.mode & 0o777 : undefined
 }
 
-/**
- * Write a regular file. Anything in the way that is not a directory (a symlink, a file where a
- * folder is needed) is removed first, never followed: the writer owns the path.
- */
-export async function writeTwinFile(dir: string, path: string, bytes: Uint8Array, mode: number): Promise<void> {
-  const parts = twinPathParts(path)
+/** Make every folder above a twin path a real directory, removing (never following) whatever is in the way. */
+async function makeFolders(dir: string, parts: string[]): Promise<void> {
   for (let i = 1; i < parts.length; i++) {
     const abs = join(dir, ...parts.slice(0, i))
     const kind = await kindOf(abs)
@@ -125,6 +121,14 @@ export async function writeTwinFile(dir: string, path: string, bytes: Uint8Array
       if (error.code !== 'EEXIST' || (await kindOf(abs)) !== 'directory') throw error
     })
   }
+}
+
+/**
+ * Write a regular file. Anything in the way that is not a directory (a symlink, a file where a
+ * folder is needed) is removed first, never followed: the writer owns the path.
+ */
+export async function writeTwinFile(dir: string, path: string, bytes: Uint8Array, mode: number): Promise<void> {
+  await makeFolders(dir, twinPathParts(path))
   const target = join(dir, path)
   const kind = await kindOf(target)
   if (kind === 'directory') await rm(target, { recursive: true })
@@ -136,6 +140,19 @@ export async function writeTwinFile(dir: string, path: string, bytes: Uint8Array
   } finally {
     await handle.close()
   }
+}
+
+/**
+ * Put back a symlink that a twin commit records (mode 120000), as git's checkout would: as a
+ * link, which every reader then refuses; never anything written through it.
+ */
+export async function writeTwinSymlink(dir: string, path: string, target: string): Promise<void> {
+  await makeFolders(dir, twinPathParts(path))
+  const abs = join(dir, path)
+  const kind = await kindOf(abs)
+  if (kind === 'directory') await rm(abs, { recursive: true })
+  else if (kind !== 'missing') await unlink(abs).catch(ignoreMissing)
+  await symlink(target, abs)
 }
 
 /** Remove a file (a symlink is removed as a link). Beyond a symlinked folder there is nothing to remove. */

@@ -51,6 +51,8 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     '/etc/init.d/.depend.*',
   ] as const
   readonly stateSchema = SystemdState
+  /** Sockets a unit listened on before a reload that lost them: the next reload must bring them back. */
+  private readonly owedSockets = new Map<string, ReadonlySet<string>>()
 
   async detect({ ctx }: DetectRequest): Promise<DetectResult> {
     for (const dir of ['/lib/systemd/system', '/usr/lib/systemd/system', '/etc/systemd/system']) {
@@ -65,7 +67,7 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
       { path: UNITS_DOCUMENT, content: stableStringify({ units: state.units }) },
       { path: STARTUP_DOCUMENT, content: stableStringify(state.startup) },
     ]
-    if (state.runtime !== undefined) documents.push({ path: RUNTIME_DOCUMENT, content: stableStringify({ units: state.runtime }) })
+    if (state.runtime !== undefined) documents.push({ path: RUNTIME_DOCUMENT, content: stableStringify({ units: recordedRuntime(state.runtime) }) })
     return { state, documents, diagnostics }
   }
 
@@ -107,8 +109,18 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
   }
 
   apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {
-    return applySystemdChanges(changes, ctx, onResult)
+    return applySystemdChanges(changes, ctx, onResult, this.owedSockets)
   }
+}
+
+/**
+ * What the twin records of the runtime: active and sub state. Whether a service runs an older
+ * configuration is read from the live machine for each plan and never recorded: a snapshot taken
+ * while a reload was due must not ask for that reload later (in a diff between snapshots, or as
+ * intent of the twin); only the live machine does.
+ */
+function recordedRuntime(runtime: NonNullable<SystemdState['runtime']>): NonNullable<SystemdState['runtime']> {
+  return Object.fromEntries(Object.entries(runtime).map(([unit, { active, sub }]) => [unit, { active, sub }]))
 }
 
 function invalid(what: string) {

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Change } from '@twinsync/sdk'
+import sinon from 'sinon'
+import type { Change, ExecResult } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { restartsForConfigChanges } from '../src/config-restarts.js'
 import type { SystemdState } from '../src/service-state.js'
@@ -31,10 +32,38 @@ describe('restarts proposed for changed package configuration', () => {
     assert.match(restarts[0]?.summary ?? '', /restart cron\.service to read its changed configuration/)
   })
 
+  it('reloads a running unit that can reload, also for a file only the configuration checks tie to it', async () => {
+    const offline = createTestContext(root)
+    const exec = sinon.stub(offline.host, 'query').callsFake(async (command, args): Promise<ExecResult> => {
+      const unit = args[args.length - 1] as string
+      return { command, args: [...args], exitCode: 0, stdout: unit === 'nginx.service' ? 'yes\n' : 'no\n', stderr: '', timedOut: false }
+    })
+    // The same files, but a host that says it runs the target (so CanReload is asked).
+    const host = new Proxy(offline.host, {
+      get: (target, key) => (key === 'live' ? true : typeof Reflect.get(target, key) === 'function' ? Reflect.get(target, key).bind(target) : Reflect.get(target, key)),
+    })
+    const ctx = { ...offline, host }
+    const site: Change = { ...write('/etc/nginx/sites-enabled/site'), id: 'files:create:/etc/nginx/sites-enabled/site', data: { action: 'symlink', path: '/etc/nginx/sites-enabled/site', target: '../sites-available/site' } }
+    const follow = await restartsForConfigChanges({
+      changes: [site, write('/etc/default/cron')],
+      actual: state({ 'cron.service': { active: 'active', sub: 'running' }, 'nginx.service': { active: 'active', sub: 'running' } }),
+      ctx,
+      configChecks: [{ service: 'nginx', paths: ['/etc/nginx/**'], argv: ['nginx', '-t'], units: ['nginx.service'] }],
+    })
+    assert.deepEqual(follow.map((c) => [c.id, c.operation, c.requires]), [
+      ['systemd:reload:nginx.service', 'reload', ['files:create:/etc/nginx/sites-enabled/site']],
+      ['systemd:restart:cron.service', 'restart', ['files:replace:/etc/default/cron']],
+    ])
+    assert.deepEqual(exec.firstCall.args.slice(0, 2), ['systemctl', ['show', '--property=CanReload', '--value', '--', 'nginx.service']])
+  })
+
   it('proposes nothing offline, or when the restart is already planned', async () => {
     assert.deepEqual(await restartsForConfigChanges({ changes: [write('/etc/default/cron')], actual: state(undefined), ctx: createTestContext(root) }), [])
     const planned: Change = { id: 'systemd:restart:cron.service', provider: 'systemd', category: 'services', operation: 'restart', resource: 'cron.service', summary: '', risk: 'medium' }
     const again = await restartsForConfigChanges({ changes: [write('/etc/default/cron'), planned], actual: state({ 'cron.service': { active: 'active', sub: 'running' } }), ctx: createTestContext(root) })
     assert.deepEqual(again, [])
+    const reload: Change = { ...planned, id: 'systemd:reload:cron.service', operation: 'reload' }
+    const reloaded = await restartsForConfigChanges({ changes: [write('/etc/default/cron'), reload], actual: state({ 'cron.service': { active: 'active', sub: 'running' } }), ctx: createTestContext(root) })
+    assert.deepEqual(reloaded, [], 'a service already reloaded for an older configuration is not restarted as well')
   })
 })
