@@ -1,4 +1,4 @@
-import { compareStrings, infoDiagnostic, isWithin, NO_LONGER_TRACKED, warningDiagnostic, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
+import { compareStrings, infoDiagnostic, isWithin, NO_LONGER_TRACKED, SECRET_CHANGED, warningDiagnostic, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
 import type { FilesChangeData } from './change-data.js'
 import { fingerprintOf } from './fingerprint.js'
 import { PathPatterns } from './ignore.js'
@@ -84,6 +84,9 @@ export function diffFiles(
     }
 
     if (d.type === 'file' && a.type === 'file') {
+      if (d.secret === true && a.secret === true && d.secretHash !== undefined && a.secretHash !== undefined && d.secretHash !== a.secretHash) {
+        diagnostics.push(infoDiagnostic(SECRET_CHANGED, `${d.path}: the secret changed (its keyed hash differs); the twin holds no content to compare or put back`, { path: d.path, provider: 'files' }))
+      }
       const contentDiffers = d.text !== undefined ? a.text !== d.text : d.sha256 !== undefined && a.sha256 !== undefined && d.sha256 !== a.sha256
       if (contentDiffers && (isUnseen(a) || d.text === undefined)) {
         leaveAlone(d.path, `${d.path} differs from the twin, but its content is not in the twin (${isUnseen(a) ? (a.content ?? 'unread') : (d.content ?? 'not copied')}); left as it is`)
