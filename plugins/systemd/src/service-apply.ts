@@ -2,7 +2,7 @@ import { TwinSyncError, type ApplyResult, type Change, type ChangeResult, type P
 import { managerRuns } from './runtime-units.js'
 import { isSystemdOperation, RUNTIME_OPERATIONS, SYSTEMD_OPERATIONS, type SystemdOperation } from './service-change.js'
 import { UnitFileIndex } from './unit-file-index.js'
-import { listeningSockets, verifyBack } from './service-verify.js'
+import { isActive, listeningSockets, verifyBack } from './service-verify.js'
 import { checkUnitName } from './unit-name.js'
 
 interface SystemdStep {
@@ -55,7 +55,8 @@ export async function applySystemdChanges(
         report({ id, status: 'unchanged', message: `${step.unit} is already ${operation}d` })
         continue
       }
-      const verified = operation === 'reload' || operation === 'restart'
+      // Verified only when the unit runs now: a oneshot's restart ends inactive, as it should.
+      const verified = (operation === 'reload' || operation === 'restart') && (await isActive(ctx.host, step.unit))
       // A unit whose last reload lost some of its sockets still owes them: the reload that
       // follows a rollback must bring back what it listened on before the change.
       const listening = verified ? (owed.get(step.unit) ?? (await listeningSockets(ctx.host, step.unit))) : new Set<string>()

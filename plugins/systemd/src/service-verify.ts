@@ -73,6 +73,10 @@ export function formatAddress(hex: string): string {
   return `[${addr.toLowerCase()}]:${portNumber}`
 }
 
+export async function isActive(host: HostPort, unit: string): Promise<boolean> {
+  return (await host.query('systemctl', ['is-active', '--', unit], { timeoutMs: 30_000 })).stdout.trim() === 'active'
+}
+
 /**
  * After `systemctl reload|restart`: the unit must be active within the timeout and listen again
  * everywhere it listened before. Returns the problem as a sentence, or undefined when it is fine.
