@@ -126,8 +126,15 @@ export class IntentService {
       base: baseCommit,
       paths,
       restore: async (onto, observed = onto) => {
-        await this.mergeOnto(baseTree, await treeOf(dir, intended), await treeOf(dir, onto), paths)
+        const [intendedTree, ontoTree] = await Promise.all([treeOf(dir, intended), treeOf(dir, onto)])
+        await this.mergeOnto(baseTree, intendedTree, ontoTree, paths)
         await rm(this.heldMarker(), { force: true })
+        // The machine left every held path as it was (a scheduled snapshot): the intent is the
+        // same, only its base moved; no need to ask the providers again.
+        if (otherwise === undefined && onto === observed && (await this.samePaths(baseTree, ontoTree, paths))) {
+          if (observed !== baseCommit) await this.commitIntent(intendedTree, observed, {})
+          return paths
+        }
         return this.settle(observed, view, otherwise)
       },
     }
@@ -298,6 +305,11 @@ export class IntentService {
     await mkdir(dirname(file), { recursive: true })
     await writeFile(file, bytes)
     await chmod(file, executable ? 0o755 : 0o644)
+  }
+
+  private async samePaths(a: string, b: string, paths: readonly string[]): Promise<boolean> {
+    const [x, y] = await Promise.all([entriesOf(this.twin.dir, a, paths), entriesOf(this.twin.dir, b, paths)])
+    return paths.every((p) => x.get(p)?.blob === y.get(p)?.blob && x.get(p)?.mode === y.get(p)?.mode)
   }
 
   private async mergeOnto(baseTree: string, intendedTree: string, ontoTree: string, paths: readonly string[]): Promise<void> {
