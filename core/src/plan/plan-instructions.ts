@@ -72,7 +72,13 @@ export async function parseInstructionFile(file: string, text: string): Promise<
     const pos = yamlError.linePos?.[0]
     throw planInvalid(file, pos?.line, undefined, yamlError.message.split('\n')[0] ?? 'invalid YAML')
   }
-  const value: unknown = doc.toJS() ?? {}
+  let value: unknown
+  try {
+    // yaml refuses alias expansion past its limit (a "billion laughs" file) by throwing.
+    value = doc.toJS({ maxAliasCount: 100 }) ?? {}
+  } catch (error) {
+    throw planInvalid(file, undefined, undefined, (error as Error).message.split('\n')[0] ?? 'invalid YAML')
+  }
   if (Value.Check(InstructionFile, value)) return value
   const errors = [...Value.Errors(InstructionFile, value)]
   // In a union every branch complains; the deepest complaint is the one about what was written.

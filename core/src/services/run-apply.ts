@@ -8,7 +8,7 @@ import { HistoryService } from '../history/history-service.js'
 import { renderPush } from './remote-commands.js'
 import type { DependencyContainer } from '../di.js'
 import { renderPlan } from '../plan/plan-summary.js'
-import { makePlan, readPlanFile } from './make-plan.js'
+import { makePlan, readPlanFile, twinDirOf } from './make-plan.js'
 
 export interface RunApplyOptions {
   planFile: string | undefined
@@ -30,7 +30,7 @@ const MARK: Record<ChangeResult['status'], string> = { applied: 'applied  ', unc
 export async function runApply(container: DependencyContainer, options: RunApplyOptions): Promise<{ exitCode: number; json: unknown }> {
   const revert = options.revertTo === undefined ? undefined : await container.resolve(HistoryService).resolve(options.revertTo)
   const plan: Plan = options.planFile !== undefined
-    ? await readPlanFile(options.planFile)
+    ? await readPlanFile(options.planFile, twinDirOf(container))
     : revert !== undefined
       ? await makePlan(container, { from: revert.commit, only: STATE_DOMAINS })
       : await makePlan(container, { ...(options.from === undefined ? {} : { from: options.from }), ...(options.only === undefined ? {} : { only: options.only }) })

@@ -1,20 +1,16 @@
-import { chmod, lstat, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { chmod, mkdir, readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { TwinDocument, TwinReader } from '@twinsync/sdk'
 import { TWIN_LAYOUT, TwinSyncError, compareStrings, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
 import type { GitClient, GitClientFactory } from './git.js'
+import { isTwinFile, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, writeTwinFile } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
+import { TWIN_FORMAT_VERSION, parseTwinInfo, type TwinInfo } from './twin-info.js'
 import type { TwinLocation } from './twin-location.js'
 
-export const TWIN_FORMAT_VERSION = 1
-
-export interface TwinInfo {
-  formatVersion: number
-  machineId: string | null
-  hostname: string | null
-}
+export { TWIN_FORMAT_VERSION, type TwinInfo } from './twin-info.js'
 
 const FOLDER_NOTES: Record<string, string> = {
   'plans/README.md':
@@ -57,8 +53,8 @@ export class TwinRepository implements TwinReader {
     await chmod(this.dir, 0o700)
     await this.git.init()
     for (const folder of TWIN_LAYOUT) await mkdir(join(this.dir, folder), { recursive: true })
-    for (const [path, text] of Object.entries(FOLDER_NOTES)) await writeFile(join(this.dir, path), text)
-    await writeFile(join(this.dir, 'twin.json'), stableStringify(info))
+    for (const [path, text] of Object.entries(FOLDER_NOTES)) await writeTwinFile(this.dir, path, Buffer.from(text), 0o644)
+    await writeTwinFile(this.dir, 'twin.json', Buffer.from(stableStringify(info)), 0o644)
     await this.git.addAll()
     const commit = await this.git.commit('TwinSync init')
     return { created: true, commit }
@@ -80,7 +76,7 @@ export class TwinRepository implements TwinReader {
         details: { repo: this.dir },
       })
     }
-    const info = JSON.parse(await readFile(join(this.dir, 'twin.json'), 'utf8')) as TwinInfo
+    const info = parseTwinInfo(this.dir, await readTwinFile(this.dir, 'twin.json'))
     if (info.formatVersion !== TWIN_FORMAT_VERSION) {
       throw new TwinSyncError('REPO_INVALID', `${this.dir} has twin format ${info.formatVersion}; this TwinSync reads ${TWIN_FORMAT_VERSION}`, {
         nextStep: 'Use the TwinSync version that created this twin, or upgrade TwinSync.',
@@ -98,13 +94,9 @@ export class TwinRepository implements TwinReader {
     return join(this.dir, '.git', 'twinsync', 'cache')
   }
 
+  /** A regular file's content; undefined when absent; TWIN_SYMLINK when it (or a folder above it) is a symlink. */
   async read(path: string): Promise<Uint8Array | undefined> {
-    try {
-      return await readFile(this.file(path))
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EISDIR') return undefined
-      throw error
-    }
+    return readTwinFile(this.dir, path)
   }
 
   async readText(path: string): Promise<string | undefined> {
@@ -112,48 +104,27 @@ export class TwinRepository implements TwinReader {
     return bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8')
   }
 
-  /** Every file under a folder of the working tree ("system/" or "filesystem/etc/"), sorted. */
+  /** Every file under a folder of the working tree ("system/" or "filesystem/etc/"), sorted; symlinks are listed, never entered. */
   async list(prefix: string): Promise<string[]> {
-    const out: string[] = []
-    const walk = async (rel: string): Promise<void> => {
-      let entries
-      try {
-        entries = await readdir(this.file(rel), { withFileTypes: true })
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return
-        throw error
-      }
-      for (const e of entries) {
-        const child = rel === '' ? e.name : `${rel}/${e.name}`
-        if (child === '.git') continue
-        if (e.isDirectory()) await walk(child)
-        else out.push(child)
-      }
-    }
-    const folder = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix
-    if (prefix.endsWith('/') || prefix === '') await walk(folder)
-    else if ((await lstat(this.file(prefix)).catch(() => undefined))?.isFile()) out.push(prefix)
-    return out.sort(compareStrings)
+    return listTwinFiles(this.dir, prefix)
   }
 
-  /** Write a document unless the twin already holds exactly these bytes. */
+  /** Write a document unless the twin already holds exactly these bytes. Never writes through a symlink. */
   async write(doc: TwinDocument): Promise<boolean> {
-    const target = this.file(doc.path)
     const bytes = typeof doc.content === 'string' ? Buffer.from(doc.content) : Buffer.from(doc.content)
     const mode = doc.executable === true ? 0o755 : 0o644
-    const current = await this.read(doc.path)
-    const currentMode = current === undefined ? undefined : (await stat(target)).mode & 0o777
-    if (current !== undefined && Buffer.from(current).equals(bytes) && currentMode === mode) return false
-    await mkdir(dirname(target), { recursive: true })
-    // A path that was a folder in the last snapshot and is a file now (or the other way round).
-    if ((await lstat(target).catch(() => undefined))?.isDirectory()) await rm(target, { recursive: true })
-    await writeFile(target, bytes)
-    await chmod(target, mode)
+    const current = await this.read(doc.path).catch((error: unknown) => {
+      // A symlink where the document goes is replaced (the link, not what it points at).
+      if ((error as TwinSyncError).code === 'TWIN_SYMLINK') return undefined
+      throw error
+    })
+    if (current !== undefined && Buffer.from(current).equals(bytes) && (await twinFileMode(this.dir, doc.path)) === mode) return false
+    await writeTwinFile(this.dir, doc.path, bytes, mode)
     return true
   }
 
   async remove(path: string): Promise<void> {
-    await rm(this.file(path), { force: true })
+    await removeTwinFile(this.dir, path)
   }
 
   async stageAll() {
@@ -177,19 +148,9 @@ export class TwinRepository implements TwinReader {
     return this.git.dirtyPaths()
   }
 
-  private file(path: string): string {
-    if (path.split('/').some((p) => p === '..' || p === '.git') || path.startsWith('/')) {
-      throw new TwinSyncError('PATH_INVALID', `Not a twin path: ${path}`)
-    }
-    return join(this.dir, path)
-  }
-
   private async isTwin(): Promise<boolean> {
-    const [json, git] = await Promise.all([
-      stat(join(this.dir, 'twin.json')).catch(() => undefined),
-      stat(join(this.dir, '.git')).catch(() => undefined),
-    ])
-    return json?.isFile() === true && git?.isDirectory() === true
+    const [json, git] = await Promise.all([isTwinFile(this.dir, 'twin.json'), stat(join(this.dir, '.git')).catch(() => undefined)])
+    return json && git?.isDirectory() === true
   }
 
   private notDirectory(): TwinSyncError {
