@@ -117,6 +117,9 @@ export class IntentService {
     const view = await this.view()
     const paths = (await changedBetween(dir, baseTree, tree)).map((e) => e.path).filter((p) => scope === 'all' || this.applyingOwner(p, view) !== undefined)
     if (paths.length === 0) return { base: baseCommit, paths, restore: async (onto, observed = onto) => this.settle(observed, view, otherwise) }
+    // The same intent as the one recorded (and checked with the providers) last time?
+    const previous = await readRef(dir, INTENDED_REF)
+    const settled = previous !== undefined && (await treeOf(dir, previous)) === tree
     const intended = await this.commitIntent(tree, baseCommit, reasons)
     // Until `restore` runs, the intent is only in the ref: say so, for a run that dies meanwhile.
     await mkdir(dirname(this.heldMarker()), { recursive: true })
@@ -131,9 +134,9 @@ export class IntentService {
         const [intendedTree, ontoTree] = await Promise.all([treeOf(dir, intended), treeOf(dir, onto)])
         await this.mergeOnto(baseTree, intendedTree, ontoTree, paths)
         await rm(this.heldMarker(), { force: true })
-        // The machine left every held path as it was (a scheduled snapshot): the intent is the
-        // same, only its base moved; no need to ask the providers again.
-        if (otherwise === undefined && onto === observed && (await this.samePaths(baseTree, ontoTree, paths))) {
+        // The intent was checked with the providers before and the machine left every held path
+        // as it was (a scheduled snapshot): only its base moved; no need to ask them again.
+        if (settled && otherwise === undefined && onto === observed && (await this.samePaths(baseTree, ontoTree, paths))) {
           if (observed !== baseCommit) await this.commitIntent(intendedTree, observed, {})
           return paths
         }
