@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   COMMAND_FAILED: 'A program TwinSync ran exited with an error',
   GIT_MISSING: 'git is not installed',
   GIT_FAILED: 'A git operation on the twin repository failed (git says why)',
+  HOST_READ_ONLY: 'Code that may only read (planning) tried to change the target; nothing was changed',
   REPO_DAMAGED: 'The twin repository is damaged (a missing or corrupt git object, a broken index)',
   LOCK_HELD: 'Another TwinSync run holds the twin lock',
   NAME_INVALID: 'A name (package, unit, user) contains characters that are not allowed',

@@ -109,7 +109,12 @@ export class SnapshotService {
     }
     phase('collected')
     let touched = await this.writeDocuments(collected, providers, claims, diagnostics)
-    for (const doc of options.extraDocuments ?? []) if (await this.twin.write(doc)) touched++
+    for (const doc of options.extraDocuments ?? []) {
+      // The apply journal quotes programs' error output: screened like any provider's document.
+      const screened = await screenDocument(doc, 'twinsync')
+      diagnostics.push(...screened.diagnostics)
+      if (await this.twin.write(screened.doc)) touched++
+    }
     phase(`written (${touched} twin files)`)
     // Nothing written and nothing edited by hand: no need for git add and diff.
     const changes = touched === 0 && (await this.twin.dirtyPaths()).length === 0 ? [] : await this.twin.stageAll()
