@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   GIT_MISSING: 'git is not installed',
   GIT_FAILED: 'A git operation on the twin repository failed',
   LOCK_HELD: 'Another TwinSync run holds the twin lock',
+  DISK_FULL: 'The disk under the twin or the target is full; nothing was written',
+  APPLY_INTERRUPTED: 'An apply was interrupted; finish it (`twinsync apply`) or go back (`twinsync revert`) first',
   NAME_INVALID: 'A name (package, unit, user) contains characters that are not allowed',
   ABORTED: 'The run was cancelled',
   REMOTE_NOT_CONFIGURED: 'No mirror (GitHub or git remote) is linked to the twin',

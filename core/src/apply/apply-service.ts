@@ -10,6 +10,7 @@ import { TwinRepository } from '../twin/twin-repository.js'
 import { Applier } from './applier.js'
 import { keepLeftOutPending } from './keep-left-out.js'
 import { journalPath, type ApplyJournal } from './journal.js'
+import { ApplyRecorder, clearApplyRecord, doneBeforeInterruption, pathsOf, readApplyRecord, refuseUnlessContinuing, sweepTargetTempFiles } from './resume.js'
 
 export interface ApplyOptions {
   plan: Plan
@@ -36,6 +37,10 @@ export interface ApplyReport {
   journal: ApplyJournal
   /** Twin files put back to the desired state because a change in them was left out. */
   keptPending: string[]
+  /** Temporary files an interrupted apply left on the target, removed before this one. */
+  tempFilesRemoved?: string[]
+  /** This apply continued an interrupted one. */
+  continued?: boolean
   /** 0 when every change is applied or unchanged, 1 otherwise. */
   exitCode: 0 | 1
 }
@@ -69,8 +74,15 @@ export class ApplyService {
 
   private async applyLocked(options: ApplyOptions): Promise<ApplyReport> {
     await this.checkPlanFits(options.plan)
+    // An apply that was killed half way: continue it (or revert, deliberately), never undo it.
+    const interrupted = await readApplyRecord(this.twin.dir)
+    if (interrupted !== undefined) refuseUnlessContinuing(interrupted, options)
+    const tempFilesRemoved = interrupted === undefined ? [] : await sweepTargetTempFiles(this.host, interrupted)
     // Changes already in place (the same plan applied again) are reported, not run again.
-    const satisfied = options.fromFile ? await this.refuseIfStale(options.plan) : []
+    const satisfied = [
+      ...(options.fromFile ? await this.refuseIfStale(options.plan) : []),
+      ...(interrupted === undefined ? [] : doneBeforeInterruption(interrupted, options.plan)),
+    ]
     const done = new Set(satisfied.map((c) => c.id))
     const plan: Plan = {
       ...options.plan,
@@ -87,21 +99,48 @@ export class ApplyService {
       await this.twin.commit(`TwinSync edit before apply ${stamp}`)
     }
     const what = options.revertTo === undefined ? 'apply' : `revert to ${options.revertTo.slice(0, 12)}`
+    // What the apply heads for, on disk before anything changes (see resume.ts).
+    const continuing = interrupted !== undefined && options.revertTo === undefined
+    const recorder = new ApplyRecorder(this.twin.dir, {
+      version: 1,
+      pid: process.pid,
+      startedAt: continuing ? interrupted.startedAt : started.toISOString(),
+      root: this.host.root,
+      kind: options.revertTo === undefined ? 'apply' : 'revert',
+      intended: continuing ? interrupted.intended : (options.revertTo ?? plan.basis.twinCommit ?? (await this.twin.head()) ?? ''),
+      providers: continuing ? interrupted.providers : [...new Set(options.plan.changes.map((c) => c.provider))],
+      checkpoint: continuing ? interrupted.checkpoint : null,
+      changes: [...(continuing ? interrupted.changes : []), ...plan.changes.map((c) => ({ id: c.id, provider: c.provider, summary: c.summary, paths: pathsOf(c) }))],
+      started: continuing ? interrupted.started : [],
+      done: continuing ? interrupted.done : {},
+    })
+    await recorder.save()
     const checkpoint = await this.snapshots.snapshotLocked({ message: `TwinSync checkpoint before ${what} ${stamp}`, signal: options.signal })
-    const checkpointCommit = checkpoint.commit ?? checkpoint.head ?? null
+    await recorder.setCheckpoint(checkpoint.commit ?? checkpoint.head ?? null)
+    const checkpointCommit = recorder.record.checkpoint
 
     const now = this.clock().toISOString()
+    const ranBefore = new Set(interrupted === undefined ? [] : doneBeforeInterruption(interrupted, options.plan).map((c) => c.id))
     const alreadyDone = satisfied.map((c) => {
-      const result = { id: c.id, status: 'unchanged' as const, message: 'already in place: a fresh plan no longer has this change' }
+      const result = ranBefore.has(c.id)
+        ? { id: c.id, status: 'applied' as const, message: 'done before the interruption; not run again' }
+        : { id: c.id, status: 'unchanged' as const, message: 'already in place: a fresh plan no longer has this change' }
       options.onResult?.(c, result)
       return { id: c.id, provider: c.provider, summary: c.summary, startedAt: now, endedAt: now, status: result.status, message: result.message }
     })
     const executed = await this.applier.execute(plan, {
       signal: options.signal,
       cacheDir: this.twin.cacheDir(),
-      ...(options.onStart === undefined ? {} : { onStart: options.onStart }),
-      ...(options.onResult === undefined ? {} : { onResult: options.onResult }),
+      onStart: (change) => {
+        recorder.started(change.id)
+        options.onStart?.(change)
+      },
+      onResult: (change, result) => {
+        recorder.finished(change.id, result.status)
+        options.onResult?.(change, result)
+      },
     })
+    await recorder.flush()
     const steps = [...alreadyDone, ...executed]
     const counts = { applied: 0, unchanged: 0, failed: 0, skipped: 0 }
     for (const s of steps) counts[s.status]++
@@ -121,6 +160,8 @@ export class ApplyService {
       extraDocuments: [{ path, content: stableStringify(journal) }, await this.ledgerAfter(plan, steps)],
     })
     const commit = after.commit ?? after.head ?? null
+    // Ran to its end: nothing to continue. After Ctrl-C the rest stays intended (plan shows it).
+    if (!options.signal.aborted) await clearApplyRecord(this.twin.dir)
     const keptPending =
       options.revertTo === undefined ? await keepLeftOutPending(this.twin, this.registry, { checkpoint: checkpointCommit, commit }, options.leftOut ?? []) : []
     return {
@@ -129,6 +170,8 @@ export class ApplyService {
       journalPath: path,
       journal,
       keptPending,
+      tempFilesRemoved,
+      continued: continuing,
       exitCode: counts.failed + counts.skipped === 0 ? 0 : 1,
     }
   }

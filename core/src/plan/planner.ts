@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Change, Diagnostic, HostPort, Logger, Plan, TwinReader } from '@twinsync/sdk'
-import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, infoDiagnostic, isApplicable, isContentValidator } from '@twinsync/sdk'
+import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, infoDiagnostic, warningDiagnostic, isApplicable, isContentValidator } from '@twinsync/sdk'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import { contextFor } from '../collect/context-factory.js'
 import type { LoadedConfig } from '../config/config-file.js'
@@ -8,6 +8,7 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
 import { TwinRepository } from '../twin/twin-repository.js'
+import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
 import { changeFingerprint } from './change-fingerprint.js'
 import { buildPlanGraph } from './plan-graph.js'
 import { readInstructions } from './plan-instructions.js'
@@ -38,11 +39,11 @@ export class Planner {
 
   async plan(options: PlanOptions = {}): Promise<Plan> {
     await this.twin.open()
-    const { reader, twinCommit } = await this.desiredSource(options.from)
+    const { reader, twinCommit, notice } = await this.desiredSource(options.from)
     try {
       const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
       const providers = await this.selectProviders(options.only)
-      const diagnostics: Diagnostic[] = [...loadDiagnostics]
+      const diagnostics: Diagnostic[] = [...(notice === undefined ? [] : [notice]), ...loadDiagnostics]
       const common = {
         host: this.host,
         claims,
@@ -134,10 +135,19 @@ export class Planner {
     return out
   }
 
-  private async desiredSource(from: string | undefined): Promise<{ reader: TwinReader; twinCommit: string | null }> {
+  private async desiredSource(from: string | undefined): Promise<{ reader: TwinReader; twinCommit: string | null; notice?: Diagnostic }> {
     if (from !== undefined) {
       const commit = await resolveCommit(this.twin.dir, from)
       return { reader: new GitTreeReader(this.twin.dir, commit), twinCommit: commit }
+    }
+    // An interrupted apply: its intended state, not the checkpoint it left in the working twin.
+    const interrupted = await readApplyRecord(this.twin.dir)
+    if (interrupted !== undefined) {
+      return {
+        reader: new GitTreeReader(this.twin.dir, interrupted.intended),
+        twinCommit: interrupted.intended,
+        notice: warningDiagnostic('APPLY_INTERRUPTED', interruptedNotice(interrupted)),
+      }
     }
     // The working twin: its commit is the basis only when nothing is edited on top of it.
     const dirty = await this.twin.dirtyPaths()

@@ -12,6 +12,8 @@ export interface DriftStatus {
   domains: CategorySummary[]
   changes: Array<{ id: string; category: string; summary: string }>
   remote: RemoteStatus
+  /** An apply was interrupted: what it was doing and the ways on (the plan heads for its state). */
+  interrupted: string | null
 }
 
 /** What differs between the twin and the machine. Instructions in plans/ are not drift. */
@@ -26,11 +28,12 @@ export async function driftStatus(container: DependencyContainer, only: string[]
     domains: summarizePlan(plan),
     changes: plan.changes.map((c) => ({ id: c.id, category: c.category, summary: c.summary })),
     remote: await container.resolve(RemoteService).status(),
+    interrupted: plan.diagnostics.find((d) => d.code === 'APPLY_INTERRUPTED')?.summary ?? null,
   }
 }
 
 export function renderStatus(s: DriftStatus): string {
-  const mirror = s.remote.configured ? `\n${renderRemoteStatus(s.remote)}` : ''
+  const mirror = (s.remote.configured ? `\n${renderRemoteStatus(s.remote)}` : '') + (s.interrupted === null ? '' : `\n${s.interrupted}`)
   if (!s.drift) return `In sync: the machine matches the twin at ${s.repo} (${s.head?.slice(0, 12) ?? 'no snapshot'}).${mirror}`
   const lines = [`Drift: the machine differs from the twin at ${s.repo} (${s.head?.slice(0, 12)})`]
   for (const d of s.domains) lines.push(`  ${d.category.padEnd(9)} ${d.count} difference${d.count === 1 ? '' : 's'}`)
