@@ -82,6 +82,13 @@ export function formatUserError(error: TwinSyncError): string {
 /** A TwinSyncError, or an oclif usage error turned into one; undefined for our own bugs. */
 function toUserError(error: Error, id: string | undefined): TwinSyncError | undefined {
   if (isTwinSyncError(error)) return error
+  // The disk filled up somewhere no more specific code caught it: still the disk, not a bug.
+  const errno = (error as NodeJS.ErrnoException).code
+  if (errno === 'ENOSPC' || errno === 'EDQUOT') {
+    return new TwinSyncError('DISK_FULL', `The disk is full: ${error.message}`, {
+      nextStep: 'Free some space (`df -h`), then run the command again; `twinsync plan` shows where things stand.',
+    })
+  }
   const isParseError = error instanceof Errors.CLIError && (/Parse|Flag|Arg/i.test(error.constructor.name) || 'parse' in error)
   if (isParseError) {
     return new TwinSyncError('USAGE', error.message.split('\n')[0] ?? error.message, {

@@ -63,13 +63,7 @@ export class ApplyService {
 
   async apply(options: ApplyOptions): Promise<ApplyReport> {
     await this.twin.open()
-    const lock = this.twin.lock()
-    await lock.acquire('apply')
-    try {
-      return await this.applyLocked(options)
-    } finally {
-      await lock.release()
-    }
+    return this.twin.lock().hold('apply', () => this.applyLocked(options))
   }
 
   private async applyLocked(options: ApplyOptions): Promise<ApplyReport> {

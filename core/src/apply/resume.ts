@@ -2,6 +2,7 @@ import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Change, HostPort, Plan } from '@twinsync/sdk'
 import { TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
+import { diskError } from '../twin/disk-error.js'
 
 /**
  * What an apply under way intends, written (atomically) before it changes anything and kept
@@ -73,7 +74,11 @@ export class ApplyRecorder {
 
   /** The first write; it must be on disk before anything is changed. */
   async save(): Promise<void> {
-    await writeFileAtomic(join(this.twinDir, APPLY_RECORD), JSON.stringify(this.record, null, 1) + '\n', { mode: 0o600 })
+    try {
+      await writeFileAtomic(join(this.twinDir, APPLY_RECORD), JSON.stringify(this.record, null, 1) + '\n', { mode: 0o600 })
+    } catch (error) {
+      throw diskError(error, this.twinDir)
+    }
   }
 
   started(id: string): void {

@@ -149,7 +149,8 @@ export class Planner {
         notice: warningDiagnostic('APPLY_INTERRUPTED', interruptedNotice(interrupted)),
       }
     }
-    // The working twin: its commit is the basis only when nothing is edited on top of it.
+    // The working twin (never half moved by a snapshot): its commit is the basis only when nothing is edited on top of it.
+    await this.twin.settleForReading()
     const dirty = await this.twin.dirtyPaths()
     return { reader: this.twin, twinCommit: dirty.length === 0 ? ((await this.twin.head()) ?? null) : null }
   }

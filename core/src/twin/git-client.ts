@@ -1,4 +1,5 @@
 import { TwinSyncError } from '@twinsync/sdk'
+import { diskError } from './disk-error.js'
 import { EMPTY_TREE, gitOutput } from './git-process.js'
 
 export interface GitStatusEntry {
@@ -94,10 +95,13 @@ export class SimpleGitClient implements GitClient {
       if (/ENOENT|spawn git/.test(message)) {
         throw new TwinSyncError('GIT_MISSING', 'git is not installed', { nextStep: 'Install git (apt-get install git) and run the command again.' })
       }
-      throw new TwinSyncError('GIT_FAILED', `git failed in ${this.dir}: ${message.trim().split('\n')[0]}`, {
-        nextStep: `Inspect the twin with \`git -C ${this.dir} status\`.`,
-        cause: error,
-      })
+      throw diskError(
+        new TwinSyncError('GIT_FAILED', `git failed in ${this.dir}: ${message.trim().split('\n')[0]}`, {
+          nextStep: `Inspect the twin with \`git -C ${this.dir} status\`.`,
+          cause: error,
+        }),
+        this.dir,
+      )
     }
   }
 }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { TwinSyncError } from '@twinsync/sdk'
+import { diskError } from './disk-error.js'
 
 /** Who holds the lock: enough to tell a live holder from a dead one whose pid was reused. */
 export interface LockHolder {
@@ -51,12 +52,17 @@ export class TwinLock {
     await mkdir(dirname(this.path), { recursive: true })
     const me: LockHolder = { pid: process.pid, startTime: startTimeOf(process.pid), bootId: bootId(), host: hostname(), purpose, since: new Date().toISOString() }
     const temp = join(dirname(this.path), `.${basename(this.path)}.twinsync-${randomBytes(6).toString('hex')}`)
-    const handle = await open(temp, 'wx', 0o600)
     try {
-      await handle.writeFile(JSON.stringify(me) + '\n')
-      await handle.sync()
-    } finally {
-      await handle.close()
+      const handle = await open(temp, 'wx', 0o600)
+      try {
+        await handle.writeFile(JSON.stringify(me) + '\n')
+        await handle.sync()
+      } finally {
+        await handle.close()
+      }
+    } catch (error) {
+      await unlink(temp).catch(() => undefined)
+      throw diskError(error, dirname(dirname(dirname(this.path))))
     }
     try {
       for (let attempt = 0; attempt < 3; attempt++) {

@@ -1,9 +1,11 @@
-import { chmod, lstat, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { chmod, lstat, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { TwinDocument, TwinReader } from '@twinsync/sdk'
 import { TWIN_LAYOUT, TwinSyncError, compareStrings, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
+import { SnapshotDraft, diskError, settleSnapshot, snapshotUnsettled } from './atomic-snapshot.js'
 import type { GitClient, GitClientFactory } from './git-client.js'
 import { TwinLock } from './twin-lock.js'
 import type { TwinLocation } from './twin-location.js'
@@ -93,6 +95,24 @@ export class TwinRepository implements TwinReader {
     return new TwinLock(join(this.dir, '.git', 'twinsync', 'lock'))
   }
 
+  /** A new snapshot, built in git's object store (see atomic-snapshot.ts). Hold the lock. */
+  draft(options: { edited: boolean }): Promise<SnapshotDraft> {
+    return SnapshotDraft.begin(this.dir, options)
+  }
+
+  /** Finish or throw away a snapshot a crash interrupted, and clear temp files. Hold the lock. */
+  settle(): ReturnType<typeof settleSnapshot> {
+    return settleSnapshot(this.dir)
+  }
+
+  /**
+   * Before reading the working twin without the lock: a snapshot's unfinished move is settled
+   * first (under the lock), so a half-moved working twin is never read as the desired state.
+   */
+  async settleForReading(): Promise<void> {
+    if (await snapshotUnsettled(this.dir)) await this.lock().hold('recovery', () => this.settle())
+  }
+
   /** Where providers keep caches: inside .git, so never committed, and gone with the twin. */
   cacheDir(): string {
     return join(this.dir, '.git', 'twinsync', 'cache')
@@ -147,8 +167,17 @@ export class TwinRepository implements TwinReader {
     await mkdir(dirname(target), { recursive: true })
     // A path that was a folder in the last snapshot and is a file now (or the other way round).
     if ((await lstat(target).catch(() => undefined))?.isDirectory()) await rm(target, { recursive: true })
-    await writeFile(target, bytes)
-    await chmod(target, mode)
+    // Written whole beside the twin (inside .git), then renamed in: never a half-written document.
+    const temp = join(this.dir, '.git', 'twinsync', `.document.twinsync-${randomBytes(6).toString('hex')}`)
+    await mkdir(dirname(temp), { recursive: true })
+    try {
+      await writeFile(temp, bytes, { mode })
+      await chmod(temp, mode)
+      await rename(temp, target)
+    } catch (error) {
+      await rm(temp, { force: true })
+      throw diskError(error, this.dir)
+    }
     return true
   }
 
