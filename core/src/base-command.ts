@@ -21,13 +21,20 @@ export abstract class TwinSyncCommand<T extends typeof Command = typeof Command>
 
   override async init(): Promise<void> {
     await super.init()
-    const { flags } = await this.parse({
-      flags: this.ctor.flags,
-      baseFlags: (this.ctor as typeof TwinSyncCommand).baseFlags,
-      args: this.ctor.args,
-      strict: this.ctor.strict,
-    })
-    this.flags = flags as BaseFlags<T>
+    try {
+      const { flags } = await this.parse({
+        flags: this.ctor.flags,
+        baseFlags: (this.ctor as typeof TwinSyncCommand).baseFlags,
+        args: this.ctor.args,
+        strict: this.ctor.strict,
+      })
+      this.flags = flags as BaseFlags<T>
+    } catch (error) {
+      // Whatever the parser refuses (a missing value, --limit -5) is the command line's fault.
+      if (isTwinSyncError(error) || error instanceof Errors.ExitError) throw error
+      const message = ((error as Error).message ?? String(error)).split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^See more help/.test(l)).join(': ')
+      throw new TwinSyncError('USAGE', message, { nextStep: `Run \`twinsync ${this.id ?? ''} --help\`.`.replace(' --help', this.id ? ' --help' : '--help') })
+    }
   }
 
   /** The DI container for this run, loaded only when a command needs it. */

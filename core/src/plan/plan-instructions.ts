@@ -69,7 +69,12 @@ export async function parseInstructionFile(file: string, text: string): Promise<
     const pos = yamlError.linePos?.[0]
     throw planInvalid(file, pos?.line, undefined, yamlError.message.split('\n')[0] ?? 'invalid YAML')
   }
-  const value: unknown = doc.toJS() ?? {}
+  let value: unknown
+  try {
+    value = doc.toJS() ?? {} // an alias bomb is refused here (the yaml library's alias limit)
+  } catch (error) {
+    throw planInvalid(file, undefined, undefined, `${(error as Error).message}; write the file without YAML aliases (&name / *name)`)
+  }
   if (Value.Check(InstructionFile, value)) return value
   const errors = [...Value.Errors(InstructionFile, value)]
   // In a union every branch complains; the deepest complaint is the one about what was written.

@@ -58,6 +58,8 @@ export class SnapshotService {
   async snapshotLocked(options: SnapshotOptions): Promise<SnapshotResult> {
     const started = performance.now()
     const phase = (name: string) => this.logger.debug(`snapshot: ${name} at ${Math.round(performance.now() - started)} ms`)
+    // Finish what a killed snapshot left, and refuse git's index locked by someone else, before collecting.
+    await this.twin.settle()
     const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
     const providers = (await this.registry.select()).map((r) => r.provider)
     const outcomes = await collectAll(providers, {
@@ -86,7 +88,6 @@ export class SnapshotService {
       })
     }
     // The new tree is built in git's object store; the working twin moves only once it is committed.
-    await this.twin.settle()
     const edited = (await this.twin.dirtyPaths()).length > 0
     const draft = await this.twin.draft({ edited })
     try {

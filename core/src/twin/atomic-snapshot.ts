@@ -186,13 +186,19 @@ export class SnapshotDraft {
 export { diskError }
 
 export async function settleSnapshot(dir: string): Promise<{ finished: boolean; discarded: boolean; tempFiles: string[] }> {
+  const outcome = await settleMove(dir)
+  await refuseForeignIndexLock(dir)
+  return outcome
+}
+
+async function settleMove(dir: string): Promise<{ finished: boolean; discarded: boolean; tempFiles: string[] }> {
   const tempFiles: string[] = []
   const state = join(dir, STATE)
   for (const name of await readdir(state).catch(() => [] as string[])) {
     if (!TEMP_NAME.test(name) && !/^lock\.stale-/.test(name)) continue
     const info = await lstat(join(state, name)).catch(() => undefined)
-    // A lock being taken right now has its temp file for a moment; leave young ones alone.
-    if (info === undefined || Date.now() - info.mtimeMs < 60_000) continue
+    // Another run taking the lock right now has its temp file for a moment: leave young ones alone.
+    if (info === undefined || (name.startsWith('.lock.') && Date.now() - info.mtimeMs < 60_000)) continue
     await rm(join(state, name), { force: true })
     tempFiles.push(join(STATE, name))
   }
@@ -213,6 +219,13 @@ export async function settleSnapshot(dir: string): Promise<{ finished: boolean; 
     record = JSON.parse(text) as MoveRecord
   } catch {
     record = undefined
+  }
+  // A snapshot was under way: a ref lock left by its killed `git update-ref` is its own.
+  const ref = (await git(dir, ['symbolic-ref', '-q', 'HEAD']).catch(() => Buffer.from(''))).toString('utf8').trim()
+  for (const refLock of ['HEAD.lock', ...(ref === '' ? [] : [`${ref}.lock`])]) {
+    if ((await lstat(join(dir, '.git', refLock)).catch(() => undefined)) === undefined) continue
+    await rm(join(dir, '.git', refLock), { force: true })
+    tempFiles.push(join('.git', refLock))
   }
   const head = await headOf(dir)
   if (record !== undefined && head === record.commit) {
@@ -242,8 +255,12 @@ async function finishMove(dir: string, record: MoveRecord, index: string | undef
     await rename(from, target)
   }
   // The index follows: ours (its lock taken the way git takes it), or rebuilt from HEAD.
-  if (index !== undefined) {
-    const lock = join(dir, '.git', 'index.lock')
+  const lock = join(dir, '.git', 'index.lock')
+  const ours = index === undefined ? undefined : await stat(index).catch(() => undefined)
+  const locked = await lstat(lock).catch(() => undefined)
+  if (ours !== undefined && locked !== undefined && locked.ino === ours.ino) {
+    await rename(lock, join(dir, '.git', 'index')) // killed between taking git's lock and renaming: ours
+  } else if (index !== undefined && ours !== undefined) {
     try {
       await link(index, lock)
     } catch (error) {
@@ -273,7 +290,7 @@ async function removeWorkingPath(dir: string, path: string): Promise<void> {
 }
 
 /** The folders above a twin file; a file where a folder must be (it became one) is removed. */
-async function makeParents(dir: string, path: string): Promise<void> {
+export async function makeParents(dir: string, path: string): Promise<void> {
   const parts = path.split('/').slice(0, -1)
   for (let i = 1; i <= parts.length; i++) {
     const here = join(dir, ...parts.slice(0, i))

@@ -81,7 +81,8 @@ export class SimpleGitClient implements GitClient {
   async dirtyPaths(): Promise<string[]> {
     // A plain spawn: through simple-git this one call costs about 50 ms more, and it is on the
     // path of every unchanged snapshot.
-    const out = await gitOutput(this.dir, ['status', '--porcelain=v1', '-z', '--untracked-files=all']).catch((error: Error) => {
+    // --no-optional-locks: a status killed half way must not leave git's index lock behind.
+    const out = await gitOutput(this.dir, ['--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=all']).catch((error: Error) => {
       throw new TwinSyncError('GIT_FAILED', `git status failed in ${this.dir}: ${error.message.split('\n')[0]}`)
     })
     return out.toString('utf8').split('\0').filter((e) => e.length > 3).map((e) => e.slice(3))

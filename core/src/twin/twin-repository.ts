@@ -5,7 +5,7 @@ import type { TwinDocument, TwinReader } from '@twinsync/sdk'
 import { TWIN_LAYOUT, TwinSyncError, compareStrings, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
-import { SnapshotDraft, diskError, settleSnapshot, snapshotUnsettled } from './atomic-snapshot.js'
+import { SnapshotDraft, diskError, makeParents, settleSnapshot, snapshotUnsettled } from './atomic-snapshot.js'
 import type { GitClient, GitClientFactory } from './git-client.js'
 import { TwinLock } from './twin-lock.js'
 import type { TwinLocation } from './twin-location.js'
@@ -82,7 +82,16 @@ export class TwinRepository implements TwinReader {
         details: { repo: this.dir },
       })
     }
-    const info = JSON.parse(await readFile(join(this.dir, 'twin.json'), 'utf8')) as TwinInfo
+    let info: TwinInfo
+    try {
+      info = JSON.parse(await readFile(join(this.dir, 'twin.json'), 'utf8')) as TwinInfo
+      if (typeof info !== 'object' || info === null) throw new Error('not an object')
+    } catch (error) {
+      throw new TwinSyncError('REPO_INVALID', `${join(this.dir, 'twin.json')} is not valid: ${(error as Error).message}`, {
+        nextStep: `Put back the committed one: git -C ${this.dir} checkout HEAD -- twin.json`,
+        details: { repo: this.dir },
+      })
+    }
     if (info.formatVersion !== TWIN_FORMAT_VERSION) {
       throw new TwinSyncError('REPO_INVALID', `${this.dir} has twin format ${info.formatVersion}; this TwinSync reads ${TWIN_FORMAT_VERSION}`, {
         nextStep: 'Use the TwinSync version that created this twin, or upgrade TwinSync.',
@@ -98,6 +107,25 @@ export class TwinRepository implements TwinReader {
   /** A new snapshot, built in git's object store (see atomic-snapshot.ts). Hold the lock. */
   draft(options: { edited: boolean }): Promise<SnapshotDraft> {
     return SnapshotDraft.begin(this.dir, options)
+  }
+
+  /**
+   * Commit the working twin's edits as they are (the desired state, before an apply), the same
+   * all-or-nothing way as a snapshot: git's own index is never left locked by a kill.
+   */
+  async commitEdits(message: string): Promise<string | undefined> {
+    const draft = await this.draft({ edited: true })
+    try {
+      const { tree, changes } = await draft.build({ edited: true })
+      if (changes.length === 0) {
+        await draft.discard()
+        return undefined
+      }
+      return await draft.commit(tree, message)
+    } catch (error) {
+      await draft.discard().catch(() => undefined)
+      throw error
+    }
   }
 
   /** Finish or throw away a snapshot a crash interrupted, and clear temp files. Hold the lock. */
@@ -122,7 +150,8 @@ export class TwinRepository implements TwinReader {
     try {
       return await readFile(this.file(path))
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EISDIR') return undefined
+      // Not there, a folder, or below something that is a file now (a type change): no document.
+      if (['ENOENT', 'EISDIR', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return undefined
       throw error
     }
   }
@@ -164,8 +193,8 @@ export class TwinRepository implements TwinReader {
     const current = await this.read(doc.path)
     const currentMode = current === undefined ? undefined : (await stat(target)).mode & 0o777
     if (current !== undefined && Buffer.from(current).equals(bytes) && currentMode === mode) return false
-    await mkdir(dirname(target), { recursive: true })
     // A path that was a folder in the last snapshot and is a file now (or the other way round).
+    await makeParents(this.dir, doc.path)
     if ((await lstat(target).catch(() => undefined))?.isDirectory()) await rm(target, { recursive: true })
     // Written whole beside the twin (inside .git), then renamed in: never a half-written document.
     const temp = join(this.dir, '.git', 'twinsync', `.document.twinsync-${randomBytes(6).toString('hex')}`)
