@@ -236,8 +236,11 @@ export class TwinRepository implements TwinReader {
   }
 
   private file(path: string): string {
-    if (path.split('/').some((p) => p === '..' || p === '.git') || path.startsWith('/')) {
-      throw new TwinSyncError('PATH_INVALID', `Not a twin path: ${path}`)
+    if (path.split('/').some((p) => p === '..' || p === '.git') || path.startsWith('/') || path.includes('\0')) {
+      throw new TwinSyncError('PATH_INVALID', `Not a twin path: ${JSON.stringify(path)}`, {
+        nextStep: 'Twin paths are relative, without "..", ".git" or NUL bytes; fix the twin file or plan that names it.',
+        details: { path },
+      })
     }
     return join(this.dir, path)
   }
