@@ -7,7 +7,7 @@ import { loadConfigFile } from './config/config-file.js'
 import { ProviderRegistry } from './providers/provider-registry.js'
 import { GitHubApi, type GitHubApiOptions } from './remote/github-api.js'
 import { Tokens } from './tokens.js'
-import { SimpleGitClient } from './twin/git-client.js'
+import { SimpleGitClient } from './twin/git.js'
 import { resolveTwinLocation } from './twin/twin-location.js'
 
 export interface ContainerOptions {

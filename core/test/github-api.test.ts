@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
 import { GitHubApi, defaultRepositoryName, parseOwnerRepo } from '../src/remote/github-api.js'
 import { RemoteService } from '../src/remote/remote-service.js'
-import { SimpleGitClient } from '../src/twin/git-client.js'
+import { SimpleGitClient } from '../src/twin/git.js'
 import { TwinRepository } from '../src/twin/twin-repository.js'
 
 const recorded = (name: string) => JSON.parse(readFileSync(new URL(`../../test/fixtures/github/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>

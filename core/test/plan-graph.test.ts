@@ -11,7 +11,7 @@ describe('plan graph', () => {
       change('systemd:enable:nginx.service', 'services', 'enable'),
       change('files:replace:/etc/nginx/nginx.conf', 'files', 'replace'),
       change('apt:install:nginx', 'packages', 'install'),
-      change('apt:remove:apache2', 'packages', 'remove'),
+      change('apt:remove:apache2', 'packages', 'remove', { removal: true }),
       change('commands:plans/a.yaml#2', 'commands', 'run', { data: { phase: 'before' } }),
     ]
     const graph = buildPlanGraph(changes)
@@ -25,6 +25,60 @@ describe('plan graph', () => {
       ['commands:plans/a.yaml#1'],
     ])
     assert.ok(graph.edges.every((e) => e.reason.length > 0))
+  })
+
+  it('recognises a removal by its declaration, not by the operation name (dnf erase)', () => {
+    const graph = buildPlanGraph([
+      change('dnf:erase:httpd', 'packages', 'erase', { removal: true }),
+      change('systemd:disable:httpd.service', 'services', 'disable'),
+      change('dnf:install:remove', 'packages', 'remove'),
+    ])
+    const order = waves(graph.changes, graph.edges).map((w) => w.map((c) => c.id))
+    assert.deepEqual(order, [['dnf:install:remove'], ['systemd:disable:httpd.service'], ['dnf:erase:httpd']])
+  })
+
+  it('orders a repository file before the package installs that need it (apt and dnf), other files after packages', () => {
+    const aptSources = ['/etc/apt/sources.list', '/etc/apt/sources.list.d/', '/etc/apt/keyrings/']
+    const graph = buildPlanGraph([
+      change('apt:install:tool', 'packages', 'install', { needs: aptSources }),
+      change('dnf:install:hello', 'packages', 'install', { needs: ['/etc/yum.repos.d/'] }),
+      change('files:create:/etc/apt/sources.list.d/local.list', 'files', 'create', { resource: '/etc/apt/sources.list.d/local.list' }),
+      change('files:create:/etc/apt/keyrings/local.gpg', 'files', 'create', { resource: '/etc/apt/keyrings/local.gpg' }),
+      change('files:create:/etc/yum.repos.d/local.repo', 'files', 'create', { resource: '/etc/yum.repos.d/local.repo' }),
+      change('files:replace:/etc/tool.conf', 'files', 'replace', { resource: '/etc/tool.conf' }),
+    ])
+    const order = waves(graph.changes, graph.edges).map((w) => w.map((c) => c.id))
+    assert.deepEqual(order, [
+      ['files:create:/etc/apt/sources.list.d/local.list', 'files:create:/etc/apt/keyrings/local.gpg', 'files:create:/etc/yum.repos.d/local.repo'],
+      ['apt:install:tool', 'dnf:install:hello'],
+      ['files:replace:/etc/tool.conf'],
+    ])
+    const reason = graph.edges.find((e) => e.from === 'files:create:/etc/yum.repos.d/local.repo' && e.to === 'dnf:install:hello')?.reason
+    assert.match(reason ?? '', /needs \/etc\/yum\.repos\.d\/ in place first/)
+    assert.ok(!graph.edges.some((e) => e.from === 'apt:install:tool' && e.to === 'files:create:/etc/yum.repos.d/local.repo'))
+  })
+
+  it('a requires edge against the stage order wins instead of making a cycle', () => {
+    const graph = buildPlanGraph([
+      change('files:create:/etc/yum.repos.d/x.repo', 'files', 'create'),
+      change('dnf:install:x', 'packages', 'install', { requires: ['files:create:/etc/yum.repos.d/x.repo'] }),
+      change('systemd:enable:x.service', 'services', 'enable', { requires: ['dnf:install:x'] }),
+      change('cron:replace:root', 'startup', 'replace'),
+    ])
+    const order = waves(graph.changes, graph.edges).map((w) => w.map((c) => c.id))
+    assert.deepEqual(order, [['files:create:/etc/yum.repos.d/x.repo'], ['dnf:install:x'], ['cron:replace:root'], ['systemd:enable:x.service']])
+  })
+
+  it('drops a stage edge that closes a longer cycle with declared edges', () => {
+    // install → (stage) → file;  file ⇢ service (declared);  service → (stage) → removal;  removal ⇢ install (declared)
+    const graph = buildPlanGraph([
+      change('a:install:p', 'packages', 'install', { requires: ['b:remove:q'] }),
+      change('files:replace:/etc/p', 'files', 'replace'),
+      change('s:restart:p', 'services', 'restart', { requires: ['files:replace:/etc/p'] }),
+      change('b:remove:q', 'packages', 'remove', { removal: true }),
+    ])
+    assert.equal(findCycle(graph.changes.map((c) => c.id), graph.edges), undefined)
+    assert.ok(graph.edges.some((e) => e.from === 'b:remove:q' && e.to === 'a:install:p'))
   })
 
   it('keeps independent changes of one stage in one wave, and honours provider requires', () => {

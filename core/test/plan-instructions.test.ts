@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { MemoryTwin, isTwinSyncError } from '@twinsync/sdk'
+import { commandLine, quoteArg, visibleText } from '../src/plan/command-text.js'
 import { COMMANDS_LEDGER, parseInstructionFile, readInstructions, type CommandChangeData } from '../src/plan/plan-instructions.js'
 
 const refused = (code: string, pattern: RegExp) => (e: unknown) => isTwinSyncError(e) && e.code === code && pattern.test(e.message)
@@ -14,12 +15,31 @@ describe('plans/*.yaml instructions', () => {
     const changes = await readInstructions(twin)
     assert.deepEqual(changes.map((c) => [c.id, c.operation, c.summary, c.risk]), [
       ['commands:plans/deploy.yaml#1', 'run', 'run systemctl daemon-reload', 'high'],
-      ['commands:plans/deploy.yaml#2', 'script', 'Fix permissions', 'high'],
+      ['commands:plans/deploy.yaml#2', 'script', 'script scripts/fix-perms.sh --verbose (2 lines, sha256 d1600c4a42de)', 'high'],
     ])
     const script = changes[1]?.data as CommandChangeData
+    assert.equal(script.description, 'Fix permissions', 'the description is kept, second to what runs')
     assert.deepEqual(script.argv, ['scripts/fix-perms.sh', '--verbose'])
     assert.equal(script.script?.text, '#!/bin/sh\nchmod 0640 /etc/app.conf\n')
     assert.equal((changes[0]?.data as CommandChangeData).phase, 'before')
+  })
+
+  it('summarises a command by its exact argument list, quoted so nothing can hide in it', async () => {
+    const twin = new MemoryTwin([
+      { path: 'plans/a.yaml', content: 'actions:\n  - run: [rm, -rf, "/var/tmp/some cache", "it\'s", "a\\nb", "\\e[2Kok"]\n    description: Harmless cleanup\n' },
+    ])
+    const [change] = await readInstructions(twin)
+    assert.equal(change?.summary, `run rm -rf '/var/tmp/some cache' 'it'\\''s' $'a\\nb' $'\\e[2Kok'`)
+    assert.deepEqual((change?.data as CommandChangeData).argv, ['rm', '-rf', '/var/tmp/some cache', "it's", 'a\nb', '\x1b[2Kok'])
+    assert.equal((change?.data as CommandChangeData).description, 'Harmless cleanup')
+  })
+
+  it('spells out what a terminal would hide, in arguments and script text', () => {
+    assert.equal(quoteArg(''), "''")
+    assert.equal(quoteArg('--mode=0640'), '--mode=0640')
+    assert.equal(quoteArg('a\u202eb'), "$'a\\u202eb'")
+    assert.equal(commandLine(['sh', '-c', 'echo hi; rm -rf /']), "sh -c 'echo hi; rm -rf /'")
+    assert.equal(visibleText('echo ok\r\x1b[2Krm -rf /\n'), 'echo ok\\r\\e[2Krm -rf /\n')
   })
 
   it('leaves out run-once actions that already ran, but not changed ones', async () => {

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
-import { SimpleGitClient } from '../src/twin/git-client.js'
+import { SimpleGitClient } from '../src/twin/git.js'
 import { TwinRepository } from '../src/twin/twin-repository.js'
 import { TwinLock, startTimeOf } from '../src/twin/twin-lock.js'
 

@@ -39,6 +39,17 @@ export const Change = Type.Object(
     risk: Risk,
     /** Ids of changes (of any provider) that must succeed before this one. */
     requires: Type.Optional(Type.Array(Type.String())),
+    /**
+     * Machine paths this change needs in place first: a file ("/etc/apt/sources.list") or a
+     * folder ending in "/" ("/etc/yum.repos.d/"). Every change of the plan to such a path (a
+     * repository file, a signing key) is ordered before this one, whoever makes it.
+     */
+    needs: Type.Optional(Type.Array(Type.String({ minLength: 2, pattern: '^/' }))),
+    /**
+     * True when the change takes something away (uninstall, erase, delete, disable): removals
+     * of packages run after the files and services that may still use them.
+     */
+    removal: Type.Optional(Type.Boolean()),
     /** Hash of the live state of `resource` when the plan was made; apply refuses if it moved. */
     liveFingerprint: Type.Optional(Type.String()),
     data: Type.Optional(Type.Unknown()),

@@ -18,3 +18,8 @@ export * from './startup.js'
 export * from './line-diff.js'
 export * from './content-validator.js'
 export * from './follow-up.js'
+export * from './secrets.js'
+export * from './fingerprint.js'
+// typebox's builder, so a plugin writes its schemas with the host's copy and needs no typebox of its own.
+export { Type } from 'typebox'
+export type { TSchema, Static } from 'typebox'

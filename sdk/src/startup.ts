@@ -16,6 +16,8 @@ export interface StartupEntry {
   /** The command line, where the source says it (a systemd unit names its ExecStart elsewhere). */
   command?: string
   enabled: boolean
+  /** Why it does not run though it is configured to, in the source's own word ("masked"). */
+  state?: string
   /** The cron schedule, for scheduled entries. */
   schedule?: string
   /** Desktops an autostart entry is limited to (OnlyShowIn) or kept from (NotShowIn). */

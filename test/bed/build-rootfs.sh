@@ -5,20 +5,44 @@
 # already holds it, this returns at once. Safe to run concurrently: one builder takes a lock,
 # the others wait for it and then find the finished tarball.
 #
+#   build-rootfs.sh           the base root: Debian 12 (bookworm), minbase + systemd, cron, git
+#   build-rootfs.sh server    a realistic server: Debian 13 (trixie) with nginx serving a site,
+#                             postgresql, postfix, openssh-server, sudo, cron, unattended-upgrades
+#
 # Env:
 #   TWINSYNC_TEST_CACHE   cache directory (default /var/cache/twinsync-test)
 #   TWINSYNC_TEST_MIRROR  Debian mirror to use (default: the first one in the host's apt sources)
 set -euo pipefail
 
-SUITE=bookworm
+FLAVOUR=${1:-base}
 VARIANT=minbase
-# The only list of extra packages; the cache key is derived from it. Keep it short:
-#   systemd,systemd-sysv,dbus  a real init and `systemctl` inside booted containers
-#   cron                       the cron provider's tests (crontab, @reboot jobs)
-#   git                        twinsync keeps its twin in a Git repository, also inside a container
-PACKAGES=systemd,systemd-sysv,cron,dbus,git
-# Bump when the recipe below changes in a way that changes the result.
-RECIPE=2
+case "$FLAVOUR" in
+  base)
+    SUITE=bookworm
+    # The only list of extra packages; the cache key is derived from it. Keep it short:
+    #   systemd,systemd-sysv,dbus  a real init and `systemctl` inside booted containers
+    #   cron                       the cron provider's tests (crontab, @reboot jobs)
+    #   git                        twinsync keeps its twin in a Git repository, also inside a container
+    PACKAGES=systemd,systemd-sysv,cron,dbus,git
+    # Installed with apt-get inside the tree after debootstrap (none for the base root).
+    SERVICES=
+    # Bump when the recipe below changes in a way that changes the result.
+    RECIPE=2
+    ;;
+  server)
+    SUITE=trixie
+    PACKAGES=systemd,systemd-sysv,cron,dbus,git,sudo,openssh-server
+    # Services a Debian server commonly runs, installed the way an administrator would (apt-get,
+    # no recommends, service starts denied while building): their maintainer scripts run, so
+    # the configuration, users and unit links are the packages' own. curl asks nginx from inside.
+    SERVICES="nginx postgresql postfix unattended-upgrades curl"
+    RECIPE=1
+    ;;
+  *)
+    printf 'build-rootfs: unknown flavour %s (base or server)\n' "$FLAVOUR" >&2
+    exit 2
+    ;;
+esac
 
 CACHE_DIR=${TWINSYNC_TEST_CACHE:-/var/cache/twinsync-test}
 
@@ -26,8 +50,11 @@ log() { printf 'build-rootfs: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 cache_key() {
-  printf '%s\n' "suite=$SUITE" "variant=$VARIANT" "packages=$PACKAGES" "recipe=$RECIPE" \
-    | sha256sum | cut -c1-16
+  # The base root's key predates the server flavour: its lines stay as they were.
+  {
+    printf '%s\n' "suite=$SUITE" "variant=$VARIANT" "packages=$PACKAGES" "recipe=$RECIPE"
+    [ -z "$SERVICES" ] || printf '%s\n' "services=$SERVICES"
+  } | sha256sum | cut -c1-16
 }
 
 # Never hard-code a registry host: use what this machine's apt already uses.
@@ -67,6 +94,8 @@ build() {
   debootstrap --variant="$VARIANT" --include="$PACKAGES" "$SUITE" "$work/root" "$mirror" >&2 \
     || { tail -n 30 "$work/root/debootstrap/debootstrap.log" >&2 2>/dev/null || true; die "debootstrap failed"; }
 
+  [ -z "$SERVICES" ] || install_services "$work/root"
+
   # The cached tree is meant to be booted: no policy-rc.d (the chroot helper adds one when it
   # needs it), no downloaded .debs (they only make the tarball bigger). The apt lists stay, so
   # `apt-get install` works without an `apt-get update` first.
@@ -84,13 +113,61 @@ build() {
   log "cached $(du -h "$out" | cut -f1) in $out"
 }
 
+# Run a shell script chrooted into the tree, with /dev and /proc mounted in a private mount
+# namespace (they vanish with the command, nothing stays mounted).
+in_tree() {
+  local root=$1 script=$2
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  unshare --mount --propagation private -- sh -c '
+    root=$1; shift
+    mount --rbind /dev "$root/dev" && mount -t proc proc "$root/proc" && exec chroot "$root" sh -c "$1"' \
+    sh "$root" "$script" >&2 </dev/null
+}
+
+# The server flavour: install $SERVICES inside the fresh tree and give nginx a site of its own
+# on port 8080 (the package's default site stays on port 80).
+install_services() {
+  local root=$1
+  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+  chmod 755 "$root/usr/sbin/policy-rc.d"
+  log "apt-get install $SERVICES (in the tree); takes about a minute"
+  in_tree "$root" '
+    set -e
+    export DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8
+    printf "%s\n" "postfix postfix/main_mailer_type select Local only" "postfix postfix/mailname string server.test" \
+      | debconf-set-selections
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends '"$SERVICES"'
+    apt-get clean' || die "apt-get install in the server tree failed"
+  mkdir -p "$root/var/www/site"
+  printf '<h1>TwinSync test site</h1>\n' >"$root/var/www/site/index.html"
+  cat >"$root/etc/nginx/sites-available/site" <<'SITE'
+server {
+    listen 8080;
+    listen [::]:8080;
+    server_name site.test;
+    root /var/www/site;
+    index index.html;
+    location / {
+        try_files $uri $uri/ =404;
+    }
+}
+SITE
+  ln -s ../sites-available/site "$root/etc/nginx/sites-enabled/site"
+  in_tree "$root" 'nginx -t' || die "nginx -t fails in the built server tree"
+}
+
 main() {
   [ "$(id -u)" = 0 ] || die "must run as root (debootstrap)"
   command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get install -y debootstrap"
   command -v zstd >/dev/null || die "zstd is missing: apt-get install -y zstd"
   mkdir -p "$CACHE_DIR"
   local out
-  out="$CACHE_DIR/debian-$SUITE-$VARIANT-$(cache_key).tar.zst"
+  if [ "$FLAVOUR" = base ]; then
+    out="$CACHE_DIR/debian-$SUITE-$VARIANT-$(cache_key).tar.zst"
+  else
+    out="$CACHE_DIR/debian-$SUITE-$FLAVOUR-$(cache_key).tar.zst"
+  fi
   if [ ! -s "$out" ]; then
     # One lock for the whole cache: builds are rare, and whoever holds it knows that any
     # .build.* dir is the remains of a builder that was killed.

@@ -17,7 +17,7 @@ import { onExit } from './cleanup.js';
 import { expectSuccess, run, type RunResult } from './exec.js';
 import { repoRoot } from './repo.js';
 import { requireRoot, requireTools } from './require.js';
-import { extractRootfs } from './rootfs.js';
+import { extractRootfs, type RootfsImage } from './rootfs.js';
 import { makeTempDir, removeTree, removeTreeSync } from './tmp.js';
 
 /** Where the repository appears inside every container (read-only). */
@@ -37,6 +37,15 @@ export interface BootOptions {
   bootTimeoutMs?: number;
   /** Extra bind mounts (host path → container path), read-only unless readOnly is false. */
   binds?: Array<{ host: string; container: string; readOnly?: boolean }>;
+  /** Which cached root to boot (see RootfsImage). Default `base`. */
+  image?: RootfsImage;
+  /**
+   * Only a loopback interface of its own instead of the host's network. Default: true for the
+   * `server` image (its nginx, sshd, postfix and postgresql would otherwise take the host's
+   * ports 22, 25, 80, 8080 and 5432, and two such containers could not run at once), false
+   * otherwise (a `base` container reaches the mirror and a loopback git remote on the host).
+   */
+  privateNetwork?: boolean;
 }
 
 export interface ContainerRunOptions {
@@ -62,7 +71,7 @@ export interface WriteOptions {
 export async function bootContainer(options: BootOptions = {}): Promise<Container> {
   requireRoot('booting a container');
   requireTools('systemd-nspawn', 'nsenter', 'setpriv', 'zstd');
-  const base = await sharedBase();
+  const base = await sharedBase(options.image ?? 'base');
   const home = await makeTempDir('ct');
   const container = new Container(options.name ?? `tsbed-${process.pid}-${counter++}`, base, home, options);
   try {
@@ -242,6 +251,7 @@ export class Container {
         // Do not link the container's journal into the host's /var/log/journal.
         '--link-journal=no',
         '--console=read-only',
+        ...((this.options.privateNetwork ?? this.options.image === 'server') ? ['--private-network'] : []),
         ...binds,
       ],
       // Own process group: a Ctrl-C at the terminal reaches the test runner, whose handler
@@ -324,11 +334,13 @@ export class Container {
   }
 }
 
-let base: Promise<string> | undefined;
+const bases = new Map<RootfsImage, Promise<string>>();
 
-// One extracted rootfs per process serves as the read-only lower layer of every container.
-function sharedBase(): Promise<string> {
-  base ??= (async () => {
+// One extracted rootfs per image and process serves as the read-only lower layer of every container.
+function sharedBase(image: RootfsImage): Promise<string> {
+  let base = bases.get(image);
+  if (base !== undefined) return base;
+  base = (async () => {
     const home = await makeTempDir('base');
     const dir = join(home, 'root');
     onExit(() => {
@@ -336,12 +348,13 @@ function sharedBase(): Promise<string> {
       removeTreeSync(home);
     });
     await mkdir(dir);
-    await extractRootfs(dir);
+    await extractRootfs(dir, image);
     return dir;
   })().catch((error: unknown) => {
-    base = undefined;
+    bases.delete(image);
     throw error;
   });
+  bases.set(image, base);
   return base;
 }
 

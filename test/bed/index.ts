@@ -9,7 +9,7 @@ export type { GitRemoteOptions, GitRequest } from './git-remote.js';
 export { repoRoot } from './repo.js';
 export { findTool, requireRoot, requireTools } from './require.js';
 export { chroot, chrootOk, extractRootfs, freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, rootfsTarball } from './rootfs.js';
-export type { ChrootOptions, Rootfs } from './rootfs.js';
+export type { ChrootOptions, Rootfs, RootfsImage } from './rootfs.js';
 export { makeTempDir, removeTree } from './tmp.js';
 export { KEY_SPACING_MS, startTmux, TmuxSession } from './tmux.js';
 export type { TmuxOptions } from './tmux.js';

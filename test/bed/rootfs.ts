@@ -21,34 +21,45 @@ export interface Rootfs {
   cleanup(): Promise<void>;
 }
 
-let cached: Promise<string> | undefined;
+/**
+ * Which cached root: `base` is Debian 12 minbase with systemd, cron and git; `server` is a
+ * realistic Debian 13 server (nginx with a site on port 8080, postgresql, postfix, ssh, sudo,
+ * cron, unattended-upgrades, curl). See build-rootfs.sh and docs/testing.md.
+ */
+export type RootfsImage = 'base' | 'server';
+
+const cached = new Map<RootfsImage, Promise<string>>();
 
 /** Path of the cached rootfs tarball, building it first if the cache does not have it. */
-export function rootfsTarball(): Promise<string> {
-  cached ??= buildOrFind().catch((error: unknown) => {
-    cached = undefined; // let a later caller retry instead of inheriting the failure
-    throw error;
-  });
-  return cached;
+export function rootfsTarball(image: RootfsImage = 'base'): Promise<string> {
+  let tarball = cached.get(image);
+  if (tarball === undefined) {
+    tarball = buildOrFind(image).catch((error: unknown) => {
+      cached.delete(image); // let a later caller retry instead of inheriting the failure
+      throw error;
+    });
+    cached.set(image, tarball);
+  }
+  return tarball;
 }
 
-async function buildOrFind(): Promise<string> {
+async function buildOrFind(image: RootfsImage): Promise<string> {
   requireRoot('building a Debian root file system');
-  requireTools('debootstrap', 'zstd', 'tar', 'flock', 'findmnt');
-  const result = await runOk(['bash', BUILD_SCRIPT], { timeoutMs: ROOTFS_BUILD_TIMEOUT_MS });
+  requireTools('debootstrap', 'zstd', 'tar', 'flock', 'findmnt', 'unshare');
+  const result = await runOk(['bash', BUILD_SCRIPT, image], { timeoutMs: ROOTFS_BUILD_TIMEOUT_MS });
   const path = result.stdout.trim().split('\n').pop() ?? '';
   if (!existsSync(path)) throw new Error(`build-rootfs.sh printed no tarball path:\n${result.stderr}`);
   return path;
 }
 
 /** Extract the cached tarball into an empty directory. */
-export async function extractRootfs(into: string): Promise<void> {
-  const tarball = await rootfsTarball();
+export async function extractRootfs(into: string, image: RootfsImage = 'base'): Promise<void> {
+  const tarball = await rootfsTarball(image);
   await runOk(['tar', '--zstd', '--numeric-owner', '--xattrs', "--xattrs-include=*", '-xpf', tarball, '-C', into]);
 }
 
 /** A fresh private copy of the cached Debian root file system (1–3 s once the cache exists). */
-export async function freshRootfs(): Promise<Rootfs> {
+export async function freshRootfs(image: RootfsImage = 'base'): Promise<Rootfs> {
   const home = await makeTempDir('rootfs');
   const forget = onExit(() => removeTreeSync(home));
   const cleanup = async (): Promise<void> => {
@@ -58,7 +69,7 @@ export async function freshRootfs(): Promise<Rootfs> {
   const dir = join(home, 'root');
   try {
     await runOk(['mkdir', dir]);
-    await extractRootfs(dir);
+    await extractRootfs(dir, image);
   } catch (error) {
     await cleanup();
     throw error;

@@ -55,6 +55,7 @@ describe('the control panel in a terminal, inside a booted Debian container', fu
     await t.send('Enter')
     await t.waitFor('TwinSync › Main menu')
     await t.send('4')
+    await t.waitFor('❯ 4. History')
     await t.send('Enter')
     const history = await t.waitFor(/\d+ shown/, 30_000)
     assert.match(history, /❯ • [0-9a-f]{8} .*snapshot/)
@@ -83,6 +84,7 @@ describe('the control panel in a terminal, inside a booted Debian container', fu
 
     const t = await openPanel()
     await t.send('3')
+    await t.waitFor('❯ 3. Pull & apply')
     await t.send('Enter')
     const summary = await t.waitFor('Plan: 2 changes', 120_000)
     assert.match(summary, /files\s+1 \(1 replace\)/)

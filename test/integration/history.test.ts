@@ -62,6 +62,12 @@ describe('twinsync history commands on a Debian root (--root)', function () {
     const unknown = await twinsync('show', 'no-such-snapshot')
     assert.equal(unknown.code, 2)
     assert.match(unknown.stderr, /\[SNAPSHOT_UNKNOWN\]/)
+    // Its next step is a command that can be pasted as it is (no placeholder) and lists the snapshots.
+    const next = /`twinsync (history --repo \S+)`/.exec(unknown.stderr)
+    assert.ok(next?.[1], unknown.stderr)
+    const listed = await cli.twinsync([...next[1].split(' '), '--root', rootfs.dir])
+    assert.equal(listed.code, 0, listed.stderr)
+    assert.match(listed.stdout, /base/)
   })
 
   it('reports the repository size with gc', async () => {

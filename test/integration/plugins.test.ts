@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { cp, lstat, mkdir, readFile, readdir, realpath, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { repoRoot } from '../bed/index.js'
+import { makeTempDir, removeTree, repoRoot, runOk } from '../bed/index.js'
 import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
 
 const fixture = (name: string) => join(repoRoot, 'test', 'fixtures', 'plugins', name)
@@ -25,16 +25,16 @@ describe('third-party provider plugins', function () {
     await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n')
     await writeFile(join(root, 'etc/group'), 'root:x:0:\n')
     await writeFile(cli.configFile, 'providers:\n  hookTimeoutMs: 700\n')
-    for (const name of ['twinsync-plugin-demo', 'twinsync-plugin-broken', 'twinsync-plugin-slow']) {
+    for (const name of ['twinsync-plugin-demo', 'twinsync-plugin-broken', 'twinsync-plugin-slow', 'twinsync-plugin-faulty']) {
       const r = await cli.twinsync(['plugins', 'link', fixture(name)])
       assert.equal(r.code, 0, r.stderr)
     }
   })
   after(() => cli.cleanup())
 
-  it('lists a plugin provider with its version and detection; broken and slow plugins become diagnostics', async () => {
+  it('lists a plugin provider with its version and detection; broken and slow plugins become diagnostics and exit 1', async () => {
     const r = await cli.twinsync(['providers', '--json', '--root', root, '--repo', cli.twinDir])
-    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.code, 1, `a plugin that failed to load is not silent: ${r.stderr}`)
     const out = json<ProvidersJson>(r)
     const demo = out.providers.find((p) => p.name === 'demo')
     assert.deepEqual(demo && { source: demo.source, detected: demo.detected, version: demo.version }, { source: 'twinsync-plugin-demo', detected: true, version: '1.0.0' })
@@ -43,6 +43,27 @@ describe('third-party provider plugins', function () {
     assert.match(broken?.summary ?? '', /cannot start/)
     const slow = out.diagnostics.find((d) => d.provider === 'twinsync-plugin-slow')
     assert.match(slow?.summary ?? '', /Timed out after 700 ms/)
+    const text = await cli.twinsync(['providers', '--root', root, '--repo', cli.twinDir])
+    assert.equal(text.code, 1)
+    assert.match(text.stdout, /twinsync-plugin-broken/)
+  })
+
+  it('refuses a plugin whose @twinsync/sdk range does not accept this host, with a code and the next step, without running it', async () => {
+    assert.equal((await cli.twinsync(['plugins', 'link', fixture('twinsync-plugin-future')])).code, 0)
+    const r = await cli.twinsync(['providers', '--json', '--root', root, '--repo', cli.twinDir])
+    assert.equal((await cli.twinsync(['plugins', 'unlink', 'twinsync-plugin-future'])).code, 0)
+    const out = json<ProvidersJson>(r)
+    const future = out.diagnostics.find((d) => d.provider === 'twinsync-plugin-future') as { code?: string; summary: string; detail?: string } | undefined
+    assert.equal(future?.code, 'PLUGIN_SDK_MISMATCH', JSON.stringify(out.diagnostics))
+    assert.match(future?.summary ?? '', /twinsync-plugin-future 3\.0\.0 needs @twinsync\/sdk \^9\.0\.0, but this TwinSync has 0\.1\.0/)
+    assert.match(future?.detail ?? '', /twinsync plugins uninstall twinsync-plugin-future/)
+    assert.doesNotMatch(r.stdout, /was loaded although/)
+  })
+
+  it("gives every plugin the host's own @twinsync/sdk (one instance): a link in the plugin's node_modules", async () => {
+    const link = join(fixture('twinsync-plugin-demo'), 'node_modules', '@twinsync', 'sdk')
+    assert.equal(await realpath(link), await realpath(join(repoRoot, 'sdk')))
+    assert.ok((await lstat(link)).isSymbolicLink())
   })
 
   it('collects the plugin provider into the twin while the broken ones are skipped', async () => {
@@ -50,5 +71,79 @@ describe('third-party provider plugins', function () {
     assert.equal(r.code, 0, r.stderr)
     assert.ok(json<{ commit?: string }>(r).commit)
     assert.deepEqual(JSON.parse(await readFile(join(cli.twinDir, 'system/packages/demo.json'), 'utf8')), { release: 'demo 4.2' })
+  })
+
+  it('a provider whose load() throws a TypeError: plan goes on for the others and names the plugin, apply refuses', async () => {
+    await writeFile(join(cli.twinDir, 'filesystem/etc/demo-release'), 'demo 5.0\n')
+    const plan = await cli.twinsync(['plan', '--json', '--root', root, '--repo', cli.twinDir])
+    assert.equal(plan.code, 1, `a plan with errors exits 1: ${plan.stderr}`)
+    const out = json<{ changes: Array<{ id: string }>; diagnostics: Array<{ severity: string; code: string; summary: string; detail?: string; provider?: string }> }>(plan)
+    assert.ok(out.changes.some((c) => c.id === 'files:replace:/etc/demo-release'), JSON.stringify(out.changes))
+    const d = out.diagnostics.find((x) => x.provider === 'faulty')
+    assert.equal(d?.code, 'PROVIDER_FAILED')
+    assert.match(d?.summary ?? '', /The faulty provider failed in load\(\): TypeError: Cannot read properties of undefined/)
+    assert.doesNotMatch(plan.stdout + plan.stderr, /bug in TwinSync|internal error/)
+    const text = await cli.twinsync(['plan', '--root', root, '--repo', cli.twinDir])
+    assert.match(text.stdout, /error: faulty: The faulty provider failed in load\(\)/)
+    const apply = await cli.twinsync(['apply', '--yes', '--root', root, '--repo', cli.twinDir])
+    assert.equal(apply.code, 2)
+    assert.match(apply.stderr, /\[PROVIDER_FAILED\] Nothing was applied/)
+    assert.equal(await readFile(join(root, 'etc/demo-release'), 'utf8'), 'demo 4.2\n')
+  })
+})
+
+/** `twinsync plugins install` takes what npm takes: a tarball path, a directory, a file: URL, a name. */
+describe('installing a plugin from a tarball, a directory or a file: URL', function () {
+  this.timeout(300_000)
+  let cli: CliSandbox
+  let packs: string
+  let tarball: string
+
+  before(async () => {
+    cli = await cliSandbox()
+    packs = await makeTempDir('packs')
+    await runOk(['npm', 'pack', '--pack-destination', packs, '--silent'], { cwd: fixture('twinsync-plugin-demo') })
+    tarball = (await readdir(packs)).find((f) => f.endsWith('.tgz')) as string
+  })
+  after(async () => {
+    await cli.cleanup()
+    await removeTree(packs)
+  })
+
+  const installedDemo = async (): Promise<void> => {
+    const r = await cli.twinsync(['providers', '--json'])
+    const out = json<ProvidersJson>(r)
+    assert.deepEqual(out.providers.filter((p) => p.name === 'demo').map((p) => p.source), ['twinsync-plugin-demo'], r.stderr)
+    assert.equal(r.code, 0, JSON.stringify(out.diagnostics))
+    const uninstall = await cli.twinsync(['plugins', 'uninstall', 'twinsync-plugin-demo'])
+    assert.equal(uninstall.code, 0, uninstall.stderr)
+  }
+
+  it('installs ./name.tgz relative to the working directory, then an absolute tarball path', async () => {
+    const relative = await cli.twinsync(['plugins', 'install', `./${tarball}`], { cwd: packs })
+    assert.equal(relative.code, 0, relative.stderr)
+    await installedDemo()
+    const absolute = await cli.twinsync(['plugins', 'install', join(packs, tarball)])
+    assert.equal(absolute.code, 0, absolute.stderr)
+    await installedDemo()
+  })
+
+  it('installs a file: URL and a plugin directory', async () => {
+    const url = await cli.twinsync(['plugins', 'install', `file://${join(packs, tarball)}`])
+    assert.equal(url.code, 0, url.stderr)
+    await installedDemo()
+    const dir = join(packs, 'twinsync-plugin-demo')
+    await cp(fixture('twinsync-plugin-demo'), dir, { recursive: true, filter: (src) => !src.includes('node_modules') })
+    const fromDir = await cli.twinsync(['plugins', 'install', dir])
+    assert.equal(fromDir.code, 0, fromDir.stderr)
+    await installedDemo()
+  })
+
+  it('refuses a path that does not exist with a code and the next step (exit 2), never a GitHub lookup', async () => {
+    const r = await cli.twinsync(['plugins', 'install', './nowhere-1.0.0.tgz'], { cwd: packs })
+    assert.equal(r.code, 2, r.stderr)
+    assert.match(r.stderr, /\[PLUGIN_SOURCE_MISSING\] \.\/nowhere-1\.0\.0\.tgz: no such plugin tarball or directory/)
+    assert.match(r.stderr, /Next step: /)
+    assert.doesNotMatch(r.stderr, /github/i)
   })
 })

@@ -143,7 +143,8 @@ describe('mirroring the twin to a git remote over smart HTTP with a token', func
     await runOk(['git', '-C', cli.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '--quiet', '-m', 'oops'])
     const r = await twinsync(['push', '--retry'])
     assert.equal(r.code, 1)
-    assert.match(r.stdout, /\[SECRET_IN_PUSH\] Not pushed: secrets in scripts\/deploy-key \(private key\)/)
+    assert.match(r.stdout, /\[SECRET_IN_PUSH\] Not pushed: secrets in scripts\/deploy-key:2 \(private-key\)/)
+    assert.doesNotMatch(r.stdout + r.stderr, /b3BlbnNzaC1rZXktdjEAAAAA/)
     assert.notEqual(await remoteHead(), (await runOk(['git', '-C', cli.twinDir, 'rev-parse', 'HEAD'])).stdout.trim())
   })
 

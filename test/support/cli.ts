@@ -13,7 +13,7 @@ export interface CliSandbox {
   configFile: string
   /** A private oclif data dir, so no plugin installed on the host is loaded. */
   dataDir: string
-  twinsync(args: string[], options?: { env?: Record<string, string>; input?: string }): Promise<RunResult>
+  twinsync(args: string[], options?: { env?: Record<string, string>; input?: string; cwd?: string }): Promise<RunResult>
   cleanup(): Promise<void>
 }
 
@@ -38,6 +38,7 @@ export async function cliSandbox(): Promise<CliSandbox> {
           ...options.env,
         },
         ...(options.input === undefined ? {} : { input: options.input }),
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
         timeoutMs: 120_000,
       }),
     cleanup: () => removeTree(dir),

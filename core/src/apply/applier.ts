@@ -1,9 +1,10 @@
 import type { ApplicableProvider, Change, ChangeResult, HostPort, Logger, Plan } from '@twinsync/sdk'
-import { errorDiagnostic, isApplicable } from '@twinsync/sdk'
+import { isApplicable } from '@twinsync/sdk'
 import { contextFor } from '../collect/context-factory.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { inject, injectable } from '../di.js'
 import { waves } from '../plan/plan-graph.js'
+import { callProvider } from '../providers/provider-call.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { runCommandChange } from './command-runner.js'
@@ -106,38 +107,37 @@ export class Applier {
     }
     const byId = new Map(changes.map((c) => [c.id, c]))
     const reported = new Set<string>()
-    try {
-      const ctx = contextFor(provider, {
-        host: this.host,
-        claims,
-        config: this.config,
-        logger: this.logger,
-        signal: STEPS_RUN_TO_THE_END,
-        cacheDir: options.cacheDir,
-      })
-      const outcome = await provider.apply({
+    const outcome = await callProvider(provider, 'apply', () =>
+      provider.apply({
         changes,
-        ctx,
+        ctx: contextFor(provider, {
+          host: this.host,
+          claims,
+          config: this.config,
+          logger: this.logger,
+          signal: STEPS_RUN_TO_THE_END,
+          cacheDir: options.cacheDir,
+        }),
         onResult: (result) => {
           const change = byId.get(result.id)
           if (change === undefined || reported.has(result.id)) return
           reported.add(result.id)
           record(change, startedAt, result)
         },
-      })
-      for (const result of outcome.results) {
-        const change = byId.get(result.id)
-        if (change !== undefined && !reported.has(result.id)) {
-          reported.add(result.id)
-          record(change, startedAt, result)
-        }
-      }
-    } catch (error) {
-      const message = `${name} failed: ${(error as Error).message}`
+      }),
+    )
+    if (!outcome.ok) {
       for (const c of changes) {
-        if (!reported.has(c.id)) record(c, startedAt, { id: c.id, status: 'failed', message, diagnostics: [errorDiagnostic('PROVIDER_FAILED', message, { provider: name })] })
+        if (!reported.has(c.id)) record(c, startedAt, { id: c.id, status: 'failed', message: outcome.diagnostic.summary, diagnostics: [outcome.diagnostic] })
       }
       return
+    }
+    for (const result of outcome.value.results) {
+      const change = byId.get(result.id)
+      if (change !== undefined && !reported.has(result.id)) {
+        reported.add(result.id)
+        record(change, startedAt, result)
+      }
     }
     for (const c of changes) if (!reported.has(c.id)) record(c, startedAt, { id: c.id, status: 'failed', message: `${name} reported no result for this change` })
   }

@@ -4,11 +4,13 @@ import { inject, injectable } from '../di.js'
 import { COMMANDS_LEDGER, type CommandChangeData } from '../plan/plan-instructions.js'
 import { Planner } from '../plan/planner.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
+import { RemoteService, type PushOutcome } from '../remote/remote-service.js'
 import { SnapshotService } from '../snapshot/snapshot-service.js'
 import { Tokens } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { Applier } from './applier.js'
 import { keepLeftOutPending } from './keep-left-out.js'
+import { planRefusal } from './plan-refusal.js'
 import { journalPath, type ApplyJournal } from './journal.js'
 import { ApplyRecorder, clearApplyRecord, doneBeforeInterruption, pathsOf, readApplyRecord, refuseUnlessContinuing, sweepTargetTempFiles } from './resume.js'
 
@@ -43,6 +45,8 @@ export interface ApplyReport {
   continued?: boolean
   /** 0 when every change is applied or unchanged, 1 otherwise. */
   exitCode: 0 | 1
+  /** The mirror push after the apply (status 'not-configured' without a mirror); never thrown. */
+  push: PushOutcome
 }
 
 /**
@@ -59,14 +63,24 @@ export class ApplyService {
     @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
     @inject(Tokens.Host) private readonly host: HostPort,
     @inject(Tokens.Clock) private readonly clock: () => Date,
+    @inject(RemoteService) private readonly remote: RemoteService,
   ) {}
 
-  async apply(options: ApplyOptions): Promise<ApplyReport> {
-    await this.twin.open()
-    return this.twin.lock().hold('apply', () => this.applyLocked(options))
+  /** Throws the refusal of a plan with errors (see planRefusal); nothing is locked or written. */
+  refuseIfPlanHasErrors(plan: Plan): void {
+    const refused = planRefusal(plan)
+    if (refused !== undefined) throw refused
   }
 
-  private async applyLocked(options: ApplyOptions): Promise<ApplyReport> {
+  async apply(options: ApplyOptions): Promise<ApplyReport> {
+    this.refuseIfPlanHasErrors(options.plan)
+    await this.twin.open()
+    const report = await this.twin.lock().hold('apply', () => this.applyLocked(options))
+    // The checkpoint and the result go to the mirror, if there is one; a failed push is reported.
+    return { ...report, push: await this.remote.push() }
+  }
+
+  private async applyLocked(options: ApplyOptions): Promise<Omit<ApplyReport, 'push'>> {
     await this.checkPlanFits(options.plan)
     // An apply that was killed half way: continue it (or revert, deliberately), never undo it.
     const interrupted = await readApplyRecord(this.twin.dir)

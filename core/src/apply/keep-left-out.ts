@@ -2,7 +2,7 @@ import type { Change } from '@twinsync/sdk'
 import { SnapshotLog } from '../history/snapshot-log.js'
 import type { ProviderRegistry } from '../providers/provider-registry.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
-import { gitOutput } from '../twin/git-process.js'
+import { runGit } from '../twin/git.js'
 import { GitTreeReader } from '../twin/git-tree-reader.js'
 import type { TwinRepository } from '../twin/twin-repository.js'
 
@@ -54,6 +54,6 @@ export async function keepLeftOutPending(
 }
 
 async function isExecutable(dir: string, commit: string, path: string): Promise<boolean> {
-  const line = (await gitOutput(dir, ['ls-tree', commit, '--', path])).toString('utf8')
+  const line = await runGit(dir, ['ls-tree', commit, '--', path])
   return line.startsWith('100755')
 }

@@ -1,6 +1,6 @@
 import type { CollectResult, Diagnostic, Provider } from '@twinsync/sdk'
-import { errorDiagnostic, isTwinSyncError } from '@twinsync/sdk'
 import pLimit from 'p-limit'
+import { callProvider } from '../providers/provider-call.js'
 import type { ContextOptions } from './context-factory.js'
 import { contextFor } from './context-factory.js'
 
@@ -27,28 +27,27 @@ async function collectOne(provider: Provider, options: ContextOptions & { onProg
   const started = performance.now()
   const elapsed = () => Math.round(performance.now() - started)
   options.onProgress?.({ provider: provider.name, phase: 'start' })
+  const kept = 'Its part of the twin keeps the state of the last snapshot.'
   let outcome: CollectOutcome
-  try {
-    const ctx = contextFor(provider, options)
-    const detected = await provider.detect({ ctx })
-    if (!detected.detected) {
-      outcome = { provider, status: 'not-detected', reason: detected.reason, durationMs: elapsed() }
-    } else {
-      const result = await provider.collect({ ctx })
-      outcome = { provider, status: 'collected', result, durationMs: elapsed() }
-    }
-  } catch (error) {
-    if (isTwinSyncError(error) && error.code === 'ABORTED') throw error
-    const message = error instanceof Error ? error.message : String(error)
-    outcome = {
-      provider,
-      status: 'failed',
-      diagnostic: errorDiagnostic('PROVIDER_FAILED', `${provider.name} failed to collect: ${message}`, {
-        provider: provider.name,
-        detail: 'Its part of the twin keeps the state of the last snapshot.',
-      }),
-      durationMs: elapsed(),
-    }
+  const detected = await callProvider(
+    provider,
+    'detect',
+    async () => {
+      const ctx = contextFor(provider, options)
+      return { ctx, result: await provider.detect({ ctx }) }
+    },
+    kept,
+  )
+  if (!detected.ok) {
+    outcome = { provider, status: 'failed', diagnostic: detected.diagnostic, durationMs: elapsed() }
+  } else if (!detected.value.result.detected) {
+    outcome = { provider, status: 'not-detected', reason: detected.value.result.reason, durationMs: elapsed() }
+  } else {
+    const { ctx } = detected.value
+    const collected = await callProvider(provider, 'collect', () => provider.collect({ ctx }), kept)
+    outcome = collected.ok
+      ? { provider, status: 'collected', result: collected.value, durationMs: elapsed() }
+      : { provider, status: 'failed', diagnostic: collected.diagnostic, durationMs: elapsed() }
   }
   options.onProgress?.({ provider: provider.name, phase: outcome.status })
   return outcome

@@ -6,6 +6,9 @@ export default class Providers extends TwinSyncCommand<typeof Providers> {
 
   async run(): Promise<void> {
     const { listProviders, renderProviders } = await import('../services/list-providers.js')
-    this.emit(await listProviders(await this.container()), renderProviders)
+    const listing = await listProviders(await this.container())
+    this.emit(listing, renderProviders)
+    // A plugin that failed to load (or a provider that failed to answer) is not silent: exit 1.
+    if (listing.diagnostics.some((d) => d.severity === 'error')) process.exitCode = 1
   }
 }

@@ -1,5 +1,5 @@
 import { isVolatileTwinPath } from '@twinsync/sdk'
-import { gitOutput } from '../twin/git-process.js'
+import { runGit } from '../twin/git.js'
 import { SnapshotLog } from './snapshot-log.js'
 
 export interface GcReport {
@@ -24,8 +24,8 @@ export async function collectGarbage(dir: string, options: { squashVolatileOlder
   if (options.squashVolatileOlderThanDays !== undefined) {
     squashed = await squashVolatile(dir, new Date(options.now.getTime() - options.squashVolatileOlderThanDays * 86_400_000))
   }
-  await gitOutput(dir, ['reflog', 'expire', '--expire=now', '--all'])
-  await gitOutput(dir, ['gc', '--quiet', '--prune=now'])
+  await runGit(dir, ['reflog', 'expire', '--expire=now', '--all'])
+  await runGit(dir, ['gc', '--quiet', '--prune=now'])
   return { sizeBefore, sizeAfter: await repoSize(dir), commitsBefore, commitsAfter: await commitCount(dir), squashed }
 }
 
@@ -33,7 +33,7 @@ async function squashVolatile(dir: string, cutoff: Date): Promise<number> {
   const log = new SnapshotLog(dir)
   const total = await commitCount(dir)
   const records = (await log.list(total)).reverse()
-  const fields = (await gitOutput(dir, ['log', '--reverse', '--format=%H%x1f%T%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%B%x1e', 'HEAD'])).toString('utf8')
+  const fields = await runGit(dir, ['log', '--reverse', '--format=%H%x1f%T%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%B%x1e', 'HEAD'])
   const meta = new Map(
     fields
       .split('\x1e')
@@ -60,26 +60,26 @@ async function squashVolatile(dir: string, cutoff: Date): Promise<number> {
     if (m === undefined) throw new Error(`no metadata for ${record.commit}`)
     const args: string[] = ['commit-tree', m.tree, ...(parent === null ? [] : ['-p', parent]), '-m', m.body.replace(/\n+$/, '')]
     const env = { GIT_AUTHOR_NAME: m.an, GIT_AUTHOR_EMAIL: m.ae, GIT_AUTHOR_DATE: m.ad, GIT_COMMITTER_NAME: m.cn, GIT_COMMITTER_EMAIL: m.ce, GIT_COMMITTER_DATE: m.cd }
-    parent = (await gitOutput(dir, args, env)).toString('utf8').trim()
+    parent = (await runGit(dir, args, { env })).trim()
     moved.set(record.commit, parent)
   }
   if (squashed === 0 || parent === null) return 0
   const head = records[records.length - 1]?.commit as string
-  await gitOutput(dir, ['update-ref', '-m', 'twinsync gc: fold volatile-only snapshots', 'HEAD', parent, head])
+  await runGit(dir, ['update-ref', '-m', 'twinsync gc: fold volatile-only snapshots', 'HEAD', parent, head])
   for (const [commit, names] of await log.labels()) {
     const target = moved.get(commit)
-    for (const name of names) if (target !== undefined) await gitOutput(dir, ['tag', '-f', '--no-sign', name, target])
+    for (const name of names) if (target !== undefined) await runGit(dir, ['tag', '-f', '--no-sign', name, target])
   }
   return squashed
 }
 
 async function commitCount(dir: string): Promise<number> {
-  return Number((await gitOutput(dir, ['rev-list', '--count', 'HEAD'])).toString('utf8').trim())
+  return Number((await runGit(dir, ['rev-list', '--count', 'HEAD'])).trim())
 }
 
 /** Bytes of the repository's object store. */
 async function repoSize(dir: string): Promise<number> {
-  const out = (await gitOutput(dir, ['count-objects', '-v'])).toString('utf8')
+  const out = await runGit(dir, ['count-objects', '-v'])
   const kib = (key: string) => Number(new RegExp(`^${key}: (\\d+)`, 'm').exec(out)?.[1] ?? 0)
   return (kib('size') + kib('size-pack') + kib('size-garbage')) * 1024
 }

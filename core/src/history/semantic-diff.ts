@@ -1,7 +1,8 @@
 import type { ApplicableProvider, Category, Change, Diagnostic, PathClaims, Provider, ProviderContext, TwinReader } from '@twinsync/sdk'
 import { isApplicable } from '@twinsync/sdk'
+import { callProvider } from '../providers/provider-call.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
-import type { GitStatusEntry } from '../twin/git-client.js'
+import type { GitStatusEntry } from '../twin/git.js'
 
 export interface DomainChange {
   provider: string
@@ -45,7 +46,9 @@ export async function semanticDiff(
     const paths = changedPaths.filter((e) => (ownerOfTwinPath(e.path, providers, claims)?.name ?? 'twin') === name)
     if (provider !== undefined && isApplicable(provider) && options.fileLevel?.has(provider.name) !== true) {
       const described = await describeWithProvider(provider, older, newer, contextOf(provider), options)
-      if (described !== undefined) {
+      if (described !== undefined && 'failed' in described) {
+        diagnostics.push(described.failed)
+      } else if (described !== undefined) {
         for (const c of described.changes) add(provider.category, c)
         diagnostics.push(...described.diagnostics)
         continue
@@ -62,11 +65,22 @@ async function describeWithProvider(
   newer: TwinReader,
   ctx: ProviderContext,
   options: { diffs: boolean },
-): Promise<{ changes: DomainChange[]; diagnostics: Diagnostic[] } | undefined> {
-  const [before, after] = await Promise.all([provider.load({ ctx, twin: older }), provider.load({ ctx, twin: newer })])
+): Promise<{ changes: DomainChange[]; diagnostics: Diagnostic[] } | { failed: Diagnostic } | undefined> {
+  // A provider that fails is described file by file, with its failure next to it.
+  const instead = 'Its changes are listed file by file instead.'
+  const [loadedBefore, loadedAfter] = await Promise.all([
+    callProvider(provider, 'load', () => provider.load({ ctx, twin: older }), instead),
+    callProvider(provider, 'load', () => provider.load({ ctx, twin: newer }), instead),
+  ])
+  if (!loadedBefore.ok) return { failed: loadedBefore.diagnostic }
+  if (!loadedAfter.ok) return { failed: loadedAfter.diagnostic }
+  const before = loadedBefore.value.state
+  const after = loadedAfter.value.state
   // A domain that appears or disappears as a whole has no state to compare with.
-  if (before.state === undefined || after.state === undefined) return undefined
-  const diff = provider.diff({ desired: after.state, actual: before.state, ctx })
+  if (before === undefined || after === undefined) return undefined
+  const diffed = await callProvider(provider, 'diff', () => provider.diff({ desired: after, actual: before, ctx }), instead)
+  if (!diffed.ok) return { failed: diffed.diagnostic }
+  const diff = diffed.value
   return {
     changes: diff.changes.map((c: Change) => ({
       provider: c.provider,

@@ -1,7 +1,5 @@
-import { TwinSyncError } from '@twinsync/sdk'
-import type { GitStatusEntry } from '../twin/git-client.js'
-import { parseNameStatus } from '../twin/git-client.js'
-import { EMPTY_TREE, gitOutput } from '../twin/git-process.js'
+import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
+import { EMPTY_TREE, parseNameStatus, runGit, type GitStatusEntry } from '../twin/git.js'
 
 export type SnapshotKind = 'init' | 'snapshot' | 'edit' | 'checkpoint' | 'apply' | 'revert' | 'other'
 
@@ -21,7 +19,7 @@ export class SnapshotLog {
   constructor(private readonly dir: string) {}
 
   async list(limit: number, ref = 'HEAD'): Promise<SnapshotRecord[]> {
-    const out = (await gitOutput(this.dir, ['log', `--max-count=${limit}`, '--format=%H%x1f%P%x1f%cI%x1f%s%x1e', ref])).toString('utf8')
+    const out = await runGit(this.dir, ['log', `--max-count=${limit}`, '--format=%H%x1f%P%x1f%cI%x1f%s%x1e', ref])
     const labels = await this.labels()
     return out
       .split('\x1e')
@@ -41,12 +39,11 @@ export class SnapshotLog {
 
   /** Twin files that differ between two commits (everything, against nothing). */
   async changedPaths(older: string | null, newer: string): Promise<GitStatusEntry[]> {
-    const out = await gitOutput(this.dir, ['diff-tree', '-r', '--no-renames', '--name-status', '-z', older ?? EMPTY_TREE, newer])
-    return parseNameStatus(out.toString('utf8'))
+    return parseNameStatus(await runGit(this.dir, ['diff-tree', '-r', '--no-renames', '--name-status', '-z', older ?? EMPTY_TREE, newer]))
   }
 
   async labels(): Promise<Map<string, string[]>> {
-    const out = (await gitOutput(this.dir, ['for-each-ref', '--format=%(objectname)%09%(*objectname)%09%(refname:strip=2)', 'refs/tags'])).toString('utf8')
+    const out = await runGit(this.dir, ['for-each-ref', '--format=%(objectname)%09%(*objectname)%09%(refname:strip=2)', 'refs/tags'])
     const map = new Map<string, string[]>()
     for (const line of out.split('\n').filter(Boolean)) {
       const [object = '', peeled = '', name = ''] = line.split('\t')
@@ -77,8 +74,9 @@ export class SnapshotLog {
   async label(commit: string, name: string): Promise<void> {
     await this.checkLabelFree(name)
     try {
-      await gitOutput(this.dir, ['tag', '--no-sign', name, commit])
+      await runGit(this.dir, ['tag', '--no-sign', name, commit])
     } catch (error) {
+      if (!isTwinSyncError(error) || error.code !== 'GIT_FAILED') throw error
       throw new TwinSyncError('LABEL_EXISTS', `The label ${name} is already used: ${(error as Error).message}`, {
         nextStep: `Choose another name, or remove it first with \`git -C ${this.dir} tag -d ${name}\`.`,
         details: { label: name },

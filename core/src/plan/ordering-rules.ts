@@ -1,39 +1,84 @@
 import type { Change, PlanEdge } from '@twinsync/sdk'
 
 /**
- * Cross-provider order, from the design: packages are installed before the files they ship or
- * configure; files (unit files, config) before the services that read them; services are
- * stopped and disabled before their packages are removed; commands from plans/*.yaml run
- * first or last as they ask. Changes of one stage depend on every change of the stage before,
- * which is coarser than needed but never wrong, and keeps the graph free of guesses about
- * which file belongs to which package.
+ * How the planner orders the changes of different providers. Two kinds of rule, both read from
+ * what the changes declare, never from operation names:
+ *
+ * 1. Declared needs (exact). A change lists the machine paths it needs in place first
+ *    (`needs`: an apt install needs /etc/apt/sources.list.d/ and the keyrings, a dnf install
+ *    /etc/yum.repos.d/). Every change of the plan to such a path runs before it.
+ * 2. Stages (coarse). Files that other changes need (repository files, keys) come first;
+ *    packages are installed before the files they ship or configure; files
+ *    (unit files, config) before the services that read them; services are stopped and disabled
+ *    before packages are removed (`removal: true`); commands from plans/*.yaml run first or last
+ *    as they ask. Changes of one stage depend on every change of the next non-empty stage before.
+ *
+ * Declarations win: a stage edge that would close a cycle with declared edges (`requires`,
+ * `needs`) is left out, so a package that requires its repository file, or a file that needs a
+ * package, orders the way its provider said. Cycles of declared edges alone are real and refused.
  */
 export const STAGES = [
   { name: 'commands run first', test: (c: Change) => c.category === 'commands' && phase(c) === 'before' },
-  { name: 'package installs', test: (c: Change) => c.category === 'packages' && !isRemoval(c) },
+  { name: 'files other changes need', test: (c: Change, needed: NeededPaths) => needed(c) },
+  { name: 'package installs', test: (c: Change) => c.category === 'packages' && c.removal !== true },
   { name: 'files and startup entries', test: (c: Change) => c.category === 'files' || c.category === 'startup' },
   { name: 'services', test: (c: Change) => c.category === 'services' },
-  { name: 'package removals', test: (c: Change) => c.category === 'packages' && isRemoval(c) },
+  { name: 'package removals', test: (c: Change) => c.category === 'packages' && c.removal === true },
   { name: 'commands run last', test: (c: Change) => c.category === 'commands' && phase(c) !== 'before' },
 ] as const
 
-function isRemoval(c: Change): boolean {
-  return c.operation === 'remove' || c.operation === 'purge'
-}
+/** Is this change's path one that a change of the plan `needs`? */
+type NeededPaths = (c: Change) => boolean
 
 function phase(c: Change): string | undefined {
   return (c.data as { phase?: string } | undefined)?.phase
 }
 
-export function stageOf(change: Change): number {
-  const index = STAGES.findIndex((s) => s.test(change))
+export function stageOf(change: Change, needed: NeededPaths = () => false): number {
+  const index = STAGES.findIndex((s) => s.test(change, needed))
   return index < 0 ? 2 : index
+}
+
+/** The machine path a change writes, when it writes one: `data.path`, or a path-like `resource`. */
+export function machinePathOfChange(change: Change): string | undefined {
+  const path = (change.data as { path?: unknown } | undefined)?.path
+  if (typeof path === 'string' && path.startsWith('/')) return path
+  return change.resource.startsWith('/') ? change.resource : undefined
+}
+
+/** Does `path` fall under a `needs` entry: the file itself, or inside a folder ending in "/"? */
+export function pathMatchesNeed(path: string, need: string): boolean {
+  if (!need.endsWith('/')) return path === need
+  return path.startsWith(need) || path === need.slice(0, -1)
+}
+
+/** Edges from each change that writes a needed path to the change that needs it. */
+export function needEdges(changes: readonly Change[]): PlanEdge[] {
+  const writers = changes.flatMap((c) => {
+    const path = machinePathOfChange(c)
+    return path === undefined ? [] : [{ change: c, path }]
+  })
+  const edges: PlanEdge[] = []
+  for (const c of changes) {
+    for (const need of c.needs ?? []) {
+      for (const w of writers) {
+        if (w.change.id !== c.id && pathMatchesNeed(w.path, need)) edges.push({ from: w.change.id, to: c.id, reason: `${c.id} needs ${need} in place first` })
+      }
+    }
+  }
+  return edges
 }
 
 /** Edges from every change of a stage to every change of the next non-empty stage. */
 export function crossProviderEdges(changes: readonly Change[]): PlanEdge[] {
+  const needs = changes.flatMap((c) => c.needs ?? [])
+  const needed: NeededPaths = (c) => {
+    if (c.category !== 'files' || needs.length === 0) return false
+    const path = machinePathOfChange(c)
+    return path !== undefined && needs.some((n) => pathMatchesNeed(path, n))
+  }
   const byStage = STAGES.map(() => [] as Change[])
-  for (const c of changes) byStage[stageOf(c)]?.push(c)
+  for (const c of changes) byStage[stageOf(c, needed)]?.push(c)
   const present = byStage.map((list, i) => ({ list, i })).filter((s) => s.list.length > 0)
   const edges: PlanEdge[] = []
   for (let k = 0; k + 1 < present.length; k++) {

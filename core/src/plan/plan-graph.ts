@@ -1,6 +1,6 @@
 import type { Change, Diagnostic, PlanEdge } from '@twinsync/sdk'
 import { TwinSyncError, compareStrings, warningDiagnostic } from '@twinsync/sdk'
-import { crossProviderEdges } from './ordering-rules.js'
+import { crossProviderEdges, needEdges } from './ordering-rules.js'
 
 export interface PlanGraph {
   changes: Change[]
@@ -9,8 +9,10 @@ export interface PlanGraph {
 }
 
 /**
- * Merge the changes of every provider into one graph: the providers' own `requires`, then the
- * cross-provider rules. Refuses duplicate ids and cycles, naming the changes involved.
+ * Merge the changes of every provider into one graph: what the changes declare (`requires`,
+ * `needs`), then the coarse cross-provider stages wherever they do not contradict a declaration
+ * (see ordering-rules.ts). Refuses duplicate ids and cycles of declared edges, naming the
+ * changes involved.
  */
 export function buildPlanGraph(changes: readonly Change[]): PlanGraph {
   const ids = new Set<string>()
@@ -21,11 +23,13 @@ export function buildPlanGraph(changes: readonly Change[]): PlanGraph {
   const diagnostics: Diagnostic[] = []
   const edges: PlanEdge[] = []
   const seen = new Set<string>()
-  const add = (e: PlanEdge) => {
+  const stageEdges = new Set<PlanEdge>()
+  const add = (e: PlanEdge, stage = false) => {
     const key = `${e.from}\0${e.to}`
     if (seen.has(key) || e.from === e.to) return
     seen.add(key)
     edges.push(e)
+    if (stage) stageEdges.add(e)
   }
   for (const c of changes) {
     for (const r of c.requires ?? []) {
@@ -33,15 +37,58 @@ export function buildPlanGraph(changes: readonly Change[]): PlanGraph {
       else diagnostics.push(warningDiagnostic('PLAN_INVALID', `${c.id} requires ${r}, which is not in the plan`, { provider: c.provider }))
     }
   }
-  for (const e of crossProviderEdges(changes)) add(e)
-  const cycle = findCycle(changes.map((c) => c.id), edges)
-  if (cycle !== undefined) {
-    throw new TwinSyncError('PLAN_CYCLE', `The plan's order has a cycle: ${cycle.join(' → ')}`, {
-      nextStep: 'Remove one of these changes (or the instruction in plans/ that adds it) and plan again.',
-      details: { cycle },
-    })
+  for (const e of needEdges(changes)) add(e)
+  const declared = reachability(edges)
+  for (const e of crossProviderEdges(changes)) if (!declared(e.to, e.from)) add(e, true)
+  // A stage edge can still close a longer cycle together with declared edges: drop it too.
+  for (;;) {
+    const cycle = findCycle(changes.map((c) => c.id), edges)
+    if (cycle === undefined) break
+    const stageEdge = edgesOfCycle(cycle, edges).find((e) => stageEdges.has(e))
+    if (stageEdge === undefined) {
+      throw new TwinSyncError('PLAN_CYCLE', `The plan's order has a cycle: ${cycle.join(' → ')}`, {
+        nextStep: 'Remove one of these changes (or the instruction in plans/ that adds it) and plan again.',
+        details: { cycle },
+      })
+    }
+    edges.splice(edges.indexOf(stageEdge), 1)
+    stageEdges.delete(stageEdge)
   }
   return { changes: [...changes], edges, diagnostics }
+}
+
+/** `reaches(a, b)`: is there a path from a to b over `edges` (as they are now)? Memoised per start. */
+function reachability(edges: readonly PlanEdge[]): (from: string, to: string) => boolean {
+  const next = new Map<string, string[]>()
+  for (const e of edges) next.set(e.from, [...(next.get(e.from) ?? []), e.to])
+  const memo = new Map<string, Set<string>>()
+  return (from, to) => {
+    if (!next.has(from)) return false
+    let reached = memo.get(from)
+    if (reached === undefined) {
+      reached = new Set()
+      const stack = [from]
+      while (stack.length > 0) {
+        for (const n of next.get(stack.pop() as string) ?? []) {
+          if (!reached.has(n)) {
+            reached.add(n)
+            stack.push(n)
+          }
+        }
+      }
+      memo.set(from, reached)
+    }
+    return reached.has(to)
+  }
+}
+
+function edgesOfCycle(cycle: readonly string[], edges: readonly PlanEdge[]): PlanEdge[] {
+  const out: PlanEdge[] = []
+  for (let i = 0; i + 1 < cycle.length; i++) {
+    const e = edges.find((x) => x.from === cycle[i] && x.to === cycle[i + 1])
+    if (e !== undefined) out.push(e)
+  }
+  return out
 }
 
 /**

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Change, TwinReader } from '@twinsync/sdk'
 import { TwinSyncError, stableStringify } from '@twinsync/sdk'
 import Type from 'typebox'
+import { commandLine } from './command-text.js'
 import { Value } from 'typebox/value'
 
 const Phase = Type.Union([Type.Literal('before'), Type.Literal('after')])
@@ -39,6 +40,8 @@ export interface CommandChangeData {
   key: string
   once: boolean
   source: string
+  /** The action's own words; shown after what runs, never instead of it. */
+  description?: string
 }
 
 export const COMMANDS_LEDGER = 'system/journal/commands.json'
@@ -113,14 +116,15 @@ async function toChange(twin: TwinReader, file: string, index: number, action: A
       throw planInvalid(file, undefined, `actions[${index}].run`, `"${argv[0]}" is not a program name or absolute path`)
     }
     const key = digest(stableStringify({ file, action }))
-    const data: CommandChangeData = { kind: 'run', argv, phase, key, once, source: file }
+    const data: CommandChangeData = { kind: 'run', argv, phase, key, once, source: file, ...describedAs(action) }
     return {
       id,
       provider: 'commands',
       category: 'commands',
       operation: 'run',
-      resource: argv.join(' '),
-      summary: action.description ?? `run ${argv.join(' ')}`,
+      resource: commandLine(argv),
+      // What is approved is what runs: the summary is the argument list, the description comes second.
+      summary: `run ${commandLine(argv)}`,
       risk: 'high',
       data,
     }
@@ -137,18 +141,23 @@ async function toChange(twin: TwinReader, file: string, index: number, action: A
   const sha256 = digest(text)
   const argv = [path, ...(action.args ?? [])]
   const key = digest(stableStringify({ file, action, sha256 }))
-  const data: CommandChangeData = { kind: 'script', argv, script: { path, text, sha256 }, phase, key, once, source: file }
+  const data: CommandChangeData = { kind: 'script', argv, script: { path, text, sha256 }, phase, key, once, source: file, ...describedAs(action) }
+  const lines = text.length === 0 ? 0 : text.replace(/\n$/, '').split('\n').length
   return {
     id,
     provider: 'commands',
     category: 'commands',
     operation: 'script',
     resource: path,
-    summary: action.description ?? `run ${argv.join(' ')}`,
+    summary: `script ${commandLine(argv)} (${lines} line${lines === 1 ? '' : 's'}, sha256 ${sha256.slice(0, 12)})`,
     risk: 'high',
     after: text,
     data,
   }
+}
+
+function describedAs(action: Action): { description?: string } {
+  return action.description === undefined ? {} : { description: action.description }
 }
 
 /** Scripts may only come from the twin's scripts/ folder. */

@@ -1,5 +1,6 @@
 import type { Category, Change, Plan } from '@twinsync/sdk'
 import { CATEGORIES } from '@twinsync/sdk'
+import { commandReview, commandReviewLines } from './command-text.js'
 
 export interface CategorySummary {
   category: Category
@@ -39,9 +40,10 @@ export function renderChange(change: Change, options: { diffs: boolean }): strin
     if (change.category !== 'commands') lines.push(`            ${change.before ?? '(none)'} → ${change.after ?? '(none)'}`)
   }
   if (options.diffs && change.diff !== undefined) lines.push(...change.diff.replace(/\n$/, '').split('\n').map((l) => `      ${l}`))
-  if (options.diffs && change.category === 'commands' && change.after !== undefined) {
-    lines.push(...change.after.replace(/\n$/, '').split('\n').map((l) => `      | ${l}`))
-  }
+  // A command's exact argument list is its summary; its description and a script's full
+  // content follow, also without diffs: what is approved is what runs.
+  const review = commandReview(change)
+  if (review !== undefined) lines.push(...commandReviewLines(review).map((l) => `            ${l}`))
   return lines
 }
 

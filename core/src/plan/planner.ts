@@ -6,6 +6,7 @@ import type { LoadedConfig } from '../config/config-file.js'
 import { inject, injectable } from '../di.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
+import { callProvider } from '../providers/provider-call.js'
 import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
@@ -63,8 +64,11 @@ export class Planner {
       }
       // Follow-ups see every provider's changes (systemd: restart a service whose config changes).
       for (const outcome of outcomes) {
-        if (outcome.status !== 'collected' || !hasFollowUps(outcome.provider)) continue
-        changes.push(...(await outcome.provider.followUps({ changes, actual: outcome.result.state, ctx: contextFor(outcome.provider, common) })))
+        const provider = outcome.provider
+        if (outcome.status !== 'collected' || !hasFollowUps(provider)) continue
+        const more = await callProvider(provider, 'followUps', () => provider.followUps({ changes, actual: outcome.result.state, ctx: contextFor(provider, common) }))
+        if (more.ok) changes.push(...more.value)
+        else diagnostics.push(more.diagnostic)
       }
       diagnostics.push(...(await this.validateContents(changes)))
       if (wants(options.only, 'commands')) changes.push(...(await readInstructions(reader)))
@@ -99,15 +103,19 @@ export class Planner {
       return [infoDiagnostic('PROVIDER_NOT_DETECTED', `${provider.name} is not present on the target; nothing planned for it`, { provider: provider.name })]
     }
     const ctx = contextFor(provider, common)
-    const loaded = await provider.load({ ctx, twin: reader })
-    const out = [...outcome.result.diagnostics, ...loaded.diagnostics]
-    if (loaded.state === undefined) {
+    const nothing = `Nothing is planned for ${provider.name}; the other providers are planned as usual.`
+    const loaded = await callProvider(provider, 'load', () => provider.load({ ctx, twin: reader }), nothing)
+    if (!loaded.ok) return [...outcome.result.diagnostics, loaded.diagnostic].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
+    const out = [...outcome.result.diagnostics, ...loaded.value.diagnostics]
+    const desired = loaded.value.state
+    if (desired === undefined) {
       out.push(infoDiagnostic('TWIN_HAS_NO_STATE', `The twin has no ${provider.name} state; nothing planned for it`, { provider: provider.name }))
       return out.map((d) => ({ ...d, provider: d.provider ?? provider.name }))
     }
-    const diff = provider.diff({ desired: loaded.state, actual: outcome.result.state, ctx })
-    changes.push(...diff.changes)
-    return [...out, ...diff.diagnostics].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
+    const diff = await callProvider(provider, 'diff', () => provider.diff({ desired, actual: outcome.result.state, ctx }), nothing)
+    if (!diff.ok) return [...out, diff.diagnostic].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
+    changes.push(...diff.value.changes)
+    return [...out, ...diff.value.diagnostics].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
   }
 
   /**
@@ -127,8 +135,12 @@ export class Planner {
       if (data?.action !== 'write' || typeof data.path !== 'string' || typeof data.text !== 'string') continue
       for (const { v, patterns } of validators) {
         if (!patterns.some((p) => p.test(data.path as string))) continue
-        for (const problem of v.validateContent(data.path, data.text)) {
-          out.push(errorDiagnostic('CONTENT_INVALID', `${data.path}: ${problem}`, { provider: v.name, path: data.path }))
+        const path = data.path
+        const text = data.text
+        const problems = await callProvider(v, 'validateContent', () => v.validateContent(path, text), `${path} could not be checked, so the plan cannot be applied.`)
+        if (!problems.ok) out.push({ ...problems.diagnostic, path })
+        for (const problem of problems.ok ? problems.value : []) {
+          out.push(errorDiagnostic('CONTENT_INVALID', `${path}: ${problem}`, { provider: v.name, path }))
         }
       }
     }

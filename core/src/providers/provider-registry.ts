@@ -1,4 +1,4 @@
-import type { Hook, Config as OclifConfig } from '@oclif/core'
+import type { Hook, Interfaces, Config as OclifConfig } from '@oclif/core'
 import type { Diagnostic, Provider, ProvidersHookOptions, ProvidersHookResult } from '@twinsync/sdk'
 import { CATEGORIES, PathClaims, SDK_VERSION, TwinSyncError, errorDiagnostic, warningDiagnostic } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
@@ -6,6 +6,9 @@ import type { LoadedConfig } from '../config/config-file.js'
 import { checkProviderSections } from '../config/config-file.js'
 import { Tokens } from '../tokens.js'
 import { builtinProviders } from './builtin-providers.js'
+import { shareSdk, sdkRangeProblem } from './plugin-sdk.js'
+
+type OclifPlugin = Interfaces.Plugin
 
 declare module '@oclif/core/interfaces' {
   interface Hooks {
@@ -98,6 +101,7 @@ export class ProviderRegistry {
 
   private async fromPlugins(diagnostics: Diagnostic[]): Promise<Array<{ provider: Provider; source: string }>> {
     if (this.oclif === undefined) return []
+    await this.preparePlugins(diagnostics)
     const timeout = this.config.values.providers?.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS
     // oclif's hook timer is unref'd: a plugin that never answers would let Node exit mid-run
     // (exit 13, unsettled await). A ref'd timer keeps the process alive until the timeout fires.
@@ -120,6 +124,23 @@ export class ProviderRegistry {
       const list = Array.isArray(answer) ? answer : (answer?.providers ?? [])
       if (!Array.isArray(answer)) diagnostics.push(...(answer?.diagnostics ?? []).map((d) => ({ ...d, provider: d.provider ?? plugin.name })))
       return list.map((provider) => ({ provider, source: plugin.name }))
+    })
+  }
+
+  /**
+   * Before any plugin code runs: a plugin whose declared @twinsync/sdk range does not accept this
+   * host's SDK is refused (its hook is dropped for this run), and every other plugin imports the
+   * host's own SDK (see plugin-sdk.ts).
+   */
+  private async preparePlugins(diagnostics: Diagnostic[]): Promise<void> {
+    const all = (this.oclif as { plugins?: Map<string, OclifPlugin> } | undefined)?.plugins
+    const plugins = [...(all?.values() ?? [])].filter((p) => p.type !== 'core' && (p.hooks[HOOK_EVENT]?.length ?? 0) > 0)
+    const refusals = await Promise.all(plugins.map(async (plugin) => (await sdkRangeProblem(plugin)) ?? (await shareSdk(plugin))))
+    plugins.forEach((plugin, i) => {
+      const refused = refusals[i]
+      if (refused === undefined) return
+      diagnostics.push(refused)
+      plugin.hooks[HOOK_EVENT] = []
     })
   }
 }

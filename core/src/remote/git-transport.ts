@@ -1,57 +1,43 @@
-import { spawn } from 'node:child_process'
 import { TwinSyncError } from '@twinsync/sdk'
+import { tryGit } from '../twin/git.js'
 import { redact } from './credentials.js'
 
 export interface GitRunResult {
-  code: number
-  stdout: string
-  stderr: string
+  ok: boolean
+  /** git's output (standard output and error), with the token redacted. */
+  output: string
 }
 
 /**
- * Runs git against the mirror. The token travels as an HTTP header set through git's
- * environment-only configuration (GIT_CONFIG_COUNT…): never in the URL, .git/config or the
- * process arguments, and the environment of a process is readable only by its owner.
+ * Runs git against the mirror, through the one git module. The token travels as an HTTP header
+ * set through git's environment-only configuration (GIT_CONFIG_COUNT…): never in the URL,
+ * .git/config or the process arguments, and the environment of a process is readable only by
+ * its owner. A missing git or a damaged twin throws its coded error; a refusal by the mirror
+ * comes back as git's words for mirrorError.
  */
-export function runGitWithToken(dir: string, args: string[], token: string | undefined, timeoutMs = 120_000): Promise<GitRunResult> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
+export function runGitWithToken(dir: string, args: string[], token: string | undefined, idleTimeoutMs = 120_000): Promise<GitRunResult> {
+  const env: Record<string, string | undefined> = {
     GIT_TERMINAL_PROMPT: '0',
     GIT_ASKPASS: '/bin/false',
     SSH_ASKPASS: '/bin/false',
     GIT_HTTP_LOW_SPEED_LIMIT: '1000',
     GIT_HTTP_LOW_SPEED_TIME: '30',
     GIT_CONFIG_COUNT: '0',
+    GITHUB_TOKEN: undefined,
+    GH_TOKEN: undefined,
   }
-  delete env.GITHUB_TOKEN
-  delete env.GH_TOKEN
   if (token !== undefined) {
     // GitHub's documented form for a token over HTTPS: user x-access-token, password the token.
     const basic = Buffer.from(`x-access-token:${token}`).toString('base64')
     Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` })
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', ['-C', dir, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.stdout.on('data', (c: Buffer) => out.push(c))
-    child.stderr.on('data', (c: Buffer) => err.push(c))
-    child.on('error', (e) => {
-      clearTimeout(timer)
-      reject(new TwinSyncError('GIT_MISSING', `git could not be started: ${e.message}`, { nextStep: 'Install git (apt-get install git).' }))
-    })
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code: code ?? 124, stdout: redact(Buffer.concat(out).toString('utf8'), token), stderr: redact(Buffer.concat(err).toString('utf8'), token) })
-    })
-  })
+  return tryGit(dir, args, { env, idleTimeoutMs, redact: (text) => redact(text, token) })
 }
 
 /** A failed git operation with the mirror as an error a person can act on. */
 export function mirrorError(result: GitRunResult, what: string, url: string): TwinSyncError {
-  // With --porcelain, git reports rejected refs on standard output.
-  const text = `${result.stderr}\n${result.stdout}`.trim()
+  // With --porcelain, git reports rejected refs on standard output; both are in the output.
+  const text = result.output.trim()
   const detail = text.split('\n').filter((l) => l.trim().length > 0).slice(-3).join(' / ')
   if (/\b40[13]\b|Authentication failed|could not read Username|Invalid username or password|terminal prompts disabled/i.test(text)) {
     return new TwinSyncError('REMOTE_AUTH', `The mirror ${url} refused the token (${what})`, {
@@ -59,7 +45,7 @@ export function mirrorError(result: GitRunResult, what: string, url: string): Tw
       details: { url, git: detail },
     })
   }
-  if (/Could not resolve host|Failed to connect|Connection refused|Connection timed out|Couldn't connect|unable to access|Network is unreachable|No route to host|timed out|does not appear to be a git repository/i.test(text) || result.code === 124) {
+  if (/Could not resolve host|Failed to connect|Connection refused|Connection timed out|Couldn't connect|unable to access|Network is unreachable|No route to host|timed out|does not appear to be a git repository|timeout reached/i.test(text)) {
     return new TwinSyncError('REMOTE_UNREACHABLE', `The mirror ${url} could not be reached (${what}): ${detail}`, {
       nextStep: 'Check the network and the remote; the snapshots stay here and `twinsync push --retry` sends them later.',
       details: { url, git: detail },

@@ -2,13 +2,13 @@ import { hostname } from 'node:os'
 import { TwinSyncError } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
-import { gitOutput } from '../twin/git-process.js'
+import { revParseCommit, runGit, tryGit } from '../twin/git.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { findToken, forgetToken, saveToken } from './credentials.js'
 import { mirrorError, runGitWithToken } from './git-transport.js'
 import { DEFAULT_GITHUB_API, GitHubApi, defaultRepositoryName, parseOwnerRepo, type GitHubApiOptions } from './github-api.js'
 import { MIRROR_BRANCH, REMOTE_NAME, readRemoteSettings, removeRemoteSettings, writeRemoteSettings, type RemoteSettings } from './remote-settings.js'
-import { scanPendingForSecrets } from './secret-scan.js'
+import { describePushFinding, scanPendingForSecrets } from './secret-scan.js'
 
 export type GitHubApiFactory = (options: GitHubApiOptions) => GitHubApi
 
@@ -97,7 +97,7 @@ export class RemoteService {
 
   async unlink(options: { forgetToken: boolean }): Promise<void> {
     await this.twin.open()
-    await gitOutput(this.twin.dir, ['remote', 'remove', REMOTE_NAME]).catch(() => undefined)
+    await tryGit(this.twin.dir, ['remote', 'remove', REMOTE_NAME])
     await removeRemoteSettings(this.twin.dir)
     if (options.forgetToken) await forgetToken()
   }
@@ -129,7 +129,7 @@ export class RemoteService {
     }
     await record('push', async () => {
       const r = await runGitWithToken(this.twin.dir, ['push', '--dry-run', '--porcelain', REMOTE_NAME, `HEAD:refs/heads/${MIRROR_BRANCH}`], token)
-      if (r.code !== 0) throw mirrorError(r, 'test push', settings.url)
+      if (!r.ok) throw mirrorError(r, 'test push', settings.url)
       return `a push to ${settings.url} would be accepted`
     })
     return results
@@ -153,14 +153,14 @@ export class RemoteService {
       const pending = await this.pendingCount()
       const findings = await scanPendingForSecrets(this.twin.dir, await this.pendingRange(), token)
       if (findings.length > 0) {
-        throw new TwinSyncError('SECRET_IN_PUSH', `Not pushed: secrets in ${findings.map((f) => `${f.path} (${f.reason})`).join(', ')}`, {
-          nextStep: 'Remove them from the twin (and its history), or mark the paths secret in the files configuration, then push again.',
-          details: { files: findings.map((f) => ({ path: f.path, reason: f.reason, commit: f.commit })) },
+        throw new TwinSyncError('SECRET_IN_PUSH', `Not pushed: secrets in ${findings.map(describePushFinding).join(', ')}`, {
+          nextStep: 'Remove them from the twin and its history with `twinsync forget PATH…`, or mark the paths secret in the files configuration, then push again.',
+          details: { files: findings.map((f) => ({ path: f.path, line: f.line, rule: f.rule, commit: f.commit })) },
         })
       }
       const branch = `${options.force === true ? '+' : ''}refs/heads/${MIRROR_BRANCH}:refs/heads/${MIRROR_BRANCH}`
       const r = await runGitWithToken(this.twin.dir, ['push', '--porcelain', REMOTE_NAME, branch, 'refs/tags/*:refs/tags/*'], token)
-      if (r.code !== 0) throw mirrorError(r, 'push', settings.url)
+      if (!r.ok) throw mirrorError(r, 'push', settings.url)
       return { status: pending === 0 ? 'up-to-date' : 'pushed', pushed: pending, url: settings.url }
     } catch (error) {
       if (!(error instanceof TwinSyncError)) throw error
@@ -173,11 +173,11 @@ export class RemoteService {
     const settings = await this.settingsOrThrow()
     const token = (await findToken())?.token
     const fetched = await runGitWithToken(this.twin.dir, ['fetch', '--no-tags', REMOTE_NAME, `+refs/heads/${MIRROR_BRANCH}:${MIRROR_REF}`], token)
-    if (fetched.code !== 0) throw mirrorError(fetched, 'fetch', settings.url)
+    if (!fetched.ok) throw mirrorError(fetched, 'fetch', settings.url)
     const local = (await this.twin.head()) ?? null
     const remote = await this.revParse(MIRROR_REF)
     if (remote === null || remote === local) return { status: 'up-to-date', from: local, to: local, pulled: 0, ahead: 0 }
-    const count = async (range: string) => Number((await gitOutput(this.twin.dir, ['rev-list', '--count', range])).toString('utf8').trim())
+    const count = async (range: string) => Number((await runGit(this.twin.dir, ['rev-list', '--count', range])).trim())
     const behind = await count(`HEAD..${MIRROR_REF}`)
     const ahead = await count(`${MIRROR_REF}..HEAD`)
     if (behind === 0) return { status: 'ahead', from: local, to: local, pulled: 0, ahead }
@@ -194,13 +194,13 @@ export class RemoteService {
         nextStep: `Commit them (\`git -C ${this.twin.dir} commit -am "…"\`) or take a snapshot first, then pull.`,
       })
     }
-    await gitOutput(this.twin.dir, ['merge', '--ff-only', '--quiet', MIRROR_REF])
+    await runGit(this.twin.dir, ['merge', '--ff-only', '--quiet', MIRROR_REF])
     return { status: 'fast-forwarded', from: local, to: remote, pulled: behind, ahead: 0 }
   }
 
   private async configure(settings: RemoteSettings): Promise<void> {
-    const exists = await gitOutput(this.twin.dir, ['remote', 'get-url', REMOTE_NAME]).then(() => true, () => false)
-    await gitOutput(this.twin.dir, ['remote', exists ? 'set-url' : 'add', REMOTE_NAME, settings.url])
+    const exists = (await tryGit(this.twin.dir, ['remote', 'get-url', REMOTE_NAME])).ok
+    await runGit(this.twin.dir, ['remote', exists ? 'set-url' : 'add', REMOTE_NAME, settings.url])
     await writeRemoteSettings(this.twin.dir, settings)
   }
 
@@ -210,16 +210,11 @@ export class RemoteService {
 
   private async pendingCount(): Promise<number> {
     if ((await this.twin.head()) === undefined) return 0
-    const out = await gitOutput(this.twin.dir, ['rev-list', '--count', ...(await this.pendingRange())])
-    return Number(out.toString('utf8').trim())
+    return Number((await runGit(this.twin.dir, ['rev-list', '--count', ...(await this.pendingRange())])).trim())
   }
 
   private async revParse(ref: string): Promise<string | null> {
-    try {
-      return (await gitOutput(this.twin.dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).toString('utf8').trim() || null
-    } catch {
-      return null
-    }
+    return (await revParseCommit(this.twin.dir, ref)) ?? null
   }
 
   private async settingsOrThrow(): Promise<RemoteSettings> {

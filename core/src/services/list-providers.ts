@@ -2,6 +2,7 @@ import type { Diagnostic } from '@twinsync/sdk'
 import { isApplicable } from '@twinsync/sdk'
 import type { DependencyContainer } from '../di.js'
 import { contextFor } from '../collect/context-factory.js'
+import { callProvider } from '../providers/provider-call.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { readOnlyContextOptions } from './read-only-context.js'
 import { renderDiagnostics } from './render-diagnostics.js'
@@ -22,20 +23,22 @@ export interface ProviderListing {
 
 export async function listProviders(container: DependencyContainer): Promise<{ providers: ProviderListing[]; diagnostics: Diagnostic[] }> {
   const registry = container.resolve(ProviderRegistry)
-  const { providers, claims, diagnostics } = await registry.load()
+  const { providers, claims, diagnostics: loadDiagnostics } = await registry.load()
+  const diagnostics = [...loadDiagnostics]
   const options = readOnlyContextOptions(container, claims)
   const listing = await Promise.all(
     providers.map(async ({ provider, source, disabled }): Promise<ProviderListing> => {
       let detected: boolean | null = null
       let reason: string | null = disabled ? 'disabled in the configuration' : null
       if (!disabled) {
-        try {
-          const d = await provider.detect({ ctx: contextFor(provider, options) })
-          detected = d.detected
-          reason = d.reason ?? null
-        } catch (error) {
+        const d = await callProvider(provider, 'detect', () => provider.detect({ ctx: contextFor(provider, options) }))
+        if (d.ok) {
+          detected = d.value.detected
+          reason = d.value.reason ?? null
+        } else {
           detected = false
-          reason = `detect failed: ${(error as Error).message}`
+          reason = d.diagnostic.summary
+          diagnostics.push(d.diagnostic)
         }
       }
       return {

@@ -2,6 +2,7 @@ import type { Diagnostic, StartupEntry } from '@twinsync/sdk'
 import { compareStrings, hasStartupView } from '@twinsync/sdk'
 import { collectAll } from '../collect/collector.js'
 import type { DependencyContainer } from '../di.js'
+import { callProvider } from '../providers/provider-call.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { readOnlyContextOptions } from './read-only-context.js'
 import { table } from './list-providers.js'
@@ -19,7 +20,11 @@ export async function listStartup(container: DependencyContainer): Promise<{ ent
   const notes = [...diagnostics]
   for (const o of outcomes) {
     if (o.status === 'failed') notes.push(o.diagnostic)
-    if (o.status === 'collected' && hasStartupView(o.provider)) entries.push(...o.provider.startupEntries(o.result.state))
+    const provider = o.provider
+    if (o.status !== 'collected' || !hasStartupView(provider)) continue
+    const rows = await callProvider(provider, 'startupEntries', () => provider.startupEntries(o.result.state))
+    if (rows.ok) entries.push(...rows.value)
+    else notes.push(rows.diagnostic)
   }
   entries.sort(
     (a, b) =>
@@ -37,7 +42,7 @@ export function renderStartup({ entries, diagnostics }: Awaited<ReturnType<typeo
     e.trigger === 'schedule' ? (e.schedule ?? 'timer') : e.trigger,
     e.source,
     e.user ?? '-',
-    e.enabled ? 'yes' : 'no',
+    e.enabled ? 'yes' : e.state === undefined ? 'no' : `no (${e.state})`,
     e.name,
     e.command ?? '',
   ])

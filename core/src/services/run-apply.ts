@@ -1,9 +1,8 @@
 import { createInterface } from 'node:readline/promises'
 import type { Change, ChangeResult, Plan } from '@twinsync/sdk'
-import { ERROR_CODES, TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError } from '@twinsync/sdk'
 import { ApplyService } from '../apply/apply-service.js'
 import { HistoryService } from '../history/history-service.js'
-import { RemoteService } from '../remote/remote-service.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { renderPush } from './remote-commands.js'
 import type { DependencyContainer } from '../di.js'
@@ -21,18 +20,6 @@ export interface RunApplyOptions {
 }
 
 const STATE_DOMAINS = ['files', 'packages', 'services', 'startup']
-
-/** A twin that providers cannot read correctly (an invalid name, a broken file) is fixed first, not half applied. */
-export function refuseIfPlanHasErrors(plan: Plan): void {
-  const errors = plan.diagnostics.filter((d) => d.severity === 'error')
-  if (errors.length === 0) return
-  const first = errors[0] as (typeof errors)[number]
-  const code = first.code in ERROR_CODES ? first.code : 'PLAN_INVALID'
-  throw new TwinSyncError(code, `Nothing was applied: the plan has ${errors.length} error(s): ${errors.map((e) => `${e.provider ? `${e.provider}: ` : ''}${e.summary}`).join('; ')}`, {
-    nextStep: 'Fix the twin (or the provider problem) and plan again.',
-    details: { errors },
-  })
-}
 
 const MARK: Record<ChangeResult['status'], string> = { applied: 'applied  ', unchanged: 'unchanged', failed: 'FAILED   ', skipped: 'skipped  ' }
 
@@ -56,7 +43,9 @@ async function runApplyLocked(container: DependencyContainer, options: RunApplyO
   if (revert !== undefined && !options.json) process.stdout.write(`Revert to ${revert.commit.slice(0, 12)} ${revert.message}${revert.labels.length ? ` (${revert.labels.join(', ')})` : ''}\n`)
   const say = (line: string) => (options.json ? undefined : process.stdout.write(`${line}\n`))
   say(renderPlan(plan))
-  refuseIfPlanHasErrors(plan)
+  const service = container.resolve(ApplyService)
+  // Refused before asking; ApplyService.apply refuses it again whoever calls.
+  service.refuseIfPlanHasErrors(plan)
   // An interrupted apply whose changes are all in place still ends properly: snapshot, record gone.
   const finishing = plan.changes.length === 0 && plan.diagnostics.some((d) => d.code === 'APPLY_INTERRUPTED')
   if (plan.changes.length === 0 && !finishing) return { exitCode: 0, json: { plan, applied: false, reason: 'no changes' } }
@@ -86,7 +75,7 @@ async function runApplyLocked(container: DependencyContainer, options: RunApplyO
   process.on('SIGINT', onSigint)
   try {
     say('')
-    const report = await container.resolve(ApplyService).apply({
+    const report = await service.apply({
       plan,
       fromFile: options.planFile !== undefined,
       ...(revert === undefined ? {} : { revertTo: revert.commit }),
@@ -101,9 +90,9 @@ async function runApplyLocked(container: DependencyContainer, options: RunApplyO
     if (report.journal.interrupted) say('The apply was interrupted; the journal says what was done.')
     if (report.continued === true) say('This finished the apply that was interrupted.')
     if ((report.tempFilesRemoved ?? []).length > 0) say(`Removed temporary files the interrupted apply left behind: ${(report.tempFilesRemoved ?? []).join(', ')}`)
-    const push = await container.resolve(RemoteService).push()
+    const { push, ...rest } = report
     for (const line of renderPush(push)) say(line)
-    return { exitCode: report.exitCode, json: { plan, applied: true, ...report, ...(push.status === 'not-configured' ? {} : { push }) } }
+    return { exitCode: report.exitCode, json: { plan, applied: true, ...rest, ...(push.status === 'not-configured' ? {} : { push }) } }
   } finally {
     process.off('SIGINT', onSigint)
   }

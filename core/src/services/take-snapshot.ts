@@ -1,3 +1,4 @@
+import type { CollectProgress } from '../collect/collector.js'
 import type { DependencyContainer } from '../di.js'
 import { SnapshotService, type SnapshotResult } from '../snapshot/snapshot-service.js'
 import { RemoteService, type PushOutcome } from '../remote/remote-service.js'
@@ -11,25 +12,39 @@ export interface TakeSnapshotOptions {
   ifChanged: boolean
   label?: string
   /** Print one line per provider to stderr as it finishes. */
-  progress: boolean
+  progress?: boolean
+  onProgress?: CollectProgress
+  signal?: AbortSignal
 }
 
 export type TakeSnapshotResult = SnapshotResult & { repo: string; initialized: boolean; push?: PushOutcome }
 
+/**
+ * A snapshot as both front ends take it (`twinsync snapshot`, the TUI's "Push snapshot"):
+ * create the twin when asked, snapshot, then push to the mirror after a new commit, and also
+ * when earlier snapshots are still pending there.
+ */
 export async function takeSnapshot(container: DependencyContainer, options: TakeSnapshotOptions): Promise<TakeSnapshotResult> {
   const initialized = options.init ? (await initTwin(container)).created : false
   const service = container.resolve(SnapshotService)
   const result = await service.snapshot({
     ifChanged: options.ifChanged,
     ...(options.label === undefined ? {} : { label: options.label }),
-    ...(options.progress
-      ? { onProgress: (e) => (e.phase === 'start' ? undefined : process.stderr.write(`  ${e.provider.padEnd(10)} ${e.phase}\n`)) }
-      : {}),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.onProgress !== undefined
+      ? { onProgress: options.onProgress }
+      : options.progress === true
+        ? { onProgress: (e) => (e.phase === 'start' ? undefined : process.stderr.write(`  ${e.provider.padEnd(10)} ${e.phase}\n`)) }
+        : {}),
   })
-  // Push after a new commit, and also when earlier snapshots are still pending.
   const remote = container.resolve(RemoteService)
   const push = result.commit !== undefined || (await remote.status()).pending > 0 ? await remote.push() : undefined
   return { ...result, repo: container.resolve(TwinRepository).dir, initialized, ...(push === undefined || push.status === 'not-configured' ? {} : { push }) }
+}
+
+/** Providers that failed to collect: the snapshot is incomplete, and the command exits 1. */
+export function failedProviders(r: Pick<SnapshotResult, 'providers'>): string[] {
+  return r.providers.filter((p) => p.status === 'failed').map((p) => p.name)
 }
 
 export function renderSnapshot(r: TakeSnapshotResult): string {
@@ -39,8 +54,13 @@ export function renderSnapshot(r: TakeSnapshotResult): string {
     lines.push(`Snapshot ${r.commit.slice(0, 12)}  ${r.message}`)
   } else if (r.skipped === 'volatile-only') {
     lines.push(`Only volatile facts (processes, logs, usage) changed; no snapshot made (last: ${r.head?.slice(0, 12)}).`)
+  } else if (failedProviders(r).length > 0) {
+    lines.push(`No snapshot made: what was collected is unchanged since ${r.head?.slice(0, 12)}, but ${failedProviders(r).join(', ')} failed to collect.`)
   } else {
     lines.push(`Nothing changed since the last snapshot (${r.head?.slice(0, 12)}); no snapshot made.`)
+  }
+  if (failedProviders(r).length > 0) {
+    lines.push(`  ${failedProviders(r).join(', ')}: NOT collected; the twin keeps their state from the last snapshot (see the errors below).`)
   }
   for (const [domain, s] of Object.entries(r.summary)) {
     if (s === undefined) continue

@@ -1,6 +1,6 @@
 import type { Category, PathClaims, Provider } from '@twinsync/sdk'
 import { isVolatileTwinPath } from '@twinsync/sdk'
-import type { GitStatusEntry } from '../twin/git-client.js'
+import type { GitStatusEntry } from '../twin/git.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
 
 export type Domain = Category | 'twin'

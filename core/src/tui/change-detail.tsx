@@ -1,7 +1,8 @@
 import { useState } from 'react'
 import { Text, useInput } from 'ink'
 import type { Change } from '@twinsync/sdk'
-import { useBodyHeight } from './hooks.js'
+import { commandReview, commandReviewLines, quoteArg } from '../plan/command-text.js'
+import { useBodyHeight, useTerminalSize } from './hooks.js'
 import { clampTop, diffLines, TextView, type Line } from './text-view.js'
 
 export type Inclusion = 'apply' | 'left out' | 'depends'
@@ -11,8 +12,9 @@ export const INCLUSION_MARK: Record<Inclusion, string> = { apply: '[x]', 'left o
 /** One change: what, how risky, before → after, and its diff (a file's unified diff), scrollable. */
 export function ChangeDetail({ change, inclusion, onToggle, onBack }: { change: Change; inclusion: Inclusion; onToggle: () => void; onBack: () => void }) {
   const height = useBodyHeight() - 2
+  const { columns } = useTerminalSize()
   const [top, setTop] = useState(0)
-  const lines = changeLines(change)
+  const lines = changeLines(change, columns)
   const scroll = (d: number) => setTop((t) => clampTop(t + d, lines.length, height))
   useInput((input, key) => {
     if (key.escape || input === 'q') onBack()
@@ -35,7 +37,8 @@ export function ChangeDetail({ change, inclusion, onToggle, onBack }: { change: 
   )
 }
 
-export function changeLines(change: Change): Line[] {
+/** @param columns the terminal's width: a command's lines are wrapped to it, never cut off. */
+export function changeLines(change: Change, columns = 80): Line[] {
   const lines: Line[] = [
     { text: `${change.category} · ${change.provider} ${change.operation} ${change.resource}`, dim: true },
     { text: `risk: ${change.risk}`, ...(change.risk === 'high' ? { color: 'red' } : change.risk === 'medium' ? { color: 'yellow' } : {}) },
@@ -45,8 +48,22 @@ export function changeLines(change: Change): Line[] {
   }
   if (change.requires !== undefined && change.requires.length > 0) lines.push({ text: `needs: ${change.requires.join(', ')}` })
   if (change.diff !== undefined) lines.push({ text: '' }, ...diffLines(change.diff))
-  if (change.category === 'commands' && change.after !== undefined) {
-    lines.push({ text: '' }, ...change.after.replace(/\n$/, '').split('\n').map((l) => ({ text: `| ${l}` })))
+  // What runs first, one argument a line (no shell: spaces and quotes are plain characters), then the description and a script's full content.
+  const review = commandReview(change)
+  if (review !== undefined) {
+    const width = Math.max(20, columns - 1)
+    lines.push({ text: '' }, { text: 'argument list (run without a shell):', bold: true })
+    lines.push(...review.argv.flatMap((arg, i) => wrapped(`  [${i}] ${quoteArg(arg)}`, width)))
+    lines.push({ text: '' }, ...commandReviewLines(review).flatMap((text) => wrapped(text, width)))
   }
   return lines
+}
+
+/** A long line as several, each continuation marked, so nothing of what runs is cut off at the edge. */
+function wrapped(text: string, width: number): Line[] {
+  const chars = [...text]
+  if (chars.length <= width) return [{ text }]
+  const out: Line[] = [{ text: chars.slice(0, width).join('') }]
+  for (let i = width; i < chars.length; i += width - 2) out.push({ text: `↪ ${chars.slice(i, i + width - 2).join('')}`, dim: true })
+  return out
 }

@@ -7,12 +7,11 @@ import { Planner } from '../plan/planner.js'
 import { driftStatus } from '../services/drift-status.js'
 import { initTwin } from '../services/init-twin.js'
 import { listProviders } from '../services/list-providers.js'
-import { SnapshotService } from '../snapshot/snapshot-service.js'
+import { takeSnapshot } from '../services/take-snapshot.js'
 import { Tokens } from '../tokens.js'
 import type { TwinLocation } from '../twin/twin-location.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { remotePort } from './remote-port.js'
-import { RemoteService } from '../remote/remote-service.js'
 import type { TuiServices } from './services.js'
 import { loadSettings, saveSettings } from './settings-file.js'
 
@@ -49,11 +48,9 @@ export async function createTuiServices(
       return { drift: status.drift, changes: status.changes.length }
     },
     providers: () => listProviders(container),
-    async snapshot({ signal, onProgress, label }) {
-      const initialized = (await initTwin(container)).created
-      const result = await container.resolve(SnapshotService).snapshot({ signal, onProgress, ...(label === undefined ? {} : { label }) })
-      return { ...result, repo: container.resolve(TwinRepository).dir, initialized }
-    },
+    // `twinsync snapshot --init`: the same workflow, push rule included.
+    snapshot: ({ signal, onProgress, label }) =>
+      takeSnapshot(container, { init: true, ifChanged: false, signal, onProgress, ...(label === undefined ? {} : { label }) }),
     plan: ({ from, only, signal, onProgress }) =>
       container.resolve(Planner).plan({
         signal,
@@ -62,7 +59,8 @@ export async function createTuiServices(
         ...(onProgress === undefined ? {} : { onProgress }),
       }),
     async apply({ plan, leftOut, revertTo, signal, onStart, onResult }) {
-      const report = await container.resolve(ApplyService).apply({
+      // Refuses a plan with errors, and pushes to the mirror after, as `twinsync apply` does.
+      return container.resolve(ApplyService).apply({
         plan,
         fromFile: false,
         signal,
@@ -71,9 +69,6 @@ export async function createTuiServices(
         ...(onStart === undefined ? {} : { onStart }),
         ...(onResult === undefined ? {} : { onResult }),
       })
-      // Like `twinsync apply`: the checkpoint and the result go to the mirror, if there is one.
-      await container.resolve(RemoteService).push()
-      return report
     },
     history: (limit) => container.resolve(HistoryService).history({ limit }),
     show: (commit) => container.resolve(HistoryService).show(commit, { diffs: true }),

@@ -31,7 +31,7 @@ export function GitHubScreen() {
     { id: 'create', label: 'Create a new private repository and link it' },
     { id: 'test', label: 'Test the link (token, repository, privacy, push)' },
   ]
-  const [index, setIndex] = useCursor(items.length)
+  const [index, setIndex, latestIndex] = useCursor(items.length)
   const run = (work: () => Promise<{ ok: boolean; message: string }> | undefined) => {
     const started = work()
     if (started === undefined) return setMessage({ text: 'Not available without the mirror service.' })
@@ -52,7 +52,7 @@ export function GitHubScreen() {
       if (key.upArrow) return setIndex((i) => i - 1)
       if (key.downArrow) return setIndex((i) => i + 1)
       if (!key.return) return
-      const item = items[index]?.id
+      const item = items[latestIndex()]?.id
       const given = token === '' ? undefined : token
       if (item === 'token' || item === 'repository') setEditing(item)
       else if (item === 'link') {

@@ -20,14 +20,17 @@ export function HistoryScreen() {
   const height = useBodyHeight() - 2
   const list = useTask(() => services.history(LIMIT))
   const entries = list.state?.status === 'done' ? list.state.value : []
-  const [index, setIndex] = useCursor(entries.length)
+  const [index, setIndex, latestIndex] = useCursor(entries.length)
   useInput((input, key) => {
     if (isBack(input, key)) nav.back()
     else if (key.upArrow) setIndex((i) => i - 1)
     else if (key.downArrow) setIndex((i) => i + 1)
     else if (key.pageUp) setIndex((i) => i - height)
     else if (key.pageDown) setIndex((i) => i + height)
-    else if (key.return && entries[index] !== undefined) nav.push({ name: 'snapshot-detail', commit: entries[index].commit })
+    else if (key.return) {
+      const entry = entries[latestIndex()]
+      if (entry !== undefined) nav.push({ name: 'snapshot-detail', commit: entry.commit })
+    }
   })
   const start = windowStart(index, entries.length, height)
   return (

@@ -62,11 +62,22 @@ export function useBodyHeight(): number {
 }
 
 /** A cursor over `length` items that stays in range as the list changes. */
-export function useCursor(length: number, initial = 0): [number, (next: number | ((i: number) => number)) => void] {
+export function useCursor(length: number, initial = 0): [number, (next: number | ((i: number) => number)) => void, () => number] {
   const [index, setIndex] = useState(initial)
-  const clamp = (i: number) => Math.max(0, Math.min(length - 1, i))
-  const set = useCallback((next: number | ((i: number) => number)) => setIndex((i) => clamp(typeof next === 'function' ? next(i) : next)), [length])
-  return [clamp(index), set]
+  // ink emits every key of one input chunk in the same tick (a fast "3⏎", "↓␣", a paste, a loaded
+  // machine), before React renders again: a handler that read `index` from its render would act
+  // on the row before the move. The ref follows every move at once; handlers read it via latest().
+  const latestRef = useRef(initial)
+  const lengthRef = useRef(length)
+  lengthRef.current = length
+  const clamp = (i: number) => Math.max(0, Math.min(lengthRef.current - 1, i))
+  const set = useCallback((next: number | ((i: number) => number)) => {
+    const value = clamp(typeof next === 'function' ? next(clamp(latestRef.current)) : next)
+    latestRef.current = value
+    setIndex(value)
+  }, [])
+  const latest = useCallback(() => clamp(latestRef.current), [])
+  return [clamp(index), set, latest]
 }
 
 /** The first visible row of a window of `height` rows that keeps `index` in view. */

@@ -27,13 +27,13 @@ export function InitScreen() {
     { id: 'snapshot', label: 'Take a first snapshot (Push snapshot)' },
     { id: 'github', label: remote === undefined ? 'Link a GitHub repository (not available in this build)' : 'GitHub linking: token, link or create a private repository, test' },
   ]
-  const [index, setIndex] = useCursor(actions.length)
+  const [index, setIndex, latestIndex] = useCursor(actions.length)
   useInput((input, key) => {
     if (isBack(input, key)) nav.back()
     else if (key.upArrow) setIndex((i) => i - 1)
     else if (key.downArrow) setIndex((i) => i + 1)
     else if (key.return) {
-      const action = actions[index]?.id
+      const action = actions[latestIndex()]?.id
       if (action === 'test') {
         setMessage(undefined)
         setGeneration((g) => g + 1)

@@ -15,12 +15,12 @@ export const MENU: ReadonlyArray<{ label: string; route: Route | 'exit'; help: s
 
 export function MainMenu() {
   const nav = useNavigation()
-  const [index, setIndex] = useCursor(MENU.length)
+  const [index, setIndex, latestIndex] = useCursor(MENU.length)
   useInput((input, key) => {
     if (key.upArrow) setIndex((i) => i - 1)
     else if (key.downArrow) setIndex((i) => i + 1)
     else if (key.return) {
-      const route = MENU[index]?.route
+      const route = MENU[latestIndex()]?.route
       if (route === 'exit') nav.exit()
       else if (route !== undefined) nav.push(route)
     } else if (input === 'q') nav.exit()

@@ -1,7 +1,9 @@
 import { useMemo, useRef, useState } from 'react'
 import { Box, Text, useInput } from 'ink'
 import type { Category, Change, ChangeResult, Plan } from '@twinsync/sdk'
+import { planRefusal } from '../apply/plan-refusal.js'
 import { excludeChanges } from '../plan/exclude-changes.js'
+import { renderPush } from '../services/remote-commands.js'
 import { summarizePlan } from '../plan/plan-summary.js'
 import { trackBusy } from './busy.js'
 import { ChangeDetail, INCLUSION_MARK, type Inclusion } from './change-detail.js'
@@ -75,9 +77,9 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
     })
 
   const categories = useMemo(() => (plan === undefined ? [] : summarizePlan(plan)), [plan])
-  const [catIndex, setCatIndex] = useCursor(categories.length + 1)
+  const [catIndex, setCatIndex, latestCatIndex] = useCursor(categories.length + 1)
   const inCategory = view.kind === 'category' || view.kind === 'change' ? (plan?.changes ?? []).filter((c) => c.category === (view.kind === 'category' ? view.category : view.from)) : []
-  const [changeIndex, setChangeIndex] = useCursor(inCategory.length)
+  const [changeIndex, setChangeIndex, latestChangeIndex] = useCursor(inCategory.length)
 
   // Apply: live results per step.
   const [steps, setSteps] = useState<ReadonlyMap<string, Step>>(new Map())
@@ -127,7 +129,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
         else if (key.downArrow) setCatIndex((i) => i + 1)
         else if (input === 'a') setView({ kind: 'confirm' })
         else if (key.return) {
-          const category = categories[catIndex]?.category
+          const category = categories[latestCatIndex()]?.category
           if (category === undefined) setView({ kind: 'confirm' })
           else {
             setChangeIndex(0)
@@ -136,7 +138,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
         }
         return
       case 'category': {
-        const current = inCategory[changeIndex]
+        const current = inCategory[latestChangeIndex()]
         if (isBack(input, key)) setView({ kind: 'summary' })
         else if (key.upArrow) setChangeIndex((i) => i - 1)
         else if (key.downArrow) setChangeIndex((i) => i + 1)
@@ -181,6 +183,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
                   : [['Enter/Esc', 'back to the menu']]
 
   const counts = chosen === undefined ? undefined : { apply: chosen.plan.changes.length, left: leftOut.size + also.size }
+  const refusal = useMemo(() => (plan === undefined ? undefined : planRefusal(plan)), [plan])
   return (
     <Screen title={title} hints={hints}>
       {planned.state?.status === 'running' ? (
@@ -245,8 +248,12 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
               {counts.apply} change{counts.apply === 1 ? '' : 's'} will be applied{counts.left > 0 ? `; ${counts.left} left out` : ''}. A checkpoint snapshot is taken first.
             </Text>
             <LeftOutNote plan={plan} leftOut={leftOut} also={chosen.alsoExcluded} />
+            <CommandsToRun changes={chosen.plan.changes} />
             <Box marginTop={1}>
-              {counts.apply === 0 ? (
+              {refusal !== undefined ? (
+                // The same refusal ApplyService.apply would throw, said before the question.
+                <ErrorBox error={refusal} title="This plan cannot be applied" />
+              ) : counts.apply === 0 ? (
                 <Text color="yellow">Every change is left out: nothing to apply. Esc goes back.</Text>
               ) : (
                 <Confirm question="Apply these changes?" onAnswer={(yes) => (yes ? startApply() : setView({ kind: 'summary' }))} />
@@ -278,6 +285,23 @@ function ChangeList({ changes, index, height, inclusion }: { changes: Change[]; 
           </Row>
         )
       })}
+    </Box>
+  )
+}
+
+/** Before the question: every command and script that will run, as its exact argument list (wrapped, never cut). */
+function CommandsToRun({ changes }: { changes: readonly Change[] }) {
+  const commands = changes.filter((c) => c.category === 'commands')
+  if (commands.length === 0) return null
+  return (
+    <Box flexDirection="column" marginTop={1}>
+      <Text bold>These run as root (a script's full content is in its details):</Text>
+      {commands.map((c) => (
+        <Text key={c.id} wrap="wrap" color="red">
+          {'  '}
+          {c.summary}
+        </Text>
+      ))}
     </Box>
   )
 }
@@ -329,7 +353,7 @@ function ApplyProgress({
   outcome: { report?: ApplyOutcome; error?: unknown } | undefined
   stopping: boolean
 }) {
-  const footer = outcome === undefined ? 1 : outcome.error !== undefined ? 5 : 5
+  const footer = outcome === undefined ? 1 : 7
   const rows = Math.max(1, height - footer - 1)
   // Keep the step under way in view: the window follows the last step that started.
   const lastActive = Math.max(0, ...changes.map((c, i) => (steps.get(c.id)?.state === 'waiting' ? -1 : i)))
@@ -363,6 +387,11 @@ function ApplyProgress({
           </Text>
           {report.checkpoint ? <Text wrap="truncate-end">Checkpoint before: {report.checkpoint.slice(0, 12)} (revert to it to undo)</Text> : null}
           {report.commit ? <Text wrap="truncate-end">Snapshot after: {report.commit.slice(0, 12)}, journal {report.journalPath}</Text> : null}
+          {renderPush(report.push).map((line, i) => (
+            <Text key={`push${i}`} wrap="truncate-end" {...(report.push.status === 'failed' ? { color: 'yellow' } : {})}>
+              {line}
+            </Text>
+          ))}
           {report.keptPending.length > 0 ? (
             <Text wrap="truncate-end" color="yellow">
               Left out, still pending in the twin for the next plan: {report.keptPending.join(', ')}

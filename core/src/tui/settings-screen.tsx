@@ -74,7 +74,7 @@ function SettingsEditor({ state }: { state: SettingsState }) {
     { kind: 'github' },
     { kind: 'save' },
   ]
-  const [index, setIndex] = useCursor(items.length)
+  const [index, setIndex, latestIndex] = useCursor(items.length)
   const current = items[index]
 
   const change = (next: SettingsValues) => {
@@ -111,6 +111,7 @@ function SettingsEditor({ state }: { state: SettingsState }) {
 
   useInput(
     (input, key) => {
+      const current = items[latestIndex()]
       if (isBack(input, key)) {
         if (dirty && !warnedDiscard) {
           setWarnedDiscard(true)

@@ -1,6 +1,7 @@
 import { useState } from 'react'
 import { Box, Text, useInput } from 'ink'
 import type { CollectOutcome } from '../collect/collector.js'
+import { renderPush } from '../services/remote-commands.js'
 import type { TakeSnapshotResult } from '../services/take-snapshot.js'
 import { Confirm } from './confirm.js'
 import { ErrorBox } from './error-box.js'
@@ -29,12 +30,11 @@ export function SnapshotScreen() {
   const run = useTask(
     phase === 'review'
       ? undefined
-      : async (signal): Promise<SnapshotDoneResult> => {
+      : async (signal): Promise<TakeSnapshotResult> => {
+          // The service pushes to the mirror when there is something to push (takeSnapshot).
           const result = await services.snapshot({ signal, onProgress: (e) => setProgress((p) => ({ ...p, [e.provider]: e.phase })) })
           status?.refresh()
-          // The lead's mirror pushes here when it is wired (RemotePort.push).
-          const push = remote?.push === undefined || result.commit === undefined ? undefined : await remote.push(signal)
-          return push === undefined ? result : { ...result, pushLine: push }
+          return result
         },
     phase === 'review' ? 0 : 1,
   )
@@ -97,9 +97,7 @@ export function SnapshotScreen() {
   )
 }
 
-type SnapshotDoneResult = TakeSnapshotResult & { pushLine?: { ok: boolean; message: string } }
-
-function SnapshotDone({ result, linked }: { result: SnapshotDoneResult; linked: boolean }) {
+function SnapshotDone({ result, linked }: { result: TakeSnapshotResult; linked: boolean }) {
   const domains = Object.entries(result.summary).filter(([, s]) => s !== undefined)
   const warnings = result.diagnostics.filter((d) => d.severity !== 'info')
   return (
@@ -125,7 +123,7 @@ function SnapshotDone({ result, linked }: { result: SnapshotDoneResult; linked: 
         </Text>
       ))}
       <Text wrap="truncate-end">
-        Push: {result.pushLine !== undefined ? `${result.pushLine.ok ? 'pushed' : 'NOT pushed'}: ${result.pushLine.message}` : linked ? 'nothing to push' : 'GitHub not linked; the snapshot is local only'}
+        Push: {result.push !== undefined ? renderPush(result.push).join(' ') : linked ? 'nothing to push' : 'GitHub not linked; the snapshot is local only'}
       </Text>
     </Box>
   )

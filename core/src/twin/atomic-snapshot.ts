@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { deflateSync } from 'node:zlib'
 import { copyFile, link, lstat, mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
 import { diskError } from './disk-error.js'
-import { EMPTY_TREE } from './git-process.js'
-import { parseNameStatus, type GitStatusEntry } from './git-client.js'
+import { EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
 
 /**
  * A snapshot is all or nothing. The new tree is built in git's object store through a private
@@ -355,29 +353,7 @@ function checkTwinPath(path: string): void {
   }
 }
 
-/** Run git in the twin; a failure is GIT_FAILED (or DISK_FULL) with git's own words. */
-export function git(dir: string, args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', ['-C', dir, ...args], {
-      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...options.env },
-    })
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout?.on('data', (c: Buffer) => out.push(c))
-    child.stderr?.on('data', (c: Buffer) => err.push(c))
-    child.on('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'ENOENT' ? new TwinSyncError('GIT_MISSING', 'git is not installed', { nextStep: 'Install git (apt-get install git) and run the command again.' }) : e),
-    )
-    child.on('close', (code) => {
-      if (code === 0) return resolve(Buffer.concat(out))
-      const text = Buffer.concat(err).toString('utf8').trim()
-      const failure = new TwinSyncError('GIT_FAILED', `git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''} failed in the twin: ${text.split('\n')[0] ?? ''}`, {
-        nextStep: `Check the twin with \`git -C ${dir} fsck\` and \`git -C ${dir} status\`; a damaged twin can be cloned again from its mirror.`,
-        details: { args, stderr: text },
-      })
-      reject(diskError(failure, dir))
-    })
-    if (options.input !== undefined) child.stdin?.end(options.input)
-  })
+/** git in the twin (see runGitBytes); a failure is GIT_FAILED, REPO_DAMAGED or DISK_FULL. */
+function git(dir: string, args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<Buffer> {
+  return runGitBytes(dir, args, options)
 }

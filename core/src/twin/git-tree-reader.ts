@@ -1,6 +1,6 @@
 import type { TwinReader } from '@twinsync/sdk'
 import { TwinSyncError, compareStrings } from '@twinsync/sdk'
-import { BatchReader, gitOutput } from './git-process.js'
+import { BatchReader, revParseCommit, runGit } from './git.js'
 
 /**
  * The twin as it was at one commit: reads blobs through a single `git cat-file --batch`
@@ -35,26 +35,28 @@ export class GitTreeReader implements TwinReader {
   }
 
   private allFiles(): Promise<Set<string>> {
-    this.files ??= gitOutput(this.dir, ['ls-tree', '-r', '-z', '--name-only', this.commit]).then(
-      (out) => new Set(out.toString('utf8').split('\0').filter(Boolean)),
-    )
+    this.files ??= runGit(this.dir, ['ls-tree', '-r', '-z', '--name-only', this.commit]).then((out) => new Set(out.split('\0').filter(Boolean)))
     return this.files
   }
 }
 
 /** Resolve a snapshot reference (a hash, HEAD~2, a tag) to a full commit id. */
 export async function resolveCommit(dir: string, ref: string): Promise<string> {
-  if (ref.startsWith('-') || /[\0\n]/.test(ref)) throw unknownRef(ref)
-  try {
-    return (await gitOutput(dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).toString('utf8').trim()
-  } catch {
-    throw unknownRef(ref)
-  }
+  if (ref.startsWith('-') || /[\0\n]/.test(ref)) throw unknownRef(dir, ref)
+  // A missing git or a damaged repository is said as such, not as an unknown snapshot.
+  const commit = await revParseCommit(dir, ref)
+  if (commit === undefined) throw unknownRef(dir, ref)
+  return commit
 }
 
-function unknownRef(ref: string): TwinSyncError {
+function unknownRef(dir: string, ref: string): TwinSyncError {
   return new TwinSyncError('SNAPSHOT_UNKNOWN', `No snapshot ${JSON.stringify(ref)} in the twin`, {
-    nextStep: 'Run `git -C <twin> log --oneline` to see the snapshots.',
+    nextStep: `Run \`twinsync history --repo ${shellWord(dir)}\` to see the snapshots.`,
     details: { ref },
   })
+}
+
+/** A word a shell reads back as itself: bare when it is plain, else in single quotes. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
 }

@@ -6,7 +6,7 @@ import { TWIN_LAYOUT, TwinSyncError, compareStrings, stableStringify } from '@tw
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
 import { SnapshotDraft, diskError, makeParents, settleSnapshot, snapshotUnsettled } from './atomic-snapshot.js'
-import type { GitClient, GitClientFactory } from './git-client.js'
+import type { GitClient, GitClientFactory } from './git.js'
 import { TwinLock } from './twin-lock.js'
 import type { TwinLocation } from './twin-location.js'
 

@@ -36,6 +36,7 @@ describe('TUI history & time machine', () => {
           journal: { startedAt: '', endedAt: '', root: '/', planBasis: null, checkpoint: null, interrupted: false, counts: { applied: 1, unchanged: 0, failed: 0, skipped: 0 }, steps: [] },
           exitCode: 0,
           keptPending: [],
+          push: { status: 'not-configured', pushed: 0, url: null },
         }
       },
     })

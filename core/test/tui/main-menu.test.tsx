@@ -38,4 +38,16 @@ describe('TUI main menu', () => {
     await panel.press(KEYS.escape)
     await panel.waitFor('TwinSync › Main menu')
   })
+
+  it('acts on the row the keys moved to when they arrive in one chunk (fast typing, a paste, a loaded machine)', async () => {
+    panel = openPanel(fakeServices({ history: async () => [] }))
+    await panel.waitFor('❯ 1. Init')
+    await panel.press(KEYS.down + KEYS.down + KEYS.down + KEYS.enter)
+    await panel.waitFor('No snapshots yet')
+    assert.match(panel.frame(), /TwinSync › History & Time Machine/)
+    await panel.press(KEYS.escape)
+    await panel.waitFor('TwinSync › Main menu')
+    await panel.press(KEYS.down + KEYS.down + KEYS.up + KEYS.enter)
+    await panel.waitFor('TwinSync › Push snapshot')
+  })
 })

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert'
-import type { ChangeResult } from '@twinsync/sdk'
+import { MemoryTwin, type ChangeResult } from '@twinsync/sdk'
+import { readInstructions } from '../../src/plan/plan-instructions.js'
 import type { ApplyRequest, TuiServices } from '../../src/tui/services.js'
-import { change, fakeServices, KEYS, openPanel, planOf, type Panel } from './harness.js'
+import { change, fakeServices, KEYS, openPanel, planOf, sleep, type Panel } from './harness.js'
 
 const MOTD_DIFF = '--- a/etc/motd\n+++ b/etc/motd\n@@ -1 +1 @@\n-Debian\n+Managed by TwinSync\n'
 
@@ -37,6 +38,7 @@ function applyingServices(requests: ApplyRequest[]): Partial<TuiServices> {
         },
         exitCode: 0,
         keptPending: request.leftOut.length > 0 ? ['filesystem/etc/motd'] : [],
+        push: { status: 'not-configured', pushed: 0, url: null },
       }
     },
   }
@@ -98,6 +100,34 @@ describe('TUI pull & apply', () => {
     await panel.waitFor('Main menu')
   })
 
+  it('leaves out the change the cursor moved to when a move and Space arrive in one chunk', async () => {
+    const requests: ApplyRequest[] = []
+    panel = openPanel(fakeServices(applyingServices(requests)), [{ name: 'menu' }, { name: 'plan' }])
+    await panel.waitFor('Plan: 3 changes')
+    await panel.press(KEYS.down + KEYS.enter) // services, in one chunk
+    await panel.waitFor('❯ [x] Reload systemd units')
+    await panel.press(KEYS.down + KEYS.space) // to the second change and leave it out, in one chunk
+    const out = await panel.waitFor('[ ] Enable demo.service')
+    assert.match(out, /\[x\] Reload systemd units/)
+    assert.match(out, /Left out: Enable demo.service/)
+  })
+
+  it('a plan with an error is refused at the question, with the code the service would throw', async () => {
+    const requests: ApplyRequest[] = []
+    const broken = { ...plan, diagnostics: [{ severity: 'error' as const, code: 'CONTENT_INVALID', summary: '/etc/cron.d/x: line 2: bad minute', provider: 'cron' }] }
+    panel = openPanel(fakeServices({ ...applyingServices(requests), plan: async () => broken }), [{ name: 'menu' }, { name: 'plan' }])
+    await panel.waitFor('Plan: 3 changes')
+    await panel.press('a')
+    const frame = await panel.waitFor('[CONTENT_INVALID]')
+    assert.match(frame, /This plan cannot be applied/)
+    assert.match(frame, /Nothing was applied: the plan has 1 error\(s\): cron: \/etc\/cron\.d\/x: line 2: bad minute/)
+    assert.doesNotMatch(frame, /Yes\s+No/)
+    await panel.press('y')
+    await panel.press(KEYS.enter)
+    await sleep(20)
+    assert.equal(requests.length, 0)
+  })
+
   it('No at the question applies nothing', async () => {
     const requests: ApplyRequest[] = []
     panel = openPanel(fakeServices(applyingServices(requests)), [{ name: 'menu' }, { name: 'plan' }])
@@ -140,5 +170,38 @@ describe('TUI pull & apply', () => {
   it('says so when there is nothing to do', async () => {
     panel = openPanel(fakeServices({ plan: async () => planOf([]) }), [{ name: 'menu' }, { name: 'plan' }])
     await panel.waitFor('No changes: the machine (/) already matches twin aaaaaaaaaaaa')
+  })
+
+  it('shows what runs: every argument of a command and every line of a script, the description second', async () => {
+    // Made by the real instruction reader, as a plan pulled from a mirror would be.
+    const long = `echo ${'x'.repeat(120)} END-OF-LINE`
+    const twin = new MemoryTwin([
+      { path: 'plans/p.yaml', content: 'actions:\n  - run: [rm, -rf, "/var/tmp/some cache"]\n    description: Harmless cleanup\n  - script: s.sh\n    description: Tidy up\n' },
+      { path: 'scripts/s.sh', content: `#!/bin/sh\necho tidy\r\x1b[2Krm -rf /srv/data\n${long}\n` },
+    ])
+    const commands = planOf(await readInstructions(twin))
+    panel = openPanel(fakeServices({ plan: async () => commands }), [{ name: 'menu' }, { name: 'plan' }])
+    await panel.waitFor('Plan: 2 changes')
+    await panel.press(KEYS.enter)
+    const list = await panel.waitFor("❯ [x] run rm -rf '/var/tmp/some cache'")
+    assert.doesNotMatch(list, /Harmless cleanup/, 'the list names the command, not its description')
+    await panel.press(KEYS.enter)
+    const run = await panel.waitFor('argument list (run without a shell):')
+    assert.match(run, /\[0\] rm\n\s*\[1\] -rf\n\s*\[2\] '\/var\/tmp\/some cache'/)
+    assert.match(run, /description: Harmless cleanup/)
+    assert.ok(run.indexOf('[2]') < run.indexOf('description:'), 'the argument list comes first')
+    await panel.press(KEYS.escape)
+    await panel.press(KEYS.down)
+    await panel.press(KEYS.enter)
+    const script = await panel.waitFor('exactly as it runs:')
+    assert.match(script, /\| echo tidy\\r\\e\[2Krm -rf \/srv\/data/, 'the carriage return and escape are spelled out, not obeyed')
+    assert.match(script.replace(/\n↪ /g, ''), /END-OF-LINE/, 'a long line is wrapped, not cut off')
+    assert.match(script, /description: Tidy up/)
+    await panel.press(KEYS.escape)
+    await panel.press('a')
+    const confirm = await panel.waitFor('Apply these changes?')
+    assert.match(confirm, /These run as root/)
+    assert.match(confirm, /run rm -rf '\/var\/tmp\/some cache'/)
+    assert.match(confirm, /script scripts\/s\.sh \(3 lines, sha256 [0-9a-f]{12}\)/)
   })
 })

@@ -64,6 +64,29 @@ describe('TUI push snapshot', () => {
     await panel.waitFor('Main menu')
   })
 
+  it('shows how the push after the snapshot went, as the service reports it', async () => {
+    const services = fakeServices({
+      providers,
+      snapshot: async () => ({
+        commit: undefined,
+        message: '',
+        skipped: 'unchanged',
+        head: 'c0ffee1234567890c0ffee1234567890c0ffee12',
+        summary: {},
+        providers: [],
+        diagnostics: [],
+        repo: '/var/lib/twinsync/twin',
+        initialized: false,
+        push: { status: 'pushed', pushed: 2, url: '/srv/mirror.git' },
+      }),
+    })
+    panel = openPanel(services, [{ name: 'menu' }, { name: 'snapshot' }])
+    await panel.waitFor('Take a snapshot now?')
+    await panel.press('y')
+    const done = await panel.waitFor('Push: Pushed 2 snapshot(s) to /srv/mirror.git.')
+    assert.match(done, /Nothing changed since the last snapshot/)
+  })
+
   it('No goes back without collecting', async () => {
     let called = false
     panel = openPanel(fakeServices({ providers, snapshot: async () => ((called = true), Promise.reject(new Error('no'))) }), [{ name: 'menu' }, { name: 'snapshot' }])

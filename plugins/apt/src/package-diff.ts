@@ -4,6 +4,22 @@ import { isValidPackageName, isValidPackageVersion } from './package-name.js'
 import type { AptState } from './package-state.js'
 
 /**
+ * Where apt finds packages and the keys that sign them: a plan's changes to these paths (a new
+ * repository and its key) run before the installs that may come from it.
+ */
+export const APT_SOURCE_PATHS = [
+  '/etc/apt/sources.list',
+  '/etc/apt/sources.list.d/',
+  '/etc/apt/keyrings/',
+  '/etc/apt/trusted.gpg',
+  '/etc/apt/trusted.gpg.d/',
+  '/usr/share/keyrings/',
+  '/etc/apt/preferences',
+  '/etc/apt/preferences.d/',
+  '/etc/apt/auth.conf.d/',
+] as const
+
+/**
  * The changes that turn the live packages (`actual`) into the twin's (`desired`). Pure.
  *
  * The twin speaks for manually installed packages: a manual one missing live is installed, a
@@ -16,7 +32,8 @@ export function diffAptState(desired: AptState, actual: AptState): DiffResult {
   const diagnostics: Diagnostic[] = []
   const add = (operation: AptOperation, pkg: string, summary: string, risk: Risk, extra: Partial<Change> = {}, data: Partial<AptChangeData> = {}): string => {
     const id = aptChangeId(operation, pkg)
-    changes.push({ id, provider: 'apt', category: 'packages', operation, resource: pkg, summary, risk, ...extra, data: { package: pkg, ...data } })
+    const order: Partial<Change> = operation === 'install' ? { needs: [...APT_SOURCE_PATHS] } : operation === 'remove' ? { removal: true } : {}
+    changes.push({ id, provider: 'apt', category: 'packages', operation, resource: pkg, summary, risk, ...order, ...extra, data: { package: pkg, ...data } })
     return id
   }
 

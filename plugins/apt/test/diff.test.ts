@@ -21,6 +21,10 @@ describe('apt diff', () => {
       ],
     )
     assert.ok(changes.every((c) => c.provider === 'apt' && c.category === 'packages'))
+    // The planner orders by these declarations: sources before installs, removals late.
+    assert.ok(changes[0]?.needs?.includes('/etc/apt/sources.list.d/') && changes[0]?.needs?.includes('/etc/apt/keyrings/'))
+    assert.equal(changes[1]?.removal, true)
+    assert.equal(changes[0]?.removal, undefined)
   })
 
   it('reconciles manual/auto marks and holds', () => {

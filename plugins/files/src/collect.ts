@@ -22,7 +22,7 @@ import { formatMode } from './mode.js'
 import { originOf, readPackageIndex, type PackageIndex } from './package-origin.js'
 import { SecretRules } from './secrets.js'
 import { StatCache, type ContentVerdict } from './stat-cache.js'
-import type { FileEntry, FilesState } from './state.js'
+import { isUnitMaskLink, type FileEntry, type FilesState } from './state.js'
 
 /** Files are read this many at a time: enough to hide latency, few enough to stay polite. */
 const PARALLEL_READS = 16
@@ -92,7 +92,7 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
     ctx.signal.throwIfAborted()
     try {
       const entry = await describe(ctx, scope, cache, packages, item)
-      if (entry === undefined) return
+      if (entry === undefined || isUnitMaskLink(entry)) return
       const owner = userNames.get(entry.uid)
       const group = groupNames.get(entry.gid)
       if (owner !== undefined) entry.owner = owner

@@ -14,7 +14,7 @@ import { resolveScope } from './collect.js'
 import { decodeText, sha256 } from './content.js'
 import { isIncluded } from './include.js'
 import { parseManifest } from './manifest.js'
-import { MANIFEST_PATH, type FileEntry, type FilesState } from './state.js'
+import { isUnitMaskLink, MANIFEST_PATH, type FileEntry, type FilesState } from './state.js'
 import { loadTextDiffer } from './text-diff.js'
 
 /**
@@ -47,6 +47,7 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
   const diagnostics: Diagnostic[] = []
   const entries = new Map<string, FileEntry>()
   for (const entry of parsed.manifest.entries) {
+    if (isUnitMaskLink(entry)) continue // the systemd provider's (a twin from before it said so may list it)
     if (entry.type !== 'file' || entry.content !== 'mirrored' || entry.secret === true) {
       entries.set(entry.path, { ...entry })
       continue

@@ -97,3 +97,12 @@ export const FilesState = Type.Object(
 export type FilesState = Type.Static<typeof FilesState>
 
 export const MANIFEST_PATH = 'system/files/manifest.json'
+
+/**
+ * `systemctl mask` links a unit name in /etc/systemd/system to /dev/null. That link is the
+ * unit's state ("masked"), which the systemd provider records and changes with systemctl; the
+ * files provider neither mirrors nor applies it, so a mask is one service change, not a file.
+ */
+export function isUnitMaskLink(entry: { path: string; type: string; target?: string }): boolean {
+  return entry.type === 'symlink' && entry.target === '/dev/null' && /^\/etc\/systemd\/system\/[^/]+$/.test(entry.path)
+}

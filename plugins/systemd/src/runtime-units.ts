@@ -1,5 +1,11 @@
 import type { HostPort } from '@twinsync/sdk'
 import type { RuntimeEntry } from './service-state.js'
+import type { UnitFile, UnitFileState } from './unit-file-index.js'
+import { isTemplate } from './unit-name.js'
+
+/** Unit files a person enables, disables or masks, and starts and stops by name. */
+const ADMINISTERED: ReadonlySet<UnitFileState> = new Set(['enabled', 'enabled-runtime', 'disabled', 'masked', 'masked-runtime', 'linked', 'linked-runtime'])
+const RUNTIME_TYPES = /\.(service|socket|timer)$/
 
 /** Is a systemd manager running on the target (so runtime verbs and states make sense)? */
 export async function managerRuns(host: HostPort): Promise<boolean> {
@@ -23,4 +29,20 @@ export async function collectRuntime(host: HostPort): Promise<Record<string, Run
   const result = await host.exec('systemctl', ['list-units', '--all', '--plain', '--no-legend', '--no-pager', '--type=service,socket,timer'], { timeoutMs: 60_000 })
   if (result.exitCode !== 0) throw new Error(`systemctl list-units exited ${result.exitCode}: ${result.stderr.trim()}`)
   return parseListUnits(result.stdout)
+}
+
+/**
+ * systemd lists only the units it has loaded, and it unloads a stopped unit nothing refers to
+ * (a disabled memcached after `systemctl stop`). Such a unit is inactive all the same: without
+ * this, a snapshot would say nothing about it, and going back to that snapshot would leave the
+ * service running. Added for units a person administers (enabled, disabled, masked, linked);
+ * templates, aliases and static units (started by something else) are left to what systemd says.
+ */
+export function withUnloadedUnits(runtime: Record<string, RuntimeEntry>, files: readonly UnitFile[]): Record<string, RuntimeEntry> {
+  const out = { ...runtime }
+  for (const unit of files) {
+    if (out[unit.name] !== undefined || !RUNTIME_TYPES.test(unit.name) || isTemplate(unit.name) || !ADMINISTERED.has(unit.state)) continue
+    out[unit.name] = { active: 'inactive', sub: 'dead' }
+  }
+  return out
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { compareStrings, warningDiagnostic, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
 import { defaultTargetOf, unitsWantedAtBoot } from './boot-units.js'
 import type { InstallSection } from './install-section.js'
-import { collectRuntime, managerRuns } from './runtime-units.js'
+import { collectRuntime, managerRuns, withUnloadedUnits } from './runtime-units.js'
 import type { SystemdState, UnitEntry } from './service-state.js'
 import { UnitFileIndex } from './unit-file-index.js'
 import { PERSISTENT_CONFIG } from './unit-paths.js'
@@ -42,7 +42,7 @@ export async function collectSystemdState(ctx: ProviderContext): Promise<{ state
   }
   if (await managerRuns(ctx.host)) {
     try {
-      state.runtime = await collectRuntime(ctx.host)
+      state.runtime = withUnloadedUnits(await collectRuntime(ctx.host), files)
     } catch (error) {
       diagnostics.push(warningDiagnostic('SYSTEMD_RUNTIME_UNREADABLE', 'Could not read the runtime state of units', { detail: (error as Error).message, provider: 'systemd' }))
     }

@@ -8,7 +8,11 @@ import type { SystemdState } from './service-state.js'
 export function startupEntries(state: SystemdState): StartupEntry[] {
   const boot = state.startup.wantedAtBoot
     .filter((unit) => !unit.endsWith('.target'))
-    .map((unit): StartupEntry => ({ source: 'systemd', trigger: 'boot', name: unit, enabled: true }))
+    .map((unit): StartupEntry => {
+      // A link in a .wants directory does not start a masked unit.
+      const masked = state.units[unit]?.state.startsWith('masked') === true
+      return { source: 'systemd', trigger: 'boot', name: unit, enabled: !masked, ...(masked ? { state: 'masked' } : {}) }
+    })
   const timers = state.startup.enabledTimers.map((unit): StartupEntry => ({ source: 'systemd', trigger: 'schedule', name: unit, enabled: true }))
   return [...boot, ...timers]
 }

@@ -39,7 +39,17 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
    * units.json, which this provider applies with systemctl. Claiming them keeps the files
    * provider from mirroring (and applying) the same fact a second time.
    */
-  readonly claims = ['/etc/systemd/system/*.wants/*', '/etc/systemd/system/*.requires/*', '/etc/systemd/system/*.upholds/*'] as const
+  readonly claims = [
+    '/etc/systemd/system/*.wants/*',
+    '/etc/systemd/system/*.requires/*',
+    '/etc/systemd/system/*.upholds/*',
+    // On Debian `systemctl enable|disable` of a unit with an /etc/init.d script also runs
+    // systemd-sysv-install (update-rc.d): it turns the S/K links of the SysV runlevels and, with
+    // insserv, rewrites its dependency files. They follow the unit's state, so they are this
+    // provider's: one enable, not eight file changes.
+    '/etc/rc?.d/*',
+    '/etc/init.d/.depend.*',
+  ] as const
   readonly stateSchema = SystemdState
 
   async detect({ ctx }: DetectRequest): Promise<DetectResult> {

@@ -1,0 +1,69 @@
+/**
+ * How a command and a script are shown for review: exactly what runs, unambiguous, and with
+ * nothing a terminal would interpret. A hostile twin could otherwise hide `rm -rf /` behind an
+ * escape sequence, a carriage return or a right-to-left override in an argument or a script.
+ */
+import type { Change } from '@twinsync/sdk'
+import type { CommandChangeData } from './plan-instructions.js'
+
+// C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides and isolates.
+// eslint-disable-next-line no-control-regex
+const HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu
+const SAFE_WORD = /^[A-Za-z0-9_./:=@%+,-]+$/
+const NAMED: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r', '\x1b': '\\e', '\\': '\\\\', "'": "\\'" }
+
+function escapeCode(ch: string): string {
+  const code = ch.codePointAt(0) as number
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+}
+
+/**
+ * One argument as a POSIX shell would need it written: bare when it is plain, in single quotes
+ * otherwise, and in bash's $'…' form when it holds a newline or another control character.
+ */
+export function quoteArg(arg: string): string {
+  if (arg.length > 0 && SAFE_WORD.test(arg)) return arg
+  HIDDEN.lastIndex = 0
+  if (!HIDDEN.test(arg) && !/[\n\t]/.test(arg)) return `'${arg.replace(/'/g, `'\\''`)}'`
+  return `$'${[...arg].map((ch) => NAMED[ch] ?? (new RegExp(HIDDEN.source, 'u').test(ch) ? escapeCode(ch) : ch)).join('')}'`
+}
+
+/** An argument list as one line, each argument quoted as needed: `rm -rf '/var/tmp/my cache'`. */
+export function commandLine(argv: readonly string[]): string {
+  return argv.map(quoteArg).join(' ')
+}
+
+/** Script text with every invisible or terminal-controlling character spelled out (\e, \r, \u202e). */
+export function visibleText(text: string): string {
+  return text.replace(HIDDEN, (ch) => NAMED[ch] ?? escapeCode(ch))
+}
+
+/** What a person reviews of a command change, after its summary (the command line itself). */
+export interface CommandReview {
+  /** The exact argument list; for a script, its twin path first (a private copy of the reviewed content runs). */
+  argv: string[]
+  description?: string
+  /** The script's full content, every line, as it will run (controls spelled out). */
+  scriptLines?: string[]
+}
+
+export function commandReview(change: Change): CommandReview | undefined {
+  if (change.category !== 'commands') return undefined
+  const data = (change.data ?? {}) as Partial<CommandChangeData>
+  const argv = Array.isArray(data.argv) ? data.argv.map(String) : []
+  const review: CommandReview = { argv }
+  if (typeof data.description === 'string') review.description = data.description
+  if (data.script !== undefined) review.scriptLines = data.script.text === '' ? [] : visibleText(data.script.text).replace(/\n$/, '').split('\n')
+  return review
+}
+
+/** The review as text lines, for the plan, the apply prompt and the TUI's change view alike. */
+export function commandReviewLines(review: CommandReview): string[] {
+  const lines: string[] = []
+  if (review.description !== undefined) lines.push(`description: ${visibleText(review.description).replace(/\n/g, '\\n')}`)
+  if (review.scriptLines !== undefined) {
+    lines.push(`content of ${quoteArg(review.argv[0] ?? 'the script')} (${review.scriptLines.length} line${review.scriptLines.length === 1 ? '' : 's'}), exactly as it runs:`)
+    lines.push(...review.scriptLines.map((l) => `| ${l}`))
+  }
+  return lines
+}

@@ -1,0 +1,84 @@
+import { lstat, mkdir, readlink, realpath, rm, symlink } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Diagnostic } from '@twinsync/sdk'
+import { SDK_VERSION, errorDiagnostic } from '@twinsync/sdk'
+
+export const SDK_PACKAGE = '@twinsync/sdk'
+
+/** What the host needs to know of an oclif plugin to share its SDK with it. */
+export interface PluginInfo {
+  name: string
+  version: string
+  root: string
+  pjson: { peerDependencies?: Record<string, string>; dependencies?: Record<string, string> }
+}
+
+let hostSdk: Promise<string> | undefined
+
+/** The directory of the host's own @twinsync/sdk, symlinks resolved. */
+export function hostSdkDir(): Promise<string> {
+  hostSdk ??= (async () => {
+    // dist/index.js → the package directory.
+    const entry = fileURLToPath(import.meta.resolve(SDK_PACKAGE))
+    return realpath(dirname(dirname(entry)))
+  })()
+  return hostSdk
+}
+
+/**
+ * The @twinsync/sdk range a plugin declares (peerDependencies first), when it is a semver range.
+ * A `file:` or workspace spec in dependencies says nothing about compatibility: undefined.
+ */
+export async function declaredSdkRange(plugin: PluginInfo): Promise<string | undefined> {
+  const range = plugin.pjson.peerDependencies?.[SDK_PACKAGE] ?? plugin.pjson.dependencies?.[SDK_PACKAGE]
+  if (range === undefined) return undefined
+  const { validRange } = await import('semver')
+  return validRange(range) === null ? undefined : range
+}
+
+/** A diagnostic when the plugin's declared range does not accept this host's SDK. */
+export async function sdkRangeProblem(plugin: PluginInfo): Promise<Diagnostic | undefined> {
+  const range = await declaredSdkRange(plugin)
+  if (range === undefined) return undefined
+  const { satisfies } = await import('semver')
+  if (satisfies(SDK_VERSION, range, { includePrerelease: true })) return undefined
+  return errorDiagnostic(
+    'PLUGIN_SDK_MISMATCH',
+    `Plugin ${plugin.name} ${plugin.version} needs ${SDK_PACKAGE} ${range}, but this TwinSync has ${SDK_VERSION}; it was not loaded`,
+    {
+      provider: plugin.name,
+      detail:
+        `Next step: install a version of the plugin made for ${SDK_PACKAGE} ${SDK_VERSION} (\`twinsync plugins install ${plugin.name}@<version>\`), ` +
+        `or remove it with \`twinsync plugins uninstall ${plugin.name}\`.`,
+    },
+  )
+}
+
+/**
+ * Make the plugin's `import '@twinsync/sdk'` load the host's own copy: a symlink
+ * `<plugin>/node_modules/@twinsync/sdk` → the host's SDK, found first by Node's resolution.
+ * One SDK and one typebox in the process, whatever the plugin installed for itself; a check
+ * costs one readlink when the link is already there. Returns a diagnostic when it cannot be
+ * made and the plugin would load another copy.
+ */
+export async function shareSdk(plugin: PluginInfo): Promise<Diagnostic | undefined> {
+  const host = await hostSdkDir()
+  const link = join(plugin.root, 'node_modules', SDK_PACKAGE)
+  if ((await readlink(link).catch(() => undefined)) === host) return undefined
+  try {
+    if ((await lstat(link).catch(() => undefined)) !== undefined) await rm(link, { recursive: true, force: true })
+    await mkdir(dirname(link), { recursive: true })
+    await symlink(host, link, 'dir')
+    return undefined
+  } catch (error) {
+    // Still fine when the plugin resolves the host's copy anyway (it lives in the host's tree).
+    const resolved = await realpath(dirname(dirname(createRequire(join(plugin.root, 'package.json')).resolve(SDK_PACKAGE)))).catch(() => undefined)
+    if (resolved === host) return undefined
+    return errorDiagnostic('PLUGIN_SDK_LINK', `Plugin ${plugin.name}: cannot link ${link} to TwinSync's own ${SDK_PACKAGE}: ${(error as Error).message}; it was not loaded`, {
+      provider: plugin.name,
+      detail: `Next step: make ${dirname(link)} writable for this user, or reinstall the plugin with \`twinsync plugins install\`.`,
+    })
+  }
+}

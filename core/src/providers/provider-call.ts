@@ -1,0 +1,43 @@
+import type { Diagnostic } from '@twinsync/sdk'
+import { errorDiagnostic, isTwinSyncError } from '@twinsync/sdk'
+
+/** The calls TwinSync makes into a provider (the SDK's methods and optional capabilities). */
+export type ProviderCallName = 'detect' | 'collect' | 'load' | 'diff' | 'followUps' | 'validateContent' | 'startupEntries' | 'apply'
+
+export type Guarded<T> = { ok: true; value: T } | { ok: false; diagnostic: Diagnostic }
+
+/**
+ * The one guard around every call into a provider. A provider is plugin code: whatever it
+ * throws (a TypeError, a rejected promise, a coded error of its own) becomes a diagnostic that
+ * names the provider and the call, so one provider's failure never stops another's work and is
+ * never reported as a bug in TwinSync. Only cancellation (ABORTED) goes through.
+ */
+export async function callProvider<T>(
+  provider: { readonly name: string },
+  call: ProviderCallName,
+  fn: () => T | Promise<T>,
+  /** What the failure means here ("Its part of the twin keeps the last snapshot's state."). */
+  consequence?: string,
+): Promise<Guarded<T>> {
+  try {
+    return { ok: true, value: await fn() }
+  } catch (error) {
+    if (isTwinSyncError(error) && error.code === 'ABORTED') throw error
+    return { ok: false, diagnostic: providerFailure(provider.name, call, error, consequence) }
+  }
+}
+
+/** The diagnostic for a provider call that threw. A coded error keeps its code and next step. */
+export function providerFailure(name: string, call: ProviderCallName, error: unknown, consequence?: string): Diagnostic {
+  const lead = consequence === undefined ? '' : `${consequence} `
+  if (isTwinSyncError(error)) {
+    const detail = `${lead}${error.nextStep ?? ''}`.trim()
+    return errorDiagnostic(error.code, `${name}: ${call}() refused: ${error.message}`, { provider: name, ...(detail === '' ? {} : { detail }) })
+  }
+  const kind = error instanceof Error && error.name !== 'Error' ? `${error.name}: ` : ''
+  const message = error instanceof Error ? error.message : String(error)
+  return errorDiagnostic('PROVIDER_FAILED', `The ${name} provider failed in ${call}(): ${kind}${message}`, {
+    provider: name,
+    detail: `${lead}A fault in the ${name} provider, not in TwinSync; the other providers went on. Update or disable it (providers.disabled in the configuration), or report it to its authors.`,
+  })
+}

@@ -1,0 +1,314 @@
+/**
+ * The one boundary between TwinSync and git. Every git process starts here, and every failure
+ * leaves here as a coded error a person can act on:
+ *
+ *   GIT_MISSING   git is not on PATH (never "spawn git ENOENT");
+ *   REPO_DAMAGED  the repository itself is broken (bad object HEAD, a corrupt object or index);
+ *   GIT_FAILED    anything else, with git's own message and a next step.
+ *
+ * Ordinary operations (log, tags, remotes, fetch, push, merge, commit, and the plumbing around
+ * them) run through simple-git. Measured on this machine, a `git log` through simple-git's raw
+ * call costs the same as a plain spawn (4.0 vs 4.6 ms a call over 30 calls); the library itself
+ * takes about 70 ms to load, once per process, so it is imported on first use only.
+ *
+ * The one hand-written fast path is `BatchReader`: a single long-lived `git cat-file --batch`
+ * answers every blob read of a plan or a history comparison. Reading 2,000 blobs took 0.8 s
+ * through it against about 32 s with one `git cat-file blob` per blob (200 timed, times ten;
+ * both on the shared 2-core test machine under load). simple-git cannot keep a process open for
+ * requests, and blobs are bytes, not text.
+ */
+import { spawn } from 'node:child_process'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/errors'
+import type { SimpleGit } from 'simple-git'
+import { diskError } from './disk-error.js'
+
+/** The id git gives the empty tree: the "before" of a twin's first commit. */
+export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
+
+const IDENTITY = ['user.name=TwinSync', 'user.email=twinsync@localhost']
+const BASE_CONFIG = [...IDENTITY, 'core.quotepath=false', 'commit.gpgsign=false', 'tag.gpgsign=false']
+
+/** Messages of git that mean the repository itself is broken, not the request. */
+const DAMAGED =
+  /bad object|not a valid object|object file .* is empty|loose object .* is corrupt|unable to read tree|bad tree object|broken link from|invalid sha1 pointer|your current branch appears to be broken|index file (?:smaller than expected|corrupt)|bad index file|packfile .* cannot be accessed|unable to read [0-9a-f]{40}|does not point to a valid object|not a git repository|bad signature 0x|failed to read object|inflate: data stream error|corrupt (?:loose|packed) object|fatal: missing object/i
+
+export function gitMissing(): TwinSyncError {
+  return new TwinSyncError('GIT_MISSING', 'git is not installed (no `git` on PATH)', {
+    nextStep: 'Install git (`apt-get install git`) and run the command again.',
+  })
+}
+
+/** git's failure as a coded error: GIT_MISSING, REPO_DAMAGED or GIT_FAILED with git's own words. */
+export function gitError(dir: string, args: readonly string[], message: string, cause?: unknown): TwinSyncError {
+  if (/\bENOENT\b/.test(message) && /spawn/.test(message)) return gitMissing()
+  const full = diskError(new Error(message), dir)
+  if (isTwinSyncError(full)) return full
+  const said = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && !/^\s*at /.test(l) && !l.startsWith('hint:'))
+  const first = said.find((l) => /^(fatal|error):/.test(l)) ?? said[0] ?? 'no message'
+  const details = { repo: dir, command: ['git', ...args].join(' '), git: said.slice(0, 10).join('\n') }
+  if (DAMAGED.test(message)) {
+    return new TwinSyncError('REPO_DAMAGED', `The twin repository ${dir} is damaged: ${first}`, {
+      nextStep: `Check it with \`git -C ${dir} fsck\`. Restore it from the mirror (\`git clone\` it to a new --repo) or from a backup; the machine itself is untouched.`,
+      details,
+      ...(cause === undefined ? {} : { cause }),
+    })
+  }
+  return new TwinSyncError('GIT_FAILED', `git ${args[0] ?? ''} failed in ${dir}: ${first}`, {
+    nextStep: `Look at the twin with \`git -C ${dir} status\`, fix what git reports, and run the command again.`,
+    details,
+    ...(cause === undefined ? {} : { cause }),
+  })
+}
+
+export interface GitRunOptions {
+  /** Added to this process's environment (a snapshot's original dates, the mirror's token header). */
+  env?: Record<string, string | undefined>
+  /** Kill git when it prints nothing for this long (ms). */
+  idleTimeoutMs?: number
+  /** Turn git's output (and failure message) into what may be shown: the mirror's token is redacted. */
+  redact?: (text: string) => string
+}
+
+const ENV_IS_OURS = {
+  allowUnsafeAskPass: true,
+  allowUnsafeConfigEnvCount: true,
+  allowUnsafeConfigPaths: true,
+  allowUnsafeEditor: true,
+  allowUnsafePager: true,
+  allowUnsafeSshCommand: true,
+  allowUnsafeGitProxy: true,
+  allowUnsafeTemplateDir: true,
+  allowUnsafeDiffExternal: true,
+}
+
+let simpleGitModule: Promise<{ simpleGit: typeof import('simple-git').simpleGit }> | undefined
+
+async function client(dir: string, options: GitRunOptions): Promise<SimpleGit> {
+  simpleGitModule ??= import('simple-git')
+  const { simpleGit } = await simpleGitModule
+  const git = simpleGit({
+    baseDir: dir,
+    config: BASE_CONFIG,
+    ...(options.idleTimeoutMs === undefined ? {} : { timeout: { block: options.idleTimeoutMs } }),
+    // With an environment given, simple-git vets it like input; it is ours and the user's own
+    // (prompts off with GIT_ASKPASS=/bin/false, the token as an environment-only header, the
+    // user's GIT_SSH_COMMAND or PAGER), never the twin's, so those checks are turned off.
+    ...(options.env === undefined ? {} : { unsafe: ENV_IS_OURS }),
+  })
+  if (options.env === undefined) return git
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries({ ...process.env, ...options.env })) if (v !== undefined) env[k] = v
+  return git.env(env)
+}
+
+/** Run git in `dir` and return its standard output; a failure throws a coded error. */
+export async function runGit(dir: string, args: readonly string[], options: GitRunOptions = {}): Promise<string> {
+  const redact = options.redact ?? ((t: string) => t)
+  try {
+    return redact(await (await client(dir, options)).raw([...args]))
+  } catch (error) {
+    throw gitError(dir, args, redact(error instanceof Error ? error.message : String(error)))
+  }
+}
+
+/**
+ * Like runGit, but a failure of the command itself comes back as its output (the mirror reads
+ * git's words to tell a refused token from an unreachable host). A missing git, a damaged
+ * repository, still throw.
+ */
+export async function tryGit(dir: string, args: readonly string[], options: GitRunOptions = {}): Promise<{ ok: boolean; output: string }> {
+  try {
+    return { ok: true, output: await runGit(dir, args, options) }
+  } catch (error) {
+    if (isTwinSyncError(error) && error.code === 'GIT_FAILED') return { ok: false, output: String((error.details as { git?: string } | undefined)?.git ?? error.message) }
+    throw error
+  }
+}
+
+/** The full id of a commit, or undefined when `ref` names none (unknown, or no commit yet). */
+export async function revParseCommit(dir: string, ref: string): Promise<string | undefined> {
+  // --quiet: an unknown name exits 1 with no message, which simple-git passes as empty output.
+  return (await runGit(dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim() || undefined
+}
+
+/** One long-lived `git cat-file --batch`; requests (`<commit>:<path>` or a blob id) are answered in order. */
+export class BatchReader {
+  private readonly child
+  private buffer = Buffer.alloc(0)
+  private readonly waiting: Array<{ resolve: (bytes: Uint8Array | undefined) => void; reject: (error: Error) => void }> = []
+  private failed: TwinSyncError | undefined
+  private readonly stderr: Buffer[] = []
+
+  constructor(private readonly dir: string) {
+    this.child = spawn('git', ['-C', dir, 'cat-file', '--batch'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    this.child.on('error', (error) => this.fail(gitError(dir, ['cat-file', '--batch'], `spawn git ${error.message}`)))
+    this.child.stdin.on('error', () => undefined)
+    this.child.stderr.on('data', (c: Buffer) => this.stderr.push(c))
+    this.child.on('close', (code) => {
+      if (this.waiting.length > 0) {
+        this.fail(gitError(dir, ['cat-file', '--batch'], Buffer.concat(this.stderr).toString('utf8') || `git cat-file exited ${code}`))
+      }
+    })
+    this.child.stdout.on('data', (chunk: Buffer) => {
+      this.buffer = Buffer.concat([this.buffer, chunk])
+      this.drain()
+    })
+  }
+
+  read(spec: string): Promise<Uint8Array | undefined> {
+    if (this.failed !== undefined) return Promise.reject(this.failed)
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject })
+      this.child.stdin.write(`${spec}\n`)
+    })
+  }
+
+  close(): void {
+    this.child.stdin.end()
+  }
+
+  private fail(error: TwinSyncError): void {
+    this.failed ??= error
+    for (const w of this.waiting.splice(0)) w.reject(this.failed)
+  }
+
+  private drain(): void {
+    for (;;) {
+      const newline = this.buffer.indexOf(10)
+      if (newline < 0 || this.waiting.length === 0) return
+      const header = this.buffer.subarray(0, newline).toString('utf8')
+      if (header.endsWith(' missing')) {
+        this.buffer = this.buffer.subarray(newline + 1)
+        this.waiting.shift()?.resolve(undefined)
+        continue
+      }
+      const size = Number(header.split(' ')[2])
+      if (this.buffer.length < newline + 1 + size + 1) return
+      const body = this.buffer.subarray(newline + 1, newline + 1 + size)
+      this.buffer = this.buffer.subarray(newline + 1 + size + 1)
+      this.waiting.shift()?.resolve(Buffer.from(body))
+    }
+  }
+}
+
+/** Read many blobs by id through one batch reader; missing ones are left out. */
+export async function readBlobs(dir: string, shas: readonly string[]): Promise<Map<string, Uint8Array>> {
+  const result = new Map<string, Uint8Array>()
+  if (shas.length === 0) return result
+  const reader = new BatchReader(dir)
+  try {
+    const blobs = await Promise.all(shas.map((sha) => reader.read(sha)))
+    shas.forEach((sha, i) => {
+      const bytes = blobs[i]
+      if (bytes !== undefined) result.set(sha, bytes)
+    })
+  } finally {
+    reader.close()
+  }
+  return result
+}
+
+export interface GitStatusEntry {
+  path: string
+  /** A added, M modified, D deleted (relative to HEAD, after staging everything). */
+  change: 'A' | 'M' | 'D'
+}
+
+/** The git operations the twin needs; tests can hand in a fake through Tokens.GitFactory. */
+export interface GitClient {
+  init(): Promise<void>
+  addAll(): Promise<void>
+  /** Staged changes against HEAD (everything when there is no HEAD yet). */
+  stagedChanges(): Promise<GitStatusEntry[]>
+  commit(message: string): Promise<string>
+  head(): Promise<string | undefined>
+  /** Put paths back to HEAD in both index and working tree; remove paths HEAD does not have. */
+  restore(entries: readonly GitStatusEntry[]): Promise<void>
+  /** Paths that differ from HEAD in the working tree, untracked files included. */
+  dirtyPaths(): Promise<string[]>
+}
+
+export type GitClientFactory = (dir: string) => GitClient
+
+/** The twin's git client over runGit (simple-git). */
+export class SimpleGitClient implements GitClient {
+  constructor(private readonly dir: string) {}
+
+  async init(): Promise<void> {
+    await runGit(this.dir, ['init', '--initial-branch=main', '--quiet'])
+  }
+
+  async addAll(): Promise<void> {
+    await runGit(this.dir, ['add', '--all', '--', '.'])
+  }
+
+  async stagedChanges(): Promise<GitStatusEntry[]> {
+    // Against the empty tree when there is no commit yet, so every file counts as added.
+    const base = (await this.head()) ?? EMPTY_TREE
+    return parseNameStatus(await runGit(this.dir, ['diff', '--cached', '--name-status', '--no-renames', '-z', base]))
+  }
+
+  async commit(message: string): Promise<string> {
+    await runGit(this.dir, ['commit', '--quiet', '--no-verify', '-m', message])
+    return (await this.head()) as string
+  }
+
+  head(): Promise<string | undefined> {
+    return revParseCommit(this.dir, 'HEAD')
+  }
+
+  async restore(entries: readonly GitStatusEntry[]): Promise<void> {
+    if (entries.length === 0) return
+    const tracked = entries.filter((e) => e.change !== 'A').map((e) => e.path)
+    const added = entries.filter((e) => e.change === 'A').map((e) => e.path)
+    if (tracked.length > 0) await runGit(this.dir, ['checkout', 'HEAD', '--', ...tracked])
+    if (added.length > 0) await runGit(this.dir, ['rm', '--cached', '--quiet', '-f', '--', ...added])
+    await Promise.all(added.map((p) => rm(join(this.dir, p), { force: true })))
+  }
+
+  async dirtyPaths(): Promise<string[]> {
+    // No optional locks: a status killed half way must not leave git's index lock behind.
+    const out = await runGit(this.dir, ['status', '--porcelain=v1', '-z', '--untracked-files=all'], { env: { GIT_OPTIONAL_LOCKS: '0' } })
+    return out.split('\0').filter((e) => e.length > 3).map((e) => e.slice(3))
+  }
+}
+
+export function parseNameStatus(out: string): GitStatusEntry[] {
+  const parts = out.split('\0').filter((p) => p.length > 0)
+  const entries: GitStatusEntry[] = []
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const code = (parts[i] as string)[0]
+    const path = parts[i + 1] as string
+    entries.push({ path, change: code === 'A' ? 'A' : code === 'D' ? 'D' : 'M' })
+  }
+  return entries
+}
+
+/**
+ * git with bytes in and out and an environment of its own (a private index, GIT_INDEX_FILE),
+ * for the all-or-nothing snapshot's plumbing (update-index --index-info reads its standard input).
+ */
+export function runGitBytes(dir: string, args: readonly string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', ['-C', dir, ...args], {
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env },
+    })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout?.on('data', (c: Buffer) => out.push(c))
+    child.stderr?.on('data', (c: Buffer) => err.push(c))
+    child.on('error', (e) => reject(gitError(dir, args, `spawn git ${e.message}`)))
+    child.on('close', (code) => {
+      if (code === 0) resolve(Buffer.concat(out))
+      else reject(gitError(dir, args, Buffer.concat(err).toString('utf8') || `git exited ${code}`))
+    })
+    child.stdin?.on('error', () => undefined)
+    if (options.input !== undefined) child.stdin?.end(options.input)
+  })
+}

@@ -1,0 +1,112 @@
+import { strict as assert } from 'node:assert'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Diagnostic } from '@twinsync/sdk'
+import { isTwinSyncError } from '@twinsync/sdk'
+import { ApplyService } from '../src/apply/apply-service.js'
+import { HistoryService } from '../src/history/history-service.js'
+import { Planner } from '../src/plan/planner.js'
+import { listStartup } from '../src/services/list-startup.js'
+import { takeSnapshot } from '../src/services/take-snapshot.js'
+import { notesProvider, type NotesProvider } from './support/notes-provider.js'
+import { serviceRig, type ServiceRig } from './support/service-rig.js'
+
+/** A real TypeError, the way a plugin's bug throws one. */
+function pluginBug(): never {
+  const state = undefined as unknown as { entries: string[] }
+  state.entries.push('x')
+  throw new Error('unreachable')
+}
+
+const failure = (diagnostics: readonly Diagnostic[], call: string) =>
+  diagnostics.find((d) => d.provider === 'faulty' && d.code === 'PROVIDER_FAILED' && d.summary.includes(`${call}()`))
+
+/**
+ * Every call into a provider is guarded: a throw becomes a diagnostic naming the provider and the
+ * call, the other providers' work goes on, and nothing says it is a bug in TwinSync.
+ */
+describe('calls into providers are guarded', function () {
+  this.timeout(60_000)
+  let rig: ServiceRig
+  let notes: NotesProvider
+
+  async function setUp(faulty: NotesProvider) {
+    notes = notesProvider('notes')
+    rig = await serviceRig([notes, faulty])
+    await mkdir(join(rig.root, 'etc'))
+    await writeFile(join(rig.root, 'etc/notes'), 'as it is\n')
+    await writeFile(join(rig.root, 'etc/faulty'), 'as it is\n')
+    await takeSnapshot(await rig.container(), { init: true, ifChanged: false })
+    // Both twins want new content, so both providers have a change to plan.
+    await writeFile(join(rig.twinDir, 'system/notes.json'), `${JSON.stringify({ text: 'wanted\n' })}\n`)
+    await writeFile(join(rig.twinDir, 'system/faulty.json'), `${JSON.stringify({ text: 'wanted\n' })}\n`)
+  }
+  afterEach(() => rig?.cleanup())
+
+  it('load() throwing a TypeError: the plan goes on for the others, names the provider and the call, and apply refuses it', async () => {
+    await setUp(notesProvider('faulty', { load: async () => pluginBug() }))
+    const plan = await (await rig.container()).resolve(Planner).plan()
+    assert.deepEqual(plan.changes.map((c) => c.id), ['notes:replace:/etc/notes'])
+    const d = failure(plan.diagnostics, 'load')
+    assert.ok(d, JSON.stringify(plan.diagnostics))
+    assert.equal(d.severity, 'error')
+    assert.match(d.summary, /^The faulty provider failed in load\(\): TypeError: Cannot read properties of undefined/)
+    assert.match(d.detail ?? '', /not in TwinSync/)
+    assert.doesNotMatch(JSON.stringify(plan.diagnostics), /bug in TwinSync/)
+    await assert.rejects(
+      (await rig.container()).resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal }),
+      (e: unknown) => isTwinSyncError(e) && e.code === 'PROVIDER_FAILED' && /faulty provider failed in load\(\)/.test(e.message),
+    )
+    assert.deepEqual(notes.applied, [], 'a plan with errors is not applied')
+  })
+
+  for (const call of ['diff', 'followUps', 'validateContent'] as const) {
+    it(`${call}() throwing: a diagnostic, and the other provider's change is still planned`, async () => {
+      const bug = call === 'diff' ? { diff: () => pluginBug() } : call === 'followUps' ? { followUps: async () => pluginBug() } : {}
+      const faulty = notesProvider('faulty', bug)
+      if (call === 'validateContent') faulty.validateContent = () => pluginBug()
+      await setUp(faulty)
+      const plan = await (await rig.container()).resolve(Planner).plan()
+      assert.ok(plan.changes.some((c) => c.id === 'notes:replace:/etc/notes'), JSON.stringify(plan.changes.map((c) => c.id)))
+      assert.ok(failure(plan.diagnostics, call), JSON.stringify(plan.diagnostics))
+    })
+  }
+
+  it('apply() throwing: its changes fail with the provider and the call named, the other provider applies', async () => {
+    await setUp(notesProvider('faulty', { apply: async () => pluginBug() }))
+    const c = await rig.container()
+    const plan = await c.resolve(Planner).plan()
+    const report = await c.resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal })
+    const faulty = report.journal.steps.find((s) => s.provider === 'faulty')
+    assert.equal(faulty?.status, 'failed')
+    assert.match(faulty?.message ?? '', /The faulty provider failed in apply\(\): TypeError/)
+    assert.equal(report.journal.steps.find((s) => s.provider === 'notes')?.status, 'applied')
+    assert.equal(await readFile(join(rig.root, 'etc/notes'), 'utf8'), 'wanted\n')
+    assert.equal(report.exitCode, 1)
+  })
+
+  it('startupEntries() throwing: the other rows are listed with a diagnostic', async () => {
+    const faulty = Object.assign(notesProvider('faulty'), { startupEntries: () => pluginBug() })
+    const good = Object.assign(notesProvider('notes'), { startupEntries: () => [{ source: 'notes', trigger: 'boot' as const, name: 'notes', enabled: true }] })
+    rig = await serviceRig([good, faulty])
+    const listed = await listStartup(await rig.container())
+    assert.deepEqual(listed.entries.map((e) => e.name), ['notes'])
+    assert.ok(failure(listed.diagnostics, 'startupEntries'), JSON.stringify(listed.diagnostics))
+  })
+
+  it('load() throwing while history compares snapshots: that domain is listed file by file, with the failure', async () => {
+    let broken = false
+    const faulty = notesProvider('faulty')
+    const load = faulty.load.bind(faulty)
+    faulty.load = async (request) => (broken ? pluginBug() : load(request))
+    await setUp(faulty)
+    await takeSnapshot(await rig.container(), { init: false, ifChanged: false })
+    await writeFile(join(rig.root, 'etc/faulty'), 'changed\n')
+    await writeFile(join(rig.root, 'etc/notes'), 'changed\n')
+    await takeSnapshot(await rig.container(), { init: false, ifChanged: false })
+    broken = true
+    const shown = await (await rig.container()).resolve(HistoryService).show('HEAD', { diffs: false })
+    assert.deepEqual(shown.domains.startup?.map((c) => c.summary).sort(), ['Replace /etc/notes', 'system/faulty.json changed'])
+    assert.ok(failure(shown.diagnostics, 'load'), JSON.stringify(shown.diagnostics))
+  })
+})

@@ -1,0 +1,71 @@
+import { strict as assert } from 'node:assert'
+import { findSecrets, formatSecretFinding, redactSecrets, REDACTED } from '../src/secrets.js'
+import { plantedCommandLines, plantedFiles, plantedLogLines } from '../../test/fixtures/secrets/samples.js'
+
+describe('findSecrets', () => {
+  for (const planted of [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines()]) {
+    it(`finds the ${planted.kind} and redacts it`, async () => {
+      const findings = await findSecrets(planted.text, { path: planted.path })
+      assert.ok(findings.length > 0, `no finding for ${planted.kind}`)
+      for (const f of findings) {
+        assert.ok(!JSON.stringify(f).includes(planted.value), 'a finding carries the secret')
+        assert.ok(!formatSecretFinding(planted.path, f).includes(planted.value))
+      }
+      const redacted = await redactSecrets(planted.text, { path: planted.path })
+      assert.ok(!redacted.includes(planted.value), `redacted text still holds the ${planted.kind}: ${redacted}`)
+      assert.ok(redacted.includes(REDACTED))
+    })
+  }
+
+  it('gives the line and column of the value', async () => {
+    const [f] = await findSecrets('# settings\nuser = app\npassword = hunter2x\n')
+    assert.deepEqual(f && { rule: f.rule, line: f.line, column: f.column }, { rule: 'credential-assignment', line: 3, column: 12 })
+  })
+
+  it('redacts the value in place and keeps the rest of the line', async () => {
+    assert.equal(
+      await redactSecrets('/usr/bin/app --listen 80 --db-password=s3cretvalue --verbose'),
+      `/usr/bin/app --listen 80 --db-password=${REDACTED} --verbose`,
+    )
+    assert.equal(await redactSecrets('connect postgres://app:pw12345@db/app ok'), `connect postgres://app:${REDACTED}@db/app ok`)
+    assert.equal(await redactSecrets('a line with nothing secret'), 'a line with nothing secret')
+  })
+
+  it('applies the .netrc, .pgpass, htpasswd and sasl_passwd rules by file name', async () => {
+    assert.equal((await findSecrets('machine h\n login u\n password abcdef12\n', { path: '/root/.netrc' }))[0]?.rule, 'netrc')
+    assert.equal((await findSecrets('relay.example.org user:abcdef12\n', { path: '/etc/postfix/sasl_passwd' }))[0]?.rule, 'sasl-passwd')
+    assert.deepEqual(await findSecrets('relay.example.org user:abcdef12\n', { path: '/etc/postfix/transport' }), [])
+    assert.equal((await findSecrets('bob:abJnggxhB/yWI\n', { path: '/etc/apache2/.htpasswd' }))[0]?.rule, 'password-hash')
+  })
+
+  it('leaves placeholders, references, switches and look-alike keys alone', async () => {
+    const text = [
+      'PasswordAuthentication yes',
+      'password_file = /etc/app/pw',
+      'bypass = true',
+      'smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd',
+      'LoadCredential=db:/etc/credstore/db',
+      'password: ${DB_PASSWORD}',
+      'secret = $dir/private/key.pem',
+      '  --password PASSWORD   read the password from the terminal',
+      'secret:',
+      '  name: app-secret',
+      '#BindPasswd: secret',
+      '',
+    ].join('\n')
+    assert.deepEqual(await findSecrets(text), [])
+    assert.deepEqual(await findSecrets('passwd:         files systemd\n', { path: '/etc/nsswitch.conf' }), [])
+  })
+
+  it('cannot be switched off by a comment in the scanned text', async () => {
+    const text = `# secretlint-disable\ntoken = gh${'p'}_${'a1B2c3D4e5'.repeat(3)}abcdef\n`
+    assert.equal((await findSecrets(text)).length, 1)
+  })
+
+  it('reports one finding for a secret two rules match, and redacts all of it', async () => {
+    const key = `aws_secret_access_key = ${'wJalrXUtnFEMI/K7MDENG/bPxRfiCYz'.padEnd(40, 'Q')}`
+    const findings = await findSecrets(key)
+    assert.equal(findings.length, 1)
+    assert.equal(await redactSecrets(key), `aws_secret_access_key = ${REDACTED}`)
+  })
+})

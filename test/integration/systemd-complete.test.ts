@@ -1,0 +1,125 @@
+import { strict as assert } from 'node:assert'
+import { readdir, readlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { StartupEntry } from '@twinsync/sdk'
+import { bootContainer, freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, run, runOk, type Container, type Rootfs } from '../bed/index.js'
+import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
+
+interface PlanJson {
+  changes: Array<{ id: string; category: string; operation: string; resource: string }>
+}
+
+const rcLinks = async (root: string, name: string) => {
+  const out: string[] = []
+  for (const level of ['rc2.d', 'rc3.d', 'rc4.d', 'rc5.d']) {
+    for (const entry of await readdir(join(root, 'etc', level))) {
+      if (entry.endsWith(name)) out.push(`${level}/${entry} -> ${await readlink(join(root, 'etc', level, entry))}`)
+    }
+  }
+  return out
+}
+
+/** systemd, complete: SysV links belong to the unit's state, masked units say so, with real systemctl --root. */
+describe('systemd owns what systemctl enable writes, and says when a unit is masked (systemctl --root)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    const first = await twinsync('snapshot', '--init')
+    assert.equal(first.code, 0, first.stderr)
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('keeps the SysV runlevel links out of the mirrored files', async () => {
+    assert.deepEqual(await rcLinks(rootfs.dir, 'cron'), ['rc2.d/S01cron -> ../init.d/cron', 'rc3.d/S01cron -> ../init.d/cron', 'rc4.d/S01cron -> ../init.d/cron', 'rc5.d/S01cron -> ../init.d/cron'])
+    const tracked = await runOk(['git', '-C', cli.twinDir, 'ls-files', 'filesystem/etc/'])
+    assert.doesNotMatch(tracked.stdout, /^filesystem\/etc\/rc.\.d\//m)
+    assert.match(tracked.stdout, /^filesystem\/etc\/init\.d\/cron$/m, 'the init script itself is a file like any other')
+  })
+
+  it('going back over a `systemctl disable` is one enable, no file changes, and it turns the links back', async () => {
+    await runOk(['systemctl', `--root=${rootfs.dir}`, 'disable', 'cron.service'])
+    assert.match((await rcLinks(rootfs.dir, 'cron')).join('\n'), /^rc2\.d\/K01cron/, 'systemd-sysv-install turned S into K links')
+    const plan = json<PlanJson>(await twinsync('plan', '--from', 'HEAD', '--json'))
+    assert.deepEqual(plan.changes.map((c) => c.id), ['systemd:enable:cron.service'])
+
+    const applied = await twinsync('apply', '--from', 'HEAD', '--yes')
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr)
+    assert.match(applied.stdout, /1 applied, 0 unchanged, 0 failed, 0 skipped/)
+    assert.equal((await run(['systemctl', `--root=${rootfs.dir}`, 'is-enabled', 'cron.service'])).stdout.trim(), 'enabled')
+    assert.deepEqual(await rcLinks(rootfs.dir, 'cron'), ['rc2.d/S01cron -> ../init.d/cron', 'rc3.d/S01cron -> ../init.d/cron', 'rc4.d/S01cron -> ../init.d/cron', 'rc5.d/S01cron -> ../init.d/cron'])
+    assert.deepEqual(json<PlanJson>(await twinsync('plan', '--json')).changes, [])
+  })
+
+  it('lists a masked unit as masked, not enabled, in startup', async () => {
+    await runOk(['systemctl', `--root=${rootfs.dir}`, 'mask', 'cron.service'])
+    const { entries } = json<{ entries: StartupEntry[] }>(await twinsync('startup', '--json'))
+    const cron = entries.find((e) => e.source === 'systemd' && e.name === 'cron.service')
+    assert.deepEqual(cron, { source: 'systemd', trigger: 'boot', name: 'cron.service', enabled: false, state: 'masked' })
+    assert.ok(entries.find((e) => e.source === 'systemd' && e.name === 'e2scrub_reap.service')?.enabled, 'an enabled unit stays enabled')
+    const text = await twinsync('startup')
+    assert.match(text.stdout, /^boot\s+systemd\s+-\s+no \(masked\)\s+cron\.service/m)
+    // The mask link is the unit's state, not a file to delete: going back is an unmask (and the
+    // enable it may need, which finds the unit already enabled once the mask is gone).
+    const units = json<PlanJson>(await twinsync('plan', '--from', 'HEAD', '--json'))
+    assert.deepEqual(units.changes.map((c) => c.id), ['systemd:unmask:cron.service', 'systemd:enable:cron.service'])
+    const applied = await twinsync('apply', '--from', 'HEAD', '--yes')
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr)
+    assert.match(applied.stdout, /1 applied, 1 unchanged, 0 failed, 0 skipped/)
+    assert.equal((await run(['systemctl', `--root=${rootfs.dir}`, 'is-enabled', 'cron.service'])).stdout.trim(), 'enabled')
+  })
+})
+
+/** In a booted container: units systemd has not loaded are in the runtime state, so a revert stops them. */
+describe('systemd runtime state covers stopped units systemd has not loaded (booted container)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let ct: Container
+
+  before(async () => {
+    ct = await bootContainer()
+  })
+  after(async () => {
+    await ct?.close()
+  })
+
+  it('a revert to a snapshot where the service was stopped and disabled stops it too', async () => {
+    await ct.runOk(['systemctl', 'disable', '--now', 'cron.service'])
+    // systemd unloads the stopped unit nothing refers to on its next garbage collection.
+    const loaded = async () => /^cron\.service/m.test((await ct.runOk(['systemctl', 'list-units', '--all', '--plain', '--no-legend', '--type=service'])).stdout)
+    for (let i = 0; i < 100 && (await loaded()); i++) await new Promise((r) => setTimeout(r, 100))
+    assert.equal(await loaded(), false, 'systemd has unloaded the stopped, disabled cron')
+    const first = await ct.twinsync(['snapshot', '--init', '--label', 'quiet', '--json'])
+    assert.equal(first.code, 0, first.stderr)
+    const runtime = JSON.parse(await ct.readFile('/var/lib/twinsync/twin/system/services/runtime.json')) as { units: Record<string, { active: string }> }
+    assert.deepEqual(runtime.units['cron.service'], { active: 'inactive', sub: 'dead' })
+
+    await ct.runOk(['systemctl', 'enable', '--now', 'cron.service'])
+    const reverted = await ct.twinsync(['revert', 'quiet', '--yes'], { timeoutMs: 300_000 })
+    assert.equal(reverted.code, 0, reverted.stdout + reverted.stderr)
+    assert.match(reverted.stdout, /disable cron\.service/)
+    assert.match(reverted.stdout, /stop cron\.service/)
+    assert.equal((await ct.run(['systemctl', 'is-enabled', 'cron.service'])).stdout.trim(), 'disabled')
+    assert.equal((await ct.run(['systemctl', 'is-active', 'cron.service'])).stdout.trim(), 'inactive')
+    assert.doesNotMatch(reverted.stdout, /rc[0-9S]\.d/, 'no SysV link appears as a file change')
+  })
+
+  it('a masked unit is masked in the runtime state and in startup', async () => {
+    await ct.runOk(['systemctl', 'mask', 'cron.service'])
+    const startup = await ct.twinsync(['startup', '--json'])
+    assert.equal(startup.code, 0, startup.stderr)
+    const { entries } = JSON.parse(startup.stdout) as { entries: StartupEntry[] }
+    const cron = entries.find((e) => e.source === 'systemd' && e.name === 'cron.service')
+    // Disabled and masked: no .wants link pulls it in any more, so it is not listed at all; enable's link is what would.
+    assert.equal(cron, undefined)
+    await ct.runOk(['ln', '-s', '/lib/systemd/system/cron.service', '/etc/systemd/system/multi-user.target.wants/cron.service'])
+    const again = JSON.parse((await ct.twinsync(['startup', '--json'])).stdout) as { entries: StartupEntry[] }
+    assert.deepEqual(again.entries.find((e) => e.source === 'systemd' && e.name === 'cron.service'), { source: 'systemd', trigger: 'boot', name: 'cron.service', enabled: false, state: 'masked' })
+  })
+})
