@@ -10,12 +10,14 @@ export const Diagnostic = Type.Object(
     /** The machine path or resource the diagnostic concerns. */
     path: Type.Optional(Type.String()),
     provider: Type.Optional(Type.String()),
+    /** The id of the plan change it concerns ("apt:install:hello"), when it concerns one. */
+    change: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 )
 export type Diagnostic = Type.Static<typeof Diagnostic>
 
-type DiagnosticExtra = Partial<Pick<Diagnostic, 'detail' | 'path' | 'provider'>>
+type DiagnosticExtra = Partial<Pick<Diagnostic, 'detail' | 'path' | 'provider' | 'change'>>
 
 export function errorDiagnostic(code: string, summary: string, extra: DiagnosticExtra = {}): Diagnostic {
   return { severity: 'error', code, summary, ...extra }
@@ -28,6 +30,13 @@ export function warningDiagnostic(code: string, summary: string, extra: Diagnost
 export function infoDiagnostic(code: string, summary: string, extra: DiagnosticExtra = {}): Diagnostic {
   return { severity: 'info', code, summary, ...extra }
 }
+
+/**
+ * A diff's note that a resource is in the older state and not in the newer one because it is no
+ * longer tracked (now ignored), not because it went from the machine. History, show and diff
+ * list it as "no longer tracked" instead of as a deletion; a plan has nothing to do for it.
+ */
+export const NO_LONGER_TRACKED = 'NO_LONGER_TRACKED'
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error')

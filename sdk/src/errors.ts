@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   TOKEN_MISSING: 'No token was found for the mirror',
   LABEL_EXISTS: 'A snapshot label of that name already exists',
   SNAPSHOT_UNKNOWN: 'No snapshot (commit) of that name in the twin',
+  ITEM_UNKNOWN: 'No drift or pending item of that change id or domain (`twinsync status` lists them)',
+  ITEM_INSEPARABLE: 'An item shares its twin file with others in a way that cannot be taken apart; decide for the whole domain',
   CONTENT_INVALID: 'A file the plan would write has content its domain does not accept (a bad cron schedule)',
   PLAN_INVALID: 'A plan file or a plans/*.yaml instruction is malformed',
   PLAN_CYCLE: 'The changes of a plan depend on each other in a circle',

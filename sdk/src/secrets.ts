@@ -39,6 +39,9 @@ export interface FindSecretsOptions {
   path?: string
 }
 
+/** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
+export const SECRET_RULES_VERSION = 1
+
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
 
@@ -288,6 +291,8 @@ function handSpans(text: string, path: string | undefined): Span[] {
       const range =
         (['v', 'v1', 'v2', 'v3'] as const).map((g) => indices?.[g]).find((r) => r !== undefined) ?? match.indices?.[0]
       if (range === undefined || range[1] <= range[0]) continue
+      // A value redacted before is no secret: twin documents are scanned again at push time.
+      if (text.startsWith(REDACTED, range[0])) continue
       spans.push({ rule: rule.id, description: rule.description, start: range[0], end: range[1] })
     }
   }
@@ -352,6 +357,8 @@ export async function findSecrets(text: string, options: FindSecretsOptions = {}
     let end = reported
     while (end < text.length && !TOKEN_END.test(text[end] as string)) end++
     if (end <= start) continue
+    // A preset rule's span around a value redacted before (`postgres://app:<redacted>@db`) is no secret.
+    if (text.slice(start, end).includes(REDACTED)) continue
     // Where a hand-written rule found the same secret, its span is the value alone (the preset's
     // often take in the key name or the whole URL): keep the narrower one, so redaction keeps the line readable.
     if (hand.some((h) => h.start < end && start < h.end)) continue

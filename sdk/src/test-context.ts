@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS, MemoryCache, silentLogger, type Limits, type ProviderContext } from './context.js'
+import { DEFAULT_LIMITS, MemoryCache, silentLogger, type Limits, type ProviderCache, type ProviderContext } from './context.js'
 import { LocalHost } from './local-host.js'
 import { PathClaims } from './path-claims.js'
 import type { Provider } from './provider.js'
@@ -9,6 +9,8 @@ export interface TestContextOptions {
   config?: unknown
   limits?: Partial<Limits>
   signal?: AbortSignal
+  /** The provider cache; a fresh in-memory one by default. Share one to collect "on the same twin" twice. */
+  cache?: ProviderCache
 }
 
 /**
@@ -27,6 +29,6 @@ export function createTestContext(root: string, options: TestContextOptions = {}
     logger: silentLogger,
     signal: options.signal ?? new AbortController().signal,
     config: options.config ?? {},
-    cache: new MemoryCache(),
+    cache: options.cache ?? new MemoryCache(),
   }
 }

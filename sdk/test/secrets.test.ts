@@ -57,6 +57,13 @@ describe('findSecrets', () => {
     assert.deepEqual(await findSecrets('passwd:         files systemd\n', { path: '/etc/nsswitch.conf' }), [])
   })
 
+  it('finds nothing in text it redacted itself', async () => {
+    for (const planted of [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines()]) {
+      const redacted = await redactSecrets(planted.text, { path: planted.path })
+      assert.deepEqual(await findSecrets(redacted, { path: planted.path }), [], `${planted.kind}: ${redacted}`)
+    }
+  })
+
   it('cannot be switched off by a comment in the scanned text', async () => {
     const text = `# secretlint-disable\ntoken = gh${'p'}_${'a1B2c3D4e5'.repeat(3)}abcdef\n`
     assert.equal((await findSecrets(text)).length, 1)

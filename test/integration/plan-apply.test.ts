@@ -57,8 +57,10 @@ describe('twinsync plan, status and apply on a Debian root (--root)', function (
     await writeTwinFile(cli.twinDir, 'plans/mark.yaml', 'actions:\n  - script: mark.sh\n    description: Leave a mark\n')
 
     const status = await twinsync('status', '--exit-code', '--json')
-    assert.equal(status.code, 1, 'drift exits 1 with --exit-code')
-    assert.deepEqual(json<{ domains: Array<{ category: string }> }>(status).domains.map((d) => d.category), ['files', 'services', 'startup'])
+    assert.equal(status.code, 1, 'pending intent exits 1 with --exit-code')
+    const report = json<{ drift: boolean; pending: { domains: Array<{ category: string }> } }>(status)
+    assert.equal(report.drift, false, 'edits are pending intent, not drift')
+    assert.deepEqual(report.pending.domains.map((d) => d.category), ['files', 'services', 'startup'])
 
     const plan = json<PlanJson>(await twinsync('plan', '--json'))
     assert.equal(plan.basis.twinCommit, null, 'an edited working twin has no commit as its basis')

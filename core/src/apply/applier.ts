@@ -1,4 +1,4 @@
-import type { ApplicableProvider, Change, ChangeResult, HostPort, Logger, Plan } from '@twinsync/sdk'
+import type { ApplicableProvider, Change, ChangeResult, Diagnostic, HostPort, Logger, Plan } from '@twinsync/sdk'
 import { isApplicable } from '@twinsync/sdk'
 import { contextFor } from '../collect/context-factory.js'
 import type { LoadedConfig } from '../config/config-file.js'
@@ -9,6 +9,13 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { runCommandChange } from './command-runner.js'
 import type { JournalStep } from './journal.js'
+
+export interface ExecuteResult {
+  /** One per change of the plan, in plan order. */
+  steps: JournalStep[]
+  /** Diagnostics of providers' apply calls that name no change of theirs. */
+  diagnostics: Diagnostic[]
+}
 
 export interface ExecuteOptions {
   signal: AbortSignal
@@ -38,16 +45,20 @@ export class Applier {
     @inject(Tokens.Logger) private readonly logger: Logger,
   ) {}
 
-  async execute(plan: Plan, options: ExecuteOptions): Promise<JournalStep[]> {
+  async execute(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
     const { claims } = await this.registry.load()
     const providers = new Map(
       (await this.registry.select()).map((r) => r.provider).filter(isApplicable).map((p) => [p.name, p] as const),
     )
     const results = new Map<string, ChangeResult>()
     const steps = new Map<string, JournalStep>()
+    const general: Diagnostic[] = []
     const predecessors = new Map<string, string[]>()
     for (const e of plan.edges) predecessors.set(e.to, [...(predecessors.get(e.to) ?? []), e.from])
-    const record = (change: Change, startedAt: string, result: ChangeResult) => {
+    const record = (change: Change, startedAt: string, given: ChangeResult) => {
+      // A diagnostic about a change names it, and its provider.
+      const named = given.diagnostics?.map((d) => ({ ...d, provider: d.provider ?? change.provider, change: change.id }))
+      const result: ChangeResult = named === undefined ? given : { ...given, diagnostics: named }
       results.set(change.id, result)
       steps.set(change.id, {
         id: change.id,
@@ -58,6 +69,7 @@ export class Applier {
         status: result.status,
         ...(result.message === undefined ? {} : { message: result.message }),
         ...(result.outputTail === undefined ? {} : { outputTail: result.outputTail }),
+        ...(named === undefined || named.length === 0 ? {} : { diagnostics: named }),
       })
       options.onResult?.(change, result)
     }
@@ -77,10 +89,19 @@ export class Applier {
       const byProvider = new Map<string, Change[]>()
       for (const c of runnable) byProvider.set(c.provider, [...(byProvider.get(c.provider) ?? []), c])
       await Promise.all(
-        [...byProvider].map(([name, changes]) => this.runGroup(name, changes, providers.get(name), claims, options, record)),
+        [...byProvider].map(([name, changes]) => this.runGroup(name, changes, providers.get(name), claims, options, record, noteFrom(name))),
       )
     }
-    return plan.changes.map((c) => steps.get(c.id)).filter((s): s is JournalStep => s !== undefined)
+    // ApplyResult.diagnostics: beside the step of the change they name, else kept as general ones.
+    function noteFrom(provider: string) {
+      return (d: Diagnostic) => {
+        const step = d.change === undefined ? undefined : steps.get(d.change)
+        const note = { ...d, provider: d.provider ?? provider }
+        if (step !== undefined && step.provider === provider) step.diagnostics = [...(step.diagnostics ?? []), note]
+        else general.push(note)
+      }
+    }
+    return { steps: plan.changes.map((c) => steps.get(c.id)).filter((s): s is JournalStep => s !== undefined), diagnostics: general }
   }
 
   private async runGroup(
@@ -90,6 +111,7 @@ export class Applier {
     claims: Parameters<typeof contextFor>[1]['claims'],
     options: ExecuteOptions,
     record: (change: Change, startedAt: string, result: ChangeResult) => void,
+    note: (diagnostic: Diagnostic) => void,
   ): Promise<void> {
     const startedAt = new Date().toISOString()
     for (const c of changes) options.onStart?.(c)
@@ -139,6 +161,7 @@ export class Applier {
         record(change, startedAt, result)
       }
     }
+    for (const d of outcome.value.diagnostics ?? []) note(d)
     for (const c of changes) if (!reported.has(c.id)) record(c, startedAt, { id: c.id, status: 'failed', message: `${name} reported no result for this change` })
   }
 }

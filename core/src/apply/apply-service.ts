@@ -9,7 +9,6 @@ import { SnapshotService } from '../snapshot/snapshot-service.js'
 import { Tokens } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { Applier } from './applier.js'
-import { keepLeftOutPending } from './keep-left-out.js'
 import { planRefusal } from './plan-refusal.js'
 import { journalPath, type ApplyJournal } from './journal.js'
 import { ApplyRecorder, clearApplyRecord, doneBeforeInterruption, pathsOf, readApplyRecord, refuseUnlessContinuing, sweepTargetTempFiles } from './resume.js'
@@ -21,10 +20,12 @@ export interface ApplyOptions {
   /** The apply brings the machine back to this snapshot: history names it a revert. */
   revertTo?: string
   /**
-   * Changes of the plan a person left out: they stay pending in the working twin instead of
-   * being overwritten by the snapshot after the apply (not for reverts, which plan from history).
+   * Changes of the plan a person left out. Like failed and skipped steps they stay pending in
+   * the twin (the snapshot after the apply keeps every unapplied intent); this names the reason.
    */
   leftOut?: readonly Change[]
+  /** The domains the plan was limited to (--only): what the twin asks for elsewhere stays pending, saying so. */
+  only?: readonly string[]
   signal: AbortSignal
   onStart?: (change: Change) => void
   onResult?: (change: Change, result: ChangeResult) => void
@@ -37,7 +38,7 @@ export interface ApplyReport {
   commit: string | null
   journalPath: string
   journal: ApplyJournal
-  /** Twin files put back to the desired state because a change in them was left out. */
+  /** Twin files that still ask for something after the apply (left out, failed, skipped): pending for the next plan. */
   keptPending: string[]
   /** Temporary files an interrupted apply left on the target, removed before this one. */
   tempFilesRemoved?: string[]
@@ -147,7 +148,7 @@ export class ApplyService {
       },
     })
     await recorder.flush()
-    const steps = [...alreadyDone, ...executed]
+    const steps = [...alreadyDone, ...executed.steps]
     const counts = { applied: 0, unchanged: 0, failed: 0, skipped: 0 }
     for (const s of steps) counts[s.status]++
     const journal: ApplyJournal = {
@@ -159,17 +160,19 @@ export class ApplyService {
       interrupted: options.signal.aborted,
       counts,
       steps,
+      diagnostics: executed.diagnostics,
     }
     const path = journalPath(journal.startedAt)
     const after = await this.snapshots.snapshotLocked({
+      intentReasons: notApplied(steps, options.leftOut ?? [], stamp),
+      otherwiseReason: options.only === undefined ? `not in the apply of ${stamp}` : `left out of the apply of ${stamp} (--only ${options.only.join(',')})`,
       message: `TwinSync ${what} ${stamp}: ${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped`,
       extraDocuments: [{ path, content: stableStringify(journal) }, await this.ledgerAfter(plan, steps)],
     })
     const commit = after.commit ?? after.head ?? null
     // Ran to its end: nothing to continue. After Ctrl-C the rest stays intended (plan shows it).
     if (!options.signal.aborted) await clearApplyRecord(this.twin.dir)
-    const keptPending =
-      options.revertTo === undefined ? await keepLeftOutPending(this.twin, this.registry, { checkpoint: checkpointCommit, commit }, options.leftOut ?? []) : []
+    const keptPending = after.pending
     return {
       checkpoint: checkpointCommit,
       commit,
@@ -238,4 +241,14 @@ export class ApplyService {
     }
     return { path: COMMANDS_LEDGER, content: stableStringify(ledger) }
   }
+}
+
+/** Why each change that did not happen is still pending, by change id. */
+function notApplied(steps: ReadonlyArray<{ id: string; status: string; message?: string | undefined }>, leftOut: readonly Change[], stamp: string): Record<string, string> {
+  const reasons: Record<string, string> = {}
+  for (const c of leftOut) reasons[c.id] = `left out of the apply of ${stamp}`
+  for (const s of steps) {
+    if (s.status === 'failed' || s.status === 'skipped') reasons[s.id] = `${s.status} in the apply of ${stamp}${s.message ? `: ${s.message}` : ''}`
+  }
+  return reasons
 }

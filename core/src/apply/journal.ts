@@ -1,4 +1,4 @@
-import type { ChangeResult } from '@twinsync/sdk'
+import type { ChangeResult, Diagnostic } from '@twinsync/sdk'
 
 export interface JournalStep {
   id: string
@@ -9,6 +9,8 @@ export interface JournalStep {
   status: ChangeResult['status']
   message?: string
   outputTail?: string
+  /** What the provider said about this change (each names it in `change`). */
+  diagnostics?: Diagnostic[]
 }
 
 /** What an apply did, step by step; committed to the twin with the snapshot after the apply. */
@@ -21,6 +23,13 @@ export interface ApplyJournal {
   interrupted: boolean
   counts: Record<ChangeResult['status'], number>
   steps: JournalStep[]
+  /** What providers said about their apply as a whole, not about one change. */
+  diagnostics: Diagnostic[]
+}
+
+/** Every diagnostic of an apply: those of the steps (naming their change), then the general ones. */
+export function journalDiagnostics(journal: Pick<ApplyJournal, 'steps' | 'diagnostics'>): Diagnostic[] {
+  return [...journal.steps.flatMap((s) => s.diagnostics ?? []), ...(journal.diagnostics ?? [])]
 }
 
 export function journalPath(startedAt: string): string {

@@ -79,7 +79,16 @@ export async function checkProviderSections(
     }
     const schema = schemas.get(key)
     if (schema !== undefined) await checkAgainst(schema, value, path, `/${key}`)
+    else refuseSettings(key, value, path)
   }
+}
+
+/** A provider without a config schema takes no settings: its section may only be empty. */
+function refuseSettings(key: string, value: unknown, path: string): void {
+  if (value === null || value === undefined) return
+  if (typeof value !== 'object' || Array.isArray(value)) throw configInvalid(path, key, `the ${key} provider takes no settings`)
+  const first = Object.keys(value)[0]
+  if (first !== undefined) throw configInvalid(path, `${key}.${first}`, `unknown key (the ${key} provider takes no settings)`)
 }
 
 /** typebox's value module is loaded only when there is a configuration to check: it is slow to load. */

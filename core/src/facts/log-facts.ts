@@ -1,4 +1,4 @@
-import type { ProviderContext } from '@twinsync/sdk'
+import { redactSecrets, type ProviderContext } from '@twinsync/sdk'
 import { FactProvider } from './fact-provider.js'
 
 const TEXT_LOGS = ['/var/log/syslog', '/var/log/messages'] as const
@@ -6,7 +6,8 @@ const TEXT_LOGS = ['/var/log/syslog', '/var/log/messages'] as const
 /**
  * system/logs/: the last lines of the journal and of the classic text logs, bounded by
  * limits.logLines and limits.logBytes. An offline root's own journal files are read with
- * `journalctl --directory`, never the host's journal.
+ * `journalctl --directory`, never the host's journal. Secrets on a line are redacted in place
+ * (`password=<redacted>`), the rest of the line kept.
  */
 export class LogFacts extends FactProvider {
   readonly name = 'logs'
@@ -16,11 +17,11 @@ export class LogFacts extends FactProvider {
   protected async read(ctx: ProviderContext): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {}
     const journal = await readJournal(ctx)
-    if (journal !== undefined) out['system/logs/journal.txt'] = journal
+    if (journal !== undefined) out['system/logs/journal.txt'] = await redactSecrets(journal)
     for (const path of TEXT_LOGS) {
       const st = await ctx.host.stat(path)
       if (st?.type !== 'file') continue
-      out[`system/logs/${path.slice('/var/log/'.length)}.txt`] = tail(await ctx.host.readFile(path), ctx)
+      out[`system/logs/${path.slice('/var/log/'.length)}.txt`] = await redactSecrets(tail(await ctx.host.readFile(path), ctx))
     }
     return out
   }

@@ -1,9 +1,11 @@
 import type { ProviderContext } from '@twinsync/sdk'
-import { compareStrings } from '@twinsync/sdk'
+import { compareStrings, redactSecrets } from '@twinsync/sdk'
 import { FactProvider, offlineReason } from './fact-provider.js'
 
 /** Linux reports process times in clock ticks; USER_HZ is 100 on every architecture Debian ships. */
 const CLOCK_TICKS = 100
+/** A command line is kept to this many characters in the twin. */
+const COMMAND_CHARS = 200
 
 export interface ProcessSample {
   pid: number
@@ -52,7 +54,9 @@ async function readProcess(ctx: ProviderContext, pid: number, uptime: number, us
       ctx.host.readTextIfExists(`/proc/${pid}/cmdline`),
     ])
     if (stat === undefined || status === undefined) return undefined
-    return parseProcess(pid, stat, status, cmdline ?? '', uptime, users)
+    const sample = parseProcess(pid, stat, status, cmdline ?? '', uptime, users)
+    // Redact before cutting: a cut token would no longer look like one.
+    return { ...sample, command: (await redactSecrets(sample.command)).slice(0, COMMAND_CHARS) }
   } catch {
     return undefined // the process ended while we read it
   }
@@ -68,7 +72,8 @@ export function parseProcess(pid: number, stat: string, status: string, cmdline:
   const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? -1)
   const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0)
   const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-  const command = cmdline.split('\0').filter(Boolean).join(' ').slice(0, 200) || `[${name}]`
+  // Whole, not cut: the caller redacts secrets (`--db-password=<redacted>`) and then cuts to COMMAND_CHARS.
+  const command = cmdline.split('\0').filter(Boolean).join(' ') || `[${name}]`
   return {
     pid,
     user: users.get(uid) ?? String(uid),

@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Category, Change, Diagnostic, PathClaims, Provider, ProviderContext, TwinReader } from '@twinsync/sdk'
-import { isApplicable } from '@twinsync/sdk'
+import { isApplicable, NO_LONGER_TRACKED } from '@twinsync/sdk'
 import { callProvider } from '../providers/provider-call.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import type { GitStatusEntry } from '../twin/git.js'
@@ -81,14 +81,18 @@ async function describeWithProvider(
   const diffed = await callProvider(provider, 'diff', () => provider.diff({ desired: after, actual: before, ctx }), instead)
   if (!diffed.ok) return { failed: diffed.diagnostic }
   const diff = diffed.value
+  // A resource that left the twin because it is no longer tracked is said so, not shown as deleted.
+  const untracked: DomainChange[] = diff.diagnostics
+    .filter((d) => d.code === NO_LONGER_TRACKED && d.path !== undefined)
+    .map((d) => ({ provider: provider.name, operation: 'untrack', resource: d.path as string, summary: `No longer tracked: ${d.path as string}` }))
   return {
-    changes: diff.changes.map((c: Change) => ({
+    changes: [...untracked, ...diff.changes.map((c: Change) => ({
       provider: c.provider,
       operation: c.operation,
       resource: c.resource,
       summary: c.summary,
       ...(options.diffs && c.diff !== undefined ? { diff: c.diff } : {}),
-    })),
+    }))],
     diagnostics: diff.diagnostics.filter((d) => d.severity === 'error'),
   }
 }

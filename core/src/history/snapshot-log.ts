@@ -1,7 +1,7 @@
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
 import { EMPTY_TREE, parseNameStatus, runGit, type GitStatusEntry } from '../twin/git.js'
 
-export type SnapshotKind = 'init' | 'snapshot' | 'edit' | 'checkpoint' | 'apply' | 'revert' | 'other'
+export type SnapshotKind = 'init' | 'snapshot' | 'edit' | 'checkpoint' | 'apply' | 'revert' | 'adopt' | 'discard' | 'other'
 
 export interface SnapshotRecord {
   commit: string
@@ -92,5 +92,7 @@ export function kindOf(message: string): SnapshotKind {
   if (message.startsWith('TwinSync checkpoint ')) return 'checkpoint'
   if (message.startsWith('TwinSync revert ')) return 'revert'
   if (message.startsWith('TwinSync apply ')) return 'apply'
+  if (message.startsWith('TwinSync adopt ')) return 'adopt'
+  if (message.startsWith('TwinSync discard ')) return 'discard'
   return 'other'
 }

@@ -53,6 +53,8 @@ export function renderPlan(plan: Plan, options: { diffs: boolean } = { diffs: tr
     lines.push('', 'Changes:')
     for (const c of plan.changes) lines.push(...renderChange(c, options))
   }
+  const pending = plan.diagnostics.filter((d) => d.code === 'PENDING_INTENT')
+  if (pending.length > 0) lines.push('', 'Still pending from before:', ...pending.map((d) => `  ${d.summary}`))
   const notes = plan.diagnostics.filter((d) => d.severity !== 'info')
   if (notes.length > 0) lines.push('', ...notes.map((d) => `${d.severity}: ${d.provider ? `${d.provider}: ` : ''}${d.summary}`))
   return lines.join('\n')

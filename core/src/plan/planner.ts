@@ -1,13 +1,15 @@
 import type { ApplicableProvider, Change, Diagnostic, HostPort, Logger, Plan, TwinReader } from '@twinsync/sdk'
-import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, infoDiagnostic, warningDiagnostic, isApplicable, isContentValidator } from '@twinsync/sdk'
+import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, infoDiagnostic, isApplicable, isContentValidator, warningDiagnostic } from '@twinsync/sdk'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import { contextFor } from '../collect/context-factory.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { inject, injectable } from '../di.js'
+import { IntentService } from '../intent/intent-service.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { callProvider } from '../providers/provider-call.js'
 import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
+import { writesRedaction } from '../snapshot/secret-guard.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
 import { changeFingerprint } from './change-fingerprint.js'
@@ -36,6 +38,7 @@ export class Planner {
     @inject(Tokens.Config) private readonly config: LoadedConfig,
     @inject(Tokens.Logger) private readonly logger: Logger,
     @inject(Tokens.Clock) private readonly clock: () => Date,
+    @inject(IntentService) private readonly intents: IntentService,
   ) {}
 
   async plan(options: PlanOptions = {}): Promise<Plan> {
@@ -74,6 +77,7 @@ export class Planner {
       if (wants(options.only, 'commands')) changes.push(...(await readInstructions(reader)))
       const graph = buildPlanGraph(changes)
       diagnostics.push(...graph.diagnostics)
+      if (options.from === undefined) diagnostics.push(...(await this.stillPending(graph.changes)))
       return {
         formatVersion: PLAN_FORMAT_VERSION,
         createdAt: this.clock().toISOString(),
@@ -114,7 +118,12 @@ export class Planner {
     }
     const diff = await callProvider(provider, 'diff', () => provider.diff({ desired, actual: outcome.result.state, ctx }), nothing)
     if (!diff.ok) return [...out, diff.diagnostic].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
-    changes.push(...diff.value.changes)
+    // A document the snapshot redacted holds `<redacted>` where the machine holds the secret: such a
+    // change would write the marker over the secret, so it is left out and said so.
+    for (const change of diff.value.changes) {
+      if (!writesRedaction(change.data)) changes.push(change)
+      else out.push(warningDiagnostic('SECRET_REDACTED_NOT_PLANNED', `${change.summary}: not planned, the twin holds a redacted secret there; change it on the machine itself`, { provider: provider.name }))
+    }
     return [...out, ...diff.value.diagnostics].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
   }
 
@@ -145,6 +154,14 @@ export class Planner {
       }
     }
     return out
+  }
+
+  /** Changes an earlier apply did not make (left out, failed, skipped, pulled): said again, with the reason. */
+  private async stillPending(changes: readonly Change[]): Promise<Diagnostic[]> {
+    const reasons = await this.intents.reasons()
+    return changes
+      .filter((c) => reasons[c.id] !== undefined)
+      .map((c) => infoDiagnostic('PENDING_INTENT', `${c.summary}: still pending, ${reasons[c.id]}`, { provider: c.provider, path: c.resource, detail: `change ${c.id}` }))
   }
 
   private async desiredSource(from: string | undefined): Promise<{ reader: TwinReader; twinCommit: string | null; notice?: Diagnostic }> {

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import { TwinSyncError } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
+import { IntentService } from '../intent/intent-service.js'
 import { Tokens } from '../tokens.js'
 import { revParseCommit, runGit, tryGit } from '../twin/git.js'
 import { TwinRepository } from '../twin/twin-repository.js'
@@ -49,6 +50,8 @@ export class RemoteService {
   constructor(
     @inject(TwinRepository) private readonly twin: TwinRepository,
     @inject(Tokens.GitHubApiFactory) private readonly githubApi: GitHubApiFactory,
+    // Optional only for tests that build the service by hand and never pull.
+    @inject(IntentService) private readonly intents?: IntentService,
   ) {}
 
   async status(): Promise<RemoteStatus> {
@@ -189,12 +192,21 @@ export class RemoteService {
         details: { ahead, behind },
       })
     }
-    if ((await this.twin.dirtyPaths()).length > 0) {
-      throw new TwinSyncError('TWIN_DIRTY', 'The twin has uncommitted edits; pulling would overwrite them', {
-        nextStep: `Commit them (\`git -C ${this.twin.dir} commit -am "…"\`) or take a snapshot first, then pull.`,
-      })
+    // What arrives is intent, not an observation: the last snapshot stays the observed state,
+    // local edits are set aside, and both are merged back on top of the pulled twin.
+    const intents = this.intents
+    if (intents === undefined) throw new Error('RemoteService.pull needs the IntentService')
+    const observed = (await intents.observed()) as string
+    await intents.markObserved(observed)
+    const held = await intents.hold('all', local ?? undefined)
+    try {
+      await runGit(this.twin.dir, ['merge', '--ff-only', '--quiet', MIRROR_REF])
+    } catch (error) {
+      await held.restore(held.base, observed)
+      throw error
     }
-    await runGit(this.twin.dir, ['merge', '--ff-only', '--quiet', MIRROR_REF])
+    await held.restore(remote, observed)
+    await intents.notePulled(remote, `pulled from the mirror (${(local ?? '').slice(0, 12)}..${remote.slice(0, 12)})`)
     return { status: 'fast-forwarded', from: local, to: remote, pulled: behind, ahead: 0 }
   }
 

@@ -1,43 +1,85 @@
+import { CATEGORIES } from '@twinsync/sdk'
 import type { DependencyContainer } from '../di.js'
+import { IntentService, type PendingItem } from '../intent/intent-service.js'
 import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
 import { Planner } from '../plan/planner.js'
 import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
+import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { renderRemoteStatus } from './remote-commands.js'
 
 export interface DriftStatus {
   repo: string
   head: string | null
+  /** The last snapshot: the machine as observed. */
+  observed: string | null
+  /** The machine moved since the last snapshot (`changes` says how). */
   drift: boolean
+  /** Drift per domain. */
   domains: CategorySummary[]
+  /** Drift per item: what a plan from the last snapshot would change on the machine. */
   changes: Array<{ id: string; category: string; summary: string }>
+  /** The twin asks for something the machine does not have yet (edits, pulls, changes not applied). */
+  pending: {
+    count: number
+    /** The commit recording the intent (refs/twinsync/intended), null when nothing is pending. */
+    intended: string | null
+    domains: Array<{ category: string; count: number }>
+    items: PendingItem[]
+  }
   remote: RemoteStatus
   /** An apply was interrupted: what it was doing and the ways on (the plan heads for its state). */
   interrupted: string | null
 }
 
-/** What differs between the twin and the machine. Instructions in plans/ are not drift. */
+/**
+ * The two differences of the twin: drift (the machine against the last snapshot) and pending
+ * intent (the twin against the last snapshot). Read-only. Instructions in plans/ are neither.
+ */
 export async function driftStatus(container: DependencyContainer, only: string[] | undefined): Promise<DriftStatus> {
   const twin = container.resolve(TwinRepository)
+  const intents = container.resolve(IntentService)
   const domains = only ?? ['files', 'packages', 'services', 'startup']
-  const plan = await container.resolve(Planner).plan({ only: domains.filter((d) => d !== 'commands') })
+  const pending = await intents.pending()
+  const plan = await container.resolve(Planner).plan({
+    ...(pending.observed === null ? {} : { from: pending.observed }),
+    only: domains.filter((d) => d !== 'commands'),
+  })
+  const items = pending.items.filter((i) => only === undefined || only.includes(i.category) || only.includes(i.provider))
+  const byCategory = new Map<string, number>()
+  for (const i of items) byCategory.set(i.category, (byCategory.get(i.category) ?? 0) + 1)
   return {
     repo: twin.dir,
     head: (await twin.head()) ?? null,
+    observed: pending.observed,
     drift: plan.changes.length > 0,
     domains: summarizePlan(plan),
     changes: plan.changes.map((c) => ({ id: c.id, category: c.category, summary: c.summary })),
+    pending: { count: items.length, intended: pending.intended, domains: CATEGORIES.filter((c) => byCategory.has(c)).map((category) => ({ category, count: byCategory.get(category) as number })), items },
     remote: await container.resolve(RemoteService).status(),
-    interrupted: plan.diagnostics.find((d) => d.code === 'APPLY_INTERRUPTED')?.summary ?? null,
+    interrupted: await readApplyRecord(twin.dir).then((r) => (r === undefined ? null : interruptedNotice(r))),
   }
 }
 
 export function renderStatus(s: DriftStatus): string {
-  const mirror = (s.remote.configured ? `\n${renderRemoteStatus(s.remote)}` : '') + (s.interrupted === null ? '' : `\n${s.interrupted}`)
-  if (!s.drift) return `In sync: the machine matches the twin at ${s.repo} (${s.head?.slice(0, 12) ?? 'no snapshot'}).${mirror}`
-  const lines = [`Drift: the machine differs from the twin at ${s.repo} (${s.head?.slice(0, 12)})`]
-  for (const d of s.domains) lines.push(`  ${d.category.padEnd(9)} ${d.count} difference${d.count === 1 ? '' : 's'}`)
-  lines.push('', ...s.changes.slice(0, 30).map((c) => `  ${c.category.padEnd(9)} ${c.summary}`))
-  if (s.changes.length > 30) lines.push(`  … and ${s.changes.length - 30} more (twinsync plan shows them all)`)
+  const mirror = (s.remote.configured ? `\n${renderRemoteStatus(s.remote)}` : '') + (s.interrupted === null ? '' : `\n\n${s.interrupted}`)
+  const at = `the twin at ${s.repo} (last snapshot ${s.observed?.slice(0, 12) ?? 'none'})`
+  if (!s.drift && s.pending.count === 0) return `In sync: the machine matches ${at}; nothing pending.${mirror}`
+  const lines = [`Twin: ${at}`, '']
+  if (!s.drift) lines.push('Drift: none; the machine is as the last snapshot saw it.')
+  else {
+    lines.push(`Drift: the machine moved since the last snapshot (${s.changes.length}). Applying now would undo it; \`twinsync adopt ITEM\` keeps it.`)
+    for (const d of s.domains) lines.push(`  ${d.category.padEnd(9)} ${d.count} difference${d.count === 1 ? '' : 's'}`)
+    lines.push(...s.changes.slice(0, 30).map((c) => `    ${c.id}  ${c.summary}`))
+    if (s.changes.length > 30) lines.push(`    … and ${s.changes.length - 30} more (twinsync plan shows them all)`)
+  }
+  lines.push('')
+  if (s.pending.count === 0) lines.push('Pending: none; the twin asks for nothing the machine lacks.')
+  else {
+    lines.push(`Pending: the twin asks for ${s.pending.count} thing${s.pending.count === 1 ? '' : 's'} the machine does not have yet. \`twinsync apply\` does them; \`twinsync discard ITEM\` drops one.`)
+    for (const d of s.pending.domains) lines.push(`  ${d.category.padEnd(9)} ${d.count} pending`)
+    lines.push(...s.pending.items.slice(0, 30).map((i) => `    ${i.id}  ${i.summary} (${i.reason})`))
+    if (s.pending.items.length > 30) lines.push(`    … and ${s.pending.items.length - 30} more (--json lists them all)`)
+  }
   return lines.join('\n') + mirror
 }

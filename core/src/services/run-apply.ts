@@ -1,7 +1,9 @@
 import { createInterface } from 'node:readline/promises'
-import type { Change, ChangeResult, Plan } from '@twinsync/sdk'
+import type { Change, ChangeResult, Diagnostic, Plan } from '@twinsync/sdk'
 import { TwinSyncError } from '@twinsync/sdk'
 import { ApplyService } from '../apply/apply-service.js'
+import { journalDiagnostics } from '../apply/journal.js'
+import { renderDiagnostics } from './render-diagnostics.js'
 import { HistoryService } from '../history/history-service.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { renderPush } from './remote-commands.js'
@@ -20,6 +22,8 @@ export interface RunApplyOptions {
 }
 
 const STATE_DOMAINS = ['files', 'packages', 'services', 'startup']
+
+const diagnosticKey = (d: Diagnostic) => `${d.change ?? ''}\0${d.code}\0${d.summary}`
 
 const MARK: Record<ChangeResult['status'], string> = { applied: 'applied  ', unchanged: 'unchanged', failed: 'FAILED   ', skipped: 'skipped  ' }
 
@@ -75,14 +79,26 @@ async function runApplyLocked(container: DependencyContainer, options: RunApplyO
   process.on('SIGINT', onSigint)
   try {
     say('')
+    const shown = new Set<string>()
     const report = await service.apply({
       plan,
       fromFile: options.planFile !== undefined,
+      ...(options.only === undefined ? {} : { only: options.only }),
       ...(revert === undefined ? {} : { revertTo: revert.commit }),
       signal: controller.signal,
-      onResult: (change: Change, result: ChangeResult) =>
-        say(`  ${MARK[result.status]}  ${change.summary}${result.message && result.status !== 'applied' ? `: ${result.message}` : ''}`),
+      onResult: (change: Change, result: ChangeResult) => {
+        say(`  ${MARK[result.status]}  ${change.summary}${result.message && result.status !== 'applied' ? `: ${result.message}` : ''}`)
+        // What the provider said about this change, right beneath it.
+        for (const d of result.diagnostics ?? []) {
+          shown.add(diagnosticKey(d))
+          for (const line of renderDiagnostics([d])) say(`               ${line}`)
+        }
+      },
     })
+    // Said after the results came in (about a change, or about the provider's apply as a whole).
+    const later = journalDiagnostics(report.journal).filter((d) => !shown.has(diagnosticKey(d)))
+    const summaryOf = new Map(plan.changes.map((ch) => [ch.id, ch.summary]))
+    for (const line of renderDiagnostics(later.map((d) => (d.change === undefined ? d : { ...d, summary: `${d.summary} [${summaryOf.get(d.change) ?? d.change}]` })))) say(line)
     const c = report.journal.counts
     say(`\n${c.applied} applied, ${c.unchanged} unchanged, ${c.failed} failed, ${c.skipped} skipped.`)
     if (report.checkpoint) say(`Checkpoint before the apply: ${report.checkpoint.slice(0, 12)} (the machine as it was).`)

@@ -69,6 +69,9 @@ export function renderSnapshot(r: TakeSnapshotResult): string {
   }
   const notDetected = r.providers.filter((p) => p.status === 'not-detected').map((p) => p.name)
   if (notDetected.length > 0) lines.push(`  not present on this machine: ${notDetected.join(', ')}`)
+  if (r.pending.length > 0) {
+    lines.push(`Pending intent kept on top of it (${r.pending.length} twin file${r.pending.length === 1 ? '' : 's'}: ${r.pending.slice(0, 3).join(', ')}${r.pending.length > 3 ? ', …' : ''}); \`twinsync status\` lists the items.`)
+  }
   lines.push(...renderDiagnostics(r.diagnostics))
   lines.push(...renderPush(r.push))
   return lines.join('\n')

@@ -1,7 +1,9 @@
 import type { Diagnostic, HostPort, Logger, Provider, TwinDocument } from '@twinsync/sdk'
 import { TwinSyncError } from '@twinsync/sdk'
+import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
 import type { LoadedConfig } from '../config/config-file.js'
+import { IntentService } from '../intent/intent-service.js'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import { SnapshotLog } from '../history/snapshot-log.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
@@ -9,6 +11,7 @@ import { Tokens } from '../tokens.js'
 import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { onlyVolatile, snapshotMessage, summarizeChanges, type SnapshotSummary } from './snapshot-summary.js'
+import { screenDocument } from './secret-guard.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
 
 export interface SnapshotOptions {
@@ -21,6 +24,10 @@ export interface SnapshotOptions {
   extraDocuments?: TwinDocument[]
   signal?: AbortSignal
   onProgress?: CollectProgress
+  /** Why items of the pending intent are pending (an apply's failed, skipped and left-out changes), by change id. */
+  intentReasons?: Record<string, string>
+  /** The reason for pending items that have none yet (an apply names what it did not cover). */
+  otherwiseReason?: string
 }
 
 export interface SnapshotResult {
@@ -33,6 +40,8 @@ export interface SnapshotResult {
   summary: SnapshotSummary
   providers: Array<{ name: string; status: CollectOutcome['status']; durationMs: number; documents: number }>
   diagnostics: Diagnostic[]
+  /** Twin paths that still hold pending intent (edits, pulls, changes not applied), kept across the snapshot. */
+  pending: string[]
 }
 
 /** Collect every provider into the twin and commit: the spec's "Push snapshot" without the push. */
@@ -45,6 +54,7 @@ export class SnapshotService {
     @inject(Tokens.Config) private readonly config: LoadedConfig,
     @inject(Tokens.Logger) private readonly logger: Logger,
     @inject(Tokens.Clock) private readonly clock: () => Date,
+    @inject(IntentService) private readonly intents: IntentService,
   ) {}
 
   async snapshot(options: SnapshotOptions = {}): Promise<SnapshotResult> {
@@ -56,10 +66,27 @@ export class SnapshotService {
 
   /** A snapshot for a caller that already holds the twin lock (apply's checkpoints). */
   async snapshotLocked(options: SnapshotOptions): Promise<SnapshotResult> {
+    // Pending intent is set aside (and committed to refs/twinsync/intended) so the snapshot
+    // records only the machine, then merged back on top of the new observed state.
+    // Finish what a killed snapshot left, and refuse git's index locked by someone else, before anything moves.
+    await this.twin.settle()
+    const held = await this.intents.hold('providers', undefined, options.intentReasons, options.otherwiseReason)
+    let result: Omit<SnapshotResult, 'pending'>
+    try {
+      result = await this.observe(options)
+    } catch (error) {
+      if (held.paths.length > 0) await held.restore(held.base).catch((e: Error) => this.logger.warn(`could not put the pending intent back: ${e.message}; it is kept in refs/twinsync/intended`))
+      throw error
+    }
+    const observed = result.commit ?? result.head
+    if (observed !== undefined) await this.intents.markObserved(observed)
+    const pending = await held.restore(observed ?? held.base)
+    return { ...result, pending }
+  }
+
+  private async observe(options: SnapshotOptions): Promise<Omit<SnapshotResult, 'pending'>> {
     const started = performance.now()
     const phase = (name: string) => this.logger.debug(`snapshot: ${name} at ${Math.round(performance.now() - started)} ms`)
-    // Finish what a killed snapshot left, and refuse git's index locked by someone else, before collecting.
-    await this.twin.settle()
     const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
     const providers = (await this.registry.select()).map((r) => r.provider)
     const outcomes = await collectAll(providers, {
@@ -91,7 +118,7 @@ export class SnapshotService {
     const edited = (await this.twin.dirtyPaths()).length > 0
     const draft = await this.twin.draft({ edited })
     try {
-      this.writeDocuments(draft, collected, providers, claims)
+      await this.writeDocuments(draft, collected, providers, claims, diagnostics)
       for (const doc of options.extraDocuments ?? []) draft.write(doc)
       phase(`written (${draft.touched} twin files)`)
       const { tree, changes } = await draft.build({ edited })
@@ -128,15 +155,18 @@ export class SnapshotService {
   /**
    * Write what each provider collected and remove what it no longer has. Only providers that
    * collected this time touch their part of the twin: a failed one keeps its last state.
+   * Returns how many twin files were written or removed.
    */
-  private writeDocuments(
+  private async writeDocuments(
     draft: SnapshotDraft,
     collected: ReadonlyArray<Extract<CollectOutcome, { status: 'collected' }>>,
     providers: readonly Provider[],
     claims: Parameters<typeof ownerOfTwinPath>[2],
-  ): void {
+    diagnostics: Diagnostic[],
+  ): Promise<void> {
     const fresh = new Set(collected.map((o) => o.provider.name))
     const written = new Set<string>()
+    const accepted: Array<{ doc: TwinDocument; provider: string }> = []
     for (const o of collected) {
       for (const doc of o.result.documents) {
         const owner = ownerOfTwinPath(doc.path, providers, claims)
@@ -144,9 +174,16 @@ export class SnapshotService {
           this.logger.warn(`${o.provider.name} wrote ${doc.path}, which belongs to ${owner?.name ?? 'nobody'}; ignored`)
           continue
         }
-        draft.write(doc)
+        accepted.push({ doc, provider: o.provider.name })
         written.add(doc.path)
       }
+    }
+    // Every document is screened for secrets before it enters the twin (many side by side).
+    const limit = pLimit(16)
+    const screened = await Promise.all(accepted.map(({ doc, provider }) => limit(() => screenDocument(doc, provider))))
+    for (const s of screened) {
+      diagnostics.push(...s.diagnostics)
+      draft.write(s.doc)
     }
     for (const path of [...draft.list('filesystem/'), ...draft.list('system/')]) {
       if (written.has(path)) continue

@@ -7,6 +7,7 @@ import { Planner } from '../plan/planner.js'
 import { driftStatus } from '../services/drift-status.js'
 import { initTwin } from '../services/init-twin.js'
 import { listProviders } from '../services/list-providers.js'
+import { decide } from '../services/reconcile-items.js'
 import { takeSnapshot } from '../services/take-snapshot.js'
 import { Tokens } from '../tokens.js'
 import type { TwinLocation } from '../twin/twin-location.js'
@@ -45,7 +46,7 @@ export async function createTuiServices(
     // driftStatus takes no signal; a cancelled check just finishes in the background.
     async drift() {
       const status = await driftStatus(container, undefined)
-      return { drift: status.drift, changes: status.changes.length }
+      return { drift: status.drift, changes: status.changes.length, pending: status.pending.count }
     },
     providers: () => listProviders(container),
     // `twinsync snapshot --init`: the same workflow, push rule included.
@@ -70,6 +71,7 @@ export async function createTuiServices(
         ...(onResult === undefined ? {} : { onResult }),
       })
     },
+    decide: (decision, items) => decide(container, decision, items),
     history: (limit) => container.resolve(HistoryService).history({ limit }),
     show: (commit) => container.resolve(HistoryService).show(commit, { diffs: true }),
     async loadSettings() {

@@ -20,6 +20,12 @@ import { useStatus } from './status-line.js'
 
 type View = { kind: 'summary' } | { kind: 'category'; category: Category } | { kind: 'change'; id: string; from: Category } | { kind: 'confirm' } | { kind: 'apply' }
 
+/** Per item or per domain: drop what the twin asks for, or take what the machine has. */
+const DECIDE: readonly Hint[] = [
+  ['d', 'discard'],
+  ['k', 'keep machine'],
+]
+
 type Step = { state: 'waiting' | 'running' } | { state: 'done'; result: ChangeResult }
 
 const RESULT_MARK: Record<ChangeResult['status'], string> = { applied: '✓ applied  ', unchanged: '= unchanged', failed: '✗ FAILED   ', skipped: '- skipped  ' }
@@ -46,13 +52,29 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
   const height = useBodyHeight()
   const [progress, setProgress] = useState<Record<string, string>>({})
   const [pullNote, setPullNote] = useState<string | undefined>(undefined)
+  // Adopt (keep the machine's value) and discard (drop the twin's intent), then plan again.
+  const [decision, setDecision] = useState<{ note?: string; error?: unknown; generation: number }>({ generation: 0 })
+  const decide = (kind: 'adopt' | 'discard', items: string[]) => {
+    if (revertTo !== undefined || items.length === 0) return
+    const done = services.decide(kind, items).then(
+      (d) => {
+        setDecision((s) => ({ generation: s.generation + 1, note: `${kind === 'adopt' ? 'Adopted the machine\'s value of' : 'Discarded the intent of'} ${d.items.map((i) => i.summary).join('; ')} (commit ${d.commit.slice(0, 12)})` }))
+        setView({ kind: 'summary' })
+        setLeftOut(new Set())
+        status?.refresh()
+      },
+      (error: unknown) => setDecision((s) => ({ ...s, error, note: undefined })),
+    )
+    trackBusy(done, () => undefined)
+  }
   const planned = useTask(async (signal): Promise<Plan> => {
     // Pull from the mirror first (a no-op without one); a diverged history stops here with its
-    // explanation. A revert plans from history, so it does not pull.
-    if (revertTo === undefined && remote?.pull !== undefined) {
+    // explanation. A revert plans from history, so it does not pull; nor does planning again after a decision.
+    const first = decision.generation === 0
+    if (first && revertTo === undefined && remote?.pull !== undefined) {
       const pulled = await remote.pull(signal)
       setPullNote(pulled.ok ? `Mirror: ${pulled.message}` : `NOT pulled: ${pulled.message}`)
-    } else if (revertTo === undefined) {
+    } else if (first && revertTo === undefined) {
       setPullNote('GitHub not linked: planning against the local twin.')
     }
     return services.plan({
@@ -61,7 +83,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
       ...(only === undefined ? {} : { only }),
       onProgress: (e) => setProgress((p) => ({ ...p, [e.provider]: e.phase === 'start' ? 'reading…' : e.phase })),
     })
-  })
+  }, decision.generation)
   const plan = planned.state?.status === 'done' ? planned.state.value : undefined
   const [view, setView] = useState<View>({ kind: 'summary' })
   const [leftOut, setLeftOut] = useState<ReadonlySet<string>>(new Set())
@@ -128,6 +150,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
         else if (key.upArrow) setCatIndex((i) => i - 1)
         else if (key.downArrow) setCatIndex((i) => i + 1)
         else if (input === 'a') setView({ kind: 'confirm' })
+        else if ((input === 'd' || input === 'k') && categories[catIndex] !== undefined) decide(input === 'd' ? 'discard' : 'adopt', [categories[catIndex]?.category as string])
         else if (key.return) {
           const category = categories[latestCatIndex()]?.category
           if (category === undefined) setView({ kind: 'confirm' })
@@ -145,6 +168,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
         else if (key.pageUp) setChangeIndex((i) => i - (height - 3))
         else if (key.pageDown) setChangeIndex((i) => i + (height - 3))
         else if (input === ' ' && current !== undefined) toggle(current.id)
+        else if ((input === 'd' || input === 'k') && current !== undefined) decide(input === 'd' ? 'discard' : 'adopt', [current.id])
         else if (input === 'a') setView({ kind: 'confirm' })
         else if (key.return && current !== undefined) setView({ kind: 'change', id: current.id, from: view.category })
         return
@@ -171,9 +195,9 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
       : plan === undefined || plan.changes.length === 0
         ? [['Enter/Esc', 'back']]
         : view.kind === 'summary'
-          ? [MOVE, ['Enter', 'open'], ['a', 'apply…'], BACK]
+          ? [MOVE, ['Enter', 'open'], ['a', 'apply…'], ...DECIDE, BACK]
           : view.kind === 'category'
-            ? [MOVE, ['Enter', 'details'], ['Space', 'leave out / keep'], ['a', 'apply…'], BACK]
+            ? [MOVE, ['Enter', 'details'], ['Space', 'leave out / keep'], ['a', 'apply…'], ...DECIDE, BACK]
             : view.kind === 'change'
               ? [['↑↓ PgUp PgDn', 'scroll'], ['Space', 'leave out / keep'], BACK]
               : view.kind === 'confirm'
@@ -203,6 +227,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
         <Box flexDirection="column">
           {pullNote ? <Text dimColor>{pullNote}</Text> : null}
           <Text color="green">No changes: the machine ({plan.basis.root}) already matches {basisText(plan)}.</Text>
+          <DecisionNote decision={decision} />
           <Diagnostics plan={plan} />
         </Box>
       ) : null}
@@ -225,6 +250,8 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
             })}
             <Row selected={catIndex === categories.length}>Apply these changes… ({counts.apply} to apply{counts.left > 0 ? `, ${counts.left} left out` : ''})</Row>
             <LeftOutNote plan={plan} leftOut={leftOut} also={chosen.alsoExcluded} />
+            <DecisionNote decision={decision} />
+            <StillPending plan={plan} />
             <Diagnostics plan={plan} />
           </Box>
         ) : view.kind === 'category' ? (
@@ -234,6 +261,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
             </Text>
             <ChangeList changes={inCategory} index={changeIndex} height={height - 3} inclusion={inclusion} />
             <LeftOutNote plan={plan} leftOut={leftOut} also={chosen.alsoExcluded} />
+            <DecisionNote decision={decision} />
           </Box>
         ) : view.kind === 'change' ? (
           (() => {
@@ -324,6 +352,34 @@ function LeftOutNote({ plan, leftOut, also }: { plan: Plan; leftOut: ReadonlySet
   )
 }
 
+function DecisionNote({ decision }: { decision: { note?: string | undefined; error?: unknown } }) {
+  if (decision.error !== undefined) return <ErrorBox error={decision.error} title="Not decided" />
+  if (decision.note === undefined) return null
+  return (
+    <Text color="green" wrap="truncate-end">
+      {decision.note}
+    </Text>
+  )
+}
+
+/** Changes an earlier apply did not make, with the reason they are still asked for. */
+function StillPending({ plan }: { plan: Plan }) {
+  const notes = plan.diagnostics.filter((d) => d.code === 'PENDING_INTENT')
+  if (notes.length === 0) return null
+  return (
+    <Box flexDirection="column" marginTop={1}>
+      <Text color="yellow">Still pending from before:</Text>
+      {notes.slice(0, 3).map((d, i) => (
+        <Text key={i} color="yellow" wrap="truncate-end">
+          {'  '}
+          {d.summary}
+        </Text>
+      ))}
+      {notes.length > 3 ? <Text dimColor>  … and {notes.length - 3} more</Text> : null}
+    </Box>
+  )
+}
+
 function Diagnostics({ plan }: { plan: Plan }) {
   const notes = plan.diagnostics.filter((d) => d.severity !== 'info')
   if (notes.length === 0) return null
@@ -365,11 +421,21 @@ function ApplyProgress({
       {changes.slice(start, start + rows).map((c) => {
         const step = steps.get(c.id)
         if (step?.state === 'done') {
+          // Beside the change: what its provider said (the journal's, once the apply is done).
+          const notes = (report?.journal.steps.find((s) => s.id === c.id)?.diagnostics ?? step.result.diagnostics ?? []).filter((d) => d.severity !== 'info')
           return (
-            <Text key={c.id} wrap="truncate-end" color={RESULT_COLOR[step.result.status]}>
-              {RESULT_MARK[step.result.status]} {c.summary}
-              {step.result.message && step.result.status !== 'applied' ? `: ${step.result.message}` : ''}
-            </Text>
+            <Box key={c.id} flexDirection="column">
+              <Text wrap="truncate-end" color={RESULT_COLOR[step.result.status]}>
+                {RESULT_MARK[step.result.status]} {c.summary}
+                {step.result.message && step.result.status !== 'applied' ? `: ${step.result.message}` : ''}
+              </Text>
+              {notes.map((d, i) => (
+                <Text key={i} wrap="truncate-end" color={d.severity === 'error' ? 'red' : 'yellow'}>
+                  {'              '}
+                  {d.severity}: {d.summary}
+                </Text>
+              ))}
+            </Box>
           )
         }
         return (
@@ -387,6 +453,14 @@ function ApplyProgress({
           </Text>
           {report.checkpoint ? <Text wrap="truncate-end">Checkpoint before: {report.checkpoint.slice(0, 12)} (revert to it to undo)</Text> : null}
           {report.commit ? <Text wrap="truncate-end">Snapshot after: {report.commit.slice(0, 12)}, journal {report.journalPath}</Text> : null}
+          {(report.journal.diagnostics ?? [])
+            .filter((d) => d.severity !== 'info')
+            .map((d, i) => (
+              <Text key={`note${i}`} wrap="truncate-end" color={d.severity === 'error' ? 'red' : 'yellow'}>
+                {d.severity}: {d.provider ? `${d.provider}: ` : ''}
+                {d.summary}
+              </Text>
+            ))}
           {renderPush(report.push).map((line, i) => (
             <Text key={`push${i}`} wrap="truncate-end" {...(report.push.status === 'failed' ? { color: 'yellow' } : {})}>
               {line}

@@ -4,6 +4,7 @@ import type { CollectProgress } from '../collect/collector.js'
 import type { Comparison, HistoryEntry } from '../history/history-service.js'
 import type { ProviderListing } from '../services/list-providers.js'
 import type { TakeSnapshotResult } from '../services/take-snapshot.js'
+import type { Decision } from '../intent/reconcile-service.js'
 import type { TwinLocation } from '../twin/twin-location.js'
 import type { RemotePort } from './remote.js'
 
@@ -60,12 +61,14 @@ export interface TuiServices {
   initTwin(): Promise<{ repo: string; created: boolean; commit: string | undefined }>
   lastSnapshot(): Promise<HistoryEntry | undefined>
   /** Collects the live machine: slow. */
-  drift(signal: AbortSignal): Promise<{ drift: boolean; changes: number }>
+  drift(signal: AbortSignal): Promise<{ drift: boolean; changes: number; pending: number }>
   providers(): Promise<{ providers: ProviderListing[]; diagnostics: Diagnostic[] }>
   /** Creates the twin first when there is none (like `snapshot --init`). */
   snapshot(options: { signal: AbortSignal; onProgress: CollectProgress; label?: string }): Promise<TakeSnapshotResult>
   plan(options: { from?: string; only?: string[]; signal: AbortSignal; onProgress?: CollectProgress }): Promise<Plan>
   apply(request: ApplyRequest): Promise<ApplyOutcome>
+  /** `twinsync adopt` / `twinsync discard`: items are change ids, domains or providers. */
+  decide(decision: 'adopt' | 'discard', items: string[]): Promise<Decision>
   history(limit: number): Promise<HistoryEntry[]>
   show(commit: string): Promise<Comparison>
   loadSettings(): Promise<SettingsState>

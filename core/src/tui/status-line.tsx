@@ -8,6 +8,8 @@ export interface StatusModel {
   twin: string
   last: HistoryEntry | undefined | 'loading' | 'none'
   drift: 'checking' | 'in sync' | { count: number } | 'unknown'
+  /** Things the twin asks for that the machine does not have yet (edits, pulls, changes not applied). */
+  pending: number | undefined
   /** The mirror's line; undefined while no mirror is wired (RemotePort). */
   remote: RemoteStatus | undefined
   refresh: () => void
@@ -24,6 +26,7 @@ export function useStatusModel(services: TuiServices): StatusModel {
   const [generation, setGeneration] = useState(0)
   const [last, setLast] = useState<StatusModel['last']>('loading')
   const [drift, setDrift] = useState<StatusModel['drift']>('checking')
+  const [pending, setPending] = useState<number | undefined>(undefined)
   const [remote, setRemote] = useState<RemoteStatus | undefined>(undefined)
   useEffect(() => {
     const c = new AbortController()
@@ -35,7 +38,11 @@ export function useStatusModel(services: TuiServices): StatusModel {
         () => c.signal.aborted || setLast('none'),
       )
       services.drift(c.signal).then(
-        (d) => c.signal.aborted || setDrift(d.drift ? { count: d.changes } : 'in sync'),
+        (d) => {
+          if (c.signal.aborted) return
+          setDrift(d.drift ? { count: d.changes } : 'in sync')
+          setPending(d.pending)
+        },
         () => c.signal.aborted || setDrift('unknown'),
       )
       services.remote?.status(c.signal).then(
@@ -49,7 +56,7 @@ export function useStatusModel(services: TuiServices): StatusModel {
     }
   }, [services, generation])
   const refresh = useCallback(() => setGeneration((g) => g + 1), [])
-  return { twin: services.location().dir, last, drift, remote, refresh }
+  return { twin: services.location().dir, last, drift, pending, remote, refresh }
 }
 
 export function useStatus(): StatusModel | undefined {
@@ -61,11 +68,13 @@ export function StatusLine() {
   if (s === undefined) return null
   const last =
     s.last === 'loading' ? 'last …' : s.last === 'none' || s.last === undefined ? 'no snapshot yet' : `last ${s.last.commit.slice(0, 7)} ${s.last.date.slice(0, 16).replace('T', ' ')}`
-  const drift = s.drift === 'checking' ? 'drift: checking…' : s.drift === 'in sync' ? 'in sync' : s.drift === 'unknown' ? 'drift: unknown' : `drift: ${s.drift.count} change${s.drift.count === 1 ? '' : 's'}`
+  const drift = s.drift === 'checking' ? 'drift: checking…' : s.drift === 'in sync' ? 'drift: none' : s.drift === 'unknown' ? 'drift: unknown' : `drift: ${s.drift.count} change${s.drift.count === 1 ? '' : 's'}`
+  const pending = s.pending === undefined ? '' : ` · pending: ${s.pending}`
   const driftColor = typeof s.drift === 'object' ? 'yellow' : s.drift === 'in sync' ? 'green' : undefined
   return (
     <Text wrap="truncate-end" dimColor={false}>
-      <Text inverse> {s.twin} </Text> {last} · <Text {...(driftColor ? { color: driftColor } : {})}>{drift}</Text> · {s.remote?.summary ?? NOT_LINKED}
+      <Text inverse> {s.twin} </Text> {last} · <Text {...(driftColor ? { color: driftColor } : {})}>{drift}</Text>
+      <Text {...(s.pending ? { color: 'yellow' } : {})}>{pending}</Text> · {s.remote?.summary ?? NOT_LINKED}
     </Text>
   )
 }

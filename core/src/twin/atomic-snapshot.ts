@@ -191,6 +191,9 @@ export async function settleSnapshot(dir: string): Promise<{ finished: boolean; 
 
 async function settleMove(dir: string): Promise<{ finished: boolean; discarded: boolean; tempFiles: string[] }> {
   const tempFiles: string[] = []
+  // git's index lock as a hard link of our private index: a swap killed half way; it is complete, finish it.
+  const [ours, locked] = await Promise.all([stat(join(dir, INDEX)).catch(() => undefined), lstat(join(dir, '.git', 'index.lock')).catch(() => undefined)])
+  if (ours !== undefined && locked !== undefined && ours.ino === locked.ino) await rename(join(dir, '.git', 'index.lock'), join(dir, '.git', 'index'))
   const state = join(dir, STATE)
   for (const name of await readdir(state).catch(() => [] as string[])) {
     if (!TEMP_NAME.test(name) && !/^lock\.stale-/.test(name)) continue
@@ -236,6 +239,35 @@ async function settleMove(dir: string): Promise<{ finished: boolean; discarded: 
   return { finished: false, discarded: true, tempFiles }
 }
 
+/**
+ * `git reset --mixed` (the index back to HEAD, the working twin untouched) without ever leaving
+ * git's index lock behind: done on a copy, then swapped in the way a snapshot's index is.
+ */
+export async function resetIndex(dir: string): Promise<void> {
+  await refuseForeignIndexLock(dir)
+  const index = join(dir, INDEX)
+  await rm(index, { force: true })
+  const real = join(dir, '.git', 'index')
+  if ((await stat(real).catch(() => undefined)) !== undefined) await copyFile(real, index)
+  try {
+    await git(dir, ['reset', '--quiet', '--mixed'], { env: { GIT_INDEX_FILE: index } })
+    await swapIndex(dir, index)
+  } finally {
+    await rm(index, { force: true })
+  }
+}
+
+async function swapIndex(dir: string, index: string): Promise<void> {
+  const lock = join(dir, '.git', 'index.lock')
+  try {
+    await link(index, lock)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw indexLocked(dir)
+    throw error
+  }
+  await rename(lock, join(dir, '.git', 'index'))
+}
+
 /** True while a snapshot's move is recorded and not finished (someone writing, or a crash). */
 export async function snapshotUnsettled(dir: string): Promise<boolean> {
   return (await lstat(join(dir, MARKER)).catch(() => undefined)) !== undefined
@@ -259,15 +291,9 @@ async function finishMove(dir: string, record: MoveRecord, index: string | undef
   if (ours !== undefined && locked !== undefined && locked.ino === ours.ino) {
     await rename(lock, join(dir, '.git', 'index')) // killed between taking git's lock and renaming: ours
   } else if (index !== undefined && ours !== undefined) {
-    try {
-      await link(index, lock)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw indexLocked(dir)
-      throw error
-    }
-    await rename(lock, join(dir, '.git', 'index'))
+    await swapIndex(dir, index)
   } else {
-    await git(dir, ['reset', '--quiet', '--mixed'])
+    await resetIndex(dir)
   }
   await rm(join(dir, MARKER), { force: true })
   await rm(join(dir, STAGE), { recursive: true, force: true })

@@ -211,7 +211,10 @@ export class TwinRepository implements TwinReader {
   }
 
   async remove(path: string): Promise<void> {
-    await rm(this.file(path), { force: true })
+    // Below a file, or a folder now (a type change): there is no such document to remove.
+    await rm(this.file(path), { force: true }).catch((error: NodeJS.ErrnoException) => {
+      if (!['ENOTDIR', 'EISDIR', 'ERR_FS_EISDIR'].includes(error.code ?? '')) throw error
+    })
   }
 
   async stageAll() {

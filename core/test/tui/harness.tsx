@@ -93,7 +93,7 @@ export function fakeServices(overrides: Partial<TuiServices> = {}): TuiServices 
     checkTwin: async () => ({ dir: '/var/lib/twinsync/twin', source: 'default', ok: true }),
     initTwin: async () => ({ repo: '/var/lib/twinsync/twin', created: true, commit: undefined }),
     lastSnapshot: async () => entry('1234567abc', 'TwinSync snapshot 2026-11-23T12:00:00Z', 'snapshot'),
-    drift: async () => ({ drift: true, changes: 2 }),
+    drift: async () => ({ drift: true, changes: 2, pending: 0 }),
     providers: async () => ({ providers: [], diagnostics: [] }),
     snapshot: async () => {
       throw new Error('snapshot not faked')
@@ -101,6 +101,9 @@ export function fakeServices(overrides: Partial<TuiServices> = {}): TuiServices 
     plan: async () => planOf([]),
     apply: async () => {
       throw new Error('apply not faked')
+    },
+    decide: async () => {
+      throw new Error('decide not faked')
     },
     history: async () => [],
     show: async () => {

@@ -33,7 +33,7 @@ describe('TUI history & time machine', () => {
           checkpoint: null,
           commit: null,
           journalPath: 'j',
-          journal: { startedAt: '', endedAt: '', root: '/', planBasis: null, checkpoint: null, interrupted: false, counts: { applied: 1, unchanged: 0, failed: 0, skipped: 0 }, steps: [] },
+          journal: { startedAt: '', endedAt: '', root: '/', planBasis: null, checkpoint: null, interrupted: false, counts: { applied: 1, unchanged: 0, failed: 0, skipped: 0 }, steps: [], diagnostics: [] },
           exitCode: 0,
           keptPending: [],
           push: { status: 'not-configured', pushed: 0, url: null },

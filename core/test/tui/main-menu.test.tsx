@@ -21,8 +21,8 @@ describe('TUI main menu', () => {
     assert.match(frame, /\/var\/lib\/twinsync\/twin/)
     assert.match(frame, /GitHub: not linked/)
     assert.match(await panel.waitFor('last 1234567'), /last 1234567/)
-    resolveDrift({ drift: true, changes: 2 })
-    await panel.waitFor('drift: 2 changes')
+    resolveDrift({ drift: true, changes: 2, pending: 3 })
+    assert.match(await panel.waitFor('drift: 2 changes'), /drift: 2 changes · pending: 3/)
   })
 
   it('moves with the arrows and opens a flow with Enter; Esc comes back', async () => {

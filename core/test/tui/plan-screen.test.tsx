@@ -35,6 +35,7 @@ function applyingServices(requests: ApplyRequest[]): Partial<TuiServices> {
           interrupted: false,
           counts: { applied: request.plan.changes.length, unchanged: 0, failed: 0, skipped: 0 },
           steps: [],
+          diagnostics: [],
         },
         exitCode: 0,
         keptPending: request.leftOut.length > 0 ? ['filesystem/etc/motd'] : [],
@@ -100,6 +101,37 @@ describe('TUI pull & apply', () => {
     await panel.waitFor('Main menu')
   })
 
+  it('discards one change\'s intent with d and adopts a domain with k, through the services, then plans again', async () => {
+    const calls: Array<[string, string[]]> = []
+    let plans = 0
+    const services = fakeServices({
+      plan: async () => (plans++ === 0 ? plan : planOf(plan.changes.filter((c) => c.category !== 'files'))),
+      decide: async (decision, items) => {
+        calls.push([decision, items])
+        return { decision, items: items.map((id) => ({ id, provider: 'files', category: 'files', summary: id === 'services' ? 'Enable demo.service' : 'Replace /etc/motd' })), commit: 'e'.repeat(40), observed: 'e'.repeat(40), intended: null }
+      },
+    })
+    panel = openPanel(services, [{ name: 'menu' }, { name: 'plan' }])
+    const summary = await panel.waitFor('Plan: 3 changes')
+    assert.match(summary, /d discard\s+k keep machine/)
+    await panel.press(KEYS.enter) // files
+    await panel.waitFor('❯ [x] Replace /etc/motd')
+    await panel.press('d')
+    const again = await panel.waitFor('Discarded the intent of Replace /etc/motd (commit eeeeeeeeeeee)')
+    assert.match(again, /Plan: 2 changes/)
+    assert.deepEqual(calls, [['discard', ['files:replace:/etc/motd']]])
+    await panel.press('k') // the services row is selected first now
+    await panel.waitFor('Adopted the machine\'s value of Enable demo.service')
+    assert.deepEqual(calls[1], ['adopt', ['services']])
+  })
+
+  it('shows why a change is still pending from an earlier apply', async () => {
+    const pending = { ...plan, diagnostics: [{ severity: 'info' as const, code: 'PENDING_INTENT', summary: 'Replace /etc/motd: still pending, failed in the apply of 2026-11-23T12:00:00Z', provider: 'files' }] }
+    panel = openPanel(fakeServices({ plan: async () => pending }), [{ name: 'menu' }, { name: 'plan' }])
+    const summary = await panel.waitFor('Still pending from before:')
+    assert.match(summary, /Replace \/etc\/motd: still pending, failed in the apply of 2026-11-23T12:00:00Z/)
+  })
+
   it('leaves out the change the cursor moved to when a move and Space arrive in one chunk', async () => {
     const requests: ApplyRequest[] = []
     panel = openPanel(fakeServices(applyingServices(requests)), [{ name: 'menu' }, { name: 'plan' }])
@@ -126,6 +158,35 @@ describe('TUI pull & apply', () => {
     await panel.press(KEYS.enter)
     await sleep(20)
     assert.equal(requests.length, 0)
+  })
+
+  it('shows what a provider said about a change beside it, and general notes below', async () => {
+    const requests: ApplyRequest[] = []
+    const base = applyingServices(requests)
+    const services = fakeServices({
+      ...base,
+      apply: async (request) => {
+        const report = await (base.apply as TuiServices['apply'])({ ...request, onResult: () => undefined })
+        const warn = { severity: 'warning' as const, code: 'X', summary: 'kept a backup as /etc/motd~', provider: 'files', change: 'files:replace:/etc/motd' }
+        for (const c of request.plan.changes) request.onResult?.(c, { id: c.id, status: 'applied', ...(c.id === warn.change ? { diagnostics: [warn] } : {}) })
+        return {
+          ...report,
+          journal: {
+            ...report.journal,
+            steps: request.plan.changes.map((c) => ({ id: c.id, provider: c.provider, summary: c.summary, startedAt: '', endedAt: '', status: 'applied' as const, ...(c.id === warn.change ? { diagnostics: [warn] } : {}) })),
+            diagnostics: [{ severity: 'warning' as const, code: 'Y', summary: 'daemon-reload was slow', provider: 'systemd' }],
+          },
+        }
+      },
+    })
+    panel = openPanel(services, [{ name: 'menu' }, { name: 'plan' }])
+    await panel.waitFor('Plan: 3 changes')
+    await panel.press('a')
+    await panel.waitFor('Apply these changes?')
+    await panel.press('y')
+    const done = await panel.waitFor('3 applied, 0 unchanged')
+    assert.match(done, /✓ applied\s+Replace \/etc\/motd\n\s+warning: kept a backup as \/etc\/motd~/)
+    assert.match(done, /warning: systemd: daemon-reload was slow/)
   })
 
   it('No at the question applies nothing', async () => {

@@ -41,6 +41,7 @@ describe('TUI push snapshot', () => {
           summary: { files: { added: 3, changed: 1, removed: 0, paths: [] } },
           providers: [],
           diagnostics: [],
+          pending: [],
           repo: '/var/lib/twinsync/twin',
           initialized: false,
         }
@@ -75,6 +76,7 @@ describe('TUI push snapshot', () => {
         summary: {},
         providers: [],
         diagnostics: [],
+        pending: [],
         repo: '/var/lib/twinsync/twin',
         initialized: false,
         push: { status: 'pushed', pushed: 2, url: '/srv/mirror.git' },

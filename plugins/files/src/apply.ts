@@ -1,6 +1,7 @@
 import { Value } from 'typebox/value'
 import {
   isTwinSyncError,
+  isWithin,
   warningDiagnostic,
   type ApplyResult,
   type Change,
@@ -13,6 +14,8 @@ import { judge, resolveScope, type FilesScope } from './collect.js'
 import { sha256 } from './content.js'
 import { fingerprintOf, type LiveFacts } from './fingerprint.js'
 import { formatMode } from './mode.js'
+import { readPackageIndex } from './package-origin.js'
+import { onlyRootCanRead } from './secrets.js'
 import { validateContent } from './validation.js'
 
 /** Beyond this size apply does not hash a live file (collect does not either). */
@@ -122,7 +125,10 @@ async function readLive(ctx: ProviderContext, scope: FilesScope, path: string): 
   const pathSecret = scope.secrets.pathVerdict(path)
   if (pathSecret !== undefined) facts.secret = true
   else if (stat.size <= MAX_HASHED_SIZE) {
-    const { verdict } = judge(await ctx.host.readFile(path), scope)
+    // The same verdict as collect: a file exactly as its package ships it is public.
+    const packages = isWithin(path, '/etc') ? await readPackageIndex(ctx.host, ctx.cache, (p) => p === path) : undefined
+    const packagedMd5s = packages?.get(path)?.map((f) => f.md5)
+    const { verdict } = await judge(await ctx.host.readFile(path), scope, { path, rootOnly: onlyRootCanRead(stat), packagedMd5s })
     if (verdict.content === 'secret') facts.secret = true
     else if (verdict.sha256 !== undefined) facts.sha256 = verdict.sha256
   }

@@ -20,7 +20,8 @@ import { expandIncludes, isIncluded, selectUsers } from './include.js'
 import { toManifest } from './manifest.js'
 import { formatMode } from './mode.js'
 import { originOf, readPackageIndex, type PackageIndex } from './package-origin.js'
-import { SecretRules } from './secrets.js'
+import { SECRET_RULES_VERSION } from '@twinsync/sdk'
+import { ROOT_ONLY_UNCHECKED, SecretRules, onlyRootCanRead, secretHash, secretHashKey } from './secrets.js'
 import { StatCache, type ContentVerdict } from './stat-cache.js'
 import { isUnitMaskLink, type FileEntry, type FilesState } from './state.js'
 
@@ -30,7 +31,7 @@ const PARALLEL_READS = 16
 const MAX_HASHED_SIZE = 64 * 1024 * 1024
 
 /** Bump when what a verdict means changes (new secret rules, new text test): old caches are dropped. */
-const CACHE_FORMAT = 1
+const CACHE_FORMAT = 2
 
 interface Walked {
   path: string
@@ -44,6 +45,8 @@ export interface FilesScope {
   ignore: PathPatterns
   leftovers: PathPatterns
   secrets: SecretRules
+  /** Key of the keyed hash recorded for secret files (see secretHashKey). */
+  secretKey: Buffer
   maxFileSize: number
   diagnostics: Diagnostic[]
 }
@@ -64,6 +67,7 @@ export async function resolveScope(ctx: ProviderContext): Promise<{ scope: Files
       ignore: new PathPatterns(config.ignore),
       leftovers: new PathPatterns(LEFTOVER_PATTERNS),
       secrets: new SecretRules(config.secretPaths, config.detectSecretContent),
+      secretKey: await secretHashKey(ctx.cache),
       maxFileSize: config.maxFileSize,
       diagnostics,
     },
@@ -75,7 +79,7 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
   const startedAt = Date.now()
   const { scope, accounts } = await resolveScope(ctx)
   const diagnostics = [...scope.diagnostics]
-  const rules = JSON.stringify([CACHE_FORMAT, scope.maxFileSize, scope.secrets.detectContent, [...scope.secrets.extraPaths]])
+  const rules = JSON.stringify([CACHE_FORMAT, SECRET_RULES_VERSION, scope.maxFileSize, scope.secrets.detectContent, [...scope.secrets.extraPaths]])
   const cache = await StatCache.open(ctx.cache, rules, startedAt)
   const packages = await readPackageIndex(ctx.host, ctx.cache, (p) => isWithin(p, '/etc') && isIncluded(p, scope.roots))
   const attributes = await readExtendedAttributes(ctx.host, scope.roots)
@@ -181,16 +185,12 @@ async function describe(
   if (known !== undefined) {
     verdict = known.verdict
     text = known.text
-  } else if (pathSecret !== undefined && packaged === undefined) {
-    // Nothing to learn from the bytes of a secret nobody packaged: do not even read them.
-    verdict = { content: 'secret', secretReason: pathSecret }
-    cache.remember(item.path, stat, verdict)
   } else if (stat.size > MAX_HASHED_SIZE) {
-    verdict = { content: 'unhashed' }
+    verdict = pathSecret !== undefined || onlyRootCanRead(stat) ? { content: 'secret', secretReason: pathSecret ?? ROOT_ONLY_UNCHECKED } : { content: 'unhashed' }
     cache.remember(item.path, stat, verdict)
   } else {
     const bytes = await ctx.host.readFile(item.path)
-    ;({ verdict, text } = judge(bytes, scope, pathSecret))
+    ;({ verdict, text } = await judge(bytes, scope, { path: item.path, pathSecret, rootOnly: onlyRootCanRead(stat), packagedMd5s: packaged?.map((f) => f.md5) }))
     cache.remember(item.path, stat, verdict, text)
   }
 
@@ -200,6 +200,7 @@ async function describe(
   if (verdict.content === 'secret') {
     entry.secret = true
     entry.secretReason = verdict.secretReason ?? 'secret'
+    if (verdict.secretHash !== undefined) entry.secretHash = verdict.secretHash
   } else if (verdict.sha256 !== undefined) {
     entry.sha256 = verdict.sha256
   }
@@ -208,19 +209,34 @@ async function describe(
   return entry
 }
 
-/** What a file's bytes are: secret, too large, binary, or text to mirror. */
-export function judge(
+/**
+ * What a file's bytes are: secret, too large, binary, or text to mirror. A secret is kept as a
+ * keyed hash, never content. Which rule makes a file secret, in order:
+ * 1. its path matches a secret path rule;
+ * 2. the SDK's detector finds a secret in it (text, or binary searched as latin1), unless the
+ *    bytes are exactly what its package ships (the same for every machine, so nothing private);
+ * 3. only root can read it and its content cannot be shown free of findings: binary, larger than
+ *    maxFileSize, or content detection switched off.
+ */
+export async function judge(
   bytes: Uint8Array,
-  scope: Pick<FilesScope, 'secrets' | 'maxFileSize'>,
-  pathSecret?: string,
-): { verdict: ContentVerdict; text?: string } {
+  scope: Pick<FilesScope, 'secrets' | 'maxFileSize' | 'secretKey'>,
+  file: { path: string; pathSecret?: string | undefined; rootOnly?: boolean; packagedMd5s?: ReadonlyArray<string | undefined> | undefined },
+): Promise<{ verdict: ContentVerdict; text?: string }> {
   const sum = md5(bytes)
-  const secretReason = pathSecret ?? scope.secrets.contentVerdict(bytes)
-  if (secretReason !== undefined) return { verdict: { content: 'secret', md5: sum, secretReason } }
+  const secret = (secretReason: string): { verdict: ContentVerdict } => ({
+    verdict: { content: 'secret', md5: sum, secretReason, secretHash: secretHash(scope.secretKey, bytes) },
+  })
+  if (file.pathSecret !== undefined) return secret(file.pathSecret)
+  const packaged = file.packagedMd5s?.includes(sum) === true
+  const found = packaged ? undefined : await scope.secrets.contentVerdict(bytes, file.path)
+  if (found !== undefined) return secret(found)
   const hash = sha256(bytes)
-  if (bytes.byteLength > scope.maxFileSize) return { verdict: { content: 'too-large', sha256: hash, md5: sum } }
+  const rootOnly = file.rootOnly === true && !packaged
+  if (bytes.byteLength > scope.maxFileSize) return rootOnly ? secret(ROOT_ONLY_UNCHECKED) : { verdict: { content: 'too-large', sha256: hash, md5: sum } }
   const text = decodeText(bytes)
-  if (text === undefined) return { verdict: { content: 'binary', sha256: hash, md5: sum } }
+  if (text === undefined) return rootOnly ? secret(ROOT_ONLY_UNCHECKED) : { verdict: { content: 'binary', sha256: hash, md5: sum } }
+  if (rootOnly && !scope.secrets.detectContent) return secret(ROOT_ONLY_UNCHECKED)
   return { verdict: { content: 'mirrored', sha256: hash, md5: sum }, text }
 }
 

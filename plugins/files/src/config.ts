@@ -28,29 +28,32 @@ export const FilesConfigSchema = Type.Object(
     include: Type.Optional(
       Type.Array(Type.String({ pattern: '^(/|~/)' }), {
         description: 'Absolute paths to mirror; "~/x" means x in each selected user\'s home. Replaces the default list.',
+        default: DEFAULT_INCLUDE,
       }),
     ),
     ignore: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), {
         description: 'Glob patterns left out, added to the defaults. With a "/": the whole path; without: the name.',
+        default: [],
       }),
     ),
-    defaultIgnore: Type.Optional(Type.Boolean({ description: 'Keep the built-in ignore list (default true).' })),
+    defaultIgnore: Type.Optional(Type.Boolean({ description: 'Keep the built-in ignore list (default true).', default: true })),
     users: Type.Optional(
       Type.Union([Type.Literal('default'), Type.Array(Type.String({ pattern: '^[a-z_][a-z0-9_.-]*\\$?$' }))], {
         description: '"default": root and every user with uid >= 1000 and an existing home; or a list of names.',
+        default: 'default',
       }),
     ),
     maxFileSize: Type.Optional(Type.Integer({ minimum: 0, description: 'Bytes; larger files are recorded, not copied.' })),
     secrets: Type.Optional(
       Type.Object(
         {
-          paths: Type.Optional(Type.Array(Type.String({ pattern: '^/' }), { description: 'Extra secret path patterns.' })),
+          paths: Type.Optional(Type.Array(Type.String({ pattern: '^/' }), { description: 'Extra secret path patterns.', default: [] })),
           detectContent: Type.Optional(
-            Type.Boolean({ description: 'Treat any file holding a private key or known token as secret (default true).' }),
+            Type.Boolean({ description: 'Treat any file holding a private key or known token as secret (default true).', default: true }),
           ),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, default: {} },
       ),
     ),
   },

@@ -8,7 +8,7 @@ export type ContentKind =
   | 'binary'
   /** Larger than maxFileSize: recorded (size, hash) but not copied. */
   | 'too-large'
-  /** A secret: recorded as present (size, metadata), neither copied nor hashed. */
+  /** A secret: recorded as present (size, metadata, keyed hash), never copied. */
   | 'secret'
 
 /** UTF-8 without NUL bytes is text; everything else is binary. A byte order mark is kept. */

@@ -1,4 +1,4 @@
-import { compareStrings, infoDiagnostic, isWithin, warningDiagnostic, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
+import { compareStrings, infoDiagnostic, isWithin, NO_LONGER_TRACKED, warningDiagnostic, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
 import type { FilesChangeData } from './change-data.js'
 import { fingerprintOf } from './fingerprint.js'
 import { PathPatterns } from './ignore.js'
@@ -28,7 +28,13 @@ type Operation = 'create' | 'replace' | 'delete' | 'chmod' | 'chown' | 'symlink-
  * diagnostic instead of a change. Owner and group names in the twin are resolved with the
  * target's own account tables; the recorded id is used when the name is unknown there.
  */
-export function diffFiles(desired: FilesState, actual: FilesState, textDiffer?: TextDiffer): DiffResult {
+export function diffFiles(
+  desired: FilesState,
+  actual: FilesState,
+  textDiffer?: TextDiffer,
+  /** Why a path is out of the provider's scope now (e.g. "ignored"), or undefined: such a path is no longer tracked, not deleted. */
+  untracked?: (path: string) => string | undefined,
+): DiffResult {
   const live = new Map(actual.entries.map((e) => [e.path, e]))
   const want = new Map(desired.entries.map((e) => [e.path, e]))
   const changes: Change[] = []
@@ -107,6 +113,13 @@ export function diffFiles(desired: FilesState, actual: FilesState, textDiffer?: 
   const deleted: string[] = []
   for (const a of [...actual.entries].sort((x, y) => compareStrings(x.path, y.path))) {
     if (want.has(a.path) || deleted.some((p) => isWithin(a.path, p))) continue
+    const why = untracked?.(a.path)
+    if (why !== undefined) {
+      // Gone from the twin because it is out of scope now (a live collect never lists it): nothing to delete.
+      deleted.push(a.path)
+      diagnostics.push(infoDiagnostic(NO_LONGER_TRACKED, `${a.path} is no longer tracked (${why}); it is not deleted from the machine`, { path: a.path, provider: 'files' }))
+      continue
+    }
     const below = descendants(actual, a.path)
     const hidden = [a, ...below].find(isUnseen)
     if (hidden !== undefined) {

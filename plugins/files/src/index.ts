@@ -6,7 +6,7 @@ export { FilesConfigSchema, DEFAULT_INCLUDE, type FilesConfigInput } from './con
 export { FilesState, Manifest, ManifestEntry, FileEntry, MANIFEST_PATH } from './state.js'
 export { FilesChangeData } from './change-data.js'
 export { DEFAULT_IGNORE, LEFTOVER_PATTERNS } from './ignore.js'
-export { DEFAULT_SECRET_PATHS, contentSecret } from './secrets.js'
+export { DEFAULT_SECRET_PATHS, onlyRootCanRead } from './secrets.js'
 export { loadTextDiffer } from './text-diff.js'
 
 export const providers: Provider[] = [new FilesProvider()]

@@ -13,7 +13,9 @@ import type {
 } from '@twinsync/sdk'
 import { infoDiagnostic } from '@twinsync/sdk'
 import { FilesConfigSchema } from './config.js'
+import { resolveConfig } from './config.js'
 import { diffFiles } from './diff.js'
+import { PathPatterns } from './ignore.js'
 import { FilesState } from './state.js'
 import { textDifferIfLoaded } from './text-diff.js'
 
@@ -49,8 +51,10 @@ export class FilesProvider implements ApplicableProvider<FilesState> {
     return loadFiles(ctx, twin)
   }
 
-  diff({ desired, actual }: DiffRequest<FilesState>): DiffResult {
-    const result = diffFiles(desired, actual, textDifferIfLoaded())
+  diff({ desired, actual, ctx }: DiffRequest<FilesState>): DiffResult {
+    const config = resolveConfig(ctx.config, ctx.limits)
+    const ignore = new PathPatterns(config.ignore)
+    const result = diffFiles(desired, actual, textDifferIfLoaded(), (path) => (ignore.matches(path) ? 'now ignored' : undefined))
     if (textDifferIfLoaded() === undefined && result.changes.some((c) => c.operation === 'replace')) {
       result.diagnostics.push(
         infoDiagnostic('FILES_NO_TEXT_DIFF', 'Unified diffs are left out: call load() (or loadTextDiffer()) before diff()', { provider: 'files' }),

@@ -1,8 +1,10 @@
+import { randomBytes, createHmac } from 'node:crypto'
+import { findSecrets, type ProviderCache } from '@twinsync/sdk'
 import { PathPatterns } from './ignore.js'
 
 /**
  * Paths whose content never leaves the machine: password hashes, SSH host keys, TLS keys.
- * Recorded in the manifest as present (size, owner, mode) with `secret: true`, never copied.
+ * Recorded in the manifest as present (size, owner, mode, keyed hash) with `secret: true`, never copied.
  */
 export const DEFAULT_SECRET_PATHS: readonly string[] = [
   '/etc/shadow',
@@ -15,30 +17,20 @@ export const DEFAULT_SECRET_PATHS: readonly string[] = [
   '/etc/NetworkManager/system-connections/**',
   '/etc/wireguard/*.conf',
   '/etc/ppp/*-secrets',
+  '/etc/postfix/sasl_passwd',
+  '/etc/postfix/sasl_passwd.db',
   // Users' own keys and tokens, in case a user adds ~/.ssh or ~/.config/gh to the include set.
   '/**/.ssh/id_*',
   '/**/.config/gh/hosts.yml',
   '/**/.git-credentials',
   '/**/.netrc',
   '/**/.pgpass',
+  '/**/.docker/config.json',
+  '/**/.kube/config',
 ]
 
-interface ContentRule {
-  name: string
-  pattern: RegExp
-}
-
-/** Content that is a secret wherever it sits: private keys and well-known token formats. */
-const CONTENT_RULES: readonly ContentRule[] = [
-  { name: 'private key', pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/ },
-  { name: 'GitHub token', pattern: /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b/ },
-  { name: 'GitHub token', pattern: /\bgithub_pat_[A-Za-z0-9_]{22,}/ },
-  { name: 'AWS access key', pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/ },
-  { name: 'Slack token', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/ },
-  { name: 'GitLab token', pattern: /\bglpat-[A-Za-z0-9_-]{20,}/ },
-  { name: 'Stripe key', pattern: /\b[rs]k_live_[A-Za-z0-9]{20,}/ },
-  { name: 'Google API key', pattern: /\bAIza[0-9A-Za-z_-]{35}\b/ },
-]
+/** Why a file is private although the detector found nothing in it. */
+export const ROOT_ONLY_UNCHECKED = 'root-only, content not checked'
 
 export class SecretRules {
   private readonly paths: PathPatterns
@@ -55,14 +47,44 @@ export class SecretRules {
     return this.paths.matches(path) ? 'path rule' : undefined
   }
 
-  /** Why the content makes a file secret, or undefined. Binary content is searched as latin1. */
-  contentVerdict(content: Uint8Array): string | undefined {
+  /**
+   * The detector's first rule that matches the content, or undefined. Binary content is searched
+   * as latin1 (a PEM key inside a keystore still shows). The SDK's detector is the only rule set.
+   */
+  async contentVerdict(content: Uint8Array, path: string): Promise<string | undefined> {
     if (!this.detectContent) return undefined
-    return contentSecret(content)
+    const text = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1')
+    return (await findSecrets(text, { path }))[0]?.rule
   }
 }
 
-export function contentSecret(content: Uint8Array): string | undefined {
-  const text = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1')
-  return CONTENT_RULES.find((r) => r.pattern.test(text))?.name
+/**
+ * Only root can read the file: owned by root, no read bit for others, and the group's read bit only
+ * for group root. Such a file is private unless its content is shown to be free of findings (text
+ * the detector read and passed); binary, oversized or unchecked content of such a file stays private.
+ */
+export function onlyRootCanRead(stat: { mode: number; uid: number; gid: number }): boolean {
+  if (stat.uid !== 0) return false
+  if ((stat.mode & 0o004) !== 0) return false
+  return (stat.mode & 0o040) === 0 || stat.gid === 0
+}
+
+const KEY_NAME = 'secret-hash-key'
+
+/**
+ * The key of the keyed hash recorded for secret files, kept in the provider cache (inside the
+ * twin's .git, never committed or pushed). A plain sha256 of a short password file could be
+ * guessed offline from the twin; an HMAC under a key that stays on the machine cannot. Losing the
+ * key makes every secret's hash change once.
+ */
+export async function secretHashKey(cache: ProviderCache): Promise<Buffer> {
+  const stored = await cache.read(KEY_NAME)
+  if (stored !== undefined && /^[0-9a-f]{64}$/.test(stored.trim())) return Buffer.from(stored.trim(), 'hex')
+  const key = randomBytes(32)
+  await cache.write(KEY_NAME, key.toString('hex'))
+  return key
+}
+
+export function secretHash(key: Buffer, content: Uint8Array): string {
+  return 'hmac-sha256:' + createHmac('sha256', key).update(content).digest('hex')
 }

@@ -8,6 +8,8 @@ export interface ContentVerdict {
   /** For dpkg's comparison; kept only in the local cache, never in the twin. */
   md5?: string
   secretReason?: string
+  /** Secrets: the keyed hash (see secretHashKey); the content itself is never kept. */
+  secretHash?: string
 }
 
 interface CachedEntry extends ContentVerdict {

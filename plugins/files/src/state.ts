@@ -43,8 +43,10 @@ export const ManifestEntry = Type.Object(
     /** Directories: true when it has no entries at all (Git cannot keep an empty folder). */
     empty: Type.Optional(Type.Boolean()),
     secret: Type.Optional(Type.Literal(true)),
-    /** Why it is secret: "path rule", "private key", "GitHub token"… */
+    /** Why it is secret: "path rule", a detector rule ("private-key", "credential-assignment"…), "root-only, content not checked". */
     secretReason: Type.Optional(Type.String()),
+    /** Secrets: an HMAC-SHA256 of the content under a key that never leaves the machine, so a change shows without the content. */
+    secretHash: Type.Optional(Type.String({ pattern: '^hmac-sha256:[0-9a-f]{64}$' })),
     /** Files under /etc: does dpkg know this file, and is it as the package shipped it? */
     origin: Type.Optional(Origin),
     package: Type.Optional(Type.String()),

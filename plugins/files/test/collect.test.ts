@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import type { Provider, TwinDocument } from '@twinsync/sdk'
+import { MemoryCache, type Provider, type TwinDocument } from '@twinsync/sdk'
 import { FilesProvider, type Manifest, type ManifestEntry } from '../src/index.js'
 import { debianLikeRoot, PEM_KEY, type TargetRoot } from './target-root.js'
 
@@ -32,10 +32,12 @@ describe('files provider: collect', () => {
   let manifest: Manifest
   let documents: TwinDocument[]
   const provider = new FilesProvider()
+  // One twin's cache: it holds the key of the secrets' keyed hash.
+  const cache = new MemoryCache()
 
   before(async () => {
     root = debianLikeRoot()
-    const ctx = createTestContext(root.dir, { providers: [autostart], config: { maxFileSize: 4096 } })
+    const ctx = createTestContext(root.dir, { providers: [autostart], config: { maxFileSize: 4096 }, cache })
     root.file('/etc/big.conf', 'x'.repeat(5000))
     const result = await provider.collect({ ctx })
     documents = result.documents
@@ -71,11 +73,12 @@ describe('files provider: collect', () => {
       const e = entry(manifest, path)
       assert.equal(e.secret, true, `${path} is secret`)
       assert.equal(e.content, 'secret')
-      assert.equal(e.sha256, undefined, `${path} has no hash in the twin`)
+      assert.equal(e.sha256, undefined, `${path} has no plain hash in the twin`)
+      assert.match(e.secretHash ?? '', /^hmac-sha256:[0-9a-f]{64}$/, `${path} has a keyed hash`)
       assert.ok(e.size !== undefined && e.size > 0)
       assert.ok(!documents.some((d) => d.path === `filesystem${path}`), `${path} is not mirrored`)
     }
-    assert.equal(entry(manifest, '/etc/app/app.conf').secretReason, 'private key')
+    assert.equal(entry(manifest, '/etc/app/app.conf').secretReason, 'private-key')
     const everything = Buffer.concat(documents.map((d) => Buffer.from(d.content)))
     for (const needle of ['PRIVATE KEY', PEM_KEY.split('\n')[1] as string, 'secrethash', 'ghp_aaaa', 'AKIAABCDEFGHIJKLMNOP', 'xoxb-1234567890']) {
       assert.equal(everything.includes(needle), false, `${needle} appears in no twin document`)
@@ -116,7 +119,7 @@ describe('files provider: collect', () => {
   })
 
   it('gives byte-identical documents on a second collect', async () => {
-    const again = await provider.collect({ ctx: createTestContext(root.dir, { providers: [autostart], config: { maxFileSize: 4096 } }) })
+    const again = await provider.collect({ ctx: createTestContext(root.dir, { providers: [autostart], config: { maxFileSize: 4096 }, cache }) })
     assert.deepEqual(again.documents.map((d) => [d.path, String(d.content)]), documents.map((d) => [d.path, String(d.content)]))
   })
 

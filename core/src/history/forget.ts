@@ -1,0 +1,203 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { findSecrets, mirrorPath, REDACTED, TwinSyncError } from '@twinsync/sdk'
+import { readBlobs, runGit } from '../twin/git.js'
+
+export interface ForgetRequest {
+  /** Machine paths (/etc/x: its mirrored copy filesystem/etc/x) or twin paths (system/logs/journal.txt); folders too. */
+  paths: readonly string[]
+  /** Detector rules ("credential-assignment", "private-key"…, or "any"): every finding of them is forgotten. */
+  rules: readonly string[]
+}
+
+export interface ForgetReport {
+  /** Twin paths removed from every snapshot. */
+  removed: string[]
+  /** Twin paths whose findings were redacted in place (documents other than mirrored files). */
+  redacted: string[]
+  /** Snapshots whose content changed. */
+  rewritten: number
+  commits: number
+}
+
+interface CommitMeta {
+  commit: string
+  parents: string[]
+  tree: string
+  env: Record<string, string>
+  body: string
+}
+
+/** The twin path a person means: a machine path is its mirrored copy. */
+export function twinPathOf(path: string): string {
+  const trimmed = path.replace(/\/+$/, '')
+  return trimmed.startsWith('/') ? mirrorPath(trimmed) : trimmed
+}
+
+/**
+ * Take paths, or every finding of some detector rules, out of the whole history: every commit is
+ * written again without them (dates, authors and messages kept) and labels move along. Mirrored
+ * files with a finding are removed whole (they are applied back, so they never hold a redaction
+ * marker); other documents (logs, facts) keep their lines with the value redacted. The old
+ * objects are pruned here unless a mirror ref still reaches them (then after the forced push and gc).
+ */
+export async function forgetInHistory(dir: string, request: ForgetRequest): Promise<ForgetReport> {
+  const wanted = request.paths.map(twinPathOf)
+  const rules = new Set(request.rules)
+  const commits = await commitsOldestFirst(dir)
+  const tmp = await mkdtemp(join(tmpdir(), 'twinsync-forget-'))
+  const index = join(tmp, 'index')
+  const indexEnv = { GIT_INDEX_FILE: index }
+  const removed = new Set<string>()
+  const redacted = new Set<string>()
+  /** Blob id → what becomes of it under the rules: kept, dropped, or a new blob id. */
+  const verdicts = new Map<string, 'keep' | 'drop' | { blob: string }>()
+  const moved = new Map<string, string>()
+  let rewritten = 0
+  try {
+    for (const c of commits) {
+      let tree = c.tree
+      const entries = await treeEntries(dir, c.tree)
+      const drop = new Set<string>()
+      const replace: Array<{ mode: string; blob: string; path: string }> = []
+      for (const e of entries) {
+        if (wanted.some((w) => e.path === w || e.path.startsWith(`${w}/`))) drop.add(e.path)
+      }
+      if (rules.size > 0) {
+        await judgeBlobs(dir, entries.filter((e) => !drop.has(e.path)), rules, verdicts)
+        for (const e of entries) {
+          if (drop.has(e.path)) continue
+          const v = verdicts.get(e.blob)
+          if (v === 'drop') drop.add(e.path)
+          else if (v !== undefined && v !== 'keep') {
+            replace.push({ mode: e.mode, blob: v.blob, path: e.path })
+            redacted.add(e.path)
+          }
+        }
+      }
+      if (drop.size > 0 || replace.length > 0) {
+        for (const p of drop) removed.add(p)
+        await runGit(dir, ['read-tree', c.tree], { env: indexEnv })
+        if (drop.size > 0) await gitInput(dir, ['update-index', '--force-remove', '-z', '--stdin'], [...drop].map((p) => `${p}\0`).join(''), indexEnv)
+        if (replace.length > 0) await gitInput(dir, ['update-index', '-z', '--index-info'], replace.map((r) => `${r.mode} ${r.blob}\t${r.path}\0`).join(''), indexEnv)
+        tree = (await runGit(dir, ['write-tree'], { env: indexEnv })).trim()
+        rewritten++
+      }
+      const parents = c.parents.map((p) => moved.get(p) ?? p)
+      if (tree === c.tree && parents.every((p, i) => p === c.parents[i])) {
+        moved.set(c.commit, c.commit)
+        continue
+      }
+      const args = ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', c.body.replace(/\n+$/, '')]
+      moved.set(c.commit, (await runGit(dir, args, { env: c.env })).trim())
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true })
+  }
+  if (removed.size === 0 && redacted.size === 0) {
+    const what = [...wanted, ...[...rules].map((r) => `findings of ${r}`)].join(', ')
+    throw new TwinSyncError('FORGET_NOTHING', `Nothing to forget: no snapshot holds ${what}`, {
+      nextStep: 'Check the path (a machine path like /etc/app.conf, or a twin path like system/logs/journal.txt) or the rule name; `twinsync history --json` lists the snapshots.',
+    })
+  }
+  const head = commits[commits.length - 1]?.commit as string
+  const newHead = moved.get(head) as string
+  const branch = (await runGit(dir, ['symbolic-ref', '-q', 'HEAD'])).trim()
+  await runGit(dir, ['update-ref', '-m', 'twinsync forget', branch, newHead, head])
+  await moveTags(dir, moved)
+  await runGit(dir, ['reset', '--quiet', '--hard', 'HEAD'])
+  await runGit(dir, ['reflog', 'expire', '--expire=now', '--all'])
+  await runGit(dir, ['gc', '--quiet', '--prune=now'])
+  return { removed: [...removed].sort(), redacted: [...redacted].sort(), rewritten, commits: commits.length }
+}
+
+async function commitsOldestFirst(dir: string): Promise<CommitMeta[]> {
+  const out = (await runGit(dir, ['log', '--reverse', '--topo-order', '--format=%H%x1f%P%x1f%T%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%B%x1e', 'HEAD']))
+  return out
+    .split('\x1e')
+    .map((r) => r.replace(/^\n/, ''))
+    .filter(Boolean)
+    .map((r) => {
+      const [commit = '', parents = '', tree = '', an = '', ae = '', ad = '', cn = '', ce = '', cd = '', body = ''] = r.split('\x1f')
+      return {
+        commit,
+        parents: parents.split(' ').filter(Boolean),
+        tree,
+        env: { GIT_AUTHOR_NAME: an, GIT_AUTHOR_EMAIL: ae, GIT_AUTHOR_DATE: ad, GIT_COMMITTER_NAME: cn, GIT_COMMITTER_EMAIL: ce, GIT_COMMITTER_DATE: cd },
+        body,
+      }
+    })
+}
+
+async function treeEntries(dir: string, tree: string): Promise<Array<{ mode: string; blob: string; path: string }>> {
+  const out = (await runGit(dir, ['ls-tree', '-r', '-z', tree]))
+  return out
+    .split('\0')
+    .filter(Boolean)
+    .map((line) => {
+      const tab = line.indexOf('\t')
+      const [mode = '', type = '', blob = ''] = line.slice(0, tab).split(' ')
+      return { mode, type, blob, path: line.slice(tab + 1) }
+    })
+    .filter((e) => e.type === 'blob')
+}
+
+/** Run each new blob through the detector once: its findings of the rules drop it (mirrored files) or redact it. */
+async function judgeBlobs(
+  dir: string,
+  entries: ReadonlyArray<{ blob: string; path: string }>,
+  rules: ReadonlySet<string>,
+  verdicts: Map<string, 'keep' | 'drop' | { blob: string }>,
+): Promise<void> {
+  const fresh = entries.filter((e) => !verdicts.has(e.blob))
+  if (fresh.length === 0) return
+  const blobs = await readBlobs(dir, [...new Set(fresh.map((e) => e.blob))])
+  for (const e of fresh) {
+    if (verdicts.has(e.blob)) continue
+    const bytes = blobs.get(e.blob)
+    if (bytes === undefined) {
+      verdicts.set(e.blob, 'keep')
+      continue
+    }
+    const text = Buffer.from(bytes).toString('latin1')
+    const hits = (await findSecrets(text, { path: e.path })).filter((f) => rules.has('any') || rules.has(f.rule))
+    if (hits.length === 0) verdicts.set(e.blob, 'keep')
+    else if (e.path.startsWith('filesystem/')) verdicts.set(e.blob, 'drop')
+    else {
+      let out = ''
+      let at = 0
+      for (const f of hits) {
+        out += text.slice(at, f.start) + REDACTED
+        at = f.end
+      }
+      out += text.slice(at)
+      const blob = (await gitInput(dir, ['hash-object', '-w', '--stdin'], Buffer.from(out, 'latin1'))).toString('utf8').trim()
+      verdicts.set(e.blob, { blob })
+    }
+  }
+}
+
+async function moveTags(dir: string, moved: ReadonlyMap<string, string>): Promise<void> {
+  const out = (await runGit(dir, ['for-each-ref', '--format=%(objectname)%09%(*objectname)%09%(refname:strip=2)', 'refs/tags']))
+  for (const line of out.split('\n').filter(Boolean)) {
+    const [object = '', peeled = '', name = ''] = line.split('\t')
+    const target = moved.get(peeled || object)
+    if (target !== undefined && target !== (peeled || object)) await runGit(dir, ['tag', '-f', '--no-sign', name, target])
+  }
+}
+
+/** git with standard input. */
+function gitInput(dir: string, args: string[], input: string | Buffer, env?: Record<string, string>): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', ['-C', dir, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...(env === undefined ? {} : { env: { ...process.env, ...env } }) })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout.on('data', (c: Buffer) => out.push(c))
+    child.stderr.on('data', (c: Buffer) => err.push(c))
+    child.on('error', reject)
+    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(Buffer.concat(err).toString('utf8').trim()))))
+    child.stdin.end(input)
+  })
+}

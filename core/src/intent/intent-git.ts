@@ -1,0 +1,70 @@
+import { copyFile, mkdtemp, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { tmpdir } from 'node:os'
+import { parseNameStatus, revParseCommit, runGit, type GitStatusEntry } from '../twin/git.js'
+
+/** The last snapshot: the machine as TwinSync last saw it. */
+export const OBSERVED_REF = 'refs/twinsync/observed'
+/** The twin as a person wants it, when that differs from the observed state (its parent). */
+export const INTENDED_REF = 'refs/twinsync/intended'
+
+export function git(dir: string, args: string[], env?: Record<string, string>): Promise<string> {
+  return runGit(dir, args, env === undefined ? {} : { env })
+}
+
+export function readRef(dir: string, ref: string): Promise<string | undefined> {
+  return revParseCommit(dir, ref)
+}
+
+export async function setRef(dir: string, ref: string, commit: string, reason: string): Promise<void> {
+  await git(dir, ['update-ref', '--create-reflog', '-m', reason, ref, commit])
+}
+
+export async function deleteRef(dir: string, ref: string): Promise<void> {
+  if ((await readRef(dir, ref)) !== undefined) await git(dir, ['update-ref', '-d', ref])
+}
+
+export async function treeOf(dir: string, commit: string): Promise<string> {
+  return (await git(dir, ['rev-parse', `${commit}^{tree}`])).trim()
+}
+
+/**
+ * The working twin as a tree object, untracked files included, without touching the real
+ * index: a copy of it (so unchanged files are not hashed again) takes `git add --all`.
+ */
+export async function workingTree(dir: string): Promise<string> {
+  const tmp = await mkdtemp(join(tmpdir(), 'twinsync-index-'))
+  const index = join(tmp, 'index')
+  try {
+    await copyFile(join(dir, '.git', 'index'), index).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error
+    })
+    const env = { GIT_INDEX_FILE: index }
+    await git(dir, ['add', '--all', '--', '.'], env)
+    return (await git(dir, ['write-tree'], env)).trim()
+  } finally {
+    await rm(tmp, { recursive: true, force: true })
+  }
+}
+
+/** Paths that differ between two trees (or commits). */
+export async function changedBetween(dir: string, older: string, newer: string): Promise<GitStatusEntry[]> {
+  return parseNameStatus(await git(dir, ['diff-tree', '-r', '--no-renames', '--name-status', '-z', older, newer]))
+}
+
+export async function commitTree(dir: string, tree: string, parents: readonly string[], message: string): Promise<string> {
+  return (await git(dir, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message])).trim()
+}
+
+/** The mode and blob of each path in a tree ("100644"/"100755"); missing paths are left out. */
+export async function entriesOf(dir: string, tree: string, paths: readonly string[]): Promise<Map<string, { mode: string; blob: string }>> {
+  const out = new Map<string, { mode: string; blob: string }>()
+  if (paths.length === 0) return out
+  const text = await git(dir, ['ls-tree', '-r', '-z', tree, '--', ...paths])
+  for (const line of text.split('\0').filter(Boolean)) {
+    const tab = line.indexOf('\t')
+    const [mode = '', type = '', blob = ''] = line.slice(0, tab).split(' ')
+    if (type === 'blob') out.set(line.slice(tab + 1), { mode, blob })
+  }
+  return out
+}

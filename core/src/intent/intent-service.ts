@@ -1,0 +1,344 @@
+import { mkdir, readFile, rm } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import type { ApplicableProvider, Change, Diagnostic, HostPort, Logger, PathClaims, Provider } from '@twinsync/sdk'
+import { isApplicable, writeFileAtomic } from '@twinsync/sdk'
+import { contextFor } from '../collect/context-factory.js'
+import type { LoadedConfig } from '../config/config-file.js'
+import { inject, injectable } from '../di.js'
+import { ProviderRegistry } from '../providers/provider-registry.js'
+import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
+import { Tokens } from '../tokens.js'
+import { readBlobs } from '../twin/git.js'
+import { GitTreeReader } from '../twin/git-tree-reader.js'
+import { resetIndex } from '../twin/atomic-snapshot.js'
+import { TwinRepository } from '../twin/twin-repository.js'
+import { INTENDED_REF, OBSERVED_REF, changedBetween, commitTree, deleteRef, entriesOf, git, readRef, setRef, treeOf, workingTree } from './intent-git.js'
+import { mergePath } from './merge-path.js'
+
+/** One thing the twin asks for that the last snapshot did not see, in its provider's words. */
+export interface PendingItem {
+  id: string
+  provider: string
+  category: string
+  operation: string
+  resource: string
+  summary: string
+  /** Why it is still pending ("failed: …", "left out of the apply", "pulled from the mirror"…). */
+  reason: string
+}
+
+export interface PendingIntent {
+  /** The last snapshot (refs/twinsync/observed); null before the first one. */
+  observed: string | null
+  /** The commit that records the intent (refs/twinsync/intended); null when nothing is pending. */
+  intended: string | null
+  items: PendingItem[]
+  /** Twin paths where the intended twin differs from the observed one. */
+  paths: string[]
+  diagnostics: Diagnostic[]
+}
+
+/** Intent set aside while a snapshot or a pull moves the working twin; `restore` puts it back on top. */
+export interface HeldIntent {
+  base: string
+  paths: string[]
+  /**
+   * Merge the intent onto `onto` (the new observed commit, or a pulled one) and record what is
+   * still pending against `observed` (default: `onto`); returns the twin paths still pending.
+   */
+  restore(onto: string, observed?: string): Promise<string[]>
+}
+
+/** One domain's share of the difference between two twin states. */
+export interface ProviderItems {
+  provider: ApplicableProvider
+  paths: string[]
+  changes: Change[]
+  /** Its documents could not be read on one side: the whole domain counts as different. */
+  failed: boolean
+}
+
+export const DEFAULT_REASON = 'asked for in the twin, not applied yet'
+
+type Scope = 'providers' | 'all'
+
+export interface ProviderView {
+  providers: Provider[]
+  claims: PathClaims
+}
+
+/**
+ * The two states of the twin. *Observed* is the last snapshot (refs/twinsync/observed).
+ * *Intended* is the working twin: what a person edited or a pull brought, on top of the observed
+ * state; it is also committed to refs/twinsync/intended whenever a command is about to move
+ * the working twin, so no edit lives only in files. Snapshots and pulls call `hold` before
+ * they write and `restore` after: the intent is merged onto the new state, never dropped.
+ */
+@injectable()
+export class IntentService {
+  constructor(
+    @inject(TwinRepository) private readonly twin: TwinRepository,
+    @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
+    @inject(Tokens.Host) private readonly host: HostPort,
+    @inject(Tokens.Config) private readonly config: LoadedConfig,
+    @inject(Tokens.Logger) private readonly logger: Logger,
+  ) {}
+
+  /** The last snapshot's commit: the observed ref, or HEAD for a twin that predates it. */
+  async observed(): Promise<string | undefined> {
+    return (await readRef(this.twin.dir, OBSERVED_REF)) ?? (await this.twin.head())
+  }
+
+  async markObserved(commit: string): Promise<void> {
+    await setRef(this.twin.dir, OBSERVED_REF, commit, 'snapshot')
+  }
+
+  /**
+   * Set the intent aside: commit the working twin to refs/twinsync/intended, then put the
+   * paths it changed back to `base` (default: the observed state). 'providers' holds only what
+   * an applying provider owns (a snapshot commits plans/ and scripts/ as they are); 'all'
+   * holds every edited path (a pull needs a clean tree).
+   */
+  async hold(scope: Scope, base?: string, reasons: Record<string, string> = {}, otherwise?: string): Promise<HeldIntent> {
+    const dir = this.twin.dir
+    await this.recover()
+    const baseCommit = base ?? (await this.observed())
+    if (baseCommit === undefined) return { base: '', paths: [], restore: async () => [] }
+    // The common case of a scheduled snapshot: nothing edited, nothing pulled, nothing pending.
+    if (baseCommit === (await this.twin.head()) && (await this.twin.dirtyPaths()).length === 0) {
+      return {
+        base: baseCommit,
+        paths: [],
+        restore: async (onto, observed = onto) => (observed === baseCommit && (await readRef(dir, INTENDED_REF)) === undefined ? [] : this.settle(observed, await this.view(), otherwise)),
+      }
+    }
+    const [tree, baseTree] = await Promise.all([workingTree(dir), treeOf(dir, baseCommit)])
+    const view = await this.view()
+    const paths = (await changedBetween(dir, baseTree, tree)).map((e) => e.path).filter((p) => scope === 'all' || this.applyingOwner(p, view) !== undefined)
+    if (paths.length === 0) return { base: baseCommit, paths, restore: async (onto, observed = onto) => this.settle(observed, view, otherwise) }
+    const intended = await this.commitIntent(tree, baseCommit, reasons)
+    // Until `restore` runs, the intent is only in the ref: say so, for a run that dies meanwhile.
+    await mkdir(dirname(this.heldMarker()), { recursive: true })
+    await writeFileAtomic(this.heldMarker(), JSON.stringify({ base: baseCommit, intended, paths }))
+    await this.writePaths(baseTree, paths)
+    // Staged edits would stop a fast-forward; the snapshot stages everything again anyway.
+    await resetIndex(dir) // `git reset`, never leaving git's index lock behind if killed
+    return {
+      base: baseCommit,
+      paths,
+      restore: async (onto, observed = onto) => {
+        await this.mergeOnto(baseTree, await treeOf(dir, intended), await treeOf(dir, onto), paths)
+        await rm(this.heldMarker(), { force: true })
+        return this.settle(observed, view, otherwise)
+      },
+    }
+  }
+
+  /** Record the working twin's intent now (with reasons for some items), without moving anything. */
+  async record(reasons: Record<string, string>): Promise<string | undefined> {
+    const observed = await this.observed()
+    if (observed === undefined) return
+    const tree = await workingTree(this.twin.dir)
+    const view = await this.view()
+    const paths = (await changedBetween(this.twin.dir, await treeOf(this.twin.dir, observed), tree)).filter((e) => this.applyingOwner(e.path, view) !== undefined)
+    if (paths.length > 0) return this.commitIntent(tree, observed, reasons)
+    await deleteRef(this.twin.dir, INTENDED_REF)
+    return undefined
+  }
+
+  /** Name the items a pull brought (those between the observed state and the pulled commit). */
+  async notePulled(pulled: string, reason: string): Promise<void> {
+    const observed = await this.observed()
+    if (observed === undefined || (await readRef(this.twin.dir, INTENDED_REF)) === undefined) return
+    const { items } = await this.itemsBetween(observed, await treeOf(this.twin.dir, pulled))
+    if (items.length > 0) await this.record(Object.fromEntries(items.map((c) => [c.id, reason])))
+  }
+
+  /** What the twin asks for that the machine, as last observed, does not have: per item, with the reason. */
+  async pending(): Promise<PendingIntent> {
+    await this.twin.open()
+    const observed = await this.observed()
+    const intendedCommit = (await readRef(this.twin.dir, INTENDED_REF)) ?? null
+    if (observed === undefined) return { observed: null, intended: null, items: [], paths: [], diagnostics: [] }
+    const tree = await workingTree(this.twin.dir)
+    const view = await this.view()
+    const { items, paths, diagnostics } = await this.itemsBetween(observed, tree, view)
+    const reasons = intendedCommit === null ? {} : await this.reasonsOf(intendedCommit)
+    return {
+      observed,
+      intended: intendedCommit,
+      items: items.map((c) => ({ ...itemOf(c), reason: reasons[c.id] ?? DEFAULT_REASON })),
+      paths,
+      diagnostics,
+    }
+  }
+
+  /** The reasons recorded for pending items, by change id. */
+  async reasons(): Promise<Record<string, string>> {
+    const commit = await readRef(this.twin.dir, INTENDED_REF)
+    return commit === undefined ? {} : this.reasonsOf(commit)
+  }
+
+  // ── internals ──
+
+  private heldMarker(): string {
+    return join(this.twin.dir, '.git', 'twinsync', 'intent-held')
+  }
+
+  /**
+   * A run that set the intent aside and died before putting it back (killed, power lost):
+   * merge the held intent onto whatever the working twin holds now, so nothing is dropped.
+   */
+  private async recover(): Promise<void> {
+    let held: { base: string; intended: string; paths: string[] }
+    try {
+      held = JSON.parse(await readFile(this.heldMarker(), 'utf8')) as typeof held
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw error
+    }
+    const dir = this.twin.dir
+    this.logger.warn('an earlier run stopped with the pending intent set aside; putting it back from refs/twinsync/intended')
+    await this.mergeOnto(await treeOf(dir, held.base), await treeOf(dir, held.intended), await workingTree(dir), held.paths)
+    await rm(this.heldMarker(), { force: true })
+  }
+
+  async view(): Promise<ProviderView> {
+    const { claims } = await this.registry.load()
+    return { providers: (await this.registry.select()).map((r) => r.provider), claims }
+  }
+
+  applyingOwner(path: string, view: ProviderView): ApplicableProvider | undefined {
+    const owner = ownerOfTwinPath(path, view.providers, view.claims)
+    return owner !== undefined && isApplicable(owner) ? owner : undefined
+  }
+
+  /** The items between the observed commit and a tree, as each owning provider's diff says them. */
+  async itemsBetween(observed: string, tree: string, view?: ProviderView): Promise<{ items: Change[]; paths: string[]; byProvider: Map<string, ProviderItems>; diagnostics: Diagnostic[] }> {
+    const v = view ?? (await this.view())
+    const dir = this.twin.dir
+    const changed = await changedBetween(dir, await treeOf(dir, observed), tree)
+    const byProvider = new Map<string, ProviderItems>()
+    for (const { path } of changed) {
+      const owner = this.applyingOwner(path, v)
+      if (owner === undefined) continue
+      const entry = byProvider.get(owner.name) ?? { provider: owner, paths: [], changes: [], failed: false }
+      entry.paths.push(path)
+      byProvider.set(owner.name, entry)
+    }
+    const diagnostics: Diagnostic[] = []
+    const before = new GitTreeReader(dir, observed)
+    const after = new GitTreeReader(dir, tree)
+    try {
+      for (const entry of byProvider.values()) {
+        const ctx = contextFor(entry.provider, { host: this.host, claims: v.claims, config: this.config, logger: this.logger, signal: new AbortController().signal, cacheDir: undefined })
+        const [was, wants] = await Promise.all([entry.provider.load({ ctx, twin: before }), entry.provider.load({ ctx, twin: after })])
+        const errors = [...was.diagnostics, ...wants.diagnostics].filter((d) => d.severity === 'error')
+        if (was.state === undefined || wants.state === undefined || errors.length > 0) {
+          // The intended twin cannot be read as this domain: keep it pending, say why.
+          entry.failed = true
+          diagnostics.push(...errors.map((d) => ({ ...d, provider: d.provider ?? entry.provider.name })))
+          continue
+        }
+        const diff = entry.provider.diff({ desired: wants.state, actual: was.state, ctx })
+        entry.changes.push(...diff.changes)
+      }
+    } finally {
+      before.close()
+      after.close()
+    }
+    return {
+      items: [...byProvider.values()].flatMap((e) => e.changes),
+      paths: [...byProvider.values()].flatMap((e) => e.paths),
+      byProvider,
+      diagnostics,
+    }
+  }
+
+  private async commitIntent(tree: string, observed: string, reasons: Record<string, string>, keepOnly?: ReadonlySet<string>): Promise<string> {
+    const dir = this.twin.dir
+    const previous = await readRef(dir, INTENDED_REF)
+    const all = { ...(previous === undefined ? {} : await this.reasonsOf(previous)), ...reasons }
+    const merged = keepOnly === undefined ? all : Object.fromEntries(Object.entries(all).filter(([id]) => keepOnly.has(id)))
+    const message = `TwinSync intent on ${observed.slice(0, 12)}\n\nThe twin as a person wants it; the parent is the machine as last observed.\n\nReasons: ${JSON.stringify(merged)}\n`
+    const commit = await commitTree(dir, tree, [observed], message)
+    await setRef(dir, INTENDED_REF, commit, 'intent')
+    return commit
+  }
+
+  private async reasonsOf(commit: string): Promise<Record<string, string>> {
+    const body = await git(this.twin.dir, ['log', '-1', '--format=%B', commit])
+    const line = body.split('\n').find((l) => l.startsWith('Reasons: '))
+    if (line === undefined) return {}
+    try {
+      const parsed = JSON.parse(line.slice('Reasons: '.length)) as unknown
+      return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, string>) : {}
+    } catch {
+      return {}
+    }
+  }
+
+  /** Make the working twin hold these paths exactly as `tree` has them. */
+  async writePaths(tree: string, paths: readonly string[]): Promise<void> {
+    const entries = await entriesOf(this.twin.dir, tree, paths)
+    const blobs = await readBlobs(this.twin.dir, [...entries.values()].map((e) => e.blob))
+    for (const path of paths) {
+      const entry = entries.get(path)
+      const bytes = entry === undefined ? undefined : blobs.get(entry.blob)
+      await this.put(path, bytes, entry?.mode === '100755')
+    }
+  }
+
+  private async put(path: string, bytes: Uint8Array | undefined, executable: boolean): Promise<void> {
+    if (bytes === undefined) {
+      await this.twin.remove(path)
+      return
+    }
+    // Whole or not at all (written aside, then renamed in): a kill never leaves half an edit.
+    await this.twin.write({ path, content: bytes, executable })
+  }
+
+  private async mergeOnto(baseTree: string, intendedTree: string, ontoTree: string, paths: readonly string[]): Promise<void> {
+    const dir = this.twin.dir
+    const [base, intended, onto] = await Promise.all([entriesOf(dir, baseTree, paths), entriesOf(dir, intendedTree, paths), entriesOf(dir, ontoTree, paths)])
+    const blobs = await readBlobs(dir, [...base.values(), ...intended.values(), ...onto.values()].map((e) => e.blob))
+    const bytes = (e: { blob: string } | undefined) => (e === undefined ? undefined : blobs.get(e.blob))
+    for (const path of paths) {
+      const merged = await mergePath(path, bytes(base.get(path)), bytes(intended.get(path)), bytes(onto.get(path)))
+      if (merged.conflict) this.logger.warn(`${path}: the machine changed it too since the edit; the intended lines were kept`)
+      const mode = intended.get(path)?.mode ?? onto.get(path)?.mode
+      await this.put(path, merged.content, mode === '100755')
+    }
+  }
+
+  /**
+   * After a merge: a domain whose intended files differ from the observed ones only in form
+   * (its provider plans nothing between them: the apply did it) has no intent left; its files
+   * take the observed state. Then the intended ref is recorded again, or removed.
+   */
+  private async settle(onto: string, view: ProviderView, otherwise?: string): Promise<string[]> {
+    const dir = this.twin.dir
+    const tree = await workingTree(dir)
+    const { byProvider } = await this.itemsBetween(onto, tree, view)
+    const ontoTree = await treeOf(dir, onto)
+    const pending: string[] = []
+    const ids = new Set<string>()
+    for (const entry of byProvider.values()) {
+      if (entry.changes.length === 0 && !entry.failed) await this.writePaths(ontoTree, entry.paths)
+      else pending.push(...entry.paths)
+      for (const c of entry.changes) ids.add(c.id)
+    }
+    if (pending.length === 0) await deleteRef(dir, INTENDED_REF)
+    else {
+      // Items still pending with no reason yet get `otherwise` (an apply's "left out with --only").
+      const known = await this.reasons()
+      const fill = otherwise === undefined ? {} : Object.fromEntries([...ids].filter((id) => known[id] === undefined).map((id) => [id, otherwise]))
+      await this.commitIntent(await workingTree(dir), onto, fill, ids)
+    }
+    return pending
+  }
+}
+
+function itemOf(c: Change): Omit<PendingItem, 'reason'> {
+  return { id: c.id, provider: c.provider, category: c.category, operation: c.operation, resource: c.resource, summary: c.summary }
+}

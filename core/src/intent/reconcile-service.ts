@@ -1,0 +1,370 @@
+import type { ApplicableProvider, Change, HostPort, Logger, ProviderContext, TwinReader } from '@twinsync/sdk'
+import { TwinSyncError, compareStrings, isApplicable, stableStringify } from '@twinsync/sdk'
+import { collectAll } from '../collect/collector.js'
+import { contextFor } from '../collect/context-factory.js'
+import type { LoadedConfig } from '../config/config-file.js'
+import { inject, injectable } from '../di.js'
+import { ProviderRegistry } from '../providers/provider-registry.js'
+import { Tokens } from '../tokens.js'
+import { GitTreeReader } from '../twin/git-tree-reader.js'
+import { TwinRepository } from '../twin/twin-repository.js'
+import { commitTree, git, treeOf, workingTree } from './intent-git.js'
+import { IntentService, type ProviderView } from './intent-service.js'
+import { describePath, differences, takeFrom, type UnitPath } from './json-units.js'
+
+export interface Decision {
+  decision: 'adopt' | 'discard'
+  /** The items decided, in their providers' words. */
+  items: Array<{ id: string; provider: string; category: string; summary: string }>
+  /** The commit that records the decision in history. */
+  commit: string
+  /** The observed state after the decision (adopt moves it). */
+  observed: string
+  /** refs/twinsync/intended after the decision; null when nothing is pending any more. */
+  intended: string | null
+}
+
+type Contents = Map<string, Uint8Array | undefined>
+
+/**
+ * Per-item decisions, the way an inventory is reconciled against reality: `adopt` takes the
+ * machine's current value of a drift item into the observed twin (a live change accepted),
+ * `discard` drops a pending intent (the twin goes back to the observed value). An item is a
+ * change id, or a domain or provider for all of its items. Both are commits history shows.
+ *
+ * Twin files often hold many items (apt.json has every package). An item is taken apart from
+ * the others by moving the smallest differing places of a JSON document (one package, one
+ * manifest entry) or whole files one at a time, and keeping a move only when the provider's
+ * own diff says it touched the chosen items and nothing else.
+ */
+@injectable()
+export class ReconcileService {
+  constructor(
+    @inject(TwinRepository) private readonly twin: TwinRepository,
+    @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
+    @inject(Tokens.Host) private readonly host: HostPort,
+    @inject(Tokens.Config) private readonly config: LoadedConfig,
+    @inject(Tokens.Logger) private readonly logger: Logger,
+    @inject(IntentService) private readonly intents: IntentService,
+  ) {}
+
+  async discard(selectors: readonly string[]): Promise<Decision> {
+    return this.locked('discard', async () => {
+      const dir = this.twin.dir
+      const observed = await this.observedOrThrow()
+      const view = await this.intents.view()
+      const tree = await workingTree(dir)
+      const { byProvider } = await this.intents.itemsBetween(observed, tree, view)
+      const chosen = choose(selectors, [...byProvider.values()].flatMap((e) => e.changes), [...byProvider.values()].map((e) => e.provider), 'pending')
+      const observedTree = await treeOf(dir, observed)
+      const decided: Change[] = []
+      for (const entry of byProvider.values()) {
+        const ids = chosen.ids.get(entry.provider.name)
+        if (ids === undefined) continue
+        const wanted = entry.changes.filter((c) => ids === 'all' || ids.has(c.id))
+        decided.push(...wanted)
+        if (ids === 'all' || wanted.length === entry.changes.length) {
+          await this.intents.writePaths(observedTree, entry.paths)
+          continue
+        }
+        const ctx = this.context(entry.provider, view)
+        const before = new GitTreeReader(dir, observed)
+        const after = new GitTreeReader(dir, tree)
+        try {
+          const actual = await loadState(entry.provider, ctx, before)
+          const start = await contentsOf(after, entry.paths)
+          const toward = await contentsOf(before, entry.paths)
+          const result = await separate(entry.provider, ctx, after, actual, start, toward, new Set(wanted.map((c) => c.id)))
+          await this.writeContents(result)
+        } finally {
+          before.close()
+          after.close()
+        }
+      }
+      const intended = (await this.intents.record({})) ?? null
+      const commit = await this.recordInHistory('discard', decided, `The twin no longer asks for these; the intent before is ${(await this.intentBefore()) ?? 'in the reflog of refs/twinsync/intended'}.`)
+      return { decision: 'discard' as const, items: decided.map(brief), commit, observed, intended }
+    })
+  }
+
+  async adopt(selectors: readonly string[]): Promise<Decision> {
+    return this.locked('adopt', async () => {
+      const dir = this.twin.dir
+      const observed = await this.observedOrThrow()
+      const view = await this.intents.view()
+      const applying = (await this.registry.select()).map((r) => r.provider).filter(isApplicable)
+      const named = providersNamed(selectors, applying)
+      const drift = await this.drift(observed, named, view)
+      const chosen = choose(selectors, drift.flatMap((d) => d.changes), drift.map((d) => d.provider), 'drift')
+      // The intent is set aside, the observed twin is written, committed, and the intent merged back.
+      const held = await this.intents.hold('providers')
+      let commit: string | undefined
+      const decided: Change[] = []
+      try {
+        for (const d of drift) {
+          const ids = chosen.ids.get(d.provider.name)
+          if (ids === undefined) continue
+          const wanted = d.changes.filter((c) => ids === 'all' || ids.has(c.id))
+          decided.push(...wanted)
+          if (ids === 'all' || wanted.length === d.changes.length) {
+            await this.writeContents(d.live)
+            continue
+          }
+          const before = new GitTreeReader(dir, observed)
+          try {
+            const start = await contentsOf(before, [...d.live.keys()])
+            await this.writeContents(await separate(d.provider, d.ctx, before, d.state, start, d.live, new Set(wanted.map((c) => c.id))))
+          } finally {
+            before.close()
+          }
+        }
+        if ((await this.twin.stageAll()).length === 0) {
+          throw new TwinSyncError('ITEM_UNKNOWN', 'Nothing to adopt: the twin already records these as the machine has them', { nextStep: 'Run `twinsync status`.' })
+        }
+        commit = await this.twin.commit(historyMessage('adopt', decided, 'The machine changed these since the last snapshot; the twin now records them as they are.'))
+        await this.intents.markObserved(commit)
+      } finally {
+        await held.restore(commit ?? held.base)
+      }
+      const intended = (await this.intents.record({})) ?? null
+      return { decision: 'adopt' as const, items: decided.map(brief), commit: commit as string, observed: commit as string, intended }
+    })
+  }
+
+  // ── internals ──
+
+  private async locked<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
+    await this.twin.open()
+    const lock = this.twin.lock()
+    await lock.acquire(purpose)
+    try {
+      return await fn()
+    } finally {
+      await lock.release()
+    }
+  }
+
+  private async observedOrThrow(): Promise<string> {
+    const observed = await this.intents.observed()
+    if (observed === undefined) {
+      throw new TwinSyncError('SNAPSHOT_UNKNOWN', 'The twin has no snapshot yet', { nextStep: 'Run `twinsync snapshot` first.' })
+    }
+    return observed
+  }
+
+  private context(provider: ApplicableProvider, view: ProviderView): ProviderContext {
+    return contextFor(provider, { host: this.host, claims: view.claims, config: this.config, logger: this.logger, signal: new AbortController().signal, cacheDir: this.twin.cacheDir() })
+  }
+
+  /** Per provider: the live state, its twin documents where they differ from the observed twin, and the changes between. */
+  private async drift(observed: string, providers: readonly ApplicableProvider[], view: ProviderView) {
+    const outcomes = await collectAll(providers, { host: this.host, claims: view.claims, config: this.config, logger: this.logger, signal: new AbortController().signal, cacheDir: this.twin.cacheDir(), concurrency: this.config.values.providers?.concurrency ?? 4 })
+    const dir = this.twin.dir
+    const reader = new GitTreeReader(dir, observed)
+    const out: Array<{ provider: ApplicableProvider; ctx: ProviderContext; state: unknown; live: Contents; changes: Change[] }> = []
+    try {
+      const files = [...(await reader.list('filesystem/')), ...(await reader.list('system/'))]
+      for (const o of outcomes) {
+        if (o.status !== 'collected') continue
+        const provider = o.provider as ApplicableProvider
+        const ctx = this.context(provider, view)
+        const desired = await loadState(provider, ctx, reader)
+        const changes = provider.diff({ desired, actual: o.result.state, ctx }).changes
+        const live: Contents = new Map()
+        const produced = new Set<string>()
+        for (const doc of o.result.documents) {
+          if (this.intents.applyingOwner(doc.path, view)?.name !== provider.name) continue
+          produced.add(doc.path)
+          const bytes = typeof doc.content === 'string' ? Buffer.from(doc.content) : Buffer.from(doc.content)
+          const was = await reader.read(doc.path)
+          if (was === undefined || !Buffer.from(was).equals(bytes)) live.set(doc.path, bytes)
+        }
+        for (const path of files) {
+          if (!produced.has(path) && this.intents.applyingOwner(path, view)?.name === provider.name) live.set(path, undefined)
+        }
+        out.push({ provider, ctx, state: o.result.state, live, changes })
+      }
+    } finally {
+      reader.close()
+    }
+    return out
+  }
+
+  private async writeContents(contents: Contents): Promise<void> {
+    for (const [path, bytes] of contents) {
+      if (bytes === undefined) await this.twin.remove(path)
+      else await this.twin.write({ path, content: bytes })
+    }
+  }
+
+  private async intentBefore(): Promise<string | undefined> {
+    const out = await git(this.twin.dir, ['reflog', 'show', '--format=%H', '-n', '2', 'refs/twinsync/intended']).catch(() => '')
+    return out.split('\n').filter(Boolean)[1]
+  }
+
+  /** A commit on the twin's branch that says what was decided; its tree is the branch's own. */
+  private async recordInHistory(decision: 'discard', items: readonly Change[], note: string): Promise<string> {
+    const dir = this.twin.dir
+    const head = (await this.twin.head()) as string
+    const commit = await commitTree(dir, await treeOf(dir, head), [head], historyMessage(decision, items, note))
+    await git(dir, ['update-ref', '-m', `twinsync ${decision}`, 'HEAD', commit, head])
+    return commit
+  }
+}
+
+function historyMessage(decision: 'adopt' | 'discard', items: readonly Change[], note: string): string {
+  const ids = items.map((c) => c.id)
+  const title = `TwinSync ${decision} ${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ` and ${ids.length - 3} more` : ''}`
+  return `${title}\n\n${note}\n\n${items.map((c) => `- ${c.id}: ${c.summary}`).join('\n')}\n`
+}
+
+function brief(c: Change) {
+  return { id: c.id, provider: c.provider, category: c.category, summary: c.summary }
+}
+
+/** Which providers a selector list can concern: named ones, a domain's, an id's prefix; all when unsure. */
+function providersNamed(selectors: readonly string[], providers: readonly ApplicableProvider[]): ApplicableProvider[] {
+  const out = new Set<ApplicableProvider>()
+  for (const s of selectors) {
+    const matching = providers.filter((p) => p.name === s || p.category === s || s.startsWith(`${p.name}:`))
+    if (matching.length === 0) return [...providers]
+    for (const p of matching) out.add(p)
+  }
+  return [...out]
+}
+
+/** Selectors to change ids per provider ('all' for a domain or provider name). */
+function choose(selectors: readonly string[], items: readonly Change[], providers: readonly ApplicableProvider[], what: 'pending' | 'drift') {
+  const ids = new Map<string, Set<string> | 'all'>()
+  const unknown: string[] = []
+  for (const s of selectors) {
+    const whole = providers.filter((p) => p.name === s || p.category === s)
+    if (whole.length > 0) {
+      for (const p of whole) ids.set(p.name, 'all')
+      continue
+    }
+    const item = items.find((c) => c.id === s)
+    if (item === undefined) {
+      unknown.push(s)
+      continue
+    }
+    const current = ids.get(item.provider)
+    if (current === 'all') continue
+    ids.set(item.provider, new Set([...(current ?? []), item.id]))
+  }
+  if (unknown.length > 0) {
+    const other = what === 'pending' ? 'adopt' : 'discard'
+    throw new TwinSyncError('ITEM_UNKNOWN', `No ${what} item ${unknown.map((u) => JSON.stringify(u)).join(', ')}`, {
+      nextStep: `Run \`twinsync status\` for the ${what} items and their ids (a ${what === 'pending' ? 'drift' : 'pending'} item is for \`twinsync ${other}\`).`,
+      details: { unknown },
+    })
+  }
+  if (ids.size === 0) {
+    throw new TwinSyncError('ITEM_UNKNOWN', `Nothing ${what} in ${selectors.join(', ')}`, { nextStep: 'Run `twinsync status` to see what is drift and what is pending.' })
+  }
+  return { ids }
+}
+
+async function loadState(provider: ApplicableProvider, ctx: ProviderContext, reader: TwinReader): Promise<unknown> {
+  const loaded = await provider.load({ ctx, twin: reader })
+  const error = loaded.diagnostics.find((d) => d.severity === 'error')
+  if (loaded.state === undefined || error !== undefined) {
+    throw new TwinSyncError('ITEM_INSEPARABLE', `${provider.name} cannot read this twin state${error ? `: ${error.summary}` : ''}`, {
+      nextStep: `Decide for the whole domain (\`${provider.category}\`), or fix the twin file.`,
+    })
+  }
+  return loaded.state
+}
+
+async function contentsOf(reader: TwinReader, paths: readonly string[]): Promise<Contents> {
+  return new Map(await Promise.all(paths.map(async (p) => [p, await reader.read(p)] as const)))
+}
+
+/** `base` with some paths replaced (or removed: undefined). */
+function overlay(base: TwinReader, contents: Contents): TwinReader {
+  return {
+    read: async (path) => (contents.has(path) ? contents.get(path) : base.read(path)),
+    readText: async (path) => {
+      const bytes = contents.has(path) ? contents.get(path) : await base.read(path)
+      return bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8')
+    },
+    list: async (prefix) => {
+      const listed = new Set(await base.list(prefix))
+      for (const [path, bytes] of contents) {
+        if (!path.startsWith(prefix)) continue
+        if (bytes === undefined) listed.delete(path)
+        else listed.add(path)
+      }
+      return [...listed].sort(compareStrings)
+    },
+  }
+}
+
+/**
+ * Move `start` toward `toward` one place at a time, keeping each move that changes the chosen
+ * items (removes them or brings them closer) and leaves every other item exactly as it was.
+ * `actual` is the side the provider diffs against. Returns the paths to write.
+ */
+async function separate(
+  provider: ApplicableProvider,
+  ctx: ProviderContext,
+  base: TwinReader,
+  actual: unknown,
+  start: Contents,
+  toward: Contents,
+  chosen: ReadonlySet<string>,
+): Promise<Contents> {
+  const items = async (contents: Contents) => {
+    const desired = await loadState(provider, ctx, overlay(base, contents))
+    return new Map(provider.diff({ desired, actual, ctx }).changes.map((c) => [c.id, stableStringify(c)]))
+  }
+  let current = new Map(start)
+  let now = await items(current)
+  const others = (m: Map<string, string>) => stableStringify([...m].filter(([id]) => !chosen.has(id)).sort())
+  const mine = (m: Map<string, string>) => stableStringify([...m].filter(([id]) => chosen.has(id)).sort())
+  const baseline = others(now)
+  for (const path of [...start.keys()].sort(compareStrings)) {
+    if (![...now.keys()].some((id) => chosen.has(id))) break
+    for (const unit of unitsOf(path, current.get(path), toward.get(path))) {
+      const candidate = new Map(current).set(path, unit.apply(current.get(path)))
+      const next = await items(candidate).catch(() => undefined)
+      if (next === undefined || others(next) !== baseline || mine(next) === mine(now)) continue
+      current = candidate
+      now = next
+    }
+  }
+  const left = [...now.keys()].filter((id) => chosen.has(id))
+  if (left.length > 0) {
+    throw new TwinSyncError('ITEM_INSEPARABLE', `${left.join(', ')} cannot be taken apart from the other ${provider.name} items in the same twin files`, {
+      nextStep: `Decide for the whole domain (\`${provider.category}\`), or edit the twin file by hand.`,
+      details: { items: left },
+    })
+  }
+  return new Map([...current].filter(([path, bytes]) => !same(bytes, start.get(path))))
+}
+
+/** The places of one path that can move on their own: JSON keys and named list entries, or the whole file. */
+function unitsOf(path: string, from: Uint8Array | undefined, to: Uint8Array | undefined): Array<{ label: string; apply: (current: Uint8Array | undefined) => Uint8Array | undefined }> {
+  const whole = [{ label: path, apply: () => to }]
+  if (!path.endsWith('.json') || from === undefined || to === undefined) return whole
+  let a: unknown
+  let b: unknown
+  try {
+    a = JSON.parse(Buffer.from(from).toString('utf8'))
+    b = JSON.parse(Buffer.from(to).toString('utf8'))
+  } catch {
+    return whole
+  }
+  return differences(a, b).map((unit: UnitPath) => ({
+    label: `${path} ${describePath(unit)}`,
+    apply: (current: Uint8Array | undefined) => {
+      const value = current === undefined ? undefined : (JSON.parse(Buffer.from(current).toString('utf8')) as unknown)
+      return Buffer.from(stableStringify(takeFrom(value, b, unit)))
+    },
+  }))
+}
+
+function same(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b
+  return Buffer.from(a).equals(Buffer.from(b))
+}

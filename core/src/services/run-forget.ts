@@ -1,0 +1,61 @@
+import { TwinSyncError } from '@twinsync/sdk'
+import type { DependencyContainer } from '../di.js'
+import { forgetInHistory, type ForgetReport, type ForgetRequest } from '../history/forget.js'
+import { readRemoteSettings } from '../remote/remote-settings.js'
+import { TwinRepository } from '../twin/twin-repository.js'
+
+export interface ForgetResult extends ForgetReport {
+  repo: string
+  /** A mirror is linked: it still has the old history until a forced push. */
+  mirror: string | null
+  nextSteps: string[]
+}
+
+/** `twinsync forget`: the CLI and the TUI call this. */
+export async function runForget(container: DependencyContainer, request: ForgetRequest): Promise<ForgetResult> {
+  if (request.paths.length === 0 && request.rules.length === 0) {
+    throw new TwinSyncError('FORGET_INVALID', 'Name what to forget: one or more paths, or --rule RULE', {
+      nextStep: 'For example: `twinsync forget /etc/postfix/sasl_passwd` or `twinsync forget --rule credential-assignment`.',
+    })
+  }
+  const twin = container.resolve(TwinRepository)
+  await twin.open()
+  const lock = twin.lock()
+  await lock.acquire('forget')
+  try {
+    const dirty = await twin.dirtyPaths()
+    if (dirty.length > 0) {
+      throw new TwinSyncError('TWIN_DIRTY', `The twin has uncommitted edits (${dirty.slice(0, 3).join(', ')}${dirty.length > 3 ? '…' : ''}); forget rewrites history and would lose them`, {
+        nextStep: 'Commit them with `twinsync snapshot` (or drop them with `git -C TWIN checkout -- .`), then run forget again.',
+      })
+    }
+    const report = await forgetInHistory(twin.dir, request)
+    const remote = await readRemoteSettings(twin.dir)
+    const nextSteps: string[] = []
+    if (remote !== undefined) {
+      nextSteps.push('Replace the mirror\'s history, which still holds it: `twinsync push --retry --force`; then `twinsync gc` drops the old objects here too.')
+    }
+    nextSteps.push('Treat the secret as exposed if it was ever pushed or cloned: change it (rotate the key or password).')
+    nextSteps.push(
+      'If the machine still has it, keep the next snapshot from recording it again: add the path to the files provider\'s `ignore` or `secrets.paths` in the configuration.',
+    )
+    return { repo: twin.dir, mirror: remote?.url ?? null, nextSteps, ...report }
+  } finally {
+    await lock.release()
+  }
+}
+
+export function renderForget(r: ForgetResult): string {
+  const lines: string[] = []
+  for (const p of r.removed) lines.push(`Forgot ${p}`)
+  for (const p of r.redacted) lines.push(`Redacted the findings in ${p}`)
+  lines.push(`${r.rewritten} of ${r.commits} snapshots rewritten in ${r.repo}`)
+  lines.push('')
+  lines.push(
+    r.mirror === null
+      ? 'warning: history was rewritten (commit ids changed).'
+      : `warning: history was rewritten (commit ids changed); the mirror ${r.mirror} still has the old history and needs a forced push.`,
+  )
+  for (const step of r.nextSteps) lines.push(`Next step: ${step}`)
+  return lines.join('\n')
+}

@@ -1,0 +1,345 @@
+import { strict as assert } from 'node:assert'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, run, runOk, startGitRemote, type GitRemote, type Rootfs } from '../bed/index.js'
+import { cliSandbox, gitLog, json, type CliSandbox } from '../support/cli.js'
+import { createContainer } from '../../core/src/container.js'
+import { IntentService } from '../../core/src/intent/intent-service.js'
+import { excludeChanges } from '../../core/src/plan/exclude-changes.js'
+import { createTuiServices } from '../../core/src/tui/container-services.js'
+import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
+
+interface PlanJson {
+  changes: Array<{ id: string; category: string; operation: string }>
+}
+interface StatusJson {
+  drift: boolean
+  changes: Array<{ id: string }>
+  pending: { count: number; intended: string | null; items: Array<{ id: string; reason: string; category: string }> }
+}
+type AptJson = { packages: Record<string, unknown> }
+
+const NO_SUCH_PACKAGE = 'twinsync-no-such-package'
+
+/**
+ * Observed and intended, through the real binary on a Debian root: an edit, a pull, a change
+ * left out or failed stays pending across snapshots until it is applied or discarded.
+ */
+describe('pending intent survives snapshots, partial and failed applies, pulls', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+  const live = (path: string) => readFile(join(rootfs.dir, path), 'utf8')
+  const planIds = async () => {
+    const r = await twinsync('plan', '--json')
+    assert.equal(r.code === 0 || r.code === 1, true, r.stderr)
+    return json<PlanJson>(r).changes.map((c) => c.id).sort()
+  }
+  const status = async () => {
+    const r = await twinsync('status', '--json')
+    assert.equal(r.code, 0, r.stderr)
+    return json<StatusJson>(r)
+  }
+  const ref = async (name: string) => (await run(['git', '-C', cli.twinDir, 'rev-parse', '--verify', '--quiet', name])).stdout.trim()
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    const first = await twinsync('snapshot', '--init')
+    assert.equal(first.code, 0, first.stderr)
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('keeps an edit through a snapshot and a scheduled snapshot: still planned, shown as pending, recorded in refs/twinsync/intended', async () => {
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/motd', 'Intended motd\n')
+    await editTwinJson<AptJson>(cli.twinDir, 'system/packages/apt.json', (a) => {
+      a.packages[NO_SUCH_PACKAGE] = { architecture: 'amd64', hold: false, manual: true, version: '1.0' }
+    })
+    const planned = await planIds()
+    assert.deepEqual(planned, [`apt:install:${NO_SUCH_PACKAGE}`, 'files:replace:/etc/motd'])
+
+    // The machine moves too: the snapshot must record that, and keep the edits on top.
+    await writeFile(join(rootfs.dir, 'etc/issue.net'), 'Changed on the machine\n')
+    const snap = await twinsync('snapshot', '--json')
+    assert.equal(snap.code, 0, snap.stderr)
+    const result = json<{ commit: string; pending: string[] }>(snap)
+    assert.ok(result.commit, 'the machine change is committed')
+    assert.deepEqual(result.pending.sort(), ['filesystem/etc/motd', 'system/files/manifest.json', 'system/packages/apt.json'].filter((p) => result.pending.includes(p)).sort())
+    assert.ok(result.pending.includes('filesystem/etc/motd') && result.pending.includes('system/packages/apt.json'))
+    const committed = (await runOk(['git', '-C', cli.twinDir, 'show', `${result.commit}:filesystem/etc/issue.net`])).stdout
+    assert.equal(committed, 'Changed on the machine\n', 'the snapshot commit holds the machine')
+    const committedMotd = (await runOk(['git', '-C', cli.twinDir, 'show', `${result.commit}:filesystem/etc/motd`])).stdout
+    assert.notEqual(committedMotd, 'Intended motd\n', 'the snapshot commit records the machine, not the edit')
+    assert.equal(await readFile(join(cli.twinDir, 'filesystem/etc/motd'), 'utf8'), 'Intended motd\n', 'the edit is still in the working twin')
+    assert.equal(await ref('refs/twinsync/observed'), result.commit)
+    const intended = await ref('refs/twinsync/intended')
+    assert.ok(intended, 'the intent is committed to refs/twinsync/intended')
+    assert.equal((await runOk(['git', '-C', cli.twinDir, 'show', `${intended}:filesystem/etc/motd`])).stdout, 'Intended motd\n')
+    assert.deepEqual(await planIds(), planned, 'the edits are still planned')
+
+    // A scheduled snapshot: nothing new on the machine, pending intent present. No noise, no loss.
+    const scheduled = await twinsync('snapshot', '--if-changed')
+    assert.equal(scheduled.code, 0, scheduled.stderr)
+    assert.equal(scheduled.stderr, '')
+    assert.match(scheduled.stdout, /no snapshot made/)
+    assert.deepEqual(await planIds(), planned)
+
+    const s = await status()
+    assert.equal(s.drift, false, 'the machine is as the snapshot saw it')
+    assert.deepEqual(s.pending.items.map((i) => i.id).sort(), planned)
+    const text = await twinsync('status')
+    assert.match(text.stdout, /Drift: none/)
+    assert.match(text.stdout, new RegExp(`Pending: the twin asks for 2 things[\\s\\S]*apt:install:${NO_SUCH_PACKAGE}`))
+  })
+
+  it('apply --only files: what was left out stays pending, with the reason', async () => {
+    const r = await twinsync('apply', '--only', 'files', '--yes')
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.equal(await live('etc/motd'), 'Intended motd\n')
+    assert.deepEqual(await planIds(), [`apt:install:${NO_SUCH_PACKAGE}`])
+    const s = await status()
+    assert.deepEqual(s.pending.items.map((i) => i.id), [`apt:install:${NO_SUCH_PACKAGE}`])
+    assert.match(s.pending.items[0]?.reason ?? '', /^left out of the apply of .* \(--only files\)$/)
+    const plan = await twinsync('plan')
+    assert.match(plan.stdout, new RegExp(`Still pending from before:\\n  Install ${NO_SUCH_PACKAGE}: still pending, left out of the apply of .* \\(--only files\\)`, 'i'))
+  })
+
+  it('a step that fails (a package that cannot be installed) stays pending, and says why', async () => {
+    const r = await twinsync('apply', '--yes')
+    assert.equal(r.code, 1, r.stdout + r.stderr)
+    assert.match(r.stdout, new RegExp(`FAILED.*${NO_SUCH_PACKAGE}`))
+    assert.deepEqual(await planIds(), [`apt:install:${NO_SUCH_PACKAGE}`], 'the failed install is planned again')
+    const s = await status()
+    const item = s.pending.items.find((i) => i.id === `apt:install:${NO_SUCH_PACKAGE}`)
+    assert.ok(item, 'still pending')
+    assert.match(item.reason, /^failed in the apply of /)
+    assert.match((await twinsync('plan')).stdout, /Still pending from before:\n  .*: still pending, failed in the apply of /)
+    // And a later snapshot does not drop it either.
+    assert.equal((await twinsync('snapshot')).code, 0)
+    assert.deepEqual(await planIds(), [`apt:install:${NO_SUCH_PACKAGE}`])
+    assert.ok((await gitLog(cli.twinDir)).some((m) => m.startsWith('TwinSync apply ') && m.includes('1 failed')))
+  })
+})
+
+describe('pull --no-apply leaves the pulled changes pending', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  const TOKEN = 'tok_intent_0123456789abcdef'
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  let remote: GitRemote
+  let url: string
+  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir], { env: { GITHUB_TOKEN: TOKEN, GIT_TERMINAL_PROMPT: '0' } })
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    remote = await startGitRemote({ token: TOKEN })
+    url = await remote.createBareRepo('twin')
+    assert.equal((await twinsync('snapshot', '--init')).code, 0)
+    const set = await twinsync('remote', 'set', url)
+    assert.equal(set.code, 0, set.stderr)
+    assert.equal((await twinsync('push', '--retry')).code, 0)
+  })
+  after(async () => {
+    await remote?.close()
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('keeps a pulled edit and a local edit through the pull and the next snapshot', async () => {
+    const clone = await makeTempDir('clone')
+    try {
+      const env = remote.gitEnv()
+      await runOk(['git', 'clone', '--quiet', url, join(clone, 'twin')], { env })
+      await writeFile(join(clone, 'twin/filesystem/etc/motd'), 'Edited in another clone\n')
+      await runOk(['git', '-C', join(clone, 'twin'), 'commit', '--quiet', '-am', 'Edit motd elsewhere'], { env })
+      await runOk(['git', '-C', join(clone, 'twin'), 'push', '--quiet', 'origin', 'main'], { env })
+    } finally {
+      await removeTree(clone)
+    }
+    // A local edit waiting at the same time: the pull must not refuse or drop it.
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/issue.net', 'Local edit\n')
+    const pulled = await twinsync('pull', '--no-apply')
+    assert.equal(pulled.code, 0, pulled.stdout + pulled.stderr)
+    const motd = await readFile(join(rootfs.dir, 'etc/motd'), 'utf8')
+    assert.notEqual(motd, 'Edited in another clone\n', 'nothing was applied')
+
+    const expected = ['files:replace:/etc/issue.net', 'files:replace:/etc/motd']
+    const s = json<StatusJson>(await twinsync('status', '--json'))
+    assert.deepEqual(s.pending.items.map((i) => i.id).sort(), expected)
+    assert.match(s.pending.items.find((i) => i.id === 'files:replace:/etc/motd')?.reason ?? '', /^pulled from the mirror/)
+
+    const snap = await twinsync('snapshot')
+    assert.equal(snap.code, 0, snap.stderr)
+    const plan = json<PlanJson>(await twinsync('plan', '--json'))
+    assert.deepEqual(plan.changes.map((c) => c.id).sort(), expected, 'the snapshot did not commit the machine over the pulled change')
+    assert.equal(await readFile(join(cli.twinDir, 'filesystem/etc/motd'), 'utf8'), 'Edited in another clone\n')
+
+    const applied = await twinsync('apply', '--yes')
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr)
+    assert.equal(await readFile(join(rootfs.dir, 'etc/motd'), 'utf8'), 'Edited in another clone\n')
+    const after = json<StatusJson>(await twinsync('status', '--json'))
+    assert.equal(after.pending.count, 0)
+    assert.equal(after.pending.intended, null, 'no intent left: refs/twinsync/intended is gone')
+  })
+})
+
+describe('twinsync adopt and discard, per change id and per domain', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+  const status = async () => {
+    const r = await twinsync('status', '--json')
+    assert.equal(r.code, 0, r.stderr)
+    return json<StatusJson>(r)
+  }
+  const twinFile = (path: string) => readFile(join(cli.twinDir, path), 'utf8')
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    assert.equal((await twinsync('snapshot', '--init')).code, 0)
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('discards one package of several in apt.json, then a whole domain; each is a commit', async () => {
+    const observedMotd = await twinFile('filesystem/etc/motd')
+    await editTwinJson<AptJson>(cli.twinDir, 'system/packages/apt.json', (a) => {
+      a.packages['twinsync-intent-a'] = { architecture: 'amd64', hold: false, manual: true, version: '1.0' }
+      a.packages['twinsync-intent-b'] = { architecture: 'amd64', hold: false, manual: true, version: '1.0' }
+    })
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/motd', 'Intended motd\n')
+    assert.deepEqual((await status()).pending.items.map((i) => i.id).sort(), ['apt:install:twinsync-intent-a', 'apt:install:twinsync-intent-b', 'files:replace:/etc/motd'])
+
+    const one = await twinsync('discard', 'apt:install:twinsync-intent-a')
+    assert.equal(one.code, 0, one.stdout + one.stderr)
+    assert.match(one.stdout, /Discarded the pending intent of 1 item/)
+    const apt = JSON.parse(await twinFile('system/packages/apt.json')) as AptJson
+    assert.equal(apt.packages['twinsync-intent-a'], undefined)
+    assert.ok(apt.packages['twinsync-intent-b'], 'the other package is still asked for')
+    assert.deepEqual((await status()).pending.items.map((i) => i.id).sort(), ['apt:install:twinsync-intent-b', 'files:replace:/etc/motd'])
+    assert.equal((await gitLog(cli.twinDir))[0], 'TwinSync discard apt:install:twinsync-intent-a')
+
+    const domain = await twinsync('discard', 'files', '--json')
+    assert.equal(domain.code, 0, domain.stderr)
+    assert.deepEqual(json<{ items: Array<{ id: string }> }>(domain).items.map((i) => i.id), ['files:replace:/etc/motd'])
+    assert.equal(await twinFile('filesystem/etc/motd'), observedMotd)
+    assert.deepEqual((await status()).pending.items.map((i) => i.id), ['apt:install:twinsync-intent-b'])
+    const history = json<Array<{ kind: string }>>(await twinsync('history', '--limit', '2', '--json'))
+    assert.deepEqual(history.map((h) => h.kind), ['discard', 'discard'])
+
+    const unknown = await twinsync('discard', 'apt:install:nothing-like-this')
+    assert.equal(unknown.code, 2)
+    assert.match(unknown.stderr, /\[ITEM_UNKNOWN\]/)
+  })
+
+  it('adopts one live change of several, then a whole domain, keeping the pending intent', async () => {
+    await writeFile(join(rootfs.dir, 'etc/issue.net'), 'Changed on the machine\n')
+    await writeFile(join(rootfs.dir, 'etc/issue'), 'Also changed on the machine\n')
+    const before = await status()
+    assert.deepEqual(before.changes.map((c) => c.id).sort(), ['files:replace:/etc/issue', 'files:replace:/etc/issue.net'])
+
+    const one = await twinsync('adopt', 'files:replace:/etc/issue.net')
+    assert.equal(one.code, 0, one.stdout + one.stderr)
+    assert.equal(await twinFile('filesystem/etc/issue.net'), 'Changed on the machine\n')
+    assert.notEqual(await twinFile('filesystem/etc/issue'), 'Also changed on the machine\n')
+    const mid = await status()
+    assert.deepEqual(mid.changes.map((c) => c.id), ['files:replace:/etc/issue'])
+    assert.deepEqual(mid.pending.items.map((i) => i.id), ['apt:install:twinsync-intent-b'], 'the intent is untouched')
+    const log = await gitLog(cli.twinDir)
+    assert.equal(log[0], 'TwinSync adopt files:replace:/etc/issue.net')
+    const observed = (await runOk(['git', '-C', cli.twinDir, 'rev-parse', 'refs/twinsync/observed'])).stdout.trim()
+    assert.equal(observed, (await runOk(['git', '-C', cli.twinDir, 'rev-parse', 'HEAD'])).stdout.trim())
+
+    const domain = await twinsync('adopt', 'files')
+    assert.equal(domain.code, 0, domain.stdout + domain.stderr)
+    const after = await status()
+    assert.equal(after.drift, false)
+    assert.deepEqual(after.pending.items.map((i) => i.id), ['apt:install:twinsync-intent-b'])
+  })
+})
+
+const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined }
+// No plugins: a plugin hook that finds none (tsyringe cannot inject an undefined value).
+const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as Parameters<typeof createContainer>[0]['oclif']
+
+describe('a change left out in the TUI stays pending (the TUI services over a real container)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    assert.equal((await cli.twinsync(['snapshot', '--init', '--root', rootfs.dir, '--repo', cli.twinDir])).code, 0)
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('applies what was approved; the declined change is planned again after a snapshot, with the reason', async () => {
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/motd', 'Approved motd\n')
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/issue.net', 'Declined issue.net\n')
+    const services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins }), { configPath: cli.configFile })
+    const signal = new AbortController().signal
+    const plan = await services.plan({ signal })
+    assert.deepEqual(plan.changes.map((c) => c.id).sort(), ['files:replace:/etc/issue.net', 'files:replace:/etc/motd'])
+    const declined = 'files:replace:/etc/issue.net'
+    const chosen = excludeChanges(plan, [declined])
+    const report = await services.apply({ plan: chosen.plan, leftOut: plan.changes.filter((c) => c.id === declined), signal })
+    assert.equal(report.exitCode, 0)
+    assert.equal(await readFile(join(rootfs.dir, 'etc/motd'), 'utf8'), 'Approved motd\n')
+    assert.notEqual(await readFile(join(rootfs.dir, 'etc/issue.net'), 'utf8'), 'Declined issue.net\n')
+    assert.ok(report.keptPending.includes('filesystem/etc/issue.net'))
+
+    await services.snapshot({ signal, onProgress: () => undefined })
+    const again = await services.plan({ signal })
+    assert.deepEqual(again.changes.map((c) => c.id), [declined])
+    const counts = await services.drift(signal)
+    assert.deepEqual({ drift: counts.drift, pending: counts.pending }, { drift: false, pending: 1 })
+    const s = json<StatusJson>(await cli.twinsync(['status', '--json', '--root', rootfs.dir, '--repo', cli.twinDir]))
+    assert.match(s.pending.items[0]?.reason ?? '', /^left out of the apply of /)
+  })
+})
+
+describe('a run that dies while the intent is set aside', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    assert.equal((await twinsync('snapshot', '--init')).code, 0)
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('gets the intent back on the next snapshot, from refs/twinsync/intended', async () => {
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/motd', 'Survives a crash\n')
+    const container = await createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins })
+    // The first half of a snapshot, then the process "dies": restore never runs.
+    const held = await container.resolve(IntentService).hold('providers')
+    assert.deepEqual(held.paths, ['filesystem/etc/motd'])
+    assert.notEqual(await readFile(join(cli.twinDir, 'filesystem/etc/motd'), 'utf8'), 'Survives a crash\n', 'set aside')
+
+    const r = await twinsync('snapshot')
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stderr, /putting it back from refs\/twinsync\/intended/)
+    assert.equal(await readFile(join(cli.twinDir, 'filesystem/etc/motd'), 'utf8'), 'Survives a crash\n')
+    const plan = json<PlanJson>(await twinsync('plan', '--json'))
+    assert.deepEqual(plan.changes.map((c) => c.id), ['files:replace:/etc/motd'])
+  })
+})

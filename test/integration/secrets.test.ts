@@ -1,0 +1,142 @@
+import { strict as assert } from 'node:assert'
+import { chmod, mkdir, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, runOk, startGitRemote, type GitRemote, type Rootfs } from '../bed/index.js'
+import { plantedCommandLines, plantedFiles, plantedLogLines, type PlantedSecret } from '../fixtures/secrets/samples.js'
+import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
+
+/** Every object a git repository holds (reachable or not), as one text to search. */
+async function everyObject(gitDir: string): Promise<string> {
+  const r = await runOk(['git', '--git-dir', gitDir, 'cat-file', '--batch-all-objects', '--batch', '--unordered'])
+  return r.stdout
+}
+
+/**
+ * The corpus: secrets planted the way real servers have them, in files, logs and command lines
+ * of a Debian root. After a snapshot and a push, no object of the twin or of the mirror holds
+ * any of them; a secret committed by hand is refused at push time and forgotten with `forget`.
+ */
+describe('secrets: nothing planted in a Debian root reaches a commit or a push', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  const TOKEN = 'tok_' + 'f00dfeedc0ffee00112233'
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  let remote: GitRemote
+  const files = plantedFiles()
+  const logs = plantedLogLines()
+  const commands = plantedCommandLines()
+  const all: PlantedSecret[] = [...files, ...logs, ...commands]
+  const outputs: string[] = []
+  const twinsync = async (args: string[], options: { input?: string } = {}) => {
+    const r = await cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir], {
+      ...options,
+      env: { TWINSYNC_CREDENTIALS: join(cli.dir, 'credentials') },
+    })
+    outputs.push(r.stdout, r.stderr)
+    return r
+  }
+  const plant = async (path: string, text: string, mode = 0o644) => {
+    const target = join(rootfs.dir, path)
+    await mkdir(dirname(target), { recursive: true })
+    await writeFile(target, text)
+    await chmod(target, mode)
+  }
+  const leaked = (text: string) => all.filter((s) => text.includes(s.value)).map((s) => s.kind)
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    // The users' own secret files are in scope too, so the snapshot has to keep them out itself.
+    await writeFile(
+      cli.configFile,
+      ['files:', '  include: [/etc, /usr/local/etc, /usr/local/bin, "~/.config", "~/.netrc", "~/.pgpass", "~/.docker"]', ''].join('\n'),
+    )
+    for (const f of files) await plant(f.path, f.text, f.path.startsWith('/root/') ? 0o600 : 0o644)
+    await plant('/var/log/syslog', logs.map((l) => `2026-11-30T05:00:00+00:00 server ${l.text}`).join('\n') + '\n', 0o640)
+    const [service, crontab, rcLocal] = commands as [PlantedSecret, PlantedSecret, PlantedSecret]
+    await plant('/etc/systemd/system/myapp.service', `[Unit]\nDescription=My app\n\n[Service]\nExecStart=${service.text}\n\n[Install]\nWantedBy=multi-user.target\n`)
+    await plant('/var/spool/cron/crontabs/root', `# m h dom mon dow command\n*/5 * * * * ${crontab.text}\n`, 0o600)
+    await plant('/etc/rc.local', `#!/bin/sh -e\n${rcLocal.text}\nexit 0\n`, 0o755)
+    assert.ok(all.length >= 30, `${all.length} planted secrets`)
+    const r = await twinsync(['snapshot', '--init', '--json'])
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+  })
+  after(async () => {
+    await remote?.close()
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it(`keeps every planted secret out of every object of the twin`, async () => {
+    assert.deepEqual(leaked(await everyObject(join(cli.twinDir, '.git'))), [])
+    assert.deepEqual(leaked(outputs.join('\n')), [], 'no output names a secret either')
+  })
+
+  it('records a file with a finding as metadata and a keyed hash, and keeps facts readable with the value redacted', async () => {
+    const manifest = JSON.parse(await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/files/manifest.json']).then((r) => r.stdout)) as {
+      entries: Array<{ path: string; secret?: boolean; secretHash?: string; sha256?: string }>
+    }
+    for (const path of ['/etc/app/deploy.env', '/etc/myapp/my.cnf', '/etc/postfix/sasl_passwd', '/etc/systemd/system/myapp.service', '/root/.netrc']) {
+      const e = manifest.entries.find((x) => x.path === path)
+      assert.equal(e?.secret, true, `${path} is secret`)
+      assert.match(e?.secretHash ?? '', /^hmac-sha256:[0-9a-f]{64}$/)
+      assert.equal(e?.sha256, undefined)
+    }
+    const syslog = (await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/logs/syslog.txt'])).stdout
+    assert.match(syslog, /myapp\[311\]: login to db failed: user=app password=<redacted> retrying/)
+    // cron and autostart mirror these themselves: the command line stays, the value is redacted.
+    const crontab = (await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:filesystem/var/spool/cron/crontabs/root'])).stdout
+    assert.match(crontab, /^\*\/5 \* \* \* \* \/usr\/local\/bin\/agent --token <redacted> --interval 30$/m)
+    const rcLocal = (await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:filesystem/etc/rc.local'])).stdout
+    assert.match(rcLocal, /^mysqldump -u backup -p<redacted> --all-databases$/m)
+  })
+
+  it('pushes the twin with none of them, and the mirror holds none', async () => {
+    remote = await startGitRemote({ token: TOKEN })
+    const url = await remote.createBareRepo('twin')
+    assert.equal((await twinsync(['remote', 'set', url, '--token-stdin'], { input: `${TOKEN}\n` })).code, 0)
+    const pushed = await twinsync(['push', '--retry', '--json'])
+    assert.equal(pushed.code, 0, pushed.stdout + pushed.stderr)
+    assert.deepEqual(leaked(await everyObject(remote.repoPath('twin'))), [])
+  })
+
+  it('refuses to push a secret committed by hand with its file and line, and forget takes it out of all history', async () => {
+    const value = 'Hand5ecretValue77'
+    await mkdir(join(cli.twinDir, 'filesystem/etc/legacy'), { recursive: true })
+    await writeFile(join(cli.twinDir, 'filesystem/etc/legacy/app.conf'), `[db]\npassword = ${value}\n`)
+    await runOk(['git', '-C', cli.twinDir, 'add', '-A'])
+    await runOk(['git', '-C', cli.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '--quiet', '-m', 'an older snapshot'])
+    const refused = await twinsync(['push', '--retry'])
+    assert.equal(refused.code, 1)
+    assert.match(refused.stdout, /\[SECRET_IN_PUSH\] Not pushed: secrets in filesystem\/etc\/legacy\/app\.conf:2 \(credential-assignment\)/)
+    assert.ok(!(refused.stdout + refused.stderr).includes(value))
+
+    const forget = await twinsync(['forget', '/etc/legacy/app.conf'])
+    assert.equal(forget.code, 0, forget.stdout + forget.stderr)
+    assert.match(forget.stdout, /Forgot filesystem\/etc\/legacy\/app\.conf/)
+    assert.match(forget.stdout, /warning: history was rewritten .*needs a forced push/)
+    assert.match(forget.stdout, /Next step: .*twinsync push --retry --force/)
+    assert.ok(!(await everyObject(join(cli.twinDir, '.git'))).includes(value), 'forgotten from every object')
+    const again = await twinsync(['push', '--retry', '--json'])
+    assert.equal(again.code, 0, again.stdout + again.stderr)
+    assert.ok(!(await everyObject(remote.repoPath('twin'))).includes(value))
+
+    const nothing = await twinsync(['forget', '/etc/legacy/app.conf'])
+    assert.equal(nothing.code, 2)
+    assert.match(nothing.stderr, /\[FORGET_NOTHING\]/)
+  })
+
+  it('shows a path that became ignored as no longer tracked, not as deleted', async () => {
+    await writeFile(
+      cli.configFile,
+      ['files:', '  include: [/etc, /usr/local/etc, /usr/local/bin, "~/.config", "~/.netrc", "~/.pgpass", "~/.docker"]', '  ignore: [/etc/motd]', ''].join('\n'),
+    )
+    assert.equal((await twinsync(['snapshot'])).code, 0)
+    const show = json<{ domains: { files?: Array<{ operation: string; resource: string; summary: string }> } }>(await twinsync(['show', 'HEAD', '--json']))
+    const motd = (show.domains.files ?? []).filter((c) => c.resource === '/etc/motd')
+    assert.deepEqual(motd.map((c) => [c.operation, c.summary]), [['untrack', 'No longer tracked: /etc/motd']])
+    const text = await twinsync(['show', 'HEAD'])
+    assert.match(text.stdout, /No longer tracked: \/etc\/motd/)
+    assert.doesNotMatch(text.stdout, /Delete \/etc\/motd/)
+  })
+})
