@@ -6,7 +6,7 @@ import { container as rootContainer, type DependencyContainer } from './di.js'
 import { loadConfigFile } from './config/config-file.js'
 import { ProviderRegistry } from './providers/provider-registry.js'
 import { GitHubApi, type GitHubApiOptions } from './remote/github-api.js'
-import { Tokens } from './tokens.js'
+import { Tokens, registerValue } from './tokens.js'
 import { SimpleGitClient } from './twin/git.js'
 import { resolveTwinLocation } from './twin/twin-location.js'
 
@@ -25,14 +25,14 @@ export async function createContainer(options: ContainerOptions): Promise<Depend
   const config = await loadConfigFile(options.configPath)
   const location = resolveTwinLocation(options.repo, config.values.repo)
   const c = rootContainer.createChildContainer()
-  c.register(Tokens.Config, { useValue: config })
-  c.register(Tokens.OclifConfig, { useValue: options.oclif })
-  c.register(Tokens.Host, { useValue: new LocalHost(root) })
-  c.register(Tokens.TwinLocation, { useValue: location })
-  c.register(Tokens.GitFactory, { useValue: (dir: string) => new SimpleGitClient(dir) })
-  c.register(Tokens.Logger, { useValue: options.logger })
-  c.register(Tokens.Clock, { useValue: options.clock ?? (() => new Date()) })
-  c.register(Tokens.GitHubApiFactory, { useValue: (o: GitHubApiOptions) => new GitHubApi(o) })
+  registerValue(c, Tokens.Config, config)
+  registerValue(c, Tokens.OclifConfig, options.oclif)
+  registerValue(c, Tokens.Host, new LocalHost(root))
+  registerValue(c, Tokens.TwinLocation, location)
+  registerValue(c, Tokens.GitFactory, (dir: string) => new SimpleGitClient(dir))
+  registerValue(c, Tokens.Logger, options.logger)
+  registerValue(c, Tokens.Clock, options.clock ?? (() => new Date()))
+  registerValue(c, Tokens.GitHubApiFactory, (o: GitHubApiOptions) => new GitHubApi(o))
   c.registerSingleton(ProviderRegistry)
   return c
 }

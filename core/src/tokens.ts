@@ -1,18 +1,44 @@
-/** Injection tokens. Strings, so no decorated class has to import another to name it. */
+import type { Config as OclifConfig } from '@oclif/core'
+import type { HostPort, Logger } from '@twinsync/sdk'
+import type { DependencyContainer } from 'tsyringe'
+import type { LoadedConfig } from './config/config-file.js'
+import type { GitHubApiFactory } from './remote/remote-service.js'
+import type { GitClientFactory } from './twin/git.js'
+import type { TwinLocation } from './twin/twin-location.js'
+
+/**
+ * A string token that carries the type it stands for: `resolveToken` and `registerValue` check
+ * it, so no caller casts. Strings, so no decorated class has to import another to name it.
+ */
+export type Token<T> = string & { readonly __type?: T }
+
+const token = <T>(name: string): Token<T> => name as Token<T>
+
+/** Injection tokens. */
 export const Tokens = {
-  /** The validated configuration file (LoadedConfig). */
-  Config: 'Config',
-  /** The oclif Config, for running plugin hooks; undefined outside the CLI. */
-  OclifConfig: 'OclifConfig',
+  /** The validated configuration file. */
+  Config: token<LoadedConfig>('Config'),
+  /** The oclif Config, for running plugin hooks; undefined outside the CLI (tests, the TUI's own runs). */
+  OclifConfig: token<OclifConfig | undefined>('OclifConfig'),
   /** The HostPort of the target. */
-  Host: 'Host',
-  /** Where the twin repository is (TwinLocation). */
-  TwinLocation: 'TwinLocation',
-  /** GitClientFactory: opens simple-git on a directory. */
-  GitFactory: 'GitFactory',
-  Logger: 'Logger',
+  Host: token<HostPort>('Host'),
+  /** Where the twin repository is. */
+  TwinLocation: token<TwinLocation>('TwinLocation'),
+  /** Opens the twin's git client on a directory. */
+  GitFactory: token<GitClientFactory>('GitFactory'),
+  Logger: token<Logger>('Logger'),
   /** () => Date, so tests can fix the time of a snapshot. */
-  Clock: 'Clock',
+  Clock: token<() => Date>('Clock'),
   /** (options) => GitHubApi: Octokit behind a class tests can replace. */
-  GitHubApiFactory: 'GitHubApiFactory',
+  GitHubApiFactory: token<GitHubApiFactory>('GitHubApiFactory'),
 } as const
+
+/** The value registered for a token, typed by the token. */
+export function resolveToken<T>(container: DependencyContainer, key: Token<T>): T {
+  return container.resolve<T>(key)
+}
+
+/** Register a value for a token; the value must have the token's type. */
+export function registerValue<T>(container: DependencyContainer, key: Token<T>, value: T): void {
+  container.register<T>(key, { useValue: value as T })
+}

@@ -57,4 +57,12 @@ describe('configuration file', () => {
     const unknown = await loadConfigFile(await write('fiels:\n  include: [/etc]\n'))
     await assert.rejects(checkProviderSections(unknown, schemas), rejectsWith('CONFIG_INVALID', /unknown key "fiels"/))
   })
+
+  it("fills a provider section's defaults in before checking it: required keys with defaults may be left out", async () => {
+    const schemas = new Map([['dnf', Type.Object({ timeoutMs: Type.Integer({ minimum: 1, default: 60000 }), repos: Type.Array(Type.String(), { default: [] }) }, { additionalProperties: false })]])
+    await checkProviderSections(await loadConfigFile(await write('dnf:\n  repos: [local]\n')), schemas)
+    await checkProviderSections(await loadConfigFile(await write('dnf: {}\n')), schemas)
+    const bad = await loadConfigFile(await write('dnf:\n  timeoutMs: 0\n'))
+    await assert.rejects(checkProviderSections(bad, schemas), rejectsWith('CONFIG_INVALID', /"dnf\.timeoutMs"/))
+  })
 })

@@ -55,7 +55,12 @@ export interface ExecResult {
   timedOut: boolean
 }
 
-export interface HostPort {
+/**
+ * The calls that only look at the target: files, and programs that only read (`dpkg-query`,
+ * `systemctl list-units`, `getcap`). Collecting needs nothing else; a dry run passes these
+ * through to the real target.
+ */
+export interface HostReader {
   /** The target root on the host, absolute ("/" for the running system). */
   readonly root: string
   /** True when the target is the running system (root "/"), so runtime facts are its own. */
@@ -71,6 +76,17 @@ export interface HostPort {
   stat(path: string): Promise<FileStat | undefined>
   readdir(path: string): Promise<DirEntry[]>
   readlink(path: string): Promise<string>
+  /**
+   * Run a program that only reads the target, never changes it (argument list, never a shell).
+   * Non-zero exit is returned, not thrown. A dry run runs these for real.
+   */
+  query(command: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>
+  /** Is a program available (on the host's PATH, or inside the target with inTarget)? */
+  which(command: string, options?: Pick<ExecOptions, 'inTarget'>): Promise<string | undefined>
+}
+
+/** The calls that change the target. A dry run records them instead (RecordingHost). */
+export interface HostChanger {
   writeFileAtomic(path: string, data: string | Uint8Array, options?: WriteOptions): Promise<void>
   mkdir(path: string, options?: WriteOptions): Promise<void>
   symlink(target: string, path: string, options?: Pick<WriteOptions, 'uid' | 'gid'>): Promise<void>
@@ -78,8 +94,13 @@ export interface HostPort {
   /** lchown: changes the link itself for a symlink. */
   chown(path: string, uid: number, gid: number): Promise<void>
   remove(path: string): Promise<void>
-  /** Run a program with an argument list, never through a shell. Non-zero exit is returned, not thrown. */
+  /**
+   * Run a program that may change the target (apt-get, systemctl enable, crontab), with an
+   * argument list, never through a shell. Non-zero exit is returned, not thrown. Programs that
+   * only read go through `query`.
+   */
   exec(command: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>
-  /** Is a program available (on the host's PATH, or inside the target with inTarget)? */
-  which(command: string, options?: Pick<ExecOptions, 'inTarget'>): Promise<string | undefined>
 }
+
+/** The whole port: reading and changing calls. Providers get it in their context. */
+export interface HostPort extends HostReader, HostChanger {}

@@ -20,6 +20,8 @@ export * from './content-validator.js'
 export * from './follow-up.js'
 export * from './secrets.js'
 export * from './fingerprint.js'
+export * from './schema-check.js'
 // typebox's builder, so a plugin writes its schemas with the host's copy and needs no typebox of its own.
 export { Type } from 'typebox'
 export type { TSchema, Static } from 'typebox'
+export * from './recording-host.js'

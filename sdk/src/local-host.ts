@@ -96,6 +96,11 @@ export class LocalHost implements HostPort {
     await rm(target, { recursive: true, force: true })
   }
 
+  /** A reading program runs exactly like any other here; the split matters to a dry run. */
+  query(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return this.exec(command, args, options)
+  }
+
   async exec(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const inChroot = options.inTarget === true && !this.live
     const file = inChroot ? 'chroot' : command

@@ -22,6 +22,10 @@ const PACKAGE_OF: Record<string, string> = {
   umount: 'mount',
   chroot: 'coreutils',
   pgrep: 'procps',
+  rpm: 'rpm',
+  rpmbuild: 'rpm',
+  dnf: 'dnf',
+  createrepo_c: 'createrepo-c',
 };
 
 // Root's tools live in sbin, which a non-login PATH may lack.

@@ -121,7 +121,7 @@ describe('twinsync plan, status and apply on a Debian root (--root)', function (
     await writeFile(planFile, JSON.stringify(plan))
     const r = await twinsync('apply', planFile, '--yes')
     assert.equal(r.code, 2)
-    assert.match(r.stderr, /\[PLAN_STALE\]/)
+    assert.match(r.stderr, /\[PLAN_TAMPERED\]/)
     assert.equal(await live('etc/motd'), 'Changed by hand\n')
   })
 

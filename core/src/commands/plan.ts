@@ -18,13 +18,14 @@ export default class PlanCommand extends TwinSyncCommand<typeof PlanCommand> {
   }
 
   async run(): Promise<void> {
-    const { makePlan, writePlanFile } = await import('../services/make-plan.js')
+    const { makePlan, twinDirOf, writePlanFile } = await import('../services/make-plan.js')
     const { renderPlan } = await import('../plan/plan-summary.js')
-    const plan = await makePlan(await this.container(), {
+    const container = await this.container()
+    const plan = await makePlan(container, {
       ...(this.flags.from === undefined ? {} : { from: this.flags.from }),
       ...(this.flags.only === undefined ? {} : { only: this.flags.only.split(',').map((s) => s.trim()).filter(Boolean) }),
     })
-    if (this.flags.out !== undefined) await writePlanFile(this.flags.out, plan)
+    if (this.flags.out !== undefined) await writePlanFile(this.flags.out, plan, twinDirOf(container))
     // Finished, but the twin has problems a provider could not plan around.
     if (plan.diagnostics.some((d) => d.severity === 'error')) process.exitCode = 1
     this.emit(plan, (p) => renderPlan(p, { diffs: !this.flags['no-diff'] }) + (this.flags.out ? `\nPlan written to ${this.flags.out}; apply it with: twinsync apply ${this.flags.out}` : ''))

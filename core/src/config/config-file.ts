@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { TwinSyncError } from '@twinsync/sdk'
 import type { TSchema } from 'typebox'
 import { CORE_CONFIG_KEYS, CoreConfig } from './config-schema.js'
+import { applyDefaults } from './schema-defaults.js'
 
 export interface LoadedConfig {
   /** The file read, or undefined when there is none and defaults apply. */
@@ -78,7 +79,9 @@ export async function checkProviderSections(
       })
     }
     const schema = schemas.get(key)
-    if (schema !== undefined) await checkAgainst(schema, value, path, `/${key}`)
+    // Defaults first, the way the provider will see its section: a schema with required keys
+    // that have defaults accepts a section that leaves them out.
+    if (schema !== undefined) await checkAgainst(schema, applyDefaults(schema, value ?? {}), path, `/${key}`)
     else refuseSettings(key, value, path)
   }
 }

@@ -39,7 +39,7 @@ async function readJournal(ctx: ProviderContext): Promise<string | undefined> {
     if (dir?.type !== 'directory') return undefined
     args = ['--directory', await ctx.host.resolve('/var/log/journal'), ...common]
   }
-  const result = await ctx.host.exec('journalctl', args, { timeoutMs: 15000, signal: ctx.signal })
+  const result = await ctx.host.query('journalctl', args, { timeoutMs: 15000, signal: ctx.signal })
   if (result.exitCode !== 0) return undefined
   return tail(Buffer.from(result.stdout), ctx)
 }

@@ -46,7 +46,8 @@ export function twinPathOf(path: string): string {
 export async function forgetInHistory(dir: string, request: ForgetRequest): Promise<ForgetReport> {
   const wanted = request.paths.map(twinPathOf)
   const rules = new Set(request.rules)
-  const commits = await commitsOldestFirst(dir)
+  const refs = await localRefs(dir)
+  const commits = await commitsOldestFirst(dir, [...new Set(refs.map((r) => r.commit))])
   const tmp = await mkdtemp(join(tmpdir(), 'twinsync-forget-'))
   const index = join(tmp, 'index')
   const indexEnv = { GIT_INDEX_FILE: index }
@@ -102,10 +103,11 @@ export async function forgetInHistory(dir: string, request: ForgetRequest): Prom
       nextStep: 'Check the path (a machine path like /etc/app.conf, or a twin path like system/logs/journal.txt) or the rule name; `twinsync history --json` lists the snapshots.',
     })
   }
-  const head = commits[commits.length - 1]?.commit as string
-  const newHead = moved.get(head) as string
-  const branch = (await runGit(dir, ['symbolic-ref', '-q', 'HEAD'])).trim()
-  await runGit(dir, ['update-ref', '-m', 'twinsync forget', branch, newHead, head])
+  // The branch and TwinSync's own refs (refs/twinsync/observed, …/intended) move to the rewritten commits.
+  for (const ref of refs) {
+    const target = moved.get(ref.commit)
+    if (target !== undefined && target !== ref.commit) await runGit(dir, ['update-ref', '-m', 'twinsync forget', ref.name, target, ref.commit])
+  }
   await moveTags(dir, moved)
   await runGit(dir, ['reset', '--quiet', '--hard', 'HEAD'])
   await runGit(dir, ['reflog', 'expire', '--expire=now', '--all'])
@@ -113,8 +115,19 @@ export async function forgetInHistory(dir: string, request: ForgetRequest): Prom
   return { removed: [...removed].sort(), redacted: [...redacted].sort(), rewritten, commits: commits.length }
 }
 
-async function commitsOldestFirst(dir: string): Promise<CommitMeta[]> {
-  const out = (await runGit(dir, ['log', '--reverse', '--topo-order', '--format=%H%x1f%P%x1f%T%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%B%x1e', 'HEAD']))
+/** The branches and TwinSync's own refs; not the mirror's (it moves with the forced push) nor tags (moveTags). */
+async function localRefs(dir: string): Promise<Array<{ name: string; commit: string }>> {
+  const out = await runGit(dir, ['for-each-ref', '--format=%(refname)%09%(objectname)%09%(objecttype)', 'refs/heads', 'refs/twinsync'])
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split('\t'))
+    .filter(([, , type]) => type === 'commit')
+    .map(([name = '', commit = '']) => ({ name, commit }))
+}
+
+async function commitsOldestFirst(dir: string, tips: readonly string[]): Promise<CommitMeta[]> {
+  const out = (await runGit(dir, ['log', '--reverse', '--topo-order', '--format=%H%x1f%P%x1f%T%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%B%x1e', ...tips]))
   return out
     .split('\x1e')
     .map((r) => r.replace(/^\n/, ''))

@@ -5,12 +5,14 @@ import { isApplicable, writeFileAtomic } from '@twinsync/sdk'
 import { contextFor } from '../collect/context-factory.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { inject, injectable } from '../di.js'
+import { callProvider } from '../providers/provider-call.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import { Tokens } from '../tokens.js'
 import { readBlobs } from '../twin/git.js'
 import { GitTreeReader } from '../twin/git-tree-reader.js'
 import { resetIndex } from '../twin/atomic-snapshot.js'
+import { removeTwinFile, writeTwinFile, writeTwinSymlink } from '../twin/twin-files.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { INTENDED_REF, OBSERVED_REF, changedBetween, commitTree, deleteRef, entriesOf, git, readRef, setRef, treeOf, workingTree } from './intent-git.js'
 import { mergePath } from './merge-path.js'
@@ -232,7 +234,17 @@ export class IntentService {
     try {
       for (const entry of byProvider.values()) {
         const ctx = contextFor(entry.provider, { host: this.host, claims: v.claims, config: this.config, logger: this.logger, signal: new AbortController().signal, cacheDir: undefined })
-        const [was, wants] = await Promise.all([entry.provider.load({ ctx, twin: before }), entry.provider.load({ ctx, twin: after })])
+        // Through the one provider guard: a twin that cannot be read (a symlinked document) is a diagnostic.
+        const [wasCall, wantsCall] = await Promise.all([
+          callProvider(entry.provider, 'load', () => entry.provider.load({ ctx, twin: before })),
+          callProvider(entry.provider, 'load', () => entry.provider.load({ ctx, twin: after })),
+        ])
+        if (!wasCall.ok || !wantsCall.ok) {
+          entry.failed = true
+          for (const call of [wasCall, wantsCall]) if (!call.ok) diagnostics.push(call.diagnostic)
+          continue
+        }
+        const [was, wants] = [wasCall.value, wantsCall.value]
         const errors = [...was.diagnostics, ...wants.diagnostics].filter((d) => d.severity === 'error')
         if (was.state === undefined || wants.state === undefined || errors.length > 0) {
           // The intended twin cannot be read as this domain: keep it pending, say why.
@@ -285,17 +297,15 @@ export class IntentService {
     for (const path of paths) {
       const entry = entries.get(path)
       const bytes = entry === undefined ? undefined : blobs.get(entry.blob)
-      await this.put(path, bytes, entry?.mode === '100755')
+      await this.put(path, bytes, entry?.mode)
     }
   }
 
-  private async put(path: string, bytes: Uint8Array | undefined, executable: boolean): Promise<void> {
-    if (bytes === undefined) {
-      await this.twin.remove(path)
-      return
-    }
-    // Whole or not at all (written aside, then renamed in): a kill never leaves half an edit.
-    await this.twin.write({ path, content: bytes, executable })
+  /** Through the twin's no-follow file module: a symlink in the twin is replaced, never written through. */
+  private async put(path: string, bytes: Uint8Array | undefined, mode: string | undefined): Promise<void> {
+    if (bytes === undefined) return removeTwinFile(this.twin.dir, path)
+    if (mode === '120000') return writeTwinSymlink(this.twin.dir, path, Buffer.from(bytes).toString('utf8'))
+    await writeTwinFile(this.twin.dir, path, bytes, mode === '100755' ? 0o755 : 0o644)
   }
 
   private async mergeOnto(baseTree: string, intendedTree: string, ontoTree: string, paths: readonly string[]): Promise<void> {
@@ -307,7 +317,7 @@ export class IntentService {
       const merged = await mergePath(path, bytes(base.get(path)), bytes(intended.get(path)), bytes(onto.get(path)))
       if (merged.conflict) this.logger.warn(`${path}: the machine changed it too since the edit; the intended lines were kept`)
       const mode = intended.get(path)?.mode ?? onto.get(path)?.mode
-      await this.put(path, merged.content, mode === '100755')
+      await this.put(path, merged.content, mode)
     }
   }
 

@@ -11,6 +11,7 @@ import { TwinRepository } from '../twin/twin-repository.js'
 import { commitTree, git, treeOf, workingTree } from './intent-git.js'
 import { IntentService, type ProviderView } from './intent-service.js'
 import { describePath, differences, takeFrom, type UnitPath } from './json-units.js'
+import { screenDocument } from '../snapshot/secret-guard.js'
 
 export interface Decision {
   decision: 'adopt' | 'discard'
@@ -175,7 +176,9 @@ export class ReconcileService {
         for (const doc of o.result.documents) {
           if (this.intents.applyingOwner(doc.path, view)?.name !== provider.name) continue
           produced.add(doc.path)
-          const bytes = typeof doc.content === 'string' ? Buffer.from(doc.content) : Buffer.from(doc.content)
+          // Adopted documents enter the twin like a snapshot's: through the secret screen.
+          const { content } = (await screenDocument(doc, provider.name)).doc
+          const bytes = typeof content === 'string' ? Buffer.from(content) : Buffer.from(content)
           const was = await reader.read(doc.path)
           if (was === undefined || !Buffer.from(was).equals(bytes)) live.set(doc.path, bytes)
         }

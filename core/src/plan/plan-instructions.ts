@@ -74,9 +74,10 @@ export async function parseInstructionFile(file: string, text: string): Promise<
   }
   let value: unknown
   try {
-    value = doc.toJS() ?? {} // an alias bomb is refused here (the yaml library's alias limit)
+    // yaml refuses alias expansion past its limit (a "billion laughs" file) by throwing.
+    value = doc.toJS({ maxAliasCount: 100 }) ?? {}
   } catch (error) {
-    throw planInvalid(file, undefined, undefined, `${(error as Error).message}; write the file without YAML aliases (&name / *name)`)
+    throw planInvalid(file, undefined, undefined, (error as Error).message.split('\n')[0] ?? 'invalid YAML')
   }
   if (Value.Check(InstructionFile, value)) return value
   const errors = [...Value.Errors(InstructionFile, value)]

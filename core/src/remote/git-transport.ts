@@ -1,6 +1,8 @@
 import { TwinSyncError } from '@twinsync/sdk'
 import { tryGit } from '../twin/git.js'
 import { redact } from './credentials.js'
+import { refuseInsecureTokenUrl } from './remote-url.js'
+import { REMOTE_NAME } from './remote-settings.js'
 
 export interface GitRunResult {
   ok: boolean
@@ -15,7 +17,8 @@ export interface GitRunResult {
  * its owner. A missing git or a damaged twin throws its coded error; a refusal by the mirror
  * comes back as git's words for mirrorError.
  */
-export function runGitWithToken(dir: string, args: string[], token: string | undefined, idleTimeoutMs = 120_000): Promise<GitRunResult> {
+export async function runGitWithToken(dir: string, args: string[], token: string | undefined, idleTimeoutMs = 120_000): Promise<GitRunResult> {
+  if (token !== undefined) await refuseInsecureMirror(dir)
   const env: Record<string, string | undefined> = {
     GIT_TERMINAL_PROMPT: '0',
     GIT_ASKPASS: '/bin/false',
@@ -32,6 +35,20 @@ export function runGitWithToken(dir: string, args: string[], token: string | und
     Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` })
   }
   return tryGit(dir, args, { env, idleTimeoutMs, redact: (text) => redact(text, token) })
+}
+
+/**
+ * The URLs git would really use for the mirror (after url.*.insteadOf, for fetch and push):
+ * none may be plain http:// to another machine when a token goes with the request.
+ */
+async function refuseInsecureMirror(dir: string): Promise<void> {
+  const urls = await Promise.all(
+    [['--all'], ['--push', '--all']].map(async (flags) => {
+      const r = await tryGit(dir, ['remote', 'get-url', ...flags, REMOTE_NAME])
+      return r.ok ? r.output.split('\n').filter(Boolean) : []
+    }),
+  )
+  for (const url of urls.flat()) refuseInsecureTokenUrl(url)
 }
 
 /** A failed git operation with the mirror as an error a person can act on. */

@@ -9,7 +9,9 @@ import { findToken, forgetToken, saveToken } from './credentials.js'
 import { mirrorError, runGitWithToken } from './git-transport.js'
 import { DEFAULT_GITHUB_API, GitHubApi, defaultRepositoryName, parseOwnerRepo, type GitHubApiOptions } from './github-api.js'
 import { MIRROR_BRANCH, REMOTE_NAME, readRemoteSettings, removeRemoteSettings, writeRemoteSettings, type RemoteSettings } from './remote-settings.js'
-import { describePushFinding, scanPendingForSecrets } from './secret-scan.js'
+import { describePushFinding, scanPushForSecrets } from './secret-scan.js'
+import { checkRemoteUrl } from './remote-url.js'
+import { refuseUnsafeTree } from './incoming-tree.js'
 
 export type GitHubApiFactory = (options: GitHubApiOptions) => GitHubApi
 
@@ -154,10 +156,12 @@ export class RemoteService {
         refusePublic(repo.private, `${repo.owner}/${repo.name}`)
       }
       const pending = await this.pendingCount()
-      const findings = await scanPendingForSecrets(this.twin.dir, await this.pendingRange(), token)
+      const findings = await scanPushForSecrets(this.twin.dir, await this.pushContent(), token)
       if (findings.length > 0) {
         throw new TwinSyncError('SECRET_IN_PUSH', `Not pushed: secrets in ${findings.map(describePushFinding).join(', ')}`, {
-          nextStep: 'Remove them from the twin and its history with `twinsync forget PATH…`, or mark the paths secret in the files configuration, then push again.',
+          nextStep:
+            'Remove files from the twin and its history with `twinsync forget PATH…` (or mark the paths secret in the files configuration); ' +
+            'a secret in a commit or tag message, a tag or a name: delete the tag (`git -C <twin> tag -d NAME`) or rewrite that commit. Then push again.',
           details: { files: findings.map((f) => ({ path: f.path, line: f.line, rule: f.rule, commit: f.commit })) },
         })
       }
@@ -180,6 +184,8 @@ export class RemoteService {
     const local = (await this.twin.head()) ?? null
     const remote = await this.revParse(MIRROR_REF)
     if (remote === null || remote === local) return { status: 'up-to-date', from: local, to: local, pulled: 0, ahead: 0 }
+    // The mirror is untrusted: look at what would be checked out before anything moves.
+    await refuseUnsafeTree(this.twin.dir, remote)
     const count = async (range: string) => Number((await runGit(this.twin.dir, ['rev-list', '--count', range])).trim())
     const behind = await count(`HEAD..${MIRROR_REF}`)
     const ahead = await count(`${MIRROR_REF}..HEAD`)
@@ -211,9 +217,19 @@ export class RemoteService {
   }
 
   private async configure(settings: RemoteSettings): Promise<void> {
+    // A clone URL from the GitHub API is input too.
+    checkRemoteUrl(settings.url)
     const exists = (await tryGit(this.twin.dir, ['remote', 'get-url', REMOTE_NAME])).ok
     await runGit(this.twin.dir, ['remote', exists ? 'set-url' : 'add', REMOTE_NAME, settings.url])
     await writeRemoteSettings(this.twin.dir, settings)
+  }
+
+  /** What `push` sends: the branch and every tag; the mirror's branch as last seen is known there. */
+  private async pushContent(): Promise<{ refs: string[]; known: string[] }> {
+    const refs = (await runGit(this.twin.dir, ['for-each-ref', '--format=%(refname)', `refs/heads/${MIRROR_BRANCH}`, 'refs/tags/']))
+      .split('\n')
+      .filter(Boolean)
+    return { refs, known: (await this.revParse(MIRROR_REF)) === null ? [] : [MIRROR_REF] }
   }
 
   private async pendingRange(): Promise<string[]> {
@@ -257,22 +273,6 @@ function refusePublic(isPrivate: boolean, name: string): void {
   if (!isPrivate) {
     throw new TwinSyncError('REMOTE_PUBLIC', `${name} is a public repository; a twin describes a machine in detail and is only mirrored privately`, {
       nextStep: `Make ${name} private on GitHub, or use \`twinsync github create\` for a new private one.`,
-    })
-  }
-}
-
-/** Transports git offers that could run commands (ext::) or carry a password are refused. */
-export function checkRemoteUrl(url: string): void {
-  const ok =
-    /^https?:\/\/[^\s/@]+(?::\d+)?\/\S+$/.test(url) ||
-    /^https?:\/\/[^\s/:@]+@[^\s/@]+(?::\d+)?\/\S+$/.test(url) ||
-    /^ssh:\/\/\S+$/.test(url) ||
-    /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+$/.test(url) ||
-    /^file:\/\/\/\S+$/.test(url) ||
-    /^\/\S+$/.test(url)
-  if (!ok || /\s/.test(url)) {
-    throw new TwinSyncError('REMOTE_INVALID', `Not a remote TwinSync can mirror to: ${url.replace(/\/\/[^/@]*:[^/@]*@/, '//***@')}`, {
-      nextStep: 'Use https://host/path.git, ssh://…, user@host:path, or an absolute path; give a token with --token-stdin, never inside the URL.',
     })
   }
 }

@@ -1,50 +1,134 @@
 import { findSecrets } from '@twinsync/sdk'
-import { readBlobs, runGit } from '../twin/git.js'
+import { BatchReader, runGit } from '../twin/git.js'
 
 export interface PushSecretFinding {
+  /** Where, in words that never contain the secret: "filesystem/etc/app.conf", "the message of commit 1a2b3c4d5e6f". */
   path: string
+  /** The git object that holds it. */
   commit: string
-  /** 1-based line of the secret in that file version. */
+  /** 1-based line of the secret in that object's text. */
   line: number
   /** The detector's rule ("private-key", "credential-assignment"…), or "mirror-token". Never the value. */
   rule: string
 }
 
+/** "etc/app.env:3 (credential-assignment)": where, and which rule; never the value. */
+export function describePushFinding(f: PushSecretFinding): string {
+  return `${f.path}:${f.line} (${f.rule})`
+}
+
+/** What a push sends: the branch and every tag, minus what the mirror is known to have. */
+export interface PushContent {
+  refs: string[]
+  /** Refs whose objects the mirror already has (its branch as last fetched or pushed). */
+  known: string[]
+}
+
+interface Hit {
+  rule: string
+  line: number
+}
+
+type Detector = (text: string, path: string | undefined) => Promise<Hit | undefined>
+
 /**
- * Every file version the push would send (new blobs of the pending commits), run through the SDK's
- * secret detector (the same rules every provider uses) and checked for the mirror's own token.
- * The providers keep secrets out already; this is the last look before anything leaves.
+ * Everything a push would send, checked for secrets before anything leaves: every object the
+ * pushed refs reach that the mirror lacks (`git rev-list --objects`), so merges and side
+ * commits behind a tag are included; every file version and symlink target (blobs); every file
+ * and folder name (trees); commit and annotated tag messages with their headers; the names of
+ * the pushed refs. Base64-wrapped text is unwrapped and looked at again. The files provider
+ * keeps secrets out already; this is the last look.
  */
-export async function scanPendingForSecrets(dir: string, range: string[], token: string | undefined): Promise<PushSecretFinding[]> {
-  const commits = (await runGit(dir, ['rev-list', ...range])).split('\n').filter(Boolean)
-  const wanted = new Map<string, { path: string; commit: string }>()
-  for (const commit of commits) {
-    const out = await runGit(dir, ['diff-tree', '-r', '--no-renames', '--root', '-z', '--no-commit-id', commit])
-    const parts = out.split('\0')
-    for (let i = 0; i + 1 < parts.length; i += 2) {
-      const meta = (parts[i] as string).split(' ')
-      const sha = meta[3]
-      const status = meta[4]
-      if (sha === undefined || /^0+$/.test(sha) || status === 'D' || meta[1] === '160000') continue
-      if (!wanted.has(sha)) wanted.set(sha, { path: parts[i + 1] as string, commit })
-    }
-  }
+export async function scanPushForSecrets(dir: string, content: PushContent, token: string | undefined): Promise<PushSecretFinding[]> {
+  const detect = withUnwrapping(detector(token))
   const findings: PushSecretFinding[] = []
-  const blobs = await readBlobs(dir, [...wanted.keys()])
-  for (const [sha, bytes] of blobs) {
-    const where = wanted.get(sha) as { path: string; commit: string }
-    // latin1 keeps every byte one character, so binary blobs are searched too and offsets stay put.
-    const text = Buffer.from(bytes).toString('latin1')
-    if (token !== undefined && token.length >= 8) {
-      const at = text.indexOf(token)
-      if (at >= 0) findings.push({ ...where, line: text.slice(0, at).split('\n').length, rule: 'mirror-token' })
+  for (const ref of content.refs) {
+    const hit = await detect(ref, undefined)
+    if (hit !== undefined) findings.push({ path: `a ref name (${ref.startsWith('refs/tags/') ? 'tag' : 'branch'})`, commit: '', ...hit })
+  }
+  if (content.refs.length === 0) return findings
+  const listed = await runGit(dir, ['rev-list', '--objects', ...content.refs, '--not', ...content.known, '--'])
+  // "<id> <path>" per object; a path is only a label for the report, names are read from trees.
+  const objects = new Map<string, string>()
+  for (const line of listed.split('\n')) {
+    const m = /^([0-9a-f]{40,64})(?: (.*))?$/.exec(line)
+    if (m !== null && !objects.has(m[1] as string)) objects.set(m[1] as string, m[2] ?? '')
+  }
+  const reader = new BatchReader(dir)
+  try {
+    const read = await Promise.all([...objects.keys()].map(async (id) => [id, await reader.readObject(id)] as const))
+    for (const [id, object] of read) {
+      if (object === undefined) continue
+      const label = objects.get(id) ?? ''
+      const short = id.slice(0, 12)
+      if (object.type === 'blob') {
+        // latin1 keeps every byte one character, so binary blobs are searched too.
+        const text = Buffer.from(object.bytes).toString('latin1')
+        const hit = await detect(text, label === '' ? undefined : label)
+        if (hit !== undefined) findings.push({ path: (await detect(label, undefined)) === undefined && label !== '' ? label : `a file (blob ${short})`, commit: id, ...hit })
+      } else if (object.type === 'tree') {
+        for (const name of treeNames(object.bytes)) {
+          const hit = await detect(name, undefined)
+          if (hit === undefined) continue
+          const folder = label === '' ? 'the top folder' : (await detect(label, undefined)) === undefined ? `${label}/` : `a folder (tree ${short})`
+          findings.push({ path: `a file or folder name in ${folder}`, commit: id, rule: hit.rule, line: 1 })
+        }
+      } else if (object.type === 'commit' || object.type === 'tag') {
+        const hit = await detect(Buffer.from(object.bytes).toString('utf8'), undefined)
+        if (hit !== undefined) findings.push({ path: `the ${object.type} object ${short}`, commit: id, ...hit })
+      }
     }
-    for (const f of await findSecrets(text, { path: where.path })) findings.push({ ...where, line: f.line, rule: f.rule })
+  } finally {
+    reader.close()
   }
   return findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line))
 }
 
-/** "etc/app.env:3 (credential-assignment)": where, and which rule; never the value. */
-export function describePushFinding(f: PushSecretFinding): string {
-  return `${f.path}:${f.line} (${f.rule})`
+/** The names in a raw tree object: "<mode> <name>\0<binary id>" repeated. */
+function treeNames(bytes: Uint8Array): string[] {
+  const buf = Buffer.from(bytes)
+  const names: string[] = []
+  let at = 0
+  while (at < buf.length) {
+    const space = buf.indexOf(0x20, at)
+    const nul = buf.indexOf(0, space)
+    if (space < 0 || nul < 0) break
+    names.push(buf.subarray(space + 1, nul).toString('utf8'))
+    // The id is 20 bytes (SHA-1) or 32 (SHA-256); a twin repository uses git's default, SHA-1.
+    at = nul + 1 + 20
+  }
+  return names
+}
+
+/** The SDK's one detector (the same rules the providers use), plus the mirror's own token. */
+function detector(token: string | undefined): Detector {
+  return async (text, path) => {
+    const at = token !== undefined && token.length >= 8 ? text.indexOf(token) : -1
+    if (at >= 0) return { rule: 'mirror-token', line: lineAt(text, at) }
+    const first = (await findSecrets(text, path === undefined ? {} : { path }))[0]
+    return first === undefined ? undefined : { rule: first.rule, line: first.line }
+  }
+}
+
+function lineAt(text: string, offset: number): number {
+  return text.slice(0, offset).split('\n').length
+}
+
+// Runs of base64 (standard or URL-safe, possibly wrapped over lines) long enough to hide a key.
+const BASE64_RUN = /[A-Za-z0-9+/_-]{20,}(?:={0,2})(?:\s*\n\s*[A-Za-z0-9+/_-]+={0,2})*/g
+
+/** Look at the text, then at what its base64 runs decode to (twice: base64 of base64). */
+function withUnwrapping(detect: Detector, depth = 2): Detector {
+  return async (text, path) => {
+    const direct = await detect(text, path)
+    if (direct !== undefined || depth === 0) return direct
+    for (const match of text.matchAll(BASE64_RUN)) {
+      const run = match[0].replace(/\s+/g, '')
+      if (run.length < 24) continue
+      const decoded = Buffer.from(run.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('latin1')
+      const inner = await withUnwrapping(detect, depth - 1)(decoded, undefined)
+      if (inner !== undefined) return { rule: inner.rule.endsWith('(base64)') ? inner.rule : `${inner.rule} (base64)`, line: lineAt(text, match.index) }
+    }
+    return undefined
+  }
 }

@@ -1,14 +1,12 @@
 import type { DependencyContainer } from '../di.js'
 import { effectiveLimits, providerConfig } from '../collect/context-factory.js'
-import type { LoadedConfig } from '../config/config-file.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
-import { Tokens } from '../tokens.js'
-import type { TwinLocation } from '../twin/twin-location.js'
+import { Tokens, resolveToken } from '../tokens.js'
 
 /** Every setting as it will be used: file values with defaults filled in, and where each came from. */
 export async function effectiveConfig(container: DependencyContainer): Promise<Record<string, unknown>> {
-  const config = container.resolve<LoadedConfig>(Tokens.Config)
-  const location = container.resolve<TwinLocation>(Tokens.TwinLocation)
+  const config = resolveToken(container, Tokens.Config)
+  const location = resolveToken(container, Tokens.TwinLocation)
   const { providers } = await container.resolve(ProviderRegistry).load()
   const out: Record<string, unknown> = {
     configFile: config.path ?? null,

@@ -1,6 +1,5 @@
-import type { HostPort } from '@twinsync/sdk'
 import type { DependencyContainer } from '../di.js'
-import { Tokens } from '../tokens.js'
+import { Tokens, resolveToken } from '../tokens.js'
 import { machineIdentity } from '../twin/machine-identity.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 
@@ -12,7 +11,7 @@ export interface InitResult {
 
 export async function initTwin(container: DependencyContainer): Promise<InitResult> {
   const twin = container.resolve(TwinRepository)
-  const info = await machineIdentity(container.resolve<HostPort>(Tokens.Host))
+  const info = await machineIdentity(resolveToken(container, Tokens.Host))
   const { created, commit } = await twin.init(info)
   return { repo: twin.dir, created, commit }
 }

@@ -3,18 +3,27 @@ import type { Plan } from '@twinsync/sdk'
 import { Plan as PlanSchema, TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
 import { Value } from 'typebox/value'
 import type { DependencyContainer } from '../di.js'
+import { checkPlanSeal, sealPlan } from '../plan/plan-seal.js'
 import { Planner, type PlanOptions } from '../plan/planner.js'
+import { Tokens, resolveToken } from '../tokens.js'
+
+/** The twin's directory, for the plan seal's key. */
+export function twinDirOf(container: DependencyContainer): string {
+  return resolveToken(container, Tokens.TwinLocation).dir
+}
 
 export function makePlan(container: DependencyContainer, options: PlanOptions): Promise<Plan> {
   return container.resolve(Planner).plan(options)
 }
 
-export async function writePlanFile(path: string, plan: Plan): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(plan, null, 2) + '\n', { mode: 0o600 })
+/** Save a plan, sealed with the twin's key (see plan-seal.ts). */
+export async function writePlanFile(path: string, plan: Plan, twinDir: string): Promise<void> {
+  const seal = await sealPlan(twinDir, plan)
+  await writeFileAtomic(path, JSON.stringify({ ...plan, seal }, null, 2) + '\n', { mode: 0o600 })
 }
 
-/** A saved plan, checked against the schema: a plan file is input and may have been edited. */
-export async function readPlanFile(path: string): Promise<Plan> {
+/** A saved plan: its seal checked (any edit is PLAN_TAMPERED), then the schema. */
+export async function readPlanFile(path: string, twinDir: string): Promise<Plan> {
   let value: unknown
   try {
     value = JSON.parse(await readFile(path, 'utf8'))
@@ -24,6 +33,13 @@ export async function readPlanFile(path: string): Promise<Plan> {
       details: { path },
     })
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TwinSyncError('PLAN_INVALID', `${path} is not a TwinSync plan: not a JSON object`, {
+      nextStep: 'Write a plan with `twinsync plan --out FILE`.',
+      details: { path },
+    })
+  }
+  value = await checkPlanSeal(twinDir, path, value as Record<string, unknown>)
   if (!Value.Check(PlanSchema, value)) {
     const first = [...Value.Errors(PlanSchema, value)][0]
     throw new TwinSyncError('PLAN_INVALID', `${path} is not a TwinSync plan: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim(), {

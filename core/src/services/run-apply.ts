@@ -9,7 +9,7 @@ import { TwinRepository } from '../twin/twin-repository.js'
 import { renderPush } from './remote-commands.js'
 import type { DependencyContainer } from '../di.js'
 import { renderPlan } from '../plan/plan-summary.js'
-import { makePlan, readPlanFile } from './make-plan.js'
+import { makePlan, readPlanFile, twinDirOf } from './make-plan.js'
 
 export interface RunApplyOptions {
   planFile: string | undefined
@@ -40,7 +40,7 @@ export async function runApply(container: DependencyContainer, options: RunApply
 async function runApplyLocked(container: DependencyContainer, options: RunApplyOptions): Promise<{ exitCode: number; json: unknown }> {
   const revert = options.revertTo === undefined ? undefined : await container.resolve(HistoryService).resolve(options.revertTo)
   const plan: Plan = options.planFile !== undefined
-    ? await readPlanFile(options.planFile)
+    ? await readPlanFile(options.planFile, twinDirOf(container))
     : revert !== undefined
       ? await makePlan(container, { from: revert.commit, only: STATE_DOMAINS })
       : await makePlan(container, { ...(options.from === undefined ? {} : { from: options.from }), ...(options.only === undefined ? {} : { only: options.only }) })

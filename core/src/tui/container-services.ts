@@ -1,6 +1,5 @@
 import { DEFAULT_LIMITS, isTwinSyncError } from '@twinsync/sdk'
 import { ApplyService } from '../apply/apply-service.js'
-import type { LoadedConfig } from '../config/config-file.js'
 import type { DependencyContainer } from '../di.js'
 import { HistoryService } from '../history/history-service.js'
 import { Planner } from '../plan/planner.js'
@@ -9,8 +8,7 @@ import { initTwin } from '../services/init-twin.js'
 import { listProviders } from '../services/list-providers.js'
 import { decide } from '../services/reconcile-items.js'
 import { takeSnapshot } from '../services/take-snapshot.js'
-import { Tokens } from '../tokens.js'
-import type { TwinLocation } from '../twin/twin-location.js'
+import { Tokens, resolveToken } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { remotePort } from './remote-port.js'
 import type { TuiServices } from './services.js'
@@ -25,7 +23,7 @@ export async function createTuiServices(
   options: { configPath: string },
 ): Promise<TuiServices> {
   let container = await makeContainer()
-  const location = () => container.resolve<TwinLocation>(Tokens.TwinLocation)
+  const location = () => resolveToken(container, Tokens.TwinLocation)
   return {
     location,
     async checkTwin() {
@@ -75,7 +73,7 @@ export async function createTuiServices(
     history: (limit) => container.resolve(HistoryService).history({ limit }),
     show: (commit) => container.resolve(HistoryService).show(commit, { diffs: true }),
     async loadSettings() {
-      const config = container.resolve<LoadedConfig>(Tokens.Config)
+      const config = resolveToken(container, Tokens.Config)
       const { DEFAULT_INCLUDE } = await import('@twinsync/plugin-files')
       return loadSettings(config.path, configPathOf(container, options.configPath), DEFAULT_INCLUDE, DEFAULT_LIMITS)
     },
@@ -91,5 +89,5 @@ export async function createTuiServices(
 
 /** The file settings are written to: the one loaded, else the one --config names, else the default. */
 function configPathOf(container: DependencyContainer, fallback: string): string {
-  return container.resolve<LoadedConfig>(Tokens.Config).path ?? fallback
+  return resolveToken(container, Tokens.Config).path ?? fallback
 }

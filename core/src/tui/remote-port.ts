@@ -1,13 +1,12 @@
 import type { DependencyContainer } from '../di.js'
 import { RemoteService } from '../remote/remote-service.js'
 import { renderPush } from '../services/remote-commands.js'
-import type { HostPort } from '@twinsync/sdk'
-import { Tokens } from '../tokens.js'
+import { Tokens, resolveToken } from '../tokens.js'
 import { machineIdentity } from '../twin/machine-identity.js'
 import type { RemotePort } from './remote.js'
 
 async function targetHostname(c: DependencyContainer): Promise<string | null> {
-  return (await machineIdentity(c.resolve<HostPort>(Tokens.Host))).hostname
+  return (await machineIdentity(resolveToken(c, Tokens.Host))).hostname
 }
 
 /**

@@ -1,13 +1,15 @@
 import type { TwinReader } from '@twinsync/sdk'
 import { TwinSyncError, compareStrings } from '@twinsync/sdk'
 import { BatchReader, revParseCommit, runGit } from './git.js'
+import { twinPathParts, twinSymlinkError } from './twin-files.js'
 
 /**
  * The twin as it was at one commit: reads blobs through a single `git cat-file --batch`
  * process instead of one `git show` per file, since a twin has thousands of files.
  */
 export class GitTreeReader implements TwinReader {
-  private files: Promise<Set<string>> | undefined
+  /** Every path of the commit's tree with its git mode (100644, 100755, 120000 for a symlink). */
+  private files: Promise<Map<string, string>> | undefined
   private batch: BatchReader | undefined
 
   constructor(
@@ -15,8 +17,12 @@ export class GitTreeReader implements TwinReader {
     readonly commit: string,
   ) {}
 
+  /** A blob's content; a symlink (mode 120000) is refused like one in the working tree, never read as text. */
   async read(path: string): Promise<Uint8Array | undefined> {
-    if (!(await this.allFiles()).has(path)) return undefined
+    twinPathParts(path)
+    const mode = (await this.allFiles()).get(path)
+    if (mode === undefined || mode === '160000') return undefined
+    if (mode === '120000') throw twinSymlinkError(path)
     this.batch ??= new BatchReader(this.dir)
     return this.batch.read(`${this.commit}:${path}`)
   }
@@ -27,15 +33,23 @@ export class GitTreeReader implements TwinReader {
   }
 
   async list(prefix: string): Promise<string[]> {
-    return [...(await this.allFiles())].filter((p) => p.startsWith(prefix)).sort(compareStrings)
+    return [...(await this.allFiles()).keys()].filter((p) => p.startsWith(prefix)).sort(compareStrings)
   }
 
   close(): void {
     this.batch?.close()
   }
 
-  private allFiles(): Promise<Set<string>> {
-    this.files ??= runGit(this.dir, ['ls-tree', '-r', '-z', '--name-only', this.commit]).then((out) => new Set(out.split('\0').filter(Boolean)))
+  private allFiles(): Promise<Map<string, string>> {
+    this.files ??= runGit(this.dir, ['ls-tree', '-r', '-z', '--full-tree', this.commit]).then((out) => {
+      const files = new Map<string, string>()
+      for (const line of out.split('\0')) {
+        const tab = line.indexOf('\t')
+        if (tab < 0) continue
+        files.set(line.slice(tab + 1), line.split(' ')[0] as string)
+      }
+      return files
+    })
     return this.files
   }
 }

@@ -136,11 +136,16 @@ export async function revParseCommit(dir: string, ref: string): Promise<string |
   return (await runGit(dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim() || undefined
 }
 
+export interface GitObject {
+  type: string
+  bytes: Uint8Array
+}
+
 /** One long-lived `git cat-file --batch`; requests (`<commit>:<path>` or a blob id) are answered in order. */
 export class BatchReader {
   private readonly child
   private buffer = Buffer.alloc(0)
-  private readonly waiting: Array<{ resolve: (bytes: Uint8Array | undefined) => void; reject: (error: Error) => void }> = []
+  private readonly waiting: Array<{ resolve: (object: GitObject | undefined) => void; reject: (error: Error) => void }> = []
   private failed: TwinSyncError | undefined
   private readonly stderr: Buffer[] = []
 
@@ -161,6 +166,11 @@ export class BatchReader {
   }
 
   read(spec: string): Promise<Uint8Array | undefined> {
+    return this.readObject(spec).then((o) => o?.bytes)
+  }
+
+  /** An object with its type (blob, tree, commit, tag): the push scan reads every kind. */
+  readObject(spec: string): Promise<GitObject | undefined> {
     if (this.failed !== undefined) return Promise.reject(this.failed)
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject })
@@ -187,11 +197,12 @@ export class BatchReader {
         this.waiting.shift()?.resolve(undefined)
         continue
       }
-      const size = Number(header.split(' ')[2])
+      const [, type = '', sizeText] = header.split(' ')
+      const size = Number(sizeText)
       if (this.buffer.length < newline + 1 + size + 1) return
       const body = this.buffer.subarray(newline + 1, newline + 1 + size)
       this.buffer = this.buffer.subarray(newline + 1 + size + 1)
-      this.waiting.shift()?.resolve(Buffer.from(body))
+      this.waiting.shift()?.resolve({ type, bytes: Buffer.from(body) })
     }
   }
 }

@@ -1,22 +1,17 @@
-import { randomBytes } from 'node:crypto'
-import { chmod, lstat, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { chmod, mkdir, readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { TwinDocument, TwinReader } from '@twinsync/sdk'
 import { TWIN_LAYOUT, TwinSyncError, compareStrings, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
-import { SnapshotDraft, diskError, makeParents, settleSnapshot, snapshotUnsettled } from './atomic-snapshot.js'
+import { SnapshotDraft, settleSnapshot, snapshotUnsettled } from './atomic-snapshot.js'
 import type { GitClient, GitClientFactory } from './git.js'
+import { isTwinFile, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, writeTwinFile } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
+import { TWIN_FORMAT_VERSION, parseTwinInfo, type TwinInfo } from './twin-info.js'
 import type { TwinLocation } from './twin-location.js'
 
-export const TWIN_FORMAT_VERSION = 1
-
-export interface TwinInfo {
-  formatVersion: number
-  machineId: string | null
-  hostname: string | null
-}
+export { TWIN_FORMAT_VERSION, type TwinInfo } from './twin-info.js'
 
 const FOLDER_NOTES: Record<string, string> = {
   'plans/README.md':
@@ -59,8 +54,8 @@ export class TwinRepository implements TwinReader {
     await chmod(this.dir, 0o700)
     await this.git.init()
     for (const folder of TWIN_LAYOUT) await mkdir(join(this.dir, folder), { recursive: true })
-    for (const [path, text] of Object.entries(FOLDER_NOTES)) await writeFile(join(this.dir, path), text)
-    await writeFile(join(this.dir, 'twin.json'), stableStringify(info))
+    for (const [path, text] of Object.entries(FOLDER_NOTES)) await writeTwinFile(this.dir, path, Buffer.from(text), 0o644)
+    await writeTwinFile(this.dir, 'twin.json', Buffer.from(stableStringify(info)), 0o644)
     await this.git.addAll()
     const commit = await this.git.commit('TwinSync init')
     return { created: true, commit }
@@ -82,16 +77,7 @@ export class TwinRepository implements TwinReader {
         details: { repo: this.dir },
       })
     }
-    let info: TwinInfo
-    try {
-      info = JSON.parse(await readFile(join(this.dir, 'twin.json'), 'utf8')) as TwinInfo
-      if (typeof info !== 'object' || info === null) throw new Error('not an object')
-    } catch (error) {
-      throw new TwinSyncError('REPO_INVALID', `${join(this.dir, 'twin.json')} is not valid: ${(error as Error).message}`, {
-        nextStep: `Put back the committed one: git -C ${this.dir} checkout HEAD -- twin.json`,
-        details: { repo: this.dir },
-      })
-    }
+    const info = parseTwinInfo(this.dir, await readTwinFile(this.dir, 'twin.json'))
     if (info.formatVersion !== TWIN_FORMAT_VERSION) {
       throw new TwinSyncError('REPO_INVALID', `${this.dir} has twin format ${info.formatVersion}; this TwinSync reads ${TWIN_FORMAT_VERSION}`, {
         nextStep: 'Use the TwinSync version that created this twin, or upgrade TwinSync.',
@@ -146,14 +132,9 @@ export class TwinRepository implements TwinReader {
     return join(this.dir, '.git', 'twinsync', 'cache')
   }
 
+  /** A regular file's content; undefined when absent; TWIN_SYMLINK when it (or a folder above it) is a symlink. */
   async read(path: string): Promise<Uint8Array | undefined> {
-    try {
-      return await readFile(this.file(path))
-    } catch (error) {
-      // Not there, a folder, or below something that is a file now (a type change): no document.
-      if (['ENOENT', 'EISDIR', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return undefined
-      throw error
-    }
+    return readTwinFile(this.dir, path)
   }
 
   async readText(path: string): Promise<string | undefined> {
@@ -161,60 +142,27 @@ export class TwinRepository implements TwinReader {
     return bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8')
   }
 
-  /** Every file under a folder of the working tree ("system/" or "filesystem/etc/"), sorted. */
+  /** Every file under a folder of the working tree ("system/" or "filesystem/etc/"), sorted; symlinks are listed, never entered. */
   async list(prefix: string): Promise<string[]> {
-    const out: string[] = []
-    const walk = async (rel: string): Promise<void> => {
-      let entries
-      try {
-        entries = await readdir(this.file(rel), { withFileTypes: true })
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return
-        throw error
-      }
-      for (const e of entries) {
-        const child = rel === '' ? e.name : `${rel}/${e.name}`
-        if (child === '.git') continue
-        if (e.isDirectory()) await walk(child)
-        else out.push(child)
-      }
-    }
-    const folder = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix
-    if (prefix.endsWith('/') || prefix === '') await walk(folder)
-    else if ((await lstat(this.file(prefix)).catch(() => undefined))?.isFile()) out.push(prefix)
-    return out.sort(compareStrings)
+    return listTwinFiles(this.dir, prefix)
   }
 
-  /** Write a document unless the twin already holds exactly these bytes. */
+  /** Write a document unless the twin already holds exactly these bytes. Never writes through a symlink. */
   async write(doc: TwinDocument): Promise<boolean> {
-    const target = this.file(doc.path)
     const bytes = typeof doc.content === 'string' ? Buffer.from(doc.content) : Buffer.from(doc.content)
     const mode = doc.executable === true ? 0o755 : 0o644
-    const current = await this.read(doc.path)
-    const currentMode = current === undefined ? undefined : (await stat(target)).mode & 0o777
-    if (current !== undefined && Buffer.from(current).equals(bytes) && currentMode === mode) return false
-    // A path that was a folder in the last snapshot and is a file now (or the other way round).
-    await makeParents(this.dir, doc.path)
-    if ((await lstat(target).catch(() => undefined))?.isDirectory()) await rm(target, { recursive: true })
-    // Written whole beside the twin (inside .git), then renamed in: never a half-written document.
-    const temp = join(this.dir, '.git', 'twinsync', `.document.twinsync-${randomBytes(6).toString('hex')}`)
-    await mkdir(dirname(temp), { recursive: true })
-    try {
-      await writeFile(temp, bytes, { mode })
-      await chmod(temp, mode)
-      await rename(temp, target)
-    } catch (error) {
-      await rm(temp, { force: true })
-      throw diskError(error, this.dir)
-    }
+    const current = await this.read(doc.path).catch((error: unknown) => {
+      // A symlink where the document goes is replaced (the link, not what it points at).
+      if ((error as TwinSyncError).code === 'TWIN_SYMLINK') return undefined
+      throw error
+    })
+    if (current !== undefined && Buffer.from(current).equals(bytes) && (await twinFileMode(this.dir, doc.path)) === mode) return false
+    await writeTwinFile(this.dir, doc.path, bytes, mode)
     return true
   }
 
   async remove(path: string): Promise<void> {
-    // Below a file, or a folder now (a type change): there is no such document to remove.
-    await rm(this.file(path), { force: true }).catch((error: NodeJS.ErrnoException) => {
-      if (!['ENOTDIR', 'EISDIR', 'ERR_FS_EISDIR'].includes(error.code ?? '')) throw error
-    })
+    await removeTwinFile(this.dir, path)
   }
 
   async stageAll() {
@@ -238,22 +186,9 @@ export class TwinRepository implements TwinReader {
     return this.git.dirtyPaths()
   }
 
-  private file(path: string): string {
-    if (path.split('/').some((p) => p === '..' || p === '.git') || path.startsWith('/') || path.includes('\0')) {
-      throw new TwinSyncError('PATH_INVALID', `Not a twin path: ${JSON.stringify(path)}`, {
-        nextStep: 'Twin paths are relative, without "..", ".git" or NUL bytes; fix the twin file or plan that names it.',
-        details: { path },
-      })
-    }
-    return join(this.dir, path)
-  }
-
   private async isTwin(): Promise<boolean> {
-    const [json, git] = await Promise.all([
-      stat(join(this.dir, 'twin.json')).catch(() => undefined),
-      stat(join(this.dir, '.git')).catch(() => undefined),
-    ])
-    return json?.isFile() === true && git?.isDirectory() === true
+    const [json, git] = await Promise.all([isTwinFile(this.dir, 'twin.json'), stat(join(this.dir, '.git')).catch(() => undefined)])
+    return json && git?.isDirectory() === true
   }
 
   private notDirectory(): TwinSyncError {

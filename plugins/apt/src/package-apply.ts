@@ -160,7 +160,7 @@ function transactionHint(result: ExecResult): string {
  * change instead of aborting apt-get half-way. Undefined when the version is there.
  */
 async function archiveLacks(host: HostPort, pkg: string, version: string): Promise<string | undefined> {
-  const result = await host.exec('apt-cache', ['madison', pkg], { inTarget: true, env: APT_ENV, timeoutMs: TOOL_TIMEOUT_MS })
+  const result = await host.query('apt-cache', ['madison', pkg], { inTarget: true, env: APT_ENV, timeoutMs: TOOL_TIMEOUT_MS })
   const versions = [...new Set(result.stdout.split('\n').map((line) => line.split('|')[1]?.trim()).filter((v): v is string => v !== undefined && v !== ''))]
   if (versions.includes(version)) return undefined
   const known = versions.length === 0 ? 'no version at all (is `apt-get update` done?)' : `only ${versions.join(', ')}`

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { fileURLToPath } from 'node:url'
-import sinon from 'sinon'
-import type { Change, ExecOptions, ExecResult, ProviderContext } from '@twinsync/sdk'
+import type { Change, ExecAnswer, ProviderContext } from '@twinsync/sdk'
+import { LocalHost, RecordingHost } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { AptProvider } from '../src/apt-provider.js'
 import { aptChangeId, type AptOperation } from '../src/package-change.js'
@@ -23,23 +23,17 @@ function change(operation: AptOperation, pkg: string, extra: Partial<Change> = {
   }
 }
 
-type Answer = Partial<ExecResult>
-function stubExec(ctx: ProviderContext, answer: (command: string, args: readonly string[]) => Answer = () => ({})) {
-  return sinon.stub(ctx.host, 'exec').callsFake(async (command: string, args: readonly string[], _options?: ExecOptions) => ({
-    command, args: [...args], exitCode: 0, stdout: '', stderr: '', timedOut: false, ...answer(command, args),
-  }))
+/** A dry run over the fixture root: apt's programs are recorded, not run; `answer` says what they print. */
+function dryRun(answer?: ExecAnswer, query?: ExecAnswer): RecordingHost {
+  const host = new RecordingHost(new LocalHost(FIXTURE_ROOT), { ...(answer === undefined ? {} : { exec: answer }), ...(query === undefined ? {} : { query }) })
+  ctx = createTestContext(FIXTURE_ROOT, { host })
+  return host
 }
-const calls = (exec: sinon.SinonStub) => exec.getCalls().map((c) => [c.args[0], c.args[1]])
+let ctx: ProviderContext
 
 describe('apt apply', () => {
-  let ctx: ProviderContext
-  beforeEach(() => {
-    ctx = createTestContext(FIXTURE_ROOT)
-  })
-  afterEach(() => sinon.restore())
-
   it('runs one apt-get transaction for every install and removal, inside the target, then marks and holds', async () => {
-    const exec = stubExec(ctx)
+    const host = dryRun()
     const changes = [
       change('install', 'curl'),
       change('remove', 'dpkg'),
@@ -50,52 +44,53 @@ describe('apt apply', () => {
       change('unhold', 'hello'),
     ]
     const { results } = await new AptProvider().apply({ changes, ctx })
-    assert.deepEqual(calls(exec), [
+    assert.deepEqual(host.commands(), [
       ['apt-mark', ['unhold', 'hello']],
       ['apt-get', [...TRANSACTION, 'curl', 'nano', 'dpkg-']],
       ['apt-mark', ['manual', 'libc6']],
       ['apt-mark', ['auto', 'hello']],
       ['apt-mark', ['hold', 'curl']],
     ])
-    for (const call of exec.getCalls()) {
-      assert.equal(call.args[2]?.inTarget, true)
-      assert.deepEqual(call.args[2]?.env, { DEBIAN_FRONTEND: 'noninteractive' })
+    for (const action of host.actions) {
+      assert.ok(action.kind === 'exec' && action.inTarget, JSON.stringify(action))
+      assert.deepEqual(action.env, { DEBIAN_FRONTEND: 'noninteractive' })
     }
     assert.deepEqual(results.map((r) => r.status), ['applied', 'applied', 'applied', 'applied', 'applied', 'applied', 'applied'])
   })
 
   it('refuses an invalid package name before anything runs', async () => {
-    const exec = stubExec(ctx)
+    const host = dryRun()
     const changes = [change('install', 'nano'), change('install', 'hello; rm -rf /')]
     await assert.rejects(new AptProvider().apply({ changes, ctx }), { code: 'NAME_INVALID', message: /hello; rm -rf \// })
-    assert.equal(exec.callCount, 0)
+    assert.deepEqual(host.actions, [])
   })
 
   it('refuses an invalid version before anything runs', async () => {
-    const exec = stubExec(ctx)
+    const host = dryRun()
     await assert.rejects(new AptProvider().apply({ changes: [change('install', 'nano', {}, '1.0 || reboot')], ctx }), { code: 'NAME_INVALID' })
-    assert.equal(exec.callCount, 0)
+    assert.deepEqual(host.actions, [])
   })
 
   it('checks a pinned version in the archive first and fails only that change when it is missing', async () => {
-    const exec = stubExec(ctx, (command, args) =>
+    // apt-cache only reads: a query, answered here as the archive would.
+    const host = dryRun(undefined, (command, args) =>
       command === 'apt-cache' && args[1] === 'nano'
         ? { stdout: '      nano |    7.2-1+deb12u1 | http://mirror/debian bookworm/main amd64 Packages\n' }
         : command === 'apt-cache' ? { stdout: '     curl | 7.88.1-10+deb12u12 | http://mirror/debian bookworm/main amd64 Packages\n' } : {},
     )
     const changes = [change('install', 'nano', {}, '7.2-1+deb12u1'), change('install', 'curl', {}, '9.9-1'), change('hold', 'curl', { requires: ['apt:install:curl'] })]
     const { results } = await new AptProvider().apply({ changes, ctx })
-    assert.deepEqual(calls(exec), [
+    assert.deepEqual(host.queries, [
       ['apt-cache', ['madison', 'nano']],
       ['apt-cache', ['madison', 'curl']],
-      ['apt-get', [...TRANSACTION, '--allow-downgrades', 'nano=7.2-1+deb12u1']],
     ])
+    assert.deepEqual(host.commands(), [['apt-get', [...TRANSACTION, '--allow-downgrades', 'nano=7.2-1+deb12u1']]])
     assert.deepEqual(results.map((r) => r.status), ['applied', 'failed', 'skipped'])
     assert.match(results[1]?.message ?? '', /curl 9\.9-1 is not in the archive: apt-cache madison lists only 7\.88\.1-10\+deb12u12/)
   })
 
   it('turns a held dpkg lock into a LOCK_HELD error naming the lock', async () => {
-    stubExec(ctx, (command) =>
+    dryRun((command) =>
       command === 'apt-get'
         ? { exitCode: 100, stderr: 'E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt-get)\nE: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?\n' }
         : {},
@@ -109,7 +104,7 @@ describe('apt apply', () => {
   })
 
   it('reports a failed transaction on each of its changes with the output tail', async () => {
-    stubExec(ctx, () => ({ exitCode: 100, stderr: 'E: Unable to locate package nano\n' }))
+    dryRun(() => ({ exitCode: 100, stderr: 'E: Unable to locate package nano\n' }))
     const { results } = await new AptProvider().apply({ changes: [change('install', 'nano'), change('remove', 'dpkg')], ctx })
     assert.deepEqual(results.map((r) => r.status), ['failed', 'failed'])
     assert.match(results[0]?.message ?? '', /apt-get update/)
@@ -117,10 +112,10 @@ describe('apt apply', () => {
   })
 
   it('is idempotent: changes already live are unchanged and run nothing', async () => {
-    const exec = stubExec(ctx)
+    const host = dryRun()
     const changes = [change('install', 'hello'), change('remove', 'nano'), change('hold', 'hello'), change('mark-auto', 'libc6'), change('unhold', 'dpkg')]
     const { results } = await new AptProvider().apply({ changes, ctx })
-    assert.equal(exec.callCount, 0)
+    assert.deepEqual(host.actions, [])
     assert.deepEqual(results.map((r) => r.status), ['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged'])
   })
 })

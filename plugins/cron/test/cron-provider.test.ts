@@ -2,9 +2,8 @@ import { strict as assert } from 'node:assert'
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { MemoryTwin, type Change, type ExecResult, type ProviderContext } from '@twinsync/sdk'
+import { MemoryTwin, RecordingHost, type Change, type ExecAnswer, type ProviderContext } from '@twinsync/sdk'
 import { checkConformance, createTestContext } from '@twinsync/sdk/conformance'
-import sinon from 'sinon'
 import { CronProvider, providers, startupEntries, type CronState } from '../src/index.js'
 
 const HEADER =
@@ -18,10 +17,6 @@ async function write(root: string, path: string, content: string, mode = 0o644):
   await mkdir(dirname(join(root, path)), { recursive: true })
   await writeFile(join(root, path), content)
   await chmod(join(root, path), mode)
-}
-
-function ok(args: string[]): ExecResult {
-  return { command: 'crontab', args, exitCode: 0, stdout: '', stderr: '', timedOut: false }
 }
 
 describe('CronProvider', () => {
@@ -42,7 +37,6 @@ describe('CronProvider', () => {
   })
 
   afterEach(async () => {
-    sinon.restore()
     await rm(root, { recursive: true, force: true })
   })
 
@@ -185,6 +179,12 @@ describe('CronProvider', () => {
   })
 
   describe('apply', () => {
+    /** crontab's changes are recorded, not made (a dry run); reading goes to the test root. */
+    const dryRun = (exec?: ExecAnswer): RecordingHost => {
+      const host = new RecordingHost(ctx.host, exec === undefined ? {} : { exec })
+      ctx = { ...ctx, host }
+      return host
+    }
     async function planFor(desiredCrontabs: Record<string, string>): Promise<Change[]> {
       const actual = await provider.collect({ ctx })
       const twin = new MemoryTwin(actual.documents.filter((d) => !d.path.startsWith('filesystem/')))
@@ -196,31 +196,27 @@ describe('CronProvider', () => {
 
     it('installs a crontab with `crontab -u USER -` inside the target, content on stdin', async () => {
       const changes = await planFor({ ann: '@reboot /home/ann/bin/start\n@reboot touch /tmp/m', root: 'MAILTO=root\n0 4 * * * /usr/local/sbin/nightly\n' })
-      const exec = sinon.stub(ctx.host, 'exec').callsFake(async (_cmd, args) => ok([...args]))
+      const host = dryRun()
       const seen: string[] = []
       const result = await provider.apply({ changes, ctx, onResult: (r) => seen.push(r.id) })
       assert.deepEqual(result.results.map((r) => [r.id, r.status]), [['cron:replace:/var/spool/cron/crontabs/ann', 'applied']])
       assert.deepEqual(seen, ['cron:replace:/var/spool/cron/crontabs/ann'])
-      assert.equal(exec.callCount, 1)
-      assert.deepEqual(exec.firstCall.args.slice(0, 2), ['crontab', ['-u', 'ann', '-']])
-      assert.equal(exec.firstCall.args[2]?.inTarget, true)
-      assert.equal(exec.firstCall.args[2]?.input, '@reboot /home/ann/bin/start\n@reboot touch /tmp/m\n')
+      assert.deepEqual(host.actions, [{ kind: 'exec', command: 'crontab', args: ['-u', 'ann', '-'], inTarget: true, input: '@reboot /home/ann/bin/start\n@reboot touch /tmp/m\n' }])
     })
 
     it('removes a crontab with `crontab -u USER -r`', async () => {
       const changes = await planFor({ root: 'MAILTO=root\n0 4 * * * /usr/local/sbin/nightly\n' })
-      const exec = sinon.stub(ctx.host, 'exec').callsFake(async (_cmd, args) => ok([...args]))
+      const host = dryRun()
       const result = await provider.apply({ changes, ctx })
       assert.deepEqual(result.results.map((r) => r.status), ['applied'])
-      assert.deepEqual(exec.firstCall.args.slice(0, 2), ['crontab', ['-u', 'ann', '-r']])
-      assert.equal(exec.firstCall.args[2]?.input, undefined)
+      assert.deepEqual(host.actions, [{ kind: 'exec', command: 'crontab', args: ['-u', 'ann', '-r'], inTarget: true }])
     })
 
     it('refuses the whole batch, before running anything, when one schedule is invalid', async () => {
       const changes = await planFor({ ann: '@reboot fine\n', bob: '*/0 * * * * broken\n', root: '' })
-      const exec = sinon.stub(ctx.host, 'exec').callsFake(async (_cmd, args) => ok([...args]))
+      const host = dryRun()
       const result = await provider.apply({ changes, ctx })
-      assert.equal(exec.callCount, 0)
+      assert.deepEqual(host.actions, [])
       assert.deepEqual(
         result.results.map((r) => [r.id, r.status]),
         [
@@ -234,9 +230,9 @@ describe('CronProvider', () => {
 
     it("refuses a user the target's /etc/passwd does not know", async () => {
       const changes = await planFor({ ann: '@reboot /home/ann/bin/start\n', root: 'MAILTO=root\n0 4 * * * /usr/local/sbin/nightly\n', carol: '@daily x\n' })
-      const exec = sinon.stub(ctx.host, 'exec').callsFake(async (_cmd, args) => ok([...args]))
+      const host = dryRun()
       const result = await provider.apply({ changes, ctx })
-      assert.equal(exec.callCount, 0)
+      assert.deepEqual(host.actions, [])
       assert.deepEqual(result.results.map((r) => r.status), ['failed'])
       assert.deepEqual(result.diagnostics.map((d) => d.code), ['USER_UNKNOWN'])
     })
@@ -252,9 +248,9 @@ describe('CronProvider', () => {
         risk: 'medium',
         data: { user: '-r', path: '/var/spool/cron/crontabs/-r', content: '@daily x\n' },
       }
-      const exec = sinon.stub(ctx.host, 'exec').callsFake(async (_cmd, args) => ok([...args]))
+      const host = dryRun()
       const result = await provider.apply({ changes: [change], ctx })
-      assert.equal(exec.callCount, 0)
+      assert.deepEqual(host.actions, [])
       assert.deepEqual(result.results.map((r) => r.status), ['failed'])
       assert.deepEqual(result.diagnostics.map((d) => d.code), ['NAME_INVALID'])
     })
@@ -262,24 +258,24 @@ describe('CronProvider', () => {
     it('is idempotent: a change already in place is unchanged and runs nothing', async () => {
       const changes = await planFor({ ann: '@reboot /home/ann/bin/start\n@daily more\n', root: 'MAILTO=root\n0 4 * * * /usr/local/sbin/nightly\n' })
       await write(root, '/var/spool/cron/crontabs/ann', HEADER + '@reboot /home/ann/bin/start\n@daily more\n', 0o600)
-      const exec = sinon.stub(ctx.host, 'exec').callsFake(async (_cmd, args) => ok([...args]))
+      const host = dryRun()
       const result = await provider.apply({ changes, ctx })
-      assert.equal(exec.callCount, 0)
+      assert.deepEqual(host.actions, [])
       assert.deepEqual(result.results.map((r) => r.status), ['unchanged'])
     })
 
     it('refuses a change whose crontab moved since the plan was made', async () => {
       const changes = await planFor({ ann: '@reboot /home/ann/bin/start\n@daily more\n', root: 'MAILTO=root\n0 4 * * * /usr/local/sbin/nightly\n' })
       await write(root, '/var/spool/cron/crontabs/ann', HEADER + '@hourly someone-else\n', 0o600)
-      const exec = sinon.stub(ctx.host, 'exec').callsFake(async (_cmd, args) => ok([...args]))
+      const host = dryRun()
       const result = await provider.apply({ changes, ctx })
-      assert.equal(exec.callCount, 0)
+      assert.deepEqual(host.actions, [])
       assert.deepEqual(result.results.map((r) => [r.status, r.diagnostics?.[0]?.code]), [['failed', 'PLAN_STALE']])
     })
 
     it('reports what crontab printed when it fails', async () => {
       const changes = await planFor({ ann: '@reboot x\n', root: 'MAILTO=root\n0 4 * * * /usr/local/sbin/nightly\n' })
-      sinon.stub(ctx.host, 'exec').resolves({ command: 'crontab', args: [], exitCode: 1, stdout: '', stderr: 'errors in crontab file, can\'t install.\n', timedOut: false })
+      dryRun(() => ({ exitCode: 1, stderr: "errors in crontab file, can't install.\n" }))
       const result = await provider.apply({ changes, ctx })
       assert.equal(result.results[0]?.status, 'failed')
       assert.equal(result.results[0]?.outputTail, "errors in crontab file, can't install.")

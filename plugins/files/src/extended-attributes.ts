@@ -24,14 +24,14 @@ export async function readExtendedAttributes(host: HostPort, roots: readonly str
   await Promise.all([
     (async () => {
       if (getcap === undefined || present.length === 0) return
-      const out = await host.exec('getcap', ['-r', ...(await args(getcap.inTarget))], { inTarget: getcap.inTarget })
+      const out = await host.query('getcap', ['-r', ...(await args(getcap.inTarget))], { inTarget: getcap.inTarget })
       for (const [path, caps] of parseGetcap(out.stdout)) {
         result.capabilities.set(getcap.inTarget ? path : toTargetPath(host, path), caps)
       }
     })(),
     (async () => {
       if (getfattr === undefined || present.length === 0) return
-      const out = await host.exec('getfattr', ['-R', '-P', '-d', '-m', '-', '-e', 'base64', '--absolute-names', ...(await args(getfattr.inTarget))], {
+      const out = await host.query('getfattr', ['-R', '-P', '-d', '-m', '-', '-e', 'base64', '--absolute-names', ...(await args(getfattr.inTarget))], {
         inTarget: getfattr.inTarget,
       })
       for (const [path, attrs] of parseGetfattr(out.stdout)) {

@@ -2,6 +2,7 @@ import {
   compareStrings,
   errorDiagnostic,
   infoDiagnostic,
+  isTwinSyncError,
   machinePathOf,
   mirrorPath,
   warningDiagnostic,
@@ -52,7 +53,13 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
       entries.set(entry.path, { ...entry })
       continue
     }
-    const bytes = await twin.read(mirrorPath(entry.path))
+    const bytes = await readDocument(twin, mirrorPath(entry.path))
+    if (bytes === 'symlink') {
+      diagnostics.push(twinSymlink(mirrorPath(entry.path), entry.path))
+      const { content: _content, sha256: _sha, ...rest } = entry
+      entries.set(entry.path, rest)
+      continue
+    }
     if (bytes === undefined) {
       diagnostics.push(
         infoDiagnostic('FILES_REMOVED_IN_TWIN', `${entry.path} was removed from the twin; a plan deletes it`, { path: entry.path, provider: 'files' }),
@@ -86,7 +93,12 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
       )
       continue
     }
-    const bytes = (await twin.read(docPath)) ?? new Uint8Array()
+    const read = await readDocument(twin, docPath)
+    if (read === 'symlink') {
+      diagnostics.push(twinSymlink(docPath, path))
+      continue
+    }
+    const bytes = read ?? new Uint8Array()
     const text = decodeText(bytes)
     if (text === undefined) {
       diagnostics.push(warningDiagnostic('FILES_NOT_TEXT', `${docPath} is not UTF-8 text; it is not applied`, { path, provider: 'files' }))
@@ -106,6 +118,28 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
     accounts,
   }
   return { state, diagnostics }
+}
+
+/**
+ * A symlink committed under filesystem/ is recorded data, never a route: the twin reader
+ * refuses to read through it, and the file it stands for is left as it is on the machine.
+ * (Symlinks on the machine are recorded in the manifest, never as links in the twin.)
+ */
+async function readDocument(twin: TwinReader, path: string): Promise<Uint8Array | undefined | 'symlink'> {
+  try {
+    return await twin.read(path)
+  } catch (error) {
+    if (isTwinSyncError(error) && error.code === 'TWIN_SYMLINK') return 'symlink'
+    throw error
+  }
+}
+
+function twinSymlink(docPath: string, path: string): Diagnostic {
+  return warningDiagnostic('FILES_TWIN_SYMLINK', `${docPath} is a symlink in the twin; it is never followed and ${path} is not applied`, {
+    path,
+    provider: 'files',
+    detail: `Replace it with the file's content, or record a symlink in system/files/manifest.json (type "symlink", "target").`,
+  })
 }
 
 function rootOwned(path: string, type: 'file' | 'directory', mode: string): FileEntry {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import sinon from 'sinon'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import type { ExecResult } from '@twinsync/sdk'
+import { LocalHost, RecordingHost } from '@twinsync/sdk'
 import { applyDiversions, originOf, parseDiversions, parseMd5sums, parseStatusConffiles, type PackageIndex } from '../src/package-origin.js'
 import { parseGetcap, parseGetfattr, readExtendedAttributes } from '../src/extended-attributes.js'
 import { FilesProvider } from '../src/index.js'
@@ -51,22 +51,24 @@ describe('files provider: capabilities and extended attributes', () => {
   })
 
   it('records what getcap and getfattr report in the manifest, by target path', async () => {
-    const ctx = createTestContext(root.dir)
-    sinon.stub(ctx.host, 'which').callsFake(async (tool) => (tool === 'getcap' || tool === 'getfattr' ? `/usr/sbin/${tool}` : undefined))
-    const result = (command: string, stdout: string): ExecResult => ({ command, args: [], exitCode: 0, stdout, stderr: '', timedOut: false })
-    sinon.stub(ctx.host, 'exec').callsFake(async (command, args) => {
-      const dir = args[args.length - 1] ?? ''
-      if (!dir.endsWith('/usr/local/bin')) return result(command, '')
-      return command === 'getcap'
-        ? result(command, `${dir}/tool cap_net_bind_service=ep\n`)
-        : result(command, `# file: ${dir}/tool\nsecurity.capability=0sAQAAAg==\nuser.origin="built here"\n\n`)
+    // getcap and getfattr only read: queries, answered here as the tools would.
+    const host = new RecordingHost(new LocalHost(root.dir), {
+      query: (command, args) => {
+        const dir = args[args.length - 1] ?? ''
+        if (!dir.endsWith('/usr/local/bin')) return { stdout: '' }
+        return { stdout: command === 'getcap' ? `${dir}/tool cap_net_bind_service=ep\n` : `# file: ${dir}/tool\nsecurity.capability=0sAQAAAg==\nuser.origin="built here"\n\n` }
+      },
     })
+    const ctx = createTestContext(root.dir, { host })
+    sinon.stub(host, 'which').callsFake(async (tool) => (tool === 'getcap' || tool === 'getfattr' ? `/usr/sbin/${tool}` : undefined))
     const attributes = await readExtendedAttributes(ctx.host, ['/usr/local/bin'])
     assert.deepEqual(attributes.diagnostics, [])
     const { state } = await new FilesProvider().collect({ ctx })
     const tool = state.entries.find((e) => e.path === '/usr/local/bin/tool')
     assert.equal(tool?.capabilities, 'cap_net_bind_service=ep')
     assert.deepEqual(tool?.xattrs, { 'user.origin': 'built here' })
+    assert.deepEqual(host.queries.map(([command]) => command).sort(), ['getcap', 'getcap', 'getfattr', 'getfattr'])
+    assert.deepEqual(host.actions, [], 'collecting changes nothing')
   })
 
   it('says which tool is missing instead of failing', async () => {

@@ -28,7 +28,8 @@ export async function restartsForConfigChanges({ changes, actual, ctx }: FollowU
     for (const unit of owners.get(path) ?? []) {
       if (!UP.has(actual.runtime[unit]?.active ?? '')) continue
       const id = systemdChangeId('restart', unit)
-      if (planned.has(id)) continue
+      // Already reloaded or restarted (it runs an older configuration already): once is enough.
+      if (planned.has(id) || planned.has(systemdChangeId('reload', unit))) continue
       const existing = restarts.get(id)
       if (existing !== undefined) {
         existing.requires = [...(existing.requires ?? []), write.id]

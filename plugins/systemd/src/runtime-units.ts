@@ -26,7 +26,7 @@ export function parseListUnits(output: string): Record<string, RuntimeEntry> {
 }
 
 export async function collectRuntime(host: HostPort): Promise<Record<string, RuntimeEntry>> {
-  const result = await host.exec('systemctl', ['list-units', '--all', '--plain', '--no-legend', '--no-pager', '--type=service,socket,timer'], { timeoutMs: 60_000 })
+  const result = await host.query('systemctl', ['list-units', '--all', '--plain', '--no-legend', '--no-pager', '--type=service,socket,timer'], { timeoutMs: 60_000 })
   if (result.exitCode !== 0) throw new Error(`systemctl list-units exited ${result.exitCode}: ${result.stderr.trim()}`)
   return parseListUnits(result.stdout)
 }

@@ -1,9 +1,9 @@
 /** The verbs of the systemd provider, in the order apply carries them out. */
-export const SYSTEMD_OPERATIONS = ['daemon-reload', 'unmask', 'mask', 'disable', 'enable', 'stop', 'start', 'restart'] as const
+export const SYSTEMD_OPERATIONS = ['daemon-reload', 'unmask', 'mask', 'disable', 'enable', 'stop', 'start', 'reload', 'restart'] as const
 export type SystemdOperation = (typeof SYSTEMD_OPERATIONS)[number]
 
 /** Verbs that act on the running manager, not on files: only on a live target. */
-export const RUNTIME_OPERATIONS: ReadonlySet<SystemdOperation> = new Set(['daemon-reload', 'stop', 'start', 'restart'])
+export const RUNTIME_OPERATIONS: ReadonlySet<SystemdOperation> = new Set(['daemon-reload', 'stop', 'start', 'reload', 'restart'])
 
 export function isSystemdOperation(value: string): value is SystemdOperation {
   return (SYSTEMD_OPERATIONS as readonly string[]).includes(value)
@@ -13,6 +13,8 @@ export interface SystemdChangeData {
   unit: string
   /** daemon-reload: the administrator's unit files whose change it loads (for the planner's edges). */
   unitFiles?: string[]
+  /** reload/restart of a service that runs an older configuration: the files newer than its start. */
+  staleConfig?: string[]
 }
 
 export const DAEMON_RELOAD_ID = 'systemd:daemon-reload:manager'

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { compareStrings, warningDiagnostic, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
 import { defaultTargetOf, unitsWantedAtBoot } from './boot-units.js'
 import type { InstallSection } from './install-section.js'
+import { addConfigDrift } from './config-drift.js'
 import { collectRuntime, managerRuns, withUnloadedUnits } from './runtime-units.js'
 import type { SystemdState, UnitEntry } from './service-state.js'
 import { UnitFileIndex } from './unit-file-index.js'
@@ -45,6 +46,15 @@ export async function collectSystemdState(ctx: ProviderContext): Promise<{ state
       state.runtime = withUnloadedUnits(await collectRuntime(ctx.host), files)
     } catch (error) {
       diagnostics.push(warningDiagnostic('SYSTEMD_RUNTIME_UNREADABLE', 'Could not read the runtime state of units', { detail: (error as Error).message, provider: 'systemd' }))
+    }
+    if (state.runtime !== undefined) {
+      try {
+        await addConfigDrift(ctx.host, state.runtime, ctx.cache)
+      } catch (error) {
+        diagnostics.push(
+          warningDiagnostic('SYSTEMD_CONFIG_AGE_UNKNOWN', 'Could not tell whether running services run their current configuration', { detail: (error as Error).message, provider: 'systemd' }),
+        )
+      }
     }
   }
   return { state, diagnostics }

@@ -79,6 +79,21 @@ export function diffSystemdState(desired: SystemdState, actual: SystemdState): D
         add('restart', unit, `restart ${unit} to load its changed unit file`, 'medium', { ...afterReload })
       }
     }
+    // A running service whose configuration changed after it started (or last reloaded) runs the
+    // older one: read from the machine, so a reload that was lost (a failed apply, a change by
+    // hand) is planned until it is done, whatever the twin says.
+    for (const unit of Object.keys(actual.runtime).sort(compareStrings)) {
+      const entry = actual.runtime[unit]
+      const stale = entry?.staleConfig ?? []
+      if (entry === undefined || stale.length === 0 || !UP.has(entry.active) || !isChangeableUnitName(unit)) continue
+      if (changes.some((c) => c.resource === unit && (c.operation === 'stop' || c.operation === 'start' || c.operation === 'restart'))) continue
+      const operation = entry.canReload === true ? 'reload' : 'restart'
+      const change = add(operation, unit, `${unit} runs an older configuration than ${stale[0]}${stale.length > 1 ? ` (and ${stale.length - 1} more)` : ''}: ${operation} it`, 'medium', {
+        before: 'active, with an older configuration',
+        after: operation === 'reload' ? 'active, reloaded' : 'active, restarted',
+      })
+      change.data = { unit, staleConfig: stale }
+    }
   }
   return { changes, diagnostics }
 }

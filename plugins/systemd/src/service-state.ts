@@ -13,7 +13,20 @@ export const UnitEntry = Type.Object(
 )
 export type UnitEntry = Type.Static<typeof UnitEntry>
 
-export const RuntimeEntry = Type.Object({ active: Type.String(), sub: Type.String() }, { additionalProperties: false })
+export const RuntimeEntry = Type.Object(
+  {
+    active: Type.String(),
+    sub: Type.String(),
+    /**
+     * A running service's configuration files modified after it last started or reloaded,
+     * newest first: it runs an older configuration than these. Read from the machine.
+     */
+    staleConfig: Type.Optional(Type.Array(Type.String())),
+    /** With staleConfig: the unit can reload (CanReload); otherwise it must restart. */
+    canReload: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+)
 export type RuntimeEntry = Type.Static<typeof RuntimeEntry>
 
 export const StartupState = Type.Object(

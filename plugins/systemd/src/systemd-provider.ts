@@ -65,7 +65,7 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
       { path: UNITS_DOCUMENT, content: stableStringify({ units: state.units }) },
       { path: STARTUP_DOCUMENT, content: stableStringify(state.startup) },
     ]
-    if (state.runtime !== undefined) documents.push({ path: RUNTIME_DOCUMENT, content: stableStringify({ units: state.runtime }) })
+    if (state.runtime !== undefined) documents.push({ path: RUNTIME_DOCUMENT, content: stableStringify({ units: recordedRuntime(state.runtime) }) })
     return { state, documents, diagnostics }
   }
 
@@ -109,6 +109,16 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
   apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {
     return applySystemdChanges(changes, ctx, onResult)
   }
+}
+
+/**
+ * What the twin records of the runtime: active and sub state. Whether a service runs an older
+ * configuration is read from the live machine for each plan and never recorded: a snapshot taken
+ * while a reload was due must not ask for that reload later (in a diff between snapshots, or as
+ * intent of the twin); only the live machine does.
+ */
+function recordedRuntime(runtime: NonNullable<SystemdState['runtime']>): NonNullable<SystemdState['runtime']> {
+  return Object.fromEntries(Object.entries(runtime).map(([unit, { active, sub }]) => [unit, { active, sub }]))
 }
 
 function invalid(what: string) {

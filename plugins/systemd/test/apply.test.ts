@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import sinon from 'sinon'
-import type { Change, ExecOptions, ProviderContext } from '@twinsync/sdk'
+import type { Change, ProviderContext } from '@twinsync/sdk'
+import { LocalHost, RecordingHost } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { SystemdProvider } from '../src/systemd-provider.js'
 import { systemdChangeId, type SystemdOperation } from '../src/service-change.js'
@@ -13,7 +13,7 @@ function change(operation: SystemdOperation, unit: string, extra: Partial<Change
   return { id: systemdChangeId(operation, unit), provider: 'systemd', category: 'services', operation, resource: unit, summary: `${operation} ${unit}`, risk: 'medium', data: { unit }, ...extra }
 }
 
-describe('systemd apply (offline root, stubbed systemctl)', () => {
+describe('systemd apply (offline root, a dry run of systemctl)', () => {
   let root: string
   let ctx: ProviderContext
   beforeEach(() => {
@@ -21,18 +21,21 @@ describe('systemd apply (offline root, stubbed systemctl)', () => {
     ctx = createTestContext(root)
   })
   afterEach(() => {
-    sinon.restore()
     rmSync(root, { recursive: true, force: true })
   })
 
-  const stub = () =>
-    sinon.stub(ctx.host, 'exec').callsFake(async (command: string, args: readonly string[], _o?: ExecOptions) => ({ command, args: [...args], exitCode: 0, stdout: '', stderr: '', timedOut: false }))
+  /** systemctl's changes are recorded, not made; reading goes to the empty root. */
+  const dryRun = () => {
+    const host = new RecordingHost(new LocalHost(root))
+    ctx = createTestContext(root, { host })
+    return host
+  }
 
   it('runs systemctl --root for enablement in order, and refuses runtime verbs without a manager', async () => {
-    const exec = stub()
+    const host = dryRun()
     const changes = [change('enable', 'web.service', { requires: ['systemd:unmask:web.service'] }), change('unmask', 'web.service'), change('disable', 'cron.service'), change('mask', 'x.timer'), change('start', 'web.service')]
     const { results } = await new SystemdProvider().apply({ changes, ctx })
-    assert.deepEqual(exec.getCalls().map((c) => [c.args[0], c.args[1]]), [
+    assert.deepEqual(host.commands(), [
       ['systemctl', [`--root=${root}`, 'mask', '--', 'x.timer']],
       ['systemctl', [`--root=${root}`, 'disable', '--', 'cron.service']],
       ['systemctl', [`--root=${root}`, 'enable', '--', 'web.service']],
@@ -43,9 +46,9 @@ describe('systemd apply (offline root, stubbed systemctl)', () => {
   })
 
   it('refuses an invalid unit name before anything runs', async () => {
-    const exec = stub()
+    const host = dryRun()
     await assert.rejects(new SystemdProvider().apply({ changes: [change('enable', 'cron.service'), change('enable', 'x; rm -rf /.service')], ctx }), { code: 'NAME_INVALID' })
-    assert.equal(exec.callCount, 0)
+    assert.deepEqual(host.actions, [])
   })
 
   it('validates unit names', () => {

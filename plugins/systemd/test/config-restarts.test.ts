@@ -36,5 +36,8 @@ describe('restarts proposed for changed package configuration', () => {
     const planned: Change = { id: 'systemd:restart:cron.service', provider: 'systemd', category: 'services', operation: 'restart', resource: 'cron.service', summary: '', risk: 'medium' }
     const again = await restartsForConfigChanges({ changes: [write('/etc/default/cron'), planned], actual: state({ 'cron.service': { active: 'active', sub: 'running' } }), ctx: createTestContext(root) })
     assert.deepEqual(again, [])
+    const reload: Change = { ...planned, id: 'systemd:reload:cron.service', operation: 'reload' }
+    const reloaded = await restartsForConfigChanges({ changes: [write('/etc/default/cron'), reload], actual: state({ 'cron.service': { active: 'active', sub: 'running' } }), ctx: createTestContext(root) })
+    assert.deepEqual(reloaded, [], 'a service already reloaded for an older configuration is not restarted as well')
   })
 })

@@ -1,0 +1,231 @@
+import { constants } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { lstat, mkdir, open, readdir, rename, rm, symlink, unlink } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { TwinSyncError, compareStrings } from '@twinsync/sdk'
+import { diskError } from './disk-error.js'
+
+/**
+ * Every file access inside the twin repository. The twin can arrive from a mirror someone else
+ * pushes to, so a path in it is data, never a route: no component of a twin path is ever
+ * followed as a symlink. Reads refuse a symlink with TWIN_SYMLINK (naming it); writes replace a
+ * symlink in the way (the link itself, never what it points at) the way they replace a folder
+ * that became a file; listings report symlinks as entries and never descend into them.
+ *
+ * Checked component by component with lstat, and the last step opened with O_NOFOLLOW. The
+ * threat is the repository's content (what a pull brings), not a process racing us on the disk.
+ */
+
+/** Larger twin documents are refused rather than read into memory. */
+export const MAX_TWIN_FILE_BYTES = 64 * 1024 * 1024
+
+const NOFOLLOW = constants.O_NOFOLLOW
+// O_NONBLOCK: a FIFO committed to (or planted in) the twin must not hang a read.
+const READ_FLAGS = constants.O_RDONLY | NOFOLLOW | constants.O_NONBLOCK
+
+/** The components of a twin-relative path, or PATH_INVALID for anything that is not one. */
+export function twinPathParts(path: string): string[] {
+  const parts = path.split('/')
+  if (
+    path === '' ||
+    path.startsWith('/') ||
+    path.includes('\0') ||
+    parts.some((p) => p === '' || p === '.' || p === '..' || p.toLowerCase() === '.git')
+  ) {
+    throw new TwinSyncError('PATH_INVALID', `Not a twin path: ${JSON.stringify(path)}`, { details: { path } })
+  }
+  return parts
+}
+
+export function twinSymlinkError(path: string): TwinSyncError {
+  return new TwinSyncError('TWIN_SYMLINK', `${path} in the twin is a symlink; TwinSync never follows a symlink inside the twin`, {
+    nextStep: `Replace it with a regular file or remove it (\`git -C <twin> rm ${path}\`); a symlink on the machine is recorded in system/files/manifest.json, not as a link.`,
+    details: { path },
+  })
+}
+
+type Kind = 'file' | 'directory' | 'symlink' | 'other' | 'missing'
+
+async function kindOf(abs: string): Promise<Kind> {
+  try {
+    const s = await lstat(abs)
+    return s.isSymbolicLink() ? 'symlink' : s.isDirectory() ? 'directory' : s.isFile() ? 'file' : 'other'
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing'
+    throw error
+  }
+}
+
+/**
+ * Walk the folders above a twin path without following anything. Returns 'ok' when every one
+ * is a real directory, 'missing' when one is absent or not a folder; throws on a symlink.
+ */
+async function checkAncestors(dir: string, parts: string[]): Promise<'ok' | 'missing'> {
+  for (let i = 1; i < parts.length; i++) {
+    const rel = parts.slice(0, i).join('/')
+    const kind = await kindOf(join(dir, rel))
+    if (kind === 'symlink') throw twinSymlinkError(rel)
+    if (kind !== 'directory') return 'missing'
+  }
+  return 'ok'
+}
+
+/** The file's bytes, undefined when the twin has no regular file there; TWIN_SYMLINK for a link. */
+export async function readTwinFile(dir: string, path: string): Promise<Buffer | undefined> {
+  const parts = twinPathParts(path)
+  if ((await checkAncestors(dir, parts)) === 'missing') return undefined
+  let handle
+  try {
+    handle = await open(join(dir, path), READ_FLAGS)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ELOOP' || code === 'EMLINK') throw twinSymlinkError(path)
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENXIO') return undefined
+    throw error
+  }
+  try {
+    const s = await handle.stat()
+    if (!s.isFile()) return undefined
+    if (s.size > MAX_TWIN_FILE_BYTES) {
+      throw new TwinSyncError('TWIN_FILE_TOO_LARGE', `${path} in the twin is ${s.size} bytes; twin documents are at most ${MAX_TWIN_FILE_BYTES}`, {
+        nextStep: `Remove it from the twin (\`git -C <twin> rm ${path}\`).`,
+        details: { path, size: s.size },
+      })
+    }
+    return await handle.readFile()
+  } finally {
+    await handle.close()
+  }
+}
+
+function ignoreMissing(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'ENOENT') throw error
+}
+
+/** The mode bits of a regular file at the path (no-follow), or undefined. */
+export async function twinFileMode(dir: string, path: string): Promise<number | undefined> {
+  const parts = twinPathParts(path)
+  if ((await checkAncestors(dir, parts)) === 'missing') return undefined
+  const s = await lstat(join(dir, path)).catch(() => undefined)
+  return s?.isFile() === true ? s.mode & 0o777 : undefined
+}
+
+/** Make every folder above a twin path a real directory, removing (never following) whatever is in the way. */
+async function makeFolders(dir: string, parts: string[]): Promise<void> {
+  for (let i = 1; i < parts.length; i++) {
+    const abs = join(dir, ...parts.slice(0, i))
+    const kind = await kindOf(abs)
+    if (kind === 'directory') continue
+    if (kind !== 'missing') await unlink(abs).catch(ignoreMissing)
+    // Writes run in parallel: another one may have made the folder meanwhile.
+    await mkdir(abs, { mode: 0o755 }).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST' || (await kindOf(abs)) !== 'directory') throw error
+    })
+  }
+}
+
+/**
+ * Write a regular file. Anything in the way that is not a directory (a symlink, a file where a
+ * folder is needed) is removed first, never followed: the writer owns the path.
+ */
+export async function writeTwinFile(dir: string, path: string, bytes: Uint8Array, mode: number): Promise<void> {
+  await makeFolders(dir, twinPathParts(path))
+  const target = join(dir, path)
+  const kind = await kindOf(target)
+  if (kind === 'directory') await rm(target, { recursive: true })
+  else if (kind === 'symlink' || kind === 'other') await unlink(target).catch(ignoreMissing)
+  // Whole or not at all: written aside (inside .git, so never a twin file), then renamed over
+  // the path, which replaces a link in the way rather than following it.
+  const temp = join(dir, '.git', 'twinsync', `.document.twinsync-${randomBytes(6).toString('hex')}`)
+  await mkdir(dirname(temp), { recursive: true })
+  try {
+    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW, mode)
+    try {
+      await handle.writeFile(bytes)
+      await handle.chmod(mode)
+    } finally {
+      await handle.close()
+    }
+    await rename(temp, target)
+  } catch (error) {
+    await unlink(temp).catch(() => undefined)
+    throw diskError(error, dir)
+  }
+}
+
+/**
+ * Put back a symlink that a twin commit records (mode 120000), as git's checkout would: as a
+ * link, which every reader then refuses; never anything written through it.
+ */
+export async function writeTwinSymlink(dir: string, path: string, target: string): Promise<void> {
+  await makeFolders(dir, twinPathParts(path))
+  const abs = join(dir, path)
+  const kind = await kindOf(abs)
+  if (kind === 'directory') await rm(abs, { recursive: true })
+  else if (kind !== 'missing') await unlink(abs).catch(ignoreMissing)
+  await symlink(target, abs)
+}
+
+/** Remove a file (a symlink is removed as a link). Beyond a symlinked folder there is nothing to remove. */
+export async function removeTwinFile(dir: string, path: string): Promise<void> {
+  const parts = twinPathParts(path)
+  try {
+    if ((await checkAncestors(dir, parts)) === 'missing') return
+  } catch (error) {
+    if ((error as TwinSyncError).code === 'TWIN_SYMLINK') return
+    throw error
+  }
+  // A folder there now (a type change): there is no such document to remove.
+  await rm(join(dir, path), { force: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EISDIR' && error.code !== 'ERR_FS_EISDIR') throw error
+  })
+}
+
+/**
+ * Every entry under a folder of the twin ("system/", "filesystem/etc/"), sorted: regular files
+ * and symlinks (as entries, for the reader to refuse), never descending into a symlink.
+ */
+export async function listTwinFiles(dir: string, prefix: string): Promise<string[]> {
+  const out: string[] = []
+  const walk = async (rel: string): Promise<void> => {
+    let entries
+    try {
+      entries = await readdir(rel === '' ? dir : join(dir, rel), { withFileTypes: true })
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' || code === 'ENOTDIR') return
+      throw error
+    }
+    for (const e of entries) {
+      const child = rel === '' ? e.name : `${rel}/${e.name}`
+      if (child === '.git') continue
+      if (e.isDirectory()) await walk(child)
+      else if (e.isFile() || e.isSymbolicLink()) out.push(child)
+    }
+  }
+  if (prefix === '') {
+    await walk('')
+    return out.sort(compareStrings)
+  }
+  const folder = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix
+  const parts = twinPathParts(folder)
+  if ((await checkAncestors(dir, parts)) === 'missing') return []
+  const kind = await kindOf(join(dir, folder))
+  if (prefix.endsWith('/')) {
+    if (kind === 'symlink') throw twinSymlinkError(folder)
+    if (kind === 'directory') await walk(folder)
+  } else if (kind === 'file' || kind === 'symlink') {
+    out.push(folder)
+  }
+  return out.sort(compareStrings)
+}
+
+/** Is there a regular file at the path? A symlink there (or above it) is TWIN_SYMLINK. */
+export async function isTwinFile(dir: string, path: string): Promise<boolean> {
+  const parts = twinPathParts(path)
+  if ((await checkAncestors(dir, parts)) === 'missing') return false
+  const kind = await kindOf(join(dir, path))
+  if (kind === 'symlink') throw twinSymlinkError(path)
+  return kind === 'file'
+}

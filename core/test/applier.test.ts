@@ -1,0 +1,112 @@
+import { strict as assert } from 'node:assert'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { ApplicableProvider, Change, ChangeResult, Plan } from '@twinsync/sdk'
+import { LocalHost, PathClaims, RecordingHost, silentLogger } from '@twinsync/sdk'
+import { Applier } from '../src/apply/applier.js'
+import { container as rootContainer } from '../src/di.js'
+import { ProviderRegistry } from '../src/providers/provider-registry.js'
+import { Tokens, registerValue } from '../src/tokens.js'
+import { change } from './support/change.js'
+
+/** A provider that records the changes of each apply call and answers with `status(change)`. */
+function recordingProvider(name: string, status: (c: Change) => ChangeResult['status'] = () => 'applied') {
+  const calls: string[][] = []
+  const provider: ApplicableProvider = {
+    name,
+    version: '1.0.0',
+    category: 'packages',
+    description: name,
+    twinPaths: [],
+    detect: async () => ({ detected: true, diagnostics: [] }),
+    collect: async () => ({ state: {}, documents: [], diagnostics: [] }),
+    load: async () => ({ state: {}, diagnostics: [] }),
+    diff: () => ({ changes: [], diagnostics: [] }),
+    apply: async ({ changes }) => {
+      calls.push(changes.map((c) => c.id))
+      return { results: changes.map((c) => ({ id: c.id, status: status(c) })), diagnostics: [] }
+    },
+  }
+  return { provider, calls }
+}
+
+function planOf(changes: Change[], edges: Array<[string, string]>): Plan {
+  return {
+    formatVersion: 1,
+    createdAt: '2026-01-01T00:00:00Z',
+    basis: { twinCommit: null, root: '/', fingerprints: {} },
+    changes,
+    edges: edges.map(([from, to]) => ({ from, to, reason: 'test requires it' })),
+    diagnostics: [],
+  } as Plan
+}
+
+/** The Applier over a child container: a fake registry and a dry-run host, nothing else. */
+describe('Applier', () => {
+  let root: string
+  let host: RecordingHost
+  const applierWith = (...providers: ApplicableProvider[]) => {
+    const c = rootContainer.createChildContainer()
+    host = new RecordingHost(new LocalHost(root))
+    registerValue(c, Tokens.Host, host)
+    registerValue(c, Tokens.Config, { path: undefined, values: {} })
+    registerValue(c, Tokens.Logger, silentLogger)
+    const registered = providers.map((provider) => ({ provider, source: 'test', disabled: false }))
+    c.register(ProviderRegistry, { useValue: { load: async () => ({ providers: registered, claims: new PathClaims(), diagnostics: [] }), select: async () => registered } as unknown as ProviderRegistry })
+    return c.resolve(Applier)
+  }
+  const run = (applier: Applier, plan: Plan) => applier.execute(plan, { signal: new AbortController().signal, cacheDir: undefined })
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'twinsync-applier-'))
+  })
+  afterEach(() => rm(root, { recursive: true, force: true }))
+
+  it('gives each provider its part of a wave in one call, wave after wave, in graph order', async () => {
+    const apt = recordingProvider('apt')
+    const systemd = recordingProvider('systemd')
+    const plan = planOf(
+      [change('apt:install:a', 'packages', 'install'), change('apt:install:b', 'packages', 'install'), change('systemd:enable:a.service', 'services', 'enable'), change('apt:hold:a', 'packages', 'hold')],
+      [
+        ['apt:install:a', 'systemd:enable:a.service'],
+        ['systemd:enable:a.service', 'apt:hold:a'],
+      ],
+    )
+    const { steps } = await run(applierWith(apt.provider, systemd.provider), plan)
+    assert.deepEqual(apt.calls, [['apt:install:a', 'apt:install:b'], ['apt:hold:a']])
+    assert.deepEqual(systemd.calls, [['systemd:enable:a.service']])
+    assert.deepEqual(steps.map((s) => [s.id, s.status]), [
+      ['apt:install:a', 'applied'],
+      ['apt:install:b', 'applied'],
+      ['systemd:enable:a.service', 'applied'],
+      ['apt:hold:a', 'applied'],
+    ])
+  })
+
+  it('skips what needs a change that failed, and goes on with the rest', async () => {
+    const apt = recordingProvider('apt', (c) => (c.id === 'apt:install:a' ? 'failed' : 'applied'))
+    const plan = planOf([change('apt:install:a', 'packages', 'install'), change('apt:hold:a', 'packages', 'hold'), change('apt:install:b', 'packages', 'install')], [['apt:install:a', 'apt:hold:a']])
+    const { steps } = await run(applierWith(apt.provider), plan)
+    assert.deepEqual(steps.map((s) => [s.id, s.status]), [
+      ['apt:install:a', 'failed'],
+      ['apt:hold:a', 'skipped'],
+      ['apt:install:b', 'applied'],
+    ])
+    assert.match(steps[1]?.message ?? '', /apt:install:a did not succeed/)
+    assert.deepEqual(apt.calls, [['apt:install:a', 'apt:install:b']])
+  })
+
+  it('runs a command change as an argument list inside the target (recorded by the dry run)', async () => {
+    const data = { kind: 'run', argv: ['touch', '/etc/marker'], phase: 'after', key: 'k', once: true, source: 'plans/x.yaml' }
+    const { steps } = await run(applierWith(), planOf([change('commands:run:k', 'commands', 'run', { data })], []))
+    assert.deepEqual(steps.map((s) => s.status), ['applied'])
+    assert.deepEqual(host.actions, [{ kind: 'exec', command: 'touch', args: ['/etc/marker'], inTarget: true }])
+  })
+
+  it('fails the changes of a provider that is not loaded, without calling anything', async () => {
+    const { steps } = await run(applierWith(), planOf([change('dnf:install:x', 'packages', 'install')], []))
+    assert.deepEqual(steps.map((s) => [s.status, s.message]), [['failed', 'provider dnf is not loaded']])
+    assert.deepEqual(host.actions, [])
+  })
+})

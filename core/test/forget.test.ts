@@ -1,0 +1,73 @@
+import { strict as assert } from 'node:assert'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { forgetInHistory, twinPathOf } from '../src/history/forget.js'
+
+const git = (dir: string, ...args: string[]): string =>
+  execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@x', '-c', 'tag.gpgSign=false', ...args], { encoding: 'utf8' })
+
+function commitFiles(dir: string, files: Record<string, string>, message: string): void {
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true })
+    writeFileSync(join(dir, path), text)
+  }
+  git(dir, 'add', '-A')
+  git(dir, 'commit', '--quiet', '-m', message)
+}
+
+const everything = (dir: string): string => git(dir, 'cat-file', '--batch-all-objects', '--batch')
+
+describe('forget: taking secrets out of the whole history', () => {
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'twinsync-forget-'))
+    git(dir, 'init', '--quiet', '--initial-branch=main')
+    commitFiles(dir, { 'twin.json': '{}\n', 'filesystem/etc/hosts': '127.0.0.1 localhost\n' }, 'first')
+    commitFiles(dir, { 'filesystem/etc/app/db.conf': 'password = Qw3rtyUi0p\n', 'system/logs/syslog.txt': 'app[1]: login password=Zx9cVbNm1 ok\n' }, 'second')
+    git(dir, 'tag', 'before-upgrade')
+    commitFiles(dir, { 'filesystem/etc/hosts': '127.0.0.1 localhost web\n' }, 'third')
+  })
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('maps a machine path to its mirrored copy and keeps twin paths', () => {
+    assert.equal(twinPathOf('/etc/app/db.conf'), 'filesystem/etc/app/db.conf')
+    assert.equal(twinPathOf('system/logs/syslog.txt'), 'system/logs/syslog.txt')
+  })
+
+  it('removes a path from every commit, keeps messages and moves labels', async () => {
+    // TwinSync's own refs: the last snapshot, and a pending intent committed on top of it.
+    git(dir, 'update-ref', 'refs/twinsync/observed', 'HEAD')
+    writeFileSync(join(dir, 'filesystem/etc/app/db.conf'), 'password = Qw3rtyUi0p-intended\n')
+    git(dir, 'add', '-A')
+    const intended = execFileSync('git', ['-C', dir, 'commit-tree', git(dir, 'write-tree').trim(), '-p', 'HEAD', '-m', 'intent'], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } }).trim()
+    git(dir, 'update-ref', 'refs/twinsync/intended', intended)
+    git(dir, 'reset', '--quiet', '--hard', 'HEAD')
+    const report = await forgetInHistory(dir, { paths: ['/etc/app/'], rules: [] })
+    assert.deepEqual(report.removed, ['filesystem/etc/app/db.conf'])
+    assert.equal(report.rewritten, 3, 'second, third and the intent')
+    assert.ok(!everything(dir).includes('Qw3rtyUi0p'))
+    assert.deepEqual(git(dir, 'log', '--format=%s').trim().split('\n'), ['third', 'second', 'first'])
+    assert.equal(git(dir, 'rev-parse', 'before-upgrade^{commit}'), git(dir, 'rev-parse', 'HEAD~1'))
+    assert.equal(git(dir, 'status', '--porcelain'), '')
+    assert.equal(git(dir, 'rev-parse', 'refs/twinsync/observed'), git(dir, 'rev-parse', 'HEAD'))
+    assert.equal(git(dir, 'rev-parse', 'refs/twinsync/intended~1'), git(dir, 'rev-parse', 'HEAD'))
+  })
+
+  it('forgets every finding of a rule: mirrored files go whole, other documents keep their lines redacted', async () => {
+    const report = await forgetInHistory(dir, { paths: [], rules: ['credential-assignment'] })
+    assert.deepEqual(report.removed, ['filesystem/etc/app/db.conf'])
+    assert.deepEqual(report.redacted, ['system/logs/syslog.txt'])
+    const all = everything(dir)
+    assert.ok(!all.includes('Qw3rtyUi0p') && !all.includes('Zx9cVbNm1'))
+    assert.equal(git(dir, 'show', 'HEAD:system/logs/syslog.txt'), 'app[1]: login password=<redacted> ok\n')
+    assert.equal(git(dir, 'show', 'HEAD:filesystem/etc/hosts'), '127.0.0.1 localhost web\n')
+  })
+
+  it('refuses when nothing matches, and changes nothing', async () => {
+    const head = git(dir, 'rev-parse', 'HEAD')
+    await assert.rejects(forgetInHistory(dir, { paths: ['/etc/none'], rules: ['jwt'] }), /FORGET_NOTHING|Nothing to forget/)
+    assert.equal(git(dir, 'rev-parse', 'HEAD'), head)
+  })
+})

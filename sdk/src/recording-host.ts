@@ -1,0 +1,147 @@
+import type { DirEntry, ExecOptions, ExecResult, FileStat, HostPort, HostReader, WriteOptions } from './host.js'
+import { checkTargetPath } from './target-path.js'
+
+/** One change a dry run would have made, in the order it was asked for. */
+export type HostAction =
+  | { kind: 'write'; path: string; content: string; mode?: number; uid?: number; gid?: number }
+  | { kind: 'mkdir'; path: string; mode?: number; uid?: number; gid?: number }
+  | { kind: 'symlink'; path: string; target: string }
+  | { kind: 'chmod'; path: string; mode: number }
+  | { kind: 'chown'; path: string; uid: number; gid: number }
+  | { kind: 'remove'; path: string }
+  | { kind: 'exec'; command: string; args: string[]; inTarget: boolean; env?: Record<string, string>; input?: string }
+
+/** What a recorded program "returns": success with no output unless the test says otherwise. */
+export type ExecAnswer = (command: string, args: readonly string[], options: ExecOptions) => Partial<ExecResult> | undefined
+
+/**
+ * A dry-run host: every reading call (files, `query`, `which`) goes to the real target through
+ * `reader`; every changing call is recorded in `actions` and not made. Files it "wrote" or
+ * "removed" read back that way, so a provider that checks its own write sees it; everything
+ * else reads as the target is. Use it to see what an apply would do, and in plugin tests in
+ * place of stubbing `exec`.
+ */
+export class RecordingHost implements HostPort {
+  readonly actions: HostAction[] = []
+  /** The reading programs it ran (or that `options.query` answered), as [command, args]. */
+  readonly queries: Array<[string, string[]]> = []
+  private readonly written = new Map<string, Buffer | null>()
+
+  constructor(
+    private readonly reader: HostReader,
+    private readonly options: {
+      /** What a recorded (not run) program returns; success with no output by default. */
+      exec?: ExecAnswer
+      /** Answer reading programs instead of running them on the target (for tests without the tool). */
+      query?: ExecAnswer
+    } = {},
+  ) {}
+
+  get root(): string {
+    return this.reader.root
+  }
+
+  get live(): boolean {
+    return this.reader.live
+  }
+
+  /** The programs it would have run, as [command, args]. */
+  commands(): Array<[string, string[]]> {
+    return this.actions.flatMap((a) => (a.kind === 'exec' ? [[a.command, a.args] as [string, string[]]] : []))
+  }
+
+  resolve(path: string): Promise<string> {
+    return this.reader.resolve(path)
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    const own = this.written.get(checkTargetPath(path))
+    if (own === null) throw Object.assign(new Error(`ENOENT: removed in this dry run: ${path}`), { code: 'ENOENT' })
+    return own ?? this.reader.readFile(path)
+  }
+
+  async readTextIfExists(path: string): Promise<string | undefined> {
+    const own = this.written.get(checkTargetPath(path))
+    if (own === null) return undefined
+    return own === undefined ? this.reader.readTextIfExists(path) : own.toString('utf8')
+  }
+
+  async lstat(path: string): Promise<FileStat | undefined> {
+    return this.statOf(path, () => this.reader.lstat(path))
+  }
+
+  async stat(path: string): Promise<FileStat | undefined> {
+    return this.statOf(path, () => this.reader.stat(path))
+  }
+
+  readdir(path: string): Promise<DirEntry[]> {
+    return this.reader.readdir(path)
+  }
+
+  readlink(path: string): Promise<string> {
+    return this.reader.readlink(path)
+  }
+
+  async query(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    this.queries.push([command, [...args]])
+    const answer = this.options.query
+    if (answer === undefined) return this.reader.query(command, args, options)
+    return { command, args: [...args], exitCode: 0, stdout: '', stderr: '', timedOut: false, ...answer(command, args, options) }
+  }
+
+  which(command: string, options?: Pick<ExecOptions, 'inTarget'>): Promise<string | undefined> {
+    return this.reader.which(command, options)
+  }
+
+  async writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
+    const bytes = Buffer.from(typeof data === 'string' ? Buffer.from(data) : data)
+    this.written.set(checkTargetPath(path), bytes)
+    this.actions.push({ kind: 'write', path, content: bytes.toString('utf8'), ...options })
+  }
+
+  async mkdir(path: string, options: WriteOptions = {}): Promise<void> {
+    checkTargetPath(path)
+    this.actions.push({ kind: 'mkdir', path, ...options })
+  }
+
+  async symlink(target: string, path: string): Promise<void> {
+    checkTargetPath(path)
+    this.actions.push({ kind: 'symlink', path, target })
+  }
+
+  async chmod(path: string, mode: number): Promise<void> {
+    checkTargetPath(path)
+    this.actions.push({ kind: 'chmod', path, mode })
+  }
+
+  async chown(path: string, uid: number, gid: number): Promise<void> {
+    checkTargetPath(path)
+    this.actions.push({ kind: 'chown', path, uid, gid })
+  }
+
+  async remove(path: string): Promise<void> {
+    this.written.set(checkTargetPath(path), null)
+    this.actions.push({ kind: 'remove', path })
+  }
+
+  async exec(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    this.actions.push({
+      kind: 'exec',
+      command,
+      args: [...args],
+      inTarget: options.inTarget === true,
+      ...(options.env === undefined ? {} : { env: options.env }),
+      ...(options.input === undefined ? {} : { input: typeof options.input === 'string' ? options.input : Buffer.from(options.input).toString('utf8') }),
+    })
+    return { command, args: [...args], exitCode: 0, stdout: '', stderr: '', timedOut: false, ...this.options.exec?.(command, args, options) }
+  }
+
+  private async statOf(path: string, real: () => Promise<FileStat | undefined>): Promise<FileStat | undefined> {
+    const own = this.written.get(checkTargetPath(path))
+    if (own === null) return undefined
+    const found = await real()
+    if (own === undefined) return found
+    const base: FileStat = found ?? { type: 'file', mode: 0o644, uid: 0, gid: 0, size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0, dev: 0, nlink: 1 }
+    return { ...base, type: 'file', size: own.length }
+  }
+}

@@ -1,0 +1,121 @@
+import { strict as assert } from 'node:assert'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { ApplicableProvider, Change, TwinDocument } from '../src/index.js'
+import { TwinSyncError, errorDiagnostic, stableStringify } from '../src/index.js'
+import { checkConformance, createTestContext } from '../src/conformance-kit.js'
+
+interface Tags {
+  tags: string[]
+}
+type Flaw = 'writes-in-collect' | 'execs-in-collect' | 'unsorted-json' | 'no-provider-field' | 'not-idempotent' | 'runs-hostile' | 'throws-on-empty-root' | 'outside-lane' | 'apply-misses'
+
+const NAME = /^[a-z0-9-]+$/
+
+/** A provider over /etc/tags (one tag a line), with the flaws asked for. */
+function tagsProvider(flaws: Flaw[] = []): ApplicableProvider<Tags> {
+  const has = (f: Flaw) => flaws.includes(f)
+  const read = async (ctx: Parameters<ApplicableProvider['collect']>[0]['ctx']): Promise<Tags> => ({
+    tags: ((await ctx.host.readTextIfExists('/etc/tags')) ?? '').split('\n').filter(Boolean).sort(),
+  })
+  return {
+    name: 'tags',
+    version: '1.0.0',
+    category: 'files',
+    description: 'tags',
+    twinPaths: ['system/tags.json'],
+    async detect({ ctx }) {
+      const st = await ctx.host.stat('/etc/tags')
+      if (st === undefined && has('throws-on-empty-root')) throw new Error('ENOENT /etc/tags')
+      return { detected: st !== undefined, diagnostics: [] }
+    },
+    async collect({ ctx }) {
+      const state = await read(ctx)
+      if (has('execs-in-collect')) await ctx.host.exec('true', [])
+      if (has('writes-in-collect')) await ctx.host.writeFileAtomic('/etc/tags.seen', 'x')
+      const content = has('unsorted-json') ? JSON.stringify({ tags: state.tags, b: 1, a: 2 }) : stableStringify(state)
+      return { state, documents: [{ path: has('outside-lane') ? 'system/other.json' : 'system/tags.json', content }], diagnostics: [] }
+    },
+    async load({ twin }) {
+      const text = (await twin.readText('system/tags.json')) ?? (await twin.readText('system/other.json'))
+      return { state: text === undefined ? undefined : { tags: (JSON.parse(text) as Tags).tags }, diagnostics: [] }
+    },
+    diff({ desired, actual }) {
+      const diagnostics = desired.tags.filter((t) => !NAME.test(t)).map((t) => errorDiagnostic('NAME_INVALID', `bad tag ${JSON.stringify(t)}`))
+      const changes: Change[] = desired.tags
+        .filter((t) => NAME.test(t) && !actual.tags.includes(t))
+        .map((t) => ({ id: `tags:add:${t}`, provider: 'tags', category: 'files', operation: 'add', resource: t, summary: `add ${t}`, risk: 'low', data: { tag: t } }))
+      if (has('no-provider-field')) for (const c of changes) delete (c as Partial<Change>).provider
+      return { changes, diagnostics }
+    },
+    async apply({ changes, ctx }) {
+      const live = await read(ctx)
+      const results = []
+      for (const c of changes) {
+        const tag = (c.data as { tag: string }).tag
+        if (has('runs-hostile')) await ctx.host.exec('echo', [tag])
+        if (!NAME.test(tag)) throw new TwinSyncError('NAME_INVALID', `bad tag ${tag}`)
+        if (live.tags.includes(tag) && !has('not-idempotent')) {
+          results.push({ id: c.id, status: 'unchanged' as const })
+          continue
+        }
+        if (!has('apply-misses')) live.tags.push(tag)
+        results.push({ id: c.id, status: 'applied' as const })
+      }
+      await ctx.host.writeFileAtomic('/etc/tags', live.tags.sort().join('\n') + '\n')
+      return { results, diagnostics: [] }
+    },
+  }
+}
+
+const addTag = (docs: readonly TwinDocument[]): TwinDocument[] => {
+  const doc = docs.find((d) => d.path === 'system/tags.json')
+  const state = JSON.parse(String(doc?.content ?? '{"tags":[]}')) as Tags
+  return [{ path: 'system/tags.json', content: stableStringify({ tags: [...state.tags, 'zeta'].sort() }) }]
+}
+const hostileEdit = (_docs: readonly TwinDocument[], name: string): TwinDocument[] => [{ path: 'system/tags.json', content: stableStringify({ tags: ['alpha', name] }) }]
+
+describe('conformance kit', function () {
+  this.timeout(60_000)
+  let root: string
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'kit-'))
+    await mkdir(join(root, 'etc'))
+    await writeFile(join(root, 'etc/tags'), 'alpha\nbeta\n')
+  })
+  afterEach(() => rm(root, { recursive: true, force: true }))
+
+  const check = (flaws: Flaw[]) => {
+    const provider = tagsProvider(flaws)
+    return checkConformance(provider, createTestContext(root, { providers: [provider] }), { edit: addTag, apply: true, hostileEdit })
+  }
+
+  it('passes a provider that keeps every promise', async () => {
+    assert.deepEqual(await check([]), [])
+  })
+
+  const cases: Array<[Flaw, RegExp]> = [
+    ['writes-in-collect', /collect\(\) changed the target \(created \/etc\/tags\.seen\).*collect must only read/],
+    ['execs-in-collect', /collect\(\) called exec\("true"\): collect only reads; run read-only programs with ctx\.host\.query/],
+    ['unsorted-json', /system\/tags\.json is not in stable form .*write it with stableStringify/],
+    ['outside-lane', /system\/other\.json is outside the provider's twinPaths/],
+    ['no-provider-field', /change "tags:add:zeta" does not match the change schema .*every change needs id, provider/],
+    ['not-idempotent', /applying the same changes twice: tags:add:zeta is applied, expected unchanged/],
+    ['apply-misses', /after apply, a new collect still differs from the twin \(tags:add:zeta\)/],
+    ['runs-hostile', /apply\(\) of a change naming .* called exec\(.*echo.*\) before refusing it/],
+    ['throws-on-empty-root', /detect\(\) on an empty root threw .*return \{ detected: false, reason \}/],
+  ]
+  for (const [flaw, message] of cases) {
+    it(`catches a provider that ${flaw.replace(/-/g, ' ')}, saying what to fix`, async () => {
+      const problems = await check([flaw])
+      assert.ok(problems.some((p) => message.test(p)), problems.join('\n'))
+    })
+  }
+
+  it('fills the provider config defaults into the test context', async () => {
+    const { Type } = await import('../src/index.js')
+    const provider = { ...tagsProvider(), configSchema: Type.Object({ depth: Type.Integer({ default: 3 }) }) }
+    assert.deepEqual(createTestContext(root, { providers: [provider] }).config, { depth: 3 })
+  })
+})

@@ -1,0 +1,64 @@
+import { strict as assert } from 'node:assert'
+import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { LocalHost, RecordingHost } from '../src/index.js'
+
+describe('RecordingHost (dry run)', () => {
+  let root: string
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'twinsync-dry-'))
+    await mkdir(join(root, 'etc'))
+    await writeFile(join(root, 'etc/motd'), 'real\n')
+  })
+  afterEach(() => rm(root, { recursive: true, force: true }))
+
+  it('reads the real target, records every change and makes none', async () => {
+    const host = new RecordingHost(new LocalHost(root))
+    assert.equal(host.root, root)
+    assert.equal(await host.readTextIfExists('/etc/motd'), 'real\n')
+    await host.writeFileAtomic('/etc/motd', 'dry\n', { mode: 0o600 })
+    await host.mkdir('/etc/new', { mode: 0o700 })
+    await host.symlink('/etc/motd', '/etc/motd.link')
+    await host.chmod('/etc/motd', 0o640)
+    await host.chown('/etc/motd', 1, 2)
+    await host.remove('/etc/old')
+    const r = await host.exec('systemctl', ['enable', 'x.service'], { inTarget: true })
+    assert.equal(r.exitCode, 0)
+    assert.deepEqual(host.actions.map((a) => a.kind), ['write', 'mkdir', 'symlink', 'chmod', 'chown', 'remove', 'exec'])
+    assert.deepEqual(host.commands(), [['systemctl', ['enable', 'x.service']]])
+    assert.equal(await readFile(join(root, 'etc/motd'), 'utf8'), 'real\n', 'the target is untouched')
+    await assert.rejects(stat(join(root, 'etc/new')))
+  })
+
+  it('reads back what it "wrote" or "removed", so a provider that checks its write sees it', async () => {
+    const host = new RecordingHost(new LocalHost(root))
+    await host.writeFileAtomic('/etc/motd', 'dry\n')
+    assert.equal(await host.readTextIfExists('/etc/motd'), 'dry\n')
+    assert.equal((await host.stat('/etc/motd'))?.size, 4)
+    await host.remove('/etc/motd')
+    assert.equal(await host.readTextIfExists('/etc/motd'), undefined)
+    assert.equal(await host.lstat('/etc/motd'), undefined)
+  })
+
+  it('runs reading programs on the target, or answers them for a test; says what recorded programs print', async () => {
+    const real = new RecordingHost(new LocalHost(root))
+    const listed = await real.query('ls', ['/'], {})
+    assert.equal(listed.exitCode, 0)
+    assert.deepEqual(real.queries, [['ls', ['/']]])
+    assert.deepEqual(real.actions, [], 'a query is not a change')
+    const faked = new RecordingHost(new LocalHost(root), {
+      query: (command) => ({ stdout: `${command} says hi\n` }),
+      exec: (command) => (command === 'crontab' ? { exitCode: 1, stderr: 'bad crontab\n' } : undefined),
+    })
+    assert.equal((await faked.query('apt-cache', ['madison', 'x'])).stdout, 'apt-cache says hi\n')
+    assert.deepEqual(await faked.exec('crontab', ['-u', 'ann', '-'], { input: 'x\n', inTarget: true }), { command: 'crontab', args: ['-u', 'ann', '-'], exitCode: 1, stdout: '', stderr: 'bad crontab\n', timedOut: false })
+    assert.deepEqual(faked.actions, [{ kind: 'exec', command: 'crontab', args: ['-u', 'ann', '-'], inTarget: true, input: 'x\n' }])
+  })
+
+  it('refuses paths the real port would refuse', async () => {
+    const host = new RecordingHost(new LocalHost(root))
+    await assert.rejects(host.writeFileAtomic('etc/relative', 'x'), { code: 'PATH_INVALID' })
+    assert.deepEqual(host.actions, [])
+  })
+})

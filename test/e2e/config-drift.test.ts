@@ -1,0 +1,82 @@
+import { strict as assert } from 'node:assert'
+import { bootContainer, ROOTFS_BUILD_TIMEOUT_MS, type Container } from '../bed/index.js'
+
+const TWIN = '/var/lib/twinsync/twin'
+
+interface PlanJson {
+  changes: Array<{ id: string; summary: string }>
+}
+
+/**
+ * A due reload is never lost: on a booted, realistic server, a running service whose
+ * configuration is newer than its start is drift, read from the machine itself, and planned
+ * until it is done.
+ */
+describe('a service running an older configuration is drift, planned until reloaded (booted server)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let ct: Container
+  const header = async () => (await ct.runOk(['curl', '-sS', '-o', '/dev/null', '-D', '-', 'http://127.0.0.1:8080/'])).stdout
+  const plan = async () => {
+    const r = await ct.twinsync(['plan', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    return JSON.parse(r.stdout) as PlanJson
+  }
+
+  before(async () => {
+    ct = await bootContainer({ image: 'server' })
+    const first = await ct.twinsync(['snapshot', '--init'], { timeoutMs: 300_000 })
+    assert.equal(first.code, 0, first.stderr)
+  })
+  after(async () => {
+    await ct?.close()
+  })
+
+  it('a freshly booted server runs its current configuration everywhere: in sync, no reload or restart planned', async () => {
+    const status = await ct.twinsync(['status', '--exit-code'])
+    assert.equal(status.code, 0, status.stdout + status.stderr)
+    assert.deepEqual((await plan()).changes, [])
+  })
+
+  it('a file applied without its reload shows in status, is planned again after a snapshot, and the reload makes it live', async () => {
+    await ct.writeFile(`${TWIN}/filesystem/etc/nginx/conf.d/twinsync.conf`, 'add_header X-TwinSync drift-test;\n')
+    // Only the file: the restart the plan proposed with it is what gets lost.
+    const files = await ct.twinsync(['apply', '--only', 'files', '--yes'])
+    assert.equal(files.code, 0, files.stdout + files.stderr)
+    assert.equal(await ct.readFile('/etc/nginx/conf.d/twinsync.conf'), 'add_header X-TwinSync drift-test;\n')
+    assert.doesNotMatch(await header(), /X-TwinSync/i, 'nginx still serves the configuration it started with')
+
+    const status = await ct.twinsync(['status', '--exit-code'])
+    assert.equal(status.code, 1, status.stdout + status.stderr)
+    assert.match(status.stdout, /nginx\.service runs an older configuration than \/etc\/nginx\/conf\.d\/twinsync\.conf/)
+    assert.deepEqual((await plan()).changes.map((c) => c.id), ['systemd:reload:nginx.service'])
+
+    // Not from memory: a snapshot (the twin now has the file) does not make it go away, and the
+    // twin records only the unit's state, never the due reload.
+    assert.equal((await ct.twinsync(['snapshot'])).code, 0)
+    const runtime = JSON.parse(await ct.readFile(`${TWIN}/system/services/runtime.json`)) as { units: Record<string, object> }
+    assert.deepEqual(runtime.units['nginx.service'], { active: 'active', sub: 'running' })
+    assert.deepEqual((await plan()).changes.map((c) => c.id), ['systemd:reload:nginx.service'])
+    const pid = (await ct.runOk(['systemctl', 'show', '-p', 'MainPID', '--value', 'nginx.service'])).stdout.trim()
+
+    const applied = await ct.twinsync(['apply', '--yes'])
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr)
+    // The file, then its folder (a new file changes the folder too).
+    assert.match(applied.stdout, /applied\s+nginx\.service runs an older configuration than \/etc\/nginx\/conf\.d\/twinsync\.conf \(and 1 more\): reload it/)
+    assert.match(await header(), /^X-TwinSync: drift-test/im, 'the reloaded nginx serves the new configuration')
+    assert.equal((await ct.runOk(['systemctl', 'show', '-p', 'MainPID', '--value', 'nginx.service'])).stdout.trim(), pid, 'reloaded, not restarted')
+    assert.equal((await ct.twinsync(['status', '--exit-code'])).code, 0)
+  })
+
+  it('a service that cannot reload is restarted: cron after its environment file changed', async () => {
+    const pid = (await ct.runOk(['systemctl', 'show', '-p', 'MainPID', '--value', 'cron.service'])).stdout.trim()
+    await ct.writeFile('/etc/default/cron', `${await ct.readFile('/etc/default/cron')}# changed by hand\n`)
+    await ct.runOk(['touch', '/etc/crontab']) // cron notices its tables itself: never a reason to restart it
+    assert.equal((await ct.twinsync(['snapshot'])).code, 0)
+    const planned = await plan()
+    assert.deepEqual(planned.changes.map((c) => [c.id, c.summary]), [['systemd:restart:cron.service', 'cron.service runs an older configuration than /etc/default/cron: restart it']])
+    const applied = await ct.twinsync(['apply', '--yes'])
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr)
+    assert.notEqual((await ct.runOk(['systemctl', 'show', '-p', 'MainPID', '--value', 'cron.service'])).stdout.trim(), pid)
+    assert.deepEqual((await plan()).changes, [])
+  })
+})

@@ -1,0 +1,574 @@
+// The hostile-twin corpus: a twin is untrusted input (it arrives from a mirror anyone with the
+// token can push to). Every case plants one hostile thing (a symlink in a twin folder, a tree the
+// mirror serves, a forged plan, a bad remote URL, a secret in what a push sends, a value of the
+// wrong type) and asserts the coded refusal and that nothing outside the twin and the target
+// changed: a sentinel tree (what a symlink points at) and the target root are checksummed before
+// and after. In-process through the services the CLI calls, with real git, on a small
+// hand-made target root, so the whole corpus runs in seconds.
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Config as OclifConfig } from '@oclif/core'
+import { silentLogger, type Plan } from '@twinsync/sdk'
+import { createContainer } from '../../core/src/container.js'
+import type { DependencyContainer } from '../../core/src/di.js'
+import { RemoteService } from '../../core/src/remote/remote-service.js'
+import { checkRemoteUrl } from '../../core/src/remote/remote-url.js'
+import { makePlan, readPlanFile, writePlanFile } from '../../core/src/services/make-plan.js'
+import { takeSnapshot } from '../../core/src/services/take-snapshot.js'
+import { fakeChars } from '../fixtures/secrets/samples.js'
+
+const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as OclifConfig
+
+interface Rig {
+  dir: string
+  root: string
+  twin: string
+  sentinel: string
+  mirror: string
+  container: () => Promise<DependencyContainer>
+}
+
+const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org' }
+function git(dir: string, args: string[], input?: string | Buffer): string {
+  return execFileSync('git', ['-C', dir, ...args], { env: GIT_ENV, ...(input === undefined ? {} : { input }), stdio: ['pipe', 'pipe', 'pipe'] }).toString('utf8')
+}
+
+/** Type, mode, owner, content hash and link target of everything under a folder. */
+async function checksum(dir: string): Promise<string> {
+  const lines: string[] = []
+  const walk = async (rel: string): Promise<void> => {
+    for (const name of (await readdir(join(dir, rel))).sort()) {
+      const path = join(dir, rel, name)
+      const s = await lstat(path)
+      const what = s.isSymbolicLink()
+        ? `link ${await readlink(path)}`
+        : s.isDirectory()
+          ? 'dir'
+          : s.isFile()
+            ? `file ${createHash('sha256').update(await readFile(path)).digest('hex')}`
+            : 'other'
+      lines.push(`${rel}/${name} ${s.mode.toString(8)} ${s.uid}:${s.gid} ${what}`)
+      if (s.isDirectory()) await walk(join(rel, name))
+    }
+  }
+  await walk('')
+  return lines.join('\n')
+}
+
+/** A GitHub token and a private key as the SDK's detector knows them, built at run time. */
+const TOKEN_LIKE = `ghp_${fakeChars('hostile-token', 36)}`
+const KEY_LIKE = `-----BEGIN OPENSSH PRIVATE KEY-----\n${fakeChars('hostile-key', 64, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')}\n-----END OPENSSH PRIVATE KEY-----\n`
+
+/** The coded refusal of a plan: the error it threw, or its error diagnostics (apply refuses those). */
+async function refusal(promise: Promise<Plan>): Promise<string[]> {
+  try {
+    const plan = await promise
+    assert.ok(!JSON.stringify(plan).includes('host secret'), 'the plan shows a host file')
+    return plan.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${/(system|plans|scripts|filesystem)\/[^ ]*[^ .:]/.exec(d.summary)?.[0] ?? ''}`)
+  } catch (error) {
+    const e = error as { code?: string; details?: { path?: string } }
+    return [`${e.code ?? `uncoded: ${(error as Error).message}`} ${e.details?.path ?? ''}`]
+  }
+}
+
+async function code(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise
+  } catch (error) {
+    return (error as { code?: string }).code ?? `uncoded: ${(error as Error).message}`
+  }
+  return 'no error'
+}
+
+describe('hostile twin corpus: the twin is untrusted input', function () {
+  this.timeout(120_000)
+  let rig: Rig
+  let initial: string
+  let rootSum: string
+  let sentinelSum: string
+
+  before(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'twinsync-hostile-'))
+    const root = join(dir, 'root')
+    const sentinel = join(dir, 'sentinel')
+    const twin = join(dir, 'twin')
+    const mirror = join(dir, 'mirror.git')
+    await mkdir(join(root, 'etc'), { recursive: true })
+    await writeFile(join(root, 'etc/motd'), 'Welcome\n')
+    await writeFile(join(root, 'etc/hostname'), 'target\n')
+    await writeFile(join(root, 'etc/os-release'), 'ID=debian\nVERSION_ID="13"\nPRETTY_NAME="Debian GNU/Linux 13"\n')
+    await mkdir(join(sentinel, 'dir'), { recursive: true })
+    await writeFile(join(sentinel, 'secret'), 'host secret\n', { mode: 0o600 })
+    await writeFile(join(sentinel, 'plan.yaml'), 'actions:\n  - run: [touch, /tmp/twinsync-hostile-pwned]\n')
+    await writeFile(join(sentinel, 'script.sh'), '#!/bin/sh\necho pwned\n', { mode: 0o755 })
+    await writeFile(join(sentinel, 'dir/file'), 'inside\n', { mode: 0o600 })
+    const configPath = join(dir, 'config.yaml')
+    await writeFile(configPath, `providers:\n  disabled: [apt, systemd, cron, autostart, processes, logs, hardware, network]\n`)
+    execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', mirror])
+    rig = { dir, root, twin, sentinel, mirror, container: () => createContainer({ root, repo: twin, configPath, oclif: noPlugins, logger: silentLogger }) }
+    await takeSnapshot(await rig.container(), { init: true, ifChanged: false })
+    await (await rig.container()).resolve(RemoteService).setGitRemote(mirror, undefined)
+    initial = git(twin, ['rev-parse', 'HEAD']).trim()
+    rootSum = await checksum(root)
+    sentinelSum = await checksum(sentinel)
+  })
+
+  after(async function () {
+    if (rig !== undefined) await rm(rig.dir, { recursive: true, force: true })
+    const defined = this.test?.parent?.tests.length ?? 0
+    assert.ok(defined >= 60, `the corpus has ${defined} cases, fewer than 60`)
+  })
+
+  /** Back to the first snapshot: tags, branch, working tree and mirror. */
+  beforeEach(async () => {
+    git(rig.twin, ['reset', '--quiet', '--hard', initial])
+    git(rig.twin, ['clean', '--quiet', '-fdx'])
+    for (const tag of git(rig.twin, ['tag', '--list']).split('\n').filter(Boolean)) git(rig.twin, ['tag', '-d', tag])
+    git(rig.twin, ['update-ref', '-d', 'refs/remotes/mirror/main'])
+    await rm(rig.mirror, { recursive: true, force: true })
+    execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', rig.mirror])
+  })
+
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'passed') return
+    assert.equal(await checksum(rig.sentinel), sentinelSum, 'something outside the twin changed')
+    assert.equal(await checksum(rig.root), rootSum, 'the target changed')
+  })
+
+  // ---- 1. symlinks in the working twin: never followed, by reads or writes -------------------
+
+  const targets = {
+    'absolute file': () => join(rig.sentinel, 'secret'),
+    'absolute folder': () => rig.sentinel,
+    relative: () => '../../../sentinel/secret',
+    dangling: () => join(rig.sentinel, 'missing'),
+  } as const
+
+  for (const [kind, to] of Object.entries(targets)) {
+    it(`snapshot replaces a ${kind} symlink at a twin document (filesystem/etc/motd), never writing through it`, async () => {
+      await rm(join(rig.twin, 'filesystem/etc/motd'))
+      await symlink(to(), join(rig.twin, 'filesystem/etc/motd'))
+      await takeSnapshot(await rig.container(), { init: false, ifChanged: false })
+      // The machine's file is committed; the link (which the files provider cannot plan) is replaced.
+      assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/motd']), 'Welcome\n')
+      assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'Welcome\n')
+    })
+  }
+
+  for (const folder of ['filesystem/etc', 'filesystem', 'system', 'system/files']) {
+    it(`snapshot replaces a symlinked folder ${folder}/ instead of creating files through it`, async () => {
+      await rm(join(rig.twin, folder), { recursive: true })
+      await symlink(join(rig.sentinel, 'dir'), join(rig.twin, folder))
+      await takeSnapshot(await rig.container(), { init: false, ifChanged: false })
+      // Committed: the machine's documents under a real folder, never the link's content.
+      assert.equal(git(rig.twin, ['cat-file', '-t', `HEAD:${folder}`]).trim(), 'tree')
+      assert.ok(!git(rig.twin, ['ls-tree', '-r', 'HEAD']).includes('120000'))
+    })
+  }
+
+  for (const doc of ['system/os.json', 'system/files/manifest.json']) {
+    it(`snapshot commits the document for a symlinked ${doc}, never the link's target`, async () => {
+      await rm(join(rig.twin, doc))
+      await symlink(join(rig.sentinel, 'secret'), join(rig.twin, doc))
+      await takeSnapshot(await rig.container(), { init: false, ifChanged: false })
+      assert.match(git(rig.twin, ['ls-tree', 'HEAD', doc]), /^100644 blob /)
+      assert.ok(!git(rig.twin, ['show', `HEAD:${doc}`]).includes('host secret'))
+      // An applying domain's unreadable edit stays pending as it was (a link, refused on every read).
+      const s = await lstat(join(rig.twin, doc))
+      assert.ok(s.isFile() || (s.isSymbolicLink() && doc === 'system/files/manifest.json'))
+    })
+  }
+
+  it('plan refuses a symlinked files manifest, naming it (an error in the plan, so apply refuses it)', async () => {
+    await rm(join(rig.twin, 'system/files/manifest.json'))
+    await symlink(join(rig.sentinel, 'secret'), join(rig.twin, 'system/files/manifest.json'))
+    assert.deepEqual(await refusal(makePlan(await rig.container(), {})), ['TWIN_SYMLINK system/files/manifest.json'])
+  })
+
+  for (const [kind, to] of Object.entries(targets)) {
+    it(`plan does not read through a ${kind} symlink at filesystem/etc/motd: FILES_TWIN_SYMLINK, nothing planned for it`, async () => {
+      await rm(join(rig.twin, 'filesystem/etc/motd'))
+      await symlink(to(), join(rig.twin, 'filesystem/etc/motd'))
+      const plan = await makePlan(await rig.container(), {})
+      assert.ok(plan.diagnostics.some((d) => d.code === 'FILES_TWIN_SYMLINK' && d.path === '/etc/motd'), JSON.stringify(plan.diagnostics))
+      assert.deepEqual(plan.changes.filter((c) => c.resource === '/etc/motd'), [])
+      assert.ok(!JSON.stringify(plan).includes('host secret'))
+    })
+  }
+
+  it('plan does not read a new file planted as a symlink under filesystem/', async () => {
+    await symlink(join(rig.sentinel, 'secret'), join(rig.twin, 'filesystem/etc/planted'))
+    const plan = await makePlan(await rig.container(), {})
+    assert.ok(plan.diagnostics.some((d) => d.code === 'FILES_TWIN_SYMLINK' && d.path === '/etc/planted'))
+    assert.ok(!JSON.stringify(plan).includes('host secret'))
+  })
+
+  it('plan does not descend into a symlinked folder under filesystem/', async () => {
+    await symlink(join(rig.sentinel, 'dir'), join(rig.twin, 'filesystem/etc/linked'))
+    const plan = await makePlan(await rig.container(), {})
+    assert.ok(!JSON.stringify(plan).includes('inside'))
+    assert.deepEqual(plan.changes.filter((c) => c.resource.startsWith('/etc/linked')), [])
+  })
+
+  for (const [what, make] of [
+    ['a symlinked instruction file', async () => symlink(join(rig.sentinel, 'plan.yaml'), join(rig.twin, 'plans/evil.yaml'))],
+    ['a relative symlinked instruction file', async () => symlink('../../sentinel/plan.yaml', join(rig.twin, 'plans/evil.yaml'))],
+    [
+      'a symlinked plans/ folder',
+      async () => {
+        await rm(join(rig.twin, 'plans'), { recursive: true })
+        await symlink(rig.sentinel, join(rig.twin, 'plans'))
+      },
+    ],
+  ] as const) {
+    it(`plan refuses ${what} with TWIN_SYMLINK`, async () => {
+      await make()
+      assert.equal(await code(makePlan(await rig.container(), {})), 'TWIN_SYMLINK')
+    })
+  }
+
+  for (const [what, make] of [
+    ['a symlinked script', async () => symlink(join(rig.sentinel, 'script.sh'), join(rig.twin, 'scripts/run.sh'))],
+    ['a script in a symlinked scripts/ folder', async () => {
+      await rm(join(rig.twin, 'scripts'), { recursive: true })
+      await symlink(rig.sentinel, join(rig.twin, 'scripts'))
+    }],
+    ['a script that links to a host file', async () => symlink('/etc/passwd', join(rig.twin, 'scripts/run.sh'))],
+  ] as const) {
+    it(`plan refuses ${what}, naming it, and never copies its content`, async () => {
+      await make()
+      await writeFile(join(rig.twin, 'plans/run.yaml'), 'actions:\n  - script: run.sh\n')
+      const error = await makePlan(await rig.container(), {}).then(
+        () => undefined,
+        (e: unknown) => e as { code: string; details?: { path?: string } },
+      )
+      // A script under a symlinked folder is named by the folder; a symlinked script by itself.
+      assert.ok(error?.code === 'TWIN_SYMLINK' || error?.code === 'SCRIPT_INVALID', JSON.stringify(error))
+      if (error?.code === 'TWIN_SYMLINK') assert.match(String(error.details?.path), /^scripts(\/run\.sh)?$/)
+    })
+  }
+
+  it('plan refuses a symlinked record of run-once commands', async () => {
+    await mkdir(join(rig.twin, 'system/journal'), { recursive: true })
+    await symlink(join(rig.sentinel, 'secret'), join(rig.twin, 'system/journal/commands.json'))
+    await writeFile(join(rig.twin, 'plans/x.yaml'), 'actions:\n  - run: [true]\n')
+    assert.equal(await code(makePlan(await rig.container(), {})), 'TWIN_SYMLINK')
+  })
+
+  it('every command refuses a symlinked twin.json', async () => {
+    await rm(join(rig.twin, 'twin.json'))
+    await symlink(join(rig.sentinel, 'secret'), join(rig.twin, 'twin.json'))
+    assert.equal(await code(makePlan(await rig.container(), {})), 'TWIN_SYMLINK')
+    assert.equal(await code(takeSnapshot(await rig.container(), { init: false, ifChanged: false })), 'TWIN_SYMLINK')
+  })
+
+  it('a symlink loop in the twin is refused, not spun on', async () => {
+    await symlink('loop.yaml', join(rig.twin, 'plans/loop.yaml'))
+    assert.equal(await code(makePlan(await rig.container(), {})), 'TWIN_SYMLINK')
+  })
+
+  it('a FIFO planted in plans/ does not hang the plan', async () => {
+    execFileSync('mkfifo', [join(rig.twin, 'plans/fifo.yaml')])
+    const plan = await makePlan(await rig.container(), {})
+    assert.deepEqual(plan.changes.filter((c) => c.provider === 'commands'), [])
+  })
+
+  // ---- 2. history: a symlink committed to the twin is refused when planning from a commit ----
+
+  for (const path of ['system/os.json', 'plans/evil.yaml', 'scripts/run.sh', 'system/files/manifest.json']) {
+    it(`plan --from a commit refuses a committed symlink at ${path}`, async () => {
+      await rm(join(rig.twin, path), { force: true })
+      await symlink(join(rig.sentinel, 'secret'), join(rig.twin, path))
+      if (path.startsWith('scripts/')) await writeFile(join(rig.twin, 'plans/run.yaml'), 'actions:\n  - script: run.sh\n')
+      git(rig.twin, ['add', '-A'])
+      git(rig.twin, ['commit', '--quiet', '-m', 'hostile'])
+      const got = await refusal(makePlan(await rig.container(), { from: 'HEAD' }))
+      // os.json is a read-only fact: nothing loads it from history, so it is not even read.
+      if (path === 'system/os.json') assert.deepEqual(got, [])
+      else assert.deepEqual(got, [`TWIN_SYMLINK ${path}`])
+    })
+  }
+
+  // ---- 3. pull: the incoming tree is checked before the working twin moves -------------------
+
+  /** Push a commit on top of the twin to the mirror, built from a tree the test writes by hand. */
+  const serve = (edit: (clone: string) => void) => {
+    git(rig.twin, ['push', '--quiet', rig.mirror, 'HEAD:refs/heads/main'])
+    const clone = join(rig.dir, `clone-${Date.now()}`)
+    execFileSync('git', ['clone', '--quiet', rig.mirror, clone])
+    edit(clone)
+    git(clone, ['push', '--quiet', 'origin', 'HEAD:refs/heads/main'])
+    execFileSync('rm', ['-rf', clone])
+  }
+  const commitTree = (clone: string, extra: string) => {
+    // extra: ls-tree lines ("mode type id\tname") added to the top-level tree.
+    const top = git(clone, ['ls-tree', '-z', 'HEAD']).split('\0').filter(Boolean)
+    const tree = git(clone, ['mktree', '-z'], Buffer.from([...top, extra].join('\0') + '\0')).trim()
+    const commit = git(clone, ['commit-tree', tree, '-p', 'HEAD', '-m', 'hostile']).trim()
+    git(clone, ['update-ref', 'HEAD', commit])
+  }
+  const blob = (clone: string, text: string) => git(clone, ['hash-object', '-w', '--stdin'], text).trim()
+  const subtree = (clone: string, entries: string[]) => git(clone, ['mktree', '-z'], Buffer.from(entries.join('\0') + '\0')).trim()
+
+  const unsafeTrees: Array<[string, (clone: string) => void]> = [
+    ['a symlinked system/os.json', (c) => withSymlink(c, 'system/os.json', join(rig.sentinel, 'secret'))],
+    ['a symlinked plans/ instruction', (c) => withSymlink(c, 'plans/evil.yaml', join(rig.sentinel, 'plan.yaml'))],
+    ['a symlinked script', (c) => withSymlink(c, 'scripts/run.sh', '/etc/shadow')],
+    ['a symlinked twin.json', (c) => withSymlink(c, 'twin.json', join(rig.sentinel, 'secret'))],
+    ['a symlinked top-level system folder', (c) => {
+      const top = git(c, ['ls-tree', '-z', 'HEAD']).split('\0').filter(Boolean).filter((l) => !l.endsWith('\tsystem'))
+      const tree = git(c, ['mktree', '-z'], Buffer.from([...top, `120000 blob ${blob(c, rig.sentinel)}\tsystem`].join('\0') + '\0')).trim()
+      git(c, ['update-ref', 'HEAD', git(c, ['commit-tree', tree, '-p', 'HEAD', '-m', 'hostile']).trim()])
+    }],
+    ['a symlinked README at the top', (c) => commitTree(c, `120000 blob ${blob(c, '/etc/passwd')}\tREADME.md`)],
+    ['a submodule (gitlink)', (c) => commitTree(c, `160000 commit ${git(c, ['rev-parse', 'HEAD']).trim()}\tvendor`)],
+    ['a .gitmodules file', (c) => commitTree(c, `100644 blob ${blob(c, '[submodule "x"]\n\tpath = x\n\turl = ext::sh -c touch% /tmp/pwned\n')}\t.gitmodules`)],
+    ['a folder named .GIT', (c) => commitTree(c, `040000 tree ${subtree(c, [`100644 blob ${blob(c, '[core]\n\tfsmonitor = touch /tmp/pwned\n')}\tconfig`])}\t.GIT`)],
+    ['a folder named ..', (c) => commitTree(c, `040000 tree ${subtree(c, [`100644 blob ${blob(c, 'x')}\tescape`])}\t..`)],
+    ['a name with a newline', (c) => commitTree(c, `100644 blob ${blob(c, 'x')}\tplans/\nevil.yaml`.replace('plans/\n', 'a\n'))],
+    ['a name with an escape sequence', (c) => commitTree(c, `100644 blob ${blob(c, 'x')}\t\u001b[2Jclear`)],
+  ]
+
+  function withSymlink(clone: string, path: string, target: string): void {
+    execFileSync('rm', ['-rf', join(clone, path)])
+    execFileSync('ln', ['-s', target, join(clone, path)])
+    git(clone, ['add', '-A'])
+    git(clone, ['commit', '--quiet', '-m', 'hostile'])
+  }
+
+  for (const [what, edit] of unsafeTrees) {
+    it(`pull refuses a mirror tree with ${what} as a whole, before the working twin moves`, async () => {
+      serve(edit)
+      const before = git(rig.twin, ['rev-parse', 'HEAD'])
+      assert.equal(await code((await rig.container()).resolve(RemoteService).pull()), 'TWIN_UNSAFE')
+      assert.equal(git(rig.twin, ['rev-parse', 'HEAD']), before)
+      assert.equal(git(rig.twin, ['status', '--porcelain', '--ignored']), '')
+    })
+  }
+
+  it('pull accepts a symlink under filesystem/ as recorded data, and the next snapshot does not follow it', async () => {
+    serve((c) => withSymlink(c, 'filesystem/etc/motd', join(rig.sentinel, 'secret')))
+    const pulled = await (await rig.container()).resolve(RemoteService).pull()
+    assert.equal(pulled.status, 'fast-forwarded')
+    // Either the link is kept as (unplannable) intent, or it was settled to the observed file.
+    const plan = await makePlan(await rig.container(), {})
+    if ((await lstat(join(rig.twin, 'filesystem/etc/motd'))).isSymbolicLink()) assert.ok(plan.diagnostics.some((d) => d.code === 'FILES_TWIN_SYMLINK'))
+    else assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'Welcome\n')
+    assert.deepEqual(plan.changes.filter((c) => c.resource === '/etc/motd'), [])
+    await takeSnapshot(await rig.container(), { init: false, ifChanged: false })
+    assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'Welcome\n')
+  })
+
+  // ---- 4. remote URLs --------------------------------------------------------------------------
+
+  const hostileUrls: Array<[string, string]> = [
+    ['ssh://-oProxyCommand=touch%20/tmp/pwned/x', 'REMOTE_INVALID'],
+    ['ssh://-oProxyCommand=sh/x.git', 'REMOTE_INVALID'],
+    ['-oProxyCommand=x@host:path', 'REMOTE_INVALID'],
+    ['git@-oProxyCommand=x:path', 'REMOTE_INVALID'],
+    ['git@host:-path', 'REMOTE_INVALID'],
+    ['ssh://host/-u/x.git', 'REMOTE_INVALID'],
+    ['https://-host/x.git', 'REMOTE_INVALID'],
+    ['ext::sh -c touch% /tmp/pwned', 'REMOTE_INVALID'],
+    ['fd::17', 'REMOTE_INVALID'],
+    ['--upload-pack=touch /tmp/pwned', 'REMOTE_INVALID'],
+    ['https://user:password@example.org/x.git', 'REMOTE_INVALID'],
+    ['https://example.org/x.git\n[core]', 'REMOTE_INVALID'],
+    ['file:///srv/../etc/x', 'REMOTE_INVALID'],
+    ['http://example.org/x.git', 'REMOTE_INSECURE'],
+    ['http://10.0.0.1:8080/x.git', 'REMOTE_INSECURE'],
+  ]
+  for (const [url, expected] of hostileUrls) {
+    it(`remote set refuses ${JSON.stringify(url)} with ${expected}`, async () => {
+      assert.equal(await code((await rig.container()).resolve(RemoteService).setGitRemote(url, undefined)), expected)
+      assert.equal(git(rig.twin, ['remote', 'get-url', 'mirror']).trim(), rig.mirror)
+    })
+  }
+
+  it('accepts the ordinary forms (https, ssh, scp-like, a path, http to loopback)', () => {
+    for (const url of ['https://github.com/o/r.git', 'ssh://git@host:2222/srv/twin.git', 'git@github.com:o/r.git', '/srv/twin.git', 'http://127.0.0.1:8080/twin.git', 'http://localhost/t.git']) {
+      assert.doesNotThrow(() => checkRemoteUrl(url), url)
+    }
+  })
+
+  it('never sends the token over http:// even when git config rewrites the mirror URL (insteadOf)', async () => {
+    git(rig.twin, ['config', `url.http://example.invalid/.insteadOf`, rig.mirror])
+    try {
+      process.env.GITHUB_TOKEN = TOKEN_LIKE
+      const outcome = await (await rig.container()).resolve(RemoteService).push()
+      assert.equal(outcome.error?.code, 'REMOTE_INSECURE')
+    } finally {
+      delete process.env.GITHUB_TOKEN
+      git(rig.twin, ['config', '--unset', `url.http://example.invalid/.insteadOf`])
+    }
+  })
+
+  // ---- 5. secrets in everything a push sends ---------------------------------------------------
+
+  const commitIn = (dir: string, message: string, parents = ['HEAD'], tree = 'HEAD^{tree}') =>
+    git(dir, ['commit-tree', git(dir, ['rev-parse', tree]).trim(), ...parents.flatMap((p) => ['-p', p]), '-m', message]).trim()
+  const treeWith = (dir: string, name: string, mode: string, content: string) => {
+    const top = git(dir, ['ls-tree', '-z', 'HEAD']).split('\0').filter(Boolean)
+    return git(dir, ['mktree', '-z'], Buffer.from([...top, `${mode} blob ${blob(dir, content)}\t${name}`].join('\0') + '\0')).trim()
+  }
+  const secretCases: Array<[string, (t: string) => void]> = [
+    ['a commit message', (t) => git(t, ['update-ref', 'refs/heads/main', commitIn(t, `deploy with ${TOKEN_LIKE}`)])],
+    ['a commit message deep in history', (t) => {
+      const first = commitIn(t, `oops ${TOKEN_LIKE}`)
+      git(t, ['update-ref', 'refs/heads/main', commitIn(t, 'clean', [first])])
+    }],
+    ['an annotated tag message', (t) => git(t, ['tag', '-a', 'v1', '-m', `release key ${TOKEN_LIKE}`])],
+    ['a tag name', (t) => git(t, ['tag', `t-${TOKEN_LIKE}`])],
+    ['a tag on a side commit', (t) => git(t, ['tag', 'side', commitIn(t, `side ${TOKEN_LIKE}`)])],
+    ['a file behind a tag on a side commit', (t) => git(t, ['tag', 'side', commitIn(t, 'side', ['HEAD'], treeWith(t, 'key.txt', '100644', KEY_LIKE))])],
+    ['a tag pointing straight at a blob', (t) => git(t, ['tag', 'blobtag', blob(t, KEY_LIKE)])],
+    ['an annotated tag of a tree', (t) => git(t, ['tag', '-a', 'treetag', '-m', 'tree', treeWith(t, 'k', '100644', KEY_LIKE)])],
+    ['a merge commit that alone adds a file (evil merge)', (t) => {
+      const side = commitIn(t, 'side')
+      git(t, ['update-ref', 'refs/heads/main', commitIn(t, 'Merge', ['HEAD', side], treeWith(t, 'merged.txt', '100644', KEY_LIKE))])
+    }],
+    ['a merge commit message', (t) => git(t, ['update-ref', 'refs/heads/main', commitIn(t, `Merge ${TOKEN_LIKE}`, ['HEAD', commitIn(t, 'side')])])],
+    ['a file name', (t) => git(t, ['update-ref', 'refs/heads/main', commitIn(t, 'x', ['HEAD'], treeWith(t, `token-${TOKEN_LIKE}`, '100644', 'x'))])],
+    ['a symlink target', (t) => git(t, ['update-ref', 'refs/heads/main', commitIn(t, 'x', ['HEAD'], treeWith(t, 'link', '120000', `/tmp/${TOKEN_LIKE}`))])],
+    ['a base64-wrapped private key', (t) => {
+      const wrapped = Buffer.from(KEY_LIKE).toString('base64').replace(/.{60}/g, '$&\n')
+      git(t, ['update-ref', 'refs/heads/main', commitIn(t, 'x', ['HEAD'], treeWith(t, 'key.b64', '100644', `key: |\n${wrapped}\n`))])
+    }],
+    ['a twice base64-wrapped token', (t) => {
+      const twice = Buffer.from(Buffer.from(`token=${TOKEN_LIKE}`).toString('base64')).toString('base64')
+      git(t, ['update-ref', 'refs/heads/main', commitIn(t, 'x', ['HEAD'], treeWith(t, 'blob.txt', '100644', `data ${twice}\n`))])
+    }],
+    ['the author name of a commit', (t) => {
+      const tree = git(t, ['rev-parse', 'HEAD^{tree}']).trim()
+      const c = execFileSync('git', ['-C', t, 'commit-tree', tree, '-p', 'HEAD', '-m', 'x'], { env: { ...GIT_ENV, GIT_AUTHOR_NAME: TOKEN_LIKE } }).toString().trim()
+      git(t, ['update-ref', 'refs/heads/main', c])
+    }],
+  ]
+  for (const [where, plant] of secretCases) {
+    it(`push refuses a secret hidden in ${where}, and the mirror receives nothing`, async () => {
+      plant(rig.twin)
+      const outcome = await (await rig.container()).resolve(RemoteService).push()
+      assert.equal(outcome.status, 'failed')
+      assert.equal(outcome.error?.code, 'SECRET_IN_PUSH', JSON.stringify(outcome))
+      assert.ok(!outcome.error?.message.includes(TOKEN_LIKE), 'the refusal shows the secret')
+      assert.equal(execFileSync('git', ['--git-dir', rig.mirror, 'for-each-ref']).toString(), '')
+    })
+  }
+
+  it('push of a clean twin goes through (the scan is not a blanket refusal)', async () => {
+    git(rig.twin, ['tag', '-a', 'v1', '-m', 'a clean release'])
+    const outcome = await (await rig.container()).resolve(RemoteService).push()
+    assert.equal(outcome.status, 'pushed', JSON.stringify(outcome))
+  })
+
+  // ---- 6. saved plans are sealed -----------------------------------------------------------------
+
+  const savedPlan = async (): Promise<{ file: string; plan: Plan & { seal?: unknown } }> => {
+    await writeFile(join(rig.twin, 'filesystem/etc/motd'), 'From the twin\n')
+    await writeFile(join(rig.twin, 'plans/x.yaml'), 'actions:\n  - run: [logger, hello]\n')
+    const plan = await makePlan(await rig.container(), {})
+    const file = join(rig.dir, 'plan.json')
+    await writePlanFile(file, plan, rig.twin)
+    return { file, plan: JSON.parse(await readFile(file, 'utf8')) }
+  }
+  const forgeries: Array<[string, (p: Plan & { seal?: unknown }) => unknown, string]> = [
+    ['a change id edited', (p) => ((p.changes[0] as { id: string }).id += 'x', p), 'PLAN_TAMPERED'],
+    ['a resource edited', (p) => (((p.changes[0] as { resource: string }).resource = '/etc/shadow'), p), 'PLAN_TAMPERED'],
+    ['the change data edited', (p) => (((p.changes.find((c) => c.provider === 'files') as { data: { path: string } }).data.path = '/root/.bashrc'), p), 'PLAN_TAMPERED'],
+    ['a command edited', (p) => (((p.changes.find((c) => c.provider === 'commands') as { data: { argv: string[] } }).data.argv = ['rm', '-rf', '/']), p), 'PLAN_TAMPERED'],
+    ['a change removed', (p) => (p.changes.pop(), p), 'PLAN_TAMPERED'],
+    ['a change added', (p) => (p.changes.push({ ...(p.changes[0] as Plan['changes'][number]), id: 'files:replace:/etc/passwd' }), p), 'PLAN_TAMPERED'],
+    ['the basis edited', (p) => ((p.basis.root = '/'), p), 'PLAN_TAMPERED'],
+    ['the seal removed', (p) => (delete p.seal, p), 'PLAN_TAMPERED'],
+    ['a malformed seal', (p) => ((p.seal = { algorithm: 'sha256', digest: 'x' }), p), 'PLAN_TAMPERED'],
+    ['a seal recomputed as a plain sha256', (p) => {
+      const { seal: _s, ...rest } = p
+      return { ...rest, seal: { algorithm: 'hmac-sha256', digest: createHash('sha256').update(JSON.stringify(rest)).digest('hex') } }
+    }, 'PLAN_TAMPERED'],
+    ['not an object', () => [1, 2], 'PLAN_INVALID'],
+  ]
+  for (const [what, forge, expected] of forgeries) {
+    it(`apply refuses a saved plan with ${what} (${expected})`, async () => {
+      const { file, plan } = await savedPlan()
+      await writeFile(file, JSON.stringify(forge(plan)))
+      assert.equal(await code(readPlanFile(file, rig.twin)), expected)
+    })
+  }
+
+  it('apply refuses a plan sealed by another twin', async () => {
+    const { file } = await savedPlan()
+    await rm(join(rig.twin, '.git/twinsync/plan-seal.key'))
+    assert.equal(await code(readPlanFile(file, rig.twin)), 'PLAN_TAMPERED')
+  })
+
+  it('a sealed, unedited plan reads back exactly as written', async () => {
+    const { file, plan } = await savedPlan()
+    const { seal: _seal, ...expected } = plan
+    assert.deepEqual(await readPlanFile(file, rig.twin), expected)
+  })
+
+  it('a plan file with NUL bytes is refused', async () => {
+    const file = join(rig.dir, 'nul.json')
+    await writeFile(file, '{"formatVersion":1,\0}')
+    assert.equal(await code(readPlanFile(file, rig.twin)), 'PLAN_INVALID')
+  })
+
+  // ---- 7. values of the wrong type, oversized, NUL bytes, alias bombs ---------------------------
+
+  const badInstructions: Array<[string, string]> = [
+    ['a YAML alias bomb', `a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\nactions: [*f]\n`],
+    ['a NUL byte in an argument', 'actions:\n  - run: [echo, "a\\0b"]\n'],
+    ['a program name with a shell line', 'actions:\n  - run: ["sh -c reboot"]\n'],
+    ['a number where the argument list goes', 'actions:\n  - run: 42\n'],
+    ['a map where the actions list goes', 'actions: {run: [true]}\n'],
+    ['a script outside scripts/', 'actions:\n  - script: ../twin.json\n'],
+    ['an unknown key', 'actions:\n  - run: [true]\n    shell: true\n'],
+  ]
+  for (const [what, text] of badInstructions) {
+    it(`plan refuses an instruction file with ${what}`, async () => {
+      await writeFile(join(rig.twin, 'plans/bad.yaml'), text)
+      const got = await code(makePlan(await rig.container(), {}))
+      assert.ok(got === 'PLAN_INVALID' || got === 'SCRIPT_INVALID', got)
+    })
+  }
+
+  const badTwinJson: Array<[string, string]> = [
+    ['formatVersion as a string', '{"formatVersion":"1","machineId":null,"hostname":null}'],
+    ['an array', '[1]'],
+    ['a hostname with a newline', '{"formatVersion":1,"machineId":null,"hostname":"a\\nb"}'],
+    ['not JSON', '{'],
+  ]
+  for (const [what, text] of badTwinJson) {
+    it(`every command refuses a twin.json with ${what} (REPO_INVALID, naming the key)`, async () => {
+      await writeFile(join(rig.twin, 'twin.json'), text)
+      assert.equal(await code(makePlan(await rig.container(), {})), 'REPO_INVALID')
+    })
+  }
+
+  it('a manifest with values of the wrong type plans nothing for files and says so', async () => {
+    await writeFile(join(rig.twin, 'system/files/manifest.json'), JSON.stringify({ entries: [{ path: '/etc/motd', type: 'file', mode: 420, uid: '0' }] }))
+    const plan = await makePlan(await rig.container(), {})
+    assert.ok(plan.diagnostics.some((d) => d.code === 'FILES_MANIFEST_INVALID' && d.severity === 'error'))
+    assert.deepEqual(plan.changes.filter((c) => c.provider === 'files'), [])
+  })
+
+  it('apply of a plan with the tampered-manifest error changes nothing', async () => {
+    await writeFile(join(rig.twin, 'system/files/manifest.json'), '{"entries": "all"}')
+    const plan = await makePlan(await rig.container(), {})
+    const { ApplyService } = await import('../../core/src/apply/apply-service.js')
+    const applied = (await rig.container()).resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal })
+    assert.equal(await code(applied), 'PLAN_INVALID')
+  })
+
+  it('an oversized twin document is refused, not read into memory', async () => {
+    const { MAX_TWIN_FILE_BYTES } = await import('../../core/src/twin/twin-files.js')
+    const big = join(rig.twin, 'plans/big.yaml')
+    await writeFile(big, '')
+    execFileSync('truncate', ['-s', String(MAX_TWIN_FILE_BYTES + 1), big])
+    assert.equal(await code(makePlan(await rig.container(), {})), 'TWIN_FILE_TOO_LARGE')
+  })
+})
