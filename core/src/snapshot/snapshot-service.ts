@@ -135,7 +135,7 @@ export class SnapshotService {
         })),
       }
       if (changes.length === 0) {
-        await draft.discard()
+        await draft.align()
         return { ...base, commit: undefined, message: undefined, skipped: 'unchanged', head: await this.twin.head() }
       }
       if (options.ifChanged === true && onlyVolatile(changes)) {

@@ -138,11 +138,26 @@ export class SnapshotDraft {
     return { tree, changes }
   }
 
+  /**
+   * No new commit (the tree is HEAD's), but the working twin held something else where a
+   * document goes (a hand edit of a fact, a symlink): put the documents in place, the same way.
+   */
+  async align(): Promise<void> {
+    if (this.head === undefined || this.touched === 0) return this.discard()
+    await this.move(this.head, undefined)
+  }
+
   /** Make the commit and move HEAD and the working twin to it. */
   async commit(tree: string, message: string): Promise<string> {
     const commit = (
       await git(this.dir, [...IDENTITY, 'commit-tree', '--no-gpg-sign', tree, ...(this.head === undefined ? [] : ['-p', this.head]), '-m', message])
     ).toString('utf8').trim()
+    await this.move(commit, this.head ?? null)
+    return commit
+  }
+
+  /** Stage every new file, record the move, move HEAD (unless it stays), rename the files in. */
+  private async move(commit: string, from: string | null | undefined): Promise<void> {
     // Phase 1, nothing visible yet: every new file written whole beside the working twin.
     await rm(join(this.dir, STAGE), { recursive: true, force: true })
     await mkdir(join(this.dir, STAGE), { recursive: true, mode: 0o700 })
@@ -160,12 +175,13 @@ export class SnapshotDraft {
       throw diskError(error, this.dir)
     }
     // Phase 2: HEAD moves (only if nobody moved it meanwhile), then the files are renamed in.
-    await git(this.dir, ['update-ref', '-m', 'twinsync: snapshot', 'HEAD', commit, ...(this.head === undefined ? [] : [this.head])]).catch(async (error) => {
-      await this.discard()
-      throw error
-    })
+    if (from !== undefined) {
+      await git(this.dir, ['update-ref', '-m', 'twinsync: snapshot', 'HEAD', commit, ...(from === null ? [] : [from])]).catch(async (error) => {
+        await this.discard()
+        throw error
+      })
+    }
     await finishMove(this.dir, record, join(this.dir, INDEX))
-    return commit
   }
 
   /** Throw the draft away: the working twin and HEAD were never touched. */
