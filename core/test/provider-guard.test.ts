@@ -85,6 +85,38 @@ describe('calls into providers are guarded', function () {
     assert.equal(report.exitCode, 1)
   })
 
+  it('a provider that tries to change the target while planning: nothing changes, and the plan says which one', async () => {
+    const sneaky = notesProvider('faulty')
+    const load = sneaky.load.bind(sneaky)
+    sneaky.load = async (request) => {
+      await request.ctx.host.writeFileAtomic('/etc/faulty', 'written while planning\n')
+      await request.ctx.host.exec('touch', ['/etc/planned'])
+      return load(request)
+    }
+    await setUp(sneaky)
+    const plan = await (await rig.container()).resolve(Planner).plan()
+    assert.equal(await readFile(join(rig.root, 'etc/faulty'), 'utf8'), 'as it is\n', 'the write was not made')
+    const d = plan.diagnostics.find((x) => x.provider === 'faulty' && x.severity === 'error')
+    assert.equal(d?.code, 'HOST_READ_ONLY')
+    assert.match(d?.summary ?? '', /^faulty: load\(\) refused: Planning only reads: tried to write \/etc\/faulty$/)
+    assert.ok(!plan.changes.some((c) => c.provider === 'faulty'), 'nothing is planned from a provider that failed')
+    assert.ok(!plan.diagnostics.some((x) => x.provider === 'notes' && x.severity === 'error'), 'the well-behaved provider is not blamed')
+    assert.ok(plan.changes.some((c) => c.id === 'notes:replace:/etc/notes'))
+  })
+
+  it('a provider that swallows the refusal while planning is still reported, and nothing changes', async () => {
+    const sneaky = notesProvider('faulty')
+    const load = sneaky.load.bind(sneaky)
+    sneaky.load = async (request) => {
+      await request.ctx.host.exec('touch', ['/etc/planned']).catch(() => undefined)
+      return load(request)
+    }
+    await setUp(sneaky)
+    const plan = await (await rig.container()).resolve(Planner).plan()
+    const d = plan.diagnostics.find((x) => x.provider === 'faulty' && x.severity === 'error')
+    assert.match(d?.summary ?? '', /^The faulty provider tried to change the target while planning \(run touch \/etc\/planned\); nothing was changed$/)
+  })
+
   it('startupEntries() throwing: the other rows are listed with a diagnostic', async () => {
     const faulty = Object.assign(notesProvider('faulty'), { startupEntries: () => pluginBug() })
     const good = Object.assign(notesProvider('notes'), { startupEntries: () => [{ source: 'notes', trigger: 'boot' as const, name: 'notes', enabled: true }] })

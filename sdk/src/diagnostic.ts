@@ -38,6 +38,13 @@ export function infoDiagnostic(code: string, summary: string, extra: DiagnosticE
  */
 export const NO_LONGER_TRACKED = 'NO_LONGER_TRACKED'
 
+/**
+ * A diff's note that a secret's content changed (its keyed hash differs) though the twin never
+ * holds the content: history, show and diff list it as "Secret changed"; a plan has nothing to
+ * do for it.
+ */
+export const SECRET_CHANGED = 'SECRET_CHANGED'
+
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error')
 }

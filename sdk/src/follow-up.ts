@@ -1,4 +1,5 @@
 import type { Change } from './change.js'
+import type { ConfigCheck } from './config-check.js'
 import type { ProviderContext } from './context.js'
 import type { Provider } from './provider.js'
 
@@ -8,6 +9,8 @@ export interface FollowUpRequest<State = unknown> {
   /** This provider's live state, as collected for the plan. */
   actual: State
   ctx: ProviderContext
+  /** Every loaded provider's configuration checks: which units read which files. */
+  configChecks?: readonly ConfigCheck[]
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { DirEntry, ExecOptions, ExecResult, FileStat, HostPort, HostReader, WriteOptions } from './host.js'
+import { TwinSyncError } from './errors.js'
 import { checkTargetPath } from './target-path.js'
 
 /** One change a dry run would have made, in the order it was asked for. */
@@ -34,6 +35,11 @@ export class RecordingHost implements HostPort {
       exec?: ExecAnswer
       /** Answer reading programs instead of running them on the target (for tests without the tool). */
       query?: ExecAnswer
+      /**
+       * Refuse every changing call (after recording it) with this reason, instead of pretending
+       * it worked: for code that must only read, such as planning.
+       */
+      refuse?: string
     } = {},
   ) {}
 
@@ -95,37 +101,39 @@ export class RecordingHost implements HostPort {
 
   async writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
     const bytes = Buffer.from(typeof data === 'string' ? Buffer.from(data) : data)
-    this.written.set(checkTargetPath(path), bytes)
-    this.actions.push({ kind: 'write', path, content: bytes.toString('utf8'), ...options })
+    checkTargetPath(path)
+    this.record({ kind: 'write', path, content: bytes.toString('utf8'), ...options })
+    this.written.set(path, bytes)
   }
 
   async mkdir(path: string, options: WriteOptions = {}): Promise<void> {
     checkTargetPath(path)
-    this.actions.push({ kind: 'mkdir', path, ...options })
+    this.record({ kind: 'mkdir', path, ...options })
   }
 
   async symlink(target: string, path: string): Promise<void> {
     checkTargetPath(path)
-    this.actions.push({ kind: 'symlink', path, target })
+    this.record({ kind: 'symlink', path, target })
   }
 
   async chmod(path: string, mode: number): Promise<void> {
     checkTargetPath(path)
-    this.actions.push({ kind: 'chmod', path, mode })
+    this.record({ kind: 'chmod', path, mode })
   }
 
   async chown(path: string, uid: number, gid: number): Promise<void> {
     checkTargetPath(path)
-    this.actions.push({ kind: 'chown', path, uid, gid })
+    this.record({ kind: 'chown', path, uid, gid })
   }
 
   async remove(path: string): Promise<void> {
-    this.written.set(checkTargetPath(path), null)
-    this.actions.push({ kind: 'remove', path })
+    checkTargetPath(path)
+    this.record({ kind: 'remove', path })
+    this.written.set(path, null)
   }
 
   async exec(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    this.actions.push({
+    this.record({
       kind: 'exec',
       command,
       args: [...args],
@@ -134,6 +142,17 @@ export class RecordingHost implements HostPort {
       ...(options.input === undefined ? {} : { input: typeof options.input === 'string' ? options.input : Buffer.from(options.input).toString('utf8') }),
     })
     return { command, args: [...args], exitCode: 0, stdout: '', stderr: '', timedOut: false, ...this.options.exec?.(command, args, options) }
+  }
+
+  private record(action: HostAction): void {
+    this.actions.push(action)
+    if (this.options.refuse !== undefined) {
+      const what = action.kind === 'exec' ? `run ${[action.command, ...action.args].join(' ')}` : `${action.kind} ${action.path}`
+      throw new TwinSyncError('HOST_READ_ONLY', `${this.options.refuse}: tried to ${what}`, {
+        nextStep: 'Read through the reading calls (files, `query` for programs that only read); change the target only in apply.',
+        details: { action },
+      })
+    }
   }
 
   private async statOf(path: string, real: () => Promise<FileStat | undefined>): Promise<FileStat | undefined> {

@@ -61,4 +61,12 @@ describe('RecordingHost (dry run)', () => {
     await assert.rejects(host.writeFileAtomic('etc/relative', 'x'), { code: 'PATH_INVALID' })
     assert.deepEqual(host.actions, [])
   })
+
+  it('refuses changes when told to (planning only reads), after recording them', async () => {
+    const host = new RecordingHost(new LocalHost(root), { refuse: 'Planning only reads' })
+    await assert.rejects(host.writeFileAtomic('/etc/motd', 'x'), { code: 'HOST_READ_ONLY', message: 'Planning only reads: tried to write /etc/motd' })
+    await assert.rejects(host.exec('touch', ['/x']), { code: 'HOST_READ_ONLY', message: 'Planning only reads: tried to run touch /x' })
+    assert.equal(await host.readTextIfExists('/etc/motd'), 'real\n')
+    assert.deepEqual(host.actions.map((a) => a.kind), ['write', 'exec'])
+  })
 })

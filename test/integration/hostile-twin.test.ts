@@ -571,4 +571,51 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     execFileSync('truncate', ['-s', String(MAX_TWIN_FILE_BYTES + 1), big])
     assert.equal(await code(makePlan(await rig.container(), {})), 'TWIN_FILE_TOO_LARGE')
   })
+
+  // ---- 8. every twin document validated on load, every config value when the config loads -------
+
+  const loadCases: Array<[string, string, string, Record<string, string>, RegExp]> = [
+    ['a unit state with a shell line', 'systemd', 'system/services/units.json', { 'system/services/units.json': JSON.stringify({ units: { 'ssh.service': { state: 'enabled; reboot' } } }) }, /units\.json: "ssh\.service\.state"/],
+    ['a unit state of the wrong type', 'systemd', 'system/services/units.json', { 'system/services/units.json': JSON.stringify({ units: { 'ssh.service': { state: 1 } } }) }, /units\.json: "ssh\.service\.state"/],
+    ['an unknown key in a unit entry', 'systemd', 'system/services/units.json', { 'system/services/units.json': JSON.stringify({ units: { 'ssh.service': { state: 'enabled', run: 'reboot' } } }) }, /units\.json/],
+    ['a runtime state that is not a word', 'systemd', 'system/services/runtime.json', { 'system/services/units.json': JSON.stringify({ units: {} }), 'system/services/runtime.json': JSON.stringify({ units: { 'ssh.service': { active: 'active && reboot', sub: 'running' } } }) }, /runtime\.json: "ssh\.service\.active"/],
+    ['boot units given as a string', 'systemd', 'system/startup/systemd.json', { 'system/services/units.json': JSON.stringify({ units: {} }), 'system/startup/systemd.json': JSON.stringify({ wantedAtBoot: 'ssh.service', enabledTimers: [] }) }, /systemd\.json: "wantedAtBoot"/],
+    ['an rc.local mode given as a number', 'autostart', 'system/startup/rc-local.json', { 'system/startup/rc-local.json': JSON.stringify({ mode: 493 }), 'filesystem/etc/rc.local': '#!/bin/sh\n' }, /rc-local\.json: "mode"/],
+    ['rc.local executable given as a string', 'autostart', 'system/startup/rc-local.json', { 'system/startup/rc-local.json': JSON.stringify({ executable: 'yes' }), 'filesystem/etc/rc.local': '#!/bin/sh\n' }, /rc-local\.json: "executable"/],
+    ['an rc.local owner with a shell line', 'autostart', 'system/startup/rc-local.json', { 'system/startup/rc-local.json': JSON.stringify({ owner: 'root; reboot' }), 'filesystem/etc/rc.local': '#!/bin/sh\n' }, /rc-local\.json: "owner"/],
+    ['an unknown key in rc-local.json', 'autostart', 'system/startup/rc-local.json', { 'system/startup/rc-local.json': JSON.stringify({ runAs: 'root' }) }, /rc-local\.json: "runAs": unknown key/],
+    ['an autostart entry enabled as a string', 'autostart', 'system/startup/autostart.json', { 'system/startup/autostart.json': JSON.stringify({ entries: [{ path: '/etc/xdg/autostart/a.desktop', enabled: 'true' }] }) }, /autostart\.json: "entries\.0\.enabled"/],
+    ['an autostart entry path outside .desktop files', 'autostart', 'system/startup/autostart.json', { 'system/startup/autostart.json': JSON.stringify({ entries: [{ path: '/etc/shadow' }] }) }, /autostart\.json: "entries\.0\.path"/],
+  ]
+  for (const [what, providerName, file, docs, named] of loadCases) {
+    it(`${providerName} refuses ${what} on load, naming ${file} and the key`, async () => {
+      const { MemoryTwin } = await import('@twinsync/sdk')
+      const { createTestContext } = await import('@twinsync/sdk/conformance')
+      const { builtinProviders } = await import('../../core/src/providers/builtin-providers.js')
+      const provider = (await builtinProviders()).map((b) => b.provider).find((p) => p.name === providerName)
+      assert.ok(provider !== undefined && 'load' in provider)
+      const twin = new MemoryTwin(Object.entries(docs).map(([path, content]) => ({ path, content })))
+      const loaded = await (provider as import('@twinsync/sdk').ApplicableProvider).load({ ctx: createTestContext(rig.root), twin })
+      const errors = loaded.diagnostics.filter((d) => d.severity === 'error')
+      assert.equal(errors.length, 1, JSON.stringify(loaded.diagnostics))
+      assert.equal(errors[0]?.code, 'TWIN_INVALID')
+      assert.match(errors[0]?.summary ?? '', named)
+      assert.match(errors[0]?.detail ?? '', /Correct|snapshot/)
+    })
+  }
+
+  for (const include of ['/etc/../root', '~/../../root', '/..', '/etc/./shadow']) {
+    it(`the config is refused when it loads: files.include ${JSON.stringify(include)} (CONFIG_INVALID naming the key)`, async () => {
+      const configPath = join(rig.dir, 'bad-config.yaml')
+      await writeFile(configPath, `providers:\n  disabled: [apt, systemd, cron, autostart, processes, logs, hardware, network]\nfiles:\n  include: ["/etc", ${JSON.stringify(include)}]\n`)
+      const container = await createContainer({ root: rig.root, repo: rig.twin, configPath, oclif: noPlugins, logger: silentLogger })
+      const error = await makePlan(container, {}).then(
+        () => undefined,
+        (e: unknown) => e as { code: string; message: string; nextStep?: string },
+      )
+      assert.equal(error?.code, 'CONFIG_INVALID')
+      assert.match(error?.message ?? '', /bad-config\.yaml: "files\.include\.1"/)
+      assert.match(error?.nextStep ?? '', /Correct "files\.include\.1"/)
+    })
+  }
 })

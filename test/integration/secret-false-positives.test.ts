@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { findSecrets } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { FilesProvider, type Manifest } from '@twinsync/plugin-files'
-import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, type Rootfs, type RootfsImage } from '../bed/index.js'
+import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Rootfs, type RootfsImage } from '../bed/index.js'
+import { cliSandbox, json } from '../support/cli.js'
 
 /** Where the files provider and the other plugins read configuration a person writes. */
 const SCANNED = ['etc', 'usr/local', 'root', 'home', 'var/spool/cron', 'srv', 'opt', 'var/www']
@@ -65,6 +66,21 @@ describe('secret detector on stock Debian roots: every finding is known', functi
       it(`finds the real secrets and only the ${EXPECTED[image].falsePositives.length} known false positives`, async () => {
         const expected = [...EXPECTED[image].secrets, ...EXPECTED[image].falsePositives].sort()
         assert.deepEqual((await scan(rootfs.dir)).sort(), expected)
+      })
+
+      it('takes a snapshot that redacts nothing and keeps out only what a path rule names', async () => {
+        const cli = await cliSandbox()
+        try {
+          const r = await cli.twinsync(['snapshot', '--init', '--json', '--root', rootfs.dir, '--repo', cli.twinDir])
+          assert.equal(r.code, 0, r.stderr)
+          const codes = json<{ diagnostics: Array<{ code: string }> }>(r).diagnostics.map((d) => d.code)
+          assert.ok(!codes.some((c) => c.startsWith('SECRET_')), codes.join(', '))
+          const manifest = JSON.parse((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/files/manifest.json'])).stdout) as Manifest
+          const byContent = manifest.entries.filter((e) => e.secret === true && e.secretReason !== 'path rule').map((e) => `${e.path} ${e.secretReason}`)
+          assert.deepEqual(byContent, [])
+        } finally {
+          await cli.cleanup()
+        }
       })
 
       const files = new Set(EXPECTED[image].falsePositives.map((f) => f.split(':')[0] as string))

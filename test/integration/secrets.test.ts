@@ -126,6 +126,15 @@ describe('secrets: nothing planted in a Debian root reaches a commit or a push',
     assert.match(nothing.stderr, /\[FORGET_NOTHING\]/)
   })
 
+  it('shows that a secret changed, by its keyed hash, without its content', async () => {
+    const path = '/etc/myapp/my.cnf'
+    await plant(path, '[client]\nuser = app\npassword = An0therSecretPw\n')
+    assert.equal((await twinsync(['snapshot'])).code, 0)
+    const text = await twinsync(['show', 'HEAD'])
+    assert.match(text.stdout, /Secret changed: \/etc\/myapp\/my\.cnf/)
+    assert.ok(!(await everyObject(join(cli.twinDir, '.git'))).includes('An0therSecretPw'))
+  })
+
   it('shows a path that became ignored as no longer tracked, not as deleted', async () => {
     await writeFile(
       cli.configFile,

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { StartupEntry } from '@twinsync/sdk'
 import { bootContainer, freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, run, runOk, type Container, type Rootfs } from '../bed/index.js'
 import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
+import { editTwinJson } from '../support/twin-edit.js'
 
 interface PlanJson {
   changes: Array<{ id: string; category: string; operation: string; resource: string }>
@@ -56,6 +57,19 @@ describe('systemd owns what systemctl enable writes, and says when a unit is mas
     assert.equal((await run(['systemctl', `--root=${rootfs.dir}`, 'is-enabled', 'cron.service'])).stdout.trim(), 'enabled')
     assert.deepEqual(await rcLinks(rootfs.dir, 'cron'), ['rc2.d/S01cron -> ../init.d/cron', 'rc3.d/S01cron -> ../init.d/cron', 'rc4.d/S01cron -> ../init.d/cron', 'rc5.d/S01cron -> ../init.d/cron'])
     assert.deepEqual(json<PlanJson>(await twinsync('plan', '--json')).changes, [])
+  })
+
+  it('a twin from before, whose manifest still lists the rc?.d and mask links, plans no file change for them', async () => {
+    await editTwinJson<{ entries: Array<Record<string, unknown> & { path: string; type: string }> }>(cli.twinDir, 'system/files/manifest.json', (m) => {
+      const link = m.entries.find((e) => e.type === 'symlink')
+      assert.ok(link, 'the manifest has a symlink to copy')
+      m.entries.push({ ...link, path: '/etc/rc2.d/K01cron', target: '../init.d/cron' }, { ...link, path: '/etc/systemd/system/cron.service', target: '/dev/null' })
+      m.entries.sort((a, b) => (a.path < b.path ? -1 : 1))
+    })
+    const plan = await twinsync('plan', '--json')
+    assert.equal(plan.code, 0, plan.stderr)
+    assert.deepEqual(json<PlanJson>(plan).changes.map((c) => c.id), [])
+    await runOk(['git', '-C', cli.twinDir, 'checkout', '--', 'system/files/manifest.json'])
   })
 
   it('lists a masked unit as masked, not enabled, in startup', async () => {

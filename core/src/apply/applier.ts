@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Change, ChangeResult, Diagnostic, HostPort, Logger, Plan } from '@twinsync/sdk'
-import { isApplicable } from '@twinsync/sdk'
+import { isApplicable, isConfigChecker } from '@twinsync/sdk'
 import { contextFor } from '../collect/context-factory.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { inject, injectable } from '../di.js'
@@ -8,6 +8,7 @@ import { callProvider } from '../providers/provider-call.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { runCommandChange } from './command-runner.js'
+import { ConfigGuard, RELOADS, rejected } from './config-guard.js'
 import type { JournalStep } from './journal.js'
 
 export interface ExecuteResult {
@@ -47,9 +48,10 @@ export class Applier {
 
   async execute(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
     const { claims } = await this.registry.load()
-    const providers = new Map(
-      (await this.registry.select()).map((r) => r.provider).filter(isApplicable).map((p) => [p.name, p] as const),
-    )
+    const selected = (await this.registry.select()).map((r) => r.provider)
+    const providers = new Map(selected.filter(isApplicable).map((p) => [p.name, p] as const))
+    const guard = new ConfigGuard(this.host, selected.filter(isConfigChecker).flatMap((p) => p.configChecks), plan.changes)
+    const byId = new Map(plan.changes.map((c) => [c.id, c]))
     const results = new Map<string, ChangeResult>()
     const steps = new Map<string, JournalStep>()
     const general: Diagnostic[] = []
@@ -89,7 +91,13 @@ export class Applier {
       const byProvider = new Map<string, Change[]>()
       for (const c of runnable) byProvider.set(c.provider, [...(byProvider.get(c.provider) ?? []), c])
       await Promise.all(
-        [...byProvider].map(([name, changes]) => this.runGroup(name, changes, providers.get(name), claims, options, record, noteFrom(name))),
+        [...byProvider].map(([name, changes]) =>
+          this.runGroup(name, changes, providers.get(name), claims, options, record, noteFrom(name), {
+            guard,
+            changeOf: (id) => byId.get(id),
+            statusOf: (id) => results.get(id)?.status,
+          }),
+        ),
       )
     }
     // ApplyResult.diagnostics: beside the step of the change they name, else kept as general ones.
@@ -112,6 +120,7 @@ export class Applier {
     options: ExecuteOptions,
     record: (change: Change, startedAt: string, result: ChangeResult) => void,
     note: (diagnostic: Diagnostic) => void,
+    run: GuardedRun,
   ): Promise<void> {
     const startedAt = new Date().toISOString()
     for (const c of changes) options.onStart?.(c)
@@ -129,39 +138,126 @@ export class Applier {
     }
     const byId = new Map(changes.map((c) => [c.id, c]))
     const reported = new Set<string>()
+    const { guard } = run
+    // Config checked before it is live: results of a checked group wait for its checker, and
+    // the result of a reload waits until a failed one has had its files put back.
+    await guard.remember(changes)
+    const warnings = new Map<string, Diagnostic>()
+    const checked = []
+    for (const group of guard.groupsOf(changes)) {
+      if (group.check.argv === undefined) continue
+      const warning = await guard.baseline(group)
+      if (warning === undefined) checked.push(group)
+      else for (const c of group.changes) warnings.set(c.id, warning)
+    }
+    const waiting = new Set(checked.flatMap((g) => g.changes.map((c) => c.id)))
+    for (const c of changes) if (c.category === 'services' && RELOADS.has(c.operation) && (c.requires ?? []).some((r) => guard.hasPrevious(r))) waiting.add(c.id)
+    const held = new Map<string, ChangeResult>()
+    const report = (change: Change, result: ChangeResult): void => {
+      if (reported.has(change.id)) return
+      reported.add(change.id)
+      const warning = warnings.get(change.id)
+      // Said in the message too, so the journal keeps that this file went live unchecked.
+      const full =
+        warning === undefined || result.status !== 'applied'
+          ? result
+          : { ...result, message: [result.message, warning.summary].filter(Boolean).join('; '), diagnostics: [...(result.diagnostics ?? []), warning] }
+      if (waiting.has(change.id)) held.set(change.id, full)
+      else record(change, startedAt, full)
+    }
+    const ctx = contextFor(provider, {
+      host: this.host,
+      claims,
+      config: this.config,
+      logger: this.logger,
+      signal: STEPS_RUN_TO_THE_END,
+      cacheDir: options.cacheDir,
+    })
     const outcome = await callProvider(provider, 'apply', () =>
       provider.apply({
         changes,
-        ctx: contextFor(provider, {
-          host: this.host,
-          claims,
-          config: this.config,
-          logger: this.logger,
-          signal: STEPS_RUN_TO_THE_END,
-          cacheDir: options.cacheDir,
-        }),
+        ctx,
         onResult: (result) => {
           const change = byId.get(result.id)
-          if (change === undefined || reported.has(result.id)) return
-          reported.add(result.id)
-          record(change, startedAt, result)
+          if (change !== undefined) report(change, result)
         },
       }),
     )
-    if (!outcome.ok) {
+    if (outcome.ok) {
+      for (const result of outcome.value.results) {
+        const change = byId.get(result.id)
+        if (change !== undefined) report(change, result)
+      }
+    } else {
       for (const c of changes) {
-        if (!reported.has(c.id)) record(c, startedAt, { id: c.id, status: 'failed', message: outcome.diagnostic.summary, diagnostics: [outcome.diagnostic] })
-      }
-      return
-    }
-    for (const result of outcome.value.results) {
-      const change = byId.get(result.id)
-      if (change !== undefined && !reported.has(result.id)) {
-        reported.add(result.id)
-        record(change, startedAt, result)
+        if (!reported.has(c.id)) report(c, { id: c.id, status: 'failed', message: outcome.diagnostic.summary, diagnostics: [outcome.diagnostic] })
       }
     }
-    for (const d of outcome.value.diagnostics ?? []) note(d)
+    for (const group of checked) {
+      const applied = group.changes.filter((c) => held.get(c.id)?.status === 'applied')
+      if (applied.length > 0) {
+        const check = await guard.check(group, applied)
+        if (check.ok) for (const c of applied) held.set(c.id, { ...(held.get(c.id) as ChangeResult), message: `checked: \`${check.command}\` passed` })
+        else {
+          const problems = await guard.restore(applied)
+          for (const c of applied) held.set(c.id, rejected(c, group, check, problems))
+        }
+      }
+      for (const c of group.changes) {
+        const result = held.get(c.id)
+        if (result !== undefined) record(c, startedAt, result)
+        held.delete(c.id)
+      }
+    }
+    for (const [id, result] of held) {
+      const change = byId.get(id) as Change
+      record(change, startedAt, result.status === 'failed' ? await this.rollBack(change, result, provider, ctx, run, record) : result)
+    }
+    if (outcome.ok) for (const d of outcome.value.diagnostics ?? []) note(d)
     for (const c of changes) if (!reported.has(c.id)) record(c, startedAt, { id: c.id, status: 'failed', message: `${name} reported no result for this change` })
   }
+
+  /**
+   * A reload (or restart) after a configuration change failed, or the service did not come back
+   * as it was: put the files it follows back (their whole groups), mark them failed, and run the
+   * same reload once more so the service reads the previous configuration again.
+   */
+  private async rollBack(
+    change: Change,
+    result: ChangeResult,
+    provider: ApplicableProvider,
+    ctx: Parameters<ApplicableProvider['apply']>[0]['ctx'],
+    run: GuardedRun,
+    record: (change: Change, startedAt: string, result: ChangeResult) => void,
+  ): Promise<ChangeResult> {
+    const followed = (change.requires ?? []).filter((id) => run.guard.hasPrevious(id) && run.statusOf(id) === 'applied')
+    const files = run.guard
+      .groupMates(followed)
+      .filter((id) => run.statusOf(id) === 'applied')
+      .map((id) => run.changeOf(id))
+      .filter((c): c is Change => c !== undefined)
+    if (files.length === 0) return result
+    const problems = await run.guard.restore(files)
+    const now = new Date().toISOString()
+    for (const f of files) {
+      record(f, now, {
+        id: f.id,
+        status: 'failed',
+        message: `rolled back: ${change.resource} did not come back after its ${change.operation}; ${f.resource} is as it was before`,
+      })
+    }
+    const rerun = await callProvider(provider, 'apply', () => provider.apply({ changes: [change], ctx }))
+    const again: ChangeResult | undefined = rerun.ok
+      ? rerun.value.results.find((r) => r.id === change.id)
+      : { id: change.id, status: 'failed', message: rerun.diagnostic.summary }
+    const back = problems.length === 0 ? `the previous ${files.map((f) => f.resource).join(', ')} ${files.length === 1 ? 'is' : 'are'} back` : `putting the previous files back failed: ${problems.join('; ')}`
+    const after = again?.status === 'applied' ? `${change.resource} runs again` : `${change.operation} once more failed too: ${again?.message ?? 'no result'}`
+    return { ...result, message: `${result.message ?? `${change.operation} failed`}; ${back}, ${change.operation} ran again: ${after}` }
+  }
+}
+
+interface GuardedRun {
+  guard: ConfigGuard
+  changeOf: (id: string) => Change | undefined
+  statusOf: (id: string) => ChangeResult['status'] | undefined
 }

@@ -23,11 +23,13 @@ export interface ContextOptions {
   signal: AbortSignal
   /** Folder of provider caches; undefined keeps caches in memory only. */
   cacheDir: string | undefined
+  /** A host port of the provider's own instead of `host` (the planner's dry run). */
+  hostFor?: (provider: Provider) => HostPort
 }
 
 export function contextFor(provider: Provider, options: ContextOptions): ProviderContext {
   return {
-    host: options.host,
+    host: options.hostFor?.(provider) ?? options.host,
     claims: options.claims,
     limits: effectiveLimits(options.config),
     logger: options.logger,

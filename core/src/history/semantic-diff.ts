@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Category, Change, Diagnostic, PathClaims, Provider, ProviderContext, TwinReader } from '@twinsync/sdk'
-import { isApplicable, NO_LONGER_TRACKED } from '@twinsync/sdk'
+import { isApplicable, NO_LONGER_TRACKED, SECRET_CHANGED } from '@twinsync/sdk'
 import { callProvider } from '../providers/provider-call.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import type { GitStatusEntry } from '../twin/git.js'
@@ -82,11 +82,16 @@ async function describeWithProvider(
   if (!diffed.ok) return { failed: diffed.diagnostic }
   const diff = diffed.value
   // A resource that left the twin because it is no longer tracked is said so, not shown as deleted.
-  const untracked: DomainChange[] = diff.diagnostics
-    .filter((d) => d.code === NO_LONGER_TRACKED && d.path !== undefined)
-    .map((d) => ({ provider: provider.name, operation: 'untrack', resource: d.path as string, summary: `No longer tracked: ${d.path as string}` }))
+  // So is a secret whose content changed: the twin holds only its keyed hash.
+  const notes: DomainChange[] = diff.diagnostics
+    .filter((d) => (d.code === NO_LONGER_TRACKED || d.code === SECRET_CHANGED) && d.path !== undefined)
+    .map((d) =>
+      d.code === NO_LONGER_TRACKED
+        ? { provider: provider.name, operation: 'untrack', resource: d.path as string, summary: `No longer tracked: ${d.path as string}` }
+        : { provider: provider.name, operation: 'secret-changed', resource: d.path as string, summary: `Secret changed: ${d.path as string}` },
+    )
   return {
-    changes: [...untracked, ...diff.changes.map((c: Change) => ({
+    changes: [...notes, ...diff.changes.map((c: Change) => ({
       provider: c.provider,
       operation: c.operation,
       resource: c.resource,

@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Change, Diagnostic, HostPort, Logger, Plan, TwinReader } from '@twinsync/sdk'
-import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, infoDiagnostic, isApplicable, isContentValidator, warningDiagnostic } from '@twinsync/sdk'
+import { CATEGORIES, PLAN_FORMAT_VERSION, RecordingHost, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, infoDiagnostic, isApplicable, isConfigChecker, isContentValidator, warningDiagnostic } from '@twinsync/sdk'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import { contextFor } from '../collect/context-factory.js'
 import type { LoadedConfig } from '../config/config-file.js'
@@ -48,8 +48,12 @@ export class Planner {
       const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
       const providers = await this.selectProviders(options.only)
       const diagnostics: Diagnostic[] = [...(notice === undefined ? [] : [notice]), ...loadDiagnostics]
+      // Planning only reads: each provider gets a dry-run host that refuses any change (the call
+      // fails, named, through the provider guard); one the provider swallowed is reported below.
+      const dryRuns = new Map<string, RecordingHost>()
       const common = {
         host: this.host,
+        hostFor: (p: { name: string }) => dryRuns.get(p.name) ?? dryRuns.set(p.name, new RecordingHost(this.host, { refuse: 'Planning only reads' })).get(p.name) as RecordingHost,
         claims,
         config: this.config,
         logger: this.logger,
@@ -65,15 +69,27 @@ export class Planner {
       for (const outcome of outcomes) {
         diagnostics.push(...(await this.diffOne(outcome, reader, common, changes)))
       }
-      // Follow-ups see every provider's changes (systemd: restart a service whose config changes).
+      // Follow-ups see every provider's changes (systemd: reload a service whose config changes).
+      const configChecks = (await this.registry.select()).map((r) => r.provider).filter(isConfigChecker).flatMap((p) => p.configChecks)
       for (const outcome of outcomes) {
         const provider = outcome.provider
         if (outcome.status !== 'collected' || !hasFollowUps(provider)) continue
-        const more = await callProvider(provider, 'followUps', () => provider.followUps({ changes, actual: outcome.result.state, ctx: contextFor(provider, common) }))
+        const more = await callProvider(provider, 'followUps', () => provider.followUps({ changes, actual: outcome.result.state, ctx: contextFor(provider, common), configChecks }))
         if (more.ok) changes.push(...more.value)
         else diagnostics.push(more.diagnostic)
       }
       diagnostics.push(...(await this.validateContents(changes)))
+      for (const [name, dryRun] of dryRuns) {
+        const first = dryRun.actions[0]
+        if (first === undefined || diagnostics.some((d) => d.provider === name && d.severity === 'error')) continue
+        const what = first.kind === 'exec' ? `run ${[first.command, ...first.args].join(' ')}` : `${first.kind} ${first.path}`
+        diagnostics.push(
+          errorDiagnostic('PROVIDER_FAILED', `The ${name} provider tried to change the target while planning (${what}${dryRun.actions.length > 1 ? ` and ${dryRun.actions.length - 1} more` : ''}); nothing was changed`, {
+            provider: name,
+            detail: 'Planning only reads. A fault in the provider, not in TwinSync: report it to its authors, or disable it.',
+          }),
+        )
+      }
       if (wants(options.only, 'commands')) changes.push(...(await readInstructions(reader)))
       const graph = buildPlanGraph(changes)
       diagnostics.push(...graph.diagnostics)

@@ -88,6 +88,8 @@ async function runApplyLocked(container: DependencyContainer, options: RunApplyO
       signal: controller.signal,
       onResult: (change: Change, result: ChangeResult) => {
         say(`  ${MARK[result.status]}  ${change.summary}${result.message && result.status !== 'applied' ? `: ${result.message}` : ''}`)
+        // A failed step's own output (a checker's complaint, a command's error) is what to fix.
+        if (result.status === 'failed' && result.outputTail) for (const line of result.outputTail.split('\n')) say(`       | ${line}`)
         // What the provider said about this change, right beneath it.
         for (const d of result.diagnostics ?? []) {
           shown.add(diagnosticKey(d))

@@ -119,7 +119,12 @@ export class SnapshotService {
     const draft = await this.twin.draft({ edited })
     try {
       await this.writeDocuments(draft, collected, providers, claims, diagnostics)
-      for (const doc of options.extraDocuments ?? []) draft.write(doc)
+      for (const doc of options.extraDocuments ?? []) {
+        // The apply journal quotes programs' error output: screened like any provider's document.
+        const screened = await screenDocument(doc, 'twinsync')
+        diagnostics.push(...screened.diagnostics)
+        draft.write(screened.doc)
+      }
       phase(`written (${draft.touched} twin files)`)
       const { tree, changes } = await draft.build({ edited })
       phase('staged')

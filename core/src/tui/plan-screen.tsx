@@ -435,6 +435,15 @@ function ApplyProgress({
                   {d.severity}: {d.summary}
                 </Text>
               ))}
+              {/* A failed step's own output (a checker's complaint): its last lines; all of it is in the journal. */}
+              {step.result.status === 'failed' && step.result.outputTail
+                ? step.result.outputTail.split('\n').slice(-3).map((line, i) => (
+                    <Text key={`out${i}`} wrap="truncate-end" dimColor>
+                      {'              | '}
+                      {line}
+                    </Text>
+                  ))
+                : null}
             </Box>
           )
         }

@@ -189,6 +189,33 @@ describe('TUI pull & apply', () => {
     assert.match(done, /warning: systemd: daemon-reload was slow/)
   })
 
+  it('shows a refused change with its checker\'s output', async () => {
+    const requests: ApplyRequest[] = []
+    const base = applyingServices(requests)
+    const services = fakeServices({
+      ...base,
+      apply: async (request) => {
+        const report = await (base.apply as TuiServices['apply'])({ ...request, onResult: () => undefined })
+        for (const c of request.plan.changes) {
+          request.onResult?.(
+            c,
+            c.id === 'files:replace:/etc/motd'
+              ? { id: c.id, status: 'failed', message: '`motd-check` rejects the new motd configuration; the previous files are back', outputTail: 'line 1: fine\nline 2: no such word "Managed"' }
+              : { id: c.id, status: 'applied' },
+          )
+        }
+        return report
+      },
+    })
+    panel = openPanel(services, [{ name: 'menu' }, { name: 'plan' }])
+    await panel.waitFor('Plan: 3 changes')
+    await panel.press('a')
+    await panel.waitFor('Apply these changes?')
+    await panel.press('y')
+    const done = await panel.waitFor('no such word')
+    assert.match(done, /Replace \/etc\/motd: `motd-check` rejects the new motd configuration[^\n]*\n\s+\| line 1: fine\n\s+\| line 2: no such word "Managed"/)
+  })
+
   it('No at the question applies nothing', async () => {
     const requests: ApplyRequest[] = []
     panel = openPanel(fakeServices(applyingServices(requests)), [{ name: 'menu' }, { name: 'plan' }])

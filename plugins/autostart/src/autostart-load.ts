@@ -1,8 +1,9 @@
-import { machinePathOf, mirrorPath, type Diagnostic, type HostPort, type TwinReader, warningDiagnostic } from '@twinsync/sdk'
+import { errorDiagnostic, machinePathOf, mirrorPath, type Diagnostic, type HostPort, type TwinReader, warningDiagnostic } from '@twinsync/sdk'
+import type { TSchema } from 'typebox'
 import { isDesktopEntryPath, locationOf } from './autostart-location.js'
 import { describeEntries, describeRcLocal, type DesktopFile } from './autostart-model.js'
 import { parseDesktopEntry } from './desktop-entry.js'
-import { AUTOSTART_JSON, RC_LOCAL, RC_LOCAL_JSON, formatMode, parseMode, type AutostartState } from './autostart-state.js'
+import { AUTOSTART_JSON, AutostartDocument, RC_LOCAL, RC_LOCAL_JSON, RcLocalDocument, formatMode, parseMode, type AutostartState } from './autostart-state.js'
 import { TargetAccounts } from './target-accounts.js'
 
 interface RecordedMetadata {
@@ -33,8 +34,8 @@ export interface LoadedAutostart {
  */
 export async function loadAutostart(twin: TwinReader, host: HostPort, provider: string): Promise<LoadedAutostart> {
   const diagnostics: Diagnostic[] = []
-  const entriesJson = await readJson(twin, AUTOSTART_JSON, diagnostics, provider)
-  const rcJson = await readJson(twin, RC_LOCAL_JSON, diagnostics, provider)
+  const entriesJson = await readJson(twin, AUTOSTART_JSON, AutostartDocument, diagnostics, provider)
+  const rcJson = await readJson(twin, RC_LOCAL_JSON, RcLocalDocument, diagnostics, provider)
   const recorded = new Map<string, RecordedMetadata>()
   const entryList = (entriesJson as { entries?: unknown } | undefined)?.entries
   if (Array.isArray(entryList)) {
@@ -97,13 +98,32 @@ function validMode(mode: unknown): string | undefined {
   return formatMode(parseMode(mode))
 }
 
-async function readJson(twin: TwinReader, path: string, diagnostics: Diagnostic[], provider: string): Promise<unknown> {
+/**
+ * A metadata document, checked against its schema: a value of the wrong type is an error that
+ * names the file and the key (apply refuses a plan with errors), never a value quietly ignored.
+ */
+async function readJson(twin: TwinReader, path: string, schema: TSchema, diagnostics: Diagnostic[], provider: string): Promise<unknown> {
   const text = await twin.readText(path)
   if (text === undefined) return undefined
+  let value: unknown
   try {
-    return JSON.parse(text) as unknown
+    value = JSON.parse(text) as unknown
   } catch (error) {
     diagnostics.push(warningDiagnostic('TWIN_INVALID', `${path} is not valid JSON; its metadata is ignored`, { provider, detail: String(error) }))
     return undefined
   }
+  const { Value } = await import('typebox/value')
+  if (Value.Check(schema, value)) return value
+  const errors = [...Value.Errors(schema, value)]
+  const first = errors.find((e) => e.keyword === 'boolean') ?? errors.find((e) => e.keyword !== 'additionalProperties') ?? errors[0]
+  const key = (first?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.') || '/'
+  const message = first?.keyword === 'boolean' ? 'unknown key' : (first?.message ?? 'invalid value')
+  diagnostics.push(
+    errorDiagnostic('TWIN_INVALID', `${path}: "${key}": ${message}`, {
+      provider,
+      path,
+      detail: `Correct "${key}" in ${path}, or take a snapshot to write it again from the machine. Nothing from it is applied until then.`,
+    }),
+  )
+  return undefined
 }

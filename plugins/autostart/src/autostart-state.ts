@@ -93,3 +93,57 @@ export function formatMode(mode: number): string {
 export function parseMode(mode: string): number {
   return parseInt(mode, 8)
 }
+
+/** A user or group name, or its number when the target has no name for it. */
+const AccountName = Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$', maxLength: 64 })
+const LoadMode = Type.String({ pattern: '^[0-7]{3,4}$' })
+
+/**
+ * The metadata documents as a person may edit them: every key optional (the loader fills in the
+ * owner of the place), but each value of its type and no unknown key. Checked on load.
+ */
+export const RcLocalDocument = Type.Object(
+  {
+    path: Type.Optional(Type.Literal(RC_LOCAL)),
+    exists: Type.Optional(Type.Boolean()),
+    executable: Type.Optional(Type.Boolean()),
+    interpreter: Type.Optional(Type.String()),
+    service: Type.Optional(Type.String({ pattern: '^/[^\\u0000]*$' })),
+    serviceMasked: Type.Optional(Type.Boolean()),
+    wouldRun: Type.Optional(Type.Boolean()),
+    mode: Type.Optional(LoadMode),
+    owner: Type.Optional(AccountName),
+    group: Type.Optional(AccountName),
+  },
+  { additionalProperties: false },
+)
+
+export const AutostartDocument = Type.Object(
+  {
+    entries: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            path: Type.String({ pattern: '^/[^\\u0000]*\\.desktop$' }),
+            scope: Type.Optional(Type.Union([Type.Literal('system'), Type.Literal('user')])),
+            user: Type.Optional(AccountName),
+            name: Type.Optional(Type.String()),
+            exec: Type.Optional(Type.String()),
+            enabled: Type.Optional(Type.Boolean()),
+            hidden: Type.Optional(Type.Boolean()),
+            gnomeAutostartEnabled: Type.Optional(Type.Boolean()),
+            onlyShowIn: Type.Optional(Type.Array(Type.String())),
+            notShowIn: Type.Optional(Type.Array(Type.String())),
+            overrides: Type.Optional(Type.String()),
+            mode: Type.Optional(LoadMode),
+            owner: Type.Optional(AccountName),
+            group: Type.Optional(AccountName),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+    ignored: Type.Optional(Type.Array(IgnoredAutostartFile)),
+  },
+  { additionalProperties: false },
+)

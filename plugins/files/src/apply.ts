@@ -60,7 +60,7 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
   if (change.liveFingerprint !== undefined && fingerprintOf(live) !== change.liveFingerprint) {
     return failed(change, `${data.path} changed on the machine since the plan was made; make a new plan`)
   }
-  if (live?.secret === true && data.action !== 'chmod' && data.action !== 'chown') {
+  if (live?.secret === true && data.action !== 'chmod' && data.action !== 'chown' && data.action !== 'attributes') {
     return failed(change, `${data.path} holds a secret the twin never saw; TwinSync does not overwrite or delete it`)
   }
   const replaceType = 'replaceType' in data && data.replaceType === true
@@ -107,6 +107,12 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
       // chown clears setuid and setgid: put the mode back as it was.
       if (live.type !== 'symlink') await host.chmod(data.path, parseInt(live.mode, 8))
       break
+    case 'attributes':
+      if (live === undefined) return failed(change, `${data.path} does not exist`)
+      // chown first: it clears setuid and setgid, which the mode then sets as the twin says.
+      await host.chown(data.path, data.uid, data.gid)
+      if (live.type !== 'symlink') await host.chmod(data.path, data.mode)
+      break
     case 'delete':
       await host.remove(data.path)
       break
@@ -148,6 +154,8 @@ function isDone(data: FilesChangeData, live: LiveEntry | undefined): boolean {
       return live !== undefined && live.mode === formatMode(data.mode)
     case 'chown':
       return owned(data.uid, data.gid)
+    case 'attributes':
+      return live !== undefined && (live.type === 'symlink' || live.mode === formatMode(data.mode)) && owned(data.uid, data.gid)
     case 'delete':
       return live === undefined
   }

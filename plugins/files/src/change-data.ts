@@ -33,6 +33,8 @@ export const FilesChangeData = Type.Union([
   ),
   Type.Object({ action: Type.Literal('chmod'), path: Path, mode: Mode }, { additionalProperties: false }),
   Type.Object({ action: Type.Literal('chown'), path: Path, uid: Id, gid: Id }, { additionalProperties: false }),
+  /** Mode and owner of an existing entry together: one change, one staleness check, one step. */
+  Type.Object({ action: Type.Literal('attributes'), path: Path, mode: Mode, uid: Id, gid: Id }, { additionalProperties: false }),
   Type.Object({ action: Type.Literal('delete'), path: Path }, { additionalProperties: false }),
 ])
 export type FilesChangeData = Type.Static<typeof FilesChangeData>

@@ -26,7 +26,8 @@ export const DEFAULT_INCLUDE: readonly string[] = [
 export const FilesConfigSchema = Type.Object(
   {
     include: Type.Optional(
-      Type.Array(Type.String({ pattern: '^(/|~/)' }), {
+      // Absolute or ~/, with no "." or ".." component: an include path names a place, not a route to one.
+      Type.Array(Type.String({ pattern: '^(/|~/)(?!(.*/)?\\.\\.?(/|$))[^\\u0000]*$' }), {
         description: 'Absolute paths to mirror; "~/x" means x in each selected user\'s home. Replaces the default list.',
         default: DEFAULT_INCLUDE,
       }),

@@ -1,4 +1,4 @@
-import { compareStrings, infoDiagnostic, isWithin, NO_LONGER_TRACKED, warningDiagnostic, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
+import { compareStrings, infoDiagnostic, isWithin, NO_LONGER_TRACKED, SECRET_CHANGED, warningDiagnostic, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
 import type { FilesChangeData } from './change-data.js'
 import { fingerprintOf } from './fingerprint.js'
 import { PathPatterns } from './ignore.js'
@@ -20,7 +20,7 @@ const SECURITY_CRITICAL = new PathPatterns([
   '/etc/security/**',
 ])
 
-type Operation = 'create' | 'replace' | 'delete' | 'chmod' | 'chown' | 'symlink-retarget' | 'mkdir'
+type Operation = 'create' | 'replace' | 'delete' | 'chmod' | 'chown' | 'attributes' | 'symlink-retarget' | 'mkdir'
 
 /**
  * Pure: the changes that turn the live `actual` into the twin's `desired`. What the twin never
@@ -84,6 +84,9 @@ export function diffFiles(
     }
 
     if (d.type === 'file' && a.type === 'file') {
+      if (d.secret === true && a.secret === true && d.secretHash !== undefined && a.secretHash !== undefined && d.secretHash !== a.secretHash) {
+        diagnostics.push(infoDiagnostic(SECRET_CHANGED, `${d.path}: the secret changed (its keyed hash differs); the twin holds no content to compare or put back`, { path: d.path, provider: 'files' }))
+      }
       const contentDiffers = d.text !== undefined ? a.text !== d.text : d.sha256 !== undefined && a.sha256 !== undefined && d.sha256 !== a.sha256
       if (contentDiffers && (isUnseen(a) || d.text === undefined)) {
         leaveAlone(d.path, `${d.path} differs from the twin, but its content is not in the twin (${isUnseen(a) ? (a.content ?? 'unread') : (d.content ?? 'not copied')}); left as it is`)
@@ -97,8 +100,13 @@ export function diffFiles(
       add('symlink-retarget', d, a, { action: 'symlink', path: d.path, target: d.target, uid, gid })
       continue
     }
-    if (mode !== parseMode(a.mode) && d.type !== 'symlink') add('chmod', d, a, { action: 'chmod', path: d.path, mode })
-    if (uid !== a.uid || gid !== a.gid) add('chown', d, a, { action: 'chown', path: d.path, uid, gid })
+    // Everything about one path is one change: mode and owner together are applied in one step
+    // with one staleness check, never as two changes where the first trips the second's check.
+    const modeDiffers = mode !== parseMode(a.mode) && d.type !== 'symlink'
+    const ownerDiffers = uid !== a.uid || gid !== a.gid
+    if (modeDiffers && ownerDiffers) add('attributes', d, a, { action: 'attributes', path: d.path, mode, uid, gid })
+    else if (modeDiffers) add('chmod', d, a, { action: 'chmod', path: d.path, mode })
+    else if (ownerDiffers) add('chown', d, a, { action: 'chown', path: d.path, uid, gid })
     if ((d.capabilities ?? '') !== (a.capabilities ?? '') || JSON.stringify(d.xattrs ?? {}) !== JSON.stringify(a.xattrs ?? {})) {
       diagnostics.push(
         warningDiagnostic('FILES_XATTRS_DIFFER', `${d.path}: capabilities or extended attributes differ from the twin; TwinSync records them but does not apply them`, {
@@ -177,7 +185,7 @@ function riskOf(op: Operation, path: string, liveEntry: FileEntry | undefined, d
   if (op === 'delete' || ('replaceType' in data && data.replaceType === true)) return 'high'
   const critical = SECURITY_CRITICAL.matches(path)
   if (op === 'replace') return critical ? 'high' : 'medium'
-  if (op === 'chmod' && data.action === 'chmod' && liveEntry !== undefined) {
+  if ((op === 'chmod' || op === 'attributes') && (data.action === 'chmod' || data.action === 'attributes') && liveEntry !== undefined) {
     return critical || specialBits(data.mode) !== specialBits(parseMode(liveEntry.mode)) ? 'medium' : 'low'
   }
   if (op === 'symlink-retarget') return 'medium'
@@ -192,16 +200,27 @@ function summaryOf(op: Operation, entry: FileEntry, liveEntry: FileEntry | undef
     case 'mkdir':
       return `Create directory ${entry.path}`
     case 'replace':
-      return `Replace ${entry.path}${origin}`
+      return `Replace ${entry.path}${origin}${metadataPhrase(entry, liveEntry)}`
     case 'delete':
       return `Delete ${entry.path}${origin}`
     case 'chmod':
       return `Change mode of ${entry.path} from ${liveEntry?.mode ?? '?'} to ${entry.mode}`
     case 'chown':
       return `Change owner of ${entry.path} from ${ownership(liveEntry)} to ${ownership(entry)}`
+    case 'attributes':
+      return `Change mode of ${entry.path} from ${liveEntry?.mode ?? '?'} to ${entry.mode} and owner from ${ownership(liveEntry)} to ${ownership(entry)}`
     case 'symlink-retarget':
       return `Point ${entry.path} at ${entry.target ?? '?'} instead of ${liveEntry?.target ?? '?'}`
   }
+}
+
+/** A content change that also changes mode or owner says so: it is all one change. */
+function metadataPhrase(entry: FileEntry, liveEntry: FileEntry | undefined): string {
+  if (liveEntry === undefined) return ''
+  const parts: string[] = []
+  if (parseMode(entry.mode) !== parseMode(liveEntry.mode)) parts.push(`mode ${liveEntry.mode} to ${entry.mode}`)
+  if (ownership(entry) !== ownership(liveEntry)) parts.push(`owner ${ownership(liveEntry)} to ${ownership(entry)}`)
+  return parts.length === 0 ? '' : `, with ${parts.join(' and ')}`
 }
 
 function originPhrase(entry: FileEntry): string {

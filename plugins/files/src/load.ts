@@ -48,7 +48,9 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
   const diagnostics: Diagnostic[] = []
   const entries = new Map<string, FileEntry>()
   for (const entry of parsed.manifest.entries) {
-    if (isUnitMaskLink(entry)) continue // the systemd provider's (a twin from before it said so may list it)
+    // Another provider's path, or a unit's mask link: not this provider's to apply, even when a
+    // twin from before that provider claimed it (the SysV rc?.d links) still lists it.
+    if (isUnitMaskLink(entry) || ctx.claims.isClaimedByOther('files', entry.path)) continue
     if (entry.type !== 'file' || entry.content !== 'mirrored' || entry.secret === true) {
       entries.set(entry.path, { ...entry })
       continue

@@ -1,5 +1,6 @@
 import type {
   ApplicableProvider,
+  ConfigChecker,
   ApplyRequest,
   ApplyResult,
   CollectRequest,
@@ -13,6 +14,7 @@ import type {
 } from '@twinsync/sdk'
 import { infoDiagnostic } from '@twinsync/sdk'
 import { FilesConfigSchema } from './config.js'
+import { DEBIAN_CONFIG_CHECKS } from './config-checks.js'
 import { resolveConfig } from './config.js'
 import { diffFiles } from './diff.js'
 import { PathPatterns } from './ignore.js'
@@ -25,7 +27,7 @@ import { textDifferIfLoaded } from './text-diff.js'
  * secrets out, and applies the twin back with atomic writes. The work lives in collect.ts,
  * load.ts, diff.ts and apply.ts, loaded on first use so that importing the plugin stays cheap.
  */
-export class FilesProvider implements ApplicableProvider<FilesState> {
+export class FilesProvider implements ApplicableProvider<FilesState>, ConfigChecker {
   readonly name = 'files'
   readonly version = '0.1.0'
   readonly category = 'files' as const
@@ -33,6 +35,8 @@ export class FilesProvider implements ApplicableProvider<FilesState> {
   readonly twinPaths = ['system/files/'] as const
   readonly stateSchema = FilesState
   readonly configSchema = FilesConfigSchema
+  /** How the services of a Debian server check the files this provider writes. */
+  readonly configChecks = DEBIAN_CONFIG_CHECKS
 
   async detect({ ctx }: DetectRequest): Promise<DetectResult> {
     const etc = await ctx.host.stat('/etc')

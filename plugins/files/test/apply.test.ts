@@ -113,6 +113,21 @@ describe('files provider: apply', () => {
     assert.deepEqual([st.uid, st.mode & 0o7777], [1000, 0o4755])
   })
 
+  it('changes mode and owner of one file together, in one step that passes its staleness check', async () => {
+    const ctx = createTestContext(root.dir)
+    const { twin, manifest } = await twinOf(ctx)
+    const motd = manifest.entries.find((e) => e.path === '/etc/motd')
+    Object.assign(motd ?? {}, { mode: '0600', owner: 'alice', uid: 1000, group: 'webops', gid: 1234 })
+    twin.set('system/files/manifest.json', JSON.stringify(manifest))
+    const changes = await plan(ctx, twin)
+    assert.deepEqual(changes.map((c) => c.id), ['files:attributes:/etc/motd'])
+    const { results } = await provider.apply({ changes, ctx })
+    assert.deepEqual(results.map((r) => [r.status, r.message]), [['applied', undefined]])
+    const st = lstatSync(root.path('/etc/motd'))
+    assert.deepEqual([st.mode & 0o7777, st.uid, st.gid], [0o600, 1000, 1234])
+    assert.deepEqual(await plan(ctx, twin), [], 'nothing left to do')
+  })
+
   it('refuses a path whose parent is a symlink leading outside the root', async () => {
     root.link('/etc/escape', '../../../../../../../..')
     const ctx = createTestContext(root.dir)

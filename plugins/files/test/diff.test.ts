@@ -69,13 +69,29 @@ describe('files provider: diff (pure)', () => {
     assert.equal(changes[1]?.liveFingerprint, 'absent')
   })
 
-  it('changes mode and owner on their own, resolving names with the target\'s accounts', () => {
+  it('changes mode and owner of one path as one change, resolving names with the target\'s accounts', () => {
     // The twin says www (uid 48 where it was taken); this target's www is 33.
     const desired = file('/etc/app.conf', 'x\n', { mode: '0600', owner: 'www', uid: 48, group: 'www', gid: 48 })
     const changes = diff(state(desired), state(file('/etc/app.conf', 'x\n')))
-    assert.deepEqual(ids(changes), ['files:chmod:/etc/app.conf', 'files:chown:/etc/app.conf'])
-    assert.deepEqual(changes[1]?.data, { action: 'chown', path: '/etc/app.conf', uid: 33, gid: 33 })
+    assert.deepEqual(ids(changes), ['files:attributes:/etc/app.conf'])
+    assert.deepEqual(changes[0]?.data, { action: 'attributes', path: '/etc/app.conf', mode: 0o600, uid: 33, gid: 33 })
     assert.equal(changes[0]?.risk, 'low')
+    assert.equal(changes[0]?.summary, 'Change mode of /etc/app.conf from 0644 to 0600 and owner from root:root to www:www')
+  })
+
+  it('changes only the mode, or only the owner, as chmod or chown', () => {
+    const modeOnly = diff(state(file('/etc/a', 'x\n', { mode: '0600' })), state(file('/etc/a', 'x\n')))
+    assert.deepEqual(modeOnly.map((c) => c.data), [{ action: 'chmod', path: '/etc/a', mode: 0o600 }])
+    const ownerOnly = diff(state(file('/etc/a', 'x\n', { owner: 'www', uid: 33, group: 'www', gid: 33 })), state(file('/etc/a', 'x\n')))
+    assert.deepEqual(ownerOnly.map((c) => c.data), [{ action: 'chown', path: '/etc/a', uid: 33, gid: 33 }])
+  })
+
+  it('writes new content with its new mode and owner in the same change', () => {
+    const desired = file('/etc/app.conf', 'y\n', { mode: '0600', owner: 'www', uid: 33, group: 'www', gid: 33 })
+    const changes = diff(state(desired), state(file('/etc/app.conf', 'x\n')))
+    assert.deepEqual(ids(changes), ['files:replace:/etc/app.conf'])
+    assert.deepEqual({ ...(changes[0]?.data as object), sha256: undefined }, { action: 'write', path: '/etc/app.conf', text: 'y\n', sha256: undefined, mode: 0o600, uid: 33, gid: 33 })
+    assert.match(changes[0]?.summary ?? '', /, with mode 0644 to 0600 and owner root:root to www:www$/)
   })
 
   it('rates a setuid change and a sudoers change higher', () => {

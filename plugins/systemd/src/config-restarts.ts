@@ -1,35 +1,50 @@
 import type { Change, FollowUpRequest, HostPort } from '@twinsync/sdk'
-import { compareStrings } from '@twinsync/sdk'
+import { checksFor, compareStrings } from '@twinsync/sdk'
 import { systemdChangeId } from './service-change.js'
 import type { SystemdState } from './service-state.js'
 
 const DPKG_INFO = '/var/lib/dpkg/info'
 const PACKAGED_SERVICE = /^\/(?:usr\/)?lib\/systemd\/system\/([^/]+\.service)$/
 const UP = new Set(['active', 'activating', 'reloading'])
+/** What makes a service read its configuration again: content, a new or removed file or link. */
+const CONTENT_ACTIONS = new Set(['write', 'symlink', 'delete'])
 
 /**
- * A running service reads its package's configuration when it starts: when the plan rewrites
- * such a file (under /etc), propose restarting the package's running services, each as its own
- * change after the write, which a person can leave out. Packages are found in dpkg's file lists.
+ * A running service reads its configuration when it starts or reloads: when the plan rewrites
+ * such a file (under /etc), propose reloading the service (restarting it when it cannot reload,
+ * `CanReload`), each as its own change after the write, which a person can leave out. The
+ * services are those shipped by the packages that own the file (dpkg's file lists) and those the
+ * configuration checks name for its path (nginx.service for /etc/nginx/sites-available/site).
  */
-export async function restartsForConfigChanges({ changes, actual, ctx }: FollowUpRequest<SystemdState>): Promise<Change[]> {
+export async function restartsForConfigChanges({ changes, actual, ctx, configChecks = [] }: FollowUpRequest<SystemdState>): Promise<Change[]> {
   if (actual.runtime === undefined) return []
   const writes = changes.filter((c) => {
     const data = c.data as { action?: unknown; path?: unknown } | undefined
-    return c.provider !== 'systemd' && data?.action === 'write' && typeof data.path === 'string' && data.path.startsWith('/etc/')
+    return c.provider !== 'systemd' && typeof data?.action === 'string' && CONTENT_ACTIONS.has(data.action) && typeof data.path === 'string' && data.path.startsWith('/etc/')
   })
   if (writes.length === 0) return []
   const wanted = new Set(writes.map((c) => (c.data as { path: string }).path))
   const owners = await packagesOwning(ctx.host, wanted)
-  const planned = new Set(changes.map((c) => c.id))
+  for (const path of wanted) {
+    const named = checksFor(configChecks, path).flatMap((c) => c.units ?? [])
+    if (named.length > 0) owners.set(path, [...new Set([...(owners.get(path) ?? []), ...named])].sort(compareStrings))
+  }
   const restarts = new Map<string, Change>()
+  const canReload = new Map<string, boolean>()
   for (const write of writes) {
     const path = (write.data as { path: string }).path
     for (const unit of owners.get(path) ?? []) {
       if (!UP.has(actual.runtime[unit]?.active ?? '')) continue
-      const id = systemdChangeId('restart', unit)
-      // Already reloaded or restarted (it runs an older configuration already): once is enough.
-      if (planned.has(id) || planned.has(systemdChangeId('reload', unit))) continue
+      if (!canReload.has(unit)) canReload.set(unit, await reloadable(ctx.host, unit))
+      const operation = canReload.get(unit) === true ? 'reload' : 'restart'
+      const id = systemdChangeId(operation, unit)
+      // Already reloaded or restarted (it runs an older configuration already): once is enough,
+      // after this file too, so a refused or failed write also holds it back and is rolled back.
+      const already = changes.find((c) => c.id === systemdChangeId('reload', unit) || c.id === systemdChangeId('restart', unit))
+      if (already !== undefined) {
+        if (!(already.requires ?? []).includes(write.id)) already.requires = [...(already.requires ?? []), write.id]
+        continue
+      }
       const existing = restarts.get(id)
       if (existing !== undefined) {
         existing.requires = [...(existing.requires ?? []), write.id]
@@ -39,11 +54,11 @@ export async function restartsForConfigChanges({ changes, actual, ctx }: FollowU
         id,
         provider: 'systemd',
         category: 'services',
-        operation: 'restart',
+        operation,
         resource: unit,
-        summary: `restart ${unit} to read its changed configuration (${path})`,
+        summary: `${operation} ${unit} to read its changed configuration (${path})`,
         before: 'active',
-        after: 'active (restarted)',
+        after: `active (${operation}ed)`,
         risk: 'medium',
         requires: [write.id],
         data: { unit },
@@ -51,6 +66,13 @@ export async function restartsForConfigChanges({ changes, actual, ctx }: FollowU
     }
   }
   return [...restarts.values()].sort((a, b) => compareStrings(a.id, b.id))
+}
+
+/** Can the running manager reload the unit (it has ExecReload)? Offline, or when unsure: no. */
+async function reloadable(host: HostPort, unit: string): Promise<boolean> {
+  if (!host.live) return false
+  const result = await host.query('systemctl', ['show', '--property=CanReload', '--value', '--', unit], { timeoutMs: 30_000 })
+  return result.exitCode === 0 && result.stdout.trim() === 'yes'
 }
 
 /** For each wanted path, the services shipped by the packages that list it. */

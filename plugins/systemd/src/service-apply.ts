@@ -2,6 +2,7 @@ import { TwinSyncError, type ApplyResult, type Change, type ChangeResult, type P
 import { managerRuns } from './runtime-units.js'
 import { isSystemdOperation, RUNTIME_OPERATIONS, SYSTEMD_OPERATIONS, type SystemdOperation } from './service-change.js'
 import { UnitFileIndex } from './unit-file-index.js'
+import { isActive, listeningSockets, verifyBack } from './service-verify.js'
 import { checkUnitName } from './unit-name.js'
 
 interface SystemdStep {
@@ -17,11 +18,19 @@ export function systemctlArgs(operation: SystemdOperation, unit: string, root: s
 }
 
 /**
- * Carry out approved systemd changes in the order reload, unmask, mask, disable, enable, stop,
- * start, restart. Every unit name is checked before the first command runs; a runtime verb on a
- * target without a running manager fails with a message instead of reaching systemctl.
+ * Carry out approved systemd changes in the order daemon-reload, unmask, mask, disable, enable,
+ * stop, start, reload, restart. Every unit name is checked before the first command runs; a
+ * runtime verb on a target without a running manager fails with a message instead of reaching
+ * systemctl. A reload or restart is verified: the unit is active again within a timeout and
+ * listens everywhere it listened before, or the change fails (and `owed` keeps what it should
+ * listen on for the next reload of the unit, the one after a rollback).
  */
-export async function applySystemdChanges(changes: readonly Change[], ctx: ProviderContext, onResult?: (r: ChangeResult) => void): Promise<ApplyResult> {
+export async function applySystemdChanges(
+  changes: readonly Change[],
+  ctx: ProviderContext,
+  onResult?: (r: ChangeResult) => void,
+  owed: Map<string, ReadonlySet<string>> = new Map(),
+): Promise<ApplyResult> {
   const steps = changes.map(toStep)
   const results = new Map<string, ChangeResult>()
   const report = (result: ChangeResult): void => {
@@ -46,12 +55,21 @@ export async function applySystemdChanges(changes: readonly Change[], ctx: Provi
         report({ id, status: 'unchanged', message: `${step.unit} is already ${operation}d` })
         continue
       }
+      // Verified only when the unit runs now: a oneshot's restart ends inactive, as it should.
+      const verified = (operation === 'reload' || operation === 'restart') && (await isActive(ctx.host, step.unit))
+      // A unit whose last reload lost some of its sockets still owes them: the reload that
+      // follows a rollback must bring back what it listened on before the change.
+      const listening = verified ? (owed.get(step.unit) ?? (await listeningSockets(ctx.host, step.unit))) : new Set<string>()
       const result = await ctx.host.exec('systemctl', systemctlArgs(operation, step.unit, ctx.host.root), { timeoutMs: 5 * 60_000 })
-      report(
-        result.exitCode === 0
-          ? { id, status: 'applied', message: step.change.summary }
-          : { id, status: 'failed', message: `systemctl ${operation} ${step.unit} exited with ${result.exitCode}`, outputTail: (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-20).join('\n') },
-      )
+      if (result.exitCode !== 0) {
+        report({ id, status: 'failed', message: `systemctl ${operation} ${step.unit} exited with ${result.exitCode}`, outputTail: (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-20).join('\n') })
+        continue
+      }
+      const problem = verified ? await verifyBack(ctx.host, step.unit, listening, operation) : undefined
+      if (verified && problem !== undefined) owed.set(step.unit, listening)
+      else owed.delete(step.unit)
+      const listens = listening.size === 0 ? '' : `; listens on ${[...listening].sort().join(', ')} as before`
+      report(problem === undefined ? { id, status: 'applied', message: `${step.change.summary}${verified ? `: active${listens}` : ''}` } : { id, status: 'failed', message: problem })
     }
   }
   return { results: changes.map((c) => results.get(c.id) ?? { id: c.id, status: 'skipped', message: 'not reached' }), diagnostics: [] }

@@ -1,11 +1,17 @@
 import Type from 'typebox'
 
+/**
+ * A state word as systemctl prints it ("enabled", "enabled-runtime", "masked", "active",
+ * "running"): the twin is input, so "enabled; reboot" is refused on load, not carried along.
+ */
+const StateWord = Type.String({ pattern: '^[a-z][a-z0-9]*(-[a-z0-9]+)*$', maxLength: 40 })
+
 export const UnitEntry = Type.Object(
   {
     /** Enablement as `systemctl list-unit-files` says it: enabled, disabled, static, masked, alias, indirect… */
-    state: Type.String(),
+    state: StateWord,
     /** Vendor preset (enabled/disabled); absent where systemctl shows "-". */
-    preset: Type.Optional(Type.String()),
+    preset: Type.Optional(StateWord),
     /** sha256 of an administrator's unit file (/etc/systemd/system): a change needs daemon-reload. */
     hash: Type.Optional(Type.String()),
   },
@@ -15,8 +21,8 @@ export type UnitEntry = Type.Static<typeof UnitEntry>
 
 export const RuntimeEntry = Type.Object(
   {
-    active: Type.String(),
-    sub: Type.String(),
+    active: StateWord,
+    sub: StateWord,
     /**
      * A running service's configuration files modified after it last started or reloaded,
      * newest first: it runs an older configuration than these. Read from the machine.

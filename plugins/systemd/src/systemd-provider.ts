@@ -51,6 +51,8 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     '/etc/init.d/.depend.*',
   ] as const
   readonly stateSchema = SystemdState
+  /** Sockets a unit listened on before a reload that lost them: the next reload must bring them back. */
+  private readonly owedSockets = new Map<string, ReadonlySet<string>>()
 
   async detect({ ctx }: DetectRequest): Promise<DetectResult> {
     for (const dir of ['/lib/systemd/system', '/usr/lib/systemd/system', '/etc/systemd/system']) {
@@ -87,7 +89,20 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     const { Value } = await import('typebox/value')
     if (!Value.Check(SystemdState, candidate)) {
       const first = [...Value.Errors(SystemdState, candidate)][0]
-      return { state: undefined, diagnostics: [invalid(`does not match the systemd schema at ${first?.instancePath || '/'}: ${first?.message ?? ''}`)] }
+      const pointer = first?.instancePath || '/'
+      // The state is read from three documents; name the one that holds the bad value, and its key.
+      const file = pointer.startsWith('/runtime') ? RUNTIME_DOCUMENT : pointer.startsWith('/startup') ? STARTUP_DOCUMENT : UNITS_DOCUMENT
+      const key = pointer.split('/').slice(2).join('.') || pointer.split('/')[1] || '/'
+      return {
+        state: undefined,
+        diagnostics: [
+          errorDiagnostic('TWIN_INVALID', `${file}: "${key}": ${first?.message ?? 'invalid value'}`, {
+            path: file,
+            provider: 'systemd',
+            detail: `Correct "${key}" in ${file} (a state is one word such as enabled, disabled, masked), or take a snapshot to write the machine's state again. Nothing is planned for services until then.`,
+          }),
+        ],
+      }
     }
     return { state: candidate, diagnostics: [] }
   }
@@ -107,7 +122,7 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
   }
 
   apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {
-    return applySystemdChanges(changes, ctx, onResult)
+    return applySystemdChanges(changes, ctx, onResult, this.owedSockets)
   }
 }
 

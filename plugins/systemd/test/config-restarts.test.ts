@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Change } from '@twinsync/sdk'
+import sinon from 'sinon'
+import type { Change, ExecResult } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { restartsForConfigChanges } from '../src/config-restarts.js'
 import type { SystemdState } from '../src/service-state.js'
@@ -29,6 +30,31 @@ describe('restarts proposed for changed package configuration', () => {
     })
     assert.deepEqual(restarts.map((c) => [c.id, c.requires]), [['systemd:restart:cron.service', ['files:replace:/etc/default/cron', 'files:replace:/etc/crontab']]])
     assert.match(restarts[0]?.summary ?? '', /restart cron\.service to read its changed configuration/)
+  })
+
+  it('reloads a running unit that can reload, also for a file only the configuration checks tie to it', async () => {
+    const offline = createTestContext(root)
+    const exec = sinon.stub(offline.host, 'query').callsFake(async (command, args): Promise<ExecResult> => {
+      const unit = args[args.length - 1] as string
+      return { command, args: [...args], exitCode: 0, stdout: unit === 'nginx.service' ? 'yes\n' : 'no\n', stderr: '', timedOut: false }
+    })
+    // The same files, but a host that says it runs the target (so CanReload is asked).
+    const host = new Proxy(offline.host, {
+      get: (target, key) => (key === 'live' ? true : typeof Reflect.get(target, key) === 'function' ? Reflect.get(target, key).bind(target) : Reflect.get(target, key)),
+    })
+    const ctx = { ...offline, host }
+    const site: Change = { ...write('/etc/nginx/sites-enabled/site'), id: 'files:create:/etc/nginx/sites-enabled/site', data: { action: 'symlink', path: '/etc/nginx/sites-enabled/site', target: '../sites-available/site' } }
+    const follow = await restartsForConfigChanges({
+      changes: [site, write('/etc/default/cron')],
+      actual: state({ 'cron.service': { active: 'active', sub: 'running' }, 'nginx.service': { active: 'active', sub: 'running' } }),
+      ctx,
+      configChecks: [{ service: 'nginx', paths: ['/etc/nginx/**'], argv: ['nginx', '-t'], units: ['nginx.service'] }],
+    })
+    assert.deepEqual(follow.map((c) => [c.id, c.operation, c.requires]), [
+      ['systemd:reload:nginx.service', 'reload', ['files:create:/etc/nginx/sites-enabled/site']],
+      ['systemd:restart:cron.service', 'restart', ['files:replace:/etc/default/cron']],
+    ])
+    assert.deepEqual(exec.firstCall.args.slice(0, 2), ['systemctl', ['show', '--property=CanReload', '--value', '--', 'nginx.service']])
   })
 
   it('proposes nothing offline, or when the restart is already planned', async () => {

@@ -1,0 +1,108 @@
+import { strict as assert } from 'node:assert'
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import sinon from 'sinon'
+import { CHANGED_FILE, LocalHost, type Change, type ConfigCheck, type ExecResult } from '@twinsync/sdk'
+import { ConfigGuard, rejected } from '../src/apply/config-guard.js'
+
+const NGINX: ConfigCheck = { service: 'nginx', paths: ['/etc/nginx/**'], argv: ['nginx', '-t'], units: ['nginx.service'] }
+const UNITS: ConfigCheck = { service: 'systemd units', paths: ['/etc/systemd/system/*.service'], argv: ['systemd-analyze', 'verify', CHANGED_FILE] }
+
+function write(path: string, text: string): Change {
+  return { id: `files:replace:${path}`, provider: 'files', category: 'files', operation: 'replace', resource: path, summary: '', risk: 'medium', data: { action: 'write', path, text, sha256: '', mode: 0o600, uid: 0, gid: 0 } }
+}
+
+describe('config guard: check before live, put back on failure', () => {
+  let root: string
+  let host: LocalHost
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'twinsync-guard-'))
+    mkdirSync(join(root, 'etc/nginx/sites-enabled'), { recursive: true })
+    mkdirSync(join(root, 'etc/systemd/system'), { recursive: true })
+    writeFileSync(join(root, 'etc/nginx/nginx.conf'), 'old\n')
+    chmodSync(join(root, 'etc/nginx/nginx.conf'), 0o644)
+    host = new LocalHost(root)
+    sinon.stub(host, 'which').resolves('/usr/sbin/tool')
+  })
+  afterEach(() => {
+    sinon.restore()
+    rmSync(root, { recursive: true, force: true })
+  })
+  const execAnswers = (answer: (program: string, args: readonly string[]) => { code: number; out?: string }) =>
+    sinon.stub(host, 'exec').callsFake(async (command, args): Promise<ExecResult> => {
+      const { code, out = '' } = answer(command, args)
+      return { command, args: [...args], exitCode: code, stdout: '', stderr: out, timedOut: false }
+    })
+
+  it('groups a batch by the service that reads each file, and ignores files no service reads', () => {
+    const changes = [write('/etc/nginx/nginx.conf', 'x'), write('/etc/nginx/sites-enabled/a', 'y'), write('/etc/motd', 'z'), write('/etc/systemd/system/a.service', 'u')]
+    const guard = new ConfigGuard(host, [NGINX, UNITS], changes)
+    assert.deepEqual(guard.groupsOf(changes).map((g) => [g.check.service, g.changes.map((c) => c.resource)]), [
+      ['nginx', ['/etc/nginx/nginx.conf', '/etc/nginx/sites-enabled/a']],
+      ['systemd units', ['/etc/systemd/system/a.service']],
+    ])
+  })
+
+  it('puts the previous content, mode and owner back and names the checker when it rejects the new files', async () => {
+    const changes = [write('/etc/nginx/nginx.conf', 'broken\n'), write('/etc/nginx/sites-enabled/new', 'site\n')]
+    const guard = new ConfigGuard(host, [NGINX], changes)
+    const [group] = guard.groupsOf(changes)
+    assert.ok(group)
+    await guard.remember(changes)
+    execAnswers(() => ({ code: 0 }))
+    assert.equal(await guard.baseline(group), undefined, 'the live configuration passes')
+    // What the files provider does: write the group.
+    writeFileSync(join(root, 'etc/nginx/nginx.conf'), 'broken\n', { mode: 0o600 })
+    chmodSync(join(root, 'etc/nginx/nginx.conf'), 0o600)
+    writeFileSync(join(root, 'etc/nginx/sites-enabled/new'), 'site\n')
+    sinon.restore()
+    sinon.stub(host, 'which').resolves('/usr/sbin/nginx')
+    execAnswers(() => ({ code: 1, out: 'nginx: [emerg] unknown directive "broken"\nnginx: configuration file /etc/nginx/nginx.conf test failed\n' }))
+    const run = await guard.check(group, changes)
+    assert.deepEqual([run.ok, run.command], [false, 'nginx -t'])
+    assert.deepEqual(await guard.restore(changes), [])
+    assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'old\n')
+    assert.equal(lstatSync(join(root, 'etc/nginx/nginx.conf')).mode & 0o7777, 0o644)
+    assert.equal(existsSync(join(root, 'etc/nginx/sites-enabled/new')), false, 'a file the group created is gone again')
+    const result = rejected(changes[0] as Change, group, run, [])
+    assert.equal(result.status, 'failed')
+    assert.equal(result.message, '`nginx -t` rejects the new nginx configuration; the previous files are back; nginx.service left alone')
+    assert.match(result.outputTail ?? '', /unknown directive "broken"/)
+  })
+
+  it('does not judge with a checker that already fails on the live configuration, and says so', async () => {
+    const changes = [write('/etc/nginx/nginx.conf', 'new\n')]
+    const guard = new ConfigGuard(host, [NGINX], changes)
+    const [group] = guard.groupsOf(changes)
+    assert.ok(group)
+    await guard.remember(changes)
+    execAnswers(() => ({ code: 1, out: 'nginx: [emerg] open() "/run/nginx.pid" failed\n' }))
+    const warning = await guard.baseline(group)
+    assert.equal(warning?.code, 'CONFIG_NOT_CHECKED')
+    assert.match(warning?.summary ?? '', /`nginx -t` already fails on the live configuration, so it cannot judge the change: nginx: \[emerg\] open\(\) "\/run\/nginx.pid" failed/)
+  })
+
+  it('runs a per-file checker on each changed file, in the target', async () => {
+    const changes = [write('/etc/systemd/system/a.service', '[Service]\n')]
+    const guard = new ConfigGuard(host, [UNITS], changes)
+    const [group] = guard.groupsOf(changes)
+    assert.ok(group)
+    const exec = execAnswers(() => ({ code: 0 }))
+    const run = await guard.check(group, changes)
+    assert.equal(run.ok, true)
+    assert.deepEqual(exec.firstCall.args, ['systemd-analyze', ['verify', '/etc/systemd/system/a.service'], { inTarget: true, timeoutMs: 60_000 }])
+  })
+
+  it('keeps the previous state of a file a reload follows, so a failed reload can put it back', async () => {
+    writeFileSync(join(root, 'etc/default-app'), 'v1\n')
+    const file = write('/etc/default-app', 'v2\n')
+    const reload: Change = { id: 'systemd:restart:app.service', provider: 'systemd', category: 'services', operation: 'restart', resource: 'app.service', summary: '', risk: 'medium', requires: [file.id] }
+    const guard = new ConfigGuard(host, [NGINX], [file, reload])
+    await guard.remember([file])
+    assert.equal(guard.hasPrevious(file.id), true)
+    writeFileSync(join(root, 'etc/default-app'), 'v2\n')
+    assert.deepEqual(await guard.restore([file]), [])
+    assert.equal(readFileSync(join(root, 'etc/default-app'), 'utf8'), 'v1\n')
+  })
+})

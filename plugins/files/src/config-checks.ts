@@ -1,0 +1,36 @@
+import { CHANGED_FILE, type ConfigCheck } from '@twinsync/sdk'
+
+/**
+ * The services a Debian server commonly runs: the files each reads, its own configuration
+ * checker, and the units that read them. Apply writes a group's files, runs the checker inside
+ * the target and reloads only after it passes (see docs/plan-format.md, "Applying"). A plugin
+ * adds a service of its own through the ConfigChecker capability.
+ *
+ * Where a checker reads one main file that includes the others (nginx, nftables, haproxy), it
+ * checks that main file, so a changed fragment is judged as part of the whole configuration.
+ */
+export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
+  { service: 'nginx', paths: ['/etc/nginx/**'], argv: ['nginx', '-t'], units: ['nginx.service'] },
+  { service: 'apache2', paths: ['/etc/apache2/**'], argv: ['apache2ctl', 'configtest'], units: ['apache2.service'] },
+  { service: 'sshd', paths: ['/etc/ssh/sshd_config', '/etc/ssh/sshd_config.d/**'], argv: ['sshd', '-t'], units: ['ssh.service'] },
+  { service: 'sudo', paths: ['/etc/sudoers', '/etc/sudoers.d/*'], argv: ['visudo', '-c'] },
+  { service: 'postfix', paths: ['/etc/postfix/**'], argv: ['postfix', 'check'], units: ['postfix.service'] },
+  { service: 'haproxy', paths: ['/etc/haproxy/**'], argv: ['haproxy', '-c', '-f', '/etc/haproxy/haproxy.cfg'], units: ['haproxy.service'] },
+  { service: 'nftables', paths: ['/etc/nftables.conf', '/etc/nftables.d/**'], argv: ['nft', '-c', '-f', '/etc/nftables.conf'], units: ['nftables.service'] },
+  {
+    service: 'systemd units',
+    paths: ['/etc/systemd/system/*.service', '/etc/systemd/system/*.socket', '/etc/systemd/system/*.timer', '/etc/systemd/system/*.path', '/etc/systemd/system/*.mount'],
+    argv: ['systemd-analyze', 'verify', CHANGED_FILE],
+  },
+  { service: 'bind', paths: ['/etc/bind/**'], argv: ['named-checkconf'], units: ['named.service'] },
+  { service: 'unbound', paths: ['/etc/unbound/**'], argv: ['unbound-checkconf'], units: ['unbound.service'] },
+  { service: 'dovecot', paths: ['/etc/dovecot/**'], argv: ['doveconf', '-n'], units: ['dovecot.service'] },
+  { service: 'rsyslog', paths: ['/etc/rsyslog.conf', '/etc/rsyslog.d/**'], argv: ['rsyslogd', '-N1'], units: ['rsyslog.service'] },
+  { service: 'fail2ban', paths: ['/etc/fail2ban/**'], argv: ['fail2ban-client', '--test'], units: ['fail2ban.service'] },
+  { service: 'samba', paths: ['/etc/samba/smb.conf'], argv: ['testparm', '-s'], units: ['smbd.service', 'nmbd.service'] },
+  { service: 'squid', paths: ['/etc/squid/**'], argv: ['squid', '-k', 'parse'], units: ['squid.service'] },
+  { service: 'keepalived', paths: ['/etc/keepalived/**'], argv: ['keepalived', '--config-test'], units: ['keepalived.service'] },
+  { service: 'apt', paths: ['/etc/apt/apt.conf', '/etc/apt/apt.conf.d/*'], argv: ['apt-config', 'dump'] },
+  // No checker that runs without the cluster's data directory: grouped for reload and rollback.
+  { service: 'postgresql', paths: ['/etc/postgresql/**'], units: ['postgresql.service'] },
+]

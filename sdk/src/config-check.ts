@@ -1,0 +1,54 @@
+import { globToRegExp } from './path-claims.js'
+import type { Provider } from './provider.js'
+
+/** In a checker's argument list, replaced by each changed file of the group (one run per file). */
+export const CHANGED_FILE = '{file}'
+
+/**
+ * How one service's configuration is checked before it goes live. Apply groups the files a plan
+ * writes by the service that reads them: it writes a group's files, runs the check inside the
+ * target, and only when the check passes may the service be reloaded; when it fails the previous
+ * files are put back and the service is left alone.
+ */
+export interface ConfigCheck {
+  /** Short name of the service ("nginx"); checks of the same name form one group. */
+  readonly service: string
+  /** Machine path patterns (PathClaims syntax: `*` one component, `**` any depth) it reads. */
+  readonly paths: readonly string[]
+  /**
+   * The checker's argument list, run inside the target: `['nginx', '-t']`. An argument equal to
+   * CHANGED_FILE makes it run once per changed file with that path (`visudo -c -f {file}`).
+   * Without it the service has no checker: its files are grouped (for reload and rollback) only.
+   */
+  readonly argv?: readonly string[]
+  /** systemd units that read these files, reloaded (or restarted) after a change when they run. */
+  readonly units?: readonly string[]
+}
+
+/**
+ * An optional capability: a provider that knows how services check their own configuration.
+ * The files provider brings a table for what a Debian server commonly runs; a plugin adds its
+ * own service by implementing this.
+ */
+export interface ConfigChecker {
+  readonly configChecks: readonly ConfigCheck[]
+}
+
+export function isConfigChecker(provider: Provider): provider is Provider & ConfigChecker {
+  return Array.isArray((provider as Partial<ConfigChecker>).configChecks)
+}
+
+/** The checks whose paths match `path`, in the order given. */
+export function checksFor(checks: readonly ConfigCheck[], path: string): ConfigCheck[] {
+  return checks.filter((c) => c.paths.some((p) => matcher(p).test(path)))
+}
+
+const compiled = new Map<string, RegExp>()
+function matcher(pattern: string): RegExp {
+  let regex = compiled.get(pattern)
+  if (regex === undefined) {
+    regex = globToRegExp(pattern)
+    compiled.set(pattern, regex)
+  }
+  return regex
+}
