@@ -92,6 +92,43 @@ describe('third-party provider plugins', function () {
   })
 })
 
+describe('a twin document whose plugin is missing', function () {
+  this.timeout(120_000)
+  let cli: CliSandbox
+  let root: string
+
+  before(async () => {
+    cli = await cliSandbox()
+    root = join(cli.dir, 'root')
+    await mkdir(join(root, 'etc'), { recursive: true })
+    await writeFile(join(root, 'etc/demo-release'), 'demo 4.2\n')
+    assert.equal((await cli.twinsync(['plugins', 'link', fixture('twinsync-plugin-demo')])).code, 0)
+    const snap = await cli.twinsync(['snapshot', '--init', '--root', root, '--repo', cli.twinDir, '--json'])
+    assert.equal(snap.code, 0, snap.stderr)
+    const manifest = JSON.parse(await readFile(join(cli.twinDir, 'system/twinsync/providers.json'), 'utf8')) as { providers: Array<{ name: string; source: string }> }
+    assert.ok(manifest.providers.some((p) => p.name === 'demo' && p.source === 'twinsync-plugin-demo'), 'the snapshot records which plugin writes what')
+    assert.equal((await cli.twinsync(['plugins', 'unlink', 'twinsync-plugin-demo'])).code, 0)
+  })
+  after(() => cli.cleanup())
+
+  it('status names the missing plugin and exits 1 instead of saying "In sync"', async () => {
+    const r = await cli.twinsync(['status', '--root', root, '--repo', cli.twinDir])
+    assert.equal(r.code, 1, r.stdout + r.stderr)
+    assert.match(r.stdout, /Missing provider: The twin has system\/packages\/demo\.json of the demo provider from plugin twinsync-plugin-demo 1\.0\.0, which is not installed or failed to load/)
+    assert.match(r.stdout, /twinsync plugins install twinsync-plugin-demo/)
+    const j = await cli.twinsync(['status', '--json', '--root', root, '--repo', cli.twinDir])
+    assert.equal(json<{ missing: Array<{ code: string }> }>(j).missing[0]?.code, 'PROVIDER_MISSING')
+  })
+
+  it('plan reports it as an error and exits 1', async () => {
+    const r = await cli.twinsync(['plan', '--json', '--root', root, '--repo', cli.twinDir])
+    assert.equal(r.code, 1, r.stderr)
+    const d = json<{ diagnostics: Array<{ code: string; severity: string; summary: string }> }>(r).diagnostics.find((x) => x.code === 'PROVIDER_MISSING')
+    assert.equal(d?.severity, 'error')
+    assert.match(d?.summary ?? '', /plugin twinsync-plugin-demo/)
+  })
+})
+
 /** `twinsync plugins install` takes what npm takes: a tarball path, a directory, a file: URL, a name. */
 describe('installing a plugin from a tarball, a directory or a file: URL', function () {
   this.timeout(300_000)

@@ -17,12 +17,12 @@ type Previous =
   | { kind: 'other'; mode: number; uid: number; gid: number }
   | { kind: 'unkept'; reason: string }
 
-interface Group {
+export interface Group {
   check: ConfigCheck
   changes: Change[]
 }
 
-interface CheckRun {
+export interface CheckRun {
   ok: boolean
   /** What ran, as a person would type it. */
   command: string
@@ -61,7 +61,7 @@ export class ConfigGuard {
     }
   }
 
-  /** Does the batch have changes whose results wait for their group's check? */
+  /** A batch's file changes by the service that reads them (the first check whose paths match). */
   groupsOf(changes: readonly Change[]): Group[] {
     const groups = new Map<string, Group>()
     for (const c of changes) {

@@ -15,5 +15,7 @@ export default class Status extends TwinSyncCommand<typeof Status> {
     const status = await driftStatus(await this.container(), this.flags.only?.split(',').map((s) => s.trim()).filter(Boolean))
     this.emit(status, renderStatus)
     if (this.flags['exit-code'] && (status.drift || status.pending.count > 0)) process.exitCode = 1
+    // A part of the twin no provider reads is never "in sync": exit 1 naming the plugin.
+    if (status.missing.length > 0) process.exitCode = 1
   }
 }

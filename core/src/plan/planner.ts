@@ -5,6 +5,7 @@ import { contextFor } from '../collect/context-factory.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { inject, injectable } from '../di.js'
 import { IntentService } from '../intent/intent-service.js'
+import { missingProviders } from '../providers/provider-manifest.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { callProvider } from '../providers/provider-call.js'
@@ -48,6 +49,8 @@ export class Planner {
       const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
       const providers = await this.selectProviders(options.only)
       const diagnostics: Diagnostic[] = [...(notice === undefined ? [] : [notice]), ...loadDiagnostics]
+      const all = (await this.registry.load()).providers.map((p) => p.provider)
+      diagnostics.push(...(await missingProviders(reader, all, claims)))
       // Planning only reads: each provider gets a dry-run host that refuses any change (the call
       // fails, named, through the provider guard); one the provider swallowed is reported below.
       const dryRuns = new Map<string, RecordingHost>()

@@ -7,6 +7,7 @@ import { checkProviderSections } from '../config/config-file.js'
 import { Tokens } from '../tokens.js'
 import { builtinProviders } from './builtin-providers.js'
 import { shareSdk, sdkRangeProblem } from './plugin-sdk.js'
+import { providerManifest } from './provider-manifest.js'
 
 type OclifPlugin = Interfaces.Plugin
 
@@ -71,6 +72,8 @@ export class ProviderRegistry {
   private async discover(): Promise<ProviderSet> {
     const diagnostics: Diagnostic[] = []
     const candidates = [...(await builtinProviders()), ...(await this.fromPlugins(diagnostics))]
+    // Records which plugin writes which part of the twin (see provider-manifest.ts).
+    candidates.push({ provider: providerManifest(() => providers), source: '@twinsync/core' })
     const disabled = new Set(this.config.values.providers?.disabled ?? [])
     const claims = new PathClaims()
     const providers: RegisteredProvider[] = []

@@ -1,4 +1,4 @@
-import { CATEGORIES } from '@twinsync/sdk'
+import { CATEGORIES, type Diagnostic } from '@twinsync/sdk'
 import type { DependencyContainer } from '../di.js'
 import { IntentService, type PendingItem } from '../intent/intent-service.js'
 import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
@@ -30,6 +30,8 @@ export interface DriftStatus {
   remote: RemoteStatus
   /** An apply was interrupted: what it was doing and the ways on (the plan heads for its state). */
   interrupted: string | null
+  /** Parts of the twin whose provider is not loaded (a plugin missing or failing): never "in sync". */
+  missing: Diagnostic[]
 }
 
 /**
@@ -58,12 +60,15 @@ export async function driftStatus(container: DependencyContainer, only: string[]
     pending: { count: items.length, intended: pending.intended, domains: CATEGORIES.filter((c) => byCategory.has(c)).map((category) => ({ category, count: byCategory.get(category) as number })), items },
     remote: await container.resolve(RemoteService).status(),
     interrupted: await readApplyRecord(twin.dir).then((r) => (r === undefined ? null : interruptedNotice(r))),
+    missing: plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'),
   }
 }
 
 export function renderStatus(s: DriftStatus): string {
   const mirror = (s.remote.configured ? `\n${renderRemoteStatus(s.remote)}` : '') + (s.interrupted === null ? '' : `\n\n${s.interrupted}`)
   const at = `the twin at ${s.repo} (last snapshot ${s.observed?.slice(0, 12) ?? 'none'})`
+  const missing = s.missing.flatMap((d) => [`Missing provider: ${d.summary}`, ...(d.detail === undefined ? [] : [`  ${d.detail}`])])
+  if (missing.length > 0) return [...missing, '', renderStatus({ ...s, missing: [] })].join('\n')
   if (!s.drift && s.pending.count === 0) return `In sync: the machine matches ${at}; nothing pending.${mirror}`
   const lines = [`Twin: ${at}`, '']
   if (!s.drift) lines.push('Drift: none; the machine is as the last snapshot saw it.')

@@ -1,4 +1,4 @@
-import { TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError } from '@twinsync/sdk/errors'
 
 /** ENOSPC and EDQUOT become DISK_FULL; anything else is passed on. */
 export function diskError(error: unknown, dir: string): unknown {

@@ -18,11 +18,10 @@
  * requests, and blobs are bytes, not text.
  */
 import { spawn } from 'node:child_process'
-import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/errors'
 import type { SimpleGit } from 'simple-git'
 import { diskError } from './disk-error.js'
+import { removeTwinFile } from './twin-files.js'
 
 /** The id git gives the empty tree: the "before" of a twin's first commit. */
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
@@ -279,7 +278,7 @@ export class SimpleGitClient implements GitClient {
     const added = entries.filter((e) => e.change === 'A').map((e) => e.path)
     if (tracked.length > 0) await runGit(this.dir, ['checkout', 'HEAD', '--', ...tracked])
     if (added.length > 0) await runGit(this.dir, ['rm', '--cached', '--quiet', '-f', '--', ...added])
-    await Promise.all(added.map((p) => rm(join(this.dir, p), { force: true })))
+    await Promise.all(added.map((p) => removeTwinFile(this.dir, p)))
   }
 
   async dirtyPaths(): Promise<string[]> {

@@ -2,7 +2,8 @@ import { constants } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { lstat, mkdir, open, readdir, rename, rm, symlink, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { TwinSyncError, compareStrings } from '@twinsync/sdk'
+// Only the SDK's errors: the git module imports this file and stays light at start-up.
+import { TwinSyncError } from '@twinsync/sdk/errors'
 import { diskError } from './disk-error.js'
 
 /**
@@ -206,7 +207,7 @@ export async function listTwinFiles(dir: string, prefix: string): Promise<string
   }
   if (prefix === '') {
     await walk('')
-    return out.sort(compareStrings)
+    return out.sort(byCodePoint)
   }
   const folder = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix
   const parts = twinPathParts(folder)
@@ -218,7 +219,7 @@ export async function listTwinFiles(dir: string, prefix: string): Promise<string
   } else if (kind === 'file' || kind === 'symlink') {
     out.push(folder)
   }
-  return out.sort(compareStrings)
+  return out.sort(byCodePoint)
 }
 
 /** Is there a regular file at the path? A symlink there (or above it) is TWIN_SYMLINK. */
@@ -228,4 +229,8 @@ export async function isTwinFile(dir: string, path: string): Promise<boolean> {
   const kind = await kindOf(join(dir, path))
   if (kind === 'symlink') throw twinSymlinkError(path)
   return kind === 'file'
+}
+
+function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }

@@ -1,0 +1,76 @@
+import type { Diagnostic, PathClaims, Provider, TwinReader } from '@twinsync/sdk'
+import { compareStrings, errorDiagnostic, stableStringify } from '@twinsync/sdk'
+import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
+
+export const MANIFEST_PATH = 'system/twinsync/providers.json'
+/** Twin paths under system/ that TwinSync itself writes, not a provider. */
+const CORE_PATHS = ['system/journal/', 'system/twinsync/']
+
+export interface ManifestEntry {
+  name: string
+  version: string
+  /** The npm package the provider came from (a plugin, or a package shipped with TwinSync). */
+  source: string
+  twinPaths: string[]
+}
+
+/**
+ * A facts provider about the twin itself: which provider, from which plugin package, writes
+ * which part of the twin. With it, a twin whose plugin is not installed here says which plugin
+ * is missing instead of being silently ignored.
+ */
+export function providerManifest(list: () => ReadonlyArray<{ provider: Provider; source: string; disabled: boolean }>): Provider {
+  return {
+    name: 'twin-providers',
+    version: '1.0.0',
+    category: 'facts',
+    description: 'Which provider and plugin package writes each part of the twin',
+    twinPaths: [MANIFEST_PATH],
+    detect: async () => ({ detected: true, diagnostics: [] }),
+    async collect() {
+      const providers: ManifestEntry[] = list()
+        .filter((p) => p.provider.name !== 'twin-providers' && p.provider.twinPaths.length > 0)
+        .map(({ provider, source }) => ({ name: provider.name, version: provider.version, source, twinPaths: [...provider.twinPaths].sort(compareStrings) }))
+        .sort((a, b) => compareStrings(a.name, b.name))
+      const state = { providers }
+      return { state, documents: [{ path: MANIFEST_PATH, content: stableStringify(state) }], diagnostics: [] }
+    },
+  }
+}
+
+/**
+ * Twin documents under system/ that no loaded provider owns: each becomes an error naming the
+ * plugin that wrote it (from the manifest the last snapshot recorded), so status and plan never
+ * treat a domain whose plugin is missing as "in sync".
+ */
+export async function missingProviders(twin: TwinReader, providers: readonly Provider[], claims: PathClaims): Promise<Diagnostic[]> {
+  const orphans = (await twin.list('system/')).filter((p) => !CORE_PATHS.some((c) => p.startsWith(c)) && ownerOfTwinPath(p, providers, claims) === undefined)
+  if (orphans.length === 0) return []
+  let recorded: ManifestEntry[] = []
+  try {
+    recorded = (JSON.parse((await twin.readText(MANIFEST_PATH)) ?? '{}') as { providers?: ManifestEntry[] }).providers ?? []
+  } catch {
+    recorded = []
+  }
+  const byWriter = new Map<string, { entry: ManifestEntry | undefined; paths: string[] }>()
+  for (const path of orphans) {
+    const entry = recorded.find((r) => r.twinPaths.some((t) => (t.endsWith('/') ? path.startsWith(t) : path === t)))
+    const key = entry === undefined ? '' : `${entry.source}\0${entry.name}`
+    const group = byWriter.get(key) ?? { entry, paths: [] }
+    group.paths.push(path)
+    byWriter.set(key, group)
+  }
+  return [...byWriter.values()].map(({ entry, paths }) => {
+    const files = `${paths.slice(0, 3).join(', ')}${paths.length > 3 ? ` and ${paths.length - 3} more` : ''}`
+    return entry === undefined
+      ? errorDiagnostic('PROVIDER_MISSING', `No installed provider reads ${files} of the twin`, {
+          path: paths[0] as string,
+          detail: 'Next step: install the plugin that wrote it (`twinsync plugins install NAME`), see `twinsync providers` for plugins that failed to load, or remove the file from the twin.',
+        })
+      : errorDiagnostic('PROVIDER_MISSING', `The twin has ${files} of the ${entry.name} provider from plugin ${entry.source} ${entry.version}, which is not installed or failed to load`, {
+          path: paths[0] as string,
+          provider: entry.name,
+          detail: `Next step: \`twinsync plugins install ${entry.source}\` (or check \`twinsync providers\` for its load error). Until then that part of the twin is neither planned nor applied.`,
+        })
+  })
+}
