@@ -118,6 +118,9 @@ export class IntentService {
     const view = await this.view()
     const paths = (await changedBetween(dir, baseTree, tree)).map((e) => e.path).filter((p) => scope === 'all' || this.applyingOwner(p, view) !== undefined)
     if (paths.length === 0) return { base: baseCommit, paths, restore: async (onto, observed = onto) => this.settle(observed, view, otherwise) }
+    // The same intent as the one recorded (and checked with the providers) last time?
+    const previous = await readRef(dir, INTENDED_REF)
+    const settled = previous !== undefined && (await treeOf(dir, previous)) === tree
     const intended = await this.commitIntent(tree, baseCommit, reasons)
     // Until `restore` runs, the intent is only in the ref: say so, for a run that dies meanwhile.
     await mkdir(dirname(this.heldMarker()), { recursive: true })
@@ -129,8 +132,15 @@ export class IntentService {
       base: baseCommit,
       paths,
       restore: async (onto, observed = onto) => {
-        await this.mergeOnto(baseTree, await treeOf(dir, intended), await treeOf(dir, onto), paths)
+        const [intendedTree, ontoTree] = await Promise.all([treeOf(dir, intended), treeOf(dir, onto)])
+        await this.mergeOnto(baseTree, intendedTree, ontoTree, paths)
         await rm(this.heldMarker(), { force: true })
+        // The intent was checked with the providers before and the machine left every held path
+        // as it was (a scheduled snapshot): only its base moved; no need to ask them again.
+        if (settled && otherwise === undefined && onto === observed && (await this.samePaths(baseTree, ontoTree, paths))) {
+          if (observed !== baseCommit) await this.commitIntent(intendedTree, observed, {})
+          return paths
+        }
         return this.settle(observed, view, otherwise)
       },
     }
@@ -306,6 +316,11 @@ export class IntentService {
     if (bytes === undefined) return removeTwinFile(this.twin.dir, path)
     if (mode === '120000') return writeTwinSymlink(this.twin.dir, path, Buffer.from(bytes).toString('utf8'))
     await writeTwinFile(this.twin.dir, path, bytes, mode === '100755' ? 0o755 : 0o644)
+  }
+
+  private async samePaths(a: string, b: string, paths: readonly string[]): Promise<boolean> {
+    const [x, y] = await Promise.all([entriesOf(this.twin.dir, a, paths), entriesOf(this.twin.dir, b, paths)])
+    return paths.every((p) => x.get(p)?.blob === y.get(p)?.blob && x.get(p)?.mode === y.get(p)?.mode)
   }
 
   private async mergeOnto(baseTree: string, intendedTree: string, ontoTree: string, paths: readonly string[]): Promise<void> {

@@ -1,13 +1,13 @@
 import { Text, useInput } from 'ink'
-import { useState } from 'react'
+import { useLiveState } from './hooks.js'
 
 /** "Question? Yes / No": ←/→ (or Tab) choose, Enter answers, y/n answer at once. No is the default. */
 export function Confirm({ question, onAnswer, active = true }: { question: string; onAnswer: (yes: boolean) => void; active?: boolean }) {
-  const [yes, setYes] = useState(false)
+  const [yes, setYes, latestYes] = useLiveState(false)
   useInput(
     (input, key) => {
       if (key.leftArrow || key.rightArrow || key.tab) setYes((v) => !v)
-      else if (key.return) onAnswer(yes)
+      else if (key.return) onAnswer(latestYes())
       else if (input === 'y' || input === 'Y') onAnswer(true)
       else if (input === 'n' || input === 'N') onAnswer(false)
     },

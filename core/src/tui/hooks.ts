@@ -80,6 +80,23 @@ export function useCursor(length: number, initial = 0): [number, (next: number |
   return [clamp(index), set, latest]
 }
 
+/**
+ * State that a key handler can read the moment after it was set: ink hands every key of one
+ * input chunk to the handlers in the same tick, before React renders again (see useCursor), so
+ * "→⏎" on a Yes/No question or "abc⏎" in a text field must read the value through latest().
+ */
+export function useLiveState<T>(initial: T): [T, (next: T | ((value: T) => T)) => void, () => T] {
+  const [value, setValue] = useState(initial)
+  const latestRef = useRef(initial)
+  const set = useCallback((next: T | ((value: T) => T)) => {
+    const v = typeof next === 'function' ? (next as (value: T) => T)(latestRef.current) : next
+    latestRef.current = v
+    setValue(v)
+  }, [])
+  const latest = useCallback(() => latestRef.current, [])
+  return [value, set, latest]
+}
+
 /** The first visible row of a window of `height` rows that keeps `index` in view. */
 export function windowStart(index: number, length: number, height: number): number {
   if (length <= height) return 0

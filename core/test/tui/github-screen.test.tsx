@@ -45,6 +45,21 @@ describe('TUI GitHub linking', function () {
     assert.doesNotMatch(panel.frame(), /ghp_secret123/)
   })
 
+  it('keeps every character typed just before Enter in the same tick', async () => {
+    const { remote, calls } = remoteRecording()
+    panel = openPanel(fakeServices({ remote }), [{ name: 'menu' }, { name: 'init' }, { name: 'github' }])
+    await panel.waitFor('TwinSync › GitHub linking')
+    await panel.press(KEYS.enter)
+    await panel.burst(...'ghp_fast', KEYS.enter)
+    await panel.press(KEYS.down)
+    await panel.press(KEYS.enter)
+    await panel.burst(...'acme/fast', KEYS.enter)
+    await panel.press(KEYS.down)
+    await panel.press(KEYS.enter)
+    await panel.waitFor('✓ Linked GitHub acme/fast')
+    assert.deepEqual(calls, ['link acme/fast ghp_fast'])
+  })
+
   it('creates a private repository with the default name and no typed token, and shows refusals with their next step', async () => {
     const { remote, calls } = remoteRecording({
       test: async () => {

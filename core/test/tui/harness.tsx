@@ -24,6 +24,8 @@ export interface Panel {
   frame(): string
   /** One key, then a moment for React to render. */
   press(key: string): Promise<void>
+  /** Keys written one after another in the same tick, as a fast typist or a loaded machine delivers them. */
+  burst(...keys: string[]): Promise<void>
   /** Poll the frame until it contains text (or matches); fails with the last frame. */
   waitFor(pattern: string | RegExp, timeoutMs?: number): Promise<string>
   unmount(): void
@@ -37,6 +39,11 @@ export function openPanel(services: TuiServices, initial?: Route[]): Panel {
     async press(key) {
       await sleep(30)
       r.stdin.write(key)
+      await sleep(30)
+    },
+    async burst(...keys) {
+      await sleep(30)
+      for (const key of keys) r.stdin.write(key)
       await sleep(30)
     },
     async waitFor(pattern, timeoutMs = 3000) {

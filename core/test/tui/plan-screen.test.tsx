@@ -132,6 +132,19 @@ describe('TUI pull & apply', () => {
     assert.match(summary, /Replace \/etc\/motd: still pending, failed in the apply of 2026-11-23T12:00:00Z/)
   })
 
+  it('answers what the question shows the moment Enter arrives: Yes then back to No, with Enter in the same tick, applies nothing', async () => {
+    const requests: ApplyRequest[] = []
+    panel = openPanel(fakeServices(applyingServices(requests)), [{ name: 'menu' }, { name: 'plan' }])
+    await panel.waitFor('Plan: 3 changes')
+    await panel.press('a')
+    await panel.waitFor('Apply these changes?')
+    await panel.press(KEYS.left) // Yes, drawn
+    await panel.burst(KEYS.right, KEYS.enter) // back to No and Enter, before React draws again
+    await sleep(100)
+    assert.equal(requests.length, 0, 'No was chosen: nothing may be applied')
+    assert.doesNotMatch(panel.frame(), /applied, \d+ unchanged/)
+  })
+
   it('leaves out the change the cursor moved to when a move and Space arrive in one chunk', async () => {
     const requests: ApplyRequest[] = []
     panel = openPanel(fakeServices(applyingServices(requests)), [{ name: 'menu' }, { name: 'plan' }])

@@ -89,6 +89,15 @@ describe('TUI push snapshot', () => {
     assert.match(done, /Nothing changed since the last snapshot/)
   })
 
+  it('Yes and Enter in the same tick take the snapshot', async () => {
+    let called = false
+    panel = openPanel(fakeServices({ providers, snapshot: async () => ((called = true), Promise.reject(new Error('no'))) }), [{ name: 'menu' }, { name: 'snapshot' }])
+    await panel.waitFor('Take a snapshot now?')
+    await panel.burst(KEYS.left, KEYS.enter)
+    await panel.waitFor('The snapshot failed')
+    assert.equal(called, true)
+  })
+
   it('No goes back without collecting', async () => {
     let called = false
     panel = openPanel(fakeServices({ providers, snapshot: async () => ((called = true), Promise.reject(new Error('no'))) }), [{ name: 'menu' }, { name: 'snapshot' }])

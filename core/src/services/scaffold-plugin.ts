@@ -1,0 +1,269 @@
+import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { SDK_VERSION, TwinSyncError } from '@twinsync/sdk'
+
+export interface ScaffoldResult {
+  dir: string
+  name: string
+  provider: string
+  files: string[]
+  nextSteps: string[]
+}
+
+const PACKAGE = /^(@[a-z0-9][a-z0-9._-]*\/)?twinsync-plugin-([a-z][a-z0-9-]*)$/
+
+/**
+ * A new provider plugin that builds, passes the conformance kit and installs: a small
+ * applicable provider over `/etc/<name>/items` (one item a line) to replace with the real
+ * domain. `twinsync plugins new` writes it.
+ */
+export async function scaffoldPlugin(name: string, dir?: string): Promise<ScaffoldResult> {
+  const match = PACKAGE.exec(name)
+  if (match === null) {
+    throw new TwinSyncError('USAGE', `"${name}" is not a plugin package name`, {
+      nextStep: 'Name it twinsync-plugin-NAME (lower case letters, digits, dashes), e.g. `twinsync plugins new twinsync-plugin-flatpak`.',
+    })
+  }
+  const provider = match[2] as string
+  const target = resolve(dir ?? name.replace(/^@[^/]+\//, ''))
+  const existing = await readdir(target).catch(() => undefined)
+  if (existing !== undefined && existing.length > 0) {
+    throw new TwinSyncError('USAGE', `${target} exists and is not empty`, { nextStep: 'Choose another place with --dir, or remove that folder first.' })
+  }
+  const files = templates(name, provider)
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(join(target, path, '..'), { recursive: true })
+    await writeFile(join(target, path), text)
+  }
+  return {
+    dir: target,
+    name,
+    provider,
+    files: Object.keys(files),
+    nextSteps: [`cd ${target}`, 'npm install', 'npm test            # the conformance kit', 'npm run build && npm pack', `twinsync plugins install ./${name.replace(/^@/, '').replace('/', '-')}-0.1.0.tgz`, 'twinsync providers'],
+  }
+}
+
+function templates(name: string, provider: string): Record<string, string> {
+  const cls = provider.replace(/(^|-)([a-z0-9])/g, (_, _d: string, c: string) => c.toUpperCase()) + 'Provider'
+  const sdkRange = `^${SDK_VERSION}`
+  const pkg = {
+    name,
+    version: '0.1.0',
+    description: `TwinSync provider: ${provider}`,
+    type: 'module',
+    license: 'MIT',
+    engines: { node: '>=20.19' },
+    keywords: ['twinsync-plugin'],
+    files: ['dist/**/*.js', 'README.md'],
+    scripts: { build: 'tsc -p tsconfig.json', prepack: 'tsc -p tsconfig.json', test: "mocha --node-option import=tsx 'test/**/*.test.ts'" },
+    peerDependencies: { '@twinsync/sdk': sdkRange },
+    peerDependenciesMeta: { '@twinsync/sdk': { optional: true } },
+    devDependencies: { '@twinsync/sdk': sdkRange, '@types/mocha': '^10.0.10', '@types/node': '^20.19.0', mocha: '^12.0.3', tsx: '^4.20.0', typescript: '~5.9.3' },
+    oclif: { hooks: { 'twinsync:providers': './dist/hook.js' } },
+  }
+  const tsconfig = {
+    '//': 'Keep skipLibCheck: true. Checking every .d.ts of the SDK\'s dependencies (skipLibCheck: false) turns a check of a few files into many seconds and hundreds of MB.',
+    compilerOptions: {
+      target: 'ES2023',
+      lib: ['ES2023'],
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      strict: true,
+      noUncheckedIndexedAccess: true,
+      skipLibCheck: true,
+      declaration: false,
+      types: ['node'],
+      rootDir: 'src',
+      outDir: 'dist',
+    },
+    include: ['src'],
+  }
+  return {
+    'package.json': JSON.stringify(pkg, null, 2) + '\n',
+    'tsconfig.json': JSON.stringify(tsconfig, null, 2) + '\n',
+    'src/hook.ts': `import type { ProvidersHookResult } from '@twinsync/sdk'
+import { ${cls} } from './provider.js'
+
+/** TwinSync calls this \`twinsync:providers\` hook (package.json, "oclif.hooks") at start-up. */
+export default async function providers(): Promise<ProvidersHookResult> {
+  return { providers: [new ${cls}()] }
+}
+`,
+    'src/provider.ts': `import {
+  TwinSyncError,
+  Type,
+  errorDiagnostic,
+  fingerprint,
+  schemaProblem,
+  stableStringify,
+  type ApplicableProvider,
+  type ApplyRequest,
+  type ApplyResult,
+  type Change,
+  type ChangeResult,
+  type CollectRequest,
+  type CollectResult,
+  type DetectRequest,
+  type DetectResult,
+  type DiffRequest,
+  type DiffResult,
+  type HostReader,
+  type LoadRequest,
+  type LoadResult,
+  type Static,
+} from '@twinsync/sdk'
+
+// Replace this example domain (the items listed in /etc/${provider}/items, one a line) with yours.
+const LIVE_PATH = '/etc/${provider}/items'
+const TWIN_PATH = 'system/${provider}.json'
+/** Names from the twin are input: only these characters ever reach the machine. */
+const NAME = /^[a-z0-9][a-z0-9._+-]{0,99}$/
+
+export const State = Type.Object({ items: Type.Array(Type.String()) }, { additionalProperties: false })
+export type State = Static<typeof State>
+
+/** This provider's section of TwinSync's config file; defaults are filled in before validation. */
+export const Config = Type.Object({ maxItems: Type.Integer({ minimum: 1, default: 1000 }) }, { additionalProperties: false })
+
+async function readLive(host: HostReader): Promise<State> {
+  const text = (await host.readTextIfExists(LIVE_PATH)) ?? ''
+  return { items: [...new Set(text.split('\\n').map((l) => l.trim()).filter(Boolean))].sort() }
+}
+
+export class ${cls} implements ApplicableProvider<State> {
+  readonly name = '${provider}'
+  readonly version = '0.1.0'
+  readonly category = 'packages' as const
+  readonly description = 'Example: the items in ${'${LIVE_PATH}'}'
+  readonly twinPaths = [TWIN_PATH]
+  readonly stateSchema = State
+  readonly configSchema = Config
+
+  async detect({ ctx }: DetectRequest): Promise<DetectResult> {
+    const found = (await ctx.host.stat(LIVE_PATH)) !== undefined
+    return { detected: found, reason: found ? \`found \${LIVE_PATH}\` : \`no \${LIVE_PATH}\`, diagnostics: [] }
+  }
+
+  async collect({ ctx }: CollectRequest): Promise<CollectResult<State>> {
+    const state = await readLive(ctx.host)
+    return { state, documents: [{ path: TWIN_PATH, content: stableStringify(state) }], diagnostics: [] }
+  }
+
+  async load({ twin }: LoadRequest): Promise<LoadResult<State>> {
+    const text = await twin.readText(TWIN_PATH)
+    if (text === undefined) return { state: undefined, diagnostics: [] }
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      return { state: undefined, diagnostics: [errorDiagnostic('REPO_INVALID', \`\${TWIN_PATH} is not valid JSON\`, { path: TWIN_PATH })] }
+    }
+    const problem = await schemaProblem(State, parsed)
+    if (problem !== undefined) return { state: undefined, diagnostics: [errorDiagnostic('REPO_INVALID', \`\${TWIN_PATH} \${problem}\`, { path: TWIN_PATH })] }
+    return { state: parsed as State, diagnostics: [] }
+  }
+
+  /** Pure: the changes that turn actual into desired. */
+  diff({ desired, actual }: DiffRequest<State>): DiffResult {
+    const changes: Change[] = []
+    const diagnostics = desired.items.filter((i) => !NAME.test(i)).map((i) => errorDiagnostic('NAME_INVALID', \`The twin lists an invalid item: \${JSON.stringify(i)}\`, { path: TWIN_PATH }))
+    const change = (operation: 'add' | 'remove', item: string): Change => ({
+      id: \`${provider}:\${operation}:\${item}\`,
+      provider: '${provider}',
+      category: 'packages',
+      operation,
+      resource: item,
+      summary: \`\${operation} \${item}\`,
+      risk: operation === 'remove' ? 'high' : 'low',
+      ...(operation === 'remove' ? { removal: true } : {}),
+      liveFingerprint: fingerprint(actual.items.includes(item) ? item : undefined),
+      data: { item },
+    })
+    for (const item of desired.items) if (NAME.test(item) && !actual.items.includes(item)) changes.push(change('add', item))
+    for (const item of actual.items) if (!desired.items.includes(item)) changes.push(change('remove', item))
+    return { changes, diagnostics }
+  }
+
+  async apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {
+    // Every name is checked before anything runs; then the live state is read again.
+    const steps = changes.map((c) => {
+      const item = (c.data as { item?: unknown } | undefined)?.item
+      if (typeof item !== 'string' || !NAME.test(item)) throw new TwinSyncError('NAME_INVALID', \`Not a valid item: \${JSON.stringify(item)}\`)
+      return { change: c, item, add: c.operation === 'add' }
+    })
+    const live = new Set((await readLive(ctx.host)).items)
+    const results: ChangeResult[] = []
+    for (const { change, item, add } of steps) {
+      let result: ChangeResult
+      if (live.has(item) === add) result = { id: change.id, status: 'unchanged', message: \`\${item} is already as planned\` }
+      else if (change.liveFingerprint !== undefined && fingerprint(live.has(item) ? item : undefined) !== change.liveFingerprint) {
+        result = { id: change.id, status: 'failed', message: \`\${item} changed since the plan was made; plan again\` }
+      } else {
+        if (add) live.add(item)
+        else live.delete(item)
+        result = { id: change.id, status: 'applied', message: change.summary }
+      }
+      results.push(result)
+      onResult?.(result)
+    }
+    if (results.some((r) => r.status === 'applied')) {
+      if ((await ctx.host.stat('/etc/${provider}')) === undefined) await ctx.host.mkdir('/etc/${provider}')
+      await ctx.host.writeFileAtomic(LIVE_PATH, [...live].sort().map((i) => \`\${i}\\n\`).join(''))
+    }
+    return { results, diagnostics: [] }
+  }
+}
+`,
+    'test/provider.test.ts': `import { strict as assert } from 'node:assert'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { stableStringify } from '@twinsync/sdk'
+import { checkConformance, createTestContext } from '@twinsync/sdk/conformance'
+import { ${cls} } from '../src/provider.js'
+
+describe('${provider} provider', () => {
+  let root: string
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), '${provider}-'))
+    await mkdir(join(root, 'etc/${provider}'), { recursive: true })
+    await writeFile(join(root, 'etc/${provider}/items'), 'alpha\\nbeta\\n')
+  })
+  afterEach(() => rm(root, { recursive: true, force: true }))
+
+  it('passes the conformance kit, including apply on a test root', async () => {
+    const provider = new ${cls}()
+    const problems = await checkConformance(provider, createTestContext(root, { providers: [provider] }), {
+      edit: () => [{ path: 'system/${provider}.json', content: stableStringify({ items: ['alpha', 'gamma'] }) }],
+      apply: true,
+      hostileEdit: (_docs, name) => [{ path: 'system/${provider}.json', content: stableStringify({ items: ['alpha', name] }) }],
+    })
+    assert.deepEqual(problems, [])
+  })
+})
+`,
+    'README.md': `# ${name}
+
+A TwinSync provider plugin: the \`${provider}\` provider.
+
+It starts as an example domain (the items in \`/etc/${provider}/items\`, kept in the twin as
+\`system/${provider}.json\`); replace it with yours in \`src/provider.ts\`. Rules and every field
+of a change are in TwinSync's plugin guide (docs/plugin-authoring.md); a complete real plugin
+is TwinSync's examples/twinsync-plugin-dnf.
+
+    npm install
+    npm test                       # the conformance kit against a temporary test root
+    npm run build && npm pack      # ${name.replace(/^@/, '').replace('/', '-')}-0.1.0.tgz
+    twinsync plugins install ./${name.replace(/^@/, '').replace('/', '-')}-0.1.0.tgz
+    twinsync providers
+
+\`@twinsync/sdk\` is a peer dependency: TwinSync gives the plugin its own copy, and refuses to
+load the plugin when the range in package.json does not accept its SDK version.
+Configuration (TwinSync's config file):
+
+    ${provider}:
+      maxItems: 1000
+`,
+  }
+}
