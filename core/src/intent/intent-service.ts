@@ -11,6 +11,7 @@ import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import { Tokens } from '../tokens.js'
 import { readBlobs } from '../twin/git.js'
 import { GitTreeReader } from '../twin/git-tree-reader.js'
+import { resetIndex } from '../twin/atomic-snapshot.js'
 import { removeTwinFile, writeTwinFile, writeTwinSymlink } from '../twin/twin-files.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { INTENDED_REF, OBSERVED_REF, changedBetween, commitTree, deleteRef, entriesOf, git, readRef, setRef, treeOf, workingTree } from './intent-git.js'
@@ -126,7 +127,7 @@ export class IntentService {
     await writeFileAtomic(this.heldMarker(), JSON.stringify({ base: baseCommit, intended, paths }))
     await this.writePaths(baseTree, paths)
     // Staged edits would stop a fast-forward; the snapshot stages everything again anyway.
-    await git(dir, ['reset', '--quiet'])
+    await resetIndex(dir) // `git reset`, never leaving git's index lock behind if killed
     return {
       base: baseCommit,
       paths,
