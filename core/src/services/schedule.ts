@@ -1,4 +1,4 @@
-import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { access, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { execa } from 'execa'
 import { TwinSyncError } from '@twinsync/sdk/errors'
@@ -85,7 +85,7 @@ async function systemctl(root: string, args: string[]): Promise<void> {
   if (!live && args[0] === 'daemon-reload') return
   const r = await execa('systemctl', live ? args : ['--root', root, ...args.filter((a) => a !== '--now')], { reject: false })
   if (r.exitCode !== 0) {
-    throw new TwinSyncError('SYSTEMCTL_FAILED', `systemctl ${args.join(' ')} failed: ${(r.stderr || r.stdout).split('\n')[0]}`, {
+    throw new TwinSyncError('COMMAND_FAILED', `systemctl ${args.join(' ')} failed: ${(r.stderr || r.stdout).split('\n')[0]}`, {
       nextStep: 'Check `systemctl status twinsync-snapshot.timer`; this is systemd reporting, not TwinSync.',
       details: { args, stderr: r.stderr },
     })
@@ -165,7 +165,8 @@ export async function scheduleStatus(target: ScheduleTarget): Promise<ScheduleSt
       const next = list.stdout.trim().split(/\s{2,}/)[0]
       if (status.active && next !== undefined && next !== '' && next !== '-') status.next = next
     } else {
-      const enabled = await exists(join(root, 'etc/systemd/system/timers.target.wants', TIMER_UNIT))
+      // The link points inside the target root; look at the link itself.
+      const enabled = await lstat(join(root, 'etc/systemd/system/timers.target.wants', TIMER_UNIT)).then(() => true, () => false)
       status.active = enabled
     }
     return status
