@@ -21,13 +21,20 @@ export abstract class TwinSyncCommand<T extends typeof Command = typeof Command>
 
   override async init(): Promise<void> {
     await super.init()
-    const { flags } = await this.parse({
-      flags: this.ctor.flags,
-      baseFlags: (this.ctor as typeof TwinSyncCommand).baseFlags,
-      args: this.ctor.args,
-      strict: this.ctor.strict,
-    })
-    this.flags = flags as BaseFlags<T>
+    try {
+      const { flags } = await this.parse({
+        flags: this.ctor.flags,
+        baseFlags: (this.ctor as typeof TwinSyncCommand).baseFlags,
+        args: this.ctor.args,
+        strict: this.ctor.strict,
+      })
+      this.flags = flags as BaseFlags<T>
+    } catch (error) {
+      // Whatever the parser refuses (a missing value, --limit -5) is the command line's fault.
+      if (isTwinSyncError(error) || error instanceof Errors.ExitError) throw error
+      const message = ((error as Error).message ?? String(error)).split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^See more help/.test(l)).join(': ')
+      throw new TwinSyncError('USAGE', message, { nextStep: `Run \`twinsync ${this.id ?? ''} --help\`.`.replace(' --help', this.id ? ' --help' : '--help') })
+    }
   }
 
   /** The DI container for this run, loaded only when a command needs it. */
@@ -82,6 +89,13 @@ export function formatUserError(error: TwinSyncError): string {
 /** A TwinSyncError, or an oclif usage error turned into one; undefined for our own bugs. */
 function toUserError(error: Error, id: string | undefined): TwinSyncError | undefined {
   if (isTwinSyncError(error)) return error
+  // The disk filled up somewhere no more specific code caught it: still the disk, not a bug.
+  const errno = (error as NodeJS.ErrnoException).code
+  if (errno === 'ENOSPC' || errno === 'EDQUOT') {
+    return new TwinSyncError('DISK_FULL', `The disk is full: ${error.message}`, {
+      nextStep: 'Free some space (`df -h`), then run the command again; `twinsync plan` shows where things stand.',
+    })
+  }
   const isParseError = error instanceof Errors.CLIError && (/Parse|Flag|Arg/i.test(error.constructor.name) || 'parse' in error)
   if (isParseError) {
     return new TwinSyncError('USAGE', error.message.split('\n')[0] ?? error.message, {

@@ -42,6 +42,8 @@ describe('snapshot history', () => {
     assert.equal(kindOf('TwinSync apply 2026-01-01T00:00:00Z: 1 applied'), 'apply')
     assert.equal(kindOf('TwinSync revert to abc 2026-01-01T00:00:00Z: 1 applied'), 'revert')
     assert.equal(kindOf('TwinSync edit before apply x'), 'edit')
+    assert.equal(kindOf('TwinSync adopt apt:remove:curl'), 'adopt')
+    assert.equal(kindOf('TwinSync discard apt:install:hello'), 'discard')
     assert.equal(kindOf('manual commit'), 'other')
   })
 
@@ -75,6 +77,9 @@ describe('snapshot history', () => {
     const log = new SnapshotLog(dir)
     await log.label((await log.list(20)).find((r) => r.message === 'TwinSync snapshot c')?.commit as string, 'keep-me')
     const headTree = git(dir, 'rev-parse', 'HEAD^{tree}')
+    // The last snapshot is the observed state, with pending intent on top of it.
+    git(dir, 'update-ref', 'refs/twinsync/observed', 'HEAD')
+    git(dir, 'update-ref', 'refs/twinsync/intended', git(dir, 'commit-tree', 'HEAD^{tree}', '-p', 'HEAD', '-m', 'TwinSync intent'))
 
     const report = await collectGarbage(dir, { squashVolatileOlderThanDays: 30, now: new Date() })
     assert.equal(report.squashed, 2, 'b and d go; c is labelled, the checkpoint is kept, f and g are recent')
@@ -85,6 +90,8 @@ describe('snapshot history', () => {
     assert.equal(git(dir, 'rev-parse', 'HEAD^{tree}'), headTree, 'the newest state is untouched')
     const labelled = (await log.list(20)).find((r) => r.labels.includes('keep-me'))
     assert.equal(labelled?.message, 'TwinSync snapshot c', 'the label moved with its snapshot')
+    assert.equal(git(dir, 'rev-parse', 'refs/twinsync/observed'), git(dir, 'rev-parse', 'HEAD'), 'the observed state moved with its snapshot')
+    assert.equal(git(dir, 'rev-parse', 'refs/twinsync/intended^'), git(dir, 'rev-parse', 'HEAD'), 'the intent sits on the rebuilt snapshot')
     assert.ok(report.sizeAfter > 0)
   })
 

@@ -1,11 +1,12 @@
 import { strict as assert } from 'node:assert'
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
 import { SimpleGitClient } from '../src/twin/git.js'
 import { TwinRepository } from '../src/twin/twin-repository.js'
-import { TwinLock } from '../src/twin/twin-lock.js'
+import { TwinLock, startTimeOf } from '../src/twin/twin-lock.js'
 
 const info = { formatVersion: 1, machineId: 'abc', hostname: 'web1' }
 const twinAt = (dir: string) => new TwinRepository({ dir, source: 'flag' }, (d) => new SimpleGitClient(d))
@@ -82,10 +83,65 @@ describe('TwinLock', () => {
     await first.acquire('snapshot')
     await assert.rejects(new TwinLock(path).acquire('apply'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && e.message.includes(`pid ${process.pid}`))
     await first.release()
-    await writeFile(path, '999999999 snapshot\n') // no such process
+    await writeFile(path, '999999999 snapshot\n') // an earlier version's lock, no such process
     const third = new TwinLock(path)
     await third.acquire('snapshot')
-    assert.match(await readFile(path, 'utf8'), new RegExp(`^${process.pid} `))
+    assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, process.pid)
+    assert.equal(JSON.parse(await readFile(path, 'utf8')).startTime, startTimeOf(process.pid))
     await third.release()
+  })
+
+  it('judges a lock by pid and process start time: a reused pid does not hold it', async () => {
+    const path = join(base, 'lock')
+    // pid 1 is alive, but it is not the process that wrote this lock (another start time).
+    await writeFile(path, JSON.stringify({ pid: 1, startTime: '1', bootId: null, host: hostname(), purpose: 'apply', since: '2020-01-01T00:00:00Z' }) + '\n')
+    const lock = new TwinLock(path)
+    await lock.acquire('snapshot')
+    assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, process.pid)
+    await lock.release()
+    // The same pid with its real start time holds it.
+    await writeFile(path, JSON.stringify({ pid: 1, startTime: startTimeOf(1), bootId: null, host: hostname(), purpose: 'apply', since: 'now' }) + '\n')
+    await assert.rejects(new TwinLock(path).acquire('snapshot'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && /apply \(pid 1,/.test(e.message))
+  })
+
+  it('a half-written lock is held while fresh and stale once old', async () => {
+    const path = join(base, 'lock')
+    await writeFile(path, '') // an O_EXCL lock whose pid was never written
+    await assert.rejects(new TwinLock(path).acquire('snapshot'), refused('LOCK_HELD'))
+    const old = new Date(Date.now() - 60_000)
+    await utimes(path, old, old)
+    const lock = new TwinLock(path)
+    await lock.acquire('snapshot')
+    await lock.release()
+    await assert.rejects(stat(path), /ENOENT/)
+  })
+
+  it('nests only inside hold(): the holder may take it again, nobody else in the process can', async () => {
+    const path = join(base, 'lock')
+    const outer = new TwinLock(path)
+    await outer.hold('apply', async () => {
+      const inner = new TwinLock(path)
+      await inner.acquire('apply')
+      await inner.release()
+      assert.ok((await stat(path)).isFile(), 'the inner release leaves the outer lock in place')
+    })
+    await assert.rejects(stat(path), /ENOENT/)
+  })
+
+  it('of many processes racing for it, over a stale lock, exactly one gets it', async function () {
+    this.timeout(60_000)
+    const path = join(base, 'lock')
+    await writeFile(path, JSON.stringify({ pid: 999999999, startTime: '5', bootId: null, host: hostname(), purpose: 'apply', since: 'then' }) + '\n')
+    const script = join(import.meta.dirname, 'support', 'take-lock.ts')
+    const outcomes = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        new Promise<string>((resolve, reject) =>
+          execFile('node', ['--import', 'tsx', script, path, '3000'], (error, stdout) => (error ? reject(error) : resolve(stdout.trim()))),
+        ),
+      ),
+    )
+    assert.equal(outcomes.filter((o) => o === 'got').length, 1, outcomes.join(' '))
+    assert.equal(outcomes.filter((o) => o === 'LOCK_HELD').length, 5, outcomes.join(' '))
+    assert.deepEqual((await readdir(base)).filter((f) => f !== 'lock'), [], 'no temp or set-aside file is left')
   })
 })

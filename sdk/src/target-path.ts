@@ -13,7 +13,10 @@ export function checkTargetPath(path: string): string {
     })
   }
   if (path.includes('\0')) {
-    throw new TwinSyncError('PATH_INVALID', 'A path contains a NUL byte', { details: { path } })
+    throw new TwinSyncError('PATH_INVALID', `A path contains a NUL byte: ${JSON.stringify(path)}`, {
+      nextStep: 'Remove the NUL byte from the path where it was written (the twin, a plan file); `git -C <twin> diff` shows recent edits.',
+      details: { path },
+    })
   }
   for (const part of path.split('/')) {
     if (part === '..' || part === '.') {

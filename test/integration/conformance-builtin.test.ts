@@ -34,4 +34,14 @@ describe('conformance kit on every built-in provider', function () {
     assert.deepEqual(report, Object.fromEntries(providers.map((p) => [p.name, []])))
     for (const name of ['files', 'apt', 'systemd', 'cron']) assert.ok(detected.includes(name), `${name} is detected on a Debian root: ${detected.join(', ')}`)
   })
+
+  it('the files provider also plans, applies and re-applies an edited file through the kit (schema, apply then collect clean, twice unchanged, a forged hostile change refused)', async () => {
+    const files = providers.find((p) => p.name === 'files') as Provider
+    const ctx = createTestContext(rootfs.dir, { providers: [files, ...providers.filter((p) => p !== files)] })
+    const problems = await checkConformance(files, ctx, {
+      edit: () => [{ path: 'filesystem/etc/motd', content: 'Edited by the conformance kit\n' }],
+      apply: true,
+    })
+    assert.deepEqual(problems, [])
+  })
 })

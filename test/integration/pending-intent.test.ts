@@ -241,11 +241,18 @@ describe('twinsync adopt and discard, per change id and per domain', function ()
     assert.match(unknown.stderr, /\[ITEM_UNKNOWN\]/)
   })
 
-  it('adopts one live change of several, then a whole domain, keeping the pending intent', async () => {
+  it('adopts one live change of several, then a whole domain, keeping the pending intent (also in the same twin file)', async () => {
     await writeFile(join(rootfs.dir, 'etc/issue.net'), 'Changed on the machine\n')
     await writeFile(join(rootfs.dir, 'etc/issue'), 'Also changed on the machine\n')
+    // Intent in the manifest that the adopted entries share: /etc/motd's mode.
+    await editTwinJson<{ entries: Array<{ path: string; mode: string }> }>(cli.twinDir, 'system/files/manifest.json', (m) => {
+      const motd = m.entries.find((e) => e.path === '/etc/motd')
+      assert.ok(motd)
+      motd.mode = '0600'
+    })
     const before = await status()
     assert.deepEqual(before.changes.map((c) => c.id).sort(), ['files:replace:/etc/issue', 'files:replace:/etc/issue.net'])
+    assert.deepEqual(before.pending.items.map((i) => i.id).sort(), ['apt:install:twinsync-intent-b', 'files:chmod:/etc/motd'])
 
     const one = await twinsync('adopt', 'files:replace:/etc/issue.net')
     assert.equal(one.code, 0, one.stdout + one.stderr)
@@ -253,7 +260,9 @@ describe('twinsync adopt and discard, per change id and per domain', function ()
     assert.notEqual(await twinFile('filesystem/etc/issue'), 'Also changed on the machine\n')
     const mid = await status()
     assert.deepEqual(mid.changes.map((c) => c.id), ['files:replace:/etc/issue'])
-    assert.deepEqual(mid.pending.items.map((i) => i.id), ['apt:install:twinsync-intent-b'], 'the intent is untouched')
+    assert.deepEqual(mid.pending.items.map((i) => i.id).sort(), ['apt:install:twinsync-intent-b', 'files:chmod:/etc/motd'], 'the intent is untouched')
+    const manifest = JSON.parse(await twinFile('system/files/manifest.json')) as { entries: Array<{ path: string; mode: string }> }
+    assert.equal(manifest.entries.find((e) => e.path === '/etc/motd')?.mode, '0600')
     const log = await gitLog(cli.twinDir)
     assert.equal(log[0], 'TwinSync adopt files:replace:/etc/issue.net')
     const observed = (await runOk(['git', '-C', cli.twinDir, 'rev-parse', 'refs/twinsync/observed'])).stdout.trim()
@@ -263,7 +272,7 @@ describe('twinsync adopt and discard, per change id and per domain', function ()
     assert.equal(domain.code, 0, domain.stdout + domain.stderr)
     const after = await status()
     assert.equal(after.drift, false)
-    assert.deepEqual(after.pending.items.map((i) => i.id), ['apt:install:twinsync-intent-b'])
+    assert.deepEqual(after.pending.items.map((i) => i.id).sort(), ['apt:install:twinsync-intent-b', 'files:chmod:/etc/motd'])
   })
 })
 

@@ -11,6 +11,7 @@ import { TwinRepository } from '../twin/twin-repository.js'
 import { Applier } from './applier.js'
 import { planRefusal } from './plan-refusal.js'
 import { journalPath, type ApplyJournal } from './journal.js'
+import { ApplyRecorder, clearApplyRecord, doneBeforeInterruption, pathsOf, readApplyRecord, refuseUnlessContinuing, sweepTargetTempFiles } from './resume.js'
 
 export interface ApplyOptions {
   plan: Plan
@@ -39,6 +40,10 @@ export interface ApplyReport {
   journal: ApplyJournal
   /** Twin files that still ask for something after the apply (left out, failed, skipped): pending for the next plan. */
   keptPending: string[]
+  /** Temporary files an interrupted apply left on the target, removed before this one. */
+  tempFilesRemoved?: string[]
+  /** This apply continued an interrupted one. */
+  continued?: boolean
   /** 0 when every change is applied or unchanged, 1 otherwise. */
   exitCode: 0 | 1
   /** The mirror push after the apply (status 'not-configured' without a mirror); never thrown. */
@@ -71,22 +76,22 @@ export class ApplyService {
   async apply(options: ApplyOptions): Promise<ApplyReport> {
     this.refuseIfPlanHasErrors(options.plan)
     await this.twin.open()
-    const lock = this.twin.lock()
-    await lock.acquire('apply')
-    let report: Omit<ApplyReport, 'push'>
-    try {
-      report = await this.applyLocked(options)
-    } finally {
-      await lock.release()
-    }
+    const report = await this.twin.lock().hold('apply', () => this.applyLocked(options))
     // The checkpoint and the result go to the mirror, if there is one; a failed push is reported.
     return { ...report, push: await this.remote.push() }
   }
 
   private async applyLocked(options: ApplyOptions): Promise<Omit<ApplyReport, 'push'>> {
     await this.checkPlanFits(options.plan)
+    // An apply that was killed half way: continue it (or revert, deliberately), never undo it.
+    const interrupted = await readApplyRecord(this.twin.dir)
+    if (interrupted !== undefined) refuseUnlessContinuing(interrupted, options)
+    const tempFilesRemoved = interrupted === undefined ? [] : await sweepTargetTempFiles(this.host, interrupted)
     // Changes already in place (the same plan applied again) are reported, not run again.
-    const satisfied = options.fromFile ? await this.refuseIfStale(options.plan) : []
+    const satisfied = [
+      ...(options.fromFile ? await this.refuseIfStale(options.plan) : []),
+      ...(interrupted === undefined ? [] : doneBeforeInterruption(interrupted, options.plan)),
+    ]
     const done = new Set(satisfied.map((c) => c.id))
     const plan: Plan = {
       ...options.plan,
@@ -98,26 +103,51 @@ export class ApplyService {
 
     // An edited working twin is the desired state: commit it before the checkpoint writes the
     // live state over it, so history keeps both.
-    if ((await this.twin.dirtyPaths()).length > 0) {
-      await this.twin.stageAll()
-      await this.twin.commit(`TwinSync edit before apply ${stamp}`)
-    }
+    await this.twin.settle()
+    if ((await this.twin.dirtyPaths()).length > 0) await this.twin.commitEdits(`TwinSync edit before apply ${stamp}`)
     const what = options.revertTo === undefined ? 'apply' : `revert to ${options.revertTo.slice(0, 12)}`
+    // What the apply heads for, on disk before anything changes (see resume.ts).
+    const continuing = interrupted !== undefined && options.revertTo === undefined
+    const recorder = new ApplyRecorder(this.twin.dir, {
+      version: 1,
+      pid: process.pid,
+      startedAt: continuing ? interrupted.startedAt : started.toISOString(),
+      root: this.host.root,
+      kind: options.revertTo === undefined ? 'apply' : 'revert',
+      intended: continuing ? interrupted.intended : (options.revertTo ?? plan.basis.twinCommit ?? (await this.twin.head()) ?? ''),
+      providers: continuing ? interrupted.providers : [...new Set(options.plan.changes.map((c) => c.provider))],
+      checkpoint: continuing ? interrupted.checkpoint : null,
+      changes: [...(continuing ? interrupted.changes : []), ...plan.changes.map((c) => ({ id: c.id, provider: c.provider, summary: c.summary, paths: pathsOf(c) }))],
+      started: continuing ? interrupted.started : [],
+      done: continuing ? interrupted.done : {},
+    })
+    await recorder.save()
     const checkpoint = await this.snapshots.snapshotLocked({ message: `TwinSync checkpoint before ${what} ${stamp}`, signal: options.signal })
-    const checkpointCommit = checkpoint.commit ?? checkpoint.head ?? null
+    await recorder.setCheckpoint(checkpoint.commit ?? checkpoint.head ?? null)
+    const checkpointCommit = recorder.record.checkpoint
 
     const now = this.clock().toISOString()
+    const ranBefore = new Set(interrupted === undefined ? [] : doneBeforeInterruption(interrupted, options.plan).map((c) => c.id))
     const alreadyDone = satisfied.map((c) => {
-      const result = { id: c.id, status: 'unchanged' as const, message: 'already in place: a fresh plan no longer has this change' }
+      const result = ranBefore.has(c.id)
+        ? { id: c.id, status: 'applied' as const, message: 'done before the interruption; not run again' }
+        : { id: c.id, status: 'unchanged' as const, message: 'already in place: a fresh plan no longer has this change' }
       options.onResult?.(c, result)
       return { id: c.id, provider: c.provider, summary: c.summary, startedAt: now, endedAt: now, status: result.status, message: result.message }
     })
     const executed = await this.applier.execute(plan, {
       signal: options.signal,
       cacheDir: this.twin.cacheDir(),
-      ...(options.onStart === undefined ? {} : { onStart: options.onStart }),
-      ...(options.onResult === undefined ? {} : { onResult: options.onResult }),
+      onStart: (change) => {
+        recorder.started(change.id)
+        options.onStart?.(change)
+      },
+      onResult: (change, result) => {
+        recorder.finished(change.id, result.status)
+        options.onResult?.(change, result)
+      },
     })
+    await recorder.flush()
     const steps = [...alreadyDone, ...executed.steps]
     const counts = { applied: 0, unchanged: 0, failed: 0, skipped: 0 }
     for (const s of steps) counts[s.status]++
@@ -140,6 +170,8 @@ export class ApplyService {
       extraDocuments: [{ path, content: stableStringify(journal) }, await this.ledgerAfter(plan, steps)],
     })
     const commit = after.commit ?? after.head ?? null
+    // Ran to its end: nothing to continue. After Ctrl-C the rest stays intended (plan shows it).
+    if (!options.signal.aborted) await clearApplyRecord(this.twin.dir)
     const keptPending = after.pending
     return {
       checkpoint: checkpointCommit,
@@ -147,6 +179,8 @@ export class ApplyService {
       journalPath: path,
       journal,
       keptPending,
+      tempFilesRemoved,
+      continued: continuing,
       exitCode: counts.failed + counts.skipped === 0 ? 0 : 1,
     }
   }

@@ -13,7 +13,7 @@ export default class Snapshot extends TwinSyncCommand<typeof Snapshot> {
   }
 
   async run(): Promise<void> {
-    const { takeSnapshot, renderSnapshot } = await import('../services/take-snapshot.js')
+    const { takeSnapshot, renderSnapshot, failedProviders } = await import('../services/take-snapshot.js')
     const result = await takeSnapshot(await this.container(), {
       init: this.flags.init,
       ifChanged: this.flags['if-changed'],
@@ -21,5 +21,7 @@ export default class Snapshot extends TwinSyncCommand<typeof Snapshot> {
       progress: !this.flags.json && process.stderr.isTTY === true,
     })
     this.emit(result, renderSnapshot)
+    // A provider that failed to collect: the twin is not the machine there; never a quiet exit 0.
+    if (failedProviders(result).length > 0) process.exitCode = 1
   }
 }

@@ -45,7 +45,15 @@ export async function loadConfigFile(explicitPath: string | undefined): Promise<
       details: { path, ...(line ? { line: line.line, column: line.col } : {}) },
     })
   }
-  const values: unknown = doc.toJS() ?? {}
+  let values: unknown
+  try {
+    values = doc.toJS() ?? {} // an alias bomb is refused here (the yaml library's alias limit)
+  } catch (error) {
+    throw new TwinSyncError('CONFIG_UNREADABLE', `${path}: ${(error as Error).message}`, {
+      nextStep: `Write ${path} without YAML aliases (&name / *name).`,
+      details: { path },
+    })
+  }
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
     throw configInvalid(path, '', 'the file must hold a mapping of keys to values')
   }

@@ -1,5 +1,6 @@
 import { isVolatileTwinPath } from '@twinsync/sdk'
-import { runGit } from '../twin/git.js'
+import { INTENDED_REF, OBSERVED_REF } from '../intent/intent-git.js'
+import { revParseCommit, runGit } from '../twin/git.js'
 import { SnapshotLog } from './snapshot-log.js'
 
 export interface GcReport {
@@ -70,7 +71,22 @@ async function squashVolatile(dir: string, cutoff: Date): Promise<number> {
     const target = moved.get(commit)
     for (const name of names) if (target !== undefined) await runGit(dir, ['tag', '-f', '--no-sign', name, target])
   }
+  await moveIntentRefs(dir, moved)
   return squashed
+}
+
+/** The observed state and the intent on top of it follow their commits to the rebuilt chain. */
+async function moveIntentRefs(dir: string, moved: ReadonlyMap<string, string>): Promise<void> {
+  const observed = await revParseCommit(dir, OBSERVED_REF)
+  const target = observed === undefined ? undefined : moved.get(observed)
+  if (target === undefined) return
+  await runGit(dir, ['update-ref', '-m', 'twinsync gc', OBSERVED_REF, target])
+  const intended = await revParseCommit(dir, INTENDED_REF)
+  if (intended === undefined) return
+  const body = await runGit(dir, ['log', '-1', '--format=%B', intended])
+  const tree = (await runGit(dir, ['rev-parse', `${intended}^{tree}`])).trim()
+  const commit = (await runGit(dir, ['commit-tree', tree, '-p', target, '-m', body.replace(/\n+$/, '')])).trim()
+  await runGit(dir, ['update-ref', '-m', 'twinsync gc', INTENDED_REF, commit])
 }
 
 async function commitCount(dir: string): Promise<number> {

@@ -11,6 +11,7 @@ import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import { Tokens } from '../tokens.js'
 import { readBlobs } from '../twin/git.js'
 import { GitTreeReader } from '../twin/git-tree-reader.js'
+import { resetIndex } from '../twin/atomic-snapshot.js'
 import { removeTwinFile, writeTwinFile, writeTwinSymlink } from '../twin/twin-files.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { INTENDED_REF, OBSERVED_REF, changedBetween, commitTree, deleteRef, entriesOf, git, readRef, setRef, treeOf, workingTree } from './intent-git.js'
@@ -117,19 +118,29 @@ export class IntentService {
     const view = await this.view()
     const paths = (await changedBetween(dir, baseTree, tree)).map((e) => e.path).filter((p) => scope === 'all' || this.applyingOwner(p, view) !== undefined)
     if (paths.length === 0) return { base: baseCommit, paths, restore: async (onto, observed = onto) => this.settle(observed, view, otherwise) }
+    // The same intent as the one recorded (and checked with the providers) last time?
+    const previous = await readRef(dir, INTENDED_REF)
+    const settled = previous !== undefined && (await treeOf(dir, previous)) === tree
     const intended = await this.commitIntent(tree, baseCommit, reasons)
     // Until `restore` runs, the intent is only in the ref: say so, for a run that dies meanwhile.
     await mkdir(dirname(this.heldMarker()), { recursive: true })
     await writeFileAtomic(this.heldMarker(), JSON.stringify({ base: baseCommit, intended, paths }))
     await this.writePaths(baseTree, paths)
     // Staged edits would stop a fast-forward; the snapshot stages everything again anyway.
-    await git(dir, ['reset', '--quiet'])
+    await resetIndex(dir) // `git reset`, never leaving git's index lock behind if killed
     return {
       base: baseCommit,
       paths,
       restore: async (onto, observed = onto) => {
-        await this.mergeOnto(baseTree, await treeOf(dir, intended), await treeOf(dir, onto), paths)
+        const [intendedTree, ontoTree] = await Promise.all([treeOf(dir, intended), treeOf(dir, onto)])
+        await this.mergeOnto(baseTree, intendedTree, ontoTree, paths)
         await rm(this.heldMarker(), { force: true })
+        // The intent was checked with the providers before and the machine left every held path
+        // as it was (a scheduled snapshot): only its base moved; no need to ask them again.
+        if (settled && otherwise === undefined && onto === observed && (await this.samePaths(baseTree, ontoTree, paths))) {
+          if (observed !== baseCommit) await this.commitIntent(intendedTree, observed, {})
+          return paths
+        }
         return this.settle(observed, view, otherwise)
       },
     }
@@ -305,6 +316,11 @@ export class IntentService {
     if (bytes === undefined) return removeTwinFile(this.twin.dir, path)
     if (mode === '120000') return writeTwinSymlink(this.twin.dir, path, Buffer.from(bytes).toString('utf8'))
     await writeTwinFile(this.twin.dir, path, bytes, mode === '100755' ? 0o755 : 0o644)
+  }
+
+  private async samePaths(a: string, b: string, paths: readonly string[]): Promise<boolean> {
+    const [x, y] = await Promise.all([entriesOf(this.twin.dir, a, paths), entriesOf(this.twin.dir, b, paths)])
+    return paths.every((p) => x.get(p)?.blob === y.get(p)?.blob && x.get(p)?.mode === y.get(p)?.mode)
   }
 
   private async mergeOnto(baseTree: string, intendedTree: string, ontoTree: string, paths: readonly string[]): Promise<void> {

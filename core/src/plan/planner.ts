@@ -12,6 +12,7 @@ import { callProvider } from '../providers/provider-call.js'
 import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
 import { writesRedaction } from '../snapshot/secret-guard.js'
 import { TwinRepository } from '../twin/twin-repository.js'
+import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
 import { changeFingerprint } from './change-fingerprint.js'
 import { buildPlanGraph } from './plan-graph.js'
 import { readInstructions } from './plan-instructions.js'
@@ -43,11 +44,11 @@ export class Planner {
 
   async plan(options: PlanOptions = {}): Promise<Plan> {
     await this.twin.open()
-    const { reader, twinCommit } = await this.desiredSource(options.from)
+    const { reader, twinCommit, notice } = await this.desiredSource(options.from)
     try {
       const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
       const providers = await this.selectProviders(options.only)
-      const diagnostics: Diagnostic[] = [...loadDiagnostics]
+      const diagnostics: Diagnostic[] = [...(notice === undefined ? [] : [notice]), ...loadDiagnostics]
       const all = (await this.registry.load()).providers.map((p) => p.provider)
       diagnostics.push(...(await missingProviders(reader, all, claims)))
       // Planning only reads: each provider gets a dry-run host that refuses any change (the call
@@ -182,12 +183,22 @@ export class Planner {
       .map((c) => infoDiagnostic('PENDING_INTENT', `${c.summary}: still pending, ${reasons[c.id]}`, { provider: c.provider, path: c.resource, detail: `change ${c.id}` }))
   }
 
-  private async desiredSource(from: string | undefined): Promise<{ reader: TwinReader; twinCommit: string | null }> {
+  private async desiredSource(from: string | undefined): Promise<{ reader: TwinReader; twinCommit: string | null; notice?: Diagnostic }> {
     if (from !== undefined) {
       const commit = await resolveCommit(this.twin.dir, from)
       return { reader: new GitTreeReader(this.twin.dir, commit), twinCommit: commit }
     }
-    // The working twin: its commit is the basis only when nothing is edited on top of it.
+    // An interrupted apply: its intended state, not the checkpoint it left in the working twin.
+    const interrupted = await readApplyRecord(this.twin.dir)
+    if (interrupted !== undefined) {
+      return {
+        reader: new GitTreeReader(this.twin.dir, interrupted.intended),
+        twinCommit: interrupted.intended,
+        notice: warningDiagnostic('APPLY_INTERRUPTED', interruptedNotice(interrupted)),
+      }
+    }
+    // The working twin (never half moved by a snapshot): its commit is the basis only when nothing is edited on top of it.
+    await this.twin.settleForReading()
     const dirty = await this.twin.dirtyPaths()
     return { reader: this.twin, twinCommit: dirty.length === 0 ? ((await this.twin.head()) ?? null) : null }
   }

@@ -4,6 +4,7 @@ import { IntentService, type PendingItem } from '../intent/intent-service.js'
 import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
 import { Planner } from '../plan/planner.js'
 import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
+import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { renderRemoteStatus } from './remote-commands.js'
 
@@ -27,6 +28,8 @@ export interface DriftStatus {
     items: PendingItem[]
   }
   remote: RemoteStatus
+  /** An apply was interrupted: what it was doing and the ways on (the plan heads for its state). */
+  interrupted: string | null
   /** Parts of the twin whose provider is not loaded (a plugin missing or failing): never "in sync". */
   missing: Diagnostic[]
 }
@@ -56,12 +59,13 @@ export async function driftStatus(container: DependencyContainer, only: string[]
     changes: plan.changes.map((c) => ({ id: c.id, category: c.category, summary: c.summary })),
     pending: { count: items.length, intended: pending.intended, domains: CATEGORIES.filter((c) => byCategory.has(c)).map((category) => ({ category, count: byCategory.get(category) as number })), items },
     remote: await container.resolve(RemoteService).status(),
+    interrupted: await readApplyRecord(twin.dir).then((r) => (r === undefined ? null : interruptedNotice(r))),
     missing: plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'),
   }
 }
 
 export function renderStatus(s: DriftStatus): string {
-  const mirror = s.remote.configured ? `\n${renderRemoteStatus(s.remote)}` : ''
+  const mirror = (s.remote.configured ? `\n${renderRemoteStatus(s.remote)}` : '') + (s.interrupted === null ? '' : `\n\n${s.interrupted}`)
   const at = `the twin at ${s.repo} (last snapshot ${s.observed?.slice(0, 12) ?? 'none'})`
   const missing = s.missing.flatMap((d) => [`Missing provider: ${d.summary}`, ...(d.detail === undefined ? [] : [`  ${d.detail}`])])
   if (missing.length > 0) return [...missing, '', renderStatus({ ...s, missing: [] })].join('\n')

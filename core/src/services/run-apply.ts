@@ -5,6 +5,7 @@ import { ApplyService } from '../apply/apply-service.js'
 import { journalDiagnostics } from '../apply/journal.js'
 import { renderDiagnostics } from './render-diagnostics.js'
 import { HistoryService } from '../history/history-service.js'
+import { TwinRepository } from '../twin/twin-repository.js'
 import { renderPush } from './remote-commands.js'
 import type { DependencyContainer } from '../di.js'
 import { renderPlan } from '../plan/plan-summary.js'
@@ -26,8 +27,17 @@ const diagnosticKey = (d: Diagnostic) => `${d.change ?? ''}\0${d.code}\0${d.summ
 
 const MARK: Record<ChangeResult['status'], string> = { applied: 'applied  ', unchanged: 'unchanged', failed: 'FAILED   ', skipped: 'skipped  ' }
 
-/** The apply flow of the command line: plan, show, ask, apply with live results. */
+/**
+ * The apply flow of the command line: plan, show, ask, apply with live results, all under the
+ * twin lock, taken first: a second run is refused with LOCK_HELD before it plans anything.
+ */
 export async function runApply(container: DependencyContainer, options: RunApplyOptions): Promise<{ exitCode: number; json: unknown }> {
+  const twin = container.resolve(TwinRepository)
+  await twin.open()
+  return twin.lock().hold('apply', () => runApplyLocked(container, options))
+}
+
+async function runApplyLocked(container: DependencyContainer, options: RunApplyOptions): Promise<{ exitCode: number; json: unknown }> {
   const revert = options.revertTo === undefined ? undefined : await container.resolve(HistoryService).resolve(options.revertTo)
   const plan: Plan = options.planFile !== undefined
     ? await readPlanFile(options.planFile, twinDirOf(container))
@@ -40,9 +50,11 @@ export async function runApply(container: DependencyContainer, options: RunApply
   const service = container.resolve(ApplyService)
   // Refused before asking; ApplyService.apply refuses it again whoever calls.
   service.refuseIfPlanHasErrors(plan)
-  if (plan.changes.length === 0) return { exitCode: 0, json: { plan, applied: false, reason: 'no changes' } }
+  // An interrupted apply whose changes are all in place still ends properly: snapshot, record gone.
+  const finishing = plan.changes.length === 0 && plan.diagnostics.some((d) => d.code === 'APPLY_INTERRUPTED')
+  if (plan.changes.length === 0 && !finishing) return { exitCode: 0, json: { plan, applied: false, reason: 'no changes' } }
 
-  if (!options.yes) {
+  if (!options.yes && !finishing) {
     if (process.stdin.isTTY !== true || options.json) {
       throw new TwinSyncError('CONFIRMATION_REQUIRED', 'Applying needs your approval, and there is no terminal to ask on', {
         nextStep: 'Review the plan, then run again with --yes.',
@@ -94,6 +106,8 @@ export async function runApply(container: DependencyContainer, options: RunApply
     if (report.checkpoint) say(`Checkpoint before the apply: ${report.checkpoint.slice(0, 12)} (the machine as it was).`)
     if (report.commit) say(`Snapshot after the apply: ${report.commit.slice(0, 12)}, journal in ${report.journalPath}.`)
     if (report.journal.interrupted) say('The apply was interrupted; the journal says what was done.')
+    if (report.continued === true) say('This finished the apply that was interrupted.')
+    if ((report.tempFilesRemoved ?? []).length > 0) say(`Removed temporary files the interrupted apply left behind: ${(report.tempFilesRemoved ?? []).join(', ')}`)
     const { push, ...rest } = report
     for (const line of renderPush(push)) say(line)
     return { exitCode: report.exitCode, json: { plan, applied: true, ...rest, ...(push.status === 'not-configured' ? {} : { push }) } }

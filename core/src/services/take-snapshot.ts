@@ -42,6 +42,11 @@ export async function takeSnapshot(container: DependencyContainer, options: Take
   return { ...result, repo: container.resolve(TwinRepository).dir, initialized, ...(push === undefined || push.status === 'not-configured' ? {} : { push }) }
 }
 
+/** Providers that failed to collect: the snapshot is incomplete, and the command exits 1. */
+export function failedProviders(r: Pick<SnapshotResult, 'providers'>): string[] {
+  return r.providers.filter((p) => p.status === 'failed').map((p) => p.name)
+}
+
 export function renderSnapshot(r: TakeSnapshotResult): string {
   const lines: string[] = []
   if (r.initialized) lines.push(`Created the twin at ${r.repo}.`)
@@ -49,8 +54,13 @@ export function renderSnapshot(r: TakeSnapshotResult): string {
     lines.push(`Snapshot ${r.commit.slice(0, 12)}  ${r.message}`)
   } else if (r.skipped === 'volatile-only') {
     lines.push(`Only volatile facts (processes, logs, usage) changed; no snapshot made (last: ${r.head?.slice(0, 12)}).`)
+  } else if (failedProviders(r).length > 0) {
+    lines.push(`No snapshot made: what was collected is unchanged since ${r.head?.slice(0, 12)}, but ${failedProviders(r).join(', ')} failed to collect.`)
   } else {
     lines.push(`Nothing changed since the last snapshot (${r.head?.slice(0, 12)}); no snapshot made.`)
+  }
+  if (failedProviders(r).length > 0) {
+    lines.push(`  ${failedProviders(r).join(', ')}: NOT collected; the twin keeps their state from the last snapshot (see the errors below).`)
   }
   for (const [domain, s] of Object.entries(r.summary)) {
     if (s === undefined) continue

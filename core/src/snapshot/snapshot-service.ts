@@ -1,4 +1,5 @@
 import type { Diagnostic, HostPort, Logger, Provider, TwinDocument } from '@twinsync/sdk'
+import { TwinSyncError } from '@twinsync/sdk'
 import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
 import type { LoadedConfig } from '../config/config-file.js'
@@ -7,6 +8,7 @@ import { collectAll, type CollectOutcome, type CollectProgress } from '../collec
 import { SnapshotLog } from '../history/snapshot-log.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
+import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { onlyVolatile, snapshotMessage, summarizeChanges, type SnapshotSummary } from './snapshot-summary.js'
 import { screenDocument } from './secret-guard.js'
@@ -59,19 +61,15 @@ export class SnapshotService {
     await this.twin.open()
     // A bad or taken label is refused before anything is collected or committed.
     if (options.label !== undefined) await new SnapshotLog(this.twin.dir).checkLabelFree(options.label)
-    const lock = this.twin.lock()
-    await lock.acquire('snapshot')
-    try {
-      return await this.snapshotLocked(options)
-    } finally {
-      await lock.release()
-    }
+    return this.twin.lock().hold('snapshot', () => this.snapshotLocked(options))
   }
 
   /** A snapshot for a caller that already holds the twin lock (apply's checkpoints). */
   async snapshotLocked(options: SnapshotOptions): Promise<SnapshotResult> {
     // Pending intent is set aside (and committed to refs/twinsync/intended) so the snapshot
     // records only the machine, then merged back on top of the new observed state.
+    // Finish what a killed snapshot left, and refuse git's index locked by someone else, before anything moves.
+    await this.twin.settle()
     const held = await this.intents.hold('providers', undefined, options.intentReasons, options.otherwiseReason)
     let result: Omit<SnapshotResult, 'pending'>
     try {
@@ -108,39 +106,55 @@ export class SnapshotService {
       if (o.status === 'collected') diagnostics.push(...o.result.diagnostics.map((d) => ({ ...d, provider: d.provider ?? o.provider.name })))
     }
     phase('collected')
-    let touched = await this.writeDocuments(collected, providers, claims, diagnostics)
-    for (const doc of options.extraDocuments ?? []) {
-      // The apply journal quotes programs' error output: screened like any provider's document.
-      const screened = await screenDocument(doc, 'twinsync')
-      diagnostics.push(...screened.diagnostics)
-      if (await this.twin.write(screened.doc)) touched++
+    // A provider that could not collect because the disk is full: refuse before writing anything.
+    const full = outcomes.find((o) => o.status === 'failed' && /ENOSPC|No space left on device|EDQUOT/i.test(`${o.diagnostic.summary} ${o.diagnostic.detail ?? ''}`))
+    if (full !== undefined) {
+      throw new TwinSyncError('DISK_FULL', `The disk is full: ${full.provider.name} could not collect (${full.status === 'failed' ? full.diagnostic.summary : ''}); no snapshot was written`, {
+        nextStep: `Free some space (\`df -h ${this.twin.dir}\`), then run the command again.`,
+        details: { provider: full.provider.name },
+      })
     }
-    phase(`written (${touched} twin files)`)
-    // Nothing written and nothing edited by hand: no need for git add and diff.
-    const changes = touched === 0 && (await this.twin.dirtyPaths()).length === 0 ? [] : await this.twin.stageAll()
-    phase('staged')
-    const summary = summarizeChanges(changes, providers, claims)
-    const base = {
-      summary,
-      diagnostics,
-      providers: outcomes.map((o) => ({
-        name: o.provider.name,
-        status: o.status,
-        durationMs: o.durationMs,
-        documents: o.status === 'collected' ? o.result.documents.length : 0,
-      })),
+    // The new tree is built in git's object store; the working twin moves only once it is committed.
+    const edited = (await this.twin.dirtyPaths()).length > 0
+    const draft = await this.twin.draft({ edited })
+    try {
+      await this.writeDocuments(draft, collected, providers, claims, diagnostics)
+      for (const doc of options.extraDocuments ?? []) {
+        // The apply journal quotes programs' error output: screened like any provider's document.
+        const screened = await screenDocument(doc, 'twinsync')
+        diagnostics.push(...screened.diagnostics)
+        draft.write(screened.doc)
+      }
+      phase(`written (${draft.touched} twin files)`)
+      const { tree, changes } = await draft.build({ edited })
+      phase('staged')
+      const summary = summarizeChanges(changes, providers, claims)
+      const base = {
+        summary,
+        diagnostics,
+        providers: outcomes.map((o) => ({
+          name: o.provider.name,
+          status: o.status,
+          durationMs: o.durationMs,
+          documents: o.status === 'collected' ? o.result.documents.length : 0,
+        })),
+      }
+      if (changes.length === 0) {
+        await draft.align()
+        return { ...base, commit: undefined, message: undefined, skipped: 'unchanged', head: await this.twin.head() }
+      }
+      if (options.ifChanged === true && onlyVolatile(changes)) {
+        await draft.discard()
+        return { ...base, commit: undefined, message: undefined, skipped: 'volatile-only', head: await this.twin.head() }
+      }
+      const message = options.message ?? snapshotMessage(this.clock(), options.label)
+      const commit = await draft.commit(tree, message)
+      if (options.label !== undefined) await new SnapshotLog(this.twin.dir).label(commit, options.label)
+      return { ...base, commit, message, skipped: undefined, head: commit }
+    } catch (error) {
+      await draft.discard().catch(() => undefined)
+      throw error
     }
-    if (changes.length === 0) {
-      return { ...base, commit: undefined, message: undefined, skipped: 'unchanged', head: await this.twin.head() }
-    }
-    if (options.ifChanged === true && onlyVolatile(changes)) {
-      await this.twin.restore(changes)
-      return { ...base, commit: undefined, message: undefined, skipped: 'volatile-only', head: await this.twin.head() }
-    }
-    const message = options.message ?? snapshotMessage(this.clock(), options.label)
-    const commit = await this.twin.commit(message)
-    if (options.label !== undefined) await new SnapshotLog(this.twin.dir).label(commit, options.label)
-    return { ...base, commit, message, skipped: undefined, head: commit }
   }
 
   /**
@@ -149,12 +163,12 @@ export class SnapshotService {
    * Returns how many twin files were written or removed.
    */
   private async writeDocuments(
+    draft: SnapshotDraft,
     collected: ReadonlyArray<Extract<CollectOutcome, { status: 'collected' }>>,
     providers: readonly Provider[],
     claims: Parameters<typeof ownerOfTwinPath>[2],
     diagnostics: Diagnostic[],
-  ): Promise<number> {
-    let touched = 0
+  ): Promise<void> {
     const fresh = new Set(collected.map((o) => o.provider.name))
     const written = new Set<string>()
     const accepted: Array<{ doc: TwinDocument; provider: string }> = []
@@ -169,27 +183,17 @@ export class SnapshotService {
         written.add(doc.path)
       }
     }
-    // Each write first compares with what the twin holds; many small reads go faster side by side.
+    // Every document is screened for secrets before it enters the twin (many side by side).
     const limit = pLimit(16)
-    const results = await Promise.all(
-      accepted.map(({ doc, provider }) =>
-        limit(async () => {
-          const screened = await screenDocument(doc, provider)
-          diagnostics.push(...screened.diagnostics)
-          return this.twin.write(screened.doc)
-        }),
-      ),
-    )
-    touched += results.filter(Boolean).length
-    const existing = [...(await this.twin.list('filesystem/')), ...(await this.twin.list('system/'))]
-    for (const path of existing) {
+    const screened = await Promise.all(accepted.map(({ doc, provider }) => limit(() => screenDocument(doc, provider))))
+    for (const s of screened) {
+      diagnostics.push(...s.diagnostics)
+      draft.write(s.doc)
+    }
+    for (const path of [...draft.list('filesystem/'), ...draft.list('system/')]) {
       if (written.has(path)) continue
       const owner = ownerOfTwinPath(path, providers, claims)
-      if (owner !== undefined && fresh.has(owner.name)) {
-        await this.twin.remove(path)
-        touched++
-      }
+      if (owner !== undefined && fresh.has(owner.name)) draft.remove(path)
     }
-    return touched
   }
 }

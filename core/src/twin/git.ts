@@ -20,6 +20,7 @@
 import { spawn } from 'node:child_process'
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/errors'
 import type { SimpleGit } from 'simple-git'
+import { diskError } from './disk-error.js'
 import { removeTwinFile } from './twin-files.js'
 
 /** The id git gives the empty tree: the "before" of a twin's first commit. */
@@ -41,6 +42,8 @@ export function gitMissing(): TwinSyncError {
 /** git's failure as a coded error: GIT_MISSING, REPO_DAMAGED or GIT_FAILED with git's own words. */
 export function gitError(dir: string, args: readonly string[], message: string, cause?: unknown): TwinSyncError {
   if (/\bENOENT\b/.test(message) && /spawn/.test(message)) return gitMissing()
+  const full = diskError(new Error(message), dir)
+  if (isTwinSyncError(full)) return full
   const said = message
     .split('\n')
     .map((l) => l.trim())
@@ -279,7 +282,8 @@ export class SimpleGitClient implements GitClient {
   }
 
   async dirtyPaths(): Promise<string[]> {
-    const out = await runGit(this.dir, ['status', '--porcelain=v1', '-z', '--untracked-files=all'])
+    // No optional locks: a status killed half way must not leave git's index lock behind.
+    const out = await runGit(this.dir, ['status', '--porcelain=v1', '-z', '--untracked-files=all'], { env: { GIT_OPTIONAL_LOCKS: '0' } })
     return out.split('\0').filter((e) => e.length > 3).map((e) => e.slice(3))
   }
 }
@@ -293,4 +297,28 @@ export function parseNameStatus(out: string): GitStatusEntry[] {
     entries.push({ path, change: code === 'A' ? 'A' : code === 'D' ? 'D' : 'M' })
   }
   return entries
+}
+
+/**
+ * git with bytes in and out and an environment of its own (a private index, GIT_INDEX_FILE),
+ * for the all-or-nothing snapshot's plumbing (update-index --index-info reads its standard input).
+ */
+export function runGitBytes(dir: string, args: readonly string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', ['-C', dir, ...args], {
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env },
+    })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout?.on('data', (c: Buffer) => out.push(c))
+    child.stderr?.on('data', (c: Buffer) => err.push(c))
+    child.on('error', (e) => reject(gitError(dir, args, `spawn git ${e.message}`)))
+    child.on('close', (code) => {
+      if (code === 0) resolve(Buffer.concat(out))
+      else reject(gitError(dir, args, Buffer.concat(err).toString('utf8') || `git exited ${code}`))
+    })
+    child.stdin?.on('error', () => undefined)
+    if (options.input !== undefined) child.stdin?.end(options.input)
+  })
 }

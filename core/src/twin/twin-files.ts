@@ -1,8 +1,10 @@
 import { constants } from 'node:fs'
-import { lstat, mkdir, open, readdir, rm, symlink, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { lstat, mkdir, open, readdir, rename, rm, symlink, unlink } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 // Only the SDK's errors: the git module imports this file and stays light at start-up.
 import { TwinSyncError } from '@twinsync/sdk/errors'
+import { diskError } from './disk-error.js'
 
 /**
  * Every file access inside the twin repository. The twin can arrive from a mirror someone else
@@ -134,12 +136,22 @@ export async function writeTwinFile(dir: string, path: string, bytes: Uint8Array
   const kind = await kindOf(target)
   if (kind === 'directory') await rm(target, { recursive: true })
   else if (kind === 'symlink' || kind === 'other') await unlink(target).catch(ignoreMissing)
-  const handle = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | NOFOLLOW, mode)
+  // Whole or not at all: written aside (inside .git, so never a twin file), then renamed over
+  // the path, which replaces a link in the way rather than following it.
+  const temp = join(dir, '.git', 'twinsync', `.document.twinsync-${randomBytes(6).toString('hex')}`)
+  await mkdir(dirname(temp), { recursive: true })
   try {
-    await handle.writeFile(bytes)
-    await handle.chmod(mode)
-  } finally {
-    await handle.close()
+    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW, mode)
+    try {
+      await handle.writeFile(bytes)
+      await handle.chmod(mode)
+    } finally {
+      await handle.close()
+    }
+    await rename(temp, target)
+  } catch (error) {
+    await unlink(temp).catch(() => undefined)
+    throw diskError(error, dir)
   }
 }
 
@@ -165,7 +177,10 @@ export async function removeTwinFile(dir: string, path: string): Promise<void> {
     if ((error as TwinSyncError).code === 'TWIN_SYMLINK') return
     throw error
   }
-  await rm(join(dir, path), { force: true })
+  // A folder there now (a type change): there is no such document to remove.
+  await rm(join(dir, path), { force: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EISDIR' && error.code !== 'ERR_FS_EISDIR') throw error
+  })
 }
 
 /**

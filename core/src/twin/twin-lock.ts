@@ -1,53 +1,211 @@
-import { mkdir, open, readFile, rm } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { randomBytes } from 'node:crypto'
+import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { basename, dirname, join } from 'node:path'
 import { TwinSyncError } from '@twinsync/sdk'
+import { diskError } from './disk-error.js'
+
+/** Who holds the lock: enough to tell a live holder from a dead one whose pid was reused. */
+export interface LockHolder {
+  pid: number
+  /** Field 22 of /proc/PID/stat: the process's start time in clock ticks since boot. */
+  startTime: string | null
+  bootId: string | null
+  host: string
+  purpose: string
+  since: string
+}
+
+/** Lock paths held by the caller of `hold`, for the code it runs: taking one of them again nests. */
+const holding = new AsyncLocalStorage<ReadonlySet<string>>()
+
+/** A lock file that cannot be read whole is left alone this long (it may be an old TwinSync's O_EXCL lock being written). */
+const UNREADABLE_GRACE_MS = 10_000
 
 /**
- * One snapshot or apply at a time per twin: a lock file holding the owner's pid, created with
- * O_EXCL. A lock whose process is gone (a crash, a kill -9) is taken over.
+ * One snapshot or apply at a time per twin. The lock file is written complete in one step (a
+ * temp file, then link(), which fails when the lock exists), so nobody ever sees a lock without
+ * its holder. It names pid, process start time and boot: a lock whose process is gone, or whose
+ * pid now belongs to another process, is stale and taken over; a live holder gets LOCK_HELD.
+ * Code run by `hold` may take it again (apply plans, then applies, under one lock); nothing
+ * else in the same process can.
  */
 export class TwinLock {
   private held = false
 
   constructor(private readonly path: string) {}
 
-  async acquire(purpose: string): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true })
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const handle = await open(this.path, 'wx', 0o600)
-        await handle.writeFile(`${process.pid} ${purpose}\n`)
-        await handle.close()
-        this.held = true
-        return
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      }
-      const [pidText = '', holderPurpose = 'a run'] = (await readFile(this.path, 'utf8').catch(() => '')).trim().split(' ')
-      const pid = Number(pidText)
-      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-        throw new TwinSyncError('LOCK_HELD', `Another TwinSync ${holderPurpose} (pid ${pid}) is using this twin`, {
-          nextStep: `Wait for process ${pid} to finish, then run the command again.`,
-          details: { pid, lock: this.path },
-        })
-      }
-      await rm(this.path, { force: true }) // stale: its owner is gone
+  /** Take the lock, run `fn` (which may take this lock again without waiting), release it. */
+  async hold<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
+    await this.acquire(purpose)
+    try {
+      return await holding.run(new Set([...(holding.getStore() ?? []), this.path]), fn)
+    } finally {
+      await this.release()
     }
-    throw new TwinSyncError('LOCK_HELD', `Could not take the twin lock ${this.path}`, { details: { lock: this.path } })
+  }
+
+  async acquire(purpose: string): Promise<void> {
+    if (holding.getStore()?.has(this.path) === true) return
+    await mkdir(dirname(this.path), { recursive: true })
+    const me: LockHolder = { pid: process.pid, startTime: startTimeOf(process.pid), bootId: bootId(), host: hostname(), purpose, since: new Date().toISOString() }
+    const temp = join(dirname(this.path), `.${basename(this.path)}.twinsync-${randomBytes(6).toString('hex')}`)
+    try {
+      const handle = await open(temp, 'wx', 0o600)
+      try {
+        await handle.writeFile(JSON.stringify(me) + '\n')
+        await handle.sync()
+      } finally {
+        await handle.close()
+      }
+    } catch (error) {
+      await unlink(temp).catch(() => undefined)
+      throw diskError(error, dirname(dirname(dirname(this.path))))
+    }
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+          await link(temp, this.path)
+          this.held = true
+          return
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+        }
+        const found = await this.inspect()
+        if (found.state === 'live') throw lockHeld(this.path, found.holder)
+        if (found.state === 'young-unreadable') {
+          throw new TwinSyncError('LOCK_HELD', `The twin lock ${this.path} is being written by another TwinSync run`, {
+            nextStep: 'Wait a few seconds, then run the command again.',
+            details: { lock: this.path },
+          })
+        }
+        await this.breakStale(found.ino)
+      }
+      throw new TwinSyncError('LOCK_HELD', `Could not take the twin lock ${this.path}: other runs keep taking it`, {
+        nextStep: 'Wait for the other TwinSync runs to finish, then run the command again.',
+        details: { lock: this.path },
+      })
+    } finally {
+      await unlink(temp).catch(() => undefined)
+    }
   }
 
   async release(): Promise<void> {
     if (!this.held) return
     this.held = false
-    await rm(this.path, { force: true })
+    await unlink(this.path).catch(() => undefined)
+  }
+
+  /** Who holds the lock now, if anyone alive does (for `status` and error messages). */
+  async holder(): Promise<LockHolder | undefined> {
+    const found = await this.inspect().catch(() => undefined)
+    return found?.state === 'live' ? found.holder : undefined
+  }
+
+  private async inspect(): Promise<
+    | { state: 'live'; holder: LockHolder; ino: number }
+    | { state: 'stale' | 'young-unreadable'; ino: number }
+    | { state: 'gone'; ino: -1 }
+  > {
+    let text: string
+    let info
+    try {
+      info = await stat(this.path)
+      text = await readFile(this.path, 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'gone', ino: -1 }
+      throw error
+    }
+    const holder = parseLock(text)
+    if (holder === undefined) {
+      return { state: Date.now() - info.mtimeMs < UNREADABLE_GRACE_MS ? 'young-unreadable' : 'stale', ino: info.ino }
+    }
+    return isHolderAlive(holder) ? { state: 'live', holder, ino: info.ino } : { state: 'stale', ino: info.ino }
+  }
+
+  /**
+   * Remove a stale lock, and only the one judged stale: it is renamed aside first, and put back
+   * if another run replaced it in the meantime.
+   */
+  private async breakStale(ino: number): Promise<void> {
+    if (ino === -1) return
+    const aside = `${this.path}.stale-${process.pid}-${randomBytes(4).toString('hex')}`
+    try {
+      await rename(this.path, aside)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw error
+    }
+    const moved = await stat(aside)
+    if (moved.ino !== ino) await link(aside, this.path).catch(() => undefined) // someone's fresh lock: give it back
+    await unlink(aside).catch(() => undefined)
   }
 }
 
-function isAlive(pid: number): boolean {
+export function lockHeld(path: string, holder: LockHolder): TwinSyncError {
+  return new TwinSyncError('LOCK_HELD', `Another TwinSync ${holder.purpose} (pid ${holder.pid}, since ${holder.since}) is using this twin`, {
+    nextStep: `Wait for process ${holder.pid} to finish (\`ps -p ${holder.pid}\`), then run the command again.`,
+    details: { lock: path, holder },
+  })
+}
+
+/** The lock's content; also reads the "PID PURPOSE" lock of earlier TwinSync versions. */
+export function parseLock(text: string): LockHolder | undefined {
+  if (!text.endsWith('\n')) return undefined
   try {
-    process.kill(pid, 0)
+    const value = JSON.parse(text) as Partial<LockHolder>
+    if (!Number.isInteger(value.pid) || (value.pid as number) <= 0) return undefined
+    return {
+      pid: value.pid as number,
+      startTime: typeof value.startTime === 'string' ? value.startTime : null,
+      bootId: typeof value.bootId === 'string' ? value.bootId : null,
+      host: typeof value.host === 'string' ? value.host : '',
+      purpose: typeof value.purpose === 'string' ? value.purpose : 'run',
+      since: typeof value.since === 'string' ? value.since : 'an unknown time',
+    }
+  } catch {
+    const match = /^(\d+) (\S+)\n$/.exec(text)
+    if (match === null) return undefined
+    return { pid: Number(match[1]), startTime: null, bootId: null, host: '', purpose: match[2] as string, since: 'an unknown time' }
+  }
+}
+
+function isHolderAlive(holder: LockHolder): boolean {
+  if (holder.host !== '' && holder.host !== hostname()) return true // another machine sharing the twin: never guess
+  if (holder.bootId !== null && bootId() !== null && holder.bootId !== bootId()) return false
+  if (holder.startTime !== null) {
+    const now = startTimeOf(holder.pid)
+    return now !== null && now === holder.startTime
+  }
+  try {
+    process.kill(holder.pid, 0)
     return true
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
+}
+
+/** Field 22 of /proc/PID/stat (after the parenthesised command name, which may hold spaces). */
+export function startTimeOf(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return fields[19] ?? null
+  } catch {
+    return null
+  }
+}
+
+let cachedBootId: string | null | undefined
+function bootId(): string | null {
+  if (cachedBootId === undefined) {
+    try {
+      cachedBootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+    } catch {
+      cachedBootId = null
+    }
+  }
+  return cachedBootId
 }

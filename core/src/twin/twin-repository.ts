@@ -4,6 +4,7 @@ import type { TwinDocument, TwinReader } from '@twinsync/sdk'
 import { TWIN_LAYOUT, TwinSyncError, compareStrings, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
+import { SnapshotDraft, settleSnapshot, snapshotUnsettled } from './atomic-snapshot.js'
 import type { GitClient, GitClientFactory } from './git.js'
 import { isTwinFile, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, writeTwinFile } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
@@ -87,6 +88,43 @@ export class TwinRepository implements TwinReader {
 
   lock(): TwinLock {
     return new TwinLock(join(this.dir, '.git', 'twinsync', 'lock'))
+  }
+
+  /** A new snapshot, built in git's object store (see atomic-snapshot.ts). Hold the lock. */
+  draft(options: { edited: boolean }): Promise<SnapshotDraft> {
+    return SnapshotDraft.begin(this.dir, options)
+  }
+
+  /**
+   * Commit the working twin's edits as they are (the desired state, before an apply), the same
+   * all-or-nothing way as a snapshot: git's own index is never left locked by a kill.
+   */
+  async commitEdits(message: string): Promise<string | undefined> {
+    const draft = await this.draft({ edited: true })
+    try {
+      const { tree, changes } = await draft.build({ edited: true })
+      if (changes.length === 0) {
+        await draft.discard()
+        return undefined
+      }
+      return await draft.commit(tree, message)
+    } catch (error) {
+      await draft.discard().catch(() => undefined)
+      throw error
+    }
+  }
+
+  /** Finish or throw away a snapshot a crash interrupted, and clear temp files. Hold the lock. */
+  settle(): ReturnType<typeof settleSnapshot> {
+    return settleSnapshot(this.dir)
+  }
+
+  /**
+   * Before reading the working twin without the lock: a snapshot's unfinished move is settled
+   * first (under the lock), so a half-moved working twin is never read as the desired state.
+   */
+  async settleForReading(): Promise<void> {
+    if (await snapshotUnsettled(this.dir)) await this.lock().hold('recovery', () => this.settle())
   }
 
   /** Where providers keep caches: inside .git, so never committed, and gone with the twin. */

@@ -80,10 +80,11 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
     entries.set(entry.path, { ...entry, text, sha256: sha256(bytes), size: bytes.byteLength })
   }
 
-  const listed = new Set(parsed.manifest.entries.map((e) => e.path))
+  const listed = new Map(parsed.manifest.entries.map((e) => [e.path, e.type]))
   for (const docPath of await twin.list('filesystem/')) {
     const path = machinePathOf(docPath)
-    if (path === undefined || listed.has(path)) continue
+    // A document where the manifest has a folder or a symlink: the person made it a file (a type change).
+    if (path === undefined || (listed.has(path) && listed.get(path) === 'file')) continue
     if (ctx.claims.isClaimedByOther('files', path)) continue
     if (!isIncluded(path, scope.roots) || scope.ignore.matches(path) || scope.secrets.pathVerdict(path) !== undefined) {
       diagnostics.push(
@@ -105,6 +106,7 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
       diagnostics.push(warningDiagnostic('FILES_NOT_TEXT', `${docPath} is not UTF-8 text; it is not applied`, { path, provider: 'files' }))
       continue
     }
+    if (listed.has(path)) for (const inside of [...entries.keys()]) if (inside.startsWith(`${path}/`)) entries.delete(inside)
     entries.set(path, { ...rootOwned(path, 'file', '0644'), size: bytes.byteLength, content: 'mirrored', sha256: sha256(bytes), text })
     for (let dir = parentOf(path); dir !== undefined && isIncluded(dir, scope.roots); dir = parentOf(dir)) {
       if (!entries.has(dir)) entries.set(dir, rootOwned(dir, 'directory', '0755'))

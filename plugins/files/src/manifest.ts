@@ -22,6 +22,9 @@ export function parseManifest(text: string): { manifest: Manifest } | { problem:
     const error = [...Value.Errors(Manifest, data)][0]
     return { problem: `${error?.instancePath || '/'} ${error?.message ?? 'does not match the manifest format'}` }
   }
+  // A path no file system can hold (a NUL byte) is a broken manifest, refused like any other.
+  const bad = (data as Manifest).entries.find((e) => e.path.includes('\0') || !e.path.startsWith('/'))
+  if (bad !== undefined) return { problem: `entry ${JSON.stringify(bad.path)} is not a valid absolute path` }
   return { manifest: data as Manifest }
 }
 

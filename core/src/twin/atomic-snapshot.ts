@@ -1,0 +1,401 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { deflateSync } from 'node:zlib'
+import { copyFile, link, lstat, mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
+import { diskError } from './disk-error.js'
+import { EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
+
+/**
+ * A snapshot is all or nothing. The new tree is built in git's object store through a private
+ * index (`.git/twinsync/snapshot.index`), the commit is made from it, and only then is the
+ * working twin moved: every new file is first written complete into `.git/twinsync/stage/`
+ * (where running out of space costs nothing), then HEAD moves, then the staged files are
+ * renamed into place. A record of the move (`.git/twinsync/snapshot-in-progress.json`) lets
+ * the next run finish it, or throw it away when HEAD never moved; until then nobody plans from
+ * a half-moved working twin. A killed or failed snapshot leaves the twin as it was.
+ */
+
+const STATE = join('.git', 'twinsync')
+const INDEX = join(STATE, 'snapshot.index')
+const STAGE = join(STATE, 'stage')
+const MARKER = join(STATE, 'snapshot-in-progress.json')
+/** Temporary files of TwinSync: `.<name>.twinsync-<12 hex>` (the SDK's atomic write, the lock). */
+const TEMP_NAME = /^\..+\.twinsync-(?:check-)?[0-9a-f]{12}$/
+const IDENTITY = ['-c', 'user.name=TwinSync', '-c', 'user.email=twinsync@localhost', '-c', 'core.quotepath=false']
+
+export interface TreeEntry {
+  mode: string
+  sha: string
+}
+
+export interface DraftDocument {
+  path: string
+  content: string | Uint8Array
+  executable?: boolean
+}
+
+interface MoveRecord {
+  parent: string | null
+  commit: string
+  updates: Array<{ path: string; stage: string }>
+  removals: string[]
+}
+
+export class SnapshotDraft {
+  private readonly updates = new Map<string, { mode: string; sha: string; bytes: Buffer }>()
+  private readonly removals = new Set<string>()
+
+  private constructor(
+    private readonly dir: string,
+    readonly head: string | undefined,
+    /** The new tree as it stands: HEAD plus the working twin's own edits, before any document. */
+    readonly entries: Map<string, TreeEntry>,
+  ) {}
+
+  /**
+   * Start from the working twin as git sees it: the real index copied (its stat cache makes an
+   * unchanged twin cheap), plus every edit in the working tree when `edited`.
+   */
+  static async begin(dir: string, options: { edited: boolean }): Promise<SnapshotDraft> {
+    await refuseForeignIndexLock(dir)
+    await rm(join(dir, INDEX), { force: true })
+    await rm(join(dir, `${INDEX}.lock`), { force: true })
+    const head = await headOf(dir)
+    const realIndex = join(dir, '.git', 'index')
+    const env = { GIT_INDEX_FILE: join(dir, INDEX) }
+    try {
+      // Clean (nothing edited, nothing staged): the real index is HEAD, with its stat cache.
+      if ((await stat(realIndex).catch(() => undefined)) !== undefined) await copyFile(realIndex, join(dir, INDEX))
+      else await git(dir, head === undefined ? ['read-tree', '--empty'] : ['read-tree', 'HEAD'], { env })
+    } catch (error) {
+      throw diskError(error, dir)
+    }
+    if (options.edited) await git(dir, ['add', '--all', '--', '.'], { env })
+    const listing = await git(dir, ['ls-files', '--stage', '-z'], { env })
+    const entries = new Map<string, TreeEntry>()
+    for (const line of listing.toString('utf8').split('\0')) {
+      const tab = line.indexOf('\t')
+      if (tab < 0) continue
+      const [mode = '', sha = ''] = line.slice(0, tab).split(' ')
+      entries.set(line.slice(tab + 1), { mode, sha })
+    }
+    return new SnapshotDraft(dir, head, entries)
+  }
+
+  /** Put a document into the new tree; false when the tree already holds exactly it. */
+  write(doc: DraftDocument): boolean {
+    checkTwinPath(doc.path)
+    const bytes = Buffer.from(doc.content)
+    const mode = doc.executable === true ? '100755' : '100644'
+    const sha = blobId(bytes)
+    const current = this.entries.get(doc.path)
+    if (current !== undefined && current.sha === sha && current.mode === mode) return false
+    this.updates.set(doc.path, { mode, sha, bytes })
+    this.removals.delete(doc.path)
+    this.entries.set(doc.path, { mode, sha })
+    // A file where a folder was: the folder's files go (git keeps no folder without files).
+    for (const path of this.entries.keys()) if (path.startsWith(`${doc.path}/`)) this.remove(path)
+    // A folder where a file was.
+    for (let i = doc.path.indexOf('/'); i > 0; i = doc.path.indexOf('/', i + 1)) {
+      if (this.entries.has(doc.path.slice(0, i))) this.remove(doc.path.slice(0, i))
+    }
+    return true
+  }
+
+  remove(path: string): boolean {
+    checkTwinPath(path)
+    if (!this.entries.has(path)) return false
+    this.entries.delete(path)
+    this.updates.delete(path)
+    this.removals.add(path)
+    return true
+  }
+
+  /** Paths of the new tree under a folder ("system/"), sorted. */
+  list(prefix: string): string[] {
+    return [...this.entries.keys()].filter((p) => p.startsWith(prefix)).sort()
+  }
+
+  get touched(): number {
+    return this.updates.size + this.removals.size
+  }
+
+  /** Write the blobs and the tree; returns what the tree changes against HEAD. */
+  async build(options: { edited: boolean }): Promise<{ tree: string; changes: GitStatusEntry[] }> {
+    const env = { GIT_INDEX_FILE: join(this.dir, INDEX) }
+    // Nothing written, nothing edited: the tree is HEAD's (an unchanged snapshot stays cheap).
+    if (this.touched === 0 && !options.edited && this.head !== undefined) return { tree: `${this.head}^{tree}`, changes: [] }
+    for (const { sha, bytes } of this.updates.values()) await writeLooseBlob(this.dir, sha, bytes)
+    const lines = [
+      ...[...this.removals].map((p) => `0 ${'0'.repeat(40)}\t${p}\0`),
+      ...[...this.updates].map(([p, u]) => `${u.mode} ${u.sha}\t${p}\0`),
+    ]
+    if (lines.length > 0) await git(this.dir, ['update-index', '-z', '--index-info'], { env, input: lines.join('') })
+    const tree = (await git(this.dir, ['write-tree'], { env })).toString('utf8').trim()
+    const base = this.head === undefined ? EMPTY_TREE : `${this.head}^{tree}`
+    const changes = parseNameStatus((await git(this.dir, ['diff-tree', '-r', '--name-status', '--no-renames', '-z', base, tree])).toString('utf8'))
+    return { tree, changes }
+  }
+
+  /**
+   * No new commit (the tree is HEAD's), but the working twin held something else where a
+   * document goes (a hand edit of a fact, a symlink): put the documents in place, the same way.
+   */
+  async align(): Promise<void> {
+    if (this.head === undefined || this.touched === 0) return this.discard()
+    await this.move(this.head, undefined)
+  }
+
+  /** Make the commit and move HEAD and the working twin to it. */
+  async commit(tree: string, message: string): Promise<string> {
+    const commit = (
+      await git(this.dir, [...IDENTITY, 'commit-tree', '--no-gpg-sign', tree, ...(this.head === undefined ? [] : ['-p', this.head]), '-m', message])
+    ).toString('utf8').trim()
+    await this.move(commit, this.head ?? null)
+    return commit
+  }
+
+  /** Stage every new file, record the move, move HEAD (unless it stays), rename the files in. */
+  private async move(commit: string, from: string | null | undefined): Promise<void> {
+    // Phase 1, nothing visible yet: every new file written whole beside the working twin.
+    await rm(join(this.dir, STAGE), { recursive: true, force: true })
+    await mkdir(join(this.dir, STAGE), { recursive: true, mode: 0o700 })
+    const record: MoveRecord = { parent: this.head ?? null, commit, updates: [], removals: [...this.removals] }
+    try {
+      let n = 0
+      for (const [path, u] of this.updates) {
+        const stage = String(n++)
+        await writeFile(join(this.dir, STAGE, stage), u.bytes, { mode: u.mode === '100755' ? 0o755 : 0o644 })
+        record.updates.push({ path, stage })
+      }
+      await writeFileAtomic(join(this.dir, MARKER), JSON.stringify(record), { mode: 0o600 })
+    } catch (error) {
+      await this.discard()
+      throw diskError(error, this.dir)
+    }
+    // Phase 2: HEAD moves (only if nobody moved it meanwhile), then the files are renamed in.
+    if (from !== undefined) {
+      await git(this.dir, ['update-ref', '-m', 'twinsync: snapshot', 'HEAD', commit, ...(from === null ? [] : [from])]).catch(async (error) => {
+        await this.discard()
+        throw error
+      })
+    }
+    await finishMove(this.dir, record, join(this.dir, INDEX))
+  }
+
+  /** Throw the draft away: the working twin and HEAD were never touched. */
+  async discard(): Promise<void> {
+    await rm(join(this.dir, MARKER), { force: true })
+    await rm(join(this.dir, STAGE), { recursive: true, force: true })
+    await rm(join(this.dir, INDEX), { force: true })
+    await rm(join(this.dir, `${INDEX}.lock`), { force: true })
+  }
+}
+
+/**
+ * Finish or throw away a snapshot a crash interrupted, and remove TwinSync's temporary files
+ * from `.git/twinsync`. Call with the twin lock held. Returns what it did, for a notice.
+ */
+export { diskError }
+
+export async function settleSnapshot(dir: string): Promise<{ finished: boolean; discarded: boolean; tempFiles: string[] }> {
+  const outcome = await settleMove(dir)
+  await refuseForeignIndexLock(dir)
+  return outcome
+}
+
+async function settleMove(dir: string): Promise<{ finished: boolean; discarded: boolean; tempFiles: string[] }> {
+  const tempFiles: string[] = []
+  // git's index lock as a hard link of our private index: a swap killed half way; it is complete, finish it.
+  const [ours, locked] = await Promise.all([stat(join(dir, INDEX)).catch(() => undefined), lstat(join(dir, '.git', 'index.lock')).catch(() => undefined)])
+  if (ours !== undefined && locked !== undefined && ours.ino === locked.ino) await rename(join(dir, '.git', 'index.lock'), join(dir, '.git', 'index'))
+  const state = join(dir, STATE)
+  for (const name of await readdir(state).catch(() => [] as string[])) {
+    if (!TEMP_NAME.test(name) && !/^lock\.stale-/.test(name)) continue
+    const info = await lstat(join(state, name)).catch(() => undefined)
+    // Another run taking the lock right now has its temp file for a moment: leave young ones alone.
+    if (info === undefined || (name.startsWith('.lock.') && Date.now() - info.mtimeMs < 60_000)) continue
+    await rm(join(state, name), { force: true })
+    tempFiles.push(join(STATE, name))
+  }
+  let text: string | undefined
+  try {
+    text = await readFile(join(dir, MARKER), 'utf8')
+  } catch {
+    text = undefined
+  }
+  if (text === undefined) {
+    const leftovers = [INDEX, `${INDEX}.lock`, STAGE]
+    for (const l of leftovers) if ((await lstat(join(dir, l)).catch(() => undefined)) !== undefined) tempFiles.push(l)
+    for (const l of leftovers) await rm(join(dir, l), { recursive: true, force: true })
+    return { finished: false, discarded: false, tempFiles }
+  }
+  let record: MoveRecord | undefined
+  try {
+    record = JSON.parse(text) as MoveRecord
+  } catch {
+    record = undefined
+  }
+  // A snapshot was under way: a ref lock left by its killed `git update-ref` is its own.
+  const ref = (await git(dir, ['symbolic-ref', '-q', 'HEAD']).catch(() => Buffer.from(''))).toString('utf8').trim()
+  for (const refLock of ['HEAD.lock', ...(ref === '' ? [] : [`${ref}.lock`])]) {
+    if ((await lstat(join(dir, '.git', refLock)).catch(() => undefined)) === undefined) continue
+    await rm(join(dir, '.git', refLock), { force: true })
+    tempFiles.push(join('.git', refLock))
+  }
+  const head = await headOf(dir)
+  if (record !== undefined && head === record.commit) {
+    const index = join(dir, INDEX)
+    await finishMove(dir, record, (await stat(index).catch(() => undefined)) === undefined ? undefined : index)
+    return { finished: true, discarded: false, tempFiles }
+  }
+  // HEAD never moved: the working twin was never touched.
+  for (const l of [MARKER, INDEX, `${INDEX}.lock`, STAGE]) await rm(join(dir, l), { recursive: true, force: true })
+  return { finished: false, discarded: true, tempFiles }
+}
+
+/**
+ * `git reset --mixed` (the index back to HEAD, the working twin untouched) without ever leaving
+ * git's index lock behind: done on a copy, then swapped in the way a snapshot's index is.
+ */
+export async function resetIndex(dir: string): Promise<void> {
+  await refuseForeignIndexLock(dir)
+  const index = join(dir, INDEX)
+  await rm(index, { force: true })
+  const real = join(dir, '.git', 'index')
+  if ((await stat(real).catch(() => undefined)) !== undefined) await copyFile(real, index)
+  try {
+    await git(dir, ['reset', '--quiet', '--mixed'], { env: { GIT_INDEX_FILE: index } })
+    await swapIndex(dir, index)
+  } finally {
+    await rm(index, { force: true })
+  }
+}
+
+async function swapIndex(dir: string, index: string): Promise<void> {
+  const lock = join(dir, '.git', 'index.lock')
+  try {
+    await link(index, lock)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw indexLocked(dir)
+    throw error
+  }
+  await rename(lock, join(dir, '.git', 'index'))
+}
+
+/** True while a snapshot's move is recorded and not finished (someone writing, or a crash). */
+export async function snapshotUnsettled(dir: string): Promise<boolean> {
+  return (await lstat(join(dir, MARKER)).catch(() => undefined)) !== undefined
+}
+
+async function finishMove(dir: string, record: MoveRecord, index: string | undefined): Promise<void> {
+  for (const path of record.removals) await removeWorkingPath(dir, path)
+  for (const { path, stage } of record.updates) {
+    const from = join(dir, STAGE, stage)
+    if ((await lstat(from).catch(() => undefined)) === undefined) continue // moved before the crash
+    const target = join(dir, path)
+    await makeParents(dir, path)
+    const existing = await lstat(target).catch(() => undefined)
+    if (existing?.isDirectory() === true) await rm(target, { recursive: true, force: true })
+    await rename(from, target)
+  }
+  // The index follows: ours (its lock taken the way git takes it), or rebuilt from HEAD.
+  const lock = join(dir, '.git', 'index.lock')
+  const ours = index === undefined ? undefined : await stat(index).catch(() => undefined)
+  const locked = await lstat(lock).catch(() => undefined)
+  if (ours !== undefined && locked !== undefined && locked.ino === ours.ino) {
+    await rename(lock, join(dir, '.git', 'index')) // killed between taking git's lock and renaming: ours
+  } else if (index !== undefined && ours !== undefined) {
+    await swapIndex(dir, index)
+  } else {
+    await resetIndex(dir)
+  }
+  await rm(join(dir, MARKER), { force: true })
+  await rm(join(dir, STAGE), { recursive: true, force: true })
+  await rm(join(dir, INDEX), { force: true })
+}
+
+async function removeWorkingPath(dir: string, path: string): Promise<void> {
+  const target = join(dir, path)
+  const info = await lstat(target).catch(() => undefined)
+  if (info === undefined) return
+  await rm(target, { recursive: info.isDirectory(), force: true })
+  // Folders left empty go too, as git would leave them (up to the twin's top folders).
+  for (let parent = dirname(path); parent.includes('/'); parent = dirname(parent)) {
+    const entries = await readdir(join(dir, parent)).catch(() => undefined)
+    if (entries === undefined || entries.length > 0) break
+    await rm(join(dir, parent), { recursive: true, force: true })
+  }
+}
+
+/** The folders above a twin file; a file where a folder must be (it became one) is removed. */
+export async function makeParents(dir: string, path: string): Promise<void> {
+  const parts = path.split('/').slice(0, -1)
+  for (let i = 1; i <= parts.length; i++) {
+    const here = join(dir, ...parts.slice(0, i))
+    const info = await lstat(here).catch(() => undefined)
+    if (info?.isDirectory() === true) continue
+    if (info !== undefined) await rm(here, { force: true })
+    await mkdir(here)
+  }
+}
+
+function blobId(bytes: Buffer): string {
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex')
+}
+
+/** A loose object, written whole under a temp name in .git/twinsync and linked into place. */
+async function writeLooseBlob(dir: string, sha: string, bytes: Buffer): Promise<void> {
+  const folder = join(dir, '.git', 'objects', sha.slice(0, 2))
+  const path = join(folder, sha.slice(2))
+  if ((await lstat(path).catch(() => undefined)) !== undefined) return
+  await mkdir(folder, { recursive: true })
+  const temp = join(dir, STATE, `.object.twinsync-${randomBytes(6).toString('hex')}`)
+  try {
+    await writeFile(temp, deflateSync(Buffer.concat([Buffer.from(`blob ${bytes.length}\0`), bytes])), { mode: 0o444 })
+    await link(temp, path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error
+    })
+  } catch (error) {
+    throw diskError(error, dir)
+  } finally {
+    await unlink(temp).catch(() => undefined)
+  }
+}
+
+async function headOf(dir: string): Promise<string | undefined> {
+  try {
+    return (await git(dir, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).toString('utf8').trim() || undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** A `.git/index.lock` that is not ours: a git command is running in the twin, or one was killed. */
+async function refuseForeignIndexLock(dir: string): Promise<void> {
+  if ((await lstat(join(dir, '.git', 'index.lock')).catch(() => undefined)) !== undefined) throw indexLocked(dir)
+}
+
+function indexLocked(dir: string): TwinSyncError {
+  const lock = join(dir, '.git', 'index.lock')
+  return new TwinSyncError('GIT_FAILED', `git's index lock ${lock} exists: a git command is running in the twin, or one was killed; nothing was changed`, {
+    nextStep: `If no git command is running in the twin (\`pgrep -a git\`), remove the stale lock: rm ${lock}`,
+    details: { lock },
+  })
+}
+
+function checkTwinPath(path: string): void {
+  const parts = path.split('/')
+  if (path.startsWith('/') || path.includes('\0') || parts.some((p) => p === '' || p === '.' || p === '..' || p === '.git')) {
+    throw new TwinSyncError('PATH_INVALID', `Not a twin path: ${JSON.stringify(path)}`, {
+      nextStep: 'A provider produced this path; report it to the provider\'s authors, and run the snapshot again without that provider (--only).',
+      details: { path },
+    })
+  }
+}
+
+/** git in the twin (see runGitBytes); a failure is GIT_FAILED, REPO_DAMAGED or DISK_FULL. */
+function git(dir: string, args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<Buffer> {
+  return runGitBytes(dir, args, options)
+}
