@@ -47,7 +47,7 @@ export function changeLines(change: Change, columns = 80): Line[] {
     lines.push({ text: `before: ${change.before ?? '(none)'}` }, { text: `after:  ${change.after ?? '(none)'}` })
   }
   if (change.requires !== undefined && change.requires.length > 0) lines.push({ text: `needs: ${change.requires.join(', ')}` })
-  if (change.diff !== undefined) lines.push({ text: '' }, ...diffLines(change.diff))
+  if (change.diff !== undefined) lines.push({ text: '' }, ...diffLines(change.diff, '', Math.max(20, columns - 1)))
   // What runs first, one argument a line (no shell: spaces and quotes are plain characters), then the description and a script's full content.
   const review = commandReview(change)
   if (review !== undefined) {

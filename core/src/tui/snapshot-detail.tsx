@@ -3,7 +3,7 @@ import { Box, Text, useInput } from 'ink'
 import type { Comparison } from '../history/history-service.js'
 import type { SnapshotRecord } from '../history/snapshot-log.js'
 import { ErrorBox } from './error-box.js'
-import { useBodyHeight, useTask } from './hooks.js'
+import { useBodyHeight, useTask, useTerminalSize } from './hooks.js'
 import { BACK } from './key-hints.js'
 import { isBack, useNavigation } from './navigation.js'
 import { Screen } from './screen.js'
@@ -20,9 +20,10 @@ export function SnapshotDetail({ commit }: { commit: string }) {
   const services = useServices()
   const nav = useNavigation()
   const height = useBodyHeight() - 3
+  const { columns } = useTerminalSize()
   const [top, setTop] = useState(0)
   const shown = useTask(() => services.show(commit), commit)
-  const lines = shown.state?.status === 'done' ? comparisonLines(shown.state.value) : []
+  const lines = shown.state?.status === 'done' ? comparisonLines(shown.state.value, columns) : []
   const to = shown.state?.status === 'done' ? shown.state.value.to : undefined
   const scroll = (d: number) => setTop((t) => clampTop(t + d, lines.length, height))
   useInput((input, key) => {
@@ -60,18 +61,18 @@ function Title({ record }: { record: SnapshotRecord }) {
   )
 }
 
-/** The semantic summary per domain, then each change's diff under it. */
-export function comparisonLines(c: Comparison): Line[] {
+/** The semantic summary per domain, then each change's diff under it, wrapped to the terminal's `columns`. */
+export function comparisonLines(c: Comparison, columns = 80): Line[] {
   const lines: Line[] = [{ text: c.from === null ? 'The first snapshot.' : `Changes since ${c.from.commit.slice(0, 12)} ${c.from.message}`, dim: true }]
   let any = false
   for (const domain of DOMAIN_ORDER) {
     const changes = c.domains[domain]
     if (changes === undefined || changes.length === 0) continue
     any = true
-    lines.push({ text: `${domain} (${changes.length})`, bold: true })
+    lines.push({ text: `${domain} (${c.counts[domain] ?? changes.length})`, bold: true })
     for (const ch of changes) {
       lines.push({ text: `  ${ch.summary}` })
-      if (ch.diff !== undefined) lines.push(...diffLines(ch.diff, '      '))
+      if (ch.diff !== undefined) lines.push(...diffLines(ch.diff, '      ', Math.max(20, columns - 1)))
     }
   }
   if (!any) lines.push({ text: 'No changes.' })

@@ -1,0 +1,36 @@
+import { Args, Flags } from '@oclif/core'
+import { TwinSyncCommand } from '../base-command.js'
+
+export default class Schedule extends TwinSyncCommand<typeof Schedule> {
+  static override summary = 'Take snapshots automatically: install, remove or show a systemd timer (cron without systemd)'
+  static override description =
+    'enable writes twinsync-snapshot.timer and .service under /etc/systemd/system (or /etc/cron.d/twinsync on a machine without systemd) that run `twinsync snapshot --if-changed` with the --repo/--config given here, using absolute paths to node and twinsync; with a mirror linked each scheduled snapshot is pushed. disable removes every file enable wrote. status says what is installed and when it runs next.'
+  static override examples = ['<%= config.bin %> schedule enable --every 1h', '<%= config.bin %> schedule status', '<%= config.bin %> schedule disable', '<%= config.bin %> schedule enable --root /mnt/image']
+  static override args = {
+    action: Args.string({ description: 'enable, disable or status', required: true, options: ['enable', 'disable', 'status'] }),
+  }
+  static override flags = {
+    every: Flags.string({ description: 'How often to snapshot: 30s, 15min, 1h, 1d', default: '1h' }),
+  }
+
+  async run(): Promise<void> {
+    const { args } = await this.parse(Schedule)
+    const { enableSchedule, disableSchedule, scheduleStatus, renderSchedule } = await import('../services/schedule.js')
+    const container = await this.container()
+    const { TwinRepository } = await import('../twin/twin-repository.js')
+    const { realpath } = await import('node:fs/promises')
+    const { resolve } = await import('node:path')
+    const root = await realpath(this.flags.root)
+    // For this machine, paths are made absolute; with --root they are paths as the target sees them.
+    const abs = (p: string | undefined) => (p === undefined || root !== '/' ? p : resolve(p))
+    const target = { root, repo: abs(this.flags.repo), config: abs(this.flags.config) }
+    if (args.action === 'enable') {
+      if (root === '/') await container.resolve(TwinRepository).open()
+      this.emit(await enableSchedule(target, this.flags.every), renderSchedule)
+    } else if (args.action === 'disable') {
+      this.emit(await disableSchedule(target), renderSchedule)
+    } else {
+      this.emit(await scheduleStatus(target), renderSchedule)
+    }
+  }
+}

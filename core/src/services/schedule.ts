@@ -1,0 +1,206 @@
+import { access, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { execa } from 'execa'
+import { TwinSyncError } from '@twinsync/sdk/errors'
+
+/** The files `twinsync schedule` writes, relative to the target root. Nothing else is touched. */
+export const SCHEDULE_SERVICE = 'etc/systemd/system/twinsync-snapshot.service'
+export const SCHEDULE_TIMER = 'etc/systemd/system/twinsync-snapshot.timer'
+export const SCHEDULE_CRON = 'etc/cron.d/twinsync'
+const TIMER_UNIT = 'twinsync-snapshot.timer'
+const MARKER = '# Written by `twinsync schedule enable`; `twinsync schedule disable` removes it.'
+
+export interface ScheduleTarget {
+  /** Root directory of the target machine ('/' for this one). */
+  root: string
+  /** The --repo and --config the user gave, passed on to the scheduled snapshot. */
+  repo?: string | undefined
+  config?: string | undefined
+  /** Absolute node binary and twinsync entry the units run (default: the ones running now). */
+  node?: string
+  entry?: string
+}
+
+export interface ScheduleStatus {
+  kind: 'systemd' | 'cron' | 'none'
+  files: string[]
+  every?: string
+  command?: string
+  /** Only on a running systemd: whether the timer is active and when it fires next. */
+  active?: boolean
+  next?: string
+}
+
+export interface ScheduleResult extends ScheduleStatus {
+  action: 'enabled' | 'disabled'
+  /** For disable: the files that were removed. */
+  removed?: string[]
+}
+
+/** `--every` as seconds: 30s, 15m, 15min, 1h, 1d (a bare number is minutes). */
+export function parseEvery(every: string): number {
+  const m = /^(\d+)\s*(s|sec|m|min|h|d)?$/.exec(every.trim())
+  const n = m === null ? 0 : Number(m[1])
+  if (m === null || n <= 0) {
+    throw new TwinSyncError('USAGE', `--every ${JSON.stringify(every)} is not an interval`, {
+      nextStep: 'Give a number with a unit, e.g. `twinsync schedule enable --every 1h` (s, min, h, d).',
+      details: { every },
+    })
+  }
+  const unit = m[2] ?? 'min'
+  return n * (unit.startsWith('s') ? 1 : unit.startsWith('m') ? 60 : unit === 'h' ? 3600 : 86400)
+}
+
+/** The command line the schedule runs, with absolute paths so no PATH is needed. */
+export function snapshotCommand(target: ScheduleTarget): string[] {
+  const argv = [target.node ?? process.execPath, target.entry ?? process.argv[1] ?? 'twinsync', 'snapshot', '--if-changed']
+  if (target.repo !== undefined) argv.push('--repo', target.repo)
+  if (target.config !== undefined) argv.push('--config', target.config)
+  return argv
+}
+
+function quote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  )
+}
+
+/** systemd is the init system of the target (installed there); otherwise cron is used. */
+async function hasSystemd(root: string): Promise<boolean> {
+  return (await exists(join(root, 'run/systemd/system'))) || (await exists(join(root, 'usr/lib/systemd/systemd'))) || (await exists(join(root, 'lib/systemd/systemd')))
+}
+
+/** Talk to the running systemd only for this machine's own root when it is booted with systemd. */
+async function liveSystemd(root: string): Promise<boolean> {
+  return root === '/' && (await exists('/run/systemd/system'))
+}
+
+async function systemctl(root: string, args: string[]): Promise<void> {
+  const live = await liveSystemd(root)
+  if (!live && args[0] === 'daemon-reload') return
+  const r = await execa('systemctl', live ? args : ['--root', root, ...args.filter((a) => a !== '--now')], { reject: false })
+  if (r.exitCode !== 0) {
+    throw new TwinSyncError('COMMAND_FAILED', `systemctl ${args.join(' ')} failed: ${(r.stderr || r.stdout).split('\n')[0]}`, {
+      nextStep: 'Check `systemctl status twinsync-snapshot.timer`; this is systemd reporting, not TwinSync.',
+      details: { args, stderr: r.stderr },
+    })
+  }
+}
+
+function describeEvery(seconds: number): string {
+  if (seconds % 86400 === 0) return `${seconds / 86400}d`
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`
+  if (seconds % 60 === 0) return `${seconds / 60}min`
+  return `${seconds}s`
+}
+
+/** Cron runs at most once a minute: every N minutes, hours or days. */
+function cronSchedule(seconds: number): string {
+  const minutes = Math.max(1, Math.round(seconds / 60))
+  if (minutes < 60) return `*/${minutes} * * * *`
+  const hours = Math.round(minutes / 60)
+  if (hours < 24) return `0 */${hours} * * *`
+  return `0 0 */${Math.round(hours / 24)} * *`
+}
+
+export async function enableSchedule(target: ScheduleTarget, every: string): Promise<ScheduleResult> {
+  const seconds = parseEvery(every)
+  const argv = snapshotCommand(target)
+  const command = argv.map(quote).join(' ')
+  const root = target.root
+  if (await hasSystemd(root)) {
+    const short = seconds < 60 ? '\nAccuracySec=1s' : ''
+    await write(
+      join(root, SCHEDULE_SERVICE),
+      `${MARKER}\n[Unit]\nDescription=TwinSync snapshot of this machine (when something changed)\nDocumentation=man:twinsync(1)\n\n[Service]\nType=oneshot\nNice=10\nIOSchedulingClass=idle\nTimeoutStartSec=30min\nExecStart=${command}\n`,
+    )
+    await write(
+      join(root, SCHEDULE_TIMER),
+      `${MARKER}\n[Unit]\nDescription=TwinSync snapshot every ${describeEvery(seconds)}\n\n[Timer]\nOnActiveSec=${seconds}s\nOnBootSec=${seconds}s\nOnUnitActiveSec=${seconds}s${short}\n\n[Install]\nWantedBy=timers.target\n`,
+    )
+    await rm(join(root, SCHEDULE_CRON), { force: true })
+    await systemctl(root, ['daemon-reload'])
+    await systemctl(root, ['enable', '--now', TIMER_UNIT])
+  } else {
+    await write(join(root, SCHEDULE_CRON), `${MARKER}\nSHELL=/bin/sh\n${cronSchedule(seconds)} root ${command} >/dev/null 2>&1\n`)
+  }
+  return { action: 'enabled', ...(await scheduleStatus(target)) }
+}
+
+export async function disableSchedule(target: ScheduleTarget): Promise<ScheduleResult> {
+  const root = target.root
+  const removed: string[] = []
+  if ((await exists(join(root, SCHEDULE_TIMER))) && (await hasSystemd(root))) {
+    await systemctl(root, ['disable', '--now', TIMER_UNIT])
+  }
+  for (const file of [SCHEDULE_TIMER, SCHEDULE_SERVICE, SCHEDULE_CRON]) {
+    if (await exists(join(root, file))) {
+      await rm(join(root, file), { force: true })
+      removed.push(`/${file}`)
+    }
+  }
+  if (removed.some((f) => f.includes('systemd')) && (await liveSystemd(root))) await systemctl(root, ['daemon-reload'])
+  return { action: 'disabled', removed, ...(await scheduleStatus(target)) }
+}
+
+export async function scheduleStatus(target: ScheduleTarget): Promise<ScheduleStatus> {
+  const root = target.root
+  const timer = await readFile(join(root, SCHEDULE_TIMER), 'utf8').catch(() => undefined)
+  const service = await readFile(join(root, SCHEDULE_SERVICE), 'utf8').catch(() => undefined)
+  if (timer !== undefined || service !== undefined) {
+    const files = [timer !== undefined ? `/${SCHEDULE_TIMER}` : undefined, service !== undefined ? `/${SCHEDULE_SERVICE}` : undefined].filter((f): f is string => f !== undefined)
+    const seconds = /OnUnitActiveSec=(\d+)s/.exec(timer ?? '')?.[1]
+    const command = /ExecStart=(.*)/.exec(service ?? '')?.[1]
+    const status: ScheduleStatus = { kind: 'systemd', files, ...(seconds === undefined ? {} : { every: describeEvery(Number(seconds)) }), ...(command === undefined ? {} : { command }) }
+    if (await liveSystemd(root)) {
+      const r = await execa('systemctl', ['show', TIMER_UNIT, '-p', 'ActiveState', '-p', 'NextElapseUSecMonotonic', '-p', 'NextElapseUSecRealtime'], { reject: false })
+      const props = Object.fromEntries(r.stdout.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
+      status.active = props.ActiveState === 'active'
+      const list = await execa('systemctl', ['list-timers', TIMER_UNIT, '--no-legend', '--no-pager'], { reject: false })
+      const next = list.stdout.trim().split(/\s{2,}/)[0]
+      if (status.active && next !== undefined && next !== '' && next !== '-') status.next = next
+    } else {
+      // The link points inside the target root; look at the link itself.
+      const enabled = await lstat(join(root, 'etc/systemd/system/timers.target.wants', TIMER_UNIT)).then(() => true, () => false)
+      status.active = enabled
+    }
+    return status
+  }
+  const cron = await readFile(join(root, SCHEDULE_CRON), 'utf8').catch(() => undefined)
+  if (cron !== undefined) {
+    const line = cron.split('\n').find((l) => /^[*\d]/.test(l))
+    const fields = line?.split(/\s+/) ?? []
+    return {
+      kind: 'cron',
+      files: [`/${SCHEDULE_CRON}`],
+      every: fields.slice(0, 5).join(' '),
+      command: fields.slice(6).join(' ').replace(/ >\/dev\/null 2>&1$/, ''),
+    }
+  }
+  return { kind: 'none', files: [] }
+}
+
+async function write(path: string, content: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true })
+  await writeFile(path, content, { mode: 0o644 })
+}
+
+export function renderSchedule(r: ScheduleStatus & { action?: string; removed?: string[] }): string {
+  const lines: string[] = []
+  if (r.action === 'disabled') {
+    lines.push(r.removed === undefined || r.removed.length === 0 ? 'No schedule was installed; nothing removed.' : `Schedule removed: ${r.removed.join(', ')}`)
+    return lines.join('\n')
+  }
+  if (r.kind === 'none') return 'No scheduled snapshot is installed. `twinsync schedule enable` installs one.'
+  const how = r.kind === 'systemd' ? `systemd timer twinsync-snapshot.timer${r.active === false ? ' (not active)' : ''}` : 'cron entry'
+  lines.push(`${r.action === 'enabled' ? 'Scheduled' : 'Scheduled snapshot'}: ${how}, ${r.kind === 'cron' ? `cron schedule "${r.every}"` : `every ${r.every}`}`)
+  if (r.next !== undefined) lines.push(`  next run: ${r.next}`)
+  if (r.command !== undefined) lines.push(`  runs:     ${r.command}`)
+  lines.push(`  files:    ${r.files.join(', ')}`)
+  return lines.join('\n')
+}

@@ -1,0 +1,83 @@
+import { strict as assert } from 'node:assert'
+import { join } from 'node:path'
+import { bootContainer, ROOTFS_BUILD_TIMEOUT_MS, run, type Container } from '../bed/index.js'
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** `twinsync schedule` on a booted machine: a real systemd timer that snapshots only on change. */
+describe('schedule inside a booted Debian container', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let ct: Container
+  let twin: string
+  const count = async () => Number((await run(['git', '-C', twin, 'rev-list', '--count', 'HEAD'])).stdout.trim())
+  /** How many times the service has finished successfully (systemd says "Finished …" once per run). */
+  const runs = async () => (await ct.run(['journalctl', '-u', 'twinsync-snapshot.service', '-o', 'cat', '--no-pager'])).stdout.split('\n').filter((l) => /^Finished /.test(l)).length
+  const waitRuns = async (n: number) => {
+    for (let i = 0; i < 120 && (await runs()) < n; i++) await sleep(1000)
+    assert.ok((await runs()) >= n, `the timer ran the snapshot ${n} times`)
+  }
+
+  before(async () => {
+    ct = await bootContainer()
+    twin = join(ct.upperDir, 'var/lib/twinsync/twin')
+    const r = await ct.twinsync(['snapshot', '--init', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+  })
+  after(async () => {
+    await ct?.close()
+  })
+
+  it('refuses a bad interval with exit 2 and writes nothing', async () => {
+    const r = await ct.twinsync(['schedule', 'enable', '--every', 'often'])
+    assert.equal(r.code, 2, r.stderr)
+    assert.match(r.stderr, /\[USAGE\]/)
+    assert.equal((await ct.run(['test', '-e', '/etc/systemd/system/twinsync-snapshot.timer'])).code, 1)
+  })
+
+  it('installs a visible timer that commits only when something changed', async () => {
+    const r = await ct.twinsync(['schedule', 'enable', '--every', '3s', '--json'])
+    assert.equal(r.code, 0, r.stderr + r.stdout)
+    const enabled = JSON.parse(r.stdout) as { kind: string; active: boolean; command: string; files: string[] }
+    assert.equal(enabled.kind, 'systemd')
+    assert.equal(enabled.active, true)
+    assert.match(enabled.command, /^\/usr\/local\/bin\/node \/opt\/twinsync\/core\/bin\/run\.js snapshot --if-changed$/)
+    const timers = await ct.runOk(['systemctl', 'list-timers', '--all', '--no-pager'])
+    assert.match(timers.stdout, /twinsync-snapshot\.timer/)
+    const startup = await ct.twinsync(['startup'])
+    assert.match(startup.stdout, /twinsync-snapshot/)
+
+    const status = await ct.twinsync(['schedule', 'status'])
+    assert.equal(status.code, 0, status.stderr)
+    assert.match(status.stdout, /systemd timer twinsync-snapshot\.timer, every 3s/)
+
+    // The first run records the schedule's own units (a real change on the machine); from then on
+    // only volatile facts move.
+    await waitRuns(1)
+    const before = await count()
+    await waitRuns(3)
+    const log = (await run(['git', '-C', twin, 'log', '--format=%h %s', '--stat', `HEAD~${Math.max(0, (await count()) - before)}..HEAD`])).stdout
+    assert.equal(await count(), before, `nothing but volatile facts changed: no commit\n${log}`)
+    const failed = await ct.run(['systemctl', 'is-failed', 'twinsync-snapshot.service'])
+    assert.notEqual(failed.stdout.trim(), 'failed', 'the scheduled snapshot succeeded')
+
+    await ct.writeFile('/etc/motd', 'Changed while the timer runs\n')
+    const done = await runs()
+    await waitRuns(done + 2)
+    assert.equal(await count(), before + 1, 'one commit for the change, none after it')
+    const subject = (await run(['git', '-C', twin, 'log', '-1', '--format=%s'])).stdout
+    assert.match(subject, /snapshot/i)
+  })
+
+  it('disable removes every unit it wrote and stops the timer', async () => {
+    const r = await ct.twinsync(['schedule', 'disable', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    const result = JSON.parse(r.stdout) as { removed: string[]; kind: string }
+    assert.deepEqual(result.removed.sort(), ['/etc/systemd/system/twinsync-snapshot.service', '/etc/systemd/system/twinsync-snapshot.timer'])
+    assert.equal(result.kind, 'none')
+    const timers = await ct.runOk(['systemctl', 'list-timers', '--all', '--no-pager'])
+    assert.doesNotMatch(timers.stdout, /twinsync-snapshot/)
+    assert.equal((await ct.run(['test', '-e', '/etc/systemd/system/timers.target.wants/twinsync-snapshot.timer'])).code, 1)
+    const status = await ct.twinsync(['schedule', 'status'])
+    assert.match(status.stdout, /No scheduled snapshot is installed/)
+  })
+})
