@@ -68,11 +68,49 @@ describe('schedule inside a booted Debian container', function () {
     assert.match(subject, /snapshot/i)
   })
 
+  it('--apt snapshots before a package operation when drifted, and after it named after it', async () => {
+    assert.equal((await ct.twinsync(['schedule', 'disable'])).code, 0)
+    const r = await ct.twinsync(['schedule', 'enable', '--apt', '--every', '1d', '--json'])
+    assert.equal(r.code, 0, r.stderr + r.stdout)
+    assert.equal((JSON.parse(r.stdout) as { apt: string }).apt, '/etc/apt/apt.conf.d/80twinsync-snapshot')
+    assert.equal((await ct.twinsync(['snapshot', '--if-changed'])).code, 0, 'record the schedule itself')
+    await ct.runOk(['apt-get', 'update', '-q'], { timeoutMs: 300_000 })
+    await ct.writeFile('/etc/motd', 'Drifted before apt\n')
+    const before = await count()
+    const apt = await ct.run(['apt-get', 'install', '-y', '-q', 'hello'], { timeoutMs: 300_000, env: { DEBIAN_FRONTEND: 'noninteractive' } })
+    assert.equal(apt.code, 0, apt.stderr)
+    assert.doesNotMatch(apt.stderr, /twinsync:/, 'the hook snapshotted without complaint')
+    assert.equal(await count(), before + 2)
+    const subjects = (await run(['git', '-C', twin, 'log', '-2', '--format=%s'])).stdout.trim().split('\n')
+    assert.equal(subjects[0], 'apt: install hello')
+    assert.match(subjects[1] ?? '', /^TwinSync snapshot before apt /)
+    const motd = await run(['git', '-C', twin, 'show', '--stat', '--format=', 'HEAD~1'])
+    assert.match(motd.stdout, /motd/, 'the drift was committed before the operation')
+
+    // Nothing drifted now: the pre-operation snapshot makes no commit, the post one names the removal.
+    const removal = await ct.run(['apt-get', 'remove', '-y', '-q', 'hello'], { timeoutMs: 300_000, env: { DEBIAN_FRONTEND: 'noninteractive' } })
+    assert.equal(removal.code, 0, removal.stderr)
+    assert.equal(await count(), before + 3)
+    assert.equal((await run(['git', '-C', twin, 'log', '-1', '--format=%s'])).stdout.trim(), 'apt: remove hello')
+  })
+
+  it('the apt hook never fails apt, even when twinsync cannot snapshot', async () => {
+    await ct.runOk(['mv', '/var/lib/twinsync/twin', '/var/lib/twinsync/twin.away'])
+    try {
+      const apt = await ct.run(['apt-get', 'install', '-y', '-q', 'hello'], { timeoutMs: 300_000, env: { DEBIAN_FRONTEND: 'noninteractive' } })
+      assert.equal(apt.code, 0, apt.stderr)
+      assert.match(apt.stderr, /twinsync: no pre-apt snapshot: \[REPO_NOT_INITIALIZED\]/)
+      assert.equal(apt.stderr.split('\n').filter((l) => l.startsWith('twinsync:')).length, 2, 'one line per phase')
+    } finally {
+      await ct.runOk(['mv', '/var/lib/twinsync/twin.away', '/var/lib/twinsync/twin'])
+    }
+  })
+
   it('disable removes every unit it wrote and stops the timer', async () => {
     const r = await ct.twinsync(['schedule', 'disable', '--json'])
     assert.equal(r.code, 0, r.stderr)
     const result = JSON.parse(r.stdout) as { removed: string[]; kind: string }
-    assert.deepEqual(result.removed.sort(), ['/etc/systemd/system/twinsync-snapshot.service', '/etc/systemd/system/twinsync-snapshot.timer'])
+    assert.deepEqual(result.removed.sort(), ['/etc/apt/apt.conf.d/80twinsync-snapshot', '/etc/systemd/system/twinsync-snapshot.service', '/etc/systemd/system/twinsync-snapshot.timer'])
     assert.equal(result.kind, 'none')
     const timers = await ct.runOk(['systemctl', 'list-timers', '--all', '--no-pager'])
     assert.doesNotMatch(timers.stdout, /twinsync-snapshot/)
