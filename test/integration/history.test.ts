@@ -33,9 +33,33 @@ describe('twinsync history commands on a Debian root (--root)', function () {
     assert.equal(entries.length, 4)
     assert.equal(entries[3]?.kind, 'init')
     assert.deepEqual(entries[2]?.labels, ['base'])
-    assert.equal(entries[1]?.counts.files, 3, 'motd, issue.net and the manifest')
+    assert.equal(entries[1]?.counts.files, 2, 'motd and issue.net: files, not the twin documents that hold them')
     const onlyPackages = json<unknown[]>(await twinsync('history', '--json', '--domain', 'packages'))
     assert.equal(onlyPackages.length, 1, 'only the first snapshot changed packages')
+  })
+
+  it('counts the same things in history, show, diff and their --json, in the same unit (items)', async () => {
+    const entries = json<Array<{ commit: string; parent: string | null; counts: Record<string, number> }>>(await twinsync('history', '--json'))
+    const listed = (await twinsync('history')).stdout
+    for (const entry of entries) {
+      const shown = await twinsync('show', entry.commit, '--json')
+      assert.equal(shown.code, 0, shown.stderr)
+      const c = json<{ counts: Record<string, number>; domains: Record<string, unknown[]> }>(shown)
+      assert.deepEqual(c.counts, entry.counts, `show ${entry.commit} and history disagree`)
+      assert.deepEqual(c.counts, Object.fromEntries(Object.entries(c.domains).filter(([, l]) => l.length > 0).map(([d, l]) => [d, l.length])))
+      // what a person reads: "files 2" in the list is "files (2)" in the detail
+      const text = (await twinsync('show', entry.commit)).stdout
+      const line = listed.split('\n')[listed.split('\n').findIndex((l) => l.includes(entry.commit.slice(0, 12))) + 1] ?? ''
+      for (const [domain, n] of Object.entries(entry.counts)) {
+        assert.match(text, new RegExp(`^${domain} \\(${n}\\)$`, 'm'), text)
+        assert.match(line, new RegExp(`\\b${domain} ${n}\\b`), line)
+      }
+      if (entry.parent !== null) {
+        const d = json<{ counts: Record<string, number> }>(await twinsync('diff', entry.parent, entry.commit, '--json'))
+        assert.deepEqual(d.counts, entry.counts, `diff ${entry.parent}..${entry.commit} and history disagree`)
+      }
+    }
+    assert.deepEqual(entries[0]?.counts, { files: 1 }, 'motd: one file changed')
   })
 
   it('diffs two snapshots in the providers’ words, with file diffs on request', async () => {

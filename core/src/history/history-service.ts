@@ -6,20 +6,19 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { semanticDiff, type SemanticDiff } from './semantic-diff.js'
+import { countChanges, semanticDiff, type SemanticDiff } from './semantic-diff.js'
 import { SnapshotLog, type SnapshotRecord } from './snapshot-log.js'
 
 export interface HistoryEntry extends SnapshotRecord {
-  /** How many things changed, per domain: packages, units, jobs, entries; mirrored files; fact files. */
+  /** How many things changed, per domain: packages, units, jobs, entries, files; fact files (countChanges). */
   counts: Partial<Record<string, number>>
 }
-
-/** Loading every mirrored file of two trees per listed snapshot costs too much for a list: files count by path. */
-const FILE_LEVEL_IN_LISTS = new Set(['files'])
 
 export interface Comparison extends SemanticDiff {
   from: SnapshotRecord | null
   to: SnapshotRecord
+  /** How many things changed per domain, the same count history lists (countChanges). */
+  counts: Partial<Record<string, number>>
 }
 
 /** The time machine's reading side: the list of snapshots and what changed between them. */
@@ -44,8 +43,8 @@ export class HistoryService {
     const records = await this.log.list(options.domain === undefined ? options.limit : options.limit * 20)
     const out: HistoryEntry[] = []
     for (const record of records) {
-      const comparison = await this.compareRecords(record.parent === null ? null : { ...record, commit: record.parent }, record, { diffs: false, fileLevel: FILE_LEVEL_IN_LISTS }, { providers, claims })
-      const counts = Object.fromEntries(Object.entries(comparison.domains).map(([d, list]) => [d, list?.length ?? 0]))
+      // The same comparison as show's, so that a list and a detail count the same things.
+      const { counts } = await this.compareRecords(record.parent === null ? null : { ...record, commit: record.parent }, record, { diffs: false }, { providers, claims })
       if (options.domain !== undefined && !counts[options.domain as Category]) continue
       out.push({ ...record, counts })
       if (out.length >= options.limit) break
@@ -83,7 +82,7 @@ export class HistoryService {
   private async compareRecords(
     from: SnapshotRecord | null,
     to: SnapshotRecord,
-    options: { diffs: boolean; fileLevel?: ReadonlySet<string> },
+    options: { diffs: boolean },
     loaded?: { providers: Provider[]; claims: Awaited<ReturnType<ProviderRegistry['load']>>['claims'] },
   ): Promise<Comparison> {
     const { providers, claims } = loaded ?? (await this.providers())
@@ -93,7 +92,7 @@ export class HistoryService {
       const changed = await this.log.changedPaths(from?.commit ?? null, to.commit)
       const options_ = { host: this.host, claims, config: this.config, logger: this.logger, signal: new AbortController().signal, cacheDir: undefined }
       const diff = await semanticDiff(older ?? emptyTwin, newer, changed, providers, claims, (p) => contextFor(p, options_), options)
-      return { from, to, ...diff }
+      return { from, to, ...diff, counts: countChanges(diff.domains) }
     } finally {
       older?.close()
       newer.close()

@@ -59,6 +59,15 @@ export async function semanticDiff(
   return { domains, diagnostics }
 }
 
+/**
+ * How many things changed, per domain, in one unit: the items the providers name (a file, a
+ * package, a unit), never the twin documents that hold them. history, show, diff, the TUI and
+ * their --json all count with this.
+ */
+export function countChanges(domains: SemanticDiff['domains']): Partial<Record<Category | 'twin', number>> {
+  return Object.fromEntries(Object.entries(domains).flatMap(([d, list]) => (list === undefined || list.length === 0 ? [] : [[d, list.length]])))
+}
+
 async function describeWithProvider(
   provider: ApplicableProvider,
   older: TwinReader,

@@ -1,3 +1,4 @@
+import type { CollectProgress } from '../collect/collector.js'
 import { CATEGORIES, type Diagnostic } from '@twinsync/sdk'
 import type { DependencyContainer } from '../di.js'
 import { IntentService, type PendingItem } from '../intent/intent-service.js'
@@ -38,7 +39,7 @@ export interface DriftStatus {
  * The two differences of the twin: drift (the machine against the last snapshot) and pending
  * intent (the twin against the last snapshot). Read-only. Instructions in plans/ are neither.
  */
-export async function driftStatus(container: DependencyContainer, only: string[] | undefined): Promise<DriftStatus> {
+export async function driftStatus(container: DependencyContainer, only: string[] | undefined, onProgress?: CollectProgress): Promise<DriftStatus> {
   const twin = container.resolve(TwinRepository)
   const intents = container.resolve(IntentService)
   const domains = only ?? ['files', 'packages', 'services', 'startup']
@@ -46,6 +47,7 @@ export async function driftStatus(container: DependencyContainer, only: string[]
   const plan = await container.resolve(Planner).plan({
     ...(pending.observed === null ? {} : { from: pending.observed }),
     only: domains.filter((d) => d !== 'commands'),
+    ...(onProgress === undefined ? {} : { onProgress }),
   })
   const items = pending.items.filter((i) => only === undefined || only.includes(i.category) || only.includes(i.provider))
   const byCategory = new Map<string, number>()

@@ -32,7 +32,7 @@ export function renderComparison(c: Comparison): string {
     const changes = c.domains[domain]
     if (changes === undefined || changes.length === 0) continue
     any = true
-    lines.push('', `${domain} (${changes.length})`)
+    lines.push('', `${domain} (${c.counts[domain] ?? changes.length})`)
     for (const ch of changes) {
       lines.push(`  ${ch.summary}`)
       if (ch.diff !== undefined) lines.push(...ch.diff.replace(/\n$/, '').split('\n').map((l) => `      ${l}`))

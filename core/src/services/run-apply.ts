@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline/promises'
+import { cliProgress } from './cli-progress.js'
 import type { Change, ChangeResult, Diagnostic, Plan } from '@twinsync/sdk'
 import { TwinSyncError } from '@twinsync/sdk'
 import { ApplyService } from '../apply/apply-service.js'
@@ -39,11 +40,13 @@ export async function runApply(container: DependencyContainer, options: RunApply
 
 async function runApplyLocked(container: DependencyContainer, options: RunApplyOptions): Promise<{ exitCode: number; json: unknown }> {
   const revert = options.revertTo === undefined ? undefined : await container.resolve(HistoryService).resolve(options.revertTo)
+  const onProgress = cliProgress(options.json)
+  const progress = onProgress === undefined ? {} : { onProgress }
   const plan: Plan = options.planFile !== undefined
     ? await readPlanFile(options.planFile, twinDirOf(container))
     : revert !== undefined
-      ? await makePlan(container, { from: revert.commit, only: STATE_DOMAINS })
-      : await makePlan(container, { ...(options.from === undefined ? {} : { from: options.from }), ...(options.only === undefined ? {} : { only: options.only }) })
+      ? await makePlan(container, { from: revert.commit, only: STATE_DOMAINS, ...progress })
+      : await makePlan(container, { ...progress, ...(options.from === undefined ? {} : { from: options.from }), ...(options.only === undefined ? {} : { only: options.only }) })
   if (revert !== undefined && !options.json) process.stdout.write(`Revert to ${revert.commit.slice(0, 12)} ${revert.message}${revert.labels.length ? ` (${revert.labels.join(', ')})` : ''}\n`)
   const say = (line: string) => (options.json ? undefined : process.stdout.write(`${line}\n`))
   say(renderPlan(plan))

@@ -1,4 +1,5 @@
 import type { CollectProgress } from '../collect/collector.js'
+import { cliProgress } from './cli-progress.js'
 import type { DependencyContainer } from '../di.js'
 import { SnapshotService, type SnapshotResult } from '../snapshot/snapshot-service.js'
 import { RemoteService, type PushOutcome } from '../remote/remote-service.js'
@@ -37,7 +38,7 @@ export async function takeSnapshot(container: DependencyContainer, options: Take
     ...(options.onProgress !== undefined
       ? { onProgress: options.onProgress }
       : options.progress === true
-        ? { onProgress: (e) => (e.phase === 'start' ? undefined : process.stderr.write(`  ${e.provider.padEnd(10)} ${e.phase}\n`)) }
+        ? { onProgress: cliProgress(false) }
         : {}),
   })
   const remote = container.resolve(RemoteService)

@@ -69,7 +69,7 @@ export function comparisonLines(c: Comparison, columns = 80): Line[] {
     const changes = c.domains[domain]
     if (changes === undefined || changes.length === 0) continue
     any = true
-    lines.push({ text: `${domain} (${changes.length})`, bold: true })
+    lines.push({ text: `${domain} (${c.counts[domain] ?? changes.length})`, bold: true })
     for (const ch of changes) {
       lines.push({ text: `  ${ch.summary}` })
       if (ch.diff !== undefined) lines.push(...diffLines(ch.diff, '      ', Math.max(20, columns - 1)))

@@ -22,6 +22,7 @@ describe('TUI history & time machine', () => {
         to: entries.find((e) => e.commit === commit) ?? entries[2]!,
         domains: { packages: [{ provider: 'apt', operation: 'install', resource: 'hello', summary: 'install hello' }], files: [{ provider: 'files', operation: 'replace', resource: '/etc/motd', summary: 'replace /etc/motd', diff: '--- a/etc/motd\n+++ b/etc/motd\n@@ -1 +1 @@\n-old\n+new\n' }] },
         diagnostics: [],
+        counts: { packages: 1, files: 1 },
       }),
       plan: async (options) => {
         plans.push({ from: options.from, only: options.only })
@@ -69,7 +70,7 @@ describe('TUI history & time machine', () => {
   it('goes back from a snapshot to the list with Esc', async () => {
     const services = fakeServices({
       history: async () => entries,
-      show: async () => ({ from: null, to: entries[0]!, domains: {}, diagnostics: [] }),
+      show: async () => ({ from: null, to: entries[0]!, domains: {}, diagnostics: [], counts: {} }),
     })
     panel = openPanel(services, [{ name: 'menu' }, { name: 'history' }])
     await panel.waitFor('3 shown')
