@@ -51,8 +51,8 @@ export function diffAptState(desired: AptState, actual: AptState): DiffResult {
       diagnostics.push(errorDiagnostic('NAME_INVALID', `The twin lists an invalid package name: ${JSON.stringify(pkg)}`, { path: pkg, provider: 'apt' }))
       continue
     }
-    if (want.pinVersion === true && !isValidPackageVersion(want.version)) {
-      diagnostics.push(errorDiagnostic('NAME_INVALID', `The twin pins ${pkg} to an invalid version: ${JSON.stringify(want.version)}`, { path: pkg, provider: 'apt' }))
+    if (want.pinVersion === true && (want.version === undefined || !isValidPackageVersion(want.version))) {
+      diagnostics.push(errorDiagnostic('NAME_INVALID', want.version === undefined ? `The twin pins ${pkg} but gives no version` : `The twin pins ${pkg} to an invalid version: ${JSON.stringify(want.version)}`, { path: pkg, provider: 'apt' }))
       continue
     }
     const have = actual.packages[pkg]
@@ -60,8 +60,10 @@ export function diffAptState(desired: AptState, actual: AptState): DiffResult {
     let installId: string | undefined
     if (have === undefined) {
       if (!want.manual) continue
-      installId = add('install', pkg, `install ${pkg}${want.pinVersion === true ? ` ${want.version}` : ''}`, 'medium', { after: want.version }, pinned)
-      if (want.pinVersion !== true) {
+      // An entry without a version (written by a person) asks for the archive's candidate, and the plan says so.
+      const candidate = want.version === undefined
+      installId = add('install', pkg, `install ${pkg}${want.pinVersion === true ? ` ${want.version}` : candidate ? ' (the candidate version)' : ''}`, 'medium', { after: want.version ?? 'the candidate version' }, pinned)
+      if (want.pinVersion !== true && !candidate) {
         diagnostics.push(infoDiagnostic('APT_VERSION_FROM_ARCHIVE', `${pkg}: the twin has ${want.version}; the archive's candidate will be installed`, {
           detail: 'Set "pinVersion": true in the twin entry to install exactly that version.',
           path: pkg,
@@ -69,7 +71,7 @@ export function diffAptState(desired: AptState, actual: AptState): DiffResult {
         }))
       }
     } else {
-      if (want.version !== have.version) {
+      if (want.version !== undefined && want.version !== have.version) {
         if (want.pinVersion === true) {
           installId = add('install', pkg, `install ${pkg} ${want.version} (live ${have.version})`, 'medium', { before: have.version, after: want.version }, pinned)
         } else {

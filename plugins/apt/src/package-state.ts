@@ -3,7 +3,8 @@ import Type from 'typebox'
 /** One installed package as the twin records it. */
 export const AptPackage = Type.Object(
   {
-    version: Type.String({ minLength: 1 }),
+    /** Absent in an entry a person wrote: the archive's candidate version (collect always records the installed one). */
+    version: Type.Optional(Type.String({ minLength: 1 })),
     architecture: Type.String({ minLength: 1 }),
     /** Installed on request (true) or pulled in as a dependency (false, apt's "Auto-Installed"). */
     manual: Type.Boolean(),

@@ -27,6 +27,21 @@ describe('apt diff', () => {
     assert.equal(changes[0]?.removal, undefined)
   })
 
+  it('reads an entry without a version as the candidate version, and says so in the plan', () => {
+    const bare: AptPackage = { architecture: 'amd64', manual: true, hold: false }
+    const { changes, diagnostics } = diffAptState(state({ hello: bare, nano: bare }), state({ nano: pkg('7.2-1') }))
+    assert.deepEqual(
+      changes.map((c) => [c.id, c.summary, c.after, c.data]),
+      [['apt:install:hello', 'install hello (the candidate version)', 'the candidate version', { package: 'hello' }]],
+      'nano is installed: no version asked, none differs',
+    )
+    assert.deepEqual(diagnostics, [])
+    // a pin needs a version to pin to
+    const pinned = diffAptState(state({ hello: { ...bare, pinVersion: true } }), state({}))
+    assert.deepEqual(pinned.changes, [])
+    assert.deepEqual(pinned.diagnostics.map((d) => [d.code, d.severity, d.summary]), [['NAME_INVALID', 'error', 'The twin pins hello but gives no version']])
+  })
+
   it('reconciles manual/auto marks and holds', () => {
     const { changes } = diffAptState(
       state({ aa: pkg('1'), bb: pkg('1', { manual: false }), cc: pkg('1', { hold: true }), dd: pkg('1') }),
