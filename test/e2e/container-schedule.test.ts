@@ -68,11 +68,75 @@ describe('schedule inside a booted Debian container', function () {
     assert.match(subject, /snapshot/i)
   })
 
+  it('--apt snapshots before a package operation when drifted, and after it named after it', async () => {
+    assert.equal((await ct.twinsync(['schedule', 'disable'])).code, 0)
+    const r = await ct.twinsync(['schedule', 'enable', '--apt', '--every', '1d', '--json'])
+    assert.equal(r.code, 0, r.stderr + r.stdout)
+    assert.equal((JSON.parse(r.stdout) as { apt: string }).apt, '/etc/apt/apt.conf.d/80twinsync-snapshot')
+    // A scheduled run may still be finishing (disable does not cut a snapshot short; a oneshot is
+    // "activating" while it runs): wait for it.
+    for (let i = 0; i < 60 && /^ActiveState=(activating|active|deactivating)$/m.test((await ct.run(['systemctl', 'show', '-p', 'ActiveState', 'twinsync-snapshot.service'])).stdout); i++) await sleep(500)
+    const record = await ct.twinsync(['snapshot', '--if-changed'])
+    assert.equal(record.code, 0, `record the schedule itself: ${record.stderr}`)
+    await ct.runOk(['apt-get', 'update', '-q'], { timeoutMs: 300_000 })
+    await ct.writeFile('/etc/motd', 'Drifted before apt\n')
+    // A pending edit in the twin (intent not applied yet) must neither fail nor be dropped.
+    await ct.writeFile('/var/lib/twinsync/twin/filesystem/etc/issue.net', 'Intended issue.net\n')
+    const before = await count()
+    const apt = await ct.run(['apt-get', 'install', '-y', '-q', 'hello'], { timeoutMs: 300_000, env: { DEBIAN_FRONTEND: 'noninteractive' } })
+    assert.equal(apt.code, 0, apt.stderr)
+    assert.doesNotMatch(apt.stderr, /twinsync:/, 'the hook snapshotted without complaint')
+    assert.equal(await count(), before + 2)
+    const subjects = (await run(['git', '-C', twin, 'log', '-2', '--format=%s'])).stdout.trim().split('\n')
+    assert.equal(subjects[0], 'apt: install hello')
+    assert.match(subjects[1] ?? '', /^TwinSync snapshot before apt /)
+    const motd = await run(['git', '-C', twin, 'show', '--stat', '--format=', 'HEAD~1'])
+    assert.match(motd.stdout, /motd/, 'the drift was committed before the operation')
+    assert.equal(await ct.readFile('/var/lib/twinsync/twin/filesystem/etc/issue.net'), 'Intended issue.net\n', 'the pending edit is kept')
+    const status = await ct.twinsync(['status', '--json'])
+    const pending = (JSON.parse(status.stdout) as { pending: { items: Array<{ id: string }> } }).pending.items.map((i) => i.id)
+    assert.ok(pending.some((id) => id.includes('issue.net')), `still pending: ${pending.join(', ')}`)
+    assert.notEqual(await ct.readFile('/etc/issue.net'), 'Intended issue.net\n', 'and not applied')
+
+    // Nothing drifted now: the pre-operation snapshot makes no commit, the post one names the removal.
+    const removal = await ct.run(['apt-get', 'remove', '-y', '-q', 'hello'], { timeoutMs: 300_000, env: { DEBIAN_FRONTEND: 'noninteractive' } })
+    assert.equal(removal.code, 0, removal.stderr)
+    assert.equal(await count(), before + 3)
+    assert.equal((await run(['git', '-C', twin, 'log', '-1', '--format=%s'])).stdout.trim(), 'apt: remove hello')
+  })
+
+  it('the apt hook never fails apt, even when twinsync cannot snapshot', async () => {
+    await ct.runOk(['mv', '/var/lib/twinsync/twin', '/var/lib/twinsync/twin.away'])
+    try {
+      const apt = await ct.run(['apt-get', 'install', '-y', '-q', 'hello'], { timeoutMs: 300_000, env: { DEBIAN_FRONTEND: 'noninteractive' } })
+      assert.equal(apt.code, 0, apt.stderr)
+      assert.match(apt.stderr, /twinsync: no pre-apt snapshot: \[REPO_NOT_INITIALIZED\]/)
+      assert.equal(apt.stderr.split('\n').filter((l) => l.startsWith('twinsync:')).length, 2, 'one line per phase')
+    } finally {
+      await ct.runOk(['mv', '/var/lib/twinsync/twin.away', '/var/lib/twinsync/twin'])
+    }
+  })
+
+  it('the apt hook says so in one line and lets apt go on when node is gone', async () => {
+    const hook = await ct.readFile('/etc/apt/apt.conf.d/80twinsync-snapshot')
+    assert.match(hook, /timeout 120 \/usr\/local\/bin\/node \/opt\/twinsync\/core\/bin\/run\.js apt-hook pre/)
+    // node is bind-mounted into the bed and cannot move: point the hook's line at a node that is gone.
+    await ct.writeFile('/etc/apt/apt.conf.d/80twinsync-snapshot', hook.replaceAll('/usr/local/bin/node', '/usr/local/bin/node-gone'))
+    try {
+      const apt = await ct.run(['apt-get', 'remove', '-y', '-q', 'hello'], { timeoutMs: 300_000, env: { DEBIAN_FRONTEND: 'noninteractive' } })
+      assert.equal(apt.code, 0, apt.stderr)
+      const said = apt.stderr.split('\n').filter((l) => l.startsWith('twinsync:'))
+      assert.deepEqual(said, [1, 2].map(() => 'twinsync: node not found at /usr/local/bin/node-gone; no snapshot around this package operation'))
+    } finally {
+      await ct.writeFile('/etc/apt/apt.conf.d/80twinsync-snapshot', hook)
+    }
+  })
+
   it('disable removes every unit it wrote and stops the timer', async () => {
     const r = await ct.twinsync(['schedule', 'disable', '--json'])
     assert.equal(r.code, 0, r.stderr)
     const result = JSON.parse(r.stdout) as { removed: string[]; kind: string }
-    assert.deepEqual(result.removed.sort(), ['/etc/systemd/system/twinsync-snapshot.service', '/etc/systemd/system/twinsync-snapshot.timer'])
+    assert.deepEqual(result.removed.sort(), ['/etc/apt/apt.conf.d/80twinsync-snapshot', '/etc/systemd/system/twinsync-snapshot.service', '/etc/systemd/system/twinsync-snapshot.timer'])
     assert.equal(result.kind, 'none')
     const timers = await ct.runOk(['systemctl', 'list-timers', '--all', '--no-pager'])
     assert.doesNotMatch(timers.stdout, /twinsync-snapshot/)

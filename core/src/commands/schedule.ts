@@ -11,6 +11,7 @@ export default class Schedule extends TwinSyncCommand<typeof Schedule> {
   }
   static override flags = {
     every: Flags.string({ description: 'How often to snapshot: 30s, 15min, 1h, 1d', default: '1h' }),
+    apt: Flags.boolean({ description: 'Also snapshot before (if drifted) and after every apt/dpkg run, named after the operation', default: false }),
   }
 
   async run(): Promise<void> {
@@ -26,7 +27,7 @@ export default class Schedule extends TwinSyncCommand<typeof Schedule> {
     const target = { root, repo: abs(this.flags.repo), config: abs(this.flags.config) }
     if (args.action === 'enable') {
       if (root === '/') await container.resolve(TwinRepository).open()
-      this.emit(await enableSchedule(target, this.flags.every), renderSchedule)
+      this.emit(await enableSchedule(target, this.flags.every, { apt: this.flags.apt }), renderSchedule)
     } else if (args.action === 'disable') {
       this.emit(await disableSchedule(target), renderSchedule)
     } else {

@@ -7,6 +7,9 @@ import { TwinSyncError } from '@twinsync/sdk/errors'
 export const SCHEDULE_SERVICE = 'etc/systemd/system/twinsync-snapshot.service'
 export const SCHEDULE_TIMER = 'etc/systemd/system/twinsync-snapshot.timer'
 export const SCHEDULE_CRON = 'etc/cron.d/twinsync'
+export const SCHEDULE_APT_HOOK = 'etc/apt/apt.conf.d/80twinsync-snapshot'
+/** How long the apt hook may take before apt goes on without the snapshot. */
+export const APT_HOOK_TIMEOUT_S = 120
 const TIMER_UNIT = 'twinsync-snapshot.timer'
 const MARKER = '# Written by `twinsync schedule enable`; `twinsync schedule disable` removes it.'
 
@@ -26,6 +29,8 @@ export interface ScheduleStatus {
   files: string[]
   every?: string
   command?: string
+  /** The apt hook file, when `enable --apt` installed it. */
+  apt?: string
   /** Only on a running systemd: whether the timer is active and when it fires next. */
   active?: boolean
   next?: string
@@ -108,11 +113,31 @@ function cronSchedule(seconds: number): string {
   return `0 0 */${Math.round(hours / 24)} * *`
 }
 
-export async function enableSchedule(target: ScheduleTarget, every: string): Promise<ScheduleResult> {
+/**
+ * The apt hook: one shell line per phase that never fails apt. apt.conf strings cannot hold a
+ * double quote, so the line uses single quotes only.
+ */
+export function aptHook(target: ScheduleTarget): string {
+  const [node, ...rest] = snapshotCommand(target)
+  const args = rest.map(quote)
+  const entry = args[0] ?? ''
+  const extra = args.slice(3).join(' ')
+  const line = (phase: 'pre' | 'post') =>
+    `if [ -x ${quote(node ?? '')} ]; then timeout ${APT_HOOK_TIMEOUT_S} ${quote(node ?? '')} ${entry} apt-hook ${phase}${extra === '' ? '' : ` ${extra}`} || echo 'twinsync: no snapshot around this package operation (timed out or failed)' >&2; else echo 'twinsync: node not found at ${node ?? ''}; no snapshot around this package operation' >&2; fi; true`
+  for (const a of [node ?? '', ...rest]) {
+    if (a.includes('"') || a.includes("'")) {
+      throw new TwinSyncError('USAGE', `Cannot put ${JSON.stringify(a)} into an apt hook (quotes are not allowed there)`, { nextStep: 'Use --repo/--config paths without quote characters.' })
+    }
+  }
+  return `${MARKER.replace('#', '//')}\nDPkg::Pre-Invoke { "${line('pre')}"; };\nDPkg::Post-Invoke { "${line('post')}"; };\n`
+}
+
+export async function enableSchedule(target: ScheduleTarget, every: string, options: { apt?: boolean } = {}): Promise<ScheduleResult> {
   const seconds = parseEvery(every)
   const argv = snapshotCommand(target)
   const command = argv.map(quote).join(' ')
   const root = target.root
+  if (options.apt === true) await write(join(root, SCHEDULE_APT_HOOK), aptHook(target))
   if (await hasSystemd(root)) {
     const short = seconds < 60 ? '\nAccuracySec=1s' : ''
     await write(
@@ -138,7 +163,7 @@ export async function disableSchedule(target: ScheduleTarget): Promise<ScheduleR
   if ((await exists(join(root, SCHEDULE_TIMER))) && (await hasSystemd(root))) {
     await systemctl(root, ['disable', '--now', TIMER_UNIT])
   }
-  for (const file of [SCHEDULE_TIMER, SCHEDULE_SERVICE, SCHEDULE_CRON]) {
+  for (const file of [SCHEDULE_TIMER, SCHEDULE_SERVICE, SCHEDULE_CRON, SCHEDULE_APT_HOOK]) {
     if (await exists(join(root, file))) {
       await rm(join(root, file), { force: true })
       removed.push(`/${file}`)
@@ -149,6 +174,11 @@ export async function disableSchedule(target: ScheduleTarget): Promise<ScheduleR
 }
 
 export async function scheduleStatus(target: ScheduleTarget): Promise<ScheduleStatus> {
+  const apt = (await exists(join(target.root, SCHEDULE_APT_HOOK))) ? { apt: `/${SCHEDULE_APT_HOOK}` } : {}
+  return { ...(await timerStatus(target)), ...apt }
+}
+
+async function timerStatus(target: ScheduleTarget): Promise<ScheduleStatus> {
   const root = target.root
   const timer = await readFile(join(root, SCHEDULE_TIMER), 'utf8').catch(() => undefined)
   const service = await readFile(join(root, SCHEDULE_SERVICE), 'utf8').catch(() => undefined)
@@ -202,5 +232,6 @@ export function renderSchedule(r: ScheduleStatus & { action?: string; removed?: 
   if (r.next !== undefined) lines.push(`  next run: ${r.next}`)
   if (r.command !== undefined) lines.push(`  runs:     ${r.command}`)
   lines.push(`  files:    ${r.files.join(', ')}`)
+  if (r.apt !== undefined) lines.push(`  apt hook: ${r.apt} (a snapshot before a package operation if the machine drifted, and after it)`)
   return lines.join('\n')
 }

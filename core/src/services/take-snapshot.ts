@@ -12,6 +12,8 @@ export interface TakeSnapshotOptions {
   init: boolean
   ifChanged: boolean
   label?: string
+  /** The commit subject instead of "TwinSync snapshot <time>" (the apt hook names the operation). */
+  message?: string
   /** Print one line per provider to stderr as it finishes. */
   progress?: boolean
   onProgress?: CollectProgress
@@ -31,6 +33,7 @@ export async function takeSnapshot(container: DependencyContainer, options: Take
   const result = await service.snapshot({
     ifChanged: options.ifChanged,
     ...(options.label === undefined ? {} : { label: options.label }),
+    ...(options.message === undefined ? {} : { message: options.message }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.onProgress !== undefined
       ? { onProgress: options.onProgress }

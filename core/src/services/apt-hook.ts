@@ -1,0 +1,59 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { execa } from 'execa'
+import { isTwinSyncError } from '@twinsync/sdk/errors'
+import type { DependencyContainer } from '../di.js'
+import { TwinRepository } from '../twin/twin-repository.js'
+import { takeSnapshot } from './take-snapshot.js'
+
+/** Installed packages as "name version", the way the hook compares before and after dpkg. */
+async function packages(root: string): Promise<Map<string, string>> {
+  const r = await execa('dpkg-query', [`--admindir=${join(root, 'var/lib/dpkg')}`, '-W', '-f', '${Package}\\t${Version}\\t${db:Status-Abbrev}\\n'], { reject: false })
+  const map = new Map<string, string>()
+  for (const line of r.stdout.split('\n')) {
+    const [name, version, status] = line.split('\t')
+    if (name && status?.startsWith('ii')) map.set(name, version ?? '')
+  }
+  return map
+}
+
+/** "install hello, remove nano, upgrade libc6" from two package lists; undefined when equal. */
+export function describePackageChange(before: Map<string, string>, after: Map<string, string>): string | undefined {
+  const install = [...after.keys()].filter((p) => !before.has(p)).sort()
+  const remove = [...before.keys()].filter((p) => !after.has(p)).sort()
+  const upgrade = [...after.keys()].filter((p) => before.has(p) && before.get(p) !== after.get(p)).sort()
+  const group = (verb: string, names: string[]) => (names.length === 0 ? undefined : names.length <= 5 ? `${verb} ${names.join(' ')}` : `${verb} ${names.length} packages (${names.slice(0, 3).join(' ')} …)`)
+  const parts = [group('install', install), group('remove', remove), group('upgrade', upgrade)].filter((p): p is string => p !== undefined)
+  return parts.length === 0 ? undefined : parts.join(', ')
+}
+
+const serialize = (m: Map<string, string>) => [...m].map(([k, v]) => `${k}\t${v}`).join('\n')
+const parse = (s: string) => new Map(s.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]))
+
+/**
+ * What apt's DPkg::Pre-Invoke / Post-Invoke run: a snapshot before (only when the machine drifted,
+ * which is what --if-changed decides) and after the package operation, named after it. Never
+ * throws: returns the one line to print on stderr when there was no snapshot.
+ */
+export async function runAptHook(container: DependencyContainer, root: string, phase: 'pre' | 'post'): Promise<string | undefined> {
+  try {
+    const twin = container.resolve(TwinRepository)
+    await twin.open()
+    const saved = join(twin.cacheDir(), 'apt-hook-packages')
+    if (phase === 'pre') {
+      await mkdir(dirname(saved), { recursive: true })
+      await writeFile(saved, serialize(await packages(root)))
+      await takeSnapshot(container, { init: false, ifChanged: true, message: `TwinSync snapshot before apt ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}` })
+      return undefined
+    }
+    const before = await readFile(saved, 'utf8').then(parse, () => undefined)
+    const change = before === undefined ? undefined : describePackageChange(before, await packages(root))
+    await rm(saved, { force: true })
+    await takeSnapshot(container, { init: false, ifChanged: true, message: `apt: ${change ?? 'package operation'}` })
+    return undefined
+  } catch (error) {
+    const e = error as Error
+    if (isTwinSyncError(e) && e.code === 'LOCK_HELD') return `twinsync: another snapshot is running; skipped the ${phase === 'pre' ? 'pre' : 'post'}-apt snapshot`
+    return `twinsync: no ${phase === 'pre' ? 'pre' : 'post'}-apt snapshot: ${isTwinSyncError(e) ? `[${e.code}] ` : ''}${e.message.split('\n')[0]}`
+  }
+}
