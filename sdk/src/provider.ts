@@ -71,6 +71,11 @@ export interface Provider<State = unknown> {
    * Mirrored machine files belong to whoever claims the machine path.
    */
   readonly twinPaths: readonly string[]
+  /**
+   * Twin paths a person writes and this provider reads, but a snapshot never writes or removes
+   * (apt's version pins). They count as this provider's for "which plugin reads this file".
+   */
+  readonly inputPaths?: readonly string[]
   /** Machine path patterns this provider owns (see PathClaims). */
   readonly claims?: readonly string[]
   /** Schema of `CollectResult.state`. */

@@ -44,7 +44,7 @@ export function providerManifest(list: () => ReadonlyArray<{ provider: Provider;
  * treat a domain whose plugin is missing as "in sync".
  */
 export async function missingProviders(twin: TwinReader, providers: readonly Provider[], claims: PathClaims): Promise<Diagnostic[]> {
-  const orphans = (await twin.list('system/')).filter((p) => !CORE_PATHS.some((c) => p.startsWith(c)) && ownerOfTwinPath(p, providers, claims) === undefined)
+  const orphans = (await twin.list('system/')).filter((p) => !CORE_PATHS.some((c) => p.startsWith(c)) && ownerOfTwinPath(p, providers, claims) === undefined && !providers.some((pr) => pr.inputPaths?.includes(p)))
   if (orphans.length === 0) return []
   let recorded: ManifestEntry[] = []
   try {

@@ -30,6 +30,7 @@ export class AptProvider implements ApplicableProvider<AptState> {
   readonly description = 'Installed Debian packages (dpkg/apt): versions, manual or automatic marks, holds'
   // Not APT_PINS_DOCUMENT: a person owns the pins, and a snapshot removes the files a provider owns but did not collect.
   readonly twinPaths = [APT_DOCUMENT] as const
+  readonly inputPaths = [APT_PINS_DOCUMENT] as const
   readonly stateSchema = AptState
 
   async detect({ ctx }: DetectRequest): Promise<DetectResult> {
