@@ -22,7 +22,7 @@ export class GitTreeReader implements TwinReader {
     twinPathParts(path)
     const mode = (await this.allFiles()).get(path)
     if (mode === undefined || mode === '160000') return undefined
-    if (mode === '120000') throw twinSymlinkError(path)
+    if (mode === '120000') throw twinSymlinkError(path, this.dir)
     this.batch ??= new BatchReader(this.dir)
     return this.batch.read(`${this.commit}:${path}`)
   }

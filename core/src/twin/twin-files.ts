@@ -38,9 +38,15 @@ export function twinPathParts(path: string): string[] {
   return parts
 }
 
-export function twinSymlinkError(path: string): TwinSyncError {
+/** `git -C DIR rm -- PATH`, quoted so that it can be pasted as it is. */
+function gitRm(dir: string, path: string): string {
+  const q = (s: string) => (/^[A-Za-z0-9_./@%+=:,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)
+  return `git -C ${q(dir)} rm -r -- ${q(path)}`
+}
+
+export function twinSymlinkError(path: string, dir: string): TwinSyncError {
   return new TwinSyncError('TWIN_SYMLINK', `${path} in the twin is a symlink; TwinSync never follows a symlink inside the twin`, {
-    nextStep: `Replace it with a regular file or remove it (\`git -C <twin> rm ${path}\`); a symlink on the machine is recorded in system/files/manifest.json, not as a link.`,
+    nextStep: `Replace it with a regular file or remove it (\`${gitRm(dir, path)}\`); a symlink on the machine is recorded in system/files/manifest.json, not as a link.`,
     details: { path },
   })
 }
@@ -66,7 +72,7 @@ async function checkAncestors(dir: string, parts: string[]): Promise<'ok' | 'mis
   for (let i = 1; i < parts.length; i++) {
     const rel = parts.slice(0, i).join('/')
     const kind = await kindOf(join(dir, rel))
-    if (kind === 'symlink') throw twinSymlinkError(rel)
+    if (kind === 'symlink') throw twinSymlinkError(rel, dir)
     if (kind !== 'directory') return 'missing'
   }
   return 'ok'
@@ -81,7 +87,7 @@ export async function readTwinFile(dir: string, path: string): Promise<Buffer | 
     handle = await open(join(dir, path), READ_FLAGS)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ELOOP' || code === 'EMLINK') throw twinSymlinkError(path)
+    if (code === 'ELOOP' || code === 'EMLINK') throw twinSymlinkError(path, dir)
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENXIO') return undefined
     throw error
   }
@@ -90,7 +96,7 @@ export async function readTwinFile(dir: string, path: string): Promise<Buffer | 
     if (!s.isFile()) return undefined
     if (s.size > MAX_TWIN_FILE_BYTES) {
       throw new TwinSyncError('TWIN_FILE_TOO_LARGE', `${path} in the twin is ${s.size} bytes; twin documents are at most ${MAX_TWIN_FILE_BYTES}`, {
-        nextStep: `Remove it from the twin (\`git -C <twin> rm ${path}\`).`,
+        nextStep: `Remove it from the twin (\`${gitRm(dir, path)}\`).`,
         details: { path, size: s.size },
       })
     }
@@ -214,7 +220,7 @@ export async function listTwinFiles(dir: string, prefix: string): Promise<string
   if ((await checkAncestors(dir, parts)) === 'missing') return []
   const kind = await kindOf(join(dir, folder))
   if (prefix.endsWith('/')) {
-    if (kind === 'symlink') throw twinSymlinkError(folder)
+    if (kind === 'symlink') throw twinSymlinkError(folder, dir)
     if (kind === 'directory') await walk(folder)
   } else if (kind === 'file' || kind === 'symlink') {
     out.push(folder)
@@ -227,7 +233,7 @@ export async function isTwinFile(dir: string, path: string): Promise<boolean> {
   const parts = twinPathParts(path)
   if ((await checkAncestors(dir, parts)) === 'missing') return false
   const kind = await kindOf(join(dir, path))
-  if (kind === 'symlink') throw twinSymlinkError(path)
+  if (kind === 'symlink') throw twinSymlinkError(path, dir)
   return kind === 'file'
 }
 
