@@ -49,6 +49,8 @@ describe('schedule inside a booted Debian container', function () {
     const status = await ct.twinsync(['schedule', 'status'])
     assert.equal(status.code, 0, status.stderr)
     assert.match(status.stdout, /systemd timer twinsync-snapshot\.timer, every 3s/)
+    const next = JSON.parse((await ct.twinsync(['schedule', 'status', '--json'])).stdout) as { next?: string }
+    assert.match(next.next ?? '', /\d\d:\d\d:\d\d/, 'when it runs next')
 
     // The first run records the schedule's own units (a real change on the machine); from then on
     // only volatile facts move.
