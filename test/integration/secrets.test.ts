@@ -102,14 +102,17 @@ describe('secrets: nothing planted in a Debian root reaches a commit or a push',
 
   it('refuses to push a secret committed by hand with its file and line, and forget takes it out of all history', async () => {
     const value = 'Hand5ecretValue77'
+    const second = 'An0therHandS3cret42'
     await mkdir(join(cli.twinDir, 'filesystem/etc/legacy'), { recursive: true })
-    await writeFile(join(cli.twinDir, 'filesystem/etc/legacy/app.conf'), `[db]\npassword = ${value}\n`)
+    await writeFile(join(cli.twinDir, 'filesystem/etc/legacy/app.conf'), `[db]\npassword = ${value}\n[api]\napi_key = ${second}\n`)
     await runOk(['git', '-C', cli.twinDir, 'add', '-A'])
     await runOk(['git', '-C', cli.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '--quiet', '-m', 'an older snapshot'])
     const refused = await twinsync(['push', '--retry'])
     assert.equal(refused.code, 1)
     assert.match(refused.stdout, /\[SECRET_IN_PUSH\] Not pushed: secrets in filesystem\/etc\/legacy\/app\.conf:2 \(credential-assignment\)/)
+    assert.match(refused.stdout, /filesystem\/etc\/legacy\/app\.conf:4 \(credential-assignment\)/, 'every finding, not only the first of a file')
     assert.ok(!(refused.stdout + refused.stderr).includes(value))
+    assert.ok(!(refused.stdout + refused.stderr).includes(second))
 
     const forget = await twinsync(['forget', '/etc/legacy/app.conf'])
     assert.equal(forget.code, 0, forget.stdout + forget.stderr)

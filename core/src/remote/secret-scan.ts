@@ -29,7 +29,8 @@ interface Hit {
   line: number
 }
 
-type Detector = (text: string, path: string | undefined) => Promise<Hit | undefined>
+/** Every finding in the text (each one reported: a refusal lists them all), never the value. */
+type Detector = (text: string, path: string | undefined) => Promise<Hit[]>
 
 /**
  * Everything a push would send, checked for secrets before anything leaves: every object the
@@ -43,8 +44,7 @@ export async function scanPushForSecrets(dir: string, content: PushContent, toke
   const detect = withUnwrapping(detector(token))
   const findings: PushSecretFinding[] = []
   for (const ref of content.refs) {
-    const hit = await detect(ref, undefined)
-    if (hit !== undefined) findings.push({ path: `a ref name (${ref.startsWith('refs/tags/') ? 'tag' : 'branch'})`, commit: '', ...hit })
+    for (const hit of await detect(ref, undefined)) findings.push({ path: `a ref name (${ref.startsWith('refs/tags/') ? 'tag' : 'branch'})`, commit: '', ...hit })
   }
   if (content.refs.length === 0) return findings
   const listed = await runGit(dir, ['rev-list', '--objects', ...content.refs, '--not', ...content.known, '--'])
@@ -64,18 +64,19 @@ export async function scanPushForSecrets(dir: string, content: PushContent, toke
       if (object.type === 'blob') {
         // latin1 keeps every byte one character, so binary blobs are searched too.
         const text = Buffer.from(object.bytes).toString('latin1')
-        const hit = await detect(text, label === '' ? undefined : label)
-        if (hit !== undefined) findings.push({ path: (await detect(label, undefined)) === undefined && label !== '' ? label : `a file (blob ${short})`, commit: id, ...hit })
+        const hits = await detect(text, label === '' ? undefined : label)
+        if (hits.length === 0) continue
+        const where = label !== '' && (await detect(label, undefined)).length === 0 ? label : `a file (blob ${short})`
+        for (const hit of hits) findings.push({ path: where, commit: id, ...hit })
       } else if (object.type === 'tree') {
         for (const name of treeNames(object.bytes)) {
-          const hit = await detect(name, undefined)
-          if (hit === undefined) continue
-          const folder = label === '' ? 'the top folder' : (await detect(label, undefined)) === undefined ? `${label}/` : `a folder (tree ${short})`
-          findings.push({ path: `a file or folder name in ${folder}`, commit: id, rule: hit.rule, line: 1 })
+          const hits = await detect(name, undefined)
+          if (hits.length === 0) continue
+          const folder = label === '' ? 'the top folder' : (await detect(label, undefined)).length === 0 ? `${label}/` : `a folder (tree ${short})`
+          for (const hit of hits) findings.push({ path: `a file or folder name in ${folder}`, commit: id, rule: hit.rule, line: 1 })
         }
       } else if (object.type === 'commit' || object.type === 'tag') {
-        const hit = await detect(Buffer.from(object.bytes).toString('utf8'), undefined)
-        if (hit !== undefined) findings.push({ path: `the ${object.type} object ${short}`, commit: id, ...hit })
+        for (const hit of await detect(Buffer.from(object.bytes).toString('utf8'), undefined)) findings.push({ path: `the ${object.type} object ${short}`, commit: id, ...hit })
       }
     }
   } finally {
@@ -103,10 +104,12 @@ function treeNames(bytes: Uint8Array): string[] {
 /** The SDK's one detector (the same rules the providers use), plus the mirror's own token. */
 function detector(token: string | undefined): Detector {
   return async (text, path) => {
-    const at = token !== undefined && token.length >= 8 ? text.indexOf(token) : -1
-    if (at >= 0) return { rule: 'mirror-token', line: lineAt(text, at) }
-    const first = (await findSecrets(text, path === undefined ? {} : { path }))[0]
-    return first === undefined ? undefined : { rule: first.rule, line: first.line }
+    const hits: Hit[] = []
+    if (token !== undefined && token.length >= 8) {
+      for (let at = text.indexOf(token); at >= 0; at = text.indexOf(token, at + token.length)) hits.push({ rule: 'mirror-token', line: lineAt(text, at) })
+    }
+    for (const f of await findSecrets(text, path === undefined ? {} : { path })) hits.push({ rule: f.rule, line: f.line })
+    return hits
   }
 }
 
@@ -120,15 +123,20 @@ const BASE64_RUN = /[A-Za-z0-9+/_-]{20,}(?:={0,2})(?:\s*\n\s*[A-Za-z0-9+/_-]+={0
 /** Look at the text, then at what its base64 runs decode to (twice: base64 of base64). */
 function withUnwrapping(detect: Detector, depth = 2): Detector {
   return async (text, path) => {
-    const direct = await detect(text, path)
-    if (direct !== undefined || depth === 0) return direct
+    const hits = await detect(text, path)
+    if (depth === 0) return hits
+    const seen = new Set(hits.map((h) => h.line))
     for (const match of text.matchAll(BASE64_RUN)) {
       const run = match[0].replace(/\s+/g, '')
       if (run.length < 24) continue
+      const line = lineAt(text, match.index)
+      if (seen.has(line)) continue // that line is reported already
       const decoded = Buffer.from(run.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('latin1')
-      const inner = await withUnwrapping(detect, depth - 1)(decoded, undefined)
-      if (inner !== undefined) return { rule: inner.rule.endsWith('(base64)') ? inner.rule : `${inner.rule} (base64)`, line: lineAt(text, match.index) }
+      const inner = (await withUnwrapping(detect, depth - 1)(decoded, undefined))[0]
+      if (inner === undefined) continue
+      seen.add(line)
+      hits.push({ rule: inner.rule.endsWith('(base64)') ? inner.rule : `${inner.rule} (base64)`, line })
     }
-    return undefined
+    return hits.sort((a, b) => a.line - b.line)
   }
 }
