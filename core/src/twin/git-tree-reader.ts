@@ -2,6 +2,7 @@ import type { TwinReader } from '@twinsync/sdk'
 import { TwinSyncError, compareStrings } from '@twinsync/sdk'
 import { BatchReader, revParseCommit, runGit } from './git.js'
 import { twinPathParts, twinSymlinkError } from './twin-files.js'
+import { quoteArg } from '../plan/command-text.js'
 
 /**
  * The twin as it was at one commit: reads blobs through a single `git cat-file --batch`
@@ -65,12 +66,7 @@ export async function resolveCommit(dir: string, ref: string): Promise<string> {
 
 function unknownRef(dir: string, ref: string): TwinSyncError {
   return new TwinSyncError('SNAPSHOT_UNKNOWN', `No snapshot ${JSON.stringify(ref)} in the twin`, {
-    nextStep: `Run \`twinsync history --repo ${shellWord(dir)}\` to see the snapshots.`,
+    nextStep: `Run \`twinsync history --repo ${quoteArg(dir)}\` to see the snapshots.`,
     details: { ref },
   })
-}
-
-/** A word a shell reads back as itself: bare when it is plain, else in single quotes. */
-function shellWord(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
 }

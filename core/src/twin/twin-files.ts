@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path'
 // Only the SDK's errors: the git module imports this file and stays light at start-up.
 import { TwinSyncError } from '@twinsync/sdk/errors'
 import { diskError } from './disk-error.js'
+import { quoteArg } from '../plan/command-text.js'
 
 /**
  * Every file access inside the twin repository. The twin can arrive from a mirror someone else
@@ -40,8 +41,7 @@ export function twinPathParts(path: string): string[] {
 
 /** `git -C DIR rm -- PATH`, quoted so that it can be pasted as it is. */
 function gitRm(dir: string, path: string): string {
-  const q = (s: string) => (/^[A-Za-z0-9_./@%+=:,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)
-  return `git -C ${q(dir)} rm -r -- ${q(path)}`
+  return `git -C ${quoteArg(dir)} rm -r -- ${quoteArg(path)}`
 }
 
 export function twinSymlinkError(path: string, dir: string): TwinSyncError {
