@@ -2,51 +2,10 @@ import { strict as assert } from 'node:assert'
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { freshRootfs, makeTempDir, removeTree, repoRoot, requireRoot, requireTools, run, runOk, type Rootfs } from '../bed/index.js'
+import { makeRepo, repoFile } from '../../examples/twinsync-plugin-dnf/test/rpm-root.js'
 import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
 
 const PLUGIN_DIR = join(repoRoot, 'examples', 'twinsync-plugin-dnf')
-
-interface Pkg {
-  name: string
-  version: string
-  requires?: string
-}
-
-/** A tiny noarch rpm made with rpmbuild: one file, /usr/share/NAME/README. */
-async function buildRpm(top: string, pkg: Pkg): Promise<void> {
-  const spec = join(top, 'SPECS', `${pkg.name}.spec`)
-  await mkdir(join(top, 'SPECS'), { recursive: true })
-  await writeFile(
-    spec,
-    [
-      `Name: ${pkg.name}`,
-      `Version: ${pkg.version}`,
-      'Release: 1',
-      'Summary: TwinSync test package',
-      'License: MIT',
-      'BuildArch: noarch',
-      ...(pkg.requires === undefined ? [] : [`Requires: ${pkg.requires}`]),
-      '%description',
-      'TwinSync test package.',
-      '%install',
-      `mkdir -p %{buildroot}/usr/share/${pkg.name}`,
-      `echo ${pkg.name} > %{buildroot}/usr/share/${pkg.name}/README`,
-      '%files',
-      `/usr/share/${pkg.name}/README`,
-      '',
-    ].join('\n'),
-  )
-  await runOk(['rpmbuild', '--quiet', '--define', `_topdir ${top}`, '-bb', spec], { timeoutMs: 120_000 })
-}
-
-async function makeRepo(dir: string, top: string, pkgs: Pkg[]): Promise<void> {
-  for (const p of pkgs) await buildRpm(top, p)
-  await mkdir(dir, { recursive: true })
-  for (const p of pkgs) await runOk(['cp', join(top, 'RPMS', 'noarch', `${p.name}-${p.version}-1.noarch.rpm`), dir])
-  await runOk(['createrepo_c', '--quiet', dir], { timeoutMs: 120_000 })
-}
-
-const repoFile = (id: string, dir: string) => `[${id}]\nname=${id}\nbaseurl=file://${dir}\ngpgcheck=0\nenabled=1\n`
 
 /**
  * twinsync-plugin-dnf, the example third-party plugin, end to end: packed with `npm pack`,
