@@ -68,18 +68,21 @@ export async function repeat(runs: number, once: (i: number) => Promise<Sample>,
 
 /**
  * Two measurements interleaved (a, b, a, b, ...), so a burst of load on this shared machine
- * hits both sides alike instead of one of them.
+ * hits both sides alike instead of one of them. Stops early like repeat() once budgetMs is spent.
  */
 export async function sideBySide(
   runs: number,
   a: (i: number) => Promise<Sample>,
   b: (i: number) => Promise<Sample>,
+  budgetMs = Infinity,
 ): Promise<[Medians, Medians]> {
   const as: Sample[] = []
   const bs: Sample[] = []
+  const started = performance.now()
   for (let i = 0; i < runs; i++) {
     as.push(await a(i))
     bs.push(await b(i))
+    if (performance.now() - started > budgetMs) break
   }
   return [medians(as), medians(bs)]
 }

@@ -7,6 +7,9 @@
 // `BENCH_ONLY=name,name npm run bench` runs only the sections named.
 import type { Etckeeper } from './etckeeper.js'
 import type { BenchRow } from './report.js'
+import { historySection } from './sections/history.js'
+import { pluginSection } from './sections/plugin.js'
+import { scaleSection } from './sections/scale.js'
 import { sideBySideSection } from './sections/side-by-side.js'
 import { startupSection } from './sections/startup.js'
 
@@ -37,4 +40,7 @@ export const SECTIONS: BenchSection[] = [
   startupSection,
   sideBySideSection('minbase', 'base', 'minbase root', { commands: false }),
   sideBySideSection('services', 'server', 'services root', { commands: true }),
+  historySection,
+  pluginSection,
+  scaleSection,
 ]
