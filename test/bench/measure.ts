@@ -7,7 +7,7 @@
 import { readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { findTool, run, type RunOptions, type RunResult } from '../bed/index.js'
+import { findTool, requireTools, run, type RunOptions, type RunResult } from '../bed/index.js'
 
 export interface Sample {
   ms: number
@@ -20,7 +20,8 @@ let counter = 0
 
 /** Run argv once under GNU time. Rejects unless the exit code is one of okCodes (default 0). */
 export async function measure(argv: string[], options: RunOptions & { okCodes?: number[] } = {}): Promise<Sample> {
-  const time = findTool('time') ?? '/usr/bin/time'
+  requireTools('time') // GNU time, Debian package `time`
+  const time = findTool('time') as string
   const out = join(tmpdir(), `twinsync-bench-time-${process.pid}-${counter++}`)
   const started = performance.now()
   const result = await run([time, '-f', '%M', '-o', out, ...argv], options)

@@ -7,6 +7,7 @@
 // `BENCH_ONLY=name,name npm run bench` runs only the sections named.
 import type { Etckeeper } from './etckeeper.js'
 import type { BenchRow } from './report.js'
+import { growthSection } from './sections/growth.js'
 import { historySection } from './sections/history.js'
 import { pluginSection } from './sections/plugin.js'
 import { scaleSection } from './sections/scale.js'
@@ -43,4 +44,5 @@ export const SECTIONS: BenchSection[] = [
   historySection,
   pluginSection,
   scaleSection,
+  growthSection,
 ]
