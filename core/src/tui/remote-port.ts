@@ -1,6 +1,6 @@
 import type { DependencyContainer } from '../di.js'
 import { RemoteService } from '../remote/remote-service.js'
-import { renderPush } from '../services/remote-commands.js'
+import { renderPush } from '../cli/render.js'
 import { Tokens, resolveToken } from '../tokens.js'
 import { machineIdentity } from '../twin/machine-identity.js'
 import type { RemotePort } from './remote.js'

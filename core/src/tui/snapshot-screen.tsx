@@ -1,7 +1,7 @@
 import { useState } from 'react'
 import { Box, Text, useInput } from 'ink'
 import type { CollectOutcome } from '../collect/collector.js'
-import { renderPush } from '../services/remote-commands.js'
+import { renderPush } from '../cli/render.js'
 import type { TakeSnapshotResult } from '../services/take-snapshot.js'
 import { Confirm } from './confirm.js'
 import { ErrorBox } from './error-box.js'
