@@ -52,11 +52,12 @@ describe('Applier', () => {
     registerValue(c, Tokens.Host, host)
     registerValue(c, Tokens.Config, { path: undefined, values: {} })
     registerValue(c, Tokens.Logger, silentLogger)
+    registerValue(c, Tokens.TwinLocation, { dir: join(root, 'twin'), source: 'flag' })
     const registered = providers.map((provider) => ({ provider, source: 'test', disabled: false }))
     c.register(ProviderRegistry, { useValue: { load: async () => ({ providers: registered, claims: new PathClaims(), diagnostics: [] }), select: async () => registered } as unknown as ProviderRegistry })
     return c.resolve(Applier)
   }
-  const run = (applier: Applier, plan: Plan) => applier.execute(plan, { signal: new AbortController().signal, cacheDir: undefined })
+  const run = (applier: Applier, plan: Plan) => applier.execute(plan, { signal: new AbortController().signal })
 
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), 'twinsync-applier-'))

@@ -1,12 +1,10 @@
-import type { ApplicableProvider, Change, ChangeResult, Diagnostic, HostPort, Logger, Plan } from '@twinsync/sdk'
+import type { ApplicableProvider, Change, ChangeResult, Diagnostic, PathClaims, Plan } from '@twinsync/sdk'
 import { isApplicable, isConfigChecker } from '@twinsync/sdk'
-import { contextFor } from '../collect/context-factory.js'
-import type { LoadedConfig } from '../config/config-file.js'
 import { inject, injectable } from '../di.js'
 import { waves } from '../plan/plan-graph.js'
 import { callProvider } from '../providers/provider-call.js'
+import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
-import { Tokens } from '../tokens.js'
 import { runCommandChange } from './command-runner.js'
 import { ConfigGuard, RELOADS, rejected } from './config-guard.js'
 import type { JournalStep } from './journal.js'
@@ -20,7 +18,6 @@ export interface ExecuteResult {
 
 export interface ExecuteOptions {
   signal: AbortSignal
-  cacheDir: string | undefined
   onStart?: (change: Change) => void
   onResult?: (change: Change, result: ChangeResult) => void
 }
@@ -41,16 +38,14 @@ const STEPS_RUN_TO_THE_END = new AbortController().signal
 export class Applier {
   constructor(
     @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
-    @inject(Tokens.Host) private readonly host: HostPort,
-    @inject(Tokens.Config) private readonly config: LoadedConfig,
-    @inject(Tokens.Logger) private readonly logger: Logger,
+    @inject(ProviderContexts) private readonly contexts: ProviderContexts,
   ) {}
 
   async execute(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
     const { claims } = await this.registry.load()
     const selected = (await this.registry.select()).map((r) => r.provider)
     const providers = new Map(selected.filter(isApplicable).map((p) => [p.name, p] as const))
-    const guard = new ConfigGuard(this.host, selected.filter(isConfigChecker).flatMap((p) => p.configChecks), plan.changes)
+    const guard = new ConfigGuard(this.contexts.host, selected.filter(isConfigChecker).flatMap((p) => p.configChecks), plan.changes)
     const byId = new Map(plan.changes.map((c) => [c.id, c]))
     const results = new Map<string, ChangeResult>()
     const steps = new Map<string, JournalStep>()
@@ -116,7 +111,7 @@ export class Applier {
     name: string,
     changes: Change[],
     provider: ApplicableProvider | undefined,
-    claims: Parameters<typeof contextFor>[1]['claims'],
+    claims: PathClaims,
     options: ExecuteOptions,
     record: (change: Change, startedAt: string, result: ChangeResult) => void,
     note: (diagnostic: Diagnostic) => void,
@@ -128,7 +123,7 @@ export class Applier {
       for (const change of changes) {
         const started = new Date().toISOString()
         if (options.signal.aborted) record(change, started, { id: change.id, status: 'skipped', message: 'not started: the apply was interrupted' })
-        else record(change, started, await runCommandChange(this.host, change, STEPS_RUN_TO_THE_END))
+        else record(change, started, await runCommandChange(this.contexts.host, change, STEPS_RUN_TO_THE_END))
       }
       return
     }
@@ -165,14 +160,7 @@ export class Applier {
       if (waiting.has(change.id)) held.set(change.id, full)
       else record(change, startedAt, full)
     }
-    const ctx = contextFor(provider, {
-      host: this.host,
-      claims,
-      config: this.config,
-      logger: this.logger,
-      signal: STEPS_RUN_TO_THE_END,
-      cacheDir: options.cacheDir,
-    })
+    const ctx = this.contexts.for(provider, claims, { signal: STEPS_RUN_TO_THE_END, cache: 'twin' })
     const outcome = await callProvider(provider, 'apply', () =>
       provider.apply({
         changes,
