@@ -6,7 +6,7 @@ import { warningDiagnostic } from '@twinsync/sdk'
 import type { ApplyJournal } from '../src/apply/journal.js'
 import { runApply } from '../src/cli/apply.js'
 import { takeSnapshot } from '../src/services/take-snapshot.js'
-import { createTuiServices } from '../src/tui/container-services.js'
+import { createTuiServices } from '../src/tui/services.js'
 import { notesProvider } from './support/notes-provider.js'
 import { serviceRig, type ServiceRig } from './support/service-rig.js'
 

@@ -12,10 +12,8 @@ import { ErrorBox } from './error-box.js'
 import { useBodyHeight, useCursor, useTask, windowStart } from './hooks.js'
 import { BACK, MOVE, type Hint } from './key-hints.js'
 import { isBack, useNavigation } from './navigation.js'
-import { useRemote } from './remote.js'
+import { useRemote, useServices, type ApplyOutcome } from './services.js'
 import { Row, Screen } from './screen.js'
-import { useServices } from './services-context.js'
-import type { ApplyOutcome } from './services.js'
 import { useStatus } from './status-line.js'
 
 type View = { kind: 'summary' } | { kind: 'category'; category: Category } | { kind: 'change'; id: string; from: Category } | { kind: 'confirm' } | { kind: 'apply' }
