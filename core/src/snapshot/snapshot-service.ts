@@ -1,11 +1,11 @@
-import type { Diagnostic, HostPort, Logger, Provider, TwinDocument } from '@twinsync/sdk'
+import type { Diagnostic, Logger, Provider, TwinDocument } from '@twinsync/sdk'
 import { TwinSyncError } from '@twinsync/sdk'
 import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
-import type { LoadedConfig } from '../config/config-file.js'
 import { IntentService } from '../intent/intent-service.js'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import { SnapshotLog } from '../history/snapshot-log.js'
+import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
@@ -50,8 +50,7 @@ export class SnapshotService {
   constructor(
     @inject(TwinRepository) private readonly twin: TwinRepository,
     @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
-    @inject(Tokens.Host) private readonly host: HostPort,
-    @inject(Tokens.Config) private readonly config: LoadedConfig,
+    @inject(ProviderContexts) private readonly contexts: ProviderContexts,
     @inject(Tokens.Logger) private readonly logger: Logger,
     @inject(Tokens.Clock) private readonly clock: () => Date,
     @inject(IntentService) private readonly intents: IntentService,
@@ -89,16 +88,7 @@ export class SnapshotService {
     const phase = (name: string) => this.logger.debug(`snapshot: ${name} at ${Math.round(performance.now() - started)} ms`)
     const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
     const providers = (await this.registry.select()).map((r) => r.provider)
-    const outcomes = await collectAll(providers, {
-      host: this.host,
-      claims,
-      config: this.config,
-      logger: this.logger,
-      signal: options.signal ?? new AbortController().signal,
-      cacheDir: this.twin.cacheDir(),
-      concurrency: this.config.values.providers?.concurrency ?? 4,
-      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-    })
+    const outcomes = await collectAll(providers, this.contexts.collecting(claims, { signal: options.signal, cache: 'twin', onProgress: options.onProgress }))
     const diagnostics = [...loadDiagnostics]
     const collected = outcomes.filter((o): o is Extract<CollectOutcome, { status: 'collected' }> => o.status === 'collected')
     for (const o of outcomes) {
