@@ -11,7 +11,8 @@ import { Tokens } from '../tokens.js'
 import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { onlyVolatile, snapshotMessage, summarizeChanges, type SnapshotSummary } from './snapshot-summary.js'
-import { screenDocument } from './secret-guard.js'
+import { isScreened, screenDocument } from './secret-guard.js'
+import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
 
 export interface SnapshotOptions {
@@ -108,7 +109,7 @@ export class SnapshotService {
     const edited = (await this.twin.dirtyPaths()).length > 0
     const draft = await this.twin.draft({ edited })
     try {
-      await this.writeDocuments(draft, collected, providers, claims, diagnostics)
+      await this.writeDocuments(draft, collected, providers, claims, diagnostics, ScreenedDocuments.open(this.twin.cacheDir(), { edited }))
       for (const doc of options.extraDocuments ?? []) {
         // The apply journal quotes programs' error output: screened like any provider's document.
         const screened = await screenDocument(doc, 'twinsync')
@@ -158,6 +159,7 @@ export class SnapshotService {
     providers: readonly Provider[],
     claims: Parameters<typeof ownerOfTwinPath>[2],
     diagnostics: Diagnostic[],
+    screenedBefore: ScreenedDocuments,
   ): Promise<void> {
     const fresh = new Set(collected.map((o) => o.provider.name))
     const written = new Set<string>()
@@ -173,13 +175,19 @@ export class SnapshotService {
         written.add(doc.path)
       }
     }
-    // Every document is screened for secrets before it enters the twin (many side by side).
+    // Every document is screened for secrets before it enters the twin (many side by side),
+    // except one HEAD already holds exactly, screened when it was written.
     const limit = pLimit(16)
-    const screened = await Promise.all(accepted.map(({ doc, provider }) => limit(() => screenDocument(doc, provider))))
+    const screened = await Promise.all(
+      accepted.map(({ doc, provider }) =>
+        isScreened(doc, provider) && !screenedBefore.alreadyScreened(draft, doc) ? limit(() => screenDocument(doc, provider)) : { doc, diagnostics: [] },
+      ),
+    )
     for (const s of screened) {
       diagnostics.push(...s.diagnostics)
       draft.write(s.doc)
     }
+    await screenedBefore.remember()
     for (const path of [...draft.list('filesystem/'), ...draft.list('system/')]) {
       if (written.has(path)) continue
       const owner = ownerOfTwinPath(path, providers, claims)
