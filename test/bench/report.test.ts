@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { median } from './measure.js'
+import { median, pairedDifference } from './measure.js'
 import { atMost, judged, ratioAtMost, renderTable, row } from './report.js'
 
 describe('bench report: ratios, goals and the table', () => {
@@ -36,5 +36,10 @@ describe('bench report: ratios, goals and the table', () => {
     assert.equal(median([4, 1, 3, 2]), 2.5)
     assert.equal(median([NaN, 5]), 5)
     assert.ok(Number.isNaN(median([])))
+  })
+
+  it('takes the median of run-by-run differences, so a drift that hits both sides cancels', () => {
+    const m = (times: number[]) => ({ ms: median(times), peakMb: NaN, runs: times.length, times })
+    assert.equal(pairedDifference(m([100, 300, 500]), m([95, 296, 494])), 5)
   })
 })
