@@ -173,11 +173,12 @@ async function proveUnit(host: HostPort, u: UnitPlan, before: { state: string; l
     const passed = after !== 'active' && after !== 'activating'
     return { ...base, expected: 'inactive', after, proof: 'none', listeningAfter: [], missing: [], passed, ...(passed ? {} : { problem: `${u.unit} is ${after}, not stopped` }) }
   }
-  const mustRun = before.state === 'active' || ops.some((o) => RUNNING.has(o))
+  // A changed configuration is proven on a unit that runs; enable/start/… prove themselves.
+  const mustRun = ops.some((o) => RUNNING.has(o)) || (before.state === 'active' && u.operations.has('config'))
   if (!mustRun) {
     const after = await activeState(host, u.unit)
     const passed = after !== 'failed'
-    return { ...base, expected: 'inactive', after, proof: 'none', listeningAfter: [], missing: [], passed, ...(passed ? {} : { problem: `${u.unit} is failed`, journal: await journalOf(host, u.unit) }) }
+    return { ...base, expected: 'any', after, proof: 'none', listeningAfter: [], missing: [], passed, ...(passed ? {} : { problem: `${u.unit} is failed`, journal: await journalOf(host, u.unit) }) }
   }
   const proof = before.state === 'active' ? 'restart' : 'start'
   const ran = await host.exec('systemctl', ['restart', '--', u.unit], { timeoutMs: 120_000 })

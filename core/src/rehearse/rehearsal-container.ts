@@ -340,7 +340,7 @@ function killTree(pid: number): void {
 }
 
 function aborted(): TwinSyncError {
-  return new TwinSyncError('ABORTED', 'The rehearsal was cancelled; its container is gone')
+  return new TwinSyncError('ABORTED', 'The rehearsal was cancelled; its container is gone and nothing was applied', { exitCode: 130 })
 }
 
 function within<T>(promise: Promise<T>, ms: number): Promise<boolean> {

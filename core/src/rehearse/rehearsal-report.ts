@@ -22,8 +22,8 @@ export interface RehearsedUnit {
   unit: string
   /** The changes that touch it. */
   changes: string[]
-  /** What it must be after the apply: running (or run to success), or stopped. */
-  expected: 'active' | 'inactive'
+  /** What it must be after the apply: running (or run to success), stopped, or anything but failed. */
+  expected: 'active' | 'inactive' | 'any'
   before: string
   /** `systemctl is-active` after the apply and the rehearsal's own (re)start. */
   after: string

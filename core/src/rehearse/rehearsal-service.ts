@@ -273,5 +273,5 @@ function otherFileSystems(root: string): string[] {
 }
 
 function cancelled(): TwinSyncError {
-  return new TwinSyncError('ABORTED', 'The rehearsal was cancelled; its container is gone and nothing was applied')
+  return new TwinSyncError('ABORTED', 'The rehearsal was cancelled; its container is gone and nothing was applied', { exitCode: 130 })
 }

@@ -11,6 +11,11 @@ import { renderPush } from './remote-commands.js'
 import type { DependencyContainer } from '../di.js'
 import { renderPlan } from '../plan/plan-summary.js'
 import { makePlan, readPlanFile, twinDirOf } from './make-plan.js'
+import { formatUserError } from '../base-command.js'
+import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
+import { rehearsalRefusal } from '../rehearse/rehearsal-service.js'
+import { renderRehearsal } from '../rehearse/render-rehearsal.js'
+import { rehearseWithSignals } from './run-rehearse.js'
 
 export interface RunApplyOptions {
   planFile: string | undefined
@@ -20,6 +25,10 @@ export interface RunApplyOptions {
   only?: string[]
   /** Revert to this snapshot: plan every state domain from it, without the instructions. */
   revertTo?: string
+  /** Rehearse the plan in a throwaway container first; apply only when the rehearsal passed. */
+  rehearse?: boolean
+  /** The rehearsal container's network: none (default) or the machine's. */
+  network?: 'none' | 'host'
 }
 
 const STATE_DOMAINS = ['files', 'packages', 'services', 'startup']
@@ -56,6 +65,17 @@ async function runApplyLocked(container: DependencyContainer, options: RunApplyO
   // An interrupted apply whose changes are all in place still ends properly: snapshot, record gone.
   const finishing = plan.changes.length === 0 && plan.diagnostics.some((d) => d.code === 'APPLY_INTERRUPTED')
   if (plan.changes.length === 0 && !finishing) return { exitCode: 0, json: { plan, applied: false, reason: 'no changes' } }
+
+  let rehearsal: RehearsalReport | undefined
+  if (options.rehearse === true && plan.changes.length > 0) {
+    rehearsal = await rehearseWithSignals(container, plan, { json: options.json, ...(options.network === undefined ? {} : { network: options.network }) })
+    say(`\n${renderRehearsal(rehearsal)}`)
+    const refused = rehearsalRefusal(rehearsal)
+    if (refused !== undefined) {
+      if (!options.json) process.stderr.write(formatUserError(refused))
+      return { exitCode: refused.exitCode, json: { plan, rehearsal, applied: false, reason: 'rehearsal failed', error: refused.toJSON() } }
+    }
+  }
 
   if (!options.yes && !finishing) {
     if (process.stdin.isTTY !== true || options.json) {
@@ -113,7 +133,7 @@ async function runApplyLocked(container: DependencyContainer, options: RunApplyO
     if ((report.tempFilesRemoved ?? []).length > 0) say(`Removed temporary files the interrupted apply left behind: ${(report.tempFilesRemoved ?? []).join(', ')}`)
     const { push, ...rest } = report
     for (const line of renderPush(push)) say(line)
-    return { exitCode: report.exitCode, json: { plan, applied: true, ...rest, ...(push.status === 'not-configured' ? {} : { push }) } }
+    return { exitCode: report.exitCode, json: { plan, ...(rehearsal === undefined ? {} : { rehearsal }), applied: true, ...rest, ...(push.status === 'not-configured' ? {} : { push }) } }
   } finally {
     process.off('SIGINT', onSigint)
   }
