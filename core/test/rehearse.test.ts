@@ -111,6 +111,8 @@ describe('the rule for applying after a rehearsal', () => {
     diagnostics: [],
     limits: ['Hardware is not rehearsed.'],
     timings: { bootMs: 500, applyMs: 300, checksMs: 1000, teardownMs: 50, totalMs: 2000 },
+    bootedAt: 0,
+    bootState: 'running',
     cleanedUp: true,
   })
 

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url'
 import type { Config as OclifConfig } from '@oclif/core'
 import type { Change, Diagnostic, HostPort, Logger, Plan } from '@twinsync/sdk'
-import { LocalHost, checksFor, isConfigChecker } from '@twinsync/sdk'
-import { listeningSockets, verifyBack } from '@twinsync/plugin-systemd'
+import { LocalHost, TwinSyncError, checksFor, isConfigChecker } from '@twinsync/sdk'
+import { listeningSockets } from '@twinsync/plugin-systemd'
 import { Applier } from '../apply/applier.js'
 import { ConfigGuard, pathOf } from '../apply/config-guard.js'
 import type { LoadedConfig } from '../config/config-file.js'
@@ -16,6 +16,8 @@ import type { InsideResult, RehearsedChange, RehearsedCheck, RehearsedUnit } fro
 export interface InsideRequest {
   plan: Plan
   config: LoadedConfig
+  /** How long the container may take to finish booting (default 60 s). */
+  bootTimeoutMs?: number
 }
 
 /** Operations after which a unit must not run. */
@@ -46,7 +48,10 @@ export async function rehearseInside(request: InsideRequest, host: HostPort = ne
   registerValue(c, Tokens.Logger, logger)
   c.registerSingleton(ProviderRegistry)
   const registry = c.resolve(ProviderRegistry)
+  // Loading the providers overlaps with the container's boot; the baseline waits for the boot.
   const checks = (await registry.select()).map((r) => r.provider).filter(isConfigChecker).flatMap((p) => p.configChecks)
+  const bootState = await bootFinished(host, Date.now() + (request.bootTimeoutMs ?? 60_000))
+  const bootedAt = Date.now()
   const { plan } = request
 
   const units = unitsOf(plan.changes, checks)
@@ -76,8 +81,8 @@ export async function rehearseInside(request: InsideRequest, host: HostPort = ne
     checkRuns.push({ service: group.check.service, command: run.command, ok: run.ok, output: run.output, changes })
   }
 
-  const rehearsedUnits: RehearsedUnit[] = []
-  for (const u of units) rehearsedUnits.push(await proveUnit(host, u, before.get(u.unit) ?? { state: 'unknown', listening: new Set() }))
+  // Each unit on its own: proven side by side, as a boot would start them.
+  const rehearsedUnits: RehearsedUnit[] = await Promise.all(units.map((u) => proveUnit(host, u, before.get(u.unit) ?? { state: 'unknown', listening: new Set() })))
   const failedAfter = await failedUnits(host)
   const expectedDown = new Set(rehearsedUnits.filter((u) => u.expected === 'inactive').map((u) => u.unit))
   const newlyFailed = failedAfter.filter((u) => !failedBefore.includes(u) && !expectedDown.has(u))
@@ -135,6 +140,8 @@ export async function rehearseInside(request: InsideRequest, host: HostPort = ne
     failedUnits: { before: failedBefore, after: failedAfter, new: newlyFailed },
     diagnostics,
     timings: { applyMs, checksMs },
+    bootedAt,
+    bootState,
   }
 }
 
@@ -185,7 +192,8 @@ async function proveUnit(host: HostPort, u: UnitPlan, before: { state: string; l
   let problem: string | undefined
   if (ran.exitCode !== 0) problem = `systemctl restart ${u.unit} exited with ${ran.exitCode}: ${(ran.stderr.trim() || ran.stdout.trim()).split('\n')[0] ?? ''}`
   else {
-    problem = await verifyBack(host, u.unit, before.listening, proof)
+    // systemctl restart returns once the unit has started: no pause for a reload's signal needed.
+    problem = await cameBack(host, u.unit, before.listening, proof)
     // A oneshot that ran to success is inactive afterwards, as it should be.
     if (problem !== undefined && (await ranToSuccess(host, u.unit))) problem = undefined
   }
@@ -209,6 +217,42 @@ function unitProof(u: RehearsedUnit): string {
   if (u.proof === 'none') return `${u.unit} is ${u.after}`
   const listens = u.listeningAfter.length === 0 ? '' : `, listens on ${u.listeningAfter.join(', ')}`
   return `${u.unit} comes up after a ${u.proof}: ${u.after}${listens}`
+}
+
+/** Active within the timeout, and listening everywhere it listened before; the problem as a sentence otherwise. */
+async function cameBack(host: HostPort, unit: string, before: ReadonlySet<string>, operation: string, timeoutMs = 10_000): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs
+  let state = ''
+  let missing: string[] = []
+  for (;;) {
+    state = await activeState(host, unit)
+    if (state === 'active') {
+      const now = before.size === 0 ? new Set<string>() : await listeningSockets(host, unit)
+      missing = [...before].filter((s) => !now.has(s))
+      if (missing.length === 0) return undefined
+    } else if (state === 'failed' || state === 'inactive') {
+      break
+    }
+    if (Date.now() >= deadline) break
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  if (state !== 'active') return `${unit} is ${state} after the ${operation}, not active`
+  return `${unit} no longer listens on ${missing.join(', ')} after the ${operation}`
+}
+
+/** Wait until the container's systemd has finished booting: its state (running, degraded) or what it is still doing. */
+async function bootFinished(host: HostPort, deadline: number): Promise<string> {
+  let state = ''
+  while (Date.now() < deadline) {
+    state = (await host.query('systemctl', ['is-system-running'], { timeoutMs: 10_000 })).stdout.trim()
+    if (state === 'running' || state === 'degraded') return state
+    if (state === 'maintenance' || state === 'stopping' || state === 'offline') break
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  const jobs = (await host.query('systemctl', ['list-jobs', '--no-pager', '--no-legend'], { timeoutMs: 10_000 })).stdout.trim()
+  throw new TwinSyncError('REHEARSAL_BOOT_FAILED', `The rehearsal container did not finish booting (systemctl is-system-running: ${state || 'no answer'})${jobs ? `; still waiting for: ${jobs.split('\n').slice(0, 5).join('; ')}` : ''}`, {
+    nextStep: 'Boot the root by hand to see why: `systemd-nspawn -D ROOT --volatile=overlay --boot`.',
+  })
 }
 
 async function activeState(host: HostPort, unit: string): Promise<string> {

@@ -68,6 +68,8 @@ export interface ContainerOptions {
   network: 'none' | 'host'
   binds: readonly BindMount[]
   bootTimeoutMs?: number
+  /** Resolve only once systemd reports running (or degraded); otherwise as soon as its PID 1 runs. */
+  untilRunning?: boolean
   signal?: AbortSignal
 }
 
@@ -106,7 +108,7 @@ export class RehearsalContainer {
     supervisor.stderr?.on('data', keep)
   }
 
-  /** Boot a container over `root`; resolves when its systemd reports running (or degraded). */
+  /** Boot a container over `root`; resolves when its systemd runs (and, by default, reports running or degraded). */
   static async start(options: ContainerOptions): Promise<RehearsalContainer> {
     for (const path of [options.root, ...options.binds.flatMap((b) => [b.host, b.container])]) {
       if (/[:,\\\n]/.test(path)) {
@@ -146,7 +148,7 @@ export class RehearsalContainer {
       if (child.pid === undefined) throw new Error('setpriv could not be started')
       const rec: Record = { name, root: options.root, owner: { pid: process.pid, start: startTime(process.pid) ?? '' }, supervisor: { pid: child.pid, start: startTime(child.pid) ?? '' } }
       await writeFile(record, JSON.stringify(rec) + '\n', { mode: 0o600 })
-      await container.boot(options.bootTimeoutMs ?? 60_000, options.signal)
+      await container.boot(options.bootTimeoutMs ?? 60_000, options.signal, { untilRunning: options.untilRunning ?? true })
     } catch (error) {
       await container.close()
       throw error
@@ -204,7 +206,7 @@ export class RehearsalContainer {
     return leftoversOf(this.name, this.dir, this.record, this.supervisor.pid)
   }
 
-  private async boot(timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+  private async boot(timeoutMs: number, signal: AbortSignal | undefined, options: { untilRunning: boolean }): Promise<void> {
     const deadline = Date.now() + timeoutMs
     const supervisorPid = this.supervisor.pid as number
     let state = ''
@@ -215,6 +217,8 @@ export class RehearsalContainer {
         const nspawn = childrenOf(supervisorPid).find((p) => commOf(p) === 'systemd-nspawn')
         const init = nspawn === undefined ? undefined : childrenOf(nspawn).find((p) => commOf(p) === 'systemd')
         if (init !== undefined) this.initPid = init
+      } else if (!options.untilRunning) {
+        return
       } else {
         state = (await this.exec(['systemctl', 'is-system-running'], { timeoutMs: 10_000 })).stdout.trim()
         if (state === 'running' || state === 'degraded') return

@@ -56,6 +56,10 @@ export interface InsideResult {
   failedUnits: { before: string[]; after: string[]; new: string[] }
   diagnostics: Diagnostic[]
   timings: { applyMs: number; checksMs: number }
+  /** When the container had finished booting (epoch ms; the container shares the host's clock). */
+  bootedAt: number
+  /** systemctl is-system-running then: running or degraded. */
+  bootState: string
 }
 
 export interface RehearsalReport extends InsideResult {

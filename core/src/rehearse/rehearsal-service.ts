@@ -22,6 +22,7 @@ export interface RehearseOptions {
   onStage?: (stage: 'boot' | 'apply' | 'teardown') => void
 }
 
+const BOOT_TIMEOUT_MS = 60_000
 /** Where the node binary appears inside the container. */
 const NODE_IN_CONTAINER = '/run/twinsync-rehearsal/node'
 /** File systems that are the container's own (fresh in every container), not the machine's data. */
@@ -62,22 +63,23 @@ export class RehearsalService {
       root: this.host.root,
       network,
       binds: [{ host: realpathSync(process.execPath), container: NODE_IN_CONTAINER, readOnly: true }, ...entry.binds],
+      // TwinSync starts inside while the container boots, and waits there for the boot to finish.
+      untilRunning: false,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     })
-    const bootMs = Date.now() - started
     let inside: InsideResult
     let teardownMs = 0
     let leftovers: string[] = []
     try {
       options.onStage?.('apply')
-      const request: InsideRequest = { plan: options.plan, config: this.config }
+      const request: InsideRequest = { plan: options.plan, config: this.config, bootTimeoutMs: BOOT_TIMEOUT_MS }
       const ran = await container.exec([NODE_IN_CONTAINER, entry.script], {
         input: JSON.stringify(request),
         timeoutMs: 60 * 60_000,
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       })
       if (options.signal?.aborted) throw cancelled()
-      inside = parseInside(ran.stdout, ran.stderr, ran.exitCode)
+      inside = parseInside(ran.stdout, ran.stderr, ran.exitCode, container.console())
     } finally {
       options.onStage?.('teardown')
       const t = Date.now()
@@ -99,7 +101,7 @@ export class RehearsalService {
       ...(machineFailedUnits === undefined ? {} : { machineFailedUnits }),
       ...(containerOnlyFailures === undefined ? {} : { containerOnlyFailures }),
       limits: limitsOf(this.host.root, network, inside, containerOnlyFailures),
-      timings: { ...inside.timings, bootMs, teardownMs, totalMs: Date.now() - started },
+      timings: { ...inside.timings, bootMs: inside.bootedAt - started, teardownMs, totalMs: Date.now() - started },
       cleanedUp: leftovers.length === 0,
       ...(leftovers.length === 0 ? {} : { leftovers }),
     }
@@ -215,7 +217,7 @@ function insideEntry(): { script: string; binds: BindMount[] } {
   return { script, binds: [...roots].map((r) => ({ host: r, container: r, readOnly: true })) }
 }
 
-function parseInside(stdout: string, stderr: string, exitCode: number): InsideResult {
+function parseInside(stdout: string, stderr: string, exitCode: number, console: string[]): InsideResult {
   let parsed: { result?: InsideResult; error?: { code: string; message: string; nextStep?: string } }
   try {
     parsed = JSON.parse(stdout) as typeof parsed
@@ -227,7 +229,10 @@ function parseInside(stdout: string, stderr: string, exitCode: number): InsideRe
   }
   if (parsed.result !== undefined) return parsed.result
   const e = parsed.error ?? { code: 'INTERNAL', message: 'no result' }
-  throw new TwinSyncError(e.code, `Inside the rehearsal container: ${e.message}`, { ...(e.nextStep === undefined ? {} : { nextStep: e.nextStep }) })
+  throw new TwinSyncError(e.code, `Inside the rehearsal container: ${e.message}`, {
+    ...(e.nextStep === undefined ? {} : { nextStep: e.nextStep }),
+    ...(e.code === 'REHEARSAL_BOOT_FAILED' ? { details: { console: console.slice(-20) } } : {}),
+  })
 }
 
 /** What a rehearsal cannot prove: said in every report. */
