@@ -52,8 +52,10 @@ export class ConfigGuard {
     private readonly host: HostPort,
     private readonly checks: readonly ConfigCheck[],
     changes: readonly Change[],
+    /** Further changes whose previous state is kept (files other changes need: see Applier). */
+    keep: Iterable<string> = [],
   ) {
-    this.watched = new Set()
+    this.watched = new Set(keep)
     for (const c of changes) {
       if (c.category === 'services' && RELOADS.has(c.operation)) for (const r of c.requires ?? []) this.watched.add(r)
       const path = pathOf(c)

@@ -1,17 +1,18 @@
-import type { Diagnostic, HostPort, Logger, Provider, TwinDocument } from '@twinsync/sdk'
+import type { Diagnostic, Logger, Provider, TwinDocument } from '@twinsync/sdk'
 import { TwinSyncError } from '@twinsync/sdk'
 import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
-import type { LoadedConfig } from '../config/config-file.js'
 import { IntentService } from '../intent/intent-service.js'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import { SnapshotLog } from '../history/snapshot-log.js'
+import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { onlyVolatile, snapshotMessage, summarizeChanges, type SnapshotSummary } from './snapshot-summary.js'
-import { screenDocument } from './secret-guard.js'
+import { isScreened, screenDocument } from './secret-guard.js'
+import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
 
 export interface SnapshotOptions {
@@ -50,8 +51,7 @@ export class SnapshotService {
   constructor(
     @inject(TwinRepository) private readonly twin: TwinRepository,
     @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
-    @inject(Tokens.Host) private readonly host: HostPort,
-    @inject(Tokens.Config) private readonly config: LoadedConfig,
+    @inject(ProviderContexts) private readonly contexts: ProviderContexts,
     @inject(Tokens.Logger) private readonly logger: Logger,
     @inject(Tokens.Clock) private readonly clock: () => Date,
     @inject(IntentService) private readonly intents: IntentService,
@@ -89,16 +89,7 @@ export class SnapshotService {
     const phase = (name: string) => this.logger.debug(`snapshot: ${name} at ${Math.round(performance.now() - started)} ms`)
     const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
     const providers = (await this.registry.select()).map((r) => r.provider)
-    const outcomes = await collectAll(providers, {
-      host: this.host,
-      claims,
-      config: this.config,
-      logger: this.logger,
-      signal: options.signal ?? new AbortController().signal,
-      cacheDir: this.twin.cacheDir(),
-      concurrency: this.config.values.providers?.concurrency ?? 4,
-      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-    })
+    const outcomes = await collectAll(providers, this.contexts.collecting(claims, { signal: options.signal, cache: 'twin', onProgress: options.onProgress }))
     const diagnostics = [...loadDiagnostics]
     const collected = outcomes.filter((o): o is Extract<CollectOutcome, { status: 'collected' }> => o.status === 'collected')
     for (const o of outcomes) {
@@ -118,7 +109,7 @@ export class SnapshotService {
     const edited = (await this.twin.dirtyPaths()).length > 0
     const draft = await this.twin.draft({ edited })
     try {
-      await this.writeDocuments(draft, collected, providers, claims, diagnostics)
+      await this.writeDocuments(draft, collected, providers, claims, diagnostics, ScreenedDocuments.open(this.twin.cacheDir(), { edited }))
       for (const doc of options.extraDocuments ?? []) {
         // The apply journal quotes programs' error output: screened like any provider's document.
         const screened = await screenDocument(doc, 'twinsync')
@@ -168,6 +159,7 @@ export class SnapshotService {
     providers: readonly Provider[],
     claims: Parameters<typeof ownerOfTwinPath>[2],
     diagnostics: Diagnostic[],
+    screenedBefore: ScreenedDocuments,
   ): Promise<void> {
     const fresh = new Set(collected.map((o) => o.provider.name))
     const written = new Set<string>()
@@ -183,13 +175,19 @@ export class SnapshotService {
         written.add(doc.path)
       }
     }
-    // Every document is screened for secrets before it enters the twin (many side by side).
+    // Every document is screened for secrets before it enters the twin (many side by side),
+    // except one HEAD already holds exactly, screened when it was written.
     const limit = pLimit(16)
-    const screened = await Promise.all(accepted.map(({ doc, provider }) => limit(() => screenDocument(doc, provider))))
+    const screened = await Promise.all(
+      accepted.map(({ doc, provider }) =>
+        isScreened(doc, provider) && !screenedBefore.alreadyScreened(draft, doc) ? limit(() => screenDocument(doc, provider)) : { doc, diagnostics: [] },
+      ),
+    )
     for (const s of screened) {
       diagnostics.push(...s.diagnostics)
       draft.write(s.doc)
     }
+    await screenedBefore.remember()
     for (const path of [...draft.list('filesystem/'), ...draft.list('system/')]) {
       if (written.has(path)) continue
       const owner = ownerOfTwinPath(path, providers, claims)
