@@ -46,6 +46,8 @@ export async function rehearseInside(request: InsideRequest, host: HostPort = ne
   registerValue(c, Tokens.OclifConfig, await oclifFor(request.plan))
   registerValue(c, Tokens.Host, host)
   registerValue(c, Tokens.Logger, logger)
+  // No twin in here: the providers' caches go to the container's own /run, thrown away with it.
+  registerValue(c, Tokens.TwinLocation, { dir: '/run/twinsync-rehearsal/twin', source: 'flag' })
   c.registerSingleton(ProviderRegistry)
   const registry = c.resolve(ProviderRegistry)
   // Loading the providers overlaps with the container's boot; the baseline waits for the boot.
@@ -63,7 +65,7 @@ export async function rehearseInside(request: InsideRequest, host: HostPort = ne
   const failedBefore = await failedUnits(host)
 
   const applyStarted = Date.now()
-  const executed = await c.resolve(Applier).execute(plan, { signal: NEVER, cacheDir: undefined })
+  const executed = await c.resolve(Applier).execute(plan, { signal: NEVER })
   const applyMs = Date.now() - applyStarted
 
   const checksStarted = Date.now()
