@@ -23,7 +23,7 @@ export default class Rehearse extends TwinSyncCommand<typeof Rehearse> {
         nextStep: 'Make the plan with `twinsync plan --from … --only … --out FILE`, then `twinsync rehearse FILE`.',
       })
     }
-    const { runRehearse } = await import('../services/run-rehearse.js')
+    const { runRehearse } = await import('../cli/rehearse.js')
     const outcome = await runRehearse(await this.container(), {
       planFile: args.planfile,
       json: this.flags.json,

@@ -4,8 +4,8 @@ import { renderPlan } from '../plan/plan-summary.js'
 import { RehearsalService } from '../rehearse/rehearsal-service.js'
 import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
 import { renderRehearsal } from '../rehearse/render-rehearsal.js'
-import { cliProgress } from './cli-progress.js'
-import { makePlan, readPlanFile, twinDirOf } from './make-plan.js'
+import { planToApply } from '../services/make-plan.js'
+import { cliProgress } from './progress.js'
 
 export interface RunRehearseOptions {
   planFile: string | undefined
@@ -13,17 +13,6 @@ export interface RunRehearseOptions {
   from?: string
   only?: string[]
   network?: 'none' | 'host'
-}
-
-/** The plan of a command line: a saved (sealed) plan file, or a fresh one. */
-export async function planFor(container: DependencyContainer, options: Pick<RunRehearseOptions, 'planFile' | 'json' | 'from' | 'only'>): Promise<Plan> {
-  if (options.planFile !== undefined) return readPlanFile(options.planFile, twinDirOf(container))
-  const onProgress = cliProgress(options.json)
-  return makePlan(container, {
-    ...(onProgress === undefined ? {} : { onProgress }),
-    ...(options.from === undefined ? {} : { from: options.from }),
-    ...(options.only === undefined ? {} : { only: options.only }),
-  })
 }
 
 /**
@@ -56,7 +45,13 @@ export async function rehearseWithSignals(container: DependencyContainer, plan: 
 }
 
 export async function runRehearse(container: DependencyContainer, options: RunRehearseOptions): Promise<{ exitCode: number; json: unknown }> {
-  const plan = await planFor(container, options)
+  const onProgress = cliProgress(options.json)
+  const { plan } = await planToApply(container, {
+    ...(options.planFile === undefined ? {} : { planFile: options.planFile }),
+    ...(options.from === undefined ? {} : { from: options.from }),
+    ...(options.only === undefined ? {} : { only: options.only }),
+    ...(onProgress === undefined ? {} : { onProgress }),
+  })
   if (!options.json) process.stdout.write(`${renderPlan(plan)}\n\n`)
   if (plan.changes.length === 0) {
     if (!options.json) process.stdout.write('Nothing to rehearse: the plan has no changes.\n')
