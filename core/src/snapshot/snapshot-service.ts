@@ -11,7 +11,8 @@ import { Tokens } from '../tokens.js'
 import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { onlyVolatile, snapshotMessage, summarizeChanges, type SnapshotSummary } from './snapshot-summary.js'
-import { screenDocument } from './secret-guard.js'
+import { isScreened, screenDocument } from './secret-guard.js'
+import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
 
 export interface SnapshotOptions {
@@ -72,18 +73,20 @@ export class SnapshotService {
     const held = await this.intents.hold('providers', undefined, options.intentReasons, options.otherwiseReason)
     let result: Omit<SnapshotResult, 'pending'>
     try {
-      result = await this.observe(options)
+      result = await this.observe(options, held.clean === true)
     } catch (error) {
       if (held.paths.length > 0) await held.restore(held.base).catch((e: Error) => this.logger.warn(`could not put the pending intent back: ${e.message}; it is kept in refs/twinsync/intended`))
       throw error
     }
     const observed = result.commit ?? result.head
-    if (observed !== undefined) await this.intents.markObserved(observed)
+    // An unchanged snapshot leaves the ref (and its reflog) as it is: no git process, no write.
+    if (observed !== undefined && observed !== held.observedRef) await this.intents.markObserved(observed)
     const pending = await held.restore(observed ?? held.base)
     return { ...result, pending }
   }
 
-  private async observe(options: SnapshotOptions): Promise<Omit<SnapshotResult, 'pending'>> {
+  /** `clean`: the working twin is HEAD with nothing edited, as hold() just found under the lock. */
+  private async observe(options: SnapshotOptions, clean: boolean): Promise<Omit<SnapshotResult, 'pending'>> {
     const started = performance.now()
     const phase = (name: string) => this.logger.debug(`snapshot: ${name} at ${Math.round(performance.now() - started)} ms`)
     const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
@@ -105,10 +108,10 @@ export class SnapshotService {
       })
     }
     // The new tree is built in git's object store; the working twin moves only once it is committed.
-    const edited = (await this.twin.dirtyPaths()).length > 0
+    const edited = !clean && (await this.twin.dirtyPaths()).length > 0
     const draft = await this.twin.draft({ edited })
     try {
-      await this.writeDocuments(draft, collected, providers, claims, diagnostics)
+      await this.writeDocuments(draft, collected, providers, claims, diagnostics, ScreenedDocuments.open(this.twin.cacheDir(), { edited }))
       for (const doc of options.extraDocuments ?? []) {
         // The apply journal quotes programs' error output: screened like any provider's document.
         const screened = await screenDocument(doc, 'twinsync')
@@ -158,6 +161,7 @@ export class SnapshotService {
     providers: readonly Provider[],
     claims: Parameters<typeof ownerOfTwinPath>[2],
     diagnostics: Diagnostic[],
+    screenedBefore: ScreenedDocuments,
   ): Promise<void> {
     const fresh = new Set(collected.map((o) => o.provider.name))
     const written = new Set<string>()
@@ -173,13 +177,19 @@ export class SnapshotService {
         written.add(doc.path)
       }
     }
-    // Every document is screened for secrets before it enters the twin (many side by side).
+    // Every document is screened for secrets before it enters the twin (many side by side),
+    // except one HEAD already holds exactly, screened when it was written.
     const limit = pLimit(16)
-    const screened = await Promise.all(accepted.map(({ doc, provider }) => limit(() => screenDocument(doc, provider))))
+    const screened = await Promise.all(
+      accepted.map(({ doc, provider }) =>
+        isScreened(doc, provider) && !screenedBefore.alreadyScreened(draft, doc) ? limit(() => screenDocument(doc, provider)) : { doc, diagnostics: [] },
+      ),
+    )
     for (const s of screened) {
       diagnostics.push(...s.diagnostics)
       draft.write(s.doc)
     }
+    await screenedBefore.remember()
     for (const path of [...draft.list('filesystem/'), ...draft.list('system/')]) {
       if (written.has(path)) continue
       const owner = ownerOfTwinPath(path, providers, claims)
