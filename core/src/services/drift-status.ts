@@ -1,5 +1,5 @@
 import type { CollectProgress } from '../collect/collector.js'
-import { CATEGORIES, type Diagnostic } from '@twinsync/sdk'
+import { CATEGORIES, STATE_CATEGORIES, type Diagnostic } from '@twinsync/sdk'
 import type { DependencyContainer } from '../di.js'
 import { IntentService, type PendingItem } from '../intent/intent-service.js'
 import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
@@ -41,7 +41,7 @@ export interface DriftStatus {
 export async function driftStatus(container: DependencyContainer, only: string[] | undefined, onProgress?: CollectProgress): Promise<DriftStatus> {
   const twin = container.resolve(TwinRepository)
   const intents = container.resolve(IntentService)
-  const domains = only ?? ['files', 'packages', 'services', 'startup']
+  const domains: readonly string[] = only ?? STATE_CATEGORIES
   const pending = await intents.pending()
   const plan = await container.resolve(Planner).plan({
     ...(pending.observed === null ? {} : { from: pending.observed }),
