@@ -7,6 +7,7 @@ import { Planner } from '../plan/planner.js'
 import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
 import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
 import { TwinRepository } from '../twin/twin-repository.js'
+import { COMMANDS } from '../plan/commands-domain.js'
 
 export interface DriftStatus {
   repo: string
@@ -45,7 +46,7 @@ export async function driftStatus(container: DependencyContainer, only: string[]
   const pending = await intents.pending()
   const plan = await container.resolve(Planner).plan({
     ...(pending.observed === null ? {} : { from: pending.observed }),
-    only: domains.filter((d) => d !== 'commands'),
+    only: domains.filter((d) => d !== COMMANDS),
     ...(onProgress === undefined ? {} : { onProgress }),
   })
   const items = pending.items.filter((i) => only === undefined || only.includes(i.category) || only.includes(i.provider))
