@@ -109,7 +109,8 @@ export class IntentService {
       return {
         base: baseCommit,
         paths: [],
-        restore: async (onto, observed = onto) => (observed === baseCommit && (await readRef(dir, INTENDED_REF)) === undefined ? [] : this.settle(observed, await this.view(), otherwise)),
+        // Nothing to settle only when nothing moved; a pull moves the twin (onto) and not the observed state.
+        restore: async (onto, observed = onto) => (onto === baseCommit && observed === baseCommit && (await readRef(dir, INTENDED_REF)) === undefined ? [] : this.settle(observed, await this.view(), otherwise)),
       }
     }
     const [tree, baseTree] = await Promise.all([workingTree(dir), treeOf(dir, baseCommit)])

@@ -7,7 +7,6 @@ import { Planner } from '../plan/planner.js'
 import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
 import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { renderRemoteStatus } from './remote-commands.js'
 
 export interface DriftStatus {
   repo: string
@@ -64,29 +63,4 @@ export async function driftStatus(container: DependencyContainer, only: string[]
     interrupted: await readApplyRecord(twin.dir).then((r) => (r === undefined ? null : interruptedNotice(r))),
     missing: plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'),
   }
-}
-
-export function renderStatus(s: DriftStatus): string {
-  const mirror = (s.remote.configured ? `\n${renderRemoteStatus(s.remote)}` : '') + (s.interrupted === null ? '' : `\n\n${s.interrupted}`)
-  const at = `the twin at ${s.repo} (last snapshot ${s.observed?.slice(0, 12) ?? 'none'})`
-  const missing = s.missing.flatMap((d) => [`Missing provider: ${d.summary}`, ...(d.detail === undefined ? [] : [`  ${d.detail}`])])
-  if (missing.length > 0) return [...missing, '', renderStatus({ ...s, missing: [] })].join('\n')
-  if (!s.drift && s.pending.count === 0) return `In sync: the machine matches ${at}; nothing pending.${mirror}`
-  const lines = [`Twin: ${at}`, '']
-  if (!s.drift) lines.push('Drift: none; the machine is as the last snapshot saw it.')
-  else {
-    lines.push(`Drift: the machine moved since the last snapshot (${s.changes.length}). Applying now would undo it; \`twinsync adopt ITEM\` keeps it.`)
-    for (const d of s.domains) lines.push(`  ${d.category.padEnd(9)} ${d.count} difference${d.count === 1 ? '' : 's'}`)
-    lines.push(...s.changes.slice(0, 30).map((c) => `    ${c.id}  ${c.summary}`))
-    if (s.changes.length > 30) lines.push(`    … and ${s.changes.length - 30} more (twinsync plan shows them all)`)
-  }
-  lines.push('')
-  if (s.pending.count === 0) lines.push('Pending: none; the twin asks for nothing the machine lacks.')
-  else {
-    lines.push(`Pending: the twin asks for ${s.pending.count} thing${s.pending.count === 1 ? '' : 's'} the machine does not have yet. \`twinsync apply\` does them; \`twinsync discard ITEM\` drops one.`)
-    for (const d of s.pending.domains) lines.push(`  ${d.category.padEnd(9)} ${d.count} pending`)
-    lines.push(...s.pending.items.slice(0, 30).map((i) => `    ${i.id}  ${i.summary} (${i.reason})`))
-    if (s.pending.items.length > 30) lines.push(`    … and ${s.pending.items.length - 30} more (--json lists them all)`)
-  }
-  return lines.join('\n') + mirror
 }

@@ -1,11 +1,8 @@
 import type { CollectProgress } from '../collect/collector.js'
-import { cliProgress } from './cli-progress.js'
 import type { DependencyContainer } from '../di.js'
 import { SnapshotService, type SnapshotResult } from '../snapshot/snapshot-service.js'
 import { RemoteService, type PushOutcome } from '../remote/remote-service.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { renderPush } from './remote-commands.js'
-import { renderDiagnostics } from './render-diagnostics.js'
 import { initTwin } from './init-twin.js'
 
 export interface TakeSnapshotOptions {
@@ -14,8 +11,6 @@ export interface TakeSnapshotOptions {
   label?: string
   /** The commit subject instead of "TwinSync snapshot <time>" (the apt hook names the operation). */
   message?: string
-  /** Print one line per provider to stderr as it finishes. */
-  progress?: boolean
   onProgress?: CollectProgress
   signal?: AbortSignal
 }
@@ -35,11 +30,7 @@ export async function takeSnapshot(container: DependencyContainer, options: Take
     ...(options.label === undefined ? {} : { label: options.label }),
     ...(options.message === undefined ? {} : { message: options.message }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
-    ...(options.onProgress !== undefined
-      ? { onProgress: options.onProgress }
-      : options.progress === true
-        ? { onProgress: cliProgress(false) }
-        : {}),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
   })
   const remote = container.resolve(RemoteService)
   const push = result.commit !== undefined || (await remote.status()).pending > 0 ? await remote.push() : undefined
@@ -49,34 +40,4 @@ export async function takeSnapshot(container: DependencyContainer, options: Take
 /** Providers that failed to collect: the snapshot is incomplete, and the command exits 1. */
 export function failedProviders(r: Pick<SnapshotResult, 'providers'>): string[] {
   return r.providers.filter((p) => p.status === 'failed').map((p) => p.name)
-}
-
-export function renderSnapshot(r: TakeSnapshotResult): string {
-  const lines: string[] = []
-  if (r.initialized) lines.push(`Created the twin at ${r.repo}.`)
-  if (r.commit !== undefined) {
-    lines.push(`Snapshot ${r.commit.slice(0, 12)}  ${r.message}`)
-  } else if (r.skipped === 'volatile-only') {
-    lines.push(`Only volatile facts (processes, logs, usage) changed; no snapshot made (last: ${r.head?.slice(0, 12)}).`)
-  } else if (failedProviders(r).length > 0) {
-    lines.push(`No snapshot made: what was collected is unchanged since ${r.head?.slice(0, 12)}, but ${failedProviders(r).join(', ')} failed to collect.`)
-  } else {
-    lines.push(`Nothing changed since the last snapshot (${r.head?.slice(0, 12)}); no snapshot made.`)
-  }
-  if (failedProviders(r).length > 0) {
-    lines.push(`  ${failedProviders(r).join(', ')}: NOT collected; the twin keeps their state from the last snapshot (see the errors below).`)
-  }
-  for (const [domain, s] of Object.entries(r.summary)) {
-    if (s === undefined) continue
-    const parts = [s.added && `${s.added} added`, s.changed && `${s.changed} changed`, s.removed && `${s.removed} removed`].filter(Boolean)
-    lines.push(`  ${domain.padEnd(9)} ${parts.join(', ')}`)
-  }
-  const notDetected = r.providers.filter((p) => p.status === 'not-detected').map((p) => p.name)
-  if (notDetected.length > 0) lines.push(`  not present on this machine: ${notDetected.join(', ')}`)
-  if (r.pending.length > 0) {
-    lines.push(`Pending intent kept on top of it (${r.pending.length} twin file${r.pending.length === 1 ? '' : 's'}: ${r.pending.slice(0, 3).join(', ')}${r.pending.length > 3 ? ', …' : ''}); \`twinsync status\` lists the items.`)
-  }
-  lines.push(...renderDiagnostics(r.diagnostics))
-  lines.push(...renderPush(r.push))
-  return lines.join('\n')
 }

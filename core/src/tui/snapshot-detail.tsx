@@ -7,7 +7,7 @@ import { useBodyHeight, useTask, useTerminalSize } from './hooks.js'
 import { BACK } from './key-hints.js'
 import { isBack, useNavigation } from './navigation.js'
 import { Screen } from './screen.js'
-import { useServices } from './services-context.js'
+import { useServices } from './services.js'
 import { clampTop, diffLines, TextView, type Line } from './text-view.js'
 import { marker } from './history-screen.js'
 

@@ -1,16 +1,20 @@
 import { createInterface } from 'node:readline/promises'
-import { cliProgress } from './cli-progress.js'
-import type { Change, ChangeResult, Diagnostic, Plan } from '@twinsync/sdk'
+import type { Change, ChangeResult, Diagnostic } from '@twinsync/sdk'
 import { TwinSyncError } from '@twinsync/sdk'
 import { ApplyService } from '../apply/apply-service.js'
 import { journalDiagnostics } from '../apply/journal.js'
-import { renderDiagnostics } from './render-diagnostics.js'
-import { HistoryService } from '../history/history-service.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { renderPush } from './remote-commands.js'
 import type { DependencyContainer } from '../di.js'
 import { renderPlan } from '../plan/plan-summary.js'
-import { makePlan, readPlanFile, twinDirOf } from './make-plan.js'
+import { planToApply } from '../services/make-plan.js'
+import { cliProgress } from './progress.js'
+import { renderDiagnostics } from './render-diagnostics.js'
+import { renderPush } from './render.js'
+import { formatUserError } from '../base-command.js'
+import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
+import { rehearsalRefusal } from '../rehearse/rehearsal-service.js'
+import { renderRehearsal } from '../rehearse/render-rehearsal.js'
+import { rehearseWithSignals } from './rehearse.js'
 
 export interface RunApplyOptions {
   planFile: string | undefined
@@ -20,9 +24,11 @@ export interface RunApplyOptions {
   only?: string[]
   /** Revert to this snapshot: plan every state domain from it, without the instructions. */
   revertTo?: string
+  /** Rehearse the plan in a throwaway container first; apply only when the rehearsal passed. */
+  rehearse?: boolean
+  /** The rehearsal container's network: none (default) or the machine's. */
+  network?: 'none' | 'host'
 }
-
-const STATE_DOMAINS = ['files', 'packages', 'services', 'startup']
 
 const diagnosticKey = (d: Diagnostic) => `${d.change ?? ''}\0${d.code}\0${d.summary}`
 
@@ -39,14 +45,14 @@ export async function runApply(container: DependencyContainer, options: RunApply
 }
 
 async function runApplyLocked(container: DependencyContainer, options: RunApplyOptions): Promise<{ exitCode: number; json: unknown }> {
-  const revert = options.revertTo === undefined ? undefined : await container.resolve(HistoryService).resolve(options.revertTo)
   const onProgress = cliProgress(options.json)
-  const progress = onProgress === undefined ? {} : { onProgress }
-  const plan: Plan = options.planFile !== undefined
-    ? await readPlanFile(options.planFile, twinDirOf(container))
-    : revert !== undefined
-      ? await makePlan(container, { from: revert.commit, only: STATE_DOMAINS, ...progress })
-      : await makePlan(container, { ...progress, ...(options.from === undefined ? {} : { from: options.from }), ...(options.only === undefined ? {} : { only: options.only }) })
+  const { plan, revert } = await planToApply(container, {
+    ...(options.planFile === undefined ? {} : { planFile: options.planFile }),
+    ...(options.revertTo === undefined ? {} : { revertTo: options.revertTo }),
+    ...(options.from === undefined ? {} : { from: options.from }),
+    ...(options.only === undefined ? {} : { only: options.only }),
+    ...(onProgress === undefined ? {} : { onProgress }),
+  })
   if (revert !== undefined && !options.json) process.stdout.write(`Revert to ${revert.commit.slice(0, 12)} ${revert.message}${revert.labels.length ? ` (${revert.labels.join(', ')})` : ''}\n`)
   const say = (line: string) => (options.json ? undefined : process.stdout.write(`${line}\n`))
   say(renderPlan(plan))
@@ -56,6 +62,17 @@ async function runApplyLocked(container: DependencyContainer, options: RunApplyO
   // An interrupted apply whose changes are all in place still ends properly: snapshot, record gone.
   const finishing = plan.changes.length === 0 && plan.diagnostics.some((d) => d.code === 'APPLY_INTERRUPTED')
   if (plan.changes.length === 0 && !finishing) return { exitCode: 0, json: { plan, applied: false, reason: 'no changes' } }
+
+  let rehearsal: RehearsalReport | undefined
+  if (options.rehearse === true && plan.changes.length > 0) {
+    rehearsal = await rehearseWithSignals(container, plan, { json: options.json, ...(options.network === undefined ? {} : { network: options.network }) })
+    say(`\n${renderRehearsal(rehearsal)}`)
+    const refused = rehearsalRefusal(rehearsal)
+    if (refused !== undefined) {
+      if (!options.json) process.stderr.write(formatUserError(refused))
+      return { exitCode: refused.exitCode, json: { plan, rehearsal, applied: false, reason: 'rehearsal failed', error: refused.toJSON() } }
+    }
+  }
 
   if (!options.yes && !finishing) {
     if (process.stdin.isTTY !== true || options.json) {
@@ -113,7 +130,7 @@ async function runApplyLocked(container: DependencyContainer, options: RunApplyO
     if ((report.tempFilesRemoved ?? []).length > 0) say(`Removed temporary files the interrupted apply left behind: ${(report.tempFilesRemoved ?? []).join(', ')}`)
     const { push, ...rest } = report
     for (const line of renderPush(push)) say(line)
-    return { exitCode: report.exitCode, json: { plan, applied: true, ...rest, ...(push.status === 'not-configured' ? {} : { push }) } }
+    return { exitCode: report.exitCode, json: { plan, ...(rehearsal === undefined ? {} : { rehearsal }), applied: true, ...rest, ...(push.status === 'not-configured' ? {} : { push }) } }
   } finally {
     process.off('SIGINT', onSigint)
   }
