@@ -10,14 +10,16 @@ import { renderPush } from '../cli/render.js'
 import type { CollectProgress } from '../collect/collector.js'
 import type { DependencyContainer } from '../di.js'
 import { HistoryService, type Comparison, type HistoryEntry } from '../history/history-service.js'
-import type { Decision } from '../intent/reconcile-service.js'
+import { ReconcileService, type Decision } from '../intent/reconcile-service.js'
 import { Planner } from '../plan/planner.js'
+import { ProviderRegistry } from '../providers/provider-registry.js'
 import { RemoteService } from '../remote/remote-service.js'
+import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
+import { RehearsalService } from '../rehearse/rehearsal-service.js'
 import { driftStatus } from '../services/drift-status.js'
-import { initTwin } from '../services/init-twin.js'
-import { listProviders, type ProviderListing } from '../services/list-providers.js'
-import { decide } from '../services/reconcile-items.js'
-import { takeSnapshot, type TakeSnapshotResult } from '../services/take-snapshot.js'
+import { InitWorkflow } from '../services/init-twin.js'
+import { ProvidersWorkflow, type ProviderListing } from '../services/list-providers.js'
+import { SnapshotWorkflow, type TakeSnapshotResult } from '../services/take-snapshot.js'
 import { Tokens, resolveToken } from '../tokens.js'
 import { machineIdentity } from '../twin/machine-identity.js'
 import type { TwinLocation } from '../twin/twin-location.js'
@@ -62,6 +64,13 @@ export interface ApplyRequest {
   onResult?: (change: Change, result: ChangeResult) => void
 }
 
+export interface RehearseRequest {
+  /** The plan to rehearse: the one the question would apply (left-out changes removed). */
+  plan: Plan
+  signal: AbortSignal
+  onStage?: (stage: 'boot' | 'apply' | 'teardown') => void
+}
+
 export interface ApplyOutcome extends ApplyReport {
   /** Twin files put back to the desired state of left-out changes, so the next plan has them again. */
   keptPending: string[]
@@ -83,6 +92,11 @@ export interface TuiServices {
   snapshot(options: { signal: AbortSignal; onProgress: CollectProgress; label?: string }): Promise<TakeSnapshotResult>
   plan(options: { from?: string; only?: string[]; signal: AbortSignal; onProgress?: CollectProgress }): Promise<Plan>
   apply(request: ApplyRequest): Promise<ApplyOutcome>
+  /**
+   * `twinsync rehearse`: the plan on a throwaway copy of the machine (RehearsalService). Apply
+   * after it only when `rehearsalRefusal` says nothing. Fakes may leave it out (no option shown).
+   */
+  rehearse?(request: RehearseRequest): Promise<RehearsalReport>
   /** `twinsync adopt` / `twinsync discard`: items are change ids, domains or providers. */
   decide(decision: 'adopt' | 'discard', items: string[]): Promise<Decision>
   history(limit: number): Promise<HistoryEntry[]>
@@ -154,7 +168,7 @@ export async function createTuiServices(
         return { dir, source, ok: false, problem: { code: error.code, message: error.message, nextStep: error.nextStep } }
       }
     },
-    initTwin: () => initTwin(container),
+    initTwin: () => container.resolve(InitWorkflow).init(),
     async lastSnapshot() {
       const [last] = await container.resolve(HistoryService).history({ limit: 1 })
       return last
@@ -164,10 +178,10 @@ export async function createTuiServices(
       const status = await driftStatus(container, undefined)
       return { drift: status.drift, changes: status.changes.length, pending: status.pending.count }
     },
-    providers: () => listProviders(container),
+    providers: () => container.resolve(ProvidersWorkflow).list(),
     // `twinsync snapshot --init`: the same workflow, push rule included.
     snapshot: ({ signal, onProgress, label }) =>
-      takeSnapshot(container, { init: true, ifChanged: false, signal, onProgress, ...(label === undefined ? {} : { label }) }),
+      container.resolve(SnapshotWorkflow).take({ init: true, ifChanged: false, signal, onProgress, ...(label === undefined ? {} : { label }) }),
     plan: ({ from, only, signal, onProgress }) =>
       container.resolve(Planner).plan({
         signal,
@@ -187,7 +201,9 @@ export async function createTuiServices(
         ...(onResult === undefined ? {} : { onResult }),
       })
     },
-    decide: (decision, items) => decide(container, decision, items),
+    // `twinsync rehearse`: the same service, the same container rules.
+    rehearse: ({ plan, signal, onStage }) => container.resolve(RehearsalService).rehearse({ plan, signal, ...(onStage === undefined ? {} : { onStage }) }),
+    decide: (decision, items) => container.resolve(ReconcileService).decide(decision, items),
     history: (limit) => container.resolve(HistoryService).history({ limit }),
     show: (commit) => container.resolve(HistoryService).show(commit, { diffs: true }),
     async loadSettings() {
@@ -197,7 +213,7 @@ export async function createTuiServices(
     },
     async saveSettings(values) {
       const path = configPathOf(container, options.configPath)
-      await saveSettings(path, values, container)
+      await saveSettings(path, values, container.resolve(ProviderRegistry))
       container = await makeContainer()
       return { path }
     },
