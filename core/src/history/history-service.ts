@@ -8,10 +8,13 @@ import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { countChanges, semanticDiff, type SemanticDiff } from './semantic-diff.js'
 import { SnapshotLog, type SnapshotRecord } from './snapshot-log.js'
+import { countsPhrase } from '../vocabulary.js'
 
 export interface HistoryEntry extends SnapshotRecord {
   /** How many things changed, per domain: packages, units, jobs, entries, files; fact files (countChanges). */
   counts: Partial<Record<string, number>>
+  /** The counts in words: "1 file, 2 packages" (vocabulary.ts). */
+  counted: string
 }
 
 export interface Comparison extends SemanticDiff {
@@ -19,6 +22,8 @@ export interface Comparison extends SemanticDiff {
   to: SnapshotRecord
   /** How many things changed per domain, the same count history lists (countChanges). */
   counts: Partial<Record<string, number>>
+  /** The counts in words, as history says them. */
+  counted: string
 }
 
 /** The time machine's reading side: the list of snapshots and what changed between them. */
@@ -44,9 +49,9 @@ export class HistoryService {
     const out: HistoryEntry[] = []
     for (const record of records) {
       // The same comparison as show's, so that a list and a detail count the same things.
-      const { counts } = await this.compareRecords(record.parent === null ? null : { ...record, commit: record.parent }, record, { diffs: false }, { providers, claims })
+      const { counts, counted } = await this.compareRecords(record.parent === null ? null : { ...record, commit: record.parent }, record, { diffs: false }, { providers, claims })
       if (options.domain !== undefined && !counts[options.domain as Category]) continue
-      out.push({ ...record, counts })
+      out.push({ ...record, counts, counted })
       if (out.length >= options.limit) break
     }
     return out
@@ -92,7 +97,7 @@ export class HistoryService {
       const changed = await this.log.changedPaths(from?.commit ?? null, to.commit)
       const options_ = { host: this.host, claims, config: this.config, logger: this.logger, signal: new AbortController().signal, cacheDir: undefined }
       const diff = await semanticDiff(older ?? emptyTwin, newer, changed, providers, claims, (p) => contextFor(p, options_), options)
-      return { from, to, ...diff, counts: countChanges(diff.domains) }
+      return { from, to, ...diff, counts: countChanges(diff.domains), counted: countsPhrase(diff.domains) }
     } finally {
       older?.close()
       newer.close()

@@ -43,13 +43,13 @@ export async function runAptHook(container: DependencyContainer, root: string, p
     if (phase === 'pre') {
       await mkdir(dirname(saved), { recursive: true })
       await writeFile(saved, serialize(await packages(root)))
-      await takeSnapshot(container, { init: false, ifChanged: true, message: `TwinSync snapshot before apt ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}` })
+      await takeSnapshot(container, { init: false, ifChanged: true, note: 'before apt' })
       return undefined
     }
     const before = await readFile(saved, 'utf8').then(parse, () => undefined)
     const change = before === undefined ? undefined : describePackageChange(before, await packages(root))
     await rm(saved, { force: true })
-    await takeSnapshot(container, { init: false, ifChanged: true, message: `apt: ${change ?? 'package operation'}` })
+    await takeSnapshot(container, { init: false, ifChanged: true, note: 'after apt', ...(change === undefined ? {} : { subject: `apt: ${change}` }) })
     return undefined
   } catch (error) {
     const e = error as Error

@@ -8,6 +8,7 @@ import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
 import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { renderRemoteStatus } from './remote-commands.js'
+import { countsPhrase, driftPhrase, pendingPhrase, plannedPhrase } from '../vocabulary.js'
 
 export interface DriftStatus {
   repo: string
@@ -18,8 +19,11 @@ export interface DriftStatus {
   drift: boolean
   /** Drift per domain. */
   domains: CategorySummary[]
-  /** Drift per item: what a plan from the last snapshot would change on the machine. */
-  changes: Array<{ id: string; category: string; summary: string }>
+  /**
+   * Drift per item: `summary` says what the machine did since the last snapshot, in observed words
+   * ("tree installed on the machine, not in the twin"); `planned` is what applying now would do.
+   */
+  changes: Array<{ id: string; category: string; resource: string; summary: string; planned: string }>
   /** The twin asks for something the machine does not have yet (edits, pulls, changes not applied). */
   pending: {
     count: number
@@ -58,12 +62,19 @@ export async function driftStatus(container: DependencyContainer, only: string[]
     observed: pending.observed,
     drift: plan.changes.length > 0,
     domains: summarizePlan(plan),
-    changes: plan.changes.map((c) => ({ id: c.id, category: c.category, summary: c.summary })),
+    changes: plan.changes.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: driftPhrase(c), planned: plannedPhrase(c) })),
     pending: { count: items.length, intended: pending.intended, domains: CATEGORIES.filter((c) => byCategory.has(c)).map((category) => ({ category, count: byCategory.get(category) as number })), items },
     remote: await container.resolve(RemoteService).status(),
     interrupted: await readApplyRecord(twin.dir).then((r) => (r === undefined ? null : interruptedNotice(r))),
     missing: plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'),
   }
+}
+
+/** "1 file, 2 packages": the items, per domain. */
+function tally(items: ReadonlyArray<{ category: string; resource: string }>): string {
+  const byDomain: Record<string, Array<{ operation: string; resource: string }>> = {}
+  for (const i of items) (byDomain[i.category] ??= []).push({ operation: '', resource: i.resource })
+  return countsPhrase(byDomain)
 }
 
 export function renderStatus(s: DriftStatus): string {
@@ -75,17 +86,15 @@ export function renderStatus(s: DriftStatus): string {
   const lines = [`Twin: ${at}`, '']
   if (!s.drift) lines.push('Drift: none; the machine is as the last snapshot saw it.')
   else {
-    lines.push(`Drift: the machine moved since the last snapshot (${s.changes.length}). Applying now would undo it; \`twinsync adopt ITEM\` keeps it.`)
-    for (const d of s.domains) lines.push(`  ${d.category.padEnd(9)} ${d.count} difference${d.count === 1 ? '' : 's'}`)
+    lines.push(`Drift: the machine moved since the last snapshot (${tally(s.changes)}). Applying now would undo it; \`twinsync adopt ITEM\` keeps it.`)
     lines.push(...s.changes.slice(0, 30).map((c) => `    ${c.id}  ${c.summary}`))
     if (s.changes.length > 30) lines.push(`    … and ${s.changes.length - 30} more (twinsync plan shows them all)`)
   }
   lines.push('')
   if (s.pending.count === 0) lines.push('Pending: none; the twin asks for nothing the machine lacks.')
   else {
-    lines.push(`Pending: the twin asks for ${s.pending.count} thing${s.pending.count === 1 ? '' : 's'} the machine does not have yet. \`twinsync apply\` does them; \`twinsync discard ITEM\` drops one.`)
-    for (const d of s.pending.domains) lines.push(`  ${d.category.padEnd(9)} ${d.count} pending`)
-    lines.push(...s.pending.items.slice(0, 30).map((i) => `    ${i.id}  ${i.summary} (${i.reason})`))
+    lines.push(`Pending: the twin asks for what the machine does not have yet (${tally(s.pending.items)}). \`twinsync apply\` does it; \`twinsync discard ITEM\` drops one.`)
+    lines.push(...s.pending.items.slice(0, 30).map((i) => `    ${i.id}  ${pendingPhrase(i)} (${i.reason})`))
     if (s.pending.items.length > 30) lines.push(`    … and ${s.pending.items.length - 30} more (--json lists them all)`)
   }
   return lines.join('\n') + mirror

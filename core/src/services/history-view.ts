@@ -1,7 +1,7 @@
 import type { Comparison, HistoryEntry } from '../history/history-service.js'
 import type { SnapshotRecord } from '../history/snapshot-log.js'
+import { DOMAIN_ORDER, domainCountPhrase } from '../vocabulary.js'
 
-const DOMAIN_ORDER = ['files', 'packages', 'services', 'startup', 'commands', 'facts', 'twin'] as const
 
 export function snapshotTitle(r: SnapshotRecord): string {
   const labels = r.labels.length > 0 ? `  (${r.labels.join(', ')})` : ''
@@ -13,11 +13,7 @@ export function renderHistory(entries: HistoryEntry[]): string {
   const lines: string[] = []
   for (const e of entries) {
     const marker = e.kind === 'checkpoint' ? '◆' : e.kind === 'apply' || e.kind === 'revert' ? '▶' : '•'
-    const counts = DOMAIN_ORDER.map((d) => [d, e.counts[d]] as const)
-      .filter(([, s]) => s !== undefined)
-      .map(([d, n]) => `${d} ${n}`)
-      .join(', ')
-    lines.push(`${marker} ${snapshotTitle(e)}`, `    ${counts || 'no changes'}`)
+    lines.push(`${marker} ${snapshotTitle(e)}`, `    ${e.counted}`)
   }
   return lines.join('\n')
 }
@@ -32,7 +28,7 @@ export function renderComparison(c: Comparison): string {
     const changes = c.domains[domain]
     if (changes === undefined || changes.length === 0) continue
     any = true
-    lines.push('', `${domain} (${c.counts[domain] ?? changes.length})`)
+    lines.push('', `${domain}: ${domainCountPhrase(domain, changes)}`)
     for (const ch of changes) {
       lines.push(`  ${ch.summary}`)
       if (ch.diff !== undefined) lines.push(...ch.diff.replace(/\n$/, '').split('\n').map((l) => `      ${l}`))

@@ -7,13 +7,16 @@ import { TwinRepository } from '../twin/twin-repository.js'
 import { renderPush } from './remote-commands.js'
 import { renderDiagnostics } from './render-diagnostics.js'
 import { initTwin } from './init-twin.js'
+import { snapshotDomainLines } from '../snapshot/snapshot-summary.js'
 
 export interface TakeSnapshotOptions {
   init: boolean
   ifChanged: boolean
   label?: string
-  /** The commit subject instead of "TwinSync snapshot <time>" (the apt hook names the operation). */
-  message?: string
+  /** The commit subject instead of the diary line (the apt hook names the operation). */
+  subject?: string
+  /** Said after the stamp in the message body ("before apt"). */
+  note?: string
   /** Print one line per provider to stderr as it finishes. */
   progress?: boolean
   onProgress?: CollectProgress
@@ -33,7 +36,8 @@ export async function takeSnapshot(container: DependencyContainer, options: Take
   const result = await service.snapshot({
     ifChanged: options.ifChanged,
     ...(options.label === undefined ? {} : { label: options.label }),
-    ...(options.message === undefined ? {} : { message: options.message }),
+    ...(options.subject === undefined ? {} : { subject: options.subject }),
+    ...(options.note === undefined ? {} : { note: options.note }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.onProgress !== undefined
       ? { onProgress: options.onProgress }
@@ -66,11 +70,7 @@ export function renderSnapshot(r: TakeSnapshotResult): string {
   if (failedProviders(r).length > 0) {
     lines.push(`  ${failedProviders(r).join(', ')}: NOT collected; the twin keeps their state from the last snapshot (see the errors below).`)
   }
-  for (const [domain, s] of Object.entries(r.summary)) {
-    if (s === undefined) continue
-    const parts = [s.added && `${s.added} added`, s.changed && `${s.changed} changed`, s.removed && `${s.removed} removed`].filter(Boolean)
-    lines.push(`  ${domain.padEnd(9)} ${parts.join(', ')}`)
-  }
+  lines.push(...snapshotDomainLines(r.summary, r.changes).map((l) => `  ${l}`))
   const notDetected = r.providers.filter((p) => p.status === 'not-detected').map((p) => p.name)
   if (notDetected.length > 0) lines.push(`  not present on this machine: ${notDetected.join(', ')}`)
   if (r.pending.length > 0) {

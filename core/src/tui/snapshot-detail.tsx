@@ -10,12 +10,12 @@ import { Screen } from './screen.js'
 import { useServices } from './services-context.js'
 import { clampTop, diffLines, TextView, type Line } from './text-view.js'
 import { marker } from './history-screen.js'
+import { DOMAIN_ORDER, domainCountPhrase } from '../vocabulary.js'
 
-const DOMAIN_ORDER = ['files', 'packages', 'services', 'startup', 'commands', 'facts', 'twin'] as const
 /** What a revert plans: the state domains; instructions in plans/ are not run again. */
 export const REVERT_DOMAINS = ['files', 'packages', 'services', 'startup']
 
-/** One snapshot: what it changed, in the providers' words, and "Plan revert to this snapshot". */
+/** One snapshot: what it changed, in observed words, and "Plan revert to this snapshot". */
 export function SnapshotDetail({ commit }: { commit: string }) {
   const services = useServices()
   const nav = useNavigation()
@@ -69,7 +69,7 @@ export function comparisonLines(c: Comparison, columns = 80): Line[] {
     const changes = c.domains[domain]
     if (changes === undefined || changes.length === 0) continue
     any = true
-    lines.push({ text: `${domain} (${c.counts[domain] ?? changes.length})`, bold: true })
+    lines.push({ text: `${domain}: ${domainCountPhrase(domain, changes)}`, bold: true })
     for (const ch of changes) {
       lines.push({ text: `  ${ch.summary}` })
       if (ch.diff !== undefined) lines.push(...diffLines(ch.diff, '      ', Math.max(20, columns - 1)))
