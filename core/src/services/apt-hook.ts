@@ -4,7 +4,7 @@ import { execa } from 'execa'
 import { isTwinSyncError } from '@twinsync/sdk/errors'
 import type { DependencyContainer } from '../di.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { takeSnapshot } from './take-snapshot.js'
+import { takeSnapshot, type TakeSnapshotResult } from './take-snapshot.js'
 
 /** Installed packages as "name version", the way the hook compares before and after dpkg. */
 async function packages(root: string): Promise<Map<string, string>> {
@@ -27,6 +27,12 @@ export function describePackageChange(before: Map<string, string>, after: Map<st
   return parts.length === 0 ? undefined : parts.join(', ')
 }
 
+/** The one line when another TwinSync run held the twin and this snapshot was left to it. */
+function busyLine(r: TakeSnapshotResult, phase: 'pre' | 'post'): string | undefined {
+  if (r.skipped !== 'busy') return undefined
+  return `twinsync: another TwinSync ${r.busy?.purpose ?? 'run'} (pid ${r.busy?.pid ?? '?'}) is using the twin; skipped the ${phase}-apt snapshot`
+}
+
 const serialize = (m: Map<string, string>) => [...m].map(([k, v]) => `${k}\t${v}`).join('\n')
 const parse = (s: string) => new Map(s.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]))
 
@@ -43,17 +49,14 @@ export async function runAptHook(container: DependencyContainer, root: string, p
     if (phase === 'pre') {
       await mkdir(dirname(saved), { recursive: true })
       await writeFile(saved, serialize(await packages(root)))
-      await takeSnapshot(container, { init: false, ifChanged: true, note: 'before apt' })
-      return undefined
+      return busyLine(await takeSnapshot(container, { init: false, ifChanged: true, note: 'before apt' }), phase)
     }
     const before = await readFile(saved, 'utf8').then(parse, () => undefined)
     const change = before === undefined ? undefined : describePackageChange(before, await packages(root))
     await rm(saved, { force: true })
-    await takeSnapshot(container, { init: false, ifChanged: true, note: 'after apt', ...(change === undefined ? {} : { subject: `apt: ${change}` }) })
-    return undefined
+    return busyLine(await takeSnapshot(container, { init: false, ifChanged: true, note: 'after apt', ...(change === undefined ? {} : { subject: `apt: ${change}` }) }), phase)
   } catch (error) {
     const e = error as Error
-    if (isTwinSyncError(e) && e.code === 'LOCK_HELD') return `twinsync: another snapshot is running; skipped the ${phase === 'pre' ? 'pre' : 'post'}-apt snapshot`
     return `twinsync: no ${phase === 'pre' ? 'pre' : 'post'}-apt snapshot: ${isTwinSyncError(e) ? `[${e.code}] ` : ''}${e.message.split('\n')[0]}`
   }
 }

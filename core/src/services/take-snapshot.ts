@@ -7,6 +7,7 @@ import { TwinRepository } from '../twin/twin-repository.js'
 import { renderPush } from './remote-commands.js'
 import { renderDiagnostics } from './render-diagnostics.js'
 import { initTwin } from './init-twin.js'
+import { isTwinSyncError } from '@twinsync/sdk/errors'
 import { snapshotDomainLines } from '../snapshot/snapshot-summary.js'
 
 export interface TakeSnapshotOptions {
@@ -23,7 +24,15 @@ export interface TakeSnapshotOptions {
   signal?: AbortSignal
 }
 
-export type TakeSnapshotResult = SnapshotResult & { repo: string; initialized: boolean; push?: PushOutcome }
+export type TakeSnapshotResult = Omit<SnapshotResult, 'skipped'> & {
+  /** Why there is no commit; 'busy': `--if-changed` found another TwinSync run holding the twin and left it to that one. */
+  skipped: SnapshotResult['skipped'] | 'busy'
+  /** Who held the twin when the snapshot was skipped as busy. */
+  busy?: { purpose: string; pid: number; since: string }
+  repo: string
+  initialized: boolean
+  push?: PushOutcome
+}
 
 /**
  * A snapshot as both front ends take it (`twinsync snapshot`, the TUI's "Push snapshot"):
@@ -33,6 +42,7 @@ export type TakeSnapshotResult = SnapshotResult & { repo: string; initialized: b
 export async function takeSnapshot(container: DependencyContainer, options: TakeSnapshotOptions): Promise<TakeSnapshotResult> {
   const initialized = options.init ? (await initTwin(container)).created : false
   const service = container.resolve(SnapshotService)
+  const twin = container.resolve(TwinRepository)
   const result = await service.snapshot({
     ifChanged: options.ifChanged,
     ...(options.label === undefined ? {} : { label: options.label }),
@@ -44,10 +54,18 @@ export async function takeSnapshot(container: DependencyContainer, options: Take
       : options.progress === true
         ? { onProgress: cliProgress(false) }
         : {}),
+  }).catch(async (error: unknown) => {
+    // A scheduled snapshot (--if-changed) that finds another snapshot or apply holding the twin
+    // leaves the work to it: that run records the machine. A person's `snapshot` is told LOCK_HELD.
+    if (!options.ifChanged || !isTwinSyncError(error) || error.code !== 'LOCK_HELD') throw error
+    const holder = (error.details as { holder?: { purpose?: string; pid?: number; since?: string } } | undefined)?.holder
+    const busy = { purpose: holder?.purpose ?? 'run', pid: holder?.pid ?? 0, since: holder?.since ?? '' }
+    return { commit: undefined, message: undefined, skipped: 'busy' as const, busy, head: await twin.head(), summary: {}, providers: [], diagnostics: [], pending: [] }
   })
+  if (result.skipped === 'busy') return { ...result, repo: twin.dir, initialized }
   const remote = container.resolve(RemoteService)
   const push = result.commit !== undefined || (await remote.status()).pending > 0 ? await remote.push() : undefined
-  return { ...result, repo: container.resolve(TwinRepository).dir, initialized, ...(push === undefined || push.status === 'not-configured' ? {} : { push }) }
+  return { ...result, repo: twin.dir, initialized, ...(push === undefined || push.status === 'not-configured' ? {} : { push }) }
 }
 
 /** Providers that failed to collect: the snapshot is incomplete, and the command exits 1. */
@@ -60,6 +78,8 @@ export function renderSnapshot(r: TakeSnapshotResult): string {
   if (r.initialized) lines.push(`Created the twin at ${r.repo}.`)
   if (r.commit !== undefined) {
     lines.push(`Snapshot ${r.commit.slice(0, 12)}  ${r.message}`)
+  } else if (r.skipped === 'busy') {
+    lines.push(`Skipped: another TwinSync ${r.busy?.purpose ?? 'run'} (pid ${r.busy?.pid ?? '?'}) is using the twin and records the machine; no snapshot made.`)
   } else if (r.skipped === 'volatile-only') {
     lines.push(`Only volatile facts (processes, logs, usage) changed; no snapshot made (last: ${r.head?.slice(0, 12)}).`)
   } else if (failedProviders(r).length > 0) {

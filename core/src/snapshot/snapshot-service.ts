@@ -1,5 +1,5 @@
 import type { Diagnostic, HostPort, Logger, Provider, TwinDocument } from '@twinsync/sdk'
-import { isVolatileTwinPath, TwinSyncError } from '@twinsync/sdk'
+import { isVolatileTwinPath, RecordingHost, TwinSyncError } from '@twinsync/sdk'
 import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
 import type { LoadedConfig } from '../config/config-file.js'
@@ -185,7 +185,9 @@ export class SnapshotService {
     const older = head === undefined ? undefined : new GitTreeReader(this.twin.dir, head)
     const newer = new GitTreeReader(this.twin.dir, tree)
     try {
-      const context = { host: this.host, claims: set.claims, config: this.config, logger: this.logger, signal: new AbortController().signal, cacheDir: undefined }
+      // Describing only reads: each provider gets a host that refuses any change, as in planning.
+      const readOnly = new RecordingHost(this.host, { refuse: 'Describing a snapshot only reads' })
+      const context = { host: this.host, hostFor: () => readOnly, claims: set.claims, config: this.config, logger: this.logger, signal: new AbortController().signal, cacheDir: undefined }
       const diff = await semanticDiff(older === undefined ? EMPTY_TWIN : changedFilesOnly(older, lasting), changedFilesOnly(newer, lasting), lasting, providers, set.claims, (p) => contextFor(p, context), { diffs: false })
       // The first snapshot records everything: its diary line counts instead of listing.
       const first = older === undefined || ((await older.list('system/')).length === 0 && (await older.list('filesystem/')).length === 0)
