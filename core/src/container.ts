@@ -14,7 +14,8 @@ export interface ContainerOptions {
   root: string
   repo?: string | undefined
   configPath?: string | undefined
-  oclif?: OclifConfig | undefined
+  /** The command's oclif Config (plugins and their hooks). */
+  oclif: OclifConfig
   logger: Logger
   clock?: () => Date
 }

@@ -18,8 +18,11 @@ const token = <T>(name: string): Token<T> => name as Token<T>
 export const Tokens = {
   /** The validated configuration file. */
   Config: token<LoadedConfig>('Config'),
-  /** The oclif Config, for running plugin hooks; undefined outside the CLI (tests, the TUI's own runs). */
-  OclifConfig: token<OclifConfig | undefined>('OclifConfig'),
+  /**
+   * The oclif Config: the installed plugins and their hooks, where providers come from. Always
+   * there (the TUI runs inside a command too); tests give one that answers the hook themselves.
+   */
+  OclifConfig: token<OclifConfig>('OclifConfig'),
   /** The HostPort of the target. */
   Host: token<HostPort>('Host'),
   /** Where the twin repository is. */

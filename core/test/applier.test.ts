@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ApplicableProvider, Change, ChangeResult, Plan } from '@twinsync/sdk'
-import { LocalHost, PathClaims, RecordingHost, silentLogger } from '@twinsync/sdk'
+import { errorDiagnostic, LocalHost, NEED_UNUSABLE, PathClaims, RecordingHost, silentLogger } from '@twinsync/sdk'
 import { Applier } from '../src/apply/applier.js'
 import { container as rootContainer } from '../src/di.js'
 import { ProviderRegistry } from '../src/providers/provider-registry.js'
@@ -52,11 +52,12 @@ describe('Applier', () => {
     registerValue(c, Tokens.Host, host)
     registerValue(c, Tokens.Config, { path: undefined, values: {} })
     registerValue(c, Tokens.Logger, silentLogger)
+    registerValue(c, Tokens.TwinLocation, { dir: join(root, 'twin'), source: 'flag' })
     const registered = providers.map((provider) => ({ provider, source: 'test', disabled: false }))
     c.register(ProviderRegistry, { useValue: { load: async () => ({ providers: registered, claims: new PathClaims(), diagnostics: [] }), select: async () => registered } as unknown as ProviderRegistry })
     return c.resolve(Applier)
   }
-  const run = (applier: Applier, plan: Plan) => applier.execute(plan, { signal: new AbortController().signal, cacheDir: undefined })
+  const run = (applier: Applier, plan: Plan) => applier.execute(plan, { signal: new AbortController().signal })
 
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), 'twinsync-applier-'))
@@ -108,5 +109,55 @@ describe('Applier', () => {
     const { steps } = await run(applierWith(), planOf([change('dnf:install:x', 'packages', 'install')], []))
     assert.deepEqual(steps.map((s) => [s.status, s.message]), [['failed', 'provider dnf is not loaded']])
     assert.deepEqual(host.actions, [])
+  })
+
+  it('tells a provider which of its needs this apply changed, and puts back a needed file it could not use (NEED_UNUSABLE)', async () => {
+    const files: ApplicableProvider = {
+      ...recordingProvider('files').provider,
+      apply: async ({ changes, ctx }) => {
+        for (const c of changes) await ctx.host.writeFileAtomic((c.data as { path: string }).path, 'deb [trusted=yes] http://127.0.0.1:9/debian ./\n')
+        return { results: changes.map((c) => ({ id: c.id, status: 'applied' as const })), diagnostics: [] }
+      },
+    }
+    const given: Array<Record<string, readonly string[]> | undefined> = []
+    const apt: ApplicableProvider = {
+      ...recordingProvider('apt').provider,
+      apply: async ({ changes, changedNeeds }) => {
+        given.push(changedNeeds)
+        return {
+          results: changes.map((c) =>
+            c.id === 'apt:install:gone'
+              ? { id: c.id, status: 'failed' as const, message: 'apt could not read it', diagnostics: [errorDiagnostic(NEED_UNUSABLE, 'apt could not read the repository of gone.list', { path: '/etc/apt/sources.list.d/gone.list' })] }
+              : { id: c.id, status: 'applied' as const },
+          ),
+          diagnostics: [],
+        }
+      },
+    }
+    const write = (name: string) => change(`files:create:/etc/apt/sources.list.d/${name}`, 'files', 'create', { data: { action: 'write', path: `/etc/apt/sources.list.d/${name}` } })
+    const needs = { needs: ['/etc/apt/sources.list.d/'] }
+    const plan = planOf(
+      [write('gone.list'), write('ok.list'), change('apt:install:gone', 'packages', 'install', needs), change('apt:install:ok', 'packages', 'install', needs), change('apt:install:plain', 'packages', 'install')],
+      [
+        ['files:create:/etc/apt/sources.list.d/gone.list', 'apt:install:gone'],
+        ['files:create:/etc/apt/sources.list.d/ok.list', 'apt:install:gone'],
+        ['files:create:/etc/apt/sources.list.d/gone.list', 'apt:install:ok'],
+        ['files:create:/etc/apt/sources.list.d/ok.list', 'apt:install:ok'],
+      ],
+    )
+    const { steps } = await run(applierWith(files, apt), plan)
+    const both = ['/etc/apt/sources.list.d/gone.list', '/etc/apt/sources.list.d/ok.list']
+    // apt:install:plain needs nothing: it runs in the first wave, beside the files, and is told nothing.
+    assert.deepEqual(given, [undefined, { 'apt:install:gone': both, 'apt:install:ok': both }])
+    assert.deepEqual(steps.map((s) => [s.id, s.status]), [
+      ['files:create:/etc/apt/sources.list.d/gone.list', 'failed'],
+      ['files:create:/etc/apt/sources.list.d/ok.list', 'applied'],
+      ['apt:install:gone', 'failed'],
+      ['apt:install:ok', 'applied'],
+      ['apt:install:plain', 'applied'],
+    ])
+    assert.equal(steps[0]?.message, 'rolled back: apt:install:gone could not use it (apt could not read the repository of gone.list); /etc/apt/sources.list.d/gone.list is as it was before')
+    assert.equal(await host.lstat('/etc/apt/sources.list.d/gone.list'), undefined, 'the new file is gone again')
+    assert.equal((await host.lstat('/etc/apt/sources.list.d/ok.list'))?.type, 'file')
   })
 })

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sinon from 'sinon'
@@ -104,5 +105,31 @@ describe('config guard: check before live, put back on failure', () => {
     writeFileSync(join(root, 'etc/default-app'), 'v2\n')
     assert.deepEqual(await guard.restore([file]), [])
     assert.equal(readFileSync(join(root, 'etc/default-app'), 'utf8'), 'v1\n')
+  })
+
+  it('puts back the extended attributes, ACL and capabilities of a file the rewrite changed (real getfattr, setfattr, setcap)', async () => {
+    sinon.restore()
+    const conf = join(root, 'etc/nginx/nginx.conf')
+    const sh = (command: string, ...args: string[]) => execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    sh('setfacl', '-m', 'u:1000:r', conf)
+    sh('setfattr', '-n', 'user.origin', '-v', 'by hand', conf)
+    sh('setcap', 'cap_net_bind_service=ep', conf)
+    const acl = sh('getfacl', '-c', '-n', conf)
+    const changes = [write('/etc/nginx/nginx.conf', 'broken\n')]
+    const guard = new ConfigGuard(host, [NGINX], changes)
+    guard.groupsOf(changes)
+    await guard.remember(changes)
+    // A rewrite that lost them all (what apply did before they were carried over).
+    writeFileSync(conf, 'broken\n')
+    sh('setfacl', '-b', conf)
+    sh('setfattr', '-x', 'user.origin', conf)
+    sh('setfattr', '-n', 'user.added', '-v', 'since', conf)
+    assert.equal(sh('getcap', conf), '')
+    assert.deepEqual(await guard.restore(changes), [])
+    assert.equal(readFileSync(conf, 'utf8'), 'old\n')
+    assert.equal(sh('getfacl', '-c', '-n', conf), acl)
+    assert.equal(sh('getfattr', '--only-values', '-n', 'user.origin', conf), 'by hand')
+    assert.equal(sh('getfattr', '-d', conf).includes('user.added'), false, 'the restored file is the previous one, not the rejected one')
+    assert.equal(sh('getcap', conf).trim(), `${conf} cap_net_bind_service=ep`)
   })
 })

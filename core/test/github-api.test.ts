@@ -1,14 +1,13 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
 import { GitHubApi, defaultRepositoryName, parseOwnerRepo } from '../src/remote/github-api.js'
 import { RemoteService } from '../src/remote/remote-service.js'
-import { SimpleGitClient } from '../src/twin/git.js'
-import { TwinRepository } from '../src/twin/twin-repository.js'
+import { Tokens, registerValue } from '../src/tokens.js'
+import type { TwinRepository } from '../src/twin/twin-repository.js'
+import { unitRig, type UnitRig } from './support/unit-container.js'
 
 const recorded = (name: string) => JSON.parse(readFileSync(new URL(`../../test/fixtures/github/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>
 const TOKEN = 'ghp_' + 'x'.repeat(36)
@@ -74,29 +73,32 @@ describe('GitHub API through Octokit, against recorded responses', () => {
 })
 
 describe('linking and pushing to GitHub (recorded API, local bare repository as the clone URL)', () => {
-  let dir: string
+  let rig: UnitRig
   let bare: string
   let twin: TwinRepository
   const env = { ...process.env }
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'twinsync-gh-'))
-    bare = join(dir, 'remote.git')
+    rig = await unitRig([])
+    bare = join(rig.dir, 'remote.git')
     execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', bare])
-    twin = new TwinRepository({ dir: join(dir, 'twin'), source: 'flag' }, (d) => new SimpleGitClient(d))
+    twin = rig.twin()
     await twin.init({ formatVersion: 1, machineId: null, hostname: 'web1' })
-    process.env.TWINSYNC_CREDENTIALS = join(dir, 'credentials')
+    process.env.TWINSYNC_CREDENTIALS = join(rig.dir, 'credentials')
     delete process.env.GITHUB_TOKEN
     delete process.env.GH_TOKEN
   })
   afterEach(async () => {
     process.env = { ...env }
-    await rm(dir, { recursive: true, force: true })
+    await rig.cleanup()
   })
 
   const service = (routes: Parameters<typeof recordedGitHub>[0]) => {
     const gh = recordedGitHub(routes)
-    return { gh, remote: new RemoteService(twin, (o) => new GitHubApi({ ...o, fetch: gh.fetch })) }
+    // The service over the rig's container, with the GitHub API answering from the recording.
+    const c = rig.container.createChildContainer()
+    registerValue(c, Tokens.GitHubApiFactory, (o) => new GitHubApi({ ...o, fetch: gh.fetch }))
+    return { gh, remote: c.resolve(RemoteService) }
   }
 
   it('links a private repository and pushes, checking privacy before every push', async () => {
@@ -130,8 +132,8 @@ describe('linking and pushing to GitHub (recorded API, local bare repository as 
     const status = await remote.createGitHub(undefined, { token: TOKEN, hostname: 'web1' })
     assert.equal(status.repository, 'ann/twin-web1')
     assert.deepEqual(gh.calls[0]?.body, { name: 'twin-web1', private: true, description: 'TwinSync digital twin of a machine', auto_init: false })
-    assert.equal(JSON.parse(readFileSync(join(dir, 'credentials'), 'utf8')).token, TOKEN, 'a given token is kept for later pushes')
-    process.env.TWINSYNC_CREDENTIALS = join(dir, 'no-credentials')
+    assert.equal(JSON.parse(readFileSync(join(rig.dir, 'credentials'), 'utf8')).token, TOKEN, 'a given token is kept for later pushes')
+    process.env.TWINSYNC_CREDENTIALS = join(rig.dir, 'no-credentials')
     await assert.rejects(service({}).remote.createGitHub('x', { hostname: 'web1' }), refused('TOKEN_MISSING'))
   })
 })

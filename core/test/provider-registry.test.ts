@@ -21,11 +21,14 @@ function oclifWith(result: unknown): { config: OclifConfig; runHook: sinon.Sinon
   return { config: { runHook } as unknown as OclifConfig, runHook }
 }
 
+/** No plugin installed: the hook answers with nothing. */
+const noPlugins = oclifWith({ successes: [], failures: [] }).config
+
 describe('ProviderRegistry', () => {
   const config = { path: undefined, values: {} }
 
   it('loads the built-in providers', async () => {
-    const registry = new ProviderRegistry(config, undefined)
+    const registry = new ProviderRegistry(config, noPlugins)
     const names = (await registry.load()).providers.map((p) => p.provider.name)
     for (const name of ['os', 'hardware', 'network', 'processes', 'logs']) assert.ok(names.includes(name), name)
   })
@@ -60,12 +63,12 @@ describe('ProviderRegistry', () => {
   })
 
   it('refuses to select an unknown provider by name', async () => {
-    const registry = new ProviderRegistry(config, undefined)
+    const registry = new ProviderRegistry(config, noPlugins)
     await assert.rejects(registry.select(['os', 'dnf']), (e: unknown) => isTwinSyncError(e) && e.code === 'PROVIDER_UNKNOWN' && /dnf/.test(e.message))
   })
 
   it('lists but never runs a disabled provider', async () => {
-    const registry = new ProviderRegistry({ path: undefined, values: { providers: { disabled: ['logs'] } } }, undefined)
+    const registry = new ProviderRegistry({ path: undefined, values: { providers: { disabled: ['logs'] } } }, noPlugins)
     const set = await registry.load()
     assert.equal(set.providers.find((p) => p.provider.name === 'logs')?.disabled, true)
     assert.ok(!(await registry.select()).some((p) => p.provider.name === 'logs'))

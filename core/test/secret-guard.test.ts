@@ -1,13 +1,18 @@
 import { strict as assert } from 'node:assert'
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { REDACTED } from '@twinsync/sdk'
+import { REDACTED, SECRET_RULES_VERSION } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { LogFacts } from '../src/facts/log-facts.js'
 import { ProcessFacts } from '../src/facts/process-facts.js'
 import { screenDocument, writesRedaction } from '../src/snapshot/secret-guard.js'
+import { ScreenedDocuments } from '../src/snapshot/screened-documents.js'
+import { SnapshotDraft } from '../src/twin/atomic-snapshot.js'
+import { takeSnapshot } from '../src/services/take-snapshot.js'
+import { notesProvider } from './support/notes-provider.js'
+import { serviceRig } from './support/service-rig.js'
 import { plantedCommandLines, plantedLogLines } from '../../test/fixtures/secrets/samples.js'
 
 describe('secrets in documents other than mirrored files', () => {
@@ -58,5 +63,68 @@ describe('secrets in documents other than mirrored files', () => {
     assert.equal((await screenDocument(doc, 'files')).doc, doc)
     const crontab = { path: 'filesystem/var/spool/cron/crontabs/root', content: '*/5 * * * * /usr/bin/agent --token abcdef123456\n' }
     assert.equal(String((await screenDocument(crontab, 'cron')).doc.content), `*/5 * * * * /usr/bin/agent --token ${REDACTED}\n`)
+  })
+})
+
+describe('documents screened before (the unchanged snapshot skips them)', () => {
+  let dir: string
+  const cache = () => join(dir, '.git', 'twinsync', 'cache')
+  const doc = { path: 'system/notes.json', content: '{"text": "hello"}\n' }
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'twinsync-screened-'))
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir })
+    git('init', '-q')
+    mkdirSync(join(dir, 'system'))
+    writeFileSync(join(dir, doc.path), doc.content)
+    git('add', '.')
+    git('commit', '-q', '-m', 'first')
+    mkdirSync(join(dir, '.git', 'twinsync'))
+  })
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('trusts a document HEAD holds byte for byte only once a snapshot screened under these rules', async () => {
+    const draft = await SnapshotDraft.begin(dir, { edited: false })
+    const before = ScreenedDocuments.open(cache(), { edited: false })
+    assert.equal(before.alreadyScreened(draft, doc), false, 'no record of the rules: everything is screened')
+    await before.remember()
+    const after = ScreenedDocuments.open(cache(), { edited: false })
+    assert.equal(after.alreadyScreened(draft, doc), true)
+    assert.equal(after.alreadyScreened(draft, { ...doc, content: '{"text": "hello!"}\n' }), false, 'other bytes')
+    assert.equal(after.alreadyScreened(draft, { ...doc, executable: true }), false, 'another mode')
+    assert.equal(after.alreadyScreened(draft, { ...doc, path: 'system/other.json' }), false, 'not in HEAD')
+    assert.equal(ScreenedDocuments.open(cache(), { edited: true }).alreadyScreened(draft, doc), false, 'a working twin with hand edits')
+    await draft.discard()
+  })
+
+  it('screens everything again under other secret rules', async () => {
+    const draft = await SnapshotDraft.begin(dir, { edited: false })
+    mkdirSync(cache(), { recursive: true })
+    writeFileSync(join(cache(), 'screened-with-rules'), `${SECRET_RULES_VERSION + 1}\n`)
+    const other = ScreenedDocuments.open(cache(), { edited: false })
+    assert.equal(other.alreadyScreened(draft, doc), false)
+    await other.remember()
+    assert.equal(ScreenedDocuments.open(cache(), { edited: false }).alreadyScreened(draft, doc), true)
+    await draft.discard()
+  })
+})
+
+describe('a snapshot of an unchanged machine', () => {
+  it('still redacts a secret the provider writes every time (its bytes are not what HEAD holds), and makes no commit', async () => {
+    const rig = await serviceRig([notesProvider('notes')])
+    try {
+      mkdirSync(join(rig.root, 'etc'))
+      writeFileSync(join(rig.root, 'etc/notes'), 'mysqldump -u root -pS3cretPw1 db\n')
+      const first = await takeSnapshot(await rig.container(), { init: true, ifChanged: false })
+      assert.ok(first.commit)
+      for (let i = 0; i < 2; i++) {
+        const again = await takeSnapshot(await rig.container(), { init: false, ifChanged: false })
+        assert.equal(again.commit, undefined, 'nothing changed')
+        assert.equal(again.diagnostics.filter((d) => d.code === 'SECRET_REDACTED').length, 1)
+        const twin = execFileSync('git', ['-C', rig.twinDir, 'show', 'HEAD:system/notes.json'], { encoding: 'utf8' })
+        assert.ok(!twin.includes('S3cretPw1') && twin.includes(REDACTED))
+      }
+    } finally {
+      await rig.cleanup()
+    }
   })
 })

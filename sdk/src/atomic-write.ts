@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { open, rename, unlink, chown, chmod } from 'node:fs/promises'
+import { open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
 export interface AtomicWriteOptions {
@@ -7,13 +7,18 @@ export interface AtomicWriteOptions {
   mode?: number
   uid?: number
   gid?: number
+  /**
+   * The rest of the final metadata (extended attributes, capabilities), given to the temp file
+   * after its owner and mode and before it is synced and renamed; `temp` is its host path.
+   */
+  finish?: (temp: string) => Promise<void>
 }
 
 /**
  * Write a file so that a reader sees either the old content or the new, never half of it:
- * temp file in the same directory, fsync, chown/chmod, rename over the target, fsync the
- * directory. Owner and mode are set on the temp file before the rename so the target never
- * exists with the wrong ones, even for a moment.
+ * temp file in the same directory, chown/chmod (and `finish`: extended attributes,
+ * capabilities), fsync, rename over the target, fsync the directory. All metadata is set on the
+ * temp file before the rename so the target never exists with the wrong ones, even for a moment.
  */
 export async function writeFileAtomic(
   hostPath: string,
@@ -25,21 +30,18 @@ export async function writeFileAtomic(
   const handle = await open(temp, 'wx', 0o600)
   try {
     await handle.writeFile(data)
-    await handle.sync()
-  } catch (error) {
-    await handle.close()
-    await unlink(temp).catch(() => undefined)
-    throw error
-  }
-  await handle.close()
-  try {
     if (options.uid !== undefined || options.gid !== undefined) {
-      await chown(temp, options.uid ?? -1, options.gid ?? -1)
+      await handle.chown(options.uid ?? -1, options.gid ?? -1)
     }
     // chmod after chown: chown clears setuid/setgid bits.
-    await chmod(temp, options.mode ?? 0o644)
+    await handle.chmod(options.mode ?? 0o644)
+    await options.finish?.(temp)
+    // Synced last: content and every piece of metadata reach the disk before the rename.
+    await handle.sync()
+    await handle.close()
     await rename(temp, hostPath)
   } catch (error) {
+    await handle.close().catch(() => undefined)
     await unlink(temp).catch(() => undefined)
     throw error
   }

@@ -116,6 +116,11 @@ export async function checkConformance(provider: Provider, ctx: ProviderContext,
   if (changes === undefined) return problems
   if (changes.length === 0) problems.push('the edited documents planned no change: make `edit` change something your diff acts on')
   checkChanges(provider, changes, problems)
+  const replanned = await planned(provider, ctx, desiredDocs, first.state, [])
+  if (replanned !== undefined && stableStringify(replanned) !== stableStringify(changes)) {
+    const ids = (list: readonly Change[]) => list.map((c) => c.id).join(', ')
+    problems.push(`planning the same twin twice gave different changes (${ids(changes)} / ${ids(replanned)}): ids, order and data must follow from the twin and the machine alone (sort, no timestamps or counters)`)
+  }
 
   await checkHostile(provider, ctx, first.documents, first.state, changes, options, problems)
 
@@ -132,8 +137,15 @@ export async function checkConformance(provider: Provider, ctx: ProviderContext,
   if (rest !== undefined && rest.changes.length > 0) {
     problems.push(`after apply, a new collect still differs from the twin (${rest.changes.map((c) => c.id).join(', ')}): apply must bring the machine to what diff planned, and collect must see it`)
   }
+  const settled = ctx.host.live ? undefined : await treeOf(ctx.host.root)
   const again = await attempt(problems, 'apply() a second time', () => provider.apply({ changes, ctx }))
   if (again !== undefined) checkResults(changes, again.results, ['unchanged'], 'applying the same changes twice', problems)
+  if (settled !== undefined) {
+    const moved = treeChanges(settled, await treeOf(ctx.host.root))
+    if (moved.length > 0) {
+      problems.push(`applying the same changes a second time changed the target (${moved.slice(0, 5).join(', ')}${moved.length > 5 ? ', …' : ''}): a change already in place must leave the machine as it is`)
+    }
+  }
   return problems
 }
 
@@ -168,6 +180,9 @@ function checkChanges(provider: Provider, changes: readonly Change[], problems: 
       continue
     }
     if (c.provider !== provider.name) problems.push(`change ${c.id} has provider "${c.provider}": set it to "${provider.name}", or apply cannot find your provider`)
+    if (!c.id.startsWith(`${provider.name}:`) || /[\u0000-\u001f\u007f]/.test(c.id) || /[\u0000-\u001f\u007f]/.test(c.resource)) {
+      problems.push(`change id ${JSON.stringify(c.id)} (resource ${JSON.stringify(c.resource)}) is not a valid id: write "${provider.name}:<operation>:<resource>", with no control characters in the id or the resource`)
+    }
     if (ids.has(c.id)) problems.push(`two changes have the id ${c.id}: ids must be unique in a plan ("${provider.name}:<operation>:<resource>")`)
     ids.add(c.id)
     if (c.removal === true && c.risk !== 'high') problems.push(`change ${c.id} is a removal with risk "${c.risk}": anything that removes or deletes is "high"`)
@@ -239,7 +254,7 @@ async function checkHostile(
 /** A host that refuses (and records) every program run (read-only ones too) and every write. */
 function guardedHost(inner: HostPort): { host: HostPort; touched: string[] } {
   const touched: string[] = []
-  const mutating = new Set(['exec', 'query', 'writeFileAtomic', 'mkdir', 'symlink', 'chmod', 'chown', 'remove'])
+  const mutating = new Set(['exec', 'query', 'writeFileAtomic', 'mkdir', 'symlink', 'chmod', 'chown', 'setAttributes', 'remove'])
   const host = new Proxy(inner, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown
@@ -258,7 +273,7 @@ function guardedHost(inner: HostPort): { host: HostPort; touched: string[] } {
 /** A host that passes every call through and records the ones that may change the target. */
 function watchedHost(inner: HostPort): { host: HostPort; calls: string[] } {
   const calls: string[] = []
-  const changing = new Set(['exec', 'writeFileAtomic', 'mkdir', 'symlink', 'chmod', 'chown', 'remove'])
+  const changing = new Set(['exec', 'writeFileAtomic', 'mkdir', 'symlink', 'chmod', 'chown', 'setAttributes', 'remove'])
   const host = new Proxy(inner, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown

@@ -45,6 +45,14 @@ export const NO_LONGER_TRACKED = 'NO_LONGER_TRACKED'
  */
 export const SECRET_CHANGED = 'SECRET_CHANGED'
 
+/**
+ * An apply result's diagnostic: a machine path (`path`) this change needed, which the same apply
+ * had just changed (`ApplyRequest.changedNeeds`), cannot be used: apt could not read the
+ * repository of a new sources file. The host puts that path's change back and reports it failed
+ * ("rolled back"), so the machine is not left with it and both changes stay pending.
+ */
+export const NEED_UNUSABLE = 'NEED_UNUSABLE'
+
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error')
 }

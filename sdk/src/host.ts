@@ -29,6 +29,20 @@ export interface WriteOptions {
   mode?: number
   uid?: number
   gid?: number
+  /**
+   * The extended attributes the entry ends with, name → value as `getfattr -e base64` prints it
+   * ("0s…"; "0x…" hex and text are read too), POSIX ACLs as `system.posix_acl_access` and
+   * `system.posix_acl_default`. When given, every attribute outside `security.*` that is not
+   * listed is removed (an ACL inherited from the directory's default ACL, a stale `user.*`);
+   * `security.*` names are set when listed, other labels (SELinux, IMA) are left as they are.
+   * Which names a twin may ask for is the provider's decision, not the port's.
+   */
+  xattrs?: Readonly<Record<string, string>>
+  /**
+   * File capabilities as getcap prints them ("cap_net_raw=ep"); "" removes them. A write and a
+   * chown drop a file's capabilities: pass them to keep them.
+   */
+  capabilities?: string
 }
 
 export interface ExecOptions {
@@ -53,6 +67,18 @@ export interface ExecResult {
   stdout: string
   stderr: string
   timedOut: boolean
+}
+
+/** What a file or directory carries besides owner and mode. */
+export interface EntryAttributes {
+  /**
+   * Extended attributes, values as `getfattr -e base64` prints them ("0s…"), POSIX ACLs as
+   * `system.posix_acl_access`/`system.posix_acl_default`. Without `security.capability` when
+   * `capabilities` says it in words.
+   */
+  xattrs: Record<string, string>
+  /** File capabilities as getcap prints them ("cap_net_raw=ep"); absent when there are none or getcap is not installed. */
+  capabilities?: string
 }
 
 /**
@@ -81,6 +107,12 @@ export interface HostReader {
    * Non-zero exit is returned, not thrown. A dry run runs these for real.
    */
   query(command: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>
+  /**
+   * Extended attributes and file capabilities of one file or directory (not followed if it is a
+   * symlink), read with getfattr and getcap (the host's, or the target's own). Undefined when
+   * getfattr is installed in neither: then nothing is known about them.
+   */
+  readAttributes(path: string): Promise<EntryAttributes | undefined>
   /** Is a program available (on the host's PATH, or inside the target with inTarget)? */
   which(command: string, options?: Pick<ExecOptions, 'inTarget'>): Promise<string | undefined>
 }
@@ -91,6 +123,14 @@ export interface HostChanger {
   mkdir(path: string, options?: WriteOptions): Promise<void>
   symlink(target: string, path: string, options?: Pick<WriteOptions, 'uid' | 'gid'>): Promise<void>
   chmod(path: string, mode: number): Promise<void>
+  /**
+   * Owner, mode, extended attributes and capabilities of an existing entry, as one step, in the
+   * order that keeps them all: owner (which clears setuid, setgid and capabilities), extended
+   * attributes (an ACL moves the group bits), mode (the one given, or the entry's own from
+   * before), capabilities. Only what is given changes; a symlink only changes owner.
+   * writeFileAtomic gives a new file the same metadata, in the same order, before its rename.
+   */
+  setAttributes(path: string, options: WriteOptions): Promise<void>
   /** lchown: changes the link itself for a symlink. */
   chown(path: string, uid: number, gid: number): Promise<void>
   remove(path: string): Promise<void>

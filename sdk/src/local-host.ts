@@ -3,8 +3,9 @@ import { access, chmod, lchown, lstat, mkdir, readFile, readdir, readlink, rm, s
 import type { Stats } from 'node:fs'
 import { writeFileAtomic } from './atomic-write.js'
 import { TwinSyncError } from './errors.js'
-import type { DirEntry, ExecOptions, ExecResult, FileStat, FileType, HostPort, WriteOptions } from './host.js'
+import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, FileType, HostPort, WriteOptions } from './host.js'
 import { checkTargetPath, targetPathParts } from './target-path.js'
+import { isCapabilityText, isManagedXattr, parseXattrDump, xattrBytes, xattrValue } from './xattr.js'
 
 const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const MAX_SYMLINK_HOPS = 40
@@ -60,10 +61,47 @@ export class LocalHost implements HostPort {
     return readlink(await this.unfollowed(path))
   }
 
+  async readAttributes(path: string): Promise<EntryAttributes | undefined> {
+    const hostPath = await this.unfollowed(path)
+    const dump = await this.attrTool('getfattr', (p) => ['-h', '-d', '-m', '-', '-e', 'base64', '--absolute-names', '--', p], hostPath, { query: true, optional: true })
+    if (dump === undefined) return undefined
+    const xattrs = parseXattrDump(dump.stdout).values().next().value ?? {}
+    if (!Object.hasOwn(xattrs, 'security.capability')) return { xattrs }
+    // The capability in words, as the twin records it; the raw bytes stay when getcap is missing.
+    const caps = await this.attrTool('getcap', (p) => [p], hostPath, { query: true, optional: true })
+    // "PATH cap_net_raw=ep" (libcap >= 2.30) or "PATH = cap_net_raw+ep" (older).
+    const line = caps?.stdout.trim() ?? ''
+    const asked = caps?.args[0] ?? ''
+    const text = line.startsWith(`${asked} `) ? line.slice(asked.length + 1).replace(/^= /, '') : undefined
+    if (text === undefined) return { xattrs }
+    delete xattrs['security.capability']
+    return { xattrs, capabilities: text }
+  }
+
   async writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
     const target = await this.unfollowed(path)
     this.dirCache.clear()
-    await writeFileAtomic(target, data, options)
+    const { xattrs, capabilities, ...owner } = options
+    const extended = xattrs !== undefined || (capabilities !== undefined && capabilities !== '')
+    await writeFileAtomic(target, data, {
+      ...owner,
+      ...(extended ? { finish: (temp: string) => this.finishAttributes(temp, { ...options, mode: options.mode ?? 0o644 }) } : {}),
+    })
+  }
+
+  async setAttributes(path: string, options: WriteOptions): Promise<void> {
+    const target = await this.unfollowed(path)
+    const before = await lstat(target)
+    if (options.uid !== undefined || options.gid !== undefined) await lchown(target, options.uid ?? -1, options.gid ?? -1)
+    if (before.isSymbolicLink()) return
+    const ownerChanged = options.uid !== undefined || options.gid !== undefined
+    // chown cleared setuid and setgid: the mode goes back as it was unless a new one is given.
+    const mode = options.mode ?? (ownerChanged || options.xattrs !== undefined ? before.mode & 0o7777 : undefined)
+    if (options.xattrs === undefined && options.capabilities === undefined) {
+      if (mode !== undefined) await chmod(target, mode)
+      return
+    }
+    await this.finishAttributes(target, { ...options, ...(mode === undefined ? {} : { mode }) })
   }
 
   async mkdir(path: string, options: WriteOptions = {}): Promise<void> {
@@ -154,6 +192,74 @@ export class LocalHost implements HostPort {
       }
     }
     return undefined
+  }
+
+  /**
+   * Extended attributes, then the mode again (an ACL moves the group bits), then capabilities, on
+   * an entry whose owner is already right. `hostPath` is under the root; the tools run on the
+   * host when it has them, inside the target otherwise.
+   */
+  private async finishAttributes(hostPath: string, options: WriteOptions): Promise<void> {
+    const needsCurrent = options.xattrs !== undefined || options.capabilities === ''
+    const current = needsCurrent
+      ? (parseXattrDump((await this.attrTool('getfattr', (p) => ['-h', '-d', '-m', '-', '-e', 'base64', '--absolute-names', '--', p], hostPath)).stdout).values().next()
+          .value ?? {})
+      : {}
+    if (options.xattrs !== undefined) {
+      const wanted = options.xattrs
+      for (const name of Object.keys(current)) {
+        if (isManagedXattr(name) && !Object.hasOwn(wanted, name)) await this.attrTool('setfattr', (p) => ['-h', '-x', name, '--', p], hostPath)
+      }
+      for (const [name, value] of Object.entries(wanted)) {
+        if (name === 'security.capability' && options.capabilities !== undefined) continue
+        const bytes = xattrBytes(value)
+        if (Object.hasOwn(current, name) && xattrBytes(current[name] as string).equals(bytes)) continue
+        await this.attrTool('setfattr', (p) => ['-h', '-n', name, '-v', xattrValue(bytes), '--', p], hostPath)
+      }
+    }
+    if (options.mode !== undefined) await chmod(hostPath, options.mode)
+    if (options.capabilities === '') {
+      if (Object.hasOwn(current, 'security.capability')) await this.attrTool('setfattr', (p) => ['-h', '-x', 'security.capability', '--', p], hostPath)
+    } else if (options.capabilities !== undefined) {
+      if (!isCapabilityText(options.capabilities)) {
+        throw new TwinSyncError('XATTR_REFUSED', `Not a file capability text: ${JSON.stringify(options.capabilities)}`, {
+          nextStep: 'Write capabilities as getcap prints them, for example cap_net_raw=ep.',
+        })
+      }
+      // setcap reads the text from its standard input ("-"): nothing in it can pass for an option.
+      await this.attrTool('setcap', (p) => ['-', p], hostPath, { input: `${options.capabilities}\n` })
+    }
+  }
+
+  /** Run an attribute tool on a host path under the root: the host's copy, or the target's own. */
+  private async attrTool(tool: string, args: (path: string) => string[], hostPath: string, how: { input?: string; query?: boolean; optional: true }): Promise<ExecResult | undefined>
+  private async attrTool(tool: string, args: (path: string) => string[], hostPath: string, how?: { input?: string; query?: boolean }): Promise<ExecResult>
+  private async attrTool(
+    tool: string,
+    args: (path: string) => string[],
+    hostPath: string,
+    how: { input?: string; query?: boolean; optional?: boolean } = {},
+  ): Promise<ExecResult | undefined> {
+    const input = how.input
+    const onHost = (await this.which(tool)) !== undefined
+    const inTarget = !onHost && !this.live && (await this.which(tool, { inTarget: true })) !== undefined
+    if (!onHost && !inTarget) {
+      if (how.optional === true) return undefined
+      const pkg = tool === 'setcap' ? 'libcap2-bin' : 'attr'
+      throw new TwinSyncError('COMMAND_NOT_FOUND', `${tool} is not installed (package ${pkg}): extended attributes and capabilities cannot be set`, {
+        nextStep: `apt-get install ${pkg}`,
+        details: { command: tool },
+      })
+    }
+    const path = inTarget ? hostPath.slice(this.root.length) : hostPath
+    const run = how.query === true ? this.query.bind(this) : this.exec.bind(this)
+    const result = await run(tool, args(path), { inTarget, ...(input === undefined ? {} : { input }) })
+    if (result.exitCode !== 0) {
+      throw new TwinSyncError('COMMAND_FAILED', `${tool} failed on ${inTarget ? path : hostPath}: ${(result.stderr || result.stdout).trim()}`, {
+        details: { command: tool, args: result.args, exitCode: result.exitCode },
+      })
+    }
+    return result
   }
 
   /** Host path of `path` with its parent resolved but the last component not followed. */

@@ -50,6 +50,14 @@ export interface ApplyRequest {
   ctx: ProviderContext
   /** Called as each change finishes, so results are shown as they happen. */
   onResult?: (result: ChangeResult) => void
+  /**
+   * For a change of this call that declares `needs`: the machine paths under its needs that this
+   * apply has just changed (a step of the plan wrote them, and it succeeded). A provider that
+   * caches what those paths say refreshes it before it acts (apt reads a new sources file into
+   * its package lists). When a path cannot be used, the change fails with a `NEED_UNUSABLE`
+   * diagnostic naming the path, and the host puts that path's change back.
+   */
+  changedNeeds?: Readonly<Record<string, readonly string[]>>
 }
 export interface ApplyResult {
   results: ChangeResult[]

@@ -1,10 +1,11 @@
-import type { DirEntry, ExecOptions, ExecResult, FileStat, HostPort, HostReader, WriteOptions } from './host.js'
+import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, HostPort, HostReader, WriteOptions } from './host.js'
 import { TwinSyncError } from './errors.js'
 import { checkTargetPath } from './target-path.js'
 
 /** One change a dry run would have made, in the order it was asked for. */
 export type HostAction =
-  | { kind: 'write'; path: string; content: string; mode?: number; uid?: number; gid?: number }
+  | { kind: 'write'; path: string; content: string; mode?: number; uid?: number; gid?: number; xattrs?: Readonly<Record<string, string>>; capabilities?: string }
+  | { kind: 'attributes'; path: string; mode?: number; uid?: number; gid?: number; xattrs?: Readonly<Record<string, string>>; capabilities?: string }
   | { kind: 'mkdir'; path: string; mode?: number; uid?: number; gid?: number }
   | { kind: 'symlink'; path: string; target: string }
   | { kind: 'chmod'; path: string; mode: number }
@@ -95,6 +96,10 @@ export class RecordingHost implements HostPort {
     return { command, args: [...args], exitCode: 0, stdout: '', stderr: '', timedOut: false, ...answer(command, args, options) }
   }
 
+  readAttributes(path: string): Promise<EntryAttributes | undefined> {
+    return this.reader.readAttributes(path)
+  }
+
   which(command: string, options?: Pick<ExecOptions, 'inTarget'>): Promise<string | undefined> {
     return this.reader.which(command, options)
   }
@@ -119,6 +124,11 @@ export class RecordingHost implements HostPort {
   async chmod(path: string, mode: number): Promise<void> {
     checkTargetPath(path)
     this.record({ kind: 'chmod', path, mode })
+  }
+
+  async setAttributes(path: string, options: WriteOptions): Promise<void> {
+    checkTargetPath(path)
+    this.record({ kind: 'attributes', path, ...options })
   }
 
   async chown(path: string, uid: number, gid: number): Promise<void> {

@@ -9,13 +9,15 @@ import { checkConformance, createTestContext } from '../src/conformance-kit.js'
 interface Tags {
   tags: string[]
 }
-type Flaw = 'writes-in-collect' | 'execs-in-collect' | 'unsorted-json' | 'no-provider-field' | 'not-idempotent' | 'runs-hostile' | 'throws-on-empty-root' | 'outside-lane' | 'apply-misses'
+type Flaw = 'writes-in-collect' | 'execs-in-collect' | 'unsorted-json' | 'no-provider-field' | 'not-idempotent' | 'runs-hostile' | 'throws-on-empty-root' | 'outside-lane' | 'apply-misses' | 'unstable-ids' | 'id-without-provider' | 'reapply-writes'
 
 const NAME = /^[a-z0-9-]+$/
 
 /** A provider over /etc/tags (one tag a line), with the flaws asked for. */
 function tagsProvider(flaws: Flaw[] = []): ApplicableProvider<Tags> {
   const has = (f: Flaw) => flaws.includes(f)
+  let plans = 0
+  let applies = 0
   const read = async (ctx: Parameters<ApplicableProvider['collect']>[0]['ctx']): Promise<Tags> => ({
     tags: ((await ctx.host.readTextIfExists('/etc/tags')) ?? '').split('\n').filter(Boolean).sort(),
   })
@@ -42,10 +44,11 @@ function tagsProvider(flaws: Flaw[] = []): ApplicableProvider<Tags> {
       return { state: text === undefined ? undefined : { tags: (JSON.parse(text) as Tags).tags }, diagnostics: [] }
     },
     diff({ desired, actual }) {
+      plans++
       const diagnostics = desired.tags.filter((t) => !NAME.test(t)).map((t) => errorDiagnostic('NAME_INVALID', `bad tag ${JSON.stringify(t)}`))
       const changes: Change[] = desired.tags
         .filter((t) => NAME.test(t) && !actual.tags.includes(t))
-        .map((t) => ({ id: `tags:add:${t}`, provider: 'tags', category: 'files', operation: 'add', resource: t, summary: `add ${t}`, risk: 'low', data: { tag: t } }))
+        .map((t) => ({ id: has('id-without-provider') ? `add:${t}` : has('unstable-ids') ? `tags:add:${t}:${plans}` : `tags:add:${t}`, provider: 'tags', category: 'files', operation: 'add', resource: t, summary: `add ${t}`, risk: 'low', data: { tag: t } }))
       if (has('no-provider-field')) for (const c of changes) delete (c as Partial<Change>).provider
       return { changes, diagnostics }
     },
@@ -64,6 +67,7 @@ function tagsProvider(flaws: Flaw[] = []): ApplicableProvider<Tags> {
         results.push({ id: c.id, status: 'applied' as const })
       }
       await ctx.host.writeFileAtomic('/etc/tags', live.tags.sort().join('\n') + '\n')
+      if (has('reapply-writes')) await ctx.host.writeFileAtomic('/etc/tags.applied', `${++applies}\n`)
       return { results, diagnostics: [] }
     },
   }
@@ -104,6 +108,9 @@ describe('conformance kit', function () {
     ['not-idempotent', /applying the same changes twice: tags:add:zeta is applied, expected unchanged/],
     ['apply-misses', /after apply, a new collect still differs from the twin \(tags:add:zeta\)/],
     ['runs-hostile', /apply\(\) of a change naming .* called exec\(.*echo.*\) before refusing it/],
+    ['unstable-ids', /planning the same twin twice gave different changes \(tags:add:zeta:\d+ \/ tags:add:zeta:\d+\)/],
+    ['id-without-provider', /change id "add:zeta" \(resource "zeta"\) is not a valid id: write "tags:<operation>:<resource>"/],
+    ['reapply-writes', /applying the same changes a second time changed the target \(changed \/etc\/tags\.applied\)/],
     ['throws-on-empty-root', /detect\(\) on an empty root threw .*return \{ detected: false, reason \}/],
   ]
   for (const [flaw, message] of cases) {

@@ -7,7 +7,7 @@ import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
 import { editTwinJson } from '../support/twin-edit.js'
 
 interface PlanJson {
-  changes: Array<{ id: string; category: string; operation: string; resource: string }>
+  changes: Array<{ id: string; category: string; operation: string; resource: string; summary: string; before?: string; after?: string }>
 }
 
 const rcLinks = async (root: string, name: string) => {
@@ -80,14 +80,71 @@ describe('systemd owns what systemctl enable writes, and says when a unit is mas
     assert.ok(entries.find((e) => e.source === 'systemd' && e.name === 'e2scrub_reap.service')?.enabled, 'an enabled unit stays enabled')
     const text = await twinsync('startup')
     assert.match(text.stdout, /^boot\s+systemd\s+-\s+no \(masked\)\s+cron\.service/m)
-    // The mask link is the unit's state, not a file to delete: going back is an unmask (and the
-    // enable it may need, which finds the unit already enabled once the mask is gone).
+    // The mask link is the unit's state, not a file to delete: going back is one unmask that ends
+    // enabled (here the enable links from before the mask are still there, so no enable runs).
     const units = json<PlanJson>(await twinsync('plan', '--from', 'HEAD', '--json'))
-    assert.deepEqual(units.changes.map((c) => c.id), ['systemd:unmask:cron.service', 'systemd:enable:cron.service'])
+    assert.deepEqual(units.changes.map((c) => [c.id, c.summary, c.before, c.after]), [['systemd:unmask:cron.service', 'unmask and enable cron.service', 'masked', 'enabled']])
     const applied = await twinsync('apply', '--from', 'HEAD', '--yes')
     assert.equal(applied.code, 0, applied.stdout + applied.stderr)
-    assert.match(applied.stdout, /1 applied, 1 unchanged, 0 failed, 0 skipped/)
+    assert.match(applied.stdout, /1 applied, 0 unchanged, 0 failed, 0 skipped/)
     assert.equal((await run(['systemctl', `--root=${rootfs.dir}`, 'is-enabled', 'cron.service'])).stdout.trim(), 'enabled')
+  })
+
+  it('masked round-trips exactly: mask over enabled, one unmask that enables (links gone) or stays disabled (links left)', async () => {
+    const isEnabled = async () => (await run(['systemctl', `--root=${rootfs.dir}`, 'is-enabled', 'cron.service'])).stdout.trim()
+    const systemctl = (...args: string[]) => runOk(['systemctl', `--root=${rootfs.dir}`, ...args, 'cron.service'])
+    const changesOf = async (...args: string[]) => {
+      const r = await twinsync('plan', ...args, '--json')
+      assert.equal(r.code, 0, r.stdout + r.stderr)
+      return json<PlanJson>(r).changes.map((c) => [c.id, c.summary, c.before, c.after])
+    }
+    const snapshotCommit = async () => {
+      const r = await twinsync('snapshot')
+      assert.equal(r.code, 0, r.stderr)
+      return (await runOk(['git', '-C', cli.twinDir, 'rev-parse', 'HEAD'])).stdout.trim()
+    }
+    const applyOk = async (...args: string[]) => {
+      const r = await twinsync('apply', ...args, '--yes')
+      assert.equal(r.code, 0, r.stdout + r.stderr)
+      assert.match(r.stdout, /1 applied, 0 unchanged, 0 failed, 0 skipped/)
+    }
+    assert.equal(await isEnabled(), 'enabled')
+    const on = await snapshotCommit()
+
+    // The twin says masked, the machine has it enabled: one mask, no file change.
+    await systemctl('mask')
+    await snapshotCommit()
+    const manifest = (await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/files/manifest.json'])).stdout
+    assert.doesNotMatch(manifest, /"\/etc\/systemd\/system\/cron\.service"/, 'the mask link is the unit\'s state, not a file')
+    await systemctl('unmask')
+    assert.equal(await isEnabled(), 'enabled')
+    const status = await twinsync('status', '--json')
+    assert.deepEqual(json<{ changes: Array<{ id: string; summary: string }> }>(status).changes, [{ id: 'systemd:mask:cron.service', category: 'services', summary: 'mask cron.service' }])
+    assert.deepEqual(await changesOf(), [['systemd:mask:cron.service', 'mask cron.service', 'enabled', 'masked']])
+    await applyOk()
+    assert.equal(await isEnabled(), 'masked')
+    assert.deepEqual(await changesOf(), [])
+
+    // The twin says enabled, the machine is disabled and masked (no links left): one unmask that enables.
+    await systemctl('unmask')
+    await systemctl('disable')
+    await systemctl('mask')
+    assert.deepEqual(await changesOf('--from', on), [['systemd:unmask:cron.service', 'unmask and enable cron.service', 'masked', 'enabled']])
+    await applyOk('--from', on)
+    assert.equal(await isEnabled(), 'enabled')
+    assert.deepEqual(await rcLinks(rootfs.dir, 'cron'), ['rc2.d/S01cron -> ../init.d/cron', 'rc3.d/S01cron -> ../init.d/cron', 'rc4.d/S01cron -> ../init.d/cron', 'rc5.d/S01cron -> ../init.d/cron'])
+
+    // The twin says disabled, the machine is masked with the enable links still there: an unmask
+    // alone would leave it enabled; the one change ends disabled.
+    await systemctl('disable')
+    const off = await snapshotCommit()
+    await systemctl('enable')
+    await systemctl('mask')
+    assert.deepEqual(await changesOf('--from', off), [['systemd:unmask:cron.service', 'unmask cron.service, leaving it disabled', 'masked', 'disabled']])
+    await applyOk('--from', off)
+    assert.equal(await isEnabled(), 'disabled')
+    assert.deepEqual(await changesOf('--from', off), [])
+    await systemctl('enable')
   })
 })
 

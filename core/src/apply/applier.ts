@@ -1,14 +1,13 @@
-import type { ApplicableProvider, Change, ChangeResult, Diagnostic, HostPort, Logger, Plan } from '@twinsync/sdk'
-import { isApplicable, isConfigChecker } from '@twinsync/sdk'
-import { contextFor } from '../collect/context-factory.js'
-import type { LoadedConfig } from '../config/config-file.js'
+import type { ApplicableProvider, Change, ChangeResult, Diagnostic, PathClaims, Plan } from '@twinsync/sdk'
+import { NEED_UNUSABLE, isApplicable, isConfigChecker } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
+import { pathMatchesNeed } from '../plan/ordering-rules.js'
 import { waves } from '../plan/plan-graph.js'
 import { callProvider } from '../providers/provider-call.js'
+import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
-import { Tokens } from '../tokens.js'
 import { runCommandChange } from './command-runner.js'
-import { ConfigGuard, RELOADS, rejected } from './config-guard.js'
+import { ConfigGuard, RELOADS, pathOf, rejected } from './config-guard.js'
 import type { JournalStep } from './journal.js'
 
 export interface ExecuteResult {
@@ -20,7 +19,6 @@ export interface ExecuteResult {
 
 export interface ExecuteOptions {
   signal: AbortSignal
-  cacheDir: string | undefined
   onStart?: (change: Change) => void
   onResult?: (change: Change, result: ChangeResult) => void
 }
@@ -41,18 +39,31 @@ const STEPS_RUN_TO_THE_END = new AbortController().signal
 export class Applier {
   constructor(
     @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
-    @inject(Tokens.Host) private readonly host: HostPort,
-    @inject(Tokens.Config) private readonly config: LoadedConfig,
-    @inject(Tokens.Logger) private readonly logger: Logger,
+    @inject(ProviderContexts) private readonly contexts: ProviderContexts,
   ) {}
 
   async execute(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
     const { claims } = await this.registry.load()
     const selected = (await this.registry.select()).map((r) => r.provider)
     const providers = new Map(selected.filter(isApplicable).map((p) => [p.name, p] as const))
-    const guard = new ConfigGuard(this.host, selected.filter(isConfigChecker).flatMap((p) => p.configChecks), plan.changes)
+    const needed = neededWriters(plan.changes)
+    const guard = new ConfigGuard(
+      this.contexts.host,
+      selected.filter(isConfigChecker).flatMap((p) => p.configChecks),
+      plan.changes,
+      [...needed.values()].flat().map((c) => c.id),
+    )
     const byId = new Map(plan.changes.map((c) => [c.id, c]))
     const results = new Map<string, ChangeResult>()
+    // What each change needs that this apply has changed: the writers of its needs that succeeded.
+    const changedNeeds = (changes: readonly Change[]): Record<string, string[]> => {
+      const out: Record<string, string[]> = {}
+      for (const c of changes) {
+        const paths = (needed.get(c.id) ?? []).filter((w) => results.get(w.id)?.status === 'applied').map((w) => pathOf(w) as string)
+        if (paths.length > 0) out[c.id] = [...new Set(paths)].sort()
+      }
+      return out
+    }
     const steps = new Map<string, JournalStep>()
     const general: Diagnostic[] = []
     const predecessors = new Map<string, string[]>()
@@ -96,6 +107,8 @@ export class Applier {
             guard,
             changeOf: (id) => byId.get(id),
             statusOf: (id) => results.get(id)?.status,
+            changedNeeds,
+            writersOf: (id) => needed.get(id) ?? [],
           }),
         ),
       )
@@ -116,7 +129,7 @@ export class Applier {
     name: string,
     changes: Change[],
     provider: ApplicableProvider | undefined,
-    claims: Parameters<typeof contextFor>[1]['claims'],
+    claims: PathClaims,
     options: ExecuteOptions,
     record: (change: Change, startedAt: string, result: ChangeResult) => void,
     note: (diagnostic: Diagnostic) => void,
@@ -128,7 +141,7 @@ export class Applier {
       for (const change of changes) {
         const started = new Date().toISOString()
         if (options.signal.aborted) record(change, started, { id: change.id, status: 'skipped', message: 'not started: the apply was interrupted' })
-        else record(change, started, await runCommandChange(this.host, change, STEPS_RUN_TO_THE_END))
+        else record(change, started, await runCommandChange(this.contexts.host, change, STEPS_RUN_TO_THE_END))
       }
       return
     }
@@ -156,6 +169,9 @@ export class Applier {
     const report = (change: Change, result: ChangeResult): void => {
       if (reported.has(change.id)) return
       reported.add(change.id)
+      if (result.status === 'failed') {
+        for (const d of result.diagnostics ?? []) if (d.code === NEED_UNUSABLE && d.path !== undefined) unusable.push({ change, path: d.path, summary: d.summary })
+      }
       const warning = warnings.get(change.id)
       // Said in the message too, so the journal keeps that this file went live unchecked.
       const full =
@@ -165,18 +181,14 @@ export class Applier {
       if (waiting.has(change.id)) held.set(change.id, full)
       else record(change, startedAt, full)
     }
-    const ctx = contextFor(provider, {
-      host: this.host,
-      claims,
-      config: this.config,
-      logger: this.logger,
-      signal: STEPS_RUN_TO_THE_END,
-      cacheDir: options.cacheDir,
-    })
+    const ctx = this.contexts.for(provider, claims, { signal: STEPS_RUN_TO_THE_END, cache: 'twin' })
+    const changedNeeds = run.changedNeeds(changes)
+    const unusable: Array<{ change: Change; path: string; summary: string }> = []
     const outcome = await callProvider(provider, 'apply', () =>
       provider.apply({
         changes,
         ctx,
+        ...(Object.keys(changedNeeds).length === 0 ? {} : { changedNeeds }),
         onResult: (result) => {
           const change = byId.get(result.id)
           if (change !== undefined) report(change, result)
@@ -215,6 +227,33 @@ export class Applier {
     }
     if (outcome.ok) for (const d of outcome.value.diagnostics ?? []) note(d)
     for (const c of changes) if (!reported.has(c.id)) record(c, startedAt, { id: c.id, status: 'failed', message: `${name} reported no result for this change` })
+    await this.putBackUnusable(unusable, run, record)
+  }
+
+  /**
+   * A change failed because a path it needed, just changed by this apply, cannot be used (apt
+   * could not read a new repository): put that path's change back and report it failed, so the
+   * machine is not left with a repository its package manager cannot read, and both stay pending.
+   */
+  private async putBackUnusable(
+    unusable: ReadonlyArray<{ change: Change; path: string; summary: string }>,
+    run: GuardedRun,
+    record: (change: Change, startedAt: string, result: ChangeResult) => void,
+  ): Promise<void> {
+    const done = new Set<string>()
+    for (const { change, path, summary } of unusable) {
+      for (const writer of run.writersOf(change.id)) {
+        if (done.has(writer.id) || pathOf(writer) !== path || run.statusOf(writer.id) !== 'applied') continue
+        done.add(writer.id)
+        const problems = run.guard.hasPrevious(writer.id) ? await run.guard.restore([writer]) : [`its previous state was not kept`]
+        const back = problems.length === 0 ? `${path} is as it was before` : `putting it back failed: ${problems.join('; ')}`
+        record(writer, new Date().toISOString(), {
+          id: writer.id,
+          status: 'failed',
+          message: `rolled back: ${change.id} could not use it (${summary}); ${back}`,
+        })
+      }
+    }
   }
 
   /**
@@ -260,4 +299,22 @@ interface GuardedRun {
   guard: ConfigGuard
   changeOf: (id: string) => Change | undefined
   statusOf: (id: string) => ChangeResult['status'] | undefined
+  /** For each change that needs paths: those this apply has changed so far (ApplyRequest.changedNeeds). */
+  changedNeeds: (changes: readonly Change[]) => Record<string, string[]>
+  /** The file changes of the plan that write paths this change needs. */
+  writersOf: (id: string) => readonly Change[]
+}
+
+/** For each change that declares `needs`: the file changes of the plan that write a path under them. */
+function neededWriters(changes: readonly Change[]): Map<string, Change[]> {
+  const out = new Map<string, Change[]>()
+  for (const c of changes) {
+    if (c.needs === undefined || c.needs.length === 0) continue
+    const writers = changes.filter((w) => {
+      const path = pathOf(w)
+      return w.id !== c.id && path !== undefined && (c.needs ?? []).some((n) => pathMatchesNeed(path, n))
+    })
+    if (writers.length > 0) out.set(c.id, writers)
+  }
+  return out
 }

@@ -137,7 +137,6 @@ export class ApplyService {
     })
     const executed = await this.applier.execute(plan, {
       signal: options.signal,
-      cacheDir: this.twin.cacheDir(),
       onStart: (change) => {
         recorder.started(change.id)
         options.onStart?.(change)

@@ -10,11 +10,14 @@ export const RELOADS = new Set(['reload', 'restart'])
 const MAX_KEPT = 16 * 1024 * 1024
 const CHECK_TIMEOUT_MS = 60_000
 
+/** Extended attributes and capabilities as they were; undefined when getfattr is not installed. */
+type Extended = { xattrs: Record<string, string>; capabilities?: string } | undefined
+
 type Previous =
   | { kind: 'absent' }
-  | { kind: 'file'; content: Buffer; mode: number; uid: number; gid: number }
+  | { kind: 'file'; content: Buffer; mode: number; uid: number; gid: number; extended: Extended }
   | { kind: 'symlink'; target: string; uid: number; gid: number }
-  | { kind: 'other'; mode: number; uid: number; gid: number }
+  | { kind: 'other'; mode: number; uid: number; gid: number; extended: Extended }
   | { kind: 'unkept'; reason: string }
 
 export interface Group {
@@ -52,8 +55,10 @@ export class ConfigGuard {
     private readonly host: HostPort,
     private readonly checks: readonly ConfigCheck[],
     changes: readonly Change[],
+    /** Further changes whose previous state is kept (files other changes need: see Applier). */
+    keep: Iterable<string> = [],
   ) {
-    this.watched = new Set()
+    this.watched = new Set(keep)
     for (const c of changes) {
       if (c.category === 'services' && RELOADS.has(c.operation)) for (const r of c.requires ?? []) this.watched.add(r)
       const path = pathOf(c)
@@ -161,7 +166,7 @@ export class ConfigGuard {
         return
       case 'file':
         if (now !== undefined && now.type !== 'file') await this.host.remove(path)
-        await this.host.writeFileAtomic(path, before.content, { mode: before.mode, uid: before.uid, gid: before.gid })
+        await this.host.writeFileAtomic(path, before.content, { mode: before.mode, uid: before.uid, gid: before.gid, ...extendedOptions(before.extended) })
         return
       case 'symlink':
         if (now !== undefined) await this.host.remove(path)
@@ -169,8 +174,7 @@ export class ConfigGuard {
         return
       case 'other':
         if (now === undefined) throw new Error('it is gone and was not a file')
-        await this.host.chown(path, before.uid, before.gid)
-        await this.host.chmod(path, before.mode)
+        await this.host.setAttributes(path, { uid: before.uid, gid: before.gid, mode: before.mode, ...extendedOptions(before.extended, true) })
     }
   }
 
@@ -179,9 +183,10 @@ export class ConfigGuard {
     if (stat === undefined) return { kind: 'absent' }
     const owner = { mode: stat.mode, uid: stat.uid, gid: stat.gid }
     if (stat.type === 'symlink') return { kind: 'symlink', target: await this.host.readlink(path), uid: stat.uid, gid: stat.gid }
-    if (stat.type !== 'file') return { kind: 'other', ...owner }
+    const extended = stat.type === 'file' || stat.type === 'directory' ? await this.host.readAttributes(path) : undefined
+    if (stat.type !== 'file') return { kind: 'other', ...owner, extended }
     if (stat.size > MAX_KEPT) return { kind: 'unkept', reason: `it is larger than ${MAX_KEPT} bytes and was not kept` }
-    return { kind: 'file', content: await this.host.readFile(path), ...owner }
+    return { kind: 'file', content: await this.host.readFile(path), ...owner, extended }
   }
 
   private async run(argv: readonly string[], file?: string): Promise<CheckRun> {
@@ -191,6 +196,19 @@ export class ConfigGuard {
     const result = await this.host.exec(program, rest, { inTarget: true, timeoutMs: CHECK_TIMEOUT_MS })
     const output = tail(`${result.stderr}${result.stdout}`.trim())
     return { ok: result.exitCode === 0 && !result.timedOut, command, output: result.timedOut ? `${output}\n(timed out)`.trim() : output }
+  }
+}
+
+/**
+ * The write options that put extended attributes and capabilities back as they were. A new file
+ * only needs what it had; an existing entry (`exact`) also loses what was added since.
+ */
+function extendedOptions(extended: Extended, exact = false): { xattrs?: Record<string, string>; capabilities?: string } {
+  if (extended === undefined) return {}
+  const some = Object.keys(extended.xattrs).length > 0
+  return {
+    ...(some || exact ? { xattrs: extended.xattrs } : {}),
+    ...(extended.capabilities !== undefined ? { capabilities: extended.capabilities } : exact ? { capabilities: '' } : {}),
   }
 }
 

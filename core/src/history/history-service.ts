@@ -1,9 +1,7 @@
-import type { Category, Diagnostic, HostPort, Logger, Provider } from '@twinsync/sdk'
-import { contextFor } from '../collect/context-factory.js'
-import type { LoadedConfig } from '../config/config-file.js'
+import type { Category, Diagnostic, Provider } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
+import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
-import { Tokens } from '../tokens.js'
 import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { countChanges, semanticDiff, type SemanticDiff } from './semantic-diff.js'
@@ -34,9 +32,7 @@ export class HistoryService {
   constructor(
     @inject(TwinRepository) private readonly twin: TwinRepository,
     @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
-    @inject(Tokens.Host) private readonly host: HostPort,
-    @inject(Tokens.Config) private readonly config: LoadedConfig,
-    @inject(Tokens.Logger) private readonly logger: Logger,
+    @inject(ProviderContexts) private readonly contexts: ProviderContexts,
   ) {
     this.log = new SnapshotLog(twin.dir)
   }
@@ -95,8 +91,7 @@ export class HistoryService {
     const newer = new GitTreeReader(this.twin.dir, to.commit)
     try {
       const changed = await this.log.changedPaths(from?.commit ?? null, to.commit)
-      const options_ = { host: this.host, claims, config: this.config, logger: this.logger, signal: new AbortController().signal, cacheDir: undefined }
-      const diff = await semanticDiff(older ?? emptyTwin, newer, changed, providers, claims, (p) => contextFor(p, options_), options)
+      const diff = await semanticDiff(older ?? emptyTwin, newer, changed, providers, claims, (p) => this.contexts.for(p, claims), options)
       return { from, to, ...diff, counts: countChanges(diff.domains), counted: countsPhrase(diff.domains) }
     } finally {
       older?.close()

@@ -1,11 +1,10 @@
 import { mkdir, readFile, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import type { ApplicableProvider, Change, Diagnostic, HostPort, Logger, PathClaims, Provider } from '@twinsync/sdk'
+import type { ApplicableProvider, Change, Diagnostic, Logger, PathClaims, Provider } from '@twinsync/sdk'
 import { isApplicable, writeFileAtomic } from '@twinsync/sdk'
-import { contextFor } from '../collect/context-factory.js'
-import type { LoadedConfig } from '../config/config-file.js'
 import { inject, injectable } from '../di.js'
 import { callProvider } from '../providers/provider-call.js'
+import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import { Tokens } from '../tokens.js'
@@ -81,8 +80,7 @@ export class IntentService {
   constructor(
     @inject(TwinRepository) private readonly twin: TwinRepository,
     @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
-    @inject(Tokens.Host) private readonly host: HostPort,
-    @inject(Tokens.Config) private readonly config: LoadedConfig,
+    @inject(ProviderContexts) private readonly contexts: ProviderContexts,
     @inject(Tokens.Logger) private readonly logger: Logger,
   ) {}
 
@@ -111,7 +109,8 @@ export class IntentService {
       return {
         base: baseCommit,
         paths: [],
-        restore: async (onto, observed = onto) => (observed === baseCommit && (await readRef(dir, INTENDED_REF)) === undefined ? [] : this.settle(observed, await this.view(), otherwise)),
+        // Nothing to settle only when nothing moved; a pull moves the twin (onto) and not the observed state.
+        restore: async (onto, observed = onto) => (onto === baseCommit && observed === baseCommit && (await readRef(dir, INTENDED_REF)) === undefined ? [] : this.settle(observed, await this.view(), otherwise)),
       }
     }
     const [tree, baseTree] = await Promise.all([workingTree(dir), treeOf(dir, baseCommit)])
@@ -243,7 +242,7 @@ export class IntentService {
     const after = new GitTreeReader(dir, tree)
     try {
       for (const entry of byProvider.values()) {
-        const ctx = contextFor(entry.provider, { host: this.host, claims: v.claims, config: this.config, logger: this.logger, signal: new AbortController().signal, cacheDir: undefined })
+        const ctx = this.contexts.for(entry.provider, v.claims)
         // Through the one provider guard: a twin that cannot be read (a symlinked document) is a diagnostic.
         const [wasCall, wantsCall] = await Promise.all([
           callProvider(entry.provider, 'load', () => entry.provider.load({ ctx, twin: before })),

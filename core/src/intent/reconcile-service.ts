@@ -1,11 +1,9 @@
-import type { ApplicableProvider, Change, HostPort, Logger, ProviderContext, TwinReader } from '@twinsync/sdk'
+import type { ApplicableProvider, Change, ProviderContext, TwinReader } from '@twinsync/sdk'
 import { TwinSyncError, compareStrings, isApplicable, stableStringify } from '@twinsync/sdk'
 import { collectAll } from '../collect/collector.js'
-import { contextFor } from '../collect/context-factory.js'
-import type { LoadedConfig } from '../config/config-file.js'
 import { inject, injectable } from '../di.js'
+import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
-import { Tokens } from '../tokens.js'
 import { GitTreeReader } from '../twin/git-tree-reader.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { commitTree, git, treeOf, workingTree } from './intent-git.js'
@@ -43,9 +41,7 @@ export class ReconcileService {
   constructor(
     @inject(TwinRepository) private readonly twin: TwinRepository,
     @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
-    @inject(Tokens.Host) private readonly host: HostPort,
-    @inject(Tokens.Config) private readonly config: LoadedConfig,
-    @inject(Tokens.Logger) private readonly logger: Logger,
+    @inject(ProviderContexts) private readonly contexts: ProviderContexts,
     @inject(IntentService) private readonly intents: IntentService,
   ) {}
 
@@ -154,12 +150,12 @@ export class ReconcileService {
   }
 
   private context(provider: ApplicableProvider, view: ProviderView): ProviderContext {
-    return contextFor(provider, { host: this.host, claims: view.claims, config: this.config, logger: this.logger, signal: new AbortController().signal, cacheDir: this.twin.cacheDir() })
+    return this.contexts.for(provider, view.claims, { cache: 'twin' })
   }
 
   /** Per provider: the live state, its twin documents where they differ from the observed twin, and the changes between. */
   private async drift(observed: string, providers: readonly ApplicableProvider[], view: ProviderView) {
-    const outcomes = await collectAll(providers, { host: this.host, claims: view.claims, config: this.config, logger: this.logger, signal: new AbortController().signal, cacheDir: this.twin.cacheDir(), concurrency: this.config.values.providers?.concurrency ?? 4 })
+    const outcomes = await collectAll(providers, this.contexts.collecting(view.claims, { cache: 'twin' }))
     const dir = this.twin.dir
     const reader = new GitTreeReader(dir, observed)
     const out: Array<{ provider: ApplicableProvider; ctx: ProviderContext; state: unknown; live: Contents; changes: Change[] }> = []

@@ -1,11 +1,12 @@
-import type { ApplicableProvider, Change, Diagnostic, HostPort, Logger, Plan, TwinReader } from '@twinsync/sdk'
+import type { ApplicableProvider, Change, Diagnostic, Plan, TwinReader } from '@twinsync/sdk'
 import { CATEGORIES, PLAN_FORMAT_VERSION, RecordingHost, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, infoDiagnostic, isApplicable, isConfigChecker, isContentValidator, warningDiagnostic } from '@twinsync/sdk'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
+import type { ContextOptions } from '../collect/context-factory.js'
 import { contextFor } from '../collect/context-factory.js'
-import type { LoadedConfig } from '../config/config-file.js'
 import { inject, injectable } from '../di.js'
 import { IntentService } from '../intent/intent-service.js'
 import { missingProviders } from '../providers/provider-manifest.js'
+import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { callProvider } from '../providers/provider-call.js'
@@ -35,9 +36,7 @@ export class Planner {
   constructor(
     @inject(TwinRepository) private readonly twin: TwinRepository,
     @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
-    @inject(Tokens.Host) private readonly host: HostPort,
-    @inject(Tokens.Config) private readonly config: LoadedConfig,
-    @inject(Tokens.Logger) private readonly logger: Logger,
+    @inject(ProviderContexts) private readonly contexts: ProviderContexts,
     @inject(Tokens.Clock) private readonly clock: () => Date,
     @inject(IntentService) private readonly intents: IntentService,
   ) {}
@@ -54,20 +53,13 @@ export class Planner {
       // Planning only reads: each provider gets a dry-run host that refuses any change (the call
       // fails, named, through the provider guard); one the provider swallowed is reported below.
       const dryRuns = new Map<string, RecordingHost>()
-      const common = {
-        host: this.host,
-        hostFor: (p: { name: string }) => dryRuns.get(p.name) ?? dryRuns.set(p.name, new RecordingHost(this.host, { refuse: 'Planning only reads' })).get(p.name) as RecordingHost,
-        claims,
-        config: this.config,
-        logger: this.logger,
-        signal: options.signal ?? new AbortController().signal,
-        cacheDir: this.twin.cacheDir(),
+      const run = {
+        hostFor: (p: { name: string }) => dryRuns.get(p.name) ?? dryRuns.set(p.name, new RecordingHost(this.contexts.host, { refuse: 'Planning only reads' })).get(p.name) as RecordingHost,
+        signal: options.signal,
+        cache: 'twin' as const,
       }
-      const outcomes = await collectAll(providers, {
-        ...common,
-        concurrency: this.config.values.providers?.concurrency ?? 4,
-        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-      })
+      const common = this.contexts.options(claims, run)
+      const outcomes = await collectAll(providers, this.contexts.collecting(claims, { ...run, onProgress: options.onProgress }))
       const changes: Change[] = []
       for (const outcome of outcomes) {
         diagnostics.push(...(await this.diffOne(outcome, reader, common, changes)))
@@ -102,7 +94,7 @@ export class Planner {
         createdAt: this.clock().toISOString(),
         basis: {
           twinCommit,
-          root: this.host.root,
+          root: this.contexts.host.root,
           fingerprints: Object.fromEntries(graph.changes.map((c) => [c.id, changeFingerprint(c)])),
         },
         changes: graph.changes,
@@ -117,7 +109,7 @@ export class Planner {
   private async diffOne(
     outcome: CollectOutcome,
     reader: TwinReader,
-    common: Parameters<typeof contextFor>[1],
+    common: ContextOptions,
     changes: Change[],
   ): Promise<Diagnostic[]> {
     const provider = outcome.provider as ApplicableProvider

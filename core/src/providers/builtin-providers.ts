@@ -1,21 +1,21 @@
 import type { Provider } from '@twinsync/sdk'
 import { factProviders } from '../facts/index.js'
 
-/** The plugin packages that ship with TwinSync, loaded directly rather than through a hook. */
-const BUILTIN_PACKAGES = [
-  '@twinsync/plugin-files',
-  '@twinsync/plugin-apt',
-  '@twinsync/plugin-systemd',
-  '@twinsync/plugin-cron',
-  '@twinsync/plugin-autostart',
-] as const
+/**
+ * The plugin packages that ship with TwinSync, loaded directly rather than through a hook.
+ * Each import is spelled out so the CLI bundle (core/scripts/bundle.mjs) takes them in.
+ */
+const BUILTIN_PACKAGES: Record<string, () => Promise<{ providers?: Provider[] }>> = {
+  '@twinsync/plugin-files': () => import('@twinsync/plugin-files'),
+  '@twinsync/plugin-apt': () => import('@twinsync/plugin-apt'),
+  '@twinsync/plugin-systemd': () => import('@twinsync/plugin-systemd'),
+  '@twinsync/plugin-cron': () => import('@twinsync/plugin-cron'),
+  '@twinsync/plugin-autostart': () => import('@twinsync/plugin-autostart'),
+}
 
 export async function builtinProviders(): Promise<Array<{ provider: Provider; source: string }>> {
   const loaded = await Promise.all(
-    BUILTIN_PACKAGES.map(async (name) => {
-      const mod = (await import(name)) as { providers?: Provider[] }
-      return (mod.providers ?? []).map((provider) => ({ provider, source: name }))
-    }),
+    Object.entries(BUILTIN_PACKAGES).map(async ([name, load]) => ((await load()).providers ?? []).map((provider) => ({ provider, source: name }))),
   )
   return [...factProviders().map((provider) => ({ provider, source: '@twinsync/core' })), ...loaded.flat()]
 }

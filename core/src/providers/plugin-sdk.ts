@@ -20,9 +20,8 @@ let hostSdk: Promise<string> | undefined
 /** The directory of the host's own @twinsync/sdk, symlinks resolved. */
 export function hostSdkDir(): Promise<string> {
   hostSdk ??= (async () => {
-    // dist/index.js → the package directory.
-    const entry = fileURLToPath(import.meta.resolve(SDK_PACKAGE))
-    return realpath(dirname(dirname(entry)))
+    // The package directory (its entry may be a bundle in a subfolder).
+    return realpath(dirname(fileURLToPath(import.meta.resolve(`${SDK_PACKAGE}/package.json`))))
   })()
   return hostSdk
 }

@@ -46,7 +46,7 @@ export class ProviderRegistry {
 
   constructor(
     @inject(Tokens.Config) private readonly config: LoadedConfig,
-    @inject(Tokens.OclifConfig) private readonly oclif: OclifConfig | undefined,
+    @inject(Tokens.OclifConfig) private readonly oclif: OclifConfig,
   ) {}
 
   load(): Promise<ProviderSet> {
@@ -103,7 +103,6 @@ export class ProviderRegistry {
   }
 
   private async fromPlugins(diagnostics: Diagnostic[]): Promise<Array<{ provider: Provider; source: string }>> {
-    if (this.oclif === undefined) return []
     await this.preparePlugins(diagnostics)
     const timeout = this.config.values.providers?.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS
     // oclif's hook timer is unref'd: a plugin that never answers would let Node exit mid-run
@@ -136,7 +135,8 @@ export class ProviderRegistry {
    * host's own SDK (see plugin-sdk.ts).
    */
   private async preparePlugins(diagnostics: Diagnostic[]): Promise<void> {
-    const all = (this.oclif as { plugins?: Map<string, OclifPlugin> } | undefined)?.plugins
+    // Fakes in tests answer the hook only and have no plugin list.
+    const all = (this.oclif as { plugins?: Map<string, OclifPlugin> }).plugins
     const plugins = [...(all?.values() ?? [])].filter((p) => p.type !== 'core' && (p.hooks[HOOK_EVENT]?.length ?? 0) > 0)
     const refusals = await Promise.all(plugins.map(async (plugin) => (await sdkRangeProblem(plugin)) ?? (await shareSdk(plugin))))
     plugins.forEach((plugin, i) => {

@@ -52,8 +52,7 @@ export class RemoteService {
   constructor(
     @inject(TwinRepository) private readonly twin: TwinRepository,
     @inject(Tokens.GitHubApiFactory) private readonly githubApi: GitHubApiFactory,
-    // Optional only for tests that build the service by hand and never pull.
-    @inject(IntentService) private readonly intents?: IntentService,
+    @inject(IntentService) private readonly intents: IntentService,
   ) {}
 
   async status(): Promise<RemoteStatus> {
@@ -201,7 +200,6 @@ export class RemoteService {
     // What arrives is intent, not an observation: the last snapshot stays the observed state,
     // local edits are set aside, and both are merged back on top of the pulled twin.
     const intents = this.intents
-    if (intents === undefined) throw new Error('RemoteService.pull needs the IntentService')
     const observed = (await intents.observed()) as string
     await intents.markObserved(observed)
     const held = await intents.hold('all', local ?? undefined)

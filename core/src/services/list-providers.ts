@@ -1,10 +1,9 @@
 import type { Diagnostic } from '@twinsync/sdk'
 import { isApplicable } from '@twinsync/sdk'
 import type { DependencyContainer } from '../di.js'
-import { contextFor } from '../collect/context-factory.js'
 import { callProvider } from '../providers/provider-call.js'
+import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
-import { readOnlyContextOptions } from './read-only-context.js'
 import { renderDiagnostics } from './render-diagnostics.js'
 
 export interface ProviderListing {
@@ -25,13 +24,13 @@ export async function listProviders(container: DependencyContainer): Promise<{ p
   const registry = container.resolve(ProviderRegistry)
   const { providers, claims, diagnostics: loadDiagnostics } = await registry.load()
   const diagnostics = [...loadDiagnostics]
-  const options = readOnlyContextOptions(container, claims)
+  const contexts = container.resolve(ProviderContexts)
   const listing = await Promise.all(
     providers.map(async ({ provider, source, disabled }): Promise<ProviderListing> => {
       let detected: boolean | null = null
       let reason: string | null = disabled ? 'disabled in the configuration' : null
       if (!disabled) {
-        const d = await callProvider(provider, 'detect', () => provider.detect({ ctx: contextFor(provider, options) }))
+        const d = await callProvider(provider, 'detect', () => provider.detect({ ctx: contexts.for(provider, claims) }))
         if (d.ok) {
           detected = d.value.detected
           reason = d.value.reason ?? null

@@ -3,8 +3,8 @@ import { compareStrings, hasStartupView } from '@twinsync/sdk'
 import { collectAll } from '../collect/collector.js'
 import type { DependencyContainer } from '../di.js'
 import { callProvider } from '../providers/provider-call.js'
+import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
-import { readOnlyContextOptions } from './read-only-context.js'
 import { table } from './list-providers.js'
 import { renderDiagnostics } from './render-diagnostics.js'
 
@@ -15,7 +15,7 @@ export async function listStartup(container: DependencyContainer): Promise<{ ent
   const registry = container.resolve(ProviderRegistry)
   const { claims, diagnostics } = await registry.load()
   const providers = (await registry.select()).map((r) => r.provider).filter(hasStartupView)
-  const outcomes = await collectAll(providers, readOnlyContextOptions(container, claims))
+  const outcomes = await collectAll(providers, container.resolve(ProviderContexts).collecting(claims))
   const entries: StartupEntry[] = []
   const notes = [...diagnostics]
   for (const o of outcomes) {

@@ -12,7 +12,7 @@ const FILES_PROVIDER = 'files'
  * finding out whole (a package's file exactly as shipped is public and kept as is).
  */
 export async function screenDocument(doc: TwinDocument, provider: string): Promise<{ doc: TwinDocument; diagnostics: Diagnostic[] }> {
-  if (provider === FILES_PROVIDER && doc.path.startsWith('filesystem/')) return { doc, diagnostics: [] }
+  if (!isScreened(doc, provider)) return { doc, diagnostics: [] }
   const text = typeof doc.content === 'string' ? doc.content : Buffer.from(doc.content).toString('utf8')
   const findings = await findSecrets(text, { path: doc.path })
   if (findings.length === 0) return { doc, diagnostics: [] }
@@ -33,6 +33,11 @@ export async function screenDocument(doc: TwinDocument, provider: string): Promi
       }),
     ],
   }
+}
+
+/** Whether screenDocument looks at this document (the files provider's mirrored files it leaves alone). */
+export function isScreened(doc: TwinDocument, provider: string): boolean {
+  return !(provider === FILES_PROVIDER && doc.path.startsWith('filesystem/'))
 }
 
 /** Whether a change would write a redaction marker back to the machine (its data holds one). */

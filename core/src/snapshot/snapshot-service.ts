@@ -1,22 +1,22 @@
-import type { Diagnostic, HostPort, Logger, Provider, TwinDocument } from '@twinsync/sdk'
+import type { Diagnostic, Logger, Provider, TwinDocument } from '@twinsync/sdk'
 import { isVolatileTwinPath, RecordingHost, TwinSyncError } from '@twinsync/sdk'
 import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
-import type { LoadedConfig } from '../config/config-file.js'
 import { IntentService } from '../intent/intent-service.js'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import { SnapshotLog } from '../history/snapshot-log.js'
+import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { diarySubject, onlyVolatile, snapshotCommitMessage, snapshotMessage, summarizeChanges, type SnapshotSummary } from './snapshot-summary.js'
-import { contextFor } from '../collect/context-factory.js'
 import { changedFilesOnly, semanticDiff, type SemanticDiff } from '../history/semantic-diff.js'
 import { GitTreeReader } from '../twin/git-tree-reader.js'
 import { countsPhrase } from '../vocabulary.js'
 import type { GitStatusEntry } from '../twin/git.js'
-import { screenDocument } from './secret-guard.js'
+import { isScreened, screenDocument } from './secret-guard.js'
+import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
 
 export interface SnapshotOptions {
@@ -61,8 +61,7 @@ export class SnapshotService {
   constructor(
     @inject(TwinRepository) private readonly twin: TwinRepository,
     @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
-    @inject(Tokens.Host) private readonly host: HostPort,
-    @inject(Tokens.Config) private readonly config: LoadedConfig,
+    @inject(ProviderContexts) private readonly contexts: ProviderContexts,
     @inject(Tokens.Logger) private readonly logger: Logger,
     @inject(Tokens.Clock) private readonly clock: () => Date,
     @inject(IntentService) private readonly intents: IntentService,
@@ -100,16 +99,7 @@ export class SnapshotService {
     const phase = (name: string) => this.logger.debug(`snapshot: ${name} at ${Math.round(performance.now() - started)} ms`)
     const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
     const providers = (await this.registry.select()).map((r) => r.provider)
-    const outcomes = await collectAll(providers, {
-      host: this.host,
-      claims,
-      config: this.config,
-      logger: this.logger,
-      signal: options.signal ?? new AbortController().signal,
-      cacheDir: this.twin.cacheDir(),
-      concurrency: this.config.values.providers?.concurrency ?? 4,
-      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-    })
+    const outcomes = await collectAll(providers, this.contexts.collecting(claims, { signal: options.signal, cache: 'twin', onProgress: options.onProgress }))
     const diagnostics = [...loadDiagnostics]
     const collected = outcomes.filter((o): o is Extract<CollectOutcome, { status: 'collected' }> => o.status === 'collected')
     for (const o of outcomes) {
@@ -129,7 +119,7 @@ export class SnapshotService {
     const edited = (await this.twin.dirtyPaths()).length > 0
     const draft = await this.twin.draft({ edited })
     try {
-      await this.writeDocuments(draft, collected, providers, claims, diagnostics)
+      await this.writeDocuments(draft, collected, providers, claims, diagnostics, ScreenedDocuments.open(this.twin.cacheDir(), { edited }))
       for (const doc of options.extraDocuments ?? []) {
         // The apply journal quotes programs' error output: screened like any provider's document.
         const screened = await screenDocument(doc, 'twinsync')
@@ -186,9 +176,9 @@ export class SnapshotService {
     const newer = new GitTreeReader(this.twin.dir, tree)
     try {
       // Describing only reads: each provider gets a host that refuses any change, as in planning.
-      const readOnly = new RecordingHost(this.host, { refuse: 'Describing a snapshot only reads' })
-      const context = { host: this.host, hostFor: () => readOnly, claims: set.claims, config: this.config, logger: this.logger, signal: new AbortController().signal, cacheDir: undefined }
-      const diff = await semanticDiff(older === undefined ? EMPTY_TWIN : changedFilesOnly(older, lasting), changedFilesOnly(newer, lasting), lasting, providers, set.claims, (p) => contextFor(p, context), { diffs: false })
+      const readOnly = new RecordingHost(this.contexts.host, { refuse: 'Describing a snapshot only reads' })
+      const contextOf = (p: Provider) => this.contexts.for(p, set.claims, { hostFor: () => readOnly })
+      const diff = await semanticDiff(older === undefined ? EMPTY_TWIN : changedFilesOnly(older, lasting), changedFilesOnly(newer, lasting), lasting, providers, set.claims, contextOf, { diffs: false })
       // The first snapshot records everything: its diary line counts instead of listing.
       const first = older === undefined || ((await older.list('system/')).length === 0 && (await older.list('filesystem/')).length === 0)
       const subject = options.subject ?? (first ? `first snapshot: ${countsPhrase(diff.domains)}` : diarySubject(diff.domains))
@@ -213,6 +203,7 @@ export class SnapshotService {
     providers: readonly Provider[],
     claims: Parameters<typeof ownerOfTwinPath>[2],
     diagnostics: Diagnostic[],
+    screenedBefore: ScreenedDocuments,
   ): Promise<void> {
     const fresh = new Set(collected.map((o) => o.provider.name))
     const written = new Set<string>()
@@ -228,13 +219,19 @@ export class SnapshotService {
         written.add(doc.path)
       }
     }
-    // Every document is screened for secrets before it enters the twin (many side by side).
+    // Every document is screened for secrets before it enters the twin (many side by side),
+    // except one HEAD already holds exactly, screened when it was written.
     const limit = pLimit(16)
-    const screened = await Promise.all(accepted.map(({ doc, provider }) => limit(() => screenDocument(doc, provider))))
+    const screened = await Promise.all(
+      accepted.map(({ doc, provider }) =>
+        isScreened(doc, provider) && !screenedBefore.alreadyScreened(draft, doc) ? limit(() => screenDocument(doc, provider)) : { doc, diagnostics: [] },
+      ),
+    )
     for (const s of screened) {
       diagnostics.push(...s.diagnostics)
       draft.write(s.doc)
     }
+    await screenedBefore.remember()
     for (const path of [...draft.list('filesystem/'), ...draft.list('system/')]) {
       if (written.has(path)) continue
       const owner = ownerOfTwinPath(path, providers, claims)

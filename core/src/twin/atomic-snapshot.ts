@@ -83,11 +83,17 @@ export class SnapshotDraft {
     return new SnapshotDraft(dir, head, entries)
   }
 
+  /** Whether the new tree already holds exactly this document (same bytes, same mode). */
+  holds(doc: DraftDocument): boolean {
+    const current = this.entries.get(doc.path)
+    return current !== undefined && current.mode === modeOf(doc) && current.sha === blobId(Buffer.from(doc.content))
+  }
+
   /** Put a document into the new tree; false when the tree already holds exactly it. */
   write(doc: DraftDocument): boolean {
     checkTwinPath(doc.path)
     const bytes = Buffer.from(doc.content)
-    const mode = doc.executable === true ? '100755' : '100644'
+    const mode = modeOf(doc)
     const sha = blobId(bytes)
     const current = this.entries.get(doc.path)
     if (current !== undefined && current.sha === sha && current.mode === mode) return false
@@ -339,6 +345,10 @@ export async function makeParents(dir: string, path: string): Promise<void> {
     if (info !== undefined) await rm(here, { force: true })
     await mkdir(here)
   }
+}
+
+function modeOf(doc: DraftDocument): string {
+  return doc.executable === true ? '100755' : '100644'
 }
 
 function blobId(bytes: Buffer): string {

@@ -21,6 +21,11 @@ const FOLDER_NOTES: Record<string, string> = {
     '# scripts\n\nScripts a plan may run, and only after you approve the plan. A plan can only name\nscripts from this folder.\n',
 }
 
+/** Where providers keep caches: inside .git, so never committed, and gone with the twin. */
+export function twinCacheDir(twinDir: string): string {
+  return join(twinDir, '.git', 'twinsync', 'cache')
+}
+
 /**
  * The twin: a Git repository with the spec's layout. Knows nothing of providers; it stores
  * documents, tells what changed, and commits.
@@ -128,9 +133,9 @@ export class TwinRepository implements TwinReader {
     if (await snapshotUnsettled(this.dir)) await this.lock().hold('recovery', () => this.settle())
   }
 
-  /** Where providers keep caches: inside .git, so never committed, and gone with the twin. */
+  /** Where providers keep caches (see twinCacheDir). */
   cacheDir(): string {
-    return join(this.dir, '.git', 'twinsync', 'cache')
+    return twinCacheDir(this.dir)
   }
 
   /** A regular file's content; undefined when absent; TWIN_SYMLINK when it (or a folder above it) is a symlink. */

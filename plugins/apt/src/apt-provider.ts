@@ -76,8 +76,8 @@ export class AptProvider implements ApplicableProvider<AptState> {
     return diffAptState(desired, actual)
   }
 
-  apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {
-    return applyAptChanges(changes, ctx, onResult)
+  apply({ changes, ctx, onResult, changedNeeds }: ApplyRequest): Promise<ApplyResult> {
+    return applyAptChanges(changes, ctx, onResult, changedNeeds)
   }
 }
 

@@ -2,6 +2,7 @@ import { TwinSyncError, type ApplyResult, type Change, type ChangeResult, type E
 import { heldLockIn, lockHeldError } from './dpkg-lock.js'
 import { collectAptState } from './package-collector.js'
 import { isAptOperation, type AptOperation } from './package-change.js'
+import { refresh, refreshesFor, refreshFailure, type Refresh } from './package-lists.js'
 import { checkPackageName, checkPackageVersion } from './package-name.js'
 import type { AptState } from './package-state.js'
 
@@ -40,7 +41,12 @@ export function transactionArgs(installs: readonly string[], removals: readonly 
  * Every name is checked before the first command runs. Against a root other than "/", every
  * command runs inside it (chroot): the host's packages are never touched.
  */
-export async function applyAptChanges(changes: readonly Change[], ctx: ProviderContext, onResult?: (r: ChangeResult) => void): Promise<ApplyResult> {
+export async function applyAptChanges(
+  changes: readonly Change[],
+  ctx: ProviderContext,
+  onResult?: (r: ChangeResult) => void,
+  changedNeeds: Readonly<Record<string, readonly string[]>> = {},
+): Promise<ApplyResult> {
   const steps = changes.map(toStep)
   const results = new Map<string, ChangeResult>()
   const report = (result: ChangeResult): void => {
@@ -61,8 +67,16 @@ export async function applyAptChanges(changes: readonly Change[], ctx: ProviderC
 
   await runBatch(ctx.host, runnable('unhold'), (pkgs) => ['unhold', ...pkgs], 'apt-mark', report)
 
-  const installs = runnable('install')
   const removals = runnable('remove')
+  // A repository (or key) this apply just added is read into apt's lists before anything is installed from it.
+  const wanted = runnable('install')
+  const failedRefreshOf = await refreshFor(ctx.host, wanted, changedNeeds)
+  const installs: AptStep[] = []
+  for (const step of wanted) {
+    const failed = failedRefreshOf(step)
+    if (failed === undefined) installs.push(step)
+    else report({ id: step.change.id, status: 'failed', ...refreshFailure(failed, step.change.id) })
+  }
   const available: AptStep[] = []
   for (const step of installs) {
     const missing = step.version === undefined ? undefined : await archiveLacks(ctx.host, step.pkg, step.version)
@@ -84,6 +98,20 @@ export async function applyAptChanges(changes: readonly Change[], ctx: ProviderC
   await runBatch(ctx.host, runnable('hold'), (pkgs) => ['hold', ...pkgs], 'apt-mark', report)
 
   return { results: changes.map((c) => results.get(c.id) ?? { id: c.id, status: 'skipped', message: 'not reached' }), diagnostics: [] }
+}
+
+/**
+ * Refresh the lists for what the installs need that this apply changed (see package-lists.ts),
+ * each refresh once. Returns, for an install, the refresh of its needs that failed.
+ */
+async function refreshFor(host: HostPort, installs: readonly AptStep[], changedNeeds: Readonly<Record<string, readonly string[]>>): Promise<(step: AptStep) => Refresh | undefined> {
+  const changed = installs.flatMap((s) => changedNeeds[s.change.id] ?? [])
+  const done: Refresh[] = []
+  for (const source of await refreshesFor(host, changed)) done.push(await refresh(host, source))
+  return (step) => {
+    const mine = changedNeeds[step.change.id] ?? []
+    return done.find((r) => !r.ok && (r.source === undefined ? mine.length > 0 : mine.includes(r.source)))
+  }
 }
 
 function toStep(change: Change): AptStep {

@@ -118,4 +118,57 @@ describe('apt apply', () => {
     assert.deepEqual(host.actions, [])
     assert.deepEqual(results.map((r) => r.status), ['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged'])
   })
+
+  describe('a plan that changed where apt finds packages (changedNeeds)', () => {
+    const SCOPED = (file: string) => ['update', '-q', '-o', `Dir::Etc::sourcelist=${file}`, '-o', 'Dir::Etc::sourceparts=-', '-o', 'APT::Get::List-Cleanup=0']
+    const NEW_LIST = '/etc/apt/sources.list.d/vendor.list'
+    const NEW_SOURCES = '/etc/apt/sources.list.d/other.sources'
+    const FETCH_FAILED = 'W: Failed to fetch http://127.0.0.1:9/debian/./InRelease  Could not connect to 127.0.0.1:9 (127.0.0.1). - connect (111: Connection refused)\nW: Some index files failed to download. They have been ignored, or old ones used instead.\n'
+
+    it('reads each new sources file alone into the lists, once, before the one transaction', async () => {
+      const host = dryRun()
+      // The files step of the same apply wrote them (the dry run reads its own writes back).
+      await host.writeFileAtomic(NEW_LIST, 'deb [trusted=yes] http://127.0.0.1:9/debian ./\n')
+      await host.writeFileAtomic(NEW_SOURCES, 'Types: deb\n')
+      host.actions.length = 0
+      const changes = [change('install', 'curl'), change('install', 'nano'), change('install', 'less')]
+      const changedNeeds = { 'apt:install:curl': [NEW_LIST], 'apt:install:nano': [NEW_LIST, NEW_SOURCES] }
+      const { results } = await new AptProvider().apply({ changes, ctx, changedNeeds })
+      assert.deepEqual(host.commands(), [
+        ['apt-get', SCOPED(NEW_SOURCES)],
+        ['apt-get', SCOPED(NEW_LIST)],
+        ['apt-get', [...TRANSACTION, 'curl', 'nano', 'less']],
+      ])
+      assert.deepEqual(results.map((r) => r.status), ['applied', 'applied', 'applied'])
+    })
+
+    it('refreshes everything once when only a key changed, and nothing for pins or a removed sources file', async () => {
+      let host = dryRun()
+      await new AptProvider().apply({ changes: [change('install', 'curl')], ctx, changedNeeds: { 'apt:install:curl': ['/etc/apt/keyrings/vendor.asc'] } })
+      assert.deepEqual(host.commands()[0], ['apt-get', ['update', '-q']])
+      assert.equal(host.commands().length, 2)
+      host = dryRun()
+      await new AptProvider().apply({ changes: [change('install', 'curl')], ctx, changedNeeds: { 'apt:install:curl': ['/etc/apt/preferences.d/vendor', NEW_LIST] } })
+      assert.deepEqual(host.commands(), [['apt-get', [...TRANSACTION, 'curl']]], 'a preference is read at every run; the sources file is not there (removed)')
+    })
+
+    it("fails only the installs whose repository apt could not read, with apt's words and NEED_UNUSABLE; the rest installs", async () => {
+      const host = dryRun((command, args) => (command === 'apt-get' && args[0] === 'update' ? { exitCode: 0, stderr: FETCH_FAILED } : {}))
+      await host.writeFileAtomic(NEW_LIST, 'deb [trusted=yes] http://127.0.0.1:9/debian ./\n')
+      host.actions.length = 0
+      const changes = [change('install', 'vendor-tool'), change('install', 'less'), change('hold', 'vendor-tool', { requires: ['apt:install:vendor-tool'] })]
+      const { results } = await new AptProvider().apply({ changes, ctx, changedNeeds: { 'apt:install:vendor-tool': [NEW_LIST] } })
+      assert.deepEqual(host.commands(), [['apt-get', SCOPED(NEW_LIST)], ['apt-get', [...TRANSACTION, 'less']]])
+      const [vendor, less, hold] = results
+      assert.equal(vendor?.status, 'failed')
+      assert.equal(
+        vendor?.message,
+        `apt could not read the repository of ${NEW_LIST} (apt-get update: W: Failed to fetch http://127.0.0.1:9/debian/./InRelease  Could not connect to 127.0.0.1:9 (127.0.0.1). - connect (111: Connection refused) W: Some index files failed to download. They have been ignored, or old ones used instead.); nothing was installed for it`,
+      )
+      assert.match(vendor?.outputTail ?? '', /^W: Failed to fetch/)
+      assert.deepEqual(vendor?.diagnostics?.map((d) => [d.severity, d.code, d.path, d.change]), [['error', 'NEED_UNUSABLE', NEW_LIST, 'apt:install:vendor-tool']])
+      assert.equal(less?.status, 'applied')
+      assert.equal(hold?.status, 'skipped')
+    })
+  })
 })

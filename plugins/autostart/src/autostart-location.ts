@@ -29,9 +29,10 @@ export interface EntryLocation {
   home?: string
 }
 
-/** Whose entry a .desktop path is: /home/X belongs to the user with that home, else to X. */
+/** Whose entry a path is: rc.local and /etc/xdg/autostart are the system's; /home/X belongs to the user with that home, else to X. */
 export function locationOf(path: string, accounts: TargetAccounts): EntryLocation {
-  if (path.startsWith(SYSTEM_AUTOSTART_DIR + '/')) return { scope: 'system' }
+  // rc.local is the system's too: it is not under a home (taking /etc/rc.local for one made creating it fail).
+  if (path === RC_LOCAL || path.startsWith(SYSTEM_AUTOSTART_DIR + '/')) return { scope: 'system' }
   const home = path.startsWith('/root/') ? '/root' : path.split('/').slice(0, 3).join('/')
   const user = accounts.userWithHome(home)?.name ?? (home === '/root' ? 'root' : home.slice('/home/'.length))
   return { scope: 'user', user, home }

@@ -251,6 +251,21 @@ describe('AutostartProvider', () => {
   })
 
   describe('apply', () => {
+    it('creates rc.local where the machine has none, owned by root, executable as the twin says', async () => {
+      await rm(join(root, 'etc/rc.local'))
+      const collected = await provider.collect({ ctx })
+      const twin = new MemoryTwin(collected.documents)
+      twin.set('filesystem/etc/rc.local', RC)
+      twin.set('system/startup/rc-local.json', JSON.stringify({ path: '/etc/rc.local', exists: true, executable: true, serviceMasked: false, wouldRun: true }))
+      const loaded = await provider.load({ ctx, twin })
+      const changes = provider.diff({ desired: loaded.state as AutostartState, actual: collected.state, ctx }).changes
+      assert.deepEqual(changes.map((c) => c.id), ['autostart:create:/etc/rc.local'])
+      const result = await provider.apply({ changes, ctx })
+      assert.deepEqual(result.results.map((r) => [r.status, r.message]), [['applied', undefined]])
+      const st = await stat(join(root, 'etc/rc.local'))
+      assert.deepEqual([st.mode & 0o7777, st.uid, st.gid, await readFile(join(root, 'etc/rc.local'), 'utf8')], [0o755, 0, 0, RC])
+    })
+
     it('disables an entry with an atomic write that keeps owner and mode', async () => {
       const changes = await plan((twin) => twin.set('filesystem/home/ann/.config/autostart/notes.desktop', ANN_ENTRY + 'Hidden=true\n'))
       assert.deepEqual(changes.map((c) => c.id), ['autostart:disable:/home/ann/.config/autostart/notes.desktop'])

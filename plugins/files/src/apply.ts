@@ -2,6 +2,7 @@ import { Value } from 'typebox/value'
 import {
   isTwinSyncError,
   isWithin,
+  sameXattrs,
   warningDiagnostic,
   type ApplyResult,
   type Change,
@@ -23,6 +24,8 @@ const MAX_HASHED_SIZE = 64 * 1024 * 1024
 
 interface LiveEntry extends LiveFacts {
   secret: boolean
+  /** False when getfattr is installed in neither the host nor the target: nothing is known of its extended attributes. */
+  attributesKnown: boolean
 }
 
 /**
@@ -70,6 +73,18 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
   }
 
   const diagnostics: Diagnostic[] = []
+  // Extended attributes and capabilities: as the change says, or the live entry's carried over.
+  const attributes = wantedAttributes(data, live)
+  if (attributes === 'unknown') {
+    diagnostics.push(
+      warningDiagnostic('FILES_XATTRS_UNKNOWN', `${data.path} was rewritten without its extended attributes: getfattr is installed in neither the host nor the target`, {
+        path: data.path,
+        provider: 'files',
+        detail: 'Install the attr package (and libcap2-bin for capabilities) so a rewrite keeps ACLs, capabilities and user.* attributes.',
+      }),
+    )
+  }
+  const extended = attributes === 'unknown' ? {} : attributes
   switch (data.action) {
     case 'write': {
       const outcome = await validateContent(host, data.path, data.text)
@@ -80,7 +95,8 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
         diagnostics.push(warningDiagnostic('FILES_NOT_VALIDATED', `${data.path} was written without validation: ${outcome.reason}`, { path: data.path, provider: 'files' }))
       }
       if (live !== undefined && live.type !== 'file') await host.remove(data.path)
-      await host.writeFileAtomic(data.path, data.text, { mode: data.mode, uid: data.uid, gid: data.gid })
+      // One step: the temp file gets content, owner, mode, extended attributes and capabilities, then the rename.
+      await host.writeFileAtomic(data.path, data.text, { mode: data.mode, uid: data.uid, gid: data.gid, ...extended })
       break
     }
     case 'symlink':
@@ -91,10 +107,10 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
     case 'mkdir':
       if (live !== undefined && live.type !== 'directory') await host.remove(data.path)
       if (live?.type === 'directory') {
-        await host.chown(data.path, data.uid, data.gid)
-        await host.chmod(data.path, data.mode)
+        await host.setAttributes(data.path, { uid: data.uid, gid: data.gid, mode: data.mode, ...extended })
       } else {
         await host.mkdir(data.path, { mode: data.mode, uid: data.uid, gid: data.gid })
+        if (extended.xattrs !== undefined || extended.capabilities !== undefined) await host.setAttributes(data.path, { mode: data.mode, ...extended })
       }
       break
     case 'chmod':
@@ -103,15 +119,13 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
       break
     case 'chown':
       if (live === undefined) return failed(change, `${data.path} does not exist`)
-      await host.chown(data.path, data.uid, data.gid)
-      // chown clears setuid and setgid: put the mode back as it was.
-      if (live.type !== 'symlink') await host.chmod(data.path, parseInt(live.mode, 8))
+      // chown clears setuid, setgid and capabilities: the port puts the mode back, the capabilities go back here.
+      await host.setAttributes(data.path, { uid: data.uid, gid: data.gid, ...(extended.capabilities === undefined ? {} : { capabilities: extended.capabilities }) })
       break
     case 'attributes':
       if (live === undefined) return failed(change, `${data.path} does not exist`)
-      // chown first: it clears setuid and setgid, which the mode then sets as the twin says.
-      await host.chown(data.path, data.uid, data.gid)
-      if (live.type !== 'symlink') await host.chmod(data.path, data.mode)
+      // One step in the port: owner, extended attributes, mode, capabilities.
+      await host.setAttributes(data.path, { uid: data.uid, gid: data.gid, mode: data.mode, ...extended })
       break
     case 'delete':
       await host.remove(data.path)
@@ -124,8 +138,16 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
 async function readLive(ctx: ProviderContext, scope: FilesScope, path: string): Promise<LiveEntry | undefined> {
   const stat = await ctx.host.lstat(path)
   if (stat === undefined) return undefined
-  const facts: LiveEntry = { type: stat.type, mode: formatMode(stat.mode), uid: stat.uid, gid: stat.gid, secret: false }
+  const facts: LiveEntry = { type: stat.type, mode: formatMode(stat.mode), uid: stat.uid, gid: stat.gid, secret: false, attributesKnown: true }
   if (stat.type === 'symlink') facts.target = await ctx.host.readlink(path)
+  if (stat.type === 'file' || stat.type === 'directory') {
+    const attributes = await ctx.host.readAttributes(path)
+    if (attributes === undefined) facts.attributesKnown = false
+    else {
+      if (Object.keys(attributes.xattrs).length > 0) facts.xattrs = attributes.xattrs
+      if (attributes.capabilities !== undefined) facts.capabilities = attributes.capabilities
+    }
+  }
   if (stat.type !== 'file') return facts
   facts.size = stat.size
   const pathSecret = scope.secrets.pathVerdict(path)
@@ -141,21 +163,44 @@ async function readLive(ctx: ProviderContext, scope: FilesScope, path: string): 
   return facts
 }
 
+/**
+ * The extended attributes and capabilities an entry ends with: the change's, or (when the twin
+ * and the machine agreed when the plan was made) the live entry's, carried over. 'unknown' when a
+ * live file is rewritten and its attributes cannot be read.
+ */
+function wantedAttributes(data: FilesChangeData, live: LiveEntry | undefined): { xattrs?: Record<string, string>; capabilities?: string } | 'unknown' {
+  if (data.action === 'symlink' || data.action === 'delete' || data.action === 'chmod') return {}
+  const own = 'xattrs' in data || 'capabilities' in data ? data : undefined
+  const carried = live !== undefined && live.type === (data.action === 'mkdir' ? 'directory' : 'file') ? live : undefined
+  if (own === undefined && carried !== undefined && !carried.attributesKnown && data.action === 'write') return 'unknown'
+  const xattrs = own?.xattrs ?? carried?.xattrs
+  const capabilities = own?.capabilities ?? carried?.capabilities
+  return {
+    ...(xattrs === undefined ? {} : { xattrs }),
+    ...(capabilities === undefined || (capabilities === '' && carried?.capabilities === undefined) ? {} : { capabilities }),
+  }
+}
+
+function attributesDone(data: FilesChangeData, live: LiveEntry): boolean {
+  if (!('xattrs' in data) && !('capabilities' in data)) return true
+  return sameXattrs(data.xattrs ?? live.xattrs, live.xattrs) && (data.capabilities ?? live.capabilities ?? '') === (live.capabilities ?? '')
+}
+
 function isDone(data: FilesChangeData, live: LiveEntry | undefined): boolean {
   const owned = (uid: number, gid: number) => live !== undefined && live.uid === uid && live.gid === gid
   switch (data.action) {
     case 'write':
-      return live?.type === 'file' && live.sha256 === sha256(data.text) && live.mode === formatMode(data.mode) && owned(data.uid, data.gid)
+      return live?.type === 'file' && live.sha256 === sha256(data.text) && live.mode === formatMode(data.mode) && owned(data.uid, data.gid) && attributesDone(data, live)
     case 'symlink':
       return live?.type === 'symlink' && live.target === data.target && owned(data.uid, data.gid)
     case 'mkdir':
-      return live?.type === 'directory' && live.mode === formatMode(data.mode) && owned(data.uid, data.gid)
+      return live?.type === 'directory' && live.mode === formatMode(data.mode) && owned(data.uid, data.gid) && attributesDone(data, live)
     case 'chmod':
       return live !== undefined && live.mode === formatMode(data.mode)
     case 'chown':
       return owned(data.uid, data.gid)
     case 'attributes':
-      return live !== undefined && (live.type === 'symlink' || live.mode === formatMode(data.mode)) && owned(data.uid, data.gid)
+      return live !== undefined && (live.type === 'symlink' || live.mode === formatMode(data.mode)) && owned(data.uid, data.gid) && attributesDone(data, live)
     case 'delete':
       return live === undefined
   }

@@ -3,6 +3,15 @@ import Type from 'typebox'
 const Path = Type.String({ pattern: '^/' })
 const Id = Type.Integer({ minimum: 0 })
 const Mode = Type.Integer({ minimum: 0, maximum: 0o7777 })
+/**
+ * The extended attributes the entry ends with (values as getfattr -e base64 prints them) and its
+ * capabilities as getcap prints them ("" for none). Left out when the twin and the machine agree:
+ * apply then carries over what the live entry has.
+ */
+const Attributes = {
+  xattrs: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String())),
+  capabilities: Type.Optional(Type.String()),
+}
 
 /**
  * The payload of a files change: everything apply needs, so a saved plan can be carried out
@@ -20,6 +29,7 @@ export const FilesChangeData = Type.Union([
       gid: Id,
       /** Something of another type (a symlink, a directory) is in the way and is removed first. */
       replaceType: Type.Optional(Type.Boolean()),
+      ...Attributes,
     },
     { additionalProperties: false },
   ),
@@ -28,13 +38,13 @@ export const FilesChangeData = Type.Union([
     { additionalProperties: false },
   ),
   Type.Object(
-    { action: Type.Literal('mkdir'), path: Path, mode: Mode, uid: Id, gid: Id, replaceType: Type.Optional(Type.Boolean()) },
+    { action: Type.Literal('mkdir'), path: Path, mode: Mode, uid: Id, gid: Id, replaceType: Type.Optional(Type.Boolean()), ...Attributes },
     { additionalProperties: false },
   ),
   Type.Object({ action: Type.Literal('chmod'), path: Path, mode: Mode }, { additionalProperties: false }),
   Type.Object({ action: Type.Literal('chown'), path: Path, uid: Id, gid: Id }, { additionalProperties: false }),
-  /** Mode and owner of an existing entry together: one change, one staleness check, one step. */
-  Type.Object({ action: Type.Literal('attributes'), path: Path, mode: Mode, uid: Id, gid: Id }, { additionalProperties: false }),
+  /** Mode, owner, extended attributes and capabilities of an existing entry together: one change, one staleness check, one step. */
+  Type.Object({ action: Type.Literal('attributes'), path: Path, mode: Mode, uid: Id, gid: Id, ...Attributes }, { additionalProperties: false }),
   Type.Object({ action: Type.Literal('delete'), path: Path }, { additionalProperties: false }),
 ])
 export type FilesChangeData = Type.Static<typeof FilesChangeData>

@@ -1,4 +1,5 @@
-import { compareStrings, infoDiagnostic, isWithin, NO_LONGER_TRACKED, SECRET_CHANGED, warningDiagnostic, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
+import { compareStrings, infoDiagnostic, isWithin, NO_LONGER_TRACKED, SECRET_CHANGED, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
+import { attributesWanted, type AttributesWanted } from './attributes-diff.js'
 import type { FilesChangeData } from './change-data.js'
 import { fingerprintOf } from './fingerprint.js'
 import { PathPatterns } from './ignore.js'
@@ -42,15 +43,15 @@ export function diffFiles(
   const leaveAlone = (path: string, summary: string): void => {
     diagnostics.push(infoDiagnostic('FILES_LEFT_ALONE', summary, { path, provider: 'files' }))
   }
-  const add = (op: Operation, entry: FileEntry, liveEntry: FileEntry | undefined, data: FilesChangeData, extra: Partial<Change> = {}): void => {
+  const add = (op: Operation, entry: FileEntry, liveEntry: FileEntry | undefined, data: FilesChangeData, extra: Partial<Change> = {}, attrs?: AttributesWanted): void => {
     changes.push({
       id: `files:${op}:${entry.path}`,
       provider: 'files',
       category: 'files',
       operation: op,
       resource: entry.path,
-      summary: summaryOf(op, entry, liveEntry),
-      risk: riskOf(op, entry.path, liveEntry, data),
+      summary: summaryOf(op, entry, liveEntry, attrs),
+      risk: riskOf(op, entry.path, liveEntry, data, attrs),
       liveFingerprint: fingerprintOf(liveEntry),
       data,
       ...(liveEntry === undefined ? {} : { before: describe(liveEntry) }),
@@ -75,14 +76,25 @@ export function diffFiles(
     if (a === undefined || replaceType) {
       const op: Operation = replaceType ? 'replace' : d.type === 'directory' ? 'mkdir' : 'create'
       const extra = replaceType ? { replaceType: true } : {}
-      if (d.type === 'directory') add(op, d, a, { action: 'mkdir', path: d.path, mode, uid, gid, ...extra })
+      const attrs = attributesWanted(d, undefined)
+      if (attrs.refused.length > 0) {
+        diagnostics.push(...attrs.refused)
+        continue
+      }
+      if (d.type === 'directory') add(op, d, a, { action: 'mkdir', path: d.path, mode, uid, gid, ...extra, ...attrs.data }, {}, attrs)
       else if (d.type === 'symlink' && d.target !== undefined) add(op, d, a, { action: 'symlink', path: d.path, target: d.target, uid, gid, ...extra })
       else if (d.type === 'file' && d.text !== undefined)
-        add(op, d, a, { action: 'write', path: d.path, text: d.text, sha256: d.sha256 ?? '', mode, uid, gid, ...extra })
+        add(op, d, a, { action: 'write', path: d.path, text: d.text, sha256: d.sha256 ?? '', mode, uid, gid, ...extra, ...attrs.data }, {}, attrs)
       else leaveAlone(d.path, `${d.path} is in the twin without its content (${d.content ?? 'not copied'}); it cannot be created from the twin`)
       continue
     }
 
+    // Extended attributes and capabilities belong to the path's one change (see attributes-diff).
+    const attrs = attributesWanted(d, a)
+    if (attrs.refused.length > 0) {
+      diagnostics.push(...attrs.refused)
+      continue
+    }
     if (d.type === 'file' && a.type === 'file') {
       if (d.secret === true && a.secret === true && d.secretHash !== undefined && a.secretHash !== undefined && d.secretHash !== a.secretHash) {
         diagnostics.push(infoDiagnostic(SECRET_CHANGED, `${d.path}: the secret changed (its keyed hash differs); the twin holds no content to compare or put back`, { path: d.path, provider: 'files' }))
@@ -92,7 +104,7 @@ export function diffFiles(
         leaveAlone(d.path, `${d.path} differs from the twin, but its content is not in the twin (${isUnseen(a) ? (a.content ?? 'unread') : (d.content ?? 'not copied')}); left as it is`)
       } else if (contentDiffers && d.text !== undefined) {
         const patch = textDiffer?.(d.path, a.text ?? '', d.text)
-        add('replace', d, a, { action: 'write', path: d.path, text: d.text, sha256: d.sha256 ?? '', mode, uid, gid }, patch === undefined ? {} : { diff: patch })
+        add('replace', d, a, { action: 'write', path: d.path, text: d.text, sha256: d.sha256 ?? '', mode, uid, gid, ...attrs.data }, patch === undefined ? {} : { diff: patch }, attrs)
         continue
       }
     }
@@ -104,17 +116,9 @@ export function diffFiles(
     // with one staleness check, never as two changes where the first trips the second's check.
     const modeDiffers = mode !== parseMode(a.mode) && d.type !== 'symlink'
     const ownerDiffers = uid !== a.uid || gid !== a.gid
-    if (modeDiffers && ownerDiffers) add('attributes', d, a, { action: 'attributes', path: d.path, mode, uid, gid })
+    if ((modeDiffers && ownerDiffers) || attrs.differs) add('attributes', d, a, { action: 'attributes', path: d.path, mode, uid, gid, ...attrs.data }, {}, attrs)
     else if (modeDiffers) add('chmod', d, a, { action: 'chmod', path: d.path, mode })
     else if (ownerDiffers) add('chown', d, a, { action: 'chown', path: d.path, uid, gid })
-    if ((d.capabilities ?? '') !== (a.capabilities ?? '') || JSON.stringify(d.xattrs ?? {}) !== JSON.stringify(a.xattrs ?? {})) {
-      diagnostics.push(
-        warningDiagnostic('FILES_XATTRS_DIFFER', `${d.path}: capabilities or extended attributes differ from the twin; TwinSync records them but does not apply them`, {
-          path: d.path,
-          provider: 'files',
-        }),
-      )
-    }
   }
 
   // Deletes: the topmost path that goes, with everything below it, as one change.
@@ -181,43 +185,49 @@ function parentOf(path: string): string | undefined {
   return at <= 0 ? undefined : path.slice(0, at)
 }
 
-function riskOf(op: Operation, path: string, liveEntry: FileEntry | undefined, data: FilesChangeData): Risk {
-  if (op === 'delete' || ('replaceType' in data && data.replaceType === true)) return 'high'
+function riskOf(op: Operation, path: string, liveEntry: FileEntry | undefined, data: FilesChangeData, attrs?: AttributesWanted): Risk {
+  // File capabilities grant root's powers to whoever runs the file, like setuid.
+  if (op === 'delete' || ('replaceType' in data && data.replaceType === true) || attrs?.capabilitiesDiffer === true) return 'high'
   const critical = SECURITY_CRITICAL.matches(path)
   if (op === 'replace') return critical ? 'high' : 'medium'
   if ((op === 'chmod' || op === 'attributes') && (data.action === 'chmod' || data.action === 'attributes') && liveEntry !== undefined) {
-    return critical || specialBits(data.mode) !== specialBits(parseMode(liveEntry.mode)) ? 'medium' : 'low'
+    const acl = attrs?.words.some((w) => w.includes('system.posix_acl_')) === true
+    return critical || acl || specialBits(data.mode) !== specialBits(parseMode(liveEntry.mode)) ? 'medium' : 'low'
   }
   if (op === 'symlink-retarget') return 'medium'
   return critical ? 'medium' : 'low'
 }
 
-function summaryOf(op: Operation, entry: FileEntry, liveEntry: FileEntry | undefined): string {
+function summaryOf(op: Operation, entry: FileEntry, liveEntry: FileEntry | undefined, attrs?: AttributesWanted): string {
+  const extended = attrs === undefined || attrs.words.length === 0 ? '' : attrs.words.join(', ')
   const origin = liveEntry === undefined ? '' : originPhrase(liveEntry)
   switch (op) {
     case 'create':
-      return `Create ${entry.type === 'symlink' ? 'symlink ' : ''}${entry.path}`
+      return `Create ${entry.type === 'symlink' ? 'symlink ' : ''}${entry.path}${extended === '' ? '' : `, with ${extended}`}`
     case 'mkdir':
-      return `Create directory ${entry.path}`
+      return `Create directory ${entry.path}${extended === '' ? '' : `, with ${extended}`}`
     case 'replace':
-      return `Replace ${entry.path}${origin}${metadataPhrase(entry, liveEntry)}`
+      return `Replace ${entry.path}${origin}${metadataPhrase(entry, liveEntry, attrs?.words ?? [])}`
     case 'delete':
       return `Delete ${entry.path}${origin}`
     case 'chmod':
       return `Change mode of ${entry.path} from ${liveEntry?.mode ?? '?'} to ${entry.mode}`
     case 'chown':
       return `Change owner of ${entry.path} from ${ownership(liveEntry)} to ${ownership(entry)}`
-    case 'attributes':
-      return `Change mode of ${entry.path} from ${liveEntry?.mode ?? '?'} to ${entry.mode} and owner from ${ownership(liveEntry)} to ${ownership(entry)}`
+    case 'attributes': {
+      if (extended === '') return `Change mode of ${entry.path} from ${liveEntry?.mode ?? '?'} to ${entry.mode} and owner from ${ownership(liveEntry)} to ${ownership(entry)}`
+      const also = metadataPhrase(entry, liveEntry, [])
+      return `Change extended attributes of ${entry.path}: ${extended}${also}`
+    }
     case 'symlink-retarget':
       return `Point ${entry.path} at ${entry.target ?? '?'} instead of ${liveEntry?.target ?? '?'}`
   }
 }
 
 /** A content change that also changes mode or owner says so: it is all one change. */
-function metadataPhrase(entry: FileEntry, liveEntry: FileEntry | undefined): string {
+function metadataPhrase(entry: FileEntry, liveEntry: FileEntry | undefined, extended: readonly string[]): string {
   if (liveEntry === undefined) return ''
-  const parts: string[] = []
+  const parts: string[] = [...extended]
   if (parseMode(entry.mode) !== parseMode(liveEntry.mode)) parts.push(`mode ${liveEntry.mode} to ${entry.mode}`)
   if (ownership(entry) !== ownership(liveEntry)) parts.push(`owner ${ownership(liveEntry)} to ${ownership(entry)}`)
   return parts.length === 0 ? '' : `, with ${parts.join(' and ')}`
@@ -243,6 +253,8 @@ function describe(entry: FileEntry): string {
     if (entry.secret === true) parts.push('secret')
     else if (entry.sha256 !== undefined) parts.push(`sha256:${entry.sha256.slice(0, 12)}`)
   }
+  if (entry.type !== 'symlink' && entry.capabilities !== undefined && entry.capabilities !== '') parts.push(`caps ${entry.capabilities}`)
+  if (entry.type !== 'symlink' && entry.xattrs !== undefined && Object.keys(entry.xattrs).length > 0) parts.push(`xattrs ${Object.keys(entry.xattrs).sort(compareStrings).join(',')}`)
   return parts.join(' ')
 }
 

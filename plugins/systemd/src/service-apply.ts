@@ -9,6 +9,8 @@ interface SystemdStep {
   change: Change
   operation: SystemdOperation
   unit: string
+  /** unmask: the state the unit ends in. */
+  after?: 'enabled' | 'disabled'
 }
 
 /** The systemctl arguments of one step; offline targets get `--root`, as systemctl needs no manager for enablement. */
@@ -65,6 +67,13 @@ export async function applySystemdChanges(
         report({ id, status: 'failed', message: `systemctl ${operation} ${step.unit} exited with ${result.exitCode}`, outputTail: (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-20).join('\n') })
         continue
       }
+      if (step.after !== undefined) {
+        const failure = await settleUnmasked(ctx, step)
+        if (failure !== undefined) {
+          report({ id, ...failure })
+          continue
+        }
+      }
       const problem = verified ? await verifyBack(ctx.host, step.unit, listening, operation) : undefined
       if (verified && problem !== undefined) owed.set(step.unit, listening)
       else owed.delete(step.unit)
@@ -81,7 +90,31 @@ function toStep(change: Change): SystemdStep {
   }
   const data = (change.data ?? {}) as { unit?: unknown }
   const unit = typeof data.unit === 'string' ? data.unit : change.resource
-  return { change, operation: change.operation, unit: change.operation === 'daemon-reload' ? unit : checkUnitName(unit) }
+  const after = (data as { after?: unknown }).after
+  if (after !== undefined && (change.operation !== 'unmask' || (after !== 'enabled' && after !== 'disabled'))) {
+    throw new TwinSyncError('PLAN_INVALID', `The systemd change ${change.id} has an unknown final state ${JSON.stringify(after)} (was the plan edited?)`, { details: { id: change.id } })
+  }
+  return { change, operation: change.operation, unit: change.operation === 'daemon-reload' ? unit : checkUnitName(unit), ...(after === undefined ? {} : { after }) }
+}
+
+/**
+ * After `systemctl unmask`: enable or disable the unit so it ends as the change says (the links
+ * from before the mask decide where an unmask alone leaves it). If that fails the mask goes back,
+ * so the change happened whole or not at all.
+ */
+async function settleUnmasked(ctx: ProviderContext, step: SystemdStep): Promise<Omit<ChangeResult, 'id'> | undefined> {
+  const { state } = await new UnitFileIndex(ctx.host).lookup(step.unit)
+  const verb = step.after === 'enabled' ? (state === 'enabled' ? undefined : 'enable') : state === 'enabled' ? 'disable' : undefined
+  if (verb === undefined) return undefined
+  const result = await ctx.host.exec('systemctl', systemctlArgs(verb, step.unit, ctx.host.root), { timeoutMs: 5 * 60_000 })
+  if (result.exitCode === 0) return undefined
+  const remask = await ctx.host.exec('systemctl', systemctlArgs('mask', step.unit, ctx.host.root), { timeoutMs: 5 * 60_000 })
+  const back = remask.exitCode === 0 ? `${step.unit} is masked again, as it was` : `masking ${step.unit} again failed too (exit ${remask.exitCode}): it is unmasked`
+  return {
+    status: 'failed',
+    message: `systemctl ${verb} ${step.unit} exited with ${result.exitCode} after the unmask; ${back}`,
+    outputTail: (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-20).join('\n'),
+  }
 }
 
 /** Idempotence for enablement: the unit files already say what the change would make them say. */
@@ -96,7 +129,7 @@ async function isSatisfied(step: SystemdStep, index: UnitFileIndex): Promise<boo
     case 'mask':
       return state === 'masked'
     case 'unmask':
-      return state !== 'masked' && state !== 'masked-runtime'
+      return state !== 'masked' && state !== 'masked-runtime' && (step.after === undefined || state === step.after)
     default:
       return false
   }

@@ -15,6 +15,8 @@ export interface SystemdChangeData {
   unitFiles?: string[]
   /** reload/restart of a service that runs an older configuration: the files newer than its start. */
   staleConfig?: string[]
+  /** unmask: the state the unit ends in (enabled or disabled), whatever links the mask left behind. */
+  after?: 'enabled' | 'disabled'
 }
 
 export const DAEMON_RELOAD_ID = 'systemd:daemon-reload:manager'

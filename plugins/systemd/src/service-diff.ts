@@ -41,15 +41,22 @@ export function diffSystemdState(desired: SystemdState, actual: SystemdState): D
       diagnostics.push(errorDiagnostic('NAME_INVALID', `The twin lists an invalid unit name: ${JSON.stringify(unit)}`, { path: unit, provider: 'systemd' }))
       continue
     }
-    const masked = have === 'masked'
     if (want === 'masked') {
       add('mask', unit, `mask ${unit}`, 'medium', { before: have ?? 'absent', after: 'masked' })
       continue
     }
-    const unmask = masked ? add('unmask', unit, `unmask ${unit}`, 'medium', { before: 'masked', after: 'disabled' }) : undefined
-    const requires = [...(unmask === undefined ? [] : [unmask.id]), ...(reload === undefined ? [] : [reload.id])]
-    if (want === 'enabled' && (have === undefined || have === 'disabled' || masked)) {
-      add('enable', unit, `enable ${unit}`, 'medium', { before: have ?? 'absent', after: 'enabled', ...(requires.length > 0 ? { requires } : {}) })
+    const requires = reload === undefined ? {} : { requires: [reload.id] }
+    if (have === 'masked') {
+      // One change: the mask goes and the unit ends as the twin says. The enable links a unit had
+      // before it was masked are still there, so an unmask alone can leave it enabled (or not).
+      const after = want === 'enabled' || want === 'disabled' ? want : undefined
+      const summary = after === 'enabled' ? `unmask and enable ${unit}` : after === 'disabled' ? `unmask ${unit}, leaving it disabled` : `unmask ${unit}`
+      const change = add('unmask', unit, summary, 'medium', { before: 'masked', after: after ?? want, ...(after === 'enabled' ? requires : {}) })
+      change.data = { unit, ...(after === undefined ? {} : { after }) }
+      continue
+    }
+    if (want === 'enabled' && (have === undefined || have === 'disabled')) {
+      add('enable', unit, `enable ${unit}`, 'medium', { before: have ?? 'absent', after: 'enabled', ...requires })
     } else if (want === 'disabled' && have === 'enabled') {
       add('disable', unit, `disable ${unit}`, 'medium', { before: 'enabled', after: 'disabled' })
     }

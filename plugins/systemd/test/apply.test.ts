@@ -45,6 +45,20 @@ describe('systemd apply (offline root, a dry run of systemctl)', () => {
     assert.match(results[4]?.message ?? '', /needs a running system/)
   })
 
+  it('an unmask that ends enabled runs unmask, then enable, as one change; an unknown final state is refused before anything runs', async () => {
+    const host = dryRun()
+    const unmask = change('unmask', 'web.service', { summary: 'unmask and enable web.service', data: { unit: 'web.service', after: 'enabled' } })
+    const { results } = await new SystemdProvider().apply({ changes: [unmask], ctx })
+    assert.deepEqual(host.commands(), [
+      ['systemctl', [`--root=${root}`, 'unmask', '--', 'web.service']],
+      ['systemctl', [`--root=${root}`, 'enable', '--', 'web.service']],
+    ])
+    assert.deepEqual(results.map((r) => [r.status, r.message]), [['applied', 'unmask and enable web.service']])
+    const forged = dryRun()
+    await assert.rejects(new SystemdProvider().apply({ changes: [{ ...unmask, data: { unit: 'web.service', after: 'static; reboot' } }], ctx }), { code: 'PLAN_INVALID' })
+    assert.deepEqual(forged.actions, [])
+  })
+
   it('refuses an invalid unit name before anything runs', async () => {
     const host = dryRun()
     await assert.rejects(new SystemdProvider().apply({ changes: [change('enable', 'cron.service'), change('enable', 'x; rm -rf /.service')], ctx }), { code: 'NAME_INVALID' })

@@ -14,17 +14,18 @@ describe('systemd diff', () => {
     assert.deepEqual(diffSystemdState(s, structuredClone(s)), { changes: [], diagnostics: [] })
   })
 
-  it('plans enable, disable, mask and unmask-then-enable', () => {
+  it('plans enable, disable, mask, and an unmask that ends in the twin\'s state as one change', () => {
     const { changes } = diffSystemdState(
-      state({ 'a.service': { state: 'enabled' }, 'b.service': { state: 'disabled' }, 'c.service': { state: 'masked' }, 'd.service': { state: 'enabled' }, 'e.service': { state: 'static' } }),
-      state({ 'a.service': { state: 'disabled' }, 'b.service': { state: 'enabled' }, 'c.service': { state: 'disabled' }, 'd.service': { state: 'masked' }, 'e.service': { state: 'static' } }),
+      state({ 'a.service': { state: 'enabled' }, 'b.service': { state: 'disabled' }, 'c.service': { state: 'masked' }, 'd.service': { state: 'enabled' }, 'e.service': { state: 'static' }, 'f.service': { state: 'disabled' }, 'g.service': { state: 'masked' } }),
+      state({ 'a.service': { state: 'disabled' }, 'b.service': { state: 'enabled' }, 'c.service': { state: 'enabled' }, 'd.service': { state: 'masked' }, 'e.service': { state: 'static' }, 'f.service': { state: 'masked' }, 'g.service': { state: 'disabled' } }),
     )
-    assert.deepEqual(changes.map((c) => [c.id, c.requires]), [
-      ['systemd:enable:a.service', undefined],
-      ['systemd:disable:b.service', undefined],
-      ['systemd:mask:c.service', undefined],
-      ['systemd:unmask:d.service', undefined],
-      ['systemd:enable:d.service', ['systemd:unmask:d.service']],
+    assert.deepEqual(changes.map((c) => [c.id, c.summary, c.before, c.after, c.data, c.requires]), [
+      ['systemd:enable:a.service', 'enable a.service', 'disabled', 'enabled', { unit: 'a.service' }, undefined],
+      ['systemd:disable:b.service', 'disable b.service', 'enabled', 'disabled', { unit: 'b.service' }, undefined],
+      ['systemd:mask:c.service', 'mask c.service', 'enabled', 'masked', { unit: 'c.service' }, undefined],
+      ['systemd:unmask:d.service', 'unmask and enable d.service', 'masked', 'enabled', { unit: 'd.service', after: 'enabled' }, undefined],
+      ['systemd:unmask:f.service', 'unmask f.service, leaving it disabled', 'masked', 'disabled', { unit: 'f.service', after: 'disabled' }, undefined],
+      ['systemd:mask:g.service', 'mask g.service', 'disabled', 'masked', { unit: 'g.service' }, undefined],
     ])
     assert.ok(changes.every((c) => c.provider === 'systemd' && c.category === 'services'))
   })

@@ -1,0 +1,156 @@
+import { strict as assert } from 'node:assert'
+import { execFileSync } from 'node:child_process'
+import { readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Plan } from '@twinsync/sdk'
+import { isTwinSyncError } from '@twinsync/sdk'
+import { ApplyService, type ApplyOptions } from '../src/apply/apply-service.js'
+import { excludeChanges } from '../src/plan/exclude-changes.js'
+import { Planner } from '../src/plan/planner.js'
+import { RemoteService } from '../src/remote/remote-service.js'
+import { SnapshotService } from '../src/snapshot/snapshot-service.js'
+import { notesProvider, type NotesProvider } from './support/notes-provider.js'
+import { unitRig, type UnitRig } from './support/unit-container.js'
+
+const failWith = (code: string, message?: RegExp) => (e: unknown) => isTwinSyncError(e) && e.code === code && (message === undefined || message.test(e.message))
+
+/** ApplyService over a child container: the target is a RecordingHost, so an apply is recorded, not made. */
+describe('ApplyService', function () {
+  this.timeout(30_000)
+  let rig: UnitRig
+  let notes: NotesProvider
+  let other: NotesProvider
+
+  async function setUp(otherOverrides: Parameters<typeof notesProvider>[1] = {}) {
+    notes = notesProvider('notes')
+    other = notesProvider('other', otherOverrides)
+    rig = await unitRig([notes, other])
+    await writeFile(join(rig.root, 'etc/notes'), 'as it is\n')
+    await writeFile(join(rig.root, 'etc/other'), 'as it is\n')
+    await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
+    await rig.container.resolve(SnapshotService).snapshot()
+    await desire('notes', 'wanted\n')
+    await desire('other', 'wanted too\n')
+  }
+  afterEach(() => rig?.cleanup())
+
+  const desire = (name: string, text: string) => writeFile(join(rig.twinDir, `system/${name}.json`), `${JSON.stringify({ text })}\n`)
+  const plan = () => rig.container.resolve(Planner).plan()
+  const apply = (p: Plan, more: Partial<ApplyOptions> = {}) => rig.container.resolve(ApplyService).apply({ plan: p, fromFile: false, signal: new AbortController().signal, ...more })
+  const commits = () => Number(rig.git('rev-list', '--count', 'HEAD'))
+  const written = () => rig.host.actions.flatMap((a) => (a.kind === 'write' ? [[a.path, a.content]] : []))
+  const lockFile = () => join(rig.twinDir, '.git', 'twinsync', 'lock')
+  const exists = (path: string) => execFileSync('sh', ['-c', `test -e "$1" && echo yes || echo no`, 'sh', path], { encoding: 'utf8' }).trim() === 'yes'
+
+  it('applies the plan, with a checkpoint before and the journal committed after', async () => {
+    await setUp()
+    const before = commits()
+    const report = await apply(await plan())
+    assert.equal(report.exitCode, 0)
+    assert.deepEqual(written().sort(), [['/etc/notes', 'wanted\n'], ['/etc/other', 'wanted too\n']])
+    assert.deepEqual(report.journal.counts, { applied: 2, unchanged: 0, failed: 0, skipped: 0 })
+    assert.equal(commits(), before + 3, 'the edits, the checkpoint and the snapshot after')
+    assert.match(rig.git('log', '-1', '--format=%s', report.checkpoint ?? ''), /^TwinSync checkpoint before apply/)
+    assert.equal(report.commit, rig.git('rev-parse', 'HEAD'))
+    assert.deepEqual(JSON.parse(rig.git('show', `HEAD:${report.journalPath}`)).counts, report.journal.counts)
+    assert.deepEqual(report.keptPending, [])
+    assert.equal(exists(lockFile()), false, 'the lock is given back')
+  })
+
+  describe('a plan with an error is refused whoever calls', () => {
+    it('content its domain refuses: nothing applied, nothing committed', async () => {
+      await setUp()
+      await desire('notes', 'BAD notes\n')
+      const p = await plan()
+      assert.equal(p.changes.length, 2, 'the other change alone would be fine')
+      const before = commits()
+      await assert.rejects(apply(p), failWith('CONTENT_INVALID', /^Nothing was applied/))
+      assert.deepEqual(rig.host.actions, [])
+      assert.deepEqual([notes.applied, other.applied], [[], []])
+      assert.equal(commits(), before, 'no checkpoint, no snapshot')
+      assert.equal(exists(lockFile()), false)
+    })
+
+    it('a provider\'s failure in the plan: refused, naming the plugin', async () => {
+      await setUp({ load: async () => Promise.reject(new TypeError("Cannot read properties of undefined (reading 'text')")) })
+      const p = await plan()
+      await assert.rejects(apply(p), failWith('PROVIDER_FAILED', /Nothing was applied.*other:.*load\(\)/))
+      assert.deepEqual(rig.host.actions, [])
+    })
+  })
+
+  it('one at a time: while another run holds the twin lock, LOCK_HELD and nothing applied or committed', async () => {
+    await setUp()
+    const p = await plan()
+    const before = commits()
+    const other = await rig.holdLock()
+    try {
+      await assert.rejects(apply(p), failWith('LOCK_HELD'))
+    } finally {
+      await other.release()
+    }
+    assert.deepEqual(rig.host.actions, [])
+    assert.equal(commits(), before)
+  })
+
+  it('a change left out stays pending in the twin, with its reason; the applied one does not', async () => {
+    await setUp()
+    const full = await plan()
+    const leftOut = full.changes.filter((c) => c.provider === 'other')
+    const report = await apply(excludeChanges(full, leftOut.map((c) => c.id)).plan, { leftOut })
+    assert.deepEqual(written(), [['/etc/notes', 'wanted\n']])
+    assert.deepEqual(report.keptPending, ['system/other.json'])
+    assert.equal(JSON.parse(rig.git('show', 'HEAD:system/other.json')).text, 'as it is\n', 'the snapshot after records the machine')
+    assert.equal(JSON.parse(await readFile(join(rig.twinDir, 'system/other.json'), 'utf8')).text, 'wanted too\n', 'the working twin keeps the intent')
+    const next = await plan()
+    assert.deepEqual(next.changes.map((c) => c.provider), ['other'])
+    assert.match(next.diagnostics.find((d) => d.code === 'PENDING_INTENT')?.summary ?? '', /still pending, left out of the apply of /)
+  })
+
+  it('a provider whose apply() throws: its changes fail, named as the plugin\'s and the call; the other applies; pending kept; exit 1', async () => {
+    await setUp({ apply: async () => Promise.reject(new TypeError('x is not a function')) })
+    const report = await apply(await plan())
+    assert.equal(report.exitCode, 1)
+    const step = report.journal.steps.find((s) => s.provider === 'other')
+    assert.equal(step?.status, 'failed')
+    assert.match(step?.message ?? '', /other.*apply\(\)/)
+    assert.doesNotMatch(step?.message ?? '', /bug in TwinSync/i)
+    assert.deepEqual(written(), [['/etc/notes', 'wanted\n']])
+    assert.deepEqual(report.keptPending, ['system/other.json'])
+  })
+
+  it('refuses a saved plan the twin has moved away from (PLAN_STALE), and one made for another root', async () => {
+    await setUp()
+    const p = await plan()
+    await desire('notes', 'wanted otherwise since the plan\n')
+    await assert.rejects(apply(p, { fromFile: true }), failWith('PLAN_STALE', /notes:replace:\/etc\/notes/))
+    await assert.rejects(apply({ ...p, basis: { ...p.basis, root: '/elsewhere' } }), failWith('PLAN_INVALID', /\/elsewhere/))
+    assert.deepEqual(rig.host.actions, [])
+  })
+
+  describe('with a mirror', () => {
+    let bare: string
+    beforeEach(async () => {
+      await setUp()
+      bare = join(rig.dir, 'mirror.git')
+      execFileSync('git', ['init', '-q', '--bare', '--initial-branch=main', bare])
+      await rig.container.resolve(RemoteService).setGitRemote(bare, undefined)
+    })
+
+    it('pushes the checkpoint and the result after the apply', async () => {
+      const report = await apply(await plan())
+      assert.equal(report.push.status, 'pushed')
+      assert.equal(execFileSync('git', ['--git-dir', bare, 'rev-parse', 'main'], { encoding: 'utf8' }).trim(), report.commit)
+    })
+
+    it('a push that fails is reported (a coded mirror error), and the apply still stands', async () => {
+      await rm(bare, { recursive: true })
+      const report = await apply(await plan())
+      assert.equal(report.exitCode, 0)
+      assert.equal(report.push.status, 'failed')
+      assert.equal(report.push.error?.code, 'REMOTE_UNREACHABLE')
+      assert.equal(report.commit, rig.git('rev-parse', 'HEAD'))
+      assert.equal(written().length, 2)
+    })
+  })
+})

@@ -1,0 +1,114 @@
+import { strict as assert } from 'node:assert'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Diagnostic } from '@twinsync/sdk'
+import { IntentService } from '../src/intent/intent-service.js'
+import { Planner } from '../src/plan/planner.js'
+import { SnapshotService } from '../src/snapshot/snapshot-service.js'
+import { notesProvider, type NotesProvider } from './support/notes-provider.js'
+import { unitRig, type UnitRig } from './support/unit-container.js'
+
+/** A real TypeError, the way a plugin's bug throws one. */
+function pluginBug(): never {
+  const state = undefined as unknown as { entries: string[] }
+  state.entries.push('x')
+  throw new Error('unreachable')
+}
+
+const errorsOf = (diagnostics: readonly Diagnostic[]) => diagnostics.filter((d) => d.severity === 'error')
+
+/** The Planner over a child container: the target is a RecordingHost, providers are fakes. */
+describe('Planner', function () {
+  this.timeout(30_000)
+  let rig: UnitRig
+  let notes: NotesProvider
+
+  /** `notes` and `other`, both snapshotted, both wanting new content in the twin. */
+  async function setUp(other: NotesProvider) {
+    notes = notesProvider('notes')
+    rig = await unitRig([notes, other])
+    await writeFile(join(rig.root, 'etc/notes'), 'as it is\n')
+    await writeFile(join(rig.root, 'etc/other'), 'as it is\n')
+    await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
+    await rig.container.resolve(SnapshotService).snapshot()
+    await desire('notes', 'wanted\n')
+    await desire('other', 'wanted\n')
+  }
+  const desire = (name: string, text: string) => writeFile(join(rig.twinDir, `system/${name}.json`), `${JSON.stringify({ text })}\n`)
+  const plan = (options: Parameters<Planner['plan']>[0] = {}) => rig.container.resolve(Planner).plan(options)
+  afterEach(() => rig?.cleanup())
+
+  it('plans each provider\'s changes from the twin against the target, and changes nothing', async () => {
+    await setUp(notesProvider('other'))
+    const p = await plan()
+    assert.deepEqual(p.changes.map((c) => c.id).sort(), ['notes:replace:/etc/notes', 'other:replace:/etc/other'])
+    assert.equal(p.basis.root, rig.root)
+    assert.equal(p.basis.twinCommit, null, 'an edited working twin is no commit')
+    assert.deepEqual(errorsOf(p.diagnostics), [])
+    assert.deepEqual(rig.host.actions, [])
+  })
+
+  it('a provider whose load() throws: an error named as that plugin\'s and the call, the other provider is planned', async () => {
+    await setUp(notesProvider('other', { load: async () => pluginBug() }))
+    const p = await plan()
+    assert.deepEqual(p.changes.map((c) => c.id), ['notes:replace:/etc/notes'])
+    const [failure, ...more] = errorsOf(p.diagnostics)
+    assert.equal(more.length, 0)
+    assert.equal(failure?.code, 'PROVIDER_FAILED')
+    assert.equal(failure?.provider, 'other')
+    assert.match(failure?.summary ?? '', /other.*load\(\)/)
+    assert.doesNotMatch(`${failure?.summary} ${failure?.detail}`, /bug in TwinSync/i)
+  })
+
+  it('a provider whose diff() throws: the same, for diff()', async () => {
+    await setUp(notesProvider('other', { diff: () => pluginBug() }))
+    const p = await plan()
+    assert.deepEqual(p.changes.map((c) => c.id), ['notes:replace:/etc/notes'])
+    assert.deepEqual(errorsOf(p.diagnostics).map((d) => [d.code, d.provider, /diff\(\)/.test(d.summary)]), [['PROVIDER_FAILED', 'other', true]])
+  })
+
+  it('planning only reads: a provider that writes while collecting changes nothing, and the plan names it', async () => {
+    await setUp(
+      notesProvider('other', {
+        async collect({ ctx }) {
+          await ctx.host.writeFileAtomic('/etc/other', 'written while planning\n')
+          return { state: { text: '' }, documents: [], diagnostics: [] }
+        },
+      }),
+    )
+    rig.host.actions.length = 0
+    const p = await plan()
+    assert.deepEqual(rig.host.actions, [], 'the target port saw no change')
+    const failure = errorsOf(p.diagnostics).find((d) => d.provider === 'other')
+    assert.equal(failure?.code, 'HOST_READ_ONLY')
+    assert.match(failure?.summary ?? '', /other.*collect\(\).*\/etc\/other/)
+    assert.ok(p.changes.some((c) => c.provider === 'notes'))
+  })
+
+  it('content its domain refuses is an error in the plan, naming the provider and the path', async () => {
+    await setUp(notesProvider('other'))
+    await desire('notes', 'BAD notes\n')
+    const p = await plan()
+    assert.deepEqual(errorsOf(p.diagnostics).map((d) => [d.code, d.provider, d.path]), [['CONTENT_INVALID', 'notes', '/etc/notes']])
+  })
+
+  it('a change an earlier apply did not make is said to be still pending, with its reason; not when planning from a snapshot', async () => {
+    await setUp(notesProvider('other'))
+    await rig.container.resolve(IntentService).record({ 'notes:replace:/etc/notes': 'left out of the apply of 2026-01-01T12:00:00Z' })
+    const p = await plan()
+    const pending = p.diagnostics.filter((d) => d.code === 'PENDING_INTENT')
+    assert.deepEqual(
+      pending.map((d) => [d.provider, d.summary]),
+      [['notes', 'Replace /etc/notes: still pending, left out of the apply of 2026-01-01T12:00:00Z']],
+    )
+    const fromSnapshot = await plan({ from: 'HEAD' })
+    assert.deepEqual(fromSnapshot.diagnostics.filter((d) => d.code === 'PENDING_INTENT'), [])
+  })
+
+  it('refuses --only with a name that is neither a provider nor a domain', async () => {
+    await setUp(notesProvider('other'))
+    await assert.rejects(plan({ only: ['notes', 'nosuch'] }), (e: Error & { code?: string }) => e.code === 'PROVIDER_UNKNOWN' && /nosuch/.test(e.message))
+    const only = await plan({ only: ['other'] })
+    assert.deepEqual(only.changes.map((c) => c.provider), ['other'])
+  })
+})

@@ -1,0 +1,159 @@
+import { strict as assert } from 'node:assert'
+import { execFileSync } from 'node:child_process'
+import { readFile, rename, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { isTwinSyncError } from '@twinsync/sdk'
+import { IntentService } from '../src/intent/intent-service.js'
+import { Planner } from '../src/plan/planner.js'
+import { RemoteService } from '../src/remote/remote-service.js'
+import { takeSnapshot } from '../src/services/take-snapshot.js'
+import { SnapshotService } from '../src/snapshot/snapshot-service.js'
+import { notesProvider } from './support/notes-provider.js'
+import { unitRig, type UnitRig } from './support/unit-container.js'
+
+const failWith = (code: string) => (e: unknown) => isTwinSyncError(e) && e.code === code
+const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim()
+const commitAll = (dir: string, message: string) => {
+  git(dir, 'add', '-A')
+  git(dir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '-q', '-m', message)
+}
+
+/** RemoteService over a child container, with a bare repository on disk as the mirror. */
+describe('RemoteService', function () {
+  this.timeout(30_000)
+  let rig: UnitRig
+  let bare: string
+  const env = { ...process.env }
+
+  beforeEach(async () => {
+    rig = await unitRig([notesProvider('notes')])
+    // No token of the machine's own is ever read or sent.
+    process.env.TWINSYNC_CREDENTIALS = join(rig.dir, 'credentials')
+    delete process.env.GITHUB_TOKEN
+    delete process.env.GH_TOKEN
+    await machine('first\n')
+    await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
+    await rig.container.resolve(SnapshotService).snapshot()
+    bare = join(rig.dir, 'mirror.git')
+    execFileSync('git', ['init', '-q', '--bare', '--initial-branch=main', bare])
+  })
+  afterEach(async () => {
+    process.env = { ...env }
+    await rig.cleanup()
+  })
+
+  const remote = () => rig.container.resolve(RemoteService)
+  const machine = (text: string) => writeFile(join(rig.root, 'etc/notes'), text)
+  const mirrored = () => git(bare, 'rev-parse', 'main')
+  const head = () => rig.git('rev-parse', 'HEAD')
+  /** A snapshot as `twinsync snapshot` and the TUI take it (the push-after-snapshot rule). */
+  const snapshotAndPush = () => takeSnapshot(rig.container, { init: false, ifChanged: false })
+
+  it('without a mirror: push is "not-configured" and status says so; nothing is thrown', async () => {
+    assert.deepEqual(await remote().push(), { status: 'not-configured', pushed: 0, url: null })
+    assert.deepEqual(await remote().status(), { configured: false, kind: null, url: null, repository: null, pending: 0 })
+  })
+
+  it('counts what the mirror lacks, pushes it, then is up to date', async () => {
+    const linked = await remote().setGitRemote(bare, undefined)
+    assert.deepEqual([linked.configured, linked.kind, linked.pending], [true, 'git', 2])
+    assert.deepEqual(await remote().push(), { status: 'pushed', pushed: 2, url: bare })
+    assert.equal(mirrored(), head())
+    assert.equal((await remote().status()).pending, 0)
+    assert.deepEqual(await remote().push(), { status: 'up-to-date', pushed: 0, url: bare })
+  })
+
+  it('a failed push is returned, not thrown, coded, with a next step; the snapshots stay pending and go with the next push', async () => {
+    await remote().setGitRemote(bare, undefined)
+    await rename(bare, `${bare}.away`)
+    const failed = await remote().push()
+    assert.equal(failed.status, 'failed')
+    assert.equal(failed.error?.code, 'REMOTE_UNREACHABLE')
+    assert.ok((failed.error?.nextStep ?? '').length > 0)
+    assert.equal((await remote().status()).pending, 2)
+    await rename(`${bare}.away`, bare)
+    assert.equal((await remote().push()).status, 'pushed')
+    assert.equal(mirrored(), head())
+  })
+
+  it('refuses to push a secret, naming the file, and pushes nothing', async () => {
+    await remote().setGitRemote(bare, undefined)
+    await writeFile(join(rig.twinDir, 'scripts/deploy-key'), '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n')
+    commitAll(rig.twinDir, 'oops')
+    const refused = await remote().push()
+    assert.equal(refused.status, 'failed')
+    assert.equal(refused.error?.code, 'SECRET_IN_PUSH')
+    assert.match(refused.error?.message ?? '', /scripts\/deploy-key/)
+    assert.doesNotMatch(JSON.stringify(refused), /b3BlbnNzaC1rZXktdjEAAAAA/)
+    assert.throws(() => git(bare, 'rev-parse', '--verify', '--quiet', 'main'))
+  })
+
+  it('refuses a remote it cannot mirror to safely (plain http), and links nothing', async () => {
+    await assert.rejects(remote().setGitRemote('http://example.invalid/twin.git', undefined), failWith('REMOTE_INSECURE'))
+    assert.equal((await remote().status()).configured, false)
+  })
+
+  describe('the push-after-snapshot rule (`twinsync snapshot` and the TUI)', () => {
+    beforeEach(() => remote().setGitRemote(bare, undefined))
+
+    it('a new snapshot is pushed', async () => {
+      await remote().push()
+      await machine('second\n')
+      const r = await snapshotAndPush()
+      assert.ok(r.commit !== undefined)
+      assert.deepEqual([r.push?.status, r.push?.pushed], ['pushed', 1])
+      assert.equal(mirrored(), r.commit)
+    })
+
+    it('no new snapshot, but earlier ones not yet mirrored: they are pushed', async () => {
+      const r = await snapshotAndPush()
+      assert.equal(r.commit, undefined)
+      assert.deepEqual([r.push?.status, r.push?.pushed], ['pushed', 2])
+      assert.equal(mirrored(), head())
+    })
+
+    it('nothing new and the mirror up to date: no push at all', async () => {
+      await remote().push()
+      rig.git('remote', 'set-url', 'mirror', join(rig.dir, 'nowhere.git'))
+      const r = await snapshotAndPush()
+      assert.equal(r.commit, undefined)
+      assert.equal(r.push, undefined, 'a push would have failed: the remote is gone')
+    })
+  })
+
+  describe('pull', () => {
+    let clone: string
+    beforeEach(async () => {
+      await remote().setGitRemote(bare, undefined)
+      await remote().push()
+      clone = join(rig.dir, 'clone')
+      execFileSync('git', ['clone', '-q', bare, clone])
+    })
+
+    it('fast-forwards to what another clone pushed, as pending intent: the last snapshot stays the observed state', async () => {
+      const observed = await rig.container.resolve(IntentService).observed()
+      await writeFile(join(clone, 'system/notes.json'), `${JSON.stringify({ text: 'from elsewhere\n' })}\n`)
+      commitAll(clone, 'edited elsewhere')
+      git(clone, 'push', '-q', 'origin', 'main')
+      const pulled = await remote().pull()
+      assert.deepEqual([pulled.status, pulled.pulled], ['fast-forwarded', 1])
+      assert.equal(head(), mirrored())
+      assert.equal(await rig.container.resolve(IntentService).observed(), observed)
+      const plan = await rig.container.resolve(Planner).plan()
+      assert.deepEqual(plan.changes.map((c) => c.id), ['notes:replace:/etc/notes'])
+      assert.match(plan.diagnostics.find((d) => d.code === 'PENDING_INTENT')?.summary ?? '', /pulled from the mirror/)
+    })
+
+    it('refuses to merge diverged histories, and changes nothing', async () => {
+      await writeFile(join(clone, 'plans/note.yaml'), 'steps: []\n')
+      commitAll(clone, 'elsewhere')
+      git(clone, 'push', '-q', 'origin', 'main')
+      await machine('second\n')
+      await rig.container.resolve(SnapshotService).snapshot()
+      const before = head()
+      await assert.rejects(remote().pull(), failWith('REMOTE_DIVERGED'))
+      assert.equal(head(), before)
+      assert.equal(JSON.parse(await readFile(join(rig.twinDir, 'system/notes.json'), 'utf8')).text, 'second\n')
+    })
+  })
+})

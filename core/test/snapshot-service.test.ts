@@ -1,0 +1,124 @@
+import { strict as assert } from 'node:assert'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { isTwinSyncError } from '@twinsync/sdk'
+import { SnapshotService } from '../src/snapshot/snapshot-service.js'
+import { notesProvider } from './support/notes-provider.js'
+import { unitRig, type UnitRig } from './support/unit-container.js'
+
+const failWith = (code: string) => (e: unknown) => isTwinSyncError(e) && e.code === code
+
+/** SnapshotService over a child container: the target is a RecordingHost over a private root, providers are fakes. */
+describe('SnapshotService', function () {
+  this.timeout(30_000)
+  let rig: UnitRig
+
+  async function setUp(otherOverrides: Parameters<typeof notesProvider>[1] = {}) {
+    rig = await unitRig([notesProvider('notes'), notesProvider('other', otherOverrides)])
+    await machine('notes', 'first\n')
+    await machine('other', 'first\n')
+    await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
+  }
+  afterEach(() => rig?.cleanup())
+
+  const snapshot = (options: Parameters<SnapshotService['snapshot']>[0] = {}) => rig.container.resolve(SnapshotService).snapshot(options)
+  const machine = (name: string, text: string) => writeFile(join(rig.root, `etc/${name}`), text)
+  const committed = (name: string, ref = 'HEAD') => (JSON.parse(rig.git('show', `${ref}:system/${name}.json`)) as { text: string }).text
+  const commits = () => Number(rig.git('rev-list', '--count', 'HEAD'))
+
+  it('records every provider\'s state in one commit, and makes none when nothing changed', async () => {
+    await setUp()
+    const first = await snapshot()
+    assert.equal(first.commit, rig.git('rev-parse', 'HEAD'))
+    assert.deepEqual([committed('notes'), committed('other')], ['first\n', 'first\n'])
+    assert.deepEqual(first.providers.filter((p) => p.name !== 'twin-providers').map((p) => [p.name, p.status]).sort(), [['notes', 'collected'], ['other', 'collected']])
+    const again = await snapshot()
+    assert.deepEqual([again.commit, again.skipped, again.head], [undefined, 'unchanged', first.commit])
+    assert.deepEqual(rig.host.actions, [], 'a snapshot only reads the target')
+  })
+
+  it('a provider whose collect() throws: named as that plugin\'s and the call, its part of the twin keeps the last state, the others are recorded', async () => {
+    let broken = false
+    await setUp({
+      async collect({ ctx }) {
+        if (broken) throw new TypeError("Cannot read properties of undefined (reading 'split')")
+        const text = (await ctx.host.readTextIfExists('/etc/other')) ?? ''
+        return { state: { text }, documents: [{ path: 'system/other.json', content: `${JSON.stringify({ text })}\n` }], diagnostics: [] }
+      },
+    })
+    await snapshot()
+    broken = true
+    await machine('notes', 'second\n')
+    await machine('other', 'second\n')
+    const result = await snapshot()
+    assert.ok(result.commit !== undefined)
+    assert.equal(committed('notes'), 'second\n')
+    assert.equal(committed('other'), 'first\n', 'not removed, not changed')
+    assert.equal(result.providers.find((p) => p.name === 'other')?.status, 'failed')
+    const failure = result.diagnostics.find((d) => d.severity === 'error')
+    assert.deepEqual([failure?.code, failure?.provider], ['PROVIDER_FAILED', 'other'])
+    assert.match(failure?.summary ?? '', /other.*collect\(\)/)
+    assert.doesNotMatch(`${failure?.summary} ${failure?.detail}`, /bug in TwinSync/i)
+  })
+
+  it('a full disk while collecting: DISK_FULL, and nothing is written', async () => {
+    let full = false
+    await setUp({
+      async collect({ ctx }) {
+        if (full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+        const text = (await ctx.host.readTextIfExists('/etc/other')) ?? ''
+        return { state: { text }, documents: [{ path: 'system/other.json', content: `${JSON.stringify({ text })}\n` }], diagnostics: [] }
+      },
+    })
+    await snapshot()
+    const before = commits()
+    full = true
+    await machine('notes', 'second\n')
+    await assert.rejects(snapshot(), failWith('DISK_FULL'))
+    assert.equal(commits(), before)
+    assert.equal(JSON.parse(await readFile(join(rig.twinDir, 'system/notes.json'), 'utf8')).text, 'first\n')
+  })
+
+  it('keeps pending intent: an edit of the twin survives the snapshot on top of it, while the commit records the machine', async () => {
+    await setUp()
+    await snapshot()
+    await writeFile(join(rig.twinDir, 'system/notes.json'), `${JSON.stringify({ text: 'wanted\n' })}\n`)
+    await machine('other', 'second\n')
+    const result = await snapshot()
+    assert.deepEqual(result.pending, ['system/notes.json'])
+    assert.equal(committed('notes'), 'first\n', 'the snapshot records the machine, not the edit')
+    assert.equal(committed('other'), 'second\n')
+    assert.equal(JSON.parse(await readFile(join(rig.twinDir, 'system/notes.json'), 'utf8')).text, 'wanted\n', 'the edit is still in the working twin')
+  })
+
+  it('one at a time: while another run holds the twin lock, LOCK_HELD and no commit', async () => {
+    await setUp()
+    await snapshot()
+    await machine('notes', 'second\n')
+    const before = commits()
+    const other = await rig.holdLock()
+    try {
+      await assert.rejects(snapshot(), failWith('LOCK_HELD'))
+    } finally {
+      await other.release()
+    }
+    assert.equal(commits(), before)
+    assert.ok((await snapshot()).commit !== undefined, 'once the lock is free it goes ahead')
+  })
+
+  it('a label that is taken is refused before anything is collected', async () => {
+    let collected = 0
+    await setUp({
+      async collect({ ctx }) {
+        collected++
+        const text = (await ctx.host.readTextIfExists('/etc/other')) ?? ''
+        return { state: { text }, documents: [{ path: 'system/other.json', content: `${JSON.stringify({ text })}\n` }], diagnostics: [] }
+      },
+    })
+    await snapshot({ label: 'before-upgrade' })
+    await machine('notes', 'second\n')
+    const count = collected
+    await assert.rejects(snapshot({ label: 'before-upgrade' }), failWith('LABEL_EXISTS'))
+    assert.equal(collected, count)
+  })
+})

@@ -1,0 +1,159 @@
+import { strict as assert } from 'node:assert'
+import { createHash } from 'node:crypto'
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
+import { createServer as createNetServer } from 'node:net'
+import { basename, join } from 'node:path'
+import { makeTempDir, removeTree, freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Rootfs } from '../bed/index.js'
+import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
+
+interface Step {
+  id: string
+  status: string
+  message?: string
+  outputTail?: string
+  diagnostics?: Array<{ code: string; path?: string }>
+}
+interface ApplyOut {
+  journal: { steps: Step[] }
+}
+
+/**
+ * A flat apt repository in `repo`, as `deb [trusted=yes] URI ./` reads it: one
+ * tiny package built with dpkg-deb and its Packages index (the fields dpkg-scanpackages writes).
+ */
+async function flatRepository(repo: string, pkg: string, version: string): Promise<void> {
+  const build = await makeTempDir('deb')
+  try {
+    await mkdir(join(build, 'DEBIAN'), { recursive: true })
+    await mkdir(join(build, 'usr/share/doc', pkg), { recursive: true })
+    await writeFile(join(build, 'usr/share/doc', pkg, 'README'), `${pkg} from a local repository\n`)
+    const control = `Package: ${pkg}\nVersion: ${version}\nArchitecture: all\nMaintainer: TwinSync tests <tests@example.invalid>\nDescription: A tiny package from a local repository\n`
+    await writeFile(join(build, 'DEBIAN/control'), control)
+    await mkdir(repo, { recursive: true })
+    const deb = `${pkg}_${version}_all.deb`
+    await runOk(['dpkg-deb', '--build', '--root-owner-group', build, join(repo, deb)])
+    const bytes = await readFile(join(repo, deb))
+    const sha256 = createHash('sha256').update(bytes).digest('hex')
+    await writeFile(join(repo, 'Packages'), `${control}Filename: ./${deb}\nSize: ${bytes.length}\nSHA256: ${sha256}\n\n`)
+  } finally {
+    await removeTree(build)
+  }
+}
+
+/** A loopback port nothing listens on: a repository there is unreachable. */
+async function closedPort(): Promise<number> {
+  const server = createNetServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+/** The files of `dir` over HTTP on a loopback port (a chroot shares the host's network). */
+async function serveDirectory(dir: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    const name = basename(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname))
+    readFile(join(dir, name)).then(
+      (body) => res.writeHead(200).end(body),
+      () => res.writeHead(404).end(),
+    )
+  })
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+  return server
+}
+
+/**
+ * A plan that adds an apt repository (a sources file, a files change) and a package from it: the
+ * apt provider reads the new sources file into its lists (apt-get update of that file alone)
+ * before it installs. Real apt and dpkg in a Debian root, through the twinsync binary.
+ */
+describe('apt: a repository and a package from it in one plan (Debian root, real apt)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  let server: Server | undefined
+  const twinsync = (...a: string[]) => cli.twinsync([...a, '--root', rootfs.dir, '--repo', cli.twinDir])
+  const aptJson = () => join(cli.twinDir, 'system/packages/apt.json')
+  const addToTwin = async (sourcesFile: string, line: string, pkg: string) => {
+    const dir = join(cli.twinDir, 'filesystem/etc/apt/sources.list.d')
+    await mkdir(dir, { recursive: true })
+    await writeFile(join(dir, sourcesFile), `${line}\n`)
+    const doc = JSON.parse(await readFile(aptJson(), 'utf8')) as { packages: Record<string, unknown> }
+    doc.packages[pkg] = { architecture: 'all', manual: true, hold: false }
+    await writeFile(aptJson(), JSON.stringify(doc, null, 2) + '\n')
+  }
+  const installed = async (pkg: string) =>
+    (await runOk(['dpkg-query', `--admindir=${rootfs.dir}/var/lib/dpkg`, '-W', '-f=${db:Status-Abbrev}${Version}', pkg]).catch(() => ({ stdout: 'not installed' }))).stdout.trim()
+  const debianLists = async () => {
+    const dir = join(rootfs.dir, 'var/lib/apt/lists')
+    const names = (await runOk(['ls', dir])).stdout.split('\n').filter((n) => n.includes('debian'))
+    return Promise.all(names.map(async (n) => `${n} ${(await stat(join(dir, n))).mtimeMs}`))
+  }
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    assert.equal((await twinsync('snapshot', '--init')).code, 0)
+  })
+  after(async () => {
+    server?.close()
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('plans the sources file before the package, reads that one repository, installs the package; a new plan is empty', async () => {
+    await flatRepository(join(rootfs.dir, 'srv/twinsync-repo'), 'twinsync-demo', '1.0')
+    await addToTwin('twinsync-demo.list', 'deb [trusted=yes] file:/srv/twinsync-repo ./', 'twinsync-demo')
+    const lists = await debianLists()
+    assert.ok(lists.length > 0, 'the root has the Debian lists')
+
+    const plan = await twinsync('plan', '--json')
+    assert.equal(plan.code, 0, plan.stderr)
+    const planned = json<{ changes: Array<{ id: string }>; edges: Array<{ from: string; to: string; reason: string }> }>(plan)
+    assert.deepEqual(planned.changes.map((c) => c.id).sort(), ['apt:install:twinsync-demo', 'files:create:/etc/apt/sources.list.d/twinsync-demo.list'])
+    const edge = planned.edges.find((e) => e.from === 'files:create:/etc/apt/sources.list.d/twinsync-demo.list' && e.to === 'apt:install:twinsync-demo')
+    assert.match(edge?.reason ?? '', /needs \/etc\/apt\/sources\.list\.d\//)
+
+    const apply = await twinsync('apply', '--yes', '--json')
+    assert.equal(apply.code, 0, apply.stdout + apply.stderr)
+    const steps = json<ApplyOut>(apply).journal.steps
+    assert.deepEqual(steps.map((s) => [s.id, s.status]).sort(), [['apt:install:twinsync-demo', 'applied'], ['files:create:/etc/apt/sources.list.d/twinsync-demo.list', 'applied']])
+    assert.equal(await installed('twinsync-demo'), 'ii 1.0')
+    assert.deepEqual(await debianLists(), lists, "only the new repository was read: the Debian lists were not fetched again")
+
+    const again = await twinsync('plan', '--json')
+    assert.equal(again.code, 0, again.stderr)
+    assert.deepEqual(json<{ changes: unknown[] }>(again).changes, [])
+  })
+
+  it('an unreachable repository: the package fails with apt\'s words, the sources file is put back, and both stay pending', async () => {
+    const port = await closedPort()
+    await addToTwin('twinsync-gone.list', `deb [trusted=yes] http://127.0.0.1:${port}/debian ./`, 'twinsync-gone')
+    const apply = await twinsync('apply', '--yes', '--json')
+    assert.equal(apply.code, 1, apply.stdout + apply.stderr)
+    const steps = json<ApplyOut>(apply).journal.steps
+    const pkg = steps.find((s) => s.id === 'apt:install:twinsync-gone')
+    const file = steps.find((s) => s.id === 'files:create:/etc/apt/sources.list.d/twinsync-gone.list')
+    assert.equal(pkg?.status, 'failed')
+    assert.match(pkg?.message ?? '', /apt could not read the repository of \/etc\/apt\/sources\.list\.d\/twinsync-gone\.list/)
+    assert.match(pkg?.message ?? '', new RegExp(`W: Failed to fetch http://127\\.0\\.0\\.1:${port}/.*Could not connect`), "apt's own words")
+    assert.match(pkg?.outputTail ?? '', /Failed to fetch/)
+    assert.deepEqual(pkg?.diagnostics?.map((d) => [d.code, d.path]), [['NEED_UNUSABLE', '/etc/apt/sources.list.d/twinsync-gone.list']])
+    assert.equal(file?.status, 'failed')
+    assert.match(file?.message ?? '', /^rolled back: apt:install:twinsync-gone could not use it .*; \/etc\/apt\/sources\.list\.d\/twinsync-gone\.list is as it was before$/)
+    await assert.rejects(stat(join(rootfs.dir, 'etc/apt/sources.list.d/twinsync-gone.list')), { code: 'ENOENT' })
+    assert.equal(await installed('twinsync-demo'), 'ii 1.0', 'what was there stays')
+
+    // Both stay in the twin: the next plan offers them again, and once the repository answers, the same twin applies.
+    const plan = await twinsync('plan', '--json')
+    assert.deepEqual(json<{ changes: Array<{ id: string }> }>(plan).changes.map((c) => c.id).sort(), ['apt:install:twinsync-gone', 'files:create:/etc/apt/sources.list.d/twinsync-gone.list'])
+    const served = join(cli.dir, 'served')
+    await flatRepository(served, 'twinsync-gone', '2.0')
+    server = await serveDirectory(served, port)
+    const retry = await twinsync('apply', '--yes', '--json')
+    assert.equal(retry.code, 0, retry.stdout + retry.stderr)
+    assert.equal(await installed('twinsync-gone'), 'ii 2.0')
+    assert.equal((await readFile(join(rootfs.dir, 'etc/apt/sources.list.d/twinsync-gone.list'), 'utf8')).trim(), `deb [trusted=yes] http://127.0.0.1:${port}/debian ./`)
+  })
+})
