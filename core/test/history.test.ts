@@ -1,11 +1,15 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
 import { collectGarbage } from '../src/history/gc.js'
 import { SnapshotLog, kindOf } from '../src/history/snapshot-log.js'
+import { HistoryService } from '../src/history/history-service.js'
+import { takeSnapshot } from '../src/services/take-snapshot.js'
+import { notesProvider } from './support/notes-provider.js'
+import { serviceRig } from './support/service-rig.js'
 
 const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim()
 
@@ -107,5 +111,70 @@ describe('snapshot history', () => {
     ])
     const report = await collectGarbage(dir, { now: new Date() })
     assert.deepEqual([report.squashed, report.commitsBefore, report.commitsAfter], [0, 3, 3])
+  })
+})
+
+describe('history from one git log pass', () => {
+  let dir: string
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-history-log-'))
+  })
+  afterEach(() => rm(dir, { recursive: true, force: true }))
+
+  it('gives each snapshot the same changed paths as a diff against its first parent: the first, an empty one, a merge', async () => {
+    await repoWith(dir, [
+      { message: 'TwinSync init', daysAgo: 3, files: { 'twin.json': '{}', 'system/a.json': '1' } },
+      { message: 'TwinSync snapshot 1', daysAgo: 2, files: { 'system/a.json': '2', 'system/b.json': 'new' } },
+      { message: 'TwinSync snapshot 2', daysAgo: 2, files: {} },
+    ])
+    git(dir, 'checkout', '-q', '-b', 'side', 'HEAD~1')
+    await writeFile(join(dir, 'system/c.json'), 'side')
+    git(dir, 'add', '-A')
+    git(dir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '-q', '-m', 'TwinSync edit side')
+    git(dir, 'checkout', '-q', 'main')
+    await rm(join(dir, 'system/b.json'))
+    git(dir, 'add', '-A')
+    git(dir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '-q', '-m', 'TwinSync snapshot 3')
+    git(dir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'merge', '-q', '--no-ff', '-m', 'Merge side', 'side')
+    const log = new SnapshotLog(dir)
+    const listed = await log.listWithChanges(100)
+    assert.deepEqual(listed.map((l) => l.record), await log.list(100))
+    assert.equal(listed.length, 6)
+    for (const { record, changed } of listed) {
+      assert.deepEqual(changed, await log.changedPaths(record.parent, record.commit), record.message)
+    }
+    assert.deepEqual(listed.find((l) => l.record.message === 'Merge side')?.changed, [{ path: 'system/c.json', change: 'A' }])
+    assert.deepEqual(listed.find((l) => l.record.message === 'TwinSync snapshot 2')?.changed, [])
+  })
+
+  it('counts a snapshot the providers describe once, then from the twin\'s cache until the configuration changes', async () => {
+    const rig = await serviceRig([notesProvider('notes')])
+    try {
+      await mkdir(join(rig.root, 'etc'))
+      await writeFile(join(rig.root, 'etc/notes'), 'one\n')
+      await takeSnapshot(await rig.container(), { init: true, ifChanged: false })
+      await writeFile(join(rig.root, 'etc/notes'), 'two\n')
+      await takeSnapshot(await rig.container(), { init: false, ifChanged: false })
+      const history = async () => (await rig.container()).resolve(HistoryService).history({ limit: 10 })
+      const first = await history()
+      const service = await rig.container()
+      for (const e of first) assert.deepEqual(e.counts, (await service.resolve(HistoryService).show(e.commit, { diffs: false })).counts)
+      const changedNotes = first.find((e) => e.counts.startup !== undefined)
+      assert.ok(changedNotes, JSON.stringify(first))
+      assert.deepEqual(await history(), first)
+
+      // The counts of that snapshot now come from the cache: a wrong entry shows through...
+      const file = join(rig.twinDir, '.git', 'twinsync', 'cache', 'history-counts.json')
+      const stored = JSON.parse(await readFile(file, 'utf8')) as { fingerprint: string; counts: Record<string, unknown> }
+      assert.ok(`${changedNotes.parent}..${changedNotes.commit}` in stored.counts, Object.keys(stored.counts).join(', '))
+      stored.counts[`${changedNotes.parent}..${changedNotes.commit}`] = { startup: 99 }
+      await writeFile(file, JSON.stringify(stored))
+      assert.equal((await history()).find((e) => e.commit === changedNotes.commit)?.counts.startup, 99)
+      // ...until the configuration the providers see changes: then they count again.
+      await appendFile(rig.configPath, 'limits:\n  logLines: 10\n')
+      assert.deepEqual(await history(), first)
+    } finally {
+      await rig.cleanup()
+    }
   })
 })

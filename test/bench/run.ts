@@ -1,62 +1,68 @@
-// npm run bench: start-up and snapshot speed, measured on this machine with real tools.
-// Prints medians against the goals in the issues; it never fails a build (speed is measured,
-// not asserted in tests, which are flaky on shared machines).
-import { writeFile } from 'node:fs/promises'
+// npm run bench: TwinSync side by side with etckeeper on the same roots, start-up, history,
+// a plugin's cost, a synthetic scale root (time and peak memory) and the repository's growth
+// over many snapshots. Prints one table of medians against issue 22's goals and writes the
+// same rows as JSON. It never fails a build: speed is measured and reported, not asserted
+// (timed assertions are flaky on shared machines).
+//
+//   BENCH_RUNS=7        runs per measurement (median reported); BENCH_QUICK=1 makes it 3
+//   BENCH_QUICK=1       a short run: fewer runs and snapshots, to prove the bench works
+//   BENCH_SNAPSHOTS=N   snapshots for the repository-growth section (default 1000; quick 30)
+//   BENCH_ONLY=a,b      only these sections (names in sections.ts)
+//   BENCH_OUT=path      where the JSON goes (default bench-results.json in the repository)
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
-import { freshRootfs, run } from '../bed/index.js'
-import { cliSandbox, json } from '../support/cli.js'
+import { repoRoot } from '../bed/index.js'
+import { etckeeper, type Etckeeper } from './etckeeper.js'
+import { machine, renderTable, row, writeJson, type BenchRow } from './report.js'
+import { SECTIONS, type BenchContext } from './sections.js'
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 7)
+const quick = process.env.BENCH_QUICK === '1'
+const runs = Number(process.env.BENCH_RUNS ?? (quick ? 3 : 7))
+const snapshots = Number(process.env.BENCH_SNAPSHOTS ?? (quick ? 30 : 1000))
+const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean)
+const out = process.env.BENCH_OUT ?? join(repoRoot, 'bench-results.json')
 
-async function timeRuns(label: string, argv: () => string[], runs = RUNS): Promise<number> {
-  const times: number[] = []
-  for (let i = 0; i < runs; i++) {
-    const started = performance.now()
-    const r = await run(argv())
-    times.push(performance.now() - started)
-    if (r.code !== 0) throw new Error(`${label} failed: ${r.stderr}`)
+const notes: string[] = []
+let tool: Promise<Etckeeper> | undefined
+const ctx: BenchContext = {
+  runs,
+  quick,
+  snapshots,
+  progress: (message) => process.stderr.write(`bench: ${message}\n`),
+  note: (text) => {
+    if (!notes.includes(text)) notes.push(text)
+  },
+  etckeeper: () => {
+    tool ??= etckeeper().then((t) => {
+      ctx.note(t.how)
+      return t
+    })
+    return tool
+  },
+}
+
+const startedAt = new Date().toISOString()
+const host = machine()
+const rows: BenchRow[] = []
+for (const section of SECTIONS) {
+  if (only !== undefined && !only.includes(section.name)) continue
+  const started = performance.now()
+  try {
+    rows.push(...(await section.run(ctx)))
+  } catch (error) {
+    process.stderr.write(`bench: section ${section.name} failed: ${(error as Error).stack ?? String(error)}\n`)
+    rows.push({ ...row(section.name, `${section.name}: FAILED`, {}), note: (error as Error).message.split('\n').slice(0, 4).join(' | ') })
   }
-  return median(times)
+  ctx.progress(`section ${section.name} took ${((performance.now() - started) / 1000).toFixed(0)} s`)
 }
+host.loadEnd = loadavg()
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN
-}
-
-const rows: Array<{ what: string; ms: number; goal?: string }> = []
-const cli = await cliSandbox()
-const rootfs = await freshRootfs()
-try {
-  const bin = join(process.cwd(), 'core/bin/run.js')
-  rows.push({ what: 'node -e 0', ms: await timeRuns('node', () => ['node', '-e', '0']) })
-  rows.push({ what: 'twinsync --version', ms: await timeRuns('version', () => ['node', bin, '--version']), goal: 'close to node -e 0' })
-  rows.push({ what: 'twinsync describe (oclif loaded)', ms: await timeRuns('describe', () => ['node', bin, 'describe']) })
-
-  await writeFile(cli.configFile, '{}\n')
-  const snap = ['snapshot', '--root', rootfs.dir, '--repo', cli.twinDir, '--json']
-  let started = performance.now()
-  const first = await cli.twinsync([...snap, '--init'])
-  if (first.code !== 0) throw new Error(first.stderr)
-  rows.push({ what: 'first snapshot of a Debian root', ms: performance.now() - started })
-
-  const times: number[] = []
-  let perProvider: Array<{ name: string; durationMs: number }> = []
-  for (let i = 0; i < RUNS; i++) {
-    started = performance.now()
-    const r = await cli.twinsync(snap)
-    times.push(performance.now() - started)
-    const out = json<{ commit?: string; providers: Array<{ name: string; durationMs: number }> }>(r)
-    if (out.commit !== undefined) throw new Error('an unchanged root made a commit')
-    perProvider = out.providers
-  }
-  rows.push({ what: 'snapshot of the unchanged root (whole command)', ms: median(times), goal: 'well under 1000 ms' })
-  for (const p of perProvider) rows.push({ what: `  collect ${p.name} (last run, wall time)`, ms: p.durationMs })
-} finally {
-  await rootfs.cleanup()
-  await cli.cleanup()
-}
-
-const width = Math.max(...rows.map((r) => r.what.length))
-console.log(`median of ${RUNS} runs unless noted\n`)
-for (const r of rows) console.log(`${r.what.padEnd(width)}  ${String(Math.round(r.ms)).padStart(6)} ms${r.goal ? `   goal: ${r.goal}` : ''}`)
+const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ')
+console.log(
+  `\nMedians of ${runs} runs unless noted${quick ? ' (BENCH_QUICK=1: a rough run)' : ''}. ${host.cpus} CPUs; load average ${load(host.loadStart)} at the start, ${load(host.loadEnd)} at the end.\n` +
+    'On a shared or busy machine the figures are noisy; the ratios (both tools interleaved run by run) are the steadier part.\n',
+)
+console.log(renderTable(rows))
+if (notes.length > 0) console.log(`\n${notes.map((n) => `- ${n}`).join('\n')}`)
+await writeJson(out, { startedAt, finishedAt: new Date().toISOString(), settings: { runs, quick, snapshots, only }, machine: host, notes, rows })
+console.log(`\nJSON: ${out}`)

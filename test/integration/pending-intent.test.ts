@@ -6,7 +6,7 @@ import { cliSandbox, gitLog, json, type CliSandbox } from '../support/cli.js'
 import { createContainer } from '../../core/src/container.js'
 import { IntentService } from '../../core/src/intent/intent-service.js'
 import { excludeChanges } from '../../core/src/plan/exclude-changes.js'
-import { createTuiServices } from '../../core/src/tui/container-services.js'
+import { createTuiServices } from '../../core/src/tui/services.js'
 import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
 
 interface PlanJson {

@@ -12,7 +12,8 @@ export default class Adopt extends TwinSyncCommand<typeof Adopt> {
 
   async run(): Promise<void> {
     const { argv } = await this.parse(Adopt)
-    const { decide, renderDecision } = await import('../services/reconcile-items.js')
+    const { decide } = await import('../services/reconcile-items.js')
+    const { renderDecision } = await import('../cli/render.js')
     const decision = await decide(await this.container(), 'adopt', argv as string[])
     this.emit(decision, renderDecision)
   }

@@ -23,7 +23,7 @@ export default class Apply extends TwinSyncCommand<typeof Apply> {
         nextStep: 'Make the plan with `twinsync plan --from … --only … --out FILE`, then `twinsync apply FILE`.',
       })
     }
-    const { runApply } = await import('../services/run-apply.js')
+    const { runApply } = await import('../cli/apply.js')
     const outcome = await runApply(await this.container(), {
       planFile: args.planfile,
       yes: flags.yes,

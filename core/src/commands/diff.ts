@@ -13,7 +13,7 @@ export default class Diff extends TwinSyncCommand<typeof Diff> {
   async run(): Promise<void> {
     const { args } = await this.parse(Diff)
     const { HistoryService } = await import('../history/history-service.js')
-    const { renderComparison } = await import('../services/history-view.js')
+    const { renderComparison } = await import('../cli/render-history.js')
     const comparison = await (await this.container()).resolve(HistoryService).compare(args.from, args.to, { diffs: this.flags.diff })
     this.emit(comparison, renderComparison)
   }

@@ -12,7 +12,8 @@ export default class Discard extends TwinSyncCommand<typeof Discard> {
 
   async run(): Promise<void> {
     const { argv } = await this.parse(Discard)
-    const { decide, renderDecision } = await import('../services/reconcile-items.js')
+    const { decide } = await import('../services/reconcile-items.js')
+    const { renderDecision } = await import('../cli/render.js')
     const decision = await decide(await this.container(), 'discard', argv as string[])
     this.emit(decision, renderDecision)
   }

@@ -11,7 +11,8 @@ export default class Gc extends TwinSyncCommand<typeof Gc> {
   }
 
   async run(): Promise<void> {
-    const { runGc, renderGc } = await import('../services/run-gc.js')
+    const { runGc } = await import('../services/run-gc.js')
+    const { renderGc } = await import('../cli/render.js')
     const days = this.flags['squash-volatile-older-than']
     this.emit(await runGc(await this.container(), days), renderGc)
   }

@@ -12,7 +12,7 @@ export default class History extends TwinSyncCommand<typeof History> {
 
   async run(): Promise<void> {
     const { HistoryService } = await import('../history/history-service.js')
-    const { renderHistory } = await import('../services/history-view.js')
+    const { renderHistory } = await import('../cli/render-history.js')
     const entries = await (await this.container()).resolve(HistoryService).history({
       limit: this.flags.limit,
       ...(this.flags.domain === undefined ? {} : { domain: this.flags.domain }),

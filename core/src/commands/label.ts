@@ -12,7 +12,7 @@ export default class Label extends TwinSyncCommand<typeof Label> {
   async run(): Promise<void> {
     const { args } = await this.parse(Label)
     const { HistoryService } = await import('../history/history-service.js')
-    const { snapshotTitle } = await import('../services/history-view.js')
+    const { snapshotTitle } = await import('../cli/render-history.js')
     const record = await (await this.container()).resolve(HistoryService).label(args.snapshot, args.name)
     this.emit(record, (r) => `Labelled ${snapshotTitle(r)}`)
   }

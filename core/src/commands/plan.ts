@@ -20,7 +20,7 @@ export default class PlanCommand extends TwinSyncCommand<typeof PlanCommand> {
   async run(): Promise<void> {
     const { makePlan, twinDirOf, writePlanFile } = await import('../services/make-plan.js')
     const { renderPlan } = await import('../plan/plan-summary.js')
-    const { cliProgress } = await import('../services/cli-progress.js')
+    const { cliProgress } = await import('../cli/progress.js')
     const container = await this.container()
     const onProgress = cliProgress(this.flags.json)
     const plan = await makePlan(container, {

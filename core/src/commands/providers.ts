@@ -5,7 +5,8 @@ export default class Providers extends TwinSyncCommand<typeof Providers> {
   static override examples = ['<%= config.bin %> providers', '<%= config.bin %> providers --json']
 
   async run(): Promise<void> {
-    const { listProviders, renderProviders } = await import('../services/list-providers.js')
+    const { listProviders } = await import('../services/list-providers.js')
+    const { renderProviders } = await import('../cli/render.js')
     const listing = await listProviders(await this.container())
     this.emit(listing, renderProviders)
     // A plugin that failed to load (or a provider that failed to answer) is not silent: exit 1.

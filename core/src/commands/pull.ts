@@ -13,7 +13,7 @@ export default class Pull extends TwinSyncCommand<typeof Pull> {
 
   async run(): Promise<void> {
     const container = await this.container()
-    const { remoteService } = await import('../services/remote-commands.js')
+    const { remoteService } = await import('../cli/remote.js')
     const pulled = await remoteService(container).pull()
     const say = (line: string) => (this.flags.json ? undefined : process.stdout.write(`${line}\n`))
     if (pulled.status === 'fast-forwarded') say(`Pulled ${pulled.pulled} snapshot(s): ${pulled.from?.slice(0, 12) ?? '(empty)'} → ${pulled.to?.slice(0, 12)}.`)
@@ -23,7 +23,7 @@ export default class Pull extends TwinSyncCommand<typeof Pull> {
       if (this.flags.json) process.stdout.write(JSON.stringify({ pull: pulled }, null, 2) + '\n')
       return
     }
-    const { runApply } = await import('../services/run-apply.js')
+    const { runApply } = await import('../cli/apply.js')
     const outcome = await runApply(container, { planFile: undefined, yes: this.flags.yes, json: this.flags.json })
     if (this.flags.json) process.stdout.write(JSON.stringify({ pull: pulled, ...(outcome.json as object) }, null, 2) + '\n')
     process.exitCode = outcome.exitCode

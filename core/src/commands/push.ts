@@ -15,7 +15,8 @@ export default class Push extends TwinSyncCommand<typeof Push> {
 
   async run(): Promise<void> {
     const container = await this.container()
-    const { remoteService, renderPush } = await import('../services/remote-commands.js')
+    const { remoteService } = await import('../cli/remote.js')
+    const { renderPush } = await import('../cli/render.js')
     if (this.flags.retry) {
       const status = await remoteService(container).status()
       if (!status.configured) {
@@ -28,12 +29,15 @@ export default class Push extends TwinSyncCommand<typeof Push> {
       if (push.status === 'failed') process.exitCode = 1
       return
     }
-    const { takeSnapshot, renderSnapshot } = await import('../services/take-snapshot.js')
+    const { takeSnapshot } = await import('../services/take-snapshot.js')
+    const { renderSnapshot } = await import('../cli/render-snapshot.js')
+    const { cliProgress } = await import('../cli/progress.js')
+    const onProgress = cliProgress(this.flags.json)
     const result = await takeSnapshot(container, {
       init: false,
       ifChanged: this.flags['if-changed'],
       ...(this.flags.label === undefined ? {} : { label: this.flags.label }),
-      progress: !this.flags.json && process.stderr.isTTY === true,
+      ...(onProgress === undefined ? {} : { onProgress }),
     })
     this.emit(result, renderSnapshot)
   }

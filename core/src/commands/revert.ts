@@ -13,7 +13,7 @@ export default class Revert extends TwinSyncCommand<typeof Revert> {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Revert)
-    const { runApply } = await import('../services/run-apply.js')
+    const { runApply } = await import('../cli/apply.js')
     const outcome = await runApply(await this.container(), {
       planFile: undefined,
       yes: flags.yes,

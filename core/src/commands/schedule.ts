@@ -16,7 +16,8 @@ export default class Schedule extends TwinSyncCommand<typeof Schedule> {
 
   async run(): Promise<void> {
     const { args } = await this.parse(Schedule)
-    const { enableSchedule, disableSchedule, scheduleStatus, renderSchedule } = await import('../services/schedule.js')
+    const { enableSchedule, disableSchedule, scheduleStatus } = await import('../services/schedule.js')
+    const { renderSchedule } = await import('../cli/render.js')
     const container = await this.container()
     const { TwinRepository } = await import('../twin/twin-repository.js')
     const { realpath } = await import('node:fs/promises')

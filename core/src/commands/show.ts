@@ -10,7 +10,7 @@ export default class Show extends TwinSyncCommand<typeof Show> {
   async run(): Promise<void> {
     const { args } = await this.parse(Show)
     const { HistoryService } = await import('../history/history-service.js')
-    const { renderComparison } = await import('../services/history-view.js')
+    const { renderComparison } = await import('../cli/render-history.js')
     const comparison = await (await this.container()).resolve(HistoryService).show(args.snapshot, { diffs: this.flags.diff })
     this.emit(comparison, renderComparison)
   }

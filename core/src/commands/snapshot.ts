@@ -13,12 +13,15 @@ export default class Snapshot extends TwinSyncCommand<typeof Snapshot> {
   }
 
   async run(): Promise<void> {
-    const { takeSnapshot, renderSnapshot, failedProviders } = await import('../services/take-snapshot.js')
+    const { takeSnapshot, failedProviders } = await import('../services/take-snapshot.js')
+    const { renderSnapshot } = await import('../cli/render-snapshot.js')
+    const { cliProgress } = await import('../cli/progress.js')
+    const onProgress = cliProgress(this.flags.json)
     const result = await takeSnapshot(await this.container(), {
       init: this.flags.init,
       ifChanged: this.flags['if-changed'],
       ...(this.flags.label === undefined ? {} : { label: this.flags.label }),
-      progress: !this.flags.json && process.stderr.isTTY === true,
+      ...(onProgress === undefined ? {} : { onProgress }),
     })
     this.emit(result, renderSnapshot)
     // A provider that failed to collect: the twin is not the machine there; never a quiet exit 0.

@@ -11,8 +11,9 @@ export default class Status extends TwinSyncCommand<typeof Status> {
   }
 
   async run(): Promise<void> {
-    const { driftStatus, renderStatus } = await import('../services/drift-status.js')
-    const { cliProgress } = await import('../services/cli-progress.js')
+    const { driftStatus } = await import('../services/drift-status.js')
+    const { renderStatus } = await import('../cli/render.js')
+    const { cliProgress } = await import('../cli/progress.js')
     const status = await driftStatus(await this.container(), this.flags.only?.split(',').map((s) => s.trim()).filter(Boolean), cliProgress(this.flags.json))
     this.emit(status, renderStatus)
     if (this.flags['exit-code'] && (status.drift || status.pending.count > 0)) process.exitCode = 1

@@ -1,12 +1,18 @@
-import type { Category, Diagnostic, Provider } from '@twinsync/sdk'
+import { createHash } from 'node:crypto'
+import type { Category, Diagnostic, PathClaims, Provider } from '@twinsync/sdk'
+import { isApplicable } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
 import { TwinRepository } from '../twin/twin-repository.js'
+import type { GitStatusEntry } from '../twin/git.js'
+import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
+import { CORE_VERSION } from '../version.js'
+import { CountCache } from './count-cache.js'
 import { countChanges, semanticDiff, type SemanticDiff } from './semantic-diff.js'
 import { SnapshotLog, type SnapshotRecord } from './snapshot-log.js'
-import { countsPhrase } from '../vocabulary.js'
+import { countsPhrase, countsPhraseOf } from '../vocabulary.js'
 
 export interface HistoryEntry extends SnapshotRecord {
   /** How many things changed, per domain: packages, units, jobs, entries, files; fact files (countChanges). */
@@ -41,15 +47,30 @@ export class HistoryService {
     await this.twin.open()
     const { providers, claims } = await this.providers()
     // With a domain filter, look further back so that `limit` matching snapshots can be found.
-    const records = await this.log.list(options.domain === undefined ? options.limit : options.limit * 20)
+    const logged = await this.log.listWithChanges(options.domain === undefined ? options.limit : options.limit * 20)
+    const cache = await CountCache.open(this.twin.cacheDir(), this.fingerprint(providers, claims))
     const out: HistoryEntry[] = []
-    for (const record of records) {
+    for (const { record, changed } of logged) {
       // The same comparison as show's, so that a list and a detail count the same things.
-      const { counts, counted } = await this.compareRecords(record.parent === null ? null : { ...record, commit: record.parent }, record, { diffs: false }, { providers, claims })
+      const needsProviders = changed.some((e) => this.applyingOwner(e.path, providers, claims))
+      let counts = needsProviders ? cache.get(record.parent, record.commit) : undefined
+      // Cached counts are items the providers named: said with their nouns.
+      let counted = counts === undefined ? '' : countsPhraseOf(counts)
+      if (counts === undefined) {
+        const from = record.parent === null ? null : { ...record, commit: record.parent }
+        const compared = await this.compareRecords(from, record, { diffs: false }, { providers, claims }, changed)
+        counts = compared.counts
+        counted = compared.counted
+        // A provider that failed is counted file by file this time; ask it again next time. So is
+        // a domain that appeared (counted in twin files, which the cache does not say).
+        const twinFiles = Object.values(compared.domains).some((l) => l !== undefined && l.length > 0 && l.every((c) => c.twinFile === true && c.provider !== 'files'))
+        if (needsProviders && compared.diagnostics.length === 0 && !twinFiles) cache.set(record.parent, record.commit, counts)
+      }
       if (options.domain !== undefined && !counts[options.domain as Category]) continue
       out.push({ ...record, counts, counted })
       if (out.length >= options.limit) break
     }
+    await cache.save()
     return out
   }
 
@@ -84,19 +105,37 @@ export class HistoryService {
     from: SnapshotRecord | null,
     to: SnapshotRecord,
     options: { diffs: boolean },
-    loaded?: { providers: Provider[]; claims: Awaited<ReturnType<ProviderRegistry['load']>>['claims'] },
+    loaded?: { providers: Provider[]; claims: PathClaims },
+    /** The twin files that differ from `from` to `to`, when the caller has them already. */
+    changedPaths?: GitStatusEntry[],
   ): Promise<Comparison> {
     const { providers, claims } = loaded ?? (await this.providers())
+    // The readers start git only when a provider reads the twin.
     const older = from === null ? undefined : new GitTreeReader(this.twin.dir, from.commit)
     const newer = new GitTreeReader(this.twin.dir, to.commit)
     try {
-      const changed = await this.log.changedPaths(from?.commit ?? null, to.commit)
+      const changed = changedPaths ?? (await this.log.changedPaths(from?.commit ?? null, to.commit))
       const diff = await semanticDiff(older ?? emptyTwin, newer, changed, providers, claims, (p) => this.contexts.for(p, claims), options)
       return { from, to, ...diff, counts: countChanges(diff.domains), counted: countsPhrase(diff.domains) }
     } finally {
       older?.close()
       newer.close()
     }
+  }
+
+  /** A provider that applies owns this twin path: counting its changes loads and diffs both states. */
+  private applyingOwner(path: string, providers: readonly Provider[], claims: PathClaims): boolean {
+    const owner = ownerOfTwinPath(path, providers, claims)
+    return owner !== undefined && isApplicable(owner)
+  }
+
+  /** What counts depend on besides the two commits: the providers, their versions and configuration, the target. */
+  private fingerprint(providers: readonly Provider[], claims: PathClaims): string {
+    const each = providers.map((p) => {
+      const ctx = this.contexts.for(p, claims)
+      return [p.name, p.version, ctx.config ?? null, ctx.limits]
+    })
+    return createHash('sha256').update(JSON.stringify([CORE_VERSION, this.contexts.host.root, each])).digest('hex')
   }
 
   private async providers(): Promise<{ providers: Provider[]; claims: Awaited<ReturnType<ProviderRegistry['load']>>['claims']; diagnostics: Diagnostic[] }> {

@@ -31,6 +31,33 @@ export class SnapshotLog {
       })
   }
 
+  /**
+   * The newest `limit` snapshots, each with the twin files it changed against its first parent
+   * (everything, for the first), in one `git log` pass: what `changedPaths` says of each.
+   */
+  async listWithChanges(limit: number, ref = 'HEAD'): Promise<Array<{ record: SnapshotRecord; changed: GitStatusEntry[] }>> {
+    const out = await runGit(this.dir, [
+      'log',
+      `--max-count=${limit}`,
+      '-z',
+      '--no-renames',
+      '--diff-merges=first-parent',
+      '--name-status',
+      '--format=%x1e%H%x1f%P%x1f%cI%x1f%s',
+      ref,
+    ])
+    const labels = await this.labels()
+    return out
+      .split('\x1e')
+      .filter((chunk) => chunk.length > 0)
+      .map((chunk) => {
+        const end = chunk.indexOf('\0')
+        const [commit = '', parents = '', date = '', message = ''] = (end < 0 ? chunk : chunk.slice(0, end)).trim().split('\x1f')
+        const record = { commit, parent: parents.split(' ')[0] || null, date, message, kind: kindOf(message), labels: labels.get(commit) ?? [] }
+        return { record, changed: end < 0 ? [] : parseNameStatus(chunk.slice(end + 1).replace(/^\n/, '')) }
+      })
+  }
+
   async get(commit: string): Promise<SnapshotRecord> {
     const [record] = await this.list(1, commit)
     if (record === undefined) throw new TwinSyncError('SNAPSHOT_UNKNOWN', `No snapshot ${commit}`)

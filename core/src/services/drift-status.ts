@@ -7,8 +7,7 @@ import { Planner } from '../plan/planner.js'
 import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
 import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { renderRemoteStatus } from './remote-commands.js'
-import { countsPhrase, driftPhrase, pendingPhrase, plannedPhrase } from '../vocabulary.js'
+import { driftPhrase, plannedPhrase } from '../vocabulary.js'
 
 export interface DriftStatus {
   repo: string
@@ -68,34 +67,4 @@ export async function driftStatus(container: DependencyContainer, only: string[]
     interrupted: await readApplyRecord(twin.dir).then((r) => (r === undefined ? null : interruptedNotice(r))),
     missing: plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'),
   }
-}
-
-/** "1 file, 2 packages": the items, per domain. */
-function tally(items: ReadonlyArray<{ category: string; resource: string }>): string {
-  const byDomain: Record<string, Array<{ operation: string; resource: string }>> = {}
-  for (const i of items) (byDomain[i.category] ??= []).push({ operation: '', resource: i.resource })
-  return countsPhrase(byDomain)
-}
-
-export function renderStatus(s: DriftStatus): string {
-  const mirror = (s.remote.configured ? `\n${renderRemoteStatus(s.remote)}` : '') + (s.interrupted === null ? '' : `\n\n${s.interrupted}`)
-  const at = `the twin at ${s.repo} (last snapshot ${s.observed?.slice(0, 12) ?? 'none'})`
-  const missing = s.missing.flatMap((d) => [`Missing provider: ${d.summary}`, ...(d.detail === undefined ? [] : [`  ${d.detail}`])])
-  if (missing.length > 0) return [...missing, '', renderStatus({ ...s, missing: [] })].join('\n')
-  if (!s.drift && s.pending.count === 0) return `In sync: the machine matches ${at}; nothing pending.${mirror}`
-  const lines = [`Twin: ${at}`, '']
-  if (!s.drift) lines.push('Drift: none; the machine is as the last snapshot saw it.')
-  else {
-    lines.push(`Drift: the machine moved since the last snapshot (${tally(s.changes)}). Applying now would undo it; \`twinsync adopt ITEM\` keeps it.`)
-    lines.push(...s.changes.slice(0, 30).map((c) => `    ${c.id}  ${c.summary}`))
-    if (s.changes.length > 30) lines.push(`    … and ${s.changes.length - 30} more (twinsync plan shows them all)`)
-  }
-  lines.push('')
-  if (s.pending.count === 0) lines.push('Pending: none; the twin asks for nothing the machine lacks.')
-  else {
-    lines.push(`Pending: the twin asks for what the machine does not have yet (${tally(s.pending.items)}). \`twinsync apply\` does it; \`twinsync discard ITEM\` drops one.`)
-    lines.push(...s.pending.items.slice(0, 30).map((i) => `    ${i.id}  ${pendingPhrase(i)} (${i.reason})`))
-    if (s.pending.items.length > 30) lines.push(`    … and ${s.pending.items.length - 30} more (--json lists them all)`)
-  }
-  return lines.join('\n') + mirror
 }

@@ -4,7 +4,6 @@ import type { DependencyContainer } from '../di.js'
 import { callProvider } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
-import { renderDiagnostics } from './render-diagnostics.js'
 
 export interface ProviderListing {
   name: string
@@ -20,7 +19,12 @@ export interface ProviderListing {
   claims: string[]
 }
 
-export async function listProviders(container: DependencyContainer): Promise<{ providers: ProviderListing[]; diagnostics: Diagnostic[] }> {
+export interface ProviderList {
+  providers: ProviderListing[]
+  diagnostics: Diagnostic[]
+}
+
+export async function listProviders(container: DependencyContainer): Promise<ProviderList> {
   const registry = container.resolve(ProviderRegistry)
   const { providers, claims, diagnostics: loadDiagnostics } = await registry.load()
   const diagnostics = [...loadDiagnostics]
@@ -55,22 +59,4 @@ export async function listProviders(container: DependencyContainer): Promise<{ p
     }),
   )
   return { providers: listing, diagnostics }
-}
-
-export function renderProviders({ providers, diagnostics }: Awaited<ReturnType<typeof listProviders>>): string {
-  const rows = providers.map((p) => [
-    p.name,
-    p.version,
-    p.category,
-    p.disabled ? 'disabled' : p.detected ? 'yes' : 'no',
-    p.applicable ? 'collect, apply' : 'collect',
-    p.source,
-  ])
-  return [table(['PROVIDER', 'VERSION', 'CATEGORY', 'DETECTED', 'CAN', 'FROM'], rows), ...renderDiagnostics(diagnostics)].join('\n')
-}
-
-export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')
-  return [line(header), ...rows.map(line)].join('\n')
 }

@@ -5,13 +5,16 @@ import type { DependencyContainer } from '../di.js'
 import { callProvider } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
-import { table } from './list-providers.js'
-import { renderDiagnostics } from './render-diagnostics.js'
 
 const TRIGGER_ORDER = { boot: 0, login: 1, schedule: 2 } as const
 
+export interface StartupList {
+  entries: StartupEntry[]
+  diagnostics: Diagnostic[]
+}
+
 /** Collect the providers that have a startup view, live, and merge their rows. */
-export async function listStartup(container: DependencyContainer): Promise<{ entries: StartupEntry[]; diagnostics: Diagnostic[] }> {
+export async function listStartup(container: DependencyContainer): Promise<StartupList> {
   const registry = container.resolve(ProviderRegistry)
   const { claims, diagnostics } = await registry.load()
   const providers = (await registry.select()).map((r) => r.provider).filter(hasStartupView)
@@ -34,17 +37,4 @@ export async function listStartup(container: DependencyContainer): Promise<{ ent
       compareStrings(a.name, b.name),
   )
   return { entries, diagnostics: notes }
-}
-
-export function renderStartup({ entries, diagnostics }: Awaited<ReturnType<typeof listStartup>>): string {
-  if (entries.length === 0) return ['Nothing starts at boot or login.', ...renderDiagnostics(diagnostics)].join('\n')
-  const rows = entries.map((e) => [
-    e.trigger === 'schedule' ? (e.schedule ?? 'timer') : e.trigger,
-    e.source,
-    e.user ?? '-',
-    e.enabled ? 'yes' : e.state === undefined ? 'no' : `no (${e.state})`,
-    e.name,
-    e.command ?? '',
-  ])
-  return [table(['WHEN', 'SOURCE', 'USER', 'ENABLED', 'NAME', 'COMMAND'], rows), ...renderDiagnostics(diagnostics)].join('\n')
 }

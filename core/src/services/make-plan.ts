@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises'
 import type { Plan } from '@twinsync/sdk'
 import { Plan as PlanSchema, TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
 import { Value } from 'typebox/value'
+import type { CollectProgress } from '../collect/collector.js'
 import type { DependencyContainer } from '../di.js'
+import type { SnapshotRecord } from '../history/snapshot-log.js'
 import { checkPlanSeal, sealPlan } from '../plan/plan-seal.js'
 import { Planner, type PlanOptions } from '../plan/planner.js'
 import { Tokens, resolveToken } from '../tokens.js'
@@ -14,6 +16,31 @@ export function twinDirOf(container: DependencyContainer): string {
 
 export function makePlan(container: DependencyContainer, options: PlanOptions): Promise<Plan> {
   return container.resolve(Planner).plan(options)
+}
+
+const STATE_DOMAINS = ['files', 'packages', 'services', 'startup']
+
+export interface PlanToApplyOptions {
+  /** A saved plan (its seal checked). */
+  planFile?: string
+  /** Revert to this snapshot: plan every state domain from it, without the instructions. */
+  revertTo?: string
+  from?: string
+  only?: string[]
+  onProgress?: CollectProgress
+}
+
+/** The plan `apply`, `revert` and `pull` carry out, and the snapshot a revert goes back to. */
+export async function planToApply(container: DependencyContainer, options: PlanToApplyOptions): Promise<{ plan: Plan; revert: SnapshotRecord | undefined }> {
+  // Loaded only for a revert: `twinsync plan` does not need the history.
+  const revert = options.revertTo === undefined ? undefined : await container.resolve((await import('../history/history-service.js')).HistoryService).resolve(options.revertTo)
+  const progress = options.onProgress === undefined ? {} : { onProgress: options.onProgress }
+  const plan = options.planFile !== undefined
+    ? await readPlanFile(options.planFile, twinDirOf(container))
+    : revert !== undefined
+      ? await makePlan(container, { from: revert.commit, only: STATE_DOMAINS, ...progress })
+      : await makePlan(container, { ...progress, ...(options.from === undefined ? {} : { from: options.from }), ...(options.only === undefined ? {} : { only: options.only }) })
+  return { plan, revert }
 }
 
 /** Save a plan, sealed with the twin's key (see plan-seal.ts). */

@@ -44,18 +44,3 @@ export async function runForget(container: DependencyContainer, request: ForgetR
     await lock.release()
   }
 }
-
-export function renderForget(r: ForgetResult): string {
-  const lines: string[] = []
-  for (const p of r.removed) lines.push(`Forgot ${p}`)
-  for (const p of r.redacted) lines.push(`Redacted the findings in ${p}`)
-  lines.push(`${r.rewritten} of ${r.commits} snapshots rewritten in ${r.repo}`)
-  lines.push('')
-  lines.push(
-    r.mirror === null
-      ? 'warning: history was rewritten (commit ids changed).'
-      : `warning: history was rewritten (commit ids changed); the mirror ${r.mirror} still has the old history and needs a forced push.`,
-  )
-  for (const step of r.nextSteps) lines.push(`Next step: ${step}`)
-  return lines.join('\n')
-}

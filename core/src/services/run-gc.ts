@@ -13,11 +13,3 @@ export async function runGc(container: DependencyContainer, days: number | undef
     await lock.release()
   }
 }
-
-export function renderGc(r: GcReport & { repo: string }): string {
-  const mib = (n: number) => `${(n / 1048576).toFixed(2)} MiB`
-  return [
-    `${r.repo}: ${mib(r.sizeBefore)} → ${mib(r.sizeAfter)}`,
-    `${r.commitsBefore} snapshots → ${r.commitsAfter}${r.squashed > 0 ? ` (${r.squashed} volatile-only folded)` : ''}`,
-  ].join('\n')
-}

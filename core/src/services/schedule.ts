@@ -219,19 +219,3 @@ async function write(path: string, content: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true })
   await writeFile(path, content, { mode: 0o644 })
 }
-
-export function renderSchedule(r: ScheduleStatus & { action?: string; removed?: string[] }): string {
-  const lines: string[] = []
-  if (r.action === 'disabled') {
-    lines.push(r.removed === undefined || r.removed.length === 0 ? 'No schedule was installed; nothing removed.' : `Schedule removed: ${r.removed.join(', ')}`)
-    return lines.join('\n')
-  }
-  if (r.kind === 'none') return 'No scheduled snapshot is installed. `twinsync schedule enable` installs one.'
-  const how = r.kind === 'systemd' ? `systemd timer twinsync-snapshot.timer${r.active === false ? ' (not active)' : ''}` : 'cron entry'
-  lines.push(`${r.action === 'enabled' ? 'Scheduled' : 'Scheduled snapshot'}: ${how}, ${r.kind === 'cron' ? `cron schedule "${r.every}"` : `every ${r.every}`}`)
-  if (r.next !== undefined) lines.push(`  next run: ${r.next}`)
-  if (r.command !== undefined) lines.push(`  runs:     ${r.command}`)
-  lines.push(`  files:    ${r.files.join(', ')}`)
-  if (r.apt !== undefined) lines.push(`  apt hook: ${r.apt} (a snapshot before a package operation if the machine drifted, and after it)`)
-  return lines.join('\n')
-}

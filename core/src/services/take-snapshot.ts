@@ -1,14 +1,10 @@
 import type { CollectProgress } from '../collect/collector.js'
-import { cliProgress } from './cli-progress.js'
 import type { DependencyContainer } from '../di.js'
 import { SnapshotService, type SnapshotResult } from '../snapshot/snapshot-service.js'
 import { RemoteService, type PushOutcome } from '../remote/remote-service.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { renderPush } from './remote-commands.js'
-import { renderDiagnostics } from './render-diagnostics.js'
 import { initTwin } from './init-twin.js'
 import { isTwinSyncError } from '@twinsync/sdk/errors'
-import { snapshotDomainLines } from '../snapshot/snapshot-summary.js'
 
 export interface TakeSnapshotOptions {
   init: boolean
@@ -18,8 +14,6 @@ export interface TakeSnapshotOptions {
   subject?: string
   /** Said after the stamp in the message body ("before apt"). */
   note?: string
-  /** Print one line per provider to stderr as it finishes. */
-  progress?: boolean
   onProgress?: CollectProgress
   signal?: AbortSignal
 }
@@ -49,11 +43,7 @@ export async function takeSnapshot(container: DependencyContainer, options: Take
     ...(options.subject === undefined ? {} : { subject: options.subject }),
     ...(options.note === undefined ? {} : { note: options.note }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
-    ...(options.onProgress !== undefined
-      ? { onProgress: options.onProgress }
-      : options.progress === true
-        ? { onProgress: cliProgress(false) }
-        : {}),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
   }).catch(async (error: unknown) => {
     // A scheduled snapshot (--if-changed) that finds another snapshot or apply holding the twin
     // leaves the work to it: that run records the machine. A person's `snapshot` is told LOCK_HELD.
@@ -71,32 +61,4 @@ export async function takeSnapshot(container: DependencyContainer, options: Take
 /** Providers that failed to collect: the snapshot is incomplete, and the command exits 1. */
 export function failedProviders(r: Pick<SnapshotResult, 'providers'>): string[] {
   return r.providers.filter((p) => p.status === 'failed').map((p) => p.name)
-}
-
-export function renderSnapshot(r: TakeSnapshotResult): string {
-  const lines: string[] = []
-  if (r.initialized) lines.push(`Created the twin at ${r.repo}.`)
-  if (r.commit !== undefined) {
-    lines.push(`Snapshot ${r.commit.slice(0, 12)}  ${r.message}`)
-  } else if (r.skipped === 'busy') {
-    lines.push(`Skipped: another TwinSync ${r.busy?.purpose ?? 'run'} (pid ${r.busy?.pid ?? '?'}) is using the twin and records the machine; no snapshot made.`)
-  } else if (r.skipped === 'volatile-only') {
-    lines.push(`Only volatile facts (processes, logs, usage) changed; no snapshot made (last: ${r.head?.slice(0, 12)}).`)
-  } else if (failedProviders(r).length > 0) {
-    lines.push(`No snapshot made: what was collected is unchanged since ${r.head?.slice(0, 12)}, but ${failedProviders(r).join(', ')} failed to collect.`)
-  } else {
-    lines.push(`Nothing changed since the last snapshot (${r.head?.slice(0, 12)}); no snapshot made.`)
-  }
-  if (failedProviders(r).length > 0) {
-    lines.push(`  ${failedProviders(r).join(', ')}: NOT collected; the twin keeps their state from the last snapshot (see the errors below).`)
-  }
-  lines.push(...snapshotDomainLines(r.summary, r.changes).map((l) => `  ${l}`))
-  const notDetected = r.providers.filter((p) => p.status === 'not-detected').map((p) => p.name)
-  if (notDetected.length > 0) lines.push(`  not present on this machine: ${notDetected.join(', ')}`)
-  if (r.pending.length > 0) {
-    lines.push(`Pending intent kept on top of it (${r.pending.length} twin file${r.pending.length === 1 ? '' : 's'}: ${r.pending.slice(0, 3).join(', ')}${r.pending.length > 3 ? ', …' : ''}); \`twinsync status\` lists the items.`)
-  }
-  lines.push(...renderDiagnostics(r.diagnostics))
-  lines.push(...renderPush(r.push))
-  return lines.join('\n')
 }

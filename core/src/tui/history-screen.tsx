@@ -5,7 +5,7 @@ import { useBodyHeight, useCursor, useTask, windowStart } from './hooks.js'
 import { BACK, MOVE } from './key-hints.js'
 import { isBack, useNavigation } from './navigation.js'
 import { Row, Screen } from './screen.js'
-import { useServices } from './services-context.js'
+import { useServices } from './services.js'
 
 const LIMIT = 200
 

@@ -3,7 +3,7 @@ import { defaultConfigPath } from '../config/config-file.js'
 import type { DependencyContainer } from '../di.js'
 import { App } from './app.js'
 import { settleBusy } from './busy.js'
-import { createTuiServices } from './container-services.js'
+import { createTuiServices } from './services.js'
 
 const ALT_SCREEN_ON = '\x1b[?1049h\x1b[H'
 const ALT_SCREEN_OFF = '\x1b[?1049l'

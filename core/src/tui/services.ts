@@ -1,12 +1,28 @@
+// The TUI's one wiring module: what the screens may ask of TwinSync (TuiServices, RemotePort),
+// how they reach it (useServices, useRemote), and the real implementation over a command's
+// container (createTuiServices, remotePort), which calls the same workflows as the subcommands.
+// Screens never resolve anything from the container themselves.
+import { createContext, useContext } from 'react'
 import type { Change, ChangeResult, Diagnostic, Limits, Plan } from '@twinsync/sdk'
-import type { ApplyReport } from '../apply/apply-service.js'
+import { DEFAULT_LIMITS, isTwinSyncError } from '@twinsync/sdk'
+import { ApplyService, type ApplyReport } from '../apply/apply-service.js'
+import { renderPush } from '../cli/render.js'
 import type { CollectProgress } from '../collect/collector.js'
-import type { Comparison, HistoryEntry } from '../history/history-service.js'
-import type { ProviderListing } from '../services/list-providers.js'
-import type { TakeSnapshotResult } from '../services/take-snapshot.js'
+import type { DependencyContainer } from '../di.js'
+import { HistoryService, type Comparison, type HistoryEntry } from '../history/history-service.js'
 import type { Decision } from '../intent/reconcile-service.js'
+import { Planner } from '../plan/planner.js'
+import { RemoteService } from '../remote/remote-service.js'
+import { driftStatus } from '../services/drift-status.js'
+import { initTwin } from '../services/init-twin.js'
+import { listProviders, type ProviderListing } from '../services/list-providers.js'
+import { decide } from '../services/reconcile-items.js'
+import { takeSnapshot, type TakeSnapshotResult } from '../services/take-snapshot.js'
+import { Tokens, resolveToken } from '../tokens.js'
+import { machineIdentity } from '../twin/machine-identity.js'
 import type { TwinLocation } from '../twin/twin-location.js'
-import type { RemotePort } from './remote.js'
+import { TwinRepository } from '../twin/twin-repository.js'
+import { loadSettings, saveSettings } from './settings-file.js'
 
 /** Whether the twin repository exists and can be opened. */
 export interface TwinCheck {
@@ -53,7 +69,7 @@ export interface ApplyOutcome extends ApplyReport {
 
 /**
  * What the screens need from TwinSync: the same services the subcommands call. The real one
- * (container-services.ts) resolves them from the command's container; tests pass plain fakes.
+ * (createTuiServices below) resolves them from the command's container; tests pass plain fakes.
  */
 export interface TuiServices {
   location(): TwinLocation
@@ -74,6 +90,171 @@ export interface TuiServices {
   loadSettings(): Promise<SettingsState>
   /** Validates the new configuration before it replaces the file; throws TwinSyncError. */
   saveSettings(values: SettingsValues): Promise<{ path: string }>
-  /** The GitHub/remote mirror; undefined until it is wired (see remote.ts). */
+  /** The GitHub/remote mirror (remotePort below); fakes may leave it out. */
   remote?: RemotePort | undefined
+}
+
+
+export interface RemoteStatus {
+  /** One line for the status bar, e.g. "GitHub: me/host-twin, 2 to push". */
+  summary: string
+  linked: boolean
+  /** Snapshots committed locally but not pushed yet. */
+  pendingPushes?: number
+}
+
+export interface RemotePort {
+  status(signal: AbortSignal): Promise<RemoteStatus>
+  /** Push after a snapshot; the result line is shown next to the commit id. */
+  push?(signal: AbortSignal): Promise<{ ok: boolean; message: string }>
+  /** Pull before planning in "Pull & apply". */
+  pull?(signal: AbortSignal): Promise<{ ok: boolean; message: string }>
+  /** Test the link (Init / GitHub linking and Settings). */
+  test?(signal: AbortSignal): Promise<{ ok: boolean; message: string }>
+  /** Link an existing private repository (OWNER/REPO); the token, when given, is kept 0600. */
+  link?(repository: string, token: string | undefined): Promise<{ ok: boolean; message: string }>
+  /** Create a private repository (default name twin-<hostname>) and link it. */
+  create?(name: string | undefined, token: string | undefined): Promise<{ ok: boolean; message: string }>
+}
+
+/** The mirror, when one is wired in (always, outside tests). */
+export function useRemote(): RemotePort | undefined {
+  return useServices().remote
+}
+
+export const NOT_LINKED = 'GitHub: not linked'
+
+export const ServicesContext = createContext<TuiServices | undefined>(undefined)
+
+export function useServices(): TuiServices {
+  const services = useContext(ServicesContext)
+  if (services === undefined) throw new Error('useServices() outside <ServicesContext.Provider>')
+  return services
+}
+
+/**
+ * The TUI's services over a command's container: each method is what the matching subcommand
+ * calls. Saving settings builds a fresh container, so the new configuration is used at once.
+ */
+export async function createTuiServices(
+  makeContainer: () => Promise<DependencyContainer>,
+  options: { configPath: string },
+): Promise<TuiServices> {
+  let container = await makeContainer()
+  const location = () => resolveToken(container, Tokens.TwinLocation)
+  return {
+    location,
+    async checkTwin() {
+      const { dir, source } = location()
+      try {
+        await container.resolve(TwinRepository).open()
+        return { dir, source, ok: true }
+      } catch (error) {
+        if (!isTwinSyncError(error)) throw error
+        return { dir, source, ok: false, problem: { code: error.code, message: error.message, nextStep: error.nextStep } }
+      }
+    },
+    initTwin: () => initTwin(container),
+    async lastSnapshot() {
+      const [last] = await container.resolve(HistoryService).history({ limit: 1 })
+      return last
+    },
+    // driftStatus takes no signal; a cancelled check just finishes in the background.
+    async drift() {
+      const status = await driftStatus(container, undefined)
+      return { drift: status.drift, changes: status.changes.length, pending: status.pending.count }
+    },
+    providers: () => listProviders(container),
+    // `twinsync snapshot --init`: the same workflow, push rule included.
+    snapshot: ({ signal, onProgress, label }) =>
+      takeSnapshot(container, { init: true, ifChanged: false, signal, onProgress, ...(label === undefined ? {} : { label }) }),
+    plan: ({ from, only, signal, onProgress }) =>
+      container.resolve(Planner).plan({
+        signal,
+        ...(from === undefined ? {} : { from }),
+        ...(only === undefined ? {} : { only }),
+        ...(onProgress === undefined ? {} : { onProgress }),
+      }),
+    async apply({ plan, leftOut, revertTo, signal, onStart, onResult }) {
+      // Refuses a plan with errors, and pushes to the mirror after, as `twinsync apply` does.
+      return container.resolve(ApplyService).apply({
+        plan,
+        fromFile: false,
+        signal,
+        ...(revertTo === undefined ? {} : { revertTo }),
+        leftOut,
+        ...(onStart === undefined ? {} : { onStart }),
+        ...(onResult === undefined ? {} : { onResult }),
+      })
+    },
+    decide: (decision, items) => decide(container, decision, items),
+    history: (limit) => container.resolve(HistoryService).history({ limit }),
+    show: (commit) => container.resolve(HistoryService).show(commit, { diffs: true }),
+    async loadSettings() {
+      const config = resolveToken(container, Tokens.Config)
+      const { DEFAULT_INCLUDE } = await import('@twinsync/plugin-files')
+      return loadSettings(config.path, configPathOf(container, options.configPath), DEFAULT_INCLUDE, DEFAULT_LIMITS)
+    },
+    async saveSettings(values) {
+      const path = configPathOf(container, options.configPath)
+      await saveSettings(path, values, container)
+      container = await makeContainer()
+      return { path }
+    },
+    remote: remotePort(() => container),
+  }
+}
+
+/** The file settings are written to: the one loaded, else the one --config names, else the default. */
+function configPathOf(container: DependencyContainer, fallback: string): string {
+  return resolveToken(container, Tokens.Config).path ?? fallback
+}
+
+async function targetHostname(c: DependencyContainer): Promise<string | null> {
+  return (await machineIdentity(resolveToken(c, Tokens.Host))).hostname
+}
+
+/**
+ * The mirror for the panel, over the same RemoteService the `push`, `pull` and `github`
+ * commands use. `container` is read on every call, so a rebuilt container (after settings are
+ * saved) is picked up.
+ */
+export function remotePort(container: () => DependencyContainer): RemotePort {
+  const service = () => container().resolve(RemoteService)
+  return {
+    async status() {
+      const s = await service().status()
+      if (!s.configured) return { summary: 'GitHub: not linked', linked: false }
+      const name = s.kind === 'github' ? `GitHub: ${s.repository}` : `Mirror: ${s.url}`
+      return { summary: `${name}${s.pending > 0 ? `, ${s.pending} to push` : ''}`, linked: true, pendingPushes: s.pending }
+    },
+    async push() {
+      const outcome = await service().push()
+      if (outcome.status === 'not-configured') return { ok: true, message: 'no mirror linked; the snapshot is local only' }
+      return { ok: outcome.status !== 'failed', message: renderPush(outcome).join(' ') }
+    },
+    async pull() {
+      if (!(await service().status()).configured) return { ok: true, message: 'no mirror linked; planning against the local twin' }
+      const pulled = await service().pull()
+      const message =
+        pulled.status === 'fast-forwarded'
+          ? `pulled ${pulled.pulled} snapshot(s) from the mirror`
+          : pulled.status === 'ahead'
+            ? `nothing to pull; ${pulled.ahead} local snapshot(s) not yet pushed`
+            : 'the twin is up to date with its mirror'
+      return { ok: true, message }
+    },
+    async link(repository, token) {
+      const s = await service().linkGitHub(repository, token === undefined ? {} : { token })
+      return { ok: true, message: `Linked GitHub ${s.repository}; ${s.pending} snapshot(s) to push.` }
+    },
+    async create(name, token) {
+      const s = await service().createGitHub(name, { hostname: await targetHostname(container()), ...(token === undefined ? {} : { token }) })
+      return { ok: true, message: `Created the private repository ${s.repository} and linked it; ${s.pending} snapshot(s) to push.` }
+    },
+    async test() {
+      const checks = await service().test()
+      return { ok: checks.every((c) => c.ok), message: checks.map((c) => `${c.ok ? 'ok' : 'FAIL'} ${c.check}: ${c.detail}`).join('; ') }
+    },
+  }
 }

@@ -4,10 +4,8 @@ import { ErrorBox } from './error-box.js'
 import { useBodyHeight, useCursor, useTask, windowStart } from './hooks.js'
 import type { Hint } from './key-hints.js'
 import { isBack, useNavigation } from './navigation.js'
-import { NOT_LINKED, useRemote } from './remote.js'
+import { NOT_LINKED, useRemote, useServices, type SettingsState, type SettingsValues } from './services.js'
 import { Row, Screen } from './screen.js'
-import { useServices } from './services-context.js'
-import type { SettingsState, SettingsValues } from './services.js'
 import { TextInput } from './text-input.js'
 
 const LIMITS = ['maxFileSize', 'logLines', 'logBytes', 'topProcesses'] as const

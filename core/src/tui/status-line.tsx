@@ -1,8 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useState } from 'react'
 import { Text } from 'ink'
 import type { HistoryEntry } from '../history/history-service.js'
-import { NOT_LINKED, type RemoteStatus } from './remote.js'
-import type { TuiServices } from './services.js'
+import { NOT_LINKED, type RemoteStatus, type TuiServices } from './services.js'
 
 export interface StatusModel {
   twin: string

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { TwinSyncError } from '@twinsync/sdk'
-import type { RemotePort } from '../../src/tui/remote.js'
+import type { RemotePort } from '../../src/tui/services.js'
 import { fakeServices, KEYS, openPanel, type Panel } from './harness.js'
 
 describe('TUI GitHub linking', function () {

@@ -14,7 +14,8 @@ export default class GithubCreate extends TwinSyncCommand<typeof GithubCreate> {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(GithubCreate)
-    const { remoteService, tokenFromFlags, renderRemoteStatus } = await import('../../services/remote-commands.js')
+    const { remoteService, tokenFromFlags } = await import('../../cli/remote.js')
+    const { renderRemoteStatus } = await import('../../cli/render.js')
     const token = await tokenFromFlags(flags)
     const container = await this.container()
     const { machineIdentity } = await import('../../twin/machine-identity.js')

@@ -14,7 +14,8 @@ export default class GithubLink extends TwinSyncCommand<typeof GithubLink> {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(GithubLink)
-    const { remoteService, tokenFromFlags, renderRemoteStatus } = await import('../../services/remote-commands.js')
+    const { remoteService, tokenFromFlags } = await import('../../cli/remote.js')
+    const { renderRemoteStatus } = await import('../../cli/render.js')
     const token = await tokenFromFlags(flags)
     const status = await remoteService(await this.container()).linkGitHub(args.repository, {
       ...(token === undefined ? {} : { token }),

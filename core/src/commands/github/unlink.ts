@@ -7,7 +7,7 @@ export default class GithubUnlink extends TwinSyncCommand<typeof GithubUnlink> {
   static override flags = { 'forget-token': Flags.boolean({ description: 'Also delete the saved token', default: false }) }
 
   async run(): Promise<void> {
-    const { remoteService } = await import('../../services/remote-commands.js')
+    const { remoteService } = await import('../../cli/remote.js')
     await remoteService(await this.container()).unlink({ forgetToken: this.flags['forget-token'] })
     this.emit({ unlinked: true }, () => 'Unlinked; snapshots stay local only.')
   }

@@ -10,7 +10,8 @@ export default class RemoteSet extends TwinSyncCommand<typeof RemoteSet> {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(RemoteSet)
-    const { remoteService, tokenFromFlags, renderRemoteStatus } = await import('../../services/remote-commands.js')
+    const { remoteService, tokenFromFlags } = await import('../../cli/remote.js')
+    const { renderRemoteStatus } = await import('../../cli/render.js')
     const status = await remoteService(await this.container()).setGitRemote(args.url, await tokenFromFlags(flags))
     this.emit(status, (s) => `Mirror set.\n${renderRemoteStatus(s)}`)
   }

@@ -1,16 +1,15 @@
 import { createInterface } from 'node:readline/promises'
-import { cliProgress } from './cli-progress.js'
-import type { Change, ChangeResult, Diagnostic, Plan } from '@twinsync/sdk'
+import type { Change, ChangeResult, Diagnostic } from '@twinsync/sdk'
 import { TwinSyncError } from '@twinsync/sdk'
 import { ApplyService } from '../apply/apply-service.js'
 import { journalDiagnostics } from '../apply/journal.js'
-import { renderDiagnostics } from './render-diagnostics.js'
-import { HistoryService } from '../history/history-service.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { renderPush } from './remote-commands.js'
 import type { DependencyContainer } from '../di.js'
 import { renderPlan } from '../plan/plan-summary.js'
-import { makePlan, readPlanFile, twinDirOf } from './make-plan.js'
+import { planToApply } from '../services/make-plan.js'
+import { cliProgress } from './progress.js'
+import { renderDiagnostics } from './render-diagnostics.js'
+import { renderPush } from './render.js'
 
 export interface RunApplyOptions {
   planFile: string | undefined
@@ -21,8 +20,6 @@ export interface RunApplyOptions {
   /** Revert to this snapshot: plan every state domain from it, without the instructions. */
   revertTo?: string
 }
-
-const STATE_DOMAINS = ['files', 'packages', 'services', 'startup']
 
 const diagnosticKey = (d: Diagnostic) => `${d.change ?? ''}\0${d.code}\0${d.summary}`
 
@@ -39,14 +36,14 @@ export async function runApply(container: DependencyContainer, options: RunApply
 }
 
 async function runApplyLocked(container: DependencyContainer, options: RunApplyOptions): Promise<{ exitCode: number; json: unknown }> {
-  const revert = options.revertTo === undefined ? undefined : await container.resolve(HistoryService).resolve(options.revertTo)
   const onProgress = cliProgress(options.json)
-  const progress = onProgress === undefined ? {} : { onProgress }
-  const plan: Plan = options.planFile !== undefined
-    ? await readPlanFile(options.planFile, twinDirOf(container))
-    : revert !== undefined
-      ? await makePlan(container, { from: revert.commit, only: STATE_DOMAINS, ...progress })
-      : await makePlan(container, { ...progress, ...(options.from === undefined ? {} : { from: options.from }), ...(options.only === undefined ? {} : { only: options.only }) })
+  const { plan, revert } = await planToApply(container, {
+    ...(options.planFile === undefined ? {} : { planFile: options.planFile }),
+    ...(options.revertTo === undefined ? {} : { revertTo: options.revertTo }),
+    ...(options.from === undefined ? {} : { from: options.from }),
+    ...(options.only === undefined ? {} : { only: options.only }),
+    ...(onProgress === undefined ? {} : { onProgress }),
+  })
   if (revert !== undefined && !options.json) process.stdout.write(`Revert to ${revert.commit.slice(0, 12)} ${revert.message}${revert.labels.length ? ` (${revert.labels.join(', ')})` : ''}\n`)
   const say = (line: string) => (options.json ? undefined : process.stdout.write(`${line}\n`))
   say(renderPlan(plan))

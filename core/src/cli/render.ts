@@ -1,0 +1,135 @@
+// The command line's text for each result: what a person reads when --json is not given. The
+// workflows in ../services/ return data; the commands print it with these.
+import type { GcReport } from '../history/gc.js'
+import type { Decision } from '../intent/reconcile-service.js'
+import type { PushOutcome, RemoteStatus } from '../remote/remote-service.js'
+import type { DriftStatus } from '../services/drift-status.js'
+import type { ProviderList } from '../services/list-providers.js'
+import type { StartupList } from '../services/list-startup.js'
+import type { ForgetResult } from '../services/run-forget.js'
+import type { ScheduleStatus } from '../services/schedule.js'
+import { renderDiagnostics } from './render-diagnostics.js'
+import { countsPhrase, pendingPhrase } from '../vocabulary.js'
+
+/** "1 file, 2 packages": the items, per domain. */
+function tally(items: ReadonlyArray<{ category: string; resource: string }>): string {
+  const byDomain: Record<string, Array<{ operation: string; resource: string }>> = {}
+  for (const i of items) (byDomain[i.category] ??= []).push({ operation: '', resource: i.resource })
+  return countsPhrase(byDomain)
+}
+
+/** Drift in observed words from the machine's side, pending as what the twin asks (vocabulary.ts). */
+export function renderStatus(s: DriftStatus): string {
+  const mirror = (s.remote.configured ? `\n${renderRemoteStatus(s.remote)}` : '') + (s.interrupted === null ? '' : `\n\n${s.interrupted}`)
+  const at = `the twin at ${s.repo} (last snapshot ${s.observed?.slice(0, 12) ?? 'none'})`
+  const missing = s.missing.flatMap((d) => [`Missing provider: ${d.summary}`, ...(d.detail === undefined ? [] : [`  ${d.detail}`])])
+  if (missing.length > 0) return [...missing, '', renderStatus({ ...s, missing: [] })].join('\n')
+  if (!s.drift && s.pending.count === 0) return `In sync: the machine matches ${at}; nothing pending.${mirror}`
+  const lines = [`Twin: ${at}`, '']
+  if (!s.drift) lines.push('Drift: none; the machine is as the last snapshot saw it.')
+  else {
+    lines.push(`Drift: the machine moved since the last snapshot (${tally(s.changes)}). Applying now would undo it; \`twinsync adopt ITEM\` keeps it.`)
+    lines.push(...s.changes.slice(0, 30).map((c) => `    ${c.id}  ${c.summary}`))
+    if (s.changes.length > 30) lines.push(`    … and ${s.changes.length - 30} more (twinsync plan shows them all)`)
+  }
+  lines.push('')
+  if (s.pending.count === 0) lines.push('Pending: none; the twin asks for nothing the machine lacks.')
+  else {
+    lines.push(`Pending: the twin asks for what the machine does not have yet (${tally(s.pending.items)}). \`twinsync apply\` does it; \`twinsync discard ITEM\` drops one.`)
+    lines.push(...s.pending.items.slice(0, 30).map((i) => `    ${i.id}  ${pendingPhrase(i)} (${i.reason})`))
+    if (s.pending.items.length > 30) lines.push(`    … and ${s.pending.items.length - 30} more (--json lists them all)`)
+  }
+  return lines.join('\n') + mirror
+}
+
+export function renderProviders({ providers, diagnostics }: ProviderList): string {
+  const rows = providers.map((p) => [
+    p.name,
+    p.version,
+    p.category,
+    p.disabled ? 'disabled' : p.detected ? 'yes' : 'no',
+    p.applicable ? 'collect, apply' : 'collect',
+    p.source,
+  ])
+  return [table(['PROVIDER', 'VERSION', 'CATEGORY', 'DETECTED', 'CAN', 'FROM'], rows), ...renderDiagnostics(diagnostics)].join('\n')
+}
+
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')
+  return [line(header), ...rows.map(line)].join('\n')
+}
+
+export function renderStartup({ entries, diagnostics }: StartupList): string {
+  if (entries.length === 0) return ['Nothing starts at boot or login.', ...renderDiagnostics(diagnostics)].join('\n')
+  const rows = entries.map((e) => [
+    e.trigger === 'schedule' ? (e.schedule ?? 'timer') : e.trigger,
+    e.source,
+    e.user ?? '-',
+    e.enabled ? 'yes' : e.state === undefined ? 'no' : `no (${e.state})`,
+    e.name,
+    e.command ?? '',
+  ])
+  return [table(['WHEN', 'SOURCE', 'USER', 'ENABLED', 'NAME', 'COMMAND'], rows), ...renderDiagnostics(diagnostics)].join('\n')
+}
+
+export function renderDecision(d: Decision): string {
+  const verb = d.decision === 'adopt' ? 'Adopted the machine\'s value of' : 'Discarded the pending intent of'
+  const lines = [`${verb} ${d.items.length} item${d.items.length === 1 ? '' : 's'} (commit ${d.commit.slice(0, 12)}):`]
+  lines.push(...d.items.map((i) => `  ${i.id}  ${i.summary}`))
+  lines.push(d.intended === null ? 'Nothing is pending any more.' : 'Other items are still pending: `twinsync status` lists them.')
+  return lines.join('\n')
+}
+
+export function renderForget(r: ForgetResult): string {
+  const lines: string[] = []
+  for (const p of r.removed) lines.push(`Forgot ${p}`)
+  for (const p of r.redacted) lines.push(`Redacted the findings in ${p}`)
+  lines.push(`${r.rewritten} of ${r.commits} snapshots rewritten in ${r.repo}`)
+  lines.push('')
+  lines.push(
+    r.mirror === null
+      ? 'warning: history was rewritten (commit ids changed).'
+      : `warning: history was rewritten (commit ids changed); the mirror ${r.mirror} still has the old history and needs a forced push.`,
+  )
+  for (const step of r.nextSteps) lines.push(`Next step: ${step}`)
+  return lines.join('\n')
+}
+
+export function renderGc(r: GcReport & { repo: string }): string {
+  const mib = (n: number) => `${(n / 1048576).toFixed(2)} MiB`
+  return [
+    `${r.repo}: ${mib(r.sizeBefore)} → ${mib(r.sizeAfter)}`,
+    `${r.commitsBefore} snapshots → ${r.commitsAfter}${r.squashed > 0 ? ` (${r.squashed} volatile-only folded)` : ''}`,
+  ].join('\n')
+}
+
+export function renderSchedule(r: ScheduleStatus & { action?: string; removed?: string[] }): string {
+  const lines: string[] = []
+  if (r.action === 'disabled') {
+    lines.push(r.removed === undefined || r.removed.length === 0 ? 'No schedule was installed; nothing removed.' : `Schedule removed: ${r.removed.join(', ')}`)
+    return lines.join('\n')
+  }
+  if (r.kind === 'none') return 'No scheduled snapshot is installed. `twinsync schedule enable` installs one.'
+  const how = r.kind === 'systemd' ? `systemd timer twinsync-snapshot.timer${r.active === false ? ' (not active)' : ''}` : 'cron entry'
+  lines.push(`${r.action === 'enabled' ? 'Scheduled' : 'Scheduled snapshot'}: ${how}, ${r.kind === 'cron' ? `cron schedule "${r.every}"` : `every ${r.every}`}`)
+  if (r.next !== undefined) lines.push(`  next run: ${r.next}`)
+  if (r.command !== undefined) lines.push(`  runs:     ${r.command}`)
+  lines.push(`  files:    ${r.files.join(', ')}`)
+  if (r.apt !== undefined) lines.push(`  apt hook: ${r.apt} (a snapshot before a package operation if the machine drifted, and after it)`)
+  return lines.join('\n')
+}
+
+export function renderRemoteStatus(s: RemoteStatus): string {
+  if (!s.configured) return 'No mirror linked. Link one with `twinsync github link OWNER/REPO`, `twinsync github create` or `twinsync remote set URL`.'
+  const what = s.kind === 'github' ? `GitHub ${s.repository}` : 'git remote'
+  return `Mirror: ${what} (${s.url})\n${s.pending === 0 ? 'Every snapshot is mirrored.' : `${s.pending} snapshot(s) not yet pushed.`}`
+}
+
+/** One line for a push after a snapshot or an apply; a failure is a warning, not an error. */
+export function renderPush(p: PushOutcome | undefined): string[] {
+  if (p === undefined || p.status === 'not-configured') return []
+  if (p.status === 'pushed') return [`Pushed ${p.pushed} snapshot(s) to ${p.url}.`]
+  if (p.status === 'up-to-date') return [`The mirror ${p.url} is up to date.`]
+  return [`warning: not pushed to ${p.url}: [${p.error?.code}] ${p.error?.message}`, `  The snapshot is safe in the local twin. ${p.error?.nextStep ?? 'Run `twinsync push --retry` later.'}`]
+}

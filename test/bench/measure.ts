@@ -1,0 +1,89 @@
+// Timing and peak memory of one command, and medians over runs.
+//
+// Every measured command runs under GNU time (`/usr/bin/time -f %M`), the same wrapper for
+// TwinSync and for etckeeper, so both pay the same few hundred microseconds for it and both
+// get a peak resident set size: the largest single process of the command (node itself for
+// TwinSync, usually git for etckeeper), not a sum over the processes it ran.
+import { readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { findTool, requireTools, run, type RunOptions, type RunResult } from '../bed/index.js'
+
+export interface Sample {
+  ms: number
+  /** Peak resident set size of the largest process, in MB (1 MB = 2^20 bytes). */
+  peakMb: number
+  result: RunResult
+}
+
+let counter = 0
+
+/** Run argv once under GNU time. Rejects unless the exit code is one of okCodes (default 0). */
+export async function measure(argv: string[], options: RunOptions & { okCodes?: number[] } = {}): Promise<Sample> {
+  requireTools('time') // GNU time, Debian package `time`
+  const time = findTool('time') as string
+  const out = join(tmpdir(), `twinsync-bench-time-${process.pid}-${counter++}`)
+  const started = performance.now()
+  const result = await run([time, '-f', '%M', '-o', out, ...argv], options)
+  const ms = performance.now() - started
+  const kb = Number((await readFile(out, 'utf8').catch(() => '')).trim().split('\n').pop())
+  await rm(out, { force: true })
+  if (!(options.okCodes ?? [0]).includes(result.code ?? -1)) {
+    const output = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-15).join('\n')
+    throw new Error(`${argv.join(' ')} exited ${result.code ?? result.signal}:\n${output}`)
+  }
+  return { ms, peakMb: Number.isFinite(kb) ? kb / 1024 : NaN, result }
+}
+
+export function median(values: number[]): number {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b)
+  if (sorted.length === 0) return NaN
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+
+export interface Medians {
+  ms: number
+  peakMb: number
+  runs: number
+}
+
+export function medians(samples: Sample[]): Medians {
+  return { ms: median(samples.map((s) => s.ms)), peakMb: median(samples.map((s) => s.peakMb)), runs: samples.length }
+}
+
+/**
+ * Repeat a measurement `runs` times, but stop early (after at least one run) once `budgetMs`
+ * is spent, so one very slow operation cannot hold the whole benchmark for an hour. The number
+ * of runs actually made is reported with the median.
+ */
+export async function repeat(runs: number, once: (i: number) => Promise<Sample>, budgetMs = Infinity): Promise<Medians> {
+  const samples: Sample[] = []
+  const started = performance.now()
+  for (let i = 0; i < runs; i++) {
+    samples.push(await once(i))
+    if (performance.now() - started > budgetMs) break
+  }
+  return medians(samples)
+}
+
+/**
+ * Two measurements interleaved (a, b, a, b, ...), so a burst of load on this shared machine
+ * hits both sides alike instead of one of them. Stops early like repeat() once budgetMs is spent.
+ */
+export async function sideBySide(
+  runs: number,
+  a: (i: number) => Promise<Sample>,
+  b: (i: number) => Promise<Sample>,
+  budgetMs = Infinity,
+): Promise<[Medians, Medians]> {
+  const as: Sample[] = []
+  const bs: Sample[] = []
+  const started = performance.now()
+  for (let i = 0; i < runs; i++) {
+    as.push(await a(i))
+    bs.push(await b(i))
+    if (performance.now() - started > budgetMs) break
+  }
+  return [medians(as), medians(bs)]
+}

@@ -1,0 +1,30 @@
+// The TwinSync CLI as the benchmark runs it: the built binary, a private twin, config and
+// plugin data dir (nothing from the host's /etc/twinsync or installed plugins), timed with the
+// same wrapper as etckeeper.
+import { rm } from 'node:fs/promises'
+import { cliSandbox, TWINSYNC_BIN, type CliSandbox } from '../support/cli.js'
+import { measure, type Sample } from './measure.js'
+
+export interface BenchCli extends CliSandbox {
+  /** Run `twinsync args...` once, measured; rejects unless it exits with one of okCodes. */
+  timed(args: string[], okCodes?: number[]): Promise<Sample>
+  /** Delete the twin, so the next snapshot --init starts from nothing. */
+  forgetTwin(): Promise<void>
+}
+
+export async function benchCli(): Promise<BenchCli> {
+  const sandbox = await cliSandbox()
+  const env = {
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: sandbox.dir,
+    LANG: 'C.UTF-8',
+    GIT_CONFIG_NOSYSTEM: '1',
+    TWINSYNC_DATA_DIR: sandbox.dataDir,
+    TWINSYNC_CONFIG: sandbox.configFile,
+  }
+  return {
+    ...sandbox,
+    timed: (args, okCodes = [0]) => measure(['node', TWINSYNC_BIN, ...args], { env, okCodes, timeoutMs: 900_000 }),
+    forgetTwin: () => rm(sandbox.twinDir, { recursive: true, force: true }),
+  }
+}
