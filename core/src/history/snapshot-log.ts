@@ -43,7 +43,7 @@ export class SnapshotLog {
       '--no-renames',
       '--diff-merges=first-parent',
       '--name-status',
-      '--format=%x1e%H%x1f%P%x1f%cI%x1f%s',
+      '--format=%x1e%H%x1f%P%x1f%cI%x1f%s%x1f%b',
       ref,
     ])
     const labels = await this.labels()
@@ -52,8 +52,8 @@ export class SnapshotLog {
       .filter((chunk) => chunk.length > 0)
       .map((chunk) => {
         const end = chunk.indexOf('\0')
-        const [commit = '', parents = '', date = '', message = ''] = (end < 0 ? chunk : chunk.slice(0, end)).trim().split('\x1f')
-        const record = { commit, parent: parents.split(' ')[0] || null, date, message, kind: kindOf(message), labels: labels.get(commit) ?? [] }
+        const [commit = '', parents = '', date = '', message = '', body = ''] = (end < 0 ? chunk : chunk.slice(0, end)).trim().split('\x1f')
+        const record = { commit, parent: parents.split(' ')[0] || null, date, message, kind: kindOf(message, body), labels: labels.get(commit) ?? [] }
         return { record, changed: end < 0 ? [] : parseNameStatus(chunk.slice(end + 1).replace(/^\n/, '')) }
       })
   }
