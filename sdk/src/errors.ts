@@ -60,6 +60,9 @@ export const ERROR_CODES = {
   PLAN_TAMPERED: 'A saved plan file was changed after it was written (its seal does not match)',
   PLAN_STALE: 'The machine changed since the plan was made',
   CONFIRMATION_REQUIRED: 'Applying needs a yes: answer the prompt, or pass --yes',
+  REHEARSAL_UNAVAILABLE: 'A rehearsal cannot run here (not root, no systemd-nspawn, no overlay file system, a target without systemd)',
+  REHEARSAL_BOOT_FAILED: 'The rehearsal container did not boot',
+  REHEARSAL_FAILED: 'The rehearsal of the plan failed, so it was not applied to the machine',
   XATTR_REFUSED: 'The twin asks for an extended attribute TwinSync does not set (trusted.*, a security label, an unknown namespace) or gives a malformed value or capability',
   SCRIPT_INVALID: 'A plan names a script outside the twin\'s scripts/ folder, or one that does not exist',
 } as const

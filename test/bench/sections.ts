@@ -6,6 +6,7 @@
 // its own, build its rows with row() from report.ts, and add an entry to SECTIONS below.
 // `BENCH_ONLY=name,name npm run bench` runs only the sections named.
 import type { Etckeeper } from './etckeeper.js'
+import { rehearseSection } from './rehearse.js'
 import type { BenchRow } from './report.js'
 import { growthSection } from './sections/growth.js'
 import { historySection } from './sections/history.js'
@@ -45,4 +46,5 @@ export const SECTIONS: BenchSection[] = [
   pluginSection,
   scaleSection,
   growthSection,
+  rehearseSection,
 ]

@@ -10,6 +10,11 @@ import { planToApply } from '../services/make-plan.js'
 import { cliProgress } from './progress.js'
 import { renderDiagnostics } from './render-diagnostics.js'
 import { renderPush } from './render.js'
+import { formatUserError } from '../base-command.js'
+import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
+import { rehearsalRefusal } from '../rehearse/rehearsal-service.js'
+import { renderRehearsal } from '../rehearse/render-rehearsal.js'
+import { rehearseWithSignals } from './rehearse.js'
 
 export interface RunApplyOptions {
   planFile: string | undefined
@@ -19,6 +24,10 @@ export interface RunApplyOptions {
   only?: string[]
   /** Revert to this snapshot: plan every state domain from it, without the instructions. */
   revertTo?: string
+  /** Rehearse the plan in a throwaway container first; apply only when the rehearsal passed. */
+  rehearse?: boolean
+  /** The rehearsal container's network: none (default) or the machine's. */
+  network?: 'none' | 'host'
 }
 
 const diagnosticKey = (d: Diagnostic) => `${d.change ?? ''}\0${d.code}\0${d.summary}`
@@ -53,6 +62,17 @@ async function runApplyLocked(container: DependencyContainer, options: RunApplyO
   // An interrupted apply whose changes are all in place still ends properly: snapshot, record gone.
   const finishing = plan.changes.length === 0 && plan.diagnostics.some((d) => d.code === 'APPLY_INTERRUPTED')
   if (plan.changes.length === 0 && !finishing) return { exitCode: 0, json: { plan, applied: false, reason: 'no changes' } }
+
+  let rehearsal: RehearsalReport | undefined
+  if (options.rehearse === true && plan.changes.length > 0) {
+    rehearsal = await rehearseWithSignals(container, plan, { json: options.json, ...(options.network === undefined ? {} : { network: options.network }) })
+    say(`\n${renderRehearsal(rehearsal)}`)
+    const refused = rehearsalRefusal(rehearsal)
+    if (refused !== undefined) {
+      if (!options.json) process.stderr.write(formatUserError(refused))
+      return { exitCode: refused.exitCode, json: { plan, rehearsal, applied: false, reason: 'rehearsal failed', error: refused.toJSON() } }
+    }
+  }
 
   if (!options.yes && !finishing) {
     if (process.stdin.isTTY !== true || options.json) {
@@ -110,7 +130,7 @@ async function runApplyLocked(container: DependencyContainer, options: RunApplyO
     if ((report.tempFilesRemoved ?? []).length > 0) say(`Removed temporary files the interrupted apply left behind: ${(report.tempFilesRemoved ?? []).join(', ')}`)
     const { push, ...rest } = report
     for (const line of renderPush(push)) say(line)
-    return { exitCode: report.exitCode, json: { plan, applied: true, ...rest, ...(push.status === 'not-configured' ? {} : { push }) } }
+    return { exitCode: report.exitCode, json: { plan, ...(rehearsal === undefined ? {} : { rehearsal }), applied: true, ...rest, ...(push.status === 'not-configured' ? {} : { push }) } }
   } finally {
     process.off('SIGINT', onSigint)
   }

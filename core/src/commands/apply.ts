@@ -6,7 +6,7 @@ export default class Apply extends TwinSyncCommand<typeof Apply> {
   static override summary = 'Make the machine match the twin, after you approve the plan'
   static override description =
     'Plans (or reads a plan saved with `twinsync plan --out`), shows it and asks "Apply these changes? [y/N]". Before changing anything it takes a checkpoint snapshot; afterwards it commits a snapshot with the journal of every step. A saved plan is refused when the machine changed since it was made.'
-  static override examples = ['<%= config.bin %> apply', '<%= config.bin %> apply /tmp/plan.json --yes', '<%= config.bin %> apply --only packages']
+  static override examples = ['<%= config.bin %> apply', '<%= config.bin %> apply /tmp/plan.json --yes', '<%= config.bin %> apply --only packages', '<%= config.bin %> apply --rehearse']
   static override args = {
     planfile: Args.string({ description: 'A plan written by `twinsync plan --out FILE`' }),
   }
@@ -14,6 +14,8 @@ export default class Apply extends TwinSyncCommand<typeof Apply> {
     yes: Flags.boolean({ char: 'y', description: 'Apply without asking (required when not on a terminal)', default: false }),
     from: Flags.string({ description: 'Snapshot to take the desired state from, when planning now' }),
     only: Flags.string({ description: 'Comma-separated domains or providers, when planning now' }),
+    rehearse: Flags.boolean({ description: 'Rehearse the plan on a throwaway copy of the machine first (see `twinsync rehearse`); apply only when the rehearsal passed', default: false }),
+    network: Flags.boolean({ description: "With --rehearse: give the rehearsal container the machine's network", default: false, dependsOn: ['rehearse'] }),
   }
 
   async run(): Promise<void> {
@@ -28,6 +30,8 @@ export default class Apply extends TwinSyncCommand<typeof Apply> {
       planFile: args.planfile,
       yes: flags.yes,
       json: this.flags.json,
+      rehearse: flags.rehearse,
+      ...(flags.network ? { network: 'host' as const } : {}),
       ...(flags.from === undefined ? {} : { from: flags.from }),
       ...(flags.only === undefined ? {} : { only: flags.only.split(',').map((s) => s.trim()).filter(Boolean) }),
     })

@@ -2,6 +2,10 @@ import { useMemo, useRef, useState } from 'react'
 import { Box, Text, useInput } from 'ink'
 import type { Category, Change, ChangeResult, Plan } from '@twinsync/sdk'
 import { planRefusal } from '../apply/plan-refusal.js'
+import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
+import { rehearsalSummary } from '../rehearse/rehearsal-report.js'
+import { rehearsalRefusal } from '../rehearse/rehearsal-service.js'
+import { renderRehearsal } from '../rehearse/render-rehearsal.js'
 import { excludeChanges } from '../plan/exclude-changes.js'
 import { renderPush } from '../cli/render.js'
 import { summarizePlan } from '../plan/plan-summary.js'
@@ -17,7 +21,17 @@ import { useRemote, useServices, type ApplyOutcome } from './services.js'
 import { Row, Screen } from './screen.js'
 import { useStatus } from './status-line.js'
 
-type View = { kind: 'summary' } | { kind: 'category'; category: Category } | { kind: 'change'; id: string; from: Category } | { kind: 'confirm' } | { kind: 'apply' }
+type View = { kind: 'summary' } | { kind: 'category'; category: Category } | { kind: 'change'; id: string; from: Category } | { kind: 'confirm' } | { kind: 'rehearse' } | { kind: 'apply' }
+
+/** "Rehearse first": where it stands, then its report (or why it could not run). */
+type Rehearsal = { stage: 'boot' | 'apply' | 'teardown' | 'done'; report?: RehearsalReport; error?: unknown }
+
+const REHEARSAL_STAGE: Record<Rehearsal['stage'], string> = {
+  boot: 'Booting a throwaway copy of this machine…',
+  apply: 'Applying the plan inside it, then restarting and checking what it touches…',
+  teardown: 'Throwing the copy away…',
+  done: '',
+}
 
 /** Per item or per domain: drop what the twin asks for, or take what the machine has. */
 const DECIDE: readonly Hint[] = [
@@ -131,6 +145,25 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
     trackBusy(done, () => controller.abort())
   }
 
+  // Rehearse first: the same service as `twinsync rehearse`, on the plan the question would apply.
+  const [rehearsal, setRehearsal] = useState<Rehearsal | undefined>(undefined)
+  const rehearsing = useRef<AbortController | undefined>(undefined)
+  const canRehearse = services.rehearse !== undefined
+  const startRehearse = () => {
+    if (services.rehearse === undefined || chosen === undefined || chosen.plan.changes.length === 0) return
+    const controller = new AbortController()
+    rehearsing.current = controller
+    setRehearsal({ stage: 'boot' })
+    setView({ kind: 'rehearse' })
+    const done = services
+      .rehearse({ plan: chosen.plan, signal: controller.signal, onStage: (stage) => setRehearsal((r) => (r?.stage === 'done' ? r : { stage })) })
+      .then(
+        (report) => setRehearsal({ stage: 'done', report }),
+        (error: unknown) => setRehearsal({ stage: 'done', error }),
+      )
+    trackBusy(done, () => controller.abort())
+  }
+
   useInput((input, key) => {
     if (planned.state?.status === 'running') {
       if (key.escape || input === 'q') {
@@ -174,6 +207,15 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
       }
       case 'confirm':
         if (key.escape || input === 'q') setView({ kind: 'summary' })
+        else if (input === 'r' && canRehearse && planRefusal(plan) === undefined) startRehearse()
+        return
+      case 'rehearse':
+        if (rehearsal?.stage !== 'done') {
+          if (key.escape) rehearsing.current?.abort()
+        } else if (key.escape || input === 'q') {
+          setRehearsal(undefined)
+          setView({ kind: 'summary' })
+        }
         return
       case 'apply':
         if (outcome === undefined) {
@@ -200,7 +242,13 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
             : view.kind === 'change'
               ? [['↑↓ PgUp PgDn', 'scroll'], ['Space', 'leave out / keep'], BACK]
               : view.kind === 'confirm'
-                ? [['←→', 'choose'], ['Enter', 'answer'], ['y/n', ''], ['Esc', 'back']]
+                ? [['←→', 'choose'], ['Enter', 'answer'], ['y/n', ''], ...(canRehearse ? [['r', 'rehearse first'] as Hint] : []), ['Esc', 'back']]
+                : view.kind === 'rehearse'
+                  ? rehearsal?.stage !== 'done'
+                    ? [['Esc', 'cancel the rehearsal']]
+                    : rehearsal.report?.passed === true
+                      ? [['←→', 'choose'], ['Enter', 'answer'], ['y/n', ''], ['Esc', 'back']]
+                      : [['Esc', 'back']]
                 : outcome === undefined
                   ? [['Esc', 'stop after the steps under way']]
                   : [['Enter/Esc', 'back to the menu']]
@@ -283,15 +331,57 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
               ) : counts.apply === 0 ? (
                 <Text color="yellow">Every change is left out: nothing to apply. Esc goes back.</Text>
               ) : (
-                <Confirm question="Apply these changes?" onAnswer={(yes) => (yes ? startApply() : setView({ kind: 'summary' }))} />
+                <Box flexDirection="column">
+                  {canRehearse ? <Text dimColor>r: rehearse first — apply to a throwaway copy of this machine and check it; nothing here changes.</Text> : null}
+                  <Confirm question="Apply these changes?" onAnswer={(yes) => (yes ? startApply() : setView({ kind: 'summary' }))} />
+                </Box>
               )}
             </Box>
           </Box>
+        ) : view.kind === 'rehearse' ? (
+          <RehearsalView rehearsal={rehearsal} height={height} onAnswer={(yes) => (yes ? startApply() : setView({ kind: 'summary' }))} />
         ) : (
           <ApplyProgress changes={chosen.plan.changes} steps={steps} height={height} outcome={outcome} stopping={stopping} />
         )
       ) : null}
     </Screen>
+  )
+}
+
+/**
+ * The rehearsal's progress, then its report: the verdict first, the changes with their evidence,
+ * the limits. After a pass the same question as before; after a failure the refusal (the one
+ * rule `apply --rehearse` follows too) and no question.
+ */
+function RehearsalView({ rehearsal, height, onAnswer }: { rehearsal: Rehearsal | undefined; height: number; onAnswer: (yes: boolean) => void }) {
+  if (rehearsal === undefined) return null
+  if (rehearsal.stage !== 'done') return <Text>{REHEARSAL_STAGE[rehearsal.stage]} (Esc cancels)</Text>
+  if (rehearsal.report === undefined) return <ErrorBox error={rehearsal.error} title="The rehearsal could not run" />
+  const report = rehearsal.report
+  const refusal = rehearsalRefusal(report)
+  // The report without its last two lines (verdict and timing), which lead here.
+  const lines = renderRehearsal(report).split('\n')
+  const body = lines.slice(0, -2)
+  // Room for the verdict, the timing line, the "more lines" note and the question or the refusal box.
+  const room = Math.max(3, height - (refusal === undefined ? 7 : 12))
+  return (
+    <Box flexDirection="column">
+      <Text bold color={report.passed ? 'green' : 'red'} wrap="truncate-end">
+        {rehearsalSummary(report)}
+      </Text>
+      <Text dimColor wrap="truncate-end">
+        {lines[lines.length - 1]}
+      </Text>
+      {body.slice(0, room).map((line, i) => (
+        <Text key={i} wrap="truncate-end" {...(/^ {2}FAILED/.test(line) ? { color: 'red' } : /^ {2}passed/.test(line) ? { color: 'green' } : {})}>
+          {line || ' '}
+        </Text>
+      ))}
+      {body.length > room ? <Text dimColor>… {body.length - room} more lines (`twinsync rehearse` prints them all)</Text> : null}
+      <Box marginTop={1}>
+        {refusal !== undefined ? <ErrorBox error={refusal} title="Not applied" /> : <Confirm question="The rehearsal passed. Apply these changes to this machine?" onAnswer={onAnswer} />}
+      </Box>
+    </Box>
   )
 }
 

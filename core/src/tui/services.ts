@@ -13,6 +13,8 @@ import { HistoryService, type Comparison, type HistoryEntry } from '../history/h
 import type { Decision } from '../intent/reconcile-service.js'
 import { Planner } from '../plan/planner.js'
 import { RemoteService } from '../remote/remote-service.js'
+import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
+import { RehearsalService } from '../rehearse/rehearsal-service.js'
 import { driftStatus } from '../services/drift-status.js'
 import { initTwin } from '../services/init-twin.js'
 import { listProviders, type ProviderListing } from '../services/list-providers.js'
@@ -62,6 +64,13 @@ export interface ApplyRequest {
   onResult?: (change: Change, result: ChangeResult) => void
 }
 
+export interface RehearseRequest {
+  /** The plan to rehearse: the one the question would apply (left-out changes removed). */
+  plan: Plan
+  signal: AbortSignal
+  onStage?: (stage: 'boot' | 'apply' | 'teardown') => void
+}
+
 export interface ApplyOutcome extends ApplyReport {
   /** Twin files put back to the desired state of left-out changes, so the next plan has them again. */
   keptPending: string[]
@@ -83,6 +92,11 @@ export interface TuiServices {
   snapshot(options: { signal: AbortSignal; onProgress: CollectProgress; label?: string }): Promise<TakeSnapshotResult>
   plan(options: { from?: string; only?: string[]; signal: AbortSignal; onProgress?: CollectProgress }): Promise<Plan>
   apply(request: ApplyRequest): Promise<ApplyOutcome>
+  /**
+   * `twinsync rehearse`: the plan on a throwaway copy of the machine (RehearsalService). Apply
+   * after it only when `rehearsalRefusal` says nothing. Fakes may leave it out (no option shown).
+   */
+  rehearse?(request: RehearseRequest): Promise<RehearsalReport>
   /** `twinsync adopt` / `twinsync discard`: items are change ids, domains or providers. */
   decide(decision: 'adopt' | 'discard', items: string[]): Promise<Decision>
   history(limit: number): Promise<HistoryEntry[]>
@@ -187,6 +201,8 @@ export async function createTuiServices(
         ...(onResult === undefined ? {} : { onResult }),
       })
     },
+    // `twinsync rehearse`: the same service, the same container rules.
+    rehearse: ({ plan, signal, onStage }) => container.resolve(RehearsalService).rehearse({ plan, signal, ...(onStage === undefined ? {} : { onStage }) }),
     decide: (decision, items) => decide(container, decision, items),
     history: (limit) => container.resolve(HistoryService).history({ limit }),
     show: (commit) => container.resolve(HistoryService).show(commit, { diffs: true }),

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert'
 import { MemoryTwin, type ChangeResult } from '@twinsync/sdk'
 import { readInstructions } from '../../src/plan/plan-instructions.js'
-import type { ApplyRequest, TuiServices } from '../../src/tui/services.js'
+import type { RehearsalReport } from '../../src/rehearse/rehearsal-report.js'
+import type { ApplyRequest, RehearseRequest, TuiServices } from '../../src/tui/services.js'
 import { change, fakeServices, KEYS, openPanel, planOf, sleep, type Panel } from './harness.js'
 
 const MOTD_DIFF = '--- a/etc/motd\n+++ b/etc/motd\n@@ -1 +1 @@\n-Debian\n+Managed by TwinSync\n'
@@ -304,5 +305,87 @@ describe('TUI pull & apply', () => {
     assert.match(confirm, /These run as root/)
     assert.match(confirm, /run rm -rf '\/var\/tmp\/some cache'/)
     assert.match(confirm, /script scripts\/s\.sh \(3 lines, sha256 [0-9a-f]{12}\)/)
+  })
+})
+
+describe('TUI pull & apply: rehearse first', () => {
+  let panel: Panel | undefined
+  afterEach(() => panel?.unmount())
+
+  const report = (passed: boolean, changes: readonly { id: string; summary: string }[]): RehearsalReport => ({
+    passed,
+    root: '/',
+    machine: 'twinsync-rehearsal-1-abcdef',
+    network: 'none',
+    changes: changes.map((c) => ({
+      id: c.id,
+      provider: 'files',
+      summary: c.summary,
+      verdict: passed ? 'passed' : 'failed',
+      status: 'applied',
+      evidence: passed ? ['applied'] : ['applied', 'nginx.service: systemctl restart nginx.service exited with 1', '  journal: nginx: [emerg] bind() to 0.0.0.0:25 failed (98: Address already in use)'],
+    })),
+    units: [],
+    checks: [],
+    failedUnits: { before: [], after: [], new: [] },
+    diagnostics: [],
+    limits: ['Hardware is not rehearsed: the container shares the kernel of this machine.'],
+    timings: { bootMs: 500, applyMs: 300, checksMs: 700, teardownMs: 20, totalMs: 1600 },
+    bootedAt: 0,
+    bootState: 'running',
+    cleanedUp: true,
+  })
+
+  it('offers "rehearse first" before the question; after a pass it asks again and applies the rehearsed plan', async () => {
+    const requests: ApplyRequest[] = []
+    const rehearsed: RehearseRequest[] = []
+    const services = fakeServices({
+      ...applyingServices(requests),
+      rehearse: async (request) => {
+        rehearsed.push(request)
+        request.onStage?.('boot')
+        await sleep(50)
+        return report(true, request.plan.changes)
+      },
+    })
+    panel = openPanel(services, [{ name: 'menu' }, { name: 'plan' }])
+    await panel.waitFor('Plan: 3 changes')
+    await panel.press('a')
+    const confirm = await panel.waitFor('r: rehearse first')
+    assert.match(confirm, /Apply these changes\?/)
+    await panel.press('r')
+    const passed = await panel.waitFor('The rehearsal passed. Apply these changes to this machine?')
+    assert.match(passed, /^Rehearsal PASSED: 3 of 3 changes passed\.$/m)
+    assert.match(passed, /passed {2}Replace \/etc\/motd/)
+    assert.match(passed, /Hardware is not rehearsed/)
+    assert.equal(requests.length, 0, 'nothing applied before the answer')
+    assert.deepEqual(rehearsed[0]?.plan.changes.map((c) => c.id), plan.changes.map((c) => c.id))
+    await panel.press('y')
+    await panel.waitFor('3 applied, 0 unchanged, 0 failed, 0 skipped')
+    assert.equal(requests.length, 1)
+    assert.equal(requests[0]?.plan, rehearsed[0]?.plan, 'the plan applied is the plan rehearsed')
+  })
+
+  it('after a failed rehearsal shows the evidence, refuses with the same rule as `apply --rehearse`, and cannot be applied', async () => {
+    const requests: ApplyRequest[] = []
+    const services = fakeServices({ ...applyingServices(requests), rehearse: async (request) => report(false, request.plan.changes) })
+    panel = openPanel(services, [{ name: 'menu' }, { name: 'plan' }])
+    await panel.waitFor('Plan: 3 changes')
+    await panel.press('a')
+    await panel.waitFor('r: rehearse first')
+    await panel.press('r')
+    const failed = await panel.waitFor('Nothing was applied: Rehearsal FAILED')
+    assert.match(failed, /^Rehearsal FAILED: 0 of 3 changes passed\.$/m, 'the verdict leads')
+    assert.match(failed, /FAILED {2}Replace \/etc\/motd/)
+    assert.match(failed, /journal: nginx: \[emerg\] bind\(\) to 0\.0\.0\.0:25 failed/)
+    assert.match(failed, /Nothing was applied: Rehearsal FAILED/)
+    assert.match(failed, /Next step: Fix what the rehearsal report shows in the twin/)
+    assert.doesNotMatch(failed, /Apply these changes/)
+    await panel.press('y')
+    await panel.press(KEYS.enter)
+    await sleep(100)
+    assert.equal(requests.length, 0, 'a failed rehearsal is never followed by an apply')
+    await panel.press(KEYS.escape)
+    await panel.waitFor('Plan: 3 changes')
   })
 })

@@ -1,0 +1,63 @@
+import type { Plan } from '@twinsync/sdk'
+import type { DependencyContainer } from '../di.js'
+import { renderPlan } from '../plan/plan-summary.js'
+import { RehearsalService } from '../rehearse/rehearsal-service.js'
+import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
+import { renderRehearsal } from '../rehearse/render-rehearsal.js'
+import { planToApply } from '../services/make-plan.js'
+import { cliProgress } from './progress.js'
+
+export interface RunRehearseOptions {
+  planFile: string | undefined
+  json: boolean
+  from?: string
+  only?: string[]
+  network?: 'none' | 'host'
+}
+
+/**
+ * Rehearse on the command line, interruptible: Ctrl-C, SIGTERM or SIGHUP take the container
+ * down before TwinSync exits (and if TwinSync is killed outright, the container's supervisor
+ * does it by itself).
+ */
+export async function rehearseWithSignals(container: DependencyContainer, plan: Plan, options: { json: boolean; network?: 'none' | 'host' }): Promise<RehearsalReport> {
+  const controller = new AbortController()
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!options.json) process.stderr.write(`\n${signal}: taking the rehearsal container down…\n`)
+    controller.abort()
+  }
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
+  for (const s of signals) process.on(s, onSignal)
+  try {
+    return await container.resolve(RehearsalService).rehearse({
+      plan,
+      signal: controller.signal,
+      ...(options.network === undefined ? {} : { network: options.network }),
+      onStage: (stage) => {
+        if (options.json) return
+        const text = { boot: 'Booting a throwaway copy of the machine…', apply: 'Applying the plan inside it…', teardown: 'Throwing the copy away…' }[stage]
+        process.stderr.write(`${text}\n`)
+      },
+    })
+  } finally {
+    for (const s of signals) process.off(s, onSignal)
+  }
+}
+
+export async function runRehearse(container: DependencyContainer, options: RunRehearseOptions): Promise<{ exitCode: number; json: unknown }> {
+  const onProgress = cliProgress(options.json)
+  const { plan } = await planToApply(container, {
+    ...(options.planFile === undefined ? {} : { planFile: options.planFile }),
+    ...(options.from === undefined ? {} : { from: options.from }),
+    ...(options.only === undefined ? {} : { only: options.only }),
+    ...(onProgress === undefined ? {} : { onProgress }),
+  })
+  if (!options.json) process.stdout.write(`${renderPlan(plan)}\n\n`)
+  if (plan.changes.length === 0) {
+    if (!options.json) process.stdout.write('Nothing to rehearse: the plan has no changes.\n')
+    return { exitCode: 0, json: { plan, rehearsal: null, reason: 'no changes' } }
+  }
+  const report = await rehearseWithSignals(container, plan, options)
+  if (!options.json) process.stdout.write(`${renderRehearsal(report)}\n`)
+  return { exitCode: report.passed ? 0 : 1, json: { plan, rehearsal: report } }
+}

@@ -1,0 +1,282 @@
+import { existsSync, readFileSync, realpathSync } from 'node:fs'
+import { access, constants } from 'node:fs/promises'
+import { dirname, join, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { HostPort, Plan } from '@twinsync/sdk'
+import { TwinSyncError } from '@twinsync/sdk'
+import { planRefusal } from '../apply/plan-refusal.js'
+import type { LoadedConfig } from '../config/config-file.js'
+import { inject, injectable } from '../di.js'
+import { Tokens } from '../tokens.js'
+import { failedUnits } from './inside.js'
+import type { InsideRequest } from './inside.js'
+import { RehearsalContainer, sweepRehearsals, type BindMount } from './rehearsal-container.js'
+import { rehearsalSummary, type InsideResult, type RehearsalReport } from './rehearsal-report.js'
+
+export interface RehearseOptions {
+  plan: Plan
+  /** 'none' (the default): the container has only a loopback interface. */
+  network?: 'none' | 'host'
+  signal?: AbortSignal
+  /** Called as the rehearsal moves on: 'boot', 'apply', 'teardown'. */
+  onStage?: (stage: 'boot' | 'apply' | 'teardown') => void
+}
+
+const BOOT_TIMEOUT_MS = 60_000
+/** Where the node binary appears inside the container. */
+const NODE_IN_CONTAINER = '/run/twinsync-rehearsal/node'
+/** File systems that are the container's own (fresh in every container), not the machine's data. */
+const VIRTUAL_FS = new Set(['proc', 'sysfs', 'devtmpfs', 'devpts', 'tmpfs', 'cgroup', 'cgroup2', 'mqueue', 'hugetlbfs', 'debugfs', 'tracefs', 'securityfs', 'pstore', 'bpf', 'configfs', 'fusectl', 'binfmt_misc', 'autofs', 'efivarfs', 'ramfs', 'rpc_pipefs', 'nsfs', 'overlay'])
+
+/**
+ * Apply a plan to a throwaway copy of the machine before the machine: a systemd-nspawn
+ * container booted over an overlay of the target root (the root read-only below, a tmpfs on
+ * top, no network by default), with the same Applier as `twinsync apply` running inside it (see
+ * inside.ts), then checks, then nothing left. The CLI (`twinsync rehearse`, `apply --rehearse`)
+ * and the TUI call this one service; `rehearsalRefusal` is the one rule for applying after it.
+ */
+@injectable()
+export class RehearsalService {
+  constructor(
+    @inject(Tokens.Host) private readonly host: HostPort,
+    @inject(Tokens.Config) private readonly config: LoadedConfig,
+  ) {}
+
+  async rehearse(options: RehearseOptions): Promise<RehearsalReport> {
+    const started = Date.now()
+    const refused = planRefusal(options.plan)
+    if (refused !== undefined) throw refused
+    if (options.plan.basis.root !== this.host.root) {
+      throw new TwinSyncError('PLAN_INVALID', `The plan was made for root ${options.plan.basis.root}, not ${this.host.root}`, {
+        nextStep: `Run with --root ${options.plan.basis.root}, or make a new plan.`,
+      })
+    }
+    await preflight(this.host)
+    const entry = insideEntry()
+    await sweepRehearsals()
+    const network = options.network ?? 'none'
+    const machineFailedUnits = this.host.live ? await failedUnits(this.host) : undefined
+    if (options.signal?.aborted) throw cancelled()
+
+    options.onStage?.('boot')
+    const container = await RehearsalContainer.start({
+      root: this.host.root,
+      network,
+      binds: [{ host: realpathSync(process.execPath), container: NODE_IN_CONTAINER, readOnly: true }, ...entry.binds],
+      // TwinSync starts inside while the container boots, and waits there for the boot to finish.
+      untilRunning: false,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    })
+    let inside: InsideResult
+    let teardownMs = 0
+    let leftovers: string[] = []
+    try {
+      options.onStage?.('apply')
+      const request: InsideRequest = { plan: options.plan, config: this.config, bootTimeoutMs: BOOT_TIMEOUT_MS }
+      const ran = await container.exec([NODE_IN_CONTAINER, entry.script], {
+        input: JSON.stringify(request),
+        timeoutMs: 60 * 60_000,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      })
+      if (options.signal?.aborted) throw cancelled()
+      inside = parseInside(ran.stdout, ran.stderr, ran.exitCode, container.console())
+    } finally {
+      options.onStage?.('teardown')
+      const t = Date.now()
+      leftovers = await container.close()
+      teardownMs = Date.now() - t
+    }
+    const containerOnlyFailures = machineFailedUnits === undefined ? undefined : inside.failedUnits.before.filter((u) => !machineFailedUnits.includes(u))
+    const passed =
+      inside.changes.every((c) => c.verdict === 'passed') &&
+      inside.units.every((u) => u.passed) &&
+      inside.checks.every((c) => c.ok) &&
+      inside.failedUnits.new.length === 0
+    return {
+      ...inside,
+      passed,
+      root: this.host.root,
+      machine: container.name,
+      network,
+      ...(machineFailedUnits === undefined ? {} : { machineFailedUnits }),
+      ...(containerOnlyFailures === undefined ? {} : { containerOnlyFailures }),
+      limits: limitsOf(this.host.root, network, inside, containerOnlyFailures),
+      timings: { ...inside.timings, bootMs: inside.bootedAt - started, teardownMs, totalMs: Date.now() - started },
+      cleanedUp: leftovers.length === 0,
+      ...(leftovers.length === 0 ? {} : { leftovers }),
+    }
+  }
+}
+
+/**
+ * The one rule for applying after a rehearsal: only when it passed. Both front ends ask it;
+ * a failed rehearsal refuses with its summary (exit 1, like a failed apply).
+ */
+export function rehearsalRefusal(report: RehearsalReport): TwinSyncError | undefined {
+  if (report.passed) return undefined
+  return new TwinSyncError('REHEARSAL_FAILED', `Nothing was applied: ${rehearsalSummary(report)}`, {
+    nextStep: 'Fix what the rehearsal report shows in the twin, then run `twinsync apply --rehearse` again.',
+    exitCode: 1,
+  })
+}
+
+/** Can a rehearsal run here? Each refusal names what is missing and how to get it. */
+export async function preflight(host: Pick<HostPort, 'root' | 'stat'>, facts: PreflightFacts = realFacts()): Promise<void> {
+  if (facts.uid !== 0) {
+    throw new TwinSyncError('REHEARSAL_UNAVAILABLE', 'A rehearsal boots a container over the machine\'s root, which only root can do', {
+      nextStep: 'Run it as root: `sudo twinsync rehearse`.',
+      details: { missing: 'root' },
+    })
+  }
+  if (!(await facts.has('systemd-nspawn'))) {
+    throw new TwinSyncError('REHEARSAL_UNAVAILABLE', 'systemd-nspawn is not installed; a rehearsal boots its throwaway copy of the machine with it', {
+      nextStep: 'Install the Debian package systemd-container: `apt-get install systemd-container`.',
+      details: { missing: 'systemd-nspawn', package: 'systemd-container' },
+    })
+  }
+  for (const tool of ['setpriv', 'unshare', 'nsenter', 'mount']) {
+    if (!(await facts.has(tool))) {
+      throw new TwinSyncError('REHEARSAL_UNAVAILABLE', `${tool} is not installed; a rehearsal needs it to set up and enter its container`, {
+        nextStep: 'Install the Debian packages util-linux and mount: `apt-get install util-linux mount`.',
+        details: { missing: tool, package: tool === 'mount' ? 'mount' : 'util-linux' },
+      })
+    }
+  }
+  if (!facts.filesystems().split('\n').some((l) => l.trim().split(/\s+/).pop() === 'overlay')) {
+    throw new TwinSyncError('REHEARSAL_UNAVAILABLE', 'This kernel has no overlay file system; a rehearsal writes to an overlay, never to the machine', {
+      nextStep: 'Load the module (`modprobe overlay`, from the Debian package kmod) or boot a kernel with CONFIG_OVERLAY_FS.',
+      details: { missing: 'overlay' },
+    })
+  }
+  const systemd = (await host.stat('/usr/lib/systemd/systemd')) ?? (await host.stat('/lib/systemd/systemd'))
+  if (systemd?.type !== 'file') {
+    throw new TwinSyncError('REHEARSAL_UNAVAILABLE', `${host.root} does not boot with systemd (no /usr/lib/systemd/systemd), so there is nothing to boot a copy of`, {
+      nextStep: 'Rehearsals need a systemd machine: install the Debian packages systemd and systemd-sysv on it.',
+      details: { missing: 'systemd', package: 'systemd' },
+    })
+  }
+}
+
+export interface PreflightFacts {
+  uid: number
+  has(tool: string): Promise<boolean>
+  /** /proc/filesystems */
+  filesystems(): string
+}
+
+function realFacts(): PreflightFacts {
+  return {
+    uid: process.getuid?.() ?? 0,
+    has: async (tool) => {
+      for (const dir of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
+        if (await access(join(dir, tool), constants.X_OK).then(() => true, () => false)) return true
+      }
+      return false
+    },
+    filesystems: () => {
+      try {
+        return readFileSync('/proc/filesystems', 'utf8')
+      } catch {
+        return ''
+      }
+    },
+  }
+}
+
+/**
+ * The compiled inside-main.js and what to bind into the container so node finds it and every
+ * package it imports: the installation's top folder (the one with node_modules), at the same
+ * path, read-only.
+ */
+function insideEntry(): { script: string; binds: BindMount[] } {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  while (!existsSync(join(dir, 'package.json')) || !readFileSync(join(dir, 'package.json'), 'utf8').includes('"@twinsync/core"')) {
+    const up = dirname(dir)
+    if (up === dir) throw new Error('the @twinsync/core package folder was not found')
+    dir = up
+  }
+  const coreDir = realpathSync(dir)
+  const script = join(coreDir, 'dist', 'rehearse', 'inside-main.js')
+  if (!existsSync(script)) {
+    throw new TwinSyncError('REHEARSAL_UNAVAILABLE', `${script} is missing: this TwinSync is not built`, { nextStep: 'Run `npm run build`, then rehearse again.' })
+  }
+  // The top folder: the highest ancestor of core with a node_modules that holds @twinsync/sdk.
+  let top = coreDir
+  for (let d = coreDir; ; d = dirname(d)) {
+    if (existsSync(join(d, 'node_modules', '@twinsync', 'sdk'))) top = d
+    if (dirname(d) === d) break
+  }
+  const roots = new Set([realpathSync(top)])
+  // Linked packages (workspaces, npm link) may live elsewhere: bind their folders too.
+  for (const pkg of ['sdk', 'plugin-files', 'plugin-apt', 'plugin-systemd', 'plugin-cron', 'plugin-autostart']) {
+    const link = join(top, 'node_modules', '@twinsync', pkg)
+    if (!existsSync(link)) continue
+    const real = realpathSync(link)
+    if (![...roots].some((r) => real === r || real.startsWith(r + sep))) roots.add(real)
+  }
+  return { script, binds: [...roots].map((r) => ({ host: r, container: r, readOnly: true })) }
+}
+
+function parseInside(stdout: string, stderr: string, exitCode: number, console: string[]): InsideResult {
+  let parsed: { result?: InsideResult; error?: { code: string; message: string; nextStep?: string } }
+  try {
+    parsed = JSON.parse(stdout) as typeof parsed
+  } catch {
+    throw new TwinSyncError('REHEARSAL_UNAVAILABLE', `TwinSync could not run inside the rehearsal container (exit ${exitCode}): ${stderr.trim().split('\n').slice(-3).join(' ') || 'no output'}`, {
+      nextStep: 'The node binary and TwinSync are bound into the container read-only; check they run on the target root (`chroot ROOT node --version`).',
+      details: { stderr: stderr.trim().split('\n').slice(-20) },
+    })
+  }
+  if (parsed.result !== undefined) return parsed.result
+  const e = parsed.error ?? { code: 'INTERNAL', message: 'no result' }
+  throw new TwinSyncError(e.code, `Inside the rehearsal container: ${e.message}`, {
+    ...(e.nextStep === undefined ? {} : { nextStep: e.nextStep }),
+    ...(e.code === 'REHEARSAL_BOOT_FAILED' ? { details: { console: console.slice(-20) } } : {}),
+  })
+}
+
+/** What a rehearsal cannot prove: said in every report. */
+function limitsOf(root: string, network: 'none' | 'host', inside: InsideResult, containerOnly: string[] | undefined): string[] {
+  const limits = [
+    'Hardware is not rehearsed: the container shares the kernel of this machine, has no devices of its own, and loads no kernel modules or firmware.',
+    network === 'none'
+      ? 'No network: services could not reach their peers (databases, upstreams, DNS, mail relays), and apt could install only packages already in the machine\'s package cache.'
+      : 'The container used the machine\'s network: what it sent reached real peers, and ports the machine\'s services hold were taken.',
+    'Only the units the plan touches were restarted and checked; the rest ran as they boot.',
+  ]
+  const others = otherFileSystems(root)
+  limits.push(
+    others.length === 0
+      ? `The overlay covers the whole root ${root}; no other file system is mounted below it.`
+      : `Data on other file systems is not in the overlay (the container saw their empty mount points): ${others.join(', ')}.`,
+  )
+  if (containerOnly !== undefined && containerOnly.length > 0) limits.push(`Units that fail in the container but not on the machine (before the plan ran), so the rehearsal cannot judge them: ${containerOnly.join(', ')}.`)
+  else if (inside.failedUnits.before.length > 0) limits.push(`Units that failed in the container before the plan ran, not judged: ${inside.failedUnits.before.join(', ')}.`)
+  return limits
+}
+
+/** Real file systems mounted below the root: the overlay does not reach into them. */
+function otherFileSystems(root: string): string[] {
+  let text: string
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8')
+  } catch {
+    return []
+  }
+  const prefix = root === '/' ? '/' : `${root}/`
+  const out: string[] = []
+  for (const line of text.split('\n')) {
+    const fields = line.split(' ')
+    const mountPoint = (fields[4] ?? '').replace(/\\040/g, ' ')
+    const fsType = fields[fields.indexOf('-') + 1] ?? ''
+    if (!mountPoint.startsWith(prefix) || mountPoint === root || VIRTUAL_FS.has(fsType)) continue
+    const inside = root === '/' ? mountPoint : mountPoint.slice(root.length)
+    if (/^\/(proc|sys|dev|run)(\/|$)/.test(inside)) continue
+    out.push(`${inside} (${fsType})`)
+  }
+  return out
+}
+
+function cancelled(): TwinSyncError {
+  return new TwinSyncError('ABORTED', 'The rehearsal was cancelled; its container is gone and nothing was applied', { exitCode: 130 })
+}

@@ -1,0 +1,134 @@
+import { strict as assert } from 'node:assert'
+import type { Change, FileStat } from '@twinsync/sdk'
+import { isConfigChecker } from '@twinsync/sdk'
+import { builtinProviders } from '../src/providers/builtin-providers.js'
+import { unitsOf } from '../src/rehearse/inside.js'
+import type { RehearsalReport } from '../src/rehearse/rehearsal-report.js'
+import { preflight, rehearsalRefusal, type PreflightFacts } from '../src/rehearse/rehearsal-service.js'
+import { renderRehearsal } from '../src/rehearse/render-rehearsal.js'
+
+const withSystemd = { root: '/srv/machine', stat: async (p: string) => (p === '/usr/lib/systemd/systemd' ? ({ type: 'file' } as FileStat) : undefined) }
+const facts = (over: Partial<PreflightFacts> & { missing?: string[] } = {}): PreflightFacts => ({
+  uid: over.uid ?? 0,
+  has: async (tool) => !(over.missing ?? []).includes(tool),
+  filesystems: over.filesystems ?? (() => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\toverlay\n\text4\n'),
+})
+
+async function refusal(promise: Promise<void>): Promise<{ code: string; message: string; nextStep?: string; details?: Record<string, unknown> }> {
+  try {
+    await promise
+  } catch (error) {
+    return error as { code: string; message: string; nextStep?: string }
+  }
+  assert.fail('expected a refusal')
+}
+
+describe('rehearsal preflight: a coded refusal with the next step where it cannot run', () => {
+  it('passes where everything is in place', async () => {
+    await preflight(withSystemd, facts())
+  })
+
+  it('refuses when not root', async () => {
+    const e = await refusal(preflight(withSystemd, facts({ uid: 1000 })))
+    assert.equal(e.code, 'REHEARSAL_UNAVAILABLE')
+    assert.match(e.message, /only root can do/)
+    assert.match(e.nextStep ?? '', /sudo twinsync rehearse/)
+  })
+
+  it('refuses without systemd-nspawn, naming the Debian package systemd-container', async () => {
+    const e = await refusal(preflight(withSystemd, facts({ missing: ['systemd-nspawn'] })))
+    assert.equal(e.code, 'REHEARSAL_UNAVAILABLE')
+    assert.match(e.message, /systemd-nspawn is not installed/)
+    assert.equal(e.nextStep, 'Install the Debian package systemd-container: `apt-get install systemd-container`.')
+    assert.deepEqual(e.details, { missing: 'systemd-nspawn', package: 'systemd-container' })
+  })
+
+  it('refuses without util-linux tools, naming the package', async () => {
+    const e = await refusal(preflight(withSystemd, facts({ missing: ['setpriv'] })))
+    assert.equal(e.code, 'REHEARSAL_UNAVAILABLE')
+    assert.match(e.nextStep ?? '', /util-linux/)
+  })
+
+  it('refuses on a kernel without overlayfs', async () => {
+    const e = await refusal(preflight(withSystemd, facts({ filesystems: () => 'nodev\tsysfs\n\text4\n' })))
+    assert.equal(e.code, 'REHEARSAL_UNAVAILABLE')
+    assert.match(e.message, /no overlay file system/)
+    assert.match(e.nextStep ?? '', /modprobe overlay/)
+  })
+
+  it('refuses a target root that does not boot with systemd', async () => {
+    const e = await refusal(preflight({ root: '/srv/machine', stat: async () => undefined }, facts()))
+    assert.equal(e.code, 'REHEARSAL_UNAVAILABLE')
+    assert.match(e.message, /\/srv\/machine does not boot with systemd/)
+    assert.match(e.nextStep ?? '', /systemd-sysv/)
+  })
+})
+
+describe('what a rehearsal proves: the units of a plan', () => {
+  const change = (over: Partial<Change>): Change => ({ id: 'x', provider: 'files', category: 'files', operation: 'replace', resource: '/x', summary: 'x', risk: 'low', ...over }) as Change
+
+  it('takes the units of systemd changes and those that read a changed configuration (the shared checker table)', async () => {
+    const checks = (await builtinProviders()).map((b) => b.provider).filter(isConfigChecker).flatMap((p) => p.configChecks)
+    const units = unitsOf(
+      [
+        change({ id: 'files:replace:/etc/nginx/nginx.conf', data: { action: 'write', path: '/etc/nginx/nginx.conf' } }),
+        change({ id: 'files:replace:/etc/sudoers', data: { action: 'write', path: '/etc/sudoers' } }),
+        change({ id: 'systemd:enable:demo.service', provider: 'systemd', category: 'services', operation: 'enable', resource: 'demo.service', data: { unit: 'demo.service' } }),
+        change({ id: 'systemd:daemon-reload:manager', provider: 'systemd', category: 'services', operation: 'daemon-reload', resource: 'manager' }),
+        change({ id: 'systemd:reload:nginx.service', provider: 'systemd', category: 'services', operation: 'reload', resource: 'nginx.service', data: { unit: 'nginx.service' } }),
+      ],
+      checks,
+    )
+    assert.deepEqual(
+      units.map((u) => [u.unit, u.changes, [...u.operations]]),
+      [
+        ['nginx.service', ['files:replace:/etc/nginx/nginx.conf', 'systemd:reload:nginx.service'], ['config', 'reload']],
+        ['demo.service', ['systemd:enable:demo.service'], ['enable']],
+      ],
+    )
+  })
+})
+
+describe('the rule for applying after a rehearsal', () => {
+  const report = (passed: boolean): RehearsalReport => ({
+    passed,
+    root: '/',
+    machine: 'twinsync-rehearsal-1-abcdef',
+    network: 'none',
+    changes: [
+      {
+        id: 'files:replace:/etc/nginx/sites-available/site',
+        provider: 'files',
+        summary: 'Replace /etc/nginx/sites-available/site',
+        verdict: passed ? 'passed' : 'failed',
+        status: 'applied',
+        evidence: ['applied: checked: `nginx -t` passed', passed ? 'nginx.service comes up after a restart: active' : 'nginx.service: systemctl restart nginx.service exited with 1', '  journal: nginx: [emerg] bind() to 0.0.0.0:25 failed (98: Address already in use)'],
+      },
+    ],
+    units: [],
+    checks: [],
+    failedUnits: { before: [], after: passed ? [] : ['nginx.service'], new: passed ? [] : ['nginx.service'] },
+    diagnostics: [],
+    limits: ['Hardware is not rehearsed.'],
+    timings: { bootMs: 500, applyMs: 300, checksMs: 1000, teardownMs: 50, totalMs: 2000 },
+    bootedAt: 0,
+    bootState: 'running',
+    cleanedUp: true,
+  })
+
+  it('applies only after a rehearsal that passed', () => {
+    assert.equal(rehearsalRefusal(report(true)), undefined)
+    const refused = rehearsalRefusal(report(false))
+    assert.equal(refused?.code, 'REHEARSAL_FAILED')
+    assert.equal(refused?.exitCode, 1)
+    assert.match(refused?.message ?? '', /Nothing was applied: Rehearsal FAILED: 0 of 1 changes passed; newly failed units: nginx\.service/)
+  })
+
+  it('renders per change the verdict and its evidence, the limits and that nothing is left', () => {
+    const text = renderRehearsal(report(false))
+    assert.match(text, /^ {2}FAILED {2}Replace \/etc\/nginx\/sites-available\/site$/m)
+    assert.match(text, /journal: nginx: \[emerg\] bind\(\) to 0\.0\.0\.0:25 failed/)
+    assert.match(text, /What a rehearsal cannot prove:\n {2}- Hardware is not rehearsed\./)
+    assert.match(text, /the container is gone and the machine was not touched\.$/)
+  })
+})
