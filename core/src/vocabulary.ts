@@ -1,3 +1,5 @@
+import { CATEGORIES } from '@twinsync/sdk'
+
 /**
  * The words TwinSync says about changes, in one place (the glossary in docs/user-guide.md).
  *
@@ -174,12 +176,12 @@ export function domainCountPhrase(domain: string, changes: readonly Wordable[]):
   return countPhrase(domain, countItems(changes), { twinFiles: changes.length > 0 && changes.every((c) => c.twinFile === true) })
 }
 
-/** The order domains are listed in, everywhere. */
-export const DOMAIN_ORDER = ['files', 'packages', 'services', 'startup', 'commands', 'facts', 'twin'] as const
+/** The order domains are listed in, everywhere (the SDK's categories, then the twin's own files). */
+export const DOMAIN_ORDER: readonly string[] = [...CATEGORIES, 'twin']
 
 export function byDomainOrder<T>(entries: Array<[string, T]>): Array<[string, T]> {
   const rank = (d: string) => {
-    const i = (DOMAIN_ORDER as readonly string[]).indexOf(d)
+    const i = DOMAIN_ORDER.indexOf(d)
     return i < 0 ? DOMAIN_ORDER.length : i
   }
   return [...entries].sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))

@@ -1,6 +1,7 @@
 import type { Comparison, HistoryEntry } from '../history/history-service.js'
 import type { SnapshotRecord } from '../history/snapshot-log.js'
-import { DOMAIN_ORDER, domainCountPhrase } from '../vocabulary.js'
+import { domainCountPhrase } from '../vocabulary.js'
+import { DOMAINS } from '../snapshot/snapshot-summary.js'
 
 
 export function snapshotTitle(r: SnapshotRecord): string {
@@ -24,7 +25,7 @@ export function renderComparison(c: Comparison): string {
     ...(c.from === null ? [] : [`  to ${snapshotTitle(c.to)}`]),
   ]
   let any = false
-  for (const domain of DOMAIN_ORDER) {
+  for (const domain of DOMAINS) {
     const changes = c.domains[domain]
     if (changes === undefined || changes.length === 0) continue
     any = true

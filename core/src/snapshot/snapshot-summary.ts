@@ -1,11 +1,14 @@
 import type { Category, PathClaims, Provider } from '@twinsync/sdk'
-import { isVolatileTwinPath } from '@twinsync/sdk'
+import { CATEGORIES, isVolatileTwinPath } from '@twinsync/sdk'
 import type { GitStatusEntry } from '../twin/git.js'
 import type { DomainChange, SemanticDiff } from '../history/semantic-diff.js'
-import { boundedList, DOMAIN_ORDER, domainCountPhrase, snapshotSubject } from '../vocabulary.js'
+import { boundedList, domainCountPhrase, snapshotSubject } from '../vocabulary.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
 
 export type Domain = Category | 'twin'
+
+/** Every domain a snapshot or a comparison counts, in the order they are listed: twin files no provider owns come last. */
+export const DOMAINS: readonly Domain[] = [...CATEGORIES, 'twin']
 
 export interface DomainSummary {
   added: number
@@ -44,7 +47,7 @@ export function onlyVolatile(entries: readonly GitStatusEntry[]): boolean {
  */
 export function diarySubject(domains: SemanticDiff['domains'], max = SUBJECT_MAX): string {
   const groups = new Map<string, DomainChange[]>()
-  for (const domain of DOMAIN_ORDER) {
+  for (const domain of DOMAINS) {
     for (const c of domains[domain] ?? []) {
       // Read-only facts and the twin's own files are one group each; a domain provider is named.
       const name = domain === 'facts' || domain === 'twin' ? domain : c.provider
@@ -74,7 +77,7 @@ export function snapshotMessage(date: Date, label?: string): string {
  */
 export function snapshotDomainLines(summary: SnapshotSummary, changes: SemanticDiff['domains'] | undefined, width = 100): string[] {
   const lines: string[] = []
-  for (const domain of DOMAIN_ORDER) {
+  for (const domain of DOMAINS) {
     const described = changes?.[domain]
     const s = summary[domain]
     if (described !== undefined && described.length > 0) {

@@ -2,7 +2,7 @@ import { compareStrings, type Change, type DiffResult, type Risk } from '@twinsy
 import { fileFingerprint, type AutostartChangeData, type AutostartOperation, type LiveFile } from './autostart-change.js'
 import { parseMode, type AutostartEntry, type AutostartState, type RcLocal } from './autostart-state.js'
 import { parseDesktopEntry } from './desktop-entry.js'
-import { lineDiff } from '@twinsync/sdk'
+import { textDiff } from '@twinsync/sdk'
 
 /**
  * Pure: the changes that turn the actual autostart files into the desired ones. Every file is
@@ -41,7 +41,7 @@ function fileChange(provider: string, path: string, desired: LiveFile | undefine
     desired === undefined
       ? { path, content: null, mode: actual?.mode ?? '0644', owner: actual?.owner ?? 'root', group: actual?.group ?? 'root' }
       : { path, content: desired.content, mode: desired.mode, owner: desired.owner, group: desired.group }
-  const diff = desired?.content === actual?.content ? undefined : lineDiff(path, actual?.content ?? '', desired?.content ?? '')
+  const diff = desired?.content === actual?.content ? undefined : textDiff(path, actual?.content ?? '', desired?.content ?? '')
   return {
     id: `${provider}:${operation}:${path}`,
     provider,

@@ -5,7 +5,7 @@ import { parseCrontab } from './crontab-parser.js'
 import { crontabPath, type CronState, type UserCrontab } from './cron-state.js'
 import { crontabDiagnostics } from './cron-validation.js'
 import { crontabFingerprint } from './fingerprint.js'
-import { lineDiff } from '@twinsync/sdk'
+import { textDiff } from '@twinsync/sdk'
 
 /**
  * Pure: the changes that turn the actual user crontabs into the desired ones. System files
@@ -33,7 +33,7 @@ function crontabChange(provider: string, user: string, before: string | undefine
   const path = crontabPath(user)
   const operation: CrontabOperation = after === null ? 'delete' : before === undefined ? 'create' : 'replace'
   const data: CrontabChangeData = { user, path, content: after }
-  const diff = lineDiff(path, before ?? '', after ?? '')
+  const diff = textDiff(path, before ?? '', after ?? '')
   return {
     id: `${provider}:${operation}:${path}`,
     provider,

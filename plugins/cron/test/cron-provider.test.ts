@@ -156,7 +156,7 @@ describe('CronProvider', () => {
       )
       const replace = result.changes[0] as Change
       assert.equal(replace.summary, 'change the crontab of ann: 1 job(s) added, 0 removed')
-      assert.equal(replace.diff, '--- a/var/spool/cron/crontabs/ann\n+++ b/var/spool/cron/crontabs/ann\n @reboot a\n+@hourly a2\n')
+      assert.equal(replace.diff, `${'='.repeat(67)}\n--- a/var/spool/cron/crontabs/ann\n+++ b/var/spool/cron/crontabs/ann\n@@ -1,1 +1,2 @@\n @reboot a\n+@hourly a2\n`)
       assert.deepEqual(replace.data, { user: 'ann', path: '/var/spool/cron/crontabs/ann', content: '@reboot a\n@hourly a2\n' })
       assert.match(replace.liveFingerprint ?? '', /^sha256:[0-9a-f]{64}$/)
       assert.equal(result.changes[1]?.liveFingerprint, 'absent')
