@@ -16,11 +16,11 @@ import {
   type LoadRequest,
   type LoadResult,
 } from '@twinsync/sdk'
-import { applyAptChanges } from './package-apply.js'
-import { collectAptState, DPKG_STATUS } from './package-collector.js'
-import { diffAptState } from './package-diff.js'
-import { APT_PINS_DOCUMENT, AptPins, withPins } from './package-pins.js'
-import { APT_DOCUMENT, AptState } from './package-state.js'
+import { applyAptChanges } from './apply.js'
+import { collectAptState, DPKG_STATUS } from './collect.js'
+import { diffAptState } from './diff.js'
+import { APT_PINS_DOCUMENT, AptPins, withPins } from './pins.js'
+import { APT_DOCUMENT, AptState } from './state.js'
 
 /** Debian packages: what is installed, manual or automatic, held; installed and removed through apt-get. */
 export class AptProvider implements ApplicableProvider<AptState> {
