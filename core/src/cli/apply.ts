@@ -13,7 +13,7 @@ import { renderPush } from './render.js'
 import { formatUserError } from '../base-command.js'
 import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
 import { rehearsalRefusal } from '../rehearse/rehearsal-service.js'
-import { renderRehearsal } from '../rehearse/render-rehearsal.js'
+import { renderRehearsal } from './render-rehearsal.js'
 import { rehearseWithSignals } from './rehearse.js'
 
 export interface RunApplyOptions {
