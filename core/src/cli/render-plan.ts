@@ -3,6 +3,7 @@ import type { Change, Plan } from '@twinsync/sdk'
 import { commandReview, commandReviewLines } from '../plan/command-text.js'
 import { isCommand } from '../plan/commands-domain.js'
 import { summarizePlan } from '../plan/plan-summary.js'
+import { plannedPhrase } from '../vocabulary.js'
 
 export function renderPlanSummary(plan: Plan): string[] {
   const basis = plan.basis.twinCommit === null ? 'the working twin' : `twin ${plan.basis.twinCommit.slice(0, 12)}`
@@ -20,7 +21,7 @@ export function renderPlanSummary(plan: Plan): string[] {
 
 export function renderChange(change: Change, options: { diffs: boolean }): string[] {
   const risk = change.risk === 'low' ? '' : `  [${change.risk} risk]`
-  const lines = [`  ${change.category.padEnd(9)} ${change.summary}${risk}`]
+  const lines = [`  ${change.category.padEnd(9)} ${plannedPhrase(change)}${risk}`]
   if (change.before !== undefined || change.after !== undefined) {
     if (!isCommand(change)) lines.push(`            ${change.before ?? '(none)'} → ${change.after ?? '(none)'}`)
   }
