@@ -19,7 +19,7 @@ export default class PlanCommand extends TwinSyncCommand<typeof PlanCommand> {
 
   async run(): Promise<void> {
     const { PlanWorkflow } = await import('../services/make-plan.js')
-    const { renderPlan } = await import('../plan/plan-summary.js')
+    const { renderPlan } = await import('../cli/render-plan.js')
     const { cliProgress } = await import('../cli/progress.js')
     const plans = (await this.container()).resolve(PlanWorkflow)
     const onProgress = cliProgress(this.flags.json)
