@@ -1,5 +1,5 @@
 import { compareStrings, configReadBy, globToRegExp, type HostReader, type ProviderCache } from '@twinsync/sdk'
-import type { RuntimeEntry } from './service-state.js'
+import type { RuntimeEntry } from './state.js'
 
 const DPKG_INFO = '/var/lib/dpkg/info'
 /** Enough to show; the change names the newest first. */

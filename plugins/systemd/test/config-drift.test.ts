@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { configReadBy, LocalHost, MemoryCache } from '@twinsync/sdk'
 import { configFilesOf, parseServiceShow, parseTimestamp, unitPackages, type ServiceStart } from '../src/config-drift.js'
-import { diffSystemdState } from '../src/service-diff.js'
-import type { SystemdState } from '../src/service-state.js'
+import { diffSystemdState } from '../src/diff.js'
+import type { SystemdState } from '../src/state.js'
 
 const SHOW = `Id=nginx.service
 ExecMainStartTimestamp=Mon 2026-11-30 05:07:33.854475 UTC
