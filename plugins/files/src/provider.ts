@@ -12,8 +12,8 @@ import type {
   LoadRequest,
   LoadResult,
 } from '@twinsync/sdk'
+import { DEBIAN_CONFIG_CHECKS } from '@twinsync/sdk'
 import { FilesConfigSchema } from './config.js'
-import { DEBIAN_CONFIG_CHECKS } from './config-checks.js'
 import { resolveConfig } from './config.js'
 import { diffFiles } from './diff.js'
 import { PathPatterns } from './ignore.js'

@@ -1,7 +1,7 @@
 import { errorDiagnostic, type ApplyResult, type Change, type ChangeResult, type ProviderContext } from '@twinsync/sdk'
-import { autostartChangeData, fileFingerprint, type AutostartChangeData, type LiveFile } from './autostart-change.js'
-import { isAutostartPath, locationOf } from './autostart-location.js'
-import { formatMode, parseMode } from './autostart-state.js'
+import { autostartChangeData, fileFingerprint, type AutostartChangeData, type LiveFile } from './change.js'
+import { isAutostartPath, locationOf } from './location.js'
+import { formatMode, parseMode } from './state.js'
 import { TargetAccounts } from './target-accounts.js'
 
 /**

@@ -18,7 +18,7 @@ import {
 import { applyDnfChanges } from './apply.js'
 import { collectDnfState } from './collect.js'
 import { diffDnfState } from './diff.js'
-import { DnfConfig, DnfState, TWIN_PATH } from './dnf-state.js'
+import { DnfConfig, DnfState, TWIN_PATH } from './state.js'
 
 /**
  * rpm packages managed with dnf. Collects names, versions, architectures and user-installed

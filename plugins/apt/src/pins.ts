@@ -1,7 +1,7 @@
 import Type from 'typebox'
 import { errorDiagnostic, warningDiagnostic, type Diagnostic } from '@twinsync/sdk'
-import { isValidPackageName, isValidPackageVersion } from './package-name.js'
-import type { AptState } from './package-state.js'
+import { isValidPackageName, isValidPackageVersion } from './name.js'
+import type { AptState } from './state.js'
 
 /**
  * Version pins, written by a person: `system/packages/apt-pins.json`. Collect cannot know which

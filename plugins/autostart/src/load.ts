@@ -1,9 +1,9 @@
 import { errorDiagnostic, machinePathOf, mirrorPath, type Diagnostic, type HostPort, type TwinReader, warningDiagnostic } from '@twinsync/sdk'
 import type { TSchema } from 'typebox'
-import { isDesktopEntryPath, locationOf } from './autostart-location.js'
-import { describeEntries, describeRcLocal, type DesktopFile } from './autostart-model.js'
+import { isDesktopEntryPath, locationOf } from './location.js'
+import { describeEntries, describeRcLocal, type DesktopFile } from './model.js'
 import { parseDesktopEntry } from './desktop-entry.js'
-import { AUTOSTART_JSON, AutostartDocument, RC_LOCAL, RC_LOCAL_JSON, RcLocalDocument, formatMode, parseMode, type AutostartState } from './autostart-state.js'
+import { AUTOSTART_JSON, AutostartDocument, RC_LOCAL, RC_LOCAL_JSON, RcLocalDocument, formatMode, parseMode, type AutostartState } from './state.js'
 import { TargetAccounts } from './target-accounts.js'
 
 interface RecordedMetadata {

@@ -8,8 +8,8 @@ import {
   type AutostartState,
   type IgnoredAutostartFile,
   type RcLocal,
-} from './autostart-state.js'
-import type { EntryLocation } from './autostart-location.js'
+} from './state.js'
+import type { EntryLocation } from './location.js'
 import { interpreterOf, wouldRun, type RcLocalService } from './rc-local.js'
 
 /** A .desktop file as read from the machine or the twin, before it is described. */

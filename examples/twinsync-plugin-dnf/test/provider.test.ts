@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import { stableStringify, type TwinDocument } from '@twinsync/sdk'
 import { checkConformance, createTestContext } from '@twinsync/sdk/conformance'
 import { diffDnfState } from '../src/diff.js'
-import { DnfProvider } from '../src/dnf-provider.js'
-import type { DnfState } from '../src/dnf-state.js'
+import { DnfProvider } from '../src/provider.js'
+import type { DnfState } from '../src/state.js'
 import { dnfInstall, initRpmRoot, makeRepo } from './rpm-root.js'
 
 const pkg = (version: string, userInstalled = true) => ({ version, arch: 'noarch', userInstalled })

@@ -1,5 +1,5 @@
 import { globToRegExp } from '@twinsync/sdk'
-import { RC_LOCAL, SYSTEM_AUTOSTART_DIR } from './autostart-state.js'
+import { RC_LOCAL, SYSTEM_AUTOSTART_DIR } from './state.js'
 import type { TargetAccounts } from './target-accounts.js'
 
 /** The machine paths the autostart provider owns. */

@@ -14,14 +14,14 @@ import type {
   LoadRequest,
   LoadResult,
 } from '@twinsync/sdk'
-import { applyCron } from './cron-apply.js'
-import { collectCron } from './cron-collect.js'
-import { diffCron } from './cron-diff.js'
-import { loadCron } from './cron-load.js'
+import { applyCron } from './apply.js'
+import { collectCron } from './collect.js'
+import { diffCron } from './diff.js'
+import { loadCron } from './load.js'
 import { parseCrontab } from './crontab-parser.js'
 import { startupEntries } from './startup-entry.js'
-import { cronDocuments } from './cron-model.js'
-import { CRON_D_DIR, CRON_JSON, CRONTAB_DIR, CronState, SYSTEM_CRONTAB } from './cron-state.js'
+import { cronDocuments } from './model.js'
+import { CRON_D_DIR, CRON_JSON, CRONTAB_DIR, CronState, SYSTEM_CRONTAB } from './state.js'
 
 /**
  * Cron: owns the user crontabs (mirrored without cron's header, installed with `crontab -u`),

@@ -1,8 +1,8 @@
 import { TwinSyncError, type ApplyResult, type Change, type ChangeResult, type ProviderContext } from '@twinsync/sdk'
 import { managerRuns } from './runtime-units.js'
-import { isSystemdOperation, RUNTIME_OPERATIONS, SYSTEMD_OPERATIONS, type SystemdOperation } from './service-change.js'
+import { isSystemdOperation, RUNTIME_OPERATIONS, SYSTEMD_OPERATIONS, type SystemdOperation } from './change.js'
 import { UnitFileIndex } from './unit-file-index.js'
-import { isActive, listeningSockets, verifyBack } from './service-verify.js'
+import { isActive, listeningSockets, verifyBack } from './verify.js'
 import { checkUnitName } from './unit-name.js'
 
 interface SystemdStep {

@@ -19,12 +19,12 @@ import {
   type LoadResult,
   type TwinDocument,
 } from '@twinsync/sdk'
-import { applySystemdChanges } from './service-apply.js'
-import { collectSystemdState } from './service-collector.js'
-import { diffSystemdState } from './service-diff.js'
+import { applySystemdChanges } from './apply.js'
+import { collectSystemdState } from './collect.js'
+import { diffSystemdState } from './diff.js'
 import { restartsForConfigChanges } from './config-restarts.js'
 import { startupEntries } from './startup-entry.js'
-import { RUNTIME_DOCUMENT, STARTUP_DOCUMENT, SystemdState, UNITS_DOCUMENT } from './service-state.js'
+import { RUNTIME_DOCUMENT, STARTUP_DOCUMENT, SystemdState, UNITS_DOCUMENT } from './state.js'
 import { UNIT_SEARCH_PATH } from './unit-paths.js'
 
 /** systemd units: enablement, presets, runtime state and what starts at boot; changed through systemctl. */

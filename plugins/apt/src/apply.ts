@@ -1,10 +1,10 @@
 import { TwinSyncError, type ApplyResult, type Change, type ChangeResult, type ExecResult, type HostPort, type ProviderContext } from '@twinsync/sdk'
 import { heldLockIn, lockHeldError } from './dpkg-lock.js'
-import { collectAptState } from './package-collector.js'
-import { isAptOperation, type AptOperation } from './package-change.js'
-import { refresh, refreshesFor, refreshFailure, type Refresh } from './package-lists.js'
-import { checkPackageName, checkPackageVersion } from './package-name.js'
-import type { AptState } from './package-state.js'
+import { collectAptState } from './collect.js'
+import { isAptOperation, type AptOperation } from './change.js'
+import { refresh, refreshesFor, refreshFailure, type Refresh } from './lists.js'
+import { checkPackageName, checkPackageVersion } from './name.js'
+import type { AptState } from './state.js'
 
 /** A change of this provider, checked: the operation is known, the name and version are safe. */
 interface AptStep {
@@ -101,7 +101,7 @@ export async function applyAptChanges(
 }
 
 /**
- * Refresh the lists for what the installs need that this apply changed (see package-lists.ts),
+ * Refresh the lists for what the installs need that this apply changed (see lists.ts),
  * each refresh once. Returns, for an install, the refresh of its needs that failed.
  */
 async function refreshFor(host: HostPort, installs: readonly AptStep[], changedNeeds: Readonly<Record<string, readonly string[]>>): Promise<(step: AptStep) => Refresh | undefined> {

@@ -1,6 +1,6 @@
 import { compareStrings, mirrorPath, sortBy, stableStringify, type TwinDocument } from '@twinsync/sdk'
 import { parseCrontab } from './crontab-parser.js'
-import { CRON_JSON, type CronState, type IgnoredCronFile, type UserCrontab } from './cron-state.js'
+import { CRON_JSON, type CronState, type IgnoredCronFile, type UserCrontab } from './state.js'
 
 // cron reads only /etc/cron.d files whose names are made of these (run-parts' rule): a
 // "php.dpkg-old" or "job.sh" there is silently skipped, which is worth showing.

@@ -1,7 +1,7 @@
 import { sortBy, warningDiagnostic, type Diagnostic, type FileStat, type HostPort, type ProviderContext } from '@twinsync/sdk'
-import { autostartDirs, locationOf } from './autostart-location.js'
-import { describeEntries, describeRcLocal, sortIgnored, type DesktopFile, type RcLocalFile } from './autostart-model.js'
-import { formatMode, RC_LOCAL, type AutostartState, type IgnoredAutostartFile } from './autostart-state.js'
+import { autostartDirs, locationOf } from './location.js'
+import { describeEntries, describeRcLocal, sortIgnored, type DesktopFile, type RcLocalFile } from './model.js'
+import { formatMode, RC_LOCAL, type AutostartState, type IgnoredAutostartFile } from './state.js'
 import { findRcLocalService } from './rc-local.js'
 import { TargetAccounts } from './target-accounts.js'
 

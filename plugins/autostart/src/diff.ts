@@ -1,6 +1,6 @@
 import { compareStrings, type Change, type DiffResult, type Risk } from '@twinsync/sdk'
-import { fileFingerprint, type AutostartChangeData, type AutostartOperation, type LiveFile } from './autostart-change.js'
-import { parseMode, type AutostartEntry, type AutostartState, type RcLocal } from './autostart-state.js'
+import { fileFingerprint, type AutostartChangeData, type AutostartOperation, type LiveFile } from './change.js'
+import { parseMode, type AutostartEntry, type AutostartState, type RcLocal } from './state.js'
 import { parseDesktopEntry } from './desktop-entry.js'
 import { textDiff } from '@twinsync/sdk'
 

@@ -6,11 +6,11 @@ import {
   type Diagnostic,
   type ProviderContext,
 } from '@twinsync/sdk'
-import { crontabChangeData, type CrontabChangeData } from './cron-change.js'
+import { crontabChangeData, type CrontabChangeData } from './change.js'
 import { normalizeCrontab, stripCronHeader } from './crontab-header.js'
-import { crontabPath } from './cron-state.js'
-import { targetUserNames } from './cron-user.js'
-import { crontabDiagnostics } from './cron-validation.js'
+import { crontabPath } from './state.js'
+import { targetUserNames } from './user.js'
+import { crontabDiagnostics } from './validation.js'
 import { crontabFingerprint } from './fingerprint.js'
 
 const OUTPUT_TAIL_LINES = 20

@@ -1,9 +1,9 @@
 import { compareStrings, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
-import type { CrontabChangeData, CrontabOperation } from './cron-change.js'
+import type { CrontabChangeData, CrontabOperation } from './change.js'
 import { normalizeCrontab } from './crontab-header.js'
 import { parseCrontab } from './crontab-parser.js'
-import { crontabPath, type CronState, type UserCrontab } from './cron-state.js'
-import { crontabDiagnostics } from './cron-validation.js'
+import { crontabPath, type CronState, type UserCrontab } from './state.js'
+import { crontabDiagnostics } from './validation.js'
 import { crontabFingerprint } from './fingerprint.js'
 import { textDiff } from '@twinsync/sdk'
 

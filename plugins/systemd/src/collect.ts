@@ -4,7 +4,7 @@ import { defaultTargetOf, unitsWantedAtBoot } from './boot-units.js'
 import type { InstallSection } from './install-section.js'
 import { addConfigDrift } from './config-drift.js'
 import { collectRuntime, managerRuns, withUnloadedUnits } from './runtime-units.js'
-import type { SystemdState, UnitEntry } from './service-state.js'
+import type { SystemdState, UnitEntry } from './state.js'
 import { UnitFileIndex } from './unit-file-index.js'
 import { PERSISTENT_CONFIG } from './unit-paths.js'
 

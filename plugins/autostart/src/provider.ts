@@ -13,14 +13,14 @@ import type {
   LoadRequest,
   LoadResult,
 } from '@twinsync/sdk'
-import { applyAutostart } from './autostart-apply.js'
-import { collectAutostart } from './autostart-collect.js'
-import { diffAutostart } from './autostart-diff.js'
-import { AUTOSTART_CLAIMS } from './autostart-location.js'
-import { loadAutostart } from './autostart-load.js'
+import { applyAutostart } from './apply.js'
+import { collectAutostart } from './collect.js'
+import { diffAutostart } from './diff.js'
+import { AUTOSTART_CLAIMS } from './location.js'
+import { loadAutostart } from './load.js'
 import { startupEntries } from './startup-entry.js'
-import { autostartDocuments } from './autostart-model.js'
-import { AUTOSTART_JSON, AutostartState, RC_LOCAL_JSON } from './autostart-state.js'
+import { autostartDocuments } from './model.js'
+import { AUTOSTART_JSON, AutostartState, RC_LOCAL_JSON } from './state.js'
 
 /**
  * Autostart: /etc/rc.local and the XDG autostart entries of the system and of each user,

@@ -1,6 +1,6 @@
 import { compareStrings, errorDiagnostic, infoDiagnostic, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
-import { DAEMON_RELOAD_ID, systemdChangeId, type SystemdOperation } from './service-change.js'
-import type { RuntimeEntry, SystemdState } from './service-state.js'
+import { DAEMON_RELOAD_ID, systemdChangeId, type SystemdOperation } from './change.js'
+import type { RuntimeEntry, SystemdState } from './state.js'
 import { isChangeableUnitName } from './unit-name.js'
 import { PERSISTENT_CONFIG } from './unit-paths.js'
 

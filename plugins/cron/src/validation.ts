@@ -1,7 +1,7 @@
 import { errorDiagnostic, type Diagnostic } from '@twinsync/sdk'
 import { parseCrontab } from './crontab-parser.js'
-import { crontabPath } from './cron-state.js'
-import { isValidUserName } from './cron-user.js'
+import { crontabPath } from './state.js'
+import { isValidUserName } from './user.js'
 
 /**
  * Everything about a crontab that can be checked without the machine: the user name is safe to

@@ -1,8 +1,8 @@
 import { sortBy, warningDiagnostic, type Diagnostic, type HostPort, type ProviderContext } from '@twinsync/sdk'
 import { stripCronHeader } from './crontab-header.js'
-import { buildCronState, cronReadsCronDFile, type SystemCronFile } from './cron-model.js'
-import { CRON_D_DIR, CRONTAB_DIR, crontabPath, SYSTEM_CRONTAB, type CronState, type IgnoredCronFile, type UserCrontab } from './cron-state.js'
-import { isValidUserName } from './cron-user.js'
+import { buildCronState, cronReadsCronDFile, type SystemCronFile } from './model.js'
+import { CRON_D_DIR, CRONTAB_DIR, crontabPath, SYSTEM_CRONTAB, type CronState, type IgnoredCronFile, type UserCrontab } from './state.js'
+import { isValidUserName } from './user.js'
 
 export interface CollectedCron {
   state: CronState

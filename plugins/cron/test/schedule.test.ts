@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { isValidSchedule, scheduleProblem } from '../src/cron-schedule.js'
+import { isValidSchedule, scheduleProblem } from '../src/schedule.js'
 
 describe('cron schedule validation', () => {
   const valid = [

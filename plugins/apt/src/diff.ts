@@ -1,7 +1,7 @@
 import { errorDiagnostic, infoDiagnostic, sortBy, warningDiagnostic, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
-import { aptChangeId, type AptChangeData, type AptOperation } from './package-change.js'
-import { isValidPackageName, isValidPackageVersion } from './package-name.js'
-import type { AptState } from './package-state.js'
+import { aptChangeId, type AptChangeData, type AptOperation } from './change.js'
+import { isValidPackageName, isValidPackageVersion } from './name.js'
+import type { AptState } from './state.js'
 
 /**
  * Where apt finds packages and the keys that sign them: a plan's changes to these paths (a new

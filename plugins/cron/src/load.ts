@@ -1,6 +1,6 @@
 import { machinePathOf, mirrorPath, type TwinReader } from '@twinsync/sdk'
-import { buildCronState, cronReadsCronDFile, type SystemCronFile } from './cron-model.js'
-import { CRON_D_DIR, CRON_JSON, CRONTAB_DIR, SYSTEM_CRONTAB, type CronState, type UserCrontab } from './cron-state.js'
+import { buildCronState, cronReadsCronDFile, type SystemCronFile } from './model.js'
+import { CRON_D_DIR, CRON_JSON, CRONTAB_DIR, SYSTEM_CRONTAB, type CronState, type UserCrontab } from './state.js'
 
 /**
  * The desired cron state from the twin: the mirrored user crontabs are what apply installs; the

@@ -300,7 +300,7 @@ describe('CronProvider', () => {
 
 describe('cron as a validator of system crontabs', () => {
   it('checks /etc/crontab and /etc/cron.d entries with the system format', async () => {
-    const { CronProvider } = await import('../src/cron-provider.js')
+    const { CronProvider } = await import('../src/provider.js')
     const { globToRegExp } = await import('@twinsync/sdk')
     const cron = new CronProvider()
     const covers = (path: string) => cron.validatesPaths.some((p) => globToRegExp(p).test(path))

@@ -1,7 +1,7 @@
 import { infoDiagnostic, sortBy, type Diagnostic, type HostPort } from '@twinsync/sdk'
 import { isPresent, parseDpkgStatus, type DpkgRecord } from './dpkg-status.js'
 import { parseAutoInstalled } from './extended-states.js'
-import type { AptPackage, AptState } from './package-state.js'
+import type { AptPackage, AptState } from './state.js'
 
 export const DPKG_STATUS = '/var/lib/dpkg/status'
 export const EXTENDED_STATES = '/var/lib/apt/extended_states'
