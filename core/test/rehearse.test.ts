@@ -4,7 +4,7 @@ import { isConfigChecker } from '@twinsync/sdk'
 import { builtinProviders } from '../src/providers/builtin-providers.js'
 import { unitsOf } from '../src/rehearse/inside.js'
 import type { RehearsalReport } from '../src/rehearse/rehearsal-report.js'
-import { fileSystemsBelow, preflight, rehearsalRefusal, type PreflightFacts } from '../src/rehearse/rehearsal-service.js'
+import { fileSystemsBelow, preflight, rehearsalRefusal, withNetworkHints, type PreflightFacts } from '../src/rehearse/rehearsal-service.js'
 import { renderRehearsal } from '../src/rehearse/render-rehearsal.js'
 
 const withSystemd = { root: '/srv/machine', stat: async (p: string) => (p === '/usr/lib/systemd/systemd' ? ({ type: 'file' } as FileStat) : undefined) }
@@ -162,5 +162,16 @@ describe('the other file systems below the root', () => {
 
   it('takes only what is below another root, as paths of that root', () => {
     assert.deepEqual(fileSystemsBelow('/other/root', mountinfo), { overlaid: [{ path: '/var', type: 'ext4' }], outside: [] })
+  })
+})
+
+describe('a package the rehearsal could not fetch', () => {
+  it('says the container has no network and how to rehearse it anyway', () => {
+    const [failed, other] = withNetworkHints([
+      { id: 'apt:install:htop', provider: 'apt', summary: 'install htop', verdict: 'failed', status: 'failed', message: 'apt-get install exited with 100', outputTail: 'E: Failed to fetch http://mirror/htop.deb  Temporary failure resolving \'mirror\'', evidence: ['failed'] },
+      { id: 'apt:install:hello', provider: 'apt', summary: 'install hello', verdict: 'passed', status: 'applied', evidence: ['applied'] },
+    ])
+    assert.match(failed?.evidence.at(-1) ?? '', /no network.*`apt-get install --download-only htop`.*--network/)
+    assert.deepEqual(other?.evidence, ['applied'])
   })
 })

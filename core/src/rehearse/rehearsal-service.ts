@@ -11,7 +11,7 @@ import { Tokens } from '../tokens.js'
 import { failedUnits } from './inside.js'
 import type { InsideRequest } from './inside.js'
 import { RehearsalContainer, sweepRehearsals, type BindMount } from './rehearsal-container.js'
-import { rehearsalSummary, type InsideResult, type RehearsalReport } from './rehearsal-report.js'
+import { rehearsalSummary, type InsideResult, type RehearsalReport, type RehearsedChange } from './rehearsal-report.js'
 
 export interface RehearseOptions {
   plan: Plan
@@ -84,6 +84,7 @@ export class RehearsalService {
       })
       if (options.signal?.aborted) throw cancelled()
       inside = parseInside(ran.stdout, ran.stderr, ran.exitCode, container.console())
+      if (network === 'none') inside = { ...inside, changes: withNetworkHints(inside.changes) }
     } finally {
       options.onStage?.('teardown')
       const t = Date.now()
@@ -110,6 +111,26 @@ export class RehearsalService {
       ...(leftovers.length === 0 ? {} : { leftovers }),
     }
   }
+}
+
+const OFFLINE = /Temporary failure resolving|Could not resolve|Failed to fetch|Unable to fetch some archives|Network is unreachable|Could not connect/
+
+/**
+ * A package that failed because the container has no network says so, with the two ways out:
+ * the package into the machine's cache, or a rehearsal with the machine's network.
+ */
+export function withNetworkHints(changes: readonly RehearsedChange[]): RehearsedChange[] {
+  return changes.map((c) => {
+    if (c.provider !== 'apt' || c.status !== 'failed' || !OFFLINE.test(`${c.message ?? ''}\n${c.outputTail ?? ''}`)) return c
+    const pkg = c.id.split(':').slice(2).join(':') || 'PKG'
+    return {
+      ...c,
+      evidence: [
+        ...c.evidence,
+        `the rehearsal has no network, so apt could only install from the machine's package cache: put ${pkg} there (\`apt-get install --download-only ${pkg}\`) or rehearse with --network`,
+      ],
+    }
+  })
 }
 
 /**
