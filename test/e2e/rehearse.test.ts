@@ -177,6 +177,24 @@ describe('twinsync rehearse on the server root (--root from the host)', function
     assert.deepEqual(leftovers(), [])
   })
 
+  it('fails a package that is not in the package cache, saying the container has no network', async () => {
+    await editTwinJson<{ nativeArchitecture: string; packages: Record<string, unknown> }>(cli.twinDir, 'system/packages/apt.json', (d) => {
+      d.packages.cowsay = { architecture: 'all', manual: true, hold: false }
+    })
+    try {
+      const r = await ts('rehearse', '--only', 'packages', '--json')
+      assert.equal(r.code, 1, r.stderr)
+      const change = json<{ rehearsal: RehearsalJson }>(r).rehearsal.changes.find((c) => c.id === 'apt:install:cowsay')
+      assert.equal(change?.verdict, 'failed')
+      assert.match(change?.evidence.at(-1) ?? '', /no network.*`apt-get install --download-only cowsay`.*--network/)
+      assert.deepEqual(leftovers(), [])
+    } finally {
+      await editTwinJson<{ packages: Record<string, unknown> }>(cli.twinDir, 'system/packages/apt.json', (d) => {
+        delete d.packages.cowsay
+      })
+    }
+  })
+
   for (const [how, signal] of [['Ctrl-C (SIGINT)', 'SIGINT'], ['SIGTERM', 'SIGTERM'], ['SIGKILL of twinsync itself', 'SIGKILL']] as const) {
     it(`leaves no container, mount or overlay directory after ${how} during the rehearsal`, async () => {
       await writeTwinFile(cli.twinDir, 'filesystem/etc/twin-demo.conf', `interrupted by ${signal}\n`)
