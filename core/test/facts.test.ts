@@ -1,8 +1,13 @@
 import { strict as assert } from 'node:assert'
-import { DEFAULT_LIMITS } from '@twinsync/sdk'
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import sinon from 'sinon'
+import { DEFAULT_LIMITS, LocalHost, MemoryCache, RecordingHost } from '@twinsync/sdk'
+import { createTestContext } from '@twinsync/sdk/conformance'
 import { parseEnvFile } from '../src/facts/fact-provider.js'
 import { parseCpuinfo, parseMeminfo } from '../src/facts/hardware-facts.js'
-import { tail } from '../src/facts/log-facts.js'
+import { LogFacts, tail } from '../src/facts/log-facts.js'
 import { parseDefaultRoute, parseResolvConf } from '../src/facts/network-facts.js'
 import { parsePasswdNames, parseProcess } from '../src/facts/process-facts.js'
 
@@ -47,5 +52,48 @@ describe('fact parsers', () => {
     assert.ok(Buffer.byteLength(bytes) <= 20)
     assert.equal(bytes, 'line 998\nline 999\n')
     assert.equal(tail(log, { limits: { ...DEFAULT_LIMITS, logLines: 0 } }), '')
+  })
+})
+
+describe('logs: read again only when their files moved', () => {
+  let root: string
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'twinsync-logs-'))
+    mkdirSync(join(root, 'var/log/journal/0123'), { recursive: true })
+    writeFileSync(join(root, 'var/log/journal/0123/system.journal'), 'binary journal')
+    writeFileSync(join(root, 'var/log/syslog'), 'boot ok password=hunter2hunter2\n')
+  })
+  afterEach(() => {
+    sinon.restore()
+    rmSync(root, { recursive: true, force: true })
+  })
+  const settle = () => new Promise((r) => setTimeout(r, 250)) // past the racily-clean window
+
+  it('runs journalctl and reads syslog once while nothing changed, and gives the same redacted text', async () => {
+    let entries = 1
+    const host = new RecordingHost(new LocalHost(root), {
+      query: () => ({ stdout: Array.from({ length: entries }, (_, i) => `2026-01-01T00:00:0${i} host app[1]: token=ghp_${'a'.repeat(36)} line ${i}\n`).join('') }),
+    })
+    sinon.stub(host, 'which').callsFake(async (tool) => (tool === 'journalctl' ? '/usr/bin/journalctl' : undefined))
+    const readFile = sinon.spy(host, 'readFile')
+    const cache = new MemoryCache()
+    const collect = async () => (await new LogFacts().collect({ ctx: createTestContext(root, { host, cache }) })).state
+    await settle()
+    const first = await collect()
+    assert.equal(host.queries.length, 1)
+    assert.doesNotMatch(JSON.stringify(first), /hunter2|ghp_a/, 'redacted')
+    assert.deepEqual(await collect(), first)
+    assert.equal(host.queries.length, 1, 'journalctl did not run again')
+    assert.equal(readFile.callCount, 1, 'syslog was not read again')
+
+    entries = 2
+    appendFileSync(join(root, 'var/log/journal/0123/system.journal'), 'more')
+    appendFileSync(join(root, 'var/log/syslog'), 'second line\n')
+    await settle()
+    const moved = await collect()
+    assert.equal(host.queries.length, 2)
+    assert.equal(readFile.callCount, 2)
+    assert.match(String(moved['system/logs/journal.txt']), /line 1/)
+    assert.match(String(moved['system/logs/syslog.txt']), /second line/)
   })
 })

@@ -1,5 +1,6 @@
 import { redactSecrets, type ProviderContext } from '@twinsync/sdk'
 import { FactProvider } from './fact-provider.js'
+import { readUnlessUnchanged } from './log-cache.js'
 
 const TEXT_LOGS = ['/var/log/syslog', '/var/log/messages'] as const
 
@@ -16,12 +17,14 @@ export class LogFacts extends FactProvider {
 
   protected async read(ctx: ProviderContext): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {}
+    const limits = [ctx.limits.logLines, ctx.limits.logBytes]
     const journal = await readJournal(ctx)
-    if (journal !== undefined) out['system/logs/journal.txt'] = await redactSecrets(journal)
+    if (journal !== undefined) out['system/logs/journal.txt'] = journal
     for (const path of TEXT_LOGS) {
       const st = await ctx.host.stat(path)
       if (st?.type !== 'file') continue
-      out[`system/logs/${path.slice('/var/log/'.length)}.txt`] = await redactSecrets(tail(await ctx.host.readFile(path), ctx))
+      const text = await readUnlessUnchanged(ctx.host, ctx.cache, `text-log:${path}`, [path], limits, async () => redactSecrets(tail(await ctx.host.readFile(path), ctx)))
+      out[`system/logs/${path.slice('/var/log/'.length)}.txt`] = text
     }
     return out
   }
@@ -39,9 +42,13 @@ async function readJournal(ctx: ProviderContext): Promise<string | undefined> {
     if (dir?.type !== 'directory') return undefined
     args = ['--directory', await ctx.host.resolve('/var/log/journal'), ...common]
   }
-  const result = await ctx.host.query('journalctl', args, { timeoutMs: 15000, signal: ctx.signal })
-  if (result.exitCode !== 0) return undefined
-  return tail(Buffer.from(result.stdout), ctx)
+  // journalctl reads the persistent journal, and on the running system the volatile one too.
+  const sources = ctx.host.live ? ['/run/log/journal', '/var/log/journal'] : ['/var/log/journal']
+  return readUnlessUnchanged(ctx.host, ctx.cache, 'journal', sources, [args, ctx.limits.logBytes], async () => {
+    const result = await ctx.host.query('journalctl', args, { timeoutMs: 15000, signal: ctx.signal })
+    if (result.exitCode !== 0) return undefined
+    return redactSecrets(tail(Buffer.from(result.stdout), ctx))
+  })
 }
 
 /** The last logLines lines, then the last logBytes bytes of those, cut at a line start. */

@@ -43,6 +43,10 @@ export interface PendingIntent {
 export interface HeldIntent {
   base: string
   paths: string[]
+  /** The working twin was HEAD with nothing edited (checked under the twin lock): the caller need not ask git again. */
+  clean?: boolean
+  /** refs/twinsync/observed as read under the twin lock (undefined: not read, or absent). */
+  observedRef?: string
   /**
    * Merge the intent onto `onto` (the new observed commit, or a pulled one) and record what is
    * still pending against `observed` (default: `onto`); returns the twin paths still pending.
@@ -102,13 +106,16 @@ export class IntentService {
   async hold(scope: Scope, base?: string, reasons: Record<string, string> = {}, otherwise?: string): Promise<HeldIntent> {
     const dir = this.twin.dir
     await this.recover()
-    const baseCommit = base ?? (await this.observed())
+    const observedRef = base === undefined ? await readRef(dir, OBSERVED_REF) : undefined
+    const baseCommit = base ?? observedRef ?? (await this.twin.head())
     if (baseCommit === undefined) return { base: '', paths: [], restore: async () => [] }
     // The common case of a scheduled snapshot: nothing edited, nothing pulled, nothing pending.
     if (baseCommit === (await this.twin.head()) && (await this.twin.dirtyPaths()).length === 0) {
       return {
         base: baseCommit,
         paths: [],
+        clean: true,
+        ...(observedRef === undefined ? {} : { observedRef }),
         // Nothing to settle only when nothing moved; a pull moves the twin (onto) and not the observed state.
         restore: async (onto, observed = onto) => (onto === baseCommit && observed === baseCommit && (await readRef(dir, INTENDED_REF)) === undefined ? [] : this.settle(observed, await this.view(), otherwise)),
       }

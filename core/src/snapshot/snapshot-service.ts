@@ -73,18 +73,20 @@ export class SnapshotService {
     const held = await this.intents.hold('providers', undefined, options.intentReasons, options.otherwiseReason)
     let result: Omit<SnapshotResult, 'pending'>
     try {
-      result = await this.observe(options)
+      result = await this.observe(options, held.clean === true)
     } catch (error) {
       if (held.paths.length > 0) await held.restore(held.base).catch((e: Error) => this.logger.warn(`could not put the pending intent back: ${e.message}; it is kept in refs/twinsync/intended`))
       throw error
     }
     const observed = result.commit ?? result.head
-    if (observed !== undefined) await this.intents.markObserved(observed)
+    // An unchanged snapshot leaves the ref (and its reflog) as it is: no git process, no write.
+    if (observed !== undefined && observed !== held.observedRef) await this.intents.markObserved(observed)
     const pending = await held.restore(observed ?? held.base)
     return { ...result, pending }
   }
 
-  private async observe(options: SnapshotOptions): Promise<Omit<SnapshotResult, 'pending'>> {
+  /** `clean`: the working twin is HEAD with nothing edited, as hold() just found under the lock. */
+  private async observe(options: SnapshotOptions, clean: boolean): Promise<Omit<SnapshotResult, 'pending'>> {
     const started = performance.now()
     const phase = (name: string) => this.logger.debug(`snapshot: ${name} at ${Math.round(performance.now() - started)} ms`)
     const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
@@ -106,7 +108,7 @@ export class SnapshotService {
       })
     }
     // The new tree is built in git's object store; the working twin moves only once it is committed.
-    const edited = (await this.twin.dirtyPaths()).length > 0
+    const edited = !clean && (await this.twin.dirtyPaths()).length > 0
     const draft = await this.twin.draft({ edited })
     try {
       await this.writeDocuments(draft, collected, providers, claims, diagnostics, ScreenedDocuments.open(this.twin.cacheDir(), { edited }))

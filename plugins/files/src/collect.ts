@@ -14,7 +14,8 @@ import {
 import { namesById, readAccounts, type Accounts } from './accounts.js'
 import { resolveConfig } from './config.js'
 import { decodeText, md5, sha256 } from './content.js'
-import { readExtendedAttributes, type ExtendedAttributes } from './extended-attributes.js'
+import { cachedAttributes } from './attribute-cache.js'
+import type { ExtendedAttributes } from './extended-attributes.js'
 import { LEFTOVER_PATTERNS, PathPatterns } from './ignore.js'
 import { expandIncludes, isIncluded, selectUsers } from './include.js'
 import { toManifest } from './manifest.js'
@@ -35,6 +36,8 @@ const CACHE_FORMAT = 2
 
 interface Walked {
   path: string
+  /** What the walk's lstat found (describe takes it instead of asking again). */
+  stat: FileStat
   /** Directories: had no entries at all. */
   empty?: boolean
 }
@@ -82,12 +85,11 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
   const rules = JSON.stringify([CACHE_FORMAT, SECRET_RULES_VERSION, scope.maxFileSize, scope.secrets.detectContent, [...scope.secrets.extraPaths]])
   const cache = await StatCache.open(ctx.cache, rules, startedAt)
   const packages = await readPackageIndex(ctx.host, ctx.cache, (p) => isWithin(p, '/etc') && isIncluded(p, scope.roots))
-  const attributes = await readExtendedAttributes(ctx.host, scope.roots)
-  diagnostics.push(...attributes.diagnostics)
-
   const walked: Walked[] = []
   const leftovers: string[] = []
   for (const root of scope.roots) await walk(ctx, scope, root, walked, leftovers, diagnostics)
+  const attributes = await cachedAttributes(ctx, scope.roots, walked, startedAt)
+  diagnostics.push(...attributes.diagnostics)
 
   const userNames = namesById(accounts.users)
   const groupNames = namesById(accounts.groups)
@@ -148,7 +150,7 @@ async function walk(
   }
   if (stat === undefined) return
   if (stat.type !== 'directory') {
-    if (stat.type === 'file' || stat.type === 'symlink') out.push({ path })
+    if (stat.type === 'file' || stat.type === 'symlink') out.push({ path, stat })
     return
   }
   let children
@@ -158,7 +160,7 @@ async function walk(
     diagnostics.push(unreadable(path, error))
     return
   }
-  out.push(children.length === 0 ? { path, empty: true } : { path })
+  out.push(children.length === 0 ? { path, stat, empty: true } : { path, stat })
   const names = children.map((c) => c.name).sort(compareStrings)
   for (const name of names) await walk(ctx, scope, path === '/' ? `/${name}` : `${path}/${name}`, out, leftovers, diagnostics)
 }
@@ -170,11 +172,14 @@ async function describe(
   packages: PackageIndex,
   item: Walked,
 ): Promise<FileEntry | undefined> {
-  const stat = await ctx.host.lstat(item.path)
-  if (stat === undefined) return undefined // gone while we walked
+  // The walk's lstat, a moment ago: one lstat a path (a file gone since is left out when read).
+  const stat = item.stat
   const base = { path: item.path, mode: formatMode(stat.mode), uid: stat.uid, gid: stat.gid }
   if (stat.type === 'directory') return { ...base, type: 'directory', ...(item.empty === true ? { empty: true } : {}) }
-  if (stat.type === 'symlink') return { ...base, type: 'symlink', target: await ctx.host.readlink(item.path) }
+  if (stat.type === 'symlink') {
+    const target = await ctx.host.readlink(item.path).catch(goneAsUndefined)
+    return target === undefined ? undefined : { ...base, type: 'symlink', target }
+  }
   if (stat.type !== 'file') return undefined
 
   const packaged = packages.get(item.path)
@@ -189,7 +194,8 @@ async function describe(
     verdict = pathSecret !== undefined || onlyRootCanRead(stat) ? { content: 'secret', secretReason: pathSecret ?? ROOT_ONLY_UNCHECKED } : { content: 'unhashed' }
     cache.remember(item.path, stat, verdict)
   } else {
-    const bytes = await ctx.host.readFile(item.path)
+    const bytes = await ctx.host.readFile(item.path).catch(goneAsUndefined)
+    if (bytes === undefined) return undefined
     ;({ verdict, text } = await judge(bytes, scope, { path: item.path, pathSecret, rootOnly: onlyRootCanRead(stat), packagedMd5s: packaged?.map((f) => f.md5) }))
     cache.remember(item.path, stat, verdict, text)
   }
@@ -238,6 +244,12 @@ export async function judge(
   if (text === undefined) return rootOnly ? secret(ROOT_ONLY_UNCHECKED) : { verdict: { content: 'binary', sha256: hash, md5: sum } }
   if (rootOnly && !scope.secrets.detectContent) return secret(ROOT_ONLY_UNCHECKED)
   return { verdict: { content: 'mirrored', sha256: hash, md5: sum }, text }
+}
+
+/** A file removed between the walk and the read is left out, as if the walk had not seen it. */
+function goneAsUndefined(error: unknown): undefined {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+  throw error
 }
 
 function addAttributes(entry: FileEntry, attributes: ExtendedAttributes): void {

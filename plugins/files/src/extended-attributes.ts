@@ -13,10 +13,9 @@ export interface ExtendedAttributes {
  * host port; the host's copy is preferred (a minimal target rarely has them), the target's used
  * otherwise. A missing tool is reported once, as information: the rest of the manifest stands.
  */
-export async function readExtendedAttributes(host: HostPort, roots: readonly string[]): Promise<ExtendedAttributes> {
+export async function readExtendedAttributes(host: HostPort, roots: readonly string[], tools?: AttributeTools): Promise<ExtendedAttributes> {
   const result: ExtendedAttributes = { capabilities: new Map(), xattrs: new Map(), diagnostics: [] }
-  const getcap = await locate(host, 'getcap')
-  const getfattr = await locate(host, 'getfattr')
+  const { getcap, getfattr } = tools ?? (await locateAttributeTools(host))
   const present: string[] = []
   for (const root of roots) if ((await host.lstat(root)) !== undefined) present.push(root)
   // One run of each tool for all roots, both tools at once: a spawn costs more than the reading.
@@ -55,6 +54,16 @@ export async function readExtendedAttributes(host: HostPort, roots: readonly str
     )
   }
   return result
+}
+
+/** Where each tool runs: on the host (preferred), in the target, or nowhere (undefined). */
+export interface AttributeTools {
+  getcap: { inTarget: boolean } | undefined
+  getfattr: { inTarget: boolean } | undefined
+}
+
+export async function locateAttributeTools(host: HostPort): Promise<AttributeTools> {
+  return { getcap: await locate(host, 'getcap'), getfattr: await locate(host, 'getfattr') }
 }
 
 async function locate(host: HostPort, tool: string): Promise<{ inTarget: boolean } | undefined> {

@@ -28,7 +28,7 @@ const BLOBS_KEY = 'text-blobs'
  * timestamps moving (the kernel's clock is coarse): git calls this "racily clean". Such files
  * are read again next time instead of trusted.
  */
-const RACY_MS = 100
+export const RACY_MS = 100
 
 /**
  * The stat cache, like git's index: a second collect of an unchanged tree takes each file's

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert'
+import { execFileSync } from 'node:child_process'
 import sinon from 'sinon'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import { LocalHost, RecordingHost } from '@twinsync/sdk'
+import { LocalHost, MemoryCache, RecordingHost } from '@twinsync/sdk'
 import { applyDiversions, originOf, parseDiversions, parseMd5sums, parseStatusConffiles, type PackageIndex } from '../src/package-origin.js'
 import { parseGetcap, parseGetfattr, readExtendedAttributes } from '../src/extended-attributes.js'
 import { FilesProvider } from '../src/index.js'
@@ -77,5 +78,56 @@ describe('files provider: capabilities and extended attributes', () => {
     const attributes = await readExtendedAttributes(ctx.host, ['/etc'])
     assert.deepEqual(attributes.diagnostics.map((d) => [d.code, d.severity]), [['FILES_XATTR_TOOLS_MISSING', 'info']])
     assert.match(attributes.diagnostics[0]?.summary ?? '', /getcap .* getfattr/)
+  })
+})
+
+describe('files provider: getcap and getfattr only when something moved', () => {
+  const b64 = (text: string) => `0s${Buffer.from(text).toString('base64')}` // as getfattr -e base64 prints it
+  let root: TargetRoot
+  beforeEach(() => {
+    root = debianLikeRoot()
+  })
+  afterEach(() => root.remove())
+
+  it('keeps their answer while every path keeps its inode and ctime; a changed attribute or a new file runs them again', async () => {
+    const host = new RecordingHost(new LocalHost(root.dir))
+    const cache = new MemoryCache()
+    const collect = async () => {
+      const { state } = await new FilesProvider().collect({ ctx: createTestContext(root.dir, { host, cache }) })
+      return state.entries.find((e) => e.path === '/etc/motd')
+    }
+    const tools = () => host.queries.filter(([command]) => command === 'getcap' || command === 'getfattr').length
+    const settle = () => new Promise((r) => setTimeout(r, 250)) // past the racily-clean window
+    execFileSync('setfattr', ['-n', 'user.note', '-v', 'one', root.path('etc/motd')])
+    await settle()
+
+    assert.deepEqual((await collect())?.xattrs, { 'user.note': b64('one') })
+    assert.equal(tools(), 2)
+    assert.deepEqual((await collect())?.xattrs, { 'user.note': b64('one') }, 'the same answer, from the cache')
+    assert.equal(tools(), 2, 'no tool ran for an unchanged tree')
+
+    execFileSync('setfattr', ['-n', 'user.note', '-v', 'two', root.path('etc/motd')])
+    await settle()
+    assert.deepEqual((await collect())?.xattrs, { 'user.note': b64('two') }, 'setfattr moved the ctime')
+    assert.equal(tools(), 4)
+
+    root.file('etc/new.conf', 'x\n')
+    await settle()
+    await collect()
+    assert.equal(tools(), 6, 'a new file')
+    await collect()
+    assert.equal(tools(), 6)
+  })
+
+  it('runs them every time while a path changed too recently to trust its ctime', async () => {
+    const host = new RecordingHost(new LocalHost(root.dir))
+    const cache = new MemoryCache()
+    const collect = () => new FilesProvider().collect({ ctx: createTestContext(root.dir, { host, cache }) })
+    const tools = () => host.queries.filter(([command]) => command === 'getcap' || command === 'getfattr').length
+    root.file('etc/fresh.conf', 'x\n')
+    await collect()
+    root.file('etc/fresh.conf', 'y\n')
+    await collect()
+    assert.equal(tools(), 4)
   })
 })

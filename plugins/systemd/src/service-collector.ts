@@ -17,9 +17,10 @@ type ParsedSections = Map<string, { signature: string; install: InstallSection }
  */
 export async function collectSystemdState(ctx: ProviderContext): Promise<{ state: SystemdState; diagnostics: Diagnostic[] }> {
   const diagnostics: Diagnostic[] = []
-  const index = new UnitFileIndex(ctx.host, await readSections(ctx))
+  const cached = await ctx.cache.read(SECTIONS_CACHE_KEY).catch(() => undefined)
+  const index = new UnitFileIndex(ctx.host, parseSections(cached))
   const files = await index.list()
-  await writeSections(ctx, index.parsedSections())
+  await writeSections(ctx, index.parsedSections(), cached)
 
   const units: Record<string, UnitEntry> = {}
   for (const unit of files) {
@@ -60,8 +61,7 @@ export async function collectSystemdState(ctx: ProviderContext): Promise<{ state
   return { state, diagnostics }
 }
 
-async function readSections(ctx: ProviderContext): Promise<ParsedSections> {
-  const text = await ctx.cache.read(SECTIONS_CACHE_KEY).catch(() => undefined)
+function parseSections(text: string | undefined): ParsedSections {
   if (text === undefined) return new Map()
   try {
     return new Map(JSON.parse(text) as Array<[string, { signature: string; install: InstallSection }]>)
@@ -70,7 +70,10 @@ async function readSections(ctx: ProviderContext): Promise<ParsedSections> {
   }
 }
 
-async function writeSections(ctx: ProviderContext, sections: ParsedSections): Promise<void> {
+/** Write the parsed sections back, only when they differ from what was read (no write, no fsync, on an unchanged machine). */
+async function writeSections(ctx: ProviderContext, sections: ParsedSections, previous: string | undefined): Promise<void> {
   const entries = [...sections.entries()].sort(([a], [b]) => compareStrings(a, b))
-  await ctx.cache.write(SECTIONS_CACHE_KEY, JSON.stringify(entries)).catch(() => undefined)
+  const text = JSON.stringify(entries)
+  if (text === previous) return
+  await ctx.cache.write(SECTIONS_CACHE_KEY, text).catch(() => undefined)
 }
