@@ -23,6 +23,10 @@ const NAME_PREFIX = 'twinsync-rehearsal-'
  * variable arrives as positional parameters.
  */
 const SUPERVISOR = `set -u -f
+# The pipes to TwinSync break when it dies: the shell itself never writes to them (a write would
+# kill it with SIGPIPE before it cleaned up); only nspawn's console and mount errors go there.
+trap '' PIPE
+exec 3>&2 >/dev/null 2>&1
 dir=$1; lower=$2; name=$3; record=$4; nsub=$5; shift 5
 subs=; i=0
 while [ "$i" -lt "$nsub" ]; do subs="$subs $1"; shift; i=$((i+1)); done
@@ -40,23 +44,23 @@ overlay_subs() {
   n=0
   for m in $subs; do
     n=$((n+1))
-    mkdir "$dir/upper-$n" "$dir/work-$n" && mount -t overlay twinsync-rehearsal -o "lowerdir=$lower$m,upperdir=$dir/upper-$n,workdir=$dir/work-$n" "$dir/root$m" || return 1
+    mkdir "$dir/upper-$n" "$dir/work-$n" && mount -t overlay twinsync-rehearsal -o "lowerdir=$lower$m,upperdir=$dir/upper-$n,workdir=$dir/work-$n" "$dir/root$m" 2>&3 || return 1
   done
 }
 code=0
-if mount -t tmpfs -o mode=0700 twinsync-rehearsal "$dir" && mkdir "$dir/upper" "$dir/work" "$dir/root" \\
-   && mount -t overlay twinsync-rehearsal -o "lowerdir=$lower,upperdir=$dir/upper,workdir=$dir/work" "$dir/root" \\
+if mount -t tmpfs -o mode=0700 twinsync-rehearsal "$dir" 2>&3 && mkdir "$dir/upper" "$dir/work" "$dir/root" \\
+   && mount -t overlay twinsync-rehearsal -o "lowerdir=$lower,upperdir=$dir/upper,workdir=$dir/work" "$dir/root" 2>&3 \\
    && overlay_subs; then
   lock=$(stat -c 'inode-%d:%i' "$dir/root")
   if [ -z "$stopping" ]; then
-    systemd-nspawn --directory="$dir/root" "$@" </dev/null &
+    systemd-nspawn --directory="$dir/root" "$@" </dev/null >&3 2>&3 &
     ns=$!
     while kill -0 "$ns" 2>/dev/null; do wait "$ns"; done
   fi
   umount -R "$dir" 2>/dev/null
   rm -f "${NSPAWN_RUN}/locks/$lock"
 else
-  echo "twinsync-rehearsal: the overlay could not be mounted" >&2
+  echo "twinsync-rehearsal: the overlay could not be mounted" >&3
   code=90
   umount -R "$dir" 2>/dev/null
 fi
