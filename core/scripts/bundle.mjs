@@ -38,7 +38,7 @@ const common = {
 
 await build({
   ...common,
-  entryPoints: ['index', 'errors', 'conformance-kit', 'typebox', 'typebox-value'].map((name) => join(sdk, 'dist', `${name}.js`)),
+  entryPoints: ['index', 'errors', 'domains', 'conformance-kit', 'typebox', 'typebox-value'].map((name) => join(sdk, 'dist', `${name}.js`)),
   outdir: join(sdk, 'bundle'),
   splitting: true,
 })

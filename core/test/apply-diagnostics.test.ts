@@ -5,7 +5,7 @@ import type { ChangeResult, Diagnostic } from '@twinsync/sdk'
 import { warningDiagnostic } from '@twinsync/sdk'
 import type { ApplyJournal } from '../src/apply/journal.js'
 import { runApply } from '../src/cli/apply.js'
-import { takeSnapshot } from '../src/services/take-snapshot.js'
+import { SnapshotWorkflow } from '../src/services/take-snapshot.js'
 import { createTuiServices } from '../src/tui/services.js'
 import { notesProvider } from './support/notes-provider.js'
 import { serviceRig, type ServiceRig } from './support/service-rig.js'
@@ -37,7 +37,7 @@ describe('apply diagnostics are kept', function () {
     rig = await serviceRig([talkativeNotes()])
     await mkdir(join(rig.root, 'etc'))
     await writeFile(join(rig.root, 'etc/notes'), 'as it is\n')
-    await takeSnapshot(await rig.container(), { init: true, ifChanged: false })
+    await (await rig.container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
     await writeFile(join(rig.twinDir, 'system/notes.json'), `${JSON.stringify({ text: 'wanted\n' })}\n`)
   })
   afterEach(() => rig.cleanup())

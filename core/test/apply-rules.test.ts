@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
 import { RemoteService } from '../src/remote/remote-service.js'
 import { runApply } from '../src/cli/apply.js'
-import { takeSnapshot } from '../src/services/take-snapshot.js'
+import { SnapshotWorkflow } from '../src/services/take-snapshot.js'
 import { createTuiServices, type TuiServices } from '../src/tui/services.js'
 import { notesProvider, type NotesProvider } from './support/notes-provider.js'
 import { serviceRig, type ServiceRig } from './support/service-rig.js'
@@ -16,7 +16,7 @@ const signal = () => new AbortController().signal
 
 /**
  * The rules of apply and snapshot live in the services; the command line (runApply,
- * takeSnapshot) and the TUI (createTuiServices) must both come out the same way.
+ * SnapshotWorkflow) and the TUI (createTuiServices) must both come out the same way.
  */
 describe('apply and snapshot rules, through the CLI and the TUI services', function () {
   this.timeout(60_000)
@@ -31,7 +31,7 @@ describe('apply and snapshot rules, through the CLI and the TUI services', funct
     rig = await serviceRig([notes])
     await import('node:fs/promises').then((fs) => fs.mkdir(join(rig.root, 'etc')))
     await writeFile(join(rig.root, 'etc/notes'), 'as it is\n')
-    await takeSnapshot(await rig.container(), { init: true, ifChanged: false })
+    await (await rig.container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
     tui = await createTuiServices(rig.container, { configPath: rig.configPath })
   })
   afterEach(() => rig.cleanup())
@@ -89,7 +89,7 @@ describe('apply and snapshot rules, through the CLI and the TUI services', funct
 
     it('a snapshot with nothing new still pushes what is pending: `twinsync snapshot`', async () => {
       const head = await pendingOnly()
-      const result = await takeSnapshot(await rig.container(), { init: false, ifChanged: false })
+      const result = await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
       assert.equal(result.commit, undefined, 'nothing changed')
       assert.equal(result.push?.status, 'pushed')
       assert.equal(mirrored(), head)

@@ -7,7 +7,7 @@ import { isTwinSyncError } from '@twinsync/sdk'
 import { collectGarbage } from '../src/history/gc.js'
 import { SnapshotLog, kindOf } from '../src/history/snapshot-log.js'
 import { HistoryService } from '../src/history/history-service.js'
-import { takeSnapshot } from '../src/services/take-snapshot.js'
+import { SnapshotWorkflow } from '../src/services/take-snapshot.js'
 import { notesProvider } from './support/notes-provider.js'
 import { serviceRig } from './support/service-rig.js'
 
@@ -148,9 +148,9 @@ describe('history from one git log pass', () => {
     try {
       await mkdir(join(rig.root, 'etc'))
       await writeFile(join(rig.root, 'etc/notes'), 'one\n')
-      await takeSnapshot(await rig.container(), { init: true, ifChanged: false })
+      await (await rig.container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
       await writeFile(join(rig.root, 'etc/notes'), 'two\n')
-      await takeSnapshot(await rig.container(), { init: false, ifChanged: false })
+      await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
       const history = async () => (await rig.container()).resolve(HistoryService).history({ limit: 10 })
       const first = await history()
       const service = await rig.container()

@@ -6,8 +6,8 @@ import { isTwinSyncError } from '@twinsync/sdk'
 import { ApplyService } from '../src/apply/apply-service.js'
 import { HistoryService } from '../src/history/history-service.js'
 import { Planner } from '../src/plan/planner.js'
-import { listStartup } from '../src/services/list-startup.js'
-import { takeSnapshot } from '../src/services/take-snapshot.js'
+import { StartupWorkflow } from '../src/services/list-startup.js'
+import { SnapshotWorkflow } from '../src/services/take-snapshot.js'
 import { notesProvider, type NotesProvider } from './support/notes-provider.js'
 import { serviceRig, type ServiceRig } from './support/service-rig.js'
 
@@ -36,7 +36,7 @@ describe('calls into providers are guarded', function () {
     await mkdir(join(rig.root, 'etc'))
     await writeFile(join(rig.root, 'etc/notes'), 'as it is\n')
     await writeFile(join(rig.root, 'etc/faulty'), 'as it is\n')
-    await takeSnapshot(await rig.container(), { init: true, ifChanged: false })
+    await (await rig.container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
     // Both twins want new content, so both providers have a change to plan.
     await writeFile(join(rig.twinDir, 'system/notes.json'), `${JSON.stringify({ text: 'wanted\n' })}\n`)
     await writeFile(join(rig.twinDir, 'system/faulty.json'), `${JSON.stringify({ text: 'wanted\n' })}\n`)
@@ -121,7 +121,7 @@ describe('calls into providers are guarded', function () {
     const faulty = Object.assign(notesProvider('faulty'), { startupEntries: () => pluginBug() })
     const good = Object.assign(notesProvider('notes'), { startupEntries: () => [{ source: 'notes', trigger: 'boot' as const, name: 'notes', enabled: true }] })
     rig = await serviceRig([good, faulty])
-    const listed = await listStartup(await rig.container())
+    const listed = await (await rig.container()).resolve(StartupWorkflow).list()
     assert.deepEqual(listed.entries.map((e) => e.name), ['notes'])
     assert.ok(failure(listed.diagnostics, 'startupEntries'), JSON.stringify(listed.diagnostics))
   })
@@ -132,10 +132,10 @@ describe('calls into providers are guarded', function () {
     const load = faulty.load.bind(faulty)
     faulty.load = async (request) => (broken ? pluginBug() : load(request))
     await setUp(faulty)
-    await takeSnapshot(await rig.container(), { init: false, ifChanged: false })
+    await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
     await writeFile(join(rig.root, 'etc/faulty'), 'changed\n')
     await writeFile(join(rig.root, 'etc/notes'), 'changed\n')
-    await takeSnapshot(await rig.container(), { init: false, ifChanged: false })
+    await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
     broken = true
     const shown = await (await rig.container()).resolve(HistoryService).show('HEAD', { diffs: false })
     assert.deepEqual(shown.domains.startup?.map((c) => c.summary).sort(), ['Replace /etc/notes', 'system/faulty.json changed'])

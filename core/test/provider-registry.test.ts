@@ -62,6 +62,18 @@ describe('ProviderRegistry', () => {
     assert.ok(set.diagnostics.some((d) => /already loaded/.test(d.summary)))
   })
 
+  it('refuses a plugin provider that would pass for the built-in commands domain (its name or category)', async () => {
+    const { config: oclif } = oclifWith({
+      successes: [{ plugin: { name: 'p' }, result: [fakeProvider('commands'), fakeProvider('runner', { category: 'commands' }), fakeProvider('dnf')] }],
+      failures: [],
+    })
+    const set = await new ProviderRegistry(config, oclif).load()
+    const names = set.providers.map((p) => p.provider.name)
+    assert.ok(names.includes('dnf'), 'the others still load')
+    assert.ok(!names.includes('commands') && !names.includes('runner'), names.join(', '))
+    assert.equal(set.diagnostics.filter((d) => /built-in commands domain/.test(`${d.summary} ${d.detail ?? ''}`)).length, 2, JSON.stringify(set.diagnostics))
+  })
+
   it('refuses to select an unknown provider by name', async () => {
     const registry = new ProviderRegistry(config, noPlugins)
     await assert.rejects(registry.select(['os', 'dnf']), (e: unknown) => isTwinSyncError(e) && e.code === 'PROVIDER_UNKNOWN' && /dnf/.test(e.message))

@@ -6,7 +6,7 @@ import { isTwinSyncError } from '@twinsync/sdk'
 import { IntentService } from '../src/intent/intent-service.js'
 import { Planner } from '../src/plan/planner.js'
 import { RemoteService } from '../src/remote/remote-service.js'
-import { takeSnapshot } from '../src/services/take-snapshot.js'
+import { SnapshotWorkflow } from '../src/services/take-snapshot.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { notesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
@@ -47,7 +47,7 @@ describe('RemoteService', function () {
   const mirrored = () => git(bare, 'rev-parse', 'main')
   const head = () => rig.git('rev-parse', 'HEAD')
   /** A snapshot as `twinsync snapshot` and the TUI take it (the push-after-snapshot rule). */
-  const snapshotAndPush = () => takeSnapshot(rig.container, { init: false, ifChanged: false })
+  const snapshotAndPush = () => rig.container.resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
 
   it('without a mirror: push is "not-configured" and status says so; nothing is thrown', async () => {
     assert.deepEqual(await remote().push(), { status: 'not-configured', pushed: 0, url: null })

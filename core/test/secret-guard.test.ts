@@ -10,7 +10,7 @@ import { ProcessFacts } from '../src/facts/process-facts.js'
 import { screenDocument, writesRedaction } from '../src/snapshot/secret-guard.js'
 import { ScreenedDocuments } from '../src/snapshot/screened-documents.js'
 import { SnapshotDraft } from '../src/twin/atomic-snapshot.js'
-import { takeSnapshot } from '../src/services/take-snapshot.js'
+import { SnapshotWorkflow } from '../src/services/take-snapshot.js'
 import { notesProvider } from './support/notes-provider.js'
 import { serviceRig } from './support/service-rig.js'
 import { plantedCommandLines, plantedLogLines } from '../../test/fixtures/secrets/samples.js'
@@ -114,10 +114,10 @@ describe('a snapshot of an unchanged machine', () => {
     try {
       mkdirSync(join(rig.root, 'etc'))
       writeFileSync(join(rig.root, 'etc/notes'), 'mysqldump -u root -pS3cretPw1 db\n')
-      const first = await takeSnapshot(await rig.container(), { init: true, ifChanged: false })
+      const first = await (await rig.container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
       assert.ok(first.commit)
       for (let i = 0; i < 2; i++) {
-        const again = await takeSnapshot(await rig.container(), { init: false, ifChanged: false })
+        const again = await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
         assert.equal(again.commit, undefined, 'nothing changed')
         assert.equal(again.diagnostics.filter((d) => d.code === 'SECRET_REDACTED').length, 1)
         const twin = execFileSync('git', ['-C', rig.twinDir, 'show', 'HEAD:system/notes.json'], { encoding: 'utf8' })

@@ -1,17 +1,11 @@
 import Type from 'typebox'
 import { Diagnostic } from './diagnostic.js'
+import { CATEGORIES, type Category as DomainCategory } from './domains.js'
 
-/** What a change is about, as the plan summary groups it. */
-export const Category = Type.Union([
-  Type.Literal('files'),
-  Type.Literal('packages'),
-  Type.Literal('services'),
-  Type.Literal('startup'),
-  Type.Literal('commands'),
-  Type.Literal('facts'),
-])
-export type Category = Type.Static<typeof Category>
-export const CATEGORIES: readonly Category[] = ['files', 'packages', 'services', 'startup', 'commands', 'facts']
+/** What a change is about, as the plan summary groups it: one of the domains (domains.ts). */
+export const Category = Type.Unsafe<DomainCategory>(Type.Union(CATEGORIES.map((c) => Type.Literal(c))))
+export type Category = DomainCategory
+export { CATEGORIES, SNAPSHOT_CATEGORIES, STATE_CATEGORIES } from './domains.js'
 
 export const Risk = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')])
 export type Risk = Type.Static<typeof Risk>

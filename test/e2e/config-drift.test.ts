@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { bootContainer, ROOTFS_BUILD_TIMEOUT_MS, type Container } from '../bed/index.js'
+import { bootContainer, NODE_IN_CONTAINER, ROOTFS_BUILD_TIMEOUT_MS, TWINSYNC_IN_CONTAINER, type Container } from '../bed/index.js'
 
 const TWIN = '/var/lib/twinsync/twin'
 
@@ -78,5 +78,35 @@ describe('a service running an older configuration is drift, planned until reloa
     assert.equal(applied.code, 0, applied.stdout + applied.stderr)
     assert.notEqual((await ct.runOk(['systemctl', 'show', '-p', 'MainPID', '--value', 'cron.service'])).stdout.trim(), pid)
     assert.deepEqual((await plan()).changes, [])
+  })
+
+  it('a reload lost with a killed apply shows up in status and is planned again; the next apply makes it live', async () => {
+    await ct.writeFile(`${TWIN}/filesystem/etc/nginx/conf.d/killed.conf`, 'add_header X-Killed yes;\n')
+    assert.deepEqual((await plan()).changes.map((c) => c.id).filter((id) => id.includes('nginx')).sort(), ['files:create:/etc/nginx/conf.d/killed.conf', 'systemd:reload:nginx.service'])
+    // SIGKILL, as a crash or a power cut would: the moment the file is in place, before its reload.
+    const killer = ct.run([
+      'sh',
+      '-c',
+      `while [ ! -e ${TWIN}/.git/twinsync/apply-in-progress.json ]; do sleep 0.05; done
+       while [ ! -e /etc/nginx/conf.d/killed.conf ]; do :; done
+       kill -9 "$(cat /run/twinsync-apply.pid)"`,
+    ])
+    const killed = await ct.run(['sh', '-c', `echo $$ > /run/twinsync-apply.pid; exec ${NODE_IN_CONTAINER} ${TWINSYNC_IN_CONTAINER} apply --yes`], { timeoutMs: 300_000 })
+    assert.equal((await killer).code, 0)
+    assert.notEqual(killed.code, 0, killed.stdout + killed.stderr)
+    assert.doesNotMatch(killed.stdout, /reload it/, 'killed before the reload ran')
+    assert.equal(await ct.readFile('/etc/nginx/conf.d/killed.conf'), 'add_header X-Killed yes;\n')
+    assert.doesNotMatch(await header(), /X-Killed/i, 'nginx still runs the configuration it had')
+
+    const status = await ct.twinsync(['status', '--exit-code'])
+    assert.equal(status.code, 1, status.stdout + status.stderr)
+    assert.match(status.stdout + status.stderr, /nginx\.service runs an older configuration than \/etc\/nginx\/conf\.d\/killed\.conf/)
+    assert.match(status.stdout + status.stderr, /APPLY_INTERRUPTED|interrupted/)
+    assert.deepEqual((await plan()).changes.map((c) => c.id), ['systemd:reload:nginx.service'])
+
+    const finished = await ct.twinsync(['apply', '--yes'], { timeoutMs: 300_000 })
+    assert.equal(finished.code, 0, finished.stdout + finished.stderr)
+    assert.match(await header(), /^X-Killed: yes/im, 'the reload the killed apply owed has run')
+    assert.equal((await ct.twinsync(['status', '--exit-code'])).code, 0)
   })
 })

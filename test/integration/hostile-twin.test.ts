@@ -18,7 +18,7 @@ import type { DependencyContainer } from '../../core/src/di.js'
 import { RemoteService } from '../../core/src/remote/remote-service.js'
 import { checkRemoteUrl } from '../../core/src/remote/remote-url.js'
 import { makePlan, readPlanFile, writePlanFile } from '../../core/src/services/make-plan.js'
-import { takeSnapshot } from '../../core/src/services/take-snapshot.js'
+import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
 import { fakeChars } from '../fixtures/secrets/samples.js'
 
 const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as OclifConfig
@@ -110,7 +110,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     await writeFile(configPath, `providers:\n  disabled: [apt, systemd, cron, autostart, processes, logs, hardware, network]\n`)
     execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', mirror])
     rig = { dir, root, twin, sentinel, mirror, container: () => createContainer({ root, repo: twin, configPath, oclif: noPlugins, logger: silentLogger }) }
-    await takeSnapshot(await rig.container(), { init: true, ifChanged: false })
+    await (await rig.container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
     await (await rig.container()).resolve(RemoteService).setGitRemote(mirror, undefined)
     initial = git(twin, ['rev-parse', 'HEAD']).trim()
     rootSum = await checksum(root)
@@ -152,7 +152,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     it(`snapshot replaces a ${kind} symlink at a twin document (filesystem/etc/motd), never writing through it`, async () => {
       await rm(join(rig.twin, 'filesystem/etc/motd'))
       await symlink(to(), join(rig.twin, 'filesystem/etc/motd'))
-      await takeSnapshot(await rig.container(), { init: false, ifChanged: false })
+      await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
       // The machine's file is committed; the link (which the files provider cannot plan) is replaced.
       assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/motd']), 'Welcome\n')
       assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'Welcome\n')
@@ -163,7 +163,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     it(`snapshot replaces a symlinked folder ${folder}/ instead of creating files through it`, async () => {
       await rm(join(rig.twin, folder), { recursive: true })
       await symlink(join(rig.sentinel, 'dir'), join(rig.twin, folder))
-      await takeSnapshot(await rig.container(), { init: false, ifChanged: false })
+      await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
       // Committed: the machine's documents under a real folder, never the link's content.
       assert.equal(git(rig.twin, ['cat-file', '-t', `HEAD:${folder}`]).trim(), 'tree')
       assert.ok(!git(rig.twin, ['ls-tree', '-r', 'HEAD']).includes('120000'))
@@ -174,7 +174,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     it(`snapshot commits the document for a symlinked ${doc}, never the link's target`, async () => {
       await rm(join(rig.twin, doc))
       await symlink(join(rig.sentinel, 'secret'), join(rig.twin, doc))
-      await takeSnapshot(await rig.container(), { init: false, ifChanged: false })
+      await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
       assert.match(git(rig.twin, ['ls-tree', 'HEAD', doc]), /^100644 blob /)
       assert.ok(!git(rig.twin, ['show', `HEAD:${doc}`]).includes('host secret'))
       // An applying domain's unreadable edit stays pending as it was (a link, refused on every read).
@@ -263,7 +263,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     await rm(join(rig.twin, 'twin.json'))
     await symlink(join(rig.sentinel, 'secret'), join(rig.twin, 'twin.json'))
     assert.equal(await code(makePlan(await rig.container(), {})), 'TWIN_SYMLINK')
-    assert.equal(await code(takeSnapshot(await rig.container(), { init: false, ifChanged: false })), 'TWIN_SYMLINK')
+    assert.equal(await code((await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })), 'TWIN_SYMLINK')
   })
 
   it('a symlink loop in the twin is refused, not spun on', async () => {
@@ -359,7 +359,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     if ((await lstat(join(rig.twin, 'filesystem/etc/motd'))).isSymbolicLink()) assert.ok(plan.diagnostics.some((d) => d.code === 'FILES_TWIN_SYMLINK'))
     else assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'Welcome\n')
     assert.deepEqual(plan.changes.filter((c) => c.resource === '/etc/motd'), [])
-    await takeSnapshot(await rig.container(), { init: false, ifChanged: false })
+    await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
     assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'Welcome\n')
   })
 

@@ -9,6 +9,7 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { runCommandChange } from './command-runner.js'
 import { ConfigGuard, RELOADS, pathOf, rejected } from './config-guard.js'
 import type { JournalStep } from './journal.js'
+import { COMMANDS } from '../plan/commands-domain.js'
 
 export interface ExecuteResult {
   /** One per change of the plan, in plan order. */
@@ -137,7 +138,7 @@ export class Applier {
   ): Promise<void> {
     const startedAt = new Date().toISOString()
     for (const c of changes) options.onStart?.(c)
-    if (name === 'commands') {
+    if (name === COMMANDS) {
       for (const change of changes) {
         const started = new Date().toISOString()
         if (options.signal.aborted) record(change, started, { id: change.id, status: 'skipped', message: 'not started: the apply was interrupted' })

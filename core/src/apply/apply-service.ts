@@ -12,6 +12,7 @@ import { Applier } from './applier.js'
 import { planRefusal } from './plan-refusal.js'
 import { journalPath, type ApplyJournal } from './journal.js'
 import { ApplyRecorder, clearApplyRecord, doneBeforeInterruption, pathsOf, readApplyRecord, refuseUnlessContinuing, sweepTargetTempFiles } from './resume.js'
+import { COMMANDS, isCommand } from '../plan/commands-domain.js'
 
 export interface ApplyOptions {
   plan: Plan
@@ -192,7 +193,7 @@ export class ApplyService {
       })
     }
     const loaded = new Set((await this.registry.select()).map((r) => r.provider).filter(isApplicable).map((p) => p.name))
-    const missing = [...new Set(plan.changes.map((c) => c.provider))].filter((p) => p !== 'commands' && !loaded.has(p))
+    const missing = [...new Set(plan.changes.map((c) => c.provider))].filter((p) => p !== COMMANDS && !loaded.has(p))
     if (missing.length > 0) {
       throw new TwinSyncError('PROVIDER_UNKNOWN', `The plan needs providers that are not loaded: ${missing.join(', ')}`, {
         nextStep: 'Install the plugins that provide them (`twinsync plugins install …`), or make a new plan.',
@@ -206,7 +207,7 @@ export class ApplyService {
    * saved; one it no longer has is already in place (returned, to report as unchanged).
    */
   private async refuseIfStale(plan: Plan): Promise<Change[]> {
-    const domains = [...new Set(plan.changes.map((c) => (c.provider === 'commands' ? 'commands' : c.provider)))]
+    const domains = [...new Set(plan.changes.map((c) => c.provider))]
     const fresh = await this.planner.plan({
       ...(plan.basis.twinCommit === null ? {} : { from: plan.basis.twinCommit }),
       only: domains,
@@ -235,7 +236,7 @@ export class ApplyService {
     const ok = new Map(steps.filter((s) => s.status === 'applied').map((s) => [s.id, s.endedAt]))
     for (const change of plan.changes) {
       const data = change.data as CommandChangeData | undefined
-      if (change.provider !== 'commands' || data?.once !== true || !ok.has(change.id)) continue
+      if (!isCommand(change) || data?.once !== true || !ok.has(change.id)) continue
       ledger[data.key] = { source: data.source, summary: change.summary, appliedAt: ok.get(change.id) }
     }
     return { path: COMMANDS_LEDGER, content: stableStringify(ledger) }

@@ -118,12 +118,15 @@ export class ConfigGuard {
   async check(group: Group, applied: readonly Change[]): Promise<CheckRun> {
     const argv = group.check.argv as readonly string[]
     if (!argv.includes(CHANGED_FILE)) return this.run(argv)
+    const checked: string[] = []
     for (const c of applied) {
       if ((c.data as { action: string }).action === 'delete') continue
       const run = await this.run(argv, pathOf(c))
       if (!run.ok) return run
+      checked.push(pathOf(c) as string)
     }
-    return { ok: true, command: argv.join(' '), output: '' }
+    // What ran, as a person would type it: the changed files in place of the placeholder.
+    return { ok: true, command: argv.flatMap((a) => (a === CHANGED_FILE ? checked : [a])).join(' '), output: '' }
   }
 
   /** The changes of the same groups as these, so a group goes back as a whole. */

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { Change, HostPort, Plan } from '@twinsync/sdk'
 import { TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
 import { diskError } from '../twin/disk-error.js'
+import { isCommand } from '../plan/commands-domain.js'
 
 /**
  * What an apply under way intends, written (atomically) before it changes anything and kept
@@ -189,5 +190,5 @@ export function refuseUnlessContinuing(record: ApplyInProgress, options: { plan:
  * of run-once commands is written only with the snapshot after the apply, which never came.
  */
 export function doneBeforeInterruption(record: ApplyInProgress, plan: Plan): Change[] {
-  return plan.changes.filter((c) => c.provider === 'commands' && record.done[c.id] === 'applied')
+  return plan.changes.filter((c) => isCommand(c) && record.done[c.id] === 'applied')
 }

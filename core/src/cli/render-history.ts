@@ -1,7 +1,7 @@
 import type { Comparison, HistoryEntry } from '../history/history-service.js'
 import type { SnapshotRecord } from '../history/snapshot-log.js'
+import { DOMAINS } from '../snapshot/snapshot-summary.js'
 
-const DOMAIN_ORDER = ['files', 'packages', 'services', 'startup', 'commands', 'facts', 'twin'] as const
 
 export function snapshotTitle(r: SnapshotRecord): string {
   const labels = r.labels.length > 0 ? `  (${r.labels.join(', ')})` : ''
@@ -13,7 +13,7 @@ export function renderHistory(entries: HistoryEntry[]): string {
   const lines: string[] = []
   for (const e of entries) {
     const marker = e.kind === 'checkpoint' ? '◆' : e.kind === 'apply' || e.kind === 'revert' ? '▶' : '•'
-    const counts = DOMAIN_ORDER.map((d) => [d, e.counts[d]] as const)
+    const counts = DOMAINS.map((d) => [d, e.counts[d]] as const)
       .filter(([, s]) => s !== undefined)
       .map(([d, n]) => `${d} ${n}`)
       .join(', ')
@@ -28,7 +28,7 @@ export function renderComparison(c: Comparison): string {
     ...(c.from === null ? [] : [`  to ${snapshotTitle(c.to)}`]),
   ]
   let any = false
-  for (const domain of DOMAIN_ORDER) {
+  for (const domain of DOMAINS) {
     const changes = c.domains[domain]
     if (changes === undefined || changes.length === 0) continue
     any = true

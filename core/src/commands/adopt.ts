@@ -12,9 +12,9 @@ export default class Adopt extends TwinSyncCommand<typeof Adopt> {
 
   async run(): Promise<void> {
     const { argv } = await this.parse(Adopt)
-    const { decide } = await import('../services/reconcile-items.js')
+    const { ReconcileService } = await import('../intent/reconcile-service.js')
     const { renderDecision } = await import('../cli/render.js')
-    const decision = await decide(await this.container(), 'adopt', argv as string[])
+    const decision = await (await this.container()).resolve(ReconcileService).decide('adopt', argv as string[])
     this.emit(decision, renderDecision)
   }
 }

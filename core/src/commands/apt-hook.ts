@@ -11,8 +11,8 @@ export default class AptHook extends TwinSyncCommand<typeof AptHook> {
   async run(): Promise<void> {
     const { args } = await this.parse(AptHook)
     try {
-      const { runAptHook } = await import('../services/apt-hook.js')
-      const said = await runAptHook(await this.container(), this.flags.root, args.phase as 'pre' | 'post')
+      const { AptHookWorkflow } = await import('../services/apt-hook.js')
+      const said = await (await this.container()).resolve(AptHookWorkflow).run(this.flags.root, args.phase as 'pre' | 'post')
       if (said !== undefined) process.stderr.write(`${said}\n`)
     } catch (error) {
       process.stderr.write(`twinsync: no snapshot around this package operation: ${(error as Error).message.split('\n')[0]}\n`)

@@ -7,8 +7,8 @@ export default class ConfigCommand extends TwinSyncCommand<typeof ConfigCommand>
   static override examples = ['<%= config.bin %> config', '<%= config.bin %> config --json']
 
   async run(): Promise<void> {
-    const { effectiveConfig } = await import('../services/effective-config.js')
-    const config = await effectiveConfig(await this.container())
+    const { ConfigWorkflow } = await import('../services/effective-config.js')
+    const config = await (await this.container()).resolve(ConfigWorkflow).effective()
     const { stringify } = await import('yaml')
     this.emit(config, (c) => stringify(c))
   }

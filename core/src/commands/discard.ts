@@ -12,9 +12,9 @@ export default class Discard extends TwinSyncCommand<typeof Discard> {
 
   async run(): Promise<void> {
     const { argv } = await this.parse(Discard)
-    const { decide } = await import('../services/reconcile-items.js')
+    const { ReconcileService } = await import('../intent/reconcile-service.js')
     const { renderDecision } = await import('../cli/render.js')
-    const decision = await decide(await this.container(), 'discard', argv as string[])
+    const decision = await (await this.container()).resolve(ReconcileService).decide('discard', argv as string[])
     this.emit(decision, renderDecision)
   }
 }

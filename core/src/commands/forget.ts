@@ -20,9 +20,9 @@ export default class Forget extends TwinSyncCommand<typeof Forget> {
 
   async run(): Promise<void> {
     const { argv } = await this.parse(Forget)
-    const { runForget } = await import('../services/run-forget.js')
+    const { ForgetWorkflow } = await import('../services/run-forget.js')
     const { renderForget } = await import('../cli/render.js')
-    const result = await runForget(await this.container(), { paths: argv as string[], rules: this.flags.rule ?? [] })
+    const result = await (await this.container()).resolve(ForgetWorkflow).forget({ paths: argv as string[], rules: this.flags.rule ?? [] })
     this.emit(result, renderForget)
   }
 }

@@ -11,9 +11,9 @@ export default class Gc extends TwinSyncCommand<typeof Gc> {
   }
 
   async run(): Promise<void> {
-    const { runGc } = await import('../services/run-gc.js')
+    const { GcWorkflow } = await import('../services/run-gc.js')
     const { renderGc } = await import('../cli/render.js')
     const days = this.flags['squash-volatile-older-than']
-    this.emit(await runGc(await this.container(), days), renderGc)
+    this.emit(await (await this.container()).resolve(GcWorkflow).gc(days), renderGc)
   }
 }

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core'
+import { SNAPSHOT_CATEGORIES } from '@twinsync/sdk/domains'
 import { TwinSyncCommand } from '../base-command.js'
 
 export default class History extends TwinSyncCommand<typeof History> {
@@ -7,7 +8,7 @@ export default class History extends TwinSyncCommand<typeof History> {
   static override examples = ['<%= config.bin %> history', '<%= config.bin %> history --domain packages --limit 5 --json']
   static override flags = {
     limit: Flags.integer({ description: 'How many snapshots', default: 20, min: 1 }),
-    domain: Flags.string({ description: 'Only snapshots that changed this domain', options: ['files', 'packages', 'services', 'startup', 'facts'] }),
+    domain: Flags.string({ description: 'Only snapshots that changed this domain', options: [...SNAPSHOT_CATEGORIES] }),
   }
 
   async run(): Promise<void> {

@@ -7,8 +7,8 @@ export default class Init extends TwinSyncCommand<typeof Init> {
   static override examples = ['<%= config.bin %> init', '<%= config.bin %> init --repo /srv/twins/web1 --root /mnt/web1']
 
   async run(): Promise<void> {
-    const { initTwin } = await import('../services/init-twin.js')
-    const result = await initTwin(await this.container())
+    const { InitWorkflow } = await import('../services/init-twin.js')
+    const result = await (await this.container()).resolve(InitWorkflow).init()
     this.emit(result, (r) =>
       r.created ? `Created the twin at ${r.repo} (commit ${r.commit?.slice(0, 12)}).\nNext: twinsync snapshot` : `The twin at ${r.repo} already exists; nothing changed.`,
     )

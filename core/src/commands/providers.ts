@@ -5,9 +5,9 @@ export default class Providers extends TwinSyncCommand<typeof Providers> {
   static override examples = ['<%= config.bin %> providers', '<%= config.bin %> providers --json']
 
   async run(): Promise<void> {
-    const { listProviders } = await import('../services/list-providers.js')
+    const { ProvidersWorkflow } = await import('../services/list-providers.js')
     const { renderProviders } = await import('../cli/render.js')
-    const listing = await listProviders(await this.container())
+    const listing = await (await this.container()).resolve(ProvidersWorkflow).list()
     this.emit(listing, renderProviders)
     // A plugin that failed to load (or a provider that failed to answer) is not silent: exit 1.
     if (listing.diagnostics.some((d) => d.severity === 'error')) process.exitCode = 1

@@ -13,8 +13,8 @@ export default class Pull extends TwinSyncCommand<typeof Pull> {
 
   async run(): Promise<void> {
     const container = await this.container()
-    const { remoteService } = await import('../cli/remote.js')
-    const pulled = await remoteService(container).pull()
+    const { RemoteService } = await import('../remote/remote-service.js')
+    const pulled = await container.resolve(RemoteService).pull()
     const say = (line: string) => (this.flags.json ? undefined : process.stdout.write(`${line}\n`))
     if (pulled.status === 'fast-forwarded') say(`Pulled ${pulled.pulled} snapshot(s): ${pulled.from?.slice(0, 12) ?? '(empty)'} → ${pulled.to?.slice(0, 12)}.`)
     else if (pulled.status === 'ahead') say(`Nothing to pull; ${pulled.ahead} local snapshot(s) are not on the mirror yet (twinsync push --retry).`)

@@ -15,25 +15,25 @@ export default class Push extends TwinSyncCommand<typeof Push> {
 
   async run(): Promise<void> {
     const container = await this.container()
-    const { remoteService } = await import('../cli/remote.js')
+    const { RemoteService } = await import('../remote/remote-service.js')
     const { renderPush } = await import('../cli/render.js')
     if (this.flags.retry) {
-      const status = await remoteService(container).status()
+      const status = await container.resolve(RemoteService).status()
       if (!status.configured) {
         const { TwinSyncError } = await import('@twinsync/sdk')
         throw new TwinSyncError('REMOTE_NOT_CONFIGURED', 'No mirror is linked to this twin', { nextStep: 'Link one: `twinsync github link OWNER/REPO` or `twinsync remote set URL`.' })
       }
-      const push = await remoteService(container).push({ force: this.flags.force })
+      const push = await container.resolve(RemoteService).push({ force: this.flags.force })
       this.emit({ push }, (r) => renderPush(r.push).join('\n'))
       // Pushing is the whole job here: a failure is not just a warning.
       if (push.status === 'failed') process.exitCode = 1
       return
     }
-    const { takeSnapshot } = await import('../services/take-snapshot.js')
+    const { SnapshotWorkflow } = await import('../services/take-snapshot.js')
     const { renderSnapshot } = await import('../cli/render-snapshot.js')
     const { cliProgress } = await import('../cli/progress.js')
     const onProgress = cliProgress(this.flags.json)
-    const result = await takeSnapshot(container, {
+    const result = await container.resolve(SnapshotWorkflow).take({
       init: false,
       ifChanged: this.flags['if-changed'],
       ...(this.flags.label === undefined ? {} : { label: this.flags.label }),

@@ -13,11 +13,11 @@ export default class Snapshot extends TwinSyncCommand<typeof Snapshot> {
   }
 
   async run(): Promise<void> {
-    const { takeSnapshot, failedProviders } = await import('../services/take-snapshot.js')
+    const { SnapshotWorkflow, failedProviders } = await import('../services/take-snapshot.js')
     const { renderSnapshot } = await import('../cli/render-snapshot.js')
     const { cliProgress } = await import('../cli/progress.js')
     const onProgress = cliProgress(this.flags.json)
-    const result = await takeSnapshot(await this.container(), {
+    const result = await (await this.container()).resolve(SnapshotWorkflow).take({
       init: this.flags.init,
       ifChanged: this.flags['if-changed'],
       ...(this.flags.label === undefined ? {} : { label: this.flags.label }),

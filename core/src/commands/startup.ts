@@ -7,8 +7,8 @@ export default class Startup extends TwinSyncCommand<typeof Startup> {
   static override examples = ['<%= config.bin %> startup', '<%= config.bin %> startup --json', '<%= config.bin %> startup --root /mnt/image']
 
   async run(): Promise<void> {
-    const { listStartup } = await import('../services/list-startup.js')
+    const { StartupWorkflow } = await import('../services/list-startup.js')
     const { renderStartup } = await import('../cli/render.js')
-    this.emit(await listStartup(await this.container()), renderStartup)
+    this.emit(await (await this.container()).resolve(StartupWorkflow).list(), renderStartup)
   }
 }

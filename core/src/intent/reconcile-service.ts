@@ -45,6 +45,11 @@ export class ReconcileService {
     @inject(IntentService) private readonly intents: IntentService,
   ) {}
 
+  /** `twinsync adopt` and `twinsync discard`, and the TUI's keys for them. */
+  decide(decision: 'adopt' | 'discard', items: readonly string[]): Promise<Decision> {
+    return decision === 'adopt' ? this.adopt(items) : this.discard(items)
+  }
+
   async discard(selectors: readonly string[]): Promise<Decision> {
     return this.locked('discard', async () => {
       const dir = this.twin.dir

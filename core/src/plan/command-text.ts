@@ -5,6 +5,7 @@
  */
 import type { Change } from '@twinsync/sdk'
 import type { CommandChangeData } from './plan-instructions.js'
+import { isCommand } from './commands-domain.js'
 
 // C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides and isolates.
 // eslint-disable-next-line no-control-regex
@@ -48,7 +49,7 @@ export interface CommandReview {
 }
 
 export function commandReview(change: Change): CommandReview | undefined {
-  if (change.category !== 'commands') return undefined
+  if (!isCommand(change)) return undefined
   const data = (change.data ?? {}) as Partial<CommandChangeData>
   const argv = Array.isArray(data.argv) ? data.argv.map(String) : []
   const review: CommandReview = { argv }

@@ -1,4 +1,5 @@
 import type { Change, PlanEdge } from '@twinsync/sdk'
+import { isCommand } from './commands-domain.js'
 
 /**
  * How the planner orders the changes of different providers. Two kinds of rule, both read from
@@ -18,13 +19,13 @@ import type { Change, PlanEdge } from '@twinsync/sdk'
  * package, orders the way its provider said. Cycles of declared edges alone are real and refused.
  */
 export const STAGES = [
-  { name: 'commands run first', test: (c: Change) => c.category === 'commands' && phase(c) === 'before' },
+  { name: 'commands run first', test: (c: Change) => isCommand(c) && phase(c) === 'before' },
   { name: 'files other changes need', test: (c: Change, needed: NeededPaths) => needed(c) },
   { name: 'package installs', test: (c: Change) => c.category === 'packages' && c.removal !== true },
   { name: 'files and startup entries', test: (c: Change) => c.category === 'files' || c.category === 'startup' },
   { name: 'services', test: (c: Change) => c.category === 'services' },
   { name: 'package removals', test: (c: Change) => c.category === 'packages' && c.removal === true },
-  { name: 'commands run last', test: (c: Change) => c.category === 'commands' && phase(c) !== 'before' },
+  { name: 'commands run last', test: (c: Change) => isCommand(c) && phase(c) !== 'before' },
 ] as const
 
 /** Is this change's path one that a change of the plan `needs`? */

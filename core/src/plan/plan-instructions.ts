@@ -4,6 +4,7 @@ import { TwinSyncError, stableStringify } from '@twinsync/sdk'
 import Type from 'typebox'
 import { commandLine } from './command-text.js'
 import { Value } from 'typebox/value'
+import { COMMANDS } from './commands-domain.js'
 
 const Phase = Type.Union([Type.Literal('before'), Type.Literal('after')])
 const Common = {
@@ -110,7 +111,7 @@ function planInvalid(file: string, line: number | undefined, key: string | undef
 async function toChange(twin: TwinReader, file: string, index: number, action: Action): Promise<Change> {
   const phase = action.phase ?? 'after'
   const once = action.once ?? true
-  const id = `commands:${file}#${index + 1}`
+  const id = `${COMMANDS}:${file}#${index + 1}`
   if ('run' in action) {
     const argv = action.run
     if (argv.some((a) => a.includes('\0')) || !/^[A-Za-z0-9_./+-]+$/.test(argv[0] as string) || (argv[0] as string).includes('..')) {
@@ -120,8 +121,8 @@ async function toChange(twin: TwinReader, file: string, index: number, action: A
     const data: CommandChangeData = { kind: 'run', argv, phase, key, once, source: file, ...describedAs(action) }
     return {
       id,
-      provider: 'commands',
-      category: 'commands',
+      provider: COMMANDS,
+      category: COMMANDS,
       operation: 'run',
       resource: commandLine(argv),
       // What is approved is what runs: the summary is the argument list, the description comes second.
@@ -146,8 +147,8 @@ async function toChange(twin: TwinReader, file: string, index: number, action: A
   const lines = text.length === 0 ? 0 : text.replace(/\n$/, '').split('\n').length
   return {
     id,
-    provider: 'commands',
-    category: 'commands',
+    provider: COMMANDS,
+    category: COMMANDS,
     operation: 'script',
     resource: path,
     summary: `script ${commandLine(argv)} (${lines} line${lines === 1 ? '' : 's'}, sha256 ${sha256.slice(0, 12)})`,

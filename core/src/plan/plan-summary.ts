@@ -1,6 +1,7 @@
 import type { Category, Change, Plan } from '@twinsync/sdk'
 import { CATEGORIES } from '@twinsync/sdk'
 import { commandReview, commandReviewLines } from './command-text.js'
+import { isCommand } from './commands-domain.js'
 
 export interface CategorySummary {
   category: Category
@@ -37,7 +38,7 @@ export function renderChange(change: Change, options: { diffs: boolean }): strin
   const risk = change.risk === 'low' ? '' : `  [${change.risk} risk]`
   const lines = [`  ${change.category.padEnd(9)} ${change.summary}${risk}`]
   if (change.before !== undefined || change.after !== undefined) {
-    if (change.category !== 'commands') lines.push(`            ${change.before ?? '(none)'} → ${change.after ?? '(none)'}`)
+    if (!isCommand(change)) lines.push(`            ${change.before ?? '(none)'} → ${change.after ?? '(none)'}`)
   }
   if (options.diffs && change.diff !== undefined) lines.push(...change.diff.replace(/\n$/, '').split('\n').map((l) => `      ${l}`))
   // A command's exact argument list is its summary; its description and a script's full

@@ -17,6 +17,7 @@ import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
 import { changeFingerprint } from './change-fingerprint.js'
 import { buildPlanGraph } from './plan-graph.js'
 import { readInstructions } from './plan-instructions.js'
+import { COMMANDS } from './commands-domain.js'
 
 export interface PlanOptions {
   /** A snapshot (commit, tag, HEAD~1) to read the desired state from; default the working twin. */
@@ -85,7 +86,7 @@ export class Planner {
           }),
         )
       }
-      if (wants(options.only, 'commands')) changes.push(...(await readInstructions(reader)))
+      if (wants(options.only, COMMANDS)) changes.push(...(await readInstructions(reader)))
       const graph = buildPlanGraph(changes)
       diagnostics.push(...graph.diagnostics)
       if (options.from === undefined) diagnostics.push(...(await this.stillPending(graph.changes)))

@@ -37,8 +37,17 @@ export async function declaredSdkRange(plugin: PluginInfo): Promise<string | und
   return validRange(range) === null ? undefined : range
 }
 
+/**
+ * Ranges that accept this host's SDK on their face: the usual `^0.1.0` a plugin made for this
+ * SDK declares. Checked without loading semver, which every command that loads providers would
+ * otherwise pay for (it runs before any plugin loads).
+ */
+const PLAINLY_ACCEPTED = new Set([SDK_VERSION, `^${SDK_VERSION}`, `~${SDK_VERSION}`, `>=${SDK_VERSION}`, `=${SDK_VERSION}`])
+
 /** A diagnostic when the plugin's declared range does not accept this host's SDK. */
 export async function sdkRangeProblem(plugin: PluginInfo): Promise<Diagnostic | undefined> {
+  const declared = plugin.pjson.peerDependencies?.[SDK_PACKAGE] ?? plugin.pjson.dependencies?.[SDK_PACKAGE]
+  if (declared !== undefined && PLAINLY_ACCEPTED.has(declared.trim())) return undefined
   const range = await declaredSdkRange(plugin)
   if (range === undefined) return undefined
   const { satisfies } = await import('semver')

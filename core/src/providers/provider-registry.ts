@@ -8,6 +8,7 @@ import { Tokens } from '../tokens.js'
 import { builtinProviders } from './builtin-providers.js'
 import { shareSdk, sdkRangeProblem } from './plugin-sdk.js'
 import { providerManifest } from './provider-manifest.js'
+import { COMMANDS } from '../plan/commands-domain.js'
 
 type OclifPlugin = Interfaces.Plugin
 
@@ -153,6 +154,8 @@ function shapeProblem(p: Provider): string | undefined {
   if (typeof p.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(p.name)) return `bad name ${JSON.stringify(p.name)}`
   if (typeof p.version !== 'string') return 'no version'
   if (!CATEGORIES.includes(p.category)) return `bad category ${JSON.stringify(p.category)}`
+  // The built-in commands domain runs what its changes say: no provider may pass for it.
+  if (p.name === COMMANDS || p.category === COMMANDS) return `"${COMMANDS}" is the built-in commands domain (plans/*.yaml), not a provider's name or category`
   if (!Array.isArray(p.twinPaths)) return 'no twinPaths'
   if (typeof p.detect !== 'function' || typeof p.collect !== 'function') return 'detect() and collect() are required'
   return undefined

@@ -2,9 +2,9 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { execa } from 'execa'
 import { isTwinSyncError } from '@twinsync/sdk/errors'
-import type { DependencyContainer } from '../di.js'
+import { inject, injectable } from '../di.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { takeSnapshot } from './take-snapshot.js'
+import { SnapshotWorkflow } from './take-snapshot.js'
 
 /** Installed packages as "name version", the way the hook compares before and after dpkg. */
 async function packages(root: string): Promise<Map<string, string>> {
@@ -35,21 +35,32 @@ const parse = (s: string) => new Map(s.split('\n').filter(Boolean).map((l) => l.
  * which is what --if-changed decides) and after the package operation, named after it. Never
  * throws: returns the one line to print on stderr when there was no snapshot.
  */
-export async function runAptHook(container: DependencyContainer, root: string, phase: 'pre' | 'post'): Promise<string | undefined> {
+@injectable()
+export class AptHookWorkflow {
+  constructor(
+    @inject(TwinRepository) private readonly twin: TwinRepository,
+    @inject(SnapshotWorkflow) private readonly snapshots: SnapshotWorkflow,
+  ) {}
+
+  run(root: string, phase: 'pre' | 'post'): Promise<string | undefined> {
+    return runAptHook(this.twin, this.snapshots, root, phase)
+  }
+}
+
+async function runAptHook(twin: TwinRepository, snapshots: SnapshotWorkflow, root: string, phase: 'pre' | 'post'): Promise<string | undefined> {
   try {
-    const twin = container.resolve(TwinRepository)
     await twin.open()
     const saved = join(twin.cacheDir(), 'apt-hook-packages')
     if (phase === 'pre') {
       await mkdir(dirname(saved), { recursive: true })
       await writeFile(saved, serialize(await packages(root)))
-      await takeSnapshot(container, { init: false, ifChanged: true, message: `TwinSync snapshot before apt ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}` })
+      await snapshots.take({ init: false, ifChanged: true, message: `TwinSync snapshot before apt ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}` })
       return undefined
     }
     const before = await readFile(saved, 'utf8').then(parse, () => undefined)
     const change = before === undefined ? undefined : describePackageChange(before, await packages(root))
     await rm(saved, { force: true })
-    await takeSnapshot(container, { init: false, ifChanged: true, message: `apt: ${change ?? 'package operation'}` })
+    await snapshots.take({ init: false, ifChanged: true, message: `apt: ${change ?? 'package operation'}` })
     return undefined
   } catch (error) {
     const e = error as Error

@@ -1,5 +1,5 @@
 import type { CollectProgress } from '../collect/collector.js'
-import { CATEGORIES, type Diagnostic } from '@twinsync/sdk'
+import { CATEGORIES, STATE_CATEGORIES, type Diagnostic } from '@twinsync/sdk'
 import type { DependencyContainer } from '../di.js'
 import { IntentService, type PendingItem } from '../intent/intent-service.js'
 import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
@@ -7,6 +7,7 @@ import { Planner } from '../plan/planner.js'
 import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
 import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
 import { TwinRepository } from '../twin/twin-repository.js'
+import { COMMANDS } from '../plan/commands-domain.js'
 
 export interface DriftStatus {
   repo: string
@@ -41,11 +42,11 @@ export interface DriftStatus {
 export async function driftStatus(container: DependencyContainer, only: string[] | undefined, onProgress?: CollectProgress): Promise<DriftStatus> {
   const twin = container.resolve(TwinRepository)
   const intents = container.resolve(IntentService)
-  const domains = only ?? ['files', 'packages', 'services', 'startup']
+  const domains: readonly string[] = only ?? STATE_CATEGORIES
   const pending = await intents.pending()
   const plan = await container.resolve(Planner).plan({
     ...(pending.observed === null ? {} : { from: pending.observed }),
-    only: domains.filter((d) => d !== 'commands'),
+    only: domains.filter((d) => d !== COMMANDS),
     ...(onProgress === undefined ? {} : { onProgress }),
   })
   const items = pending.items.filter((i) => only === undefined || only.includes(i.category) || only.includes(i.provider))

@@ -1,5 +1,6 @@
-import type { DependencyContainer } from '../di.js'
-import { Tokens, resolveToken } from '../tokens.js'
+import type { HostPort } from '@twinsync/sdk'
+import { inject, injectable } from '../di.js'
+import { Tokens } from '../tokens.js'
 import { machineIdentity } from '../twin/machine-identity.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 
@@ -9,9 +10,16 @@ export interface InitResult {
   commit: string | undefined
 }
 
-export async function initTwin(container: DependencyContainer): Promise<InitResult> {
-  const twin = container.resolve(TwinRepository)
-  const info = await machineIdentity(resolveToken(container, Tokens.Host))
-  const { created, commit } = await twin.init(info)
-  return { repo: twin.dir, created, commit }
+/** `twinsync init` and the TUI's first screen: create the twin, named after the target. */
+@injectable()
+export class InitWorkflow {
+  constructor(
+    @inject(TwinRepository) private readonly twin: TwinRepository,
+    @inject(Tokens.Host) private readonly host: HostPort,
+  ) {}
+
+  async init(): Promise<InitResult> {
+    const { created, commit } = await this.twin.init(await machineIdentity(this.host))
+    return { repo: this.twin.dir, created, commit }
+  }
 }

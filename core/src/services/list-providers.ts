@@ -1,6 +1,6 @@
 import type { Diagnostic } from '@twinsync/sdk'
 import { isApplicable } from '@twinsync/sdk'
-import type { DependencyContainer } from '../di.js'
+import { inject, injectable } from '../di.js'
 import { callProvider } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
@@ -24,11 +24,22 @@ export interface ProviderList {
   diagnostics: Diagnostic[]
 }
 
-export async function listProviders(container: DependencyContainer): Promise<ProviderList> {
-  const registry = container.resolve(ProviderRegistry)
+/** `twinsync providers` and the TUI's providers screen: every provider, and whether it is present on the target. */
+@injectable()
+export class ProvidersWorkflow {
+  constructor(
+    @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
+    @inject(ProviderContexts) private readonly contexts: ProviderContexts,
+  ) {}
+
+  list(): Promise<ProviderList> {
+    return listProviders(this.registry, this.contexts)
+  }
+}
+
+async function listProviders(registry: ProviderRegistry, contexts: ProviderContexts): Promise<ProviderList> {
   const { providers, claims, diagnostics: loadDiagnostics } = await registry.load()
   const diagnostics = [...loadDiagnostics]
-  const contexts = container.resolve(ProviderContexts)
   const listing = await Promise.all(
     providers.map(async ({ provider, source, disabled }): Promise<ProviderListing> => {
       let detected: boolean | null = null

@@ -1,7 +1,7 @@
 import type { Diagnostic, StartupEntry } from '@twinsync/sdk'
 import { compareStrings, hasStartupView } from '@twinsync/sdk'
 import { collectAll } from '../collect/collector.js'
-import type { DependencyContainer } from '../di.js'
+import { inject, injectable } from '../di.js'
 import { callProvider } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
@@ -13,12 +13,24 @@ export interface StartupList {
   diagnostics: Diagnostic[]
 }
 
+/** `twinsync startup`: what starts at boot, at login and on a schedule, from every provider that knows. */
+@injectable()
+export class StartupWorkflow {
+  constructor(
+    @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
+    @inject(ProviderContexts) private readonly contexts: ProviderContexts,
+  ) {}
+
+  list(): Promise<StartupList> {
+    return listStartup(this.registry, this.contexts)
+  }
+}
+
 /** Collect the providers that have a startup view, live, and merge their rows. */
-export async function listStartup(container: DependencyContainer): Promise<StartupList> {
-  const registry = container.resolve(ProviderRegistry)
+async function listStartup(registry: ProviderRegistry, contexts: ProviderContexts): Promise<StartupList> {
   const { claims, diagnostics } = await registry.load()
   const providers = (await registry.select()).map((r) => r.provider).filter(hasStartupView)
-  const outcomes = await collectAll(providers, container.resolve(ProviderContexts).collecting(claims))
+  const outcomes = await collectAll(providers, contexts.collecting(claims))
   const entries: StartupEntry[] = []
   const notes = [...diagnostics]
   for (const o of outcomes) {

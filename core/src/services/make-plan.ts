@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import type { Plan } from '@twinsync/sdk'
-import { Plan as PlanSchema, TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
+import { Plan as PlanSchema, STATE_CATEGORIES, TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
 import { Value } from 'typebox/value'
 import type { CollectProgress } from '../collect/collector.js'
 import type { DependencyContainer } from '../di.js'
@@ -18,7 +18,10 @@ export function makePlan(container: DependencyContainer, options: PlanOptions): 
   return container.resolve(Planner).plan(options)
 }
 
-const STATE_DOMAINS = ['files', 'packages', 'services', 'startup']
+/** What a revert to `commit` plans, from either front end: every state domain from that snapshot, not the instructions in plans/. */
+export function revertPlan(commit: string): { from: string; only: string[] } {
+  return { from: commit, only: [...STATE_CATEGORIES] }
+}
 
 export interface PlanToApplyOptions {
   /** A saved plan (its seal checked). */
@@ -38,7 +41,7 @@ export async function planToApply(container: DependencyContainer, options: PlanT
   const plan = options.planFile !== undefined
     ? await readPlanFile(options.planFile, twinDirOf(container))
     : revert !== undefined
-      ? await makePlan(container, { from: revert.commit, only: STATE_DOMAINS, ...progress })
+      ? await makePlan(container, { ...revertPlan(revert.commit), ...progress })
       : await makePlan(container, { ...progress, ...(options.from === undefined ? {} : { from: options.from }), ...(options.only === undefined ? {} : { only: options.only }) })
   return { plan, revert }
 }

@@ -1,5 +1,5 @@
 import { TwinSyncError } from '@twinsync/sdk'
-import type { DependencyContainer } from '../di.js'
+import { inject, injectable } from '../di.js'
 import { forgetInHistory, type ForgetReport, type ForgetRequest } from '../history/forget.js'
 import { readRemoteSettings } from '../remote/remote-settings.js'
 import { TwinRepository } from '../twin/twin-repository.js'
@@ -12,35 +12,40 @@ export interface ForgetResult extends ForgetReport {
 }
 
 /** `twinsync forget`: the CLI and the TUI call this. */
-export async function runForget(container: DependencyContainer, request: ForgetRequest): Promise<ForgetResult> {
-  if (request.paths.length === 0 && request.rules.length === 0) {
-    throw new TwinSyncError('FORGET_INVALID', 'Name what to forget: one or more paths, or --rule RULE', {
-      nextStep: 'For example: `twinsync forget /etc/postfix/sasl_passwd` or `twinsync forget --rule credential-assignment`.',
-    })
-  }
-  const twin = container.resolve(TwinRepository)
-  await twin.open()
-  const lock = twin.lock()
-  await lock.acquire('forget')
-  try {
-    const dirty = await twin.dirtyPaths()
-    if (dirty.length > 0) {
-      throw new TwinSyncError('TWIN_DIRTY', `The twin has uncommitted edits (${dirty.slice(0, 3).join(', ')}${dirty.length > 3 ? '…' : ''}); forget rewrites history and would lose them`, {
-        nextStep: 'Commit them with `twinsync snapshot` (or drop them with `git -C TWIN checkout -- .`), then run forget again.',
+@injectable()
+export class ForgetWorkflow {
+  constructor(@inject(TwinRepository) private readonly twin: TwinRepository) {}
+
+  async forget(request: ForgetRequest): Promise<ForgetResult> {
+    if (request.paths.length === 0 && request.rules.length === 0) {
+      throw new TwinSyncError('FORGET_INVALID', 'Name what to forget: one or more paths, or --rule RULE', {
+        nextStep: 'For example: `twinsync forget /etc/postfix/sasl_passwd` or `twinsync forget --rule credential-assignment`.',
       })
     }
-    const report = await forgetInHistory(twin.dir, request)
-    const remote = await readRemoteSettings(twin.dir)
-    const nextSteps: string[] = []
-    if (remote !== undefined) {
-      nextSteps.push('Replace the mirror\'s history, which still holds it: `twinsync push --retry --force`; then `twinsync gc` drops the old objects here too.')
+    const twin = this.twin
+    await twin.open()
+    const lock = twin.lock()
+    await lock.acquire('forget')
+    try {
+      const dirty = await twin.dirtyPaths()
+      if (dirty.length > 0) {
+        throw new TwinSyncError('TWIN_DIRTY', `The twin has uncommitted edits (${dirty.slice(0, 3).join(', ')}${dirty.length > 3 ? '…' : ''}); forget rewrites history and would lose them`, {
+          nextStep: 'Commit them with `twinsync snapshot` (or drop them with `git -C TWIN checkout -- .`), then run forget again.',
+        })
+      }
+      const report = await forgetInHistory(twin.dir, request)
+      const remote = await readRemoteSettings(twin.dir)
+      const nextSteps: string[] = []
+      if (remote !== undefined) {
+        nextSteps.push('Replace the mirror\'s history, which still holds it: `twinsync push --retry --force`; then `twinsync gc` drops the old objects here too.')
+      }
+      nextSteps.push('Treat the secret as exposed if it was ever pushed or cloned: change it (rotate the key or password).')
+      nextSteps.push(
+        'If the machine still has it, keep the next snapshot from recording it again: add the path to the files provider\'s `ignore` or `secrets.paths` in the configuration.',
+      )
+      return { repo: twin.dir, mirror: remote?.url ?? null, nextSteps, ...report }
+    } finally {
+      await lock.release()
     }
-    nextSteps.push('Treat the secret as exposed if it was ever pushed or cloned: change it (rotate the key or password).')
-    nextSteps.push(
-      'If the machine still has it, keep the next snapshot from recording it again: add the path to the files provider\'s `ignore` or `secrets.paths` in the configuration.',
-    )
-    return { repo: twin.dir, mirror: remote?.url ?? null, nextSteps, ...report }
-  } finally {
-    await lock.release()
   }
 }

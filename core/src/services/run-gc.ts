@@ -1,15 +1,24 @@
-import type { DependencyContainer } from '../di.js'
+import { inject, injectable } from '../di.js'
 import { collectGarbage, type GcReport } from '../history/gc.js'
+import { Tokens } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 
-export async function runGc(container: DependencyContainer, days: number | undefined): Promise<GcReport & { repo: string }> {
-  const twin = container.resolve(TwinRepository)
-  await twin.open()
-  const lock = twin.lock()
-  await lock.acquire('gc')
-  try {
-    return { repo: twin.dir, ...(await collectGarbage(twin.dir, { now: new Date(), ...(days === undefined ? {} : { squashVolatileOlderThanDays: days }) })) }
-  } finally {
-    await lock.release()
+/** `twinsync gc`: pack the twin, and fold old volatile-only snapshots when asked; under the twin lock. */
+@injectable()
+export class GcWorkflow {
+  constructor(
+    @inject(TwinRepository) private readonly twin: TwinRepository,
+    @inject(Tokens.Clock) private readonly clock: () => Date,
+  ) {}
+
+  async gc(days: number | undefined): Promise<GcReport & { repo: string }> {
+    await this.twin.open()
+    const lock = this.twin.lock()
+    await lock.acquire('gc')
+    try {
+      return { repo: this.twin.dir, ...(await collectGarbage(this.twin.dir, { now: this.clock(), ...(days === undefined ? {} : { squashVolatileOlderThanDays: days }) })) }
+    } finally {
+      await lock.release()
+    }
   }
 }

@@ -55,7 +55,7 @@ function templates(name: string, provider: string): Record<string, string> {
     license: 'MIT',
     engines: { node: '>=20.19' },
     keywords: ['twinsync-plugin'],
-    files: ['dist/**/*.js', 'README.md'],
+    files: ['dist', 'README.md'],
     scripts: { build: 'tsc -p tsconfig.json', prepack: 'tsc -p tsconfig.json', test: "mocha --node-option import=tsx 'test/**/*.test.ts'" },
     peerDependencies: { '@twinsync/sdk': sdkRange },
     peerDependenciesMeta: { '@twinsync/sdk': { optional: true } },

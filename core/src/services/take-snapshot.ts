@@ -1,9 +1,9 @@
 import type { CollectProgress } from '../collect/collector.js'
-import type { DependencyContainer } from '../di.js'
+import { inject, injectable } from '../di.js'
 import { SnapshotService, type SnapshotResult } from '../snapshot/snapshot-service.js'
 import { RemoteService, type PushOutcome } from '../remote/remote-service.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { initTwin } from './init-twin.js'
+import { InitWorkflow } from './init-twin.js'
 
 export interface TakeSnapshotOptions {
   init: boolean
@@ -22,19 +22,27 @@ export type TakeSnapshotResult = SnapshotResult & { repo: string; initialized: b
  * create the twin when asked, snapshot, then push to the mirror after a new commit, and also
  * when earlier snapshots are still pending there.
  */
-export async function takeSnapshot(container: DependencyContainer, options: TakeSnapshotOptions): Promise<TakeSnapshotResult> {
-  const initialized = options.init ? (await initTwin(container)).created : false
-  const service = container.resolve(SnapshotService)
-  const result = await service.snapshot({
-    ifChanged: options.ifChanged,
-    ...(options.label === undefined ? {} : { label: options.label }),
-    ...(options.message === undefined ? {} : { message: options.message }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-  })
-  const remote = container.resolve(RemoteService)
-  const push = result.commit !== undefined || (await remote.status()).pending > 0 ? await remote.push() : undefined
-  return { ...result, repo: container.resolve(TwinRepository).dir, initialized, ...(push === undefined || push.status === 'not-configured' ? {} : { push }) }
+@injectable()
+export class SnapshotWorkflow {
+  constructor(
+    @inject(InitWorkflow) private readonly initializer: InitWorkflow,
+    @inject(SnapshotService) private readonly snapshots: SnapshotService,
+    @inject(RemoteService) private readonly remote: RemoteService,
+    @inject(TwinRepository) private readonly twin: TwinRepository,
+  ) {}
+
+  async take(options: TakeSnapshotOptions): Promise<TakeSnapshotResult> {
+    const initialized = options.init ? (await this.initializer.init()).created : false
+    const result = await this.snapshots.snapshot({
+      ifChanged: options.ifChanged,
+      ...(options.label === undefined ? {} : { label: options.label }),
+      ...(options.message === undefined ? {} : { message: options.message }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    })
+    const push = result.commit !== undefined || (await this.remote.status()).pending > 0 ? await this.remote.push() : undefined
+    return { ...result, repo: this.twin.dir, initialized, ...(push === undefined || push.status === 'not-configured' ? {} : { push }) }
+  }
 }
 
 /** Providers that failed to collect: the snapshot is incomplete, and the command exits 1. */

@@ -1,9 +1,12 @@
 import type { Category, PathClaims, Provider } from '@twinsync/sdk'
-import { isVolatileTwinPath } from '@twinsync/sdk'
+import { CATEGORIES, isVolatileTwinPath } from '@twinsync/sdk'
 import type { GitStatusEntry } from '../twin/git.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
 
 export type Domain = Category | 'twin'
+
+/** Every domain a snapshot or a comparison counts, in the order they are listed: twin files no provider owns come last. */
+export const DOMAINS: readonly Domain[] = [...CATEGORIES, 'twin']
 
 export interface DomainSummary {
   added: number

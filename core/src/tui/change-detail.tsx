@@ -4,6 +4,7 @@ import type { Change } from '@twinsync/sdk'
 import { commandReview, commandReviewLines, quoteArg } from '../plan/command-text.js'
 import { useBodyHeight, useTerminalSize } from './hooks.js'
 import { clampTop, diffLines, TextView, type Line } from './text-view.js'
+import { isCommand } from '../plan/commands-domain.js'
 
 export type Inclusion = 'apply' | 'left out' | 'depends'
 
@@ -43,7 +44,7 @@ export function changeLines(change: Change, columns = 80): Line[] {
     { text: `${change.category} · ${change.provider} ${change.operation} ${change.resource}`, dim: true },
     { text: `risk: ${change.risk}`, ...(change.risk === 'high' ? { color: 'red' } : change.risk === 'medium' ? { color: 'yellow' } : {}) },
   ]
-  if (change.category !== 'commands' && (change.before !== undefined || change.after !== undefined)) {
+  if (!isCommand(change) && (change.before !== undefined || change.after !== undefined)) {
     lines.push({ text: `before: ${change.before ?? '(none)'}` }, { text: `after:  ${change.after ?? '(none)'}` })
   }
   if (change.requires !== undefined && change.requires.length > 0) lines.push({ text: `needs: ${change.requires.join(', ')}` })

@@ -19,6 +19,7 @@ import { isBack, useNavigation } from './navigation.js'
 import { useRemote, useServices, type ApplyOutcome } from './services.js'
 import { Row, Screen } from './screen.js'
 import { useStatus } from './status-line.js'
+import { isCommand } from '../plan/commands-domain.js'
 
 type View = { kind: 'summary' } | { kind: 'category'; category: Category } | { kind: 'change'; id: string; from: Category } | { kind: 'confirm' } | { kind: 'rehearse' } | { kind: 'apply' }
 
@@ -407,7 +408,7 @@ function ChangeList({ changes, index, height, inclusion }: { changes: Change[]; 
 
 /** Before the question: every command and script that will run, as its exact argument list (wrapped, never cut). */
 function CommandsToRun({ changes }: { changes: readonly Change[] }) {
-  const commands = changes.filter((c) => c.category === 'commands')
+  const commands = changes.filter(isCommand)
   if (commands.length === 0) return null
   return (
     <Box flexDirection="column" marginTop={1}>

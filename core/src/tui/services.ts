@@ -10,16 +10,16 @@ import { renderPush } from '../cli/render.js'
 import type { CollectProgress } from '../collect/collector.js'
 import type { DependencyContainer } from '../di.js'
 import { HistoryService, type Comparison, type HistoryEntry } from '../history/history-service.js'
-import type { Decision } from '../intent/reconcile-service.js'
+import { ReconcileService, type Decision } from '../intent/reconcile-service.js'
 import { Planner } from '../plan/planner.js'
+import { ProviderRegistry } from '../providers/provider-registry.js'
 import { RemoteService } from '../remote/remote-service.js'
 import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
 import { RehearsalService } from '../rehearse/rehearsal-service.js'
 import { driftStatus } from '../services/drift-status.js'
-import { initTwin } from '../services/init-twin.js'
-import { listProviders, type ProviderListing } from '../services/list-providers.js'
-import { decide } from '../services/reconcile-items.js'
-import { takeSnapshot, type TakeSnapshotResult } from '../services/take-snapshot.js'
+import { InitWorkflow } from '../services/init-twin.js'
+import { ProvidersWorkflow, type ProviderListing } from '../services/list-providers.js'
+import { SnapshotWorkflow, type TakeSnapshotResult } from '../services/take-snapshot.js'
 import { Tokens, resolveToken } from '../tokens.js'
 import { machineIdentity } from '../twin/machine-identity.js'
 import type { TwinLocation } from '../twin/twin-location.js'
@@ -168,7 +168,7 @@ export async function createTuiServices(
         return { dir, source, ok: false, problem: { code: error.code, message: error.message, nextStep: error.nextStep } }
       }
     },
-    initTwin: () => initTwin(container),
+    initTwin: () => container.resolve(InitWorkflow).init(),
     async lastSnapshot() {
       const [last] = await container.resolve(HistoryService).history({ limit: 1 })
       return last
@@ -178,10 +178,10 @@ export async function createTuiServices(
       const status = await driftStatus(container, undefined)
       return { drift: status.drift, changes: status.changes.length, pending: status.pending.count }
     },
-    providers: () => listProviders(container),
+    providers: () => container.resolve(ProvidersWorkflow).list(),
     // `twinsync snapshot --init`: the same workflow, push rule included.
     snapshot: ({ signal, onProgress, label }) =>
-      takeSnapshot(container, { init: true, ifChanged: false, signal, onProgress, ...(label === undefined ? {} : { label }) }),
+      container.resolve(SnapshotWorkflow).take({ init: true, ifChanged: false, signal, onProgress, ...(label === undefined ? {} : { label }) }),
     plan: ({ from, only, signal, onProgress }) =>
       container.resolve(Planner).plan({
         signal,
@@ -203,7 +203,7 @@ export async function createTuiServices(
     },
     // `twinsync rehearse`: the same service, the same container rules.
     rehearse: ({ plan, signal, onStage }) => container.resolve(RehearsalService).rehearse({ plan, signal, ...(onStage === undefined ? {} : { onStage }) }),
-    decide: (decision, items) => decide(container, decision, items),
+    decide: (decision, items) => container.resolve(ReconcileService).decide(decision, items),
     history: (limit) => container.resolve(HistoryService).history({ limit }),
     show: (commit) => container.resolve(HistoryService).show(commit, { diffs: true }),
     async loadSettings() {
@@ -213,7 +213,7 @@ export async function createTuiServices(
     },
     async saveSettings(values) {
       const path = configPathOf(container, options.configPath)
-      await saveSettings(path, values, container)
+      await saveSettings(path, values, container.resolve(ProviderRegistry))
       container = await makeContainer()
       return { path }
     },

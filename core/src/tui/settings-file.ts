@@ -4,8 +4,7 @@ import type { Limits } from '@twinsync/sdk'
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
 import { parseDocument } from 'yaml'
 import { checkProviderSections, loadConfigFile } from '../config/config-file.js'
-import type { DependencyContainer } from '../di.js'
-import { ProviderRegistry } from '../providers/provider-registry.js'
+import type { ProviderRegistry } from '../providers/provider-registry.js'
 import type { SettingsState, SettingsValues } from './services.js'
 
 export const LIMIT_KEYS = ['maxFileSize', 'logLines', 'logBytes', 'topProcesses'] as const
@@ -34,7 +33,7 @@ export async function loadSettings(
  * and check the result the way a command would load it before it replaces the file: written
  * next to it, loaded and checked against every provider's schema, then renamed over it.
  */
-export async function saveSettings(path: string, values: SettingsValues, container: DependencyContainer): Promise<void> {
+export async function saveSettings(path: string, values: SettingsValues, registry: Pick<ProviderRegistry, 'load'>): Promise<void> {
   const existing = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return ''
     throw new TwinSyncError('CONFIG_UNREADABLE', `Cannot read the configuration file ${path}: ${error.message}`, {
@@ -71,7 +70,7 @@ export async function saveSettings(path: string, values: SettingsValues, contain
     await chmod(temp, mode)
     try {
       const candidate = await loadConfigFile(temp)
-      const { providers } = await container.resolve(ProviderRegistry).load()
+      const { providers } = await registry.load()
       await checkProviderSections({ ...candidate, path }, new Map(providers.map((p) => [p.provider.name, p.provider.configSchema])))
     } catch (error) {
       // Name the real file, not the temporary one, in the message and the next step.

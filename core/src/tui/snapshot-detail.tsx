@@ -10,10 +10,9 @@ import { Screen } from './screen.js'
 import { useServices } from './services.js'
 import { clampTop, diffLines, TextView, type Line } from './text-view.js'
 import { marker } from './history-screen.js'
+import { revertPlan } from '../services/make-plan.js'
+import { DOMAINS } from '../snapshot/snapshot-summary.js'
 
-const DOMAIN_ORDER = ['files', 'packages', 'services', 'startup', 'commands', 'facts', 'twin'] as const
-/** What a revert plans: the state domains; instructions in plans/ are not run again. */
-export const REVERT_DOMAINS = ['files', 'packages', 'services', 'startup']
 
 /** One snapshot: what it changed, in the providers' words, and "Plan revert to this snapshot". */
 export function SnapshotDetail({ commit }: { commit: string }) {
@@ -33,7 +32,7 @@ export function SnapshotDetail({ commit }: { commit: string }) {
     else if (key.pageUp) scroll(-height)
     else if (key.pageDown || input === ' ') scroll(height)
     else if ((key.return || input === 'r') && to !== undefined) {
-      nav.push({ name: 'plan', from: to.commit, only: REVERT_DOMAINS, revertTo: to.commit, title: `Revert to ${to.commit.slice(0, 12)}` })
+      nav.push({ name: 'plan', ...revertPlan(to.commit), revertTo: to.commit, title: `Revert to ${to.commit.slice(0, 12)}` })
     }
   })
   return (
@@ -65,7 +64,7 @@ function Title({ record }: { record: SnapshotRecord }) {
 export function comparisonLines(c: Comparison, columns = 80): Line[] {
   const lines: Line[] = [{ text: c.from === null ? 'The first snapshot.' : `Changes since ${c.from.commit.slice(0, 12)} ${c.from.message}`, dim: true }]
   let any = false
-  for (const domain of DOMAIN_ORDER) {
+  for (const domain of DOMAINS) {
     const changes = c.domains[domain]
     if (changes === undefined || changes.length === 0) continue
     any = true

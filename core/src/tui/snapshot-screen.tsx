@@ -30,7 +30,7 @@ export function SnapshotScreen() {
     phase === 'review'
       ? undefined
       : async (signal): Promise<TakeSnapshotResult> => {
-          // The service pushes to the mirror when there is something to push (takeSnapshot).
+          // The service pushes to the mirror when there is something to push (SnapshotWorkflow).
           const result = await services.snapshot({ signal, onProgress: (e) => setProgress((p) => ({ ...p, [e.provider]: e.phase })) })
           status?.refresh()
           return result

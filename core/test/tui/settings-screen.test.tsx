@@ -2,9 +2,8 @@ import { strict as assert } from 'node:assert'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { FilesConfigSchema } from '@twinsync/plugin-files'
-import { TwinSyncError } from '@twinsync/sdk'
-import type { DependencyContainer } from '../../src/di.js'
+import { FilesProvider } from '@twinsync/plugin-files'
+import { PathClaims, TwinSyncError } from '@twinsync/sdk'
 import type { SettingsValues } from '../../src/tui/services.js'
 import { saveSettings } from '../../src/tui/settings-file.js'
 import { fakeServices, KEYS, openPanel, type Panel } from './harness.js'
@@ -82,15 +81,13 @@ describe('settings file', () => {
   })
   afterEach(() => rm(dir, { recursive: true, force: true }))
 
-  // Only the registry's provider schemas are needed from the container.
-  const container = {
-    resolve: () => ({ load: async () => ({ providers: [{ provider: { name: 'files', configSchema: FilesConfigSchema } }] }) }),
-  } as unknown as DependencyContainer
+  // Only the providers' schemas are needed from the registry.
+  const registry = { load: async () => ({ providers: [{ provider: new FilesProvider(), source: '@twinsync/plugin-files', disabled: false }], claims: new PathClaims(), diagnostics: [] }) }
 
   it('changes only the edited keys and keeps comments and other keys', async () => {
     const path = join(dir, 'config.yaml')
     await writeFile(path, '# my twin\nrepo: /srv/twin   # where it lives\nlimits:\n  topProcesses: 5\nfiles:\n  users: default\n')
-    await saveSettings(path, { include: ['/etc', '/srv/app'], ignore: ['*.bak'], limits: { logLines: 50, topProcesses: 5 } }, container)
+    await saveSettings(path, { include: ['/etc', '/srv/app'], ignore: ['*.bak'], limits: { logLines: 50, topProcesses: 5 } }, registry)
     const text = await readFile(path, 'utf8')
     assert.match(text, /^# my twin$/m)
     assert.match(text, /repo: \/srv\/twin +# where it lives/)
@@ -105,11 +102,11 @@ describe('settings file', () => {
     const before = 'limits:\n  logLines: 10\n'
     await writeFile(path, before)
     await assert.rejects(
-      saveSettings(path, { include: ['relative/path'], ignore: [], limits: { logLines: 10 } }, container),
+      saveSettings(path, { include: ['relative/path'], ignore: [], limits: { logLines: 10 } }, registry),
       (e: TwinSyncError) => e.code === 'CONFIG_INVALID' && e.message.includes(path) && !e.message.includes('.tmp') && (e.nextStep ?? '').length > 0,
     )
     await assert.rejects(
-      saveSettings(path, { include: undefined, ignore: [], limits: { logLines: 10_000_000 } }, container),
+      saveSettings(path, { include: undefined, ignore: [], limits: { logLines: 10_000_000 } }, registry),
       (e: TwinSyncError) => e.code === 'CONFIG_INVALID' && /logLines/.test(e.message),
     )
     assert.equal(await readFile(path, 'utf8'), before)
@@ -117,7 +114,7 @@ describe('settings file', () => {
 
   it('creates a missing file', async () => {
     const path = join(dir, 'sub', 'config.yaml')
-    await saveSettings(path, { include: undefined, ignore: ['node_modules'], limits: {} }, container)
+    await saveSettings(path, { include: undefined, ignore: ['node_modules'], limits: {} }, registry)
     assert.match(await readFile(path, 'utf8'), /files:\n  ignore:\n    - node_modules/)
   })
 })

@@ -1,7 +1,7 @@
 import { TwinSyncError, type ApplyResult, type Change, type ChangeResult, type ExecResult, type ProviderContext } from '@twinsync/sdk'
 import { collectDnfState } from './collect.js'
 import { DNF_OPERATIONS, packageFingerprint, type DnfOperation } from './diff.js'
-import type { DnfConfig, DnfState } from './dnf-state.js'
+import type { DnfConfig, DnfState } from './state.js'
 import { checkPackageName } from './names.js'
 
 interface Step {

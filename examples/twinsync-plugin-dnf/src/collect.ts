@@ -1,5 +1,5 @@
 import { compareStrings, warningDiagnostic, type Diagnostic, type HostPort } from '@twinsync/sdk'
-import type { DnfState } from './dnf-state.js'
+import type { DnfState } from './state.js'
 
 /**
  * Reads the installed packages through dnf's own Python API (names, [epoch:]version-release,

@@ -1,5 +1,5 @@
 import { compareStrings, errorDiagnostic, fingerprint, infoDiagnostic, type Change, type Diagnostic, type DiffResult } from '@twinsync/sdk'
-import { DNF_SOURCE_PATHS, type DnfPackage, type DnfState } from './dnf-state.js'
+import { DNF_SOURCE_PATHS, type DnfPackage, type DnfState } from './state.js'
 import { isValidPackageName } from './names.js'
 
 export type DnfOperation = 'install' | 'erase' | 'mark-install' | 'mark-remove'

@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url'
 import type { Change, ExecAnswer, ProviderContext } from '@twinsync/sdk'
 import { LocalHost, RecordingHost } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import { AptProvider } from '../src/apt-provider.js'
-import { aptChangeId, type AptOperation } from '../src/package-change.js'
+import { AptProvider } from '../src/provider.js'
+import { aptChangeId, type AptOperation } from '../src/change.js'
 
 const FIXTURE_ROOT = fileURLToPath(new URL('./fixtures/root', import.meta.url))
 const TRANSACTION = ['install', '-y', '-q', '--no-install-recommends', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold']

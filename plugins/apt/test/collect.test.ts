@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert'
 import { fileURLToPath } from 'node:url'
 import { stableStringify } from '@twinsync/sdk'
 import { checkConformance, createTestContext } from '@twinsync/sdk/conformance'
-import { AptProvider } from '../src/apt-provider.js'
+import { AptProvider } from '../src/provider.js'
 import { parseDpkgStatus } from '../src/dpkg-status.js'
 import { parseAutoInstalled } from '../src/extended-states.js'
 

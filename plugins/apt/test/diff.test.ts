@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
-import { diffAptState } from '../src/package-diff.js'
-import type { AptPackage, AptState } from '../src/package-state.js'
+import { diffAptState } from '../src/diff.js'
+import type { AptPackage, AptState } from '../src/state.js'
 
 const pkg = (version: string, extra: Partial<AptPackage> = {}): AptPackage => ({ version, architecture: 'amd64', manual: true, hold: false, ...extra })
 const state = (packages: Record<string, AptPackage>): AptState => ({ nativeArchitecture: 'amd64', packages })

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { checkPackageName, isValidPackageName, isValidPackageVersion } from '../src/package-name.js'
+import { checkPackageName, isValidPackageName, isValidPackageVersion } from '../src/name.js'
 
 describe('apt package names', () => {
   it('accepts Debian policy names, optionally with an architecture', () => {

@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert'
 import { fileURLToPath } from 'node:url'
 import { MemoryTwin, stableStringify } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import { AptProvider } from '../src/apt-provider.js'
-import { APT_PINS_DOCUMENT } from '../src/package-pins.js'
-import { APT_DOCUMENT, type AptState } from '../src/package-state.js'
+import { AptProvider } from '../src/provider.js'
+import { APT_PINS_DOCUMENT } from '../src/pins.js'
+import { APT_DOCUMENT, type AptState } from '../src/state.js'
 
 const FIXTURE_ROOT = fileURLToPath(new URL('./fixtures/root', import.meta.url))
 

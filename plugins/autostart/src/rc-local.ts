@@ -1,5 +1,5 @@
 import type { HostPort } from '@twinsync/sdk'
-import { RC_LOCAL_UNIT_PATHS } from './autostart-state.js'
+import { RC_LOCAL_UNIT_PATHS } from './state.js'
 
 export interface RcLocalService {
   /** The unit file found, most specific place first. */

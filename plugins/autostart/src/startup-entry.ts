@@ -1,5 +1,5 @@
 import type { StartupEntry } from '@twinsync/sdk'
-import type { AutostartState } from './autostart-state.js'
+import type { AutostartState } from './state.js'
 
 export type { StartupEntry }
 

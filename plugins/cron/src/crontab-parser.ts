@@ -1,5 +1,5 @@
-import { SCHEDULE_KEYWORDS, scheduleFieldsProblem } from './cron-schedule.js'
-import type { CronJob, CronProblem, CronVariable } from './cron-state.js'
+import { SCHEDULE_KEYWORDS, scheduleFieldsProblem } from './schedule.js'
+import type { CronJob, CronProblem, CronVariable } from './state.js'
 
 /** user: `SCHEDULE COMMAND` (a crontab of one user); system: `SCHEDULE USER COMMAND`. */
 export type CrontabFormat = 'user' | 'system'

@@ -1,5 +1,5 @@
 import type { StartupEntry } from '@twinsync/sdk'
-import type { CronState } from './cron-state.js'
+import type { CronState } from './state.js'
 
 export type { StartupEntry }
 

@@ -1,11 +1,10 @@
-import { compareStrings, infoDiagnostic, isWithin, NO_LONGER_TRACKED, SECRET_CHANGED, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
+import { compareStrings, infoDiagnostic, isWithin, NO_LONGER_TRACKED, SECRET_CHANGED, textDiff, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
 import { attributesWanted, type AttributesWanted } from './attributes-diff.js'
 import type { FilesChangeData } from './change-data.js'
 import { fingerprintOf } from './fingerprint.js'
 import { PathPatterns } from './ignore.js'
 import { formatMode, parseMode, specialBits } from './mode.js'
 import type { FileEntry, FilesState } from './state.js'
-import type { TextDiffer } from './text-diff.js'
 
 /** Files whose mistakes lock people out or open the machine: their changes are high risk. */
 const SECURITY_CRITICAL = new PathPatterns([
@@ -32,7 +31,6 @@ type Operation = 'create' | 'replace' | 'delete' | 'chmod' | 'chown' | 'attribut
 export function diffFiles(
   desired: FilesState,
   actual: FilesState,
-  textDiffer?: TextDiffer,
   /** Why a path is out of the provider's scope now (e.g. "ignored"), or undefined: such a path is no longer tracked, not deleted. */
   untracked?: (path: string) => string | undefined,
 ): DiffResult {
@@ -103,7 +101,7 @@ export function diffFiles(
       if (contentDiffers && (isUnseen(a) || d.text === undefined)) {
         leaveAlone(d.path, `${d.path} differs from the twin, but its content is not in the twin (${isUnseen(a) ? (a.content ?? 'unread') : (d.content ?? 'not copied')}); left as it is`)
       } else if (contentDiffers && d.text !== undefined) {
-        const patch = textDiffer?.(d.path, a.text ?? '', d.text)
+        const patch = textDiff(d.path, a.text ?? '', d.text)
         add('replace', d, a, { action: 'write', path: d.path, text: d.text, sha256: d.sha256 ?? '', mode, uid, gid, ...attrs.data }, patch === undefined ? {} : { diff: patch }, attrs)
         continue
       }

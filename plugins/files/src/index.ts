@@ -7,6 +7,5 @@ export { FilesState, Manifest, ManifestEntry, FileEntry, MANIFEST_PATH } from '.
 export { FilesChangeData } from './change-data.js'
 export { DEFAULT_IGNORE, LEFTOVER_PATTERNS } from './ignore.js'
 export { DEFAULT_SECRET_PATHS, onlyRootCanRead } from './secrets.js'
-export { loadTextDiffer } from './text-diff.js'
 
 export const providers: Provider[] = [new FilesProvider()]

@@ -16,7 +16,6 @@ import { decodeText, sha256 } from './content.js'
 import { isIncluded } from './include.js'
 import { parseManifest } from './manifest.js'
 import { isUnitMaskLink, MANIFEST_PATH, type FileEntry, type FilesState } from './state.js'
-import { loadTextDiffer } from './text-diff.js'
 
 /**
  * The desired state from a twin: the manifest's entries, each mirrored file's text from its
@@ -25,15 +24,12 @@ import { loadTextDiffer } from './text-diff.js'
  * in directories 0755 root:root); a mirrored file whose document was removed is to be deleted.
  */
 export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise<LoadResult<FilesState>> {
-  const textDiffer = loadTextDiffer() // in parallel with the reads; diff() is synchronous
   const manifestText = await twin.readText(MANIFEST_PATH)
   if (manifestText === undefined) {
-    await textDiffer
     return { state: undefined, diagnostics: [] }
   }
   const parsed = parseManifest(manifestText)
   if ('problem' in parsed) {
-    await textDiffer
     return {
       state: undefined,
       diagnostics: [
@@ -113,7 +109,6 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
     }
   }
 
-  await textDiffer
   const state: FilesState = {
     entries: [...entries.values()].sort((a, b) => compareStrings(a.path, b.path)),
     leftovers: parsed.manifest.leftovers,

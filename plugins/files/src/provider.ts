@@ -12,14 +12,12 @@ import type {
   LoadRequest,
   LoadResult,
 } from '@twinsync/sdk'
-import { infoDiagnostic } from '@twinsync/sdk'
+import { DEBIAN_CONFIG_CHECKS } from '@twinsync/sdk'
 import { FilesConfigSchema } from './config.js'
-import { DEBIAN_CONFIG_CHECKS } from './config-checks.js'
 import { resolveConfig } from './config.js'
 import { diffFiles } from './diff.js'
 import { PathPatterns } from './ignore.js'
 import { FilesState } from './state.js'
-import { textDifferIfLoaded } from './text-diff.js'
 
 /**
  * The files provider: owns every path of the include set that no other provider claims, mirrors
@@ -58,13 +56,7 @@ export class FilesProvider implements ApplicableProvider<FilesState>, ConfigChec
   diff({ desired, actual, ctx }: DiffRequest<FilesState>): DiffResult {
     const config = resolveConfig(ctx.config, ctx.limits)
     const ignore = new PathPatterns(config.ignore)
-    const result = diffFiles(desired, actual, textDifferIfLoaded(), (path) => (ignore.matches(path) ? 'now ignored' : undefined))
-    if (textDifferIfLoaded() === undefined && result.changes.some((c) => c.operation === 'replace')) {
-      result.diagnostics.push(
-        infoDiagnostic('FILES_NO_TEXT_DIFF', 'Unified diffs are left out: call load() (or loadTextDiffer()) before diff()', { provider: 'files' }),
-      )
-    }
-    return result
+    return diffFiles(desired, actual, (path) => (ignore.matches(path) ? 'now ignored' : undefined))
   }
 
   async apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {

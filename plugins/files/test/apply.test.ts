@@ -1,8 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs'
-import sinon from 'sinon'
 import { createTestContext, checkConformance } from '@twinsync/sdk/conformance'
-import { MemoryTwin, type Change, type ChangeResult, type ExecResult, type ProviderContext } from '@twinsync/sdk'
+import { LocalHost, MemoryTwin, RecordingHost, type Change, type ChangeResult, type ProviderContext } from '@twinsync/sdk'
 import { FilesProvider, type Manifest } from '../src/index.js'
 import { debianLikeRoot, type TargetRoot } from './target-root.js'
 
@@ -36,17 +35,12 @@ function writeChange(path: string, text: string): Change {
   }
 }
 
-function execResult(command: string, exitCode: number, stderr = ''): ExecResult {
-  return { command, args: [], exitCode, stdout: '', stderr, timedOut: false }
-}
-
 describe('files provider: apply', () => {
   let root: TargetRoot
   beforeEach(() => {
     root = debianLikeRoot()
   })
   afterEach(() => {
-    sinon.restore()
     root.remove()
   })
 
@@ -138,26 +132,52 @@ describe('files provider: apply', () => {
   })
 
   it('fails a sudoers change that visudo rejects and leaves the live file untouched', async () => {
-    const ctx = createTestContext(root.dir)
-    sinon.stub(ctx.host, 'which').callsFake(async (command) => (command === 'visudo' ? '/usr/sbin/visudo' : undefined))
-    const exec = sinon.stub(ctx.host, 'exec').callsFake(async (command, args) => {
-      const file = args[args.length - 1] ?? ''
-      // The candidate is written inside the target, beside the real file, before visudo runs.
-      const candidate = readFileSync(root.path(file), 'utf8')
-      return execResult(command, candidate.includes('garbage') ? 1 : 0, `${file}:1:8: syntax error`)
+    // A dry run over a target that has visudo: visudo's verdict is answered from the candidate
+    // the provider wrote beside the real file (which the dry run recorded, not made).
+    const target = new (class extends LocalHost {
+      override async which(command: string, options?: { inTarget?: boolean }): Promise<string | undefined> {
+        return command === 'visudo' && options?.inTarget === true ? '/usr/sbin/visudo' : super.which(command, options)
+      }
+    })(root.dir)
+    const host: RecordingHost = new RecordingHost(target, {
+      exec: (command, args) => {
+        const file = args[args.length - 1] ?? ''
+        const candidate = host.actions.findLast((a) => a.kind === 'write' && a.path === file)
+        if (command !== 'visudo' || candidate?.kind !== 'write') return { exitCode: 127, stderr: `unexpected: ${command} ${args.join(' ')}` }
+        return candidate.content.includes('garbage') ? { exitCode: 1, stderr: `${file}:1:8: syntax error` } : {}
+      },
     })
+    const ctx = createTestContext(root.dir, { host })
     const { results } = await provider.apply({ changes: [writeChange('/etc/sudoers', 'garbage ALL=(\n')], ctx })
     assert.equal(results[0]?.status, 'failed')
     assert.match(results[0]?.message ?? '', /visudo rejects/)
     assert.match(results[0]?.outputTail ?? '', /\/etc\/sudoers:1:8: syntax error/)
-    assert.deepEqual(exec.firstCall.args.slice(0, 1), ['visudo'])
-    assert.equal(exec.firstCall.args[2]?.inTarget, true)
+    // The candidate is written inside the target beside the real file, checked there by the
+    // target's visudo, then removed (and the live file checked the same way, to tell a broken
+    // candidate from a target visudo cannot judge); the live file is never written.
+    const [write, check, remove] = host.actions
+    assert.ok(write?.kind === 'write' && /^\/etc\/\.sudoers\.twinsync-check-[0-9a-f]+$/.test(write.path) && write.content === 'garbage ALL=(\n', JSON.stringify(write))
+    assert.deepEqual(check, { kind: 'exec', command: 'visudo', args: ['-c', '-f', write.path], inTarget: true })
+    assert.deepEqual(remove, { kind: 'remove', path: write.path })
+    const temps = host.actions.flatMap((a) => (a.kind === 'write' ? [a.path] : []))
+    assert.ok(temps.every((p) => p.startsWith('/etc/.sudoers.twinsync-check-')), 'the live file is never written')
+    assert.deepEqual(host.actions.flatMap((a) => (a.kind === 'remove' ? [a.path] : [])), temps, 'no temp file is left behind')
     assert.equal(readFileSync(root.path('/etc/sudoers'), 'utf8'), 'root ALL=(ALL:ALL) ALL\n')
-    assert.deepEqual(readdirSync(root.path('/etc')).filter((n) => n.includes('twinsync')), [], 'no temp file is left behind')
 
+    host.actions.length = 0
     const good = await provider.apply({ changes: [writeChange('/etc/sudoers', 'root ALL=(ALL) NOPASSWD: ALL\n')], ctx })
     assert.equal(good.results[0]?.status, 'applied')
-    assert.equal(readFileSync(root.path('/etc/sudoers'), 'utf8'), 'root ALL=(ALL) NOPASSWD: ALL\n')
+    assert.deepEqual(
+      host.actions.map((a) => [a.kind, 'path' in a ? a.path.replace(/twinsync-check-[0-9a-f]+$/, 'twinsync-check-*') : a.command]),
+      [
+        ['write', '/etc/.sudoers.twinsync-check-*'],
+        ['exec', 'visudo'],
+        ['remove', '/etc/.sudoers.twinsync-check-*'],
+        ['write', '/etc/sudoers'],
+      ],
+    )
+    const live = host.actions[3]
+    assert.ok(live?.kind === 'write' && live.content === 'root ALL=(ALL) NOPASSWD: ALL\n' && live.mode === 0o440)
   })
 
   it('fails a change whose live file moved since the plan', async () => {

@@ -1,25 +1,11 @@
-import { compareStrings, globToRegExp, type HostReader, type ProviderCache } from '@twinsync/sdk'
-import type { RuntimeEntry } from './service-state.js'
+import { compareStrings, configReadBy, globToRegExp, type HostReader, type ProviderCache } from '@twinsync/sdk'
+import type { RuntimeEntry } from './state.js'
 
 const DPKG_INFO = '/var/lib/dpkg/info'
 /** Enough to show; the change names the newest first. */
 const MAX_REPORTED = 10
 /** A configuration tree bigger than this is only partly compared (the walk stops). */
 const MAX_FILES_PER_SERVICE = 2000
-
-/**
- * Services whose configuration files are not the package's own /etc tree, or that re-read
- * their configuration by themselves (cron notices a changed /etc/crontab, dbus-daemon watches
- * its directories): the files they read at start, as PathClaims-style patterns.
- */
-const KNOWN_READERS: Record<string, readonly string[]> = {
-  'cron.service': [],
-  'dbus.service': [],
-  'ssh.service': ['/etc/ssh/sshd_config', '/etc/ssh/sshd_config.d/**', '/etc/ssh/moduli', '/etc/ssh/ssh_host_*'],
-  'mariadb.service': ['/etc/mysql/**'],
-  'mysql.service': ['/etc/mysql/**'],
-  'named.service': ['/etc/bind/**'],
-}
 
 /** What a running service was started or last reloaded with, as `systemctl show` tells it. */
 export interface ServiceStart {
@@ -42,7 +28,8 @@ export interface ServiceStart {
  * /etc/systemd/NAME.conf and NAME.conf.d; otherwise the /etc files and directories of the
  * package that ships the unit whose first component is named after the unit or the package
  * (nginx-common's /etc/nginx, postfix's /etc/postfix, not its /etc/init.d or /etc/logrotate.d),
- * or the small table above.
+ * unless the SDK's table of Debian services (DEBIAN_CONFIG_CHECKS, the same one apply checks and
+ * reloads by) lists the unit: then the files it names.
  */
 export async function addConfigDrift(host: HostReader, runtime: Record<string, RuntimeEntry>, cache?: ProviderCache): Promise<void> {
   const running = Object.keys(runtime)
@@ -158,7 +145,7 @@ export async function unitPackages(host: HostReader, cache?: ProviderCache): Pro
 /** The files (and symlinks) a service reads at start, and their folders (ending in "/"), by the rules of addConfigDrift. */
 export async function configFilesOf(host: HostReader, start: ServiceStart, packages: UnitPackages): Promise<string[]> {
   const files = new Set<string>(start.environmentFiles)
-  const known = KNOWN_READERS[start.unit] ?? KNOWN_READERS[templateName(start.unit)]
+  const known = configReadBy(start.unit) ?? configReadBy(templateName(start.unit))
   const own = /^systemd-(.+)\.service$/.exec(start.unit)
   const roots: string[] = []
   const patterns: RegExp[] = []

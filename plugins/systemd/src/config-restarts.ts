@@ -1,7 +1,7 @@
 import type { Change, FollowUpRequest, HostPort } from '@twinsync/sdk'
 import { checksFor, compareStrings } from '@twinsync/sdk'
-import { systemdChangeId } from './service-change.js'
-import type { SystemdState } from './service-state.js'
+import { systemdChangeId } from './change.js'
+import type { SystemdState } from './state.js'
 
 const DPKG_INFO = '/var/lib/dpkg/info'
 const PACKAGED_SERVICE = /^\/(?:usr\/)?lib\/systemd\/system\/([^/]+\.service)$/

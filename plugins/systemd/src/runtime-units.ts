@@ -1,5 +1,5 @@
 import type { HostPort } from '@twinsync/sdk'
-import type { RuntimeEntry } from './service-state.js'
+import type { RuntimeEntry } from './state.js'
 import type { UnitFile, UnitFileState } from './unit-file-index.js'
 import { isTemplate } from './unit-name.js'
 

@@ -1,5 +1,5 @@
 import type { StartupEntry } from '@twinsync/sdk'
-import type { SystemdState } from './service-state.js'
+import type { SystemdState } from './state.js'
 
 /**
  * What systemd starts: the units the boot targets pull in (targets themselves are only

@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import type { Change, ProviderContext } from '@twinsync/sdk'
 import { LocalHost, RecordingHost } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import { SystemdProvider } from '../src/systemd-provider.js'
-import { systemdChangeId, type SystemdOperation } from '../src/service-change.js'
+import { SystemdProvider } from '../src/provider.js'
+import { systemdChangeId, type SystemdOperation } from '../src/change.js'
 import { checkUnitName, isChangeableUnitName } from '../src/unit-name.js'
 
 function change(operation: SystemdOperation, unit: string, extra: Partial<Change> = {}): Change {

@@ -2,10 +2,10 @@ import { strict as assert } from 'node:assert'
 import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { LocalHost, MemoryCache } from '@twinsync/sdk'
+import { configReadBy, LocalHost, MemoryCache } from '@twinsync/sdk'
 import { configFilesOf, parseServiceShow, parseTimestamp, unitPackages, type ServiceStart } from '../src/config-drift.js'
-import { diffSystemdState } from '../src/service-diff.js'
-import type { SystemdState } from '../src/service-state.js'
+import { diffSystemdState } from '../src/diff.js'
+import type { SystemdState } from '../src/state.js'
 
 const SHOW = `Id=nginx.service
 ExecMainStartTimestamp=Mon 2026-11-30 05:07:33.854475 UTC
@@ -78,9 +78,30 @@ describe('services that run an older configuration', () => {
       assert.deepEqual(await files(start('cron.service', { fragmentPath: '/lib/systemd/system/cron.service', environmentFiles: ['/etc/default/cron'] }), { cron: cronList }), ['/etc/default/cron'])
       assert.deepEqual(await files(start('systemd-journald.service', { fragmentPath: '/lib/systemd/system/systemd-journald.service' }), { systemd: ['/etc/systemd', '/etc/systemd/journald.conf', '/etc/systemd/logind.conf'] }), ['/etc/systemd/journald.conf'])
       assert.deepEqual(await files(start('ssh.service'), {}), ['/etc/ssh/sshd_config'])
+      await put('/etc/ssh/moduli')
+      assert.deepEqual(await files(start('ssh.service'), {}), ['/etc/ssh/moduli', '/etc/ssh/sshd_config'], 'what sshd -t also loads, by the same table apply checks with')
       // A unit of a package that ships /etc/systemd never reads the administrator's unit files.
       assert.deepEqual(await files(start('console-getty.service', { fragmentPath: '/lib/systemd/system/console-getty.service' }), { systemd: ['/etc/systemd', '/etc/systemd/system', '/lib/systemd/system/console-getty.service'] }), [])
     })
+  })
+
+  it('reads the one table of Debian services that apply checks and reloads by: a listed unit needs no dpkg list', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'twinsync-drift-'))
+    try {
+      for (const p of ['etc/nginx/nginx.conf', 'etc/postfix/main.cf', 'etc/mysql/my.cnf']) {
+        await mkdir(join(root, p, '..'), { recursive: true })
+        await writeFile(join(root, p), 'x\n')
+      }
+      const host = new LocalHost(root)
+      const start = (unit: string): ServiceStart => ({ unit, loadedAt: 0, canReload: true, environmentFiles: [] })
+      assert.deepEqual(await configFilesOf(host, start('nginx.service'), new Map()), ['/etc/nginx/', '/etc/nginx/nginx.conf'])
+      assert.deepEqual(await configFilesOf(host, start('mariadb.service'), new Map()), ['/etc/mysql/', '/etc/mysql/my.cnf'])
+      // cron re-reads its tables itself: the table says it reads nothing at start.
+      assert.deepEqual(configReadBy('cron.service'), [])
+      assert.equal(configReadBy('unknown.service'), undefined)
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
   })
 
   it("caches which package ships which unit until dpkg's info folder changes", async () => {

@@ -6,7 +6,7 @@ import sinon from 'sinon'
 import type { Change, ExecResult } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { restartsForConfigChanges } from '../src/config-restarts.js'
-import type { SystemdState } from '../src/service-state.js'
+import type { SystemdState } from '../src/state.js'
 
 describe('restarts proposed for changed package configuration', () => {
   let root: string

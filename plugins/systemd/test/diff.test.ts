@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
-import { diffSystemdState } from '../src/service-diff.js'
-import type { SystemdState, UnitEntry } from '../src/service-state.js'
+import { diffSystemdState } from '../src/diff.js'
+import type { SystemdState, UnitEntry } from '../src/state.js'
 
 const state = (units: Record<string, UnitEntry>, runtime?: SystemdState['runtime']): SystemdState => ({
   units,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sinon from 'sinon'
 import { LocalHost, type ExecResult } from '@twinsync/sdk'
-import { formatAddress, listeningSockets, verifyBack } from '../src/service-verify.js'
+import { formatAddress, listeningSockets, verifyBack } from '../src/verify.js'
 
 const TCP_HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n'
 const tcpLine = (local: string, state: string, inode: number) => `   0: ${local} 00000000:0000 ${state} 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0\n`

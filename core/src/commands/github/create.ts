@@ -14,14 +14,15 @@ export default class GithubCreate extends TwinSyncCommand<typeof GithubCreate> {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(GithubCreate)
-    const { remoteService, tokenFromFlags } = await import('../../cli/remote.js')
+    const { RemoteService } = await import('../../remote/remote-service.js')
+    const { tokenFromFlags } = await import('../../cli/remote.js')
     const { renderRemoteStatus } = await import('../../cli/render.js')
     const token = await tokenFromFlags(flags)
     const container = await this.container()
     const { machineIdentity } = await import('../../twin/machine-identity.js')
     const { Tokens } = await import('../../tokens.js')
     const identity = await machineIdentity(container.resolve(Tokens.Host))
-    const status = await remoteService(container).createGitHub(args.name, {
+    const status = await container.resolve(RemoteService).createGitHub(args.name, {
       hostname: identity.hostname,
       ...(token === undefined ? {} : { token }),
       ...(flags.org === undefined ? {} : { org: flags.org }),

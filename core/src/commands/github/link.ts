@@ -14,10 +14,11 @@ export default class GithubLink extends TwinSyncCommand<typeof GithubLink> {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(GithubLink)
-    const { remoteService, tokenFromFlags } = await import('../../cli/remote.js')
+    const { RemoteService } = await import('../../remote/remote-service.js')
+    const { tokenFromFlags } = await import('../../cli/remote.js')
     const { renderRemoteStatus } = await import('../../cli/render.js')
     const token = await tokenFromFlags(flags)
-    const status = await remoteService(await this.container()).linkGitHub(args.repository, {
+    const status = await (await this.container()).resolve(RemoteService).linkGitHub(args.repository, {
       ...(token === undefined ? {} : { token }),
       ...(flags['api-url'] === undefined ? {} : { apiUrl: flags['api-url'] }),
     })

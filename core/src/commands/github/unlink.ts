@@ -7,8 +7,8 @@ export default class GithubUnlink extends TwinSyncCommand<typeof GithubUnlink> {
   static override flags = { 'forget-token': Flags.boolean({ description: 'Also delete the saved token', default: false }) }
 
   async run(): Promise<void> {
-    const { remoteService } = await import('../../cli/remote.js')
-    await remoteService(await this.container()).unlink({ forgetToken: this.flags['forget-token'] })
+    const { RemoteService } = await import('../../remote/remote-service.js')
+    await (await this.container()).resolve(RemoteService).unlink({ forgetToken: this.flags['forget-token'] })
     this.emit({ unlinked: true }, () => 'Unlinked; snapshots stay local only.')
   }
 }

@@ -10,9 +10,10 @@ export default class RemoteSet extends TwinSyncCommand<typeof RemoteSet> {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(RemoteSet)
-    const { remoteService, tokenFromFlags } = await import('../../cli/remote.js')
+    const { RemoteService } = await import('../../remote/remote-service.js')
+    const { tokenFromFlags } = await import('../../cli/remote.js')
     const { renderRemoteStatus } = await import('../../cli/render.js')
-    const status = await remoteService(await this.container()).setGitRemote(args.url, await tokenFromFlags(flags))
+    const status = await (await this.container()).resolve(RemoteService).setGitRemote(args.url, await tokenFromFlags(flags))
     this.emit(status, (s) => `Mirror set.\n${renderRemoteStatus(s)}`)
   }
 }

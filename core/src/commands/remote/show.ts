@@ -4,8 +4,8 @@ export default class RemoteShow extends TwinSyncCommand<typeof RemoteShow> {
   static override summary = 'Show the mirror and how many snapshots are not yet pushed'
 
   async run(): Promise<void> {
-    const { remoteService } = await import('../../cli/remote.js')
+    const { RemoteService } = await import('../../remote/remote-service.js')
     const { renderRemoteStatus } = await import('../../cli/render.js')
-    this.emit(await remoteService(await this.container()).status(), renderRemoteStatus)
+    this.emit(await (await this.container()).resolve(RemoteService).status(), renderRemoteStatus)
   }
 }

@@ -1,0 +1,77 @@
+import {
+  TwinSyncError,
+  errorDiagnostic,
+  schemaProblem,
+  stableStringify,
+  type ApplicableProvider,
+  type ApplyRequest,
+  type ApplyResult,
+  type CollectRequest,
+  type CollectResult,
+  type DetectRequest,
+  type DetectResult,
+  type DiffRequest,
+  type DiffResult,
+  type LoadRequest,
+  type LoadResult,
+} from '@twinsync/sdk'
+import { applyDnfChanges } from './apply.js'
+import { collectDnfState } from './collect.js'
+import { diffDnfState } from './diff.js'
+import { DnfConfig, DnfState, TWIN_PATH } from './state.js'
+
+/**
+ * rpm packages managed with dnf. Collects names, versions, architectures and user-installed
+ * marks into system/packages/dnf.json; applies install, erase and marks through dnf.
+ */
+export class DnfProvider implements ApplicableProvider<DnfState> {
+  readonly name = 'dnf'
+  readonly version = '1.0.0'
+  readonly category = 'packages' as const
+  readonly description = 'rpm packages installed with dnf: versions and user-installed marks'
+  readonly twinPaths = [TWIN_PATH]
+  readonly stateSchema = DnfState
+  readonly configSchema = DnfConfig
+
+  async detect({ ctx }: DetectRequest): Promise<DetectResult> {
+    for (const tool of ['rpm', 'dnf', 'python3']) {
+      if ((await ctx.host.which(tool)) === undefined) return { detected: false, reason: `${tool} is not installed`, diagnostics: [] }
+    }
+    // Where rpm keeps its database on this system (/var/lib/rpm, or what the rpm macros say).
+    const dbpath = (await ctx.host.query('rpm', ['--eval', '%{_dbpath}'], { timeoutMs: 30_000 })).stdout.trim()
+    if (!dbpath.startsWith('/')) return { detected: false, reason: 'rpm does not say where its database is', diagnostics: [] }
+    const db = await ctx.host.stat(dbpath)
+    if (db?.type !== 'directory') return { detected: false, reason: `no rpm database at ${dbpath}`, diagnostics: [] }
+    return { detected: true, reason: `rpm database at ${dbpath}`, diagnostics: [] }
+  }
+
+  async collect({ ctx }: CollectRequest): Promise<CollectResult<DnfState>> {
+    const { state, diagnostics } = await collectDnfState(ctx.host)
+    return { state, documents: [{ path: TWIN_PATH, content: stableStringify(state) }], diagnostics }
+  }
+
+  async load({ twin }: LoadRequest): Promise<LoadResult<DnfState>> {
+    const text = await twin.readText(TWIN_PATH)
+    if (text === undefined) return { state: undefined, diagnostics: [] }
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch (error) {
+      throw new TwinSyncError('REPO_INVALID', `${TWIN_PATH} is not valid JSON: ${(error as Error).message}`, {
+        nextStep: `Correct ${TWIN_PATH} in the twin (or restore it with git) and plan again.`,
+      })
+    }
+    // The twin is untrusted input: check its shape before anything reads it.
+    const problem = await schemaProblem(DnfState, parsed)
+    if (problem !== undefined) return { state: undefined, diagnostics: [errorDiagnostic('REPO_INVALID', `${TWIN_PATH} ${problem}`, { path: TWIN_PATH, provider: 'dnf' })] }
+    return { state: parsed as DnfState, diagnostics: [] }
+  }
+
+  diff({ desired, actual }: DiffRequest<DnfState>): DiffResult {
+    return diffDnfState(desired, actual)
+  }
+
+  apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {
+    return applyDnfChanges(changes, ctx, onResult)
+  }
+}

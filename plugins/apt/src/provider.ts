@@ -1,0 +1,103 @@
+import type { Static, TSchema } from 'typebox'
+import {
+  errorDiagnostic,
+  stableStringify,
+  warningDiagnostic,
+  type Diagnostic,
+  type ApplicableProvider,
+  type ApplyRequest,
+  type ApplyResult,
+  type CollectRequest,
+  type CollectResult,
+  type DetectRequest,
+  type DetectResult,
+  type DiffRequest,
+  type DiffResult,
+  type LoadRequest,
+  type LoadResult,
+} from '@twinsync/sdk'
+import { applyAptChanges } from './apply.js'
+import { collectAptState, DPKG_STATUS } from './collect.js'
+import { diffAptState } from './diff.js'
+import { APT_PINS_DOCUMENT, AptPins, withPins } from './pins.js'
+import { APT_DOCUMENT, AptState } from './state.js'
+
+/** Debian packages: what is installed, manual or automatic, held; installed and removed through apt-get. */
+export class AptProvider implements ApplicableProvider<AptState> {
+  readonly name = 'apt'
+  readonly version = '0.1.0'
+  readonly category = 'packages' as const
+  readonly description = 'Installed Debian packages (dpkg/apt): versions, manual or automatic marks, holds'
+  // Not APT_PINS_DOCUMENT: a person owns the pins, and a snapshot removes the files a provider owns but did not collect.
+  readonly twinPaths = [APT_DOCUMENT] as const
+  readonly inputPaths = [APT_PINS_DOCUMENT] as const
+  readonly stateSchema = AptState
+
+  async detect({ ctx }: DetectRequest): Promise<DetectResult> {
+    const status = await ctx.host.stat(DPKG_STATUS)
+    return status?.type === 'file'
+      ? { detected: true, reason: `dpkg database at ${DPKG_STATUS}`, diagnostics: [] }
+      : { detected: false, reason: `no ${DPKG_STATUS} on the target`, diagnostics: [] }
+  }
+
+  async collect({ ctx }: CollectRequest): Promise<CollectResult<AptState>> {
+    const { state, diagnostics } = await collectAptState(ctx.host)
+    return { state, documents: [{ path: APT_DOCUMENT, content: stableStringify(state) }], diagnostics }
+  }
+
+  /** apt.json with the person's pins (apt-pins.json) laid over it. */
+  async load({ twin }: LoadRequest): Promise<LoadResult<AptState>> {
+    const text = await twin.readText(APT_DOCUMENT)
+    if (text === undefined) return { state: undefined, diagnostics: [] }
+    const { Value } = await import('typebox/value')
+    const parsed = parseDocument(APT_DOCUMENT, text, AptState, Value)
+    if ('problem' in parsed) return { state: undefined, diagnostics: [parsed.problem] }
+    const diagnostics: Diagnostic[] = []
+    for (const [pkg, entry] of Object.entries(parsed.value.packages)) {
+      if (entry.pinVersion === true) {
+        diagnostics.push(
+          warningDiagnostic('APT_PIN_IN_SNAPSHOT', `${pkg} has "pinVersion" in ${APT_DOCUMENT}, which the next snapshot rewrites without it`, {
+            detail: `Pin it in ${APT_PINS_DOCUMENT} instead: { "pins": { "${pkg}": "${entry.version}" } }`,
+            path: pkg,
+            provider: 'apt',
+          }),
+        )
+      }
+    }
+    const pinsText = await twin.readText(APT_PINS_DOCUMENT)
+    if (pinsText === undefined) return { state: parsed.value, diagnostics }
+    const pins = parseDocument(APT_PINS_DOCUMENT, pinsText, AptPins, Value)
+    if ('problem' in pins) return { state: undefined, diagnostics: [...diagnostics, pins.problem] }
+    const pinned = withPins(parsed.value, pins.value)
+    return { state: pinned.state, diagnostics: [...diagnostics, ...pinned.diagnostics] }
+  }
+
+  diff({ desired, actual }: DiffRequest<AptState>): DiffResult {
+    return diffAptState(desired, actual)
+  }
+
+  apply({ changes, ctx, onResult, changedNeeds }: ApplyRequest): Promise<ApplyResult> {
+    return applyAptChanges(changes, ctx, onResult, changedNeeds)
+  }
+}
+
+/** A twin document parsed and checked against its schema, or the diagnostic that says why not. */
+function parseDocument<T extends TSchema>(
+  path: string,
+  text: string,
+  schema: T,
+  Value: typeof import('typebox/value').Value,
+): { value: Static<T> } | { problem: Diagnostic } {
+  const invalid = (what: string) => ({ problem: errorDiagnostic('TWIN_INVALID', `${path} ${what}`, { path, provider: 'apt' }) })
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (error) {
+    return invalid(`is not valid JSON: ${(error as Error).message}`)
+  }
+  if (!Value.Check(schema, parsed)) {
+    const first = [...Value.Errors(schema, parsed)][0]
+    return invalid(`does not match its schema at ${first?.instancePath || '/'}: ${first?.message ?? ''}`)
+  }
+  return { value: parsed as Static<T> }
+}

@@ -1,0 +1,71 @@
+import { sortBy, warningDiagnostic, type Diagnostic, type FileStat, type HostPort, type ProviderContext } from '@twinsync/sdk'
+import { autostartDirs, locationOf } from './location.js'
+import { describeEntries, describeRcLocal, sortIgnored, type DesktopFile, type RcLocalFile } from './model.js'
+import { formatMode, RC_LOCAL, type AutostartState, type IgnoredAutostartFile } from './state.js'
+import { findRcLocalService } from './rc-local.js'
+import { TargetAccounts } from './target-accounts.js'
+
+export interface CollectedAutostart {
+  state: AutostartState
+  diagnostics: Diagnostic[]
+}
+
+export async function collectAutostart(ctx: ProviderContext, provider: string): Promise<CollectedAutostart> {
+  const accounts = await TargetAccounts.read(ctx.host)
+  const ignored: IgnoredAutostartFile[] = []
+  const owned = (path: string) => ctx.claims.ownerOf(path) === provider
+
+  const files: DesktopFile[] = []
+  for (const dir of autostartDirs(await homeNames(ctx.host))) {
+    for (const entry of await readdirIfDir(ctx.host, dir)) {
+      const path = `${dir}/${entry.name}`
+      if (!entry.name.endsWith('.desktop') || !owned(path)) continue
+      const read = await readRegularFile(ctx, path, ignored)
+      if (read !== undefined) files.push({ path, ...metadata(read.stat, accounts), content: read.content, location: locationOf(path, accounts) })
+    }
+  }
+
+  let rcLocal: RcLocalFile | undefined
+  if (owned(RC_LOCAL)) {
+    const read = await readRegularFile(ctx, RC_LOCAL, ignored)
+    if (read !== undefined) rcLocal = { ...metadata(read.stat, accounts), content: read.content, executable: (read.stat.mode & 0o111) !== 0 }
+  }
+
+  const state: AutostartState = {
+    entries: describeEntries(files),
+    rcLocal: describeRcLocal(rcLocal, await findRcLocalService(ctx.host)),
+    ignored: sortIgnored(ignored),
+  }
+  const diagnostics = state.ignored.map((i) => warningDiagnostic('AUTOSTART_NOT_MIRRORED', `${i.path} is not mirrored: ${i.reason}`, { path: i.path, provider }))
+  return { state, diagnostics }
+}
+
+function metadata(stat: FileStat, accounts: TargetAccounts) {
+  return { mode: formatMode(stat.mode), owner: accounts.userName(stat.uid), group: accounts.groupName(stat.gid) }
+}
+
+// Only regular files are mirrored: a symlink would be written back as a file, and a huge file
+// is not an autostart entry anyone wrote by hand.
+async function readRegularFile(ctx: ProviderContext, path: string, ignored: IgnoredAutostartFile[]): Promise<{ stat: FileStat; content: string } | undefined> {
+  const stat = await ctx.host.lstat(path)
+  if (stat === undefined) return undefined
+  if (stat.type !== 'file') {
+    ignored.push({ path, reason: `a ${stat.type}, not a regular file` })
+    return undefined
+  }
+  if (stat.size > ctx.limits.maxFileSize) {
+    ignored.push({ path, reason: `larger than ${ctx.limits.maxFileSize} bytes` })
+    return undefined
+  }
+  const content = await ctx.host.readTextIfExists(path)
+  return content === undefined ? undefined : { stat, content }
+}
+
+async function homeNames(host: HostPort): Promise<string[]> {
+  return (await readdirIfDir(host, '/home')).filter((e) => e.type === 'directory').map((e) => e.name)
+}
+
+async function readdirIfDir(host: HostPort, dir: string) {
+  const st = await host.stat(dir)
+  return st?.type === 'directory' ? sortBy(await host.readdir(dir), (e) => e.name) : []
+}

@@ -1,0 +1,129 @@
+import { errorDiagnostic, machinePathOf, mirrorPath, type Diagnostic, type HostPort, type TwinReader, warningDiagnostic } from '@twinsync/sdk'
+import type { TSchema } from 'typebox'
+import { isDesktopEntryPath, locationOf } from './location.js'
+import { describeEntries, describeRcLocal, type DesktopFile } from './model.js'
+import { parseDesktopEntry } from './desktop-entry.js'
+import { AUTOSTART_JSON, AutostartDocument, RC_LOCAL, RC_LOCAL_JSON, RcLocalDocument, formatMode, parseMode, type AutostartState } from './state.js'
+import { TargetAccounts } from './target-accounts.js'
+
+interface RecordedMetadata {
+  mode?: string
+  owner?: string
+  group?: string
+  enabled?: boolean
+  executable?: boolean
+  service?: string
+  serviceMasked?: boolean
+}
+
+export interface LoadedAutostart {
+  state: AutostartState | undefined
+  diagnostics: Diagnostic[]
+}
+
+/**
+ * The desired state from the twin. The mirrored files give the contents; autostart.json and
+ * rc-local.json give what Git cannot hold (owner, group, mode). A file the twin adds without
+ * metadata gets the owner of its place: root for /etc, the user for a home.
+ *
+ * Each switch has one source of truth, so the same twin always means the same machine (also
+ * after an apply, before the next snapshot rewrites the descriptions): an entry is enabled or
+ * not by its .desktop file (`enabled` in autostart.json only describes it), and rc.local is
+ * executable or not by `executable` in rc-local.json (which sets the execute bits of `mode`).
+ * A description that disagrees with its source gets a warning, never a silent change.
+ */
+export async function loadAutostart(twin: TwinReader, host: HostPort, provider: string): Promise<LoadedAutostart> {
+  const diagnostics: Diagnostic[] = []
+  const entriesJson = await readJson(twin, AUTOSTART_JSON, AutostartDocument, diagnostics, provider)
+  const rcJson = await readJson(twin, RC_LOCAL_JSON, RcLocalDocument, diagnostics, provider)
+  const recorded = new Map<string, RecordedMetadata>()
+  const entryList = (entriesJson as { entries?: unknown } | undefined)?.entries
+  if (Array.isArray(entryList)) {
+    for (const e of entryList as Array<RecordedMetadata & { path?: unknown }>) if (typeof e.path === 'string') recorded.set(e.path, e)
+  }
+
+  const paths = (await twin.list('filesystem/')).map((p) => machinePathOf(p) as string).filter(isDesktopEntryPath)
+  const rcContent = await twin.readText(mirrorPath(RC_LOCAL))
+  if (paths.length === 0 && rcContent === undefined && entriesJson === undefined && rcJson === undefined) return { state: undefined, diagnostics }
+
+  const accounts = await TargetAccounts.read(host)
+  const files: DesktopFile[] = []
+  for (const path of paths) {
+    const content = (await twin.readText(mirrorPath(path))) ?? ''
+    const location = locationOf(path, accounts)
+    const meta = recorded.get(path) ?? {}
+    const owner = meta.owner ?? location.user ?? 'root'
+    const group = meta.group ?? (location.user === undefined ? 'root' : primaryGroup(accounts, location.user))
+    files.push({ path, content, location, mode: validMode(meta.mode) ?? '0644', owner, group })
+    if (typeof meta.enabled === 'boolean' && meta.enabled !== parseDesktopEntry(content).enabled) {
+      diagnostics.push(
+        warningDiagnostic('AUTOSTART_ENABLED_IGNORED', `${AUTOSTART_JSON} says ${path} is ${meta.enabled ? 'enabled' : 'disabled'}, but the file says otherwise; the file wins`, {
+          provider,
+          path,
+          detail: `To ${meta.enabled ? 'enable' : 'disable'} the entry, edit Hidden= (or X-GNOME-Autostart-enabled=) in ${mirrorPath(path)}.`,
+        }),
+      )
+    }
+  }
+
+  const rc = (rcJson ?? {}) as RecordedMetadata
+  const service = { masked: rc.serviceMasked === true, ...(typeof rc.service === 'string' ? { service: rc.service } : {}) }
+  let rcLocal = describeRcLocal(undefined, service)
+  if (rcContent !== undefined) {
+    // rc.local exists to be run: one the twin adds without a mode is made executable.
+    let mode = parseMode(validMode(rc.mode) ?? '0755')
+    const modeExecutable = (mode & 0o111) !== 0
+    const executable = typeof rc.executable === 'boolean' ? rc.executable : modeExecutable
+    if (executable !== modeExecutable) {
+      if (validMode(rc.mode) !== undefined) {
+        diagnostics.push(
+          warningDiagnostic('RC_LOCAL_MODE_ADJUSTED', `${RC_LOCAL_JSON}: mode ${rc.mode} and executable ${executable} disagree; executable wins`, { provider, path: RC_LOCAL }),
+        )
+      }
+      // Execute bits follow the read bits: 0644 becomes 0755, 0600 becomes 0700.
+      mode = executable ? mode | ((mode & 0o444) >> 2) : mode & ~0o111
+    }
+    rcLocal = describeRcLocal({ content: rcContent, mode: formatMode(mode), owner: rc.owner ?? 'root', group: rc.group ?? 'root', executable }, service)
+  }
+  return { state: { entries: describeEntries(files), rcLocal, ignored: [] }, diagnostics }
+}
+
+function primaryGroup(accounts: TargetAccounts, user: string): string {
+  const u = accounts.user(user)
+  return u === undefined ? user : accounts.groupName(u.gid)
+}
+
+function validMode(mode: unknown): string | undefined {
+  if (typeof mode !== 'string' || !/^[0-7]{3,4}$/.test(mode)) return undefined
+  return formatMode(parseMode(mode))
+}
+
+/**
+ * A metadata document, checked against its schema: a value of the wrong type is an error that
+ * names the file and the key (apply refuses a plan with errors), never a value quietly ignored.
+ */
+async function readJson(twin: TwinReader, path: string, schema: TSchema, diagnostics: Diagnostic[], provider: string): Promise<unknown> {
+  const text = await twin.readText(path)
+  if (text === undefined) return undefined
+  let value: unknown
+  try {
+    value = JSON.parse(text) as unknown
+  } catch (error) {
+    diagnostics.push(warningDiagnostic('TWIN_INVALID', `${path} is not valid JSON; its metadata is ignored`, { provider, detail: String(error) }))
+    return undefined
+  }
+  const { Value } = await import('typebox/value')
+  if (Value.Check(schema, value)) return value
+  const errors = [...Value.Errors(schema, value)]
+  const first = errors.find((e) => e.keyword === 'boolean') ?? errors.find((e) => e.keyword !== 'additionalProperties') ?? errors[0]
+  const key = (first?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.') || '/'
+  const message = first?.keyword === 'boolean' ? 'unknown key' : (first?.message ?? 'invalid value')
+  diagnostics.push(
+    errorDiagnostic('TWIN_INVALID', `${path}: "${key}": ${message}`, {
+      provider,
+      path,
+      detail: `Correct "${key}" in ${path}, or take a snapshot to write it again from the machine. Nothing from it is applied until then.`,
+    }),
+  )
+  return undefined
+}

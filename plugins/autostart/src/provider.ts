@@ -1,0 +1,66 @@
+import type {
+  StartupEntry,
+  StartupView,
+  ApplicableProvider,
+  ApplyRequest,
+  ApplyResult,
+  CollectRequest,
+  CollectResult,
+  DetectRequest,
+  DetectResult,
+  DiffRequest,
+  DiffResult,
+  LoadRequest,
+  LoadResult,
+} from '@twinsync/sdk'
+import { applyAutostart } from './apply.js'
+import { collectAutostart } from './collect.js'
+import { diffAutostart } from './diff.js'
+import { AUTOSTART_CLAIMS } from './location.js'
+import { loadAutostart } from './load.js'
+import { startupEntries } from './startup-entry.js'
+import { autostartDocuments } from './model.js'
+import { AUTOSTART_JSON, AutostartState, RC_LOCAL_JSON } from './state.js'
+
+/**
+ * Autostart: /etc/rc.local and the XDG autostart entries of the system and of each user,
+ * mirrored and described in system/startup/autostart.json and rc-local.json.
+ */
+export class AutostartProvider implements ApplicableProvider<AutostartState>, StartupView<AutostartState> {
+  readonly name = 'autostart'
+  readonly version = '0.1.0'
+  readonly category = 'startup' as const
+  readonly description = 'rc.local and XDG autostart entries (/etc/xdg/autostart, ~/.config/autostart)'
+  readonly twinPaths = [AUTOSTART_JSON, RC_LOCAL_JSON] as const
+  readonly claims = AUTOSTART_CLAIMS
+  readonly stateSchema = AutostartState
+
+  // rc.local and XDG autostart are conventions, not packages: every Debian target has the places.
+  async detect({ ctx }: DetectRequest): Promise<DetectResult> {
+    const etc = await ctx.host.stat('/etc')
+    if (etc?.type !== 'directory') return { detected: false, reason: 'the target has no /etc', diagnostics: [] }
+    return { detected: true, reason: 'rc.local and XDG autostart locations', diagnostics: [] }
+  }
+
+  async collect({ ctx }: CollectRequest): Promise<CollectResult<AutostartState>> {
+    const { state, diagnostics } = await collectAutostart(ctx, this.name)
+    return { state, documents: autostartDocuments(state), diagnostics }
+  }
+
+  load({ ctx, twin }: LoadRequest): Promise<LoadResult<AutostartState>> {
+    return loadAutostart(twin, ctx.host, this.name)
+  }
+
+  diff({ desired, actual }: DiffRequest<AutostartState>): DiffResult {
+    return diffAutostart(desired, actual, this.name)
+  }
+
+  /** What this state starts at boot, at login or on a schedule, for `twinsync startup`. */
+  startupEntries(state: AutostartState): StartupEntry[] {
+    return startupEntries(state)
+  }
+
+  apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {
+    return applyAutostart(changes, ctx, this.name, onResult)
+  }
+}

@@ -1,0 +1,76 @@
+import type {
+  ContentValidator,
+  StartupEntry,
+  StartupView,
+  ApplicableProvider,
+  ApplyRequest,
+  ApplyResult,
+  CollectRequest,
+  CollectResult,
+  DetectRequest,
+  DetectResult,
+  DiffRequest,
+  DiffResult,
+  LoadRequest,
+  LoadResult,
+} from '@twinsync/sdk'
+import { applyCron } from './apply.js'
+import { collectCron } from './collect.js'
+import { diffCron } from './diff.js'
+import { loadCron } from './load.js'
+import { parseCrontab } from './crontab-parser.js'
+import { startupEntries } from './startup-entry.js'
+import { cronDocuments } from './model.js'
+import { CRON_D_DIR, CRON_JSON, CRONTAB_DIR, CronState, SYSTEM_CRONTAB } from './state.js'
+
+/**
+ * Cron: owns the user crontabs (mirrored without cron's header, installed with `crontab -u`),
+ * and describes every job of the machine, system files included, in system/startup/cron.json.
+ */
+export class CronProvider implements ApplicableProvider<CronState>, StartupView<CronState>, ContentValidator {
+  readonly name = 'cron'
+  readonly version = '0.1.0'
+  readonly category = 'startup' as const
+  readonly description = 'User crontabs, and every cron job of the machine (@reboot included)'
+  readonly twinPaths = [CRON_JSON] as const
+  readonly claims = [`${CRONTAB_DIR}/*`] as const
+  readonly stateSchema = CronState
+
+  async detect({ ctx }: DetectRequest): Promise<DetectResult> {
+    const crontab = await ctx.host.which('crontab', { inTarget: true })
+    if (crontab !== undefined) return { detected: true, reason: `crontab at ${crontab}`, diagnostics: [] }
+    for (const path of [CRONTAB_DIR, SYSTEM_CRONTAB, CRON_D_DIR]) {
+      if ((await ctx.host.stat(path)) !== undefined) return { detected: true, reason: `${path} exists (crontab is not installed)`, diagnostics: [] }
+    }
+    return { detected: false, reason: 'cron is not installed (no crontab, no /etc/crontab)', diagnostics: [] }
+  }
+
+  async collect({ ctx }: CollectRequest): Promise<CollectResult<CronState>> {
+    const { state, diagnostics } = await collectCron(ctx, this.name)
+    return { state, documents: cronDocuments(state), diagnostics }
+  }
+
+  async load({ twin }: LoadRequest): Promise<LoadResult<CronState>> {
+    return { state: await loadCron(twin), diagnostics: [] }
+  }
+
+  diff({ desired, actual }: DiffRequest<CronState>): DiffResult {
+    return diffCron(desired, actual, this.name)
+  }
+
+  /** The system crontabs the files provider writes: checked here, so a bad schedule is never written. */
+  readonly validatesPaths = [SYSTEM_CRONTAB, `${CRON_D_DIR}/*`] as const
+
+  validateContent(path: string, content: string): string[] {
+    return parseCrontab(content, { path, format: 'system' }).problems.map((p) => `line ${p.line}: ${p.reason}`)
+  }
+
+  /** What this state starts at boot, at login or on a schedule, for `twinsync startup`. */
+  startupEntries(state: CronState): StartupEntry[] {
+    return startupEntries(state)
+  }
+
+  apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {
+    return applyCron(changes, ctx, this.name, onResult)
+  }
+}

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto'
+import { compareStrings, warningDiagnostic, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
+import { defaultTargetOf, unitsWantedAtBoot } from './boot-units.js'
+import type { InstallSection } from './install-section.js'
+import { addConfigDrift } from './config-drift.js'
+import { collectRuntime, managerRuns, withUnloadedUnits } from './runtime-units.js'
+import type { SystemdState, UnitEntry } from './state.js'
+import { UnitFileIndex } from './unit-file-index.js'
+import { PERSISTENT_CONFIG } from './unit-paths.js'
+
+const SECTIONS_CACHE_KEY = 'install-sections-v1'
+type ParsedSections = Map<string, { signature: string; install: InstallSection }>
+
+/**
+ * Read the units of the target: enablement and presets from the unit directories (the fast
+ * path), runtime states from the running manager when there is one, and what starts at boot.
+ */
+export async function collectSystemdState(ctx: ProviderContext): Promise<{ state: SystemdState; diagnostics: Diagnostic[] }> {
+  const diagnostics: Diagnostic[] = []
+  const cached = await ctx.cache.read(SECTIONS_CACHE_KEY).catch(() => undefined)
+  const index = new UnitFileIndex(ctx.host, parseSections(cached))
+  const files = await index.list()
+  await writeSections(ctx, index.parsedSections(), cached)
+
+  const units: Record<string, UnitEntry> = {}
+  for (const unit of files) {
+    const entry: UnitEntry = { state: unit.state }
+    if (unit.preset !== undefined) entry.preset = unit.preset
+    // An administrator's own unit file: its content decides whether a daemon-reload is due.
+    if (unit.path.startsWith(PERSISTENT_CONFIG + '/') && (await ctx.host.lstat(unit.path))?.type === 'file') {
+      entry.hash = 'sha256:' + createHash('sha256').update(await ctx.host.readFile(unit.path)).digest('hex')
+    }
+    units[unit.name] = entry
+  }
+
+  const defaultTarget = await defaultTargetOf(index, (path) => ctx.host.readlink(path).catch(() => undefined))
+  const state: SystemdState = {
+    units,
+    startup: {
+      ...(defaultTarget === undefined ? {} : { defaultTarget }),
+      wantedAtBoot: await unitsWantedAtBoot(index, defaultTarget),
+      enabledTimers: files.filter((u) => u.name.endsWith('.timer') && (u.state === 'enabled' || u.state === 'enabled-runtime')).map((u) => u.name).sort(compareStrings),
+    },
+  }
+  if (await managerRuns(ctx.host)) {
+    try {
+      state.runtime = withUnloadedUnits(await collectRuntime(ctx.host), files)
+    } catch (error) {
+      diagnostics.push(warningDiagnostic('SYSTEMD_RUNTIME_UNREADABLE', 'Could not read the runtime state of units', { detail: (error as Error).message, provider: 'systemd' }))
+    }
+    if (state.runtime !== undefined) {
+      try {
+        await addConfigDrift(ctx.host, state.runtime, ctx.cache)
+      } catch (error) {
+        diagnostics.push(
+          warningDiagnostic('SYSTEMD_CONFIG_AGE_UNKNOWN', 'Could not tell whether running services run their current configuration', { detail: (error as Error).message, provider: 'systemd' }),
+        )
+      }
+    }
+  }
+  return { state, diagnostics }
+}
+
+function parseSections(text: string | undefined): ParsedSections {
+  if (text === undefined) return new Map()
+  try {
+    return new Map(JSON.parse(text) as Array<[string, { signature: string; install: InstallSection }]>)
+  } catch {
+    return new Map() // a damaged cache only costs speed
+  }
+}
+
+/** Write the parsed sections back, only when they differ from what was read (no write, no fsync, on an unchanged machine). */
+async function writeSections(ctx: ProviderContext, sections: ParsedSections, previous: string | undefined): Promise<void> {
+  const entries = [...sections.entries()].sort(([a], [b]) => compareStrings(a, b))
+  const text = JSON.stringify(entries)
+  if (text === previous) return
+  await ctx.cache.write(SECTIONS_CACHE_KEY, text).catch(() => undefined)
+}

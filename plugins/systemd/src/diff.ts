@@ -1,0 +1,112 @@
+import { compareStrings, errorDiagnostic, infoDiagnostic, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
+import { DAEMON_RELOAD_ID, systemdChangeId, type SystemdOperation } from './change.js'
+import type { RuntimeEntry, SystemdState } from './state.js'
+import { isChangeableUnitName } from './unit-name.js'
+import { PERSISTENT_CONFIG } from './unit-paths.js'
+
+const UP = new Set(['active', 'activating', 'reloading'])
+const DOWN = new Set(['inactive', 'failed', 'deactivating'])
+
+/**
+ * The changes that turn the live units (`actual`) into the twin's (`desired`). Pure.
+ * Enablement (enable, disable, mask, unmask) is planned on any target; runtime verbs only when
+ * a manager was running at collect time (`actual.runtime`), otherwise a diagnostic says so.
+ */
+export function diffSystemdState(desired: SystemdState, actual: SystemdState): DiffResult {
+  const changes: Change[] = []
+  const diagnostics: Diagnostic[] = []
+  const live = actual.runtime !== undefined
+  const add = (operation: SystemdOperation, unit: string, summary: string, risk: Risk, extra: Partial<Change> = {}): Change => {
+    const change: Change = { id: systemdChangeId(operation, unit), provider: 'systemd', category: 'services', operation, resource: unit, summary, risk, ...extra, data: { unit } }
+    changes.push(change)
+    return change
+  }
+
+  // Administrator unit files that differ: the files provider writes them, the manager must reload.
+  const changedFiles = Object.keys(desired.units)
+    .filter((unit) => desired.units[unit]?.hash !== undefined && desired.units[unit]?.hash !== actual.units[unit]?.hash)
+    .sort(compareStrings)
+  let reload: Change | undefined
+  if (changedFiles.length > 0 && live) {
+    reload = add('daemon-reload', 'manager', `reload systemd after unit file changes (${changedFiles.join(', ')})`, 'low')
+    reload.data = { unit: 'manager', unitFiles: changedFiles.map((u) => `${PERSISTENT_CONFIG}/${u}`) }
+  }
+  const afterReload = reload === undefined ? {} : { requires: [DAEMON_RELOAD_ID] }
+
+  for (const unit of Object.keys(desired.units).sort(compareStrings)) {
+    const want = desired.units[unit]?.state
+    const have = actual.units[unit]?.state
+    if (want === have || want === undefined) continue
+    if (!isChangeableUnitName(unit)) {
+      diagnostics.push(errorDiagnostic('NAME_INVALID', `The twin lists an invalid unit name: ${JSON.stringify(unit)}`, { path: unit, provider: 'systemd' }))
+      continue
+    }
+    if (want === 'masked') {
+      add('mask', unit, `mask ${unit}`, 'medium', { before: have ?? 'absent', after: 'masked' })
+      continue
+    }
+    const requires = reload === undefined ? {} : { requires: [reload.id] }
+    if (have === 'masked') {
+      // One change: the mask goes and the unit ends as the twin says. The enable links a unit had
+      // before it was masked are still there, so an unmask alone can leave it enabled (or not).
+      const after = want === 'enabled' || want === 'disabled' ? want : undefined
+      const summary = after === 'enabled' ? `unmask and enable ${unit}` : after === 'disabled' ? `unmask ${unit}, leaving it disabled` : `unmask ${unit}`
+      const change = add('unmask', unit, summary, 'medium', { before: 'masked', after: after ?? want, ...(after === 'enabled' ? requires : {}) })
+      change.data = { unit, ...(after === undefined ? {} : { after }) }
+      continue
+    }
+    if (want === 'enabled' && (have === undefined || have === 'disabled')) {
+      add('enable', unit, `enable ${unit}`, 'medium', { before: have ?? 'absent', after: 'enabled', ...requires })
+    } else if (want === 'disabled' && have === 'enabled') {
+      add('disable', unit, `disable ${unit}`, 'medium', { before: 'enabled', after: 'disabled' })
+    }
+  }
+
+  if (desired.runtime !== undefined && !live) {
+    diagnostics.push(infoDiagnostic('SYSTEMD_RUNTIME_OFFLINE', 'Runtime changes (start, stop, restart) need a running system; only enablement is planned for this target', {
+      detail: 'Apply the twin on the running machine (root "/") to start or stop services.',
+      provider: 'systemd',
+    }))
+  }
+  if (desired.runtime !== undefined && actual.runtime !== undefined) {
+    const wantRuntime: Record<string, RuntimeEntry> = desired.runtime
+    for (const unit of Object.keys(wantRuntime).sort(compareStrings)) {
+      const want = wantRuntime[unit]?.active ?? ''
+      const have = actual.runtime[unit]?.active ?? 'inactive'
+      if (!isChangeableUnitName(unit)) continue
+      if (want === 'active' && DOWN.has(have)) {
+        const requires = startRequires(changes, unit, reload)
+        add('start', unit, `start ${unit}`, 'medium', { before: have, after: 'active', ...(requires === undefined ? {} : { requires }) })
+      }
+      else if (want === 'inactive' && UP.has(have)) add('stop', unit, `stop ${unit}`, 'high', { before: have, after: 'inactive' })
+    }
+    // A running service whose unit file changed runs the old definition: propose a restart the user can decline.
+    for (const unit of changedFiles) {
+      if (unit.endsWith('.service') && UP.has(actual.runtime[unit]?.active ?? '') && !changes.some((c) => c.resource === unit && (c.operation === 'stop' || c.operation === 'start'))) {
+        add('restart', unit, `restart ${unit} to load its changed unit file`, 'medium', { ...afterReload })
+      }
+    }
+    // A running service whose configuration changed after it started (or last reloaded) runs the
+    // older one: read from the machine, so a reload that was lost (a failed apply, a change by
+    // hand) is planned until it is done, whatever the twin says.
+    for (const unit of Object.keys(actual.runtime).sort(compareStrings)) {
+      const entry = actual.runtime[unit]
+      const stale = entry?.staleConfig ?? []
+      if (entry === undefined || stale.length === 0 || !UP.has(entry.active) || !isChangeableUnitName(unit)) continue
+      if (changes.some((c) => c.resource === unit && (c.operation === 'stop' || c.operation === 'start' || c.operation === 'restart'))) continue
+      const operation = entry.canReload === true ? 'reload' : 'restart'
+      const change = add(operation, unit, `${unit} runs an older configuration than ${stale[0]}${stale.length > 1 ? ` (and ${stale.length - 1} more)` : ''}: ${operation} it`, 'medium', {
+        before: 'active, with an older configuration',
+        after: operation === 'reload' ? 'active, reloaded' : 'active, restarted',
+      })
+      change.data = { unit, staleConfig: stale }
+    }
+  }
+  return { changes, diagnostics }
+}
+
+function startRequires(changes: readonly Change[], unit: string, reload: Change | undefined): string[] | undefined {
+  const ids = changes.filter((c) => c.resource === unit && (c.operation === 'enable' || c.operation === 'unmask')).map((c) => c.id)
+  if (reload !== undefined) ids.push(reload.id)
+  return ids.length > 0 ? ids : undefined
+}

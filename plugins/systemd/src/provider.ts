@@ -1,0 +1,141 @@
+import {
+  type Change,
+  type FollowUpRequest,
+  type PlanFollowUp,
+  type StartupEntry,
+  type StartupView,
+  errorDiagnostic,
+  stableStringify,
+  type ApplicableProvider,
+  type ApplyRequest,
+  type ApplyResult,
+  type CollectRequest,
+  type CollectResult,
+  type DetectRequest,
+  type DetectResult,
+  type DiffRequest,
+  type DiffResult,
+  type LoadRequest,
+  type LoadResult,
+  type TwinDocument,
+} from '@twinsync/sdk'
+import { applySystemdChanges } from './apply.js'
+import { collectSystemdState } from './collect.js'
+import { diffSystemdState } from './diff.js'
+import { restartsForConfigChanges } from './config-restarts.js'
+import { startupEntries } from './startup-entry.js'
+import { RUNTIME_DOCUMENT, STARTUP_DOCUMENT, SystemdState, UNITS_DOCUMENT } from './state.js'
+import { UNIT_SEARCH_PATH } from './unit-paths.js'
+
+/** systemd units: enablement, presets, runtime state and what starts at boot; changed through systemctl. */
+export class SystemdProvider implements ApplicableProvider<SystemdState>, StartupView<SystemdState>, PlanFollowUp<SystemdState> {
+  readonly name = 'systemd'
+  readonly version = '0.1.0'
+  readonly category = 'services' as const
+  readonly description = 'systemd units: enablement and vendor presets, active state, units started at boot'
+  readonly twinPaths = ['system/services/', STARTUP_DOCUMENT] as const
+  /**
+   * Enablement links are what `systemctl enable` writes: their meaning is the unit's state in
+   * units.json, which this provider applies with systemctl. Claiming them keeps the files
+   * provider from mirroring (and applying) the same fact a second time.
+   */
+  readonly claims = [
+    '/etc/systemd/system/*.wants/*',
+    '/etc/systemd/system/*.requires/*',
+    '/etc/systemd/system/*.upholds/*',
+    // On Debian `systemctl enable|disable` of a unit with an /etc/init.d script also runs
+    // systemd-sysv-install (update-rc.d): it turns the S/K links of the SysV runlevels and, with
+    // insserv, rewrites its dependency files. They follow the unit's state, so they are this
+    // provider's: one enable, not eight file changes.
+    '/etc/rc?.d/*',
+    '/etc/init.d/.depend.*',
+  ] as const
+  readonly stateSchema = SystemdState
+  /** Sockets a unit listened on before a reload that lost them: the next reload must bring them back. */
+  private readonly owedSockets = new Map<string, ReadonlySet<string>>()
+
+  async detect({ ctx }: DetectRequest): Promise<DetectResult> {
+    for (const dir of ['/lib/systemd/system', '/usr/lib/systemd/system', '/etc/systemd/system']) {
+      if ((await ctx.host.stat(dir))?.type === 'directory') return { detected: true, reason: `unit directory ${dir}`, diagnostics: [] }
+    }
+    return { detected: false, reason: `none of ${UNIT_SEARCH_PATH.length} systemd unit directories exists`, diagnostics: [] }
+  }
+
+  async collect({ ctx }: CollectRequest): Promise<CollectResult<SystemdState>> {
+    const { state, diagnostics } = await collectSystemdState(ctx)
+    const documents: TwinDocument[] = [
+      { path: UNITS_DOCUMENT, content: stableStringify({ units: state.units }) },
+      { path: STARTUP_DOCUMENT, content: stableStringify(state.startup) },
+    ]
+    if (state.runtime !== undefined) documents.push({ path: RUNTIME_DOCUMENT, content: stableStringify({ units: recordedRuntime(state.runtime) }) })
+    return { state, documents, diagnostics }
+  }
+
+  async load({ twin }: LoadRequest): Promise<LoadResult<SystemdState>> {
+    const units = await twin.readText(UNITS_DOCUMENT)
+    if (units === undefined) return { state: undefined, diagnostics: [] }
+    const runtime = await twin.readText(RUNTIME_DOCUMENT)
+    const startup = await twin.readText(STARTUP_DOCUMENT)
+    let candidate: unknown
+    try {
+      candidate = {
+        units: (JSON.parse(units) as { units?: unknown }).units,
+        ...(runtime === undefined ? {} : { runtime: (JSON.parse(runtime) as { units?: unknown }).units }),
+        startup: startup === undefined ? { wantedAtBoot: [], enabledTimers: [] } : JSON.parse(startup),
+      }
+    } catch (error) {
+      return { state: undefined, diagnostics: [invalid(`is not valid JSON: ${(error as Error).message}`)] }
+    }
+    const { Value } = await import('typebox/value')
+    if (!Value.Check(SystemdState, candidate)) {
+      const first = [...Value.Errors(SystemdState, candidate)][0]
+      const pointer = first?.instancePath || '/'
+      // The state is read from three documents; name the one that holds the bad value, and its key.
+      const file = pointer.startsWith('/runtime') ? RUNTIME_DOCUMENT : pointer.startsWith('/startup') ? STARTUP_DOCUMENT : UNITS_DOCUMENT
+      const key = pointer.split('/').slice(2).join('.') || pointer.split('/')[1] || '/'
+      return {
+        state: undefined,
+        diagnostics: [
+          errorDiagnostic('TWIN_INVALID', `${file}: "${key}": ${first?.message ?? 'invalid value'}`, {
+            path: file,
+            provider: 'systemd',
+            detail: `Correct "${key}" in ${file} (a state is one word such as enabled, disabled, masked), or take a snapshot to write the machine's state again. Nothing is planned for services until then.`,
+          }),
+        ],
+      }
+    }
+    return { state: candidate, diagnostics: [] }
+  }
+
+  diff({ desired, actual }: DiffRequest<SystemdState>): DiffResult {
+    return diffSystemdState(desired, actual)
+  }
+
+  /** Restarts of running services whose package's configuration the plan rewrites. */
+  followUps(request: FollowUpRequest<SystemdState>): Promise<Change[]> {
+    return restartsForConfigChanges(request)
+  }
+
+  /** The units started at boot and the enabled timers, for `twinsync startup`. */
+  startupEntries(state: SystemdState): StartupEntry[] {
+    return startupEntries(state)
+  }
+
+  apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {
+    return applySystemdChanges(changes, ctx, onResult, this.owedSockets)
+  }
+}
+
+/**
+ * What the twin records of the runtime: active and sub state. Whether a service runs an older
+ * configuration is read from the live machine for each plan and never recorded: a snapshot taken
+ * while a reload was due must not ask for that reload later (in a diff between snapshots, or as
+ * intent of the twin); only the live machine does.
+ */
+function recordedRuntime(runtime: NonNullable<SystemdState['runtime']>): NonNullable<SystemdState['runtime']> {
+  return Object.fromEntries(Object.entries(runtime).map(([unit, { active, sub }]) => [unit, { active, sub }]))
+}
+
+function invalid(what: string) {
+  return errorDiagnostic('TWIN_INVALID', `The systemd twin (system/services/) ${what}`, { path: UNITS_DOCUMENT, provider: 'systemd' })
+}

@@ -1,0 +1,126 @@
+import { strict as assert } from 'node:assert'
+import { createHash } from 'node:crypto'
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, type Rootfs } from '../bed/index.js'
+import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
+import { writeTwinFile } from '../support/twin-edit.js'
+
+interface Step {
+  id: string
+  status: string
+  message?: string
+  outputTail?: string
+}
+interface ApplyJson {
+  journal: { steps: Step[] }
+}
+
+const SSHD = '/etc/ssh/sshd_config'
+const SUDOERS = '/etc/sudoers.d/ops'
+const MAIN_CF = '/etc/postfix/main.cf'
+const UNIT = '/etc/systemd/system/report.service'
+const CRON = '/etc/cron.d/report'
+const GOOD_UNIT = '[Unit]\nDescription=Nightly report\n\n[Service]\nType=oneshot\nExecStart=/bin/true\n'
+
+/**
+ * Every configuration checker run for real, by the apply path, on the server root (Debian 13
+ * with openssh-server, sudo, postfix, systemd, cron), chrooted, not booted: a good change passes
+ * the service's own checker, a broken one is refused with the checker's own words and the live
+ * file stays exactly as it was.
+ */
+describe('configuration checkers against the real tools (server root, chroot)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+  const live = (path: string) => readFile(join(rootfs.dir, path), 'utf8')
+  const sha = async (path: string) => createHash('sha256').update(await readFile(join(rootfs.dir, path))).digest('hex')
+  const apply = async () => {
+    const r = await twinsync('apply', '--yes', '--json')
+    const steps = new Map(json<ApplyJson>(r).journal.steps.map((s) => [s.id, s]))
+    return { code: r.code, steps, out: r.stdout + r.stderr }
+  }
+
+  before(async () => {
+    rootfs = await freshRootfs('server')
+    // What a booted system has and an unbooted tree lacks: sshd -t wants its privilege separation directory.
+    await mkdir(join(rootfs.dir, 'run/sshd'), { recursive: true })
+    await writeFile(join(rootfs.dir, SUDOERS), '%adm ALL=(root) /usr/bin/journalctl\n')
+    await chmod(join(rootfs.dir, SUDOERS), 0o440)
+    await writeFile(join(rootfs.dir, UNIT), GOOD_UNIT)
+    cli = await cliSandbox()
+    const first = await twinsync('snapshot', '--init')
+    assert.equal(first.code, 0, first.stderr)
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('refuses a broken sshd_config, sudoers file, postfix main.cf and unit file with each checker\'s own output; the live files are unchanged', async () => {
+    const before = new Map<string, string>()
+    for (const path of [SSHD, SUDOERS, MAIN_CF, UNIT]) before.set(path, await sha(path))
+    await writeTwinFile(cli.twinDir, `filesystem${SSHD}`, `${await live(SSHD)}PermitRootLogin maybe-not\n`)
+    await writeTwinFile(cli.twinDir, `filesystem${SUDOERS}`, '%adm ALL=(root /usr/bin/journalctl\n')
+    await writeTwinFile(cli.twinDir, `filesystem${MAIN_CF}`, `${await live(MAIN_CF)}this line has no equals sign\n`)
+    await writeTwinFile(cli.twinDir, `filesystem${UNIT}`, GOOD_UNIT.replace('ExecStart=/bin/true', 'ExecStart=relative/report'))
+
+    const { code, steps, out } = await apply()
+    assert.equal(code, 1, out)
+    const sshd = steps.get(`files:replace:${SSHD}`)
+    assert.equal(sshd?.status, 'failed', out)
+    assert.match(sshd?.message ?? '', /sshd rejects the new content of \/etc\/ssh\/sshd_config; the live file is untouched|`sshd -t` rejects the new sshd configuration; the previous files are back; ssh\.service left alone/)
+    assert.match(sshd?.outputTail ?? '', /unsupported option "maybe-not"/)
+
+    const sudoers = steps.get(`files:replace:${SUDOERS}`)
+    assert.equal(sudoers?.status, 'failed', out)
+    assert.match(sudoers?.message ?? '', /visudo rejects the new content of \/etc\/sudoers\.d\/ops; the live file is untouched|`visudo -c` rejects the new sudo configuration; the previous files are back/)
+    assert.match(sudoers?.outputTail ?? '', /syntax error/)
+
+    const postfix = steps.get(`files:replace:${MAIN_CF}`)
+    assert.equal(postfix?.status, 'failed', out)
+    assert.equal(postfix?.message, '`postfix check` rejects the new postfix configuration; the previous files are back; postfix.service left alone')
+    assert.match(postfix?.outputTail ?? '', /main\.cf, line \d+: missing '=' after attribute name: "this line has no equals sign"/)
+
+    const unit = steps.get(`files:replace:${UNIT}`)
+    assert.equal(unit?.status, 'failed', out)
+    assert.equal(unit?.message, `\`systemd-analyze verify ${UNIT}\` rejects the new systemd units configuration; the previous files are back; nothing reloaded`)
+    assert.match(unit?.outputTail ?? '', /Neither a valid executable name nor an absolute path: relative\/report/)
+
+    for (const [path, hash] of before) assert.equal(await sha(path), hash, `${path} is exactly as it was`)
+  })
+
+  it('passes good changes to the same files through the same checkers, and applies them', async () => {
+    await writeTwinFile(cli.twinDir, `filesystem${SSHD}`, `${await live(SSHD)}ClientAliveInterval 300\n`)
+    await writeTwinFile(cli.twinDir, `filesystem${SUDOERS}`, '%adm ALL=(root) /usr/bin/journalctl, /usr/bin/systemctl status *\n')
+    await writeTwinFile(cli.twinDir, `filesystem${MAIN_CF}`, `${await live(MAIN_CF)}message_size_limit = 20480000\n`)
+    await writeTwinFile(cli.twinDir, `filesystem${UNIT}`, GOOD_UNIT.replace('Nightly report', 'Nightly report, checked'))
+    const { code, steps, out } = await apply()
+    assert.equal(code, 0, out)
+    const checked = (id: string) => steps.get(id)?.message ?? ''
+    assert.match(checked(`files:replace:${SSHD}`), /checked: `sshd -t` passed/)
+    assert.match(checked(`files:replace:${SUDOERS}`), /checked: `visudo -c` passed/)
+    assert.match(checked(`files:replace:${MAIN_CF}`), /checked: `postfix check` passed/)
+    assert.match(checked(`files:replace:${UNIT}`), new RegExp(`checked: \`systemd-analyze verify ${UNIT}\` passed`))
+    assert.match(await live(SSHD), /^ClientAliveInterval 300$/m)
+    assert.match(await live(SUDOERS), /systemctl status/)
+    assert.match(await live(MAIN_CF), /^message_size_limit = 20480000$/m)
+    assert.match(await live(UNIT), /Nightly report, checked/)
+    assert.deepEqual(json<{ changes: unknown[] }>(await twinsync('plan', '--json')).changes, [], 'nothing left to do')
+  })
+
+  it('refuses a broken cron file when the plan is made, naming the line; a good one is applied', async () => {
+    await writeTwinFile(cli.twinDir, `filesystem${CRON}`, '0 3 * * root /bin/true\n')
+    const refused = await twinsync('apply', '--yes')
+    assert.equal(refused.code, 2, refused.stdout + refused.stderr)
+    assert.match(refused.stderr, /\/etc\/cron\.d\/report: line 1: day of week "root": "root" is not a number or name/)
+    assert.match(refused.stderr, /Nothing was applied/)
+    await assert.rejects(readFile(join(rootfs.dir, CRON)), { code: 'ENOENT' })
+
+    await writeTwinFile(cli.twinDir, `filesystem${CRON}`, '0 3 * * * root /bin/true\n')
+    const applied = await twinsync('apply', '--yes')
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr)
+    assert.equal(await live(CRON), '0 3 * * * root /bin/true\n')
+  })
+})
