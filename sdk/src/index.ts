@@ -24,6 +24,7 @@ export * from './debian-services.js'
 export * from './secrets.js'
 export * from './fingerprint.js'
 export * from './schema-check.js'
+export * from './compiled-schema.js'
 // typebox's builder, so a plugin writes its schemas with the host's copy and needs no typebox of its own.
 export { Type } from 'typebox'
 export type { TSchema, Static } from 'typebox'

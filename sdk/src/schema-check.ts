@@ -1,4 +1,5 @@
 import type { TSchema } from 'typebox'
+import { validatorOf } from './compiled-schema.js'
 
 /**
  * The first way `value` breaks `schema`, as "/path: message", or undefined when it matches.
@@ -6,8 +7,8 @@ import type { TSchema } from 'typebox'
  * typebox's value module is loaded on first use only; it is slow to load.
  */
 export async function schemaProblem(schema: TSchema, value: unknown): Promise<string | undefined> {
-  const { Value } = await import('typebox/value')
-  if (Value.Check(schema, value)) return undefined
-  const first = [...Value.Errors(schema, value)][0]
+  const validator = validatorOf(schema)
+  if (validator.Check(value)) return undefined
+  const first = [...validator.Errors(value)][0]
   return `${first?.instancePath || '/'}: ${first?.message ?? 'does not match the schema'}`
 }

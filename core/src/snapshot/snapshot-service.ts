@@ -134,11 +134,12 @@ export class SnapshotService {
       }
       if (changes.length === 0) {
         await draft.align()
-        return { ...base, commit: undefined, message: undefined, skipped: 'unchanged', head: await this.twin.head() }
+        // HEAD as the draft read it under the lock: align() and discard() never move it.
+        return { ...base, commit: undefined, message: undefined, skipped: 'unchanged', head: draft.head }
       }
       if (options.ifChanged === true && onlyVolatile(changes)) {
         await draft.discard()
-        return { ...base, commit: undefined, message: undefined, skipped: 'volatile-only', head: await this.twin.head() }
+        return { ...base, commit: undefined, message: undefined, skipped: 'volatile-only', head: draft.head }
       }
       const message = options.message ?? snapshotMessage(this.clock(), options.label)
       const commit = await draft.commit(tree, message)

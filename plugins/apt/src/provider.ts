@@ -2,6 +2,7 @@ import type { Static, TSchema } from 'typebox'
 import {
   errorDiagnostic,
   stableStringify,
+  validatorOf,
   warningDiagnostic,
   type Diagnostic,
   type ApplicableProvider,
@@ -49,8 +50,7 @@ export class AptProvider implements ApplicableProvider<AptState> {
   async load({ twin }: LoadRequest): Promise<LoadResult<AptState>> {
     const text = await twin.readText(APT_DOCUMENT)
     if (text === undefined) return { state: undefined, diagnostics: [] }
-    const { Value } = await import('typebox/value')
-    const parsed = parseDocument(APT_DOCUMENT, text, AptState, Value)
+    const parsed = parseDocument(APT_DOCUMENT, text, AptState)
     if ('problem' in parsed) return { state: undefined, diagnostics: [parsed.problem] }
     const diagnostics: Diagnostic[] = []
     for (const [pkg, entry] of Object.entries(parsed.value.packages)) {
@@ -66,7 +66,7 @@ export class AptProvider implements ApplicableProvider<AptState> {
     }
     const pinsText = await twin.readText(APT_PINS_DOCUMENT)
     if (pinsText === undefined) return { state: parsed.value, diagnostics }
-    const pins = parseDocument(APT_PINS_DOCUMENT, pinsText, AptPins, Value)
+    const pins = parseDocument(APT_PINS_DOCUMENT, pinsText, AptPins)
     if ('problem' in pins) return { state: undefined, diagnostics: [...diagnostics, pins.problem] }
     const pinned = withPins(parsed.value, pins.value)
     return { state: pinned.state, diagnostics: [...diagnostics, ...pinned.diagnostics] }
@@ -86,7 +86,6 @@ function parseDocument<T extends TSchema>(
   path: string,
   text: string,
   schema: T,
-  Value: typeof import('typebox/value').Value,
 ): { value: Static<T> } | { problem: Diagnostic } {
   const invalid = (what: string) => ({ problem: errorDiagnostic('TWIN_INVALID', `${path} ${what}`, { path, provider: 'apt' }) })
   let parsed: unknown
@@ -95,8 +94,9 @@ function parseDocument<T extends TSchema>(
   } catch (error) {
     return invalid(`is not valid JSON: ${(error as Error).message}`)
   }
-  if (!Value.Check(schema, parsed)) {
-    const first = [...Value.Errors(schema, parsed)][0]
+  const validator = validatorOf(schema)
+  if (!validator.Check(parsed)) {
+    const first = [...validator.Errors(parsed)][0]
     return invalid(`does not match its schema at ${first?.instancePath || '/'}: ${first?.message ?? ''}`)
   }
   return { value: parsed as Static<T> }

