@@ -42,6 +42,10 @@ describe('snapshot history', () => {
   it('tells the kinds of snapshot apart by their message', () => {
     assert.equal(kindOf('TwinSync init'), 'init')
     assert.equal(kindOf('TwinSync snapshot 2026-01-01T00:00:00Z'), 'snapshot')
+    // A snapshot's subject is its diary line; its body's stamp says what it is.
+    assert.equal(kindOf('files: motd changed · apt: hello installed', 'TwinSync snapshot 2026-01-01T00:00:00Z\n'), 'snapshot')
+    assert.equal(kindOf('apt: install hello', 'TwinSync snapshot 2026-01-01T00:00:00Z after apt\n'), 'snapshot')
+    assert.equal(kindOf('files: motd changed'), 'other')
     assert.equal(kindOf('TwinSync checkpoint before apply 2026-01-01T00:00:00Z'), 'checkpoint')
     assert.equal(kindOf('TwinSync apply 2026-01-01T00:00:00Z: 1 applied'), 'apply')
     assert.equal(kindOf('TwinSync revert to abc 2026-01-01T00:00:00Z: 1 applied'), 'revert')

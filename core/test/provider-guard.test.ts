@@ -138,7 +138,7 @@ describe('calls into providers are guarded', function () {
     await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
     broken = true
     const shown = await (await rig.container()).resolve(HistoryService).show('HEAD', { diffs: false })
-    assert.deepEqual(shown.domains.startup?.map((c) => c.summary).sort(), ['Replace /etc/notes', 'system/faulty.json changed'])
+    assert.deepEqual(shown.domains.startup?.map((c) => c.summary).sort(), ['/etc/notes changed', 'system/faulty.json changed'])
     assert.ok(failure(shown.diagnostics, 'load'), JSON.stringify(shown.diagnostics))
   })
 })

@@ -67,7 +67,7 @@ describe('schedule inside a booted Debian container', function () {
     await waitRuns(done + 2)
     assert.equal(await count(), before + 1, 'one commit for the change, none after it')
     const subject = (await run(['git', '-C', twin, 'log', '-1', '--format=%s'])).stdout
-    assert.match(subject, /snapshot/i)
+    assert.match(subject.trim(), /^files: motd changed( · |$)/, 'the diary line names the change')
   })
 
   it('--apt snapshots before a package operation when drifted, and after it named after it', async () => {
@@ -91,7 +91,9 @@ describe('schedule inside a booted Debian container', function () {
     assert.equal(await count(), before + 2)
     const subjects = (await run(['git', '-C', twin, 'log', '-2', '--format=%s'])).stdout.trim().split('\n')
     assert.equal(subjects[0], 'apt: install hello')
-    assert.match(subjects[1] ?? '', /^TwinSync snapshot before apt /)
+    // The pre-operation snapshot is the usual diary line; its body says when and why.
+    assert.match(subjects[1] ?? '', /^files: motd changed/)
+    assert.match((await run(['git', '-C', twin, 'log', '-1', '--format=%b', 'HEAD~1'])).stdout, /^TwinSync snapshot \S+Z before apt$/m)
     const motd = await run(['git', '-C', twin, 'show', '--stat', '--format=', 'HEAD~1'])
     assert.match(motd.stdout, /motd/, 'the drift was committed before the operation')
     assert.equal(await ct.readFile('/var/lib/twinsync/twin/filesystem/etc/issue.net'), 'Intended issue.net\n', 'the pending edit is kept')

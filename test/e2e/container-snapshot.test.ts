@@ -21,9 +21,9 @@ describe('snapshot inside a booted Debian container', function () {
 
     // Read the twin from outside: the container's writes land in its overlay upper dir.
     const twin = join(container.upperDir, 'var/lib/twinsync/twin')
-    const head = await run(['git', '-C', twin, 'log', '-1', '--format=%H %s'])
+    const head = await run(['git', '-C', twin, 'log', '-1', '--format=%H %s%n%b'])
     assert.equal(head.code, 0, head.stderr)
-    assert.match(head.stdout.trim(), new RegExp(`^${result.commit} TwinSync snapshot `))
+    assert.match(head.stdout.trim(), new RegExp(`^${result.commit} first snapshot: \\d+ files, .*\\nTwinSync snapshot `))
 
     const os = JSON.parse(await readFile(join(twin, 'system/os.json'), 'utf8'))
     assert.equal(os.kernel.available, true, 'a running system has a kernel')

@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert'
 import { join } from 'node:path'
 import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, run, type Rootfs } from '../bed/index.js'
-import { cliSandbox, type CliSandbox } from '../support/cli.js'
+import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises'
+import { cliSandbox, TWINSYNC_BIN, type CliSandbox } from '../support/cli.js'
+import { aptHook } from '../../core/src/services/schedule.js'
 import { describePackageChange } from '../../core/src/services/apt-hook.js'
 import { TwinLock } from '../../core/src/twin/twin-lock.js'
 
@@ -39,7 +41,7 @@ describe('the apt hook command', function () {
       for (const phase of ['pre', 'post']) {
         const r = await hook(phase)
         assert.equal(r.code, 0, r.stderr)
-        assert.equal(r.stderr.trim(), `twinsync: another snapshot is running; skipped the ${phase}-apt snapshot`)
+        assert.equal(r.stderr.trim(), `twinsync: another TwinSync test holds the twin (pid ${process.pid}) is using the twin; skipped the ${phase}-apt snapshot`)
       }
     } finally {
       await lock.release()
@@ -51,5 +53,77 @@ describe('the apt hook command', function () {
     const r = await cli.twinsync(['apt-hook', 'post', '--root', rootfs.dir, '--repo', join(cli.dir, 'no-twin-here')])
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stderr, /^twinsync: no post-apt snapshot: \[REPO_NOT_INITIALIZED\] There is no twin at .*\n$/)
+  })
+
+  it('a scheduled snapshot (--if-changed) skips a held twin in one plain line, exit 0; a person\'s snapshot is told LOCK_HELD', async () => {
+    const before = await count()
+    await writeFile(join(rootfs.dir, 'etc/motd'), 'Changed while the twin is held\n')
+    const lock = new TwinLock(join(cli.twinDir, '.git', 'twinsync', 'lock'))
+    await lock.acquire('snapshot')
+    try {
+      const scheduled = await cli.twinsync(['snapshot', '--if-changed', '--root', rootfs.dir, '--repo', cli.twinDir])
+      assert.equal(scheduled.code, 0, scheduled.stderr)
+      assert.equal(scheduled.stderr, '')
+      assert.equal(scheduled.stdout, `Skipped: another TwinSync snapshot (pid ${process.pid}) is using the twin and records the machine; no snapshot made.\n`)
+      const asJson = JSON.parse((await cli.twinsync(['snapshot', '--if-changed', '--json', '--root', rootfs.dir, '--repo', cli.twinDir])).stdout) as { skipped: string; busy: { pid: number } }
+      assert.equal(asJson.skipped, 'busy')
+      assert.equal(asJson.busy.pid, process.pid)
+
+      const interactive = await cli.twinsync(['snapshot', '--root', rootfs.dir, '--repo', cli.twinDir])
+      assert.equal(interactive.code, 2)
+      assert.match(interactive.stderr, /\[LOCK_HELD\] Another TwinSync snapshot \(pid \d+/)
+      assert.match(interactive.stderr, /Next step: Wait for process \d+ to finish/)
+    } finally {
+      await lock.release()
+    }
+    assert.equal(await count(), before, 'nothing committed while held')
+    const after = await cli.twinsync(['snapshot', '--if-changed', '--root', rootfs.dir, '--repo', cli.twinDir])
+    assert.equal(after.code, 0, after.stderr)
+    assert.equal(await count(), String(Number(before) + 1), 'the next run records it')
+  })
+
+  it('the command with the twin missing or damaged: exit 2, a code and a next step that can be pasted', async () => {
+    const missing = join(cli.dir, 'no-twin-here')
+    const r = await cli.twinsync(['snapshot', '--if-changed', '--root', rootfs.dir, '--repo', missing])
+    assert.equal(r.code, 2, r.stderr)
+    assert.match(r.stderr, /\[REPO_NOT_INITIALIZED\]/)
+    const next = /Next step: Create it with `([^`]+)`/.exec(r.stderr)?.[1]
+    assert.equal(next, `twinsync init --repo ${missing}`)
+
+    // A damaged twin: its HEAD tree is gone.
+    const damaged = join(cli.dir, 'damaged')
+    await run(['cp', '-a', cli.twinDir, damaged])
+    const tree = (await run(['git', '-C', damaged, 'rev-parse', 'HEAD^{tree}'])).stdout.trim()
+    await run(['git', '-C', damaged, 'repack', '-a', '-d', '-q'])
+    await run(['sh', '-c', `rm -f ${damaged}/.git/objects/pack/*`])
+    const d = await cli.twinsync(['snapshot', '--if-changed', '--root', rootfs.dir, '--repo', damaged])
+    assert.equal(d.code, 2, d.stderr)
+    assert.match(d.stderr, /\[REPO_DAMAGED\]/)
+    assert.match(d.stderr, new RegExp(`Next step: Check it with \`git -C ${damaged} fsck\``))
+    assert.ok(tree.length > 0)
+    const hook = await cli.twinsync(['apt-hook', 'pre', '--root', rootfs.dir, '--repo', damaged])
+    assert.equal(hook.code, 0)
+    assert.match(hook.stderr, /^twinsync: no pre-apt snapshot: \[REPO_DAMAGED\] [^\n]*\n$/)
+  })
+
+  it('the hook runs node by its absolute path (no PATH needed), and says so in one line when node is gone', async () => {
+    const target = { root: rootfs.dir, repo: cli.twinDir, config: cli.configFile, node: process.execPath, entry: TWINSYNC_BIN }
+    const lineOf = (hook: string, phase: string) => JSON.parse(new RegExp(`DPkg::${phase}-Invoke \\{ (".*"); \\};`).exec(hook)?.[1] ?? '""') as string
+    // A PATH with every program of /usr/bin but node (apt's environment may have no node on it).
+    const bin = join(cli.dir, 'bin-without-node')
+    await mkdir(bin)
+    for (const name of await readdir('/usr/bin')) if (!/^node(js)?$/.test(name)) await symlink(join('/usr/bin', name), join(bin, name))
+    const env = { PATH: `${bin}:/usr/sbin:/sbin`, TWINSYNC_DATA_DIR: cli.dataDir, HOME: cli.dir, LANG: 'C.UTF-8' }
+    assert.notEqual((await run(['/bin/sh', '-c', 'command -v node'], { env })).code, 0, 'no node on this PATH')
+    await writeFile(join(rootfs.dir, 'etc/motd'), 'Changed before a package operation\n')
+    const before = Number(await count())
+    const ran = await run(['/bin/sh', '-c', lineOf(aptHook(target), 'Pre')], { env })
+    assert.equal(ran.code, 0, ran.stderr)
+    assert.equal(ran.stderr, '', 'snapshotted without node on PATH')
+    assert.equal(Number(await count()), before + 1)
+
+    const gone = await run(['/bin/sh', '-c', lineOf(aptHook({ ...target, node: '/opt/no-node/bin/node' }), 'Post')], { env })
+    assert.equal(gone.code, 0)
+    assert.equal(gone.stderr, 'twinsync: node not found at /opt/no-node/bin/node; no snapshot around this package operation\n')
   })
 })

@@ -93,7 +93,7 @@ describe('pending intent survives snapshots, partial and failed applies, pulls',
     assert.deepEqual(s.pending.items.map((i) => i.id).sort(), planned)
     const text = await twinsync('status')
     assert.match(text.stdout, /Drift: none/)
-    assert.match(text.stdout, new RegExp(`Pending: the twin asks for 2 things[\\s\\S]*apt:install:${NO_SUCH_PACKAGE}`))
+    assert.match(text.stdout, new RegExp(`Pending: the twin asks for what the machine does not have yet \\(1 file, 1 package\\)[\\s\\S]*apt:install:${NO_SUCH_PACKAGE}  the twin asks to install ${NO_SUCH_PACKAGE}`))
   })
 
   it('apply --only files: what was left out stays pending, with the reason', async () => {

@@ -1,5 +1,6 @@
 import type { Comparison, HistoryEntry } from '../history/history-service.js'
 import type { SnapshotRecord } from '../history/snapshot-log.js'
+import { domainCountPhrase } from '../vocabulary.js'
 import { DOMAINS } from '../snapshot/snapshot-summary.js'
 
 
@@ -13,11 +14,7 @@ export function renderHistory(entries: HistoryEntry[]): string {
   const lines: string[] = []
   for (const e of entries) {
     const marker = e.kind === 'checkpoint' ? '◆' : e.kind === 'apply' || e.kind === 'revert' ? '▶' : '•'
-    const counts = DOMAINS.map((d) => [d, e.counts[d]] as const)
-      .filter(([, s]) => s !== undefined)
-      .map(([d, n]) => `${d} ${n}`)
-      .join(', ')
-    lines.push(`${marker} ${snapshotTitle(e)}`, `    ${counts || 'no changes'}`)
+    lines.push(`${marker} ${snapshotTitle(e)}`, `    ${e.counted}`)
   }
   return lines.join('\n')
 }
@@ -32,7 +29,7 @@ export function renderComparison(c: Comparison): string {
     const changes = c.domains[domain]
     if (changes === undefined || changes.length === 0) continue
     any = true
-    lines.push('', `${domain} (${c.counts[domain] ?? changes.length})`)
+    lines.push('', `${domain}: ${domainCountPhrase(domain, changes)}`)
     for (const ch of changes) {
       lines.push(`  ${ch.summary}`)
       if (ch.diff !== undefined) lines.push(...ch.diff.replace(/\n$/, '').split('\n').map((l) => `      ${l}`))

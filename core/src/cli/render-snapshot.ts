@@ -1,5 +1,6 @@
 import { failedProviders, type TakeSnapshotResult } from '../services/take-snapshot.js'
 import { renderDiagnostics } from './render-diagnostics.js'
+import { snapshotDomainLines } from '../snapshot/snapshot-summary.js'
 import { renderPush } from './render.js'
 
 /** What `twinsync snapshot` (and `push` without a mirror run) prints. */
@@ -8,6 +9,8 @@ export function renderSnapshot(r: TakeSnapshotResult): string {
   if (r.initialized) lines.push(`Created the twin at ${r.repo}.`)
   if (r.commit !== undefined) {
     lines.push(`Snapshot ${r.commit.slice(0, 12)}  ${r.message}`)
+  } else if (r.skipped === 'busy') {
+    lines.push(`Skipped: another TwinSync ${r.busy?.purpose ?? 'run'} (pid ${r.busy?.pid ?? '?'}) is using the twin and records the machine; no snapshot made.`)
   } else if (r.skipped === 'volatile-only') {
     lines.push(`Only volatile facts (processes, logs, usage) changed; no snapshot made (last: ${r.head?.slice(0, 12)}).`)
   } else if (failedProviders(r).length > 0) {
@@ -18,11 +21,7 @@ export function renderSnapshot(r: TakeSnapshotResult): string {
   if (failedProviders(r).length > 0) {
     lines.push(`  ${failedProviders(r).join(', ')}: NOT collected; the twin keeps their state from the last snapshot (see the errors below).`)
   }
-  for (const [domain, s] of Object.entries(r.summary)) {
-    if (s === undefined) continue
-    const parts = [s.added && `${s.added} added`, s.changed && `${s.changed} changed`, s.removed && `${s.removed} removed`].filter(Boolean)
-    lines.push(`  ${domain.padEnd(9)} ${parts.join(', ')}`)
-  }
+  lines.push(...snapshotDomainLines(r.summary, r.changes).map((l) => `  ${l}`))
   const notDetected = r.providers.filter((p) => p.status === 'not-detected').map((p) => p.name)
   if (notDetected.length > 0) lines.push(`  not present on this machine: ${notDetected.join(', ')}`)
   if (r.pending.length > 0) {

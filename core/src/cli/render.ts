@@ -9,7 +9,16 @@ import type { StartupList } from '../services/list-startup.js'
 import type { ForgetResult } from '../services/run-forget.js'
 import type { ScheduleStatus } from '../services/schedule.js'
 import { renderDiagnostics } from './render-diagnostics.js'
+import { countsPhrase, pendingPhrase } from '../vocabulary.js'
 
+/** "1 file, 2 packages": the items, per domain. */
+function tally(items: ReadonlyArray<{ category: string; resource: string }>): string {
+  const byDomain: Record<string, Array<{ operation: string; resource: string }>> = {}
+  for (const i of items) (byDomain[i.category] ??= []).push({ operation: '', resource: i.resource })
+  return countsPhrase(byDomain)
+}
+
+/** Drift in observed words from the machine's side, pending as what the twin asks (vocabulary.ts). */
 export function renderStatus(s: DriftStatus): string {
   const mirror = (s.remote.configured ? `\n${renderRemoteStatus(s.remote)}` : '') + (s.interrupted === null ? '' : `\n\n${s.interrupted}`)
   const at = `the twin at ${s.repo} (last snapshot ${s.observed?.slice(0, 12) ?? 'none'})`
@@ -19,17 +28,15 @@ export function renderStatus(s: DriftStatus): string {
   const lines = [`Twin: ${at}`, '']
   if (!s.drift) lines.push('Drift: none; the machine is as the last snapshot saw it.')
   else {
-    lines.push(`Drift: the machine moved since the last snapshot (${s.changes.length}). Applying now would undo it; \`twinsync adopt ITEM\` keeps it.`)
-    for (const d of s.domains) lines.push(`  ${d.category.padEnd(9)} ${d.count} difference${d.count === 1 ? '' : 's'}`)
+    lines.push(`Drift: the machine moved since the last snapshot (${tally(s.changes)}). Applying now would undo it; \`twinsync adopt ITEM\` keeps it.`)
     lines.push(...s.changes.slice(0, 30).map((c) => `    ${c.id}  ${c.summary}`))
     if (s.changes.length > 30) lines.push(`    … and ${s.changes.length - 30} more (twinsync plan shows them all)`)
   }
   lines.push('')
   if (s.pending.count === 0) lines.push('Pending: none; the twin asks for nothing the machine lacks.')
   else {
-    lines.push(`Pending: the twin asks for ${s.pending.count} thing${s.pending.count === 1 ? '' : 's'} the machine does not have yet. \`twinsync apply\` does them; \`twinsync discard ITEM\` drops one.`)
-    for (const d of s.pending.domains) lines.push(`  ${d.category.padEnd(9)} ${d.count} pending`)
-    lines.push(...s.pending.items.slice(0, 30).map((i) => `    ${i.id}  ${i.summary} (${i.reason})`))
+    lines.push(`Pending: the twin asks for what the machine does not have yet (${tally(s.pending.items)}). \`twinsync apply\` does it; \`twinsync discard ITEM\` drops one.`)
+    lines.push(...s.pending.items.slice(0, 30).map((i) => `    ${i.id}  ${pendingPhrase(i)} (${i.reason})`))
     if (s.pending.items.length > 30) lines.push(`    … and ${s.pending.items.length - 30} more (--json lists them all)`)
   }
   return lines.join('\n') + mirror

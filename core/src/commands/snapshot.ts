@@ -4,7 +4,7 @@ import { TwinSyncCommand } from '../base-command.js'
 export default class Snapshot extends TwinSyncCommand<typeof Snapshot> {
   static override summary = 'Collect the machine into the twin and commit a snapshot'
   static override description =
-    'Runs every detected provider, writes what it found into the twin and commits "TwinSync snapshot <time>". A snapshot that finds nothing changed makes no commit. When a mirror is linked, the new snapshot (and any still pending) is pushed; a failed push is a warning.'
+    'Runs every detected provider, writes what it found into the twin and commits it; the subject says what changed per provider ("files: motd changed · apt: hello installed"), the body "TwinSync snapshot <time>". A snapshot that finds nothing changed makes no commit. When a mirror is linked, the new snapshot (and any still pending) is pushed; a failed push is a warning.'
   static override examples = ['<%= config.bin %> snapshot', '<%= config.bin %> snapshot --if-changed   # for cron/timers', '<%= config.bin %> snapshot --init --json']
   static override flags = {
     'if-changed': Flags.boolean({ description: 'Make no commit when only volatile facts (processes, logs, usage) changed', default: false }),

@@ -13,10 +13,13 @@ import { CORE_VERSION } from '../version.js'
 import { CountCache } from './count-cache.js'
 import { countChanges, semanticDiff, type SemanticDiff } from './semantic-diff.js'
 import { SnapshotLog, type SnapshotRecord } from './snapshot-log.js'
+import { countsPhrase, countsPhraseOf } from '../vocabulary.js'
 
 export interface HistoryEntry extends SnapshotRecord {
   /** How many things changed, per domain: packages, units, jobs, entries, files; fact files (countChanges). */
   counts: Partial<Record<string, number>>
+  /** The counts in words: "1 file, 2 packages" (vocabulary.ts). */
+  counted: string
 }
 
 export interface Comparison extends SemanticDiff {
@@ -24,6 +27,8 @@ export interface Comparison extends SemanticDiff {
   to: SnapshotRecord
   /** How many things changed per domain, the same count history lists (countChanges). */
   counts: Partial<Record<string, number>>
+  /** The counts in words, as history says them. */
+  counted: string
 }
 
 /** The time machine's reading side: the list of snapshots and what changed between them. */
@@ -52,15 +57,20 @@ export class HistoryService {
         // The same comparison as show's, so that a list and a detail count the same things.
         const needsProviders = changed.some((e) => this.applyingOwner(e.path, providers, claims))
         let counts = needsProviders ? cache.get(record.parent, record.commit) : undefined
+        // Cached counts are items the providers named: said with their nouns.
+        let counted = counts === undefined ? '' : countsPhraseOf(counts)
         if (counts === undefined) {
           const from = record.parent === null ? null : { ...record, commit: record.parent }
           const compared = await this.compareRecords(from, record, { diffs: false }, { providers, claims }, changed, readers)
           counts = compared.counts
-          // A provider that failed is counted file by file this time; ask it again next time.
-          if (needsProviders && compared.diagnostics.length === 0) cache.set(record.parent, record.commit, counts)
+          counted = compared.counted
+          // A provider that failed is counted file by file this time; ask it again next time. So is
+          // a domain that appeared (counted in twin files, which the cache does not say).
+          const twinFiles = Object.values(compared.domains).some((l) => l !== undefined && l.length > 0 && l.every((c) => c.twinFile === true && c.provider !== 'files'))
+          if (needsProviders && compared.diagnostics.length === 0 && !twinFiles) cache.set(record.parent, record.commit, counts)
         }
         if (options.domain !== undefined && !counts[options.domain as Category]) continue
-        out.push({ ...record, counts })
+        out.push({ ...record, counts, counted })
         if (out.length >= options.limit) break
       }
     } finally {
@@ -114,7 +124,7 @@ export class HistoryService {
     try {
       const changed = changedPaths ?? (await this.log.changedPaths(from?.commit ?? null, to.commit))
       const diff = await semanticDiff(older ?? emptyTwin, newer, changed, providers, claims, (p) => this.contexts.for(p, claims), options)
-      return { from, to, ...diff, counts: countChanges(diff.domains) }
+      return { from, to, ...diff, counts: countChanges(diff.domains), counted: countsPhrase(diff.domains) }
     } finally {
       if (shared === undefined) {
         older?.close()

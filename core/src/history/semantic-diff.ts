@@ -3,17 +3,23 @@ import { isApplicable, NO_LONGER_TRACKED, SECRET_CHANGED } from '@twinsync/sdk'
 import { callProvider } from '../providers/provider-call.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import type { GitStatusEntry } from '../twin/git.js'
+import { countItems, observedPhrase } from '../vocabulary.js'
 
 export interface DomainChange {
   provider: string
   operation: string
   resource: string
+  /** What happened, in observed words (vocabulary.ts): "hello installed", "/etc/motd changed". */
   summary: string
+  before?: string
+  after?: string
+  /** Described as a twin file, not as an item a provider named (a domain that appeared, a provider that failed). */
+  twinFile?: true
   diff?: string
 }
 
 export interface SemanticDiff {
-  /** Per domain, what changed, in the providers' own words ("install hello", "enable nginx.service"). */
+  /** Per domain, what changed, in observed words ("hello installed", "nginx.service enabled"). */
   domains: Partial<Record<Category | 'twin', DomainChange[]>>
   diagnostics: Diagnostic[]
 }
@@ -61,11 +67,11 @@ export async function semanticDiff(
 
 /**
  * How many things changed, per domain, in one unit: the items the providers name (a file, a
- * package, a unit), never the twin documents that hold them. history, show, diff, the TUI and
+ * package, a unit; a package installed and held is one), never the twin documents that hold them. history, show, diff, the TUI and
  * their --json all count with this.
  */
 export function countChanges(domains: SemanticDiff['domains']): Partial<Record<Category | 'twin', number>> {
-  return Object.fromEntries(Object.entries(domains).flatMap(([d, list]) => (list === undefined || list.length === 0 ? [] : [[d, list.length]])))
+  return Object.fromEntries(Object.entries(domains).flatMap(([d, list]) => (list === undefined || list.length === 0 ? [] : [[d, countItems(list)]])))
 }
 
 async function describeWithProvider(
@@ -96,15 +102,17 @@ async function describeWithProvider(
     .filter((d) => (d.code === NO_LONGER_TRACKED || d.code === SECRET_CHANGED) && d.path !== undefined)
     .map((d) =>
       d.code === NO_LONGER_TRACKED
-        ? { provider: provider.name, operation: 'untrack', resource: d.path as string, summary: `No longer tracked: ${d.path as string}` }
-        : { provider: provider.name, operation: 'secret-changed', resource: d.path as string, summary: `Secret changed: ${d.path as string}` },
+        ? { provider: provider.name, operation: 'untrack', resource: d.path as string, summary: observedPhrase({ operation: 'untrack', resource: d.path as string }) }
+        : { provider: provider.name, operation: 'secret-changed', resource: d.path as string, summary: observedPhrase({ operation: 'secret-changed', resource: d.path as string }) },
     )
   return {
     changes: [...notes, ...diff.changes.map((c: Change) => ({
       provider: c.provider,
       operation: c.operation,
       resource: c.resource,
-      summary: c.summary,
+      summary: observedPhrase(c),
+      ...(c.before === undefined ? {} : { before: c.before }),
+      ...(c.after === undefined ? {} : { after: c.after }),
       ...(options.diffs && c.diff !== undefined ? { diff: c.diff } : {}),
     }))],
     diagnostics: diff.diagnostics.filter((d) => d.severity === 'error'),
@@ -112,6 +120,25 @@ async function describeWithProvider(
 }
 
 function fileLevel(provider: string, e: GitStatusEntry): DomainChange {
-  const verb = e.change === 'A' ? 'added' : e.change === 'D' ? 'removed' : 'changed'
-  return { provider, operation: verb, resource: e.path, summary: `${e.path} ${verb}` }
+  const operation = e.change === 'A' ? 'added' : e.change === 'D' ? 'removed' : 'changed'
+  return { provider, operation, resource: e.path, summary: observedPhrase({ operation, resource: e.path, twinFile: true }), twinFile: true }
+}
+
+/**
+ * A reader of one side of a comparison that reads only the machine files that changed: every
+ * other file under filesyst/ reads as empty, the same on both sides, so it compares equal
+ * without its blob being read (the manifest still says its mode, owner and type). For a
+ * comparison without diffs, such as a snapshot's diary line; other providers' documents are
+ * read whole.
+ */
+export function changedFilesOnly(reader: TwinReader & { list(prefix: string): Promise<string[]> }, changedPaths: readonly GitStatusEntry[]): TwinReader {
+  const changed = new Set(changedPaths.map((e) => e.path))
+  let present: Promise<Set<string>> | undefined
+  const exists = async (path: string) => (present ??= reader.list('filesystem/').then((l) => new Set(l))).then((s) => s.has(path))
+  const elided = (path: string) => path.startsWith('filesystem/') && !changed.has(path)
+  return {
+    read: async (path) => (elided(path) ? ((await exists(path)) ? new Uint8Array() : undefined) : reader.read(path)),
+    readText: async (path) => (elided(path) ? ((await exists(path)) ? '' : undefined) : reader.readText(path)),
+    list: (prefix) => reader.list(prefix),
+  }
 }

@@ -19,15 +19,15 @@ export class SnapshotLog {
   constructor(private readonly dir: string) {}
 
   async list(limit: number, ref = 'HEAD'): Promise<SnapshotRecord[]> {
-    const out = await runGit(this.dir, ['log', `--max-count=${limit}`, '--format=%H%x1f%P%x1f%cI%x1f%s%x1e', ref])
+    const out = await runGit(this.dir, ['log', `--max-count=${limit}`, '--format=%H%x1f%P%x1f%cI%x1f%s%x1f%b%x1e', ref])
     const labels = await this.labels()
     return out
       .split('\x1e')
       .map((r) => r.trim())
       .filter(Boolean)
       .map((r) => {
-        const [commit = '', parents = '', date = '', message = ''] = r.split('\x1f')
-        return { commit, parent: parents.split(' ')[0] || null, date, message, kind: kindOf(message), labels: labels.get(commit) ?? [] }
+        const [commit = '', parents = '', date = '', message = '', body = ''] = r.split('\x1f')
+        return { commit, parent: parents.split(' ')[0] || null, date, message, kind: kindOf(message, body), labels: labels.get(commit) ?? [] }
       })
   }
 
@@ -43,7 +43,7 @@ export class SnapshotLog {
       '--no-renames',
       '--diff-merges=first-parent',
       '--name-status',
-      '--format=%x1e%H%x1f%P%x1f%cI%x1f%s',
+      '--format=%x1e%H%x1f%P%x1f%cI%x1f%s%x1f%b',
       ref,
     ])
     const labels = await this.labels()
@@ -52,8 +52,8 @@ export class SnapshotLog {
       .filter((chunk) => chunk.length > 0)
       .map((chunk) => {
         const end = chunk.indexOf('\0')
-        const [commit = '', parents = '', date = '', message = ''] = (end < 0 ? chunk : chunk.slice(0, end)).trim().split('\x1f')
-        const record = { commit, parent: parents.split(' ')[0] || null, date, message, kind: kindOf(message), labels: labels.get(commit) ?? [] }
+        const [commit = '', parents = '', date = '', message = '', body = ''] = (end < 0 ? chunk : chunk.slice(0, end)).trim().split('\x1f')
+        const record = { commit, parent: parents.split(' ')[0] || null, date, message, kind: kindOf(message, body), labels: labels.get(commit) ?? [] }
         return { record, changed: end < 0 ? [] : parseNameStatus(chunk.slice(end + 1).replace(/^\n/, '')) }
       })
   }
@@ -112,8 +112,13 @@ export class SnapshotLog {
   }
 }
 
-export function kindOf(message: string): SnapshotKind {
+/**
+ * What a commit is, from its subject; a snapshot's subject is its diary line ("files: motd
+ * changed"), so its body's "TwinSync snapshot <time>" says it is one.
+ */
+export function kindOf(message: string, body = ''): SnapshotKind {
   if (message === 'TwinSync init') return 'init'
+  if (/^TwinSync snapshot /m.test(body) && !message.startsWith('TwinSync ')) return 'snapshot'
   if (message.startsWith('TwinSync snapshot ')) return 'snapshot'
   if (message.startsWith('TwinSync edit ')) return 'edit'
   if (message.startsWith('TwinSync checkpoint ')) return 'checkpoint'

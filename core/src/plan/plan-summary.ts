@@ -1,6 +1,7 @@
 import type { Category, Change, Plan } from '@twinsync/sdk'
 import { CATEGORIES } from '@twinsync/sdk'
 import { commandReview, commandReviewLines } from './command-text.js'
+import { plannedPhrase } from '../vocabulary.js'
 import { isCommand } from './commands-domain.js'
 
 export interface CategorySummary {
@@ -36,7 +37,7 @@ export function renderPlanSummary(plan: Plan): string[] {
 
 export function renderChange(change: Change, options: { diffs: boolean }): string[] {
   const risk = change.risk === 'low' ? '' : `  [${change.risk} risk]`
-  const lines = [`  ${change.category.padEnd(9)} ${change.summary}${risk}`]
+  const lines = [`  ${change.category.padEnd(9)} ${plannedPhrase(change)}${risk}`]
   if (change.before !== undefined || change.after !== undefined) {
     if (!isCommand(change)) lines.push(`            ${change.before ?? '(none)'} → ${change.after ?? '(none)'}`)
   }

@@ -4,7 +4,7 @@ import { execa } from 'execa'
 import { isTwinSyncError } from '@twinsync/sdk/errors'
 import { inject, injectable } from '../di.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { SnapshotWorkflow } from './take-snapshot.js'
+import { SnapshotWorkflow, type TakeSnapshotResult } from './take-snapshot.js'
 
 /** Installed packages as "name version", the way the hook compares before and after dpkg. */
 async function packages(root: string): Promise<Map<string, string>> {
@@ -25,6 +25,12 @@ export function describePackageChange(before: Map<string, string>, after: Map<st
   const group = (verb: string, names: string[]) => (names.length === 0 ? undefined : names.length <= 5 ? `${verb} ${names.join(' ')}` : `${verb} ${names.length} packages (${names.slice(0, 3).join(' ')} …)`)
   const parts = [group('install', install), group('remove', remove), group('upgrade', upgrade)].filter((p): p is string => p !== undefined)
   return parts.length === 0 ? undefined : parts.join(', ')
+}
+
+/** The one line when another TwinSync run held the twin and this snapshot was left to it. */
+function busyLine(r: TakeSnapshotResult, phase: 'pre' | 'post'): string | undefined {
+  if (r.skipped !== 'busy') return undefined
+  return `twinsync: another TwinSync ${r.busy?.purpose ?? 'run'} (pid ${r.busy?.pid ?? '?'}) is using the twin; skipped the ${phase}-apt snapshot`
 }
 
 const serialize = (m: Map<string, string>) => [...m].map(([k, v]) => `${k}\t${v}`).join('\n')
@@ -54,17 +60,14 @@ async function runAptHook(twin: TwinRepository, snapshots: SnapshotWorkflow, roo
     if (phase === 'pre') {
       await mkdir(dirname(saved), { recursive: true })
       await writeFile(saved, serialize(await packages(root)))
-      await snapshots.take({ init: false, ifChanged: true, message: `TwinSync snapshot before apt ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}` })
-      return undefined
+      return busyLine(await snapshots.take({ init: false, ifChanged: true, note: 'before apt' }), phase)
     }
     const before = await readFile(saved, 'utf8').then(parse, () => undefined)
     const change = before === undefined ? undefined : describePackageChange(before, await packages(root))
     await rm(saved, { force: true })
-    await snapshots.take({ init: false, ifChanged: true, message: `apt: ${change ?? 'package operation'}` })
-    return undefined
+    return busyLine(await snapshots.take({ init: false, ifChanged: true, note: 'after apt', ...(change === undefined ? {} : { subject: `apt: ${change}` }) }), phase)
   } catch (error) {
     const e = error as Error
-    if (isTwinSyncError(e) && e.code === 'LOCK_HELD') return `twinsync: another snapshot is running; skipped the ${phase === 'pre' ? 'pre' : 'post'}-apt snapshot`
     return `twinsync: no ${phase === 'pre' ? 'pre' : 'post'}-apt snapshot: ${isTwinSyncError(e) ? `[${e.code}] ` : ''}${e.message.split('\n')[0]}`
   }
 }

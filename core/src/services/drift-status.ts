@@ -7,6 +7,7 @@ import { Planner } from '../plan/planner.js'
 import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
 import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
 import { TwinRepository } from '../twin/twin-repository.js'
+import { driftPhrase, plannedPhrase } from '../vocabulary.js'
 import { COMMANDS } from '../plan/commands-domain.js'
 
 export interface DriftStatus {
@@ -18,8 +19,11 @@ export interface DriftStatus {
   drift: boolean
   /** Drift per domain. */
   domains: CategorySummary[]
-  /** Drift per item: what a plan from the last snapshot would change on the machine. */
-  changes: Array<{ id: string; category: string; summary: string }>
+  /**
+   * Drift per item: `summary` says what the machine did since the last snapshot, in observed words
+   * ("tree installed on the machine, not in the twin"); `planned` is what applying now would do.
+   */
+  changes: Array<{ id: string; category: string; resource: string; summary: string; planned: string }>
   /** The twin asks for something the machine does not have yet (edits, pulls, changes not applied). */
   pending: {
     count: number
@@ -58,7 +62,7 @@ export async function driftStatus(container: DependencyContainer, only: string[]
     observed: pending.observed,
     drift: plan.changes.length > 0,
     domains: summarizePlan(plan),
-    changes: plan.changes.map((c) => ({ id: c.id, category: c.category, summary: c.summary })),
+    changes: plan.changes.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: driftPhrase(c), planned: plannedPhrase(c) })),
     pending: { count: items.length, intended: pending.intended, domains: CATEGORIES.filter((c) => byCategory.has(c)).map((category) => ({ category, count: byCategory.get(category) as number })), items },
     remote: await container.resolve(RemoteService).status(),
     interrupted: await readApplyRecord(twin.dir).then((r) => (r === undefined ? null : interruptedNotice(r))),

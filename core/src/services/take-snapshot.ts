@@ -4,18 +4,29 @@ import { SnapshotService, type SnapshotResult } from '../snapshot/snapshot-servi
 import { RemoteService, type PushOutcome } from '../remote/remote-service.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { InitWorkflow } from './init-twin.js'
+import { isTwinSyncError } from '@twinsync/sdk/errors'
 
 export interface TakeSnapshotOptions {
   init: boolean
   ifChanged: boolean
   label?: string
-  /** The commit subject instead of "TwinSync snapshot <time>" (the apt hook names the operation). */
-  message?: string
+  /** The commit subject instead of the diary line (the apt hook names the operation). */
+  subject?: string
+  /** Said after the stamp in the message body ("before apt"). */
+  note?: string
   onProgress?: CollectProgress
   signal?: AbortSignal
 }
 
-export type TakeSnapshotResult = SnapshotResult & { repo: string; initialized: boolean; push?: PushOutcome }
+export type TakeSnapshotResult = Omit<SnapshotResult, 'skipped'> & {
+  /** Why there is no commit; 'busy': `--if-changed` found another TwinSync run holding the twin and left it to that one. */
+  skipped: SnapshotResult['skipped'] | 'busy'
+  /** Who held the twin when the snapshot was skipped as busy. */
+  busy?: { purpose: string; pid: number; since: string }
+  repo: string
+  initialized: boolean
+  push?: PushOutcome
+}
 
 /**
  * A snapshot as both front ends take it (`twinsync snapshot`, the TUI's "Push snapshot"):
@@ -36,10 +47,19 @@ export class SnapshotWorkflow {
     const result = await this.snapshots.snapshot({
       ifChanged: options.ifChanged,
       ...(options.label === undefined ? {} : { label: options.label }),
-      ...(options.message === undefined ? {} : { message: options.message }),
+      ...(options.subject === undefined ? {} : { subject: options.subject }),
+      ...(options.note === undefined ? {} : { note: options.note }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    }).catch(async (error: unknown) => {
+      // A scheduled snapshot (--if-changed) that finds another snapshot or apply holding the twin
+      // leaves the work to it: that run records the machine. A person's `snapshot` is told LOCK_HELD.
+      if (!options.ifChanged || !isTwinSyncError(error) || error.code !== 'LOCK_HELD') throw error
+      const holder = (error.details as { holder?: { purpose?: string; pid?: number; since?: string } } | undefined)?.holder
+      const busy = { purpose: holder?.purpose ?? 'run', pid: holder?.pid ?? 0, since: holder?.since ?? '' }
+      return { commit: undefined, message: undefined, skipped: 'busy' as const, busy, head: await this.twin.head(), summary: {}, providers: [], diagnostics: [], pending: [] }
     })
+    if (result.skipped === 'busy') return { ...result, repo: this.twin.dir, initialized }
     const push = result.commit !== undefined || (await this.remote.status()).pending > 0 ? await this.remote.push() : undefined
     return { ...result, repo: this.twin.dir, initialized, ...(push === undefined || push.status === 'not-configured' ? {} : { push }) }
   }

@@ -1,5 +1,5 @@
 import type { Diagnostic, Logger, Provider, TwinDocument } from '@twinsync/sdk'
-import { TwinSyncError } from '@twinsync/sdk'
+import { isVolatileTwinPath, RecordingHost, TwinSyncError } from '@twinsync/sdk'
 import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
 import { IntentService } from '../intent/intent-service.js'
@@ -10,7 +10,11 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { onlyVolatile, snapshotMessage, summarizeChanges, type SnapshotSummary } from './snapshot-summary.js'
+import { diarySubject, onlyVolatile, snapshotCommitMessage, snapshotMessage, summarizeChanges, type SnapshotSummary } from './snapshot-summary.js'
+import { changedFilesOnly, semanticDiff, type SemanticDiff } from '../history/semantic-diff.js'
+import { GitTreeReader } from '../twin/git-tree-reader.js'
+import { countsPhrase } from '../vocabulary.js'
+import type { GitStatusEntry } from '../twin/git.js'
 import { isScreened, screenDocument } from './secret-guard.js'
 import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
@@ -19,8 +23,12 @@ export interface SnapshotOptions {
   /** Skip the commit when only volatile facts (processes, logs, usage) changed. */
   ifChanged?: boolean
   label?: string
-  /** The commit message, instead of "TwinSync snapshot <time>" (checkpoints, applies). */
+  /** The whole commit message, instead of a snapshot's (checkpoints, applies). */
   message?: string
+  /** The commit subject instead of the diary line (the apt hook names the package operation). */
+  subject?: string
+  /** Said after the stamp in the message body: "TwinSync snapshot <time> before apt". */
+  note?: string
   /** Twin files written with the snapshot that no provider owns (the apply journal). */
   extraDocuments?: TwinDocument[]
   signal?: AbortSignal
@@ -39,6 +47,8 @@ export interface SnapshotResult {
   skipped: 'unchanged' | 'volatile-only' | undefined
   head: string | undefined
   summary: SnapshotSummary
+  /** What the new snapshot changed, per domain, in observed words (the diary line's items); volatile facts are left out. */
+  changes?: SemanticDiff['domains']
   providers: Array<{ name: string; status: CollectOutcome['status']; durationMs: number; documents: number }>
   diagnostics: Diagnostic[]
   /** Twin paths that still hold pending intent (edits, pulls, changes not applied), kept across the snapshot. */
@@ -141,13 +151,47 @@ export class SnapshotService {
         await draft.discard()
         return { ...base, commit: undefined, message: undefined, skipped: 'volatile-only', head: draft.head }
       }
-      const message = options.message ?? snapshotMessage(this.clock(), options.label)
+      const described = options.message === undefined ? await this.snapshotMessage(tree, changes, options) : { message: options.message }
+      const message = described.message
+      phase('described')
       const commit = await draft.commit(tree, message)
       if (options.label !== undefined) await new SnapshotLog(this.twin.dir).label(commit, options.label)
-      return { ...base, commit, message, skipped: undefined, head: commit }
+      return { ...base, ...(described.changes === undefined ? {} : { changes: described.changes }), commit, message: message.split('\n')[0] as string, skipped: undefined, head: commit }
     } catch (error) {
       await draft.discard().catch(() => undefined)
       throw error
+    }
+  }
+
+  /**
+   * A snapshot's message: its diary line (what changed, per provider, in observed words) as the
+   * subject, and "TwinSync snapshot <time>" in the body. The diary is worded from the same
+   * comparison `show` makes; when it cannot be (a provider fails to load), the twin files say it.
+   */
+  private async snapshotMessage(tree: string, changes: readonly GitStatusEntry[], options: SnapshotOptions): Promise<{ message: string; changes?: SemanticDiff['domains'] }> {
+    const stamp = `${snapshotMessage(this.clock(), options.label)}${options.note === undefined ? '' : ` ${options.note}`}`
+    const lasting = changes.filter((c) => !isVolatileTwinPath(c.path))
+    if (lasting.length === 0) return { message: options.subject === undefined ? stamp : snapshotCommitMessage(options.subject, stamp) }
+    const set = await this.registry.load()
+    const providers = set.providers.map((p) => p.provider)
+    const head = await this.twin.head()
+    const older = head === undefined ? undefined : new GitTreeReader(this.twin.dir, head)
+    const newer = new GitTreeReader(this.twin.dir, tree)
+    try {
+      // Describing only reads: each provider gets a host that refuses any change, as in planning.
+      const readOnly = new RecordingHost(this.contexts.host, { refuse: 'Describing a snapshot only reads' })
+      const contextOf = (p: Provider) => this.contexts.for(p, set.claims, { hostFor: () => readOnly })
+      const diff = await semanticDiff(older === undefined ? EMPTY_TWIN : changedFilesOnly(older, lasting), changedFilesOnly(newer, lasting), lasting, providers, set.claims, contextOf, { diffs: false })
+      // The first snapshot records everything: its diary line counts instead of listing.
+      const first = older === undefined || ((await older.list('system/')).length === 0 && (await older.list('filesystem/')).length === 0)
+      const subject = options.subject ?? (first ? `first snapshot: ${countsPhrase(diff.domains)}` : diarySubject(diff.domains))
+      return { message: snapshotCommitMessage(subject, stamp), changes: diff.domains }
+    } catch (error) {
+      this.logger.debug(`snapshot: no diary line: ${(error as Error).message}`)
+      return { message: options.subject === undefined ? stamp : snapshotCommitMessage(options.subject, stamp) }
+    } finally {
+      older?.close()
+      newer.close()
     }
   }
 
@@ -197,4 +241,11 @@ export class SnapshotService {
       if (owner !== undefined && fresh.has(owner.name)) draft.remove(path)
     }
   }
+}
+
+/** The twin before the first snapshot. */
+const EMPTY_TWIN = {
+  read: async () => undefined,
+  readText: async () => undefined,
+  list: async () => [],
 }

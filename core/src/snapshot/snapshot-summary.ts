@@ -1,6 +1,8 @@
 import type { Category, PathClaims, Provider } from '@twinsync/sdk'
 import { CATEGORIES, isVolatileTwinPath } from '@twinsync/sdk'
 import type { GitStatusEntry } from '../twin/git.js'
+import type { DomainChange, SemanticDiff } from '../history/semantic-diff.js'
+import { boundedList, domainCountPhrase, snapshotSubject } from '../vocabulary.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
 
 export type Domain = Category | 'twin'
@@ -38,7 +40,54 @@ export function onlyVolatile(entries: readonly GitStatusEntry[]): boolean {
   return entries.length > 0 && entries.every((e) => isVolatileTwinPath(e.path))
 }
 
+/**
+ * A snapshot's commit subject, the machine's diary line: what changed per provider in observed
+ * words ("files: motd changed · apt: hello installed"), bounded; '' when only volatile facts
+ * (or nothing a person would name) changed.
+ */
+export function diarySubject(domains: SemanticDiff['domains'], max = SUBJECT_MAX): string {
+  const groups = new Map<string, DomainChange[]>()
+  for (const domain of DOMAINS) {
+    for (const c of domains[domain] ?? []) {
+      // Read-only facts and the twin's own files are one group each; a domain provider is named.
+      const name = domain === 'facts' || domain === 'twin' ? domain : c.provider
+      groups.set(name, [...(groups.get(name) ?? []), c])
+    }
+  }
+  return snapshotSubject([...groups].map(([name, changes]) => ({ name, changes })), max)
+}
+
+/** The longest diary subject: `git log --oneline` stays on one line of a wide terminal. */
+export const SUBJECT_MAX = 120
+
+/** The commit message of a snapshot: the diary line, then the stamp (how history knows it is a snapshot). */
+export function snapshotCommitMessage(subject: string, stamp: string): string {
+  return subject === '' ? stamp : `${subject}\n\n${stamp}`
+}
+
 export function snapshotMessage(date: Date, label?: string): string {
   const stamp = date.toISOString().replace(/\.\d{3}Z$/, 'Z')
   return label === undefined ? `TwinSync snapshot ${stamp}` : `TwinSync snapshot ${stamp} [${label}]`
+}
+
+/**
+ * A snapshot's result per domain, as the CLI and the control panel print it: the items in
+ * observed words ("files     2 files: /etc/motd changed, /etc/issue mode changed"); a domain
+ * only counted in twin files (volatile facts) says how many changed.
+ */
+export function snapshotDomainLines(summary: SnapshotSummary, changes: SemanticDiff['domains'] | undefined, width = 100): string[] {
+  const lines: string[] = []
+  for (const domain of DOMAINS) {
+    const described = changes?.[domain]
+    const s = summary[domain]
+    if (described !== undefined && described.length > 0) {
+      const head = `${domain.padEnd(9)} ${domainCountPhrase(domain, described)}`
+      lines.push(`${head}: ${boundedList(described.map((c) => c.summary), Math.max(30, width - head.length - 2))}`)
+    } else if (s !== undefined) {
+      const parts = [s.added && `${s.added} added`, s.changed && `${s.changed} changed`, s.removed && `${s.removed} removed`].filter(Boolean)
+      const volatile = s.paths.every((p) => isVolatileTwinPath(p))
+      lines.push(`${domain.padEnd(9)} twin files ${parts.join(', ')}${volatile ? ' (volatile facts)' : ''}`)
+    }
+  }
+  return lines
 }

@@ -4,6 +4,7 @@ import type { Change } from '@twinsync/sdk'
 import { commandReview, commandReviewLines, quoteArg } from '../plan/command-text.js'
 import { useBodyHeight, useTerminalSize } from './hooks.js'
 import { clampTop, diffLines, TextView, type Line } from './text-view.js'
+import { plannedPhrase } from '../vocabulary.js'
 import { isCommand } from '../plan/commands-domain.js'
 
 export type Inclusion = 'apply' | 'left out' | 'depends'
@@ -28,7 +29,7 @@ export function ChangeDetail({ change, inclusion, onToggle, onBack }: { change: 
   return (
     <>
       <Text wrap="truncate-end" bold>
-        {INCLUSION_MARK[inclusion]} {change.summary}{' '}
+        {INCLUSION_MARK[inclusion]} {plannedPhrase(change)}{' '}
         <Text color={inclusion === 'apply' ? 'green' : 'yellow'}>
           {inclusion === 'apply' ? '(will be applied)' : inclusion === 'left out' ? '(left out)' : '(left out: it needs a left-out change)'}
         </Text>

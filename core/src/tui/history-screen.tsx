@@ -46,17 +46,10 @@ export function HistoryScreen() {
           <Row key={e.commit} selected={start + i === index}>
             {marker(e)} {e.commit.slice(0, 8)} {e.date.slice(0, 16).replace('T', ' ')} {e.message.replace(/^TwinSync /, '')}
             {e.labels.length > 0 ? <Text color="magenta"> ({e.labels.join(', ')})</Text> : null}
-            <Text dimColor> {countsText(e)}</Text>
+            <Text dimColor> {e.counted === 'no changes' ? '' : e.counted}</Text>
           </Row>
         ))}
       </Box>
     </Screen>
   )
-}
-
-function countsText(e: HistoryEntry): string {
-  return Object.entries(e.counts)
-    .filter(([, n]) => n !== undefined && n > 0)
-    .map(([d, n]) => `${d} ${n}`)
-    .join(', ')
 }

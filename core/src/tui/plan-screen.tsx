@@ -9,6 +9,7 @@ import { renderRehearsal } from '../rehearse/render-rehearsal.js'
 import { excludeChanges } from '../plan/exclude-changes.js'
 import { renderPush } from '../cli/render.js'
 import { summarizePlan } from '../plan/plan-summary.js'
+import { plannedPhrase } from '../vocabulary.js'
 import { trackBusy } from './busy.js'
 import { ChangeDetail, INCLUSION_MARK, type Inclusion } from './change-detail.js'
 import { Confirm } from './confirm.js'
@@ -397,7 +398,7 @@ function ChangeList({ changes, index, height, inclusion }: { changes: Change[]; 
         const inc = inclusion(c.id)
         return (
           <Row key={c.id} selected={start + i === index} dim={inc !== 'apply'}>
-            {INCLUSION_MARK[inc]} {c.summary}
+            {INCLUSION_MARK[inc]} {plannedPhrase(c)}
             {c.risk === 'low' ? '' : <Text color={c.risk === 'high' ? 'red' : 'yellow'}> [{c.risk} risk]</Text>}
           </Row>
         )
@@ -426,7 +427,10 @@ function CommandsToRun({ changes }: { changes: readonly Change[] }) {
 /** Which changes stay out, and which only because they need one that does. */
 function LeftOutNote({ plan, leftOut, also }: { plan: Plan; leftOut: ReadonlySet<string>; also: readonly string[] }) {
   if (leftOut.size === 0) return null
-  const summary = (id: string) => plan.changes.find((c) => c.id === id)?.summary ?? id
+  const summary = (id: string) => {
+    const c = plan.changes.find((x) => x.id === id)
+    return c === undefined ? id : plannedPhrase(c)
+  }
   return (
     <Box flexDirection="column" marginTop={1}>
       <Text color="yellow" wrap="truncate-end">
@@ -515,7 +519,7 @@ function ApplyProgress({
           return (
             <Box key={c.id} flexDirection="column">
               <Text wrap="truncate-end" color={RESULT_COLOR[step.result.status]}>
-                {RESULT_MARK[step.result.status]} {c.summary}
+                {RESULT_MARK[step.result.status]} {plannedPhrase(c)}
                 {step.result.message && step.result.status !== 'applied' ? `: ${step.result.message}` : ''}
               </Text>
               {notes.map((d, i) => (

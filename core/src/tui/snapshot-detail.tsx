@@ -10,11 +10,12 @@ import { Screen } from './screen.js'
 import { useServices } from './services.js'
 import { clampTop, diffLines, TextView, type Line } from './text-view.js'
 import { marker } from './history-screen.js'
-import { revertPlan } from '../services/make-plan.js'
+import { domainCountPhrase } from '../vocabulary.js'
 import { DOMAINS } from '../snapshot/snapshot-summary.js'
+import { revertPlan } from '../services/make-plan.js'
 
 
-/** One snapshot: what it changed, in the providers' words, and "Plan revert to this snapshot". */
+/** One snapshot: what it changed, in observed words, and "Plan revert to this snapshot". */
 export function SnapshotDetail({ commit }: { commit: string }) {
   const services = useServices()
   const nav = useNavigation()
@@ -68,7 +69,7 @@ export function comparisonLines(c: Comparison, columns = 80): Line[] {
     const changes = c.domains[domain]
     if (changes === undefined || changes.length === 0) continue
     any = true
-    lines.push({ text: `${domain} (${c.counts[domain] ?? changes.length})`, bold: true })
+    lines.push({ text: `${domain}: ${domainCountPhrase(domain, changes)}`, bold: true })
     for (const ch of changes) {
       lines.push({ text: `  ${ch.summary}` })
       if (ch.diff !== undefined) lines.push(...diffLines(ch.diff, '      ', Math.max(20, columns - 1)))

@@ -3,6 +3,7 @@ import { Box, Text, useInput } from 'ink'
 import type { CollectOutcome } from '../collect/collector.js'
 import { renderPush } from '../cli/render.js'
 import type { TakeSnapshotResult } from '../services/take-snapshot.js'
+import { snapshotDomainLines } from '../snapshot/snapshot-summary.js'
 import { Confirm } from './confirm.js'
 import { ErrorBox } from './error-box.js'
 import { useTask } from './hooks.js'
@@ -97,7 +98,7 @@ export function SnapshotScreen() {
 }
 
 function SnapshotDone({ result, linked }: { result: TakeSnapshotResult; linked: boolean }) {
-  const domains = Object.entries(result.summary).filter(([, s]) => s !== undefined)
+  const domains = snapshotDomainLines(result.summary, result.changes)
   const warnings = result.diagnostics.filter((d) => d.severity !== 'info')
   return (
     <Box flexDirection="column">
@@ -109,10 +110,10 @@ function SnapshotDone({ result, linked }: { result: TakeSnapshotResult; linked: 
       ) : (
         <Text wrap="truncate-end">Nothing changed since the last snapshot ({result.head?.slice(0, 12)}); no snapshot made.</Text>
       )}
-      {domains.map(([domain, s]) => (
-        <Text key={domain} wrap="truncate-end">
+      {domains.map((line) => (
+        <Text key={line} wrap="truncate-end">
           {'  '}
-          {domain.padEnd(9)} {[s?.added && `${s.added} added`, s?.changed && `${s.changed} changed`, s?.removed && `${s.removed} removed`].filter(Boolean).join(', ')}
+          {line}
         </Text>
       ))}
       {warnings.slice(0, 3).map((d, i) => (

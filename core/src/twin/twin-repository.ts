@@ -1,3 +1,4 @@
+import { quoteArg } from '../plan/command-text.js'
 import { chmod, mkdir, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { TwinDocument, TwinReader } from '@twinsync/sdk'
@@ -71,14 +72,14 @@ export class TwinRepository implements TwinReader {
     const existing = await stat(this.dir).catch(() => undefined)
     if (existing === undefined) {
       throw new TwinSyncError('REPO_NOT_INITIALIZED', `There is no twin at ${this.dir}`, {
-        nextStep: 'Run `twinsync init` (with the same --repo) to create it.',
+        nextStep: `Create it with \`twinsync init --repo ${quoteArg(this.dir)}\` (or point --repo at the twin).`,
         details: { repo: this.dir },
       })
     }
     if (!existing.isDirectory()) throw this.notDirectory()
     if (!(await this.isTwin())) {
       throw new TwinSyncError('REPO_NOT_TWIN', `${this.dir} is not a TwinSync twin (no twin.json and .git)`, {
-        nextStep: 'Point --repo at a twin, or run `twinsync init` on an empty directory.',
+        nextStep: `Point --repo at a twin, or create one in a new directory: \`twinsync init --repo ${quoteArg(`${this.dir.replace(/\/+$/, '')}-twin`)}\`.`,
         details: { repo: this.dir },
       })
     }

@@ -1,5 +1,6 @@
 // Render the panel with fake services and drive it with keys, the way ink-testing-library allows.
 import { render } from 'ink-testing-library'
+import { countPhrase } from '../../src/vocabulary.js'
 import type { Change, Plan } from '@twinsync/sdk'
 import { PLAN_FORMAT_VERSION } from '@twinsync/sdk'
 import type { HistoryEntry } from '../../src/history/history-service.js'
@@ -90,6 +91,7 @@ export const entry = (commit: string, message: string, kind: HistoryEntry['kind'
   kind,
   labels: [],
   counts: {},
+  counted: Object.entries(extra.counts ?? {}).map(([d, n]) => countPhrase(d, n ?? 0)).join(', ') || 'no changes',
   ...extra,
 })
 

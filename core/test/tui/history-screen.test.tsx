@@ -20,9 +20,10 @@ describe('TUI history & time machine', () => {
       show: async (commit) => ({
         from: entries[1] ?? null,
         to: entries.find((e) => e.commit === commit) ?? entries[2]!,
-        domains: { packages: [{ provider: 'apt', operation: 'install', resource: 'hello', summary: 'install hello' }], files: [{ provider: 'files', operation: 'replace', resource: '/etc/motd', summary: 'replace /etc/motd', diff: '--- a/etc/motd\n+++ b/etc/motd\n@@ -1 +1 @@\n-old\n+new\n' }] },
+        domains: { packages: [{ provider: 'apt', operation: 'install', resource: 'hello', summary: 'hello installed' }], files: [{ provider: 'files', operation: 'replace', resource: '/etc/motd', summary: '/etc/motd changed', diff: '--- a/etc/motd\n+++ b/etc/motd\n@@ -1 +1 @@\n-old\n+new\n' }] },
         diagnostics: [],
         counts: { packages: 1, files: 1 },
+        counted: '1 file, 1 package',
       }),
       plan: async (options) => {
         plans.push({ from: options.from, only: options.only })
@@ -50,9 +51,10 @@ describe('TUI history & time machine', () => {
     await panel.press(KEYS.down)
     await panel.press(KEYS.down)
     await panel.press(KEYS.enter)
-    const detail = await panel.waitFor('install hello')
+    const detail = await panel.waitFor('hello installed')
     assert.match(detail, /Snapshot ccc300000000/)
-    assert.match(detail, /packages \(1\)/)
+    assert.match(detail, /packages: 1 package/)
+    assert.match(detail, /files: 1 file/)
     assert.match(detail, /\+new/)
     assert.match(detail, /Plan revert to this snapshot/)
     await panel.press(KEYS.enter)
@@ -70,7 +72,7 @@ describe('TUI history & time machine', () => {
   it('goes back from a snapshot to the list with Esc', async () => {
     const services = fakeServices({
       history: async () => entries,
-      show: async () => ({ from: null, to: entries[0]!, domains: {}, diagnostics: [], counts: {} }),
+      show: async () => ({ from: null, to: entries[0]!, domains: {}, diagnostics: [], counts: {}, counted: 'no changes' }),
     })
     panel = openPanel(services, [{ name: 'menu' }, { name: 'history' }])
     await panel.waitFor('3 shown')
