@@ -1,9 +1,9 @@
 import type { Plan } from '@twinsync/sdk'
 import type { DependencyContainer } from '../di.js'
-import { renderPlan } from '../plan/plan-summary.js'
+import { renderPlan } from './render-plan.js'
 import { RehearsalService } from '../rehearse/rehearsal-service.js'
 import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
-import { renderRehearsal } from '../rehearse/render-rehearsal.js'
+import { renderRehearsal } from './render-rehearsal.js'
 import { planToApply } from '../services/make-plan.js'
 import { cliProgress } from './progress.js'
 

@@ -19,7 +19,7 @@ export default class PlanCommand extends TwinSyncCommand<typeof PlanCommand> {
 
   async run(): Promise<void> {
     const { makePlan, twinDirOf, writePlanFile } = await import('../services/make-plan.js')
-    const { renderPlan } = await import('../plan/plan-summary.js')
+    const { renderPlan } = await import('../cli/render-plan.js')
     const { cliProgress } = await import('../cli/progress.js')
     const container = await this.container()
     const onProgress = cliProgress(this.flags.json)
