@@ -564,6 +564,27 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     assert.equal(await code(applied), 'PLAN_INVALID')
   })
 
+  for (const [name, value] of [
+    ['trusted.overlay.redirect', '0s' + Buffer.from('/etc/shadow').toString('base64')],
+    ['security.selinux', '"system_u:object_r:shadow_t:s0"'],
+  ] as const) {
+    it(`apply refuses a twin that sets ${name} on a file (XATTR_REFUSED), and the file keeps its attributes`, async () => {
+      const path = join(rig.twin, 'system/files/manifest.json')
+      const manifest = JSON.parse(await readFile(path, 'utf8')) as { entries: Array<{ path: string; xattrs?: Record<string, string> }> }
+      const motd = manifest.entries.find((e) => e.path === '/etc/motd')
+      assert.ok(motd)
+      motd.xattrs = { [name]: value }
+      await writeFile(path, JSON.stringify(manifest))
+      const plan = await makePlan(await rig.container(), {})
+      assert.deepEqual(await refusal(Promise.resolve(plan)), ['XATTR_REFUSED '])
+      assert.deepEqual(plan.changes.filter((c) => c.resource === '/etc/motd'), [])
+      const { ApplyService } = await import('../../core/src/apply/apply-service.js')
+      const applied = (await rig.container()).resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal })
+      assert.equal(await code(applied), 'XATTR_REFUSED')
+      assert.equal(execFileSync('getfattr', ['-d', '-m', '-', join(rig.root, 'etc/motd')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }), '')
+    })
+  }
+
   it('an oversized twin document is refused, not read into memory', async () => {
     const { MAX_TWIN_FILE_BYTES } = await import('../../core/src/twin/twin-files.js')
     const big = join(rig.twin, 'plans/big.yaml')
