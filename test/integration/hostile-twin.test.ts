@@ -575,7 +575,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
       assert.ok(motd)
       motd.xattrs = { [name]: value }
       await writeFile(path, JSON.stringify(manifest))
-      const plan = await makePlan(await rig.container(), {})
+      const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
       assert.deepEqual(await refusal(Promise.resolve(plan)), ['XATTR_REFUSED '])
       assert.deepEqual(plan.changes.filter((c) => c.resource === '/etc/motd'), [])
       const { ApplyService } = await import('../../core/src/apply/apply-service.js')
