@@ -8,10 +8,16 @@ import type { SnapshotRecord } from '../history/snapshot-log.js'
 import { checkPlanSeal, sealPlan } from '../plan/plan-seal.js'
 import { Planner, type PlanOptions } from '../plan/planner.js'
 import { Tokens, resolveToken } from '../tokens.js'
+import { twinsyncLine, type CommandTarget } from '../plan/command-text.js'
 
 /** The twin's directory, for the plan seal's key. */
 export function twinDirOf(container: DependencyContainer): string {
   return resolveToken(container, Tokens.TwinLocation).dir
+}
+
+/** The target and the twin, for next steps that name them (`twinsyncLine`). */
+export function commandTargetOf(container: DependencyContainer): CommandTarget & { repo: string } {
+  return { root: resolveToken(container, Tokens.Host).root, repo: twinDirOf(container) }
 }
 
 export function makePlan(container: DependencyContainer, options: PlanOptions): Promise<Plan> {
@@ -39,7 +45,7 @@ export async function planToApply(container: DependencyContainer, options: PlanT
   const revert = options.revertTo === undefined ? undefined : await container.resolve((await import('../history/history-service.js')).HistoryService).resolve(options.revertTo)
   const progress = options.onProgress === undefined ? {} : { onProgress: options.onProgress }
   const plan = options.planFile !== undefined
-    ? await readPlanFile(options.planFile, twinDirOf(container))
+    ? await readPlanFile(options.planFile, commandTargetOf(container))
     : revert !== undefined
       ? await makePlan(container, { ...revertPlan(revert.commit), ...progress })
       : await makePlan(container, { ...progress, ...(options.from === undefined ? {} : { from: options.from }), ...(options.only === undefined ? {} : { only: options.only }) })
@@ -53,27 +59,28 @@ export async function writePlanFile(path: string, plan: Plan, twinDir: string): 
 }
 
 /** A saved plan: its seal checked (any edit is PLAN_TAMPERED), then the schema. */
-export async function readPlanFile(path: string, twinDir: string): Promise<Plan> {
+export async function readPlanFile(path: string, target: CommandTarget & { repo: string }): Promise<Plan> {
+  const remake = `Write it again with \`${twinsyncLine(['plan', '--out', path], target)}\`, review it, then \`${twinsyncLine(['apply', path], target)}\`.`
   let value: unknown
   try {
     value = JSON.parse(await readFile(path, 'utf8'))
   } catch (error) {
     throw new TwinSyncError('PLAN_INVALID', `Cannot read the plan ${path}: ${(error as Error).message}`, {
-      nextStep: 'Write a plan with `twinsync plan --out FILE`.',
+      nextStep: remake,
       details: { path },
     })
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TwinSyncError('PLAN_INVALID', `${path} is not a TwinSync plan: not a JSON object`, {
-      nextStep: 'Write a plan with `twinsync plan --out FILE`.',
+      nextStep: remake,
       details: { path },
     })
   }
-  value = await checkPlanSeal(twinDir, path, value as Record<string, unknown>)
+  value = await checkPlanSeal(target.repo, path, value as Record<string, unknown>, remake)
   if (!Value.Check(PlanSchema, value)) {
     const first = [...Value.Errors(PlanSchema, value)][0]
     throw new TwinSyncError('PLAN_INVALID', `${path} is not a TwinSync plan: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim(), {
-      nextStep: 'Write a plan with `twinsync plan --out FILE`.',
+      nextStep: remake,
       details: { path },
     })
   }
