@@ -5,7 +5,7 @@ import { builtinProviders } from '../src/providers/builtin-providers.js'
 import { unitsOf } from '../src/rehearse/inside.js'
 import type { RehearsalReport } from '../src/rehearse/rehearsal-report.js'
 import { preflight, rehearsalRefusal, type PreflightFacts } from '../src/rehearse/rehearsal-service.js'
-import { renderRehearsal } from '../src/rehearse/render-rehearsal.js'
+import { renderRehearsal } from '../src/cli/render-rehearsal.js'
 
 const withSystemd = { root: '/srv/machine', stat: async (p: string) => (p === '/usr/lib/systemd/systemd' ? ({ type: 'file' } as FileStat) : undefined) }
 const facts = (over: Partial<PreflightFacts> & { missing?: string[] } = {}): PreflightFacts => ({

@@ -46,10 +46,21 @@ export interface Medians {
   ms: number
   peakMb: number
   runs: number
+  /** Every run's time, in order (for paired differences). */
+  times: number[]
 }
 
 export function medians(samples: Sample[]): Medians {
-  return { ms: median(samples.map((s) => s.ms)), peakMb: median(samples.map((s) => s.peakMb)), runs: samples.length }
+  const times = samples.map((s) => s.ms)
+  return { ms: median(times), peakMb: median(samples.map((s) => s.peakMb)), runs: samples.length, times }
+}
+
+/**
+ * The median of the run-by-run differences a − b of two interleaved measurements: steadier
+ * than the difference of two medians when the machine's load drifts during the runs.
+ */
+export function pairedDifference(a: Medians, b: Medians): number {
+  return median(a.times.map((t, i) => t - (b.times[i] ?? NaN)))
 }
 
 /**

@@ -38,9 +38,9 @@ export function ratioAtMost(max: number, of = "etckeeper"): Goal {
   return { text: `≤ ${max.toFixed(1)}× ${of}`, met: (r) => (r.ratio === undefined ? undefined : r.ratio <= max) }
 }
 
-/** TwinSync's figure at most `max` (in the row's unit). */
-export function atMost(max: number, unit: Unit): Goal {
-  return { text: `≤ ${max} ${unit}`, met: (r) => (r.twinsync === undefined ? undefined : r.twinsync <= max) }
+/** TwinSync's figure at most `max` (in the row's unit); `text` when the issue words it otherwise. */
+export function atMost(max: number, unit: Unit, text = `≤ ${max} ${unit}`): Goal {
+  return { text, met: (r) => (r.twinsync === undefined ? undefined : r.twinsync <= max) }
 }
 
 /** A goal a person judges from the figures (printed, never checked). */

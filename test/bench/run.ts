@@ -11,7 +11,7 @@
 //   BENCH_OUT=path      where the JSON goes (default bench-results.json in the repository)
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
-import { repoRoot } from '../bed/index.js'
+import { repoRoot, run } from '../bed/index.js'
 import { etckeeper, type Etckeeper } from './etckeeper.js'
 import { machine, renderTable, row, writeJson, type BenchRow } from './report.js'
 import { SECTIONS, type BenchContext } from './sections.js'
@@ -42,6 +42,8 @@ const ctx: BenchContext = {
 }
 
 const startedAt = new Date().toISOString()
+// Which code was measured: the figures of a run belong to one commit.
+const commit = (await run(['git', '-C', repoRoot, 'describe', '--always', '--dirty'])).stdout.trim()
 const host = machine()
 const rows: BenchRow[] = []
 for (const section of SECTIONS) {
@@ -59,10 +61,10 @@ host.loadEnd = loadavg()
 
 const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ')
 console.log(
-  `\nMedians of ${runs} runs unless noted${quick ? ' (BENCH_QUICK=1: a rough run)' : ''}. ${host.cpus} CPUs; load average ${load(host.loadStart)} at the start, ${load(host.loadEnd)} at the end.\n` +
+  `\nCommit ${commit}. Medians of ${runs} runs unless noted${quick ? ' (BENCH_QUICK=1: a rough run)' : ''}. ${host.cpus} CPUs; load average ${load(host.loadStart)} at the start, ${load(host.loadEnd)} at the end.\n` +
     'On a shared or busy machine the figures are noisy; the ratios (both tools interleaved run by run) are the steadier part.\n',
 )
 console.log(renderTable(rows))
 if (notes.length > 0) console.log(`\n${notes.map((n) => `- ${n}`).join('\n')}`)
-await writeJson(out, { startedAt, finishedAt: new Date().toISOString(), settings: { runs, quick, snapshots, only }, machine: host, notes, rows })
+await writeJson(out, { startedAt, finishedAt: new Date().toISOString(), settings: { commit, runs, quick, snapshots, only }, machine: host, notes, rows })
 console.log(`\nJSON: ${out}`)

@@ -7,15 +7,15 @@ import { ApplyService } from '../apply/apply-service.js'
 import { journalDiagnostics } from '../apply/journal.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import type { DependencyContainer } from '../di.js'
-import { renderPlan } from '../plan/plan-summary.js'
-import { planToApply } from '../services/make-plan.js'
+import { renderPlan } from './render-plan.js'
+import { PlanWorkflow } from '../services/make-plan.js'
 import { cliProgress } from './progress.js'
 import { renderDiagnostics } from './render-diagnostics.js'
 import { renderPush } from './render.js'
 import { formatUserError } from '../base-command.js'
 import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
 import { rehearsalRefusal } from '../rehearse/rehearsal-service.js'
-import { renderRehearsal } from '../rehearse/render-rehearsal.js'
+import { renderRehearsal } from './render-rehearsal.js'
 import { rehearseWithSignals } from './rehearse.js'
 
 export interface RunApplyOptions {
@@ -50,9 +50,11 @@ export async function runApply(container: DependencyContainer, options: RunApply
 
 async function runApplyLocked(container: DependencyContainer, options: RunApplyOptions): Promise<{ exitCode: number; json: unknown }> {
   const onProgress = cliProgress(options.json)
-  const { plan, revert } = await planToApply(container, {
+  // Loaded only for a revert: no other apply needs the history.
+  const revert = options.revertTo === undefined ? undefined : await container.resolve((await import('../history/history-service.js')).HistoryService).resolve(options.revertTo)
+  const plan = await container.resolve(PlanWorkflow).toApply({
     ...(options.planFile === undefined ? {} : { planFile: options.planFile }),
-    ...(options.revertTo === undefined ? {} : { revertTo: options.revertTo }),
+    ...(revert === undefined ? {} : { revert }),
     ...(options.from === undefined ? {} : { from: options.from }),
     ...(options.only === undefined ? {} : { only: options.only }),
     ...(onProgress === undefined ? {} : { onProgress }),

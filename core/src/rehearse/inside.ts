@@ -7,6 +7,7 @@ import { Applier } from '../apply/applier.js'
 import { ConfigGuard, pathOf } from '../apply/config-guard.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { container as rootContainer } from '../di.js'
+import { isCommand } from '../plan/commands-domain.js'
 import { builtinProviders } from '../providers/builtin-providers.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens, registerValue } from '../tokens.js'
@@ -284,7 +285,7 @@ async function journalOf(host: HostPort, unit: string): Promise<string[]> {
  */
 async function oclifFor(plan: Plan): Promise<OclifConfig> {
   const builtin = new Set((await builtinProviders()).map((b) => b.provider.name))
-  if (plan.changes.every((c) => c.provider === 'commands' || builtin.has(c.provider))) {
+  if (plan.changes.every((c) => isCommand(c) || builtin.has(c.provider))) {
     return { runHook: async () => ({ successes: [], failures: [] }), plugins: new Map() } as unknown as OclifConfig
   }
   const { Config } = await import('@oclif/core')

@@ -5,7 +5,7 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { freshRootfs, makeTempDir, removeTree, repoRoot, runOk } from '../../bed/index.js'
-import { sideBySide, type Medians } from '../measure.js'
+import { pairedDifference, sideBySide, type Medians } from '../measure.js'
 import { atMost, row, type BenchRow } from '../report.js'
 import type { BenchContext, BenchSection } from '../sections.js'
 import { benchCli, type BenchCli } from '../twinsync.js'
@@ -38,11 +38,11 @@ export const pluginSection: BenchSection = {
       const [snapWith, snapBare] = await sideBySide(ctx.runs, () => withPlugin.timed(snapshot(withPlugin)), () => bare.timed(snapshot(bare)))
       const added = (what: string, a: Medians, b: Medians) =>
         row('plugin', `${what}: with the plugin − without`, {
-          twinsync: a.ms - b.ms,
+          twinsync: pairedDifference(a, b),
           runs: a.runs,
           peakMb: { twinsync: a.peakMb },
           goal: atMost(10, 'ms'),
-          note: `with ${Math.round(a.ms)} ms, without ${Math.round(b.ms)} ms`,
+          note: `median of the ${a.runs} run-by-run differences; medians: with ${Math.round(a.ms)} ms, without ${Math.round(b.ms)} ms`,
         })
       return [added('twinsync --version', versionWith, versionBare), added('unchanged snapshot (minbase)', snapWith, snapBare)]
     } finally {

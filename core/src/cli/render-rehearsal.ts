@@ -1,4 +1,4 @@
-import { rehearsalSummary, type RehearsalReport } from './rehearsal-report.js'
+import { rehearsalSummary, type RehearsalReport } from '../rehearse/rehearsal-report.js'
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 

@@ -1,0 +1,47 @@
+// A plan as `twinsync plan`, `apply` and `rehearse` print it: the counts, then every change.
+import type { Change, Plan } from '@twinsync/sdk'
+import { commandReview, commandReviewLines } from '../plan/command-text.js'
+import { isCommand } from '../plan/commands-domain.js'
+import { summarizePlan } from '../plan/plan-summary.js'
+import { plannedPhrase } from '../vocabulary.js'
+
+export function renderPlanSummary(plan: Plan): string[] {
+  const basis = plan.basis.twinCommit === null ? 'the working twin' : `twin ${plan.basis.twinCommit.slice(0, 12)}`
+  if (plan.changes.length === 0) {
+    if (plan.diagnostics.some((d) => d.severity === 'error')) return ['No changes can be planned until the errors below are fixed.']
+    return [`No changes: the machine (${plan.basis.root}) matches ${basis}.`]
+  }
+  const lines = [`Plan: ${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'} to make ${plan.basis.root} match ${basis}`]
+  for (const s of summarizePlan(plan)) {
+    const ops = Object.entries(s.operations).map(([op, n]) => `${n} ${op}`).join(', ')
+    lines.push(`  ${s.category.padEnd(9)} ${String(s.count).padStart(4)}  (${ops})${s.highRisk > 0 ? `  ${s.highRisk} high risk` : ''}`)
+  }
+  return lines
+}
+
+export function renderChange(change: Change, options: { diffs: boolean }): string[] {
+  const risk = change.risk === 'low' ? '' : `  [${change.risk} risk]`
+  const lines = [`  ${change.category.padEnd(9)} ${plannedPhrase(change)}${risk}`]
+  if (change.before !== undefined || change.after !== undefined) {
+    if (!isCommand(change)) lines.push(`            ${change.before ?? '(none)'} → ${change.after ?? '(none)'}`)
+  }
+  if (options.diffs && change.diff !== undefined) lines.push(...change.diff.replace(/\n$/, '').split('\n').map((l) => `      ${l}`))
+  // A command's exact argument list is its summary; its description and a script's full
+  // content follow, also without diffs: what is approved is what runs.
+  const review = commandReview(change)
+  if (review !== undefined) lines.push(...commandReviewLines(review).map((l) => `            ${l}`))
+  return lines
+}
+
+export function renderPlan(plan: Plan, options: { diffs: boolean } = { diffs: true }): string {
+  const lines = renderPlanSummary(plan)
+  if (plan.changes.length > 0) {
+    lines.push('', 'Changes:')
+    for (const c of plan.changes) lines.push(...renderChange(c, options))
+  }
+  const pending = plan.diagnostics.filter((d) => d.code === 'PENDING_INTENT')
+  if (pending.length > 0) lines.push('', 'Still pending from before:', ...pending.map((d) => `  ${d.summary}`))
+  const notes = plan.diagnostics.filter((d) => d.severity !== 'info')
+  if (notes.length > 0) lines.push('', ...notes.map((d) => `${d.severity}: ${d.provider ? `${d.provider}: ` : ''}${d.summary}`))
+  return lines.join('\n')
+}
