@@ -17,7 +17,7 @@ import { createContainer } from '../../core/src/container.js'
 import type { DependencyContainer } from '../../core/src/di.js'
 import { RemoteService } from '../../core/src/remote/remote-service.js'
 import { checkRemoteUrl } from '../../core/src/remote/remote-url.js'
-import { makePlan, readPlanFile, writePlanFile } from '../../core/src/services/make-plan.js'
+import { PlanWorkflow, readPlanFile, writePlanFile } from '../../core/src/services/make-plan.js'
 import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
 import { fakeChars } from '../fixtures/secrets/samples.js'
 
@@ -186,14 +186,14 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
   it('plan refuses a symlinked files manifest, naming it (an error in the plan, so apply refuses it)', async () => {
     await rm(join(rig.twin, 'system/files/manifest.json'))
     await symlink(join(rig.sentinel, 'secret'), join(rig.twin, 'system/files/manifest.json'))
-    assert.deepEqual(await refusal(makePlan(await rig.container(), {})), ['TWIN_SYMLINK system/files/manifest.json'])
+    assert.deepEqual(await refusal((await rig.container()).resolve(PlanWorkflow).plan({})), ['TWIN_SYMLINK system/files/manifest.json'])
   })
 
   for (const [kind, to] of Object.entries(targets)) {
     it(`plan does not read through a ${kind} symlink at filesystem/etc/motd: FILES_TWIN_SYMLINK, nothing planned for it`, async () => {
       await rm(join(rig.twin, 'filesystem/etc/motd'))
       await symlink(to(), join(rig.twin, 'filesystem/etc/motd'))
-      const plan = await makePlan(await rig.container(), {})
+      const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
       assert.ok(plan.diagnostics.some((d) => d.code === 'FILES_TWIN_SYMLINK' && d.path === '/etc/motd'), JSON.stringify(plan.diagnostics))
       assert.deepEqual(plan.changes.filter((c) => c.resource === '/etc/motd'), [])
       assert.ok(!JSON.stringify(plan).includes('host secret'))
@@ -202,14 +202,14 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
 
   it('plan does not read a new file planted as a symlink under filesystem/', async () => {
     await symlink(join(rig.sentinel, 'secret'), join(rig.twin, 'filesystem/etc/planted'))
-    const plan = await makePlan(await rig.container(), {})
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
     assert.ok(plan.diagnostics.some((d) => d.code === 'FILES_TWIN_SYMLINK' && d.path === '/etc/planted'))
     assert.ok(!JSON.stringify(plan).includes('host secret'))
   })
 
   it('plan does not descend into a symlinked folder under filesystem/', async () => {
     await symlink(join(rig.sentinel, 'dir'), join(rig.twin, 'filesystem/etc/linked'))
-    const plan = await makePlan(await rig.container(), {})
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
     assert.ok(!JSON.stringify(plan).includes('inside'))
     assert.deepEqual(plan.changes.filter((c) => c.resource.startsWith('/etc/linked')), [])
   })
@@ -227,7 +227,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
   ] as const) {
     it(`plan refuses ${what} with TWIN_SYMLINK`, async () => {
       await make()
-      assert.equal(await code(makePlan(await rig.container(), {})), 'TWIN_SYMLINK')
+      assert.equal(await code((await rig.container()).resolve(PlanWorkflow).plan({})), 'TWIN_SYMLINK')
     })
   }
 
@@ -242,7 +242,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     it(`plan refuses ${what}, naming it, and never copies its content`, async () => {
       await make()
       await writeFile(join(rig.twin, 'plans/run.yaml'), 'actions:\n  - script: run.sh\n')
-      const error = await makePlan(await rig.container(), {}).then(
+      const error = await (await rig.container()).resolve(PlanWorkflow).plan({}).then(
         () => undefined,
         (e: unknown) => e as { code: string; details?: { path?: string } },
       )
@@ -256,24 +256,24 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     await mkdir(join(rig.twin, 'system/journal'), { recursive: true })
     await symlink(join(rig.sentinel, 'secret'), join(rig.twin, 'system/journal/commands.json'))
     await writeFile(join(rig.twin, 'plans/x.yaml'), 'actions:\n  - run: [true]\n')
-    assert.equal(await code(makePlan(await rig.container(), {})), 'TWIN_SYMLINK')
+    assert.equal(await code((await rig.container()).resolve(PlanWorkflow).plan({})), 'TWIN_SYMLINK')
   })
 
   it('every command refuses a symlinked twin.json', async () => {
     await rm(join(rig.twin, 'twin.json'))
     await symlink(join(rig.sentinel, 'secret'), join(rig.twin, 'twin.json'))
-    assert.equal(await code(makePlan(await rig.container(), {})), 'TWIN_SYMLINK')
+    assert.equal(await code((await rig.container()).resolve(PlanWorkflow).plan({})), 'TWIN_SYMLINK')
     assert.equal(await code((await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })), 'TWIN_SYMLINK')
   })
 
   it('a symlink loop in the twin is refused, not spun on', async () => {
     await symlink('loop.yaml', join(rig.twin, 'plans/loop.yaml'))
-    assert.equal(await code(makePlan(await rig.container(), {})), 'TWIN_SYMLINK')
+    assert.equal(await code((await rig.container()).resolve(PlanWorkflow).plan({})), 'TWIN_SYMLINK')
   })
 
   it('a FIFO planted in plans/ does not hang the plan', async () => {
     execFileSync('mkfifo', [join(rig.twin, 'plans/fifo.yaml')])
-    const plan = await makePlan(await rig.container(), {})
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
     assert.deepEqual(plan.changes.filter((c) => c.provider === 'commands'), [])
   })
 
@@ -286,7 +286,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
       if (path.startsWith('scripts/')) await writeFile(join(rig.twin, 'plans/run.yaml'), 'actions:\n  - script: run.sh\n')
       git(rig.twin, ['add', '-A'])
       git(rig.twin, ['commit', '--quiet', '-m', 'hostile'])
-      const got = await refusal(makePlan(await rig.container(), { from: 'HEAD' }))
+      const got = await refusal((await rig.container()).resolve(PlanWorkflow).plan({ from: 'HEAD' }))
       // os.json is a read-only fact: nothing loads it from history, so it is not even read.
       if (path === 'system/os.json') assert.deepEqual(got, [])
       else assert.deepEqual(got, [`TWIN_SYMLINK ${path}`])
@@ -355,7 +355,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     const pulled = await (await rig.container()).resolve(RemoteService).pull()
     assert.equal(pulled.status, 'fast-forwarded')
     // Either the link is kept as (unplannable) intent, or it was settled to the observed file.
-    const plan = await makePlan(await rig.container(), {})
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
     if ((await lstat(join(rig.twin, 'filesystem/etc/motd'))).isSymbolicLink()) assert.ok(plan.diagnostics.some((d) => d.code === 'FILES_TWIN_SYMLINK'))
     else assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'Welcome\n')
     assert.deepEqual(plan.changes.filter((c) => c.resource === '/etc/motd'), [])
@@ -470,7 +470,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
   const savedPlan = async (): Promise<{ file: string; plan: Plan & { seal?: unknown } }> => {
     await writeFile(join(rig.twin, 'filesystem/etc/motd'), 'From the twin\n')
     await writeFile(join(rig.twin, 'plans/x.yaml'), 'actions:\n  - run: [logger, hello]\n')
-    const plan = await makePlan(await rig.container(), {})
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
     const file = join(rig.dir, 'plan.json')
     await writePlanFile(file, plan, rig.twin)
     return { file, plan: JSON.parse(await readFile(file, 'utf8')) }
@@ -531,7 +531,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
   for (const [what, text] of badInstructions) {
     it(`plan refuses an instruction file with ${what}`, async () => {
       await writeFile(join(rig.twin, 'plans/bad.yaml'), text)
-      const got = await code(makePlan(await rig.container(), {}))
+      const got = await code((await rig.container()).resolve(PlanWorkflow).plan({}))
       assert.ok(got === 'PLAN_INVALID' || got === 'SCRIPT_INVALID', got)
     })
   }
@@ -545,20 +545,20 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
   for (const [what, text] of badTwinJson) {
     it(`every command refuses a twin.json with ${what} (REPO_INVALID, naming the key)`, async () => {
       await writeFile(join(rig.twin, 'twin.json'), text)
-      assert.equal(await code(makePlan(await rig.container(), {})), 'REPO_INVALID')
+      assert.equal(await code((await rig.container()).resolve(PlanWorkflow).plan({})), 'REPO_INVALID')
     })
   }
 
   it('a manifest with values of the wrong type plans nothing for files and says so', async () => {
     await writeFile(join(rig.twin, 'system/files/manifest.json'), JSON.stringify({ entries: [{ path: '/etc/motd', type: 'file', mode: 420, uid: '0' }] }))
-    const plan = await makePlan(await rig.container(), {})
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
     assert.ok(plan.diagnostics.some((d) => d.code === 'FILES_MANIFEST_INVALID' && d.severity === 'error'))
     assert.deepEqual(plan.changes.filter((c) => c.provider === 'files'), [])
   })
 
   it('apply of a plan with the tampered-manifest error changes nothing', async () => {
     await writeFile(join(rig.twin, 'system/files/manifest.json'), '{"entries": "all"}')
-    const plan = await makePlan(await rig.container(), {})
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
     const { ApplyService } = await import('../../core/src/apply/apply-service.js')
     const applied = (await rig.container()).resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal })
     assert.equal(await code(applied), 'PLAN_INVALID')
@@ -575,7 +575,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
       assert.ok(motd)
       motd.xattrs = { [name]: value }
       await writeFile(path, JSON.stringify(manifest))
-      const plan = await makePlan(await rig.container(), {})
+      const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
       assert.deepEqual(await refusal(Promise.resolve(plan)), ['XATTR_REFUSED '])
       assert.deepEqual(plan.changes.filter((c) => c.resource === '/etc/motd'), [])
       const { ApplyService } = await import('../../core/src/apply/apply-service.js')
@@ -590,7 +590,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     const big = join(rig.twin, 'plans/big.yaml')
     await writeFile(big, '')
     execFileSync('truncate', ['-s', String(MAX_TWIN_FILE_BYTES + 1), big])
-    assert.equal(await code(makePlan(await rig.container(), {})), 'TWIN_FILE_TOO_LARGE')
+    assert.equal(await code((await rig.container()).resolve(PlanWorkflow).plan({})), 'TWIN_FILE_TOO_LARGE')
   })
 
   // ---- 8. every twin document validated on load, every config value when the config loads -------
@@ -630,7 +630,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
       const configPath = join(rig.dir, 'bad-config.yaml')
       await writeFile(configPath, `providers:\n  disabled: [apt, systemd, cron, autostart, processes, logs, hardware, network]\nfiles:\n  include: ["/etc", ${JSON.stringify(include)}]\n`)
       const container = await createContainer({ root: rig.root, repo: rig.twin, configPath, oclif: noPlugins, logger: silentLogger })
-      const error = await makePlan(container, {}).then(
+      const error = await container.resolve(PlanWorkflow).plan({}).then(
         () => undefined,
         (e: unknown) => e as { code: string; message: string; nextStep?: string },
       )

@@ -6,7 +6,7 @@ import { journalDiagnostics } from '../apply/journal.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import type { DependencyContainer } from '../di.js'
 import { renderPlan } from './render-plan.js'
-import { planToApply } from '../services/make-plan.js'
+import { PlanWorkflow } from '../services/make-plan.js'
 import { cliProgress } from './progress.js'
 import { renderDiagnostics } from './render-diagnostics.js'
 import { renderPush } from './render.js'
@@ -46,9 +46,11 @@ export async function runApply(container: DependencyContainer, options: RunApply
 
 async function runApplyLocked(container: DependencyContainer, options: RunApplyOptions): Promise<{ exitCode: number; json: unknown }> {
   const onProgress = cliProgress(options.json)
-  const { plan, revert } = await planToApply(container, {
+  // Loaded only for a revert: no other apply needs the history.
+  const revert = options.revertTo === undefined ? undefined : await container.resolve((await import('../history/history-service.js')).HistoryService).resolve(options.revertTo)
+  const plan = await container.resolve(PlanWorkflow).toApply({
     ...(options.planFile === undefined ? {} : { planFile: options.planFile }),
-    ...(options.revertTo === undefined ? {} : { revertTo: options.revertTo }),
+    ...(revert === undefined ? {} : { revert }),
     ...(options.from === undefined ? {} : { from: options.from }),
     ...(options.only === undefined ? {} : { only: options.only }),
     ...(onProgress === undefined ? {} : { onProgress }),

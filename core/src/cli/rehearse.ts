@@ -4,7 +4,7 @@ import { renderPlan } from './render-plan.js'
 import { RehearsalService } from '../rehearse/rehearsal-service.js'
 import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
 import { renderRehearsal } from './render-rehearsal.js'
-import { planToApply } from '../services/make-plan.js'
+import { PlanWorkflow } from '../services/make-plan.js'
 import { cliProgress } from './progress.js'
 
 export interface RunRehearseOptions {
@@ -46,7 +46,7 @@ export async function rehearseWithSignals(container: DependencyContainer, plan: 
 
 export async function runRehearse(container: DependencyContainer, options: RunRehearseOptions): Promise<{ exitCode: number; json: unknown }> {
   const onProgress = cliProgress(options.json)
-  const { plan } = await planToApply(container, {
+  const plan = await container.resolve(PlanWorkflow).toApply({
     ...(options.planFile === undefined ? {} : { planFile: options.planFile }),
     ...(options.from === undefined ? {} : { from: options.from }),
     ...(options.only === undefined ? {} : { only: options.only }),

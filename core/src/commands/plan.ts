@@ -18,17 +18,17 @@ export default class PlanCommand extends TwinSyncCommand<typeof PlanCommand> {
   }
 
   async run(): Promise<void> {
-    const { makePlan, twinDirOf, writePlanFile } = await import('../services/make-plan.js')
+    const { PlanWorkflow } = await import('../services/make-plan.js')
     const { renderPlan } = await import('../cli/render-plan.js')
     const { cliProgress } = await import('../cli/progress.js')
-    const container = await this.container()
+    const plans = (await this.container()).resolve(PlanWorkflow)
     const onProgress = cliProgress(this.flags.json)
-    const plan = await makePlan(container, {
+    const plan = await plans.plan({
       ...(onProgress === undefined ? {} : { onProgress }),
       ...(this.flags.from === undefined ? {} : { from: this.flags.from }),
       ...(this.flags.only === undefined ? {} : { only: this.flags.only.split(',').map((s) => s.trim()).filter(Boolean) }),
     })
-    if (this.flags.out !== undefined) await writePlanFile(this.flags.out, plan, twinDirOf(container))
+    if (this.flags.out !== undefined) await plans.save(this.flags.out, plan)
     // Finished, but the twin has problems a provider could not plan around.
     if (plan.diagnostics.some((d) => d.severity === 'error')) process.exitCode = 1
     this.emit(plan, (p) => renderPlan(p, { diffs: !this.flags['no-diff'] }) + (this.flags.out ? `\nPlan written to ${this.flags.out}; apply it with: twinsync apply ${this.flags.out}` : ''))

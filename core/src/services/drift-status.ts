@@ -1,6 +1,6 @@
 import type { CollectProgress } from '../collect/collector.js'
 import { CATEGORIES, STATE_CATEGORIES, type Diagnostic } from '@twinsync/sdk'
-import type { DependencyContainer } from '../di.js'
+import { inject, injectable } from '../di.js'
 import { IntentService, type PendingItem } from '../intent/intent-service.js'
 import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
 import { Planner } from '../plan/planner.js'
@@ -43,29 +43,39 @@ export interface DriftStatus {
  * The two differences of the twin: drift (the machine against the last snapshot) and pending
  * intent (the twin against the last snapshot). Read-only. Instructions in plans/ are neither.
  */
-export async function driftStatus(container: DependencyContainer, only: string[] | undefined, onProgress?: CollectProgress): Promise<DriftStatus> {
-  const twin = container.resolve(TwinRepository)
-  const intents = container.resolve(IntentService)
-  const domains: readonly string[] = only ?? STATE_CATEGORIES
-  const pending = await intents.pending()
-  const plan = await container.resolve(Planner).plan({
-    ...(pending.observed === null ? {} : { from: pending.observed }),
-    only: domains.filter((d) => d !== COMMANDS),
-    ...(onProgress === undefined ? {} : { onProgress }),
-  })
-  const items = pending.items.filter((i) => only === undefined || only.includes(i.category) || only.includes(i.provider))
-  const byCategory = new Map<string, number>()
-  for (const i of items) byCategory.set(i.category, (byCategory.get(i.category) ?? 0) + 1)
-  return {
-    repo: twin.dir,
-    head: (await twin.head()) ?? null,
-    observed: pending.observed,
-    drift: plan.changes.length > 0,
-    domains: summarizePlan(plan),
-    changes: plan.changes.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: driftPhrase(c), planned: plannedPhrase(c) })),
-    pending: { count: items.length, intended: pending.intended, domains: CATEGORIES.filter((c) => byCategory.has(c)).map((category) => ({ category, count: byCategory.get(category) as number })), items },
-    remote: await container.resolve(RemoteService).status(),
-    interrupted: await readApplyRecord(twin.dir).then((r) => (r === undefined ? null : interruptedNotice(r))),
-    missing: plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'),
+@injectable()
+export class StatusWorkflow {
+  constructor(
+    @inject(TwinRepository) private readonly twin: TwinRepository,
+    @inject(IntentService) private readonly intents: IntentService,
+    @inject(Planner) private readonly planner: Planner,
+    @inject(RemoteService) private readonly remote: RemoteService,
+  ) {}
+
+  async status(only: string[] | undefined, onProgress?: CollectProgress): Promise<DriftStatus> {
+    const twin = this.twin
+    const intents = this.intents
+    const domains: readonly string[] = only ?? STATE_CATEGORIES
+    const pending = await intents.pending()
+    const plan = await this.planner.plan({
+      ...(pending.observed === null ? {} : { from: pending.observed }),
+      only: domains.filter((d) => d !== COMMANDS),
+      ...(onProgress === undefined ? {} : { onProgress }),
+    })
+    const items = pending.items.filter((i) => only === undefined || only.includes(i.category) || only.includes(i.provider))
+    const byCategory = new Map<string, number>()
+    for (const i of items) byCategory.set(i.category, (byCategory.get(i.category) ?? 0) + 1)
+    return {
+      repo: twin.dir,
+      head: (await twin.head()) ?? null,
+      observed: pending.observed,
+      drift: plan.changes.length > 0,
+      domains: summarizePlan(plan),
+      changes: plan.changes.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: driftPhrase(c), planned: plannedPhrase(c) })),
+      pending: { count: items.length, intended: pending.intended, domains: CATEGORIES.filter((c) => byCategory.has(c)).map((category) => ({ category, count: byCategory.get(category) as number })), items },
+      remote: await this.remote.status(),
+      interrupted: await readApplyRecord(twin.dir).then((r) => (r === undefined ? null : interruptedNotice(r))),
+      missing: plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'),
+    }
   }
 }

@@ -3,20 +3,12 @@ import type { Plan } from '@twinsync/sdk'
 import { Plan as PlanSchema, STATE_CATEGORIES, TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
 import { Value } from 'typebox/value'
 import type { CollectProgress } from '../collect/collector.js'
-import type { DependencyContainer } from '../di.js'
+import { inject, injectable } from '../di.js'
 import type { SnapshotRecord } from '../history/snapshot-log.js'
 import { checkPlanSeal, sealPlan } from '../plan/plan-seal.js'
 import { Planner, type PlanOptions } from '../plan/planner.js'
-import { Tokens, resolveToken } from '../tokens.js'
-
-/** The twin's directory, for the plan seal's key. */
-export function twinDirOf(container: DependencyContainer): string {
-  return resolveToken(container, Tokens.TwinLocation).dir
-}
-
-export function makePlan(container: DependencyContainer, options: PlanOptions): Promise<Plan> {
-  return container.resolve(Planner).plan(options)
-}
+import { Tokens } from '../tokens.js'
+import type { TwinLocation } from '../twin/twin-location.js'
 
 /** What a revert to `commit` plans, from either front end: every state domain from that snapshot, not the instructions in plans/. */
 export function revertPlan(commit: string): { from: string; only: string[] } {
@@ -26,24 +18,37 @@ export function revertPlan(commit: string): { from: string; only: string[] } {
 export interface PlanToApplyOptions {
   /** A saved plan (its seal checked). */
   planFile?: string
-  /** Revert to this snapshot: plan every state domain from it, without the instructions. */
-  revertTo?: string
+  /** Revert to this snapshot (HistoryService.resolve): plan every state domain from it, without the instructions. */
+  revert?: SnapshotRecord
   from?: string
   only?: string[]
   onProgress?: CollectProgress
 }
 
-/** The plan `apply`, `revert` and `pull` carry out, and the snapshot a revert goes back to. */
-export async function planToApply(container: DependencyContainer, options: PlanToApplyOptions): Promise<{ plan: Plan; revert: SnapshotRecord | undefined }> {
-  // Loaded only for a revert: `twinsync plan` does not need the history.
-  const revert = options.revertTo === undefined ? undefined : await container.resolve((await import('../history/history-service.js')).HistoryService).resolve(options.revertTo)
-  const progress = options.onProgress === undefined ? {} : { onProgress: options.onProgress }
-  const plan = options.planFile !== undefined
-    ? await readPlanFile(options.planFile, twinDirOf(container))
-    : revert !== undefined
-      ? await makePlan(container, { ...revertPlan(revert.commit), ...progress })
-      : await makePlan(container, { ...progress, ...(options.from === undefined ? {} : { from: options.from }), ...(options.only === undefined ? {} : { only: options.only }) })
-  return { plan, revert }
+/** Plans made, saved and read back, sealed with the twin's key. */
+@injectable()
+export class PlanWorkflow {
+  constructor(
+    @inject(Planner) private readonly planner: Planner,
+    @inject(Tokens.TwinLocation) private readonly location: TwinLocation,
+  ) {}
+
+  plan(options: PlanOptions): Promise<Plan> {
+    return this.planner.plan(options)
+  }
+
+  /** Save a plan for `twinsync apply FILE`, sealed. */
+  save(path: string, plan: Plan): Promise<void> {
+    return writePlanFile(path, plan, this.location.dir)
+  }
+
+  /** The plan `apply`, `revert`, `pull` and `rehearse` carry out: a saved one, a revert's, or a fresh one. */
+  toApply(options: PlanToApplyOptions): Promise<Plan> {
+    const progress = options.onProgress === undefined ? {} : { onProgress: options.onProgress }
+    if (options.planFile !== undefined) return readPlanFile(options.planFile, this.location.dir)
+    if (options.revert !== undefined) return this.planner.plan({ ...revertPlan(options.revert.commit), ...progress })
+    return this.planner.plan({ ...progress, ...(options.from === undefined ? {} : { from: options.from }), ...(options.only === undefined ? {} : { only: options.only }) })
+  }
 }
 
 /** Save a plan, sealed with the twin's key (see plan-seal.ts). */

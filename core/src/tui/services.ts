@@ -16,7 +16,7 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { RemoteService } from '../remote/remote-service.js'
 import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
 import { RehearsalService } from '../rehearse/rehearsal-service.js'
-import { driftStatus } from '../services/drift-status.js'
+import { StatusWorkflow } from '../services/drift-status.js'
 import { InitWorkflow } from '../services/init-twin.js'
 import { ProvidersWorkflow, type ProviderListing } from '../services/list-providers.js'
 import { SnapshotWorkflow, type TakeSnapshotResult } from '../services/take-snapshot.js'
@@ -173,9 +173,9 @@ export async function createTuiServices(
       const [last] = await container.resolve(HistoryService).history({ limit: 1 })
       return last
     },
-    // driftStatus takes no signal; a cancelled check just finishes in the background.
+    // The status workflow takes no signal; a cancelled check just finishes in the background.
     async drift() {
-      const status = await driftStatus(container, undefined)
+      const status = await container.resolve(StatusWorkflow).status(undefined)
       return { drift: status.drift, changes: status.changes.length, pending: status.pending.count }
     },
     providers: () => container.resolve(ProvidersWorkflow).list(),
