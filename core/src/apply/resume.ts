@@ -165,6 +165,15 @@ export async function sweepTargetTempFiles(host: HostPort, record: ApplyInProgre
   return removed
 }
 
+/**
+ * A plan with nothing left to change that still ends an interrupted apply (every step was in
+ * place): applying it takes the snapshot after the apply and removes the record. Both front
+ * ends offer it instead of "no changes".
+ */
+export function finishesInterruptedApply(plan: Pick<Plan, 'changes' | 'diagnostics'>): boolean {
+  return plan.changes.length === 0 && plan.diagnostics.some((d) => d.code === 'APPLY_INTERRUPTED')
+}
+
 /** One line for plan, status and apply: what was interrupted and the two ways on. */
 export function interruptedNotice(record: ApplyInProgress): string {
   const total = record.changes.length

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises'
 import type { Change, ChangeResult, Diagnostic } from '@twinsync/sdk'
 import { TwinSyncError } from '@twinsync/sdk'
 import { ApplyService } from '../apply/apply-service.js'
+import { finishesInterruptedApply } from '../apply/resume.js'
 import { journalDiagnostics } from '../apply/journal.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import type { DependencyContainer } from '../di.js'
@@ -62,7 +63,7 @@ async function runApplyLocked(container: DependencyContainer, options: RunApplyO
   // Refused before asking; ApplyService.apply refuses it again whoever calls.
   service.refuseIfPlanHasErrors(plan)
   // An interrupted apply whose changes are all in place still ends properly: snapshot, record gone.
-  const finishing = plan.changes.length === 0 && plan.diagnostics.some((d) => d.code === 'APPLY_INTERRUPTED')
+  const finishing = finishesInterruptedApply(plan)
   if (plan.changes.length === 0 && !finishing) return { exitCode: 0, json: { plan, applied: false, reason: 'no changes' } }
 
   let rehearsal: RehearsalReport | undefined

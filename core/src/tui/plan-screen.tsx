@@ -2,6 +2,7 @@ import { useMemo, useRef, useState } from 'react'
 import { Box, Text, useInput } from 'ink'
 import type { Category, Change, ChangeResult, Plan } from '@twinsync/sdk'
 import { planRefusal } from '../apply/plan-refusal.js'
+import { finishesInterruptedApply } from '../apply/resume.js'
 import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
 import { rehearsalSummary } from '../rehearse/rehearsal-report.js'
 import { rehearsalRefusal } from '../rehearse/rehearsal-service.js'
@@ -173,8 +174,9 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
       }
       return
     }
-    if (plan === undefined || plan.changes.length === 0) {
-      if (key.return || isBack(input, key)) nav.back()
+    if (plan === undefined || (plan.changes.length === 0 && view.kind !== 'apply')) {
+      if (key.return && plan !== undefined && finishesInterruptedApply(plan)) startApply()
+      else if (key.return || isBack(input, key)) nav.back()
       return
     }
     switch (view.kind) {
@@ -234,7 +236,9 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
   const hints: readonly Hint[] =
     planned.state?.status === 'running'
       ? [['Esc', 'cancel']]
-      : plan === undefined || plan.changes.length === 0
+      : plan !== undefined && plan.changes.length === 0 && view.kind !== 'apply' && finishesInterruptedApply(plan)
+        ? [['Enter', 'finish the interrupted apply'], ['Esc', 'back']]
+        : plan === undefined || (plan.changes.length === 0 && view.kind !== 'apply')
         ? [['Enter/Esc', 'back']]
         : view.kind === 'summary'
           ? [MOVE, ['Enter', 'open'], ['a', 'apply…'], ...DECIDE, BACK]
@@ -271,15 +275,16 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
         </Box>
       ) : null}
       {planned.state?.status === 'failed' ? <ErrorBox error={planned.state.error} title="Cannot make the plan" /> : null}
-      {plan !== undefined && plan.changes.length === 0 ? (
+      {plan !== undefined && plan.changes.length === 0 && view.kind !== 'apply' ? (
         <Box flexDirection="column">
           {pullNote ? <Text dimColor>{pullNote}</Text> : null}
           <Text color="green">No changes: the machine ({plan.basis.root}) already matches {basisText(plan)}.</Text>
+          {finishesInterruptedApply(plan) ? <Text>Every step of the interrupted apply is in place. Enter finishes it: the snapshot after the apply, and its record removed.</Text> : null}
           <DecisionNote decision={decision} />
           <Diagnostics plan={plan} />
         </Box>
       ) : null}
-      {plan !== undefined && plan.changes.length > 0 && chosen !== undefined && counts !== undefined ? (
+      {plan !== undefined && (plan.changes.length > 0 || view.kind === 'apply') && chosen !== undefined && counts !== undefined ? (
         view.kind === 'summary' ? (
           <Box flexDirection="column">
             {pullNote ? <Text dimColor wrap="truncate-end">{pullNote}</Text> : null}

@@ -269,6 +269,25 @@ describe('TUI pull & apply', () => {
     assert.equal(signal?.aborted, true)
   })
 
+  it('finishes an interrupted apply whose steps are all in place, as `twinsync apply` does, instead of "no changes"', async () => {
+    const requests: ApplyRequest[] = []
+    const finishing = {
+      ...planOf([]),
+      diagnostics: [{ severity: 'warning' as const, code: 'APPLY_INTERRUPTED', summary: 'An apply started 2026-11-23T12:00:00Z was interrupted (2 of 2 steps finished).' }],
+    }
+    panel = openPanel(fakeServices({ ...applyingServices(requests), plan: async () => finishing }), [{ name: 'menu' }, { name: 'plan' }])
+    const screen = await panel.waitFor('Enter finishes it')
+    assert.match(screen, /Enter finish the interrupted apply/)
+    assert.equal(requests.length, 0)
+    await panel.press(KEYS.enter)
+    const done = await panel.waitFor('Snapshot after: dddddddddddd')
+    assert.match(done, /Done\./)
+    assert.equal(requests.length, 1)
+    assert.equal(requests[0]?.plan.changes.length, 0)
+    await panel.press(KEYS.enter)
+    await panel.waitFor('Main menu')
+  })
+
   it('says so when there is nothing to do', async () => {
     panel = openPanel(fakeServices({ plan: async () => planOf([]) }), [{ name: 'menu' }, { name: 'plan' }])
     await panel.waitFor('No changes: the machine (/) already matches twin aaaaaaaaaaaa')
