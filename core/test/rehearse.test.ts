@@ -4,7 +4,7 @@ import { isConfigChecker } from '@twinsync/sdk'
 import { builtinProviders } from '../src/providers/builtin-providers.js'
 import { unitsOf } from '../src/rehearse/inside.js'
 import type { RehearsalReport } from '../src/rehearse/rehearsal-report.js'
-import { preflight, rehearsalRefusal, type PreflightFacts } from '../src/rehearse/rehearsal-service.js'
+import { fileSystemsBelow, preflight, rehearsalRefusal, withNetworkHints, type PreflightFacts } from '../src/rehearse/rehearsal-service.js'
 import { renderRehearsal } from '../src/cli/render-rehearsal.js'
 
 const withSystemd = { root: '/srv/machine', stat: async (p: string) => (p === '/usr/lib/systemd/systemd' ? ({ type: 'file' } as FileStat) : undefined) }
@@ -130,5 +130,48 @@ describe('the rule for applying after a rehearsal', () => {
     assert.match(text, /journal: nginx: \[emerg\] bind\(\) to 0\.0\.0\.0:25 failed/)
     assert.match(text, /What a rehearsal cannot prove:\n {2}- Hardware is not rehearsed\./)
     assert.match(text, /the container is gone and the machine was not touched\.$/)
+  })
+})
+
+describe('the other file systems below the root', () => {
+  const mountinfo = [
+    '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw',
+    '23 22 0:5 / /proc rw shared:2 - proc proc rw',
+    '24 22 0:20 / /run rw shared:3 - tmpfs tmpfs rw',
+    '30 22 8:3 / /var/lib/docker rw shared:9 - xfs /dev/sdb1 rw',
+    '25 22 8:2 / /var rw shared:4 - ext4 /dev/sda2 rw',
+    '26 22 0:40 / /srv/nfs rw shared:5 - nfs4 server:/export rw',
+    '27 22 8:4 / /srv/my\\040data rw shared:6 - ext4 /dev/sdc1 rw',
+    '28 22 0:41 / /tmp rw shared:7 - tmpfs tmpfs rw',
+    '29 22 8:5 /x /other/root/var rw shared:8 - ext4 /dev/sdd1 rw',
+  ].join('\n')
+
+  it('overlays local disk file systems, outermost first, and names the rest as left out', () => {
+    assert.deepEqual(fileSystemsBelow('/', mountinfo), {
+      overlaid: [
+        { path: '/var', type: 'ext4' },
+        { path: '/var/lib/docker', type: 'xfs' },
+        { path: '/other/root/var', type: 'ext4' },
+      ],
+      outside: [
+        { path: '/srv/nfs', type: 'nfs4' },
+        { path: '/srv/my data', type: 'ext4' },
+      ],
+    })
+  })
+
+  it('takes only what is below another root, as paths of that root', () => {
+    assert.deepEqual(fileSystemsBelow('/other/root', mountinfo), { overlaid: [{ path: '/var', type: 'ext4' }], outside: [] })
+  })
+})
+
+describe('a package the rehearsal could not fetch', () => {
+  it('says the container has no network and how to rehearse it anyway', () => {
+    const [failed, other] = withNetworkHints([
+      { id: 'apt:install:htop', provider: 'apt', summary: 'install htop', verdict: 'failed', status: 'failed', message: 'apt-get install exited with 100', outputTail: 'E: Failed to fetch http://mirror/htop.deb  Temporary failure resolving \'mirror\'', evidence: ['failed'] },
+      { id: 'apt:install:hello', provider: 'apt', summary: 'install hello', verdict: 'passed', status: 'applied', evidence: ['applied'] },
+    ])
+    assert.match(failed?.evidence.at(-1) ?? '', /no network.*`apt-get install --download-only htop`.*--network/)
+    assert.deepEqual(other?.evidence, ['applied'])
   })
 })

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert'
 import { spawn } from 'node:child_process'
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs'
-import { readFile, rm } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { chrootOk, freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, run, type Rootfs } from '../bed/index.js'
+import { chrootOk, freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, run, runOk, type Rootfs } from '../bed/index.js'
 import { cliSandbox, json, TWINSYNC_BIN, type CliSandbox } from '../support/cli.js'
 import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
 
@@ -177,6 +177,24 @@ describe('twinsync rehearse on the server root (--root from the host)', function
     assert.deepEqual(leftovers(), [])
   })
 
+  it('fails a package that is not in the package cache, saying the container has no network', async () => {
+    await editTwinJson<{ nativeArchitecture: string; packages: Record<string, unknown> }>(cli.twinDir, 'system/packages/apt.json', (d) => {
+      d.packages.cowsay = { architecture: 'all', manual: true, hold: false }
+    })
+    try {
+      const r = await ts('rehearse', '--only', 'packages', '--json')
+      assert.equal(r.code, 1, r.stderr)
+      const change = json<{ rehearsal: RehearsalJson }>(r).rehearsal.changes.find((c) => c.id === 'apt:install:cowsay')
+      assert.equal(change?.verdict, 'failed')
+      assert.match(change?.evidence.at(-1) ?? '', /no network.*`apt-get install --download-only cowsay`.*--network/)
+      assert.deepEqual(leftovers(), [])
+    } finally {
+      await editTwinJson<{ packages: Record<string, unknown> }>(cli.twinDir, 'system/packages/apt.json', (d) => {
+        delete d.packages.cowsay
+      })
+    }
+  })
+
   for (const [how, signal] of [['Ctrl-C (SIGINT)', 'SIGINT'], ['SIGTERM', 'SIGTERM'], ['SIGKILL of twinsync itself', 'SIGKILL']] as const) {
     it(`leaves no container, mount or overlay directory after ${how} during the rehearsal`, async () => {
       await writeTwinFile(cli.twinDir, 'filesystem/etc/twin-demo.conf', `interrupted by ${signal}\n`)
@@ -203,6 +221,30 @@ describe('twinsync rehearse on the server root (--root from the host)', function
       assert.equal(await fingerprint(), before)
     })
   }
+
+  it('overlays a data volume mounted below the root: the plan reads its content and writes none of it', async () => {
+    const volume = await makeTempDir('volume')
+    await writeFile(join(volume, 'marker'), 'from the volume\n')
+    const mountPoint = join(rootfs.dir, 'srv/data')
+    await mkdir(mountPoint, { recursive: true })
+    await runOk(['mount', '--bind', volume, mountPoint])
+    try {
+      // The instruction fails unless the volume's content is there; it then writes to it.
+      await writeTwinFile(cli.twinDir, 'plans/volume.yaml', 'actions:\n  - run: [sh, -c, "grep -q \'from the volume\' /srv/data/marker && echo rehearsed > /srv/data/marker"]\n')
+      const r = await ts('rehearse', '--only', 'commands', '--json')
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`)
+      const report = json<{ rehearsal: RehearsalJson }>(r).rehearsal
+      assert.equal(report.changes.length, 1)
+      assert.equal(report.changes[0]?.verdict, 'passed', JSON.stringify(report.changes[0]))
+      assert.ok(report.limits.some((l) => /overlaid too \(read, never written\): \/srv\/data \(ext4\)/.test(l)), report.limits.join('\n'))
+      assert.equal(await readFile(join(volume, 'marker'), 'utf8'), 'from the volume\n', 'the volume was not written')
+      assert.deepEqual(leftovers(), [])
+    } finally {
+      await rm(join(cli.twinDir, 'plans/volume.yaml'), { force: true })
+      await runOk(['umount', mountPoint])
+      await removeTree(volume)
+    }
+  })
 
   it('sweeps what a rehearsal whose supervisor was killed too left behind, on the next run', async () => {
     // A record and an empty mount point of a rehearsal whose twinsync and supervisor are gone.

@@ -22,8 +22,14 @@ const NAME_PREFIX = 'twinsync-rehearsal-'
  * own leftovers for this machine name, and the record. The script is constant: everything
  * variable arrives as positional parameters.
  */
-const SUPERVISOR = `set -u
-dir=$1; lower=$2; name=$3; record=$4; shift 4
+const SUPERVISOR = `set -u -f
+# The pipes to TwinSync break when it dies: the shell itself never writes to them (a write would
+# kill it with SIGPIPE before it cleaned up); only nspawn's console and mount errors go there.
+trap '' PIPE
+exec 3>&2 >/dev/null 2>&1
+dir=$1; lower=$2; name=$3; record=$4; nsub=$5; shift 5
+subs=; i=0
+while [ "$i" -lt "$nsub" ]; do subs="$subs $1"; shift; i=$((i+1)); done
 ns=; stopping=
 stop() {
   stopping=1
@@ -33,21 +39,30 @@ stop() {
   fi
 }
 trap stop TERM INT HUP
+# Other file systems mounted below the root (a separate /var, /home): an overlay each, at its place.
+overlay_subs() {
+  n=0
+  for m in $subs; do
+    n=$((n+1))
+    mkdir "$dir/upper-$n" "$dir/work-$n" && mount -t overlay twinsync-rehearsal -o "lowerdir=$lower$m,upperdir=$dir/upper-$n,workdir=$dir/work-$n" "$dir/root$m" 2>&3 || return 1
+  done
+}
 code=0
-if mount -t tmpfs -o mode=0700 twinsync-rehearsal "$dir" && mkdir "$dir/upper" "$dir/work" "$dir/root" \\
-   && mount -t overlay twinsync-rehearsal -o "lowerdir=$lower,upperdir=$dir/upper,workdir=$dir/work" "$dir/root"; then
+if mount -t tmpfs -o mode=0700 twinsync-rehearsal "$dir" 2>&3 && mkdir "$dir/upper" "$dir/work" "$dir/root" \\
+   && mount -t overlay twinsync-rehearsal -o "lowerdir=$lower,upperdir=$dir/upper,workdir=$dir/work" "$dir/root" 2>&3 \\
+   && overlay_subs; then
   lock=$(stat -c 'inode-%d:%i' "$dir/root")
   if [ -z "$stopping" ]; then
-    systemd-nspawn --directory="$dir/root" "$@" </dev/null &
+    systemd-nspawn --directory="$dir/root" "$@" </dev/null >&3 2>&3 &
     ns=$!
     while kill -0 "$ns" 2>/dev/null; do wait "$ns"; done
   fi
-  umount "$dir/root" 2>/dev/null; umount "$dir" 2>/dev/null
+  umount -R "$dir" 2>/dev/null
   rm -f "${NSPAWN_RUN}/locks/$lock"
 else
-  echo "twinsync-rehearsal: the overlay could not be mounted" >&2
+  echo "twinsync-rehearsal: the overlay could not be mounted" >&3
   code=90
-  umount "$dir" 2>/dev/null
+  umount -R "$dir" 2>/dev/null
 fi
 rmdir "${NSPAWN_RUN}/propagate/$name" 2>/dev/null
 rmdir "$dir" 2>/dev/null
@@ -67,6 +82,11 @@ export interface ContainerOptions {
   /** 'none': a loopback interface of its own (the default); 'host': the machine's network. */
   network: 'none' | 'host'
   binds: readonly BindMount[]
+  /**
+   * Mount points of other file systems below the root ("/var"), outermost first: each gets an
+   * overlay of its own at its place, so the container sees their content and writes none of it.
+   */
+  submounts?: readonly string[]
   bootTimeoutMs?: number
   /** Resolve only once systemd reports running (or degraded); otherwise as soon as its PID 1 runs. */
   untilRunning?: boolean
@@ -110,10 +130,11 @@ export class RehearsalContainer {
 
   /** Boot a container over `root`; resolves when its systemd runs (and, by default, reports running or degraded). */
   static async start(options: ContainerOptions): Promise<RehearsalContainer> {
-    for (const path of [options.root, ...options.binds.flatMap((b) => [b.host, b.container])]) {
-      if (/[:,\\\n]/.test(path)) {
-        throw new TwinSyncError('REHEARSAL_UNAVAILABLE', `A rehearsal cannot use the path ${JSON.stringify(path)}: overlay and nspawn options cannot carry ':', ',' or '\\\\' in a path`, {
-          nextStep: 'Rehearse a root whose path has none of these characters (rename or bind-mount it elsewhere).',
+    const subs = options.submounts ?? []
+    for (const path of [options.root, ...subs, ...options.binds.flatMap((b) => [b.host, b.container])]) {
+      if (/[:,\\\s]/.test(path)) {
+        throw new TwinSyncError('REHEARSAL_UNAVAILABLE', `A rehearsal cannot use the path ${JSON.stringify(path)}: overlay and nspawn options cannot carry ':', ',', '\\\\' or white space in a path`, {
+          nextStep: 'Rehearse a root whose path has none of these characters (rename it, or bind-mount it elsewhere).',
           details: { path },
         })
       }
@@ -138,7 +159,7 @@ export class RehearsalContainer {
     ]
     const child = spawn(
       'setpriv',
-      ['--pdeathsig', 'SIGTERM', '--', 'unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', SUPERVISOR, 'twinsync-rehearsal', dir, options.root, name, record, ...nspawnArgs],
+      ['--pdeathsig', 'SIGTERM', '--', 'unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', SUPERVISOR, 'twinsync-rehearsal', dir, options.root, name, record, String(subs.length), ...subs, ...nspawnArgs],
       // Its own process group: Ctrl-C reaches TwinSync, which takes the container down in order.
       { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: HOST_ENV },
     )

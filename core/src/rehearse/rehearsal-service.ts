@@ -11,7 +11,7 @@ import { Tokens } from '../tokens.js'
 import { failedUnits } from './inside.js'
 import type { InsideRequest } from './inside.js'
 import { RehearsalContainer, sweepRehearsals, type BindMount } from './rehearsal-container.js'
-import { rehearsalSummary, type InsideResult, type RehearsalReport } from './rehearsal-report.js'
+import { rehearsalSummary, type InsideResult, type RehearsalReport, type RehearsedChange } from './rehearsal-report.js'
 
 export interface RehearseOptions {
   plan: Plan
@@ -25,6 +25,8 @@ export interface RehearseOptions {
 const BOOT_TIMEOUT_MS = 60_000
 /** Where the node binary appears inside the container. */
 const NODE_IN_CONTAINER = '/run/twinsync-rehearsal/node'
+/** Local disk file systems: one below the root gets an overlay of its own in the container. */
+const LOCAL_FS = new Set(['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'f2fs', 'jfs', 'reiserfs', 'zfs', 'bcachefs', 'vfat', 'exfat', 'ntfs3'])
 /** File systems that are the container's own (fresh in every container), not the machine's data. */
 const VIRTUAL_FS = new Set(['proc', 'sysfs', 'devtmpfs', 'devpts', 'tmpfs', 'cgroup', 'cgroup2', 'mqueue', 'hugetlbfs', 'debugfs', 'tracefs', 'securityfs', 'pstore', 'bpf', 'configfs', 'fusectl', 'binfmt_misc', 'autofs', 'efivarfs', 'ramfs', 'rpc_pipefs', 'nsfs', 'overlay'])
 
@@ -55,6 +57,7 @@ export class RehearsalService {
     const entry = insideEntry()
     await sweepRehearsals()
     const network = options.network ?? 'none'
+    const below = fileSystemsBelow(this.host.root)
     const machineFailedUnits = this.host.live ? await failedUnits(this.host) : undefined
     if (options.signal?.aborted) throw cancelled()
 
@@ -65,6 +68,7 @@ export class RehearsalService {
       binds: [{ host: realpathSync(process.execPath), container: NODE_IN_CONTAINER, readOnly: true }, ...entry.binds],
       // TwinSync starts inside while the container boots, and waits there for the boot to finish.
       untilRunning: false,
+      submounts: below.overlaid.map((m) => m.path),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     })
     let inside: InsideResult
@@ -80,6 +84,7 @@ export class RehearsalService {
       })
       if (options.signal?.aborted) throw cancelled()
       inside = parseInside(ran.stdout, ran.stderr, ran.exitCode, container.console())
+      if (network === 'none') inside = { ...inside, changes: withNetworkHints(inside.changes) }
     } finally {
       options.onStage?.('teardown')
       const t = Date.now()
@@ -100,12 +105,32 @@ export class RehearsalService {
       network,
       ...(machineFailedUnits === undefined ? {} : { machineFailedUnits }),
       ...(containerOnlyFailures === undefined ? {} : { containerOnlyFailures }),
-      limits: limitsOf(this.host.root, network, inside, containerOnlyFailures),
+      limits: limitsOf(this.host.root, network, inside, containerOnlyFailures, below),
       timings: { ...inside.timings, bootMs: inside.bootedAt - started, teardownMs, totalMs: Date.now() - started },
       cleanedUp: leftovers.length === 0,
       ...(leftovers.length === 0 ? {} : { leftovers }),
     }
   }
+}
+
+const OFFLINE = /Temporary failure resolving|Could not resolve|Failed to fetch|Unable to fetch some archives|Network is unreachable|Could not connect/
+
+/**
+ * A package that failed because the container has no network says so, with the two ways out:
+ * the package into the machine's cache, or a rehearsal with the machine's network.
+ */
+export function withNetworkHints(changes: readonly RehearsedChange[]): RehearsedChange[] {
+  return changes.map((c) => {
+    if (c.provider !== 'apt' || c.status !== 'failed' || !OFFLINE.test(`${c.message ?? ''}\n${c.outputTail ?? ''}`)) return c
+    const pkg = c.id.split(':').slice(2).join(':') || 'PKG'
+    return {
+      ...c,
+      evidence: [
+        ...c.evidence,
+        `the rehearsal has no network, so apt could only install from the machine's package cache: put ${pkg} there (\`apt-get install --download-only ${pkg}\`) or rehearse with --network`,
+      ],
+    }
+  })
 }
 
 /**
@@ -236,7 +261,7 @@ function parseInside(stdout: string, stderr: string, exitCode: number, console: 
 }
 
 /** What a rehearsal cannot prove: said in every report. */
-function limitsOf(root: string, network: 'none' | 'host', inside: InsideResult, containerOnly: string[] | undefined): string[] {
+function limitsOf(root: string, network: 'none' | 'host', inside: InsideResult, containerOnly: string[] | undefined, below: FileSystemsBelow): string[] {
   const limits = [
     'Hardware is not rehearsed: the container shares the kernel of this machine, has no devices of its own, and loads no kernel modules or firmware.',
     network === 'none'
@@ -244,37 +269,55 @@ function limitsOf(root: string, network: 'none' | 'host', inside: InsideResult, 
       : 'The container used the machine\'s network: what it sent reached real peers, and ports the machine\'s services hold were taken.',
     'Only the units the plan touches were restarted and checked; the rest ran as they boot.',
   ]
-  const others = otherFileSystems(root)
+  const list = (ms: readonly { path: string; type: string }[]) => ms.map((m) => `${m.path} (${m.type})`).join(', ')
+  if (below.overlaid.length > 0) limits.push(`Other file systems below the root were overlaid too (read, never written): ${list(below.overlaid)}.`)
   limits.push(
-    others.length === 0
-      ? `The overlay covers the whole root ${root}; no other file system is mounted below it.`
-      : `Data on other file systems is not in the overlay (the container saw their empty mount points): ${others.join(', ')}.`,
+    below.outside.length === 0
+      ? `No data volume is left out: the overlay covers everything of ${root} on local disks.`
+      : `Data on these file systems is not in the rehearsal (the container saw their empty mount points): ${list(below.outside)}.`,
   )
   if (containerOnly !== undefined && containerOnly.length > 0) limits.push(`Units that fail in the container but not on the machine (before the plan ran), so the rehearsal cannot judge them: ${containerOnly.join(', ')}.`)
   else if (inside.failedUnits.before.length > 0) limits.push(`Units that failed in the container before the plan ran, not judged: ${inside.failedUnits.before.join(', ')}.`)
   return limits
 }
 
-/** Real file systems mounted below the root: the overlay does not reach into them. */
-function otherFileSystems(root: string): string[] {
-  let text: string
-  try {
-    text = readFileSync('/proc/self/mountinfo', 'utf8')
-  } catch {
-    return []
-  }
+export interface FileSystemsBelow {
+  /** Local disk file systems below the root: each gets an overlay of its own, outermost first. */
+  overlaid: Array<{ path: string; type: string }>
+  /** Others (network, FUSE, a path overlay options cannot carry): not in the rehearsal. */
+  outside: Array<{ path: string; type: string }>
+}
+
+/**
+ * The file systems mounted below the root, as target paths ("/var"), from /proc/self/mountinfo;
+ * the container's own (/proc, /sys, /dev, /run, tmpfs) left out.
+ */
+export function fileSystemsBelow(root: string, mountinfo = readMountinfo()): FileSystemsBelow {
   const prefix = root === '/' ? '/' : `${root}/`
-  const out: string[] = []
-  for (const line of text.split('\n')) {
+  const out: FileSystemsBelow = { overlaid: [], outside: [] }
+  const seen = new Set<string>()
+  for (const line of mountinfo.split('\n')) {
     const fields = line.split(' ')
-    const mountPoint = (fields[4] ?? '').replace(/\\040/g, ' ')
+    const mountPoint = (fields[4] ?? '').replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))
     const fsType = fields[fields.indexOf('-') + 1] ?? ''
     if (!mountPoint.startsWith(prefix) || mountPoint === root || VIRTUAL_FS.has(fsType)) continue
-    const inside = root === '/' ? mountPoint : mountPoint.slice(root.length)
-    if (/^\/(proc|sys|dev|run)(\/|$)/.test(inside)) continue
-    out.push(`${inside} (${fsType})`)
+    const path = root === '/' ? mountPoint : mountPoint.slice(root.length)
+    if (/^\/(proc|sys|dev|run)(\/|$)/.test(path) || seen.has(path)) continue
+    seen.add(path)
+    const fits = LOCAL_FS.has(fsType) && !/[:,\\\s]/.test(path)
+    ;(fits ? out.overlaid : out.outside).push({ path, type: fsType })
   }
+  // Outermost first, so /var is in place before /var/lib/docker.
+  out.overlaid.sort((a, b) => a.path.split('/').length - b.path.split('/').length)
   return out
+}
+
+function readMountinfo(): string {
+  try {
+    return readFileSync('/proc/self/mountinfo', 'utf8')
+  } catch {
+    return ''
+  }
 }
 
 function cancelled(): TwinSyncError {
