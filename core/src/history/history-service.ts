@@ -5,6 +5,7 @@ import { inject, injectable } from '../di.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
+import { BatchReader } from '../twin/git.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import type { GitStatusEntry } from '../twin/git.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
@@ -49,26 +50,31 @@ export class HistoryService {
     // With a domain filter, look further back so that `limit` matching snapshots can be found.
     const logged = await this.log.listWithChanges(options.domain === undefined ? options.limit : options.limit * 20)
     const cache = await CountCache.open(this.twin.cacheDir(), this.fingerprint(providers, claims))
+    const readers = new SharedReaders(this.twin.dir)
     const out: HistoryEntry[] = []
-    for (const { record, changed } of logged) {
-      // The same comparison as show's, so that a list and a detail count the same things.
-      const needsProviders = changed.some((e) => this.applyingOwner(e.path, providers, claims))
-      let counts = needsProviders ? cache.get(record.parent, record.commit) : undefined
-      // Cached counts are items the providers named: said with their nouns.
-      let counted = counts === undefined ? '' : countsPhraseOf(counts)
-      if (counts === undefined) {
-        const from = record.parent === null ? null : { ...record, commit: record.parent }
-        const compared = await this.compareRecords(from, record, { diffs: false }, { providers, claims }, changed)
-        counts = compared.counts
-        counted = compared.counted
-        // A provider that failed is counted file by file this time; ask it again next time. So is
-        // a domain that appeared (counted in twin files, which the cache does not say).
-        const twinFiles = Object.values(compared.domains).some((l) => l !== undefined && l.length > 0 && l.every((c) => c.twinFile === true && c.provider !== 'files'))
-        if (needsProviders && compared.diagnostics.length === 0 && !twinFiles) cache.set(record.parent, record.commit, counts)
+    try {
+      for (const { record, changed } of logged) {
+        // The same comparison as show's, so that a list and a detail count the same things.
+        const needsProviders = changed.some((e) => this.applyingOwner(e.path, providers, claims))
+        let counts = needsProviders ? cache.get(record.parent, record.commit) : undefined
+        // Cached counts are items the providers named: said with their nouns.
+        let counted = counts === undefined ? '' : countsPhraseOf(counts)
+        if (counts === undefined) {
+          const from = record.parent === null ? null : { ...record, commit: record.parent }
+          const compared = await this.compareRecords(from, record, { diffs: false }, { providers, claims }, changed, readers)
+          counts = compared.counts
+          counted = compared.counted
+          // A provider that failed is counted file by file this time; ask it again next time. So is
+          // a domain that appeared (counted in twin files, which the cache does not say).
+          const twinFiles = Object.values(compared.domains).some((l) => l !== undefined && l.length > 0 && l.every((c) => c.twinFile === true && c.provider !== 'files'))
+          if (needsProviders && compared.diagnostics.length === 0 && !twinFiles) cache.set(record.parent, record.commit, counts)
+        }
+        if (options.domain !== undefined && !counts[options.domain as Category]) continue
+        out.push({ ...record, counts, counted })
+        if (out.length >= options.limit) break
       }
-      if (options.domain !== undefined && !counts[options.domain as Category]) continue
-      out.push({ ...record, counts, counted })
-      if (out.length >= options.limit) break
+    } finally {
+      readers.close()
     }
     await cache.save()
     return out
@@ -108,18 +114,22 @@ export class HistoryService {
     loaded?: { providers: Provider[]; claims: PathClaims },
     /** The twin files that differ from `from` to `to`, when the caller has them already. */
     changedPaths?: GitStatusEntry[],
+    /** Readers shared along a list of snapshots (history); by default two of its own. */
+    shared?: SharedReaders,
   ): Promise<Comparison> {
     const { providers, claims } = loaded ?? (await this.providers())
     // The readers start git only when a provider reads the twin.
-    const older = from === null ? undefined : new GitTreeReader(this.twin.dir, from.commit)
-    const newer = new GitTreeReader(this.twin.dir, to.commit)
+    const older = from === null ? undefined : (shared?.at(from.commit) ?? new GitTreeReader(this.twin.dir, from.commit))
+    const newer = shared?.at(to.commit) ?? new GitTreeReader(this.twin.dir, to.commit)
     try {
       const changed = changedPaths ?? (await this.log.changedPaths(from?.commit ?? null, to.commit))
       const diff = await semanticDiff(older ?? emptyTwin, newer, changed, providers, claims, (p) => this.contexts.for(p, claims), options)
       return { from, to, ...diff, counts: countChanges(diff.domains), counted: countsPhrase(diff.domains) }
     } finally {
-      older?.close()
-      newer.close()
+      if (shared === undefined) {
+        older?.close()
+        newer.close()
+      }
     }
   }
 
@@ -148,4 +158,32 @@ const emptyTwin = {
   read: async () => undefined,
   readText: async () => undefined,
   list: async () => [],
+}
+
+/**
+ * Speed, for a list of snapshots newest first: one `git cat-file --batch` for every blob, and
+ * each commit's reader kept for the next snapshot, whose parent it usually is (its file list is
+ * then read once, not twice). Measured on 100 snapshots of the services root that each changed
+ * files, packages or units: spawning git took about 3 s of the 7 s CPU a cold `history` spent.
+ */
+class SharedReaders {
+  private readonly batch: BatchReader
+  private kept = new Map<string, GitTreeReader>()
+
+  constructor(private readonly dir: string) {
+    this.batch = new BatchReader(dir)
+  }
+
+  /** The reader of one commit; only the readers of the last two commits asked for are kept. */
+  at(commit: string): GitTreeReader {
+    const reader = this.kept.get(commit) ?? new GitTreeReader(this.dir, commit, this.batch)
+    this.kept.delete(commit)
+    this.kept.set(commit, reader)
+    if (this.kept.size > 2) this.kept.delete(this.kept.keys().next().value as string)
+    return reader
+  }
+
+  close(): void {
+    this.batch.close()
+  }
 }

@@ -16,6 +16,8 @@ export class GitTreeReader implements TwinReader {
   constructor(
     private readonly dir: string,
     readonly commit: string,
+    /** One `git cat-file --batch` shared by several readers (history's); its owner closes it. */
+    private readonly shared?: BatchReader,
   ) {}
 
   /** A blob's content; a symlink (mode 120000) is refused like one in the working tree, never read as text. */
@@ -24,8 +26,8 @@ export class GitTreeReader implements TwinReader {
     const mode = (await this.allFiles()).get(path)
     if (mode === undefined || mode === '160000') return undefined
     if (mode === '120000') throw twinSymlinkError(path, this.dir)
-    this.batch ??= new BatchReader(this.dir)
-    return this.batch.read(`${this.commit}:${path}`)
+    const batch = this.shared ?? (this.batch ??= new BatchReader(this.dir))
+    return batch.read(`${this.commit}:${path}`)
   }
 
   async readText(path: string): Promise<string | undefined> {

@@ -6,6 +6,7 @@ import {
   type StartupView,
   errorDiagnostic,
   stableStringify,
+  validatorOf,
   type ApplicableProvider,
   type ApplyRequest,
   type ApplyResult,
@@ -86,9 +87,9 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     } catch (error) {
       return { state: undefined, diagnostics: [invalid(`is not valid JSON: ${(error as Error).message}`)] }
     }
-    const { Value } = await import('typebox/value')
-    if (!Value.Check(SystemdState, candidate)) {
-      const first = [...Value.Errors(SystemdState, candidate)][0]
+    const validator = validatorOf(SystemdState)
+    if (!validator.Check(candidate)) {
+      const first = [...validator.Errors(candidate)][0]
       const pointer = first?.instancePath || '/'
       // The state is read from three documents; name the one that holds the bad value, and its key.
       const file = pointer.startsWith('/runtime') ? RUNTIME_DOCUMENT : pointer.startsWith('/startup') ? STARTUP_DOCUMENT : UNITS_DOCUMENT
