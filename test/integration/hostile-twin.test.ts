@@ -495,26 +495,26 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     it(`apply refuses a saved plan with ${what} (${expected})`, async () => {
       const { file, plan } = await savedPlan()
       await writeFile(file, JSON.stringify(forge(plan)))
-      assert.equal(await code(readPlanFile(file, rig.twin)), expected)
+      assert.equal(await code(readPlanFile(file, { root: '/', repo: rig.twin })), expected)
     })
   }
 
   it('apply refuses a plan sealed by another twin', async () => {
     const { file } = await savedPlan()
     await rm(join(rig.twin, '.git/twinsync/plan-seal.key'))
-    assert.equal(await code(readPlanFile(file, rig.twin)), 'PLAN_TAMPERED')
+    assert.equal(await code(readPlanFile(file, { root: '/', repo: rig.twin })), 'PLAN_TAMPERED')
   })
 
   it('a sealed, unedited plan reads back exactly as written', async () => {
     const { file, plan } = await savedPlan()
     const { seal: _seal, ...expected } = plan
-    assert.deepEqual(await readPlanFile(file, rig.twin), expected)
+    assert.deepEqual(await readPlanFile(file, { root: '/', repo: rig.twin }), expected)
   })
 
   it('a plan file with NUL bytes is refused', async () => {
     const file = join(rig.dir, 'nul.json')
     await writeFile(file, '{"formatVersion":1,\0}')
-    assert.equal(await code(readPlanFile(file, rig.twin)), 'PLAN_INVALID')
+    assert.equal(await code(readPlanFile(file, { root: '/', repo: rig.twin })), 'PLAN_INVALID')
   })
 
   // ---- 7. values of the wrong type, oversized, NUL bytes, alias bombs ---------------------------

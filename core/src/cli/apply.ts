@@ -1,6 +1,8 @@
 import { createInterface } from 'node:readline/promises'
 import type { Change, ChangeResult, Diagnostic } from '@twinsync/sdk'
 import { TwinSyncError } from '@twinsync/sdk'
+import { twinsyncLine } from '../plan/command-text.js'
+import { commandTargetOf } from '../services/make-plan.js'
 import { ApplyService } from '../apply/apply-service.js'
 import { finishesInterruptedApply } from '../apply/resume.js'
 import { journalDiagnostics } from '../apply/journal.js'
@@ -27,6 +29,8 @@ export interface RunApplyOptions {
   revertTo?: string
   /** Rehearse the plan in a throwaway container first; apply only when the rehearsal passed. */
   rehearse?: boolean
+  /** The command to run again with --yes, when approval is needed and there is no terminal (default: this apply's). */
+  again?: string[]
   /** The rehearsal container's network: none (default) or the machine's. */
   network?: 'none' | 'host'
 }
@@ -79,8 +83,9 @@ async function runApplyLocked(container: DependencyContainer, options: RunApplyO
 
   if (!options.yes && !finishing) {
     if (process.stdin.isTTY !== true || options.json) {
+      const again = options.again ?? ['apply', ...(options.planFile === undefined ? [] : [options.planFile]), ...(options.from === undefined ? [] : ['--from', options.from]), ...(options.only === undefined ? [] : ['--only', options.only.join(',')])]
       throw new TwinSyncError('CONFIRMATION_REQUIRED', 'Applying needs your approval, and there is no terminal to ask on', {
-        nextStep: 'Review the plan, then run again with --yes.',
+        nextStep: `Review the plan above, then run \`${twinsyncLine([...again, '--yes'], commandTargetOf(container))}\`.`,
       })
     }
     const rl = createInterface({ input: process.stdin, output: process.stdout })

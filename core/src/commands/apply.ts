@@ -21,8 +21,11 @@ export default class Apply extends TwinSyncCommand<typeof Apply> {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Apply)
     if (args.planfile !== undefined && (flags.from !== undefined || flags.only !== undefined)) {
+      const { twinsyncLine } = await import('../plan/command-text.js')
+      const target = { root: this.flags.root, repo: this.flags.repo }
+      const choose = [...(flags.from === undefined ? [] : ['--from', flags.from]), ...(flags.only === undefined ? [] : ['--only', flags.only])]
       throw new TwinSyncError('USAGE', '--from and --only choose what to plan; they do not go with a saved plan file', {
-        nextStep: 'Make the plan with `twinsync plan --from … --only … --out FILE`, then `twinsync apply FILE`.',
+        nextStep: `Make the plan with \`${twinsyncLine(['plan', ...choose, '--out', args.planfile], target)}\`, then \`${twinsyncLine(['apply', args.planfile], target)}\`.`,
       })
     }
     const { runApply } = await import('../cli/apply.js')

@@ -24,7 +24,7 @@ export default class Pull extends TwinSyncCommand<typeof Pull> {
       return
     }
     const { runApply } = await import('../cli/apply.js')
-    const outcome = await runApply(container, { planFile: undefined, yes: this.flags.yes, json: this.flags.json })
+    const outcome = await runApply(container, { planFile: undefined, yes: this.flags.yes, json: this.flags.json, again: ['pull'] })
     if (this.flags.json) process.stdout.write(JSON.stringify({ pull: pulled, ...(outcome.json as object) }, null, 2) + '\n')
     process.exitCode = outcome.exitCode
   }

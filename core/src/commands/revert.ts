@@ -19,6 +19,7 @@ export default class Revert extends TwinSyncCommand<typeof Revert> {
       yes: flags.yes,
       json: this.flags.json,
       revertTo: args.snapshot,
+      again: ['revert', args.snapshot],
     })
     if (this.flags.json) process.stdout.write(JSON.stringify(outcome.json, null, 2) + '\n')
     process.exitCode = outcome.exitCode

@@ -29,6 +29,20 @@ export function quoteArg(arg: string): string {
   return `$'${[...arg].map((ch) => NAMED[ch] ?? (new RegExp(HIDDEN.source, 'u').test(ch) ? escapeCode(ch) : ch)).join('')}'`
 }
 
+/** Where a command works: the target root and the twin, as `--root` and `--repo` say them. */
+export interface CommandTarget {
+  root: string
+  repo?: string | undefined
+}
+
+/**
+ * A `twinsync` command line to paste into a next step, with the real paths: `--root` when the
+ * target is not this machine, `--repo` when known.
+ */
+export function twinsyncLine(args: readonly string[], target: CommandTarget): string {
+  return commandLine(['twinsync', ...args, ...(target.root === '/' ? [] : ['--root', target.root]), ...(target.repo === undefined ? [] : ['--repo', target.repo])])
+}
+
 /** An argument list as one line, each argument quoted as needed: `rm -rf '/var/tmp/my cache'`. */
 export function commandLine(argv: readonly string[]): string {
   return argv.map(quoteArg).join(' ')

@@ -1,3 +1,4 @@
+import { quoteArg } from './command-text.js'
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { constants } from 'node:fs'
 import { mkdir, open } from 'node:fs/promises'
@@ -59,11 +60,11 @@ export async function sealPlan(twinDir: string, plan: unknown): Promise<PlanSeal
 }
 
 /** Refuse a plan file whose seal is missing or does not match its content. */
-export async function checkPlanSeal(twinDir: string, file: string, value: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function checkPlanSeal(twinDir: string, file: string, value: Record<string, unknown>, remake?: string): Promise<Record<string, unknown>> {
   const { seal, ...plan } = value
   const tampered = (why: string) =>
     new TwinSyncError('PLAN_TAMPERED', `${file} was not applied: ${why}`, {
-      nextStep: 'Make the plan again (`twinsync plan --out FILE`), review it, and apply that file; a saved plan cannot be edited.',
+      nextStep: `${remake ?? `Make the plan again (\`twinsync plan --out ${quoteArg(file)} --repo ${quoteArg(twinDir)}\`), review it, and apply that file.`} A saved plan cannot be edited.`,
       details: { path: file },
     })
   if (typeof seal !== 'object' || seal === null) throw tampered('it carries no seal (it was not written by `twinsync plan --out` for this twin)')

@@ -1,14 +1,21 @@
 import { readFile } from 'node:fs/promises'
-import type { Plan } from '@twinsync/sdk'
+import type { HostPort, Plan } from '@twinsync/sdk'
 import { Plan as PlanSchema, STATE_CATEGORIES, TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
 import { Value } from 'typebox/value'
 import type { CollectProgress } from '../collect/collector.js'
+import type { DependencyContainer } from '../di.js'
 import { inject, injectable } from '../di.js'
 import type { SnapshotRecord } from '../history/snapshot-log.js'
 import { checkPlanSeal, sealPlan } from '../plan/plan-seal.js'
 import { Planner, type PlanOptions } from '../plan/planner.js'
-import { Tokens } from '../tokens.js'
+import { Tokens, resolveToken } from '../tokens.js'
 import type { TwinLocation } from '../twin/twin-location.js'
+import { twinsyncLine, type CommandTarget } from '../plan/command-text.js'
+
+/** The target and the twin, for next steps that name them (`twinsyncLine`). */
+export function commandTargetOf(container: DependencyContainer): CommandTarget & { repo: string } {
+  return { root: resolveToken(container, Tokens.Host).root, repo: resolveToken(container, Tokens.TwinLocation).dir }
+}
 
 /** What a revert to `commit` plans, from either front end: every state domain from that snapshot, not the instructions in plans/. */
 export function revertPlan(commit: string): { from: string; only: string[] } {
@@ -31,6 +38,7 @@ export class PlanWorkflow {
   constructor(
     @inject(Planner) private readonly planner: Planner,
     @inject(Tokens.TwinLocation) private readonly location: TwinLocation,
+    @inject(Tokens.Host) private readonly host: HostPort,
   ) {}
 
   plan(options: PlanOptions): Promise<Plan> {
@@ -45,7 +53,7 @@ export class PlanWorkflow {
   /** The plan `apply`, `revert`, `pull` and `rehearse` carry out: a saved one, a revert's, or a fresh one. */
   toApply(options: PlanToApplyOptions): Promise<Plan> {
     const progress = options.onProgress === undefined ? {} : { onProgress: options.onProgress }
-    if (options.planFile !== undefined) return readPlanFile(options.planFile, this.location.dir)
+    if (options.planFile !== undefined) return readPlanFile(options.planFile, { root: this.host.root, repo: this.location.dir })
     if (options.revert !== undefined) return this.planner.plan({ ...revertPlan(options.revert.commit), ...progress })
     return this.planner.plan({ ...progress, ...(options.from === undefined ? {} : { from: options.from }), ...(options.only === undefined ? {} : { only: options.only }) })
   }
@@ -58,27 +66,28 @@ export async function writePlanFile(path: string, plan: Plan, twinDir: string): 
 }
 
 /** A saved plan: its seal checked (any edit is PLAN_TAMPERED), then the schema. */
-export async function readPlanFile(path: string, twinDir: string): Promise<Plan> {
+export async function readPlanFile(path: string, target: CommandTarget & { repo: string }): Promise<Plan> {
+  const remake = `Write it again with \`${twinsyncLine(['plan', '--out', path], target)}\`, review it, then \`${twinsyncLine(['apply', path], target)}\`.`
   let value: unknown
   try {
     value = JSON.parse(await readFile(path, 'utf8'))
   } catch (error) {
     throw new TwinSyncError('PLAN_INVALID', `Cannot read the plan ${path}: ${(error as Error).message}`, {
-      nextStep: 'Write a plan with `twinsync plan --out FILE`.',
+      nextStep: remake,
       details: { path },
     })
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TwinSyncError('PLAN_INVALID', `${path} is not a TwinSync plan: not a JSON object`, {
-      nextStep: 'Write a plan with `twinsync plan --out FILE`.',
+      nextStep: remake,
       details: { path },
     })
   }
-  value = await checkPlanSeal(twinDir, path, value as Record<string, unknown>)
+  value = await checkPlanSeal(target.repo, path, value as Record<string, unknown>, remake)
   if (!Value.Check(PlanSchema, value)) {
     const first = [...Value.Errors(PlanSchema, value)][0]
     throw new TwinSyncError('PLAN_INVALID', `${path} is not a TwinSync plan: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim(), {
-      nextStep: 'Write a plan with `twinsync plan --out FILE`.',
+      nextStep: remake,
       details: { path },
     })
   }

@@ -1,4 +1,4 @@
-import { useMemo, useRef, useState } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import { Box, Text, useInput } from 'ink'
 import type { Category, Change, ChangeResult, Plan } from '@twinsync/sdk'
 import { planRefusal } from '../apply/plan-refusal.js'
@@ -100,6 +100,15 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
     })
   }, decision.generation)
   const plan = planned.state?.status === 'done' ? planned.state.value : undefined
+  // The status line never contradicts the plan: after a pull (the twin moved), or when it says
+  // "in sync" while the plan has changes, it is checked again.
+  const pulled = pullNote !== undefined && pullNote.startsWith('Mirror:')
+  const contradicts = plan !== undefined && plan.changes.length > 0 && status?.drift === 'in sync' && (status.pending ?? 0) === 0
+  useEffect(() => {
+    if (plan !== undefined && (pulled || contradicts)) status?.refresh()
+    // Once per plan made.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [plan])
   const [view, setView] = useState<View>({ kind: 'summary' })
   const [leftOut, setLeftOut] = useState<ReadonlySet<string>>(new Set())
   const chosen = useMemo(() => (plan === undefined ? undefined : excludeChanges(plan, leftOut)), [plan, leftOut])

@@ -4,9 +4,10 @@ import { ErrorBox } from './error-box.js'
 import { useBodyHeight, useCursor, useTask, windowStart } from './hooks.js'
 import type { Hint } from './key-hints.js'
 import { isBack, useNavigation } from './navigation.js'
-import { NOT_LINKED, useRemote, useServices, type SettingsState, type SettingsValues } from './services.js'
+import { NOT_LINKED, useServices, type SettingsState, type SettingsValues } from './services.js'
 import { Row, Screen } from './screen.js'
 import { TextInput } from './text-input.js'
+import { useStatus } from './status-line.js'
 
 const LIMITS = ['maxFileSize', 'logLines', 'logBytes', 'topProcesses'] as const
 type LimitKey = (typeof LIMITS)[number]
@@ -54,8 +55,11 @@ function BackOnly() {
 function SettingsEditor({ state }: { state: SettingsState }) {
   const services = useServices()
   const nav = useNavigation()
-  const remote = useRemote()
-  const height = useBodyHeight() - 4
+  // Linked or not: the status line's fact (one source), not whether a mirror port is wired.
+  const status = useStatus()
+  const height = useBodyHeight() - 5
+  const twin = services.location()
+  const from = twin.source === 'flag' ? 'from --repo' : twin.source === 'config' ? 'from `repo:` in this file' : 'the default; --repo or `repo:` in this file moves it'
   const [values, setValues] = useState<SettingsValues>(state.values)
   const [dirty, setDirty] = useState(false)
   const [editing, setEditing] = useState<Item | undefined>(undefined)
@@ -149,6 +153,9 @@ function SettingsEditor({ state }: { state: SettingsState }) {
     : [['↑↓', 'move'], ['Enter', 'edit'], ['d', 'delete'], ['r', 'default paths'], ['s', 'save'], ['Esc/q', 'back']]
   return (
     <Screen title={`Settings — ${state.path}${dirty ? ' (unsaved)' : ''}`} hints={hints}>
+      <Text wrap="truncate-end">
+        Twin: {twin.dir} ({from})
+      </Text>
       <Box flexDirection="column">
         {lines.slice(start, start + height).map((l, i) =>
           l.header !== undefined ? (
@@ -157,7 +164,7 @@ function SettingsEditor({ state }: { state: SettingsState }) {
             </Text>
           ) : (
             <Row key={`i${start + i}`} selected={l.item === index} dim={isDim(items[l.item!]!)}>
-              {itemText(items[l.item!]!, values, state, remote !== undefined)}
+              {itemText(items[l.item!]!, values, state, status?.remote?.linked)}
             </Row>
           ),
         )}
@@ -175,7 +182,7 @@ function isDim(item: Item): boolean {
   return item.kind === 'include' && item.isDefault
 }
 
-function itemText(item: Item, values: SettingsValues, state: SettingsState, linked: boolean): string {
+function itemText(item: Item, values: SettingsValues, state: SettingsState, linked: boolean | undefined): string {
   switch (item.kind) {
     case 'include':
       return `${item.value}${item.isDefault && item.index === 0 ? '   (the default list)' : ''}`
@@ -190,7 +197,7 @@ function itemText(item: Item, values: SettingsValues, state: SettingsState, link
       return `${item.key.padEnd(13)} ${v === undefined ? `${state.defaultLimits[item.key]} (default)` : String(v)}`
     }
     case 'github':
-      return `${linked ? 'GitHub mirror: linked' : NOT_LINKED}: Enter to link, create or test`
+      return `${linked === undefined ? 'GitHub mirror: checking…' : linked ? 'GitHub mirror: linked' : NOT_LINKED}: Enter to link, create or test`
     case 'save':
       return '[ Save ]'
   }

@@ -9,7 +9,7 @@ import { ErrorBox } from './error-box.js'
 import { useTask } from './hooks.js'
 import { BACK } from './key-hints.js'
 import { isBack, useNavigation } from './navigation.js'
-import { useRemote, useServices } from './services.js'
+import { useServices } from './services.js'
 import { Screen } from './screen.js'
 import { useStatus } from './status-line.js'
 
@@ -23,7 +23,6 @@ export function SnapshotScreen() {
   const services = useServices()
   const nav = useNavigation()
   const status = useStatus()
-  const remote = useRemote()
   const [phase, setPhase] = useState<Phase>('review')
   const [progress, setProgress] = useState<Record<string, ProviderPhase>>({})
   const listing = useTask((_signal) => services.providers())
@@ -87,7 +86,7 @@ export function SnapshotScreen() {
             </Text>
           ))}
           <Box marginTop={1} flexDirection="column">
-            {run.state?.status === 'done' ? <SnapshotDone result={run.state.value} linked={remote !== undefined} /> : null}
+            {run.state?.status === 'done' ? <SnapshotDone result={run.state.value} linked={status?.remote?.linked === true} /> : null}
             {run.state?.status === 'failed' ? <ErrorBox error={run.state.error} title="The snapshot failed" /> : null}
             {run.state?.status === 'cancelled' ? <Text color="yellow">Cancelled; no snapshot was made.</Text> : null}
           </Box>
