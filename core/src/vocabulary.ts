@@ -54,7 +54,8 @@ const WORDS: Record<string, Word> = {
   replace: plain('changed', 'changed', 'replace'),
   chmod: { past: (c) => `mode changed${fromTo(c)}`, kind: 'changed', inverse: 'chmod' },
   chown: { past: (c) => `owner changed${fromTo(c)}`, kind: 'changed', inverse: 'chown' },
-  attributes: plain('mode and owner changed', 'changed', 'attributes'),
+  // One change for a path's metadata: mode and owner, or (the summary says so) its extended attributes and capabilities too.
+  attributes: { past: (c) => (c.summary?.startsWith('Change extended attributes') === true ? 'extended attributes or capabilities changed' : 'mode and owner changed'), kind: 'changed', inverse: 'attributes' },
   'symlink-retarget': plain('points elsewhere', 'changed', 'symlink-retarget'),
   // a twin file described as a file (fileLevel in semantic-diff)
   added: plain('added', 'added', 'removed'),
