@@ -1,4 +1,5 @@
 import { CATEGORIES } from '@twinsync/sdk'
+import { COMMANDS } from './plan/commands-domain.js'
 
 /**
  * The words TwinSync says about changes, in one place (the glossary in docs/user-guide.md).
@@ -143,7 +144,7 @@ export function driftPhrase(c: Wordable): string {
  */
 export function plannedPhrase(c: Wordable): string {
   const s = c.summary ?? `${c.operation} ${c.resource}`
-  if (c.category === 'commands') return s
+  if (c.category === COMMANDS) return s
   return /^[A-Z][a-z]/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s
 }
 
