@@ -77,8 +77,10 @@ const WORDS: Record<string, Word> = {
   unmask: plain('unmasked', 'changed', 'mask'),
   start: plain('started', 'changed', 'stop'),
   stop: plain('stopped', 'changed', 'start'),
-  restart: plain('unit file changed', 'changed', 'restart'),
-  reload: plain('configuration changed after it started', 'changed', 'reload'),
+  // A due reload or restart names the files the service has not read yet (issue 13 item 4):
+  // "nginx.service runs an older configuration than /etc/nginx/nginx.conf".
+  restart: { past: (c) => olderConfiguration(c) ?? 'unit file changed', kind: 'changed', inverse: 'restart' },
+  reload: { past: (c) => olderConfiguration(c) ?? 'configuration changed after it started', kind: 'changed', inverse: 'reload' },
   'daemon-reload': { past: (c) => `unit files changed${parenthesis(c.summary)}`, kind: 'changed', inverse: 'daemon-reload' },
   // notes of the semantic diff
   untrack: plain('no longer tracked (still on the machine)', 'changed', 'untrack'),
@@ -87,6 +89,12 @@ const WORDS: Record<string, Word> = {
 
 function fromTo(c: Wordable): string {
   return c.before !== undefined && c.after !== undefined && c.before.length <= 40 && c.after.length <= 40 ? ` (${c.before} → ${c.after})` : ''
+}
+
+/** The systemd provider's "X runs an older configuration than FILE (and N more): reload it", without the action. */
+function olderConfiguration(c: Wordable): string | undefined {
+  const m = c.summary === undefined ? null : /runs an older configuration than (.+?): (?:reload|restart) it$/.exec(c.summary)
+  return m === null ? undefined : `runs an older configuration than ${m[1]}`
 }
 
 function parenthesis(summary: string | undefined): string {
