@@ -44,7 +44,11 @@ describe('history and revert inside a booted Debian container', function () {
     assert.equal(domains.twin, undefined)
 
     const text = await ct.twinsync(['show', 'HEAD'])
-    assert.match(text.stdout, /^packages \(1\)\n {2}install hello/m)
+    // Observed words, the machine's past tense (core/src/vocabulary.ts), with item counts.
+    assert.match(text.stdout, /^packages: 1 package\n {2}hello installed$/m)
+    assert.match(text.stdout, /^files: 1 file\n {2}\/etc\/motd changed$/m)
+    assert.match(text.stdout, /^services: 1 unit\n {2}twin-history\.service enabled$/m)
+    assert.match(text.stdout, /^startup: 1 startup entry\n {2}\/var\/spool\/cron\/crontabs\/root added$/m)
   })
 
   it('reverts to the first snapshot with approval, and a new plan against it is empty', async () => {
