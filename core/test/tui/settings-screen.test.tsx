@@ -22,7 +22,8 @@ describe('TUI settings', () => {
     panel = openPanel(fakeServices({ saveSettings: async (v) => (saved.push(v), { path: '/etc/twinsync/config.yaml' }) }), [{ name: 'menu' }, { name: 'settings' }])
     const first = await panel.waitFor('Files: paths mirrored (include)')
     assert.match(first, /❯ \/etc\s+\(the default list\)/)
-    assert.match(first, /GitHub: not linked/)
+    // Whether a mirror is linked comes from the status line's facts, checked after the first paint.
+    await panel.waitFor(/GitHub: not linked/)
     assert.match(first, /s save/)
     // Add a path: the default list becomes an explicit one with the new path at the end.
     await moveTo(/❯ \+ add a path/)
