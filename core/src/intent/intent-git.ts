@@ -17,11 +17,24 @@ export function readRef(dir: string, ref: string): Promise<string | undefined> {
 }
 
 export async function setRef(dir: string, ref: string, commit: string, reason: string): Promise<void> {
+  await dropStaleRefLock(dir, ref)
   await git(dir, ['update-ref', '--create-reflog', '-m', reason, ref, commit])
 }
 
 export async function deleteRef(dir: string, ref: string): Promise<void> {
+  await dropStaleRefLock(dir, ref)
   if ((await readRef(dir, ref)) !== undefined) await git(dir, ['update-ref', '-d', ref])
+}
+
+/**
+ * TwinSync's own refs (refs/twinsync/*) are written only by TwinSync, and only under the twin
+ * lock, which this process holds here: a `<ref>.lock` file beside one is what a killed
+ * `git update-ref` left (kill -9 of the process group, found by the chaos run), never a writer
+ * at work. Left there, it would fail every later run with GIT_FAILED.
+ */
+async function dropStaleRefLock(dir: string, ref: string): Promise<void> {
+  if (!ref.startsWith('refs/twinsync/') || ref.includes('..')) return
+  await rm(join(dir, '.git', `${ref}.lock`), { force: true })
 }
 
 export async function treeOf(dir: string, commit: string): Promise<string> {

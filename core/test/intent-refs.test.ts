@@ -1,0 +1,45 @@
+import { strict as assert } from 'node:assert'
+import { execFileSync } from 'node:child_process'
+import { mkdtemp, rm, writeFile, mkdir, access } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { OBSERVED_REF, INTENDED_REF, deleteRef, readRef, setRef } from '../src/intent/intent-git.js'
+
+describe("TwinSync's own refs after a killed git update-ref", () => {
+  let dir: string
+  let commit: string
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-refs-'))
+    const git = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim()
+    git('init', '-q')
+    await writeFile(join(dir, 'a'), 'a\n')
+    git('add', 'a')
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'one')
+    commit = git('rev-parse', 'HEAD')
+    // What `kill -9` of update-ref leaves: the ref's lock file, holding nothing.
+    await mkdir(join(dir, '.git', 'refs', 'twinsync'), { recursive: true })
+    await writeFile(join(dir, '.git', `${OBSERVED_REF}.lock`), '')
+    await writeFile(join(dir, '.git', `${INTENDED_REF}.lock`), '')
+  })
+  afterEach(() => rm(dir, { recursive: true, force: true }))
+
+  it('sets the observed ref over a stale lock instead of failing every later run', async () => {
+    await setRef(dir, OBSERVED_REF, commit, 'snapshot')
+    assert.equal(await readRef(dir, OBSERVED_REF), commit)
+    await assert.rejects(access(join(dir, '.git', `${OBSERVED_REF}.lock`)))
+  })
+
+  it('deletes the intended ref over a stale lock', async () => {
+    await rm(join(dir, '.git', `${INTENDED_REF}.lock`))
+    await setRef(dir, INTENDED_REF, commit, 'intent')
+    await writeFile(join(dir, '.git', `${INTENDED_REF}.lock`), '')
+    await deleteRef(dir, INTENDED_REF)
+    assert.equal(await readRef(dir, INTENDED_REF), undefined)
+  })
+
+  it('never touches a lock of a ref that is not its own', async () => {
+    await writeFile(join(dir, '.git', 'refs', 'heads', 'main.lock'), '')
+    await setRef(dir, OBSERVED_REF, commit, 'snapshot')
+    await access(join(dir, '.git', 'refs', 'heads', 'main.lock'))
+  })
+})
