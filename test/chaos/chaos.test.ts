@@ -181,7 +181,10 @@ describe('chaos: kill, race and fill the disk', function () {
       else c.finishedBeforeKill++
       const now = await live()
       for (const [path, text] of now) {
-        if (text !== want.get(path) && text !== before.get(path)) c.tornFiles++
+        if (text !== want.get(path) && text !== before.get(path)) {
+          c.tornFiles++
+          process.stdout.write(`  apply trial ${t}: torn ${path}: ${JSON.stringify(text).slice(0, 80)} (before ${JSON.stringify(before.get(path))?.slice(0, 40)}, wanted ${JSON.stringify(want.get(path))?.slice(0, 40)})\n`)
+        }
       }
       if ((await tempFiles()).length > 0) c.tempFilesAfterKill++
       const plan = await planJson()
