@@ -9,7 +9,7 @@ export interface StatusModel {
   drift: 'checking' | 'in sync' | { count: number } | 'unknown'
   /** Things the twin asks for that the machine does not have yet (edits, pulls, changes not applied). */
   pending: number | undefined
-  /** The mirror's line; undefined while no mirror is wired (RemotePort). */
+  /** The mirror's line; undefined while it is being checked. */
   remote: RemoteStatus | undefined
   refresh: () => void
 }
@@ -26,7 +26,8 @@ export function useStatusModel(services: TuiServices): StatusModel {
   const [last, setLast] = useState<StatusModel['last']>('loading')
   const [drift, setDrift] = useState<StatusModel['drift']>('checking')
   const [pending, setPending] = useState<number | undefined>(undefined)
-  const [remote, setRemote] = useState<RemoteStatus | undefined>(undefined)
+  // No mirror port wired: "not linked" is a settled fact, not something still being checked.
+  const [remote, setRemote] = useState<RemoteStatus | undefined>(services.remote === undefined ? UNWIRED : undefined)
   useEffect(() => {
     const c = new AbortController()
     setDrift('checking')
@@ -58,6 +59,8 @@ export function useStatusModel(services: TuiServices): StatusModel {
   return { twin: services.location().dir, last, drift, pending, remote, refresh }
 }
 
+const UNWIRED: RemoteStatus = { summary: NOT_LINKED, linked: false }
+
 export function useStatus(): StatusModel | undefined {
   return useContext(StatusContext)
 }
@@ -73,7 +76,7 @@ export function StatusLine() {
   return (
     <Text wrap="truncate-end" dimColor={false}>
       <Text inverse> {s.twin} </Text> {last} · <Text {...(driftColor ? { color: driftColor } : {})}>{drift}</Text>
-      <Text {...(s.pending ? { color: 'yellow' } : {})}>{pending}</Text> · {s.remote?.summary ?? NOT_LINKED}
+      <Text {...(s.pending ? { color: 'yellow' } : {})}>{pending}</Text> · {s.remote?.summary ?? 'GitHub: checking…'}
     </Text>
   )
 }
