@@ -10,6 +10,7 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
 import { TwinRepository } from '../twin/twin-repository.js'
+import { autoPack, type AutoPackOutcome } from '../twin/auto-pack.js'
 import { diarySubject, onlyVolatile, snapshotCommitMessage, snapshotMessage, summarizeChanges, type SnapshotSummary } from './snapshot-summary.js'
 import { changedFilesOnly, semanticDiff, type SemanticDiff } from '../history/semantic-diff.js'
 import { GitTreeReader } from '../twin/git-tree-reader.js'
@@ -37,6 +38,8 @@ export interface SnapshotOptions {
   intentReasons?: Record<string, string>
   /** The reason for pending items that have none yet (an apply names what it did not cover). */
   otherwiseReason?: string
+  /** After a new commit, pack the object store when it needs it (auto-pack.ts); 'incremental' never packs it whole (the apt hook's time budget). Default 'auto'. */
+  pack?: 'auto' | 'incremental'
 }
 
 export interface SnapshotResult {
@@ -53,6 +56,8 @@ export interface SnapshotResult {
   diagnostics: Diagnostic[]
   /** Twin paths that still hold pending intent (edits, pulls, changes not applied), kept across the snapshot. */
   pending: string[]
+  /** The object store was packed after the commit (auto-pack.ts): how, and what it cost. */
+  packed?: AutoPackOutcome
 }
 
 /** Collect every provider into the twin and commit: the spec's "Push snapshot" without the push. */
@@ -71,7 +76,16 @@ export class SnapshotService {
     await this.twin.open()
     // A bad or taken label is refused before anything is collected or committed.
     if (options.label !== undefined) await new SnapshotLog(this.twin.dir).checkLabelFree(options.label)
-    return this.twin.lock().hold('snapshot', () => this.snapshotLocked(options))
+    return this.twin.lock().hold('snapshot', async () => {
+      const result = await this.snapshotLocked(options)
+      if (result.commit === undefined || options.signal?.aborted === true) return result
+      // The commit is made and the working twin moved: a failed pack costs only disk space, and the next snapshot tries again.
+      const packed = await autoPack(this.twin.dir, { full: options.pack !== 'incremental' }).catch((error: Error) => {
+        this.logger.warn(`could not pack the twin's objects (git repack): ${error.message.split('\n')[0]}`)
+        return undefined
+      })
+      return packed === undefined ? result : { ...result, packed }
+    })
   }
 
   /** A snapshot for a caller that already holds the twin lock (apply's checkpoints). */
