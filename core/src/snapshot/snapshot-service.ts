@@ -1,5 +1,5 @@
 import type { Diagnostic, Logger, Provider, TwinDocument } from '@twinsync/sdk'
-import { isVolatileTwinPath, RecordingHost, TwinSyncError } from '@twinsync/sdk'
+import { isApplicable, isVolatileTwinPath, RecordingHost, TwinSyncError } from '@twinsync/sdk'
 import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
 import { IntentService } from '../intent/intent-service.js'
@@ -12,10 +12,11 @@ import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { autoPack, type AutoPackOutcome } from '../twin/auto-pack.js'
 import { diarySubject, onlyVolatile, snapshotCommitMessage, snapshotMessage, summarizeChanges, type SnapshotSummary } from './snapshot-summary.js'
-import { changedFilesOnly, semanticDiff, type SemanticDiff } from '../history/semantic-diff.js'
+import { changedFilesOnly, semanticDiff, type DomainChange, type SemanticDiff } from '../history/semantic-diff.js'
+import { countsTrailer, recordedCounts } from '../history/count-record.js'
 import { GitTreeReader } from '../twin/git-tree-reader.js'
 import { countsPhrase } from '../vocabulary.js'
-import type { GitStatusEntry } from '../twin/git.js'
+import { EMPTY_TREE, type GitStatusEntry } from '../twin/git.js'
 import { isScreened, screenDocument } from './secret-guard.js'
 import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
@@ -165,7 +166,7 @@ export class SnapshotService {
         await draft.discard()
         return { ...base, commit: undefined, message: undefined, skipped: 'volatile-only', head: draft.head }
       }
-      const described = options.message === undefined ? await this.snapshotMessage(tree, changes, options) : { message: options.message }
+      const described = options.message === undefined ? await this.snapshotMessage(tree, changes, options, draft) : { message: options.message }
       const message = described.message
       phase('described')
       const commit = await draft.commit(tree, message)
@@ -179,30 +180,53 @@ export class SnapshotService {
 
   /**
    * A snapshot's message: its diary line (what changed, per provider, in observed words) as the
-   * subject, and "TwinSync snapshot <time>" in the body. The diary is worded from the same
-   * comparison `show` makes; when it cannot be (a provider fails to load), the twin files say it.
+   * subject, "TwinSync snapshot <time>" in the body, and what it changed counted per domain in a
+   * trailer history reads instead of comparing again (count-record.ts). The diary is worded from
+   * the same comparison `show` makes; when it cannot be (a provider fails to load), the twin
+   * files say it, and no counts are recorded.
    */
-  private async snapshotMessage(tree: string, changes: readonly GitStatusEntry[], options: SnapshotOptions): Promise<{ message: string; changes?: SemanticDiff['domains'] }> {
+  private async snapshotMessage(
+    tree: string,
+    changes: readonly GitStatusEntry[],
+    options: SnapshotOptions,
+    parent: { head: string | undefined; headTree: string | undefined },
+  ): Promise<{ message: string; changes?: SemanticDiff['domains'] }> {
     const stamp = `${snapshotMessage(this.clock(), options.label)}${options.note === undefined ? '' : ` ${options.note}`}`
+    const plain = options.subject === undefined ? stamp : snapshotCommitMessage(options.subject, stamp)
     const lasting = changes.filter((c) => !isVolatileTwinPath(c.path))
-    if (lasting.length === 0) return { message: options.subject === undefined ? stamp : snapshotCommitMessage(options.subject, stamp) }
+    const volatile = changes.filter((c) => isVolatileTwinPath(c.path))
     const set = await this.registry.load()
     const providers = set.providers.map((p) => p.provider)
-    const head = await this.twin.head()
-    const older = head === undefined ? undefined : new GitTreeReader(this.twin.dir, head)
+    // Describing only reads: each provider gets a host that refuses any change, as in planning.
+    const readOnly = new RecordingHost(this.contexts.host, { refuse: 'Describing a snapshot only reads' })
+    const contextOf = (p: Provider) => this.contexts.for(p, set.claims, { hostFor: () => readOnly })
+    // Volatile facts are counted file by file, as history counts them; a provider that applies
+    // and owns one would be counted by its own diff: then history counts this snapshot itself.
+    const countable = !volatile.some((e) => {
+      const owner = ownerOfTwinPath(e.path, providers, set.claims)
+      return owner !== undefined && isApplicable(owner)
+    })
+    const withCounts = async (message: string, domains: SemanticDiff['domains']) => {
+      if (!countable) return message
+      const counted = await semanticDiff(EMPTY_TWIN, EMPTY_TWIN, volatile, providers, set.claims, contextOf, { diffs: false })
+      const all: SemanticDiff['domains'] = { ...domains }
+      for (const [d, list] of Object.entries(counted.domains) as Array<[keyof SemanticDiff['domains'], DomainChange[]]>) all[d] = [...(all[d] ?? []), ...list]
+      return `${message}\n\n${countsTrailer(parent.headTree ?? EMPTY_TREE, recordedCounts(all))}`
+    }
+    if (lasting.length === 0) return { message: await withCounts(plain, {}) }
+    const older = parent.head === undefined ? undefined : new GitTreeReader(this.twin.dir, parent.head)
     const newer = new GitTreeReader(this.twin.dir, tree)
     try {
-      // Describing only reads: each provider gets a host that refuses any change, as in planning.
-      const readOnly = new RecordingHost(this.contexts.host, { refuse: 'Describing a snapshot only reads' })
-      const contextOf = (p: Provider) => this.contexts.for(p, set.claims, { hostFor: () => readOnly })
       const diff = await semanticDiff(older === undefined ? EMPTY_TWIN : changedFilesOnly(older, lasting), changedFilesOnly(newer, lasting), lasting, providers, set.claims, contextOf, { diffs: false })
       // The first snapshot records everything: its diary line counts instead of listing.
       const first = older === undefined || ((await older.list('system/')).length === 0 && (await older.list('filesystem/')).length === 0)
       const subject = options.subject ?? (first ? `first snapshot: ${countsPhrase(diff.domains)}` : diarySubject(diff.domains))
-      return { message: snapshotCommitMessage(subject, stamp), changes: diff.domains }
+      const message = snapshotCommitMessage(subject, stamp)
+      // A provider that failed was described file by file: history asks it again later.
+      return { message: diff.diagnostics.length === 0 ? await withCounts(message, diff.domains) : message, changes: diff.domains }
     } catch (error) {
       this.logger.debug(`snapshot: no diary line: ${(error as Error).message}`)
-      return { message: options.subject === undefined ? stamp : snapshotCommitMessage(options.subject, stamp) }
+      return { message: plain }
     } finally {
       older?.close()
       newer.close()
