@@ -70,7 +70,7 @@ export function InitScreen() {
         ) : null}
         {check.state?.status === 'failed' ? <ErrorBox error={check.state.error} /> : null}
         <Text dimColor wrap="truncate-end">
-          Another place: --repo DIR, or `repo:` in the configuration file (Settings shows which).
+          Another place: Settings changes it (written as `repo:` in the configuration file), or --repo DIR.
         </Text>
         <Text wrap="truncate-end">{remote === undefined ? NOT_LINKED : (status?.remote?.summary ?? 'GitHub: …')}</Text>
         <Box flexDirection="column" marginTop={1}>

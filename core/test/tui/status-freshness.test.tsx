@@ -24,7 +24,7 @@ describe('TUI status line: fresh after every action, one source with Settings', 
     const frame = await panel.waitFor('GitHub mirror: linked: Enter to link')
     assert.match(frame, /GitHub: me\/t, up to date/)
     // Where the twin is, as the Init screen promises Settings shows it.
-    assert.match(frame, /^Twin: \/t \(the default; --repo or `repo:` in this file moves it\)$/m)
+    assert.match(frame, /^ {2}\/t {3}\(the default\)$/m)
   })
 
   it('is checked again when the plan shows changes while it says in sync', async () => {
