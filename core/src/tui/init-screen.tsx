@@ -37,14 +37,16 @@ export function InitScreen() {
         setMessage(undefined)
         setGeneration((g) => g + 1)
       } else if (action === 'create') {
-        services.initTwin().then(
-          (r) => {
-            setMessage({ text: r.created ? `Created the twin at ${r.repo}.` : `The twin at ${r.repo} already exists.` })
+        services
+          .initTwin()
+          .then(
+            (r) => setMessage({ text: r.created ? `Created the twin at ${r.repo}.` : `The twin at ${r.repo} already exists.` }),
+            (error: unknown) => setMessage({ error }),
+          )
+          .finally(() => {
             setGeneration((g) => g + 1)
             status?.refresh()
-          },
-          (error: unknown) => setMessage({ error }),
-        )
+          })
       } else if (action === 'snapshot') nav.push({ name: 'snapshot' })
       else if (action === 'github') {
         if (remote === undefined) setMessage({ text: `${NOT_LINKED}. Snapshots stay in the local twin; linking a private GitHub repository comes with the remote mirror.` })

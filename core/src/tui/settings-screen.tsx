@@ -101,6 +101,8 @@ function SettingsEditor({ state }: { state: SettingsState }) {
       ({ path }) => {
         setDirty(false)
         setMessage({ text: `Saved ${path}; the next snapshot and plan use it.` })
+        // What is mirrored or ignored decides what counts as drift: checked again with the new file.
+        status?.refresh()
       },
       (error: unknown) => setMessage({ error }),
     )
