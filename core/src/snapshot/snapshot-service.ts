@@ -1,5 +1,5 @@
 import type { Diagnostic, Logger, Provider, TwinDocument } from '@twinsync/sdk'
-import { isApplicable, isVolatileTwinPath, RecordingHost, TwinSyncError } from '@twinsync/sdk'
+import { isApplicable, isVolatileTwinPath, TwinSyncError } from '@twinsync/sdk'
 import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
 import { IntentService } from '../intent/intent-service.js'
@@ -198,8 +198,8 @@ export class SnapshotService {
     const set = await this.registry.load()
     const providers = set.providers.map((p) => p.provider)
     // Describing only reads: each provider gets a host that refuses any change, as in planning.
-    const readOnly = new RecordingHost(this.contexts.host, { refuse: 'Describing a snapshot only reads' })
-    const contextOf = (p: Provider) => this.contexts.for(p, set.claims, { hostFor: () => readOnly })
+    const readOnly = this.contexts.readOnly('Describing a snapshot only reads', 'while describing a snapshot')
+    const contextOf = (p: Provider) => this.contexts.for(p, set.claims, { hostFor: readOnly.hostFor })
     // Volatile facts are counted file by file, as history counts them; a provider that applies
     // and owns one would be counted by its own diff: then history counts this snapshot itself.
     const countable = !volatile.some((e) => {
