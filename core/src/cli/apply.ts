@@ -15,7 +15,7 @@ import { renderDiagnostics } from './render-diagnostics.js'
 import { renderPush } from './render.js'
 import { formatUserError } from '../base-command.js'
 import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
-import { rehearsalRefusal } from '../rehearse/rehearsal-service.js'
+import { RehearsalService, rehearsalRefusal } from '../rehearse/rehearsal-service.js'
 import { renderRehearsal } from './render-rehearsal.js'
 import { rehearseWithSignals } from './rehearse.js'
 
@@ -44,6 +44,8 @@ const MARK: Record<ChangeResult['status'], string> = { applied: 'applied  ', unc
  * twin lock, taken first: a second run is refused with LOCK_HELD before it plans anything.
  */
 export async function runApply(container: DependencyContainer, options: RunApplyOptions): Promise<{ exitCode: number; json: unknown }> {
+  // A rehearsal that cannot run here is refused before anything else (the twin, the plan).
+  if (options.rehearse === true) await container.resolve(RehearsalService).preflight()
   const twin = container.resolve(TwinRepository)
   await twin.open()
   return twin.lock().hold('apply', () => runApplyLocked(container, options))

@@ -45,6 +45,8 @@ export async function rehearseWithSignals(container: DependencyContainer, plan: 
 }
 
 export async function runRehearse(container: DependencyContainer, options: RunRehearseOptions): Promise<{ exitCode: number; json: unknown }> {
+  // Refused before anything is planned when a rehearsal cannot run here (not root, no nspawn, …).
+  await container.resolve(RehearsalService).preflight()
   const onProgress = cliProgress(options.json)
   const plan = await container.resolve(PlanWorkflow).toApply({
     ...(options.planFile === undefined ? {} : { planFile: options.planFile }),
