@@ -73,8 +73,9 @@ const WORDS: Record<string, Word> = {
   // services, autostart entries
   enable: plain('enabled', 'changed', 'disable'),
   disable: plain('disabled', 'changed', 'enable'),
-  mask: plain('masked', 'changed', 'unmask'),
-  unmask: plain('unmasked', 'changed', 'mask'),
+  // A mask until reboot (systemd's "masked-runtime", in /run) says so.
+  mask: { past: (c) => (c.after === 'masked-runtime' ? 'masked until reboot' : c.before === 'masked-runtime' ? 'masked for good (was masked until reboot)' : 'masked'), kind: 'changed', inverse: 'unmask' },
+  unmask: { past: (c) => (c.after === 'masked-runtime' ? 'masked only until reboot (was masked for good)' : c.before === 'masked-runtime' ? 'unmasked (was masked until reboot)' : 'unmasked'), kind: 'changed', inverse: 'mask' },
   start: plain('started', 'changed', 'stop'),
   stop: plain('stopped', 'changed', 'start'),
   // A due reload or restart names the files the service has not read yet (issue 13 item 4):

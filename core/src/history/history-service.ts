@@ -123,7 +123,11 @@ export class HistoryService {
     const newer = shared?.at(to.commit) ?? new GitTreeReader(this.twin.dir, to.commit)
     try {
       const changed = changedPaths ?? (await this.log.changedPaths(from?.commit ?? null, to.commit))
-      const diff = await semanticDiff(older ?? emptyTwin, newer, changed, providers, claims, (p) => this.contexts.for(p, claims), options)
+      // Comparing snapshots only reads: each provider gets a host that refuses any change, so a
+      // provider's semantic diff can never change the machine (a refusal names the provider).
+      const readOnly = this.contexts.readOnly('Comparing snapshots only reads', 'while comparing snapshots')
+      const diff = await semanticDiff(older ?? emptyTwin, newer, changed, providers, claims, (p) => this.contexts.for(p, claims, { hostFor: readOnly.hostFor }), options)
+      diff.diagnostics.push(...readOnly.swallowed(diff.diagnostics))
       return { from, to, ...diff, counts: countChanges(diff.domains), counted: countsPhrase(diff.domains) }
     } finally {
       if (shared === undefined) {

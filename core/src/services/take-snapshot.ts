@@ -4,6 +4,7 @@ import { SnapshotService, type SnapshotResult } from '../snapshot/snapshot-servi
 import { RemoteService, type PushOutcome } from '../remote/remote-service.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { InitWorkflow } from './init-twin.js'
+import { TwinPlaceWorkflow } from './twin-place.js'
 import { isTwinSyncError } from '@twinsync/sdk/errors'
 
 export interface TakeSnapshotOptions {
@@ -40,10 +41,12 @@ export class SnapshotWorkflow {
     @inject(SnapshotService) private readonly snapshots: SnapshotService,
     @inject(RemoteService) private readonly remote: RemoteService,
     @inject(TwinRepository) private readonly twin: TwinRepository,
+    @inject(TwinPlaceWorkflow) private readonly place: TwinPlaceWorkflow,
   ) {}
 
   async take(options: TakeSnapshotOptions): Promise<TakeSnapshotResult> {
-    const initialized = options.init ? (await this.initializer.init()).created : false
+    // A twin inside a mirrored path would be copied into itself: refused before collecting (init checks it too).
+    const initialized = options.init ? (await this.initializer.init()).created : (await this.place.check(), false)
     const result = await this.snapshots.snapshot({
       ifChanged: options.ifChanged,
       ...(options.label === undefined ? {} : { label: options.label }),

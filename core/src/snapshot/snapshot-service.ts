@@ -1,5 +1,5 @@
 import type { Diagnostic, Logger, Provider, TwinDocument } from '@twinsync/sdk'
-import { isVolatileTwinPath, RecordingHost, TwinSyncError } from '@twinsync/sdk'
+import { isVolatileTwinPath, TwinSyncError } from '@twinsync/sdk'
 import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
 import { IntentService } from '../intent/intent-service.js'
@@ -179,8 +179,8 @@ export class SnapshotService {
     const newer = new GitTreeReader(this.twin.dir, tree)
     try {
       // Describing only reads: each provider gets a host that refuses any change, as in planning.
-      const readOnly = new RecordingHost(this.contexts.host, { refuse: 'Describing a snapshot only reads' })
-      const contextOf = (p: Provider) => this.contexts.for(p, set.claims, { hostFor: () => readOnly })
+      const readOnly = this.contexts.readOnly('Describing a snapshot only reads', 'while describing a snapshot')
+      const contextOf = (p: Provider) => this.contexts.for(p, set.claims, { hostFor: readOnly.hostFor })
       const diff = await semanticDiff(older === undefined ? EMPTY_TWIN : changedFilesOnly(older, lasting), changedFilesOnly(newer, lasting), lasting, providers, set.claims, contextOf, { diffs: false })
       // The first snapshot records everything: its diary line counts instead of listing.
       const first = older === undefined || ((await older.list('system/')).length === 0 && (await older.list('filesystem/')).length === 0)
