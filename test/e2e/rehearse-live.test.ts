@@ -1,7 +1,6 @@
 import { strict as assert } from 'node:assert'
-import { copyFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { bootContainer, chrootOk, freshRootfs, makeTempDir, removeTree, repoRoot, ROOTFS_BUILD_TIMEOUT_MS, TWINSYNC_IN_CONTAINER, type Container, type RunResult } from '../bed/index.js'
+import { bootContainer, repoRoot, ROOTFS_BUILD_TIMEOUT_MS, runOk, TWINSYNC_IN_CONTAINER, type Container, type RunResult } from '../bed/index.js'
 
 const TWIN = '/var/lib/twinsync/twin'
 const SITE = '/etc/nginx/sites-available/site'
@@ -31,7 +30,6 @@ interface ErrorJson {
 describe('twinsync rehearse of a running machine (its own "/", nspawn inside a booted container)', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
   let ct: Container
-  let debs: string
 
   /** As an administrator runs it: from a unit of the machine's systemd (not nsenter'd in from outside). */
   const inUnit = (args: string[], extra: string[] = []) =>
@@ -55,17 +53,10 @@ describe('twinsync rehearse of a running machine (its own "/", nspawn inside a b
       .filter((l) => l.trim() !== '')
 
   before(async () => {
-    // systemd-container of the server root's own release, from the mirror (the machine has no network).
-    const rootfs = await freshRootfs('server')
-    try {
-      await chrootOk(rootfs.dir, 'apt-get', ['install', '--download-only', '-y', '-q', '--no-install-recommends', 'systemd-container'], { timeoutMs: 300_000 })
-      debs = await makeTempDir('debs')
-      const archives = join(rootfs.dir, 'var/cache/apt/archives')
-      for (const f of (await readdir(archives)).filter((n) => n.endsWith('.deb'))) await copyFile(join(archives, f), join(debs, f))
-    } finally {
-      await rootfs.cleanup()
-    }
     ct = await bootContainer({ image: 'server' })
+    // systemd-container of the machine's own release into its package cache, fetched from the
+    // mirror by the machine's apt in its file system with the host's network (the machine has none).
+    await runOk(['nsenter', '--target', String(ct.pid), '--mount', 'env', '-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '--download-only', '-y', '-q', '--no-install-recommends', 'systemd-container'], { timeoutMs: 300_000 })
     // A unit of the machine's own that has failed: not the plan's doing.
     await ct.writeFile('/etc/systemd/system/twin-broken.service', '[Unit]\nDescription=Fails on this machine\n\n[Service]\nType=oneshot\nExecStart=/bin/false\n\n[Install]\nWantedBy=multi-user.target\n')
     await ct.runOk(['systemctl', 'enable', 'twin-broken.service'])
@@ -82,7 +73,6 @@ describe('twinsync rehearse of a running machine (its own "/", nspawn inside a b
   })
   after(async () => {
     await ct?.close()
-    if (debs !== undefined) await removeTree(debs)
   })
 
   it('refuses without systemd-nspawn (the machine has no systemd-container yet), naming the package', async () => {
@@ -106,8 +96,8 @@ describe('twinsync rehearse of a running machine (its own "/", nspawn inside a b
 
   describe('with systemd-container installed', () => {
     before(async () => {
-      await ct.copyIn(debs, '/root/debs')
-      await ct.runOk(['sh', '-c', 'dpkg -i /root/debs/*.deb'], { timeoutMs: 300_000 })
+      // As an administrator installs it; apt takes it from the package cache (no network here).
+      await ct.runOk(['apt-get', 'install', '-y', '-q', '--no-install-recommends', 'systemd-container'], { timeoutMs: 300_000, env: { DEBIAN_FRONTEND: 'noninteractive' } })
       // The twin records it, so the plans below do not remove it again.
       const snap = await ct.twinsync(['snapshot', '--json'], { timeoutMs: 300_000 })
       assert.equal(snap.code, 0, snap.stderr)
