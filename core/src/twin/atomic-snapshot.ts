@@ -4,7 +4,7 @@ import { copyFile, link, lstat, mkdir, readFile, readdir, rename, rm, stat, unli
 import { dirname, join } from 'node:path'
 import { TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
 import { diskError } from './disk-error.js'
-import { EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
+import { dropStaleRefLock, EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
 
 /**
  * A snapshot is all or nothing. The new tree is built in git's object store through a private
@@ -245,10 +245,9 @@ async function settleMove(dir: string): Promise<{ finished: boolean; discarded: 
   }
   // A snapshot was under way: a ref lock left by its killed `git update-ref` is its own.
   const ref = (await git(dir, ['symbolic-ref', '-q', 'HEAD']).catch(() => Buffer.from(''))).toString('utf8').trim()
-  for (const refLock of ['HEAD.lock', ...(ref === '' ? [] : [`${ref}.lock`])]) {
-    if ((await lstat(join(dir, '.git', refLock)).catch(() => undefined)) === undefined) continue
-    await rm(join(dir, '.git', refLock), { force: true })
-    tempFiles.push(join('.git', refLock))
+  for (const locked of ['HEAD', ...(ref === '' ? [] : [ref])]) {
+    const removed = await dropStaleRefLock(dir, locked)
+    if (removed !== undefined) tempFiles.push(removed)
   }
   const head = await headOf(dir)
   if (record !== undefined && head === record.commit) {
