@@ -209,9 +209,9 @@ export function countsPhrase(domains: Partial<Record<string, readonly Wordable[]
   return parts.length === 0 ? 'no changes' : parts.join(', ')
 }
 
-/** "1 file, 2 packages" from counts of items per domain (counted by `countItems`). */
-export function countsPhraseOf(counts: Partial<Record<string, number>>): string {
-  const parts = byDomainOrder(Object.entries(counts).filter((e): e is [string, number] => e[1] !== undefined && e[1] > 0)).map(([d, n]) => countPhrase(d, n))
+/** "1 file, 2 packages" from counts of items per domain (counted by `countItems`); `twinFiles`: domains counted in twin files. */
+export function countsPhraseOf(counts: Partial<Record<string, number>>, twinFiles: readonly string[] = []): string {
+  const parts = byDomainOrder(Object.entries(counts).filter((e): e is [string, number] => e[1] !== undefined && e[1] > 0)).map(([d, n]) => countPhrase(d, n, { twinFiles: twinFiles.includes(d) }))
   return parts.length === 0 ? 'no changes' : parts.join(', ')
 }
 

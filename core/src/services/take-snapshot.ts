@@ -15,6 +15,8 @@ export interface TakeSnapshotOptions {
   subject?: string
   /** Said after the stamp in the message body ("before apt"). */
   note?: string
+  /** 'incremental': never pack the object store whole after the commit (the apt hook's time budget). */
+  pack?: 'auto' | 'incremental'
   onProgress?: CollectProgress
   signal?: AbortSignal
 }
@@ -52,6 +54,7 @@ export class SnapshotWorkflow {
       ...(options.label === undefined ? {} : { label: options.label }),
       ...(options.subject === undefined ? {} : { subject: options.subject }),
       ...(options.note === undefined ? {} : { note: options.note }),
+      ...(options.pack === undefined ? {} : { pack: options.pack }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     }).catch(async (error: unknown) => {
