@@ -135,16 +135,19 @@ describe('twinsync rehearse of a running machine (its own "/", nspawn inside a b
       assert.deepEqual(await leftovers(), [])
     })
 
-    it('names the unit a plan breaks as caused by it, and a change the plugin\'s program refuses with its output', async () => {
+    it('names the unit a plan breaks as caused by it, and a change the plugin\'s program refuses with its output: `apply --rehearse` applies nothing', async () => {
       const site = await ct.readFile(`${TWIN}/filesystem${SITE}`)
       // Port 25 is postfix's: nginx -t accepts it, nginx cannot start with it.
       await ct.writeFile(`${TWIN}/filesystem${SITE}`, site.replace('listen 8080;', 'listen 8080;\n    listen 25;'))
       await ct.writeFile(`${TWIN}/system/greeting.json`, '{\n  "text": "shout!"\n}\n')
       const before = await fingerprint()
       try {
-        const r = await inUnit(['rehearse', '--json'])
+        const r = await inUnit(['apply', '--rehearse', '--yes', '--json'])
         assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`)
-        const report = parse<{ rehearsal: RehearsalJson }>(r).rehearsal
+        const out = parse<{ rehearsal: RehearsalJson; applied: boolean; error: { code: string } }>(r)
+        assert.equal(out.applied, false)
+        assert.equal(out.error.code, 'REHEARSAL_FAILED')
+        const report = out.rehearsal
         assert.equal(report.passed, false)
         assert.deepEqual(report.failedUnits.new, ['nginx.service'], 'caused by the plan')
         assert.deepEqual(report.failedUnits.onMachine, ['twin-broken.service'], 'the machine\'s own')
@@ -155,7 +158,7 @@ describe('twinsync rehearse of a running machine (its own "/", nspawn inside a b
         const siteChange = report.changes.find((c) => c.id === `files:replace:${SITE}`)
         assert.equal(siteChange?.verdict, 'failed')
         assert.ok(siteChange?.evidence.some((l) => /bind\(\) to 0\.0\.0\.0:25 failed/.test(l)), siteChange?.evidence.join('\n'))
-        assert.equal(await fingerprint(), before)
+        assert.equal(await fingerprint(), before, 'nothing was applied')
         assert.equal((await ct.run(['systemctl', 'is-active', 'nginx.service'])).stdout.trim(), 'active', "the machine's nginx was not touched")
         assert.deepEqual(await leftovers(), [])
       } finally {
