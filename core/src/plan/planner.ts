@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Change, Diagnostic, Plan, TwinReader } from '@twinsync/sdk'
-import { CATEGORIES, PLAN_FORMAT_VERSION, RecordingHost, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, infoDiagnostic, isApplicable, isConfigChecker, isContentValidator, warningDiagnostic } from '@twinsync/sdk'
+import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, infoDiagnostic, isApplicable, isConfigChecker, isContentValidator, warningDiagnostic } from '@twinsync/sdk'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import type { ContextOptions } from '../collect/context-factory.js'
 import { contextFor } from '../collect/context-factory.js'
@@ -18,6 +18,7 @@ import { changeFingerprint } from './change-fingerprint.js'
 import { buildPlanGraph } from './plan-graph.js'
 import { readInstructions } from './plan-instructions.js'
 import { COMMANDS } from './commands-domain.js'
+import { observedOnly } from './observed-drift.js'
 
 export interface PlanOptions {
   /** A snapshot (commit, tag, HEAD~1) to read the desired state from; default the working twin. */
@@ -26,6 +27,8 @@ export interface PlanOptions {
   only?: readonly string[]
   signal?: AbortSignal
   onProgress?: CollectProgress
+  /** Also asks each provider with `observe` what moved that no planned change covers (observedOnly); for `status`'s drift. */
+  onObserved?: (changes: Change[]) => void
 }
 
 /**
@@ -53,9 +56,9 @@ export class Planner {
       diagnostics.push(...(await missingProviders(reader, all, claims)))
       // Planning only reads: each provider gets a dry-run host that refuses any change (the call
       // fails, named, through the provider guard); one the provider swallowed is reported below.
-      const dryRuns = new Map<string, RecordingHost>()
+      const readOnly = this.contexts.readOnly('Planning only reads', 'while planning')
       const run = {
-        hostFor: (p: { name: string }) => dryRuns.get(p.name) ?? dryRuns.set(p.name, new RecordingHost(this.contexts.host, { refuse: 'Planning only reads' })).get(p.name) as RecordingHost,
+        hostFor: readOnly.hostFor,
         signal: options.signal,
         cache: 'twin' as const,
       }
@@ -63,7 +66,7 @@ export class Planner {
       const outcomes = await collectAll(providers, this.contexts.collecting(claims, { ...run, onProgress: options.onProgress }))
       const changes: Change[] = []
       for (const outcome of outcomes) {
-        diagnostics.push(...(await this.diffOne(outcome, reader, common, changes)))
+        diagnostics.push(...(await this.diffOne(outcome, reader, common, changes, options.onObserved)))
       }
       // Follow-ups see every provider's changes (systemd: reload a service whose config changes).
       const configChecks = (await this.registry.select()).map((r) => r.provider).filter(isConfigChecker).flatMap((p) => p.configChecks)
@@ -75,17 +78,7 @@ export class Planner {
         else diagnostics.push(more.diagnostic)
       }
       diagnostics.push(...(await this.validateContents(changes)))
-      for (const [name, dryRun] of dryRuns) {
-        const first = dryRun.actions[0]
-        if (first === undefined || diagnostics.some((d) => d.provider === name && d.severity === 'error')) continue
-        const what = first.kind === 'exec' ? `run ${[first.command, ...first.args].join(' ')}` : `${first.kind} ${first.path}`
-        diagnostics.push(
-          errorDiagnostic('PROVIDER_FAILED', `The ${name} provider tried to change the target while planning (${what}${dryRun.actions.length > 1 ? ` and ${dryRun.actions.length - 1} more` : ''}); nothing was changed`, {
-            provider: name,
-            detail: 'Planning only reads. A fault in the provider, not in TwinSync: report it to its authors, or disable it.',
-          }),
-        )
-      }
+      diagnostics.push(...readOnly.swallowed(diagnostics))
       if (wants(options.only, COMMANDS)) changes.push(...(await readInstructions(reader)))
       const graph = buildPlanGraph(changes)
       diagnostics.push(...graph.diagnostics)
@@ -112,6 +105,7 @@ export class Planner {
     reader: TwinReader,
     common: ContextOptions,
     changes: Change[],
+    onObserved?: (changes: Change[]) => void,
   ): Promise<Diagnostic[]> {
     const provider = outcome.provider as ApplicableProvider
     if (outcome.status === 'failed') return [outcome.diagnostic]
@@ -130,6 +124,7 @@ export class Planner {
     }
     const diff = await callProvider(provider, 'diff', () => provider.diff({ desired, actual: outcome.result.state, ctx }), nothing)
     if (!diff.ok) return [...out, diff.diagnostic].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
+    if (onObserved !== undefined) onObserved(await observedOnly(provider, desired, outcome.result.state, ctx, diff.value.changes))
     // A document the snapshot redacted holds `<redacted>` where the machine holds the secret: such a
     // change would write the marker over the secret, so it is left out and said so.
     for (const change of diff.value.changes) {
