@@ -1,4 +1,5 @@
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
+import { quoteArg } from '../plan/command-text.js'
 import { EMPTY_TREE, parseNameStatus, runGit, type GitStatusEntry } from '../twin/git.js'
 
 export type SnapshotKind = 'init' | 'snapshot' | 'edit' | 'checkpoint' | 'apply' | 'revert' | 'adopt' | 'discard' | 'other'
@@ -91,7 +92,12 @@ export class SnapshotLog {
 
   async get(commit: string): Promise<SnapshotRecord> {
     const [record] = await this.list(1, commit)
-    if (record === undefined) throw new TwinSyncError('SNAPSHOT_UNKNOWN', `No snapshot ${commit}`)
+    if (record === undefined) {
+      throw new TwinSyncError('SNAPSHOT_UNKNOWN', `No snapshot ${commit}`, {
+        nextStep: `Run \`twinsync history --repo ${quoteArg(this.dir)}\` to see the snapshots.`,
+        details: { ref: commit },
+      })
+    }
     return record
   }
 
