@@ -29,6 +29,14 @@ describe('systemd owns what systemctl enable writes, and says when a unit is mas
   let rootfs: Rootfs
   let cli: CliSandbox
   const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+  const isEnabled = async () => (await run(['systemctl', `--root=${rootfs.dir}`, 'is-enabled', 'cron.service'])).stdout.trim()
+  const systemctl = (...args: string[]) => runOk(['systemctl', `--root=${rootfs.dir}`, ...args, 'cron.service'])
+  /** An apply of one change, with --yes, that applies it. */
+  const applyOk = async (...args: string[]) => {
+    const r = await twinsync('apply', ...args, '--yes')
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /1 applied, 0 unchanged, 0 failed, 0 skipped/)
+  }
 
   before(async () => {
     rootfs = await freshRootfs()
@@ -94,8 +102,6 @@ describe('systemd owns what systemctl enable writes, and says when a unit is mas
   })
 
   it('masked round-trips exactly: mask over enabled, one unmask that enables (links gone) or stays disabled (links left)', async () => {
-    const isEnabled = async () => (await run(['systemctl', `--root=${rootfs.dir}`, 'is-enabled', 'cron.service'])).stdout.trim()
-    const systemctl = (...args: string[]) => runOk(['systemctl', `--root=${rootfs.dir}`, ...args, 'cron.service'])
     const changesOf = async (...args: string[]) => {
       const r = await twinsync('plan', ...args, '--json')
       assert.equal(r.code, 0, r.stdout + r.stderr)
@@ -105,11 +111,6 @@ describe('systemd owns what systemctl enable writes, and says when a unit is mas
       const r = await twinsync('snapshot')
       assert.equal(r.code, 0, r.stderr)
       return (await runOk(['git', '-C', cli.twinDir, 'rev-parse', 'HEAD'])).stdout.trim()
-    }
-    const applyOk = async (...args: string[]) => {
-      const r = await twinsync('apply', ...args, '--yes')
-      assert.equal(r.code, 0, r.stdout + r.stderr)
-      assert.match(r.stdout, /1 applied, 0 unchanged, 0 failed, 0 skipped/)
     }
     assert.equal(await isEnabled(), 'enabled')
     const on = await snapshotCommit()
@@ -152,18 +153,11 @@ describe('systemd owns what systemctl enable writes, and says when a unit is mas
   })
 
   it('masks until reboot (in /run): an unmask takes them away too, a mask makes one for good, a runtime mask in the twin is a note offline; mask --runtime with real systemctl', async () => {
-    const isEnabled = async () => (await run(['systemctl', `--root=${rootfs.dir}`, 'is-enabled', 'cron.service'])).stdout.trim()
-    const systemctl = (...args: string[]) => runOk(['systemctl', `--root=${rootfs.dir}`, ...args, 'cron.service'])
     const plan = async (...args: string[]) => {
       const r = await twinsync('plan', ...args, '--json')
       assert.equal(r.code, 0, r.stdout + r.stderr)
       const p = json<PlanJson & { diagnostics: Array<{ code: string; path?: string }> }>(r)
       return { changes: p.changes.map((c) => [c.id, c.summary, c.before, c.after]), notes: p.diagnostics.filter((d) => d.code.startsWith('SYSTEMD')).map((d) => [d.code, d.path]) }
-    }
-    const applyOk = async (...args: string[]) => {
-      const r = await twinsync('apply', ...args, '--yes')
-      assert.equal(r.code, 0, r.stdout + r.stderr)
-      assert.match(r.stdout, /1 applied, 0 unchanged, 0 failed, 0 skipped/)
     }
     assert.equal(await isEnabled(), 'enabled')
     const enabled = await twinsync('snapshot')

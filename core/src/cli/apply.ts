@@ -59,6 +59,8 @@ export class CliApply {
   ) {}
 
   async run(options: RunApplyOptions): Promise<{ exitCode: number; json: unknown }> {
+    // A rehearsal that cannot run here is refused before anything else (the twin, the plan).
+    if (options.rehearse === true) await this.rehearsal.preflight()
     await this.twin.open()
     return this.twin.lock().hold('apply', () => this.runLocked(options))
   }

@@ -26,6 +26,11 @@ export class CliRehearsal {
     @inject(RehearsalService) private readonly rehearsals: RehearsalService,
   ) {}
 
+  /** Refuse before anything is planned when a rehearsal cannot run here (not root, no nspawn, …). */
+  preflight(): Promise<void> {
+    return this.rehearsals.preflight()
+  }
+
   /**
    * Rehearse `plan`, interruptible: Ctrl-C, SIGTERM or SIGHUP take the container down before
    * TwinSync exits (and if TwinSync is killed outright, the container's supervisor does it by
@@ -57,6 +62,7 @@ export class CliRehearsal {
 
   /** `twinsync rehearse`: plan (or read a saved plan), show it, rehearse it, report. */
   async run(options: RunRehearseOptions): Promise<{ exitCode: number; json: unknown }> {
+    await this.preflight()
     const onProgress = cliProgress(options.json)
     const plan = await this.plans.toApply({
       ...(options.planFile === undefined ? {} : { planFile: options.planFile }),
