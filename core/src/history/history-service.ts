@@ -167,7 +167,8 @@ export class HistoryService {
   private fingerprint(providers: readonly Provider[], claims: PathClaims): string {
     const each = providers.map((p) => {
       const ctx = this.contexts.for(p, claims)
-      return [p.name, p.version, ctx.config ?? null, ctx.limits]
+      // Whether it says what happened itself (observe) changes what is counted: counts cached without it are stale.
+      return [p.name, p.version, ctx.config ?? null, ctx.limits, typeof (p as { observe?: unknown }).observe === 'function']
     })
     return createHash('sha256').update(JSON.stringify([CORE_VERSION, this.contexts.host.root, each])).digest('hex')
   }
