@@ -73,8 +73,9 @@ const WORDS: Record<string, Word> = {
   // services, autostart entries
   enable: plain('enabled', 'changed', 'disable'),
   disable: plain('disabled', 'changed', 'enable'),
-  mask: plain('masked', 'changed', 'unmask'),
-  unmask: plain('unmasked', 'changed', 'mask'),
+  // A mask until reboot (systemd's "masked-runtime", in /run) says so.
+  mask: { past: (c) => (c.after === 'masked-runtime' ? 'masked until reboot' : c.before === 'masked-runtime' ? 'masked for good (was masked until reboot)' : 'masked'), kind: 'changed', inverse: 'unmask' },
+  unmask: { past: (c) => (c.after === 'masked-runtime' ? 'masked only until reboot (was masked for good)' : c.before === 'masked-runtime' ? 'unmasked (was masked until reboot)' : 'unmasked'), kind: 'changed', inverse: 'mask' },
   start: plain('started', 'changed', 'stop'),
   stop: plain('stopped', 'changed', 'start'),
   // A due reload or restart names the files the service has not read yet (issue 13 item 4):
@@ -208,9 +209,9 @@ export function countsPhrase(domains: Partial<Record<string, readonly Wordable[]
   return parts.length === 0 ? 'no changes' : parts.join(', ')
 }
 
-/** "1 file, 2 packages" from counts of items per domain (counted by `countItems`). */
-export function countsPhraseOf(counts: Partial<Record<string, number>>): string {
-  const parts = byDomainOrder(Object.entries(counts).filter((e): e is [string, number] => e[1] !== undefined && e[1] > 0)).map(([d, n]) => countPhrase(d, n))
+/** "1 file, 2 packages" from counts of items per domain (counted by `countItems`); `twinFiles`: domains counted in twin files. */
+export function countsPhraseOf(counts: Partial<Record<string, number>>, twinFiles: readonly string[] = []): string {
+  const parts = byDomainOrder(Object.entries(counts).filter((e): e is [string, number] => e[1] !== undefined && e[1] > 0)).map(([d, n]) => countPhrase(d, n, { twinFiles: twinFiles.includes(d) }))
   return parts.length === 0 ? 'no changes' : parts.join(', ')
 }
 

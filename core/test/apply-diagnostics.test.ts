@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { ChangeResult, Diagnostic } from '@twinsync/sdk'
 import { warningDiagnostic } from '@twinsync/sdk'
 import type { ApplyJournal } from '../src/apply/journal.js'
-import { runApply } from '../src/cli/apply.js'
+import { CliApply } from '../src/cli/apply.js'
 import { SnapshotWorkflow } from '../src/services/take-snapshot.js'
 import { createTuiServices } from '../src/tui/services.js'
 import { notesProvider } from './support/notes-provider.js'
@@ -55,7 +55,7 @@ describe('apply diagnostics are kept', function () {
   }
 
   it('`twinsync apply --json`: in the output and in the journal committed to the twin', async () => {
-    const r = await runApply(await rig.container(), { planFile: undefined, yes: true, json: true })
+    const r = await (await rig.container()).resolve(CliApply).run({ planFile: undefined, yes: true, json: true })
     const out = r.json as { journal: ApplyJournal; journalPath: string }
     check(out.journal)
     const committed = JSON.parse(await readFile(join(rig.twinDir, out.journalPath), 'utf8')) as ApplyJournal
@@ -67,7 +67,7 @@ describe('apply diagnostics are kept', function () {
     const write = process.stdout.write.bind(process.stdout)
     process.stdout.write = ((chunk: string) => (lines.push(String(chunk)), true)) as typeof process.stdout.write
     try {
-      await runApply(await rig.container(), { planFile: undefined, yes: true, json: false })
+      await (await rig.container()).resolve(CliApply).run({ planFile: undefined, yes: true, json: false })
     } finally {
       process.stdout.write = write
     }

@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
 import { RemoteService } from '../src/remote/remote-service.js'
-import { runApply } from '../src/cli/apply.js'
+import { CliApply } from '../src/cli/apply.js'
 import { SnapshotWorkflow } from '../src/services/take-snapshot.js'
 import { createTuiServices, type TuiServices } from '../src/tui/services.js'
 import { notesProvider, type NotesProvider } from './support/notes-provider.js'
@@ -42,7 +42,7 @@ describe('apply and snapshot rules, through the CLI and the TUI services', funct
     it('by `twinsync apply`', async () => {
       await desire('BAD notes\n')
       const before = commits(rig.twinDir)
-      await assert.rejects(runApply(await rig.container(), { planFile: undefined, yes: true, json: true }), refused)
+      await assert.rejects((await rig.container()).resolve(CliApply).run({ planFile: undefined, yes: true, json: true }), refused)
       assert.deepEqual(notes.applied, [])
       assert.equal(await live(), 'as it is\n')
       assert.equal(commits(rig.twinDir), before, 'no checkpoint, no snapshot')
@@ -62,7 +62,7 @@ describe('apply and snapshot rules, through the CLI and the TUI services', funct
 
     it('while a plan without errors is applied by both', async () => {
       await desire('from the CLI\n')
-      const cli = await runApply(await rig.container(), { planFile: undefined, yes: true, json: true })
+      const cli = await (await rig.container()).resolve(CliApply).run({ planFile: undefined, yes: true, json: true })
       assert.equal(cli.exitCode, 0)
       assert.equal(await live(), 'from the CLI\n')
       await desire('from the TUI\n')
@@ -105,7 +105,7 @@ describe('apply and snapshot rules, through the CLI and the TUI services', funct
 
     it('an apply pushes its checkpoint and result, and says how it went, in both', async () => {
       await desire('pushed from the CLI\n')
-      const cli = await runApply(await rig.container(), { planFile: undefined, yes: true, json: true })
+      const cli = await (await rig.container()).resolve(CliApply).run({ planFile: undefined, yes: true, json: true })
       assert.equal((cli.json as { push?: { status: string } }).push?.status, 'pushed')
       assert.equal(mirrored(), git(rig.twinDir, 'rev-parse', 'HEAD'))
       await desire('pushed from the TUI\n')

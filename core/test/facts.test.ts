@@ -72,9 +72,9 @@ describe('logs: read again only when their files moved', () => {
   it('runs journalctl and reads syslog once while nothing changed, and gives the same redacted text', async () => {
     let entries = 1
     const host = new RecordingHost(new LocalHost(root), {
+      which: (tool) => (tool === 'journalctl' ? '/usr/bin/journalctl' : undefined),
       query: () => ({ stdout: Array.from({ length: entries }, (_, i) => `2026-01-01T00:00:0${i} host app[1]: token=ghp_${'a'.repeat(36)} line ${i}\n`).join('') }),
     })
-    sinon.stub(host, 'which').callsFake(async (tool) => (tool === 'journalctl' ? '/usr/bin/journalctl' : undefined))
     const readFile = sinon.spy(host, 'readFile')
     const cache = new MemoryCache()
     const collect = async () => (await new LogFacts().collect({ ctx: createTestContext(root, { host, cache }) })).state

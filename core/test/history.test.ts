@@ -147,8 +147,15 @@ describe('history from one git log pass', () => {
     assert.deepEqual(listed.find((l) => l.record.message === 'TwinSync snapshot 2')?.changed, [])
   })
 
-  it('counts a snapshot the providers describe once, then from the twin\'s cache until the configuration changes', async () => {
-    const rig = await serviceRig([notesProvider('notes')])
+  it('reads the counts a snapshot recorded in its message (no provider loaded); a commit without them is counted once, then from the twin\'s cache until the configuration changes', async () => {
+    const notes = notesProvider('notes')
+    let loads = 0
+    const load = notes.load.bind(notes)
+    notes.load = (args) => {
+      loads++
+      return load(args)
+    }
+    const rig = await serviceRig([notes])
     try {
       await mkdir(join(rig.root, 'etc'))
       await writeFile(join(rig.root, 'etc/notes'), 'one\n')
@@ -156,23 +163,48 @@ describe('history from one git log pass', () => {
       await writeFile(join(rig.root, 'etc/notes'), 'two\n')
       await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
       const history = async () => (await rig.container()).resolve(HistoryService).history({ limit: 10 })
+      loads = 0
       const first = await history()
+      assert.equal(loads, 0, 'history read the recorded counts')
       const service = await rig.container()
       for (const e of first) assert.deepEqual(e.counts, (await service.resolve(HistoryService).show(e.commit, { diffs: false })).counts)
       const changedNotes = first.find((e) => e.counts.startup !== undefined)
       assert.ok(changedNotes, JSON.stringify(first))
-      assert.deepEqual(await history(), first)
+      assert.equal(changedNotes.commit, first[0]?.commit)
+      const body = git(rig.twinDir, 'log', '-1', '--format=%b')
+      assert.match(body, new RegExp(`^TwinSync-Counts: ${git(rig.twinDir, 'rev-parse', 'HEAD~1^{tree}').slice(0, 12)} startup=1$`, 'm'))
 
-      // The counts of that snapshot now come from the cache: a wrong entry shows through...
-      const file = join(rig.twinDir, '.git', 'twinsync', 'cache', 'history-counts.json')
+      // A snapshot of an older TwinSync (no counts in its message) is counted by the providers once...
+      const stripped = git(rig.twinDir, 'log', '-1', '--format=%B').replace(/\n*TwinSync-Counts: .*$/m, '')
+      const older = git(rig.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit-tree', 'HEAD^{tree}', '-p', 'HEAD~1', '-m', stripped)
+      git(rig.twinDir, 'update-ref', 'HEAD', older)
+      loads = 0
+      const recounted = await history()
+      assert.ok(loads > 0)
+      assert.deepEqual(recounted.map((e) => e.counts), first.map((e) => e.counts))
+      assert.deepEqual(recounted.map((e) => e.counted), first.map((e) => e.counted))
+      // ...then from the cache: a wrong entry shows through...
+      const file = join(rig.twinDir, '.git', 'twinsync', 'cache', 'history-counts-v2.json')
       const stored = JSON.parse(await readFile(file, 'utf8')) as { fingerprint: string; counts: Record<string, unknown> }
-      assert.ok(`${changedNotes.parent}..${changedNotes.commit}` in stored.counts, Object.keys(stored.counts).join(', '))
-      stored.counts[`${changedNotes.parent}..${changedNotes.commit}`] = { startup: 99 }
+      assert.ok(`${changedNotes.parent}..${older}` in stored.counts, Object.keys(stored.counts).join(', '))
+      stored.counts[`${changedNotes.parent}..${older}`] = { counts: { startup: 99 }, twinFiles: [] }
       await writeFile(file, JSON.stringify(stored))
-      assert.equal((await history()).find((e) => e.commit === changedNotes.commit)?.counts.startup, 99)
+      loads = 0
+      assert.equal((await history()).find((e) => e.commit === older)?.counts.startup, 99)
+      assert.equal(loads, 0)
       // ...until the configuration the providers see changes: then they count again.
       await appendFile(rig.configPath, 'limits:\n  logLines: 10\n')
-      assert.deepEqual(await history(), first)
+      assert.deepEqual((await history()).map((e) => e.counts), first.map((e) => e.counts))
+
+      // Recorded counts hold only for the parent they were counted against: moved onto another parent, it is counted afresh.
+      const moved = git(rig.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit-tree', 'HEAD^{tree}', '-p', 'HEAD~1', '-m', git(rig.twinDir, 'log', '-1', '--format=%B', changedNotes.commit))
+      git(rig.twinDir, 'update-ref', 'HEAD', moved)
+      assert.deepEqual((await history()).map((e) => e.counts), first.map((e) => e.counts))
+      const onto = git(rig.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit-tree', 'HEAD^{tree}', '-p', git(rig.twinDir, 'rev-list', '--max-parents=0', 'HEAD'), '-m', git(rig.twinDir, 'log', '-1', '--format=%B', changedNotes.commit))
+      git(rig.twinDir, 'update-ref', 'HEAD', onto)
+      const reparented = (await history())[0]
+      assert.equal(reparented?.commit, onto)
+      assert.deepEqual(reparented?.counts, (await service.resolve(HistoryService).show(onto, { diffs: false })).counts)
     } finally {
       await rig.cleanup()
     }

@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile, mkdir, access } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { OBSERVED_REF, INTENDED_REF, deleteRef, readRef, setRef } from '../src/intent/intent-git.js'
+import { dropStaleRefLock } from '../src/twin/git.js'
 
 describe("TwinSync's own refs after a killed git update-ref", () => {
   let dir: string
@@ -41,5 +42,17 @@ describe("TwinSync's own refs after a killed git update-ref", () => {
     await writeFile(join(dir, '.git', 'refs', 'heads', 'main.lock'), '')
     await setRef(dir, OBSERVED_REF, commit, 'snapshot')
     await access(join(dir, '.git', 'refs', 'heads', 'main.lock'))
+  })
+
+  it('one routine (twin/git.ts) removes a ref lock, for HEAD and refs/ names only, and says which', async () => {
+    await writeFile(join(dir, '.git', 'HEAD.lock'), '')
+    await writeFile(join(dir, '.git', 'refs', 'heads', 'main.lock'), '')
+    await writeFile(join(dir, '.git', 'config.lock'), '')
+    assert.equal(await dropStaleRefLock(dir, 'HEAD'), '.git/HEAD.lock')
+    assert.equal(await dropStaleRefLock(dir, 'refs/heads/main'), '.git/refs/heads/main.lock')
+    assert.equal(await dropStaleRefLock(dir, 'refs/heads/main'), undefined, 'nothing left to remove')
+    for (const name of ['config', 'refs/../config', '../x', 'refs//x']) assert.equal(await dropStaleRefLock(dir, name), undefined, name)
+    await access(join(dir, '.git', 'config.lock'))
+    await assert.rejects(access(join(dir, '.git', 'HEAD.lock')))
   })
 })

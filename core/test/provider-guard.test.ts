@@ -1,9 +1,12 @@
 import { strict as assert } from 'node:assert'
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Diagnostic } from '@twinsync/sdk'
 import { isTwinSyncError } from '@twinsync/sdk'
 import { ApplyService } from '../src/apply/apply-service.js'
+import { renderComparison } from '../src/cli/render-history.js'
 import { HistoryService } from '../src/history/history-service.js'
 import { Planner } from '../src/plan/planner.js'
 import { StartupWorkflow } from '../src/services/list-startup.js'
@@ -115,6 +118,54 @@ describe('calls into providers are guarded', function () {
     const plan = await (await rig.container()).resolve(Planner).plan()
     const d = plan.diagnostics.find((x) => x.provider === 'faulty' && x.severity === 'error')
     assert.match(d?.summary ?? '', /^The faulty provider tried to change the target while planning \(run touch \/etc\/planned\); nothing was changed$/)
+  })
+
+  it('a provider that tries to change the target while history or show compares snapshots is refused, named, and nothing changes', async () => {
+    let sneaking = false
+    const sneaky = notesProvider('faulty')
+    const load = sneaky.load.bind(sneaky)
+    const touched = () => join(rig.root, 'etc/touched')
+    let tries = 0
+    sneaky.load = async (request) => {
+      if (sneaking) tries++
+      if (sneaking) await request.ctx.host.exec('touch', [touched()])
+      return load(request)
+    }
+    // One that catches the refusal and goes on is still found out.
+    const swallower = notesProvider('swallower')
+    const swallowerLoad = swallower.load.bind(swallower)
+    swallower.load = async (request) => {
+      if (sneaking) await request.ctx.host.writeFileAtomic('/etc/swallower', 'written while comparing\n').catch(() => undefined)
+      return swallowerLoad(request)
+    }
+    notes = notesProvider('notes')
+    rig = await serviceRig([notes, sneaky, swallower])
+    await mkdir(join(rig.root, 'etc'))
+    for (const name of ['notes', 'faulty', 'swallower']) await writeFile(join(rig.root, 'etc', name), 'as it is\n')
+    await (await rig.container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
+    for (const name of ['notes', 'faulty', 'swallower']) await writeFile(join(rig.root, 'etc', name), 'changed\n')
+    await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+    sneaking = true
+    const history = (await rig.container()).resolve(HistoryService)
+    const shown = await history.show('HEAD', { diffs: true })
+    const refused = shown.diagnostics.find((d) => d.provider === 'faulty')
+    assert.equal(refused?.code, 'HOST_READ_ONLY')
+    assert.match(refused?.summary ?? '', /^faulty: load\(\) refused: Comparing snapshots only reads: tried to run touch /)
+    const swallowed = shown.diagnostics.find((d) => d.provider === 'swallower')
+    assert.equal(swallowed?.code, 'PROVIDER_FAILED')
+    assert.match(swallowed?.summary ?? '', /^The swallower provider tried to change the target while comparing snapshots \(write \/etc\/swallower/)
+    assert.ok(!shown.diagnostics.some((d) => d.provider === 'notes'), 'the well-behaved provider is not blamed')
+    assert.deepEqual(shown.domains.startup?.find((c) => c.provider === 'notes')?.summary, '/etc/notes changed')
+    assert.match(renderComparison(shown), /^error: faulty: faulty: load\(\) refused: Comparing snapshots only reads: tried to run touch /m, 'show says so, not only --json')
+    // history compares with the providers only a commit whose message records no counts (an
+    // older twin's): take the record out of the last snapshot's message.
+    const git = (...args: string[]) => execFileSync('git', ['-C', rig.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' })
+    git('commit', '--amend', '--allow-empty', '-q', '-m', git('log', '-1', '--format=%B').split('\n').filter((l) => !l.startsWith('TwinSync-Counts:')).join('\n'))
+    const before = tries
+    await (await rig.container()).resolve(HistoryService).history({ limit: 5 })
+    assert.ok(tries > before, 'history compared with the provider too')
+    assert.equal(existsSync(touched()), false, 'the command did not run')
+    assert.equal(await readFile(join(rig.root, 'etc/swallower'), 'utf8'), 'changed\n', 'the write was not made')
   })
 
   it('startupEntries() throwing: the other rows are listed with a diagnostic', async () => {

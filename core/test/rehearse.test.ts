@@ -4,7 +4,7 @@ import { isConfigChecker } from '@twinsync/sdk'
 import { builtinProviders } from '../src/providers/builtin-providers.js'
 import { unitsOf } from '../src/rehearse/inside.js'
 import type { RehearsalReport } from '../src/rehearse/rehearsal-report.js'
-import { fileSystemsBelow, preflight, rehearsalRefusal, withNetworkHints, type PreflightFacts } from '../src/rehearse/rehearsal-service.js'
+import { againstTheMachine, fileSystemsBelow, preflight, rehearsalRefusal, withNetworkHints, type PreflightFacts } from '../src/rehearse/rehearsal-service.js'
 import { renderRehearsal } from '../src/cli/render-rehearsal.js'
 
 const withSystemd = { root: '/srv/machine', stat: async (p: string) => (p === '/usr/lib/systemd/systemd' ? ({ type: 'file' } as FileStat) : undefined) }
@@ -12,6 +12,7 @@ const facts = (over: Partial<PreflightFacts> & { missing?: string[] } = {}): Pre
   uid: over.uid ?? 0,
   has: async (tool) => !(over.missing ?? []).includes(tool),
   filesystems: over.filesystems ?? (() => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\toverlay\n\text4\n'),
+  cgroup: over.cgroup ?? (() => '0::/user.slice/user-0.slice/session-3.scope\n'),
 })
 
 async function refusal(promise: Promise<void>): Promise<{ code: string; message: string; nextStep?: string; details?: Record<string, unknown> }> {
@@ -54,6 +55,16 @@ describe('rehearsal preflight: a coded refusal with the next step where it canno
     assert.equal(e.code, 'REHEARSAL_UNAVAILABLE')
     assert.match(e.message, /no overlay file system/)
     assert.match(e.nextStep ?? '', /modprobe overlay/)
+  })
+
+  it('refuses a TwinSync that runs outside the control groups its systemd sees (entered with nsenter from outside)', async () => {
+    for (const cgroup of ['0::/..\n', '9:name=systemd:/..\n0::/..\n', '0::/../../system.slice/x.service\n']) {
+      const e = await refusal(preflight(withSystemd, facts({ cgroup: () => cgroup })))
+      assert.equal(e.code, 'REHEARSAL_UNAVAILABLE')
+      assert.match(e.message, /outside the control groups/)
+      assert.match(e.nextStep ?? '', /systemd-run --pipe --wait twinsync rehearse/)
+    }
+    await preflight(withSystemd, facts({ cgroup: () => '0::/system.slice/..odd-name.service\n' }))
   })
 
   it('refuses a target root that does not boot with systemd', async () => {
@@ -131,6 +142,13 @@ describe('the rule for applying after a rehearsal', () => {
     assert.match(text, /What a rehearsal cannot prove:\n {2}- Hardware is not rehearsed\./)
     assert.match(text, /the container is gone and the machine was not touched\.$/)
   })
+
+  it("says which failed units are the machine's own", () => {
+    const r = report(true)
+    const text = renderRehearsal({ ...r, failedUnits: { ...r.failedUnits, onMachine: ['twin-broken.service'] } })
+    assert.match(text, /^ {2}note {4}already failed on the machine, not caused by the plan: twin-broken\.service$/m)
+    assert.match(text, /Rehearsal PASSED/)
+  })
 })
 
 describe('the other file systems below the root', () => {
@@ -146,13 +164,16 @@ describe('the other file systems below the root', () => {
     '29 22 8:5 /x /other/root/var rw shared:8 - ext4 /dev/sdd1 rw',
   ].join('\n')
 
+  const noFiles = () => false
+
   it('overlays local disk file systems, outermost first, and names the rest as left out', () => {
-    assert.deepEqual(fileSystemsBelow('/', mountinfo), {
+    assert.deepEqual(fileSystemsBelow('/', mountinfo, noFiles), {
       overlaid: [
         { path: '/var', type: 'ext4' },
         { path: '/var/lib/docker', type: 'xfs' },
         { path: '/other/root/var', type: 'ext4' },
       ],
+      files: [],
       outside: [
         { path: '/srv/nfs', type: 'nfs4' },
         { path: '/srv/my data', type: 'ext4' },
@@ -161,7 +182,39 @@ describe('the other file systems below the root', () => {
   })
 
   it('takes only what is below another root, as paths of that root', () => {
-    assert.deepEqual(fileSystemsBelow('/other/root', mountinfo), { overlaid: [{ path: '/var', type: 'ext4' }], outside: [] })
+    assert.deepEqual(fileSystemsBelow('/other/root', mountinfo, noFiles), { overlaid: [{ path: '/var', type: 'ext4' }], files: [], outside: [] })
+  })
+
+  it('binds a single file mounted below the root (an overlay cannot sit on a file)', () => {
+    const withFile = `${mountinfo}\n31 22 8:1 /usr/bin/node /usr/local/bin/node ro shared:10 - ext4 /dev/sda1 rw`
+    const below = fileSystemsBelow('/', withFile, (p) => p === '/usr/local/bin/node')
+    assert.deepEqual(below.files, [{ path: '/usr/local/bin/node', type: 'ext4' }])
+    assert.ok(!below.overlaid.some((m) => m.path === '/usr/local/bin/node'))
+  })
+})
+
+describe("the rehearsal's failed units against the machine's own", () => {
+  const unit = (name: string) => ({ unit: name, changes: ['c'], expected: 'active' as const, before: 'active', after: 'failed', proof: 'restart' as const, listeningBefore: [], listeningAfter: [], missing: [], passed: false })
+  const inside = {
+    units: [unit('nginx.service')],
+    failedUnits: { before: ['broken.service'], after: ['broken.service', 'late.service', 'nginx.service', 'other.service'], new: ['late.service', 'nginx.service', 'other.service'] },
+    diagnostics: [
+      { severity: 'error' as const, code: 'REHEARSAL_UNIT_FAILED', summary: 'late.service failed in the rehearsal and had not failed before the plan ran' },
+      { severity: 'error' as const, code: 'REHEARSAL_UNIT_FAILED', summary: 'other.service failed in the rehearsal and had not failed before the plan ran' },
+    ],
+  }
+
+  it("names units that failed on the machine too and that the plan does not touch as the machine's, not the plan's", () => {
+    const out = againstTheMachine(inside, ['broken.service', 'late.service', 'nginx.service'])
+    // late.service failed on the machine and only later in the container: still the machine's.
+    assert.deepEqual(out.failedUnits.onMachine, ['broken.service', 'late.service'])
+    // nginx.service is the plan's: it touched it, so its failure counts whatever the machine shows.
+    assert.deepEqual(out.failedUnits.new, ['nginx.service', 'other.service'])
+    assert.deepEqual(out.diagnostics.map((d) => d.summary.split(' ')[0]), ['other.service'])
+  })
+
+  it('compares nothing for a root that is not running', () => {
+    assert.deepEqual(againstTheMachine(inside, undefined).failedUnits, inside.failedUnits)
   })
 })
 

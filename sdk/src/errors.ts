@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   REPO_NOT_INITIALIZED: 'There is no twin repository at the given path yet',
   REPO_NOT_TWIN: 'The directory exists but is not a TwinSync twin',
   REPO_INVALID: 'The twin repository is damaged or has an unknown format',
+  REPO_PLACE_INVALID: 'The twin repository location cannot hold a twin: not absolute, a symlink, or inside (or around) a mirrored path',
   CONFIG_INVALID: 'The configuration file does not match the schema',
   CONFIG_UNREADABLE: 'The configuration file cannot be read or is not valid YAML',
   PROVIDER_UNKNOWN: 'A provider name does not match any loaded provider',

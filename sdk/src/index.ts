@@ -23,6 +23,7 @@ export * from './config-check.js'
 export * from './debian-services.js'
 export * from './secrets.js'
 export * from './fingerprint.js'
+export * from './signature-cache.js'
 export * from './schema-check.js'
 export * from './compiled-schema.js'
 // typebox's builder, so a plugin writes its schemas with the host's copy and needs no typebox of its own.

@@ -37,6 +37,13 @@ export class RecordingHost implements HostPort {
       /** Answer reading programs instead of running them on the target (for tests without the tool). */
       query?: ExecAnswer
       /**
+       * Answer `which` instead of looking in the target: where a program is installed, or
+       * undefined for one that is not (for tests that need a tool present or missing).
+       */
+      which?: (command: string, options: Pick<ExecOptions, 'inTarget'>) => string | undefined
+      /** Whether the target runs (a live `/`), instead of what the reader says: for tests of code that asks the running system. */
+      live?: boolean
+      /**
        * Refuse every changing call (after recording it) with this reason, instead of pretending
        * it worked: for code that must only read, such as planning.
        */
@@ -49,7 +56,7 @@ export class RecordingHost implements HostPort {
   }
 
   get live(): boolean {
-    return this.reader.live
+    return this.options.live ?? this.reader.live
   }
 
   /** The programs it would have run, as [command, args]. */
@@ -100,8 +107,9 @@ export class RecordingHost implements HostPort {
     return this.reader.readAttributes(path)
   }
 
-  which(command: string, options?: Pick<ExecOptions, 'inTarget'>): Promise<string | undefined> {
-    return this.reader.which(command, options)
+  async which(command: string, options: Pick<ExecOptions, 'inTarget'> = {}): Promise<string | undefined> {
+    const answer = this.options.which
+    return answer === undefined ? this.reader.which(command, options) : answer(command, options)
   }
 
   async writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {

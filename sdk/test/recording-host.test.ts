@@ -56,6 +56,15 @@ describe('RecordingHost (dry run)', () => {
     assert.deepEqual(faked.actions, [{ kind: 'exec', command: 'crontab', args: ['-u', 'ann', '-'], inTarget: true, input: 'x\n' }])
   })
 
+  it('looks programs up in the target, or answers `which` for a test (a tool present or missing)', async () => {
+    const real = new RecordingHost(new LocalHost(root))
+    assert.equal(await real.which('no-such-tool-here'), undefined)
+    const faked = new RecordingHost(new LocalHost(root), { which: (tool, options) => (tool === 'getcap' && options.inTarget !== true ? '/usr/sbin/getcap' : undefined) })
+    assert.equal(await faked.which('getcap'), '/usr/sbin/getcap')
+    assert.equal(await faked.which('getcap', { inTarget: true }), undefined)
+    assert.equal(await faked.which('sh'), undefined, 'the answer is the test\'s, not the target\'s')
+  })
+
   it('refuses paths the real port would refuse', async () => {
     const host = new RecordingHost(new LocalHost(root))
     await assert.rejects(host.writeFileAtomic('etc/relative', 'x'), { code: 'PATH_INVALID' })

@@ -246,6 +246,23 @@ describe('twinsync rehearse on the server root (--root from the host)', function
     }
   })
 
+  it('refuses a root that does not boot with systemd, before it plans anything', async () => {
+    const bare = await makeTempDir('bare-root')
+    try {
+      await mkdir(join(bare, 'etc'))
+      await writeFile(join(bare, 'etc/os-release'), 'ID=debian\n')
+      const r = await cli.twinsync(['rehearse', '--root', bare, '--repo', cli.twinDir, '--json'])
+      assert.equal(r.code, 2, r.stderr)
+      const e = json<{ error: { code: string; message: string; nextStep?: string } }>(r).error
+      assert.equal(e.code, 'REHEARSAL_UNAVAILABLE')
+      assert.equal(e.message, `${bare} does not boot with systemd (no /usr/lib/systemd/systemd), so there is nothing to boot a copy of`)
+      assert.match(e.nextStep ?? '', /install the Debian packages systemd and systemd-sysv/)
+      assert.deepEqual(leftovers(), [])
+    } finally {
+      await removeTree(bare)
+    }
+  })
+
   it('sweeps what a rehearsal whose supervisor was killed too left behind, on the next run', async () => {
     // A record and an empty mount point of a rehearsal whose twinsync and supervisor are gone.
     const name = 'twinsync-rehearsal-999999-abcdef'

@@ -73,6 +73,26 @@ describe('twinsync-plugin-dnf from its tarball, against a real rpm database', fu
     assert.equal(packages.tsextra, undefined)
   })
 
+  it('refuses to rehearse a dnf change on a root without dnf: the plugin loads in the rehearsal, its programs are not there', async () => {
+    // TwinSync runs the host's dnf with --installroot; a rehearsal runs every provider on the
+    // root's own programs, and this Debian root has none of rpm, dnf or python3.
+    const original = await readFile(join(cli.twinDir, 'system/packages/dnf.json'), 'utf8')
+    const state = await dnfState()
+    state.packages.tsextra = { version: '1.1-1', arch: 'noarch', userInstalled: true }
+    await writeFile(join(cli.twinDir, 'system/packages/dnf.json'), JSON.stringify(state, null, 2) + '\n')
+    try {
+      const r = await cli.twinsync(['rehearse', '--json', '--root', root, '--repo', cli.twinDir])
+      assert.equal(r.code, 2, r.stdout + r.stderr)
+      const e = json<{ error: { code: string; message: string; nextStep?: string } }>(r).error
+      assert.equal(e.code, 'REHEARSAL_UNAVAILABLE')
+      assert.match(e.message, /The dnf provider \(twinsync-plugin-dnf\) does not work in the rehearsal's copy of the root: rpm is not installed/)
+      assert.match(e.nextStep ?? '', /apply without --rehearse/)
+      assert.equal(await rpmQ('tsextra'), 'package tsextra is not installed', 'nothing was applied')
+    } finally {
+      await writeFile(join(cli.twinDir, 'system/packages/dnf.json'), original)
+    }
+  })
+
   it('plans a repository file before the package from it, erases after, and applies through dnf', async () => {
     const state = await dnfState()
     delete state.packages.tshello

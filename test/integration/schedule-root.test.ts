@@ -58,4 +58,20 @@ describe('schedule on a target root', function () {
       await rm(bare, { recursive: true, force: true })
     }
   })
+
+  it("quotes a path for the shell with the shared quoting, and refuses one with a control character (nothing written)", async () => {
+    const bare = await mkdtemp(join(tmpdir(), 'twinsync-nosystemd-'))
+    try {
+      const r = await cli.twinsync(['schedule', 'enable', '--every', '1h', '--root', bare, '--repo', "/srv/Bob's twin"])
+      assert.equal(r.code, 0, r.stderr + r.stdout)
+      assert.match(await readFile(join(bare, 'etc/cron.d/twinsync'), 'utf8'), / snapshot --if-changed --repo '\/srv\/Bob'\\''s twin' /)
+      await cli.twinsync(['schedule', 'disable', '--root', bare])
+      const bad = await cli.twinsync(['schedule', 'enable', '--every', '1h', '--root', bare, '--repo', '/srv/twin\n* * * * * root rm -rf /'])
+      assert.equal(bad.code, 2, bad.stderr + bad.stdout)
+      assert.match(bad.stderr, /\[USAGE\] Cannot put .* into a schedule line \(it holds a control character\)/)
+      assert.equal(await present(join(bare, 'etc/cron.d/twinsync')), false)
+    } finally {
+      await rm(bare, { recursive: true, force: true })
+    }
+  })
 })

@@ -1,7 +1,10 @@
 import { strict as assert } from 'node:assert'
+import { existsSync } from 'node:fs'
 import { readdir, readlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { StartupEntry } from '@twinsync/sdk'
+import { createTestContext } from '@twinsync/sdk/conformance'
+import { SystemdProvider } from '@twinsync/plugin-systemd'
 import { bootContainer, freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, run, runOk, type Container, type Rootfs } from '../bed/index.js'
 import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
 import { editTwinJson } from '../support/twin-edit.js'
@@ -26,6 +29,14 @@ describe('systemd owns what systemctl enable writes, and says when a unit is mas
   let rootfs: Rootfs
   let cli: CliSandbox
   const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+  const isEnabled = async () => (await run(['systemctl', `--root=${rootfs.dir}`, 'is-enabled', 'cron.service'])).stdout.trim()
+  const systemctl = (...args: string[]) => runOk(['systemctl', `--root=${rootfs.dir}`, ...args, 'cron.service'])
+  /** An apply of one change, with --yes, that applies it. */
+  const applyOk = async (...args: string[]) => {
+    const r = await twinsync('apply', ...args, '--yes')
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /1 applied, 0 unchanged, 0 failed, 0 skipped/)
+  }
 
   before(async () => {
     rootfs = await freshRootfs()
@@ -91,8 +102,6 @@ describe('systemd owns what systemctl enable writes, and says when a unit is mas
   })
 
   it('masked round-trips exactly: mask over enabled, one unmask that enables (links gone) or stays disabled (links left)', async () => {
-    const isEnabled = async () => (await run(['systemctl', `--root=${rootfs.dir}`, 'is-enabled', 'cron.service'])).stdout.trim()
-    const systemctl = (...args: string[]) => runOk(['systemctl', `--root=${rootfs.dir}`, ...args, 'cron.service'])
     const changesOf = async (...args: string[]) => {
       const r = await twinsync('plan', ...args, '--json')
       assert.equal(r.code, 0, r.stdout + r.stderr)
@@ -102,11 +111,6 @@ describe('systemd owns what systemctl enable writes, and says when a unit is mas
       const r = await twinsync('snapshot')
       assert.equal(r.code, 0, r.stderr)
       return (await runOk(['git', '-C', cli.twinDir, 'rev-parse', 'HEAD'])).stdout.trim()
-    }
-    const applyOk = async (...args: string[]) => {
-      const r = await twinsync('apply', ...args, '--yes')
-      assert.equal(r.code, 0, r.stdout + r.stderr)
-      assert.match(r.stdout, /1 applied, 0 unchanged, 0 failed, 0 skipped/)
     }
     assert.equal(await isEnabled(), 'enabled')
     const on = await snapshotCommit()
@@ -146,6 +150,64 @@ describe('systemd owns what systemctl enable writes, and says when a unit is mas
     assert.equal(await isEnabled(), 'disabled')
     assert.deepEqual(await changesOf('--from', off), [])
     await systemctl('enable')
+  })
+
+  it('masks until reboot (in /run): an unmask takes them away too, a mask makes one for good, a runtime mask in the twin is a note offline; mask --runtime with real systemctl', async () => {
+    const plan = async (...args: string[]) => {
+      const r = await twinsync('plan', ...args, '--json')
+      assert.equal(r.code, 0, r.stdout + r.stderr)
+      const p = json<PlanJson & { diagnostics: Array<{ code: string; path?: string }> }>(r)
+      return { changes: p.changes.map((c) => [c.id, c.summary, c.before, c.after]), notes: p.diagnostics.filter((d) => d.code.startsWith('SYSTEMD')).map((d) => [d.code, d.path]) }
+    }
+    assert.equal(await isEnabled(), 'enabled')
+    const enabled = await twinsync('snapshot')
+    assert.equal(enabled.code, 0, enabled.stderr)
+    const on = (await runOk(['git', '-C', cli.twinDir, 'rev-parse', 'HEAD'])).stdout.trim()
+
+    // Masked until reboot on the machine, enabled in the twin: systemd 252's plain `unmask` leaves
+    // that mask (it exits 0), so the one change runs `unmask --runtime`.
+    await systemctl('mask', '--runtime')
+    assert.equal(await isEnabled(), 'masked-runtime')
+    assert.deepEqual((await plan('--from', on)).changes, [['systemd:unmask:cron.service', 'unmask cron.service (masked until reboot) and enable it', 'masked-runtime', 'enabled']])
+    await applyOk('--from', on)
+    assert.equal(await isEnabled(), 'enabled')
+    assert.equal(existsSync(join(rootfs.dir, 'run/systemd/system/cron.service')), false)
+
+    // Masked for good and until reboot at once: the unmask takes both away.
+    await systemctl('mask', '--runtime')
+    await systemctl('mask')
+    assert.deepEqual((await plan('--from', on)).changes, [['systemd:unmask:cron.service', 'unmask and enable cron.service', 'masked', 'enabled']])
+    await applyOk('--from', on)
+    assert.equal(await isEnabled(), 'enabled')
+
+    // The twin says masked until reboot: offline that is a note, not a change (a booted root gets a fresh /run).
+    await systemctl('mask', '--runtime')
+    const runtimeMasked = await twinsync('snapshot')
+    assert.equal(runtimeMasked.code, 0, runtimeMasked.stderr)
+    await systemctl('unmask', '--runtime')
+    assert.deepEqual(await plan(), { changes: [], notes: [['SYSTEMD_RUNTIME_MASK_OFFLINE', 'cron.service']] })
+
+    // The twin says masked for good, the machine has it masked until reboot: one mask, for good.
+    await systemctl('mask')
+    const masked = await twinsync('snapshot')
+    assert.equal(masked.code, 0, masked.stderr)
+    await systemctl('unmask')
+    await systemctl('mask', '--runtime')
+    assert.deepEqual((await plan()).changes, [['systemd:mask:cron.service', 'mask cron.service for good (it is masked only until reboot now)', 'masked-runtime', 'masked']])
+    await applyOk()
+    assert.equal(await isEnabled(), 'masked')
+
+    // A mask until reboot over a mask for good (planned on a running machine only): the provider's
+    // apply with real systemctl --root ends with the runtime mask alone.
+    const provider = new SystemdProvider()
+    const ctx = createTestContext(rootfs.dir)
+    const change = { id: 'systemd:mask:cron.service', provider: 'systemd', category: 'services' as const, operation: 'mask', resource: 'cron.service', summary: 'mask cron.service only until reboot', risk: 'medium' as const, data: { unit: 'cron.service', runtime: true } }
+    const { results } = await provider.apply({ changes: [change], ctx })
+    assert.deepEqual(results.map((r) => r.status), ['applied'], JSON.stringify(results))
+    assert.equal(await isEnabled(), 'masked-runtime')
+    assert.deepEqual((await provider.apply({ changes: [change], ctx })).results.map((r) => r.status), ['unchanged'])
+    await systemctl('unmask', '--runtime')
+    assert.equal(await isEnabled(), 'enabled')
   })
 })
 

@@ -1,13 +1,16 @@
 import { createInterface } from 'node:readline/promises'
 import type { Change, ChangeResult, Diagnostic } from '@twinsync/sdk'
 import { TwinSyncError } from '@twinsync/sdk'
+import type { HostPort } from '@twinsync/sdk'
 import { twinsyncLine } from '../plan/command-text.js'
-import { commandTargetOf } from '../services/make-plan.js'
 import { ApplyService } from '../apply/apply-service.js'
 import { finishesInterruptedApply } from '../apply/resume.js'
 import { journalDiagnostics } from '../apply/journal.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import type { DependencyContainer } from '../di.js'
+import type { TwinLocation } from '../twin/twin-location.js'
+import { inject, injectable } from '../di.js'
+import { Tokens } from '../tokens.js'
+import type { SnapshotRecord } from '../history/snapshot-log.js'
 import { renderPlan } from './render-plan.js'
 import { PlanWorkflow } from '../services/make-plan.js'
 import { cliProgress } from './progress.js'
@@ -17,7 +20,7 @@ import { formatUserError } from '../base-command.js'
 import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
 import { rehearsalRefusal } from '../rehearse/rehearsal-service.js'
 import { renderRehearsal } from './render-rehearsal.js'
-import { rehearseWithSignals } from './rehearse.js'
+import { CliRehearsal } from './rehearse.js'
 
 export interface RunApplyOptions {
   planFile: string | undefined
@@ -25,8 +28,8 @@ export interface RunApplyOptions {
   json: boolean
   from?: string
   only?: string[]
-  /** Revert to this snapshot: plan every state domain from it, without the instructions. */
-  revertTo?: string
+  /** Revert to this snapshot (`HistoryService.resolve`): plan every state domain from it, without the instructions. */
+  revert?: SnapshotRecord
   /** Rehearse the plan in a throwaway container first; apply only when the rehearsal passed. */
   rehearse?: boolean
   /** The command to run again with --yes, when approval is needed and there is no terminal (default: this apply's). */
@@ -42,104 +45,117 @@ const MARK: Record<ChangeResult['status'], string> = { applied: 'applied  ', unc
 /**
  * The apply flow of the command line: plan, show, ask, apply with live results, all under the
  * twin lock, taken first: a second run is refused with LOCK_HELD before it plans anything.
+ * Resolved from the command's container with its dependencies (apply, revert, pull).
  */
-export async function runApply(container: DependencyContainer, options: RunApplyOptions): Promise<{ exitCode: number; json: unknown }> {
-  const twin = container.resolve(TwinRepository)
-  await twin.open()
-  return twin.lock().hold('apply', () => runApplyLocked(container, options))
-}
+@injectable()
+export class CliApply {
+  constructor(
+    @inject(TwinRepository) private readonly twin: TwinRepository,
+    @inject(PlanWorkflow) private readonly plans: PlanWorkflow,
+    @inject(ApplyService) private readonly service: ApplyService,
+    @inject(CliRehearsal) private readonly rehearsal: CliRehearsal,
+    @inject(Tokens.Host) private readonly host: HostPort,
+    @inject(Tokens.TwinLocation) private readonly location: TwinLocation,
+  ) {}
 
-async function runApplyLocked(container: DependencyContainer, options: RunApplyOptions): Promise<{ exitCode: number; json: unknown }> {
-  const onProgress = cliProgress(options.json)
-  // Loaded only for a revert: no other apply needs the history.
-  const revert = options.revertTo === undefined ? undefined : await container.resolve((await import('../history/history-service.js')).HistoryService).resolve(options.revertTo)
-  const plan = await container.resolve(PlanWorkflow).toApply({
-    ...(options.planFile === undefined ? {} : { planFile: options.planFile }),
-    ...(revert === undefined ? {} : { revert }),
-    ...(options.from === undefined ? {} : { from: options.from }),
-    ...(options.only === undefined ? {} : { only: options.only }),
-    ...(onProgress === undefined ? {} : { onProgress }),
-  })
-  if (revert !== undefined && !options.json) process.stdout.write(`Revert to ${revert.commit.slice(0, 12)} ${revert.message}${revert.labels.length ? ` (${revert.labels.join(', ')})` : ''}\n`)
-  const say = (line: string) => (options.json ? undefined : process.stdout.write(`${line}\n`))
-  say(renderPlan(plan))
-  const service = container.resolve(ApplyService)
-  // Refused before asking; ApplyService.apply refuses it again whoever calls.
-  service.refuseIfPlanHasErrors(plan)
-  // An interrupted apply whose changes are all in place still ends properly: snapshot, record gone.
-  const finishing = finishesInterruptedApply(plan)
-  if (plan.changes.length === 0 && !finishing) return { exitCode: 0, json: { plan, applied: false, reason: 'no changes' } }
-
-  let rehearsal: RehearsalReport | undefined
-  if (options.rehearse === true && plan.changes.length > 0) {
-    rehearsal = await rehearseWithSignals(container, plan, { json: options.json, ...(options.network === undefined ? {} : { network: options.network }) })
-    say(`\n${renderRehearsal(rehearsal)}`)
-    const refused = rehearsalRefusal(rehearsal)
-    if (refused !== undefined) {
-      if (!options.json) process.stderr.write(formatUserError(refused))
-      return { exitCode: refused.exitCode, json: { plan, rehearsal, applied: false, reason: 'rehearsal failed', error: refused.toJSON() } }
-    }
+  async run(options: RunApplyOptions): Promise<{ exitCode: number; json: unknown }> {
+    // A rehearsal that cannot run here is refused before anything else (the twin, the plan).
+    if (options.rehearse === true) await this.rehearsal.preflight()
+    await this.twin.open()
+    return this.twin.lock().hold('apply', () => this.runLocked(options))
   }
 
-  if (!options.yes && !finishing) {
-    if (process.stdin.isTTY !== true || options.json) {
-      const again = options.again ?? ['apply', ...(options.planFile === undefined ? [] : [options.planFile]), ...(options.from === undefined ? [] : ['--from', options.from]), ...(options.only === undefined ? [] : ['--only', options.only.join(',')])]
-      throw new TwinSyncError('CONFIRMATION_REQUIRED', 'Applying needs your approval, and there is no terminal to ask on', {
-        nextStep: `Review the plan above, then run \`${twinsyncLine([...again, '--yes'], commandTargetOf(container))}\`.`,
-      })
-    }
-    const rl = createInterface({ input: process.stdin, output: process.stdout })
-    const answer = (await rl.question('\nApply these changes? [y/N] ')).trim().toLowerCase()
-    rl.close()
-    if (answer !== 'y' && answer !== 'yes') {
-      say('Not applied; nothing was changed.')
-      return { exitCode: 0, json: { plan, applied: false, reason: 'declined' } }
-    }
-  }
-
-  // Ctrl-C stops between steps (nothing is left half-written); a second one ends at once.
-  const controller = new AbortController()
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130)
-    controller.abort()
-    process.stderr.write('\nStopping after the steps under way; press Ctrl-C again to quit at once.\n')
-  }
-  process.on('SIGINT', onSigint)
-  try {
-    say('')
-    const shown = new Set<string>()
-    const report = await service.apply({
-      plan,
-      fromFile: options.planFile !== undefined,
+  private async runLocked(options: RunApplyOptions): Promise<{ exitCode: number; json: unknown }> {
+    const onProgress = cliProgress(options.json)
+    const revert = options.revert
+    const plan = await this.plans.toApply({
+      ...(options.planFile === undefined ? {} : { planFile: options.planFile }),
+      ...(revert === undefined ? {} : { revert }),
+      ...(options.from === undefined ? {} : { from: options.from }),
       ...(options.only === undefined ? {} : { only: options.only }),
-      ...(revert === undefined ? {} : { revertTo: revert.commit }),
-      signal: controller.signal,
-      onResult: (change: Change, result: ChangeResult) => {
-        say(`  ${MARK[result.status]}  ${change.summary}${result.message && result.status !== 'applied' ? `: ${result.message}` : ''}`)
-        // A failed step's own output (a checker's complaint, a command's error) is what to fix.
-        if (result.status === 'failed' && result.outputTail) for (const line of result.outputTail.split('\n')) say(`       | ${line}`)
-        // What the provider said about this change, right beneath it.
-        for (const d of result.diagnostics ?? []) {
-          shown.add(diagnosticKey(d))
-          for (const line of renderDiagnostics([d])) say(`               ${line}`)
-        }
-      },
+      ...(onProgress === undefined ? {} : { onProgress }),
     })
-    // Said after the results came in (about a change, or about the provider's apply as a whole).
-    const later = journalDiagnostics(report.journal).filter((d) => !shown.has(diagnosticKey(d)))
-    const summaryOf = new Map(plan.changes.map((ch) => [ch.id, ch.summary]))
-    for (const line of renderDiagnostics(later.map((d) => (d.change === undefined ? d : { ...d, summary: `${d.summary} [${summaryOf.get(d.change) ?? d.change}]` })))) say(line)
-    const c = report.journal.counts
-    say(`\n${c.applied} applied, ${c.unchanged} unchanged, ${c.failed} failed, ${c.skipped} skipped.`)
-    if (report.checkpoint) say(`Checkpoint before the apply: ${report.checkpoint.slice(0, 12)} (the machine as it was).`)
-    if (report.commit) say(`Snapshot after the apply: ${report.commit.slice(0, 12)}, journal in ${report.journalPath}.`)
-    if (report.journal.interrupted) say('The apply was interrupted; the journal says what was done.')
-    if (report.continued === true) say('This finished the apply that was interrupted.')
-    if ((report.tempFilesRemoved ?? []).length > 0) say(`Removed temporary files the interrupted apply left behind: ${(report.tempFilesRemoved ?? []).join(', ')}`)
-    const { push, ...rest } = report
-    for (const line of renderPush(push)) say(line)
-    return { exitCode: report.exitCode, json: { plan, ...(rehearsal === undefined ? {} : { rehearsal }), applied: true, ...rest, ...(push.status === 'not-configured' ? {} : { push }) } }
-  } finally {
-    process.off('SIGINT', onSigint)
+    if (revert !== undefined && !options.json) process.stdout.write(`Revert to ${revert.commit.slice(0, 12)} ${revert.message}${revert.labels.length ? ` (${revert.labels.join(', ')})` : ''}\n`)
+    const say = (line: string) => (options.json ? undefined : process.stdout.write(`${line}\n`))
+    say(renderPlan(plan))
+    const service = this.service
+    // Refused before asking; ApplyService.apply refuses it again whoever calls.
+    service.refuseIfPlanHasErrors(plan)
+    // An interrupted apply whose changes are all in place still ends properly: snapshot, record gone.
+    const finishing = finishesInterruptedApply(plan)
+    if (plan.changes.length === 0 && !finishing) return { exitCode: 0, json: { plan, applied: false, reason: 'no changes' } }
+
+    let rehearsal: RehearsalReport | undefined
+    if (options.rehearse === true && plan.changes.length > 0) {
+      rehearsal = await this.rehearsal.withSignals(plan, { json: options.json, ...(options.network === undefined ? {} : { network: options.network }) })
+      say(`\n${renderRehearsal(rehearsal)}`)
+      const refused = rehearsalRefusal(rehearsal)
+      if (refused !== undefined) {
+        if (!options.json) process.stderr.write(formatUserError(refused))
+        return { exitCode: refused.exitCode, json: { plan, rehearsal, applied: false, reason: 'rehearsal failed', error: refused.toJSON() } }
+      }
+    }
+
+    if (!options.yes && !finishing) {
+      if (process.stdin.isTTY !== true || options.json) {
+        const again = options.again ?? ['apply', ...(options.planFile === undefined ? [] : [options.planFile]), ...(options.from === undefined ? [] : ['--from', options.from]), ...(options.only === undefined ? [] : ['--only', options.only.join(',')])]
+        throw new TwinSyncError('CONFIRMATION_REQUIRED', 'Applying needs your approval, and there is no terminal to ask on', {
+          nextStep: `Review the plan above, then run \`${twinsyncLine([...again, '--yes'], { root: this.host.root, repo: this.location.dir })}\`.`,
+        })
+      }
+      const rl = createInterface({ input: process.stdin, output: process.stdout })
+      const answer = (await rl.question('\nApply these changes? [y/N] ')).trim().toLowerCase()
+      rl.close()
+      if (answer !== 'y' && answer !== 'yes') {
+        say('Not applied; nothing was changed.')
+        return { exitCode: 0, json: { plan, applied: false, reason: 'declined' } }
+      }
+    }
+
+    // Ctrl-C stops between steps (nothing is left half-written); a second one ends at once.
+    const controller = new AbortController()
+    const onSigint = () => {
+      if (controller.signal.aborted) process.exit(130)
+      controller.abort()
+      process.stderr.write('\nStopping after the steps under way; press Ctrl-C again to quit at once.\n')
+    }
+    process.on('SIGINT', onSigint)
+    try {
+      say('')
+      const shown = new Set<string>()
+      const report = await service.apply({
+        plan,
+        fromFile: options.planFile !== undefined,
+        ...(options.only === undefined ? {} : { only: options.only }),
+        ...(revert === undefined ? {} : { revertTo: revert.commit }),
+        signal: controller.signal,
+        onResult: (change: Change, result: ChangeResult) => {
+          say(`  ${MARK[result.status]}  ${change.summary}${result.message && result.status !== 'applied' ? `: ${result.message}` : ''}`)
+          // A failed step's own output (a checker's complaint, a command's error) is what to fix.
+          if (result.status === 'failed' && result.outputTail) for (const line of result.outputTail.split('\n')) say(`       | ${line}`)
+          // What the provider said about this change, right beneath it.
+          for (const d of result.diagnostics ?? []) {
+            shown.add(diagnosticKey(d))
+            for (const line of renderDiagnostics([d])) say(`               ${line}`)
+          }
+        },
+      })
+      // Said after the results came in (about a change, or about the provider's apply as a whole).
+      const later = journalDiagnostics(report.journal).filter((d) => !shown.has(diagnosticKey(d)))
+      const summaryOf = new Map(plan.changes.map((ch) => [ch.id, ch.summary]))
+      for (const line of renderDiagnostics(later.map((d) => (d.change === undefined ? d : { ...d, summary: `${d.summary} [${summaryOf.get(d.change) ?? d.change}]` })))) say(line)
+      const c = report.journal.counts
+      say(`\n${c.applied} applied, ${c.unchanged} unchanged, ${c.failed} failed, ${c.skipped} skipped.`)
+      if (report.checkpoint) say(`Checkpoint before the apply: ${report.checkpoint.slice(0, 12)} (the machine as it was).`)
+      if (report.commit) say(`Snapshot after the apply: ${report.commit.slice(0, 12)}, journal in ${report.journalPath}.`)
+      if (report.journal.interrupted) say('The apply was interrupted; the journal says what was done.')
+      if (report.continued === true) say('This finished the apply that was interrupted.')
+      if ((report.tempFilesRemoved ?? []).length > 0) say(`Removed temporary files the interrupted apply left behind: ${(report.tempFilesRemoved ?? []).join(', ')}`)
+      const { push, ...rest } = report
+      for (const line of renderPush(push)) say(line)
+      return { exitCode: report.exitCode, json: { plan, ...(rehearsal === undefined ? {} : { rehearsal }), applied: true, ...rest, ...(push.status === 'not-configured' ? {} : { push }) } }
+    } finally {
+      process.off('SIGINT', onSigint)
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { renderDiagnostics } from './render-diagnostics.js'
 import type { Comparison, HistoryEntry } from '../history/history-service.js'
 import type { SnapshotRecord } from '../history/snapshot-log.js'
 import { domainCountPhrase } from '../vocabulary.js'
@@ -36,5 +37,8 @@ export function renderComparison(c: Comparison): string {
     }
   }
   if (!any) lines.push('', 'No changes.')
+  // A provider that failed or was refused (it tried to change the machine) says so beside what it changed.
+  const problems = renderDiagnostics(c.diagnostics)
+  if (problems.length > 0) lines.push('', ...problems)
   return lines.join('\n')
 }

@@ -21,6 +21,8 @@ export function renderRehearsal(report: RehearsalReport): string {
       for (const l of (d.detail ?? '').split('\n').filter(Boolean)) lines.push(`          journal: ${l}`)
     }
   }
+  const onMachine = report.failedUnits.onMachine ?? []
+  if (onMachine.length > 0) lines.push(`  note    already failed on the machine, not caused by the plan: ${onMachine.join(', ')}`)
   for (const d of report.diagnostics.filter((x) => x.code !== 'REHEARSAL_UNIT_FAILED')) lines.push(`  ${d.severity}: ${d.summary}`)
   lines.push('')
   lines.push('What a rehearsal cannot prove:')

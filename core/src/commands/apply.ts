@@ -28,8 +28,8 @@ export default class Apply extends TwinSyncCommand<typeof Apply> {
         nextStep: `Make the plan with \`${twinsyncLine(['plan', ...choose, '--out', args.planfile], target)}\`, then \`${twinsyncLine(['apply', args.planfile], target)}\`.`,
       })
     }
-    const { runApply } = await import('../cli/apply.js')
-    const outcome = await runApply(await this.container(), {
+    const { CliApply } = await import('../cli/apply.js')
+    const outcome = await (await this.container()).resolve(CliApply).run({
       planFile: args.planfile,
       yes: flags.yes,
       json: this.flags.json,

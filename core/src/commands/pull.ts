@@ -23,8 +23,8 @@ export default class Pull extends TwinSyncCommand<typeof Pull> {
       if (this.flags.json) process.stdout.write(JSON.stringify({ pull: pulled }, null, 2) + '\n')
       return
     }
-    const { runApply } = await import('../cli/apply.js')
-    const outcome = await runApply(container, { planFile: undefined, yes: this.flags.yes, json: this.flags.json, again: ['pull'] })
+    const { CliApply } = await import('../cli/apply.js')
+    const outcome = await container.resolve(CliApply).run({ planFile: undefined, yes: this.flags.yes, json: this.flags.json, again: ['pull'] })
     if (this.flags.json) process.stdout.write(JSON.stringify({ pull: pulled, ...(outcome.json as object) }, null, 2) + '\n')
     process.exitCode = outcome.exitCode
   }

@@ -23,8 +23,8 @@ export default class Rehearse extends TwinSyncCommand<typeof Rehearse> {
         nextStep: 'Make the plan with `twinsync plan --from … --only … --out FILE`, then `twinsync rehearse FILE`.',
       })
     }
-    const { runRehearse } = await import('../cli/rehearse.js')
-    const outcome = await runRehearse(await this.container(), {
+    const { CliRehearsal } = await import('../cli/rehearse.js')
+    const outcome = await (await this.container()).resolve(CliRehearsal).run({
       planFile: args.planfile,
       json: this.flags.json,
       network: flags.network ? 'host' : 'none',

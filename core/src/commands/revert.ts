@@ -13,12 +13,15 @@ export default class Revert extends TwinSyncCommand<typeof Revert> {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Revert)
-    const { runApply } = await import('../cli/apply.js')
-    const outcome = await runApply(await this.container(), {
+    const { CliApply } = await import('../cli/apply.js')
+    const { HistoryService } = await import('../history/history-service.js')
+    const container = await this.container()
+    const revert = await container.resolve(HistoryService).resolve(args.snapshot)
+    const outcome = await container.resolve(CliApply).run({
       planFile: undefined,
       yes: flags.yes,
       json: this.flags.json,
-      revertTo: args.snapshot,
+      revert,
       again: ['revert', args.snapshot],
     })
     if (this.flags.json) process.stdout.write(JSON.stringify(outcome.json, null, 2) + '\n')

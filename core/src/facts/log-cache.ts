@@ -1,12 +1,5 @@
 import type { FileStat, HostReader, ProviderCache } from '@twinsync/sdk'
-
-/** A log written this recently may change again without its times moving (git's "racily clean"). */
-const RACY_MS = 100
-
-interface Stored {
-  signature: string
-  text: string | null
-}
+import { cachedBySignature, isRacy } from '@twinsync/sdk'
 
 /**
  * Speed: the logs provider runs `journalctl` and reads and redacts a text log only when the
@@ -31,13 +24,10 @@ export async function readUnlessUnchanged(
   const startedAt = Date.now()
   const stats: Array<[string, FileStat]> = []
   for (const source of sources) await statTree(host, source, stats)
-  const racy = stats.some(([, s]) => s.mtimeMs > startedAt - RACY_MS || s.ctimeMs > startedAt - RACY_MS)
   const signature = JSON.stringify([inputs, stats.map(([path, s]) => [path, s.type, s.size, s.mtimeMs, s.ctimeMs, s.ino, s.dev])])
-  const stored = parse(await cache.read(key).catch(() => undefined))
-  if (!racy && stored?.signature === signature) return stored.text ?? undefined
-  const text = await read()
-  if (!racy) await cache.write(key, JSON.stringify({ signature, text: text ?? null } satisfies Stored)).catch(() => undefined)
-  return text
+  const racy = stats.some(([, s]) => isRacy(s, startedAt))
+  const text = await cachedBySignature(cache, key, signature, async () => (await read()) ?? null, { racy })
+  return text ?? undefined
 }
 
 async function statTree(host: HostReader, path: string, out: Array<[string, FileStat]>): Promise<void> {
@@ -47,13 +37,4 @@ async function statTree(host: HostReader, path: string, out: Array<[string, File
   if (stat.type !== 'directory') return
   const entries = await host.readdir(path).catch(() => [])
   for (const e of entries.map((e) => e.name).sort()) await statTree(host, `${path === '/' ? '' : path}/${e}`, out)
-}
-
-function parse(text: string | undefined): Stored | undefined {
-  if (text === undefined) return undefined
-  try {
-    return JSON.parse(text) as Stored
-  } catch {
-    return undefined // a damaged cache only costs time
-  }
 }

@@ -1,12 +1,14 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '@twinsync/sdk'
+import type { RecordedCounts } from './count-record.js'
 
-const FILE = 'history-counts.json'
+/** v2: entries say which domains were counted in twin files (v1 files are left to be ignored). */
+const FILE = 'history-counts-v2.json'
 /** Enough for every snapshot a `history` lists; the oldest entries go first. */
 const MAX_ENTRIES = 20_000
 
-type Counts = Partial<Record<string, number>>
+type Counts = RecordedCounts
 
 interface Stored {
   fingerprint: string
@@ -14,12 +16,12 @@ interface Stored {
 }
 
 /**
- * Speed: `history` remembers the counts of snapshots whose changes needed the providers (a
- * package, a unit, a mirrored file: both versions loaded and diffed, as `show` does). A
- * snapshot's commit and its parent never change, so neither do its counts while the providers,
- * their versions and their configuration stay the same (the fingerprint); any other
- * fingerprint starts afresh. Snapshots that changed only facts or the twin's own files are
- * counted from the paths of the one `git log` pass and need no entry here.
+ * Speed: `history` remembers the counts of snapshots it had to count itself: commits whose
+ * message records none (checkpoints, applies, snapshots of older TwinSync versions, a snapshot
+ * whose provider failed; see count-record.ts), counted once with both versions loaded and
+ * diffed, as `show` does. A snapshot's commit and its parent never change, so neither do its
+ * counts while the providers, their versions and their configuration stay the same (the
+ * fingerprint); any other fingerprint starts afresh.
  * Measured on a twin of 1,000 hourly snapshots (one in four touching units or files), shared
  * 2-core machine: `history --limit 1000` 2.4 s → 0.35 s once the counts are here.
  *
@@ -48,7 +50,8 @@ export class CountCache {
   }
 
   get(parent: string | null, commit: string): Counts | undefined {
-    return this.counts.get(key(parent, commit))
+    const found = this.counts.get(key(parent, commit))
+    return typeof found?.counts === 'object' && found.counts !== null && Array.isArray(found.twinFiles) ? found : undefined
   }
 
   set(parent: string | null, commit: string, counts: Counts): void {

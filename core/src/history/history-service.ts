@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
 import type { Category, Diagnostic, PathClaims, Provider } from '@twinsync/sdk'
-import { isApplicable } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
@@ -8,12 +7,12 @@ import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
 import { BatchReader } from '../twin/git.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import type { GitStatusEntry } from '../twin/git.js'
-import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import { CORE_VERSION } from '../version.js'
 import { CountCache } from './count-cache.js'
 import { countChanges, semanticDiff, type SemanticDiff } from './semantic-diff.js'
 import { SnapshotLog, type SnapshotRecord } from './snapshot-log.js'
-import { countsPhrase, countsPhraseOf } from '../vocabulary.js'
+import { countsPhrase } from '../vocabulary.js'
+import { countedPhrase, parseCountsTrailer, recordedCounts, type RecordedCounts } from './count-record.js'
 
 export interface HistoryEntry extends SnapshotRecord {
   /** How many things changed, per domain: packages, units, jobs, entries, files; fact files (countChanges). */
@@ -46,38 +45,63 @@ export class HistoryService {
 
   async history(options: { limit: number; domain?: string }): Promise<HistoryEntry[]> {
     await this.twin.open()
-    const { providers, claims } = await this.providers()
     // With a domain filter, look further back so that `limit` matching snapshots can be found.
-    const logged = await this.log.listWithChanges(options.domain === undefined ? options.limit : options.limit * 20)
-    const cache = await CountCache.open(this.twin.cacheDir(), this.fingerprint(providers, claims))
-    const readers = new SharedReaders(this.twin.dir)
+    const logged = await this.log.listWithBodies(options.domain === undefined ? options.limit : options.limit * 20)
+    // A snapshot's message records its counts (count-record.ts): no diff, no provider.
+    const recorded = new Map<string, RecordedCounts>()
+    for (const { record, body, parentTree } of logged) {
+      const counts = parentTree === undefined ? undefined : parseCountsTrailer(body, parentTree)
+      if (counts !== undefined) recorded.set(record.commit, counts)
+    }
+    if (logged.some((l) => !recorded.has(l.record.commit))) await this.countUnrecorded(logged.map((l) => l.record), recorded, options)
     const out: HistoryEntry[] = []
+    for (const { record } of logged) {
+      const counts = recorded.get(record.commit)
+      if (counts === undefined) continue
+      if (options.domain !== undefined && !counts.counts[options.domain as Category]) continue
+      out.push({ ...record, counts: counts.counts, counted: countedPhrase(counts) })
+      if (out.length >= options.limit) break
+    }
+    return out
+  }
+
+  /**
+   * Count commits whose message records no counts, the way `show` compares, newest first; the
+   * counts go into the twin's count cache, so this happens once per commit. With a domain
+   * filter, counting stops once `limit` snapshots of that domain are found.
+   */
+  private async countUnrecorded(records: readonly SnapshotRecord[], into: Map<string, RecordedCounts>, options: { limit: number; domain?: string }): Promise<void> {
+    const { providers, claims } = await this.providers()
+    const cache = await CountCache.open(this.twin.cacheDir(), this.fingerprint(providers, claims))
+    for (const record of records) {
+      const cached = into.has(record.commit) ? undefined : cache.get(record.parent, record.commit)
+      if (cached !== undefined) into.set(record.commit, cached)
+    }
+    const uncached = records.filter((r) => !into.has(r.commit))
+    if (uncached.length === 0) return
+    // The twin files each one changed: one git log pass over just these commits.
+    const changes = new Map((await this.log.listWithChanges(0, uncached.map((r) => r.commit))).map((c) => [c.record.commit, c.changed]))
+    const readers = new SharedReaders(this.twin.dir)
+    const matches = (c: RecordedCounts) => options.domain === undefined || Boolean(c.counts[options.domain as Category])
+    let matching = 0
     try {
-      for (const { record, changed } of logged) {
-        // The same comparison as show's, so that a list and a detail count the same things.
-        const needsProviders = changed.some((e) => this.applyingOwner(e.path, providers, claims))
-        let counts = needsProviders ? cache.get(record.parent, record.commit) : undefined
-        // Cached counts are items the providers named: said with their nouns.
-        let counted = counts === undefined ? '' : countsPhraseOf(counts)
+      for (const record of records) {
+        if (matching >= options.limit) break
+        let counts = into.get(record.commit)
         if (counts === undefined) {
           const from = record.parent === null ? null : { ...record, commit: record.parent }
-          const compared = await this.compareRecords(from, record, { diffs: false }, { providers, claims }, changed, readers)
-          counts = compared.counts
-          counted = compared.counted
-          // A provider that failed is counted file by file this time; ask it again next time. So is
-          // a domain that appeared (counted in twin files, which the cache does not say).
-          const twinFiles = Object.values(compared.domains).some((l) => l !== undefined && l.length > 0 && l.every((c) => c.twinFile === true && c.provider !== 'files'))
-          if (needsProviders && compared.diagnostics.length === 0 && !twinFiles) cache.set(record.parent, record.commit, counts)
+          const compared = await this.compareRecords(from, record, { diffs: false }, { providers, claims }, changes.get(record.commit) ?? [], readers)
+          counts = recordedCounts(compared.domains)
+          into.set(record.commit, counts)
+          // A provider that failed is counted file by file this time; ask it again next time.
+          if (compared.diagnostics.length === 0) cache.set(record.parent, record.commit, counts)
         }
-        if (options.domain !== undefined && !counts[options.domain as Category]) continue
-        out.push({ ...record, counts, counted })
-        if (out.length >= options.limit) break
+        if (matches(counts)) matching++
       }
     } finally {
       readers.close()
     }
     await cache.save()
-    return out
   }
 
   /** What one snapshot changed, compared with the one before it. */
@@ -123,7 +147,11 @@ export class HistoryService {
     const newer = shared?.at(to.commit) ?? new GitTreeReader(this.twin.dir, to.commit)
     try {
       const changed = changedPaths ?? (await this.log.changedPaths(from?.commit ?? null, to.commit))
-      const diff = await semanticDiff(older ?? emptyTwin, newer, changed, providers, claims, (p) => this.contexts.for(p, claims), options)
+      // Comparing snapshots only reads: each provider gets a host that refuses any change, so a
+      // provider's semantic diff can never change the machine (a refusal names the provider).
+      const readOnly = this.contexts.readOnly('Comparing snapshots only reads', 'while comparing snapshots')
+      const diff = await semanticDiff(older ?? emptyTwin, newer, changed, providers, claims, (p) => this.contexts.for(p, claims, { hostFor: readOnly.hostFor }), options)
+      diff.diagnostics.push(...readOnly.swallowed(diff.diagnostics))
       return { from, to, ...diff, counts: countChanges(diff.domains), counted: countsPhrase(diff.domains) }
     } finally {
       if (shared === undefined) {
@@ -131,12 +159,6 @@ export class HistoryService {
         newer.close()
       }
     }
-  }
-
-  /** A provider that applies owns this twin path: counting its changes loads and diffs both states. */
-  private applyingOwner(path: string, providers: readonly Provider[], claims: PathClaims): boolean {
-    const owner = ownerOfTwinPath(path, providers, claims)
-    return owner !== undefined && isApplicable(owner)
   }
 
   /** What counts depend on besides the two commits: the providers, their versions and configuration, the target. */

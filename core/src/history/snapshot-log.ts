@@ -32,19 +32,50 @@ export class SnapshotLog {
   }
 
   /**
-   * The newest `limit` snapshots, each with the twin files it changed against its first parent
-   * (everything, for the first), in one `git log` pass: what `changedPaths` says of each.
+   * The newest `limit` snapshots with their message bodies and their parents' trees (what a
+   * recorded count is checked against, count-record.ts), in one `git log` pass without diffs.
    */
-  async listWithChanges(limit: number, ref = 'HEAD'): Promise<Array<{ record: SnapshotRecord; changed: GitStatusEntry[] }>> {
+  async listWithBodies(limit: number, ref = 'HEAD'): Promise<Array<{ record: SnapshotRecord; body: string; parentTree: string | undefined }>> {
+    // One more than asked: the oldest one's parent tree is then in the same pass.
+    const out = await runGit(this.dir, ['log', `--max-count=${limit + 1}`, '--format=%H%x1f%P%x1f%T%x1f%cI%x1f%s%x1f%b%x1e', ref])
+    const labels = await this.labels()
+    const rows = out
+      .split('\x1e')
+      .map((r) => r.replace(/^\n/, ''))
+      .filter(Boolean)
+      .map((r) => {
+        const [commit = '', parents = '', tree = '', date = '', message = '', body = ''] = r.split('\x1f')
+        return { record: { commit, parent: parents.split(' ')[0] || null, date, message, kind: kindOf(message, body), labels: labels.get(commit) ?? [] }, tree, body }
+      })
+    const trees = new Map(rows.map((r) => [r.record.commit, r.tree]))
+    // A parent the pass did not reach (a merged side line): its tree from one more git call.
+    const missing = [...new Set(rows.slice(0, limit).flatMap((r) => (r.record.parent !== null && !trees.has(r.record.parent) ? [r.record.parent] : [])))]
+    if (missing.length > 0) {
+      for (const line of (await runGit(this.dir, ['log', '--no-walk=unsorted', '--format=%H %T', ...missing])).split('\n')) {
+        const [commit = '', tree = ''] = line.trim().split(' ')
+        if (commit !== '') trees.set(commit, tree)
+      }
+    }
+    return rows.slice(0, limit).map((r) => ({ record: r.record, body: r.body, parentTree: r.record.parent === null ? EMPTY_TREE : trees.get(r.record.parent) }))
+  }
+
+  /**
+   * The newest `limit` snapshots (or exactly the commits named), each with the twin files it
+   * changed against its first parent (everything, for the first), in one `git log` pass: what
+   * `changedPaths` says of each.
+   */
+  async listWithChanges(limit: number, ref: string | string[] = 'HEAD'): Promise<Array<{ record: SnapshotRecord; changed: GitStatusEntry[] }>> {
+    const refs = typeof ref === 'string' ? [ref] : ref
+    if (refs.length === 0) return []
     const out = await runGit(this.dir, [
       'log',
-      `--max-count=${limit}`,
+      ...(typeof ref === 'string' ? [`--max-count=${limit}`] : ['--no-walk=unsorted']),
       '-z',
       '--no-renames',
       '--diff-merges=first-parent',
       '--name-status',
       '--format=%x1e%H%x1f%P%x1f%cI%x1f%s%x1f%b',
-      ref,
+      ...refs,
     ])
     const labels = await this.labels()
     return out

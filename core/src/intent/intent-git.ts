@@ -1,7 +1,7 @@
 import { copyFile, mkdtemp, rm, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
-import { parseNameStatus, revParseCommit, runGit, type GitStatusEntry } from '../twin/git.js'
+import { dropStaleRefLock, parseNameStatus, revParseCommit, runGit, type GitStatusEntry } from '../twin/git.js'
 
 /** The last snapshot: the machine as TwinSync last saw it. */
 export const OBSERVED_REF = 'refs/twinsync/observed'
@@ -17,24 +17,22 @@ export function readRef(dir: string, ref: string): Promise<string | undefined> {
 }
 
 export async function setRef(dir: string, ref: string, commit: string, reason: string): Promise<void> {
-  await dropStaleRefLock(dir, ref)
+  await dropOwnRefLock(dir, ref)
   await git(dir, ['update-ref', '--create-reflog', '-m', reason, ref, commit])
 }
 
 export async function deleteRef(dir: string, ref: string): Promise<void> {
-  await dropStaleRefLock(dir, ref)
+  await dropOwnRefLock(dir, ref)
   if ((await readRef(dir, ref)) !== undefined) await git(dir, ['update-ref', '-d', ref])
 }
 
 /**
  * TwinSync's own refs (refs/twinsync/*) are written only by TwinSync, and only under the twin
- * lock, which this process holds here: a `<ref>.lock` file beside one is what a killed
- * `git update-ref` left (kill -9 of the process group, found by the chaos run), never a writer
- * at work. Left there, it would fail every later run with GIT_FAILED.
+ * lock, which this process holds here: a `<ref>.lock` beside one is what a killed
+ * `git update-ref` left (kill -9 of the process group, found by the chaos run).
  */
-async function dropStaleRefLock(dir: string, ref: string): Promise<void> {
-  if (!ref.startsWith('refs/twinsync/') || ref.includes('..')) return
-  await rm(join(dir, '.git', `${ref}.lock`), { force: true })
+async function dropOwnRefLock(dir: string, ref: string): Promise<void> {
+  if (ref.startsWith('refs/twinsync/')) await dropStaleRefLock(dir, ref)
 }
 
 export async function treeOf(dir: string, commit: string): Promise<string> {

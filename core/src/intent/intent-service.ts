@@ -247,9 +247,11 @@ export class IntentService {
     const diagnostics: Diagnostic[] = []
     const before = new GitTreeReader(dir, observed)
     const after = new GitTreeReader(dir, tree)
+    // Comparing the intended twin with the observed one only reads: a provider's host refuses any change.
+    const readOnly = this.contexts.readOnly('Comparing the intended twin only reads', 'while comparing the intended twin')
     try {
       for (const entry of byProvider.values()) {
-        const ctx = this.contexts.for(entry.provider, v.claims)
+        const ctx = this.contexts.for(entry.provider, v.claims, { hostFor: readOnly.hostFor })
         // Through the one provider guard: a twin that cannot be read (a symlinked document) is a diagnostic.
         const [wasCall, wantsCall] = await Promise.all([
           callProvider(entry.provider, 'load', () => entry.provider.load({ ctx, twin: before })),

@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Change, Diagnostic, Plan, TwinReader } from '@twinsync/sdk'
-import { CATEGORIES, PLAN_FORMAT_VERSION, RecordingHost, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, infoDiagnostic, isApplicable, isConfigChecker, isContentValidator, warningDiagnostic } from '@twinsync/sdk'
+import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, infoDiagnostic, isApplicable, isConfigChecker, isContentValidator, warningDiagnostic } from '@twinsync/sdk'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import type { ContextOptions } from '../collect/context-factory.js'
 import { contextFor } from '../collect/context-factory.js'
@@ -53,9 +53,9 @@ export class Planner {
       diagnostics.push(...(await missingProviders(reader, all, claims)))
       // Planning only reads: each provider gets a dry-run host that refuses any change (the call
       // fails, named, through the provider guard); one the provider swallowed is reported below.
-      const dryRuns = new Map<string, RecordingHost>()
+      const readOnly = this.contexts.readOnly('Planning only reads', 'while planning')
       const run = {
-        hostFor: (p: { name: string }) => dryRuns.get(p.name) ?? dryRuns.set(p.name, new RecordingHost(this.contexts.host, { refuse: 'Planning only reads' })).get(p.name) as RecordingHost,
+        hostFor: readOnly.hostFor,
         signal: options.signal,
         cache: 'twin' as const,
       }
@@ -75,17 +75,7 @@ export class Planner {
         else diagnostics.push(more.diagnostic)
       }
       diagnostics.push(...(await this.validateContents(changes)))
-      for (const [name, dryRun] of dryRuns) {
-        const first = dryRun.actions[0]
-        if (first === undefined || diagnostics.some((d) => d.provider === name && d.severity === 'error')) continue
-        const what = first.kind === 'exec' ? `run ${[first.command, ...first.args].join(' ')}` : `${first.kind} ${first.path}`
-        diagnostics.push(
-          errorDiagnostic('PROVIDER_FAILED', `The ${name} provider tried to change the target while planning (${what}${dryRun.actions.length > 1 ? ` and ${dryRun.actions.length - 1} more` : ''}); nothing was changed`, {
-            provider: name,
-            detail: 'Planning only reads. A fault in the provider, not in TwinSync: report it to its authors, or disable it.',
-          }),
-        )
-      }
+      diagnostics.push(...readOnly.swallowed(diagnostics))
       if (wants(options.only, COMMANDS)) changes.push(...(await readInstructions(reader)))
       const graph = buildPlanGraph(changes)
       diagnostics.push(...graph.diagnostics)

@@ -3,6 +3,7 @@ import type { CollectProgress } from '../collect/collector.js'
 import { contextFor, type ContextOptions } from '../collect/context-factory.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { inject, injectable } from '../di.js'
+import { ReadOnlyRun } from './read-only-run.js'
 import { Tokens } from '../tokens.js'
 import { twinCacheDir } from '../twin/twin-repository.js'
 import type { TwinLocation } from '../twin/twin-location.js'
@@ -54,6 +55,15 @@ export class ProviderContexts {
       concurrency: this.config.values.providers?.concurrency ?? 4,
       ...(run.onProgress === undefined ? {} : { onProgress: run.onProgress }),
     }
+  }
+
+  /**
+   * The host ports of work that only reads the target: every provider gets its own host that
+   * refuses any change (pass its `hostFor` in the run). `reason` words the refusal ("Planning
+   * only reads"), `during` the work ("while planning").
+   */
+  readOnly(reason: string, during: string): ReadOnlyRun {
+    return new ReadOnlyRun(this.host, reason, during)
   }
 
   /** One provider's context. */

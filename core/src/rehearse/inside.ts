@@ -9,6 +9,7 @@ import type { LoadedConfig } from '../config/config-file.js'
 import { container as rootContainer } from '../di.js'
 import { isCommand } from '../plan/commands-domain.js'
 import { builtinProviders } from '../providers/builtin-providers.js'
+import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens, registerValue } from '../tokens.js'
 import type { InsideResult, RehearsedChange, RehearsedCheck, RehearsedUnit } from './rehearsal-report.js'
@@ -19,6 +20,11 @@ export interface InsideRequest {
   config: LoadedConfig
   /** How long the container may take to finish booting (default 60 s). */
   bootTimeoutMs?: number
+  /**
+   * oclif's data folder of the TwinSync outside (where `twinsync plugins install` put the
+   * plugins), bound in read-only at the same path: the plugins load inside as they do outside.
+   */
+  dataDir?: string
 }
 
 /** Operations after which a unit must not run. */
@@ -44,7 +50,7 @@ interface UnitPlan {
 export async function rehearseInside(request: InsideRequest, host: HostPort = new LocalHost('/'), logger: Logger = stderrLogger()): Promise<InsideResult> {
   const c = rootContainer.createChildContainer()
   registerValue(c, Tokens.Config, request.config)
-  registerValue(c, Tokens.OclifConfig, await oclifFor(request.plan))
+  registerValue(c, Tokens.OclifConfig, await oclifFor(request.plan, request.dataDir))
   registerValue(c, Tokens.Host, host)
   registerValue(c, Tokens.Logger, logger)
   // No twin in here: the providers' caches go to the container's own /run, thrown away with it.
@@ -53,6 +59,7 @@ export async function rehearseInside(request: InsideRequest, host: HostPort = ne
   const registry = c.resolve(ProviderRegistry)
   // Loading the providers overlaps with the container's boot; the baseline waits for the boot.
   const checks = (await registry.select()).map((r) => r.provider).filter(isConfigChecker).flatMap((p) => p.configChecks)
+  await providersUsable(request.plan, registry, c.resolve(ProviderContexts))
   const bootState = await bootFinished(host, Date.now() + (request.bootTimeoutMs ?? 60_000))
   const bootedAt = Date.now()
   const { plan } = request
@@ -267,6 +274,40 @@ async function ranToSuccess(host: HostPort, unit: string): Promise<boolean> {
   return /^Type=oneshot$/m.test(out) && /^Result=success$/m.test(out) && /^ActiveState=inactive$/m.test(out)
 }
 
+/**
+ * Every provider the plan uses must be there and work in the container before anything is
+ * applied: a plugin that did not load inside, or whose tools the root does not have (a provider
+ * that runs a program of the machine running TwinSync, like dnf --installroot, rehearsed on
+ * another root), cannot be rehearsed, and that is a refusal, not a failure of the plan.
+ */
+async function providersUsable(plan: Plan, registry: ProviderRegistry, contexts: ProviderContexts): Promise<void> {
+  const used = [...new Set(plan.changes.filter((c) => !isCommand(c)).map((c) => c.provider))]
+  if (used.length === 0) return
+  const { providers, claims, diagnostics } = await registry.load()
+  for (const name of used) {
+    const found = providers.find((p) => p.provider.name === name && !p.disabled)
+    if (found === undefined) {
+      const why = diagnostics.filter((d) => d.severity === 'error').map((d) => d.summary)
+      throw new TwinSyncError('REHEARSAL_UNAVAILABLE', `The ${name} provider of the plan did not load in the rehearsal container${why.length > 0 ? `: ${why.join('; ')}` : ''}`, {
+        nextStep: `Check that \`twinsync providers\` lists ${name} here; a plugin must be installed with \`twinsync plugins install\` (or linked) by the user who rehearses.`,
+        details: { provider: name, diagnostics: why },
+      })
+    }
+    let detected: { detected: boolean; reason?: string }
+    try {
+      detected = await found.provider.detect({ ctx: contexts.for(found.provider, claims) })
+    } catch (error) {
+      detected = { detected: false, reason: `its detect() failed: ${(error as Error).message}` }
+    }
+    if (!detected.detected) {
+      throw new TwinSyncError('REHEARSAL_UNAVAILABLE', `The ${name} provider (${found.source}) does not work in the rehearsal's copy of the root: ${detected.reason ?? 'not detected'}`, {
+        nextStep: `The rehearsal runs every provider on the root's own programs; install what ${name} needs in the root, or apply without --rehearse (its changes cannot be rehearsed here).`,
+        details: { provider: name, source: found.source, reason: detected.reason ?? '' },
+      })
+    }
+  }
+}
+
 /** Failed units, by name, sorted. */
 export async function failedUnits(host: HostPort): Promise<string[]> {
   const out = await host.query('systemctl', ['list-units', '--state=failed', '--plain', '--no-legend', '--no-pager', '--all'], { timeoutMs: 30_000 })
@@ -283,11 +324,13 @@ async function journalOf(host: HostPort, unit: string): Promise<string[]> {
  * (from the plugins installed in the container's copy of the machine); otherwise an oclif that
  * knows no plugins, which saves its start-up.
  */
-async function oclifFor(plan: Plan): Promise<OclifConfig> {
+async function oclifFor(plan: Plan, dataDir: string | undefined): Promise<OclifConfig> {
   const builtin = new Set((await builtinProviders()).map((b) => b.provider.name))
   if (plan.changes.every((c) => isCommand(c) || builtin.has(c.provider))) {
     return { runHook: async () => ({ successes: [], failures: [] }), plugins: new Map() } as unknown as OclifConfig
   }
+  // The same plugins as outside: oclif reads the installed and linked ones from its data folder.
+  if (dataDir !== undefined) process.env.TWINSYNC_DATA_DIR = dataDir
   const { Config } = await import('@oclif/core')
   return Config.load({ root: fileURLToPath(new URL('../..', import.meta.url)) })
 }

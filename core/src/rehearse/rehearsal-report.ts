@@ -53,7 +53,12 @@ export interface InsideResult {
   changes: RehearsedChange[]
   units: RehearsedUnit[]
   checks: RehearsedCheck[]
-  failedUnits: { before: string[]; after: string[]; new: string[] }
+  /**
+   * Failed units in the container: before the plan ran, after it, and `new` (failed only after
+   * it: the plan's doing). On a running machine, `onMachine`: failed in the container and on the
+   * machine itself and not touched by the plan (the machine's own, not the plan's doing).
+   */
+  failedUnits: { before: string[]; after: string[]; new: string[]; onMachine?: string[] }
   diagnostics: Diagnostic[]
   timings: { applyMs: number; checksMs: number }
   /** When the container had finished booting (epoch ms; the container shares the host's clock). */

@@ -1,10 +1,13 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs'
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs'
 import { access, constants } from 'node:fs/promises'
 import { dirname, join, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Config as OclifConfig } from '@oclif/core'
 import type { HostPort, Plan } from '@twinsync/sdk'
 import { TwinSyncError } from '@twinsync/sdk'
 import { planRefusal } from '../apply/plan-refusal.js'
+import { isCommand } from '../plan/commands-domain.js'
+import { builtinProviders } from '../providers/builtin-providers.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
@@ -42,7 +45,13 @@ export class RehearsalService {
   constructor(
     @inject(Tokens.Host) private readonly host: HostPort,
     @inject(Tokens.Config) private readonly config: LoadedConfig,
+    @inject(Tokens.OclifConfig) private readonly oclif: OclifConfig,
   ) {}
+
+  /** Can a rehearsal run here at all? Front ends ask before they make a plan (the same checks run again in rehearse). */
+  async preflight(): Promise<void> {
+    await preflight(this.host)
+  }
 
   async rehearse(options: RehearseOptions): Promise<RehearsalReport> {
     const started = Date.now()
@@ -55,6 +64,7 @@ export class RehearsalService {
     }
     await preflight(this.host)
     const entry = insideEntry()
+    const plugins = await pluginsOf(options.plan, this.oclif)
     await sweepRehearsals()
     const network = options.network ?? 'none'
     const below = fileSystemsBelow(this.host.root)
@@ -65,7 +75,13 @@ export class RehearsalService {
     const container = await RehearsalContainer.start({
       root: this.host.root,
       network,
-      binds: [{ host: realpathSync(process.execPath), container: NODE_IN_CONTAINER, readOnly: true }, ...entry.binds],
+      binds: [
+        // A single file mounted below the root cannot carry an overlay: it is bound in read-only at its place.
+        ...below.files.map((m) => ({ host: join(this.host.root, m.path), container: m.path, readOnly: true })),
+        { host: realpathSync(process.execPath), container: NODE_IN_CONTAINER, readOnly: true },
+        ...entry.binds,
+        ...plugins.binds,
+      ],
       // TwinSync starts inside while the container boots, and waits there for the boot to finish.
       untilRunning: false,
       submounts: below.overlaid.map((m) => m.path),
@@ -76,7 +92,7 @@ export class RehearsalService {
     let leftovers: string[] = []
     try {
       options.onStage?.('apply')
-      const request: InsideRequest = { plan: options.plan, config: this.config, bootTimeoutMs: BOOT_TIMEOUT_MS }
+      const request: InsideRequest = { plan: options.plan, config: this.config, bootTimeoutMs: BOOT_TIMEOUT_MS, ...(plugins.dataDir === undefined ? {} : { dataDir: plugins.dataDir }) }
       const ran = await container.exec([NODE_IN_CONTAINER, entry.script], {
         input: JSON.stringify(request),
         timeoutMs: 60 * 60_000,
@@ -92,6 +108,7 @@ export class RehearsalService {
       teardownMs = Date.now() - t
     }
     const containerOnlyFailures = machineFailedUnits === undefined ? undefined : inside.failedUnits.before.filter((u) => !machineFailedUnits.includes(u))
+    inside = { ...inside, ...againstTheMachine(inside, machineFailedUnits) }
     const passed =
       inside.changes.every((c) => c.verdict === 'passed') &&
       inside.units.every((u) => u.passed) &&
@@ -173,6 +190,16 @@ export async function preflight(host: Pick<HostPort, 'root' | 'stat'>, facts: Pr
       details: { missing: 'overlay' },
     })
   }
+  const outside = facts
+    .cgroup()
+    .split('\n')
+    .find((l) => /^\d+:[^:]*:\/\.\.(\/|$)/.test(l))
+  if (outside !== undefined) {
+    throw new TwinSyncError('REHEARSAL_UNAVAILABLE', `TwinSync runs outside the control groups this system's systemd can see (/proc/self/cgroup: ${outside}), as a process entered from outside with nsenter does; systemd-nspawn cannot place its container there`, {
+      nextStep: 'Run it from a login shell or a service of this system, or as a transient unit: `systemd-run --pipe --wait twinsync rehearse`.',
+      details: { missing: 'cgroup', cgroup: outside },
+    })
+  }
   const systemd = (await host.stat('/usr/lib/systemd/systemd')) ?? (await host.stat('/lib/systemd/systemd'))
   if (systemd?.type !== 'file') {
     throw new TwinSyncError('REHEARSAL_UNAVAILABLE', `${host.root} does not boot with systemd (no /usr/lib/systemd/systemd), so there is nothing to boot a copy of`, {
@@ -187,6 +214,8 @@ export interface PreflightFacts {
   has(tool: string): Promise<boolean>
   /** /proc/filesystems */
   filesystems(): string
+  /** /proc/self/cgroup */
+  cgroup(): string
 }
 
 function realFacts(): PreflightFacts {
@@ -198,14 +227,50 @@ function realFacts(): PreflightFacts {
       }
       return false
     },
-    filesystems: () => {
-      try {
-        return readFileSync('/proc/filesystems', 'utf8')
-      } catch {
-        return ''
-      }
-    },
+    filesystems: () => readIfThere('/proc/filesystems'),
+    cgroup: () => readIfThere('/proc/self/cgroup'),
   }
+}
+
+function readIfThere(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+/**
+ * The rehearsal's failed units against the machine's own (a running target only): a unit the
+ * plan does not touch that has failed on the machine too is the machine's, not the plan's doing.
+ */
+export function againstTheMachine(inside: Pick<InsideResult, 'failedUnits' | 'units' | 'diagnostics'>, machineFailedUnits: readonly string[] | undefined): Pick<InsideResult, 'failedUnits' | 'diagnostics'> {
+  if (machineFailedUnits === undefined) return { failedUnits: inside.failedUnits, diagnostics: inside.diagnostics }
+  const touched = new Set(inside.units.map((u) => u.unit))
+  const onMachine = inside.failedUnits.after.filter((u) => machineFailedUnits.includes(u) && !touched.has(u))
+  return {
+    failedUnits: { ...inside.failedUnits, new: inside.failedUnits.new.filter((u) => !onMachine.includes(u)), onMachine },
+    diagnostics: inside.diagnostics.filter((d) => !(d.code === 'REHEARSAL_UNIT_FAILED' && onMachine.some((u) => d.summary.startsWith(`${u} `)))),
+  }
+}
+
+/**
+ * What the plan's plugins need inside the container: oclif's data folder (where
+ * `twinsync plugins install` put them) and every plugin's own folder (a linked one lives
+ * anywhere), bound in read-only at the same paths. Nothing when the plan uses no plugin.
+ */
+async function pluginsOf(plan: Plan, oclif: OclifConfig): Promise<{ dataDir?: string; binds: BindMount[] }> {
+  const builtin = new Set((await builtinProviders()).map((b) => b.provider.name))
+  if (plan.changes.every((c) => isCommand(c) || builtin.has(c.provider))) return { binds: [] }
+  const roots: string[] = []
+  const add = (path: string | undefined) => {
+    if (path === undefined || !existsSync(path)) return
+    const real = realpathSync(path)
+    if (!roots.some((r) => real === r || real.startsWith(r + sep))) roots.push(real)
+  }
+  add(oclif.dataDir)
+  for (const plugin of oclif.plugins?.values() ?? []) if (plugin.type !== 'core') add(plugin.root)
+  return { dataDir: oclif.dataDir, binds: roots.map((r) => ({ host: r, container: r, readOnly: true })) }
 }
 
 /**
@@ -271,19 +336,25 @@ function limitsOf(root: string, network: 'none' | 'host', inside: InsideResult, 
   ]
   const list = (ms: readonly { path: string; type: string }[]) => ms.map((m) => `${m.path} (${m.type})`).join(', ')
   if (below.overlaid.length > 0) limits.push(`Other file systems below the root were overlaid too (read, never written): ${list(below.overlaid)}.`)
+  if (below.files.length > 0) limits.push(`Single files mounted below the root were bound in read-only (a write to one fails in the rehearsal): ${below.files.map((m) => m.path).join(', ')}.`)
   limits.push(
     below.outside.length === 0
       ? `No data volume is left out: the overlay covers everything of ${root} on local disks.`
       : `Data on these file systems is not in the rehearsal (the container saw their empty mount points): ${list(below.outside)}.`,
   )
-  if (containerOnly !== undefined && containerOnly.length > 0) limits.push(`Units that fail in the container but not on the machine (before the plan ran), so the rehearsal cannot judge them: ${containerOnly.join(', ')}.`)
-  else if (inside.failedUnits.before.length > 0) limits.push(`Units that failed in the container before the plan ran, not judged: ${inside.failedUnits.before.join(', ')}.`)
+  if (containerOnly !== undefined) {
+    if (containerOnly.length > 0) limits.push(`Units that fail in the container but not on the machine (before the plan ran), so the rehearsal cannot judge them: ${containerOnly.join(', ')}.`)
+  } else if (inside.failedUnits.before.length > 0) {
+    limits.push(`Units that failed in the container before the plan ran, not judged (a root that is not running has no failed units to compare with): ${inside.failedUnits.before.join(', ')}.`)
+  }
   return limits
 }
 
 export interface FileSystemsBelow {
   /** Local disk file systems below the root: each gets an overlay of its own, outermost first. */
   overlaid: Array<{ path: string; type: string }>
+  /** Single files mounted below the root (a bind mount of a file): bound in read-only at their place. */
+  files: Array<{ path: string; type: string }>
   /** Others (network, FUSE, a path overlay options cannot carry): not in the rehearsal. */
   outside: Array<{ path: string; type: string }>
 }
@@ -292,9 +363,9 @@ export interface FileSystemsBelow {
  * The file systems mounted below the root, as target paths ("/var"), from /proc/self/mountinfo;
  * the container's own (/proc, /sys, /dev, /run, tmpfs) left out.
  */
-export function fileSystemsBelow(root: string, mountinfo = readMountinfo()): FileSystemsBelow {
+export function fileSystemsBelow(root: string, mountinfo = readMountinfo(), isFile = (path: string) => statSync(path, { throwIfNoEntry: false })?.isFile() === true): FileSystemsBelow {
   const prefix = root === '/' ? '/' : `${root}/`
-  const out: FileSystemsBelow = { overlaid: [], outside: [] }
+  const out: FileSystemsBelow = { overlaid: [], files: [], outside: [] }
   const seen = new Set<string>()
   for (const line of mountinfo.split('\n')) {
     const fields = line.split(' ')
@@ -305,7 +376,7 @@ export function fileSystemsBelow(root: string, mountinfo = readMountinfo()): Fil
     if (/^\/(proc|sys|dev|run)(\/|$)/.test(path) || seen.has(path)) continue
     seen.add(path)
     const fits = LOCAL_FS.has(fsType) && !/[:,\\\s]/.test(path)
-    ;(fits ? out.overlaid : out.outside).push({ path, type: fsType })
+    ;(!fits ? out.outside : isFile(mountPoint) ? out.files : out.overlaid).push({ path, type: fsType })
   }
   // Outermost first, so /var is in place before /var/lib/docker.
   out.overlaid.sort((a, b) => a.path.split('/').length - b.path.split('/').length)

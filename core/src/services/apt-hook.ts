@@ -60,12 +60,12 @@ async function runAptHook(twin: TwinRepository, snapshots: SnapshotWorkflow, roo
     if (phase === 'pre') {
       await mkdir(dirname(saved), { recursive: true })
       await writeFile(saved, serialize(await packages(root)))
-      return busyLine(await snapshots.take({ init: false, ifChanged: true, note: 'before apt' }), phase)
+      return busyLine(await snapshots.take({ init: false, ifChanged: true, note: 'before apt', pack: 'incremental' }), phase)
     }
     const before = await readFile(saved, 'utf8').then(parse, () => undefined)
     const change = before === undefined ? undefined : describePackageChange(before, await packages(root))
     await rm(saved, { force: true })
-    return busyLine(await snapshots.take({ init: false, ifChanged: true, note: 'after apt', ...(change === undefined ? {} : { subject: `apt: ${change}` }) }), phase)
+    return busyLine(await snapshots.take({ init: false, ifChanged: true, note: 'after apt', pack: 'incremental', ...(change === undefined ? {} : { subject: `apt: ${change}` }) }), phase)
   } catch (error) {
     const e = error as Error
     return `twinsync: no ${phase === 'pre' ? 'pre' : 'post'}-apt snapshot: ${isTwinSyncError(e) ? `[${e.code}] ` : ''}${e.message.split('\n')[0]}`

@@ -40,12 +40,14 @@ export class ProvidersWorkflow {
 async function listProviders(registry: ProviderRegistry, contexts: ProviderContexts): Promise<ProviderList> {
   const { providers, claims, diagnostics: loadDiagnostics } = await registry.load()
   const diagnostics = [...loadDiagnostics]
+  // Listing only reads: detect() gets a host that refuses any change.
+  const readOnly = contexts.readOnly('Listing providers only reads', 'while listing providers')
   const listing = await Promise.all(
     providers.map(async ({ provider, source, disabled }): Promise<ProviderListing> => {
       let detected: boolean | null = null
       let reason: string | null = disabled ? 'disabled in the configuration' : null
       if (!disabled) {
-        const d = await callProvider(provider, 'detect', () => provider.detect({ ctx: contexts.for(provider, claims) }))
+        const d = await callProvider(provider, 'detect', () => provider.detect({ ctx: contexts.for(provider, claims, { hostFor: readOnly.hostFor }) }))
         if (d.ok) {
           detected = d.value.detected
           reason = d.value.reason ?? null

@@ -3,19 +3,13 @@ import type { HostPort, Plan } from '@twinsync/sdk'
 import { Plan as PlanSchema, STATE_CATEGORIES, TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
 import { Value } from 'typebox/value'
 import type { CollectProgress } from '../collect/collector.js'
-import type { DependencyContainer } from '../di.js'
 import { inject, injectable } from '../di.js'
 import type { SnapshotRecord } from '../history/snapshot-log.js'
 import { checkPlanSeal, sealPlan } from '../plan/plan-seal.js'
 import { Planner, type PlanOptions } from '../plan/planner.js'
-import { Tokens, resolveToken } from '../tokens.js'
+import { Tokens } from '../tokens.js'
 import type { TwinLocation } from '../twin/twin-location.js'
 import { twinsyncLine, type CommandTarget } from '../plan/command-text.js'
-
-/** The target and the twin, for next steps that name them (`twinsyncLine`). */
-export function commandTargetOf(container: DependencyContainer): CommandTarget & { repo: string } {
-  return { root: resolveToken(container, Tokens.Host).root, repo: resolveToken(container, Tokens.TwinLocation).dir }
-}
 
 /** What a revert to `commit` plans, from either front end: every state domain from that snapshot, not the instructions in plans/. */
 export function revertPlan(commit: string): { from: string; only: string[] } {

@@ -4,6 +4,7 @@ import { SnapshotService, type SnapshotResult } from '../snapshot/snapshot-servi
 import { RemoteService, type PushOutcome } from '../remote/remote-service.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { InitWorkflow } from './init-twin.js'
+import { TwinPlaceWorkflow } from './twin-place.js'
 import { isTwinSyncError } from '@twinsync/sdk/errors'
 
 export interface TakeSnapshotOptions {
@@ -14,6 +15,8 @@ export interface TakeSnapshotOptions {
   subject?: string
   /** Said after the stamp in the message body ("before apt"). */
   note?: string
+  /** 'incremental': never pack the object store whole after the commit (the apt hook's time budget). */
+  pack?: 'auto' | 'incremental'
   onProgress?: CollectProgress
   signal?: AbortSignal
 }
@@ -40,15 +43,18 @@ export class SnapshotWorkflow {
     @inject(SnapshotService) private readonly snapshots: SnapshotService,
     @inject(RemoteService) private readonly remote: RemoteService,
     @inject(TwinRepository) private readonly twin: TwinRepository,
+    @inject(TwinPlaceWorkflow) private readonly place: TwinPlaceWorkflow,
   ) {}
 
   async take(options: TakeSnapshotOptions): Promise<TakeSnapshotResult> {
-    const initialized = options.init ? (await this.initializer.init()).created : false
+    // A twin inside a mirrored path would be copied into itself: refused before collecting (init checks it too).
+    const initialized = options.init ? (await this.initializer.init()).created : (await this.place.check(), false)
     const result = await this.snapshots.snapshot({
       ifChanged: options.ifChanged,
       ...(options.label === undefined ? {} : { label: options.label }),
       ...(options.subject === undefined ? {} : { subject: options.subject }),
       ...(options.note === undefined ? {} : { note: options.note }),
+      ...(options.pack === undefined ? {} : { pack: options.pack }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     }).catch(async (error: unknown) => {

@@ -1,5 +1,5 @@
 import type { Diagnostic, Logger, Provider, TwinDocument } from '@twinsync/sdk'
-import { isVolatileTwinPath, RecordingHost, TwinSyncError } from '@twinsync/sdk'
+import { isApplicable, isVolatileTwinPath, TwinSyncError } from '@twinsync/sdk'
 import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
 import { IntentService } from '../intent/intent-service.js'
@@ -10,11 +10,13 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
 import { TwinRepository } from '../twin/twin-repository.js'
+import { autoPack, type AutoPackOutcome } from '../twin/auto-pack.js'
 import { diarySubject, onlyVolatile, snapshotCommitMessage, snapshotMessage, summarizeChanges, type SnapshotSummary } from './snapshot-summary.js'
-import { changedFilesOnly, semanticDiff, type SemanticDiff } from '../history/semantic-diff.js'
+import { changedFilesOnly, semanticDiff, type DomainChange, type SemanticDiff } from '../history/semantic-diff.js'
+import { countsTrailer, recordedCounts } from '../history/count-record.js'
 import { GitTreeReader } from '../twin/git-tree-reader.js'
 import { countsPhrase } from '../vocabulary.js'
-import type { GitStatusEntry } from '../twin/git.js'
+import { EMPTY_TREE, type GitStatusEntry } from '../twin/git.js'
 import { isScreened, screenDocument } from './secret-guard.js'
 import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
@@ -37,6 +39,8 @@ export interface SnapshotOptions {
   intentReasons?: Record<string, string>
   /** The reason for pending items that have none yet (an apply names what it did not cover). */
   otherwiseReason?: string
+  /** After a new commit, pack the object store when it needs it (auto-pack.ts); 'incremental' never packs it whole (the apt hook's time budget). Default 'auto'. */
+  pack?: 'auto' | 'incremental'
 }
 
 export interface SnapshotResult {
@@ -53,6 +57,8 @@ export interface SnapshotResult {
   diagnostics: Diagnostic[]
   /** Twin paths that still hold pending intent (edits, pulls, changes not applied), kept across the snapshot. */
   pending: string[]
+  /** The object store was packed after the commit (auto-pack.ts): how, and what it cost. */
+  packed?: AutoPackOutcome
 }
 
 /** Collect every provider into the twin and commit: the spec's "Push snapshot" without the push. */
@@ -71,7 +77,16 @@ export class SnapshotService {
     await this.twin.open()
     // A bad or taken label is refused before anything is collected or committed.
     if (options.label !== undefined) await new SnapshotLog(this.twin.dir).checkLabelFree(options.label)
-    return this.twin.lock().hold('snapshot', () => this.snapshotLocked(options))
+    return this.twin.lock().hold('snapshot', async () => {
+      const result = await this.snapshotLocked(options)
+      if (result.commit === undefined || options.signal?.aborted === true) return result
+      // The commit is made and the working twin moved: a failed pack costs only disk space, and the next snapshot tries again.
+      const packed = await autoPack(this.twin.dir, { full: options.pack !== 'incremental' }).catch((error: Error) => {
+        this.logger.warn(`could not pack the twin's objects (git repack): ${error.message.split('\n')[0]}`)
+        return undefined
+      })
+      return packed === undefined ? result : { ...result, packed }
+    })
   }
 
   /** A snapshot for a caller that already holds the twin lock (apply's checkpoints). */
@@ -151,7 +166,7 @@ export class SnapshotService {
         await draft.discard()
         return { ...base, commit: undefined, message: undefined, skipped: 'volatile-only', head: draft.head }
       }
-      const described = options.message === undefined ? await this.snapshotMessage(tree, changes, options) : { message: options.message }
+      const described = options.message === undefined ? await this.snapshotMessage(tree, changes, options, draft) : { message: options.message }
       const message = described.message
       phase('described')
       const commit = await draft.commit(tree, message)
@@ -165,30 +180,53 @@ export class SnapshotService {
 
   /**
    * A snapshot's message: its diary line (what changed, per provider, in observed words) as the
-   * subject, and "TwinSync snapshot <time>" in the body. The diary is worded from the same
-   * comparison `show` makes; when it cannot be (a provider fails to load), the twin files say it.
+   * subject, "TwinSync snapshot <time>" in the body, and what it changed counted per domain in a
+   * trailer history reads instead of comparing again (count-record.ts). The diary is worded from
+   * the same comparison `show` makes; when it cannot be (a provider fails to load), the twin
+   * files say it, and no counts are recorded.
    */
-  private async snapshotMessage(tree: string, changes: readonly GitStatusEntry[], options: SnapshotOptions): Promise<{ message: string; changes?: SemanticDiff['domains'] }> {
+  private async snapshotMessage(
+    tree: string,
+    changes: readonly GitStatusEntry[],
+    options: SnapshotOptions,
+    parent: { head: string | undefined; headTree: string | undefined },
+  ): Promise<{ message: string; changes?: SemanticDiff['domains'] }> {
     const stamp = `${snapshotMessage(this.clock(), options.label)}${options.note === undefined ? '' : ` ${options.note}`}`
+    const plain = options.subject === undefined ? stamp : snapshotCommitMessage(options.subject, stamp)
     const lasting = changes.filter((c) => !isVolatileTwinPath(c.path))
-    if (lasting.length === 0) return { message: options.subject === undefined ? stamp : snapshotCommitMessage(options.subject, stamp) }
+    const volatile = changes.filter((c) => isVolatileTwinPath(c.path))
     const set = await this.registry.load()
     const providers = set.providers.map((p) => p.provider)
-    const head = await this.twin.head()
-    const older = head === undefined ? undefined : new GitTreeReader(this.twin.dir, head)
+    // Describing only reads: each provider gets a host that refuses any change, as in planning.
+    const readOnly = this.contexts.readOnly('Describing a snapshot only reads', 'while describing a snapshot')
+    const contextOf = (p: Provider) => this.contexts.for(p, set.claims, { hostFor: readOnly.hostFor })
+    // Volatile facts are counted file by file, as history counts them; a provider that applies
+    // and owns one would be counted by its own diff: then history counts this snapshot itself.
+    const countable = !volatile.some((e) => {
+      const owner = ownerOfTwinPath(e.path, providers, set.claims)
+      return owner !== undefined && isApplicable(owner)
+    })
+    const withCounts = async (message: string, domains: SemanticDiff['domains']) => {
+      if (!countable) return message
+      const counted = await semanticDiff(EMPTY_TWIN, EMPTY_TWIN, volatile, providers, set.claims, contextOf, { diffs: false })
+      const all: SemanticDiff['domains'] = { ...domains }
+      for (const [d, list] of Object.entries(counted.domains) as Array<[keyof SemanticDiff['domains'], DomainChange[]]>) all[d] = [...(all[d] ?? []), ...list]
+      return `${message}\n\n${countsTrailer(parent.headTree ?? EMPTY_TREE, recordedCounts(all))}`
+    }
+    if (lasting.length === 0) return { message: await withCounts(plain, {}) }
+    const older = parent.head === undefined ? undefined : new GitTreeReader(this.twin.dir, parent.head)
     const newer = new GitTreeReader(this.twin.dir, tree)
     try {
-      // Describing only reads: each provider gets a host that refuses any change, as in planning.
-      const readOnly = new RecordingHost(this.contexts.host, { refuse: 'Describing a snapshot only reads' })
-      const contextOf = (p: Provider) => this.contexts.for(p, set.claims, { hostFor: () => readOnly })
       const diff = await semanticDiff(older === undefined ? EMPTY_TWIN : changedFilesOnly(older, lasting), changedFilesOnly(newer, lasting), lasting, providers, set.claims, contextOf, { diffs: false })
       // The first snapshot records everything: its diary line counts instead of listing.
       const first = older === undefined || ((await older.list('system/')).length === 0 && (await older.list('filesystem/')).length === 0)
       const subject = options.subject ?? (first ? `first snapshot: ${countsPhrase(diff.domains)}` : diarySubject(diff.domains))
-      return { message: snapshotCommitMessage(subject, stamp), changes: diff.domains }
+      const message = snapshotCommitMessage(subject, stamp)
+      // A provider that failed was described file by file: history asks it again later.
+      return { message: diff.diagnostics.length === 0 ? await withCounts(message, diff.domains) : message, changes: diff.domains }
     } catch (error) {
       this.logger.debug(`snapshot: no diary line: ${(error as Error).message}`)
-      return { message: options.subject === undefined ? stamp : snapshotCommitMessage(options.subject, stamp) }
+      return { message: plain }
     } finally {
       older?.close()
       newer.close()

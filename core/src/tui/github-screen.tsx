@@ -38,12 +38,13 @@ export function GitHubScreen() {
     setBusy(true)
     setMessage(undefined)
     started.then(
-      (r) => {
-        setMessage({ text: `${r.ok ? '✓' : '✗'} ${r.message}` })
-        status?.refresh()
-      },
+      (r) => setMessage({ text: `${r.ok ? '✓' : '✗'} ${r.message}` }),
       (error: unknown) => setMessage({ error }),
-    ).finally(() => setBusy(false))
+    ).finally(() => {
+      setBusy(false)
+      // A refused link may still have saved the token or the remote: the line says what is there.
+      status?.refresh()
+    })
   }
   useInput(
     (input, key) => {

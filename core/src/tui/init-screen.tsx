@@ -37,14 +37,16 @@ export function InitScreen() {
         setMessage(undefined)
         setGeneration((g) => g + 1)
       } else if (action === 'create') {
-        services.initTwin().then(
-          (r) => {
-            setMessage({ text: r.created ? `Created the twin at ${r.repo}.` : `The twin at ${r.repo} already exists.` })
+        services
+          .initTwin()
+          .then(
+            (r) => setMessage({ text: r.created ? `Created the twin at ${r.repo}.` : `The twin at ${r.repo} already exists.` }),
+            (error: unknown) => setMessage({ error }),
+          )
+          .finally(() => {
             setGeneration((g) => g + 1)
             status?.refresh()
-          },
-          (error: unknown) => setMessage({ error }),
-        )
+          })
       } else if (action === 'snapshot') nav.push({ name: 'snapshot' })
       else if (action === 'github') {
         if (remote === undefined) setMessage({ text: `${NOT_LINKED}. Snapshots stay in the local twin; linking a private GitHub repository comes with the remote mirror.` })
@@ -70,7 +72,7 @@ export function InitScreen() {
         ) : null}
         {check.state?.status === 'failed' ? <ErrorBox error={check.state.error} /> : null}
         <Text dimColor wrap="truncate-end">
-          Another place: --repo DIR, or `repo:` in the configuration file (Settings shows which).
+          Another place: Settings changes it (written as `repo:` in the configuration file), or --repo DIR.
         </Text>
         <Text wrap="truncate-end">{remote === undefined ? NOT_LINKED : (status?.remote?.summary ?? 'GitHub: …')}</Text>
         <Box flexDirection="column" marginTop={1}>

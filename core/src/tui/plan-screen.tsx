@@ -71,15 +71,17 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
   const [decision, setDecision] = useState<{ note?: string; error?: unknown; generation: number }>({ generation: 0 })
   const decide = (kind: 'adopt' | 'discard', items: string[]) => {
     if (revertTo !== undefined || items.length === 0) return
-    const done = services.decide(kind, items).then(
-      (d) => {
-        setDecision((s) => ({ generation: s.generation + 1, note: `${kind === 'adopt' ? 'Adopted the machine\'s value of' : 'Discarded the intent of'} ${d.items.map((i) => i.summary).join('; ')} (commit ${d.commit.slice(0, 12)})` }))
-        setView({ kind: 'summary' })
-        setLeftOut(new Set())
-        status?.refresh()
-      },
-      (error: unknown) => setDecision((s) => ({ ...s, error, note: undefined })),
-    )
+    const done = services
+      .decide(kind, items)
+      .then(
+        (d) => {
+          setDecision((s) => ({ generation: s.generation + 1, note: `${kind === 'adopt' ? 'Adopted the machine\'s value of' : 'Discarded the intent of'} ${d.items.map((i) => i.summary).join('; ')} (commit ${d.commit.slice(0, 12)})` }))
+          setView({ kind: 'summary' })
+          setLeftOut(new Set())
+        },
+        (error: unknown) => setDecision((s) => ({ ...s, error, note: undefined })),
+      )
+      .finally(() => status?.refresh())
     trackBusy(done, () => undefined)
   }
   const planned = useTask(async (signal): Promise<Plan> => {
@@ -104,11 +106,12 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
   // "in sync" while the plan has changes, it is checked again.
   const pulled = pullNote !== undefined && pullNote.startsWith('Mirror:')
   const contradicts = plan !== undefined && plan.changes.length > 0 && status?.drift === 'in sync' && (status.pending ?? 0) === 0
+  const planFailed = planned.state?.status === 'failed'
   useEffect(() => {
-    if (plan !== undefined && (pulled || contradicts)) status?.refresh()
-    // Once per plan made.
+    if ((plan !== undefined || planFailed) && (pulled || contradicts)) status?.refresh()
+    // Once per plan made (or failed after a pull).
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [plan])
+  }, [plan, planFailed])
   const [view, setView] = useState<View>({ kind: 'summary' })
   const [leftOut, setLeftOut] = useState<ReadonlySet<string>>(new Set())
   const chosen = useMemo(() => (plan === undefined ? undefined : excludeChanges(plan, leftOut)), [plan, leftOut])

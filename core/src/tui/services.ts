@@ -4,7 +4,7 @@
 // Screens never resolve anything from the container themselves.
 import { createContext, useContext } from 'react'
 import type { Change, ChangeResult, Diagnostic, Limits, Plan } from '@twinsync/sdk'
-import { DEFAULT_LIMITS, isTwinSyncError } from '@twinsync/sdk'
+import { DEFAULT_LIMITS, TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
 import { ApplyService, type ApplyReport } from '../apply/apply-service.js'
 import { renderPush } from '../cli/render.js'
 import type { CollectProgress } from '../collect/collector.js'
@@ -24,7 +24,8 @@ import { Tokens, resolveToken } from '../tokens.js'
 import { machineIdentity } from '../twin/machine-identity.js'
 import type { TwinLocation } from '../twin/twin-location.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { loadSettings, saveSettings } from './settings-file.js'
+import { TwinPlaceWorkflow, type TwinPlace } from '../services/twin-place.js'
+import { loadSettings, saveSettings, saveTwinPlace } from './settings-file.js'
 
 /** Whether the twin repository exists and can be opened. */
 export interface TwinCheck {
@@ -104,6 +105,13 @@ export interface TuiServices {
   loadSettings(): Promise<SettingsState>
   /** Validates the new configuration before it replaces the file; throws TwinSyncError. */
   saveSettings(values: SettingsValues): Promise<{ path: string }>
+  /** Whether a twin may live there and what is there (TwinPlaceWorkflow, the rule `init` and `snapshot` apply); throws TwinSyncError. */
+  checkTwinPlace(dir: string): Promise<TwinPlace>
+  /**
+   * Use another place for the twin from now on: checked again, written as `repo:` in the
+   * configuration file; every screen and the status line then use it. Nothing is moved.
+   */
+  moveTwin(dir: string): Promise<{ path: string; place: TwinPlace }>
   /** The GitHub/remote mirror (remotePort below); fakes may leave it out. */
   remote?: RemotePort | undefined
 }
@@ -216,6 +224,19 @@ export async function createTuiServices(
       await saveSettings(path, values, container.resolve(ProviderRegistry))
       container = await makeContainer()
       return { path }
+    },
+    checkTwinPlace: (dir) => container.resolve(TwinPlaceWorkflow).check(dir),
+    async moveTwin(dir) {
+      if (location().source === 'flag') {
+        throw new TwinSyncError('USAGE', `This run's twin comes from --repo ${location().dir}; \`repo:\` in the configuration file would not be used`, {
+          nextStep: 'Start `twinsync tui` without --repo to change where the twin lives.',
+        })
+      }
+      const place = await container.resolve(TwinPlaceWorkflow).check(dir)
+      const path = configPathOf(container, options.configPath)
+      await saveTwinPlace(path, place.dir, container.resolve(ProviderRegistry))
+      container = await makeContainer()
+      return { path, place }
     },
     remote: remotePort(() => container),
   }

@@ -2,7 +2,7 @@ import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/pro
 import { basename, dirname, join } from 'node:path'
 import type { Limits } from '@twinsync/sdk'
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
-import { parseDocument } from 'yaml'
+import { parseDocument, type Document } from 'yaml'
 import { checkProviderSections, loadConfigFile } from '../config/config-file.js'
 import type { ProviderRegistry } from '../providers/provider-registry.js'
 import type { SettingsState, SettingsValues } from './services.js'
@@ -34,6 +34,33 @@ export async function loadSettings(
  * next to it, loaded and checked against every provider's schema, then renamed over it.
  */
 export async function saveSettings(path: string, values: SettingsValues, registry: Pick<ProviderRegistry, 'load'>): Promise<void> {
+  await editConfigFile(path, registry, (doc) => {
+    const remove = (path: string[]) => (doc.hasIn(path) ? doc.deleteIn(path) : undefined)
+    if (values.include === undefined) remove(['files', 'include'])
+    else doc.setIn(['files', 'include'], doc.createNode(values.include))
+    if (values.ignore.length === 0) remove(['files', 'ignore'])
+    else doc.setIn(['files', 'ignore'], doc.createNode(values.ignore))
+    for (const key of LIMIT_KEYS) {
+      const v = values.limits[key]
+      if (v === undefined) remove(['limits', key])
+      else doc.setIn(['limits', key], v)
+    }
+    for (const section of ['files', 'limits']) {
+      const node = doc.get(section) as { items?: unknown[] } | undefined
+      if (node !== undefined && Array.isArray(node.items) && node.items.length === 0) doc.delete(section)
+    }
+  })
+}
+
+/**
+ * Write `repo:` (where the twin lives), keeping the rest of the file. The place itself is
+ * checked by TwinPlaceWorkflow before this is called; here the file is checked as a command loads it.
+ */
+export async function saveTwinPlace(path: string, dir: string, registry: Pick<ProviderRegistry, 'load'>): Promise<void> {
+  await editConfigFile(path, registry, (doc) => doc.set('repo', dir))
+}
+
+async function editConfigFile(path: string, registry: Pick<ProviderRegistry, 'load'>, edit: (doc: Document) => void): Promise<void> {
   const existing = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return ''
     throw new TwinSyncError('CONFIG_UNREADABLE', `Cannot read the configuration file ${path}: ${error.message}`, {
@@ -46,20 +73,7 @@ export async function saveSettings(path: string, values: SettingsValues, registr
     throw new TwinSyncError('CONFIG_UNREADABLE', `${path}: ${doc.errors[0]?.message.split('\n')[0]}`, { nextStep: `Fix the YAML syntax in ${path} first.`, details: { path } })
   }
   if (doc.contents === null) doc.contents = doc.createNode({}) as unknown as typeof doc.contents
-  const remove = (path: string[]) => (doc.hasIn(path) ? doc.deleteIn(path) : undefined)
-  if (values.include === undefined) remove(['files', 'include'])
-  else doc.setIn(['files', 'include'], doc.createNode(values.include))
-  if (values.ignore.length === 0) remove(['files', 'ignore'])
-  else doc.setIn(['files', 'ignore'], doc.createNode(values.ignore))
-  for (const key of LIMIT_KEYS) {
-    const v = values.limits[key]
-    if (v === undefined) remove(['limits', key])
-    else doc.setIn(['limits', key], v)
-  }
-  for (const section of ['files', 'limits']) {
-    const node = doc.get(section) as { items?: unknown[] } | undefined
-    if (node !== undefined && Array.isArray(node.items) && node.items.length === 0) doc.delete(section)
-  }
+  edit(doc)
   const text = doc.toString()
 
   await mkdir(dirname(path), { recursive: true })

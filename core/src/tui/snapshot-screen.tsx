@@ -31,9 +31,12 @@ export function SnapshotScreen() {
       ? undefined
       : async (signal): Promise<TakeSnapshotResult> => {
           // The service pushes to the mirror when there is something to push (SnapshotWorkflow).
-          const result = await services.snapshot({ signal, onProgress: (e) => setProgress((p) => ({ ...p, [e.provider]: e.phase })) })
-          status?.refresh()
-          return result
+          // The status line is checked again whatever the outcome: a failed push still committed.
+          try {
+            return await services.snapshot({ signal, onProgress: (e) => setProgress((p) => ({ ...p, [e.provider]: e.phase })) })
+          } finally {
+            status?.refresh()
+          }
         },
     phase === 'review' ? 0 : 1,
   )

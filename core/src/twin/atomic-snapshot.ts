@@ -4,7 +4,7 @@ import { copyFile, link, lstat, mkdir, readFile, readdir, rename, rm, stat, unli
 import { dirname, join } from 'node:path'
 import { TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
 import { diskError } from './disk-error.js'
-import { EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
+import { dropStaleRefLock, EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
 
 /**
  * A snapshot is all or nothing. The new tree is built in git's object store through a private
@@ -49,6 +49,8 @@ export class SnapshotDraft {
   private constructor(
     private readonly dir: string,
     readonly head: string | undefined,
+    /** HEAD's tree (the snapshot's parent's), read with HEAD in the same git process. */
+    readonly headTree: string | undefined,
     /** The new tree as it stands: HEAD plus the working twin's own edits, before any document. */
     readonly entries: Map<string, TreeEntry>,
   ) {}
@@ -61,7 +63,7 @@ export class SnapshotDraft {
     await refuseForeignIndexLock(dir)
     await rm(join(dir, INDEX), { force: true })
     await rm(join(dir, `${INDEX}.lock`), { force: true })
-    const head = await headOf(dir)
+    const { head, tree: headTree } = await headAndTree(dir)
     const realIndex = join(dir, '.git', 'index')
     const env = { GIT_INDEX_FILE: join(dir, INDEX) }
     try {
@@ -80,7 +82,7 @@ export class SnapshotDraft {
       const [mode = '', sha = ''] = line.slice(0, tab).split(' ')
       entries.set(line.slice(tab + 1), { mode, sha })
     }
-    return new SnapshotDraft(dir, head, entries)
+    return new SnapshotDraft(dir, head, headTree, entries)
   }
 
   /** Whether the new tree already holds exactly this document (same bytes, same mode). */
@@ -245,10 +247,9 @@ async function settleMove(dir: string): Promise<{ finished: boolean; discarded: 
   }
   // A snapshot was under way: a ref lock left by its killed `git update-ref` is its own.
   const ref = (await git(dir, ['symbolic-ref', '-q', 'HEAD']).catch(() => Buffer.from(''))).toString('utf8').trim()
-  for (const refLock of ['HEAD.lock', ...(ref === '' ? [] : [`${ref}.lock`])]) {
-    if ((await lstat(join(dir, '.git', refLock)).catch(() => undefined)) === undefined) continue
-    await rm(join(dir, '.git', refLock), { force: true })
-    tempFiles.push(join('.git', refLock))
+  for (const locked of ['HEAD', ...(ref === '' ? [] : [ref])]) {
+    const removed = await dropStaleRefLock(dir, locked)
+    if (removed !== undefined) tempFiles.push(removed)
   }
   const head = await headOf(dir)
   if (record !== undefined && head === record.commit) {
@@ -371,6 +372,16 @@ async function writeLooseBlob(dir: string, sha: string, bytes: Buffer): Promise<
     throw diskError(error, dir)
   } finally {
     await unlink(temp).catch(() => undefined)
+  }
+}
+
+/** HEAD and its tree in one git process; both undefined before the first commit. */
+async function headAndTree(dir: string): Promise<{ head: string | undefined; tree: string | undefined }> {
+  try {
+    const [head, tree] = (await git(dir, ['rev-parse', '--quiet', 'HEAD^{commit}', 'HEAD^{tree}'])).toString('utf8').trim().split('\n')
+    return /^[0-9a-f]{40,64}$/.test(head ?? '') && /^[0-9a-f]{40,64}$/.test(tree ?? '') ? { head, tree } : { head: undefined, tree: undefined }
+  } catch {
+    return { head: undefined, tree: undefined }
   }
 }
 

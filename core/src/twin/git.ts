@@ -18,6 +18,8 @@
  * requests, and blobs are bytes, not text.
  */
 import { spawn } from 'node:child_process'
+import { lstat, rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/errors'
 import type { SimpleGit } from 'simple-git'
 import { diskError } from './disk-error.js'
@@ -127,6 +129,20 @@ export async function tryGit(dir: string, args: readonly string[], options: GitR
     if (isTwinSyncError(error) && error.code === 'GIT_FAILED') return { ok: false, output: String((error.details as { git?: string } | undefined)?.git ?? error.message) }
     throw error
   }
+}
+
+/**
+ * Removes the `<ref>.lock` a killed `git update-ref` left beside a ref (`HEAD` or `refs/…`).
+ * Only for a ref that nobody but TwinSync writes while it holds the twin lock: the lock is then
+ * a leftover, never a writer at work, and left there it fails every later run with GIT_FAILED.
+ * Returns the lock's path inside the twin (`.git/HEAD.lock`) when there was one.
+ */
+export async function dropStaleRefLock(dir: string, ref: string): Promise<string | undefined> {
+  if ((ref !== 'HEAD' && !ref.startsWith('refs/')) || ref.split('/').some((part) => part === '..' || part === '.' || part === '')) return undefined
+  const lock = `.git/${ref}.lock`
+  if ((await lstat(join(dir, lock)).catch(() => undefined)) === undefined) return undefined
+  await rm(join(dir, lock), { force: true })
+  return lock
 }
 
 /** The full id of a commit, or undefined when `ref` names none (unknown, or no commit yet). */

@@ -126,6 +126,12 @@ export function fakeServices(overrides: Partial<TuiServices> = {}): TuiServices 
       defaultLimits: { maxFileSize: 1048576, logLines: 200, logBytes: 65536, topProcesses: 15 },
     }),
     saveSettings: async () => ({ path: '/etc/twinsync/config.yaml' }),
+    checkTwinPlace: async () => {
+      throw new Error('checkTwinPlace not faked')
+    },
+    moveTwin: async () => {
+      throw new Error('moveTwin not faked')
+    },
     ...overrides,
   }
 }

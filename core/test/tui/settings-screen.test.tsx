@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FilesProvider } from '@twinsync/plugin-files'
 import { PathClaims, TwinSyncError } from '@twinsync/sdk'
-import type { SettingsValues } from '../../src/tui/services.js'
-import { saveSettings } from '../../src/tui/settings-file.js'
+import type { SettingsValues, TuiServices } from '../../src/tui/services.js'
+import { saveSettings, saveTwinPlace } from '../../src/tui/settings-file.js'
 import { fakeServices, KEYS, openPanel, type Panel } from './harness.js'
 
 describe('TUI settings', () => {
@@ -75,6 +75,101 @@ describe('TUI settings', () => {
   })
 })
 
+describe('TUI settings: where the twin lives (issue 23 item 5)', () => {
+  let panel: Panel | undefined
+  afterEach(() => panel?.unmount())
+  const BACKSPACE = '\x7f'
+  /** A twin at /t whose place moves when moveTwin is called; the status line reads location(). */
+  const movable = (overrides: Partial<TuiServices> = {}) => {
+    const state = { dir: '/t', moved: [] as string[], inits: 0, drifts: 0 }
+    const services = fakeServices({
+      location: () => ({ dir: state.dir, source: 'config' }),
+      lastSnapshot: async () => undefined,
+      drift: async () => (state.drifts++, { drift: false, changes: 0, pending: 0 }),
+      moveTwin: async (dir) => {
+        state.moved.push(dir)
+        state.dir = dir
+        return { path: '/etc/twinsync/config.yaml', place: { dir, holds: 'twin' } }
+      },
+      initTwin: async () => (state.inits++, { repo: state.dir, created: true, commit: undefined }),
+      ...overrides,
+    })
+    return { state, services }
+  }
+  const typePlace = async (dir: string) => {
+    for (let i = 0; i < 30 && !/❯ \/t\s+\(from `repo:` in this file\)/.test(panel!.frame()); i++) await panel!.press(KEYS.down)
+    await panel!.waitFor(/❯ \/t\s+\(from `repo:` in this file\)/)
+    await panel!.press(KEYS.enter)
+    await panel!.waitFor('Twin repository (absolute path): /t')
+    await panel!.burst(BACKSPACE, BACKSPACE, ...dir)
+    await panel!.press(KEYS.enter)
+  }
+
+  it('moves to an existing twin after saying that the old one stays where it is; the status line follows', async () => {
+    const { state, services } = movable({ checkTwinPlace: async (dir) => ({ dir, holds: 'twin', info: { formatVersion: 1, machineId: null, hostname: 'web2' } }) })
+    panel = openPanel(services, [{ name: 'menu' }, { name: 'settings' }])
+    await panel.waitFor('drift: none')
+    await typePlace('/srv/t2')
+    const question = await panel.waitFor('Use /srv/t2 from now on?')
+    assert.match(question, /\/srv\/t2 holds a twin of web2: TwinSync will use it as it is\./)
+    assert.match(question, /The twin at \/t stays where it is: nothing is moved, copied or deleted\./)
+    assert.deepEqual(state.moved, [], 'nothing written before the answer')
+    await panel.press('y')
+    const after = await panel.waitFor('Every screen now uses the twin there.')
+    assert.match(after, /The twin is now \/srv\/t2 \(`repo:` in \/etc\/twinsync\/config\.yaml\)\. The twin at \/t stays where it is/)
+    assert.deepEqual(state.moved, ['/srv/t2'])
+    // The status line names the new place and is checked again there.
+    await panel.waitFor(/ \/srv\/t2 .*drift: none/)
+    assert.equal(state.drifts, 2)
+    assert.doesNotMatch(after, /press i/)
+  })
+
+  it('an empty place: says init is needed and offers it; i creates the twin there', async () => {
+    const { state, services } = movable({
+      checkTwinPlace: async (dir) => ({ dir, holds: 'empty' }),
+      moveTwin: async (dir) => ((state.dir = dir), { path: '/etc/twinsync/config.yaml', place: { dir, holds: 'empty' } }),
+    })
+    panel = openPanel(services, [{ name: 'menu' }, { name: 'settings' }])
+    await typePlace('/t9')
+    assert.match(await panel.waitFor('Use /t9 from now on?'), /\/t9 is an empty folder: a twin must be created there \(init\)/)
+    await panel.press(KEYS.enter) // No is the default: nothing changes
+    await panel.waitFor('The twin stays at /t.')
+    assert.equal(state.dir, '/t')
+    await typePlace('/t9')
+    await panel.waitFor('Use /t9 from now on?')
+    await panel.press('y')
+    const offer = await panel.waitFor('press i to create it now')
+    assert.match(offer, /i create the twin there/)
+    await panel.press('i')
+    await panel.waitFor('Created the twin at /t9')
+    assert.equal(state.inits, 1)
+  })
+
+  it('a refused place: the error with its next step, and the twin stays', async () => {
+    const { state, services } = movable({
+      checkTwinPlace: async (dir) => {
+        throw new TwinSyncError('REPO_PLACE_INVALID', `The twin cannot live at ${dir}: ${dir} is inside /etc, which snapshots mirror`, { nextStep: 'Choose a place outside the mirrored paths.' })
+      },
+    })
+    panel = openPanel(services, [{ name: 'menu' }, { name: 'settings' }])
+    await typePlace('/etc/t')
+    const frame = await panel.waitFor('[REPO_PLACE_INVALID]')
+    assert.match(frame, /The twin stays at \/t\./)
+    assert.match(frame, /Next step: Choose a place outside the mirrored paths\./)
+    assert.deepEqual(state.moved, [])
+  })
+
+  it('a twin given by --repo is not changed from here, and Settings says why', async () => {
+    const { state, services } = movable({ location: () => ({ dir: '/t', source: 'flag' }) })
+    panel = openPanel(services, [{ name: 'menu' }, { name: 'settings' }])
+    for (let i = 0; i < 30 && !/❯ \/t\s+\(from --repo/.test(panel.frame()); i++) await panel.press(KEYS.down)
+    await panel.waitFor(/❯ \/t\s+\(from --repo, for this run only\)/)
+    await panel.press(KEYS.enter)
+    await panel.waitFor('start `twinsync tui` without --repo')
+    assert.deepEqual(state.moved, [])
+  })
+})
+
 describe('settings file', () => {
   let dir: string
   beforeEach(async () => {
@@ -111,6 +206,20 @@ describe('settings file', () => {
       (e: TwinSyncError) => e.code === 'CONFIG_INVALID' && /logLines/.test(e.message),
     )
     assert.equal(await readFile(path, 'utf8'), before)
+  })
+
+  it('writes `repo:` alone, keeping the rest of the file, and checks the file before replacing it', async () => {
+    const path = join(dir, 'config.yaml')
+    await writeFile(path, '# my twin\nrepo: /srv/twin   # where it lives\nfiles:\n  users: default\n')
+    await saveTwinPlace(path, '/srv/other', registry)
+    const text = await readFile(path, 'utf8')
+    assert.match(text, /^# my twin$/m)
+    assert.match(text, /^repo: \/srv\/other/m)
+    assert.match(text, /users: default/)
+    const broken = 'files:\n  colour: blue\n'
+    await writeFile(path, broken)
+    await assert.rejects(saveTwinPlace(path, '/srv/other', registry), (e: TwinSyncError) => e.code === 'CONFIG_INVALID')
+    assert.equal(await readFile(path, 'utf8'), broken)
   })
 
   it('creates a missing file', async () => {

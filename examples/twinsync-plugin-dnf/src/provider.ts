@@ -18,6 +18,7 @@ import {
 import { applyDnfChanges } from './apply.js'
 import { collectDnfState } from './collect.js'
 import { diffDnfState } from './diff.js'
+import { findRpmDatabase } from './rpm-database.js'
 import { DnfConfig, DnfState, TWIN_PATH } from './state.js'
 
 /**
@@ -37,12 +38,9 @@ export class DnfProvider implements ApplicableProvider<DnfState> {
     for (const tool of ['rpm', 'dnf', 'python3']) {
       if ((await ctx.host.which(tool)) === undefined) return { detected: false, reason: `${tool} is not installed`, diagnostics: [] }
     }
-    // Where rpm keeps its database on this system (/var/lib/rpm, or what the rpm macros say).
-    const dbpath = (await ctx.host.query('rpm', ['--eval', '%{_dbpath}'], { timeoutMs: 30_000 })).stdout.trim()
-    if (!dbpath.startsWith('/')) return { detected: false, reason: 'rpm does not say where its database is', diagnostics: [] }
-    const db = await ctx.host.stat(dbpath)
-    if (db?.type !== 'directory') return { detected: false, reason: `no rpm database at ${dbpath}`, diagnostics: [] }
-    return { detected: true, reason: `rpm database at ${dbpath}`, diagnostics: [] }
+    // The target's rpm database, read from the target only (its macros, the usual places).
+    const db = await findRpmDatabase(ctx.host)
+    return { detected: db.path !== undefined, reason: db.reason, diagnostics: [] }
   }
 
   async collect({ ctx }: CollectRequest): Promise<CollectResult<DnfState>> {

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { stableStringify, type TwinDocument } from '@twinsync/sdk'
+import { dirname, join } from 'node:path'
+import { LocalHost, RecordingHost, stableStringify, type TwinDocument } from '@twinsync/sdk'
 import { checkConformance, createTestContext } from '@twinsync/sdk/conformance'
 import { diffDnfState } from '../src/diff.js'
 import { DnfProvider } from '../src/provider.js'
@@ -34,6 +34,44 @@ describe('dnf provider: diff', () => {
     const { changes, diagnostics } = diffDnfState(state({ '-y; rm -rf /': pkg('1-1') }), state({}))
     assert.deepEqual(changes, [])
     assert.equal(diagnostics[0]?.code, 'NAME_INVALID')
+  })
+})
+
+describe('dnf provider: detect reads the target only', () => {
+  let root: string
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'dnf-detect-'))
+  })
+  afterEach(() => rm(root, { recursive: true, force: true }))
+  const file = async (path: string, content = '') => {
+    await mkdir(dirname(join(root, path)), { recursive: true })
+    await writeFile(join(root, path), content)
+  }
+  /** detect() through a port that records every program: none may run, the host's rpm answers for the host. */
+  const detect = async () => {
+    const host = new RecordingHost(new LocalHost(root), { which: (tool) => `/usr/bin/${tool}` })
+    const result = await new DnfProvider().detect({ ctx: createTestContext(root, { host }) })
+    assert.deepEqual([host.queries, host.actions], [[], []], 'no program ran')
+    return [result.detected, result.reason]
+  }
+
+  it("follows the target's own %_dbpath, with the plain macros it names; the administrator's file wins", async () => {
+    await file('/usr/lib/rpm/macros', '%_var\t\t/var\n%_dbpath\t\t%{_var}/lib/rpm\n%_multi\tline \\\n')
+    await file('/etc/rpm/macros.dbpath', '%_dbpath %{_var}/lib/custom-rpm\n')
+    assert.deepEqual(await detect(), [false, "no rpm database at /var/lib/custom-rpm, where the target's rpm macros put it"])
+    await file('/var/lib/custom-rpm/rpmdb.sqlite')
+    assert.deepEqual(await detect(), [true, 'rpm database at /var/lib/custom-rpm (its %_dbpath)'])
+  })
+
+  it('a %_dbpath worked out by a shell command, or none: the usual places, the first that holds a database', async () => {
+    assert.deepEqual(await detect(), [false, 'no rpm database in the target (looked in /usr/lib/sysimage/rpm, /var/lib/rpm, /root/.rpmdb)'])
+    await file('/usr/lib/rpm/macros', "%_dbpath\t\t%(bash -c 'echo ~/.rpmdb')\n")
+    await file('/root/.rpmdb/rpmdb.sqlite')
+    assert.deepEqual(await detect(), [true, 'rpm database at /root/.rpmdb'])
+    await mkdir(join(root, 'usr/lib/sysimage/rpm'), { recursive: true })
+    assert.deepEqual(await detect(), [true, 'rpm database at /root/.rpmdb'], 'an empty folder is no database')
+    await file('/usr/lib/sysimage/rpm/Packages')
+    assert.deepEqual(await detect(), [true, 'rpm database at /usr/lib/sysimage/rpm'])
   })
 })
 

@@ -2,9 +2,8 @@ import { strict as assert } from 'node:assert'
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { MemoryTwin, type Change, type ProviderContext } from '@twinsync/sdk'
+import { LocalHost, MemoryTwin, RecordingHost, type Change, type ProviderContext } from '@twinsync/sdk'
 import { checkConformance, createTestContext } from '@twinsync/sdk/conformance'
-import sinon from 'sinon'
 import { AutostartProvider, providers, startupEntries, type AutostartState } from '../src/index.js'
 
 // Ids on purpose unlike the host's, so a name taken from the host would show.
@@ -41,9 +40,14 @@ describe('AutostartProvider', () => {
   })
 
   afterEach(async () => {
-    sinon.restore()
     await rm(root, { recursive: true, force: true })
   })
+
+  /** The SDK's recording port over the same root: what an apply asks of the port, without making it. */
+  const dryRun = () => {
+    const host = new RecordingHost(new LocalHost(root))
+    return { host, ctx: createTestContext(root, { providers, host }) }
+  }
 
   it('exports its provider with its claims and twin paths', () => {
     assert.ok(providers[0] instanceof AutostartProvider)
@@ -269,10 +273,12 @@ describe('AutostartProvider', () => {
     it('disables an entry with an atomic write that keeps owner and mode', async () => {
       const changes = await plan((twin) => twin.set('filesystem/home/ann/.config/autostart/notes.desktop', ANN_ENTRY + 'Hidden=true\n'))
       assert.deepEqual(changes.map((c) => c.id), ['autostart:disable:/home/ann/.config/autostart/notes.desktop'])
-      const write = sinon.spy(ctx.host, 'writeFileAtomic')
+      // Through the port: a dry run records the one write, with the entry's owner and mode.
+      const dry = dryRun()
+      assert.deepEqual((await provider.apply({ changes, ctx: dry.ctx })).results.map((r) => r.status), ['applied'])
+      assert.deepEqual(dry.host.actions, [{ kind: 'write', path: '/home/ann/.config/autostart/notes.desktop', content: ANN_ENTRY + 'Hidden=true\n', mode: 0o600, uid: 2001, gid: 2002 }])
       const result = await provider.apply({ changes, ctx })
       assert.deepEqual(result.results.map((r) => r.status), ['applied'])
-      assert.deepEqual(write.firstCall.args, ['/home/ann/.config/autostart/notes.desktop', ANN_ENTRY + 'Hidden=true\n', { mode: 0o600, uid: 2001, gid: 2002 }])
       const st = await stat(join(root, '/home/ann/.config/autostart/notes.desktop'))
       assert.deepEqual([st.mode & 0o7777, st.uid, st.gid], [0o600, 2001, 2002])
       assert.equal(await readFile(join(root, '/home/ann/.config/autostart/notes.desktop'), 'utf8'), ANN_ENTRY + 'Hidden=true\n')
@@ -284,10 +290,11 @@ describe('AutostartProvider', () => {
       const { changes, desired } = await planWithState((_twin, json) => {
         json.rcLocal.executable = true
       })
-      const write = sinon.spy(ctx.host, 'writeFileAtomic')
+      const dry = dryRun()
+      assert.deepEqual((await provider.apply({ changes, ctx: dry.ctx })).results.map((r) => r.status), ['applied'])
+      assert.deepEqual(dry.host.actions, [{ kind: 'chmod', path: '/etc/rc.local', mode: 0o755 }], 'a chmod, no write')
       const result = await provider.apply({ changes, ctx })
       assert.deepEqual(result.results.map((r) => r.status), ['applied'])
-      assert.equal(write.callCount, 0)
       assert.equal((await stat(join(root, '/etc/rc.local'))).mode & 0o7777, 0o755)
       const after = await provider.collect({ ctx })
       assert.equal(after.state.rcLocal.wouldRun, true)
@@ -321,10 +328,10 @@ describe('AutostartProvider', () => {
         risk: 'low',
         data: { path: '/etc/shadow', content: 'x', mode: '0644', owner: 'root', group: 'root' },
       }
-      const write = sinon.spy(ctx.host, 'writeFileAtomic')
-      const result = await provider.apply({ changes: [change], ctx })
+      const dry = dryRun()
+      const result = await provider.apply({ changes: [change], ctx: dry.ctx })
       assert.deepEqual(result.results.map((r) => [r.status, r.diagnostics?.[0]?.code]), [['failed', 'CHANGE_INVALID']])
-      assert.equal(write.callCount, 0)
+      assert.deepEqual(dry.host.actions, [], 'nothing was asked of the port')
     })
 
     it('refuses an owner the target does not know', async () => {

@@ -1,16 +1,8 @@
-import { createHash } from 'node:crypto'
 import type { FileStat, ProviderContext } from '@twinsync/sdk'
+import { cachedBySignature, RACY_MS } from '@twinsync/sdk'
 import { locateAttributeTools, readExtendedAttributes, type ExtendedAttributes } from './extended-attributes.js'
-import { RACY_MS } from './stat-cache.js'
 
-const CACHE_KEY = 'attributes-v1'
-
-interface Stored {
-  signature: string
-  capabilities: Array<[string, string]>
-  xattrs: Array<[string, Record<string, string>]>
-  diagnostics: ExtendedAttributes['diagnostics']
-}
+const CACHE_KEY = 'attributes-v2'
 
 /**
  * Speed: getcap and getfattr run only when something they would read may have moved. Setting
@@ -29,26 +21,16 @@ export async function cachedAttributes(
 ): Promise<ExtendedAttributes> {
   const tools = await locateAttributeTools(ctx.host)
   const racy = walked.some((w) => w.stat === undefined || w.stat.ctimeMs > startedAt - RACY_MS)
-  const signature = createHash('sha256')
-    .update(JSON.stringify([ctx.host.root, roots, tools, walked.map((w) => [w.path, w.stat?.dev, w.stat?.ino, w.stat?.ctimeMs])]))
-    .digest('hex')
-  const stored = parse(await ctx.cache.read(CACHE_KEY).catch(() => undefined))
-  if (!racy && stored?.signature === signature) {
-    return { capabilities: new Map(stored.capabilities), xattrs: new Map(stored.xattrs), diagnostics: stored.diagnostics }
-  }
-  const read = await readExtendedAttributes(ctx.host, roots, tools)
-  if (!racy) {
-    const keep: Stored = { signature, capabilities: [...read.capabilities], xattrs: [...read.xattrs], diagnostics: read.diagnostics }
-    await ctx.cache.write(CACHE_KEY, JSON.stringify(keep)).catch(() => undefined)
-  }
-  return read
-}
-
-function parse(text: string | undefined): Stored | undefined {
-  if (text === undefined) return undefined
-  try {
-    return JSON.parse(text) as Stored
-  } catch {
-    return undefined // a damaged cache only costs time
-  }
+  const signature = JSON.stringify([ctx.host.root, roots, tools, walked.map((w) => [w.path, w.stat?.dev, w.stat?.ino, w.stat?.ctimeMs])])
+  const kept = await cachedBySignature(
+    ctx.cache,
+    CACHE_KEY,
+    signature,
+    async () => {
+      const read = await readExtendedAttributes(ctx.host, roots, tools)
+      return { capabilities: [...read.capabilities], xattrs: [...read.xattrs], diagnostics: read.diagnostics }
+    },
+    { racy },
+  )
+  return { capabilities: new Map(kept.capabilities), xattrs: new Map(kept.xattrs), diagnostics: kept.diagnostics }
 }

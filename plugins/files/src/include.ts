@@ -1,5 +1,5 @@
 import { checkTargetPath, isWithin, type HostPort } from '@twinsync/sdk'
-import type { Account } from './accounts.js'
+import { readAccounts, type Account } from './accounts.js'
 
 /** Users whose home files are mirrored: root, and everyone with uid >= 1000 and an existing home. */
 export async function selectUsers(
@@ -42,4 +42,28 @@ export function expandIncludes(include: readonly string[], users: readonly Accou
 /** Is a target path inside the expanded include set? */
 export function isIncluded(path: string, roots: readonly string[]): boolean {
   return roots.some((root) => isWithin(path, root))
+}
+
+/**
+ * What the files provider mirrors on a target, as target paths with the include entry each came
+ * from: the same users and expansion as a snapshot. For the check of where the twin may live.
+ */
+export async function mirroredPaths(
+  host: HostPort,
+  include: readonly string[],
+  wanted: 'default' | readonly string[],
+): Promise<Array<{ include: string; path: string }>> {
+  const { users } = await selectUsers(host, (await readAccounts(host)).passwd, wanted)
+  const out: Array<{ include: string; path: string }> = []
+  for (const pattern of include) {
+    const homes = pattern.startsWith('~/') ? users.map((u) => `${u.home}/${pattern.slice(2)}`) : [pattern]
+    for (const path of homes) {
+      try {
+        out.push({ include: pattern, path: checkTargetPath(path) })
+      } catch {
+        // A malformed entry is the configuration check's to refuse, with its key.
+      }
+    }
+  }
+  return out
 }

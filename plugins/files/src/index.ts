@@ -3,6 +3,7 @@ import { FilesProvider } from './provider.js'
 
 export { FilesProvider } from './provider.js'
 export { FilesConfigSchema, DEFAULT_INCLUDE, type FilesConfigInput } from './config.js'
+export { mirroredPaths } from './include.js'
 export { FilesState, Manifest, ManifestEntry, FileEntry, MANIFEST_PATH } from './state.js'
 export { FilesChangeData } from './change-data.js'
 export { DEFAULT_IGNORE, LEFTOVER_PATTERNS } from './ignore.js'

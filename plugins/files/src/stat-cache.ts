@@ -1,4 +1,5 @@
 import type { FileStat, ProviderCache } from '@twinsync/sdk'
+import { isRacy } from '@twinsync/sdk'
 import type { ContentKind } from './content.js'
 
 /** What reading a file once taught us, valid while its (size, mtime, ctime, inode) stay the same. */
@@ -23,12 +24,6 @@ interface StoredIndex {
 
 const INDEX_KEY = 'stat-index'
 const BLOBS_KEY = 'text-blobs'
-/**
- * A file changed within this many milliseconds of our read may change again without its
- * timestamps moving (the kernel's clock is coarse): git calls this "racily clean". Such files
- * are read again next time instead of trusted.
- */
-export const RACY_MS = 100
 
 /**
  * The stat cache, like git's index: a second collect of an unchanged tree takes each file's
@@ -72,7 +67,7 @@ export class StatCache {
   }
 
   remember(path: string, stat: FileStat, verdict: ContentVerdict, text?: string): void {
-    if (stat.mtimeMs > this.startedAt - RACY_MS || stat.ctimeMs > this.startedAt - RACY_MS) {
+    if (isRacy(stat, this.startedAt)) {
       this.changed = true
       return
     }

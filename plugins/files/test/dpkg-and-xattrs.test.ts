@@ -1,6 +1,5 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import sinon from 'sinon'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { LocalHost, MemoryCache, RecordingHost } from '@twinsync/sdk'
 import { applyDiversions, originOf, parseDiversions, parseMd5sums, parseStatusConffiles, type PackageIndex } from '../src/package-origin.js'
@@ -37,7 +36,6 @@ describe('files provider: capabilities and extended attributes', () => {
     root = debianLikeRoot()
   })
   after(() => {
-    sinon.restore()
     root.remove()
   })
 
@@ -54,6 +52,7 @@ describe('files provider: capabilities and extended attributes', () => {
   it('records what getcap and getfattr report in the manifest, by target path', async () => {
     // getcap and getfattr only read: queries, answered here as the tools would.
     const host = new RecordingHost(new LocalHost(root.dir), {
+      which: (tool) => (tool === 'getcap' || tool === 'getfattr' ? `/usr/sbin/${tool}` : undefined),
       query: (command, args) => {
         const dir = args[args.length - 1] ?? ''
         if (!dir.endsWith('/usr/local/bin')) return { stdout: '' }
@@ -61,7 +60,6 @@ describe('files provider: capabilities and extended attributes', () => {
       },
     })
     const ctx = createTestContext(root.dir, { host })
-    sinon.stub(host, 'which').callsFake(async (tool) => (tool === 'getcap' || tool === 'getfattr' ? `/usr/sbin/${tool}` : undefined))
     const attributes = await readExtendedAttributes(ctx.host, ['/usr/local/bin'])
     assert.deepEqual(attributes.diagnostics, [])
     const { state } = await new FilesProvider().collect({ ctx })
@@ -73,9 +71,8 @@ describe('files provider: capabilities and extended attributes', () => {
   })
 
   it('says which tool is missing instead of failing', async () => {
-    const ctx = createTestContext(root.dir)
-    sinon.stub(ctx.host, 'which').resolves(undefined)
-    const attributes = await readExtendedAttributes(ctx.host, ['/etc'])
+    const host = new RecordingHost(new LocalHost(root.dir), { which: () => undefined })
+    const attributes = await readExtendedAttributes(host, ['/etc'])
     assert.deepEqual(attributes.diagnostics.map((d) => [d.code, d.severity]), [['FILES_XATTR_TOOLS_MISSING', 'info']])
     assert.match(attributes.diagnostics[0]?.summary ?? '', /getcap .* getfattr/)
   })

@@ -11,12 +11,16 @@ interface SystemdStep {
   unit: string
   /** unmask: the state the unit ends in. */
   after?: 'enabled' | 'disabled'
+  /** mask: until reboot only (`--runtime`, in /run/systemd/system). */
+  runtime?: boolean
 }
 
+const TIMEOUT = { timeoutMs: 5 * 60_000 }
+
 /** The systemctl arguments of one step; offline targets get `--root`, as systemctl needs no manager for enablement. */
-export function systemctlArgs(operation: SystemdOperation, unit: string, root: string): string[] {
+export function systemctlArgs(operation: SystemdOperation, unit: string, root: string, options: { runtime?: boolean } = {}): string[] {
   const rootArgs = root === '/' ? [] : [`--root=${root}`]
-  return operation === 'daemon-reload' ? [...rootArgs, 'daemon-reload'] : [...rootArgs, operation, '--', unit]
+  return operation === 'daemon-reload' ? [...rootArgs, 'daemon-reload'] : [...rootArgs, operation, ...(options.runtime === true ? ['--runtime'] : []), '--', unit]
 }
 
 /**
@@ -62,15 +66,20 @@ export async function applySystemdChanges(
       // A unit whose last reload lost some of its sockets still owes them: the reload that
       // follows a rollback must bring back what it listened on before the change.
       const listening = verified ? (owed.get(step.unit) ?? (await listeningSockets(ctx.host, step.unit))) : new Set<string>()
-      const result = await ctx.host.exec('systemctl', systemctlArgs(operation, step.unit, ctx.host.root), { timeoutMs: 5 * 60_000 })
-      if (result.exitCode !== 0) {
-        report({ id, status: 'failed', message: `systemctl ${operation} ${step.unit} exited with ${result.exitCode}`, outputTail: (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-20).join('\n') })
+      const planned = await commandsOf(step, ctx)
+      if ('failed' in planned) {
+        report({ id, status: 'failed', message: planned.failed })
+        continue
+      }
+      const failure = await runInTurn(ctx, step.unit, planned.commands)
+      if (failure !== undefined) {
+        report({ id, ...failure })
         continue
       }
       if (step.after !== undefined) {
-        const failure = await settleUnmasked(ctx, step)
-        if (failure !== undefined) {
-          report({ id, ...failure })
+        const unsettled = await settleUnmasked(ctx, step, planned.masks)
+        if (unsettled !== undefined) {
+          report({ id, ...unsettled })
           continue
         }
       }
@@ -94,22 +103,84 @@ function toStep(change: Change): SystemdStep {
   if (after !== undefined && (change.operation !== 'unmask' || (after !== 'enabled' && after !== 'disabled'))) {
     throw new TwinSyncError('PLAN_INVALID', `The systemd change ${change.id} has an unknown final state ${JSON.stringify(after)} (was the plan edited?)`, { details: { id: change.id } })
   }
-  return { change, operation: change.operation, unit: change.operation === 'daemon-reload' ? unit : checkUnitName(unit), ...(after === undefined ? {} : { after }) }
+  const runtime = (data as { runtime?: unknown }).runtime
+  if (runtime !== undefined && (change.operation !== 'mask' || runtime !== true)) {
+    throw new TwinSyncError('PLAN_INVALID', `The systemd change ${change.id} has an unknown runtime flag ${JSON.stringify(runtime)} (was the plan edited?)`, { details: { id: change.id } })
+  }
+  return {
+    change,
+    operation: change.operation,
+    unit: change.operation === 'daemon-reload' ? unit : checkUnitName(unit),
+    ...(after === undefined ? {} : { after }),
+    ...(runtime === true ? { runtime: true } : {}),
+  }
+}
+
+type Masks = { persistent: boolean; runtime: boolean }
+
+/**
+ * The systemctl commands of one step, read from the unit files as they are now:
+ * - unmask takes away every mask systemctl can (`unmask` for the one in /etc, `unmask --runtime`
+ *   for the one in /run, which a plain unmask leaves); a unit masked somewhere else fails here,
+ *   before anything runs;
+ * - a mask until reboot is `mask --runtime`, then `unmask` of a mask for good in /etc (the
+ *   runtime mask first, so the unit is never unmasked in between).
+ */
+async function commandsOf(step: SystemdStep, ctx: ProviderContext): Promise<{ commands: string[][]; masks?: Masks } | { failed: string }> {
+  const root = ctx.host.root
+  if (step.operation !== 'unmask' && !(step.operation === 'mask' && step.runtime === true)) {
+    return { commands: [systemctlArgs(step.operation, step.unit, root)] }
+  }
+  const index = new UnitFileIndex(ctx.host)
+  const masks = await index.masks(step.unit)
+  if (step.operation === 'mask') {
+    return { commands: [systemctlArgs('mask', step.unit, root, { runtime: true }), ...(masks.persistent ? [systemctlArgs('unmask', step.unit, root)] : [])], masks }
+  }
+  const commands = [...(masks.persistent ? [systemctlArgs('unmask', step.unit, root)] : []), ...(masks.runtime ? [systemctlArgs('unmask', step.unit, root, { runtime: true })] : [])]
+  if (commands.length === 0) {
+    const { state } = await index.lookup(step.unit)
+    if (state === 'masked' || state === 'masked-runtime') {
+      return { failed: `${step.unit} is masked outside /etc/systemd/system and /run/systemd/system (a vendor's mask), which systemctl unmask does not take away; nothing was run` }
+    }
+  }
+  return { commands, masks }
+}
+
+/** Runs the commands one after the other; the first that fails ends the step, saying what ran before it. */
+async function runInTurn(ctx: ProviderContext, unit: string, commands: readonly string[][]): Promise<Omit<ChangeResult, 'id'> | undefined> {
+  const done: string[] = []
+  for (const args of commands) {
+    const result = await ctx.host.exec('systemctl', args, TIMEOUT)
+    const words = args.filter((a) => !a.startsWith('--root=') && a !== '--').join(' ')
+    if (result.exitCode !== 0) {
+      return {
+        status: 'failed',
+        message: `systemctl ${words} exited with ${result.exitCode}${done.length === 0 ? '' : ` (after systemctl ${done.join(', systemctl ')} had run for ${unit})`}`,
+        outputTail: (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-20).join('\n'),
+      }
+    }
+    done.push(words)
+  }
+  return undefined
 }
 
 /**
- * After `systemctl unmask`: enable or disable the unit so it ends as the change says (the links
- * from before the mask decide where an unmask alone leaves it). If that fails the mask goes back,
- * so the change happened whole or not at all.
+ * After the masks are gone: enable or disable the unit so it ends as the change says (the links
+ * from before the mask decide where an unmask alone leaves it). If that fails the masks go back
+ * as they were (for good, until reboot), so the change happened whole or not at all.
  */
-async function settleUnmasked(ctx: ProviderContext, step: SystemdStep): Promise<Omit<ChangeResult, 'id'> | undefined> {
+async function settleUnmasked(ctx: ProviderContext, step: SystemdStep, masks: Masks = { persistent: true, runtime: false }): Promise<Omit<ChangeResult, 'id'> | undefined> {
   const { state } = await new UnitFileIndex(ctx.host).lookup(step.unit)
   const verb = step.after === 'enabled' ? (state === 'enabled' ? undefined : 'enable') : state === 'enabled' ? 'disable' : undefined
   if (verb === undefined) return undefined
-  const result = await ctx.host.exec('systemctl', systemctlArgs(verb, step.unit, ctx.host.root), { timeoutMs: 5 * 60_000 })
+  const result = await ctx.host.exec('systemctl', systemctlArgs(verb, step.unit, ctx.host.root), TIMEOUT)
   if (result.exitCode === 0) return undefined
-  const remask = await ctx.host.exec('systemctl', systemctlArgs('mask', step.unit, ctx.host.root), { timeoutMs: 5 * 60_000 })
-  const back = remask.exitCode === 0 ? `${step.unit} is masked again, as it was` : `masking ${step.unit} again failed too (exit ${remask.exitCode}): it is unmasked`
+  const remasks = [...(masks.persistent ? [false] : []), ...(masks.runtime ? [true] : [])]
+  let remasked = true
+  for (const runtime of remasks) {
+    remasked = (await ctx.host.exec('systemctl', systemctlArgs('mask', step.unit, ctx.host.root, { runtime }), TIMEOUT)).exitCode === 0 && remasked
+  }
+  const back = remasked ? `${step.unit} is masked again, as it was` : `masking ${step.unit} again failed too: it is unmasked`
   return {
     status: 'failed',
     message: `systemctl ${verb} ${step.unit} exited with ${result.exitCode} after the unmask; ${back}`,
@@ -127,7 +198,7 @@ async function isSatisfied(step: SystemdStep, index: UnitFileIndex): Promise<boo
     case 'disable':
       return state === 'disabled'
     case 'mask':
-      return state === 'masked'
+      return state === (step.runtime === true ? 'masked-runtime' : 'masked')
     case 'unmask':
       return state !== 'masked' && state !== 'masked-runtime' && (step.after === undefined || state === step.after)
     default:

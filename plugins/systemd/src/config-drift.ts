@@ -1,4 +1,4 @@
-import { compareStrings, configReadBy, globToRegExp, type HostReader, type ProviderCache } from '@twinsync/sdk'
+import { cachedBySignature, compareStrings, configReadBy, globToRegExp, type HostReader, type ProviderCache } from '@twinsync/sdk'
 import type { RuntimeEntry } from './state.js'
 
 const DPKG_INFO = '/var/lib/dpkg/info'
@@ -107,7 +107,7 @@ export function parseTimestamp(text: string): number | undefined {
 /** For each unit file a package ships: the package, and the first components of its /etc paths. */
 export type UnitPackages = Map<string, Array<{ package: string; etcTops: string[] }>>
 
-const PACKAGES_CACHE_KEY = 'unit-packages-v1'
+const PACKAGES_CACHE_KEY = 'unit-packages-v2'
 const UNIT_FILE = /^(?:\/usr)?\/lib\/systemd\/system\/[^/]+\.service$/
 
 /**
@@ -119,27 +119,20 @@ export async function unitPackages(host: HostReader, cache?: ProviderCache): Pro
   const folder = await host.stat(DPKG_INFO).catch(() => undefined)
   if (folder?.type !== 'directory') return new Map()
   const signature = `${folder.ino}:${folder.mtimeMs}:${folder.ctimeMs}`
-  const cached = await cache?.read(PACKAGES_CACHE_KEY).catch(() => undefined)
-  if (cached !== undefined) {
-    try {
-      const parsed = JSON.parse(cached) as { signature: string; units: Array<[string, Array<{ package: string; etcTops: string[] }>]> }
-      if (parsed.signature === signature) return new Map(parsed.units)
-    } catch {
-      // a damaged cache only costs speed
+  const read = async (): Promise<Array<[string, Array<{ package: string; etcTops: string[] }>]>> => {
+    const units: UnitPackages = new Map()
+    for (const entry of await host.readdir(DPKG_INFO).catch(() => [])) {
+      if (!entry.name.endsWith('.list')) continue
+      const lines = ((await host.readTextIfExists(`${DPKG_INFO}/${entry.name}`)) ?? '').split('\n')
+      const unitFiles = lines.filter((l) => UNIT_FILE.test(l))
+      if (unitFiles.length === 0) continue
+      const name = entry.name.slice(0, -'.list'.length).replace(/:[^:]*$/, '')
+      const etcTops = [...new Set(lines.map((l) => /^\/etc\/([^/]+)/.exec(l)?.[1]).filter((t): t is string => t !== undefined))].sort(compareStrings)
+      for (const unitFile of unitFiles) units.set(unitFile, [...(units.get(unitFile) ?? []), { package: name, etcTops }])
     }
+    return [...units.entries()].sort(([x], [y]) => compareStrings(x, y))
   }
-  const units: UnitPackages = new Map()
-  for (const entry of await host.readdir(DPKG_INFO).catch(() => [])) {
-    if (!entry.name.endsWith('.list')) continue
-    const lines = ((await host.readTextIfExists(`${DPKG_INFO}/${entry.name}`)) ?? '').split('\n')
-    const unitFiles = lines.filter((l) => UNIT_FILE.test(l))
-    if (unitFiles.length === 0) continue
-    const name = entry.name.slice(0, -'.list'.length).replace(/:[^:]*$/, '')
-    const etcTops = [...new Set(lines.map((l) => /^\/etc\/([^/]+)/.exec(l)?.[1]).filter((t): t is string => t !== undefined))].sort(compareStrings)
-    for (const unitFile of unitFiles) units.set(unitFile, [...(units.get(unitFile) ?? []), { package: name, etcTops }])
-  }
-  await cache?.write(PACKAGES_CACHE_KEY, JSON.stringify({ signature, units: [...units.entries()].sort(([x], [y]) => compareStrings(x, y)) })).catch(() => undefined)
-  return units
+  return new Map(cache === undefined ? await read() : await cachedBySignature(cache, PACKAGES_CACHE_KEY, signature, read))
 }
 
 /** The files (and symlinks) a service reads at start, and their folders (ending in "/"), by the rules of addConfigDrift. */

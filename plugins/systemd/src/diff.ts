@@ -42,16 +42,37 @@ export function diffSystemdState(desired: SystemdState, actual: SystemdState): D
       continue
     }
     if (want === 'masked') {
-      add('mask', unit, `mask ${unit}`, 'medium', { before: have ?? 'absent', after: 'masked' })
+      // A mask until reboot (in /run) becomes a mask for good (in /etc); the one in /run is gone at the next boot.
+      const summary = have === 'masked-runtime' ? `mask ${unit} for good (it is masked only until reboot now)` : `mask ${unit}`
+      add('mask', unit, summary, 'medium', { before: have ?? 'absent', after: 'masked' })
+      continue
+    }
+    if (want === 'masked-runtime') {
+      // A mask until reboot lives in /run/systemd/system: it means something only to a running
+      // manager (a booted root mounts a fresh /run over the root's own).
+      if (!live) {
+        diagnostics.push(infoDiagnostic('SYSTEMD_RUNTIME_MASK_OFFLINE', `The twin has ${unit} masked until reboot; a mask until reboot needs a running system, so nothing is planned for it on this target`, {
+          detail: `Apply the twin on the running machine (root "/") to mask ${unit} until reboot, or mask it for good in the twin ("masked" in system/services/units.json).`,
+          path: unit,
+          provider: 'systemd',
+        }))
+        continue
+      }
+      // `systemctl mask --runtime`, then (from a mask for good) `systemctl unmask` of the one in /etc.
+      const summary = have === 'masked' ? `mask ${unit} only until reboot (it is masked for good now)` : `mask ${unit} until reboot`
+      const change = add('mask', unit, summary, 'medium', { before: have ?? 'absent', after: 'masked-runtime' })
+      change.data = { unit, runtime: true }
       continue
     }
     const requires = reload === undefined ? {} : { requires: [reload.id] }
-    if (have === 'masked') {
-      // One change: the mask goes and the unit ends as the twin says. The enable links a unit had
-      // before it was masked are still there, so an unmask alone can leave it enabled (or not).
+    if (have === 'masked' || have === 'masked-runtime') {
+      // One change: every mask goes (in /etc and in /run: `systemctl unmask` alone leaves the one
+      // in /run) and the unit ends as the twin says. The enable links a unit had before it was
+      // masked are still there, so an unmask alone can leave it enabled (or not).
       const after = want === 'enabled' || want === 'disabled' ? want : undefined
-      const summary = after === 'enabled' ? `unmask and enable ${unit}` : after === 'disabled' ? `unmask ${unit}, leaving it disabled` : `unmask ${unit}`
-      const change = add('unmask', unit, summary, 'medium', { before: 'masked', after: after ?? want, ...(after === 'enabled' ? requires : {}) })
+      const what = have === 'masked-runtime' ? `unmask ${unit} (masked until reboot)` : `unmask ${unit}`
+      const summary = after === 'enabled' ? `${what} and enable it` : after === 'disabled' ? `${what}, leaving it disabled` : what
+      const change = add('unmask', unit, have === 'masked' && after === 'enabled' ? `unmask and enable ${unit}` : summary, 'medium', { before: have, after: after ?? want, ...(after === 'enabled' ? requires : {}) })
       change.data = { unit, ...(after === undefined ? {} : { after }) }
       continue
     }

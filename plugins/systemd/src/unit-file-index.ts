@@ -10,6 +10,7 @@ import {
   isRuntimePath,
   PERSISTENT_CONFIG,
   PRESET_DIRS,
+  RUNTIME_CONFIG,
   resolveLinkTarget,
   TRANSIENT_DIR,
   UNIT_SEARCH_PATH,
@@ -133,6 +134,16 @@ export class UnitFileIndex {
     if ((await this.findSymlinksInScope(info, install, false)) !== undefined) return { state: 'indirect', install }
     if (hasInstallRules(install)) return { state: 'disabled', install }
     return { state: install.also.length > 0 ? 'indirect' : 'static', install }
+  }
+
+  /**
+   * The masks `systemctl unmask` can take away: one for good in /etc/systemd/system (plain
+   * unmask) and one until reboot in /run/systemd/system (`unmask --runtime`; systemd 252's plain
+   * unmask leaves it). A mask elsewhere (a vendor's link to /dev/null) is neither.
+   */
+  async masks(name: string): Promise<{ persistent: boolean; runtime: boolean }> {
+    const isMask = async (dir: string) => (await this.has(dir, name)) && (await this.loadOrReadlink(name, `${dir}/${name}`).catch(() => undefined))?.mode === 'masked'
+    return { persistent: await isMask(PERSISTENT_CONFIG), runtime: await isMask(RUNTIME_CONFIG) }
   }
 
   /** install_info_traverse: follow aliases and linked files to the unit file that is loaded. */

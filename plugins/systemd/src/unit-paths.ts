@@ -20,6 +20,8 @@ export const UNIT_SEARCH_PATH = [
 
 /** Where `systemctl enable` writes: an enablement found here is "enabled". */
 export const PERSISTENT_CONFIG = '/etc/systemd/system'
+/** Where `systemctl --runtime` writes: gone at the next boot. */
+export const RUNTIME_CONFIG = '/run/systemd/system'
 export const GENERATOR_DIRS: readonly string[] = ['/run/systemd/generator.early', '/run/systemd/generator', '/run/systemd/generator.late']
 export const TRANSIENT_DIR = '/run/systemd/transient'
 

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Change, ProviderContext } from '@twinsync/sdk'
@@ -45,18 +45,47 @@ describe('systemd apply (offline root, a dry run of systemctl)', () => {
     assert.match(results[4]?.message ?? '', /needs a running system/)
   })
 
-  it('an unmask that ends enabled runs unmask, then enable, as one change; an unknown final state is refused before anything runs', async () => {
+  it('an unmask that ends enabled takes every mask away (in /etc, and in /run with --runtime), then enables, as one change; an unknown final state is refused before anything runs', async () => {
+    mkdirSync(join(root, 'etc/systemd/system'), { recursive: true })
+    mkdirSync(join(root, 'run/systemd/system'), { recursive: true })
+    symlinkSync('/dev/null', join(root, 'etc/systemd/system/web.service'))
+    symlinkSync('/dev/null', join(root, 'run/systemd/system/web.service'))
     const host = dryRun()
     const unmask = change('unmask', 'web.service', { summary: 'unmask and enable web.service', data: { unit: 'web.service', after: 'enabled' } })
     const { results } = await new SystemdProvider().apply({ changes: [unmask], ctx })
     assert.deepEqual(host.commands(), [
       ['systemctl', [`--root=${root}`, 'unmask', '--', 'web.service']],
+      ['systemctl', [`--root=${root}`, 'unmask', '--runtime', '--', 'web.service']],
       ['systemctl', [`--root=${root}`, 'enable', '--', 'web.service']],
     ])
     assert.deepEqual(results.map((r) => [r.status, r.message]), [['applied', 'unmask and enable web.service']])
     const forged = dryRun()
     await assert.rejects(new SystemdProvider().apply({ changes: [{ ...unmask, data: { unit: 'web.service', after: 'static; reboot' } }], ctx }), { code: 'PLAN_INVALID' })
+    await assert.rejects(new SystemdProvider().apply({ changes: [change('mask', 'web.service', { data: { unit: 'web.service', runtime: 'yes' } })], ctx }), { code: 'PLAN_INVALID' })
     assert.deepEqual(forged.actions, [])
+  })
+
+  it('a mask until reboot over a mask for good runs mask --runtime first, then unmask of the one in /etc', async () => {
+    mkdirSync(join(root, 'etc/systemd/system'), { recursive: true })
+    symlinkSync('/dev/null', join(root, 'etc/systemd/system/web.service'))
+    const host = dryRun()
+    const { results } = await new SystemdProvider().apply({ changes: [change('mask', 'web.service', { data: { unit: 'web.service', runtime: true } }), change('mask', 'db.service', { data: { unit: 'db.service', runtime: true } })], ctx })
+    assert.deepEqual(host.commands(), [
+      ['systemctl', [`--root=${root}`, 'mask', '--runtime', '--', 'web.service']],
+      ['systemctl', [`--root=${root}`, 'unmask', '--', 'web.service']],
+      ['systemctl', [`--root=${root}`, 'mask', '--runtime', '--', 'db.service']],
+    ])
+    assert.deepEqual(results.map((r) => r.status), ['applied', 'applied'])
+  })
+
+  it('an unmask of a unit masked where systemctl cannot unmask it (a vendor mask) fails before anything runs', async () => {
+    mkdirSync(join(root, 'lib/systemd/system'), { recursive: true })
+    symlinkSync('/dev/null', join(root, 'lib/systemd/system/web.service'))
+    const host = dryRun()
+    const { results } = await new SystemdProvider().apply({ changes: [change('unmask', 'web.service', { data: { unit: 'web.service', after: 'enabled' } })], ctx })
+    assert.deepEqual(host.commands(), [])
+    assert.equal(results[0]?.status, 'failed')
+    assert.match(results[0]?.message ?? '', /masked outside \/etc\/systemd\/system and \/run\/systemd\/system/)
   })
 
   it('refuses an invalid unit name before anything runs', async () => {

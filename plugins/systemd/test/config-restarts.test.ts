@@ -2,8 +2,7 @@ import { strict as assert } from 'node:assert'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import sinon from 'sinon'
-import type { Change, ExecResult } from '@twinsync/sdk'
+import { LocalHost, RecordingHost, type Change } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { restartsForConfigChanges } from '../src/config-restarts.js'
 import type { SystemdState } from '../src/state.js'
@@ -33,16 +32,9 @@ describe('restarts proposed for changed package configuration', () => {
   })
 
   it('reloads a running unit that can reload, also for a file only the configuration checks tie to it', async () => {
-    const offline = createTestContext(root)
-    const exec = sinon.stub(offline.host, 'query').callsFake(async (command, args): Promise<ExecResult> => {
-      const unit = args[args.length - 1] as string
-      return { command, args: [...args], exitCode: 0, stdout: unit === 'nginx.service' ? 'yes\n' : 'no\n', stderr: '', timedOut: false }
-    })
-    // The same files, but a host that says it runs the target (so CanReload is asked).
-    const host = new Proxy(offline.host, {
-      get: (target, key) => (key === 'live' ? true : typeof Reflect.get(target, key) === 'function' ? Reflect.get(target, key).bind(target) : Reflect.get(target, key)),
-    })
-    const ctx = { ...offline, host }
+    // The same files, but a port that says it runs the target (so CanReload is asked), with systemctl's answers.
+    const host = new RecordingHost(new LocalHost(root), { live: true, query: (_command, args) => ({ stdout: args[args.length - 1] === 'nginx.service' ? 'yes\n' : 'no\n' }) })
+    const ctx = createTestContext(root, { host })
     const site: Change = { ...write('/etc/nginx/sites-enabled/site'), id: 'files:create:/etc/nginx/sites-enabled/site', data: { action: 'symlink', path: '/etc/nginx/sites-enabled/site', target: '../sites-available/site' } }
     const follow = await restartsForConfigChanges({
       changes: [site, write('/etc/default/cron')],
@@ -54,7 +46,8 @@ describe('restarts proposed for changed package configuration', () => {
       ['systemd:reload:nginx.service', 'reload', ['files:create:/etc/nginx/sites-enabled/site']],
       ['systemd:restart:cron.service', 'restart', ['files:replace:/etc/default/cron']],
     ])
-    assert.deepEqual(exec.firstCall.args.slice(0, 2), ['systemctl', ['show', '--property=CanReload', '--value', '--', 'nginx.service']])
+    assert.deepEqual(host.queries[0], ['systemctl', ['show', '--property=CanReload', '--value', '--', 'nginx.service']])
+    assert.deepEqual(host.actions, [], 'planning follow-ups changes nothing')
   })
 
   it('proposes nothing offline, or when the restart is already planned', async () => {

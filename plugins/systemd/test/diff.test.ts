@@ -30,6 +30,25 @@ describe('systemd diff', () => {
     assert.ok(changes.every((c) => c.provider === 'systemd' && c.category === 'services'))
   })
 
+  it('masks until reboot (masked-runtime): unmask takes every mask away, masks for good or until reboot as the twin says', () => {
+    const twin = { 'a.service': { state: 'enabled' }, 'b.service': { state: 'disabled' }, 'c.service': { state: 'masked' }, 'd.service': { state: 'masked-runtime' }, 'e.service': { state: 'masked-runtime' }, 'f.service': { state: 'static' } }
+    const machine = { 'a.service': { state: 'masked-runtime' }, 'b.service': { state: 'masked-runtime' }, 'c.service': { state: 'masked-runtime' }, 'd.service': { state: 'enabled' }, 'e.service': { state: 'masked' }, 'f.service': { state: 'masked-runtime' } }
+    const live = diffSystemdState(state(twin, {}), state(machine, {}))
+    assert.deepEqual(live.changes.map((c) => [c.id, c.summary, c.before, c.after, c.data]), [
+      ['systemd:unmask:a.service', 'unmask a.service (masked until reboot) and enable it', 'masked-runtime', 'enabled', { unit: 'a.service', after: 'enabled' }],
+      ['systemd:unmask:b.service', 'unmask b.service (masked until reboot), leaving it disabled', 'masked-runtime', 'disabled', { unit: 'b.service', after: 'disabled' }],
+      ['systemd:mask:c.service', 'mask c.service for good (it is masked only until reboot now)', 'masked-runtime', 'masked', { unit: 'c.service' }],
+      ['systemd:mask:d.service', 'mask d.service until reboot', 'enabled', 'masked-runtime', { unit: 'd.service', runtime: true }],
+      ['systemd:mask:e.service', 'mask e.service only until reboot (it is masked for good now)', 'masked', 'masked-runtime', { unit: 'e.service', runtime: true }],
+      ['systemd:unmask:f.service', 'unmask f.service (masked until reboot)', 'masked-runtime', 'static', { unit: 'f.service' }],
+    ])
+    assert.deepEqual(live.diagnostics, [])
+    // Offline, a mask until reboot is not planned (a booted root gets a fresh /run): one note per unit says so.
+    const offline = diffSystemdState(state(twin), state(machine))
+    assert.deepEqual(offline.changes.map((c) => c.id), ['systemd:unmask:a.service', 'systemd:unmask:b.service', 'systemd:mask:c.service', 'systemd:unmask:f.service'])
+    assert.deepEqual(offline.diagnostics.map((d) => [d.code, d.severity, d.path]), [['SYSTEMD_RUNTIME_MASK_OFFLINE', 'info', 'd.service'], ['SYSTEMD_RUNTIME_MASK_OFFLINE', 'info', 'e.service']])
+  })
+
   it('offline, runtime differences become a diagnostic, not changes', () => {
     const { changes, diagnostics } = diffSystemdState(state({}, { 'cron.service': { active: 'active', sub: 'running' } }), state({}))
     assert.deepEqual(changes, [])

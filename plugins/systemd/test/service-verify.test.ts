@@ -2,8 +2,7 @@ import { strict as assert } from 'node:assert'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import sinon from 'sinon'
-import { LocalHost, type ExecResult } from '@twinsync/sdk'
+import { LocalHost, RecordingHost } from '@twinsync/sdk'
 import { formatAddress, listeningSockets, verifyBack } from '../src/verify.js'
 
 const TCP_HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n'
@@ -11,7 +10,7 @@ const tcpLine = (local: string, state: string, inode: number) => `   0: ${local}
 
 describe('systemd: is a reloaded unit back where it was', () => {
   let root: string
-  let host: LocalHost
+  let host: RecordingHost
   let active = 'active'
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'twinsync-verify-'))
@@ -25,15 +24,14 @@ describe('systemd: is a reloaded unit back where it was', () => {
     }
     writeFileSync(join(root, 'proc/net/tcp'), TCP_HEADER + tcpLine('00000000:1F90', '0A', 111) + tcpLine('00000000:0050', '0A', 112) + tcpLine('00000000:0016', '0A', 113) + tcpLine('0100007F:1F90', '01', 111))
     writeFileSync(join(root, 'proc/net/tcp6'), TCP_HEADER)
-    host = new LocalHost(root)
     active = 'active'
-    sinon.stub(host, 'query').callsFake(async (command, args): Promise<ExecResult> => {
-      const out = args.includes('--property=ControlGroup') ? `/system.slice/${args[args.length - 1]}\n` : `${active}\n`
-      return { command, args: [...args], exitCode: 0, stdout: out, stderr: '', timedOut: false }
+    // systemctl only reads here: its answers come from the recording port, the files from the root.
+    host = new RecordingHost(new LocalHost(root), {
+      query: (_command, args) => ({ stdout: args.includes('--property=ControlGroup') ? `/system.slice/${args[args.length - 1]}\n` : `${active}\n` }),
     })
   })
   afterEach(() => {
-    sinon.restore()
+    assert.deepEqual(host.actions, [], 'verifying changes nothing')
     rmSync(root, { recursive: true, force: true })
   })
 

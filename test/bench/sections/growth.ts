@@ -33,17 +33,25 @@ export const growthSection: BenchSection = {
     const ct = await bootContainer({ image: 'server' })
     try {
       await ct.writeFile(CONFIG, '{}\n')
-      const snapshot = async (args: string[]): Promise<{ ms: number; commit: boolean }> => {
+      const snapshot = async (args: string[]): Promise<{ ms: number; commit: boolean; packed?: Packed }> => {
         const started = performance.now()
         const r = await ct.twinsync(['snapshot', '--repo', TWIN, '--config', CONFIG, '--json', ...args], { timeoutMs: 600_000 })
         const ms = performance.now() - started
         if (r.code !== 0) throw new Error(`snapshot failed (exit ${r.code}): ${r.stderr}`)
-        return { ms, commit: (JSON.parse(r.stdout) as { commit?: string }).commit !== undefined }
+        const out = JSON.parse(r.stdout) as { commit?: string; packed?: Packed }
+        return { ms, commit: out.commit !== undefined, ...(out.packed === undefined ? {} : { packed: out.packed }) }
       }
       await ct.runOk(['sh', '-c', CHURN, 'sh', '0'])
       const first = await snapshot(['--init'])
       const firstKb = (await repoKb(ct)).repo
+      // The same first snapshot packed whole (a bare clone), for a fair second ratio: packed against packed.
+      await ct.runOk(['sh', '-c', `rm -rf /tmp/first-packed && git clone -q --bare --no-local ${TWIN} /tmp/first-packed`])
+      const firstPackedKb = Number((await ct.runOk(['du', '-sk', '/tmp/first-packed'])).stdout.split('\t')[0])
+      await ct.runOk(['rm', '-rf', '/tmp/first-packed'])
       const times: number[] = []
+      const packs: Array<Packed & { snapshotMs: number }> = []
+      const unpacked: number[] = []
+      if (first.packed !== undefined) packs.push({ ...first.packed, snapshotMs: first.ms })
       let commits = 1
       const curve: Array<{ snapshots: number; kb: number }> = [{ snapshots: 1, kb: firstKb }]
       ctx.progress(`growth: ${total} snapshots, each after an hour's churn (progress every 50)`)
@@ -51,6 +59,8 @@ export const growthSection: BenchSection = {
         await ct.runOk(['sh', '-c', CHURN, 'sh', String(i)])
         const s = await snapshot(['--if-changed'])
         times.push(s.ms)
+        if (s.packed !== undefined) packs.push({ ...s.packed, snapshotMs: s.ms })
+        else unpacked.push(s.ms)
         if (s.commit) commits++
         if ((i + 1) % 50 === 0 || i + 1 === total) {
           curve.push({ snapshots: i + 1, kb: (await repoKb(ct)).repo })
@@ -64,6 +74,10 @@ export const growthSection: BenchSection = {
       const gcKb = (await repoKb(ct)).repo
       const growth = afterKb / firstKb
       const twice: Goal = { text: '≤ 2× the first one', met: () => growth <= 2 }
+      const full = packs.filter((p) => p.kind === 'full')
+      const incremental = packs.filter((p) => p.kind === 'incremental')
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
+      ctx.note(`Automatic packs (auto-pack.ts) during the growth run: ${packs.map((p) => `${p.kind[0]}${p.ms}`).join(' ')} (i = incremental, f = whole; ms of git repack).`)
       ctx.note(`Repository growth: .git less TwinSync's provider caches (${after.cache} KB), measured with du -sk inside the container, after 1, every 50 and ${total} snapshots: ${curve.map((p) => `${p.snapshots}: ${(p.kb / 1024).toFixed(1)} MB`).join(', ')}.`)
       return [
         row('growth', `twin repository after the first snapshot (services, booted)`, { unit: 'KB', twinsync: firstKb, note: `first snapshot took ${Math.round(first.ms)} ms` }),
@@ -78,12 +92,28 @@ export const growthSection: BenchSection = {
           twinsync: gcKb,
           note: `${(gcKb / firstKb).toFixed(2)}× the first one${afterGc === undefined ? '' : `; gc reports ${(afterGc / 1024).toFixed(0)} KB of objects`}`,
         }),
+        row('growth', `  the first snapshot packed (a bare clone of it), for reference`, {
+          unit: 'KB',
+          twinsync: firstPackedKb,
+          note: `after ${total}: ${(afterKb / firstPackedKb).toFixed(2)}× it`,
+        }),
         row('growth', `time per snapshot --if-changed during the run (median of ${times.length})`, { twinsync: median(times), runs: times.length }),
+        row('growth', `  the same, snapshots that did not pack (median of ${unpacked.length})`, { twinsync: median(unpacked), runs: unpacked.length }),
+        row('growth', `automatic pack: amortised cost per snapshot (all repack time / ${total})`, { twinsync: sum(packs.map((p) => p.ms)) / total, note: `${incremental.length} incremental, ${full.length} whole` }),
+        row('growth', `  incremental pack (median; worst)`, { ...(incremental.length === 0 ? {} : { twinsync: median(incremental.map((p) => p.ms)) }), note: incremental.length === 0 ? 'none ran' : `worst ${Math.max(...incremental.map((p) => p.ms))} ms` }),
+        row('growth', `  whole pack (median; worst)`, { ...(full.length === 0 ? {} : { twinsync: median(full.map((p) => p.ms)) }), note: full.length === 0 ? 'none ran' : `worst ${Math.max(...full.map((p) => p.ms))} ms` }),
+        row('growth', `  slowest snapshot of the run (with its pack, if any)`, { twinsync: Math.max(...times) }),
       ]
     } finally {
       await ct.close()
     }
   },
+}
+
+/** What a snapshot's --json says about its automatic pack (core/src/twin/auto-pack.ts). */
+interface Packed {
+  kind: 'incremental' | 'full'
+  ms: number
 }
 
 /**

@@ -1,0 +1,76 @@
+import { lstat, readdir, realpath } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
+import { TwinSyncError } from '@twinsync/sdk'
+import { quoteArg } from '../plan/command-text.js'
+import type { GitClientFactory } from './git.js'
+import { TwinRepository, type TwinInfo } from './twin-repository.js'
+
+/** A path the files provider mirrors: the include entry, and where it is on this host (under the target root). */
+export interface MirroredPath {
+  include: string
+  path: string
+}
+
+/** A place that may hold the twin, and what it holds now. */
+export interface TwinPlace {
+  /** Absolute. */
+  dir: string
+  /** 'twin': a twin is there (use it); 'empty' or 'missing': `init` creates one there. */
+  holds: 'twin' | 'empty' | 'missing'
+  /** twin.json of the twin there. */
+  info?: TwinInfo
+}
+
+/**
+ * The one rule for where a twin may live, for `--repo`, `repo:` in the configuration file and
+ * Settings in the TUI alike: an absolute path (or ~/…), not a symlink, neither inside a mirrored
+ * path nor around one (a snapshot would copy the twin into itself, an apply would write into
+ * it), and either an existing twin or an empty or missing folder. Refuses with
+ * REPO_PLACE_INVALID, REPO_NOT_DIRECTORY or REPO_NOT_TWIN; changes nothing on disk.
+ */
+export async function checkTwinPlace(input: string, mirrored: readonly MirroredPath[], gitFactory: GitClientFactory): Promise<TwinPlace> {
+  const raw = input.trim()
+  const expanded = raw === '~' || raw.startsWith('~/') ? join(homedir(), raw.slice(1)) : raw
+  if (!isAbsolute(expanded)) {
+    throw placeInvalid(raw, `"${raw}" is not an absolute path`, 'Give the twin repository as an absolute path, such as /var/lib/twinsync/twin.')
+  }
+  const dir = resolve(expanded)
+  const entry = await lstat(dir).catch(() => undefined)
+  if (entry?.isSymbolicLink()) {
+    throw placeInvalid(dir, `${dir} is a symlink`, `Give the folder the link points at (\`readlink -f ${quoteArg(dir)}\` prints it), so the twin cannot be moved by changing the link.`)
+  }
+  const real = await realpathOfExisting(dir)
+  for (const m of mirrored) {
+    const path = await realpathOfExisting(m.path)
+    const inside = within(real, path)
+    if (inside || within(path, real)) {
+      throw placeInvalid(
+        dir,
+        inside ? `${dir} is inside ${m.include}, which snapshots mirror` : `${dir} holds ${m.include}, which snapshots mirror`,
+        `Choose a place outside the mirrored paths, such as /var/lib/twinsync/twin (\`twinsync config\` lists files.include).`,
+      )
+    }
+  }
+  if (entry === undefined) return { dir, holds: 'missing' }
+  if (entry.isDirectory() && (await readdir(dir)).length === 0) return { dir, holds: 'empty' }
+  // A directory with something in it must be a twin; open() says why not (REPO_NOT_DIRECTORY, REPO_NOT_TWIN, REPO_INVALID).
+  const info = await new TwinRepository({ dir, source: 'config' }, gitFactory).open()
+  return { dir, holds: 'twin', info }
+}
+
+function within(path: string, folder: string): boolean {
+  return path === folder || path.startsWith(folder.endsWith('/') ? folder : `${folder}/`)
+}
+
+/** The real path of the deepest part that exists, with the rest appended: symlinked parents resolved. */
+async function realpathOfExisting(path: string): Promise<string> {
+  const real = await realpath(path).catch(() => undefined)
+  if (real !== undefined) return real
+  const parent = dirname(path)
+  return parent === path ? path : join(await realpathOfExisting(parent), basename(path))
+}
+
+function placeInvalid(dir: string, why: string, nextStep: string): TwinSyncError {
+  return new TwinSyncError('REPO_PLACE_INVALID', `The twin cannot live at ${dir}: ${why}`, { nextStep, details: { repo: dir } })
+}

@@ -1,0 +1,108 @@
+import { strict as assert } from 'node:assert'
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { silentLogger, type TwinSyncError } from '@twinsync/sdk'
+import { createContainer } from '../src/container.js'
+import { InitWorkflow } from '../src/services/init-twin.js'
+import { SnapshotWorkflow } from '../src/services/take-snapshot.js'
+import { TwinPlaceWorkflow } from '../src/services/twin-place.js'
+import { createTuiServices } from '../src/tui/services.js'
+import { SimpleGitClient } from '../src/twin/git.js'
+import { checkTwinPlace } from '../src/twin/twin-place.js'
+
+const git = (dir: string) => new SimpleGitClient(dir)
+const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as Parameters<typeof createContainer>[0]['oclif']
+const refused = (code: string, text?: RegExp) => (e: TwinSyncError) => e.code === code && (text === undefined || text.test(e.message)) && (e.nextStep ?? '').length > 0
+
+/** Where a twin may live: one rule for --repo, `repo:` and Settings (issue 23 item 5). */
+describe('twin place', () => {
+  let base: string
+  // A target root with an /etc/passwd (root's home /root), the twin kept outside it.
+  let root: string
+  before(async () => {
+    base = await mkdtemp(join(tmpdir(), 'twinsync-place-'))
+    root = join(base, 'root')
+    await mkdir(join(root, 'etc'), { recursive: true })
+    await mkdir(join(root, 'root'), { recursive: true })
+    await writeFile(join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/bash\n')
+    await writeFile(join(root, 'etc', 'hostname'), 'web1\n')
+  })
+  after(() => rm(base, { recursive: true, force: true }))
+
+  const mirrored = () => [
+    { include: '/etc', path: join(root, 'etc') },
+    { include: '~/.config', path: join(root, 'root', '.config') },
+  ]
+
+  it('takes a missing or an empty folder: init creates the twin there', async () => {
+    assert.deepEqual(await checkTwinPlace(join(base, 'new', 'twin'), mirrored(), git), { dir: join(base, 'new', 'twin'), holds: 'missing' })
+    await mkdir(join(base, 'empty'))
+    assert.equal((await checkTwinPlace(`${join(base, 'empty')}/`, mirrored(), git)).holds, 'empty')
+  })
+
+  it('refuses a relative path, a symlink, a place inside or around a mirrored path, a file and a folder that is not a twin', async () => {
+    await assert.rejects(checkTwinPlace('twins/web1', mirrored(), git), refused('REPO_PLACE_INVALID', /"twins\/web1" is not an absolute path/))
+    await mkdir(join(base, 'real'))
+    await symlink(join(base, 'real'), join(base, 'link'))
+    await assert.rejects(checkTwinPlace(join(base, 'link'), mirrored(), git), refused('REPO_PLACE_INVALID', /is a symlink/))
+    await assert.rejects(checkTwinPlace(join(root, 'etc', 'twin'), mirrored(), git), refused('REPO_PLACE_INVALID', /inside \/etc, which snapshots mirror/))
+    await assert.rejects(checkTwinPlace(join(root, 'root', '.config', 'tw'), mirrored(), git), refused('REPO_PLACE_INVALID', /inside ~\/\.config/))
+    // Through a symlinked parent: the real place counts.
+    await symlink(join(root, 'etc'), join(base, 'etc-link'))
+    await assert.rejects(checkTwinPlace(join(base, 'etc-link', 'twin'), mirrored(), git), refused('REPO_PLACE_INVALID', /inside \/etc/))
+    await assert.rejects(checkTwinPlace(root, mirrored(), git), refused('REPO_PLACE_INVALID', /holds \/etc/))
+    await writeFile(join(base, 'a-file'), 'x')
+    await assert.rejects(checkTwinPlace(join(base, 'a-file'), mirrored(), git), refused('REPO_NOT_DIRECTORY'))
+    await mkdir(join(base, 'stuff'))
+    await writeFile(join(base, 'stuff', 'notes.txt'), 'mine')
+    await assert.rejects(checkTwinPlace(join(base, 'stuff'), mirrored(), git), refused('REPO_NOT_TWIN'))
+    assert.deepEqual(await readdir(join(base, 'stuff')), ['notes.txt'], 'nothing written')
+  })
+
+  it('init and snapshot refuse a twin inside what the configuration mirrors, before anything is created', async () => {
+    const configPath = join(base, 'mirror-srv.yaml')
+    await writeFile(configPath, 'files:\n  include: [/srv]\n')
+    const at = (repo: string) => createContainer({ root, repo, configPath, oclif: noPlugins, logger: silentLogger })
+    const inside = join(root, 'srv', 'twin')
+    await assert.rejects((await at(inside)).resolve(InitWorkflow).init(), refused('REPO_PLACE_INVALID', /inside \/srv/))
+    await assert.rejects((await at(inside)).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false }), refused('REPO_PLACE_INVALID'))
+    await assert.rejects(readdir(join(root, 'srv')), 'nothing created')
+    // /etc is not mirrored by this configuration, so a twin may live there.
+    assert.equal((await (await at(join(root, 'etc', 'twin'))).resolve(TwinPlaceWorkflow).check()).holds, 'missing')
+    // `repo:` as written in the file is what is checked: a relative one is refused, not resolved against the working directory.
+    const relative = join(base, 'relative.yaml')
+    await writeFile(relative, 'repo: twins/web1\n')
+    const c = await createContainer({ root, configPath: relative, oclif: noPlugins, logger: silentLogger })
+    await assert.rejects(c.resolve(InitWorkflow).init(), refused('REPO_PLACE_INVALID', /not an absolute path/))
+  })
+
+  it('the TUI moves to another place through the same rule: written as `repo:`, comments kept, every service then uses it; nothing moved', async () => {
+    const configPath = join(base, 'tui.yaml')
+    await writeFile(configPath, '# the twin of web1\nlimits:\n  logLines: 20\n')
+    const first = join(base, 'first')
+    const services = await createTuiServices(() => createContainer({ root, configPath, oclif: noPlugins, logger: silentLogger }), { configPath })
+    // A refused place is not written.
+    await assert.rejects(services.moveTwin(join(root, 'etc', 'twin')), refused('REPO_PLACE_INVALID'))
+    assert.doesNotMatch(await readFile(configPath, 'utf8'), /etc\/twin/)
+    // The first place: created by init, then the twin moves to an empty folder and back.
+    await services.moveTwin(first)
+    assert.equal(services.location().dir, first)
+    assert.equal((await services.initTwin()).created, true)
+    const second = join(base, 'second')
+    const moved = await services.moveTwin(second)
+    assert.equal(moved.place.holds, 'missing')
+    assert.equal(services.location().dir, second)
+    assert.equal(services.location().source, 'config')
+    assert.equal((await services.checkTwin()).problem?.code, 'REPO_NOT_INITIALIZED')
+    const text = await readFile(configPath, 'utf8')
+    assert.match(text, /^# the twin of web1$/m)
+    assert.match(text, new RegExp(`^repo: ${second}$`, 'm'))
+    assert.match(text, /logLines: 20/)
+    // The first twin is where it was, whole.
+    assert.equal((await checkTwinPlace(first, [], git)).holds, 'twin')
+    const back = await services.checkTwinPlace(first)
+    assert.equal(back.holds, 'twin')
+    assert.equal(back.info?.hostname, 'web1')
+  })
+})

@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto'
+import type { ProviderCache } from './context.js'
+import type { FileStat } from './host.js'
+
+/**
+ * A file changed within this many milliseconds of our read may change again without its
+ * timestamps moving (the kernel's clock is coarse): git calls this "racily clean". What is read
+ * from such a file is read again next time instead of trusted.
+ */
+export const RACY_MS = 100
+
+/** Was this file changed too recently (before `startedAt`, the start of the read) to trust its times? */
+export function isRacy(stat: Pick<FileStat, 'mtimeMs' | 'ctimeMs'>, startedAt: number): boolean {
+  return stat.mtimeMs > startedAt - RACY_MS || stat.ctimeMs > startedAt - RACY_MS
+}
+
+interface Kept {
+  signature: string
+  value: unknown
+}
+
+/**
+ * A value worked out from files (a tool's answer, a parsed index), kept in a provider's cache
+ * under `key` while `signature` — everything the value depends on: the files' stat data, the
+ * tools found, the options — stays the same. `compute` runs when the signature moved, the cache
+ * has nothing or is damaged (that only costs time); its answer is kept unless `racy` (a file
+ * changed too recently to trust its times, see `isRacy`). The value must survive JSON.
+ */
+export async function cachedBySignature<T>(
+  cache: ProviderCache,
+  key: string,
+  signature: string,
+  compute: () => Promise<T>,
+  options: { racy?: boolean } = {},
+): Promise<T> {
+  const hash = createHash('sha256').update(signature).digest('hex')
+  const kept = parse(await cache.read(key).catch(() => undefined))
+  if (options.racy !== true && kept?.signature === hash) return kept.value as T
+  const value = await compute()
+  if (options.racy !== true) await cache.write(key, JSON.stringify({ signature: hash, value } satisfies Kept)).catch(() => undefined)
+  return value
+}
+
+function parse(text: string | undefined): Kept | undefined {
+  if (text === undefined) return undefined
+  try {
+    const kept = JSON.parse(text) as Partial<Kept> | null
+    return kept !== null && typeof kept === 'object' && typeof kept.signature === 'string' && 'value' in kept ? (kept as Kept) : undefined
+  } catch {
+    return undefined // a damaged cache only costs time
+  }
+}
