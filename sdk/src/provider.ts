@@ -101,6 +101,20 @@ export interface ApplicableProvider<State = unknown> extends Provider<State> {
   /** Pure: no I/O. The changes that turn `actual` into `desired`. */
   diff(request: DiffRequest<State>): DiffResult
   apply(request: ApplyRequest): Promise<ApplyResult>
+  /**
+   * Optional, pure: everything that happened between two states of the domain, as changes
+   * (history, show, diff, a snapshot's diary line and the drift `status` counts). Only for a
+   * provider whose `diff` leaves out what a plan never does (apt: automatically installed
+   * packages, versions not pinned); without it, `diff({ desired: after, actual: before })` is
+   * what happened.
+   */
+  observe?(request: ObserveRequest<State>): DiffResult
+}
+
+export interface ObserveRequest<State = unknown> {
+  before: State
+  after: State
+  ctx: ProviderContext
 }
 
 export function isApplicable<S>(provider: Provider<S>): provider is ApplicableProvider<S> {

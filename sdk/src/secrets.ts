@@ -313,13 +313,26 @@ type Lint = (text: string, path: string | undefined) => Promise<LintMessage[]>
 
 let lint: Promise<Lint> | undefined
 
-/** Loaded on first use: commands that never scan do not pay for the preset. */
+/**
+ * Loaded on first use: commands that never scan do not pay for the preset.
+ *
+ * secretlint 12's profiler is always on (upstream issues #1633 and #1653, fixed only in 13.x, which
+ * needs a newer Node): every lintSource() puts some 100 `performance.mark()` entries into Node's
+ * global timeline, and its PerformanceObserver keeps every one and scans them all on each `::end`
+ * mark. Nothing ever reads them and nothing frees them, so the cost of a scan grew with every scan
+ * before it in the same process: quadratic in a snapshot of many files, and after ~10,000 scans
+ * (the test suite, a long TUI session) a 118-file /etc took 90 s instead of 0.4 s. The profiler's
+ * mark() is a no-op here, before the first lint; sdk/test/secrets.test.ts checks that a scan
+ * leaves no mark behind.
+ */
 function secretlint(): Promise<Lint> {
   lint ??= (async () => {
-    const [{ lintSource }, { rules }] = await Promise.all([
+    const [{ lintSource }, { rules }, { secretLintProfiler }] = await Promise.all([
       import('@secretlint/core'),
       import('@secretlint/secretlint-rule-preset-recommend'),
+      import('@secretlint/profiler'),
     ])
+    secretLintProfiler.mark = () => {}
     const config = {
       rules: rules
         .filter((r) => r.meta.id !== '@secretlint/secretlint-rule-filter-comments')

@@ -93,7 +93,12 @@ async function describeWithProvider(
   const after = loadedAfter.value.state
   // A domain that appears or disappears as a whole has no state to compare with.
   if (before === undefined || after === undefined) return undefined
-  const diffed = await callProvider(provider, 'diff', () => provider.diff({ desired: after, actual: before, ctx }), instead)
+  // What happened: the provider's own account when it has one (apt counts every package), else the plan's diff.
+  const observe = provider.observe?.bind(provider)
+  const diffed =
+    observe === undefined
+      ? await callProvider(provider, 'diff', () => provider.diff({ desired: after, actual: before, ctx }), instead)
+      : await callProvider(provider, 'observe', () => observe({ before, after, ctx }), instead)
   if (!diffed.ok) return { failed: diffed.diagnostic }
   const diff = diffed.value
   // A resource that left the twin because it is no longer tracked is said so, not shown as deleted.

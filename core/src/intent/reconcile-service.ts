@@ -1,4 +1,5 @@
 import type { ApplicableProvider, Change, ProviderContext, TwinReader } from '@twinsync/sdk'
+import { observedOnly } from '../plan/observed-drift.js'
 import { TwinSyncError, compareStrings, isApplicable, stableStringify } from '@twinsync/sdk'
 import { collectAll } from '../collect/collector.js'
 import { inject, injectable } from '../di.js'
@@ -97,6 +98,17 @@ export class ReconcileService {
       const applying = (await this.registry.select()).map((r) => r.provider).filter(isApplicable)
       const named = providersNamed(selectors, applying)
       const drift = await this.drift(observed, named, view)
+      // Drift a plan leaves alone (status lists it: an automatically installed package) lives in
+      // the same document as the rest of its domain: it is adopted with the domain.
+      for (const s of selectors) {
+        const alone = drift.flatMap((d) => d.unplanned).find((c) => c.id === s)
+        if (alone !== undefined && !drift.some((d) => d.changes.some((c) => c.id === s))) {
+          throw new TwinSyncError('ITEM_INSEPARABLE', `${s} is recorded with the rest of ${alone.category} (no plan would change it on its own)`, {
+            nextStep: `Adopt the whole domain: \`twinsync adopt ${alone.category}\` (or take a snapshot).`,
+            details: { item: s, domain: alone.category },
+          })
+        }
+      }
       const chosen = choose(selectors, drift.flatMap((d) => d.changes), drift.map((d) => d.provider), 'drift')
       // The intent is set aside, the observed twin is written, committed, and the intent merged back.
       const held = await this.intents.hold('providers')
@@ -163,7 +175,7 @@ export class ReconcileService {
     const outcomes = await collectAll(providers, this.contexts.collecting(view.claims, { cache: 'twin' }))
     const dir = this.twin.dir
     const reader = new GitTreeReader(dir, observed)
-    const out: Array<{ provider: ApplicableProvider; ctx: ProviderContext; state: unknown; live: Contents; changes: Change[] }> = []
+    const out: Array<{ provider: ApplicableProvider; ctx: ProviderContext; state: unknown; live: Contents; changes: Change[]; unplanned: Change[] }> = []
     try {
       const files = [...(await reader.list('filesystem/')), ...(await reader.list('system/'))]
       for (const o of outcomes) {
@@ -172,6 +184,7 @@ export class ReconcileService {
         const ctx = this.context(provider, view)
         const desired = await loadState(provider, ctx, reader)
         const changes = provider.diff({ desired, actual: o.result.state, ctx }).changes
+        const unplanned = await observedOnly(provider, desired, o.result.state, ctx, changes)
         const live: Contents = new Map()
         const produced = new Set<string>()
         for (const doc of o.result.documents) {
@@ -186,7 +199,7 @@ export class ReconcileService {
         for (const path of files) {
           if (!produced.has(path) && this.intents.applyingOwner(path, view)?.name === provider.name) live.set(path, undefined)
         }
-        out.push({ provider, ctx, state: o.result.state, live, changes })
+        out.push({ provider, ctx, state: o.result.state, live, changes, unplanned })
       }
     } finally {
       reader.close()

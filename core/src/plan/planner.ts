@@ -18,6 +18,7 @@ import { changeFingerprint } from './change-fingerprint.js'
 import { buildPlanGraph } from './plan-graph.js'
 import { readInstructions } from './plan-instructions.js'
 import { COMMANDS } from './commands-domain.js'
+import { observedOnly } from './observed-drift.js'
 
 export interface PlanOptions {
   /** A snapshot (commit, tag, HEAD~1) to read the desired state from; default the working twin. */
@@ -26,6 +27,8 @@ export interface PlanOptions {
   only?: readonly string[]
   signal?: AbortSignal
   onProgress?: CollectProgress
+  /** Also asks each provider with `observe` what moved that no planned change covers (observedOnly); for `status`'s drift. */
+  onObserved?: (changes: Change[]) => void
 }
 
 /**
@@ -63,7 +66,7 @@ export class Planner {
       const outcomes = await collectAll(providers, this.contexts.collecting(claims, { ...run, onProgress: options.onProgress }))
       const changes: Change[] = []
       for (const outcome of outcomes) {
-        diagnostics.push(...(await this.diffOne(outcome, reader, common, changes)))
+        diagnostics.push(...(await this.diffOne(outcome, reader, common, changes, options.onObserved)))
       }
       // Follow-ups see every provider's changes (systemd: reload a service whose config changes).
       const configChecks = (await this.registry.select()).map((r) => r.provider).filter(isConfigChecker).flatMap((p) => p.configChecks)
@@ -102,6 +105,7 @@ export class Planner {
     reader: TwinReader,
     common: ContextOptions,
     changes: Change[],
+    onObserved?: (changes: Change[]) => void,
   ): Promise<Diagnostic[]> {
     const provider = outcome.provider as ApplicableProvider
     if (outcome.status === 'failed') return [outcome.diagnostic]
@@ -120,6 +124,7 @@ export class Planner {
     }
     const diff = await callProvider(provider, 'diff', () => provider.diff({ desired, actual: outcome.result.state, ctx }), nothing)
     if (!diff.ok) return [...out, diff.diagnostic].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
+    if (onObserved !== undefined) onObserved(await observedOnly(provider, desired, outcome.result.state, ctx, diff.value.changes))
     // A document the snapshot redacted holds `<redacted>` where the machine holds the secret: such a
     // change would write the marker over the secret, so it is left out and said so.
     for (const change of diff.value.changes) {

@@ -1,5 +1,5 @@
 import type { CollectProgress } from '../collect/collector.js'
-import { CATEGORIES, STATE_CATEGORIES, type Diagnostic } from '@twinsync/sdk'
+import { CATEGORIES, STATE_CATEGORIES, type Change, type Diagnostic } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { IntentService, type PendingItem } from '../intent/intent-service.js'
 import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
@@ -7,7 +7,7 @@ import { Planner } from '../plan/planner.js'
 import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
 import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { driftPhrase, plannedPhrase } from '../vocabulary.js'
+import { driftPhrase, observedPhrase, plannedPhrase } from '../vocabulary.js'
 import { COMMANDS } from '../plan/commands-domain.js'
 
 export interface DriftStatus {
@@ -39,6 +39,9 @@ export interface DriftStatus {
   missing: Diagnostic[]
 }
 
+/** What applying now does about drift a plan leaves alone (observedOnly). */
+export const UNPLANNED = 'nothing: a plan leaves it as it is (the next snapshot records it, or adopt its domain)'
+
 /**
  * The two differences of the twin: drift (the machine against the last snapshot) and pending
  * intent (the twin against the last snapshot). Read-only. Instructions in plans/ are neither.
@@ -57,11 +60,19 @@ export class StatusWorkflow {
     const intents = this.intents
     const domains: readonly string[] = only ?? STATE_CATEGORIES
     const pending = await intents.pending()
+    // Drift a plan leaves alone (a package pulled in as a dependency, an unpinned upgrade) is
+    // drift too: counted and listed, so status says what the next snapshot will record.
+    const unplanned: Change[] = []
     const plan = await this.planner.plan({
       ...(pending.observed === null ? {} : { from: pending.observed }),
       only: domains.filter((d) => d !== COMMANDS),
       ...(onProgress === undefined ? {} : { onProgress }),
+      onObserved: (changes) => unplanned.push(...changes),
     })
+    const driftChanges = [
+      ...plan.changes.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: driftPhrase(c), planned: plannedPhrase(c) })),
+      ...unplanned.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: `${observedPhrase(c)} on the machine`, planned: UNPLANNED })),
+    ]
     const items = pending.items.filter((i) => only === undefined || only.includes(i.category) || only.includes(i.provider))
     const byCategory = new Map<string, number>()
     for (const i of items) byCategory.set(i.category, (byCategory.get(i.category) ?? 0) + 1)
@@ -69,9 +80,9 @@ export class StatusWorkflow {
       repo: twin.dir,
       head: (await twin.head()) ?? null,
       observed: pending.observed,
-      drift: plan.changes.length > 0,
-      domains: summarizePlan(plan),
-      changes: plan.changes.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: driftPhrase(c), planned: plannedPhrase(c) })),
+      drift: driftChanges.length > 0,
+      domains: summarizePlan({ changes: [...plan.changes, ...unplanned] }),
+      changes: driftChanges,
       pending: { count: items.length, intended: pending.intended, domains: CATEGORIES.filter((c) => byCategory.has(c)).map((category) => ({ category, count: byCategory.get(category) as number })), items },
       remote: await this.remote.status(),
       interrupted: await readApplyRecord(twin.dir).then((r) => (r === undefined ? null : interruptedNotice(r))),

@@ -184,7 +184,8 @@ export async function createTuiServices(
     // The status workflow takes no signal; a cancelled check just finishes in the background.
     async drift() {
       const status = await container.resolve(StatusWorkflow).status(undefined)
-      return { drift: status.drift, changes: status.changes.length, pending: status.pending.count }
+      // Items, as `status` counts them (a package held and installed is one), not plan steps.
+      return { drift: status.drift, changes: new Set(status.changes.map((c) => `${c.category}\0${c.resource}`)).size, pending: status.pending.count }
     },
     providers: () => container.resolve(ProvidersWorkflow).list(),
     // `twinsync snapshot --init`: the same workflow, push rule included.

@@ -6,7 +6,7 @@ import { FilesProvider } from '@twinsync/plugin-files'
 import { PathClaims, TwinSyncError } from '@twinsync/sdk'
 import type { SettingsValues, TuiServices } from '../../src/tui/services.js'
 import { saveSettings, saveTwinPlace } from '../../src/tui/settings-file.js'
-import { fakeServices, KEYS, openPanel, type Panel } from './harness.js'
+import { fakeServices, KEYS, openPanel, sleep, type Panel } from './harness.js'
 
 describe('TUI settings', () => {
   let panel: Panel | undefined
@@ -119,8 +119,9 @@ describe('TUI settings: where the twin lives (issue 23 item 5)', () => {
     assert.match(after, /The twin is now \/srv\/t2 \(`repo:` in \/etc\/twinsync\/config\.yaml\)\. The twin at \/t stays where it is/)
     assert.deepEqual(state.moved, ['/srv/t2'])
     // The status line names the new place and is checked again there.
-    await panel.waitFor(/ \/srv\/t2 .*drift: none/)
+    for (let i = 0; i < 200 && state.drifts < 2; i++) await sleep(15)
     assert.equal(state.drifts, 2)
+    await panel.waitFor(/ \/srv\/t2 .*drift: none/)
     assert.doesNotMatch(after, /press i/)
   })
 

@@ -108,3 +108,31 @@ function requireOf(changes: Change[], id: string, required: string): void {
   if (change !== undefined) change.requires = [...(change.requires ?? []), required]
 }
 
+
+/**
+ * What happened to the packages between two recorded states (history, show, diff, a snapshot's
+ * diary line, the drift `status` counts). Pure. Unlike `diffAptState`, which plans only what the
+ * twin speaks for, every package counts here: one pulled in as a dependency, one removed with
+ * the package that needed it, a version that moved without a pin.
+ */
+export function observeAptState(before: AptState, after: AptState): DiffResult {
+  const changes: Change[] = []
+  const add = (operation: AptOperation, pkg: string, risk: Risk, extra: Partial<Change>) =>
+    changes.push({ id: aptChangeId(operation, pkg), provider: 'apt', category: 'packages', operation, resource: pkg, summary: `${operation} ${pkg}`, risk, ...extra, data: { package: pkg } })
+  const names = [...new Set([...Object.keys(before.packages), ...Object.keys(after.packages)])].sort()
+  for (const pkg of names) {
+    const was = before.packages[pkg]
+    const now = after.packages[pkg]
+    if (was === undefined && now !== undefined) {
+      add('install', pkg, 'medium', now.version === undefined ? {} : { after: now.version })
+      if (now.hold) add('hold', pkg, 'low', { before: 'install', after: 'hold' })
+    } else if (was !== undefined && now === undefined) {
+      add('remove', pkg, 'high', was.version === undefined ? {} : { before: was.version })
+    } else if (was !== undefined && now !== undefined) {
+      if (was.version !== undefined && now.version !== undefined && was.version !== now.version) add('install', pkg, 'medium', { before: was.version, after: now.version })
+      if (was.manual !== now.manual) add(now.manual ? 'mark-manual' : 'mark-auto', pkg, 'low', { before: was.manual ? 'manual' : 'auto', after: now.manual ? 'manual' : 'auto' })
+      if (was.hold !== now.hold) add(now.hold ? 'hold' : 'unhold', pkg, 'low', { before: was.hold ? 'hold' : 'install', after: now.hold ? 'hold' : 'install' })
+    }
+  }
+  return { changes, diagnostics: [] }
+}

@@ -13,13 +13,14 @@ import {
   type DetectRequest,
   type DetectResult,
   type DiffRequest,
+  type ObserveRequest,
   type DiffResult,
   type LoadRequest,
   type LoadResult,
 } from '@twinsync/sdk'
 import { applyAptChanges } from './apply.js'
 import { collectAptState, DPKG_STATUS } from './collect.js'
-import { diffAptState } from './diff.js'
+import { diffAptState, observeAptState } from './diff.js'
 import { APT_PINS_DOCUMENT, AptPins, withPins } from './pins.js'
 import { APT_DOCUMENT, AptState } from './state.js'
 
@@ -74,6 +75,10 @@ export class AptProvider implements ApplicableProvider<AptState> {
 
   diff({ desired, actual }: DiffRequest<AptState>): DiffResult {
     return diffAptState(desired, actual)
+  }
+
+  observe({ before, after }: ObserveRequest<AptState>): DiffResult {
+    return observeAptState(before, after)
   }
 
   apply({ changes, ctx, onResult, changedNeeds }: ApplyRequest): Promise<ApplyResult> {

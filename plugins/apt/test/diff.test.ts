@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { diffAptState } from '../src/diff.js'
+import { diffAptState, observeAptState } from '../src/diff.js'
 import type { AptPackage, AptState } from '../src/state.js'
 
 const pkg = (version: string, extra: Partial<AptPackage> = {}): AptPackage => ({ version, architecture: 'amd64', manual: true, hold: false, ...extra })
@@ -86,5 +86,28 @@ describe('apt diff', () => {
     const { changes, diagnostics } = diffAptState(state({ 'hello; rm -rf /': pkg('1'), ok: pkg('1; reboot', { pinVersion: true }) }), state({}))
     assert.deepEqual(changes, [])
     assert.deepEqual(diagnostics.map((d) => [d.severity, d.code]), [['error', 'NAME_INVALID'], ['error', 'NAME_INVALID']])
+  })
+})
+
+describe('apt observe: what happened between two snapshots', () => {
+  it('names every package: dependencies installed or removed, unpinned version changes, marks and holds', () => {
+    const before = state({ app: pkg('1.0'), gone: pkg('3', { manual: false }), tool: pkg('5'), held: pkg('1') })
+    const after = state({ app: pkg('2.0'), lib: pkg('1.1', { manual: false }), tool: pkg('5', { manual: false }), held: pkg('1', { hold: true }), new: pkg('4', { hold: true }) })
+    const { changes, diagnostics } = observeAptState(before, after)
+    assert.deepEqual(diagnostics, [])
+    assert.deepEqual(
+      changes.map((c) => [c.operation, c.resource, c.before, c.after]),
+      [
+        ['install', 'app', '1.0', '2.0'],
+        ['remove', 'gone', '3', undefined],
+        ['hold', 'held', 'install', 'hold'],
+        ['install', 'lib', undefined, '1.1'],
+        ['install', 'new', undefined, '4'],
+        ['hold', 'new', 'install', 'hold'],
+        ['mark-auto', 'tool', 'manual', 'auto'],
+      ],
+    )
+    // The plan's diff leaves the dependency and the unpinned upgrade alone: that is why history asks observe.
+    assert.deepEqual([...new Set(diffAptState(after, before).changes.map((c) => c.resource))].sort(), ['held', 'new', 'tool'])
   })
 })
