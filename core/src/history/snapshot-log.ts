@@ -1,4 +1,5 @@
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
+import { quoteArg } from '../plan/command-text.js'
 import { EMPTY_TREE, parseNameStatus, runGit, type GitStatusEntry } from '../twin/git.js'
 
 export type SnapshotKind = 'init' | 'snapshot' | 'edit' | 'checkpoint' | 'apply' | 'revert' | 'adopt' | 'discard' | 'other'
@@ -35,7 +36,7 @@ export class SnapshotLog {
    * The newest `limit` snapshots with their message bodies and their parents' trees (what a
    * recorded count is checked against, count-record.ts), in one `git log` pass without diffs.
    */
-  async listWithBodies(limit: number, ref = 'HEAD'): Promise<Array<{ record: SnapshotRecord; body: string; parentTree: string | undefined }>> {
+  async listWithBodies(limit: number, ref = 'HEAD'): Promise<Array<{ record: SnapshotRecord; body: string; tree: string; parentTree: string | undefined }>> {
     // One more than asked: the oldest one's parent tree is then in the same pass.
     const out = await runGit(this.dir, ['log', `--max-count=${limit + 1}`, '--format=%H%x1f%P%x1f%T%x1f%cI%x1f%s%x1f%b%x1e', ref])
     const labels = await this.labels()
@@ -56,7 +57,7 @@ export class SnapshotLog {
         if (commit !== '') trees.set(commit, tree)
       }
     }
-    return rows.slice(0, limit).map((r) => ({ record: r.record, body: r.body, parentTree: r.record.parent === null ? EMPTY_TREE : trees.get(r.record.parent) }))
+    return rows.slice(0, limit).map((r) => ({ record: r.record, body: r.body, tree: r.tree, parentTree: r.record.parent === null ? EMPTY_TREE : trees.get(r.record.parent) }))
   }
 
   /**
@@ -91,7 +92,12 @@ export class SnapshotLog {
 
   async get(commit: string): Promise<SnapshotRecord> {
     const [record] = await this.list(1, commit)
-    if (record === undefined) throw new TwinSyncError('SNAPSHOT_UNKNOWN', `No snapshot ${commit}`)
+    if (record === undefined) {
+      throw new TwinSyncError('SNAPSHOT_UNKNOWN', `No snapshot ${commit}`, {
+        nextStep: `Run \`twinsync history --repo ${quoteArg(this.dir)}\` to see the snapshots.`,
+        details: { ref: commit },
+      })
+    }
     return record
   }
 

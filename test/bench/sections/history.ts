@@ -6,7 +6,7 @@
 // snapshot of that change recorded them; count-record.ts), and as an older TwinSync's were
 // (the stamp only: history counts each snapshot once, then reads its count cache).
 import { cp } from 'node:fs/promises'
-import { countsTrailer, recordedCounts } from '../../../core/src/history/count-record.js'
+import { countsKey, countsTrailer, recordedCounts } from '../../../core/src/history/count-record.js'
 import type { SemanticDiff } from '../../../core/src/history/semantic-diff.js'
 import { freshRootfs, run, runOk } from '../../bed/index.js'
 import { churnOffline } from '../churn.js'
@@ -95,7 +95,9 @@ async function replay(twin: string, total: number, options: { recorded: boolean;
       // k > 0: the change from trees[k-1] to trees[k] is the real snapshot's; k = 0 comes after the last tree.
       const own = (messages[k] as string).replace(/^TwinSync snapshot \S+/m, stamp)
       if (k > 0 && !/^TwinSync-Counts: /m.test(own)) throw new Error(`the real snapshot ${snapshots[k]} recorded no counts`)
-      message = k > 0 ? `${own}\n` : `${stamp}\n\n${countsTrailer(trees[trees.length - 1] as string, recordedCounts(options.wrapDomains))}\n`
+      // k = 0 is signed with the twin's key, as its snapshots sign theirs.
+      const key = k > 0 ? undefined : await countsKey(twin, true)
+      message = key === undefined ? `${own}\n` : `${stamp}\n\n${countsTrailer(trees[trees.length - 1] as string, tree, recordedCounts(options.wrapDomains), key)}\n`
     }
     stream.push(`commit ${branch}`, `committer TwinSync <twinsync@localhost> ${when} +0000`, `data ${Buffer.byteLength(message)}`, message)
     if (n === 0) stream.push(`from ${head}`)
