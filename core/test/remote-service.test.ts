@@ -182,6 +182,28 @@ describe('RemoteService', function () {
       }
     })
 
+    it('a pulled commit\'s message and idents cannot shift what history reads: nothing of them reaches git as an argument, every commit is listed once, whole', async () => {
+      const written = join(rig.dir, 'written-by-git')
+      // The separators an older reader split on, then a forged record whose parent is a git option.
+      const hostile = `startup: notes changed\n\nTwinSync snapshot x\x1eX\x1f--output=${written}\x1fb\x1fc\x1fd\x1e\x1f\n`
+      await writeFile(join(clone, 'system/notes.json'), `${JSON.stringify({ text: 'x\n' })}\n`)
+      git(clone, 'add', '-A')
+      execFileSync('git', ['-C', clone, 'commit', '-q', '-m', hostile], {
+        env: { ...process.env, GIT_AUTHOR_NAME: 'a\x1fb\x1ec', GIT_AUTHOR_EMAIL: 'e@x', GIT_COMMITTER_NAME: 'c\x1fd', GIT_COMMITTER_EMAIL: 'e@x' },
+      })
+      git(clone, 'commit', '-q', '--allow-empty', '-m', `plain\x1f--output=${written}`)
+      git(clone, 'push', '-q', 'origin', 'main')
+      await remote().pull()
+      const history = rig.container.resolve(HistoryService)
+      const listed = await history.history({ limit: 20 })
+      await assert.rejects(readFile(written), 'git wrote a file a commit message named')
+      assert.deepEqual(listed.map((e) => e.commit), rig.git('rev-list', 'HEAD').split('\n'))
+      assert.equal(listed[1]?.message, 'startup: notes changed')
+      assert.equal(listed[1]?.kind, 'snapshot')
+      assert.deepEqual(listed[1]?.counts, { startup: 1 })
+      assert.deepEqual((await history.show(listed[1]?.commit as string, { diffs: false })).counts, { startup: 1 })
+    })
+
     it('refuses to merge diverged histories, and changes nothing', async () => {
       await writeFile(join(clone, 'plans/note.yaml'), 'steps: []\n')
       commitAll(clone, 'elsewhere')

@@ -18,7 +18,12 @@ export interface PlanSeal {
 
 const KEY_FILE = ['.git', 'twinsync', 'plan-seal.key']
 
-async function sealKey(twinDir: string, create: boolean): Promise<Buffer | undefined> {
+/**
+ * The twin's own secret (created on first use; undefined when there is none and `create` is
+ * false). What it signs says what it is in the signed text: plans here, a snapshot's recorded
+ * counts in history/count-record.ts.
+ */
+export async function twinKey(twinDir: string, create: boolean): Promise<Buffer | undefined> {
   const path = join(twinDir, ...KEY_FILE)
   try {
     const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
@@ -44,7 +49,7 @@ async function sealKey(twinDir: string, create: boolean): Promise<Buffer | undef
     return key
   } catch (error) {
     // Another run created it first: use theirs.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return sealKey(twinDir, false)
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return twinKey(twinDir, false)
     throw error
   }
 }
@@ -55,7 +60,7 @@ function digestOf(key: Buffer, value: unknown): string {
 
 /** The seal of a plan (as it will read back from JSON). */
 export async function sealPlan(twinDir: string, plan: unknown): Promise<PlanSeal> {
-  const key = (await sealKey(twinDir, true)) as Buffer
+  const key = (await twinKey(twinDir, true)) as Buffer
   return { algorithm: 'hmac-sha256', digest: digestOf(key, JSON.parse(JSON.stringify(plan))) }
 }
 
@@ -70,7 +75,7 @@ export async function checkPlanSeal(twinDir: string, file: string, value: Record
   if (typeof seal !== 'object' || seal === null) throw tampered('it carries no seal (it was not written by `twinsync plan --out` for this twin)')
   const { algorithm, digest } = seal as Record<string, unknown>
   if (algorithm !== 'hmac-sha256' || typeof digest !== 'string' || !/^[0-9a-f]{64}$/.test(digest)) throw tampered('its seal is malformed')
-  const key = await sealKey(twinDir, false)
+  const key = await twinKey(twinDir, false)
   if (key === undefined) throw tampered('this twin has never sealed a plan (the plan was made for another twin)')
   const want = Buffer.from(digestOf(key, plan), 'hex')
   if (!timingSafeEqual(want, Buffer.from(digest, 'hex'))) throw tampered('its content was changed after it was written, or it was made for another twin')

@@ -6,7 +6,8 @@
 // snapshot of that change recorded them; count-record.ts), and as an older TwinSync's were
 // (the stamp only: history counts each snapshot once, then reads its count cache).
 import { cp } from 'node:fs/promises'
-import { countsKey, countsTrailer, recordedCounts } from '../../../core/src/history/count-record.js'
+import { countsTrailer, recordedCounts } from '../../../core/src/history/count-record.js'
+import { twinKey } from '../../../core/src/plan/plan-seal.js'
 import type { SemanticDiff } from '../../../core/src/history/semantic-diff.js'
 import { freshRootfs, run, runOk } from '../../bed/index.js'
 import { churnOffline } from '../churn.js'
@@ -96,7 +97,7 @@ export async function replay(twin: string, total: number, options: { recorded: b
       const own = (messages[k] as string).replace(/^TwinSync snapshot \S+/m, stamp)
       if (k > 0 && !/^TwinSync-Counts: /m.test(own)) throw new Error(`the real snapshot ${snapshots[k]} recorded no counts`)
       // k = 0 is signed with the twin's key, as its snapshots sign theirs.
-      const key = k > 0 ? undefined : await countsKey(twin, true)
+      const key = k > 0 ? undefined : await twinKey(twin, true)
       message = key === undefined ? `${own}\n` : `${stamp}\n\n${countsTrailer(trees[trees.length - 1] as string, tree, recordedCounts(options.wrapDomains), key)}\n`
     }
     stream.push(`commit ${branch}`, `committer TwinSync <twinsync@localhost> ${when} +0000`, `data ${Buffer.byteLength(message)}`, message)
