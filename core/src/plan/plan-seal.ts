@@ -1,7 +1,7 @@
 import { quoteArg } from './command-text.js'
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { constants } from 'node:fs'
-import { mkdir, open } from 'node:fs/promises'
+import { link, mkdir, open, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TwinSyncError, stableStringify } from '@twinsync/sdk'
 
@@ -25,31 +25,42 @@ const KEY_FILE = ['.git', 'twinsync', 'plan-seal.key']
  */
 export async function twinKey(twinDir: string, create: boolean): Promise<Buffer | undefined> {
   const path = join(twinDir, ...KEY_FILE)
+  const existing = await readKey(path)
+  if (existing !== undefined || !create) return existing
+  await mkdir(join(twinDir, '.git', 'twinsync'), { recursive: true, mode: 0o700 })
+  // Written aside, then linked into place: the key file is whole or not there, whatever stops
+  // this run; another run's key, linked first, wins. One left short (by an older TwinSync
+  // killed while writing it) has sealed nothing and is replaced.
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`
+  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+  try {
+    await handle.writeFile(randomBytes(32))
+  } finally {
+    await handle.close()
+  }
+  try {
+    await link(temp, path).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error
+      if ((await readKey(path)) === undefined) await rename(temp, path)
+    })
+  } finally {
+    await rm(temp, { force: true })
+  }
+  return readKey(path)
+}
+
+/** The key in the file, undefined when there is none or it is too short to be one; a symlink is never followed. */
+async function readKey(path: string): Promise<Buffer | undefined> {
   try {
     const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
     try {
       const key = await handle.readFile()
-      if (key.length >= 32) return key
+      return key.length >= 32 ? key : undefined
     } finally {
       await handle.close()
     }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-  }
-  if (!create) return undefined
-  await mkdir(join(twinDir, '.git', 'twinsync'), { recursive: true, mode: 0o700 })
-  const key = randomBytes(32)
-  try {
-    const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
-    try {
-      await handle.writeFile(key)
-    } finally {
-      await handle.close()
-    }
-    return key
-  } catch (error) {
-    // Another run created it first: use theirs.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return twinKey(twinDir, false)
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
   }
 }
