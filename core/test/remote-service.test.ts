@@ -192,16 +192,21 @@ describe('RemoteService', function () {
         env: { ...process.env, GIT_AUTHOR_NAME: 'a\x1fb\x1ec', GIT_AUTHOR_EMAIL: 'e@x', GIT_COMMITTER_NAME: 'c\x1fd', GIT_COMMITTER_EMAIL: 'e@x' },
       })
       git(clone, 'commit', '-q', '--allow-empty', '-m', `plain\x1f--output=${written}`)
+      // A subject that would erase the line above it, set the terminal's title and turn text around.
+      git(clone, 'commit', '-q', '--allow-empty', '-m', 'ok\x1b[1A\x1b[2K\x1b]0;t\x07 \u202eevil\x9b2J')
       git(clone, 'push', '-q', 'origin', 'main')
       await remote().pull()
       const history = rig.container.resolve(HistoryService)
       const listed = await history.history({ limit: 20 })
       await assert.rejects(readFile(written), 'git wrote a file a commit message named')
       assert.deepEqual(listed.map((e) => e.commit), rig.git('rev-list', 'HEAD').split('\n'))
-      assert.equal(listed[1]?.message, 'startup: notes changed')
-      assert.equal(listed[1]?.kind, 'snapshot')
-      assert.deepEqual(listed[1]?.counts, { startup: 1 })
-      assert.deepEqual((await history.show(listed[1]?.commit as string, { diffs: false })).counts, { startup: 1 })
+      assert.equal(listed[2]?.message, 'startup: notes changed')
+      assert.equal(listed[2]?.kind, 'snapshot')
+      assert.deepEqual(listed[2]?.counts, { startup: 1 })
+      assert.deepEqual((await history.show(listed[2]?.commit as string, { diffs: false })).counts, { startup: 1 })
+      // Nothing a terminal would act on reaches history, show or the TUI: spelled out.
+      assert.equal(listed[0]?.message, 'ok\\e[1A\\e[2K\\e]0;t\\x07 \\u202eevil\\x9b2J')
+      assert.equal((await history.show(listed[0]?.commit as string, { diffs: false })).to.message, listed[0]?.message)
     })
 
     it('refuses to merge diverged histories, and changes nothing', async () => {

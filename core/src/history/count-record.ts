@@ -1,6 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { SemanticDiff } from './semantic-diff.js'
 import { countChanges } from './semantic-diff.js'
 import { countsPhraseOf } from '../vocabulary.js'
@@ -18,8 +16,8 @@ import { countsPhraseOf } from '../vocabulary.js'
  * rewritten (`gc --squash-volatile-older-than`, `forget`) is counted afresh. `/twin-files`
  * marks a domain counted in twin files (a domain that appeared), which history words so.
  * The twin is untrusted input (a mirror anyone with the token can push to, then `pull`): `sig`
- * is an HMAC over both trees and the counts with a key only this twin's `.git` holds
- * (`.git/twinsync/counts.key`, never pushed), so a trailer another clone wrote, copied onto
+ * is an HMAC over both trees and the counts with the twin's own key (`twinKey`, the one that
+ * seals plans, in `.git/twinsync/`, never pushed), so a trailer another clone wrote, copied onto
  * another tree or edited is no record: that commit is counted from its content like an older one.
  * Commits without the trailer (checkpoints, applies, older twins) are counted as before and
  * cached (count-cache.ts).
@@ -29,38 +27,6 @@ import { countsPhraseOf } from '../vocabulary.js'
 export const COUNTS_TRAILER = 'TwinSync-Counts'
 const TREE_CHARS = 12
 const SIG_CHARS = 32
-const KEY_BYTES = 32
-const KEY_FILE = 'counts.key'
-
-/**
- * The key that signs recorded counts, in the twin's own git folder (never pushed, never in a
- * commit). `create`: made on first use (written aside, then linked in, so two snapshots at
- * once agree on one key). Undefined when there is none (or it is not a key): nothing recorded
- * is then believed.
- */
-export async function countsKey(twinDir: string, create: boolean): Promise<Buffer | undefined> {
-  const folder = join(twinDir, '.git', 'twinsync')
-  const path = join(folder, KEY_FILE)
-  const read = async () => {
-    const key = await readFile(path).catch(() => undefined)
-    return key?.length === KEY_BYTES ? key : undefined
-  }
-  const existing = await read()
-  if (existing !== undefined || !create) return existing
-  await mkdir(folder, { recursive: true })
-  const temp = join(folder, `.${KEY_FILE}.${process.pid}.${randomBytes(4).toString('hex')}`)
-  await writeFile(temp, randomBytes(KEY_BYTES), { mode: 0o600 })
-  try {
-    await link(temp, path).catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error
-      // Another run's key won; a damaged one (not a key) is replaced.
-      if ((await read()) === undefined) await rename(temp, path)
-    })
-  } finally {
-    await rm(temp, { force: true })
-  }
-  return read()
-}
 
 function signature(key: Buffer, parentTree: string, tree: string, fields: string): string {
   return createHmac('sha256', key).update(`${COUNTS_TRAILER}\n${parentTree}\n${tree}\n${fields}`).digest('hex').slice(0, SIG_CHARS)

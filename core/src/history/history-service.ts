@@ -12,7 +12,8 @@ import { CountCache } from './count-cache.js'
 import { countChanges, semanticDiff, type SemanticDiff } from './semantic-diff.js'
 import { SnapshotLog, type SnapshotRecord } from './snapshot-log.js'
 import { countsPhrase } from '../vocabulary.js'
-import { countedPhrase, countsKey, parseCountsTrailer, recordedCounts, type RecordedCounts } from './count-record.js'
+import { twinKey } from '../plan/plan-seal.js'
+import { countedPhrase, parseCountsTrailer, recordedCounts, type RecordedCounts } from './count-record.js'
 
 export interface HistoryEntry extends SnapshotRecord {
   /** How many things changed, per domain: packages, units, jobs, entries, files; fact files (countChanges). */
@@ -49,7 +50,7 @@ export class HistoryService {
     const logged = await this.log.listWithBodies(options.domain === undefined ? options.limit : options.limit * 20)
     // A snapshot's message records its counts (count-record.ts): no diff, no provider.
     // Only what this twin signed (a pulled commit's trailer is counted from its content).
-    const key = await countsKey(this.twin.dir, false)
+    const key = await twinKey(this.twin.dir, false)
     const recorded = new Map<string, RecordedCounts>()
     for (const { record, body, tree, parentTree } of logged) {
       const counts = parentTree === undefined ? undefined : parseCountsTrailer(body, parentTree, tree, key)

@@ -1,5 +1,5 @@
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
-import { quoteArg } from '../plan/command-text.js'
+import { quoteArg, visibleText } from '../plan/command-text.js'
 import { EMPTY_TREE, checkIdField, logFields, parseNameStatus, runGit, type GitStatusEntry } from '../twin/git.js'
 
 export type SnapshotKind = 'init' | 'snapshot' | 'edit' | 'checkpoint' | 'apply' | 'revert' | 'adopt' | 'discard' | 'other'
@@ -144,8 +144,13 @@ export class SnapshotLog {
   }
 }
 
+/**
+ * A commit as a snapshot. Its subject is shown as it is read (history, show, the TUI, --json): a
+ * pulled commit's escape sequences, carriage returns or direction overrides are spelled out
+ * (`\e[2K`), so they cannot erase or rewrite what the terminal shows.
+ */
 function recordOf(commit: string, parents: string, date: string, message: string, body: string, labels: Map<string, string[]>): SnapshotRecord {
-  return { commit, parent: parents.split(' ')[0] || null, date, message, kind: kindOf(message, body), labels: labels.get(commit) ?? [] }
+  return { commit, parent: parents.split(' ')[0] || null, date, message: visibleText(message), kind: kindOf(message, body), labels: labels.get(commit) ?? [] }
 }
 
 /**
