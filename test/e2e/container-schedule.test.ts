@@ -8,7 +8,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 /**
  * `twinsync schedule` on a booted Debian 13 server with TwinSync installed the README's way:
  * Debian's own nodejs and npm (in the bed's `server-node` root), a `git clone` of the committed
- * HEAD and the README's offline setup line against a copy of the host's npm cache (the
+ * HEAD (from a bare copy of the checkout's repository) and the README's offline setup line against a copy of the host's npm cache (the
  * container has no network). Nothing of the host's checkout or node is mounted. Then a real
  * systemd timer that snapshots only on change, and the apt hook around real apt runs.
  */
@@ -26,10 +26,11 @@ describe('schedule inside a booted Debian container, installed the README\'s way
   }
 
   before(async () => {
-    // What a person would clone: the committed HEAD (with its branch, when there is one).
+    // What a person would clone: the checkout's repository, whose HEAD is the committed HEAD (a
+    // bare copy, so a worktree's or a shallow CI clone's .git works the same; a git bundle of a
+    // shallow clone cannot be cloned).
     src = await makeTempDir('src')
-    const branch = (await run(['git', '-C', repoRoot, 'symbolic-ref', '-q', 'HEAD'])).stdout.trim()
-    await runOk(['git', '-C', repoRoot, 'bundle', 'create', '-q', join(src, 'twinsync.bundle'), 'HEAD', ...(branch ? [branch] : [])])
+    await runOk(['git', 'clone', '-q', '--bare', '--no-local', repoRoot, join(src, 'twinsync.git')])
     const npmCache = (await runOk(['npm', 'config', 'get', 'cache'])).stdout.trim()
     ct = await bootContainer({
       image: 'server-node',
@@ -64,7 +65,7 @@ describe('schedule inside a booted Debian container, installed the README\'s way
 
     // "copy ~/.npm from a machine that ran npm ci in this checkout", then the README's line.
     await ct.runOk(['cp', '-a', '/srv/npm-cache/.', '/root/.npm'])
-    const setup = await ct.run(['sh', '-c', line.replace('<this repository>', '/srv/src/twinsync.bundle')], { cwd: '/root', timeoutMs: 9 * 60_000 })
+    const setup = await ct.run(['sh', '-c', line.replace('<this repository>', '/srv/src/twinsync.git')], { cwd: '/root', timeoutMs: 9 * 60_000 })
     assert.equal(setup.code, 0, `${line}\n${setup.stdout}\n${setup.stderr}`)
     assert.match(setup.stdout, /^Created the twin at \/var\/lib\/twinsync\/twin\.$/m)
     assert.equal((await ct.runOk(['sh', '-c', 'command -v twinsync'])).stdout, '/usr/local/bin/twinsync\n')

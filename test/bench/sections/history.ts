@@ -76,7 +76,7 @@ export const historySection: BenchSection = {
  * recorded counts), and the one change no real snapshot made (the last tree back to the first)
  * gets the counts `wrapDomains` says; without, the stamp alone, as an older TwinSync wrote.
  */
-async function replay(twin: string, total: number, options: { recorded: boolean; wrapDomains: SemanticDiff['domains'] }): Promise<void> {
+export async function replay(twin: string, total: number, options: { recorded: boolean; wrapDomains: SemanticDiff['domains'] }): Promise<void> {
   const git = (args: string[]) => runOk(['git', '-C', twin, ...args]).then((r) => r.stdout.trim())
   const real = (await git(['rev-list', '--reverse', 'HEAD'])).split('\n').filter(Boolean)
   const snapshots = real.slice(1)
