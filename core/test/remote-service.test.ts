@@ -209,6 +209,18 @@ describe('RemoteService', function () {
       assert.equal((await history.show(listed[0]?.commit as string, { diffs: false })).to.message, listed[0]?.message)
     })
 
+    it('refuses a pull whose history (not only its last tree) holds a name TwinSync refuses, and changes nothing', async () => {
+      const before = head()
+      const odd = join(clone, 'system', 'a\x1b[2Kb.json')
+      await writeFile(odd, '{}\n')
+      commitAll(clone, 'odd name')
+      git(clone, 'rm', '-q', 'system/a\x1b[2Kb.json')
+      commitAll(clone, 'gone again')
+      git(clone, 'push', '-q', 'origin', 'main')
+      await assert.rejects(remote().pull(), (e: unknown) => failWith('TWIN_UNSAFE')(e) && /control character/.test((e as Error).message) && /push --force/.test((e as { nextStep?: string }).nextStep ?? ''))
+      assert.equal(head(), before)
+    })
+
     it('refuses to merge diverged histories, and changes nothing', async () => {
       await writeFile(join(clone, 'plans/note.yaml'), 'steps: []\n')
       commitAll(clone, 'elsewhere')

@@ -186,7 +186,7 @@ export class RemoteService {
     const remote = await this.revParse(MIRROR_REF)
     if (remote === null || remote === local) return { status: 'up-to-date', from: local, to: local, pulled: 0, ahead: 0 }
     // The mirror is untrusted: look at what would be checked out before anything moves.
-    await refuseUnsafeTree(this.twin.dir, remote)
+    await refuseUnsafeTree(this.twin.dir, remote, local)
     const count = async (range: string) => Number((await runGit(this.twin.dir, ['rev-list', '--count', range])).trim())
     const behind = await count(`HEAD..${MIRROR_REF}`)
     const ahead = await count(`${MIRROR_REF}..HEAD`)
