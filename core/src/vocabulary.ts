@@ -157,6 +157,9 @@ export function plannedPhrase(c: Wordable): string {
   return /^[A-Z][a-z]/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s
 }
 
+/** What applying now does about drift a plan leaves alone (a dependency, an unpinned upgrade): status's `planned`. */
+export const UNPLANNED = 'nothing: a plan leaves it as it is (the next snapshot records it, or adopt its domain)'
+
 /** Pending intent: "the twin asks to install hello". */
 export function pendingPhrase(c: Wordable): string {
   return `the twin asks to ${plannedPhrase(c)}`

@@ -4,6 +4,8 @@ import { countsPhrase } from '../src/vocabulary.js'
 
 const TREE = 'a'.repeat(40)
 const OTHER = 'b'.repeat(40)
+const OWN = 'c'.repeat(40)
+const KEY = Buffer.alloc(32, 7)
 
 describe('counts recorded in a snapshot message (count-record.ts)', () => {
   const domains = {
@@ -18,22 +20,34 @@ describe('counts recorded in a snapshot message (count-record.ts)', () => {
 
   it('round-trips through the trailer, worded as the comparison itself is worded', () => {
     const recorded = recordedCounts(domains)
-    const line = countsTrailer(TREE, recorded)
-    assert.equal(line, `TwinSync-Counts: ${TREE.slice(0, 12)} facts=1/twin-files files=2 packages=1/twin-files`)
+    const line = countsTrailer(TREE, OWN, recorded, KEY)
+    assert.match(line, new RegExp(`^TwinSync-Counts: ${TREE.slice(0, 12)} facts=1/twin-files files=2 packages=1/twin-files sig=[0-9a-f]{32}$`))
     const body = `TwinSync snapshot 2026-01-01T00:00:00Z\n\n${line}\n`
-    const parsed = parseCountsTrailer(body, TREE)
+    const parsed = parseCountsTrailer(body, TREE, OWN, KEY)
     assert.deepEqual(parsed?.counts, { facts: 1, files: 2, packages: 1 })
     assert.equal(countedPhrase(parsed!), countsPhrase(domains))
     assert.match(countedPhrase(parsed!), /1 twin file \(packages\)/)
   })
 
   it('holds only against the parent tree it was counted from; a malformed line is no record', () => {
-    const line = countsTrailer(TREE, recordedCounts(domains))
-    assert.equal(parseCountsTrailer(line, OTHER), undefined)
-    assert.equal(parseCountsTrailer('TwinSync snapshot x', TREE), undefined)
-    assert.equal(parseCountsTrailer(`TwinSync-Counts: ${TREE.slice(0, 12)} files=2; rm -rf /`, TREE), undefined)
-    assert.equal(parseCountsTrailer(`TwinSync-Counts: ${TREE.slice(0, 12)} files=99999999999`, TREE), undefined)
-    assert.deepEqual(parseCountsTrailer(`TwinSync-Counts: ${TREE.slice(0, 12)}`, TREE), { counts: {}, twinFiles: [] })
+    const line = countsTrailer(TREE, OWN, recordedCounts(domains), KEY)
+    assert.equal(parseCountsTrailer(line, OTHER, OWN, KEY), undefined)
+    assert.equal(parseCountsTrailer('TwinSync snapshot x', TREE, OWN, KEY), undefined)
+    assert.equal(parseCountsTrailer(`TwinSync-Counts: ${TREE.slice(0, 12)} files=2; rm -rf /`, TREE, OWN, KEY), undefined)
+    assert.equal(parseCountsTrailer(`TwinSync-Counts: ${TREE.slice(0, 12)} files=99999999999`, TREE, OWN, KEY), undefined)
+    const none = countsTrailer(TREE, OWN, { counts: {}, twinFiles: [] }, KEY)
+    assert.deepEqual(parseCountsTrailer(none, TREE, OWN, KEY), { counts: {}, twinFiles: [] })
     assert.equal(countedPhrase({ counts: {}, twinFiles: [] }), 'no changes')
+  })
+
+  it('believes only what this twin signed for these two trees: another key, another tree, an edited count or an unsigned line is no record', () => {
+    const line = countsTrailer(TREE, OWN, recordedCounts(domains), KEY)
+    assert.ok(parseCountsTrailer(line, TREE, OWN, KEY))
+    assert.equal(parseCountsTrailer(line, TREE, OWN, undefined), undefined, 'no key: nothing believed')
+    assert.equal(parseCountsTrailer(line, TREE, OWN, Buffer.alloc(32, 8)), undefined, 'another clone\'s key')
+    assert.equal(parseCountsTrailer(line, TREE, OTHER, KEY), undefined, 'copied onto another tree')
+    assert.equal(parseCountsTrailer(line.replace('files=2', 'files=0'), TREE, OWN, KEY), undefined, 'edited')
+    assert.equal(parseCountsTrailer(line.replace(/ sig=\S+$/, ''), TREE, OWN, KEY), undefined, 'unsigned')
+    assert.equal(parseCountsTrailer(line.replace('files=2', 'files=2 files=0'), TREE, OWN, KEY), undefined, 'a field added')
   })
 })

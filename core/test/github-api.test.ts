@@ -134,6 +134,11 @@ describe('linking and pushing to GitHub (recorded API, local bare repository as 
     assert.deepEqual(gh.calls[0]?.body, { name: 'twin-web1', private: true, description: 'TwinSync digital twin of a machine', auto_init: false })
     assert.equal(JSON.parse(readFileSync(join(rig.dir, 'credentials'), 'utf8')).token, TOKEN, 'a given token is kept for later pushes')
     process.env.TWINSYNC_CREDENTIALS = join(rig.dir, 'no-credentials')
-    await assert.rejects(service({}).remote.createGitHub('x', { hostname: 'web1' }), refused('TOKEN_MISSING'))
+    // The next step is the command that was run, with the token from standard input (issue 23 item 7).
+    await assert.rejects(service({}).remote.createGitHub('x', { hostname: 'web1' }), (e: unknown) => {
+      assert.ok(refused('TOKEN_MISSING')(e))
+      assert.match((e as { nextStep?: string }).nextStep ?? '', /^printf %s "\$TOKEN" \| twinsync github create x --token-stdin --repo \S+$/)
+      return true
+    })
   })
 })

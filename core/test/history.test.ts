@@ -172,7 +172,7 @@ describe('history from one git log pass', () => {
       assert.ok(changedNotes, JSON.stringify(first))
       assert.equal(changedNotes.commit, first[0]?.commit)
       const body = git(rig.twinDir, 'log', '-1', '--format=%b')
-      assert.match(body, new RegExp(`^TwinSync-Counts: ${git(rig.twinDir, 'rev-parse', 'HEAD~1^{tree}').slice(0, 12)} startup=1$`, 'm'))
+      assert.match(body, new RegExp(`^TwinSync-Counts: ${git(rig.twinDir, 'rev-parse', 'HEAD~1^{tree}').slice(0, 12)} startup=1 sig=[0-9a-f]{32}$`, 'm'))
 
       // A snapshot of an older TwinSync (no counts in its message) is counted by the providers once...
       const stripped = git(rig.twinDir, 'log', '-1', '--format=%B').replace(/\n*TwinSync-Counts: .*$/m, '')

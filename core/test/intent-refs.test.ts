@@ -55,4 +55,17 @@ describe("TwinSync's own refs after a killed git update-ref", () => {
     await access(join(dir, '.git', 'config.lock'))
     await assert.rejects(access(join(dir, '.git', 'HEAD.lock')))
   })
+
+  it('reads its refs loose or packed (git pack-refs, as git gc does), and an absent one as absent', async () => {
+    const git = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim()
+    assert.equal(await readRef(dir, INTENDED_REF), undefined)
+    await setRef(dir, INTENDED_REF, commit, 'test')
+    assert.equal(await readRef(dir, INTENDED_REF), commit)
+    git('pack-refs', '--all', '--prune')
+    await assert.rejects(access(join(dir, '.git', INTENDED_REF)))
+    assert.equal(await readRef(dir, INTENDED_REF), commit, 'packed')
+    await deleteRef(dir, INTENDED_REF)
+    assert.equal(await readRef(dir, INTENDED_REF), undefined)
+    assert.equal(git('for-each-ref', INTENDED_REF), '')
+  })
 })

@@ -6,6 +6,7 @@ import { unitsOf } from '../src/rehearse/inside.js'
 import type { RehearsalReport } from '../src/rehearse/rehearsal-report.js'
 import { againstTheMachine, fileSystemsBelow, preflight, rehearsalRefusal, withNetworkHints, type PreflightFacts } from '../src/rehearse/rehearsal-service.js'
 import { renderRehearsal } from '../src/cli/render-rehearsal.js'
+import { RehearsalContainer } from '../src/rehearse/rehearsal-container.js'
 
 const withSystemd = { root: '/srv/machine', stat: async (p: string) => (p === '/usr/lib/systemd/systemd' ? ({ type: 'file' } as FileStat) : undefined) }
 const facts = (over: Partial<PreflightFacts> & { missing?: string[] } = {}): PreflightFacts => ({
@@ -23,6 +24,20 @@ async function refusal(promise: Promise<void>): Promise<{ code: string; message:
   }
   assert.fail('expected a refusal')
 }
+
+describe('rehearsal container: paths nspawn and overlay options cannot carry', () => {
+  it('a plugin folder (bound in) with such a name is refused before anything starts, with a next step about that folder, not the root', async () => {
+    for (const odd of ['/opt/my:plugin', '/opt/a,b', '/opt/new\nline', '/opt/back\\slash']) {
+      const e = await refusal(RehearsalContainer.start({ root: '/srv/machine', network: 'none', binds: [{ host: odd, container: odd, readOnly: true }] }).then(() => undefined))
+      assert.equal(e.code, 'REHEARSAL_UNAVAILABLE')
+      assert.match(e.message, /cannot use the path/)
+      assert.doesNotMatch(e.nextStep ?? '', /Rehearse a root/)
+      assert.match(e.nextStep ?? '', /plugins link/)
+    }
+    const e = await refusal(RehearsalContainer.start({ root: '/srv/odd:root', network: 'none', binds: [] }).then(() => undefined))
+    assert.match(e.nextStep ?? '', /Rehearse a root/)
+  })
+})
 
 describe('rehearsal preflight: a coded refusal with the next step where it cannot run', () => {
   it('passes where everything is in place', async () => {

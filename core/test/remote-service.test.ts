@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
+import { HistoryService } from '../src/history/history-service.js'
 import { IntentService } from '../src/intent/intent-service.js'
 import { Planner } from '../src/plan/planner.js'
 import { RemoteService } from '../src/remote/remote-service.js'
@@ -142,6 +143,82 @@ describe('RemoteService', function () {
       const plan = await rig.container.resolve(Planner).plan()
       assert.deepEqual(plan.changes.map((c) => c.id), ['notes:replace:/etc/notes'])
       assert.match(plan.diagnostics.find((d) => d.code === 'PENDING_INTENT')?.summary ?? '', /pulled from the mirror/)
+    })
+
+    it('a pulled commit\'s TwinSync-Counts trailer is not believed: forged, reused on another tree, malformed or huge, history counts what the commit holds', async () => {
+      const parentTree = () => git(clone, 'rev-parse', 'HEAD^{tree}').slice(0, 12)
+      const forge = async (text: string, trailer: (tree: string) => string) => {
+        const tree = parentTree()
+        await writeFile(join(clone, 'system/notes.json'), `${JSON.stringify({ text })}\n`)
+        commitAll(clone, `startup: notes changed\n\nTwinSync snapshot 2026-01-02T00:00:00Z\n\n${trailer(tree)}`)
+      }
+      // Says nothing changed; says the wrong domain; huge; malformed; a real snapshot's trailer on another tree.
+      await forge('a\n', (t) => `TwinSync-Counts: ${t}`)
+      await forge('b\n', (t) => `TwinSync-Counts: ${t} packages=999999999`)
+      await forge('c\n', (t) => `TwinSync-Counts: ${t} startup=7 startup=0`)
+      await forge('d\n', (t) => `TwinSync-Counts: ${t} startup=1; files=\u0007\nTwinSync-Counts: ${t} startup=-1`)
+      git(clone, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '-q', '--allow-empty', '-m', `startup: notes changed\n\nTwinSync snapshot x\n\nTwinSync-Counts: ${parentTree()} startup=5`)
+      // A snapshot this twin signed, its message then put on a commit with the same parent tree that changes nothing.
+      git(clone, 'push', '-q', 'origin', 'main')
+      await remote().pull()
+      await machine('second\n')
+      await snapshotAndPush()
+      await remote().push()
+      const signed = rig.git('log', '-1', '--format=%B')
+      assert.match(signed, /^TwinSync-Counts: \S+ startup=1 sig=/m)
+      git(clone, 'pull', '-q', '--ff-only')
+      await writeFile(join(clone, 'system/notes.json'), `${JSON.stringify({ text: 'd\n' })}\n`)
+      commitAll(clone, 'back')
+      git(clone, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '-q', '--allow-empty', '-m', signed)
+      git(clone, 'push', '-q', 'origin', 'main')
+      await remote().pull()
+      const history = rig.container.resolve(HistoryService)
+      const listed = await history.history({ limit: 20 })
+      assert.ok(listed.length >= 8, JSON.stringify(listed))
+      assert.ok(listed.some((e) => e.counts.startup === 1 && e.message === signed.split('\n')[0]))
+      for (const entry of listed) {
+        const shown = await history.show(entry.commit, { diffs: false })
+        assert.deepEqual(entry.counts, shown.counts, `${entry.message}: ${entry.counted}`)
+      }
+    })
+
+    it('a pulled commit\'s message and idents cannot shift what history reads: nothing of them reaches git as an argument, every commit is listed once, whole', async () => {
+      const written = join(rig.dir, 'written-by-git')
+      // The separators an older reader split on, then a forged record whose parent is a git option.
+      const hostile = `startup: notes changed\n\nTwinSync snapshot x\x1eX\x1f--output=${written}\x1fb\x1fc\x1fd\x1e\x1f\n`
+      await writeFile(join(clone, 'system/notes.json'), `${JSON.stringify({ text: 'x\n' })}\n`)
+      git(clone, 'add', '-A')
+      execFileSync('git', ['-C', clone, 'commit', '-q', '-m', hostile], {
+        env: { ...process.env, GIT_AUTHOR_NAME: 'a\x1fb\x1ec', GIT_AUTHOR_EMAIL: 'e@x', GIT_COMMITTER_NAME: 'c\x1fd', GIT_COMMITTER_EMAIL: 'e@x' },
+      })
+      git(clone, 'commit', '-q', '--allow-empty', '-m', `plain\x1f--output=${written}`)
+      // A subject that would erase the line above it, set the terminal's title and turn text around.
+      git(clone, 'commit', '-q', '--allow-empty', '-m', 'ok\x1b[1A\x1b[2K\x1b]0;t\x07 \u202eevil\x9b2J')
+      git(clone, 'push', '-q', 'origin', 'main')
+      await remote().pull()
+      const history = rig.container.resolve(HistoryService)
+      const listed = await history.history({ limit: 20 })
+      await assert.rejects(readFile(written), 'git wrote a file a commit message named')
+      assert.deepEqual(listed.map((e) => e.commit), rig.git('rev-list', 'HEAD').split('\n'))
+      assert.equal(listed[2]?.message, 'startup: notes changed')
+      assert.equal(listed[2]?.kind, 'snapshot')
+      assert.deepEqual(listed[2]?.counts, { startup: 1 })
+      assert.deepEqual((await history.show(listed[2]?.commit as string, { diffs: false })).counts, { startup: 1 })
+      // Nothing a terminal would act on reaches history, show or the TUI: spelled out.
+      assert.equal(listed[0]?.message, 'ok\\e[1A\\e[2K\\e]0;t\\x07 \\u202eevil\\x9b2J')
+      assert.equal((await history.show(listed[0]?.commit as string, { diffs: false })).to.message, listed[0]?.message)
+    })
+
+    it('refuses a pull whose history (not only its last tree) holds a name TwinSync refuses, and changes nothing', async () => {
+      const before = head()
+      const odd = join(clone, 'system', 'a\x1b[2Kb.json')
+      await writeFile(odd, '{}\n')
+      commitAll(clone, 'odd name')
+      git(clone, 'rm', '-q', 'system/a\x1b[2Kb.json')
+      commitAll(clone, 'gone again')
+      git(clone, 'push', '-q', 'origin', 'main')
+      await assert.rejects(remote().pull(), (e: unknown) => failWith('TWIN_UNSAFE')(e) && /control character/.test((e as Error).message) && /push --force/.test((e as { nextStep?: string }).nextStep ?? ''))
+      assert.equal(head(), before)
     })
 
     it('refuses to merge diverged histories, and changes nothing', async () => {

@@ -3,7 +3,9 @@ import { execFileSync } from 'node:child_process'
 import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { hostname } from 'node:os'
 import { settleSnapshot } from '../src/twin/atomic-snapshot.js'
+import { startTimeOf } from '../src/twin/twin-lock.js'
 
 describe('a snapshot killed during its HEAD move', () => {
   let dir: string
@@ -30,5 +32,19 @@ describe('a snapshot killed during its HEAD move', () => {
     await assert.rejects(access(join(dir, '.git', 'HEAD.lock')))
     git('update-ref', branch, head)
     assert.deepEqual(await settleSnapshot(dir), { finished: false, discarded: false, tempFiles: [] })
+  })
+
+  it("removes the lock's temp file a run killed while taking the lock left, young or old; a live run's stays", async () => {
+    const state = join(dir, '.git', 'twinsync')
+    await mkdir(state, { recursive: true })
+    const holder = (pid: number, startTime: string | null) => JSON.stringify({ pid, startTime, bootId: null, host: hostname(), purpose: 'apply', since: new Date().toISOString() }) + '\n'
+    // A pid that is not running (the kernel's pid_max is far below it).
+    await writeFile(join(state, '.lock.twinsync-aaaaaaaaaaaa'), holder(2 ** 30, null))
+    await writeFile(join(state, '.lock.twinsync-bbbbbbbbbbbb'), holder(process.pid, startTimeOf(process.pid)))
+    await writeFile(join(state, '.lock.twinsync-cccccccccccc'), '')
+    const settled = await settleSnapshot(dir)
+    assert.deepEqual(settled.tempFiles, [join('.git', 'twinsync', '.lock.twinsync-aaaaaaaaaaaa')])
+    await access(join(state, '.lock.twinsync-bbbbbbbbbbbb'))
+    await access(join(state, '.lock.twinsync-cccccccccccc')) // unreadable and young: maybe being written
   })
 })

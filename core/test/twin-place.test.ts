@@ -60,6 +60,22 @@ describe('twin place', () => {
     assert.deepEqual(await readdir(join(base, 'stuff')), ['notes.txt'], 'nothing written')
   })
 
+  it('refuses a path with a control character (a NUL, a newline, an escape) for --repo, `repo:` and Settings alike; nothing written or created', async () => {
+    for (const odd of ['x\0y', 'a\nb', 'c\x1b[2Jd', 'tab\there', 'del\x7f']) {
+      await assert.rejects(checkTwinPlace(join(base, odd), mirrored(), git), refused('REPO_PLACE_INVALID', /control character/), JSON.stringify(odd))
+    }
+    const configPath = join(base, 'odd.yaml')
+    await writeFile(configPath, `repo: ${JSON.stringify(join(base, 'odd\0twin'))}\n`)
+    const c = await createContainer({ root, configPath, oclif: noPlugins, logger: silentLogger })
+    await assert.rejects(c.resolve(InitWorkflow).init(), refused('REPO_PLACE_INVALID', /control character/))
+    const tuiConfig = join(base, 'odd-tui.yaml')
+    await writeFile(tuiConfig, '# mine\n')
+    const services = await createTuiServices(() => createContainer({ root, configPath: tuiConfig, oclif: noPlugins, logger: silentLogger }), { configPath: tuiConfig })
+    await assert.rejects(services.moveTwin(join(base, 'new\nrepo: /etc')), refused('REPO_PLACE_INVALID'))
+    assert.equal(await readFile(tuiConfig, 'utf8'), '# mine\n')
+    assert.deepEqual((await readdir(base)).filter((n) => /odd\0|new\n|x\0y|a\nb/.test(n)), [])
+  })
+
   it('init and snapshot refuse a twin inside what the configuration mirrors, before anything is created', async () => {
     const configPath = join(base, 'mirror-srv.yaml')
     await writeFile(configPath, 'files:\n  include: [/srv]\n')

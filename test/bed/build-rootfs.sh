@@ -8,6 +8,8 @@
 #   build-rootfs.sh           the base root: Debian 12 (bookworm), minbase + systemd, cron, git
 #   build-rootfs.sh server    a realistic server: Debian 13 (trixie) with nginx serving a site,
 #                             postgresql, postfix, openssh-server, sudo, cron, unattended-upgrades
+#   build-rootfs.sh server-node   the server root plus Debian's own nodejs and npm (for installing
+#                             TwinSync the README's way inside) and hello's .deb in apt's cache
 #
 # Env:
 #   TWINSYNC_TEST_CACHE   cache directory (default /var/cache/twinsync-test)
@@ -15,41 +17,67 @@
 set -euo pipefail
 
 FLAVOUR=${1:-base}
-VARIANT=minbase
-case "$FLAVOUR" in
-  base)
-    SUITE=bookworm
-    # The only list of extra packages; the cache key is derived from it. Keep it short:
-    #   systemd,systemd-sysv,dbus  a real init and `systemctl` inside booted containers
-    #   cron                       the cron provider's tests (crontab, @reboot jobs)
-    #   git                        twinsync keeps its twin in a Git repository, also inside a container
-    PACKAGES=systemd,systemd-sysv,cron,dbus,git
-    # Installed with apt-get inside the tree after debootstrap (none for the base root).
-    SERVICES=
-    # Bump when the recipe below changes in a way that changes the result.
-    RECIPE=2
-    ;;
-  server)
-    SUITE=trixie
-    PACKAGES=systemd,systemd-sysv,cron,dbus,git,sudo,openssh-server
-    # Services a Debian server commonly runs, installed the way an administrator would (apt-get,
-    # no recommends, service starts denied while building): their maintainer scripts run, so
-    # the configuration, users and unit links are the packages' own. curl asks nginx from inside.
-    SERVICES="nginx postgresql postfix unattended-upgrades curl"
-    RECIPE=1
-    ;;
-  *)
-    printf 'build-rootfs: unknown flavour %s (base or server)\n' "$FLAVOUR" >&2
-    exit 2
-    ;;
-esac
+
+# Sets the recipe variables of a flavour. A derived flavour (FROM set) starts from another
+# flavour's cached tarball instead of debootstrap and installs EXTRA on top.
+set_flavour() {
+  VARIANT=minbase
+  FROM=
+  EXTRA=
+  DOWNLOAD=
+  case "$1" in
+    base)
+      SUITE=bookworm
+      # The only list of extra packages; the cache key is derived from it. Keep it short:
+      #   systemd,systemd-sysv,dbus  a real init and `systemctl` inside booted containers
+      #   cron                       the cron provider's tests (crontab, @reboot jobs)
+      #   git                        twinsync keeps its twin in a Git repository, also inside a container
+      PACKAGES=systemd,systemd-sysv,cron,dbus,git
+      # Installed with apt-get inside the tree after debootstrap (none for the base root).
+      SERVICES=
+      # Bump when the recipe below changes in a way that changes the result.
+      RECIPE=2
+      ;;
+    server)
+      SUITE=trixie
+      PACKAGES=systemd,systemd-sysv,cron,dbus,git,sudo,openssh-server
+      # Services a Debian server commonly runs, installed the way an administrator would (apt-get,
+      # no recommends, service starts denied while building): their maintainer scripts run, so
+      # the configuration, users and unit links are the packages' own. curl asks nginx from inside.
+      SERVICES="nginx postgresql postfix unattended-upgrades curl"
+      RECIPE=1
+      ;;
+    server-node)
+      SUITE=trixie
+      FROM=server
+      # Debian 13's own Node.js (20.19) and npm, as the README tells an administrator to install
+      # them (`apt-get install --no-install-recommends nodejs npm`; the recommends would add a
+      # C/C++ toolchain for node-gyp, which TwinSync does not need).
+      EXTRA="nodejs npm"
+      # Downloaded into apt's cache, not installed: a server container has no network, and a
+      # test installs it with apt-get there.
+      DOWNLOAD=hello
+      RECIPE=1
+      ;;
+    *)
+      printf 'build-rootfs: unknown flavour %s (base, server or server-node)\n' "$1" >&2
+      exit 2
+      ;;
+  esac
+}
 
 CACHE_DIR=${TWINSYNC_TEST_CACHE:-/var/cache/twinsync-test}
 
-log() { printf 'build-rootfs: %s\n' "$*" >&2; }
+log() { printf 'build-rootfs: [%ss] %s\n' "$SECONDS" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 cache_key() {
+  if [ -n "$FROM" ]; then
+    # The parent's tarball name carries its own key: a new parent makes a new derived root.
+    printf '%s\n' "from=$(basename "$(out_path_of "$FROM")")" "extra=$EXTRA" "download=$DOWNLOAD" "recipe=$RECIPE" \
+      | sha256sum | cut -c1-16
+    return
+  fi
   # The base root's key predates the server flavour: its lines stay as they were.
   {
     printf '%s\n' "suite=$SUITE" "variant=$VARIANT" "packages=$PACKAGES" "recipe=$RECIPE"
@@ -90,11 +118,17 @@ build() {
   trap "remove_tree '$work'" EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
-  log "debootstrap $SUITE ($VARIANT, +$PACKAGES) from $mirror; takes about a minute"
-  debootstrap --variant="$VARIANT" --include="$PACKAGES" "$SUITE" "$work/root" "$mirror" >&2 \
-    || { tail -n 30 "$work/root/debootstrap/debootstrap.log" >&2 2>/dev/null || true; die "debootstrap failed"; }
-
-  [ -z "$SERVICES" ] || install_services "$work/root"
+  if [ -n "$FROM" ]; then
+    mkdir "$work/root"
+    log "extracting the $FROM root"
+    tar --zstd --numeric-owner --xattrs --xattrs-include='*' -xpf "$(out_path_of "$FROM")" -C "$work/root"
+    install_extra "$work/root"
+  else
+    log "debootstrap $SUITE ($VARIANT, +$PACKAGES) from $mirror; takes about a minute"
+    debootstrap --variant="$VARIANT" --include="$PACKAGES" "$SUITE" "$work/root" "$mirror" >&2 \
+      || { tail -n 30 "$work/root/debootstrap/debootstrap.log" >&2 2>/dev/null || true; die "debootstrap failed"; }
+    [ -z "$SERVICES" ] || install_services "$work/root"
+  fi
 
   # The cached tree is meant to be booted: no policy-rc.d (the chroot helper adds one when it
   # needs it), no downloaded .debs (they only make the tarball bigger). The apt lists stay, so
@@ -104,7 +138,10 @@ build() {
   # debootstrap copies the host's name; without the file a container is named by --machine.
   # (/etc/resolv.conf stays: apt in a chroot needs it; a booted container gets its own.)
   rm -f "$work/root/etc/hostname"
+  [ -z "$DOWNLOAD" ] || in_tree "$work/root" "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --download-only $DOWNLOAD" \
+    || die "apt-get --download-only $DOWNLOAD failed"
 
+  log "packing the tree"
   tar --zstd --numeric-owner --xattrs --xattrs-include='*' -C "$work/root" -cf "$work/rootfs.tar.zst" .
   # Same file system as the cache dir, so the rename is atomic: readers see all or nothing.
   mv -f "$work/rootfs.tar.zst" "$out"
@@ -157,17 +194,45 @@ SITE
   in_tree "$root" 'nginx -t' || die "nginx -t fails in the built server tree"
 }
 
+# A derived flavour: EXTRA installed in the parent's tree, with service starts denied.
+install_extra() {
+  local root=$1
+  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+  chmod 755 "$root/usr/sbin/policy-rc.d"
+  # dpkg syncs every file it unpacks; a tree that is thrown away on failure does not need that
+  # (npm alone is hundreds of small packages). Removed again below: the result is the same.
+  printf 'force-unsafe-io\n' >"$root/etc/dpkg/dpkg.cfg.d/twinsync-build-unsafe-io"
+  log "apt-get install --no-install-recommends $EXTRA (in a copy of the $FROM root); takes about a minute"
+  in_tree "$root" '
+    set -e
+    export DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends '"$EXTRA"'
+    apt-get clean' || die "apt-get install $EXTRA in the $FROM tree failed"
+  rm -f "$root/etc/dpkg/dpkg.cfg.d/twinsync-build-unsafe-io"
+}
+
+# The cached tarball of a flavour (whether or not it exists yet).
+out_path_of() {
+  (
+    set_flavour "$1"
+    if [ "$1" = base ]; then
+      printf '%s\n' "$CACHE_DIR/debian-$SUITE-$VARIANT-$(cache_key).tar.zst"
+    else
+      printf '%s\n' "$CACHE_DIR/debian-$SUITE-$1-$(cache_key).tar.zst"
+    fi
+  )
+}
+
 main() {
   [ "$(id -u)" = 0 ] || die "must run as root (debootstrap)"
   command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get install -y debootstrap"
   command -v zstd >/dev/null || die "zstd is missing: apt-get install -y zstd"
   mkdir -p "$CACHE_DIR"
-  local out
-  if [ "$FLAVOUR" = base ]; then
-    out="$CACHE_DIR/debian-$SUITE-$VARIANT-$(cache_key).tar.zst"
-  else
-    out="$CACHE_DIR/debian-$SUITE-$FLAVOUR-$(cache_key).tar.zst"
-  fi
+  set_flavour "$FLAVOUR"
+  local out parent=
+  out=$(out_path_of "$FLAVOUR")
+  [ -z "$FROM" ] || parent=$(out_path_of "$FROM")
   if [ ! -s "$out" ]; then
     # One lock for the whole cache: builds are rare, and whoever holds it knows that any
     # .build.* dir is the remains of a builder that was killed.
@@ -176,6 +241,10 @@ main() {
     # Someone else may have built it while we waited for the lock.
     if [ ! -s "$out" ]; then
       for stale in "$CACHE_DIR"/.build.*; do [ -e "$stale" ] && remove_tree "$stale"; done
+      # A derived root needs its parent first (built here, under the same lock).
+      if [ -n "$parent" ] && [ ! -s "$parent" ]; then
+        (set_flavour "$FROM"; build "$parent")
+      fi
       build "$out"
     fi
     flock -u 9

@@ -40,8 +40,15 @@ export interface BootOptions {
   /** Which cached root to boot (see RootfsImage). Default `base`. */
   image?: RootfsImage;
   /**
+   * Mount the checkout at /opt/twinsync and the test runner's node at /usr/local/bin/node
+   * (read-only), so ct.twinsync() runs the code under test. Default true. False for a test that
+   * installs TwinSync inside the container the README's way: then nothing of the host's checkout
+   * or node is visible inside, and ct.twinsync() runs the `twinsync` on the container's PATH.
+   */
+  bindCheckout?: boolean;
+  /**
    * Only a loopback interface of its own instead of the host's network. Default: true for the
-   * `server` image (its nginx, sshd, postfix and postgresql would otherwise take the host's
+   * `server` and `server-node` images (its nginx, sshd, postfix and postgresql would otherwise take the host's
    * ports 22, 25, 80, 8080 and 5432, and two such containers could not run at once), false
    * otherwise (a `base` container reaches the mirror and a loopback git remote on the host).
    */
@@ -152,8 +159,10 @@ export class Container {
     return expectSuccess(await this.run(argv, options));
   }
 
-  /** Run the twinsync CLI under test inside: twinsync(['snapshot', '--json']). */
+  /** Run the twinsync CLI under test inside: twinsync(['snapshot', '--json']). With
+   *  bindCheckout: false, the `twinsync` installed on the container's PATH. */
   twinsync(args: string[], options: ContainerRunOptions = {}): Promise<RunResult> {
+    if (this.options.bindCheckout === false) return this.run(['twinsync', ...args], options);
     return this.run(['node', TWINSYNC_IN_CONTAINER, ...args], options);
   }
 
@@ -228,10 +237,13 @@ export class Container {
       // --overlay separates its paths with ':'; our temp paths never contain one.
       if (path.includes(':')) throw new Error(`path ${path} contains ':'`);
     }
-    const binds = [
+    const checkout = this.options.bindCheckout === false ? [] : [
       // The real file: a bind of a symlink (say, an alternatives link) would bind the link.
       { host: realpathSync(process.execPath), container: NODE_IN_CONTAINER, readOnly: true },
       { host: repoRoot, container: REPO_IN_CONTAINER, readOnly: true },
+    ];
+    const binds = [
+      ...checkout,
       ...(this.options.binds ?? []),
     ].map((bind) => `--bind${bind.readOnly === false ? '' : '-ro'}=${bind.host}:${bind.container}`);
     const log = openSync(this.logFile, 'a');
@@ -251,7 +263,7 @@ export class Container {
         // Do not link the container's journal into the host's /var/log/journal.
         '--link-journal=no',
         '--console=read-only',
-        ...((this.options.privateNetwork ?? this.options.image === 'server') ? ['--private-network'] : []),
+        ...((this.options.privateNetwork ?? (this.options.image === 'server' || this.options.image === 'server-node')) ? ['--private-network'] : []),
         ...binds,
       ],
       // Own process group: a Ctrl-C at the terminal reaches the test runner, whose handler

@@ -24,9 +24,10 @@ export interface Rootfs {
 /**
  * Which cached root: `base` is Debian 12 minbase with systemd, cron and git; `server` is a
  * realistic Debian 13 server (nginx with a site on port 8080, postgresql, postfix, ssh, sudo,
- * cron, unattended-upgrades, curl). See build-rootfs.sh and docs/testing.md.
+ * cron, unattended-upgrades, curl); `server-node` is the server with Debian's own nodejs and npm
+ * and hello's .deb in apt's cache. See build-rootfs.sh and docs/testing.md.
  */
-export type RootfsImage = 'base' | 'server';
+export type RootfsImage = 'base' | 'server' | 'server-node';
 
 const cached = new Map<RootfsImage, Promise<string>>();
 

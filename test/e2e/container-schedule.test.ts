@@ -1,13 +1,21 @@
 import { strict as assert } from 'node:assert'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { bootContainer, ROOTFS_BUILD_TIMEOUT_MS, run, type Container } from '../bed/index.js'
+import { bootContainer, makeTempDir, removeTree, repoRoot, ROOTFS_BUILD_TIMEOUT_MS, run, runOk, type Container } from '../bed/index.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-/** `twinsync schedule` on a booted machine: a real systemd timer that snapshots only on change. */
-describe('schedule inside a booted Debian container', function () {
+/**
+ * `twinsync schedule` on a booted Debian 13 server with TwinSync installed the README's way:
+ * Debian's own nodejs and npm (in the bed's `server-node` root), a `git clone` of the committed
+ * HEAD (from a bare copy of the checkout's repository) and the README's offline setup line against a copy of the host's npm cache (the
+ * container has no network). Nothing of the host's checkout or node is mounted. Then a real
+ * systemd timer that snapshots only on change, and the apt hook around real apt runs.
+ */
+describe('schedule inside a booted Debian container, installed the README\'s way', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
   let ct: Container
+  let src: string
   let twin: string
   const count = async () => Number((await run(['git', '-C', twin, 'rev-list', '--count', 'HEAD'])).stdout.trim())
   /** How many times the service has finished successfully (systemd says "Finished …" once per run). */
@@ -18,13 +26,52 @@ describe('schedule inside a booted Debian container', function () {
   }
 
   before(async () => {
-    ct = await bootContainer()
+    // What a person would clone: the checkout's repository, whose HEAD is the committed HEAD (a
+    // bare copy, so a worktree's or a shallow CI clone's .git works the same; a git bundle of a
+    // shallow clone cannot be cloned).
+    src = await makeTempDir('src')
+    await runOk(['git', 'clone', '-q', '--bare', '--no-local', repoRoot, join(src, 'twinsync.git')])
+    const npmCache = (await runOk(['npm', 'config', 'get', 'cache'])).stdout.trim()
+    ct = await bootContainer({
+      image: 'server-node',
+      bindCheckout: false,
+      binds: [
+        { host: src, container: '/srv/src' },
+        { host: npmCache, container: '/srv/npm-cache' },
+      ],
+    })
     twin = join(ct.upperDir, 'var/lib/twinsync/twin')
-    const r = await ct.twinsync(['snapshot', '--init', '--json'])
-    assert.equal(r.code, 0, r.stderr)
   })
   after(async () => {
     await ct?.close()
+    if (src) await removeTree(src)
+  })
+
+  it('installs with Debian\'s nodejs and npm and the README\'s offline setup line', async () => {
+    const readme = await readFile(join(repoRoot, 'README.md'), 'utf8')
+    assert.match(readme, /`apt-get install --no-install-recommends nodejs npm git`/, 'the README names what the server-node root installed')
+    const line = /^ {4}(git clone <this repository> twinsync && .*npm_config_offline=true npm run setup)$/m.exec(readme)?.[1]
+    assert.ok(line, 'the README has the offline setup line')
+
+    // Debian's own packages, new enough for the engines field.
+    assert.equal((await ct.runOk(['sh', '-c', 'command -v node; command -v npm'])).stdout, '/usr/bin/node\n/usr/bin/npm\n')
+    assert.match((await ct.runOk(['dpkg-query', '-W', '-f=${Package} ${db:Status-Abbrev}\\n', 'nodejs', 'npm'])).stdout, /^nodejs ii \nnpm ii \n$/)
+    const engines = (JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node
+    const [wantMajor, wantMinor] = (/^>=(\d+)\.(\d+)$/.exec(engines) ?? assert.fail(`engines.node is ${engines}`)).slice(1).map(Number)
+    const [major, minor] = (await ct.runOk(['node', '-p', 'process.versions.node'])).stdout.trim().split('.').map(Number)
+    assert.ok(major! > wantMajor! || (major === wantMajor && minor! >= wantMinor!), `Debian's node ${major}.${minor} satisfies ${engines}`)
+    assert.equal((await ct.run(['test', '-e', '/opt/twinsync'])).code, 1, 'no checkout from the host inside')
+    assert.notEqual((await ct.run(['sh', '-c', 'command -v twinsync'])).code, 0, 'not installed yet')
+
+    // "copy ~/.npm from a machine that ran npm ci in this checkout", then the README's line.
+    await ct.runOk(['cp', '-a', '/srv/npm-cache/.', '/root/.npm'])
+    const setup = await ct.run(['sh', '-c', line.replace('<this repository>', '/srv/src/twinsync.git')], { cwd: '/root', timeoutMs: 9 * 60_000 })
+    assert.equal(setup.code, 0, `${line}\n${setup.stdout}\n${setup.stderr}`)
+    assert.match(setup.stdout, /^Created the twin at \/var\/lib\/twinsync\/twin\.$/m)
+    assert.equal((await ct.runOk(['sh', '-c', 'command -v twinsync'])).stdout, '/usr/local/bin/twinsync\n')
+    const subjects = (await run(['git', '-C', twin, 'log', '--format=%s'])).stdout.trim().split('\n')
+    assert.equal(subjects.length, 2, subjects.join('\n'))
+    assert.equal(subjects[1], 'TwinSync init')
   })
 
   it('refuses a bad interval with exit 2 and writes nothing', async () => {
@@ -40,7 +87,7 @@ describe('schedule inside a booted Debian container', function () {
     const enabled = JSON.parse(r.stdout) as { kind: string; active: boolean; command: string; files: string[] }
     assert.equal(enabled.kind, 'systemd')
     assert.equal(enabled.active, true)
-    assert.match(enabled.command, /^\/usr\/local\/bin\/node \/opt\/twinsync\/core\/bin\/run\.js snapshot --if-changed$/)
+    assert.match(enabled.command, /^\/usr\/bin\/node \/usr\/local\/bin\/twinsync snapshot --if-changed$/)
     const timers = await ct.runOk(['systemctl', 'list-timers', '--all', '--no-pager'])
     assert.match(timers.stdout, /twinsync-snapshot\.timer/)
     const startup = await ct.twinsync(['startup'])
@@ -80,7 +127,7 @@ describe('schedule inside a booted Debian container', function () {
     for (let i = 0; i < 60 && /^ActiveState=(activating|active|deactivating)$/m.test((await ct.run(['systemctl', 'show', '-p', 'ActiveState', 'twinsync-snapshot.service'])).stdout); i++) await sleep(500)
     const record = await ct.twinsync(['snapshot', '--if-changed'])
     assert.equal(record.code, 0, `record the schedule itself: ${record.stderr}`)
-    await ct.runOk(['apt-get', 'update', '-q'], { timeoutMs: 300_000 })
+    // No network: hello comes from apt's cache in the server-node root (its lists are current).
     await ct.writeFile('/etc/motd', 'Drifted before apt\n')
     // A pending edit in the twin (intent not applied yet) must neither fail nor be dropped.
     await ct.writeFile('/var/lib/twinsync/twin/filesystem/etc/issue.net', 'Intended issue.net\n')
@@ -123,14 +170,14 @@ describe('schedule inside a booted Debian container', function () {
 
   it('the apt hook says so in one line and lets apt go on when node is gone', async () => {
     const hook = await ct.readFile('/etc/apt/apt.conf.d/80twinsync-snapshot')
-    assert.match(hook, /timeout 120 \/usr\/local\/bin\/node \/opt\/twinsync\/core\/bin\/run\.js apt-hook pre/)
-    // node is bind-mounted into the bed and cannot move: point the hook's line at a node that is gone.
-    await ct.writeFile('/etc/apt/apt.conf.d/80twinsync-snapshot', hook.replaceAll('/usr/local/bin/node', '/usr/local/bin/node-gone'))
+    assert.match(hook, /timeout 120 \/usr\/bin\/node \/usr\/local\/bin\/twinsync apt-hook pre/)
+    // Point the hook's line at a node that is gone.
+    await ct.writeFile('/etc/apt/apt.conf.d/80twinsync-snapshot', hook.replaceAll('/usr/bin/node', '/usr/bin/node-gone'))
     try {
       const apt = await ct.run(['apt-get', 'remove', '-y', '-q', 'hello'], { timeoutMs: 300_000, env: { DEBIAN_FRONTEND: 'noninteractive' } })
       assert.equal(apt.code, 0, apt.stderr)
       const said = apt.stderr.split('\n').filter((l) => l.startsWith('twinsync:'))
-      assert.deepEqual(said, [1, 2].map(() => 'twinsync: node not found at /usr/local/bin/node-gone; no snapshot around this package operation'))
+      assert.deepEqual(said, [1, 2].map(() => 'twinsync: node not found at /usr/bin/node-gone; no snapshot around this package operation'))
     } finally {
       await ct.writeFile('/etc/apt/apt.conf.d/80twinsync-snapshot', hook)
     }

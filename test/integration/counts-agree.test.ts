@@ -44,9 +44,10 @@ describe('counts agree across status, history, show, the TUI and --json (Debian 
     return (await services.drift(new AbortController().signal)).changes
   }
   /** Status before the snapshot, then the snapshot; history, show and the TUI must say what status said. */
-  const snapshotAndCompare = async () => {
+  const snapshotAndCompare = async (beforeSnapshot?: () => Promise<void>) => {
     const status = json<StatusOut>(await twinsync('status', '--json'))
     const before = driftCounts(status)
+    await beforeSnapshot?.()
     assert.equal(await tuiDrift(), Object.values(before).reduce((a, b) => a + b, 0), 'the status line counts the items status lists')
     assert.equal((await twinsync('snapshot')).code, 0)
     const [last] = json<HistoryOut[]>(await twinsync('history', '--json', '--limit', '1'))
@@ -86,7 +87,12 @@ describe('counts agree across status, history, show, the TUI and --json (Debian 
     await chrootOk(rootfs.dir, 'dpkg', ['-i', '/tmp/debs/lib_1.0_all.deb', '/tmp/debs/app_1.0_all.deb'])
     await chrootOk(rootfs.dir, 'apt-mark', ['auto', 'lib'])
     await writeFile(join(rootfs.dir, 'etc/motd'), 'counted\n')
-    const { status, shown } = await snapshotAndCompare()
+    const { status, shown } = await snapshotAndCompare(async () => {
+      // What a person reads: the dependency is drift that no plan changes back, and says how it is kept.
+      const text = (await twinsync('status')).stdout
+      assert.match(text, /^Drift: the machine moved since the last snapshot \(1 file, 2 packages\)\. Applying now would undo all but what is marked;/m, text)
+      assert.match(text, /^ {4}apt:install:lib {2}lib installed on the machine \(no plan changes it back; `twinsync adopt packages` or a snapshot records it\)$/m, text)
+    })
     assert.deepEqual(driftCounts(status), { files: 1, packages: 2 })
     const lib = status.changes.find((c) => c.resource === 'lib')
     assert.equal(lib?.summary, 'lib installed on the machine')

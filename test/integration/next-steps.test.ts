@@ -88,4 +88,14 @@ describe('next steps of plan and apply errors can be pasted as they are', functi
     const pasted = await paste(plan as string)
     assert.equal(pasted.code, 0, pasted.stderr)
   })
+
+  it('USAGE: rehearse with a saved plan and --from says the same, with rehearse', async () => {
+    const r = await twinsync('rehearse', planFile, '--from', 'HEAD')
+    assert.equal(r.code, 2, r.stderr)
+    assert.match(r.stderr, /\[USAGE\]/)
+    assert.deepEqual(commandsIn(r.stderr), [
+      `twinsync plan --from HEAD --out '${planFile}' --root ${rootfs.dir} --repo ${cli.twinDir}`,
+      `twinsync rehearse '${planFile}' --root ${rootfs.dir} --repo ${cli.twinDir}`,
+    ])
+  })
 })

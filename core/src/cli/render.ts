@@ -9,7 +9,7 @@ import type { StartupList } from '../services/list-startup.js'
 import type { ForgetResult } from '../services/run-forget.js'
 import type { ScheduleStatus } from '../services/schedule.js'
 import { renderDiagnostics } from './render-diagnostics.js'
-import { countsPhrase, pendingPhrase } from '../vocabulary.js'
+import { UNPLANNED, countsPhrase, pendingPhrase } from '../vocabulary.js'
 
 /** "1 file, 2 packages": the items, per domain. */
 function tally(items: ReadonlyArray<{ category: string; resource: string }>): string {
@@ -28,8 +28,11 @@ export function renderStatus(s: DriftStatus): string {
   const lines = [`Twin: ${at}`, '']
   if (!s.drift) lines.push('Drift: none; the machine is as the last snapshot saw it.')
   else {
-    lines.push(`Drift: the machine moved since the last snapshot (${tally(s.changes)}). Applying now would undo it; \`twinsync adopt ITEM\` keeps it.`)
-    lines.push(...s.changes.slice(0, 30).map((c) => `    ${c.id}  ${c.summary}`))
+    const alone = s.changes.filter((c) => c.planned === UNPLANNED)
+    const undo = alone.length === 0 ? 'Applying now would undo it' : alone.length === s.changes.length ? 'No plan changes it back' : 'Applying now would undo all but what is marked'
+    lines.push(`Drift: the machine moved since the last snapshot (${tally(s.changes)}). ${undo}; \`twinsync adopt ITEM\` keeps it.`)
+    // Drift a plan leaves alone (a dependency, an unpinned upgrade) is kept with its domain.
+    lines.push(...s.changes.slice(0, 30).map((c) => `    ${c.id}  ${c.summary}${c.planned === UNPLANNED ? ` (no plan changes it back; \`twinsync adopt ${c.category}\` or a snapshot records it)` : ''}`))
     if (s.changes.length > 30) lines.push(`    … and ${s.changes.length - 30} more (twinsync plan shows them all)`)
   }
   lines.push('')

@@ -19,8 +19,12 @@ export default class Rehearse extends TwinSyncCommand<typeof Rehearse> {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Rehearse)
     if (args.planfile !== undefined && (flags.from !== undefined || flags.only !== undefined)) {
+      // The same commands apply's usage error gives, with this run's values: they can be pasted.
+      const { twinsyncLine } = await import('../plan/command-text.js')
+      const target = { root: this.flags.root, repo: this.flags.repo }
+      const choose = [...(flags.from === undefined ? [] : ['--from', flags.from]), ...(flags.only === undefined ? [] : ['--only', flags.only])]
       throw new TwinSyncError('USAGE', '--from and --only choose what to plan; they do not go with a saved plan file', {
-        nextStep: 'Make the plan with `twinsync plan --from … --only … --out FILE`, then `twinsync rehearse FILE`.',
+        nextStep: `Make the plan with \`${twinsyncLine(['plan', ...choose, '--out', args.planfile], target)}\`, then \`${twinsyncLine(['rehearse', args.planfile], target)}\`.`,
       })
     }
     const { CliRehearsal } = await import('../cli/rehearse.js')

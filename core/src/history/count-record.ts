@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { SemanticDiff } from './semantic-diff.js'
 import { countChanges } from './semantic-diff.js'
 import { countsPhraseOf } from '../vocabulary.js'
@@ -8,12 +9,16 @@ import { countsPhraseOf } from '../vocabulary.js'
  * commits or loads providers (the snapshot has just compared the two states for its diary line:
  * the comparison is made once). A trailer in the last paragraph of the message:
  *
- *     TwinSync-Counts: 4b825dc642cb files=2 facts=3 packages=340/twin-files
+ *     TwinSync-Counts: 4b825dc642cb files=2 facts=3 packages=340/twin-files sig=<32 hex>
  *
  * The first word is the start of the parent's tree (the empty tree for the first snapshot): the
  * counts hold only while the commit's parent has that tree, so a snapshot whose parent was
  * rewritten (`gc --squash-volatile-older-than`, `forget`) is counted afresh. `/twin-files`
  * marks a domain counted in twin files (a domain that appeared), which history words so.
+ * The twin is untrusted input (a mirror anyone with the token can push to, then `pull`): `sig`
+ * is an HMAC over both trees and the counts with the twin's own key (`twinKey`, the one that
+ * seals plans, in `.git/twinsync/`, never pushed), so a trailer another clone wrote, copied onto
+ * another tree or edited is no record: that commit is counted from its content like an older one.
  * Commits without the trailer (checkpoints, applies, older twins) are counted as before and
  * cached (count-cache.ts).
  * Measured on 1,000 snapshots (shared 2-core machine under load; figures in docs/architecture.md).
@@ -21,6 +26,11 @@ import { countsPhraseOf } from '../vocabulary.js'
 
 export const COUNTS_TRAILER = 'TwinSync-Counts'
 const TREE_CHARS = 12
+const SIG_CHARS = 32
+
+function signature(key: Buffer, parentTree: string, tree: string, fields: string): string {
+  return createHmac('sha256', key).update(`${COUNTS_TRAILER}\n${parentTree}\n${tree}\n${fields}`).digest('hex').slice(0, SIG_CHARS)
+}
 
 export interface RecordedCounts {
   counts: Partial<Record<string, number>>
@@ -42,25 +52,30 @@ export function countedPhrase(recorded: RecordedCounts): string {
   return countsPhraseOf(recorded.counts, recorded.twinFiles)
 }
 
-/** The trailer line for a snapshot whose parent has tree `parentTree`. */
-export function countsTrailer(parentTree: string, recorded: RecordedCounts): string {
+/** The trailer line for a snapshot of tree `tree` whose parent has tree `parentTree`, signed with this twin's key. */
+export function countsTrailer(parentTree: string, tree: string, recorded: RecordedCounts, key: Buffer): string {
   const fields = Object.entries(recorded.counts)
     .filter((e): e is [string, number] => e[1] !== undefined && e[1] > 0)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([d, n]) => `${d}=${n}${recorded.twinFiles.includes(d) ? '/twin-files' : ''}`)
-  return `${COUNTS_TRAILER}: ${[parentTree.slice(0, TREE_CHARS), ...fields].join(' ')}`
+    .map(([d, n]) => ` ${d}=${n}${recorded.twinFiles.includes(d) ? '/twin-files' : ''}`)
+    .join('')
+  return `${COUNTS_TRAILER}: ${parentTree.slice(0, TREE_CHARS)}${fields} sig=${signature(key, parentTree, tree, fields)}`
 }
 
-const LINE = new RegExp(`^${COUNTS_TRAILER}: ([0-9a-f]{${TREE_CHARS}})((?: [a-z][a-z0-9-]{0,31}=\\d{1,9}(?:/twin-files)?)*)$`, 'm')
+const LINE = new RegExp(`^${COUNTS_TRAILER}: ([0-9a-f]{${TREE_CHARS}})((?: [a-z][a-z0-9-]{0,31}=\\d{1,9}(?:/twin-files)?)*) sig=([0-9a-f]{${SIG_CHARS}})$`, 'm')
 
 /**
- * The counts a commit's message records, if they hold for a commit whose parent has tree
- * `parentTree`; undefined otherwise (no trailer, a malformed one, a rewritten parent). The twin
- * is untrusted input: only well-formed fields are read.
+ * The counts a commit's message records, if they hold for a commit of tree `tree` whose parent
+ * has tree `parentTree` and this twin signed them; undefined otherwise (no trailer, a malformed
+ * one, a rewritten parent, another tree, a trailer this twin did not write). The twin is
+ * untrusted input: only signed, well-formed fields are read.
  */
-export function parseCountsTrailer(body: string, parentTree: string): RecordedCounts | undefined {
+export function parseCountsTrailer(body: string, parentTree: string, tree: string, key: Buffer | undefined): RecordedCounts | undefined {
   const match = LINE.exec(body)
-  if (match === null || match[1] !== parentTree.slice(0, TREE_CHARS)) return undefined
+  if (key === undefined || match === null || match[1] !== parentTree.slice(0, TREE_CHARS)) return undefined
+  const expected = Buffer.from(signature(key, parentTree, tree, match[2] ?? ''))
+  const given = Buffer.from(match[3] ?? '')
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined
   const counts: Partial<Record<string, number>> = {}
   const twinFiles: string[] = []
   for (const field of (match[2] ?? '').trim().split(' ').filter(Boolean)) {

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { findSecrets, mirrorPath, REDACTED, TwinSyncError } from '@twinsync/sdk'
-import { readBlobs, runGit } from '../twin/git.js'
+import { logFields, readBlobs, runGit } from '../twin/git.js'
 
 export interface ForgetRequest {
   /** Machine paths (/etc/x: its mirrored copy filesystem/etc/x) or twin paths (system/logs/journal.txt); folders too. */
@@ -127,21 +127,14 @@ async function localRefs(dir: string): Promise<Array<{ name: string; commit: str
 }
 
 async function commitsOldestFirst(dir: string, tips: readonly string[]): Promise<CommitMeta[]> {
-  const out = (await runGit(dir, ['log', '--reverse', '--topo-order', '--format=%H%x1f%P%x1f%T%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%B%x1e', ...tips]))
-  return out
-    .split('\x1e')
-    .map((r) => r.replace(/^\n/, ''))
-    .filter(Boolean)
-    .map((r) => {
-      const [commit = '', parents = '', tree = '', an = '', ae = '', ad = '', cn = '', ce = '', cd = '', body = ''] = r.split('\x1f')
-      return {
-        commit,
-        parents: parents.split(' ').filter(Boolean),
-        tree,
-        env: { GIT_AUTHOR_NAME: an, GIT_AUTHOR_EMAIL: ae, GIT_AUTHOR_DATE: ad, GIT_COMMITTER_NAME: cn, GIT_COMMITTER_EMAIL: ce, GIT_COMMITTER_DATE: cd },
-        body,
-      }
-    })
+  const rows = await logFields(dir, ['%H', '%P', '%T', '%an', '%ae', '%aI', '%cn', '%ce', '%cI', '%B'], ['--reverse', '--topo-order', ...tips])
+  return rows.map(([commit = '', parents = '', tree = '', an = '', ae = '', ad = '', cn = '', ce = '', cd = '', body = '']) => ({
+    commit,
+    parents: parents.split(' ').filter(Boolean),
+    tree,
+    env: { GIT_AUTHOR_NAME: an, GIT_AUTHOR_EMAIL: ae, GIT_AUTHOR_DATE: ad, GIT_COMMITTER_NAME: cn, GIT_COMMITTER_EMAIL: ce, GIT_COMMITTER_DATE: cd },
+    body,
+  }))
 }
 
 async function treeEntries(dir: string, tree: string): Promise<Array<{ mode: string; blob: string; path: string }>> {

@@ -1,6 +1,6 @@
 import { isVolatileTwinPath } from '@twinsync/sdk'
 import { INTENDED_REF, OBSERVED_REF } from '../intent/intent-git.js'
-import { revParseCommit, runGit } from '../twin/git.js'
+import { logFields, revParseCommit, runGit } from '../twin/git.js'
 import { SnapshotLog } from './snapshot-log.js'
 
 export interface GcReport {
@@ -34,17 +34,8 @@ async function squashVolatile(dir: string, cutoff: Date): Promise<number> {
   const log = new SnapshotLog(dir)
   const total = await commitCount(dir)
   const records = (await log.list(total)).reverse()
-  const fields = await runGit(dir, ['log', '--reverse', '--format=%H%x1f%T%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%B%x1e', 'HEAD'])
-  const meta = new Map(
-    fields
-      .split('\x1e')
-      .map((r) => r.replace(/^\n/, ''))
-      .filter(Boolean)
-      .map((r) => {
-        const [commit = '', tree = '', an = '', ae = '', ad = '', cn = '', ce = '', cd = '', body = ''] = r.split('\x1f')
-        return [commit, { tree, an, ae, ad, cn, ce, cd, body }] as const
-      }),
-  )
+  const fields = await logFields(dir, ['%H', '%T', '%an', '%ae', '%aI', '%cn', '%ce', '%cI', '%B'], ['--reverse', 'HEAD'])
+  const meta = new Map(fields.map(([commit = '', tree = '', an = '', ae = '', ad = '', cn = '', ce = '', cd = '', body = '']) => [commit, { tree, an, ae, ad, cn, ce, cd, body }] as const))
   let parent: string | null = null
   let squashed = 0
   const moved = new Map<string, string>()

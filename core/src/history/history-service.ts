@@ -12,6 +12,7 @@ import { CountCache } from './count-cache.js'
 import { countChanges, semanticDiff, type SemanticDiff } from './semantic-diff.js'
 import { SnapshotLog, type SnapshotRecord } from './snapshot-log.js'
 import { countsPhrase } from '../vocabulary.js'
+import { twinKey } from '../plan/plan-seal.js'
 import { countedPhrase, parseCountsTrailer, recordedCounts, type RecordedCounts } from './count-record.js'
 
 export interface HistoryEntry extends SnapshotRecord {
@@ -48,9 +49,11 @@ export class HistoryService {
     // With a domain filter, look further back so that `limit` matching snapshots can be found.
     const logged = await this.log.listWithBodies(options.domain === undefined ? options.limit : options.limit * 20)
     // A snapshot's message records its counts (count-record.ts): no diff, no provider.
+    // Only what this twin signed (a pulled commit's trailer is counted from its content).
+    const key = await twinKey(this.twin.dir, false)
     const recorded = new Map<string, RecordedCounts>()
-    for (const { record, body, parentTree } of logged) {
-      const counts = parentTree === undefined ? undefined : parseCountsTrailer(body, parentTree)
+    for (const { record, body, tree, parentTree } of logged) {
+      const counts = parentTree === undefined ? undefined : parseCountsTrailer(body, parentTree, tree, key)
       if (counts !== undefined) recorded.set(record.commit, counts)
     }
     if (logged.some((l) => !recorded.has(l.record.commit))) await this.countUnrecorded(logged.map((l) => l.record), recorded, options)
@@ -165,7 +168,8 @@ export class HistoryService {
   private fingerprint(providers: readonly Provider[], claims: PathClaims): string {
     const each = providers.map((p) => {
       const ctx = this.contexts.for(p, claims)
-      return [p.name, p.version, ctx.config ?? null, ctx.limits]
+      // Whether it says what happened itself (observe) changes what is counted: counts cached without it are stale.
+      return [p.name, p.version, ctx.config ?? null, ctx.limits, typeof (p as { observe?: unknown }).observe === 'function']
     })
     return createHash('sha256').update(JSON.stringify([CORE_VERSION, this.contexts.host.root, each])).digest('hex')
   }

@@ -1,5 +1,6 @@
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
-import { EMPTY_TREE, parseNameStatus, runGit, type GitStatusEntry } from '../twin/git.js'
+import { quoteArg, visibleText } from '../plan/command-text.js'
+import { EMPTY_TREE, checkIdField, logFields, parseNameStatus, runGit, type GitStatusEntry } from '../twin/git.js'
 
 export type SnapshotKind = 'init' | 'snapshot' | 'edit' | 'checkpoint' | 'apply' | 'revert' | 'adopt' | 'discard' | 'other'
 
@@ -19,44 +20,28 @@ export class SnapshotLog {
   constructor(private readonly dir: string) {}
 
   async list(limit: number, ref = 'HEAD'): Promise<SnapshotRecord[]> {
-    const out = await runGit(this.dir, ['log', `--max-count=${limit}`, '--format=%H%x1f%P%x1f%cI%x1f%s%x1f%b%x1e', ref])
+    const rows = await logFields(this.dir, ['%H', '%P', '%cI', '%s', '%b'], [`--max-count=${limit}`, ref])
     const labels = await this.labels()
-    return out
-      .split('\x1e')
-      .map((r) => r.trim())
-      .filter(Boolean)
-      .map((r) => {
-        const [commit = '', parents = '', date = '', message = '', body = ''] = r.split('\x1f')
-        return { commit, parent: parents.split(' ')[0] || null, date, message, kind: kindOf(message, body), labels: labels.get(commit) ?? [] }
-      })
+    return rows.map(([commit = '', parents = '', date = '', message = '', body = '']) => recordOf(commit, parents, date, message, body, labels))
   }
 
   /**
    * The newest `limit` snapshots with their message bodies and their parents' trees (what a
    * recorded count is checked against, count-record.ts), in one `git log` pass without diffs.
    */
-  async listWithBodies(limit: number, ref = 'HEAD'): Promise<Array<{ record: SnapshotRecord; body: string; parentTree: string | undefined }>> {
+  async listWithBodies(limit: number, ref = 'HEAD'): Promise<Array<{ record: SnapshotRecord; body: string; tree: string; parentTree: string | undefined }>> {
     // One more than asked: the oldest one's parent tree is then in the same pass.
-    const out = await runGit(this.dir, ['log', `--max-count=${limit + 1}`, '--format=%H%x1f%P%x1f%T%x1f%cI%x1f%s%x1f%b%x1e', ref])
     const labels = await this.labels()
-    const rows = out
-      .split('\x1e')
-      .map((r) => r.replace(/^\n/, ''))
-      .filter(Boolean)
-      .map((r) => {
-        const [commit = '', parents = '', tree = '', date = '', message = '', body = ''] = r.split('\x1f')
-        return { record: { commit, parent: parents.split(' ')[0] || null, date, message, kind: kindOf(message, body), labels: labels.get(commit) ?? [] }, tree, body }
-      })
+    const rows = (await logFields(this.dir, ['%H', '%P', '%T', '%cI', '%s', '%b'], [`--max-count=${limit + 1}`, ref])).map(
+      ([commit = '', parents = '', tree = '', date = '', message = '', body = '']) => ({ record: recordOf(commit, parents, date, message, body, labels), tree, body }),
+    )
     const trees = new Map(rows.map((r) => [r.record.commit, r.tree]))
     // A parent the pass did not reach (a merged side line): its tree from one more git call.
     const missing = [...new Set(rows.slice(0, limit).flatMap((r) => (r.record.parent !== null && !trees.has(r.record.parent) ? [r.record.parent] : [])))]
     if (missing.length > 0) {
-      for (const line of (await runGit(this.dir, ['log', '--no-walk=unsorted', '--format=%H %T', ...missing])).split('\n')) {
-        const [commit = '', tree = ''] = line.trim().split(' ')
-        if (commit !== '') trees.set(commit, tree)
-      }
+      for (const [commit = '', tree = ''] of await logFields(this.dir, ['%H', '%T'], ['--no-walk=unsorted', ...missing])) trees.set(commit, tree)
     }
-    return rows.slice(0, limit).map((r) => ({ record: r.record, body: r.body, parentTree: r.record.parent === null ? EMPTY_TREE : trees.get(r.record.parent) }))
+    return rows.slice(0, limit).map((r) => ({ record: r.record, body: r.body, tree: r.tree, parentTree: r.record.parent === null ? EMPTY_TREE : trees.get(r.record.parent) }))
   }
 
   /**
@@ -74,24 +59,40 @@ export class SnapshotLog {
       '--no-renames',
       '--diff-merges=first-parent',
       '--name-status',
-      '--format=%x1e%H%x1f%P%x1f%cI%x1f%s%x1f%b',
+      '--format=%H%x00%P%x00%cI%x00%s%x00%b',
       ...refs,
     ])
     const labels = await this.labels()
-    return out
-      .split('\x1e')
-      .filter((chunk) => chunk.length > 0)
-      .map((chunk) => {
-        const end = chunk.indexOf('\0')
-        const [commit = '', parents = '', date = '', message = '', body = ''] = (end < 0 ? chunk : chunk.slice(0, end)).trim().split('\x1f')
-        const record = { commit, parent: parents.split(' ')[0] || null, date, message, kind: kindOf(message, body), labels: labels.get(commit) ?? [] }
-        return { record, changed: end < 0 ? [] : parseNameStatus(chunk.slice(end + 1).replace(/^\n/, '')) }
-      })
+    // Every field and path ends with a NUL (none can hold one): a commit's five fields, then
+    // its changes as status and path pairs, until the next commit's id.
+    const tokens = out.split('\0')
+    const listed: Array<{ record: SnapshotRecord; changed: GitStatusEntry[] }> = []
+    let at = 0
+    while (at + 5 <= tokens.length) {
+      const [commit = '', parents = '', date = '', message = '', body = ''] = tokens.slice(at, at + 5)
+      const id = commit.replace(/^\n/, '')
+      if (id === '' && at + 5 >= tokens.length - 1) break
+      checkIdField(this.dir, '%H', id)
+      checkIdField(this.dir, '%P', parents)
+      at += 5
+      const changed: GitStatusEntry[] = []
+      while (at + 1 < tokens.length && /^\n?[A-Z]$/.test(tokens[at] ?? '')) {
+        changed.push(...parseNameStatus(`${(tokens[at] as string).replace(/^\n/, '')}\0${tokens[at + 1] as string}\0`))
+        at += 2
+      }
+      listed.push({ record: recordOf(id, parents, date, message, body, labels), changed })
+    }
+    return listed
   }
 
   async get(commit: string): Promise<SnapshotRecord> {
     const [record] = await this.list(1, commit)
-    if (record === undefined) throw new TwinSyncError('SNAPSHOT_UNKNOWN', `No snapshot ${commit}`)
+    if (record === undefined) {
+      throw new TwinSyncError('SNAPSHOT_UNKNOWN', `No snapshot ${commit}`, {
+        nextStep: `Run \`twinsync history --repo ${quoteArg(this.dir)}\` to see the snapshots.`,
+        details: { ref: commit },
+      })
+    }
     return record
   }
 
@@ -141,6 +142,15 @@ export class SnapshotLog {
       })
     }
   }
+}
+
+/**
+ * A commit as a snapshot. Its subject is shown as it is read (history, show, the TUI, --json): a
+ * pulled commit's escape sequences, carriage returns or direction overrides are spelled out
+ * (`\e[2K`), so they cannot erase or rewrite what the terminal shows.
+ */
+function recordOf(commit: string, parents: string, date: string, message: string, body: string, labels: Map<string, string[]>): SnapshotRecord {
+  return { commit, parent: parents.split(' ')[0] || null, date, message: visibleText(message), kind: kindOf(message, body), labels: labels.get(commit) ?? [] }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, rm, stat, utimes } from 'node:fs/promises'
+import { copyFile, lstat, mkdtemp, readFile, rm, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { dropStaleRefLock, parseNameStatus, revParseCommit, runGit, type GitStatusEntry } from '../twin/git.js'
@@ -12,8 +12,24 @@ export function git(dir: string, args: string[], env?: Record<string, string>): 
   return runGit(dir, args, env === undefined ? {} : { env })
 }
 
-export function readRef(dir: string, ref: string): Promise<string | undefined> {
+export async function readRef(dir: string, ref: string): Promise<string | undefined> {
+  if (ref.startsWith('refs/twinsync/') && (await refAbsent(dir, ref))) return undefined
   return revParseCommit(dir, ref)
+}
+
+/**
+ * Speed: TwinSync's own refs are usually absent (refs/twinsync/intended exists only while an
+ * intent is pending), and saying so needs no git process: git's files backend keeps a ref as
+ * `.git/<ref>` or a line of `.git/packed-refs`, nothing else. Saves one `git rev-parse` (a
+ * process start, 10–30 ms on the shared 2-core machine) in every unchanged snapshot, status and
+ * plan. A twin with another ref store (reftable) is always asked through git.
+ */
+async function refAbsent(dir: string, ref: string): Promise<boolean> {
+  const git = join(dir, '.git')
+  const [loose, reftable] = await Promise.all([lstat(join(git, ref)).catch(() => undefined), lstat(join(git, 'reftable')).catch(() => undefined)])
+  if (loose !== undefined || reftable !== undefined) return false
+  const packed = await readFile(join(git, 'packed-refs'), 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? '' : undefined))
+  return packed !== undefined && !packed.includes(` ${ref}\n`)
 }
 
 export async function setRef(dir: string, ref: string, commit: string, reason: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { quoteArg } from './command-text.js'
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { constants } from 'node:fs'
-import { mkdir, open } from 'node:fs/promises'
+import { link, mkdir, open, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TwinSyncError, stableStringify } from '@twinsync/sdk'
 
@@ -18,33 +18,49 @@ export interface PlanSeal {
 
 const KEY_FILE = ['.git', 'twinsync', 'plan-seal.key']
 
-async function sealKey(twinDir: string, create: boolean): Promise<Buffer | undefined> {
+/**
+ * The twin's own secret (created on first use; undefined when there is none and `create` is
+ * false). What it signs says what it is in the signed text: plans here, a snapshot's recorded
+ * counts in history/count-record.ts.
+ */
+export async function twinKey(twinDir: string, create: boolean): Promise<Buffer | undefined> {
   const path = join(twinDir, ...KEY_FILE)
+  const existing = await readKey(path)
+  if (existing !== undefined || !create) return existing
+  await mkdir(join(twinDir, '.git', 'twinsync'), { recursive: true, mode: 0o700 })
+  // Written aside, then linked into place: the key file is whole or not there, whatever stops
+  // this run; another run's key, linked first, wins. One left short (by an older TwinSync
+  // killed while writing it) has sealed nothing and is replaced.
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`
+  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+  try {
+    await handle.writeFile(randomBytes(32))
+  } finally {
+    await handle.close()
+  }
+  try {
+    await link(temp, path).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error
+      if ((await readKey(path)) === undefined) await rename(temp, path)
+    })
+  } finally {
+    await rm(temp, { force: true })
+  }
+  return readKey(path)
+}
+
+/** The key in the file, undefined when there is none or it is too short to be one; a symlink is never followed. */
+async function readKey(path: string): Promise<Buffer | undefined> {
   try {
     const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
     try {
       const key = await handle.readFile()
-      if (key.length >= 32) return key
+      return key.length >= 32 ? key : undefined
     } finally {
       await handle.close()
     }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-  }
-  if (!create) return undefined
-  await mkdir(join(twinDir, '.git', 'twinsync'), { recursive: true, mode: 0o700 })
-  const key = randomBytes(32)
-  try {
-    const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
-    try {
-      await handle.writeFile(key)
-    } finally {
-      await handle.close()
-    }
-    return key
-  } catch (error) {
-    // Another run created it first: use theirs.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return sealKey(twinDir, false)
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
   }
 }
@@ -55,7 +71,7 @@ function digestOf(key: Buffer, value: unknown): string {
 
 /** The seal of a plan (as it will read back from JSON). */
 export async function sealPlan(twinDir: string, plan: unknown): Promise<PlanSeal> {
-  const key = (await sealKey(twinDir, true)) as Buffer
+  const key = (await twinKey(twinDir, true)) as Buffer
   return { algorithm: 'hmac-sha256', digest: digestOf(key, JSON.parse(JSON.stringify(plan))) }
 }
 
@@ -70,7 +86,7 @@ export async function checkPlanSeal(twinDir: string, file: string, value: Record
   if (typeof seal !== 'object' || seal === null) throw tampered('it carries no seal (it was not written by `twinsync plan --out` for this twin)')
   const { algorithm, digest } = seal as Record<string, unknown>
   if (algorithm !== 'hmac-sha256' || typeof digest !== 'string' || !/^[0-9a-f]{64}$/.test(digest)) throw tampered('its seal is malformed')
-  const key = await sealKey(twinDir, false)
+  const key = await twinKey(twinDir, false)
   if (key === undefined) throw tampered('this twin has never sealed a plan (the plan was made for another twin)')
   const want = Buffer.from(digestOf(key, plan), 'hex')
   if (!timingSafeEqual(want, Buffer.from(digest, 'hex'))) throw tampered('its content was changed after it was written, or it was made for another twin')

@@ -131,10 +131,14 @@ export class RehearsalContainer {
   /** Boot a container over `root`; resolves when its systemd runs (and, by default, reports running or degraded). */
   static async start(options: ContainerOptions): Promise<RehearsalContainer> {
     const subs = options.submounts ?? []
-    for (const path of [options.root, ...subs, ...options.binds.flatMap((b) => [b.host, b.container])]) {
+    const bound = new Set(options.binds.flatMap((b) => [b.host, b.container]))
+    for (const path of [options.root, ...subs, ...bound]) {
       if (/[:,\\\s]/.test(path)) {
         throw new TwinSyncError('REHEARSAL_UNAVAILABLE', `A rehearsal cannot use the path ${JSON.stringify(path)}: overlay and nspawn options cannot carry ':', ',', '\\\\' or white space in a path`, {
-          nextStep: 'Rehearse a root whose path has none of these characters (rename it, or bind-mount it elsewhere).',
+          // A folder bound in (a plugin's, TwinSync's own, node) is not the root: say so.
+          nextStep: bound.has(path) && path !== options.root && !subs.includes(path)
+            ? 'That folder is bound into the container (a plugin, TwinSync itself or node): move it to a path without these characters (a linked plugin: `twinsync plugins link` it again from there).'
+            : 'Rehearse a root whose path has none of these characters (rename it, or bind-mount it elsewhere).',
           details: { path },
         })
       }

@@ -1,6 +1,8 @@
 import { TwinSyncError } from '@twinsync/sdk'
 import { runGit } from '../twin/git.js'
 import { MAX_TWIN_FILE_BYTES } from '../twin/twin-files.js'
+import { quoteArg } from '../plan/command-text.js'
+import { MIRROR_BRANCH, REMOTE_NAME } from './remote-settings.js'
 
 export interface UnsafeEntry {
   path: string
@@ -42,12 +44,43 @@ function entryProblem(path: string, mode: string, type: string, size: string): s
   return undefined
 }
 
-export async function refuseUnsafeTree(dir: string, commit: string): Promise<void> {
+/**
+ * The entries the commits between `from` (the twin's HEAD; none: all) and `commit` add or change
+ * that TwinSync refuses by name or mode: history, show and revert read those commits too, not
+ * only the last tree. Sizes are the last tree's check.
+ */
+export async function findUnsafeInHistory(dir: string, commit: string, from: string | null): Promise<UnsafeEntry[]> {
+  const out = await runGit(dir, ['log', '-z', '--raw', '--no-renames', '--no-abbrev', '--diff-merges=first-parent', '--format=', commit, ...(from === null ? [] : ['--not', from])])
+  const tokens = out.split('\0')
+  const unsafe = new Map<string, UnsafeEntry>()
+  // ":old-mode new-mode old-sha new-sha status", then the path.
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    const meta = (tokens[i] ?? '').replace(/^\n+/, '')
+    if (!meta.startsWith(':')) continue
+    const [, mode = '', , , status = ''] = meta.slice(1).split(' ')
+    const path = tokens[++i] ?? ''
+    if (status === 'D') continue
+    const reason = entryProblem(path, mode, mode === '160000' ? 'commit' : 'blob', '-')
+    if (reason !== undefined) unsafe.set(path, { path: JSON.stringify(path).slice(1, -1), mode, reason })
+  }
+  return [...unsafe.values()]
+}
+
+export async function refuseUnsafeTree(dir: string, commit: string, from: string | null = null): Promise<void> {
   const unsafe = await findUnsafeEntries(dir, commit)
-  if (unsafe.length === 0) return
-  const shown = unsafe.slice(0, 5).map((u) => `${u.path} (${u.reason})`).join(', ')
-  throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's twin at ${commit.slice(0, 12)} has ${unsafe.length} entr${unsafe.length === 1 ? 'y' : 'ies'} TwinSync refuses: ${shown}${unsafe.length > 5 ? ', …' : ''}`, {
-    nextStep: 'Nothing here was changed. Remove those entries from the mirror (a commit there that deletes them), then `twinsync pull` again.',
-    details: { commit, entries: unsafe },
-  })
+  const shown = (list: UnsafeEntry[]) => `${list.slice(0, 5).map((u) => `${u.path} (${u.reason})`).join(', ')}${list.length > 5 ? ', …' : ''}`
+  const entries = (n: number) => `${n} entr${n === 1 ? 'y' : 'ies'}`
+  if (unsafe.length > 0) {
+    throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's twin at ${commit.slice(0, 12)} has ${entries(unsafe.length)} TwinSync refuses: ${shown(unsafe)}`, {
+      nextStep: 'Nothing here was changed. Remove those entries from the mirror (a commit there that deletes them), then `twinsync pull` again.',
+      details: { commit, entries: unsafe },
+    })
+  }
+  const earlier = await findUnsafeInHistory(dir, commit, from)
+  if (earlier.length > 0) {
+    throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: commits on the mirror up to ${commit.slice(0, 12)} hold ${entries(earlier.length)} TwinSync refuses (history and show would read them): ${shown(earlier)}`, {
+      nextStep: `Nothing here was changed. Put this twin's history back on the mirror over those commits (\`git -C ${quoteArg(dir)} push --force ${REMOTE_NAME} HEAD:${MIRROR_BRANCH}\`), or rewrite the mirror's history without them, then \`twinsync pull\` again.`,
+      details: { commit, entries: earlier },
+    })
+  }
 }

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os'
+import { quoteArg } from '../plan/command-text.js'
 import { TwinSyncError } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { IntentService } from '../intent/intent-service.js'
@@ -78,7 +79,7 @@ export class RemoteService {
   async linkGitHub(ownerRepo: string, options: { token?: string; apiUrl?: string }): Promise<RemoteStatus> {
     await this.twin.open()
     const { owner, repo } = parseOwnerRepo(ownerRepo)
-    const token = await this.tokenOrThrow(options.token)
+    const token = await this.tokenOrThrow(options.token, ['github', 'link', `${owner}/${repo}`])
     const api = this.githubApi({ token, ...(options.apiUrl === undefined ? {} : { baseUrl: options.apiUrl }) })
     const found = await api.getRepository(owner, repo)
     refusePublic(found.private, `${owner}/${repo}`)
@@ -89,7 +90,7 @@ export class RemoteService {
 
   async createGitHub(name: string | undefined, options: { token?: string; apiUrl?: string; org?: string; hostname?: string | null }): Promise<RemoteStatus> {
     await this.twin.open()
-    const token = await this.tokenOrThrow(options.token)
+    const token = await this.tokenOrThrow(options.token, ['github', 'create', ...(name === undefined ? [] : [name])])
     const api = this.githubApi({ token, ...(options.apiUrl === undefined ? {} : { baseUrl: options.apiUrl }) })
     const repoName = name ?? defaultRepositoryName(options.hostname ?? hostname())
     const created = await api.createPrivateRepository(repoName, options.org)
@@ -149,7 +150,8 @@ export class RemoteService {
     try {
       const token = (await findToken())?.token
       if (settings.kind === 'github') {
-        if (token === undefined) throw tokenMissing()
+        // Linking the same repository again with a token keeps it for the pushes.
+        if (token === undefined) throw tokenMissing(this.twin.dir, ['github', 'link', `${settings.owner}/${settings.repo}`])
         const api = this.githubApi({ token, baseUrl: settings.apiUrl ?? DEFAULT_GITHUB_API })
         const repo = await api.getRepository(settings.owner as string, settings.repo as string)
         refusePublic(repo.private, `${repo.owner}/${repo.name}`)
@@ -184,7 +186,7 @@ export class RemoteService {
     const remote = await this.revParse(MIRROR_REF)
     if (remote === null || remote === local) return { status: 'up-to-date', from: local, to: local, pulled: 0, ahead: 0 }
     // The mirror is untrusted: look at what would be checked out before anything moves.
-    await refuseUnsafeTree(this.twin.dir, remote)
+    await refuseUnsafeTree(this.twin.dir, remote, local)
     const count = async (range: string) => Number((await runGit(this.twin.dir, ['rev-list', '--count', range])).trim())
     const behind = await count(`HEAD..${MIRROR_REF}`)
     const ahead = await count(`${MIRROR_REF}..HEAD`)
@@ -254,16 +256,17 @@ export class RemoteService {
     return settings
   }
 
-  private async tokenOrThrow(given: string | undefined): Promise<string> {
+  private async tokenOrThrow(given: string | undefined, command: string[]): Promise<string> {
     const token = given ?? (await findToken())?.token
-    if (token === undefined) throw tokenMissing()
+    if (token === undefined) throw tokenMissing(this.twin.dir, command)
     return token
   }
 }
 
-function tokenMissing(): TwinSyncError {
+/** The command that was run, with the token from standard input: it can be pasted once TOKEN holds the token. */
+function tokenMissing(twinDir: string, command: string[]): TwinSyncError {
   return new TwinSyncError('TOKEN_MISSING', 'No GitHub token: set GITHUB_TOKEN or GH_TOKEN, or pass one on standard input with --token-stdin', {
-    nextStep: 'printf %s "$TOKEN" | twinsync github link OWNER/REPO --token-stdin',
+    nextStep: `printf %s "$TOKEN" | ${['twinsync', ...command, '--token-stdin', '--repo', twinDir].map(quoteArg).join(' ')}`,
   })
 }
 

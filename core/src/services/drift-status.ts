@@ -7,7 +7,7 @@ import { Planner } from '../plan/planner.js'
 import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
 import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { driftPhrase, observedPhrase, plannedPhrase } from '../vocabulary.js'
+import { UNPLANNED, driftPhrase, observedPhrase, plannedPhrase } from '../vocabulary.js'
 import { COMMANDS } from '../plan/commands-domain.js'
 
 export interface DriftStatus {
@@ -38,9 +38,6 @@ export interface DriftStatus {
   /** Parts of the twin whose provider is not loaded (a plugin missing or failing): never "in sync". */
   missing: Diagnostic[]
 }
-
-/** What applying now does about drift a plan leaves alone (observedOnly). */
-export const UNPLANNED = 'nothing: a plan leaves it as it is (the next snapshot records it, or adopt its domain)'
 
 /**
  * The two differences of the twin: drift (the machine against the last snapshot) and pending

@@ -14,6 +14,7 @@ import { autoPack, type AutoPackOutcome } from '../twin/auto-pack.js'
 import { diarySubject, onlyVolatile, snapshotCommitMessage, snapshotMessage, summarizeChanges, type SnapshotSummary } from './snapshot-summary.js'
 import { changedFilesOnly, semanticDiff, type DomainChange, type SemanticDiff } from '../history/semantic-diff.js'
 import { countsTrailer, recordedCounts } from '../history/count-record.js'
+import { twinKey } from '../plan/plan-seal.js'
 import { GitTreeReader } from '../twin/git-tree-reader.js'
 import { countsPhrase } from '../vocabulary.js'
 import { EMPTY_TREE, type GitStatusEntry } from '../twin/git.js'
@@ -211,7 +212,8 @@ export class SnapshotService {
       const counted = await semanticDiff(EMPTY_TWIN, EMPTY_TWIN, volatile, providers, set.claims, contextOf, { diffs: false })
       const all: SemanticDiff['domains'] = { ...domains }
       for (const [d, list] of Object.entries(counted.domains) as Array<[keyof SemanticDiff['domains'], DomainChange[]]>) all[d] = [...(all[d] ?? []), ...list]
-      return `${message}\n\n${countsTrailer(parent.headTree ?? EMPTY_TREE, recordedCounts(all))}`
+      const key = await twinKey(this.twin.dir, true)
+      return key === undefined ? message : `${message}\n\n${countsTrailer(parent.headTree ?? EMPTY_TREE, tree, recordedCounts(all), key)}`
     }
     if (lasting.length === 0) return { message: await withCounts(plain, {}) }
     const older = parent.head === undefined ? undefined : new GitTreeReader(this.twin.dir, parent.head)

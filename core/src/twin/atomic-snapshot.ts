@@ -4,6 +4,7 @@ import { copyFile, link, lstat, mkdir, readFile, readdir, rename, rm, stat, unli
 import { dirname, join } from 'node:path'
 import { TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
 import { diskError } from './disk-error.js'
+import { lockTempOfDeadRun } from './twin-lock.js'
 import { dropStaleRefLock, EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
 
 /**
@@ -223,7 +224,8 @@ async function settleMove(dir: string): Promise<{ finished: boolean; discarded: 
     if (!TEMP_NAME.test(name) && !/^lock\.stale-/.test(name)) continue
     const info = await lstat(join(state, name)).catch(() => undefined)
     // Another run taking the lock right now has its temp file for a moment: leave young ones alone.
-    if (info === undefined || (name.startsWith('.lock.') && Date.now() - info.mtimeMs < 60_000)) continue
+    // A young one whose run died (killed while taking the lock) is a leftover all the same.
+    if (info === undefined || (name.startsWith('.lock.') && Date.now() - info.mtimeMs < 60_000 && !(await lockTempOfDeadRun(join(state, name))))) continue
     await rm(join(state, name), { force: true })
     tempFiles.push(join(STATE, name))
   }

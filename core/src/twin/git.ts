@@ -117,6 +117,40 @@ export async function runGit(dir: string, args: readonly string[], options: GitR
   }
 }
 
+const OBJECT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/
+
+/**
+ * Commits from one `git log` pass, each as its fields in the order of `placeholders` ('%H',
+ * '%P', '%T', '%s', '%b', '%an', …). A commit's message and idents are untrusted text (a mirror
+ * anyone with the token can push to, then `pull`): each field ends with a NUL, which none of
+ * them can hold, so nothing a commit carries shifts another field or another commit. A field
+ * of ids ('%H', '%T', '%P') that does not hold ids means the output was misread: refused
+ * (REPO_INVALID), never passed on to git as an argument.
+ */
+export async function logFields(dir: string, placeholders: readonly string[], args: readonly string[]): Promise<string[][]> {
+  const out = await runGit(dir, ['log', '-z', `--format=${placeholders.map((p) => `${p}%x00`).join('')}`, ...args])
+  const tokens = out.split('\0')
+  const records: string[][] = []
+  // Each commit: its fields, then the empty token of -z's record end.
+  for (let at = 0; at + placeholders.length < tokens.length; at += placeholders.length + 1) {
+    const fields = tokens.slice(at, at + placeholders.length)
+    fields[0] = (fields[0] ?? '').replace(/^\n/, '')
+    placeholders.forEach((p, i) => checkIdField(dir, p, fields[i] ?? ''))
+    records.push(fields)
+  }
+  return records
+}
+
+/** A field of ids ('%H', '%T'; '%P' space-separated) holds only ids, else REPO_INVALID. */
+export function checkIdField(dir: string, placeholder: string, value: string): void {
+  const ids = placeholder === '%P' ? value.split(' ').filter(Boolean) : placeholder === '%H' || placeholder === '%T' ? [value] : []
+  if (ids.every((id) => OBJECT_ID.test(id))) return
+  throw new TwinSyncError('REPO_INVALID', `The twin's history in ${dir} could not be read: git log gave ${JSON.stringify(value.slice(0, 80))} where ${placeholder} should be`, {
+    nextStep: `Look at the twin with \`git -C ${dir} log --format=raw -3\`; a commit TwinSync cannot read may have come from the mirror.`,
+    details: { repo: dir },
+  })
+}
+
 /**
  * Like runGit, but a failure of the command itself comes back as its output (the mirror reads
  * git's words to tell a refused token from an unreachable host). A missing git, a damaged

@@ -144,6 +144,17 @@ export class TwinLock {
   }
 }
 
+/**
+ * Whether a lock's temp file (written whole, then linked to the lock) belongs to a run that is
+ * gone: it names its holder, so one whose process died (a kill while taking the lock) is a
+ * leftover at any age. Unreadable or live: not known to be gone.
+ */
+export async function lockTempOfDeadRun(path: string): Promise<boolean> {
+  const text = await readFile(path, 'utf8').catch(() => undefined)
+  const holder = text === undefined ? undefined : parseLock(text)
+  return holder !== undefined && !isHolderAlive(holder)
+}
+
 export function lockHeld(path: string, holder: LockHolder): TwinSyncError {
   return new TwinSyncError('LOCK_HELD', `Another TwinSync ${holder.purpose} (pid ${holder.pid}, since ${holder.since}) is using this twin`, {
     nextStep: `Wait for process ${holder.pid} to finish (\`ps -p ${holder.pid}\`), then run the command again.`,

@@ -26,11 +26,17 @@ export interface TwinPlace {
  * The one rule for where a twin may live, for `--repo`, `repo:` in the configuration file and
  * Settings in the TUI alike: an absolute path (or ~/…), not a symlink, neither inside a mirrored
  * path nor around one (a snapshot would copy the twin into itself, an apply would write into
- * it), and either an existing twin or an empty or missing folder. Refuses with
+ * it), and either an existing twin or an empty or missing folder. No control character (a NUL,
+ * a newline) in it. Refuses with
  * REPO_PLACE_INVALID, REPO_NOT_DIRECTORY or REPO_NOT_TWIN; changes nothing on disk.
  */
 export async function checkTwinPlace(input: string, mirrored: readonly MirroredPath[], gitFactory: GitClientFactory): Promise<TwinPlace> {
   const raw = input.trim()
+  // A NUL no system call takes; a newline or an escape that every line naming the twin (a next
+  // step, the apt hook, a timer, a terminal) would have to carry.
+  if (/[\0-\x1f\x7f]/.test(raw)) {
+    throw placeInvalid(JSON.stringify(raw), `${JSON.stringify(raw)} contains a control character`, 'Give the twin repository as a path of printable characters, such as /var/lib/twinsync/twin.')
+  }
   const expanded = raw === '~' || raw.startsWith('~/') ? join(homedir(), raw.slice(1)) : raw
   if (!isAbsolute(expanded)) {
     throw placeInvalid(raw, `"${raw}" is not an absolute path`, 'Give the twin repository as an absolute path, such as /var/lib/twinsync/twin.')

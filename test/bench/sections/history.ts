@@ -7,6 +7,7 @@
 // (the stamp only: history counts each snapshot once, then reads its count cache).
 import { cp } from 'node:fs/promises'
 import { countsTrailer, recordedCounts } from '../../../core/src/history/count-record.js'
+import { twinKey } from '../../../core/src/plan/plan-seal.js'
 import type { SemanticDiff } from '../../../core/src/history/semantic-diff.js'
 import { freshRootfs, run, runOk } from '../../bed/index.js'
 import { churnOffline } from '../churn.js'
@@ -75,7 +76,7 @@ export const historySection: BenchSection = {
  * recorded counts), and the one change no real snapshot made (the last tree back to the first)
  * gets the counts `wrapDomains` says; without, the stamp alone, as an older TwinSync wrote.
  */
-async function replay(twin: string, total: number, options: { recorded: boolean; wrapDomains: SemanticDiff['domains'] }): Promise<void> {
+export async function replay(twin: string, total: number, options: { recorded: boolean; wrapDomains: SemanticDiff['domains'] }): Promise<void> {
   const git = (args: string[]) => runOk(['git', '-C', twin, ...args]).then((r) => r.stdout.trim())
   const real = (await git(['rev-list', '--reverse', 'HEAD'])).split('\n').filter(Boolean)
   const snapshots = real.slice(1)
@@ -95,7 +96,9 @@ async function replay(twin: string, total: number, options: { recorded: boolean;
       // k > 0: the change from trees[k-1] to trees[k] is the real snapshot's; k = 0 comes after the last tree.
       const own = (messages[k] as string).replace(/^TwinSync snapshot \S+/m, stamp)
       if (k > 0 && !/^TwinSync-Counts: /m.test(own)) throw new Error(`the real snapshot ${snapshots[k]} recorded no counts`)
-      message = k > 0 ? `${own}\n` : `${stamp}\n\n${countsTrailer(trees[trees.length - 1] as string, recordedCounts(options.wrapDomains))}\n`
+      // k = 0 is signed with the twin's key, as its snapshots sign theirs.
+      const key = k > 0 ? undefined : await twinKey(twin, true)
+      message = key === undefined ? `${own}\n` : `${stamp}\n\n${countsTrailer(trees[trees.length - 1] as string, tree, recordedCounts(options.wrapDomains), key)}\n`
     }
     stream.push(`commit ${branch}`, `committer TwinSync <twinsync@localhost> ${when} +0000`, `data ${Buffer.byteLength(message)}`, message)
     if (n === 0) stream.push(`from ${head}`)
