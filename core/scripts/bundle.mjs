@@ -83,6 +83,10 @@ await build({
   stdin: { contents: entry, resolveDir: core, sourcefile: 'twinsync-entry.js', loader: 'js' },
   outfile: join(core, 'bundle', 'twinsync.js'),
   external: ['@oclif/core', '@oclif/plugin-plugins', '@octokit/rest'],
+  // React's production build for the TUI: the development one checks every render and adds a
+  // performance timeline entry per render (about 1,000 per TUI session), and is what a bundle
+  // gets when nothing says otherwise. The bundle went from 3.40 MB to 2.67 MB.
+  define: { 'process.env.NODE_ENV': '"production"' },
   plugins: [shared, noDevtools],
 })
 console.log(`bundle: core/bundle/twinsync.js (${commands.length} commands), sdk/bundle/`)

@@ -47,6 +47,17 @@ overlay_subs() {
     mkdir "$dir/upper-$n" "$dir/work-$n" && mount -t overlay twinsync-rehearsal -o "lowerdir=$lower$m,upperdir=$dir/upper-$n,workdir=$dir/work-$n" "$dir/root$m" 2>&3 || return 1
   done
 }
+# The container's last processes may still hold the overlay for a moment after nspawn is killed
+# (seen under load: the folder was left for the next run's sweep): retry, then detach lazily.
+unmount_all() {
+  t=0
+  while ! umount -R "$dir" 2>/dev/null; do
+    mountpoint -q "$dir" || return 0
+    t=$((t+1))
+    if [ "$t" -ge 20 ]; then umount -R -l "$dir" 2>/dev/null; return 0; fi
+    sleep 0.25
+  done
+}
 code=0
 if mount -t tmpfs -o mode=0700 twinsync-rehearsal "$dir" 2>&3 && mkdir "$dir/upper" "$dir/work" "$dir/root" \\
    && mount -t overlay twinsync-rehearsal -o "lowerdir=$lower,upperdir=$dir/upper,workdir=$dir/work" "$dir/root" 2>&3 \\
@@ -57,7 +68,7 @@ if mount -t tmpfs -o mode=0700 twinsync-rehearsal "$dir" 2>&3 && mkdir "$dir/upp
     ns=$!
     while kill -0 "$ns" 2>/dev/null; do wait "$ns"; done
   fi
-  umount -R "$dir" 2>/dev/null
+  unmount_all
   rm -f "${NSPAWN_RUN}/locks/$lock"
 else
   echo "twinsync-rehearsal: the overlay could not be mounted" >&3
