@@ -66,8 +66,9 @@ describe('twin place', () => {
     }
     const configPath = join(base, 'odd.yaml')
     await writeFile(configPath, `repo: ${JSON.stringify(join(base, 'odd\0twin'))}\n`)
-    const c = await createContainer({ root, configPath, oclif: noPlugins, logger: silentLogger })
-    await assert.rejects(c.resolve(InitWorkflow).init(), refused('REPO_PLACE_INVALID', /control character/))
+    // Every command, not only init: the place is refused where the twin's location is resolved.
+    await assert.rejects(createContainer({ root, configPath, oclif: noPlugins, logger: silentLogger }), refused('REPO_PLACE_INVALID', /control character/))
+    await assert.rejects(createContainer({ root, repo: join(base, 'a\nb'), oclif: noPlugins, logger: silentLogger }), refused('REPO_PLACE_INVALID', /control character/))
     const tuiConfig = join(base, 'odd-tui.yaml')
     await writeFile(tuiConfig, '# mine\n')
     const services = await createTuiServices(() => createContainer({ root, configPath: tuiConfig, oclif: noPlugins, logger: silentLogger }), { configPath: tuiConfig })

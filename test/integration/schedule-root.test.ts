@@ -68,7 +68,8 @@ describe('schedule on a target root', function () {
       await cli.twinsync(['schedule', 'disable', '--root', bare])
       const bad = await cli.twinsync(['schedule', 'enable', '--every', '1h', '--root', bare, '--repo', '/srv/twin\n* * * * * root rm -rf /'])
       assert.equal(bad.code, 2, bad.stderr + bad.stdout)
-      assert.match(bad.stderr, /\[USAGE\] Cannot put .* into a schedule line \(it holds a control character\)/)
+      // Refused where every command resolves the twin's place, before schedule gets to quote it.
+      assert.match(bad.stderr, /\[REPO_PLACE_INVALID\] .* contains a control character/)
       assert.equal(await present(join(bare, 'etc/cron.d/twinsync')), false)
     } finally {
       await rm(bare, { recursive: true, force: true })

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
+import { TwinSyncError } from '@twinsync/sdk'
 
 export interface TwinLocation {
   /** Absolute path of the twin repository. */
@@ -16,12 +17,28 @@ export function defaultTwinDir(uid = process.getuid?.() ?? 0, env = process.env)
 
 /** --repo beats the config file, which beats the default. */
 export function resolveTwinLocation(flag: string | undefined, configured: string | undefined): TwinLocation {
-  if (flag !== undefined) return { dir: absolute(flag), source: 'flag' }
-  if (configured !== undefined) return { dir: absolute(configured), source: 'config' }
+  if (flag !== undefined) return { dir: absolute(refuseUnprintable(flag)), source: 'flag' }
+  if (configured !== undefined) return { dir: absolute(refuseUnprintable(configured)), source: 'config' }
   return { dir: defaultTwinDir(), source: 'default' }
 }
 
 function absolute(p: string): string {
   const expanded = p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p
   return isAbsolute(expanded) ? resolve(expanded) : resolve(process.cwd(), expanded)
+}
+
+/**
+ * No control character in the twin's path (REPO_PLACE_INVALID), for every command: a NUL no
+ * system call takes, and a newline or an escape that every line naming the twin (a next step,
+ * the apt hook, a timer, a terminal) would have to carry. checkTwinPlace applies it too.
+ */
+export function refuseUnprintable(raw: string): string {
+  if (/[\0-\x1f\x7f]/.test(raw)) {
+    const shown = JSON.stringify(raw)
+    throw new TwinSyncError('REPO_PLACE_INVALID', `The twin cannot live at ${shown}: ${shown} contains a control character`, {
+      nextStep: 'Give the twin repository as a path of printable characters, such as /var/lib/twinsync/twin.',
+      details: { repo: shown },
+    })
+  }
+  return raw
 }

@@ -4,6 +4,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
 import { TwinSyncError } from '@twinsync/sdk'
 import { quoteArg } from '../plan/command-text.js'
 import type { GitClientFactory } from './git.js'
+import { refuseUnprintable } from './twin-location.js'
 import { TwinRepository, type TwinInfo } from './twin-repository.js'
 
 /** A path the files provider mirrors: the include entry, and where it is on this host (under the target root). */
@@ -31,12 +32,7 @@ export interface TwinPlace {
  * REPO_PLACE_INVALID, REPO_NOT_DIRECTORY or REPO_NOT_TWIN; changes nothing on disk.
  */
 export async function checkTwinPlace(input: string, mirrored: readonly MirroredPath[], gitFactory: GitClientFactory): Promise<TwinPlace> {
-  const raw = input.trim()
-  // A NUL no system call takes; a newline or an escape that every line naming the twin (a next
-  // step, the apt hook, a timer, a terminal) would have to carry.
-  if (/[\0-\x1f\x7f]/.test(raw)) {
-    throw placeInvalid(JSON.stringify(raw), `${JSON.stringify(raw)} contains a control character`, 'Give the twin repository as a path of printable characters, such as /var/lib/twinsync/twin.')
-  }
+  const raw = refuseUnprintable(input.trim())
   const expanded = raw === '~' || raw.startsWith('~/') ? join(homedir(), raw.slice(1)) : raw
   if (!isAbsolute(expanded)) {
     throw placeInvalid(raw, `"${raw}" is not an absolute path`, 'Give the twin repository as an absolute path, such as /var/lib/twinsync/twin.')
