@@ -23,8 +23,13 @@ export function resolveTwinLocation(flag: string | undefined, configured: string
 }
 
 function absolute(p: string): string {
-  const expanded = p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p
+  const expanded = expandHome(p)
   return isAbsolute(expanded) ? resolve(expanded) : resolve(process.cwd(), expanded)
+}
+
+/** `~` and `~/…` as the user's home folder; anything else as it is. */
+export function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p
 }
 
 /**

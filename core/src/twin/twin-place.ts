@@ -1,10 +1,9 @@
 import { lstat, readdir, realpath } from 'node:fs/promises'
-import { homedir } from 'node:os'
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
 import { TwinSyncError } from '@twinsync/sdk'
 import { quoteArg } from '../plan/command-text.js'
 import type { GitClientFactory } from './git.js'
-import { refuseUnprintable } from './twin-location.js'
+import { expandHome, refuseUnprintable } from './twin-location.js'
 import { TwinRepository, type TwinInfo } from './twin-repository.js'
 
 /** A path the files provider mirrors: the include entry, and where it is on this host (under the target root). */
@@ -33,7 +32,7 @@ export interface TwinPlace {
  */
 export async function checkTwinPlace(input: string, mirrored: readonly MirroredPath[], gitFactory: GitClientFactory): Promise<TwinPlace> {
   const raw = refuseUnprintable(input.trim())
-  const expanded = raw === '~' || raw.startsWith('~/') ? join(homedir(), raw.slice(1)) : raw
+  const expanded = expandHome(raw)
   if (!isAbsolute(expanded)) {
     throw placeInvalid(raw, `"${raw}" is not an absolute path`, 'Give the twin repository as an absolute path, such as /var/lib/twinsync/twin.')
   }
