@@ -29,6 +29,8 @@ export class LocalHost implements HostPort {
   readonly live: boolean
   /** Resolved directories, keyed by target path; cleared by every write (a write can add links). */
   private readonly dirCache = new Map<string, string[]>()
+  /** The host path of each resolved directory in dirCache, cleared with it. */
+  private readonly dirHostPaths = new Map<string, string>()
 
   constructor(root = '/') {
     if (!root.startsWith('/')) throw new TwinSyncError('PATH_INVALID', `The target root must be absolute: ${root}`)
@@ -89,7 +91,7 @@ export class LocalHost implements HostPort {
 
   async writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
     const target = await this.unfollowed(path)
-    this.dirCache.clear()
+    this.clearResolved()
     const { xattrs, capabilities, ...owner } = options
     const extended = xattrs !== undefined || (capabilities !== undefined && capabilities !== '')
     await writeFileAtomic(target, data, {
@@ -115,7 +117,7 @@ export class LocalHost implements HostPort {
 
   async mkdir(path: string, options: WriteOptions = {}): Promise<void> {
     const target = await this.unfollowed(path)
-    this.dirCache.clear()
+    this.clearResolved()
     await mkdir(target, { mode: options.mode ?? 0o755 })
     if (options.uid !== undefined || options.gid !== undefined) await lchown(target, options.uid ?? -1, options.gid ?? -1)
     // mkdir's mode is filtered by the umask; set it exactly.
@@ -124,7 +126,7 @@ export class LocalHost implements HostPort {
 
   async symlink(linkTarget: string, path: string, options: Pick<WriteOptions, 'uid' | 'gid'> = {}): Promise<void> {
     const target = await this.unfollowed(path)
-    this.dirCache.clear()
+    this.clearResolved()
     await symlink(linkTarget, target)
     if (options.uid !== undefined || options.gid !== undefined) await lchown(target, options.uid ?? -1, options.gid ?? -1)
   }
@@ -139,7 +141,7 @@ export class LocalHost implements HostPort {
 
   async remove(path: string): Promise<void> {
     const target = await this.unfollowed(path)
-    this.dirCache.clear()
+    this.clearResolved()
     await rm(target, { recursive: true, force: true })
   }
 
@@ -273,7 +275,23 @@ export class LocalHost implements HostPort {
 
   /** Host path of `path` with its parent resolved but the last component not followed. */
   private async unfollowed(path: string): Promise<string> {
-    return this.hostPath(this.resolveParts(checkTargetPath(path), false))
+    const checked = checkTargetPath(path)
+    // The running system: the checked path is the host path. Under a root: the parent resolved (cached), the last name as it is.
+    if (this.live) return checked
+    if (checked === '/') return this.root
+    const slash = checked.lastIndexOf('/')
+    const dir = slash === 0 ? '/' : checked.slice(0, slash)
+    let host = this.dirHostPaths.get(dir)
+    if (host === undefined) {
+      host = this.hostPath(this.resolveDir(dir))
+      this.dirHostPaths.set(dir, host)
+    }
+    return `${host === '/' ? '' : host}/${checked.slice(slash + 1)}`
+  }
+
+  private clearResolved(): void {
+    this.dirCache.clear()
+    this.dirHostPaths.clear()
   }
 
   private hostPath(parts: readonly string[]): string {
@@ -283,22 +301,23 @@ export class LocalHost implements HostPort {
   }
 
   private resolveParts(path: string, followLast: boolean): string[] {
-    const parts = targetPathParts(path)
     // On the running system the kernel's own resolution is the right one and cannot escape.
-    if (this.live) return parts
-    const name = parts.pop()
-    if (name === undefined) return []
-    const dir = this.resolveDir('/' + parts.join('/'))
-    return this.step(dir, name, followLast, 0)
+    if (this.live) return targetPathParts(path)
+    if (path === '/') return []
+    const slash = path.lastIndexOf('/')
+    const dir = this.resolveDir(slash === 0 ? '/' : path.slice(0, slash))
+    return this.step(dir, path.slice(slash + 1), followLast, 0)
   }
 
-  /** A directory resolved from its parent's (cached) resolution: one lstat a new directory. */
+  /** A directory (a checked target path) resolved from its parent's cached resolution: one lstat a new directory. */
   private resolveDir(dir: string): string[] {
     const cached = this.dirCache.get(dir)
     if (cached !== undefined) return cached
-    const parts = targetPathParts(dir)
-    const name = parts.pop()
-    const resolved = name === undefined ? [] : this.step(this.resolveDir('/' + parts.join('/')), name, true, 0)
+    let resolved: string[] = []
+    if (dir !== '/') {
+      const slash = dir.lastIndexOf('/')
+      resolved = this.step(this.resolveDir(slash === 0 ? '/' : dir.slice(0, slash)), dir.slice(slash + 1), true, 0)
+    }
     this.dirCache.set(dir, resolved)
     return resolved
   }
