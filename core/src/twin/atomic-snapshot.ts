@@ -89,17 +89,35 @@ export class SnapshotDraft {
   /** Whether the new tree already holds exactly this document (same bytes, same mode). */
   holds(doc: DraftDocument): boolean {
     const current = this.entries.get(doc.path)
-    return current !== undefined && current.mode === modeOf(doc) && current.sha === blobId(Buffer.from(doc.content))
+    return current !== undefined && current.mode === modeOf(doc) && current.sha === this.blobOf(doc, true).sha
+  }
+
+  /**
+   * A document's blob id, worked out once for holds() and write() (the screening check and the
+   * write ask for the same document: the scale root's 8.6 MB manifest was copied and hashed
+   * twice). Only the id of a document holds() saw is kept: the bytes are made again for a
+   * document that is written.
+   */
+  private readonly blobIds = new WeakMap<DraftDocument, { content: DraftDocument['content']; sha: string }>()
+
+  private blobOf(doc: DraftDocument, keep = false): { bytes?: Buffer; sha: string } {
+    const known = this.blobIds.get(doc)
+    if (known !== undefined && known.content === doc.content) return { sha: known.sha }
+    const bytes = Buffer.from(doc.content)
+    const sha = blobId(bytes)
+    if (keep) this.blobIds.set(doc, { content: doc.content, sha })
+    return { bytes, sha }
   }
 
   /** Put a document into the new tree; false when the tree already holds exactly it. */
   write(doc: DraftDocument): boolean {
     checkTwinPath(doc.path)
-    const bytes = Buffer.from(doc.content)
+    const blob = this.blobOf(doc)
+    const sha = blob.sha
     const mode = modeOf(doc)
-    const sha = blobId(bytes)
     const current = this.entries.get(doc.path)
     if (current !== undefined && current.sha === sha && current.mode === mode) return false
+    const bytes = blob.bytes ?? Buffer.from(doc.content)
     this.updates.set(doc.path, { mode, sha, bytes })
     this.removals.delete(doc.path)
     this.entries.set(doc.path, { mode, sha })
