@@ -5,7 +5,9 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   process.stdout.write(`twinsync/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else {
-  const { execute, settings } = await import('@oclif/core')
+  // oclif as one bundled CommonJS file (core/scripts/bundle.mjs); the commands' chunks require the same one.
+  const { createRequire } = await import('node:module')
+  const { execute, settings } = createRequire(import.meta.url)('../bundle/oclif.cjs')
   // Plugins ship compiled JavaScript; never try to transpile a linked plugin's sources.
   settings.enableAutoTranspile = false
   // No arguments: the control panel on a terminal; help otherwise (a pipe or cron never hangs).
