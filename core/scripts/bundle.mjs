@@ -183,16 +183,34 @@ removeStale(join(sdk, 'bundle'), sdkBuild)
 
 // oclif as one CommonJS file. TypeScript, ts-node and tsx are what oclif would use to run a
 // linked plugin's sources; bin/run.js turns that off (settings.enableAutoTranspile), so they
-// are never loaded and stay out.
+// are never loaded and stay out. Its `import()` calls (oclif loads ES modules: the CLI's bundle,
+// plugins) go through `__twinsyncImport`, which bin/code-cache.js passes in: V8 drops what a
+// script compiled from a code cache needs for `import()` (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING),
+// and vm's own way around it is experimental and warns on every run. Required any other way,
+// the file uses its own `import()`.
+const DYNAMIC_IMPORT = /(?<![.\w$])import\s*\((?!\s*\))/g
+const oclifImports = {
+  name: 'oclif-imports',
+  setup(b) {
+    b.onLoad({ filter: /\.c?js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8')
+      return DYNAMIC_IMPORT.test(text) ? { contents: text.replace(DYNAMIC_IMPORT, '__twinsyncImport('), loader: 'js' } : undefined
+    })
+  },
+}
+const oclifFile = join(outdir, 'oclif.cjs')
 await build({
   ...common,
   format: 'cjs',
   entryPoints: ['@oclif/core'],
   absWorkingDir: core,
-  outfile: join(outdir, 'oclif.cjs'),
+  outfile: oclifFile,
   external: ['typescript', 'ts-node', 'tsx'],
-  metafile: false,
+  banner: { js: "'use strict'; var __twinsyncImport = typeof __twinsyncImport === 'function' ? __twinsyncImport : (specifier) => import(specifier);" },
+  plugins: [oclifImports],
 })
+const oclifText = readFileSync(oclifFile, 'utf8')
+if (oclifText.slice(oclifText.indexOf('\n')).match(DYNAMIC_IMPORT) !== null) throw new Error('bundle: oclif.cjs still calls import() itself')
 
 // esbuild splits only real entry files: the generated entry is written next to dist/.
 const entryFile = join(core, 'twinsync-entry.js')
