@@ -17,13 +17,13 @@
 // no cache), opened once and checked on that descriptor. Any failure to read or write it is
 // ignored: the cache only ever makes a run faster.
 import { createHash } from 'node:crypto'
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import Module, { createRequire } from 'node:module'
 import { homedir } from 'node:os'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, isAbsolute, join } from 'node:path'
 import vm from 'node:vm'
 
-/** A folder only this user can write, or undefined. */
+/** Whether path is a folder of this user's that no one else can write (not a symlink). */
 function ownedByMe(path) {
   try {
     const st = lstatSync(path)
@@ -33,19 +33,27 @@ function ownedByMe(path) {
   }
 }
 
-/** ~/.cache/twinsync/v8 (or under $XDG_CACHE_HOME), made when missing; undefined when it is not this user's alone. */
-function cacheDir() {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache')
-  const home = process.env.XDG_CACHE_HOME ? base : homedir()
-  if (!ownedByMe(home)) return undefined
+/**
+ * ~/.cache/twinsync/v8 (or under $XDG_CACHE_HOME), made when `create`; undefined when missing,
+ * or when it, a folder above it up to the cache base, or the nearest folder that existed before,
+ * is not this user's alone (root keeping another user's HOME gets no cache there).
+ */
+function cacheDir(create) {
+  const xdg = process.env.XDG_CACHE_HOME
+  const base = xdg !== undefined && isAbsolute(xdg) ? xdg : join(homedir(), '.cache')
   const dir = join(base, 'twinsync', 'v8')
+  let anchor = dir
+  while (!existsSync(anchor) && anchor !== dirname(anchor)) anchor = dirname(anchor)
+  if (!ownedByMe(anchor)) return undefined
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    if (create) mkdirSync(dir, { recursive: true, mode: 0o700 })
   } catch {
     return undefined
   }
-  for (let d = dir; d !== dirname(home); d = dirname(d)) if (!ownedByMe(d)) return undefined
-  return dir
+  for (let d = dir; ; d = dirname(d)) {
+    if (!ownedByMe(d)) return undefined
+    if (d === base || d === dirname(d)) return dir
+  }
 }
 
 /** The cache file's bytes when it is this user's own regular file that no one else can write. */
@@ -64,16 +72,17 @@ function readTrusted(file) {
 }
 
 /**
- * require(file) through V8's code cache. `save()` (call it once the command ran) writes the cache
- * when there was none or V8 refused it.
+ * require(file) through V8's code cache. `fromCache`: V8 took the cache. `save()` (call it once
+ * the command ran) writes the cache when there was none or V8 refused it.
  */
 export function requireCached(path) {
   const file = realpathSync(path)
   const source = readFileSync(file, 'utf8')
-  const dir = typeof process.geteuid === 'function' ? cacheDir() : undefined
+  const usable = typeof process.geteuid === 'function'
   const key = createHash('sha256').update(`${process.version}\0${process.arch}\0`).update(source).digest('hex').slice(0, 32)
-  const cacheFile = dir === undefined ? undefined : join(dir, `${basename(file)}-${key}`)
-  const cachedData = cacheFile === undefined ? undefined : readTrusted(cacheFile)
+  const name = `${basename(file)}-${key}`
+  const dir = usable ? cacheDir(false) : undefined
+  const cachedData = dir === undefined ? undefined : readTrusted(join(dir, name))
   // Node's CommonJS wrapper, and `import()` from here for the file's own (see core/scripts/bundle.mjs).
   const wrapper = `(function (exports, require, module, __filename, __dirname, __twinsyncImport) { ${source}\n})`
   const script = new vm.Script(wrapper, { filename: file, ...(cachedData === undefined ? {} : { cachedData }) })
@@ -88,12 +97,16 @@ export function requireCached(path) {
     throw error
   }
   mod.loaded = true
-  const stale = cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected === true)
+  const stale = usable && (cachedData === undefined || script.cachedDataRejected === true)
   return {
     exports: mod.exports,
+    fromCache: cachedData !== undefined && script.cachedDataRejected !== true,
     save() {
       if (!stale) return
       try {
+        const dir = cacheDir(true)
+        if (dir === undefined) return
+        const cacheFile = join(dir, name)
         const tmp = `${cacheFile}.${process.pid}.tmp`
         writeFileSync(tmp, script.createCachedData(), { mode: 0o600, flag: 'wx' })
         renameSync(tmp, cacheFile)

@@ -17,5 +17,6 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   const bare = process.argv.length === 2
   const onTerminal = process.stdin.isTTY === true && process.stdout.isTTY === true
   await execute({ dir: import.meta.url, ...(bare && onTerminal ? { args: ['tui'] } : {}) })
-  oclif.save()
+  // Only a run that succeeded leaves a cache: bad input changes nothing on disk.
+  if (!process.exitCode) oclif.save()
 }
