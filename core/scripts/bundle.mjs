@@ -31,12 +31,11 @@
 // - @octokit/rest stays outside (only for GitHub commands).
 //
 // The tsc output in dist/ stays what tests, types and the packages' `main` use.
-import { parse as parseCjs } from 'cjs-module-lexer'
 import { build } from 'esbuild'
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { basename, dirname, join, relative } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const core = join(dirname(fileURLToPath(import.meta.url)), '..')
 const sdk = join(core, '..', 'sdk')
@@ -86,26 +85,16 @@ const shared = {
 
 /**
  * The ES module Node itself makes of a CommonJS module (`import { parseDocument } from 'yaml'`):
- * `default` is module.exports and each name cjs-module-lexer finds (Node's own lexer, reexports
- * followed) is one of its properties. Needed because esbuild, when it splits, turns a CommonJS
- * module that a chunk imports with `import()` into a chunk whose only export is `default`, so
+ * `default` is module.exports, and the names are those Node's own import finds (asked of Node
+ * here, at build time). Needed because esbuild, when it splits, turns a CommonJS module that a
+ * chunk imports with `import()` into a chunk whose only export is `default`, so
  * `const { parseDocument } = await import('yaml')` would get undefined (esbuild issue 3245).
  */
-function cjsAsEsm(requirePath, file) {
-  const names = new Set()
-  const seen = new Set()
-  const lex = (f) => {
-    if (seen.has(f)) return
-    seen.add(f)
-    const { exports, reexports } = parseCjs(readFileSync(f, 'utf8'))
-    for (const name of exports) names.add(name)
-    for (const r of reexports) lex(createRequire(f).resolve(r))
-  }
-  lex(file)
-  names.delete('default')
-  if (names.size === 0) throw new Error(`bundle: no CommonJS exports found in ${file}`)
+async function cjsAsEsm(requirePath, file) {
+  const names = Object.keys(await import(pathToFileURL(file).href)).filter((name) => name !== 'default')
+  if (names.length === 0) throw new Error(`bundle: no CommonJS exports found in ${file}`)
   const lines = [`const m = require(${JSON.stringify(requirePath)})`, 'export default m']
-  ;[...names].forEach((name, i) => lines.push(`const n${i} = m[${JSON.stringify(name)}]`, `export { n${i} as ${JSON.stringify(name)} }`))
+  names.forEach((name, i) => lines.push(`const n${i} = m[${JSON.stringify(name)}]`, `export { n${i} as ${JSON.stringify(name)} }`))
   return lines.join('\n')
 }
 
@@ -130,7 +119,7 @@ const cjsDynamicImports = {
       if (found.errors.length > 0 || found.external || found.namespace !== 'file' || !isCommonJs(found.path)) return found.errors.length > 0 ? undefined : found
       return { path: found.path, namespace: 'cjs-as-esm' }
     })
-    b.onLoad({ filter: /.*/, namespace: 'cjs-as-esm' }, (args) => ({ contents: cjsAsEsm(args.path, args.path), loader: 'js', resolveDir: dirname(args.path) }))
+    b.onLoad({ filter: /.*/, namespace: 'cjs-as-esm' }, async (args) => ({ contents: await cjsAsEsm(args.path, args.path), loader: 'js', resolveDir: dirname(args.path) }))
   },
 }
 
@@ -143,7 +132,7 @@ const oclifCjs = {
   setup(b) {
     const entry = createRequire(join(core, 'package.json')).resolve('@oclif/core')
     b.onResolve({ filter: /^@oclif\/core$/ }, () => ({ path: '@oclif/core', namespace: 'oclif-cjs' }))
-    b.onLoad({ filter: /.*/, namespace: 'oclif-cjs' }, () => ({ contents: cjsAsEsm('./oclif.cjs', entry), loader: 'js' }))
+    b.onLoad({ filter: /.*/, namespace: 'oclif-cjs' }, async () => ({ contents: await cjsAsEsm('./oclif.cjs', entry), loader: 'js' }))
     b.onResolve({ filter: /^\.\/oclif\.cjs$/, namespace: 'oclif-cjs' }, (args) => ({ path: args.path, external: true }))
   },
 }
