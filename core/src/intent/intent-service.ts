@@ -103,14 +103,14 @@ export class IntentService {
    * an applying provider owns (a snapshot commits plans/ and scripts/ as they are); 'all'
    * holds every edited path (a pull needs a clean tree).
    */
-  async hold(scope: Scope, base?: string, reasons: Record<string, string> = {}, otherwise?: string): Promise<HeldIntent> {
+  async hold(scope: Scope, base?: string, reasons: Record<string, string> = {}, otherwise?: string, options: { underLock?: boolean } = {}): Promise<HeldIntent> {
     const dir = this.twin.dir
     await this.recover()
     const observedRef = base === undefined ? await readRef(dir, OBSERVED_REF) : undefined
     const baseCommit = base ?? observedRef ?? (await this.twin.head())
     if (baseCommit === undefined) return { base: '', paths: [], restore: async () => [] }
     // The common case of a scheduled snapshot: nothing edited, nothing pulled, nothing pending.
-    if (baseCommit === (await this.twin.head()) && (await this.twin.dirtyPaths()).length === 0) {
+    if (baseCommit === (await this.twin.head()) && (await this.twin.dirtyPaths(options)).length === 0) {
       return {
         base: baseCommit,
         paths: [],

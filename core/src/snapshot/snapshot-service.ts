@@ -96,7 +96,7 @@ export class SnapshotService {
     // records only the machine, then merged back on top of the new observed state.
     // Finish what a killed snapshot left, and refuse git's index locked by someone else, before anything moves.
     await this.twin.settle()
-    const held = await this.intents.hold('providers', undefined, options.intentReasons, options.otherwiseReason)
+    const held = await this.intents.hold('providers', undefined, options.intentReasons, options.otherwiseReason, { underLock: true })
     let result: Omit<SnapshotResult, 'pending'>
     try {
       result = await this.observe(options, held.clean === true)
@@ -167,7 +167,7 @@ export class SnapshotService {
         await draft.discard()
         return { ...base, commit: undefined, message: undefined, skipped: 'volatile-only', head: draft.head }
       }
-      const described = options.message === undefined ? await this.snapshotMessage(tree, changes, options, draft) : { message: options.message }
+      const described = options.message === undefined ? await this.snapshotMessage(tree, changes, options, { head: draft.head, headTree: await draft.headTree() }) : { message: options.message }
       const message = described.message
       phase('described')
       const commit = await draft.commit(tree, message)

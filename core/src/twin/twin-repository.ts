@@ -5,7 +5,8 @@ import type { TwinDocument, TwinReader } from '@twinsync/sdk'
 import { TWIN_LAYOUT, TwinSyncError, compareStrings, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
-import { SnapshotDraft, settleSnapshot, snapshotUnsettled } from './atomic-snapshot.js'
+import { SnapshotDraft, refreshIndex, settleSnapshot, snapshotUnsettled } from './atomic-snapshot.js'
+import { indexUnchanged, quickClean, readHead, rememberClean } from './quick-status.js'
 import type { GitClient, GitClientFactory } from './git.js'
 import { isTwinFile, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, writeTwinFile } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
@@ -180,16 +181,33 @@ export class TwinRepository implements TwinReader {
     return this.git.commit(message)
   }
 
-  head(): Promise<string | undefined> {
-    return this.git.head()
+  /** HEAD's commit: read from .git when it can be (quick-status.ts), else from git. */
+  async head(): Promise<string | undefined> {
+    const quick = readHead(this.dir)
+    return quick === undefined ? this.git.head() : (quick ?? undefined)
   }
 
   restore(entries: Parameters<GitClient['restore']>[0]): Promise<void> {
     return this.git.restore(entries)
   }
 
-  dirtyPaths(): Promise<string[]> {
-    return this.git.dirtyPaths()
+  /**
+   * Paths that differ from HEAD in the working twin, untracked files included. Nothing when
+   * .git proves the twin clean without git (quick-status.ts); otherwise git says. `underLock`
+   * (the caller holds the twin lock): when git finds the twin clean, record that for this HEAD
+   * and index, and refresh the index's stat data if that is what kept the quick check from
+   * saying so, so that the next run needs no git.
+   */
+  async dirtyPaths(options: { underLock?: boolean } = {}): Promise<string[]> {
+    const quick = quickClean(this.dir)
+    if (quick.clean) return []
+    const dirty = await this.git.dirtyPaths()
+    const { head, index } = quick
+    if (options.underLock === true && dirty.length === 0 && head !== undefined && index !== undefined && readHead(this.dir) === head && indexUnchanged(this.dir, index)) {
+      await rememberClean(this.dir, head, index)
+      if (quick.staleStatData) await refreshIndex(this.dir, index)
+    }
+    return dirty
   }
 
   private async isTwin(): Promise<boolean> {
