@@ -34,7 +34,9 @@ describe('the twin read from .git without git (quick-status.ts)', function () {
    */
   async function settleClean(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 150))
-    assert.deepEqual(await rig.twin().dirtyPaths({ underLock: true }), [])
+    const twin = rig.twin()
+    assert.deepEqual(await twin.dirtyPaths({ underLock: true }), [])
+    await twin.refreshStatData()
     assert.equal(quickClean(rig.twinDir).clean, true, 'the quick check finds the settled twin clean')
   }
 

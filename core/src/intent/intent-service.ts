@@ -178,6 +178,8 @@ export class IntentService {
     const observed = await this.observed()
     const intendedCommit = (await readRef(this.twin.dir, INTENDED_REF)) ?? null
     if (observed === undefined) return { observed: null, intended: null, items: [], paths: [], diagnostics: [] }
+    // The working twin is the last snapshot with nothing edited: nothing is pending (no git process when .git proves it, quick-status.ts).
+    if (observed === (await this.twin.head()) && (await this.twin.dirtyPaths()).length === 0) return { observed, intended: intendedCommit, items: [], paths: [], diagnostics: [] }
     const tree = await workingTree(this.twin.dir)
     const view = await this.view()
     const { items, paths, diagnostics } = await this.itemsBetween(observed, tree, view)
@@ -351,6 +353,11 @@ export class IntentService {
    */
   private async settle(onto: string, view: ProviderView, otherwise?: string): Promise<string[]> {
     const dir = this.twin.dir
+    // The working twin is `onto` with nothing edited (a snapshot just moved it there): nothing is pending.
+    if (onto === (await this.twin.head()) && (await this.twin.dirtyPaths()).length === 0) {
+      await deleteRef(dir, INTENDED_REF)
+      return []
+    }
     const tree = await workingTree(dir)
     const { byProvider } = await this.itemsBetween(onto, tree, view)
     const ontoTree = await treeOf(dir, onto)

@@ -80,6 +80,7 @@ export class SnapshotService {
     if (options.label !== undefined) await new SnapshotLog(this.twin.dir).checkLabelFree(options.label)
     return this.twin.lock().hold('snapshot', async () => {
       const result = await this.snapshotLocked(options)
+      if (result.commit === undefined && options.signal?.aborted !== true) await this.twin.refreshStatData()
       if (result.commit === undefined || options.signal?.aborted === true) return result
       // The commit is made and the working twin moved: a failed pack costs only disk space, and the next snapshot tries again.
       const packed = await autoPack(this.twin.dir, { full: options.pack !== 'incremental' }).catch((error: Error) => {
