@@ -1,47 +1,61 @@
-// Speed: the CLI as one bundled file, and the SDK as one bundle (run by `npm run build`, after tsc).
+// Speed: what a command loads before it does anything (run by `npm run build`, after tsc).
+// Every start-up trick of the CLI lives here and in bin/run.js; their figures are in
+// docs/architecture.md ("Speed").
 //
-// Without it, `twinsync snapshot` loaded about 1,290 JavaScript modules, 680 of them typebox's
-// and 100 execa's, each resolved, stat'ed and compiled by Node's ESM loader: measured on the
-// shared 2-core machine, importing typebox and its value module alone took 220–340 ms, their
-// bundle 30–60 ms. Now a command loads oclif (not bundled: it is the runtime that finds
-// commands), core/bundle/twinsync.js and the SDK's bundle (a few chunks).
+// Without bundling, `twinsync snapshot` loaded about 1,290 JavaScript modules, 680 of them
+// typebox's and 100 execa's, each resolved, stat'ed and compiled by Node's ESM loader: measured
+// on the shared 2-core machine, importing typebox and its value module alone took 220–340 ms,
+// their bundle 30–60 ms (session 3). Now a command loads:
 //
-// - core/bundle/twinsync.js holds every command and hook (oclif's "explicit" command discovery,
-//   see core/package.json), the built-in plugins and the libraries they use. It is not split:
-//   code a command imports lazily (its services, the TUI) stays in the file but runs only when
-//   imported, and CommonJS libraries keep their named exports.
-// - @twinsync/sdk stays outside it: third-party plugins must get the host's single instance
-//   (see src/providers/plugin-sdk.ts). sdk/bundle/ is the SDK bundled with its libraries
-//   (split, so `@twinsync/sdk/errors` and the rest share one copy of each module), and typebox
-//   is imported from there by the host too ('typebox' → '@twinsync/sdk/typebox'): one typebox.
-// - Also kept outside: oclif and its plugins, and @octokit/rest (only for GitHub commands).
+// - core/bundle/oclif.cjs: @oclif/core and its libraries as one CommonJS file (it is CommonJS).
+//   From node_modules, oclif's start was about 160 files, each resolved, read and compiled by
+//   Node's CommonJS loader: 50–65 ms to require it on the loaded 2-core machine, 25–30 ms as one
+//   file (issue 22, session 5). bin/run.js loads it (see there for its code cache), and the CLI's
+//   chunks take the same instance through `require`. @oclif/plugin-plugins is not bundled: it
+//   loads only for `twinsync plugins …` and then brings its own @oclif/core from node_modules,
+//   as any oclif plugin with its own copy does (commands get the running Config).
+// - core/bundle/twinsync.js and its chunks: every command and hook (oclif's "explicit" command
+//   discovery, see core/package.json), the built-in plugins and the libraries they use, split by
+//   esbuild into chunks that load when first imported. The entry holds the command classes and
+//   little else (commands import their services lazily); a command loads the chunks of what it
+//   runs, so the TUI (ink, React: about 0.95 MB), the apply, rehearse and GitHub code are
+//   compiled only by the commands that use them. Importing the entry took 55–70 ms as one
+//   2.67 MB file and takes 5–10 ms split (session 5, same machine and minutes).
+//   CommonJS libraries inside chunks keep their named exports: esbuild wraps each one
+//   (`__commonJS`) in whichever chunk first needs it and imports it from there. Chunk names carry
+//   a hash of their content; files of an earlier build are removed after a build.
+// - @twinsync/sdk stays outside: third-party plugins must get the host's single instance (see
+//   src/providers/plugin-sdk.ts). sdk/bundle/ is the SDK bundled with its libraries (split, so
+//   `@twinsync/sdk/errors` and the rest share one copy of each module), and typebox is imported
+//   from there by the host too ('typebox' → '@twinsync/sdk/typebox'): one typebox.
+// - @octokit/rest stays outside (only for GitHub commands).
 //
 // The tsc output in dist/ stays what tests, types and the packages' `main` use.
 import { build } from 'esbuild'
-import { readdirSync } from 'node:fs'
-import { dirname, join, relative } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { basename, dirname, join, relative } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const core = join(dirname(fileURLToPath(import.meta.url)), '..')
 const sdk = join(core, '..', 'sdk')
+const outdir = join(core, 'bundle')
 
 const common = {
   bundle: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
   logLevel: 'warning',
   legalComments: 'none',
-  // Bundled CommonJS libraries call require() for Node's own modules.
+  metafile: true,
+}
+const esm = {
+  ...common,
+  format: 'esm',
+  splitting: true,
+  // Bundled CommonJS libraries call require() for Node's own modules; the CLI's chunks require oclif.cjs.
   banner: { js: "import { createRequire as __twinsyncRequire } from 'node:module'; const require = __twinsyncRequire(import.meta.url);" },
 }
-
-await build({
-  ...common,
-  entryPoints: ['index', 'errors', 'domains', 'conformance-kit', 'typebox', 'typebox-value'].map((name) => join(sdk, 'dist', `${name}.js`)),
-  outdir: join(sdk, 'bundle'),
-  splitting: true,
-})
 
 /** Every command file under dist/commands, by oclif id ("remote/set.js" → "remote:set"). */
 function commandFiles() {
@@ -69,6 +83,60 @@ const shared = {
   },
 }
 
+/**
+ * The ES module Node itself makes of a CommonJS module (`import { parseDocument } from 'yaml'`):
+ * `default` is module.exports, and the names are those Node's own import finds (asked of Node
+ * here, at build time). Needed because esbuild, when it splits, turns a CommonJS module that a
+ * chunk imports with `import()` into a chunk whose only export is `default`, so
+ * `const { parseDocument } = await import('yaml')` would get undefined (esbuild issue 3245).
+ */
+async function cjsAsEsm(requirePath, file) {
+  const names = Object.keys(await import(pathToFileURL(file).href)).filter((name) => name !== 'default')
+  if (names.length === 0) throw new Error(`bundle: no CommonJS exports found in ${file}`)
+  const lines = [`const m = require(${JSON.stringify(requirePath)})`, 'export default m']
+  names.forEach((name, i) => lines.push(`const n${i} = m[${JSON.stringify(name)}]`, `export { n${i} as ${JSON.stringify(name)} }`))
+  return lines.join('\n')
+}
+
+/** A file esbuild will read as CommonJS: .cjs, or .js outside a `"type": "module"` package. */
+function isCommonJs(file) {
+  if (file.endsWith('.cjs')) return true
+  if (!file.endsWith('.js')) return false
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    const pjson = join(dir, 'package.json')
+    if (existsSync(pjson)) return JSON.parse(readFileSync(pjson, 'utf8')).type !== 'module'
+  }
+  return true
+}
+
+/** A library's CommonJS module that a chunk loads with `import()`: imported as Node would (see cjsAsEsm). */
+const cjsDynamicImports = {
+  name: 'cjs-dynamic-imports',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.kind !== 'dynamic-import' || args.pluginData?.resolving) return undefined
+      const found = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { resolving: true } })
+      if (found.errors.length > 0 || found.external || found.namespace !== 'file' || !isCommonJs(found.path)) return found.errors.length > 0 ? undefined : found
+      return { path: found.path, namespace: 'cjs-as-esm' }
+    })
+    b.onLoad({ filter: /.*/, namespace: 'cjs-as-esm' }, async (args) => ({ contents: await cjsAsEsm(args.path, args.path), loader: 'js', resolveDir: dirname(args.path) }))
+  },
+}
+
+/**
+ * `@oclif/core` is oclif.cjs, taken with `require` from the chunk's folder, so the chunks share
+ * the instance bin/run.js loaded; its export names are those of oclif's own entry.
+ */
+const oclifCjs = {
+  name: 'oclif-cjs',
+  setup(b) {
+    const entry = createRequire(join(core, 'package.json')).resolve('@oclif/core')
+    b.onResolve({ filter: /^@oclif\/core$/ }, () => ({ path: '@oclif/core', namespace: 'oclif-cjs' }))
+    b.onLoad({ filter: /.*/, namespace: 'oclif-cjs' }, async () => ({ contents: await cjsAsEsm('./oclif.cjs', entry), loader: 'js' }))
+    b.onResolve({ filter: /^\.\/oclif\.cjs$/, namespace: 'oclif-cjs' }, (args) => ({ path: args.path, external: true }))
+  },
+}
+
 /** ink imports React's devtools (not installed) only when DEV=true: that import fails as ink expects. */
 const noDevtools = {
   name: 'no-react-devtools',
@@ -78,15 +146,81 @@ const noDevtools = {
   },
 }
 
+/** Files in dir that this build did not write (an earlier build's chunks). */
+function removeStale(dir, result) {
+  const written = new Set(Object.keys(result.metafile.outputs).map((f) => basename(f)))
+  for (const f of readdirSync(dir)) if (f.endsWith('.js') && !written.has(f)) rmSync(join(dir, f))
+}
+
+/** A CommonJS module as a chunk of its own exports only `default` (see cjsAsEsm): such a build is refused. */
+function checked(result) {
+  for (const [file, out] of Object.entries(result.metafile.outputs)) {
+    if (out.entryPoint !== undefined && result.metafile.inputs[out.entryPoint]?.format === 'cjs') {
+      throw new Error(`bundle: ${file} is the CommonJS module ${out.entryPoint} as a chunk; import it through cjsAsEsm`)
+    }
+  }
+}
+
+const sdkBuild = await build({
+  ...esm,
+  entryPoints: ['index', 'errors', 'domains', 'conformance-kit', 'typebox', 'typebox-value'].map((name) => join(sdk, 'dist', `${name}.js`)),
+  outdir: join(sdk, 'bundle'),
+  plugins: [cjsDynamicImports],
+})
+checked(sdkBuild)
+removeStale(join(sdk, 'bundle'), sdkBuild)
+
+// oclif as one CommonJS file. TypeScript, ts-node and tsx are what oclif would use to run a
+// linked plugin's sources; bin/run.js turns that off (settings.enableAutoTranspile), so they
+// are never loaded and stay out. Its `import()` calls (oclif loads ES modules: the CLI's bundle,
+// plugins) go through `__twinsyncImport`, which bin/code-cache.js passes in: V8 drops what a
+// script compiled from a code cache needs for `import()` (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING),
+// and vm's own way around it is experimental and warns on every run. Required any other way,
+// the file uses its own `import()`.
+const DYNAMIC_IMPORT = /(?<![.\w$])import\s*\((?!\s*\))/g
+const oclifImports = {
+  name: 'oclif-imports',
+  setup(b) {
+    b.onLoad({ filter: /\.c?js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8')
+      return DYNAMIC_IMPORT.test(text) ? { contents: text.replace(DYNAMIC_IMPORT, '__twinsyncImport('), loader: 'js' } : undefined
+    })
+  },
+}
+const oclifFile = join(outdir, 'oclif.cjs')
 await build({
   ...common,
-  stdin: { contents: entry, resolveDir: core, sourcefile: 'twinsync-entry.js', loader: 'js' },
-  outfile: join(core, 'bundle', 'twinsync.js'),
-  external: ['@oclif/core', '@oclif/plugin-plugins', '@octokit/rest'],
-  // React's production build for the TUI: the development one checks every render and adds a
-  // performance timeline entry per render (about 1,000 per TUI session), and is what a bundle
-  // gets when nothing says otherwise. The bundle went from 3.40 MB to 2.67 MB.
-  define: { 'process.env.NODE_ENV': '"production"' },
-  plugins: [shared, noDevtools],
+  format: 'cjs',
+  entryPoints: ['@oclif/core'],
+  absWorkingDir: core,
+  outfile: oclifFile,
+  external: ['typescript', 'ts-node', 'tsx'],
+  banner: { js: "'use strict'; var __twinsyncImport = typeof __twinsyncImport === 'function' ? __twinsyncImport : (specifier) => import(specifier);" },
+  plugins: [oclifImports],
 })
-console.log(`bundle: core/bundle/twinsync.js (${commands.length} commands), sdk/bundle/`)
+const oclifText = readFileSync(oclifFile, 'utf8')
+if (oclifText.slice(oclifText.indexOf('\n')).match(DYNAMIC_IMPORT) !== null) throw new Error('bundle: oclif.cjs still calls import() itself')
+
+// esbuild splits only real entry files: the generated entry is written next to dist/.
+const entryFile = join(core, 'twinsync-entry.js')
+writeFileSync(entryFile, entry + '\n')
+let cli
+try {
+  cli = await build({
+    ...esm,
+    entryPoints: { twinsync: entryFile },
+    outdir,
+    chunkNames: 'chunk-[hash]',
+    external: ['@oclif/plugin-plugins', '@octokit/rest'],
+    // React's production build for the TUI: the development one checks every render and adds a
+    // performance timeline entry per render (about 1,000 per TUI session), and is what a bundle
+    // gets when nothing says otherwise. The bundle went from 3.40 MB to 2.67 MB.
+    define: { 'process.env.NODE_ENV': '"production"' },
+    plugins: [shared, oclifCjs, cjsDynamicImports, noDevtools],
+  })
+} finally {
+  rmSync(entryFile, { force: true })
+}
+checked(cli)
+removeStale(outdir, cli)
+console.log(`bundle: core/bundle/twinsync.js (${commands.length} commands, ${Object.keys(cli.metafile.outputs).length - 1} chunks), core/bundle/oclif.cjs, sdk/bundle/`)

@@ -7,13 +7,53 @@ export function stableStringify(value: unknown): string {
   return JSON.stringify(sortKeys(value), null, 2) + '\n'
 }
 
+/**
+ * The value with every object's keys in sorted order, undefined properties dropped. Speed: an
+ * array or plain object that is already so is returned as it is instead of copied (the files
+ * manifest of the scale root, 25,000 entries built in sorted key order: 60–90 ms of copying and
+ * its garbage → about 10 ms of checking).
+ */
 function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys)
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i]
+      const sorted = sortKeys(v)
+      if (sorted !== v) {
+        out ??= value.slice()
+        out[i] = sorted
+      }
+    }
+    return out ?? value
+  }
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    const record = value as Record<string, unknown>
+    const keys = Object.keys(record)
+    const proto: unknown = Object.getPrototypeOf(value)
+    // Children sorted while checking are kept, so that none is sorted twice when the object is copied.
+    let known: Map<string, unknown> | undefined
+    if (proto === Object.prototype || proto === null) {
+      let i = 0
+      let changed: unknown = record
+      for (; i < keys.length; i++) {
+        const key = keys[i] as string
+        const v = record[key]
+        if (v === undefined || (i > 0 && (keys[i - 1] as string) >= key)) break
+        const sorted = sortKeys(v)
+        if (sorted !== v) {
+          changed = sorted
+          break
+        }
+      }
+      if (i === keys.length) return value
+      known = new Map()
+      for (let j = 0; j < i; j++) known.set(keys[j] as string, record[keys[j] as string])
+      if (changed !== record) known.set(keys[i] as string, changed)
+    }
     const out: Record<string, unknown> = {}
-    for (const key of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[key]
-      if (v !== undefined) out[key] = sortKeys(v)
+    for (const key of keys.sort()) {
+      const v = record[key]
+      if (v !== undefined) out[key] = known?.has(key) === true ? known.get(key) : sortKeys(v)
     }
     return out
   }

@@ -11,6 +11,43 @@ describe('stableStringify', () => {
     assert.equal(stableStringify({ x: 1, y: [3, 1] }), stableStringify({ y: [3, 1], x: 1 }))
   })
 
+  it('gives the bytes of a full sorted copy, whether or not parts are already sorted (objects kept as they are)', () => {
+    // The reference: every object copied with its keys sorted (the implementation before issue 22).
+    const copy = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map(copy)
+      if (v !== null && typeof v === 'object' && !(v instanceof Date)) {
+        const out: Record<string, unknown> = {}
+        for (const k of Object.keys(v).sort()) if ((v as Record<string, unknown>)[k] !== undefined) out[k] = copy((v as Record<string, unknown>)[k])
+        return out
+      }
+      return v
+    }
+    class Stamp {
+      constructor(readonly b: number, readonly a = 'x') {}
+    }
+    let seed = 7
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n)
+    const keyPool = ['a', 'b', 'c', 'z', '10', '9', 'user.x', 'Z', '_']
+    const make = (depth: number): unknown => {
+      const kind = rand(depth > 3 ? 3 : 7)
+      if (kind === 0) return rand(100)
+      if (kind === 1) return ['s', null, true][rand(3)]
+      if (kind === 2) return undefined
+      if (kind === 3) return Array.from({ length: rand(4) }, () => make(depth + 1))
+      if (kind === 4) return new Stamp(rand(5))
+      if (kind === 5) return new Date(0)
+      const keys = Array.from({ length: rand(5) }, () => keyPool[rand(keyPool.length)] as string)
+      if (rand(2) === 0) keys.sort()
+      const o: Record<string, unknown> = {}
+      for (const k of keys) o[k] = make(depth + 1)
+      return o
+    }
+    for (let i = 0; i < 500; i++) {
+      const value = make(0)
+      assert.equal(stableStringify(value), JSON.stringify(copy(value), null, 2) + '\n')
+    }
+  })
+
   it('keeps array order and drops undefined properties', () => {
     assert.equal(stableStringify({ l: [2, 1], u: undefined }), '{\n  "l": [\n    2,\n    1\n  ]\n}\n')
   })

@@ -1,5 +1,5 @@
 import type { Logger } from '@twinsync/sdk'
-import { TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError } from '@twinsync/sdk/errors'
 import { TwinSyncCommand } from '../base-command.js'
 
 export default class Tui extends TwinSyncCommand<typeof Tui> {

@@ -1,7 +1,8 @@
-import { copyFile, lstat, mkdtemp, readFile, rm, stat, utimes } from 'node:fs/promises'
+import { copyFile, mkdtemp, rm, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { dropStaleRefLock, parseNameStatus, revParseCommit, runGit, type GitStatusEntry } from '../twin/git.js'
+import { readRefId } from '../twin/quick-status.js'
 
 /** The last snapshot: the machine as TwinSync last saw it. */
 export const OBSERVED_REF = 'refs/twinsync/observed'
@@ -12,24 +13,17 @@ export function git(dir: string, args: string[], env?: Record<string, string>): 
   return runGit(dir, args, env === undefined ? {} : { env })
 }
 
-export async function readRef(dir: string, ref: string): Promise<string | undefined> {
-  if (ref.startsWith('refs/twinsync/') && (await refAbsent(dir, ref))) return undefined
-  return revParseCommit(dir, ref)
-}
-
 /**
- * Speed: TwinSync's own refs are usually absent (refs/twinsync/intended exists only while an
- * intent is pending), and saying so needs no git process: git's files backend keeps a ref as
- * `.git/<ref>` or a line of `.git/packed-refs`, nothing else. Saves one `git rev-parse` (a
- * process start, 10–30 ms on the shared 2-core machine) in every unchanged snapshot, status and
- * plan. A twin with another ref store (reftable) is always asked through git.
+ * A ref's commit, undefined when absent. TwinSync's own refs (refs/twinsync/*, written only by
+ * TwinSync and only with commit ids) are read from .git without a git process when git's files
+ * backend holds them (quick-status.ts): one `git rev-parse` fewer in every snapshot, status and plan.
  */
-async function refAbsent(dir: string, ref: string): Promise<boolean> {
-  const git = join(dir, '.git')
-  const [loose, reftable] = await Promise.all([lstat(join(git, ref)).catch(() => undefined), lstat(join(git, 'reftable')).catch(() => undefined)])
-  if (loose !== undefined || reftable !== undefined) return false
-  const packed = await readFile(join(git, 'packed-refs'), 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? '' : undefined))
-  return packed !== undefined && !packed.includes(` ${ref}\n`)
+export async function readRef(dir: string, ref: string): Promise<string | undefined> {
+  if (ref.startsWith('refs/twinsync/')) {
+    const quick = readRefId(dir, ref)
+    if (quick !== undefined) return quick ?? undefined
+  }
+  return revParseCommit(dir, ref)
 }
 
 export async function setRef(dir: string, ref: string, commit: string, reason: string): Promise<void> {

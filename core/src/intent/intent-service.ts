@@ -103,14 +103,14 @@ export class IntentService {
    * an applying provider owns (a snapshot commits plans/ and scripts/ as they are); 'all'
    * holds every edited path (a pull needs a clean tree).
    */
-  async hold(scope: Scope, base?: string, reasons: Record<string, string> = {}, otherwise?: string): Promise<HeldIntent> {
+  async hold(scope: Scope, base?: string, reasons: Record<string, string> = {}, otherwise?: string, options: { underLock?: boolean } = {}): Promise<HeldIntent> {
     const dir = this.twin.dir
     await this.recover()
     const observedRef = base === undefined ? await readRef(dir, OBSERVED_REF) : undefined
     const baseCommit = base ?? observedRef ?? (await this.twin.head())
     if (baseCommit === undefined) return { base: '', paths: [], restore: async () => [] }
     // The common case of a scheduled snapshot: nothing edited, nothing pulled, nothing pending.
-    if (baseCommit === (await this.twin.head()) && (await this.twin.dirtyPaths()).length === 0) {
+    if (baseCommit === (await this.twin.head()) && (await this.twin.dirtyPaths(options)).length === 0) {
       return {
         base: baseCommit,
         paths: [],
@@ -178,6 +178,8 @@ export class IntentService {
     const observed = await this.observed()
     const intendedCommit = (await readRef(this.twin.dir, INTENDED_REF)) ?? null
     if (observed === undefined) return { observed: null, intended: null, items: [], paths: [], diagnostics: [] }
+    // The working twin is the last snapshot with nothing edited: nothing is pending (no git process when .git proves it, quick-status.ts).
+    if (observed === (await this.twin.head()) && (await this.twin.dirtyPaths()).length === 0) return { observed, intended: intendedCommit, items: [], paths: [], diagnostics: [] }
     const tree = await workingTree(this.twin.dir)
     const view = await this.view()
     const { items, paths, diagnostics } = await this.itemsBetween(observed, tree, view)
@@ -351,6 +353,11 @@ export class IntentService {
    */
   private async settle(onto: string, view: ProviderView, otherwise?: string): Promise<string[]> {
     const dir = this.twin.dir
+    // The working twin is `onto` with nothing edited (a snapshot just moved it there): nothing is pending.
+    if (onto === (await this.twin.head()) && (await this.twin.dirtyPaths()).length === 0) {
+      await deleteRef(dir, INTENDED_REF)
+      return []
+    }
     const tree = await workingTree(dir)
     const { byProvider } = await this.itemsBetween(onto, tree, view)
     const ontoTree = await treeOf(dir, onto)

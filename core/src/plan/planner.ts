@@ -173,6 +173,9 @@ export class Planner {
 
   private async desiredSource(from: string | undefined): Promise<{ reader: TwinReader; twinCommit: string | null; notice?: Diagnostic }> {
     if (from !== undefined) {
+      // Speed: `status` plans from the last snapshot, usually HEAD with the twin unchanged: its
+      // files are read, with no `git rev-parse`, `ls-tree` and `cat-file` (quick-status.ts).
+      if (await this.twin.isExactly(from)) return { reader: this.twin, twinCommit: from }
       const commit = await resolveCommit(this.twin.dir, from)
       return { reader: new GitTreeReader(this.twin.dir, commit), twinCommit: commit }
     }

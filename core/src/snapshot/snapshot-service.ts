@@ -80,6 +80,7 @@ export class SnapshotService {
     if (options.label !== undefined) await new SnapshotLog(this.twin.dir).checkLabelFree(options.label)
     return this.twin.lock().hold('snapshot', async () => {
       const result = await this.snapshotLocked(options)
+      if (result.commit === undefined && options.signal?.aborted !== true) await this.twin.refreshStatData()
       if (result.commit === undefined || options.signal?.aborted === true) return result
       // The commit is made and the working twin moved: a failed pack costs only disk space, and the next snapshot tries again.
       const packed = await autoPack(this.twin.dir, { full: options.pack !== 'incremental' }).catch((error: Error) => {
@@ -96,7 +97,7 @@ export class SnapshotService {
     // records only the machine, then merged back on top of the new observed state.
     // Finish what a killed snapshot left, and refuse git's index locked by someone else, before anything moves.
     await this.twin.settle()
-    const held = await this.intents.hold('providers', undefined, options.intentReasons, options.otherwiseReason)
+    const held = await this.intents.hold('providers', undefined, options.intentReasons, options.otherwiseReason, { underLock: true })
     let result: Omit<SnapshotResult, 'pending'>
     try {
       result = await this.observe(options, held.clean === true)
@@ -167,7 +168,7 @@ export class SnapshotService {
         await draft.discard()
         return { ...base, commit: undefined, message: undefined, skipped: 'volatile-only', head: draft.head }
       }
-      const described = options.message === undefined ? await this.snapshotMessage(tree, changes, options, draft) : { message: options.message }
+      const described = options.message === undefined ? await this.snapshotMessage(tree, changes, options, { head: draft.head, headTree: await draft.headTree() }) : { message: options.message }
       const message = described.message
       phase('described')
       const commit = await draft.commit(tree, message)

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { deflateSync } from 'node:zlib'
-import { copyFile, link, lstat, mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises'
+import { copyFile, link, lstat, mkdir, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
 import { diskError } from './disk-error.js'
 import { lockTempOfDeadRun } from './twin-lock.js'
 import { dropStaleRefLock, EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
+import { indexUnchanged, readHead, readIndex, writeIndexCopy, type TwinIndex } from './quick-status.js'
 
 /**
  * A snapshot is all or nothing. The new tree is built in git's object store through a private
@@ -50,21 +51,28 @@ export class SnapshotDraft {
   private constructor(
     private readonly dir: string,
     readonly head: string | undefined,
-    /** HEAD's tree (the snapshot's parent's), read with HEAD in the same git process. */
-    readonly headTree: string | undefined,
     /** The new tree as it stands: HEAD plus the working twin's own edits, before any document. */
     readonly entries: Map<string, TreeEntry>,
+    /** The index as read, not yet written as the private index: only a draft that builds a tree needs it. */
+    private unwritten: TwinIndex | undefined,
   ) {}
 
   /**
    * Start from the working twin as git sees it: the real index copied (its stat cache makes an
-   * unchanged twin cheap), plus every edit in the working tree when `edited`.
+   * unchanged twin cheap), plus every edit in the working tree when `edited`. With nothing
+   * edited, HEAD and the index's entries are read from .git without git (quick-status.ts), and
+   * the private index is written only if a tree is built.
    */
   static async begin(dir: string, options: { edited: boolean }): Promise<SnapshotDraft> {
     await refuseForeignIndexLock(dir)
     await rm(join(dir, INDEX), { force: true })
     await rm(join(dir, `${INDEX}.lock`), { force: true })
-    const { head, tree: headTree } = await headAndTree(dir)
+    const quickHead = readHead(dir)
+    if (!options.edited && quickHead !== undefined) {
+      const index = readIndex(dir)
+      if (index !== undefined) return new SnapshotDraft(dir, quickHead ?? undefined, new Map(index.entries), index)
+    }
+    const head = quickHead === undefined ? await headOf(dir) : (quickHead ?? undefined)
     const realIndex = join(dir, '.git', 'index')
     const env = { GIT_INDEX_FILE: join(dir, INDEX) }
     try {
@@ -83,7 +91,13 @@ export class SnapshotDraft {
       const [mode = '', sha = ''] = line.slice(0, tab).split(' ')
       entries.set(line.slice(tab + 1), { mode, sha })
     }
-    return new SnapshotDraft(dir, head, headTree, entries)
+    return new SnapshotDraft(dir, head, entries, undefined)
+  }
+
+  /** HEAD's tree (the snapshot's parent's); undefined before the first commit. */
+  async headTree(): Promise<string | undefined> {
+    if (this.head === undefined) return undefined
+    return (await git(this.dir, ['rev-parse', '--verify', '--quiet', `${this.head}^{tree}`])).toString('utf8').trim() || undefined
   }
 
   /** Whether the new tree already holds exactly this document (same bytes, same mode). */
@@ -135,6 +149,12 @@ export class SnapshotDraft {
     const env = { GIT_INDEX_FILE: join(this.dir, INDEX) }
     // Nothing written, nothing edited: the tree is HEAD's (an unchanged snapshot stays cheap).
     if (this.touched === 0 && !options.edited && this.head !== undefined) return { tree: `${this.head}^{tree}`, changes: [] }
+    if (this.unwritten !== undefined) {
+      await writeIndexCopy(join(this.dir, INDEX), this.unwritten).catch((error: unknown) => {
+        throw diskError(error, this.dir)
+      })
+      this.unwritten = undefined
+    }
     for (const { sha, bytes } of this.updates.values()) await writeLooseBlob(this.dir, sha, bytes)
     const lines = [
       ...[...this.removals].map((p) => `0 ${'0'.repeat(40)}\t${p}\0`),
@@ -282,6 +302,34 @@ export async function resetIndex(dir: string): Promise<void> {
   }
 }
 
+/**
+ * git found the twin clean, but the index's stat data did not prove it (entries a snapshot's
+ * commit wrote carry none; see quick-status.ts): refresh it (`git update-index --refresh`) on a
+ * copy of exactly the index that was read, and swap it in the way a snapshot's index is, only
+ * if nobody rewrote the index meanwhile. Entries are unchanged; only their stat data. Under the
+ * twin lock. False when it was left as it was.
+ */
+export async function refreshIndex(dir: string, read: TwinIndex): Promise<boolean> {
+  if ((await lstat(join(dir, '.git', 'index.lock')).catch(() => undefined)) !== undefined) return false
+  const index = join(dir, INDEX)
+  await rm(index, { force: true })
+  try {
+    // Every entry git keeps is checked against its file from now on (racy ones by content), so
+    // the refreshed index may say it was written now, even when git found nothing to rewrite.
+    const started = new Date()
+    await writeIndexCopy(index, read)
+    await git(dir, ['update-index', '-q', '--refresh'], { env: { GIT_INDEX_FILE: index } })
+    await utimes(index, started, started)
+    if (!indexUnchanged(dir, read)) return false
+    await swapIndex(dir, index)
+    return true
+  } catch {
+    return false
+  } finally {
+    await rm(index, { force: true })
+  }
+}
+
 async function swapIndex(dir: string, index: string): Promise<void> {
   const lock = join(dir, '.git', 'index.lock')
   try {
@@ -374,16 +422,6 @@ async function writeLooseBlob(dir: string, sha: string, bytes: Buffer): Promise<
     throw diskError(error, dir)
   } finally {
     await unlink(temp).catch(() => undefined)
-  }
-}
-
-/** HEAD and its tree in one git process; both undefined before the first commit. */
-async function headAndTree(dir: string): Promise<{ head: string | undefined; tree: string | undefined }> {
-  try {
-    const [head, tree] = (await git(dir, ['rev-parse', '--quiet', 'HEAD^{commit}', 'HEAD^{tree}'])).toString('utf8').trim().split('\n')
-    return /^[0-9a-f]{40,64}$/.test(head ?? '') && /^[0-9a-f]{40,64}$/.test(tree ?? '') ? { head, tree } : { head: undefined, tree: undefined }
-  } catch {
-    return { head: undefined, tree: undefined }
   }
 }
 

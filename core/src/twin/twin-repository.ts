@@ -5,7 +5,8 @@ import type { TwinDocument, TwinReader } from '@twinsync/sdk'
 import { TWIN_LAYOUT, TwinSyncError, compareStrings, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
-import { SnapshotDraft, settleSnapshot, snapshotUnsettled } from './atomic-snapshot.js'
+import { SnapshotDraft, refreshIndex, settleSnapshot, snapshotUnsettled } from './atomic-snapshot.js'
+import { indexUnchanged, quickClean, readHead, rememberClean, type QuickClean } from './quick-status.js'
 import type { GitClient, GitClientFactory } from './git.js'
 import { isTwinFile, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, writeTwinFile } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
@@ -34,6 +35,8 @@ export function twinCacheDir(twinDir: string): string {
 export class TwinRepository implements TwinReader {
   readonly dir: string
   private readonly git: GitClient
+  /** The quick check's last verdict (dirtyPaths). */
+  private lastQuick: QuickClean | undefined
 
   constructor(
     @inject(Tokens.TwinLocation) location: TwinLocation,
@@ -180,16 +183,54 @@ export class TwinRepository implements TwinReader {
     return this.git.commit(message)
   }
 
-  head(): Promise<string | undefined> {
-    return this.git.head()
+  /**
+   * The working twin is exactly `commit`, HEAD, with nothing edited, added or half moved, as
+   * .git proves without git (quick-status.ts): reading its files is reading that snapshot.
+   * False means "not known", never "different".
+   */
+  async isExactly(commit: string): Promise<boolean> {
+    if (await snapshotUnsettled(this.dir)) return false
+    const quick = quickClean(this.dir)
+    return quick.clean && quick.head === commit
+  }
+
+  /** HEAD's commit: read from .git when it can be (quick-status.ts), else from git. */
+  async head(): Promise<string | undefined> {
+    const quick = readHead(this.dir)
+    return quick === undefined ? this.git.head() : (quick ?? undefined)
   }
 
   restore(entries: Parameters<GitClient['restore']>[0]): Promise<void> {
     return this.git.restore(entries)
   }
 
-  dirtyPaths(): Promise<string[]> {
-    return this.git.dirtyPaths()
+  /**
+   * Paths that differ from HEAD in the working twin, untracked files included. Nothing when
+   * .git proves the twin clean without git (quick-status.ts); otherwise git says. `underLock`
+   * (the caller holds the twin lock): when git finds the twin clean, that is recorded for this
+   * HEAD and index, so that the next run need not ask git again.
+   */
+  async dirtyPaths(options: { underLock?: boolean } = {}): Promise<string[]> {
+    const quick = quickClean(this.dir)
+    this.lastQuick = quick
+    if (quick.clean) return []
+    const dirty = await this.git.dirtyPaths()
+    const { head, index } = quick
+    if (options.underLock === true && dirty.length === 0 && head !== undefined && index !== undefined && readHead(this.dir) === head && indexUnchanged(this.dir, index)) {
+      await rememberClean(this.dir, head, index)
+    }
+    return dirty
+  }
+
+  /**
+   * After a snapshot that committed nothing, under the twin lock: when the quick check could not
+   * trust the index's stat data (the files a commit wrote have none yet), `git update-index
+   * --refresh` it (atomic-snapshot.ts), so that the next run needs no git.
+   */
+  async refreshStatData(): Promise<void> {
+    if (this.lastQuick?.clean === true) return
+    const quick = quickClean(this.dir)
+    if (!quick.clean && quick.staleStatData && quick.index !== undefined) await refreshIndex(this.dir, quick.index)
   }
 
   private async isTwin(): Promise<boolean> {

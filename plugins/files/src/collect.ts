@@ -3,7 +3,6 @@ import {
   isTwinSyncError,
   isWithin,
   mirrorPath,
-  stableStringify,
   warningDiagnostic,
   type CollectResult,
   type Diagnostic,
@@ -18,11 +17,11 @@ import { cachedAttributes } from './attribute-cache.js'
 import type { ExtendedAttributes } from './extended-attributes.js'
 import { LEFTOVER_PATTERNS, PathPatterns } from './ignore.js'
 import { expandIncludes, isIncluded, selectUsers } from './include.js'
-import { toManifest } from './manifest.js'
+import { manifestText } from './manifest.js'
 import { formatMode } from './mode.js'
 import { originOf, readPackageIndex, type PackageIndex } from './package-origin.js'
 import { SECRET_RULES_VERSION } from '@twinsync/sdk'
-import { ROOT_ONLY_UNCHECKED, SecretRules, onlyRootCanRead, secretHash, secretHashKey } from './secrets.js'
+import { DEFAULT_SECRET_PATHS, ROOT_ONLY_UNCHECKED, SecretRules, onlyRootCanRead, secretHash, secretHashKey } from './secrets.js'
 import { StatCache, type ContentVerdict } from './stat-cache.js'
 import { isUnitMaskLink, type FileEntry, type FilesState } from './state.js'
 
@@ -32,7 +31,7 @@ const PARALLEL_READS = 16
 const MAX_HASHED_SIZE = 64 * 1024 * 1024
 
 /** Bump when what a verdict means changes (new secret rules, new text test): old caches are dropped. */
-const CACHE_FORMAT = 2
+const CACHE_FORMAT = 3
 
 interface Walked {
   path: string
@@ -82,7 +81,7 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
   const startedAt = Date.now()
   const { scope, accounts } = await resolveScope(ctx)
   const diagnostics = [...scope.diagnostics]
-  const rules = JSON.stringify([CACHE_FORMAT, SECRET_RULES_VERSION, scope.maxFileSize, scope.secrets.detectContent, [...scope.secrets.extraPaths]])
+  const rules = JSON.stringify([CACHE_FORMAT, SECRET_RULES_VERSION, scope.maxFileSize, scope.secrets.detectContent, DEFAULT_SECRET_PATHS, [...scope.secrets.extraPaths]])
   const cache = await StatCache.open(ctx.cache, rules, startedAt)
   const packages = await readPackageIndex(ctx.host, ctx.cache, (p) => isWithin(p, '/etc') && isIncluded(p, scope.roots))
   const walked: Walked[] = []
@@ -94,17 +93,27 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
   const userNames = namesById(accounts.users)
   const groupNames = namesById(accounts.groups)
   const entries: FileEntry[] = []
-  await inParallel(walked, PARALLEL_READS, async (item) => {
+  const finish = (entry: FileEntry | undefined): void => {
+    if (entry === undefined || isUnitMaskLink(entry)) return
+    const owner = userNames.get(entry.uid)
+    const group = groupNames.get(entry.gid)
+    if (owner !== undefined) entry.owner = owner
+    if (group !== undefined) entry.group = group
+    addAttributes(entry, attributes)
+    entries.push(entry)
+  }
+  // Directories and files the stat cache knows need no read: described in one pass, without a
+  // promise each; the rest (symlinks, new and changed files) are read side by side.
+  const toRead: Walked[] = []
+  for (const item of walked) {
+    const known = describeUnread(cache, packages, item)
+    if (known === undefined) toRead.push(item)
+    else finish(known)
+  }
+  await inParallel(toRead, PARALLEL_READS, async (item) => {
     ctx.signal.throwIfAborted()
     try {
-      const entry = await describe(ctx, scope, cache, packages, item)
-      if (entry === undefined || isUnitMaskLink(entry)) return
-      const owner = userNames.get(entry.uid)
-      const group = groupNames.get(entry.gid)
-      if (owner !== undefined) entry.owner = owner
-      if (group !== undefined) entry.group = group
-      addAttributes(entry, attributes)
-      entries.push(entry)
+      finish(await describe(ctx, scope, cache, packages, item))
     } catch (error) {
       diagnostics.push(unreadable(item.path, error))
     }
@@ -119,7 +128,7 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
 
 /** The twin documents of a state: the manifest, and each mirrored file's text. */
 export function documentsOf(state: FilesState): TwinDocument[] {
-  const documents: TwinDocument[] = [{ path: 'system/files/manifest.json', content: stableStringify(toManifest(state)) }]
+  const documents: TwinDocument[] = [{ path: 'system/files/manifest.json', content: manifestText(state) }]
   for (const entry of state.entries) {
     if (entry.type !== 'file' || entry.content !== 'mirrored' || entry.text === undefined) continue
     const executable = (parseInt(entry.mode, 8) & 0o111) !== 0
@@ -165,6 +174,20 @@ async function walk(
   for (const name of names) await walk(ctx, scope, path === '/' ? `/${name}` : `${path}/${name}`, out, leftovers, diagnostics)
 }
 
+/** The entry of a directory, or of a file the stat cache knows unchanged; undefined when it takes a read. */
+function describeUnread(cache: StatCache, packages: PackageIndex, item: Walked): FileEntry | undefined {
+  const stat = item.stat
+  if (stat.type === 'directory') return item.empty === true ? { ...baseOf(item), type: 'directory', empty: true } : { ...baseOf(item), type: 'directory' }
+  if (stat.type !== 'file') return undefined
+  const known = cache.lookup(item.path, stat)
+  return known === undefined ? undefined : fileEntry(item, packages, known.verdict, known.text)
+}
+
+/** What every entry has, in the manifest's (sorted) key order. */
+function baseOf(item: Walked): { gid: number; mode: string; path: string; uid: number } {
+  return { gid: item.stat.gid, mode: formatMode(item.stat.mode), path: item.path, uid: item.stat.uid }
+}
+
 async function describe(
   ctx: ProviderContext,
   scope: FilesScope,
@@ -174,35 +197,34 @@ async function describe(
 ): Promise<FileEntry | undefined> {
   // The walk's lstat, a moment ago: one lstat a path (a file gone since is left out when read).
   const stat = item.stat
-  const base = { path: item.path, mode: formatMode(stat.mode), uid: stat.uid, gid: stat.gid }
-  if (stat.type === 'directory') return { ...base, type: 'directory', ...(item.empty === true ? { empty: true } : {}) }
+  if (stat.type === 'directory') return describeUnread(cache, packages, item)
   if (stat.type === 'symlink') {
     const target = await ctx.host.readlink(item.path).catch(goneAsUndefined)
-    return target === undefined ? undefined : { ...base, type: 'symlink', target }
+    return target === undefined ? undefined : { ...baseOf(item), target, type: 'symlink' }
   }
   if (stat.type !== 'file') return undefined
 
-  const packaged = packages.get(item.path)
+  // describeUnread found no verdict in the stat cache: the file is read (or judged by its size).
   const pathSecret = scope.secrets.pathVerdict(item.path)
   let verdict: ContentVerdict
   let text: string | undefined
-  const known = cache.lookup(item.path, stat)
-  if (known !== undefined) {
-    verdict = known.verdict
-    text = known.text
-  } else if (stat.size > MAX_HASHED_SIZE) {
+  if (stat.size > MAX_HASHED_SIZE) {
     verdict = pathSecret !== undefined || onlyRootCanRead(stat) ? { content: 'secret', secretReason: pathSecret ?? ROOT_ONLY_UNCHECKED } : { content: 'unhashed' }
     cache.remember(item.path, stat, verdict)
   } else {
     const bytes = await ctx.host.readFile(item.path).catch(goneAsUndefined)
     if (bytes === undefined) return undefined
+    const packaged = packages.get(item.path)
     ;({ verdict, text } = await judge(bytes, scope, { path: item.path, pathSecret, rootOnly: onlyRootCanRead(stat), packagedMd5s: packaged?.map((f) => f.md5) }))
     cache.remember(item.path, stat, verdict, text)
   }
+  return fileEntry(item, packages, verdict, text)
+}
 
-  const entry: FileEntry = { ...base, type: 'file', size: stat.size }
-  if (verdict.content === 'unhashed') entry.content = 'too-large'
-  else entry.content = verdict.content
+/** A regular file's entry from its verdict, keys in the manifest's (sorted) order. */
+function fileEntry(item: Walked, packages: PackageIndex, verdict: ContentVerdict, text: string | undefined): FileEntry {
+  const entry: FileEntry = { content: verdict.content === 'unhashed' ? 'too-large' : verdict.content, ...baseOf(item), type: 'file' }
+  if (isWithin(item.path, '/etc')) Object.assign(entry, originOf(packages.get(item.path), verdict.md5))
   if (verdict.content === 'secret') {
     entry.secret = true
     entry.secretReason = verdict.secretReason ?? 'secret'
@@ -210,8 +232,8 @@ async function describe(
   } else if (verdict.sha256 !== undefined) {
     entry.sha256 = verdict.sha256
   }
+  entry.size = item.stat.size
   if (verdict.content === 'mirrored' && text !== undefined) entry.text = text
-  if (isWithin(item.path, '/etc')) Object.assign(entry, originOf(packaged, verdict.md5))
   return entry
 }
 

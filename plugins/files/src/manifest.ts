@@ -1,4 +1,4 @@
-import { validatorOf } from '@twinsync/sdk'
+import { stableStringify, validatorOf } from '@twinsync/sdk'
 import { Manifest, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
 
 /** The manifest of a state: every entry without its text (the text is its own document). */
@@ -8,6 +8,40 @@ export function toManifest(state: FilesState): Manifest {
     entries: state.entries.map(({ text: _text, ...entry }) => entry),
     leftovers: state.leftovers,
   }
+}
+
+/**
+ * system/files/manifest.json's text: stableStringify of toManifest, with each entry copied in
+ * sorted key order once, so that stableStringify has nothing left to reorder (see sortKeys).
+ */
+export function manifestText(state: FilesState): string {
+  return stableStringify({ entries: state.entries.map(sortedEntry), leftovers: state.leftovers, version: 1 })
+}
+
+/** A manifest entry (the text left out) with its keys inserted in sorted order; a test checks the list is complete. */
+export function sortedEntry(e: FileEntry): ManifestEntry {
+  const out: Partial<ManifestEntry> = {}
+  if (e.capabilities !== undefined) out.capabilities = e.capabilities
+  if (e.content !== undefined) out.content = e.content
+  if (e.divertedFrom !== undefined) out.divertedFrom = e.divertedFrom
+  if (e.empty !== undefined) out.empty = e.empty
+  out.gid = e.gid
+  if (e.group !== undefined) out.group = e.group
+  out.mode = e.mode
+  if (e.origin !== undefined) out.origin = e.origin
+  if (e.owner !== undefined) out.owner = e.owner
+  if (e.package !== undefined) out.package = e.package
+  out.path = e.path
+  if (e.secret !== undefined) out.secret = e.secret
+  if (e.secretHash !== undefined) out.secretHash = e.secretHash
+  if (e.secretReason !== undefined) out.secretReason = e.secretReason
+  if (e.sha256 !== undefined) out.sha256 = e.sha256
+  if (e.size !== undefined) out.size = e.size
+  if (e.target !== undefined) out.target = e.target
+  out.type = e.type
+  out.uid = e.uid
+  if (e.xattrs !== undefined) out.xattrs = e.xattrs
+  return out as ManifestEntry
 }
 
 /** Parse system/files/manifest.json; the reason it is not a manifest otherwise. */

@@ -13,13 +13,24 @@ export interface ContentVerdict {
   secretHash?: string
 }
 
-interface CachedEntry extends ContentVerdict {
-  key: string
-}
+/** One file as stored: [path, size, mtimeMs, ctimeMs, ino, dev, content, sha256, md5, secretReason, secretHash]. */
+type Stored = [
+  path: string,
+  size: number,
+  mtimeMs: number,
+  ctimeMs: number,
+  ino: number,
+  dev: number,
+  content: ContentVerdict['content'],
+  sha256: string | null,
+  md5: string | null,
+  secretReason: string | null,
+  secretHash: string | null,
+]
 
 interface StoredIndex {
   rules: string
-  entries: Record<string, CachedEntry>
+  files: Stored[]
 }
 
 const INDEX_KEY = 'stat-index'
@@ -30,16 +41,25 @@ const BLOBS_KEY = 'text-blobs'
  * verdict (hash, text or not, secret or not) and text from here instead of reading and hashing
  * it again. Stored in the provider cache, outside the twin; secrets' content never enters it.
  * Losing it only costs time.
+ *
+ * A file is trusted only while its size, mtime, ctime, inode and device are all exactly as
+ * stored (times to the fraction of a millisecond the kernel gives), and never when it changed
+ * within RACY_MS of the collect's start (git's "racily clean"): then it is read again.
+ *
+ * Speed (issue 22, the scale root's 19,500 files): stored as arrays rather than one object per
+ * file with named keys (4.8 MB → 3.1 MB to parse), compared field by field rather than through
+ * a key string built per file, and not written back when every file was found unchanged.
  */
 export class StatCache {
-  private readonly next: Record<string, CachedEntry> = {}
-  private readonly nextBlobs: Record<string, string> = {}
+  /** Files looked up unchanged or remembered this run, by path. */
+  private readonly next = new Map<string, Stored>()
+  private readonly newTexts = new Map<string, string>()
   private changed = false
 
   private constructor(
     private readonly store: ProviderCache,
     private readonly rules: string,
-    private readonly previous: Record<string, CachedEntry>,
+    private readonly previous: Map<string, Stored>,
     private readonly blobs: Record<string, string>,
     private readonly startedAt: number,
   ) {}
@@ -47,50 +67,71 @@ export class StatCache {
   /** `rules` names everything a verdict depends on besides the file (size limit, secret rules). */
   static async open(store: ProviderCache, rules: string, startedAt: number): Promise<StatCache> {
     const index = parseJson<StoredIndex>(await store.read(INDEX_KEY))
-    const blobs = parseJson<Record<string, string>>(await store.read(BLOBS_KEY)) ?? {}
-    const previous = index !== undefined && index.rules === rules ? index.entries : {}
+    const usable = index !== undefined && index !== null && index.rules === rules && Array.isArray(index.files)
+    const previous = new Map<string, Stored>()
+    let blobs: Record<string, string> = {}
+    if (usable) {
+      for (const file of index.files) if (Array.isArray(file) && file.length === 11 && typeof file[0] === 'string') previous.set(file[0], file)
+      blobs = parseJson<Record<string, string>>(await store.read(BLOBS_KEY)) ?? {}
+      if (blobs === null || typeof blobs !== 'object') blobs = {}
+    }
     return new StatCache(store, rules, previous, blobs, startedAt)
   }
 
   /** The verdict and text remembered for this file, when its stat has not moved. */
   lookup(path: string, stat: FileStat): { verdict: ContentVerdict; text?: string } | undefined {
-    const entry = this.previous[path]
-    if (entry === undefined || entry.key !== statKey(stat)) return undefined
-    const { key: _key, ...verdict } = entry
+    const file = this.previous.get(path)
+    if (file === undefined) return undefined
+    if (file[1] !== stat.size || file[2] !== stat.mtimeMs || file[3] !== stat.ctimeMs || file[4] !== stat.ino || file[5] !== stat.dev) return undefined
+    const verdict: ContentVerdict = { content: file[6] }
+    if (file[7] !== null) verdict.sha256 = file[7]
+    if (file[8] !== null) verdict.md5 = file[8]
+    if (file[9] !== null) verdict.secretReason = file[9]
+    if (file[10] !== null) verdict.secretHash = file[10]
     let text: string | undefined
     if (verdict.content === 'mirrored') {
-      text = verdict.sha256 === undefined ? undefined : this.blobs[verdict.sha256]
-      if (text === undefined) return undefined
+      text = file[7] === null ? undefined : this.blobs[file[7]]
+      if (typeof text !== 'string') return undefined
     }
-    this.keep(path, entry, text)
+    this.next.set(path, file)
     return text === undefined ? { verdict } : { verdict, text }
   }
 
   remember(path: string, stat: FileStat, verdict: ContentVerdict, text?: string): void {
-    if (isRacy(stat, this.startedAt)) {
-      this.changed = true
-      return
-    }
-    this.keep(path, { key: statKey(stat), ...verdict }, text)
     this.changed = true
+    if (isRacy(stat, this.startedAt)) return
+    const file: Stored = [
+      path,
+      stat.size,
+      stat.mtimeMs,
+      stat.ctimeMs,
+      stat.ino,
+      stat.dev,
+      verdict.content,
+      verdict.sha256 ?? null,
+      verdict.md5 ?? null,
+      verdict.secretReason ?? null,
+      verdict.secretHash ?? null,
+    ]
+    this.next.set(path, file)
+    if (text !== undefined && verdict.sha256 !== undefined) this.newTexts.set(verdict.sha256, text)
   }
 
   /** Write the cache back, dropping files that are gone; only when something moved. */
   async save(): Promise<void> {
-    const dropped = Object.keys(this.previous).some((p) => !(p in this.next))
-    if (!this.changed && !dropped) return
-    await this.store.write(INDEX_KEY, JSON.stringify({ rules: this.rules, entries: this.next } satisfies StoredIndex))
-    await this.store.write(BLOBS_KEY, JSON.stringify(this.nextBlobs))
+    // Every lookup that hit is in `next`: as many as before and nothing remembered means no file went or came.
+    if (!this.changed && this.next.size === this.previous.size) return
+    const files = [...this.next.values()]
+    const blobs: Record<string, string> = {}
+    for (const file of files) {
+      const sha = file[7]
+      if (file[6] !== 'mirrored' || sha === null) continue
+      const text = this.newTexts.get(sha) ?? this.blobs[sha]
+      if (text !== undefined) blobs[sha] = text
+    }
+    await this.store.write(INDEX_KEY, JSON.stringify({ rules: this.rules, files } satisfies StoredIndex))
+    await this.store.write(BLOBS_KEY, JSON.stringify(blobs))
   }
-
-  private keep(path: string, entry: CachedEntry, text: string | undefined): void {
-    this.next[path] = entry
-    if (text !== undefined && entry.sha256 !== undefined) this.nextBlobs[entry.sha256] = text
-  }
-}
-
-function statKey(stat: FileStat): string {
-  return `${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}:${stat.ino}:${stat.dev}`
 }
 
 function parseJson<T>(text: string | undefined): T | undefined {

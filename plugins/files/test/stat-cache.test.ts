@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert'
+import { createHash } from 'node:crypto'
+import { statSync, unlinkSync, utimesSync } from 'node:fs'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import type { HostPort, ProviderContext, TwinDocument } from '@twinsync/sdk'
+import { MemoryCache, type HostPort, type ProviderCache, type ProviderContext, type TwinDocument } from '@twinsync/sdk'
 import { FilesProvider } from '../src/index.js'
 import { debianLikeRoot, type TargetRoot } from './target-root.js'
 
@@ -24,6 +26,7 @@ function countingReads(ctx: ProviderContext): { ctx: ProviderContext; reads: str
   return { ctx: { ...ctx, host: counted }, reads }
 }
 
+const sha256Of = (s: string) => createHash('sha256').update(s).digest('hex')
 const text = (docs: readonly TwinDocument[]) => docs.map((d) => [d.path, String(d.content), d.executable === true])
 
 describe('files provider: stat cache', () => {
@@ -62,6 +65,55 @@ describe('files provider: stat cache', () => {
     assert.equal(String(after.documents.find((d) => d.path === 'filesystem/etc/hosts')?.content), '127.0.0.1 localhost\n10.0.0.1 db\n')
     const hosts = after.state.entries.find((e) => e.path === '/etc/hosts')
     assert.equal(hosts?.origin, 'package-modified', 'the origin follows the new content')
+  })
+
+  it('sees a rewrite with the same size and the same mtime (to the nanosecond): the ctime moved', async () => {
+    const provider = new FilesProvider()
+    const { ctx } = countingReads(createTestContext(root.dir))
+    root.file('/etc/same.conf', 'level = 1\n')
+    // A whole second, so that putting it back below is exact.
+    const second = Math.floor(Date.now() / 1000) - 60
+    utimesSync(root.path('/etc/same.conf'), second, second)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const first = await provider.collect({ ctx })
+    assert.equal(String(first.documents.find((d) => d.path === 'filesystem/etc/same.conf')?.content), 'level = 1\n')
+    const before = statSync(root.path('/etc/same.conf'))
+    root.file('/etc/same.conf', 'level = 2\n')
+    utimesSync(root.path('/etc/same.conf'), second, second)
+    const after = statSync(root.path('/etc/same.conf'))
+    assert.equal(after.size, before.size)
+    assert.equal(after.mtimeMs, before.mtimeMs)
+    assert.equal(after.ino, before.ino)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const again = await provider.collect({ ctx })
+    assert.equal(String(again.documents.find((d) => d.path === 'filesystem/etc/same.conf')?.content), 'level = 2\n')
+    assert.equal(again.state.entries.find((e) => e.path === '/etc/same.conf')?.sha256, sha256Of('level = 2\n'))
+  })
+
+  it('sees a deleted and an added file, and writes the cache back only when something moved', async () => {
+    const provider = new FilesProvider()
+    const writes: string[] = []
+    const memory = new MemoryCache()
+    const cache: ProviderCache = { read: (key) => memory.read(key), write: (key, value) => (writes.push(key), memory.write(key, value)) }
+    const { ctx } = countingReads(createTestContext(root.dir, { cache }))
+    root.file('/etc/going.conf', 'going\n')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    await provider.collect({ ctx })
+    writes.splice(0)
+    const unchanged = await provider.collect({ ctx })
+    assert.ok(unchanged.documents.some((d) => d.path === 'filesystem/etc/going.conf'))
+    assert.deepEqual(writes.filter((k) => k === 'stat-index' || k === 'text-blobs'), [], 'nothing moved: the stat cache is not written')
+    unlinkSync(root.path('/etc/going.conf'))
+    root.file('/etc/coming.conf', 'coming\n')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const moved = await provider.collect({ ctx })
+    assert.ok(!moved.documents.some((d) => d.path === 'filesystem/etc/going.conf'))
+    assert.ok(!moved.state.entries.some((e) => e.path === '/etc/going.conf'))
+    assert.equal(String(moved.documents.find((d) => d.path === 'filesystem/etc/coming.conf')?.content), 'coming\n')
+    assert.ok(writes.includes('stat-index'), 'a file went and one came: the cache is written')
+    // And the cache written then gives the same answer again.
+    const kept = await provider.collect({ ctx })
+    assert.deepEqual(text(kept.documents), text(moved.documents))
   })
 
   it('re-reads everything when the rules change (a smaller size limit)', async () => {

@@ -55,7 +55,13 @@ class UnitNotFound extends Error {}
 
 interface DirScan {
   path: string
-  linkDirs: Array<{ path: string; links: string[] }>
+  /**
+   * The links of its .wants/.requires/.upholds directories by the unit each names: its own
+   * name, and for an instance also its template's. Speed (issue 22): find_symlinks looks a
+   * unit up here instead of going through every link for every unit (the scale root: 1,000
+   * units × 500 links in multi-user.target.wants, twice each).
+   */
+  linksByUnit: Map<string, Set<string>>
   ownLinks: Array<{ name: string; destination: string }>
 }
 
@@ -261,13 +267,22 @@ export class UnitFileIndex {
     if (cached === undefined) {
       cached = (async () => {
         const entries = await this.entries(dir)
-        const linkDirs: DirScan['linkDirs'] = []
+        const linksByUnit: DirScan['linksByUnit'] = new Map()
+        const add = (unit: string, link: string) => {
+          const links = linksByUnit.get(unit)
+          if (links === undefined) linksByUnit.set(unit, new Set([link]))
+          else links.add(link)
+        }
         for (const entry of entries) {
           if (entry.type !== 'directory') continue
           const suffix = entry.name.slice(entry.name.lastIndexOf('.'))
           if (suffix !== '.wants' && suffix !== '.requires' && suffix !== '.upholds') continue
-          const links = (await this.entries(`${dir}/${entry.name}`)).filter((e) => e.type === 'symlink').map((e) => e.name)
-          linkDirs.push({ path: `${dir}/${entry.name}`, links })
+          for (const link of await this.entries(`${dir}/${entry.name}`)) {
+            if (link.type !== 'symlink') continue
+            add(link.name, link.name)
+            const template = templateOf(link.name)
+            if (template !== undefined) add(template, link.name)
+          }
         }
         const ownLinks: DirScan['ownLinks'] = []
         for (const entry of entries) {
@@ -275,7 +290,7 @@ export class UnitFileIndex {
           const raw = await this.readlink(`${dir}/${entry.name}`)
           if (raw !== undefined) ownLinks.push({ name: entry.name, destination: basenameOf(resolveLinkTarget(dir, raw)) })
         }
-        return { path: dir, linkDirs, ownLinks }
+        return { path: dir, linksByUnit, ownLinks }
       })()
       this.scans.set(dir, cached)
     }
@@ -348,13 +363,9 @@ function isKnownName(unit: string, install: InstallSection, link: string): boole
 
 /** find_symlinks: a link in the .wants-style directories (by link name) or in the directory itself (by target). */
 function findSymlinks(scan: DirScan, info: Found, install: InstallSection, matchName: boolean, ignoreSameName: boolean): { found: boolean; sameName: boolean } {
-  for (const dir of scan.linkDirs) {
-    for (const link of dir.links) {
-      // In a .wants directory only the link's name counts: the unit itself or an instance of it.
-      const foundPath = link === info.name
-      const foundDest = !foundPath && templateOf(link) === info.name
-      if ((foundPath || foundDest) && (!matchName || isKnownName(info.name, install, link))) return { found: true, sameName: false }
-    }
+  // In a .wants directory only the link's name counts: the unit itself or an instance of it.
+  for (const link of scan.linksByUnit.get(info.name) ?? []) {
+    if (!matchName || isKnownName(info.name, install, link)) return { found: true, sameName: false }
   }
   let sameName = false
   for (const { name, destination } of scan.ownLinks) {

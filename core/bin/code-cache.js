@@ -1,0 +1,132 @@
+// Speed: oclif (core/bundle/oclif.cjs, one CommonJS file of about 0.7 MB) is compiled from V8's
+// code cache instead of from source, on every run after the first.
+//
+// Every command pays oclif's compile before it does anything, and Node 20 keeps no code cache
+// of its own (module.enableCompileCache is Node 22). Here the file is compiled as Node's
+// CommonJS loader would (the same wrapper, registered in require's cache, so the CLI's chunks
+// that `require('./oclif.cjs')` get this instance) with the bytes V8 produced after an earlier
+// run, which hold every function that run compiled (oclif's start, flag parsing, help).
+// Measured on the shared 2-core machine (session 5): requiring oclif.cjs 25–30 ms from source,
+// 11–16 ms from the cache.
+//
+// Correctness: the cache is named by a hash of the node version and the file's own bytes (V8
+// checks only the source's length), so a rebuilt oclif.cjs or another node never reads an older
+// cache; V8 rejects one made with other flags, and the file is then compiled from source as
+// without a cache. A cache is code: it is read only from a folder and file of the user running
+// TwinSync that no one else can write (root with a HOME of another user, a shared or odd HOME:
+// no cache), opened once and checked on that descriptor. Any failure to read or write it is
+// ignored: the cache only ever makes a run faster.
+import { createHash } from 'node:crypto'
+import { closeSync, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import Module, { createRequire } from 'node:module'
+import { homedir } from 'node:os'
+import { basename, dirname, isAbsolute, join } from 'node:path'
+import vm from 'node:vm'
+
+/** Whether path is a folder of this user's that no one else can write (not a symlink). */
+function ownedByMe(path) {
+  try {
+    const st = lstatSync(path)
+    return st.isDirectory() && st.uid === process.geteuid() && (st.mode & 0o022) === 0
+  } catch {
+    return false
+  }
+}
+
+/**
+ * ~/.cache/twinsync/v8 (or under $XDG_CACHE_HOME), made when `create`; undefined when missing,
+ * or when it, a folder above it up to the cache base, or the nearest folder that existed before,
+ * is not this user's alone (root keeping another user's HOME gets no cache there).
+ */
+function cacheDir(create) {
+  const xdg = process.env.XDG_CACHE_HOME
+  const base = xdg !== undefined && isAbsolute(xdg) ? xdg : join(homedir(), '.cache')
+  const dir = join(base, 'twinsync', 'v8')
+  let anchor = dir
+  while (!existsSync(anchor) && anchor !== dirname(anchor)) anchor = dirname(anchor)
+  if (!ownedByMe(anchor)) return undefined
+  try {
+    if (create) mkdirSync(dir, { recursive: true, mode: 0o700 })
+  } catch {
+    return undefined
+  }
+  for (let d = dir; ; d = dirname(d)) {
+    if (!ownedByMe(d)) return undefined
+    if (d === base || d === dirname(d)) return dir
+  }
+}
+
+/** The cache file's bytes when it is this user's own regular file that no one else can write. */
+function readTrusted(file) {
+  let fd
+  try {
+    fd = openSync(file, 'r')
+    const st = fstatSync(fd)
+    if (!st.isFile() || st.uid !== process.geteuid() || (st.mode & 0o022) !== 0) return undefined
+    return readFileSync(fd)
+  } catch {
+    return undefined
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+/**
+ * require(file) through V8's code cache. `fromCache`: V8 took the cache. `save()` (call it once
+ * the command ran) writes the cache when there was none or V8 refused it.
+ */
+export function requireCached(path) {
+  const file = realpathSync(path)
+  const source = readFileSync(file, 'utf8')
+  const usable = typeof process.geteuid === 'function'
+  const key = createHash('sha256').update(`${process.version}\0${process.arch}\0`).update(source).digest('hex').slice(0, 32)
+  const name = `${basename(file)}-${key}`
+  const dir = usable ? cacheDir(false) : undefined
+  const cachedData = dir === undefined ? undefined : readTrusted(join(dir, name))
+  // Node's CommonJS wrapper, and `import()` from here for the file's own (see core/scripts/bundle.mjs).
+  const wrapper = `(function (exports, require, module, __filename, __dirname, __twinsyncImport) { ${source}\n})`
+  const script = new vm.Script(wrapper, { filename: file, ...(cachedData === undefined ? {} : { cachedData }) })
+  const mod = new Module(file, undefined)
+  mod.filename = file
+  mod.paths = Module._nodeModulePaths(dirname(file))
+  Module._cache[file] = mod
+  try {
+    script.runInThisContext().call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file), (specifier) => import(specifier))
+  } catch (error) {
+    delete Module._cache[file]
+    throw error
+  }
+  mod.loaded = true
+  const stale = usable && (cachedData === undefined || script.cachedDataRejected === true)
+  return {
+    exports: mod.exports,
+    fromCache: cachedData !== undefined && script.cachedDataRejected !== true,
+    save() {
+      if (!stale) return
+      try {
+        const dir = cacheDir(true)
+        if (dir === undefined) return
+        const cacheFile = join(dir, name)
+        const tmp = `${cacheFile}.${process.pid}.tmp`
+        // On disk before it gets its name: a crash never leaves a half-written cache to be read.
+        const fd = openSync(tmp, 'wx', 0o600)
+        try {
+          writeFileSync(fd, script.createCachedData())
+          fsyncSync(fd)
+        } finally {
+          closeSync(fd)
+        }
+        renameSync(tmp, cacheFile)
+        // Caches of an earlier oclif.cjs or node: only the newest is kept (and no run's leftover
+        // temporary file older than an hour).
+        for (const f of readdirSync(dir)) {
+          const other = join(dir, f)
+          if (!f.startsWith(`${basename(file)}-`) || other === cacheFile) continue
+          if (!f.endsWith('.tmp') || Date.now() - statSync(other).mtimeMs > 3_600_000) rmSync(other, { force: true })
+        }
+      } catch {
+        // A cache that cannot be written only means the next run compiles from source again.
+      }
+    },
+  }
+}

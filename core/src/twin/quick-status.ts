@@ -1,0 +1,380 @@
+import { createHash } from 'node:crypto'
+import { lstatSync, readdirSync, readFileSync, type BigIntStats } from 'node:fs'
+import { rm, utimes, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { writeFileAtomic } from '@twinsync/sdk'
+
+/**
+ * Speed (issue 22): an unchanged machine's snapshot, `plan` and `status` learn what the twin's
+ * git would tell them — HEAD, TwinSync's refs, the index's entries, and whether the working twin
+ * is HEAD with nothing edited, staged or added — from `.git` itself, without a git process.
+ * On the services root an unchanged snapshot ran five git processes (`rev-parse` ×3, `status`,
+ * `ls-files`) and copied the index, `plan` two and `status` seven; now none, and nothing is
+ * written. Measured side by side (medians of 9, load average 6.5–8, CPU with children):
+ * snapshot 400 → 380 ms CPU (wall 780 → 670 ms), plan 400 → 390 ms (780 → 600 ms), status
+ * 430 → 410 ms (630 → 410 ms); each git process costs Node 5–10 ms of CPU just to spawn it
+ * (docs/architecture.md, "Speed").
+ *
+ * Only a certain answer is given; any doubt is `undefined`, and the caller asks git as before:
+ *
+ * - HEAD and refs: git's files backend only (a loose ref or a line of `packed-refs`); a
+ *   reftable, a symbolic ref that is not HEAD, anything that is not a plain id: ask git.
+ * - The index: versions 2–4, SHA-1, its checksum checked; a split or sparse index, an entry
+ *   in conflict, assume-unchanged, skip-worktree or intent-to-add: ask git.
+ * - Clean: decided as `git status` decides it, and more strictly.
+ *   1. The index equals HEAD's tree: git said so (`status` found the twin clean) for this HEAD
+ *      and an index with exactly these entries (paths, modes, blob ids), recorded under the
+ *      twin lock in `.git/twinsync/cache/clean-index.json` by `rememberClean`. A commit, a
+ *      reset, a `git add` of anyone else changes HEAD or the entries: ask git.
+ *   2. Every file matches its index entry's stat data (git's own: ctime, mtime to the
+ *      nanosecond, inode, uid, gid, size, file type and executable bit), and none changed
+ *      shortly before the index was written or after (git's "racy" entries, where equal stat
+ *      data does not prove equal content): 100 ms with nanosecond file times, where equal
+ *      times need a change within one clock tick (git with USE_NSEC allows no slack at all);
+ *      two seconds with whole-second times (git: the same second).
+ *   3. Nothing is in the working twin that the index does not hold: the whole tree is walked;
+ *      any other file (even one git ignores), a symlink or file where a folder should be, a
+ *      nested `.git`: ask git. Empty folders are allowed (git shows none).
+ *   A person's edit changes ctime (which nobody can set back), so it is never taken for clean.
+ *
+ * After git found the twin clean while these stat checks failed (the entries a snapshot's
+ * commit wrote have no stat data yet), the snapshot refreshes the index's stat data
+ * (`refreshIndex` in atomic-snapshot.ts) so the next run needs no git.
+ */
+
+const ID = /^[0-9a-f]{40}$/
+const REF_NAME = /^refs\/[A-Za-z0-9._/-]+$/
+const ONE_SECOND = 1_000_000_000n
+const FINE_SLACK = 100_000_000n
+const COARSE_SLACK = 2n * ONE_SECOND
+const U32 = 0x1_0000_0000n
+/** Where git's state lives elsewhere than `<twin>/.git` or the twin's tree, git is asked. */
+const RELOCATING_ENV = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_OBJECT_DIRECTORY']
+/** Settings of the twin's `.git/config` that change what git reads or compares. */
+const RELOCATING_CONFIG = /^\s*(?:worktree|bare\s*=\s*(?:true|yes|on|1)|sparsecheckout|splitindex|\[include)/im
+
+/** The record of `rememberClean`, beside the providers' caches. */
+const CLEAN_RECORD = join('.git', 'twinsync', 'cache', 'clean-index.json')
+
+export interface IndexEntry {
+  mode: string
+  sha: string
+}
+
+/** The index as read from `.git/index`, entries in git's order. */
+export interface TwinIndex {
+  /** The file's bytes as read: a snapshot's private index starts from exactly these. */
+  bytes: Buffer
+  entries: Map<string, IndexEntry>
+  /** A digest of the entries (paths, modes, blob ids), not of their stat data. */
+  key: string
+  /** The index file's own identity, to see that nobody rewrote it meanwhile. */
+  identity: string
+  /** @internal stat data per path, and the index file's mtime (ns). */
+  stats: Map<string, StatData>
+  mtimeNs: bigint
+}
+
+interface StatData {
+  ctimeS: number
+  ctimeN: number
+  mtimeS: number
+  mtimeN: number
+  ino: number
+  mode: number
+  uid: number
+  gid: number
+  size: number
+}
+
+/**
+ * `clean: false` means "ask git", never "dirty"; `staleStatData`: some file's stat data did not
+ * match its entry (a refresh of the index helps, if git finds the twin clean).
+ */
+export type QuickClean = { clean: true; head: string; index: TwinIndex } | { clean: false; head?: string; index?: TwinIndex; staleStatData: boolean }
+
+/** The commit HEAD names; `null` before the first commit; undefined when only git can say. */
+export function readHead(dir: string): string | null | undefined {
+  const git = gitDir(dir)
+  if (git === undefined) return undefined
+  const head = readText(join(git, 'HEAD'))
+  if (typeof head !== 'string') return undefined
+  if (ID.test(head.trimEnd()) && head.endsWith('\n')) return head.trimEnd()
+  const symbolic = /^ref: (\S+)\n$/.exec(head)?.[1]
+  if (symbolic === undefined || !REF_NAME.test(symbolic) || symbolic.split('/').includes('..')) return undefined
+  return readRefFile(git, symbolic)
+}
+
+/** A ref (`refs/…`) as git's files backend keeps it: its id, `null` when absent, undefined when only git can say. */
+export function readRefId(dir: string, ref: string): string | null | undefined {
+  const git = gitDir(dir)
+  if (git === undefined || !REF_NAME.test(ref) || ref.split('/').includes('..')) return undefined
+  return readRefFile(git, ref)
+}
+
+function readRefFile(git: string, ref: string): string | null | undefined {
+  const loose = readText(join(git, ref))
+  if (loose === null) return undefined // a folder, or unreadable
+  if (loose !== undefined) return ID.test(loose.trimEnd()) && loose.endsWith('\n') && loose.length === 41 ? loose.trimEnd() : undefined
+  const packed = readText(join(git, 'packed-refs'))
+  if (packed === null) return undefined
+  if (packed === undefined) return null
+  for (const line of packed.split('\n')) {
+    if (line.endsWith(` ${ref}`)) {
+      const id = line.slice(0, -ref.length - 1)
+      return ID.test(id) ? id : undefined
+    }
+  }
+  return null
+}
+
+/** The index, parsed; undefined when it is absent or anything in it needs git to understand. */
+export function readIndex(dir: string): TwinIndex | undefined {
+  const git = gitDir(dir)
+  if (git === undefined) return undefined
+  const path = join(git, 'index')
+  let bytes: Buffer
+  let info: BigIntStats | undefined
+  try {
+    info = lstatSync(path, { bigint: true, throwIfNoEntry: false })
+    if (info === undefined || !info.isFile()) return undefined
+    bytes = readFileSync(path)
+  } catch {
+    return undefined
+  }
+  const parsed = parseIndex(bytes)
+  if (parsed === undefined) return undefined
+  return { ...parsed, bytes, identity: identityOf(info), mtimeNs: info.mtimeNs }
+}
+
+/** Whether the index file is still the one `index` was read from (nobody rewrote it). */
+export function indexUnchanged(dir: string, index: TwinIndex): boolean {
+  const info = lstatSync(join(dir, '.git', 'index'), { bigint: true, throwIfNoEntry: false })
+  return info !== undefined && identityOf(info) === index.identity
+}
+
+/**
+ * Whether the working twin is HEAD with nothing edited, staged or added (see the module's
+ * comment); `clean: false` means "ask git", never "dirty".
+ */
+export function quickClean(dir: string): QuickClean {
+  const head = readHead(dir)
+  const index = head === undefined || head === null ? undefined : readIndex(dir)
+  if (head === undefined || head === null || index === undefined) return { clean: false, staleStatData: false }
+  const record = readCleanRecord(dir)
+  const agreed = record?.head === head && record.key === index.key
+  const statData = statDataMatches(dir, index)
+  if (agreed && statData && onlyIndexedFiles(dir, index)) return { clean: true, head, index }
+  return { clean: false, head, index, staleStatData: !statData }
+}
+
+/**
+ * git found the twin clean, between two looks at HEAD and the index that saw the same: record
+ * that this HEAD and these index entries agree. Under the twin lock only. Written only when it
+ * changes.
+ */
+export async function rememberClean(dir: string, head: string, index: TwinIndex): Promise<void> {
+  const record = readCleanRecord(dir)
+  if (record?.head === head && record.key === index.key) return
+  await writeFileAtomic(join(dir, CLEAN_RECORD), JSON.stringify({ head, key: index.key }) + '\n', { mode: 0o600 }).catch(() => undefined)
+}
+
+/** Forget the record (a test, or a twin whose index is rebuilt). */
+export async function forgetClean(dir: string): Promise<void> {
+  await rm(join(dir, CLEAN_RECORD), { force: true })
+}
+
+/**
+ * Write a private index from these bytes (the snapshot's draft starts from the index as read).
+ * Dated two seconds before the index it copies: git trusts an entry's stat data only for files
+ * older than the index that holds it ("racy git"), and smudges racy entries when it writes one;
+ * a copy dated now would vouch for a file changed in the same second as its entry was recorded.
+ */
+export async function writeIndexCopy(path: string, index: TwinIndex): Promise<void> {
+  await writeFile(path, index.bytes, { mode: 0o600 })
+  const before = new Date(Number(index.mtimeNs / 1_000_000n) - 2_000)
+  await utimes(path, before, before)
+}
+
+// ── internals ──
+
+function gitDir(dir: string): string | undefined {
+  if (RELOCATING_ENV.some((name) => process.env[name] !== undefined && process.env[name] !== '')) return undefined
+  const git = join(dir, '.git')
+  const info = lstatSync(git, { throwIfNoEntry: false })
+  if (info?.isDirectory() !== true) return undefined
+  if (lstatSync(join(git, 'reftable'), { throwIfNoEntry: false }) !== undefined) return undefined
+  const config = readText(join(git, 'config'))
+  if (typeof config !== 'string' || RELOCATING_CONFIG.test(config) || /objectformat/i.test(config)) return undefined
+  return git
+}
+
+/** A file's text; undefined when absent, null when it cannot be read as a file. */
+function readText(path: string): string | undefined | null {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : null
+  }
+}
+
+function identityOf(info: BigIntStats): string {
+  return `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`
+}
+
+function readCleanRecord(dir: string): { head: string; key: string } | undefined {
+  const text = readText(join(dir, CLEAN_RECORD))
+  if (typeof text !== 'string') return undefined
+  try {
+    const value = JSON.parse(text) as { head?: unknown; key?: unknown }
+    return typeof value.head === 'string' && typeof value.key === 'string' ? { head: value.head, key: value.key } : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const KNOWN_EXTENSIONS = new Set(['TREE', 'REUC', 'UNTR', 'FSMN', 'EOIE', 'IEOT'])
+
+/** git's index format (Documentation/gitformat-index.txt), SHA-1 only. */
+function parseIndex(bytes: Buffer): Omit<TwinIndex, 'bytes' | 'identity' | 'mtimeNs'> | undefined {
+  const HASH = 20
+  if (bytes.length < 12 + HASH || bytes.toString('latin1', 0, 4) !== 'DIRC') return undefined
+  const version = bytes.readUInt32BE(4)
+  if (version < 2 || version > 4) return undefined
+  const trailer = bytes.subarray(bytes.length - HASH)
+  const body = bytes.subarray(0, bytes.length - HASH)
+  // index.skipHash writes zeros instead of the checksum; then the structure alone is checked.
+  if (!trailer.equals(Buffer.alloc(HASH)) && !createHash('sha1').update(body).digest().equals(trailer)) return undefined
+  const count = bytes.readUInt32BE(8)
+  const entries = new Map<string, IndexEntry>()
+  const stats = new Map<string, StatData>()
+  const digest = createHash('sha1')
+  let at = 12
+  let previous = ''
+  for (let i = 0; i < count; i++) {
+    if (at + 62 > body.length) return undefined
+    const flags = bytes.readUInt16BE(at + 60)
+    // assume-valid, a conflict stage: only git can tell.
+    if ((flags & 0x8000) !== 0 || (flags & 0x3000) !== 0) return undefined
+    let next = at + 62
+    if ((flags & 0x4000) !== 0) {
+      if (version < 3) return undefined
+      // skip-worktree, intent-to-add (and any other extended flag): only git can tell.
+      if (bytes.readUInt16BE(next) !== 0) return undefined
+      next += 2
+    }
+    let path: string
+    if (version === 4) {
+      let byte = bytes[next++] ?? 0
+      let strip = byte & 0x7f
+      while ((byte & 0x80) !== 0) {
+        byte = bytes[next++] ?? 0
+        strip = ((strip + 1) << 7) | (byte & 0x7f)
+      }
+      const end = bytes.indexOf(0, next)
+      if (end < 0 || end >= body.length || strip > previous.length) return undefined
+      path = previous.slice(0, previous.length - strip) + bytes.toString('utf8', next, end)
+      next = end + 1
+    } else {
+      const end = bytes.indexOf(0, next)
+      if (end < 0 || end >= body.length) return undefined
+      path = bytes.toString('utf8', next, end)
+      // Entries are padded with 1–8 NULs to a multiple of 8 bytes.
+      next = at + ((end - at + 8) & ~7)
+    }
+    const mode = bytes.readUInt32BE(at + 24)
+    const modeText = mode.toString(8)
+    if (modeText !== '100644' && modeText !== '100755' && modeText !== '120000') return undefined
+    const sha = bytes.toString('hex', at + 40, at + 60)
+    entries.set(path, { mode: modeText, sha })
+    stats.set(path, {
+      ctimeS: bytes.readUInt32BE(at),
+      ctimeN: bytes.readUInt32BE(at + 4),
+      mtimeS: bytes.readUInt32BE(at + 8),
+      mtimeN: bytes.readUInt32BE(at + 12),
+      ino: bytes.readUInt32BE(at + 20),
+      mode,
+      uid: bytes.readUInt32BE(at + 28),
+      gid: bytes.readUInt32BE(at + 32),
+      size: bytes.readUInt32BE(at + 36),
+    })
+    digest.update(`${modeText} ${sha}\t${path}\0`)
+    previous = path
+    at = next
+  }
+  if (entries.size !== count) return undefined
+  // Extensions: a required one (lower-case first letter) or one that moves entries elsewhere (link, sdir): git only.
+  while (at < body.length) {
+    if (at + 8 > body.length) return undefined
+    const signature = bytes.toString('latin1', at, at + 4)
+    if (!KNOWN_EXTENSIONS.has(signature)) return undefined
+    at += 8 + bytes.readUInt32BE(at + 4)
+  }
+  if (at !== body.length) return undefined
+  return { entries, stats, key: digest.digest('hex') }
+}
+
+/** Every indexed file is as git recorded it, and none is racy (see the module's comment). */
+function statDataMatches(dir: string, index: TwinIndex): boolean {
+  // A file changed shortly before the index was written (or after) proves nothing by its stat:
+  // within 100 ms where files have nanosecond times (git built with USE_NSEC allows none), two
+  // seconds where they are whole seconds (git without USE_NSEC: the same second).
+  const racyFromFine = index.mtimeNs - FINE_SLACK
+  const racyFromCoarse = index.mtimeNs - COARSE_SLACK
+  for (const [path, recorded] of index.stats) {
+    let st: BigIntStats | undefined
+    try {
+      st = lstatSync(join(dir, path), { bigint: true, throwIfNoEntry: false })
+    } catch {
+      return false
+    }
+    if (st === undefined) return false
+    const racyFrom = st.mtimeNs % ONE_SECOND === 0n && st.ctimeNs % ONE_SECOND === 0n ? racyFromCoarse : racyFromFine
+    if (st.mtimeNs >= racyFrom || st.ctimeNs >= racyFrom) return false
+    const kind = st.isSymbolicLink() ? 0o120000 : st.isFile() ? 0o100000 : -1
+    if (kind !== (recorded.mode & 0o170000)) return false
+    if (kind === 0o100000 && ((st.mode & 0o100n) !== 0n) !== ((recorded.mode & 0o100) !== 0)) return false
+    if (
+      Number((st.ctimeNs / ONE_SECOND) % U32) !== recorded.ctimeS ||
+      Number(st.ctimeNs % ONE_SECOND) !== recorded.ctimeN ||
+      Number((st.mtimeNs / ONE_SECOND) % U32) !== recorded.mtimeS ||
+      Number(st.mtimeNs % ONE_SECOND) !== recorded.mtimeN ||
+      Number(st.ino % U32) !== recorded.ino ||
+      Number(st.uid % U32) !== recorded.uid ||
+      Number(st.gid % U32) !== recorded.gid ||
+      Number(st.size % U32) !== recorded.size
+    ) {
+      return false
+    }
+  }
+  return true
+}
+
+/** The working twin holds nothing but the index's files, the folders above them, and empty folders. */
+function onlyIndexedFiles(dir: string, index: TwinIndex): boolean {
+  const folders = new Set<string>()
+  for (const path of index.entries.keys()) {
+    for (let i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) folders.add(path.slice(0, i))
+  }
+  // `indexed`: the folder holds indexed files; else nothing but empty folders may be in it (git shows no empty folder).
+  const walk = (relative: string, indexed: boolean): boolean => {
+    let names
+    try {
+      names = readdirSync(relative === '' ? dir : join(dir, relative), { withFileTypes: true })
+    } catch {
+      return false
+    }
+    for (const entry of names) {
+      if (relative === '' && entry.name === '.git') continue
+      if (entry.name === '.git') return false
+      const path = relative === '' ? entry.name : `${relative}/${entry.name}`
+      if (entry.isDirectory()) {
+        if (!walk(path, indexed && folders.has(path))) return false
+      } else if (!indexed || !index.entries.has(path)) {
+        return false
+      }
+    }
+    return true
+  }
+  return walk('', true)
+}

@@ -1,0 +1,94 @@
+// core/bin/code-cache.js: oclif compiled from V8's code cache. Each case is a separate node
+// process, as each twinsync run is; the module under test is the one bin/run.js uses.
+import { strict as assert } from 'node:assert'
+import { execFile } from 'node:child_process'
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
+
+const CODE_CACHE = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'code-cache.js')).href
+
+/** A CommonJS file as core/scripts/bundle.mjs makes oclif.cjs: its import() through __twinsyncImport. */
+const fixture = (version: string): string =>
+  "'use strict'; var __twinsyncImport = typeof __twinsyncImport === 'function' ? __twinsyncImport : (specifier) => import(specifier);\n" +
+  `exports.run = async () => { const { basename } = await __twinsyncImport('node:path'); return basename('/x/${version}') }\n`
+
+interface Run {
+  fromCache: boolean
+  value: string
+}
+
+async function load(file: string, cacheHome: string): Promise<Run> {
+  const script = `import { requireCached } from ${JSON.stringify(CODE_CACHE)}
+const m = requireCached(process.argv[1])
+const value = await m.exports.run()
+m.save()
+process.stdout.write(JSON.stringify({ fromCache: m.fromCache, value }))`
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, file], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cacheHome, XDG_CACHE_HOME: join(cacheHome, 'cache') },
+  })
+  return JSON.parse(stdout) as Run
+}
+
+describe('oclif from V8 code cache (core/bin/code-cache.js)', () => {
+  let dir: string
+  let file: string
+  let home: string
+  const cacheFiles = async () => (await readdir(join(home, 'cache', 'twinsync', 'v8')).catch(() => [])).filter((f) => !f.endsWith('.tmp'))
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-code-cache-'))
+    file = join(dir, 'lib.cjs')
+    home = join(dir, 'home')
+    await mkdir(home, { mode: 0o700 })
+    await writeFile(file, fixture('v1'))
+  })
+  afterEach(() => rm(dir, { recursive: true, force: true }))
+
+  it('compiles from source the first time, writes the cache (this user only), and takes it the next time; import() works either way', async () => {
+    assert.deepEqual(await load(file, home), { fromCache: false, value: 'v1' })
+    const [cache] = await cacheFiles()
+    assert.ok(cache !== undefined)
+    assert.equal((await stat(join(home, 'cache', 'twinsync', 'v8', cache))).mode & 0o777, 0o600)
+    assert.deepEqual(await load(file, home), { fromCache: true, value: 'v1' })
+  })
+
+  it('never runs the cache of other bytes: a file changed to the same length is compiled from its source', async () => {
+    await load(file, home)
+    await writeFile(file, fixture('v2'))
+    assert.deepEqual(await load(file, home), { fromCache: false, value: 'v2' })
+    assert.deepEqual(await load(file, home), { fromCache: true, value: 'v2' })
+    assert.equal((await cacheFiles()).length, 1, 'the older cache is removed')
+  })
+
+  it('ignores a cache someone else could have written, and a cache folder that is not this user’s', async () => {
+    await load(file, home)
+    const [cache] = await cacheFiles()
+    const path = join(home, 'cache', 'twinsync', 'v8', cache as string)
+    await chmod(path, 0o666)
+    assert.equal((await load(file, home)).fromCache, false)
+
+    await rm(join(home, 'cache'), { recursive: true })
+    await mkdir(join(home, 'cache'), { mode: 0o777 })
+    await chmod(join(home, 'cache'), 0o777)
+    assert.deepEqual(await load(file, home), { fromCache: false, value: 'v1' })
+    assert.equal((await load(file, home)).fromCache, false)
+    assert.deepEqual(await cacheFiles(), [], 'nothing written into a folder others can write')
+
+    // A HOME that belongs to another user (sudo keeping the caller's HOME): no cache at all.
+    await rm(join(home, 'cache'), { recursive: true })
+    await chown(home, 65534, 65534)
+    assert.deepEqual(await load(file, home), { fromCache: false, value: 'v1' })
+    assert.deepEqual(await cacheFiles(), [])
+  })
+
+  it('a cache V8 refuses (made by another V8 or with other flags) is compiled from source and replaced', async () => {
+    await load(file, home)
+    const [cache] = await cacheFiles()
+    await writeFile(join(home, 'cache', 'twinsync', 'v8', cache as string), Buffer.alloc(4096, 7), { mode: 0o600 })
+    assert.deepEqual(await load(file, home), { fromCache: false, value: 'v1' })
+    assert.deepEqual(await load(file, home), { fromCache: true, value: 'v1' })
+  })
+})

@@ -1,0 +1,188 @@
+import { strict as assert } from 'node:assert'
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { SnapshotService } from '../src/snapshot/snapshot-service.js'
+import { quickClean, readHead, readIndex, readRefId } from '../src/twin/quick-status.js'
+import { notesProvider } from './support/notes-provider.js'
+import { unitRig, type UnitRig } from './support/unit-container.js'
+
+/**
+ * quick-status.ts answers from .git what git would: only a certain "clean", every doubt goes to
+ * git. Each test starts from a twin the quick check finds clean and changes it the way a person
+ * or another git would; the change must be seen, by the check's doubt and by what git then says.
+ */
+describe('the twin read from .git without git (quick-status.ts)', function () {
+  this.timeout(60_000)
+  let rig: UnitRig
+
+  before(async () => {
+    rig = await unitRig([notesProvider('notes')])
+    await writeFile(join(rig.root, 'etc/notes'), 'first\n')
+    await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
+    await snapshot()
+  })
+  after(() => rig?.cleanup())
+
+  const snapshot = () => rig.container.resolve(SnapshotService).snapshot()
+  const twinFile = (path: string) => join(rig.twinDir, path)
+  const dirty = () => rig.twin().dirtyPaths()
+
+  /**
+   * What a later scheduled snapshot leaves: git found the twin clean, so the index's stat data
+   * was refreshed and the agreement recorded. A moment after the last change: the quick check
+   * (like git) distrusts the stat data of a file changed just before the index was written.
+   */
+  async function settleClean(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const twin = rig.twin()
+    assert.deepEqual(await twin.dirtyPaths({ underLock: true }), [])
+    await twin.refreshStatData()
+    assert.equal(quickClean(rig.twinDir).clean, true, 'the quick check finds the settled twin clean')
+  }
+
+  it('an unchanged snapshot runs no git at all: with git off PATH it still finds nothing changed', async () => {
+    await settleClean()
+    const head = rig.git('rev-parse', 'HEAD')
+    const path = process.env.PATH
+    process.env.PATH = '/nonexistent'
+    try {
+      const result = await snapshot()
+      assert.deepEqual([result.skipped, result.head], ['unchanged', head])
+    } finally {
+      process.env.PATH = path
+    }
+  })
+
+  it('HEAD and refs are read as git reads them: loose, packed, and absent', async () => {
+    const head = rig.git('rev-parse', 'HEAD')
+    assert.equal(readHead(rig.twinDir), head)
+    assert.equal(readRefId(rig.twinDir, 'refs/twinsync/observed'), rig.git('rev-parse', 'refs/twinsync/observed'))
+    assert.equal(readRefId(rig.twinDir, 'refs/twinsync/intended'), null)
+    rig.git('pack-refs', '--all')
+    assert.equal(readHead(rig.twinDir), head)
+    assert.equal(readRefId(rig.twinDir, 'refs/twinsync/observed'), rig.git('rev-parse', 'refs/twinsync/observed'))
+  })
+
+  it('reads the index as `git ls-files --stage` lists it, in index versions 2, 3 and 4', async () => {
+    for (const version of ['2', '3', '4']) {
+      rig.git('update-index', '--index-version', version)
+      const listed = rig
+        .git('ls-files', '--stage', '-z')
+        .split('\0')
+        .filter(Boolean)
+        .map((line) => {
+          const [mode, sha] = line.split(' ')
+          return [line.slice(line.indexOf('\t') + 1), `${mode} ${sha}`]
+        })
+      const index = readIndex(rig.twinDir)
+      assert.ok(index !== undefined, `version ${version} is read`)
+      assert.deepEqual([...index.entries].map(([path, e]) => [path, `${e.mode} ${e.sha}`]), listed)
+    }
+    rig.git('update-index', '--index-version', '2')
+  })
+
+  it('an entry only git understands (intent-to-add, skip-worktree) is left to git', async () => {
+    await writeFile(twinFile('scripts/later.sh'), 'echo later\n')
+    rig.git('add', '-N', 'scripts/later.sh')
+    assert.equal(readIndex(rig.twinDir), undefined)
+    assert.deepEqual(await dirty(), ['scripts/later.sh'])
+    rig.git('rm', '--cached', '--quiet', 'scripts/later.sh')
+    await rm(twinFile('scripts/later.sh'))
+    rig.git('update-index', '--skip-worktree', 'plans/README.md')
+    assert.equal(readIndex(rig.twinDir), undefined)
+    rig.git('update-index', '--no-skip-worktree', 'plans/README.md')
+  })
+
+  // A person's edits in the twin: never taken for clean, and committed by the next snapshot.
+  const edits: Array<[string, () => Promise<void>, (result: Awaited<ReturnType<typeof snapshot>>) => void]> = [
+    [
+      'a modified file',
+      () => writeFile(twinFile('plans/README.md'), '# plans\n\nmy own notes, longer than before\n'),
+      () => assert.match(rig.git('show', 'HEAD:plans/README.md'), /my own notes/),
+    ],
+    [
+      'an edit of the same size in the same second',
+      async () => {
+        const text = await readFile(twinFile('plans/README.md'), 'utf8')
+        await writeFile(twinFile('plans/README.md'), text.replace('my own', 'MY OWN'))
+      },
+      () => assert.match(rig.git('show', 'HEAD:plans/README.md'), /MY OWN notes/),
+    ],
+    [
+      'a new untracked file',
+      () => writeFile(twinFile('scripts/new.sh'), 'echo new\n'),
+      () => assert.equal(rig.git('show', 'HEAD:scripts/new.sh'), 'echo new'),
+    ],
+    [
+      'a new file in a new folder',
+      async () => {
+        await mkdir(twinFile('plans/deep'))
+        await writeFile(twinFile('plans/deep/x.yaml'), 'x: 1\n')
+      },
+      () => assert.equal(rig.git('show', 'HEAD:plans/deep/x.yaml'), 'x: 1'),
+    ],
+    ['a deleted file', () => rm(twinFile('scripts/new.sh')), () => assert.equal(rig.git('ls-tree', 'HEAD', 'scripts/new.sh'), '')],
+    [
+      'a mode change',
+      () => chmod(twinFile('plans/deep/x.yaml'), 0o755),
+      () => assert.match(rig.git('ls-tree', 'HEAD', 'plans/deep/x.yaml'), /^100755 /),
+    ],
+  ]
+  for (const [what, edit, committed] of edits) {
+    it(`${what} in the twin is seen and committed by the next snapshot`, async () => {
+      await settleClean()
+      const before = rig.git('rev-parse', 'HEAD')
+      await edit()
+      assert.equal(quickClean(rig.twinDir).clean, false)
+      assert.notDeepEqual(await dirty(), [])
+      const result = await snapshot()
+      assert.notEqual(result.commit, undefined, 'a commit')
+      assert.equal(rig.git('rev-parse', 'HEAD^'), before)
+      committed(result)
+      assert.equal(rig.git('status', '--porcelain'), '')
+    })
+  }
+
+  it('an edit of a provider\'s twin file is kept as pending intent, never dropped', async () => {
+    await settleClean()
+    await writeFile(twinFile('system/notes.json'), `${JSON.stringify({ text: 'wanted\n' })}\n`)
+    assert.equal(quickClean(rig.twinDir).clean, false)
+    const result = await snapshot()
+    assert.deepEqual(result.pending, ['system/notes.json'])
+    assert.equal(JSON.parse(await readFile(twinFile('system/notes.json'), 'utf8')).text, 'wanted\n')
+    // Put back as observed, for the tests after this one.
+    rig.git('checkout', 'HEAD', '--', 'system/notes.json')
+    assert.equal((await snapshot()).pending.length, 0)
+  })
+
+  it('HEAD moved by another git (a commit, a soft reset) or an index changed by `git add` is seen', async () => {
+    await settleClean()
+    // A commit by someone else: HEAD moves; the twin is still clean, as git says.
+    rig.git('-c', 'user.name=x', '-c', 'user.email=x@x', 'commit', '--quiet', '--allow-empty', '-m', 'by hand')
+    assert.equal(quickClean(rig.twinDir).clean, false)
+    assert.equal(await rig.twin().head(), rig.git('rev-parse', 'HEAD'))
+    assert.deepEqual(await dirty(), [])
+    // A soft reset: HEAD goes back, the index keeps what the later commit had (staged).
+    await writeFile(twinFile('scripts/staged.sh'), 'echo staged\n')
+    rig.git('add', 'scripts/staged.sh')
+    rig.git('-c', 'user.name=x', '-c', 'user.email=x@x', 'commit', '--quiet', '-m', 'staged by hand')
+    await settleClean()
+    rig.git('reset', '--quiet', '--soft', 'HEAD~1')
+    assert.equal(quickClean(rig.twinDir).clean, false)
+    assert.deepEqual(await dirty(), ['scripts/staged.sh'])
+    rig.git('-c', 'user.name=x', '-c', 'user.email=x@x', 'commit', '--quiet', '-m', 'again')
+    // `git add` of an edit: the working file and its index entry agree, HEAD does not.
+    await settleClean()
+    await writeFile(twinFile('scripts/staged.sh'), 'echo edited\n')
+    rig.git('add', 'scripts/staged.sh')
+    await settleClean().then(
+      () => assert.fail('a staged edit must not be taken for clean'),
+      () => undefined,
+    )
+    assert.equal(quickClean(rig.twinDir).clean, false)
+    assert.deepEqual(await dirty(), ['scripts/staged.sh'])
+    const result = await snapshot()
+    assert.notEqual(result.commit, undefined)
+    assert.equal(rig.git('show', 'HEAD:scripts/staged.sh'), 'echo edited')
+  })
+})
