@@ -17,7 +17,7 @@
 // no cache), opened once and checked on that descriptor. Any failure to read or write it is
 // ignored: the cache only ever makes a run faster.
 import { createHash } from 'node:crypto'
-import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import Module, { createRequire } from 'node:module'
 import { homedir } from 'node:os'
 import { basename, dirname, isAbsolute, join } from 'node:path'
@@ -108,10 +108,22 @@ export function requireCached(path) {
         if (dir === undefined) return
         const cacheFile = join(dir, name)
         const tmp = `${cacheFile}.${process.pid}.tmp`
-        writeFileSync(tmp, script.createCachedData(), { mode: 0o600, flag: 'wx' })
+        // On disk before it gets its name: a crash never leaves a half-written cache to be read.
+        const fd = openSync(tmp, 'wx', 0o600)
+        try {
+          writeFileSync(fd, script.createCachedData())
+          fsyncSync(fd)
+        } finally {
+          closeSync(fd)
+        }
         renameSync(tmp, cacheFile)
-        // Caches of an earlier oclif.cjs or node: only the newest is kept.
-        for (const f of readdirSync(dir)) if (f.startsWith(`${basename(file)}-`) && !f.endsWith('.tmp') && join(dir, f) !== cacheFile) rmSync(join(dir, f), { force: true })
+        // Caches of an earlier oclif.cjs or node: only the newest is kept (and no run's leftover
+        // temporary file older than an hour).
+        for (const f of readdirSync(dir)) {
+          const other = join(dir, f)
+          if (!f.startsWith(`${basename(file)}-`) || other === cacheFile) continue
+          if (!f.endsWith('.tmp') || Date.now() - statSync(other).mtimeMs > 3_600_000) rmSync(other, { force: true })
+        }
       } catch {
         // A cache that cannot be written only means the next run compiles from source again.
       }

@@ -3,11 +3,21 @@ import { execFileSync } from 'node:child_process'
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { autoPack, countLoose, LOOSE_LIMIT, PACK_LIMIT } from '../src/twin/auto-pack.js'
+import { autoPack, countLoose, hasCruftPacks, LEGACY, LOOSE_LIMIT, PACK_LIMIT } from '../src/twin/auto-pack.js'
 
 // Real git, a real object store: the automatic pack after a snapshot's commit.
 const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'gc.auto=0', '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' })
-const packs = async (dir: string) => (await readdir(join(dir, '.git/objects/pack'))).filter((n) => n.endsWith('.pack')).length
+const packNames = async (dir: string) => (await readdir(join(dir, '.git/objects/pack'))).filter((n) => n.endsWith('.pack'))
+const packs = async (dir: string) => (await packNames(dir)).length
+const cruftPacks = async (dir: string) => (await readdir(join(dir, '.git/objects/pack'))).filter((n) => n.endsWith('.mtimes')).length
+const has = (dir: string, oid: string) => {
+  try {
+    git(dir, 'cat-file', '-e', oid)
+    return true
+  } catch {
+    return false
+  }
+}
 
 /** One commit with `n` new files (n blobs, a tree or two, the commit: all reachable, all loose). */
 async function commitFiles(dir: string, n: number, tag: string): Promise<void> {
@@ -15,6 +25,24 @@ async function commitFiles(dir: string, n: number, tag: string): Promise<void> {
   for (let i = 0; i < n; i++) await writeFile(join(dir, tag, `f${i}`), `${tag} ${i}\n`)
   git(dir, 'add', '-A')
   git(dir, 'commit', '-q', '-m', tag)
+}
+
+/** Commits packed with a plain `git repack -d` (never rolled up) until `n` packs exist. */
+let plain = 0
+async function plainPacks(dir: string, n: number): Promise<void> {
+  while ((await packs(dir)) < n) {
+    await commitFiles(dir, 2, `plain${plain++}`)
+    git(dir, 'repack', '-d', '-q')
+  }
+}
+
+/** `n` loose blobs nothing refers to (what a discarded volatile-only snapshot leaves), `daysOld` days old. */
+async function unreachable(dir: string, n: number, tag: string, daysOld = 0): Promise<string[]> {
+  const oids: string[] = []
+  for (let i = 0; i < n; i++) oids.push(execFileSync('git', ['-C', dir, 'hash-object', '-w', '--stdin'], { input: `${tag} unreachable ${i}\n`, encoding: 'utf8' }).trim())
+  const when = new Date(Date.now() - daysOld * 86_400_000)
+  for (const oid of oids) await utimes(join(dir, '.git/objects', oid.slice(0, 2), oid.slice(2)), when, when)
+  return oids
 }
 
 describe('autoPack (the twin object store packed after a snapshot)', () => {
@@ -25,53 +53,83 @@ describe('autoPack (the twin object store packed after a snapshot)', () => {
   })
   afterEach(() => rm(dir, { recursive: true, force: true }))
 
-  it('does nothing below the limit, then packs the loose objects into one pack; the store stays whole', async () => {
-    await commitFiles(dir, 20, 'a')
-    assert.equal(await autoPack(dir, { full: true }), undefined)
-    assert.equal(await packs(dir), 0)
-    await commitFiles(dir, LOOSE_LIMIT, 'b')
-    const loose = await countLoose(dir)
-    assert.ok(loose >= LOOSE_LIMIT, `${loose} loose`)
-    const packed = await autoPack(dir, { full: true })
-    assert.equal(packed?.kind, 'incremental')
-    assert.equal(packed?.looseBefore, loose)
-    assert.equal(packed?.looseAfter, 0)
-    assert.equal(await countLoose(dir), 0)
-    assert.equal(await packs(dir), 1)
-    git(dir, 'fsck', '--full', '--strict')
-    assert.equal(git(dir, 'show', 'HEAD~1:a/f3'), 'a 3\n')
+  it('this git has cruft packs (the test bed\'s Debian 12 has git 2.39)', async () => {
+    assert.equal(await hasCruftPacks(dir), true)
   })
 
-  it('objects a pack cannot take (unreachable ones) do not make every later snapshot pack again', async () => {
-    const blobs = Array.from({ length: LOOSE_LIMIT + 10 }, (_, i) => `unreachable ${i}\n`)
-    await mkdir(join(dir, 'u'))
-    for (const [i, b] of blobs.entries()) await writeFile(join(dir, 'u', String(i)), b)
-    execFileSync('git', ['-C', dir, 'hash-object', '-w', '--stdin-paths'], { input: blobs.map((_, i) => join(dir, 'u', String(i))).join('\n') })
-    await rm(join(dir, 'u'), { recursive: true })
-    const first = await autoPack(dir, { full: true })
-    assert.equal(first?.looseAfter, LOOSE_LIMIT + 10) // young and unreachable: kept loose
-    await commitFiles(dir, 10, 'c')
-    assert.equal(await autoPack(dir, { full: true }), undefined)
-    await commitFiles(dir, LOOSE_LIMIT, 'd')
-    assert.equal((await autoPack(dir, { full: true }))?.kind, 'incremental')
-  })
-
-  it(`packs everything into one pack once ${PACK_LIMIT} packs exist, unless only incremental packs are allowed (the apt hook)`, async () => {
-    for (let i = 0; i < PACK_LIMIT - 2; i++) {
-      await commitFiles(dir, 2, `p${i}`)
-      git(dir, 'repack', '-d', '-q')
+  it('packs what each commit left loose, rolling small packs up geometrically; the store stays whole', async () => {
+    assert.equal(LOOSE_LIMIT, 1)
+    assert.equal(await autoPack(dir, { full: true }), undefined, 'nothing loose: nothing runs')
+    for (let i = 0; i < 6; i++) {
+      await commitFiles(dir, 3, `c${i}`)
+      const packed = await autoPack(dir, { full: false })
+      assert.equal(packed?.kind, 'incremental')
+      assert.equal(packed?.looseAfter, 0)
+      assert.equal(await countLoose(dir), 0)
+      assert.ok((await packs(dir)) <= 3, `${await packs(dir)} packs after ${i + 1} commits: the small ones are rolled up`)
     }
-    assert.equal(await packs(dir), PACK_LIMIT - 2)
-    await commitFiles(dir, LOOSE_LIMIT, 'x')
+    git(dir, 'fsck', '--full', '--strict')
+    assert.equal(git(dir, 'show', 'HEAD~5:c0/f2'), 'c0 2\n')
+  })
+
+  it(`packs everything into one pack once ${PACK_LIMIT} packs would exist, unless only incremental packs are allowed (the apt hook)`, async () => {
+    await plainPacks(dir, PACK_LIMIT - 1)
+    await commitFiles(dir, 2, 'x')
     assert.equal((await autoPack(dir, { full: false }))?.kind, 'incremental')
-    assert.equal(await packs(dir), PACK_LIMIT - 1)
-    await commitFiles(dir, LOOSE_LIMIT, 'y')
-    assert.equal((await autoPack(dir, { full: false }))?.kind, 'incremental')
-    await commitFiles(dir, LOOSE_LIMIT, 'z')
+    await plainPacks(dir, PACK_LIMIT - 1)
+    await commitFiles(dir, 2, 'z')
     const whole = await autoPack(dir, { full: true })
     assert.equal(whole?.kind, 'full')
     assert.equal(whole?.packsAfter, 1)
+    assert.equal(await packs(dir), 1)
     assert.equal(await countLoose(dir), 0)
+    git(dir, 'fsck', '--full', '--strict')
+  })
+
+  it('keeps unreachable objects (in a cruft pack) until a day after they were packed, and never counts the cruft pack', async () => {
+    await commitFiles(dir, 2, 'a')
+    const young = await unreachable(dir, 5, 'young')
+    const old = await unreachable(dir, 5, 'old', 2)
+    // The geometric pack takes every loose object, reachable or not, and drops none.
+    assert.equal((await autoPack(dir, { full: true }))?.kind, 'incremental')
+    assert.equal(await countLoose(dir), 0)
+    for (const oid of [...young, ...old]) assert.ok(has(dir, oid))
+    // The whole pack drops the old ones, keeps the young ones in a cruft pack.
+    await plainPacks(dir, PACK_LIMIT - 1)
+    await commitFiles(dir, 2, 'c')
+    const whole = await autoPack(dir, { full: true })
+    assert.equal(whole?.kind, 'full')
+    assert.equal(whole?.packsAfter, 1, 'the cruft pack is not counted')
+    assert.equal(await cruftPacks(dir), 1)
+    for (const oid of young) assert.ok(has(dir, oid), `young ${oid} kept`)
+    // The old ones were in the geometric pack written just now: their age is that pack's, and they wait a day more.
+    for (const oid of old) assert.ok(has(dir, oid), `old ${oid}, packed today, kept`)
+    git(dir, 'fsck', '--full', '--strict')
+    assert.equal(git(dir, 'show', 'HEAD:c/f1'), 'c 1\n')
+  })
+
+  it('drops unreachable objects a day old at the whole pack, loose or packed', async () => {
+    await plainPacks(dir, PACK_LIMIT - 1)
+    const old = await unreachable(dir, 5, 'old', 2)
+    const young = await unreachable(dir, 5, 'young')
+    assert.equal((await autoPack(dir, { full: true }))?.kind, 'full')
+    for (const oid of old) assert.ok(!has(dir, oid), `old ${oid} dropped`)
+    for (const oid of young) assert.ok(has(dir, oid), `young ${oid} kept`)
+    assert.equal(await countLoose(dir), 0)
+    git(dir, 'fsck', '--full', '--strict')
+  })
+
+  it('with a git without cruft packs, packs as session 4 did: at 200 loose objects, and unreachable ones it cannot take do not make every snapshot pack', async () => {
+    await commitFiles(dir, 20, 'a')
+    assert.equal(await autoPack(dir, { full: true, legacy: true }), undefined)
+    await unreachable(dir, LEGACY.looseLimit + 10, 'u')
+    const first = await autoPack(dir, { full: true, legacy: true })
+    assert.equal(first?.kind, 'incremental')
+    assert.equal(first?.looseAfter, LEGACY.looseLimit + 10) // young and unreachable: kept loose
+    await commitFiles(dir, 10, 'c')
+    assert.equal(await autoPack(dir, { full: true, legacy: true }), undefined)
+    await commitFiles(dir, LEGACY.looseLimit, 'd')
+    assert.equal((await autoPack(dir, { full: true, legacy: true }))?.kind, 'incremental')
     git(dir, 'fsck', '--full', '--strict')
   })
 
@@ -84,7 +142,7 @@ describe('autoPack (the twin object store packed after a snapshot)', () => {
     const old = new Date(Date.now() - 2 * 3_600_000)
     await utimes(join(folder, '.tmp-123-pack-old.pack'), old, old)
     await utimes(join(folder, 'tmp_idx_old'), old, old)
-    await commitFiles(dir, LOOSE_LIMIT, 'a')
+    await commitFiles(dir, 2, 'a')
     await autoPack(dir, { full: true })
     const left = await readdir(folder)
     assert.ok(left.includes('.tmp-124-pack-young.pack'))

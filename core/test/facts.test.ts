@@ -9,7 +9,8 @@ import { parseEnvFile } from '../src/facts/fact-provider.js'
 import { parseCpuinfo, parseMeminfo } from '../src/facts/hardware-facts.js'
 import { LogFacts, tail } from '../src/facts/log-facts.js'
 import { parseDefaultRoute, parseResolvConf } from '../src/facts/network-facts.js'
-import { parsePasswdNames, parseProcess } from '../src/facts/process-facts.js'
+import { parseParentPid, parsePasswdNames, parseProcess, ProcessFacts, withoutDescendants } from '../src/facts/process-facts.js'
+import { toFigures } from '../src/facts/fact-provider.js'
 
 describe('fact parsers', () => {
   it('reads os-release with and without quotes', () => {
@@ -42,7 +43,21 @@ describe('fact parsers', () => {
     fields[19] = '1000' // start time: 10 s after boot
     const stat = `42 (my (odd) name) ${fields.join(' ')}`
     const p = parseProcess(42, stat, 'Uid:\t1000\t1000\t1000\t1000\nVmRSS:\t  2048 kB\n', 'node\0server.js\0', 30, parsePasswdNames('ann:x:1000:1000::/home/ann:/bin/sh\n'))
-    assert.deepEqual(p, { pid: 42, user: 'ann', command: 'node server.js', cpuPercent: 20, rssBytes: 2048 * 1024 })
+    assert.deepEqual(p, { pid: 42, user: 'ann', command: 'node server.js', cpuPercent: 20, rssBytes: 2_100_000 }) // 2,097,152 to 3 figures
+    assert.equal(parseParentPid(`42 (a) b) S 7 ${fields.slice(2).join(' ')}`), 7)
+  })
+
+  it('keeps volatile quantities to three significant figures', () => {
+    assert.equal(toFigures(13_291_520, 3), 13_300_000)
+    assert.equal(toFigures(77_343_485_952, 3), 77_300_000_000)
+    assert.equal(toFigures(0, 3), 0)
+    assert.equal(toFigures(999, 3), 999)
+  })
+
+  it('leaves out a process and everything below it, and survives a parent loop', () => {
+    const s = (pid: number, ppid: number) => ({ sample: { pid, user: 'root', command: `c${pid}`, cpuPercent: 0, rssBytes: 0 }, ppid })
+    const kept = withoutDescendants([s(1, 0), s(10, 1), s(11, 10), s(12, 11), s(20, 1), s(30, 31), s(31, 30)], 10)
+    assert.deepEqual(kept.map((p) => p.pid), [1, 20, 30, 31])
   })
 
   it('bounds a log tail by lines and by bytes', () => {
@@ -95,5 +110,59 @@ describe('logs: read again only when their files moved', () => {
     assert.equal(readFile.callCount, 2)
     assert.match(String(moved['system/logs/journal.txt']), /line 1/)
     assert.match(String(moved['system/logs/syslog.txt']), /second line/)
+  })
+})
+
+describe('processes: top.json without the snapshot itself, the same document from run to run', () => {
+  let root: string
+  // A fake /proc: init, two daemons, this process (the snapshot), a git it started and that git's child.
+  const procs = [
+    { pid: 1, ppid: 0, comm: 'systemd', cmd: '/sbin/init', rssKb: 12_000 },
+    { pid: 300, ppid: 1, comm: 'nginx', cmd: 'nginx: master process', rssKb: 9_981 },
+    { pid: 301, ppid: 1, comm: 'postgres', cmd: '/usr/lib/postgresql/17/bin/postgres', rssKb: 30_000 },
+    { pid: process.pid, ppid: 1, comm: 'node', cmd: 'node twinsync snapshot', rssKb: 110_000 },
+    { pid: 900_001, ppid: process.pid, comm: 'git', cmd: 'git status', rssKb: 5_000 },
+    { pid: 900_002, ppid: 900_001, comm: 'git', cmd: 'git index-pack', rssKb: 4_000 },
+  ]
+  const write = (extraKb: number) => {
+    for (const p of procs) {
+      const fields = Array.from({ length: 50 }, () => '0')
+      fields[0] = 'S'
+      fields[1] = String(p.ppid)
+      fields[11] = String(p.pid % 97) // utime
+      fields[19] = '100' // started 1 s after boot
+      mkdirSync(join(root, 'proc', String(p.pid)), { recursive: true })
+      writeFileSync(join(root, 'proc', String(p.pid), 'stat'), `${p.pid} (${p.comm}) ${fields.join(' ')}`)
+      writeFileSync(join(root, 'proc', String(p.pid), 'status'), `Uid:\t0\t0\t0\t0\nVmRSS:\t${p.rssKb + extraKb} kB\n`)
+      writeFileSync(join(root, 'proc', String(p.pid), 'cmdline'), p.cmd.replaceAll(' ', '\0'))
+    }
+  }
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'twinsync-proc-'))
+    mkdirSync(join(root, 'etc'), { recursive: true })
+    writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\n')
+    mkdirSync(join(root, 'proc'))
+    writeFileSync(join(root, 'proc/uptime'), '3600.5 7000.0\n')
+  })
+  afterEach(() => {
+    sinon.restore()
+    rmSync(root, { recursive: true, force: true })
+  })
+
+  it('leaves out the snapshot and what it started; the order /proc lists them in and a few pages of RSS change nothing', async () => {
+    write(0)
+    const host = new RecordingHost(new LocalHost(root), { live: true })
+    const collect = async () => String((await new ProcessFacts().collect({ ctx: createTestContext(root, { host }) })).documents[0]?.content)
+    const first = await collect()
+    const top = JSON.parse(first) as { byMemory: Array<{ pid: number; rssBytes: number }>; byCpu: Array<{ pid: number }>; count: number }
+    assert.deepEqual(top.byMemory.map((p) => p.pid), [301, 1, 300])
+    assert.deepEqual(new Set(top.byCpu.map((p) => p.pid)), new Set([1, 300, 301]))
+    assert.equal(top.count, 3)
+    assert.deepEqual(top.byMemory.map((p) => p.rssBytes), [30_700_000, 12_300_000, 10_200_000])
+
+    const listed = await host.readdir('/proc')
+    sinon.stub(host, 'readdir').resolves([...listed].reverse())
+    write(8) // two pages more for every process
+    assert.equal(await collect(), first, 'byte-identical')
   })
 })

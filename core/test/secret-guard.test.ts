@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -34,8 +34,12 @@ describe('secrets in documents other than mirrored files', () => {
 
   it('redacts credentials on process command lines before cutting them', async function () {
     const planted = plantedCommandLines()[0] as { value: string; text: string }
-    // A real process on this machine, with the secret in its argv.
-    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', '--', ...planted.text.split(' ').slice(1)], { stdio: 'ignore' })
+    // A real process on this machine, with the secret in its argv; started through a shell that
+    // exits, so it is not below this process (top.json leaves out the snapshot's own children).
+    const argv = [process.execPath, '-e', 'setTimeout(() => {}, 30000)', '--', ...planted.text.split(' ').slice(1)]
+    const quoted = argv.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ')
+    const pid = Number(execFileSync('sh', ['-c', `${quoted} >/dev/null 2>&1 </dev/null & echo $!`], { encoding: 'utf8' }).trim())
+    const child = { kill: () => process.kill(pid) }
     try {
       await new Promise((r) => setTimeout(r, 300))
       const ctx = createTestContext('/', { limits: { topProcesses: 100000 } })

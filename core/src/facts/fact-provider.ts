@@ -40,6 +40,15 @@ export abstract class FactProvider implements Provider<Record<string, unknown>> 
   protected abstract read(ctx: ProviderContext): Promise<Record<string, unknown>>
 }
 
+/**
+ * A volatile quantity to `figures` significant figures (13,291,520 to 3 is 13,300,000): the
+ * digits past them are the noise of when it was read, and kept they would make a volatile
+ * document differ in every snapshot (issue 22: repository growth; see its users for figures).
+ */
+export function toFigures(value: number, figures: number): number {
+  return Number.isFinite(value) && value !== 0 ? Number(value.toPrecision(figures)) : value
+}
+
 /** KEY=value lines, as in /etc/os-release; quotes removed. */
 export function parseEnvFile(text: string): Record<string, string> {
   const out: Record<string, string> = {}

@@ -1,9 +1,18 @@
 import type { ProviderContext } from '@twinsync/sdk'
 import { sortBy } from '@twinsync/sdk'
-import { FactProvider, offlineReason } from './fact-provider.js'
+import { FactProvider, offlineReason, toFigures } from './fact-provider.js'
 
 /** File system types that describe storage, not kernel interfaces. */
 const PSEUDO_FS = new Set(['proc', 'sysfs', 'devtmpfs', 'devpts', 'tmpfs', 'cgroup', 'cgroup2', 'securityfs', 'pstore', 'debugfs', 'tracefs', 'configfs', 'fusectl', 'mqueue', 'hugetlbfs', 'bpf', 'autofs', 'binfmt_misc', 'efivarfs', 'ramfs', 'rpc_pipefs', 'nsfs', 'squashfs'])
+
+/**
+ * Free memory and space used in usage.json are kept to this many significant figures (77.3 GB
+ * available is 77,300,000,000 bytes): to the byte, they moved with every page the machine (and
+ * the snapshot itself) touched. Issue 22, services root, 200 hourly snapshots: usage.json took
+ * 129 bytes of packed history a snapshot, 36 rounded (it still changes each time: uptime, load).
+ */
+const USAGE_FIGURES = 3
+const figures = (bytes: number): number => toFigures(bytes, USAGE_FIGURES)
 
 /**
  * system/hardware.json (CPU, memory, disks, file systems with their sizes) and the volatile
@@ -38,8 +47,12 @@ export class HardwareFacts extends FactProvider {
         available: true,
         uptimeSeconds: Math.floor(Number(uptime.split(' ')[0] ?? 0)),
         load: loadavg.split(' ').slice(0, 3).map(Number),
-        memory: { availableBytes: mem.MemAvailable ?? null, freeBytes: mem.MemFree ?? null, swapFreeBytes: mem.SwapFree ?? null },
-        filesystems: filesystems.map(({ mountpoint, used, available }) => ({ mountpoint, usedBytes: used, availableBytes: available })),
+        memory: {
+          availableBytes: mem.MemAvailable === undefined ? null : figures(mem.MemAvailable),
+          freeBytes: mem.MemFree === undefined ? null : figures(mem.MemFree),
+          swapFreeBytes: mem.SwapFree === undefined ? null : figures(mem.SwapFree),
+        },
+        filesystems: filesystems.map(({ mountpoint, used, available }) => ({ mountpoint, usedBytes: figures(used), availableBytes: figures(available) })),
       },
     }
   }

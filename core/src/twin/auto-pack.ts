@@ -6,48 +6,77 @@ import { runGitBytes } from './git.js'
  * Keep the twin's object store packed as snapshots go by, the way `git gc --auto` would if the
  * snapshot's plumbing (commit-tree, update-ref) ever ran it, and with only the safe half of it.
  *
- * Figures (issue 22; services root booted, one snapshot an hour with typical churn): without
- * packing, 1,000 snapshots left 81 MB of loose objects (2.2 MB after the first one) — about
- * 20 new objects a snapshot, each a 4 KB block on disk. See docs/architecture.md (Speed) for
- * the repository's size with this module and what a pack costs a snapshot.
+ * After each snapshot's commit, the loose objects are counted in Node (readdir of objects/xx,
+ * no git process; a few ms). When the commit left any (LOOSE_LIMIT more than the last pack
+ * could not take), git runs:
+ *   - `git repack -d --geometric=2`: the loose objects into a new pack, rolled up with the
+ *     smallest packs until each pack holds at least twice the objects of the next smaller one
+ *     (deltas searched among all the rolled-up objects). No walk of the history (git's
+ *     --stdin-packs mode): its cost grows with the small packs it rolls up, not with the
+ *     history, and there are at most about log2(objects) packs;
+ *   - once PACK_LIMIT packs exist (and not from the apt hook, `full: false`), `git repack
+ *     --cruft -d --cruft-expiration=<PRUNE_EXPIRE>` instead: every reachable object into one
+ *     pack (deltas across all snapshots; existing deltas reused, so it costs a walk of the
+ *     history and a copy, not a new delta search), the unreachable ones (a discarded
+ *     volatile-only snapshot's objects, which the geometric kind packs too) into a cruft pack
+ *     that remembers their age, and those older than PRUNE_EXPIRE dropped (`git prune` for
+ *     expired ones still loose, as `git gc` does).
+ * Both write delta chains up to DEPTH deep (git's default is 50).
+ * Git older than 2.37 (Ubuntu 22.04) has no cruft packs, and a geometric pack there would keep
+ * unreachable objects young for ever (`-A` loosens them with the age of the pack they were in):
+ * there the module packs as it did in session 4 (LEGACY below).
  *
- * The heuristic (git's own, made cheap): after a snapshot's commit, the loose objects are
- * counted in Node (readdir of objects/xx, no git process; a few ms). Only when at least
- * LOOSE_LIMIT more are loose than the last pack left behind does git run:
- *   - `git repack -d`: the reachable loose objects into one new pack (incremental; its cost
- *     grows with those objects, not with the history);
- *   - once PACK_LIMIT packs exist, `git repack -A -d` instead: everything into one pack
- *     (deltas across all snapshots; occasional, and its cost grows with the repository), then
- *     `git prune --expire=<PRUNE_EXPIRE>` drops unreachable loose objects (a discarded
- *     volatile-only snapshot's blobs) older than that.
- * Both are skipped when `full: false` asks only for the incremental kind (the apt hook, which
- * runs inside apt's time budget; the next scheduled snapshot consolidates).
+ * Figures (issue 22; booted services root, `snapshot --if-changed` after each hour's churn: a
+ * setting, a rotating drop-in, 20 journal lines, the processes moving on):
+ *   - no packing (before session 4): 81 MB after 1,000 snapshots, 2.2 MB after the first;
+ *   - session 4 (LEGACY): 4.3 MB after 1,000. Loose objects cost a 4 KB block each and mostly a
+ *     4 KB objects/xx directory too, so the up to 200 left between packs were up to 1.5 MB;
+ *     measured every 50 snapshots, this looked like steps of 1.4 MB every 300–350 snapshots (the
+ *     sampling beating with the 13-snapshot pack cycle). An incremental pack held whole copies
+ *     of every document that changed (no deltas against older packs: the files manifest alone
+ *     is 17 KB packed), and its `repack -d` walked the whole history to find the reachable
+ *     loose objects, so it cost about what a whole pack did;
+ *   - this module: see docs/architecture.md (Speed) for the repository's size along the way
+ *     and what packing costs a snapshot.
  *
  * Crash safety is git's: a pack is written under a temp name and renamed into place with its
- * index, and `-d` deletes loose objects and old packs only once the new pack holds them. `-A`
- * loosens unreachable packed objects instead of dropping them, so a git process left running
- * by a killed TwinSync can never lose an object a later run refers to. A kill leaves only
- * temp packs (objects/pack/.tmp-*, tmp_*), removed here once they are an hour old. No ref,
- * reflog or packed-refs file is touched (unlike `git gc`, whose pack-refs a kill could leave
- * locked). The caller holds the twin lock, so two TwinSync runs never pack at once; readers
- * without the lock (history, status) read through git, which tolerates a repack underway.
+ * index, and `-d` deletes loose objects and old packs only once a new pack holds them. No
+ * unreachable object younger than PRUNE_EXPIRE is dropped (the cruft pack keeps it; `-A`
+ * loosens it), so a git process left running by a killed TwinSync can never lose an object a
+ * later run refers to. A kill leaves only temp packs (objects/pack/.tmp-*, tmp_*), removed here
+ * once they are an hour old. No ref, reflog or packed-refs file is touched (unlike `git gc`,
+ * whose pack-refs a kill could leave locked). The caller holds the twin lock, so two TwinSync
+ * runs never pack at once; readers without the lock (history, status) read through git, which
+ * tolerates a repack underway.
  */
 
-/** Loose objects more than the last pack left before a pack runs (about 10 hourly snapshots; 0.8 MB of 4 KB blocks). */
-export const LOOSE_LIMIT = 200
+/** Loose objects more than the last pack left before a pack runs: any (a changed hourly snapshot writes 10–15). */
+export const LOOSE_LIMIT = 1
 /**
- * Packs at which the next pack is a whole one. Incremental packs hold no deltas against older
- * packs, so they add up; a whole pack of 1,000 snapshots cost about what an incremental one did
- * (median 0.85 s vs 0.73 s, shared machine under load: the reachability walk is most of both).
+ * Packs (cruft packs not counted) at which the next pack is a whole one: about every 50 hourly
+ * snapshots, so its walk of the history stays a small part of a snapshot as the history grows.
+ * The 1,000 snapshots replayed (their objects written loose as a snapshot writes them, this
+ * module run after each; one run each, shared 2-core machine): at 8, 20 whole packs, 2.5 MB of
+ * objects at the end, git 14.9 ms CPU a snapshot; at 4 (a whole pack every third snapshot),
+ * 2.3 MB and 23 ms; session 4's setting 3.7 MB (up to 3.8 MB) and 4.8 ms.
  */
-export const PACK_LIMIT = 4
-/** Unreachable loose objects younger than this are kept (a concurrent writer's are young). */
+export const PACK_LIMIT = 8
+/**
+ * Longest delta chain written. Hourly versions of one document (the files manifest, the journal
+ * tail) delta best against the one before: at git's 50 a new whole copy every 50 versions (the
+ * manifest: 17 KB each time, against about 150 bytes a delta). Reading the oldest of 250
+ * applies 250 deltas of a few hundred bytes to a 170 KB document, a few ms.
+ */
+export const DEPTH = 250
+/** Unreachable objects younger than this are kept (a concurrent writer's are young). */
 const PRUNE_EXPIRE = '1.day.ago'
+/** Git without cruft packs: session 4's setting (a `repack -d` at 200 loose objects, every fourth pack `-A -d` and a prune). */
+export const LEGACY = { looseLimit: 200, packLimit: 4, minVersion: [2, 37] as const }
 const TEMP_PACK_AGE_MS = 3_600_000
 const STATE = join('.git', 'twinsync', 'cache', 'auto-pack.json')
 
 export interface AutoPackOutcome {
-  /** What ran: nothing, one incremental pack, or the whole store into one pack. */
+  /** What ran: the loose objects into a pack, or the whole store into one pack. */
   kind: 'incremental' | 'full'
   /** Loose objects before, and left after (unreachable ones, or written meanwhile). */
   looseBefore: number
@@ -62,10 +91,11 @@ interface State {
 }
 
 /** Pack when the heuristic says so; undefined when nothing ran. Hold the twin lock. */
-export async function autoPack(dir: string, options: { full: boolean }): Promise<AutoPackOutcome | undefined> {
+export async function autoPack(dir: string, options: { full: boolean; legacy?: boolean }): Promise<AutoPackOutcome | undefined> {
+  const legacy = options.legacy ?? !(await hasCruftPacks(dir))
   const looseBefore = await countLoose(dir)
   const state = await readState(dir)
-  if (looseBefore < state.leftLoose + LOOSE_LIMIT) {
+  if (looseBefore < state.leftLoose + (legacy ? LEGACY.looseLimit : LOOSE_LIMIT)) {
     // Fewer loose objects than the baseline: someone packed or pruned; follow them down.
     if (looseBefore < state.leftLoose) await writeState(dir, { leftLoose: looseBefore })
     return undefined
@@ -73,16 +103,39 @@ export async function autoPack(dir: string, options: { full: boolean }): Promise
   const started = performance.now()
   await removeOldTempPacks(dir)
   const packs = await countPacks(dir)
-  const full = options.full && packs + 1 >= PACK_LIMIT
-  if (full) {
-    await runGitBytes(dir, ['repack', '-A', '-d', '-q'])
+  const full = options.full && packs + 1 >= (legacy ? LEGACY.packLimit : PACK_LIMIT)
+  // -n: no update-server-info (info/refs, for serving over dumb HTTP; nobody serves a twin so).
+  const depth = `--depth=${DEPTH}`
+  if (legacy && full) {
+    await runGitBytes(dir, ['repack', '-A', '-d', '-q', '-n', depth])
     await runGitBytes(dir, ['prune', `--expire=${PRUNE_EXPIRE}`])
+  } else if (legacy) {
+    await runGitBytes(dir, ['repack', '-d', '-q', '-n', depth])
+  } else if (full) {
+    await runGitBytes(dir, ['repack', '--cruft', `--cruft-expiration=${PRUNE_EXPIRE}`, '-d', '-q', '-n', depth])
+    // What the cruft pack left loose is unreachable and already expired (or written meanwhile,
+    // and young): git prune, as git gc runs it after a cruft pack. Its walk of the history
+    // is only paid then (loose objects are packed after every commit).
+    if ((await countLoose(dir)) > 0) await runGitBytes(dir, ['prune', `--expire=${PRUNE_EXPIRE}`])
   } else {
-    await runGitBytes(dir, ['repack', '-d', '-q'])
+    await runGitBytes(dir, ['repack', '--geometric=2', '-d', '-q', '-n', depth])
   }
   const looseAfter = await countLoose(dir)
   await writeState(dir, { leftLoose: looseAfter })
   return { kind: full ? 'full' : 'incremental', looseBefore, looseAfter, packsAfter: await countPacks(dir), ms: Math.round(performance.now() - started) }
+}
+
+let cruft: Promise<boolean> | undefined
+/** Whether this git has cruft packs (2.37 and later); asked once a process. */
+export function hasCruftPacks(dir: string): Promise<boolean> {
+  cruft ??= runGitBytes(dir, ['version']).then(
+    (out) => {
+      const [major = 0, minor = 0] = (/(\d+)\.(\d+)/.exec(out.toString('utf8')) ?? []).slice(1).map(Number)
+      return major > LEGACY.minVersion[0] || (major === LEGACY.minVersion[0] && minor >= LEGACY.minVersion[1])
+    },
+    () => false,
+  )
+  return cruft
 }
 
 /** Loose objects in the store: entries of objects/00 … objects/ff. */
@@ -96,9 +149,10 @@ export async function countLoose(dir: string): Promise<number> {
   return n
 }
 
+/** Packs in the store, less cruft packs (the ones with a .mtimes file: unreachable objects waiting to expire). */
 async function countPacks(dir: string): Promise<number> {
-  const names = await readdir(join(dir, '.git', 'objects', 'pack')).catch(() => [] as string[])
-  return names.filter((n) => /^pack-[0-9a-f]+\.pack$/.test(n)).length
+  const names = new Set(await readdir(join(dir, '.git', 'objects', 'pack')).catch(() => [] as string[]))
+  return [...names].filter((n) => /^pack-[0-9a-f]+\.pack$/.test(n) && !names.has(n.replace(/\.pack$/, '.mtimes'))).length
 }
 
 /** What a killed repack left: git names them .tmp-* (pack-objects) or tmp_* (index-pack). */

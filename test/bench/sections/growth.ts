@@ -54,6 +54,9 @@ export const growthSection: BenchSection = {
       if (first.packed !== undefined) packs.push({ ...first.packed, snapshotMs: first.ms })
       let commits = 1
       const curve: Array<{ snapshots: number; kb: number }> = [{ snapshots: 1, kb: firstKb }]
+      // Measured after every snapshot, not only every 50: a size that moves between packs would
+      // otherwise be sampled at one phase of the pack cycle (session 4's "steps").
+      let largest = { snapshots: 1, kb: firstKb }
       ctx.progress(`growth: ${total} snapshots, each after an hour's churn (progress every 50)`)
       for (let i = 1; i < total; i++) {
         await ct.runOk(['sh', '-c', CHURN, 'sh', String(i)])
@@ -62,13 +65,16 @@ export const growthSection: BenchSection = {
         if (s.packed !== undefined) packs.push({ ...s.packed, snapshotMs: s.ms })
         else unpacked.push(s.ms)
         if (s.commit) commits++
+        const kb = (await repoKb(ct)).repo
+        if (kb > largest.kb) largest = { snapshots: i + 1, kb }
         if ((i + 1) % 50 === 0 || i + 1 === total) {
-          curve.push({ snapshots: i + 1, kb: (await repoKb(ct)).repo })
+          curve.push({ snapshots: i + 1, kb })
           ctx.progress(`growth: ${i + 1}/${total}, .git ${((curve.at(-1)?.kb ?? 0) / 1024).toFixed(1)} MB, median ${Math.round(median(times))} ms a snapshot`)
         }
       }
       const after = await repoKb(ct)
       const afterKb = after.repo
+      const parts = await breakdown(ct, afterKb)
       const gc = await ct.twinsync(['gc', '--repo', TWIN, '--config', CONFIG, '--json'], { timeoutMs: 600_000 })
       const afterGc = gc.code === 0 ? (JSON.parse(gc.stdout) as { sizeAfter?: number }).sizeAfter : undefined
       const gcKb = (await repoKb(ct)).repo
@@ -78,6 +84,7 @@ export const growthSection: BenchSection = {
       const incremental = packs.filter((p) => p.kind === 'incremental')
       const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
       ctx.note(`Automatic packs (auto-pack.ts) during the growth run: ${packs.map((p) => `${p.kind[0]}${p.ms}`).join(' ')} (i = incremental, f = whole; ms of git repack).`)
+      ctx.note(`What .git holds after ${total} snapshots (du -sk): ${parts}.`)
       ctx.note(`Repository growth: .git less TwinSync's provider caches (${after.cache} KB), measured with du -sk inside the container, after 1, every 50 and ${total} snapshots: ${curve.map((p) => `${p.snapshots}: ${(p.kb / 1024).toFixed(1)} MB`).join(', ')}.`)
       return [
         row('growth', `twin repository after the first snapshot (services, booted)`, { unit: 'KB', twinsync: firstKb, note: `first snapshot took ${Math.round(first.ms)} ms` }),
@@ -86,6 +93,11 @@ export const growthSection: BenchSection = {
           twinsync: afterKb,
           goal: twice,
           note: `${growth.toFixed(2)}× the first one`,
+        }),
+        row('growth', `  the largest it was along the way (measured after every snapshot)`, {
+          unit: 'KB',
+          twinsync: largest.kb,
+          note: `after snapshot ${largest.snapshots}: ${(largest.kb / firstKb).toFixed(2)}× the first one`,
         }),
         row('growth', `  the same after twinsync gc`, {
           unit: 'KB',
@@ -114,6 +126,16 @@ export const growthSection: BenchSection = {
 interface Packed {
   kind: 'incremental' | 'full'
   ms: number
+}
+
+/** Where .git's KB (less the provider caches) are: the object store, the reflogs, the rest. */
+async function breakdown(ct: Container, repoKb: number): Promise<string> {
+  const out = (await ct.runOk(['sh', '-c', `cd ${TWIN}/.git && du -sk objects/pack objects logs && git count-objects -v`])).stdout
+  const kb = (name: string) => Number(new RegExp(`^(\\d+)\\t${name.replace('.', '\\.')}$`, 'm').exec(out)?.[1] ?? 0)
+  const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(out)?.[1] ?? 0)
+  const objects = kb('objects')
+  const logs = kb('logs')
+  return `objects ${objects} KB (packs ${kb('objects/pack')} KB: ${field('packs')} packs, ${field('in-pack')} objects; ${field('count')} loose objects), reflogs ${logs} KB, the rest (index, hooks, refs, config) ${repoKb - objects - logs} KB`
 }
 
 /**
