@@ -504,9 +504,10 @@ function blobId(bytes: Buffer): string {
  * object store as one pack (`git index-pack --stdin`), fewer as loose objects. On the shared
  * test machine's disk a loose object cost 1–2 ms of wall time (its folder, a temp file, a link,
  * an unlink): the services root's first snapshot spent 215–625 ms writing 224 of them, and
- * then `git repack` packed them at once (auto-pack.ts; 380–670 ms, most of it fsync). With
- * one pack: 80–130 ms to stage the tree, and the first snapshot's CPU 1,730 → 1,160 ms with
- * the other changes of its row in docs/architecture.md (Speed). The pack holds no deltas; auto-pack's
+ * then `git repack` packed them (auto-pack.ts; 380–670 ms, most of it fsync). With
+ * one pack: 80–130 ms to stage the tree, and the first snapshot's CPU 1,730 → 1,160 ms
+ * (1,430 → 1,070 ms beside auto-pack's pack of every commit) with the other changes of its row
+ * in docs/architecture.md (Speed). The pack holds no deltas; auto-pack's
  * whole repack (every few packs) finds them. git writes it under a temp name and renames it
  * into place with its index, so a kill leaves only a temp pack (auto-pack removes old ones).
  */
