@@ -161,6 +161,33 @@ function checked(result) {
   }
 }
 
+/**
+ * What every command loads before it runs (the entry and the chunks it imports statically) holds
+ * the command classes and oclif, the SDK's errors and domain list, nothing more: the SDK's index
+ * (typebox and its schemas), the TUI's ink and React, or a library a service uses would make every
+ * command compile them. Such a build is refused, naming the import; make it a lazy `import()`.
+ */
+function startupChecked(result) {
+  const outputs = result.metafile.outputs
+  const entry = Object.keys(outputs).find((f) => outputs[f].entryPoint !== undefined && basename(f) === 'twinsync.js')
+  const allowed = new Set(['./oclif.cjs', '@twinsync/sdk/errors', '@twinsync/sdk/domains'])
+  const seen = new Set()
+  const walk = (file) => {
+    if (seen.has(file)) return
+    seen.add(file)
+    for (const input of Object.keys(outputs[file].inputs)) {
+      if (/node_modules[\\/](ink|react|react-reconciler|yoga-layout|yaml|simple-git|execa|@octokit)[\\/]/.test(input)) throw new Error(`bundle: every command would load ${input} (in ${file}); import it lazily`)
+    }
+    for (const imp of outputs[file].imports) {
+      if (imp.kind !== 'import-statement') continue
+      if (imp.external === true) {
+        if (!imp.path.startsWith('node:') && !allowed.has(imp.path)) throw new Error(`bundle: every command would load ${imp.path} (imported by ${file}); import it lazily (errors: from @twinsync/sdk/errors)`)
+      } else walk(imp.path)
+    }
+  }
+  walk(entry)
+}
+
 const sdkBuild = await build({
   ...esm,
   entryPoints: ['index', 'errors', 'domains', 'conformance-kit', 'typebox', 'typebox-value'].map((name) => join(sdk, 'dist', `${name}.js`)),
@@ -222,5 +249,6 @@ try {
   rmSync(entryFile, { force: true })
 }
 checked(cli)
+startupChecked(cli)
 removeStale(outdir, cli)
 console.log(`bundle: core/bundle/twinsync.js (${commands.length} commands, ${Object.keys(cli.metafile.outputs).length - 1} chunks), core/bundle/oclif.cjs, sdk/bundle/`)

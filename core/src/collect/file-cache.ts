@@ -1,4 +1,5 @@
-import { mkdir, readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ProviderCache } from '@twinsync/sdk'
 import { writeFileAtomic } from '@twinsync/sdk'
@@ -9,7 +10,9 @@ export class FileCache implements ProviderCache {
 
   async read(key: string): Promise<string | undefined> {
     try {
-      return await readFile(join(this.dir, safeKey(key)), 'utf8')
+      // One read and one decode: fs/promises decodes a large value (the files provider's 4 MB
+      // stat cache) chunk by chunk into a string of pieces, twice the memory and garbage.
+      return readFileSync(join(this.dir, safeKey(key)), 'utf8')
     } catch {
       return undefined
     }

@@ -103,27 +103,65 @@ export class SnapshotDraft {
   /** Whether the new tree already holds exactly this document (same bytes, same mode). */
   holds(doc: DraftDocument): boolean {
     const current = this.entries.get(doc.path)
-    return current !== undefined && current.mode === modeOf(doc) && current.sha === blobId(Buffer.from(doc.content))
+    return current !== undefined && current.mode === modeOf(doc) && current.sha === this.blobOf(doc, true).sha
+  }
+
+  /**
+   * A document's blob id, worked out once for holds() and write() (the screening check and the
+   * write ask for the same document: the scale root's 8.6 MB manifest was copied and hashed
+   * twice). Only the id of a document holds() saw is kept: the bytes are made again for a
+   * document that is written.
+   */
+  private readonly blobIds = new WeakMap<DraftDocument, { content: DraftDocument['content']; sha: string }>()
+
+  private blobOf(doc: DraftDocument, keep = false): { bytes?: Buffer; sha: string } {
+    const known = this.blobIds.get(doc)
+    if (known !== undefined && known.content === doc.content) return { sha: known.sha }
+    const bytes = Buffer.from(doc.content)
+    const sha = blobId(bytes)
+    if (keep) this.blobIds.set(doc, { content: doc.content, sha })
+    return { bytes, sha }
   }
 
   /** Put a document into the new tree; false when the tree already holds exactly it. */
   write(doc: DraftDocument): boolean {
     checkTwinPath(doc.path)
-    const bytes = Buffer.from(doc.content)
+    const blob = this.blobOf(doc)
+    const sha = blob.sha
     const mode = modeOf(doc)
-    const sha = blobId(bytes)
     const current = this.entries.get(doc.path)
     if (current !== undefined && current.sha === sha && current.mode === mode) return false
+    const bytes = blob.bytes ?? Buffer.from(doc.content)
     this.updates.set(doc.path, { mode, sha, bytes })
     this.removals.delete(doc.path)
     this.entries.set(doc.path, { mode, sha })
     // A file where a folder was: the folder's files go (git keeps no folder without files).
-    for (const path of this.entries.keys()) if (path.startsWith(`${doc.path}/`)) this.remove(path)
+    if (this.folders().has(doc.path)) {
+      const folder = `${doc.path}/`
+      for (const path of [...this.entries.keys()]) if (path.startsWith(folder)) this.remove(path)
+    }
+    addFolders(this.folderSet, doc.path)
     // A folder where a file was.
     for (let i = doc.path.indexOf('/'); i > 0; i = doc.path.indexOf('/', i + 1)) {
       if (this.entries.has(doc.path.slice(0, i))) this.remove(doc.path.slice(0, i))
     }
     return true
+  }
+
+  /**
+   * Every folder some entry of the new tree lies in (it may keep folders whose files went: it is
+   * only asked whether a written path was a folder). Speed (issue 22): a first snapshot of the
+   * scale root writes 19,548 documents, and going through every entry for each of them to find
+   * a folder's files was quadratic.
+   */
+  private folderSet: Set<string> | undefined
+
+  private folders(): Set<string> {
+    if (this.folderSet === undefined) {
+      this.folderSet = new Set()
+      for (const path of this.entries.keys()) addFolders(this.folderSet, path)
+    }
+    return this.folderSet
   }
 
   remove(path: string): boolean {
@@ -444,6 +482,16 @@ function indexLocked(dir: string): TwinSyncError {
     nextStep: `If no git command is running in the twin (\`pgrep -a git\`), remove the stale lock: rm ${lock}`,
     details: { lock },
   })
+}
+
+/** Add the folders `path` lies in ("a/b/c" → "a", "a/b") to `folders`, when it is kept. */
+function addFolders(folders: Set<string> | undefined, path: string): void {
+  if (folders === undefined) return
+  for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) {
+    const folder = path.slice(0, i)
+    if (folders.has(folder)) return
+    folders.add(folder)
+  }
 }
 
 function checkTwinPath(path: string): void {

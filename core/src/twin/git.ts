@@ -194,6 +194,14 @@ export interface GitObject {
 export class BatchReader {
   private readonly child
   private buffer = Buffer.alloc(0)
+  /**
+   * Output not yet joined to `buffer`, and how long `buffer` must be before the object at its
+   * head is complete: a large blob (the scale root's 8.6 MB manifest) is joined once, not once
+   * a 64 KB chunk (that copied it over and over: 350 ms of a one-file snapshot's CPU).
+   */
+  private pending: Buffer[] = []
+  private pendingLength = 0
+  private needed = 0
   private readonly waiting: Array<{ resolve: (object: GitObject | undefined) => void; reject: (error: Error) => void }> = []
   private failed: TwinSyncError | undefined
   private readonly stderr: Buffer[] = []
@@ -209,7 +217,12 @@ export class BatchReader {
       }
     })
     this.child.stdout.on('data', (chunk: Buffer) => {
-      this.buffer = Buffer.concat([this.buffer, chunk])
+      this.pending.push(chunk)
+      this.pendingLength += chunk.length
+      if (this.buffer.length + this.pendingLength < this.needed) return
+      this.buffer = Buffer.concat([this.buffer, ...this.pending])
+      this.pending = []
+      this.pendingLength = 0
       this.drain()
     })
   }
@@ -237,6 +250,7 @@ export class BatchReader {
   }
 
   private drain(): void {
+    this.needed = 0
     for (;;) {
       const newline = this.buffer.indexOf(10)
       if (newline < 0 || this.waiting.length === 0) return
@@ -248,7 +262,10 @@ export class BatchReader {
       }
       const [, type = '', sizeText] = header.split(' ')
       const size = Number(sizeText)
-      if (this.buffer.length < newline + 1 + size + 1) return
+      if (this.buffer.length < newline + 1 + size + 1) {
+        this.needed = newline + 1 + size + 1
+        return
+      }
       const body = this.buffer.subarray(newline + 1, newline + 1 + size)
       this.buffer = this.buffer.subarray(newline + 1 + size + 1)
       this.waiting.shift()?.resolve({ type, bytes: Buffer.from(body) })

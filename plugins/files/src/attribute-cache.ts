@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { FileStat, ProviderContext } from '@twinsync/sdk'
 import { cachedBySignature, RACY_MS } from '@twinsync/sdk'
 import { locateAttributeTools, readExtendedAttributes, type ExtendedAttributes } from './extended-attributes.js'
@@ -21,7 +22,18 @@ export async function cachedAttributes(
 ): Promise<ExtendedAttributes> {
   const tools = await locateAttributeTools(ctx.host)
   const racy = walked.some((w) => w.stat === undefined || w.stat.ctimeMs > startedAt - RACY_MS)
-  const signature = JSON.stringify([ctx.host.root, roots, tools, walked.map((w) => [w.path, w.stat?.dev, w.stat?.ino, w.stat?.ctimeMs])])
+  // Hashed path by path rather than built as one string first (the scale root: 25,000 paths, a 2 MB string).
+  const hash = createHash('sha256').update(JSON.stringify([ctx.host.root, roots, tools]))
+  let chunk = ''
+  for (const w of walked) {
+    chunk += JSON.stringify([w.path, w.stat?.dev, w.stat?.ino, w.stat?.ctimeMs])
+    if (chunk.length > 65536) {
+      hash.update(chunk)
+      chunk = ''
+    }
+  }
+  hash.update(chunk)
+  const signature = hash.digest('hex')
   const kept = await cachedBySignature(
     ctx.cache,
     CACHE_KEY,

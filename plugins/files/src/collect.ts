@@ -19,10 +19,10 @@ import { LEFTOVER_PATTERNS, PathPatterns } from './ignore.js'
 import { expandIncludes, isIncluded, selectUsers } from './include.js'
 import { manifestText } from './manifest.js'
 import { formatMode } from './mode.js'
-import { originOf, readPackageIndex, type PackageIndex } from './package-origin.js'
+import { originOf, packageDatabaseStamp, readPackageIndex, type PackageIndex } from './package-origin.js'
 import { SECRET_RULES_VERSION } from '@twinsync/sdk'
 import { DEFAULT_SECRET_PATHS, ROOT_ONLY_UNCHECKED, SecretRules, onlyRootCanRead, secretHash, secretHashKey } from './secrets.js'
-import { StatCache, type ContentVerdict } from './stat-cache.js'
+import { StatCache, type ContentVerdict, type FileOrigin } from './stat-cache.js'
 import { isUnitMaskLink, type FileEntry, type FilesState } from './state.js'
 
 /** Files are read this many at a time: enough to hide latency, few enough to stay polite. */
@@ -31,7 +31,7 @@ const PARALLEL_READS = 16
 const MAX_HASHED_SIZE = 64 * 1024 * 1024
 
 /** Bump when what a verdict means changes (new secret rules, new text test): old caches are dropped. */
-const CACHE_FORMAT = 3
+const CACHE_FORMAT = 4
 
 interface Walked {
   path: string
@@ -82,8 +82,11 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
   const { scope, accounts } = await resolveScope(ctx)
   const diagnostics = [...scope.diagnostics]
   const rules = JSON.stringify([CACHE_FORMAT, SECRET_RULES_VERSION, scope.maxFileSize, scope.secrets.detectContent, DEFAULT_SECRET_PATHS, [...scope.secrets.extraPaths]])
-  const cache = await StatCache.open(ctx.cache, rules, startedAt)
-  const packages = await readPackageIndex(ctx.host, ctx.cache, (p) => isWithin(p, '/etc') && isIncluded(p, scope.roots))
+  const stamp = await packageDatabaseStamp(ctx.host)
+  const cache = await StatCache.open(ctx.cache, rules, startedAt, stamp)
+  // The package index only when some file needs it: one read, or an origin the stat cache cannot give.
+  let index: Promise<PackageIndex> | undefined
+  const packages = () => (index ??= readPackageIndex(ctx.host, ctx.cache, (p) => isWithin(p, '/etc') && isIncluded(p, scope.roots), stamp))
   const walked: Walked[] = []
   const leftovers: string[] = []
   for (const root of scope.roots) await walk(ctx, scope, root, walked, leftovers, diagnostics)
@@ -106,7 +109,7 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
   // promise each; the rest (symlinks, new and changed files) are read side by side.
   const toRead: Walked[] = []
   for (const item of walked) {
-    const known = describeUnread(cache, packages, item)
+    const known = describeUnread(cache, item)
     if (known === undefined) toRead.push(item)
     else finish(known)
   }
@@ -174,13 +177,16 @@ async function walk(
   for (const name of names) await walk(ctx, scope, path === '/' ? `/${name}` : `${path}/${name}`, out, leftovers, diagnostics)
 }
 
-/** The entry of a directory, or of a file the stat cache knows unchanged; undefined when it takes a read. */
-function describeUnread(cache: StatCache, packages: PackageIndex, item: Walked): FileEntry | undefined {
+/** The entry of a directory, or of a file the stat cache knows unchanged (with its origin); undefined when it takes a read. */
+function describeUnread(cache: StatCache, item: Walked): FileEntry | undefined {
   const stat = item.stat
   if (stat.type === 'directory') return item.empty === true ? { ...baseOf(item), type: 'directory', empty: true } : { ...baseOf(item), type: 'directory' }
   if (stat.type !== 'file') return undefined
   const known = cache.lookup(item.path, stat)
-  return known === undefined ? undefined : fileEntry(item, packages, known.verdict, known.text)
+  if (known === undefined) return undefined
+  const etc = isWithin(item.path, '/etc')
+  if (etc && known.origin === undefined) return undefined
+  return fileEntry(item, etc ? known.origin : undefined, known.verdict, known.text)
 }
 
 /** What every entry has, in the manifest's (sorted) key order. */
@@ -192,39 +198,49 @@ async function describe(
   ctx: ProviderContext,
   scope: FilesScope,
   cache: StatCache,
-  packages: PackageIndex,
+  packages: () => Promise<PackageIndex>,
   item: Walked,
 ): Promise<FileEntry | undefined> {
   // The walk's lstat, a moment ago: one lstat a path (a file gone since is left out when read).
   const stat = item.stat
-  if (stat.type === 'directory') return describeUnread(cache, packages, item)
+  if (stat.type === 'directory') return describeUnread(cache, item)
   if (stat.type === 'symlink') {
     const target = await ctx.host.readlink(item.path).catch(goneAsUndefined)
     return target === undefined ? undefined : { ...baseOf(item), target, type: 'symlink' }
   }
   if (stat.type !== 'file') return undefined
 
-  // describeUnread found no verdict in the stat cache: the file is read (or judged by its size).
-  const pathSecret = scope.secrets.pathVerdict(item.path)
   let verdict: ContentVerdict
   let text: string | undefined
-  if (stat.size > MAX_HASHED_SIZE) {
+  const known = cache.lookup(item.path, stat)
+  if (known !== undefined) {
+    // Known, but its origin is not (dpkg's database moved): only the origin is worked out again.
+    verdict = known.verdict
+    text = known.text
+  } else if (stat.size > MAX_HASHED_SIZE) {
+    const pathSecret = scope.secrets.pathVerdict(item.path)
     verdict = pathSecret !== undefined || onlyRootCanRead(stat) ? { content: 'secret', secretReason: pathSecret ?? ROOT_ONLY_UNCHECKED } : { content: 'unhashed' }
     cache.remember(item.path, stat, verdict)
   } else {
     const bytes = await ctx.host.readFile(item.path).catch(goneAsUndefined)
     if (bytes === undefined) return undefined
-    const packaged = packages.get(item.path)
+    const pathSecret = scope.secrets.pathVerdict(item.path)
+    const packaged = (await packages()).get(item.path)
     ;({ verdict, text } = await judge(bytes, scope, { path: item.path, pathSecret, rootOnly: onlyRootCanRead(stat), packagedMd5s: packaged?.map((f) => f.md5) }))
     cache.remember(item.path, stat, verdict, text)
   }
-  return fileEntry(item, packages, verdict, text)
+  let origin: FileOrigin | undefined
+  if (isWithin(item.path, '/etc')) {
+    origin = known?.origin ?? originOf((await packages()).get(item.path), verdict.md5)
+    cache.rememberOrigin(item.path, origin)
+  }
+  return fileEntry(item, origin, verdict, text)
 }
 
-/** A regular file's entry from its verdict, keys in the manifest's (sorted) order. */
-function fileEntry(item: Walked, packages: PackageIndex, verdict: ContentVerdict, text: string | undefined): FileEntry {
+/** A regular file's entry from its verdict (and origin, under /etc), keys in the manifest's (sorted) order. */
+function fileEntry(item: Walked, origin: FileOrigin | undefined, verdict: ContentVerdict, text: string | undefined): FileEntry {
   const entry: FileEntry = { content: verdict.content === 'unhashed' ? 'too-large' : verdict.content, ...baseOf(item), type: 'file' }
-  if (isWithin(item.path, '/etc')) Object.assign(entry, originOf(packages.get(item.path), verdict.md5))
+  if (origin !== undefined) Object.assign(entry, origin)
   if (verdict.content === 'secret') {
     entry.secret = true
     entry.secretReason = verdict.secretReason ?? 'secret'

@@ -21,12 +21,15 @@ const CACHE_KEY = 'dpkg-index'
  * works on a target root the host's dpkg knows nothing about. Kept in the cache until the
  * database changes (status and info/ both move when a package is installed or removed).
  */
-export async function readPackageIndex(host: HostPort, cache: ProviderCache, wanted: (path: string) => boolean): Promise<PackageIndex> {
-  const status = await host.stat(`${DPKG}/status`)
+export async function readPackageIndex(
+  host: HostPort,
+  cache: ProviderCache,
+  wanted: (path: string) => boolean,
+  knownStamp?: string,
+): Promise<PackageIndex> {
+  const stamp = knownStamp ?? (await packageDatabaseStamp(host))
+  if (stamp === NO_DATABASE) return new Map()
   const info = await host.stat(`${DPKG}/info`)
-  if (status === undefined) return new Map()
-  const diversionsStat = await host.stat(`${DPKG}/diversions`)
-  const stamp = JSON.stringify([status.size, status.mtimeMs, status.ino, info?.mtimeMs, info?.ctimeMs, diversionsStat?.mtimeMs])
   const cached = await cache.read(CACHE_KEY)
   if (cached !== undefined) {
     const parsed = JSON.parse(cached) as { stamp: string; files: Array<[string, PackagedFile[]]> }
@@ -62,6 +65,21 @@ export async function readPackageIndex(host: HostPort, cache: ProviderCache, wan
   await cache.write(CACHE_KEY, JSON.stringify({ stamp, files: [...index] }))
   for (const path of [...index.keys()]) if (!wanted(path)) index.delete(path)
   return index
+}
+
+/** The stamp of a target without dpkg's status file (no package owns anything). */
+const NO_DATABASE = 'none'
+
+/**
+ * What dpkg's database looks like from its stat data (status, info/, diversions): the same
+ * stamp means the same index. A package installed or removed moves status and info/.
+ */
+export async function packageDatabaseStamp(host: HostPort): Promise<string> {
+  const status = await host.stat(`${DPKG}/status`)
+  if (status === undefined) return NO_DATABASE
+  const info = await host.stat(`${DPKG}/info`)
+  const diversionsStat = await host.stat(`${DPKG}/diversions`)
+  return JSON.stringify([status.size, status.mtimeMs, status.ino, info?.mtimeMs, info?.ctimeMs, diversionsStat?.mtimeMs])
 }
 
 /** `Conffiles:` of every package in dpkg's status file: " /etc/x <md5> [obsolete]". */

@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert'
 import { createHash } from 'node:crypto'
-import { statSync, unlinkSync, utimesSync } from 'node:fs'
+import { readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { MemoryCache, type HostPort, type ProviderCache, type ProviderContext, type TwinDocument } from '@twinsync/sdk'
 import { FilesProvider } from '../src/index.js'
-import { debianLikeRoot, type TargetRoot } from './target-root.js'
+import { debianLikeRoot, md5, type TargetRoot } from './target-root.js'
 
 /** The context's host, wrapped so every readFile is counted (what the stat cache must save). */
 function countingReads(ctx: ProviderContext): { ctx: ProviderContext; reads: string[] } {
@@ -114,6 +114,35 @@ describe('files provider: stat cache', () => {
     // And the cache written then gives the same answer again.
     const kept = await provider.collect({ ctx })
     assert.deepEqual(text(kept.documents), text(moved.documents))
+  })
+
+  it('works an unchanged file\'s origin out again when dpkg\'s database moved, without reading the file', async () => {
+    const provider = new FilesProvider()
+    const { ctx, reads } = countingReads(createTestContext(root.dir))
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const first = await provider.collect({ ctx })
+    assert.equal(first.state.entries.find((e) => e.path === '/etc/adduser.conf')?.origin, 'package-unmodified')
+    // dpkg now records another md5 for the conffile (an upgrade shipped other bytes).
+    const status = root.path('/var/lib/dpkg/status')
+    const before = readFileSync(status, 'utf8')
+    writeFileSync(status, before.replace(md5('DSHELL=/bin/bash\n'), md5('DSHELL=/bin/sh\n')))
+    try {
+      reads.splice(0)
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      const after = await provider.collect({ ctx })
+      const entry = after.state.entries.find((e) => e.path === '/etc/adduser.conf')
+      assert.equal(entry?.origin, 'package-modified')
+      assert.equal(entry?.package, 'adduser')
+      assert.ok(!reads.includes('/etc/adduser.conf'), 'the file itself is not read again')
+      assert.ok(reads.includes('/var/lib/dpkg/status'), 'the package index is')
+      // And nothing of dpkg's is read while the database stays as it is.
+      reads.splice(0)
+      const again = await provider.collect({ ctx })
+      assert.equal(again.state.entries.find((e) => e.path === '/etc/adduser.conf')?.origin, 'package-modified')
+      assert.deepEqual(reads.filter((p) => p.startsWith('/var/lib/dpkg/')), [])
+    } finally {
+      writeFileSync(status, before)
+    }
   })
 
   it('re-reads everything when the rules change (a smaller size limit)', async () => {

@@ -1,0 +1,46 @@
+import { strict as assert } from 'node:assert'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { SnapshotDraft } from '../src/twin/atomic-snapshot.js'
+
+describe('snapshot draft: a file where a folder was, a folder where a file was', () => {
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'twinsync-draft-'))
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir })
+    git('init', '-q')
+    mkdirSync(join(dir, 'system', 'a', 'deep'), { recursive: true })
+    writeFileSync(join(dir, 'system', 'a', 'b.json'), '{}\n')
+    writeFileSync(join(dir, 'system', 'a', 'deep', 'c.json'), '{}\n')
+    writeFileSync(join(dir, 'system', 'x'), 'a file\n')
+    git('add', '.')
+    git('commit', '-q', '-m', 'first')
+    mkdirSync(join(dir, '.git', 'twinsync'))
+  })
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('drops the folder\'s files for a file of its name, and the file for a folder of its name, also for folders written in the same draft', async () => {
+    const draft = await SnapshotDraft.begin(dir, { edited: false })
+    try {
+      assert.equal(draft.write({ path: 'system/other.json', content: '{}\n' }), true)
+      // A file where HEAD has a folder (two levels of it).
+      draft.write({ path: 'system/a', content: 'now a file\n' })
+      assert.deepEqual(draft.list('system/'), ['system/a', 'system/other.json', 'system/x'])
+      // A folder where HEAD has a file.
+      draft.write({ path: 'system/x/y.json', content: '{}\n' })
+      assert.deepEqual(draft.list('system/'), ['system/a', 'system/other.json', 'system/x/y.json'])
+      // A folder this draft made, then a file in its place: its files go too.
+      draft.write({ path: 'system/new/deeper/z.json', content: '{}\n' })
+      draft.write({ path: 'system/new', content: 'a file again\n' })
+      assert.deepEqual(draft.list('system/'), ['system/a', 'system/new', 'system/other.json', 'system/x/y.json'])
+      // Its files go; system/a, a name it starts with, stays.
+      draft.write({ path: 'system/ab/c.json', content: '{}\n' })
+      draft.write({ path: 'system/ab', content: 'file\n' })
+      assert.deepEqual(draft.list('system/'), ['system/a', 'system/ab', 'system/new', 'system/other.json', 'system/x/y.json'])
+    } finally {
+      await draft.discard()
+    }
+  })
+})
