@@ -40,7 +40,7 @@ export interface SnapshotOptions {
   intentReasons?: Record<string, string>
   /** The reason for pending items that have none yet (an apply names what it did not cover). */
   otherwiseReason?: string
-  /** After a new commit, pack the object store when it needs it (auto-pack.ts); 'incremental' never packs it whole (the apt hook's time budget). Default 'auto'. */
+  /** After a new commit (or a volatile-only skip), pack the object store when it needs it (auto-pack.ts); 'incremental' never packs it whole (the apt hook's time budget). Default 'auto'. */
   pack?: 'auto' | 'incremental'
 }
 
@@ -58,7 +58,7 @@ export interface SnapshotResult {
   diagnostics: Diagnostic[]
   /** Twin paths that still hold pending intent (edits, pulls, changes not applied), kept across the snapshot. */
   pending: string[]
-  /** The object store was packed after the commit (auto-pack.ts): how, and what it cost. */
+  /** The object store was packed after the commit or a volatile-only skip (auto-pack.ts): how, and what it cost. */
   packed?: AutoPackOutcome
 }
 
@@ -81,7 +81,10 @@ export class SnapshotService {
     return this.twin.lock().hold('snapshot', async () => {
       const result = await this.snapshotLocked(options)
       if (result.commit === undefined && options.signal?.aborted !== true) await this.twin.refreshStatData()
-      if (result.commit === undefined || options.signal?.aborted === true) return result
+      // After a commit, and after a volatile-only snapshot set aside, whose objects were written
+      // and nothing refers to (packed, they expire a day later at a whole pack; left loose, they
+      // waited for the next commit at 4 KB each, auto-pack.ts).
+      if ((result.commit === undefined && result.skipped !== 'volatile-only') || options.signal?.aborted === true) return result
       // The commit is made and the working twin moved: a failed pack costs only disk space, and the next snapshot tries again.
       const packed = await autoPack(this.twin.dir, { full: options.pack !== 'incremental' }).catch((error: Error) => {
         this.logger.warn(`could not pack the twin's objects (git repack): ${error.message.split('\n')[0]}`)

@@ -1,7 +1,6 @@
 import type { Static, TSchema } from 'typebox'
 import {
   errorDiagnostic,
-  stableStringify,
   validatorOf,
   warningDiagnostic,
   type Diagnostic,
@@ -19,7 +18,8 @@ import {
   type LoadResult,
 } from '@twinsync/sdk'
 import { applyAptChanges } from './apply.js'
-import { collectAptState, DPKG_STATUS } from './collect.js'
+import { DPKG_STATUS } from './collect.js'
+import { cachedAptState } from './state-cache.js'
 import { diffAptState, observeAptState } from './diff.js'
 import { APT_PINS_DOCUMENT, AptPins, withPins } from './pins.js'
 import { APT_DOCUMENT, AptState } from './state.js'
@@ -43,8 +43,8 @@ export class AptProvider implements ApplicableProvider<AptState> {
   }
 
   async collect({ ctx }: CollectRequest): Promise<CollectResult<AptState>> {
-    const { state, diagnostics } = await collectAptState(ctx.host)
-    return { state, documents: [{ path: APT_DOCUMENT, content: stableStringify(state) }], diagnostics }
+    const { state, diagnostics, document } = await cachedAptState(ctx, Date.now())
+    return { state, documents: [{ path: APT_DOCUMENT, content: document }], diagnostics }
   }
 
   /** apt.json with the person's pins (apt-pins.json) laid over it. */

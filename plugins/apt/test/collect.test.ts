@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert'
+import { appendFileSync, cpSync, mkdtempSync, rmSync, utimesSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { stableStringify } from '@twinsync/sdk'
+import { MemoryCache, stableStringify, type HostPort } from '@twinsync/sdk'
 import { checkConformance, createTestContext } from '@twinsync/sdk/conformance'
 import { AptProvider } from '../src/provider.js'
 import { parseDpkgStatus } from '../src/dpkg-status.js'
@@ -47,5 +50,42 @@ describe('apt collect', () => {
   it('is not detected where there is no dpkg database', async () => {
     const result = await new AptProvider().detect({ ctx: createTestContext(fileURLToPath(new URL('./fixtures', import.meta.url))) })
     assert.equal(result.detected, false)
+  })
+
+  it('parses dpkg\'s status again only when it or extended_states moved, and sees the change', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'twinsync-apt-cache-'))
+    try {
+      cpSync(FIXTURE_ROOT, root, { recursive: true })
+      const past = new Date(Date.now() - 3600_000)
+      for (const f of ['var/lib/dpkg/status', 'var/lib/apt/extended_states']) utimesSync(join(root, f), past, past)
+      // Files changed in the last moments are read every time (racily clean); their ctime is now.
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      const reads: string[] = []
+      const base = createTestContext(root, { cache: new MemoryCache() })
+      const host = new Proxy(base.host, {
+        get(target, key, receiver) {
+          const value: unknown = Reflect.get(target, key, receiver)
+          if (key === 'readTextIfExists' || key === 'readFile') return (path: string) => (reads.push(path), (value as HostPort['readFile']).call(target, path))
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+        },
+      })
+      const ctx = { ...base, host }
+      const provider = new AptProvider()
+      const first = await provider.collect({ ctx })
+      assert.ok(reads.includes('/var/lib/dpkg/status'))
+      reads.splice(0)
+      const second = await provider.collect({ ctx })
+      assert.equal(reads.length, 0, `nothing moved: nothing read (${reads.join(', ')})`)
+      assert.deepEqual(second.state, first.state)
+      assert.deepEqual(second.documents, first.documents)
+      assert.deepEqual(second.diagnostics, first.diagnostics)
+      appendFileSync(join(root, 'var/lib/dpkg/status'), '\nPackage: newcomer\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.0\n')
+      const third = await provider.collect({ ctx })
+      assert.ok(reads.includes('/var/lib/dpkg/status'))
+      assert.equal(third.state.packages.newcomer?.version, '1.0')
+      assert.equal(third.documents[0]?.content, stableStringify(third.state))
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
   })
 })
