@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert'
-import { readFile, writeFile } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { appendFile, readFile, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, type Rootfs } from '../bed/index.js'
@@ -8,6 +9,7 @@ import { cliSandbox, gitLog, json, type CliSandbox } from '../support/cli.js'
 interface SnapshotJson {
   commit?: string
   skipped?: string
+  packed?: { kind: string; looseAfter: number }
   repo: string
   summary: Record<string, { added: number; changed: number; removed: number; paths: string[] } | undefined>
   providers: Array<{ name: string; status: string }>
@@ -75,5 +77,16 @@ describe('twinsync snapshot of a Debian root file system (--root)', function () 
     assert.deepEqual(Object.keys(result.summary), ['files'])
     assert.ok(result.summary.files?.paths.includes('filesystem/etc/motd'))
     assert.equal(await twinFile('filesystem/etc/motd'), 'Maintenance on Friday\n')
+  })
+
+  it('sets a snapshot where only volatile facts moved aside, and packs the objects it wrote: none is left loose', async () => {
+    const before = await gitLog(cli.twinDir)
+    await appendFile(join(rootfs.dir, 'var/log/syslog'), '2026-01-01T00:00:00 twin-under-test CRON[100]: (root) CMD (true)\n')
+    const result = await snapshot('--if-changed')
+    assert.equal(result.skipped, 'volatile-only')
+    assert.equal(result.packed?.kind, 'incremental')
+    assert.equal(result.packed?.looseAfter, 0)
+    assert.deepEqual(await gitLog(cli.twinDir), before)
+    execFileSync('git', ['-C', cli.twinDir, 'fsck', '--full', '--strict'])
   })
 })
