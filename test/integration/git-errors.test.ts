@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { cliSandbox, type CliSandbox } from '../support/cli.js'
 
@@ -53,8 +53,17 @@ describe('git failures as coded errors', function () {
   describe('on a damaged twin (the HEAD commit object is gone)', () => {
     before(async () => {
       const head = git(cli.twinDir, 'rev-parse', 'HEAD')
-      // Loose objects: remove the commit's file, as a disk fault or a bad copy would.
+      // The snapshot packed its objects (auto-pack.ts): made loose again, as they were before.
       const objects = join(cli.twinDir, '.git/objects')
+      const packs = await readdir(join(objects, 'pack'))
+      for (const name of packs.filter((n) => n.endsWith('.pack'))) {
+        const pack = join(cli.dir, name)
+        await rename(join(objects, 'pack', name), pack)
+        const base = name.slice(0, -'.pack'.length)
+        for (const other of packs.filter((n) => n.startsWith(`${base}.`) && n !== name)) await rm(join(objects, 'pack', other), { force: true })
+        execFileSync('git', ['-C', cli.twinDir, 'unpack-objects', '-q'], { input: await readFile(pack) })
+      }
+      // Loose objects: remove the commit's file, as a disk fault or a bad copy would.
       assert.ok((await readdir(join(objects, head.slice(0, 2)))).includes(head.slice(2)), 'the commit is a loose object')
       await rm(join(objects, head.slice(0, 2), head.slice(2)), { force: true })
     })

@@ -99,8 +99,10 @@ export class SnapshotService {
     // Pending intent is set aside (and committed to refs/twinsync/intended) so the snapshot
     // records only the machine, then merged back on top of the new observed state.
     // Finish what a killed snapshot left, and refuse git's index locked by someone else, before anything moves.
+    const started = performance.now()
     await this.twin.settle()
     const held = await this.intents.hold('providers', undefined, options.intentReasons, options.otherwiseReason, { underLock: true })
+    this.logger.debug(`snapshot: intent held at ${Math.round(performance.now() - started)} ms`)
     let result: Omit<SnapshotResult, 'pending'>
     try {
       result = await this.observe(options, held.clean === true)
@@ -112,6 +114,7 @@ export class SnapshotService {
     // An unchanged snapshot leaves the ref (and its reflog) as it is: no git process, no write.
     if (observed !== undefined && observed !== held.observedRef) await this.intents.markObserved(observed)
     const pending = await held.restore(observed ?? held.base)
+    this.logger.debug(`snapshot: intent settled at ${Math.round(performance.now() - started)} ms`)
     return { ...result, pending }
   }
 
@@ -171,10 +174,11 @@ export class SnapshotService {
         await draft.discard()
         return { ...base, commit: undefined, message: undefined, skipped: 'volatile-only', head: draft.head }
       }
-      const described = options.message === undefined ? await this.snapshotMessage(tree, changes, options, { head: draft.head, headTree: await draft.headTree() }) : { message: options.message }
+      const described = options.message === undefined ? await this.snapshotMessage(tree, changes, options, draft) : { message: options.message }
       const message = described.message
       phase('described')
       const commit = await draft.commit(tree, message)
+      phase('committed')
       if (options.label !== undefined) await new SnapshotLog(this.twin.dir).label(commit, options.label)
       return { ...base, ...(described.changes === undefined ? {} : { changes: described.changes }), commit, message: message.split('\n')[0] as string, skipped: undefined, head: commit }
     } catch (error) {
@@ -194,7 +198,7 @@ export class SnapshotService {
     tree: string,
     changes: readonly GitStatusEntry[],
     options: SnapshotOptions,
-    parent: { head: string | undefined; headTree: string | undefined },
+    draft: SnapshotDraft,
   ): Promise<{ message: string; changes?: SemanticDiff['domains'] }> {
     const stamp = `${snapshotMessage(this.clock(), options.label)}${options.note === undefined ? '' : ` ${options.note}`}`
     const plain = options.subject === undefined ? stamp : snapshotCommitMessage(options.subject, stamp)
@@ -217,11 +221,12 @@ export class SnapshotService {
       const all: SemanticDiff['domains'] = { ...domains }
       for (const [d, list] of Object.entries(counted.domains) as Array<[keyof SemanticDiff['domains'], DomainChange[]]>) all[d] = [...(all[d] ?? []), ...list]
       const key = await twinKey(this.twin.dir, true)
-      return key === undefined ? message : `${message}\n\n${countsTrailer(parent.headTree ?? EMPTY_TREE, tree, recordedCounts(all), key)}`
+      return key === undefined ? message : `${message}\n\n${countsTrailer((await draft.headTree()) ?? EMPTY_TREE, tree, recordedCounts(all), key)}`
     }
     if (lasting.length === 0) return { message: await withCounts(plain, {}) }
-    const older = parent.head === undefined ? undefined : new GitTreeReader(this.twin.dir, parent.head)
-    const newer = new GitTreeReader(this.twin.dir, tree)
+    // Both sides read from the draft where it can (no ls-tree, no document through git and back).
+    const older = draft.head === undefined ? undefined : (draft.reader('head') ?? new GitTreeReader(this.twin.dir, draft.head))
+    const newer = draft.reader('new') ?? new GitTreeReader(this.twin.dir, tree)
     try {
       const diff = await semanticDiff(older === undefined ? EMPTY_TWIN : changedFilesOnly(older, lasting), changedFilesOnly(newer, lasting), lasting, providers, set.claims, contextOf, { diffs: false })
       // The first snapshot records everything: its diary line counts instead of listing.

@@ -23,6 +23,7 @@ import { join } from 'node:path'
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/errors'
 import type { SimpleGit } from 'simple-git'
 import { diskError } from './disk-error.js'
+import { readHead } from './quick-status.js'
 import { removeTwinFile } from './twin-files.js'
 
 /** The id git gives the empty tree: the "before" of a twin's first commit. */
@@ -59,7 +60,9 @@ export function gitError(dir: string, args: readonly string[], message: string, 
       ...(cause === undefined ? {} : { cause }),
     })
   }
-  return new TwinSyncError('GIT_FAILED', `git ${args[0] ?? ''} failed in ${dir}: ${first}`, {
+  // The subcommand, after any `-c name=value` and `-C dir`.
+  const subcommand = args.find((a, i) => !a.startsWith('-') && args[i - 1] !== '-c' && args[i - 1] !== '-C') ?? ''
+  return new TwinSyncError('GIT_FAILED', `git ${subcommand} failed in ${dir}: ${first}`, {
     nextStep: `Look at the twin with \`git -C ${dir} status\`, fix what git reports, and run the command again.`,
     details,
     ...(cause === undefined ? {} : { cause }),
@@ -331,12 +334,14 @@ export class SimpleGitClient implements GitClient {
   }
 
   async commit(message: string): Promise<string> {
-    await runGit(this.dir, ['commit', '--quiet', '--no-verify', '-m', message])
+    // No `git maintenance run --auto` after it (a process): auto-pack.ts keeps the twin packed.
+    await runGit(this.dir, ['-c', 'maintenance.auto=false', 'commit', '--quiet', '--no-verify', '-m', message])
     return (await this.head()) as string
   }
 
-  head(): Promise<string | undefined> {
-    return revParseCommit(this.dir, 'HEAD')
+  async head(): Promise<string | undefined> {
+    const quick = readHead(this.dir) // from .git when it can be (quick-status.ts)
+    return quick === undefined ? revParseCommit(this.dir, 'HEAD') : (quick ?? undefined)
   }
 
   async restore(entries: readonly GitStatusEntry[]): Promise<void> {
@@ -368,9 +373,9 @@ export function parseNameStatus(out: string): GitStatusEntry[] {
 
 /**
  * git with bytes in and out and an environment of its own (a private index, GIT_INDEX_FILE),
- * for the all-or-nothing snapshot's plumbing (update-index --index-info reads its standard input).
+ * for the all-or-nothing snapshot's plumbing (update-index --index-info and index-pack read their standard input).
  */
-export function runGitBytes(dir: string, args: readonly string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<Buffer> {
+export function runGitBytes(dir: string, args: readonly string[], options: { env?: Record<string, string>; input?: string | Buffer } = {}): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', ['-C', dir, ...args], {
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

@@ -65,13 +65,13 @@ export interface IndexEntry {
 export interface TwinIndex {
   /** The file's bytes as read: a snapshot's private index starts from exactly these. */
   bytes: Buffer
-  entries: Map<string, IndexEntry>
+  entries: ReadonlyMap<string, IndexEntry>
   /** A digest of the entries (paths, modes, blob ids), not of their stat data. */
   key: string
   /** The index file's own identity, to see that nobody rewrote it meanwhile. */
   identity: string
   /** @internal stat data per path, and the index file's mtime (ns). */
-  stats: Map<string, StatData>
+  stats: ReadonlyMap<string, StatData>
   mtimeNs: bigint
 }
 
@@ -142,10 +142,16 @@ export function readIndex(dir: string): TwinIndex | undefined {
   } catch {
     return undefined
   }
+  const identity = identityOf(info)
+  // The same file as the last one read (a snapshot reads it in hold, then in its draft): parsed once.
+  if (lastIndex?.identity === identity && lastIndex.bytes.equals(bytes)) return lastIndex
   const parsed = parseIndex(bytes)
   if (parsed === undefined) return undefined
-  return { ...parsed, bytes, identity: identityOf(info), mtimeNs: info.mtimeNs }
+  lastIndex = { ...parsed, bytes, identity, mtimeNs: info.mtimeNs }
+  return lastIndex
 }
+
+let lastIndex: TwinIndex | undefined
 
 /** Whether the index file is still the one `index` was read from (nobody rewrote it). */
 export function indexUnchanged(dir: string, index: TwinIndex): boolean {
