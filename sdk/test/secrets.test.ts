@@ -5,6 +5,15 @@ import { findSecrets, formatSecretFinding, redactSecrets, REDACTED } from '../sr
 import { plantedCommandLines, plantedFiles, plantedLogLines } from '../../test/fixtures/secrets/samples.js'
 
 describe('findSecrets', () => {
+  it('finds the one credential among thousands of JSON key-value lines, at its value (redaction keeps the rest)', async () => {
+    const entries = Array.from({ length: 3000 }, (_, i) => ({ path: `/etc/app/${i}.conf`, mode: '0644', owner: 'root', sha256: 'ab'.repeat(32), secret: i % 7 === 0 }))
+    const text = JSON.stringify({ entries: [...entries.slice(0, 1500), { db_password: 'hunter2-Sup3r' }, ...entries.slice(1500)] }, null, 2)
+    const findings = await findSecrets(text, { path: 'system/app.json' })
+    assert.deepEqual(findings.map((f) => f.rule), ['credential-assignment'])
+    const redacted = await redactSecrets(text, { path: 'system/app.json' })
+    assert.equal(redacted, text.replace('hunter2-Sup3r', REDACTED))
+  })
+
   for (const planted of [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines()]) {
     it(`finds the ${planted.kind} and redacts it`, async () => {
       const findings = await findSecrets(planted.text, { path: planted.path })

@@ -72,6 +72,8 @@ export class StatCache {
   /** Files looked up unchanged or remembered this run, by path. */
   private readonly next = new Map<string, Stored>()
   private readonly newTexts = new Map<string, string>()
+  /** Files read this run but too recently changed to keep, whose old record was carried over. */
+  private readonly stale = new Set<string>()
   private changed = false
 
   private constructor(
@@ -134,7 +136,7 @@ export class StatCache {
   /** Keep the origin worked out for a file lookup() or remember() just gave (under dpkg's database as it is now). */
   rememberOrigin(path: string, origin: FileOrigin): void {
     const file = this.next.get(path)
-    if (file === undefined) return
+    if (file === undefined || this.stale.has(path)) return
     if (file[11] === origin.origin && file[12] === (origin.package ?? null) && file[13] === (origin.divertedFrom ?? null)) return
     // A copy: the stored array may be the one read, still in `previous`.
     const updated: Stored = [...file]
@@ -146,8 +148,17 @@ export class StatCache {
   }
 
   remember(path: string, stat: FileStat, verdict: ContentVerdict, text?: string): void {
+    if (isRacy(stat, this.startedAt)) {
+      // Not kept: read again next time. Its old record may stay (its stat data no longer
+      // matches the file, so it is never used): a snapshot right after a change (the usual
+      // cron or apt hook case) need not write the whole cache back for a file it cannot keep.
+      const old = this.previous.get(path)
+      if (old === undefined) return
+      this.next.set(path, old)
+      this.stale.add(path)
+      return
+    }
     this.changed = true
-    if (isRacy(stat, this.startedAt)) return
     const file: Stored = [
       path,
       stat.size,

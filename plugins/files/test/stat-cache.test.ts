@@ -116,6 +116,35 @@ describe('files provider: stat cache', () => {
     assert.deepEqual(text(kept.documents), text(moved.documents))
   })
 
+  it('a file changed a moment ago is read again until its times can be trusted, without the whole cache written for it', async () => {
+    const provider = new FilesProvider()
+    const writes: string[] = []
+    const memory = new MemoryCache()
+    const cache: ProviderCache = { read: (key) => memory.read(key), write: (key, value) => (writes.push(key), memory.write(key, value)) }
+    const { ctx, reads } = countingReads(createTestContext(root.dir, { cache }))
+    root.file('/etc/busy.conf', 'one\n')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    await provider.collect({ ctx })
+    root.file('/etc/busy.conf', 'two\n')
+    writes.splice(0)
+    reads.splice(0)
+    const racy = await provider.collect({ ctx })
+    assert.equal(String(racy.documents.find((d) => d.path === 'filesystem/etc/busy.conf')?.content), 'two\n')
+    assert.ok(reads.includes('/etc/busy.conf'))
+    assert.deepEqual(writes.filter((k) => k === 'stat-index'), [], 'nothing it could keep: not written')
+    reads.splice(0)
+    const still = await provider.collect({ ctx })
+    assert.equal(String(still.documents.find((d) => d.path === 'filesystem/etc/busy.conf')?.content), 'two\n')
+    assert.ok(reads.includes('/etc/busy.conf'), 'still too recent: read again')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    await provider.collect({ ctx })
+    assert.ok(writes.includes('stat-index'), 'now kept: written')
+    reads.splice(0)
+    const kept = await provider.collect({ ctx })
+    assert.ok(!reads.includes('/etc/busy.conf'))
+    assert.equal(String(kept.documents.find((d) => d.path === 'filesystem/etc/busy.conf')?.content), 'two\n')
+  })
+
   it('works an unchanged file\'s origin out again when dpkg\'s database moved, without reading the file', async () => {
     const provider = new FilesProvider()
     const { ctx, reads } = countingReads(createTestContext(root.dir))
