@@ -36,8 +36,11 @@ import { runGitBytes } from './git.js'
  *     of every document that changed (no deltas against older packs: the files manifest alone
  *     is 17 KB packed), and its `repack -d` walked the whole history to find the reachable
  *     loose objects, so it cost about what a whole pack did;
- *   - this module: see docs/architecture.md (Speed) for the repository's size along the way
- *     and what packing costs a snapshot.
+ *   - this module (session 5, with top.json and usage.json made steadier): 2.96 MB after 1,000
+ *     snapshots, 6.3× the first snapshot as it leaves it packed (468 KB), at most 3.0 MB along
+ *     the way; packing 72 ms a snapshot amortised (wall, load average 7; a geometric pack 54 ms
+ *     median, a whole one 208 ms), git 14.9 ms of CPU a snapshot against 4.8 (the same 1,000
+ *     snapshots replayed). What the rest is: docs/architecture.md (Speed).
  *
  * Crash safety is git's: a pack is written under a temp name and renamed into place with its
  * index, and `-d` deletes loose objects and old packs only once a new pack holds them. No

@@ -130,12 +130,13 @@ interface Packed {
 
 /** Where .git's KB (less the provider caches) are: the object store, the reflogs, the rest. */
 async function breakdown(ct: Container, repoKb: number): Promise<string> {
-  const out = (await ct.runOk(['sh', '-c', `cd ${TWIN}/.git && du -sk objects/pack objects logs && git count-objects -v`])).stdout
-  const kb = (name: string) => Number(new RegExp(`^(\\d+)\\t${name.replace('.', '\\.')}$`, 'm').exec(out)?.[1] ?? 0)
+  // One du per folder: du counts a folder inside another given before it only once.
+  const kb = async (path: string) => Number((await ct.runOk(['du', '-sk', `${TWIN}/.git/${path}`])).stdout.split('\t')[0])
+  const objects = await kb('objects')
+  const logs = await kb('logs')
+  const out = (await ct.runOk(['git', '-C', TWIN, 'count-objects', '-v'])).stdout
   const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(out)?.[1] ?? 0)
-  const objects = kb('objects')
-  const logs = kb('logs')
-  return `objects ${objects} KB (packs ${kb('objects/pack')} KB: ${field('packs')} packs, ${field('in-pack')} objects; ${field('count')} loose objects), reflogs ${logs} KB, the rest (index, hooks, refs, config) ${repoKb - objects - logs} KB`
+  return `objects ${objects} KB (packs ${await kb('objects/pack')} KB: ${field('packs')} packs, ${field('in-pack')} objects; ${field('count')} loose objects), reflogs ${logs} KB, the rest (index, hooks, refs, config) ${repoKb - objects - logs} KB`
 }
 
 /**
