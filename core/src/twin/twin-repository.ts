@@ -23,6 +23,9 @@ const FOLDER_NOTES: Record<string, string> = {
 }
 
 /** Where providers keep caches: inside .git, so never committed, and gone with the twin. */
+/** The quick check's last verdict per twin in this process (dirtyPaths), for refreshStatData: the services hold their own TwinRepository. */
+const lastQuick = new Map<string, QuickClean>()
+
 export function twinCacheDir(twinDir: string): string {
   return join(twinDir, '.git', 'twinsync', 'cache')
 }
@@ -35,8 +38,6 @@ export function twinCacheDir(twinDir: string): string {
 export class TwinRepository implements TwinReader {
   readonly dir: string
   private readonly git: GitClient
-  /** The quick check's last verdict (dirtyPaths). */
-  private lastQuick: QuickClean | undefined
 
   constructor(
     @inject(Tokens.TwinLocation) location: TwinLocation,
@@ -212,7 +213,7 @@ export class TwinRepository implements TwinReader {
    */
   async dirtyPaths(options: { underLock?: boolean } = {}): Promise<string[]> {
     const quick = quickClean(this.dir)
-    this.lastQuick = quick
+    lastQuick.set(this.dir, quick)
     if (quick.clean) return []
     const dirty = await this.git.dirtyPaths()
     const { head, index } = quick
@@ -228,7 +229,7 @@ export class TwinRepository implements TwinReader {
    * --refresh` it (atomic-snapshot.ts), so that the next run needs no git.
    */
   async refreshStatData(): Promise<void> {
-    if (this.lastQuick?.clean === true) return
+    if (lastQuick.get(this.dir)?.clean === true) return
     const quick = quickClean(this.dir)
     if (!quick.clean && quick.staleStatData && quick.index !== undefined) await refreshIndex(this.dir, quick.index)
   }
