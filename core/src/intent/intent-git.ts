@@ -1,7 +1,7 @@
-import { copyFile, mkdtemp, rm, stat, utimes } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
-import { dropStaleRefLock, parseNameStatus, revParseCommit, runGit, type GitStatusEntry } from '../twin/git.js'
+import { copyIndex, dropStaleRefLock, parseNameStatus, revParseCommit, runGit, type GitStatusEntry } from '../twin/git.js'
 import { readRefId } from '../twin/quick-status.js'
 
 /** The last snapshot: the machine as TwinSync last saw it. */
@@ -58,20 +58,7 @@ export async function workingTree(dir: string): Promise<string> {
   const index = join(tmp, 'index')
   try {
     const real = join(dir, '.git', 'index')
-    const copied = await copyFile(real, index).then(
-      () => true,
-      (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error
-        return false
-      },
-    )
-    // git trusts an entry whose stat is unchanged unless the file is as new as the index itself
-    // ("racy git"). A fresh copy would look newer than a file written in the same second with
-    // the same size (a mode 0644 → 0600 edit): back-date the copy, so such files are hashed.
-    if (copied) {
-      const { atime, mtime } = await stat(real)
-      await utimes(index, atime, new Date(mtime.getTime() - 2000))
-    }
+    await copyIndex(real, index)
     const env = { GIT_INDEX_FILE: index }
     await git(dir, ['add', '--all', '--', '.'], env)
     return (await git(dir, ['write-tree'], env)).trim()

@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { deflateSync } from 'node:zlib'
 import { linkSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { copyFile, link, lstat, mkdir, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises'
+import { link, lstat, mkdir, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { TwinSyncError, compareStrings, writeFileAtomic, type TwinReader } from '@twinsync/sdk'
 import { diskError } from './disk-error.js'
 import { lockTempOfDeadRun } from './twin-lock.js'
-import { BatchReader, dropStaleRefLock, EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
+import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
 import { twinPathParts, twinSymlinkError } from './twin-files.js'
 import { indexUnchanged, readHead, readIndex, writeIndexCopy, type TwinIndex } from './quick-status.js'
 
@@ -81,8 +81,7 @@ export class SnapshotDraft {
     const env = { GIT_INDEX_FILE: join(dir, INDEX) }
     try {
       // Clean (nothing edited, nothing staged): the real index is HEAD, with its stat cache.
-      if ((await stat(realIndex).catch(() => undefined)) !== undefined) await copyFile(realIndex, join(dir, INDEX))
-      else await git(dir, head === undefined ? ['read-tree', '--empty'] : ['read-tree', 'HEAD'], { env })
+      if (!(await copyIndex(realIndex, join(dir, INDEX)))) await git(dir, head === undefined ? ['read-tree', '--empty'] : ['read-tree', 'HEAD'], { env })
     } catch (error) {
       throw diskError(error, dir)
     }
@@ -369,7 +368,7 @@ export async function resetIndex(dir: string): Promise<void> {
   const index = join(dir, INDEX)
   await rm(index, { force: true })
   const real = join(dir, '.git', 'index')
-  if ((await stat(real).catch(() => undefined)) !== undefined) await copyFile(real, index)
+  await copyIndex(real, index)
   try {
     await git(dir, ['reset', '--quiet', '--mixed'], { env: { GIT_INDEX_FILE: index } })
     await swapIndex(dir, index)

@@ -18,7 +18,7 @@
  * requests, and blobs are bytes, not text.
  */
 import { spawn } from 'node:child_process'
-import { lstat, rm } from 'node:fs/promises'
+import { copyFile, lstat, rm, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/errors'
 import type { SimpleGit } from 'simple-git'
@@ -166,6 +166,30 @@ export async function tryGit(dir: string, args: readonly string[], options: GitR
     if (isTwinSyncError(error) && error.code === 'GIT_FAILED') return { ok: false, output: String((error.details as { git?: string } | undefined)?.git ?? error.message) }
     throw error
   }
+}
+
+/**
+ * Copy git's index to `copy` for a private GIT_INDEX_FILE; false when there is no index.
+ *
+ * git trusts an entry whose stat data is unchanged unless its file is as new as the index
+ * itself ("racy git"; quick-status.ts applies the same rule). A copy dated now would look newer
+ * than a file written in the same second with the same size (a 0644 → 0600 edit, a same-size
+ * rewrite), and such a file would pass for unchanged: the copy is back-dated 2 s behind the
+ * index it copies, so git hashes those files instead of trusting their stat data.
+ */
+export async function copyIndex(index: string, copy: string): Promise<boolean> {
+  const copied = await copyFile(index, copy).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error
+      return false
+    },
+  )
+  if (copied) {
+    const { atime, mtime } = await stat(index)
+    await utimes(copy, atime, new Date(mtime.getTime() - 2000))
+  }
+  return copied
 }
 
 /**
