@@ -6,9 +6,10 @@ import { runGitBytes } from './git.js'
  * Keep the twin's object store packed as snapshots go by, the way `git gc --auto` would if the
  * snapshot's plumbing (commit-tree, update-ref) ever ran it, and with only the safe half of it.
  *
- * After each snapshot's commit, the loose objects are counted in Node (readdir of objects/xx,
- * no git process; a few ms). When the commit left any (LOOSE_LIMIT more than the last pack
- * could not take), git runs:
+ * After each snapshot's commit (and each volatile-only snapshot set aside, whose objects were
+ * written all the same), the loose objects are counted in Node (readdir of objects/xx, no git
+ * process; a few ms). When there are any (LOOSE_LIMIT more than the last pack could not take),
+ * git runs:
  *   - `git repack -d --geometric=2`: the loose objects into a new pack, rolled up with the
  *     smallest packs until each pack holds at least twice the objects of the next smaller one
  *     (deltas searched among all the rolled-up objects). No walk of the history (git's
