@@ -10,7 +10,7 @@
 // test left open; and nspawn runs with a parent-death signal, so even a SIGKILLed test runner
 // takes its containers down.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { onExit } from './cleanup.js';
@@ -318,6 +318,7 @@ export class Container {
     if (!(await within(this.exited, 10_000))) {
       throw new Error(`container ${this.name} (nspawn pid ${this.nspawn?.pid}) survived SIGKILL`);
     }
+    await killStragglers(this.name);
     removeNspawnLeftovers(this.name);
   }
 
@@ -373,6 +374,44 @@ function sharedBase(image: RootfsImage): Promise<string> {
 // A cleanly exiting nspawn removes these; a killed one leaves them in the host's /run. Only
 // paths named after our own (unique) machine name and base directory are touched.
 const NSPAWN_RUN = '/run/systemd/nspawn';
+
+/**
+ * nspawn forks its container's outer child without exec, so that child carries nspawn's own
+ * command line. Killed in the middle of that fork (a boot that times out at once, under load),
+ * the new child is not yet in nspawn's children list and outlives it until its parent-death
+ * signal arrives. Kill any such process of this machine, and wait (10 s at most) until none is left.
+ */
+async function killStragglers(machine: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const left = nspawnsOf(machine);
+    if (left.length === 0 || Date.now() > deadline) return;
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await sleep(50);
+  }
+}
+
+/** Live (not zombie) systemd-nspawn processes whose command line names this machine. */
+function nspawnsOf(machine: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || commOf(Number(entry)) !== 'systemd-nspawn') continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
+      if (state !== 'Z' && args.some((arg, i) => arg === '--machine' && args[i + 1] === machine)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
 
 function removeNspawnLeftovers(machine: string): void {
   try {
