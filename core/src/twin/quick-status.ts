@@ -70,21 +70,10 @@ export interface TwinIndex {
   key: string
   /** The index file's own identity, to see that nobody rewrote it meanwhile. */
   identity: string
-  /** @internal stat data per path, and the index file's mtime (ns). */
-  stats: ReadonlyMap<string, StatData>
+  /** @internal the entries' paths in git's order, where each entry's stat data starts in `bytes`, and the index file's mtime (ns). */
+  paths: readonly string[]
+  statAt: Uint32Array
   mtimeNs: bigint
-}
-
-interface StatData {
-  ctimeS: number
-  ctimeN: number
-  mtimeS: number
-  mtimeN: number
-  ino: number
-  mode: number
-  uid: number
-  gid: number
-  size: number
 }
 
 /**
@@ -160,13 +149,22 @@ export function indexUnchanged(dir: string, index: TwinIndex): boolean {
 }
 
 /**
- * Whether the working twin is HEAD with nothing edited, staged or added (see the module's
- * comment); `clean: false` means "ask git", never "dirty".
+ * Above this many index entries `git status` is the cheaper check, so the quick one is not made
+ * (see the module's comment); `anySize` makes it anyway. A test lowers it.
  */
-export function quickClean(dir: string): QuickClean {
+export const quickCleanLimit = { entries: 2_500 }
+
+/**
+ * Whether the working twin is HEAD with nothing edited, staged or added (see the module's
+ * comment); `clean: false` means "ask git", never "dirty". A twin of more than
+ * `quickCleanLimit.entries` files is left to git unless `anySize` (a caller to whom git's
+ * answer costs more than the check: `isExactly`).
+ */
+export function quickClean(dir: string, options: { anySize?: boolean } = {}): QuickClean {
   const head = readHead(dir)
   const index = head === undefined || head === null ? undefined : readIndex(dir)
   if (head === undefined || head === null || index === undefined) return { clean: false, staleStatData: false }
+  if (options.anySize !== true && index.paths.length > quickCleanLimit.entries) return { clean: false, head, index, staleStatData: statDataMissing(index) }
   const record = readCleanRecord(dir)
   const agreed = record?.head === head && record.key === index.key
   const statData = statDataMatches(dir, index)
@@ -253,7 +251,8 @@ function parseIndex(bytes: Buffer): Omit<TwinIndex, 'bytes' | 'identity' | 'mtim
   if (!trailer.equals(Buffer.alloc(HASH)) && !createHash('sha1').update(body).digest().equals(trailer)) return undefined
   const count = bytes.readUInt32BE(8)
   const entries = new Map<string, IndexEntry>()
-  const stats = new Map<string, StatData>()
+  const paths: string[] = []
+  const statAt = new Uint32Array(count)
   const digest = createHash('sha1')
   let at = 12
   let previous = ''
@@ -289,21 +288,12 @@ function parseIndex(bytes: Buffer): Omit<TwinIndex, 'bytes' | 'identity' | 'mtim
       next = at + ((end - at + 8) & ~7)
     }
     const mode = bytes.readUInt32BE(at + 24)
-    const modeText = mode.toString(8)
-    if (modeText !== '100644' && modeText !== '100755' && modeText !== '120000') return undefined
+    const modeText = mode === 0o100644 ? '100644' : mode === 0o100755 ? '100755' : mode === 0o120000 ? '120000' : undefined
+    if (modeText === undefined) return undefined
     const sha = bytes.toString('hex', at + 40, at + 60)
     entries.set(path, { mode: modeText, sha })
-    stats.set(path, {
-      ctimeS: bytes.readUInt32BE(at),
-      ctimeN: bytes.readUInt32BE(at + 4),
-      mtimeS: bytes.readUInt32BE(at + 8),
-      mtimeN: bytes.readUInt32BE(at + 12),
-      ino: bytes.readUInt32BE(at + 20),
-      mode,
-      uid: bytes.readUInt32BE(at + 28),
-      gid: bytes.readUInt32BE(at + 32),
-      size: bytes.readUInt32BE(at + 36),
-    })
+    statAt[i] = at
+    paths.push(path)
     digest.update(`${modeText} ${sha}\t${path}\0`)
     previous = path
     at = next
@@ -317,7 +307,7 @@ function parseIndex(bytes: Buffer): Omit<TwinIndex, 'bytes' | 'identity' | 'mtim
     at += 8 + bytes.readUInt32BE(at + 4)
   }
   if (at !== body.length) return undefined
-  return { entries, stats, key: digest.digest('hex') }
+  return { entries, paths, statAt, key: digest.digest('hex') }
 }
 
 /** Every indexed file is as git recorded it, and none is racy (see the module's comment). */
@@ -327,28 +317,37 @@ function statDataMatches(dir: string, index: TwinIndex): boolean {
   // seconds where they are whole seconds (git without USE_NSEC: the same second).
   const racyFromFine = index.mtimeNs - FINE_SLACK
   const racyFromCoarse = index.mtimeNs - COARSE_SLACK
-  for (const [path, recorded] of index.stats) {
+  const { bytes, paths, statAt } = index
+  // Paths joined by hand: `join` normalises each of them, a third of the check's time on a big twin.
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`
+  for (let i = 0; i < paths.length; i++) {
     let st: BigIntStats | undefined
     try {
-      st = lstatSync(join(dir, path), { bigint: true, throwIfNoEntry: false })
+      st = lstatSync(prefix + paths[i], { bigint: true, throwIfNoEntry: false })
     } catch {
       return false
     }
     if (st === undefined) return false
-    const racyFrom = st.mtimeNs % ONE_SECOND === 0n && st.ctimeNs % ONE_SECOND === 0n ? racyFromCoarse : racyFromFine
-    if (st.mtimeNs >= racyFrom || st.ctimeNs >= racyFrom) return false
+    // The entry's stat data, read where parseIndex found it (git's layout: ctime s, ns, mtime s, ns, dev, ino, mode, uid, gid, size).
+    const at = statAt[i] ?? 0
+    const recordedMode = bytes.readUInt32BE(at + 24)
+    const { ctimeNs, mtimeNs } = st
+    const racyFrom = mtimeNs % ONE_SECOND === 0n && ctimeNs % ONE_SECOND === 0n ? racyFromCoarse : racyFromFine
+    if (mtimeNs >= racyFrom || ctimeNs >= racyFrom) return false
     const kind = st.isSymbolicLink() ? 0o120000 : st.isFile() ? 0o100000 : -1
-    if (kind !== (recorded.mode & 0o170000)) return false
-    if (kind === 0o100000 && ((st.mode & 0o100n) !== 0n) !== ((recorded.mode & 0o100) !== 0)) return false
+    if (kind !== (recordedMode & 0o170000)) return false
+    if (kind === 0o100000 && ((st.mode & 0o100n) !== 0n) !== ((recordedMode & 0o100) !== 0)) return false
+    const ctimeS = ctimeNs / ONE_SECOND
+    const mtimeS = mtimeNs / ONE_SECOND
     if (
-      Number((st.ctimeNs / ONE_SECOND) % U32) !== recorded.ctimeS ||
-      Number(st.ctimeNs % ONE_SECOND) !== recorded.ctimeN ||
-      Number((st.mtimeNs / ONE_SECOND) % U32) !== recorded.mtimeS ||
-      Number(st.mtimeNs % ONE_SECOND) !== recorded.mtimeN ||
-      Number(st.ino % U32) !== recorded.ino ||
-      Number(st.uid % U32) !== recorded.uid ||
-      Number(st.gid % U32) !== recorded.gid ||
-      Number(st.size % U32) !== recorded.size
+      Number(ctimeS % U32) !== bytes.readUInt32BE(at) ||
+      Number(ctimeNs - ctimeS * ONE_SECOND) !== bytes.readUInt32BE(at + 4) ||
+      Number(mtimeS % U32) !== bytes.readUInt32BE(at + 8) ||
+      Number(mtimeNs - mtimeS * ONE_SECOND) !== bytes.readUInt32BE(at + 12) ||
+      Number(st.ino % U32) !== bytes.readUInt32BE(at + 20) ||
+      Number(st.uid % U32) !== bytes.readUInt32BE(at + 28) ||
+      Number(st.gid % U32) !== bytes.readUInt32BE(at + 32) ||
+      Number(st.size % U32) !== bytes.readUInt32BE(at + 36)
     ) {
       return false
     }
@@ -356,17 +355,30 @@ function statDataMatches(dir: string, index: TwinIndex): boolean {
   return true
 }
 
+/**
+ * Some entry carries no stat data (zero times: what `read-tree` and `update-index --index-info`,
+ * a snapshot's commit, write). Without a refresh git would read and hash its file at every status.
+ */
+function statDataMissing(index: TwinIndex): boolean {
+  const { bytes, statAt } = index
+  for (const at of statAt) {
+    if (bytes.readUInt32BE(at) === 0 && bytes.readUInt32BE(at + 4) === 0 && bytes.readUInt32BE(at + 8) === 0 && bytes.readUInt32BE(at + 12) === 0) return true
+  }
+  return false
+}
+
 /** The working twin holds nothing but the index's files, the folders above them, and empty folders. */
 function onlyIndexedFiles(dir: string, index: TwinIndex): boolean {
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`
   const folders = new Set<string>()
-  for (const path of index.entries.keys()) {
+  for (const path of index.paths) {
     for (let i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) folders.add(path.slice(0, i))
   }
   // `indexed`: the folder holds indexed files; else nothing but empty folders may be in it (git shows no empty folder).
   const walk = (relative: string, indexed: boolean): boolean => {
     let names
     try {
-      names = readdirSync(relative === '' ? dir : join(dir, relative), { withFileTypes: true })
+      names = readdirSync(relative === '' ? dir : prefix + relative, { withFileTypes: true })
     } catch {
       return false
     }

@@ -191,7 +191,8 @@ export class TwinRepository implements TwinReader {
    */
   async isExactly(commit: string): Promise<boolean> {
     if (await snapshotUnsettled(this.dir)) return false
-    const quick = quickClean(this.dir)
+    // Any size: without it the planner reads the commit through `git cat-file`, dearer than the check.
+    const quick = quickClean(this.dir, { anySize: true })
     return quick.clean && quick.head === commit
   }
 
