@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert'
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
-import { quickClean, readHead, readIndex, readRefId } from '../src/twin/quick-status.js'
+import { quickClean, quickCleanLimit, readHead, readIndex, readRefId } from '../src/twin/quick-status.js'
 import { notesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
@@ -184,5 +184,40 @@ describe('the twin read from .git without git (quick-status.ts)', function () {
     const result = await snapshot()
     assert.notEqual(result.commit, undefined)
     assert.equal(rig.git('show', 'HEAD:scripts/staged.sh'), 'echo edited')
+  })
+
+  it('a twin above the size cut-off is left to git (cheaper there): git is asked, and an edit is still seen and committed', async () => {
+    await settleClean()
+    const limit = quickCleanLimit.entries
+    quickCleanLimit.entries = 1
+    const path = process.env.PATH
+    try {
+      const quick = quickClean(rig.twinDir)
+      assert.deepEqual([quick.clean, quick.clean || quick.staleStatData], [false, false], 'git is asked; stat data present, no refresh')
+      assert.equal(quickClean(rig.twinDir, { anySize: true }).clean, true, 'the full check still finds it clean')
+      process.env.PATH = '/nonexistent'
+      await assert.rejects(dirty(), 'without git the clean twin is not known clean: git is the one asked')
+      process.env.PATH = path
+      assert.deepEqual(await dirty(), [])
+      const before = rig.git('rev-parse', 'HEAD')
+      const text = await readFile(twinFile('plans/README.md'), 'utf8')
+      await writeFile(twinFile('plans/README.md'), text.replace('# plans', '# PLANS'))
+      assert.deepEqual(await dirty(), ['plans/README.md'])
+      const result = await snapshot()
+      assert.notEqual(result.commit, undefined, 'a commit')
+      assert.equal(rig.git('rev-parse', 'HEAD^'), before)
+      assert.match(rig.git('show', 'HEAD:plans/README.md'), /# PLANS/)
+      // Entries without stat data (`read-tree`, as the first snapshot's index has them): above the
+      // cut-off too the next unchanged snapshot refreshes them (else git hashes their files at every status).
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      assert.deepEqual(await rig.twin().dirtyPaths({ underLock: true }), [])
+      rig.git('read-tree', 'HEAD')
+      assert.equal((quickClean(rig.twinDir) as { staleStatData: boolean }).staleStatData, true)
+      assert.equal((await snapshot()).commit, undefined)
+      assert.equal(quickClean(rig.twinDir, { anySize: true }).clean, true, 'refreshed by the unchanged snapshot')
+    } finally {
+      process.env.PATH = path
+      quickCleanLimit.entries = limit
+    }
   })
 })

@@ -356,13 +356,21 @@ function statDataMatches(dir: string, index: TwinIndex): boolean {
 }
 
 /**
- * Some entry carries no stat data (zero times: what `read-tree` and `update-index --index-info`,
- * a snapshot's commit, write). Without a refresh git would read and hash its file at every status.
+ * Above the cut-off, from the index alone: some entry carries no stat data (zero times: what
+ * `read-tree` writes, the first snapshot's index) or is racy by its recorded mtime (the rule of
+ * statDataMatches). Unrefreshed, git would read and hash its file at every status.
  */
 function statDataMissing(index: TwinIndex): boolean {
   const { bytes, statAt } = index
+  const fromFine = index.mtimeNs - FINE_SLACK
+  const fromCoarse = index.mtimeNs - COARSE_SLACK
   for (const at of statAt) {
-    if (bytes.readUInt32BE(at) === 0 && bytes.readUInt32BE(at + 4) === 0 && bytes.readUInt32BE(at + 8) === 0 && bytes.readUInt32BE(at + 12) === 0) return true
+    const ctimeS = bytes.readUInt32BE(at)
+    const mtimeS = bytes.readUInt32BE(at + 8)
+    const mtimeN = bytes.readUInt32BE(at + 12)
+    if (ctimeS === 0 && mtimeS === 0) return true
+    const mtime = BigInt(mtimeS) * ONE_SECOND + BigInt(mtimeN)
+    if (mtime >= (mtimeN === 0 ? fromCoarse : fromFine)) return true
   }
   return false
 }
