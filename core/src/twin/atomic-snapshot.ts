@@ -509,6 +509,10 @@ function blobId(bytes: Buffer): string {
  * in docs/architecture.md (Speed). The pack holds no deltas; auto-pack's
  * whole repack (every few packs) finds them. git writes it under a temp name and renames it
  * into place with its index, so a kill leaves only a temp pack (auto-pack removes old ones).
+ * The pack is streamed into git (packOf), not made whole first: on the scale root (20,000
+ * files under /etc) the whole pack in memory, and again as the child's input, took the first
+ * snapshot's peak memory from 276 to 532 MB; streamed it is 272 MB (548 MB the whole pack,
+ * medians of 6 interleaved), CPU no worse (user 4.2 → 4.0 s; services root user + sys 1.13 → 1.09 s).
  */
 export const PACK_BLOBS_FROM = 100
 
