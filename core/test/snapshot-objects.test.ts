@@ -1,5 +1,12 @@
 import { strict as assert } from 'node:assert'
-import { PACK_BLOBS_FROM } from '../src/twin/atomic-snapshot.js'
+import { execFileSync } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { isTwinSyncError } from '@twinsync/sdk/errors'
+import { PACK_BLOBS_FROM, packOf } from '../src/twin/atomic-snapshot.js'
+import { runGitBytes } from '../src/twin/git.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
 /** How a snapshot's new blobs reach git's object store (atomic-snapshot.ts, writeBlobs), before auto-pack.ts packs anything. */
@@ -33,5 +40,53 @@ describe('snapshot objects: many as one pack, a few loose', function () {
     assert.equal(JSON.parse(rig.git('show', 'HEAD:system/many/002.json')).text, 'two')
     assert.equal(rig.git('fsck', '--strict', '--no-progress'), '')
     assert.equal(rig.git('status', '--porcelain'), '')
+  })
+})
+
+/** The pack is streamed into `git index-pack --stdin` (packOf, runGitBytes with chunks), never made whole in memory. */
+describe('snapshot objects: the pack streamed into index-pack', function () {
+  this.timeout(120_000)
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-pack-'))
+    execFileSync('git', ['init', '--quiet', dir])
+  })
+  after(() => rm(dir, { recursive: true, force: true }))
+  const gitIn = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] })
+  const sha = (bytes: Buffer) => createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex')
+
+  it('writes many objects and large ones (several MB, random and repetitive) that git reads back byte for byte; fsck --strict is clean', async () => {
+    const blobs = [
+      ...Array.from({ length: 300 }, (_, i) => ({ bytes: Buffer.from(`small ${i}\n`.repeat(i % 7)) })),
+      { bytes: randomBytes(6 * 1024 * 1024) }, // its deflated bytes are larger than a write, and than the pipe
+      { bytes: Buffer.alloc(5 * 1024 * 1024, 'twinsync\n') },
+      { bytes: randomBytes(70 * 1024) },
+      { bytes: Buffer.alloc(0) },
+    ]
+    const chunks = [...packOf(blobs)]
+    assert.ok(chunks.length > 3 && Math.max(...chunks.map((c) => c.length)) <= 6 * 1024 * 1024 + 4096, 'the pack comes in pieces, the largest about one blob')
+    await runGitBytes(dir, ['index-pack', '--stdin'], { input: packOf(blobs) })
+    for (const { bytes } of blobs) assert.ok(gitIn('cat-file', 'blob', sha(bytes)).equals(bytes))
+    assert.equal(gitIn('count-objects', '-v').toString().match(/^in-pack: (\d+)$/m)?.[1], String(blobs.length), 'one object each (the same content twice is fine in a pack)')
+    assert.equal(gitIn('fsck', '--strict', '--no-progress', '--no-dangling').toString(), '')
+  })
+
+  it('a pack git refuses (cut short) is git\'s failure, GIT_FAILED with its words; a failure making the input is ours, as it is', async () => {
+    const blobs = Array.from({ length: 150 }, (_, i) => ({ bytes: randomBytes(1024 + i) }))
+    const cut = [...packOf(blobs)].slice(0, -1)
+    await assert.rejects(runGitBytes(dir, ['index-pack', '--stdin'], { input: cut }), (e: unknown) => {
+      assert.ok(isTwinSyncError(e) && e.code === 'GIT_FAILED', String(e))
+      assert.match(e.message, /git index-pack failed/)
+      return true
+    })
+    function* broken(): Generator<Buffer> {
+      let n = 0
+      for (const chunk of packOf(blobs)) {
+        if (++n === 2) throw new Error('no more blobs')
+        yield chunk
+      }
+    }
+    await assert.rejects(runGitBytes(dir, ['index-pack', '--stdin'], { input: broken() }), /no more blobs/)
+    assert.equal(gitIn('fsck', '--strict', '--no-progress', '--no-dangling').toString(), '')
   })
 })

@@ -20,6 +20,7 @@
 import { spawn } from 'node:child_process'
 import { copyFile, lstat, rm, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { Writable } from 'node:stream'
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/errors'
 import type { SimpleGit } from 'simple-git'
 import { diskError } from './disk-error.js'
@@ -398,8 +399,10 @@ export function parseNameStatus(out: string): GitStatusEntry[] {
 /**
  * git with bytes in and out and an environment of its own (a private index, GIT_INDEX_FILE),
  * for the all-or-nothing snapshot's plumbing (update-index --index-info and index-pack read their standard input).
+ * The input is a string or bytes, or chunks made one at a time (a pack streamed into index-pack):
+ * each is written when git has taken the one before ('drain'), so only one is held at a time.
  */
-export function runGitBytes(dir: string, args: readonly string[], options: { env?: Record<string, string>; input?: string | Buffer } = {}): Promise<Buffer> {
+export function runGitBytes(dir: string, args: readonly string[], options: { env?: Record<string, string>; input?: string | Buffer | Iterable<Buffer> } = {}): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', ['-C', dir, ...args], {
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
@@ -407,14 +410,45 @@ export function runGitBytes(dir: string, args: readonly string[], options: { env
     })
     const out: Buffer[] = []
     const err: Buffer[] = []
+    let feedError: unknown
     child.stdout?.on('data', (c: Buffer) => out.push(c))
     child.stderr?.on('data', (c: Buffer) => err.push(c))
     child.on('error', (e) => reject(gitError(dir, args, `spawn git ${e.message}`)))
     child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out))
+      if (feedError !== undefined) reject(feedError)
+      else if (code === 0) resolve(Buffer.concat(out))
       else reject(gitError(dir, args, Buffer.concat(err).toString('utf8') || `git exited ${code}`))
     })
     child.stdin?.on('error', () => undefined)
-    if (options.input !== undefined) child.stdin?.end(options.input)
+    const input = options.input
+    if (input === undefined || child.stdin === null) return
+    if (typeof input === 'string' || Buffer.isBuffer(input)) child.stdin.end(input)
+    else {
+      const stdin = child.stdin
+      // Our own failure making the input (not git's) ends git's input short and is reported as is.
+      feed(stdin, input).catch((error: unknown) => {
+        feedError = error
+        stdin.destroy()
+      })
+    }
   })
+}
+
+/** Write chunks one at a time, waiting for 'drain'; stops when git has closed its input (git's exit then tells). */
+async function feed(stdin: Writable, chunks: Iterable<Buffer>): Promise<void> {
+  for (const chunk of chunks) {
+    if (stdin.destroyed) return
+    if (!stdin.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          stdin.off('drain', done)
+          stdin.off('close', done)
+          resolve()
+        }
+        stdin.on('drain', done)
+        stdin.on('close', done)
+      })
+    }
+  }
+  if (!stdin.destroyed) stdin.end()
 }
