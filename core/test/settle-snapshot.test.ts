@@ -1,11 +1,12 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { hostname } from 'node:os'
 import { settleSnapshot } from '../src/twin/atomic-snapshot.js'
-import { startTimeOf } from '../src/twin/twin-lock.js'
+import { lockTempName, lockTempOfDeadRun, startTimeOf } from '../src/twin/twin-lock.js'
 
 describe('a snapshot killed during its HEAD move', () => {
   let dir: string
@@ -42,9 +43,26 @@ describe('a snapshot killed during its HEAD move', () => {
     await writeFile(join(state, '.lock.twinsync-aaaaaaaaaaaa'), holder(2 ** 30, null))
     await writeFile(join(state, '.lock.twinsync-bbbbbbbbbbbb'), holder(process.pid, startTimeOf(process.pid)))
     await writeFile(join(state, '.lock.twinsync-cccccccccccc'), '')
+    // Empty, named by its run: a dead run of this boot's is a leftover; a live one's, or another boot's (maybe another machine's), stays.
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replace(/-/g, '').slice(0, 8)
+    const other = boot.startsWith('0') ? `1${boot.slice(1)}` : `0${boot.slice(1)}`
+    await writeFile(join(state, `.lock.${2 ** 30}-${boot}.twinsync-dddddddddddd`), '')
+    await writeFile(join(state, `.lock.${process.pid}-${boot}.twinsync-eeeeeeeeeeee`), '')
+    await writeFile(join(state, `.lock.${2 ** 30}-${other}.twinsync-ffffffffffff`), '')
     const settled = await settleSnapshot(dir)
-    assert.deepEqual(settled.tempFiles, [join('.git', 'twinsync', '.lock.twinsync-aaaaaaaaaaaa')])
+    assert.deepEqual(settled.tempFiles, [join('.git', 'twinsync', `.lock.${2 ** 30}-${boot}.twinsync-dddddddddddd`), join('.git', 'twinsync', '.lock.twinsync-aaaaaaaaaaaa')].sort())
     await access(join(state, '.lock.twinsync-bbbbbbbbbbbb'))
     await access(join(state, '.lock.twinsync-cccccccccccc')) // unreadable and young: maybe being written
+    await access(join(state, `.lock.${process.pid}-${boot}.twinsync-eeeeeeeeeeee`))
+    await access(join(state, `.lock.${2 ** 30}-${other}.twinsync-ffffffffffff`))
+  })
+
+  it('names a lock temp file by its run and boot, so an empty one a killed run left is known', async () => {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replace(/-/g, '').slice(0, 8)
+    const name = lockTempName(join(dir, '.git', 'twinsync', 'lock'))
+    assert.match(name, new RegExp(`/\\.git/twinsync/\\.lock\\.${process.pid}-${boot}\\.twinsync-[0-9a-f]{12}$`))
+    await mkdir(join(dir, '.git', 'twinsync'), { recursive: true })
+    await writeFile(name, '')
+    assert.equal(await lockTempOfDeadRun(name), false, 'this live run')
   })
 })

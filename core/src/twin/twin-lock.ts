@@ -51,7 +51,7 @@ export class TwinLock {
     if (holding.getStore()?.has(this.path) === true) return
     await mkdir(dirname(this.path), { recursive: true })
     const me: LockHolder = { pid: process.pid, startTime: startTimeOf(process.pid), bootId: bootId(), host: hostname(), purpose, since: new Date().toISOString() }
-    const temp = join(dirname(this.path), `.${basename(this.path)}.twinsync-${randomBytes(6).toString('hex')}`)
+    const temp = lockTempName(this.path)
     try {
       const handle = await open(temp, 'wx', 0o600)
       try {
@@ -152,7 +152,28 @@ export class TwinLock {
 export async function lockTempOfDeadRun(path: string): Promise<boolean> {
   const text = await readFile(path, 'utf8').catch(() => undefined)
   const holder = text === undefined ? undefined : parseLock(text)
-  return holder !== undefined && !isHolderAlive(holder)
+  if (holder !== undefined) return !isHolderAlive(holder)
+  // Empty or half written (killed between creating it and writing it): its name says whose it is.
+  const named = /\.(\d+)-([0-9a-f]{8})\.twinsync-[0-9a-f]{12}$/.exec(basename(path))
+  if (named === null || named[2] !== bootId()?.replace(/-/g, '').slice(0, 8)) return false
+  try {
+    process.kill(Number(named[1]), 0)
+    return false
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
+/**
+ * The lock's temp file, named `.lock.<pid>-<first 8 hex of the boot id>.twinsync-<12 hex>`, so that one left empty by a
+ * run killed between creating and writing it is known as a dead run's at once (chaos: a
+ * snapshot killed there left one that reruns kept for the 60 s given to a run still writing
+ * it). Without a boot id, nothing: such a file waits out the 60 s.
+ */
+export function lockTempName(lock: string): string {
+  const boot = bootId()?.replace(/-/g, '').slice(0, 8)
+  const owner = boot === undefined || !/^[0-9a-f]{8}$/.test(boot) ? '' : `${process.pid}-${boot}.`
+  return join(dirname(lock), `.${basename(lock)}.${owner}twinsync-${randomBytes(6).toString('hex')}`)
 }
 
 export function lockHeld(path: string, holder: LockHolder): TwinSyncError {
