@@ -317,7 +317,9 @@ describe('test bed', function () {
       process.env.CI = 'true';
       process.env.CI_JOB = '7';
       try {
-        tui = await startTmux(['sh', '-c', 'stty size; echo "CI=${CI-unset} CI_JOB=${CI_JOB-unset} LANG=$LANG"'], { cols: 100, rows: 30 });
+        // The short pause: a program that exits at once can lose its output to the pane (seen once in
+        // a full run: an empty screen for 10 s); this test is about the size and the environment.
+        tui = await startTmux(['sh', '-c', 'stty size; echo "CI=${CI-unset} CI_JOB=${CI_JOB-unset} LANG=$LANG"; sleep 0.3'], { cols: 100, rows: 30 });
       } finally {
         restoreEnv(saved);
       }
