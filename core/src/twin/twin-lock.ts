@@ -155,7 +155,7 @@ export async function lockTempOfDeadRun(path: string): Promise<boolean> {
   if (holder !== undefined) return !isHolderAlive(holder)
   // Empty or half written (killed between creating it and writing it): its name says whose it is.
   const named = /\.(\d+)-([0-9a-f]{8})\.twinsync-[0-9a-f]{12}$/.exec(basename(path))
-  if (named === null || named[2] !== bootId()?.replace(/-/g, '').slice(0, 8)) return false
+  if (named === null || named[2] !== bootTag()) return false
   try {
     process.kill(Number(named[1]), 0)
     return false
@@ -170,9 +170,15 @@ export async function lockTempOfDeadRun(path: string): Promise<boolean> {
  * snapshot killed there left one that reruns kept for the 60 s given to a run still writing
  * it). Without a boot id, nothing: such a file waits out the 60 s.
  */
+/** The first 8 hex digits of this boot's id, as lock temp files are named; undefined without one. */
+function bootTag(): string | undefined {
+  const tag = bootId()?.replace(/-/g, '').slice(0, 8)
+  return tag !== undefined && /^[0-9a-f]{8}$/.test(tag) ? tag : undefined
+}
+
 export function lockTempName(lock: string): string {
-  const boot = bootId()?.replace(/-/g, '').slice(0, 8)
-  const owner = boot === undefined || !/^[0-9a-f]{8}$/.test(boot) ? '' : `${process.pid}-${boot}.`
+  const boot = bootTag()
+  const owner = boot === undefined ? '' : `${process.pid}-${boot}.`
   return join(dirname(lock), `.${basename(lock)}.${owner}twinsync-${randomBytes(6).toString('hex')}`)
 }
 
