@@ -63,6 +63,13 @@ export interface DirScan {
    */
   linksByUnit: Map<string, Set<string>>
   ownLinks: Array<{ name: string; destination: string }>
+  /**
+   * Positions in ownLinks of the links named after a unit or leading to it, in order: only
+   * those can match it. Speed: a unit is checked against its few links instead of every alias
+   * link of the directory (the services root: about 100 in each of /usr/lib/systemd/system and
+   * /lib/systemd/system, for 300 units twice each).
+   */
+  ownLinksOf: Map<string, number[]>
 }
 
 /**
@@ -293,7 +300,17 @@ export class UnitFileIndex {
           const raw = await this.readlink(`${dir}/${entry.name}`)
           if (raw !== undefined) ownLinks.push({ name: entry.name, destination: basenameOf(resolveLinkTarget(dir, raw)) })
         }
-        return { path: dir, linksByUnit, ownLinks }
+        const ownLinksOf: DirScan['ownLinksOf'] = new Map()
+        const note = (unit: string, at: number) => {
+          const positions = ownLinksOf.get(unit)
+          if (positions === undefined) ownLinksOf.set(unit, [at])
+          else if (positions[positions.length - 1] !== at) positions.push(at)
+        }
+        ownLinks.forEach((link, at) => {
+          note(link.name, at)
+          note(link.destination, at)
+        })
+        return { path: dir, linksByUnit, ownLinks, ownLinksOf }
       })()
       this.scans.set(dir, cached)
     }
@@ -403,7 +420,8 @@ function findSymlinks(scan: DirScan, info: Found, install: InstallSection, match
     if (!matchName || isKnownName(info.name, install, link)) return { found: true, sameName: false }
   }
   let sameName = false
-  for (const { name, destination } of scan.ownLinks) {
+  for (const at of scan.ownLinksOf.get(info.name) ?? []) {
+    const { name, destination } = scan.ownLinks[at] as { name: string; destination: string }
     const foundDest = destination === info.name
     const foundPath = !ignoreSameName && name === info.name
     if (foundPath && foundDest) sameName = true
