@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
-import { lstatSync, readdirSync, readFileSync, type BigIntStats } from 'node:fs'
-import { rm, utimes, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { lstatSync, readdirSync, readFileSync, readlinkSync, type BigIntStats } from 'node:fs'
+import { mkdir, rm, utimes, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { writeFileAtomic } from '@twinsync/sdk'
 
 /**
@@ -31,7 +31,9 @@ import { writeFileAtomic } from '@twinsync/sdk'
  *      shortly before the index was written or after (git's "racy" entries, where equal stat
  *      data does not prove equal content): 100 ms with nanosecond file times, where equal
  *      times need a change within one clock tick (git with USE_NSEC allows no slack at all);
- *      two seconds with whole-second times (git: the same second).
+ *      two seconds with whole-second times (git: the same second). A file of the entry's kind
+ *      and executable bit whose stat data proves nothing (racy, or none recorded) is compared
+ *      by content instead, as git compares it (contentMatches), up to RECHECK_BYTES.
  *   3. Nothing is in the working twin that the index does not hold: the whole tree is walked;
  *      any other file (even one git ignores), a symlink or file where a folder should be, a
  *      nested `.git`: ask git. Empty folders are allowed (git shows none).
@@ -92,7 +94,7 @@ export interface TwinIndex {
  * `clean: false` means "ask git", never "dirty"; `staleStatData`: some file's stat data did not
  * match its entry (a refresh of the index helps, if git finds the twin clean).
  */
-export type QuickClean = { clean: true; head: string; index: TwinIndex } | { clean: false; head?: string; index?: TwinIndex; staleStatData: boolean }
+export type QuickClean = { clean: true; head: string; index: TwinIndex; staleStatData?: true } | { clean: false; head?: string; index?: TwinIndex; staleStatData: boolean }
 
 /** The commit HEAD names; `null` before the first commit; undefined when only git can say. */
 export function readHead(dir: string): string | null | undefined {
@@ -179,8 +181,11 @@ export function quickClean(dir: string, options: { anySize?: boolean } = {}): Qu
   if (options.anySize !== true && index.paths.length > quickCleanLimit.entries) return { clean: false, head, index, staleStatData: statDataMissing(index) }
   const record = readCleanRecord(dir)
   const agreed = record?.head === head && record.key === index.key
-  const statData = statDataMatches(dir, index)
-  if (agreed && statData && onlyIndexedFiles(dir, index)) return { clean: true, head, index }
+  const recheck = statDataMatches(dir, index)
+  const statData = recheck !== undefined && recheck.length === 0
+  if (agreed && recheck !== undefined && onlyIndexedFiles(dir, index) && contentMatches(dir, index, recheck)) {
+    return statData ? { clean: true, head, index } : { clean: true, head, index, staleStatData: true }
+  }
   return { clean: false, head, index, staleStatData: !statData }
 }
 
@@ -192,7 +197,20 @@ export function quickClean(dir: string, options: { anySize?: boolean } = {}): Qu
 export async function rememberClean(dir: string, head: string, index: TwinIndex): Promise<void> {
   const record = readCleanRecord(dir)
   if (record?.head === head && record.key === index.key) return
-  await writeFileAtomic(join(dir, CLEAN_RECORD), JSON.stringify({ head, key: index.key }) + '\n', { mode: 0o600 }).catch(() => undefined)
+  await mkdir(dirname(join(dir, CLEAN_RECORD)), { recursive: true })
+    .then(() => writeFileAtomic(join(dir, CLEAN_RECORD), JSON.stringify({ head, key: index.key }) + '\n', { mode: 0o600 }))
+    .catch(() => undefined)
+}
+
+/** The key of an index holding exactly these entries (TwinIndex.key), in git's order of paths (their bytes). */
+export function indexKey(entries: ReadonlyMap<string, IndexEntry>): string {
+  const paths = [...entries.keys()].map((p) => Buffer.from(p)).sort(Buffer.compare)
+  const digest = createHash('sha1')
+  for (const path of paths) {
+    const entry = entries.get(path.toString('utf8')) as IndexEntry
+    digest.update(`${entry.mode} ${entry.sha}\t`).update(path).update('\0')
+  }
+  return digest.digest('hex')
 }
 
 /** Forget the record (a test, or a twin whose index is rebuilt). */
@@ -322,8 +340,13 @@ function parseIndex(bytes: Buffer): Omit<TwinIndex, 'bytes' | 'identity' | 'mtim
   return { entries, paths, statAt, key: digest.digest('hex') }
 }
 
-/** Every indexed file is as git recorded it, and none is racy (see the module's comment). */
-function statDataMatches(dir: string, index: TwinIndex): boolean {
+/**
+ * Every indexed file is as git recorded it and none is racy (see the module's comment): []. The
+ * entries whose file is of the recorded kind and executable bit but whose stat data does not
+ * prove it unchanged (racy, or other stat data: the files a snapshot just wrote) are returned
+ * for contentMatches; undefined when a file is missing or of another kind.
+ */
+function statDataMatches(dir: string, index: TwinIndex): number[] | undefined {
   // A file changed shortly before the index was written (or after) proves nothing by its stat:
   // within 100 ms where files have nanosecond times (git built with USE_NSEC allows none), two
   // seconds where they are whole seconds (git without USE_NSEC: the same second).
@@ -332,23 +355,27 @@ function statDataMatches(dir: string, index: TwinIndex): boolean {
   const { bytes, paths, statAt } = index
   // Paths joined by hand: `join` normalises each of them, a third of the check's time on a big twin.
   const prefix = dir.endsWith('/') ? dir : `${dir}/`
+  const recheck: number[] = []
   for (let i = 0; i < paths.length; i++) {
     let st: BigIntStats | undefined
     try {
       st = lstatSync(prefix + paths[i], { bigint: true, throwIfNoEntry: false })
     } catch {
-      return false
+      return undefined
     }
-    if (st === undefined) return false
+    if (st === undefined) return undefined
     // The entry's stat data, read where parseIndex found it (git's layout: ctime s, ns, mtime s, ns, dev, ino, mode, uid, gid, size).
     const at = statAt[i] ?? 0
     const recordedMode = bytes.readUInt32BE(at + 24)
     const { ctimeNs, mtimeNs } = st
-    const racyFrom = mtimeNs % ONE_SECOND === 0n && ctimeNs % ONE_SECOND === 0n ? racyFromCoarse : racyFromFine
-    if (mtimeNs >= racyFrom || ctimeNs >= racyFrom) return false
     const kind = st.isSymbolicLink() ? 0o120000 : st.isFile() ? 0o100000 : -1
-    if (kind !== (recordedMode & 0o170000)) return false
-    if (kind === 0o100000 && ((st.mode & 0o100n) !== 0n) !== ((recordedMode & 0o100) !== 0)) return false
+    if (kind !== (recordedMode & 0o170000)) return undefined
+    if (kind === 0o100000 && ((st.mode & 0o100n) !== 0n) !== ((recordedMode & 0o100) !== 0)) return undefined
+    const racyFrom = mtimeNs % ONE_SECOND === 0n && ctimeNs % ONE_SECOND === 0n ? racyFromCoarse : racyFromFine
+    if (mtimeNs >= racyFrom || ctimeNs >= racyFrom) {
+      recheck.push(i)
+      continue
+    }
     const ctimeS = ctimeNs / ONE_SECOND
     const mtimeS = mtimeNs / ONE_SECOND
     if (
@@ -361,8 +388,39 @@ function statDataMatches(dir: string, index: TwinIndex): boolean {
       Number(st.gid % U32) !== bytes.readUInt32BE(at + 32) ||
       Number(st.size % U32) !== bytes.readUInt32BE(at + 36)
     ) {
+      recheck.push(i)
+    }
+  }
+  return recheck
+}
+
+/**
+ * Speed (issue 22): the entries whose stat data proves nothing are compared by content, as
+ * `git status` compares them (its "racy" entries, and entries without stat data): each file
+ * read and hashed as a blob, its id against the entry's. A snapshot's commit leaves every file
+ * it wrote so, and its own check of the twin after the move, and the next run's, asked git:
+ * the first snapshot of the minbase root ran `git status` twice (128 files written; hashing
+ * them costs about 3 ms of CPU, a git process 5–10 ms in Node to spawn it plus git's own).
+ * At most RECHECK_BYTES are read; beyond that, git is asked.
+ */
+export const RECHECK_BYTES = 8 * 1024 * 1024
+
+function contentMatches(dir: string, index: TwinIndex, recheck: readonly number[]): boolean {
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`
+  let budget = RECHECK_BYTES
+  for (const i of recheck) {
+    const path = index.paths[i] as string
+    const entry = index.entries.get(path)
+    if (entry === undefined) return false
+    let bytes: Buffer
+    try {
+      bytes = entry.mode === '120000' ? Buffer.from(readlinkSync(prefix + path, { encoding: 'buffer' })) : readFileSync(prefix + path)
+    } catch {
       return false
     }
+    budget -= bytes.length
+    if (budget < 0) return false
+    if (createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex') !== entry.sha) return false
   }
   return true
 }

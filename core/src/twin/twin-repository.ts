@@ -6,7 +6,7 @@ import { TWIN_LAYOUT, TwinSyncError, compareStrings, stableStringify } from '@tw
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
 import { SnapshotDraft, refreshIndex, settleSnapshot, snapshotUnsettled } from './atomic-snapshot.js'
-import { indexUnchanged, quickClean, readHead, rememberClean, type QuickClean } from './quick-status.js'
+import { indexUnchanged, quickClean, readHead, readIndex, rememberClean, type QuickClean } from './quick-status.js'
 import type { GitClient, GitClientFactory } from './git.js'
 import { isTwinFile, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, writeTwinFile } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
@@ -68,6 +68,10 @@ export class TwinRepository implements TwinReader {
     await writeTwinFile(this.dir, 'twin.json', Buffer.from(stableStringify(info)), 0o644)
     await this.git.addAll()
     const commit = await this.git.commit('TwinSync init')
+    // Everything added and committed: the index is HEAD's tree. Recorded as `git status` finding
+    // the twin clean would be, so the first snapshot's check of it asks no git (quick-status.ts).
+    const index = readIndex(this.dir)
+    if (commit !== undefined && readHead(this.dir) === commit && index !== undefined) await rememberClean(this.dir, commit, index)
     return { created: true, commit }
   }
 
@@ -230,9 +234,11 @@ export class TwinRepository implements TwinReader {
    * --refresh` it (atomic-snapshot.ts), so that the next run needs no git.
    */
   async refreshStatData(): Promise<void> {
-    if (lastQuick.get(this.dir)?.clean === true) return
+    const last = lastQuick.get(this.dir)
+    if (last?.clean === true && last.staleStatData !== true) return
     const quick = quickClean(this.dir)
-    if (!quick.clean && quick.staleStatData && quick.index !== undefined) await refreshIndex(this.dir, quick.index)
+    // Clean by content (quick-status.ts) or by git, but the stat data proved nothing: refreshed.
+    if (quick.staleStatData === true && quick.index !== undefined) await refreshIndex(this.dir, quick.index)
   }
 
   private async isTwin(): Promise<boolean> {
