@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { deflateSync } from 'node:zlib'
-import { linkSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, linkSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { link, lstat, mkdir, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { TwinSyncError, compareStrings, writeFileAtomic, type TwinReader } from '@twinsync/sdk'
@@ -616,15 +616,62 @@ const IDENTITY_ENV = ['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_AUTHOR_DATE', 
  * The commit `git commit-tree -m` makes with TwinSync's identity (IDENTITY) now, in local time;
  * undefined when git's environment names an author, a committer or a date (then git makes it).
  */
-function commitObject(tree: string, parents: readonly string[], message: string): GitObjectBytes | undefined {
+function commitObject(tree: string, parents: readonly string[], message: string, who = identityNow()): GitObjectBytes | undefined {
   if (IDENTITY_ENV.some((name) => process.env[name] !== undefined)) return undefined
-  const now = new Date()
-  const offset = -now.getTimezoneOffset()
-  const zone = `${offset < 0 ? '-' : '+'}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}${String(Math.abs(offset) % 60).padStart(2, '0')}`
-  const who = `TwinSync <twinsync@localhost> ${Math.floor(now.getTime() / 1000)} ${zone}`
   const text = [`tree ${tree}`, ...parents.map((p) => `parent ${p}`), `author ${who}`, `committer ${who}`, '', message.endsWith('\n') ? message : `${message}\n`].join('\n')
   const bytes = Buffer.from(text)
   return { type: 'commit', sha: objectId('commit', bytes), bytes }
+}
+
+/** TwinSync's identity as git writes it in a commit or a reflog: name, email, seconds, local zone. */
+function identityNow(): string {
+  const now = new Date()
+  const offset = -now.getTimezoneOffset()
+  const zone = `${offset < 0 ? '-' : '+'}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}${String(Math.abs(offset) % 60).padStart(2, '0')}`
+  return `TwinSync <twinsync@localhost> ${Math.floor(now.getTime() / 1000)} ${zone}`
+}
+
+/**
+ * The twin's first commit ("TwinSync init") of these files, all already written in the working
+ * twin, made the way a snapshot's is (gitObjectsInNode) right after `git init`: its objects as
+ * one pack (so the first snapshot leaves nothing loose to pack), the index, then the branch
+ * HEAD names (written under its lock file, as git does) and both reflogs. Undefined (nothing
+ * written) when HEAD is not the unborn branch `git init` leaves, or git's environment names
+ * an author: then git commits. Instead of `git add` and `git commit`.
+ */
+export async function commitFirstFiles(dir: string, files: ReadonlyArray<{ path: string; bytes: Buffer }>, message: string): Promise<string | undefined> {
+  const branch = /^ref: (refs\/heads\/[A-Za-z0-9._-]+)\n$/.exec(readFileSync(join(dir, '.git', 'HEAD'), 'utf8'))?.[1]
+  if (branch === undefined || readHead(dir) !== null) return undefined
+  const entries = new Map<string, TreeEntry>()
+  const objects: GitObjectBytes[] = []
+  for (const { path, bytes } of files) {
+    const sha = objectId('blob', bytes)
+    entries.set(path, { mode: '100644', sha })
+    objects.push({ type: 'blob', sha, bytes })
+  }
+  const { root, trees } = treesOf(entries)
+  const who = identityNow()
+  const commit = commitObject(root, [], message, who)
+  if (commit === undefined) return undefined
+  objects.push(...[...trees].map(([sha, bytes]) => ({ type: 'tree' as const, sha, bytes })), commit)
+  try {
+    await git(dir, ['index-pack', '--stdin'], { input: packOf(objects) })
+    const index = join(dir, '.git', 'index')
+    writeIndexFile(`${index}.lock`, entries, undefined, 'wx')
+    renameSync(`${index}.lock`, index)
+    const ref = join(dir, '.git', branch)
+    mkdirSync(dirname(ref), { recursive: true })
+    writeFileSync(`${ref}.lock`, `${commit.sha}\n`, { flag: 'wx', mode: 0o644 })
+    renameSync(`${ref}.lock`, ref)
+    const line = `${'0'.repeat(40)} ${commit.sha} ${who}\tcommit (initial): ${message.split('\n')[0]}\n`
+    for (const log of [join(dir, '.git', 'logs', branch), join(dir, '.git', 'logs', 'HEAD')]) {
+      mkdirSync(dirname(log), { recursive: true })
+      appendFileSync(log, line, { mode: 0o644 })
+    }
+  } catch (error) {
+    throw diskError(error, dir)
+  }
+  return commit.sha
 }
 
 /**
@@ -634,10 +681,10 @@ function commitObject(tree: string, parents: readonly string[], message: string)
  * written: "racy"); others carry none, as `update-index --index-info` leaves them (git, and the
  * quick check, compare their files by content).
  */
-function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEntry>, read: TwinIndex): void {
+function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEntry>, read: TwinIndex | undefined, flag = 'w'): void {
   const statOf = new Map<string, number>()
-  read.paths.forEach((p, i) => statOf.set(p, read.statAt[i] as number))
-  const racyFrom = read.mtimeNs / 1_000_000_000n - 2n
+  read?.paths.forEach((p, i) => statOf.set(p, read.statAt[i] as number))
+  const racyFrom = read === undefined ? 0n : read.mtimeNs / 1_000_000_000n - 2n
   const paths = [...entries.keys()].map((p) => Buffer.from(p)).sort(Buffer.compare)
   const parts: Buffer[] = []
   const header = Buffer.alloc(12)
@@ -649,9 +696,9 @@ function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEntry>, r
     const text = name.toString('utf8')
     const entry = entries.get(text) as TreeEntry
     const entryBytes = Buffer.alloc((62 + name.length + 8) & ~7)
-    const was = read.entries.get(text)
+    const was = read?.entries.get(text)
     const at = statOf.get(text)
-    if (was !== undefined && at !== undefined && was.mode === entry.mode && was.sha === entry.sha && BigInt(read.bytes.readUInt32BE(at + 8)) < racyFrom) {
+    if (read !== undefined && was !== undefined && at !== undefined && was.mode === entry.mode && was.sha === entry.sha && BigInt(read.bytes.readUInt32BE(at + 8)) < racyFrom) {
       read.bytes.copy(entryBytes, 0, at, at + 40)
     }
     entryBytes.writeUInt32BE(Number.parseInt(entry.mode, 8), 24)
@@ -661,7 +708,7 @@ function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEntry>, r
     parts.push(entryBytes)
   }
   const body = Buffer.concat(parts)
-  writeFileSync(path, Buffer.concat([body, createHash('sha1').update(body).digest()]), { mode: 0o600 })
+  writeFileSync(path, Buffer.concat([body, createHash('sha1').update(body).digest()]), { mode: 0o600, flag })
 }
 
 /** New objects into the store: one pack from PACK_BLOBS_FROM of them, else loose (see writeBlobs). */
