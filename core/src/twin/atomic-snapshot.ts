@@ -635,7 +635,7 @@ function identityNow(): string {
  * The twin's first commit ("TwinSync init") of these files, all already written in the working
  * twin, made the way a snapshot's is (gitObjectsInNode) right after `git init`: its objects as
  * one pack (so the first snapshot leaves nothing loose to pack), the index, then the branch
- * HEAD names (written under its lock file, as git does) and both reflogs. Undefined (nothing
+ * HEAD names and both reflogs (the lines git's `commit` writes). Undefined (nothing
  * written) when HEAD is not the unborn branch `git init` leaves, or git's environment names
  * an author: then git commits. Instead of `git add` and `git commit`.
  */
@@ -656,13 +656,19 @@ export async function commitFirstFiles(dir: string, files: ReadonlyArray<{ path:
   objects.push(...[...trees].map(([sha, bytes]) => ({ type: 'tree' as const, sha, bytes })), commit)
   try {
     await git(dir, ['index-pack', '--stdin'], { input: packOf(objects) })
-    const index = join(dir, '.git', 'index')
-    writeIndexFile(`${index}.lock`, entries, undefined, 'wx')
-    renameSync(`${index}.lock`, index)
+    // Each file written whole aside (a TwinSync temp name in .git/twinsync, which the next run's
+    // settling removes if a kill leaves it; a stale `.lock` of git's would fail later runs), then
+    // renamed into place; the branch last.
+    mkdirSync(join(dir, STATE), { recursive: true })
+    const aside = (name: string) => join(dir, STATE, `.${name}.twinsync-${randomBytes(6).toString('hex')}`)
+    const index = aside('index')
+    writeIndexFile(index, entries, undefined, 'wx')
+    renameSync(index, join(dir, '.git', 'index'))
     const ref = join(dir, '.git', branch)
     mkdirSync(dirname(ref), { recursive: true })
-    writeFileSync(`${ref}.lock`, `${commit.sha}\n`, { flag: 'wx', mode: 0o644 })
-    renameSync(`${ref}.lock`, ref)
+    const refAside = aside('ref')
+    writeFileSync(refAside, `${commit.sha}\n`, { flag: 'wx', mode: 0o644 })
+    renameSync(refAside, ref)
     const line = `${'0'.repeat(40)} ${commit.sha} ${who}\tcommit (initial): ${message.split('\n')[0]}\n`
     for (const log of [join(dir, '.git', 'logs', branch), join(dir, '.git', 'logs', 'HEAD')]) {
       mkdirSync(dirname(log), { recursive: true })
