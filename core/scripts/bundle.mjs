@@ -14,19 +14,20 @@
 //   chunks take the same instance through `require`. @oclif/plugin-plugins is not bundled: it
 //   loads only for `twinsync plugins …` and then brings its own @oclif/core from node_modules,
 //   as any oclif plugin with its own copy does (commands get the running Config).
-// - core/bundle/twinsync.cjs: every command and hook (oclif's "explicit" command discovery, see
-//   core/package.json), the built-in plugins and the libraries they use, as one CommonJS file, so
-//   that bin/run.js compiles it from V8's code cache too (one cache a command). Until session 6 it
-//   was ES module chunks that load when first imported (importing the entry 55-70 ms as one
-//   2.67 MB ES module, 5-10 ms split, session 5), but Node 20 compiles every ES module from
-//   source on every run: an unchanged snapshot's 60 chunks (0.9 MB) were about a quarter of its
-//   module loading. The entry holds the command classes and little else (commands import their
-//   services lazily); esbuild keeps such an `import()` lazy inside one CommonJS file (the
-//   module's top-level code runs when the `import()` is reached), so the apply, rehearse and
-//   GitHub code runs only for the commands that use them. Measured on the shared 2-core machine
-//   (session 6, medians of 9 interleaved, CPU of user + sys): unchanged snapshot 357 -> 334 ms,
-//   `history` 193 -> 166 ms, `snapshot --help` 107 -> 121 ms (the file's fixed cost: 1.7 MB read
-//   and hashed, its cache of 0.4 MB read).
+// - core/bundle/twinsync.cjs and twinsync-lib.cjs: every command and hook (oclif's "explicit"
+//   command discovery, see core/package.json), the built-in plugins and the libraries they use,
+//   as CommonJS, so that bin/run.js compiles them from V8's code cache too (one cache a command).
+//   Until session 6 they were ES module chunks that load when first imported (importing the
+//   entry 55-70 ms as one 2.67 MB ES module, 5-10 ms split, session 5), but Node 20 compiles
+//   every ES module from source on every run: an unchanged snapshot's 60 chunks (0.9 MB) were
+//   about a quarter of its module loading. twinsync.cjs holds the command classes and little else
+//   (commands import their services lazily; 63 KB), twinsync-lib.cjs the rest, required when a
+//   command first imports a service (see splitCjs). esbuild keeps an `import()` lazy inside a
+//   CommonJS file too (the module's top-level code runs when the `import()` is reached), so the
+//   apply, rehearse and GitHub code runs only for the commands that use them. Measured on the
+//   shared 2-core machine (session 6, medians of 9 interleaved, CPU of user + sys): see
+//   docs/architecture.md's Speed table (unchanged snapshot, `plan`, `status`, `history` 25-60 ms
+//   less each; `snapshot --help` as one file 107 -> 121 ms, split about as before).
 // - core/bundle/tui.js: the TUI (ink, React: about 0.95 MB) as an ES module bundle of its own,
 //   loaded only by `twinsync tui` (ink waits on top-level `await`, which CommonJS cannot).
 // - @twinsync/sdk stays outside: third-party plugins must get the host's single instance (see
