@@ -273,12 +273,13 @@ export class SnapshotService {
     }
     // Every document is screened for secrets before it enters the twin (many side by side),
     // except one HEAD already holds exactly, screened when it was written.
+    // A large one HEAD holds another version of, only around what changed (screened-documents.ts).
     const limit = pLimit(16)
     const screened = await Promise.all(
       accepted.map(({ doc, provider }) =>
-        isScreened(doc, provider) && !screenedBefore.alreadyScreened(draft, doc) ? limit(() => screenDocument(doc, provider)) : { doc, diagnostics: [] },
+        isScreened(doc, provider) && !screenedBefore.alreadyScreened(draft, doc) ? limit(() => screenedBefore.screen(draft, doc, provider)) : { doc, diagnostics: [] },
       ),
-    )
+    ).finally(() => draft.closeHeadReader())
     for (const s of screened) {
       diagnostics.push(...s.diagnostics)
       draft.write(s.doc)
