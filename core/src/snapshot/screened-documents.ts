@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { findSecrets, SECRET_RULES_VERSION, writeFileAtomic, type Diagnostic, type TwinDocument } from '@twinsync/sdk'
+import { commonEnds, findSecrets, SECRET_RULES_VERSION, writeFileAtomic, type Diagnostic, type TwinDocument } from '@twinsync/sdk'
 import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
 import { isScreened, screenDocument } from './secret-guard.js'
 
@@ -115,8 +115,7 @@ const LONG_REACH = ['PRIVATE KEY', 'Private-Lines'].map((m) => Buffer.from(m, 'l
  *   window's end), only means the whole document is screened and redacted as before.
  */
 export function changedWindow(head: Buffer, next: Buffer): { start: number; end: number } | 'whole' {
-  const prefix = commonPrefix(head, next)
-  const suffix = commonSuffix(head, next, Math.min(head.length, next.length) - prefix)
+  const { prefix, suffix } = commonEnds(head, next)
   let start = lineStart(next, prefix)
   let end = lineEnd(next, Math.max(prefix, next.length - suffix))
   for (let n = 0; n < MARGIN_LINES && start > 0; ) {
@@ -157,23 +156,4 @@ function printable(bytes: Buffer, from: number, to: number): boolean {
     if (b > 0x20 && b < 0x7f) return true
   }
   return false
-}
-
-/** Compared a block at a time (native), then byte by byte. */
-const BLOCK = 4096
-
-function commonPrefix(a: Buffer, b: Buffer): number {
-  const n = Math.min(a.length, b.length)
-  let i = 0
-  while (i + BLOCK <= n && a.compare(b, i, i + BLOCK, i, i + BLOCK) === 0) i += BLOCK
-  while (i < n && a[i] === b[i]) i++
-  return i
-}
-
-/** How many bytes a and b end with in common, at most `max`. */
-function commonSuffix(a: Buffer, b: Buffer, max: number): number {
-  let k = 0
-  while (k + BLOCK <= max && a.compare(b, b.length - k - BLOCK, b.length - k, a.length - k - BLOCK, a.length - k) === 0) k += BLOCK
-  while (k < max && a[a.length - 1 - k] === b[b.length - 1 - k]) k++
-  return k
 }

@@ -228,7 +228,7 @@ export class SnapshotService {
     const older = draft.head === undefined ? undefined : (draft.reader('head') ?? new GitTreeReader(this.twin.dir, draft.head))
     const newer = draft.reader('new') ?? new GitTreeReader(this.twin.dir, tree)
     try {
-      const diff = await semanticDiff(older === undefined ? EMPTY_TWIN : changedFilesOnly(older, lasting), changedFilesOnly(newer, lasting), lasting, providers, set.claims, contextOf, { diffs: false })
+      const diff = await semanticDiff(older === undefined ? EMPTY_TWIN : changedFilesOnly(older, lasting), changedFilesOnly(newer, lasting), lasting, providers, set.claims, contextOf, { diffs: false, narrow: true })
       // The first snapshot records everything: its diary line counts instead of listing.
       const first = older === undefined || ((await older.list('system/')).length === 0 && (await older.list('filesystem/')).length === 0)
       const subject = options.subject ?? (first ? `first snapshot: ${countsPhrase(diff.domains)}` : diarySubject(diff.domains))
