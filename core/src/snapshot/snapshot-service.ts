@@ -78,7 +78,8 @@ export class SnapshotService {
     await this.twin.open()
     // A bad or taken label is refused before anything is collected or committed.
     if (options.label !== undefined) await new SnapshotLog(this.twin.dir).checkLabelFree(options.label)
-    return this.twin.lock().hold('snapshot', async () => {
+    // A snapshot never takes the lock again while it runs: held without AsyncLocalStorage (twin-lock.ts).
+    return this.twin.lock().holdAlone('snapshot', async () => {
       const result = await this.snapshotLocked(options)
       if (result.commit === undefined && options.signal?.aborted !== true) await this.twin.refreshStatData()
       // After a commit, and after a volatile-only snapshot set aside, whose objects were written
