@@ -271,7 +271,7 @@ function dynamicImportsThroughLoader(text, output) {
 
 const sdkBuild = await build({
   ...esm,
-  entryPoints: ['index', 'errors', 'domains', 'conformance-kit', 'typebox', 'typebox-value'].map((name) => join(sdk, 'dist', `${name}.js`)),
+  entryPoints: ['index', 'errors', 'domains', 'conformance-kit', 'typebox', 'typebox-value', 'typebox-compile'].map((name) => join(sdk, 'dist', `${name}.js`)),
   outdir: join(sdk, 'bundle'),
   plugins: [cjsDynamicImports],
 })
