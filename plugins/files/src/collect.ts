@@ -143,7 +143,9 @@ export function documentsOf(state: FilesState): TwinDocument[] {
 /**
  * Every path under `root` in depth-first order, children by name, with what its lstat found.
  * Speed: one loop with a stack instead of an async call (and its promise) per path; the awaits
- * left are the host's lstat and readdir.
+ * left are the host's lstat and readdir. The services root (680 paths), the whole files collect
+ * with the host port's synchronous `which`: 11.6–13.1 → 10.8–11.9 ms of CPU (least of 20
+ * collects in one process, 3 processes each).
  */
 async function walk(
   ctx: ProviderContext,
