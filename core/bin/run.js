@@ -5,7 +5,7 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   process.stdout.write(`twinsync/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else {
-  // oclif and the commands as bundled CommonJS files (core/scripts/bundle.mjs), compiled from
+  // oclif, the SDK and the commands as bundled CommonJS files (core/scripts/bundle.mjs), compiled from
   // V8's code cache (code-cache.js), one cache a command; oclif finds the commands' file in
   // require's cache, and the commands require the same oclif.
   const { requireCached } = await import('./code-cache.js')
@@ -13,6 +13,8 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   const variant = cacheVariant(process.argv.slice(2))
   // oclif runs the same functions for every command: one cache for help, one for the rest.
   const oclif = requireCached(fileURLToPath(new URL('../bundle/oclif.cjs', import.meta.url)), variant.endsWith('.help') ? 'help' : 'run')
+  // The SDK as installed, one CommonJS file too: the commands and every plugin share it.
+  const sdk = requireCached(fileURLToPath(import.meta.resolve('@twinsync/sdk/cjs')), variant)
   const cli = requireCached(fileURLToPath(new URL('../bundle/twinsync.cjs', import.meta.url)), variant)
   const { execute, settings } = oclif.exports
   // Plugins ship compiled JavaScript; never try to transpile a linked plugin's sources.
@@ -24,6 +26,7 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   // Only a run that succeeded leaves a cache: bad input changes nothing on disk.
   if (!process.exitCode) {
     oclif.save()
+    sdk.save()
     cli.save()
   }
 }

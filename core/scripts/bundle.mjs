@@ -30,9 +30,11 @@
 // - core/bundle/tui.js: the TUI (ink, React: about 0.95 MB) as an ES module bundle of its own,
 //   loaded only by `twinsync tui` (ink waits on top-level `await`, which CommonJS cannot).
 // - @twinsync/sdk stays outside: third-party plugins must get the host's single instance (see
-//   src/providers/plugin-sdk.ts). sdk/bundle/ is the SDK bundled with its libraries (split, so
-//   `@twinsync/sdk/errors` and the rest share one copy of each module), and typebox is imported
-//   from there by the host too ('typebox' → '@twinsync/sdk/typebox'): one typebox.
+//   src/providers/plugin-sdk.ts). sdk/bundle/sdk.cjs is the SDK bundled with its libraries as one
+//   CommonJS file (session 6; ES module chunks before), required by the commands and by the SDK's
+//   small ES module entries that plugins import (sdk/bundle/index.js, errors.js, …), so both get
+//   the one instance in require's cache; bin/run.js compiles it from the code cache. typebox is
+//   taken from there by the host too ('typebox' → the SDK's typebox entry): one typebox.
 // - @octokit/rest stays outside (only for GitHub commands).
 //
 // The tsc output in dist/ stays what tests, types and the packages' `main` use.
@@ -54,14 +56,6 @@ const common = {
   legalComments: 'none',
   metafile: true,
 }
-const esm = {
-  ...common,
-  format: 'esm',
-  splitting: true,
-  // Bundled CommonJS libraries call require() for Node's own modules; the CLI's chunks require oclif.cjs.
-  banner: { js: "import { createRequire as __twinsyncRequire } from 'node:module'; const require = __twinsyncRequire(import.meta.url);" },
-}
-
 /** Every command file under dist/commands, by oclif id ("remote/set.js" → "remote:set"). */
 function commandFiles() {
   const dir = join(core, 'dist', 'commands')
@@ -89,11 +83,9 @@ const shared = {
 }
 
 /**
- * The ES module Node itself makes of a CommonJS module (`import { parseDocument } from 'yaml'`):
- * `default` is module.exports, and the names are those Node's own import finds (asked of Node
- * here, at build time). Needed because esbuild, when it splits, turns a CommonJS module that a
- * chunk imports with `import()` into a chunk whose only export is `default`, so
- * `const { parseDocument } = await import('yaml')` would get undefined (esbuild issue 3245).
+ * The ES module Node itself makes of a CommonJS module: `default` is module.exports, and the
+ * names are those Node's own import finds (asked of Node here, at build time). The TUI's bundle
+ * takes oclif.cjs this way.
  */
 async function cjsAsEsm(requirePath, file) {
   const names = Object.keys(await import(pathToFileURL(file).href)).filter((name) => name !== 'default')
@@ -101,31 +93,6 @@ async function cjsAsEsm(requirePath, file) {
   const lines = [`const m = require(${JSON.stringify(requirePath)})`, 'export default m']
   names.forEach((name, i) => lines.push(`const n${i} = m[${JSON.stringify(name)}]`, `export { n${i} as ${JSON.stringify(name)} }`))
   return lines.join('\n')
-}
-
-/** A file esbuild will read as CommonJS: .cjs, or .js outside a `"type": "module"` package. */
-function isCommonJs(file) {
-  if (file.endsWith('.cjs')) return true
-  if (!file.endsWith('.js')) return false
-  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
-    const pjson = join(dir, 'package.json')
-    if (existsSync(pjson)) return JSON.parse(readFileSync(pjson, 'utf8')).type !== 'module'
-  }
-  return true
-}
-
-/** A library's CommonJS module that a chunk loads with `import()`: imported as Node would (see cjsAsEsm). */
-const cjsDynamicImports = {
-  name: 'cjs-dynamic-imports',
-  setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, async (args) => {
-      if (args.kind !== 'dynamic-import' || args.pluginData?.resolving) return undefined
-      const found = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { resolving: true } })
-      if (found.errors.length > 0 || found.external || found.namespace !== 'file' || !isCommonJs(found.path)) return found.errors.length > 0 ? undefined : found
-      return { path: found.path, namespace: 'cjs-as-esm' }
-    })
-    b.onLoad({ filter: /.*/, namespace: 'cjs-as-esm' }, async (args) => ({ contents: await cjsAsEsm(args.path, args.path), loader: 'js', resolveDir: dirname(args.path) }))
-  },
 }
 
 /**
@@ -157,15 +124,6 @@ function removeStale(dir, results, keep = []) {
   for (const f of readdirSync(dir)) if (/\.c?js$/.test(f) && !written.has(f)) rmSync(join(dir, f))
 }
 
-/** A CommonJS module as a chunk of its own exports only `default` (see cjsAsEsm): such a build is refused. */
-function checked(result) {
-  for (const [file, out] of Object.entries(result.metafile.outputs)) {
-    if (out.entryPoint !== undefined && result.metafile.inputs[out.entryPoint]?.format === 'cjs') {
-      throw new Error(`bundle: ${file} is the CommonJS module ${out.entryPoint} as a chunk; import it through cjsAsEsm`)
-    }
-  }
-}
-
 /**
  * What every command loads before it runs (the entry and what it imports statically, the lazy
  * `import()` left out) holds the command classes and oclif, the SDK's errors and domain list,
@@ -175,11 +133,14 @@ function checked(result) {
  */
 function startupChecked(result) {
   const inputs = result.metafile.inputs
-  const allowed = new Set(['./oclif.cjs', '@twinsync/sdk/errors', '@twinsync/sdk/domains'])
+  const allowed = new Set(['./oclif.cjs', '@twinsync/sdk/cjs'])
   const seen = new Set()
   const walk = (file, from) => {
     if (seen.has(file)) return
     seen.add(file)
+    if (file.startsWith('sdk-cjs:') && file !== 'sdk-cjs:errors' && file !== 'sdk-cjs:domains') {
+      throw new Error(`bundle: every command would load the SDK's ${file.slice('sdk-cjs:'.length)} entry (imported by ${from}); import it lazily (errors: from @twinsync/sdk/errors)`)
+    }
     if (/node_modules[\\/](ink|react|react-reconciler|yoga-layout|yaml|simple-git|execa|@octokit)[\\/]/.test(file)) throw new Error(`bundle: every command would load ${file} (imported by ${from}); import it lazily`)
     for (const imp of inputs[file].imports) {
       if (imp.kind !== 'import-statement' && imp.kind !== 'require-call') continue
@@ -192,6 +153,9 @@ function startupChecked(result) {
   if (entries.length !== 1) throw new Error('bundle: the entry is not in the metafile')
   walk(entries[0], 'the entry')
 }
+
+/** An `import(` call in JavaScript text (not `x.import(`, not `import()` of nothing). */
+const DYNAMIC_IMPORT = /(?<![.\w$])import\s*\((?!\s*\))/g
 
 /** React's production build (see the CLI's build below). */
 const production = { 'process.env.NODE_ENV': '"production"' }
@@ -224,6 +188,25 @@ function asciiComments(text) {
   )
 }
 
+/**
+ * The SDK's entries (and typebox, which the SDK holds) as the CommonJS bundle takes them: from
+ * sdk.cjs, the installed SDK's (see the SDK's build above), each a module of this bundle that
+ * calls its entry, so an entry's code runs when the first module that imports it runs.
+ */
+const SDK_OF = { '@twinsync/sdk': 'index', '@twinsync/sdk/errors': 'errors', '@twinsync/sdk/domains': 'domains', '@twinsync/sdk/conformance': 'conformance', '@twinsync/sdk/typebox': 'typebox', '@twinsync/sdk/typebox/value': 'typeboxValue', typebox: 'typebox', 'typebox/value': 'typeboxValue' }
+const sdkRequired = {
+  name: 'sdk-required',
+  setup(b) {
+    b.onResolve({ filter: /^@twinsync\/sdk\/cjs$/ }, (args) => ({ path: args.path, external: true }))
+    b.onResolve({ filter: /^(@twinsync\/sdk(\/.*)?|typebox(\/value)?)$/ }, (args) => {
+      const key = SDK_OF[args.path]
+      if (key === undefined) throw new Error(`bundle: ${args.path} (imported by ${args.importer}) is no entry of the SDK`)
+      return { path: key, namespace: 'sdk-cjs' }
+    })
+    b.onLoad({ filter: /.*/, namespace: 'sdk-cjs' }, (args) => ({ contents: `module.exports = require('@twinsync/sdk/cjs').${args.path}()`, loader: 'js', resolveDir: core }))
+  },
+}
+
 /** `@oclif/core` is oclif.cjs, required from the bundle's folder: the instance bin/run.js loaded. */
 const oclifRequired = {
   name: 'oclif-required',
@@ -250,7 +233,7 @@ const tuiApart = {
  * SDK, Node's modules, @octokit/rest) through `__twinsyncImport`. Any other `import(` left in the
  * file is refused: it would fail once the file runs from the cache.
  */
-function dynamicImportsThroughLoader(text, output) {
+function dynamicImportsThroughLoader(text, output, name = 'twinsync.cjs') {
   let out = text
   const paths = new Set(output.imports.filter((imp) => imp.kind === 'dynamic-import' && imp.external === true).map((imp) => imp.path))
   for (const path of paths) {
@@ -265,18 +248,60 @@ function dynamicImportsThroughLoader(text, output) {
     out = out.split(call).join(by)
   }
   const rest = out.slice(out.indexOf('\n')).match(DYNAMIC_IMPORT)
-  if (rest !== null) throw new Error(`bundle: twinsync.cjs still calls import() itself (${rest.length}×)`)
+  if (rest !== null) throw new Error(`bundle: ${name} still calls import() itself (${rest.length}×)`)
   return out
 }
 
-const sdkBuild = await build({
-  ...esm,
-  entryPoints: ['index', 'errors', 'domains', 'conformance-kit', 'typebox', 'typebox-value', 'typebox-compile'].map((name) => join(sdk, 'dist', `${name}.js`)),
-  outdir: join(sdk, 'bundle'),
-  plugins: [cjsDynamicImports],
-})
-checked(sdkBuild)
-removeStale(join(sdk, 'bundle'), [sdkBuild])
+// The SDK as one CommonJS file, sdk/bundle/sdk.cjs, so the host compiles it from V8's code cache
+// as it does oclif and the commands (bin/run.js): as ES module chunks (session 5) the SDK's index
+// with typebox took 21–30 ms to import on every run. Each of the package's entries is a function
+// of sdk.cjs that runs that entry's modules when first called (`errors()` does not build
+// typebox's schemas), and each entry's file (sdk/bundle/index.js, errors.js, …) is a small ES
+// module that requires sdk.cjs and exports that entry's names: a plugin's `import
+// '@twinsync/sdk'` and the host's `require` get the one instance in require's cache.
+const SDK_ENTRIES = { index: 'index', errors: 'errors', domains: 'domains', conformance: 'conformance-kit', typebox: 'typebox', typeboxValue: 'typebox-value', typeboxCompile: 'typebox-compile' }
+const sdkOut = join(sdk, 'bundle')
+const sdkEntry = join(sdk, 'sdk-entry.cjs')
+writeFileSync(sdkEntry, Object.entries(SDK_ENTRIES).map(([key, file]) => `let ${key}\nexports.${key} = () => (${key} ??= require('./dist/${file}.js'))`).join('\n') + '\n')
+let sdkBuild
+try {
+  sdkBuild = await build({
+    ...common,
+    format: 'cjs',
+    entryPoints: { sdk: sdkEntry },
+    outdir: sdkOut,
+    outExtension: { '.js': '.cjs' },
+    define: { 'import.meta.url': '__twinsyncMetaUrl' },
+    logOverride: { 'empty-import-meta': 'error' },
+    banner: { js: CJS_BANNER },
+  })
+} finally {
+  rmSync(sdkEntry, { force: true })
+}
+const sdkFile = join(sdkOut, 'sdk.cjs')
+writeFileSync(sdkFile, asciiComments(dynamicImportsThroughLoader(readFileSync(sdkFile, 'utf8'), Object.values(sdkBuild.metafile.outputs)[0], 'sdk.cjs')))
+const sdkCjs = createRequire(sdkFile)(sdkFile)
+for (const [key, file] of Object.entries(SDK_ENTRIES)) {
+  const esm = await import(pathToFileURL(join(sdk, 'dist', `${file}.js`)).href)
+  const names = Object.keys(esm).filter((name) => name !== 'default')
+  const cjs = sdkCjs[key]()
+  const lost = [...names, ...('default' in esm ? ['default'] : [])].filter((name) => !(name in cjs))
+  if (lost.length > 0) throw new Error(`bundle: sdk.cjs's ${key}() lacks ${lost.join(', ')} of sdk/dist/${file}.js`)
+  const facade = [
+    `// The SDK's ${file} entry: its names from sdk.cjs, the one instance of the SDK (core/scripts/bundle.mjs).`,
+    "import { createRequire } from 'node:module'",
+    `const m = createRequire(import.meta.url)('./sdk.cjs').${key}()`,
+    // Bound under names of their own first: `export const { Array } = m` would be a global's name.
+    `const { ${names.map((name, i) => `${JSON.stringify(name)}: n${i}`).join(', ')} } = m`,
+    `export { ${names.map((name, i) => `n${i} as ${JSON.stringify(name)}`).join(', ')} }`,
+    ...('default' in esm ? ['export default m.default'] : []),
+  ]
+  writeFileSync(join(sdkOut, `${file}.js`), facade.join('\n') + '\n')
+  const through = await import(pathToFileURL(join(sdkOut, `${file}.js`)).href)
+  const differ = Object.keys(esm).filter((name) => through[name] !== cjs[name])
+  if (differ.length > 0 || Object.keys(through).length !== Object.keys(esm).length) throw new Error(`bundle: sdk/bundle/${file}.js does not give sdk.cjs's ${key}() (${differ.join(', ')})`)
+}
+removeStale(sdkOut, [sdkBuild], Object.values(SDK_ENTRIES).map((file) => `${file}.js`))
 
 // oclif as one CommonJS file. TypeScript, ts-node and tsx are what oclif would use to run a
 // linked plugin's sources; bin/run.js turns that off (settings.enableAutoTranspile), so they
@@ -284,14 +309,17 @@ removeStale(join(sdk, 'bundle'), [sdkBuild])
 // plugins) go through `__twinsyncImport`, which bin/code-cache.js passes in: V8 drops what a
 // script compiled from a code cache needs for `import()` (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING),
 // and vm's own way around it is experimental and warns on every run. Required any other way,
-// the file uses its own `import()`.
-const DYNAMIC_IMPORT = /(?<![.\w$])import\s*\((?!\s*\))/g
+// the file uses its own `import()`. Its one `import()` of a library, `import('wsl-utils')` (the
+// platform check of every start: five ES modules from node_modules, 4–6 ms through Node's ES
+// module loader), is left for esbuild to bundle: it stays lazy and comes from the code cache.
+const BUNDLED_BY_OCLIF = "'wsl-utils')"
 const oclifImports = {
   name: 'oclif-imports',
   setup(b) {
     b.onLoad({ filter: /\.c?js$/ }, (args) => {
       const text = readFileSync(args.path, 'utf8')
-      return DYNAMIC_IMPORT.test(text) ? { contents: text.replace(DYNAMIC_IMPORT, '__twinsyncImport('), loader: 'js' } : undefined
+      if (text.search(DYNAMIC_IMPORT) === -1) return undefined
+      return { contents: text.replace(DYNAMIC_IMPORT, (call, at) => (text.startsWith(BUNDLED_BY_OCLIF, at + call.length) ? call : '__twinsyncImport(')), loader: 'js' }
     })
   },
 }
@@ -332,7 +360,7 @@ try {
     define: { ...production, 'import.meta.url': '__twinsyncMetaUrl', 'import.meta.resolve': '__twinsyncMetaResolve' },
     logOverride: { 'empty-import-meta': 'error' },
     banner: { js: CJS_BANNER },
-    plugins: [shared, oclifRequired, tuiApart],
+    plugins: [sdkRequired, oclifRequired, tuiApart],
   })
 } finally {
   rmSync(entryFile, { force: true })

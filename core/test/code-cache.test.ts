@@ -115,7 +115,7 @@ describe('oclif from V8 code cache (core/bin/code-cache.js)', () => {
   })
 })
 
-/** bin/run.js: oclif and the commands (core/bundle/twinsync.cjs) from the code cache, one a command. */
+/** bin/run.js: oclif, the SDK (sdk/bundle/sdk.cjs) and the commands (core/bundle/twinsync.cjs) from the code cache, one a command. */
 describe('the CLI from V8 code cache (bin/run.js)', function () {
   this.timeout(60_000)
   const RUN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'run.js')
@@ -133,7 +133,7 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
     const first = await twinsync('describe', '--json')
     const help = await twinsync('describe', '--help')
     const names = async () => (await readdir(join(home, '.cache', 'twinsync', 'v8'))).map((f) => f.replace(/-[0-9a-f]{32}-/, '-KEY-')).sort()
-    assert.deepEqual(await names(), ['oclif.cjs-KEY-help', 'oclif.cjs-KEY-run', 'twinsync.cjs-KEY-describe', 'twinsync.cjs-KEY-describe.help'])
+    assert.deepEqual(await names(), ['oclif.cjs-KEY-help', 'oclif.cjs-KEY-run', 'sdk.cjs-KEY-describe', 'sdk.cjs-KEY-describe.help', 'twinsync.cjs-KEY-describe', 'twinsync.cjs-KEY-describe.help'])
     assert.equal(await twinsync('describe', '--json'), first)
     assert.equal(await twinsync('describe', '--help'), help)
     assert.ok((JSON.parse(first) as { commands: unknown[] }).commands.length > 20)
