@@ -259,7 +259,7 @@ function dynamicImportsThroughLoader(text, output, name = 'twinsync.cjs') {
 // typebox's schemas), and each entry's file (sdk/bundle/index.js, errors.js, …) is a small ES
 // module that requires sdk.cjs and exports that entry's names: a plugin's `import
 // '@twinsync/sdk'` and the host's `require` get the one instance in require's cache.
-const SDK_ENTRIES = { index: 'index', errors: 'errors', domains: 'domains', conformance: 'conformance-kit', typebox: 'typebox', typeboxValue: 'typebox-value', typeboxCompile: 'typebox-compile' }
+const SDK_ENTRIES = { index: 'index', errors: 'errors', domains: 'domains', conformance: 'conformance-kit', typebox: 'typebox', typeboxValue: 'typebox-value' }
 const sdkOut = join(sdk, 'bundle')
 const sdkEntry = join(sdk, 'sdk-entry.cjs')
 writeFileSync(sdkEntry, Object.entries(SDK_ENTRIES).map(([key, file]) => `let ${key}\nexports.${key} = () => (${key} ??= require('./dist/${file}.js'))`).join('\n') + '\n')

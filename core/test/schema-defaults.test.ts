@@ -1,7 +1,5 @@
 import { strict as assert } from 'node:assert'
 import Type from 'typebox'
-import { Value } from 'typebox/value'
-import { DEFAULT_CONFIG_INPUT, FilesConfigSchema } from '@twinsync/plugin-files'
 import { applyDefaults } from '../src/config/schema-defaults.js'
 
 describe('applyDefaults', () => {
@@ -20,12 +18,5 @@ describe('applyDefaults', () => {
     const a = applyDefaults(schema, {}) as { nested: { depth: number } }
     a.nested.depth = 9
     assert.deepEqual(applyDefaults(schema, {}), { mode: 'fast', nested: { depth: 3 } })
-  })
-})
-
-describe('the files provider\'s configuration without a files section', () => {
-  it('is the input the provider takes unchecked (its DEFAULT_CONFIG_INPUT), and that input passes the schema', () => {
-    assert.deepStrictEqual(applyDefaults(FilesConfigSchema, {}), DEFAULT_CONFIG_INPUT)
-    assert.equal(Value.Check(FilesConfigSchema, DEFAULT_CONFIG_INPUT), true)
   })
 })

@@ -21,10 +21,9 @@ const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
  * way: fs/promises' readFile is four thread-pool round trips (open, fstat, read, close), each a
  * promise and an event-loop turn. An unchanged snapshot of the services root reads 16 files
  * through the host port (unit drop-ins, a preset file, /etc/passwd and /etc/group for three
- * providers, os-release) and looks for getcap and getfattr. With the os provider's cache of
- * dpkg's architecture and typebox's compiler no longer loaded (an ES module is read through the
- * thread pool too), the run's thread-pool round trips (futex calls, strace) went 1,486 → 1,089;
- * the CPU these reads save is below what 11 interleaved runs show.
+ * providers, os-release) and looks for getcap and getfattr: about 75 thread-pool round trips
+ * fewer, below what the whole run's CPU (medians of 11) or its futex calls (940–1,025 → 934–947
+ * in 3 runs each) can show on that root; it counts where a provider reads many small files.
  * A file above SYNC_READ_MAX is read asynchronously, so the event loop (a cancel, another
  * provider's work) is not held up while a large file is read.
  */

@@ -1,3 +1,4 @@
+import { Value } from 'typebox/value'
 import {
   isTwinSyncError,
   isWithin,
@@ -8,7 +9,6 @@ import {
   type ChangeResult,
   type Diagnostic,
   type ProviderContext,
-  validatorOf,
 } from '@twinsync/sdk'
 import { FilesChangeData } from './change-data.js'
 import { judge, resolveScope, type FilesScope } from './collect.js'
@@ -52,8 +52,7 @@ export async function applyFiles(ctx: ProviderContext, changes: readonly Change[
 
 async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change): Promise<ChangeResult> {
   if (change.provider !== 'files') return failed(change, `not a files change (provider ${change.provider})`)
-  // The compiled validator (loaded on first use): no typebox value module for every command that loads the plugin.
-  if (!validatorOf(FilesChangeData).Check(change.data)) return failed(change, 'the change has no valid files payload (was the plan edited?)')
+  if (!Value.Check(FilesChangeData, change.data)) return failed(change, 'the change has no valid files payload (was the plan edited?)')
   const data = change.data as FilesChangeData
   if (ctx.claims.isClaimedByOther('files', data.path)) {
     return failed(change, `${data.path} belongs to the ${ctx.claims.ownerOf(data.path)} provider`)

@@ -1,6 +1,6 @@
-import { isDeepStrictEqual } from 'node:util'
 import Type from 'typebox'
-import { TwinSyncError, validatorOf, type Limits } from '@twinsync/sdk'
+import { Value } from 'typebox/value'
+import { TwinSyncError, type Limits } from '@twinsync/sdk'
 import { DEFAULT_IGNORE } from './ignore.js'
 
 /** What is mirrored when the configuration says nothing: the places an administrator edits. */
@@ -72,26 +72,10 @@ export interface FilesConfig {
   detectSecretContent: boolean
 }
 
-/**
- * What the host passes when the configuration has no files section: every default of the
- * schema filled in (core's applyDefaults). A test checks it passes the schema.
- */
-export const DEFAULT_CONFIG_INPUT: Readonly<FilesConfigInput> = {
-  include: [...DEFAULT_INCLUDE],
-  ignore: [],
-  defaultIgnore: true,
-  users: 'default',
-  secrets: { paths: [], detectContent: true },
-}
-
 export function resolveConfig(raw: unknown, limits: Limits): FilesConfig {
   const input = raw ?? {}
-  // Speed: the defaults (or nothing) need no schema check, so a snapshot with no files section
-  // in the configuration does not load typebox's compiler (see validatorOf in the SDK).
-  const checked = isDeepStrictEqual(input, DEFAULT_CONFIG_INPUT) || isDeepStrictEqual(input, {})
-  const validator = checked ? undefined : validatorOf(FilesConfigSchema)
-  if (validator !== undefined && !validator.Check(input)) {
-    const error = [...validator.Errors(input)][0]
+  if (!Value.Check(FilesConfigSchema, input)) {
+    const error = [...Value.Errors(FilesConfigSchema, input)][0]
     throw new TwinSyncError('CONFIG_INVALID', `files: ${error?.instancePath || '/'} ${error?.message ?? 'is not valid'}`, {
       nextStep: 'Fix the files section of the configuration file.',
     })

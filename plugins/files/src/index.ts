@@ -2,7 +2,7 @@ import type { Provider } from '@twinsync/sdk'
 import { FilesProvider } from './provider.js'
 
 export { FilesProvider } from './provider.js'
-export { FilesConfigSchema, DEFAULT_CONFIG_INPUT, DEFAULT_INCLUDE, type FilesConfigInput } from './config.js'
+export { FilesConfigSchema, DEFAULT_INCLUDE, type FilesConfigInput } from './config.js'
 export { mirroredPaths } from './include.js'
 export { FilesState, Manifest, ManifestEntry, FileEntry, MANIFEST_PATH } from './state.js'
 export { FilesChangeData } from './change-data.js'
