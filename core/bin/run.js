@@ -8,14 +8,16 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   // oclif, the SDK and the commands as bundled CommonJS files (core/scripts/bundle.mjs), compiled from
   // V8's code cache (code-cache.js), one cache a command; oclif finds the commands' file in
   // require's cache, and the commands require the same oclif.
-  const { requireCached } = await import('./code-cache.js')
+  const { requireCached, saveCaches } = await import('./code-cache.js')
   const { fileURLToPath } = await import('node:url')
   const variant = cacheVariant(process.argv.slice(2))
   // oclif runs the same functions for every command: one cache for help, one for the rest.
   const oclif = requireCached(fileURLToPath(new URL('../bundle/oclif.cjs', import.meta.url)), variant.endsWith('.help') ? 'help' : 'run')
-  // The SDK as installed, one CommonJS file too: the commands and every plugin share it.
-  const sdk = requireCached(fileURLToPath(import.meta.resolve('@twinsync/sdk/cjs')), variant)
-  const cli = requireCached(fileURLToPath(new URL('../bundle/twinsync.cjs', import.meta.url)), variant)
+  // The SDK as installed, CommonJS too: the commands and every plugin share it. Of the SDK and the
+  // commands, only what every command needs loads here; the rest (sdk-lib.cjs, twinsync-lib.cjs)
+  // when a command first imports a service, through the same cache.
+  requireCached(fileURLToPath(import.meta.resolve('@twinsync/sdk/cjs')), variant)
+  requireCached(fileURLToPath(new URL('../bundle/twinsync.cjs', import.meta.url)), variant)
   const { execute, settings } = oclif.exports
   // Plugins ship compiled JavaScript; never try to transpile a linked plugin's sources.
   settings.enableAutoTranspile = false
@@ -24,11 +26,7 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   const onTerminal = process.stdin.isTTY === true && process.stdout.isTTY === true
   await execute({ dir: import.meta.url, ...(bare && onTerminal ? { args: ['tui'] } : {}) })
   // Only a run that succeeded leaves a cache: bad input changes nothing on disk.
-  if (!process.exitCode) {
-    oclif.save()
-    sdk.save()
-    cli.save()
-  }
+  if (!process.exitCode) saveCaches()
 }
 
 /** The name of a run's code cache: its command's first word, and whether it asks for help. */

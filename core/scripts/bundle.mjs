@@ -14,19 +14,20 @@
 //   chunks take the same instance through `require`. @oclif/plugin-plugins is not bundled: it
 //   loads only for `twinsync plugins …` and then brings its own @oclif/core from node_modules,
 //   as any oclif plugin with its own copy does (commands get the running Config).
-// - core/bundle/twinsync.cjs: every command and hook (oclif's "explicit" command discovery, see
-//   core/package.json), the built-in plugins and the libraries they use, as one CommonJS file, so
-//   that bin/run.js compiles it from V8's code cache too (one cache a command). Until session 6 it
-//   was ES module chunks that load when first imported (importing the entry 55-70 ms as one
-//   2.67 MB ES module, 5-10 ms split, session 5), but Node 20 compiles every ES module from
-//   source on every run: an unchanged snapshot's 60 chunks (0.9 MB) were about a quarter of its
-//   module loading. The entry holds the command classes and little else (commands import their
-//   services lazily); esbuild keeps such an `import()` lazy inside one CommonJS file (the
-//   module's top-level code runs when the `import()` is reached), so the apply, rehearse and
-//   GitHub code runs only for the commands that use them. Measured on the shared 2-core machine
-//   (session 6, medians of 9 interleaved, CPU of user + sys): unchanged snapshot 357 -> 334 ms,
-//   `history` 193 -> 166 ms, `snapshot --help` 107 -> 121 ms (the file's fixed cost: 1.7 MB read
-//   and hashed, its cache of 0.4 MB read).
+// - core/bundle/twinsync.cjs and twinsync-lib.cjs: every command and hook (oclif's "explicit"
+//   command discovery, see core/package.json), the built-in plugins and the libraries they use,
+//   as CommonJS, so that bin/run.js compiles them from V8's code cache too (one cache a command).
+//   Until session 6 they were ES module chunks that load when first imported (importing the
+//   entry 55-70 ms as one 2.67 MB ES module, 5-10 ms split, session 5), but Node 20 compiles
+//   every ES module from source on every run: an unchanged snapshot's 60 chunks (0.9 MB) were
+//   about a quarter of its module loading. twinsync.cjs holds the command classes and little else
+//   (commands import their services lazily; 63 KB), twinsync-lib.cjs the rest, required when a
+//   command first imports a service (see splitCjs). esbuild keeps an `import()` lazy inside a
+//   CommonJS file too (the module's top-level code runs when the `import()` is reached), so the
+//   apply, rehearse and GitHub code runs only for the commands that use them. Measured on the
+//   shared 2-core machine (session 6, medians of 9 interleaved, CPU of user + sys): see
+//   docs/architecture.md's Speed table (unchanged snapshot, `plan`, `status`, `history` 25-60 ms
+//   less each; `snapshot --help` as one file 107 -> 121 ms, split about as before).
 // - core/bundle/tui.js: the TUI (ink, React: about 0.95 MB) as an ES module bundle of its own,
 //   loaded only by `twinsync tui` (ink waits on top-level `await`, which CommonJS cannot).
 // - @twinsync/sdk stays outside: third-party plugins must get the host's single instance (see
@@ -73,7 +74,7 @@ const entry = [
   ...Object.entries(HOOKS).map(([name, file]) => `export { default as ${name} } from './dist/hooks/${file}'`),
 ].join('\n')
 
-/** typebox from the SDK's bundle, the SDK itself as installed: one copy of each in the process. */
+/** For the TUI's bundle: typebox from the SDK's entries, the SDK itself as installed (one copy of each). */
 const shared = {
   name: 'shared-with-plugins',
   setup(b) {
@@ -96,8 +97,8 @@ async function cjsAsEsm(requirePath, file) {
 }
 
 /**
- * `@oclif/core` is oclif.cjs, taken with `require` from the chunk's folder, so the chunks share
- * the instance bin/run.js loaded; its export names are those of oclif's own entry.
+ * For the TUI's bundle: `@oclif/core` is oclif.cjs, taken with `require` from the bundle's folder,
+ * so it shares the instance bin/run.js loaded; its export names are those of oclif's own entry.
  */
 const oclifCjs = {
   name: 'oclif-cjs',
@@ -149,7 +150,7 @@ function startupChecked(result) {
       } else walk(imp.path, file)
     }
   }
-  const entries = Object.keys(inputs).filter((f) => basename(f) === 'twinsync-entry.js')
+  const entries = Object.keys(inputs).filter((f) => basename(f) === 'twinsync-entry.mjs')
   if (entries.length !== 1) throw new Error('bundle: the entry is not in the metafile')
   walk(entries[0], 'the entry')
 }
@@ -168,6 +169,7 @@ const production = { 'process.env.NODE_ENV': '"production"' }
  */
 const CJS_BANNER = [
   "var __twinsyncImport = typeof __twinsyncImport === 'function' ? __twinsyncImport : (specifier) => import(specifier);",
+  "var __twinsyncRequire = typeof __twinsyncRequire === 'function' ? __twinsyncRequire : require;",
   "var __twinsyncMetaUrl = require('node:url').pathToFileURL(__filename).href;",
   "var __twinsyncMetaResolve = (specifier) => require('node:url').pathToFileURL(require.resolve(specifier)).href;",
 ].join(' ')
@@ -252,6 +254,87 @@ function dynamicImportsThroughLoader(text, output, name = 'twinsync.cjs') {
   return out
 }
 
+/**
+ * One program as two CommonJS files in `dir`: `<name>.cjs`, what every run needs (the entry and
+ * what it imports statically), and `<name>-lib.cjs`, the rest, which the first file requires
+ * (through `__twinsyncRequire`, so from the code cache too) when a run first reaches it. Each
+ * file's code cache holds every function of the file, used or not (its size grows with the
+ * file), so `--help` and the like read only the small file's. A module is in one of the two
+ * files, never both: what the lazy part imports of the eager one it takes from there
+ * (`__eager`), and the build checks it.
+ *
+ * `entry` (ES module text, written as `<name>-entry.mjs` in `entryDir`) is the eager file's entry;
+ * its `import()` of a module outside the static imports goes to the lazy file. `lazyRoots`:
+ * modules the lazy file holds besides those (ones `entry` reaches as
+ * `__twinsyncRequire('./<name>-lib.cjs').load(<their index>)`). Returns both builds.
+ */
+async function splitCjs({ name, dir, entryDir, entry, lazyRoots = [], options }) {
+  const eagerEntry = join(entryDir, `${name}-entry.mjs`)
+  const libEntry = join(entryDir, `${name}-lib-entry.cjs`)
+  const lib = `./${name}-lib.cjs`
+  try {
+    // What the entry imports statically: a first build, not written.
+    writeFileSync(eagerEntry, entry)
+    const probe = await build({ ...options, entryPoints: [eagerEntry], outdir: dir, write: false })
+    const inputs = probe.metafile.inputs
+    const eager = []
+    const walk = (file) => {
+      if (eager.includes(file)) return
+      eager.push(file)
+      for (const imp of inputs[file].imports) if (!imp.external && (imp.kind === 'import-statement' || imp.kind === 'require-call')) walk(imp.path)
+    }
+    walk(relative(process.cwd(), eagerEntry))
+    const eagerFiles = eager.filter((f) => !f.includes(':') && f !== relative(process.cwd(), eagerEntry)).map((f) => join(process.cwd(), f))
+    const roots = [...lazyRoots]
+    for (const file of eager) for (const imp of inputs[file].imports) {
+      if (!imp.external && imp.kind === 'dynamic-import' && !eager.includes(imp.path) && !imp.path.includes(':')) {
+        const abs = join(process.cwd(), imp.path)
+        if (!roots.includes(abs)) roots.push(abs)
+      }
+    }
+    const toLib = {
+      name: 'to-lib',
+      setup(b) {
+        b.onResolve({ filter: /.*/ }, async (args) => {
+          if (args.kind !== 'dynamic-import' || args.pluginData?.resolving || args.namespace !== 'file') return undefined
+          const found = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { resolving: true } })
+          const at = found.external === true || found.namespace !== 'file' ? -1 : roots.indexOf(found.path)
+          return at === -1 ? found : { path: String(at), namespace: 'to-lib' }
+        })
+        b.onLoad({ filter: /.*/, namespace: 'to-lib' }, (args) => ({ contents: `module.exports = __twinsyncRequire(${JSON.stringify(lib)}).load(${args.path})`, loader: 'js' }))
+      },
+    }
+    writeFileSync(eagerEntry, `${entry}\n${eagerFiles.map((f, i) => `import * as __eager${i} from ${JSON.stringify(f)}`).join('\n')}\nexport const __eager = [${eagerFiles.map((_, i) => `() => __eager${i}`).join(', ')}]\n`)
+    const first = await build({ ...options, entryPoints: { [name]: eagerEntry }, outdir: dir, outExtension: { '.js': '.cjs' }, plugins: [...options.plugins, toLib] })
+    const fromEager = {
+      name: 'from-eager',
+      setup(b) {
+        b.onResolve({ filter: /.*/ }, async (args) => {
+          if (args.namespace === 'from-eager') return { path: args.path, external: true }
+          if (args.pluginData?.resolving || args.namespace !== 'file' || args.kind === 'entry-point') return undefined
+          const found = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { resolving: true } })
+          const at = eagerFiles.indexOf(found.path)
+          return at === -1 ? found : { path: String(at), namespace: 'from-eager' }
+        })
+        b.onLoad({ filter: /.*/, namespace: 'from-eager' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(`./${name}.cjs`)}).__eager[${args.path}]()`, loader: 'js' }))
+      },
+    }
+    writeFileSync(libEntry, `const loaded = []\nconst roots = [\n${roots.map((f) => `  () => require(${JSON.stringify(f)}),`).join('\n')}\n]\nexports.load = (n) => (loaded[n] ??= roots[n]())\n`)
+    const second = await build({ ...options, entryPoints: { [`${name}-lib`]: libEntry }, outdir: dir, outExtension: { '.js': '.cjs' }, plugins: [...options.plugins, fromEager] })
+    const firstFiles = Object.keys(first.metafile.inputs).filter((f) => !f.includes(':')).map((f) => join(process.cwd(), f))
+    const both = Object.keys(second.metafile.inputs).filter((f) => !f.includes(':') && firstFiles.includes(join(process.cwd(), f)))
+    if (both.length > 0) throw new Error(`bundle: ${both.join(', ')} in both ${name}.cjs and ${name}-lib.cjs`)
+    for (const [file, result] of [[`${name}.cjs`, first], [`${name}-lib.cjs`, second]]) {
+      const path = join(dir, file)
+      writeFileSync(path, asciiComments(dynamicImportsThroughLoader(readFileSync(path, 'utf8'), Object.values(result.metafile.outputs)[0], file)))
+    }
+    return { first, second }
+  } finally {
+    rmSync(eagerEntry, { force: true })
+    rmSync(libEntry, { force: true })
+  }
+}
+
 // The SDK as one CommonJS file, sdk/bundle/sdk.cjs, so the host compiles it from V8's code cache
 // as it does oclif and the commands (bin/run.js): as ES module chunks (session 5) the SDK's index
 // with typebox took 21–30 ms to import on every run. Each of the package's entries is a function
@@ -261,25 +344,30 @@ function dynamicImportsThroughLoader(text, output, name = 'twinsync.cjs') {
 // '@twinsync/sdk'` and the host's `require` get the one instance in require's cache.
 const SDK_ENTRIES = { index: 'index', errors: 'errors', domains: 'domains', conformance: 'conformance-kit', typebox: 'typebox', typeboxValue: 'typebox-value' }
 const sdkOut = join(sdk, 'bundle')
-const sdkEntry = join(sdk, 'sdk-entry.cjs')
-writeFileSync(sdkEntry, Object.entries(SDK_ENTRIES).map(([key, file]) => `let ${key}\nexports.${key} = () => (${key} ??= require('./dist/${file}.js'))`).join('\n') + '\n')
-let sdkBuild
-try {
-  sdkBuild = await build({
+const SDK_EAGER = ['errors', 'domains']
+const sdkSplit = await splitCjs({
+  name: 'sdk',
+  dir: sdkOut,
+  entryDir: sdk,
+  // errors() and domains() in sdk.cjs (every command needs them), the other entries in sdk-lib.cjs.
+  entry: Object.entries(SDK_ENTRIES)
+    .map(([key, file], i) =>
+      SDK_EAGER.includes(key)
+        ? `import * as ${key}Module from './dist/${file}.js'\nexport const ${key} = () => ${key}Module`
+        : `export const ${key} = () => __twinsyncRequire('./sdk-lib.cjs').load(${Object.keys(SDK_ENTRIES).filter((k) => !SDK_EAGER.includes(k)).indexOf(key)})`,
+    )
+    .join('\n'),
+  lazyRoots: Object.entries(SDK_ENTRIES).filter(([key]) => !SDK_EAGER.includes(key)).map(([, file]) => join(sdk, 'dist', `${file}.js`)),
+  options: {
     ...common,
     format: 'cjs',
-    entryPoints: { sdk: sdkEntry },
-    outdir: sdkOut,
-    outExtension: { '.js': '.cjs' },
     define: { 'import.meta.url': '__twinsyncMetaUrl' },
     logOverride: { 'empty-import-meta': 'error' },
     banner: { js: CJS_BANNER },
-  })
-} finally {
-  rmSync(sdkEntry, { force: true })
-}
+    plugins: [],
+  },
+})
 const sdkFile = join(sdkOut, 'sdk.cjs')
-writeFileSync(sdkFile, asciiComments(dynamicImportsThroughLoader(readFileSync(sdkFile, 'utf8'), Object.values(sdkBuild.metafile.outputs)[0], 'sdk.cjs')))
 const sdkCjs = createRequire(sdkFile)(sdkFile)
 for (const [key, file] of Object.entries(SDK_ENTRIES)) {
   const esm = await import(pathToFileURL(join(sdk, 'dist', `${file}.js`)).href)
@@ -301,7 +389,7 @@ for (const [key, file] of Object.entries(SDK_ENTRIES)) {
   const differ = Object.keys(esm).filter((name) => through[name] !== cjs[name])
   if (differ.length > 0 || Object.keys(through).length !== Object.keys(esm).length) throw new Error(`bundle: sdk/bundle/${file}.js does not give sdk.cjs's ${key}() (${differ.join(', ')})`)
 }
-removeStale(sdkOut, [sdkBuild], Object.values(SDK_ENTRIES).map((file) => `${file}.js`))
+removeStale(sdkOut, [sdkSplit.first, sdkSplit.second], Object.values(SDK_ENTRIES).map((file) => `${file}.js`))
 
 // oclif as one CommonJS file. TypeScript, ts-node and tsx are what oclif would use to run a
 // linked plugin's sources; bin/run.js turns that off (settings.enableAutoTranspile), so they
@@ -343,16 +431,14 @@ if (oclifText.slice(oclifText.indexOf('\n')).match(DYNAMIC_IMPORT) !== null) thr
 // `import()` of the CLI's own modules lazy in a CommonJS bundle: the module and what it imports
 // are wrapped (`__esm`) and their top-level code runs when the `import()` is reached, so a
 // command still runs only the code of what it uses.
-const entryFile = join(core, 'twinsync-entry.js')
-writeFileSync(entryFile, entry + '\n')
-let cli
-try {
-  cli = await build({
+const cliSplit = await splitCjs({
+  name: 'twinsync',
+  dir: outdir,
+  entryDir: core,
+  entry: entry + '\n',
+  options: {
     ...common,
     format: 'cjs',
-    entryPoints: { twinsync: entryFile },
-    outdir,
-    outExtension: { '.js': '.cjs' },
     external: ['@oclif/plugin-plugins', '@octokit/rest'],
     // React's production build for the TUI: the development one checks every render and adds a
     // performance timeline entry per render (about 1,000 per TUI session), and is what a bundle
@@ -361,12 +447,9 @@ try {
     logOverride: { 'empty-import-meta': 'error' },
     banner: { js: CJS_BANNER },
     plugins: [sdkRequired, oclifRequired, tuiApart],
-  })
-} finally {
-  rmSync(entryFile, { force: true })
-}
-const cliFile = join(outdir, 'twinsync.cjs')
-writeFileSync(cliFile, asciiComments(dynamicImportsThroughLoader(readFileSync(cliFile, 'utf8'), Object.values(cli.metafile.outputs)[0])))
+  },
+})
+const cli = cliSplit.first
 startupChecked(cli)
 
 // The TUI (`twinsync tui`, or `twinsync` alone on a terminal): ink waits on top-level `await`
@@ -385,5 +468,5 @@ const tui = await build({
   banner: { js: "import { createRequire as __twinsyncRequire } from 'node:module'; const require = __twinsyncRequire(import.meta.url);" },
   plugins: [shared, oclifCjs, noDevtools],
 })
-removeStale(outdir, [cli, tui], ['oclif.cjs'])
-console.log(`bundle: core/bundle/twinsync.cjs (${commands.length} commands), core/bundle/tui.js, core/bundle/oclif.cjs, sdk/bundle/`)
+removeStale(outdir, [cliSplit.first, cliSplit.second, tui], ['oclif.cjs'])
+console.log(`bundle: core/bundle/twinsync.cjs + twinsync-lib.cjs (${commands.length} commands), core/bundle/tui.js, core/bundle/oclif.cjs, sdk/bundle/sdk.cjs + sdk-lib.cjs`)

@@ -115,7 +115,7 @@ describe('oclif from V8 code cache (core/bin/code-cache.js)', () => {
   })
 })
 
-/** bin/run.js: oclif, the SDK (sdk/bundle/sdk.cjs) and the commands (core/bundle/twinsync.cjs) from the code cache, one a command. */
+/** bin/run.js: oclif, the SDK (sdk/bundle/sdk*.cjs) and the commands (core/bundle/twinsync*.cjs) from the code cache, one a command. */
 describe('the CLI from V8 code cache (bin/run.js)', function () {
   this.timeout(60_000)
   const RUN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'run.js')
@@ -129,13 +129,25 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
   const twinsync = async (...args: string[]): Promise<string> =>
     (await promisify(execFile)(process.execPath, [RUN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, TWINSYNC_DATA_DIR: join(home, 'data') } })).stdout
 
-  it("writes a command's caches after its first run and answers the same from them (the SDK imported lazily from a cached script)", async () => {
-    const first = await twinsync('describe', '--json')
+  it("writes a command's caches after its first run, its lazy parts' too, and answers the same from them", async () => {
+    await writeFile(join(home, 'config.yaml'), '{}\n')
+    const config = ['config', '--json', '--config', join(home, 'config.yaml')]
+    const first = await twinsync(...config)
     const help = await twinsync('describe', '--help')
     const names = async () => (await readdir(join(home, '.cache', 'twinsync', 'v8'))).map((f) => f.replace(/-[0-9a-f]{32}-/, '-KEY-')).sort()
-    assert.deepEqual(await names(), ['oclif.cjs-KEY-help', 'oclif.cjs-KEY-run', 'sdk.cjs-KEY-describe', 'sdk.cjs-KEY-describe.help', 'twinsync.cjs-KEY-describe', 'twinsync.cjs-KEY-describe.help'])
-    assert.equal(await twinsync('describe', '--json'), first)
+    // `config` reads the file with the SDK's schemas and yaml (the lazy parts); help needs neither.
+    assert.deepEqual(await names(), [
+      'oclif.cjs-KEY-help',
+      'oclif.cjs-KEY-run',
+      'sdk-lib.cjs-KEY-config',
+      'sdk.cjs-KEY-config',
+      'sdk.cjs-KEY-describe.help',
+      'twinsync-lib.cjs-KEY-config',
+      'twinsync.cjs-KEY-config',
+      'twinsync.cjs-KEY-describe.help',
+    ])
+    assert.equal(await twinsync(...config), first)
     assert.equal(await twinsync('describe', '--help'), help)
-    assert.ok((JSON.parse(first) as { commands: unknown[] }).commands.length > 20)
+    assert.equal((JSON.parse(first) as { configFile: string }).configFile, join(home, 'config.yaml'))
   })
 })

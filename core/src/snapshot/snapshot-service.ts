@@ -229,7 +229,7 @@ export class SnapshotService {
     const older = draft.head === undefined ? undefined : (draft.reader('head') ?? new GitTreeReader(this.twin.dir, draft.head))
     const newer = draft.reader('new') ?? new GitTreeReader(this.twin.dir, tree)
     try {
-      const diff = await semanticDiff(older === undefined ? EMPTY_TWIN : changedFilesOnly(older, lasting), changedFilesOnly(newer, lasting), lasting, providers, set.claims, contextOf, { diffs: false })
+      const diff = await semanticDiff(older === undefined ? EMPTY_TWIN : changedFilesOnly(older, lasting), changedFilesOnly(newer, lasting), lasting, providers, set.claims, contextOf, { diffs: false, narrow: true })
       // The first snapshot records everything: its diary line counts instead of listing.
       const first = older === undefined || ((await older.list('system/')).length === 0 && (await older.list('filesystem/')).length === 0)
       const subject = options.subject ?? (first ? `first snapshot: ${countsPhrase(diff.domains)}` : diarySubject(diff.domains))
@@ -274,12 +274,13 @@ export class SnapshotService {
     }
     // Every document is screened for secrets before it enters the twin (many side by side),
     // except one HEAD already holds exactly, screened when it was written.
+    // A large one HEAD holds another version of, only around what changed (screened-documents.ts).
     const limit = pLimit(16)
     const screened = await Promise.all(
       accepted.map(({ doc, provider }) =>
-        isScreened(doc, provider) && !screenedBefore.alreadyScreened(draft, doc) ? limit(() => screenDocument(doc, provider)) : { doc, diagnostics: [] },
+        isScreened(doc, provider) && !screenedBefore.alreadyScreened(draft, doc) ? limit(() => screenedBefore.screen(draft, doc, provider)) : { doc, diagnostics: [] },
       ),
-    )
+    ).finally(() => draft.closeHeadReader())
     for (const s of screened) {
       diagnostics.push(...s.diagnostics)
       draft.write(s.doc)
