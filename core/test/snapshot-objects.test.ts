@@ -91,6 +91,17 @@ describe('snapshot objects: trees, changes, commit and index made in Node', func
     assert.equal(rig.git('show', 'HEAD:system/odd/a/inner'), 'now a folder')
     assert.match(rig.git('ls-tree', 'HEAD', 'system/odd/z'), /^100755 /)
   })
+
+  it('never commits a tree that names an object the store lost: git is asked, and says the twin is damaged', async () => {
+    const head = rig.git('rev-parse', 'HEAD')
+    const lost = rig.git('rev-parse', 'HEAD:system/odd/b/c/d/e')
+    await rm(join(rig.twinDir, '.git', 'objects', lost.slice(0, 2), lost.slice(2)))
+    const draft = await rig.twin().draft({ edited: false })
+    draft.write({ path: 'system/odd/new', content: 'new\n' })
+    await assert.rejects(draft.build({ edited: false }), (error: unknown) => isTwinSyncError(error) && error.code === 'REPO_DAMAGED')
+    await draft.discard()
+    assert.equal(rig.git('rev-parse', 'HEAD'), head)
+  })
 })
 
 /** The pack is streamed into `git index-pack --stdin` (packOf, runGitBytes with chunks), never made whole in memory. */

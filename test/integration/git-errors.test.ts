@@ -38,7 +38,11 @@ describe('git failures as coded errors', function () {
       await mkdir(bin)
       await symlink(process.execPath, join(bin, 'node'))
       path = bin
+      // A file added in the twin by hand: what it holds is only git's to say (a twin whose
+      // files all match HEAD, as a snapshot leaves it, needs no git for snapshot, plan, status).
+      await writeFile(join(cli.twinDir, 'scripts', 'by-hand.sh'), 'echo by hand\n')
     })
+    after(() => rm(join(cli.twinDir, 'scripts', 'by-hand.sh'), { force: true }))
     for (const args of [['history'], ['gc'], ['show', 'HEAD'], ['snapshot'], ['plan'], ['status'], ['label', 'HEAD', 'x']]) {
       it(`twinsync ${args.join(' ')} says GIT_MISSING`, async () => {
         const r = await twinsync(args, { PATH: path })

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { deflateSync } from 'node:zlib'
-import { appendFileSync, linkSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { link, lstat, mkdir, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { TwinSyncError, compareStrings, writeFileAtomic, type TwinReader } from '@twinsync/sdk'
@@ -269,9 +269,15 @@ export class SnapshotDraft {
       const next = treesOf(this.entries)
       const head = (this.headTrees ??= treesOf(this.headEntries))
       const trees = [...next.trees].filter(([sha]) => !head.trees.has(sha)).map(([sha, bytes]) => ({ type: 'tree' as const, sha, bytes }))
-      this.inNode = { trees, index: this.unwritten }
-      this.unwritten = undefined
-      return { tree: next.root, changes: changesBetween(this.headEntries, this.entries) }
+      // What the new tree takes from HEAD's without writing it must be in the store, as
+      // write-tree makes sure: else git's way, whose failure names the damage.
+      const written = new Set([...this.updates.values()].map((u) => u.sha))
+      const reused = [...[...next.trees.keys()].filter((sha) => head.trees.has(sha)), ...[...this.entries.values()].filter((e) => !written.has(e.sha)).map((e) => e.sha)]
+      if (objectsStored(this.dir, reused)) {
+        this.inNode = { trees, index: this.unwritten }
+        this.unwritten = undefined
+        return { tree: next.root, changes: changesBetween(this.headEntries, this.entries) }
+      }
     }
     if (this.unwritten !== undefined) {
       await writeIndexCopy(join(this.dir, INDEX), this.unwritten).catch((error: unknown) => {
@@ -633,6 +639,46 @@ export function treesOf(entries: ReadonlyMap<string, TreeEntry>): { root: string
     return sha
   }
   return { root: make(top), trees }
+}
+
+/**
+ * Whether every object named is in the twin's object store: loose, or in a pack (its `.idx`,
+ * version 2). False when one is missing or the store is one this does not read (alternates).
+ */
+export function objectsStored(dir: string, shas: readonly string[]): boolean {
+  const objects = join(dir, '.git', 'objects')
+  if (lstatSync(join(objects, 'info', 'alternates'), { throwIfNoEntry: false }) !== undefined) return false
+  const indexes: Buffer[] = []
+  try {
+    for (const name of readdirSync(join(objects, 'pack'))) {
+      if (!name.endsWith('.idx')) continue
+      const idx = readFileSync(join(objects, 'pack', name))
+      if (idx.length < 8 + 1024 || idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) return false
+      indexes.push(idx)
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false
+  }
+  const inPack = (id: Buffer): boolean =>
+    indexes.some((idx) => {
+      const first = id[0] as number
+      let low = first === 0 ? 0 : idx.readUInt32BE(8 + (first - 1) * 4)
+      let high = idx.readUInt32BE(8 + first * 4)
+      while (low < high) {
+        const middle = (low + high) >>> 1
+        const at = 8 + 1024 + middle * 20
+        const order = idx.compare(id, 0, 20, at, at + 20)
+        if (order === 0) return true
+        if (order > 0) high = middle
+        else low = middle + 1
+      }
+      return false
+    })
+  for (const sha of new Set(shas)) {
+    if (inPack(Buffer.from(sha, 'hex'))) continue
+    if (lstatSync(join(objects, sha.slice(0, 2), sha.slice(2)), { throwIfNoEntry: false }) === undefined) return false
+  }
+  return true
 }
 
 /** What `git diff-tree -r --name-status --no-renames` says between two trees' entries, in its order. */

@@ -406,6 +406,9 @@ function statDataMatches(dir: string, index: TwinIndex): number[] | undefined {
 export const RECHECK_BYTES = 8 * 1024 * 1024
 
 function contentMatches(dir: string, index: TwinIndex, recheck: readonly number[]): boolean {
+  if (recheck.length === 0) return true
+  // Attributes may make git compare a file through a conversion or a filter: git says then.
+  if (index.paths.some((p) => p === '.gitattributes' || p.endsWith('/.gitattributes')) || lstatSync(join(dir, '.git', 'info', 'attributes'), { throwIfNoEntry: false }) !== undefined) return false
   const prefix = dir.endsWith('/') ? dir : `${dir}/`
   let budget = RECHECK_BYTES
   for (const i of recheck) {
