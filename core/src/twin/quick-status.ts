@@ -392,7 +392,10 @@ const CONTENT_CHECK_BYTES = 64 * 1024 * 1024
  * `status` asked git (`status`; for `status` also `rev-parse`, `ls-tree`, `cat-file`) at every
  * run until then, which is the state the bench measures them in. Content, never a stored claim,
  * decides: a person's edit changes the blob id whatever its stat data. A file read as a regular
- * file without following a link; a symlink by its target's text, as git hashes it.
+ * file without following a link; a symlink by its target's text, as git hashes it. Measured on
+ * the services root after a snapshot that committed (medians of 9 interleaved, load 8–9.5, CPU
+ * with children): git processes of `plan` 1 → 0 and of `status` 4 → 0; CPU 380 → 350 ms and
+ * 360 → 340 ms, wall 710 → 600 ms and 620 → 500 ms.
  */
 function contentMatches(dir: string, index: TwinIndex, doubtful: readonly number[]): boolean {
   const prefix = dir.endsWith('/') ? dir : `${dir}/`

@@ -57,7 +57,9 @@ type Kind = 'file' | 'directory' | 'symlink' | 'other' | 'missing'
  * Speed (issue 22): the checks and reads below are synchronous calls. `plan` and `status` read
  * every twin document the providers load (on the services root about 230 files, each an lstat
  * per folder above it, then open, fstat, read, close), and every call through fs/promises was a
- * round trip through libuv's thread pool awaited in turn.
+ * round trip through libuv's thread pool awaited in turn. Listing and reading the services
+ * root's twin (225 documents, 1.3 MB; fresh process, medians of 7, load 8): 43 → 14 ms of CPU,
+ * 53 → 24 ms wall.
  */
 function kindOf(abs: string): Kind {
   try {
