@@ -1,21 +1,27 @@
-// Speed: oclif (core/bundle/oclif.cjs, one CommonJS file of about 0.7 MB) is compiled from V8's
-// code cache instead of from source, on every run after the first.
+// Speed: oclif (core/bundle/oclif.cjs, one CommonJS file of about 0.7 MB), the SDK
+// (sdk/bundle/sdk.cjs, sdk-lib.cjs: 1.2 MB) and the commands (core/bundle/twinsync.cjs,
+// twinsync-lib.cjs: 1.7 MB) are compiled from V8's code cache instead of from source, on every run
+// after the first.
 //
 // Every command pays oclif's compile before it does anything, and Node 20 keeps no code cache
 // of its own (module.enableCompileCache is Node 22). Here the file is compiled as Node's
-// CommonJS loader would (the same wrapper, registered in require's cache, so the CLI's chunks
-// that `require('./oclif.cjs')` get this instance) with the bytes V8 produced after an earlier
-// run, which hold every function that run compiled (oclif's start, flag parsing, help).
-// Measured on the shared 2-core machine (session 5): requiring oclif.cjs 25–30 ms from source,
-// 11–16 ms from the cache.
+// CommonJS loader would (the same wrapper, registered in require's cache, so the CLI's code
+// that `require('./oclif.cjs')` gets this instance, and oclif finds twinsync.cjs there) with the
+// bytes V8 produced after an earlier run, which hold every function that run compiled (oclif's
+// start, flag parsing, help; the command's services). A cache holds what one command ran, so
+// bin/run.js keeps one a command (`variant`). Measured on the shared 2-core machine (session 5):
+// requiring oclif.cjs 25–30 ms from source, 11–16 ms from the cache; session 6: requiring the
+// commands as one 1.7 MB file 29 ms from source, 13 ms from an unchanged snapshot's cache (0.9 MB,
+// which also holds the functions the snapshot then runs; a command's figures: architecture.md).
 //
 // Correctness: the cache is named by a hash of the node version and the file's own bytes (V8
-// checks only the source's length), so a rebuilt oclif.cjs or another node never reads an older
+// checks only the source's length), so a rebuilt file or another node never reads an older
 // cache; V8 rejects one made with other flags, and the file is then compiled from source as
 // without a cache. A cache is code: it is read only from a folder and file of the user running
 // TwinSync that no one else can write (root with a HOME of another user, a shared or odd HOME:
 // no cache), opened once and checked on that descriptor. Any failure to read or write it is
 // ignored: the cache only ever makes a run faster.
+import { isAscii } from 'node:buffer'
 import { createHash } from 'node:crypto'
 import { closeSync, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import Module, { createRequire } from 'node:module'
@@ -71,34 +77,54 @@ function readTrusted(file) {
   }
 }
 
+/** Caches of one file kept at most (one a command run, see `variant`), so the folder stays small. */
+const MAX_VARIANTS = 16
+
+/** Every file this process took through requireCached, in order: `saveCaches` writes theirs. */
+const loaded = []
+
 /**
  * require(file) through V8's code cache. `fromCache`: V8 took the cache. `save()` (call it once
- * the command ran) writes the cache when there was none or V8 refused it.
+ * the command ran) writes the cache when there was none or V8 refused it. `variant` names one of
+ * the file's caches: a cache holds the functions of the run that wrote it, so each command keeps
+ * its own (a snapshot does not compile the TUI's functions, nor `--help` the snapshot's). The
+ * file's code gets `__twinsyncRequire`, which requires a file beside it the same way (with the
+ * same variant): how a bundle loads its lazy part (core/scripts/bundle.mjs). A file already in
+ * require's cache is not run again.
  */
-export function requireCached(path) {
+export function requireCached(path, variant = '') {
   const file = realpathSync(path)
-  const source = readFileSync(file, 'utf8')
+  const known = Module._cache[file]
+  if (known !== undefined) return { exports: known.exports, fromCache: false, save() {} }
+  const bytes = readFileSync(file)
+  // An ASCII file (core/scripts/bundle.mjs makes its bundles so) is a one-byte string without decoding.
+  const source = isAscii(bytes) ? bytes.latin1Slice() : bytes.toString('utf8')
   const usable = typeof process.geteuid === 'function'
-  const key = createHash('sha256').update(`${process.version}\0${process.arch}\0`).update(source).digest('hex').slice(0, 32)
-  const name = `${basename(file)}-${key}`
+  const key = createHash('sha256').update(`${process.version}\0${process.arch}\0`).update(bytes).digest('hex').slice(0, 32)
+  const name = `${basename(file)}-${key}${variant === '' ? '' : `-${variant}`}`
   const dir = usable ? cacheDir(false) : undefined
   const cachedData = dir === undefined ? undefined : readTrusted(join(dir, name))
-  // Node's CommonJS wrapper, and `import()` from here for the file's own (see core/scripts/bundle.mjs).
-  const wrapper = `(function (exports, require, module, __filename, __dirname, __twinsyncImport) { ${source}\n})`
+  // Node's CommonJS wrapper, `import()` from here for the file's own (see core/scripts/bundle.mjs),
+  // and the file's lazy part beside it through this cache.
+  const wrapper = `(function (exports, require, module, __filename, __dirname, __twinsyncImport, __twinsyncRequire) { ${source}\n})`
   const script = new vm.Script(wrapper, { filename: file, ...(cachedData === undefined ? {} : { cachedData }) })
   const mod = new Module(file, undefined)
   mod.filename = file
   mod.paths = Module._nodeModulePaths(dirname(file))
   Module._cache[file] = mod
+  const beside = (specifier) => {
+    if (!specifier.startsWith('./')) throw new Error(`code cache: ${specifier} is not a file beside ${file}`)
+    return requireCached(join(dirname(file), specifier), variant).exports
+  }
   try {
-    script.runInThisContext().call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file), (specifier) => import(specifier))
+    script.runInThisContext().call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file), (specifier) => import(specifier), beside)
   } catch (error) {
     delete Module._cache[file]
     throw error
   }
   mod.loaded = true
   const stale = usable && (cachedData === undefined || script.cachedDataRejected === true)
-  return {
+  const handle = {
     exports: mod.exports,
     fromCache: cachedData !== undefined && script.cachedDataRejected !== true,
     save() {
@@ -107,6 +133,8 @@ export function requireCached(path) {
         const dir = cacheDir(true)
         if (dir === undefined) return
         const cacheFile = join(dir, name)
+        const mine = readdirSync(dir).filter((f) => f.startsWith(`${basename(file)}-${key}`) && !f.endsWith('.tmp'))
+        if (mine.length >= MAX_VARIANTS) return
         const tmp = `${cacheFile}.${process.pid}.tmp`
         // On disk before it gets its name: a crash never leaves a half-written cache to be read.
         const fd = openSync(tmp, 'wx', 0o600)
@@ -117,11 +145,11 @@ export function requireCached(path) {
           closeSync(fd)
         }
         renameSync(tmp, cacheFile)
-        // Caches of an earlier oclif.cjs or node: only the newest is kept (and no run's leftover
-        // temporary file older than an hour).
+        // Caches of an earlier build of the file or node: only the newest is kept (and no run's
+        // leftover temporary file older than an hour).
         for (const f of readdirSync(dir)) {
           const other = join(dir, f)
-          if (!f.startsWith(`${basename(file)}-`) || other === cacheFile) continue
+          if (!f.startsWith(`${basename(file)}-`) || (f.startsWith(`${basename(file)}-${key}`) && !f.endsWith('.tmp'))) continue
           if (!f.endsWith('.tmp') || Date.now() - statSync(other).mtimeMs > 3_600_000) rmSync(other, { force: true })
         }
       } catch {
@@ -129,4 +157,11 @@ export function requireCached(path) {
       }
     },
   }
+  loaded.push(handle)
+  return handle
+}
+
+/** Write the cache of every file requireCached took that had none (call it once the command ran). */
+export function saveCaches() {
+  for (const handle of loaded) handle.save()
 }

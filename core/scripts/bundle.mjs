@@ -14,20 +14,28 @@
 //   chunks take the same instance through `require`. @oclif/plugin-plugins is not bundled: it
 //   loads only for `twinsync plugins …` and then brings its own @oclif/core from node_modules,
 //   as any oclif plugin with its own copy does (commands get the running Config).
-// - core/bundle/twinsync.js and its chunks: every command and hook (oclif's "explicit" command
-//   discovery, see core/package.json), the built-in plugins and the libraries they use, split by
-//   esbuild into chunks that load when first imported. The entry holds the command classes and
-//   little else (commands import their services lazily); a command loads the chunks of what it
-//   runs, so the TUI (ink, React: about 0.95 MB), the apply, rehearse and GitHub code are
-//   compiled only by the commands that use them. Importing the entry took 55–70 ms as one
-//   2.67 MB file and takes 5–10 ms split (session 5, same machine and minutes).
-//   CommonJS libraries inside chunks keep their named exports: esbuild wraps each one
-//   (`__commonJS`) in whichever chunk first needs it and imports it from there. Chunk names carry
-//   a hash of their content; files of an earlier build are removed after a build.
+// - core/bundle/twinsync.cjs and twinsync-lib.cjs: every command and hook (oclif's "explicit"
+//   command discovery, see core/package.json), the built-in plugins and the libraries they use,
+//   as CommonJS, so that bin/run.js compiles them from V8's code cache too (one cache a command).
+//   Until session 6 they were ES module chunks that load when first imported (importing the
+//   entry 55-70 ms as one 2.67 MB ES module, 5-10 ms split, session 5), but Node 20 compiles
+//   every ES module from source on every run: an unchanged snapshot's 60 chunks (0.9 MB) were
+//   about a quarter of its module loading. twinsync.cjs holds the command classes and little else
+//   (commands import their services lazily; 63 KB), twinsync-lib.cjs the rest, required when a
+//   command first imports a service (see splitCjs). esbuild keeps an `import()` lazy inside a
+//   CommonJS file too (the module's top-level code runs when the `import()` is reached), so the
+//   apply, rehearse and GitHub code runs only for the commands that use them. Measured on the
+//   shared 2-core machine (session 6, medians of 9 interleaved, CPU of user + sys): see
+//   docs/architecture.md's Speed table (unchanged snapshot, `plan`, `status`, `history` 25-60 ms
+//   less each; `snapshot --help` as one file 107 -> 121 ms, split about as before).
+// - core/bundle/tui.js: the TUI (ink, React: about 0.95 MB) as an ES module bundle of its own,
+//   loaded only by `twinsync tui` (ink waits on top-level `await`, which CommonJS cannot).
 // - @twinsync/sdk stays outside: third-party plugins must get the host's single instance (see
-//   src/providers/plugin-sdk.ts). sdk/bundle/ is the SDK bundled with its libraries (split, so
-//   `@twinsync/sdk/errors` and the rest share one copy of each module), and typebox is imported
-//   from there by the host too ('typebox' → '@twinsync/sdk/typebox'): one typebox.
+//   src/providers/plugin-sdk.ts). sdk/bundle/sdk.cjs is the SDK bundled with its libraries as one
+//   CommonJS file (session 6; ES module chunks before), required by the commands and by the SDK's
+//   small ES module entries that plugins import (sdk/bundle/index.js, errors.js, …), so both get
+//   the one instance in require's cache; bin/run.js compiles it from the code cache. typebox is
+//   taken from there by the host too ('typebox' → the SDK's typebox entry): one typebox.
 // - @octokit/rest stays outside (only for GitHub commands).
 //
 // The tsc output in dist/ stays what tests, types and the packages' `main` use.
@@ -49,14 +57,6 @@ const common = {
   legalComments: 'none',
   metafile: true,
 }
-const esm = {
-  ...common,
-  format: 'esm',
-  splitting: true,
-  // Bundled CommonJS libraries call require() for Node's own modules; the CLI's chunks require oclif.cjs.
-  banner: { js: "import { createRequire as __twinsyncRequire } from 'node:module'; const require = __twinsyncRequire(import.meta.url);" },
-}
-
 /** Every command file under dist/commands, by oclif id ("remote/set.js" → "remote:set"). */
 function commandFiles() {
   const dir = join(core, 'dist', 'commands')
@@ -74,7 +74,7 @@ const entry = [
   ...Object.entries(HOOKS).map(([name, file]) => `export { default as ${name} } from './dist/hooks/${file}'`),
 ].join('\n')
 
-/** typebox from the SDK's bundle, the SDK itself as installed: one copy of each in the process. */
+/** For the TUI's bundle: typebox from the SDK's entries, the SDK itself as installed (one copy of each). */
 const shared = {
   name: 'shared-with-plugins',
   setup(b) {
@@ -84,11 +84,9 @@ const shared = {
 }
 
 /**
- * The ES module Node itself makes of a CommonJS module (`import { parseDocument } from 'yaml'`):
- * `default` is module.exports, and the names are those Node's own import finds (asked of Node
- * here, at build time). Needed because esbuild, when it splits, turns a CommonJS module that a
- * chunk imports with `import()` into a chunk whose only export is `default`, so
- * `const { parseDocument } = await import('yaml')` would get undefined (esbuild issue 3245).
+ * The ES module Node itself makes of a CommonJS module: `default` is module.exports, and the
+ * names are those Node's own import finds (asked of Node here, at build time). The TUI's bundle
+ * takes oclif.cjs this way.
  */
 async function cjsAsEsm(requirePath, file) {
   const names = Object.keys(await import(pathToFileURL(file).href)).filter((name) => name !== 'default')
@@ -98,34 +96,9 @@ async function cjsAsEsm(requirePath, file) {
   return lines.join('\n')
 }
 
-/** A file esbuild will read as CommonJS: .cjs, or .js outside a `"type": "module"` package. */
-function isCommonJs(file) {
-  if (file.endsWith('.cjs')) return true
-  if (!file.endsWith('.js')) return false
-  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
-    const pjson = join(dir, 'package.json')
-    if (existsSync(pjson)) return JSON.parse(readFileSync(pjson, 'utf8')).type !== 'module'
-  }
-  return true
-}
-
-/** A library's CommonJS module that a chunk loads with `import()`: imported as Node would (see cjsAsEsm). */
-const cjsDynamicImports = {
-  name: 'cjs-dynamic-imports',
-  setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, async (args) => {
-      if (args.kind !== 'dynamic-import' || args.pluginData?.resolving) return undefined
-      const found = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { resolving: true } })
-      if (found.errors.length > 0 || found.external || found.namespace !== 'file' || !isCommonJs(found.path)) return found.errors.length > 0 ? undefined : found
-      return { path: found.path, namespace: 'cjs-as-esm' }
-    })
-    b.onLoad({ filter: /.*/, namespace: 'cjs-as-esm' }, async (args) => ({ contents: await cjsAsEsm(args.path, args.path), loader: 'js', resolveDir: dirname(args.path) }))
-  },
-}
-
 /**
- * `@oclif/core` is oclif.cjs, taken with `require` from the chunk's folder, so the chunks share
- * the instance bin/run.js loaded; its export names are those of oclif's own entry.
+ * For the TUI's bundle: `@oclif/core` is oclif.cjs, taken with `require` from the bundle's folder,
+ * so it shares the instance bin/run.js loaded; its export names are those of oclif's own entry.
  */
 const oclifCjs = {
   name: 'oclif-cjs',
@@ -146,56 +119,277 @@ const noDevtools = {
   },
 }
 
-/** Files in dir that this build did not write (an earlier build's chunks). */
-function removeStale(dir, result) {
-  const written = new Set(Object.keys(result.metafile.outputs).map((f) => basename(f)))
-  for (const f of readdirSync(dir)) if (f.endsWith('.js') && !written.has(f)) rmSync(join(dir, f))
-}
-
-/** A CommonJS module as a chunk of its own exports only `default` (see cjsAsEsm): such a build is refused. */
-function checked(result) {
-  for (const [file, out] of Object.entries(result.metafile.outputs)) {
-    if (out.entryPoint !== undefined && result.metafile.inputs[out.entryPoint]?.format === 'cjs') {
-      throw new Error(`bundle: ${file} is the CommonJS module ${out.entryPoint} as a chunk; import it through cjsAsEsm`)
-    }
-  }
+/** Files in dir that these builds did not write (an earlier build's chunks), all but `keep`. */
+function removeStale(dir, results, keep = []) {
+  const written = new Set([...keep, ...results.flatMap((r) => Object.keys(r.metafile.outputs).map((f) => basename(f)))])
+  for (const f of readdirSync(dir)) if (/\.c?js$/.test(f) && !written.has(f)) rmSync(join(dir, f))
 }
 
 /**
- * What every command loads before it runs (the entry and the chunks it imports statically) holds
- * the command classes and oclif, the SDK's errors and domain list, nothing more: the SDK's index
- * (typebox and its schemas), the TUI's ink and React, or a library a service uses would make every
- * command compile them. Such a build is refused, naming the import; make it a lazy `import()`.
+ * What every command loads before it runs (the entry and what it imports statically, the lazy
+ * `import()` left out) holds the command classes and oclif, the SDK's errors and domain list,
+ * nothing more: the SDK's index (typebox and its schemas), the TUI's ink and React, or a library a
+ * service uses would make every command run them. Such a build is refused, naming the import;
+ * make it a lazy `import()`.
  */
 function startupChecked(result) {
-  const outputs = result.metafile.outputs
-  const entry = Object.keys(outputs).find((f) => outputs[f].entryPoint !== undefined && basename(f) === 'twinsync.js')
-  const allowed = new Set(['./oclif.cjs', '@twinsync/sdk/errors', '@twinsync/sdk/domains'])
+  const inputs = result.metafile.inputs
+  const allowed = new Set(['./oclif.cjs', '@twinsync/sdk/cjs'])
   const seen = new Set()
-  const walk = (file) => {
+  const walk = (file, from) => {
     if (seen.has(file)) return
     seen.add(file)
-    for (const input of Object.keys(outputs[file].inputs)) {
-      if (/node_modules[\\/](ink|react|react-reconciler|yoga-layout|yaml|simple-git|execa|@octokit)[\\/]/.test(input)) throw new Error(`bundle: every command would load ${input} (in ${file}); import it lazily`)
+    if (file.startsWith('sdk-cjs:') && file !== 'sdk-cjs:errors' && file !== 'sdk-cjs:domains') {
+      throw new Error(`bundle: every command would load the SDK's ${file.slice('sdk-cjs:'.length)} entry (imported by ${from}); import it lazily (errors: from @twinsync/sdk/errors)`)
     }
-    for (const imp of outputs[file].imports) {
-      if (imp.kind !== 'import-statement') continue
+    if (/node_modules[\\/](ink|react|react-reconciler|yoga-layout|yaml|simple-git|execa|@octokit)[\\/]/.test(file)) throw new Error(`bundle: every command would load ${file} (imported by ${from}); import it lazily`)
+    for (const imp of inputs[file].imports) {
+      if (imp.kind !== 'import-statement' && imp.kind !== 'require-call') continue
       if (imp.external === true) {
         if (!imp.path.startsWith('node:') && !allowed.has(imp.path)) throw new Error(`bundle: every command would load ${imp.path} (imported by ${file}); import it lazily (errors: from @twinsync/sdk/errors)`)
-      } else walk(imp.path)
+      } else walk(imp.path, file)
     }
   }
-  walk(entry)
+  const entries = Object.keys(inputs).filter((f) => basename(f) === 'twinsync-entry.mjs')
+  if (entries.length !== 1) throw new Error('bundle: the entry is not in the metafile')
+  walk(entries[0], 'the entry')
 }
 
-const sdkBuild = await build({
-  ...esm,
-  entryPoints: ['index', 'errors', 'domains', 'conformance-kit', 'typebox', 'typebox-value'].map((name) => join(sdk, 'dist', `${name}.js`)),
-  outdir: join(sdk, 'bundle'),
-  plugins: [cjsDynamicImports],
+/** An `import(` call in JavaScript text (not `x.import(`, not `import()` of nothing). */
+const DYNAMIC_IMPORT = /(?<![.\w$])import\s*\((?!\s*\))/g
+
+/** React's production build (see the CLI's build below). */
+const production = { 'process.env.NODE_ENV': '"production"' }
+
+/**
+ * The CommonJS bundle's own names: `__twinsyncImport` is `import()` as bin/code-cache.js passes
+ * it in (V8 drops what a script compiled from a code cache needs for `import()`), or the file's
+ * own when required any other way; `import.meta.url` and `import.meta.resolve` of the CLI's
+ * sources are the bundle's (the latter only ever asked for a package's package.json).
+ */
+const CJS_BANNER = [
+  "var __twinsyncImport = typeof __twinsyncImport === 'function' ? __twinsyncImport : (specifier) => import(specifier);",
+  "var __twinsyncRequire = typeof __twinsyncRequire === 'function' ? __twinsyncRequire : require;",
+  "var __twinsyncMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+  "var __twinsyncMetaResolve = (specifier) => require('node:url').pathToFileURL(require.resolve(specifier)).href;",
+].join(' ')
+
+/**
+ * The file as ASCII when only comments held other characters (esbuild writes its code as ASCII,
+ * and keeps doc comments as they are): bin/code-cache.js then reads it as a one-byte string, which
+ * V8 takes without decoding UTF-8 (1.7 MB: about 2 ms a run). A comment's character is replaced
+ * by `?` only when `//` or `/*` opens before it on its line (or the line is a doc comment's `*`).
+ */
+function asciiComments(text) {
+  return text.replace(/^.*[^\x00-\x7f].*$/gm, (line) =>
+    line.replace(/[^\x00-\x7f]/g, (ch, at) => {
+      const before = line.slice(0, at)
+      const opened = before.lastIndexOf('/*') > before.lastIndexOf('*/') || before.includes('//') || /^\s*\*/.test(before)
+      return opened ? '?' : ch
+    }),
+  )
+}
+
+/**
+ * The SDK's entries (and typebox, which the SDK holds) as the CommonJS bundle takes them: from
+ * sdk.cjs, the installed SDK's (see the SDK's build above), each a module of this bundle that
+ * calls its entry, so an entry's code runs when the first module that imports it runs.
+ */
+const SDK_OF = { '@twinsync/sdk': 'index', '@twinsync/sdk/errors': 'errors', '@twinsync/sdk/domains': 'domains', '@twinsync/sdk/conformance': 'conformance', '@twinsync/sdk/typebox': 'typebox', '@twinsync/sdk/typebox/value': 'typeboxValue', typebox: 'typebox', 'typebox/value': 'typeboxValue' }
+const sdkRequired = {
+  name: 'sdk-required',
+  setup(b) {
+    b.onResolve({ filter: /^@twinsync\/sdk\/cjs$/ }, (args) => ({ path: args.path, external: true }))
+    b.onResolve({ filter: /^(@twinsync\/sdk(\/.*)?|typebox(\/value)?)$/ }, (args) => {
+      const key = SDK_OF[args.path]
+      if (key === undefined) throw new Error(`bundle: ${args.path} (imported by ${args.importer}) is no entry of the SDK`)
+      return { path: key, namespace: 'sdk-cjs' }
+    })
+    b.onLoad({ filter: /.*/, namespace: 'sdk-cjs' }, (args) => ({ contents: `module.exports = require('@twinsync/sdk/cjs').${args.path}()`, loader: 'js', resolveDir: core }))
+  },
+}
+
+/** `@oclif/core` is oclif.cjs, required from the bundle's folder: the instance bin/run.js loaded. */
+const oclifRequired = {
+  name: 'oclif-required',
+  setup(b) {
+    b.onResolve({ filter: /^@oclif\/core$/ }, () => ({ path: './oclif.cjs', external: true }))
+  },
+}
+
+/** The TUI's entry is the TUI's own bundle (tui.js, built below), imported by `twinsync tui` only. */
+const TUI_BUNDLE = './tui.js'
+const tuiApart = {
+  name: 'tui-apart',
+  setup(b) {
+    b.onResolve({ filter: /[\\/]tui[\\/]tui-command\.js$/ }, (args) => {
+      if (args.kind !== 'dynamic-import') throw new Error(`bundle: ${args.importer} imports the TUI statically; only \`import()\` keeps it apart`)
+      return { path: TUI_BUNDLE, external: true }
+    })
+  },
+}
+
+/**
+ * The `import()` of a module outside the CommonJS bundle, as esbuild left it, made to work from a
+ * code cache: oclif.cjs is required, the TUI's bundle imported by its file URL, anything else (the
+ * SDK, Node's modules, @octokit/rest) through `__twinsyncImport`. Any other `import(` left in the
+ * file is refused: it would fail once the file runs from the cache.
+ */
+function dynamicImportsThroughLoader(text, output, name = 'twinsync.cjs') {
+  let out = text
+  const paths = new Set(output.imports.filter((imp) => imp.kind === 'dynamic-import' && imp.external === true).map((imp) => imp.path))
+  for (const path of paths) {
+    const call = `import(${JSON.stringify(path)})`
+    const by =
+      path === './oclif.cjs'
+        ? 'Promise.resolve().then(() => require("./oclif.cjs"))'
+        : path === TUI_BUNDLE
+          ? `__twinsyncImport(require("node:url").pathToFileURL(require("node:path").join(__dirname, ${JSON.stringify(TUI_BUNDLE)})).href)`
+          : `__twinsyncImport(${JSON.stringify(path)})`
+    if (!out.includes(call)) throw new Error(`bundle: ${call} not found in ${output.entryPoint}`)
+    out = out.split(call).join(by)
+  }
+  const rest = out.slice(out.indexOf('\n')).match(DYNAMIC_IMPORT)
+  if (rest !== null) throw new Error(`bundle: ${name} still calls import() itself (${rest.length}×)`)
+  return out
+}
+
+/**
+ * One program as two CommonJS files in `dir`: `<name>.cjs`, what every run needs (the entry and
+ * what it imports statically), and `<name>-lib.cjs`, the rest, which the first file requires
+ * (through `__twinsyncRequire`, so from the code cache too) when a run first reaches it. Each
+ * file's code cache holds every function of the file, used or not (its size grows with the
+ * file), so `--help` and the like read only the small file's. A module is in one of the two
+ * files, never both: what the lazy part imports of the eager one it takes from there
+ * (`__eager`), and the build checks it.
+ *
+ * `entry` (ES module text, written as `<name>-entry.mjs` in `entryDir`) is the eager file's entry;
+ * its `import()` of a module outside the static imports goes to the lazy file. `lazyRoots`:
+ * modules the lazy file holds besides those (ones `entry` reaches as
+ * `__twinsyncRequire('./<name>-lib.cjs').load(<their index>)`). Returns both builds.
+ */
+async function splitCjs({ name, dir, entryDir, entry, lazyRoots = [], options }) {
+  const eagerEntry = join(entryDir, `${name}-entry.mjs`)
+  const libEntry = join(entryDir, `${name}-lib-entry.cjs`)
+  const lib = `./${name}-lib.cjs`
+  try {
+    // What the entry imports statically: a first build, not written.
+    writeFileSync(eagerEntry, entry)
+    const probe = await build({ ...options, entryPoints: [eagerEntry], outdir: dir, write: false })
+    const inputs = probe.metafile.inputs
+    const eager = []
+    const walk = (file) => {
+      if (eager.includes(file)) return
+      eager.push(file)
+      for (const imp of inputs[file].imports) if (!imp.external && (imp.kind === 'import-statement' || imp.kind === 'require-call')) walk(imp.path)
+    }
+    walk(relative(process.cwd(), eagerEntry))
+    const eagerFiles = eager.filter((f) => !f.includes(':') && f !== relative(process.cwd(), eagerEntry)).map((f) => join(process.cwd(), f))
+    const roots = [...lazyRoots]
+    for (const file of eager) for (const imp of inputs[file].imports) {
+      if (!imp.external && imp.kind === 'dynamic-import' && !eager.includes(imp.path) && !imp.path.includes(':')) {
+        const abs = join(process.cwd(), imp.path)
+        if (!roots.includes(abs)) roots.push(abs)
+      }
+    }
+    const toLib = {
+      name: 'to-lib',
+      setup(b) {
+        b.onResolve({ filter: /.*/ }, async (args) => {
+          if (args.kind !== 'dynamic-import' || args.pluginData?.resolving || args.namespace !== 'file') return undefined
+          const found = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { resolving: true } })
+          const at = found.external === true || found.namespace !== 'file' ? -1 : roots.indexOf(found.path)
+          return at === -1 ? found : { path: String(at), namespace: 'to-lib' }
+        })
+        b.onLoad({ filter: /.*/, namespace: 'to-lib' }, (args) => ({ contents: `module.exports = __twinsyncRequire(${JSON.stringify(lib)}).load(${args.path})`, loader: 'js' }))
+      },
+    }
+    writeFileSync(eagerEntry, `${entry}\n${eagerFiles.map((f, i) => `import * as __eager${i} from ${JSON.stringify(f)}`).join('\n')}\nexport const __eager = [${eagerFiles.map((_, i) => `() => __eager${i}`).join(', ')}]\n`)
+    const first = await build({ ...options, entryPoints: { [name]: eagerEntry }, outdir: dir, outExtension: { '.js': '.cjs' }, plugins: [...options.plugins, toLib] })
+    const fromEager = {
+      name: 'from-eager',
+      setup(b) {
+        b.onResolve({ filter: /.*/ }, async (args) => {
+          if (args.namespace === 'from-eager') return { path: args.path, external: true }
+          if (args.pluginData?.resolving || args.namespace !== 'file' || args.kind === 'entry-point') return undefined
+          const found = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { resolving: true } })
+          const at = eagerFiles.indexOf(found.path)
+          return at === -1 ? found : { path: String(at), namespace: 'from-eager' }
+        })
+        b.onLoad({ filter: /.*/, namespace: 'from-eager' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(`./${name}.cjs`)}).__eager[${args.path}]()`, loader: 'js' }))
+      },
+    }
+    writeFileSync(libEntry, `const loaded = []\nconst roots = [\n${roots.map((f) => `  () => require(${JSON.stringify(f)}),`).join('\n')}\n]\nexports.load = (n) => (loaded[n] ??= roots[n]())\n`)
+    const second = await build({ ...options, entryPoints: { [`${name}-lib`]: libEntry }, outdir: dir, outExtension: { '.js': '.cjs' }, plugins: [...options.plugins, fromEager] })
+    const firstFiles = Object.keys(first.metafile.inputs).filter((f) => !f.includes(':')).map((f) => join(process.cwd(), f))
+    const both = Object.keys(second.metafile.inputs).filter((f) => !f.includes(':') && firstFiles.includes(join(process.cwd(), f)))
+    if (both.length > 0) throw new Error(`bundle: ${both.join(', ')} in both ${name}.cjs and ${name}-lib.cjs`)
+    for (const [file, result] of [[`${name}.cjs`, first], [`${name}-lib.cjs`, second]]) {
+      const path = join(dir, file)
+      writeFileSync(path, asciiComments(dynamicImportsThroughLoader(readFileSync(path, 'utf8'), Object.values(result.metafile.outputs)[0], file)))
+    }
+    return { first, second }
+  } finally {
+    rmSync(eagerEntry, { force: true })
+    rmSync(libEntry, { force: true })
+  }
+}
+
+// The SDK as one CommonJS file, sdk/bundle/sdk.cjs, so the host compiles it from V8's code cache
+// as it does oclif and the commands (bin/run.js): as ES module chunks (session 5) the SDK's index
+// with typebox took 21–30 ms to import on every run. Each of the package's entries is a function
+// of sdk.cjs that runs that entry's modules when first called (`errors()` does not build
+// typebox's schemas), and each entry's file (sdk/bundle/index.js, errors.js, …) is a small ES
+// module that requires sdk.cjs and exports that entry's names: a plugin's `import
+// '@twinsync/sdk'` and the host's `require` get the one instance in require's cache.
+const SDK_ENTRIES = { index: 'index', errors: 'errors', domains: 'domains', conformance: 'conformance-kit', typebox: 'typebox', typeboxValue: 'typebox-value' }
+const sdkOut = join(sdk, 'bundle')
+const SDK_EAGER = ['errors', 'domains']
+const sdkSplit = await splitCjs({
+  name: 'sdk',
+  dir: sdkOut,
+  entryDir: sdk,
+  // errors() and domains() in sdk.cjs (every command needs them), the other entries in sdk-lib.cjs.
+  entry: Object.entries(SDK_ENTRIES)
+    .map(([key, file], i) =>
+      SDK_EAGER.includes(key)
+        ? `import * as ${key}Module from './dist/${file}.js'\nexport const ${key} = () => ${key}Module`
+        : `export const ${key} = () => __twinsyncRequire('./sdk-lib.cjs').load(${Object.keys(SDK_ENTRIES).filter((k) => !SDK_EAGER.includes(k)).indexOf(key)})`,
+    )
+    .join('\n'),
+  lazyRoots: Object.entries(SDK_ENTRIES).filter(([key]) => !SDK_EAGER.includes(key)).map(([, file]) => join(sdk, 'dist', `${file}.js`)),
+  options: {
+    ...common,
+    format: 'cjs',
+    define: { 'import.meta.url': '__twinsyncMetaUrl' },
+    logOverride: { 'empty-import-meta': 'error' },
+    banner: { js: CJS_BANNER },
+    plugins: [],
+  },
 })
-checked(sdkBuild)
-removeStale(join(sdk, 'bundle'), sdkBuild)
+const sdkFile = join(sdkOut, 'sdk.cjs')
+const sdkCjs = createRequire(sdkFile)(sdkFile)
+for (const [key, file] of Object.entries(SDK_ENTRIES)) {
+  const esm = await import(pathToFileURL(join(sdk, 'dist', `${file}.js`)).href)
+  const names = Object.keys(esm).filter((name) => name !== 'default')
+  const cjs = sdkCjs[key]()
+  const lost = [...names, ...('default' in esm ? ['default'] : [])].filter((name) => !(name in cjs))
+  if (lost.length > 0) throw new Error(`bundle: sdk.cjs's ${key}() lacks ${lost.join(', ')} of sdk/dist/${file}.js`)
+  const facade = [
+    `// The SDK's ${file} entry: its names from sdk.cjs, the one instance of the SDK (core/scripts/bundle.mjs).`,
+    "import { createRequire } from 'node:module'",
+    `const m = createRequire(import.meta.url)('./sdk.cjs').${key}()`,
+    // Bound under names of their own first: `export const { Array } = m` would be a global's name.
+    `const { ${names.map((name, i) => `${JSON.stringify(name)}: n${i}`).join(', ')} } = m`,
+    `export { ${names.map((name, i) => `n${i} as ${JSON.stringify(name)}`).join(', ')} }`,
+    ...('default' in esm ? ['export default m.default'] : []),
+  ]
+  writeFileSync(join(sdkOut, `${file}.js`), facade.join('\n') + '\n')
+  const through = await import(pathToFileURL(join(sdkOut, `${file}.js`)).href)
+  const differ = Object.keys(esm).filter((name) => through[name] !== cjs[name])
+  if (differ.length > 0 || Object.keys(through).length !== Object.keys(esm).length) throw new Error(`bundle: sdk/bundle/${file}.js does not give sdk.cjs's ${key}() (${differ.join(', ')})`)
+}
+removeStale(sdkOut, [sdkSplit.first, sdkSplit.second], Object.values(SDK_ENTRIES).map((file) => `${file}.js`))
 
 // oclif as one CommonJS file. TypeScript, ts-node and tsx are what oclif would use to run a
 // linked plugin's sources; bin/run.js turns that off (settings.enableAutoTranspile), so they
@@ -203,14 +397,17 @@ removeStale(join(sdk, 'bundle'), sdkBuild)
 // plugins) go through `__twinsyncImport`, which bin/code-cache.js passes in: V8 drops what a
 // script compiled from a code cache needs for `import()` (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING),
 // and vm's own way around it is experimental and warns on every run. Required any other way,
-// the file uses its own `import()`.
-const DYNAMIC_IMPORT = /(?<![.\w$])import\s*\((?!\s*\))/g
+// the file uses its own `import()`. Its one `import()` of a library, `import('wsl-utils')` (the
+// platform check of every start: five ES modules from node_modules, 4–6 ms through Node's ES
+// module loader), is left for esbuild to bundle: it stays lazy and comes from the code cache.
+const BUNDLED_BY_OCLIF = "'wsl-utils')"
 const oclifImports = {
   name: 'oclif-imports',
   setup(b) {
     b.onLoad({ filter: /\.c?js$/ }, (args) => {
       const text = readFileSync(args.path, 'utf8')
-      return DYNAMIC_IMPORT.test(text) ? { contents: text.replace(DYNAMIC_IMPORT, '__twinsyncImport('), loader: 'js' } : undefined
+      if (text.search(DYNAMIC_IMPORT) === -1) return undefined
+      return { contents: text.replace(DYNAMIC_IMPORT, (call, at) => (text.startsWith(BUNDLED_BY_OCLIF, at + call.length) ? call : '__twinsyncImport(')), loader: 'js' }
     })
   },
 }
@@ -228,27 +425,48 @@ await build({
 const oclifText = readFileSync(oclifFile, 'utf8')
 if (oclifText.slice(oclifText.indexOf('\n')).match(DYNAMIC_IMPORT) !== null) throw new Error('bundle: oclif.cjs still calls import() itself')
 
-// esbuild splits only real entry files: the generated entry is written next to dist/.
-const entryFile = join(core, 'twinsync-entry.js')
-writeFileSync(entryFile, entry + '\n')
-let cli
-try {
-  cli = await build({
-    ...esm,
-    entryPoints: { twinsync: entryFile },
-    outdir,
-    chunkNames: 'chunk-[hash]',
+// The commands as one CommonJS file, so bin/run.js compiles it from V8's code cache as it does
+// oclif.cjs: Node 20 keeps no code cache for ES modules, and every ES module is resolved, read
+// and compiled from source by its loader on every run (see the figures above). esbuild keeps an
+// `import()` of the CLI's own modules lazy in a CommonJS bundle: the module and what it imports
+// are wrapped (`__esm`) and their top-level code runs when the `import()` is reached, so a
+// command still runs only the code of what it uses.
+const cliSplit = await splitCjs({
+  name: 'twinsync',
+  dir: outdir,
+  entryDir: core,
+  entry: entry + '\n',
+  options: {
+    ...common,
+    format: 'cjs',
     external: ['@oclif/plugin-plugins', '@octokit/rest'],
     // React's production build for the TUI: the development one checks every render and adds a
     // performance timeline entry per render (about 1,000 per TUI session), and is what a bundle
     // gets when nothing says otherwise. The bundle went from 3.40 MB to 2.67 MB.
-    define: { 'process.env.NODE_ENV': '"production"' },
-    plugins: [shared, oclifCjs, cjsDynamicImports, noDevtools],
-  })
-} finally {
-  rmSync(entryFile, { force: true })
-}
-checked(cli)
+    define: { ...production, 'import.meta.url': '__twinsyncMetaUrl', 'import.meta.resolve': '__twinsyncMetaResolve' },
+    logOverride: { 'empty-import-meta': 'error' },
+    banner: { js: CJS_BANNER },
+    plugins: [sdkRequired, oclifRequired, tuiApart],
+  },
+})
+const cli = cliSplit.first
 startupChecked(cli)
-removeStale(outdir, cli)
-console.log(`bundle: core/bundle/twinsync.js (${commands.length} commands, ${Object.keys(cli.metafile.outputs).length - 1} chunks), core/bundle/oclif.cjs, sdk/bundle/`)
+
+// The TUI (`twinsync tui`, or `twinsync` alone on a terminal): ink waits on top-level `await`
+// (yoga's WebAssembly), which a CommonJS file cannot, so the TUI is an ES module bundle of its
+// own: its screens, its services and their libraries, one copy of each (tui/tui-command.ts makes
+// its container from this copy). oclif and the SDK are shared as for the commands.
+const tuiEntry = join(core, 'dist', 'tui', 'tui-command.js')
+const tui = await build({
+  ...common,
+  format: 'esm',
+  entryPoints: { tui: tuiEntry },
+  outdir,
+  external: ['@oclif/plugin-plugins', '@octokit/rest'],
+  define: production,
+  // Bundled CommonJS libraries call require() for Node's own modules; the bundle requires oclif.cjs.
+  banner: { js: "import { createRequire as __twinsyncRequire } from 'node:module'; const require = __twinsyncRequire(import.meta.url);" },
+  plugins: [shared, oclifCjs, noDevtools],
+})
+removeStale(outdir, [cliSplit.first, cliSplit.second, tui], ['oclif.cjs'])
+console.log(`bundle: core/bundle/twinsync.cjs + twinsync-lib.cjs (${commands.length} commands), core/bundle/tui.js, core/bundle/oclif.cjs, sdk/bundle/sdk.cjs + sdk-lib.cjs`)

@@ -20,9 +20,9 @@ interface Run {
   value: string
 }
 
-async function load(file: string, cacheHome: string): Promise<Run> {
+async function load(file: string, cacheHome: string, variant = ''): Promise<Run> {
   const script = `import { requireCached } from ${JSON.stringify(CODE_CACHE)}
-const m = requireCached(process.argv[1])
+const m = requireCached(process.argv[1], ${JSON.stringify(variant)})
 const value = await m.exports.run()
 m.save()
 process.stdout.write(JSON.stringify({ fromCache: m.fromCache, value }))`
@@ -90,5 +90,64 @@ describe('oclif from V8 code cache (core/bin/code-cache.js)', () => {
     await writeFile(join(home, 'cache', 'twinsync', 'v8', cache as string), Buffer.alloc(4096, 7), { mode: 0o600 })
     assert.deepEqual(await load(file, home), { fromCache: false, value: 'v1' })
     assert.deepEqual(await load(file, home), { fromCache: true, value: 'v1' })
+  })
+
+  it('keeps one cache a variant (a command each), replaces them all when the file changes, and keeps at most 16', async () => {
+    assert.deepEqual(await load(file, home, 'snapshot'), { fromCache: false, value: 'v1' })
+    assert.deepEqual(await load(file, home, 'plan'), { fromCache: false, value: 'v1' })
+    assert.deepEqual(await load(file, home, 'snapshot'), { fromCache: true, value: 'v1' })
+    assert.deepEqual(await load(file, home, 'plan'), { fromCache: true, value: 'v1' })
+    assert.deepEqual((await cacheFiles()).map((f) => f.replace(/-[0-9a-f]{32}-/, '-KEY-')).sort(), ['lib.cjs-KEY-plan', 'lib.cjs-KEY-snapshot'])
+
+    await writeFile(file, fixture('v2'))
+    assert.deepEqual(await load(file, home, 'plan'), { fromCache: false, value: 'v2' })
+    assert.deepEqual((await cacheFiles()).map((f) => f.replace(/-[0-9a-f]{32}-/, '-KEY-')), ['lib.cjs-KEY-plan'], "the earlier file's caches are removed")
+
+    for (let i = 0; i < 16; i++) await load(file, home, `c${i}`)
+    assert.equal((await cacheFiles()).length, 16)
+    assert.equal((await load(file, home, 'c15')).fromCache, false, 'no seventeenth cache written')
+  })
+
+  it('reads a file with other than ASCII characters as UTF-8', async () => {
+    await writeFile(file, fixture('ü→v1'))
+    assert.deepEqual(await load(file, home), { fromCache: false, value: 'ü→v1' })
+    assert.deepEqual(await load(file, home), { fromCache: true, value: 'ü→v1' })
+  })
+})
+
+/** bin/run.js: oclif, the SDK (sdk/bundle/sdk*.cjs) and the commands (core/bundle/twinsync*.cjs) from the code cache, one a command. */
+describe('the CLI from V8 code cache (bin/run.js)', function () {
+  this.timeout(60_000)
+  const RUN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'run.js')
+  let home: string
+
+  beforeEach(async () => {
+    home = await mkdtemp(join(tmpdir(), 'twinsync-cli-cache-'))
+  })
+  afterEach(() => rm(home, { recursive: true, force: true }))
+
+  const twinsync = async (...args: string[]): Promise<string> =>
+    (await promisify(execFile)(process.execPath, [RUN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, TWINSYNC_DATA_DIR: join(home, 'data') } })).stdout
+
+  it("writes a command's caches after its first run, its lazy parts' too, and answers the same from them", async () => {
+    await writeFile(join(home, 'config.yaml'), '{}\n')
+    const config = ['config', '--json', '--config', join(home, 'config.yaml')]
+    const first = await twinsync(...config)
+    const help = await twinsync('describe', '--help')
+    const names = async () => (await readdir(join(home, '.cache', 'twinsync', 'v8'))).map((f) => f.replace(/-[0-9a-f]{32}-/, '-KEY-')).sort()
+    // `config` reads the file with the SDK's schemas and yaml (the lazy parts); help needs neither.
+    assert.deepEqual(await names(), [
+      'oclif.cjs-KEY-help',
+      'oclif.cjs-KEY-run',
+      'sdk-lib.cjs-KEY-config',
+      'sdk.cjs-KEY-config',
+      'sdk.cjs-KEY-describe.help',
+      'twinsync-lib.cjs-KEY-config',
+      'twinsync.cjs-KEY-config',
+      'twinsync.cjs-KEY-describe.help',
+    ])
+    assert.equal(await twinsync(...config), first)
+    assert.equal(await twinsync('describe', '--help'), help)
+    assert.equal((JSON.parse(first) as { configFile: string }).configFile, join(home, 'config.yaml'))
   })
 })

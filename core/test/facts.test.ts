@@ -8,6 +8,7 @@ import { createTestContext } from '@twinsync/sdk/conformance'
 import { parseEnvFile } from '../src/facts/fact-provider.js'
 import { parseCpuinfo, parseMeminfo } from '../src/facts/hardware-facts.js'
 import { LogFacts, tail } from '../src/facts/log-facts.js'
+import { OsFacts } from '../src/facts/os-facts.js'
 import { parseDefaultRoute, parseResolvConf } from '../src/facts/network-facts.js'
 import { parseParentPid, parsePasswdNames, parseProcess, ProcessFacts, withoutDescendants } from '../src/facts/process-facts.js'
 import { toFigures } from '../src/facts/fact-provider.js'
@@ -67,6 +68,38 @@ describe('fact parsers', () => {
     assert.ok(Buffer.byteLength(bytes) <= 20)
     assert.equal(bytes, 'line 998\nline 999\n')
     assert.equal(tail(log, { limits: { ...DEFAULT_LIMITS, logLines: 0 } }), '')
+  })
+})
+
+describe('os: dpkg\'s architecture read again only when its status file moved', () => {
+  let root: string
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'twinsync-os-'))
+    mkdirSync(join(root, 'var/lib/dpkg'), { recursive: true })
+    writeFileSync(join(root, 'var/lib/dpkg/status'), 'Package: base-files\nArchitecture: all\n\nPackage: dpkg\nStatus: install ok installed\nArchitecture: arm64\n\n')
+  })
+  afterEach(() => {
+    sinon.restore()
+    rmSync(root, { recursive: true, force: true })
+  })
+
+  it('keeps the answer while the file keeps its stat data, never for a racily clean file, and follows a change', async () => {
+    const host = new LocalHost(root)
+    const read = sinon.spy(host, 'readTextIfExists')
+    const statusReads = () => read.getCalls().filter((c) => c.args[0] === '/var/lib/dpkg/status').length
+    const cache = new MemoryCache()
+    const arch = async () => ((await new OsFacts().collect({ ctx: createTestContext(root, { host, cache }) })).state['system/os.json'] as { architecture: unknown }).architecture
+    assert.equal(await arch(), 'arm64')
+    assert.equal(await arch(), 'arm64')
+    assert.equal(statusReads(), 2, 'written a moment ago: read every time')
+    await new Promise((r) => setTimeout(r, 250)) // past the racily-clean window
+    assert.equal(await arch(), 'arm64')
+    assert.equal(await arch(), 'arm64')
+    assert.equal(statusReads(), 3, 'unchanged since: read once, then kept')
+    writeFileSync(join(root, 'var/lib/dpkg/status'), 'Package: dpkg\nArchitecture: riscv64\n\n')
+    assert.equal(await arch(), 'riscv64')
+    rmSync(join(root, 'var/lib/dpkg/status'))
+    assert.equal(await arch(), null, 'an offline root without dpkg data has none')
   })
 })
 

@@ -128,6 +128,21 @@ describe('TwinLock', () => {
     await assert.rejects(stat(path), /ENOENT/)
   })
 
+  it('holdAlone: nothing else in the process takes it while it runs; inside a hold() of it, it nests', async () => {
+    const path = join(base, 'lock')
+    await new TwinLock(path).holdAlone('snapshot', async () => {
+      await assert.rejects(new TwinLock(path).acquire('apply'), refused('LOCK_HELD'))
+      await assert.rejects(new TwinLock(path).hold('apply', async () => undefined), refused('LOCK_HELD'))
+      assert.ok((await stat(path)).isFile(), 'a refused taker leaves the lock in place')
+    })
+    await assert.rejects(stat(path), /ENOENT/)
+    await new TwinLock(path).hold('apply', async () => {
+      assert.equal(await new TwinLock(path).holdAlone('snapshot', async () => 'ran'), 'ran')
+      assert.ok((await stat(path)).isFile(), 'the nested run leaves the outer lock in place')
+    })
+    await assert.rejects(stat(path), /ENOENT/)
+  })
+
   it('of many processes racing for it, over a stale lock, exactly one gets it', async function () {
     this.timeout(60_000)
     const path = join(base, 'lock')

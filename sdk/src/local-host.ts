@@ -1,5 +1,5 @@
-import { constants, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs'
-import { access, chmod, lchown, lstat, mkdir, readFile, rm, symlink } from 'node:fs/promises'
+import { accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs'
+import { chmod, lchown, lstat, mkdir, readFile, rm, symlink } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
 import { writeFileAtomic } from './atomic-write.js'
 import { TwinSyncError } from './errors.js'
@@ -15,9 +15,21 @@ const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
  * round trip to libuv's thread pool, and a walk awaits them one after the other: walking the
  * scale root's /etc (24,933 entries, test/bench/scale-root.ts) took 860–1,000 ms of wall and
  * 770–860 ms of CPU that way, 130–180 ms synchronously. These calls answer from the kernel's
- * caches; file contents are still read asynchronously.
+ * caches.
+ *
+ * Small files are read synchronously too (`readSmall`), and `which` asks access(2) the same
+ * way: fs/promises' readFile is four thread-pool round trips (open, fstat, read, close), each a
+ * promise and an event-loop turn. An unchanged snapshot of the services root reads 16 files
+ * through the host port (unit drop-ins, a preset file, /etc/passwd and /etc/group for three
+ * providers, os-release) and looks for getcap and getfattr: about 75 thread-pool round trips
+ * fewer, below what the whole run's CPU (medians of 11) or its futex calls (940–1,025 → 934–947
+ * in 3 runs each) can show on that root; it counts where a provider reads many small files.
+ * A file above SYNC_READ_MAX is read asynchronously, so the event loop (a cancel, another
+ * provider's work) is not held up while a large file is read.
  */
 const MAX_SYMLINK_HOPS = 40
+/** Files up to this size (by fstat) are read synchronously. */
+const SYNC_READ_MAX = 1024 * 1024
 
 /**
  * The real host port over node:fs and execa. With a root other than "/", every path is resolved
@@ -43,12 +55,14 @@ export class LocalHost implements HostPort {
   }
 
   async readFile(path: string): Promise<Buffer> {
-    return readFile(await this.resolve(path))
+    const hostPath = await this.resolve(path)
+    return readSmall(hostPath) ?? readFile(hostPath)
   }
 
   async readTextIfExists(path: string): Promise<string | undefined> {
     try {
-      return await readFile(await this.resolve(path), 'utf8')
+      const hostPath = await this.resolve(path)
+      return readSmall(hostPath)?.toString('utf8') ?? (await readFile(hostPath, 'utf8'))
     } catch (error) {
       if (isMissing(error)) return undefined
       throw error
@@ -198,7 +212,7 @@ export class LocalHost implements HostPort {
       if (options.inTarget === true) {
         const st = await this.stat(candidate)
         if (st?.type === 'file' && (st.mode & 0o111) !== 0) return candidate
-      } else if (await access(candidate, constants.X_OK).then(() => true, () => false)) {
+      } else if (isExecutable(candidate)) {
         return candidate
       }
     }
@@ -364,6 +378,27 @@ export class LocalHost implements HostPort {
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code
   return code === 'ENOENT' || code === 'ENOTDIR'
+}
+
+/** access(X_OK), synchronously like the other metadata calls (the files provider asks for getcap and getfattr every run). */
+function isExecutable(hostPath: string): boolean {
+  try {
+    accessSync(hostPath, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** A file's whole content read synchronously, or undefined when it is larger than SYNC_READ_MAX (read it asynchronously). */
+function readSmall(hostPath: string): Buffer | undefined {
+  const fd = openSync(hostPath, 'r')
+  try {
+    // readFileSync on the descriptor reads to the end: right for /proc files whose size is 0, or a file that grew.
+    return fstatSync(fd).size > SYNC_READ_MAX ? undefined : readFileSync(fd)
+  } finally {
+    closeSync(fd)
+  }
 }
 
 function statOrUndefined(fn: (p: string, options: { throwIfNoEntry: false }) => Stats | undefined, hostPath: string): FileStat | undefined {

@@ -109,12 +109,34 @@ export interface ApplicableProvider<State = unknown> extends Provider<State> {
    * what happened.
    */
   observe?(request: ObserveRequest<State>): DiffResult
+  /**
+   * Optional, an optimisation: the two sides of a comparison (older, newer) narrowed to what
+   * differs between them, for a provider that can tell from its documents' text that the rest
+   * compares equal (the files provider's manifest: only the entries whose text differs). Its
+   * `load` and `diff` (or `observe`) of the narrowed sides must give exactly the changes of the
+   * whole ones. Undefined, or a failure: the whole sides are compared. Asked for a snapshot's
+   * diary line.
+   */
+  narrow?(request: NarrowRequest): Promise<NarrowResult | undefined>
 }
 
 export interface ObserveRequest<State = unknown> {
   before: State
   after: State
   ctx: ProviderContext
+}
+
+export interface NarrowRequest {
+  older: TwinReader
+  newer: TwinReader
+  /** The provider's twin paths that differ between the two sides. */
+  changed: readonly string[]
+  ctx: ProviderContext
+}
+
+export interface NarrowResult {
+  older: TwinReader
+  newer: TwinReader
 }
 
 export function isApplicable<S>(provider: Provider<S>): provider is ApplicableProvider<S> {

@@ -47,6 +47,21 @@ describe('LocalHost against a root other than /', () => {
     assert.equal(await readFile(join(outside, 'secret'), 'utf8'), 'host file\n')
   })
 
+  it('reads small files and large ones whole, the same either way', async () => {
+    const large = 'x'.repeat(1024 * 1024) + 'the end\n' // above the synchronous read's limit
+    await writeFile(join(root, 'etc/large'), large)
+    assert.equal((await host.readFile('/etc/large')).toString(), large)
+    assert.equal(await host.readTextIfExists('/etc/large'), large)
+    assert.equal((await host.readFile('/etc/hosts')).toString(), '127.0.0.1 localhost\n')
+    assert.equal(await host.readTextIfExists('/etc/hosts'), '127.0.0.1 localhost\n')
+    assert.equal(await host.readTextIfExists('/etc/missing'), undefined)
+    assert.equal(await host.readTextIfExists('/etc/hosts/below'), undefined, 'a path below a file is missing too (ENOTDIR)')
+    await assert.rejects(host.readFile('/etc/missing'), /ENOENT/)
+    await assert.rejects(host.readTextIfExists('/etc/app'), /EISDIR/)
+    // A file whose size says 0 is read to its end.
+    assert.match((await new LocalHost('/').readTextIfExists('/proc/self/status')) ?? '', /^Name:/)
+  })
+
   it('writes atomically with the given mode and leaves no temp file', async () => {
     await host.writeFileAtomic('/etc/app/app.conf', 'a=1\n', { mode: 0o640, uid: 0, gid: 0 })
     const s = await stat(join(root, 'etc/app/app.conf'))

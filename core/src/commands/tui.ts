@@ -15,8 +15,8 @@ export default class Tui extends TwinSyncCommand<typeof Tui> {
       })
     }
     // ink and React load only here, so no other command pays for them.
-    const { runTui } = await import('../tui/run-tui.js')
-    await runTui({ makeContainer: () => this.container(), configPath: this.flags.config })
+    const { runTuiCommand } = await import('../tui/tui-command.js')
+    await runTuiCommand({ root: this.flags.root, repo: this.flags.repo, configPath: this.flags.config, oclif: this.config, logger: this.logger() })
   }
 
   /** Nothing may write to the terminal under the panel: messages would tear the screen. */

@@ -1,5 +1,6 @@
 import { release } from 'node:os'
 import type { ProviderContext } from '@twinsync/sdk'
+import { cachedBySignature, isRacy } from '@twinsync/sdk'
 import { FactProvider, offlineReason, parseEnvFile } from './fact-provider.js'
 
 /** system/os.json: distribution, version, codename, kernel and architecture. */
@@ -30,15 +31,27 @@ export class OsFacts extends FactProvider {
   }
 }
 
-/** dpkg's native architecture, read from the target's own dpkg data. */
+/**
+ * dpkg's native architecture, read from the target's own dpkg data. Speed: kept in the os
+ * provider's cache while dpkg's status file keeps its stat data (size, times, inode; never a
+ * racily clean file), instead of reading and searching the whole file every snapshot (the
+ * services root's 195 KB: about 1 ms; a 3.1 MB one like the scale root's: 8.5 ms of CPU).
+ */
 async function architecture(ctx: ProviderContext): Promise<string | null> {
-  const status = await ctx.host.readTextIfExists('/var/lib/dpkg/status')
-  if (status !== undefined) {
-    const m = /^Package: dpkg\n(?:[^\n]+\n)*?Architecture: (\S+)/m.exec(status)
-    if (m !== null) return m[1] as string
+  const startedAt = Date.now()
+  const st = await ctx.host.stat(DPKG_STATUS).catch(() => undefined)
+  const fromStatus = async () => {
+    const status = await ctx.host.readTextIfExists(DPKG_STATUS)
+    return status === undefined ? null : (/^Package: dpkg\n(?:[^\n]+\n)*?Architecture: (\S+)/m.exec(status)?.[1] ?? null)
   }
-  return ctx.host.live ? nodeArchToDebian(process.arch) : null
+  const found =
+    st === undefined || st.type !== 'file'
+      ? await fromStatus()
+      : await cachedBySignature(ctx.cache, 'dpkg-architecture', JSON.stringify([st.size, st.mtimeMs, st.ctimeMs, st.ino, st.dev]), fromStatus, { racy: isRacy(st, startedAt) })
+  return found ?? (ctx.host.live ? nodeArchToDebian(process.arch) : null)
 }
+
+const DPKG_STATUS = '/var/lib/dpkg/status'
 
 function nodeArchToDebian(arch: string): string {
   return ({ x64: 'amd64', arm64: 'arm64', arm: 'armhf', ia32: 'i386', ppc64: 'ppc64el', s390x: 's390x' } as Record<string, string>)[arch] ?? arch

@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Category, Change, Diagnostic, PathClaims, Provider, ProviderContext, TwinReader } from '@twinsync/sdk'
-import { isApplicable, NO_LONGER_TRACKED, SECRET_CHANGED } from '@twinsync/sdk'
+import { isApplicable, isTwinSyncError, NO_LONGER_TRACKED, SECRET_CHANGED } from '@twinsync/sdk'
 import { callProvider } from '../providers/provider-call.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import type { GitStatusEntry } from '../twin/git.js'
@@ -37,7 +37,8 @@ export async function semanticDiff(
   providers: readonly Provider[],
   claims: PathClaims,
   contextOf: (p: Provider) => ProviderContext,
-  options: { diffs: boolean; fileLevel?: ReadonlySet<string> },
+  /** narrow: let a provider narrow both sides to what differs first (ApplicableProvider.narrow; a snapshot's diary line). */
+  options: { diffs: boolean; fileLevel?: ReadonlySet<string>; narrow?: boolean },
 ): Promise<SemanticDiff> {
   const touched = new Map<string, Provider | undefined>()
   for (const entry of changedPaths) {
@@ -51,7 +52,9 @@ export async function semanticDiff(
   for (const [name, provider] of touched) {
     const paths = changedPaths.filter((e) => (ownerOfTwinPath(e.path, providers, claims)?.name ?? 'twin') === name)
     if (provider !== undefined && isApplicable(provider) && options.fileLevel?.has(provider.name) !== true) {
-      const described = await describeWithProvider(provider, older, newer, contextOf(provider), options)
+      const ctx = contextOf(provider)
+      const sides = options.narrow === true ? await narrowed(provider, older, newer, paths, ctx) : { older, newer }
+      const described = await describeWithProvider(provider, sides.older, sides.newer, ctx, options)
       if (described !== undefined && 'failed' in described) {
         diagnostics.push(described.failed)
       } else if (described !== undefined) {
@@ -72,6 +75,23 @@ export async function semanticDiff(
  */
 export function countChanges(domains: SemanticDiff['domains']): Partial<Record<Category | 'twin', number>> {
   return Object.fromEntries(Object.entries(domains).flatMap(([d, list]) => (list === undefined || list.length === 0 ? [] : [[d, countItems(list)]])))
+}
+
+/** The two sides as the provider narrows them, or as they are (it cannot, or it failed: narrowing only saves time). */
+async function narrowed(
+  provider: ApplicableProvider,
+  older: TwinReader,
+  newer: TwinReader,
+  paths: readonly GitStatusEntry[],
+  ctx: ProviderContext,
+): Promise<{ older: TwinReader; newer: TwinReader }> {
+  if (provider.narrow === undefined) return { older, newer }
+  try {
+    return (await provider.narrow({ older, newer, changed: paths.map((e) => e.path), ctx })) ?? { older, newer }
+  } catch (error) {
+    if (isTwinSyncError(error) && error.code === 'ABORTED') throw error
+    return { older, newer }
+  }
 }
 
 async function describeWithProvider(

@@ -78,7 +78,8 @@ export class SnapshotService {
     await this.twin.open()
     // A bad or taken label is refused before anything is collected or committed.
     if (options.label !== undefined) await new SnapshotLog(this.twin.dir).checkLabelFree(options.label)
-    return this.twin.lock().hold('snapshot', async () => {
+    // A snapshot never takes the lock again while it runs: held without AsyncLocalStorage (twin-lock.ts).
+    return this.twin.lock().holdAlone('snapshot', async () => {
       const result = await this.snapshotLocked(options)
       if (result.commit === undefined && options.signal?.aborted !== true) await this.twin.refreshStatData()
       // After a commit, and after a volatile-only snapshot set aside, whose objects were written
@@ -228,7 +229,7 @@ export class SnapshotService {
     const older = draft.head === undefined ? undefined : (draft.reader('head') ?? new GitTreeReader(this.twin.dir, draft.head))
     const newer = draft.reader('new') ?? new GitTreeReader(this.twin.dir, tree)
     try {
-      const diff = await semanticDiff(older === undefined ? EMPTY_TWIN : changedFilesOnly(older, lasting), changedFilesOnly(newer, lasting), lasting, providers, set.claims, contextOf, { diffs: false })
+      const diff = await semanticDiff(older === undefined ? EMPTY_TWIN : changedFilesOnly(older, lasting), changedFilesOnly(newer, lasting), lasting, providers, set.claims, contextOf, { diffs: false, narrow: true })
       // The first snapshot records everything: its diary line counts instead of listing.
       const first = older === undefined || ((await older.list('system/')).length === 0 && (await older.list('filesystem/')).length === 0)
       const subject = options.subject ?? (first ? `first snapshot: ${countsPhrase(diff.domains)}` : diarySubject(diff.domains))
@@ -273,12 +274,13 @@ export class SnapshotService {
     }
     // Every document is screened for secrets before it enters the twin (many side by side),
     // except one HEAD already holds exactly, screened when it was written.
+    // A large one HEAD holds another version of, only around what changed (screened-documents.ts).
     const limit = pLimit(16)
     const screened = await Promise.all(
       accepted.map(({ doc, provider }) =>
-        isScreened(doc, provider) && !screenedBefore.alreadyScreened(draft, doc) ? limit(() => screenDocument(doc, provider)) : { doc, diagnostics: [] },
+        isScreened(doc, provider) && !screenedBefore.alreadyScreened(draft, doc) ? limit(() => screenedBefore.screen(draft, doc, provider)) : { doc, diagnostics: [] },
       ),
-    )
+    ).finally(() => draft.closeHeadReader())
     for (const s of screened) {
       diagnostics.push(...s.diagnostics)
       draft.write(s.doc)

@@ -140,41 +140,53 @@ export function documentsOf(state: FilesState): TwinDocument[] {
   return documents
 }
 
+/**
+ * Every path under `root` in depth-first order, children by name, with what its lstat found.
+ * Speed: one loop with a stack instead of an async call (and its promise) per path; the awaits
+ * left are the host's lstat and readdir. The services root (680 paths), the whole files collect
+ * with the host port's synchronous `which`: 11.6–13.1 → 10.8–11.9 ms of CPU (least of 20
+ * collects in one process, 3 processes each).
+ */
 async function walk(
   ctx: ProviderContext,
   scope: FilesScope,
-  path: string,
+  root: string,
   out: Walked[],
   leftovers: string[],
   diagnostics: Diagnostic[],
 ): Promise<void> {
-  if (ctx.claims.isClaimedByOther('files', path) || scope.ignore.matches(path)) return
-  if (scope.leftovers.matches(path)) {
-    leftovers.push(path)
-    return
+  const stack = [root]
+  for (let path = stack.pop(); path !== undefined; path = stack.pop()) {
+    if (ctx.claims.isClaimedByOther('files', path) || scope.ignore.matches(path)) continue
+    if (scope.leftovers.matches(path)) {
+      leftovers.push(path)
+      continue
+    }
+    let stat: FileStat | undefined
+    try {
+      stat = await ctx.host.lstat(path)
+    } catch (error) {
+      diagnostics.push(unreadable(path, error))
+      continue
+    }
+    if (stat === undefined) continue
+    if (stat.type !== 'directory') {
+      if (stat.type === 'file' || stat.type === 'symlink') out.push({ path, stat })
+      continue
+    }
+    let children
+    try {
+      children = await ctx.host.readdir(path)
+    } catch (error) {
+      diagnostics.push(unreadable(path, error))
+      continue
+    }
+    out.push(children.length === 0 ? { path, stat, empty: true } : { path, stat })
+    const names = children.map((c) => c.name).sort(compareStrings)
+    const prefix = path === '/' ? '/' : `${path}/`
+    // Pushed last name first: popped in name order.
+    for (let i = names.length - 1; i >= 0; i--) stack.push(prefix + (names[i] as string))
   }
-  let stat: FileStat | undefined
-  try {
-    stat = await ctx.host.lstat(path)
-  } catch (error) {
-    diagnostics.push(unreadable(path, error))
-    return
-  }
-  if (stat === undefined) return
-  if (stat.type !== 'directory') {
-    if (stat.type === 'file' || stat.type === 'symlink') out.push({ path, stat })
-    return
-  }
-  let children
-  try {
-    children = await ctx.host.readdir(path)
-  } catch (error) {
-    diagnostics.push(unreadable(path, error))
-    return
-  }
-  out.push(children.length === 0 ? { path, stat, empty: true } : { path, stat })
-  const names = children.map((c) => c.name).sort(compareStrings)
-  for (const name of names) await walk(ctx, scope, path === '/' ? `/${name}` : `${path}/${name}`, out, leftovers, diagnostics)
 }
 
 /** The entry of a directory, or of a file the stat cache knows unchanged (with its origin); undefined when it takes a read. */

@@ -11,6 +11,8 @@ import type {
   DiffResult,
   LoadRequest,
   LoadResult,
+  NarrowRequest,
+  NarrowResult,
 } from '@twinsync/sdk'
 import { DEBIAN_CONFIG_CHECKS } from '@twinsync/sdk'
 import { FilesConfigSchema } from './config.js'
@@ -57,6 +59,12 @@ export class FilesProvider implements ApplicableProvider<FilesState>, ConfigChec
     const config = resolveConfig(ctx.config, ctx.limits)
     const ignore = new PathPatterns(config.ignore)
     return diffFiles(desired, actual, (path) => (ignore.matches(path) ? 'now ignored' : undefined))
+  }
+
+  /** A comparison's two sides narrowed to the manifest entries that differ (narrow.ts). */
+  async narrow({ older, newer, changed }: NarrowRequest): Promise<NarrowResult | undefined> {
+    const { narrowFiles } = await import('./narrow.js')
+    return narrowFiles(older, newer, changed)
   }
 
   async apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {

@@ -6,8 +6,9 @@ const BOOT_TARGETS = ['default.target', 'multi-user.target', 'graphical.target']
 
 /** The target default.target stands for, read from the first default.target link in the search path. */
 export async function defaultTargetOf(index: UnitFileIndex, readlink: (path: string) => Promise<string | undefined>): Promise<string | undefined> {
+  const view = await index.searchPath()
   for (const dir of UNIT_SEARCH_PATH) {
-    if (!(await index.has(dir, 'default.target'))) continue
+    if (!view.has(dir, 'default.target')) continue
     const target = await readlink(`${dir}/default.target`)
     return target === undefined ? 'default.target' : basenameOf(target)
   }
@@ -20,11 +21,13 @@ export async function unitsWantedAtBoot(index: UnitFileIndex, defaultTarget: str
   const seen = new Set<string>(seeds)
   const queue = [...seen]
   const wanted = new Set<string>()
+  // The listings answer without a promise a unit and directory (see SearchPathView).
+  const view = await index.searchPath()
   while (queue.length > 0) {
     const unit = queue.shift() as string
     for (const dir of UNIT_SEARCH_PATH) {
       for (const suffix of ['.wants', '.requires']) {
-        if (!(await index.has(dir, `${unit}${suffix}`))) continue
+        if (!view.has(dir, `${unit}${suffix}`)) continue
         for (const entry of await index.entries(`${dir}/${unit}${suffix}`)) {
           wanted.add(entry.name)
           if (!seen.has(entry.name)) {
