@@ -10,9 +10,9 @@
 // bytes V8 produced after an earlier run, which hold every function that run compiled (oclif's
 // start, flag parsing, help; the command's services). A cache holds what one command ran, so
 // bin/run.js keeps one a command (`variant`). Measured on the shared 2-core machine (session 5):
-// requiring oclif.cjs 25–30 ms from source, 11–16 ms from the cache; session 6: requiring
-// twinsync.cjs 29 ms from source, 13 ms from an unchanged snapshot's cache (0.9 MB, which also
-// holds the functions the snapshot then runs; a command's own figures: bundle.mjs).
+// requiring oclif.cjs 25–30 ms from source, 11–16 ms from the cache; session 6: requiring the
+// commands as one 1.7 MB file 29 ms from source, 13 ms from an unchanged snapshot's cache (0.9 MB,
+// which also holds the functions the snapshot then runs; a command's figures: architecture.md).
 //
 // Correctness: the cache is named by a hash of the node version and the file's own bytes (V8
 // checks only the source's length), so a rebuilt file or another node never reads an older

@@ -74,7 +74,7 @@ const entry = [
   ...Object.entries(HOOKS).map(([name, file]) => `export { default as ${name} } from './dist/hooks/${file}'`),
 ].join('\n')
 
-/** typebox from the SDK's bundle, the SDK itself as installed: one copy of each in the process. */
+/** For the TUI's bundle: typebox from the SDK's entries, the SDK itself as installed (one copy of each). */
 const shared = {
   name: 'shared-with-plugins',
   setup(b) {
@@ -97,8 +97,8 @@ async function cjsAsEsm(requirePath, file) {
 }
 
 /**
- * `@oclif/core` is oclif.cjs, taken with `require` from the chunk's folder, so the chunks share
- * the instance bin/run.js loaded; its export names are those of oclif's own entry.
+ * For the TUI's bundle: `@oclif/core` is oclif.cjs, taken with `require` from the bundle's folder,
+ * so it shares the instance bin/run.js loaded; its export names are those of oclif's own entry.
  */
 const oclifCjs = {
   name: 'oclif-cjs',
@@ -469,4 +469,4 @@ const tui = await build({
   plugins: [shared, oclifCjs, noDevtools],
 })
 removeStale(outdir, [cliSplit.first, cliSplit.second, tui], ['oclif.cjs'])
-console.log(`bundle: core/bundle/twinsync.cjs (${commands.length} commands), core/bundle/tui.js, core/bundle/oclif.cjs, sdk/bundle/`)
+console.log(`bundle: core/bundle/twinsync.cjs + twinsync-lib.cjs (${commands.length} commands), core/bundle/tui.js, core/bundle/oclif.cjs, sdk/bundle/sdk.cjs + sdk-lib.cjs`)
