@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert'
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { Planner } from '../src/plan/planner.js'
+import { StatusWorkflow } from '../src/services/drift-status.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { quickClean, quickCleanLimit, readHead, readIndex, readRefId } from '../src/twin/quick-status.js'
 import { notesProvider } from './support/notes-provider.js'
@@ -248,6 +250,32 @@ describe('the twin read from .git without git (quick-status.ts)', function () {
     await writeFile(readme, text)
     assert.equal(quickClean(rig.twinDir).clean, true, 'the same bytes again: clean by content')
     assert.deepEqual(await withoutGit(() => dirty()), [])
+  })
+
+  it('status and plan right after a snapshot that committed, without git: nothing at first, then a machine change as drift and a twin edit as pending', async () => {
+    await settleClean()
+    const commit = await snapshotThatCommits('fifth\n')
+    const status = () => rig.container.resolve(StatusWorkflow).status(undefined)
+    // The notes provider only: an earlier test left an instruction file in plans/ that is no plan.
+    const plan = () => rig.container.resolve(Planner).plan({ only: ['notes'] })
+    await withoutGit(async () => {
+      const quiet = await status()
+      assert.deepEqual([quiet.drift, quiet.pending.count, quiet.observed, quiet.head], [false, 0, commit, commit])
+      const planned = await plan()
+      assert.deepEqual([planned.changes.length, planned.basis.twinCommit], [0, commit])
+      // The machine moves: drift, read against the last snapshot from the working twin.
+      await writeFile(join(rig.root, 'etc/notes'), 'sixth\n')
+      const drifted = await status()
+      assert.deepEqual([drifted.drift, drifted.changes.map((c) => c.resource), drifted.pending.count], [true, ['/etc/notes'], 0])
+      await writeFile(join(rig.root, 'etc/notes'), 'fifth\n')
+    })
+    // A person's edit in the twin (of a file the commit just wrote): pending, and planned.
+    await writeFile(twinFile('system/notes.json'), `${JSON.stringify({ text: 'wanted\n' })}\n`)
+    const pending = await status()
+    assert.deepEqual([pending.pending.count, pending.pending.items.map((i) => i.resource)], [1, ['/etc/notes']])
+    const planned = await plan()
+    assert.deepEqual([planned.changes.map((c) => c.resource), planned.basis.twinCommit], [['/etc/notes'], null])
+    rig.git('checkout', 'HEAD', '--', 'system/notes.json')
   })
 
   it('a twin above the size cut-off is left to git (cheaper there): git is asked, and an edit is still seen and committed', async () => {
