@@ -8,7 +8,7 @@ import { diskError } from './disk-error.js'
 import { lockTempOfDeadRun } from './twin-lock.js'
 import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
 import { twinPathParts, twinSymlinkError } from './twin-files.js'
-import { indexUnchanged, readHead, readIndex, writeIndexCopy, type TwinIndex } from './quick-status.js'
+import { indexUnchanged, readHead, readIndex, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
 
 /**
  * A snapshot is all or nothing. The new tree is built in git's object store through a private
@@ -293,7 +293,25 @@ export class SnapshotDraft {
       await git(this.dir, [...IDENTITY, 'commit-tree', '--no-gpg-sign', tree, ...(this.head === undefined ? [] : ['-p', this.head]), '-m', message])
     ).toString('utf8').trim()
     await this.move(commit, this.head ?? null)
+    await this.rememberTree(commit)
     return commit
+  }
+
+  /**
+   * Speed (issue 22): the index just swapped in is the one the commit's tree was written from.
+   * When it holds exactly the draft's entries, record that this HEAD and these entries agree
+   * (`rememberClean`, quick-status.ts): `plan` and `status` after a snapshot that committed
+   * then need no `git status` (the files it wrote are proved by their content until the next
+   * unchanged snapshot refreshes their stat data).
+   */
+  private async rememberTree(commit: string): Promise<void> {
+    const index = readIndex(this.dir)
+    if (index === undefined || readHead(this.dir) !== commit || index.entries.size !== this.entries.size) return
+    for (const [path, entry] of this.entries) {
+      const indexed = index.entries.get(path)
+      if (indexed?.mode !== entry.mode || indexed.sha !== entry.sha) return
+    }
+    await rememberClean(this.dir, commit, index)
   }
 
   /** Stage every new file, record the move, move HEAD (unless it stays), rename the files in. */

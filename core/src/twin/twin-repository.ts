@@ -230,9 +230,10 @@ export class TwinRepository implements TwinReader {
    * --refresh` it (atomic-snapshot.ts), so that the next run needs no git.
    */
   async refreshStatData(): Promise<void> {
-    if (lastQuick.get(this.dir)?.clean === true) return
+    const last = lastQuick.get(this.dir)
+    if (last?.clean === true && !last.staleStatData) return
     const quick = quickClean(this.dir)
-    if (!quick.clean && quick.staleStatData && quick.index !== undefined) await refreshIndex(this.dir, quick.index)
+    if (quick.staleStatData && quick.index !== undefined) await refreshIndex(this.dir, quick.index)
   }
 
   private async isTwin(): Promise<boolean> {
