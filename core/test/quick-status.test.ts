@@ -2,6 +2,8 @@ import { strict as assert } from 'node:assert'
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
+import { Planner } from '../src/plan/planner.js'
+import { StatusWorkflow } from '../src/services/drift-status.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { quickClean, quickCleanLimit, readHead, readIndex, readRefId } from '../src/twin/quick-status.js'
 import { notesProvider } from './support/notes-provider.js'
@@ -187,6 +189,96 @@ describe('the twin read from .git without git (quick-status.ts)', function () {
     assert.equal(rig.git('show', 'HEAD:scripts/staged.sh'), 'echo edited')
   })
 
+  /** Make the machine change so that the next snapshot commits (the notes provider's file). */
+  async function snapshotThatCommits(text: string): Promise<string> {
+    await writeFile(join(rig.root, 'etc/notes'), text)
+    const result = await snapshot()
+    assert.notEqual(result.commit, undefined, 'the snapshot committed')
+    return result.commit as string
+  }
+
+  const withoutGit = async <T>(run: () => Promise<T>): Promise<T> => {
+    const path = process.env.PATH
+    process.env.PATH = '/nonexistent'
+    try {
+      return await run()
+    } finally {
+      process.env.PATH = path
+    }
+  }
+
+  it('right after a snapshot that committed, the twin is known clean without git: the files it wrote are proved by their content', async () => {
+    await settleClean()
+    const commit = await snapshotThatCommits('second\n')
+    const quick = quickClean(rig.twinDir)
+    assert.deepEqual([quick.clean, quick.staleStatData], [true, true], 'clean, proved by content (the new entries have no stat data yet)')
+    assert.deepEqual(await withoutGit(() => dirty()), [], 'no git asked')
+    assert.equal(await withoutGit(() => rig.twin().isExactly(commit)), true)
+    // The next unchanged snapshot refreshes the stat data: nothing left to hash.
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    assert.equal((await snapshot()).commit, undefined)
+    assert.deepEqual(Object.values(pick(quickClean(rig.twinDir))), [true, false])
+  })
+
+  // The record of the commit and the hashing of unproved files are a cache: each must give way to an edit.
+  it('an edit after a snapshot that committed (same size, before the stat data is refreshed) is seen, by its content', async () => {
+    await settleClean()
+    await snapshotThatCommits('third\n')
+    // The file the commit just wrote, edited in the same instant to the same size: stat data would not tell.
+    const doc = twinFile('system/notes.json')
+    const text = await readFile(doc, 'utf8')
+    await writeFile(doc, text.replace('third', 'THIRD'))
+    assert.equal(quickClean(rig.twinDir).clean, false, 'not taken for clean')
+    assert.equal(quickClean(rig.twinDir, { anySize: true }).clean, false)
+    assert.equal(await rig.twin().isExactly(rig.git('rev-parse', 'HEAD')), false)
+    assert.deepEqual(await dirty(), ['system/notes.json'])
+    const result = await snapshot()
+    assert.deepEqual(result.pending, ['system/notes.json'], 'kept as pending intent')
+    rig.git('checkout', 'HEAD', '--', 'system/notes.json')
+    assert.equal((await snapshot()).pending.length, 0)
+  })
+
+  it('a clean record for this HEAD and index does not make an edited file clean: its content decides', async () => {
+    await settleClean()
+    await snapshotThatCommits('fourth\n')
+    assert.equal(quickClean(rig.twinDir).clean, true)
+    // A file whose stat data is proved (not written by the commit), edited to another content of the same size.
+    const readme = twinFile('plans/README.md')
+    const text = await readFile(readme, 'utf8')
+    await writeFile(readme, text.replace('plans', 'PLANS'))
+    assert.equal(quickClean(rig.twinDir).clean, false)
+    assert.deepEqual(await dirty(), ['plans/README.md'])
+    await writeFile(readme, text)
+    assert.equal(quickClean(rig.twinDir).clean, true, 'the same bytes again: clean by content')
+    assert.deepEqual(await withoutGit(() => dirty()), [])
+  })
+
+  it('status and plan right after a snapshot that committed, without git: nothing at first, then a machine change as drift and a twin edit as pending', async () => {
+    await settleClean()
+    const commit = await snapshotThatCommits('fifth\n')
+    const status = () => rig.container.resolve(StatusWorkflow).status(undefined)
+    // The notes provider only: an earlier test left an instruction file in plans/ that is no plan.
+    const plan = () => rig.container.resolve(Planner).plan({ only: ['notes'] })
+    await withoutGit(async () => {
+      const quiet = await status()
+      assert.deepEqual([quiet.drift, quiet.pending.count, quiet.observed, quiet.head], [false, 0, commit, commit])
+      const planned = await plan()
+      assert.deepEqual([planned.changes.length, planned.basis.twinCommit], [0, commit])
+      // The machine moves: drift, read against the last snapshot from the working twin.
+      await writeFile(join(rig.root, 'etc/notes'), 'sixth\n')
+      const drifted = await status()
+      assert.deepEqual([drifted.drift, drifted.changes.map((c) => c.resource), drifted.pending.count], [true, ['/etc/notes'], 0])
+      await writeFile(join(rig.root, 'etc/notes'), 'fifth\n')
+    })
+    // A person's edit in the twin (of a file the commit just wrote): pending, and planned.
+    await writeFile(twinFile('system/notes.json'), `${JSON.stringify({ text: 'wanted\n' })}\n`)
+    const pending = await status()
+    assert.deepEqual([pending.pending.count, pending.pending.items.map((i) => i.resource)], [1, ['/etc/notes']])
+    const planned = await plan()
+    assert.deepEqual([planned.changes.map((c) => c.resource), planned.basis.twinCommit], [['/etc/notes'], null])
+    rig.git('checkout', 'HEAD', '--', 'system/notes.json')
+  })
+
   it('a twin above the size cut-off is left to git (cheaper there): git is asked, and an edit is still seen and committed', async () => {
     await settleClean()
     const limit = quickCleanLimit.entries
@@ -215,7 +307,7 @@ describe('the twin read from .git without git (quick-status.ts)', function () {
       rig.git('read-tree', 'HEAD')
       assert.equal((quickClean(rig.twinDir) as { staleStatData: boolean }).staleStatData, true)
       assert.equal((await snapshot()).commit, undefined)
-      assert.equal(quickClean(rig.twinDir, { anySize: true }).clean, true, 'refreshed by the unchanged snapshot')
+      assert.deepEqual(Object.values(pick(quickClean(rig.twinDir, { anySize: true }))), [true, false], 'refreshed by the unchanged snapshot')
     } finally {
       process.env.PATH = path
       quickCleanLimit.entries = limit
@@ -269,3 +361,7 @@ describe('a first snapshot and a changed one check the twin without `git status`
     await rig.cleanup()
   })
 })
+
+function pick(quick: ReturnType<typeof quickClean>): { clean: boolean; staleStatData: boolean } {
+  return { clean: quick.clean, staleStatData: quick.staleStatData }
+}

@@ -3,7 +3,8 @@
  * most up to where the beginning stops, so the two never overlap). What lies between is all
  * that changed: a snapshot screens only around it (core's screened-documents.ts) and the files
  * provider compares only the manifest entries it touches (its narrow.ts). Compared a block at a
- * time (native), then byte by byte: the scale root's 8.6 MB manifest in about 1 ms.
+ * time (native), then byte by byte: the scale root's 8.6 MB manifest in about 1 ms (10 ms the
+ * first time, before V8 optimises the loop).
  */
 export function commonEnds(a: Uint8Array, b: Uint8Array): { prefix: number; suffix: number } {
   const x = Buffer.from(a.buffer, a.byteOffset, a.byteLength)

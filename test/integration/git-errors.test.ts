@@ -38,11 +38,12 @@ describe('git failures as coded errors', function () {
       await mkdir(bin)
       await symlink(process.execPath, join(bin, 'node'))
       path = bin
-      // A file added in the twin by hand: what it holds is only git's to say (a twin whose
-      // files all match HEAD, as a snapshot leaves it, needs no git for snapshot, plan, status).
-      await writeFile(join(cli.twinDir, 'scripts', 'by-hand.sh'), 'echo by hand\n')
+      // A file the twin's index does not hold: only git can say what the twin holds. (An
+      // unchanged twin is proved clean from .git without git, quick-status.ts, and then
+      // `snapshot`, `plan` and `status` need no git at all.)
+      await writeFile(join(cli.twinDir, 'notes.txt'), 'a person\'s note\n')
     })
-    after(() => rm(join(cli.twinDir, 'scripts', 'by-hand.sh'), { force: true }))
+    after(() => rm(join(cli.twinDir, 'notes.txt'), { force: true }))
     for (const args of [['history'], ['gc'], ['show', 'HEAD'], ['snapshot'], ['plan'], ['status'], ['label', 'HEAD', 'x']]) {
       it(`twinsync ${args.join(' ')} says GIT_MISSING`, async () => {
         const r = await twinsync(args, { PATH: path })

@@ -8,7 +8,7 @@ import { diskError } from './disk-error.js'
 import { lockTempOfDeadRun } from './twin-lock.js'
 import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
 import { twinPathParts, twinSymlinkError } from './twin-files.js'
-import { indexKey, indexUnchanged, quickCleanLimit, readHead, readIndex, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
+import { indexUnchanged, readHead, readIndex, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
 
 /**
  * A snapshot is all or nothing. The new tree is built in git's object store through a private
@@ -323,6 +323,7 @@ export class SnapshotDraft {
       commit = (await git(this.dir, [...IDENTITY, 'commit-tree', '--no-gpg-sign', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message])).toString('utf8').trim()
     }
     await this.move(commit, this.head ?? null)
+    await this.rememberTree(commit)
     return commit
   }
 
@@ -333,6 +334,23 @@ export class SnapshotDraft {
     } catch (error) {
       throw diskError(error, this.dir)
     }
+  }
+
+  /**
+   * Speed (issue 22): the index just swapped in is the one the commit's tree was written from.
+   * When it holds exactly the draft's entries, record that this HEAD and these entries agree
+   * (`rememberClean`, quick-status.ts): `plan` and `status` after a snapshot that committed
+   * then need no `git status` (the files it wrote are proved by their content until the next
+   * unchanged snapshot refreshes their stat data).
+   */
+  private async rememberTree(commit: string): Promise<void> {
+    const index = readIndex(this.dir)
+    if (index === undefined || readHead(this.dir) !== commit || index.entries.size !== this.entries.size) return
+    for (const [path, entry] of this.entries) {
+      const indexed = index.entries.get(path)
+      if (indexed?.mode !== entry.mode || indexed.sha !== entry.sha) return
+    }
+    await rememberClean(this.dir, commit, index)
   }
 
   /** Stage every new file, record the move, move HEAD (unless it stays), rename the files in. */
@@ -362,7 +380,6 @@ export class SnapshotDraft {
       })
     }
     await finishMove(this.dir, record, join(this.dir, INDEX))
-    await rememberMoved(this.dir, commit, this.entries)
   }
 
   /** Throw the draft away: the working twin and HEAD were never touched. */
@@ -372,20 +389,6 @@ export class SnapshotDraft {
     await rm(join(this.dir, INDEX), { force: true })
     await rm(join(this.dir, `${INDEX}.lock`), { force: true })
   }
-}
-
-/**
- * The move left the working twin at `head` with the index swapped in: when that index holds
- * exactly the tree just committed (the draft's entries), record that this HEAD and index agree,
- * as `git status` finding the twin clean would (quick-status.ts). The files the move wrote carry
- * no stat data yet: the quick check compares them by content, and the snapshot's own check of
- * the twin after its move needs no `git status`. Not above the quick check's size cut-off (git
- * is asked there anyway).
- */
-async function rememberMoved(dir: string, head: string, entries: ReadonlyMap<string, TreeEntry>): Promise<void> {
-  if (entries.size > quickCleanLimit.entries || readHead(dir) !== head) return
-  const index = readIndex(dir)
-  if (index !== undefined && index.key === indexKey(entries)) await rememberClean(dir, head, index)
 }
 
 /**

@@ -1,6 +1,6 @@
-import { constants } from 'node:fs'
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import { lstat, mkdir, open, readdir, rename, rm, symlink, unlink } from 'node:fs/promises'
+import { lstat, mkdir, open, rename, rm, symlink, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 // Only the SDK's errors: the git module imports this file and stays light at start-up.
 import { TwinSyncError } from '@twinsync/sdk/errors'
@@ -53,9 +53,18 @@ export function twinSymlinkError(path: string, dir: string): TwinSyncError {
 
 type Kind = 'file' | 'directory' | 'symlink' | 'other' | 'missing'
 
-async function kindOf(abs: string): Promise<Kind> {
+/*
+ * Speed (issue 22): the checks and reads below are synchronous calls. `plan` and `status` read
+ * every twin document the providers load (on the services root about 230 files, each an lstat
+ * per folder above it, then open, fstat, read, close), and every call through fs/promises was a
+ * round trip through libuv's thread pool awaited in turn. Listing and reading the services
+ * root's twin (225 documents, 1.3 MB; fresh process, medians of 7, load 8): 43 → 14 ms of CPU,
+ * 53 → 24 ms wall.
+ */
+function kindOf(abs: string): Kind {
   try {
-    const s = await lstat(abs)
+    const s = lstatSync(abs, { throwIfNoEntry: false })
+    if (s === undefined) return 'missing'
     return s.isSymbolicLink() ? 'symlink' : s.isDirectory() ? 'directory' : s.isFile() ? 'file' : 'other'
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
@@ -68,10 +77,11 @@ async function kindOf(abs: string): Promise<Kind> {
  * Walk the folders above a twin path without following anything. Returns 'ok' when every one
  * is a real directory, 'missing' when one is absent or not a folder; throws on a symlink.
  */
-async function checkAncestors(dir: string, parts: string[]): Promise<'ok' | 'missing'> {
-  for (let i = 1; i < parts.length; i++) {
-    const rel = parts.slice(0, i).join('/')
-    const kind = await kindOf(join(dir, rel))
+function checkAncestors(dir: string, parts: string[]): 'ok' | 'missing' {
+  let rel = ''
+  for (let i = 0; i < parts.length - 1; i++) {
+    rel = i === 0 ? (parts[0] as string) : `${rel}/${parts[i] as string}`
+    const kind = kindOf(join(dir, rel))
     if (kind === 'symlink') throw twinSymlinkError(rel, dir)
     if (kind !== 'directory') return 'missing'
   }
@@ -80,11 +90,15 @@ async function checkAncestors(dir: string, parts: string[]): Promise<'ok' | 'mis
 
 /** The file's bytes, undefined when the twin has no regular file there; TWIN_SYMLINK for a link. */
 export async function readTwinFile(dir: string, path: string): Promise<Buffer | undefined> {
+  return readTwinFileSync(dir, path)
+}
+
+function readTwinFileSync(dir: string, path: string): Buffer | undefined {
   const parts = twinPathParts(path)
-  if ((await checkAncestors(dir, parts)) === 'missing') return undefined
-  let handle
+  if (checkAncestors(dir, parts) === 'missing') return undefined
+  let fd: number
   try {
-    handle = await open(join(dir, path), READ_FLAGS)
+    fd = openSync(join(dir, path), READ_FLAGS)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ELOOP' || code === 'EMLINK') throw twinSymlinkError(path, dir)
@@ -92,7 +106,7 @@ export async function readTwinFile(dir: string, path: string): Promise<Buffer | 
     throw error
   }
   try {
-    const s = await handle.stat()
+    const s = fstatSync(fd)
     if (!s.isFile()) return undefined
     if (s.size > MAX_TWIN_FILE_BYTES) {
       throw new TwinSyncError('TWIN_FILE_TOO_LARGE', `${path} in the twin is ${s.size} bytes; twin documents are at most ${MAX_TWIN_FILE_BYTES}`, {
@@ -100,9 +114,9 @@ export async function readTwinFile(dir: string, path: string): Promise<Buffer | 
         details: { path, size: s.size },
       })
     }
-    return await handle.readFile()
+    return readFileSync(fd)
   } finally {
-    await handle.close()
+    closeSync(fd)
   }
 }
 
@@ -113,7 +127,7 @@ function ignoreMissing(error: NodeJS.ErrnoException): void {
 /** The mode bits of a regular file at the path (no-follow), or undefined. */
 export async function twinFileMode(dir: string, path: string): Promise<number | undefined> {
   const parts = twinPathParts(path)
-  if ((await checkAncestors(dir, parts)) === 'missing') return undefined
+  if (checkAncestors(dir, parts) === 'missing') return undefined
   const s = await lstat(join(dir, path)).catch(() => undefined)
   return s?.isFile() === true ? s.mode & 0o777 : undefined
 }
@@ -122,12 +136,12 @@ export async function twinFileMode(dir: string, path: string): Promise<number | 
 async function makeFolders(dir: string, parts: string[]): Promise<void> {
   for (let i = 1; i < parts.length; i++) {
     const abs = join(dir, ...parts.slice(0, i))
-    const kind = await kindOf(abs)
+    const kind = kindOf(abs)
     if (kind === 'directory') continue
     if (kind !== 'missing') await unlink(abs).catch(ignoreMissing)
     // Writes run in parallel: another one may have made the folder meanwhile.
     await mkdir(abs, { mode: 0o755 }).catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST' || (await kindOf(abs)) !== 'directory') throw error
+      if (error.code !== 'EEXIST' || kindOf(abs) !== 'directory') throw error
     })
   }
 }
@@ -139,7 +153,7 @@ async function makeFolders(dir: string, parts: string[]): Promise<void> {
 export async function writeTwinFile(dir: string, path: string, bytes: Uint8Array, mode: number): Promise<void> {
   await makeFolders(dir, twinPathParts(path))
   const target = join(dir, path)
-  const kind = await kindOf(target)
+  const kind = kindOf(target)
   if (kind === 'directory') await rm(target, { recursive: true })
   else if (kind === 'symlink' || kind === 'other') await unlink(target).catch(ignoreMissing)
   // Whole or not at all: written aside (inside .git, so never a twin file), then renamed over
@@ -168,7 +182,7 @@ export async function writeTwinFile(dir: string, path: string, bytes: Uint8Array
 export async function writeTwinSymlink(dir: string, path: string, target: string): Promise<void> {
   await makeFolders(dir, twinPathParts(path))
   const abs = join(dir, path)
-  const kind = await kindOf(abs)
+  const kind = kindOf(abs)
   if (kind === 'directory') await rm(abs, { recursive: true })
   else if (kind !== 'missing') await unlink(abs).catch(ignoreMissing)
   await symlink(target, abs)
@@ -178,7 +192,7 @@ export async function writeTwinSymlink(dir: string, path: string, target: string
 export async function removeTwinFile(dir: string, path: string): Promise<void> {
   const parts = twinPathParts(path)
   try {
-    if ((await checkAncestors(dir, parts)) === 'missing') return
+    if (checkAncestors(dir, parts) === 'missing') return
   } catch (error) {
     if ((error as TwinSyncError).code === 'TWIN_SYMLINK') return
     throw error
@@ -195,10 +209,10 @@ export async function removeTwinFile(dir: string, path: string): Promise<void> {
  */
 export async function listTwinFiles(dir: string, prefix: string): Promise<string[]> {
   const out: string[] = []
-  const walk = async (rel: string): Promise<void> => {
+  const walk = (rel: string): void => {
     let entries
     try {
-      entries = await readdir(rel === '' ? dir : join(dir, rel), { withFileTypes: true })
+      entries = readdirSync(rel === '' ? dir : join(dir, rel), { withFileTypes: true })
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'ENOENT' || code === 'ENOTDIR') return
@@ -207,21 +221,21 @@ export async function listTwinFiles(dir: string, prefix: string): Promise<string
     for (const e of entries) {
       const child = rel === '' ? e.name : `${rel}/${e.name}`
       if (child === '.git') continue
-      if (e.isDirectory()) await walk(child)
+      if (e.isDirectory()) walk(child)
       else if (e.isFile() || e.isSymbolicLink()) out.push(child)
     }
   }
   if (prefix === '') {
-    await walk('')
+    walk('')
     return out.sort(byCodePoint)
   }
   const folder = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix
   const parts = twinPathParts(folder)
-  if ((await checkAncestors(dir, parts)) === 'missing') return []
-  const kind = await kindOf(join(dir, folder))
+  if (checkAncestors(dir, parts) === 'missing') return []
+  const kind = kindOf(join(dir, folder))
   if (prefix.endsWith('/')) {
     if (kind === 'symlink') throw twinSymlinkError(folder, dir)
-    if (kind === 'directory') await walk(folder)
+    if (kind === 'directory') walk(folder)
   } else if (kind === 'file' || kind === 'symlink') {
     out.push(folder)
   }
@@ -231,8 +245,8 @@ export async function listTwinFiles(dir: string, prefix: string): Promise<string
 /** Is there a regular file at the path? A symlink there (or above it) is TWIN_SYMLINK. */
 export async function isTwinFile(dir: string, path: string): Promise<boolean> {
   const parts = twinPathParts(path)
-  if ((await checkAncestors(dir, parts)) === 'missing') return false
-  const kind = await kindOf(join(dir, path))
+  if (checkAncestors(dir, parts) === 'missing') return false
+  const kind = kindOf(join(dir, path))
   if (kind === 'symlink') throw twinSymlinkError(path, dir)
   return kind === 'file'
 }

@@ -239,10 +239,9 @@ export class TwinRepository implements TwinReader {
    */
   async refreshStatData(): Promise<void> {
     const last = lastQuick.get(this.dir)
-    if (last?.clean === true && last.staleStatData !== true) return
+    if (last?.clean === true && !last.staleStatData) return
     const quick = quickClean(this.dir)
-    // Clean by content (quick-status.ts) or by git, but the stat data proved nothing: refreshed.
-    if (quick.staleStatData === true && quick.index !== undefined) await refreshIndex(this.dir, quick.index)
+    if (quick.staleStatData && quick.index !== undefined) await refreshIndex(this.dir, quick.index)
   }
 
   private async isTwin(): Promise<boolean> {
