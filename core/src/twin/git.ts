@@ -7,9 +7,12 @@
  *   GIT_FAILED    anything else, with git's own message and a next step.
  *
  * Ordinary operations (log, tags, remotes, fetch, push, merge, commit, and the plumbing around
- * them) run through simple-git. Measured on this machine, a `git log` through simple-git's raw
- * call costs the same as a plain spawn (4.0 vs 4.6 ms a call over 30 calls); the library itself
- * takes about 70 ms to load, once per process, so it is imported on first use only.
+ * them) run through `runGit`: the twin's local commands by a plain spawn with simple-git's
+ * verdicts (see LOCAL_SUBCOMMANDS: simple-git waits 50 ms after a git that printed nothing),
+ * whatever reaches a remote through simple-git. Measured on this machine, a `git log` through
+ * simple-git's raw call costs the same as a plain spawn (4.0 vs 4.6 ms a call over 30 calls);
+ * the library itself takes about 70 ms to load, once per process, so it is imported on first
+ * use only.
  *
  * The one hand-written fast path is `BatchReader`: a single long-lived `git cat-file --batch`
  * answers every blob read of a plan or a history comparison. Reading 2,000 blobs took 0.8 s
