@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { access, link, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { hostname } from 'node:os'
-import { settleSnapshot } from '../src/twin/atomic-snapshot.js'
+import { settleSnapshot, snapshotUnsettled } from '../src/twin/atomic-snapshot.js'
 import { lockTempName, lockTempOfDeadRun, startTimeOf } from '../src/twin/twin-lock.js'
 
 describe('a snapshot killed during its HEAD move', () => {
@@ -55,6 +55,22 @@ describe('a snapshot killed during its HEAD move', () => {
     await access(join(state, '.lock.twinsync-cccccccccccc')) // unreadable and young: maybe being written
     await access(join(state, `.lock.${process.pid}-${boot}.twinsync-eeeeeeeeeeee`))
     await access(join(state, `.lock.${2 ** 30}-${other}.twinsync-ffffffffffff`))
+  })
+
+  it("a swap of the private index killed between its link and its rename (no move recorded: resetIndex's) is seen as unsettled and finished by settling", async () => {
+    const ours = join(dir, '.git', 'twinsync', 'snapshot.index')
+    await mkdir(join(dir, '.git', 'twinsync'), { recursive: true })
+    execFileSync('git', ['-C', dir, 'read-tree', 'HEAD'], { env: { ...process.env, GIT_INDEX_FILE: ours } })
+    await link(ours, join(dir, '.git', 'index.lock'))
+    assert.equal(await snapshotUnsettled(dir), true)
+    await settleSnapshot(dir)
+    await assert.rejects(access(join(dir, '.git', 'index.lock')))
+    assert.equal(await snapshotUnsettled(dir), false)
+    assert.equal(git('ls-files'), 'a')
+    // git's own lock (not a link of ours) is not ours to settle.
+    await writeFile(join(dir, '.git', 'index.lock'), '')
+    assert.equal(await snapshotUnsettled(dir), false)
+    await rm(join(dir, '.git', 'index.lock'))
   })
 
   it('names a lock temp file by its run and boot, so an empty one a killed run left is known', async () => {

@@ -510,9 +510,16 @@ async function swapIndex(dir: string, index: string): Promise<void> {
   await rename(lock, join(dir, '.git', 'index'))
 }
 
-/** True while a snapshot's move is recorded and not finished (someone writing, or a crash). */
+/**
+ * True while a snapshot's move is recorded and not finished (someone writing, or a crash), or
+ * while git's index lock is a hard link of our private index: a swap (swapIndex, also the one
+ * of resetIndex and refreshIndex, which record no move) between its two steps, or killed there.
+ * Settling (settleMove) finishes that swap.
+ */
 export async function snapshotUnsettled(dir: string): Promise<boolean> {
-  return (await lstat(join(dir, MARKER)).catch(() => undefined)) !== undefined
+  if ((await lstat(join(dir, MARKER)).catch(() => undefined)) !== undefined) return true
+  const [ours, locked] = await Promise.all([stat(join(dir, INDEX)).catch(() => undefined), lstat(join(dir, '.git', 'index.lock')).catch(() => undefined)])
+  return ours !== undefined && locked !== undefined && ours.ino === locked.ino
 }
 
 async function finishMove(dir: string, record: MoveRecord, index: string | undefined): Promise<void> {
