@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { Planner } from '../src/plan/planner.js'
 import { StatusWorkflow } from '../src/services/drift-status.js'
@@ -311,6 +312,53 @@ describe('the twin read from .git without git (quick-status.ts)', function () {
       process.env.PATH = path
       quickCleanLimit.entries = limit
     }
+  })
+
+  it('a file just rewritten with the same bytes (racy, its stat data proves nothing) is compared by content: clean; other bytes of the same size: not', async () => {
+    await settleClean()
+    const text = await readFile(twinFile('plans/README.md'), 'utf8')
+    await writeFile(twinFile('plans/README.md'), text)
+    const quick = quickClean(rig.twinDir)
+    assert.deepEqual([quick.clean, quick.staleStatData], [true, true], 'clean by content; the stat data to be refreshed')
+    await writeFile(twinFile('plans/README.md'), text.toUpperCase())
+    assert.equal(quickClean(rig.twinDir).clean, false)
+    await writeFile(twinFile('plans/README.md'), text)
+    assert.equal((await snapshot()).commit, undefined, 'the same bytes: nothing to commit')
+    assert.equal(quickClean(rig.twinDir).clean, true)
+  })
+})
+
+describe('a first snapshot and a changed one check the twin without `git status` (quick-status.ts)', function () {
+  this.timeout(60_000)
+  it('the init commit and each snapshot\'s move record their index as clean; the files they wrote are compared by content; trees and commits made in Node', async () => {
+    const rig = await unitRig([notesProvider('notes')])
+    const bin = join(rig.dir, 'bin')
+    const log = join(rig.dir, 'git.log')
+    const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
+    await mkdir(bin)
+    await writeFile(join(bin, 'git'), `#!/bin/sh\necho "$*" >> ${log}\nexec ${real} "$@"\n`, { mode: 0o755 })
+    const path = process.env.PATH
+    process.env.PATH = `${bin}:${path}`
+    try {
+      await writeFile(join(rig.root, 'etc/notes'), 'first\n')
+      await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
+      const first = await rig.container.resolve(SnapshotService).snapshot()
+      assert.notEqual(first.commit, undefined)
+      await writeFile(join(rig.root, 'etc/notes'), 'second\n')
+      const second = await rig.container.resolve(SnapshotService).snapshot()
+      assert.notEqual(second.commit, undefined)
+      const ran = (await readFile(log, 'utf8')).split('\n')
+      assert.ok(ran.some((l) => /update-ref -m twinsync: snapshot HEAD/.test(l)), 'the wrapper saw the snapshots\' git')
+      assert.deepEqual(ran.filter((l) => / status /.test(l)), [], 'no git status')
+      // From a clean twin, the trees, the changes and the commit are made in Node (atomic-snapshot.ts).
+      assert.deepEqual(ran.filter((l) => /(?:^| )(?:update-index|write-tree|diff-tree|commit-tree|rev-parse)(?: |$)/.test(l)), [], 'no plumbing git for the tree and the commit')
+    } finally {
+      process.env.PATH = path
+    }
+    assert.equal(rig.git('status', '--porcelain'), '')
+    assert.equal(quickClean(rig.twinDir).clean, true)
+    execFileSync('git', ['-C', rig.twinDir, 'fsck', '--strict', '--no-progress'])
+    await rig.cleanup()
   })
 })
 

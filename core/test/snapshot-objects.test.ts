@@ -26,20 +26,81 @@ describe('snapshot objects: many as one pack, a few loose', function () {
       assert.equal(changes.length, count)
       return draft.commit(tree, text)
     }
-    const loose = Number(objects().count)
+    // The init commit is one pack already (commitFirstFiles): its 3 files, 3 trees and the commit.
+    assert.deepEqual([objects().count, objects().packs, objects()['in-pack']], ['0', '1', '7'])
     const many = PACK_BLOBS_FROM + 20
     await commit(many, 'one')
-    assert.equal(objects().packs, '1')
-    assert.equal(objects()['in-pack'], String(many), 'every blob in the pack')
-    assert.ok(Number(objects().count) < loose + 10, 'only the trees and the commit loose')
+    assert.equal(objects().packs, '2')
+    // From a clean twin the trees and the commit are made in Node and go into the same pack.
+    assert.equal(objects()['in-pack'], String(7 + many + 4), 'every blob, the three new trees (top, system, system/many) and the commit in the pack')
+    assert.equal(objects().count, '0', 'nothing loose')
     assert.equal(JSON.parse(rig.git('show', 'HEAD:system/many/007.json')).text, 'one')
     const before = Number(objects().count)
     await commit(3, 'two')
-    assert.equal(objects().packs, '1', 'no new pack for three documents')
-    assert.ok(Number(objects().count) >= before + 3, 'three loose blobs (and their trees)')
+    assert.equal(objects().packs, '2', 'no new pack for three documents')
+    assert.equal(Number(objects().count), before + 7, 'three loose blobs, their three trees and the commit')
     assert.equal(JSON.parse(rig.git('show', 'HEAD:system/many/002.json')).text, 'two')
     assert.equal(rig.git('fsck', '--strict', '--no-progress'), '')
     assert.equal(rig.git('status', '--porcelain'), '')
+  })
+})
+
+/** From a clean twin the draft makes its trees, changes, commit and index in Node (atomic-snapshot.ts): exactly what git makes. */
+describe('snapshot objects: trees, changes, commit and index made in Node', function () {
+  this.timeout(60_000)
+  let rig: UnitRig
+  after(() => rig?.cleanup())
+
+  it("names git sorts in its own way, modes and a file that becomes a folder: git's tree, diff-tree's changes, a clean status, fsck --strict", async () => {
+    rig = await unitRig([])
+    await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
+    const commit = async (docs: Array<{ path: string; content: string; executable?: boolean }>, removed: string[]) => {
+      const draft = await rig.twin().draft({ edited: false })
+      for (const doc of docs) draft.write(doc)
+      for (const path of removed) draft.remove(path)
+      const { tree, changes } = await draft.build({ edited: false })
+      const head = rig.git('rev-parse', 'HEAD')
+      const commit = await draft.commit(tree, `subject\n\nbody ${docs.length}`)
+      assert.equal(rig.git('rev-parse', 'HEAD'), commit)
+      assert.equal(rig.git('rev-parse', 'HEAD^{tree}'), tree, "the tree's id is git's")
+      assert.equal(rig.git('rev-parse', 'HEAD^'), head)
+      const said = rig.git('-c', 'core.quotepath=false', 'diff-tree', '-r', '--name-status', '--no-renames', head, commit).split('\n').map((l) => {
+        const [code, path] = l.split('\t')
+        return { path, change: code === 'A' || code === 'D' ? code : 'M' }
+      })
+      assert.deepEqual(changes, said, "the changes are diff-tree's, in its order")
+      assert.equal(rig.git('log', '-1', '--format=%an <%ae>|%cn <%ce>|%B'), `TwinSync <twinsync@localhost>|TwinSync <twinsync@localhost>|subject\n\nbody ${docs.length}`)
+      assert.equal(rig.git('status', '--porcelain'), '', 'the index git reads is the tree')
+      assert.equal(rig.git('fsck', '--strict', '--no-progress'), '')
+      execFileSync('git', ['-C', rig.twinDir, 'diff-index', '--quiet', '--cached', 'HEAD'])
+    }
+    const names = ['a', 'a.b', 'a-b', 'a0/x', 'a=b', 'b/c/d/e', 'ä.json', 'z', 'Z', 'x/y']
+    await commit(
+      names.map((n, i) => ({ path: `system/odd/${n}`, content: `${n}\n`, executable: i % 3 === 0 })),
+      [],
+    )
+    // A file that becomes a folder and a folder that becomes a file; a mode change; a removal.
+    await commit(
+      [
+        { path: 'system/odd/a/inner', content: 'now a folder\n' },
+        { path: 'system/odd/x', content: 'now a file\n' },
+        { path: 'system/odd/z', content: 'z\n', executable: true },
+      ],
+      ['system/odd/a=b'],
+    )
+    assert.equal(rig.git('show', 'HEAD:system/odd/a/inner'), 'now a folder')
+    assert.match(rig.git('ls-tree', 'HEAD', 'system/odd/z'), /^100755 /)
+  })
+
+  it('never commits a tree that names an object the store lost: git is asked, and says the twin is damaged', async () => {
+    const head = rig.git('rev-parse', 'HEAD')
+    const lost = rig.git('rev-parse', 'HEAD:system/odd/b/c/d/e')
+    await rm(join(rig.twinDir, '.git', 'objects', lost.slice(0, 2), lost.slice(2)))
+    const draft = await rig.twin().draft({ edited: false })
+    draft.write({ path: 'system/odd/new', content: 'new\n' })
+    await assert.rejects(draft.build({ edited: false }), (error: unknown) => isTwinSyncError(error) && error.code === 'REPO_DAMAGED')
+    await draft.discard()
+    assert.equal(rig.git('rev-parse', 'HEAD'), head)
   })
 })
 

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +11,7 @@ import { TwinLock, startTimeOf } from '../src/twin/twin-lock.js'
 
 const info = { formatVersion: 1, machineId: 'abc', hostname: 'web1' }
 const twinAt = (dir: string) => new TwinRepository({ dir, source: 'flag' }, (d) => new SimpleGitClient(d))
+const run = promisify(execFile)
 const refused = (code: string) => (e: unknown) => isTwinSyncError(e) && e.code === code
 
 describe('TwinRepository', () => {
@@ -31,6 +33,30 @@ describe('TwinRepository', () => {
     const second = await twin.init(info)
     assert.deepEqual(second, { created: false, commit: first.commit })
     assert.deepEqual(await twin.open(), info)
+  })
+
+  it("makes the init commit in Node exactly as git add and git commit would: git's tree, index and reflog; fsck --strict clean", async () => {
+    const twin = twinAt(join(base, 'twin'))
+    const { commit } = await twin.init(info)
+    const git = async (...args: string[]) => (await run('git', ['-C', twin.dir, ...args])).stdout.trim()
+    assert.equal(await git('rev-parse', 'HEAD'), commit)
+    assert.equal(await git('symbolic-ref', 'HEAD'), 'refs/heads/main')
+    assert.equal(await git('log', '-1', '--format=%an <%ae>|%cn <%ce>|%B|%P'), 'TwinSync <twinsync@localhost>|TwinSync <twinsync@localhost>|TwinSync init\n|')
+    assert.equal(await git('ls-tree', '-r', '--name-only', 'HEAD'), 'plans/README.md\nscripts/README.md\ntwin.json')
+    assert.equal(await git('status', '--porcelain', '--untracked-files=all'), '')
+    assert.equal(await git('reflog', '--format=%gs'), 'commit (initial): TwinSync init')
+    assert.equal(await git('fsck', '--strict', '--no-progress'), '')
+    // The same files added and committed by git give the same tree.
+    const other = join(base, 'by-git')
+    await run('git', ['init', '--quiet', other])
+    for (const path of ['plans/README.md', 'scripts/README.md', 'twin.json']) {
+      await run('mkdir', ['-p', join(other, path, '..')])
+      await writeFile(join(other, path), await readFile(join(twin.dir, path)))
+    }
+    await run('git', ['-C', other, 'add', '--all'])
+    assert.equal((await run('git', ['-C', other, 'write-tree'])).stdout.trim(), await git('rev-parse', 'HEAD^{tree}'))
+    // Its objects are one pack: nothing loose for the first snapshot to pack.
+    assert.match(await git('count-objects', '-v'), /^count: 0$/m)
   })
 
   it('refuses a path that is a file, a non-empty non-twin, and a missing twin', async () => {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { join } from 'node:path'
 import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, run, type Rootfs } from '../bed/index.js'
-import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { cliSandbox, TWINSYNC_BIN, type CliSandbox } from '../support/cli.js'
 import { aptHook } from '../../core/src/services/schedule.js'
 import { describePackageChange } from '../../core/src/services/apt-hook.js'
@@ -96,14 +96,22 @@ describe('the apt hook command', function () {
     const tree = (await run(['git', '-C', damaged, 'rev-parse', 'HEAD^{tree}'])).stdout.trim()
     await run(['git', '-C', damaged, 'repack', '-a', '-d', '-q'])
     await run(['sh', '-c', `rm -f ${damaged}/.git/objects/pack/*`])
-    const d = await cli.twinsync(['snapshot', '--if-changed', '--root', rootfs.dir, '--repo', damaged])
-    assert.equal(d.code, 2, d.stderr)
-    assert.match(d.stderr, /\[REPO_DAMAGED\]/)
-    assert.match(d.stderr, new RegExp(`Next step: Check it with \`git -C ${damaged} fsck\``))
-    assert.ok(tree.length > 0)
-    const hook = await cli.twinsync(['apt-hook', 'pre', '--root', rootfs.dir, '--repo', damaged])
-    assert.equal(hook.code, 0)
-    assert.match(hook.stderr, /^twinsync: no pre-apt snapshot: \[REPO_DAMAGED\] [^\n]*\n$/)
+    // A machine that changed: the new snapshot builds on HEAD's objects (an unchanged one reads none).
+    const motd = join(rootfs.dir, 'etc', 'motd')
+    const before = await readFile(motd).catch(() => undefined)
+    await writeFile(motd, 'changed for the damaged twin\n')
+    try {
+      const d = await cli.twinsync(['snapshot', '--if-changed', '--root', rootfs.dir, '--repo', damaged])
+      assert.equal(d.code, 2, d.stderr)
+      assert.match(d.stderr, /\[REPO_DAMAGED\]/)
+      assert.match(d.stderr, new RegExp(`Next step: Check it with \`git -C ${damaged} fsck\``))
+      assert.ok(tree.length > 0)
+      const hook = await cli.twinsync(['apt-hook', 'pre', '--root', rootfs.dir, '--repo', damaged])
+      assert.equal(hook.code, 0)
+      assert.match(hook.stderr, /^twinsync: no pre-apt snapshot: \[REPO_DAMAGED\] [^\n]*\n$/)
+    } finally {
+      await (before === undefined ? rm(motd, { force: true }) : writeFile(motd, before))
+    }
   })
 
   it('the hook runs node by its absolute path (no PATH needed), and says so in one line when node is gone', async () => {

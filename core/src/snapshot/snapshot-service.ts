@@ -84,7 +84,8 @@ export class SnapshotService {
       if (result.commit === undefined && options.signal?.aborted !== true) await this.twin.refreshStatData()
       // After a commit, and after a volatile-only snapshot set aside, whose objects were written
       // and nothing refers to (packed, they expire a day later at a whole pack; left loose, they
-      // waited for the next commit at 4 KB each, auto-pack.ts).
+      // waited for the next commit at 4 KB each, auto-pack.ts). From a clean twin such a snapshot
+      // writes none (atomic-snapshot.ts): nothing is loose, and auto-pack runs no git.
       if ((result.commit === undefined && result.skipped !== 'volatile-only') || options.signal?.aborted === true) return result
       // The commit is made and the working twin moved: a failed pack costs only disk space, and the next snapshot tries again.
       const packed = await autoPack(this.twin.dir, { full: options.pack !== 'incremental' }).catch((error: Error) => {

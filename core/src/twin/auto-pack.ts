@@ -96,9 +96,10 @@ interface State {
 
 /** Pack when the heuristic says so; undefined when nothing ran. Hold the twin lock. */
 export async function autoPack(dir: string, options: { full: boolean; legacy?: boolean }): Promise<AutoPackOutcome | undefined> {
-  const legacy = options.legacy ?? !(await hasCruftPacks(dir))
   const looseBefore = await countLoose(dir)
   const state = await readState(dir)
+  // Nothing loose to pack either way (a snapshot whose objects went into one pack): no `git version` asked.
+  const legacy = looseBefore < state.leftLoose + Math.min(LOOSE_LIMIT, LEGACY.looseLimit) ? (options.legacy ?? false) : (options.legacy ?? !(await hasCruftPacks(dir)))
   if (looseBefore < state.leftLoose + (legacy ? LEGACY.looseLimit : LOOSE_LIMIT)) {
     // Fewer loose objects than the baseline: someone packed or pruned; follow them down.
     if (looseBefore < state.leftLoose) await writeState(dir, { leftLoose: looseBefore })

@@ -36,7 +36,7 @@ const BASE_CONFIG = [...IDENTITY, 'core.quotepath=false', 'commit.gpgsign=false'
 
 /** Messages of git that mean the repository itself is broken, not the request. */
 const DAMAGED =
-  /bad object|not a valid object|object file .* is empty|loose object .* is corrupt|unable to read tree|bad tree object|broken link from|invalid sha1 pointer|your current branch appears to be broken|index file (?:smaller than expected|corrupt)|bad index file|packfile .* cannot be accessed|unable to read [0-9a-f]{40}|does not point to a valid object|not a git repository|bad signature 0x|failed to read object|inflate: data stream error|corrupt (?:loose|packed) object|fatal: missing object/i
+  /bad object|not a valid object|object file .* is empty|loose object .* is corrupt|unable to read tree|bad tree object|broken link from|invalid sha1 pointer|your current branch appears to be broken|index file (?:smaller than expected|corrupt)|bad index file|packfile .* cannot be accessed|unable to read [0-9a-f]{40}|does not point to a valid object|not a git repository|bad signature 0x|failed to read object|inflate: data stream error|corrupt (?:loose|packed) object|fatal: missing object|invalid object [0-7]{6} [0-9a-f]{40}/i
 
 export function gitMissing(): TwinSyncError {
   return new TwinSyncError('GIT_MISSING', 'git is not installed (no `git` on PATH)', {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, type BigIntStats } from 'node:fs'
-import { rm, utimes, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, rm, utimes, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { writeFileAtomic } from '@twinsync/sdk'
 
 /**
@@ -196,7 +196,10 @@ export function quickClean(dir: string, options: { anySize?: boolean } = {}): Qu
 export async function rememberClean(dir: string, head: string, index: TwinIndex): Promise<void> {
   const record = readCleanRecord(dir)
   if (record?.head === head && record.key === index.key) return
-  await writeFileAtomic(join(dir, CLEAN_RECORD), JSON.stringify({ head, key: index.key }) + '\n', { mode: 0o600 }).catch(() => undefined)
+  // The folder may not exist yet (a twin just created: its init commit is recorded).
+  await mkdir(dirname(join(dir, CLEAN_RECORD)), { recursive: true })
+    .then(() => writeFileAtomic(join(dir, CLEAN_RECORD), JSON.stringify({ head, key: index.key }) + '\n', { mode: 0o600 }))
+    .catch(() => undefined)
 }
 
 /** Forget the record (a test, or a twin whose index is rebuilt). */
@@ -398,6 +401,9 @@ const CONTENT_CHECK_BYTES = 64 * 1024 * 1024
  * 360 → 340 ms, wall 710 → 600 ms and 620 → 500 ms.
  */
 function contentMatches(dir: string, index: TwinIndex, doubtful: readonly number[]): boolean {
+  if (doubtful.length === 0) return true
+  // Attributes may make git compare a file through a conversion or a filter: git says then.
+  if (index.paths.some((p) => p === '.gitattributes' || p.endsWith('/.gitattributes')) || lstatSync(join(dir, '.git', 'info', 'attributes'), { throwIfNoEntry: false }) !== undefined) return false
   const prefix = dir.endsWith('/') ? dir : `${dir}/`
   let budget = CONTENT_CHECK_BYTES
   for (const i of doubtful) {

@@ -5,8 +5,8 @@ import type { TwinDocument, TwinReader } from '@twinsync/sdk'
 import { TWIN_LAYOUT, TwinSyncError, compareStrings, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
-import { SnapshotDraft, refreshIndex, settleSnapshot, snapshotUnsettled } from './atomic-snapshot.js'
-import { indexUnchanged, quickClean, readHead, rememberClean, type QuickClean } from './quick-status.js'
+import { SnapshotDraft, commitFirstFiles, refreshIndex, settleSnapshot, snapshotUnsettled } from './atomic-snapshot.js'
+import { indexUnchanged, quickClean, readHead, readIndex, rememberClean, type QuickClean } from './quick-status.js'
 import type { GitClient, GitClientFactory } from './git.js'
 import { isTwinFile, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, writeTwinFile } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
@@ -64,10 +64,18 @@ export class TwinRepository implements TwinReader {
     await chmod(this.dir, 0o700)
     await this.git.init()
     for (const folder of TWIN_LAYOUT) await mkdir(join(this.dir, folder), { recursive: true })
-    for (const [path, text] of Object.entries(FOLDER_NOTES)) await writeTwinFile(this.dir, path, Buffer.from(text), 0o644)
-    await writeTwinFile(this.dir, 'twin.json', Buffer.from(stableStringify(info)), 0o644)
-    await this.git.addAll()
-    const commit = await this.git.commit('TwinSync init')
+    const files = [...Object.entries(FOLDER_NOTES).map(([path, text]) => ({ path, bytes: Buffer.from(text) })), { path: 'twin.json', bytes: Buffer.from(stableStringify(info)) }]
+    for (const { path, bytes } of files) await writeTwinFile(this.dir, path, bytes, 0o644)
+    // The init commit made as a snapshot's is, without `git add` and `git commit` (atomic-snapshot.ts).
+    let commit = await commitFirstFiles(this.dir, files, 'TwinSync init')
+    if (commit === undefined) {
+      await this.git.addAll()
+      commit = await this.git.commit('TwinSync init')
+    }
+    // Everything added and committed: the index is HEAD's tree. Recorded as `git status` finding
+    // the twin clean would be, so the first snapshot's check of it asks no git (quick-status.ts).
+    const index = readIndex(this.dir)
+    if (commit !== undefined && readHead(this.dir) === commit && index !== undefined) await rememberClean(this.dir, commit, index)
     return { created: true, commit }
   }
 
