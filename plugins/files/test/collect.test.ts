@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import { MemoryCache, type Provider, type TwinDocument } from '@twinsync/sdk'
+import { MemoryCache, validatorOf, type Provider, type TwinDocument } from '@twinsync/sdk'
 import { FilesProvider, type Manifest, type ManifestEntry } from '../src/index.js'
+import { parseManifest } from '../src/manifest.js'
+import { Manifest as ManifestSchema } from '../src/state.js'
 import { debianLikeRoot, PEM_KEY, type TargetRoot } from './target-root.js'
 
 const autostart: Provider = {
@@ -52,6 +54,16 @@ describe('files provider: collect', () => {
       { mode: entry(manifest, '/etc/sudoers').mode, owner: entry(manifest, '/etc/sudoers').owner, group: entry(manifest, '/etc/sudoers').group },
       { mode: '0440', owner: 'root', group: 'root' },
     )
+  })
+
+  it('makes a manifest that passes its schema (plan trusts a twin manifest equal to it); an edit of it is checked again', () => {
+    const text = String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)
+    assert.equal(validatorOf(ManifestSchema).Check(JSON.parse(text)), true, 'what collect makes is a valid manifest')
+    assert.ok('manifest' in parseManifest(text))
+    // The same text with one mode no longer four octal digits: not what this process made, so checked and refused.
+    const edited = text.replace(/"mode": ?"0644"/, '"mode":"644x"')
+    assert.notEqual(edited, text)
+    assert.match((parseManifest(edited) as { problem: string }).problem, /mode/)
   })
 
   it('names owners and groups from the target\'s own passwd and group files, with their ids', () => {
