@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { autoPack, countLoose, hasCruftPacks, LEGACY, LOOSE_LIMIT, PACK_LIMIT } from '../src/twin/auto-pack.js'
+import { autoPack, countLoose, forgetCruftAnswer, hasCruftPacks, LEGACY, LOOSE_LIMIT, PACK_LIMIT } from '../src/twin/auto-pack.js'
 
 // Real git, a real object store: the automatic pack after a snapshot's commit.
 const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'gc.auto=0', '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' })
@@ -54,7 +54,21 @@ describe('autoPack (the twin object store packed after a snapshot)', () => {
   afterEach(() => rm(dir, { recursive: true, force: true }))
 
   it('this git has cruft packs (the test bed\'s Debian 12 has git 2.39)', async () => {
+    forgetCruftAnswer()
     assert.equal(await hasCruftPacks(dir), true)
+    // Kept in the twin's cache with the stat data of the git on PATH: used while that is the binary, else git is asked.
+    const cache = join(dir, '.git', 'twinsync', 'cache', 'git-version.json')
+    const kept = JSON.parse(await readFile(cache, 'utf8')) as { binary: string; cruft: boolean }
+    assert.match(kept.binary, /\/git:\d+:/)
+    assert.equal(kept.cruft, true)
+    await writeFile(cache, JSON.stringify({ binary: kept.binary, cruft: false }))
+    forgetCruftAnswer()
+    assert.equal(await hasCruftPacks(dir), false, 'the cached answer for this binary')
+    await writeFile(cache, JSON.stringify({ binary: 'another git', cruft: false }))
+    forgetCruftAnswer()
+    assert.equal(await hasCruftPacks(dir), true, 'another binary: git asked again')
+    assert.equal((JSON.parse(await readFile(cache, 'utf8')) as { binary: string }).binary, kept.binary)
+    forgetCruftAnswer()
   })
 
   it('packs what each commit left loose, rolling small packs up geometrically; the store stays whole', async () => {

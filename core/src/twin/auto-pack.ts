@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { runGitBytes } from './git.js'
@@ -131,16 +132,56 @@ export async function autoPack(dir: string, options: { full: boolean; legacy?: b
 }
 
 let cruft: Promise<boolean> | undefined
-/** Whether this git has cruft packs (2.37 and later); asked once a process. */
+/**
+ * Whether this git has cruft packs (2.37 and later); asked once a process, and kept in the
+ * twin's cache with the stat data of the `git` found on PATH (speed, issue 22: a changed
+ * snapshot's `git version` process, 5–10 ms of Node's CPU to spawn it); another binary there
+ * (an upgrade replaces the file), or none found, and git is asked again.
+ */
 export function hasCruftPacks(dir: string): Promise<boolean> {
-  cruft ??= runGitBytes(dir, ['version']).then(
-    (out) => {
-      const [major = 0, minor = 0] = (/(\d+)\.(\d+)/.exec(out.toString('utf8')) ?? []).slice(1).map(Number)
-      return major > LEGACY.minVersion[0] || (major === LEGACY.minVersion[0] && minor >= LEGACY.minVersion[1])
-    },
-    () => false,
-  )
+  cruft ??= (async () => {
+    const binary = gitOnPath()
+    const file = join(dir, VERSION_CACHE)
+    if (binary !== undefined) {
+      const known = await readFile(file, 'utf8').then((t) => JSON.parse(t) as { binary?: unknown; cruft?: unknown }, () => undefined)
+      if (known?.binary === binary && typeof known.cruft === 'boolean') return known.cruft
+    }
+    const answer = await runGitBytes(dir, ['version']).then(
+      (out) => {
+        const [major = 0, minor = 0] = (/(\d+)\.(\d+)/.exec(out.toString('utf8')) ?? []).slice(1).map(Number)
+        return major > LEGACY.minVersion[0] || (major === LEGACY.minVersion[0] && minor >= LEGACY.minVersion[1])
+      },
+      () => undefined,
+    )
+    if (answer === undefined) return false
+    if (binary !== undefined) {
+      await mkdir(dirname(file), { recursive: true })
+        .then(() => writeFile(file, JSON.stringify({ binary, cruft: answer }) + '\n', { mode: 0o600 }))
+        .catch(() => undefined)
+    }
+    return answer
+  })()
   return cruft
+}
+
+const VERSION_CACHE = join('.git', 'twinsync', 'cache', 'git-version.json')
+
+/** Tests: forget this process's answer (the cache file stays). */
+export function forgetCruftAnswer(): void {
+  cruft = undefined
+}
+
+/** The `git` a spawn would run (the first on PATH), named by its path and stat data; undefined when unsure. */
+function gitOnPath(): string | undefined {
+  if (process.env.GIT_EXEC_PATH !== undefined) return undefined
+  for (const folder of (process.env.PATH ?? '').split(':')) {
+    if (folder === '') continue
+    const path = join(folder, 'git')
+    const info = statSync(path, { throwIfNoEntry: false, bigint: true })
+    if (info === undefined || !info.isFile() || (info.mode & 0o111n) === 0n) continue
+    return `${path}:${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`
+  }
+  return undefined
 }
 
 /** Loose objects in the store: entries of objects/00 … objects/ff. */
