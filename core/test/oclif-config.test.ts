@@ -32,7 +32,7 @@ describe('oclif with TwinSync alone for its own commands (core/bin/oclif-config.
   this.timeout(60_000)
   const saved = { ...process.env }
   let dir: string
-  let pjson: { oclif: Record<string, unknown> }
+  let pjson: { name: string; version: string; oclif: Record<string, unknown> }
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'twinsync-oclif-config-'))
