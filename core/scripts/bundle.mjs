@@ -443,16 +443,32 @@ const BUNDLED_BY_OCLIF = "'wsl-utils')"
 const ID_SORT = '.sort((a, b) => a.id.localeCompare(b.id))'
 const ID_SORT_PLAIN = '.sort((a, b) => /^[a-z:-]*$/.test(a.id) && /^[a-z:-]*$/.test(b.id) ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.id.localeCompare(b.id))'
 let idSorts = 0
+
+// oclif's own modules require every library they use when they load, and its index loads all of
+// them: every run set up a glob library, minimatch, ejs, a spinner set, … that only some runs
+// use. A library's module object is taken when the code first reaches one of its names instead
+// (oclif's compiled code only ever reads names off it: `(0, x_1.name)(…)`, `x_1.default.y`).
+const OCLIF_LIB = /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/
+const LIBRARY_REQUIRE = /^const (\w+) = (__importDefault\()?require\("([^".][^"]*)"\)\)?;$/gm
+function lazyLibraries(text) {
+  return text.replace(LIBRARY_REQUIRE, (line, name, importDefault, specifier) => {
+    if (specifier.startsWith('node:')) return line
+    const load = importDefault ? `__importDefault(require(${JSON.stringify(specifier)}))` : `require(${JSON.stringify(specifier)})`
+    return `let ${name}__module; const ${name} = new Proxy({}, { get: (_, key) => (${name}__module ??= ${load})[key], has: (_, key) => key in (${name}__module ??= ${load}) });`
+  })
+}
 const oclifImports = {
   name: 'oclif-imports',
   setup(b) {
     b.onLoad({ filter: /\.c?js$/ }, (args) => {
-      let text = readFileSync(args.path, 'utf8')
+      const original = readFileSync(args.path, 'utf8')
+      let text = OCLIF_LIB.test(args.path) ? lazyLibraries(original) : original
       const sorts = /[\\/]@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/.test(args.path) ? text.split(ID_SORT).length - 1 : 0
       if (sorts > 0) {
         idSorts += sorts
         text = text.split(ID_SORT).join(ID_SORT_PLAIN)
-      } else if (text.search(DYNAMIC_IMPORT) === -1) return undefined
+      }
+      if (text === original && text.search(DYNAMIC_IMPORT) === -1) return undefined
       return { contents: text.replace(DYNAMIC_IMPORT, (call, at) => (text.startsWith(BUNDLED_BY_OCLIF, at + call.length) ? call : '__twinsyncImport(')), loader: 'js' }
     })
   },
