@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto'
 import type { Diagnostic, FileStat, ProviderContext } from '@twinsync/sdk'
 import { RACY_MS } from '@twinsync/sdk'
-import { locateAttributeTools, readExtendedAttributes, type ExtendedAttributes } from './extended-attributes.js'
+import { locateAttributeTools, readExtendedAttributes, type AttributeTools, type ExtendedAttributes } from './extended-attributes.js'
 
 /** The tools' answer and the signature it was read under. */
 const CACHE_KEY = 'attributes-v3'
-/** Each walked path's stamp (device, inode, ctime) when the answer above was read: what the incremental run compares. */
+/** Each walked path's stamp (device, inode, ctime) when the answer above was read, a line each: what the incremental run compares. */
 const STAMPS_KEY = 'attribute-stamps-v1'
 /** More moved paths than this: the tools walk the roots again, as on a first run. */
 export const MAX_INCREMENTAL = 256
@@ -35,69 +35,68 @@ export async function cachedAttributes(
   const tools = await locateAttributeTools(ctx.host)
   const base = JSON.stringify([ctx.host.root, roots, tools])
   const racyFrom = startedAt - RACY_MS
-  const stampOf = (stat: FileStat | undefined): string | null => (stat === undefined || stat.ctimeMs > racyFrom ? null : `${stat.dev}:${stat.ino}:${stat.ctimeMs}`)
-  const racy = walked.some((w) => stampOf(w.stat) === null)
-  // Hashed path by path rather than built as one string first (the scale root: 25,000 paths, a 2 MB string).
-  const hash = createHash('sha256').update(base)
-  let chunk = ''
-  for (const w of walked) {
-    chunk += JSON.stringify([w.path, w.stat?.dev, w.stat?.ino, w.stat?.ctimeMs])
-    if (chunk.length > 65536) {
-      hash.update(chunk)
-      chunk = ''
+  // One line a walked path, "<device>:<inode>:<ctime>\t<path>", "-" for a stamp not to trust (racy, or no stat).
+  let racy = false
+  const lines = walked.map(({ path, stat }) => {
+    if (stat === undefined || stat.ctimeMs > racyFrom) {
+      racy = true
+      return `-\t${path}`
     }
-  }
-  hash.update(chunk)
-  const signature = hash.digest('hex')
+    return `${stat.dev}:${stat.ino}:${stat.ctimeMs}\t${path}`
+  })
+  const stampText = lines.join('\n')
+  const signature = createHash('sha256').update(base).update('\n').update(stampText).digest('hex')
   const kept = parseKept(await ctx.cache.read(CACHE_KEY).catch(() => undefined))
   if (!racy && kept?.signature === signature) return fromValue(kept.value)
 
   let value: KeptValue | undefined
   if (kept !== undefined && kept.base === base) {
-    const stamps = parseStamps(await ctx.cache.read(STAMPS_KEY).catch(() => undefined))
-    if (stamps !== undefined && stamps.signature === kept.signature) value = await incremental(ctx, walked, kept.value, stamps.stamps, stampOf, tools)
+    const stamps = await ctx.cache.read(STAMPS_KEY).catch(() => undefined)
+    const tag = `${kept.signature}\n`
+    if (stamps?.startsWith(tag) === true) value = await incremental(ctx, walked, lines, stamps.slice(tag.length), kept.value, tools)
   }
   if (value === undefined) {
     const read = await readExtendedAttributes(ctx.host, roots, tools)
     value = { capabilities: [...read.capabilities], xattrs: [...read.xattrs], diagnostics: read.diagnostics }
   }
-  // A racy path is asked again next time: its stamp is not kept, and the signature never matches.
+  // A racy path is asked again next time: its stamp is "-", and the signature never matches.
   const stored = racy ? `racy:${signature}` : signature
-  const stamps: Record<string, string | null> = {}
-  for (const w of walked) stamps[w.path] = stampOf(w.stat)
   // The answer first, then the stamps tagged with its signature: a run stopped between the two leaves them unpaired (a full run next time).
   await ctx.cache.write(CACHE_KEY, JSON.stringify({ signature: stored, base, value } satisfies Kept)).catch(() => undefined)
-  await ctx.cache.write(STAMPS_KEY, JSON.stringify({ signature: stored, stamps } satisfies Stamps)).catch(() => undefined)
+  await ctx.cache.write(STAMPS_KEY, `${stored}\n${stampText}`).catch(() => undefined)
   return fromValue(value)
 }
 
 /** The kept answer with the paths whose stamp moved (or that are new) asked again; undefined when too many moved. */
 async function incremental(
   ctx: Pick<ProviderContext, 'host'>,
-  walked: ReadonlyArray<{ path: string; stat?: FileStat | undefined }>,
+  walked: ReadonlyArray<{ path: string }>,
+  lines: readonly string[],
+  keptStamps: string,
   value: KeptValue,
-  stamps: Record<string, string | null>,
-  stampOf: (stat: FileStat | undefined) => string | null,
-  tools: Awaited<ReturnType<typeof locateAttributeTools>>,
+  tools: AttributeTools,
 ): Promise<KeptValue | undefined> {
-  const moved: string[] = []
-  const walkedPaths = new Set<string>()
-  for (const w of walked) {
-    walkedPaths.add(w.path)
-    const was = Object.hasOwn(stamps, w.path) ? stamps[w.path] : undefined
-    const now = stampOf(w.stat)
-    if (was === undefined || was === null || now === null || was !== now) moved.push(w.path)
-    if (moved.length > MAX_INCREMENTAL) return undefined
+  // A line the kept stamps hold is a path with the same stamp as then; "-" never matches (the line is not kept as trusted).
+  const before = new Set(keptStamps.split('\n'))
+  const moved = new Set<string>()
+  // The paths the kept answer names (a few): still walked, and not moved?
+  const named = new Set([...value.capabilities.map(([path]) => path), ...value.xattrs.map(([path]) => path)])
+  const still = new Set<string>()
+  for (let i = 0; i < walked.length; i++) {
+    const path = (walked[i] as { path: string }).path
+    const line = lines[i] as string
+    if (line.startsWith('-\t') || !before.has(line)) {
+      moved.add(path)
+      if (moved.size > MAX_INCREMENTAL) return undefined
+    } else if (named.has(path)) still.add(path)
   }
-  const movedSet = new Set(moved)
-  const stays = (path: string) => walkedPaths.has(path) && !movedSet.has(path)
-  const capabilities = new Map(value.capabilities.filter(([path]) => stays(path)))
-  const xattrs = new Map(value.xattrs.filter(([path]) => stays(path)))
+  const capabilities = new Map(value.capabilities.filter(([path]) => still.has(path)))
+  const xattrs = new Map(value.xattrs.filter(([path]) => still.has(path)))
   let diagnostics = value.diagnostics
-  if (moved.length > 0) {
-    const read = await readExtendedAttributes(ctx.host, moved, tools, { paths: true })
-    for (const [path, caps] of read.capabilities) if (movedSet.has(path)) capabilities.set(path, caps)
-    for (const [path, attrs] of read.xattrs) if (movedSet.has(path)) xattrs.set(path, attrs)
+  if (moved.size > 0) {
+    const read = await readExtendedAttributes(ctx.host, [...moved], tools, { paths: true })
+    for (const [path, caps] of read.capabilities) if (moved.has(path)) capabilities.set(path, caps)
+    for (const [path, attrs] of read.xattrs) if (moved.has(path)) xattrs.set(path, attrs)
     diagnostics = read.diagnostics
   }
   return { capabilities: [...capabilities], xattrs: [...xattrs], diagnostics }
@@ -113,10 +112,6 @@ interface Kept {
   base: string
   value: KeptValue
 }
-interface Stamps {
-  signature: string
-  stamps: Record<string, string | null>
-}
 
 function fromValue(value: KeptValue): ExtendedAttributes {
   return { capabilities: new Map(value.capabilities), xattrs: new Map(value.xattrs), diagnostics: value.diagnostics }
@@ -129,12 +124,6 @@ function parseKept(text: string | undefined): Kept | undefined {
   const value = data.value as Partial<KeptValue> | undefined
   if (value === null || typeof value !== 'object' || !Array.isArray(value.capabilities) || !Array.isArray(value.xattrs) || !Array.isArray(value.diagnostics)) return undefined
   return data as unknown as Kept
-}
-
-function parseStamps(text: string | undefined): Stamps | undefined {
-  const data = parseObject(text)
-  if (data === undefined || typeof data.signature !== 'string' || data.stamps === null || typeof data.stamps !== 'object' || Array.isArray(data.stamps)) return undefined
-  return data as unknown as Stamps
 }
 
 function parseObject(text: string | undefined): Record<string, unknown> | undefined {
