@@ -625,43 +625,64 @@ function objectId(type: GitObjectBytes['type'], bytes: Buffer): string {
   return createHash('sha1').update(`${type} ${bytes.length}\0`).update(bytes).digest('hex')
 }
 
-interface Folder {
-  files: Map<string, TreeEntry>
-  folders: Map<string, Folder>
-}
-
 /** Every tree of the tree these entries make (id → its bytes), the root tree's id, and each folder's tree id ('' the root). */
 export function treesOf(entries: ReadonlyMap<string, TreeEntry>): { root: string; trees: Map<string, Buffer>; folders: Map<string, string> } {
-  const top: Folder = { files: new Map(), folders: new Map() }
-  for (const [path, entry] of entries) {
-    const parts = path.split('/')
-    let folder = top
-    for (let i = 0; i < parts.length - 1; i++) {
-      const name = parts[i] as string
-      let next = folder.folders.get(name)
-      if (next === undefined) folder.folders.set(name, (next = { files: new Map(), folders: new Map() }))
-      folder = next
+  // Each folder's files, and its folders, by the folder's path ('' the root).
+  const files = new Map<string, Map<string, TreeEntry>>([['', new Map()]])
+  const subfolders = new Map<string, string[]>()
+  const folderOf = (path: string): Map<string, TreeEntry> => {
+    let found = files.get(path)
+    if (found === undefined) {
+      files.set(path, (found = new Map()))
+      const at = path.lastIndexOf('/')
+      const parent = at < 0 ? '' : path.slice(0, at)
+      folderOf(parent)
+      const list = subfolders.get(parent)
+      if (list === undefined) subfolders.set(parent, [path])
+      else list.push(path)
     }
-    folder.files.set(parts[parts.length - 1] as string, entry)
+    return found
+  }
+  for (const [path, entry] of entries) {
+    const at = path.lastIndexOf('/')
+    folderOf(at < 0 ? '' : path.slice(0, at)).set(path.slice(at + 1), entry)
   }
   const trees = new Map<string, Buffer>()
   const folders = new Map<string, string>()
-  const make = (folder: Folder, at: string): string => {
-    const sha = treeObject(folder.files, [...folder.folders].map(([name, sub]) => [name, make(sub, at === '' ? name : `${at}/${name}`)]), trees)
+  const make = (at: string): string => {
+    const subs: Array<[string, string]> = []
+    for (const sub of subfolders.get(at) ?? []) subs.push([sub.slice(sub.lastIndexOf('/') + 1), make(sub)])
+    const sha = treeObject(files.get(at) as Map<string, TreeEntry>, subs, trees)
     folders.set(at, sha)
     return sha
   }
-  return { root: make(top, ''), trees, folders }
+  return { root: make(''), trees, folders }
 }
 
 /** One tree object made and kept in `trees`: its files, its folders' tree ids. */
 function treeObject(files: ReadonlyMap<string, TreeEntry>, folders: ReadonlyArray<readonly [string, string]>, trees: Map<string, Buffer>): string {
-  // git's order: by name's bytes, a folder's name as if it ended in '/'.
-  const items: Array<{ key: Buffer; head: string; sha: string }> = []
-  for (const [name, sha] of folders) items.push({ key: Buffer.from(`${name}/`), head: `40000 ${name}\0`, sha })
-  for (const [name, e] of files) items.push({ key: Buffer.from(name), head: `${e.mode} ${name}\0`, sha: e.sha })
-  items.sort((a, b) => Buffer.compare(a.key, b.key))
-  const bytes = Buffer.concat(items.flatMap((i) => [Buffer.from(i.head), Buffer.from(i.sha, 'hex')]))
+  // git's order: by name's bytes, a folder's name as if it ended in '/'. For names all below
+  // U+0080 (nearly always) JavaScript's string order is that order; else the names' bytes are compared.
+  const items: Array<{ key: string; mode: string; name: string; sha: string }> = []
+  let ascii = true
+  let length = 0
+  for (const [name, sha] of folders) {
+    items.push({ key: `${name}/`, mode: '40000', name, sha })
+    length += 27 + Buffer.byteLength(name)
+  }
+  for (const [name, e] of files) {
+    items.push({ key: name, mode: e.mode, name, sha: e.sha })
+    length += e.mode.length + 22 + Buffer.byteLength(name)
+  }
+  for (const item of items) if (!/^[\x00-\x7f]*$/.test(item.name)) ascii = false
+  if (ascii) items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  else items.sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)))
+  const bytes = Buffer.allocUnsafe(length)
+  let at = 0
+  for (const item of items) {
+    at += bytes.write(`${item.mode} ${item.name}\0`, at, 'utf8')
+    at += bytes.write(item.sha, at, 'hex')
+  }
   const sha = objectId('tree', bytes)
   trees.set(sha, bytes)
   return sha
