@@ -1,4 +1,5 @@
-import { mkdir, readFile, rm } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { ApplicableProvider, Change, Diagnostic, Logger, PathClaims, Provider } from '@twinsync/sdk'
 import { isApplicable, writeFileAtomic } from '@twinsync/sdk'
@@ -212,7 +213,7 @@ export class IntentService {
   private async recover(): Promise<void> {
     let held: { base: string; intended: string; paths: string[] }
     try {
-      held = JSON.parse(await readFile(this.heldMarker(), 'utf8')) as typeof held
+      held = JSON.parse(readFileSync(this.heldMarker(), 'utf8')) as typeof held
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
       throw error

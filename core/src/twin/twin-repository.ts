@@ -1,4 +1,5 @@
 import { quoteArg } from '../plan/command-text.js'
+import { statSync, type Stats } from 'node:fs'
 import { chmod, mkdir, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { TwinDocument, TwinReader } from '@twinsync/sdk'
@@ -81,7 +82,8 @@ export class TwinRepository implements TwinReader {
 
   /** Refuse to work on anything that is not an initialised twin. */
   async open(): Promise<TwinInfo> {
-    const existing = await stat(this.dir).catch(() => undefined)
+    // Synchronous checks (issue 22): every command opens the twin, some twice.
+    const existing = statQuietly(this.dir)
     if (existing === undefined) {
       throw new TwinSyncError('REPO_NOT_INITIALIZED', `There is no twin at ${this.dir}`, {
         nextStep: `Create it with \`twinsync init --repo ${quoteArg(this.dir)}\` (or point --repo at the twin).`,
@@ -245,8 +247,8 @@ export class TwinRepository implements TwinReader {
   }
 
   private async isTwin(): Promise<boolean> {
-    const [json, git] = await Promise.all([isTwinFile(this.dir, 'twin.json'), stat(join(this.dir, '.git')).catch(() => undefined)])
-    return json && git?.isDirectory() === true
+    const json = await isTwinFile(this.dir, 'twin.json')
+    return json && statQuietly(join(this.dir, '.git'))?.isDirectory() === true
   }
 
   private notDirectory(): TwinSyncError {
@@ -254,5 +256,13 @@ export class TwinRepository implements TwinReader {
       nextStep: 'Point --repo (or "repo" in the config file) at a directory.',
       details: { repo: this.dir },
     })
+  }
+}
+
+function statQuietly(path: string): Stats | undefined {
+  try {
+    return statSync(path)
+  } catch {
+    return undefined
   }
 }
