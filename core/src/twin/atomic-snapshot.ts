@@ -180,34 +180,38 @@ export class SnapshotDraft {
   /**
    * A document's blob id, worked out once for holds() and write() (the screening check and the
    * write ask for the same document: the scale root's 8.6 MB manifest was copied and hashed
-   * twice). Only the id of a document holds() saw is kept: the bytes are made again for a
-   * document that is written.
+   * twice). Only the id of a document holds() or write() looked up in the tree is kept: the
+   * bytes are made again for a document that is written.
    */
   private readonly blobIds = new WeakMap<DraftDocument, { content: DraftDocument['content']; sha: string }>()
 
   private blobOf(doc: DraftDocument, keep = false): { bytes?: Buffer; sha: string } {
     const known = this.blobIds.get(doc)
     if (known !== undefined && known.content === doc.content) return { sha: known.sha }
-    if (keep && typeof doc.content === 'string') {
-      // Only the id: hashed from the string, its bytes not copied into a Buffer that waits for
-      // the garbage collector (the scale root's 8.6 MB manifest, and 19,500 small ones).
-      const sha = createHash('sha1').update(`blob ${Buffer.byteLength(doc.content)}\0`).update(doc.content, 'utf8').digest('hex')
-      this.blobIds.set(doc, { content: doc.content, sha })
+    if (keep) {
+      // Only the id: hashed from the string (or the bytes as they are), not copied into a Buffer
+      // that waits for the garbage collector (the scale root's 8.6 MB manifest, and 19,500 small ones).
+      const content = doc.content
+      const length = typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength
+      const hash = createHash('sha1').update(`blob ${length}\0`)
+      const sha = (typeof content === 'string' ? hash.update(content, 'utf8') : hash.update(content)).digest('hex')
+      this.blobIds.set(doc, { content, sha })
       return { sha }
     }
     const bytes = Buffer.from(doc.content)
-    const sha = blobId(bytes)
-    if (keep) this.blobIds.set(doc, { content: doc.content, sha })
-    return { bytes, sha }
+    return { bytes, sha: blobId(bytes) }
   }
 
   /** Put a document into the new tree; false when the tree already holds exactly it. */
   write(doc: DraftDocument): boolean {
     checkTwinPath(doc.path)
-    const blob = this.blobOf(doc)
-    const sha = blob.sha
     const mode = modeOf(doc)
     const current = this.entries.get(doc.path)
+    // Where the tree may hold it already, its id alone first: an unchanged document (the files
+    // provider's 211 mirrored files on the services root, which no screening check hashed) is
+    // not copied into a Buffer only to be found the same (issue 22: 1.3 MB copied a run).
+    const blob = this.blobOf(doc, current !== undefined && current.mode === mode)
+    const sha = blob.sha
     if (current !== undefined && current.sha === sha && current.mode === mode) return false
     const bytes = blob.bytes ?? Buffer.from(doc.content)
     this.updates.set(doc.path, { mode, sha, bytes })
