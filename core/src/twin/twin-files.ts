@@ -104,7 +104,8 @@ export async function readTwinFile(dir: string, path: string, checked?: CheckedF
   return readTwinFileSync(dir, path, checked)
 }
 
-function readTwinFileSync(dir: string, path: string, checked?: CheckedFolders): Buffer | undefined {
+/** readTwinFile, synchronously. */
+export function readTwinFileSync(dir: string, path: string, checked?: CheckedFolders): Buffer | undefined {
   const parts = twinPathParts(path)
   if (checkAncestors(dir, parts, checked) === 'missing') return undefined
   let fd: number
