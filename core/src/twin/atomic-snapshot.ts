@@ -7,7 +7,7 @@ import { TwinSyncError, compareStrings, writeFileAtomic, type TwinReader } from 
 import { diskError } from './disk-error.js'
 import { lockTempOfDeadRun } from './twin-lock.js'
 import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
-import { readTwinFileSync, twinPathParts, twinSymlinkError } from './twin-files.js'
+import { readTwinFile, twinPathParts, twinSymlinkError } from './twin-files.js'
 import { indexUnchanged, readHead, readIndex, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
 
 /**
@@ -124,7 +124,7 @@ export class SnapshotDraft {
       // A HEAD document already read for screening (headBytes) is not read again.
       const known = this.headRead.get(entry.sha)
       if (known !== undefined) return known
-      return this.fromWorkingTwin(path, entry) ?? (batch ??= new BatchReader(dir)).read(entry.sha)
+      return (await this.fromWorkingTwin(path, entry)) ?? (batch ??= new BatchReader(dir)).read(entry.sha)
     }
     return {
       read,
@@ -151,7 +151,7 @@ export class SnapshotDraft {
     if (entry === undefined || entry.mode === '120000') return undefined
     const known = this.headRead.get(entry.sha)
     if (known !== undefined) return known
-    const bytes = this.fromWorkingTwin(path, entry) ?? (await (this.headBatch ??= new BatchReader(this.dir)).read(entry.sha))
+    const bytes = (await this.fromWorkingTwin(path, entry)) ?? (await (this.headBatch ??= new BatchReader(this.dir)).read(entry.sha))
     if (bytes !== undefined) this.headRead.set(entry.sha, bytes)
     return bytes
   }
@@ -166,10 +166,10 @@ export class SnapshotDraft {
    * `git cat-file --batch` processes; from the working twin, no git process (each costs Node
    * 5–10 ms of CPU to start, git 15–20 ms to inflate the manifest).
    */
-  private fromWorkingTwin(path: string, entry: TreeEntry): Buffer | undefined {
+  private async fromWorkingTwin(path: string, entry: TreeEntry): Promise<Buffer | undefined> {
     if (this.headEntries === undefined || entry.mode === '120000') return undefined
     try {
-      const bytes = readTwinFileSync(this.dir, path)
+      const bytes = await readTwinFile(this.dir, path)
       return bytes !== undefined && blobId(bytes) === entry.sha ? bytes : undefined
     } catch {
       return undefined // a symlink, too large, unreadable: git answers
