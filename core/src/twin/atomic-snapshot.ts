@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { deflateSync } from 'node:zlib'
-import { appendFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { link, lstat, mkdir, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { TwinSyncError, compareStrings, writeFileAtomic, type TwinReader } from '@twinsync/sdk'
@@ -74,9 +74,10 @@ export class SnapshotDraft {
    * the private index is written only if a tree is built.
    */
   static async begin(dir: string, options: { edited: boolean }): Promise<SnapshotDraft> {
-    await refuseForeignIndexLock(dir)
-    await rm(join(dir, INDEX), { force: true })
-    await rm(join(dir, `${INDEX}.lock`), { force: true })
+    refuseForeignIndexLock(dir)
+    // Synchronous (issue 22): an unchanged snapshot's few checks and removals, each a thread-pool round trip when awaited.
+    rmSync(join(dir, INDEX), { force: true })
+    rmSync(join(dir, `${INDEX}.lock`), { force: true })
     const quickHead = readHead(dir)
     if (!options.edited && quickHead !== undefined) {
       const index = readIndex(dir)
@@ -202,34 +203,38 @@ export class SnapshotDraft {
   /**
    * A document's blob id, worked out once for holds() and write() (the screening check and the
    * write ask for the same document: the scale root's 8.6 MB manifest was copied and hashed
-   * twice). Only the id of a document holds() saw is kept: the bytes are made again for a
-   * document that is written.
+   * twice). Only the id of a document holds() or write() looked up in the tree is kept: the
+   * bytes are made again for a document that is written.
    */
   private readonly blobIds = new WeakMap<DraftDocument, { content: DraftDocument['content']; sha: string }>()
 
   private blobOf(doc: DraftDocument, keep = false): { bytes?: Buffer; sha: string } {
     const known = this.blobIds.get(doc)
     if (known !== undefined && known.content === doc.content) return { sha: known.sha }
-    if (keep && typeof doc.content === 'string') {
-      // Only the id: hashed from the string, its bytes not copied into a Buffer that waits for
-      // the garbage collector (the scale root's 8.6 MB manifest, and 19,500 small ones).
-      const sha = createHash('sha1').update(`blob ${Buffer.byteLength(doc.content)}\0`).update(doc.content, 'utf8').digest('hex')
-      this.blobIds.set(doc, { content: doc.content, sha })
+    if (keep) {
+      // Only the id: hashed from the string (or the bytes as they are), not copied into a Buffer
+      // that waits for the garbage collector (the scale root's 8.6 MB manifest, and 19,500 small ones).
+      const content = doc.content
+      const length = typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength
+      const hash = createHash('sha1').update(`blob ${length}\0`)
+      const sha = (typeof content === 'string' ? hash.update(content, 'utf8') : hash.update(content)).digest('hex')
+      this.blobIds.set(doc, { content, sha })
       return { sha }
     }
     const bytes = Buffer.from(doc.content)
-    const sha = blobId(bytes)
-    if (keep) this.blobIds.set(doc, { content: doc.content, sha })
-    return { bytes, sha }
+    return { bytes, sha: blobId(bytes) }
   }
 
   /** Put a document into the new tree; false when the tree already holds exactly it. */
   write(doc: DraftDocument): boolean {
     checkTwinPath(doc.path)
-    const blob = this.blobOf(doc)
-    const sha = blob.sha
     const mode = modeOf(doc)
     const current = this.entries.get(doc.path)
+    // Where the tree may hold it already, its id alone first: an unchanged document (the files
+    // provider's 211 mirrored files on the services root, which no screening check hashed) is
+    // not copied into a Buffer only to be found the same (issue 22: 1.3 MB copied a run).
+    const blob = this.blobOf(doc, current !== undefined && current.mode === mode)
+    const sha = blob.sha
     if (current !== undefined && current.sha === sha && current.mode === mode) return false
     const bytes = blob.bytes ?? Buffer.from(doc.content)
     this.updates.set(doc.path, { mode, sha, bytes })
@@ -421,10 +426,10 @@ export class SnapshotDraft {
 
   /** Throw the draft away: the working twin and HEAD were never touched. */
   async discard(): Promise<void> {
-    await rm(join(this.dir, MARKER), { force: true })
-    await rm(join(this.dir, STAGE), { recursive: true, force: true })
-    await rm(join(this.dir, INDEX), { force: true })
-    await rm(join(this.dir, `${INDEX}.lock`), { force: true })
+    rmSync(join(this.dir, MARKER), { force: true })
+    rmSync(join(this.dir, STAGE), { recursive: true, force: true })
+    rmSync(join(this.dir, INDEX), { force: true })
+    rmSync(join(this.dir, `${INDEX}.lock`), { force: true })
   }
 }
 
@@ -436,17 +441,19 @@ export { diskError }
 
 export async function settleSnapshot(dir: string): Promise<{ finished: boolean; discarded: boolean; tempFiles: string[] }> {
   const outcome = await settleMove(dir)
-  await refuseForeignIndexLock(dir)
+  refuseForeignIndexLock(dir)
   return outcome
 }
 
 async function settleMove(dir: string): Promise<{ finished: boolean; discarded: boolean; tempFiles: string[] }> {
   const tempFiles: string[] = []
   // git's index lock as a hard link of our private index: a swap killed half way; it is complete, finish it.
-  const [ours, locked] = await Promise.all([stat(join(dir, INDEX)).catch(() => undefined), lstat(join(dir, '.git', 'index.lock')).catch(() => undefined)])
+  // The checks of a twin with nothing to settle are synchronous calls (issue 22: every snapshot, `plan` and `status` make them).
+  const ours = quietly(() => statSync(join(dir, INDEX)))
+  const locked = quietly(() => lstatSync(join(dir, '.git', 'index.lock')))
   if (ours !== undefined && locked !== undefined && ours.ino === locked.ino) await rename(join(dir, '.git', 'index.lock'), join(dir, '.git', 'index'))
   const state = join(dir, STATE)
-  for (const name of await readdir(state).catch(() => [] as string[])) {
+  for (const name of quietly(() => readdirSync(state)) ?? []) {
     if (!TEMP_NAME.test(name) && !/^lock\.stale-/.test(name)) continue
     const info = await lstat(join(state, name)).catch(() => undefined)
     // Another run taking the lock right now has its temp file for a moment: leave young ones alone.
@@ -455,16 +462,11 @@ async function settleMove(dir: string): Promise<{ finished: boolean; discarded: 
     await rm(join(state, name), { force: true })
     tempFiles.push(join(STATE, name))
   }
-  let text: string | undefined
-  try {
-    text = await readFile(join(dir, MARKER), 'utf8')
-  } catch {
-    text = undefined
-  }
+  const text = quietly(() => readFileSync(join(dir, MARKER), 'utf8'))
   if (text === undefined) {
     const leftovers = [INDEX, `${INDEX}.lock`, STAGE]
-    for (const l of leftovers) if ((await lstat(join(dir, l)).catch(() => undefined)) !== undefined) tempFiles.push(l)
-    for (const l of leftovers) await rm(join(dir, l), { recursive: true, force: true })
+    for (const l of leftovers) if (quietly(() => lstatSync(join(dir, l))) !== undefined) tempFiles.push(l)
+    for (const l of leftovers) rmSync(join(dir, l), { recursive: true, force: true })
     return { finished: false, discarded: false, tempFiles }
   }
   let record: MoveRecord | undefined
@@ -495,7 +497,7 @@ async function settleMove(dir: string): Promise<{ finished: boolean; discarded: 
  * git's index lock behind: done on a copy, then swapped in the way a snapshot's index is.
  */
 export async function resetIndex(dir: string): Promise<void> {
-  await refuseForeignIndexLock(dir)
+  refuseForeignIndexLock(dir)
   const index = join(dir, INDEX)
   await rm(index, { force: true })
   const real = join(dir, '.git', 'index')
@@ -554,9 +556,19 @@ async function swapIndex(dir: string, index: string): Promise<void> {
  * Settling (settleMove) finishes that swap.
  */
 export async function snapshotUnsettled(dir: string): Promise<boolean> {
-  if ((await lstat(join(dir, MARKER)).catch(() => undefined)) !== undefined) return true
-  const [ours, locked] = await Promise.all([stat(join(dir, INDEX)).catch(() => undefined), lstat(join(dir, '.git', 'index.lock')).catch(() => undefined)])
+  if (quietly(() => lstatSync(join(dir, MARKER))) !== undefined) return true
+  const ours = quietly(() => statSync(join(dir, INDEX)))
+  const locked = quietly(() => lstatSync(join(dir, '.git', 'index.lock')))
   return ours !== undefined && locked !== undefined && ours.ino === locked.ino
+}
+
+/** fn's value, or undefined when it throws (a missing file, as the awaited calls' `.catch(() => undefined)` had it). */
+function quietly<T>(fn: () => T): T | undefined {
+  try {
+    return fn()
+  } catch {
+    return undefined
+  }
 }
 
 async function finishMove(dir: string, record: MoveRecord, index: string | undefined): Promise<void> {
@@ -1101,8 +1113,8 @@ async function headOf(dir: string): Promise<string | undefined> {
 }
 
 /** A `.git/index.lock` that is not ours: a git command is running in the twin, or one was killed. */
-async function refuseForeignIndexLock(dir: string): Promise<void> {
-  if ((await lstat(join(dir, '.git', 'index.lock')).catch(() => undefined)) !== undefined) throw indexLocked(dir)
+function refuseForeignIndexLock(dir: string): void {
+  if (quietly(() => lstatSync(join(dir, '.git', 'index.lock'))) !== undefined) throw indexLocked(dir)
 }
 
 function indexLocked(dir: string): TwinSyncError {
