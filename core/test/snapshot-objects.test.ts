@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk/errors'
 import { PACK_BLOBS_FROM, packOf, treesAround, treesOf, type TreeEntry } from '../src/twin/atomic-snapshot.js'
 import { runGitBytes } from '../src/twin/git.js'
+import { quickClean } from '../src/twin/quick-status.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
 /** How a snapshot's new blobs reach git's object store (atomic-snapshot.ts, writeBlobs), before auto-pack.ts packs anything. */
@@ -71,6 +72,7 @@ describe('snapshot objects: trees, changes, commit and index made in Node', func
       assert.deepEqual(changes, said, "the changes are diff-tree's, in its order")
       assert.equal(rig.git('log', '-1', '--format=%an <%ae>|%cn <%ce>|%B'), `TwinSync <twinsync@localhost>|TwinSync <twinsync@localhost>|subject\n\nbody ${docs.length}`)
       assert.equal(rig.git('status', '--porcelain'), '', 'the index git reads is the tree')
+      assert.equal(quickClean(rig.twinDir, { anySize: true }).clean, true, "the index recorded as HEAD's (its key as written is the one read back)")
       assert.equal(rig.git('fsck', '--strict', '--no-progress'), '')
       execFileSync('git', ['-C', rig.twinDir, 'diff-index', '--quiet', '--cached', 'HEAD'])
     }
