@@ -8,6 +8,7 @@ import { diskError } from './disk-error.js'
 import { lockTempOfDeadRun } from './twin-lock.js'
 import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
 import { readTwinFile, twinPathParts, twinSymlinkError } from './twin-files.js'
+import { writePack } from './pack-writer.js'
 import { indexUnchanged, readHead, readIndex, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
 
 /**
@@ -915,7 +916,7 @@ export async function commitFirstFiles(dir: string, files: ReadonlyArray<{ path:
   if (commit === undefined) return undefined
   objects.push(...[...trees].map(([sha, bytes]) => ({ type: 'tree' as const, sha, bytes })), commit)
   try {
-    await git(dir, ['index-pack', '--stdin'], { input: packOf(objects) })
+    writePack(dir, objects)
     // Each file written whole aside (a TwinSync temp name in .git/twinsync, which the next run's
     // settling removes if a kill leaves it; a stale `.lock` of git's would fail later runs), then
     // renamed into place; the branch last.
@@ -989,21 +990,25 @@ function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEntry>, r
 /** New objects into the store: one pack from PACK_BLOBS_FROM of them, else loose (see writeBlobs). */
 async function writeObjects(dir: string, objects: readonly GitObjectBytes[]): Promise<void> {
   if (objects.length < PACK_BLOBS_FROM) return writeLooseBlobs(dir, objects)
-  await git(dir, ['index-pack', '--stdin'], { input: packOf(objects) })
+  try {
+    writePack(dir, objects)
+  } catch (error) {
+    throw diskError(error, dir)
+  }
 }
 
 /**
  * Speed: the blobs of a snapshot that writes many (a first snapshot, an upgrade) go into the
- * object store as one pack (`git index-pack --stdin`), fewer as loose objects. On the shared
+ * object store as one pack (pack-writer.ts, as `git index-pack --stdin` writes it), fewer as loose objects. On the shared
  * test machine's disk a loose object cost 1–2 ms of wall time (its folder, a temp file, a link,
  * an unlink): the services root's first snapshot spent 215–625 ms writing 224 of them, and
  * then `git repack` packed them (auto-pack.ts; 380–670 ms, most of it fsync). With
  * one pack: 80–130 ms to stage the tree, and the first snapshot's CPU 1,730 → 1,160 ms
  * (1,430 → 1,070 ms beside auto-pack's pack of every commit) with the other changes of its row
  * in docs/architecture.md (Speed). The pack holds no deltas; auto-pack's
- * whole repack (every few packs) finds them. git writes it under a temp name and renames it
+ * whole repack (every few packs) finds them. It is written under a temp name and renamed
  * into place with its index, so a kill leaves only a temp pack (auto-pack removes old ones).
- * The pack is streamed into git (packOf), not made whole first: on the scale root (20,000
+ * The pack is streamed to its file (packOf), not made whole first: on the scale root (20,000
  * files under /etc) the whole pack in memory, and again as the child's input, took the first
  * snapshot's peak memory from 276 to 532 MB; streamed it is 272 MB (548 MB the whole pack,
  * medians of 6 interleaved), CPU no worse (user 4.2 → 4.0 s; services root user + sys 1.13 → 1.09 s).
@@ -1012,65 +1017,11 @@ export const PACK_BLOBS_FROM = 100
 
 async function writeBlobs(dir: string, blobs: ReadonlyArray<{ sha: string; bytes: Buffer }>): Promise<void> {
   if (blobs.length < PACK_BLOBS_FROM) return writeLooseBlobs(dir, blobs)
-  await git(dir, ['index-pack', '--stdin'], { input: packOf(blobs) })
-}
-
-const PACK_TYPES = { commit: 1, tree: 2, blob: 3 } as const
-
-/** Small objects of a pack go to git together, up to this many bytes a write. */
-const PACK_WRITE = 64 * 1024
-
-/**
- * A pack (format version 2) of whole blobs, without deltas, made as git reads it: the header
- * (the count is known), each blob's header and deflated bytes, then the SHA-1 of all of it,
- * hashed as it goes. Small objects are gathered up to PACK_WRITE bytes a write (not one pipe
- * write each); a larger blob's deflated bytes go as they are. So beside the blobs themselves
- * (the draft holds them) only one blob's deflated bytes are held at a time, not the whole pack.
- */
-export function* packOf(blobs: ReadonlyArray<{ bytes: Buffer; type?: GitObjectBytes['type'] }>): Generator<Buffer> {
-  const hash = createHash('sha1')
-  const header = Buffer.alloc(12)
-  header.write('PACK', 0, 'latin1')
-  header.writeUInt32BE(2, 4)
-  header.writeUInt32BE(blobs.length, 8)
-  hash.update(header)
-  let batch: Buffer[] = [header]
-  let batched = header.length
-  for (const { bytes, type = 'blob' } of blobs) {
-    // The type (1 commit, 2 tree, 3 blob) and the size: 4 bits, then 7 bits a byte, low bits first.
-    let size = bytes.length
-    const bits: number[] = []
-    let byte = (PACK_TYPES[type] << 4) | (size & 0x0f)
-    size = Math.floor(size / 16)
-    while (size > 0) {
-      bits.push(byte | 0x80)
-      byte = size & 0x7f
-      size = Math.floor(size / 128)
-    }
-    bits.push(byte)
-    const head = Buffer.from(bits)
-    const deflated = deflateSync(bytes)
-    hash.update(head)
-    hash.update(deflated)
-    batch.push(head)
-    batched += head.length
-    if (deflated.length >= PACK_WRITE) {
-      yield Buffer.concat(batch)
-      yield deflated
-      batch = []
-      batched = 0
-      continue
-    }
-    batch.push(deflated)
-    batched += deflated.length
-    if (batched >= PACK_WRITE) {
-      yield Buffer.concat(batch)
-      batch = []
-      batched = 0
-    }
+  try {
+    writePack(dir, blobs)
+  } catch (error) {
+    throw diskError(error, dir)
   }
-  batch.push(hash.digest())
-  yield Buffer.concat(batch)
 }
 
 /**
@@ -1149,3 +1100,4 @@ function checkTwinPath(path: string): void {
 function git(dir: string, args: string[], options: { env?: Record<string, string>; input?: string | Buffer | Iterable<Buffer> } = {}): Promise<Buffer> {
   return runGitBytes(dir, args, options)
 }
+

@@ -11,6 +11,7 @@ import { indexUnchanged, quickClean, readHead, readIndex, rememberClean, type Qu
 import type { GitClient, GitClientFactory } from './git.js'
 import { isTwinFile, listIndexed, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, writeTwinFile, type CheckedFolders } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
+import { initInNode } from './init-in-node.js'
 import { TWIN_FORMAT_VERSION, parseTwinInfo, type TwinInfo } from './twin-info.js'
 import type { TwinLocation } from './twin-location.js'
 
@@ -63,7 +64,8 @@ export class TwinRepository implements TwinReader {
     }
     await mkdir(this.dir, { recursive: true, mode: 0o700 })
     await chmod(this.dir, 0o700)
-    await this.git.init()
+    // Made in Node when that is exactly what `git init` would make (init-in-node.ts), else by git.
+    if (!initInNode(this.dir)) await this.git.init()
     for (const folder of TWIN_LAYOUT) await mkdir(join(this.dir, folder), { recursive: true })
     const files = [...Object.entries(FOLDER_NOTES).map(([path, text]) => ({ path, bytes: Buffer.from(text) })), { path: 'twin.json', bytes: Buffer.from(stableStringify(info)) }]
     for (const { path, bytes } of files) await writeTwinFile(this.dir, path, bytes, 0o644)
