@@ -1,12 +1,14 @@
 import { strict as assert } from 'node:assert'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
 import { SimpleGitClient } from '../src/twin/git.js'
 import { TwinRepository } from '../src/twin/twin-repository.js'
+import { listIndexed } from '../src/twin/twin-files.js'
+import { readIndex } from '../src/twin/quick-status.js'
 import { TwinLock, startTimeOf } from '../src/twin/twin-lock.js'
 
 const info = { formatVersion: 1, machineId: 'abc', hostname: 'web1' }
@@ -93,6 +95,59 @@ describe('TwinRepository', () => {
     const twin = twinAt(join(base, 'twin'))
     await assert.rejects(twin.write({ path: '../x', content: '' }), refused('PATH_INVALID'))
     await assert.rejects(twin.write({ path: '.git/config', content: '' }), refused('PATH_INVALID'))
+  })
+
+  it("a pass's reader (plan, status) reads and lists as the twin does, checking each folder once, and refuses a symlinked folder every time", async () => {
+    const twin = twinAt(join(base, 'twin'))
+    await twin.init(info)
+    await twin.write({ path: 'filesystem/etc/a/one.conf', content: '1\n' })
+    await twin.write({ path: 'filesystem/etc/a/two.conf', content: '2\n' })
+    await twin.write({ path: 'filesystem/etc/b/three.conf', content: '3\n' })
+    await mkdir(join(base, 'elsewhere'))
+    await writeFile(join(base, 'elsewhere', 'x.conf'), 'outside\n')
+    await symlink(join(base, 'elsewhere'), join(twin.dir, 'filesystem/etc/linked'))
+    const reader = twin.reader()
+    assert.deepEqual(await reader.list('filesystem/'), await twin.list('filesystem/'))
+    for (const path of ['filesystem/etc/a/one.conf', 'filesystem/etc/a/two.conf', 'filesystem/etc/b/three.conf', 'filesystem/etc/none.conf', 'filesystem/etc/c/none.conf']) {
+      assert.deepEqual(await reader.read(path), await twin.read(path), path)
+      assert.equal(await reader.readText(path), await twin.readText(path), path)
+    }
+    // Never through the link, however often asked, after the folders around it were found real.
+    for (let i = 0; i < 2; i++) await assert.rejects(reader.read('filesystem/etc/linked/x.conf'), refused('TWIN_SYMLINK'))
+    await assert.rejects(twin.read('filesystem/etc/linked/x.conf'), refused('TWIN_SYMLINK'))
+    // A folder turned into a link after another pass read through it: a new pass checks again.
+    await rm(join(twin.dir, 'filesystem/etc/b'), { recursive: true })
+    await symlink(join(base, 'elsewhere'), join(twin.dir, 'filesystem/etc/b'))
+    await assert.rejects(twin.reader().read('filesystem/etc/b/x.conf'), refused('TWIN_SYMLINK'))
+  })
+
+  it('a listing from the index the working twin was just found to be is the listing of its folders: the same paths, the same refusals', async () => {
+    const twin = twinAt(join(base, 'twin'))
+    await twin.init(info)
+    for (const path of ['filesystem/etc/hosts', 'filesystem/etc/a/one.conf', 'filesystem/etc/a-b/two.conf', 'filesystem/etc/a/b/three.conf', 'system/os.json', 'plans/x.yaml']) {
+      await twin.write({ path, content: `${path}\n` })
+    }
+    // Links committed as links (mode 120000): a file's and a folder's place.
+    await symlink('/etc/passwd', join(twin.dir, 'filesystem/etc/link'))
+    await symlink(join(base), join(twin.dir, 'filesystem/opt'))
+    await twin.stageAll()
+    await twin.commit('links and files')
+    const index = readIndex(twin.dir)
+    assert.ok(index !== undefined)
+    assert.deepEqual([index.entries.get('filesystem/opt')?.mode, index.entries.get('filesystem/etc/link')?.mode], ['120000', '120000'])
+    const outcome = async (fn: () => Promise<string[]> | string[]) => {
+      try {
+        return await fn()
+      } catch (error) {
+        return isTwinSyncError(error) ? `${error.code} ${error.message}` : String(error)
+      }
+    }
+    const prefixes = ['', 'filesystem/', 'filesystem/etc/', 'filesystem/etc/a/', 'filesystem/etc/a', 'filesystem/etc/hosts', 'filesystem/etc/hosts/', 'filesystem/etc/hosts/x/',
+      'filesystem/etc/link', 'filesystem/etc/link/', 'filesystem/opt/', 'filesystem/opt/sub/', 'filesystem/opt', 'filesystem/none/', 'system/', 'plans/', 'scripts/', 'nothing']
+    for (const prefix of prefixes) {
+      assert.deepEqual(await outcome(() => listIndexed(index.entries, twin.dir, prefix)), await outcome(() => twin.list(prefix)), JSON.stringify(prefix))
+    }
+    await assert.rejects(outcome(() => listIndexed(index.entries, twin.dir, '../x')).then((r) => { if (typeof r === 'string') throw new Error(r) }), /PATH_INVALID/)
   })
 })
 

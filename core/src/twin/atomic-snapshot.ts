@@ -1,13 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { deflateSync } from 'node:zlib'
-import { appendFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { link, lstat, mkdir, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { TwinSyncError, compareStrings, writeFileAtomic, type TwinReader } from '@twinsync/sdk'
 import { diskError } from './disk-error.js'
 import { lockTempOfDeadRun } from './twin-lock.js'
 import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
-import { twinPathParts, twinSymlinkError } from './twin-files.js'
+import { readTwinFile, twinPathParts, twinSymlinkError } from './twin-files.js'
+import { writePack } from './pack-writer.js'
 import { indexUnchanged, readHead, readIndex, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
 
 /**
@@ -51,7 +52,10 @@ export class SnapshotDraft {
   private readonly removals = new Set<string>()
   /** build() made the new tree in Node (see gitObjectsInNode): its trees HEAD does not already hold, written with the commit. */
   private inNode: { trees: GitObjectBytes[]; index: TwinIndex } | undefined
+  /** HEAD's root tree, and those of its trees build() made (all, or only where a change lies). */
   private headTrees: { root: string; trees: Map<string, Buffer> } | undefined
+  /** The key (quick-status's digest of the entries) of the index writeIndex wrote. */
+  private indexKey: string | undefined
 
   private constructor(
     private readonly dir: string,
@@ -71,9 +75,10 @@ export class SnapshotDraft {
    * the private index is written only if a tree is built.
    */
   static async begin(dir: string, options: { edited: boolean }): Promise<SnapshotDraft> {
-    await refuseForeignIndexLock(dir)
-    await rm(join(dir, INDEX), { force: true })
-    await rm(join(dir, `${INDEX}.lock`), { force: true })
+    refuseForeignIndexLock(dir)
+    // Synchronous (issue 22): an unchanged snapshot's few checks and removals, each a thread-pool round trip when awaited.
+    rmSync(join(dir, INDEX), { force: true })
+    rmSync(join(dir, `${INDEX}.lock`), { force: true })
     const quickHead = readHead(dir)
     if (!options.edited && quickHead !== undefined) {
       const index = readIndex(dir)
@@ -123,7 +128,7 @@ export class SnapshotDraft {
       // A HEAD document already read for screening (headBytes) is not read again.
       const known = this.headRead.get(entry.sha)
       if (known !== undefined) return known
-      return (batch ??= new BatchReader(dir)).read(entry.sha)
+      return (await this.fromWorkingTwin(path, entry)) ?? (batch ??= new BatchReader(dir)).read(entry.sha)
     }
     return {
       read,
@@ -150,9 +155,29 @@ export class SnapshotDraft {
     if (entry === undefined || entry.mode === '120000') return undefined
     const known = this.headRead.get(entry.sha)
     if (known !== undefined) return known
-    const bytes = await (this.headBatch ??= new BatchReader(this.dir)).read(entry.sha)
+    const bytes = (await this.fromWorkingTwin(path, entry)) ?? (await (this.headBatch ??= new BatchReader(this.dir)).read(entry.sha))
     if (bytes !== undefined) this.headRead.set(entry.sha, bytes)
     return bytes
+  }
+
+  /**
+   * A blob HEAD holds at `path`, read from the working twin when the file there is that blob
+   * (hashed as git hashes it); undefined otherwise (then git is asked). The draft began from a
+   * twin found clean, so until it moves the file is HEAD's, unless someone edited it meanwhile.
+   *
+   * Speed (issue 22): a one-file snapshot of the bench's scale root read HEAD's 8.6 MB files
+   * manifest (for the windowed screening) and the changed file (for the diary line) through two
+   * `git cat-file --batch` processes; from the working twin, no git process (each costs Node
+   * 5–10 ms of CPU to start, git 15–20 ms to inflate the manifest).
+   */
+  private async fromWorkingTwin(path: string, entry: TreeEntry): Promise<Buffer | undefined> {
+    if (this.headEntries === undefined || entry.mode === '120000') return undefined
+    try {
+      const bytes = await readTwinFile(this.dir, path)
+      return bytes !== undefined && blobId(bytes) === entry.sha ? bytes : undefined
+    } catch {
+      return undefined // a symlink, too large, unreadable: git answers
+    }
   }
 
   private headBatch: BatchReader | undefined
@@ -179,34 +204,38 @@ export class SnapshotDraft {
   /**
    * A document's blob id, worked out once for holds() and write() (the screening check and the
    * write ask for the same document: the scale root's 8.6 MB manifest was copied and hashed
-   * twice). Only the id of a document holds() saw is kept: the bytes are made again for a
-   * document that is written.
+   * twice). Only the id of a document holds() or write() looked up in the tree is kept: the
+   * bytes are made again for a document that is written.
    */
   private readonly blobIds = new WeakMap<DraftDocument, { content: DraftDocument['content']; sha: string }>()
 
   private blobOf(doc: DraftDocument, keep = false): { bytes?: Buffer; sha: string } {
     const known = this.blobIds.get(doc)
     if (known !== undefined && known.content === doc.content) return { sha: known.sha }
-    if (keep && typeof doc.content === 'string') {
-      // Only the id: hashed from the string, its bytes not copied into a Buffer that waits for
-      // the garbage collector (the scale root's 8.6 MB manifest, and 19,500 small ones).
-      const sha = createHash('sha1').update(`blob ${Buffer.byteLength(doc.content)}\0`).update(doc.content, 'utf8').digest('hex')
-      this.blobIds.set(doc, { content: doc.content, sha })
+    if (keep) {
+      // Only the id: hashed from the string (or the bytes as they are), not copied into a Buffer
+      // that waits for the garbage collector (the scale root's 8.6 MB manifest, and 19,500 small ones).
+      const content = doc.content
+      const length = typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength
+      const hash = createHash('sha1').update(`blob ${length}\0`)
+      const sha = (typeof content === 'string' ? hash.update(content, 'utf8') : hash.update(content)).digest('hex')
+      this.blobIds.set(doc, { content, sha })
       return { sha }
     }
     const bytes = Buffer.from(doc.content)
-    const sha = blobId(bytes)
-    if (keep) this.blobIds.set(doc, { content: doc.content, sha })
-    return { bytes, sha }
+    return { bytes, sha: blobId(bytes) }
   }
 
   /** Put a document into the new tree; false when the tree already holds exactly it. */
   write(doc: DraftDocument): boolean {
     checkTwinPath(doc.path)
-    const blob = this.blobOf(doc)
-    const sha = blob.sha
     const mode = modeOf(doc)
     const current = this.entries.get(doc.path)
+    // Where the tree may hold it already, its id alone first: an unchanged document (the files
+    // provider's 211 mirrored files on the services root, which no screening check hashed) is
+    // not copied into a Buffer only to be found the same (issue 22: 1.3 MB copied a run).
+    const blob = this.blobOf(doc, current !== undefined && current.mode === mode)
+    const sha = blob.sha
     if (current !== undefined && current.sha === sha && current.mode === mode) return false
     const bytes = blob.bytes ?? Buffer.from(doc.content)
     this.updates.set(doc.path, { mode, sha, bytes })
@@ -267,16 +296,23 @@ export class SnapshotDraft {
     // From a clean twin whose index was read from .git: trees, changes and the index made in Node.
     if (!options.edited && this.unwritten !== undefined && this.headEntries !== undefined && this.head !== undefined) {
       const next = treesOf(this.entries)
-      const head = (this.headTrees ??= treesOf(this.headEntries))
-      const trees = [...next.trees].filter(([sha]) => !head.trees.has(sha)).map(([sha, bytes]) => ({ type: 'tree' as const, sha, bytes }))
+      const changes = changesBetween(this.headEntries, this.entries)
+      // HEAD's trees: the new ones, made again only in the folders a change lies in (treesAround).
+      const around = treesAround(next, this.headEntries, changes.map((c) => c.path))
+      const head = (this.headTrees ??= around ?? treesOf(this.headEntries))
+      // The new trees: those of the folders a change lies in (every other folder is HEAD's tree), unless HEAD has it.
+      const touched = around?.touched
+      const fresh = touched === undefined ? [...next.trees.keys()] : [...touched].map((f) => next.folders.get(f)).filter((sha): sha is string => sha !== undefined)
+      const trees = [...new Set(fresh)].filter((sha) => !head.trees.has(sha)).map((sha) => ({ type: 'tree' as const, sha, bytes: next.trees.get(sha) as Buffer }))
       // What the new tree takes from HEAD's without writing it must be in the store, as
       // write-tree makes sure: else git's way, whose failure names the damage.
       const written = new Set([...this.updates.values()].map((u) => u.sha))
-      const reused = [...[...next.trees.keys()].filter((sha) => head.trees.has(sha)), ...[...this.entries.values()].filter((e) => !written.has(e.sha)).map((e) => e.sha)]
+      const made = new Set(trees.map((t) => t.sha))
+      const reused = [...[...next.trees.keys()].filter((sha) => !made.has(sha)), ...[...this.entries.values()].filter((e) => !written.has(e.sha)).map((e) => e.sha)]
       if (objectsStored(this.dir, reused)) {
         this.inNode = { trees, index: this.unwritten }
         this.unwritten = undefined
-        return { tree: next.root, changes: changesBetween(this.headEntries, this.entries) }
+        return { tree: next.root, changes }
       }
     }
     if (this.unwritten !== undefined) {
@@ -330,7 +366,7 @@ export class SnapshotDraft {
   /** The private index of the new tree, written as git writes it (see writeIndexFile). */
   private async writeIndex(read: TwinIndex): Promise<void> {
     try {
-      writeIndexFile(join(this.dir, INDEX), this.entries, read)
+      this.indexKey = writeIndexFile(join(this.dir, INDEX), this.entries, read)
     } catch (error) {
       throw diskError(error, this.dir)
     }
@@ -344,6 +380,13 @@ export class SnapshotDraft {
    * unchanged snapshot refreshes their stat data).
    */
   private async rememberTree(commit: string): Promise<void> {
+    // The index the draft wrote from its entries (those of the commit's tree): its key as
+    // written, not read back (the scale twin's 24,000 entries: 20–25 ms). Recorded with this
+    // HEAD; quick-status trusts the record only for an index whose entries make that same key.
+    if (this.indexKey !== undefined) {
+      if (readHead(this.dir) === commit) await rememberClean(this.dir, commit, { key: this.indexKey })
+      return
+    }
     const index = readIndex(this.dir)
     if (index === undefined || readHead(this.dir) !== commit || index.entries.size !== this.entries.size) return
     for (const [path, entry] of this.entries) {
@@ -384,10 +427,10 @@ export class SnapshotDraft {
 
   /** Throw the draft away: the working twin and HEAD were never touched. */
   async discard(): Promise<void> {
-    await rm(join(this.dir, MARKER), { force: true })
-    await rm(join(this.dir, STAGE), { recursive: true, force: true })
-    await rm(join(this.dir, INDEX), { force: true })
-    await rm(join(this.dir, `${INDEX}.lock`), { force: true })
+    rmSync(join(this.dir, MARKER), { force: true })
+    rmSync(join(this.dir, STAGE), { recursive: true, force: true })
+    rmSync(join(this.dir, INDEX), { force: true })
+    rmSync(join(this.dir, `${INDEX}.lock`), { force: true })
   }
 }
 
@@ -399,17 +442,19 @@ export { diskError }
 
 export async function settleSnapshot(dir: string): Promise<{ finished: boolean; discarded: boolean; tempFiles: string[] }> {
   const outcome = await settleMove(dir)
-  await refuseForeignIndexLock(dir)
+  refuseForeignIndexLock(dir)
   return outcome
 }
 
 async function settleMove(dir: string): Promise<{ finished: boolean; discarded: boolean; tempFiles: string[] }> {
   const tempFiles: string[] = []
   // git's index lock as a hard link of our private index: a swap killed half way; it is complete, finish it.
-  const [ours, locked] = await Promise.all([stat(join(dir, INDEX)).catch(() => undefined), lstat(join(dir, '.git', 'index.lock')).catch(() => undefined)])
+  // The checks of a twin with nothing to settle are synchronous calls (issue 22: every snapshot, `plan` and `status` make them).
+  const ours = quietly(() => statSync(join(dir, INDEX)))
+  const locked = quietly(() => lstatSync(join(dir, '.git', 'index.lock')))
   if (ours !== undefined && locked !== undefined && ours.ino === locked.ino) await rename(join(dir, '.git', 'index.lock'), join(dir, '.git', 'index'))
   const state = join(dir, STATE)
-  for (const name of await readdir(state).catch(() => [] as string[])) {
+  for (const name of quietly(() => readdirSync(state)) ?? []) {
     if (!TEMP_NAME.test(name) && !/^lock\.stale-/.test(name)) continue
     const info = await lstat(join(state, name)).catch(() => undefined)
     // Another run taking the lock right now has its temp file for a moment: leave young ones alone.
@@ -418,16 +463,11 @@ async function settleMove(dir: string): Promise<{ finished: boolean; discarded: 
     await rm(join(state, name), { force: true })
     tempFiles.push(join(STATE, name))
   }
-  let text: string | undefined
-  try {
-    text = await readFile(join(dir, MARKER), 'utf8')
-  } catch {
-    text = undefined
-  }
+  const text = quietly(() => readFileSync(join(dir, MARKER), 'utf8'))
   if (text === undefined) {
     const leftovers = [INDEX, `${INDEX}.lock`, STAGE]
-    for (const l of leftovers) if ((await lstat(join(dir, l)).catch(() => undefined)) !== undefined) tempFiles.push(l)
-    for (const l of leftovers) await rm(join(dir, l), { recursive: true, force: true })
+    for (const l of leftovers) if (quietly(() => lstatSync(join(dir, l))) !== undefined) tempFiles.push(l)
+    for (const l of leftovers) rmSync(join(dir, l), { recursive: true, force: true })
     return { finished: false, discarded: false, tempFiles }
   }
   let record: MoveRecord | undefined
@@ -458,7 +498,7 @@ async function settleMove(dir: string): Promise<{ finished: boolean; discarded: 
  * git's index lock behind: done on a copy, then swapped in the way a snapshot's index is.
  */
 export async function resetIndex(dir: string): Promise<void> {
-  await refuseForeignIndexLock(dir)
+  refuseForeignIndexLock(dir)
   const index = join(dir, INDEX)
   await rm(index, { force: true })
   const real = join(dir, '.git', 'index')
@@ -517,9 +557,19 @@ async function swapIndex(dir: string, index: string): Promise<void> {
  * Settling (settleMove) finishes that swap.
  */
 export async function snapshotUnsettled(dir: string): Promise<boolean> {
-  if ((await lstat(join(dir, MARKER)).catch(() => undefined)) !== undefined) return true
-  const [ours, locked] = await Promise.all([stat(join(dir, INDEX)).catch(() => undefined), lstat(join(dir, '.git', 'index.lock')).catch(() => undefined)])
+  if (quietly(() => lstatSync(join(dir, MARKER))) !== undefined) return true
+  const ours = quietly(() => statSync(join(dir, INDEX)))
+  const locked = quietly(() => lstatSync(join(dir, '.git', 'index.lock')))
   return ours !== undefined && locked !== undefined && ours.ino === locked.ino
+}
+
+/** fn's value, or undefined when it throws (a missing file, as the awaited calls' `.catch(() => undefined)` had it). */
+function quietly<T>(fn: () => T): T | undefined {
+  try {
+    return fn()
+  } catch {
+    return undefined
+  }
 }
 
 async function finishMove(dir: string, record: MoveRecord, index: string | undefined): Promise<void> {
@@ -617,38 +667,156 @@ function objectId(type: GitObjectBytes['type'], bytes: Buffer): string {
   return createHash('sha1').update(`${type} ${bytes.length}\0`).update(bytes).digest('hex')
 }
 
-interface Folder {
-  files: Map<string, TreeEntry>
-  folders: Map<string, Folder>
-}
-
-/** Every tree of the tree these entries make (id → its bytes), and the root tree's id. */
-export function treesOf(entries: ReadonlyMap<string, TreeEntry>): { root: string; trees: Map<string, Buffer> } {
-  const top: Folder = { files: new Map(), folders: new Map() }
-  for (const [path, entry] of entries) {
-    const parts = path.split('/')
-    let folder = top
-    for (let i = 0; i < parts.length - 1; i++) {
-      const name = parts[i] as string
-      let next = folder.folders.get(name)
-      if (next === undefined) folder.folders.set(name, (next = { files: new Map(), folders: new Map() }))
-      folder = next
+/** Every tree of the tree these entries make (id → its bytes), the root tree's id, and each folder's tree id ('' the root). */
+export function treesOf(entries: ReadonlyMap<string, TreeEntry>): { root: string; trees: Map<string, Buffer>; folders: Map<string, string> } {
+  // Each folder's files, and its folders, by the folder's path ('' the root).
+  const files = new Map<string, Map<string, TreeEntry>>([['', new Map()]])
+  const subfolders = new Map<string, string[]>()
+  const folderOf = (path: string): Map<string, TreeEntry> => {
+    let found = files.get(path)
+    if (found === undefined) {
+      files.set(path, (found = new Map()))
+      const at = path.lastIndexOf('/')
+      const parent = at < 0 ? '' : path.slice(0, at)
+      folderOf(parent)
+      const list = subfolders.get(parent)
+      if (list === undefined) subfolders.set(parent, [path])
+      else list.push(path)
     }
-    folder.files.set(parts[parts.length - 1] as string, entry)
+    return found
+  }
+  for (const [path, entry] of entries) {
+    const at = path.lastIndexOf('/')
+    folderOf(at < 0 ? '' : path.slice(0, at)).set(path.slice(at + 1), entry)
   }
   const trees = new Map<string, Buffer>()
-  const make = (folder: Folder): string => {
-    // git's order: by name's bytes, a folder's name as if it ended in '/'.
-    const items: Array<{ key: Buffer; head: string; sha: string }> = []
-    for (const [name, sub] of folder.folders) items.push({ key: Buffer.from(`${name}/`), head: `40000 ${name}\0`, sha: make(sub) })
-    for (const [name, e] of folder.files) items.push({ key: Buffer.from(name), head: `${e.mode} ${name}\0`, sha: e.sha })
-    items.sort((a, b) => Buffer.compare(a.key, b.key))
-    const bytes = Buffer.concat(items.flatMap((i) => [Buffer.from(i.head), Buffer.from(i.sha, 'hex')]))
-    const sha = objectId('tree', bytes)
-    trees.set(sha, bytes)
+  const folders = new Map<string, string>()
+  const make = (at: string): string => {
+    const subs: Array<[string, string]> = []
+    for (const sub of subfolders.get(at) ?? []) subs.push([sub.slice(sub.lastIndexOf('/') + 1), make(sub)])
+    const sha = treeObject(files.get(at) as Map<string, TreeEntry>, subs, trees)
+    folders.set(at, sha)
     return sha
   }
-  return { root: make(top), trees }
+  return { root: make(''), trees, folders }
+}
+
+/** One tree object made and kept in `trees`: its files, its folders' tree ids. */
+function treeObject(files: ReadonlyMap<string, TreeEntry>, folders: ReadonlyArray<readonly [string, string]>, trees: Map<string, Buffer>): string {
+  // git's order: by name's bytes, a folder's name as if it ended in '/'. For names all below
+  // U+0080 (nearly always) JavaScript's string order is that order; else the names' bytes are compared.
+  const items: Array<{ key: string; mode: string; name: string; sha: string }> = []
+  let ascii = true
+  let length = 0
+  for (const [name, sha] of folders) {
+    items.push({ key: `${name}/`, mode: '40000', name, sha })
+    length += 27 + Buffer.byteLength(name)
+  }
+  for (const [name, e] of files) {
+    items.push({ key: name, mode: e.mode, name, sha: e.sha })
+    length += e.mode.length + 22 + Buffer.byteLength(name)
+  }
+  for (const item of items) if (!/^[\x00-\x7f]*$/.test(item.name)) ascii = false
+  if (ascii) items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  else items.sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)))
+  const bytes = Buffer.allocUnsafe(length)
+  let at = 0
+  for (const item of items) {
+    at += bytes.write(`${item.mode} ${item.name}\0`, at, 'utf8')
+    at += bytes.write(item.sha, at, 'hex')
+  }
+  const sha = objectId('tree', bytes)
+  trees.set(sha, bytes)
+  return sha
+}
+
+/**
+ * The trees of `entries`, which differ from those `known` was made of (treesOf) only at
+ * `changed` paths: only the folders a changed path lies in are made again ('touched'), every
+ * other folder is the tree `known` has for it. `trees` holds the touched folders' trees alone.
+ *
+ * Speed (issue 22): a snapshot's draft made HEAD's trees (to tell which of the new tree's are
+ * new) and the new ones, each from every entry: on the bench's scale root (24,000 entries, 5,000
+ * folders) 2 × 30–40 ms of CPU for one changed file. HEAD's are now made from the new ones
+ * around the changed paths (a few folders); `core/test/snapshot-objects.test.ts` checks both
+ * ways agree on random changes. Undefined when `known` lacks a folder it should have (then
+ * treesOf makes them all).
+ */
+export function treesAround(
+  known: { folders: ReadonlyMap<string, string> },
+  entries: ReadonlyMap<string, TreeEntry>,
+  changed: Iterable<string>,
+): { root: string; trees: Map<string, Buffer>; touched: Set<string> } | undefined {
+  const touched = new Set<string>([''])
+  for (const path of changed) {
+    for (let at = path.lastIndexOf('/'); at > 0 && !touched.has(path.slice(0, at)); at = path.lastIndexOf('/', at - 1)) touched.add(path.slice(0, at))
+  }
+  // Each touched folder's files, and its folders: touched ones made again, the others as `known` has them.
+  const files = new Map<string, Map<string, TreeEntry>>()
+  const folders = new Map<string, Set<string>>()
+  for (const folder of touched) {
+    files.set(folder, new Map())
+    folders.set(folder, new Set())
+  }
+  /** The untouched folder (below a touched one) each folder lies in, or '' when it is touched itself. */
+  const outerOf = new Map<string, string>()
+  const outer = (folder: string): string => {
+    let found = outerOf.get(folder)
+    if (found !== undefined) return found
+    if (touched.has(folder)) found = ''
+    else {
+      const at = folder.lastIndexOf('/')
+      const parent = at < 0 ? '' : folder.slice(0, at)
+      found = outer(parent) || folder
+    }
+    outerOf.set(folder, found)
+    return found
+  }
+  for (const [path, entry] of entries) {
+    const at = path.lastIndexOf('/')
+    const folder = at < 0 ? '' : path.slice(0, at)
+    const within = outer(folder)
+    if (within === '') (files.get(folder) as Map<string, TreeEntry>).set(path.slice(at + 1), entry)
+    else {
+      const slash = within.lastIndexOf('/')
+      ;(folders.get(slash < 0 ? '' : within.slice(0, slash)) as Set<string>).add(within)
+    }
+  }
+  const kids = new Map<string, string[]>()
+  for (const folder of touched) {
+    if (folder === '') continue
+    const slash = folder.lastIndexOf('/')
+    const parent = slash < 0 ? '' : folder.slice(0, slash)
+    kids.set(parent, [...(kids.get(parent) ?? []), folder])
+  }
+  // A touched folder with nothing left in it (every entry below it removed) is no tree at all.
+  const holding = new Map<string, boolean>()
+  const holds = (folder: string): boolean => {
+    let found = holding.get(folder)
+    if (found === undefined) {
+      found = (files.get(folder)?.size ?? 0) > 0 || (folders.get(folder)?.size ?? 0) > 0 || (kids.get(folder) ?? []).some(holds)
+      holding.set(folder, found)
+    }
+    return found
+  }
+  const trees = new Map<string, Buffer>()
+  const make = (folder: string): string | undefined => {
+    const subs: Array<[string, string]> = []
+    for (const sub of folders.get(folder) ?? []) {
+      const sha = known.folders.get(sub)
+      if (sha === undefined) return undefined
+      subs.push([sub.slice(sub.lastIndexOf('/') + 1), sha])
+    }
+    for (const sub of kids.get(folder) ?? []) {
+      if (!holds(sub)) continue
+      const sha = make(sub)
+      if (sha === undefined) return undefined
+      subs.push([sub.slice(sub.lastIndexOf('/') + 1), sha])
+    }
+    return treeObject(files.get(folder) ?? new Map(), subs, trees)
+  }
+  const root = make('')
+  return root === undefined ? undefined : { root, trees, touched }
 }
 
 /**
@@ -748,7 +916,7 @@ export async function commitFirstFiles(dir: string, files: ReadonlyArray<{ path:
   if (commit === undefined) return undefined
   objects.push(...[...trees].map(([sha, bytes]) => ({ type: 'tree' as const, sha, bytes })), commit)
   try {
-    await git(dir, ['index-pack', '--stdin'], { input: packOf(objects) })
+    writePack(dir, objects)
     // Each file written whole aside (a TwinSync temp name in .git/twinsync, which the next run's
     // settling removes if a kill leaves it; a stale `.lock` of git's would fail later runs), then
     // renamed into place; the branch last.
@@ -780,12 +948,15 @@ export async function commitFirstFiles(dir: string, files: ReadonlyArray<{ path:
  * written: "racy"); others carry none, as `update-index --index-info` leaves them (git, and the
  * quick check, compare their files by content).
  */
-function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEntry>, read: TwinIndex | undefined, flag = 'w'): void {
+/** Returns the entries' key as quick-status's readIndex makes it (paths, modes, blob ids in the index's order). */
+function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEntry>, read: TwinIndex | undefined, flag = 'w'): string {
   const statOf = new Map<string, number>()
   read?.paths.forEach((p, i) => statOf.set(p, read.statAt[i] as number))
   const racyFrom = read === undefined ? 0n : read.mtimeNs / 1_000_000_000n - 2n
   const paths = [...entries.keys()].map((p) => Buffer.from(p)).sort(Buffer.compare)
   const parts: Buffer[] = []
+  const key = createHash('sha1')
+  let keyText = ''
   const header = Buffer.alloc(12)
   header.write('DIRC', 0, 'latin1')
   header.writeUInt32BE(2, 4)
@@ -805,29 +976,39 @@ function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEntry>, r
     entryBytes.writeUInt16BE(Math.min(name.length, 0xfff), 60)
     name.copy(entryBytes, 62)
     parts.push(entryBytes)
+    keyText += `${entry.mode} ${entry.sha}\t${text}\0`
+    if (keyText.length > 65536) {
+      key.update(keyText)
+      keyText = ''
+    }
   }
   const body = Buffer.concat(parts)
   writeFileSync(path, Buffer.concat([body, createHash('sha1').update(body).digest()]), { mode: 0o600, flag })
+  return key.update(keyText).digest('hex')
 }
 
 /** New objects into the store: one pack from PACK_BLOBS_FROM of them, else loose (see writeBlobs). */
 async function writeObjects(dir: string, objects: readonly GitObjectBytes[]): Promise<void> {
   if (objects.length < PACK_BLOBS_FROM) return writeLooseBlobs(dir, objects)
-  await git(dir, ['index-pack', '--stdin'], { input: packOf(objects) })
+  try {
+    writePack(dir, objects)
+  } catch (error) {
+    throw diskError(error, dir)
+  }
 }
 
 /**
  * Speed: the blobs of a snapshot that writes many (a first snapshot, an upgrade) go into the
- * object store as one pack (`git index-pack --stdin`), fewer as loose objects. On the shared
+ * object store as one pack (pack-writer.ts, as `git index-pack --stdin` writes it), fewer as loose objects. On the shared
  * test machine's disk a loose object cost 1–2 ms of wall time (its folder, a temp file, a link,
  * an unlink): the services root's first snapshot spent 215–625 ms writing 224 of them, and
  * then `git repack` packed them (auto-pack.ts; 380–670 ms, most of it fsync). With
  * one pack: 80–130 ms to stage the tree, and the first snapshot's CPU 1,730 → 1,160 ms
  * (1,430 → 1,070 ms beside auto-pack's pack of every commit) with the other changes of its row
  * in docs/architecture.md (Speed). The pack holds no deltas; auto-pack's
- * whole repack (every few packs) finds them. git writes it under a temp name and renames it
+ * whole repack (every few packs) finds them. It is written under a temp name and renamed
  * into place with its index, so a kill leaves only a temp pack (auto-pack removes old ones).
- * The pack is streamed into git (packOf), not made whole first: on the scale root (20,000
+ * The pack is streamed to its file (packOf), not made whole first: on the scale root (20,000
  * files under /etc) the whole pack in memory, and again as the child's input, took the first
  * snapshot's peak memory from 276 to 532 MB; streamed it is 272 MB (548 MB the whole pack,
  * medians of 6 interleaved), CPU no worse (user 4.2 → 4.0 s; services root user + sys 1.13 → 1.09 s).
@@ -836,65 +1017,11 @@ export const PACK_BLOBS_FROM = 100
 
 async function writeBlobs(dir: string, blobs: ReadonlyArray<{ sha: string; bytes: Buffer }>): Promise<void> {
   if (blobs.length < PACK_BLOBS_FROM) return writeLooseBlobs(dir, blobs)
-  await git(dir, ['index-pack', '--stdin'], { input: packOf(blobs) })
-}
-
-const PACK_TYPES = { commit: 1, tree: 2, blob: 3 } as const
-
-/** Small objects of a pack go to git together, up to this many bytes a write. */
-const PACK_WRITE = 64 * 1024
-
-/**
- * A pack (format version 2) of whole blobs, without deltas, made as git reads it: the header
- * (the count is known), each blob's header and deflated bytes, then the SHA-1 of all of it,
- * hashed as it goes. Small objects are gathered up to PACK_WRITE bytes a write (not one pipe
- * write each); a larger blob's deflated bytes go as they are. So beside the blobs themselves
- * (the draft holds them) only one blob's deflated bytes are held at a time, not the whole pack.
- */
-export function* packOf(blobs: ReadonlyArray<{ bytes: Buffer; type?: GitObjectBytes['type'] }>): Generator<Buffer> {
-  const hash = createHash('sha1')
-  const header = Buffer.alloc(12)
-  header.write('PACK', 0, 'latin1')
-  header.writeUInt32BE(2, 4)
-  header.writeUInt32BE(blobs.length, 8)
-  hash.update(header)
-  let batch: Buffer[] = [header]
-  let batched = header.length
-  for (const { bytes, type = 'blob' } of blobs) {
-    // The type (1 commit, 2 tree, 3 blob) and the size: 4 bits, then 7 bits a byte, low bits first.
-    let size = bytes.length
-    const bits: number[] = []
-    let byte = (PACK_TYPES[type] << 4) | (size & 0x0f)
-    size = Math.floor(size / 16)
-    while (size > 0) {
-      bits.push(byte | 0x80)
-      byte = size & 0x7f
-      size = Math.floor(size / 128)
-    }
-    bits.push(byte)
-    const head = Buffer.from(bits)
-    const deflated = deflateSync(bytes)
-    hash.update(head)
-    hash.update(deflated)
-    batch.push(head)
-    batched += head.length
-    if (deflated.length >= PACK_WRITE) {
-      yield Buffer.concat(batch)
-      yield deflated
-      batch = []
-      batched = 0
-      continue
-    }
-    batch.push(deflated)
-    batched += deflated.length
-    if (batched >= PACK_WRITE) {
-      yield Buffer.concat(batch)
-      batch = []
-      batched = 0
-    }
+  try {
+    writePack(dir, blobs)
+  } catch (error) {
+    throw diskError(error, dir)
   }
-  batch.push(hash.digest())
-  yield Buffer.concat(batch)
 }
 
 /**
@@ -937,8 +1064,8 @@ async function headOf(dir: string): Promise<string | undefined> {
 }
 
 /** A `.git/index.lock` that is not ours: a git command is running in the twin, or one was killed. */
-async function refuseForeignIndexLock(dir: string): Promise<void> {
-  if ((await lstat(join(dir, '.git', 'index.lock')).catch(() => undefined)) !== undefined) throw indexLocked(dir)
+function refuseForeignIndexLock(dir: string): void {
+  if (quietly(() => lstatSync(join(dir, '.git', 'index.lock'))) !== undefined) throw indexLocked(dir)
 }
 
 function indexLocked(dir: string): TwinSyncError {
@@ -973,3 +1100,4 @@ function checkTwinPath(path: string): void {
 function git(dir: string, args: string[], options: { env?: Record<string, string>; input?: string | Buffer | Iterable<Buffer> } = {}): Promise<Buffer> {
   return runGitBytes(dir, args, options)
 }
+
