@@ -1,11 +1,13 @@
 // core/bin/oclif-config.js: a command of TwinSync's own, when the user has no plugin, gets oclif
 // with TwinSync's plugin alone; anything else loads as oclif always does.
 import { strict as assert } from 'node:assert'
+import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { Config, Plugin } from '@oclif/core'
 
 const core = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -140,6 +142,15 @@ describe('oclif with TwinSync alone for its own commands (core/bin/oclif-config.
     // Every hook event a full load knows, besides the root's, is one TwinSync's commands never run.
     const others = [...full.plugins.values()].filter((p) => !p.isRoot).flatMap((p) => Object.keys(p.hooks))
     assert.deepEqual(others, ['update'])
+  })
+
+  it('runs a command with the Config oclif loaded for the run, not a second load of it (TwinSyncCommand.run)', async () => {
+    await writeFile(join(dir, 'config.yaml'), '{}\n')
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, TWINSYNC_DATA_DIR: join(dir, 'data'), DEBUG: 'oclif:*' }
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(core, 'bin', 'run.js'), 'config', '--json', '--config', join(dir, 'config.yaml')], { env })
+    assert.equal((JSON.parse(stdout) as { configFile: string }).configFile, join(dir, 'config.yaml'))
+    assert.match(stderr, /oclif:config/, "oclif's debug output still reaches DEBUG")
+    assert.doesNotMatch(stderr, /reloading config/)
   })
 
   it("checks node against package.json's engines as semver does, without loading semver for a plain `>=` range (the bundled oclif's check)", async () => {
