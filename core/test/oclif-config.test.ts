@@ -88,7 +88,7 @@ describe('oclif with TwinSync alone for its own commands (core/bin/oclif-config.
     assert.equal(hasUserPlugins(data), true, 'a folder where package.json should be')
   })
 
-  it("loads TwinSync's plugin alone only for its own first words and no plugin of the user's", async () => {
+  it("loads TwinSync's plugin (and the user's) only for its own first words", async () => {
     const oclif = require('../bundle/oclif.cjs') as unknown
     const words = await ownWords()
     process.env.TWINSYNC_DATA_DIR = join(dir, 'data')
@@ -105,7 +105,27 @@ describe('oclif with TwinSync alone for its own commands (core/bin/oclif-config.
 
     await mkdir(join(dir, 'data'))
     await writeFile(join(dir, 'data', 'package.json'), JSON.stringify({ oclif: { plugins: [{ name: 'twinsync-plugin-demo', type: 'user', tag: 'latest' }] } }))
-    assert.equal(await alone('snapshot'), false, "a plugin of the user's: oclif finds every plugin")
+    assert.equal(await alone('snapshot'), false, "a plugin of the user's that is not installed: a full load (oclif warns)")
+  })
+
+  it("loads a user's plugins with oclif's own loader beside TwinSync's, and a plugin that fails to load makes it a full load", async () => {
+    process.env.TWINSYNC_DATA_DIR = join(dir, 'data')
+    const oclif = require('../bundle/oclif.cjs') as typeof import('@oclif/core')
+    const words = await ownWords()
+    const demo = join(core, '..', 'test', 'fixtures', 'plugins', 'twinsync-plugin-demo')
+    await mkdir(join(dir, 'data'))
+    // As `twinsync plugins link` records it.
+    await writeFile(join(dir, 'data', 'package.json'), JSON.stringify({ private: true, oclif: { schema: 1, plugins: [{ type: 'link', name: 'twinsync-plugin-demo', root: demo }] } }))
+    const options = await loadOptions(oclif, core, ['providers'], words)
+    assert.deepEqual([...(options.plugins?.keys() ?? [])], ['@twinsync/core', 'twinsync-plugin-demo'])
+    const fast = await oclif.Config.load(options as never)
+    const full = await oclif.Config.load({ root: core })
+    assert.deepEqual([...full.plugins.keys()], ['@twinsync/core', 'twinsync-plugin-demo', '@oclif/plugin-plugins'])
+    const hooksOf = (c: typeof fast) => [...c.plugins.values()].filter((p) => p.name !== '@oclif/plugin-plugins').map((p) => [p.name, p.type, p.root, p.hooks])
+    assert.deepEqual(hooksOf(fast), hooksOf(full))
+
+    await writeFile(join(dir, 'data', 'package.json'), JSON.stringify({ oclif: { plugins: [{ type: 'link', name: 'gone', root: join(dir, 'nowhere') }] } }))
+    assert.equal((await loadOptions(oclif, core, ['providers'], words)).plugins, undefined, 'a plugin that fails to load: oclif loads and warns as always')
   })
 
   it("leaves out only words no core plugin uses, and the core plugins have no hook TwinSync's commands reach", async () => {
