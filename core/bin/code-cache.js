@@ -1,3 +1,4 @@
+'use strict'
 // Speed: oclif (core/bundle/oclif.cjs, one CommonJS file of about 0.7 MB), the SDK
 // (sdk/bundle/sdk.cjs, sdk-lib.cjs: 1.2 MB) and the commands (core/bundle/twinsync.cjs,
 // twinsync-lib.cjs: 1.7 MB) are compiled from V8's code cache instead of from source, on every run
@@ -14,20 +15,35 @@
 // commands as one 1.7 MB file 29 ms from source, 13 ms from an unchanged snapshot's cache (0.9 MB,
 // which also holds the functions the snapshot then runs; a command's figures: architecture.md).
 //
-// Correctness: the cache is named by a hash of the node version and the file's own bytes (V8
-// checks only the source's length), so a rebuilt file or another node never reads an older
-// cache; V8 rejects one made with other flags, and the file is then compiled from source as
-// without a cache. A cache is code: it is read only from a folder and file of the user running
-// TwinSync that no one else can write (root with a HOME of another user, a shared or odd HOME:
-// no cache), opened once and checked on that descriptor. Any failure to read or write it is
-// ignored: the cache only ever makes a run faster.
-import { isAscii } from 'node:buffer'
-import { createHash } from 'node:crypto'
-import { closeSync, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import Module, { createRequire } from 'node:module'
-import { homedir } from 'node:os'
-import { basename, dirname, isAbsolute, join } from 'node:path'
-import vm from 'node:vm'
+// Correctness: V8 checks only the source's length against a cache, so a cache must never be
+// taken for other bytes. A cache's name holds:
+// - for a bundle core/scripts/bundle.mjs wrote (its first line `// twinsync-bundle sha256:…`,
+//   the digest of the rest, made by the build), that digest and the file's stat data (device,
+//   inode, size, mtime and ctime to the nanosecond), taken on the open file before its bytes are
+//   read: writing or replacing the file moves its ctime, which no one can set back. A file changed
+//   within RACY_MS of that stat (the kernel's clock is coarse: it may change again without its
+//   times moving, git's "racily clean"; the SDK's isRacy is the same rule) gets no cache written;
+//   the digest keeps two builds apart even where stat data could repeat (a file system with coarse
+//   or fixed times). No hash of the file is computed: hashing the bundles with sha256 (and loading
+//   node:crypto for it) cost 3–5 ms of every run, about 1 ms a MB (session 7).
+// - for any other file, a sha256 of its bytes, as before.
+// Either way with the node version and architecture; V8 rejects a cache made with other flags,
+// and the file is then compiled from source as without one. A cache is code: it is read only from
+// a folder and file of the user running TwinSync that no one else can write (root with a HOME of
+// another user, a shared or odd HOME: no cache), opened once and checked on that descriptor. Any
+// failure to read or write it is ignored: the cache only ever makes a run faster.
+const { isAscii } = require('node:buffer')
+const { closeSync, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs')
+const Module = require('node:module')
+const { homedir } = require('node:os')
+const { basename, dirname, isAbsolute, join } = require('node:path')
+const vm = require('node:vm')
+
+/** A file changed this recently (ms) before its stat may change again without its times moving. */
+const RACY_MS = 100
+
+/** The first line of a bundle core/scripts/bundle.mjs wrote: the sha256 of everything after it. */
+const DIGEST_LINE = /^\/\/ twinsync-bundle sha256:([0-9a-f]{64})\n/
 
 /** Whether path is a folder of this user's that no one else can write (not a symlink). */
 function ownedByMe(path) {
@@ -77,6 +93,41 @@ function readTrusted(file) {
   }
 }
 
+/** The file's bytes and its stat data, taken on the open file before reading (see the top). */
+function readWithStat(file) {
+  const fd = openSync(file, 'r')
+  try {
+    const startedAt = Date.now()
+    const st = fstatSync(fd, { bigint: true })
+    return { bytes: readFileSync(fd), st, startedAt }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** 64 bits of FNV-1a over text, as 16 hex digits: a short name for stat data (no secret, no attacker). */
+function fnv64(text) {
+  let h = 0xcbf29ce484222325n
+  for (let i = 0; i < text.length; i++) h = BigInt.asUintN(64, (h ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n)
+  return h.toString(16).padStart(16, '0')
+}
+
+/**
+ * The key a cache of these bytes is named by (see the top), and whether a cache may be written for
+ * them (not when the file changed too recently to trust its stat data).
+ */
+function keyOf(bytes, st, startedAt) {
+  const node = `${process.version}\0${process.arch}`
+  const digest = DIGEST_LINE.exec(bytes.latin1Slice(0, 100))
+  if (digest !== null) {
+    const racy = Number(st.ctimeNs / 1000000n) > startedAt - RACY_MS || Number(st.mtimeNs / 1000000n) > startedAt - RACY_MS
+    const stat = [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].join('\0')
+    return { key: `${digest[1].slice(0, 16)}${fnv64(`${node}\0${stat}`)}`, writable: !racy }
+  }
+  const { createHash } = require('node:crypto')
+  return { key: createHash('sha256').update(`${node}\0`).update(bytes).digest('hex').slice(0, 32), writable: true }
+}
+
 /** Caches of one file kept at most (one a command run, see `variant`), so the folder stays small. */
 const MAX_VARIANTS = 16
 
@@ -92,15 +143,15 @@ const loaded = []
  * same variant): how a bundle loads its lazy part (core/scripts/bundle.mjs). A file already in
  * require's cache is not run again.
  */
-export function requireCached(path, variant = '') {
+function requireCached(path, variant = '') {
   const file = realpathSync(path)
   const known = Module._cache[file]
   if (known !== undefined) return { exports: known.exports, fromCache: false, save() {} }
-  const bytes = readFileSync(file)
+  const { bytes, st, startedAt } = readWithStat(file)
   // An ASCII file (core/scripts/bundle.mjs makes its bundles so) is a one-byte string without decoding.
   const source = isAscii(bytes) ? bytes.latin1Slice() : bytes.toString('utf8')
   const usable = typeof process.geteuid === 'function'
-  const key = createHash('sha256').update(`${process.version}\0${process.arch}\0`).update(bytes).digest('hex').slice(0, 32)
+  const { key, writable } = keyOf(bytes, st, startedAt)
   const name = `${basename(file)}-${key}${variant === '' ? '' : `-${variant}`}`
   const dir = usable ? cacheDir(false) : undefined
   const cachedData = dir === undefined ? undefined : readTrusted(join(dir, name))
@@ -117,13 +168,13 @@ export function requireCached(path, variant = '') {
     return requireCached(join(dirname(file), specifier), variant).exports
   }
   try {
-    script.runInThisContext().call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file), (specifier) => import(specifier), beside)
+    script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, dirname(file), (specifier) => import(specifier), beside)
   } catch (error) {
     delete Module._cache[file]
     throw error
   }
   mod.loaded = true
-  const stale = usable && (cachedData === undefined || script.cachedDataRejected === true)
+  const stale = usable && writable && (cachedData === undefined || script.cachedDataRejected === true)
   const handle = {
     exports: mod.exports,
     fromCache: cachedData !== undefined && script.cachedDataRejected !== true,
@@ -162,6 +213,9 @@ export function requireCached(path, variant = '') {
 }
 
 /** Write the cache of every file requireCached took that had none (call it once the command ran). */
-export function saveCaches() {
+function saveCaches() {
   for (const handle of loaded) handle.save()
 }
+
+exports.requireCached = requireCached
+exports.saveCaches = saveCaches

@@ -40,6 +40,7 @@
 //
 // The tsc output in dist/ stays what tests, types and the packages' `main` use.
 import { build } from 'esbuild'
+import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { basename, dirname, join, relative } from 'node:path'
@@ -68,9 +69,40 @@ function commandFiles() {
 
 const HOOKS = { commandNotFound: 'command-not-found.js', pluginSource: 'plugin-source.js' }
 const commands = commandFiles()
+
+/**
+ * The first words of TwinSync's commands (and so its topics) that no core plugin (package.json's
+ * oclif.plugins: @oclif/plugin-plugins) uses for a command, alias or topic of its own: a run whose
+ * first word is one of them loads oclif with TwinSync's plugin alone when the user has no plugin
+ * (bin/oclif-config.js). A core plugin with a hook such a run would reach is refused here: it
+ * would not run.
+ */
+function ownWords() {
+  const pjson = JSON.parse(readFileSync(join(core, 'package.json'), 'utf8'))
+  const words = (ids) => new Set(ids.map((id) => id.split(':')[0]))
+  const own = words(commands.map((c) => c.id))
+  const requireFromCore = createRequire(join(core, 'package.json'))
+  for (const name of pjson.oclif.plugins ?? []) {
+    let root = dirname(requireFromCore.resolve(name))
+    while (!existsSync(join(root, 'package.json')) || JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).name !== name) {
+      if (root === dirname(root)) throw new Error(`bundle: no package.json of ${name} found`)
+      root = dirname(root)
+    }
+    const plugin = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+    const hooks = Object.keys(plugin.oclif?.hooks ?? {}).filter((event) => event !== 'update')
+    if (hooks.length > 0) throw new Error(`bundle: the core plugin ${name} has a ${hooks.join(', ')} hook, which bin/oclif-config.js would leave out of TwinSync's own commands`)
+    if (plugin.oclif?.plugins !== undefined) throw new Error(`bundle: the core plugin ${name} loads plugins of its own, which bin/oclif-config.js would leave out`)
+    const manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8'))
+    const theirs = words([...Object.values(manifest.commands).flatMap((c) => [c.id, ...(c.aliases ?? []), ...(c.hiddenAliases ?? [])]), ...Object.keys(plugin.oclif?.topics ?? {})])
+    for (const word of theirs) own.delete(word)
+  }
+  return [...own].sort()
+}
+
 const entry = [
   ...commands.map((c, i) => `import C${i} from './${relative(core, c.path)}'`),
   `export const COMMANDS = {\n${commands.map((c, i) => `  '${c.id}': C${i},`).join('\n')}\n}`,
+  `export const OWN_WORDS = ${JSON.stringify(ownWords())}`,
   ...Object.entries(HOOKS).map(([name, file]) => `export { default as ${name} } from './dist/hooks/${file}'`),
 ].join('\n')
 
@@ -231,9 +263,11 @@ const tuiApart = {
 
 /**
  * The `import()` of a module outside the CommonJS bundle, as esbuild left it, made to work from a
- * code cache: oclif.cjs is required, the TUI's bundle imported by its file URL, anything else (the
- * SDK, Node's modules, @octokit/rest) through `__twinsyncImport`. Any other `import(` left in the
- * file is refused: it would fail once the file runs from the cache.
+ * code cache: oclif.cjs and Node's own modules are required (the code takes named exports of a
+ * built-in, which its CommonJS object has too; an `import()` would start Node's ES module loader,
+ * about 4 ms, in a run that needs it for nothing else), the TUI's bundle imported by its file
+ * URL, anything else (the SDK, @octokit/rest) through `__twinsyncImport`. Any other `import(`
+ * left in the file is refused: it would fail once the file runs from the cache.
  */
 function dynamicImportsThroughLoader(text, output, name = 'twinsync.cjs') {
   let out = text
@@ -241,8 +275,8 @@ function dynamicImportsThroughLoader(text, output, name = 'twinsync.cjs') {
   for (const path of paths) {
     const call = `import(${JSON.stringify(path)})`
     const by =
-      path === './oclif.cjs'
-        ? 'Promise.resolve().then(() => require("./oclif.cjs"))'
+      path === './oclif.cjs' || path.startsWith('node:')
+        ? `Promise.resolve().then(() => require(${JSON.stringify(path)}))`
         : path === TUI_BUNDLE
           ? `__twinsyncImport(require("node:url").pathToFileURL(require("node:path").join(__dirname, ${JSON.stringify(TUI_BUNDLE)})).href)`
           : `__twinsyncImport(${JSON.stringify(path)})`
@@ -401,12 +435,40 @@ removeStale(sdkOut, [sdkSplit.first, sdkSplit.second], Object.values(SDK_ENTRIES
 // platform check of every start: five ES modules from node_modules, 4–6 ms through Node's ES
 // module loader), is left for esbuild to bundle: it stays lazy and comes from the code cache.
 const BUNDLED_BY_OCLIF = "'wsl-utils')"
+// A plugin's commands are sorted by `localeCompare` when it loads (every run, the root's first):
+// the first such call sets up ICU's collator, 4.7 ms of CPU a run (session 7). For ids of
+// lowercase letters, `-` and `:` only (TwinSync's and @oclif/plugin-plugins'), that order is
+// the strings' code unit order (checked in core/test/oclif-config.test.ts), compared so; any
+// other id as before.
+const ID_SORT = '.sort((a, b) => a.id.localeCompare(b.id))'
+const ID_SORT_PLAIN = '.sort((a, b) => /^[a-z:-]*$/.test(a.id) && /^[a-z:-]*$/.test(b.id) ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.id.localeCompare(b.id))'
+let idSorts = 0
+
+// oclif's own modules require every library they use when they load, and its index loads all of
+// them: every run set up a glob library, minimatch, ejs, a spinner set, … that only some runs
+// use. A library's module object is taken when the code first reaches one of its names instead
+// (oclif's compiled code only ever reads names off it: `(0, x_1.name)(…)`, `x_1.default.y`).
+const OCLIF_LIB = /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/
+const LIBRARY_REQUIRE = /^const (\w+) = (__importDefault\()?require\("([^".][^"]*)"\)\)?;$/gm
+function lazyLibraries(text) {
+  return text.replace(LIBRARY_REQUIRE, (line, name, importDefault, specifier) => {
+    if (specifier.startsWith('node:')) return line
+    const load = importDefault ? `__importDefault(require(${JSON.stringify(specifier)}))` : `require(${JSON.stringify(specifier)})`
+    return `let ${name}__module; const ${name} = new Proxy({}, { get: (_, key) => (${name}__module ??= ${load})[key], has: (_, key) => key in (${name}__module ??= ${load}) });`
+  })
+}
 const oclifImports = {
   name: 'oclif-imports',
   setup(b) {
     b.onLoad({ filter: /\.c?js$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8')
-      if (text.search(DYNAMIC_IMPORT) === -1) return undefined
+      const original = readFileSync(args.path, 'utf8')
+      let text = OCLIF_LIB.test(args.path) ? lazyLibraries(original) : original
+      const sorts = /[\\/]@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/.test(args.path) ? text.split(ID_SORT).length - 1 : 0
+      if (sorts > 0) {
+        idSorts += sorts
+        text = text.split(ID_SORT).join(ID_SORT_PLAIN)
+      }
+      if (text === original && text.search(DYNAMIC_IMPORT) === -1) return undefined
       return { contents: text.replace(DYNAMIC_IMPORT, (call, at) => (text.startsWith(BUNDLED_BY_OCLIF, at + call.length) ? call : '__twinsyncImport(')), loader: 'js' }
     })
   },
@@ -424,6 +486,7 @@ await build({
 })
 const oclifText = readFileSync(oclifFile, 'utf8')
 if (oclifText.slice(oclifText.indexOf('\n')).match(DYNAMIC_IMPORT) !== null) throw new Error('bundle: oclif.cjs still calls import() itself')
+if (idSorts !== 1) throw new Error(`bundle: oclif's Plugin.load sorts its commands ${idSorts} times by localeCompare, not once as this build expects; see ID_SORT`)
 
 // The commands as one CommonJS file, so bin/run.js compiles it from V8's code cache as it does
 // oclif.cjs: Node 20 keeps no code cache for ES modules, and every ES module is resolved, read
@@ -469,4 +532,12 @@ const tui = await build({
   plugins: [shared, oclifCjs, noDevtools],
 })
 removeStale(outdir, [cliSplit.first, cliSplit.second, tui], ['oclif.cjs'])
+
+// Each CommonJS file bin/code-cache.js compiles from a code cache begins with the sha256 of the
+// rest of it, which names its caches there (with the file's stat data) instead of a hash of the
+// file worked out on every run.
+for (const file of [oclifFile, join(outdir, 'twinsync.cjs'), join(outdir, 'twinsync-lib.cjs'), join(sdkOut, 'sdk.cjs'), join(sdkOut, 'sdk-lib.cjs')]) {
+  const text = readFileSync(file)
+  writeFileSync(file, Buffer.concat([Buffer.from(`// twinsync-bundle sha256:${createHash('sha256').update(text).digest('hex')}\n`), text]))
+}
 console.log(`bundle: core/bundle/twinsync.cjs + twinsync-lib.cjs (${commands.length} commands), core/bundle/tui.js, core/bundle/oclif.cjs, sdk/bundle/sdk.cjs + sdk-lib.cjs`)

@@ -2,7 +2,7 @@
 // process, as each twinsync run is; the module under test is the one bin/run.js uses.
 import { strict as assert } from 'node:assert'
 import { execFile } from 'node:child_process'
-import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -106,6 +106,30 @@ describe('oclif from V8 code cache (core/bin/code-cache.js)', () => {
     for (let i = 0; i < 16; i++) await load(file, home, `c${i}`)
     assert.equal((await cacheFiles()).length, 16)
     assert.equal((await load(file, home, 'c15')).fromCache, false, 'no seventeenth cache written')
+  })
+
+  it("names a bundle's caches by the digest its build wrote and its stat data, without hashing it; a file changed a moment ago gets no cache", async () => {
+    // As core/scripts/bundle.mjs writes its bundles; the digest is not checked against the bytes.
+    const stamped = (version: string) => `// twinsync-bundle sha256:${'ab'.repeat(32)}\n${fixture(version)}`
+    await writeFile(file, stamped('v1'))
+    // Times within 100 ms of the run (here: an hour ahead) prove nothing: the file may change again without them moving.
+    const now = Date.now() / 1000
+    await utimes(file, now, now + 3600)
+    assert.deepEqual(await load(file, home), { fromCache: false, value: 'v1' })
+    assert.deepEqual(await cacheFiles(), [], 'no cache for a racily clean file')
+    await utimes(file, now, now - 60)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    assert.deepEqual(await load(file, home), { fromCache: false, value: 'v1' })
+    assert.deepEqual(await load(file, home), { fromCache: true, value: 'v1' })
+    const [cache] = await cacheFiles()
+    assert.match(cache ?? '', /^lib\.cjs-abababababababab[0-9a-f]{16}$/)
+
+    // Changed in place to bytes of the same length under the same digest line: its ctime moved.
+    await writeFile(file, stamped('v2'))
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    assert.deepEqual(await load(file, home), { fromCache: false, value: 'v2' })
+    assert.deepEqual(await load(file, home), { fromCache: true, value: 'v2' })
+    assert.equal((await cacheFiles()).length, 1, 'the older cache is removed')
   })
 
   it('reads a file with other than ASCII characters as UTF-8', async () => {

@@ -43,4 +43,23 @@ describe('snapshot draft: a file where a folder was, a folder where a file was',
       await draft.discard()
     }
   })
+  it("reads HEAD's documents from the working twin while they are HEAD's (no git), through git once a file there was edited", async () => {
+    const draft = await SnapshotDraft.begin(dir, { edited: false })
+    const path = process.env.PATH
+    try {
+      process.env.PATH = '/nonexistent' // no git to run: the working twin must answer
+      assert.equal(Buffer.from((await draft.headBytes('system/x')) ?? []).toString(), 'a file\n')
+      const head = draft.reader('head')
+      assert.equal(await head?.readText('system/a/deep/c.json'), '{}\n')
+      head?.close()
+      process.env.PATH = path
+      // Edited after the draft began: HEAD's bytes, from git, not the edit.
+      writeFileSync(join(dir, 'system', 'a', 'b.json'), '{"edited": true}\n')
+      assert.equal(Buffer.from((await draft.headBytes('system/a/b.json')) ?? []).toString(), '{}\n')
+    } finally {
+      process.env.PATH = path
+      draft.closeHeadReader()
+      await draft.discard()
+    }
+  })
 })

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk/errors'
-import { PACK_BLOBS_FROM, packOf } from '../src/twin/atomic-snapshot.js'
+import { PACK_BLOBS_FROM, packOf, treesAround, treesOf, type TreeEntry } from '../src/twin/atomic-snapshot.js'
 import { runGitBytes } from '../src/twin/git.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
@@ -101,6 +101,67 @@ describe('snapshot objects: trees, changes, commit and index made in Node', func
     await assert.rejects(draft.build({ edited: false }), (error: unknown) => isTwinSyncError(error) && error.code === 'REPO_DAMAGED')
     await draft.discard()
     assert.equal(rig.git('rev-parse', 'HEAD'), head)
+  })
+})
+
+describe('snapshot objects: HEAD\'s trees made again only around what changed (treesAround)', () => {
+  it('gives the root and every tree treesOf gives, on random changes: edits, additions, removals, folders emptied, files turned folders', () => {
+    let seed = 7
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return Math.floor(seed / 65536) % n
+    }
+    const sha = (text: string) => createHash('sha1').update(text).digest('hex')
+    const names = ['a', 'a.b', 'a-b', 'a0', 'b', 'ä', 'z', 'Z', 'conf.d', 'x']
+    const pathOf = () => Array.from({ length: 1 + random(4) }, () => names[random(names.length)]).join('/')
+    for (let round = 0; round < 300; round++) {
+      const before = new Map<string, TreeEntry>()
+      for (let i = 0; i < 40; i++) {
+        const path = pathOf()
+        // A path that is a file and a folder at once is no tree: skip such pairs.
+        if ([...before.keys()].some((p) => p.startsWith(`${path}/`) || path.startsWith(`${p}/`))) continue
+        before.set(path, { mode: random(4) === 0 ? '100755' : '100644', sha: sha(`${round}/${i}`) })
+      }
+      const after = new Map(before)
+      const changed = new Set<string>()
+      for (let c = 0; c < 1 + random(5); c++) {
+        const kind = random(4)
+        const existing = [...after.keys()]
+        if (kind === 0 && existing.length > 0) {
+          const path = existing[random(existing.length)] as string
+          after.set(path, { mode: '100644', sha: sha(`edit ${round} ${c}`) })
+          changed.add(path)
+        } else if (kind === 1 && existing.length > 0) {
+          // A whole folder's entries removed (its tree is gone).
+          const path = existing[random(existing.length)] as string
+          const folder = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : path
+          for (const p of existing) if (p === folder || p.startsWith(`${folder}/`)) (after.delete(p), changed.add(p))
+        } else if (kind === 2 && existing.length > 0) {
+          // A file turned into a folder of the same name.
+          const path = existing[random(existing.length)] as string
+          after.delete(path)
+          after.set(`${path}/inner`, { mode: '100644', sha: sha(`inner ${round} ${c}`) })
+          changed.add(path).add(`${path}/inner`)
+        } else {
+          const path = pathOf()
+          if ([...after.keys()].some((p) => p === path || p.startsWith(`${path}/`) || path.startsWith(`${p}/`))) continue
+          after.set(path, { mode: '100644', sha: sha(`new ${round} ${c}`) })
+          changed.add(path)
+        }
+      }
+      if (after.size === 0) continue
+      const next = treesOf(after)
+      const whole = treesOf(before)
+      const around = treesAround(next, before, changed)
+      assert.ok(around !== undefined)
+      assert.equal(around.root, whole.root, `round ${round}: the same root tree`)
+      for (const [id, bytes] of around.trees) assert.deepEqual(whole.trees.get(id), bytes, `round ${round}: a tree treesOf makes too`)
+      // Every touched folder HEAD has is made again; every other folder is the new side's tree.
+      for (const [folder, id] of whole.folders) {
+        if (around.touched.has(folder)) assert.ok(around.trees.has(id), `round ${round}: ${folder} made again`)
+        else assert.equal(next.folders.get(folder), id, `round ${round}: ${folder} untouched`)
+      }
+    }
   })
 })
 

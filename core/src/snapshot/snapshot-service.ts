@@ -115,7 +115,8 @@ export class SnapshotService {
     const observed = result.commit ?? result.head
     // An unchanged snapshot leaves the ref (and its reflog) as it is: no git process, no write.
     if (observed !== undefined && observed !== held.observedRef) await this.intents.markObserved(observed)
-    const pending = await held.restore(observed ?? held.base)
+    // A commit from a clean twin moved it to the commit exactly (the draft wrote every file it changed).
+    const pending = await held.restore(observed ?? held.base, undefined, held.clean === true && result.commit !== undefined)
     this.logger.debug(`snapshot: intent settled at ${Math.round(performance.now() - started)} ms`)
     return { ...result, pending }
   }

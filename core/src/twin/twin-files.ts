@@ -93,7 +93,8 @@ export async function readTwinFile(dir: string, path: string): Promise<Buffer | 
   return readTwinFileSync(dir, path)
 }
 
-function readTwinFileSync(dir: string, path: string): Buffer | undefined {
+/** readTwinFile, synchronously. */
+export function readTwinFileSync(dir: string, path: string): Buffer | undefined {
   const parts = twinPathParts(path)
   if (checkAncestors(dir, parts) === 'missing') return undefined
   let fd: number

@@ -13,30 +13,61 @@ export interface ExtendedAttributes {
  * host port; the host's copy is preferred (a minimal target rarely has them), the target's used
  * otherwise. A missing tool is reported once, as information: the rest of the manifest stands.
  */
-export async function readExtendedAttributes(host: HostPort, roots: readonly string[], tools?: AttributeTools): Promise<ExtendedAttributes> {
+export async function readExtendedAttributes(
+  host: HostPort,
+  roots: readonly string[],
+  tools?: AttributeTools,
+  options: { paths?: boolean } = {},
+): Promise<ExtendedAttributes> {
   const result: ExtendedAttributes = { capabilities: new Map(), xattrs: new Map(), diagnostics: [] }
   const { getcap, getfattr } = tools ?? (await locateAttributeTools(host))
+  // `paths`: these paths alone, not walked into (attribute-cache.ts asks about the ones that moved).
+  const alone = options.paths === true
   const present: string[] = []
-  for (const root of roots) if ((await host.lstat(root)) !== undefined) present.push(root)
+  if (alone) present.push(...roots)
+  else for (const root of roots) if ((await host.lstat(root)) !== undefined) present.push(root)
+  // The tools' paths: a target path in the target, else its host path. A path alone is not
+  // followed at its last name (its folder resolved inside the root), as the tools' walk finds it.
+  const hostPaths = new Map<string, string>()
+  const args = async (inTarget: boolean): Promise<string[]> => {
+    if (inTarget) return present
+    const found = await Promise.all(
+      present.map(async (p) => {
+        const at = p.lastIndexOf('/')
+        try {
+          const folder = alone && p !== '/' ? await host.resolve(at === 0 ? '/' : p.slice(0, at)) : undefined
+          const hostPath = folder === undefined ? await host.resolve(p) : `${folder === '/' ? '' : folder}/${p.slice(at + 1)}`
+          hostPaths.set(hostPath, p)
+          return hostPath
+        } catch (error) {
+          if (alone) return undefined // gone since the walk: nothing to read
+          throw error
+        }
+      }),
+    )
+    return found.filter((p): p is string => p !== undefined)
+  }
+  const targetPath = (path: string) => hostPaths.get(path) ?? toTargetPath(host, path)
   // One run of each tool for all roots, both tools at once: a spawn costs more than the reading.
-  const args = async (inTarget: boolean) => (inTarget ? present : Promise.all(present.map((r) => host.resolve(r))))
   await Promise.all([
     (async () => {
-      if (getcap === undefined || present.length === 0) return
-      const out = await host.query('getcap', ['-r', ...(await args(getcap.inTarget))], { inTarget: getcap.inTarget })
+      const paths = getcap === undefined ? [] : await args(getcap.inTarget)
+      if (getcap === undefined || paths.length === 0) return
+      const out = await host.query('getcap', [...(alone ? [] : ['-r']), ...paths], { inTarget: getcap.inTarget })
       for (const [path, caps] of parseGetcap(out.stdout)) {
-        result.capabilities.set(getcap.inTarget ? path : toTargetPath(host, path), caps)
+        result.capabilities.set(getcap.inTarget ? path : targetPath(path), caps)
       }
     })(),
     (async () => {
-      if (getfattr === undefined || present.length === 0) return
-      const out = await host.query('getfattr', ['-R', '-P', '-d', '-m', '-', '-e', 'base64', '--absolute-names', ...(await args(getfattr.inTarget))], {
+      const paths = getfattr === undefined ? [] : await args(getfattr.inTarget)
+      if (getfattr === undefined || paths.length === 0) return
+      const out = await host.query('getfattr', [...(alone ? [] : ['-R']), '-P', '-d', '-m', '-', '-e', 'base64', '--absolute-names', ...paths], {
         inTarget: getfattr.inTarget,
       })
       for (const [path, attrs] of parseGetfattr(out.stdout)) {
         // getcap already gave the capability in words; the raw bytes would only repeat it.
         if (getcap !== undefined) delete attrs['security.capability']
-        if (Object.keys(attrs).length > 0) result.xattrs.set(getfattr.inTarget ? path : toTargetPath(host, path), attrs)
+        if (Object.keys(attrs).length > 0) result.xattrs.set(getfattr.inTarget ? path : targetPath(path), attrs)
       }
     })(),
   ])

@@ -116,6 +116,56 @@ describe('files provider: getcap and getfattr only when something moved', () => 
     assert.equal(tools(), 6)
   })
 
+  it('asks them about the moved paths alone, and answers as a walk of everything would', async () => {
+    const host = new RecordingHost(new LocalHost(root.dir))
+    const cache = new MemoryCache()
+    const collectWith = async (c: MemoryCache, h = host) => (await new FilesProvider().collect({ ctx: createTestContext(root.dir, { host: h, cache: c }) })).state
+    const attributesOf = (state: Awaited<ReturnType<typeof collectWith>>) =>
+      state.entries.filter((e) => e.capabilities !== undefined || e.xattrs !== undefined).map((e) => [e.path, e.capabilities, e.xattrs])
+    const settle = () => new Promise((r) => setTimeout(r, 250)) // past the racily-clean window
+    execFileSync('setfattr', ['-n', 'user.note', '-v', 'one', root.path('etc/motd')])
+    root.file('etc/gone.conf', 'x\n')
+    execFileSync('setfattr', ['-n', 'user.gone', '-v', 'soon', root.path('etc/gone.conf')])
+    await settle()
+    await collectWith(cache)
+    const walks = host.queries.filter(([, args]) => args.includes('-r') || args.includes('-R')).length
+    assert.equal(walks, 2, 'the first run walks the roots')
+
+    // One attribute changed, a file with attributes removed, a new file with a capability and a symlink to a file with attributes.
+    execFileSync('setfattr', ['-n', 'user.note', '-v', 'two', root.path('etc/motd')])
+    root.file('etc/added.conf', 'y\n')
+    execFileSync('setcap', ['cap_net_raw=ep', root.path('etc/added.conf')])
+    execFileSync('setfattr', ['-n', 'user.kind', '-v', 'added', root.path('etc/added.conf')])
+    root.link('etc/motd-link', 'motd')
+    execFileSync('rm', [root.path('etc/gone.conf')])
+    await settle()
+    const before = host.queries.length
+    const incremental = await collectWith(cache)
+    const asked = host.queries.slice(before).filter(([command]) => command === 'getcap' || command === 'getfattr')
+    assert.equal(asked.length, 2)
+    for (const [command, args] of asked) {
+      assert.ok(!args.includes('-r') && !args.includes('-R'), `${command} is not walked into the roots`)
+      const paths = args.filter((a) => a.startsWith('/')).map((a) => a.slice(root.dir.length)).sort()
+      assert.deepEqual(paths, ['/etc', '/etc/added.conf', '/etc/motd', '/etc/motd-link'], `${command} asked about the moved paths (and their folder)`)
+    }
+    const full = await collectWith(new MemoryCache(), new RecordingHost(new LocalHost(root.dir)))
+    assert.deepEqual(attributesOf(incremental), attributesOf(full), 'the same answer as a walk of everything')
+    const added = incremental.entries.find((e) => e.path === '/etc/added.conf')
+    assert.equal(added?.capabilities, 'cap_net_raw=ep')
+    assert.deepEqual(added?.xattrs, { 'user.kind': b64('added') })
+    assert.deepEqual(incremental.entries.find((e) => e.path === '/etc/motd')?.xattrs, { 'user.note': b64('two') })
+    assert.equal(incremental.entries.find((e) => e.path === '/etc/gone.conf'), undefined)
+
+    // A damaged stamps record: the tools walk everything again, with the same answer.
+    await cache.write('attribute-stamps-v1', '{"signature": 1')
+    execFileSync('setfattr', ['-n', 'user.note', '-v', 'three', root.path('etc/motd')])
+    await settle()
+    const walksBefore = host.queries.filter(([, args]) => args.includes('-r') || args.includes('-R')).length
+    const again = await collectWith(cache)
+    assert.equal(host.queries.filter(([, args]) => args.includes('-r') || args.includes('-R')).length, walksBefore + 2)
+    assert.deepEqual(again.entries.find((e) => e.path === '/etc/motd')?.xattrs, { 'user.note': b64('three') })
+  })
+
   it('runs them every time while a path changed too recently to trust its ctime', async () => {
     const host = new RecordingHost(new LocalHost(root.dir))
     const cache = new MemoryCache()
