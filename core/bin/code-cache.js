@@ -19,7 +19,7 @@
 // taken for other bytes. A cache's name holds:
 // - for a bundle core/scripts/bundle.mjs wrote (its first line `// twinsync-bundle sha256:…`,
 //   the digest of the rest, made by the build), that digest and the file's stat data (device,
-//   inode, size, mtime and ctime to the nanosecond), taken on the open file before its bytes are
+//   inode, size, mtime and ctime, to a fraction of a microsecond), taken on the open file before its bytes are
 //   read: writing or replacing the file moves its ctime, which no one can set back. A file changed
 //   within RACY_MS of that stat (the kernel's clock is coarse: it may change again without its
 //   times moving, git's "racily clean"; the SDK's isRacy is the same rule) gets no cache written;
@@ -98,18 +98,23 @@ function readWithStat(file) {
   const fd = openSync(file, 'r')
   try {
     const startedAt = Date.now()
-    const st = fstatSync(fd, { bigint: true })
+    const st = fstatSync(fd)
     return { bytes: readFileSync(fd), st, startedAt }
   } finally {
     closeSync(fd)
   }
 }
 
-/** 64 bits of FNV-1a over text, as 16 hex digits: a short name for stat data (no secret, no attacker). */
+/** 64 bits of FNV-1a (two 32-bit lanes) over text, as 16 hex digits: a short name for stat data (no secret, no attacker). */
 function fnv64(text) {
-  let h = 0xcbf29ce484222325n
-  for (let i = 0; i < text.length; i++) h = BigInt.asUintN(64, (h ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n)
-  return h.toString(16).padStart(16, '0')
+  let a = 0x811c9dc5
+  let b = 0x01000193 ^ 0x5bd1e995
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    a = Math.imul(a ^ c, 0x01000193)
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15)
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0')
 }
 
 /**
@@ -120,8 +125,8 @@ function keyOf(bytes, st, startedAt) {
   const node = `${process.version}\0${process.arch}`
   const digest = DIGEST_LINE.exec(bytes.latin1Slice(0, 100))
   if (digest !== null) {
-    const racy = Number(st.ctimeNs / 1000000n) > startedAt - RACY_MS || Number(st.mtimeNs / 1000000n) > startedAt - RACY_MS
-    const stat = [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].join('\0')
+    const racy = st.ctimeMs > startedAt - RACY_MS || st.mtimeMs > startedAt - RACY_MS
+    const stat = [st.dev, st.ino, st.size, st.mtimeMs, st.ctimeMs].join('\0')
     return { key: `${digest[1].slice(0, 16)}${fnv64(`${node}\0${stat}`)}`, writable: !racy }
   }
   const { createHash } = require('node:crypto')

@@ -444,6 +444,20 @@ const ID_SORT = '.sort((a, b) => a.id.localeCompare(b.id))'
 const ID_SORT_PLAIN = '.sort((a, b) => /^[a-z:-]*$/.test(a.id) && /^[a-z:-]*$/.test(b.id) ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.id.localeCompare(b.id))'
 let idSorts = 0
 
+// oclif checks at load that node satisfies package.json's `engines` (TwinSync's, as bundled:
+// `>=20.19`) with semver, whose module builds about a hundred regular expressions first: 2–3 ms
+// of CPU a run (session 7). A range `>=X[.Y[.Z]]` and a version `X.Y.Z` are compared as numbers;
+// any other range or version by semver as before.
+const ENGINE_CHECK = "const semver = require('semver');"
+const ENGINE_CHECK_PLAIN = `const semver = { satisfies: (version, range) => {
+            const min = /^>=\\s*(\\d+)(?:\\.(\\d+))?(?:\\.(\\d+))?$/.exec(String(range).trim());
+            const have = /^(\\d+)\\.(\\d+)\\.(\\d+)$/.exec(String(version));
+            if (min === null || have === null) return require('semver').satisfies(version, range);
+            for (let i = 1; i <= 3; i++) if (Number(have[i]) !== Number(min[i] ?? 0)) return Number(have[i]) > Number(min[i] ?? 0);
+            return true;
+        } };`
+let engineChecks = 0
+
 // oclif's own modules require every library they use when they load, and its index loads all of
 // them: every run set up a glob library, minimatch, ejs, a spinner set, … that only some runs
 // use. A library's module object is taken when the code first reaches one of its names instead
@@ -468,6 +482,10 @@ const oclifImports = {
         idSorts += sorts
         text = text.split(ID_SORT).join(ID_SORT_PLAIN)
       }
+      if (/[\\/]@oclif[\\/]core[\\/]lib[\\/]index\.js$/.test(args.path)) {
+        engineChecks += text.split(ENGINE_CHECK).length - 1
+        text = text.split(ENGINE_CHECK).join(ENGINE_CHECK_PLAIN)
+      }
       if (text === original && text.search(DYNAMIC_IMPORT) === -1) return undefined
       return { contents: text.replace(DYNAMIC_IMPORT, (call, at) => (text.startsWith(BUNDLED_BY_OCLIF, at + call.length) ? call : '__twinsyncImport(')), loader: 'js' }
     })
@@ -486,6 +504,7 @@ await build({
 })
 const oclifText = readFileSync(oclifFile, 'utf8')
 if (oclifText.slice(oclifText.indexOf('\n')).match(DYNAMIC_IMPORT) !== null) throw new Error('bundle: oclif.cjs still calls import() itself')
+if (engineChecks !== 1) throw new Error(`bundle: oclif requires semver for its engines check ${engineChecks} times, not once as this build expects; see ENGINE_CHECK`)
 if (idSorts !== 1) throw new Error(`bundle: oclif's Plugin.load sorts its commands ${idSorts} times by localeCompare, not once as this build expects; see ID_SORT`)
 
 // The commands as one CommonJS file, so bin/run.js compiles it from V8's code cache as it does

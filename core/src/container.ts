@@ -1,4 +1,4 @@
-import { realpath, stat } from 'node:fs/promises'
+import { realpathSync, statSync, type Stats } from 'node:fs'
 import type { Config as OclifConfig } from '@oclif/core'
 import type { Logger } from '@twinsync/sdk'
 import { LocalHost, TwinSyncError } from '@twinsync/sdk'
@@ -39,12 +39,17 @@ export async function createContainer(options: ContainerOptions): Promise<Depend
 }
 
 async function checkRoot(root: string): Promise<string> {
-  const s = await stat(root).catch(() => undefined)
+  let s: Stats | undefined
+  try {
+    s = statSync(root)
+  } catch {
+    s = undefined
+  }
   if (s === undefined || !s.isDirectory()) {
     throw new TwinSyncError('ROOT_NOT_FOUND', `The target root ${root} does not exist or is not a directory`, {
       nextStep: 'Give --root the directory of a mounted root file system, or leave it out for this machine.',
       details: { root },
     })
   }
-  return realpath(root)
+  return realpathSync.native(root)
 }

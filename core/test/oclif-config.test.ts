@@ -142,6 +142,29 @@ describe('oclif with TwinSync alone for its own commands (core/bin/oclif-config.
     assert.deepEqual(others, ['update'])
   })
 
+  it("checks node against package.json's engines as semver does, without loading semver for a plain `>=` range (the bundled oclif's check)", async () => {
+    const text = await readFile(join(core, 'bundle', 'oclif.cjs'), 'utf8')
+    const source = /const semver = (\{ satisfies: [\s\S]*?\} \});/.exec(text)?.[1]
+    assert.ok(source, 'oclif.cjs checks the engines without semver')
+    let fellBack = 0
+    const realSemver = require('semver') as { satisfies(version: string, range: string): boolean }
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    // esbuild calls the bundled semver's module `require_semver<n>()`.
+    const semverCall = /require_semver\d*\(\)/.exec(source)?.[0]
+    assert.ok(semverCall, 'falls back to the bundled semver')
+    const plain = new Function('loadSemver', `return ${source.replace(semverCall, 'loadSemver()')}`)(() => {
+      fellBack++
+      return realSemver
+    }) as { satisfies(version: string, range: string): boolean }
+    const versions = ['20.19.0', '20.18.9', '20.20.2', '21.0.0', '19.99.99', '22.1.0', '20.19.1', '8.0.0', '100.0.0']
+    const ranges = ['>=20.19', '>=20.19.0', '>=20', '>= 20.19.1', '>=22.0.0', '>=20.19.0-0']
+    for (const version of versions) for (const range of ranges) assert.equal(plain.satisfies(version, range), realSemver.satisfies(version, range), `${version} ${range}`)
+    assert.equal(fellBack, versions.length, 'only the prerelease range asked semver')
+    for (const [version, range] of [['20.19.0-nightly2025', '>=20.19'], ['20.19.0', '^20.19.0'], ['20.19.0', '>=18 <21']] as const) {
+      assert.equal(plain.satisfies(version, range), realSemver.satisfies(version, range), `${version} ${range}`)
+    }
+  })
+
   it("sorts ids of lowercase letters, '-' and ':' by code unit exactly as localeCompare does (the bundled oclif's command sort)", () => {
     const alphabet = 'abcdefghijklmnopqrstuvwxyz-:'
     let seed = 7

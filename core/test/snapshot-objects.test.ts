@@ -1,12 +1,14 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk/errors'
-import { PACK_BLOBS_FROM, packOf, treesAround, treesOf, type TreeEntry } from '../src/twin/atomic-snapshot.js'
+import { PACK_BLOBS_FROM, treesAround, treesOf, type TreeEntry } from '../src/twin/atomic-snapshot.js'
+import { packOf, writePack } from '../src/twin/pack-writer.js'
 import { runGitBytes } from '../src/twin/git.js'
+import { quickClean } from '../src/twin/quick-status.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
 /** How a snapshot's new blobs reach git's object store (atomic-snapshot.ts, writeBlobs), before auto-pack.ts packs anything. */
@@ -71,6 +73,7 @@ describe('snapshot objects: trees, changes, commit and index made in Node', func
       assert.deepEqual(changes, said, "the changes are diff-tree's, in its order")
       assert.equal(rig.git('log', '-1', '--format=%an <%ae>|%cn <%ce>|%B'), `TwinSync <twinsync@localhost>|TwinSync <twinsync@localhost>|subject\n\nbody ${docs.length}`)
       assert.equal(rig.git('status', '--porcelain'), '', 'the index git reads is the tree')
+      assert.equal(quickClean(rig.twinDir, { anySize: true }).clean, true, "the index recorded as HEAD's (its key as written is the one read back)")
       assert.equal(rig.git('fsck', '--strict', '--no-progress'), '')
       execFileSync('git', ['-C', rig.twinDir, 'diff-index', '--quiet', '--cached', 'HEAD'])
     }
@@ -166,7 +169,7 @@ describe('snapshot objects: HEAD\'s trees made again only around what changed (t
 })
 
 /** The pack is streamed into `git index-pack --stdin` (packOf, runGitBytes with chunks), never made whole in memory. */
-describe('snapshot objects: the pack streamed into index-pack', function () {
+describe('snapshot objects: the pack streamed into index-pack, or written with its index', function () {
   this.timeout(120_000)
   let dir: string
   before(async () => {
@@ -190,6 +193,35 @@ describe('snapshot objects: the pack streamed into index-pack', function () {
     await runGitBytes(dir, ['index-pack', '--stdin'], { input: packOf(blobs) })
     for (const { bytes } of blobs) assert.ok(gitIn('cat-file', 'blob', sha(bytes)).equals(bytes))
     assert.equal(gitIn('count-objects', '-v').toString().match(/^in-pack: (\d+)$/m)?.[1], String(blobs.length), 'one object each (the same content twice is fine in a pack)')
+    assert.equal(gitIn('fsck', '--strict', '--no-progress', '--no-dangling').toString(), '')
+  })
+
+  it("writePack: the pack and its index as index-pack makes them (its index byte for byte), read-only, nothing else left; an object given twice is packed once", async () => {
+    const blobs = [
+      ...Array.from({ length: 260 }, (_, i) => ({ bytes: Buffer.from(`object ${i}\n`.repeat(i % 9)) })),
+      { bytes: randomBytes(3 * 1024 * 1024) },
+      { bytes: Buffer.alloc(0) },
+    ].map(({ bytes }) => ({ sha: sha(bytes), bytes }))
+    const tree = { sha: '', bytes: Buffer.concat([Buffer.from('100644 a\0'), Buffer.from(blobs[1]?.sha as string, 'hex')]), type: 'tree' as const }
+    tree.sha = createHash('sha1').update(`tree ${tree.bytes.length}\0`).update(tree.bytes).digest('hex')
+    const packDir = join(dir, '.git', 'objects', 'pack')
+    const before = new Set(await readdir(packDir))
+    writePack(dir, [...blobs, tree, blobs[5] as (typeof blobs)[number]])
+    const made = (await readdir(packDir)).filter((n) => !before.has(n)).sort()
+    assert.equal(made.length, 2, made.join(' '))
+    const [idx, pack] = made as [string, string]
+    assert.match(pack, /^pack-[0-9a-f]{40}\.pack$/)
+    assert.equal(idx, pack.replace(/\.pack$/, '.idx'))
+    for (const name of made) assert.equal((await stat(join(packDir, name))).mode & 0o777, 0o444)
+    // git's own index of the same pack.
+    const theirs = join(dir, 'theirs.idx')
+    gitIn('index-pack', '-o', theirs, join(packDir, pack))
+    assert.ok((await readFile(join(packDir, idx))).equals(await readFile(theirs)), "the index is git's, byte for byte")
+    await rm(theirs)
+    assert.equal(gitIn('verify-pack', join(packDir, idx)).toString(), '')
+    for (const { sha: id, bytes } of blobs) assert.ok(gitIn('cat-file', 'blob', id).equals(bytes))
+    assert.equal(gitIn('cat-file', '-t', tree.sha).toString().trim(), 'tree')
+    assert.equal((await readFile(join(packDir, idx))).readUInt32BE(8 + 255 * 4), new Set(blobs.map((b) => b.sha)).size + 1, 'every object once (the empty one is given many times)')
     assert.equal(gitIn('fsck', '--strict', '--no-progress', '--no-dangling').toString(), '')
   })
 

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
@@ -93,6 +93,30 @@ describe('TwinRepository', () => {
     const twin = twinAt(join(base, 'twin'))
     await assert.rejects(twin.write({ path: '../x', content: '' }), refused('PATH_INVALID'))
     await assert.rejects(twin.write({ path: '.git/config', content: '' }), refused('PATH_INVALID'))
+  })
+
+  it("a pass's reader (plan, status) reads and lists as the twin does, checking each folder once, and refuses a symlinked folder every time", async () => {
+    const twin = twinAt(join(base, 'twin'))
+    await twin.init(info)
+    await twin.write({ path: 'filesystem/etc/a/one.conf', content: '1\n' })
+    await twin.write({ path: 'filesystem/etc/a/two.conf', content: '2\n' })
+    await twin.write({ path: 'filesystem/etc/b/three.conf', content: '3\n' })
+    await mkdir(join(base, 'elsewhere'))
+    await writeFile(join(base, 'elsewhere', 'x.conf'), 'outside\n')
+    await symlink(join(base, 'elsewhere'), join(twin.dir, 'filesystem/etc/linked'))
+    const reader = twin.reader()
+    assert.deepEqual(await reader.list('filesystem/'), await twin.list('filesystem/'))
+    for (const path of ['filesystem/etc/a/one.conf', 'filesystem/etc/a/two.conf', 'filesystem/etc/b/three.conf', 'filesystem/etc/none.conf', 'filesystem/etc/c/none.conf']) {
+      assert.deepEqual(await reader.read(path), await twin.read(path), path)
+      assert.equal(await reader.readText(path), await twin.readText(path), path)
+    }
+    // Never through the link, however often asked, after the folders around it were found real.
+    for (let i = 0; i < 2; i++) await assert.rejects(reader.read('filesystem/etc/linked/x.conf'), refused('TWIN_SYMLINK'))
+    await assert.rejects(twin.read('filesystem/etc/linked/x.conf'), refused('TWIN_SYMLINK'))
+    // A folder turned into a link after another pass read through it: a new pass checks again.
+    await rm(join(twin.dir, 'filesystem/etc/b'), { recursive: true })
+    await symlink(join(base, 'elsewhere'), join(twin.dir, 'filesystem/etc/b'))
+    await assert.rejects(twin.reader().read('filesystem/etc/b/x.conf'), refused('TWIN_SYMLINK'))
   })
 })
 

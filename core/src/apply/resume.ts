@@ -1,4 +1,5 @@
-import { readFile, rm } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Change, HostPort, Plan } from '@twinsync/sdk'
 import { TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
@@ -39,7 +40,7 @@ export const APPLY_RECORD = join('.git', 'twinsync', 'apply-in-progress.json')
 export async function readApplyRecord(twinDir: string): Promise<ApplyInProgress | undefined> {
   let text: string
   try {
-    text = await readFile(join(twinDir, APPLY_RECORD), 'utf8')
+    text = readFileSync(join(twinDir, APPLY_RECORD), 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { TwinSyncError } from '@twinsync/sdk'
@@ -26,7 +26,7 @@ export async function loadConfigFile(explicitPath: string | undefined): Promise<
   const path = explicitPath ?? defaultConfigPath()
   let text: string
   try {
-    text = await readFile(path, 'utf8')
+    text = readFileSync(path, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (explicitPath === undefined && code === 'ENOENT') return { path: undefined, values: {} }

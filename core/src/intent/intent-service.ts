@@ -1,4 +1,5 @@
-import { mkdir, readFile, rm } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { ApplicableProvider, Change, Diagnostic, Logger, PathClaims, Provider } from '@twinsync/sdk'
 import { isApplicable, writeFileAtomic } from '@twinsync/sdk'
@@ -37,6 +38,8 @@ export interface PendingIntent {
   /** Twin paths where the intended twin differs from the observed one. */
   paths: string[]
   diagnostics: Diagnostic[]
+  /** The working twin was found to be exactly `observed` (HEAD, nothing edited) by this call: `status` plans from it without checking again. */
+  exact?: true
 }
 
 /** Intent set aside while a snapshot or a pull moves the working twin; `restore` puts it back on top. */
@@ -182,7 +185,7 @@ export class IntentService {
     const intendedCommit = (await readRef(this.twin.dir, INTENDED_REF)) ?? null
     if (observed === undefined) return { observed: null, intended: null, items: [], paths: [], diagnostics: [] }
     // The working twin is the last snapshot with nothing edited: nothing is pending (no git process when .git proves it, quick-status.ts).
-    if (observed === (await this.twin.head()) && (await this.twin.dirtyPaths()).length === 0) return { observed, intended: intendedCommit, items: [], paths: [], diagnostics: [] }
+    if (observed === (await this.twin.head()) && (await this.twin.dirtyPaths()).length === 0) return { observed, intended: intendedCommit, items: [], paths: [], diagnostics: [], exact: true }
     const tree = await workingTree(this.twin.dir)
     const view = await this.view()
     const { items, paths, diagnostics } = await this.itemsBetween(observed, tree, view)
@@ -215,7 +218,7 @@ export class IntentService {
   private async recover(): Promise<void> {
     let held: { base: string; intended: string; paths: string[] }
     try {
-      held = JSON.parse(await readFile(this.heldMarker(), 'utf8')) as typeof held
+      held = JSON.parse(readFileSync(this.heldMarker(), 'utf8')) as typeof held
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
       throw error

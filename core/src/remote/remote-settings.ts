@@ -1,4 +1,5 @@
-import { mkdir, readFile, rm } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { stableStringify, writeFileAtomic } from '@twinsync/sdk'
 
@@ -21,7 +22,7 @@ export function settingsPath(twinDir: string): string {
 
 export async function readRemoteSettings(twinDir: string): Promise<RemoteSettings | undefined> {
   try {
-    return JSON.parse(await readFile(settingsPath(twinDir), 'utf8')) as RemoteSettings
+    return JSON.parse(readFileSync(settingsPath(twinDir), 'utf8')) as RemoteSettings
   } catch {
     return undefined
   }

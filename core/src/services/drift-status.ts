@@ -62,6 +62,8 @@ export class StatusWorkflow {
     const unplanned: Change[] = []
     const plan = await this.planner.plan({
       ...(pending.observed === null ? {} : { from: pending.observed }),
+      // Found exactly the working twin a moment ago: the planner reads it without a second check (issue 22).
+      ...(pending.exact === true ? { fromIsWorkingTwin: true } : {}),
       only: domains.filter((d) => d !== COMMANDS),
       ...(onProgress === undefined ? {} : { onProgress }),
       onObserved: (changes) => unplanned.push(...changes),

@@ -1,13 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { deflateSync } from 'node:zlib'
-import { appendFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { link, lstat, mkdir, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { TwinSyncError, compareStrings, writeFileAtomic, type TwinReader } from '@twinsync/sdk'
 import { diskError } from './disk-error.js'
 import { lockTempOfDeadRun } from './twin-lock.js'
 import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
-import { readTwinFileSync, twinPathParts, twinSymlinkError } from './twin-files.js'
+import { readTwinFile, twinPathParts, twinSymlinkError } from './twin-files.js'
+import { writePack } from './pack-writer.js'
 import { indexUnchanged, readHead, readIndex, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
 
 /**
@@ -53,6 +54,8 @@ export class SnapshotDraft {
   private inNode: { trees: GitObjectBytes[]; index: TwinIndex } | undefined
   /** HEAD's root tree, and those of its trees build() made (all, or only where a change lies). */
   private headTrees: { root: string; trees: Map<string, Buffer> } | undefined
+  /** The key (quick-status's digest of the entries) of the index writeIndex wrote. */
+  private indexKey: string | undefined
 
   private constructor(
     private readonly dir: string,
@@ -72,9 +75,10 @@ export class SnapshotDraft {
    * the private index is written only if a tree is built.
    */
   static async begin(dir: string, options: { edited: boolean }): Promise<SnapshotDraft> {
-    await refuseForeignIndexLock(dir)
-    await rm(join(dir, INDEX), { force: true })
-    await rm(join(dir, `${INDEX}.lock`), { force: true })
+    refuseForeignIndexLock(dir)
+    // Synchronous (issue 22): an unchanged snapshot's few checks and removals, each a thread-pool round trip when awaited.
+    rmSync(join(dir, INDEX), { force: true })
+    rmSync(join(dir, `${INDEX}.lock`), { force: true })
     const quickHead = readHead(dir)
     if (!options.edited && quickHead !== undefined) {
       const index = readIndex(dir)
@@ -124,7 +128,7 @@ export class SnapshotDraft {
       // A HEAD document already read for screening (headBytes) is not read again.
       const known = this.headRead.get(entry.sha)
       if (known !== undefined) return known
-      return this.fromWorkingTwin(path, entry) ?? (batch ??= new BatchReader(dir)).read(entry.sha)
+      return (await this.fromWorkingTwin(path, entry)) ?? (batch ??= new BatchReader(dir)).read(entry.sha)
     }
     return {
       read,
@@ -151,7 +155,7 @@ export class SnapshotDraft {
     if (entry === undefined || entry.mode === '120000') return undefined
     const known = this.headRead.get(entry.sha)
     if (known !== undefined) return known
-    const bytes = this.fromWorkingTwin(path, entry) ?? (await (this.headBatch ??= new BatchReader(this.dir)).read(entry.sha))
+    const bytes = (await this.fromWorkingTwin(path, entry)) ?? (await (this.headBatch ??= new BatchReader(this.dir)).read(entry.sha))
     if (bytes !== undefined) this.headRead.set(entry.sha, bytes)
     return bytes
   }
@@ -166,10 +170,10 @@ export class SnapshotDraft {
    * `git cat-file --batch` processes; from the working twin, no git process (each costs Node
    * 5–10 ms of CPU to start, git 15–20 ms to inflate the manifest).
    */
-  private fromWorkingTwin(path: string, entry: TreeEntry): Buffer | undefined {
+  private async fromWorkingTwin(path: string, entry: TreeEntry): Promise<Buffer | undefined> {
     if (this.headEntries === undefined || entry.mode === '120000') return undefined
     try {
-      const bytes = readTwinFileSync(this.dir, path)
+      const bytes = await readTwinFile(this.dir, path)
       return bytes !== undefined && blobId(bytes) === entry.sha ? bytes : undefined
     } catch {
       return undefined // a symlink, too large, unreadable: git answers
@@ -200,34 +204,38 @@ export class SnapshotDraft {
   /**
    * A document's blob id, worked out once for holds() and write() (the screening check and the
    * write ask for the same document: the scale root's 8.6 MB manifest was copied and hashed
-   * twice). Only the id of a document holds() saw is kept: the bytes are made again for a
-   * document that is written.
+   * twice). Only the id of a document holds() or write() looked up in the tree is kept: the
+   * bytes are made again for a document that is written.
    */
   private readonly blobIds = new WeakMap<DraftDocument, { content: DraftDocument['content']; sha: string }>()
 
   private blobOf(doc: DraftDocument, keep = false): { bytes?: Buffer; sha: string } {
     const known = this.blobIds.get(doc)
     if (known !== undefined && known.content === doc.content) return { sha: known.sha }
-    if (keep && typeof doc.content === 'string') {
-      // Only the id: hashed from the string, its bytes not copied into a Buffer that waits for
-      // the garbage collector (the scale root's 8.6 MB manifest, and 19,500 small ones).
-      const sha = createHash('sha1').update(`blob ${Buffer.byteLength(doc.content)}\0`).update(doc.content, 'utf8').digest('hex')
-      this.blobIds.set(doc, { content: doc.content, sha })
+    if (keep) {
+      // Only the id: hashed from the string (or the bytes as they are), not copied into a Buffer
+      // that waits for the garbage collector (the scale root's 8.6 MB manifest, and 19,500 small ones).
+      const content = doc.content
+      const length = typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength
+      const hash = createHash('sha1').update(`blob ${length}\0`)
+      const sha = (typeof content === 'string' ? hash.update(content, 'utf8') : hash.update(content)).digest('hex')
+      this.blobIds.set(doc, { content, sha })
       return { sha }
     }
     const bytes = Buffer.from(doc.content)
-    const sha = blobId(bytes)
-    if (keep) this.blobIds.set(doc, { content: doc.content, sha })
-    return { bytes, sha }
+    return { bytes, sha: blobId(bytes) }
   }
 
   /** Put a document into the new tree; false when the tree already holds exactly it. */
   write(doc: DraftDocument): boolean {
     checkTwinPath(doc.path)
-    const blob = this.blobOf(doc)
-    const sha = blob.sha
     const mode = modeOf(doc)
     const current = this.entries.get(doc.path)
+    // Where the tree may hold it already, its id alone first: an unchanged document (the files
+    // provider's 211 mirrored files on the services root, which no screening check hashed) is
+    // not copied into a Buffer only to be found the same (issue 22: 1.3 MB copied a run).
+    const blob = this.blobOf(doc, current !== undefined && current.mode === mode)
+    const sha = blob.sha
     if (current !== undefined && current.sha === sha && current.mode === mode) return false
     const bytes = blob.bytes ?? Buffer.from(doc.content)
     this.updates.set(doc.path, { mode, sha, bytes })
@@ -358,7 +366,7 @@ export class SnapshotDraft {
   /** The private index of the new tree, written as git writes it (see writeIndexFile). */
   private async writeIndex(read: TwinIndex): Promise<void> {
     try {
-      writeIndexFile(join(this.dir, INDEX), this.entries, read)
+      this.indexKey = writeIndexFile(join(this.dir, INDEX), this.entries, read)
     } catch (error) {
       throw diskError(error, this.dir)
     }
@@ -372,6 +380,13 @@ export class SnapshotDraft {
    * unchanged snapshot refreshes their stat data).
    */
   private async rememberTree(commit: string): Promise<void> {
+    // The index the draft wrote from its entries (those of the commit's tree): its key as
+    // written, not read back (the scale twin's 24,000 entries: 20–25 ms). Recorded with this
+    // HEAD; quick-status trusts the record only for an index whose entries make that same key.
+    if (this.indexKey !== undefined) {
+      if (readHead(this.dir) === commit) await rememberClean(this.dir, commit, { key: this.indexKey })
+      return
+    }
     const index = readIndex(this.dir)
     if (index === undefined || readHead(this.dir) !== commit || index.entries.size !== this.entries.size) return
     for (const [path, entry] of this.entries) {
@@ -412,10 +427,10 @@ export class SnapshotDraft {
 
   /** Throw the draft away: the working twin and HEAD were never touched. */
   async discard(): Promise<void> {
-    await rm(join(this.dir, MARKER), { force: true })
-    await rm(join(this.dir, STAGE), { recursive: true, force: true })
-    await rm(join(this.dir, INDEX), { force: true })
-    await rm(join(this.dir, `${INDEX}.lock`), { force: true })
+    rmSync(join(this.dir, MARKER), { force: true })
+    rmSync(join(this.dir, STAGE), { recursive: true, force: true })
+    rmSync(join(this.dir, INDEX), { force: true })
+    rmSync(join(this.dir, `${INDEX}.lock`), { force: true })
   }
 }
 
@@ -427,17 +442,19 @@ export { diskError }
 
 export async function settleSnapshot(dir: string): Promise<{ finished: boolean; discarded: boolean; tempFiles: string[] }> {
   const outcome = await settleMove(dir)
-  await refuseForeignIndexLock(dir)
+  refuseForeignIndexLock(dir)
   return outcome
 }
 
 async function settleMove(dir: string): Promise<{ finished: boolean; discarded: boolean; tempFiles: string[] }> {
   const tempFiles: string[] = []
   // git's index lock as a hard link of our private index: a swap killed half way; it is complete, finish it.
-  const [ours, locked] = await Promise.all([stat(join(dir, INDEX)).catch(() => undefined), lstat(join(dir, '.git', 'index.lock')).catch(() => undefined)])
+  // The checks of a twin with nothing to settle are synchronous calls (issue 22: every snapshot, `plan` and `status` make them).
+  const ours = quietly(() => statSync(join(dir, INDEX)))
+  const locked = quietly(() => lstatSync(join(dir, '.git', 'index.lock')))
   if (ours !== undefined && locked !== undefined && ours.ino === locked.ino) await rename(join(dir, '.git', 'index.lock'), join(dir, '.git', 'index'))
   const state = join(dir, STATE)
-  for (const name of await readdir(state).catch(() => [] as string[])) {
+  for (const name of quietly(() => readdirSync(state)) ?? []) {
     if (!TEMP_NAME.test(name) && !/^lock\.stale-/.test(name)) continue
     const info = await lstat(join(state, name)).catch(() => undefined)
     // Another run taking the lock right now has its temp file for a moment: leave young ones alone.
@@ -446,16 +463,11 @@ async function settleMove(dir: string): Promise<{ finished: boolean; discarded: 
     await rm(join(state, name), { force: true })
     tempFiles.push(join(STATE, name))
   }
-  let text: string | undefined
-  try {
-    text = await readFile(join(dir, MARKER), 'utf8')
-  } catch {
-    text = undefined
-  }
+  const text = quietly(() => readFileSync(join(dir, MARKER), 'utf8'))
   if (text === undefined) {
     const leftovers = [INDEX, `${INDEX}.lock`, STAGE]
-    for (const l of leftovers) if ((await lstat(join(dir, l)).catch(() => undefined)) !== undefined) tempFiles.push(l)
-    for (const l of leftovers) await rm(join(dir, l), { recursive: true, force: true })
+    for (const l of leftovers) if (quietly(() => lstatSync(join(dir, l))) !== undefined) tempFiles.push(l)
+    for (const l of leftovers) rmSync(join(dir, l), { recursive: true, force: true })
     return { finished: false, discarded: false, tempFiles }
   }
   let record: MoveRecord | undefined
@@ -486,7 +498,7 @@ async function settleMove(dir: string): Promise<{ finished: boolean; discarded: 
  * git's index lock behind: done on a copy, then swapped in the way a snapshot's index is.
  */
 export async function resetIndex(dir: string): Promise<void> {
-  await refuseForeignIndexLock(dir)
+  refuseForeignIndexLock(dir)
   const index = join(dir, INDEX)
   await rm(index, { force: true })
   const real = join(dir, '.git', 'index')
@@ -545,9 +557,19 @@ async function swapIndex(dir: string, index: string): Promise<void> {
  * Settling (settleMove) finishes that swap.
  */
 export async function snapshotUnsettled(dir: string): Promise<boolean> {
-  if ((await lstat(join(dir, MARKER)).catch(() => undefined)) !== undefined) return true
-  const [ours, locked] = await Promise.all([stat(join(dir, INDEX)).catch(() => undefined), lstat(join(dir, '.git', 'index.lock')).catch(() => undefined)])
+  if (quietly(() => lstatSync(join(dir, MARKER))) !== undefined) return true
+  const ours = quietly(() => statSync(join(dir, INDEX)))
+  const locked = quietly(() => lstatSync(join(dir, '.git', 'index.lock')))
   return ours !== undefined && locked !== undefined && ours.ino === locked.ino
+}
+
+/** fn's value, or undefined when it throws (a missing file, as the awaited calls' `.catch(() => undefined)` had it). */
+function quietly<T>(fn: () => T): T | undefined {
+  try {
+    return fn()
+  } catch {
+    return undefined
+  }
 }
 
 async function finishMove(dir: string, record: MoveRecord, index: string | undefined): Promise<void> {
@@ -894,7 +916,7 @@ export async function commitFirstFiles(dir: string, files: ReadonlyArray<{ path:
   if (commit === undefined) return undefined
   objects.push(...[...trees].map(([sha, bytes]) => ({ type: 'tree' as const, sha, bytes })), commit)
   try {
-    await git(dir, ['index-pack', '--stdin'], { input: packOf(objects) })
+    writePack(dir, objects)
     // Each file written whole aside (a TwinSync temp name in .git/twinsync, which the next run's
     // settling removes if a kill leaves it; a stale `.lock` of git's would fail later runs), then
     // renamed into place; the branch last.
@@ -926,12 +948,15 @@ export async function commitFirstFiles(dir: string, files: ReadonlyArray<{ path:
  * written: "racy"); others carry none, as `update-index --index-info` leaves them (git, and the
  * quick check, compare their files by content).
  */
-function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEntry>, read: TwinIndex | undefined, flag = 'w'): void {
+/** Returns the entries' key as quick-status's readIndex makes it (paths, modes, blob ids in the index's order). */
+function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEntry>, read: TwinIndex | undefined, flag = 'w'): string {
   const statOf = new Map<string, number>()
   read?.paths.forEach((p, i) => statOf.set(p, read.statAt[i] as number))
   const racyFrom = read === undefined ? 0n : read.mtimeNs / 1_000_000_000n - 2n
   const paths = [...entries.keys()].map((p) => Buffer.from(p)).sort(Buffer.compare)
   const parts: Buffer[] = []
+  const key = createHash('sha1')
+  let keyText = ''
   const header = Buffer.alloc(12)
   header.write('DIRC', 0, 'latin1')
   header.writeUInt32BE(2, 4)
@@ -951,29 +976,39 @@ function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEntry>, r
     entryBytes.writeUInt16BE(Math.min(name.length, 0xfff), 60)
     name.copy(entryBytes, 62)
     parts.push(entryBytes)
+    keyText += `${entry.mode} ${entry.sha}\t${text}\0`
+    if (keyText.length > 65536) {
+      key.update(keyText)
+      keyText = ''
+    }
   }
   const body = Buffer.concat(parts)
   writeFileSync(path, Buffer.concat([body, createHash('sha1').update(body).digest()]), { mode: 0o600, flag })
+  return key.update(keyText).digest('hex')
 }
 
 /** New objects into the store: one pack from PACK_BLOBS_FROM of them, else loose (see writeBlobs). */
 async function writeObjects(dir: string, objects: readonly GitObjectBytes[]): Promise<void> {
   if (objects.length < PACK_BLOBS_FROM) return writeLooseBlobs(dir, objects)
-  await git(dir, ['index-pack', '--stdin'], { input: packOf(objects) })
+  try {
+    writePack(dir, objects)
+  } catch (error) {
+    throw diskError(error, dir)
+  }
 }
 
 /**
  * Speed: the blobs of a snapshot that writes many (a first snapshot, an upgrade) go into the
- * object store as one pack (`git index-pack --stdin`), fewer as loose objects. On the shared
+ * object store as one pack (pack-writer.ts, as `git index-pack --stdin` writes it), fewer as loose objects. On the shared
  * test machine's disk a loose object cost 1–2 ms of wall time (its folder, a temp file, a link,
  * an unlink): the services root's first snapshot spent 215–625 ms writing 224 of them, and
  * then `git repack` packed them (auto-pack.ts; 380–670 ms, most of it fsync). With
  * one pack: 80–130 ms to stage the tree, and the first snapshot's CPU 1,730 → 1,160 ms
  * (1,430 → 1,070 ms beside auto-pack's pack of every commit) with the other changes of its row
  * in docs/architecture.md (Speed). The pack holds no deltas; auto-pack's
- * whole repack (every few packs) finds them. git writes it under a temp name and renames it
+ * whole repack (every few packs) finds them. It is written under a temp name and renamed
  * into place with its index, so a kill leaves only a temp pack (auto-pack removes old ones).
- * The pack is streamed into git (packOf), not made whole first: on the scale root (20,000
+ * The pack is streamed to its file (packOf), not made whole first: on the scale root (20,000
  * files under /etc) the whole pack in memory, and again as the child's input, took the first
  * snapshot's peak memory from 276 to 532 MB; streamed it is 272 MB (548 MB the whole pack,
  * medians of 6 interleaved), CPU no worse (user 4.2 → 4.0 s; services root user + sys 1.13 → 1.09 s).
@@ -982,65 +1017,11 @@ export const PACK_BLOBS_FROM = 100
 
 async function writeBlobs(dir: string, blobs: ReadonlyArray<{ sha: string; bytes: Buffer }>): Promise<void> {
   if (blobs.length < PACK_BLOBS_FROM) return writeLooseBlobs(dir, blobs)
-  await git(dir, ['index-pack', '--stdin'], { input: packOf(blobs) })
-}
-
-const PACK_TYPES = { commit: 1, tree: 2, blob: 3 } as const
-
-/** Small objects of a pack go to git together, up to this many bytes a write. */
-const PACK_WRITE = 64 * 1024
-
-/**
- * A pack (format version 2) of whole blobs, without deltas, made as git reads it: the header
- * (the count is known), each blob's header and deflated bytes, then the SHA-1 of all of it,
- * hashed as it goes. Small objects are gathered up to PACK_WRITE bytes a write (not one pipe
- * write each); a larger blob's deflated bytes go as they are. So beside the blobs themselves
- * (the draft holds them) only one blob's deflated bytes are held at a time, not the whole pack.
- */
-export function* packOf(blobs: ReadonlyArray<{ bytes: Buffer; type?: GitObjectBytes['type'] }>): Generator<Buffer> {
-  const hash = createHash('sha1')
-  const header = Buffer.alloc(12)
-  header.write('PACK', 0, 'latin1')
-  header.writeUInt32BE(2, 4)
-  header.writeUInt32BE(blobs.length, 8)
-  hash.update(header)
-  let batch: Buffer[] = [header]
-  let batched = header.length
-  for (const { bytes, type = 'blob' } of blobs) {
-    // The type (1 commit, 2 tree, 3 blob) and the size: 4 bits, then 7 bits a byte, low bits first.
-    let size = bytes.length
-    const bits: number[] = []
-    let byte = (PACK_TYPES[type] << 4) | (size & 0x0f)
-    size = Math.floor(size / 16)
-    while (size > 0) {
-      bits.push(byte | 0x80)
-      byte = size & 0x7f
-      size = Math.floor(size / 128)
-    }
-    bits.push(byte)
-    const head = Buffer.from(bits)
-    const deflated = deflateSync(bytes)
-    hash.update(head)
-    hash.update(deflated)
-    batch.push(head)
-    batched += head.length
-    if (deflated.length >= PACK_WRITE) {
-      yield Buffer.concat(batch)
-      yield deflated
-      batch = []
-      batched = 0
-      continue
-    }
-    batch.push(deflated)
-    batched += deflated.length
-    if (batched >= PACK_WRITE) {
-      yield Buffer.concat(batch)
-      batch = []
-      batched = 0
-    }
+  try {
+    writePack(dir, blobs)
+  } catch (error) {
+    throw diskError(error, dir)
   }
-  batch.push(hash.digest())
-  yield Buffer.concat(batch)
 }
 
 /**
@@ -1083,8 +1064,8 @@ async function headOf(dir: string): Promise<string | undefined> {
 }
 
 /** A `.git/index.lock` that is not ours: a git command is running in the twin, or one was killed. */
-async function refuseForeignIndexLock(dir: string): Promise<void> {
-  if ((await lstat(join(dir, '.git', 'index.lock')).catch(() => undefined)) !== undefined) throw indexLocked(dir)
+function refuseForeignIndexLock(dir: string): void {
+  if (quietly(() => lstatSync(join(dir, '.git', 'index.lock'))) !== undefined) throw indexLocked(dir)
 }
 
 function indexLocked(dir: string): TwinSyncError {
@@ -1119,3 +1100,4 @@ function checkTwinPath(path: string): void {
 function git(dir: string, args: string[], options: { env?: Record<string, string>; input?: string | Buffer | Iterable<Buffer> } = {}): Promise<Buffer> {
   return runGitBytes(dir, args, options)
 }
+

@@ -193,7 +193,7 @@ export function quickClean(dir: string, options: { anySize?: boolean } = {}): Qu
  * that this HEAD and these index entries agree. Under the twin lock only. Written only when it
  * changes.
  */
-export async function rememberClean(dir: string, head: string, index: TwinIndex): Promise<void> {
+export async function rememberClean(dir: string, head: string, index: Pick<TwinIndex, 'key'>): Promise<void> {
   const record = readCleanRecord(dir)
   if (record?.head === head && record.key === index.key) return
   // The folder may not exist yet (a twin just created: its init commit is recorded).

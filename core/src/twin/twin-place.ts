@@ -1,4 +1,4 @@
-import { lstat, readdir, realpath } from 'node:fs/promises'
+import { lstatSync, readdirSync, realpathSync, type Stats } from 'node:fs'
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
 import { TwinSyncError } from '@twinsync/sdk'
 import { quoteArg } from '../plan/command-text.js'
@@ -37,13 +37,15 @@ export async function checkTwinPlace(input: string, mirrored: readonly MirroredP
     throw placeInvalid(raw, `"${raw}" is not an absolute path`, 'Give the twin repository as an absolute path, such as /var/lib/twinsync/twin.')
   }
   const dir = resolve(expanded)
-  const entry = await lstat(dir).catch(() => undefined)
+  // Synchronous calls: a dozen or more a run (one realpath a mirrored path), each a round trip
+  // through libuv's thread pool when awaited (issue 22).
+  const entry = lstatOrUndefined(dir)
   if (entry?.isSymbolicLink()) {
     throw placeInvalid(dir, `${dir} is a symlink`, `Give the folder the link points at (\`readlink -f ${quoteArg(dir)}\` prints it), so the twin cannot be moved by changing the link.`)
   }
-  const real = await realpathOfExisting(dir)
+  const real = realpathOfExisting(dir)
   for (const m of mirrored) {
-    const path = await realpathOfExisting(m.path)
+    const path = realpathOfExisting(m.path)
     const inside = within(real, path)
     if (inside || within(path, real)) {
       throw placeInvalid(
@@ -54,7 +56,7 @@ export async function checkTwinPlace(input: string, mirrored: readonly MirroredP
     }
   }
   if (entry === undefined) return { dir, holds: 'missing' }
-  if (entry.isDirectory() && (await readdir(dir)).length === 0) return { dir, holds: 'empty' }
+  if (entry.isDirectory() && readdirSync(dir).length === 0) return { dir, holds: 'empty' }
   // A directory with something in it must be a twin; open() says why not (REPO_NOT_DIRECTORY, REPO_NOT_TWIN, REPO_INVALID).
   const info = await new TwinRepository({ dir, source: 'config' }, gitFactory).open()
   return { dir, holds: 'twin', info }
@@ -65,11 +67,24 @@ function within(path: string, folder: string): boolean {
 }
 
 /** The real path of the deepest part that exists, with the rest appended: symlinked parents resolved. */
-async function realpathOfExisting(path: string): Promise<string> {
-  const real = await realpath(path).catch(() => undefined)
+function realpathOfExisting(path: string): string {
+  let real: string | undefined
+  try {
+    real = realpathSync.native(path)
+  } catch {
+    real = undefined
+  }
   if (real !== undefined) return real
   const parent = dirname(path)
-  return parent === path ? path : join(await realpathOfExisting(parent), basename(path))
+  return parent === path ? path : join(realpathOfExisting(parent), basename(path))
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path)
+  } catch {
+    return undefined
+  }
 }
 
 function placeInvalid(dir: string, why: string, nextStep: string): TwinSyncError {

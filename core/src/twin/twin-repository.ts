@@ -1,4 +1,5 @@
 import { quoteArg } from '../plan/command-text.js'
+import { statSync, type Stats } from 'node:fs'
 import { chmod, mkdir, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { TwinDocument, TwinReader } from '@twinsync/sdk'
@@ -8,8 +9,9 @@ import { Tokens } from '../tokens.js'
 import { SnapshotDraft, commitFirstFiles, refreshIndex, settleSnapshot, snapshotUnsettled } from './atomic-snapshot.js'
 import { indexUnchanged, quickClean, readHead, readIndex, rememberClean, type QuickClean } from './quick-status.js'
 import type { GitClient, GitClientFactory } from './git.js'
-import { isTwinFile, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, writeTwinFile } from './twin-files.js'
+import { isTwinFile, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, writeTwinFile, type CheckedFolders } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
+import { initInNode } from './init-in-node.js'
 import { TWIN_FORMAT_VERSION, parseTwinInfo, type TwinInfo } from './twin-info.js'
 import type { TwinLocation } from './twin-location.js'
 
@@ -62,7 +64,8 @@ export class TwinRepository implements TwinReader {
     }
     await mkdir(this.dir, { recursive: true, mode: 0o700 })
     await chmod(this.dir, 0o700)
-    await this.git.init()
+    // Made in Node when that is exactly what `git init` would make (init-in-node.ts), else by git.
+    if (!initInNode(this.dir)) await this.git.init()
     for (const folder of TWIN_LAYOUT) await mkdir(join(this.dir, folder), { recursive: true })
     const files = [...Object.entries(FOLDER_NOTES).map(([path, text]) => ({ path, bytes: Buffer.from(text) })), { path: 'twin.json', bytes: Buffer.from(stableStringify(info)) }]
     for (const { path, bytes } of files) await writeTwinFile(this.dir, path, bytes, 0o644)
@@ -81,7 +84,8 @@ export class TwinRepository implements TwinReader {
 
   /** Refuse to work on anything that is not an initialised twin. */
   async open(): Promise<TwinInfo> {
-    const existing = await stat(this.dir).catch(() => undefined)
+    // Synchronous checks (issue 22): every command opens the twin, some twice.
+    const existing = statQuietly(this.dir)
     if (existing === undefined) {
       throw new TwinSyncError('REPO_NOT_INITIALIZED', `There is no twin at ${this.dir}`, {
         nextStep: `Create it with \`twinsync init --repo ${quoteArg(this.dir)}\` (or point --repo at the twin).`,
@@ -165,6 +169,24 @@ export class TwinRepository implements TwinReader {
     return listTwinFiles(this.dir, prefix)
   }
 
+  /**
+   * The working twin for one pass that only reads it (a plan, a status): read and list as above,
+   * each folder found to be a real directory checked once for the pass (CheckedFolders in
+   * twin-files.ts). Use a new one for each pass; never across a write.
+   */
+  reader(): TwinReader {
+    const checked: CheckedFolders = new Set()
+    const read = (path: string) => readTwinFile(this.dir, path, checked)
+    return {
+      read,
+      readText: async (path) => {
+        const bytes = await read(path)
+        return bytes === undefined ? undefined : bytes.toString('utf8')
+      },
+      list: (prefix) => listTwinFiles(this.dir, prefix, checked),
+    }
+  }
+
   /** Write a document unless the twin already holds exactly these bytes. Never writes through a symlink. */
   async write(doc: TwinDocument): Promise<boolean> {
     const bytes = typeof doc.content === 'string' ? Buffer.from(doc.content) : Buffer.from(doc.content)
@@ -197,8 +219,11 @@ export class TwinRepository implements TwinReader {
    * .git proves without git (quick-status.ts): reading its files is reading that snapshot.
    * False means "not known", never "different".
    */
-  async isExactly(commit: string): Promise<boolean> {
+  async isExactly(commit: string, checkedJustNow = false): Promise<boolean> {
     if (await snapshotUnsettled(this.dir)) return false
+    // The caller's own check found the working twin exactly this commit a moment ago
+    // (PlanOptions.fromIsWorkingTwin), and HEAD is still it: not checked a second time.
+    if (checkedJustNow && readHead(this.dir) === commit) return true
     // Any size: without it the planner reads the commit through `git cat-file`, dearer than the check.
     const quick = quickClean(this.dir, { anySize: true })
     return quick.clean && quick.head === commit
@@ -245,8 +270,8 @@ export class TwinRepository implements TwinReader {
   }
 
   private async isTwin(): Promise<boolean> {
-    const [json, git] = await Promise.all([isTwinFile(this.dir, 'twin.json'), stat(join(this.dir, '.git')).catch(() => undefined)])
-    return json && git?.isDirectory() === true
+    const json = await isTwinFile(this.dir, 'twin.json')
+    return json && statQuietly(join(this.dir, '.git'))?.isDirectory() === true
   }
 
   private notDirectory(): TwinSyncError {
@@ -254,5 +279,13 @@ export class TwinRepository implements TwinReader {
       nextStep: 'Point --repo (or "repo" in the config file) at a directory.',
       details: { repo: this.dir },
     })
+  }
+}
+
+function statQuietly(path: string): Stats | undefined {
+  try {
+    return statSync(path)
+  } catch {
+    return undefined
   }
 }

@@ -2,7 +2,11 @@ import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { LocalHost, MemoryCache, RecordingHost } from '@twinsync/sdk'
-import { applyDiversions, originOf, parseDiversions, parseMd5sums, parseStatusConffiles, type PackageIndex } from '../src/package-origin.js'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { isWithin } from '@twinsync/sdk'
+import { applyDiversions, originOf, parseDiversions, parseMd5sums, parseStatusConffiles, readPackageIndex, type PackageIndex } from '../src/package-origin.js'
 import { parseGetcap, parseGetfattr, readExtendedAttributes } from '../src/extended-attributes.js'
 import { FilesProvider } from '../src/index.js'
 import { debianLikeRoot, type TargetRoot } from './target-root.js'
@@ -27,6 +31,50 @@ describe('files provider: dpkg data', () => {
     assert.deepEqual(index.get('/etc/issue.distrib'), [{ package: 'base-files', md5: 'aa', divertedFrom: '/etc/issue' }])
     assert.deepEqual(originOf(index.get('/etc/issue.distrib'), 'aa'), { origin: 'package-unmodified', package: 'base-files', divertedFrom: '/etc/issue' })
     assert.deepEqual(originOf(undefined, 'aa'), { origin: 'local' })
+  })
+  it('indexes only what ends up under /etc, the same entries as indexing everything (md5sums, conffiles, diversions, chains of them)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twinsync-dpkg-'))
+    try {
+      const md5 = (n: number) => n.toString(16).padStart(32, '0')
+      const files: Record<string, string> = {
+        status: ['Package: a', 'Status: install ok installed', 'Conffiles:', ` /etc/a.conf ${md5(1)}`, ` /opt/a.conf ${md5(2)}`, ''].join('\n'),
+        'info/a.md5sums': [`${md5(3)}  etc/a.conf`, `${md5(4)}  usr/bin/a`, `${md5(5)} */etc/star`, `${md5(6)}  usr/share/etcetera`, `${md5(7)}  etc/crlf\r`, `${md5(8)}  etc`, 'junk etc/x'].join('\n'),
+        'info/b:amd64.md5sums': [`${md5(9)}  usr/lib/b/one`, `${md5(10)}  usr/lib/b/two`, `${md5(11)}  usr/lib/b/three`, `${md5(12)}  etc/b.conf`].join('\n') + '\n',
+        'info/b:amd64.conffiles': '/etc/b.conf\n/etc/b.d/x\n /opt/b\n',
+        'info/c.md5sums': `${md5(13)}  etc/moved-out\n${md5(14)}  usr/lib/c/plain\n`,
+        // usr/lib/b/one diverted into /etc; two through a chain (two -> three is not: three -> /etc); /etc/moved-out out of /etc.
+        diversions: ['/usr/lib/b/one', '/etc/one', ':', '/usr/lib/b/two', '/usr/lib/b/three', 'c', '/usr/lib/b/three', '/etc/three', 'c', '/etc/moved-out', '/usr/lib/out', ':'].join('\n') + '\n',
+      }
+      mkdirSync(join(dir, 'var/lib/dpkg/info'), { recursive: true })
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, 'var/lib/dpkg', name), text)
+      const wanted = (p: string) => isWithin(p, '/etc')
+      const cache = new MemoryCache()
+      const index = await readPackageIndex(new LocalHost(dir), cache, wanted)
+      // The whole index, as it was made before: every path, then diversions, then filtered.
+      const whole: PackageIndex = new Map()
+      const add = (path: string, file: { package: string; md5: string | undefined }) => {
+        const list = whole.get(path) ?? []
+        if (!list.some((f) => f.package === file.package)) list.push(file)
+        else if (file.md5 !== undefined) for (const f of list) if (f.package === file.package) f.md5 = file.md5
+        whole.set(path, list)
+      }
+      for (const [path, file] of parseStatusConffiles(files.status as string)) add(path, file)
+      for (const [name, pkg] of [['info/a.md5sums', 'a'], ['info/b:amd64.md5sums', 'b']] as const) for (const [path, sum] of parseMd5sums(files[name] as string)) add(path, { package: pkg, md5: sum })
+      for (const line of (files['info/b:amd64.conffiles'] as string).split('\n')) if (line.trim().startsWith('/') && !whole.get(line.trim())?.some((f) => f.package === 'b')) add(line.trim(), { package: 'b', md5: undefined })
+      for (const [path, sum] of parseMd5sums(files['info/c.md5sums'] as string)) add(path, { package: 'c', md5: sum })
+      applyDiversions(whole, parseDiversions(files.diversions as string))
+      const expected = [...whole].filter(([path]) => wanted(path)).sort(([a], [b]) => a.localeCompare(b))
+      assert.deepEqual([...index].sort(([a], [b]) => a.localeCompare(b)), expected)
+      assert.ok(index.has('/etc/one') && index.has('/etc/three') && !index.has('/etc/moved-out') && !index.has('/etc/crlf'), 'diverted in and out, a CR line left out as before')
+      // The cache holds nothing from outside /etc but what a diversion moved out, and answers the same.
+      const cached = JSON.parse((await cache.read('dpkg-index')) as string) as { files: Array<[string, unknown]> }
+      assert.deepEqual(cached.files.map(([p]) => p).filter((p) => !isWithin(p, '/etc')), ['/usr/lib/out'])
+      const json = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown
+      assert.deepEqual(json([...(await readPackageIndex(new LocalHost(dir), cache, wanted))].sort(([a], [b]) => a.localeCompare(b))), json(expected))
+      assert.deepEqual(parseMd5sums(files['info/a.md5sums'] as string, 'etc'), parseMd5sums(files['info/a.md5sums'] as string).filter(([p]) => p.includes('etc')))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 

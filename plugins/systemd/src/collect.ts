@@ -7,6 +7,7 @@ import { collectRuntime, managerRuns, withUnloadedUnits } from './runtime-units.
 import type { SystemdState, UnitEntry } from './state.js'
 import { UnitFileIndex } from './unit-file-index.js'
 import { PERSISTENT_CONFIG } from './unit-paths.js'
+import { cachedUnitFiles } from './unit-files-cache.js'
 
 const SECTIONS_CACHE_KEY = 'install-sections-v1'
 type ParsedSections = Map<string, { signature: string; install: InstallSection }>
@@ -17,6 +18,29 @@ type ParsedSections = Map<string, { signature: string; install: InstallSection }
  */
 export async function collectSystemdState(ctx: ProviderContext): Promise<{ state: SystemdState; diagnostics: Diagnostic[] }> {
   const diagnostics: Diagnostic[] = []
+  const { units, startup } = await cachedUnitFiles(ctx.host, ctx.cache, (host) => unitFileState({ ...ctx, host }))
+  const state: SystemdState = { units, startup }
+  if (await managerRuns(ctx.host)) {
+    try {
+      state.runtime = withUnloadedUnits(await collectRuntime(ctx.host), Object.entries(units).map(([name, entry]) => ({ name, state: entry.state })))
+    } catch (error) {
+      diagnostics.push(warningDiagnostic('SYSTEMD_RUNTIME_UNREADABLE', 'Could not read the runtime state of units', { detail: (error as Error).message, provider: 'systemd' }))
+    }
+    if (state.runtime !== undefined) {
+      try {
+        await addConfigDrift(ctx.host, state.runtime, ctx.cache)
+      } catch (error) {
+        diagnostics.push(
+          warningDiagnostic('SYSTEMD_CONFIG_AGE_UNKNOWN', 'Could not tell whether running services run their current configuration', { detail: (error as Error).message, provider: 'systemd' }),
+        )
+      }
+    }
+  }
+  return { state, diagnostics }
+}
+
+/** Enablement, presets and hashes of the unit files, and what starts at boot: read from the unit directories alone (cached, see unit-files-cache.ts). */
+async function unitFileState(ctx: Pick<ProviderContext, 'host' | 'cache'>): Promise<Pick<SystemdState, 'units' | 'startup'>> {
   const cached = await ctx.cache.read(SECTIONS_CACHE_KEY).catch(() => undefined)
   const index = new UnitFileIndex(ctx.host, parseSections(cached))
   const files = await index.list()
@@ -34,7 +58,7 @@ export async function collectSystemdState(ctx: ProviderContext): Promise<{ state
   }
 
   const defaultTarget = await defaultTargetOf(index, (path) => ctx.host.readlink(path).catch(() => undefined))
-  const state: SystemdState = {
+  return {
     units,
     startup: {
       ...(defaultTarget === undefined ? {} : { defaultTarget }),
@@ -42,23 +66,6 @@ export async function collectSystemdState(ctx: ProviderContext): Promise<{ state
       enabledTimers: files.filter((u) => u.name.endsWith('.timer') && (u.state === 'enabled' || u.state === 'enabled-runtime')).map((u) => u.name).sort(compareStrings),
     },
   }
-  if (await managerRuns(ctx.host)) {
-    try {
-      state.runtime = withUnloadedUnits(await collectRuntime(ctx.host), files)
-    } catch (error) {
-      diagnostics.push(warningDiagnostic('SYSTEMD_RUNTIME_UNREADABLE', 'Could not read the runtime state of units', { detail: (error as Error).message, provider: 'systemd' }))
-    }
-    if (state.runtime !== undefined) {
-      try {
-        await addConfigDrift(ctx.host, state.runtime, ctx.cache)
-      } catch (error) {
-        diagnostics.push(
-          warningDiagnostic('SYSTEMD_CONFIG_AGE_UNKNOWN', 'Could not tell whether running services run their current configuration', { detail: (error as Error).message, provider: 'systemd' }),
-        )
-      }
-    }
-  }
-  return { state, diagnostics }
 }
 
 function parseSections(text: string | undefined): ParsedSections {
@@ -71,7 +78,7 @@ function parseSections(text: string | undefined): ParsedSections {
 }
 
 /** Write the parsed sections back, only when they differ from what was read (no write, no fsync, on an unchanged machine). */
-async function writeSections(ctx: ProviderContext, sections: ParsedSections, previous: string | undefined): Promise<void> {
+async function writeSections(ctx: Pick<ProviderContext, 'cache'>, sections: ParsedSections, previous: string | undefined): Promise<void> {
   const entries = [...sections.entries()].sort(([a], [b]) => compareStrings(a, b))
   const text = JSON.stringify(entries)
   if (text === previous) return

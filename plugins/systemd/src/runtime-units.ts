@@ -1,10 +1,10 @@
 import type { HostPort } from '@twinsync/sdk'
 import type { RuntimeEntry } from './state.js'
-import type { UnitFile, UnitFileState } from './unit-file-index.js'
+import type { UnitFileState } from './unit-file-index.js'
 import { isTemplate } from './unit-name.js'
 
 /** Unit files a person enables, disables or masks, and starts and stops by name. */
-const ADMINISTERED: ReadonlySet<UnitFileState> = new Set(['enabled', 'enabled-runtime', 'disabled', 'masked', 'masked-runtime', 'linked', 'linked-runtime'])
+const ADMINISTERED: ReadonlySet<string> = new Set<UnitFileState>(['enabled', 'enabled-runtime', 'disabled', 'masked', 'masked-runtime', 'linked', 'linked-runtime'])
 const RUNTIME_TYPES = /\.(service|socket|timer)$/
 
 /** Is a systemd manager running on the target (so runtime verbs and states make sense)? */
@@ -38,7 +38,7 @@ export async function collectRuntime(host: HostPort): Promise<Record<string, Run
  * service running. Added for units a person administers (enabled, disabled, masked, linked);
  * templates, aliases and static units (started by something else) are left to what systemd says.
  */
-export function withUnloadedUnits(runtime: Record<string, RuntimeEntry>, files: readonly UnitFile[]): Record<string, RuntimeEntry> {
+export function withUnloadedUnits(runtime: Record<string, RuntimeEntry>, files: ReadonlyArray<{ name: string; state: string }>): Record<string, RuntimeEntry> {
   const out = { ...runtime }
   for (const unit of files) {
     if (out[unit.name] !== undefined || !RUNTIME_TYPES.test(unit.name) || isTemplate(unit.name) || !ADMINISTERED.has(unit.state)) continue

@@ -1,0 +1,212 @@
+import type { DirEntry, FileStat, HostPort, ProviderCache } from '@twinsync/sdk'
+import { isRacy } from '@twinsync/sdk'
+
+const CACHE_KEY = 'unit-files-v1'
+
+/**
+ * Speed (issue 22): the unit-file part of systemd's state (every unit's enablement, preset and
+ * hash; what starts at boot) worked out from the unit directories is kept with the stat data of
+ * every path the work looked at: each directory listed, link read, file read and path stat'ed
+ * (or found missing), as the host port reached it. The next collect stats those paths again and,
+ * when every one is as it was, takes the state from the cache without listing, following or
+ * reading anything. A directory's listing changes its mtime and ctime, a link is never changed
+ * in place, a file's content changes its ctime (nobody can set that back): a change to anything
+ * the state came from shows in one of them. Never kept when one of them changed too recently to
+ * trust its times (racily clean, `isRacy`), nor when the work ran anything but those reads.
+ * The running manager's part (systemctl) is asked every time, as before.
+ *
+ * Measured (systemd's detect and collect alone in a fresh process, CPU medians of 7 interleaved,
+ * load average 5): services root 15.1 → 4.4 ms (334 paths stat'ed again instead of 30 folders
+ * listed, 50 links read, every unit looked up), minbase root 12.2 → 4.0 ms; the whole unchanged
+ * snapshot with session 7's other changes 238 → 205 and 204 → 159 ms of CPU.
+ */
+export async function cachedUnitFiles<T>(host: HostPort, cache: ProviderCache, compute: (host: HostPort) => Promise<T>): Promise<T> {
+  const startedAt = Date.now()
+  const kept = parseKept(await cache.read(CACHE_KEY).catch(() => undefined))
+  if (kept !== undefined && kept.root === host.root && (await unchanged(host, kept.paths))) return kept.value as T
+  const recorder = new RecordingHost(host)
+  const value = await compute(recorder)
+  const paths = recorder.done ? await recorder.observed(startedAt) : undefined
+  if (paths !== undefined) await cache.write(CACHE_KEY, JSON.stringify({ root: host.root, paths, value } satisfies Kept)).catch(() => undefined)
+  return value
+}
+
+/** What the last collect looked at: per path, how ('l' lstat, 's' stat) and the key of what it found. */
+interface Kept {
+  root: string
+  paths: Array<[how: 'l' | 's', path: string, key: string]>
+  value: unknown
+}
+
+function parseKept(text: string | undefined): Kept | undefined {
+  if (text === undefined) return undefined
+  try {
+    const kept = JSON.parse(text) as Partial<Kept> | null
+    if (kept === null || typeof kept !== 'object' || typeof kept.root !== 'string' || !Array.isArray(kept.paths) || !('value' in kept)) return undefined
+    return kept as Kept
+  } catch {
+    return undefined // a damaged cache only costs time
+  }
+}
+
+async function unchanged(host: HostPort, paths: Kept['paths']): Promise<boolean> {
+  for (const entry of paths) {
+    if (!Array.isArray(entry) || entry.length !== 3) return false
+    const [how, path, key] = entry
+    if (typeof path !== 'string' || (how !== 'l' && how !== 's')) return false
+    if ((await statKey(host, how, path)) !== key) return false
+  }
+  return true
+}
+
+/** Everything a change would move: type, size, times, inode, device, mode, owner. 'missing' or 'error' when there is nothing to stat. */
+async function statKey(host: HostPort, how: 'l' | 's', path: string): Promise<string> {
+  let st: FileStat | undefined
+  try {
+    st = how === 'l' ? await host.lstat(path) : await host.stat(path)
+  } catch {
+    return 'error'
+  }
+  return st === undefined ? 'missing' : keyOf(st)
+}
+
+function keyOf(st: FileStat): string {
+  return `${st.type} ${st.size} ${st.mtimeMs} ${st.ctimeMs} ${st.ino} ${st.dev} ${st.mode} ${st.uid} ${st.gid}`
+}
+
+/**
+ * The host port as the unit-file work reads it, noting each path it reaches: listed or read (its
+ * stat, following links as the read does), a link read or lstat'ed (its lstat). Anything else
+ * (running a program, a write) is passed on and the answer is not kept.
+ */
+class RecordingHost implements HostPort {
+  private readonly paths = new Map<string, 'l' | 's'>()
+  private other = false
+
+  constructor(private readonly host: HostPort) {}
+
+  get root(): string {
+    return this.host.root
+  }
+
+  get live(): boolean {
+    return this.host.live
+  }
+
+  /** Whether only recorded reads were made. */
+  get done(): boolean {
+    return !this.other
+  }
+
+  /** The stat keys of every path reached, now; undefined when one changed too recently to trust (or the work went beyond reads). */
+  async observed(startedAt: number): Promise<Kept['paths'] | undefined> {
+    const out: Kept['paths'] = []
+    for (const [key, how] of this.paths) {
+      const path = key.slice(2)
+      let st: FileStat | undefined
+      try {
+        st = how === 'l' ? await this.host.lstat(path) : await this.host.stat(path)
+      } catch {
+        out.push([how, path, 'error'])
+        continue
+      }
+      if (st !== undefined && isRacy(st, startedAt)) return undefined
+      out.push([how, path, st === undefined ? 'missing' : keyOf(st)])
+    }
+    return this.other ? undefined : out
+  }
+
+  private note(how: 'l' | 's', path: string): void {
+    this.paths.set(`${how}:${path}`, how)
+  }
+
+  resolve(path: string): Promise<string> {
+    this.other = true
+    return this.host.resolve(path)
+  }
+
+  readFile(path: string): Promise<Buffer> {
+    this.note('s', path)
+    return this.host.readFile(path)
+  }
+
+  readTextIfExists(path: string): Promise<string | undefined> {
+    this.note('s', path)
+    return this.host.readTextIfExists(path)
+  }
+
+  lstat(path: string): Promise<FileStat | undefined> {
+    this.note('l', path)
+    return this.host.lstat(path)
+  }
+
+  stat(path: string): Promise<FileStat | undefined> {
+    this.note('s', path)
+    return this.host.stat(path)
+  }
+
+  readdir(path: string): Promise<DirEntry[]> {
+    this.note('s', path)
+    return this.host.readdir(path)
+  }
+
+  readlink(path: string): Promise<string> {
+    this.note('l', path)
+    return this.host.readlink(path)
+  }
+
+  query(...args: Parameters<HostPort['query']>): ReturnType<HostPort['query']> {
+    this.other = true
+    return this.host.query(...args)
+  }
+
+  readAttributes(path: string): ReturnType<HostPort['readAttributes']> {
+    this.other = true
+    return this.host.readAttributes(path)
+  }
+
+  which(...args: Parameters<HostPort['which']>): ReturnType<HostPort['which']> {
+    this.other = true
+    return this.host.which(...args)
+  }
+
+  writeFileAtomic(...args: Parameters<HostPort['writeFileAtomic']>): ReturnType<HostPort['writeFileAtomic']> {
+    this.other = true
+    return this.host.writeFileAtomic(...args)
+  }
+
+  mkdir(...args: Parameters<HostPort['mkdir']>): ReturnType<HostPort['mkdir']> {
+    this.other = true
+    return this.host.mkdir(...args)
+  }
+
+  symlink(...args: Parameters<HostPort['symlink']>): ReturnType<HostPort['symlink']> {
+    this.other = true
+    return this.host.symlink(...args)
+  }
+
+  chmod(...args: Parameters<HostPort['chmod']>): ReturnType<HostPort['chmod']> {
+    this.other = true
+    return this.host.chmod(...args)
+  }
+
+  setAttributes(...args: Parameters<HostPort['setAttributes']>): ReturnType<HostPort['setAttributes']> {
+    this.other = true
+    return this.host.setAttributes(...args)
+  }
+
+  chown(...args: Parameters<HostPort['chown']>): ReturnType<HostPort['chown']> {
+    this.other = true
+    return this.host.chown(...args)
+  }
+
+  remove(...args: Parameters<HostPort['remove']>): ReturnType<HostPort['remove']> {
+    this.other = true
+    return this.host.remove(...args)
+  }
+
+  exec(...args: Parameters<HostPort['exec']>): ReturnType<HostPort['exec']> {
+    this.other = true
+    return this.host.exec(...args)
+  }
+}
