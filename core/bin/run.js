@@ -16,25 +16,48 @@ async function start() {
   // oclif, the SDK and the commands as bundled CommonJS files (core/scripts/bundle.mjs), compiled from
   // V8's code cache (code-cache.js), one cache a command; oclif finds the commands' file in
   // require's cache, and the commands require the same oclif.
-  const { requireCached, saveCaches } = require('./code-cache.js')
+  const { provide, requireCached, saveCaches } = require('./code-cache.js')
   const variant = cacheVariant(args)
   // oclif runs the same functions for every command: one cache for help, one for the rest.
   const oclif = requireCached(join(__dirname, '..', 'bundle', 'oclif.cjs'), variant.endsWith('.help') ? 'help' : 'run').exports
   // The SDK as installed, CommonJS too: the commands and every plugin share it. Of the SDK and the
   // commands, only what every command needs loads here; the rest (sdk-lib.cjs, twinsync-lib.cjs)
   // when a command first imports a service, through the same cache.
-  requireCached(require.resolve('@twinsync/sdk/cjs'), variant)
+  provide('@twinsync/sdk/cjs', requireCached(sdkFile(), variant).exports)
   const cli = requireCached(join(__dirname, '..', 'bundle', 'twinsync.cjs'), variant).exports
   // Plugins ship compiled JavaScript; never try to transpile a linked plugin's sources.
   oclif.settings.enableAutoTranspile = false
   // No arguments: the control panel on a terminal; help otherwise (a pipe or cron never hangs).
-  const bare = args.length === 0
-  const onTerminal = process.stdin.isTTY === true && process.stdout.isTTY === true
-  const argv = bare && onTerminal ? ['tui'] : args
+  // process.stdin is only looked at then: setting it up costs 1–2 ms of CPU (session 7).
+  const argv = args.length === 0 && process.stdin.isTTY === true && process.stdout.isTTY === true ? ['tui'] : args
   const { loadOptions } = require('./oclif-config.js')
   await oclif.execute({ args: argv, loadOptions: await loadOptions(oclif, join(__dirname, '..'), argv, cli.OWN_WORDS) })
   // Only a run that succeeded leaves a cache: bad input changes nothing on disk.
   if (!process.exitCode) saveCaches()
+}
+
+/**
+ * @twinsync/sdk's CommonJS file (its package.json's `exports["./cjs"]`), looked up in the
+ * node_modules folders Node would search from here, without Node's resolver (which loads its ES
+ * module resolver for a package's `exports`, about 2 ms, see code-cache.js's `provide`). Anything
+ * else than that plain layout: require.resolve.
+ */
+function sdkFile() {
+  const { readFileSync } = require('node:fs')
+  const { dirname, join } = require('node:path')
+  for (const dir of require('node:module')._nodeModulePaths(__dirname)) {
+    let text
+    try {
+      text = readFileSync(join(dir, '@twinsync', 'sdk', 'package.json'), 'utf8')
+    } catch (error) {
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') continue
+      break
+    }
+    const target = JSON.parse(text).exports?.['./cjs']
+    if (typeof target === 'string' && target.startsWith('./') && !target.includes('*')) return join(dirname(join(dir, '@twinsync', 'sdk', 'package.json')), target)
+    break
+  }
+  return require.resolve('@twinsync/sdk/cjs')
 }
 
 /** The name of a run's code cache: its command's first word, and whether it asks for help. */

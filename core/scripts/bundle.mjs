@@ -431,10 +431,11 @@ removeStale(sdkOut, [sdkSplit.first, sdkSplit.second], Object.values(SDK_ENTRIES
 // plugins) go through `__twinsyncImport`, which bin/code-cache.js passes in: V8 drops what a
 // script compiled from a code cache needs for `import()` (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING),
 // and vm's own way around it is experimental and warns on every run. Required any other way,
-// the file uses its own `import()`. Its one `import()` of a library, `import('wsl-utils')` (the
+// the file uses its own `import()`. Its `import()` of a library, `import('wsl-utils')` (the
 // platform check of every start: five ES modules from node_modules, 4–6 ms through Node's ES
-// module loader), is left for esbuild to bundle: it stays lazy and comes from the code cache.
-const BUNDLED_BY_OCLIF = "'wsl-utils')"
+// module loader; `is-wsl` since session 7, see WSL_CHECK), is left for esbuild to bundle: it
+// stays lazy and comes from the code cache.
+const BUNDLED_BY_OCLIF = ["'wsl-utils')", "'is-wsl')"]
 // A plugin's commands are sorted by `localeCompare` when it loads (every run, the root's first):
 // the first such call sets up ICU's collator, 4.7 ms of CPU a run (session 7). For ids of
 // lowercase letters, `-` and `:` only (TwinSync's and @oclif/plugin-plugins'), that order is
@@ -443,6 +444,13 @@ const BUNDLED_BY_OCLIF = "'wsl-utils')"
 const ID_SORT = '.sort((a, b) => a.id.localeCompare(b.id))'
 const ID_SORT_PLAIN = '.sort((a, b) => /^[a-z:-]*$/.test(a.id) && /^[a-z:-]*$/.test(b.id) ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.id.localeCompare(b.id))'
 let idSorts = 0
+
+// oclif's platform check of every run asks wsl-utils whether this is WSL; wsl-utils (for its
+// other functions) loads node:child_process and a PowerShell helper first. Its `isWsl` is
+// is-wsl's answer (checked below: the same is-wsl), asked of is-wsl directly.
+const WSL_CHECK = "(await import('wsl-utils')).isWsl"
+const WSL_CHECK_PLAIN = "(await import('is-wsl')).default"
+let wslChecks = 0
 
 // oclif checks at load that node satisfies package.json's `engines` (TwinSync's, as bundled:
 // `>=20.19`) with semver, whose module builds about a hundred regular expressions first: 2–3 ms
@@ -464,9 +472,13 @@ let engineChecks = 0
 // (oclif's compiled code only ever reads names off it: `(0, x_1.name)(…)`, `x_1.default.y`).
 const OCLIF_LIB = /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/
 const LIBRARY_REQUIRE = /^const (\w+) = (__importDefault\()?require\("([^".][^"]*)"\)\)?;$/gm
+// Node's own modules oclif loads for a few of its functions only (its shell check, its prompt, its
+// timing marks), each with a dozen internal modules of Node's; the others are loaded at Node's
+// start anyway, and a name read through the proxy costs more than a plain one.
+const LAZY_BUILTINS = ['node:child_process', 'node:readline', 'node:perf_hooks']
 function lazyLibraries(text) {
   return text.replace(LIBRARY_REQUIRE, (line, name, importDefault, specifier) => {
-    if (specifier.startsWith('node:')) return line
+    if (specifier.startsWith('node:') && !LAZY_BUILTINS.includes(specifier)) return line
     const load = importDefault ? `__importDefault(require(${JSON.stringify(specifier)}))` : `require(${JSON.stringify(specifier)})`
     return `let ${name}__module; const ${name} = new Proxy({}, { get: (_, key) => (${name}__module ??= ${load})[key], has: (_, key) => key in (${name}__module ??= ${load}) });`
   })
@@ -482,12 +494,16 @@ const oclifImports = {
         idSorts += sorts
         text = text.split(ID_SORT).join(ID_SORT_PLAIN)
       }
+      if (/[\\/]@oclif[\\/]core[\\/]lib[\\/]util[\\/]os\.js$/.test(args.path)) {
+        wslChecks += text.split(WSL_CHECK).length - 1
+        text = text.split(WSL_CHECK).join(WSL_CHECK_PLAIN)
+      }
       if (/[\\/]@oclif[\\/]core[\\/]lib[\\/]index\.js$/.test(args.path)) {
         engineChecks += text.split(ENGINE_CHECK).length - 1
         text = text.split(ENGINE_CHECK).join(ENGINE_CHECK_PLAIN)
       }
       if (text === original && text.search(DYNAMIC_IMPORT) === -1) return undefined
-      return { contents: text.replace(DYNAMIC_IMPORT, (call, at) => (text.startsWith(BUNDLED_BY_OCLIF, at + call.length) ? call : '__twinsyncImport(')), loader: 'js' }
+      return { contents: text.replace(DYNAMIC_IMPORT, (call, at) => (BUNDLED_BY_OCLIF.some((name) => text.startsWith(name, at + call.length)) ? call : '__twinsyncImport(')), loader: 'js' }
     })
   },
 }
@@ -505,6 +521,14 @@ await build({
 const oclifText = readFileSync(oclifFile, 'utf8')
 if (oclifText.slice(oclifText.indexOf('\n')).match(DYNAMIC_IMPORT) !== null) throw new Error('bundle: oclif.cjs still calls import() itself')
 if (engineChecks !== 1) throw new Error(`bundle: oclif requires semver for its engines check ${engineChecks} times, not once as this build expects; see ENGINE_CHECK`)
+if (wslChecks !== 1) throw new Error(`bundle: oclif asks wsl-utils whether this is WSL ${wslChecks} times, not once as this build expects; see WSL_CHECK`)
+{
+  const fromOclif = createRequire(createRequire(join(core, 'package.json')).resolve('@oclif/core'))
+  const wslUtils = fromOclif.resolve('wsl-utils')
+  const isWslOfWslUtils = await import(pathToFileURL(wslUtils).href).then((m) => m.isWsl)
+  const isWslOfOclif = await import(pathToFileURL(fromOclif.resolve('is-wsl')).href).then((m) => m.default)
+  if (createRequire(wslUtils).resolve('is-wsl') !== fromOclif.resolve('is-wsl') || isWslOfWslUtils !== isWslOfOclif) throw new Error('bundle: wsl-utils and oclif see different is-wsl packages; see WSL_CHECK')
+}
 if (idSorts !== 1) throw new Error(`bundle: oclif's Plugin.load sorts its commands ${idSorts} times by localeCompare, not once as this build expects; see ID_SORT`)
 
 // The commands as one CommonJS file, so bin/run.js compiles it from V8's code cache as it does

@@ -132,6 +132,15 @@ describe('oclif from V8 code cache (core/bin/code-cache.js)', () => {
     assert.equal((await cacheFiles()).length, 1, 'the older cache is removed')
   })
 
+  it('gives a provided module to require() in a file it loads, without resolving its name', async () => {
+    await writeFile(file, "'use strict'; exports.run = async () => require('not-installed-anywhere').name + ':' + typeof require.resolve\n")
+    const script = `import { provide, requireCached } from ${JSON.stringify(CODE_CACHE)}
+provide('not-installed-anywhere', { name: 'provided' })
+process.stdout.write(await requireCached(process.argv[1]).exports.run())`
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, file], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home } })
+    assert.equal(stdout, 'provided:function')
+  })
+
   it('reads a file with other than ASCII characters as UTF-8', async () => {
     await writeFile(file, fixture('ü→v1'))
     assert.deepEqual(await load(file, home), { fromCache: false, value: 'ü→v1' })
@@ -173,5 +182,22 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
     assert.equal(await twinsync(...config), first)
     assert.equal(await twinsync('describe', '--help'), help)
     assert.equal((JSON.parse(first) as { configFile: string }).configFile, join(home, 'config.yaml'))
+  })
+
+  it("starts a command of its own without Node's ES module resolver (the SDK found without resolving its exports), and its help without node:crypto, child_process, perf_hooks or readline", async () => {
+    const probe = join(home, 'probe.cjs')
+    await writeFile(probe, "process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList)))\n")
+    await writeFile(join(home, 'config.yaml'), '{}\n')
+    for (const args of [['describe', '--help'], ['describe', '--help'], ['config', '--json', '--config', join(home, 'config.yaml')]]) {
+      const { stderr } = await promisify(execFile)(process.execPath, ['--require', probe, RUN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, TWINSYNC_DATA_DIR: join(home, 'data') } })
+      const loaded = JSON.parse(stderr) as string[]
+      assert.deepEqual(loaded.filter((m) => /esm\/resolve/.test(m)), [], args.join(' '))
+      // `config` reads the file through the SDK, whose writes need node:crypto; help needs none of
+      // these (oclif's shell, prompt and timing modules, wsl-utils' child_process, a bundle's hash).
+      if (args[0] === 'describe') {
+        const unneeded = ['crypto', 'child_process', 'perf_hooks', 'readline'].filter((m) => loaded.includes(`NativeModule ${m}`))
+        assert.deepEqual(unneeded, [], args.join(' '))
+      }
+    }
   })
 })

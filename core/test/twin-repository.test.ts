@@ -7,6 +7,8 @@ import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
 import { SimpleGitClient } from '../src/twin/git.js'
 import { TwinRepository } from '../src/twin/twin-repository.js'
+import { listIndexed } from '../src/twin/twin-files.js'
+import { readIndex } from '../src/twin/quick-status.js'
 import { TwinLock, startTimeOf } from '../src/twin/twin-lock.js'
 
 const info = { formatVersion: 1, machineId: 'abc', hostname: 'web1' }
@@ -117,6 +119,35 @@ describe('TwinRepository', () => {
     await rm(join(twin.dir, 'filesystem/etc/b'), { recursive: true })
     await symlink(join(base, 'elsewhere'), join(twin.dir, 'filesystem/etc/b'))
     await assert.rejects(twin.reader().read('filesystem/etc/b/x.conf'), refused('TWIN_SYMLINK'))
+  })
+
+  it('a listing from the index the working twin was just found to be is the listing of its folders: the same paths, the same refusals', async () => {
+    const twin = twinAt(join(base, 'twin'))
+    await twin.init(info)
+    for (const path of ['filesystem/etc/hosts', 'filesystem/etc/a/one.conf', 'filesystem/etc/a-b/two.conf', 'filesystem/etc/a/b/three.conf', 'system/os.json', 'plans/x.yaml']) {
+      await twin.write({ path, content: `${path}\n` })
+    }
+    // Links committed as links (mode 120000): a file's and a folder's place.
+    await symlink('/etc/passwd', join(twin.dir, 'filesystem/etc/link'))
+    await symlink(join(base), join(twin.dir, 'filesystem/opt'))
+    await twin.stageAll()
+    await twin.commit('links and files')
+    const index = readIndex(twin.dir)
+    assert.ok(index !== undefined)
+    assert.deepEqual([index.entries.get('filesystem/opt')?.mode, index.entries.get('filesystem/etc/link')?.mode], ['120000', '120000'])
+    const outcome = async (fn: () => Promise<string[]> | string[]) => {
+      try {
+        return await fn()
+      } catch (error) {
+        return isTwinSyncError(error) ? `${error.code} ${error.message}` : String(error)
+      }
+    }
+    const prefixes = ['', 'filesystem/', 'filesystem/etc/', 'filesystem/etc/a/', 'filesystem/etc/a', 'filesystem/etc/hosts', 'filesystem/etc/hosts/', 'filesystem/etc/hosts/x/',
+      'filesystem/etc/link', 'filesystem/etc/link/', 'filesystem/opt/', 'filesystem/opt/sub/', 'filesystem/opt', 'filesystem/none/', 'system/', 'plans/', 'scripts/', 'nothing']
+    for (const prefix of prefixes) {
+      assert.deepEqual(await outcome(() => listIndexed(index.entries, twin.dir, prefix)), await outcome(() => twin.list(prefix)), JSON.stringify(prefix))
+    }
+    await assert.rejects(outcome(() => listIndexed(index.entries, twin.dir, '../x')).then((r) => { if (typeof r === 'string') throw new Error(r) }), /PATH_INVALID/)
   })
 })
 

@@ -106,7 +106,12 @@ describe('apt provider in a booted container (live, root "/")', function () {
     const before = await status()
     assert.doesNotMatch(before, /^hello /m)
     await c.runOk(['systemd-run', '--unit=twinsync-lock-holder', '--', 'perl', '-e', HOLD_FRONTEND_LOCK])
-    for (let i = 0; i < 100 && (await c.run(['test', '-e', '/run/twinsync-lock-held'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 50))
+    // systemd-run returns once perl is forked, not once it holds the lock: wait for its marker.
+    const deadline = Date.now() + 60_000
+    while ((await c.run(['test', '-e', '/run/twinsync-lock-held'])).code !== 0) {
+      assert.ok(Date.now() < deadline, 'the lock holder took dpkg\'s frontend lock within 60 s')
+      await new Promise((r) => setTimeout(r, 50))
+    }
     const holder = (await c.runOk(['systemctl', 'show', '-p', 'MainPID', '--value', 'twinsync-lock-holder.service'])).stdout.trim()
     assert.notEqual(holder, '0', 'the lock holder runs')
 

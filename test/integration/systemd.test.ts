@@ -110,8 +110,10 @@ interface LiveReport {
 }
 
 const DEMO_V1 = '[Unit]\nDescription=TwinSync test service\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n'
-// Writes its version where the test can read it, so a restart onto the new definition shows.
-const DEMO_V2 = "[Unit]\nDescription=TwinSync test service, second version\n[Service]\nExecStart=/bin/sh -c 'echo 2 > /run/demo.version; exec /bin/sleep infinity'\n[Install]\nWantedBy=multi-user.target\n"
+// Writes its version where the test can read it, so a restart onto the new definition shows. In
+// ExecStartPre, which the start job waits for: a simple service's ExecStart may not have run yet
+// when `systemctl restart` returns.
+const DEMO_V2 = "[Unit]\nDescription=TwinSync test service, second version\n[Service]\nExecStartPre=/bin/sh -c 'echo 2 > /run/demo.version'\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n"
 const FRESH = '[Unit]\nDescription=TwinSync test service added by the plan\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n'
 
 describe('systemd provider in a booted container (live, root "/")', function () {

@@ -182,7 +182,7 @@ export class Planner {
     if (from !== undefined) {
       // Speed: `status` plans from the last snapshot, usually HEAD with the twin unchanged: its
       // files are read, with no `git rev-parse`, `ls-tree` and `cat-file` (quick-status.ts).
-      if (await this.twin.isExactly(from, fromIsWorkingTwin)) return { reader: this.twin.reader(), twinCommit: from }
+      if (await this.twin.isExactly(from, fromIsWorkingTwin)) return { reader: this.twin.reader({ justChecked: true }), twinCommit: from }
       const commit = await resolveCommit(this.twin.dir, from)
       return { reader: new GitTreeReader(this.twin.dir, commit), twinCommit: commit }
     }
@@ -198,7 +198,7 @@ export class Planner {
     // The working twin (never half moved by a snapshot): its commit is the basis only when nothing is edited on top of it.
     await this.twin.settleForReading()
     const dirty = await this.twin.dirtyPaths()
-    return { reader: this.twin.reader(), twinCommit: dirty.length === 0 ? ((await this.twin.head()) ?? null) : null }
+    return { reader: this.twin.reader({ justChecked: true }), twinCommit: dirty.length === 0 ? ((await this.twin.head()) ?? null) : null }
   }
 
   private async selectProviders(only: readonly string[] | undefined): Promise<ApplicableProvider[]> {

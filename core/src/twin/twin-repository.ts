@@ -7,9 +7,9 @@ import { TWIN_LAYOUT, TwinSyncError, compareStrings, stableStringify } from '@tw
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
 import { SnapshotDraft, commitFirstFiles, refreshIndex, settleSnapshot, snapshotUnsettled } from './atomic-snapshot.js'
-import { indexUnchanged, quickClean, readHead, readIndex, rememberClean, type QuickClean } from './quick-status.js'
+import { indexUnchanged, quickClean, readHead, readIndex, rememberClean, type QuickClean, type TwinIndex } from './quick-status.js'
 import type { GitClient, GitClientFactory } from './git.js'
-import { isTwinFile, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, writeTwinFile, type CheckedFolders } from './twin-files.js'
+import { isTwinFile, listIndexed, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, writeTwinFile, type CheckedFolders } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
 import { initInNode } from './init-in-node.js'
 import { TWIN_FORMAT_VERSION, parseTwinInfo, type TwinInfo } from './twin-info.js'
@@ -174,17 +174,28 @@ export class TwinRepository implements TwinReader {
    * each folder found to be a real directory checked once for the pass (CheckedFolders in
    * twin-files.ts). Use a new one for each pass; never across a write.
    */
-  reader(): TwinReader {
+  reader(options: { justChecked?: boolean } = {}): TwinReader {
     const checked: CheckedFolders = new Set()
     const read = (path: string) => readTwinFile(this.dir, path, checked)
+    const index = options.justChecked === true ? this.justCheckedIndex() : undefined
     return {
       read,
       readText: async (path) => {
         const bytes = await read(path)
         return bytes === undefined ? undefined : bytes.toString('utf8')
       },
-      list: (prefix) => listTwinFiles(this.dir, prefix, checked),
+      list: async (prefix) => (index === undefined ? listTwinFiles(this.dir, prefix, checked) : listIndexed(index.entries, this.dir, prefix)),
     }
+  }
+
+  /**
+   * The index the twin's check (dirtyPaths, isExactly) last found the working twin to be exactly,
+   * while the index file is still the one it read; for a caller that made that check a moment ago
+   * (`reader({ justChecked })`: its listings come from the index's paths, listIndexed).
+   */
+  private justCheckedIndex(): TwinIndex | undefined {
+    const last = lastQuick.get(this.dir)
+    return last?.clean === true && indexUnchanged(this.dir, last.index) ? last.index : undefined
   }
 
   /** Write a document unless the twin already holds exactly these bytes. Never writes through a symlink. */
@@ -226,6 +237,7 @@ export class TwinRepository implements TwinReader {
     if (checkedJustNow && readHead(this.dir) === commit) return true
     // Any size: without it the planner reads the commit through `git cat-file`, dearer than the check.
     const quick = quickClean(this.dir, { anySize: true })
+    lastQuick.set(this.dir, quick)
     return quick.clean && quick.head === commit
   }
 
