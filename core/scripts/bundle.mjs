@@ -445,6 +445,14 @@ const ID_SORT = '.sort((a, b) => a.id.localeCompare(b.id))'
 const ID_SORT_PLAIN = '.sort((a, b) => /^[a-z:-]*$/.test(a.id) && /^[a-z:-]*$/.test(b.id) ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.id.localeCompare(b.id))'
 let idSorts = 0
 
+// oclif reads a plugin's package.json and manifest (and the user's theme) with fs/promises:
+// open, stat, read and close each a trip through Node's thread pool and a turn of the event loop.
+// Read synchronously inside the same async function: the same text, the same errors (as a
+// rejection).
+const JSON_READ = "const contents = await (0, promises_1.readFile)(path, 'utf8');"
+const JSON_READ_PLAIN = "const contents = (0, node_fs_1.readFileSync)(path, 'utf8');"
+let jsonReads = 0
+
 // oclif's platform check of every run asks wsl-utils whether this is WSL; wsl-utils (for its
 // other functions) loads node:child_process and a PowerShell helper first. Its `isWsl` is
 // is-wsl's answer (checked below: the same is-wsl), asked of is-wsl directly.
@@ -475,7 +483,7 @@ const LIBRARY_REQUIRE = /^const (\w+) = (__importDefault\()?require\("([^".][^"]
 // Node's own modules oclif loads for a few of its functions only (its shell check, its prompt, its
 // timing marks), each with a dozen internal modules of Node's; the others are loaded at Node's
 // start anyway, and a name read through the proxy costs more than a plain one.
-const LAZY_BUILTINS = ['node:child_process', 'node:readline', 'node:perf_hooks']
+const LAZY_BUILTINS = ['node:child_process', 'node:readline', 'node:perf_hooks', 'node:fs/promises']
 function lazyLibraries(text) {
   return text.replace(LIBRARY_REQUIRE, (line, name, importDefault, specifier) => {
     if (specifier.startsWith('node:') && !LAZY_BUILTINS.includes(specifier)) return line
@@ -493,6 +501,10 @@ const oclifImports = {
       if (sorts > 0) {
         idSorts += sorts
         text = text.split(ID_SORT).join(ID_SORT_PLAIN)
+      }
+      if (/[\\/]@oclif[\\/]core[\\/]lib[\\/]util[\\/]fs\.js$/.test(args.path)) {
+        jsonReads += text.split(JSON_READ).length - 1
+        text = text.split(JSON_READ).join(JSON_READ_PLAIN)
       }
       if (/[\\/]@oclif[\\/]core[\\/]lib[\\/]util[\\/]os\.js$/.test(args.path)) {
         wslChecks += text.split(WSL_CHECK).length - 1
@@ -521,6 +533,7 @@ await build({
 const oclifText = readFileSync(oclifFile, 'utf8')
 if (oclifText.slice(oclifText.indexOf('\n')).match(DYNAMIC_IMPORT) !== null) throw new Error('bundle: oclif.cjs still calls import() itself')
 if (engineChecks !== 1) throw new Error(`bundle: oclif requires semver for its engines check ${engineChecks} times, not once as this build expects; see ENGINE_CHECK`)
+if (jsonReads !== 1) throw new Error(`bundle: oclif reads JSON with fs/promises in ${jsonReads} places, not once as this build expects; see JSON_READ`)
 if (wslChecks !== 1) throw new Error(`bundle: oclif asks wsl-utils whether this is WSL ${wslChecks} times, not once as this build expects; see WSL_CHECK`)
 {
   const fromOclif = createRequire(createRequire(join(core, 'package.json')).resolve('@oclif/core'))

@@ -184,7 +184,7 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
     assert.equal((JSON.parse(first) as { configFile: string }).configFile, join(home, 'config.yaml'))
   })
 
-  it("starts a command of its own without Node's ES module resolver (the SDK found without resolving its exports), and its help without node:crypto, child_process, perf_hooks or readline", async () => {
+  it("starts a command of its own without Node's ES module resolver (the SDK found without resolving its exports), and its help without node:crypto, child_process, perf_hooks, readline or fs/promises", async () => {
     const probe = join(home, 'probe.cjs')
     await writeFile(probe, "process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList)))\n")
     await writeFile(join(home, 'config.yaml'), '{}\n')
@@ -193,9 +193,10 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
       const loaded = JSON.parse(stderr) as string[]
       assert.deepEqual(loaded.filter((m) => /esm\/resolve/.test(m)), [], args.join(' '))
       // `config` reads the file through the SDK, whose writes need node:crypto; help needs none of
-      // these (oclif's shell, prompt and timing modules, wsl-utils' child_process, a bundle's hash).
+      // these (oclif's shell, prompt and timing modules, wsl-utils' child_process, a bundle's hash,
+      // oclif's and the plugin-source hook's file reads).
       if (args[0] === 'describe') {
-        const unneeded = ['crypto', 'child_process', 'perf_hooks', 'readline'].filter((m) => loaded.includes(`NativeModule ${m}`))
+        const unneeded = ['crypto', 'child_process', 'perf_hooks', 'readline', 'fs/promises'].filter((m) => loaded.includes(`NativeModule ${m}`))
         assert.deepEqual(unneeded, [], args.join(' '))
       }
     }

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises'
+import { statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Hook } from '@oclif/core'
@@ -30,7 +30,14 @@ export async function localSource(arg: string, json = false): Promise<string> {
   else if (looksLikePath(arg)) path = arg
   if (path === undefined) return arg
   const absolute = isAbsolute(path) ? path : resolve(path.replace(/^~(?=\/)/, process.env.HOME ?? '~'))
-  const found = await stat(absolute).catch(() => undefined)
+  // Synchronous: this hook is in every command's start-up file, and node:fs/promises is a module
+  // (with readline's) that a command's help would load for nothing else.
+  let found: ReturnType<typeof statSync>
+  try {
+    found = statSync(absolute)
+  } catch {
+    found = undefined
+  }
   if (found === undefined || !(found.isFile() || found.isDirectory())) {
     const error = new TwinSyncError('PLUGIN_SOURCE_MISSING', `${arg}: no such plugin tarball or directory (${absolute})`, {
       nextStep: 'Give the path of a tarball made by `npm pack` (./twinsync-plugin-x-1.0.0.tgz), a plugin directory, or an npm package name.',
