@@ -48,15 +48,52 @@ export interface ProviderContext {
 export interface ProviderCache {
   read(key: string): Promise<string | undefined>
   write(key: string, value: string): Promise<void>
+  /**
+   * A value as bytes, not decoded into a string (a large binary cache: its memory is freed as
+   * soon as it is dropped). Optional: use cacheBytes(), which falls back to read/write.
+   */
+  readBytes?(key: string): Promise<Uint8Array | undefined>
+  writeBytes?(key: string, value: Uint8Array): Promise<void>
+  /** Forget a key (nothing when it is absent). Optional: a cache without it keeps the value. */
+  remove?(key: string): Promise<void>
 }
 
 /** A cache that forgets everything: for tests, dry runs and read-only twins. */
 export class MemoryCache implements ProviderCache {
-  private readonly values = new Map<string, string>()
+  private readonly values = new Map<string, string | Uint8Array>()
   async read(key: string): Promise<string | undefined> {
-    return this.values.get(key)
+    const value = this.values.get(key)
+    return typeof value === 'string' ? value : value === undefined ? undefined : Buffer.from(value).toString('utf8')
   }
   async write(key: string, value: string): Promise<void> {
     this.values.set(key, value)
+  }
+  async readBytes(key: string): Promise<Uint8Array | undefined> {
+    const value = this.values.get(key)
+    return typeof value === 'string' ? Buffer.from(value, 'utf8') : value === undefined ? undefined : Uint8Array.from(value)
+  }
+  async writeBytes(key: string, value: Uint8Array): Promise<void> {
+    this.values.set(key, Uint8Array.from(value))
+  }
+  async remove(key: string): Promise<void> {
+    this.values.delete(key)
+  }
+}
+
+/**
+ * Bytes through any ProviderCache: its readBytes/writeBytes when it has them, else one byte a
+ * character (latin1) through read/write, which gives back exactly the bytes stored.
+ */
+export function cacheBytes(cache: ProviderCache): { read(key: string): Promise<Uint8Array | undefined>; write(key: string, value: Uint8Array): Promise<void> } {
+  return {
+    read: async (key) => {
+      if (cache.readBytes !== undefined) return cache.readBytes(key)
+      const text = await cache.read(key)
+      return text === undefined ? undefined : Buffer.from(text, 'latin1')
+    },
+    write: async (key, value) => {
+      if (cache.writeBytes !== undefined) return cache.writeBytes(key, value)
+      return cache.write(key, Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1'))
+    },
   }
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ProviderCache } from '@twinsync/sdk'
 import { writeFileAtomic } from '@twinsync/sdk'
@@ -21,6 +21,24 @@ export class FileCache implements ProviderCache {
   async write(key: string, value: string): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 })
     await writeFileAtomic(join(this.dir, safeKey(key)), value, { mode: 0o600 })
+  }
+
+  /** One read into one buffer, outside V8's heap: freed as soon as the caller drops it. */
+  async readBytes(key: string): Promise<Uint8Array | undefined> {
+    try {
+      return readFileSync(join(this.dir, safeKey(key)))
+    } catch {
+      return undefined
+    }
+  }
+
+  async writeBytes(key: string, value: Uint8Array): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 })
+    await writeFileAtomic(join(this.dir, safeKey(key)), value, { mode: 0o600 })
+  }
+
+  async remove(key: string): Promise<void> {
+    await rm(join(this.dir, safeKey(key)), { force: true })
   }
 }
 

@@ -17,7 +17,7 @@ import { cachedAttributes } from './attribute-cache.js'
 import type { ExtendedAttributes } from './extended-attributes.js'
 import { LEFTOVER_PATTERNS, PathPatterns } from './ignore.js'
 import { expandIncludes, isIncluded, selectUsers } from './include.js'
-import { manifestText } from './manifest.js'
+import { manifestBytes } from './manifest.js'
 import { formatMode } from './mode.js'
 import { originOf, packageDatabaseStamp, readPackageIndex, type PackageIndex } from './package-origin.js'
 import { SECRET_RULES_VERSION } from '@twinsync/sdk'
@@ -129,6 +129,7 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
   for (const entry of entries) addAttributes(entry, attributes)
   diagnostics.push(...attributes.diagnostics, ...readDiagnostics)
   await cache.save()
+  cache.close()
 
   entries.sort((a, b) => compareStrings(a.path, b.path))
   leftovers.sort(compareStrings)
@@ -138,7 +139,7 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
 
 /** The twin documents of a state: the manifest, and each mirrored file's text. */
 export function documentsOf(state: FilesState): TwinDocument[] {
-  const documents: TwinDocument[] = [{ path: 'system/files/manifest.json', content: manifestText(state) }]
+  const documents: TwinDocument[] = [{ path: 'system/files/manifest.json', content: manifestBytes(state) }]
   for (const entry of state.entries) {
     if (entry.type !== 'file' || entry.content !== 'mirrored' || entry.text === undefined) continue
     const executable = (parseInt(entry.mode, 8) & 0o111) !== 0

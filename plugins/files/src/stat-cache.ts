@@ -1,5 +1,6 @@
+import { crc32 } from 'node:zlib'
 import type { FileStat, ProviderCache } from '@twinsync/sdk'
-import { isRacy } from '@twinsync/sdk'
+import { cacheBytes, isRacy } from '@twinsync/sdk'
 import type { ContentKind } from './content.js'
 import type { Origin } from './state.js'
 
@@ -21,33 +22,30 @@ export interface FileOrigin {
   divertedFrom?: string
 }
 
-/** One file as stored: [path, size, mtimeMs, ctimeMs, ino, dev, content, sha256, md5, secretReason, secretHash, origin, package, divertedFrom]. */
-type Stored = [
-  path: string,
-  size: number,
-  mtimeMs: number,
-  ctimeMs: number,
-  ino: number,
-  dev: number,
-  content: ContentVerdict['content'],
-  sha256: string | null,
-  md5: string | null,
-  secretReason: string | null,
-  secretHash: string | null,
-  origin: Origin | null,
-  packageName: string | null,
-  divertedFrom: string | null,
-]
-
-interface StoredIndex {
-  rules: string
-  /** The stamp of dpkg's database the origins were worked out against (packageDatabaseStamp). */
-  packages: string
-  files: Stored[]
+/** A record made this run (a file read, or an origin worked out), written out by save(). */
+interface Fresh {
+  stat: Pick<FileStat, 'size' | 'mtimeMs' | 'ctimeMs' | 'ino' | 'dev'>
+  content: ContentVerdict['content']
+  /** sha256, md5, secretReason, secretHash, origin, package, divertedFrom, text: in the file's order. */
+  strings: Array<string | null>
 }
 
-const INDEX_KEY = 'stat-index'
-const BLOBS_KEY = 'text-blobs'
+const CACHE_KEY = 'stat-cache'
+/** The JSON stat cache before this format (files of 5 and 4 MB on the scale root): removed when this one is first written. */
+const LEGACY_KEYS = ['stat-index', 'text-blobs']
+const MAGIC = Buffer.from('TwinSync files stat cache 1\n', 'latin1')
+const CONTENT_KINDS: ReadonlyArray<ContentVerdict['content']> = ['mirrored', 'binary', 'too-large', 'secret', 'unhashed']
+/** The string fields after the numbers, in order (Fresh.strings). */
+const SHA256 = 0
+const MD5 = 1
+const SECRET_REASON = 2
+const SECRET_HASH = 3
+const ORIGIN = 4
+const PACKAGE = 5
+const DIVERTED_FROM = 6
+const TEXT = 7
+const FIELDS = 8
+const NULL = 0xffffffff
 
 /**
  * The stat cache, like git's index: a second collect of an unchanged tree takes each file's
@@ -63,86 +61,125 @@ const BLOBS_KEY = 'text-blobs'
  * database has the stamp it was worked out against: an unchanged file of an unchanged system
  * needs neither its bytes nor the package index.
  *
- * Speed (issue 22, the scale root's 19,500 files): stored as arrays rather than one object per
- * file with named keys, compared field by field rather than through a key string built per
- * file, not written back when every file was found unchanged, and no package index read (3.3
- * MB of JSON) when dpkg's database did not move.
+ * Stored as one binary file, read into one buffer outside V8's heap (see the format below):
+ * opening it decodes only each record's path (for the lookup by path); a record's other fields
+ * are decoded when its file is looked up unchanged, and a record carried over is copied into
+ * the next cache as the bytes it was. Any doubt about the file (its magic, its CRC-32, its
+ * rules, a length that leaves its record) means no cache: every file is read.
+ *
+ * Speed (issue 22, the scale root's 19,500 files): before this format (session 7) the cache
+ * was JSON, 9.5 MB of it (an array a file, the texts in a second file): parsed in about 110 ms
+ * of CPU into 14.5 MB of objects that an unchanged collect kept alive to its end and then left
+ * to V8's old generation with the 9.5 MB of text they came from. Figures of this format in
+ * docs/architecture.md's Speed table. Earlier: arrays rather than one object per file with
+ * named keys, compared field by field, not written back when every file was found unchanged,
+ * and no package index read (3.3 MB of JSON) when dpkg's database did not move.
+ *
+ * Format: MAGIC; a u32 length and that many bytes of JSON header {rules, packages, count};
+ * count records; the CRC-32 of everything before it (u32). A record: a u32 length of the rest,
+ * the path (a u32 length and UTF-8), size, mtimeMs, ctimeMs, ino and dev (float64 each), the
+ * content kind (a byte, CONTENT_KINDS), then FIELDS strings, each a u32 length (NULL for none)
+ * and UTF-8. Little-endian throughout.
  */
 export class StatCache {
-  /** Files looked up unchanged or remembered this run, by path. */
-  private readonly next = new Map<string, Stored>()
-  private readonly newTexts = new Map<string, string>()
+  /** Files looked up unchanged or remembered this run, by path: an offset of a record in `bytes`, or a record made now. */
+  private readonly next = new Map<string, number | Fresh>()
   /** Files read this run but too recently changed to keep, whose old record was carried over. */
   private readonly stale = new Set<string>()
   private changed = false
+  /** Where a looked-up record's fields start and end (scratch, reused). */
+  private readonly spans = new Int32Array(FIELDS * 2)
 
   private constructor(
     private readonly store: ProviderCache,
     private readonly rules: string,
-    private readonly previous: Map<string, Stored>,
-    private readonly blobs: Record<string, string>,
+    /** The cache as read (or empty), and each of its records' offset by path. */
+    private readonly bytes: Buffer,
+    private readonly previous: Map<string, number>,
     private readonly startedAt: number,
     /** The stamp of dpkg's database now, and whether the stored origins were worked out against it. */
     private readonly packages: string,
     private readonly originsValid: boolean,
+    /** No cache of this format was found: one of the format before may be left to remove. */
+    private readonly fresh: boolean,
   ) {}
 
   /** `rules` names everything a verdict depends on besides the file (size limit, secret rules). */
   /** `packages`: the stamp of dpkg's database now (packageDatabaseStamp). */
   static async open(store: ProviderCache, rules: string, startedAt: number, packages: string): Promise<StatCache> {
-    const index = parseJson<StoredIndex>(await store.read(INDEX_KEY))
-    const usable = index !== undefined && index !== null && index.rules === rules && Array.isArray(index.files)
-    const previous = new Map<string, Stored>()
-    let blobs: Record<string, string> = {}
-    if (usable) {
-      for (const file of index.files) if (Array.isArray(file) && file.length === 14 && typeof file[0] === 'string') previous.set(file[0], file)
-      blobs = parseJson<Record<string, string>>(await store.read(BLOBS_KEY)) ?? {}
-      if (blobs === null || typeof blobs !== 'object') blobs = {}
-    }
-    const originsValid = usable && index.packages === packages
-    const cache = new StatCache(store, rules, previous, blobs, startedAt, packages, originsValid)
+    const read = await cacheBytes(store).read(CACHE_KEY)
+    const bytes = read === undefined ? undefined : Buffer.from(read.buffer, read.byteOffset, read.byteLength)
+    const parsed = bytes === undefined ? undefined : parse(bytes, rules)
+    if (parsed === undefined) return new StatCache(store, rules, Buffer.alloc(0), new Map(), startedAt, packages, false, bytes === undefined)
+    const originsValid = parsed.packages === packages
+    const cache = new StatCache(store, rules, bytes as Buffer, parsed.index, startedAt, packages, originsValid, false)
     // New origins are worth keeping: written back even when no file moved.
-    if (usable && !originsValid) cache.changed = true
+    if (!originsValid) cache.changed = true
     return cache
   }
 
   /** The verdict and text remembered for this file, when its stat has not moved. */
   lookup(path: string, stat: FileStat): { verdict: ContentVerdict; text?: string; origin?: FileOrigin } | undefined {
-    const file = this.previous.get(path)
-    if (file === undefined) return undefined
-    if (file[1] !== stat.size || file[2] !== stat.mtimeMs || file[3] !== stat.ctimeMs || file[4] !== stat.ino || file[5] !== stat.dev) return undefined
-    const verdict: ContentVerdict = { content: file[6] }
-    if (file[7] !== null) verdict.sha256 = file[7]
-    if (file[8] !== null) verdict.md5 = file[8]
-    if (file[9] !== null) verdict.secretReason = file[9]
-    if (file[10] !== null) verdict.secretHash = file[10]
-    let text: string | undefined
-    if (verdict.content === 'mirrored') {
-      text = file[7] === null ? undefined : this.blobs[file[7]]
-      if (typeof text !== 'string') return undefined
+    const at = this.previous.get(path)
+    if (at === undefined) return undefined
+    const bytes = this.bytes
+    const end = at + 4 + bytes.readUInt32LE(at)
+    const p = at + 8 + bytes.readUInt32LE(at + 4)
+    if (
+      bytes.readDoubleLE(p) !== stat.size ||
+      bytes.readDoubleLE(p + 8) !== stat.mtimeMs ||
+      bytes.readDoubleLE(p + 16) !== stat.ctimeMs ||
+      bytes.readDoubleLE(p + 24) !== stat.ino ||
+      bytes.readDoubleLE(p + 32) !== stat.dev
+    ) {
+      return undefined
     }
-    this.next.set(path, file)
+    const content = CONTENT_KINDS[bytes[p + 40] as number]
+    if (content === undefined || !this.fieldSpans(p + 41, end)) return undefined
+    const verdict: ContentVerdict = { content }
+    const sha = this.field(SHA256)
+    if (sha !== undefined) verdict.sha256 = sha
+    const reason = this.field(SECRET_REASON)
+    if (reason !== undefined) verdict.secretReason = reason
+    const secretHash = this.field(SECRET_HASH)
+    if (secretHash !== undefined) verdict.secretHash = secretHash
+    let text: string | undefined
+    if (content === 'mirrored') {
+      text = this.field(TEXT)
+      if (text === undefined) return undefined
+    }
     const found: { verdict: ContentVerdict; text?: string; origin?: FileOrigin } = { verdict }
     if (text !== undefined) found.text = text
-    if (this.originsValid && file[11] !== null) {
-      const origin: FileOrigin = { origin: file[11] }
-      if (file[12] !== null) origin.package = file[12]
-      if (file[13] !== null) origin.divertedFrom = file[13]
+    const originName = this.originsValid ? this.field(ORIGIN) : undefined
+    if (originName !== undefined) {
+      const origin: FileOrigin = { origin: originName as Origin }
+      const pkg = this.field(PACKAGE)
+      const divertedFrom = this.field(DIVERTED_FROM)
+      if (pkg !== undefined) origin.package = pkg
+      if (divertedFrom !== undefined) origin.divertedFrom = divertedFrom
       found.origin = origin
+    } else {
+      // Only to work the origin out again (dpkg's comparison); not needed while it is known.
+      const md5 = this.field(MD5)
+      if (md5 !== undefined) verdict.md5 = md5
     }
+    this.next.set(path, at)
     return found
   }
 
   /** Keep the origin worked out for a file lookup() or remember() just gave (under dpkg's database as it is now). */
   rememberOrigin(path: string, origin: FileOrigin): void {
-    const file = this.next.get(path)
-    if (file === undefined || this.stale.has(path)) return
-    if (file[11] === origin.origin && file[12] === (origin.package ?? null) && file[13] === (origin.divertedFrom ?? null)) return
-    // A copy: the stored array may be the one read, still in `previous`.
-    const updated: Stored = [...file]
-    updated[11] = origin.origin
-    updated[12] = origin.package ?? null
-    updated[13] = origin.divertedFrom ?? null
+    const kept = this.next.get(path)
+    if (kept === undefined || this.stale.has(path)) return
+    const file = typeof kept === 'number' ? this.decode(kept) : kept
+    if (file === undefined) return
+    const strings = file.strings
+    if (strings[ORIGIN] === origin.origin && strings[PACKAGE] === (origin.package ?? null) && strings[DIVERTED_FROM] === (origin.divertedFrom ?? null)) return
+    // A copy: a record made this run is not changed in place.
+    const updated: Fresh = { ...file, strings: [...strings] }
+    updated.strings[ORIGIN] = origin.origin
+    updated.strings[PACKAGE] = origin.package ?? null
+    updated.strings[DIVERTED_FROM] = origin.divertedFrom ?? null
     this.next.set(path, updated)
     this.changed = true
   }
@@ -159,48 +196,173 @@ export class StatCache {
       return
     }
     this.changed = true
-    const file: Stored = [
-      path,
-      stat.size,
-      stat.mtimeMs,
-      stat.ctimeMs,
-      stat.ino,
-      stat.dev,
-      verdict.content,
-      verdict.sha256 ?? null,
-      verdict.md5 ?? null,
-      verdict.secretReason ?? null,
-      verdict.secretHash ?? null,
-      null,
-      null,
-      null,
-    ]
-    this.next.set(path, file)
-    if (text !== undefined && verdict.sha256 !== undefined) this.newTexts.set(verdict.sha256, text)
+    const strings: Array<string | null> = new Array<string | null>(FIELDS).fill(null)
+    strings[SHA256] = verdict.sha256 ?? null
+    strings[MD5] = verdict.md5 ?? null
+    strings[SECRET_REASON] = verdict.secretReason ?? null
+    strings[SECRET_HASH] = verdict.secretHash ?? null
+    if (verdict.content === 'mirrored') strings[TEXT] = text ?? null
+    this.next.set(path, { stat: { size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, dev: stat.dev }, content: verdict.content, strings })
   }
 
   /** Write the cache back, dropping files that are gone; only when something moved. */
   async save(): Promise<void> {
     // Every lookup that hit is in `next`: as many as before and nothing remembered means no file went or came.
     if (!this.changed && this.next.size === this.previous.size) return
-    const files = [...this.next.values()]
-    const blobs: Record<string, string> = {}
-    for (const file of files) {
-      const sha = file[7]
-      if (file[6] !== 'mirrored' || sha === null) continue
-      const text = this.newTexts.get(sha) ?? this.blobs[sha]
-      if (text !== undefined) blobs[sha] = text
+    const header = Buffer.from(JSON.stringify({ rules: this.rules, packages: this.packages, count: this.next.size }), 'utf8')
+    const out = new Writer(Math.max(this.bytes.length, 64 * 1024))
+    out.bytes(MAGIC)
+    out.u32(header.length)
+    out.bytes(header)
+    for (const [path, file] of this.next) {
+      if (typeof file === 'number') out.bytes(this.bytes.subarray(file, file + 4 + this.bytes.readUInt32LE(file)))
+      else out.record(path, file)
     }
-    await this.store.write(INDEX_KEY, JSON.stringify({ rules: this.rules, packages: this.packages, files } satisfies StoredIndex))
-    await this.store.write(BLOBS_KEY, JSON.stringify(blobs))
+    out.u32(crc32(out.done()))
+    await cacheBytes(this.store).write(CACHE_KEY, out.done())
+    if (this.fresh) for (const key of LEGACY_KEYS) await this.store.remove?.(key)
+  }
+
+  /**
+   * Done with the cache (after save): its buffer (the scale root's: 7.6 MB) is freed at V8's
+   * next young collection instead of its next full one, which an unchanged snapshot may never
+   * reach: read at the start of collect and used to its end, the buffer's object has been moved
+   * to the old generation by then. Its memory is handed to a new object no one keeps
+   * (structuredClone's transfer, nothing copied); only a buffer of its own (not a slice of
+   * Node's pool, which other buffers share).
+   */
+  close(): void {
+    this.previous.clear()
+    this.next.clear()
+    const bytes = this.bytes
+    if (bytes.byteLength > 0 && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
+      structuredClone(bytes.buffer, { transfer: [bytes.buffer] })
+    }
+  }
+
+  /** Fill `spans` with the record's FIELDS fields from `p`; false when a length leaves the record. */
+  private fieldSpans(p: number, end: number): boolean {
+    const bytes = this.bytes
+    for (let i = 0; i < FIELDS; i++) {
+      if (p + 4 > end) return false
+      const length = bytes.readUInt32LE(p)
+      p += 4
+      if (length === NULL) {
+        this.spans[2 * i] = -1
+        continue
+      }
+      if (p + length > end) return false
+      this.spans[2 * i] = p
+      this.spans[2 * i + 1] = p + length
+      p += length
+    }
+    return p === end
+  }
+
+  /** Field i of the record fieldSpans() last went through. */
+  private field(i: number): string | undefined {
+    const start = this.spans[2 * i] as number
+    return start < 0 ? undefined : this.bytes.toString('utf8', start, this.spans[2 * i + 1])
+  }
+
+  /** A stored record in full (to change its origin). */
+  private decode(at: number): Fresh | undefined {
+    const bytes = this.bytes
+    const end = at + 4 + bytes.readUInt32LE(at)
+    const p = at + 8 + bytes.readUInt32LE(at + 4)
+    const content = CONTENT_KINDS[bytes[p + 40] as number]
+    if (content === undefined || !this.fieldSpans(p + 41, end)) return undefined
+    const stat = { size: bytes.readDoubleLE(p), mtimeMs: bytes.readDoubleLE(p + 8), ctimeMs: bytes.readDoubleLE(p + 16), ino: bytes.readDoubleLE(p + 24), dev: bytes.readDoubleLE(p + 32) }
+    const strings = Array.from({ length: FIELDS }, (_, i) => this.field(i) ?? null)
+    return { stat, content, strings }
   }
 }
 
-function parseJson<T>(text: string | undefined): T | undefined {
-  if (text === undefined) return undefined
+/** The records' offsets by path and the header's dpkg stamp; undefined on any doubt about the bytes. */
+function parse(bytes: Buffer, rules: string): { index: Map<string, number>; packages: string } | undefined {
+  const end = bytes.length - 4
+  if (end < MAGIC.length + 4 || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return undefined
+  if (crc32(bytes.subarray(0, end)) !== bytes.readUInt32LE(end)) return undefined
+  let p = MAGIC.length
+  const headerLength = bytes.readUInt32LE(p)
+  p += 4
+  if (p + headerLength > end) return undefined
+  let header: unknown
   try {
-    return JSON.parse(text) as T
+    header = JSON.parse(bytes.toString('utf8', p, p + headerLength))
   } catch {
     return undefined
+  }
+  p += headerLength
+  const { rules: storedRules, packages, count } = (header ?? {}) as { rules?: unknown; packages?: unknown; count?: unknown }
+  if (storedRules !== rules || typeof packages !== 'string' || typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) return undefined
+  const index = new Map<string, number>()
+  for (let i = 0; i < count; i++) {
+    if (p + 8 > end) return undefined
+    const recordEnd = p + 4 + bytes.readUInt32LE(p)
+    const pathEnd = p + 8 + bytes.readUInt32LE(p + 4)
+    // The numbers and the content byte follow the path; the fields are checked when looked up.
+    if (recordEnd > end || pathEnd + 41 > recordEnd) return undefined
+    index.set(bytes.toString('utf8', p + 8, pathEnd), p)
+    p = recordEnd
+  }
+  // Every byte accounted for, and no path twice.
+  if (p !== end || index.size !== count) return undefined
+  return { index, packages }
+}
+
+/** The next cache's bytes, in one buffer grown as needed. */
+class Writer {
+  private buffer: Buffer
+  private at = 0
+
+  constructor(size: number) {
+    this.buffer = Buffer.allocUnsafe(size)
+  }
+
+  u32(value: number): void {
+    this.room(4)
+    this.at = this.buffer.writeUInt32LE(value, this.at)
+  }
+
+  bytes(value: Uint8Array): void {
+    this.room(value.length)
+    this.buffer.set(value, this.at)
+    this.at += value.length
+  }
+
+  record(path: string, file: Fresh): void {
+    const start = this.at
+    this.u32(0)
+    this.string(path)
+    this.room(41)
+    const { size, mtimeMs, ctimeMs, ino, dev } = file.stat
+    for (const n of [size, mtimeMs, ctimeMs, ino, dev]) this.at = this.buffer.writeDoubleLE(n, this.at)
+    this.buffer[this.at++] = CONTENT_KINDS.indexOf(file.content)
+    for (const s of file.strings) {
+      if (s === null) this.u32(NULL)
+      else this.string(s)
+    }
+    this.buffer.writeUInt32LE(this.at - start - 4, start)
+  }
+
+  /** Everything written so far (a view, valid until the next write). */
+  done(): Buffer {
+    return this.buffer.subarray(0, this.at)
+  }
+
+  private string(value: string): void {
+    this.room(4 + value.length * 3)
+    const start = this.at
+    this.at += 4
+    this.at += this.buffer.write(value, this.at, 'utf8')
+    this.buffer.writeUInt32LE(this.at - start - 4, start)
+  }
+
+  private room(length: number): void {
+    if (this.at + length <= this.buffer.length) return
+    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.at + length))
+    this.buffer.copy(grown, 0, 0, this.at)
+    this.buffer = grown
   }
 }

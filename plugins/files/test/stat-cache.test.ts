@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { createHash } from 'node:crypto'
 import { readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { crc32 } from 'node:zlib'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { MemoryCache, type HostPort, type ProviderCache, type ProviderContext, type TwinDocument } from '@twinsync/sdk'
 import { FilesProvider } from '../src/index.js'
@@ -102,7 +103,7 @@ describe('files provider: stat cache', () => {
     writes.splice(0)
     const unchanged = await provider.collect({ ctx })
     assert.ok(unchanged.documents.some((d) => d.path === 'filesystem/etc/going.conf'))
-    assert.deepEqual(writes.filter((k) => k === 'stat-index' || k === 'text-blobs'), [], 'nothing moved: the stat cache is not written')
+    assert.deepEqual(writes.filter((k) => k === 'stat-cache'), [], 'nothing moved: the stat cache is not written')
     unlinkSync(root.path('/etc/going.conf'))
     root.file('/etc/coming.conf', 'coming\n')
     await new Promise((resolve) => setTimeout(resolve, 150))
@@ -110,7 +111,7 @@ describe('files provider: stat cache', () => {
     assert.ok(!moved.documents.some((d) => d.path === 'filesystem/etc/going.conf'))
     assert.ok(!moved.state.entries.some((e) => e.path === '/etc/going.conf'))
     assert.equal(String(moved.documents.find((d) => d.path === 'filesystem/etc/coming.conf')?.content), 'coming\n')
-    assert.ok(writes.includes('stat-index'), 'a file went and one came: the cache is written')
+    assert.ok(writes.includes('stat-cache'), 'a file went and one came: the cache is written')
     // And the cache written then gives the same answer again.
     const kept = await provider.collect({ ctx })
     assert.deepEqual(text(kept.documents), text(moved.documents))
@@ -131,14 +132,14 @@ describe('files provider: stat cache', () => {
     const racy = await provider.collect({ ctx })
     assert.equal(String(racy.documents.find((d) => d.path === 'filesystem/etc/busy.conf')?.content), 'two\n')
     assert.ok(reads.includes('/etc/busy.conf'))
-    assert.deepEqual(writes.filter((k) => k === 'stat-index'), [], 'nothing it could keep: not written')
+    assert.deepEqual(writes.filter((k) => k === 'stat-cache'), [], 'nothing it could keep: not written')
     reads.splice(0)
     const still = await provider.collect({ ctx })
     assert.equal(String(still.documents.find((d) => d.path === 'filesystem/etc/busy.conf')?.content), 'two\n')
     assert.ok(reads.includes('/etc/busy.conf'), 'still too recent: read again')
     await new Promise((resolve) => setTimeout(resolve, 150))
     await provider.collect({ ctx })
-    assert.ok(writes.includes('stat-index'), 'now kept: written')
+    assert.ok(writes.includes('stat-cache'), 'now kept: written')
     reads.splice(0)
     const kept = await provider.collect({ ctx })
     assert.ok(!reads.includes('/etc/busy.conf'))
@@ -183,5 +184,70 @@ describe('files provider: stat cache', () => {
     const stricter = await provider.collect({ ctx: { ...ctx, config: { maxFileSize: 10 } } })
     assert.ok(reads.includes('/etc/adduser.conf'))
     assert.equal(stricter.state.entries.find((e) => e.path === '/etc/adduser.conf')?.content, 'too-large')
+  })
+  it('trusts no record of a damaged cache: every file read again, the same documents', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const provider = new FilesProvider()
+    const memory = new MemoryCache()
+    const { ctx, reads } = countingReads(createTestContext(root.dir, { cache: memory }))
+    const first = await provider.collect({ ctx })
+    const good = (await memory.readBytes('stat-cache')) as Uint8Array
+    const at = Buffer.from(good).indexOf('127.0.0.1 localhost')
+    assert.ok(at > 0, 'the text of /etc/hosts is in the cache')
+    const damaged: Array<[string, Buffer]> = [
+      ['a byte of a text changed', Buffer.from(good).fill('X', at, at + 1)],
+      ['cut short', Buffer.from(good).subarray(0, good.length - 100)],
+      ['a byte appended', Buffer.concat([good, Buffer.from([0])])],
+      ['empty', Buffer.alloc(0)],
+      ['another format', Buffer.from(JSON.stringify({ rules: 'x', files: [] }))],
+    ]
+    // A text's length made to reach beyond its record, the CRC-32 made right again: the record
+    // does not add up, so its file is read (no other record is affected).
+    const overlong = Buffer.from(good)
+    overlong.writeUInt32LE(0x7fffffff, at - 4)
+    overlong.writeUInt32LE(crc32(overlong.subarray(0, overlong.length - 4)), overlong.length - 4)
+    for (const [what, bytes] of damaged) {
+      await memory.writeBytes('stat-cache', bytes)
+      reads.splice(0)
+      const again = await provider.collect({ ctx })
+      assert.deepEqual(text(again.documents), text(first.documents), what)
+      assert.deepEqual(again.state, first.state, what)
+      assert.ok(reads.includes('/etc/hosts') && reads.includes('/etc/app/app.conf'), `${what}: every file is read again`)
+    }
+    await memory.writeBytes('stat-cache', overlong)
+    reads.splice(0)
+    const again = await provider.collect({ ctx })
+    assert.deepEqual(text(again.documents), text(first.documents))
+    assert.deepEqual(reads.filter((p) => p.startsWith('/etc/') && p !== '/etc/passwd' && p !== '/etc/group'), ['/etc/hosts'], 'only the record that does not add up is read')
+  })
+
+  it('keeps its bytes exactly through a cache of strings; the JSON cache before it is removed', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const provider = new FilesProvider()
+    // Strings only (a plugin's own cache): the bytes go through as latin1.
+    const strings = new Map<string, string>()
+    const stringCache: ProviderCache = { read: async (key) => strings.get(key), write: async (key, value) => void strings.set(key, value) }
+    const memory = new MemoryCache()
+    await memory.write('stat-index', '{"rules":"old","files":[]}')
+    await memory.write('text-blobs', '{}')
+    root.file('/etc/utf8.conf', 'naïve — ☃ \u{1F600}\n')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    try {
+      for (const cache of [stringCache, memory]) {
+        const { ctx, reads } = countingReads(createTestContext(root.dir, { cache }))
+        const first = await provider.collect({ ctx })
+        reads.splice(0)
+        const second = await provider.collect({ ctx })
+        assert.deepEqual(text(second.documents), text(first.documents))
+        assert.deepEqual(second.state, first.state)
+        assert.deepEqual(reads.sort(), ['/etc/group', '/etc/passwd'], 'nothing read again')
+        assert.equal(String(second.documents.find((d) => d.path === 'filesystem/etc/utf8.conf')?.content), 'naïve — ☃ \u{1F600}\n')
+      }
+      assert.ok(strings.has('stat-cache'))
+      assert.equal(await memory.read('stat-index'), undefined)
+      assert.equal(await memory.read('text-blobs'), undefined)
+    } finally {
+      unlinkSync(root.path('/etc/utf8.conf'))
+    }
   })
 })
