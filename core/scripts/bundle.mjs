@@ -241,6 +241,31 @@ const sdkRequired = {
   },
 }
 
+/**
+ * Each module of the CommonJS bundle that imports an SDK entry (sdkRequired's `sdk-cjs:` modules)
+ * took it as `__toESM(require_index())`: esbuild's interop, which makes a fresh object and
+ * defines a getter on it for every name of the entry (the index has 78, typebox 289), once per
+ * importing module when it first runs: 118 modules import the index. 2.4-4.6 ms of CPU per
+ * command in `__copyProps` (CPU profiles, session 7). The entry's own object is taken instead,
+ * one for all: where the entry's object is marked `__esModule` (and the importer is not in Node
+ * mode), `__toESM` would only copy its names, each a getter reading the entry's, so every read
+ * gives the same live value; elsewhere `__toESM` adds a `default` (the object itself), which no
+ * import reaches when the entry has no default export (TypeScript refuses it). Any other
+ * `__toESM` of an entry is left as it is. The build checks that no index import is copied.
+ */
+function sharedSdkNamespaces(text, file) {
+  const shims = [...text.matchAll(/^\/\/ sdk-cjs:(\w+)\nvar (require_\w+) = __commonJS\(\{\n {2}"sdk-cjs:\1"\(exports2?, module2?\) \{\n {4}module2?\.exports = require\("@twinsync\/sdk\/cjs"\)\.\1\(\);$/gm)]
+  if (shims.length !== (text.match(/^\/\/ sdk-cjs:/gm) ?? []).length) throw new Error(`bundle: an SDK entry's module in ${file} is not as sharedSdkNamespaces expects`)
+  let out = text
+  for (const [, key, fn] of shims) {
+    const shape = sdkShapes[key]
+    if (shape === undefined) throw new Error(`bundle: ${file} imports the SDK's ${key}, which is no entry of sdk.cjs`)
+    out = out.replace(new RegExp(`__toESM\\(${fn}\\(\\)(, 1)?\\)`, 'g'), (call, nodeMode) => (!shape.hasDefault || (shape.esModule && nodeMode === undefined) ? `${fn}()` : call))
+    if (key === 'index' && out.includes(`__toESM(${fn}()`)) throw new Error(`bundle: ${file} still copies the SDK's index into a namespace of its own per importer (__toESM(${fn}()); see sharedSdkNamespaces`)
+  }
+  return out
+}
+
 /** `@oclif/core` is oclif.cjs, required from the bundle's folder: the instance bin/run.js loaded. */
 const oclifRequired = {
   name: 'oclif-required',
@@ -403,10 +428,13 @@ const sdkSplit = await splitCjs({
 })
 const sdkFile = join(sdkOut, 'sdk.cjs')
 const sdkCjs = createRequire(sdkFile)(sdkFile)
+/** Per SDK entry (SDK_OF's keys): what sharedSdkNamespaces needs to know of its module object. */
+const sdkShapes = {}
 for (const [key, file] of Object.entries(SDK_ENTRIES)) {
   const esm = await import(pathToFileURL(join(sdk, 'dist', `${file}.js`)).href)
   const names = Object.keys(esm).filter((name) => name !== 'default')
   const cjs = sdkCjs[key]()
+  sdkShapes[key] = { esModule: cjs.__esModule === true, hasDefault: 'default' in esm }
   const lost = [...names, ...('default' in esm ? ['default'] : [])].filter((name) => !(name in cjs))
   if (lost.length > 0) throw new Error(`bundle: sdk.cjs's ${key}() lacks ${lost.join(', ')} of sdk/dist/${file}.js`)
   const facade = [
@@ -578,6 +606,10 @@ const cliSplit = await splitCjs({
 })
 const cli = cliSplit.first
 startupChecked(cli)
+for (const file of ['twinsync.cjs', 'twinsync-lib.cjs']) {
+  const path = join(outdir, file)
+  writeFileSync(path, sharedSdkNamespaces(readFileSync(path, 'utf8'), file))
+}
 
 // The TUI (`twinsync tui`, or `twinsync` alone on a terminal): ink waits on top-level `await`
 // (yoga's WebAssembly), which a CommonJS file cannot, so the TUI is an ES module bundle of its
