@@ -3,7 +3,7 @@
 // root (TwinSync), the core plugins its package.json names (@oclif/plugin-plugins), and the
 // user's (`twinsync plugins install`, listed in <data dir>/package.json), each plugin's
 // package.json and manifest read with asynchronous calls. For a command of TwinSync's own, when
-// the user has no plugin, only the root matters: no other plugin has a command or a hook such a
+// the user has no plugin, only the root matters: no core plugin has a command or a hook such a
 // run reaches (core/scripts/bundle.mjs checks the core plugins' at build time and leaves out of
 // OWN_WORDS any first word they share, `plugins`). Then oclif gets the root plugin, loaded here,
 // as its only plugin (`plugins` of its load options: oclif looks for no other), and runs
@@ -12,10 +12,13 @@
 // alone; @oclif/plugin-plugins' load (finding it through require.resolve, two files read) is
 // most of the difference.
 //
-// Any other run — a user's plugin installed (or a data folder's package.json that cannot be
-// read), a command or topic that is not TwinSync's own (`plugins install`, an unknown word,
-// `--help` alone), another platform — loads as oclif always does, so a plugin's commands, hooks
-// and providers are found as before.
+// The user's plugins, when there are any, are loaded by oclif's own PluginLoader (bundled beside
+// oclif, core/scripts/bundle.mjs) from the same data folder and given to oclif with TwinSync's:
+// a plugin's commands, hooks and providers are found as before, and a plugin costs what its own
+// load costs, not the core plugins' load too. Any other run — a plugin that fails to load (or a
+// data folder's package.json that cannot be read), a command or topic that is not TwinSync's own
+// (`plugins install`, an unknown word, `--help` alone), another platform — loads as oclif always
+// does.
 const { readFileSync } = require('node:fs')
 const { homedir, tmpdir } = require('node:os')
 const { join } = require('node:path')
@@ -66,17 +69,21 @@ function hasUserPlugins(dataDir) {
 async function loadOptions(oclif, root, argv, ownWords) {
   const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
   const o = pjson.oclif ?? {}
-  const rootAlone =
-    process.platform === 'linux' &&
-    argv.length > 0 &&
-    ownWords.includes(argv[0]) &&
-    o.jitPlugins === undefined &&
-    o.devPlugins === undefined &&
-    !hasUserPlugins(dataDirOf(pjson))
-  if (!rootAlone) return { root, pjson }
+  const own = process.platform === 'linux' && argv.length > 0 && ownWords.includes(argv[0]) && o.jitPlugins === undefined && o.devPlugins === undefined
+  if (!own) return { root, pjson }
   const plugin = new oclif.Plugin({ root, pjson, isRoot: true, type: 'core' })
   await plugin.load()
-  return { root, pjson, plugins: new Map([[plugin.name, plugin]]) }
+  const plugins = new Map([[plugin.name, plugin]])
+  const dataDir = dataDirOf(pjson)
+  if (hasUserPlugins(dataDir)) {
+    // The user's plugins (and theirs), found and loaded by oclif's own loader as a full load
+    // does; any plugin that fails to load: a full load, which warns about it as oclif does.
+    const loader = new oclif.__twinsyncPluginLoader({ root })
+    loader.plugins = plugins
+    await loader.loadUserPlugins({ dataDir })
+    if (loader.errors.length > 0) return { root, pjson }
+  }
+  return { root, pjson, plugins }
 }
 
 exports.dataDirOf = dataDirOf

@@ -520,10 +520,18 @@ const oclifImports = {
   },
 }
 const oclifFile = join(outdir, 'oclif.cjs')
+// Its entry is @oclif/core's, with oclif's PluginLoader beside it (`__twinsyncPluginLoader`, not
+// among the package's exports): bin/oclif-config.js loads a user's plugins with it as oclif does.
+const oclifIndex = createRequire(join(core, 'package.json')).resolve('@oclif/core')
 await build({
   ...common,
   format: 'cjs',
-  entryPoints: ['@oclif/core'],
+  stdin: {
+    contents: `module.exports = require('@oclif/core')\nmodule.exports.__twinsyncPluginLoader = require(${JSON.stringify(join(dirname(oclifIndex), 'config', 'plugin-loader.js'))}).default\n`,
+    resolveDir: core,
+    sourcefile: 'oclif-entry.cjs',
+    loader: 'js',
+  },
   absWorkingDir: core,
   outfile: oclifFile,
   external: ['typescript', 'ts-node', 'tsx'],

@@ -1,11 +1,13 @@
 // core/bin/oclif-config.js: a command of TwinSync's own, when the user has no plugin, gets oclif
 // with TwinSync's plugin alone; anything else loads as oclif always does.
 import { strict as assert } from 'node:assert'
+import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { Config, Plugin } from '@oclif/core'
 
 const core = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -86,7 +88,7 @@ describe('oclif with TwinSync alone for its own commands (core/bin/oclif-config.
     assert.equal(hasUserPlugins(data), true, 'a folder where package.json should be')
   })
 
-  it("loads TwinSync's plugin alone only for its own first words and no plugin of the user's", async () => {
+  it("loads TwinSync's plugin (and the user's) only for its own first words", async () => {
     const oclif = require('../bundle/oclif.cjs') as unknown
     const words = await ownWords()
     process.env.TWINSYNC_DATA_DIR = join(dir, 'data')
@@ -103,7 +105,27 @@ describe('oclif with TwinSync alone for its own commands (core/bin/oclif-config.
 
     await mkdir(join(dir, 'data'))
     await writeFile(join(dir, 'data', 'package.json'), JSON.stringify({ oclif: { plugins: [{ name: 'twinsync-plugin-demo', type: 'user', tag: 'latest' }] } }))
-    assert.equal(await alone('snapshot'), false, "a plugin of the user's: oclif finds every plugin")
+    assert.equal(await alone('snapshot'), false, "a plugin of the user's that is not installed: a full load (oclif warns)")
+  })
+
+  it("loads a user's plugins with oclif's own loader beside TwinSync's, and a plugin that fails to load makes it a full load", async () => {
+    process.env.TWINSYNC_DATA_DIR = join(dir, 'data')
+    const oclif = require('../bundle/oclif.cjs') as typeof import('@oclif/core')
+    const words = await ownWords()
+    const demo = join(core, '..', 'test', 'fixtures', 'plugins', 'twinsync-plugin-demo')
+    await mkdir(join(dir, 'data'))
+    // As `twinsync plugins link` records it.
+    await writeFile(join(dir, 'data', 'package.json'), JSON.stringify({ private: true, oclif: { schema: 1, plugins: [{ type: 'link', name: 'twinsync-plugin-demo', root: demo }] } }))
+    const options = await loadOptions(oclif, core, ['providers'], words)
+    assert.deepEqual([...(options.plugins?.keys() ?? [])], ['@twinsync/core', 'twinsync-plugin-demo'])
+    const fast = await oclif.Config.load(options as never)
+    const full = await oclif.Config.load({ root: core })
+    assert.deepEqual([...full.plugins.keys()], ['@twinsync/core', 'twinsync-plugin-demo', '@oclif/plugin-plugins'])
+    const hooksOf = (c: typeof fast) => [...c.plugins.values()].filter((p) => p.name !== '@oclif/plugin-plugins').map((p) => [p.name, p.type, p.root, p.hooks])
+    assert.deepEqual(hooksOf(fast), hooksOf(full))
+
+    await writeFile(join(dir, 'data', 'package.json'), JSON.stringify({ oclif: { plugins: [{ type: 'link', name: 'gone', root: join(dir, 'nowhere') }] } }))
+    assert.equal((await loadOptions(oclif, core, ['providers'], words)).plugins, undefined, 'a plugin that fails to load: oclif loads and warns as always')
   })
 
   it("leaves out only words no core plugin uses, and the core plugins have no hook TwinSync's commands reach", async () => {
@@ -140,6 +162,15 @@ describe('oclif with TwinSync alone for its own commands (core/bin/oclif-config.
     // Every hook event a full load knows, besides the root's, is one TwinSync's commands never run.
     const others = [...full.plugins.values()].filter((p) => !p.isRoot).flatMap((p) => Object.keys(p.hooks))
     assert.deepEqual(others, ['update'])
+  })
+
+  it('runs a command with the Config oclif loaded for the run, not a second load of it (TwinSyncCommand.run)', async () => {
+    await writeFile(join(dir, 'config.yaml'), '{}\n')
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, TWINSYNC_DATA_DIR: join(dir, 'data'), DEBUG: 'oclif:*' }
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(core, 'bin', 'run.js'), 'config', '--json', '--config', join(dir, 'config.yaml')], { env })
+    assert.equal((JSON.parse(stdout) as { configFile: string }).configFile, join(dir, 'config.yaml'))
+    assert.match(stderr, /oclif:config/, "oclif's debug output still reaches DEBUG")
+    assert.doesNotMatch(stderr, /reloading config/)
   })
 
   it("checks node against package.json's engines as semver does, without loading semver for a plain `>=` range (the bundled oclif's check)", async () => {

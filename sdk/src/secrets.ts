@@ -24,6 +24,8 @@
  * A finding says which rule, where (line, column, offsets) and never the secret itself.
  */
 
+import { PRESET_RULES, presetMayReport } from './preset-prefilter.js'
+
 export interface SecretFinding {
   /** Stable rule id, e.g. "private-key", "credential-assignment", "github" (secretlint's rules keep their own short name). */
   rule: string
@@ -369,7 +371,11 @@ function secretlint(): Promise<Lint> {
         .filter((r) => r.meta.id !== '@secretlint/secretlint-rule-filter-comments')
         .map((r) => ({ id: r.meta.id, rule: r })),
     }
+    // A text none of the preset's rules could report on is not run through it (preset-prefilter.ts),
+    // while the preset's rules are the ones that was worked out for.
+    const prefiltered = config.rules.every((r) => PRESET_RULES.has(r.id))
     return async (text: string, path: string | undefined): Promise<LintMessage[]> => {
+      if (prefiltered && !presetMayReport(text)) return []
       const result = await lintSource({
         source: { filePath: path ?? 'text', content: text, contentType: 'text' },
         options: { config, maskSecrets: true, ...(path === undefined ? { noPhysicFilePath: true } : {}) },

@@ -2,7 +2,10 @@ import { strict as assert } from 'node:assert'
 import { performance } from 'node:perf_hooks'
 import { findSecrets as findSecretsBundled } from '@twinsync/sdk'
 import { findSecrets, formatSecretFinding, redactSecrets, REDACTED } from '../src/secrets.js'
-import { plantedCommandLines, plantedFiles, plantedLogLines } from '../../test/fixtures/secrets/samples.js'
+import { fakeChars, plantedCommandLines, plantedFiles, plantedLogLines } from '../../test/fixtures/secrets/samples.js'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { PRESET_RULES, presetMayReport } from '../src/preset-prefilter.js'
 
 describe('findSecrets', () => {
   it('finds the one credential among thousands of JSON key-value lines, at its value (redaction keeps the rest)', async () => {
@@ -97,5 +100,103 @@ describe('findSecrets', () => {
     await new Promise((r) => setImmediate(r))
     const marks = performance.getEntriesByType('mark').filter((m) => m.name.startsWith('@core>'))
     assert.deepEqual(marks.slice(0, 3).map((m) => m.name), [], `${marks.length} performance marks left by secretlint`)
+  })
+})
+
+/** The preset's prefilter (preset-prefilter.ts): a text it turns away is one the preset reports nothing in. */
+describe('findSecrets: the preset asked only of texts it could report on', function () {
+  this.timeout(120_000)
+  type Message = { ruleId: string }
+  let lint: (text: string, path: string) => Promise<Message[]>
+  before(async () => {
+    const [{ lintSource }, { rules }] = await Promise.all([import('@secretlint/core'), import('@secretlint/secretlint-rule-preset-recommend')])
+    const config = { rules: rules.filter((r) => r.meta.id !== '@secretlint/secretlint-rule-filter-comments').map((r) => ({ id: r.meta.id, rule: r })) }
+    assert.deepEqual(config.rules.map((r) => r.id).sort(), [...PRESET_RULES].sort(), 'the rules the prefilter was worked out for')
+    lint = async (text, path) =>
+      (await lintSource({ source: { filePath: path, content: text, contentType: 'text' }, options: { config, maskSecrets: true } })).messages as unknown as Message[]
+  })
+  const c = (seed: string, n: number, alphabet?: string) => fakeChars(seed, n, alphabet)
+  const hex = '0123456789abcdef'
+  // base64 of a JSON object: begins "ey", ends "fQ" and its padding when the JSON's length is one more than a multiple of 3.
+  const opsToken = () => {
+    let k = c('op', 120)
+    while (JSON.stringify({ email: 'a@b.c', k }).length % 3 !== 1) k += 'x'
+    return Buffer.from(JSON.stringify({ email: 'a@b.c', k })).toString('base64')
+  }
+  // Each preset rule's token, built from pieces (this file holds none a scanner would flag). The
+  // aws rule's key id and account id scans are off by default (the hand rules find key ids).
+  const samples: Array<[string, string, string]> = [
+    ['aws', 'keys', `aws_secret_access_key = ${c('as', 40)}\n`],
+    ['npm', 'x', `token ${'np' + 'm_'}${c('np', 36)}\n`],
+    ['npm', '/home/u/.npmrc', `//registry.example.com/:${'_auth' + 'Token'}=${c('nr', 30)}\n`],
+    ['npm', '/srv/app/package.json', `"repo": "https://${c('xo', 40)}:${'x-oauth' + '-basic'}@github.com/a/b.git"\n`],
+    ['slack', 'x', `t = ${'xo' + 'xb'}-1234567890-1234567890123-${c('sl', 24)}\n`],
+    ['slack', 'x', `url = https://${'hooks.' + 'slack'}.com/services/T${c('t', 10)}/B${c('b', 10)}/${c('w', 24)}\n`],
+    ['basicauth', 'x', `url = https://deploy:${c('ba', 12)}@example.com/\n`],
+    ['openai', 'x', `k = sk-${c('o1', 20)}${'T3Blb' + 'kFJ'}${c('o2', 20)}\n`],
+    ['anthropic', 'x', `k = ${'sk-ant' + '-api03'}-${c('an', 95)}AA\n`],
+    ['groq', 'x', `k = ${'gs' + 'k_'}${c('gq', 52)}\n`],
+    ['huggingface', 'x', `k = ${'h' + 'f_'}${c('hf', 34, 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ')}\n`],
+    ['linear', 'x', `k = ${'lin_' + 'api_'}${c('li', 40)}\n`],
+    ['notion', 'x', `k = ${'nt' + 'n_'}${c('n1', 11, '0123456789')}${c('n2', 35)}\n`],
+    ['privatekey', 'x', `-----BEGIN RSA ${'PRIVATE' + ' KEY'}-----\nMI${c('pk', 200)}\n-----END RSA ${'PRIVATE' + ' KEY'}-----\n`],
+    ['sendgrid', 'x', `k = ${'S' + 'G.'}${c('s1', 22)}.${c('s2', 43)}\n`],
+    ['shopify', 'x', `k = ${'shp' + 'at_'}${c('sh', 32, hex)}\n`],
+    ['github', 'x', `k = ${'gh' + 'p_'}${c('gh', 36)}\n`],
+    ['github', 'x', `k = ${'github' + '_pat_'}${c('gp', 82)}\n`],
+    ['gitlab', 'x', `k = ${'glp' + 'at-'}${c('gl', 20)}\n`],
+    ['grafana', 'x', `k = ${'gl' + 'c_'}${c('gc', 40)}\n`],
+    ['grafana', 'x', `k = ${'gl' + 'sa_'}${c('gs', 32)}_${c('gx', 8, hex)}\n`],
+    ['1password', 'x', `k = ${'op' + 's_'}${opsToken()}\n`],
+    ['database-connection-string', 'x', `url = mongodb://app:${c('mg', 12)}@db.example.com/app\n`],
+    ['database-connection-string', 'x', `url = MySQL://app:${c('my', 12)}@db.example.com/app\n`],
+    ['database-connection-string', 'x', `url = postgresql://app:${c('pg', 12)}@db.example.com/app\n`],
+    ['hashicorp-vault', 'x', `k = ${'hv' + 's.'}${c('hv', 95)}\n`],
+    ['vercel', 'x', `k = ${'vc' + 'p_'}${c('vc', 30)}\n`],
+    ['databricks', 'x', `k = ${'da' + 'pi'}${c('db', 32, hex)}\n`],
+    ['docker', 'x', `k = ${'dckr' + '_pat_'}${c('dk', 27)}\n`],
+    ['figma', 'x', `k = ${'fig' + 'd_'}${c('fg', 45)}\n`],
+  ]
+
+  it("a token of every rule is let through, and the preset reports it (so the pieces are the rules')", async () => {
+    const seen = new Set<string>()
+    for (const [rule, path, text] of samples) {
+      const ids = (await lint(text, path)).map((m) => m.ruleId.replace('@secretlint/secretlint-rule-', ''))
+      assert.ok(ids.includes(rule), `${rule}: the preset reports the sample (${ids.join(', ')})`)
+      assert.equal(presetMayReport(text), true, rule)
+      seen.add(rule)
+    }
+    assert.deepEqual([...seen, 'gcp'].sort(), [...PRESET_RULES].map((r) => r.replace('@secretlint/secretlint-rule-', '')).sort(), 'a sample of every rule but gcp (reports by the file extension findSecrets never gives)')
+  })
+
+  it("nothing the preset reports is in a text it turns away: this machine's /etc, the planted secrets, the samples cut and changed", async () => {
+    const texts: Array<[string, string]> = []
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name)
+        if (entry.isDirectory()) walk(path)
+        else if (entry.isFile()) {
+          try {
+            const bytes = readFileSync(path)
+            if (bytes.length < 512 * 1024) texts.push([path, bytes.toString('latin1')])
+          } catch {
+            // unreadable: not part of the corpus
+          }
+        }
+      }
+    }
+    walk('/etc')
+    for (const p of [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines()]) texts.push([p.path, p.text])
+    for (const [, path, text] of samples) {
+      for (let cut = 1; cut < text.length; cut += 7) texts.push([path, text.slice(cut)], [path, text.slice(0, cut)])
+      texts.push([path, text.toLowerCase()], [path, text.toUpperCase()])
+    }
+    let turnedAway = 0
+    for (const [path, text] of texts) {
+      if (presetMayReport(text)) continue
+      turnedAway++
+      assert.deepEqual(await lint(text, path), [], path)
+    }
+    assert.ok(turnedAway > texts.length / 4, `${turnedAway} of ${texts.length} turned away`)
   })
 })

@@ -124,7 +124,12 @@ describe('schedule inside a booted Debian container, installed the README\'s way
     assert.equal((JSON.parse(r.stdout) as { apt: string }).apt, '/etc/apt/apt.conf.d/80twinsync-snapshot')
     // A scheduled run may still be finishing (disable does not cut a snapshot short; a oneshot is
     // "activating" while it runs): wait for it.
-    for (let i = 0; i < 60 && /^ActiveState=(activating|active|deactivating)$/m.test((await ct.run(['systemctl', 'show', '-p', 'ActiveState', 'twinsync-snapshot.service'])).stdout); i++) await sleep(500)
+    const busy = async () => /^ActiveState=(activating|active|deactivating)$/m.test((await ct.run(['systemctl', 'show', '-p', 'ActiveState', 'twinsync-snapshot.service'])).stdout)
+    const deadline = Date.now() + 120_000
+    while (await busy()) {
+      assert.ok(Date.now() < deadline, 'the scheduled snapshot finished within 120 s')
+      await sleep(500)
+    }
     const record = await ct.twinsync(['snapshot', '--if-changed'])
     assert.equal(record.code, 0, `record the schedule itself: ${record.stderr}`)
     // No network: hello comes from apt's cache in the server-node root (its lists are current).

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { copyIndex, dropStaleRefLock, parseNameStatus, revParseCommit, runGit, type GitStatusEntry } from '../twin/git.js'
 import { readRefId } from '../twin/quick-status.js'
+import { identityNow, updateRefInNode } from '../twin/ref-update.js'
 
 /** The last snapshot: the machine as TwinSync last saw it. */
 export const OBSERVED_REF = 'refs/twinsync/observed'
@@ -28,6 +29,8 @@ export async function readRef(dir: string, ref: string): Promise<string | undefi
 
 export async function setRef(dir: string, ref: string, commit: string, reason: string): Promise<void> {
   await dropOwnRefLock(dir, ref)
+  // TwinSync's own refs in Node as git's files backend writes them (ref-update.ts); anything unusual, git's way.
+  if (updateRefInNode(dir, ref, commit, undefined, reason, identityNow())) return
   await git(dir, ['update-ref', '--create-reflog', '-m', reason, ref, commit])
 }
 

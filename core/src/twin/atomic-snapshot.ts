@@ -9,6 +9,7 @@ import { lockTempOfDeadRun } from './twin-lock.js'
 import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
 import { readTwinFile, twinPathParts, twinSymlinkError } from './twin-files.js'
 import { writePack } from './pack-writer.js'
+import { identityNow, updateRefInNode } from './ref-update.js'
 import { indexUnchanged, readHead, readIndex, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
 
 /**
@@ -417,9 +418,14 @@ export class SnapshotDraft {
     }
     // Phase 2: HEAD moves (only if nobody moved it meanwhile), then the files are renamed in.
     if (from !== undefined) {
-      await git(this.dir, ['update-ref', '-m', 'twinsync: snapshot', 'HEAD', commit, ...(from === null ? [] : [from])]).catch(async (error) => {
+      // In Node as git's files backend does it (ref-update.ts); anything unusual, git's way.
+      const moveHead = async () => {
+        if (updateRefInNode(this.dir, 'HEAD', commit, from ?? undefined, 'twinsync: snapshot', identityNow())) return
+        await git(this.dir, ['update-ref', '-m', 'twinsync: snapshot', 'HEAD', commit, ...(from === null ? [] : [from])])
+      }
+      await moveHead().catch(async (error: unknown) => {
         await this.discard()
-        throw error
+        throw diskError(error, this.dir)
       })
     }
     await finishMove(this.dir, record, join(this.dir, INDEX))
@@ -884,13 +890,6 @@ function commitObject(tree: string, parents: readonly string[], message: string,
   return { type: 'commit', sha: objectId('commit', bytes), bytes }
 }
 
-/** TwinSync's identity as git writes it in a commit or a reflog: name, email, seconds, local zone. */
-function identityNow(): string {
-  const now = new Date()
-  const offset = -now.getTimezoneOffset()
-  const zone = `${offset < 0 ? '-' : '+'}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}${String(Math.abs(offset) % 60).padStart(2, '0')}`
-  return `TwinSync <twinsync@localhost> ${Math.floor(now.getTime() / 1000)} ${zone}`
-}
 
 /**
  * The twin's first commit ("TwinSync init") of these files, all already written in the working
