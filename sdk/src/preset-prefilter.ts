@@ -12,18 +12,21 @@
  *
  * The pieces, rule by rule (read from the preset's source; the expression below is
  * case-insensitive, a superset of the rules that are not):
- * - aws: the access key id's prefixes (`AKIA`, `ASIA`, `A3T`…), `secret` (its secret access
- *   key), `account` (its account id);
+ * - aws: an access key id's prefix (`AKIA`, `ASIA`, `A3T`…) and 16 letters or digits,
+ *   `secret_access` or `secretaccess` (its secret access key's name), `account` or `account_id`
+ *   and a `:`, `=` or `=>` (its account id's; the id scans are off by default);
  * - gcp: reports only by the file's extension (.p12, .json), which findSecrets never gives it
  *   (`ext` is left empty);
  * - npm: `x-oauth-basic`, `_authToken=`, `npm_`;
  * - slack: `xoxb`, `xoxp`, `xapp`, `xoxa`, `xoxo`, `xoxr`, `hooks.slack.com/services/`;
  * - basicauth: `://`, then a user, `:`, a password and `@` (its URL's shape);
  * - openai `T3BlbkFJ`; anthropic `sk-ant-api0`; groq `gsk_`; huggingface `hf_`; linear
- *   `lin_api_`; notion `ntn_`; privatekey `PRIVATE KEY`; sendgrid `SG.`; shopify `shppa_`,
+ *   `lin_api_`; notion `ntn_`; privatekey `PRIVATE KEY-----` (or `PRIVATE KEY BLOCK-----`);
+ *   sendgrid `SG.`, a word and `.`; shopify `shppa_`,
  *   `shpca_`, `shpat_`, `shpss_`; github `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`;
  *   gitlab `glpat-`; grafana `glc_`, `glsa_`; 1password `ops_ey`; database connection strings
- *   `mongodb`, `mysql`, `postgres` (any case, as its patterns); hashicorp-vault `hvs.`, `hvb.`,
+ *   `mongodb://`, `mongodb+srv://`, `mysql://`, `mysqlx://`, `postgres://`, `postgresql://` (any
+ *   case, as its patterns); hashicorp-vault `hvs.`, `hvb.`,
  *   `hvr.`; vercel `vcp_`, `vci_`, `vca_`, `vcr_`, `vck_`; databricks `dapi`; docker
  *   `dckr_pat_`; figma `figd_`.
  *
@@ -33,13 +36,13 @@
  */
 const MAY_REPORT = new RegExp(
   [
-    'A3T[A-Z0-9]|AKIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA|secret|account',
+    '(?:A3T[A-Z0-9]|AKIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA)[A-Z0-9]{16}|secret_?access|account_?(?:id)?["\']?\\s*(?::|=>|=)',
     'x-oauth-basic|_authToken=|npm_',
     'xoxb|xoxp|xapp|xoxa|xoxo|xoxr|hooks\\.slack\\.com/services/',
     ':\\/\\/[-a-zA-Z0-9_]+:[-a-zA-Z0-9_]+@',
-    'T3BlbkFJ|sk-ant-api0|gsk_|hf_|lin_api_|ntn_|PRIVATE KEY|SG\\.',
+    'T3BlbkFJ|sk-ant-api0|gsk_|hf_|lin_api_|ntn_|PRIVATE KEY(?: BLOCK)?-----|SG\\.\\w+\\.',
     'shppa_|shpca_|shpat_|shpss_|ghp_|gho_|ghu_|ghs_|ghr_|github_pat_|glpat-|glc_|glsa_|ops_ey',
-    'mongodb|mysql|postgres|hvs\\.|hvb\\.|hvr\\.|vcp_|vci_|vca_|vcr_|vck_|dapi|dckr_pat_|figd_',
+    'mongodb(?:\\+srv)?:\\/\\/|mysqlx?:\\/\\/|postgres(?:ql)?:\\/\\/|hvs\\.|hvb\\.|hvr\\.|vcp_|vci_|vca_|vcr_|vck_|dapi|dckr_pat_|figd_',
   ].join('|'),
   'i',
 )

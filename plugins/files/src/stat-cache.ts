@@ -236,7 +236,11 @@ export class StatCache {
     this.next.clear()
     const bytes = this.bytes
     if (bytes.byteLength > 0 && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
-      structuredClone(bytes.buffer, { transfer: [bytes.buffer] })
+      try {
+        structuredClone(bytes.buffer, { transfer: [bytes.buffer] })
+      } catch {
+        // A buffer that cannot be handed off (not detachable) is freed the usual way.
+      }
     }
   }
 

@@ -5,6 +5,7 @@ import { crc32 } from 'node:zlib'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { MemoryCache, type HostPort, type ProviderCache, type ProviderContext, type TwinDocument } from '@twinsync/sdk'
 import { FilesProvider } from '../src/index.js'
+import { StatCache } from '../src/stat-cache.js'
 import { debianLikeRoot, md5, type TargetRoot } from './target-root.js'
 
 /** The context's host, wrapped so every readFile is counted (what the stat cache must save). */
@@ -249,5 +250,30 @@ describe('files provider: stat cache', () => {
     } finally {
       unlinkSync(root.path('/etc/utf8.conf'))
     }
+  })
+  it('hands its buffer off when closed, never a slice of a buffer others share', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const memory = new MemoryCache()
+    await new FilesProvider().collect({ ctx: createTestContext(root.dir, { cache: memory }) })
+    const stored = Buffer.from((await memory.readBytes('stat-cache')) as Uint8Array)
+    const rules = JSON.parse(stored.toString('utf8', stored.indexOf('{'), stored.indexOf('}') + 1)).rules as string
+    // Its own buffer: detached once closed (its memory freed at the next young collection).
+    const own = Buffer.from(stored)
+    const ownCache: ProviderCache = { read: async () => undefined, write: async () => undefined, readBytes: async () => own }
+    const cache = await StatCache.open(ownCache, rules, Date.now(), 'stamp')
+    const hosts = statSync(root.path('/etc/hosts'))
+    const stat = { type: 'file' as const, mode: hosts.mode & 0o7777, uid: hosts.uid, gid: hosts.gid, size: hosts.size, mtimeMs: hosts.mtimeMs, ctimeMs: hosts.ctimeMs, ino: hosts.ino, dev: hosts.dev, nlink: hosts.nlink }
+    assert.equal(cache.lookup('/etc/hosts', stat)?.text, readFileSync(root.path('/etc/hosts'), 'utf8'))
+    cache.close()
+    assert.equal(own.byteLength, 0)
+    assert.equal(cache.lookup('/etc/hosts', stat), undefined, 'nothing is looked up once closed')
+    // A view into a larger buffer (as Node's pool hands out small ones): left as it is.
+    const shared = Buffer.alloc(stored.length + 16)
+    stored.copy(shared, 8)
+    const view = shared.subarray(8, 8 + stored.length)
+    const viewCache: ProviderCache = { read: async () => undefined, write: async () => undefined, readBytes: async () => view }
+    ;(await StatCache.open(viewCache, rules, Date.now(), 'stamp')).close()
+    assert.equal(view.byteLength, stored.length)
+    assert.equal(shared.byteLength, stored.length + 16)
   })
 })
