@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { readRefId } from './quick-status.js'
 
@@ -68,13 +68,7 @@ export function updateRefInNode(dir: string, ref: string, next: string, old: str
       return false
     }
     const lock = join(git, `${target}.lock`)
-    const fd = openSync(lock, 'w')
-    try {
-      const text = Buffer.from(`${next}\n`)
-      for (let at = 0; at < text.length; ) at += writeSync(fd, text, at)
-    } finally {
-      closeSync(fd)
-    }
+    writeFileSync(lock, `${next}\n`)
     const line = `${current ?? ZERO} ${next} ${who}\t${message}\n`
     for (const name of logs) {
       const log = join(git, 'logs', name)

@@ -54,23 +54,23 @@ async function unchanged(host: HostPort, paths: Kept['paths']): Promise<boolean>
     if (!Array.isArray(entry) || entry.length !== 3) return false
     const [how, path, key] = entry
     if (typeof path !== 'string' || (how !== 'l' && how !== 's')) return false
-    if ((await statKey(host, how, path)) !== key) return false
+    if (keyOf(await statOf(host, how, path)) !== key) return false
   }
   return true
 }
 
-/** Everything a change would move: type, size, times, inode, device, mode, owner. 'missing' or 'error' when there is nothing to stat. */
-async function statKey(host: HostPort, how: 'l' | 's', path: string): Promise<string> {
-  let st: FileStat | undefined
+/** The path's lstat ('l') or stat ('s'); 'error' when asking failed. */
+async function statOf(host: HostPort, how: 'l' | 's', path: string): Promise<FileStat | undefined | 'error'> {
   try {
-    st = how === 'l' ? await host.lstat(path) : await host.stat(path)
+    return how === 'l' ? await host.lstat(path) : await host.stat(path)
   } catch {
     return 'error'
   }
-  return st === undefined ? 'missing' : keyOf(st)
 }
 
-function keyOf(st: FileStat): string {
+/** Everything a change would move: type, size, times, inode, device, mode, owner. 'missing' or 'error' when there is nothing to stat. */
+function keyOf(st: FileStat | undefined | 'error'): string {
+  if (st === 'error' || st === undefined) return st ?? 'missing'
   return `${st.type} ${st.size} ${st.mtimeMs} ${st.ctimeMs} ${st.ino} ${st.dev} ${st.mode} ${st.uid} ${st.gid}`
 }
 
@@ -103,15 +103,9 @@ class RecordingHost implements HostPort {
     const out: Kept['paths'] = []
     for (const [key, how] of this.paths) {
       const path = key.slice(2)
-      let st: FileStat | undefined
-      try {
-        st = how === 'l' ? await this.host.lstat(path) : await this.host.stat(path)
-      } catch {
-        out.push([how, path, 'error'])
-        continue
-      }
-      if (st !== undefined && isRacy(st, startedAt)) return undefined
-      out.push([how, path, st === undefined ? 'missing' : keyOf(st)])
+      const st = await statOf(this.host, how, path)
+      if (st !== 'error' && st !== undefined && isRacy(st, startedAt)) return undefined
+      out.push([how, path, keyOf(st)])
     }
     return this.other ? undefined : out
   }
