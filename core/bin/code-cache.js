@@ -246,6 +246,7 @@ function saveCaches() {
   for (const handle of loaded) handle.save()
 }
 
+exports.cacheDir = cacheDir
 exports.provide = provide
 exports.requireCached = requireCached
 exports.saveCaches = saveCaches

@@ -184,7 +184,30 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
     assert.equal((JSON.parse(first) as { configFile: string }).configFile, join(home, 'config.yaml'))
   })
 
-  it("starts a command of its own without Node's ES module resolver (the SDK found without resolving its exports), and its help without node:crypto, child_process, perf_hooks, readline or fs/promises", async () => {
+  it("keeps V8's young generation small, under caches of their own, for a command whose last run was large (bin/young-generation.js)", async () => {
+    const dir = join(home, '.cache', 'twinsync', 'v8')
+    const names = async () => (await readdir(dir)).map((f) => f.replace(/-[0-9a-f]{32}-/, '-KEY-')).sort()
+    const help = await twinsync('describe', '--help')
+    assert.deepEqual(await names(), ['oclif.cjs-KEY-help', 'sdk.cjs-KEY-describe.help', 'twinsync.cjs-KEY-describe.help'])
+    // The marker a large `describe` run leaves: the next run of the command (help too) sets the
+    // flag before any cache is read, and names every cache it writes after it; same output.
+    await writeFile(join(dir, 'large-heap-describe'), '')
+    assert.equal(await twinsync('describe', '--help'), help)
+    assert.deepEqual(await names(), [
+      'large-heap-describe',
+      'oclif.cjs-KEY-help',
+      'oclif.cjs-KEY-help.semi1',
+      'sdk.cjs-KEY-describe.help',
+      'sdk.cjs-KEY-describe.help.semi1',
+      'twinsync.cjs-KEY-describe.help',
+      'twinsync.cjs-KEY-describe.help.semi1',
+    ])
+    // Help leaves the marker as it is; a small run of the command itself removes it.
+    await twinsync('describe', '--json')
+    assert.ok(!(await names()).includes('large-heap-describe'))
+  })
+
+  it("starts a command of its own without Node's ES module resolver (the SDK found without resolving its exports), and its help without node:crypto, child_process, perf_hooks, readline or fs/promises (and none of these runs node:v8)", async () => {
     const probe = join(home, 'probe.cjs')
     await writeFile(probe, "process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList)))\n")
     await writeFile(join(home, 'config.yaml'), '{}\n')
@@ -195,10 +218,35 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
       // `config` reads the file through the SDK, whose writes need node:crypto; help needs none of
       // these (oclif's shell, prompt and timing modules, wsl-utils' child_process, a bundle's hash,
       // oclif's and the plugin-source hook's file reads).
+      // node:v8 only for a run that keeps the young generation small (bin/young-generation.js).
+      assert.ok(!loaded.includes('NativeModule v8'), args.join(' '))
       if (args[0] === 'describe') {
         const unneeded = ['crypto', 'child_process', 'perf_hooks', 'readline', 'fs/promises'].filter((m) => loaded.includes(`NativeModule ${m}`))
         assert.deepEqual(unneeded, [], args.join(' '))
       }
     }
+  })
+})
+
+/** bin/young-generation.js: the marker of a command whose last run was large. */
+describe("V8's young generation chosen from the command's last run (core/bin/young-generation.js)", () => {
+  const YOUNG = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'young-generation.js')).href
+  let dir: string
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-young-'))
+  })
+  afterEach(() => rm(dir, { recursive: true, force: true }))
+
+  it('writes the marker after a large run, removes it after a small one, leaves it for help, and keeps none without a cache folder', async () => {
+    const { recordHeap, LARGE_HEAP } = (await import(YOUNG)) as { recordHeap: (v: string, small: boolean, cacheDir: (create: boolean) => string | undefined, heapUsed?: number) => void; LARGE_HEAP: number }
+    const cacheDir = () => dir
+    recordHeap('snapshot.init', false, cacheDir, LARGE_HEAP)
+    assert.deepEqual(await readdir(dir), ['large-heap-snapshot'])
+    recordHeap('snapshot.help', true, cacheDir, 0)
+    assert.deepEqual(await readdir(dir), ['large-heap-snapshot'])
+    recordHeap('snapshot', true, cacheDir, LARGE_HEAP - 1)
+    assert.deepEqual(await readdir(dir), [])
+    recordHeap('plan', false, () => undefined, LARGE_HEAP)
+    assert.deepEqual(await readdir(dir), [])
   })
 })
