@@ -17,11 +17,13 @@ async function start() {
   // V8's code cache (code-cache.js), one cache a command; oclif finds the commands' file in
   // require's cache, and the commands require the same oclif.
   const { cacheDir, provide, requireCached, saveCaches } = require('./code-cache.js')
-  // V8's young generation kept small for a command whose last run was large (young-generation.js),
-  // chosen before any code cache is read: the flag is part of a cache's stamp.
-  const { chooseYoungGeneration, recordHeap } = require('./young-generation.js')
+  // V8's flags for this command (v8-flags.js: TurboFan held back for a short run, the young
+  // generation small for a large one), chosen before any code cache is read: they are part of a
+  // cache's stamp.
+  const { chooseFlags, recordRun } = require('./v8-flags.js')
   const command = cacheVariant(args)
-  const { small, suffix } = chooseYoungGeneration(command, cacheDir)
+  const flags = chooseFlags(command, cacheDir)
+  const { suffix } = flags
   const variant = command + suffix
   // oclif runs the same functions for every command: one cache for help, one for the rest.
   const oclif = requireCached(join(__dirname, '..', 'bundle', 'oclif.cjs'), (command.endsWith('.help') ? 'help' : 'run') + suffix).exports
@@ -40,7 +42,7 @@ async function start() {
   // Only a run that succeeded leaves a cache: bad input changes nothing on disk.
   if (!process.exitCode) {
     saveCaches()
-    recordHeap(command, small, cacheDir)
+    recordRun(command, flags, cacheDir)
   }
 }
 
@@ -73,8 +75,8 @@ function sdkFile() {
  * the first snapshot. A cache holds every function the run that wrote it compiled, and V8 reads
  * all of it each time: the first snapshot (`--init`, once a twin) compiles much that an unchanged
  * one never runs, and its cache would otherwise be the one every later snapshot reads (the
- * services root: 2.2 MB instead of 1.7 MB of the two lib files' caches; see young-generation.js
- * for the suffix of the flag).
+ * services root: 2.2 MB instead of 1.7 MB of the two lib files' caches; see v8-flags.js
+ * for the suffix of its flags).
  */
 function cacheVariant(words) {
   const word = words.length === 0 ? 'none' : /^[a-z][a-z0-9-]{0,31}$/.test(words[0]) ? words[0] : 'other'

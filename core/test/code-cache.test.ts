@@ -184,7 +184,7 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
     assert.equal((JSON.parse(first) as { configFile: string }).configFile, join(home, 'config.yaml'))
   })
 
-  it("keeps V8's young generation small, under caches of their own, for a command whose last run was large (bin/young-generation.js)", async () => {
+  it("keeps V8's young generation small, under caches of their own, for a command whose last run was large (bin/v8-flags.js)", async () => {
     const dir = join(home, '.cache', 'twinsync', 'v8')
     const names = async () => (await readdir(dir)).map((f) => f.replace(/-[0-9a-f]{32}-/, '-KEY-')).sort()
     const help = await twinsync('describe', '--help')
@@ -207,7 +207,7 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
     assert.ok(!(await names()).includes('large-heap-describe'))
   })
 
-  it("starts a command of its own without Node's ES module resolver (the SDK found without resolving its exports), and its help without node:crypto, child_process, perf_hooks, readline or fs/promises (and none of these runs node:v8)", async () => {
+  it("starts a command of its own without Node's ES module resolver (the SDK found without resolving its exports), and its help without node:crypto, child_process, perf_hooks, readline or fs/promises ", async () => {
     const probe = join(home, 'probe.cjs')
     await writeFile(probe, "process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList)))\n")
     await writeFile(join(home, 'config.yaml'), '{}\n')
@@ -218,8 +218,6 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
       // `config` reads the file through the SDK, whose writes need node:crypto; help needs none of
       // these (oclif's shell, prompt and timing modules, wsl-utils' child_process, a bundle's hash,
       // oclif's and the plugin-source hook's file reads).
-      // node:v8 only for a run that keeps the young generation small (bin/young-generation.js).
-      assert.ok(!loaded.includes('NativeModule v8'), args.join(' '))
       if (args[0] === 'describe') {
         const unneeded = ['crypto', 'child_process', 'perf_hooks', 'readline', 'fs/promises'].filter((m) => loaded.includes(`NativeModule ${m}`))
         assert.deepEqual(unneeded, [], args.join(' '))
@@ -228,25 +226,33 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
   })
 })
 
-/** bin/young-generation.js: the marker of a command whose last run was large. */
-describe("V8's young generation chosen from the command's last run (core/bin/young-generation.js)", () => {
-  const YOUNG = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'young-generation.js')).href
+/** bin/v8-flags.js: the markers of a command whose last run was long or large. */
+describe("V8's flags chosen from the command's last run (core/bin/v8-flags.js)", () => {
+  const FLAGS = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'v8-flags.js')).href
   let dir: string
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'twinsync-young-'))
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-v8-flags-'))
   })
   afterEach(() => rm(dir, { recursive: true, force: true }))
 
-  it('writes the marker after a large run, removes it after a small one, leaves it for help, and keeps none without a cache folder', async () => {
-    const { recordHeap, LARGE_HEAP } = (await import(YOUNG)) as { recordHeap: (v: string, small: boolean, cacheDir: (create: boolean) => string | undefined, heapUsed?: number) => void; LARGE_HEAP: number }
+  it('writes a marker after a long or large run, removes it after a short or small one, leaves them for help, and keeps none without a cache folder', async () => {
+    type Chosen = { long: boolean; large: boolean }
+    const { recordRun, LARGE_HEAP, LONG_CPU } = (await import(FLAGS)) as {
+      recordRun: (v: string, chosen: Chosen, cacheDir: (create: boolean) => string | undefined, now?: { cpuMs: number; heapUsed: number }) => void
+      LARGE_HEAP: number
+      LONG_CPU: number
+    }
     const cacheDir = () => dir
-    recordHeap('snapshot.init', false, cacheDir, LARGE_HEAP)
-    assert.deepEqual(await readdir(dir), ['large-heap-snapshot'])
-    recordHeap('snapshot.help', true, cacheDir, 0)
-    assert.deepEqual(await readdir(dir), ['large-heap-snapshot'])
-    recordHeap('snapshot', true, cacheDir, LARGE_HEAP - 1)
-    assert.deepEqual(await readdir(dir), [])
-    recordHeap('plan', false, () => undefined, LARGE_HEAP)
-    assert.deepEqual(await readdir(dir), [])
+    const files = async () => (await readdir(dir)).sort()
+    recordRun('snapshot.init', { long: false, large: false }, cacheDir, { cpuMs: LONG_CPU, heapUsed: LARGE_HEAP })
+    assert.deepEqual(await files(), ['large-heap-snapshot', 'long-run-snapshot'])
+    recordRun('snapshot.help', { long: true, large: true }, cacheDir, { cpuMs: 0, heapUsed: 0 })
+    assert.deepEqual(await files(), ['large-heap-snapshot', 'long-run-snapshot'])
+    recordRun('snapshot', { long: true, large: true }, cacheDir, { cpuMs: LONG_CPU - 1, heapUsed: LARGE_HEAP })
+    assert.deepEqual(await files(), ['large-heap-snapshot'])
+    recordRun('snapshot', { long: false, large: true }, cacheDir, { cpuMs: 10, heapUsed: LARGE_HEAP - 1 })
+    assert.deepEqual(await files(), [])
+    recordRun('plan', { long: false, large: false }, () => undefined, { cpuMs: LONG_CPU, heapUsed: LARGE_HEAP })
+    assert.deepEqual(await files(), [])
   })
 })
