@@ -231,10 +231,14 @@ function small(n: number): number {
   return n >= 0 && n < 0x40000000 && n === Math.floor(n) ? n | 0 : n
 }
 
-/** The entry of a directory, or of a file the stat cache knows unchanged (with its origin); undefined when it takes a read. */
+/** The entry of a directory, of a symlink or file the stat cache knows unchanged (a file with its origin); undefined when it takes a read. */
 function describeUnread(cache: StatCache, item: Walked): FileEntry | undefined {
   const stat = item.stat
   if (stat.type === 'directory') return item.empty === true ? { ...baseOf(item), type: 'directory', empty: true } : { ...baseOf(item), type: 'directory' }
+  if (stat.type === 'symlink') {
+    const target = cache.lookupLink(item.path, stat)
+    return target === undefined ? undefined : { ...baseOf(item), target, type: 'symlink' }
+  }
   if (stat.type !== 'file') return undefined
   const known = cache.lookup(item.path, stat)
   if (known === undefined) return undefined
@@ -260,7 +264,9 @@ async function describe(
   if (stat.type === 'directory') return describeUnread(cache, item)
   if (stat.type === 'symlink') {
     const target = await ctx.host.readlink(item.path).catch(goneAsUndefined)
-    return target === undefined ? undefined : { ...baseOf(item), target, type: 'symlink' }
+    if (target === undefined) return undefined
+    cache.rememberLink(item.path, stat, target)
+    return { ...baseOf(item), target, type: 'symlink' }
   }
   if (stat.type !== 'file') return undefined
 

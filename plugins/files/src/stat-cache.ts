@@ -25,7 +25,8 @@ export interface FileOrigin {
 /** A record made this run (a file read, or an origin worked out), written out by save(). */
 interface Fresh {
   stat: Pick<FileStat, 'size' | 'mtimeMs' | 'ctimeMs' | 'ino' | 'dev'>
-  content: ContentVerdict['content']
+  /** 'link': a symlink's record, its target in the TEXT field (see rememberLink). */
+  content: ContentVerdict['content'] | 'link'
   /** sha256, md5, secretReason, secretHash, origin, package, divertedFrom, text: in the file's order. */
   strings: Array<string | null>
 }
@@ -34,7 +35,7 @@ const CACHE_KEY = 'stat-cache'
 /** The JSON stat cache before this format (files of 5 and 4 MB on the scale root): removed when this one is first written. */
 const LEGACY_KEYS = ['stat-index', 'text-blobs']
 const MAGIC = Buffer.from('TwinSync files stat cache 1\n', 'latin1')
-const CONTENT_KINDS: ReadonlyArray<ContentVerdict['content']> = ['mirrored', 'binary', 'too-large', 'secret', 'unhashed']
+const CONTENT_KINDS: ReadonlyArray<Fresh['content']> = ['mirrored', 'binary', 'too-large', 'secret', 'unhashed', 'link']
 /** The string fields after the numbers, in order (Fresh.strings). */
 const SHA256 = 0
 const MD5 = 1
@@ -78,8 +79,8 @@ const NULL = 0xffffffff
  * Format: MAGIC; a u32 length and that many bytes of JSON header {rules, packages, count};
  * count records; the CRC-32 of everything before it (u32). A record: a u32 length of the rest,
  * the path (a u32 length and UTF-8), size, mtimeMs, ctimeMs, ino and dev (float64 each), the
- * content kind (a byte, CONTENT_KINDS), then FIELDS strings, each a u32 length (NULL for none)
- * and UTF-8. Little-endian throughout.
+ * content kind (a byte, CONTENT_KINDS; 'link' for a symlink, whose target is the text field),
+ * then FIELDS strings, each a u32 length (NULL for none) and UTF-8. Little-endian throughout.
  */
 export class StatCache {
   /** Files looked up unchanged or remembered this run, by path: an offset of a record in `bytes`, or a record made now. */
@@ -125,17 +126,9 @@ export class StatCache {
     const bytes = this.bytes
     const end = at + 4 + bytes.readUInt32LE(at)
     const p = at + 8 + bytes.readUInt32LE(at + 4)
-    if (
-      bytes.readDoubleLE(p) !== stat.size ||
-      bytes.readDoubleLE(p + 8) !== stat.mtimeMs ||
-      bytes.readDoubleLE(p + 16) !== stat.ctimeMs ||
-      bytes.readDoubleLE(p + 24) !== stat.ino ||
-      bytes.readDoubleLE(p + 32) !== stat.dev
-    ) {
-      return undefined
-    }
+    if (!sameStat(bytes, p, stat)) return undefined
     const content = CONTENT_KINDS[bytes[p + 40] as number]
-    if (content === undefined || !this.fieldSpans(p + 41, end)) return undefined
+    if (content === undefined || content === 'link' || !this.fieldSpans(p + 41, end)) return undefined
     const verdict: ContentVerdict = { content }
     const sha = this.field(SHA256)
     if (sha !== undefined) verdict.sha256 = sha
@@ -167,12 +160,39 @@ export class StatCache {
     return found
   }
 
+  /**
+   * A symlink's target, remembered while the link's size, mtime, ctime, inode and device are as
+   * stored (as a file's verdict is): a link's target is never changed in place (a new target
+   * is a new link, with its own ctime), and one made too recently to trust is not kept.
+   *
+   * Speed (issue 22): the services root's /etc holds 290 symlinks (`/etc/alternatives`), each
+   * read again (`readlink`, through a promise a link) by every collect: measured in
+   * docs/architecture.md's Speed table.
+   */
+  lookupLink(path: string, stat: FileStat): string | undefined {
+    const at = this.previous.get(path)
+    if (at === undefined) return undefined
+    const bytes = this.bytes
+    const end = at + 4 + bytes.readUInt32LE(at)
+    const p = at + 8 + bytes.readUInt32LE(at + 4)
+    if (!sameStat(bytes, p, stat) || CONTENT_KINDS[bytes[p + 40] as number] !== 'link' || !this.fieldSpans(p + 41, end)) return undefined
+    const target = this.field(TEXT)
+    if (target === undefined) return undefined
+    this.next.set(path, at)
+    return target
+  }
+
+  /** Keep a symlink's target read now (see lookupLink). */
+  rememberLink(path: string, stat: FileStat, target: string): void {
+    this.keep(path, stat, 'link', new Array<string | null>(FIELDS).fill(null), target)
+  }
+
   /** Keep the origin worked out for a file lookup() or remember() just gave (under dpkg's database as it is now). */
   rememberOrigin(path: string, origin: FileOrigin): void {
     const kept = this.next.get(path)
     if (kept === undefined || this.stale.has(path)) return
     const file = typeof kept === 'number' ? this.decode(kept) : kept
-    if (file === undefined) return
+    if (file === undefined || file.content === 'link') return
     const strings = file.strings
     if (strings[ORIGIN] === origin.origin && strings[PACKAGE] === (origin.package ?? null) && strings[DIVERTED_FROM] === (origin.divertedFrom ?? null)) return
     // A copy: a record made this run is not changed in place.
@@ -185,6 +205,15 @@ export class StatCache {
   }
 
   remember(path: string, stat: FileStat, verdict: ContentVerdict, text?: string): void {
+    const strings: Array<string | null> = new Array<string | null>(FIELDS).fill(null)
+    strings[SHA256] = verdict.sha256 ?? null
+    strings[MD5] = verdict.md5 ?? null
+    strings[SECRET_REASON] = verdict.secretReason ?? null
+    strings[SECRET_HASH] = verdict.secretHash ?? null
+    this.keep(path, stat, verdict.content, strings, verdict.content === 'mirrored' ? text : undefined)
+  }
+
+  private keep(path: string, stat: FileStat, content: Fresh['content'], strings: Array<string | null>, text: string | undefined): void {
     if (isRacy(stat, this.startedAt)) {
       // Not kept: read again next time. Its old record may stay (its stat data no longer
       // matches the file, so it is never used): a snapshot right after a change (the usual
@@ -196,13 +225,8 @@ export class StatCache {
       return
     }
     this.changed = true
-    const strings: Array<string | null> = new Array<string | null>(FIELDS).fill(null)
-    strings[SHA256] = verdict.sha256 ?? null
-    strings[MD5] = verdict.md5 ?? null
-    strings[SECRET_REASON] = verdict.secretReason ?? null
-    strings[SECRET_HASH] = verdict.secretHash ?? null
-    if (verdict.content === 'mirrored') strings[TEXT] = text ?? null
-    this.next.set(path, { stat: { size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, dev: stat.dev }, content: verdict.content, strings })
+    strings[TEXT] = text ?? null
+    this.next.set(path, { stat: { size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, dev: stat.dev }, content, strings })
   }
 
   /** Write the cache back, dropping files that are gone; only when something moved. */
@@ -280,6 +304,17 @@ export class StatCache {
     const strings = Array.from({ length: FIELDS }, (_, i) => this.field(i) ?? null)
     return { stat, content, strings }
   }
+}
+
+/** Whether the record's numbers (from `p`) are this stat's size, mtime, ctime, inode and device. */
+function sameStat(bytes: Buffer, p: number, stat: FileStat): boolean {
+  return (
+    bytes.readDoubleLE(p) === stat.size &&
+    bytes.readDoubleLE(p + 8) === stat.mtimeMs &&
+    bytes.readDoubleLE(p + 16) === stat.ctimeMs &&
+    bytes.readDoubleLE(p + 24) === stat.ino &&
+    bytes.readDoubleLE(p + 32) === stat.dev
+  )
 }
 
 /** The records' offsets by path and the header's dpkg stamp; undefined on any doubt about the bytes. */

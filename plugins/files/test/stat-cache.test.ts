@@ -176,6 +176,54 @@ describe('files provider: stat cache', () => {
     }
   })
 
+  it('reads an unchanged symlink\'s target from the cache, and a link made anew (another target, or a file in its place) again', async () => {
+    const provider = new FilesProvider()
+    const links: string[] = []
+    const base = createTestContext(root.dir)
+    const host = new Proxy(base.host, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver)
+        if (typeof value !== 'function') return value
+        if (key === 'readlink') return (path: string) => (links.push(path), (value as HostPort['readlink']).call(target, path))
+        return (value as (...args: unknown[]) => unknown).bind(target)
+      },
+    })
+    const ctx = { ...base, host }
+    root.link('/etc/alternatives/editor', '/usr/bin/vi').link('/etc/alternatives/pager', '/bin/more')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const first = await provider.collect({ ctx })
+    assert.ok(links.includes('/etc/alternatives/editor') && links.includes('/etc/localtime'))
+    links.splice(0)
+    const second = await provider.collect({ ctx })
+    assert.deepEqual(links, [], 'no link read again')
+    assert.deepEqual(second.state, first.state)
+    assert.deepEqual(text(second.documents), text(first.documents))
+    // Another target of the same length (the link's size), and a file where a link was.
+    unlinkSync(root.path('/etc/alternatives/editor'))
+    root.link('/etc/alternatives/editor', '/usr/bin/vy')
+    unlinkSync(root.path('/etc/alternatives/pager'))
+    root.file('/etc/alternatives/pager', '/bin/more')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const moved = await provider.collect({ ctx })
+    assert.deepEqual(links, ['/etc/alternatives/editor'])
+    const entry = (path: string) => moved.state.entries.find((e) => e.path === path)
+    assert.equal(entry('/etc/alternatives/editor')?.target, '/usr/bin/vy')
+    assert.equal(entry('/etc/alternatives/pager')?.type, 'file')
+    assert.equal(entry('/etc/alternatives/pager')?.target, undefined)
+    // A link where the file was: its target read, then kept.
+    unlinkSync(root.path('/etc/alternatives/pager'))
+    root.link('/etc/alternatives/pager', '/bin/less')
+    links.splice(0)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    assert.equal((await provider.collect({ ctx })).state.entries.find((e) => e.path === '/etc/alternatives/pager')?.target, '/bin/less')
+    assert.deepEqual(links, ['/etc/alternatives/pager'])
+    links.splice(0)
+    assert.equal((await provider.collect({ ctx })).state.entries.find((e) => e.path === '/etc/alternatives/pager')?.target, '/bin/less')
+    assert.deepEqual(links, [])
+    unlinkSync(root.path('/etc/alternatives/editor'))
+    unlinkSync(root.path('/etc/alternatives/pager'))
+  })
+
   it('re-reads everything when the rules change (a smaller size limit)', async () => {
     const provider = new FilesProvider()
     const base = createTestContext(root.dir)
