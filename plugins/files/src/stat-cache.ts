@@ -90,6 +90,13 @@ export class StatCache {
   private changed = false
   /** Where a looked-up record's fields start and end (scratch, reused). */
   private readonly spans = new Int32Array(FIELDS * 2)
+  /**
+   * The numbers of `bytes` read through a DataView: V8's own getters, where Buffer's
+   * readDoubleLE and readUInt32LE are JavaScript functions that check their argument first, run
+   * cold (interpreted) in a collect. Speed (issue 22): the services root's 494 lookups of an
+   * unchanged collect 5.5–9 → 3.3–5 ms of CPU (fresh process, loaded machine).
+   */
+  private readonly view: DataView
 
   private constructor(
     private readonly store: ProviderCache,
@@ -103,7 +110,9 @@ export class StatCache {
     private readonly originsValid: boolean,
     /** No cache of this format was found: one of the format before may be left to remove. */
     private readonly fresh: boolean,
-  ) {}
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
 
   /** `rules` names everything a verdict depends on besides the file (size limit, secret rules). */
   /** `packages`: the stamp of dpkg's database now (packageDatabaseStamp). */
@@ -124,9 +133,10 @@ export class StatCache {
     const at = this.previous.get(path)
     if (at === undefined) return undefined
     const bytes = this.bytes
-    const end = at + 4 + bytes.readUInt32LE(at)
-    const p = at + 8 + bytes.readUInt32LE(at + 4)
-    if (!sameStat(bytes, p, stat)) return undefined
+    const view = this.view
+    const end = at + 4 + view.getUint32(at, true)
+    const p = at + 8 + view.getUint32(at + 4, true)
+    if (!sameStat(view, p, stat)) return undefined
     const content = CONTENT_KINDS[bytes[p + 40] as number]
     if (content === undefined || content === 'link' || !this.fieldSpans(p + 41, end)) return undefined
     const verdict: ContentVerdict = { content }
@@ -166,16 +176,17 @@ export class StatCache {
    * is a new link, with its own ctime), and one made too recently to trust is not kept.
    *
    * Speed (issue 22): the services root's /etc holds 290 symlinks (`/etc/alternatives`), each
-   * read again (`readlink`, through a promise a link) by every collect: measured in
-   * docs/architecture.md's Speed table.
+   * read again (`readlink`, through a promise a link) by every collect: an unchanged snapshot's
+   * `readlink` calls 445 → 15.
    */
   lookupLink(path: string, stat: FileStat): string | undefined {
     const at = this.previous.get(path)
     if (at === undefined) return undefined
     const bytes = this.bytes
-    const end = at + 4 + bytes.readUInt32LE(at)
-    const p = at + 8 + bytes.readUInt32LE(at + 4)
-    if (!sameStat(bytes, p, stat) || CONTENT_KINDS[bytes[p + 40] as number] !== 'link' || !this.fieldSpans(p + 41, end)) return undefined
+    const view = this.view
+    const end = at + 4 + view.getUint32(at, true)
+    const p = at + 8 + view.getUint32(at + 4, true)
+    if (!sameStat(view, p, stat) || CONTENT_KINDS[bytes[p + 40] as number] !== 'link' || !this.fieldSpans(p + 41, end)) return undefined
     const target = this.field(TEXT)
     if (target === undefined) return undefined
     this.next.set(path, at)
@@ -270,10 +281,10 @@ export class StatCache {
 
   /** Fill `spans` with the record's FIELDS fields from `p`; false when a length leaves the record. */
   private fieldSpans(p: number, end: number): boolean {
-    const bytes = this.bytes
+    const view = this.view
     for (let i = 0; i < FIELDS; i++) {
       if (p + 4 > end) return false
-      const length = bytes.readUInt32LE(p)
+      const length = view.getUint32(p, true)
       p += 4
       if (length === NULL) {
         this.spans[2 * i] = -1
@@ -307,13 +318,13 @@ export class StatCache {
 }
 
 /** Whether the record's numbers (from `p`) are this stat's size, mtime, ctime, inode and device. */
-function sameStat(bytes: Buffer, p: number, stat: FileStat): boolean {
+function sameStat(view: DataView, p: number, stat: FileStat): boolean {
   return (
-    bytes.readDoubleLE(p) === stat.size &&
-    bytes.readDoubleLE(p + 8) === stat.mtimeMs &&
-    bytes.readDoubleLE(p + 16) === stat.ctimeMs &&
-    bytes.readDoubleLE(p + 24) === stat.ino &&
-    bytes.readDoubleLE(p + 32) === stat.dev
+    view.getFloat64(p, true) === stat.size &&
+    view.getFloat64(p + 8, true) === stat.mtimeMs &&
+    view.getFloat64(p + 16, true) === stat.ctimeMs &&
+    view.getFloat64(p + 24, true) === stat.ino &&
+    view.getFloat64(p + 32, true) === stat.dev
   )
 }
 
@@ -336,10 +347,11 @@ function parse(bytes: Buffer, rules: string): { index: Map<string, number>; pack
   const { rules: storedRules, packages, count } = (header ?? {}) as { rules?: unknown; packages?: unknown; count?: unknown }
   if (storedRules !== rules || typeof packages !== 'string' || typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) return undefined
   const index = new Map<string, number>()
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   for (let i = 0; i < count; i++) {
     if (p + 8 > end) return undefined
-    const recordEnd = p + 4 + bytes.readUInt32LE(p)
-    const pathEnd = p + 8 + bytes.readUInt32LE(p + 4)
+    const recordEnd = p + 4 + view.getUint32(p, true)
+    const pathEnd = p + 8 + view.getUint32(p + 4, true)
     // The numbers and the content byte follow the path; the fields are checked when looked up.
     if (recordEnd > end || pathEnd + 41 > recordEnd) return undefined
     index.set(bytes.toString('utf8', p + 8, pathEnd), p)
