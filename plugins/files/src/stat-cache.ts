@@ -25,8 +25,8 @@ export interface FileOrigin {
 /** A record made this run (a file read, or an origin worked out), written out by save(). */
 interface Fresh {
   stat: Pick<FileStat, 'size' | 'mtimeMs' | 'ctimeMs' | 'ino' | 'dev'>
-  /** 'link': a symlink's record, its target in the TEXT field (see rememberLink). */
-  content: ContentVerdict['content'] | 'link'
+  /** 'link': a symlink's record, its target in the TEXT field (see rememberLink); 'dir': a folder's, its names (rememberListing). */
+  content: ContentVerdict['content'] | 'link' | 'dir'
   /** sha256, md5, secretReason, secretHash, origin, package, divertedFrom, text: in the file's order. */
   strings: Array<string | null>
 }
@@ -35,7 +35,7 @@ const CACHE_KEY = 'stat-cache'
 /** The JSON stat cache before this format (files of 5 and 4 MB on the scale root): removed when this one is first written. */
 const LEGACY_KEYS = ['stat-index', 'text-blobs']
 const MAGIC = Buffer.from('TwinSync files stat cache 1\n', 'latin1')
-const CONTENT_KINDS: ReadonlyArray<Fresh['content']> = ['mirrored', 'binary', 'too-large', 'secret', 'unhashed', 'link']
+const CONTENT_KINDS: ReadonlyArray<Fresh['content']> = ['mirrored', 'binary', 'too-large', 'secret', 'unhashed', 'link', 'dir']
 /** The string fields after the numbers, in order (Fresh.strings). */
 const SHA256 = 0
 const MD5 = 1
@@ -79,7 +79,8 @@ const NULL = 0xffffffff
  * Format: MAGIC; a u32 length and that many bytes of JSON header {rules, packages, count};
  * count records; the CRC-32 of everything before it (u32). A record: a u32 length of the rest,
  * the path (a u32 length and UTF-8), size, mtimeMs, ctimeMs, ino and dev (float64 each), the
- * content kind (a byte, CONTENT_KINDS; 'link' for a symlink, whose target is the text field),
+ * content kind (a byte, CONTENT_KINDS; 'link' for a symlink, whose target is the text field,
+ * 'dir' for a folder, whose names joined by NULs are),
  * then FIELDS strings, each a u32 length (NULL for none) and UTF-8. Little-endian throughout.
  */
 export class StatCache {
@@ -138,7 +139,7 @@ export class StatCache {
     const p = at + 8 + view.getUint32(at + 4, true)
     if (!sameStat(view, p, stat)) return undefined
     const content = CONTENT_KINDS[bytes[p + 40] as number]
-    if (content === undefined || content === 'link' || !this.fieldSpans(p + 41, end)) return undefined
+    if (content === undefined || content === 'link' || content === 'dir' || !this.fieldSpans(p + 41, end)) return undefined
     const verdict: ContentVerdict = { content }
     const sha = this.field(SHA256)
     if (sha !== undefined) verdict.sha256 = sha
@@ -180,17 +181,7 @@ export class StatCache {
    * `readlink` calls 445 → 15.
    */
   lookupLink(path: string, stat: FileStat): string | undefined {
-    const at = this.previous.get(path)
-    if (at === undefined) return undefined
-    const bytes = this.bytes
-    const view = this.view
-    const end = at + 4 + view.getUint32(at, true)
-    const p = at + 8 + view.getUint32(at + 4, true)
-    if (!sameStat(view, p, stat) || CONTENT_KINDS[bytes[p + 40] as number] !== 'link' || !this.fieldSpans(p + 41, end)) return undefined
-    const target = this.field(TEXT)
-    if (target === undefined) return undefined
-    this.next.set(path, at)
-    return target
+    return this.lookupText(path, stat, 'link')
   }
 
   /** Keep a symlink's target read now (see lookupLink). */
@@ -198,12 +189,47 @@ export class StatCache {
     this.keep(path, stat, 'link', new Array<string | null>(FIELDS).fill(null), target)
   }
 
+  /**
+   * A folder's names (sorted as they were given), remembered while its size, mtime, ctime,
+   * inode and device are as stored: a name added, removed or renamed in it moves its mtime and
+   * ctime. Never kept for a folder changed too recently to trust its times. What is in the
+   * folder (a file's content, a subfolder's names) is each path's own record.
+   *
+   * Speed (issue 22): an unchanged collect of the services root listed its folders again (open,
+   * getdents, close each, the names made into objects and sorted): an unchanged snapshot's
+   * `openat` 302 → 181, `getdents64` 414 → 172 calls.
+   */
+  lookupListing(path: string, stat: FileStat): string[] | undefined {
+    const text = this.lookupText(path, stat, 'dir')
+    return text === undefined ? undefined : text === '' ? [] : text.split('\0')
+  }
+
+  /** Keep a folder's names read now (see lookupListing); no name holds a NUL. */
+  rememberListing(path: string, stat: FileStat, names: readonly string[]): void {
+    this.keep(path, stat, 'dir', new Array<string | null>(FIELDS).fill(null), names.join('\0'))
+  }
+
+  /** The text field of a record of this kind (a link's, a folder's) whose stat has not moved. */
+  private lookupText(path: string, stat: FileStat, kind: 'link' | 'dir'): string | undefined {
+    const at = this.previous.get(path)
+    if (at === undefined) return undefined
+    const bytes = this.bytes
+    const view = this.view
+    const end = at + 4 + view.getUint32(at, true)
+    const p = at + 8 + view.getUint32(at + 4, true)
+    if (!sameStat(view, p, stat) || CONTENT_KINDS[bytes[p + 40] as number] !== kind || !this.fieldSpans(p + 41, end)) return undefined
+    const text = this.field(TEXT)
+    if (text === undefined) return undefined
+    this.next.set(path, at)
+    return text
+  }
+
   /** Keep the origin worked out for a file lookup() or remember() just gave (under dpkg's database as it is now). */
   rememberOrigin(path: string, origin: FileOrigin): void {
     const kept = this.next.get(path)
     if (kept === undefined || this.stale.has(path)) return
     const file = typeof kept === 'number' ? this.decode(kept) : kept
-    if (file === undefined || file.content === 'link') return
+    if (file === undefined || file.content === 'link' || file.content === 'dir') return
     const strings = file.strings
     if (strings[ORIGIN] === origin.origin && strings[PACKAGE] === (origin.package ?? null) && strings[DIVERTED_FROM] === (origin.divertedFrom ?? null)) return
     // A copy: a record made this run is not changed in place.
