@@ -12,6 +12,7 @@ import {
   type TwinReader,
 } from '@twinsync/sdk'
 import { resolveScope } from './collect.js'
+import { collectedWithText } from './collected-texts.js'
 import { decodeText, sha256 } from './content.js'
 import { isIncluded } from './include.js'
 import { parseManifest } from './manifest.js'
@@ -73,7 +74,9 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
       entries.set(entry.path, rest)
       continue
     }
-    entries.set(entry.path, { ...entry, text, sha256: sha256(bytes), size: bytes.byteLength })
+    // The text collect just made of the machine's file (an unchanged machine): its string and sha256 (collected-texts.ts).
+    const same = collectedWithText(entry.path, text, bytes.byteLength)
+    entries.set(entry.path, same === undefined ? { ...entry, text, sha256: sha256(bytes), size: bytes.byteLength } : { ...entry, text: same.text, sha256: same.sha256, size: bytes.byteLength })
   }
 
   const listed = new Map(parsed.manifest.entries.map((e) => [e.path, e.type]))
