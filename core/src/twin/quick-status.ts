@@ -272,19 +272,22 @@ function parseIndex(bytes: Buffer): Omit<TwinIndex, 'bytes' | 'identity' | 'mtim
   const entries = new Map<string, IndexEntry>()
   const paths: string[] = []
   const statAt = new Uint32Array(count)
-  const digest = createHash('sha1')
+  // The digest's text made whole and hashed once (one native call, not one an entry); the
+  // numbers read through a DataView (see statDataDoubts).
+  let digested = ''
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   let at = 12
   let previous = ''
   for (let i = 0; i < count; i++) {
     if (at + 62 > body.length) return undefined
-    const flags = bytes.readUInt16BE(at + 60)
+    const flags = view.getUint16(at + 60)
     // assume-valid, a conflict stage: only git can tell.
     if ((flags & 0x8000) !== 0 || (flags & 0x3000) !== 0) return undefined
     let next = at + 62
     if ((flags & 0x4000) !== 0) {
       if (version < 3) return undefined
       // skip-worktree, intent-to-add (and any other extended flag): only git can tell.
-      if (bytes.readUInt16BE(next) !== 0) return undefined
+      if (view.getUint16(next) !== 0) return undefined
       next += 2
     }
     let path: string
@@ -306,14 +309,14 @@ function parseIndex(bytes: Buffer): Omit<TwinIndex, 'bytes' | 'identity' | 'mtim
       // Entries are padded with 1–8 NULs to a multiple of 8 bytes.
       next = at + ((end - at + 8) & ~7)
     }
-    const mode = bytes.readUInt32BE(at + 24)
+    const mode = view.getUint32(at + 24)
     const modeText = mode === 0o100644 ? '100644' : mode === 0o100755 ? '100755' : mode === 0o120000 ? '120000' : undefined
     if (modeText === undefined) return undefined
     const sha = bytes.toString('hex', at + 40, at + 60)
     entries.set(path, { mode: modeText, sha })
     statAt[i] = at
     paths.push(path)
-    digest.update(`${modeText} ${sha}\t${path}\0`)
+    digested += `${modeText} ${sha}\t${path}\0`
     previous = path
     at = next
   }
@@ -326,7 +329,7 @@ function parseIndex(bytes: Buffer): Omit<TwinIndex, 'bytes' | 'identity' | 'mtim
     at += 8 + bytes.readUInt32BE(at + 4)
   }
   if (at !== body.length) return undefined
-  return { entries, paths, statAt, key: digest.digest('hex') }
+  return { entries, paths, statAt, key: createHash('sha1').update(digested).digest('hex') }
 }
 
 /**
@@ -344,6 +347,11 @@ function statDataDoubts(dir: string, index: TwinIndex): number[] | undefined {
   const racyFromFine = index.mtimeNs - FINE_SLACK
   const racyFromCoarse = index.mtimeNs - COARSE_SLACK
   const { bytes, paths, statAt } = index
+  // Speed (issue 22): the index's numbers read through a DataView (V8's own getters; Buffer's
+  // readUInt32BE is a JavaScript function, run cold here) and a time compared as git's seconds
+  // and nanoseconds made one BigInt, not split by division: the services twin's 227 entries
+  // 3.2 → 1.3 ms of CPU (fresh process, the check's loop alone).
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   // Paths joined by hand: `join` normalises each of them, a third of the check's time on a big twin.
   const prefix = dir.endsWith('/') ? dir : `${dir}/`
   for (let i = 0; i < paths.length; i++) {
@@ -356,7 +364,7 @@ function statDataDoubts(dir: string, index: TwinIndex): number[] | undefined {
     if (st === undefined) return undefined
     // The entry's stat data, read where parseIndex found it (git's layout: ctime s, ns, mtime s, ns, dev, ino, mode, uid, gid, size).
     const at = statAt[i] ?? 0
-    const recordedMode = bytes.readUInt32BE(at + 24)
+    const recordedMode = view.getUint32(at + 24)
     const { ctimeNs, mtimeNs } = st
     const kind = st.isSymbolicLink() ? 0o120000 : st.isFile() ? 0o100000 : -1
     if (kind !== (recordedMode & 0o170000)) return undefined
@@ -366,17 +374,14 @@ function statDataDoubts(dir: string, index: TwinIndex): number[] | undefined {
       doubtful.push(i)
       continue
     }
-    const ctimeS = ctimeNs / ONE_SECOND
-    const mtimeS = mtimeNs / ONE_SECOND
+    // git keeps 32 bits of seconds: a time beyond them (2106) is never equal here, and its file is hashed.
     if (
-      Number(ctimeS % U32) !== bytes.readUInt32BE(at) ||
-      Number(ctimeNs - ctimeS * ONE_SECOND) !== bytes.readUInt32BE(at + 4) ||
-      Number(mtimeS % U32) !== bytes.readUInt32BE(at + 8) ||
-      Number(mtimeNs - mtimeS * ONE_SECOND) !== bytes.readUInt32BE(at + 12) ||
-      Number(st.ino % U32) !== bytes.readUInt32BE(at + 20) ||
-      Number(st.uid % U32) !== bytes.readUInt32BE(at + 28) ||
-      Number(st.gid % U32) !== bytes.readUInt32BE(at + 32) ||
-      Number(st.size % U32) !== bytes.readUInt32BE(at + 36)
+      ctimeNs !== BigInt(view.getUint32(at)) * ONE_SECOND + BigInt(view.getUint32(at + 4)) ||
+      mtimeNs !== BigInt(view.getUint32(at + 8)) * ONE_SECOND + BigInt(view.getUint32(at + 12)) ||
+      Number(st.ino % U32) !== view.getUint32(at + 20) ||
+      Number(st.uid % U32) !== view.getUint32(at + 28) ||
+      Number(st.gid % U32) !== view.getUint32(at + 32) ||
+      Number(st.size % U32) !== view.getUint32(at + 36)
     ) {
       doubtful.push(i)
     }

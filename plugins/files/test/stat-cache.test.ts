@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { createHash } from 'node:crypto'
-import { readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { crc32 } from 'node:zlib'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { MemoryCache, type HostPort, type ProviderCache, type ProviderContext, type TwinDocument } from '@twinsync/sdk'
@@ -190,6 +190,98 @@ describe('files provider: stat cache', () => {
     } finally {
       writeFileSync(status, before)
     }
+  })
+
+  it('reads an unchanged symlink\'s target from the cache, and a link made anew (another target, or a file in its place) again', async () => {
+    const provider = new FilesProvider()
+    const links: string[] = []
+    const base = createTestContext(root.dir)
+    const host = new Proxy(base.host, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver)
+        if (typeof value !== 'function') return value
+        if (key === 'readlink') return (path: string) => (links.push(path), (value as HostPort['readlink']).call(target, path))
+        return (value as (...args: unknown[]) => unknown).bind(target)
+      },
+    })
+    const ctx = { ...base, host }
+    root.link('/etc/alternatives/editor', '/usr/bin/vi').link('/etc/alternatives/pager', '/bin/more')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const first = await provider.collect({ ctx })
+    assert.ok(links.includes('/etc/alternatives/editor') && links.includes('/etc/localtime'))
+    links.splice(0)
+    const second = await provider.collect({ ctx })
+    assert.deepEqual(links, [], 'no link read again')
+    assert.deepEqual(second.state, first.state)
+    assert.deepEqual(text(second.documents), text(first.documents))
+    // Another target of the same length (the link's size), and a file where a link was.
+    unlinkSync(root.path('/etc/alternatives/editor'))
+    root.link('/etc/alternatives/editor', '/usr/bin/vy')
+    unlinkSync(root.path('/etc/alternatives/pager'))
+    root.file('/etc/alternatives/pager', '/bin/more')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const moved = await provider.collect({ ctx })
+    assert.deepEqual(links, ['/etc/alternatives/editor'])
+    const entry = (path: string) => moved.state.entries.find((e) => e.path === path)
+    assert.equal(entry('/etc/alternatives/editor')?.target, '/usr/bin/vy')
+    assert.equal(entry('/etc/alternatives/pager')?.type, 'file')
+    assert.equal(entry('/etc/alternatives/pager')?.target, undefined)
+    // A link where the file was: its target read, then kept.
+    unlinkSync(root.path('/etc/alternatives/pager'))
+    root.link('/etc/alternatives/pager', '/bin/less')
+    links.splice(0)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    assert.equal((await provider.collect({ ctx })).state.entries.find((e) => e.path === '/etc/alternatives/pager')?.target, '/bin/less')
+    assert.deepEqual(links, ['/etc/alternatives/pager'])
+    links.splice(0)
+    assert.equal((await provider.collect({ ctx })).state.entries.find((e) => e.path === '/etc/alternatives/pager')?.target, '/bin/less')
+    assert.deepEqual(links, [])
+    unlinkSync(root.path('/etc/alternatives/editor'))
+    unlinkSync(root.path('/etc/alternatives/pager'))
+  })
+
+  it('lists a folder whose stat data did not move from the cache, and one a name came to, went from or was renamed in again', async () => {
+    const provider = new FilesProvider()
+    const listed: string[] = []
+    const base = createTestContext(root.dir)
+    const host = new Proxy(base.host, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver)
+        if (typeof value !== 'function') return value
+        if (key === 'readdir') return (path: string) => (listed.push(path), (value as HostPort['readdir']).call(target, path))
+        return (value as (...args: unknown[]) => unknown).bind(target)
+      },
+    })
+    const ctx = { ...base, host }
+    root.file('/etc/deep/er/one.conf', '1\n').file('/etc/deep/two.conf', '2\n').dirAt('/etc/deep/empty')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const first = await provider.collect({ ctx })
+    assert.ok(listed.includes('/etc') && listed.includes('/etc/deep/er') && listed.includes('/etc/deep/empty'))
+    listed.splice(0)
+    const second = await provider.collect({ ctx })
+    assert.deepEqual(listed, [], 'no folder listed again')
+    assert.deepEqual(second.state, first.state)
+    assert.deepEqual(text(second.documents), text(first.documents))
+    assert.equal(second.state.entries.find((e) => e.path === '/etc/deep/empty')?.empty, true)
+    // A name added deep down, one renamed, a file into the empty folder.
+    root.file('/etc/deep/er/three.conf', '3\n').file('/etc/deep/empty/now.conf', 'n\n')
+    renameSync(root.path('/etc/deep/two.conf'), root.path('/etc/deep/zwei.conf'))
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const moved = await provider.collect({ ctx })
+    assert.deepEqual(listed.sort(), ['/etc/deep', '/etc/deep/empty', '/etc/deep/er'])
+    const paths = moved.state.entries.map((e) => e.path)
+    for (const p of ['/etc/deep/er/three.conf', '/etc/deep/empty/now.conf', '/etc/deep/zwei.conf']) assert.ok(paths.includes(p), p)
+    assert.ok(!paths.includes('/etc/deep/two.conf'))
+    assert.equal(moved.state.entries.find((e) => e.path === '/etc/deep/empty')?.empty, undefined)
+    // A name removed; the whole deep folder gone.
+    unlinkSync(root.path('/etc/deep/er/one.conf'))
+    listed.splice(0)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    assert.ok(!(await provider.collect({ ctx })).state.entries.some((e) => e.path === '/etc/deep/er/one.conf'))
+    assert.deepEqual(listed, ['/etc/deep/er'])
+    rmSync(root.path('/etc/deep'), { recursive: true })
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    assert.ok(!(await provider.collect({ ctx })).state.entries.some((e) => e.path.startsWith('/etc/deep')))
   })
 
   it('re-reads everything when the rules change (a smaller size limit)', async () => {
