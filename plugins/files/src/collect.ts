@@ -12,6 +12,7 @@ import {
 } from '@twinsync/sdk'
 import { namesById, readAccounts, type Accounts } from './accounts.js'
 import { resolveConfig } from './config.js'
+import { rememberCollected } from './collected-texts.js'
 import { decodeText, md5, sha256 } from './content.js'
 import { cachedAttributes } from './attribute-cache.js'
 import type { ExtendedAttributes } from './extended-attributes.js'
@@ -134,6 +135,7 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
   entries.sort((a, b) => compareStrings(a.path, b.path))
   leftovers.sort(compareStrings)
   const state: FilesState = { entries, leftovers, accounts }
+  rememberCollected(state)
   return { state, documents: documentsOf(state), diagnostics }
 }
 

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert'
+import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { readFileSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { crc32 } from 'node:zlib'
@@ -90,6 +91,44 @@ describe('files provider: stat cache', () => {
     const again = await provider.collect({ ctx })
     assert.equal(String(again.documents.find((d) => d.path === 'filesystem/etc/same.conf')?.content), 'level = 2\n')
     assert.equal(again.state.entries.find((e) => e.path === '/etc/same.conf')?.sha256, sha256Of('level = 2\n'))
+  })
+
+  it('sees what moves only the ctime (chmod, chown: the verdict follows who may read), a cp -p over a file and a file removed and made again with its size and times', async () => {
+    const provider = new FilesProvider()
+    const { ctx } = countingReads(createTestContext(root.dir))
+    const second = Math.floor(Date.now() / 1000) - 120
+    const binary = Buffer.from([0, 1, 2, 3, 255, 0, 7])
+    root.file('/etc/keys/blob.bin', binary, { mode: 0o644 })
+    root.file('/etc/copied.conf', 'copy = 1\n')
+    root.file('/etc/keys/group.bin', binary, { mode: 0o640, uid: 0, gid: 12345 })
+    root.file('/etc/copied.src', 'copy = 2\n')
+    root.file('/etc/again.conf', 'again = 1\n')
+    for (const p of ['/etc/keys/blob.bin', '/etc/keys/group.bin', '/etc/copied.conf', '/etc/copied.src', '/etc/again.conf']) utimesSync(root.path(p), second, second)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const entry = (state: { entries: Array<{ path: string }> }, path: string) => state.entries.find((e) => e.path === path) as Record<string, unknown> | undefined
+    const first = (await provider.collect({ ctx })).state
+    assert.equal(entry(first, '/etc/keys/blob.bin')?.content, 'binary')
+    assert.equal(entry(first, '/etc/keys/group.bin')?.content, 'binary', 'its group may read it')
+
+    // Only root may read it now: binary content no one can show is free of secrets is kept as a secret.
+    execFileSync('chmod', ['600', root.path('/etc/keys/blob.bin')])
+    // Its group now root's: only root may read it, the same.
+    execFileSync('chown', ['0:0', root.path('/etc/keys/group.bin')])
+    execFileSync('cp', ['-p', root.path('/etc/copied.src'), root.path('/etc/copied.conf')])
+    execFileSync('rm', [root.path('/etc/again.conf')])
+    writeFileSync(root.path('/etc/again.conf'), 'again = 2\n')
+    utimesSync(root.path('/etc/again.conf'), second, second)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const second2 = await provider.collect({ ctx })
+    // Without a stat cache (the same key for secrets' hashes).
+    const uncached = new MemoryCache()
+    await uncached.write('secret-hash-key', (await ctx.cache.read('secret-hash-key')) as string)
+    const fresh = await new FilesProvider().collect({ ctx: createTestContext(root.dir, { cache: uncached }) })
+    assert.deepEqual(text(second2.documents), text(fresh.documents), 'the same documents as a collect without a stat cache')
+    assert.equal(entry(second2.state, '/etc/keys/blob.bin')?.content, 'secret')
+    assert.equal(entry(second2.state, '/etc/copied.conf')?.sha256, sha256Of('copy = 2\n'))
+    assert.equal(entry(second2.state, '/etc/keys/group.bin')?.content, 'secret')
+    assert.equal(String(second2.documents.find((d) => d.path === 'filesystem/etc/again.conf')?.content), 'again = 2\n')
   })
 
   it('sees a deleted and an added file, and writes the cache back only when something moved', async () => {
