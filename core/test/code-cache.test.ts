@@ -2,7 +2,7 @@
 // process, as each twinsync run is; the module under test is the one bin/run.js uses.
 import { strict as assert } from 'node:assert'
 import { execFile } from 'node:child_process'
-import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -76,6 +76,23 @@ describe('oclif from V8 code cache (core/bin/code-cache.js)', () => {
     assert.deepEqual(await load(file, home), { fromCache: false, value: 'v1' })
     assert.equal((await load(file, home)).fromCache, false)
     assert.deepEqual(await cacheFiles(), [], 'nothing written into a folder others can write')
+
+    // A cache folder that is a symlink (even to a folder of this user's alone), and a cache file
+    // of another user's (mode 0600 in a folder of this user's): neither is read.
+    await rm(join(home, 'cache'), { recursive: true })
+    await mkdir(join(home, 'cache'), { mode: 0o700 })
+    await mkdir(join(dir, 'elsewhere', 'v8'), { recursive: true, mode: 0o700 })
+    await chmod(join(dir, 'elsewhere'), 0o700)
+    await symlink(join(dir, 'elsewhere'), join(home, 'cache', 'twinsync'))
+    assert.deepEqual(await load(file, home), { fromCache: false, value: 'v1' })
+    assert.deepEqual(await load(file, home), { fromCache: false, value: 'v1' })
+    assert.deepEqual(await readdir(join(dir, 'elsewhere', 'v8')), [], 'nothing written through the symlink')
+    await rm(join(home, 'cache', 'twinsync'))
+    assert.deepEqual(await load(file, home), { fromCache: false, value: 'v1' })
+    assert.equal((await load(file, home)).fromCache, true)
+    const [mine] = await cacheFiles()
+    await chown(join(home, 'cache', 'twinsync', 'v8', mine as string), 65534, 65534)
+    assert.equal((await load(file, home)).fromCache, false, "another user's cache file")
 
     // A HOME that belongs to another user (sudo keeping the caller's HOME): no cache at all.
     await rm(join(home, 'cache'), { recursive: true })
