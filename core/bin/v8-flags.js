@@ -24,18 +24,26 @@
 //   vs 146.1 ms CPU).
 //
 // A V8 flag is part of the hash V8 stamps on a code cache and checks when it takes one: a cache
-// written under another flag set is refused (and compiled again from source), so a flag cannot
-// change in the middle of a run (session 7 tried: every run's caches written again), and two
-// flag sets on one cache folder must not share cache names. So the flags are chosen before any
-// bundle loads, from what the last run of the same command (its first word: `snapshot` for an
-// unchanged snapshot and for the first one) left: markers `long-run-<word>` and
+// written under other flags is refused and compiled again from source. That holds for Node's own
+// modules too, whose caches are built into node under V8's defaults: with a flag set, each of
+// them a run loads was compiled from source (65 for an unchanged snapshot: 6.7% of its
+// instructions, and 1.7% more making caches of them that nothing reads). So V8 is given its
+// defaults back (DEFAULTS; a flag at its default value leaves the hash as without it) wherever
+// it reads or makes cached code: a bundle's code cache read and written (code-cache.js's
+// `guardCompiles`), a module of Node's a bundle requires, and process.stdout, process.stderr and
+// the `performance` global set up (their modules); this run's flags the rest of the time. Every
+// cache is then made and read under V8's defaults, whatever a run's flags: one set of caches for
+// every flag set. Anything else of Node's that loads its own modules while the flags are set
+// (`rmSync`'s rimraf, say) compiles them from source, as before.
+//
+// The flags are chosen from what the last run of the same command (its first word: `snapshot`
+// for an unchanged snapshot and for the first one) left: markers `long-run-<word>` and
 // `large-heap-<word>` in the code cache's folder (code-cache.js: only a folder that is the
 // user's alone), written after a run that ended at or above LONG_CPU of CPU or LARGE_HEAP of V8's
 // heap in use, removed after one that ended below (a run for `--help` leaves them as they are).
-// The names of a run's code caches (every file's, oclif's too) say its flag set: `.long` and
-// `.semi1` after the variant. Without a cache folder of the user's alone (no code cache either)
-// no marker is kept: a run is short and small. What the markers decide is only how V8 compiles
-// and sizes its heap: the same command, the same output.
+// Without a cache folder of the user's alone no marker is kept: a run is short and small. What
+// the markers decide is only how V8 compiles and sizes its heap: the same command, the same
+// output.
 const { existsSync, rmSync, writeFileSync } = require('node:fs')
 const { join } = require('node:path')
 
@@ -51,22 +59,55 @@ function markerOf(dir, kind, variant) {
   return join(dir, `${kind}-${variant.split('.')[0]}`)
 }
 
+/** V8's own values of the flags chooseFlags sets (Node 20's V8 11.3; `node --v8-options`). */
+const DEFAULTS = { 'interrupt-budget': 67584, 'semi-space-growth-factor': 2 }
+
+/** This run's flags as V8 takes them (empty: none set), and the same flags at V8's defaults. */
+let runFlags = ''
+let defaultFlags = ''
+
 /**
- * The flags of this run of `variant`, set here: `{ long, large, suffix }`, suffix what the names
- * of this run's code caches (every file's) end with. `cacheDir` is code-cache.js's.
+ * `compile()` with V8's default flags (see the top), this run's flags again after it: what
+ * code-cache.js runs where V8 reads or makes cached code.
+ */
+function withDefaultFlags(compile) {
+  if (runFlags === '') return compile()
+  const v8 = require('node:v8')
+  v8.setFlagsFromString(defaultFlags)
+  try {
+    return compile()
+  } finally {
+    v8.setFlagsFromString(runFlags)
+  }
+}
+
+/**
+ * The flags of this run of `variant`, set here: `{ long, large }`. `cacheDir` is code-cache.js's.
+ * process.stdout, process.stderr and `performance` are then set up with V8's defaults when first used.
  */
 function chooseFlags(variant, cacheDir) {
   const dir = cacheDir(false)
   const long = dir !== undefined && existsSync(markerOf(dir, 'long-run', variant))
   const large = dir !== undefined && existsSync(markerOf(dir, 'large-heap', variant))
-  const flags = []
-  if (!long) flags.push(`--interrupt-budget=${SHORT_RUN_BUDGET}`)
+  const flags = {}
+  if (!long) flags['interrupt-budget'] = SHORT_RUN_BUDGET
   // V8 reads the growth factor each time the space would grow, and raises a factor below 2 only
   // when the heap is set up, so 1 set now keeps the size (measured on Node 20; where a V8 grows
   // otherwise, the run only uses more memory).
-  if (large) flags.push('--semi-space-growth-factor=1')
-  if (flags.length > 0) require('node:v8').setFlagsFromString(flags.join(' '))
-  return { long, large, suffix: `${long ? '.long' : ''}${large ? '.semi1' : ''}` }
+  if (large) flags['semi-space-growth-factor'] = 1
+  const names = Object.keys(flags)
+  if (names.length > 0) {
+    runFlags = names.map((name) => `--${name}=${flags[name]}`).join(' ')
+    defaultFlags = names.map((name) => `--${name}=${DEFAULTS[name]}`).join(' ')
+    require('node:v8').setFlagsFromString(runFlags)
+    for (const [holder, name] of [[process, 'stdout'], [process, 'stderr'], [globalThis, 'performance']]) {
+      const own = Object.getOwnPropertyDescriptor(holder, name)
+      if (own?.get === undefined || own.configurable !== true) continue
+      let value
+      Object.defineProperty(holder, name, { configurable: true, enumerable: own.enumerable, get: () => (value ??= withDefaultFlags(() => own.get.call(holder))), ...(own.set === undefined ? {} : { set: own.set }) })
+    }
+  }
+  return { long, large }
 }
 
 /**
@@ -99,4 +140,6 @@ function measured() {
 exports.LARGE_HEAP = LARGE_HEAP
 exports.LONG_CPU = LONG_CPU
 exports.chooseFlags = chooseFlags
+exports.DEFAULTS = DEFAULTS
 exports.recordRun = recordRun
+exports.withDefaultFlags = withDefaultFlags
