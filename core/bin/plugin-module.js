@@ -6,8 +6,9 @@
 // small files) cost 12.5 ms of CPU through import() and 7.5 ms through require(), with the SDK
 // already loaded (fresh node, medians of 5, session 8). What the dnf plugin adds to an unchanged
 // snapshot of the services root, with the two changes beside this one (the SDK's folder without
-// Node's resolver, no thread pool: code-cache.js's provideFile, plugin-sdk.ts): +17.7 → +8.1 ms
-// of CPU (medians of 21 interleaved, each variant its own HOME, load 10.8).
+// Node's resolver, no thread pool: code-cache.js's provideFile, plugin-sdk.ts), main before them
+// → with them, CPU user + sys, six series of 21–41 interleaved runs (each variant its own HOME;
+// load 3.5–10.8): +12.0–17.7 ms → +6.9–10.3 ms (medians of the series 14.8 → 8.6 ms).
 // core/scripts/bundle.mjs makes oclif's ModuleLoader (in core/bundle/oclif.cjs) call
 // `importPluginModule` where it called `import()`.
 //
