@@ -68,8 +68,13 @@ function sdkFile() {
       if (error.code === 'ENOENT' || error.code === 'ENOTDIR') continue
       break
     }
-    const target = JSON.parse(text).exports?.['./cjs']
-    if (typeof target === 'string' && target.startsWith('./') && !target.includes('*')) return join(dirname(join(dir, '@twinsync', 'sdk', 'package.json')), target)
+    const { exports: entries } = JSON.parse(text)
+    const target = entries?.['./cjs']
+    if (typeof target === 'string' && target.startsWith('./') && !target.includes('*')) {
+      // Where a plugin's run looks for the SDK too (code-cache.js's provideFile).
+      if (entries['./package.json'] === './package.json') require('./code-cache.js').provideFile('@twinsync/sdk/package.json', join(dir, '@twinsync', 'sdk', 'package.json'))
+      return join(dirname(join(dir, '@twinsync', 'sdk', 'package.json')), target)
+    }
     break
   }
   return require.resolve('@twinsync/sdk/cjs')

@@ -519,6 +519,13 @@ function lazyLibraries(text) {
     return `let ${name}__module; const ${name} = new Proxy({}, { get: (_, key) => (${name}__module ??= ${load})[key], has: (_, key) => key in (${name}__module ??= ${load}) });`
   })
 }
+// oclif's ModuleLoader loads a plugin's ES module files (its hooks and commands) with `import()`,
+// which starts Node's ES module loader for them; bin/plugin-module.js loads them with require()
+// where that is the same (its figure and its rules there), bundled here.
+const PLUGIN_IMPORT = 'import((0, node_url_1.pathToFileURL)(filePath).href)'
+const PLUGIN_IMPORT_PLAIN = `require(${JSON.stringify(join(core, 'bin', 'plugin-module.js'))}).importPluginModule(filePath)`
+let pluginImports = 0
+
 const oclifImports = {
   name: 'oclif-imports',
   setup(b) {
@@ -537,6 +544,10 @@ const oclifImports = {
       if (/[\\/]@oclif[\\/]core[\\/]lib[\\/]util[\\/]os\.js$/.test(args.path)) {
         wslChecks += text.split(WSL_CHECK).length - 1
         text = text.split(WSL_CHECK).join(WSL_CHECK_PLAIN)
+      }
+      if (/[\\/]@oclif[\\/]core[\\/]lib[\\/]module-loader\.js$/.test(args.path)) {
+        pluginImports += text.split(PLUGIN_IMPORT).length - 1
+        text = text.split(PLUGIN_IMPORT).join(PLUGIN_IMPORT_PLAIN)
       }
       if (/[\\/]@oclif[\\/]core[\\/]lib[\\/]index\.js$/.test(args.path)) {
         engineChecks += text.split(ENGINE_CHECK).length - 1
@@ -570,6 +581,7 @@ const oclifText = readFileSync(oclifFile, 'utf8')
 if (oclifText.slice(oclifText.indexOf('\n')).match(DYNAMIC_IMPORT) !== null) throw new Error('bundle: oclif.cjs still calls import() itself')
 if (engineChecks !== 1) throw new Error(`bundle: oclif requires semver for its engines check ${engineChecks} times, not once as this build expects; see ENGINE_CHECK`)
 if (jsonReads !== 1) throw new Error(`bundle: oclif reads JSON with fs/promises in ${jsonReads} places, not once as this build expects; see JSON_READ`)
+if (pluginImports !== 3) throw new Error(`bundle: oclif's ModuleLoader imports a plugin's ES module in ${pluginImports} places, not 3 as this build expects; see PLUGIN_IMPORT`)
 if (wslChecks !== 1) throw new Error(`bundle: oclif asks wsl-utils whether this is WSL ${wslChecks} times, not once as this build expects; see WSL_CHECK`)
 {
   const fromOclif = createRequire(createRequire(join(core, 'package.json')).resolve('@oclif/core'))

@@ -141,6 +141,16 @@ process.stdout.write(await requireCached(process.argv[1]).exports.run())`
     assert.equal(stdout, 'provided:function')
   })
 
+  it("answers require.resolve of a provided file without resolving it, and anything else through Node's resolver", async () => {
+    const provided = join(dir, 'somewhere', 'package.json')
+    await writeFile(file, "'use strict'; exports.run = async () => JSON.stringify([require.resolve('@not/installed/package.json'), require.resolve('node:path'), require.resolve('./lib.cjs'), typeof require.resolve.paths])\n")
+    const script = `import { provideFile, requireCached } from ${JSON.stringify(CODE_CACHE)}
+provideFile('@not/installed/package.json', ${JSON.stringify(provided)})
+process.stdout.write(await requireCached(process.argv[1]).exports.run())`
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, file], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home } })
+    assert.deepEqual(JSON.parse(stdout), [provided, 'node:path', file, 'function'])
+  })
+
   it('reads a file with other than ASCII characters as UTF-8', async () => {
     await writeFile(file, fixture('ü→v1'))
     assert.deepEqual(await load(file, home), { fromCache: false, value: 'ü→v1' })

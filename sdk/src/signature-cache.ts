@@ -9,9 +9,24 @@ import type { FileStat } from './host.js'
  */
 export const RACY_MS = 100
 
+/**
+ * The same for a file system that keeps times in whole seconds (ext4 made with 128-byte inodes,
+ * ext3, FAT's 2 s): an edit later in the same second gives the same times, so a file changed in
+ * the second or two before the read is not trusted. Such a file is told by its mtime and ctime
+ * both falling on a whole second (on a file system that keeps nanoseconds, a ctime does so once
+ * in a billion).
+ */
+export const COARSE_RACY_MS = 2000
+
+/** A change time after this is too recent (before `startedAt`, the start of the read) to trust this file's times. */
+export function racyFrom(stat: Pick<FileStat, 'mtimeMs' | 'ctimeMs'>, startedAt: number): number {
+  return startedAt - (stat.mtimeMs % 1000 === 0 && stat.ctimeMs % 1000 === 0 ? COARSE_RACY_MS : RACY_MS)
+}
+
 /** Was this file changed too recently (before `startedAt`, the start of the read) to trust its times? */
 export function isRacy(stat: Pick<FileStat, 'mtimeMs' | 'ctimeMs'>, startedAt: number): boolean {
-  return stat.mtimeMs > startedAt - RACY_MS || stat.ctimeMs > startedAt - RACY_MS
+  const from = racyFrom(stat, startedAt)
+  return stat.mtimeMs > from || stat.ctimeMs > from
 }
 
 interface Kept {

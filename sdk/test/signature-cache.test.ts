@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { cachedBySignature, isRacy, MemoryCache, RACY_MS } from '../src/index.js'
+import { cachedBySignature, COARSE_RACY_MS, isRacy, MemoryCache, RACY_MS } from '../src/index.js'
 
 describe('cachedBySignature: a value kept while what it depends on stays the same', () => {
   it('computes once, keeps the answer while the signature is the same, computes again when it moves', async () => {
@@ -29,6 +29,12 @@ describe('cachedBySignature: a value kept while what it depends on stays the sam
     const now = Date.now()
     assert.equal(isRacy({ mtimeMs: now - RACY_MS - 1, ctimeMs: now - RACY_MS - 1 }, now), false)
     assert.equal(isRacy({ mtimeMs: now - RACY_MS - 1, ctimeMs: now }, now), true)
+    // A file system that keeps whole seconds (ext4 with 128-byte inodes): an edit later in the
+    // same second (or FAT's two) leaves the times as they were; a ctime on a whole second is not trusted for 2 s.
+    const second = Math.floor(now / 1000) * 1000 - 1000
+    assert.equal(isRacy({ mtimeMs: second - 5000, ctimeMs: second }, second + 999), true)
+    assert.equal(isRacy({ mtimeMs: second - 5000, ctimeMs: second }, second + COARSE_RACY_MS), false)
+    assert.equal(isRacy({ mtimeMs: second - 5000, ctimeMs: second + 0.5 }, second + 999), false, 'a file system that keeps less than a second')
   })
 
   it('a damaged cache or an entry in an older format only costs time', async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Diagnostic, FileStat, ProviderContext } from '@twinsync/sdk'
-import { RACY_MS } from '@twinsync/sdk'
+import { racyFrom } from '@twinsync/sdk'
 import { locateAttributeTools, readExtendedAttributes, type AttributeTools, type ExtendedAttributes } from './extended-attributes.js'
 
 /** The tools' answer and the signature it was read under. */
@@ -36,11 +36,10 @@ export async function cachedAttributes(
 ): Promise<ExtendedAttributes> {
   const tools = await locateAttributeTools(ctx.host)
   const base = JSON.stringify([ctx.host.root, roots, tools])
-  const racyFrom = startedAt - RACY_MS
   // One line a walked path, "<device>:<inode>:<ctime>\t<path>", "-" for a stamp not to trust (racy, or no stat).
   let racy = false
   const lineOf = ({ path, stat }: { path: string; stat?: FileStat | undefined }): string => {
-    if (stat === undefined || stat.ctimeMs > racyFrom) {
+    if (stat === undefined || stat.ctimeMs > racyFrom(stat, startedAt)) {
       racy = true
       return `-\t${path}`
     }

@@ -147,6 +147,22 @@ describe('files provider: stat cache', () => {
     assert.equal(String(kept.documents.find((d) => d.path === 'filesystem/etc/busy.conf')?.content), 'two\n')
   })
 
+  it('on a file system that keeps whole seconds, keeps no file changed in the second or two before the read (an edit later in that second keeps its times)', async () => {
+    // Seen on ext4 made with 128-byte inodes (mkfs.ext4 -I 128): written, snapshot 300 ms later,
+    // the same size written again in that second: the next snapshot showed the first text.
+    const second = Math.floor(Date.now() / 1000) * 1000 - 10_000
+    const file = (ctimeMs: number) => ({ type: 'file' as const, mode: 0o644, uid: 0, gid: 0, size: 10, mtimeMs: ctimeMs, ctimeMs, ino: 42, dev: 7, nlink: 1 })
+    const memory = new MemoryCache()
+    const first = await StatCache.open(memory, 'rules', second + 300, 'stamp')
+    first.remember('/etc/coarse.conf', file(second), { content: 'mirrored', sha256: 'a'.repeat(64) }, 'level = 1\n')
+    first.remember('/etc/fine.conf', file(second + 0.25), { content: 'mirrored', sha256: 'b'.repeat(64) }, 'level = 1\n')
+    await first.save()
+    first.close()
+    const next = await StatCache.open(memory, 'rules', second + 900, 'stamp')
+    assert.equal(next.lookup('/etc/coarse.conf', file(second)), undefined, 'whole seconds: read again')
+    assert.equal(next.lookup('/etc/fine.conf', file(second + 0.25))?.text, 'level = 1\n', 'a file system that keeps less than a second: kept after 100 ms')
+  })
+
   it('works an unchanged file\'s origin out again when dpkg\'s database moved, without reading the file', async () => {
     const provider = new FilesProvider()
     const { ctx, reads } = countingReads(createTestContext(root.dir))

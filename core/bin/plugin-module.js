@@ -1,0 +1,62 @@
+'use strict'
+// Speed: a plugin's ES module files (its hooks, its commands) loaded with require() instead of
+// import(). TwinSync itself starts with no ES module loader (bin/run.js, code-cache.js), and
+// oclif's ModuleLoader loads a plugin that is an ES module package with `import()`, which brought
+// Node's asynchronous ES module loader back for that one plugin: the dnf example's hook (ten
+// small files) cost 12.5 ms of CPU through import() and 7.5 ms through require(), with the SDK
+// already loaded (medians of 5, session 8). core/scripts/bundle.mjs makes oclif's ModuleLoader
+// (in core/bundle/oclif.cjs) call `importPluginModule` where it called `import()`.
+//
+// require() of an ES module is Node's own (20.19+, 22.12+): the same module, resolved, linked and
+// evaluated once by the same ES module loader, only synchronously. It is used when it prints
+// nothing and cannot differ from import() in what it loads:
+// - Node 20.19+, 22.13+, 23.5+ or 24+ (`process.features.require_module`): 22.12 and 23.0–23.4
+//   print an ExperimentalWarning for it; no `--trace-require-module` (which asks for one);
+// - a `.js` or `.mjs` file, and require's `.js` handler is still Node's own: a require hook (tsx,
+//   ts-node) would compile the file as CommonJS, a second instance beside the one import() gives.
+// Anything else, and any failure of require() — a module with top-level await
+// (ERR_REQUIRE_ASYNC_MODULE, thrown before any of it runs), an error the plugin throws, a file
+// not found — goes to import() as before: the ES module loader keeps what require() got to (a
+// module that threw gives import() the same error again, never runs twice), so a plugin's failure
+// reads as it always did. One difference no caller looks at: for a module with a default export,
+// require() gives its names plus `__esModule: true`.
+const Module = require('node:module')
+const { extname } = require('node:path')
+const { pathToFileURL } = require('node:url')
+const { isModuleNamespaceObject } = require('node:util').types
+
+/** Whether this Node loads an ES module through require() without printing anything (see the top). */
+function requireLoadsEsmSilently(version = process.versions.node, features = process.features, execArgv = process.execArgv, nodeOptions = process.env.NODE_OPTIONS) {
+  if (features.require_module !== true) return false
+  if ([...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((arg) => arg.startsWith('--trace-require-module'))) return false
+  const [major, minor] = version.split('.').map(Number)
+  return (major === 20 && minor >= 19) || (major === 22 && minor >= 13) || (major === 23 && minor >= 5) || major >= 24
+}
+
+/**
+ * Whether require's `.js` handler is Node's own: its source is Node's, written with Node's
+ * primordials, not a hook's.
+ */
+function nodeOwnsRequire() {
+  const handler = Module._extensions['.js']
+  return typeof handler === 'function' && Function.prototype.toString.call(handler).includes("StringPrototypeEndsWith(filename, '.mjs')")
+}
+
+let silent
+
+/** The module namespace of the ES module at `filePath`, as `import()` gives it (see the top). */
+async function importPluginModule(filePath) {
+  silent ??= requireLoadsEsmSilently()
+  if (silent && (extname(filePath) === '.js' || extname(filePath) === '.mjs') && nodeOwnsRequire()) {
+    try {
+      const loaded = require(filePath)
+      if (isModuleNamespaceObject(loaded)) return loaded
+    } catch {
+      // import() below gives what it always gave.
+    }
+  }
+  return import(pathToFileURL(filePath).href)
+}
+
+exports.importPluginModule = importPluginModule
+exports.requireLoadsEsmSilently = requireLoadsEsmSilently

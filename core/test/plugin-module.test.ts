@@ -1,0 +1,148 @@
+// core/bin/plugin-module.js: oclif's ModuleLoader (core/bundle/oclif.cjs) loads a plugin's ES
+// module files with require() where Node does that silently, and with import() otherwise and on
+// any failure. The bundled loader runs in a plain node process here, as `twinsync` runs it (the
+// mocha process has tsx's require hook, which the module must not use).
+import { strict as assert } from 'node:assert'
+import { execFile } from 'node:child_process'
+import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { cliSandbox, json } from '../../test/support/cli.js'
+
+const core = join(dirname(fileURLToPath(import.meta.url)), '..')
+const require = createRequire(import.meta.url)
+const { importPluginModule, requireLoadsEsmSilently } = require('../bin/plugin-module.js') as {
+  importPluginModule(filePath: string): Promise<Record<string, unknown>>
+  requireLoadsEsmSilently(version: string, features: { require_module?: boolean }, execArgv: string[], nodeOptions?: string): boolean
+}
+
+interface Loaded {
+  /** Whether require() loaded it (Node keeps a required ES module in require's cache). */
+  required: boolean
+  names: string[]
+  answer?: unknown
+  error?: string
+  evaluated: number
+}
+
+/** Load each file through the bundled oclif's ModuleLoader (as a plugin's hook) in a plain node process. */
+async function loadInNode(files: string[]): Promise<{ loaded: Loaded[]; stderr: string }> {
+  const script = `
+const Module = require('node:module')
+const oclif = require(${JSON.stringify(join(core, 'bundle', 'oclif.cjs'))})
+;(async () => {
+  const loaded = []
+  for (const file of process.argv.slice(1)) {
+    try {
+      const { module: m, isESM } = await oclif.ModuleLoader.loadWithData({ type: 'user', root: require('node:path').dirname(file) }, file)
+      if (!isESM) throw new Error('not an ES module')
+      loaded.push({ required: Module._cache[file] !== undefined, names: Object.keys(m).sort(), answer: await m.default(), evaluated: globalThis.evaluated[file] })
+    } catch (error) {
+      loaded.push({ required: Module._cache[file] !== undefined, names: [], error: error.message, evaluated: globalThis.evaluated?.[file] ?? 0 })
+    }
+  }
+  // What import() gives afterwards: the same instance, never evaluated again.
+  for (const [i, file] of process.argv.slice(1).entries()) {
+    try { await import(require('node:url').pathToFileURL(file).href) } catch {}
+    if (globalThis.evaluated?.[file] !== loaded[i].evaluated) loaded[i].evaluated = -1
+  }
+  process.stdout.write(JSON.stringify(loaded))
+})()`
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, ['-e', script, ...files], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() },
+  })
+  return { loaded: JSON.parse(stdout) as Loaded[], stderr }
+}
+
+/** A plugin package (an ES module package) whose hook imports a module beside it and the SDK. */
+async function writePlugin(dir: string, hook: string): Promise<string> {
+  await mkdir(join(dir, 'node_modules', '@twinsync'), { recursive: true })
+  await symlink(await realpath(join(core, '..', 'sdk')), join(dir, 'node_modules', '@twinsync', 'sdk'), 'dir')
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'twinsync-plugin-t', version: '1.0.0', type: 'module' }))
+  await writeFile(join(dir, 'beside.js'), "export const word = 'beside'\n")
+  const count = 'globalThis.evaluated ??= {}; globalThis.evaluated[fileURLToPath(import.meta.url)] = (globalThis.evaluated[fileURLToPath(import.meta.url)] ?? 0) + 1\n'
+  await writeFile(join(dir, 'hook.js'), `import { fileURLToPath } from 'node:url'\nimport { word } from './beside.js'\nimport { stableStringify } from '@twinsync/sdk'\n${count}${hook}\n`)
+  return join(dir, 'hook.js')
+}
+
+describe("a plugin's ES modules loaded by oclif's ModuleLoader (core/bin/plugin-module.js)", function () {
+  this.timeout(60_000)
+  let dir: string
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-plugin-module-'))
+  })
+  afterEach(() => rm(dir, { recursive: true, force: true }))
+
+  it('loads a plugin with require(), outside and inside node_modules, printing nothing; with top-level await or a failure through import(), as before', async () => {
+    const answer = 'export default async function hook() { return stableStringify({ word }) }'
+    const linked = await writePlugin(join(dir, 'linked'), answer)
+    const installed = await writePlugin(join(dir, 'data', 'node_modules', 'twinsync-plugin-t'), answer)
+    const awaits = await writePlugin(join(dir, 'awaits'), `await new Promise((resolve) => setTimeout(resolve, 5))\n${answer}`)
+    const throws = await writePlugin(join(dir, 'throws'), `throw new Error('the plugin broke at load')\n${answer}`)
+    const missing = await writePlugin(join(dir, 'missing'), `import './not-there.js'\n${answer}`)
+    const { loaded, stderr } = await loadInNode([linked, installed, awaits, throws, missing])
+    assert.equal(stderr, '', 'no warning of any kind')
+    const [a, b, c, d, e] = loaded as [Loaded, Loaded, Loaded, Loaded, Loaded]
+    for (const plain of [a, b]) {
+      assert.deepEqual(plain, { required: true, names: ['__esModule', 'default'], answer: '{\n  "word": "beside"\n}\n', evaluated: 1 })
+    }
+    assert.deepEqual(c, { required: false, names: ['default'], answer: '{\n  "word": "beside"\n}\n', evaluated: 1 }, 'top-level await: import()')
+    assert.deepEqual(d, { required: false, names: [], error: 'the plugin broke at load', evaluated: 1 }, "the plugin's own error, as import() gives it")
+    assert.equal(e.required, false)
+    assert.match(e.error ?? '', /^\[MODULE_NOT_FOUND\] import\(\) failed to load .*hook\.js: Cannot find module '.*not-there\.js' imported from .*hook\.js$/)
+  })
+
+  it('uses require() only on a Node that prints nothing for it', () => {
+    const on = { require_module: true }
+    assert.equal(requireLoadsEsmSilently('20.19.0', on, []), true)
+    assert.equal(requireLoadsEsmSilently('20.20.2', on, [], '--max-old-space-size=100'), true)
+    assert.equal(requireLoadsEsmSilently('22.13.1', on, []), true)
+    assert.equal(requireLoadsEsmSilently('24.1.0', on, []), true)
+    assert.equal(requireLoadsEsmSilently('22.12.0', on, []), false, '22.12 warns outside node_modules')
+    assert.equal(requireLoadsEsmSilently('23.4.0', on, []), false)
+    assert.equal(requireLoadsEsmSilently('20.18.0', on, []), false)
+    assert.equal(requireLoadsEsmSilently('20.20.2', {}, []), false, '--no-experimental-require-module')
+    assert.equal(requireLoadsEsmSilently('20.20.2', on, ['--trace-require-module=all']), false)
+    assert.equal(requireLoadsEsmSilently('20.20.2', on, [], '--trace-require-module=no-node-modules'), false)
+  })
+
+  it('uses import() when a require hook compiles .js files (tsx here): one instance, evaluated once', async () => {
+    const hook = await writePlugin(join(dir, 'hooked'), 'export default async function hook() { return word }')
+    const m = await importPluginModule(hook)
+    assert.deepEqual(Object.keys(m), ['default'])
+    assert.equal(await (m.default as () => Promise<string>)(), 'beside')
+    assert.equal((globalThis as { evaluated?: Record<string, number> }).evaluated?.[await realpath(hook)], 1)
+  })
+
+  it('twinsync finds the providers of a linked plugin loaded by require() and of one with top-level await, twice (code cache), printing no warning', async () => {
+    const cli = await cliSandbox()
+    try {
+      const provider = (name: string) =>
+        `export default async function hook() { return { providers: [{ name: '${name}', version: '1.0.0', category: 'packages', twinPaths: ['system/packages/${name}.json'], ` +
+        `detect: async () => ({ detected: false, reason: word, diagnostics: [] }), collect: async () => ({ state: {}, documents: [], diagnostics: [] }) }] } }`
+      await writePlugin(join(dir, 'plain'), provider('plainesm'))
+      await writePlugin(join(dir, 'tla'), `await Promise.resolve()\n${provider('awaitesm')}`)
+      for (const name of ['plain', 'tla']) {
+        await writeFile(join(dir, name, 'package.json'), JSON.stringify({ name: `twinsync-plugin-${name}`, version: '1.0.0', type: 'module', oclif: { hooks: { 'twinsync:providers': './hook.js' } } }))
+        const r = await cli.twinsync(['plugins', 'link', join(dir, name)])
+        assert.equal(r.code, 0, r.stderr)
+      }
+      await mkdir(join(dir, 'root', 'etc'), { recursive: true })
+      for (let i = 0; i < 2; i++) {
+        const r = await cli.twinsync(['providers', '--json', '--root', join(dir, 'root'), '--repo', cli.twinDir])
+        assert.doesNotMatch(r.stderr, /Warning/)
+        const out = json<{ providers: Array<{ name: string; source: string }> }>(r)
+        assert.deepEqual(
+          out.providers.filter((p) => p.name.endsWith('esm')).map((p) => `${p.name} ${p.source}`),
+          ['plainesm twinsync-plugin-plain', 'awaitesm twinsync-plugin-tla'],
+        )
+      }
+    } finally {
+      await cli.cleanup()
+    }
+  })
+})
