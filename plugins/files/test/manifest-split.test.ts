@@ -65,6 +65,7 @@ describe('files provider: a manifest split into parts above SPLIT_FROM entries',
     assert.deepEqual(split.diagnostics, [])
     assert.deepEqual(split.state, whole.state)
     const actual = (await provider.collect({ ctx })).state
+    assert.ok(split.state)
     assert.deepEqual(provider.diff({ desired: split.state, actual, ctx }).changes, [])
   })
 
@@ -77,18 +78,20 @@ describe('files provider: a manifest split into parts above SPLIT_FROM entries',
     twin.set(MANIFEST, stableStringify({ ...main, entries: [{ ...entry, mode: '0600' }] }))
     const actual = (await provider.collect({ ctx })).state
     const up = await provider.load({ ctx, twin })
+    assert.ok(up.state)
     assert.deepEqual(provider.diff({ desired: up.state, actual, ctx }).changes.map((c) => c.id), ['files:chmod:/etc/many/d3/f300.conf'])
     // Down: a whole manifest, and the edited part kept beside it.
     const whole = new MemoryTwin(asWhole(base))
     const part = partPath(partOf(entry.path))
     whole.set(part, stableStringify({ entries: [{ ...entry, mode: '0640' }] }))
     const down = await provider.load({ ctx, twin: whole })
+    assert.ok(down.state)
     const changes = provider.diff({ desired: down.state, actual, ctx }).changes
     assert.deepEqual(changes.map((c) => c.id), ['files:chmod:/etc/many/d3/f300.conf'])
     assert.match(JSON.stringify(changes[0]), /0640/)
   })
 
-  const refusals: Array<[string, string, (twin: MemoryTwin, parts: TwinDocument[]) => void]> = [
+  const refusals: Array<[string, string, (twin: MemoryTwin, parts: TwinDocument[]) => MemoryTwin | void]> = [
     [
       'a path in the wrong part',
       'FILES_MANIFEST_PART_MISPLACED',
@@ -135,15 +138,16 @@ describe('files provider: a manifest split into parts above SPLIT_FROM entries',
     ['a part numbered past the last', 'FILES_MANIFEST_PART_UNKNOWN', (twin) => twin.set(`system/files/manifest/${PARTS}.json`, '{"entries": []}')],
     ['an unknown file beside the parts', 'FILES_MANIFEST_PART_UNKNOWN', (twin) => twin.set('system/files/manifest/README', 'notes\n')],
     ['a folder beside the parts', 'FILES_MANIFEST_PART_UNKNOWN', (twin) => twin.set('system/files/manifest/old/00.json', '{"entries": []}')],
-    ['parts without manifest.json', 'FILES_MANIFEST_INVALID', (twin) => twin.set(MANIFEST, undefined)],
+    ['parts without manifest.json', 'FILES_MANIFEST_INVALID', () => new MemoryTwin(base.filter((d) => d.path !== MANIFEST))],
   ]
   for (const [name, code, edit] of refusals) {
     it(`refuses ${name}: ${code}, no state, so nothing is planned`, async () => {
-      const twin = new MemoryTwin(base)
-      edit(
-        twin,
-        base.filter((d) => d.path.startsWith('system/files/manifest/')),
-      )
+      const edited = new MemoryTwin(base)
+      const twin =
+        edit(
+          edited,
+          base.filter((d) => d.path.startsWith('system/files/manifest/')),
+        ) ?? edited
       const loaded = await provider.load({ ctx, twin })
       assert.equal(loaded.state, undefined)
       assert.deepEqual(
