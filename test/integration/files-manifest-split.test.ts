@@ -165,17 +165,24 @@ describe('files manifest in parts above the threshold: a real twin, crossing bot
     assert.deepEqual(await planIds(), [])
   })
 
-  it('crossing down with an edit pending in a part: the edit survives and is planned, alone', async () => {
+  it('crossing down with edits pending in a part and in manifest.json: both survive and are planned, alone', async () => {
     const path = aside(20)
     await editEntry(partPath(partOf(path)), path, { mode: '0600' })
+    // An entry a person puts in manifest.json of version 2 (it wins over its part's copy).
+    const added = aside(25)
+    const copy = (JSON.parse(await readFile(join(twin, partPath(partOf(added))), 'utf8')) as { entries: ManifestEntry[] }).entries.find((e) => e.path === added)
+    const main = JSON.parse(await readFile(join(twin, MANIFEST), 'utf8')) as Manifest
+    await writeFile(join(twin, MANIFEST), `${JSON.stringify({ ...main, entries: [{ ...copy, mode: '0640' }] }, null, 2)}\n`)
+    assert.deepEqual((await plan()).changes.map((c) => c.id).sort(), [`files:chmod:${path}`, `files:chmod:${added}`].sort())
     await rm(join(root, LAST), { recursive: true })
     await snapshot()
     assert.deepEqual(form('HEAD'), { version: 1, parts: 0 }, 'below the threshold: one document')
     assert.ok((await readFile(join(twin, partPath(partOf(path))), 'utf8')).includes('"0600"'), 'the edited part is kept')
     const p = await plan()
-    assert.deepEqual(p.changes.map((c) => c.id), [`files:chmod:${path}`])
+    assert.deepEqual(p.changes.map((c) => c.id).sort(), [`files:chmod:${path}`, `files:chmod:${added}`].sort())
     await applyPlan(p)
     assert.equal(await modeOf(path), '600')
+    assert.equal(await modeOf(added), '640')
     await snapshot()
     assert.equal(git(twin, ['status', '--porcelain', '--untracked-files=all']), '', 'settled: the part is gone')
   })

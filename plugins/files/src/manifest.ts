@@ -256,10 +256,10 @@ export interface ManifestProblem {
  *
  * Where the form's own documents (manifest.json for version 1, the parts for version 2) and the
  * others both list a path, the others' copy wins: a person's entry added to the version 2
- * manifest.json, and an edit carried across the threshold by the intent's merge. Crossing up,
- * the edited manifest.json keeps its entries (git merge-file gives the machine's `"version": 2`
- * and the person's entries); crossing down, the edited part is kept beside the new whole
- * manifest. Either way the edit is what the twin asks for, and the plan shows it.
+ * manifest.json, and an edit carried across the threshold by the intent's merge, which merges a
+ * JSON document entry by entry (core/src/intent/merge-path.ts): crossing up, the edited entry
+ * lands alone in the new version 2 manifest.json; crossing down, a part the machine no longer
+ * writes keeps only the entries the person changed, beside the new whole manifest.
  */
 export async function readManifest(twin: TwinReader): Promise<{ entries: ManifestEntry[]; leftovers: string[] } | { problem: ManifestProblem } | undefined> {
   const [text, partPaths] = await Promise.all([twin.readText(MANIFEST_PATH), twin.list(PARTS_DIR)])
