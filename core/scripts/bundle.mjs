@@ -204,7 +204,39 @@ const CJS_BANNER = [
   "var __twinsyncRequire = typeof __twinsyncRequire === 'function' ? __twinsyncRequire : require;",
   "var __twinsyncMetaUrl = require('node:url').pathToFileURL(__filename).href;",
   "var __twinsyncMetaResolve = (specifier) => require('node:url').pathToFileURL(require.resolve(specifier)).href;",
+  // lazyBuiltins: Node's module, required when a name of it is first read.
+  'var __twinsyncLazy = (id) => { let m; return new Proxy({}, { get: (_, key) => (m ??= require(id))[key], has: (_, key) => key in (m ??= require(id)) }); };',
 ].join(' ')
+
+/**
+ * Node's own modules that modules of the CLI and the SDK import at their top, for functions an
+ * unchanged snapshot, `plan` and `status` never call (git and other tools are spawned only when
+ * something changed, the asynchronous file calls are those of writes): each is required when the
+ * module first reads a name of it. Requiring `node:child_process` loads it with `dgram`, its
+ * socket list and its internals, `node:fs/promises` with its directory, watcher and readline
+ * modules: 0.9–1.1 ms a run that needs neither (both after stream, net, zlib and crypto, which such a run loads anyway; medians of 11 fresh processes, session 8). Only esbuild's own binding of
+ * an import (`import_x = require("node:…")`) is made lazy, and only where every other use of that
+ * name reads a property of it (checked); anything else is left as it is.
+ */
+const LAZY_CLI_BUILTINS = /^( +)(import_\w+) = require\("(node:child_process|child_process|node:fs\/promises|fs\/promises)"\);$/gm
+function lazyBuiltins(text, file) {
+  const names = []
+  const out = text.replace(LAZY_CLI_BUILTINS, (line, indent, name, id) => {
+    names.push(name)
+    return `${indent}${name} = __twinsyncLazy(${JSON.stringify(id)});`
+  })
+  for (const name of names) {
+    for (const use of out.matchAll(new RegExp(`(?<![\\w$.])${name.replace(/\$/g, '\\$')}(?![\\w$])`, 'g'))) {
+      const after = out.slice(use.index + name.length, use.index + name.length + 20)
+      const before = out.slice(Math.max(0, use.index - 4), use.index)
+      const property = after.startsWith('.')
+      const assigned = after.startsWith(' = __twinsyncLazy(')
+      const declared = /^[,;]/.test(after) && /(var |, )$/.test(before)
+      if (!property && !assigned && !declared) throw new Error(`bundle: ${file} uses ${name} (a module of Node's made lazy) other than by reading a name of it: ${out.slice(use.index - 40, use.index + 40)}; see lazyBuiltins`)
+    }
+  }
+  return out
+}
 
 /**
  * The file as ASCII when only comments held other characters (esbuild writes its code as ASCII,
@@ -385,7 +417,7 @@ async function splitCjs({ name, dir, entryDir, entry, lazyRoots = [], options })
     if (both.length > 0) throw new Error(`bundle: ${both.join(', ')} in both ${name}.cjs and ${name}-lib.cjs`)
     for (const [file, result] of [[`${name}.cjs`, first], [`${name}-lib.cjs`, second]]) {
       const path = join(dir, file)
-      writeFileSync(path, asciiComments(dynamicImportsThroughLoader(readFileSync(path, 'utf8'), Object.values(result.metafile.outputs)[0], file)))
+      writeFileSync(path, lazyBuiltins(asciiComments(dynamicImportsThroughLoader(readFileSync(path, 'utf8'), Object.values(result.metafile.outputs)[0], file)), file))
     }
     return { first, second }
   } finally {

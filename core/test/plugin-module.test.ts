@@ -141,6 +141,15 @@ describe("a plugin's ES modules loaded by oclif's ModuleLoader (core/bin/plugin-
           ['plainesm twinsync-plugin-plain', 'awaitesm twinsync-plugin-tla'],
         )
       }
+      // With the plugin loaded by require() alone (and its SDK link in place), the run starts no
+      // thread pool, as a run without plugins starts none (import() reads files through it).
+      assert.equal((await cli.twinsync(['plugins', 'unlink', 'twinsync-plugin-tla'])).code, 0)
+      const probe = join(dir, 'threads.cjs')
+      await writeFile(probe, "const at = require('fs').readdirSync('/proc/self/task').length\nprocess.on('exit', () => process.stderr.write(`threads ${at} ${require('fs').readdirSync('/proc/self/task').length}`))\n")
+      const r = await cli.twinsync(['providers', '--json', '--root', join(dir, 'root'), '--repo', cli.twinDir], { env: { NODE_OPTIONS: `--require=${probe}` } })
+      assert.deepEqual(json<{ providers: Array<{ name: string }> }>(r).providers.filter((p) => p.name.endsWith('esm')).map((p) => p.name), ['plainesm'])
+      const [, at, end] = /threads (\d+) (\d+)/.exec(r.stderr) ?? []
+      assert.ok(at !== undefined && at === end, r.stderr)
     } finally {
       await cli.cleanup()
     }

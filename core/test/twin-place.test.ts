@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert'
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
+import { realpathSync } from 'node:fs'
 import { silentLogger, type TwinSyncError } from '@twinsync/sdk'
 import { createContainer } from '../src/container.js'
 import { InitWorkflow } from '../src/services/init-twin.js'
@@ -9,7 +10,7 @@ import { SnapshotWorkflow } from '../src/services/take-snapshot.js'
 import { TwinPlaceWorkflow } from '../src/services/twin-place.js'
 import { createTuiServices } from '../src/tui/services.js'
 import { SimpleGitClient } from '../src/twin/git.js'
-import { checkTwinPlace } from '../src/twin/twin-place.js'
+import { checkTwinPlace, RealPaths } from '../src/twin/twin-place.js'
 
 const git = (dir: string) => new SimpleGitClient(dir)
 const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as Parameters<typeof createContainer>[0]['oclif']
@@ -121,5 +122,55 @@ describe('twin place', () => {
     const back = await services.checkTwinPlace(first)
     assert.equal(back.holds, 'twin')
     assert.equal(back.info?.hostname, 'web1')
+  })
+})
+
+describe('twin place: real paths', () => {
+  let base: string
+  before(async () => {
+    base = await mkdtemp(join(tmpdir(), 'twinsync-realpaths-'))
+  })
+  after(() => rm(base, { recursive: true, force: true }))
+
+  /** What the rule was before (realpath(3) of the path, else of its parent with the name appended). */
+  const oldRule = (path: string): string => {
+    try {
+      return realpathSync.native(path)
+    } catch {
+      const parent = dirname(path)
+      return parent === path ? path : join(oldRule(parent), basename(path))
+    }
+  }
+
+  it('gives realpath(3)\'s answer, with the missing rest appended, for links, loops, dangling links and files in the way', async () => {
+    const b = (...parts: string[]) => join(base, ...parts)
+    await mkdir(b('real', 'etc', 'deep'), { recursive: true })
+    await writeFile(b('real', 'etc', 'file'), 'x')
+    await symlink(b('real'), b('abs'))
+    await symlink('real/etc', b('rel'))
+    await symlink('../etc', b('real', 'etc', 'deep', 'up'))
+    await symlink('missing/x', b('dangling'))
+    await symlink('loop2', b('loop1'))
+    await symlink('loop1', b('loop2'))
+    await symlink('abs', b('chain'))
+    const paths = [
+      base,
+      b('real'),
+      b('abs', 'etc', 'deep'),
+      b('abs', 'etc', 'file'),
+      b('abs', 'etc', 'file', 'below'),
+      b('rel', 'deep', 'up', 'deep', 'up', 'file'),
+      b('rel', 'nothing', 'here'),
+      b('dangling'),
+      b('dangling', 'below'),
+      b('loop1'),
+      b('loop1', 'x'),
+      b('chain', 'etc', 'deep', 'up'),
+      b('chain', 'etc', 'deep', 'up', 'missing'),
+      '/',
+      '/proc/self',
+    ]
+    const realpaths = new RealPaths()
+    for (const path of [...paths, ...paths.reverse()]) assert.equal(realpaths.ofExisting(path), oldRule(path), path)
   })
 })

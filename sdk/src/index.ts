@@ -27,6 +27,7 @@ export * from './fingerprint.js'
 export * from './signature-cache.js'
 export * from './schema-check.js'
 export * from './compiled-schema.js'
+export * from './made-documents.js'
 // typebox's builder, so a plugin writes its schemas with the host's copy and needs no typebox of its own.
 export { Type } from 'typebox'
 export type { TSchema, Static } from 'typebox'

@@ -1,4 +1,5 @@
-import { lstat, mkdir, readlink, realpath, rm, symlink } from 'node:fs/promises'
+import { readlinkSync, realpathSync } from 'node:fs'
+import { lstat, mkdir, realpath, rm, symlink } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -17,13 +18,25 @@ export interface PluginInfo {
 
 let hostSdk: Promise<string> | undefined
 
-/** The directory of the host's own @twinsync/sdk, symlinks resolved. */
+/**
+ * The directory of the host's own @twinsync/sdk, symlinks resolved. Asked synchronously, as
+ * shareSdk's check of the link is: a run with a plugin then starts no libuv thread pool for
+ * these two calls alone (four threads; an unchanged snapshot without a plugin uses none).
+ */
 export function hostSdkDir(): Promise<string> {
   hostSdk ??= (async () => {
     // The package directory (its entry may be a bundle in a subfolder).
-    return realpath(dirname(fileURLToPath(import.meta.resolve(`${SDK_PACKAGE}/package.json`))))
+    return realpathSync.native(dirname(fileURLToPath(import.meta.resolve(`${SDK_PACKAGE}/package.json`))))
   })()
   return hostSdk
+}
+
+function readlinkOrNone(path: string): string | undefined {
+  try {
+    return readlinkSync(path)
+  } catch {
+    return undefined
+  }
 }
 
 /**
@@ -74,7 +87,7 @@ export async function sdkRangeProblem(plugin: PluginInfo): Promise<Diagnostic | 
 export async function shareSdk(plugin: PluginInfo): Promise<Diagnostic | undefined> {
   const host = await hostSdkDir()
   const link = join(plugin.root, 'node_modules', SDK_PACKAGE)
-  if ((await readlink(link).catch(() => undefined)) === host) return undefined
+  if (readlinkOrNone(link) === host) return undefined
   try {
     if ((await lstat(link).catch(() => undefined)) !== undefined) await rm(link, { recursive: true, force: true })
     await mkdir(dirname(link), { recursive: true })

@@ -1100,13 +1100,26 @@ function addFolders(folders: Set<string> | undefined, path: string): void {
 
 function checkTwinPath(path: string): void {
   const parts = path.split('/')
-  if (path.startsWith('/') || path.includes('\0') || parts.some((p) => p === '' || p === '.' || p === '..' || p === '.git')) {
+  if (path.startsWith('/') || path.includes('\0') || parts.some((p) => p === '' || p === '.' || p === '..' || isDotGit(p))) {
     throw new TwinSyncError('PATH_INVALID', `Not a twin path: ${JSON.stringify(path)}`, {
       nextStep: 'A provider produced this path; report it to the provider\'s authors, and run the snapshot again without that provider (--only).',
       details: { path },
     })
   }
 }
+
+/**
+ * A name git will not put into a tree and `fsck --strict` calls `hasDotgit` (so a host that
+ * checks what is pushed, as GitHub does, refuses the commit): `.git` in any case, also with dots
+ * or spaces after it or its NTFS short name `git~1`, in any part between backslashes and up to
+ * a `:` (git's is_ntfs_dotgit), or with characters HFS+ ignores inside (is_hfs_dotgit). The
+ * trees are made in Node, so the check git's `update-index` made is made here; the same
+ * verdicts as git 2.39's `update-index` and `fsck --strict` on 29 such names.
+ */
+function isDotGit(name: string): boolean {
+  return name.split('\\').some((part) => /^(?:\.git|git~1)[. ]*(?::|$)/i.test(part)) || name.replace(HFS_IGNORED, '').toLowerCase() === '.git'
+}
+const HFS_IGNORED = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g
 
 /** git in the twin (see runGitBytes); a failure is GIT_FAILED, REPO_DAMAGED or DISK_FULL. */
 function git(dir: string, args: string[], options: { env?: Record<string, string>; input?: string | Buffer | Iterable<Buffer> } = {}): Promise<Buffer> {

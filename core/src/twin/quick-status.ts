@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, type BigIntStats } from 'node:fs'
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync, type BigIntStats } from 'node:fs'
 import { mkdir, rm, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { writeFileAtomic } from '@twinsync/sdk'
@@ -272,19 +272,22 @@ function parseIndex(bytes: Buffer): Omit<TwinIndex, 'bytes' | 'identity' | 'mtim
   const entries = new Map<string, IndexEntry>()
   const paths: string[] = []
   const statAt = new Uint32Array(count)
-  const digest = createHash('sha1')
+  // The digest's text made whole and hashed once (one native call, not one an entry); the
+  // numbers read through a DataView (see statDataDoubts).
+  let digested = ''
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   let at = 12
   let previous = ''
   for (let i = 0; i < count; i++) {
     if (at + 62 > body.length) return undefined
-    const flags = bytes.readUInt16BE(at + 60)
+    const flags = view.getUint16(at + 60)
     // assume-valid, a conflict stage: only git can tell.
     if ((flags & 0x8000) !== 0 || (flags & 0x3000) !== 0) return undefined
     let next = at + 62
     if ((flags & 0x4000) !== 0) {
       if (version < 3) return undefined
       // skip-worktree, intent-to-add (and any other extended flag): only git can tell.
-      if (bytes.readUInt16BE(next) !== 0) return undefined
+      if (view.getUint16(next) !== 0) return undefined
       next += 2
     }
     let path: string
@@ -306,14 +309,14 @@ function parseIndex(bytes: Buffer): Omit<TwinIndex, 'bytes' | 'identity' | 'mtim
       // Entries are padded with 1–8 NULs to a multiple of 8 bytes.
       next = at + ((end - at + 8) & ~7)
     }
-    const mode = bytes.readUInt32BE(at + 24)
+    const mode = view.getUint32(at + 24)
     const modeText = mode === 0o100644 ? '100644' : mode === 0o100755 ? '100755' : mode === 0o120000 ? '120000' : undefined
     if (modeText === undefined) return undefined
     const sha = bytes.toString('hex', at + 40, at + 60)
     entries.set(path, { mode: modeText, sha })
     statAt[i] = at
     paths.push(path)
-    digest.update(`${modeText} ${sha}\t${path}\0`)
+    digested += `${modeText} ${sha}\t${path}\0`
     previous = path
     at = next
   }
@@ -326,7 +329,7 @@ function parseIndex(bytes: Buffer): Omit<TwinIndex, 'bytes' | 'identity' | 'mtim
     at += 8 + bytes.readUInt32BE(at + 4)
   }
   if (at !== body.length) return undefined
-  return { entries, paths, statAt, key: digest.digest('hex') }
+  return { entries, paths, statAt, key: createHash('sha1').update(digested).digest('hex') }
 }
 
 /**
@@ -344,6 +347,11 @@ function statDataDoubts(dir: string, index: TwinIndex): number[] | undefined {
   const racyFromFine = index.mtimeNs - FINE_SLACK
   const racyFromCoarse = index.mtimeNs - COARSE_SLACK
   const { bytes, paths, statAt } = index
+  // Speed (issue 22): the index's numbers read through a DataView (V8's own getters; Buffer's
+  // readUInt32BE is a JavaScript function, run cold here) and a time compared as git's seconds
+  // and nanoseconds made one BigInt, not split by division: the services twin's 227 entries
+  // 3.2 → 1.3 ms of CPU (fresh process, the check's loop alone).
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   // Paths joined by hand: `join` normalises each of them, a third of the check's time on a big twin.
   const prefix = dir.endsWith('/') ? dir : `${dir}/`
   for (let i = 0; i < paths.length; i++) {
@@ -356,7 +364,7 @@ function statDataDoubts(dir: string, index: TwinIndex): number[] | undefined {
     if (st === undefined) return undefined
     // The entry's stat data, read where parseIndex found it (git's layout: ctime s, ns, mtime s, ns, dev, ino, mode, uid, gid, size).
     const at = statAt[i] ?? 0
-    const recordedMode = bytes.readUInt32BE(at + 24)
+    const recordedMode = view.getUint32(at + 24)
     const { ctimeNs, mtimeNs } = st
     const kind = st.isSymbolicLink() ? 0o120000 : st.isFile() ? 0o100000 : -1
     if (kind !== (recordedMode & 0o170000)) return undefined
@@ -366,17 +374,14 @@ function statDataDoubts(dir: string, index: TwinIndex): number[] | undefined {
       doubtful.push(i)
       continue
     }
-    const ctimeS = ctimeNs / ONE_SECOND
-    const mtimeS = mtimeNs / ONE_SECOND
+    // git keeps 32 bits of seconds: a time beyond them (2106) is never equal here, and its file is hashed.
     if (
-      Number(ctimeS % U32) !== bytes.readUInt32BE(at) ||
-      Number(ctimeNs - ctimeS * ONE_SECOND) !== bytes.readUInt32BE(at + 4) ||
-      Number(mtimeS % U32) !== bytes.readUInt32BE(at + 8) ||
-      Number(mtimeNs - mtimeS * ONE_SECOND) !== bytes.readUInt32BE(at + 12) ||
-      Number(st.ino % U32) !== bytes.readUInt32BE(at + 20) ||
-      Number(st.uid % U32) !== bytes.readUInt32BE(at + 28) ||
-      Number(st.gid % U32) !== bytes.readUInt32BE(at + 32) ||
-      Number(st.size % U32) !== bytes.readUInt32BE(at + 36)
+      ctimeNs !== BigInt(view.getUint32(at)) * ONE_SECOND + BigInt(view.getUint32(at + 4)) ||
+      mtimeNs !== BigInt(view.getUint32(at + 8)) * ONE_SECOND + BigInt(view.getUint32(at + 12)) ||
+      Number(st.ino % U32) !== view.getUint32(at + 20) ||
+      Number(st.uid % U32) !== view.getUint32(at + 28) ||
+      Number(st.gid % U32) !== view.getUint32(at + 32) ||
+      Number(st.size % U32) !== view.getUint32(at + 36)
     ) {
       doubtful.push(i)
     }
@@ -455,18 +460,95 @@ function statDataMissing(index: TwinIndex): boolean {
   return false
 }
 
-/** The working twin holds nothing but the index's files, the folders above them, and empty folders. */
+/**
+ * The working twin holds nothing but the index's files, the folders above them, and empty folders.
+ *
+ * Speed (issue 22): as git's untracked cache does, each folder the walk read is kept with its
+ * stamp (inode, device, mtime and ctime to the nanosecond, taken before it was read), for this
+ * index's entries (`key`). A name added, removed or renamed in a folder moves its mtime and
+ * ctime, so while every kept folder has its stamp, each holds the names it held, and the walk
+ * is not made again (a file's content is statDataDoubts' to check). Kept only when no folder
+ * changed too recently to trust its times; anything else walks. The services twin's 69
+ * folders: 69 lstat calls instead of 69 listings (open, getdents, close).
+ */
 function onlyIndexedFiles(dir: string, index: TwinIndex): boolean {
+  const kept = readFolderRecord(dir)
+  if (kept !== undefined && kept.key === index.key && foldersAsKept(dir, kept.folders)) return true
+  const stamps: Array<[string, string]> = []
+  const ok = walkIndexedFiles(dir, index, stamps)
+  if (ok && stamps.length > 0 && !stamps.some(([, stamp]) => stamp === RACY)) writeFolderRecord(dir, { key: index.key, folders: stamps })
+  return ok
+}
+
+const FOLDER_RECORD = join('.git', 'twinsync', 'cache', 'clean-folders.json')
+const RACY = 'racy'
+
+/** A folder's stamp (inode, device, mtime and ctime in ns); RACY when changed too recently to trust; undefined when it is no folder. */
+function folderStamp(path: string, now: bigint): string | undefined {
+  let st: BigIntStats | undefined
+  try {
+    st = lstatSync(path, { bigint: true, throwIfNoEntry: false })
+  } catch {
+    return undefined
+  }
+  if (st === undefined || !st.isDirectory()) return undefined
+  const racyFrom = now - (st.mtimeNs % ONE_SECOND === 0n && st.ctimeNs % ONE_SECOND === 0n ? COARSE_SLACK : FINE_SLACK)
+  if (st.mtimeNs >= racyFrom || st.ctimeNs >= racyFrom) return RACY
+  return `${st.ino}:${st.dev}:${st.mtimeNs}:${st.ctimeNs}`
+}
+
+function foldersAsKept(dir: string, folders: ReadonlyArray<[string, string]>): boolean {
   const prefix = dir.endsWith('/') ? dir : `${dir}/`
+  const now = BigInt(Date.now()) * 1_000_000n
+  for (const [relative, stamp] of folders) {
+    if (folderStamp(relative === '' ? dir : prefix + relative, now) !== stamp) return false
+  }
+  return true
+}
+
+function readFolderRecord(dir: string): { key: string; folders: Array<[string, string]> } | undefined {
+  const text = readText(join(dir, FOLDER_RECORD))
+  if (typeof text !== 'string') return undefined
+  try {
+    const value = JSON.parse(text) as { key?: unknown; folders?: unknown }
+    if (typeof value.key !== 'string' || !Array.isArray(value.folders)) return undefined
+    for (const f of value.folders) if (!Array.isArray(f) || f.length !== 2 || typeof f[0] !== 'string' || typeof f[1] !== 'string' || f[0].split('/').includes('..')) return undefined
+    return { key: value.key, folders: value.folders as Array<[string, string]> }
+  } catch {
+    return undefined
+  }
+}
+
+/** Written whole beside and renamed in (a reader sees the old record or the new one); losing it only costs the walk. */
+function writeFolderRecord(dir: string, record: { key: string; folders: Array<[string, string]> }): void {
+  const path = join(dir, FOLDER_RECORD)
+  const temp = `${path}.${process.pid}.tmp`
+  try {
+    mkdirSync(dirname(path), { recursive: true })
+    writeFileSync(temp, JSON.stringify(record) + '\n', { mode: 0o600 })
+    renameSync(temp, path)
+  } catch {
+    rmSync(temp, { force: true })
+  }
+}
+
+function walkIndexedFiles(dir: string, index: TwinIndex, stamps: Array<[string, string]>): boolean {
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`
+  const now = BigInt(Date.now()) * 1_000_000n
   const folders = new Set<string>()
   for (const path of index.paths) {
     for (let i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) folders.add(path.slice(0, i))
   }
   // `indexed`: the folder holds indexed files; else nothing but empty folders may be in it (git shows no empty folder).
   const walk = (relative: string, indexed: boolean): boolean => {
+    const at = relative === '' ? dir : prefix + relative
+    // The stamp before the listing: a name added after it moves the folder's times.
+    const stamp = folderStamp(at, now)
+    if (stamp === undefined) return false
+    stamps.push([relative, stamp])
     let names
     try {
-      names = readdirSync(relative === '' ? dir : prefix + relative, { withFileTypes: true })
+      names = readdirSync(at, { withFileTypes: true })
     } catch {
       return false
     }

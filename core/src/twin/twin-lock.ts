@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomBytes } from 'node:crypto'
 import { link, readFile, rename, stat, unlink } from 'node:fs/promises'
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { TwinSyncError } from '@twinsync/sdk'
@@ -78,11 +78,16 @@ export class TwinLock {
     const me: LockHolder = { pid: process.pid, startTime: startTimeOf(process.pid), bootId: bootId(), host: hostname(), purpose, since: new Date().toISOString() }
     mkdirSync(dirname(this.path), { recursive: true })
     const temp = lockTempName(this.path)
+    // Not fsynced: the lock speaks for a process of this boot only. Other processes read it from
+    // the page cache, whole; after a crash it may be empty or gone, and an unreadable lock older
+    // than UNREADABLE_GRACE_MS is stale (one that survives names another boot: stale too).
+    // Speed (issue 22): the fsync forced a journal commit in every snapshot, `apply` and
+    // `remote` run, an unchanged one included (about 1 ms of this disk's wall, more on a busy
+    // or rotating one).
     try {
       const fd = openSync(temp, 'wx', 0o600)
       try {
         writeFileSync(fd, JSON.stringify(me) + '\n')
-        fsyncSync(fd)
       } finally {
         closeSync(fd)
       }

@@ -1,5 +1,5 @@
 import { lstatSync, readdirSync, realpathSync, type Stats } from 'node:fs'
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
+import { basename, dirname, isAbsolute, resolve } from 'node:path'
 import { TwinSyncError } from '@twinsync/sdk'
 import { quoteArg } from '../plan/command-text.js'
 import type { GitClientFactory } from './git.js'
@@ -43,9 +43,10 @@ export async function checkTwinPlace(input: string, mirrored: readonly MirroredP
   if (entry?.isSymbolicLink()) {
     throw placeInvalid(dir, `${dir} is a symlink`, `Give the folder the link points at (\`readlink -f ${quoteArg(dir)}\` prints it), so the twin cannot be moved by changing the link.`)
   }
-  const real = realpathOfExisting(dir)
+  const realpaths = new RealPaths()
+  const real = realpaths.ofExisting(dir)
   for (const m of mirrored) {
-    const path = realpathOfExisting(m.path)
+    const path = realpaths.ofExisting(m.path)
     const inside = within(real, path)
     if (inside || within(path, real)) {
       throw placeInvalid(
@@ -66,17 +67,43 @@ function within(path: string, folder: string): boolean {
   return path === folder || path.startsWith(folder.endsWith('/') ? folder : `${folder}/`)
 }
 
-/** The real path of the deepest part that exists, with the rest appended: symlinked parents resolved. */
-function realpathOfExisting(path: string): string {
-  let real: string | undefined
-  try {
-    real = realpathSync.native(path)
-  } catch {
-    real = undefined
+/**
+ * The real path of the deepest part of a path that exists, with the rest appended (symlinked
+ * parents resolved), for several paths: each folder worked out once.
+ *
+ * Speed (issue 22): realpath(3) of each mirrored path (and, for one that does not exist, of each
+ * parent in turn, each failure a thrown error) read every folder of every path again with
+ * readlink(2): the services root under the bench's folder made 137 such calls, 123 of them
+ * failing, in every snapshot. Now a path is its parent's answer and its name, after one lstat;
+ * realpath(3) only for a name that is a symlink. The same answers: realpath of a name that is no
+ * symlink is its parent's realpath and the name, and where the name is missing (or cannot be
+ * reached) the rule appends it to its parent's answer all the same.
+ */
+export class RealPaths {
+  private readonly known = new Map<string, string>([['/', '/']])
+
+  /** `path`: absolute. */
+  ofExisting(path: string): string {
+    return this.of(resolve(path))
   }
-  if (real !== undefined) return real
-  const parent = dirname(path)
-  return parent === path ? path : join(realpathOfExisting(parent), basename(path))
+
+  private of(path: string): string {
+    const kept = this.known.get(path)
+    if (kept !== undefined) return kept
+    const parent = dirname(path)
+    const base = this.of(parent)
+    const candidate = base === '/' ? `/${basename(path)}` : `${base}/${basename(path)}`
+    let real = candidate
+    if (lstatOrUndefined(candidate)?.isSymbolicLink() === true) {
+      try {
+        real = realpathSync.native(candidate)
+      } catch {
+        real = candidate // a dangling link or a loop: the rest appended as it is
+      }
+    }
+    this.known.set(path, real)
+    return real
+  }
 }
 
 function lstatOrUndefined(path: string): Stats | undefined {

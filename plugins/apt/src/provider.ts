@@ -1,6 +1,7 @@
 import type { Static, TSchema } from 'typebox'
 import {
   errorDiagnostic,
+  MadeDocuments,
   validatorOf,
   warningDiagnostic,
   type Diagnostic,
@@ -34,6 +35,8 @@ export class AptProvider implements ApplicableProvider<AptState> {
   readonly twinPaths = [APT_DOCUMENT] as const
   readonly inputPaths = [APT_PINS_DOCUMENT] as const
   readonly stateSchema = AptState
+  /** apt.json as this provider's last collect made it: load checks no schema for the same text (MadeDocuments). */
+  private readonly made = new MadeDocuments()
 
   async detect({ ctx }: DetectRequest): Promise<DetectResult> {
     const status = await ctx.host.stat(DPKG_STATUS)
@@ -44,14 +47,14 @@ export class AptProvider implements ApplicableProvider<AptState> {
 
   async collect({ ctx }: CollectRequest): Promise<CollectResult<AptState>> {
     const { state, diagnostics, document } = await cachedAptState(ctx, Date.now())
-    return { state, documents: [{ path: APT_DOCUMENT, content: document }], diagnostics }
+    return { state, documents: this.made.remember([{ path: APT_DOCUMENT, content: document }]), diagnostics }
   }
 
   /** apt.json with the person's pins (apt-pins.json) laid over it. */
   async load({ twin }: LoadRequest): Promise<LoadResult<AptState>> {
     const text = await twin.readText(APT_DOCUMENT)
     if (text === undefined) return { state: undefined, diagnostics: [] }
-    const parsed = parseDocument(APT_DOCUMENT, text, AptState)
+    const parsed = parseDocument(APT_DOCUMENT, text, AptState, this.made.made(APT_DOCUMENT, text))
     if ('problem' in parsed) return { state: undefined, diagnostics: [parsed.problem] }
     const diagnostics: Diagnostic[] = []
     for (const [pkg, entry] of Object.entries(parsed.value.packages)) {
@@ -86,11 +89,15 @@ export class AptProvider implements ApplicableProvider<AptState> {
   }
 }
 
-/** A twin document parsed and checked against its schema, or the diagnostic that says why not. */
+/**
+ * A twin document parsed and checked against its schema, or the diagnostic that says why not;
+ * `made`: the text is what this provider's collect just made (its test checks that passes the schema).
+ */
 function parseDocument<T extends TSchema>(
   path: string,
   text: string,
   schema: T,
+  made = false,
 ): { value: Static<T> } | { problem: Diagnostic } {
   const invalid = (what: string) => ({ problem: errorDiagnostic('TWIN_INVALID', `${path} ${what}`, { path, provider: 'apt' }) })
   let parsed: unknown
@@ -99,6 +106,7 @@ function parseDocument<T extends TSchema>(
   } catch (error) {
     return invalid(`is not valid JSON: ${(error as Error).message}`)
   }
+  if (made) return { value: parsed as Static<T> }
   const validator = validatorOf(schema)
   if (!validator.Check(parsed)) {
     const first = [...validator.Errors(parsed)][0]

@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert'
 import { fileURLToPath } from 'node:url'
-import { MemoryTwin, stableStringify } from '@twinsync/sdk'
+import { MemoryTwin, stableStringify, validatorOf } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { AptProvider } from '../src/provider.js'
 import { APT_PINS_DOCUMENT } from '../src/pins.js'
-import { APT_DOCUMENT, type AptState } from '../src/state.js'
+import { APT_DOCUMENT, AptState } from '../src/state.js'
 
 const FIXTURE_ROOT = fileURLToPath(new URL('./fixtures/root', import.meta.url))
 
@@ -70,5 +70,24 @@ describe('apt version pins (system/packages/apt-pins.json)', () => {
     assert.deepEqual(loaded.diagnostics.map((d) => [d.code, d.path]), [['APT_PIN_IN_SNAPSHOT', 'hello']])
     assert.match(loaded.diagnostics[0]?.detail ?? '', /apt-pins\.json.*"hello": "2\.10-2"/)
     assert.deepEqual(provider.diff({ desired: loaded.state as AptState, actual: live.state, ctx }).changes.map((c) => c.id), ['apt:install:hello'])
+  })
+})
+
+describe('apt load right after collect (MadeDocuments)', () => {
+  const ctx = createTestContext(FIXTURE_ROOT)
+
+  it('takes the text collect just made without a schema check, which that text passes; any other text is checked', async () => {
+    const provider = new AptProvider()
+    const live = await provider.collect({ ctx })
+    const text = String(live.documents.find((d) => d.path === APT_DOCUMENT)?.content)
+    assert.equal(validatorOf(AptState).Check(JSON.parse(text)), true, 'what collect makes passes the schema')
+    const same = await provider.load({ ctx, twin: new MemoryTwin(live.documents) })
+    assert.deepEqual(same, { state: JSON.parse(text), diagnostics: [] })
+    // The same document with a mark the schema refuses, loaded right after that collect: still refused.
+    const edited = text.replace('"manual": true', '"manual": "yes"')
+    assert.notEqual(edited, text)
+    const loaded = await provider.load({ ctx, twin: new MemoryTwin([{ path: APT_DOCUMENT, content: edited }]) })
+    assert.equal(loaded.state, undefined)
+    assert.deepEqual(loaded.diagnostics.map((d) => [d.code, d.path]), [['TWIN_INVALID', APT_DOCUMENT]])
   })
 })

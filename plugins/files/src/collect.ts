@@ -12,6 +12,7 @@ import {
 } from '@twinsync/sdk'
 import { namesById, readAccounts, type Accounts } from './accounts.js'
 import { resolveConfig } from './config.js'
+import { rememberCollected } from './collected-texts.js'
 import { decodeText, md5, sha256 } from './content.js'
 import { cachedAttributes } from './attribute-cache.js'
 import type { ExtendedAttributes } from './extended-attributes.js'
@@ -89,7 +90,7 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
   const packages = () => (index ??= readPackageIndex(ctx.host, ctx.cache, (p) => isWithin(p, '/etc') && isIncluded(p, scope.roots), stamp))
   const walked: Walked[] = []
   const leftovers: string[] = []
-  for (const root of scope.roots) await walk(ctx, scope, root, walked, leftovers, diagnostics)
+  for (const root of scope.roots) await walk(ctx, scope, cache, root, walked, leftovers, diagnostics)
   // Speed (issue 22): getcap and getfattr (two processes walking the roots, when their cache
   // cannot answer: a first snapshot, something changed) run while the files are read and
   // judged, not before: their answer is needed only once every entry is described. A first
@@ -134,6 +135,7 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
   entries.sort((a, b) => compareStrings(a.path, b.path))
   leftovers.sort(compareStrings)
   const state: FilesState = { entries, leftovers, accounts }
+  rememberCollected(state)
   return { state, documents: documentsOf(state), diagnostics }
 }
 
@@ -158,6 +160,7 @@ export function documentsOf(state: FilesState): TwinDocument[] {
 async function walk(
   ctx: ProviderContext,
   scope: FilesScope,
+  cache: StatCache,
   root: string,
   out: Walked[],
   leftovers: string[],
@@ -183,15 +186,20 @@ async function walk(
       if (stat.type === 'file' || stat.type === 'symlink') out.push({ path, stat })
       continue
     }
-    let children
-    try {
-      children = await ctx.host.readdir(path)
-    } catch (error) {
-      diagnostics.push(unreadable(path, error))
-      continue
+    // A folder whose stat data did not move has the names it had (the stat cache's lookupListing).
+    let names = cache.lookupListing(path, stat)
+    if (names === undefined) {
+      let children
+      try {
+        children = await ctx.host.readdir(path)
+      } catch (error) {
+        diagnostics.push(unreadable(path, error))
+        continue
+      }
+      names = children.map((c) => c.name).sort(compareStrings)
+      cache.rememberListing(path, stat, names)
     }
-    out.push(children.length === 0 ? { path, stat, empty: true } : { path, stat })
-    const names = children.map((c) => c.name).sort(compareStrings)
+    out.push(names.length === 0 ? { path, stat, empty: true } : { path, stat })
     const prefix = path === '/' ? '/' : `${path}/`
     // Pushed last name first: popped in name order.
     for (let i = names.length - 1; i >= 0; i--) stack.push(prefix + (names[i] as string))
@@ -231,10 +239,14 @@ function small(n: number): number {
   return n >= 0 && n < 0x40000000 && n === Math.floor(n) ? n | 0 : n
 }
 
-/** The entry of a directory, or of a file the stat cache knows unchanged (with its origin); undefined when it takes a read. */
+/** The entry of a directory, of a symlink or file the stat cache knows unchanged (a file with its origin); undefined when it takes a read. */
 function describeUnread(cache: StatCache, item: Walked): FileEntry | undefined {
   const stat = item.stat
   if (stat.type === 'directory') return item.empty === true ? { ...baseOf(item), type: 'directory', empty: true } : { ...baseOf(item), type: 'directory' }
+  if (stat.type === 'symlink') {
+    const target = cache.lookupLink(item.path, stat)
+    return target === undefined ? undefined : { ...baseOf(item), target, type: 'symlink' }
+  }
   if (stat.type !== 'file') return undefined
   const known = cache.lookup(item.path, stat)
   if (known === undefined) return undefined
@@ -260,7 +272,9 @@ async function describe(
   if (stat.type === 'directory') return describeUnread(cache, item)
   if (stat.type === 'symlink') {
     const target = await ctx.host.readlink(item.path).catch(goneAsUndefined)
-    return target === undefined ? undefined : { ...baseOf(item), target, type: 'symlink' }
+    if (target === undefined) return undefined
+    cache.rememberLink(item.path, stat, target)
+    return { ...baseOf(item), target, type: 'symlink' }
   }
   if (stat.type !== 'file') return undefined
 

@@ -11,7 +11,9 @@ import {
   type ProviderContext,
   type TwinReader,
 } from '@twinsync/sdk'
-import { resolveScope } from './collect.js'
+import { readAccounts } from './accounts.js'
+import { resolveScope, type FilesScope } from './collect.js'
+import { collectedWithText } from './collected-texts.js'
 import { decodeText, sha256 } from './content.js'
 import { isIncluded } from './include.js'
 import { readManifest } from './manifest.js'
@@ -39,7 +41,12 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
       ],
     }
   }
-  const { scope, accounts } = await resolveScope(ctx)
+  const { accounts } = await readAccounts(ctx.host)
+  // The include set, ignores and secret rules, for a document the manifest does not list (a file
+  // the person adds) alone: none on an unchanged twin, where working them out again (the users'
+  // homes looked up, the patterns compiled, the secrets' key read) was about 1 ms of every
+  // `plan` and `status` (session 8).
+  let scope: FilesScope | undefined
   const diagnostics: Diagnostic[] = []
   const entries = new Map<string, FileEntry>()
   for (const entry of manifest.entries) {
@@ -72,7 +79,9 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
       entries.set(entry.path, rest)
       continue
     }
-    entries.set(entry.path, { ...entry, text, sha256: sha256(bytes), size: bytes.byteLength })
+    // The text collect just made of the machine's file (an unchanged machine): its string and sha256 (collected-texts.ts).
+    const same = collectedWithText(entry.path, text, bytes.byteLength)
+    entries.set(entry.path, same === undefined ? { ...entry, text, sha256: sha256(bytes), size: bytes.byteLength } : { ...entry, text: same.text, sha256: same.sha256, size: bytes.byteLength })
   }
 
   const listed = new Map(manifest.entries.map((e) => [e.path, e.type]))
@@ -81,6 +90,7 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
     // A document where the manifest has a folder or a symlink: the person made it a file (a type change).
     if (path === undefined || (listed.has(path) && listed.get(path) === 'file')) continue
     if (ctx.claims.isClaimedByOther('files', path)) continue
+    scope ??= (await resolveScope(ctx)).scope
     if (!isIncluded(path, scope.roots) || scope.ignore.matches(path) || scope.secrets.pathVerdict(path) !== undefined) {
       diagnostics.push(
         warningDiagnostic('FILES_OUTSIDE_SCOPE', `${docPath} is outside the files provider's include set (or ignored, or secret); it is not applied`, {

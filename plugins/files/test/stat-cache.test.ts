@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert'
+import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { crc32 } from 'node:zlib'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { MemoryCache, type HostPort, type ProviderCache, type ProviderContext, type TwinDocument } from '@twinsync/sdk'
@@ -90,6 +91,44 @@ describe('files provider: stat cache', () => {
     const again = await provider.collect({ ctx })
     assert.equal(String(again.documents.find((d) => d.path === 'filesystem/etc/same.conf')?.content), 'level = 2\n')
     assert.equal(again.state.entries.find((e) => e.path === '/etc/same.conf')?.sha256, sha256Of('level = 2\n'))
+  })
+
+  it('sees what moves only the ctime (chmod, chown: the verdict follows who may read), a cp -p over a file and a file removed and made again with its size and times', async () => {
+    const provider = new FilesProvider()
+    const { ctx } = countingReads(createTestContext(root.dir))
+    const second = Math.floor(Date.now() / 1000) - 120
+    const binary = Buffer.from([0, 1, 2, 3, 255, 0, 7])
+    root.file('/etc/keys/blob.bin', binary, { mode: 0o644 })
+    root.file('/etc/copied.conf', 'copy = 1\n')
+    root.file('/etc/keys/group.bin', binary, { mode: 0o640, uid: 0, gid: 12345 })
+    root.file('/etc/copied.src', 'copy = 2\n')
+    root.file('/etc/again.conf', 'again = 1\n')
+    for (const p of ['/etc/keys/blob.bin', '/etc/keys/group.bin', '/etc/copied.conf', '/etc/copied.src', '/etc/again.conf']) utimesSync(root.path(p), second, second)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const entry = (state: { entries: Array<{ path: string }> }, path: string) => state.entries.find((e) => e.path === path) as Record<string, unknown> | undefined
+    const first = (await provider.collect({ ctx })).state
+    assert.equal(entry(first, '/etc/keys/blob.bin')?.content, 'binary')
+    assert.equal(entry(first, '/etc/keys/group.bin')?.content, 'binary', 'its group may read it')
+
+    // Only root may read it now: binary content no one can show is free of secrets is kept as a secret.
+    execFileSync('chmod', ['600', root.path('/etc/keys/blob.bin')])
+    // Its group now root's: only root may read it, the same.
+    execFileSync('chown', ['0:0', root.path('/etc/keys/group.bin')])
+    execFileSync('cp', ['-p', root.path('/etc/copied.src'), root.path('/etc/copied.conf')])
+    execFileSync('rm', [root.path('/etc/again.conf')])
+    writeFileSync(root.path('/etc/again.conf'), 'again = 2\n')
+    utimesSync(root.path('/etc/again.conf'), second, second)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const second2 = await provider.collect({ ctx })
+    // Without a stat cache (the same key for secrets' hashes).
+    const uncached = new MemoryCache()
+    await uncached.write('secret-hash-key', (await ctx.cache.read('secret-hash-key')) as string)
+    const fresh = await new FilesProvider().collect({ ctx: createTestContext(root.dir, { cache: uncached }) })
+    assert.deepEqual(text(second2.documents), text(fresh.documents), 'the same documents as a collect without a stat cache')
+    assert.equal(entry(second2.state, '/etc/keys/blob.bin')?.content, 'secret')
+    assert.equal(entry(second2.state, '/etc/copied.conf')?.sha256, sha256Of('copy = 2\n'))
+    assert.equal(entry(second2.state, '/etc/keys/group.bin')?.content, 'secret')
+    assert.equal(String(second2.documents.find((d) => d.path === 'filesystem/etc/again.conf')?.content), 'again = 2\n')
   })
 
   it('sees a deleted and an added file, and writes the cache back only when something moved', async () => {
@@ -190,6 +229,98 @@ describe('files provider: stat cache', () => {
     } finally {
       writeFileSync(status, before)
     }
+  })
+
+  it('reads an unchanged symlink\'s target from the cache, and a link made anew (another target, or a file in its place) again', async () => {
+    const provider = new FilesProvider()
+    const links: string[] = []
+    const base = createTestContext(root.dir)
+    const host = new Proxy(base.host, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver)
+        if (typeof value !== 'function') return value
+        if (key === 'readlink') return (path: string) => (links.push(path), (value as HostPort['readlink']).call(target, path))
+        return (value as (...args: unknown[]) => unknown).bind(target)
+      },
+    })
+    const ctx = { ...base, host }
+    root.link('/etc/alternatives/editor', '/usr/bin/vi').link('/etc/alternatives/pager', '/bin/more')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const first = await provider.collect({ ctx })
+    assert.ok(links.includes('/etc/alternatives/editor') && links.includes('/etc/localtime'))
+    links.splice(0)
+    const second = await provider.collect({ ctx })
+    assert.deepEqual(links, [], 'no link read again')
+    assert.deepEqual(second.state, first.state)
+    assert.deepEqual(text(second.documents), text(first.documents))
+    // Another target of the same length (the link's size), and a file where a link was.
+    unlinkSync(root.path('/etc/alternatives/editor'))
+    root.link('/etc/alternatives/editor', '/usr/bin/vy')
+    unlinkSync(root.path('/etc/alternatives/pager'))
+    root.file('/etc/alternatives/pager', '/bin/more')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const moved = await provider.collect({ ctx })
+    assert.deepEqual(links, ['/etc/alternatives/editor'])
+    const entry = (path: string) => moved.state.entries.find((e) => e.path === path)
+    assert.equal(entry('/etc/alternatives/editor')?.target, '/usr/bin/vy')
+    assert.equal(entry('/etc/alternatives/pager')?.type, 'file')
+    assert.equal(entry('/etc/alternatives/pager')?.target, undefined)
+    // A link where the file was: its target read, then kept.
+    unlinkSync(root.path('/etc/alternatives/pager'))
+    root.link('/etc/alternatives/pager', '/bin/less')
+    links.splice(0)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    assert.equal((await provider.collect({ ctx })).state.entries.find((e) => e.path === '/etc/alternatives/pager')?.target, '/bin/less')
+    assert.deepEqual(links, ['/etc/alternatives/pager'])
+    links.splice(0)
+    assert.equal((await provider.collect({ ctx })).state.entries.find((e) => e.path === '/etc/alternatives/pager')?.target, '/bin/less')
+    assert.deepEqual(links, [])
+    unlinkSync(root.path('/etc/alternatives/editor'))
+    unlinkSync(root.path('/etc/alternatives/pager'))
+  })
+
+  it('lists a folder whose stat data did not move from the cache, and one a name came to, went from or was renamed in again', async () => {
+    const provider = new FilesProvider()
+    const listed: string[] = []
+    const base = createTestContext(root.dir)
+    const host = new Proxy(base.host, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver)
+        if (typeof value !== 'function') return value
+        if (key === 'readdir') return (path: string) => (listed.push(path), (value as HostPort['readdir']).call(target, path))
+        return (value as (...args: unknown[]) => unknown).bind(target)
+      },
+    })
+    const ctx = { ...base, host }
+    root.file('/etc/deep/er/one.conf', '1\n').file('/etc/deep/two.conf', '2\n').dirAt('/etc/deep/empty')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const first = await provider.collect({ ctx })
+    assert.ok(listed.includes('/etc') && listed.includes('/etc/deep/er') && listed.includes('/etc/deep/empty'))
+    listed.splice(0)
+    const second = await provider.collect({ ctx })
+    assert.deepEqual(listed, [], 'no folder listed again')
+    assert.deepEqual(second.state, first.state)
+    assert.deepEqual(text(second.documents), text(first.documents))
+    assert.equal(second.state.entries.find((e) => e.path === '/etc/deep/empty')?.empty, true)
+    // A name added deep down, one renamed, a file into the empty folder.
+    root.file('/etc/deep/er/three.conf', '3\n').file('/etc/deep/empty/now.conf', 'n\n')
+    renameSync(root.path('/etc/deep/two.conf'), root.path('/etc/deep/zwei.conf'))
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const moved = await provider.collect({ ctx })
+    assert.deepEqual(listed.sort(), ['/etc/deep', '/etc/deep/empty', '/etc/deep/er'])
+    const paths = moved.state.entries.map((e) => e.path)
+    for (const p of ['/etc/deep/er/three.conf', '/etc/deep/empty/now.conf', '/etc/deep/zwei.conf']) assert.ok(paths.includes(p), p)
+    assert.ok(!paths.includes('/etc/deep/two.conf'))
+    assert.equal(moved.state.entries.find((e) => e.path === '/etc/deep/empty')?.empty, undefined)
+    // A name removed; the whole deep folder gone.
+    unlinkSync(root.path('/etc/deep/er/one.conf'))
+    listed.splice(0)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    assert.ok(!(await provider.collect({ ctx })).state.entries.some((e) => e.path === '/etc/deep/er/one.conf'))
+    assert.deepEqual(listed, ['/etc/deep/er'])
+    rmSync(root.path('/etc/deep'), { recursive: true })
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    assert.ok(!(await provider.collect({ ctx })).state.entries.some((e) => e.path.startsWith('/etc/deep')))
   })
 
   it('re-reads everything when the rules change (a smaller size limit)', async () => {

@@ -5,6 +5,7 @@ import {
   type StartupEntry,
   type StartupView,
   errorDiagnostic,
+  MadeDocuments,
   stableStringify,
   validatorOf,
   type ApplicableProvider,
@@ -52,6 +53,8 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     '/etc/init.d/.depend.*',
   ] as const
   readonly stateSchema = SystemdState
+  /** The documents this provider's last collect made: load checks no schema for the same texts (MadeDocuments). */
+  private readonly made = new MadeDocuments()
   /** Sockets a unit listened on before a reload that lost them: the next reload must bring them back. */
   private readonly owedSockets = new Map<string, ReadonlySet<string>>()
 
@@ -69,7 +72,7 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
       { path: STARTUP_DOCUMENT, content: stableStringify(state.startup) },
     ]
     if (state.runtime !== undefined) documents.push({ path: RUNTIME_DOCUMENT, content: stableStringify({ units: recordedRuntime(state.runtime) }) })
-    return { state, documents, diagnostics }
+    return { state, documents: this.made.remember(documents), diagnostics }
   }
 
   async load({ twin }: LoadRequest): Promise<LoadResult<SystemdState>> {
@@ -87,8 +90,10 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     } catch (error) {
       return { state: undefined, diagnostics: [invalid(`is not valid JSON: ${(error as Error).message}`)] }
     }
-    const validator = validatorOf(SystemdState)
-    if (!validator.Check(candidate)) {
+    // Every document the text collect just made (runtime.json's may be absent: optional in the schema).
+    const made = this.made.made(UNITS_DOCUMENT, units) && startup !== undefined && this.made.made(STARTUP_DOCUMENT, startup) && (runtime === undefined || this.made.made(RUNTIME_DOCUMENT, runtime))
+    const validator = made ? undefined : validatorOf(SystemdState)
+    if (validator !== undefined && !validator.Check(candidate)) {
       const first = [...validator.Errors(candidate)][0]
       const pointer = first?.instancePath || '/'
       // The state is read from three documents; name the one that holds the bad value, and its key.
@@ -105,7 +110,7 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
         ],
       }
     }
-    return { state: candidate, diagnostics: [] }
+    return { state: candidate as SystemdState, diagnostics: [] }
   }
 
   diff({ desired, actual }: DiffRequest<SystemdState>): DiffResult {

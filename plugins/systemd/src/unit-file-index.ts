@@ -1,4 +1,4 @@
-import { compareStrings, type DirEntry, type HostPort } from '@twinsync/sdk'
+import { compareStrings, isRacy, type DirEntry, type HostPort } from '@twinsync/sdk'
 import { emptyInstallSection, hasInstallRules, parseInstallSection, type InstallSection } from './install-section.js'
 import { parsePresetFile, presetOf, type PresetAction, type PresetRule } from './preset.js'
 import { instanceOf, isInstance, isTemplate, isUnitName, templateOf, withInstance } from './unit-name.js'
@@ -104,6 +104,8 @@ export class UnitFileIndex {
   private readonly used = new Map<string, { signature: string; install: InstallSection }>()
   private readonly names = new Map<string, Promise<Set<string>>>()
   private presetRules: Promise<PresetRule[]> | undefined
+  /** Before anything is read: a file changed after this (less RACY_MS) is not trusted by its stat next time. */
+  private readonly startedAt = Date.now()
   private view: Promise<SearchPathView> | undefined
 
   /**
@@ -243,9 +245,11 @@ export class UnitFileIndex {
     if (st.type !== 'file') throw new UnitNotFound(name)
     if (st.size === 0) return { name, path, mode: 'masked' }
     const signature = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`
+    // A file changed too recently to trust its times (racily clean) is parsed now and again next time.
+    const racy = isRacy(st, this.startedAt)
     const known = this.parsed.get(path)
-    const install = known?.signature === signature ? known.install : parseInstallSection((await this.text(path)) ?? '')
-    this.used.set(path, { signature, install })
+    const install = !racy && known?.signature === signature ? known.install : parseInstallSection((await this.text(path)) ?? '')
+    this.used.set(path, { signature: racy ? `racy:${signature}` : signature, install })
     // A copy: drop-ins add to it, and the cached section must stay the file's own.
     return { name, path, mode: 'regular', install: copyInstallSection(install) }
   }

@@ -96,7 +96,50 @@ describe('systemd: the unit files kept with the stat data of what they were read
     await writeFile(lib('graphical.target'), '[Unit]\nDescription=Graphical\n')
     await symlink('graphical.target', lib('default.target'))
     assert.equal((await agree('another default target')).got.startup.defaultTarget, 'graphical.target')
+    // A unit moved from the vendor folder to the administrator's, its times kept (mv).
+    await writeFile(lib('f.service'), '[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n')
+    await agree('a vendor unit')
+    await rename(lib('f.service'), etc('f.service'))
+    assert.ok((await agree('the unit moved to /etc')).got.units['f.service']?.hash !== undefined)
+    // A second drop-in in a folder that had one, then the first edited in place.
+    await writeFile(lib('a.service.d/more.conf'), '[Install]\nAlias=alpha2.service\n')
+    await agree('another drop-in')
+    await writeFile(lib('a.service.d/alias.conf'), '[Install]\nAlias=alpha3.service\n')
+    await agree('a drop-in edited in place')
     assert.equal((await agree('unchanged at the end')).listedNow, 0)
+  })
+
+  it("a unit's [Install] section parsed from a file changed too recently to trust its times is parsed again, even when an edit in that moment kept its stat data", async () => {
+    // The kernel's clock is coarse (a jiffy; whole seconds on some file systems): a same-size edit
+    // right after a read may leave size, times and inode as they were. The host below gives b.service's
+    // first stat data after the edit, as such a clock would.
+    const frozen = new Map<string, unknown>()
+    let freeze = false
+    const local = new LocalHost(root)
+    const host = new Proxy(local, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown
+        if ((name === 'lstat' || name === 'stat') && typeof value === 'function') {
+          return async (path: string) => {
+            const key = `${String(name)}:${path}`
+            if (freeze && frozen.has(key)) return frozen.get(key)
+            const st = await (value as (p: string) => Promise<unknown>).call(target, path)
+            if (path.endsWith('/b.service')) frozen.set(key, st)
+            return st
+          }
+        }
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    }) as HostPort
+    const cache = new MemoryCache()
+    await writeFile(lib('b.service'), '[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n')
+    const first = (await collectSystemdState({ host, cache } as unknown as ProviderContext)).state
+    assert.equal(first.units['b.service']?.state, 'disabled')
+    await writeFile(lib('b.service'), '[Service]\nExecStart=/bin/true\n[Instal_]\nWantedBy=multi-user.target\n')
+    freeze = true
+    assert.ok(frozen.size > 0, 'the unit was looked at')
+    const second = (await collectSystemdState({ host, cache } as unknown as ProviderContext)).state
+    assert.equal(second.units['b.service']?.state, 'static', 'no [Install] section any more')
   })
 
   it('a change too recent to trust its times is read, and not kept: the next collect reads again', async () => {

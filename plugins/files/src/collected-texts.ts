@@ -1,0 +1,46 @@
+import type { FileEntry, FilesState } from './state.js'
+
+/**
+ * Speed and memory (issue 22, session 8): the mirrored files of the state this process collected
+ * last, for `load` to take a twin document's text and sha256 from when the document holds
+ * exactly that text. `plan` and `status` load the twin right after collecting the machine; on an
+ * unchanged machine every mirrored document is the text collect just made of its file (the
+ * services root: 211 documents, 1.3 MB). Hashing each again (sha256) and keeping a second copy
+ * of every text until the diff are left out. The copies were promoted to V8's old generation,
+ * which then crossed its first limit (about 19.4 MB on the services root), so an incremental
+ * mark-compact started near the end and the process waited for it before exiting: `plan`'s and
+ * `status`'s heap at their end 19.4 → 18.7 MB and no mark-compact (`--trace-gc`); exiting
+ * without that wait had saved 13 ms of CPU and 28 ms of wall (medians of 15, load 4). With the
+ * rows beside it (MadeDocuments, twin-files.ts's readSize, load.ts's lazy scope), against main
+ * (medians of 13 interleaved, load 10–11.6): `plan` 193 → 176 ms of CPU, `status` 191 → 178 ms.
+ *
+ * Nothing is trusted: every document is still read and decoded, and its text is compared with
+ * the collected one character for character; equal texts are equal bytes (UTF-8, decoded with
+ * fatal errors), so their sha256 and size are the collected file's. Any other text (an edit, a
+ * pull, another root) is hashed as before. Held through a WeakRef: nothing kept once the
+ * collected state is dropped (the scale root's texts are not kept to the end of a snapshot).
+ */
+let last: WeakRef<FilesState> | undefined
+/** Each remembered state's mirrored files by path, kept only as long as the state (a WeakMap's value lives with its key). */
+const indexes = new WeakMap<FilesState, Map<string, FileEntry>>()
+
+/** Called by collect with the state it made. */
+export function rememberCollected(state: FilesState): void {
+  last = new WeakRef(state)
+}
+
+/** The collected mirrored file at `path`, when its text is `text` and its size `size`; undefined otherwise. */
+export function collectedWithText(path: string, text: string, size: number): FileEntry | undefined {
+  const state = last?.deref()
+  if (state === undefined) return undefined
+  let byPath = indexes.get(state)
+  if (byPath === undefined) {
+    byPath = new Map()
+    for (const entry of state.entries) {
+      if (entry.type === 'file' && entry.content === 'mirrored' && entry.text !== undefined && entry.sha256 !== undefined) byPath.set(entry.path, entry)
+    }
+    indexes.set(state, byPath)
+  }
+  const entry = byPath.get(path)
+  return entry !== undefined && entry.text === text && entry.size === size ? entry : undefined
+}
