@@ -13,7 +13,7 @@ import {
 } from '@twinsync/sdk'
 import { readAccounts } from './accounts.js'
 import { resolveScope, type FilesScope } from './collect.js'
-import { collectedWithText } from './collected-texts.js'
+import { collectedWithBytes } from './collected-texts.js'
 import { decodeText, sha256 } from './content.js'
 import { isIncluded } from './include.js'
 import { readManifest } from './manifest.js'
@@ -70,6 +70,12 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
       )
       continue
     }
+    // The bytes of the text collect just made of the machine's file (an unchanged machine): its string and sha256 (collected-texts.ts).
+    const same = collectedWithBytes(entry.path, bytes)
+    if (same !== undefined) {
+      entries.set(entry.path, { ...entry, text: same.text, sha256: same.sha256, size: bytes.byteLength })
+      continue
+    }
     const text = decodeText(bytes)
     if (text === undefined) {
       diagnostics.push(
@@ -79,9 +85,7 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
       entries.set(entry.path, rest)
       continue
     }
-    // The text collect just made of the machine's file (an unchanged machine): its string and sha256 (collected-texts.ts).
-    const same = collectedWithText(entry.path, text, bytes.byteLength)
-    entries.set(entry.path, same === undefined ? { ...entry, text, sha256: sha256(bytes), size: bytes.byteLength } : { ...entry, text: same.text, sha256: same.sha256, size: bytes.byteLength })
+    entries.set(entry.path, { ...entry, text, sha256: sha256(bytes), size: bytes.byteLength })
   }
 
   const listed = new Map(manifest.entries.map((e) => [e.path, e.type]))
