@@ -263,6 +263,7 @@ function saveCaches() {
   for (const handle of loaded) handle.save()
 }
 
+exports.cacheDir = cacheDir
 exports.provide = provide
 exports.provideFile = provideFile
 exports.requireCached = requireCached

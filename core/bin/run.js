@@ -12,15 +12,21 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
 }
 
 async function start() {
-  keepYoungGenerationSmall()
   const { join } = require('node:path')
   // oclif, the SDK and the commands as bundled CommonJS files (core/scripts/bundle.mjs), compiled from
   // V8's code cache (code-cache.js), one cache a command; oclif finds the commands' file in
   // require's cache, and the commands require the same oclif.
-  const { provide, requireCached, saveCaches } = require('./code-cache.js')
-  const variant = cacheVariant(args)
+  const { cacheDir, provide, requireCached, saveCaches } = require('./code-cache.js')
+  // V8's flags for this command (v8-flags.js: TurboFan held back for a short run, the young
+  // generation small for a large one), chosen before any code cache is read: they are part of a
+  // cache's stamp.
+  const { chooseFlags, recordRun } = require('./v8-flags.js')
+  const command = cacheVariant(args)
+  const flags = chooseFlags(command, cacheDir)
+  const { suffix } = flags
+  const variant = command + suffix
   // oclif runs the same functions for every command: one cache for help, one for the rest.
-  const oclif = requireCached(join(__dirname, '..', 'bundle', 'oclif.cjs'), variant.endsWith('.help') ? 'help' : 'run').exports
+  const oclif = requireCached(join(__dirname, '..', 'bundle', 'oclif.cjs'), (command.endsWith('.help') ? 'help' : 'run') + suffix).exports
   // The SDK as installed, CommonJS too: the commands and every plugin share it. Of the SDK and the
   // commands, only what every command needs loads here; the rest (sdk-lib.cjs, twinsync-lib.cjs)
   // when a command first imports a service, through the same cache.
@@ -34,21 +40,10 @@ async function start() {
   const { loadOptions } = require('./oclif-config.js')
   await oclif.execute({ args: argv, loadOptions: await loadOptions(oclif, join(__dirname, '..'), argv, cli.OWN_WORDS) })
   // Only a run that succeeded leaves a cache: bad input changes nothing on disk.
-  if (!process.exitCode) saveCaches()
-}
-
-/**
- * Memory (issue 22, session 7): V8's young generation kept at its first size (1 MB a
- * semi-space) instead of doubling up to 16 MB once much of what it holds survives, as it does
- * while a provider builds its state. That reserve was 32 MB of the scale root's unchanged
- * snapshot's peak: 176-206 MB → 154-159 MB for the same CPU (1.16 and 1.13 s, medians of 9
- * interleaved, load 6-8). Node takes --max-semi-space-size only on its command line, which a
- * `#!` line cannot pass; V8 reads its growth factor each time the space would grow, and
- * raises a factor below 2 only when the heap is set up, so 1 set now keeps the size
- * (measured on Node 20; where a V8 grows otherwise, the run only uses more memory).
- */
-function keepYoungGenerationSmall() {
-  require('node:v8').setFlagsFromString('--semi-space-growth-factor=1')
+  if (!process.exitCode) {
+    saveCaches()
+    recordRun(command, flags, cacheDir)
+  }
 }
 
 /**
@@ -80,8 +75,16 @@ function sdkFile() {
   return require.resolve('@twinsync/sdk/cjs')
 }
 
-/** The name of a run's code cache: its command's first word, and whether it asks for help. */
+/**
+ * The name of a run's code cache: its command's first word, and whether it asks for help or makes
+ * the first snapshot. A cache holds every function the run that wrote it compiled, and V8 reads
+ * all of it each time: the first snapshot (`--init`, once a twin) compiles much that an unchanged
+ * one never runs, and its cache would otherwise be the one every later snapshot reads (the
+ * services root: 2.2 MB instead of 1.7 MB of the two lib files' caches; see v8-flags.js
+ * for the suffix of its flags).
+ */
 function cacheVariant(words) {
   const word = words.length === 0 ? 'none' : /^[a-z][a-z0-9-]{0,31}$/.test(words[0]) ? words[0] : 'other'
-  return words.includes('--help') || words.includes('-h') ? `${word}.help` : word
+  if (words.includes('--help') || words.includes('-h')) return `${word}.help`
+  return words.includes('--init') ? `${word}.init` : word
 }

@@ -204,7 +204,39 @@ const CJS_BANNER = [
   "var __twinsyncRequire = typeof __twinsyncRequire === 'function' ? __twinsyncRequire : require;",
   "var __twinsyncMetaUrl = require('node:url').pathToFileURL(__filename).href;",
   "var __twinsyncMetaResolve = (specifier) => require('node:url').pathToFileURL(require.resolve(specifier)).href;",
+  // lazyBuiltins: Node's module, required when a name of it is first read.
+  'var __twinsyncLazy = (id) => { let m; return new Proxy({}, { get: (_, key) => (m ??= require(id))[key], has: (_, key) => key in (m ??= require(id)) }); };',
 ].join(' ')
+
+/**
+ * Node's own modules that modules of the CLI and the SDK import at their top, for functions an
+ * unchanged snapshot, `plan` and `status` never call (git and other tools are spawned only when
+ * something changed, the asynchronous file calls are those of writes): each is required when the
+ * module first reads a name of it. Requiring `node:child_process` loads it with `dgram`, its
+ * socket list and its internals, `node:fs/promises` with its directory, watcher and readline
+ * modules: 0.9–1.1 ms a run that needs neither (both after stream, net, zlib and crypto, which such a run loads anyway; medians of 11 fresh processes, session 8). Only esbuild's own binding of
+ * an import (`import_x = require("node:…")`) is made lazy, and only where every other use of that
+ * name reads a property of it (checked); anything else is left as it is.
+ */
+const LAZY_CLI_BUILTINS = /^( +)(import_\w+) = require\("(node:child_process|child_process|node:fs\/promises|fs\/promises)"\);$/gm
+function lazyBuiltins(text, file) {
+  const names = []
+  const out = text.replace(LAZY_CLI_BUILTINS, (line, indent, name, id) => {
+    names.push(name)
+    return `${indent}${name} = __twinsyncLazy(${JSON.stringify(id)});`
+  })
+  for (const name of names) {
+    for (const use of out.matchAll(new RegExp(`(?<![\\w$.])${name.replace(/\$/g, '\\$')}(?![\\w$])`, 'g'))) {
+      const after = out.slice(use.index + name.length, use.index + name.length + 20)
+      const before = out.slice(Math.max(0, use.index - 4), use.index)
+      const property = after.startsWith('.')
+      const assigned = after.startsWith(' = __twinsyncLazy(')
+      const declared = /^[,;]/.test(after) && /(var |, )$/.test(before)
+      if (!property && !assigned && !declared) throw new Error(`bundle: ${file} uses ${name} (a module of Node's made lazy) other than by reading a name of it: ${out.slice(use.index - 40, use.index + 40)}; see lazyBuiltins`)
+    }
+  }
+  return out
+}
 
 /**
  * The file as ASCII when only comments held other characters (esbuild writes its code as ASCII,
@@ -385,7 +417,7 @@ async function splitCjs({ name, dir, entryDir, entry, lazyRoots = [], options })
     if (both.length > 0) throw new Error(`bundle: ${both.join(', ')} in both ${name}.cjs and ${name}-lib.cjs`)
     for (const [file, result] of [[`${name}.cjs`, first], [`${name}-lib.cjs`, second]]) {
       const path = join(dir, file)
-      writeFileSync(path, asciiComments(dynamicImportsThroughLoader(readFileSync(path, 'utf8'), Object.values(result.metafile.outputs)[0], file)))
+      writeFileSync(path, lazyBuiltins(asciiComments(dynamicImportsThroughLoader(readFileSync(path, 'utf8'), Object.values(result.metafile.outputs)[0], file)), file))
     }
     return { first, second }
   } finally {
@@ -401,6 +433,54 @@ async function splitCjs({ name, dir, entryDir, entry, lazyRoots = [], options })
 // typebox's schemas), and each entry's file (sdk/bundle/index.js, errors.js, …) is a small ES
 // module that requires sdk.cjs and exports that entry's names: a plugin's `import
 // '@twinsync/sdk'` and the host's `require` get the one instance in require's cache.
+/**
+ * typebox's regular expressions over Unicode properties (`\p{ID_Start}`, `\p{L}`, `\p{Script=Han}`…)
+ * made when first used instead of when typebox loads: V8 builds each one's character classes from
+ * ICU when the expression is created, and typebox's index loads them all with every SDK entry
+ * that imports it (its code emitter's identifier check, the IDN e-mail format, the IDNA tables
+ * behind the hostname formats), though only a schema with such a format or a compiled validator
+ * with an odd property name asks one. 1.1–1.2 ms of CPU a run that needs none (session 8: the
+ * expressions alone in a fresh node, medians of 5; callgrind counted 2% of an unchanged
+ * snapshot's instructions in their parsing). A module-level `const NAME = /…\p{…}…/flags` whose
+ * only uses are `NAME.test(` (no `g` or `y` flag: no state between tests) is made when first
+ * tested; the IDNA module, which holds the rest, is required when a hostname format is first
+ * checked. Anything else in those files fails the build (see the checks).
+ */
+const LAZY_TYPEBOX = /[\\/]node_modules[\\/]typebox[\\/]build[\\/](guard[\\/]emit|format[\\/]idn_email|format[\\/]hostname|format[\\/]idn_hostname)\.mjs$/
+const IDNA_IMPORT = "import * as Idna from './idna/index.mjs';"
+let lazyTypeboxFiles = 0
+/** The text without its comments (for counting a name's uses only). */
+const uncommented = (text) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/[^\n]*/g, '')
+function lazyTypeboxRegExps(text, path) {
+  let out = text
+  if (/[\\/]format[\\/](idn_)?hostname\.mjs$/.test(path)) {
+    if (out.split(IDNA_IMPORT).length !== 2) throw new Error(`bundle: ${path} does not import typebox's IDNA module as lazyTypeboxRegExps expects`)
+    out = out.replace(IDNA_IMPORT, "let Idna__module; const idna = () => (Idna__module ??= require('./idna/index.mjs'));")
+    const uses = uncommented(out).match(/(?<![\w$.])Idna(?![\w$])/g)?.length ?? 0
+    const calls = uncommented(out).match(/(?<![\w$.])Idna\.Is\w+\(/g)?.length ?? 0
+    if (uses === 0 || uses !== calls) throw new Error(`bundle: ${path} uses typebox's IDNA module other than by calling its functions; see lazyTypeboxRegExps`)
+    out = out.replace(/(?<![\w$.])Idna\.(Is\w+)\(/g, 'idna().$1(')
+  } else {
+    const declarations = [...out.matchAll(/^const (\w+) = (\/.*\\p\{.*\/([a-z]*));$/gm)]
+    if (declarations.length !== 1) throw new Error(`bundle: ${path} does not hold one regular expression over Unicode properties as lazyTypeboxRegExps expects`)
+    const [line, name, literal, flags] = declarations[0]
+    if (/[gy]/.test(flags)) throw new Error(`bundle: ${path}'s ${name} keeps state between tests (${flags}); see lazyTypeboxRegExps`)
+    out = out.replace(line, `let ${name}__lazy;`)
+    const uses = uncommented(out).match(new RegExp(`(?<![\\w$.])${name}(?![\\w$])`, 'g'))?.length ?? 0
+    const tests = uncommented(out).match(new RegExp(`(?<![\\w$.])${name}\\.test\\(`, 'g'))?.length ?? 0
+    if (uses === 0 || uses !== tests) throw new Error(`bundle: ${path} uses ${name} other than by its test(); see lazyTypeboxRegExps`)
+    out = out.replace(new RegExp(`(?<![\\w$.])${name}\\.test\\(`, 'g'), () => `(${name}__lazy ??= ${literal}).test(`)
+  }
+  lazyTypeboxFiles++
+  return out
+}
+const lazyTypebox = {
+  name: 'lazy-typebox-regexps',
+  setup(b) {
+    b.onLoad({ filter: LAZY_TYPEBOX }, (args) => ({ contents: lazyTypeboxRegExps(readFileSync(args.path, 'utf8'), args.path), loader: 'js' }))
+  },
+}
+
 const SDK_ENTRIES = { index: 'index', errors: 'errors', domains: 'domains', conformance: 'conformance-kit', typebox: 'typebox', typeboxValue: 'typebox-value' }
 const sdkOut = join(sdk, 'bundle')
 const SDK_EAGER = ['errors', 'domains']
@@ -423,9 +503,11 @@ const sdkSplit = await splitCjs({
     define: { 'import.meta.url': '__twinsyncMetaUrl' },
     logOverride: { 'empty-import-meta': 'error' },
     banner: { js: CJS_BANNER },
-    plugins: [],
+    plugins: [lazyTypebox],
   },
 })
+// The four typebox files, in the SDK's lazy file (typebox is not among what every command loads).
+if (lazyTypeboxFiles !== 4) throw new Error(`bundle: lazyTypeboxRegExps rewrote ${lazyTypeboxFiles} typebox files, not the 4 this build expects`)
 const sdkFile = join(sdkOut, 'sdk.cjs')
 const sdkCjs = createRequire(sdkFile)(sdkFile)
 /** Per SDK entry (SDK_OF's keys): what sharedSdkNamespaces needs to know of its module object. */
@@ -641,10 +723,34 @@ const tui = await build({
 })
 removeStale(outdir, [cliSplit.first, cliSplit.second, tui], ['oclif.cjs'])
 
+/**
+ * esbuild wraps each module of a CommonJS bundle as `__esm({ "<its path>"() {…} })` (or
+ * `__commonJS`), an object literal whose one key is the module's path, so that the function is
+ * named after it. Every such literal runs when the file loads, and each new key is a new hidden
+ * class (map) that V8 adds to the transitions of the object literal's first map, kept sorted: with
+ * some 1,600 modules in the files an unchanged snapshot loads (oclif's, the commands', the SDK's),
+ * adding them cost more than everything else the files' top levels do (a fresh node: 1,600 such
+ * literals 6.8–45 ms, 800 1.4 ms, 400 0.6 ms; the same 1,600 with one key 0.65 ms; session 8).
+ * The key is made the same for all, `__twinsyncModule`: esbuild's helpers take the literal's
+ * first key, whatever it is; the module's path stays in the comment esbuild writes above it.
+ */
+const MODULE_KEY = /^(var [\w$]+ = __(?:esm|commonJS)\(\{\n {2})"(?:[^"\\\n]|\\.)*"(\([\w$, ]*\) \{)$/gm
+function sameModuleKey(text, file) {
+  const wrappers = text.match(/^var [\w$]+ = __(?:esm|commonJS)\(\{$/gm)?.length ?? 0
+  let keys = 0
+  const out = text.replace(MODULE_KEY, (line, head, params) => {
+    keys++
+    return `${head}__twinsyncModule${params}`
+  })
+  if (keys !== wrappers) throw new Error(`bundle: ${file} has ${wrappers} module wrappers but ${keys} in the shape sameModuleKey expects`)
+  return out
+}
+
 // Each CommonJS file bin/code-cache.js compiles from a code cache begins with the sha256 of the
 // rest of it, which names its caches there (with the file's stat data) instead of a hash of the
 // file worked out on every run.
 for (const file of [oclifFile, join(outdir, 'twinsync.cjs'), join(outdir, 'twinsync-lib.cjs'), join(sdkOut, 'sdk.cjs'), join(sdkOut, 'sdk-lib.cjs')]) {
+  writeFileSync(file, sameModuleKey(readFileSync(file, 'latin1'), basename(file)), 'latin1')
   const text = readFileSync(file)
   writeFileSync(file, Buffer.concat([Buffer.from(`// twinsync-bundle sha256:${createHash('sha256').update(text).digest('hex')}\n`), text]))
 }

@@ -2,7 +2,7 @@
 // process, as each twinsync run is; the module under test is the one bin/run.js uses.
 import { strict as assert } from 'node:assert'
 import { execFile } from 'node:child_process'
-import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -76,6 +76,23 @@ describe('oclif from V8 code cache (core/bin/code-cache.js)', () => {
     assert.deepEqual(await load(file, home), { fromCache: false, value: 'v1' })
     assert.equal((await load(file, home)).fromCache, false)
     assert.deepEqual(await cacheFiles(), [], 'nothing written into a folder others can write')
+
+    // A cache folder that is a symlink (even to a folder of this user's alone), and a cache file
+    // of another user's (mode 0600 in a folder of this user's): neither is read.
+    await rm(join(home, 'cache'), { recursive: true })
+    await mkdir(join(home, 'cache'), { mode: 0o700 })
+    await mkdir(join(dir, 'elsewhere', 'v8'), { recursive: true, mode: 0o700 })
+    await chmod(join(dir, 'elsewhere'), 0o700)
+    await symlink(join(dir, 'elsewhere'), join(home, 'cache', 'twinsync'))
+    assert.deepEqual(await load(file, home), { fromCache: false, value: 'v1' })
+    assert.deepEqual(await load(file, home), { fromCache: false, value: 'v1' })
+    assert.deepEqual(await readdir(join(dir, 'elsewhere', 'v8')), [], 'nothing written through the symlink')
+    await rm(join(home, 'cache', 'twinsync'))
+    assert.deepEqual(await load(file, home), { fromCache: false, value: 'v1' })
+    assert.equal((await load(file, home)).fromCache, true)
+    const [mine] = await cacheFiles()
+    await chown(join(home, 'cache', 'twinsync', 'v8', mine as string), 65534, 65534)
+    assert.equal((await load(file, home)).fromCache, false, "another user's cache file")
 
     // A HOME that belongs to another user (sudo keeping the caller's HOME): no cache at all.
     await rm(join(home, 'cache'), { recursive: true })
@@ -194,7 +211,30 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
     assert.equal((JSON.parse(first) as { configFile: string }).configFile, join(home, 'config.yaml'))
   })
 
-  it("starts a command of its own without Node's ES module resolver (the SDK found without resolving its exports), and its help without node:crypto, child_process, perf_hooks, readline or fs/promises", async () => {
+  it("keeps V8's young generation small, under caches of their own, for a command whose last run was large (bin/v8-flags.js)", async () => {
+    const dir = join(home, '.cache', 'twinsync', 'v8')
+    const names = async () => (await readdir(dir)).map((f) => f.replace(/-[0-9a-f]{32}-/, '-KEY-')).sort()
+    const help = await twinsync('describe', '--help')
+    assert.deepEqual(await names(), ['oclif.cjs-KEY-help', 'sdk.cjs-KEY-describe.help', 'twinsync.cjs-KEY-describe.help'])
+    // The marker a large `describe` run leaves: the next run of the command (help too) sets the
+    // flag before any cache is read, and names every cache it writes after it; same output.
+    await writeFile(join(dir, 'large-heap-describe'), '')
+    assert.equal(await twinsync('describe', '--help'), help)
+    assert.deepEqual(await names(), [
+      'large-heap-describe',
+      'oclif.cjs-KEY-help',
+      'oclif.cjs-KEY-help.semi1',
+      'sdk.cjs-KEY-describe.help',
+      'sdk.cjs-KEY-describe.help.semi1',
+      'twinsync.cjs-KEY-describe.help',
+      'twinsync.cjs-KEY-describe.help.semi1',
+    ])
+    // Help leaves the marker as it is; a small run of the command itself removes it.
+    await twinsync('describe', '--json')
+    assert.ok(!(await names()).includes('large-heap-describe'))
+  })
+
+  it("starts a command of its own without Node's ES module resolver (the SDK found without resolving its exports), and its help without node:crypto, child_process, perf_hooks, readline or fs/promises ", async () => {
     const probe = join(home, 'probe.cjs')
     await writeFile(probe, "process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList)))\n")
     await writeFile(join(home, 'config.yaml'), '{}\n')
@@ -210,5 +250,36 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
         assert.deepEqual(unneeded, [], args.join(' '))
       }
     }
+  })
+})
+
+/** bin/v8-flags.js: the markers of a command whose last run was long or large. */
+describe("V8's flags chosen from the command's last run (core/bin/v8-flags.js)", () => {
+  const FLAGS = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'v8-flags.js')).href
+  let dir: string
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-v8-flags-'))
+  })
+  afterEach(() => rm(dir, { recursive: true, force: true }))
+
+  it('writes a marker after a long or large run, removes it after a short or small one, leaves them for help, and keeps none without a cache folder', async () => {
+    type Chosen = { long: boolean; large: boolean }
+    const { recordRun, LARGE_HEAP, LONG_CPU } = (await import(FLAGS)) as {
+      recordRun: (v: string, chosen: Chosen, cacheDir: (create: boolean) => string | undefined, now?: { cpuMs: number; heapUsed: number }) => void
+      LARGE_HEAP: number
+      LONG_CPU: number
+    }
+    const cacheDir = () => dir
+    const files = async () => (await readdir(dir)).sort()
+    recordRun('snapshot.init', { long: false, large: false }, cacheDir, { cpuMs: LONG_CPU, heapUsed: LARGE_HEAP })
+    assert.deepEqual(await files(), ['large-heap-snapshot', 'long-run-snapshot'])
+    recordRun('snapshot.help', { long: true, large: true }, cacheDir, { cpuMs: 0, heapUsed: 0 })
+    assert.deepEqual(await files(), ['large-heap-snapshot', 'long-run-snapshot'])
+    recordRun('snapshot', { long: true, large: true }, cacheDir, { cpuMs: LONG_CPU - 1, heapUsed: LARGE_HEAP })
+    assert.deepEqual(await files(), ['large-heap-snapshot'])
+    recordRun('snapshot', { long: false, large: true }, cacheDir, { cpuMs: 10, heapUsed: LARGE_HEAP - 1 })
+    assert.deepEqual(await files(), [])
+    recordRun('plan', { long: false, large: false }, () => undefined, { cpuMs: LONG_CPU, heapUsed: LARGE_HEAP })
+    assert.deepEqual(await files(), [])
   })
 })

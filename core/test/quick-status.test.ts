@@ -126,6 +126,17 @@ describe('the twin read from .git without git (quick-status.ts)', function () {
     ],
     ['a deleted file', () => rm(twinFile('scripts/new.sh')), () => assert.equal(rig.git('ls-tree', 'HEAD', 'scripts/new.sh'), '')],
     [
+      'a file in a folder that was empty (the folders kept clean by their stamps)',
+      async () => {
+        await mkdir(twinFile('plans/empty/inner'), { recursive: true })
+        // The empty folders, settled and found clean first: their stamps are kept.
+        await settleClean()
+        assert.equal(quickClean(rig.twinDir).clean, true, 'empty folders are clean')
+        await writeFile(twinFile('plans/empty/inner/late.yaml'), 'late: 1\n')
+      },
+      () => assert.equal(rig.git('show', 'HEAD:plans/empty/inner/late.yaml'), 'late: 1'),
+    ],
+    [
       'a mode change',
       () => chmod(twinFile('plans/deep/x.yaml'), 0o755),
       () => assert.match(rig.git('ls-tree', 'HEAD', 'plans/deep/x.yaml'), /^100755 /),

@@ -97,7 +97,7 @@ describe('snapshot objects: trees, changes, commit and index made in Node', func
 
   it("takes every name git takes (spaces, a leading dash, control characters, 255 bytes, decomposed accents, a backslash) and refuses, committing nothing, the names git refuses as '.git' (fsck's hasDotgit)", async () => {
     const head = () => rig.git('rev-parse', 'HEAD')
-    const taken = ['with space', '-leading', 'tab\there', 'new\nline', 'L'.repeat(255), 'e\u0301.json', 'back\\slash', '.gitx', 'git~2', 'x.git', '.git-credentials.d/y']
+    const taken = ['with space', '-leading', 'tab\there', 'new\nline', 'L'.repeat(255), 'e\u0301.json', 'back\\slash', '.gitx', 'git~2', 'x.git', '.git-credentials.d/y', 'x:.git', '.git~1', ' .git', '.git\u00a0']
     const draft = await rig.twin().draft({ edited: false })
     for (const name of taken) draft.write({ path: `system/taken/${name}`, content: `${name}\n` })
     const { tree } = await draft.build({ edited: false })
@@ -105,7 +105,7 @@ describe('snapshot objects: trees, changes, commit and index made in Node', func
     assert.equal(rig.git('fsck', '--strict', '--no-progress'), '')
     assert.equal(rig.git('status', '--porcelain'), '')
     assert.equal(rig.git('-c', 'core.quotepath=false', 'ls-tree', '-r', '-z', '--name-only', 'HEAD', 'system/taken/').split('\0').filter(Boolean).length, taken.length)
-    for (const name of ['.GIT/x', '.Git', 'git~1/y', 'GIT~1', '.git /z', '.git.', '.git. .', '.git\\evil', '.g\u200cit', '\ufeff.GIT']) {
+    for (const name of ['.GIT/x', '.Git', 'git~1/y', 'GIT~1', '.git /z', '.git.', '.git. .', '.git\\evil', '.g\u200cit', '\ufeff.GIT', 'x\\.git', 'git~1:a', '.git::$INDEX_ALLOCATION', 'GIT~1 ']) {
       const before = head()
       const refused = await rig.twin().draft({ edited: false })
       assert.throws(() => refused.write({ path: `system/odd/${name}`, content: 'x\n' }), (error: unknown) => isTwinSyncError(error) && error.code === 'PATH_INVALID', JSON.stringify(name))

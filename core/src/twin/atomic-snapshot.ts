@@ -1111,12 +1111,13 @@ function checkTwinPath(path: string): void {
 /**
  * A name git will not put into a tree and `fsck --strict` calls `hasDotgit` (so a host that
  * checks what is pushed, as GitHub does, refuses the commit): `.git` in any case, also with dots
- * or spaces after it or its NTFS short name `git~1` (git's is_ntfs_dotgit, up to a backslash),
- * or with characters HFS+ ignores inside (is_hfs_dotgit). The trees are made in Node, so the
- * check git's `update-index` made is made here.
+ * or spaces after it or its NTFS short name `git~1`, in any part between backslashes and up to
+ * a `:` (git's is_ntfs_dotgit), or with characters HFS+ ignores inside (is_hfs_dotgit). The
+ * trees are made in Node, so the check git's `update-index` made is made here; the same
+ * verdicts as git 2.39's `update-index` and `fsck --strict` on 29 such names.
  */
 function isDotGit(name: string): boolean {
-  return /^(?:\.git|git~1)[. ]*(?:\\|$)/i.test(name) || name.replace(HFS_IGNORED, '').toLowerCase() === '.git'
+  return name.split('\\').some((part) => /^(?:\.git|git~1)[. ]*(?::|$)/i.test(part)) || name.replace(HFS_IGNORED, '').toLowerCase() === '.git'
 }
 const HFS_IGNORED = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g
 

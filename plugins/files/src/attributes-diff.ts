@@ -33,7 +33,13 @@ export interface AttributesWanted {
 export function attributesWanted(desired: FileEntry, live: FileEntry | undefined): AttributesWanted {
   const none: AttributesWanted = { differs: false, words: [], capabilitiesDiffer: false, data: {}, refused: [] }
   if (desired.type === 'symlink') return none
-  const want = withModeInAcl(desired.xattrs ?? {}, parseMode(desired.mode))
+  const mode = parseMode(desired.mode)
+  // Speed (session 8): no extended attribute on either side and the same capabilities (nearly
+  // every path) is what the general case below comes to, without its sets, sorts and copies: a
+  // `plan` or `status` of the services root asks this of 616 entries (the files diff 2.9 → 2.3 ms
+  // of CPU, fresh process, medians of 11, load 9).
+  if (isEmpty(desired.xattrs) && isEmpty(live?.xattrs) && (desired.capabilities ?? '') === (live?.capabilities ?? '')) return none
+  const want = withModeInAcl(desired.xattrs ?? {}, mode)
   const have = live?.xattrs ?? {}
   const words: string[] = []
   const refused: Diagnostic[] = []
@@ -93,6 +99,12 @@ export function attributesWanted(desired: FileEntry, live: FileEntry | undefined
     refused,
     data: differs || creating ? { xattrs: final, capabilities: wantCaps } : {},
   }
+}
+
+function isEmpty(xattrs: Record<string, string> | undefined): boolean {
+  if (xattrs === undefined) return true
+  for (const _ in xattrs) return false
+  return true
 }
 
 /** The twin's access ACL as its mode leaves it (see aclWithMode): a hand-edited mode wins. */

@@ -50,13 +50,32 @@ function parseKept(text: string | undefined): Kept | undefined {
 }
 
 async function unchanged(host: HostPort, paths: Kept['paths']): Promise<boolean> {
+  const lstatKeys = new Map<string, string>()
   for (const entry of paths) {
     if (!Array.isArray(entry) || entry.length !== 3) return false
     const [how, path, key] = entry
-    if (typeof path !== 'string' || (how !== 'l' && how !== 's')) return false
+    if (typeof path !== 'string' || typeof key !== 'string' || (how !== 'l' && how !== 's')) return false
+    if (how === 'l') lstatKeys.set(path, key)
+  }
+  for (const [how, path, key] of paths) {
+    if (how === 's' && provedByLstat(key, lstatKeys.get(path))) continue
     if (keyOf(await statOf(host, how, path)) !== key) return false
   }
   return true
+}
+
+/**
+ * A path's stat needs no call of its own when the same path's lstat is checked too and found
+ * then what its stat found: a file or folder (no link to follow), or nothing at all. While the
+ * lstat still finds exactly that, the stat would (the same parent resolved the same way, the
+ * same inode); if it finds anything else, the check fails anyway.
+ *
+ * Speed (issue 22): the services root's unit-file check made 544 stat calls, 222 of them the
+ * stat of a path whose lstat it also made: 544 → 322 calls; an unchanged `cachedUnitFiles`
+ * (the cache parsed and checked) 6.2–6.8 → 3.4–4.7 ms of CPU (fresh process, loaded machine).
+ */
+function provedByLstat(key: string, lstatKey: string | undefined): boolean {
+  return key === lstatKey && (key === 'missing' || key.startsWith('file ') || key.startsWith('directory '))
 }
 
 /** The path's lstat ('l') or stat ('s'); 'error' when asking failed. */

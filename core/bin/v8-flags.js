@@ -1,0 +1,102 @@
+'use strict'
+// Speed and memory (issue 22, session 8): the V8 flags of a run, chosen per command from what
+// that command's last run left, before any bundle loads.
+//
+// - TurboFan held back for a short run: `--interrupt-budget` 8 times V8's default (540672), so
+//   only a function that runs very hot is optimised. A command-line run is over in a fraction of
+//   a second, and TurboFan compiled (on a second thread) far more than it paid back: about 16% of
+//   an unchanged snapshot's instructions (callgrind, services root). CPU (user + sys, medians of
+//   15 interleaved, load 9-11, the flag given on the command line): services root, unchanged
+//   snapshot 133.0 → 121.1 ms (`--no-opt` 121.2); scale root (5,000 packages, 20,000 files),
+//   unchanged snapshot 977 → 908 ms (`--no-opt` 873). A long run is another matter: the scale
+//   root's first snapshot (7.3 s of CPU) took 7% more with it (`--no-opt` 13% more), so a command
+//   whose last run took LONG_CPU or more runs with V8's own budget.
+// - V8's young generation kept at its first size (1 MB a semi-space,
+//   `--semi-space-growth-factor=1`) for a command whose last run was large. V8 doubles it up to
+//   16 MB a semi-space once much of what it holds survives, as while a provider builds its state.
+//   On a large machine that reserve is most of what the flag saves: the scale root's unchanged
+//   snapshot peaks at 128-131 MB with it, 165-170 MB without (heap in use at the end 50-68 MB).
+//   On a machine like the services root (heap in use at the end 13-24 MB for a snapshot, `plan`,
+//   `status`, a first snapshot) the growth is 3 MB of peak memory and the fixed size costs CPU:
+//   scavenges of a 1 MB space, many more of them. Session 7 set the flag for every run (its
+//   figure: unchanged snapshot 140 vs 130 ms wall, `plan` 160 vs 150 ms; session 8, services
+//   root, medians of 15 interleaved, load 2.2: unchanged snapshot 159.0 vs 149.4 ms wall, 154.5
+//   vs 146.1 ms CPU).
+//
+// A V8 flag is part of the hash V8 stamps on a code cache and checks when it takes one: a cache
+// written under another flag set is refused (and compiled again from source), so a flag cannot
+// change in the middle of a run (session 7 tried: every run's caches written again), and two
+// flag sets on one cache folder must not share cache names. So the flags are chosen before any
+// bundle loads, from what the last run of the same command (its first word: `snapshot` for an
+// unchanged snapshot and for the first one) left: markers `long-run-<word>` and
+// `large-heap-<word>` in the code cache's folder (code-cache.js: only a folder that is the
+// user's alone), written after a run that ended at or above LONG_CPU of CPU or LARGE_HEAP of V8's
+// heap in use, removed after one that ended below (a run for `--help` leaves them as they are).
+// The names of a run's code caches (every file's, oclif's too) say its flag set: `.long` and
+// `.semi1` after the variant. Without a cache folder of the user's alone (no code cache either)
+// no marker is kept: a run is short and small. What the markers decide is only how V8 compiles
+// and sizes its heap: the same command, the same output.
+const { existsSync, rmSync, writeFileSync } = require('node:fs')
+const { join } = require('node:path')
+
+/** CPU (ms, user + sys of this process) at or above which the next run of the command is a long one. */
+const LONG_CPU = 2000
+/** V8's heap in use (bytes) at the end of a run at or above which the next run keeps the young generation small. */
+const LARGE_HEAP = 40 * 1024 * 1024
+/** V8's `--interrupt-budget` default (Node 20's V8 11.3) times 8: TurboFan only for what runs very hot. */
+const SHORT_RUN_BUDGET = 8 * 67584
+
+/** A marker of a command (see the top): by its first word (bin/run.js's variant before its first dot). */
+function markerOf(dir, kind, variant) {
+  return join(dir, `${kind}-${variant.split('.')[0]}`)
+}
+
+/**
+ * The flags of this run of `variant`, set here: `{ long, large, suffix }`, suffix what the names
+ * of this run's code caches (every file's) end with. `cacheDir` is code-cache.js's.
+ */
+function chooseFlags(variant, cacheDir) {
+  const dir = cacheDir(false)
+  const long = dir !== undefined && existsSync(markerOf(dir, 'long-run', variant))
+  const large = dir !== undefined && existsSync(markerOf(dir, 'large-heap', variant))
+  const flags = []
+  if (!long) flags.push(`--interrupt-budget=${SHORT_RUN_BUDGET}`)
+  // V8 reads the growth factor each time the space would grow, and raises a factor below 2 only
+  // when the heap is set up, so 1 set now keeps the size (measured on Node 20; where a V8 grows
+  // otherwise, the run only uses more memory).
+  if (large) flags.push('--semi-space-growth-factor=1')
+  if (flags.length > 0) require('node:v8').setFlagsFromString(flags.join(' '))
+  return { long, large, suffix: `${long ? '.long' : ''}${large ? '.semi1' : ''}` }
+}
+
+/**
+ * After a run that succeeded: the markers for the next run of `variant`'s command (see the top).
+ * `chosen`: what chooseFlags gave this run; `now`: this run's CPU (ms) and V8's heap in use (bytes).
+ */
+function recordRun(variant, chosen, cacheDir, now = measured()) {
+  if (variant.endsWith('.help')) return
+  const long = now.cpuMs >= LONG_CPU
+  const large = now.heapUsed >= LARGE_HEAP
+  if (long === chosen.long && large === chosen.large) return
+  try {
+    const dir = cacheDir(long || large)
+    if (dir === undefined) return
+    for (const [kind, on] of [['long-run', long], ['large-heap', large]]) {
+      if (on) writeFileSync(markerOf(dir, kind, variant), '', { mode: 0o600 })
+      else rmSync(markerOf(dir, kind, variant), { force: true })
+    }
+  } catch {
+    // Without a marker the next run only compiles and sizes its heap as a short, small one does.
+  }
+}
+
+/** This process's CPU so far (ms) and V8's heap in use (bytes). */
+function measured() {
+  const { user, system } = process.cpuUsage()
+  return { cpuMs: (user + system) / 1000, heapUsed: process.memoryUsage().heapUsed }
+}
+
+exports.LARGE_HEAP = LARGE_HEAP
+exports.LONG_CPU = LONG_CPU
+exports.chooseFlags = chooseFlags
+exports.recordRun = recordRun
