@@ -14,11 +14,12 @@ import type { FileEntry, FilesState } from './state.js'
  * rows beside it (MadeDocuments, twin-files.ts's readSize, load.ts's lazy scope), against main
  * (medians of 13 interleaved, load 10–11.6): `plan` 193 → 176 ms of CPU, `status` 191 → 178 ms.
  *
- * Nothing is trusted: every document is still read and decoded, and its text is compared with
- * the collected one character for character; equal texts are equal bytes (UTF-8, decoded with
- * fatal errors), so their sha256 and size are the collected file's. Any other text (an edit, a
- * pull, another root) is hashed as before. Held through a WeakRef: nothing kept once the
- * collected state is dropped (the scale root's texts are not kept to the end of a snapshot).
+ * Nothing is trusted: every document is still read, and its bytes are compared with the
+ * collected text written as UTF-8; equal bytes are that text (see collectedWithBytes), so their
+ * sha256 and size are the collected file's, and no decoding is needed. Any other bytes (an edit,
+ * a pull, another root) are decoded and hashed as before. Held through a WeakRef: nothing kept
+ * once the collected state is dropped (the scale root's texts are not kept to the end of a
+ * snapshot); the one buffer the texts are written into is kept (the largest mirrored file).
  */
 let last: WeakRef<FilesState> | undefined
 /** Each remembered state's mirrored files by path, kept only as long as the state (a WeakMap's value lives with its key). */
@@ -29,8 +30,17 @@ export function rememberCollected(state: FilesState): void {
   last = new WeakRef(state)
 }
 
-/** The collected mirrored file at `path`, when its text is `text` and its size `size`; undefined otherwise. */
-export function collectedWithText(path: string, text: string, size: number): FileEntry | undefined {
+/** Where a collected text is written as UTF-8 to be compared with a document's bytes: one buffer, grown as needed. */
+let scratch = Buffer.allocUnsafeSlow(0)
+
+/**
+ * The collected mirrored file at `path` when `bytes` are exactly its text as UTF-8; undefined
+ * otherwise. The bytes are compared, not decoded: equal bytes are that text (collect decoded it
+ * from the machine's bytes with a fatal UTF-8 decoder, which gives back the same bytes encoded),
+ * and no second string of it is made (the services root's `/etc/ssh/moduli`, 592 KB, was one in
+ * V8's large-object space, which only a mark-compact frees).
+ */
+export function collectedWithBytes(path: string, bytes: Uint8Array): FileEntry | undefined {
   const state = last?.deref()
   if (state === undefined) return undefined
   let byPath = indexes.get(state)
@@ -42,5 +52,9 @@ export function collectedWithText(path: string, text: string, size: number): Fil
     indexes.set(state, byPath)
   }
   const entry = byPath.get(path)
-  return entry !== undefined && entry.text === text && entry.size === size ? entry : undefined
+  const text = entry?.text
+  if (entry === undefined || text === undefined || entry.size !== bytes.byteLength || Buffer.byteLength(text, 'utf8') !== bytes.byteLength) return undefined
+  if (scratch.length < bytes.byteLength) scratch = Buffer.allocUnsafeSlow(Math.max(bytes.byteLength, scratch.length * 2, 64 * 1024))
+  const written = scratch.write(text, 0, 'utf8')
+  return written === bytes.byteLength && scratch.subarray(0, written).equals(bytes) ? entry : undefined
 }

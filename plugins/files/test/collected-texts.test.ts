@@ -18,9 +18,12 @@ describe('files provider: load after collect (collected-texts)', () => {
   afterEach(() => root.remove())
 
   it('gives the same desired state as a load with nothing collected, for equal, edited, lookalike and non-text documents', async () => {
+    root.file('/etc/greeting.conf', 'Grüße ✓ 𝄞\n').file('/etc/accents.conf', 'café\n')
     const ctx = createTestContext(root.dir)
     const collected = await provider.collect({ ctx })
     const twin = new MemoryTwin(collected.documents)
+    // 'é' (two bytes as UTF-8) made 'ab': the same number of bytes, another text.
+    twin.set('filesystem/etc/accents.conf', 'cafab\n')
     // Edited (one character), the same length with another byte, a BOM in front (decodes to other text), not UTF-8.
     twin.set('filesystem/etc/hosts', '127.0.0.1 localhost\n10.0.0.1 db\n')
     twin.set('filesystem/etc/motd', swapLast(String(collected.documents.find((d) => d.path === 'filesystem/etc/motd')?.content)))
@@ -34,7 +37,7 @@ describe('files provider: load after collect (collected-texts)', () => {
     const state = loaded.state as FilesState
     const byPath = new Map(state.entries.map((e) => [e.path, e]))
     const actual = new Map((collected.state as FilesState).entries.map((e) => [e.path, e]))
-    for (const path of ['/etc/hosts', '/etc/motd', '/etc/app/owned']) {
+    for (const path of ['/etc/hosts', '/etc/motd', '/etc/app/owned', '/etc/accents.conf']) {
       const entry = byPath.get(path)
       assert.ok(entry?.text !== undefined, path)
       assert.notEqual(entry.text, actual.get(path)?.text, `${path} keeps the twin's text`)
@@ -42,7 +45,10 @@ describe('files provider: load after collect (collected-texts)', () => {
       assert.equal(entry.size, Buffer.byteLength(entry.text))
     }
     assert.equal(byPath.get('/etc/sudoers')?.text, undefined, 'not UTF-8: not applied')
-    // An unchanged document: the collected string itself, and its sha256.
+    // Unchanged documents, multi-byte text too: the collected strings themselves, and their sha256.
+    assert.equal(byPath.get('/etc/greeting.conf')?.text, 'Grüße ✓ 𝄞\n')
+    assert.equal(byPath.get('/etc/greeting.conf')?.sha256, sha('Grüße ✓ 𝄞\n'))
+    assert.equal(byPath.get('/etc/greeting.conf')?.text, actual.get('/etc/greeting.conf')?.text)
     const group = byPath.get('/etc/group')
     assert.ok(group?.text !== undefined)
     assert.equal(group.sha256, sha(group.text))
