@@ -172,8 +172,8 @@ let compiling = (compile) => compile()
 
 /**
  * `guard(compile)` runs `compile` where V8 compiles, reads or writes cached code for this module:
- * a bundle's code cache read (`new vm.Script`) and written (`createCachedData`), and Node's own
- * modules the bundles require. bin/v8-flags.js gives V8 its default flags for that time: a cache
+ * a bundle's code cache read (`new vm.Script`) and written (`createCachedData`), and what the
+ * bundles require (Node's own modules, with Node's ES module loader for a plugin's modules). bin/v8-flags.js gives V8 its default flags for that time: a cache
  * is stamped with the flags it was made under and refused under others, Node's own modules'
  * embedded caches included (see there).
  */
@@ -181,10 +181,13 @@ function guardCompiles(guard) {
   compiling = guard
 }
 
-/** require for `file`: Node's own, but a provided specifier without resolving it, and Node's own modules under `compiling`. */
+/**
+ * require for `file`: Node's own under `compiling` (the module, Node's own modules it loads, a
+ * plugin's ES module through Node's loader), but a provided specifier without resolving it.
+ */
 function requireFor(file) {
   const own = Module.createRequire(file)
-  const require = (specifier) => (provided.has(specifier) ? provided.get(specifier) : Module.isBuiltin(specifier) ? compiling(() => own(specifier)) : own(specifier))
+  const require = (specifier) => (provided.has(specifier) ? provided.get(specifier) : compiling(() => own(specifier)))
   const resolve = (specifier, options) => (options === undefined && providedFiles.has(specifier) ? providedFiles.get(specifier) : own.resolve(specifier, options))
   resolve.paths = own.resolve.paths
   return Object.assign(require, { resolve, cache: own.cache, main: own.main, extensions: own.extensions })

@@ -71,15 +71,20 @@ let defaultFlags = ''
  * code-cache.js runs where V8 reads or makes cached code.
  */
 function withDefaultFlags(compile) {
-  if (runFlags === '') return compile()
+  if (runFlags === '' || defaultsHeld > 0) return compile()
   const v8 = require('node:v8')
   v8.setFlagsFromString(defaultFlags)
+  defaultsHeld++
   try {
     return compile()
   } finally {
+    defaultsHeld--
     v8.setFlagsFromString(runFlags)
   }
 }
+
+/** How many withDefaultFlags calls are running (one inside another keeps the defaults). */
+let defaultsHeld = 0
 
 /**
  * The flags of this run of `variant`, set here: `{ long, large }`. `cacheDir` is code-cache.js's.
