@@ -4,8 +4,13 @@
 // oclif's ModuleLoader loads a plugin that is an ES module package with `import()`, which brought
 // Node's asynchronous ES module loader back for that one plugin: the dnf example's hook (ten
 // small files) cost 12.5 ms of CPU through import() and 7.5 ms through require(), with the SDK
-// already loaded (medians of 5, session 8). core/scripts/bundle.mjs makes oclif's ModuleLoader
-// (in core/bundle/oclif.cjs) call `importPluginModule` where it called `import()`.
+// already loaded (fresh node, medians of 5, session 8). What the dnf plugin adds to an unchanged
+// snapshot of the services root, with the two changes beside this one (the SDK's folder without
+// Node's resolver, no thread pool: code-cache.js's provideFile, plugin-sdk.ts), main before them
+// → with them, CPU user + sys, six series of 21–41 interleaved runs (each variant its own HOME;
+// load 3.5–10.8): +12.0–17.7 ms → +6.9–10.3 ms (medians of the series 14.8 → 8.6 ms).
+// core/scripts/bundle.mjs makes oclif's ModuleLoader (in core/bundle/oclif.cjs) call
+// `importPluginModule` where it called `import()`.
 //
 // require() of an ES module is Node's own (20.19+, 22.12+): the same module, resolved, linked and
 // evaluated once by the same ES module loader, only synchronously. It is used when it prints

@@ -28,13 +28,49 @@ describe('carrying intent onto a newer observed state (git merge-file)', () => {
     assert.deepEqual(Object.keys((JSON.parse(text(merged.content) as string) as { packages: object }).packages), ['bash', 'cron', 'hello', 'zsh', 'zstd'])
   })
 
-  it('keeps the intended lines when both sides changed the same ones, and the intended file when it is binary', async () => {
+  it('merges a JSON document by its places where its lines conflict: the intended value where both changed one, and the intended file when it is binary', async () => {
+    const merged = await mergePath('x.json', b('{\n  "a": 0\n}\n'), b('{\n  "a": 1\n}\n'), b('{\n  "a": 0,\n  "b": 2\n}\n'))
+    assert.deepEqual({ text: text(merged.content), conflict: merged.conflict }, { text: '{\n  "a": 1,\n  "b": 2\n}\n', conflict: false })
+    const both = await mergePath('x.json', b('{\n  "a": 0\n}\n'), b('{\n  "a": 1\n}\n'), b('{\n  "a": 2,\n  "b": 2\n}\n'))
+    assert.deepEqual({ text: text(both.content), conflict: both.conflict }, { text: '{\n  "a": 1,\n  "b": 2\n}\n', conflict: true })
+    // Not written as stableStringify writes it: the line merge's answer, the intended lines kept.
     const intended = '{\n  "a": 1\n}\n'
-    const merged = await mergePath('x.json', b('{\n  "a": 0\n}\n'), b(intended), b('{\n  "a": 0,\n  "b": 2\n}\n'))
-    assert.equal(text(merged.content), intended)
-    assert.equal(merged.conflict, true)
+    const loose = await mergePath('x.json', b('{\n  "a": 0\n}\n'), b(intended), b('{"a": 0, "b": 2}\n'))
+    assert.equal(loose.conflict, true)
+    assert.equal(text(loose.content), intended)
     const binary = await mergePath('bin', b('a\0b'), b('a\0c'), b('a\0d'))
     assert.deepEqual({ text: text(binary.content), conflict: binary.conflict }, { text: 'a\0c', conflict: true })
+  })
+})
+
+describe('carrying an edit across the files manifest going into parts or back (merged by entries)', () => {
+  const entry = (path: string, mode = '0644') => ({ gid: 0, mode, path, type: 'file', uid: 0 })
+  const whole = (entries: object[]) => stableStringify({ entries, leftovers: [], version: 1 })
+  const bare = (entries: object[] = []) => stableStringify({ entries, leftovers: [], version: 2 })
+  const all = ['/etc/a', '/etc/b', '/etc/c', '/etc/d'].map((p) => entry(p))
+
+  it('up: an entry edited in the whole manifest lands alone in the new manifest.json of version 2', async () => {
+    const edited = all.map((e) => (e.path === '/etc/b' ? { ...e, mode: '0600' } : e))
+    const merged = await mergePath('system/files/manifest.json', b(whole(all)), b(whole(edited)), b(bare()))
+    assert.equal(text(merged.content), bare([entry('/etc/b', '0600')]))
+    assert.equal(merged.conflict, true, 'the machine moved the entry: said, and the edit kept')
+  })
+
+  it('down: a part the machine no longer writes keeps only the entries the person changed', async () => {
+    const part = stableStringify({ entries: all })
+    const edited = stableStringify({ entries: all.map((e) => (e.path === '/etc/c' ? { ...e, mode: '0600' } : e)) })
+    const merged = await mergePath('system/files/manifest/07.json', b(part), b(edited), undefined)
+    assert.deepEqual({ text: text(merged.content), conflict: merged.conflict }, { text: stableStringify({ entries: [entry('/etc/c', '0600')] }), conflict: true })
+    // Any other document the machine removed and the person edited is kept whole.
+    const doc = stableStringify({ packages: { bash: { v: '1' } } })
+    const kept = await mergePath('system/packages/apt.json', b(doc), b(stableStringify({ packages: { bash: { v: '2' } } })), undefined)
+    assert.equal(text(kept.content), stableStringify({ packages: { bash: { v: '2' } } }))
+  })
+
+  it('down: an entry added to manifest.json of version 2 is merged into the whole manifest, every other entry the machine\'s', async () => {
+    const now = all.map((e) => (e.path === '/etc/d' ? { ...e, mode: '0755' } : e))
+    const merged = await mergePath('system/files/manifest.json', b(bare()), b(bare([entry('/etc/b', '0600')])), b(whole(now)))
+    assert.equal(text(merged.content), whole(now.map((e) => (e.path === '/etc/b' ? { ...e, mode: '0600' } : e))))
   })
 })
 

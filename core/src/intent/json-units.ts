@@ -52,6 +52,40 @@ export function takeFrom(target: unknown, source: unknown, path: UnitPath): unkn
   return list
 }
 
+/** The value at `path` in `value`; undefined where a step finds nothing. */
+export function valueAt(value: unknown, path: UnitPath): unknown {
+  let at = value
+  for (const step of path) {
+    if (at === undefined) return undefined
+    at = get(at, step)
+  }
+  return at
+}
+
+/** `path` cut after its first step that `value` has nothing at: the smallest place `value` can take whole. */
+export function reachable(value: unknown, path: UnitPath): UnitPath {
+  let at = value
+  for (let i = 0; i < path.length; i++) {
+    at = get(at, path[i] as Step)
+    if (at === undefined) return path.slice(0, i + 1)
+  }
+  return path
+}
+
+/**
+ * A document of named lists only (`{"entries": [{"path": …}, …]}`, say) with every list
+ * emptied: what is left of it once every element is gone; undefined for any other shape.
+ */
+export function emptied(value: unknown): Record<string, unknown[]> | undefined {
+  if (!isObject(value)) return undefined
+  const out: Record<string, unknown[]> = {}
+  for (const [key, list] of Object.entries(value)) {
+    if (!Array.isArray(list) || (list.length > 0 && identityOf(list, []) === undefined)) return undefined
+    out[key] = []
+  }
+  return out
+}
+
 export function describePath(path: UnitPath): string {
   return path.map((s) => (typeof s === 'string' ? s : `[${s.field}=${s.value}]`)).join('.') || '(whole document)'
 }

@@ -1,8 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
+import { isDeepStrictEqual } from 'node:util'
+import { stableStringify } from '@twinsync/sdk'
 import { isTwinSyncError } from '@twinsync/sdk/errors'
 import { runGit } from '../twin/git.js'
+import { differences, emptied, reachable, takeFrom, valueAt } from './json-units.js'
 
 export interface MergedPath {
   /** The content the intended twin gets; undefined: the path is absent. */
@@ -17,7 +20,8 @@ export interface MergedPath {
 /**
  * Carry one path's intent from the state it was made against (`base`) to a newer one (`onto`):
  * untouched sides take the other side, both changed is a line merge (git merge-file) whose
- * conflicting hunks keep the intent. A merge that breaks a JSON document keeps the intent whole.
+ * conflicting hunks keep the intent. A JSON document whose lines conflict (or that a line merge
+ * breaks) is merged by its places instead (mergeUnits), else the intent is kept whole.
  */
 export async function mergePath(
   path: string,
@@ -27,17 +31,68 @@ export async function mergePath(
 ): Promise<MergedPath> {
   if (same(intended, base)) return { content: onto, conflict: false }
   if (same(onto, base) || same(intended, onto)) return { content: intended, conflict: false }
+  if (onto === undefined && base !== undefined && intended !== undefined && path.endsWith('.json')) {
+    // The machine's side has no such document any more: a document of named lists keeps only the
+    // elements the person changed (a part of the files manifest the machine no longer writes,
+    // its entries now in manifest.json); any other document is kept whole, as below.
+    const kept = mergeUnits(base, intended, undefined)
+    if (kept !== undefined) return kept
+  }
   if (intended === undefined || onto === undefined || base === undefined) return { content: intended, conflict: true }
   const merged = await mergeFile(base, intended, onto)
   if (merged === undefined) return { content: intended, conflict: true }
   if (path.endsWith('.json')) {
-    try {
-      JSON.parse(Buffer.from(merged.content ?? new Uint8Array()).toString('utf8'))
-    } catch {
-      return { content: intended, conflict: true }
+    const broken = parse(merged.content) === undefined
+    // Lines that conflict, or a merge that breaks the document: merged by its JSON units instead.
+    if (merged.conflict || broken) {
+      const units = mergeUnits(base, intended, onto)
+      if (units !== undefined) return units
     }
+    if (broken) return { content: intended, conflict: true }
   }
   return merged
+}
+
+/**
+ * A JSON document merged by its smallest places (json-units.ts: a key, an entry of a named list):
+ * the machine's document with every place the person changed taken from the person's, whole
+ * where the machine's has nothing there. It says a conflict where the machine changed that place
+ * too; the person's value is kept there, as the line merge keeps the intended lines. Where lines
+ * conflict this keeps the rest of the machine's changes, and it is what carries an edit across
+ * a change of a document's layout: the files manifest going into parts or back to one document
+ * (plugins/files/src/manifest.ts), whose entries the line merge would keep or drop by the block.
+ * Only for a document written as stableStringify writes it (every provider's), so its bytes are
+ * the provider's; undefined otherwise (the line merge's answer stands).
+ */
+function mergeUnits(base: Uint8Array, intended: Uint8Array, onto: Uint8Array | undefined): MergedPath | undefined {
+  const [was, wants] = [parse(base), parse(intended)]
+  if (was === undefined || wants === undefined) return undefined
+  // No document on the machine's side: a document of named lists (and written as stableStringify writes it) emptied.
+  const now = onto === undefined ? emptiedOf(was) : parse(onto)
+  if (now === undefined || stableStringify(now.value) !== now.text) return undefined
+  let result = now.value
+  let conflict = false
+  for (const unit of differences(was.value, wants.value)) {
+    const place = reachable(now.value, unit)
+    if (!isDeepStrictEqual(valueAt(now.value, place), valueAt(was.value, place))) conflict = true
+    result = takeFrom(result, wants.value, place)
+  }
+  return { content: Buffer.from(stableStringify(result)), conflict }
+}
+
+function emptiedOf(doc: { text: string; value: unknown }): { text: string; value: unknown } | undefined {
+  const value = stableStringify(doc.value) === doc.text ? emptied(doc.value) : undefined
+  return value === undefined ? undefined : { text: stableStringify(value), value }
+}
+
+function parse(bytes: Uint8Array | undefined): { text: string; value: unknown } | undefined {
+  if (bytes === undefined) return undefined
+  const text = Buffer.from(bytes).toString('utf8')
+  try {
+    return { text, value: JSON.parse(text) as unknown }
+  } catch {
+    return undefined
+  }
 }
 
 function same(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {

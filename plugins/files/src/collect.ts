@@ -18,7 +18,7 @@ import { cachedAttributes } from './attribute-cache.js'
 import type { ExtendedAttributes } from './extended-attributes.js'
 import { LEFTOVER_PATTERNS, PathPatterns } from './ignore.js'
 import { expandIncludes, isIncluded, selectUsers } from './include.js'
-import { manifestBytes } from './manifest.js'
+import { manifestDocuments } from './manifest.js'
 import { formatMode } from './mode.js'
 import { originOf, packageDatabaseStamp, readPackageIndex, type PackageIndex } from './package-origin.js'
 import { SECRET_RULES_VERSION } from '@twinsync/sdk'
@@ -139,9 +139,9 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
   return { state, documents: documentsOf(state), diagnostics }
 }
 
-/** The twin documents of a state: the manifest, and each mirrored file's text. */
+/** The twin documents of a state: the manifest (one document, or split: manifest.ts), and each mirrored file's text. */
 export function documentsOf(state: FilesState): TwinDocument[] {
-  const documents: TwinDocument[] = [{ path: 'system/files/manifest.json', content: manifestBytes(state) }]
+  const documents = manifestDocuments(state)
   for (const entry of state.entries) {
     if (entry.type !== 'file' || entry.content !== 'mirrored' || entry.text === undefined) continue
     const executable = (parseInt(entry.mode, 8) & 0o111) !== 0

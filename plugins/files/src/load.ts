@@ -16,8 +16,8 @@ import { resolveScope, type FilesScope } from './collect.js'
 import { collectedWithBytes } from './collected-texts.js'
 import { decodeText, sha256 } from './content.js'
 import { isIncluded } from './include.js'
-import { parseManifest } from './manifest.js'
-import { isUnitMaskLink, MANIFEST_PATH, type FileEntry, type FilesState } from './state.js'
+import { readManifest } from './manifest.js'
+import { isUnitMaskLink, type FileEntry, type FilesState } from './state.js'
 
 /**
  * The desired state from a twin: the manifest's entries, each mirrored file's text from its
@@ -26,16 +26,15 @@ import { isUnitMaskLink, MANIFEST_PATH, type FileEntry, type FilesState } from '
  * in directories 0755 root:root); a mirrored file whose document was removed is to be deleted.
  */
 export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise<LoadResult<FilesState>> {
-  const manifestText = await twin.readText(MANIFEST_PATH)
-  if (manifestText === undefined) {
+  const manifest = await readManifest(twin)
+  if (manifest === undefined) {
     return { state: undefined, diagnostics: [] }
   }
-  const parsed = parseManifest(manifestText)
-  if ('problem' in parsed) {
+  if ('problem' in manifest) {
     return {
       state: undefined,
       diagnostics: [
-        errorDiagnostic('FILES_MANIFEST_INVALID', `${MANIFEST_PATH} is not a valid manifest: ${parsed.problem}`, {
+        errorDiagnostic(manifest.problem.code, manifest.problem.summary, {
           provider: 'files',
           detail: 'No file changes are planned until the manifest is fixed (or taken again with a snapshot).',
         }),
@@ -50,7 +49,7 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
   let scope: FilesScope | undefined
   const diagnostics: Diagnostic[] = []
   const entries = new Map<string, FileEntry>()
-  for (const entry of parsed.manifest.entries) {
+  for (const entry of manifest.entries) {
     // Another provider's path, or a unit's mask link: not this provider's to apply, even when a
     // twin from before that provider claimed it (the SysV rc?.d links) still lists it.
     if (isUnitMaskLink(entry) || ctx.claims.isClaimedByOther('files', entry.path)) continue
@@ -89,7 +88,7 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
     entries.set(entry.path, { ...entry, text, sha256: sha256(bytes), size: bytes.byteLength })
   }
 
-  const listed = new Map(parsed.manifest.entries.map((e) => [e.path, e.type]))
+  const listed = new Map(manifest.entries.map((e) => [e.path, e.type]))
   for (const docPath of await twin.list('filesystem/')) {
     const path = machinePathOf(docPath)
     // A document where the manifest has a folder or a symlink: the person made it a file (a type change).
@@ -125,7 +124,7 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
 
   const state: FilesState = {
     entries: [...entries.values()].sort((a, b) => compareStrings(a.path, b.path)),
-    leftovers: parsed.manifest.leftovers,
+    leftovers: manifest.leftovers,
     accounts,
   }
   return { state, diagnostics }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { validatorOf } from '@twinsync/sdk'
-import { Manifest, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
+import { compareStrings, isTwinSyncError, stableStringify, validatorOf, type TwinDocument, type TwinReader } from '@twinsync/sdk'
+import { Manifest, ManifestPart, MANIFEST_PATH, PARTS_DIR, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
 
 /** The manifest of a state: every entry without its text (the text is its own document). */
 export function toManifest(state: FilesState): Manifest {
@@ -9,6 +9,75 @@ export function toManifest(state: FilesState): Manifest {
     entries: state.entries.map(({ text: _text, ...entry }) => entry),
     leftovers: state.leftovers,
   }
+}
+
+/**
+ * Speed (issue 22, session 8): a machine with this many entries or more has its manifest split.
+ * The scale root's manifest (25,000 entries) was one 8.6 MB document: one changed file rewrote,
+ * hashed, deflated and screened all of it, and git packed it again each snapshot (and searched
+ * deltas between its copies in every whole repack). Split, a changed file rewrites one part of
+ * about 135 KB. Below it (every small machine: the services root has 616 entries) the manifest
+ * is one document, byte for byte as before. The form follows from the entries alone, so the
+ * same machine always gives the same documents.
+ */
+export const SPLIT_FROM = 4096
+/** How many parts a split manifest has: fixed, so that an entry never moves between parts while the machine changes. */
+export const PARTS = 64
+
+/**
+ * The part an entry belongs to: FNV-1a (32 bits) of the UTF-8 bytes of its folder (the path up
+ * to its last `/`; `/` for a path at the top), modulo PARTS. By the folder, so a folder's
+ * entries are together; by a hash, so a part's name says nothing of the machine's paths.
+ */
+export function partOf(path: string): number {
+  const at = path.lastIndexOf('/')
+  const folder = at <= 0 ? '/' : path.slice(0, at)
+  let known = partsByFolder.get(folder)
+  if (known !== undefined) return known
+  let hash = 0x811c9dc5
+  for (const byte of Buffer.from(folder, 'utf8')) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0
+  known = hash % PARTS
+  if (partsByFolder.size > 100_000) partsByFolder.clear()
+  partsByFolder.set(folder, known)
+  return known
+}
+const partsByFolder = new Map<string, number>()
+
+/** system/files/manifest/NN.json: two decimal digits. */
+export function partPath(part: number): string {
+  return `${PARTS_DIR}${String(part).padStart(2, '0')}.json`
+}
+
+/** The part a twin path under PARTS_DIR names, or undefined when it is no part's name. */
+export function partNamed(path: string): number | undefined {
+  const match = /^(\d{2})\.json$/.exec(path.slice(PARTS_DIR.length))
+  if (!path.startsWith(PARTS_DIR) || match === null) return undefined
+  const part = Number(match[1])
+  return part < PARTS ? part : undefined
+}
+
+/**
+ * The manifest's documents: system/files/manifest.json alone below SPLIT_FROM entries;
+ * otherwise manifest.json of version 2 (the leftovers, no entries) and a part document for each
+ * part that has entries, each entry in the part of its folder (partOf), in path order.
+ */
+export function manifestDocuments(state: FilesState): TwinDocument[] {
+  generated.clear()
+  if (state.entries.length < SPLIT_FROM) return [{ path: MANIFEST_PATH, content: remember(MANIFEST_PATH, manifestBytes(state)) }]
+  const parts = new Map<number, FileEntry[]>()
+  for (const entry of state.entries) {
+    const part = partOf(entry.path)
+    const list = parts.get(part)
+    if (list === undefined) parts.set(part, [entry])
+    else list.push(entry)
+  }
+  const head = Buffer.from(stableStringify({ entries: [], leftovers: state.leftovers, version: 2 }))
+  const documents: TwinDocument[] = [{ path: MANIFEST_PATH, content: remember(MANIFEST_PATH, head) }]
+  for (const part of [...parts.keys()].sort((a, b) => a - b)) {
+    const path = partPath(part)
+    documents.push({ path, content: remember(path, entriesBytes(parts.get(part) as FileEntry[], undefined)) })
+  }
+  return documents
 }
 
 /** Entries a JSON.stringify call in manifestBytes. */
@@ -31,22 +100,34 @@ const ENTRIES_TAIL = '\n  ]\n}'
  * string (best of 7, the scale root's manifest).
  */
 export function manifestBytes(state: FilesState): Buffer {
-  const entries = state.entries
+  return entriesBytes(state.entries, state.leftovers)
+}
+
+/**
+ * `{ entries }` (a part), or `{ entries, leftovers, version: 1 }` when leftovers are given (the
+ * whole manifest), as stableStringify writes it.
+ */
+function entriesBytes(entries: readonly FileEntry[], leftovers: readonly string[] | undefined): Buffer {
   // Room for the usual entry (the scale root's: 346 bytes) and more; pages never written are
   // never resident. Grown (copied) only for unusually long entries.
   const out = new ByteWriter(entries.length * 512 + 4096)
-  out.put(entries.length === 0 ? `${ENTRIES_HEAD}],` : ENTRIES_HEAD)
+  out.put(entries.length === 0 ? `${ENTRIES_HEAD}]` : ENTRIES_HEAD)
   for (let i = 0; i < entries.length; i += BATCH) {
     // '{\n  "entries": [' + '\n    {…},\n    {…}' + '\n  ]\n}': the entries, indented as in the whole.
     const text = JSON.stringify({ entries: entries.slice(i, i + BATCH).map(sortedEntry) }, null, 2)
     if (i > 0) out.put(',')
     out.put(text.slice(ENTRIES_HEAD.length, text.length - ENTRIES_TAIL.length))
   }
-  if (entries.length > 0) out.put('\n  ],')
+  if (entries.length > 0) out.put('\n  ]')
   // '{' + '\n  "leftovers": […],\n  "version": 1\n}\n'
-  out.put(`${JSON.stringify({ leftovers: state.leftovers, version: 1 }, null, 2).slice(1)}\n`)
-  const bytes = out.done()
-  generated = { length: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }
+  if (leftovers !== undefined) out.put(`,${JSON.stringify({ leftovers, version: 1 }, null, 2).slice(1)}\n`)
+  else out.put('\n}\n')
+  return out.done()
+}
+
+/** Keep the digest of a document made here (see `generated`); the bytes as they are. */
+function remember(path: string, bytes: Buffer): Buffer {
+  generated.set(path, { length: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') })
   return bytes
 }
 
@@ -84,12 +165,13 @@ class ByteWriter {
  * never a record that could be forged. A sha256, not the text: the scale root's 8.6 MB were
  * kept for the whole process (session 7); hashing them costs about 5 ms.
  */
-let generated: { length: number; sha256: string } | undefined
+const generated = new Map<string, { length: number; sha256: string }>()
 
-/** Whether `text` is, byte for byte, the manifest this process made last. */
-function isGenerated(text: string): boolean {
-  if (generated === undefined || Buffer.byteLength(text) !== generated.length) return false
-  return createHash('sha256').update(text, 'utf8').digest('hex') === generated.sha256
+/** Whether `text` is, byte for byte, the document at `path` this process made last (manifest.json or a part). */
+function isGenerated(path: string, text: string): boolean {
+  const made = generated.get(path)
+  if (made === undefined || Buffer.byteLength(text) !== made.length) return false
+  return createHash('sha256').update(text, 'utf8').digest('hex') === made.sha256
 }
 
 /** A manifest entry (the text left out) with its keys inserted in sorted order; a test checks the list is complete. */
@@ -129,21 +211,113 @@ function sortedRecord(record: Record<string, string>): Record<string, string> {
 
 /** Parse system/files/manifest.json; the reason it is not a manifest otherwise. */
 export function parseManifest(text: string): { manifest: Manifest } | { problem: string } {
+  const checked = checkedJson(MANIFEST_PATH, text, Manifest)
+  return 'problem' in checked ? checked : { manifest: checked.data as Manifest }
+}
+
+/** Parse a part document (system/files/manifest/NN.json); the reason it is not one otherwise. */
+export function parsePart(path: string, text: string): { part: ManifestPart } | { problem: string } {
+  const checked = checkedJson(path, text, ManifestPart)
+  return 'problem' in checked ? checked : { part: checked.data as ManifestPart }
+}
+
+function checkedJson(path: string, text: string, schema: typeof Manifest | typeof ManifestPart): { data: unknown } | { problem: string } {
   let data: unknown
   try {
     data = JSON.parse(text)
   } catch (error) {
     return { problem: `not JSON: ${error instanceof Error ? error.message : String(error)}` }
   }
-  const validator = isGenerated(text) ? undefined : validatorOf(Manifest)
+  const validator = isGenerated(path, text) ? undefined : validatorOf(schema)
   if (validator !== undefined && !validator.Check(data)) {
     const error = [...validator.Errors(data)][0]
     return { problem: `${error?.instancePath || '/'} ${error?.message ?? 'does not match the manifest format'}` }
   }
   // A path no file system can hold (a NUL byte) is a broken manifest, refused like any other.
-  const bad = (data as Manifest).entries.find((e) => e.path.includes('\0') || !e.path.startsWith('/'))
+  const bad = (data as ManifestPart).entries.find((e) => e.path.includes('\0') || !e.path.startsWith('/'))
   if (bad !== undefined) return { problem: `entry ${JSON.stringify(bad.path)} is not a valid absolute path` }
-  return { manifest: data as Manifest }
+  return { data }
+}
+
+/** Why a twin's manifest cannot be read: a stable code, and what is wrong where. */
+export interface ManifestProblem {
+  code: 'FILES_MANIFEST_INVALID' | 'FILES_MANIFEST_PART_UNKNOWN' | 'FILES_MANIFEST_PART_MISPLACED' | 'FILES_MANIFEST_DUPLICATE'
+  summary: string
+}
+
+/**
+ * The manifest a twin holds, from manifest.json and any part documents, as one list of entries
+ * in path order; undefined when the twin has no manifest.json (nor parts).
+ *
+ * Every part is checked against the schema, and every entry in it must be in its folder's part
+ * (partOf): so no path is in two parts, and a part's name is only ever `NN.json`. Anything else
+ * under system/files/manifest/ (another name, a folder, a symlink) is refused. A path listed
+ * twice in one document is refused.
+ *
+ * Where the form's own documents (manifest.json for version 1, the parts for version 2) and the
+ * others both list a path, the others' copy wins: a person's entry added to the version 2
+ * manifest.json, and an edit carried across the threshold by the intent's merge, which merges a
+ * JSON document entry by entry (core/src/intent/merge-path.ts): crossing up, the edited entry
+ * lands alone in the new version 2 manifest.json; crossing down, a part the machine no longer
+ * writes keeps only the entries the person changed, beside the new whole manifest.
+ */
+export async function readManifest(twin: TwinReader): Promise<{ entries: ManifestEntry[]; leftovers: string[] } | { problem: ManifestProblem } | undefined> {
+  const [text, partPaths] = await Promise.all([twin.readText(MANIFEST_PATH), twin.list(PARTS_DIR)])
+  if (text === undefined && partPaths.length === 0) return undefined
+  if (text === undefined) return invalid(`${PARTS_DIR} has parts but ${MANIFEST_PATH} is missing`)
+  const parsed = parseManifest(text)
+  if ('problem' in parsed) return invalid(`${MANIFEST_PATH} is not a valid manifest: ${parsed.problem}`)
+  const main = parsed.manifest
+  // The form's own documents' entries, and the others' (which win).
+  const own = new Map<string, ManifestEntry>()
+  const winning = new Map<string, ManifestEntry>()
+  const [fromMain, fromParts] = main.version === 1 ? [own, winning] : [winning, own]
+  const duplicate = addAll(fromMain, main.entries, MANIFEST_PATH)
+  if (duplicate !== undefined) return { problem: duplicate }
+  for (const path of [...partPaths].sort(compareStrings)) {
+    const part = partNamed(path)
+    if (part === undefined) return unknown(path, 'is not a part of the manifest (only NN.json, 00 to 63)')
+    let partText: string | undefined
+    try {
+      partText = await twin.readText(path)
+    } catch (error) {
+      if (isTwinSyncError(error) && error.code === 'TWIN_SYMLINK') return unknown(path, 'is a symlink; a part is a file')
+      throw error
+    }
+    if (partText === undefined) return unknown(path, 'cannot be read as a file')
+    const parsedPart = parsePart(path, partText)
+    if ('problem' in parsedPart) return invalid(`${path} is not a valid part of the manifest: ${parsedPart.problem}`)
+    const misplaced = parsedPart.part.entries.find((e) => partOf(e.path) !== part)
+    if (misplaced !== undefined) {
+      return {
+        problem: {
+          code: 'FILES_MANIFEST_PART_MISPLACED',
+          summary: `${path} lists ${JSON.stringify(misplaced.path)}, which belongs in ${partPath(partOf(misplaced.path))}`,
+        },
+      }
+    }
+    const twice = addAll(fromParts, parsedPart.part.entries, path)
+    if (twice !== undefined) return { problem: twice }
+  }
+  for (const [path, entry] of winning) own.set(path, entry)
+  const entries = winning.size === 0 && main.version === 1 ? main.entries : [...own.values()].sort((a, b) => compareStrings(a.path, b.path))
+  return { entries, leftovers: main.leftovers }
+}
+
+function addAll(into: Map<string, ManifestEntry>, entries: readonly ManifestEntry[], document: string): ManifestProblem | undefined {
+  for (const entry of entries) {
+    if (into.has(entry.path)) return { code: 'FILES_MANIFEST_DUPLICATE', summary: `${document} lists ${JSON.stringify(entry.path)} twice` }
+    into.set(entry.path, entry)
+  }
+  return undefined
+}
+
+function invalid(summary: string): { problem: ManifestProblem } {
+  return { problem: { code: 'FILES_MANIFEST_INVALID', summary } }
+}
+
+function unknown(path: string, why: string): { problem: ManifestProblem } {
+  return { problem: { code: 'FILES_MANIFEST_PART_UNKNOWN', summary: `${path} ${why}` } }
 }
 
 export function entryWithText(entry: ManifestEntry, text: string | undefined): FileEntry {

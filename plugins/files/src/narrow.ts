@@ -1,5 +1,5 @@
 import { commonEnds, machinePathOf, type NarrowResult, type TwinReader } from '@twinsync/sdk'
-import { MANIFEST_PATH } from './state.js'
+import { MANIFEST_PATH, PARTS_DIR } from './state.js'
 
 /** Manifests smaller than this are compared whole: narrowing them saves nothing worth its checks. */
 export const NARROW_FROM = 256 * 1024
@@ -30,6 +30,8 @@ const MAX_DELETED_DIRECTORIES = 16
  * narrowed, nor is a part that is not valid JSON when cut out.
  */
 export async function narrowFiles(older: TwinReader, newer: TwinReader, changed: readonly string[]): Promise<NarrowResult | undefined> {
+  const [olderParts, newerParts] = await Promise.all([older.list(PARTS_DIR), newer.list(PARTS_DIR)])
+  if (olderParts.length > 0 || newerParts.length > 0) return narrowParts(older, newer, changed, olderParts)
   const [a, b] = await Promise.all([older.read(MANIFEST_PATH), newer.read(MANIFEST_PATH)])
   if (a === undefined || b === undefined || a.byteLength < NARROW_FROM) return undefined
   const before = Buffer.from(a.buffer, a.byteOffset, a.byteLength)
@@ -60,6 +62,84 @@ export async function narrowFiles(older: TwinReader, newer: TwinReader, changed:
     if ((first >= 0 && first < start) || before.indexOf(below, before.length - fromEnd) >= 0) return undefined
   }
   return { older: narrowedReader(older, olderPart.text, paths), newer: narrowedReader(newer, newerPart.text, paths) }
+}
+
+/**
+ * A split manifest (manifest.ts): both sides narrowed to the parts that changed. An entry is in
+ * the part of its folder on both sides, so an unchanged part holds the same entries on both and
+ * adds no change; only a directory gone whose entries below it stay elsewhere would, and such a
+ * directory is looked for in the older side's other parts (then nothing is narrowed). Compared
+ * whole: a manifest.json that changed, that is not of version 2 or that lists entries of its
+ * own (a pending edit); a changed machine file whose entry is not in a changed part.
+ */
+async function narrowParts(older: TwinReader, newer: TwinReader, changed: readonly string[], olderParts: readonly string[]): Promise<NarrowResult | undefined> {
+  if (changed.includes(MANIFEST_PATH)) return undefined
+  const main = await older.readText(MANIFEST_PATH)
+  if (main === undefined || !isBareSplit(main)) return undefined
+  const parts = new Set(changed.filter((path) => path.startsWith(PARTS_DIR)))
+  const olderEntries = new Map<string, string>()
+  const newerEntries = new Map<string, string>()
+  for (const part of parts) {
+    const [a, b] = await Promise.all([older.readText(part), newer.readText(part)])
+    if (!addEntries(olderEntries, a) || !addEntries(newerEntries, b)) return undefined
+  }
+  const paths = new Set([...olderEntries.keys(), ...newerEntries.keys()])
+  for (const path of changed) {
+    const machine = path.startsWith('filesystem/') ? machinePathOf(path) : undefined
+    if (machine !== undefined && !paths.has(machine)) return undefined
+  }
+  const deleted = [...olderEntries].filter(([path, type]) => type === 'directory' && newerEntries.get(path) !== 'directory')
+  if (deleted.length > MAX_DELETED_DIRECTORIES) return undefined
+  if (deleted.length > 0) {
+    const below = deleted.map(([path]) => Buffer.from(`"path": ${JSON.stringify(`${path}/`).slice(0, -1)}`))
+    for (const part of olderParts) {
+      if (parts.has(part)) continue
+      const bytes = await older.read(part)
+      if (bytes === undefined) continue
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      if (below.some((b) => text.includes(b))) return undefined
+    }
+  }
+  const view = (twin: TwinReader): TwinReader => ({
+    read: (path) => twin.read(path),
+    readText: (path) => twin.readText(path),
+    list: async (prefix) =>
+      (await twin.list(prefix)).filter((path) => {
+        if (path.startsWith(PARTS_DIR)) return parts.has(path)
+        if (!path.startsWith('filesystem/')) return true
+        const machine = machinePathOf(path)
+        return machine !== undefined && paths.has(machine)
+      }),
+  })
+  return { older: view(older), newer: view(newer) }
+}
+
+/** Whether a manifest.json is of version 2 with no entries of its own. */
+function isBareSplit(text: string): boolean {
+  try {
+    const data = JSON.parse(text) as { version?: unknown; entries?: unknown }
+    return data.version === 2 && Array.isArray(data.entries) && data.entries.length === 0
+  } catch {
+    return false
+  }
+}
+
+/** A part's entries' paths and types into `into`; false when it is not a list of entries (load then says what is wrong). */
+function addEntries(into: Map<string, string>, text: string | undefined): boolean {
+  if (text === undefined) return true
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch {
+    return false
+  }
+  const list = (data as { entries?: unknown } | null)?.entries
+  if (!Array.isArray(list)) return false
+  for (const e of list as Array<{ path?: unknown; type?: unknown }>) {
+    if (typeof e?.path !== 'string' || typeof e.type !== 'string' || into.has(e.path)) return false
+    into.set(e.path, e.type)
+  }
+  return true
 }
 
 /** The manifest of the entries in text[start, end) (whole entries, as the provider writes them), and their paths and types. */

@@ -61,11 +61,15 @@ export const ManifestEntry = Type.Object(
 )
 export type ManifestEntry = Type.Static<typeof ManifestEntry>
 
-/** system/files/manifest.json */
+/**
+ * system/files/manifest.json. Version 1: every collected path is in `entries`. Version 2 (a
+ * machine with SPLIT_FROM entries or more, manifest.ts): the entries are in the part documents
+ * under system/files/manifest/, and `entries` here holds only what a person adds (they win).
+ */
 export const Manifest = Type.Object(
   {
-    version: Type.Literal(1),
-    /** Every collected path, sorted. */
+    version: Type.Union([Type.Literal(1), Type.Literal(2)]),
+    /** Every collected path, sorted (version 1); entries that win over the parts' (version 2). */
     entries: Type.Array(ManifestEntry),
     /** *.dpkg-dist, *.ucf-old… found beside conffiles: not mirrored, listed so they are seen. */
     leftovers: Type.Array(Type.String()),
@@ -73,6 +77,10 @@ export const Manifest = Type.Object(
   { additionalProperties: false },
 )
 export type Manifest = Type.Static<typeof Manifest>
+
+/** system/files/manifest/NN.json: the entries whose folder's hash is NN (manifest.ts, partOf). */
+export const ManifestPart = Type.Object({ entries: Type.Array(ManifestEntry) }, { additionalProperties: false })
+export type ManifestPart = Type.Static<typeof ManifestPart>
 
 /** A manifest entry plus, for mirrored files, the text itself. */
 export const FileEntry = Type.Object(
@@ -99,6 +107,8 @@ export const FilesState = Type.Object(
 export type FilesState = Type.Static<typeof FilesState>
 
 export const MANIFEST_PATH = 'system/files/manifest.json'
+/** The folder of the manifest's part documents (a manifest of version 2). */
+export const PARTS_DIR = 'system/files/manifest/'
 
 /**
  * `systemctl mask` links a unit name in /etc/systemd/system to /dev/null. That link is the

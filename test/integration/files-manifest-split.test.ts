@@ -1,0 +1,374 @@
+// The files manifest split into parts above SPLIT_FROM entries (plugins/files/src/manifest.ts),
+// through the services the CLI calls, with the real files provider and a real git twin, on a
+// synthetic root just above the threshold (about 4,150 entries, made in a temp folder in well
+// under a second): the layout, plan and status the same in either form, an edit in a part
+// applied, the threshold crossed both ways with an edit pending, `revert` to a snapshot of the
+// other form, a pulled twin of either form, and a hostile twin's parts refused with nothing
+// changed. The steps build on each other, in order.
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Config as OclifConfig } from '@oclif/core'
+import { silentLogger, stableStringify } from '@twinsync/sdk'
+import { createContainer } from '../../core/src/container.js'
+import type { DependencyContainer } from '../../core/src/di.js'
+import { ApplyService } from '../../core/src/apply/apply-service.js'
+import { HistoryService } from '../../core/src/history/history-service.js'
+import { RemoteService } from '../../core/src/remote/remote-service.js'
+import { StatusWorkflow } from '../../core/src/services/drift-status.js'
+import { PlanWorkflow } from '../../core/src/services/make-plan.js'
+import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
+import { partOf, partPath, SPLIT_FROM } from '../../plugins/files/src/manifest.js'
+import type { Manifest, ManifestEntry } from '../../plugins/files/src/state.js'
+
+const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as OclifConfig
+const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org' }
+const MANIFEST = 'system/files/manifest.json'
+const PARTS_DIR = 'system/files/manifest'
+/** Folders of 100 files under /etc/many: with the last of them the root is above the threshold, without it below. */
+const FOLDERS = Math.floor(SPLIT_FROM / 100) + 1
+const LAST = `/etc/many/d${FOLDERS - 1}`
+
+function git(dir: string, args: string[]): string {
+  return execFileSync('git', ['-C', dir, ...args], { env: GIT_ENV, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 }).toString('utf8')
+}
+
+/** Type, mode, owner and content hash of everything under a folder. */
+async function checksum(dir: string): Promise<string> {
+  const lines: string[] = []
+  const walk = async (rel: string): Promise<void> => {
+    for (const name of (await readdir(join(dir, rel))).sort()) {
+      const path = join(dir, rel, name)
+      const s = await lstat(path)
+      lines.push(`${rel}/${name} ${s.mode.toString(8)} ${s.isFile() ? createHash('sha256').update(await readFile(path)).digest('hex') : ''}`)
+      if (s.isDirectory()) await walk(join(rel, name))
+    }
+  }
+  await walk('')
+  return lines.join('\n')
+}
+
+describe('files manifest in parts above the threshold: a real twin, crossing both ways', function () {
+  this.timeout(300_000)
+  let dir: string
+  let root: string
+  let twin: string
+  let mirror: string
+  let container: () => Promise<DependencyContainer>
+  const snapshot = async () => (await container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+  const plan = async () => (await container()).resolve(PlanWorkflow).plan({})
+  const planIds = async () => {
+    const p = await plan()
+    assert.deepEqual(p.diagnostics.filter((d) => d.severity === 'error'), [])
+    return p.changes.map((c) => c.id).sort()
+  }
+  const form = (rev: string) => ({
+    version: (JSON.parse(git(twin, ['show', `${rev}:${MANIFEST}`])) as Manifest).version,
+    parts: git(twin, ['ls-tree', '--name-only', `${rev}:system/files`]).includes('manifest\n') ? git(twin, ['ls-tree', '--name-only', `${rev}:${PARTS_DIR}`]).split('\n').filter(Boolean).length : 0,
+  })
+  /** The twin file that holds a path's entry in the working twin's form. */
+  const homeOf = async (path: string) => ((JSON.parse(await readFile(join(twin, MANIFEST), 'utf8')) as Manifest).version === 1 ? MANIFEST : partPath(partOf(path)))
+  /** Edit a path's entry where it is, as a person would. */
+  const editEntry = async (doc: string, path: string, change: Partial<ManifestEntry>) => {
+    const data = JSON.parse(await readFile(join(twin, doc), 'utf8')) as { entries: ManifestEntry[] }
+    const entry = data.entries.find((e) => e.path === path)
+    assert.ok(entry, `${doc} lists ${path}`)
+    Object.assign(entry, change)
+    await writeFile(join(twin, doc), `${JSON.stringify(data, null, 2)}\n`)
+  }
+  const modeOf = async (path: string) => ((await stat(join(root, path))).mode & 0o7777).toString(8)
+  const makeLast = async () => {
+    for (let i = 0; i < 100; i++) await writeFile(join(root, `${LAST}/f${i}.conf`), `last ${i}\n`).catch(async () => (await mkdir(join(root, LAST), { recursive: true }), writeFile(join(root, `${LAST}/f${i}.conf`), `last ${i}\n`)))
+  }
+  const applyPlan = async (p: Awaited<ReturnType<typeof plan>>, revertTo?: string) => {
+    const report = await (await container()).resolve(ApplyService).apply({ plan: p, fromFile: false, signal: new AbortController().signal, ...(revertTo === undefined ? {} : { revertTo }) })
+    assert.equal(report.exitCode, 0, JSON.stringify(report).slice(0, 2000))
+  }
+  /** An entry whose part holds none of the last folder's entries nor its own entry's. */
+  const aside = (n: number) => {
+    const busy = new Set([partOf(`${LAST}/f0.conf`), partOf(LAST)])
+    for (let d = 0; ; d++) {
+      const path = `/etc/many/d${d}/f${d * 100 + n}.conf`
+      if (!busy.has(partOf(path))) return path
+    }
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-split-'))
+    root = join(dir, 'root')
+    twin = join(dir, 'twin')
+    mirror = join(dir, 'mirror.git')
+    await mkdir(join(root, 'etc'), { recursive: true })
+    await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n')
+    await writeFile(join(root, 'etc/group'), 'root:x:0:\n')
+    await writeFile(join(root, 'etc/hostname'), 'target\n')
+    await writeFile(join(root, 'etc/os-release'), 'ID=debian\nVERSION_ID="13"\nPRETTY_NAME="Debian GNU/Linux 13"\n')
+    for (let d = 0; d < FOLDERS - 1; d++) {
+      await mkdir(join(root, `etc/many/d${d}`), { recursive: true })
+      await Promise.all(Array.from({ length: 100 }, (_, i) => writeFile(join(root, `etc/many/d${d}/f${d * 100 + i}.conf`), `value = ${d * 100 + i}\n`)))
+    }
+    await makeLast()
+    const configPath = join(dir, 'config.yaml')
+    await writeFile(configPath, `providers:\n  disabled: [apt, systemd, cron, autostart, processes, logs, hardware, network]\n`)
+    execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', mirror])
+    container = () => createContainer({ root, repo: twin, configPath, oclif: noPlugins, logger: silentLogger })
+    await (await container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
+  })
+  after(async () => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('snapshots a root above the threshold as manifest.json of version 2 and parts; unchanged, nothing planned', async () => {
+    assert.deepEqual(form('HEAD').version, 2)
+    assert.ok(form('HEAD').parts > 16)
+    assert.deepEqual(await planIds(), [])
+    // A one-file change: one part and the file's document change, and the diary line says it.
+    await writeFile(join(root, 'etc/many/d7/f707.conf'), 'value = changed\n')
+    const taken = await snapshot()
+    assert.ok(taken.commit)
+    assert.deepEqual(git(twin, ['diff', '--name-only', 'HEAD~1', 'HEAD']).split('\n').filter(Boolean), ['filesystem/etc/many/d7/f707.conf', partPath(partOf('/etc/many/d7/f707.conf'))].sort())
+    assert.match(git(twin, ['log', '-1', '--format=%B']), /f707\.conf/)
+  })
+
+  it('plans and reports status the same for the same edit in either form', async () => {
+    const path = '/etc/many/d3/f305.conf'
+    await editEntry(partPath(partOf(path)), path, { mode: '0600' })
+    const split = { plan: await plan(), status: await (await container()).resolve(StatusWorkflow).status(undefined) }
+    assert.deepEqual(split.plan.changes.map((c) => c.id), [`files:chmod:${path}`])
+    // The same twin as one document of version 1, every entry in it.
+    const entries: ManifestEntry[] = []
+    for (const name of await readdir(join(twin, PARTS_DIR))) entries.push(...(JSON.parse(await readFile(join(twin, PARTS_DIR, name), 'utf8')) as { entries: ManifestEntry[] }).entries)
+    const main = JSON.parse(await readFile(join(twin, MANIFEST), 'utf8')) as Manifest
+    await rm(join(twin, PARTS_DIR), { recursive: true })
+    await writeFile(join(twin, MANIFEST), stableStringify({ ...main, version: 1, entries: entries.sort((a, b) => (a.path < b.path ? -1 : 1)) }))
+    const whole = { plan: await plan(), status: await (await container()).resolve(StatusWorkflow).status(undefined) }
+    const strip = (p: typeof split.plan) => ({ changes: p.changes, diagnostics: p.diagnostics })
+    assert.deepEqual(strip(whole.plan), strip(split.plan))
+    assert.deepEqual({ ...whole.status.pending, intended: null }, { ...split.status.pending, intended: null })
+    assert.deepEqual(whole.status.changes, split.status.changes)
+    git(twin, ['checkout', '--quiet', '--', '.'])
+    git(twin, ['clean', '--quiet', '-fd'])
+  })
+
+  it('applies an entry edited in its part, and the next snapshot settles it', async () => {
+    const path = '/etc/many/d4/f410.conf'
+    await editEntry(partPath(partOf(path)), path, { mode: '0640' })
+    const p = await plan()
+    assert.deepEqual(p.changes.map((c) => c.id), [`files:chmod:${path}`])
+    await applyPlan(p)
+    assert.equal(await modeOf(path), '640')
+    await snapshot()
+    assert.equal(git(twin, ['status', '--porcelain']), '')
+    assert.deepEqual(await planIds(), [])
+  })
+
+  it('crossing down with edits pending in a part and in manifest.json: both survive and are planned, alone', async () => {
+    const path = aside(20)
+    await editEntry(partPath(partOf(path)), path, { mode: '0600' })
+    // An entry a person puts in manifest.json of version 2 (it wins over its part's copy).
+    const added = aside(25)
+    const copy = (JSON.parse(await readFile(join(twin, partPath(partOf(added))), 'utf8')) as { entries: ManifestEntry[] }).entries.find((e) => e.path === added)
+    const main = JSON.parse(await readFile(join(twin, MANIFEST), 'utf8')) as Manifest
+    await writeFile(join(twin, MANIFEST), `${JSON.stringify({ ...main, entries: [{ ...copy, mode: '0640' }] }, null, 2)}\n`)
+    assert.deepEqual((await plan()).changes.map((c) => c.id).sort(), [`files:chmod:${path}`, `files:chmod:${added}`].sort())
+    await rm(join(root, LAST), { recursive: true })
+    await snapshot()
+    assert.deepEqual(form('HEAD'), { version: 1, parts: 0 }, 'below the threshold: one document')
+    assert.ok((await readFile(join(twin, partPath(partOf(path))), 'utf8')).includes('"0600"'), 'the edited part is kept')
+    const p = await plan()
+    assert.deepEqual(p.changes.map((c) => c.id).sort(), [`files:chmod:${path}`, `files:chmod:${added}`].sort())
+    await applyPlan(p)
+    assert.equal(await modeOf(path), '600')
+    assert.equal(await modeOf(added), '640')
+    await snapshot()
+    assert.equal(git(twin, ['status', '--porcelain', '--untracked-files=all']), '', 'settled: the part is gone')
+  })
+
+  it('crossing up with an edit pending in manifest.json: the edit survives and is planned, alone', async () => {
+    const path = aside(30)
+    assert.equal(await homeOf(path), MANIFEST)
+    await editEntry(MANIFEST, path, { mode: '0640' })
+    await makeLast()
+    await snapshot()
+    assert.equal(form('HEAD').version, 2)
+    assert.ok(form('HEAD').parts > 16)
+    const p = await plan()
+    assert.deepEqual(p.changes.map((c) => c.id), [`files:chmod:${path}`])
+    await applyPlan(p)
+    assert.equal(await modeOf(path), '640')
+    await snapshot()
+    assert.equal(git(twin, ['status', '--porcelain', '--untracked-files=all']), '', 'settled')
+    assert.deepEqual(await planIds(), [])
+  })
+
+  it('reverts to a snapshot of the other form, both ways', async () => {
+    const log = git(twin, ['log', '--format=%H']).split('\n').filter(Boolean)
+    const whole = log.find((c) => form(c).version === 1) as string
+    const split = git(twin, ['rev-parse', 'HEAD']).trim()
+    const history = (await container()).resolve(HistoryService)
+    // To the whole form: the last folder (absent then) goes.
+    const back = await (await container()).resolve(PlanWorkflow).toApply({ revert: await history.resolve(whole) })
+    assert.ok(back.changes.some((c) => c.id === `files:delete:${LAST}`), JSON.stringify(back.changes.map((c) => c.id)))
+    await applyPlan(back, whole)
+    await assert.rejects(stat(join(root, LAST)))
+    await snapshot()
+    assert.equal(form('HEAD').version, 1)
+    // And to the split form again: it comes back.
+    const forth = await (await container()).resolve(PlanWorkflow).toApply({ revert: await history.resolve(split) })
+    assert.ok(forth.changes.some((c) => c.id.startsWith(`files:create:${LAST}`)), JSON.stringify(forth.changes.map((c) => c.id)))
+    await applyPlan(forth, split)
+    assert.equal(await readFile(join(root, `${LAST}/f0.conf`), 'utf8'), 'last 0\n')
+    await snapshot()
+    assert.equal(form('HEAD').version, 2)
+    assert.deepEqual(await planIds(), [])
+  })
+
+  /** Serve a commit made from a clone of what the twin pushed: `edit` changes the clone's files. */
+  const serve = async (edit: (clone: string) => Promise<void>) => {
+    git(twin, ['push', '--quiet', '--force', mirror, 'HEAD:refs/heads/main'])
+    const clone = join(dir, `clone-${Date.now()}`)
+    execFileSync('git', ['clone', '--quiet', mirror, clone])
+    await edit(clone)
+    git(clone, ['add', '-A'])
+    git(clone, ['commit', '--quiet', '-m', 'edited elsewhere'])
+    git(clone, ['push', '--quiet', 'origin', 'HEAD:refs/heads/main'])
+    await rm(clone, { recursive: true, force: true })
+  }
+  /** A clone's manifest rewritten in the other form, with one entry's mode changed. */
+  const otherForm = (path: string, mode: string) => async (clone: string) => {
+    const main = JSON.parse(await readFile(join(clone, MANIFEST), 'utf8')) as Manifest
+    const entries: ManifestEntry[] = [...main.entries]
+    const partsDir = join(clone, PARTS_DIR)
+    for (const name of await readdir(partsDir).catch(() => [] as string[])) entries.push(...(JSON.parse(await readFile(join(partsDir, name), 'utf8')) as { entries: ManifestEntry[] }).entries)
+    for (const e of entries) if (e.path === path) e.mode = mode
+    entries.sort((a, b) => (a.path < b.path ? -1 : 1))
+    await rm(partsDir, { recursive: true, force: true })
+    if (main.version === 2) {
+      await writeFile(join(clone, MANIFEST), stableStringify({ ...main, version: 1, entries }))
+      return
+    }
+    await writeFile(join(clone, MANIFEST), stableStringify({ ...main, version: 2, entries: [] }))
+    await mkdir(partsDir)
+    const parts = new Map<string, ManifestEntry[]>()
+    for (const e of entries) parts.set(partPath(partOf(e.path)), [...(parts.get(partPath(partOf(e.path))) ?? []), e])
+    for (const [part, list] of parts) await writeFile(join(clone, part), stableStringify({ entries: list }))
+  }
+
+  it('plans from a pulled twin of the other form, both ways', async () => {
+    // The mirror only for the pull: an apply pushes to a mirror it has, which this test does not need.
+    const pull = async () => {
+      const remote = (await container()).resolve(RemoteService)
+      await remote.setGitRemote(mirror, undefined)
+      const pulled = await remote.pull()
+      await remote.unlink({ forgetToken: false })
+      return pulled
+    }
+    // The twin is split; the mirror serves it as one document with an edit.
+    const first = '/etc/many/d5/f505.conf'
+    await serve(otherForm(first, '0600'))
+    assert.equal((await pull()).status, 'fast-forwarded')
+    assert.equal(form('HEAD').version, 1)
+    assert.deepEqual(await planIds(), [`files:chmod:${first}`])
+    await applyPlan(await plan())
+    assert.equal(await modeOf(first), '600')
+    // Below the threshold the mirror serves a split twin with an edit.
+    await rm(join(root, LAST), { recursive: true })
+    await snapshot()
+    assert.equal(form('HEAD').version, 1)
+    const second = '/etc/many/d6/f606.conf'
+    await serve(otherForm(second, '0640'))
+    assert.equal((await pull()).status, 'fast-forwarded')
+    assert.equal(form('HEAD').version, 2)
+    assert.deepEqual(await planIds(), [`files:chmod:${second}`])
+    await applyPlan(await plan())
+    assert.equal(await modeOf(second), '640')
+    await makeLast()
+    await snapshot()
+    assert.equal(form('HEAD').version, 2)
+    assert.deepEqual(await planIds(), [])
+  })
+
+  describe('a hostile twin: refused with a stable code, nothing changed on the machine', () => {
+    let rootSum: string
+    before(async () => {
+      assert.equal(form('HEAD').version, 2)
+      rootSum = await checksum(root)
+    })
+    afterEach(async () => {
+      git(twin, ['reset', '--quiet', '--hard', 'HEAD'])
+      git(twin, ['clean', '--quiet', '-fdx'])
+      assert.equal(await checksum(root), rootSum, 'the target changed')
+    })
+    const partText = (n: number) => readFile(join(twin, partPath(n)), 'utf8')
+    /** The parts the twin has (a part with no entries is not written), the first one after `n`'s. */
+    const parts = () => readdir(join(twin, PARTS_DIR)).then((names) => names.sort().map((n) => Number(n.slice(0, 2))))
+    const another = async (n: number) => (await parts()).find((p) => p !== n) as number
+    const cases: Array<[string, string, () => Promise<void>]> = [
+      [
+        'a path in the wrong part',
+        'FILES_MANIFEST_PART_MISPLACED',
+        async () => {
+          const entries = (JSON.parse(await partText(partOf('/etc/many/d1/f100.conf'))) as { entries: ManifestEntry[] }).entries
+          const moved = entries.find((e) => e.path === '/etc/many/d1/f100.conf') as ManifestEntry
+          await writeFile(join(twin, partPath(partOf('/etc/many/d1/f100.conf'))), stableStringify({ entries: entries.filter((e) => e !== moved) }))
+          const other = await another(partOf(moved.path))
+          const there = (JSON.parse(await partText(other)) as { entries: ManifestEntry[] }).entries
+          await writeFile(join(twin, partPath(other)), stableStringify({ entries: [...there, { ...moved, mode: '0777' }] }))
+        },
+      ],
+      [
+        'a path in two parts',
+        'FILES_MANIFEST_PART_MISPLACED',
+        async () => {
+          const entry = (JSON.parse(await partText(partOf('/etc/many/d1/f100.conf'))) as { entries: ManifestEntry[] }).entries.find((e) => e.path === '/etc/many/d1/f100.conf') as ManifestEntry
+          const other = await another(partOf(entry.path))
+          const there = (JSON.parse(await partText(other)) as { entries: ManifestEntry[] }).entries
+          await writeFile(join(twin, partPath(other)), stableStringify({ entries: [{ ...entry, mode: '0777' }, ...there] }))
+        },
+      ],
+      ['a part named like ../x', 'FILES_MANIFEST_PART_UNKNOWN', () => writeFile(join(twin, PARTS_DIR, '..00.json'), '{"entries": []}\n')],
+      [
+        'a part that is a symlink',
+        'FILES_MANIFEST_PART_UNKNOWN',
+        async () => {
+          const first = ((await parts())[0]) as number
+          await rm(join(twin, partPath(first)))
+          await symlink(join(root, 'etc/passwd'), join(twin, partPath(first)))
+        },
+      ],
+      [
+        'a part that fails the schema',
+        'FILES_MANIFEST_INVALID',
+        async () => {
+          const first = ((await parts())[0]) as number
+          const entries = (JSON.parse(await partText(first)) as { entries: ManifestEntry[] }).entries
+          await writeFile(join(twin, partPath(first)), stableStringify({ entries: [{ ...entries[0], uid: -1, mode: '0777' }, ...entries.slice(1)] }))
+        },
+      ],
+      ['an unknown file under the parts', 'FILES_MANIFEST_PART_UNKNOWN', () => writeFile(join(twin, PARTS_DIR, 'notes.txt'), 'mine\n')],
+    ]
+    for (const [name, code, plant] of cases) {
+      it(`${name}: ${code}, no file change planned, apply refuses`, async () => {
+        await plant()
+        const p = await plan()
+        assert.deepEqual(
+          p.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code),
+          [code],
+        )
+        assert.deepEqual(p.changes.filter((c) => c.category === 'files'), [])
+        await assert.rejects((await container()).resolve(ApplyService).apply({ plan: p, fromFile: false, signal: new AbortController().signal }))
+        // A snapshot keeps the machine's state and the hostile edit pending, never applying it.
+        await snapshot()
+        assert.equal(form('HEAD').version, 2)
+      })
+    }
+  })
+
+  it('keeps every part under git as a regular file (no mode change, nothing else under the folder)', async () => {
+    for (const line of git(twin, ['ls-tree', 'HEAD', `${PARTS_DIR}/`]).split('\n').filter(Boolean)) assert.match(line, /^100644 blob [0-9a-f]+\tsystem\/files\/manifest\/\d{2}\.json$/)
+    void chmod
+  })
+})
