@@ -6,13 +6,16 @@ import type { FileEntry, FilesState } from './state.js'
  * exactly that text. `plan` and `status` load the twin right after collecting the machine; on an
  * unchanged machine every mirrored document is the text collect just made of its file (the
  * services root: 211 documents, 1.3 MB). Hashing each again (sha256) and keeping a second copy
- * of every text until the diff are left out. The copies were promoted to V8's old generation,
- * which then crossed its first limit (about 19.4 MB on the services root), so an incremental
- * mark-compact started near the end and the process waited for it before exiting: `plan`'s and
- * `status`'s heap at their end 19.4 → 18.7 MB and no mark-compact (`--trace-gc`); exiting
- * without that wait had saved 13 ms of CPU and 28 ms of wall (medians of 15, load 4). With the
- * rows beside it (MadeDocuments, twin-files.ts's readSize, load.ts's lazy scope), against main
- * (medians of 13 interleaved, load 10–11.6): `plan` 193 → 176 ms of CPU, `status` 191 → 178 ms.
+ * of every text until the diff are left out. The copies were promoted to V8's old generation;
+ * with session 7's fixed 1 MB young generation that crossed V8's first limit (about 19.4 MB on the
+ * services root), so an incremental mark-compact started near the end and the process waited
+ * for it before exiting: `plan`'s and `status`'s heap at their end 19.4 → 18.7 MB and no
+ * mark-compact (`--trace-gc`). With v8-flags.js's growing young generation V8 starts marking
+ * earlier (when the old generation's slack is below the young generation's capacity) and both
+ * reach that again (architecture.md, Speed). With the rows beside it (MadeDocuments,
+ * twin-files.ts's readSize, load.ts's lazy scope, attributes-diff.ts's fast path), against main
+ * without them (medians of 15 interleaved, load 5.7–6.8): `plan` 152.4 → 147.0 ms of CPU,
+ * `status` 155.3 → 151.1 ms on the services root.
  *
  * Nothing is trusted: every document is still read, and its bytes are compared with the
  * collected text written as UTF-8; equal bytes are that text (see collectedWithBytes), so their
