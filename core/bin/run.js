@@ -18,13 +18,14 @@ async function start() {
   // require's cache, and the commands require the same oclif.
   const { cacheDir, guardCompiles, provide, requireCached, saveCaches } = require('./code-cache.js')
   // V8's flags for this command (v8-flags.js: TurboFan held back for a short run, the young
-  // generation small for a large one), V8's defaults wherever it reads or makes cached code.
+  // generation small for a large one), V8's default budget wherever it reads or makes cached code.
   const { chooseFlags, recordRun, withDefaultFlags } = require('./v8-flags.js')
-  const variant = cacheVariant(args)
-  const flags = chooseFlags(variant, cacheDir)
+  const command = cacheVariant(args)
+  const flags = chooseFlags(command, cacheDir)
   guardCompiles(withDefaultFlags)
+  const variant = command + flags.suffix
   // oclif runs the same functions for every command: one cache for help, one for the rest.
-  const oclif = requireCached(join(__dirname, '..', 'bundle', 'oclif.cjs'), variant.endsWith('.help') ? 'help' : 'run').exports
+  const oclif = requireCached(join(__dirname, '..', 'bundle', 'oclif.cjs'), (command.endsWith('.help') ? 'help' : 'run') + flags.suffix).exports
   // The SDK as installed, CommonJS too: the commands and every plugin share it. Of the SDK and the
   // commands, only what every command needs loads here; the rest (sdk-lib.cjs, twinsync-lib.cjs)
   // when a command first imports a service, through the same cache.
@@ -40,7 +41,7 @@ async function start() {
   // Only a run that succeeded leaves a cache: bad input changes nothing on disk.
   if (!process.exitCode) {
     saveCaches()
-    recordRun(variant, flags, cacheDir)
+    recordRun(command, flags, cacheDir)
   }
 }
 

@@ -28,13 +28,15 @@
 // modules too, whose caches are built into node under V8's defaults: with a flag set, each of
 // them a run loads was compiled from source (65 for an unchanged snapshot: 6.7% of its
 // instructions, and 1.7% more making caches of them that nothing reads). So V8 is given its
-// defaults back (DEFAULTS; a flag at its default value leaves the hash as without it) wherever
-// it reads or makes cached code: a bundle's code cache read and written (code-cache.js's
-// `guardCompiles`), a module of Node's a bundle requires, and process.stdout, process.stderr and
-// the `performance` global set up (their modules); this run's flags the rest of the time. Every
-// cache is then made and read under V8's defaults, whatever a run's flags: one set of caches for
-// every flag set. Anything else of Node's that loads its own modules while the flags are set
-// (`rmSync`'s rimraf, say) compiles them from source, as before.
+// default budget back (DEFAULTS; a flag at its default value leaves the hash as without it)
+// wherever it reads or makes cached code: a bundle's code cache read and written (code-cache.js's
+// `guardCompiles`), what a bundle requires (Node's own modules, a plugin's), and process.stdout,
+// process.stderr and the `performance` global set up (their modules); this run's budget the rest
+// of the time. Anything else of Node's that loads its own modules meanwhile (`rmSync`'s rimraf,
+// say) compiles them from source. The young generation's flag stays set throughout (the space
+// would grow in a scavenge while it is off: the scale root's peak 129 → 140 MB), so a large
+// run's caches carry its stamp and are named apart (`.semi1` after the variant), and Node's
+// modules are compiled from source in a large run (about 1% of its CPU).
 //
 // The flags are chosen from what the last run of the same command (its first word: `snapshot`
 // for an unchanged snapshot and for the first one) left: markers `long-run-<word>` and
@@ -59,10 +61,10 @@ function markerOf(dir, kind, variant) {
   return join(dir, `${kind}-${variant.split('.')[0]}`)
 }
 
-/** V8's own values of the flags chooseFlags sets (Node 20's V8 11.3; `node --v8-options`). */
-const DEFAULTS = { 'interrupt-budget': 67584, 'semi-space-growth-factor': 2 }
+/** V8's own value of the flag withDefaultFlags sets back (Node 20's V8 11.3; `node --v8-options`). */
+const DEFAULTS = { 'interrupt-budget': 67584 }
 
-/** This run's flags as V8 takes them (empty: none set), and the same flags at V8's defaults. */
+/** This run's budget flag as V8 takes it (empty: none set), and the same flag at V8's default. */
 let runFlags = ''
 let defaultFlags = ''
 
@@ -87,24 +89,24 @@ function withDefaultFlags(compile) {
 let defaultsHeld = 0
 
 /**
- * The flags of this run of `variant`, set here: `{ long, large }`. `cacheDir` is code-cache.js's.
- * process.stdout, process.stderr and `performance` are then set up with V8's defaults when first used.
+ * The flags of this run of `variant`, set here: `{ long, large, suffix }`, suffix what the names
+ * of this run's code caches (every file's) end with. `cacheDir` is code-cache.js's.
+ * process.stdout, process.stderr and `performance` are then set up under withDefaultFlags.
  */
 function chooseFlags(variant, cacheDir) {
   const dir = cacheDir(false)
   const long = dir !== undefined && existsSync(markerOf(dir, 'long-run', variant))
   const large = dir !== undefined && existsSync(markerOf(dir, 'large-heap', variant))
-  const flags = {}
-  if (!long) flags['interrupt-budget'] = SHORT_RUN_BUDGET
   // V8 reads the growth factor each time the space would grow, and raises a factor below 2 only
   // when the heap is set up, so 1 set now keeps the size (measured on Node 20; where a V8 grows
   // otherwise, the run only uses more memory).
-  if (large) flags['semi-space-growth-factor'] = 1
-  const names = Object.keys(flags)
-  if (names.length > 0) {
-    runFlags = names.map((name) => `--${name}=${flags[name]}`).join(' ')
-    defaultFlags = names.map((name) => `--${name}=${DEFAULTS[name]}`).join(' ')
-    require('node:v8').setFlagsFromString(runFlags)
+  const kept = large ? '--semi-space-growth-factor=1' : ''
+  if (!long) {
+    runFlags = `--interrupt-budget=${SHORT_RUN_BUDGET}`
+    defaultFlags = `--interrupt-budget=${DEFAULTS['interrupt-budget']}`
+  }
+  if (kept !== '' || runFlags !== '') require('node:v8').setFlagsFromString(`${kept} ${runFlags}`.trim())
+  if (runFlags !== '') {
     for (const [holder, name] of [[process, 'stdout'], [process, 'stderr'], [globalThis, 'performance']]) {
       const own = Object.getOwnPropertyDescriptor(holder, name)
       if (own?.get === undefined || own.configurable !== true) continue
@@ -112,7 +114,7 @@ function chooseFlags(variant, cacheDir) {
       Object.defineProperty(holder, name, { configurable: true, enumerable: own.enumerable, get: () => (value ??= withDefaultFlags(() => own.get.call(holder))), ...(own.set === undefined ? {} : { set: own.set }) })
     }
   }
-  return { long, large }
+  return { long, large, suffix: large ? '.semi1' : '' }
 }
 
 /**
