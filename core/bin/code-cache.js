@@ -164,11 +164,30 @@ function provideFile(specifier, file) {
   providedFiles.set(specifier, file)
 }
 
-/** require for `file`: Node's own, but a provided specifier without resolving it. */
+/**
+ * How V8 is made to compile or read cached code (see `guardCompiles`): as it is, unless bin/run.js
+ * says otherwise.
+ */
+let compiling = (compile) => compile()
+
+/**
+ * `guard(compile)` runs `compile` where V8 compiles, reads or writes cached code for this module:
+ * a bundle's code cache read (`new vm.Script`) and written (`createCachedData`), and what the
+ * bundles require (Node's own modules, with Node's ES module loader for a plugin's modules). bin/v8-flags.js gives V8 its default flags for that time: a cache
+ * is stamped with the flags it was made under and refused under others, Node's own modules'
+ * embedded caches included (see there).
+ */
+function guardCompiles(guard) {
+  compiling = guard
+}
+
+/**
+ * require for `file`: Node's own under `compiling` (the module, Node's own modules it loads, a
+ * plugin's ES module through Node's loader), but a provided specifier without resolving it.
+ */
 function requireFor(file) {
   const own = Module.createRequire(file)
-  if (provided.size === 0 && providedFiles.size === 0) return own
-  const require = (specifier) => (provided.has(specifier) ? provided.get(specifier) : own(specifier))
+  const require = (specifier) => (provided.has(specifier) ? provided.get(specifier) : compiling(() => own(specifier)))
   const resolve = (specifier, options) => (options === undefined && providedFiles.has(specifier) ? providedFiles.get(specifier) : own.resolve(specifier, options))
   resolve.paths = own.resolve.paths
   return Object.assign(require, { resolve, cache: own.cache, main: own.main, extensions: own.extensions })
@@ -204,7 +223,7 @@ function requireCached(path, variant = '') {
   // Node's CommonJS wrapper, `import()` from here for the file's own (see core/scripts/bundle.mjs),
   // and the file's lazy part beside it through this cache.
   const wrapper = `(function (exports, require, module, __filename, __dirname, __twinsyncImport, __twinsyncRequire) { ${source}\n})`
-  const script = new vm.Script(wrapper, { filename: file, ...(cachedData === undefined ? {} : { cachedData }) })
+  const script = compiling(() => new vm.Script(wrapper, { filename: file, ...(cachedData === undefined ? {} : { cachedData }) }))
   const mod = new Module(file, undefined)
   mod.filename = file
   mod.paths = Module._nodeModulePaths(dirname(file))
@@ -236,7 +255,7 @@ function requireCached(path, variant = '') {
         // On disk before it gets its name: a crash never leaves a half-written cache to be read.
         const fd = openSync(tmp, 'wx', 0o600)
         try {
-          writeFileSync(fd, script.createCachedData())
+          writeFileSync(fd, compiling(() => script.createCachedData()))
           fsyncSync(fd)
         } finally {
           closeSync(fd)
@@ -264,6 +283,7 @@ function saveCaches() {
 }
 
 exports.cacheDir = cacheDir
+exports.guardCompiles = guardCompiles
 exports.provide = provide
 exports.provideFile = provideFile
 exports.requireCached = requireCached

@@ -16,17 +16,16 @@ async function start() {
   // oclif, the SDK and the commands as bundled CommonJS files (core/scripts/bundle.mjs), compiled from
   // V8's code cache (code-cache.js), one cache a command; oclif finds the commands' file in
   // require's cache, and the commands require the same oclif.
-  const { cacheDir, provide, requireCached, saveCaches } = require('./code-cache.js')
+  const { cacheDir, guardCompiles, provide, requireCached, saveCaches } = require('./code-cache.js')
   // V8's flags for this command (v8-flags.js: TurboFan held back for a short run, the young
-  // generation small for a large one), chosen before any code cache is read: they are part of a
-  // cache's stamp.
-  const { chooseFlags, recordRun } = require('./v8-flags.js')
+  // generation small for a large one), V8's default budget wherever it reads or makes cached code.
+  const { chooseFlags, recordRun, withDefaultFlags } = require('./v8-flags.js')
   const command = cacheVariant(args)
   const flags = chooseFlags(command, cacheDir)
-  const { suffix } = flags
-  const variant = command + suffix
+  guardCompiles(withDefaultFlags)
+  const variant = command + flags.suffix
   // oclif runs the same functions for every command: one cache for help, one for the rest.
-  const oclif = requireCached(join(__dirname, '..', 'bundle', 'oclif.cjs'), (command.endsWith('.help') ? 'help' : 'run') + suffix).exports
+  const oclif = requireCached(join(__dirname, '..', 'bundle', 'oclif.cjs'), (command.endsWith('.help') ? 'help' : 'run') + flags.suffix).exports
   // The SDK as installed, CommonJS too: the commands and every plugin share it. Of the SDK and the
   // commands, only what every command needs loads here; the rest (sdk-lib.cjs, twinsync-lib.cjs)
   // when a command first imports a service, through the same cache.
@@ -80,8 +79,7 @@ function sdkFile() {
  * the first snapshot. A cache holds every function the run that wrote it compiled, and V8 reads
  * all of it each time: the first snapshot (`--init`, once a twin) compiles much that an unchanged
  * one never runs, and its cache would otherwise be the one every later snapshot reads (the
- * services root: 2.2 MB instead of 1.7 MB of the two lib files' caches; see v8-flags.js
- * for the suffix of its flags).
+ * services root: 2.2 MB instead of 1.7 MB of the two lib files' caches).
  */
 function cacheVariant(words) {
   const word = words.length === 0 ? 'none' : /^[a-z][a-z0-9-]{0,31}$/.test(words[0]) ? words[0] : 'other'

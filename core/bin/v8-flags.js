@@ -24,18 +24,28 @@
 //   vs 146.1 ms CPU).
 //
 // A V8 flag is part of the hash V8 stamps on a code cache and checks when it takes one: a cache
-// written under another flag set is refused (and compiled again from source), so a flag cannot
-// change in the middle of a run (session 7 tried: every run's caches written again), and two
-// flag sets on one cache folder must not share cache names. So the flags are chosen before any
-// bundle loads, from what the last run of the same command (its first word: `snapshot` for an
-// unchanged snapshot and for the first one) left: markers `long-run-<word>` and
+// written under other flags is refused and compiled again from source. That holds for Node's own
+// modules too, whose caches are built into node under V8's defaults: with a flag set, each of
+// them a run loads was compiled from source (65 for an unchanged snapshot: 6.7% of its
+// instructions, and 1.7% more making caches of them that nothing reads). So V8 is given its
+// default budget back (DEFAULTS; a flag at its default value leaves the hash as without it)
+// wherever it reads or makes cached code: a bundle's code cache read and written (code-cache.js's
+// `guardCompiles`), what a bundle requires (Node's own modules, a plugin's), and process.stdout,
+// process.stderr and the `performance` global set up (their modules); this run's budget the rest
+// of the time. Anything else of Node's that loads its own modules meanwhile (`rmSync`'s rimraf,
+// say) compiles them from source. The young generation's flag stays set throughout (the space
+// would grow in a scavenge while it is off: the scale root's peak 129 → 140 MB), so a large
+// run's caches carry its stamp and are named apart (`.semi1` after the variant), and Node's
+// modules are compiled from source in a large run (about 1% of its CPU).
+//
+// The flags are chosen from what the last run of the same command (its first word: `snapshot`
+// for an unchanged snapshot and for the first one) left: markers `long-run-<word>` and
 // `large-heap-<word>` in the code cache's folder (code-cache.js: only a folder that is the
 // user's alone), written after a run that ended at or above LONG_CPU of CPU or LARGE_HEAP of V8's
 // heap in use, removed after one that ended below (a run for `--help` leaves them as they are).
-// The names of a run's code caches (every file's, oclif's too) say its flag set: `.long` and
-// `.semi1` after the variant. Without a cache folder of the user's alone (no code cache either)
-// no marker is kept: a run is short and small. What the markers decide is only how V8 compiles
-// and sizes its heap: the same command, the same output.
+// Without a cache folder of the user's alone no marker is kept: a run is short and small. What
+// the markers decide is only how V8 compiles and sizes its heap: the same command, the same
+// output.
 const { existsSync, rmSync, writeFileSync } = require('node:fs')
 const { join } = require('node:path')
 
@@ -51,22 +61,60 @@ function markerOf(dir, kind, variant) {
   return join(dir, `${kind}-${variant.split('.')[0]}`)
 }
 
+/** V8's own value of the flag withDefaultFlags sets back (Node 20's V8 11.3; `node --v8-options`). */
+const DEFAULTS = { 'interrupt-budget': 67584 }
+
+/** This run's budget flag as V8 takes it (empty: none set), and the same flag at V8's default. */
+let runFlags = ''
+let defaultFlags = ''
+
+/**
+ * `compile()` with V8's default flags (see the top), this run's flags again after it: what
+ * code-cache.js runs where V8 reads or makes cached code.
+ */
+function withDefaultFlags(compile) {
+  if (runFlags === '' || defaultsHeld > 0) return compile()
+  const v8 = require('node:v8')
+  v8.setFlagsFromString(defaultFlags)
+  defaultsHeld++
+  try {
+    return compile()
+  } finally {
+    defaultsHeld--
+    v8.setFlagsFromString(runFlags)
+  }
+}
+
+/** How many withDefaultFlags calls are running (one inside another keeps the defaults). */
+let defaultsHeld = 0
+
 /**
  * The flags of this run of `variant`, set here: `{ long, large, suffix }`, suffix what the names
  * of this run's code caches (every file's) end with. `cacheDir` is code-cache.js's.
+ * process.stdout, process.stderr and `performance` are then set up under withDefaultFlags.
  */
 function chooseFlags(variant, cacheDir) {
   const dir = cacheDir(false)
   const long = dir !== undefined && existsSync(markerOf(dir, 'long-run', variant))
   const large = dir !== undefined && existsSync(markerOf(dir, 'large-heap', variant))
-  const flags = []
-  if (!long) flags.push(`--interrupt-budget=${SHORT_RUN_BUDGET}`)
   // V8 reads the growth factor each time the space would grow, and raises a factor below 2 only
   // when the heap is set up, so 1 set now keeps the size (measured on Node 20; where a V8 grows
   // otherwise, the run only uses more memory).
-  if (large) flags.push('--semi-space-growth-factor=1')
-  if (flags.length > 0) require('node:v8').setFlagsFromString(flags.join(' '))
-  return { long, large, suffix: `${long ? '.long' : ''}${large ? '.semi1' : ''}` }
+  const kept = large ? '--semi-space-growth-factor=1' : ''
+  if (!long) {
+    runFlags = `--interrupt-budget=${SHORT_RUN_BUDGET}`
+    defaultFlags = `--interrupt-budget=${DEFAULTS['interrupt-budget']}`
+  }
+  if (kept !== '' || runFlags !== '') require('node:v8').setFlagsFromString(`${kept} ${runFlags}`.trim())
+  if (runFlags !== '') {
+    for (const [holder, name] of [[process, 'stdout'], [process, 'stderr'], [globalThis, 'performance']]) {
+      const own = Object.getOwnPropertyDescriptor(holder, name)
+      if (own?.get === undefined || own.configurable !== true) continue
+      let value
+      Object.defineProperty(holder, name, { configurable: true, enumerable: own.enumerable, get: () => (value ??= withDefaultFlags(() => own.get.call(holder))), ...(own.set === undefined ? {} : { set: own.set }) })
+    }
+  }
+  return { long, large, suffix: large ? '.semi1' : '' }
 }
 
 /**
@@ -99,4 +147,6 @@ function measured() {
 exports.LARGE_HEAP = LARGE_HEAP
 exports.LONG_CPU = LONG_CPU
 exports.chooseFlags = chooseFlags
+exports.DEFAULTS = DEFAULTS
 exports.recordRun = recordRun
+exports.withDefaultFlags = withDefaultFlags
