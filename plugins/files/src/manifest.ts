@@ -31,17 +31,35 @@ export const PARTS = 64
  */
 export function partOf(path: string): number {
   const at = path.lastIndexOf('/')
-  const folder = at <= 0 ? '/' : path.slice(0, at)
-  let known = partsByFolder.get(folder)
-  if (known !== undefined) return known
-  let hash = 0x811c9dc5
-  for (const byte of Buffer.from(folder, 'utf8')) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0
-  known = hash % PARTS
-  if (partsByFolder.size > 100_000) partsByFolder.clear()
-  partsByFolder.set(folder, known)
-  return known
+  // Entries come in path order: the previous entry's folder is usually this one's (no string made).
+  if (at > 0 ? at === lastFolder.length && path.startsWith(lastFolder) : lastFolder === '/') return lastPart
+  lastFolder = at <= 0 ? '/' : path.slice(0, at)
+  lastPart = fnv1a(lastFolder) % PARTS
+  return lastPart
 }
-const partsByFolder = new Map<string, number>()
+let lastFolder = ''
+let lastPart = 0
+
+/**
+ * FNV-1a, 32 bits, of a string's UTF-8 bytes: an ASCII string's characters are its bytes; any
+ * other is encoded first. Speed: a fresh process's first 25,000 entries (the scale root) took
+ * 24 ms with a Buffer and a cache entry a folder, about 3 ms this way.
+ */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code >= 0x80) return fnv1aBytes(Buffer.from(text, 'utf8'))
+    hash = Math.imul(hash ^ code, 0x01000193) >>> 0
+  }
+  return hash
+}
+
+function fnv1aBytes(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5
+  for (const byte of bytes) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0
+  return hash
+}
 
 /** system/files/manifest/NN.json: two decimal digits. */
 export function partPath(part: number): string {
@@ -73,10 +91,16 @@ export function manifestDocuments(state: FilesState): TwinDocument[] {
   }
   const head = Buffer.from(stableStringify({ entries: [], leftovers: state.leftovers, version: 2 }))
   const documents: TwinDocument[] = [{ path: MANIFEST_PATH, content: remember(MANIFEST_PATH, head) }]
+  // Every part into one buffer, each document a view of its piece: one allocation, as for the whole manifest.
+  const out = new ByteWriter(state.entries.length * 512 + (parts.size + 1) * 4096)
+  const pieces: Array<{ path: string; start: number; end: number }> = []
   for (const part of [...parts.keys()].sort((a, b) => a - b)) {
-    const path = partPath(part)
-    documents.push({ path, content: remember(path, entriesBytes(parts.get(part) as FileEntry[], undefined)) })
+    const start = out.length
+    writeEntries(out, parts.get(part) as FileEntry[], undefined)
+    pieces.push({ path: partPath(part), start, end: out.length })
   }
+  const bytes = out.done()
+  for (const { path, start, end } of pieces) documents.push({ path, content: remember(path, bytes.subarray(start, end)) })
   return documents
 }
 
@@ -100,17 +124,18 @@ const ENTRIES_TAIL = '\n  ]\n}'
  * string (best of 7, the scale root's manifest).
  */
 export function manifestBytes(state: FilesState): Buffer {
-  return entriesBytes(state.entries, state.leftovers)
+  // Room for the usual entry (the scale root's: 346 bytes) and more; pages never written are
+  // never resident. Grown (copied) only for unusually long entries.
+  const out = new ByteWriter(state.entries.length * 512 + 4096)
+  writeEntries(out, state.entries, state.leftovers)
+  return out.done()
 }
 
 /**
  * `{ entries }` (a part), or `{ entries, leftovers, version: 1 }` when leftovers are given (the
- * whole manifest), as stableStringify writes it.
+ * whole manifest), as stableStringify writes it, onto what `out` holds.
  */
-function entriesBytes(entries: readonly FileEntry[], leftovers: readonly string[] | undefined): Buffer {
-  // Room for the usual entry (the scale root's: 346 bytes) and more; pages never written are
-  // never resident. Grown (copied) only for unusually long entries.
-  const out = new ByteWriter(entries.length * 512 + 4096)
+function writeEntries(out: ByteWriter, entries: readonly FileEntry[], leftovers: readonly string[] | undefined): void {
   out.put(entries.length === 0 ? `${ENTRIES_HEAD}]` : ENTRIES_HEAD)
   for (let i = 0; i < entries.length; i += BATCH) {
     // '{\n  "entries": [' + '\n    {…},\n    {…}' + '\n  ]\n}': the entries, indented as in the whole.
@@ -122,7 +147,6 @@ function entriesBytes(entries: readonly FileEntry[], leftovers: readonly string[
   // '{' + '\n  "leftovers": […],\n  "version": 1\n}\n'
   if (leftovers !== undefined) out.put(`,${JSON.stringify({ leftovers, version: 1 }, null, 2).slice(1)}\n`)
   else out.put('\n}\n')
-  return out.done()
 }
 
 /** Keep the digest of a document made here (see `generated`); the bytes as they are. */
@@ -147,6 +171,10 @@ class ByteWriter {
       this.buffer = grown
     }
     this.at += this.buffer.write(text, this.at, 'utf8')
+  }
+
+  get length(): number {
+    return this.at
   }
 
   done(): Buffer {

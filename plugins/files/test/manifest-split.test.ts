@@ -59,6 +59,18 @@ describe('files provider: a manifest split into parts above SPLIT_FROM entries',
     assert.deepEqual(changedPaths(base, again), [], 'the same machine gives the same documents')
   })
 
+  it('places an entry by FNV-1a of its folder\'s UTF-8 bytes modulo 64, whatever came before it', () => {
+    const fnv = (text: string) => [...Buffer.from(text, 'utf8')].reduce((h, byte) => Math.imul(h ^ byte, 0x01000193) >>> 0, 0x811c9dc5)
+    const paths = ['/etc', '/etc/hosts', '/etc/ssh/sshd_config', '/etc/ssh/ssh_config', '/etc/caf\u00e9/menu.conf', '/etc/caf\u00e9', '/root/.bashrc', '/etc/ssh/moduli']
+    for (const path of [...paths, ...[...paths].reverse()]) {
+      const folder = path.lastIndexOf('/') <= 0 ? '/' : path.slice(0, path.lastIndexOf('/'))
+      assert.equal(partOf(path), fnv(folder) % PARTS, path)
+    }
+    assert.equal(partPath(partOf('/etc/hosts')), `system/files/manifest/${String(fnv('/etc') % PARTS).padStart(2, '0')}.json`)
+    // Pinned: a part's number never changes for a path (twins already written depend on it).
+    assert.deepEqual(['/etc/hosts', '/etc/ssh/sshd_config', '/root/.bashrc'].map((p) => partOf(p)), [4, 37, 10])
+  })
+
   it('loads the same state from either form, so plan and status say the same', async () => {
     const split = await provider.load({ ctx, twin: new MemoryTwin(base) })
     const whole = await provider.load({ ctx, twin: new MemoryTwin(asWhole(base)) })
