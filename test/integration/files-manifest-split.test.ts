@@ -177,6 +177,8 @@ describe('files manifest in parts above the threshold: a real twin, crossing bot
     await rm(join(root, LAST), { recursive: true })
     await snapshot()
     assert.deepEqual(form('HEAD'), { version: 1, parts: 0 }, 'below the threshold: one document')
+    // The diary line across the change of form: what the machine did, not the documents that moved.
+    assert.equal(git(twin, ['log', '-1', '--format=%s']).trim(), `files: d${FOLDERS - 1} removed`)
     assert.ok((await readFile(join(twin, partPath(partOf(path))), 'utf8')).includes('"0600"'), 'the edited part is kept')
     const p = await plan()
     assert.deepEqual(p.changes.map((c) => c.id).sort(), [`files:chmod:${path}`, `files:chmod:${added}`].sort())
@@ -193,6 +195,7 @@ describe('files manifest in parts above the threshold: a real twin, crossing bot
     await editEntry(MANIFEST, path, { mode: '0640' })
     await makeLast()
     await snapshot()
+    assert.match(git(twin, ['log', '-1', '--format=%B']), new RegExp(`^files: d${FOLDERS - 1} added \\(a directory\\), [^]*TwinSync-Counts: [0-9a-f]+ files=101 `))
     assert.equal(form('HEAD').version, 2)
     assert.ok(form('HEAD').parts > 16)
     const p = await plan()

@@ -107,7 +107,11 @@ export async function readTwinFile(dir: string, path: string, checked?: CheckedF
 /** readTwinFile, synchronously. */
 export function readTwinFileSync(dir: string, path: string, checked?: CheckedFolders): Buffer | undefined {
   const parts = twinPathParts(path)
-  if (checkAncestors(dir, parts, checked) === 'missing') return undefined
+  // A folder is in `checked` only once every folder above it is (checkAncestors and listTwinFiles
+  // go from the top): a document whose own folder is there needs no walk up (session 8: the scale
+  // twin's 19,500 documents, each a string built and looked up for every folder above it).
+  const slash = path.lastIndexOf('/')
+  if (!(slash > 0 && checked?.has(path.slice(0, slash)) === true) && checkAncestors(dir, parts, checked) === 'missing') return undefined
   let fd: number
   try {
     fd = openSync(join(dir, path), READ_FLAGS)
