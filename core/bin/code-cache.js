@@ -187,7 +187,15 @@ function guardCompiles(guard) {
  */
 function requireFor(file) {
   const own = Module.createRequire(file)
-  const require = (specifier) => (provided.has(specifier) ? provided.get(specifier) : compiling(() => own(specifier)))
+  // Only a specifier's first require can load anything: each later one is require's cache.
+  const required = new Set()
+  const require = (specifier) => {
+    if (provided.has(specifier)) return provided.get(specifier)
+    if (required.has(specifier)) return own(specifier)
+    const exports = compiling(() => own(specifier))
+    required.add(specifier)
+    return exports
+  }
   const resolve = (specifier, options) => (options === undefined && providedFiles.has(specifier) ? providedFiles.get(specifier) : own.resolve(specifier, options))
   resolve.paths = own.resolve.paths
   return Object.assign(require, { resolve, cache: own.cache, main: own.main, extensions: own.extensions })

@@ -660,6 +660,24 @@ await build({
   plugins: [oclifImports],
 })
 const oclifText = readFileSync(oclifFile, 'utf8')
+// oclif.cjs as ASCII, like the CLI's and the SDK's files (asciiComments): bin/code-cache.js then
+// takes it as a one-byte string. One character kept it UTF-8: ansis' minified code has a raw
+// U+009B (the C1 control sequence introducer) in a regular expression's character class, so the
+// 0.7 MB file was decoded as UTF-8 into a two-byte string of 1.4 MB on every run (about 1.5% of
+// an unchanged snapshot's instructions, session 8). Inside a class `\x9b` is the same character;
+// any other character outside the ASCII range fails the build here.
+{
+  let escaped = 0
+  const ascii = asciiComments(oclifText).replace(/\u009b/g, (ch, at, text) => {
+    const before = text.slice(text.lastIndexOf('\n', at) + 1, at)
+    if (!/\/\[[^\]]*$/.test(before)) throw new Error(`bundle: oclif.cjs has U+009B outside a regular expression's character class: ${before.slice(-60)}`)
+    escaped++
+    return '\\x9b'
+  })
+  const other = ascii.search(/[^\x00-\x7f]/)
+  if (other !== -1) throw new Error(`bundle: oclif.cjs holds a character outside ASCII that the build does not escape: ${ascii.slice(Math.max(0, other - 60), other + 20)}`)
+  if (escaped > 0 || ascii !== oclifText) writeFileSync(oclifFile, ascii)
+}
 if (oclifText.slice(oclifText.indexOf('\n')).match(DYNAMIC_IMPORT) !== null) throw new Error('bundle: oclif.cjs still calls import() itself')
 if (engineChecks !== 1) throw new Error(`bundle: oclif requires semver for its engines check ${engineChecks} times, not once as this build expects; see ENGINE_CHECK`)
 if (jsonReads !== 1) throw new Error(`bundle: oclif reads JSON with fs/promises in ${jsonReads} places, not once as this build expects; see JSON_READ`)
