@@ -8,7 +8,8 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   const { version } = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '..', 'package.json'), 'utf8'))
   process.stdout.write(`twinsync/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else {
-  void start()
+  // Once the command ran: an exit without waiting on V8's garbage collector (exit-when-idle.js).
+  void start().then(() => require('./exit-when-idle.js').exitWhenIdle())
 }
 
 async function start() {
