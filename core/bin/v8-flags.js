@@ -62,8 +62,13 @@ function markerOf(dir, kind, variant) {
   return join(dir, `${kind}-${variant.split('.')[0]}`)
 }
 
-/** V8's own value of the flag withDefaultFlags sets back (Node 20's V8 11.3; `node --v8-options`). */
+/**
+ * V8's own value of the flag withDefaultFlags sets back (Node 20's V8 11.3; `node --v8-options`),
+ * and the V8 it was read from: under another V8 the budget is left as it is (its default may
+ * differ, and a value that is not the default would keep Node's modules from their caches).
+ */
 const DEFAULTS = { 'interrupt-budget': 67584 }
+const DEFAULTS_V8 = /^11\.3\./
 
 /** This run's budget flag as V8 takes it (empty: none set), and the same flag at V8's default. */
 let runFlags = ''
@@ -102,7 +107,7 @@ function chooseFlags(variant, cacheDir) {
   // when the heap is set up, so 1 set now keeps the size (measured on Node 20; where a V8 grows
   // otherwise, the run only uses more memory).
   const kept = large ? '--semi-space-growth-factor=1' : ''
-  if (!long) {
+  if (!long && DEFAULTS_V8.test(process.versions.v8)) {
     runFlags = `--interrupt-budget=${SHORT_RUN_BUDGET}`
     defaultFlags = `--interrupt-budget=${DEFAULTS['interrupt-budget']}`
   }
