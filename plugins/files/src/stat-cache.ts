@@ -133,13 +133,8 @@ export class StatCache {
   lookup(path: string, stat: FileStat): { verdict: ContentVerdict; text?: string; origin?: FileOrigin } | undefined {
     const at = this.previous.get(path)
     if (at === undefined) return undefined
-    const bytes = this.bytes
-    const view = this.view
-    const end = at + 4 + view.getUint32(at, true)
-    const p = at + 8 + view.getUint32(at + 4, true)
-    if (!sameStat(view, p, stat)) return undefined
-    const content = CONTENT_KINDS[bytes[p + 40] as number]
-    if (content === undefined || content === 'link' || content === 'dir' || !this.fieldSpans(p + 41, end)) return undefined
+    const content = this.unmovedRecord(at, stat)
+    if (content === undefined || content === 'link' || content === 'dir') return undefined
     const verdict: ContentVerdict = { content }
     const sha = this.field(SHA256)
     if (sha !== undefined) verdict.sha256 = sha
@@ -212,12 +207,7 @@ export class StatCache {
   /** The text field of a record of this kind (a link's, a folder's) whose stat has not moved. */
   private lookupText(path: string, stat: FileStat, kind: 'link' | 'dir'): string | undefined {
     const at = this.previous.get(path)
-    if (at === undefined) return undefined
-    const bytes = this.bytes
-    const view = this.view
-    const end = at + 4 + view.getUint32(at, true)
-    const p = at + 8 + view.getUint32(at + 4, true)
-    if (!sameStat(view, p, stat) || CONTENT_KINDS[bytes[p + 40] as number] !== kind || !this.fieldSpans(p + 41, end)) return undefined
+    if (at === undefined || this.unmovedRecord(at, stat) !== kind) return undefined
     const text = this.field(TEXT)
     if (text === undefined) return undefined
     this.next.set(path, at)
@@ -322,6 +312,20 @@ export class StatCache {
       p += length
     }
     return p === end
+  }
+
+  /**
+   * The content kind of the stored record at `at`, its fields made ready for field(), when its
+   * size, mtime, ctime, inode and device are `stat`'s; undefined when they are not or the record
+   * does not parse.
+   */
+  private unmovedRecord(at: number, stat: FileStat): Fresh['content'] | undefined {
+    const view = this.view
+    const end = at + 4 + view.getUint32(at, true)
+    const p = at + 8 + view.getUint32(at + 4, true)
+    if (!sameStat(view, p, stat)) return undefined
+    const content = CONTENT_KINDS[this.bytes[p + 40] as number]
+    return content !== undefined && this.fieldSpans(p + 41, end) ? content : undefined
   }
 
   /** Field i of the record fieldSpans() last went through. */
