@@ -317,8 +317,8 @@ export class LocalHost implements HostPort {
    * find with one more lstat (a name that is no symlink is taken as it is).
    *
    * Speed (issue 22, session 9): a walk lstats each folder, then resolving the folder as the
-   * parent of its first child lstat it again: the services root's files walk made about 100
-   * such calls more an unchanged snapshot (resolveDir was 1.2 ms of its CPU profile).
+   * parent of its first child lstat it again: the services root's files walk made 73
+   * such calls more an unchanged snapshot (statx 1,636 → 1,563; resolveDir was 1.2 ms of its CPU profile).
    */
   private seen(path: string, hostPath: string, stat: FileStat | undefined): FileStat | undefined {
     if (stat?.type === 'directory' && !this.live) {
