@@ -109,7 +109,7 @@ describe("a plugin's ES modules loaded by oclif's ModuleLoader (core/bin/plugin-
     assert.equal(requireLoadsEsmSilently('20.20.2', on, ['--trace-require-module=all']), false)
     assert.equal(requireLoadsEsmSilently('20.20.2', on, [], '--trace-require-module=no-node-modules'), false)
     // A preloaded module may register ES module hooks, which require() would pass over.
-    for (const preload of [['--import', 'x.mjs'], ['--import=x.mjs'], ['--loader', 'x.mjs'], ['--experimental-loader=x.mjs'], ['--require', 'x.cjs'], ['-r', 'x.cjs']]) {
+    for (const preload of [['--import', 'x.mjs'], ['--import=x.mjs'], ['--loader', 'x.mjs'], ['--experimental-loader=x.mjs']]) {
       assert.equal(requireLoadsEsmSilently('20.20.2', on, preload), false, preload.join(' '))
       assert.equal(requireLoadsEsmSilently('20.20.2', on, [], preload.join(' ')), false, `NODE_OPTIONS=${preload.join(' ')}`)
     }
