@@ -98,3 +98,62 @@ describe('the smallest places two twin documents differ', () => {
     assert.deepEqual(differences({ l: [1, 2] }, { l: [1, 3] }), [['l']])
   })
 })
+
+describe('the place merge never loses what a person asked for (attacked)', () => {
+  const rules = (list: [string, number][]) => stableStringify({ rules: list.map(([name, v]) => ({ name, v })) })
+  const merge = async (path: string, base: string | Buffer, mine: string | Buffer, theirs: string | Buffer | undefined) => {
+    const m = await mergePath(path, Buffer.from(base), Buffer.from(mine), theirs === undefined ? undefined : Buffer.from(theirs))
+    return { text: text(m.content), conflict: m.conflict }
+  }
+
+  it('a list the person reordered, or that is not in its names\' order, is one place: the order is kept and the conflict said', async () => {
+    // The machine changed an element on the same lines; before, the person's new order was dropped unsaid.
+    const reordered = rules([['a', 1], ['z', 1]])
+    assert.deepEqual(await merge('system/x/rules.json', rules([['z', 1], ['a', 1]]), reordered, rules([['z', 2], ['a', 1]])), { text: reordered, conflict: true })
+    // An element added to a list in its own order: before, the machine's list came back sorted by name (z, a → a, m, z).
+    const added = rules([['z', 1], ['a', 1], ['m', 1]])
+    assert.deepEqual(await merge('system/x/rules.json', rules([['z', 1], ['a', 1]]), added, rules([['z', 1], ['a', 2]])), { text: added, conflict: true })
+    // A list in its names' order on both sides is still merged element by element.
+    assert.deepEqual(await merge('system/x/rules.json', rules([['a', 1], ['z', 1]]), rules([['a', 1], ['m', 1], ['z', 1]]), rules([['a', 2], ['z', 1]])), {
+      text: rules([['a', 2], ['m', 1], ['z', 1]]),
+      conflict: false,
+    })
+  })
+
+  it('a mirrored file keeps the person\'s bytes: merged by places only from a document written as stableStringify writes it, and kept whole when the machine removed it', async () => {
+    const mine = '{\n    "a": 1,\n    "b": 0\n}\n'
+    assert.deepEqual(await merge('filesystem/etc/app.json', '{\n  "a": 0,\n  "b": 0\n}\n', mine, '{\n  "a": 0,\n  "b": 2\n}\n'), { text: mine, conflict: true })
+    // A provider's document is read by its values: merged.
+    assert.deepEqual(await merge('system/x/doc.json', '{\n  "a": 0,\n  "b": 0\n}\n', mine, '{\n  "a": 0,\n  "b": 2\n}\n'), { text: '{\n  "a": 1,\n  "b": 2\n}\n', conflict: false })
+    const list = (names: string[]) => stableStringify({ l: names.map((name) => ({ name })) })
+    assert.deepEqual(await merge('filesystem/etc/app.json', list(['a']), list(['a', 'b']), undefined), { text: list(['a', 'b']), conflict: true })
+  })
+
+  it('bytes that are not UTF-8 are not rewritten (JSON places, any line merge)', async () => {
+    const latin = (b2: string) => Buffer.concat([b('{\n  "a": "caf'), Buffer.from([0xe9]), b(`",\n  "b": ${b2}\n}\n`)])
+    // Before, the é of a place nobody changed came back as U+FFFD.
+    const merged = await mergePath('system/x/doc.json', latin('0'), latin('1'), latin('2'))
+    assert.deepEqual({ bytes: Buffer.from(merged.content ?? []).toString('hex'), conflict: merged.conflict }, { bytes: latin('1').toString('hex'), conflict: true })
+    // Any file's line merge: git merge-file's output taken as bytes, not decoded as UTF-8.
+    const conf = (v: string) => Buffer.concat([b('name=caf'), Buffer.from([0xe9]), b(`\nb=${v}\n`)])
+    const lines = await mergePath('filesystem/etc/app.conf', conf('0'), conf('1'), conf('2'))
+    assert.deepEqual({ bytes: Buffer.from(lines.content ?? []).toString('hex'), conflict: lines.conflict }, { bytes: conf('1').toString('hex'), conflict: true })
+  })
+
+  it('keys named like Object.prototype\'s are keys: "__proto__" kept, "constructor" not taken for one', async () => {
+    const merged = await merge('system/x/doc.json', '{\n  "b": 0\n}\n', '{\n  "__proto__": 5,\n  "b": 1\n}\n', '{\n  "b": 2,\n  "c": 0\n}\n')
+    assert.deepEqual(merged, { text: '{\n  "__proto__": 5,\n  "b": 1,\n  "c": 0\n}\n', conflict: true })
+    const added = await merge('system/x/doc.json', '{\n  "b": 0\n}\n', '{\n  "b": 0,\n  "constructor": 5\n}\n', '{\n  "b": 2,\n  "c": 0\n}\n')
+    assert.equal(added.text, '{\n  "b": 2,\n  "c": 0,\n  "constructor": 5\n}\n')
+  })
+
+  it('a place the machine made something else than a map is taken whole from the person', async () => {
+    const mine = stableStringify({ a: { b: 2, c: 1 } })
+    assert.deepEqual(await merge('system/x/doc.json', stableStringify({ a: { b: 1, c: 1 } }), mine, stableStringify({ a: 'x' })), { text: mine, conflict: true })
+  })
+
+  it('a document nested deeper than the stack is kept as the person wrote it, with the conflict said (no crash)', async () => {
+    const deep = `{\n  "a": ${'['.repeat(100_000)}${']'.repeat(100_000)}\n}\n`
+    assert.deepEqual(await merge('system/x/doc.json', '{\n  "a": 0\n}\n', deep, '{\n  "a": 2\n}\n'), { text: deep, conflict: true })
+  })
+})

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk/errors'
@@ -115,15 +115,23 @@ describe('snapshot objects: trees, changes, commit and index made in Node', func
     assert.equal(rig.git('fsck', '--strict', '--no-progress'), '')
   })
 
-  it('never commits a tree that names an object the store lost: git is asked, and says the twin is damaged', async () => {
+  // A new tree names its files and its folders' trees; those it takes from HEAD must be in the
+  // store, as git's write-tree checks them (an object lost deeper down, in a folder no change
+  // touches, is as git's write-tree with its cache tree leaves it: for fsck to find).
+  it('never commits a tree that names an object the store lost (a file beside the change, a folder beside it): git is asked, and says the twin is damaged', async () => {
     const head = rig.git('rev-parse', 'HEAD')
-    const lost = rig.git('rev-parse', 'HEAD:system/odd/b/c/d/e')
-    await rm(join(rig.twinDir, '.git', 'objects', lost.slice(0, 2), lost.slice(2)))
-    const draft = await rig.twin().draft({ edited: false })
-    draft.write({ path: 'system/odd/new', content: 'new\n' })
-    await assert.rejects(draft.build({ edited: false }), (error: unknown) => isTwinSyncError(error) && error.code === 'REPO_DAMAGED')
-    await draft.discard()
-    assert.equal(rig.git('rev-parse', 'HEAD'), head)
+    for (const name of ['system/odd/z', 'system/odd/b']) {
+      const lost = rig.git('rev-parse', `HEAD:${name}`)
+      const object = join(rig.twinDir, '.git', 'objects', lost.slice(0, 2), lost.slice(2))
+      const bytes = await readFile(object)
+      await rm(object)
+      const draft = await rig.twin().draft({ edited: false })
+      draft.write({ path: 'system/odd/new', content: 'new\n' })
+      await assert.rejects(draft.build({ edited: false }), (error: unknown) => isTwinSyncError(error) && error.code === 'REPO_DAMAGED', name)
+      await draft.discard()
+      assert.equal(rig.git('rev-parse', 'HEAD'), head)
+      await writeFile(object, bytes)
+    }
   })
 })
 

@@ -53,7 +53,11 @@ function sortKeys(value: unknown): unknown {
     const out: Record<string, unknown> = {}
     for (const key of keys.sort()) {
       const v = record[key]
-      if (v !== undefined) out[key] = known?.has(key) === true ? known.get(key) : sortKeys(v)
+      if (v === undefined) continue
+      const sorted = known?.has(key) === true ? known.get(key) : sortKeys(v)
+      // A key "__proto__" (JSON.parse makes it an own key) defined, not assigned: kept as a key.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: sorted, enumerable: true, writable: true, configurable: true })
+      else out[key] = sorted
     }
     return out
   }

@@ -51,6 +51,10 @@ describe('stableStringify', () => {
   it('keeps array order and drops undefined properties', () => {
     assert.equal(stableStringify({ l: [2, 1], u: undefined }), '{\n  "l": [\n    2,\n    1\n  ]\n}\n')
   })
+
+  it('keeps a key "__proto__" of a parsed document as a key (it was dropped when the keys were sorted)', () => {
+    assert.equal(stableStringify(JSON.parse('{"z": 1, "__proto__": {"a": 2}}')), '{\n  "__proto__": {\n    "a": 2\n  },\n  "z": 1\n}\n')
+  })
 })
 
 describe('sortBy', () => {

@@ -10,13 +10,16 @@ const IDENTITY_FIELDS = ['path', 'name', 'id', 'unit', 'key']
 /**
  * The smallest places where two JSON documents differ: a key of an object, or an element of a
  * list of named objects, as deep as both sides have the same shape. Twin documents are keyed
- * maps and named lists, so one package, one unit or one manifest entry is one place.
+ * maps and named lists, so one package, one unit or one manifest entry is one place. A list is
+ * taken element by element only where both sides hold it sorted by the name (identityOf), so its
+ * order says nothing: a list in any other order (a reordered one, rules whose order counts) is
+ * one place, whole.
  */
 export function differences(a: unknown, b: unknown, path: UnitPath = []): UnitPath[] {
   if (isDeepStrictEqual(a, b)) return []
   if (isObject(a) && isObject(b)) {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()
-    return keys.flatMap((k) => differences(a[k], b[k], [...path, k]))
+    return keys.flatMap((k) => differences(own(a, k), own(b, k), [...path, k]))
   }
   if (Array.isArray(a) && Array.isArray(b)) {
     const field = identityOf(a, b)
@@ -34,20 +37,22 @@ export function takeFrom(target: unknown, source: unknown, path: UnitPath): unkn
   const from = source === undefined ? undefined : get(source, step)
   if (typeof step === 'string') {
     const obj = isObject(target) ? { ...target } : {}
-    const value = takeFrom(obj[step], from, rest)
+    const value = takeFrom(own(obj, step), from, rest)
     if (value === undefined) delete obj[step]
-    else obj[step] = value
+    // Defined, not assigned: a key "__proto__" (JSON.parse makes it an own key) stays a key.
+    else Object.defineProperty(obj, step, { value, enumerable: true, writable: true, configurable: true })
     return obj
   }
   const list = Array.isArray(target) ? [...target] : []
-  const index = list.findIndex((e) => isObject(e) && String(e[step.field]) === step.value)
+  const index = list.findIndex((e) => isObject(e) && String(own(e, step.field)) === step.value)
   const value = takeFrom(index < 0 ? undefined : list[index], from, rest)
   if (value === undefined) {
     if (index >= 0) list.splice(index, 1)
   } else if (index >= 0) list[index] = value
   else {
-    list.push(value)
-    list.sort((x, y) => compare(String((x as Record<string, unknown>)[step.field]), String((y as Record<string, unknown>)[step.field])))
+    // Before the first element named after it; the others keep their order (the machine's).
+    const after = list.findIndex((e) => isObject(e) && compare(String(own(e, step.field)), step.value) > 0)
+    list.splice(after < 0 ? list.length : after, 0, value)
   }
   return list
 }
@@ -62,11 +67,17 @@ export function valueAt(value: unknown, path: UnitPath): unknown {
   return at
 }
 
-/** `path` cut after its first step that `value` has nothing at: the smallest place `value` can take whole. */
+/**
+ * `path` cut after its first step that `value` has nothing at, or before one that `value` has
+ * something else than an object or a list at (the machine made a map a string): the smallest
+ * place `value` can take whole.
+ */
 export function reachable(value: unknown, path: UnitPath): UnitPath {
   let at = value
   for (let i = 0; i < path.length; i++) {
-    at = get(at, path[i] as Step)
+    const step = path[i] as Step
+    if (typeof step === 'string' ? !isObject(at) : !Array.isArray(at)) return path.slice(0, i)
+    at = get(at, step)
     if (at === undefined) return path.slice(0, i + 1)
   }
   return path
@@ -81,7 +92,7 @@ export function emptied(value: unknown): Record<string, unknown[]> | undefined {
   const out: Record<string, unknown[]> = {}
   for (const [key, list] of Object.entries(value)) {
     if (!Array.isArray(list) || (list.length > 0 && identityOf(list, []) === undefined)) return undefined
-    out[key] = []
+    Object.defineProperty(out, key, { value: [], enumerable: true, writable: true, configurable: true })
   }
   return out
 }
@@ -91,20 +102,27 @@ export function describePath(path: UnitPath): string {
 }
 
 function get(value: unknown, step: Step): unknown {
-  if (typeof step === 'string') return isObject(value) ? value[step] : undefined
+  if (typeof step === 'string') return isObject(value) ? own(value, step) : undefined
   return Array.isArray(value) ? find(value, step.field, step.value) : undefined
 }
 
-function find(list: readonly unknown[], field: string, value: string): unknown {
-  return list.find((e) => isObject(e) && String(e[field]) === value)
+/** A key's own value only: "constructor" or "__proto__" of an object without such a key is nothing. */
+function own(value: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(value, key) ? value[key] : undefined
 }
 
+function find(list: readonly unknown[], field: string, value: string): unknown {
+  return list.find((e) => isObject(e) && String(own(e, field)) === value)
+}
+
+/** The field that names every element of both lists, each list strictly in that field's order. */
 function identityOf(a: readonly unknown[], b: readonly unknown[]): string | undefined {
   const all = [...a, ...b]
   if (all.length === 0 || !all.every(isObject)) return undefined
   return IDENTITY_FIELDS.find((f) => {
-    const unique = (list: readonly unknown[]) => new Set(list.map((e) => (e as Record<string, unknown>)[f])).size === list.length
-    return all.every((e) => typeof (e as Record<string, unknown>)[f] === 'string') && unique(a) && unique(b)
+    const names = (list: readonly unknown[]) => list.map((e) => own(e as Record<string, unknown>, f))
+    const sorted = (list: readonly unknown[]) => names(list).every((n, i, ns) => typeof n === 'string' && (i === 0 || compare(ns[i - 1] as string, n) < 0))
+    return sorted(a) && sorted(b)
   })
 }
 

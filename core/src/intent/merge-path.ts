@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { isDeepStrictEqual } from 'node:util'
 import { stableStringify } from '@twinsync/sdk'
 import { isTwinSyncError } from '@twinsync/sdk/errors'
-import { runGit } from '../twin/git.js'
+import { runGitBytes } from '../twin/git.js'
 import { differences, emptied, reachable, takeFrom, valueAt } from './json-units.js'
 
 export interface MergedPath {
@@ -31,11 +31,12 @@ export async function mergePath(
 ): Promise<MergedPath> {
   if (same(intended, base)) return { content: onto, conflict: false }
   if (same(onto, base) || same(intended, onto)) return { content: intended, conflict: false }
-  if (onto === undefined && base !== undefined && intended !== undefined && path.endsWith('.json')) {
+  if (onto === undefined && base !== undefined && intended !== undefined && path.endsWith('.json') && !path.startsWith('filesystem/')) {
     // The machine's side has no such document any more: a document of named lists keeps only the
     // elements the person changed (a part of the files manifest the machine no longer writes,
-    // its entries now in manifest.json); any other document is kept whole, as below.
-    const kept = mergeUnits(base, intended, undefined)
+    // its entries now in manifest.json); any other document is kept whole, as below, and so is
+    // a mirrored file the machine removed (its bytes are what the person asked for).
+    const kept = mergeUnits(path, base, intended, undefined)
     if (kept !== undefined) return kept
   }
   if (intended === undefined || onto === undefined || base === undefined) return { content: intended, conflict: true }
@@ -45,7 +46,7 @@ export async function mergePath(
     const broken = parse(merged.content) === undefined
     // Lines that conflict, or a merge that breaks the document: merged by its JSON units instead.
     if (merged.conflict || broken) {
-      const units = mergeUnits(base, intended, onto)
+      const units = mergeUnits(path, base, intended, onto)
       if (units !== undefined) return units
     }
     if (broken) return { content: intended, conflict: true }
@@ -61,35 +62,50 @@ export async function mergePath(
  * conflict this keeps the rest of the machine's changes, and it is what carries an edit across
  * a change of a document's layout: the files manifest going into parts or back to one document
  * (plugins/files/src/manifest.ts), whose entries the line merge would keep or drop by the block.
- * Only for a document written as stableStringify writes it (every provider's), so its bytes are
- * the provider's; undefined otherwise (the line merge's answer stands).
+ * Only onto a document whose bytes are exactly what stableStringify writes for it (every
+ * provider's), so the result's bytes are the provider's; for a mirrored file (filesystem/, whose
+ * bytes are what the person asked for, its layout too) only from a person's document so written.
+ * Undefined otherwise, and for a document too deep to walk (the line merge's answer stands).
  */
-function mergeUnits(base: Uint8Array, intended: Uint8Array, onto: Uint8Array | undefined): MergedPath | undefined {
-  const [was, wants] = [parse(base), parse(intended)]
-  if (was === undefined || wants === undefined) return undefined
-  // No document on the machine's side: a document of named lists (and written as stableStringify writes it) emptied.
-  const now = onto === undefined ? emptiedOf(was) : parse(onto)
-  if (now === undefined || stableStringify(now.value) !== now.text) return undefined
-  let result = now.value
-  let conflict = false
-  for (const unit of differences(was.value, wants.value)) {
-    const place = reachable(now.value, unit)
-    if (!isDeepStrictEqual(valueAt(now.value, place), valueAt(was.value, place))) conflict = true
-    result = takeFrom(result, wants.value, place)
-  }
-  return { content: Buffer.from(stableStringify(result)), conflict }
-}
-
-function emptiedOf(doc: { text: string; value: unknown }): { text: string; value: unknown } | undefined {
-  const value = stableStringify(doc.value) === doc.text ? emptied(doc.value) : undefined
-  return value === undefined ? undefined : { text: stableStringify(value), value }
-}
-
-function parse(bytes: Uint8Array | undefined): { text: string; value: unknown } | undefined {
-  if (bytes === undefined) return undefined
-  const text = Buffer.from(bytes).toString('utf8')
+function mergeUnits(path: string, base: Uint8Array, intended: Uint8Array, onto: Uint8Array | undefined): MergedPath | undefined {
   try {
-    return { text, value: JSON.parse(text) as unknown }
+    const [was, wants] = [parse(base), parse(intended)]
+    if (was === undefined || wants === undefined) return undefined
+    if (path.startsWith('filesystem/') && !written(wants)) return undefined
+    // No document on the machine's side: a document of named lists (and written as stableStringify writes it) emptied.
+    const now = onto === undefined ? emptiedOf(was) : parse(onto)
+    if (now === undefined || !written(now)) return undefined
+    let result = now.value
+    let conflict = false
+    for (const unit of differences(was.value, wants.value)) {
+      const place = reachable(now.value, unit)
+      if (!isDeepStrictEqual(valueAt(now.value, place), valueAt(was.value, place))) conflict = true
+      result = takeFrom(result, wants.value, place)
+    }
+    return { content: Buffer.from(stableStringify(result)), conflict }
+  } catch (error) {
+    // A hostile twin's document nested deeper than the stack (JSON.parse takes it, a walk does not).
+    if (error instanceof RangeError) return undefined
+    throw error
+  }
+}
+
+type Parsed = { bytes: Uint8Array; value: unknown }
+
+/** The bytes are exactly stableStringify's of their value (as UTF-8: no byte was lost decoding them). */
+function written(doc: Parsed): boolean {
+  return Buffer.from(stableStringify(doc.value)).equals(doc.bytes)
+}
+
+function emptiedOf(doc: Parsed): Parsed | undefined {
+  const value = written(doc) ? emptied(doc.value) : undefined
+  return value === undefined ? undefined : { bytes: Buffer.from(stableStringify(value)), value }
+}
+
+function parse(bytes: Uint8Array | undefined): Parsed | undefined {
+  if (bytes === undefined) return undefined
+  try {
+    return { bytes, value: JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown }
   } catch {
     return undefined
   }
@@ -109,8 +125,9 @@ async function mergeFile(base: Uint8Array, ours: Uint8Array, theirs: Uint8Array)
   try {
     const files = ['intended', 'base', 'observed'].map((n) => join(dir, n))
     await Promise.all([writeFile(files[0] as string, ours), writeFile(files[1] as string, base), writeFile(files[2] as string, theirs)])
-    const [mine, other] = await Promise.all([runGit(dir, ['merge-file', '-p', '--ours', ...files]), runGit(dir, ['merge-file', '-p', '--theirs', ...files])])
-    return { content: Buffer.from(mine), conflict: mine !== other }
+    // Bytes, never decoded: a file not in UTF-8 (a latin1 é) comes back as it was, not as U+FFFD.
+    const [mine, other] = await Promise.all([runGitBytes(dir, ['merge-file', '-p', '--ours', ...files]), runGitBytes(dir, ['merge-file', '-p', '--theirs', ...files])])
+    return { content: mine, conflict: !mine.equals(other) }
   } catch (error) {
     if (isTwinSyncError(error) && error.code === 'GIT_FAILED') return undefined
     throw error

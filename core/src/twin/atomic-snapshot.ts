@@ -11,6 +11,7 @@ import { readTwinFile, twinPathParts, twinSymlinkError } from './twin-files.js'
 import { writePack } from './pack-writer.js'
 import { identityNow, updateRefInNode } from './ref-update.js'
 import { indexUnchanged, readHead, readIndex, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
+import { cacheTreeExtension, cacheTreeOf, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode } from './cache-tree.js'
 
 /**
  * A snapshot is all or nothing. The new tree is built in git's object store through a private
@@ -52,7 +53,16 @@ export class SnapshotDraft {
   private readonly updates = new Map<string, { mode: string; sha: string; bytes: Buffer }>()
   private readonly removals = new Set<string>()
   /** build() made the new tree in Node (see gitObjectsInNode): its trees HEAD does not already hold, written with the commit. */
-  private inNode: { trees: GitObjectBytes[]; index: TwinIndex } | undefined
+  private inNode:
+    | {
+        trees: GitObjectBytes[]
+        index: TwinIndex
+        /** The new index's cache tree (cache-tree.ts), when known. */
+        cache: CacheTreeNode | undefined
+        /** The changed entries, when the new index is the one read with them put in (spliceIndex). */
+        splice: Array<{ path: string; entry: TreeEntry | undefined }> | undefined
+      }
+    | undefined
   /** HEAD's root tree, and those of its trees build() made (all, or only where a change lies). */
   private headTrees: { root: string; trees: Map<string, Buffer> } | undefined
   /** The key (quick-status's digest of the entries) of the index writeIndex wrote. */
@@ -296,6 +306,9 @@ export class SnapshotDraft {
     if (this.touched === 0 && !options.edited && this.head !== undefined) return { tree: `${this.head}^{tree}`, changes: [] }
     // From a clean twin whose index was read from .git: trees, changes and the index made in Node.
     if (!options.edited && this.unwritten !== undefined && this.headEntries !== undefined && this.head !== undefined) {
+      // Only around what changed, from the index's cache tree (cache-tree.ts), when it has one.
+      const fromCache = this.aroundChanges(this.unwritten, this.headEntries)
+      if (fromCache !== undefined) return fromCache
       const next = treesOf(this.entries)
       const changes = changesBetween(this.headEntries, this.entries)
       // HEAD's trees: the new ones, made again only in the folders a change lies in (treesAround).
@@ -311,7 +324,7 @@ export class SnapshotDraft {
       const made = new Set(trees.map((t) => t.sha))
       const reused = [...[...next.trees.keys()].filter((sha) => !made.has(sha)), ...[...this.entries.values()].filter((e) => !written.has(e.sha)).map((e) => e.sha)]
       if (objectsStored(this.dir, reused)) {
-        this.inNode = { trees, index: this.unwritten }
+        this.inNode = { trees, index: this.unwritten, cache: cacheTreeOf(this.entries, next.folders), splice: undefined }
         this.unwritten = undefined
         return { tree: next.root, changes }
       }
@@ -332,6 +345,49 @@ export class SnapshotDraft {
     const base = this.head === undefined ? EMPTY_TREE : `${this.head}^{tree}`
     const changes = parseNameStatus((await git(this.dir, ['diff-tree', '-r', '--name-status', '--no-renames', '-z', base, tree])).toString('utf8'))
     return { tree, changes }
+  }
+
+  /**
+   * The new tree made only in the folders a change lies in, from the cache tree of the index
+   * the draft began from (HEAD's, the twin being clean), and what it changes from the paths the
+   * draft wrote or removed; undefined (every tree made) when the index has no cache tree to
+   * trust or an object the new trees name is not in the store. See cache-tree.ts.
+   */
+  private aroundChanges(read: TwinIndex, headEntries: ReadonlyMap<string, TreeEntry>): { tree: string; changes: GitStatusEntry[] } | undefined {
+    const cache = read.treeExtension === undefined ? undefined : parseCacheTree(read.bytes, read.treeExtension)
+    if (cache?.sha === undefined) return undefined
+    const changes: GitStatusEntry[] = []
+    for (const path of new Set([...this.updates.keys(), ...this.removals])) {
+      const was = headEntries.get(path)
+      const now = this.entries.get(path)
+      if (now === undefined) {
+        if (was !== undefined) changes.push({ path, change: 'D' })
+      } else if (was === undefined) changes.push({ path, change: 'A' })
+      else if (was.sha !== now.sha || was.mode !== now.mode) changes.push({ path, change: 'M' })
+    }
+    changes.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)))
+    const made = treesFromCache({ paths: read.paths, entries: headEntries, cache }, this.entries, changes.map((c) => c.path), treeObject)
+    if (made === undefined) return undefined
+    // What the new trees take from HEAD must be in the store (as git's write-tree checks a tree's
+    // files and folders); git's own way would trust the cache tree for a folder, so the damage is named here.
+    const written = new Set([...this.updates.values()].map((u) => u.sha))
+    const missing = missingObject(this.dir, made.named.filter((sha) => !written.has(sha)))
+    if (missing === null) return undefined
+    if (missing !== undefined) {
+      throw new TwinSyncError('REPO_DAMAGED', `The twin repository ${this.dir} is damaged: object ${missing}, which HEAD's tree names, is missing`, {
+        nextStep: `Check it with \`git -C ${this.dir} fsck\`. Restore it from the mirror (\`git clone\` it to a new --repo) or from a backup; the machine itself is untouched.`,
+        details: { object: missing },
+      })
+    }
+    this.inNode = {
+      trees: [...made.trees].map(([sha, bytes]) => ({ type: 'tree' as const, sha, bytes })),
+      index: read,
+      cache: made.cache,
+      splice: changes.map((c) => ({ path: c.path, entry: this.entries.get(c.path) })),
+    }
+    this.headTrees = { root: cache.sha, trees: new Map() }
+    this.unwritten = undefined
+    return { tree: made.root, changes }
   }
 
   /**
@@ -367,7 +423,14 @@ export class SnapshotDraft {
   /** The private index of the new tree, written as git writes it (see writeIndexFile). */
   private async writeIndex(read: TwinIndex): Promise<void> {
     try {
-      this.indexKey = writeIndexFile(join(this.dir, INDEX), this.entries, read)
+      const changes = this.inNode?.splice
+      const cache = this.inNode?.cache
+      const spliced = changes === undefined || cache === undefined ? undefined : spliceIndex(read, changes, cache)
+      if (spliced === undefined) this.indexKey = writeIndexFile(join(this.dir, INDEX), this.entries, read, 'w', cache)
+      else {
+        writeFileSync(join(this.dir, INDEX), spliced.bytes, { mode: 0o600 })
+        this.indexKey = spliced.key
+      }
     } catch (error) {
       throw diskError(error, this.dir)
     }
@@ -718,7 +781,7 @@ export function treesOf(entries: ReadonlyMap<string, TreeEntry>): { root: string
 }
 
 /** One tree object made and kept in `trees`: its files, its folders' tree ids. */
-function treeObject(files: ReadonlyMap<string, TreeEntry>, folders: ReadonlyArray<readonly [string, string]>, trees: Map<string, Buffer>): string {
+export function treeObject(files: ReadonlyMap<string, TreeEntry>, folders: ReadonlyArray<readonly [string, string]>, trees: Map<string, Buffer>): string {
   // git's order: by name's bytes, a folder's name as if it ended in '/'. For names all below
   // U+0080 (nearly always) JavaScript's string order is that order; else the names' bytes are compared.
   const items: Array<{ key: string; mode: string; name: string; sha: string }> = []
@@ -840,18 +903,23 @@ export function treesAround(
  * version 2). False when one is missing or the store is one this does not read (alternates).
  */
 export function objectsStored(dir: string, shas: readonly string[]): boolean {
+  return missingObject(dir, shas) === undefined
+}
+
+/** The first object named that the store lacks; undefined when it holds them all, null when this cannot tell (alternates, an index it does not read). */
+export function missingObject(dir: string, shas: readonly string[]): string | undefined | null {
   const objects = join(dir, '.git', 'objects')
-  if (lstatSync(join(objects, 'info', 'alternates'), { throwIfNoEntry: false }) !== undefined) return false
+  if (lstatSync(join(objects, 'info', 'alternates'), { throwIfNoEntry: false }) !== undefined) return null
   const indexes: Buffer[] = []
   try {
     for (const name of readdirSync(join(objects, 'pack'))) {
       if (!name.endsWith('.idx')) continue
       const idx = readFileSync(join(objects, 'pack', name))
-      if (idx.length < 8 + 1024 || idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) return false
+      if (idx.length < 8 + 1024 || idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) return null
       indexes.push(idx)
     }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return null
   }
   const inPack = (id: Buffer): boolean =>
     indexes.some((idx) => {
@@ -870,9 +938,9 @@ export function objectsStored(dir: string, shas: readonly string[]): boolean {
     })
   for (const sha of new Set(shas)) {
     if (inPack(Buffer.from(sha, 'hex'))) continue
-    if (lstatSync(join(objects, sha.slice(0, 2), sha.slice(2)), { throwIfNoEntry: false }) === undefined) return false
+    if (lstatSync(join(objects, sha.slice(0, 2), sha.slice(2)), { throwIfNoEntry: false }) === undefined) return sha
   }
-  return true
+  return undefined
 }
 
 /** What `git diff-tree -r --name-status --no-renames` says between two trees' entries, in its order. */
@@ -919,7 +987,7 @@ export async function commitFirstFiles(dir: string, files: ReadonlyArray<{ path:
     entries.set(path, { mode: '100644', sha })
     objects.push({ type: 'blob', sha, bytes })
   }
-  const { root, trees } = treesOf(entries)
+  const { root, trees, folders } = treesOf(entries)
   const who = identityNow()
   const commit = commitObject(root, [], message, who)
   if (commit === undefined) return undefined
@@ -932,7 +1000,7 @@ export async function commitFirstFiles(dir: string, files: ReadonlyArray<{ path:
     mkdirSync(join(dir, STATE), { recursive: true })
     const aside = (name: string) => join(dir, STATE, `.${name}.twinsync-${randomBytes(6).toString('hex')}`)
     const index = aside('index')
-    writeIndexFile(index, entries, undefined, 'wx')
+    writeIndexFile(index, entries, undefined, 'wx', cacheTreeOf(entries, folders))
     renameSync(index, join(dir, '.git', 'index'))
     const ref = join(dir, '.git', branch)
     mkdirSync(dirname(ref), { recursive: true })
@@ -964,7 +1032,7 @@ export async function commitFirstFiles(dir: string, files: ReadonlyArray<{ path:
  * entries with their stat data kept 39 → 26 ms of CPU (in-process, medians of 15, load 9); the
  * bytes the same as before (checked on the scale twin, with and without non-ASCII paths).
  */
-function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEntry>, read: TwinIndex | undefined, flag = 'w'): string {
+export function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEntry>, read: TwinIndex | undefined, flag = 'w', cache?: CacheTreeNode): string {
   const statOf = new Map<string, number>()
   read?.paths.forEach((p, i) => statOf.set(p, read.statAt[i] as number))
   // A recorded stat is kept only from a file changed two seconds or more before the index it was read from was written.
@@ -976,7 +1044,9 @@ function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEntry>, r
     const sorted = texts.map((p) => Buffer.from(p)).sort(Buffer.compare)
     sorted.forEach((b, i) => (texts[i] = b.toString('utf8')))
   }
-  let length = 12 + 20
+  // git's cache tree (cache-tree.ts) after the entries, when known: the next snapshot makes only the trees a change lies in.
+  const extension = cache === undefined ? undefined : cacheTreeExtension(cache)
+  let length = 12 + 20 + (extension?.length ?? 0)
   for (const text of texts) length += (62 + (ascii ? text.length : Buffer.byteLength(text)) + 8) & ~7
   const bytes = Buffer.alloc(length)
   bytes.write('DIRC', 0, 'latin1')
@@ -1004,6 +1074,7 @@ function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEntry>, r
       keyText = ''
     }
   }
+  if (extension !== undefined) at += extension.copy(bytes, at)
   createHash('sha1').update(bytes.subarray(0, at)).digest().copy(bytes, at)
   writeFileSync(path, bytes, { mode: 0o600, flag })
   return key.update(keyText).digest('hex')

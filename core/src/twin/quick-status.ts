@@ -87,6 +87,9 @@ export interface TwinIndex {
   paths: readonly string[]
   statAt: Uint32Array
   mtimeNs: bigint
+  /** @internal where the entries end in `bytes`, and where git's cache tree (the `TREE` extension's data) lies, if it has one: see cache-tree.ts. */
+  entriesEnd: number
+  treeExtension: readonly [number, number] | undefined
 }
 
 /**
@@ -318,15 +321,19 @@ function parseIndex(bytes: Buffer): Omit<TwinIndex, 'bytes' | 'identity' | 'mtim
     at = next
   }
   if (entries.size !== count) return undefined
+  const entriesEnd = at
+  let treeExtension: [number, number] | undefined
   // Extensions: a required one (lower-case first letter) or one that moves entries elsewhere (link, sdir): git only.
   while (at < body.length) {
     if (at + 8 > body.length) return undefined
     const signature = bytes.toString('latin1', at, at + 4)
     if (!KNOWN_EXTENSIONS.has(signature)) return undefined
-    at += 8 + bytes.readUInt32BE(at + 4)
+    const length = bytes.readUInt32BE(at + 4)
+    if (signature === 'TREE') treeExtension = [at + 8, at + 8 + length]
+    at += 8 + length
   }
   if (at !== body.length) return undefined
-  return { entries, paths, statAt, key: createHash('sha1').update(digested).digest('hex') }
+  return { entries, paths, statAt, entriesEnd, treeExtension, key: createHash('sha1').update(digested).digest('hex') }
 }
 
 /**

@@ -3,8 +3,8 @@ import type { Diagnostic, FileStat, ProviderContext } from '@twinsync/sdk'
 import { racyFrom } from '@twinsync/sdk'
 import { locateAttributeTools, readExtendedAttributes, type AttributeTools, type ExtendedAttributes } from './extended-attributes.js'
 
-/** The tools' answer and the signature it was read under. */
-const CACHE_KEY = 'attributes-v3'
+/** The tools' answer and the signature it was read under (v4: getfattr -h, a symlink's own attributes). */
+const CACHE_KEY = 'attributes-v4'
 /** Each walked path's stamp (device, inode, ctime) when the answer above was read, a line each: what the incremental run compares. */
 const STAMPS_KEY = 'attribute-stamps-v1'
 /** More moved paths than this: the tools walk the roots again, as on a first run. */
@@ -22,17 +22,18 @@ const STAMP_CHUNK = 512
  * 60–260 ms of wall time (two processes walking /etc), the check under 5 ms.
  *
  * When some paths moved (session 7), the tools are asked about those paths alone (no `-r`/`-R`;
- * a symlink given by name is followed by getfattr and passed over by getcap, as in their walk),
+ * a symlink given by name is read itself by getfattr -h and passed over by getcap, as in their walk),
  * and the rest of the answer is the kept one: what a changed file costs no longer grows with
  * every path under the roots. The stamps are kept apart from the answer, read only then.
  * Measured on the bench's scale root (25,000 walked paths, one file changed): the two tools
  * walking `/etc` about 100 ms of wall and 160 ms of CPU → two runs on one path, a few ms.
  *
- * Known gap (session 8, not fixed): getfattr follows a symlink, so a symlink's entry shows its
- * target's attributes; when only the target's attributes change, the symlink's own stamp does
- * not move and its entry keeps the old ones until the symlink itself moves or the tools walk
- * again. Stamping each symlink with its target's stat data cost about 10 ms of CPU a run on the
- * services root (335 symlinks, most pointing outside the roots).
+ * A symlink's entry holds the symlink's own attributes (getfattr -h, lgetxattr: session 9), which
+ * only its own ctime moves, so its stamp covers them. Before, getfattr followed the symlink: the
+ * entry showed its target's attributes and missed a change of those alone until the symlink
+ * moved (session 8's known gap; stamping each symlink with its target's stat data would have
+ * cost about 10 ms of CPU a run on the services root). A flag: no cost. The answer's cache key
+ * moved to v4, so a twin whose symlinks pointed at files with attributes changes once.
  */
 export async function cachedAttributes(
   ctx: Pick<ProviderContext, 'host' | 'cache'>,

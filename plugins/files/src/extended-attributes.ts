@@ -61,7 +61,8 @@ export async function readExtendedAttributes(
     (async () => {
       const paths = getfattr === undefined ? [] : await args(getfattr.inTarget)
       if (getfattr === undefined || paths.length === 0) return
-      const out = await host.query('getfattr', [...(alone ? [] : ['-R']), '-P', '-d', '-m', '-', '-e', 'base64', '--absolute-names', ...paths], {
+      // -h: a symlink's own attributes (lgetxattr), not its target's (session 9; attribute-cache.ts).
+      const out = await host.query('getfattr', [...(alone ? [] : ['-R']), '-P', '-h', '-d', '-m', '-', '-e', 'base64', '--absolute-names', ...paths], {
         inTarget: getfattr.inTarget,
       })
       for (const [path, attrs] of parseGetfattr(out.stdout)) {

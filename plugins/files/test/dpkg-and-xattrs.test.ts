@@ -214,6 +214,33 @@ describe('files provider: getcap and getfattr only when something moved', () => 
     assert.deepEqual(again.entries.find((e) => e.path === '/etc/motd')?.xattrs, { 'user.note': b64('three') })
   })
 
+  it('records a symlink\'s own attributes (getfattr -h), so a change of its target\'s alone moves only the target\'s entry', async () => {
+    // Real setfattr on the root's file system: user.* cannot be set on a symlink, trusted.* can (as root).
+    const host = new RecordingHost(new LocalHost(root.dir))
+    const cache = new MemoryCache()
+    const collect = async (c = cache) => {
+      const { state } = await new FilesProvider().collect({ ctx: createTestContext(root.dir, { host, cache: c }) })
+      return Object.fromEntries(['/etc/motd', '/etc/motd-link'].map((p) => [p, state.entries.find((e) => e.path === p)?.xattrs]))
+    }
+    const settle = () => new Promise((r) => setTimeout(r, 250)) // past the racily-clean window
+    execFileSync('setfattr', ['-n', 'user.note', '-v', 'one', root.path('etc/motd')])
+    root.link('etc/motd-link', 'motd')
+    execFileSync('setfattr', ['-h', '-n', 'trusted.own', '-v', 'link', root.path('etc/motd-link')])
+    await settle()
+    // Before, the link's entry showed its target's user.note and not its own trusted.own.
+    assert.deepEqual(await collect(), { '/etc/motd': { 'user.note': b64('one') }, '/etc/motd-link': { 'trusted.own': b64('link') } })
+    // Only the target's attribute changes: the link's stamp does not move, and its entry is still right.
+    execFileSync('setfattr', ['-n', 'user.note', '-v', 'two', root.path('etc/motd')])
+    await settle()
+    const after = await collect()
+    assert.deepEqual(after, { '/etc/motd': { 'user.note': b64('two') }, '/etc/motd-link': { 'trusted.own': b64('link') } })
+    assert.deepEqual(after, await collect(new MemoryCache()), 'as a walk of everything answers')
+    // The link's own attribute changes: its own ctime moved.
+    execFileSync('setfattr', ['-h', '-n', 'trusted.own', '-v', 'changed', root.path('etc/motd-link')])
+    await settle()
+    assert.deepEqual((await collect())['/etc/motd-link'], { 'trusted.own': b64('changed') })
+  })
+
   it('runs them every time while a path changed too recently to trust its ctime', async () => {
     const host = new RecordingHost(new LocalHost(root.dir))
     const cache = new MemoryCache()

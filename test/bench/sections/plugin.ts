@@ -1,5 +1,5 @@
 // What a third-party plugin costs every command: examples/twinsync-plugin-dnf installed the way
-// its end-to-end test installs it (compiled, `npm pack`, `twinsync plugins install ./x.tgz`)
+// its end-to-end test installs it (built with its `npm run build`, `npm pack`, `twinsync plugins install ./x.tgz`)
 // into one sandbox, none in the other; `--version` and an unchanged snapshot of the minbase
 // root in both, interleaved run by run.
 import { readdir } from 'node:fs/promises'
@@ -22,7 +22,7 @@ export const pluginSection: BenchSection = {
     const withPlugin = await benchCli()
     try {
       ctx.progress('plugin: building and packing examples/twinsync-plugin-dnf, installing it')
-      await runOk(['npx', 'tsc', '-p', join(PLUGIN_DIR, 'tsconfig.json')], { cwd: repoRoot, timeoutMs: 300_000 })
+      await runOk(['npm', 'run', 'build'], { cwd: PLUGIN_DIR, timeoutMs: 300_000 })
       await runOk(['npm', 'pack', '--ignore-scripts', '--silent', '--pack-destination', work], { cwd: PLUGIN_DIR, timeoutMs: 300_000 })
       const tarball = (await readdir(work)).find((f) => /^twinsync-plugin-dnf-.*\.tgz$/.test(f))
       if (tarball === undefined) throw new Error('npm pack made no twinsync-plugin-dnf tarball')

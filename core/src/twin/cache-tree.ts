@@ -1,0 +1,371 @@
+import { createHash } from 'node:crypto'
+import type { TreeEntry } from './atomic-snapshot.js'
+
+/**
+ * Speed (issue 22, session 9): a snapshot that changed a few files costs what they changed, not
+ * what the twin holds. A snapshot from a clean twin made its new trees, what they change and
+ * the new index in Node, but from every entry: on the bench's scale root (19,600 entries,
+ * 4,900 folders) one changed file made all 4,900 trees again and hashed them (treesOf), looked
+ * every blob and tree id up in the packs' indexes (objectsStored), compared every entry with
+ * HEAD's (changesBetween) and wrote the index entry by entry (writeIndexFile). Now the index
+ * carries git's own cache tree (the `TREE` extension, Documentation/gitformat-index.txt: each
+ * folder's tree id and how many entries it covers), as `git write-tree` leaves it, and keeps
+ * it for the next snapshot:
+ *   - the new trees are made only for the folders a change lies in (each from its own entries,
+ *     found in the index by skipping its subfolders' spans), every other folder is the tree id
+ *     the cache tree has for it (`treesFromCache`);
+ *   - what must be in the object store is what those trees name and the draft did not write
+ *     (git's write-tree checks no more where its cache tree is valid);
+ *   - the new index is the one read with the changed entries put in, removed ones left out (the
+ *     rest copied as bytes, racy ones smudged as `writeIndexFile` does) and the cache tree
+ *     updated (`spliceIndex`).
+ * git keeps the extension right (any command that changes an entry drops the tree ids above
+ * it), and reads ours as its own. Any doubt (no cache tree, a folder git marked invalid, spans
+ * that do not add up, an index other than version 2) takes the whole way, which writes the
+ * cache tree for the next time. Measured: see docs/architecture.md (Speed), the row of this module.
+ */
+
+/** A folder in git's cache tree. */
+export interface CacheTreeNode {
+  /** Index entries the folder covers; -1 where git marked it invalid (an entry below changed). */
+  count: number
+  /** Its tree's id (hex), when count >= 0. */
+  sha: string | undefined
+  /** Its folders by name, in git's order of them (shorter names first, then by bytes). */
+  subs: Map<string, CacheTreeNode>
+}
+
+/** The cache tree in an index's `TREE` extension (its data between `start` and `end`); undefined when it does not parse. */
+export function parseCacheTree(bytes: Buffer, [start, end]: readonly [number, number]): CacheTreeNode | undefined {
+  let at = start
+  const one = (depth: number): [string, CacheTreeNode] | undefined => {
+    if (depth > 4096) return undefined
+    const nul = bytes.indexOf(0, at)
+    if (nul < 0 || nul >= end) return undefined
+    const newline = bytes.indexOf(10, nul + 1)
+    if (newline < 0 || newline >= end) return undefined
+    const counts = /^(-?\d{1,10}) (\d{1,10})$/.exec(bytes.toString('latin1', nul + 1, newline))
+    if (counts === null) return undefined
+    const name = bytes.toString('utf8', at, nul)
+    const count = Number(counts[1])
+    const subCount = Number(counts[2])
+    at = newline + 1
+    let sha: string | undefined
+    if (count >= 0) {
+      if (at + 20 > end) return undefined
+      sha = bytes.toString('hex', at, at + 20)
+      at += 20
+    }
+    const subs = new Map<string, CacheTreeNode>()
+    for (let i = 0; i < subCount; i++) {
+      const sub = one(depth + 1)
+      if (sub === undefined || sub[0] === '' || sub[0].includes('/') || subs.has(sub[0])) return undefined
+      subs.set(sub[0], sub[1])
+    }
+    return [name, { count, sha, subs }]
+  }
+  const root = one(0)
+  return root !== undefined && root[0] === '' && at === end ? root[1] : undefined
+}
+
+/** The `TREE` extension (signature, length, data) of a cache tree, written as git writes it. */
+export function cacheTreeExtension(root: CacheTreeNode): Buffer {
+  let length = 0
+  const measure = (name: string, node: CacheTreeNode): void => {
+    length += Buffer.byteLength(name) + 1 + String(node.count).length + 1 + String(node.subs.size).length + 1 + (node.count >= 0 ? 20 : 0)
+    for (const [sub, child] of node.subs) measure(sub, child)
+  }
+  measure('', root)
+  const bytes = Buffer.allocUnsafe(8 + length)
+  bytes.write('TREE', 0, 'latin1')
+  bytes.writeUInt32BE(length, 4)
+  let at = 8
+  const write = (name: string, node: CacheTreeNode): void => {
+    at += bytes.write(name, at, 'utf8')
+    at += bytes.write(`\0${node.count} ${node.subs.size}\n`, at, 'latin1')
+    if (node.count >= 0) at += bytes.write(node.sha as string, at, 'hex')
+    for (const [sub, child] of node.subs) write(sub, child)
+  }
+  write('', root)
+  return bytes
+}
+
+/** git's order of a folder's subfolders in its cache tree (cache-tree.c, subtree_name_cmp): shorter names first, then by bytes. */
+function subtreeOrder(a: string, b: string): number {
+  const la = Buffer.byteLength(a)
+  const lb = Buffer.byteLength(b)
+  if (la !== lb) return la - lb
+  return a.length === la && b.length === lb ? (a < b ? -1 : a > b ? 1 : 0) : Buffer.compare(Buffer.from(a), Buffer.from(b))
+}
+
+function ordered(subs: Iterable<[string, CacheTreeNode]>): Map<string, CacheTreeNode> {
+  return new Map([...subs].sort((a, b) => subtreeOrder(a[0], b[0])))
+}
+
+/** The whole cache tree of these entries, whose folders' tree ids treesOf gave ('' the root). */
+export function cacheTreeOf(entries: ReadonlyMap<string, TreeEntry>, folders: ReadonlyMap<string, string>): CacheTreeNode | undefined {
+  const counts = new Map<string, number>()
+  for (const path of entries.keys()) {
+    counts.set('', (counts.get('') ?? 0) + 1)
+    for (let at = path.indexOf('/'); at > 0; at = path.indexOf('/', at + 1)) {
+      const folder = path.slice(0, at)
+      counts.set(folder, (counts.get(folder) ?? 0) + 1)
+    }
+  }
+  const nodes = new Map<string, CacheTreeNode>()
+  for (const [folder, sha] of folders) nodes.set(folder, { count: counts.get(folder) ?? 0, sha, subs: new Map() })
+  const kids = new Map<string, Array<[string, CacheTreeNode]>>()
+  for (const [folder, node] of nodes) {
+    if (folder === '') continue
+    const at = folder.lastIndexOf('/')
+    const parent = at < 0 ? '' : folder.slice(0, at)
+    if (!nodes.has(parent)) return undefined
+    const list = kids.get(parent)
+    const item: [string, CacheTreeNode] = [folder.slice(at + 1), node]
+    if (list === undefined) kids.set(parent, [item])
+    else list.push(item)
+  }
+  for (const [folder, list] of kids) (nodes.get(folder) as CacheTreeNode).subs = ordered(list)
+  return nodes.get('')
+}
+
+/** What HEAD's index (its entries in git's order, and its cache tree) gives treesFromCache. */
+export interface IndexedTree {
+  paths: readonly string[]
+  entries: ReadonlyMap<string, TreeEntry>
+  cache: CacheTreeNode
+}
+
+/**
+ * The new tree: HEAD's (the index `head`, with its cache tree) with `changed` paths now as
+ * `entries` has them (absent: removed). Only the folders a changed path lies in are made
+ * again; `trees` holds their tree objects (id → bytes), `cache` the new cache tree, `named`
+ * the ids those trees take from HEAD (blobs of their unchanged files, trees of their unchanged
+ * folders), which must be in the object store. Undefined when the cache tree cannot be trusted
+ * to say what HEAD's trees are (then every tree is made).
+ */
+export function treesFromCache(
+  head: IndexedTree,
+  entries: ReadonlyMap<string, TreeEntry>,
+  changed: readonly string[],
+  makeTree: (files: ReadonlyMap<string, TreeEntry>, folders: ReadonlyArray<readonly [string, string]>, trees: Map<string, Buffer>) => string,
+): { root: string; trees: Map<string, Buffer>; cache: CacheTreeNode; named: string[] } | undefined {
+  const { paths, cache } = head
+  if (cache.count !== paths.length || cache.sha === undefined) return undefined
+  // Each touched folder's changed paths right in it, and its touched folders.
+  const direct = new Map<string, string[]>([['', []]])
+  const kids = new Map<string, Set<string>>()
+  for (const path of changed) {
+    const at = path.lastIndexOf('/')
+    const folder = at < 0 ? '' : path.slice(0, at)
+    const list = direct.get(folder)
+    if (list !== undefined) list.push(path)
+    else direct.set(folder, [path])
+    for (let f = folder; f !== ''; ) {
+      const slash = f.lastIndexOf('/')
+      const parent = slash < 0 ? '' : f.slice(0, slash)
+      const set = kids.get(parent)
+      if (set?.has(f) === true) break
+      if (set === undefined) kids.set(parent, new Set([f]))
+      else set.add(f)
+      if (!direct.has(parent)) direct.set(parent, [])
+      f = parent
+    }
+  }
+  // A folder HEAD has, listed from the index: its files, and its folders with where their spans start.
+  interface Listing {
+    node: CacheTreeNode
+    files: Map<string, TreeEntry>
+    subs: Map<string, { node: CacheTreeNode; start: number }>
+  }
+  const listings = new Map<string, Listing | null | undefined>()
+  const listingOf = (folder: string, node: CacheTreeNode, start: number): Listing | null => {
+    const prefix = folder === '' ? '' : `${folder}/`
+    const files = new Map<string, TreeEntry>()
+    const subs = new Map<string, { node: CacheTreeNode; start: number }>()
+    const end = start + node.count
+    if (end > paths.length) return null
+    for (let i = start; i < end; ) {
+      const path = paths[i] as string
+      if (!path.startsWith(prefix)) return null
+      const slash = path.indexOf('/', prefix.length)
+      if (slash < 0) {
+        const entry = head.entries.get(path)
+        if (entry === undefined) return null
+        files.set(path.slice(prefix.length), entry)
+        i++
+        continue
+      }
+      const name = path.slice(prefix.length, slash)
+      const sub = node.subs.get(name)
+      // A folder git marked invalid, or spans that do not add up: the cache tree is not trusted.
+      if (sub === undefined || sub.count <= 0 || sub.sha === undefined || subs.has(name)) return null
+      const last = paths[i + sub.count - 1]
+      if (last === undefined || !last.startsWith(`${prefix}${name}/`)) return null
+      subs.set(name, { node: sub, start: i })
+      i += sub.count
+    }
+    return subs.size === node.subs.size ? { node, files, subs } : null
+  }
+  /** HEAD's listing of a folder; undefined when HEAD has no such folder, null when the cache tree is not trusted. */
+  const listing = (folder: string): Listing | null | undefined => {
+    if (listings.has(folder)) return listings.get(folder)
+    let found: Listing | null | undefined
+    if (folder === '') found = listingOf('', cache, 0)
+    else {
+      const at = folder.lastIndexOf('/')
+      const parent = listing(at < 0 ? '' : folder.slice(0, at))
+      if (parent === null) return null
+      const sub = parent?.subs.get(folder.slice(at + 1))
+      found = sub === undefined ? undefined : listingOf(folder, sub.node, sub.start)
+    }
+    listings.set(folder, found)
+    return found
+  }
+  const trees = new Map<string, Buffer>()
+  const named: string[] = []
+  let doubt = false
+  const make = (folder: string): CacheTreeNode | undefined => {
+    const before = listing(folder)
+    if (before === null) {
+      doubt = true
+      return undefined
+    }
+    const files = new Map(before?.files)
+    // In the cache tree's order (HEAD's node's), which a folder added to it disturbs.
+    const subs = new Map<string, CacheTreeNode>(before?.node.subs)
+    let added = false
+    const prefix = folder === '' ? 0 : folder.length + 1
+    for (const path of direct.get(folder) ?? []) {
+      const entry = entries.get(path)
+      if (entry === undefined) files.delete(path.slice(prefix))
+      else files.set(path.slice(prefix), entry)
+    }
+    const touched = new Set<string>()
+    for (const sub of kids.get(folder) ?? []) {
+      const name = sub.slice(prefix)
+      touched.add(name)
+      if (!subs.has(name)) added = true
+      const made = make(sub)
+      if (doubt) return undefined
+      if (made === undefined) subs.delete(name)
+      else subs.set(name, made)
+    }
+    if (files.size === 0 && subs.size === 0) return undefined
+    let count = files.size
+    const folders: Array<[string, string]> = []
+    for (const [name, node] of subs) {
+      count += node.count
+      folders.push([name, node.sha as string])
+      if (!touched.has(name)) named.push(node.sha as string)
+    }
+    const changedHere = new Set((direct.get(folder) ?? []).map((p) => p.slice(prefix)))
+    for (const [name, entry] of files) if (!changedHere.has(name)) named.push(entry.sha)
+    const sha = makeTree(files, folders, trees)
+    return { count, sha, subs: added ? ordered(subs) : subs }
+  }
+  const root = make('')
+  if (doubt || root === undefined) return undefined
+  return { root: root.sha as string, trees, cache: root, named }
+}
+
+/**
+ * The index (version 2) `read` with `changes` made (sorted in git's order; entry undefined:
+ * removed), and `cache` as its cache tree: the unchanged entries' bytes copied, their stat data
+ * kept unless racy (a file changed two seconds or less before `read` was written, as
+ * writeIndexFile keeps it), the new entries without stat data. Returns its bytes and quick-status's
+ * key of its entries; undefined when `read` is of another version than 2.
+ */
+export function spliceIndex(
+  read: { bytes: Buffer; paths: readonly string[]; entries: ReadonlyMap<string, TreeEntry>; statAt: Uint32Array; entriesEnd: number; mtimeNs: bigint },
+  changes: ReadonlyArray<{ path: string; entry: TreeEntry | undefined }>,
+  cache: CacheTreeNode,
+): { bytes: Buffer; key: string } | undefined {
+  const { bytes: old, paths, statAt } = read
+  if (old.readUInt32BE(4) !== 2) return undefined
+  const count = paths.length
+  // What the new index holds, in order: spans of old entries [from, to), and new entries.
+  const parts: Array<{ from: number; to: number } | { path: string; entry: TreeEntry; name: Buffer }> = []
+  let next = 0
+  for (const { path, entry } of changes) {
+    const at = lowerBound(paths, path, next)
+    if (at > next) parts.push({ from: next, to: at })
+    next = paths[at] === path ? at + 1 : at
+    if (entry !== undefined) parts.push({ path, entry, name: Buffer.from(path) })
+  }
+  if (next < count) parts.push({ from: next, to: count })
+  const offsetOf = (i: number): number => (i < count ? (statAt[i] as number) : read.entriesEnd)
+  const extension = cacheTreeExtension(cache)
+  let length = 12
+  let entries = 0
+  for (const part of parts) {
+    if ('from' in part) {
+      length += offsetOf(part.to) - offsetOf(part.from)
+      entries += part.to - part.from
+    } else {
+      length += (62 + part.name.length + 8) & ~7
+      entries++
+    }
+  }
+  const bytes = Buffer.alloc(length + extension.length + 20)
+  bytes.write('DIRC', 0, 'latin1')
+  bytes.writeUInt32BE(2, 4)
+  bytes.writeUInt32BE(entries, 8)
+  // An entry's stat data is kept from a file changed two seconds or more before the index it was read from was written (as writeIndexFile keeps it).
+  const racyFrom = Number(read.mtimeNs / 1_000_000_000n - 2n)
+  const view = new DataView(old.buffer, old.byteOffset, old.byteLength)
+  const key = createHash('sha1')
+  let keyText = ''
+  const keyed = (mode: string, sha: string, path: string): void => {
+    keyText += `${mode} ${sha}\t${path}\0`
+    if (keyText.length > 65536) {
+      key.update(keyText)
+      keyText = ''
+    }
+  }
+  let at = 12
+  for (const part of parts) {
+    if ('from' in part) {
+      const start = offsetOf(part.from)
+      old.copy(bytes, at, start, offsetOf(part.to))
+      for (let i = part.from; i < part.to; i++) {
+        const was = statAt[i] as number
+        if (view.getUint32(was + 8) >= racyFrom) {
+          const here = at + was - start
+          bytes.fill(0, here, here + 24)
+          bytes.fill(0, here + 28, here + 40)
+        }
+        const path = paths[i] as string
+        const entry = read.entries.get(path) as TreeEntry
+        keyed(entry.mode, entry.sha, path)
+      }
+      at += offsetOf(part.to) - start
+    } else {
+      bytes.writeUInt32BE(Number.parseInt(part.entry.mode, 8), at + 24)
+      bytes.write(part.entry.sha, at + 40, 'hex')
+      bytes.writeUInt16BE(Math.min(part.name.length, 0xfff), at + 60)
+      part.name.copy(bytes, at + 62)
+      at += (62 + part.name.length + 8) & ~7
+      keyed(part.entry.mode, part.entry.sha, part.path)
+    }
+  }
+  extension.copy(bytes, at)
+  at += extension.length
+  createHash('sha1').update(bytes.subarray(0, at)).digest().copy(bytes, at)
+  return { bytes, key: key.update(keyText).digest('hex') }
+}
+
+/** The first position at or after `from` in `paths` (git's order: by UTF-8 bytes) whose path is not before `path`. */
+function lowerBound(paths: readonly string[], path: string, from: number): number {
+  const ascii = /^[\x01-\x7f]*$/.test(path)
+  const key = ascii ? undefined : Buffer.from(path)
+  const before = (other: string): boolean => (ascii && /^[\x01-\x7f]*$/.test(other) ? other < path : Buffer.compare(Buffer.from(other), key ?? Buffer.from(path)) < 0)
+  let low = from
+  let high = paths.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (before(paths[middle] as string)) low = middle + 1
+    else high = middle
+  }
+  return low
+}
