@@ -123,7 +123,7 @@ function fnv64(text) {
  */
 function keyOf(bytes, st, startedAt) {
   const node = `${process.version}\0${process.arch}`
-  const digest = DIGEST_LINE.exec(bytes.latin1Slice(0, 100))
+  const digest = DIGEST_LINE.exec(bytes.latin1Slice(0, Math.min(100, bytes.length)))
   if (digest !== null) {
     const racy = st.ctimeMs > startedAt - RACY_MS || st.mtimeMs > startedAt - RACY_MS
     const stat = [st.dev, st.ino, st.size, st.mtimeMs, st.ctimeMs].join('\0')
@@ -164,6 +164,17 @@ function provideFile(specifier, file) {
   providedFiles.set(specifier, file)
 }
 
+/** What `provide` gave for a specifier (undefined: nothing), and the file `provideFile` gave. */
+const providedModule = (specifier) => provided.get(specifier)
+const providedFileOf = (specifier) => providedFiles.get(specifier)
+
+/** The variant a plugin's files' caches are named by (bin/plugin-module.js): this run's, bin/run.js sets it. */
+let pluginCaches = ''
+const setPluginVariant = (variant) => {
+  pluginCaches = variant
+}
+const pluginVariant = () => pluginCaches
+
 /**
  * How V8 is made to compile or read cached code (see `guardCompiles`): as it is, unless bin/run.js
  * says otherwise.
@@ -183,20 +194,23 @@ function guardCompiles(guard) {
 
 /**
  * require for `file`: Node's own under `compiling` (the module, Node's own modules it loads, a
- * plugin's ES module through Node's loader), but a provided specifier without resolving it.
+ * plugin's ES module through Node's loader), but a provided specifier without resolving it (for a
+ * plugin's file, what `provides` gives instead).
  */
-function requireFor(file) {
+function requireFor(file, provides) {
   const own = Module.createRequire(file)
   // Only a specifier's first require can load anything: each later one is require's cache.
   const required = new Set()
   const require = (specifier) => {
-    if (provided.has(specifier)) return provided.get(specifier)
+    // A plugin's file (`provides`, see requireCached) gets only what its own resolution would give.
+    const answer = provides === undefined ? provided.get(specifier) : provides(specifier)
+    if (answer !== undefined) return answer
     if (required.has(specifier)) return own(specifier)
     const exports = compiling(() => own(specifier))
     required.add(specifier)
     return exports
   }
-  const resolve = (specifier, options) => (options === undefined && providedFiles.has(specifier) ? providedFiles.get(specifier) : own.resolve(specifier, options))
+  const resolve = (specifier, options) => (options === undefined && provides === undefined && providedFiles.has(specifier) ? providedFiles.get(specifier) : own.resolve(specifier, options))
   resolve.paths = own.resolve.paths
   return Object.assign(require, { resolve, cache: own.cache, main: own.main, extensions: own.extensions })
 }
@@ -215,23 +229,38 @@ const loaded = []
  * file's code gets `__twinsyncRequire`, which requires a file beside it the same way (with the
  * same variant): how a bundle loads its lazy part (core/scripts/bundle.mjs). A file already in
  * require's cache is not run again.
+ *
+ * `options` (a plugin's file, bin/plugin-module.js): `cacheName`, what its caches are named by
+ * instead of the file's name; `provides(specifier)`, exports for a specifier its `require` gives
+ * without resolving it (undefined: required as usual); `plainUnless(source)` and `plain(file)`:
+ * a file whose source `plainUnless` refuses, or that V8 cannot compile, is left to `plain` before
+ * any of it runs.
  */
-function requireCached(path, variant = '') {
+function requireCached(path, variant = '', options = {}) {
   const file = realpathSync(path)
   const known = Module._cache[file]
   if (known !== undefined) return { exports: known.exports, fromCache: false, save() {} }
   const { bytes, st, startedAt } = readWithStat(file)
   // An ASCII file (core/scripts/bundle.mjs makes its bundles so) is a one-byte string without decoding.
   const source = isAscii(bytes) ? bytes.latin1Slice() : bytes.toString('utf8')
+  const passed = () => ({ exports: options.plain(file), fromCache: false, save() {} })
+  if (options.plainUnless?.(source) === false) return passed()
   const usable = typeof process.geteuid === 'function'
   const { key, writable } = keyOf(bytes, st, startedAt)
-  const name = `${basename(file)}-${key}${variant === '' ? '' : `-${variant}`}`
+  const base = options.cacheName ?? basename(file)
+  const name = `${base}-${key}${variant === '' ? '' : `-${variant}`}`
   const dir = usable ? cacheDir(false) : undefined
   const cachedData = dir === undefined ? undefined : readTrusted(join(dir, name))
   // Node's CommonJS wrapper, `import()` from here for the file's own (see core/scripts/bundle.mjs),
   // and the file's lazy part beside it through this cache.
   const wrapper = `(function (exports, require, module, __filename, __dirname, __twinsyncImport, __twinsyncRequire) { ${source}\n})`
-  const script = compiling(() => new vm.Script(wrapper, { filename: file, ...(cachedData === undefined ? {} : { cachedData }) }))
+  let script
+  try {
+    script = compiling(() => new vm.Script(wrapper, { filename: file, ...(cachedData === undefined ? {} : { cachedData }) }))
+  } catch (error) {
+    if (options.plain !== undefined) return passed()
+    throw error
+  }
   const mod = new Module(file, undefined)
   mod.filename = file
   mod.paths = Module._nodeModulePaths(dirname(file))
@@ -241,7 +270,7 @@ function requireCached(path, variant = '') {
     return requireCached(join(dirname(file), specifier), variant).exports
   }
   try {
-    script.runInThisContext().call(mod.exports, mod.exports, requireFor(file), mod, file, dirname(file), (specifier) => import(specifier), beside)
+    script.runInThisContext().call(mod.exports, mod.exports, requireFor(file, options.provides), mod, file, dirname(file), (specifier) => import(specifier), beside)
   } catch (error) {
     delete Module._cache[file]
     throw error
@@ -257,7 +286,7 @@ function requireCached(path, variant = '') {
         const dir = cacheDir(true)
         if (dir === undefined) return
         const cacheFile = join(dir, name)
-        const mine = readdirSync(dir).filter((f) => f.startsWith(`${basename(file)}-${key}`) && !f.endsWith('.tmp'))
+        const mine = readdirSync(dir).filter((f) => f.startsWith(`${base}-${key}`) && !f.endsWith('.tmp'))
         if (mine.length >= MAX_VARIANTS) return
         const tmp = `${cacheFile}.${process.pid}.tmp`
         // On disk before it gets its name: a crash never leaves a half-written cache to be read.
@@ -273,7 +302,7 @@ function requireCached(path, variant = '') {
         // leftover temporary file older than an hour).
         for (const f of readdirSync(dir)) {
           const other = join(dir, f)
-          if (!f.startsWith(`${basename(file)}-`) || (f.startsWith(`${basename(file)}-${key}`) && !f.endsWith('.tmp'))) continue
+          if (!f.startsWith(`${base}-`) || (f.startsWith(`${base}-${key}`) && !f.endsWith('.tmp'))) continue
           if (!f.endsWith('.tmp') || Date.now() - statSync(other).mtimeMs > 3_600_000) rmSync(other, { force: true })
         }
       } catch {
@@ -292,7 +321,12 @@ function saveCaches() {
 
 exports.cacheDir = cacheDir
 exports.guardCompiles = guardCompiles
+exports.pluginVariant = pluginVariant
 exports.provide = provide
 exports.provideFile = provideFile
+exports.providedFileOf = providedFileOf
+exports.providedModule = providedModule
 exports.requireCached = requireCached
 exports.saveCaches = saveCaches
+exports.setPluginVariant = setPluginVariant
+exports.shortHash = fnv64

@@ -26,7 +26,8 @@
 // reads as it always did. One difference no caller looks at: for a module with a default export,
 // require() gives its names plus `__esModule: true`.
 const Module = require('node:module')
-const { extname } = require('node:path')
+const { lstatSync, realpathSync } = require('node:fs')
+const { basename, dirname, extname, join } = require('node:path')
 const { pathToFileURL } = require('node:url')
 const { isModuleNamespaceObject } = require('node:util').types
 
@@ -63,5 +64,78 @@ async function importPluginModule(filePath) {
   return import(pathToFileURL(filePath).href)
 }
 
+// Speed: a plugin's CommonJS file (its hook or command, `.cjs`, or `.js` in a package that is not
+// an ES module: what oclif's ModuleLoader `require`s) compiled from V8's code cache as TwinSync's
+// own bundles are (code-cache.js, one cache a command, named after the file's folder too: every
+// plugin has a `hook.cjs`), and its `require('@twinsync/sdk')` (and the SDK's other entries)
+// answered with the host's SDK without Node's resolver, where that resolver would find the host's
+// SDK: the first `node_modules/@twinsync/sdk` above the file (as Node looks, a `node_modules`
+// folder's own `node_modules` left out) is the folder of the SDK TwinSync loaded, which the
+// plugin's link made by plugin-sdk.ts's shareSdk is; the package's `require` condition gives
+// sdk.cjs's entry, the same object. Resolving a package's `exports` loads Node's ES module
+// resolver (about 1 ms the first time). The dnf example built into one CommonJS file
+// (docs/plugin-authoring.md), in a fresh node with the SDK loaded, medians of 15: required as
+// Node does 2.0 ms of CPU, this way 0.9 ms (the SDK provided, compiled from source: 1.2 ms).
+// Anything else goes to Node's require as before (`plain`, before any of the file runs): another
+// require hook (tsx, ts-node), a source that may call `import()` (a script compiled here has no
+// loader for it), one V8 cannot compile (Node's own error then), no host SDK found.
+const SDK_ENTRIES = new Map([
+  ['@twinsync/sdk', 'index'],
+  ['@twinsync/sdk/errors', 'errors'],
+  ['@twinsync/sdk/domains', 'domains'],
+  ['@twinsync/sdk/typebox', 'typebox'],
+  ['@twinsync/sdk/typebox/value', 'typeboxValue'],
+  ['@twinsync/sdk/conformance', 'conformance'],
+])
+
+/** The first `node_modules/@twinsync/sdk` Node's require would look in from `dir`, or undefined. */
+function sdkLinkAbove(dir) {
+  for (let d = dir; ; d = dirname(d)) {
+    if (basename(d) !== 'node_modules') {
+      const candidate = join(d, 'node_modules', '@twinsync', 'sdk')
+      try {
+        lstatSync(candidate)
+        return candidate
+      } catch {
+        // Not here: the folder above.
+      }
+    }
+    if (d === dirname(d)) return undefined
+  }
+}
+
+/** bin/code-cache.js as bin/run.js loaded it (the same instance; beside this file or above the bundle). */
+function codeCache() {
+  return require(join(__dirname, '..', 'bin', 'code-cache.js'))
+}
+
+/** `module.exports` of a plugin's CommonJS file, as `plainRequire(filePath)` gives it (see above). */
+function requirePluginModule(filePath, plainRequire) {
+  const ext = extname(filePath)
+  if ((ext !== '.cjs' && ext !== '.js') || !nodeOwnsRequire() || Module._extensions[ext] !== Module._extensions['.js'] && Module._extensions[ext] !== undefined) return plainRequire(filePath)
+  const cache = codeCache()
+  const sdk = cache.providedModule('@twinsync/sdk/cjs')
+  const sdkPackage = cache.providedFileOf('@twinsync/sdk/package.json')
+  if (sdk === undefined || sdkPackage === undefined) return plainRequire(filePath)
+  const file = realpathSync(filePath)
+  let sdkHere
+  const provides = (specifier) => {
+    const key = SDK_ENTRIES.get(specifier)
+    if (key === undefined) return undefined
+    if (sdkHere === undefined) {
+      const link = sdkLinkAbove(dirname(file))
+      sdkHere = link !== undefined && realpathSync(link) === realpathSync(dirname(sdkPackage))
+    }
+    return sdkHere ? sdk[key]() : undefined
+  }
+  return cache.requireCached(file, cache.pluginVariant(), {
+    cacheName: `plugin-${cache.shortHash(dirname(file))}-${basename(file)}`,
+    provides,
+    plainUnless: (source) => !/\bimport\s*\(/.test(source),
+    plain: plainRequire,
+  }).exports
+}
+
 exports.importPluginModule = importPluginModule
 exports.requireLoadsEsmSilently = requireLoadsEsmSilently
+exports.requirePluginModule = requirePluginModule

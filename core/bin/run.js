@@ -17,7 +17,7 @@ async function start() {
   // oclif, the SDK and the commands as bundled CommonJS files (core/scripts/bundle.mjs), compiled from
   // V8's code cache (code-cache.js), one cache a command; oclif finds the commands' file in
   // require's cache, and the commands require the same oclif.
-  const { cacheDir, guardCompiles, provide, requireCached, saveCaches } = require('./code-cache.js')
+  const { cacheDir, guardCompiles, provide, requireCached, saveCaches, setPluginVariant } = require('./code-cache.js')
   // V8's flags for this command (v8-flags.js: TurboFan held back for a short run, the young
   // generation small for a large one), V8's default budget wherever it reads or makes cached code.
   const { chooseFlags, recordRun, withDefaultFlags } = require('./v8-flags.js')
@@ -25,6 +25,7 @@ async function start() {
   const flags = chooseFlags(command, cacheDir)
   guardCompiles(withDefaultFlags)
   const variant = command + flags.suffix
+  setPluginVariant(variant)
   // oclif runs the same functions for every command: one cache for help, one for the rest.
   const oclif = requireCached(join(__dirname, '..', 'bundle', 'oclif.cjs'), (command.endsWith('.help') ? 'help' : 'run') + flags.suffix).exports
   // The SDK as installed, CommonJS too: the commands and every plugin share it. Of the SDK and the

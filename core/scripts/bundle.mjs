@@ -532,8 +532,18 @@ for (const [key, file] of Object.entries(SDK_ENTRIES)) {
   const through = await import(pathToFileURL(join(sdkOut, `${file}.js`)).href)
   const differ = Object.keys(esm).filter((name) => through[name] !== cjs[name])
   if (differ.length > 0 || Object.keys(through).length !== Object.keys(esm).length) throw new Error(`bundle: sdk/bundle/${file}.js does not give sdk.cjs's ${key}() (${differ.join(', ')})`)
+  // The same entry for require() (the package's `require` condition): sdk.cjs's object itself, so
+  // a plugin shipped as CommonJS gets the one instance without Node's ES module loader, which a
+  // require() of the ES module facade would start (see docs/plugin-authoring.md).
+  const required = [
+    `// The SDK's ${file} entry for require(): sdk.cjs's, the one instance of the SDK (core/scripts/bundle.mjs).`,
+    "'use strict'",
+    `module.exports = require('./sdk.cjs').${key}()`,
+  ]
+  writeFileSync(join(sdkOut, `${file}.cjs`), required.join('\n') + '\n')
+  if (createRequire(sdkFile)(`./${file}.cjs`) !== cjs) throw new Error(`bundle: sdk/bundle/${file}.cjs does not give sdk.cjs's ${key}()`)
 }
-removeStale(sdkOut, [sdkSplit.first, sdkSplit.second], Object.values(SDK_ENTRIES).map((file) => `${file}.js`))
+removeStale(sdkOut, [sdkSplit.first, sdkSplit.second], Object.values(SDK_ENTRIES).flatMap((file) => [`${file}.js`, `${file}.cjs`]))
 
 // oclif as one CommonJS file. TypeScript, ts-node and tsx are what oclif would use to run a
 // linked plugin's sources; bin/run.js turns that off (settings.enableAutoTranspile), so they
@@ -607,6 +617,11 @@ function lazyLibraries(text) {
 const PLUGIN_IMPORT = 'import((0, node_url_1.pathToFileURL)(filePath).href)'
 const PLUGIN_IMPORT_PLAIN = `require(${JSON.stringify(join(core, 'bin', 'plugin-module.js'))}).importPluginModule(filePath)`
 let pluginImports = 0
+// Its CommonJS files (`.cjs`, `.js` outside an ES module package) it requires: bin/plugin-module.js
+// compiles them from V8's code cache, Node's require as the fallback (its figure and rules there).
+const PLUGIN_REQUIRE = ': require(filePath)'
+const PLUGIN_REQUIRE_PLAIN = `: require(${JSON.stringify(join(core, 'bin', 'plugin-module.js'))}).requirePluginModule(filePath, require)`
+let pluginRequires = 0
 
 const oclifImports = {
   name: 'oclif-imports',
@@ -630,6 +645,8 @@ const oclifImports = {
       if (/[\\/]@oclif[\\/]core[\\/]lib[\\/]module-loader\.js$/.test(args.path)) {
         pluginImports += text.split(PLUGIN_IMPORT).length - 1
         text = text.split(PLUGIN_IMPORT).join(PLUGIN_IMPORT_PLAIN)
+        pluginRequires += text.split(PLUGIN_REQUIRE).length - 1
+        text = text.split(PLUGIN_REQUIRE).join(PLUGIN_REQUIRE_PLAIN)
       }
       if (/[\\/]@oclif[\\/]core[\\/]lib[\\/]index\.js$/.test(args.path)) {
         engineChecks += text.split(ENGINE_CHECK).length - 1
@@ -682,6 +699,7 @@ if (oclifText.slice(oclifText.indexOf('\n')).match(DYNAMIC_IMPORT) !== null) thr
 if (engineChecks !== 1) throw new Error(`bundle: oclif requires semver for its engines check ${engineChecks} times, not once as this build expects; see ENGINE_CHECK`)
 if (jsonReads !== 1) throw new Error(`bundle: oclif reads JSON with fs/promises in ${jsonReads} places, not once as this build expects; see JSON_READ`)
 if (pluginImports !== 3) throw new Error(`bundle: oclif's ModuleLoader imports a plugin's ES module in ${pluginImports} places, not 3 as this build expects; see PLUGIN_IMPORT`)
+if (pluginRequires !== 3) throw new Error(`bundle: oclif's ModuleLoader requires a plugin's CommonJS file in ${pluginRequires} places, not 3 as this build expects; see PLUGIN_REQUIRE`)
 if (wslChecks !== 1) throw new Error(`bundle: oclif asks wsl-utils whether this is WSL ${wslChecks} times, not once as this build expects; see WSL_CHECK`)
 {
   const fromOclif = createRequire(createRequire(join(core, 'package.json')).resolve('@oclif/core'))

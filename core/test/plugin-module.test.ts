@@ -4,7 +4,7 @@
 // mocha process has tsx's require hook, which the module must not use).
 import { strict as assert } from 'node:assert'
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -94,6 +94,72 @@ describe("a plugin's ES modules loaded by oclif's ModuleLoader (core/bin/plugin-
     assert.deepEqual(d, { required: false, names: [], error: 'the plugin broke at load', evaluated: 1 }, "the plugin's own error, as import() gives it")
     assert.equal(e.required, false)
     assert.match(e.error ?? '', /^\[MODULE_NOT_FOUND\] import\(\) failed to load .*hook\.js: Cannot find module '.*not-there\.js' imported from .*hook\.js$/)
+  })
+
+  it("compiles a plugin's CommonJS file from the code cache, its SDK the host's only where Node's require would find the host's; import() and a syntax error left to Node's require", async () => {
+    const host = await realpath(join(core, '..', 'sdk'))
+    /** A CommonJS plugin file in `name`/dist whose nearest node_modules/@twinsync/sdk is `sdk`. */
+    const plugin = async (name: string, sdk: string | undefined, body: string) => {
+      await mkdir(join(dir, name, 'dist', 'node_modules'), { recursive: true })
+      await mkdir(join(dir, name, 'node_modules', '@twinsync'), { recursive: true })
+      if (sdk !== undefined) await symlink(sdk, join(dir, name, 'node_modules', '@twinsync', 'sdk'), 'dir')
+      await writeFile(join(dir, name, 'dist', 'hook.cjs'), body)
+      return join(dir, name, 'dist', 'hook.cjs')
+    }
+    // Another package named @twinsync/sdk: what Node's require finds there must be what the plugin gets.
+    const other = join(dir, 'other-sdk')
+    await mkdir(other)
+    await writeFile(join(other, 'package.json'), JSON.stringify({ name: '@twinsync/sdk', version: '9.0.0', exports: { '.': { require: './other.cjs' } } }))
+    await writeFile(join(other, 'other.cjs'), 'module.exports = { other: true }\n')
+    const sdkAnswer = "const sdk = require('@twinsync/sdk')\nexports.answer = () => sdk.other === true ? 'other' : sdk === require('@twinsync/sdk/cjs').index() ? 'host' : 'neither'\n"
+    const files = [
+      await plugin('linked', host, sdkAnswer),
+      await plugin('elsewhere', other, sdkAnswer),
+      await plugin('dynamic', host, `${sdkAnswer}exports.later = () => import('node:os').then((os) => typeof os.cpus)\n`),
+      await plugin('broken', host, 'exports.answer = () => {\n'),
+    ]
+    const script = `
+const { join } = require('node:path')
+const bin = ${JSON.stringify(join(core, 'bin'))}
+const cache = require(join(bin, 'code-cache.js'))
+// As bin/run.js sets up a run: the SDK from the code cache, provided; the run's variant.
+cache.provide('@twinsync/sdk/cjs', cache.requireCached(${JSON.stringify(join(host, 'bundle', 'sdk.cjs'))}, 'test').exports)
+cache.provideFile('@twinsync/sdk/package.json', ${JSON.stringify(join(host, 'package.json'))})
+cache.setPluginVariant('test')
+const oclif = require(${JSON.stringify(join(core, 'bundle', 'oclif.cjs'))})
+;(async () => {
+  const out = []
+  for (const file of process.argv.slice(1)) {
+    try {
+      const { module: m, isESM } = await oclif.ModuleLoader.loadWithData({ type: 'user', root: require('node:path').dirname(file) }, file)
+      out.push({ isESM, answer: m.answer(), later: m.later === undefined ? undefined : await m.later() })
+    } catch (error) {
+      out.push({ error: error.message.split('\\n')[0] })
+    }
+  }
+  cache.saveCaches()
+  process.stdout.write(JSON.stringify(out))
+})()`
+    const home = join(dir, 'home')
+    await mkdir(home, { mode: 0o700 })
+    const runs: Array<Array<{ isESM?: boolean; answer?: string; later?: string; error?: string }>> = []
+    for (let i = 0; i < 2; i++) {
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['-e', script, ...files], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home } })
+      assert.equal(stderr, '', 'no warning of any kind')
+      runs.push(JSON.parse(stdout))
+    }
+    for (const out of runs) {
+      assert.deepEqual(out.slice(0, 3), [
+        { isESM: false, answer: 'host' },
+        { isESM: false, answer: 'other' },
+        { isESM: false, answer: 'host', later: 'function' },
+      ])
+      assert.match(out[3]?.error ?? "", /Unexpected end of input/, `Node's own error for a file that does not compile: ${JSON.stringify(out[3])}`)
+    }
+    // Only the plugin whose link leads to the host's SDK and calls no import() got a code cache, named by its folder.
+    const caches = (await readdir(join(home, '.cache', 'twinsync', 'v8'))).filter((f) => f.startsWith('plugin-'))
+    assert.equal(caches.length, 2, caches.join(' '))
+    assert.ok(caches.every((f) => /^plugin-[0-9a-f]{16}-hook\.cjs-[0-9a-f]{32}-test$/.test(f)), caches.join(' '))
   })
 
   it('uses require() only on a Node that prints nothing for it', () => {

@@ -47,6 +47,33 @@ describe('LocalHost against a root other than /', () => {
     assert.equal(await readFile(join(outside, 'secret'), 'utf8'), 'host file\n')
   })
 
+  it('finds the same under a folder it lstat-ed first (kept as resolved) as a fresh host does, symlinked folders included', async () => {
+    await writeFile(join(root, 'opt/real/conf'), 'inside\n')
+    await mkdir(join(root, 'etc/app/deep'), { recursive: true })
+    await writeFile(join(root, 'etc/app/deep/file'), 'deep\n')
+    await symlink('/opt/real', join(root, 'etc/linked'))
+    await symlink('../opt/real', join(root, 'etc/relative'))
+    await symlink('../../../../../../../../' + outside.slice(1), join(root, 'etc/escape'))
+    await symlink('/nowhere', join(root, 'etc/dangling'))
+    const paths = ['/etc', '/etc/app', '/etc/app/deep', '/etc/app/deep/file', '/etc/linked', '/etc/linked/conf', '/etc/relative', '/etc/relative/conf', '/etc/escape', '/etc/escape/secret', '/etc/dangling', '/etc/dangling/x', '/opt/real/conf']
+    const outcome = async (h: LocalHost, path: string, how: 'lstat' | 'stat' | 'read'): Promise<unknown> => {
+      try {
+        if (how === 'read') return (await h.readTextIfExists(path)) ?? null
+        const s = how === 'lstat' ? await h.lstat(path) : await h.stat(path)
+        return s === undefined ? null : [s.type, s.ino]
+      } catch (error) {
+        return isTwinSyncError(error) ? error.code : String(error)
+      }
+    }
+    const walked = new LocalHost(root)
+    for (const path of paths) await outcome(walked, path, 'lstat')
+    for (const path of paths) {
+      for (const how of ['lstat', 'stat', 'read'] as const) {
+        assert.deepEqual(await outcome(walked, path, how), await outcome(new LocalHost(root), path, how), `${how} ${path}`)
+      }
+    }
+  })
+
   it('reads small files and large ones whole, the same either way', async () => {
     const large = 'x'.repeat(1024 * 1024) + 'the end\n' // above the synchronous read's limit
     await writeFile(join(root, 'etc/large'), large)

@@ -33,7 +33,7 @@ const disabled = await cliSandbox()
 const sandboxes: Array<[string, CliSandbox]> = [['no plugin', without], ['dnf', withPlugin], ['dnf disabled', disabled]]
 const rootfs = await freshRootfs()
 try {
-  await runOk(['npx', 'tsc', '-p', join(PLUGIN_DIR, 'tsconfig.json')], { cwd: repoRoot, timeoutMs: 300_000 })
+  await runOk(['npm', 'run', 'build'], { cwd: PLUGIN_DIR, timeoutMs: 300_000 })
   await runOk(['npm', 'pack', '--ignore-scripts', '--silent', '--pack-destination', work], { cwd: PLUGIN_DIR })
   const tarball = (await readdir(work)).find((f) => /^twinsync-plugin-dnf-.*\.tgz$/.test(f)) as string
   for (const cli of [withPlugin, disabled]) {

@@ -40,8 +40,8 @@ describe('twinsync-plugin-dnf from its tarball, against a real rpm database', fu
     await writeFile(join(root, 'etc/yum.repos.d/a.repo'), repoFile('a', join(work, 'repo-a')))
     await runOk(['dnf', '-y', '-q', `--installroot=${root}`, 'install', 'tshello', 'tsapp'], { timeoutMs: 300_000 })
 
-    // The plugin as its author ships it: compiled, then `npm pack`.
-    await runOk(['npx', 'tsc', '-p', join(PLUGIN_DIR, 'tsconfig.json')], { cwd: repoRoot, timeoutMs: 300_000 })
+    // The plugin as its author ships it: built (`npm run build`: checked, bundled into dist/hook.cjs), then `npm pack`.
+    await runOk(['npm', 'run', 'build'], { cwd: PLUGIN_DIR, timeoutMs: 300_000 })
     await runOk(['npm', 'pack', '--ignore-scripts', '--silent', '--pack-destination', work], { cwd: PLUGIN_DIR })
     cli = await cliSandbox()
   })

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { stableStringify } from '@twinsync/sdk'
-import { manifestBytes, toManifest } from '../src/manifest.js'
-import type { FileEntry, FilesState } from '../src/state.js'
+import { MANIFEST_KEYS, manifestBytes, toManifest } from '../src/manifest.js'
+import { ManifestEntry, type FileEntry, type FilesState } from '../src/state.js'
 
 /** A small deterministic generator, so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -55,4 +55,31 @@ describe('the files manifest text', () => {
       assert.equal(manifestBytes(state).toString('utf8'), stableStringify(toManifest(state)), `round ${round}`)
     }
   })
+
+  it('is stableStringify of the manifest for batches without xattrs (written as they are, through the key list) and with them, strings that need escaping included', () => {
+    const next = random(9)
+    const odd = ['/etc/"quoted"', '/etc/back\\slash', '/etc/tab\there', '/etc/new\nline', '/etc/\u0001ctl', '/etc/naïve ☃', '/etc/lone\ud800surrogate', '/etc/\u2028sep']
+    for (let round = 0; round < 20; round++) {
+      const entries = Array.from({ length: 1 + Math.floor(next() * 300) }, (_, i) => {
+        const entry = entryOf(next, i)
+        delete entry.xattrs
+        if (next() < 0.2) entry.path = `${pickOf(next, odd)}${i}`
+        if (next() < 0.2) entry.target = pickOf(next, odd)
+        // A few with xattrs: their batch goes through sortedEntry; the others' batches do not.
+        if (round % 2 === 1 && next() < 0.005) entry.xattrs = { 'user.b': 'AA==', 'user.a': pickOf(next, odd) }
+        return entry
+      })
+      const state: FilesState = { entries, leftovers: [], accounts: { users: {}, groups: {} } }
+      assert.equal(manifestBytes(state).toString('utf8'), stableStringify(toManifest(state)), `round ${round}`)
+    }
+  })
+
+  it('writes every key of an entry but xattrs through the key list, in sorted order', () => {
+    const keys = Object.keys(ManifestEntry.properties).filter((key) => key !== 'xattrs')
+    assert.deepEqual(MANIFEST_KEYS, [...keys, 'entries'].sort())
+  })
 })
+
+function pickOf<T>(next: () => number, values: readonly T[]): T {
+  return values[Math.floor(next() * values.length)] as T
+}
