@@ -121,7 +121,8 @@ function chunkTexts(walked: ReadonlyArray<{ path: string; stat?: FileStat | unde
  * content or attributes changed, none came or went), only the chunks whose digest moved are
  * compared, line by line, and every other chunk's text is the kept one: the scale root's
  * one-file snapshot made its 25,000 lines again, split the kept 1.7 MB into 25,000 more and
- * looked each up in a set of them; now one chunk of 512. Otherwise (paths came or went, many
+ * looked each up in a set of them; now one chunk of 512 (with the other session-9 rows of
+ * docs/architecture.md, Speed: the one-file snapshot 1,413 → 1,082 ms of CPU). Otherwise (paths came or went, many
  * chunks moved, stamps written before chunks were recorded) every line is compared as before.
  */
 function movedPaths(
