@@ -48,6 +48,8 @@ export interface FilesScope {
   ignore: PathPatterns
   leftovers: PathPatterns
   secrets: SecretRules
+  /** What decides which paths the walk skips or lists as leftovers (walkRules). */
+  walkRules: string
   /** Key of the keyed hash recorded for secret files (see secretHashKey). */
   secretKey: Buffer
   maxFileSize: number
@@ -69,6 +71,7 @@ export async function resolveScope(ctx: ProviderContext): Promise<{ scope: Files
       roots: expandIncludes(config.include, users),
       ignore: new PathPatterns(config.ignore),
       leftovers: new PathPatterns(LEFTOVER_PATTERNS),
+      walkRules: walkRules(ctx, config.ignore),
       secrets: new SecretRules(config.secretPaths, config.detectSecretContent),
       secretKey: await secretHashKey(ctx.cache),
       maxFileSize: config.maxFileSize,
@@ -84,7 +87,7 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
   const diagnostics = [...scope.diagnostics]
   const rules = JSON.stringify([CACHE_FORMAT, SECRET_RULES_VERSION, scope.maxFileSize, scope.secrets.detectContent, DEFAULT_SECRET_PATHS, [...scope.secrets.extraPaths]])
   const stamp = await packageDatabaseStamp(ctx.host)
-  const cache = await StatCache.open(ctx.cache, rules, startedAt, stamp)
+  const cache = await StatCache.open(ctx.cache, rules, startedAt, stamp, scope.walkRules)
   // The package index only when some file needs it: one read, or an origin the stat cache cannot give.
   let index: Promise<PackageIndex> | undefined
   const packages = () => (index ??= readPackageIndex(ctx.host, ctx.cache, (p) => isWithin(p, '/etc') && isIncluded(p, scope.roots), stamp))
@@ -160,13 +163,11 @@ async function walk(
   leftovers: string[],
   diagnostics: Diagnostic[],
 ): Promise<void> {
-  const stack = [root]
+  const stack: string[] = []
+  const rootClass = classOf(ctx, scope, root)
+  if (rootClass === WALK) stack.push(root)
+  else if (rootClass === LEFTOVER) leftovers.push(root)
   for (let path = stack.pop(); path !== undefined; path = stack.pop()) {
-    if (ctx.claims.isClaimedByOther('files', path) || scope.ignore.matches(path)) continue
-    if (scope.leftovers.matches(path)) {
-      leftovers.push(path)
-      continue
-    }
     let stat: FileStat | undefined
     try {
       stat = await ctx.host.lstat(path)
@@ -180,9 +181,14 @@ async function walk(
       if (stat.type === 'file' || stat.type === 'symlink') out.push({ path, stat })
       continue
     }
-    // A folder whose stat data did not move has the names it had (the stat cache's lookupListing).
-    let names = cache.lookupListing(path, stat)
-    if (names === undefined) {
+    // A folder whose stat data did not move has the names it had (the stat cache's lookupListing),
+    // and each name the class it had while the walk's rules are the same.
+    const listing = cache.lookupListing(path, stat)
+    let names: string[]
+    let classes = listing?.classes
+    if (listing !== undefined) {
+      names = listing.names
+    } else {
       let children
       try {
         children = await ctx.host.readdir(path)
@@ -191,13 +197,43 @@ async function walk(
         continue
       }
       names = children.map((c) => c.name).sort(compareStrings)
-      cache.rememberListing(path, stat, names)
+    }
+    const prefix = path === '/' ? '/' : `${path}/`
+    if (classes === undefined || !CLASSES.test(classes)) {
+      classes = names.map((name) => String.fromCharCode(classOf(ctx, scope, prefix + name))).join('')
+      cache.rememberListing(path, stat, names, classes)
     }
     out.push(names.length === 0 ? { path, stat, empty: true } : { path, stat })
-    const prefix = path === '/' ? '/' : `${path}/`
     // Pushed last name first: popped in name order.
-    for (let i = names.length - 1; i >= 0; i--) stack.push(prefix + (names[i] as string))
+    for (let i = names.length - 1; i >= 0; i--) {
+      const kind = classes.charCodeAt(i)
+      if (kind === SKIP) continue
+      const child = prefix + (names[i] as string)
+      if (kind === LEFTOVER) leftovers.push(child)
+      else stack.push(child)
+    }
   }
+}
+
+/** What the walk does with a path (a character code, kept in the stat cache with its folder's names): walk it, list it as a leftover, or leave it out. */
+const WALK = 0x77 // 'w'
+const LEFTOVER = 0x6c // 'l'
+const SKIP = 0x73 // 's'
+const CLASSES = /^[wls]*$/
+
+/**
+ * A path another provider claims, or one the ignore patterns leave out, is skipped; a leftover
+ * of dpkg or ucf is listed; anything else is walked. It follows from the path and the walk's
+ * rules alone (walkRules), so the stat cache keeps it beside a folder's names (rememberListing).
+ */
+function classOf(ctx: ProviderContext, scope: FilesScope, path: string): number {
+  if (ctx.claims.isClaimedByOther('files', path) || scope.ignore.matches(path)) return SKIP
+  return scope.leftovers.matches(path) ? LEFTOVER : WALK
+}
+
+/** Everything classOf depends on besides the path: the ignore and leftover patterns, every provider's claims. */
+export function walkRules(ctx: ProviderContext, ignore: readonly string[]): string {
+  return JSON.stringify([ignore, LEFTOVER_PATTERNS, ctx.claims.defaultOwner, ctx.claims.list()])
 }
 
 /**
