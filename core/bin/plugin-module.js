@@ -18,7 +18,13 @@
 // - Node 20.19+, 22.13+, 23.5+ or 24+ (`process.features.require_module`): 22.12 and 23.0–23.4
 //   print an ExperimentalWarning for it; no `--trace-require-module` (which asks for one);
 // - a `.js` or `.mjs` file, and require's `.js` handler is still Node's own: a require hook (tsx,
-//   ts-node) would compile the file as CommonJS, a second instance beside the one import() gives.
+//   ts-node) would compile the file as CommonJS, a second instance beside the one import() gives;
+// - no ES module preloaded nor loader given (`--import`, `--loader`, in the arguments or
+//   NODE_OPTIONS): one registers ES module hooks (module.register), which import() runs and Node
+//   20's require() does not, and a module require() loaded is the one import() gives from then
+//   on (session 9: a hook that rewrote a plugin's module was passed over).
+// The gap left: hooks registered otherwise (by a `--require` preload, or a plugin's own module
+// while it runs): no public API tells. A `--require` preload alone keeps require() (a probe).
 // Anything else, and any failure of require() — a module with top-level await
 // (ERR_REQUIRE_ASYNC_MODULE, thrown before any of it runs), an error the plugin throws, a file
 // not found — goes to import() as before: the ES module loader keeps what require() got to (a
@@ -34,7 +40,8 @@ const { isModuleNamespaceObject } = require('node:util').types
 /** Whether this Node loads an ES module through require() without printing anything (see the top). */
 function requireLoadsEsmSilently(version = process.versions.node, features = process.features, execArgv = process.execArgv, nodeOptions = process.env.NODE_OPTIONS) {
   if (features.require_module !== true) return false
-  if ([...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((arg) => arg.startsWith('--trace-require-module'))) return false
+  const preloads = /^(?:--trace-require-module|--import|--loader|--experimental-loader)/
+  if ([...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((arg) => preloads.test(arg))) return false
   const [major, minor] = version.split('.').map(Number)
   return (major === 20 && minor >= 19) || (major === 22 && minor >= 13) || (major === 23 && minor >= 5) || major >= 24
 }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Type from 'typebox'
 import { isTwinSyncError } from '@twinsync/sdk'
-import { checkProviderSections, loadConfigFile } from '../src/config/config-file.js'
+import { parseDocument } from 'yaml'
+import { checkProviderSections, holdsNothing, loadConfigFile } from '../src/config/config-file.js'
 
 describe('configuration file', () => {
   let dir: string
@@ -24,6 +25,30 @@ describe('configuration file', () => {
     const config = await loadConfigFile(await write('repo: /srv/twin\nlimits:\n  logLines: 50\n'))
     assert.equal(config.values.repo, '/srv/twin')
     assert.equal(config.values.limits?.logLines, 50)
+  })
+
+  it('reads a file of nothing but blanks, comments and one `{}` as an empty configuration without yaml, exactly as yaml reads it; anything else through yaml', async () => {
+    // What yaml makes of a text: an empty configuration, or something else (values or an error).
+    const yamlEmpty = (text: string) => {
+      const doc = parseDocument(text, { prettyErrors: true })
+      const values = doc.errors.length === 0 ? (doc.toJS() ?? {}) : undefined
+      return typeof values === 'object' && values !== null && !Array.isArray(values) && Object.keys(values).length === 0
+    }
+    const blanks = ['', ' ', '\t', '\r', '\u00a0', '\u2028', '\ufeff', '\f', '\v']
+    const pieces = ['{}', '{ }', '{\t}', '# c', '#', 'a: 1', '{', '}', '{}#x', '---', '%YAML 1.2', '[]', '~']
+    const texts: string[] = []
+    for (const a of blanks) for (const p of pieces) for (const b of blanks) for (const end of ['', '\n', '\r\n', '\n# after\n', '\n{}\n']) texts.push(`${a}${p}${b}${end}`)
+    let fast = 0
+    for (const text of texts) {
+      if (!holdsNothing(text)) continue
+      fast++
+      assert.ok(yamlEmpty(text), `yaml reads ${JSON.stringify(text)} as something, not nothing`)
+    }
+    assert.ok(fast > 100, 'the fast path is taken')
+    for (const text of ['{}\n', '# only a comment\n', '']) assert.deepEqual(await loadConfigFile(await write(text)), { path: file('config.yaml'), values: {} })
+    assert.equal(holdsNothing('{}# c'), false)
+    assert.equal(holdsNothing('{}\n{}'), false)
+    await assert.rejects(loadConfigFile(await write('{}\n{}\n')), rejectsWith('CONFIG_UNREADABLE', /config\.yaml:\d+:\d+/))
   })
 
   it('names the line of a YAML syntax error', async () => {

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert'
+import { execFileSync } from 'node:child_process'
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -143,6 +144,24 @@ describe('logs: read again only when their files moved', () => {
     assert.equal(readFile.callCount, 2)
     assert.match(String(moved['system/logs/journal.txt']), /line 1/)
     assert.match(String(moved['system/logs/syslog.txt']), /second line/)
+  })
+
+  it('gives an offline journal folder with no file below it the text the real journalctl gives, without running it; a file below it, journalctl', async () => {
+    rmSync(join(root, 'var/log/journal/0123/system.journal'))
+    const journalctl = execFileSync('sh', ['-c', 'command -v journalctl'], { encoding: 'utf8' }).trim()
+    const host = new RecordingHost(new LocalHost(root), {
+      which: (tool) => (tool === 'journalctl' ? journalctl : undefined),
+      query: () => ({ stdout: 'journalctl ran\n' }),
+    })
+    const collect = async () => (await new LogFacts().collect({ ctx: createTestContext(root, { host, cache: new MemoryCache() }) })).state
+    // What journalctl itself prints for this folder (and it exits 0, or execFileSync throws).
+    const real = execFileSync(journalctl, ['--directory', join(root, 'var/log/journal'), '--no-pager', '--quiet', '-o', 'short-iso', '-n', String(DEFAULT_LIMITS.logLines)])
+    const empty = await collect()
+    assert.equal(host.queries.length, 0, 'no journalctl')
+    assert.equal(empty['system/logs/journal.txt'], tail(real, { limits: DEFAULT_LIMITS }))
+    writeFileSync(join(root, 'var/log/journal/0123/user-1000.journal'), 'binary journal')
+    assert.equal((await collect())['system/logs/journal.txt'], 'journalctl ran\n')
+    assert.equal(host.queries.length, 1)
   })
 })
 

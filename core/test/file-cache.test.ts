@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cacheBytes } from '@twinsync/sdk'
@@ -25,5 +25,37 @@ describe('provider cache on disk (FileCache)', () => {
     await cache.remove('stat-cache')
     await cache.remove('never-there')
     assert.deepEqual(readdirSync(join(dir, 'files')), ['text'])
+  })
+
+  it('takes a file that is not whole as no cache: cut short, zeroed, a byte changed, grown, or of the old form without a check', async () => {
+    const cache = new FileCache(join(dir, 'files'))
+    const bytes = Uint8Array.from({ length: 5000 }, (_, i) => (i * 13) % 251)
+    await cache.writeBytes('stat-cache', bytes)
+    const file = join(dir, 'files', 'stat-cache')
+    const whole = readFileSync(file)
+    assert.equal(whole.length, bytes.length + 12, 'the bytes and a 12-byte check')
+    const read = (await cache.readBytes('stat-cache')) as Uint8Array
+    assert.deepEqual(Uint8Array.from(read), bytes)
+    assert.equal(read.byteOffset, 0)
+    assert.equal(read.byteLength, read.buffer.byteLength, 'a buffer of its own (the files stat cache hands it over whole)')
+    const torn: Array<[string, Buffer]> = [
+      ['cut short', whole.subarray(0, 4096)],
+      ['empty', Buffer.alloc(0)],
+      ['zeroed', Buffer.alloc(whole.length)],
+      ['a byte changed', Buffer.concat([whole.subarray(0, 100), Buffer.from([whole[100]! ^ 1]), whole.subarray(101)])],
+      ['grown', Buffer.concat([whole, Buffer.from('x')])],
+      ['the old form', Buffer.from(bytes)],
+    ]
+    for (const [what, content] of torn) {
+      writeFileSync(file, content)
+      assert.equal(await cache.readBytes('stat-cache'), undefined, what)
+      assert.equal(await cache.read('stat-cache'), undefined, what)
+    }
+    await cache.write('text', '{"a":1}')
+    truncateSync(join(dir, 'files', 'text'), 7)
+    assert.equal(await cache.read('text'), undefined, 'the check cut off')
+    await cache.write('text', '{"a":2}')
+    assert.equal(await cache.read('text'), '{"a":2}')
+    assert.deepEqual(readdirSync(join(dir, 'files')).sort(), ['stat-cache', 'text'], 'no temporary file left')
   })
 })

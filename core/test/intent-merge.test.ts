@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { stableStringify } from '@twinsync/sdk'
 import { differences, takeFrom } from '../src/intent/json-units.js'
-import { mergePath } from '../src/intent/merge-path.js'
+import { familyOf, mergePath, withoutElements } from '../src/intent/merge-path.js'
 
 const b = (s: string) => Buffer.from(s)
 const text = (u: Uint8Array | undefined) => (u === undefined ? undefined : Buffer.from(u).toString('utf8'))
@@ -65,6 +65,25 @@ describe('carrying an edit across the files manifest going into parts or back (m
     const doc = stableStringify({ packages: { bash: { v: '1' } } })
     const kept = await mergePath('system/packages/apt.json', b(doc), b(stableStringify({ packages: { bash: { v: '2' } } })), undefined)
     assert.equal(text(kept.content), stableStringify({ packages: { bash: { v: '2' } } }))
+  })
+
+  it('an entry the person removed that the machine moved to another document is named, and taken out of that document', async () => {
+    // Up: removed from the whole manifest, now in a part.
+    const up = await mergePath('system/files/manifest.json', b(whole(all)), b(whole(all.filter((e) => e.path !== '/etc/b'))), b(bare()))
+    assert.deepEqual(up.removed, [['entries', { field: 'path', value: '/etc/b' }]])
+    assert.equal(text(up.content), bare(), 'nothing here says it goes')
+    // Down: removed from a part the machine no longer writes, now in the whole manifest.
+    const part = stableStringify({ entries: all })
+    const down = await mergePath('system/files/manifest/07.json', b(part), b(stableStringify({ entries: all.filter((e) => e.path !== '/etc/c') })), undefined)
+    assert.deepEqual(down.removed, [['entries', { field: 'path', value: '/etc/c' }]])
+    // An entry removed where the machine still has it is removed here, not named.
+    assert.equal((await mergePath('x.json', b(whole(all)), b(whole(all.slice(1))), b(whole(all.map((e) => (e.path === '/etc/d' ? { ...e, mode: '0600' } : e)))))).removed, undefined)
+    const names = new Set(['system/files/manifest.json', 'system/files/manifest/07.json', 'system/files/manifest/12.json', 'system/files/other.json', 'system/packages/apt.json'])
+    assert.deepEqual(familyOf('system/files/manifest.json', names), ['system/files/manifest/07.json', 'system/files/manifest/12.json'])
+    assert.deepEqual(familyOf('system/files/manifest/07.json', names), ['system/files/manifest.json', 'system/files/manifest/12.json'])
+    assert.deepEqual(familyOf('system/packages/apt.json', names), [])
+    assert.equal(text(withoutElements(b(whole(all)), [['entries', { field: 'path', value: '/etc/c' }]])), whole(all.filter((e) => e.path !== '/etc/c')))
+    assert.equal(withoutElements(b(whole(all)), [['entries', { field: 'path', value: '/etc/z' }]]), undefined, 'not there: nothing to write')
   })
 
   it('down: an entry added to manifest.json of version 2 is merged into the whole manifest, every other entry the machine\'s', async () => {

@@ -174,6 +174,23 @@ const oclif = require(${JSON.stringify(join(core, 'bundle', 'oclif.cjs'))})
     assert.equal(requireLoadsEsmSilently('20.20.2', {}, []), false, '--no-experimental-require-module')
     assert.equal(requireLoadsEsmSilently('20.20.2', on, ['--trace-require-module=all']), false)
     assert.equal(requireLoadsEsmSilently('20.20.2', on, [], '--trace-require-module=no-node-modules'), false)
+    // A preloaded module may register ES module hooks, which require() would pass over.
+    for (const preload of [['--import', 'x.mjs'], ['--import=x.mjs'], ['--loader', 'x.mjs'], ['--experimental-loader=x.mjs']]) {
+      assert.equal(requireLoadsEsmSilently('20.20.2', on, preload), false, preload.join(' '))
+      assert.equal(requireLoadsEsmSilently('20.20.2', on, [], preload.join(' ')), false, `NODE_OPTIONS=${preload.join(' ')}`)
+    }
+  })
+
+  it('uses import() when a preloaded module registered ES module hooks: the plugin\'s module as the hooks give it', async () => {
+    // Before, require() loaded the plugin's module past the hooks, and import() gave that instance from then on.
+    const hook = await writePlugin(join(dir, 'rewritten'), "export default async function hook() { return 'original' }")
+    await writeFile(join(dir, 'hooks.mjs'), "export async function load(url, context, next) {\n  const r = await next(url, context)\n  return url.endsWith('/rewritten/hook.js') ? { ...r, source: String(r.source).replace(\"'original'\", \"'from the hook'\") } : r\n}\n")
+    await writeFile(join(dir, 'register.mjs'), "import { register } from 'node:module'\nregister('./hooks.mjs', import.meta.url)\n")
+    const script = `require(${JSON.stringify(join(core, 'bin', 'plugin-module.js'))}).importPluginModule(process.argv[1]).then(async (m) => process.stdout.write(await m.default()))`
+    for (const how of [{ args: ['--import', join(dir, 'register.mjs')], env: {} }, { args: [], env: { NODE_OPTIONS: `--import=${join(dir, 'register.mjs')}` } }]) {
+      const { stdout } = await promisify(execFile)(process.execPath, [...how.args, '-e', script, hook], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir(), ...how.env } })
+      assert.equal(stdout, 'from the hook')
+    }
   })
 
   it('uses import() when a require hook compiles .js files (tsx here): one instance, evaluated once', async () => {

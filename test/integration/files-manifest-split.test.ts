@@ -370,6 +370,46 @@ describe('files manifest in parts above the threshold: a real twin, crossing bot
     }
   })
 
+  it('crossing both ways with a removal pending: the entry the person took out is still deleted, not brought back by its new document', async () => {
+    await snapshot()
+    assert.deepEqual(await planIds(), [])
+    assert.equal(form('HEAD').version, 2)
+    const removeEntry = async (doc: string, path: string) => {
+      const data = JSON.parse(await readFile(join(twin, doc), 'utf8')) as { entries: ManifestEntry[] }
+      assert.ok(data.entries.some((e) => e.path === path), `${doc} lists ${path}`)
+      await writeFile(join(twin, doc), `${JSON.stringify({ ...data, entries: data.entries.filter((e) => e.path !== path) }, null, 2)}\n`)
+    }
+    // Symlinks: entries only (no document under filesystem/), so the manifest is where a person removes them.
+    const down = '/etc/many/d2/link-down'
+    const up = '/etc/many/d3/link-up'
+    await symlink('f200.conf', join(root, down))
+    await symlink('f300.conf', join(root, up))
+    await snapshot()
+    await removeEntry(await homeOf(down), down)
+    assert.deepEqual(await planIds(), [`files:delete:${down}`])
+    await rm(join(root, LAST), { recursive: true })
+    await snapshot()
+    assert.equal(form('HEAD').version, 1)
+    // Before, the whole manifest listed it again and the removal was dropped without a word.
+    assert.deepEqual(await planIds(), [`files:delete:${down}`])
+    await applyPlan(await plan())
+    await assert.rejects(lstat(join(root, down)))
+    await snapshot()
+    assert.equal(git(twin, ['status', '--porcelain', '--untracked-files=all']), '', 'settled')
+
+    await removeEntry(MANIFEST, up)
+    assert.deepEqual(await planIds(), [`files:delete:${up}`])
+    await makeLast()
+    await snapshot()
+    assert.equal(form('HEAD').version, 2)
+    assert.deepEqual(await planIds(), [`files:delete:${up}`], 'its part lists it no more')
+    await applyPlan(await plan())
+    await assert.rejects(lstat(join(root, up)))
+    await snapshot()
+    assert.equal(git(twin, ['status', '--porcelain', '--untracked-files=all']), '', 'settled')
+    assert.deepEqual(await planIds(), [])
+  })
+
   it('keeps every part under git as a regular file (no mode change, nothing else under the folder)', async () => {
     for (const line of git(twin, ['ls-tree', 'HEAD', `${PARTS_DIR}/`]).split('\n').filter(Boolean)) assert.match(line, /^100644 blob [0-9a-f]+\tsystem\/files\/manifest\/\d{2}\.json$/)
     void chmod

@@ -26,13 +26,14 @@ describe('twinsync plugins new', function () {
     assert.deepEqual(out.files.sort(), ['README.md', 'package.json', 'src/hook.ts', 'src/provider.ts', 'test/provider.test.ts', 'tsconfig.json'])
     const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string>; oclif: { hooks: Record<string, string> } }
     assert.equal(pkg.peerDependencies['@twinsync/sdk'], '^0.1.0')
-    assert.equal(pkg.oclif.hooks['twinsync:providers'], './dist/hook.js')
+    assert.equal(pkg.oclif.hooks['twinsync:providers'], './dist/hook.cjs', 'the build docs/plugin-authoring.md recommends: one CommonJS file')
     assert.match(await readFile(join(dir, 'tsconfig.json'), 'utf8'), /"skipLibCheck": true/)
   })
 
-  it('type-checks and builds, and its own conformance test passes', async () => {
-    await runOk(['npx', 'tsc', '-p', join(dir, 'tsconfig.json')], { cwd: repoRoot, timeoutMs: 300_000 })
-    assert.ok((await readdir(join(dir, 'dist'))).includes('provider.js'))
+  it('type-checks and builds (its own `npm run build`: one CommonJS file, the SDK left out), and its own conformance test passes', async () => {
+    await runOk(['npm', 'run', 'build'], { cwd: dir, timeoutMs: 300_000 })
+    assert.deepEqual(await readdir(join(dir, 'dist')), ['hook.cjs'])
+    assert.match(await readFile(join(dir, 'dist', 'hook.cjs'), 'utf8'), /require\("@twinsync\/sdk"\)/)
     const test = await run(['npx', 'mocha', '--no-config', '--node-option', 'import=tsx', '--timeout', '120000', join(dir, 'test/provider.test.ts')], { cwd: repoRoot, timeoutMs: 300_000 })
     assert.equal(test.code, 0, test.stdout + test.stderr)
     assert.match(test.stdout, /1 passing/)

@@ -35,6 +35,7 @@ export async function loadConfigFile(explicitPath: string | undefined): Promise<
       details: { path },
     })
   }
+  if (holdsNothing(text)) return { path, values: {} }
   const { parseDocument } = await import('yaml')
   const doc = parseDocument(text, { prettyErrors: true })
   const yamlError = doc.errors[0]
@@ -59,6 +60,31 @@ export async function loadConfigFile(explicitPath: string | undefined): Promise<
   }
   if (Object.keys(values).length > 0) await checkAgainst(CoreConfig, values, path)
   return { path, values: values as LoadedConfig['values'] }
+}
+
+/**
+ * Whether the file holds no configuration at all: only blank lines, comments and at most one
+ * empty mapping `{}` (what yaml makes of it is then an empty configuration, checked against the
+ * yaml library in core/test/config-file.test.ts). Anything else, or any doubt (a line break
+ * other than LF or CRLF, a character outside ASCII's blanks), is left to yaml.
+ *
+ * Speed (issue 22, session 9): such a file (a packaged template of comments, or the `{}` of a
+ * config that sets nothing) no longer loads the yaml library: its parser and its functions in
+ * the command's code cache (twinsync-lib.cjs's cache of an unchanged snapshot 858 → 728 KB).
+ */
+export function holdsNothing(text: string): boolean {
+  let mapping = false
+  for (const raw of text.replace(/^\ufeff/, '').split(/\r?\n/)) {
+    // A comment starts with `#` at the line's start or after a blank (YAML's rule).
+    const line = raw.replace(/(^|[ \t])#.*$/, '').replace(/^[ \t]+|[ \t]+$/g, '')
+    if (line === '') continue
+    if (!mapping && /^\{[ \t]*\}$/.test(line)) {
+      mapping = true
+      continue
+    }
+    return false
+  }
+  return true
 }
 
 /**

@@ -19,22 +19,28 @@ export async function readUnlessUnchanged(
   sources: readonly string[],
   /** Anything else the text depends on (the command line, the limits). */
   inputs: unknown,
-  read: () => Promise<string | undefined>,
+  /** `onlyFolders`: the sources are folders (or missing) with nothing but folders below them, every one listed. */
+  read: (sources: { onlyFolders: boolean }) => Promise<string | undefined>,
 ): Promise<string | undefined> {
   const startedAt = Date.now()
   const stats: Array<[string, FileStat]> = []
-  for (const source of sources) await statTree(host, source, stats)
+  const walk = { unlisted: false }
+  for (const source of sources) await statTree(host, source, stats, walk)
   const signature = JSON.stringify([inputs, stats.map(([path, s]) => [path, s.type, s.size, s.mtimeMs, s.ctimeMs, s.ino, s.dev])])
   const racy = stats.some(([, s]) => isRacy(s, startedAt))
-  const text = await cachedBySignature(cache, key, signature, async () => (await read()) ?? null, { racy })
+  const onlyFolders = !walk.unlisted && stats.every(([, s]) => s.type === 'directory')
+  const text = await cachedBySignature(cache, key, signature, async () => (await read({ onlyFolders })) ?? null, { racy })
   return text ?? undefined
 }
 
-async function statTree(host: HostReader, path: string, out: Array<[string, FileStat]>): Promise<void> {
+async function statTree(host: HostReader, path: string, out: Array<[string, FileStat]>, walk: { unlisted: boolean }): Promise<void> {
   const stat = await host.lstat(path).catch(() => undefined)
   if (stat === undefined) return
   out.push([path, stat])
   if (stat.type !== 'directory') return
-  const entries = await host.readdir(path).catch(() => [])
-  for (const e of entries.map((e) => e.name).sort()) await statTree(host, `${path === '/' ? '' : path}/${e}`, out)
+  const entries = await host.readdir(path).catch(() => {
+    walk.unlisted = true
+    return []
+  })
+  for (const e of entries.map((e) => e.name).sort()) await statTree(host, `${path === '/' ? '' : path}/${e}`, out, walk)
 }

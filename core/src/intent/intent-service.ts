@@ -15,7 +15,8 @@ import { resetIndex } from '../twin/atomic-snapshot.js'
 import { removeTwinFile, writeTwinFile, writeTwinSymlink } from '../twin/twin-files.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { INTENDED_REF, OBSERVED_REF, changedBetween, commitTree, deleteRef, entriesOf, git, readRef, setRef, treeOf, workingTree } from './intent-git.js'
-import { mergePath } from './merge-path.js'
+import { describePath, type UnitPath } from './json-units.js'
+import { familyOf, mergePath, withoutElements } from './merge-path.js'
 
 /** One thing the twin asks for that the last snapshot did not see, in its provider's words. */
 export interface PendingItem {
@@ -344,11 +345,42 @@ export class IntentService {
     const [base, intended, onto] = await Promise.all([entriesOf(dir, baseTree, paths), entriesOf(dir, intendedTree, paths), entriesOf(dir, ontoTree, paths)])
     const blobs = await readBlobs(dir, [...base.values(), ...intended.values(), ...onto.values()].map((e) => e.blob))
     const bytes = (e: { blob: string } | undefined) => (e === undefined ? undefined : blobs.get(e.blob))
+    const results = new Map<string, Uint8Array | undefined>()
+    const removals: Array<[string, UnitPath[]]> = []
     for (const path of paths) {
       const merged = await mergePath(path, bytes(base.get(path)), bytes(intended.get(path)), bytes(onto.get(path)))
       if (merged.conflict) this.logger.warn(`${path}: the machine changed it too since the edit; the intended lines were kept`)
       const mode = intended.get(path)?.mode ?? onto.get(path)?.mode
       await this.put(path, merged.content, mode)
+      results.set(path, merged.content)
+      if (merged.removed !== undefined) removals.push([path, merged.removed])
+    }
+    if (removals.length > 0) await this.carryRemovals(ontoTree, results, removals)
+  }
+
+  /**
+   * Elements a person removed from a document whose machine's copy no longer holds them (the
+   * files manifest went into parts, or back, since the edit: the entry is in another document
+   * of its family now) are taken out of the family's documents that hold them, so that the
+   * removal is still asked for (a plan shows the delete), not lost with the old layout.
+   */
+  private async carryRemovals(ontoTree: string, results: Map<string, Uint8Array | undefined>, removals: ReadonlyArray<[string, UnitPath[]]>): Promise<void> {
+    const reader = new GitTreeReader(this.twin.dir, ontoTree)
+    try {
+      for (const [path, units] of removals) {
+        // The documents beside it and in the folder of its name (familyOf picks the family).
+        const folders = [path.slice(0, -'.json'.length), dirname(path), dirname(dirname(path))].filter((f) => f !== '.')
+        const names = new Set([...results.keys(), ...(await Promise.all([...new Set(folders)].map((f) => reader.list(`${f}/`)))).flat()])
+        for (const member of familyOf(path, names)) {
+          const updated = withoutElements(results.has(member) ? results.get(member) : await reader.read(member), units)
+          if (updated === undefined) continue
+          this.logger.warn(`${member}: ${units.map(describePath).join(', ')} taken out, as the edit of ${path} asked (the machine moved them here)`)
+          await this.put(member, updated, undefined)
+          results.set(member, updated)
+        }
+      }
+    } finally {
+      reader.close()
     }
   }
 

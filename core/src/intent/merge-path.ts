@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { stableStringify } from '@twinsync/sdk'
 import { isTwinSyncError } from '@twinsync/sdk/errors'
 import { runGitBytes } from '../twin/git.js'
-import { differences, emptied, reachable, takeFrom, valueAt } from './json-units.js'
+import { differences, emptied, reachable, takeFrom, valueAt, type UnitPath } from './json-units.js'
 
 export interface MergedPath {
   /** The content the intended twin gets; undefined: the path is absent. */
@@ -15,6 +15,12 @@ export interface MergedPath {
    * asked for is never dropped), and the plan shows the rest for review.
    */
   conflict: boolean
+  /**
+   * Entries of named lists the person removed that the machine's copy no longer holds here: the
+   * machine moved them to another document of the same family (the files manifest going into
+   * parts or back). `carryRemovals` takes them out there; otherwise the removal would be lost.
+   */
+  removed?: UnitPath[]
 }
 
 /**
@@ -77,17 +83,50 @@ function mergeUnits(path: string, base: Uint8Array, intended: Uint8Array, onto: 
     if (now === undefined || !written(now)) return undefined
     let result = now.value
     let conflict = false
+    const removed: UnitPath[] = []
     for (const unit of differences(was.value, wants.value)) {
       const place = reachable(now.value, unit)
       if (!isDeepStrictEqual(valueAt(now.value, place), valueAt(was.value, place))) conflict = true
       result = takeFrom(result, wants.value, place)
+      // An element the person removed, which the machine's copy does not hold (any more): nothing here says it goes.
+      if (typeof unit[unit.length - 1] === 'object' && valueAt(wants.value, unit) === undefined && valueAt(now.value, unit) === undefined) removed.push(unit)
     }
-    return { content: Buffer.from(stableStringify(result)), conflict }
+    return { content: Buffer.from(stableStringify(result)), conflict, ...(removed.length > 0 ? { removed } : {}) }
   } catch (error) {
     // A hostile twin's document nested deeper than the stack (JSON.parse takes it, a walk does not).
     if (error instanceof RangeError) return undefined
     throw error
   }
+}
+
+/**
+ * The other documents of a document's family, a document in parts: `D.json` and every
+ * `D/NAME.json` (the files manifest's manifest.json and manifest/NN.json), as `names` holds them.
+ */
+export function familyOf(path: string, names: ReadonlySet<string>): string[] {
+  const stems = [path.endsWith('.json') ? path.slice(0, -'.json'.length) : undefined, path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : undefined]
+  const out = new Set<string>()
+  for (const stem of stems) {
+    // A folder of parts only beside its document: "system/files/" is no family of manifest.json.
+    if (stem === undefined || !names.has(`${stem}.json`)) continue
+    for (const name of names) {
+      const inside = name.startsWith(`${stem}/`) && name.endsWith('.json') && !name.slice(stem.length + 1).includes('/')
+      if ((name === `${stem}.json` || inside) && name !== path) out.add(name)
+    }
+  }
+  return [...out].sort()
+}
+
+/**
+ * A family member's bytes with these named-list elements taken out (carryRemovals): undefined
+ * when it holds none of them, or is not a document written as stableStringify writes it.
+ */
+export function withoutElements(bytes: Uint8Array | undefined, units: readonly UnitPath[]): Uint8Array | undefined {
+  const doc = parse(bytes)
+  if (doc === undefined || !written(doc)) return undefined
+  let value = doc.value
+  for (const unit of units) if (valueAt(value, unit) !== undefined) value = takeFrom(value, {}, unit)
+  return value === doc.value ? undefined : Buffer.from(stableStringify(value))
 }
 
 type Parsed = { bytes: Uint8Array; value: unknown }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { commonEnds, findSecrets, SECRET_RULES_VERSION, writeFileAtomic, type Diagnostic, type TwinDocument } from '@twinsync/sdk'
+import { commonEnds, findSecrets, SECRET_RULES_VERSION, type Diagnostic, type TwinDocument } from '@twinsync/sdk'
 import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
+import { writeRecord } from '../twin/quick-status.js'
 import { isScreened, screenDocument } from './secret-guard.js'
 
 const MARKER = 'screened-with-rules'
@@ -56,10 +56,8 @@ export class ScreenedDocuments {
   /** Record the rules every document of the new tree was screened with. */
   async remember(): Promise<void> {
     if (this.trusted) return
-    // Losing the record only costs time: the next snapshot screens everything again.
-    await mkdir(this.cacheDir, { recursive: true })
-      .then(() => writeFileAtomic(join(this.cacheDir, MARKER), `${SECRET_RULES_VERSION}\n`, { mode: 0o600 }))
-      .catch(() => undefined)
+    // Losing the record only costs time: the next snapshot screens everything again (so no fsync: writeRecord).
+    writeRecord(join(this.cacheDir, MARKER), `${SECRET_RULES_VERSION}\n`)
   }
 }
 

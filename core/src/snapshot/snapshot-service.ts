@@ -3,7 +3,7 @@ import { isApplicable, isVolatileTwinPath, TwinSyncError } from '@twinsync/sdk'
 import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
 import { IntentService } from '../intent/intent-service.js'
-import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
+import { collectAll, msSince, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import { SnapshotLog } from '../history/snapshot-log.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
@@ -101,10 +101,10 @@ export class SnapshotService {
     // Pending intent is set aside (and committed to refs/twinsync/intended) so the snapshot
     // records only the machine, then merged back on top of the new observed state.
     // Finish what a killed snapshot left, and refuse git's index locked by someone else, before anything moves.
-    const started = performance.now()
+    const started = process.hrtime.bigint()
     await this.twin.settle()
     const held = await this.intents.hold('providers', undefined, options.intentReasons, options.otherwiseReason, { underLock: true })
-    this.logger.debug(`snapshot: intent held at ${Math.round(performance.now() - started)} ms`)
+    this.logger.debug(`snapshot: intent held at ${msSince(started)} ms`)
     let result: Omit<SnapshotResult, 'pending'>
     try {
       result = await this.observe(options, held.clean === true)
@@ -117,14 +117,14 @@ export class SnapshotService {
     if (observed !== undefined && observed !== held.observedRef) await this.intents.markObserved(observed)
     // A commit from a clean twin moved it to the commit exactly (the draft wrote every file it changed).
     const pending = await held.restore(observed ?? held.base, undefined, held.clean === true && result.commit !== undefined)
-    this.logger.debug(`snapshot: intent settled at ${Math.round(performance.now() - started)} ms`)
+    this.logger.debug(`snapshot: intent settled at ${msSince(started)} ms`)
     return { ...result, pending }
   }
 
   /** `clean`: the working twin is HEAD with nothing edited, as hold() just found under the lock. */
   private async observe(options: SnapshotOptions, clean: boolean): Promise<Omit<SnapshotResult, 'pending'>> {
-    const started = performance.now()
-    const phase = (name: string) => this.logger.debug(`snapshot: ${name} at ${Math.round(performance.now() - started)} ms`)
+    const started = process.hrtime.bigint()
+    const phase = (name: string) => this.logger.debug(`snapshot: ${name} at ${msSince(started)} ms`)
     const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
     const providers = (await this.registry.select()).map((r) => r.provider)
     const outcomes = await collectAll(providers, this.contexts.collecting(claims, { signal: options.signal, cache: 'twin', onProgress: options.onProgress }))

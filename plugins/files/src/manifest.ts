@@ -302,11 +302,16 @@ function checkedJson(path: string, text: string, schema: typeof Manifest | typeo
     const error = [...validator.Errors(data)][0]
     return { problem: `${error?.instancePath || '/'} ${error?.message ?? 'does not match the manifest format'}` }
   }
-  // A path no file system can hold (a NUL byte) is a broken manifest, refused like any other.
-  const bad = (data as ManifestPart).entries.find((e) => e.path.includes('\0') || !e.path.startsWith('/'))
-  if (bad !== undefined) return { problem: `entry ${JSON.stringify(bad.path)} is not a valid absolute path` }
+  // A path no file system can hold (a NUL byte) is a broken manifest, refused like any other; so
+  // is one collect never writes (a "." or ".." name, an empty one, a trailing "/"): a forged
+  // entry "/etc/../root/x" would read as under /etc in a plan and act elsewhere (session 9).
+  const bad = (data as ManifestPart).entries.find((e) => e.path.includes('\0') || !e.path.startsWith('/') || NOT_NORMAL.test(e.path))
+  if (bad !== undefined) return { problem: `entry ${JSON.stringify(bad.path)} is not a valid absolute path (no ".", ".." or empty names)` }
   return { data }
 }
+
+/** An empty, "." or ".." name in a path, or a "/" at its end (not the root's). */
+const NOT_NORMAL = /\/\/|\/\.\.?(?:\/|$)|.\/$/
 
 /** Why a twin's manifest cannot be read: a stable code, and what is wrong where. */
 export interface ManifestProblem {

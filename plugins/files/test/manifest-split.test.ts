@@ -146,6 +146,12 @@ describe('files provider: a manifest split into parts above SPLIT_FROM entries',
       },
     ],
     ['a part with another key', 'FILES_MANIFEST_INVALID', (twin) => twin.set(partPath(0), stableStringify({ entries: [], version: 2 }))],
+    // A forged entry in the part of its (odd) folder: before, planned as "create /etc/../root/x".
+    ...['/etc/../root/x', '/etc/./x', '/etc//x', '/etc/x/', '/etc/..'].map((path): (typeof refusals)[number] => [
+      `an entry at ${path} in its folder's part`,
+      'FILES_MANIFEST_INVALID',
+      (twin) => twin.set(partPath(partOf(path)), stableStringify({ entries: [{ gid: 0, mode: '0755', path, type: 'directory', uid: 0 }] })),
+    ]),
     ['a part named like ../x', 'FILES_MANIFEST_PART_UNKNOWN', (twin) => twin.set('system/files/manifest/..00.json', '{"entries": []}')],
     ['a part numbered past the last', 'FILES_MANIFEST_PART_UNKNOWN', (twin) => twin.set(`system/files/manifest/${PARTS}.json`, '{"entries": []}')],
     ['an unknown file beside the parts', 'FILES_MANIFEST_PART_UNKNOWN', (twin) => twin.set('system/files/manifest/README', 'notes\n')],
