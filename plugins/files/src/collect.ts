@@ -4,6 +4,7 @@ import {
   isWithin,
   mirrorPath,
   warningDiagnostic,
+  withKnownBlob,
   type CollectResult,
   type Diagnostic,
   type FileStat,
@@ -142,7 +143,9 @@ export function documentsOf(state: FilesState): TwinDocument[] {
   for (const entry of state.entries) {
     if (entry.type !== 'file' || entry.content !== 'mirrored' || entry.text === undefined) continue
     const executable = (parseInt(entry.mode, 8) & 0o111) !== 0
-    documents.push({ path: mirrorPath(entry.path), content: entry.text, ...(executable ? { executable } : {}) })
+    const document: TwinDocument = { path: mirrorPath(entry.path), content: entry.text, ...(executable ? { executable } : {}) }
+    const known = textBlobs.get(entry)
+    documents.push(known === undefined || known.text !== entry.text ? document : withKnownBlob(document, known.blob))
   }
   return documents
 }
@@ -282,7 +285,7 @@ function describeUnread(cache: StatCache, names: Names, item: Walked): FileEntry
   if (known === undefined) return undefined
   const etc = isWithin(item.path, '/etc')
   if (etc && known.origin === undefined) return undefined
-  return fileEntry(item, names, etc ? known.origin : undefined, known.verdict, known.text)
+  return fileEntry(item, names, etc ? known.origin : undefined, known.verdict, known.text, known.blob)
 }
 
 /** The target's user and group names by id (its /etc/passwd and /etc/group). */
@@ -333,11 +336,13 @@ async function describe(
 
   let verdict: ContentVerdict
   let text: string | undefined
+  let blob: string | undefined
   const known = cache.lookup(item.path, stat)
   if (known !== undefined) {
     // Known, but its origin is not (dpkg's database moved): only the origin is worked out again.
     verdict = known.verdict
     text = known.text
+    blob = known.blob
   } else if (stat.size > MAX_HASHED_SIZE) {
     const pathSecret = scope.secrets.pathVerdict(item.path)
     verdict = pathSecret !== undefined || onlyRootCanRead(stat) ? { content: 'secret', secretReason: pathSecret ?? ROOT_ONLY_UNCHECKED } : { content: 'unhashed' }
@@ -348,18 +353,18 @@ async function describe(
     const pathSecret = scope.secrets.pathVerdict(item.path)
     const packaged = (await packages()).get(item.path)
     ;({ verdict, text } = await judge(bytes, scope, { path: item.path, pathSecret, rootOnly: onlyRootCanRead(stat), packagedMd5s: packaged?.map((f) => f.md5) }))
-    cache.remember(item.path, stat, verdict, text)
+    blob = cache.remember(item.path, stat, verdict, text)
   }
   let origin: FileOrigin | undefined
   if (isWithin(item.path, '/etc')) {
     origin = known?.origin ?? originOf((await packages()).get(item.path), verdict.md5)
     cache.rememberOrigin(item.path, origin)
   }
-  return fileEntry(item, names, origin, verdict, text)
+  return fileEntry(item, names, origin, verdict, text, blob)
 }
 
 /** A regular file's entry from its verdict (and origin, under /etc), keys in the manifest's (sorted) order. */
-function fileEntry(item: Walked, names: Names, origin: FileOrigin | undefined, verdict: ContentVerdict, text: string | undefined): FileEntry {
+function fileEntry(item: Walked, names: Names, origin: FileOrigin | undefined, verdict: ContentVerdict, text: string | undefined, blob: string | undefined): FileEntry {
   const entry: FileEntry = { content: verdict.content === 'unhashed' ? 'too-large' : verdict.content, ...baseOf(item, names), type: 'file' }
   if (origin !== undefined) Object.assign(entry, origin)
   if (verdict.content === 'secret') {
@@ -370,9 +375,19 @@ function fileEntry(item: Walked, names: Names, origin: FileOrigin | undefined, v
     entry.sha256 = verdict.sha256
   }
   entry.size = item.stat.size
-  if (verdict.content === 'mirrored' && text !== undefined) entry.text = text
+  if (verdict.content === 'mirrored' && text !== undefined) {
+    entry.text = text
+    if (blob !== undefined) textBlobs.set(entry, { text, blob })
+  }
   return entry
 }
+
+/**
+ * A mirrored file's text's git blob id where the stat cache knows it (StatCache.lookup), by
+ * entry: documentsOf hands it to the core with the file's document (withKnownBlob), which then
+ * need not hash the text to find it unchanged. An entry whose text was replaced since has none.
+ */
+const textBlobs = new WeakMap<FileEntry, { text: string; blob: string }>()
 
 /**
  * What a file's bytes are: secret, too large, binary, or text to mirror. A secret is kept as a

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 import type { FileStat, ProviderCache } from '@twinsync/sdk'
 import { cacheBytes, isRacy } from '@twinsync/sdk'
@@ -48,6 +49,8 @@ const TEXT = 7
 const FIELDS = 8
 /** A folder's record: its names' classes (see lookupListing), in the field a file's sha256 takes. */
 const CLASSES = SHA256
+/** A mirrored file's record: its text's git blob id (see lookup), in the field a secret's keyed hash takes. */
+const BLOB = SECRET_HASH
 const NULL = 0xffffffff
 
 /**
@@ -67,7 +70,7 @@ const NULL = 0xffffffff
  * Stored as one binary file, read into one buffer outside V8's heap (see the format below):
  * opening it decodes only each record's path (for the lookup by path); a record's other fields
  * are decoded when its file is looked up unchanged, and a record carried over is copied into
- * the next cache as the bytes it was. Any doubt about the file (its magic, its CRC-32, its
+ * the next cache as the bytes it was. Any doubt about the file (its magic, its CRC-32 or the store's, its
  * rules, a length that leaves its record) means no cache: every file is read.
  *
  * Speed (issue 22, the scale root's 19,500 files): before this format (session 7) the cache
@@ -79,7 +82,8 @@ const NULL = 0xffffffff
  * and no package index read (3.3 MB of JSON) when dpkg's database did not move.
  *
  * Format: MAGIC; a u32 length and that many bytes of JSON header {rules, packages, count, walk};
- * count records; the CRC-32 of everything before it (u32). A record: a u32 length of the rest,
+ * count records; the CRC-32 of everything before it (u32; 0 in a store that checks its files
+ * itself, see parse). A record: a u32 length of the rest,
  * the path (a u32 length and UTF-8), size, mtimeMs, ctimeMs, ino and dev (float64 each), the
  * content kind (a byte, CONTENT_KINDS; 'link' for a symlink, whose target is the text field,
  * 'dir' for a folder, whose names joined by NULs are, and its names' classes the sha256 field),
@@ -126,7 +130,7 @@ export class StatCache {
   static async open(store: ProviderCache, rules: string, startedAt: number, packages: string, walkRules = ''): Promise<StatCache> {
     const read = await cacheBytes(store).read(CACHE_KEY)
     const bytes = read === undefined ? undefined : Buffer.from(read.buffer, read.byteOffset, read.byteLength)
-    const parsed = bytes === undefined ? undefined : parse(bytes, rules)
+    const parsed = bytes === undefined ? undefined : parse(bytes, rules, store.checked === true)
     if (parsed === undefined) return new StatCache(store, rules, Buffer.alloc(0), new Map(), startedAt, packages, false, bytes === undefined, walkRules, false)
     const originsValid = parsed.packages === packages
     const cache = new StatCache(store, rules, bytes as Buffer, parsed.index, startedAt, packages, originsValid, false, walkRules, parsed.walk === walkRules)
@@ -135,8 +139,16 @@ export class StatCache {
     return cache
   }
 
-  /** The verdict and text remembered for this file, when its stat has not moved. */
-  lookup(path: string, stat: FileStat): { verdict: ContentVerdict; text?: string; origin?: FileOrigin } | undefined {
+  /**
+   * The verdict and text remembered for this file, when its stat has not moved; a mirrored
+   * file's with its text's git blob id (`blob`), worked out now (and kept) where the record has
+   * none yet: a first collect leaves it to the next (see remember).
+   *
+   * Speed (issue 22, session 9): the core takes a document whose blob id is the one the twin
+   * holds as unchanged without hashing it (knownBlob in the SDK): the services root's 211
+   * mirrored files were 16 M instructions of SHA-1 an unchanged snapshot (callgrind).
+   */
+  lookup(path: string, stat: FileStat): { verdict: ContentVerdict; text?: string; origin?: FileOrigin; blob?: string } | undefined {
     const at = this.previous.get(path)
     if (at === undefined) return undefined
     const content = this.unmovedRecord(at, stat)
@@ -146,14 +158,17 @@ export class StatCache {
     if (sha !== undefined) verdict.sha256 = sha
     const reason = this.field(SECRET_REASON)
     if (reason !== undefined) verdict.secretReason = reason
-    const secretHash = this.field(SECRET_HASH)
-    if (secretHash !== undefined) verdict.secretHash = secretHash
     let text: string | undefined
+    let blob: string | undefined
     if (content === 'mirrored') {
       text = this.field(TEXT)
       if (text === undefined) return undefined
+      blob = this.field(BLOB)
+    } else {
+      const secretHash = this.field(SECRET_HASH)
+      if (secretHash !== undefined) verdict.secretHash = secretHash
     }
-    const found: { verdict: ContentVerdict; text?: string; origin?: FileOrigin } = { verdict }
+    const found: { verdict: ContentVerdict; text?: string; origin?: FileOrigin; blob?: string } = { verdict }
     if (text !== undefined) found.text = text
     const originName = this.originsValid ? this.field(ORIGIN) : undefined
     if (originName !== undefined) {
@@ -168,7 +183,19 @@ export class StatCache {
       const md5 = this.field(MD5)
       if (md5 !== undefined) verdict.md5 = md5
     }
-    this.next.set(path, at)
+    if (text !== undefined && blob === undefined) {
+      // The text's bytes as the record holds them (its UTF-8, the file's bytes): their id, kept.
+      blob = gitBlobId(this.bytes.subarray(this.spans[2 * TEXT] as number, this.spans[2 * TEXT + 1] as number))
+      const record = this.decode(at)
+      if (record !== undefined) {
+        record.strings[BLOB] = blob
+        this.next.set(path, record)
+        this.changed = true
+      }
+    } else {
+      this.next.set(path, at)
+    }
+    if (blob !== undefined) found.blob = blob
     return found
   }
 
@@ -252,13 +279,22 @@ export class StatCache {
     this.changed = true
   }
 
-  remember(path: string, stat: FileStat, verdict: ContentVerdict, text?: string): void {
+  /**
+   * Keep what reading a file taught (its verdict; a mirrored file's text). A mirrored file's
+   * text's git blob id is worked out here too, but not in a first collect (no cache yet), which
+   * hands every file over to be hashed by the core anyway: the next collect works the ids out
+   * (see lookup). Returns the id when it is worked out.
+   */
+  remember(path: string, stat: FileStat, verdict: ContentVerdict, text?: string): string | undefined {
     const strings: Array<string | null> = new Array<string | null>(FIELDS).fill(null)
     strings[SHA256] = verdict.sha256 ?? null
     strings[MD5] = verdict.md5 ?? null
     strings[SECRET_REASON] = verdict.secretReason ?? null
-    strings[SECRET_HASH] = verdict.secretHash ?? null
-    this.keep(path, stat, verdict.content, strings, verdict.content === 'mirrored' ? text : undefined)
+    const mirrored = verdict.content === 'mirrored' ? text : undefined
+    const blob = mirrored !== undefined && this.previous.size > 0 ? gitBlobId(Buffer.from(mirrored, 'utf8')) : undefined
+    strings[SECRET_HASH] = (mirrored !== undefined ? blob : verdict.secretHash) ?? null
+    this.keep(path, stat, verdict.content, strings, mirrored)
+    return blob
   }
 
   private keep(path: string, stat: FileStat, content: Fresh['content'], strings: Array<string | null>, text: string | undefined): void {
@@ -290,7 +326,7 @@ export class StatCache {
       if (typeof file === 'number') out.bytes(this.bytes.subarray(file, file + 4 + this.bytes.readUInt32LE(file)))
       else out.record(path, file)
     }
-    out.u32(crc32(out.done()))
+    out.u32(this.store.checked === true ? 0 : crc32(out.done()))
     await cacheBytes(this.store).write(CACHE_KEY, out.done())
     if (this.fresh) for (const key of LEGACY_KEYS) await this.store.remove?.(key)
   }
@@ -379,11 +415,20 @@ function sameStat(view: DataView, p: number, stat: FileStat): boolean {
   )
 }
 
-/** The records' offsets by path, the header's dpkg stamp and walk rules; undefined on any doubt about the bytes. */
-function parse(bytes: Buffer, rules: string): { index: Map<string, number>; packages: string; walk: string | undefined } | undefined {
+/**
+ * The records' offsets by path, the header's dpkg stamp and walk rules; undefined on any doubt
+ * about the bytes. `checked`: the store gives back exactly what was written (ProviderCache's
+ * `checked`), so the CRC-32 (written as 0 then) is not worked out again.
+ *
+ * Speed (issue 22, session 9): the core's cache files carry a CRC-32 of their own, checked on
+ * every read (file-cache.ts); the stat cache's was a second one over the same bytes: on the
+ * services root 1.17 MB, 4.35 M instructions an unchanged snapshot (callgrind, 0.8% of it), and
+ * as much again where a changed snapshot writes it.
+ */
+function parse(bytes: Buffer, rules: string, checked: boolean): { index: Map<string, number>; packages: string; walk: string | undefined } | undefined {
   const end = bytes.length - 4
   if (end < MAGIC.length + 4 || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return undefined
-  if (crc32(bytes.subarray(0, end)) !== bytes.readUInt32LE(end)) return undefined
+  if (!checked && crc32(bytes.subarray(0, end)) !== bytes.readUInt32LE(end)) return undefined
   let p = MAGIC.length
   const headerLength = bytes.readUInt32LE(p)
   p += 4
@@ -467,4 +512,9 @@ class Writer {
     this.buffer.copy(grown, 0, 0, this.at)
     this.buffer = grown
   }
+}
+
+/** git's id of a blob of these bytes: SHA-1 of `blob <length>\0` and the bytes. */
+function gitBlobId(bytes: Uint8Array): string {
+  return createHash('sha1').update(`blob ${bytes.byteLength}\0`).update(bytes).digest('hex')
 }
