@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { treeObject, treesOf, writeIndexFile, type TreeEntry } from '../src/twin/atomic-snapshot.js'
-import { cacheTreeExtension, cacheTreeOf, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode } from '../src/twin/cache-tree.js'
+import { cacheTreeExtension, cacheTreeOf, foldersAbove, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode } from '../src/twin/cache-tree.js'
 import { readIndex } from '../src/twin/quick-status.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
@@ -76,7 +76,12 @@ describe('cache tree: the new trees made only around what changed (cache-tree.ts
     for (const { before, after, changed, round } of randomChanges(400)) {
       const cache = cacheTreeOf(before, treesOf(before).folders) as CacheTreeNode
       assert.deepEqual(parseCacheTree(cacheTreeExtension(cache), [8, cacheTreeExtension(cache).length]), cache, `round ${round}: the bytes parse back`)
-      const made = treesFromCache({ paths: gitOrder(before.keys()), entries: before, cache }, after, changed, treeObject)
+      // Read back with only the folders above the change expanded, the rest kept as bytes: the same bytes written.
+      const touched = foldersAbove(changed)
+      const extension = cacheTreeExtension(cache)
+      const lazy = parseCacheTree(extension, [8, extension.length], (folder) => touched.has(folder)) as CacheTreeNode
+      assert.ok(cacheTreeExtension(lazy).equals(extension), `round ${round}: the lazy cache tree writes the same bytes`)
+      const made = treesFromCache({ paths: gitOrder(before.keys()), entries: before, cache: round % 2 === 0 ? lazy : cache }, after, changed, treeObject)
       assert.ok(made !== undefined, `round ${round}`)
       const whole = treesOf(after)
       assert.equal(made.root, whole.root, `round ${round}: the same root tree`)
@@ -100,14 +105,18 @@ describe('cache tree: the new trees made only around what changed (cache-tree.ts
     const head = (cache: CacheTreeNode) => ({ paths: gitOrder(before.keys()), entries: before, cache })
     assert.ok(treesFromCache(head(good()), after, ['a/d'], treeObject) !== undefined)
     const invalid = good()
-    ;(invalid.subs.get('a')?.subs.get('b') as CacheTreeNode).count = -1
+    ;(invalid.subs?.get('a')?.subs?.get('b') as CacheTreeNode).count = -1
     assert.equal(treesFromCache(head(invalid), after, ['a/d'], treeObject), undefined, 'an invalid folder beside the change')
     const miscounted = good()
-    ;(miscounted.subs.get('a') as CacheTreeNode).count = 3
+    ;(miscounted.subs?.get('a') as CacheTreeNode).count = 3
     assert.equal(treesFromCache(head(miscounted), after, ['a/d'], treeObject), undefined, 'a span past its folder')
     const missing = good()
-    missing.subs.get('a')?.subs.delete('b')
+    missing.subs?.get('a')?.subs?.delete('b')
     assert.equal(treesFromCache(head(missing), after, ['a/d'], treeObject), undefined, 'a folder the cache tree lacks')
+    const extension = cacheTreeExtension(good())
+    const lazy = parseCacheTree(extension, [8, extension.length], (folder) => folder === '') as CacheTreeNode
+    assert.equal(lazy.subs?.get('a')?.subs, undefined, "a folder kept as bytes")
+    assert.equal(treesFromCache(head(lazy), after, ['a/d'], treeObject), undefined, 'a folder of the change kept as bytes is not listed')
     const short = good()
     short.count = 2
     assert.equal(treesFromCache(head(short), after, ['a/d'], treeObject), undefined, 'a root that does not cover every entry')

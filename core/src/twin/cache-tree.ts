@@ -25,46 +25,79 @@ import type { TreeEntry } from './atomic-snapshot.js'
  * cache tree for the next time. Measured: see docs/architecture.md (Speed), the row of this module.
  */
 
+/** A node's counts: entries covered (-1: invalid), then its folders. */
+const COUNTS = /^(-?\d{1,10}) (\d{1,10})$/
+
 /** A folder in git's cache tree. */
 export interface CacheTreeNode {
   /** Index entries the folder covers; -1 where git marked it invalid (an entry below changed). */
   count: number
   /** Its tree's id (hex), when count >= 0. */
   sha: string | undefined
-  /** Its folders by name, in git's order of them (shorter names first, then by bytes). */
-  subs: Map<string, CacheTreeNode>
+  /** Its folders by name, in git's order of them (shorter names first, then by bytes); undefined when read without them (see `raw`). */
+  subs: Map<string, CacheTreeNode> | undefined
+  /** A folder read without its folders: where its bytes lie in what was read (its line, its id, and every folder below), written again as they are. */
+  raw?: { source: Buffer; start: number; end: number }
 }
 
-/** The cache tree in an index's `TREE` extension (its data between `start` and `end`); undefined when it does not parse. */
-export function parseCacheTree(bytes: Buffer, [start, end]: readonly [number, number]): CacheTreeNode | undefined {
+/**
+ * The cache tree in an index's `TREE` extension (its data between `start` and `end`); undefined
+ * when it does not parse. Only the folders `expand` names ('' the root, always) are read with
+ * their folders; the others keep their bytes (`raw`): the scale twin's 4,900 folders are
+ * passed over, not made into objects, when a change lies under five of them.
+ */
+export function parseCacheTree(bytes: Buffer, [start, end]: readonly [number, number], expand: (folder: string) => boolean = () => true): CacheTreeNode | undefined {
   let at = start
-  const one = (depth: number): [string, CacheTreeNode] | undefined => {
-    if (depth > 4096) return undefined
+  /** The node's line at `at` (name's end, counts), `at` moved past its id; undefined when it does not parse. */
+  const line = (withId: boolean): { nul: number; count: number; subCount: number; sha: string | undefined } | undefined => {
     const nul = bytes.indexOf(0, at)
     if (nul < 0 || nul >= end) return undefined
     const newline = bytes.indexOf(10, nul + 1)
     if (newline < 0 || newline >= end) return undefined
-    const counts = /^(-?\d{1,10}) (\d{1,10})$/.exec(bytes.toString('latin1', nul + 1, newline))
+    // One regular expression over the line's text: cheaper than reading its digits one by one in code run once.
+    const counts = COUNTS.exec(bytes.toString('latin1', nul + 1, newline))
     if (counts === null) return undefined
-    const name = bytes.toString('utf8', at, nul)
     const count = Number(counts[1])
     const subCount = Number(counts[2])
     at = newline + 1
     let sha: string | undefined
     if (count >= 0) {
       if (at + 20 > end) return undefined
-      sha = bytes.toString('hex', at, at + 20)
+      if (withId) sha = bytes.toString('hex', at, at + 20)
       at += 20
     }
+    return { nul, count, subCount, sha }
+  }
+  /** Past a node and every folder below it; false when they do not parse. */
+  const skip = (depth: number): boolean => {
+    if (depth > 4096) return false
+    const begin = at
+    const read = line(false)
+    if (read === undefined || read.nul === begin) return false
+    for (let i = 0; i < read.subCount; i++) if (!skip(depth + 1)) return false
+    return true
+  }
+  const one = (depth: number, parent: string | undefined): [string, CacheTreeNode] | undefined => {
+    if (depth > 4096) return undefined
+    const begin = at
+    const read = line(true)
+    if (read === undefined) return undefined
+    const name = bytes.toString('utf8', begin, read.nul)
+    if (parent !== undefined && (name === '' || name.includes('/'))) return undefined
+    const path = parent === undefined ? '' : parent === '' ? name : `${parent}/${name}`
+    if (parent !== undefined && !expand(path)) {
+      for (let i = 0; i < read.subCount; i++) if (!skip(depth + 1)) return undefined
+      return [name, { count: read.count, sha: read.sha, subs: undefined, raw: { source: bytes, start: begin, end: at } }]
+    }
     const subs = new Map<string, CacheTreeNode>()
-    for (let i = 0; i < subCount; i++) {
-      const sub = one(depth + 1)
-      if (sub === undefined || sub[0] === '' || sub[0].includes('/') || subs.has(sub[0])) return undefined
+    for (let i = 0; i < read.subCount; i++) {
+      const sub = one(depth + 1, path)
+      if (sub === undefined || subs.has(sub[0])) return undefined
       subs.set(sub[0], sub[1])
     }
-    return [name, { count, sha, subs }]
+    return [name, { count: read.count, sha: read.sha, subs }]
   }
-  const root = one(0)
+  const root = one(0, undefined)
   return root !== undefined && root[0] === '' && at === end ? root[1] : undefined
 }
 
@@ -72,22 +105,55 @@ export function parseCacheTree(bytes: Buffer, [start, end]: readonly [number, nu
 export function cacheTreeExtension(root: CacheTreeNode): Buffer {
   let length = 0
   const measure = (name: string, node: CacheTreeNode): void => {
-    length += Buffer.byteLength(name) + 1 + String(node.count).length + 1 + String(node.subs.size).length + 1 + (node.count >= 0 ? 20 : 0)
-    for (const [sub, child] of node.subs) measure(sub, child)
+    if (node.raw !== undefined) {
+      length += node.raw.end - node.raw.start
+      return
+    }
+    const subs = node.subs ?? new Map<string, CacheTreeNode>()
+    length += Buffer.byteLength(name) + 1 + String(node.count).length + 1 + String(subs.size).length + 1 + (node.count >= 0 ? 20 : 0)
+    for (const [sub, child] of subs) measure(sub, child)
   }
   measure('', root)
   const bytes = Buffer.allocUnsafe(8 + length)
   bytes.write('TREE', 0, 'latin1')
   bytes.writeUInt32BE(length, 4)
   let at = 8
+  // Folders kept as bytes that lay side by side are copied as one piece (the 4,859 folders of
+  // the scale root's /etc/scale beside a changed one: one copy, not one each).
+  let pending: { source: Buffer; start: number; end: number } | undefined
+  const flush = (): void => {
+    if (pending !== undefined) at += pending.source.copy(bytes, at, pending.start, pending.end)
+    pending = undefined
+  }
   const write = (name: string, node: CacheTreeNode): void => {
+    const raw = node.raw
+    if (raw !== undefined) {
+      if (pending !== undefined && pending.source === raw.source && pending.end === raw.start) pending.end = raw.end
+      else {
+        flush()
+        pending = { ...raw }
+      }
+      return
+    }
+    flush()
+    const subs = node.subs ?? new Map<string, CacheTreeNode>()
     at += bytes.write(name, at, 'utf8')
-    at += bytes.write(`\0${node.count} ${node.subs.size}\n`, at, 'latin1')
+    at += bytes.write(`\0${node.count} ${subs.size}\n`, at, 'latin1')
     if (node.count >= 0) at += bytes.write(node.sha as string, at, 'hex')
-    for (const [sub, child] of node.subs) write(sub, child)
+    for (const [sub, child] of subs) write(sub, child)
   }
   write('', root)
+  flush()
   return bytes
+}
+
+/** '' and every folder the paths lie in: those a change makes again. */
+export function foldersAbove(paths: Iterable<string>): Set<string> {
+  const folders = new Set<string>([''])
+  for (const path of paths) {
+    for (let at = path.lastIndexOf('/'); at > 0 && !folders.has(path.slice(0, at)); at = path.lastIndexOf('/', at - 1)) folders.add(path.slice(0, at))
+  }
+  return folders
 }
 
 /** git's order of a folder's subfolders in its cache tree (cache-tree.c, subtree_name_cmp): shorter names first, then by bytes. */
@@ -197,7 +263,7 @@ export function treesFromCache(
         continue
       }
       const name = path.slice(prefix.length, slash)
-      const sub = node.subs.get(name)
+      const sub = node.subs?.get(name)
       // A folder git marked invalid, or spans that do not add up: the cache tree is not trusted.
       if (sub === undefined || sub.count <= 0 || sub.sha === undefined || subs.has(name)) return null
       const last = paths[i + sub.count - 1]
@@ -205,7 +271,7 @@ export function treesFromCache(
       subs.set(name, { node: sub, start: i })
       i += sub.count
     }
-    return subs.size === node.subs.size ? { node, files, subs } : null
+    return subs.size === node.subs?.size ? { node, files, subs } : null
   }
   /** HEAD's listing of a folder; undefined when HEAD has no such folder, null when the cache tree is not trusted. */
   const listing = (folder: string): Listing | null | undefined => {
@@ -277,7 +343,7 @@ export function treesFromCache(
  * key of its entries; undefined when `read` is of another version than 2.
  */
 export function spliceIndex(
-  read: { bytes: Buffer; paths: readonly string[]; entries: ReadonlyMap<string, TreeEntry>; statAt: Uint32Array; entriesEnd: number; mtimeNs: bigint },
+  read: { bytes: Buffer; paths: readonly string[]; entries: ReadonlyMap<string, TreeEntry>; statAt: Uint32Array; entriesEnd: number; mtimeNs: bigint; keyText: string; keyAt: Uint32Array },
   changes: ReadonlyArray<{ path: string; entry: TreeEntry | undefined }>,
   cache: CacheTreeNode,
 ): { bytes: Buffer; key: string } | undefined {
@@ -335,10 +401,11 @@ export function spliceIndex(
           bytes.fill(0, here, here + 24)
           bytes.fill(0, here + 28, here + 40)
         }
-        const path = paths[i] as string
-        const entry = read.entries.get(path) as TreeEntry
-        keyed(entry.mode, entry.sha, path)
       }
+      // The key's text of these entries, as the index read was keyed: a piece of its text.
+      key.update(keyText)
+      keyText = ''
+      key.update(read.keyText.slice(read.keyAt[part.from], read.keyAt[part.to]))
       at += offsetOf(part.to) - start
     } else {
       bytes.writeUInt32BE(Number.parseInt(part.entry.mode, 8), at + 24)

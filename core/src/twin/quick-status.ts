@@ -90,6 +90,9 @@ export interface TwinIndex {
   /** @internal where the entries end in `bytes`, and where git's cache tree (the `TREE` extension's data) lies, if it has one: see cache-tree.ts. */
   entriesEnd: number
   treeExtension: readonly [number, number] | undefined
+  /** @internal the text `key` digests, and where each entry's part of it starts (one more: its end): a snapshot's new index is keyed from its pieces (cache-tree.ts). */
+  keyText: string
+  keyAt: Uint32Array
 }
 
 /**
@@ -275,6 +278,7 @@ function parseIndex(bytes: Buffer): Omit<TwinIndex, 'bytes' | 'identity' | 'mtim
   // The digest's text made whole and hashed once (one native call, not one an entry); the
   // numbers read through a DataView (see statDataDoubts).
   let digested = ''
+  const keyAt = new Uint32Array(count + 1)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   let at = 12
   let previous = ''
@@ -316,6 +320,7 @@ function parseIndex(bytes: Buffer): Omit<TwinIndex, 'bytes' | 'identity' | 'mtim
     entries.set(path, { mode: modeText, sha })
     statAt[i] = at
     paths.push(path)
+    keyAt[i] = digested.length
     digested += `${modeText} ${sha}\t${path}\0`
     previous = path
     at = next
@@ -333,7 +338,8 @@ function parseIndex(bytes: Buffer): Omit<TwinIndex, 'bytes' | 'identity' | 'mtim
     at += 8 + length
   }
   if (at !== body.length) return undefined
-  return { entries, paths, statAt, entriesEnd, treeExtension, key: createHash('sha1').update(digested).digest('hex') }
+  keyAt[count] = digested.length
+  return { entries, paths, statAt, entriesEnd, treeExtension, keyText: digested, keyAt, key: createHash('sha1').update(digested).digest('hex') }
 }
 
 /**

@@ -21,7 +21,7 @@ import { LEFTOVER_PATTERNS, PathPatterns } from './ignore.js'
 import { expandIncludes, isIncluded, selectUsers } from './include.js'
 import { manifestDocuments } from './manifest.js'
 import { formatMode } from './mode.js'
-import { originOf, packageDatabaseStamp, readPackageIndex, type PackageIndex } from './package-origin.js'
+import { originOf, packageDatabaseStamp, packageLookup, type PackageLookup } from './package-origin.js'
 import { SECRET_RULES_VERSION } from '@twinsync/sdk'
 import { DEFAULT_SECRET_PATHS, ROOT_ONLY_UNCHECKED, SecretRules, onlyRootCanRead, secretHash, secretHashKey } from './secrets.js'
 import { StatCache, type ContentVerdict, type FileOrigin } from './stat-cache.js'
@@ -90,8 +90,8 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
   const stamp = await packageDatabaseStamp(ctx.host)
   const cache = await StatCache.open(ctx.cache, rules, startedAt, stamp, scope.walkRules)
   // The package index only when some file needs it: one read, or an origin the stat cache cannot give.
-  let index: Promise<PackageIndex> | undefined
-  const packages = () => (index ??= readPackageIndex(ctx.host, ctx.cache, (p) => isWithin(p, '/etc') && isIncluded(p, scope.roots), stamp))
+  let index: Promise<PackageLookup> | undefined
+  const packages = () => (index ??= packageLookup(ctx.host, ctx.cache, (p) => isWithin(p, '/etc') && isIncluded(p, scope.roots), stamp))
   const walked: Walked[] = []
   const leftovers: string[] = []
   for (const root of scope.roots) await walk(ctx, scope, cache, root, walked, leftovers, diagnostics)
@@ -320,7 +320,7 @@ async function describe(
   scope: FilesScope,
   cache: StatCache,
   names: Names,
-  packages: () => Promise<PackageIndex>,
+  packages: () => Promise<PackageLookup>,
   item: Walked,
 ): Promise<FileEntry | undefined> {
   // The walk's lstat, a moment ago: one lstat a path (a file gone since is left out when read).
