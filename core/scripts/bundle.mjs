@@ -521,7 +521,10 @@ for (const [key, file] of Object.entries(SDK_ENTRIES)) {
   if (lost.length > 0) throw new Error(`bundle: sdk.cjs's ${key}() lacks ${lost.join(', ')} of sdk/dist/${file}.js`)
   const facade = [
     `// The SDK's ${file} entry: its names from sdk.cjs, the one instance of the SDK (core/scripts/bundle.mjs).`,
-    "import { createRequire } from 'node:module'",
+    // node:module without its ES module facade (a namespace of all its names, built when imported):
+    // a plugin's ES module importing the SDK's index 3.34 → 3.12 ms of CPU (fresh node with the
+    // SDK loaded, medians of 21, session 9). process.getBuiltinModule is Node 20.16+.
+    "const { createRequire } = process.getBuiltinModule('node:module')",
     `const m = createRequire(import.meta.url)('./sdk.cjs').${key}()`,
     // Bound under names of their own first: `export const { Array } = m` would be a global's name.
     `const { ${names.map((name, i) => `${JSON.stringify(name)}: n${i}`).join(', ')} } = m`,

@@ -67,6 +67,19 @@ describe('carrying an edit across the files manifest going into parts or back (m
     assert.equal(text(kept.content), stableStringify({ packages: { bash: { v: '2' } } }))
   })
 
+  it('a part both sides made since the base (kept with the person\'s entries alone, then written again by the machine) is merged entry by entry', async () => {
+    const part = (entries: object[]) => stableStringify({ entries })
+    const mine = all.find((e) => e.path === '/etc/c') as object
+    const merged = await mergePath('system/files/manifest/07.json', undefined, b(part([{ ...mine, mode: '0600' }])), b(part(all)))
+    // Before, the person's one-entry part replaced the machine's: its other entries planned away.
+    assert.deepEqual({ text: text(merged.content), conflict: merged.conflict }, { text: part(all.map((e) => (e.path === '/etc/c' ? { ...e, mode: '0600' } : e))), conflict: true })
+    // A document of another shape, or a mirrored file, both made: the person's whole, as before.
+    const apt = await mergePath('system/packages/apt.json', undefined, b(stableStringify({ packages: { a: 1 } })), b(stableStringify({ packages: { b: 1 } })))
+    assert.equal(text(apt.content), stableStringify({ packages: { a: 1 } }))
+    const mirrored = await mergePath('filesystem/etc/app.json', undefined, b(part([mine])), b(part(all)))
+    assert.equal(text(mirrored.content), part([mine]))
+  })
+
   it('an entry the person removed that the machine moved to another document is named, and taken out of that document', async () => {
     // Up: removed from the whole manifest, now in a part.
     const up = await mergePath('system/files/manifest.json', b(whole(all)), b(whole(all.filter((e) => e.path !== '/etc/b'))), b(bare()))

@@ -410,6 +410,36 @@ describe('files manifest in parts above the threshold: a real twin, crossing bot
     assert.deepEqual(await planIds(), [])
   })
 
+  it('crossing down and up again with an edit pending in a part: the edit alone is planned, not the rest of its part deleted', async () => {
+    await snapshot()
+    assert.deepEqual(await planIds(), [])
+    assert.equal(form('HEAD').version, 2)
+    const path = aside(40)
+    // Beside it in its folder (so in its part): a symlink and a file of another mode, which no document under filesystem/ describes alone.
+    const folder = path.slice(0, path.lastIndexOf('/'))
+    const sibling = `${folder}/f${Number(/f(\d+)\.conf$/.exec(path)?.[1]) + 1}.conf`
+    await symlink('f0.conf', join(root, `${folder}/zz-link`))
+    await chmod(join(root, sibling), 0o640)
+    await snapshot()
+    assert.deepEqual(await planIds(), [])
+    await editEntry(partPath(partOf(path)), path, { mode: '0600' })
+    await rm(join(root, LAST), { recursive: true })
+    await snapshot()
+    assert.equal(form('HEAD').version, 1)
+    assert.deepEqual(await planIds(), [`files:chmod:${path}`])
+    await makeLast()
+    await snapshot()
+    assert.equal(form('HEAD').version, 2)
+    // Before, the part the first crossing kept (the edited entry alone) replaced the machine's whole part: every other entry of it planned for deletion.
+    assert.deepEqual(await planIds(), [`files:chmod:${path}`])
+    await applyPlan(await plan())
+    assert.equal(await modeOf(path), '600')
+    assert.equal(await modeOf(sibling), '640')
+    await snapshot()
+    assert.equal(git(twin, ['status', '--porcelain', '--untracked-files=all']), '', 'settled')
+    assert.deepEqual(await planIds(), [])
+  })
+
   it('keeps every part under git as a regular file (no mode change, nothing else under the folder)', async () => {
     for (const line of git(twin, ['ls-tree', 'HEAD', `${PARTS_DIR}/`]).split('\n').filter(Boolean)) assert.match(line, /^100644 blob [0-9a-f]+\tsystem\/files\/manifest\/\d{2}\.json$/)
     void chmod

@@ -45,6 +45,16 @@ export async function mergePath(
     const kept = mergeUnits(path, base, intended, undefined)
     if (kept !== undefined) return kept
   }
+  if (base === undefined && intended !== undefined && onto !== undefined && path.endsWith('.json') && !path.startsWith('filesystem/')) {
+    // Both sides made the document since the base: a document of named lists is merged entry by
+    // entry onto the machine's, as if the base had it empty. So a part of the files manifest that
+    // an earlier crossing kept with the person's entries alone, when the machine writes that part
+    // again (the threshold crossed back), keeps the machine's other entries instead of planning
+    // them away (session 9); any other document is kept whole, as below.
+    const empty = emptiedOf(parse(intended), false)
+    const kept = empty === undefined ? undefined : mergeUnits(path, empty.bytes, intended, onto)
+    if (kept !== undefined) return { ...kept, conflict: true }
+  }
   if (intended === undefined || onto === undefined || base === undefined) return { content: intended, conflict: true }
   const merged = await mergeFile(base, intended, onto)
   if (merged === undefined) return { content: intended, conflict: true }
@@ -136,8 +146,8 @@ function written(doc: Parsed): boolean {
   return Buffer.from(stableStringify(doc.value)).equals(doc.bytes)
 }
 
-function emptiedOf(doc: Parsed): Parsed | undefined {
-  const value = written(doc) ? emptied(doc.value) : undefined
+function emptiedOf(doc: Parsed | undefined, asWritten = true): Parsed | undefined {
+  const value = doc !== undefined && (!asWritten || written(doc)) ? emptied(doc.value) : undefined
   return value === undefined ? undefined : { bytes: Buffer.from(stableStringify(value)), value }
 }
 
