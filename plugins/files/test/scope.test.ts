@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert'
+import { existsSync } from 'node:fs'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { MemoryTwin, type Change } from '@twinsync/sdk'
 import { FilesProvider, type Manifest } from '../src/index.js'
@@ -64,5 +65,15 @@ describe('files provider: its scope (outOfScope), the rule of what a collect lis
     assert.deepEqual(diff.changes.map((c) => c.id), ['files:mkdir:/root/evil-dir'], 'the diff alone would create it')
     assert.deepEqual((await provider.outOfScope({ changes: diff.changes, ctx })).map((d) => d.change), ['files:mkdir:/root/evil-dir'])
     assert.deepEqual(await provider.outOfScope({ changes: [change('/root/.config/app.ini'), change('/etc/new.conf')], ctx }), [])
+  })
+
+  it('apply itself refuses such a change, whoever calls it: failed, nothing written', async () => {
+    const ctx = createTestContext(root.dir)
+    const forged = [change('/root/evil-dir', { action: 'mkdir', path: '/root/evil-dir', mode: 0o755, uid: 0, gid: 0 }), change('/etc/node_modules/x/new.js')]
+    const { results } = await provider.apply({ changes: forged, ctx })
+    assert.deepEqual(results.map((r) => r.status), ['failed', 'failed'])
+    assert.match(results[0]?.message ?? '', /\/root\/evil-dir is outside the files provider's scope \(not under any path of files\.include\)/)
+    assert.equal(existsSync(root.path('/root/evil-dir')), false)
+    assert.equal(existsSync(root.path('/etc/node_modules/x/new.js')), false)
   })
 })
