@@ -131,7 +131,12 @@ function requirePluginModule(filePath, plainRequire) {
     if (key === undefined) return undefined
     if (sdkHere === undefined) {
       const link = sdkLinkAbove(dirname(file))
-      sdkHere = link !== undefined && realpathSync(link) === realpathSync(dirname(sdkPackage))
+      try {
+        sdkHere = link !== undefined && realpathSync(link) === realpathSync(dirname(sdkPackage))
+      } catch {
+        // A link that leads nowhere: Node's require says what it says.
+        sdkHere = false
+      }
     }
     return sdkHere ? sdk[key]() : undefined
   }

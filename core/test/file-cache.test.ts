@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cacheBytes } from '@twinsync/sdk'
@@ -57,5 +57,32 @@ describe('provider cache on disk (FileCache)', () => {
     await cache.write('text', '{"a":2}')
     assert.equal(await cache.read('text'), '{"a":2}')
     assert.deepEqual(readdirSync(join(dir, 'files')).sort(), ['stat-cache', 'text'], 'no temporary file left')
+  })
+
+  it('writes a large value over the file it replaces (the same inode, cut to its length); one written half over the old is no cache; a link or a file not ours is replaced, never written through', async () => {
+    const cache = new FileCache(join(dir, 'files'))
+    const file = join(dir, 'files', 'stat-cache')
+    const big = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * seed) % 251)
+    await cache.writeBytes('stat-cache', big(3 << 20, 7))
+    const inode = statSync(file).ino
+    await cache.writeBytes('stat-cache', big((2 << 20) + 5, 11))
+    assert.equal(statSync(file).ino, inode, 'written over')
+    assert.equal(statSync(file).size, (2 << 20) + 5 + 12, 'cut to the new length and its check')
+    assert.deepEqual(Uint8Array.from((await cache.readBytes('stat-cache')) as Uint8Array), big((2 << 20) + 5, 11))
+    // A write stopped half way: the new bytes' first half over the old file, the old check at its end.
+    const before = readFileSync(file)
+    const after = big((2 << 20) + 5, 13)
+    writeFileSync(file, Buffer.concat([after.subarray(0, 1 << 20), before.subarray(1 << 20)]))
+    assert.equal(await cache.readBytes('stat-cache'), undefined, 'half written: no cache')
+    // A symlink at the name (or a file of another mode): a new file renamed in, the link's target untouched.
+    const target = join(dir, 'elsewhere')
+    writeFileSync(target, 'not a cache')
+    rmSync(file)
+    symlinkSync(target, file)
+    await cache.writeBytes('stat-cache', big(3 << 20, 3))
+    assert.equal(readFileSync(target, 'utf8'), 'not a cache')
+    assert.ok(!lstatSync(file).isSymbolicLink())
+    assert.deepEqual(Uint8Array.from((await cache.readBytes('stat-cache')) as Uint8Array), big(3 << 20, 3))
+    assert.deepEqual(readdirSync(join(dir, 'files')), ['stat-cache'], 'no temporary file left')
   })
 })

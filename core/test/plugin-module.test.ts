@@ -117,6 +117,7 @@ describe("a plugin's ES modules loaded by oclif's ModuleLoader (core/bin/plugin-
       await plugin('elsewhere', other, sdkAnswer),
       await plugin('dynamic', host, `${sdkAnswer}exports.later = () => import('node:os').then((os) => typeof os.cpus)\n`),
       await plugin('broken', host, 'exports.answer = () => {\n'),
+      await plugin('dangling', join(dir, 'nowhere'), sdkAnswer),
     ]
     const script = `
 const { join } = require('node:path')
@@ -154,9 +155,10 @@ const oclif = require(${JSON.stringify(join(core, 'bundle', 'oclif.cjs'))})
         { isESM: false, answer: 'other' },
         { isESM: false, answer: 'host', later: 'function' },
       ])
-      assert.match(out[3]?.error ?? "", /Unexpected end of input/, `Node's own error for a file that does not compile: ${JSON.stringify(out[3])}`)
+      assert.match(out[3]?.error ?? '', /Unexpected end of input/, `Node's own error for a file that does not compile: ${JSON.stringify(out[3])}`)
+      assert.match(out[4]?.error ?? '', /Cannot find module '@twinsync\/sdk'/, `a link that leads nowhere: Node's own error: ${JSON.stringify(out[4])}`)
     }
-    // Only the plugin whose link leads to the host's SDK and calls no import() got a code cache, named by its folder.
+    // The two files that compiled and ran here got a code cache each (the SDK given or resolved), named by their folders; the one calling import(), the broken one and the one that threw did not.
     const caches = (await readdir(join(home, '.cache', 'twinsync', 'v8'))).filter((f) => f.startsWith('plugin-'))
     assert.equal(caches.length, 2, caches.join(' '))
     assert.ok(caches.every((f) => /^plugin-[0-9a-f]{16}-hook\.cjs-[0-9a-f]{32}-test$/.test(f)), caches.join(' '))

@@ -39,6 +39,11 @@ export interface DiffRequest<State = unknown> {
   desired: State
   actual: State
   ctx: ProviderContext
+  /**
+   * False when the caller shows no text diffs (a snapshot's diary line, history's counts): a
+   * provider may leave each change's `diff` out. Absent or true: wanted, as a plan shows them.
+   */
+  patches?: boolean
 }
 export interface DiffResult {
   changes: Change[]

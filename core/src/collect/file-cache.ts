@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, fchmodSync, fstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
@@ -49,10 +49,11 @@ export class FileCache implements ProviderCache {
     await rm(join(this.dir, safeKey(key)), { force: true })
   }
 
-  /** `bytes` and their trailer under a temporary name, renamed to the key's (see the top). */
+  /** `bytes` and their trailer under a temporary name, renamed to the key's (see the top); a large one over the file it replaces. */
   private writeChecked(key: string, bytes: Uint8Array): void {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 })
     const name = safeKey(key)
+    if (bytes.byteLength >= IN_PLACE_FROM && writeInPlace(join(this.dir, name), bytes)) return
     const temp = join(this.dir, `.${name}.twinsync-${randomBytes(6).toString('hex')}`)
     const fd = openSync(temp, 'wx', 0o600)
     try {
@@ -72,6 +73,43 @@ export class FileCache implements ProviderCache {
       throw error
     }
   }
+}
+
+/**
+ * A value this large is written over the file it replaces (its bytes from the start, the file cut
+ * to their length) rather than beside it and renamed in. Speed (issue 22, session 9): a rename
+ * over a file of several MB made ext4 free the old file's blocks and start writing the new one
+ * out at once (its `auto_da_alloc`, meant for files renamed over without fsync): the scale root's
+ * 8.5 MB files stat cache, written after every change, 7.4–16.4 ms of wall (2.6–3.8 ms of CPU)
+ * renamed in, 1.1–3.2 ms (0.8–1.2 ms) written over (this disk, five writes each). The trailer
+ * keeps it safe: a write cut short or read half done, a power loss before the kernel wrote all
+ * of it out, two runs writing at once, all leave bytes whose CRC-32 is not the trailer's, and
+ * the file is no cache (the provider does its slow work, as with none).
+ */
+const IN_PLACE_FROM = 1024 * 1024
+
+/** Write over a regular file of ours (no link, not another's); false when there is none (then the caller writes beside it). */
+function writeInPlace(path: string, bytes: Uint8Array): boolean {
+  const info = lstatSync(path, { throwIfNoEntry: false })
+  if (info === undefined || !info.isFile() || info.nlink !== 1 || (info.mode & 0o777) !== 0o600 || info.uid !== process.getuid?.()) return false
+  let fd: number
+  try {
+    fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW)
+  } catch {
+    return false
+  }
+  try {
+    const opened = fstatSync(fd)
+    if (opened.ino !== info.ino || opened.dev !== info.dev) return false
+    const trailer = trailerOf(bytes)
+    let done = 0
+    while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done, done)
+    for (let t = 0; t < CHECK; ) t += writeSync(fd, trailer, t, CHECK - t, bytes.byteLength + t)
+    ftruncateSync(fd, bytes.byteLength + CHECK)
+  } finally {
+    closeSync(fd)
+  }
+  return true
 }
 
 /** A cache file's last bytes: CHECK_MAGIC, the CRC-32 of the bytes before, their length (each 32 bits, big-endian). */

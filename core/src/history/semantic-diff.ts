@@ -117,7 +117,7 @@ async function describeWithProvider(
   const observe = provider.observe?.bind(provider)
   const diffed =
     observe === undefined
-      ? await callProvider(provider, 'diff', () => provider.diff({ desired: after, actual: before, ctx }), instead)
+      ? await callProvider(provider, 'diff', () => provider.diff({ desired: after, actual: before, ctx, ...(options.diffs ? {} : { patches: false }) }), instead)
       : await callProvider(provider, 'observe', () => observe({ before, after, ctx }), instead)
   if (!diffed.ok) return { failed: diffed.diagnostic }
   const diff = diffed.value

@@ -57,10 +57,10 @@ export class FilesProvider implements ApplicableProvider<FilesState>, ConfigChec
     return loadFiles(ctx, twin)
   }
 
-  diff({ desired, actual, ctx }: DiffRequest<FilesState>): DiffResult {
+  diff({ desired, actual, ctx, patches }: DiffRequest<FilesState>): DiffResult {
     const config = resolveConfig(ctx.config, ctx.limits)
     const ignore = new PathPatterns(config.ignore)
-    return diffFiles(desired, actual, (path) => (ignore.matches(path) ? 'now ignored' : undefined))
+    return diffFiles(desired, actual, (path) => (ignore.matches(path) ? 'now ignored' : undefined), { patches: patches !== false })
   }
 
   /** A comparison's two sides narrowed to the manifest entries that differ (narrow.ts). */

@@ -47,6 +47,13 @@ describe('files provider: diff (pure)', () => {
     assert.match(change?.diff ?? '', /--- a\/etc\/hosts/)
     assert.match(change?.summary ?? '', /package default of netbase/)
     assert.match(change?.liveFingerprint ?? '', /^sha256:[0-9a-f]{64}$/)
+    // A caller that shows no text diff (a snapshot's diary line) gets the same change without one.
+    const wanted = state(file('/etc/hosts', '127.0.0.1 localhost\n10.0.0.2 db\n'))
+    const [bare, ...none] = provider.diff({ desired: wanted, actual: state(live), ctx, patches: false }).changes
+    assert.equal(none.length, 0)
+    assert.equal(bare?.diff, undefined)
+    const { diff: _patch, ...rest1 } = change as Change
+    assert.deepEqual(bare, rest1)
   })
 
   it('says "modified from the package default" for a locally modified package file', () => {
