@@ -96,7 +96,7 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
     if (path === undefined || (listed.has(path) && listed.get(path) === 'file')) continue
     if (ctx.claims.isClaimedByOther('files', path)) continue
     scope ??= (await resolveScope(ctx)).scope
-    if (outsideScope(ctx.claims, scope, path) !== undefined || scope.secrets.pathVerdict(path) !== undefined) {
+    if (outsideScope(ctx, scope, path) !== undefined || scope.secrets.pathVerdict(path) !== undefined) {
       diagnostics.push(
         warningDiagnostic('FILES_OUTSIDE_SCOPE', `${docPath} is outside the files provider's include set (or ignored, or secret); it is not applied`, {
           path,
