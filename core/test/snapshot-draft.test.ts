@@ -3,7 +3,11 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createHash } from 'node:crypto'
+import { knownBlob, withKnownBlob } from '@twinsync/sdk'
 import { SnapshotDraft } from '../src/twin/atomic-snapshot.js'
+
+const blobOf = (text: string) => createHash('sha1').update(`blob ${Buffer.byteLength(text)}\0`).update(text).digest('hex')
 
 describe('snapshot draft: a file where a folder was, a folder where a file was', () => {
   let dir: string
@@ -43,6 +47,36 @@ describe('snapshot draft: a file where a folder was, a folder where a file was',
       await draft.discard()
     }
   })
+  it("takes a document's known blob id only where the tree holds exactly that id: any other id, a copy or new content is hashed and written", async () => {
+    const draft = await SnapshotDraft.begin(dir, { edited: false })
+    try {
+      const head = blobOf('a file\n')
+      // The id the tree holds, for the same content: held, and not written.
+      const same = withKnownBlob({ path: 'system/x', content: 'a file\n' }, head)
+      assert.equal(knownBlob(same), head)
+      assert.equal(draft.holds(same), true)
+      assert.equal(draft.write(same), false)
+      // Another id than the tree's (new content, its own id or a wrong one): hashed, written.
+      const changed = withKnownBlob({ path: 'system/x', content: 'changed\n' }, blobOf('stale\n'))
+      assert.equal(draft.holds(changed), false)
+      assert.equal(draft.write(changed), true)
+      assert.equal(draft.holds({ path: 'system/x', content: 'changed\n' }), true)
+      // A copy (a redacted document is one) or content replaced in place: no id, hashed.
+      const back = withKnownBlob({ path: 'system/x', content: 'a file\n' }, head)
+      assert.equal(knownBlob({ ...back }), undefined)
+      back.content = 'replaced\n'
+      assert.equal(knownBlob(back), undefined)
+      assert.equal(draft.write(back), true)
+      assert.equal(draft.holds({ path: 'system/x', content: 'replaced\n' }), true)
+      // Another mode than the tree's: written, whatever the id.
+      const executable = withKnownBlob({ path: 'system/a/b.json', content: '{}\n', executable: true }, blobOf('{}\n'))
+      assert.equal(draft.holds(executable), false)
+      assert.equal(draft.write(executable), true)
+    } finally {
+      await draft.discard()
+    }
+  })
+
   it("reads HEAD's documents from the working twin while they are HEAD's (no git), through git once a file there was edited", async () => {
     const draft = await SnapshotDraft.begin(dir, { edited: false })
     const path = process.env.PATH

@@ -56,6 +56,12 @@ export interface ProviderCache {
   writeBytes?(key: string, value: Uint8Array): Promise<void>
   /** Forget a key (nothing when it is absent). Optional: a cache without it keeps the value. */
   remove?(key: string): Promise<void>
+  /**
+   * True when a value read back is exactly the value written, or nothing: the store checks
+   * every file it reads (the core's does, with a CRC-32 of each), so a provider need not check
+   * its cache's bytes again. Absent: a provider checks what it cannot afford to trust.
+   */
+  readonly checked?: boolean
 }
 
 /** A cache that forgets everything: for tests, dry runs and read-only twins. */

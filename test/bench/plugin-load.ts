@@ -23,7 +23,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? NaN
 }
 
-const CPU_PRELOAD = join(repoRoot, 'test', 'bench', 'cpu-usage.mjs')
+const CPU_PRELOAD = join(repoRoot, 'test', 'bench', 'cpu-usage.cjs')
 
 const work = await makeTempDir('bench-plugin')
 const cpuFile = join(work, 'cpu')
@@ -64,7 +64,7 @@ try {
       for (const cli of order) {
         await rm(cpuFile, { force: true })
         const started = performance.now()
-        const r = await cli.twinsync(c.args(cli), { env: { NODE_OPTIONS: `--import=${CPU_PRELOAD}`, TWINSYNC_BENCH_CPU_FILE: cpuFile } })
+        const r = await cli.twinsync(c.args(cli), { env: { NODE_OPTIONS: `--require=${CPU_PRELOAD}`, TWINSYNC_BENCH_CPU_FILE: cpuFile } })
         ;(wall.get(cli) as number[]).push(performance.now() - started)
         if (r.code !== 0) throw new Error(`${c.what} failed (exit ${r.code}): ${r.stderr}`)
         ;(cpu.get(cli) as number[]).push(Number((await readFile(cpuFile, 'utf8')).trim()))

@@ -7,7 +7,7 @@ import { measure, type Sample } from './measure.js'
 
 export interface BenchCli extends CliSandbox {
   /** Run `twinsync args...` once, measured; rejects unless it exits with one of okCodes. */
-  timed(args: string[], okCodes?: number[]): Promise<Sample>
+  timed(args: string[], okCodes?: number[], extraEnv?: Record<string, string>): Promise<Sample>
   /** Delete the twin, so the next snapshot --init starts from nothing. */
   forgetTwin(): Promise<void>
 }
@@ -24,7 +24,7 @@ export async function benchCli(): Promise<BenchCli> {
   }
   return {
     ...sandbox,
-    timed: (args, okCodes = [0]) => measure(['node', TWINSYNC_BIN, ...args], { env, okCodes, timeoutMs: 900_000 }),
+    timed: (args, okCodes = [0], extraEnv = {}) => measure(['node', TWINSYNC_BIN, ...args], { env: { ...env, ...extraEnv }, okCodes, timeoutMs: 900_000 }),
     forgetTwin: () => rm(sandbox.twinDir, { recursive: true, force: true }),
   }
 }

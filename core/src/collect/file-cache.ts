@@ -21,6 +21,9 @@ import type { ProviderCache } from '@twinsync/sdk'
  * on this disk, one after the other; figures in docs/architecture.md (Speed).
  */
 export class FileCache implements ProviderCache {
+  /** Every read is checked against its trailer (see the top). */
+  readonly checked = true
+
   constructor(private readonly dir: string) {}
 
   async read(key: string): Promise<string | undefined> {

@@ -1,4 +1,4 @@
-import type { ApplicableProvider, Change, Diagnostic, Plan, TwinReader } from '@twinsync/sdk'
+import type { ApplicableProvider, Change, Diagnostic, Plan, ProviderContext, TwinReader } from '@twinsync/sdk'
 import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, infoDiagnostic, isApplicable, isConfigChecker, isContentValidator, warningDiagnostic } from '@twinsync/sdk'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import type { ContextOptions } from '../collect/context-factory.js'
@@ -132,9 +132,15 @@ export class Planner {
     const diff = await callProvider(provider, 'diff', () => provider.diff({ desired, actual: outcome.result.state, ctx }), nothing)
     if (!diff.ok) return [...out, diff.diagnostic].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
     if (onObserved !== undefined) onObserved(await observedOnly(provider, desired, outcome.result.state, ctx, diff.value.changes))
+    // A change outside what the provider manages now (a forged twin's /root/.ssh entry, an
+    // include set narrowed since the snapshot) is left out and said so (outsideScope).
+    const outside = await outsideScope(provider, diff.value.changes, ctx)
+    if (!outside.ok) return [...out, outside.diagnostic].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
+    out.push(...outside.diagnostics)
     // A document the snapshot redacted holds `<redacted>` where the machine holds the secret: such a
     // change would write the marker over the secret, so it is left out and said so.
     for (const change of diff.value.changes) {
+      if (outside.ids.has(change.id)) continue
       if (!writesRedaction(change.data)) changes.push(change)
       else out.push(warningDiagnostic('SECRET_REDACTED_NOT_PLANNED', `${change.summary}: not planned, the twin holds a redacted secret there; change it on the machine itself`, { provider: provider.name }))
     }
@@ -214,6 +220,27 @@ export class Planner {
     }
     return all.filter((p) => only.includes(p.name) || only.includes(p.category))
   }
+}
+
+/**
+ * The one rule of a provider's scope (ApplicableProvider.outOfScope), for the planner and for
+ * apply (ApplyService): which of its changes act outside what it manages now. No changes, or a
+ * provider without the capability: none, and nothing asked. A failure is the provider's,
+ * named (not ok): nothing of it is planned or applied.
+ */
+export async function outsideScope(
+  provider: ApplicableProvider,
+  changes: readonly Change[],
+  ctx: ProviderContext,
+): Promise<{ ok: true; ids: Set<string>; diagnostics: Diagnostic[] } | { ok: false; diagnostic: Diagnostic }> {
+  if (provider.outOfScope === undefined || changes.length === 0) return { ok: true, ids: new Set(), diagnostics: [] }
+  const check = provider.outOfScope.bind(provider)
+  const result = await callProvider(provider, 'outOfScope', () => check({ changes, ctx }), `Nothing is planned or applied for ${provider.name}.`)
+  if (!result.ok) return result
+  // Only changes it was asked about, each named: a diagnostic without a known change leaves nothing out silently.
+  const asked = new Set(changes.map((c) => c.id))
+  const diagnostics = result.value.map((d) => ({ ...d, provider: d.provider ?? provider.name }))
+  return { ok: true, ids: new Set(diagnostics.flatMap((d) => (d.change !== undefined && asked.has(d.change) ? [d.change] : []))), diagnostics }
 }
 
 function wants(only: readonly string[] | undefined, domain: string): boolean {

@@ -4,6 +4,7 @@ import {
   isWithin,
   mirrorPath,
   warningDiagnostic,
+  withKnownBlob,
   type CollectResult,
   type Diagnostic,
   type FileStat,
@@ -48,6 +49,8 @@ export interface FilesScope {
   ignore: PathPatterns
   leftovers: PathPatterns
   secrets: SecretRules
+  /** What decides which paths the walk skips or lists as leftovers (walkRules). */
+  walkRules: string
   /** Key of the keyed hash recorded for secret files (see secretHashKey). */
   secretKey: Buffer
   maxFileSize: number
@@ -69,6 +72,7 @@ export async function resolveScope(ctx: ProviderContext): Promise<{ scope: Files
       roots: expandIncludes(config.include, users),
       ignore: new PathPatterns(config.ignore),
       leftovers: new PathPatterns(LEFTOVER_PATTERNS),
+      walkRules: walkRules(ctx, config.ignore),
       secrets: new SecretRules(config.secretPaths, config.detectSecretContent),
       secretKey: await secretHashKey(ctx.cache),
       maxFileSize: config.maxFileSize,
@@ -84,7 +88,7 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
   const diagnostics = [...scope.diagnostics]
   const rules = JSON.stringify([CACHE_FORMAT, SECRET_RULES_VERSION, scope.maxFileSize, scope.secrets.detectContent, DEFAULT_SECRET_PATHS, [...scope.secrets.extraPaths]])
   const stamp = await packageDatabaseStamp(ctx.host)
-  const cache = await StatCache.open(ctx.cache, rules, startedAt, stamp)
+  const cache = await StatCache.open(ctx.cache, rules, startedAt, stamp, scope.walkRules)
   // The package index only when some file needs it: one read, or an origin the stat cache cannot give.
   let index: Promise<PackageLookup> | undefined
   const packages = () => (index ??= packageLookup(ctx.host, ctx.cache, (p) => isWithin(p, '/etc') && isIncluded(p, scope.roots), stamp))
@@ -139,7 +143,9 @@ export function documentsOf(state: FilesState): TwinDocument[] {
   for (const entry of state.entries) {
     if (entry.type !== 'file' || entry.content !== 'mirrored' || entry.text === undefined) continue
     const executable = (parseInt(entry.mode, 8) & 0o111) !== 0
-    documents.push({ path: mirrorPath(entry.path), content: entry.text, ...(executable ? { executable } : {}) })
+    const document: TwinDocument = { path: mirrorPath(entry.path), content: entry.text, ...(executable ? { executable } : {}) }
+    const known = textBlobs.get(entry)
+    documents.push(known === undefined || known.text !== entry.text ? document : withKnownBlob(document, known.blob))
   }
   return documents
 }
@@ -160,13 +166,11 @@ async function walk(
   leftovers: string[],
   diagnostics: Diagnostic[],
 ): Promise<void> {
-  const stack = [root]
+  const stack: string[] = []
+  const rootClass = classOf(ctx, scope, root)
+  if (rootClass === WALK) stack.push(root)
+  else if (rootClass === LEFTOVER) leftovers.push(root)
   for (let path = stack.pop(); path !== undefined; path = stack.pop()) {
-    if (ctx.claims.isClaimedByOther('files', path) || scope.ignore.matches(path)) continue
-    if (scope.leftovers.matches(path)) {
-      leftovers.push(path)
-      continue
-    }
     let stat: FileStat | undefined
     try {
       stat = await ctx.host.lstat(path)
@@ -180,9 +184,14 @@ async function walk(
       if (stat.type === 'file' || stat.type === 'symlink') out.push({ path, stat })
       continue
     }
-    // A folder whose stat data did not move has the names it had (the stat cache's lookupListing).
-    let names = cache.lookupListing(path, stat)
-    if (names === undefined) {
+    // A folder whose stat data did not move has the names it had (the stat cache's lookupListing),
+    // and each name the class it had while the walk's rules are the same.
+    const listing = cache.lookupListing(path, stat)
+    let names: string[]
+    let classes = listing?.classes
+    if (listing !== undefined) {
+      names = listing.names
+    } else {
       let children
       try {
         children = await ctx.host.readdir(path)
@@ -191,13 +200,43 @@ async function walk(
         continue
       }
       names = children.map((c) => c.name).sort(compareStrings)
-      cache.rememberListing(path, stat, names)
+    }
+    const prefix = path === '/' ? '/' : `${path}/`
+    if (classes === undefined || !CLASSES.test(classes)) {
+      classes = names.map((name) => String.fromCharCode(classOf(ctx, scope, prefix + name))).join('')
+      cache.rememberListing(path, stat, names, classes)
     }
     out.push(names.length === 0 ? { path, stat, empty: true } : { path, stat })
-    const prefix = path === '/' ? '/' : `${path}/`
     // Pushed last name first: popped in name order.
-    for (let i = names.length - 1; i >= 0; i--) stack.push(prefix + (names[i] as string))
+    for (let i = names.length - 1; i >= 0; i--) {
+      const kind = classes.charCodeAt(i)
+      if (kind === SKIP) continue
+      const child = prefix + (names[i] as string)
+      if (kind === LEFTOVER) leftovers.push(child)
+      else stack.push(child)
+    }
   }
+}
+
+/** What the walk does with a path (a character code, kept in the stat cache with its folder's names): walk it, list it as a leftover, or leave it out. */
+const WALK = 0x77 // 'w'
+const LEFTOVER = 0x6c // 'l'
+const SKIP = 0x73 // 's'
+const CLASSES = /^[wls]*$/
+
+/**
+ * A path another provider claims, or one the ignore patterns leave out, is skipped; a leftover
+ * of dpkg or ucf is listed; anything else is walked. It follows from the path and the walk's
+ * rules alone (walkRules), so the stat cache keeps it beside a folder's names (rememberListing).
+ */
+function classOf(ctx: ProviderContext, scope: FilesScope, path: string): number {
+  if (ctx.claims.isClaimedByOther('files', path) || scope.ignore.matches(path)) return SKIP
+  return scope.leftovers.matches(path) ? LEFTOVER : WALK
+}
+
+/** Everything classOf depends on besides the path: the ignore and leftover patterns, every provider's claims. */
+export function walkRules(ctx: ProviderContext, ignore: readonly string[]): string {
+  return JSON.stringify([ignore, LEFTOVER_PATTERNS, ctx.claims.defaultOwner, ctx.claims.list()])
 }
 
 /**
@@ -246,7 +285,7 @@ function describeUnread(cache: StatCache, names: Names, item: Walked): FileEntry
   if (known === undefined) return undefined
   const etc = isWithin(item.path, '/etc')
   if (etc && known.origin === undefined) return undefined
-  return fileEntry(item, names, etc ? known.origin : undefined, known.verdict, known.text)
+  return fileEntry(item, names, etc ? known.origin : undefined, known.verdict, known.text, known.blob)
 }
 
 /** The target's user and group names by id (its /etc/passwd and /etc/group). */
@@ -297,11 +336,13 @@ async function describe(
 
   let verdict: ContentVerdict
   let text: string | undefined
+  let blob: string | undefined
   const known = cache.lookup(item.path, stat)
   if (known !== undefined) {
     // Known, but its origin is not (dpkg's database moved): only the origin is worked out again.
     verdict = known.verdict
     text = known.text
+    blob = known.blob
   } else if (stat.size > MAX_HASHED_SIZE) {
     const pathSecret = scope.secrets.pathVerdict(item.path)
     verdict = pathSecret !== undefined || onlyRootCanRead(stat) ? { content: 'secret', secretReason: pathSecret ?? ROOT_ONLY_UNCHECKED } : { content: 'unhashed' }
@@ -312,18 +353,18 @@ async function describe(
     const pathSecret = scope.secrets.pathVerdict(item.path)
     const packaged = (await packages()).get(item.path)
     ;({ verdict, text } = await judge(bytes, scope, { path: item.path, pathSecret, rootOnly: onlyRootCanRead(stat), packagedMd5s: packaged?.map((f) => f.md5) }))
-    cache.remember(item.path, stat, verdict, text)
+    blob = cache.remember(item.path, stat, verdict, text)
   }
   let origin: FileOrigin | undefined
   if (isWithin(item.path, '/etc')) {
     origin = known?.origin ?? originOf((await packages()).get(item.path), verdict.md5)
     cache.rememberOrigin(item.path, origin)
   }
-  return fileEntry(item, names, origin, verdict, text)
+  return fileEntry(item, names, origin, verdict, text, blob)
 }
 
 /** A regular file's entry from its verdict (and origin, under /etc), keys in the manifest's (sorted) order. */
-function fileEntry(item: Walked, names: Names, origin: FileOrigin | undefined, verdict: ContentVerdict, text: string | undefined): FileEntry {
+function fileEntry(item: Walked, names: Names, origin: FileOrigin | undefined, verdict: ContentVerdict, text: string | undefined, blob: string | undefined): FileEntry {
   const entry: FileEntry = { content: verdict.content === 'unhashed' ? 'too-large' : verdict.content, ...baseOf(item, names), type: 'file' }
   if (origin !== undefined) Object.assign(entry, origin)
   if (verdict.content === 'secret') {
@@ -334,9 +375,19 @@ function fileEntry(item: Walked, names: Names, origin: FileOrigin | undefined, v
     entry.sha256 = verdict.sha256
   }
   entry.size = item.stat.size
-  if (verdict.content === 'mirrored' && text !== undefined) entry.text = text
+  if (verdict.content === 'mirrored' && text !== undefined) {
+    entry.text = text
+    if (blob !== undefined) textBlobs.set(entry, { text, blob })
+  }
   return entry
 }
+
+/**
+ * A mirrored file's text's git blob id where the stat cache knows it (StatCache.lookup), by
+ * entry: documentsOf hands it to the core with the file's document (withKnownBlob), which then
+ * need not hash the text to find it unchanged. An entry whose text was replaced since has none.
+ */
+const textBlobs = new WeakMap<FileEntry, { text: string; blob: string }>()
 
 /**
  * What a file's bytes are: secret, too large, binary, or text to mirror. A secret is kept as a

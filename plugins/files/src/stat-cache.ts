@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 import type { FileStat, ProviderCache } from '@twinsync/sdk'
 import { cacheBytes, isRacy } from '@twinsync/sdk'
@@ -46,6 +47,10 @@ const PACKAGE = 5
 const DIVERTED_FROM = 6
 const TEXT = 7
 const FIELDS = 8
+/** A folder's record: its names' classes (see lookupListing), in the field a file's sha256 takes. */
+const CLASSES = SHA256
+/** A mirrored file's record: its text's git blob id (see lookup), in the field a secret's keyed hash takes. */
+const BLOB = SECRET_HASH
 const NULL = 0xffffffff
 
 /**
@@ -65,7 +70,7 @@ const NULL = 0xffffffff
  * Stored as one binary file, read into one buffer outside V8's heap (see the format below):
  * opening it decodes only each record's path (for the lookup by path); a record's other fields
  * are decoded when its file is looked up unchanged, and a record carried over is copied into
- * the next cache as the bytes it was. Any doubt about the file (its magic, its CRC-32, its
+ * the next cache as the bytes it was. Any doubt about the file (its magic, its CRC-32 or the store's, its
  * rules, a length that leaves its record) means no cache: every file is read.
  *
  * Speed (issue 22, the scale root's 19,500 files): before this format (session 7) the cache
@@ -76,11 +81,12 @@ const NULL = 0xffffffff
  * named keys, compared field by field, not written back when every file was found unchanged,
  * and no package index read (3.3 MB of JSON) when dpkg's database did not move.
  *
- * Format: MAGIC; a u32 length and that many bytes of JSON header {rules, packages, count};
- * count records; the CRC-32 of everything before it (u32). A record: a u32 length of the rest,
+ * Format: MAGIC; a u32 length and that many bytes of JSON header {rules, packages, count, walk};
+ * count records; the CRC-32 of everything before it (u32; 0 in a store that checks its files
+ * itself, see parse). A record: a u32 length of the rest,
  * the path (a u32 length and UTF-8), size, mtimeMs, ctimeMs, ino and dev (float64 each), the
  * content kind (a byte, CONTENT_KINDS; 'link' for a symlink, whose target is the text field,
- * 'dir' for a folder, whose names joined by NULs are),
+ * 'dir' for a folder, whose names joined by NULs are, and its names' classes the sha256 field),
  * then FIELDS strings, each a u32 length (NULL for none) and UTF-8. Little-endian throughout.
  */
 export class StatCache {
@@ -111,26 +117,38 @@ export class StatCache {
     private readonly originsValid: boolean,
     /** No cache of this format was found: one of the format before may be left to remove. */
     private readonly fresh: boolean,
+    /** What decides a folder's names' classes now (see lookupListing), and whether the stored classes were made under it. */
+    private readonly walkRules: string,
+    private readonly classesValid: boolean,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   }
 
   /** `rules` names everything a verdict depends on besides the file (size limit, secret rules). */
   /** `packages`: the stamp of dpkg's database now (packageDatabaseStamp). */
-  static async open(store: ProviderCache, rules: string, startedAt: number, packages: string): Promise<StatCache> {
+  /** `walkRules` names everything a folder's names' classes depend on (lookupListing). */
+  static async open(store: ProviderCache, rules: string, startedAt: number, packages: string, walkRules = ''): Promise<StatCache> {
     const read = await cacheBytes(store).read(CACHE_KEY)
     const bytes = read === undefined ? undefined : Buffer.from(read.buffer, read.byteOffset, read.byteLength)
-    const parsed = bytes === undefined ? undefined : parse(bytes, rules)
-    if (parsed === undefined) return new StatCache(store, rules, Buffer.alloc(0), new Map(), startedAt, packages, false, bytes === undefined)
+    const parsed = bytes === undefined ? undefined : parse(bytes, rules, store.checked === true)
+    if (parsed === undefined) return new StatCache(store, rules, Buffer.alloc(0), new Map(), startedAt, packages, false, bytes === undefined, walkRules, false)
     const originsValid = parsed.packages === packages
-    const cache = new StatCache(store, rules, bytes as Buffer, parsed.index, startedAt, packages, originsValid, false)
+    const cache = new StatCache(store, rules, bytes as Buffer, parsed.index, startedAt, packages, originsValid, false, walkRules, parsed.walk === walkRules)
     // New origins are worth keeping: written back even when no file moved.
     if (!originsValid) cache.changed = true
     return cache
   }
 
-  /** The verdict and text remembered for this file, when its stat has not moved. */
-  lookup(path: string, stat: FileStat): { verdict: ContentVerdict; text?: string; origin?: FileOrigin } | undefined {
+  /**
+   * The verdict and text remembered for this file, when its stat has not moved; a mirrored
+   * file's with its text's git blob id (`blob`), worked out now (and kept) where the record has
+   * none yet: a first collect leaves it to the next (see remember).
+   *
+   * Speed (issue 22, session 9): the core takes a document whose blob id is the one the twin
+   * holds as unchanged without hashing it (knownBlob in the SDK): the services root's 211
+   * mirrored files were 16 M instructions of SHA-1 an unchanged snapshot (callgrind).
+   */
+  lookup(path: string, stat: FileStat): { verdict: ContentVerdict; text?: string; origin?: FileOrigin; blob?: string } | undefined {
     const at = this.previous.get(path)
     if (at === undefined) return undefined
     const content = this.unmovedRecord(at, stat)
@@ -140,14 +158,17 @@ export class StatCache {
     if (sha !== undefined) verdict.sha256 = sha
     const reason = this.field(SECRET_REASON)
     if (reason !== undefined) verdict.secretReason = reason
-    const secretHash = this.field(SECRET_HASH)
-    if (secretHash !== undefined) verdict.secretHash = secretHash
     let text: string | undefined
+    let blob: string | undefined
     if (content === 'mirrored') {
       text = this.field(TEXT)
       if (text === undefined) return undefined
+      blob = this.field(BLOB)
+    } else {
+      const secretHash = this.field(SECRET_HASH)
+      if (secretHash !== undefined) verdict.secretHash = secretHash
     }
-    const found: { verdict: ContentVerdict; text?: string; origin?: FileOrigin } = { verdict }
+    const found: { verdict: ContentVerdict; text?: string; origin?: FileOrigin; blob?: string } = { verdict }
     if (text !== undefined) found.text = text
     const originName = this.originsValid ? this.field(ORIGIN) : undefined
     if (originName !== undefined) {
@@ -162,7 +183,19 @@ export class StatCache {
       const md5 = this.field(MD5)
       if (md5 !== undefined) verdict.md5 = md5
     }
-    this.next.set(path, at)
+    if (text !== undefined && blob === undefined) {
+      // The text's bytes as the record holds them (its UTF-8, the file's bytes): their id, kept.
+      blob = gitBlobId(this.bytes.subarray(this.spans[2 * TEXT] as number, this.spans[2 * TEXT + 1] as number))
+      const record = this.decode(at)
+      if (record !== undefined) {
+        record.strings[BLOB] = blob
+        this.next.set(path, record)
+        this.changed = true
+      }
+    } else {
+      this.next.set(path, at)
+    }
+    if (blob !== undefined) found.blob = blob
     return found
   }
 
@@ -194,14 +227,29 @@ export class StatCache {
    * getdents, close each, the names made into objects and sorted): an unchanged snapshot's
    * `openat` 302 → 181, `getdents64` 414 → 172 calls.
    */
-  lookupListing(path: string, stat: FileStat): string[] | undefined {
+  lookupListing(path: string, stat: FileStat): { names: string[]; classes: string | undefined } | undefined {
     const text = this.lookupText(path, stat, 'dir')
-    return text === undefined ? undefined : text === '' ? [] : text.split('\0')
+    if (text === undefined) return undefined
+    const names = text === '' ? [] : text.split('\0')
+    const classes = this.classesValid ? this.field(CLASSES) : undefined
+    return { names, classes: classes?.length === names.length ? classes : undefined }
   }
 
-  /** Keep a folder's names read now (see lookupListing); no name holds a NUL. */
-  rememberListing(path: string, stat: FileStat, names: readonly string[]): void {
-    this.keep(path, stat, 'dir', new Array<string | null>(FIELDS).fill(null), names.join('\0'))
+  /**
+   * Keep a folder's names read now (see lookupListing); no name holds a NUL. `classes`: what
+   * the walk does with each name (a character a name), which follows from its path and the
+   * walk's rules alone (the ignore and leftover patterns, the providers' claims): kept with the
+   * names, and given back while the rules are the same.
+   *
+   * Speed (issue 22, session 9): the walk asked the claims and the two pattern lists of every
+   * path again (regular expressions each): on the minbase root about 1.5 ms of an unchanged
+   * snapshot's CPU profile (the services root's about 1.1 ms). Figure with the walk's in
+   * docs/architecture.md.
+   */
+  rememberListing(path: string, stat: FileStat, names: readonly string[], classes?: string): void {
+    const strings = new Array<string | null>(FIELDS).fill(null)
+    if (classes !== undefined) strings[CLASSES] = classes
+    this.keep(path, stat, 'dir', strings, names.join('\0'))
   }
 
   /** The text field of a record of this kind (a link's, a folder's) whose stat has not moved. */
@@ -231,13 +279,22 @@ export class StatCache {
     this.changed = true
   }
 
-  remember(path: string, stat: FileStat, verdict: ContentVerdict, text?: string): void {
+  /**
+   * Keep what reading a file taught (its verdict; a mirrored file's text). A mirrored file's
+   * text's git blob id is worked out here too, but not in a first collect (no cache yet), which
+   * hands every file over to be hashed by the core anyway: the next collect works the ids out
+   * (see lookup). Returns the id when it is worked out.
+   */
+  remember(path: string, stat: FileStat, verdict: ContentVerdict, text?: string): string | undefined {
     const strings: Array<string | null> = new Array<string | null>(FIELDS).fill(null)
     strings[SHA256] = verdict.sha256 ?? null
     strings[MD5] = verdict.md5 ?? null
     strings[SECRET_REASON] = verdict.secretReason ?? null
-    strings[SECRET_HASH] = verdict.secretHash ?? null
-    this.keep(path, stat, verdict.content, strings, verdict.content === 'mirrored' ? text : undefined)
+    const mirrored = verdict.content === 'mirrored' ? text : undefined
+    const blob = mirrored !== undefined && this.previous.size > 0 ? gitBlobId(Buffer.from(mirrored, 'utf8')) : undefined
+    strings[SECRET_HASH] = (mirrored !== undefined ? blob : verdict.secretHash) ?? null
+    this.keep(path, stat, verdict.content, strings, mirrored)
+    return blob
   }
 
   private keep(path: string, stat: FileStat, content: Fresh['content'], strings: Array<string | null>, text: string | undefined): void {
@@ -260,7 +317,7 @@ export class StatCache {
   async save(): Promise<void> {
     // Every lookup that hit is in `next`: as many as before and nothing remembered means no file went or came.
     if (!this.changed && this.next.size === this.previous.size) return
-    const header = Buffer.from(JSON.stringify({ rules: this.rules, packages: this.packages, count: this.next.size }), 'utf8')
+    const header = Buffer.from(JSON.stringify({ rules: this.rules, packages: this.packages, count: this.next.size, walk: this.walkRules }), 'utf8')
     // Speed and memory (issue 22, session 9): the records carried over are copied a run of
     // them at a time (they follow each other as they did in the old cache: the walk's order),
     // not one copy each, and the buffer is sized to hold the old cache and some more, not to
@@ -292,7 +349,7 @@ export class StatCache {
       }
     }
     flush()
-    out.u32(crc32(out.done()))
+    out.u32(this.store.checked === true ? 0 : crc32(out.done()))
     await cacheBytes(this.store).write(CACHE_KEY, out.done())
     out.free()
     if (this.fresh) for (const key of LEGACY_KEYS) await this.store.remove?.(key)
@@ -382,11 +439,20 @@ function sameStat(view: DataView, p: number, stat: FileStat): boolean {
   )
 }
 
-/** The records' offsets by path and the header's dpkg stamp; undefined on any doubt about the bytes. */
-function parse(bytes: Buffer, rules: string): { index: Map<string, number>; packages: string } | undefined {
+/**
+ * The records' offsets by path, the header's dpkg stamp and walk rules; undefined on any doubt
+ * about the bytes. `checked`: the store gives back exactly what was written (ProviderCache's
+ * `checked`), so the CRC-32 (written as 0 then) is not worked out again.
+ *
+ * Speed (issue 22, session 9): the core's cache files carry a CRC-32 of their own, checked on
+ * every read (file-cache.ts); the stat cache's was a second one over the same bytes: on the
+ * services root 1.17 MB, 4.35 M instructions an unchanged snapshot (callgrind, 0.8% of it), and
+ * as much again where a changed snapshot writes it.
+ */
+function parse(bytes: Buffer, rules: string, checked: boolean): { index: Map<string, number>; packages: string; walk: string | undefined } | undefined {
   const end = bytes.length - 4
   if (end < MAGIC.length + 4 || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return undefined
-  if (crc32(bytes.subarray(0, end)) !== bytes.readUInt32LE(end)) return undefined
+  if (!checked && crc32(bytes.subarray(0, end)) !== bytes.readUInt32LE(end)) return undefined
   let p = MAGIC.length
   const headerLength = bytes.readUInt32LE(p)
   p += 4
@@ -398,7 +464,7 @@ function parse(bytes: Buffer, rules: string): { index: Map<string, number>; pack
     return undefined
   }
   p += headerLength
-  const { rules: storedRules, packages, count } = (header ?? {}) as { rules?: unknown; packages?: unknown; count?: unknown }
+  const { rules: storedRules, packages, count, walk } = (header ?? {}) as { rules?: unknown; packages?: unknown; count?: unknown; walk?: unknown }
   if (storedRules !== rules || typeof packages !== 'string' || typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) return undefined
   const index = new Map<string, number>()
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -413,7 +479,7 @@ function parse(bytes: Buffer, rules: string): { index: Map<string, number>; pack
   }
   // Every byte accounted for, and no path twice.
   if (p !== end || index.size !== count) return undefined
-  return { index, packages }
+  return { index, packages, walk: typeof walk === 'string' ? walk : undefined }
 }
 
 /** The next cache's bytes, in one buffer grown as needed. */
@@ -484,4 +550,9 @@ class Writer {
     this.buffer.copy(grown, 0, 0, this.at)
     this.buffer = grown
   }
+}
+
+/** git's id of a blob of these bytes: SHA-1 of `blob <length>\0` and the bytes. */
+function gitBlobId(bytes: Uint8Array): string {
+  return createHash('sha1').update(`blob ${bytes.byteLength}\0`).update(bytes).digest('hex')
 }

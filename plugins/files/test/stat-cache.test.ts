@@ -1,12 +1,15 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { readFileSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import { MemoryCache, type HostPort, type ProviderCache, type ProviderContext, type TwinDocument } from '@twinsync/sdk'
+import { knownBlob, MemoryCache, type HostPort, type ProviderCache, type ProviderContext, type TwinDocument } from '@twinsync/sdk'
 import { FilesProvider } from '../src/index.js'
 import { StatCache } from '../src/stat-cache.js'
+import { FileCache } from '../../../core/src/collect/file-cache.js'
 import { debianLikeRoot, md5, type TargetRoot } from './target-root.js'
 
 /** The context's host, wrapped so every readFile is counted (what the stat cache must save). */
@@ -140,6 +143,8 @@ describe('files provider: stat cache', () => {
     root.file('/etc/going.conf', 'going\n')
     await new Promise((resolve) => setTimeout(resolve, 150))
     await provider.collect({ ctx })
+    // The collect after a first one works the mirrored files' blob ids out and keeps them (once).
+    await provider.collect({ ctx })
     writes.splice(0)
     const unchanged = await provider.collect({ ctx })
     assert.ok(unchanged.documents.some((d) => d.path === 'filesystem/etc/going.conf'))
@@ -166,6 +171,7 @@ describe('files provider: stat cache', () => {
     root.file('/etc/busy.conf', 'one\n')
     await new Promise((resolve) => setTimeout(resolve, 150))
     await provider.collect({ ctx })
+    await provider.collect({ ctx }) // the blob ids a first collect leaves, kept (see above)
     root.file('/etc/busy.conf', 'two\n')
     writes.splice(0)
     reads.splice(0)
@@ -367,6 +373,63 @@ describe('files provider: stat cache', () => {
     const again = await provider.collect({ ctx })
     assert.deepEqual(text(again.documents), text(first.documents))
     assert.deepEqual(reads.filter((p) => p.startsWith('/etc/') && p !== '/etc/passwd' && p !== '/etc/group'), ['/etc/hosts'], 'only the record that does not add up is read')
+  })
+
+  it('hands each mirrored file over with its text\'s git blob id from the second collect on (worked out once, then kept); a changed file with its new id', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const provider = new FilesProvider()
+    const writes: string[] = []
+    const memory = new MemoryCache()
+    const cache: ProviderCache = { read: (key) => memory.read(key), write: (key, value) => (writes.push(key), memory.write(key, value)), readBytes: (key) => memory.readBytes(key), writeBytes: (key, value) => (writes.push(key), memory.writeBytes(key, value)) }
+    const { ctx } = countingReads(createTestContext(root.dir, { cache }))
+    const blobOf = (content: string | Uint8Array) => createHash('sha1').update(`blob ${Buffer.byteLength(content)}\0`).update(content).digest('hex')
+    const mirrored = (docs: readonly TwinDocument[]) => docs.filter((d) => d.path.startsWith('filesystem/'))
+    const first = await provider.collect({ ctx })
+    assert.ok(mirrored(first.documents).length > 2)
+    assert.ok(mirrored(first.documents).every((d) => knownBlob(d) === undefined), 'a first collect leaves the ids to the next')
+    writes.splice(0)
+    const second = await provider.collect({ ctx })
+    for (const d of mirrored(second.documents)) assert.equal(knownBlob(d), blobOf(d.content), d.path)
+    assert.ok(writes.includes('stat-cache'), 'the ids are kept')
+    writes.splice(0)
+    const third = await provider.collect({ ctx })
+    for (const d of mirrored(third.documents)) assert.equal(knownBlob(d), blobOf(d.content), d.path)
+    assert.deepEqual(writes, [], 'then nothing is written')
+    root.file('/etc/hosts', '127.0.0.1 localhost changed\n')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const changed = await provider.collect({ ctx })
+    const hosts = changed.documents.find((d) => d.path === 'filesystem/etc/hosts')
+    assert.equal(String(hosts?.content), '127.0.0.1 localhost changed\n')
+    assert.equal(knownBlob(hosts as TwinDocument), blobOf('127.0.0.1 localhost changed\n'))
+  })
+
+  it('in a store that checks its files itself (the core\'s), writes no CRC-32 of its own; the store refuses a damaged file and every file is read again', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const provider = new FilesProvider()
+    const dir = mkdtempSync(join(tmpdir(), 'twinsync-stat-cache-'))
+    try {
+      const store = new FileCache(dir)
+      const { ctx, reads } = countingReads(createTestContext(root.dir, { cache: store }))
+      const first = await provider.collect({ ctx })
+      const good = (await store.readBytes('stat-cache')) as Buffer
+      assert.equal(good.readUInt32LE(good.length - 4), 0, 'no CRC-32 of its own')
+      reads.splice(0)
+      const second = await provider.collect({ ctx })
+      assert.deepEqual(reads.sort(), ['/etc/group', '/etc/passwd'], 'the cache is used')
+      assert.deepEqual(text(second.documents), text(first.documents))
+      // A byte of a text changed on disk: the store's own check refuses the file.
+      const file = join(dir, 'stat-cache')
+      const onDisk = readFileSync(file)
+      const at = onDisk.indexOf('127.0.0.1 localhost')
+      assert.ok(at > 0)
+      writeFileSync(file, onDisk.fill('X', at, at + 1))
+      reads.splice(0)
+      const again = await provider.collect({ ctx })
+      assert.deepEqual(text(again.documents), text(first.documents))
+      assert.ok(reads.includes('/etc/hosts') && reads.includes('/etc/app/app.conf'), 'every file is read again')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('keeps its bytes exactly through a cache of strings; the JSON cache before it is removed', async () => {

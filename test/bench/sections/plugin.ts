@@ -2,7 +2,7 @@
 // its end-to-end test installs it (built with its `npm run build`, `npm pack`, `twinsync plugins install ./x.tgz`)
 // into one sandbox, none in the other; `--version` and an unchanged snapshot of the minbase
 // root in both, interleaved run by run (at least PAIRS pairs after an uncounted one, see there).
-import { readdir } from 'node:fs/promises'
+import { readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { freshRootfs, makeTempDir, removeTree, repoRoot, runOk } from '../../bed/index.js'
 import { median, medians, pairedDifference, type Medians, type Sample } from '../measure.js'
@@ -22,6 +22,9 @@ const PLUGIN_DIR = join(repoRoot, 'examples', 'twinsync-plugin-dnf')
  * BENCH_RUNS pairs, that first pair among them).
  */
 const PAIRS = 15
+
+/** What a run of the twinsync process cost in CPU (user + system, its own), read from its preload's file. */
+const CPU_PRELOAD = join(repoRoot, 'test', 'bench', 'cpu-usage.cjs')
 
 /** `count` pairs of a and b after one uncounted pair, the side run first alternating; and the pairs as counted before. */
 async function pairs(count: number, before: number, a: () => Promise<Sample>, b: () => Promise<Sample>): Promise<{ a: Medians; b: Medians; asBefore: number }> {
@@ -65,17 +68,28 @@ export const pluginSection: BenchSection = {
       const count = Math.max(ctx.runs, PAIRS)
       const version = await pairs(count, ctx.runs, () => withPlugin.timed(['--version']), () => bare.timed(['--version']))
       const snap = await pairs(count, ctx.runs, () => withPlugin.timed(snapshot(withPlugin)), () => bare.timed(snapshot(bare)))
-      const added = (what: string, { a, b, asBefore }: { a: Medians; b: Medians; asBefore: number }) =>
+      // The same pairs again, each process's own CPU time read back (a preload, so apart from the
+      // wall times above): on a busy machine a millisecond of CPU costs several of wall.
+      const cpuFile = join(work, 'cpu')
+      const cpuOf = async (cli: BenchCli): Promise<Sample> => {
+        await rm(cpuFile, { force: true })
+        const sample = await cli.timed(snapshot(cli), [0], { NODE_OPTIONS: `--require=${CPU_PRELOAD}`, TWINSYNC_BENCH_CPU_FILE: cpuFile })
+        return { ...sample, ms: Number((await readFile(cpuFile, 'utf8')).trim()) }
+      }
+      const cpu = await pairs(count, ctx.runs, () => cpuOf(withPlugin), () => cpuOf(bare))
+      const signed = (ms: number) => `${ms >= 0 ? '+' : ''}${ms.toFixed(1)} ms`
+      const added = (what: string, { a, b, asBefore }: { a: Medians; b: Medians; asBefore: number }, more = '') =>
         row('plugin', `${what}: with the plugin − without`, {
           twinsync: pairedDifference(a, b),
           runs: a.runs,
           peakMb: { twinsync: a.peakMb },
           goal: atMost(10, 'ms'),
           note:
-            `median of the ${a.runs} run-by-run differences after one uncounted pair, the side run first alternating; medians: with ${Math.round(a.ms)} ms, without ${Math.round(b.ms)} ms; ` +
-            `counted as before session 9 (the first ${ctx.runs} pairs, the uncounted one among them): ${asBefore >= 0 ? '+' : ''}${asBefore.toFixed(1)} ms`,
+            `wall: median of the ${a.runs} run-by-run differences after one uncounted pair, the side run first alternating; medians: with ${Math.round(a.ms)} ms, without ${Math.round(b.ms)} ms; ` +
+            `counted as before session 9 (the first ${ctx.runs} pairs, the uncounted one among them): ${signed(asBefore)}${more}`,
         })
-      return [added('twinsync --version', version), added('unchanged snapshot (minbase)', snap)]
+      const cpuNote = `; CPU of the process (${cpu.a.runs} more pairs, the same way): ${signed(pairedDifference(cpu.a, cpu.b))} (medians ${cpu.a.ms.toFixed(1)} vs ${cpu.b.ms.toFixed(1)} ms)`
+      return [added('twinsync --version', version), added('unchanged snapshot (minbase)', snap, cpuNote)]
     } finally {
       await bare.cleanup()
       await withPlugin.cleanup()
