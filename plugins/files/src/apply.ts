@@ -56,7 +56,7 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
   if (!Value.Check(FilesChangeData, change.data)) return failed(change, 'the change has no valid files payload (was the plan edited?)')
   const data = change.data as FilesChangeData
   // Only inside the provider's scope, whoever calls (ApplyService refuses such a plan first).
-  const outside = outsideScope(ctx.claims, scope, data.path)
+  const outside = outsideScope(ctx, scope, data.path)
   if (outside !== undefined) return failed(change, `${data.path} is outside the files provider's scope (${outside}); not applied`)
   const host = ctx.host
   const live = await readLive(ctx, scope, data.path)

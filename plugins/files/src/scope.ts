@@ -1,22 +1,25 @@
-import { isWithin, warningDiagnostic, type Change, type Diagnostic, type PathClaims, type ProviderContext } from '@twinsync/sdk'
-import { resolveScope, type FilesScope } from './collect.js'
+import { isWithin, warningDiagnostic, type Change, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
+import { classOf, LEFTOVER, resolveScope, WALK, type FilesScope } from './collect.js'
 
 /**
  * Why the files provider does not manage `path` on this machine now, or undefined when it does.
- * The rule of what a collect lists (collect.ts's walk): a path under one of the include roots
+ * The rule of what a collect lists (collect.ts's walk, its classOf from the root down): a path under one of the include roots
  * (files.include, or the defaults, "~/x" once per selected user), with nothing from that root
  * down to the path itself claimed by another provider, ignored (files.ignore and the built-in
  * list), or a dpkg/ucf leftover (listed apart, never an entry). A collect never lists anything
  * else, so a twin entry elsewhere comes from a hand edit, a forged twin, or an include set
  * narrowed since the snapshot: never planned, never applied.
  */
-export function outsideScope(claims: PathClaims, scope: Pick<FilesScope, 'roots' | 'ignore' | 'leftovers'>, path: string): string | undefined {
+export function outsideScope(ctx: ProviderContext, scope: FilesScope, path: string): string | undefined {
   const root = scope.roots.find((r) => isWithin(path, r))
   if (root === undefined) return 'not under any path of files.include'
   for (let at = path; ; at = at.slice(0, Math.max(at.lastIndexOf('/'), 1))) {
-    if (claims.isClaimedByOther('files', at)) return `${at} belongs to the ${claims.ownerOf(at)} provider`
-    if (scope.ignore.matches(at)) return at === path ? 'ignored (files.ignore or the built-in ignore list)' : `${at} is ignored (files.ignore or the built-in ignore list)`
-    if (scope.leftovers.matches(at)) return `${at} is a dpkg/ucf leftover, listed apart and never mirrored`
+    const kind = classOf(ctx, scope, at)
+    if (kind === LEFTOVER) return `${at} is a dpkg/ucf leftover, listed apart and never mirrored`
+    if (kind !== WALK) {
+      if (ctx.claims.isClaimedByOther('files', at)) return `${at} belongs to the ${ctx.claims.ownerOf(at)} provider`
+      return at === path ? 'ignored (files.ignore or the built-in ignore list)' : `${at} is ignored (files.ignore or the built-in ignore list)`
+    }
     if (at === root) return undefined
   }
 }
@@ -44,7 +47,7 @@ export async function filesOutOfScope(ctx: ProviderContext, changes: readonly Ch
         why = 'the change names no machine path'
         break
       }
-      why = outsideScope(ctx.claims, scope, path)
+      why = outsideScope(ctx, scope, path)
       if (why !== undefined) {
         where = path
         break
