@@ -396,7 +396,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     ])
     assert.ok(outside.every((d) => /left out, .* outside the files provider's scope \(not under any path of files\.include\)/.test(d.summary) && /files\.include/.test(d.detail ?? '')))
     const { renderPlan } = await import('../../core/src/cli/render-plan.js')
-    assert.match(renderPlan(plan), /warning: files: Create \/root\/\.ssh\/authorized_keys: left out/)
+    assert.match(renderPlan(plan), /warning: files: Create \/root\/\.ssh\/authorized_keys: left out, .*\[FILES_OUTSIDE_SCOPE\]\n  Next step: If you meant it, add the path .* to files\.include/)
     // status's pending items say the same: never applied, not "not applied yet".
     const { IntentService } = await import('../../core/src/intent/intent-service.js')
     const pending = await (await rig.container()).resolve(IntentService).pending()
