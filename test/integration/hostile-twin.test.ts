@@ -397,6 +397,12 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     assert.ok(outside.every((d) => /left out, .* outside the files provider's scope \(not under any path of files\.include\)/.test(d.summary) && /files\.include/.test(d.detail ?? '')))
     const { renderPlan } = await import('../../core/src/cli/render-plan.js')
     assert.match(renderPlan(plan), /warning: files: Create \/root\/\.ssh\/authorized_keys: left out/)
+    // status's pending items say the same: never applied, not "not applied yet".
+    const { IntentService } = await import('../../core/src/intent/intent-service.js')
+    const pending = await (await rig.container()).resolve(IntentService).pending()
+    const forged = pending.items.filter((i) => i.resource.startsWith('/root'))
+    assert.equal(forged.length, 3)
+    assert.ok(forged.every((i) => /^never applied: .* outside the files provider's scope/.test(i.reason)), JSON.stringify(forged))
   })
 
   it('apply refuses a sealed plan that holds a files change outside the include set (PLAN_OUTSIDE_SCOPE, exit 2), changing nothing', async () => {

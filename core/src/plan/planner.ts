@@ -1,4 +1,4 @@
-import type { ApplicableProvider, Change, Diagnostic, Plan, ProviderContext, TwinReader } from '@twinsync/sdk'
+import type { ApplicableProvider, Change, Diagnostic, Plan, TwinReader } from '@twinsync/sdk'
 import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, infoDiagnostic, isApplicable, isConfigChecker, isContentValidator, warningDiagnostic } from '@twinsync/sdk'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import type { ContextOptions } from '../collect/context-factory.js'
@@ -19,6 +19,7 @@ import { buildPlanGraph } from './plan-graph.js'
 import { readInstructions } from './plan-instructions.js'
 import { COMMANDS } from './commands-domain.js'
 import { observedOnly } from './observed-drift.js'
+import { outsideScope } from './outside-scope.js'
 
 export interface PlanOptions {
   /** A snapshot (commit, tag, HEAD~1) to read the desired state from; default the working twin. */
@@ -220,27 +221,6 @@ export class Planner {
     }
     return all.filter((p) => only.includes(p.name) || only.includes(p.category))
   }
-}
-
-/**
- * The one rule of a provider's scope (ApplicableProvider.outOfScope), for the planner and for
- * apply (ApplyService): which of its changes act outside what it manages now. No changes, or a
- * provider without the capability: none, and nothing asked. A failure is the provider's,
- * named (not ok): nothing of it is planned or applied.
- */
-export async function outsideScope(
-  provider: ApplicableProvider,
-  changes: readonly Change[],
-  ctx: ProviderContext,
-): Promise<{ ok: true; ids: Set<string>; diagnostics: Diagnostic[] } | { ok: false; diagnostic: Diagnostic }> {
-  if (provider.outOfScope === undefined || changes.length === 0) return { ok: true, ids: new Set(), diagnostics: [] }
-  const check = provider.outOfScope.bind(provider)
-  const result = await callProvider(provider, 'outOfScope', () => check({ changes, ctx }), `Nothing is planned or applied for ${provider.name}.`)
-  if (!result.ok) return result
-  // Only changes it was asked about, each named: a diagnostic without a known change leaves nothing out silently.
-  const asked = new Set(changes.map((c) => c.id))
-  const diagnostics = result.value.map((d) => ({ ...d, provider: d.provider ?? provider.name }))
-  return { ok: true, ids: new Set(diagnostics.flatMap((d) => (d.change !== undefined && asked.has(d.change) ? [d.change] : []))), diagnostics }
 }
 
 function wants(only: readonly string[] | undefined, domain: string): boolean {
