@@ -17,7 +17,17 @@
 /** The handles stdout, stderr and stdin keep open: not work in progress. */
 const STDIO = new Set(['TTYWrap', 'PipeWrap'])
 
+/**
+ * Looks from the event loop's next turn (setImmediate), never from inside the promise callback
+ * that calls it: every microtask already queued (a promise chain the command left behind, say
+ * one writing a file) runs to its end before the check, and whatever that left pending keeps the
+ * process alive as it would without this.
+ */
 function exitWhenIdle() {
+  setImmediate(exitIfIdle)
+}
+
+function exitIfIdle() {
   if (process.listenerCount('beforeExit') > 0) return
   const active = typeof process.getActiveResourcesInfo === 'function' ? process.getActiveResourcesInfo() : undefined
   if (active === undefined || active.length > 3 || !active.every((r) => STDIO.has(r))) return

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Plan } from '@twinsync/sdk'
-import { isTwinSyncError } from '@twinsync/sdk'
+import { isTwinSyncError, warningDiagnostic } from '@twinsync/sdk'
 import { ApplyService, type ApplyOptions } from '../src/apply/apply-service.js'
 import { excludeChanges } from '../src/plan/exclude-changes.js'
 import { Planner } from '../src/plan/planner.js'
@@ -75,6 +75,46 @@ describe('ApplyService', function () {
       await setUp({ load: async () => Promise.reject(new TypeError("Cannot read properties of undefined (reading 'text')")) })
       const p = await plan()
       await assert.rejects(apply(p), failWith('PROVIDER_FAILED', /Nothing was applied.*other:.*load\(\)/))
+      assert.deepEqual(rig.host.actions, [])
+    })
+  })
+
+  describe('a change outside its provider\'s scope (outOfScope): never planned, and a plan holding one is refused', () => {
+    // "other" manages no text with OUTSIDE in it: its stand-in for a path outside the files include set.
+    const scoped = {
+      outOfScope: async ({ changes }: { changes: readonly import('@twinsync/sdk').Change[] }) =>
+        changes
+          .filter((c) => (c.data as { text: string }).text.includes('OUTSIDE'))
+          .map((c) => warningDiagnostic('OTHER_OUTSIDE_SCOPE', `${c.summary}: left out, outside`, { change: c.id, detail: 'Widen the scope.' })),
+    }
+
+    it('the planner leaves it out and shows why, naming the change; the rest is planned', async () => {
+      await setUp(scoped)
+      await desire('other', 'OUTSIDE\n')
+      const p = await plan()
+      assert.deepEqual(p.changes.map((c) => c.id), ['notes:replace:/etc/notes'])
+      const said = p.diagnostics.filter((d) => d.code === 'OTHER_OUTSIDE_SCOPE')
+      assert.deepEqual(said.map((d) => [d.severity, d.provider, d.change]), [['warning', 'other', 'other:replace:/etc/other']])
+    })
+
+    it('apply refuses a forged plan with such a change (PLAN_OUTSIDE_SCOPE, exit 2): nothing applied, nothing committed, lock free', async () => {
+      await setUp(scoped)
+      const p = await plan()
+      const forged: Plan = { ...p, changes: p.changes.map((c) => (c.provider === 'other' ? { ...c, data: { ...(c.data as object), text: 'OUTSIDE\n' } } : c)) }
+      const before = commits()
+      await assert.rejects(apply(forged), (e: unknown) => failWith('PLAN_OUTSIDE_SCOPE', /^Nothing was applied.*other:replace:\/etc\/other|Replace \/etc\/other: left out/)(e) && isTwinSyncError(e) && e.exitCode === 2)
+      assert.deepEqual(rig.host.actions, [])
+      assert.deepEqual([notes.applied, other.applied], [[], []])
+      assert.equal(commits(), before, 'no checkpoint, no snapshot')
+      assert.equal(exists(lockFile()), false)
+    })
+
+    it('a provider whose outOfScope() throws: nothing of it is planned, an error names it, and apply refuses', async () => {
+      await setUp({ outOfScope: async () => Promise.reject(new TypeError('scope is broken')) })
+      const p = await plan()
+      assert.deepEqual(p.changes.map((c) => c.provider), ['notes'])
+      assert.match(p.diagnostics.find((d) => d.severity === 'error')?.summary ?? '', /other provider failed in outOfScope\(\)/)
+      await assert.rejects(apply(p), failWith('PROVIDER_FAILED'))
       assert.deepEqual(rig.host.actions, [])
     })
   })

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cacheBytes } from '@twinsync/sdk'
 import { FileCache } from '../src/collect/file-cache.js'
+import { secretHashKey } from '../../plugins/files/src/secrets.js'
 
 describe('provider cache on disk (FileCache)', () => {
   let dir: string
@@ -57,6 +58,26 @@ describe('provider cache on disk (FileCache)', () => {
     await cache.write('text', '{"a":2}')
     assert.equal(await cache.read('text'), '{"a":2}')
     assert.deepEqual(readdirSync(join(dir, 'files')).sort(), ['stat-cache', 'text'], 'no temporary file left')
+  })
+
+  it("keeps the files provider's secret-hash key across the change of form: an older store's key file (no check) is read, proved by its form, and written again durably in the new form", async () => {
+    const cache = new FileCache(join(dir, 'files'))
+    const file = join(dir, 'files', 'secret-hash-key')
+    const old = 'ab'.repeat(32)
+    await cache.write('placeholder', 'x')
+    writeFileSync(file, `${old}\n`, { mode: 0o600 })
+    assert.equal(await cache.read('secret-hash-key'), undefined, 'no cache without the check, as every other value')
+    assert.equal(await cache.read('secret-hash-key', { earlier: true }), `${old}\n`)
+    assert.equal((await secretHashKey(cache)).toString('hex'), old, 'the key an older TwinSync made, not a new one')
+    assert.equal(readFileSync(file).length, 64 + 12, 'written again with its check')
+    assert.equal(await cache.read('secret-hash-key'), old)
+    assert.equal((await secretHashKey(cache)).toString('hex'), old)
+    // A torn key file in either form is no key: a new one is made (and kept from then on).
+    writeFileSync(file, old.slice(0, 40))
+    const made = (await secretHashKey(cache)).toString('hex')
+    assert.match(made, /^[0-9a-f]{64}$/)
+    assert.notEqual(made, old)
+    assert.equal((await secretHashKey(cache)).toString('hex'), made)
   })
 
   it('writes a large value over the file it replaces (the same inode, cut to its length); one written half over the old is no cache; a link or a file not ours is replaced, never written through', async () => {

@@ -46,8 +46,16 @@ export interface ProviderContext {
  * Losing it only costs speed: providers must give the same result without it.
  */
 export interface ProviderCache {
-  read(key: string): Promise<string | undefined>
-  write(key: string, value: string): Promise<void>
+  /**
+   * `options.earlier`: also a value as an older store wrote it (the core's cache files had no
+   * check before session 9), for a value that proves itself whole (a key of a known form).
+   */
+  read(key: string, options?: CacheReadOptions): Promise<string | undefined>
+  /**
+   * `options.durable`: a value that is state rather than a cache (losing it costs more than the
+   * work it saves, e.g. the files provider's secret-hash key): on disk before write() returns.
+   */
+  write(key: string, value: string, options?: CacheWriteOptions): Promise<void>
   /**
    * A value as bytes, not decoded into a string (a large binary cache: its memory is freed as
    * soon as it is dropped). Optional: use cacheBytes(), which falls back to read/write.
@@ -62,6 +70,16 @@ export interface ProviderCache {
    * its cache's bytes again. Absent: a provider checks what it cannot afford to trust.
    */
   readonly checked?: boolean
+}
+
+export interface CacheReadOptions {
+  /** Also a value an older store wrote, without its check (the caller checks the value itself). */
+  earlier?: boolean
+}
+
+export interface CacheWriteOptions {
+  /** Written and synced to disk before write() returns (see ProviderCache.write). */
+  durable?: boolean
 }
 
 /** A cache that forgets everything: for tests, dry runs and read-only twins. */

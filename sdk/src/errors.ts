@@ -60,6 +60,7 @@ export const ERROR_CODES = {
   PLAN_CYCLE: 'The changes of a plan depend on each other in a circle',
   PLAN_TAMPERED: 'A saved plan file was changed after it was written (its seal does not match)',
   PLAN_STALE: 'The machine changed since the plan was made',
+  PLAN_OUTSIDE_SCOPE: 'A plan holds a change outside what its provider manages (a files path not in files.include, or ignored): a forged or outdated plan',
   CONFIRMATION_REQUIRED: 'Applying needs a yes: answer the prompt, or pass --yes',
   REHEARSAL_UNAVAILABLE: 'A rehearsal cannot run here (not root, no systemd-nspawn, no overlay file system, a target without systemd)',
   REHEARSAL_BOOT_FAILED: 'The rehearsal container did not boot',

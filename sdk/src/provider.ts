@@ -123,6 +123,21 @@ export interface ApplicableProvider<State = unknown> extends Provider<State> {
    * diary line.
    */
   narrow?(request: NarrowRequest): Promise<NarrowResult | undefined>
+  /**
+   * Optional: which of these changes (this provider's, from its diff or from a saved plan) would
+   * act on something outside what the provider manages on this machine now (the files provider:
+   * a path outside its include set, or one it ignores). One diagnostic for each such change,
+   * naming it (`change`: its id), with the reason and a next step. The twin is untrusted: a
+   * forged or hand-edited twin can ask for anything. The planner leaves such changes out and
+   * shows the diagnostics; `apply` refuses a plan that holds one (`PLAN_OUTSIDE_SCOPE`, exit 2)
+   * before anything runs. A failure here plans nothing for the provider.
+   */
+  outOfScope?(request: ScopeRequest): Promise<Diagnostic[]>
+}
+
+export interface ScopeRequest {
+  changes: readonly Change[]
+  ctx: ProviderContext
 }
 
 export interface ObserveRequest<State = unknown> {

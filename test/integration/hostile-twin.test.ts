@@ -363,6 +363,77 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'Welcome\n')
   })
 
+  // A pulled twin plants entries outside the files provider's scope (its include set): a folder
+  // and root's authorized_keys. Never planned (left out, said so), and a plan holding one,
+  // however it was sealed, is refused whole.
+  const outsideEntries = (clone: string) => {
+    const path = join(clone, 'system/files/manifest.json')
+    const manifest = JSON.parse(execFileSync('cat', [path], { encoding: 'utf8' })) as { entries: Array<Record<string, unknown>> }
+    const owned = { owner: 'root', uid: 0, group: 'root', gid: 0 }
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAttackerKeyAttackerKeyAttackerKey attacker\n'
+    manifest.entries.push({ path: '/root/evil-dir', type: 'directory', mode: '0755', ...owned })
+    manifest.entries.push({ path: '/root/.ssh', type: 'directory', mode: '0700', ...owned })
+    manifest.entries.push({ path: '/root/.ssh/authorized_keys', type: 'file', mode: '0600', ...owned, size: key.length, content: 'mirrored', sha256: createHash('sha256').update(key).digest('hex') })
+    manifest.entries.sort((a, b) => (String(a.path) < String(b.path) ? -1 : 1))
+    execFileSync('mkdir', ['-p', join(clone, 'filesystem/root/.ssh')])
+    execFileSync('sh', ['-c', 'printf %s "$1" > "$2" && printf %s "$3" > "$4"', 'sh', key, join(clone, 'filesystem/root/.ssh/authorized_keys'), `${JSON.stringify(manifest, null, 2)}\n`, path])
+    git(clone, ['add', '-A'])
+    git(clone, ['commit', '--quiet', '-m', 'forged: outside the files scope'])
+  }
+
+  it('pull of a twin with files entries outside the include set: the plan leaves them out, saying why and what to do', async () => {
+    serve(outsideEntries)
+    const pulled = await (await rig.container()).resolve(RemoteService).pull()
+    assert.equal(pulled.status, 'fast-forwarded')
+    assert.ok(git(rig.twin, ['ls-tree', '-r', '--name-only', 'HEAD']).includes('filesystem/root/.ssh/authorized_keys'), 'the forged entry is in the working twin')
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.changes.filter((c) => c.resource.startsWith('/root')), [])
+    const outside = plan.diagnostics.filter((d) => d.code === 'FILES_OUTSIDE_SCOPE')
+    assert.deepEqual(outside.map((d) => [d.severity, d.change]).sort(), [
+      ['warning', 'files:create:/root/.ssh/authorized_keys'],
+      ['warning', 'files:mkdir:/root/.ssh'],
+      ['warning', 'files:mkdir:/root/evil-dir'],
+    ])
+    assert.ok(outside.every((d) => /left out, .* outside the files provider's scope \(not under any path of files\.include\)/.test(d.summary) && /files\.include/.test(d.detail ?? '')))
+    const { renderPlan } = await import('../../core/src/cli/render-plan.js')
+    assert.match(renderPlan(plan), /warning: files: Create \/root\/\.ssh\/authorized_keys: left out, .*\[FILES_OUTSIDE_SCOPE\]\n  Next step: If you meant it, add the path .* to files\.include/)
+    // status's pending items say the same: never applied, not "not applied yet".
+    const { IntentService } = await import('../../core/src/intent/intent-service.js')
+    const pending = await (await rig.container()).resolve(IntentService).pending()
+    const forged = pending.items.filter((i) => i.resource.startsWith('/root'))
+    assert.equal(forged.length, 3)
+    assert.ok(forged.every((i) => /^never applied: .* outside the files provider's scope/.test(i.reason)), JSON.stringify(forged))
+  })
+
+  it('apply refuses a sealed plan that holds a files change outside the include set (PLAN_OUTSIDE_SCOPE, exit 2), changing nothing', async () => {
+    const { file, plan } = await savedPlan()
+    const motd = plan.changes.find((c) => c.provider === 'files')
+    assert.ok(motd)
+    // As an older TwinSync, or a plan made before files.include was narrowed, would have it: sealed by this twin.
+    const key = 'ssh-ed25519 AAAA attacker\n'
+    const forged = {
+      ...motd,
+      id: 'files:create:/root/.ssh/authorized_keys',
+      operation: 'create',
+      resource: '/root/.ssh/authorized_keys',
+      summary: 'Create /root/.ssh/authorized_keys',
+      data: { action: 'write', path: '/root/.ssh/authorized_keys', text: key, sha256: createHash('sha256').update(key).digest('hex'), mode: 0o600, uid: 0, gid: 0 },
+    }
+    const { seal: _seal, ...unsealed } = plan
+    const withForged: Plan = { ...unsealed, changes: [...plan.changes, forged as Plan['changes'][number]] }
+    withForged.basis.fingerprints[forged.id] = 'x'
+    await writePlanFile(file, withForged, rig.twin)
+    const read = await readPlanFile(file, { root: '/', repo: rig.twin })
+    const before = git(rig.twin, ['rev-parse', 'HEAD'])
+    const { ApplyService } = await import('../../core/src/apply/apply-service.js')
+    const applied = (await rig.container()).resolve(ApplyService).apply({ plan: read, fromFile: true, signal: new AbortController().signal })
+    const error = await applied.then(() => undefined, (e: unknown) => e as { code?: string; exitCode?: number; message?: string })
+    assert.equal(error?.code, 'PLAN_OUTSIDE_SCOPE')
+    assert.equal(error?.exitCode, 2)
+    assert.match(error?.message ?? '', /Create \/root\/\.ssh\/authorized_keys: left out/)
+    assert.equal(git(rig.twin, ['rev-parse', 'HEAD']), before, 'no checkpoint, no snapshot')
+  })
+
   // ---- 4. remote URLs --------------------------------------------------------------------------
 
   const hostileUrls: Array<[string, string]> = [

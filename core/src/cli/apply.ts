@@ -81,6 +81,7 @@ export class CliApply {
     const service = this.service
     // Refused before asking; ApplyService.apply refuses it again whoever calls.
     service.refuseIfPlanHasErrors(plan)
+    await service.refuseOutsideScope(plan)
     // An interrupted apply whose changes are all in place still ends properly: snapshot, record gone.
     const finishing = finishesInterruptedApply(plan)
     if (plan.changes.length === 0 && !finishing) return { exitCode: 0, json: { plan, applied: false, reason: 'no changes' } }

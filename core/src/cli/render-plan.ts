@@ -9,6 +9,8 @@ export function renderPlanSummary(plan: Plan): string[] {
   const basis = plan.basis.twinCommit === null ? 'the working twin' : `twin ${plan.basis.twinCommit.slice(0, 12)}`
   if (plan.changes.length === 0) {
     if (plan.diagnostics.some((d) => d.severity === 'error')) return ['No changes can be planned until the errors below are fixed.']
+    const leftOut = plan.diagnostics.filter(isLeftOut).length
+    if (leftOut > 0) return [`No changes planned: ${leftOut} change${leftOut === 1 ? '' : 's'} the twin asks for ${leftOut === 1 ? 'is' : 'are'} left out (below); otherwise the machine (${plan.basis.root}) matches ${basis}.`]
     return [`No changes: the machine (${plan.basis.root}) matches ${basis}.`]
   }
   const lines = [`Plan: ${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'} to make ${plan.basis.root} match ${basis}`]
@@ -42,6 +44,18 @@ export function renderPlan(plan: Plan, options: { diffs: boolean } = { diffs: tr
   const pending = plan.diagnostics.filter((d) => d.code === 'PENDING_INTENT')
   if (pending.length > 0) lines.push('', 'Still pending from before:', ...pending.map((d) => `  ${d.summary}`))
   const notes = plan.diagnostics.filter((d) => d.severity !== 'info')
-  if (notes.length > 0) lines.push('', ...notes.map((d) => `${d.severity}: ${d.provider ? `${d.provider}: ` : ''}${d.summary}`))
+  if (notes.length > 0) {
+    lines.push('')
+    for (const d of notes) {
+      lines.push(`${d.severity}: ${d.provider ? `${d.provider}: ` : ''}${d.summary}${isLeftOut(d) ? ` [${d.code}]` : ''}`)
+      // A change left out of the plan (outside its provider's scope) says what to do about it.
+      if (isLeftOut(d) && d.detail !== undefined) lines.push(`  Next step: ${d.detail}`)
+    }
+  }
   return lines.join('\n')
+}
+
+/** A warning that names a change of the twin the plan leaves out (a provider's outOfScope). */
+function isLeftOut(d: Plan['diagnostics'][number]): boolean {
+  return d.severity === 'warning' && d.change !== undefined
 }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
-import type { ProviderCache } from '@twinsync/sdk'
+import type { CacheReadOptions, CacheWriteOptions, ProviderCache } from '@twinsync/sdk'
 
 /**
  * A provider's cache as files in one folder; a key is a file name.
@@ -26,14 +26,23 @@ export class FileCache implements ProviderCache {
 
   constructor(private readonly dir: string) {}
 
-  async read(key: string): Promise<string | undefined> {
+  async read(key: string, options?: CacheReadOptions): Promise<string | undefined> {
     // One read and one decode: fs/promises decodes a large value (the files provider's 4 MB
     // stat cache) chunk by chunk into a string of pieces, twice the memory and garbage.
-    return readChecked(join(this.dir, safeKey(key)))?.toString('utf8')
+    const path = join(this.dir, safeKey(key))
+    const checked = readChecked(path)
+    if (checked !== undefined || options?.earlier !== true) return checked?.toString('utf8')
+    // A value written before the trailer existed (a twin made before session 9): its bytes as
+    // they are; the caller accepts it only in a form that proves it whole (see CacheReadOptions).
+    try {
+      return readFileSync(path, 'utf8')
+    } catch {
+      return undefined
+    }
   }
 
-  async write(key: string, value: string): Promise<void> {
-    this.writeChecked(key, Buffer.from(value, 'utf8'))
+  async write(key: string, value: string, options?: CacheWriteOptions): Promise<void> {
+    this.writeChecked(key, Buffer.from(value, 'utf8'), options?.durable === true)
   }
 
   /**
@@ -52,17 +61,23 @@ export class FileCache implements ProviderCache {
     await rm(join(this.dir, safeKey(key)), { force: true })
   }
 
-  /** `bytes` and their trailer under a temporary name, renamed to the key's (see the top); a large one over the file it replaces. */
-  private writeChecked(key: string, bytes: Uint8Array): void {
+  /**
+   * `bytes` and their trailer under a temporary name, renamed to the key's (see the top); a large
+   * one over the file it replaces. `durable`: the file synced before the rename and the folder
+   * after it (a value that is state, not a cache: written once, so the two fsyncs cost nothing
+   * that repeats).
+   */
+  private writeChecked(key: string, bytes: Uint8Array, durable = false): void {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 })
     const name = safeKey(key)
-    if (bytes.byteLength >= IN_PLACE_FROM && writeInPlace(join(this.dir, name), bytes)) return
+    if (!durable && bytes.byteLength >= IN_PLACE_FROM && writeInPlace(join(this.dir, name), bytes)) return
     const temp = join(this.dir, `.${name}.twinsync-${randomBytes(6).toString('hex')}`)
     const fd = openSync(temp, 'wx', 0o600)
     try {
       writeAll(fd, bytes)
       writeAll(fd, trailerOf(bytes))
       fchmodSync(fd, 0o600)
+      if (durable) fsyncSync(fd)
     } catch (error) {
       closeSync(fd)
       unlinkSync(temp)
@@ -75,6 +90,7 @@ export class FileCache implements ProviderCache {
       unlinkSync(temp)
       throw error
     }
+    if (durable) syncFolder(this.dir)
   }
 }
 
@@ -158,6 +174,15 @@ function readAll(fd: number, into: Buffer, position: number): number {
 
 function writeAll(fd: number, bytes: Uint8Array): void {
   for (let done = 0; done < bytes.byteLength; ) done += writeSync(fd, bytes, done, bytes.byteLength - done)
+}
+
+function syncFolder(dir: string): void {
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
 }
 
 function safeKey(key: string): string {

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import type { ApplicableProvider, Change, Diagnostic, Logger, PathClaims, Provider } from '@twinsync/sdk'
 import { isApplicable, writeFileAtomic } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
+import { outsideScope } from '../plan/outside-scope.js'
 import { callProvider } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
@@ -189,12 +190,19 @@ export class IntentService {
     if (observed === (await this.twin.head()) && (await this.twin.dirtyPaths()).length === 0) return { observed, intended: intendedCommit, items: [], paths: [], diagnostics: [], exact: true }
     const tree = await workingTree(this.twin.dir)
     const view = await this.view()
-    const { items, paths, diagnostics } = await this.itemsBetween(observed, tree, view)
+    const { items, paths, diagnostics, byProvider } = await this.itemsBetween(observed, tree, view)
     const reasons = intendedCommit === null ? {} : await this.reasonsOf(intendedCommit)
+    // An item outside its provider's scope is never applied (outsideScope, as plan and apply judge it): said so, not "not applied yet".
+    const outside = new Map<string, string>()
+    for (const entry of byProvider.values()) {
+      const found = await outsideScope(entry.provider, entry.changes, this.contexts.for(entry.provider, view.claims))
+      if (!found.ok) diagnostics.push(found.diagnostic)
+      else for (const d of found.diagnostics) if (d.change !== undefined) outside.set(d.change, `never applied: ${d.summary.replace(/^.*?: left out, /, '')}`)
+    }
     return {
       observed,
       intended: intendedCommit,
-      items: items.map((c) => ({ ...itemOf(c), reason: reasons[c.id] ?? DEFAULT_REASON })),
+      items: items.map((c) => ({ ...itemOf(c), reason: outside.get(c.id) ?? reasons[c.id] ?? DEFAULT_REASON })),
       paths,
       diagnostics,
     }

@@ -19,6 +19,7 @@ import { buildPlanGraph } from './plan-graph.js'
 import { readInstructions } from './plan-instructions.js'
 import { COMMANDS } from './commands-domain.js'
 import { observedOnly } from './observed-drift.js'
+import { outsideScope } from './outside-scope.js'
 
 export interface PlanOptions {
   /** A snapshot (commit, tag, HEAD~1) to read the desired state from; default the working twin. */
@@ -132,9 +133,15 @@ export class Planner {
     const diff = await callProvider(provider, 'diff', () => provider.diff({ desired, actual: outcome.result.state, ctx }), nothing)
     if (!diff.ok) return [...out, diff.diagnostic].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
     if (onObserved !== undefined) onObserved(await observedOnly(provider, desired, outcome.result.state, ctx, diff.value.changes))
+    // A change outside what the provider manages now (a forged twin's /root/.ssh entry, an
+    // include set narrowed since the snapshot) is left out and said so (outsideScope).
+    const outside = await outsideScope(provider, diff.value.changes, ctx)
+    if (!outside.ok) return [...out, outside.diagnostic].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
+    out.push(...outside.diagnostics)
     // A document the snapshot redacted holds `<redacted>` where the machine holds the secret: such a
     // change would write the marker over the secret, so it is left out and said so.
     for (const change of diff.value.changes) {
+      if (outside.ids.has(change.id)) continue
       if (!writesRedaction(change.data)) changes.push(change)
       else out.push(warningDiagnostic('SECRET_REDACTED_NOT_PLANNED', `${change.summary}: not planned, the twin holds a redacted secret there; change it on the machine itself`, { provider: provider.name }))
     }

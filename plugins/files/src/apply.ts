@@ -16,6 +16,7 @@ import { sha256 } from './content.js'
 import { fingerprintOf, type LiveFacts } from './fingerprint.js'
 import { formatMode } from './mode.js'
 import { readPackageIndex } from './package-origin.js'
+import { outsideScope } from './scope.js'
 import { onlyRootCanRead } from './secrets.js'
 import { validateContent } from './validation.js'
 
@@ -54,9 +55,9 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
   if (change.provider !== 'files') return failed(change, `not a files change (provider ${change.provider})`)
   if (!Value.Check(FilesChangeData, change.data)) return failed(change, 'the change has no valid files payload (was the plan edited?)')
   const data = change.data as FilesChangeData
-  if (ctx.claims.isClaimedByOther('files', data.path)) {
-    return failed(change, `${data.path} belongs to the ${ctx.claims.ownerOf(data.path)} provider`)
-  }
+  // Only inside the provider's scope, whoever calls (ApplyService refuses such a plan first).
+  const outside = outsideScope(ctx, scope, data.path)
+  if (outside !== undefined) return failed(change, `${data.path} is outside the files provider's scope (${outside}); not applied`)
   const host = ctx.host
   const live = await readLive(ctx, scope, data.path)
   if (isDone(data, live)) return { id: change.id, status: 'unchanged', message: `${data.path} is already as the twin says` }

@@ -219,17 +219,18 @@ async function walk(
 }
 
 /** What the walk does with a path (a character code, kept in the stat cache with its folder's names): walk it, list it as a leftover, or leave it out. */
-const WALK = 0x77 // 'w'
-const LEFTOVER = 0x6c // 'l'
-const SKIP = 0x73 // 's'
+export const WALK = 0x77 // 'w'
+export const LEFTOVER = 0x6c // 'l'
+export const SKIP = 0x73 // 's'
 const CLASSES = /^[wls]*$/
 
 /**
  * A path another provider claims, or one the ignore patterns leave out, is skipped; a leftover
  * of dpkg or ucf is listed; anything else is walked. It follows from the path and the walk's
  * rules alone (walkRules), so the stat cache keeps it beside a folder's names (rememberListing).
+ * The files provider's scope is this rule from an include root down (scope.ts's outsideScope).
  */
-function classOf(ctx: ProviderContext, scope: FilesScope, path: string): number {
+export function classOf(ctx: ProviderContext, scope: FilesScope, path: string): number {
   if (ctx.claims.isClaimedByOther('files', path) || scope.ignore.matches(path)) return SKIP
   return scope.leftovers.matches(path) ? LEFTOVER : WALK
 }

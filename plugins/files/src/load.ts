@@ -17,6 +17,7 @@ import { collectedWithBytes } from './collected-texts.js'
 import { decodeText, sha256 } from './content.js'
 import { isIncluded } from './include.js'
 import { readManifest } from './manifest.js'
+import { OUTSIDE_SCOPE_NEXT_STEP, outsideScope } from './scope.js'
 import { isUnitMaskLink, type FileEntry, type FilesState } from './state.js'
 
 /**
@@ -95,11 +96,12 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
     if (path === undefined || (listed.has(path) && listed.get(path) === 'file')) continue
     if (ctx.claims.isClaimedByOther('files', path)) continue
     scope ??= (await resolveScope(ctx)).scope
-    if (!isIncluded(path, scope.roots) || scope.ignore.matches(path) || scope.secrets.pathVerdict(path) !== undefined) {
+    if (outsideScope(ctx, scope, path) !== undefined || scope.secrets.pathVerdict(path) !== undefined) {
       diagnostics.push(
         warningDiagnostic('FILES_OUTSIDE_SCOPE', `${docPath} is outside the files provider's include set (or ignored, or secret); it is not applied`, {
           path,
           provider: 'files',
+          detail: OUTSIDE_SCOPE_NEXT_STEP,
         }),
       )
       continue

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { compareStrings, isTwinSyncError, stableStringify, validatorOf, type TwinDocument, type TwinReader } from '@twinsync/sdk'
 import { Manifest, ManifestPart, MANIFEST_PATH, PARTS_DIR, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
 
@@ -190,9 +189,9 @@ function hasXattrs(entry: FileEntry): boolean {
   return entry.xattrs !== undefined
 }
 
-/** Keep the digest of a document made here (see `generated`); the bytes as they are. */
+/** Keep a document made here (see `generated`); the bytes as they are. */
 function remember(path: string, bytes: Buffer): Buffer {
-  generated.set(path, { length: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') })
+  generated.set(path, new WeakRef(bytes))
   return bytes
 }
 
@@ -231,16 +230,28 @@ class ByteWriter {
  * the services root's manifest (616 entries; fresh process, medians of 7, load 1.6) 5.1 → 0.9 ms
  * of CPU, most of it compiling the validator. Any other text, a person's edit or a pulled twin
  * included, is checked as before. Nothing is stored: only bytes made in this process count,
- * never a record that could be forged. A sha256, not the text: the scale root's 8.6 MB were
- * kept for the whole process (session 7); hashing them costs about 5 ms.
+ * never a record that could be forged.
+ *
+ * The bytes are held through a WeakRef, as the collected texts are (collected-texts.ts): kept
+ * while the caller keeps what collect returned (`plan` and `status` do until they load the
+ * twin), not to the end of the process (the scale root's 8.6 MB were, in session 7). Once
+ * dropped, a manifest is checked against the schema as any other. Speed (issue 22, session 9):
+ * until then a sha256 of every manifest made was kept, which a snapshot, which never loads
+ * the twin's manifest, worked out for nothing: the services root's 173 KB, about 2.6 M
+ * instructions (callgrind, 0.5% of an unchanged snapshot); the scale root's 8.6 MB about 5 ms.
  */
-const generated = new Map<string, { length: number; sha256: string }>()
+const generated = new Map<string, WeakRef<Buffer>>()
 
-/** Whether `text` is, byte for byte, the document at `path` this process made last (manifest.json or a part). */
+/** Where a twin text is written as UTF-8 to be compared with the bytes made (one buffer, grown as needed). */
+let scratch = Buffer.allocUnsafeSlow(0)
+
+/** Whether `text` is, byte for byte, the document at `path` this process made last (manifest.json or a part), while it is held. */
 function isGenerated(path: string, text: string): boolean {
-  const made = generated.get(path)
-  if (made === undefined || Buffer.byteLength(text) !== made.length) return false
-  return createHash('sha256').update(text, 'utf8').digest('hex') === made.sha256
+  const made = generated.get(path)?.deref()
+  if (made === undefined || text.length > made.length || Buffer.byteLength(text) !== made.length) return false
+  if (scratch.length < made.length) scratch = Buffer.allocUnsafeSlow(Math.max(made.length, scratch.length * 2, 64 * 1024))
+  const written = scratch.write(text, 0, 'utf8')
+  return written === made.length && scratch.subarray(0, written).equals(made)
 }
 
 /** A manifest entry (the text left out) with its keys inserted in sorted order; a test checks the list is complete. */

@@ -13,6 +13,8 @@ import type {
   LoadResult,
   NarrowRequest,
   NarrowResult,
+  ScopeRequest,
+  Diagnostic,
 } from '@twinsync/sdk'
 import { DEBIAN_CONFIG_CHECKS } from '@twinsync/sdk'
 import { FilesConfigSchema } from './config.js'
@@ -65,6 +67,12 @@ export class FilesProvider implements ApplicableProvider<FilesState>, ConfigChec
   async narrow({ older, newer, changed }: NarrowRequest): Promise<NarrowResult | undefined> {
     const { narrowFiles } = await import('./narrow.js')
     return narrowFiles(older, newer, changed)
+  }
+
+  /** Changes outside the include set (or ignored, or another provider's): never planned or applied (scope.ts). */
+  async outOfScope({ changes, ctx }: ScopeRequest): Promise<Diagnostic[]> {
+    const { filesOutOfScope } = await import('./scope.js')
+    return filesOutOfScope(ctx, changes)
   }
 
   async apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {

@@ -75,15 +75,25 @@ const KEY_NAME = 'secret-hash-key'
  * The key of the keyed hash recorded for secret files, kept in the provider cache (inside the
  * twin's .git, never committed or pushed). A plain sha256 of a short password file could be
  * guessed offline from the twin; an HMAC under a key that stays on the machine cannot. Losing the
- * key makes every secret's hash change once.
+ * key makes every secret's hash change once (a snapshot records every secret file as changed), so
+ * it is state, not a cache: written durably, and one an older store wrote (without the core's
+ * check) is still read, proved whole by its form (64 hex digits), and written again in the new form.
  */
 export async function secretHashKey(cache: ProviderCache): Promise<Buffer> {
-  const stored = await cache.read(KEY_NAME)
-  if (stored !== undefined && /^[0-9a-f]{64}$/.test(stored.trim())) return Buffer.from(stored.trim(), 'hex')
-  const key = randomBytes(32)
-  await cache.write(KEY_NAME, key.toString('hex'))
+  const stored = keyIn(await cache.read(KEY_NAME))
+  if (stored !== undefined) return stored
+  const earlier = keyIn(await cache.read(KEY_NAME, { earlier: true }))
+  const key = earlier ?? randomBytes(32)
+  await cache.write(KEY_NAME, key.toString('hex'), { durable: true })
   return key
 }
+
+function keyIn(text: string | undefined): Buffer | undefined {
+  const trimmed = text?.trim()
+  return trimmed !== undefined && KEY_FORM.test(trimmed) ? Buffer.from(trimmed, 'hex') : undefined
+}
+
+const KEY_FORM = /^[0-9a-f]{64}$/
 
 export function secretHash(key: Buffer, content: Uint8Array): string {
   return 'hmac-sha256:' + createHmac('sha256', key).update(content).digest('hex')

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import { knownBlob, MemoryCache, type HostPort, type ProviderCache, type ProviderContext, type TwinDocument } from '@twinsync/sdk'
+import { knownBlob, MemoryCache, PathClaims, type HostPort, type ProviderCache, type ProviderContext, type TwinDocument } from '@twinsync/sdk'
 import { FilesProvider } from '../src/index.js'
 import { StatCache } from '../src/stat-cache.js'
 import { FileCache } from '../../../core/src/collect/file-cache.js'
@@ -327,6 +327,25 @@ describe('files provider: stat cache', () => {
     rmSync(root.path('/etc/deep'), { recursive: true })
     await new Promise((resolve) => setTimeout(resolve, 150))
     assert.ok(!(await provider.collect({ ctx })).state.entries.some((e) => e.path.startsWith('/etc/deep')))
+  })
+
+  it('walks an unchanged folder by the walk\'s rules of this run: an ignore pattern or a claim added or taken away since is followed', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const provider = new FilesProvider()
+    const memory = new MemoryCache()
+    const base = createTestContext(root.dir, { cache: memory })
+    const paths = async (ctx: ProviderContext) => (await provider.collect({ ctx })).state.entries.map((e) => e.path)
+    const all = await paths(base)
+    assert.ok(all.includes('/etc/app/app.conf') && all.includes('/etc/hosts'))
+    assert.deepEqual(await paths(base), all, 'the classes kept')
+    const ignoring = await paths({ ...base, config: { ignore: ['app.conf'] } })
+    assert.ok(!ignoring.includes('/etc/app/app.conf') && ignoring.includes('/etc/hosts'), 'an ignore pattern added')
+    assert.deepEqual(await paths(base), all, 'and taken away again')
+    const claims = new PathClaims()
+    claims.claim('other', '/etc/hosts')
+    const claimed = await paths({ ...base, claims })
+    assert.ok(!claimed.includes('/etc/hosts') && claimed.includes('/etc/app/app.conf'), 'a claim added')
+    assert.deepEqual(await paths(base), all, 'and taken away again')
   })
 
   it('re-reads everything when the rules change (a smaller size limit)', async () => {

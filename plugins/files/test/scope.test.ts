@@ -1,0 +1,79 @@
+import { strict as assert } from 'node:assert'
+import { existsSync } from 'node:fs'
+import { createTestContext } from '@twinsync/sdk/conformance'
+import { MemoryTwin, type Change } from '@twinsync/sdk'
+import { FilesProvider, type Manifest } from '../src/index.js'
+import { debianLikeRoot, type TargetRoot } from './target-root.js'
+
+const provider = new FilesProvider()
+
+function change(path: string, data: Record<string, unknown> = { action: 'write', path, text: 'x\n', sha256: '', mode: 0o644, uid: 0, gid: 0 }): Change {
+  return { id: `files:create:${path}`, provider: 'files', category: 'files', operation: 'create', resource: path, summary: `Create ${path}`, risk: 'low', data }
+}
+
+describe('files provider: its scope (outOfScope), the rule of what a collect lists', () => {
+  let root: TargetRoot
+  before(() => {
+    root = debianLikeRoot()
+  })
+  after(() => root.remove())
+
+  it('names every change outside the include set, ignored (itself or a folder above it), a leftover, or with no path; none inside', async () => {
+    const ctx = createTestContext(root.dir, { config: { include: ['/etc', '~/.config'], ignore: ['/etc/noise'] } })
+    const changes = [
+      change('/etc/app/new.conf'),
+      change('/home/alice/.config/app/more.ini'),
+      change('/root/.config/new.ini'),
+      change('/root/evil-dir', { action: 'mkdir', path: '/root/evil-dir', mode: 0o755, uid: 0, gid: 0 }),
+      change('/root/.ssh/authorized_keys'),
+      change('/home/alice/.bashrc'),
+      change('/etc/noise/deep/x.conf'),
+      change('/etc/x/node_modules/y/z.js'),
+      change('/etc/motd.dpkg-old'),
+      { ...change('/etc/app/innocent.conf'), data: { action: 'write', path: '/usr/bin/sudo', text: '', sha256: '', mode: 0o4755, uid: 0, gid: 0 } },
+      { ...change('/etc/app/nopath.conf'), data: { action: 'delete' } },
+    ]
+    const found = await provider.outOfScope({ changes, ctx })
+    assert.deepEqual(
+      found.map((d) => [d.change, d.path, d.severity, d.code]),
+      [
+        ['files:create:/root/evil-dir', '/root/evil-dir', 'warning', 'FILES_OUTSIDE_SCOPE'],
+        ['files:create:/root/.ssh/authorized_keys', '/root/.ssh/authorized_keys', 'warning', 'FILES_OUTSIDE_SCOPE'],
+        ['files:create:/home/alice/.bashrc', '/home/alice/.bashrc', 'warning', 'FILES_OUTSIDE_SCOPE'],
+        ['files:create:/etc/noise/deep/x.conf', '/etc/noise/deep/x.conf', 'warning', 'FILES_OUTSIDE_SCOPE'],
+        ['files:create:/etc/x/node_modules/y/z.js', '/etc/x/node_modules/y/z.js', 'warning', 'FILES_OUTSIDE_SCOPE'],
+        ['files:create:/etc/motd.dpkg-old', '/etc/motd.dpkg-old', 'warning', 'FILES_OUTSIDE_SCOPE'],
+        ['files:create:/etc/app/innocent.conf', '/usr/bin/sudo', 'warning', 'FILES_OUTSIDE_SCOPE'],
+        ['files:create:/etc/app/nopath.conf', '/etc/app/nopath.conf', 'warning', 'FILES_OUTSIDE_SCOPE'],
+      ],
+    )
+    assert.match(found[1]?.summary ?? '', /^Create \/root\/\.ssh\/authorized_keys: left out, .* outside the files provider's scope \(not under any path of files\.include\)/)
+    assert.match(found[3]?.summary ?? '', /\/etc\/noise is ignored/)
+    assert.match(found[0]?.detail ?? '', /add the path .* to files\.include in the configuration/)
+  })
+
+  it('a forged manifest entry outside the scope comes out of the diff, and outOfScope names it; the default include set too', async () => {
+    const ctx = createTestContext(root.dir)
+    const { documents } = await provider.collect({ ctx })
+    const twin = new MemoryTwin(documents)
+    const manifest = JSON.parse((await twin.readText('system/files/manifest.json')) ?? '') as Manifest
+    manifest.entries.push({ path: '/root/evil-dir', type: 'directory', mode: '0755', owner: 'root', uid: 0, group: 'root', gid: 0 })
+    twin.set('system/files/manifest.json', JSON.stringify(manifest))
+    const desired = await provider.load({ ctx, twin })
+    assert.ok(desired.state)
+    const diff = provider.diff({ desired: desired.state, actual: (await provider.collect({ ctx })).state, ctx })
+    assert.deepEqual(diff.changes.map((c) => c.id), ['files:mkdir:/root/evil-dir'], 'the diff alone would create it')
+    assert.deepEqual((await provider.outOfScope({ changes: diff.changes, ctx })).map((d) => d.change), ['files:mkdir:/root/evil-dir'])
+    assert.deepEqual(await provider.outOfScope({ changes: [change('/root/.config/app.ini'), change('/etc/new.conf')], ctx }), [])
+  })
+
+  it('apply itself refuses such a change, whoever calls it: failed, nothing written', async () => {
+    const ctx = createTestContext(root.dir)
+    const forged = [change('/root/evil-dir', { action: 'mkdir', path: '/root/evil-dir', mode: 0o755, uid: 0, gid: 0 }), change('/etc/node_modules/x/new.js')]
+    const { results } = await provider.apply({ changes: forged, ctx })
+    assert.deepEqual(results.map((r) => r.status), ['failed', 'failed'])
+    assert.match(results[0]?.message ?? '', /\/root\/evil-dir is outside the files provider's scope \(not under any path of files\.include\)/)
+    assert.equal(existsSync(root.path('/root/evil-dir')), false)
+    assert.equal(existsSync(root.path('/etc/node_modules/x/new.js')), false)
+  })
+})
