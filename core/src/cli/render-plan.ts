@@ -2,16 +2,14 @@
 import type { Change, Plan } from '@twinsync/sdk'
 import { commandReview, commandReviewLines } from '../plan/command-text.js'
 import { isCommand } from '../plan/commands-domain.js'
-import { summarizePlan } from '../plan/plan-summary.js'
+import { isLeftOut, noChangesLine, summarizePlan } from '../plan/plan-summary.js'
 import { plannedPhrase } from '../vocabulary.js'
 
 export function renderPlanSummary(plan: Plan): string[] {
   const basis = plan.basis.twinCommit === null ? 'the working twin' : `twin ${plan.basis.twinCommit.slice(0, 12)}`
   if (plan.changes.length === 0) {
     if (plan.diagnostics.some((d) => d.severity === 'error')) return ['No changes can be planned until the errors below are fixed.']
-    const leftOut = plan.diagnostics.filter(isLeftOut).length
-    if (leftOut > 0) return [`No changes planned: ${leftOut} change${leftOut === 1 ? '' : 's'} the twin asks for ${leftOut === 1 ? 'is' : 'are'} left out (below); otherwise the machine (${plan.basis.root}) matches ${basis}.`]
-    return [`No changes: the machine (${plan.basis.root}) matches ${basis}.`]
+    return [noChangesLine(plan, basis)]
   }
   const lines = [`Plan: ${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'} to make ${plan.basis.root} match ${basis}`]
   for (const s of summarizePlan(plan)) {
@@ -53,9 +51,4 @@ export function renderPlan(plan: Plan, options: { diffs: boolean } = { diffs: tr
     }
   }
   return lines.join('\n')
-}
-
-/** A warning that names a change of the twin the plan leaves out (a provider's outOfScope). */
-function isLeftOut(d: Plan['diagnostics'][number]): boolean {
-  return d.severity === 'warning' && d.change !== undefined
 }

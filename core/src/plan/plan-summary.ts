@@ -1,4 +1,4 @@
-import type { Category, Plan } from '@twinsync/sdk'
+import type { Category, Diagnostic, Plan } from '@twinsync/sdk'
 import { CATEGORIES } from '@twinsync/sdk'
 
 export interface CategorySummary {
@@ -16,4 +16,20 @@ export function summarizePlan(plan: Pick<Plan, 'changes'>): CategorySummary[] {
     for (const c of changes) operations[c.operation] = (operations[c.operation] ?? 0) + 1
     return { category, count: changes.length, highRisk: changes.filter((c) => c.risk === 'high').length, operations }
   }).filter((s) => s.count > 0)
+}
+
+/**
+ * A warning that names a change of the twin the plan leaves out (a provider's outOfScope: a
+ * path outside what it manages). Both front ends say so in the plan's head line and show its
+ * code and next step, so a forged twin's asks are never read as "no changes".
+ */
+export function isLeftOut(d: Diagnostic): boolean {
+  return d.severity === 'warning' && d.change !== undefined
+}
+
+/** The head line of a plan with no changes: the machine matches, or what the twin asks is left out. */
+export function noChangesLine(plan: Pick<Plan, 'basis' | 'diagnostics'>, basis: string): string {
+  const leftOut = plan.diagnostics.filter(isLeftOut).length
+  if (leftOut > 0) return `No changes planned: ${leftOut} change${leftOut === 1 ? '' : 's'} the twin asks for ${leftOut === 1 ? 'is' : 'are'} left out (below); otherwise the machine (${plan.basis.root}) matches ${basis}.`
+  return `No changes: the machine (${plan.basis.root}) matches ${basis}.`
 }

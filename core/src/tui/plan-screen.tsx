@@ -9,7 +9,7 @@ import { rehearsalRefusal } from '../rehearse/rehearsal-service.js'
 import { renderRehearsal } from '../cli/render-rehearsal.js'
 import { excludeChanges } from '../plan/exclude-changes.js'
 import { renderPush } from '../cli/render.js'
-import { summarizePlan } from '../plan/plan-summary.js'
+import { isLeftOut, noChangesLine, summarizePlan } from '../plan/plan-summary.js'
 import { plannedPhrase } from '../vocabulary.js'
 import { trackBusy } from './busy.js'
 import { ChangeDetail, INCLUSION_MARK, type Inclusion } from './change-detail.js'
@@ -290,7 +290,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
       {plan !== undefined && plan.changes.length === 0 && view.kind !== 'apply' ? (
         <Box flexDirection="column">
           {pullNote ? <Text dimColor>{pullNote}</Text> : null}
-          <Text color="green">No changes: the machine ({plan.basis.root}) already matches {basisText(plan)}.</Text>
+          <Text color={plan.diagnostics.some(isLeftOut) ? 'yellow' : 'green'} wrap="wrap">{noChangesLine(plan, basisText(plan))}</Text>
           {finishesInterruptedApply(plan) ? <Text>Every step of the interrupted apply is in place. Enter finishes it: the snapshot after the apply, and its record removed.</Text> : null}
           <DecisionNote decision={decision} />
           <Diagnostics plan={plan} />
@@ -496,10 +496,15 @@ function Diagnostics({ plan }: { plan: Plan }) {
   return (
     <Box flexDirection="column" marginTop={1}>
       {notes.slice(0, 3).map((d, i) => (
-        <Text key={i} color={d.severity === 'error' ? 'red' : 'yellow'} wrap="truncate-end">
-          {d.severity}: {d.provider ? `${d.provider}: ` : ''}
-          {d.summary}
-        </Text>
+        <Box key={i} flexDirection="column">
+          <Text color={d.severity === 'error' ? 'red' : 'yellow'} wrap="truncate-end">
+            {d.severity}: {d.provider ? `${d.provider}: ` : ''}
+            {d.summary}
+            {isLeftOut(d) ? ` [${d.code}]` : ''}
+          </Text>
+          {/* A change left out of the plan (outside its provider's scope) says what to do about it, as the CLI does. */}
+          {isLeftOut(d) && d.detail !== undefined ? <Text wrap="truncate-end">  Next step: {d.detail}</Text> : null}
+        </Box>
       ))}
       {notes.length > 3 ? <Text dimColor>… and {notes.length - 3} more</Text> : null}
     </Box>

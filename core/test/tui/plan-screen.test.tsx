@@ -290,7 +290,19 @@ describe('TUI pull & apply', () => {
 
   it('says so when there is nothing to do', async () => {
     panel = openPanel(fakeServices({ plan: async () => planOf([]) }), [{ name: 'menu' }, { name: 'plan' }])
-    await panel.waitFor('No changes: the machine (/) already matches twin aaaaaaaaaaaa')
+    await panel.waitFor('No changes: the machine (/) matches twin aaaaaaaaaaaa')
+  })
+
+  it('never reads a plan whose changes were all left out (outside their provider\'s scope) as "no changes": says they are left out, with each code and next step, as the CLI does', async () => {
+    const leftOut = {
+      ...planOf([]),
+      diagnostics: [{ severity: 'warning' as const, code: 'FILES_OUTSIDE_SCOPE', provider: 'files', change: 'files:/root/evil-dir', summary: 'create /root/evil-dir is outside the files scope: left out', detail: 'Add /root to files.include in the config if you meant it.' }],
+    }
+    panel = openPanel(fakeServices({ plan: async () => leftOut }), [{ name: 'menu' }, { name: 'plan' }])
+    const screen = await panel.waitFor('Next step: Add /root to files.include')
+    assert.match(screen, /No changes planned: 1 change the twin asks for is left out/)
+    assert.doesNotMatch(screen, /No changes: the machine/)
+    assert.match(screen, /\[FILES_OUTSIDE_SCOPE\]/)
   })
 
   it('shows what runs: every argument of a command and every line of a script, the description second', async () => {
