@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
-import type { CacheReadOptions, CacheWriteOptions, ProviderCache } from '@twinsync/sdk'
+import { writeFileAtomic, type CacheReadOptions, type CacheWriteOptions, type ProviderCache } from '@twinsync/sdk'
 
 /**
  * A provider's cache as files in one folder; a key is a file name.
@@ -42,7 +42,11 @@ export class FileCache implements ProviderCache {
   }
 
   async write(key: string, value: string, options?: CacheWriteOptions): Promise<void> {
-    this.writeChecked(key, Buffer.from(value, 'utf8'), options?.durable === true)
+    const bytes = Buffer.from(value, 'utf8')
+    if (options?.durable !== true) return this.writeChecked(key, bytes)
+    // A value that is state, not a cache (written once): the SDK's atomic write, file and folder synced.
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 })
+    await writeFileAtomic(join(this.dir, safeKey(key)), Buffer.concat([bytes, trailerOf(bytes)]), { mode: 0o600 })
   }
 
   /**
@@ -61,23 +65,17 @@ export class FileCache implements ProviderCache {
     await rm(join(this.dir, safeKey(key)), { force: true })
   }
 
-  /**
-   * `bytes` and their trailer under a temporary name, renamed to the key's (see the top); a large
-   * one over the file it replaces. `durable`: the file synced before the rename and the folder
-   * after it (a value that is state, not a cache: written once, so the two fsyncs cost nothing
-   * that repeats).
-   */
-  private writeChecked(key: string, bytes: Uint8Array, durable = false): void {
+  /** `bytes` and their trailer under a temporary name, renamed to the key's (see the top); a large one over the file it replaces. */
+  private writeChecked(key: string, bytes: Uint8Array): void {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 })
     const name = safeKey(key)
-    if (!durable && bytes.byteLength >= IN_PLACE_FROM && writeInPlace(join(this.dir, name), bytes)) return
+    if (bytes.byteLength >= IN_PLACE_FROM && writeInPlace(join(this.dir, name), bytes)) return
     const temp = join(this.dir, `.${name}.twinsync-${randomBytes(6).toString('hex')}`)
     const fd = openSync(temp, 'wx', 0o600)
     try {
       writeAll(fd, bytes)
       writeAll(fd, trailerOf(bytes))
       fchmodSync(fd, 0o600)
-      if (durable) fsyncSync(fd)
     } catch (error) {
       closeSync(fd)
       unlinkSync(temp)
@@ -90,7 +88,6 @@ export class FileCache implements ProviderCache {
       unlinkSync(temp)
       throw error
     }
-    if (durable) syncFolder(this.dir)
   }
 }
 
@@ -120,10 +117,9 @@ function writeInPlace(path: string, bytes: Uint8Array): boolean {
   try {
     const opened = fstatSync(fd)
     if (opened.ino !== info.ino || opened.dev !== info.dev) return false
-    const trailer = trailerOf(bytes)
-    let done = 0
-    while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done, done)
-    for (let t = 0; t < CHECK; ) t += writeSync(fd, trailer, t, CHECK - t, bytes.byteLength + t)
+    // From the start: a file just opened (no O_APPEND) writes at offset 0.
+    writeAll(fd, bytes)
+    writeAll(fd, trailerOf(bytes))
     ftruncateSync(fd, bytes.byteLength + CHECK)
   } finally {
     closeSync(fd)
@@ -174,15 +170,6 @@ function readAll(fd: number, into: Buffer, position: number): number {
 
 function writeAll(fd: number, bytes: Uint8Array): void {
   for (let done = 0; done < bytes.byteLength; ) done += writeSync(fd, bytes, done, bytes.byteLength - done)
-}
-
-function syncFolder(dir: string): void {
-  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
-  try {
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
 }
 
 function safeKey(key: string): string {
