@@ -366,16 +366,7 @@ export class SnapshotDraft {
    */
   private aroundChanges(read: TwinIndex, headEntries: ReadonlyMap<string, TreeEntry>): { tree: string; changes: GitStatusEntry[] } | undefined {
     if (read.treeExtension === undefined) return undefined
-    const changes: GitStatusEntry[] = []
-    for (const path of new Set([...this.updates.keys(), ...this.removals])) {
-      const was = headEntries.get(path)
-      const now = this.entries.get(path)
-      if (now === undefined) {
-        if (was !== undefined) changes.push({ path, change: 'D' })
-      } else if (was === undefined) changes.push({ path, change: 'A' })
-      else if (was.sha !== now.sha || was.mode !== now.mode) changes.push({ path, change: 'M' })
-    }
-    changes.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)))
+    const changes = changesBetween(headEntries, this.entries, [...this.updates.keys(), ...this.removals])
     // Only the folders a change lies in read with their folders; the others kept as bytes.
     const touched = foldersAbove(changes.map((c) => c.path))
     const cache = parseCacheTree(read.bytes, read.treeExtension, (folder) => touched.has(folder))
@@ -986,15 +977,25 @@ export function missingObject(dir: string, shas: readonly string[]): string | un
   return undefined
 }
 
-/** What `git diff-tree -r --name-status --no-renames` says between two trees' entries, in its order. */
-export function changesBetween(before: ReadonlyMap<string, TreeEntry>, after: ReadonlyMap<string, TreeEntry>): GitStatusEntry[] {
+/**
+ * What `git diff-tree -r --name-status --no-renames` says between two trees' entries, in its
+ * order; `only`: just these paths (the ones a draft wrote or removed), not every entry.
+ */
+export function changesBetween(before: ReadonlyMap<string, TreeEntry>, after: ReadonlyMap<string, TreeEntry>, only?: Iterable<string>): GitStatusEntry[] {
   const changes: GitStatusEntry[] = []
-  for (const [path, e] of after) {
+  const compare = (path: string): void => {
     const was = before.get(path)
-    if (was === undefined) changes.push({ path, change: 'A' })
-    else if (was.sha !== e.sha || was.mode !== e.mode) changes.push({ path, change: 'M' })
+    const now = after.get(path)
+    if (now === undefined) {
+      if (was !== undefined) changes.push({ path, change: 'D' })
+    } else if (was === undefined) changes.push({ path, change: 'A' })
+    else if (was.sha !== now.sha || was.mode !== now.mode) changes.push({ path, change: 'M' })
   }
-  for (const path of before.keys()) if (!after.has(path)) changes.push({ path, change: 'D' })
+  if (only !== undefined) for (const path of new Set(only)) compare(path)
+  else {
+    for (const path of after.keys()) compare(path)
+    for (const path of before.keys()) if (!after.has(path)) compare(path)
+  }
   return changes.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)))
 }
 
