@@ -5,7 +5,15 @@
 // snapshot is what the timer of `twinsync schedule enable` runs: `snapshot --if-changed`.
 //
 // BENCH_SNAPSHOTS sets how many (default 1,000, about a second or two each); BENCH_QUICK=1 30.
-import { bootContainer, type Container } from '../../bed/index.js'
+//
+// Side by side: etckeeper on its own copy of the same root gets the same /etc churn (it records
+// no journal) and commits after each hour, as its cron job does; its .git is measured as it
+// leaves it (git's own auto-gc, which `git commit` runs), and packed as tightly as git can for
+// reference: what the same history costs any tool that keeps one git commit per snapshot.
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { bootContainer, freshRootfs, runOk, type Container } from '../../bed/index.js'
+import { etckeeperFirst, etckeeperHome, etckeeperRun } from '../etckeeper.js'
 import { median } from '../measure.js'
 import { row, type BenchRow, type Goal } from '../report.js'
 import type { BenchContext, BenchSection } from '../sections.js'
@@ -31,6 +39,7 @@ export const growthSection: BenchSection = {
     const total = ctx.snapshots
     ctx.progress(`growth: booting the services root`)
     const ct = await bootContainer({ image: 'server' })
+    let closed = false
     try {
       await ct.writeFile(CONFIG, '{}\n')
       const snapshot = async (args: string[]): Promise<{ ms: number; commit: boolean; packed?: Packed }> => {
@@ -79,20 +88,31 @@ export const growthSection: BenchSection = {
       const afterGc = gc.code === 0 ? (JSON.parse(gc.stdout) as { sizeAfter?: number }).sizeAfter : undefined
       const gcKb = (await repoKb(ct)).repo
       const growth = afterKb / firstKb
-      const twice: Goal = { text: '≤ 2× the first one', met: () => growth <= 2 }
+      // The goal is the issue's figure for 1,000 snapshots: a shorter run (BENCH_QUICK) is not judged.
+      const twice: Goal = { text: '≤ 2× the first one (at 1,000)', met: () => (total >= 1000 ? growth <= 2 : undefined) }
       const full = packs.filter((p) => p.kind === 'full')
       const incremental = packs.filter((p) => p.kind === 'incremental')
       const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
       ctx.note(`Automatic packs (auto-pack.ts) during the growth run: ${packs.map((p) => `${p.kind[0]}${p.ms}`).join(' ')} (i = incremental, f = whole; ms of git repack).`)
       ctx.note(`What .git holds after ${total} snapshots (du -sk): ${parts}.`)
       ctx.note(`Repository growth: .git less TwinSync's provider caches (${after.cache} KB), measured with du -sk inside the container, after 1, every 50 and ${total} snapshots: ${curve.map((p) => `${p.snapshots}: ${(p.kb / 1024).toFixed(1)} MB`).join(', ')}.`)
+      await ct.close()
+      closed = true
+      const ek = await etckeeperGrowth(ctx, total)
+      ctx.note(`etckeeper's growth on the same root and /etc churn: ${ek.curve.map((p) => `${p.snapshots}: ${(p.kb / 1024).toFixed(1)} MB`).join(', ')}; packed as tightly as git can (git repack -a -d -f --depth=250 --window=250, reflogs kept) ${ek.packedKb} KB, ${(ek.packedKb / ek.firstPackedKb).toFixed(2)}× its first commit packed (${ek.firstPackedKb} KB).`)
       return [
-        row('growth', `twin repository after the first snapshot (services, booted)`, { unit: 'KB', twinsync: firstKb, note: `first snapshot took ${Math.round(first.ms)} ms` }),
-        row('growth', `twin repository after ${total} hourly snapshots with churn (${commits} commits)`, {
+        row('growth', `repository after the first snapshot / etckeeper's first commit (services)`, { unit: 'KB', twinsync: firstKb, etckeeper: ek.firstKb, note: `first snapshot took ${Math.round(first.ms)} ms` }),
+        row('growth', `repository after ${total} hourly snapshots with churn (${commits} commits)`, {
           unit: 'KB',
           twinsync: afterKb,
+          etckeeper: ek.afterKb,
           goal: twice,
-          note: `${growth.toFixed(2)}× the first one`,
+          note: `TwinSync ${growth.toFixed(2)}× its first one; etckeeper ${(ek.afterKb / ek.firstKb).toFixed(2)}× its first (${ek.loose} loose objects)`,
+        }),
+        row('growth', `  etckeeper's repository packed as tightly as git can, for reference`, {
+          unit: 'KB',
+          etckeeper: ek.packedKb,
+          note: `${(ek.packedKb / ek.firstPackedKb).toFixed(2)}× its first commit packed (${ek.firstPackedKb} KB, a bare clone): one git commit per hour of this churn, packed against packed`,
         }),
         row('growth', `  the largest it was along the way (measured after every snapshot)`, {
           unit: 'KB',
@@ -117,9 +137,51 @@ export const growthSection: BenchSection = {
         row('growth', `  slowest snapshot of the run (with its pack, if any)`, { twinsync: Math.max(...times) }),
       ]
     } finally {
-      await ct.close()
+      if (!closed) await ct.close()
     }
   },
+}
+
+/**
+ * etckeeper on a fresh copy of the same root: the churn's /etc part each hour, then
+ * `etckeeper commit` (its cron job's command), `total` commits in all; .git in KB as etckeeper
+ * leaves it after the first and the last (and every 50), then packed as tightly as git can.
+ */
+async function etckeeperGrowth(ctx: BenchContext, total: number): Promise<{ firstKb: number; firstPackedKb: number; afterKb: number; packedKb: number; loose: number; curve: Array<{ snapshots: number; kb: number }> }> {
+  const tool = await ctx.etckeeper()
+  const root = await freshRootfs('server')
+  try {
+    const home = await etckeeperHome(join(root.dir, '..'))
+    const etc = join(root.dir, 'etc')
+    const churn = async (i: number) => {
+      await writeFile(join(etc, 'twinsync-bench.conf'), `setting = ${i}\n`)
+      await mkdir(join(etc, 'twinsync-bench.d'), { recursive: true })
+      await writeFile(join(etc, `twinsync-bench.d/rotating-${i % 5}.conf`), `# written in hour ${i}\nvalue = ${(i * 7919) % 1000}\n`)
+    }
+    const kb = async () => Number((await runOk(['du', '-sk', join(etc, '.git')])).stdout.split('\t')[0])
+    ctx.progress(`growth: etckeeper, ${total} hourly commits on its own copy of the root`)
+    await churn(0)
+    await etckeeperFirst(tool, root.dir, home)
+    const firstKb = await kb()
+    // The first commit packed whole (a bare clone), as for TwinSync's first snapshot: packed against packed.
+    const bare = join(root.dir, '..', 'etc-first-packed.git')
+    await runOk(['git', 'clone', '-q', '--bare', '--no-local', etc, bare])
+    const firstPackedKb = Number((await runOk(['du', '-sk', bare])).stdout.split('\t')[0])
+    const curve = [{ snapshots: 1, kb: firstKb }]
+    for (let i = 1; i < total; i++) {
+      await churn(i)
+      await etckeeperRun(tool, root.dir, home, ['commit', `hour ${i}`])
+      if ((i + 1) % 50 === 0 || i + 1 === total) curve.push({ snapshots: i + 1, kb: await kb() })
+    }
+    const afterKb = await kb()
+    const counts = (await runOk(['git', '-C', etc, 'count-objects', '-v'])).stdout
+    const loose = Number(/^count: (\d+)$/m.exec(counts)?.[1] ?? 0)
+    await runOk(['git', '-C', etc, 'repack', '-a', '-d', '-f', '-q', '--depth=250', '--window=250'], { timeoutMs: 600_000 })
+    await runOk(['git', '-C', etc, 'prune-packed'])
+    return { firstKb, firstPackedKb, afterKb, packedKb: await kb(), loose, curve }
+  } finally {
+    await root.cleanup()
+  }
 }
 
 /** What a snapshot's --json says about its automatic pack (core/src/twin/auto-pack.ts). */
