@@ -169,12 +169,9 @@ const HAND_RULES: readonly HandRule[] = [
   {
     id: 'private-key',
     description: 'private key',
-    pattern: /-{4,5} ?BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)? ?-{4,5}(?:\\n|\s)*(?<v>[\s\S]*?)(?:-{4,5} ?END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)? ?-{4,5}|$)/g,
-  },
-  {
-    id: 'private-key',
-    description: 'OpenVPN static key',
-    pattern: /-{5}BEGIN OpenVPN Static key V\d-{5}\s*(?<v>[\s\S]*?)(?:-{5}END OpenVPN Static key V\d-{5}|$)/g,
+    // Also OpenVPN's static keys (tls-auth, tls-crypt): `-----BEGIN OpenVPN Static key V1-----`.
+    pattern:
+      /-{4,5} ?BEGIN (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN Static key V\d) ?-{4,5}(?:\\n|\s)*(?<v>[\s\S]*?)(?:-{4,5} ?END (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN Static key V\d) ?-{4,5}|$)/g,
   },
   {
     id: 'private-key',
@@ -233,10 +230,9 @@ const HAND_RULES: readonly HandRule[] = [
     id: 'password-hash',
     description: 'password hash',
     pattern:
-      /^[^:\s#]+:(?<v>(?:\$(?:1|2[abxy]?|5|6|y|gy|7|apr1|sha1|md5|argon2(?:id|i|d)?|pbkdf2[-a-z0-9]*|scrypt)\$[^:\s]{8,}|\{(?:SHA|SSHA|SHA256|SSHA256|SHA512|SSHA512|CRYPT|MD5|SMD5)\}[^:\s]{8,}))/gm,
+      /^[^:\s#]+:(?<v>(?:\$(?:1|2[abxy]?|5|6|y|gy|7|apr1|sha1|md5|argon2(?:id|i|d)?|pbkdf2[-a-z0-9]*|scrypt)\$[^:\s]{8,}|\{(?:SHA|SSHA|SHA256|SSHA256|SHA512|SSHA512|CRYPT|MD5|SMD5)\}[^:\s]{8,}|\{PLAIN\}[^:\s]+))/gm,
+    // `{PLAIN}`: nginx's auth_basic_user_file also takes a password in the clear.
   },
-  // nginx's auth_basic_user_file also takes a password in the clear.
-  { id: 'password-hash', description: 'password in the clear', pattern: /^[^:\s#]+:\{PLAIN\}(?<v>[^\s]+)$/gm },
   { id: 'password-hash', description: 'htdigest password hash', pattern: /^[^:\s#]+:[^:\n]*:(?<v>[0-9a-f]{32})$/gm },
   {
     id: 'password-hash',
@@ -258,14 +254,11 @@ const HAND_RULES: readonly HandRule[] = [
   {
     id: 'authorization-header',
     description: 'Authorization header',
-    pattern: /\b(?:Proxy-)?Authorization\s*[:=]\s*(?:(?:Bearer|Basic|Token|Digest|Negotiate)\s+)?(?<v>[A-Za-z0-9._~+/=-]{12,})/gi,
-  },
-  {
-    id: 'authorization-header',
-    description: 'Authorization header',
-    // A server's directive sets it for an upstream: `proxy_set_header Authorization "Basic …";`,
-    // `RequestHeader set Authorization "Bearer …"`. Only with a scheme: prose says "Authorization required".
-    pattern: /\b(?:Proxy-)?Authorization[ \t]+["']?(?:Bearer|Basic|Token|Digest|Negotiate)[ \t]+(?<v>[A-Za-z0-9._~+/=-]{12,})/gi,
+    // Also set by a server's directive for an upstream, without `:` (`proxy_set_header
+    // Authorization "Basic …";`, `RequestHeader set Authorization "Bearer …"`): then only with a
+    // scheme, as prose says "Authorization required".
+    pattern:
+      /\b(?:Proxy-)?Authorization(?:\s*[:=]\s*(?:(?:Bearer|Basic|Token|Digest|Negotiate)\s+)?|[ \t]+["']?(?:Bearer|Basic|Token|Digest|Negotiate)[ \t]+)(?<v>[A-Za-z0-9._~+/=-]{12,})/gi,
   },
   { id: 'authorization-header', description: 'bearer token', pattern: /\bBearer\s+(?<v>[A-Za-z0-9._~+/-]{20,}=*)/g },
   {
@@ -276,17 +269,6 @@ const HAND_RULES: readonly HandRule[] = [
     pattern: new RegExp(String.raw`(?<![\w.-])(?<k>["']?[A-Za-z0-9_.$@-]{1,64}["']?)[ \t]*(?::=|=>|:|=)[ \t]*${VALUE}`, 'g'),
     accept: (g) => isCredentialKey(g.k ?? '') && isValue(g.v1 ?? g.v2 ?? g.v3),
     searchValue: true,
-  },
-  {
-    id: 'credential-assignment',
-    description: 'credential set by a server directive',
-    // nginx's `fastcgi_param DB_PASSWORD …;`, `proxy_set_header X-Api-Key …;`, Apache's `SetEnv`
-    // and `RequestHeader set`, HAProxy's `http-request set-header`: a name and a value, no `=`.
-    pattern: new RegExp(
-      String.raw`^[ \t]*(?:(?:proxy|grpc)_set_header|add_header|(?:fastcgi|uwsgi|scgi)_param|env|SetEnv|(?:Request)?Header[ \t]+(?:set|append|add|merge|setifempty)|http-(?:request|response)[ \t]+(?:set|add)-header)[ \t]+(?<k>[A-Za-z0-9_.-]{1,64})[ \t]+${VALUE}`,
-      'gim',
-    ),
-    accept: (g) => isCredentialKey(g.k ?? '') && isValue(g.v1 ?? g.v2 ?? g.v3),
   },
   {
     id: 'command-line-flag',
@@ -319,14 +301,26 @@ const HAND_RULES: readonly HandRule[] = [
   {
     id: 'credential-assignment',
     description: 'credential directive',
-    // redis, bitcoind, ifupdown's wpa-*; nslcd's `bindpw`, keepalived's `auth_pass`, snmpd's
-    // communities (not the well-known `public`), BIND's key `secret "…";`. Not a bare `password`:
-    // PAM's stacks begin their lines with it (`password requisite pam_deny.so`).
+    // One pass for every line-start directive that takes a credential without `=`:
+    // - a server's directive setting a variable or header whose name `k` names a credential:
+    //   nginx's `fastcgi_param DB_PASSWORD …;` and `proxy_set_header X-Api-Key …;`, Apache's
+    //   `SetEnv` and `RequestHeader set`, HAProxy's `http-request set-header`;
+    // - a directive that is a credential: redis, bitcoind, ifupdown's wpa-*, nslcd's `bindpw`,
+    //   keepalived's `auth_pass`, snmpd's communities (not the well-known `public`), BIND's key
+    //   `secret "…";`; not a bare `password`: PAM's stacks begin their lines with it;
+    // - HAProxy's `user NAME [insecure-]password …`.
     pattern: new RegExp(
-      String.raw`^[ \t]*(?:requirepass|masterauth|masterpass|rpcpassword|wpa-psk|wpa-password|(?:root)?bindpw|auth_pass|(?:ro|rw)community6?|community|secret)[ \t]+${VALUE}`,
-      'gm',
+      String.raw`^[ \t]*(?:(?:(?:proxy|grpc)_set_header|add_header|(?:fastcgi|uwsgi|scgi)_param|SetEnv|(?:Request)?Header[ \t]+(?:set|append|add|merge|setifempty)|http-(?:request|response)[ \t]+(?:set|add)-header)[ \t]+(?<k>[A-Za-z0-9_.-]{1,64})|(?<d>requirepass|masterauth|masterpass|rpcpassword|wpa-psk|wpa-password|(?:root)?bindpw|auth_pass|(?:ro|rw)community6?|community|secret)|(?<u>user)[ \t]+\S+[ \t]+(?:insecure-)?password)[ \t]+${VALUE}`,
+      'gim',
     ),
-    accept: (g) => isValue(g.v1 ?? g.v2 ?? g.v3) && (g.v1 ?? g.v2 ?? g.v3) !== 'public',
+    accept: (g) => {
+      const value = g.v1 ?? g.v2 ?? g.v3
+      if (!isValue(value)) return false
+      if (g.k !== undefined) return isCredentialKey(g.k)
+      // The directive words as written (the expression ignores case for Apache's and HAProxy's).
+      if (g.d !== undefined) return g.d === g.d.toLowerCase() && value !== 'public'
+      return g.u === 'user'
+    },
   },
   {
     id: 'credential-assignment',
@@ -337,14 +331,9 @@ const HAND_RULES: readonly HandRule[] = [
   },
   {
     id: 'credential-assignment',
-    description: 'HAProxy user password',
-    pattern: /^[ \t]*user[ \t]+\S+[ \t]+(?:insecure-)?password[ \t]+(?<v>\S+)/gm,
-  },
-  {
-    id: 'credential-assignment',
     description: 'IPsec shared secret',
     // strongSwan/Libreswan ipsec.secrets: `[ids] : PSK "…"` (EAP, XAUTH and NTLM secrets alike).
-    pattern: new RegExp(String.raw`(?:^|\s):[ \t]*(?:PSK|EAP|XAUTH|NTLM)[ \t]+${VALUE}`, 'gm'),
+    pattern: new RegExp(String.raw`(?<!\S):[ \t]*(?:PSK|EAP|XAUTH|NTLM)[ \t]+${VALUE}`, 'g'),
     accept: (g) => isValue(g.v1 ?? g.v2 ?? g.v3),
   },
 ]
