@@ -245,4 +245,51 @@ describe('secrets on the server root: nothing planted where administrators keep 
     assert.deepEqual(leaked(await everything(join(cli.twinDir, '.git'))), [])
     assert.deepEqual(leaked(outputs.join('\n')), [])
   })
+
+  it('prints none of them in what a person reads: startup (read live), status, plan', async () => {
+    const startup = await twinsync(['startup'])
+    assert.equal(startup.code, 0, startup.stderr)
+    assert.match(startup.stdout, /PGPASSWORD=<redacted> pg_dump -h 127\.0\.0\.1 app/)
+    assert.match(startup.stdout, /curl -fsS -u monitor:<redacted> https:\/\/status\.example\.org\/ping/)
+    assert.match(startup.stdout, /\/usr\/local\/bin\/sync-client --password=<redacted>/)
+    assert.equal((await twinsync(['startup', '--json'])).code, 0)
+    assert.equal((await twinsync(['status'])).code, 0)
+    assert.equal((await twinsync(['plan'])).code, 0)
+    assert.deepEqual(leaked(outputs.join('\n')), [])
+  })
+
+  it('keeps a redacted value redacted when its file changes elsewhere, in the twin, its messages, show and diff', async () => {
+    const mysqlPwd = planted.find((p) => p.kind === 'crontab MYSQL_PWD=')!.value
+    const reboot = planted.find((p) => p.kind === 'crontab @reboot --password=')!.value
+    await chrootOk(rootfs.dir, 'crontab', ['-u', 'root', '-'], {
+      input: `MAILTO=""\n30 4 * * * MYSQL_PWD=${mysqlPwd} mysqldump -u backup shop > /var/backups/shop.sql\n@reboot /usr/local/bin/tunnel --password=${reboot}\n`,
+    })
+    const pgdump = join(rootfs.dir, 'etc/cron.d/pgdump')
+    await writeFile(pgdump, (await readFile(pgdump, 'utf8')).replace('0 2 * * *', '0 1 * * *'))
+    assert.equal((await twinsync(['snapshot'])).code, 0)
+    const crontab = (await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:filesystem/var/spool/cron/crontabs/root'])).stdout
+    assert.match(crontab, /^30 4 \* \* \* MYSQL_PWD=<redacted> mysqldump/m)
+    for (const args of [['show', 'HEAD'], ['diff', 'HEAD~1', 'HEAD', '--diff'], ['diff', 'HEAD~1', 'HEAD', '--json'], ['history']]) {
+      assert.equal((await twinsync(args)).code, 0, args.join(' '))
+    }
+    assert.match(outputs.join('\n'), /\+30 4 \* \* \* MYSQL_PWD=<redacted> mysqldump/)
+    assert.deepEqual(leaked(await everything(join(cli.twinDir, '.git'))), [])
+    assert.deepEqual(leaked(outputs.join('\n')), [])
+  })
+
+  it('never writes the marker over the machine\'s secret: a person\'s edit of a redacted crontab is left out and said so, and stays pending', async () => {
+    const tab = join(cli.twinDir, 'filesystem/var/spool/cron/crontabs/root')
+    await writeFile(tab, (await readFile(tab, 'utf8')) + '15 1 * * * /usr/local/bin/rotate\n')
+    const applied = await twinsync(['apply', '--yes'])
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr)
+    assert.match(applied.stdout + applied.stderr, /change the crontab of root: .*not planned, the twin holds a redacted secret there; change it on the machine itself/)
+    const live = await readFile(join(rootfs.dir, 'var/spool/cron/crontabs/root'), 'utf8')
+    assert.ok(!live.includes('<redacted>'), live)
+    assert.ok(live.includes(planted.find((p) => p.kind === 'crontab MYSQL_PWD=')!.value), 'the machine keeps its secret')
+    const status = await twinsync(['status'])
+    assert.match(status.stdout, /cron:replace:\/var\/spool\/cron\/crontabs\/root .*1 job\(s\) added/, 'the edit stays pending, not lost')
+    assert.deepEqual(leaked(outputs.join('\n')), [])
+  })
+
+
 })
