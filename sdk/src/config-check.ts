@@ -3,6 +3,24 @@ import type { Provider } from './provider.js'
 
 /** In a checker's argument list, replaced by each changed file of the group (one run per file). */
 export const CHANGED_FILE = '{file}'
+/**
+ * In a checker's argument list, replaced by the systemd unit each changed file is part of (one
+ * run per file): a unit file's own path, and for a drop-in (`/etc/systemd/system/x.service.d/y.conf`)
+ * the name of its unit (`x.service`), which `systemd-analyze verify` loads with its drop-ins: a
+ * drop-in alone is not a unit it can verify.
+ */
+export const CHANGED_UNIT = '{unit}'
+
+/** Does the checker run once per changed file (its arguments name the file or its unit)? */
+export function runsPerFile(argv: readonly string[]): boolean {
+  return argv.includes(CHANGED_FILE) || argv.includes(CHANGED_UNIT)
+}
+
+/** What CHANGED_UNIT becomes for a path: the unit file itself, or the unit a drop-in belongs to. */
+export function unitOfPath(path: string): string {
+  const folder = path.split('/').at(-2) ?? ''
+  return /\.[a-z]+\.d$/.test(folder) ? folder.slice(0, -2) : path
+}
 
 /**
  * How one service's configuration is checked before it goes live. Apply groups the files a plan
@@ -21,6 +39,18 @@ export interface ConfigCheck {
    * Without it the service has no checker: its files are grouped (for reload and rollback) only.
    */
   readonly argv?: readonly string[]
+  /**
+   * What a person reads as the command when argv is long (a fixed `sh -c` script): shown in
+   * messages instead of argv, with CHANGED_FILE replaced by the file.
+   */
+  readonly shown?: string
+  /**
+   * Output that rejects the configuration even when the checker exits 0: `systemd-analyze
+   * verify` only logs a bad line of a drop-in (`FILE:LINE: ...`), and systemd then ignores it.
+   */
+  readonly rejectsOutput?: RegExp
+  /** The checker's time limit in milliseconds (default 60 s); past it the change is rejected. */
+  readonly timeoutMs?: number
   /** systemd units that read these files, reloaded (or restarted) after a change when they run. */
   readonly units?: readonly string[]
 }

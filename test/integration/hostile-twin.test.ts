@@ -405,7 +405,8 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     assert.ok(forged.every((i) => /^never applied: .* outside the files provider's scope/.test(i.reason)), JSON.stringify(forged))
   })
 
-  it('apply refuses a sealed plan that holds a files change outside the include set (PLAN_OUTSIDE_SCOPE, exit 2), changing nothing', async () => {
+  /** A plan sealed by this twin that holds a files change outside the include set (an older TwinSync's, or one made before files.include was narrowed). */
+  async function sealedOutsideScope(): Promise<Plan> {
     const { file, plan } = await savedPlan()
     const motd = plan.changes.find((c) => c.provider === 'files')
     assert.ok(motd)
@@ -423,7 +424,11 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     const withForged: Plan = { ...unsealed, changes: [...plan.changes, forged as Plan['changes'][number]] }
     withForged.basis.fingerprints[forged.id] = 'x'
     await writePlanFile(file, withForged, rig.twin)
-    const read = await readPlanFile(file, { root: '/', repo: rig.twin })
+    return readPlanFile(file, { root: '/', repo: rig.twin })
+  }
+
+  it('apply refuses a sealed plan that holds a files change outside the include set (PLAN_OUTSIDE_SCOPE, exit 2), changing nothing', async () => {
+    const read = await sealedOutsideScope()
     const before = git(rig.twin, ['rev-parse', 'HEAD'])
     const { ApplyService } = await import('../../core/src/apply/apply-service.js')
     const applied = (await rig.container()).resolve(ApplyService).apply({ plan: read, fromFile: true, signal: new AbortController().signal })
@@ -432,6 +437,18 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     assert.equal(error?.exitCode, 2)
     assert.match(error?.message ?? '', /Create \/root\/\.ssh\/authorized_keys: left out/)
     assert.equal(git(rig.twin, ['rev-parse', 'HEAD']), before, 'no checkpoint, no snapshot')
+  })
+
+  it('rehearse refuses the same sealed plan the same way (PLAN_OUTSIDE_SCOPE, exit 2) before it boots anything', async () => {
+    const read = await sealedOutsideScope()
+    const { RehearsalService } = await import('../../core/src/rehearse/rehearsal-service.js')
+    const stages: string[] = []
+    const rehearsed = (await rig.container()).resolve(RehearsalService).rehearse({ plan: read, onStage: (stage) => stages.push(stage) })
+    const error = await rehearsed.then(() => undefined, (e: unknown) => e as { code?: string; exitCode?: number; message?: string })
+    assert.equal(error?.code, 'PLAN_OUTSIDE_SCOPE', error?.message)
+    assert.equal(error?.exitCode, 2)
+    assert.match(error?.message ?? '', /^Nothing was rehearsed: .*Create \/root\/\.ssh\/authorized_keys: left out/)
+    assert.deepEqual(stages, [], 'no container was started')
   })
 
   // ---- 4. remote URLs --------------------------------------------------------------------------

@@ -1,10 +1,9 @@
-import type { Change, ChangeResult, Diagnostic, HostPort, Plan } from '@twinsync/sdk'
+import type { Change, ChangeResult, HostPort, Plan } from '@twinsync/sdk'
 import { TwinSyncError, isApplicable, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { COMMANDS_LEDGER, type CommandChangeData } from '../plan/plan-instructions.js'
 import { Planner } from '../plan/planner.js'
-import { outsideScope } from '../plan/outside-scope.js'
-import { ProviderContexts } from '../providers/provider-contexts.js'
+import { PlanScope } from '../plan/plan-scope.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { RemoteService, type PushOutcome } from '../remote/remote-service.js'
 import { SnapshotService } from '../snapshot/snapshot-service.js'
@@ -68,7 +67,7 @@ export class ApplyService {
     @inject(Tokens.Host) private readonly host: HostPort,
     @inject(Tokens.Clock) private readonly clock: () => Date,
     @inject(RemoteService) private readonly remote: RemoteService,
-    @inject(ProviderContexts) private readonly contexts: ProviderContexts,
+    @inject(PlanScope) private readonly scope: PlanScope,
   ) {}
 
   /** Throws the refusal of a plan with errors (see planRefusal); nothing is locked or written. */
@@ -189,31 +188,9 @@ export class ApplyService {
     }
   }
 
-  /**
-   * A plan whose change acts outside what its provider manages now (a files path not in
-   * files.include, or ignored) is refused whole, before anything is locked or written: the
-   * planner never makes one (outsideScope, the same rule), so it is forged, or older than the
-   * configuration. The twin is untrusted, and so is a plan that came from it.
-   */
-  async refuseOutsideScope(plan: Plan): Promise<void> {
-    const { claims } = await this.registry.load()
-    const providers = new Map((await this.registry.select()).map((r) => r.provider).filter(isApplicable).map((p) => [p.name, p]))
-    const found: Diagnostic[] = []
-    for (const [name, provider] of providers) {
-      const changes = plan.changes.filter((c) => c.provider === name)
-      const outside = await outsideScope(provider, changes, this.contexts.for(provider, claims, { cache: 'twin' }))
-      if (!outside.ok) found.push(outside.diagnostic)
-      else found.push(...outside.diagnostics)
-    }
-    if (found.length === 0) return
-    throw new TwinSyncError(
-      'PLAN_OUTSIDE_SCOPE',
-      `Nothing was applied: the plan has ${found.length} change(s) outside what their provider manages: ${found.slice(0, 5).map((d) => d.summary).join('; ')}${found.length > 5 ? ` and ${found.length - 5} more` : ''}`,
-      {
-        nextStep: `Make a new plan (\`twinsync plan\`): it leaves such changes out and says why. ${found[0]?.detail ?? ''}`.trim(),
-        details: { outside: found },
-      },
-    )
+  /** PLAN_OUTSIDE_SCOPE: the one rule, shared with the rehearsal (PlanScope). */
+  refuseOutsideScope(plan: Plan): Promise<void> {
+    return this.scope.refuseOutsideScope(plan)
   }
 
   /** The plan must be for this target, and every provider it names must be loaded. */
