@@ -1,9 +1,11 @@
 import { strict as assert } from 'node:assert'
+import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { lstat, mkdir, readFile, readlink, writeFile } from 'node:fs/promises'
+import { closeSync, constants, openSync, writeSync } from 'node:fs'
+import { lstat, mkdir, readFile, readlink, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, type Rootfs } from '../bed/index.js'
-import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
+import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, run, type Rootfs } from '../bed/index.js'
+import { cliSandbox, json, TWINSYNC_BIN, type CliSandbox } from '../support/cli.js'
 import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
 
 interface Step {
@@ -168,5 +170,84 @@ describe('configuration checks: include folders, drop-ins, more services, files 
     }
     for (const path of ['/etc/nginx/conf.d/dup.conf', '/etc/nginx/more']) assert.equal(await exists(path), false, `${path} was put back (absent)`)
     assert.equal(await sha('/etc/nginx/nginx.conf'), before)
+  })
+})
+
+/**
+ * kill -9 while the checker runs (the new file is live, the checker has not decided): the next
+ * apply must finish the check before anything else and put the old file back, never leave the
+ * broken one live. The window is real: the new nginx file includes a FIFO, so `nginx -t` waits.
+ */
+describe('configuration checks across kill -9 (server root, chroot)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  const HANG = '/etc/nginx/conf.d/hang.conf'
+  const FIFO = 'run/twinsync-test-hang'
+  const args = (...more: string[]) => [...more, '--root', rootfs.dir, '--repo', cli.twinDir]
+  const exists = (path: string) => lstat(join(rootfs.dir, path)).then(() => true, () => false)
+
+  before(async () => {
+    rootfs = await freshRootfs('server')
+    cli = await cliSandbox()
+    const first = await cli.twinsync(args('snapshot', '--init'))
+    assert.equal(first.code, 0, first.stderr)
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('puts the old file back on the next apply when the apply was killed between the write and the checker\'s verdict', async () => {
+    assert.equal((await run(['mkfifo', join(rootfs.dir, FIFO)])).code, 0)
+    await writeTwinFile(cli.twinDir, `filesystem${HANG}`, `include /${FIFO};\n`)
+    const child = spawn('node', [TWINSYNC_BIN, ...args('apply', '--yes')], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cli.dir, LANG: 'C.UTF-8', TWINSYNC_DATA_DIR: cli.dataDir, TWINSYNC_CONFIG: cli.configFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()))
+    const exited = new Promise<void>((resolve) => child.on('close', () => resolve()))
+    // nginx -t has opened the FIFO for reading once a writer can open it without blocking.
+    const deadline = Date.now() + 120_000
+    let writer: number | undefined
+    while (writer === undefined) {
+      assert.ok(Date.now() < deadline, `nginx -t never reached the FIFO:\n${output}`)
+      try {
+        writer = openSync(join(rootfs.dir, FIFO), constants.O_WRONLY | constants.O_NONBLOCK)
+      } catch {
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    }
+    assert.equal(await exists(HANG), true, 'the new file is live while its checker runs')
+    child.kill('SIGKILL')
+    await exited
+    // Let an orphaned nginx -t end (it reads a broken line; EPIPE: it has ended already), and
+    // leave no FIFO to wait on.
+    try {
+      writeSync(writer, 'this is not nginx\n')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error
+    }
+    closeSync(writer)
+    await rm(join(rootfs.dir, FIFO))
+    assert.equal(await exists(HANG), true, 'killed before the verdict: the broken file is still live')
+
+    const next = await cli.twinsync(args('apply', '--yes', '--json'))
+    assert.equal(next.code, 1, next.stdout + next.stderr)
+    const report = json<{ checksFinished?: Array<{ service: string; restored: string[] }>; journal: { diagnostics: Array<{ code: string; summary: string }> } }>(next)
+    assert.deepEqual(report.checksFinished?.map((f) => [f.service, f.restored]), [['nginx', [HANG]]])
+    const said = report.journal.diagnostics.find((d) => d.code === 'CONFIG_RESTORED')
+    assert.match(said?.summary ?? '', /nginx: an interrupted apply wrote \/etc\/nginx\/conf\.d\/hang\.conf and was killed before its check ended; `nginx -t` rejects the live configuration: .*so the previous files are back/)
+    assert.equal(await exists(HANG), false, 'the old state (no such file) is back')
+    await assert.rejects(readFile(join(cli.twinDir, '.git/twinsync/config-checks-pending.json')), { code: 'ENOENT' })
+
+    // The twin still asks for it: the next apply writes it, checks it, and puts it back again.
+    const again = await cli.twinsync(args('apply', '--yes', '--json'))
+    assert.equal(again.code, 1, again.stdout + again.stderr)
+    const step = json<{ journal: { steps: Step[] } }>(again).journal.steps.find((s) => s.id === `files:create:${HANG}`)
+    assert.match(step?.message ?? '', /`nginx -t` rejects the new nginx configuration; the previous files are back/)
+    assert.equal(await exists(HANG), false)
   })
 })

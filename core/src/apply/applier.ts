@@ -8,6 +8,7 @@ import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { runCommandChange } from './command-runner.js'
 import { ConfigGuard, RELOADS, pathOf, rejected, type Group } from './config-guard.js'
+import { PendingChecks } from './pending-checks.js'
 import type { JournalStep } from './journal.js'
 import { COMMANDS } from '../plan/commands-domain.js'
 
@@ -41,6 +42,7 @@ export class Applier {
   constructor(
     @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
     @inject(ProviderContexts) private readonly contexts: ProviderContexts,
+    @inject(PendingChecks) private readonly pending: PendingChecks,
   ) {}
 
   async execute(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
@@ -59,7 +61,7 @@ export class Applier {
     // A service's files are checked together, once the last of them in the plan has run (they
     // may span waves: a folder before the file in it), so the checker judges the final set, and
     // a rejection puts every one of them back. Until then their results wait here.
-    const checking = new CheckedGroups(guard, guard.groupsOf(plan.changes))
+    const checking = new CheckedGroups(guard, guard.groupsOf(plan.changes), this.pending, this.contexts.host.root)
     // What each change needs that this apply has changed: the writers of its needs that succeeded.
     const changedNeeds = (changes: readonly Change[]): Record<string, string[]> => {
       const out: Record<string, string[]> = {}
@@ -329,6 +331,8 @@ class CheckedGroups {
   constructor(
     private readonly guard: ConfigGuard,
     groups: readonly Group[],
+    private readonly pending: PendingChecks,
+    private readonly root: string,
   ) {
     for (const g of groups) {
       if (g.check.argv === undefined) continue
@@ -354,6 +358,9 @@ class CheckedGroups {
         await this.guard.remember(group.changes)
         const warning = await this.guard.baseline(group)
         if (warning !== undefined) for (const c of group.changes) this.unchecked.add(c.id)
+        // On disk before the first file is written: a run killed before the checker decided
+        // leaves it for the next apply to finish (PendingChecks.finish).
+        else await this.pending.add({ service: group.check.service, root: this.root, files: this.guard.storedPrevious(group.changes) })
         return warning
       })()
       this.started.set(group, started)
@@ -399,6 +406,7 @@ class CheckedGroups {
           for (const c of applied) decided.set(c.id, rejected(c, group, check, problems))
         }
       }
+      await this.pending.remove(group.check.service, this.root)
       for (const c of group.changes) {
         const result = decided.get(c.id) ?? this.waiting.get(c.id)
         this.waiting.delete(c.id)

@@ -1,5 +1,5 @@
 import type { Change, ChangeResult, HostPort, Plan } from '@twinsync/sdk'
-import { TwinSyncError, isApplicable, stableStringify } from '@twinsync/sdk'
+import { TwinSyncError, isApplicable, isConfigChecker, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { COMMANDS_LEDGER, type CommandChangeData } from '../plan/plan-instructions.js'
 import { Planner } from '../plan/planner.js'
@@ -10,6 +10,7 @@ import { SnapshotService } from '../snapshot/snapshot-service.js'
 import { Tokens } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { Applier } from './applier.js'
+import { PendingChecks, type FinishedCheck } from './pending-checks.js'
 import { planRefusal } from './plan-refusal.js'
 import { journalPath, type ApplyJournal } from './journal.js'
 import { ApplyRecorder, clearApplyRecord, doneBeforeInterruption, pathsOf, readApplyRecord, refuseUnlessContinuing, sweepTargetTempFiles } from './resume.js'
@@ -44,6 +45,8 @@ export interface ApplyReport {
   keptPending: string[]
   /** Temporary files an interrupted apply left on the target, removed before this one. */
   tempFilesRemoved?: string[]
+  /** Configuration checks an interrupted apply left undecided, finished before this one (see PendingChecks). */
+  checksFinished?: FinishedCheck[]
   /** This apply continued an interrupted one. */
   continued?: boolean
   /** 0 when every change is applied or unchanged, 1 otherwise. */
@@ -68,6 +71,7 @@ export class ApplyService {
     @inject(Tokens.Clock) private readonly clock: () => Date,
     @inject(RemoteService) private readonly remote: RemoteService,
     @inject(PlanScope) private readonly scope: PlanScope,
+    @inject(PendingChecks) private readonly pendingChecks: PendingChecks,
   ) {}
 
   /** Throws the refusal of a plan with errors (see planRefusal); nothing is locked or written. */
@@ -91,6 +95,12 @@ export class ApplyService {
     const interrupted = await readApplyRecord(this.twin.dir)
     if (interrupted !== undefined) refuseUnlessContinuing(interrupted, options)
     const tempFilesRemoved = interrupted === undefined ? [] : await sweepTargetTempFiles(this.host, interrupted)
+    // A run killed before a service's checker decided: check the live files now, and put the
+    // previous ones back unless they pass, before anything else (the checkpoint included).
+    const checksFinished = await this.pendingChecks.finish(
+      this.host,
+      (await this.registry.select()).map((r) => r.provider).filter(isConfigChecker).flatMap((p) => p.configChecks),
+    )
     // Changes already in place (the same plan applied again) are reported, not run again.
     const satisfied = [
       ...(options.fromFile ? await this.refuseIfStale(options.plan) : []),
@@ -163,7 +173,7 @@ export class ApplyService {
       interrupted: options.signal.aborted,
       counts,
       steps,
-      diagnostics: executed.diagnostics,
+      diagnostics: [...checksFinished.map((f) => f.diagnostic), ...executed.diagnostics],
     }
     const path = journalPath(journal.startedAt)
     const after = await this.snapshots.snapshotLocked({
@@ -183,8 +193,9 @@ export class ApplyService {
       journal,
       keptPending,
       tempFilesRemoved,
+      ...(checksFinished.length === 0 ? {} : { checksFinished }),
       continued: continuing,
-      exitCode: counts.failed + counts.skipped === 0 ? 0 : 1,
+      exitCode: counts.failed + counts.skipped === 0 && !checksFinished.some((f) => f.restored.length > 0) ? 0 : 1,
     }
   }
 

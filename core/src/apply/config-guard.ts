@@ -20,6 +20,12 @@ type Previous =
   | { kind: 'other'; mode: number; uid: number; gid: number; extended: Extended }
   | { kind: 'unkept'; reason: string }
 
+/** A path and what it was before the apply, content in base64: what PendingChecks writes down. */
+export interface StoredFile {
+  path: string
+  previous: Exclude<Previous, { kind: 'file' }> | (Omit<Extract<Previous, { kind: 'file' }>, 'content'> & { content: string })
+}
+
 export interface Group {
   check: ConfigCheck
   changes: Change[]
@@ -173,6 +179,24 @@ export class ConfigGuard {
 
   hasPrevious(id: string): boolean {
     return this.previous.has(id)
+  }
+
+  /** What these changes' paths were before, as data that can be written down (see PendingChecks). */
+  storedPrevious(changes: readonly Change[]): StoredFile[] {
+    const out: StoredFile[] = []
+    for (const c of changes) {
+      const before = this.previous.get(c.id)
+      const path = pathOf(c)
+      if (before === undefined || path === undefined) continue
+      out.push({ path, previous: before.kind === 'file' ? { ...before, content: before.content.toString('base64') } : before })
+    }
+    return out
+  }
+
+  /** Takes previous states written down by an earlier run (as changes of these ids), so restore can put them back. */
+  adopt(id: string, stored: StoredFile): void {
+    const p = stored.previous
+    this.previous.set(id, p.kind === 'file' ? { ...p, content: Buffer.from(p.content, 'base64') } : p)
   }
 
   /**
