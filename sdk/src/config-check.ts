@@ -51,6 +51,13 @@ export interface ConfigCheck {
   readonly rejectsOutput?: RegExp
   /** The checker's time limit in milliseconds (default 60 s); past it the change is rejected. */
   readonly timeoutMs?: number
+  /**
+   * A check of one file's new content before it is written, for files that lock people out when
+   * broken even for a moment (sudoers, sshd_config): `argv` with CHANGED_FILE is run on a temp
+   * file beside the real one, at plan time and again just before the write. `paths` narrows it
+   * (an sshd drop-in is no complete configuration to check alone); by default all of `paths`.
+   */
+  readonly newContent?: { readonly argv: readonly string[]; readonly paths?: readonly string[] }
   /** systemd units that read these files, reloaded (or restarted) after a change when they run. */
   readonly units?: readonly string[]
 }
@@ -66,6 +73,11 @@ export interface ConfigChecker {
 
 export function isConfigChecker(provider: Provider): provider is Provider & ConfigChecker {
   return Array.isArray((provider as Partial<ConfigChecker>).configChecks)
+}
+
+/** The first check with a new-content checker for `path` (see ConfigCheck.newContent). */
+export function newContentCheckFor(checks: readonly ConfigCheck[], path: string): ConfigCheck | undefined {
+  return checks.find((c) => c.newContent !== undefined && (c.newContent.paths ?? c.paths).some((p) => matcher(p).test(path)))
 }
 
 /** The checks whose paths match `path`, in the order given. */

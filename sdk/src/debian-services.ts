@@ -46,8 +46,15 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
   { service: 'nginx', paths: ['/etc/nginx/**'], argv: ['nginx', '-t'], units: ['nginx.service'] },
   { service: 'apache2', paths: ['/etc/apache2/**'], argv: ['apache2ctl', 'configtest'], units: ['apache2.service'] },
   // sshd -t also loads the host keys and moduli, which sshd reads at start.
-  { service: 'sshd', paths: ['/etc/ssh/sshd_config', '/etc/ssh/sshd_config.d/**', '/etc/ssh/moduli', '/etc/ssh/ssh_host_*'], argv: ['sshd', '-t'], units: ['ssh.service'] },
-  { service: 'sudo', paths: ['/etc/sudoers', '/etc/sudoers.d/*'], argv: ['visudo', '-c'] },
+  {
+    service: 'sshd',
+    paths: ['/etc/ssh/sshd_config', '/etc/ssh/sshd_config.d/**', '/etc/ssh/moduli', '/etc/ssh/ssh_host_*'],
+    argv: ['sshd', '-t'],
+    // Drop-ins under sshd_config.d are fragments; only the main file can be checked alone.
+    newContent: { argv: ['sshd', '-t', '-f', CHANGED_FILE], paths: ['/etc/ssh/sshd_config'] },
+    units: ['ssh.service'],
+  },
+  { service: 'sudo', paths: ['/etc/sudoers', '/etc/sudoers.d/*'], argv: ['visudo', '-c'], newContent: { argv: ['visudo', '-c', '-f', CHANGED_FILE] } },
   { service: 'postfix', paths: ['/etc/postfix/**'], argv: ['postfix', 'check'], units: ['postfix.service'] },
   { service: 'haproxy', paths: ['/etc/haproxy/**'], argv: ['haproxy', '-c', '-f', '/etc/haproxy/haproxy.cfg'], units: ['haproxy.service'] },
   { service: 'nftables', paths: ['/etc/nftables.conf', '/etc/nftables.d/**'], argv: ['nft', '-c', '-f', '/etc/nftables.conf'], units: ['nftables.service'] },
