@@ -1,4 +1,4 @@
-import { accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs'
+import { accessSync, closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { chmod, lchown, lstat, mkdir, readFile, rm, symlink } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
 import { writeFileAtomic } from './atomic-write.js'
@@ -6,6 +6,7 @@ import { TwinSyncError } from './errors.js'
 import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, FileType, HostPort, WriteOptions } from './host.js'
 import { checkTargetPath, targetPathParts } from './target-path.js'
 import { isCapabilityText, isManagedXattr, parseXattrDump, xattrBytes, xattrValue } from './xattr.js'
+import { lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, statData, type StatData } from './stat-data.js'
 
 const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
@@ -71,18 +72,18 @@ export class LocalHost implements HostPort {
 
   async lstat(path: string): Promise<FileStat | undefined> {
     const hostPath = await this.unfollowed(path)
-    return this.seen(path, hostPath, statOrUndefined(lstatSync, hostPath))
+    return this.seen(path, hostPath, statOrUndefined(lstatData, hostPath))
   }
 
   async stat(path: string): Promise<FileStat | undefined> {
-    if (this.live) return statOrUndefined(statSync, await this.resolve(path))
+    if (this.live) return statOrUndefined(statData, await this.resolve(path))
     // Under a root, resolving the last name lstats it; when it is no symlink, that lstat is the
     // answer, and no second stat(2) of the same path is made (speed, issue 22: systemd's
     // unit-file cache stats 259 paths of the services root's /usr/lib every snapshot).
     const unfollowed = await this.unfollowed(path)
-    const own = this.seen(path, unfollowed, statOrUndefined(lstatSync, unfollowed))
+    const own = this.seen(path, unfollowed, statOrUndefined(lstatData, unfollowed))
     if (own === undefined || own.type !== 'symlink') return own
-    return statOrUndefined(statSync, await this.resolve(path))
+    return statOrUndefined(statData, await this.resolve(path))
   }
 
   async readdir(path: string): Promise<DirEntry[]> {
@@ -380,7 +381,8 @@ export class LocalHost implements HostPort {
     if (!follow) return candidate
     let target: string
     try {
-      if (lstatSync(this.hostPath(candidate), { throwIfNoEntry: false })?.isSymbolicLink() !== true) return candidate
+      const own = lstatData(this.hostPath(candidate))
+      if (own === undefined || (own.mode & S_IFMT) !== S_IFLNK) return candidate
       target = readlinkSync(this.hostPath(candidate))
     } catch (error) {
       if (isMissing(error)) return candidate
@@ -426,15 +428,42 @@ function readSmall(hostPath: string): Buffer | undefined {
   }
 }
 
-function statOrUndefined(fn: (p: string, options: { throwIfNoEntry: false }) => Stats | undefined, hostPath: string): FileStat | undefined {
-  let stats: Stats | undefined
+function statOrUndefined(fn: (p: string) => StatData | undefined, hostPath: string): FileStat | undefined {
+  let stats: StatData | undefined
   try {
-    stats = fn(hostPath, { throwIfNoEntry: false })
+    stats = fn(hostPath)
   } catch (error) {
     if (isMissing(error)) return undefined
     throw error
   }
-  return stats === undefined ? undefined : toFileStat(stats)
+  return stats === undefined ? undefined : fromStatData(stats)
+}
+
+/** A FileStat of stat-data.ts's numbers (speed: no Stats object, see there). */
+function fromStatData(s: StatData): FileStat {
+  return { type: typeOfMode(s.mode), mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino, dev: s.dev, nlink: s.nlink }
+}
+
+/** The file type of a mode's S_IFMT bits, as statType tells it from a Stats. */
+function typeOfMode(mode: number): FileType {
+  switch (mode & S_IFMT) {
+    case S_IFREG:
+      return 'file'
+    case S_IFDIR:
+      return 'directory'
+    case S_IFLNK:
+      return 'symlink'
+    case 0o010000:
+      return 'fifo'
+    case 0o140000:
+      return 'socket'
+    case 0o020000:
+      return 'char-device'
+    case 0o060000:
+      return 'block-device'
+    default:
+      return 'unknown'
+  }
 }
 
 export function toFileStat(s: Stats): FileStat {

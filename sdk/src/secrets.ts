@@ -59,6 +59,11 @@ interface HandRule {
   file?: RegExp
   /** Not for texts whose path's last component matches. */
   notFile?: RegExp
+  /**
+   * Only for texts that hold one of these: most texts hold none, and the rule's expression is then
+   * neither compiled nor run (a first snapshot's texts of the services root: 2.3 MB).
+   */
+  hint?: readonly string[]
   /** Keep the match only when this says so (key and value shapes the regex cannot express). */
   accept?: (groups: Record<string, string | undefined>) => boolean
   /**
@@ -121,7 +126,7 @@ const CREDENTIAL_WORDS = [
 const CAPITALS_WORDS = ['PASSWORD', 'PASSPHRASE', 'SECRET', 'TOKEN'] as const
 
 /** Whole keys that name a credential though they end with no credential word: environment variables tools read. */
-const CREDENTIAL_KEYS = new Set(['sshpass', 'rediscli_auth', 'pgpassword', 'mysql_pwd'])
+const CREDENTIAL_KEYS = new Set(['sshpass', 'rediscli_auth', 'pgpassword', 'mysql_pwd', 'requirepass', 'masterauth', 'masterpass'])
 
 /** Keys that end like a credential but name where one is kept, not the credential (systemd's LoadCredential=name:path). */
 const KEY_EXCEPTIONS = new Set(['loadcredential', 'importcredential', 'loadcredentialencrypted'])
@@ -172,6 +177,14 @@ const HAND_RULES: readonly HandRule[] = [
     // Also OpenVPN's static keys (tls-auth, tls-crypt): `-----BEGIN OpenVPN Static key V1-----`.
     pattern:
       /-{4,5} ?BEGIN (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN Static key V\d) ?-{4,5}(?:\\n|\s)*(?<v>[\s\S]*?)(?:-{4,5} ?END (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN Static key V\d) ?-{4,5}|$)/g,
+  },
+  {
+    id: 'private-key',
+    description: 'private key cut off at its start',
+    // A text that begins inside a key: a log's kept tail whose BEGIN line scrolled out, a part
+    // of a file. From the text's start (no BEGIN on the way) to the key's END.
+    pattern: /^(?<v>(?:(?!-{4,5} ?BEGIN )[\s\S])*?)-{4,5} ?END (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN Static key V\d) ?-{4,5}/g,
+    hint: ['PRIVATE KEY', 'OpenVPN Static key'],
   },
   {
     id: 'private-key',
@@ -291,12 +304,14 @@ const HAND_RULES: readonly HandRule[] = [
     // curl's `-u user:password` (also `-uuser:…`, `--user`, `--proxy-user`, `-U`); without a `:` curl asks for it.
     pattern: /\bcurl\b[^\n]*?\s(?:-u|-U|--user|--proxy-user)(?:[ \t]+|=)?["']?[^\s:"']*:(?<v>[^\s"']+)/g,
     accept: (g) => isValue(g.v),
+    hint: ['curl'],
   },
   {
     id: 'command-line-flag',
     description: 'password on a command line',
     // sshpass -p PASSWORD; openssl's -passin/-passout pass:PASSWORD.
     pattern: /\bsshpass\b[^\n]*?\s-p[ \t]*(?:"(?<v1>[^"\n]+)"|'(?<v2>[^'\n]+)'|(?<v3>[^\s"']+))|\s-pass(?:in|out)[ \t]+["']?pass:(?<v>[^\s"']+)/g,
+    hint: ['sshpass', '-pass'],
   },
   {
     id: 'credential-assignment',
@@ -334,6 +349,7 @@ const HAND_RULES: readonly HandRule[] = [
     description: 'IPsec shared secret',
     // strongSwan/Libreswan ipsec.secrets: `[ids] : PSK "…"` (EAP, XAUTH and NTLM secrets alike).
     pattern: new RegExp(String.raw`(?<!\S):[ \t]*(?:PSK|EAP|XAUTH|NTLM)[ \t]+${VALUE}`, 'g'),
+    hint: ['PSK', 'EAP', 'XAUTH', 'NTLM'],
     accept: (g) => isValue(g.v1 ?? g.v2 ?? g.v3),
   },
 ]
@@ -393,6 +409,7 @@ function handSpans(text: string, path: string | undefined): Span[] {
   for (const rule of HAND_RULES) {
     if (rule.file !== undefined && !rule.file.test(name)) continue
     if (rule.notFile !== undefined && rule.notFile.test(name)) continue
+    if (rule.hint !== undefined && !rule.hint.some((h) => text.includes(h))) continue
     const { search, at } = compiled(rule.pattern)
     search.lastIndex = 0
     for (let found = search.exec(text); found !== null; found = search.exec(text)) {

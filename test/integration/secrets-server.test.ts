@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { chrootOk, freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Rootfs } from '../bed/index.js'
+import { bootContainer, chrootOk, freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Container, type Rootfs } from '../bed/index.js'
 import { fakeChars } from '../fixtures/secrets/samples.js'
 import { cliSandbox, type CliSandbox } from '../support/cli.js'
 
@@ -292,4 +292,78 @@ describe('secrets on the server root: nothing planted where administrators keep 
   })
 
 
+})
+
+/**
+ * The booted server: what only a running machine has. Secrets on the command lines of running
+ * processes (as systemd runs them) and on the journal's lines, including a private key a service
+ * printed whose BEGIN line has just scrolled out of the kept tail. None may reach the twin.
+ */
+describe('secrets on the booted server root: processes and the journal', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let ct: Container | undefined
+  const planted: Planted[] = []
+  const secret = (kind: string, value: string) => {
+    planted.push({ kind, value })
+    return value
+  }
+  const leaked = (text: string) => planted.filter((p) => text.includes(p.value)).map((p) => p.kind)
+  after(async () => {
+    await ct?.close()
+  })
+
+  it('keeps command lines and journal lines readable with every value redacted', async () => {
+    ct = await bootContainer({ image: 'server' })
+    // Every process in top.json (not only the 15 busiest), and a journal tail that ends inside a key.
+    await ct.writeFile('/etc/twinsync/config.yaml', 'limits:\n  topProcesses: 1000\n  logLines: 60\n')
+    const processes: Array<[string, string[]]> = [
+      ['/usr/local/bin/myapp', ['--listen', '8080', `--db-password=${secret('--db-password=', v('p-db'))}`]],
+      ['redis-server', ['*:6379', '--requirepass', secret('redis-server --requirepass', v('p-redis'))]],
+      ['mysqldump', ['-u', 'backup', `-p${secret('mysqldump -p', v('p-mysql'))}`, '--all-databases']],
+      ['curl', ['-sS', '-u', `monitor:${secret('curl -u user:pass', v('p-curl'))}`, 'https://status.example.org/ping']],
+      ['sshpass', ['-p', secret('sshpass -p', v('p-sshpass')), 'ssh', '-N', 'tunnel@bastion.example.org']],
+      ['/usr/local/bin/worker', ['--broker', `amqp://worker:${secret('URL user:pass@', v('p-amqp'))}@mq.internal:5672//`]],
+      ['java', [`-Djavax.net.ssl.keyStorePassword=${secret('java -D…Password=', v('p-java'))}`, '-jar', '/opt/app.jar']],
+      ['/usr/local/bin/agent', ['--api-key', secret('--api-key VALUE', v('p-apikey', 32))]],
+      ['pg_basebackup', ['-d', `host=10.0.0.5 user=replicator password=${secret('libpq conninfo password=', v('p-conninfo'))}`, '-D', '/var/lib/postgresql/replica']],
+      ['openssl', ['pkcs12', '-export', '-in', '/etc/ssl/site.pem', '-passout', `pass:${secret('openssl -passout pass:', v('p-openssl'))}`]],
+    ]
+    for (const [i, [name, args]] of processes.entries()) {
+      // The process shows `name args…` as its command line, as the real program would.
+      await ct.runOk(['systemd-run', '--quiet', `--unit=planted${i}`, '/bin/bash', '-c', 'exec -a "$0" perl -e "sleep 9999" -- "$@"', name, ...args])
+    }
+    const lines = [
+      `login to db failed: user=app password=${secret('journal password=', v('j-pw'))}`,
+      `using AWS key AK${'IA'}${secret('journal AWS key id', fakeChars('srv-j-aws', 16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'))}`,
+      `aws_secret_access_key=${secret('journal AWS secret key', fakeChars('srv-j-awssecret', 40, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'))}`,
+      `cloning with ${secret('journal GitHub token', `gh${'p'}_${v('j-gh', 36)}`)}`,
+      `session ey${'J'}hbGciOiJIUzI1NiJ9.ey${'J'}zdWIiOiJhZG1pbiJ9.${secret('journal JWT signature', v('j-jwt', 43))}`,
+      `GET /api/items?access_token=${secret('journal access_token in a URL', v('j-query', 32))} HTTP/1.1`,
+      `{"level":"info","msg":"login","user":"app","password":"${secret('journal JSON password', v('j-json'))}"}`,
+      `upstream request Authorization: Basic ${secret('journal Basic auth', Buffer.from(`api:${v('j-basic', 16)}`).toString('base64'))}`,
+    ]
+    for (const line of lines) await ct.runOk(['logger', '-t', 'myapp', '--', line])
+    // A service prints a key (4096-bit: 50 lines); then 30 more lines, so the kept 60 end inside it.
+    const keys = await makeTempDir('keys')
+    try {
+      await runOk(['openssl', 'genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:4096', '-out', join(keys, 'k.pem')])
+      const pem = await readFile(join(keys, 'k.pem'), 'utf8')
+      const body = pem.split('\n').filter((l) => l !== '' && !l.startsWith('-----'))
+      for (const at of [10, 30, 45]) secret(`journal private key line ${at}`, body[at] as string)
+      await ct.runOk(['systemd-cat', '-t', 'keydump', 'cat'], { input: pem })
+    } finally {
+      await removeTree(keys)
+    }
+    for (let i = 0; i < 30; i++) await ct.runOk(['logger', '-t', 'filler', '--', `filler line ${i}`])
+
+    const r = await ct.twinsync(['snapshot', '--init', '--json'])
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    const twin = join(ct.upperDir, 'var/lib/twinsync/twin')
+    const top = await readFile(join(twin, 'system/processes/top.json'), 'utf8')
+    assert.match(top, /mysqldump -e sleep 9999 -- -u backup -p<redacted> --all-databases/, 'the command line is kept, its value redacted')
+    const journal = await readFile(join(twin, 'system/logs/journal.txt'), 'utf8')
+    assert.match(journal, /filler line 29/)
+    assert.deepEqual(leaked(await everything(join(twin, '.git'))), [])
+    assert.deepEqual(leaked(r.stdout + r.stderr), [])
+  })
 })
