@@ -4,6 +4,7 @@ import type { Stats } from 'node:fs'
 import { writeFileAtomic } from './atomic-write.js'
 import { TwinSyncError } from './errors.js'
 import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, FileType, HostPort, WriteOptions } from './host.js'
+import { plainQuery } from './plain-query.js'
 import { checkTargetPath, targetPathParts } from './target-path.js'
 import { isCapabilityText, isManagedXattr, parseXattrDump, xattrBytes, xattrValue } from './xattr.js'
 import { lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, statData, type StatData } from './stat-data.js'
@@ -168,15 +169,20 @@ export class LocalHost implements HostPort {
     await rm(target, { recursive: true, force: true })
   }
 
-  /** A reading program runs exactly like any other here; the split matters to a dry run. */
-  query(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    return this.exec(command, args, options)
+  /**
+   * A reading program runs like any other here (the split matters to a dry run), but one with
+   * no input, time limit or cancel signal by a plain spawn instead of execa (plain-query.ts).
+   */
+  async query(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    if (options.input !== undefined || options.timeoutMs !== undefined || options.signal !== undefined) return this.exec(command, args, options)
+    const { file, argv, inChroot } = this.argvOf(command, args, options)
+    const result = await plainQuery(file, argv, { env: { PATH: SAFE_PATH, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ...options.env }, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) })
+    this.checkFound(command, inChroot, result.notFound, result.exitCode, result.stderr)
+    return { command, args: [...args], exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, timedOut: false }
   }
 
   async exec(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const inChroot = options.inTarget === true && !this.live
-    const file = inChroot ? 'chroot' : command
-    const argv = inChroot ? [this.root, command, ...args] : [...args]
+    const { file, argv, inChroot } = this.argvOf(command, args, options)
     const { execa } = await import('execa')
     const result = await execa(file, argv, {
       reject: false,
@@ -194,15 +200,7 @@ export class LocalHost implements HostPort {
       detached: true,
     })
     const stderr = String(result.stderr ?? '')
-    const missing =
-      (result as { code?: string }).code === 'ENOENT' ||
-      (inChroot && result.exitCode === 127 && /No such file or directory/.test(stderr))
-    if (missing) {
-      throw new TwinSyncError('COMMAND_NOT_FOUND', `${command} is not installed${inChroot ? ` in ${this.root}` : ''}`, {
-        nextStep: `Install the package that provides ${command}, then run the command again.`,
-        details: { command },
-      })
-    }
+    this.checkFound(command, inChroot, (result as { code?: string }).code === 'ENOENT', result.exitCode, stderr)
     if (options.signal?.aborted) throw new TwinSyncError('ABORTED', `Cancelled while running ${command}`)
     return {
       command,
@@ -211,6 +209,23 @@ export class LocalHost implements HostPort {
       stdout: String(result.stdout ?? ''),
       stderr,
       timedOut: result.timedOut === true,
+    }
+  }
+
+  /** The program and its arguments as spawned: through chroot for one in the target under a root. */
+  private argvOf(command: string, args: readonly string[], options: ExecOptions): { file: string; argv: string[]; inChroot: boolean } {
+    const inChroot = options.inTarget === true && !this.live
+    return { file: inChroot ? 'chroot' : command, argv: inChroot ? [this.root, command, ...args] : [...args], inChroot }
+  }
+
+  /** COMMAND_NOT_FOUND when the program (or, through chroot, the program in the target) is not there. */
+  private checkFound(command: string, inChroot: boolean, notFound: boolean, exitCode: number | undefined, stderr: string): void {
+    const missing = notFound || (inChroot && exitCode === 127 && /No such file or directory/.test(stderr))
+    if (missing) {
+      throw new TwinSyncError('COMMAND_NOT_FOUND', `${command} is not installed${inChroot ? ` in ${this.root}` : ''}`, {
+        nextStep: `Install the package that provides ${command}, then run the command again.`,
+        details: { command },
+      })
     }
   }
 
