@@ -49,6 +49,8 @@ export interface ConfigCheck {
    * verify` only logs a bad line of a drop-in (`FILE:LINE: ...`), and systemd then ignores it.
    */
   readonly rejectsOutput?: RegExp
+  /** Environment the checker needs besides PATH and the C.UTF-8 locale. */
+  readonly env?: Readonly<Record<string, string>>
   /** The checker's time limit in milliseconds (default 60 s); past it the change is rejected. */
   readonly timeoutMs?: number
   /**

@@ -67,6 +67,8 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
     argv: ['systemd-analyze', 'verify', '--man=no', CHANGED_UNIT],
     // A bad line of a drop-in is only logged, and systemd starts the unit without it.
     rejectsOutput: /^\/[^\n:]+:\d+: /m,
+    // On a booted machine systemd's tools log to the journal, not to us: the output was empty.
+    env: { SYSTEMD_LOG_TARGET: 'console' },
   },
   { service: 'bind', paths: ['/etc/bind/**'], argv: ['named-checkconf'], units: ['named.service'] },
   { service: 'unbound', paths: ['/etc/unbound/**'], argv: ['unbound-checkconf'], units: ['unbound.service'] },

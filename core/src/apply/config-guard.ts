@@ -265,7 +265,7 @@ export class ConfigGuard {
     const [program, ...rest] = this.argsOf(check.argv as readonly string[], file) as [string, ...string[]]
     const command = this.commandOf(check, file)
     const timeoutMs = check.timeoutMs ?? CHECK_TIMEOUT_MS
-    const result = await this.host.exec(program, rest, { inTarget: true, timeoutMs })
+    const result = await this.host.exec(program, rest, { inTarget: true, timeoutMs, ...(check.env === undefined ? {} : { env: { ...check.env } }) })
     const output = tail(`${result.stderr}${result.stdout}`.trim())
     if (result.timedOut) return { ok: false, command, timedOut: true, output: `${output}\n(no answer within ${timeoutMs / 1000} s: killed)`.trim() }
     return { ok: result.exitCode === 0 && check.rejectsOutput?.test(output) !== true, command, output }
