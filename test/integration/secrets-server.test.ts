@@ -254,7 +254,11 @@ describe('secrets on the server root: nothing planted where administrators keep 
     assert.match(startup.stdout, /\/usr\/local\/bin\/sync-client --password=<redacted>/)
     assert.equal((await twinsync(['startup', '--json'])).code, 0)
     assert.equal((await twinsync(['status'])).code, 0)
-    assert.equal((await twinsync(['plan'])).code, 0)
+    const plan = await twinsync(['plan'])
+    assert.equal(plan.code, 0)
+    // The twin's redacted crontab, rc.local and autostart entry are the machine's as the snapshot saw them: no change, no warning.
+    assert.match(plan.stdout, /^No changes/)
+    assert.doesNotMatch(plan.stdout + plan.stderr, /SECRET_REDACTED_NOT_PLANNED|not planned, the twin holds a redacted secret/)
     assert.deepEqual(leaked(outputs.join('\n')), [])
   })
 
@@ -283,6 +287,7 @@ describe('secrets on the server root: nothing planted where administrators keep 
     const applied = await twinsync(['apply', '--yes'])
     assert.equal(applied.code, 0, applied.stdout + applied.stderr)
     assert.match(applied.stdout + applied.stderr, /change the crontab of root: .*not planned, the twin holds a redacted secret there; change it on the machine itself/)
+    assert.doesNotMatch(applied.stdout + applied.stderr, /rc\.local|sync\.desktop/, 'only the edited crontab is reported')
     const live = await readFile(join(rootfs.dir, 'var/spool/cron/crontabs/root'), 'utf8')
     assert.ok(!live.includes('<redacted>'), live)
     assert.ok(live.includes(planted.find((p) => p.kind === 'crontab MYSQL_PWD=')!.value), 'the machine keeps its secret')
