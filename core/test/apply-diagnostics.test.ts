@@ -72,7 +72,7 @@ describe('apply diagnostics are kept', function () {
       process.stdout.write = write
     }
     const text = lines.join('')
-    assert.match(text, /applied +Replace \/etc\/notes\n {15}warning: notes: the notes disk is slow\n/)
+    assert.match(text, /applied +Replace \/etc\/notes\n {15}warning: notes: the notes disk is slow \[NOTES_SLOW\]\n/)
     assert.match(text, /^warning: notes: kept a backup as \/etc\/notes~ \[Replace \/etc\/notes\]$/m)
     assert.match(text, /^warning: notes: the notes index will be rebuilt at the next boot$/m)
   })

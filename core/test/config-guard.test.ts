@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sinon from 'sinon'
-import { CHANGED_FILE, LocalHost, type Change, type ConfigCheck, type ExecResult } from '@twinsync/sdk'
+import { CHANGED_FILE, CHANGED_UNIT, LocalHost, type Change, type ConfigCheck, type ExecResult } from '@twinsync/sdk'
 import { ConfigGuard, rejected } from '../src/apply/config-guard.js'
 
 const NGINX: ConfigCheck = { service: 'nginx', paths: ['/etc/nginx/**'], argv: ['nginx', '-t'], units: ['nginx.service'] }
@@ -72,16 +72,41 @@ describe('config guard: check before live, put back on failure', () => {
     assert.match(result.outputTail ?? '', /unknown directive "broken"/)
   })
 
-  it('does not judge with a checker that already fails on the live configuration, and says so', async () => {
+  it('with a checker that already fails on the live configuration: passes a change it says nothing new about (with a warning), rejects one that adds a complaint', async () => {
     const changes = [write('/etc/nginx/nginx.conf', 'new\n')]
     const guard = new ConfigGuard(host, [NGINX], changes)
     const [group] = guard.groupsOf(changes)
     assert.ok(group)
     await guard.remember(changes)
-    execAnswers(() => ({ code: 1, out: 'nginx: [emerg] open() "/run/nginx.pid" failed\n' }))
-    const warning = await guard.baseline(group)
-    assert.equal(warning?.code, 'CONFIG_NOT_CHECKED')
-    assert.match(warning?.summary ?? '', /`nginx -t` already fails on the live configuration, so it cannot judge the change: nginx: \[emerg\] open\(\) "\/run\/nginx.pid" failed/)
+    const live = 'nginx: [emerg] open() "/run/nginx.pid" failed (2: No such file)\n'
+    execAnswers(() => ({ code: 1, out: live }))
+    assert.equal(await guard.baseline(group), undefined, 'the group is still checked')
+    const same = await guard.check(group, changes)
+    assert.equal(same.ok, true)
+    assert.equal(same.unjudged?.code, 'CONFIG_NOT_CHECKED')
+    assert.match(same.unjudged?.summary ?? '', /`nginx -t` already fails on the live configuration, and says nothing new about the change, so it cannot judge it: nginx: \[emerg\] open\(\) "\/run\/nginx.pid" failed/)
+    sinon.restore()
+    execAnswers(() => ({ code: 1, out: `nginx: [emerg] unknown directive "bogus" in /etc/nginx/nginx.conf:12\n${live}` }))
+    const worse = await guard.check(group, changes)
+    assert.equal(worse.ok, false, 'a new complaint is the change\'s doing')
+    assert.equal(worse.unjudged, undefined)
+  })
+
+  it('rejects a new configuration the checker gives no answer on, with CONFIG_CHECK_TIMEOUT, even when it hung on the live one too', async () => {
+    const changes = [write('/etc/nginx/nginx.conf', 'new\n')]
+    const guard = new ConfigGuard(host, [{ ...NGINX, timeoutMs: 200 }], changes)
+    const [group] = guard.groupsOf(changes)
+    assert.ok(group)
+    await guard.remember(changes)
+    sinon.stub(host, 'exec').resolves({ command: 'nginx', args: ['-t'], exitCode: 124, stdout: '', stderr: '', timedOut: true })
+    assert.equal(await guard.baseline(group), undefined)
+    const run = await guard.check(group, changes)
+    assert.equal(run.ok, false)
+    assert.equal(run.timedOut, true)
+    const result = rejected(changes[0] as Change, group, run, [])
+    assert.equal(result.message, '`nginx -t` did not finish on the new nginx configuration; the previous files are back; nginx.service left alone')
+    assert.equal(result.outputTail, '(no answer within 0.2 s: killed)')
+    assert.equal(result.diagnostics?.[0]?.code, 'CONFIG_CHECK_TIMEOUT')
   })
 
   it('runs a per-file checker on each changed file, in the target', async () => {
@@ -93,6 +118,18 @@ describe('config guard: check before live, put back on failure', () => {
     const run = await guard.check(group, changes)
     assert.equal(run.ok, true)
     assert.deepEqual(exec.firstCall.args, ['systemd-analyze', ['verify', '/etc/systemd/system/a.service'], { inTarget: true, timeoutMs: 60_000 }])
+  })
+
+  it('verifies a drop-in as part of its unit (a drop-in alone is no unit systemd-analyze can verify)', async () => {
+    const checks = [{ service: 'systemd units', paths: ['/etc/systemd/system/*.service.d/*.conf'], argv: ['systemd-analyze', 'verify', '--man=no', CHANGED_UNIT] }]
+    const changes = [write('/etc/systemd/system/cron.service.d/override.conf', '[Service]\n')]
+    const guard = new ConfigGuard(host, checks, changes)
+    const [group] = guard.groupsOf(changes)
+    assert.ok(group)
+    const exec = execAnswers(() => ({ code: 0 }))
+    const run = await guard.check(group, changes)
+    assert.equal(run.command, 'systemd-analyze verify --man=no cron.service')
+    assert.deepEqual(exec.firstCall.args[1], ['verify', '--man=no', 'cron.service'])
   })
 
   it('keeps the previous state of a file a reload follows, so a failed reload can put it back', async () => {

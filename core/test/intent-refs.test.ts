@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
+import { statSync } from 'node:fs'
 import { mkdtemp, rm, writeFile, mkdir, access } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,6 +10,9 @@ import { dropStaleRefLock } from '../src/twin/git.js'
 describe("TwinSync's own refs after a killed git update-ref", () => {
   let dir: string
   let commit: string
+  /** As ref-update.ts records the locks it takes (names, inodes, the run): here a run that is gone. */
+  const recordedByDeadRun = (...names: string[]) =>
+    writeFile(join(dir, '.git', 'twinsync', 'ref-locks.json'), JSON.stringify({ pid: 2 ** 30, startTime: null, bootId: null, locks: names.map((name) => ({ name, ino: statSync(join(dir, '.git', name)).ino })) }))
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'twinsync-refs-'))
     const git = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim()
@@ -17,10 +21,12 @@ describe("TwinSync's own refs after a killed git update-ref", () => {
     git('add', 'a')
     git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'one')
     commit = git('rev-parse', 'HEAD')
-    // What `kill -9` of update-ref leaves: the ref's lock file, holding nothing.
+    // What `kill -9` of a run moving the refs leaves: the ref's lock file, holding nothing, and its record of it.
     await mkdir(join(dir, '.git', 'refs', 'twinsync'), { recursive: true })
+    await mkdir(join(dir, '.git', 'twinsync'), { recursive: true })
     await writeFile(join(dir, '.git', `${OBSERVED_REF}.lock`), '')
     await writeFile(join(dir, '.git', `${INTENDED_REF}.lock`), '')
+    await recordedByDeadRun(`${OBSERVED_REF}.lock`, `${INTENDED_REF}.lock`)
   })
   afterEach(() => rm(dir, { recursive: true, force: true }))
 
@@ -34,8 +40,22 @@ describe("TwinSync's own refs after a killed git update-ref", () => {
     await rm(join(dir, '.git', `${INTENDED_REF}.lock`))
     await setRef(dir, INTENDED_REF, commit, 'intent')
     await writeFile(join(dir, '.git', `${INTENDED_REF}.lock`), '')
+    await recordedByDeadRun(`${INTENDED_REF}.lock`)
     await deleteRef(dir, INTENDED_REF)
     assert.equal(await readRef(dir, INTENDED_REF), undefined)
+    await assert.rejects(access(join(dir, '.git', 'logs', INTENDED_REF)), 'its reflog goes with it, as with git update-ref -d')
+  })
+
+  it('never removes a lock of its own refs it cannot prove a dead run left (a git gc packing refs): TWIN_REF_LOCKED, the ref unchanged', async () => {
+    await rm(join(dir, '.git', 'twinsync', 'ref-locks.json'))
+    const error = await setRef(dir, OBSERVED_REF, commit, 'snapshot').then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; nextStep?: string },
+    )
+    assert.equal(error?.code, 'TWIN_REF_LOCKED')
+    assert.match(error?.nextStep ?? '', /rm .*refs\/twinsync\/observed\.lock/)
+    await access(join(dir, '.git', `${OBSERVED_REF}.lock`))
+    assert.equal(await readRef(dir, OBSERVED_REF), undefined)
   })
 
   it('never touches a lock of a ref that is not its own', async () => {
@@ -48,6 +68,7 @@ describe("TwinSync's own refs after a killed git update-ref", () => {
     await writeFile(join(dir, '.git', 'HEAD.lock'), '')
     await writeFile(join(dir, '.git', 'refs', 'heads', 'main.lock'), '')
     await writeFile(join(dir, '.git', 'config.lock'), '')
+    await recordedByDeadRun('HEAD.lock', 'refs/heads/main.lock')
     assert.equal(await dropStaleRefLock(dir, 'HEAD'), '.git/HEAD.lock')
     assert.equal(await dropStaleRefLock(dir, 'refs/heads/main'), '.git/refs/heads/main.lock')
     assert.equal(await dropStaleRefLock(dir, 'refs/heads/main'), undefined, 'nothing left to remove')

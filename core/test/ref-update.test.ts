@@ -31,6 +31,7 @@ describe('refs moved without git update-ref', () => {
     for (const name of ['HEAD', 'refs/heads/main']) assert.match(log(name), new RegExp(`^${second} ${first} TwinSync <twinsync@localhost> \\d+ [+-]\\d{4}\\ttwinsync: snapshot$`))
     assert.equal(git('reflog', '-1', '--format=%H %gs'), `${first} twinsync: snapshot`)
     assert.equal(existsSync(join(dir, '.git', 'HEAD.lock')) || existsSync(join(dir, '.git', 'refs/heads/main.lock')), false, 'no lock left')
+    assert.equal(existsSync(join(dir, '.git', 'twinsync', 'ref-locks.json')), false, 'nor its record of them')
     assert.equal(git('fsck', '--no-progress'), '')
   })
 

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { access, link, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { hostname } from 'node:os'
 import { settleSnapshot, snapshotUnsettled } from '../src/twin/atomic-snapshot.js'
 import { lockTempName, lockTempOfDeadRun, startTimeOf } from '../src/twin/twin-lock.js'
@@ -20,20 +20,49 @@ describe('a snapshot killed during its HEAD move', () => {
   })
   afterEach(() => rm(dir, { recursive: true, force: true }))
 
-  it("removes the HEAD and branch locks its killed update-ref left, says so, and the next ref update works", async () => {
+  /** The move record of a snapshot whose HEAD never moved, and the HEAD and branch locks of its move. */
+  const killedMove = async (recordedBy?: { pid: number; startTime: string | null }) => {
     const branch = git('symbolic-ref', 'HEAD')
     const head = git('rev-parse', 'HEAD')
     await mkdir(join(dir, '.git', 'twinsync'), { recursive: true })
-    // The move record of a snapshot whose HEAD never moved, and update-ref's locks.
     await writeFile(join(dir, '.git', 'twinsync', 'snapshot-in-progress.json'), JSON.stringify({ parent: head, commit: '0'.repeat(40), updates: [], removals: [] }))
     await writeFile(join(dir, '.git', 'HEAD.lock'), '')
     await writeFile(join(dir, '.git', `${branch}.lock`), '')
+    if (recordedBy !== undefined) {
+      // As ref-update.ts records the locks it takes: names, inodes, the run.
+      const locks = ['HEAD.lock', `${branch}.lock`].map((name) => ({ name, ino: statSync(join(dir, '.git', name)).ino }))
+      await writeFile(join(dir, '.git', 'twinsync', 'ref-locks.json'), JSON.stringify({ ...recordedBy, bootId: null, locks }))
+    }
+    return { branch, head }
+  }
+
+  it('removes the HEAD and branch locks a killed run recorded as its own, says so, and the next ref update works', async () => {
+    const { branch, head } = await killedMove({ pid: 2 ** 30, startTime: null })
     const settled = await settleSnapshot(dir)
     assert.deepEqual(settled, { finished: false, discarded: true, tempFiles: ['.git/HEAD.lock', `.git/${branch}.lock`] })
     await assert.rejects(access(join(dir, '.git', 'HEAD.lock')))
     git('update-ref', branch, head)
     assert.deepEqual(await settleSnapshot(dir), { finished: false, discarded: false, tempFiles: [] })
   })
+
+  for (const [who, recordedBy] of [
+    ['not recorded (a git a person runs in the twin, or a second TwinSync waiting)', undefined],
+    ['recorded by a run that is still alive', { pid: process.pid, startTime: startTimeOf(process.pid) }],
+  ] as const) {
+    it(`never removes a HEAD or branch lock ${who}: TWIN_REF_LOCKED with the command to remove it, nothing changed`, async () => {
+      const { branch } = await killedMove(recordedBy)
+      const error = await settleSnapshot(dir).then(
+        () => undefined,
+        (e: unknown) => e as { code?: string; nextStep?: string; exitCode?: number },
+      )
+      assert.equal(error?.code, 'TWIN_REF_LOCKED')
+      assert.equal(error?.exitCode, 2)
+      assert.match(error?.nextStep ?? '', /If no git command is running in the twin \(`pgrep -a git`\), remove the stale lock: rm .*\.git\/HEAD\.lock; then run the command again\./)
+      await access(join(dir, '.git', 'HEAD.lock'))
+      await access(join(dir, '.git', `${branch}.lock`))
+      await access(join(dir, '.git', 'twinsync', 'snapshot-in-progress.json'))
+    })
+  }
 
   it("removes the lock's temp file a run killed while taking the lock left, young or old; a live run's stays", async () => {
     const state = join(dir, '.git', 'twinsync')
@@ -55,6 +84,22 @@ describe('a snapshot killed during its HEAD move', () => {
     await access(join(state, '.lock.twinsync-cccccccccccc')) // unreadable and young: maybe being written
     await access(join(state, `.lock.${process.pid}-${boot}.twinsync-eeeeeeeeeeee`))
     await access(join(state, `.lock.${2 ** 30}-${other}.twinsync-ffffffffffff`))
+  })
+
+  it("removes the provider cache temp files a dead run of this boot left; a live run's, another boot's and unnamed ones stay", async () => {
+    const cache = join(dir, '.git', 'twinsync', 'cache', 'files')
+    await mkdir(cache, { recursive: true })
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replace(/-/g, '').slice(0, 8)
+    const other = boot.startsWith('0') ? `1${boot.slice(1)}` : `0${boot.slice(1)}`
+    // FileCache names its temp files as the lock's are named (lockTempName): the pid and boot of the run writing it.
+    const live = basename(lockTempName(join(cache, 'stat-cache')))
+    assert.match(live, new RegExp(`^\\.stat-cache\\.${process.pid}-${boot}\\.twinsync-[0-9a-f]{12}$`))
+    const dead = `.stat-cache.${2 ** 30}-${boot}.twinsync-aaaaaaaaaaaa`
+    for (const name of [dead, live, `.stat-cache.${2 ** 30}-${other}.twinsync-bbbbbbbbbbbb`, '.key.twinsync-cccccccccccc', 'stat-cache']) await writeFile(join(cache, name), 'x')
+    const settled = await settleSnapshot(dir)
+    assert.deepEqual(settled.tempFiles, [join('.git', 'twinsync', 'cache', 'files', dead)])
+    await assert.rejects(access(join(cache, dead)))
+    for (const name of [live, `.stat-cache.${2 ** 30}-${other}.twinsync-bbbbbbbbbbbb`, '.key.twinsync-cccccccccccc', 'stat-cache']) await access(join(cache, name))
   })
 
   it("a swap of the private index killed between its link and its rename (no move recorded: resetIndex's) is seen as unsettled and finished by settling", async () => {

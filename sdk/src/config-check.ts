@@ -3,6 +3,24 @@ import type { Provider } from './provider.js'
 
 /** In a checker's argument list, replaced by each changed file of the group (one run per file). */
 export const CHANGED_FILE = '{file}'
+/**
+ * In a checker's argument list, replaced by the systemd unit each changed file is part of (one
+ * run per file): a unit file's own path, and for a drop-in (`/etc/systemd/system/x.service.d/y.conf`)
+ * the name of its unit (`x.service`), which `systemd-analyze verify` loads with its drop-ins: a
+ * drop-in alone is not a unit it can verify.
+ */
+export const CHANGED_UNIT = '{unit}'
+
+/** Does the checker run once per changed file (its arguments name the file or its unit)? */
+export function runsPerFile(argv: readonly string[]): boolean {
+  return argv.includes(CHANGED_FILE) || argv.includes(CHANGED_UNIT)
+}
+
+/** What CHANGED_UNIT becomes for a path: the unit file itself, or the unit a drop-in belongs to. */
+export function unitOfPath(path: string): string {
+  const folder = path.split('/').at(-2) ?? ''
+  return /\.[a-z]+\.d$/.test(folder) ? folder.slice(0, -2) : path
+}
 
 /**
  * How one service's configuration is checked before it goes live. Apply groups the files a plan
@@ -21,6 +39,27 @@ export interface ConfigCheck {
    * Without it the service has no checker: its files are grouped (for reload and rollback) only.
    */
   readonly argv?: readonly string[]
+  /**
+   * What a person reads as the command when argv is long (a fixed `sh -c` script): shown in
+   * messages instead of argv, with CHANGED_FILE replaced by the file.
+   */
+  readonly shown?: string
+  /**
+   * Output that rejects the configuration even when the checker exits 0: `systemd-analyze
+   * verify` only logs a bad line of a drop-in (`FILE:LINE: ...`), and systemd then ignores it.
+   */
+  readonly rejectsOutput?: RegExp
+  /** Environment the checker needs besides PATH and the C.UTF-8 locale. */
+  readonly env?: Readonly<Record<string, string>>
+  /** The checker's time limit in milliseconds (default 60 s); past it the change is rejected. */
+  readonly timeoutMs?: number
+  /**
+   * A check of one file's new content before it is written, for files that lock people out when
+   * broken even for a moment (sudoers, sshd_config): `argv` with CHANGED_FILE is run on a temp
+   * file beside the real one, at plan time and again just before the write. `paths` narrows it
+   * (an sshd drop-in is no complete configuration to check alone); by default all of `paths`.
+   */
+  readonly newContent?: { readonly argv: readonly string[]; readonly paths?: readonly string[] }
   /** systemd units that read these files, reloaded (or restarted) after a change when they run. */
   readonly units?: readonly string[]
 }
@@ -36,6 +75,11 @@ export interface ConfigChecker {
 
 export function isConfigChecker(provider: Provider): provider is Provider & ConfigChecker {
   return Array.isArray((provider as Partial<ConfigChecker>).configChecks)
+}
+
+/** The first check with a new-content checker for `path` (see ConfigCheck.newContent). */
+export function newContentCheckFor(checks: readonly ConfigCheck[], path: string): ConfigCheck | undefined {
+  return checks.find((c) => c.newContent !== undefined && (c.newContent.paths ?? c.paths).some((p) => matcher(p).test(path)))
 }
 
 /** The checks whose paths match `path`, in the order given. */

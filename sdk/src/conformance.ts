@@ -37,7 +37,18 @@ export interface ConformanceOptions {
   hostileName?: string
   /** Put the hostile name into the collected documents where your domain reads a name. */
   hostileEdit?: (documents: readonly TwinDocument[], name: string) => TwinDocument[]
+  /**
+   * Documents to lay over the collected ones that ask for something outside what your provider
+   * manages on the test root (a path outside your claims or include set, one you ignore). The
+   * twin is untrusted: the kit plans them and checks that `outOfScope` names every change they
+   * give (so the host leaves it out of the plan and refuses a plan holding it) and that `apply`
+   * refuses such a change before it touches anything.
+   */
+  outsideEdit?: (documents: readonly TwinDocument[]) => TwinDocument[]
 }
+
+/** Where the kit's forged change points: no provider manages it on a test root. */
+const OUTSIDE_DIR = '/twinsync-conformance-outside'
 
 const HOSTILE = '-rf; touch /tmp/twinsync-pwned $(id) `id` ../../etc'
 
@@ -110,7 +121,10 @@ export async function checkConformance(provider: Provider, ctx: ProviderContext,
     problems.push(`diff(load(collect()), collect()) is not empty (${same.changes.map((c) => c.id).join(', ')}): an unchanged machine must plan nothing`)
   }
 
-  if (options.edit === undefined) return problems
+  if (options.edit === undefined) {
+    await checkScope(provider, ctx, first.documents, first.state, [], options, problems)
+    return problems
+  }
   const desiredDocs = overlay(first.documents, options.edit(first.documents))
   const changes = await planned(provider, ctx, desiredDocs, first.state, problems)
   if (changes === undefined) return problems
@@ -123,6 +137,7 @@ export async function checkConformance(provider: Provider, ctx: ProviderContext,
   }
 
   await checkHostile(provider, ctx, first.documents, first.state, changes, options, problems)
+  await checkScope(provider, ctx, first.documents, first.state, changes, options, problems)
 
   if (options.apply !== true || changes.length === 0 || problems.length > 0) return problems
   const applied = await attempt(problems, 'apply()', () => provider.apply({ changes, ctx }))
@@ -249,6 +264,105 @@ async function checkHostile(
   } else if (!threw && results.find((r) => r.id === forged.id)?.status !== 'failed') {
     problems.push(`apply() accepted a change naming ${JSON.stringify(name)}: refuse it (throw TwinSyncError('NAME_INVALID', …) or report it failed)`)
   }
+}
+
+/**
+ * The twin may ask for anything: what lies outside what the provider manages must be named by
+ * its `outOfScope` (the host then leaves it out of the plan, and refuses a plan holding it) and
+ * refused by its `apply`. Checked: outOfScope leaves the provider's own plan alone and names
+ * each change it flags, with a next step; the author's `outsideEdit` asks are named and refused;
+ * a change of the provider's own moved to a path outside its claims (or, with outOfScope, to a
+ * made-up top folder) is named and refused.
+ */
+async function checkScope(
+  provider: ApplicableProvider,
+  ctx: ProviderContext,
+  collected: readonly TwinDocument[],
+  actual: unknown,
+  own: readonly Change[],
+  options: ConformanceOptions,
+  problems: string[],
+): Promise<void> {
+  const scope = provider.outOfScope?.bind(provider)
+  const ask = async (changes: readonly Change[]): Promise<Set<string> | undefined> => {
+    if (scope === undefined || changes.length === 0) return new Set()
+    const said = await attempt(problems, 'outOfScope()', () => scope({ changes, ctx }))
+    if (said === undefined) return undefined
+    const asked = new Set(changes.map((c) => c.id))
+    for (const d of said) {
+      if (d.change === undefined || !asked.has(d.change)) {
+        problems.push(`outOfScope() returned a diagnostic that names no change it was asked about (${d.code}: ${d.summary}): set change to the id of the change it concerns; the host leaves out only changes named that way`)
+      } else if (d.severity !== 'warning' || d.detail === undefined || d.detail === '') {
+        problems.push(`outOfScope()'s diagnostic for ${d.change} must be a warning with a next step in detail (what to do if it was meant): the plan shows it beside the change it leaves out`)
+      }
+    }
+    return new Set(said.flatMap((d) => (d.change === undefined ? [] : [d.change])))
+  }
+  if (own.length > 0) {
+    const flagged = await ask(own)
+    const mine = own.filter((c) => flagged?.has(c.id) === true)
+    if (mine.length > 0) {
+      problems.push(`outOfScope() names changes your own diff planned from the edited twin (${mine.map((c) => c.id).join(', ')}): what diff plans on this machine must be in scope, or the host leaves it out of every plan`)
+    }
+  }
+
+  // The asks outside the scope: the author's, then the kit's own forged one.
+  const outside: Change[] = []
+  if (options.outsideEdit !== undefined) {
+    const docs = overlay(collected, options.outsideEdit(collected))
+    const loaded = await attempt(problems, 'load() of the outsideEdit documents', () => provider.load({ ctx, twin: new MemoryTwin(docs) }))
+    const diff = loaded?.state === undefined ? undefined : await attempt(problems, 'diff() of the outsideEdit documents', async () => provider.diff({ desired: loaded.state, actual, ctx }))
+    if (diff !== undefined) {
+      if (diff.changes.length === 0 && ![...(loaded?.diagnostics ?? []), ...diff.diagnostics].some((d) => d.severity !== 'info')) {
+        problems.push('the outsideEdit documents planned nothing and said nothing: a twin asking for something outside your scope must be named (outOfScope, or a warning from load or diff), never dropped silently')
+      }
+      if (diff.changes.length > 0 && scope === undefined) {
+        problems.push(`the outsideEdit documents planned ${diff.changes.map((c) => c.id).join(', ')} and your provider has no outOfScope(): a twin asking for something outside what it manages is planned like any other change; implement outOfScope to name such changes (one warning each, change: its id, with a next step)`)
+      }
+      outside.push(...diff.changes)
+    }
+  }
+  const forged = forgedOutside(provider, ctx, own[0], scope !== undefined)
+  if (forged !== undefined) outside.push(forged)
+  if (outside.length === 0) return
+  if (scope !== undefined) {
+    const flagged = await ask(outside)
+    const missed = outside.filter((c) => flagged?.has(c.id) !== true)
+    if (flagged !== undefined && missed.length > 0) {
+      problems.push(`outOfScope() did not name ${missed.map((c) => `${c.id} (${c.resource})`).join(', ')}, outside what your provider manages: name every such change, or the host plans and applies it`)
+    }
+  }
+  for (const change of outside) {
+    const { host, touched } = guardedHost(ctx.host)
+    let threw = false
+    let results: readonly ChangeResult[] = []
+    try {
+      results = (await provider.apply({ changes: [change], ctx: { ...ctx, host } })).results
+    } catch {
+      threw = true
+    }
+    if (touched.length > 0) {
+      problems.push(`apply() of ${change.id}, outside what your provider manages, called ${touched.slice(0, 3).join(', ')}: check each change against your scope in apply too, before the first program runs or file is written`)
+    } else if (!threw && results.find((r) => r.id === change.id)?.status !== 'failed') {
+      problems.push(`apply() accepted ${change.id}, outside what your provider manages: report it failed (or throw a TwinSyncError) without touching anything`)
+    }
+  }
+}
+
+/**
+ * One of the provider's own changes moved to a path it does not manage: outside its claims, or
+ * (for a provider that judges its scope with outOfScope) under a made-up top folder. Undefined
+ * when the change names no machine path, or the provider has neither claims nor outOfScope.
+ */
+function forgedOutside(provider: Provider, ctx: ProviderContext, sample: Change | undefined, judges: boolean): Change | undefined {
+  if (sample === undefined) return undefined
+  const data = sample.data as { path?: unknown } | undefined
+  const path = typeof data?.path === 'string' && data.path.startsWith('/') ? data.path : sample.resource.startsWith('/') ? sample.resource : undefined
+  if (path === undefined) return undefined
+  const moved = `${OUTSIDE_DIR}/${path.slice(path.lastIndexOf('/') + 1) || 'x'}`
+  const claimed = (provider.claims ?? []).length > 0 && ctx.claims.ownerOf(path) === provider.name && ctx.claims.ownerOf(moved) !== provider.name
+  if (!claimed && !judges) return undefined
+  return { ...sample, id: sample.id.split(path).join(moved), resource: sample.resource.split(path).join(moved), data: replaceStrings(sample.data, path, moved) }
 }
 
 /** A host that refuses (and records) every program run (read-only ones too) and every write. */

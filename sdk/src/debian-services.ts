@@ -1,4 +1,4 @@
-import { CHANGED_FILE, type ConfigCheck } from './config-check.js'
+import { CHANGED_FILE, CHANGED_UNIT, type ConfigCheck } from './config-check.js'
 
 /**
  * The one table of which service reads which files on a Debian server: the files each reads
@@ -18,19 +18,57 @@ import { CHANGED_FILE, type ConfigCheck } from './config-check.js'
  * Where a checker reads one main file that includes the others (nginx, nftables, haproxy), it
  * checks that main file, so a changed fragment is judged as part of the whole configuration.
  */
+const UNIT_TYPES = ['service', 'socket', 'timer', 'path', 'mount', 'automount', 'target', 'slice', 'swap'] as const
+
+/**
+ * The postgresql checker, a fixed script (the changed file is its only argument, never part of
+ * the script): the cluster of the file (`/etc/postgresql/VERSION/CLUSTER/...`, names checked
+ * before use) is parsed by its own server binary as the postgres user (`postgres -C` reads
+ * postgresql.conf and its includes and rejects an unknown parameter or a bad value, without the
+ * data directory or a running server). pg_hba.conf and pg_ident.conf are parsed only by a running
+ * server: when the cluster answers, its pg_hba_file_rules and pg_ident_file_mappings views (which
+ * read the files on disk now) must show no error. A file outside a cluster folder has nothing to check.
+ */
+const POSTGRESQL_CHECK = [
+  'rest=${1#/etc/postgresql/}; v=${rest%%/*}; rest=${rest#*/}; c=${rest%%/*}',
+  'case $v in ""|*[!0-9.]*) exit 0;; esac',
+  'case $c in ""|.|..|*[!A-Za-z0-9_.-]*) exit 0;; esac',
+  'dir=/etc/postgresql/$v/$c; bin=/usr/lib/postgresql/$v/bin',
+  '[ -f "$dir/postgresql.conf" ] && [ -x "$bin/postgres" ] || exit 0',
+  'runuser -u postgres -- "$bin/postgres" -D "$dir" -C data_directory >/dev/null || exit 1',
+  'port=$(runuser -u postgres -- "$bin/postgres" -D "$dir" -C port) || exit 1',
+  `q="select 'pg_hba.conf line ' || line_number || ': ' || error from pg_hba_file_rules where error is not null union all select 'pg_ident.conf line ' || line_number || ': ' || error from pg_ident_file_mappings where error is not null"`,
+  'out=$(runuser -u postgres -- psql -p "$port" -d postgres -XAtqw -c "$q" 2>/dev/null) || exit 0',
+  '[ -z "$out" ] || { printf "%s\\n" "$out"; exit 1; }',
+].join('\n')
+
 export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
   { service: 'nginx', paths: ['/etc/nginx/**'], argv: ['nginx', '-t'], units: ['nginx.service'] },
   { service: 'apache2', paths: ['/etc/apache2/**'], argv: ['apache2ctl', 'configtest'], units: ['apache2.service'] },
   // sshd -t also loads the host keys and moduli, which sshd reads at start.
-  { service: 'sshd', paths: ['/etc/ssh/sshd_config', '/etc/ssh/sshd_config.d/**', '/etc/ssh/moduli', '/etc/ssh/ssh_host_*'], argv: ['sshd', '-t'], units: ['ssh.service'] },
-  { service: 'sudo', paths: ['/etc/sudoers', '/etc/sudoers.d/*'], argv: ['visudo', '-c'] },
+  {
+    service: 'sshd',
+    paths: ['/etc/ssh/sshd_config', '/etc/ssh/sshd_config.d/**', '/etc/ssh/moduli', '/etc/ssh/ssh_host_*'],
+    argv: ['sshd', '-t'],
+    // Drop-ins under sshd_config.d are fragments; only the main file can be checked alone.
+    newContent: { argv: ['sshd', '-t', '-f', CHANGED_FILE], paths: ['/etc/ssh/sshd_config'] },
+    units: ['ssh.service'],
+  },
+  { service: 'sudo', paths: ['/etc/sudoers', '/etc/sudoers.d/*'], argv: ['visudo', '-c'], newContent: { argv: ['visudo', '-c', '-f', CHANGED_FILE] } },
   { service: 'postfix', paths: ['/etc/postfix/**'], argv: ['postfix', 'check'], units: ['postfix.service'] },
   { service: 'haproxy', paths: ['/etc/haproxy/**'], argv: ['haproxy', '-c', '-f', '/etc/haproxy/haproxy.cfg'], units: ['haproxy.service'] },
   { service: 'nftables', paths: ['/etc/nftables.conf', '/etc/nftables.d/**'], argv: ['nft', '-c', '-f', '/etc/nftables.conf'], units: ['nftables.service'] },
   {
+    // Unit files and their drop-ins (a drop-in is verified as part of its unit). --man=no: a
+    // unit's Documentation=man: page is not configuration, and a server without man-db would
+    // fail every unit that names one, so the checker could judge nothing.
     service: 'systemd units',
-    paths: ['/etc/systemd/system/*.service', '/etc/systemd/system/*.socket', '/etc/systemd/system/*.timer', '/etc/systemd/system/*.path', '/etc/systemd/system/*.mount'],
-    argv: ['systemd-analyze', 'verify', CHANGED_FILE],
+    paths: [...UNIT_TYPES.map((t) => `/etc/systemd/system/*.${t}`), ...UNIT_TYPES.map((t) => `/etc/systemd/system/*.${t}.d/*.conf`)],
+    argv: ['systemd-analyze', 'verify', '--man=no', CHANGED_UNIT],
+    // A bad line of a drop-in is only logged, and systemd starts the unit without it.
+    rejectsOutput: /^\/[^\n:]+:\d+: /m,
+    // On a booted machine systemd's tools log to the journal, not to us: the output was empty.
+    env: { SYSTEMD_LOG_TARGET: 'console' },
   },
   { service: 'bind', paths: ['/etc/bind/**'], argv: ['named-checkconf'], units: ['named.service'] },
   { service: 'unbound', paths: ['/etc/unbound/**'], argv: ['unbound-checkconf'], units: ['unbound.service'] },
@@ -41,8 +79,15 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
   { service: 'squid', paths: ['/etc/squid/**'], argv: ['squid', '-k', 'parse'], units: ['squid.service'] },
   { service: 'keepalived', paths: ['/etc/keepalived/**'], argv: ['keepalived', '--config-test'], units: ['keepalived.service'] },
   { service: 'apt', paths: ['/etc/apt/apt.conf', '/etc/apt/apt.conf.d/*'], argv: ['apt-config', 'dump'] },
-  // No checker that runs without the cluster's data directory: grouped for reload and rollback.
-  { service: 'postgresql', paths: ['/etc/postgresql/**'], units: ['postgresql.service'] },
+  {
+    service: 'postgresql',
+    paths: ['/etc/postgresql/**'],
+    argv: ['sh', '-c', POSTGRESQL_CHECK, 'sh', CHANGED_FILE],
+    shown: 'postgres -C data_directory on the cluster of {file} (and pg_hba_file_rules, pg_ident_file_mappings when it runs)',
+    units: ['postgresql.service'],
+  },
+  { service: 'fstab', paths: ['/etc/fstab'], argv: ['findmnt', '--verify', '--tab-file', '/etc/fstab'] },
+  { service: 'logrotate', paths: ['/etc/logrotate.conf', '/etc/logrotate.d/*'], argv: ['logrotate', '--debug', '/etc/logrotate.conf'] },
   { service: 'mariadb', paths: ['/etc/mysql/**'], units: ['mariadb.service', 'mysql.service'] },
   // They re-read their configuration by themselves: a change is never a reason to restart them.
   { service: 'cron', paths: [], units: ['cron.service'] },

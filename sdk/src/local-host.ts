@@ -1,11 +1,13 @@
-import { accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs'
+import { accessSync, closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { chmod, lchown, lstat, mkdir, readFile, rm, symlink } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
 import { writeFileAtomic } from './atomic-write.js'
 import { TwinSyncError } from './errors.js'
 import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, FileType, HostPort, WriteOptions } from './host.js'
+import { plainQuery } from './plain-query.js'
 import { checkTargetPath, targetPathParts } from './target-path.js'
 import { isCapabilityText, isManagedXattr, parseXattrDump, xattrBytes, xattrValue } from './xattr.js'
+import { lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, statData, type StatData } from './stat-data.js'
 
 const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
@@ -71,18 +73,18 @@ export class LocalHost implements HostPort {
 
   async lstat(path: string): Promise<FileStat | undefined> {
     const hostPath = await this.unfollowed(path)
-    return this.seen(path, hostPath, statOrUndefined(lstatSync, hostPath))
+    return this.seen(path, hostPath, statOrUndefined(lstatData, hostPath))
   }
 
   async stat(path: string): Promise<FileStat | undefined> {
-    if (this.live) return statOrUndefined(statSync, await this.resolve(path))
+    if (this.live) return statOrUndefined(statData, await this.resolve(path))
     // Under a root, resolving the last name lstats it; when it is no symlink, that lstat is the
     // answer, and no second stat(2) of the same path is made (speed, issue 22: systemd's
     // unit-file cache stats 259 paths of the services root's /usr/lib every snapshot).
     const unfollowed = await this.unfollowed(path)
-    const own = this.seen(path, unfollowed, statOrUndefined(lstatSync, unfollowed))
+    const own = this.seen(path, unfollowed, statOrUndefined(lstatData, unfollowed))
     if (own === undefined || own.type !== 'symlink') return own
-    return statOrUndefined(statSync, await this.resolve(path))
+    return statOrUndefined(statData, await this.resolve(path))
   }
 
   async readdir(path: string): Promise<DirEntry[]> {
@@ -167,15 +169,20 @@ export class LocalHost implements HostPort {
     await rm(target, { recursive: true, force: true })
   }
 
-  /** A reading program runs exactly like any other here; the split matters to a dry run. */
-  query(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    return this.exec(command, args, options)
+  /**
+   * A reading program runs like any other here (the split matters to a dry run), but one with
+   * no input, time limit or cancel signal by a plain spawn instead of execa (plain-query.ts).
+   */
+  async query(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    if (options.input !== undefined || options.timeoutMs !== undefined || options.signal !== undefined) return this.exec(command, args, options)
+    const { file, argv, inChroot } = this.argvOf(command, args, options)
+    const result = await plainQuery(file, argv, { env: { PATH: SAFE_PATH, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ...options.env }, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) })
+    this.checkFound(command, inChroot, result.notFound, result.exitCode, result.stderr)
+    return { command, args: [...args], exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, timedOut: false }
   }
 
   async exec(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const inChroot = options.inTarget === true && !this.live
-    const file = inChroot ? 'chroot' : command
-    const argv = inChroot ? [this.root, command, ...args] : [...args]
+    const { file, argv, inChroot } = this.argvOf(command, args, options)
     const { execa } = await import('execa')
     const result = await execa(file, argv, {
       reject: false,
@@ -193,15 +200,7 @@ export class LocalHost implements HostPort {
       detached: true,
     })
     const stderr = String(result.stderr ?? '')
-    const missing =
-      (result as { code?: string }).code === 'ENOENT' ||
-      (inChroot && result.exitCode === 127 && /No such file or directory/.test(stderr))
-    if (missing) {
-      throw new TwinSyncError('COMMAND_NOT_FOUND', `${command} is not installed${inChroot ? ` in ${this.root}` : ''}`, {
-        nextStep: `Install the package that provides ${command}, then run the command again.`,
-        details: { command },
-      })
-    }
+    this.checkFound(command, inChroot, (result as { code?: string }).code === 'ENOENT', result.exitCode, stderr)
     if (options.signal?.aborted) throw new TwinSyncError('ABORTED', `Cancelled while running ${command}`)
     return {
       command,
@@ -210,6 +209,23 @@ export class LocalHost implements HostPort {
       stdout: String(result.stdout ?? ''),
       stderr,
       timedOut: result.timedOut === true,
+    }
+  }
+
+  /** The program and its arguments as spawned: through chroot for one in the target under a root. */
+  private argvOf(command: string, args: readonly string[], options: ExecOptions): { file: string; argv: string[]; inChroot: boolean } {
+    const inChroot = options.inTarget === true && !this.live
+    return { file: inChroot ? 'chroot' : command, argv: inChroot ? [this.root, command, ...args] : [...args], inChroot }
+  }
+
+  /** COMMAND_NOT_FOUND when the program (or, through chroot, the program in the target) is not there. */
+  private checkFound(command: string, inChroot: boolean, notFound: boolean, exitCode: number | undefined, stderr: string): void {
+    const missing = notFound || (inChroot && exitCode === 127 && /No such file or directory/.test(stderr))
+    if (missing) {
+      throw new TwinSyncError('COMMAND_NOT_FOUND', `${command} is not installed${inChroot ? ` in ${this.root}` : ''}`, {
+        nextStep: `Install the package that provides ${command}, then run the command again.`,
+        details: { command },
+      })
     }
   }
 
@@ -380,7 +396,8 @@ export class LocalHost implements HostPort {
     if (!follow) return candidate
     let target: string
     try {
-      if (lstatSync(this.hostPath(candidate), { throwIfNoEntry: false })?.isSymbolicLink() !== true) return candidate
+      const own = lstatData(this.hostPath(candidate))
+      if (own === undefined || (own.mode & S_IFMT) !== S_IFLNK) return candidate
       target = readlinkSync(this.hostPath(candidate))
     } catch (error) {
       if (isMissing(error)) return candidate
@@ -426,15 +443,42 @@ function readSmall(hostPath: string): Buffer | undefined {
   }
 }
 
-function statOrUndefined(fn: (p: string, options: { throwIfNoEntry: false }) => Stats | undefined, hostPath: string): FileStat | undefined {
-  let stats: Stats | undefined
+function statOrUndefined(fn: (p: string) => StatData | undefined, hostPath: string): FileStat | undefined {
+  let stats: StatData | undefined
   try {
-    stats = fn(hostPath, { throwIfNoEntry: false })
+    stats = fn(hostPath)
   } catch (error) {
     if (isMissing(error)) return undefined
     throw error
   }
-  return stats === undefined ? undefined : toFileStat(stats)
+  return stats === undefined ? undefined : fromStatData(stats)
+}
+
+/** A FileStat of stat-data.ts's numbers (speed: no Stats object, see there). */
+function fromStatData(s: StatData): FileStat {
+  return { type: typeOfMode(s.mode), mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino, dev: s.dev, nlink: s.nlink }
+}
+
+/** The file type of a mode's S_IFMT bits, as statType tells it from a Stats. */
+function typeOfMode(mode: number): FileType {
+  switch (mode & S_IFMT) {
+    case S_IFREG:
+      return 'file'
+    case S_IFDIR:
+      return 'directory'
+    case S_IFLNK:
+      return 'symlink'
+    case 0o010000:
+      return 'fifo'
+    case 0o140000:
+      return 'socket'
+    case 0o020000:
+      return 'char-device'
+    case 0o060000:
+      return 'block-device'
+    default:
+      return 'unknown'
+  }
 }
 
 export function toFileStat(s: Stats): FileStat {

@@ -45,7 +45,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 1
+export const SECRET_RULES_VERSION = 2
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -59,8 +59,20 @@ interface HandRule {
   file?: RegExp
   /** Not for texts whose path's last component matches. */
   notFile?: RegExp
+  /**
+   * Only for texts that hold one of these: most texts hold none, and the rule's expression is then
+   * neither compiled nor run (a first snapshot's texts of the services root: 2.3 MB).
+   */
+  hint?: readonly string[]
   /** Keep the match only when this says so (key and value shapes the regex cannot express). */
   accept?: (groups: Record<string, string | undefined>) => boolean
+  /**
+   * A match `accept` turns away whose value holds another assignment is searched again from the
+   * end of its key `k`: the value of `Environment=DB_PASSWORD=…`, of a JSON document's
+   * `"command": "… --password=…"` or of `primary_conninfo = '… password=…'` would otherwise be
+   * passed over whole with its key.
+   */
+  searchValue?: boolean
 }
 
 /** Words that make a key a credential when the key ends with them: `db_password`, `dbPassword`, `api-key`, `PrivateKey`. */
@@ -97,7 +109,24 @@ const CREDENTIAL_WORDS = [
   'presharedkey',
   'preshared_key',
   'preshared-key',
+  // sssd's ldap_default_authtok; Rails' SECRET_KEY_BASE; Laravel's APP_KEY; keys that encrypt or sign.
+  'authtok',
+  'key_base',
+  'app_key',
+  'encryption_key',
+  'signing_key',
+  'master_key',
+  'hmac_key',
 ] as const
+
+/**
+ * Credential words that end a key written in capitals without a separator: PGPASSWORD (libpq),
+ * DBPASSWORD. Not `PASSWD` (sudoers' `NOPASSWD: ALL`) nor `PASS` (`BYPASS`).
+ */
+const CAPITALS_WORDS = ['PASSWORD', 'PASSPHRASE', 'SECRET', 'TOKEN'] as const
+
+/** Whole keys that name a credential though they end with no credential word: environment variables tools read. */
+const CREDENTIAL_KEYS = new Set(['sshpass', 'rediscli_auth', 'pgpassword', 'mysql_pwd', 'requirepass', 'masterauth', 'masterpass'])
 
 /** Keys that end like a credential but name where one is kept, not the credential (systemd's LoadCredential=name:path). */
 const KEY_EXCEPTIONS = new Set(['loadcredential', 'importcredential', 'loadcredentialencrypted'])
@@ -111,13 +140,15 @@ const NOT_A_VALUE =
  * first question: most keys do not. The words are letters, digits, "-" and "_", literal in a
  * pattern; the keys the rules pass are ASCII.
  */
-const ENDS_LIKE_CREDENTIAL = new RegExp(`(?:${CREDENTIAL_WORDS.join('|')})["']*$`, 'i')
+const ENDS_LIKE_CREDENTIAL = new RegExp(`(?:${[...CREDENTIAL_WORDS, ...CREDENTIAL_KEYS].join('|')})["']*$`, 'i')
 
 function isCredentialKey(key: string): boolean {
   if (!ENDS_LIKE_CREDENTIAL.test(key)) return false
   const bare = key.replace(/^[-"'$@]+|["']+$/g, '')
   const lower = bare.toLowerCase()
   if (KEY_EXCEPTIONS.has(lower)) return false
+  if (CREDENTIAL_KEYS.has(lower)) return true
+  if (/^[A-Z0-9_]+$/.test(bare) && CAPITALS_WORDS.some((w) => bare.endsWith(w))) return true
   for (const word of CREDENTIAL_WORDS) {
     if (!lower.endsWith(word)) continue
     const at = bare.length - word.length
@@ -143,7 +174,17 @@ const HAND_RULES: readonly HandRule[] = [
   {
     id: 'private-key',
     description: 'private key',
-    pattern: /-{4,5} ?BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)? ?-{4,5}(?:\\n|\s)*(?<v>[\s\S]*?)(?:-{4,5} ?END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)? ?-{4,5}|$)/g,
+    // Also OpenVPN's static keys (tls-auth, tls-crypt): `-----BEGIN OpenVPN Static key V1-----`.
+    pattern:
+      /-{4,5} ?BEGIN (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN Static key V\d) ?-{4,5}(?:\\n|\s)*(?<v>[\s\S]*?)(?:-{4,5} ?END (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN Static key V\d) ?-{4,5}|$)/g,
+  },
+  {
+    id: 'private-key',
+    description: 'private key cut off at its start',
+    // A text that begins inside a key: a log's kept tail whose BEGIN line scrolled out, a part
+    // of a file. From the text's start (no BEGIN on the way) to the key's END.
+    pattern: /^(?<v>(?:(?!-{4,5} ?BEGIN )[\s\S])*?)-{4,5} ?END (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN Static key V\d) ?-{4,5}/g,
+    hint: ['PRIVATE KEY', 'OpenVPN Static key'],
   },
   {
     id: 'private-key',
@@ -202,7 +243,8 @@ const HAND_RULES: readonly HandRule[] = [
     id: 'password-hash',
     description: 'password hash',
     pattern:
-      /^[^:\s#]+:(?<v>(?:\$(?:1|2[abxy]?|5|6|y|gy|7|apr1|sha1|md5|argon2(?:id|i|d)?|pbkdf2[-a-z0-9]*|scrypt)\$[^:\s]{8,}|\{(?:SHA|SSHA|SHA256|SSHA256|SHA512|SSHA512|CRYPT|MD5|SMD5)\}[^:\s]{8,}))/gm,
+      /^[^:\s#]+:(?<v>(?:\$(?:1|2[abxy]?|5|6|y|gy|7|apr1|sha1|md5|argon2(?:id|i|d)?|pbkdf2[-a-z0-9]*|scrypt)\$[^:\s]{8,}|\{(?:SHA|SSHA|SHA256|SSHA256|SHA512|SSHA512|CRYPT|MD5|SMD5)\}[^:\s]{8,}|\{PLAIN\}[^:\s]+))/gm,
+    // `{PLAIN}`: nginx's auth_basic_user_file also takes a password in the clear.
   },
   { id: 'password-hash', description: 'htdigest password hash', pattern: /^[^:\s#]+:[^:\n]*:(?<v>[0-9a-f]{32})$/gm },
   {
@@ -225,7 +267,11 @@ const HAND_RULES: readonly HandRule[] = [
   {
     id: 'authorization-header',
     description: 'Authorization header',
-    pattern: /\b(?:Proxy-)?Authorization\s*[:=]\s*(?:(?:Bearer|Basic|Token|Digest|Negotiate)\s+)?(?<v>[A-Za-z0-9._~+/=-]{12,})/gi,
+    // Also set by a server's directive for an upstream, without `:` (`proxy_set_header
+    // Authorization "Basic …";`, `RequestHeader set Authorization "Bearer …"`): then only with a
+    // scheme, as prose says "Authorization required".
+    pattern:
+      /\b(?:Proxy-)?Authorization(?:\s*[:=]\s*(?:(?:Bearer|Basic|Token|Digest|Negotiate)\s+)?|[ \t]+["']?(?:Bearer|Basic|Token|Digest|Negotiate)[ \t]+)(?<v>[A-Za-z0-9._~+/=-]{12,})/gi,
   },
   { id: 'authorization-header', description: 'bearer token', pattern: /\bBearer\s+(?<v>[A-Za-z0-9._~+/-]{20,}=*)/g },
   {
@@ -235,6 +281,7 @@ const HAND_RULES: readonly HandRule[] = [
     notFile: /^nsswitch\.conf$/,
     pattern: new RegExp(String.raw`(?<![\w.-])(?<k>["']?[A-Za-z0-9_.$@-]{1,64}["']?)[ \t]*(?::=|=>|:|=)[ \t]*${VALUE}`, 'g'),
     accept: (g) => isCredentialKey(g.k ?? '') && isValue(g.v1 ?? g.v2 ?? g.v3),
+    searchValue: true,
   },
   {
     id: 'command-line-flag',
@@ -252,10 +299,58 @@ const HAND_RULES: readonly HandRule[] = [
     pattern: /\bmysql(?:dump|admin|import|check|show|slap)?\b[^\n]*?\s-p(?<v>[^\s'"]\S*)/g,
   },
   {
+    id: 'command-line-flag',
+    description: 'user and password on a command line',
+    // curl's `-u user:password` (also `-uuser:…`, `--user`, `--proxy-user`, `-U`); without a `:` curl asks for it.
+    pattern: /\bcurl\b[^\n]*?\s(?:-u|-U|--user|--proxy-user)(?:[ \t]+|=)?["']?[^\s:"']*:(?<v>[^\s"']+)/g,
+    accept: (g) => isValue(g.v),
+    hint: ['curl'],
+  },
+  {
+    id: 'command-line-flag',
+    description: 'password on a command line',
+    // sshpass -p PASSWORD; openssl's -passin/-passout pass:PASSWORD.
+    pattern: /\bsshpass\b[^\n]*?\s-p[ \t]*(?:"(?<v1>[^"\n]+)"|'(?<v2>[^'\n]+)'|(?<v3>[^\s"']+))|\s-pass(?:in|out)[ \t]+["']?pass:(?<v>[^\s"']+)/g,
+    hint: ['sshpass', '-pass'],
+  },
+  {
     id: 'credential-assignment',
     description: 'credential directive',
-    pattern: /^[ \t]*(?:requirepass|masterauth|masterpass|rpcpassword|wpa-psk|wpa-password)[ \t]+(?<v>\S+)/gm,
-    accept: (g) => isValue(g.v),
+    // One pass for every line-start directive that takes a credential without `=`:
+    // - a server's directive setting a variable or header whose name `k` names a credential:
+    //   nginx's `fastcgi_param DB_PASSWORD …;` and `proxy_set_header X-Api-Key …;`, Apache's
+    //   `SetEnv` and `RequestHeader set`, HAProxy's `http-request set-header`;
+    // - a directive that is a credential: redis, bitcoind, ifupdown's wpa-*, nslcd's `bindpw`,
+    //   keepalived's `auth_pass`, snmpd's communities (not the well-known `public`), BIND's key
+    //   `secret "…";`; not a bare `password`: PAM's stacks begin their lines with it;
+    // - HAProxy's `user NAME [insecure-]password …`.
+    pattern: new RegExp(
+      String.raw`^[ \t]*(?:(?:(?:proxy|grpc)_set_header|add_header|(?:fastcgi|uwsgi|scgi)_param|SetEnv|(?:Request)?Header[ \t]+(?:set|append|add|merge|setifempty)|http-(?:request|response)[ \t]+(?:set|add)-header)[ \t]+(?<k>[A-Za-z0-9_.-]{1,64})|(?<d>requirepass|masterauth|masterpass|rpcpassword|wpa-psk|wpa-password|(?:root)?bindpw|auth_pass|(?:ro|rw)community6?|community|secret)|(?<u>user)[ \t]+\S+[ \t]+(?:insecure-)?password)[ \t]+${VALUE}`,
+      'gim',
+    ),
+    accept: (g) => {
+      const value = g.v1 ?? g.v2 ?? g.v3
+      if (!isValue(value)) return false
+      if (g.k !== undefined) return isCredentialKey(g.k)
+      // The directive words as written (the expression ignores case for Apache's and HAProxy's).
+      if (g.d !== undefined) return g.d === g.d.toLowerCase() && value !== 'public'
+      return g.u === 'user'
+    },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'msmtp password',
+    file: /^\.?msmtprc$/,
+    pattern: new RegExp(String.raw`^[ \t]*password[ \t]+${VALUE}`, 'gm'),
+    accept: (g) => isValue(g.v1 ?? g.v2 ?? g.v3),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'IPsec shared secret',
+    // strongSwan/Libreswan ipsec.secrets: `[ids] : PSK "…"` (EAP, XAUTH and NTLM secrets alike).
+    pattern: new RegExp(String.raw`(?<!\S):[ \t]*(?:PSK|EAP|XAUTH|NTLM)[ \t]+${VALUE}`, 'g'),
+    hint: ['PSK', 'EAP', 'XAUTH', 'NTLM'],
+    accept: (g) => isValue(g.v1 ?? g.v2 ?? g.v3),
   },
 ]
 
@@ -314,11 +409,17 @@ function handSpans(text: string, path: string | undefined): Span[] {
   for (const rule of HAND_RULES) {
     if (rule.file !== undefined && !rule.file.test(name)) continue
     if (rule.notFile !== undefined && rule.notFile.test(name)) continue
+    if (rule.hint !== undefined && !rule.hint.some((h) => text.includes(h))) continue
     const { search, at } = compiled(rule.pattern)
     search.lastIndex = 0
-    for (const found of text.matchAll(search)) {
+    for (let found = search.exec(text); found !== null; found = search.exec(text)) {
+      if (found[0].length === 0) search.lastIndex++
       const groups = found.groups ?? {}
-      if (rule.accept !== undefined && !rule.accept(groups)) continue
+      if (rule.accept !== undefined && !rule.accept(groups)) {
+        const value = groups.v1 ?? groups.v2 ?? groups.v3 ?? ''
+        if (rule.searchValue === true && groups.k !== undefined && (value.includes('=') || value.includes(':'))) search.lastIndex = found.index + groups.k.length
+        continue
+      }
       // The same pattern from the same place finds the same match, now with its indices.
       at.lastIndex = found.index
       const match = at.exec(text)

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ApplicableProvider, Change, TwinDocument } from '../src/index.js'
-import { TwinSyncError, errorDiagnostic, stableStringify } from '../src/index.js'
+import { TwinSyncError, errorDiagnostic, stableStringify, warningDiagnostic } from '../src/index.js'
 import { checkConformance, createTestContext } from '../src/conformance-kit.js'
 
 interface Tags {
@@ -73,6 +73,84 @@ function tagsProvider(flaws: Flaw[] = []): ApplicableProvider<Tags> {
   }
 }
 
+type ScopeFlaw = 'no-out-of-scope' | 'apply-anywhere' | 'blind-out-of-scope' | 'flags-own' | 'unnamed'
+interface Notes {
+  files: Record<string, string>
+}
+const NOTES_DIR = '/etc/notes.d'
+
+/** A provider of the files under /etc/notes.d (it claims them), listed by path in system/notes.json, with the scope flaws asked for. */
+function notesProvider(flaws: ScopeFlaw[] = []): ApplicableProvider<Notes> {
+  const has = (f: ScopeFlaw) => flaws.includes(f)
+  const inside = (ctx: Parameters<ApplicableProvider['collect']>[0]['ctx'], path: string) => ctx.claims.ownerOf(path) === 'notes'
+  const provider: ApplicableProvider<Notes> = {
+    name: 'notes',
+    version: '1.0.0',
+    category: 'files',
+    description: 'notes',
+    twinPaths: ['system/notes.json'],
+    claims: [`${NOTES_DIR}/*`],
+    async detect({ ctx }) {
+      return { detected: (await ctx.host.stat(NOTES_DIR)) !== undefined, diagnostics: [] }
+    },
+    async collect({ ctx }) {
+      const files: Record<string, string> = {}
+      for (const e of (await ctx.host.readdir(NOTES_DIR)).sort((a, b) => (a.name < b.name ? -1 : 1))) files[`${NOTES_DIR}/${e.name}`] = (await ctx.host.readTextIfExists(`${NOTES_DIR}/${e.name}`)) ?? ''
+      return { state: { files }, documents: [{ path: 'system/notes.json', content: stableStringify({ files }) }], diagnostics: [] }
+    },
+    async load({ twin }) {
+      const text = await twin.readText('system/notes.json')
+      return { state: text === undefined ? undefined : (JSON.parse(text) as Notes), diagnostics: [] }
+    },
+    diff({ desired, actual }) {
+      const changes: Change[] = Object.entries(desired.files)
+        .filter(([path, text]) => actual.files[path] !== text)
+        .map(([path, text]) => ({ id: `notes:write:${path}`, provider: 'notes', category: 'files', operation: 'write', resource: path, summary: `write ${path}`, risk: 'low', data: { path, text } }))
+      return { changes, diagnostics: [] }
+    },
+    async apply({ changes, ctx }) {
+      const results = []
+      for (const c of changes) {
+        const { path, text } = c.data as { path: string; text: string }
+        if (!has('apply-anywhere') && !inside(ctx, path)) {
+          results.push({ id: c.id, status: 'failed' as const, message: `${path} is not under ${NOTES_DIR}` })
+          continue
+        }
+        if ((await ctx.host.readTextIfExists(path)) === text) {
+          results.push({ id: c.id, status: 'unchanged' as const })
+          continue
+        }
+        await ctx.host.writeFileAtomic(path, text)
+        results.push({ id: c.id, status: 'applied' as const })
+      }
+      return { results, diagnostics: [] }
+    },
+  }
+  if (has('no-out-of-scope')) return provider
+  provider.outOfScope = async ({ changes, ctx }) => {
+    if (has('blind-out-of-scope')) return []
+    return changes
+      .filter((c) => has('flags-own') || !inside(ctx, (c.data as { path: string }).path))
+      .map((c) =>
+        warningDiagnostic('NOTES_OUTSIDE', `${c.summary}: left out, not under ${NOTES_DIR}`, {
+          ...(has('unnamed') ? {} : { change: c.id }),
+          detail: `Keep notes under ${NOTES_DIR}.`,
+        }),
+      )
+  }
+  return provider
+}
+
+const addNote = (docs: readonly TwinDocument[]): TwinDocument[] => {
+  const state = JSON.parse(String(docs.find((d) => d.path === 'system/notes.json')?.content)) as Notes
+  return [{ path: 'system/notes.json', content: stableStringify({ files: { ...state.files, [`${NOTES_DIR}/b`]: 'note b\n' } }) }]
+}
+/** A forged twin: the notes list asks for root's authorized_keys. */
+const plantKey = (docs: readonly TwinDocument[]): TwinDocument[] => {
+  const state = JSON.parse(String(docs.find((d) => d.path === 'system/notes.json')?.content)) as Notes
+  return [{ path: 'system/notes.json', content: stableStringify({ files: { ...state.files, '/root/.ssh/authorized_keys': 'ssh-ed25519 AAAA attacker\n' } }) }]
+}
+
 const addTag = (docs: readonly TwinDocument[]): TwinDocument[] => {
   const doc = docs.find((d) => d.path === 'system/tags.json')
   const state = JSON.parse(String(doc?.content ?? '{"tags":[]}')) as Tags
@@ -119,6 +197,41 @@ describe('conformance kit', function () {
       assert.ok(problems.some((p) => message.test(p)), problems.join('\n'))
     })
   }
+
+  describe('a provider whose twin can ask for paths outside what it manages (outOfScope)', () => {
+    beforeEach(async () => {
+      await mkdir(join(root, 'etc/notes.d'))
+      await writeFile(join(root, 'etc/notes.d/a'), 'note a\n')
+    })
+    const checkNotes = (flaws: ScopeFlaw[]) => {
+      const provider = notesProvider(flaws)
+      return checkConformance(provider, createTestContext(root, { providers: [provider] }), { edit: addNote, apply: true, outsideEdit: plantKey })
+    }
+
+    it('passes a provider that names what is outside its claims and refuses it in apply', async () => {
+      assert.deepEqual(await checkNotes([]), [])
+    })
+
+    const scopeCases: Array<[ScopeFlaw[], RegExp[]]> = [
+      [
+        ['no-out-of-scope', 'apply-anywhere'],
+        [
+          /the outsideEdit documents planned notes:write:\/root\/\.ssh\/authorized_keys and your provider has no outOfScope\(\): .*implement outOfScope/,
+          /apply\(\) of notes:write:\/root\/\.ssh\/authorized_keys, outside what your provider manages, called writeFileAtomic\("\/root\/\.ssh\/authorized_keys"\)/,
+          /apply\(\) of notes:write:\/twinsync-conformance-outside\/b, outside what your provider manages, called writeFileAtomic/,
+        ],
+      ],
+      [['blind-out-of-scope'], [/outOfScope\(\) did not name notes:write:\/root\/\.ssh\/authorized_keys \(\/root\/\.ssh\/authorized_keys\), notes:write:\/twinsync-conformance-outside\/b .*name every such change/]],
+      [['flags-own'], [/outOfScope\(\) names changes your own diff planned from the edited twin \(notes:write:\/etc\/notes\.d\/b\)/]],
+      [['unnamed'], [/outOfScope\(\) returned a diagnostic that names no change it was asked about \(NOTES_OUTSIDE: .*set change to the id/]],
+    ]
+    for (const [flaws, messages] of scopeCases) {
+      it(`catches a provider that ${flaws.join(' and ').replace(/-/g, ' ')}, saying what to fix`, async () => {
+        const problems = await checkNotes(flaws)
+        for (const message of messages) assert.ok(problems.some((p) => message.test(p)), `${message}\n${problems.join('\n')}`)
+      })
+    }
+  })
 
   it('fills the provider config defaults into the test context', async () => {
     const { Type } = await import('../src/index.js')

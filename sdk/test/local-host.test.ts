@@ -113,3 +113,44 @@ describe('LocalHost against a root other than /', () => {
     assert.ok(await host.which('sh'))
   })
 })
+
+describe('LocalHost: a reading program without execa (plain-query.ts)', () => {
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-query-'))
+  })
+  after(() => rm(dir, { recursive: true, force: true }))
+
+  it('gives what exec gives (output, errors, exit codes, a signal, a missing program, one in the target), and never loads execa', async () => {
+    // A child node whose module resolution refuses execa: exec fails there, query must not.
+    const hook = join(dir, 'no-execa.mjs')
+    await writeFile(hook, `import { register } from 'node:module'\nregister('data:text/javascript,' + encodeURIComponent('export async function resolve(s, c, next) { if (s.includes("execa")) throw new Error("execa loaded"); return next(s, c) }'))\n`)
+    const cases: Array<[string, string[], Record<string, unknown>]> = [
+      ['sh', ['-c', 'printf "a; rm -rf /\\n"; printf "é\\377\\n" >&2; exit 3', 'sh'], {}],
+      ['sh', ['-c', 'echo "$HOME:$LANG:$X"; pwd; read line; echo "[$line]"'], { env: { X: 'y' }, cwd: dir }],
+      ['sh', ['-c', 'kill -TERM $$']],
+      ['no-such-program-twinsync', []],
+      ['no-such-program-twinsync', [], { inTarget: true }],
+      ['true', [], { inTarget: true }],
+    ].map(([c, a, o]) => [c as string, a as string[], (o ?? {}) as Record<string, unknown>])
+    const script = `
+      const { LocalHost } = await import(${JSON.stringify(join(process.cwd(), 'sdk/src/local-host.ts'))})
+      const root = new LocalHost(${JSON.stringify(dir)})
+      const out = []
+      for (const [command, args, options] of ${JSON.stringify(cases)}) {
+        const host = options.inTarget ? root : new LocalHost('/')
+        out.push(await host[process.argv[1]](command, args, options).then((r) => r, (e) => ({ code: e.code, message: e.message })))
+      }
+      console.log(JSON.stringify(out))`
+    const { execFileSync } = await import('node:child_process')
+    const run = (method: 'query' | 'exec', block: boolean) =>
+      JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', ...(block ? ['--import', hook] : []), '--input-type=module', '-e', script, method], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as unknown[]
+    const byExec = run('exec', false)
+    assert.deepEqual(run('query', true), byExec)
+    assert.equal((byExec[0] as { exitCode: number }).exitCode, 3)
+    assert.equal((byExec[2] as { exitCode: number }).exitCode, 1, 'killed by a signal: 1')
+    assert.equal((byExec[3] as { code: string }).code, 'COMMAND_NOT_FOUND')
+    assert.equal((byExec[4] as { code: string }).code, 'COMMAND_NOT_FOUND')
+    assert.match(JSON.stringify(run('exec', true)[0]), /execa loaded/, 'the hook refuses execa')
+  })
+})

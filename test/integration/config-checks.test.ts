@@ -85,7 +85,7 @@ describe('configuration checkers against the real tools (server root, chroot)', 
 
     const unit = steps.get(`files:replace:${UNIT}`)
     assert.equal(unit?.status, 'failed', out)
-    assert.equal(unit?.message, `\`systemd-analyze verify ${UNIT}\` rejects the new systemd units configuration; the previous files are back; nothing reloaded`)
+    assert.equal(unit?.message, `\`systemd-analyze verify --man=no ${UNIT}\` rejects the new systemd units configuration; the previous files are back; nothing reloaded`)
     assert.match(unit?.outputTail ?? '', /Neither a valid executable name nor an absolute path: relative\/report/)
 
     for (const [path, hash] of before) assert.equal(await sha(path), hash, `${path} is exactly as it was`)
@@ -102,7 +102,7 @@ describe('configuration checkers against the real tools (server root, chroot)', 
     assert.match(checked(`files:replace:${SSHD}`), /checked: `sshd -t` passed/)
     assert.match(checked(`files:replace:${SUDOERS}`), /checked: `visudo -c` passed/)
     assert.match(checked(`files:replace:${MAIN_CF}`), /checked: `postfix check` passed/)
-    assert.match(checked(`files:replace:${UNIT}`), new RegExp(`checked: \`systemd-analyze verify ${UNIT}\` passed`))
+    assert.match(checked(`files:replace:${UNIT}`), new RegExp(`checked: \`systemd-analyze verify --man=no ${UNIT}\` passed`))
     assert.match(await live(SSHD), /^ClientAliveInterval 300$/m)
     assert.match(await live(SUDOERS), /systemctl status/)
     assert.match(await live(MAIN_CF), /^message_size_limit = 20480000$/m)

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert'
+import { createHash } from 'node:crypto'
 import type { Provider, TwinDocument } from '@twinsync/sdk'
 import { stableStringify } from '@twinsync/sdk'
 import { checkConformance, createTestContext, type ConformanceOptions } from '@twinsync/sdk/conformance'
@@ -41,9 +42,19 @@ describe('conformance kit on every built-in provider', function () {
   it('the files provider also plans, applies and re-applies an edited file through the kit (schema, apply then collect clean, twice unchanged, a forged hostile change refused)', async () => {
     const files = providers.find((p) => p.name === 'files') as Provider
     const ctx = createTestContext(rootfs.dir, { providers: [files, ...providers.filter((p) => p !== files)] })
+    // A forged twin asking for root's authorized_keys (outside files.include): named by outOfScope, refused by apply.
+    const key = 'ssh-ed25519 AAAA conformance-kit\n'
+    const outsideEdit = (docs: readonly TwinDocument[]) => [
+      ...editJson<{ entries: Array<Record<string, unknown>> }>(docs, 'system/files/manifest.json', (m) => {
+        m.entries.push({ path: '/root/.ssh/authorized_keys', type: 'file', mode: '0600', owner: 'root', uid: 0, group: 'root', gid: 0, size: key.length, content: 'mirrored', sha256: createHash('sha256').update(key).digest('hex') })
+        m.entries.sort((a, b) => (String(a.path) < String(b.path) ? -1 : 1))
+      }),
+      { path: 'filesystem/root/.ssh/authorized_keys', content: key },
+    ]
     const problems = await checkConformance(files, ctx, {
       edit: () => [{ path: 'filesystem/etc/motd', content: 'Edited by the conformance kit\n' }],
       apply: true,
+      outsideEdit,
     })
     assert.deepEqual(problems, [])
   })

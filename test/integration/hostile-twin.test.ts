@@ -405,7 +405,37 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     assert.ok(forged.every((i) => /^never applied: .* outside the files provider's scope/.test(i.reason)), JSON.stringify(forged))
   })
 
-  it('apply refuses a sealed plan that holds a files change outside the include set (PLAN_OUTSIDE_SCOPE, exit 2), changing nothing', async () => {
+  it('a pulled entry outside the scope stays pending until discarded: status shows its code and next step, discard removes it cleanly', async () => {
+    serve(outsideEntries)
+    assert.equal((await (await rig.container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+    const { StatusWorkflow } = await import('../../core/src/services/drift-status.js')
+    const { renderStatus } = await import('../../core/src/cli/render.js')
+    const status = await (await rig.container()).resolve(StatusWorkflow).status(undefined)
+    const forged = status.pending.items.filter((i) => i.resource.startsWith('/root'))
+    assert.deepEqual(forged.map((i) => [i.id, i.code]).sort(), [
+      ['files:create:/root/.ssh/authorized_keys', 'FILES_OUTSIDE_SCOPE'],
+      ['files:mkdir:/root/.ssh', 'FILES_OUTSIDE_SCOPE'],
+      ['files:mkdir:/root/evil-dir', 'FILES_OUTSIDE_SCOPE'],
+    ])
+    assert.ok(forged.every((i) => /files\.include/.test(i.nextStep ?? '')), JSON.stringify(forged))
+    assert.match(renderStatus(status), /files:create:\/root\/\.ssh\/authorized_keys  .*\(never applied: .*outside the files provider's scope .*\) \[FILES_OUTSIDE_SCOPE\]\n {6}Next step: If you meant it, add the path/)
+
+    const { ReconcileService } = await import('../../core/src/intent/reconcile-service.js')
+    await (await rig.container()).resolve(ReconcileService).discard(forged.map((i) => i.id))
+    const after = await (await rig.container()).resolve(StatusWorkflow).status(undefined)
+    assert.deepEqual(after.pending.items.filter((i) => i.resource.startsWith('/root')), [], 'nothing of it pending')
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.diagnostics.filter((d) => d.code === 'FILES_OUTSIDE_SCOPE'), [], 'nothing of it left out of the plan either')
+    assert.ok(!JSON.stringify(JSON.parse(await readFile(join(rig.twin, 'system/files/manifest.json'), 'utf8'))).includes('/root/'), 'the forged entries are out of the manifest')
+    assert.equal(await lstat(join(rig.twin, 'filesystem/root')).then(() => execFileSync('find', [join(rig.twin, 'filesystem/root')], { encoding: 'utf8' }), () => 'gone'), 'gone', 'their documents, and the folders they leave empty, out of the working twin')
+    // The next snapshot records the machine: the pulled entries leave the branch too.
+    await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+    assert.ok(!git(rig.twin, ['ls-tree', '-r', '--name-only', 'HEAD']).includes('filesystem/root/'), 'the branch no longer holds them')
+    assert.equal(git(rig.twin, ['status', '--porcelain']), '', 'the working twin is clean')
+  })
+
+  /** A plan sealed by this twin that holds a files change outside the include set (an older TwinSync's, or one made before files.include was narrowed). */
+  async function sealedOutsideScope(): Promise<Plan> {
     const { file, plan } = await savedPlan()
     const motd = plan.changes.find((c) => c.provider === 'files')
     assert.ok(motd)
@@ -423,7 +453,11 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     const withForged: Plan = { ...unsealed, changes: [...plan.changes, forged as Plan['changes'][number]] }
     withForged.basis.fingerprints[forged.id] = 'x'
     await writePlanFile(file, withForged, rig.twin)
-    const read = await readPlanFile(file, { root: '/', repo: rig.twin })
+    return readPlanFile(file, { root: '/', repo: rig.twin })
+  }
+
+  it('apply refuses a sealed plan that holds a files change outside the include set (PLAN_OUTSIDE_SCOPE, exit 2), changing nothing', async () => {
+    const read = await sealedOutsideScope()
     const before = git(rig.twin, ['rev-parse', 'HEAD'])
     const { ApplyService } = await import('../../core/src/apply/apply-service.js')
     const applied = (await rig.container()).resolve(ApplyService).apply({ plan: read, fromFile: true, signal: new AbortController().signal })
@@ -432,6 +466,18 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     assert.equal(error?.exitCode, 2)
     assert.match(error?.message ?? '', /Create \/root\/\.ssh\/authorized_keys: left out/)
     assert.equal(git(rig.twin, ['rev-parse', 'HEAD']), before, 'no checkpoint, no snapshot')
+  })
+
+  it('rehearse refuses the same sealed plan the same way (PLAN_OUTSIDE_SCOPE, exit 2) before it boots anything', async () => {
+    const read = await sealedOutsideScope()
+    const { RehearsalService } = await import('../../core/src/rehearse/rehearsal-service.js')
+    const stages: string[] = []
+    const rehearsed = (await rig.container()).resolve(RehearsalService).rehearse({ plan: read, onStage: (stage) => stages.push(stage) })
+    const error = await rehearsed.then(() => undefined, (e: unknown) => e as { code?: string; exitCode?: number; message?: string })
+    assert.equal(error?.code, 'PLAN_OUTSIDE_SCOPE', error?.message)
+    assert.equal(error?.exitCode, 2)
+    assert.match(error?.message ?? '', /^Nothing was rehearsed: .*Create \/root\/\.ssh\/authorized_keys: left out/)
+    assert.deepEqual(stages, [], 'no container was started')
   })
 
   // ---- 4. remote URLs --------------------------------------------------------------------------

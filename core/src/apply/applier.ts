@@ -7,7 +7,8 @@ import { callProvider } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { runCommandChange } from './command-runner.js'
-import { ConfigGuard, RELOADS, pathOf, rejected } from './config-guard.js'
+import { ConfigGuard, RELOADS, pathOf, rejected, type Group } from './config-guard.js'
+import { PendingChecks } from './pending-checks.js'
 import type { JournalStep } from './journal.js'
 import { COMMANDS } from '../plan/commands-domain.js'
 
@@ -41,6 +42,7 @@ export class Applier {
   constructor(
     @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
     @inject(ProviderContexts) private readonly contexts: ProviderContexts,
+    @inject(PendingChecks) private readonly pending: PendingChecks,
   ) {}
 
   async execute(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
@@ -56,6 +58,10 @@ export class Applier {
     )
     const byId = new Map(plan.changes.map((c) => [c.id, c]))
     const results = new Map<string, ChangeResult>()
+    // A service's files are checked together, once the last of them in the plan has run (they
+    // may span waves: a folder before the file in it), so the checker judges the final set, and
+    // a rejection puts every one of them back. Until then their results wait here.
+    const checking = new CheckedGroups(guard, guard.groupsOf(plan.changes), this.pending, this.contexts.host.root)
     // What each change needs that this apply has changed: the writers of its needs that succeeded.
     const changedNeeds = (changes: readonly Change[]): Record<string, string[]> => {
       const out: Record<string, string[]> = {}
@@ -96,7 +102,7 @@ export class Applier {
           record(change, now, { id: change.id, status: 'skipped', message: 'not started: the apply was interrupted' })
           continue
         }
-        const blocker = (predecessors.get(change.id) ?? []).find((p) => !['applied', 'unchanged'].includes(results.get(p)?.status ?? ''))
+        const blocker = (predecessors.get(change.id) ?? []).find((p) => !['applied', 'unchanged'].includes(results.get(p)?.status ?? checking.waitingResult(p)?.status ?? ''))
         if (blocker !== undefined) record(change, now, { id: change.id, status: 'skipped', message: `skipped: ${blocker} did not succeed` })
         else runnable.push(change)
       }
@@ -110,9 +116,12 @@ export class Applier {
             statusOf: (id) => results.get(id)?.status,
             changedNeeds,
             writersOf: (id) => needed.get(id) ?? [],
+            checking,
           }),
         ),
       )
+      // Groups whose last changes were skipped in this wave (never reached a provider).
+      await checking.settle((id) => results.has(id), (change, result) => record(change, new Date().toISOString(), result))
     }
     // ApplyResult.diagnostics: beside the step of the change they name, else kept as general ones.
     function noteFrom(provider: string) {
@@ -153,18 +162,15 @@ export class Applier {
     const byId = new Map(changes.map((c) => [c.id, c]))
     const reported = new Set<string>()
     const { guard } = run
-    // Config checked before it is live: results of a checked group wait for its checker, and
-    // the result of a reload waits until a failed one has had its files put back.
+    // Config checked before it is live: results of a checked group wait for its checker (see
+    // CheckedGroups), and the result of a reload waits until a failed one has had its files put back.
     await guard.remember(changes)
     const warnings = new Map<string, Diagnostic>()
-    const checked = []
-    for (const group of guard.groupsOf(changes)) {
-      if (group.check.argv === undefined) continue
-      const warning = await guard.baseline(group)
-      if (warning === undefined) checked.push(group)
-      else for (const c of group.changes) warnings.set(c.id, warning)
+    for (const group of run.checking.groupsOf(changes)) {
+      const warning = await run.checking.start(group)
+      if (warning !== undefined) for (const c of group.changes) warnings.set(c.id, warning)
     }
-    const waiting = new Set(checked.flatMap((g) => g.changes.map((c) => c.id)))
+    const waiting = new Set<string>()
     for (const c of changes) if (c.category === 'services' && RELOADS.has(c.operation) && (c.requires ?? []).some((r) => guard.hasPrevious(r))) waiting.add(c.id)
     const held = new Map<string, ChangeResult>()
     const report = (change: Change, result: ChangeResult): void => {
@@ -180,7 +186,7 @@ export class Applier {
           ? result
           : { ...result, message: [result.message, warning.summary].filter(Boolean).join('; '), diagnostics: [...(result.diagnostics ?? []), warning] }
       if (waiting.has(change.id)) held.set(change.id, full)
-      else record(change, startedAt, full)
+      else if (!run.checking.hold(change.id, full)) record(change, startedAt, full)
     }
     const ctx = this.contexts.for(provider, claims, { signal: STEPS_RUN_TO_THE_END, cache: 'twin' })
     const changedNeeds = run.changedNeeds(changes)
@@ -206,22 +212,7 @@ export class Applier {
         if (!reported.has(c.id)) report(c, { id: c.id, status: 'failed', message: outcome.diagnostic.summary, diagnostics: [outcome.diagnostic] })
       }
     }
-    for (const group of checked) {
-      const applied = group.changes.filter((c) => held.get(c.id)?.status === 'applied')
-      if (applied.length > 0) {
-        const check = await guard.check(group, applied)
-        if (check.ok) for (const c of applied) held.set(c.id, { ...(held.get(c.id) as ChangeResult), message: `checked: \`${check.command}\` passed` })
-        else {
-          const problems = await guard.restore(applied)
-          for (const c of applied) held.set(c.id, rejected(c, group, check, problems))
-        }
-      }
-      for (const c of group.changes) {
-        const result = held.get(c.id)
-        if (result !== undefined) record(c, startedAt, result)
-        held.delete(c.id)
-      }
-    }
+    await run.checking.settle((id) => run.statusOf(id) !== undefined, (change, result) => record(change, startedAt, result))
     for (const [id, result] of held) {
       const change = byId.get(id) as Change
       record(change, startedAt, result.status === 'failed' ? await this.rollBack(change, result, provider, ctx, run, record) : result)
@@ -298,6 +289,7 @@ export class Applier {
 
 interface GuardedRun {
   guard: ConfigGuard
+  checking: CheckedGroups
   changeOf: (id: string) => Change | undefined
   statusOf: (id: string) => ChangeResult['status'] | undefined
   /** For each change that needs paths: those this apply has changed so far (ApplyRequest.changedNeeds). */
@@ -318,4 +310,109 @@ function neededWriters(changes: readonly Change[]): Map<string, Change[]> {
     if (writers.length > 0) out.set(c.id, writers)
   }
   return out
+}
+
+/**
+ * The checked groups of one apply, across waves and providers. A group's baseline runs before
+ * the first of its changes is written; its changes' results wait here; once every change of the
+ * group has a result, the checker runs on everything the group wrote, and either passes them all
+ * or puts them all back (last first) and fails them all.
+ */
+class CheckedGroups {
+  private readonly groups: Group[] = []
+  private readonly started = new Map<Group, Promise<Diagnostic | undefined>>()
+  private readonly waiting = new Map<string, ChangeResult>()
+  /** Changes of checked groups, by id. */
+  private readonly groupOf = new Map<string, Group>()
+  /** Changes of groups whose checker is not installed: they go live unchecked. */
+  private readonly unchecked = new Set<string>()
+  private readonly settling = new Set<Group>()
+
+  constructor(
+    private readonly guard: ConfigGuard,
+    groups: readonly Group[],
+    private readonly pending: PendingChecks,
+    private readonly root: string,
+  ) {
+    for (const g of groups) {
+      if (g.check.argv === undefined) continue
+      this.groups.push(g)
+      for (const c of g.changes) this.groupOf.set(c.id, g)
+    }
+  }
+
+  /** The checked groups these changes belong to. */
+  groupsOf(changes: readonly Change[]): Group[] {
+    return [...new Set(changes.map((c) => this.groupOf.get(c.id)).filter((g): g is Group => g !== undefined))]
+  }
+
+  /**
+   * Before the first change of the group is written: keep the previous state of all its paths
+   * and run the checker on the live configuration (once per apply). Returns the warning of a
+   * checker that is not installed; the group then goes live unchecked.
+   */
+  start(group: Group): Promise<Diagnostic | undefined> {
+    let started = this.started.get(group)
+    if (started === undefined) {
+      started = (async () => {
+        await this.guard.remember(group.changes)
+        const warning = await this.guard.baseline(group)
+        if (warning !== undefined) for (const c of group.changes) this.unchecked.add(c.id)
+        // On disk before the first file is written: a run killed before the checker decided
+        // leaves it for the next apply to finish (PendingChecks.finish).
+        else await this.pending.add({ service: group.check.service, root: this.root, files: this.guard.storedPrevious(group.changes) })
+        return warning
+      })()
+      this.started.set(group, started)
+    }
+    return started
+  }
+
+  /** Keeps the result of a change of a checked group until the group is checked; false for any other change. */
+  hold(id: string, result: ChangeResult): boolean {
+    if (!this.groupOf.has(id) || this.unchecked.has(id)) return false
+    this.waiting.set(id, result)
+    return true
+  }
+
+  /** What a change waiting for its group's check did (its dependents may go on meanwhile). */
+  waitingResult(id: string): ChangeResult | undefined {
+    return this.waiting.get(id)
+  }
+
+  /** Checks every group whose changes all have a result (waiting here, or recorded), and records them. */
+  async settle(recorded: (id: string) => boolean, record: (change: Change, result: ChangeResult) => void): Promise<void> {
+    for (const group of this.groups) {
+      if (this.settling.has(group) || !group.changes.some((c) => this.waiting.has(c.id))) continue
+      if (!group.changes.every((c) => this.waiting.has(c.id) || recorded(c.id))) continue
+      this.settling.add(group)
+      const applied = group.changes.filter((c) => this.waiting.get(c.id)?.status === 'applied')
+      const decided = new Map<string, ChangeResult>()
+      if (applied.length > 0) {
+        const check = await this.guard.check(group, applied)
+        if (check.ok) {
+          for (const c of applied) {
+            const result = this.waiting.get(c.id) as ChangeResult
+            decided.set(
+              c.id,
+              check.unjudged === undefined
+                ? { ...result, message: `checked: \`${check.command}\` passed` }
+                : // Said in the message too, so the journal keeps that this file went live unjudged.
+                  { ...result, message: check.unjudged.summary, diagnostics: [...(result.diagnostics ?? []), check.unjudged] },
+            )
+          }
+        } else {
+          const problems = await this.guard.restore(applied)
+          for (const c of applied) decided.set(c.id, rejected(c, group, check, problems))
+        }
+      }
+      await this.pending.remove(group.check.service, this.root)
+      for (const c of group.changes) {
+        const result = decided.get(c.id) ?? this.waiting.get(c.id)
+        this.waiting.delete(c.id)
+        if (result !== undefined) record(c, result)
+      }
+      this.settling.delete(group)
+    }
+  }
 }

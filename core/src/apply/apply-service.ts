@@ -1,16 +1,16 @@
-import type { Change, ChangeResult, Diagnostic, HostPort, Plan } from '@twinsync/sdk'
-import { TwinSyncError, isApplicable, stableStringify } from '@twinsync/sdk'
+import type { Change, ChangeResult, HostPort, Plan } from '@twinsync/sdk'
+import { TwinSyncError, isApplicable, isConfigChecker, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { COMMANDS_LEDGER, type CommandChangeData } from '../plan/plan-instructions.js'
 import { Planner } from '../plan/planner.js'
-import { outsideScope } from '../plan/outside-scope.js'
-import { ProviderContexts } from '../providers/provider-contexts.js'
+import { PlanScope } from '../plan/plan-scope.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { RemoteService, type PushOutcome } from '../remote/remote-service.js'
 import { SnapshotService } from '../snapshot/snapshot-service.js'
 import { Tokens } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { Applier } from './applier.js'
+import { PendingChecks, type FinishedCheck } from './pending-checks.js'
 import { planRefusal } from './plan-refusal.js'
 import { journalPath, type ApplyJournal } from './journal.js'
 import { ApplyRecorder, clearApplyRecord, doneBeforeInterruption, pathsOf, readApplyRecord, refuseUnlessContinuing, sweepTargetTempFiles } from './resume.js'
@@ -45,6 +45,8 @@ export interface ApplyReport {
   keptPending: string[]
   /** Temporary files an interrupted apply left on the target, removed before this one. */
   tempFilesRemoved?: string[]
+  /** Configuration checks an interrupted apply left undecided, finished before this one (see PendingChecks). */
+  checksFinished?: FinishedCheck[]
   /** This apply continued an interrupted one. */
   continued?: boolean
   /** 0 when every change is applied or unchanged, 1 otherwise. */
@@ -68,7 +70,8 @@ export class ApplyService {
     @inject(Tokens.Host) private readonly host: HostPort,
     @inject(Tokens.Clock) private readonly clock: () => Date,
     @inject(RemoteService) private readonly remote: RemoteService,
-    @inject(ProviderContexts) private readonly contexts: ProviderContexts,
+    @inject(PlanScope) private readonly scope: PlanScope,
+    @inject(PendingChecks) private readonly pendingChecks: PendingChecks,
   ) {}
 
   /** Throws the refusal of a plan with errors (see planRefusal); nothing is locked or written. */
@@ -92,6 +95,12 @@ export class ApplyService {
     const interrupted = await readApplyRecord(this.twin.dir)
     if (interrupted !== undefined) refuseUnlessContinuing(interrupted, options)
     const tempFilesRemoved = interrupted === undefined ? [] : await sweepTargetTempFiles(this.host, interrupted)
+    // A run killed before a service's checker decided: check the live files now, and put the
+    // previous ones back unless they pass, before anything else (the checkpoint included).
+    const checksFinished = await this.pendingChecks.finish(
+      this.host,
+      (await this.registry.select()).map((r) => r.provider).filter(isConfigChecker).flatMap((p) => p.configChecks),
+    )
     // Changes already in place (the same plan applied again) are reported, not run again.
     const satisfied = [
       ...(options.fromFile ? await this.refuseIfStale(options.plan) : []),
@@ -164,7 +173,7 @@ export class ApplyService {
       interrupted: options.signal.aborted,
       counts,
       steps,
-      diagnostics: executed.diagnostics,
+      diagnostics: [...checksFinished.map((f) => f.diagnostic), ...executed.diagnostics],
     }
     const path = journalPath(journal.startedAt)
     const after = await this.snapshots.snapshotLocked({
@@ -184,36 +193,15 @@ export class ApplyService {
       journal,
       keptPending,
       tempFilesRemoved,
+      ...(checksFinished.length === 0 ? {} : { checksFinished }),
       continued: continuing,
-      exitCode: counts.failed + counts.skipped === 0 ? 0 : 1,
+      exitCode: counts.failed + counts.skipped === 0 && !checksFinished.some((f) => f.restored.length > 0) ? 0 : 1,
     }
   }
 
-  /**
-   * A plan whose change acts outside what its provider manages now (a files path not in
-   * files.include, or ignored) is refused whole, before anything is locked or written: the
-   * planner never makes one (outsideScope, the same rule), so it is forged, or older than the
-   * configuration. The twin is untrusted, and so is a plan that came from it.
-   */
-  async refuseOutsideScope(plan: Plan): Promise<void> {
-    const { claims } = await this.registry.load()
-    const providers = new Map((await this.registry.select()).map((r) => r.provider).filter(isApplicable).map((p) => [p.name, p]))
-    const found: Diagnostic[] = []
-    for (const [name, provider] of providers) {
-      const changes = plan.changes.filter((c) => c.provider === name)
-      const outside = await outsideScope(provider, changes, this.contexts.for(provider, claims, { cache: 'twin' }))
-      if (!outside.ok) found.push(outside.diagnostic)
-      else found.push(...outside.diagnostics)
-    }
-    if (found.length === 0) return
-    throw new TwinSyncError(
-      'PLAN_OUTSIDE_SCOPE',
-      `Nothing was applied: the plan has ${found.length} change(s) outside what their provider manages: ${found.slice(0, 5).map((d) => d.summary).join('; ')}${found.length > 5 ? ` and ${found.length - 5} more` : ''}`,
-      {
-        nextStep: `Make a new plan (\`twinsync plan\`): it leaves such changes out and says why. ${found[0]?.detail ?? ''}`.trim(),
-        details: { outside: found },
-      },
-    )
+  /** PLAN_OUTSIDE_SCOPE: the one rule, shared with the rehearsal (PlanScope). */
+  refuseOutsideScope(plan: Plan): Promise<void> {
+    return this.scope.refuseOutsideScope(plan)
   }
 
   /** The plan must be for this target, and every provider it names must be loaded. */

@@ -1,5 +1,5 @@
 import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort } from '@twinsync/sdk'
-import { CHANGED_FILE, checksFor, warningDiagnostic } from '@twinsync/sdk'
+import { CHANGED_FILE, CHANGED_UNIT, checksFor, errorDiagnostic, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
 import { tail } from './command-runner.js'
 
 /** File changes of any provider: `data` is `{ action, path }` with one of these actions. */
@@ -20,9 +20,20 @@ type Previous =
   | { kind: 'other'; mode: number; uid: number; gid: number; extended: Extended }
   | { kind: 'unkept'; reason: string }
 
+/** A path and what it was before the apply, content in base64: what PendingChecks writes down. */
+export interface StoredFile {
+  path: string
+  previous: Exclude<Previous, { kind: 'file' }> | (Omit<Extract<Previous, { kind: 'file' }>, 'content'> & { content: string })
+}
+
 export interface Group {
   check: ConfigCheck
   changes: Change[]
+  /**
+   * What the checker already said about the live configuration, by command, when it failed
+   * there (see baseline): a new failure that says nothing else is not the change's doing.
+   */
+  failingBefore?: Map<string, string>
 }
 
 export interface CheckRun {
@@ -30,6 +41,10 @@ export interface CheckRun {
   /** What ran, as a person would type it. */
   command: string
   output: string
+  /** It did not finish within its time limit (it was killed). */
+  timedOut?: boolean
+  /** It failed, but only as it already failed on the live configuration (see baseline). */
+  unjudged?: Diagnostic
 }
 
 /** The machine path a file change of any provider touches, or undefined. */
@@ -93,7 +108,10 @@ export class ConfigGuard {
 
   /**
    * The checker on the live configuration as it is, before the group is written. When it already
-   * fails, it cannot judge the change: the group is written without a check and a warning says why.
+   * fails there, its complaint is kept: after the write, a failure that says nothing new cannot
+   * be blamed on the change (sshd -t without /run/sshd in an unbooted root, a live file someone
+   * broke by hand that the plan repairs elsewhere), while one that adds a complaint is. Returns
+   * the warning for a checker that is not installed in the target: the group goes live unchecked.
    */
   async baseline(group: Group): Promise<Diagnostic | undefined> {
     const argv = group.check.argv
@@ -104,29 +122,52 @@ export class ConfigGuard {
     }
     const existing = []
     for (const c of group.changes) if (this.previous.get(c.id)?.kind === 'file') existing.push(pathOf(c) as string)
-    const runs = argv.includes(CHANGED_FILE) ? await Promise.all(existing.map((p) => this.run(argv, p))) : [await this.run(argv)]
-    const failing = runs.find((r) => !r.ok)
-    if (failing === undefined) return undefined
-    return warningDiagnostic(
-      'CONFIG_NOT_CHECKED',
-      `${group.check.service}: \`${failing.command}\` already fails on the live configuration, so it cannot judge the change: ${failing.output.split('\n')[0] ?? ''}`,
-      { provider: 'files' },
-    )
+    const runs = runsPerFile(argv) ? await Promise.all(existing.map((p) => this.run(group.check, p))) : [await this.run(group.check)]
+    // A checker that hangs on the live configuration has said nothing: the new one must pass.
+    const failing = runs.filter((r) => !r.ok && r.timedOut !== true)
+    if (failing.length > 0) group.failingBefore = new Map(failing.map((r) => [r.command, r.output]))
+    return undefined
   }
 
   /** After the group is written: the checker on the new configuration. */
   async check(group: Group, applied: readonly Change[]): Promise<CheckRun> {
     const argv = group.check.argv as readonly string[]
-    if (!argv.includes(CHANGED_FILE)) return this.run(argv)
-    const checked: string[] = []
+    if (!runsPerFile(argv)) return this.judged(group, await this.run(group.check))
+    const runs = new Map<string, CheckRun>()
     for (const c of applied) {
-      if ((c.data as { action: string }).action === 'delete') continue
-      const run = await this.run(argv, pathOf(c))
-      if (!run.ok) return run
-      checked.push(pathOf(c) as string)
+      const path = pathOf(c) as string
+      if ((c.data as { action: string }).action === 'delete' || (c.data as { action: string }).action === 'mkdir') continue
+      const command = this.commandOf(group.check, path)
+      // Drop-ins of one unit are one run.
+      if (!runs.has(command)) runs.set(command, this.judged(group, await this.run(group.check, path)))
     }
-    // What ran, as a person would type it: the changed files in place of the placeholder.
-    return { ok: true, command: argv.flatMap((a) => (a === CHANGED_FILE ? checked : [a])).join(' '), output: '' }
+    // What ran, as a person would type it: the changed files in place of the placeholder; every
+    // failing file is named, so one apply tells all that is wrong.
+    const failing = [...runs.values()].filter((r) => !r.ok)
+    if (failing.length > 0) {
+      return { ok: false, command: failing.map((r) => r.command).join('; '), output: failing.map((r) => r.output).join('\n'), ...(failing.some((r) => r.timedOut === true) ? { timedOut: true } : {}) }
+    }
+    const unjudged = [...runs.values()].find((r) => r.unjudged !== undefined)?.unjudged
+    return { ok: true, command: [...runs.keys()].join('; '), output: '', ...(unjudged === undefined ? {} : { unjudged }) }
+  }
+
+  /**
+   * A failed run that only repeats what the checker said about the live configuration passes,
+   * with a CONFIG_NOT_CHECKED warning; one that times out never does (CONFIG_CHECK_TIMEOUT).
+   */
+  private judged(group: Group, run: CheckRun): CheckRun {
+    if (run.ok || run.timedOut === true) return run
+    const before = group.failingBefore?.get(run.command)
+    if (before === undefined || !saysNothingNew(run.output, before)) return run
+    return {
+      ...run,
+      ok: true,
+      unjudged: warningDiagnostic(
+        'CONFIG_NOT_CHECKED',
+        `${group.check.service}: \`${run.command}\` already fails on the live configuration, and says nothing new about the change, so it cannot judge it: ${run.output.split('\n')[0] ?? ''}`,
+        { provider: 'files' },
+      ),
+    }
   }
 
   /** The changes of the same groups as these, so a group goes back as a whole. */
@@ -138,6 +179,24 @@ export class ConfigGuard {
 
   hasPrevious(id: string): boolean {
     return this.previous.has(id)
+  }
+
+  /** What these changes' paths were before, as data that can be written down (see PendingChecks). */
+  storedPrevious(changes: readonly Change[]): StoredFile[] {
+    const out: StoredFile[] = []
+    for (const c of changes) {
+      const before = this.previous.get(c.id)
+      const path = pathOf(c)
+      if (before === undefined || path === undefined) continue
+      out.push({ path, previous: before.kind === 'file' ? { ...before, content: before.content.toString('base64') } : before })
+    }
+    return out
+  }
+
+  /** Takes previous states written down by an earlier run (as changes of these ids), so restore can put them back. */
+  adopt(id: string, stored: StoredFile): void {
+    const p = stored.previous
+    this.previous.set(id, p.kind === 'file' ? { ...p, content: Buffer.from(p.content, 'base64') } : p)
   }
 
   /**
@@ -192,14 +251,36 @@ export class ConfigGuard {
     return { kind: 'file', content: await this.host.readFile(path), ...owner, extended }
   }
 
-  private async run(argv: readonly string[], file?: string): Promise<CheckRun> {
-    const args = argv.map((a) => (a === CHANGED_FILE ? (file as string) : a))
-    const command = args.join(' ')
-    const [program, ...rest] = args as [string, ...string[]]
-    const result = await this.host.exec(program, rest, { inTarget: true, timeoutMs: CHECK_TIMEOUT_MS })
-    const output = tail(`${result.stderr}${result.stdout}`.trim())
-    return { ok: result.exitCode === 0 && !result.timedOut, command, output: result.timedOut ? `${output}\n(timed out)`.trim() : output }
+  /** What a check runs, as a person would type it, for one changed file (per-file checkers). */
+  private commandOf(check: ConfigCheck, file?: string): string {
+    if (check.shown !== undefined) return check.shown.split(CHANGED_FILE).join(file ?? '')
+    return this.argsOf(check.argv as readonly string[], file).join(' ')
   }
+
+  private argsOf(argv: readonly string[], file?: string): string[] {
+    return argv.map((a) => (a === CHANGED_FILE ? (file as string) : a === CHANGED_UNIT ? unitOfPath(file as string) : a))
+  }
+
+  private async run(check: ConfigCheck, file?: string): Promise<CheckRun> {
+    const [program, ...rest] = this.argsOf(check.argv as readonly string[], file) as [string, ...string[]]
+    const command = this.commandOf(check, file)
+    const timeoutMs = check.timeoutMs ?? CHECK_TIMEOUT_MS
+    const result = await this.host.exec(program, rest, { inTarget: true, timeoutMs, ...(check.env === undefined ? {} : { env: { ...check.env } }) })
+    const output = tail(`${result.stderr}${result.stdout}`.trim())
+    if (result.timedOut) return { ok: false, command, timedOut: true, output: `${output}\n(no answer within ${timeoutMs / 1000} s: killed)`.trim() }
+    return { ok: result.exitCode === 0 && check.rejectsOutput?.test(output) !== true, command, output }
+  }
+}
+
+/**
+ * Does a checker's complaint about the new configuration only repeat its complaint about the
+ * live one? Line by line, digits aside (timestamps, process ids and line numbers move when a
+ * line is added above).
+ */
+function saysNothingNew(output: string, before: string): boolean {
+  const norm = (line: string) => line.replace(/\d+/g, '#').trim()
+  const known = new Set(before.split('\n').map(norm))
+  return output.split('\n').map(norm).every((line) => line === '' || known.has(line))
 }
 
 /**
@@ -219,10 +300,21 @@ function extendedOptions(extended: Extended, exact = false): { xattrs?: Record<s
 export function rejected(change: Change, group: Group, run: CheckRun, problems: readonly string[]): ChangeResult {
   const units = group.check.units?.length ? `${group.check.units.join(', ')} left alone` : 'nothing reloaded'
   const back = problems.length === 0 ? 'the previous files are back' : `putting the previous files back failed: ${problems.join('; ')}`
+  const verdict = run.timedOut === true ? `\`${run.command}\` did not finish on the new ${group.check.service} configuration` : `\`${run.command}\` rejects the new ${group.check.service} configuration`
   return {
     id: change.id,
     status: 'failed',
-    message: `\`${run.command}\` rejects the new ${group.check.service} configuration; ${back}; ${units}`,
+    message: `${verdict}; ${back}; ${units}`,
     ...(run.output === '' ? {} : { outputTail: run.output }),
+    ...(run.timedOut === true
+      ? {
+          diagnostics: [
+            errorDiagnostic('CONFIG_CHECK_TIMEOUT', `${group.check.service}: \`${run.command}\` gave no answer on the new configuration, so it was not made live`, {
+              detail: 'Look for what the new configuration makes the checker wait on (an include of a pipe or a device, a name to resolve), then apply again.',
+              provider: 'files',
+            }),
+          ],
+        }
+      : {}),
   }
 }

@@ -14,7 +14,7 @@ import type { SnapshotRecord } from '../history/snapshot-log.js'
 import { renderPlan } from './render-plan.js'
 import { PlanWorkflow } from '../services/make-plan.js'
 import { cliProgress } from './progress.js'
-import { renderDiagnostics } from './render-diagnostics.js'
+import { renderDiagnostics, stepNoteLines } from './render-diagnostics.js'
 import { renderPush } from './render.js'
 import { formatUserError } from '../base-command.js'
 import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
@@ -137,7 +137,7 @@ export class CliApply {
           // What the provider said about this change, right beneath it.
           for (const d of result.diagnostics ?? []) {
             shown.add(diagnosticKey(d))
-            for (const line of renderDiagnostics([d])) say(`               ${line}`)
+            if (d.severity !== 'info') for (const line of stepNoteLines(d)) say(`               ${line}`)
           }
         },
       })

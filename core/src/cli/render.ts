@@ -39,7 +39,13 @@ export function renderStatus(s: DriftStatus): string {
   if (s.pending.count === 0) lines.push('Pending: none; the twin asks for nothing the machine lacks.')
   else {
     lines.push(`Pending: the twin asks for what the machine does not have yet (${tally(s.pending.items)}). \`twinsync apply\` does it; \`twinsync discard ITEM\` drops one.`)
-    lines.push(...s.pending.items.slice(0, 30).map((i) => `    ${i.id}  ${pendingPhrase(i)} (${i.reason})`))
+    // An item its provider never applies here (outside its scope) says so with its code and next step, as the plan does.
+    lines.push(
+      ...s.pending.items.slice(0, 30).flatMap((i) => [
+        `    ${i.id}  ${pendingPhrase(i)} (${i.reason})${i.code === undefined ? '' : ` [${i.code}]`}`,
+        ...(i.nextStep === undefined ? [] : [`      Next step: ${i.nextStep}`]),
+      ]),
+    )
     if (s.pending.items.length > 30) lines.push(`    … and ${s.pending.items.length - 30} more (--json lists them all)`)
   }
   return lines.join('\n') + mirror

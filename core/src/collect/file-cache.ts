@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto'
 import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { writeFileAtomic, type CacheReadOptions, type CacheWriteOptions, type ProviderCache } from '@twinsync/sdk'
+import { lockTempName } from '../twin/twin-lock.js'
 
 /**
  * A provider's cache as files in one folder; a key is a file name.
@@ -70,7 +70,8 @@ export class FileCache implements ProviderCache {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 })
     const name = safeKey(key)
     if (bytes.byteLength >= IN_PLACE_FROM && writeInPlace(join(this.dir, name), bytes)) return
-    const temp = join(this.dir, `.${name}.twinsync-${randomBytes(6).toString('hex')}`)
+    // Named by this run (pid, boot): one a kill left is known as a dead run's and removed by settling (atomic-snapshot.ts).
+    const temp = lockTempName(join(this.dir, name))
     const fd = openSync(temp, 'wx', 0o600)
     try {
       writeAll(fd, bytes)

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { copyIndex, dropStaleRefLock, parseNameStatus, revParseCommit, runGit, type GitStatusEntry } from '../twin/git.js'
 import { readRefId } from '../twin/quick-status.js'
-import { identityNow, updateRefInNode } from '../twin/ref-update.js'
+import { deleteRefInNode, identityNow, updateRefInNode } from '../twin/ref-update.js'
 
 /** The last snapshot: the machine as TwinSync last saw it. */
 export const OBSERVED_REF = 'refs/twinsync/observed'
@@ -36,13 +36,16 @@ export async function setRef(dir: string, ref: string, commit: string, reason: s
 
 export async function deleteRef(dir: string, ref: string): Promise<void> {
   await dropOwnRefLock(dir, ref)
-  if ((await readRef(dir, ref)) !== undefined) await git(dir, ['update-ref', '-d', ref])
+  if ((await readRef(dir, ref)) === undefined) return
+  // In Node where it is a plain loose ref, so its lock is recorded (ref-lock-record.ts); anything else, git's way.
+  if (!deleteRefInNode(dir, ref)) await git(dir, ['update-ref', '-d', ref])
 }
 
 /**
- * TwinSync's own refs (refs/twinsync/*) are written only by TwinSync, and only under the twin
- * lock, which this process holds here: a `<ref>.lock` beside one is what a killed
- * `git update-ref` left (kill -9 of the process group, found by the chaos run).
+ * TwinSync's own refs (refs/twinsync/*) are written by TwinSync under the twin lock, which this
+ * process holds here: a `<ref>.lock` beside one is what a killed run left (kill -9 of the process
+ * group, found by the chaos run), removed when that run recorded it as its own; any other (a
+ * person's `git gc` packing refs) is refused with TWIN_REF_LOCKED (dropStaleRefLock).
  */
 async function dropOwnRefLock(dir: string, ref: string): Promise<void> {
   if (ref.startsWith('refs/twinsync/')) await dropStaleRefLock(dir, ref)

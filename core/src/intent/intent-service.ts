@@ -29,6 +29,9 @@ export interface PendingItem {
   summary: string
   /** Why it is still pending ("failed: …", "left out of the apply", "pulled from the mirror"…). */
   reason: string
+  /** An item its provider will never apply here (outside its scope): the diagnostic's code and next step. */
+  code?: string
+  nextStep?: string
 }
 
 export interface PendingIntent {
@@ -193,16 +196,22 @@ export class IntentService {
     const { items, paths, diagnostics, byProvider } = await this.itemsBetween(observed, tree, view)
     const reasons = intendedCommit === null ? {} : await this.reasonsOf(intendedCommit)
     // An item outside its provider's scope is never applied (outsideScope, as plan and apply judge it): said so, not "not applied yet".
-    const outside = new Map<string, string>()
+    const outside = new Map<string, { reason: string; code: string; nextStep?: string }>()
     for (const entry of byProvider.values()) {
       const found = await outsideScope(entry.provider, entry.changes, this.contexts.for(entry.provider, view.claims))
       if (!found.ok) diagnostics.push(found.diagnostic)
-      else for (const d of found.diagnostics) if (d.change !== undefined) outside.set(d.change, `never applied: ${d.summary.replace(/^.*?: left out, /, '')}`)
+      else
+        for (const d of found.diagnostics) {
+          if (d.change !== undefined) outside.set(d.change, { reason: `never applied: ${d.summary.replace(/^.*?: left out, /, '')}`, code: d.code, ...(d.detail === undefined ? {} : { nextStep: d.detail }) })
+        }
     }
     return {
       observed,
       intended: intendedCommit,
-      items: items.map((c) => ({ ...itemOf(c), reason: outside.get(c.id) ?? reasons[c.id] ?? DEFAULT_REASON })),
+      items: items.map((c) => {
+        const never = outside.get(c.id)
+        return never === undefined ? { ...itemOf(c), reason: reasons[c.id] ?? DEFAULT_REASON } : { ...itemOf(c), ...never }
+      }),
       paths,
       diagnostics,
     }

@@ -11,7 +11,7 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { callProvider } from '../providers/provider-call.js'
 import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
-import { writesRedaction } from '../snapshot/secret-guard.js'
+import { withActualSecrets, writesRedaction } from '../snapshot/secret-guard.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
 import { changeFingerprint } from './change-fingerprint.js'
@@ -139,13 +139,31 @@ export class Planner {
     if (!outside.ok) return [...out, outside.diagnostic].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
     out.push(...outside.diagnostics)
     // A document the snapshot redacted holds `<redacted>` where the machine holds the secret: such a
-    // change would write the marker over the secret, so it is left out and said so.
+    // change would write the marker over the secret, so it is left out and said so. One that is
+    // nothing but the redaction (the twin as the snapshot saw the machine) is no change at all:
+    // with the machine's secrets put back, the provider finds nothing to do there.
+    const redacting = diff.value.changes.filter((c) => !outside.ids.has(c.id) && writesRedaction(c.data))
+    const beyond = redacting.length === 0 ? undefined : await this.beyondRedaction(provider, desired, outcome.result.state, ctx)
     for (const change of diff.value.changes) {
       if (outside.ids.has(change.id)) continue
       if (!writesRedaction(change.data)) changes.push(change)
-      else out.push(warningDiagnostic('SECRET_REDACTED_NOT_PLANNED', `${change.summary}: not planned, the twin holds a redacted secret there; change it on the machine itself`, { provider: provider.name }))
+      // Its own summary, not the second diff's: that one was made from the machine's secrets.
+      else if (beyond === undefined || beyond.has(change.id)) {
+        out.push(warningDiagnostic('SECRET_REDACTED_NOT_PLANNED', `${change.summary}: not planned, the twin holds a redacted secret there; change it on the machine itself`, { provider: provider.name }))
+      }
     }
     return [...out, ...diff.value.diagnostics].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
+  }
+
+  /**
+   * The changes the provider finds once the machine's secrets are put back where the twin holds
+   * `<redacted>` (withActualSecrets): their ids; undefined when it cannot say (then every such
+   * change is reported as before). Diff is pure: asking twice changes nothing.
+   */
+  private async beyondRedaction(provider: ApplicableProvider, desired: unknown, actual: unknown, ctx: ReturnType<typeof contextFor>): Promise<Set<string> | undefined> {
+    const restored = await withActualSecrets(desired, actual)
+    const again = await callProvider(provider, 'diff', () => provider.diff({ desired: restored, actual, ctx }))
+    return again.ok ? new Set(again.value.changes.map((c) => c.id)) : undefined
   }
 
   /**

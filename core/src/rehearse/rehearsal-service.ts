@@ -7,6 +7,7 @@ import type { HostPort, Plan } from '@twinsync/sdk'
 import { TwinSyncError } from '@twinsync/sdk'
 import { planRefusal } from '../apply/plan-refusal.js'
 import { isCommand } from '../plan/commands-domain.js'
+import { PlanScope } from '../plan/plan-scope.js'
 import { builtinProviders } from '../providers/builtin-providers.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { inject, injectable } from '../di.js'
@@ -46,6 +47,7 @@ export class RehearsalService {
     @inject(Tokens.Host) private readonly host: HostPort,
     @inject(Tokens.Config) private readonly config: LoadedConfig,
     @inject(Tokens.OclifConfig) private readonly oclif: OclifConfig,
+    @inject(PlanScope) private readonly scope: PlanScope,
   ) {}
 
   /** Can a rehearsal run here at all? Front ends ask before they make a plan (the same checks run again in rehearse). */
@@ -62,6 +64,8 @@ export class RehearsalService {
         nextStep: `Run with --root ${options.plan.basis.root}, or make a new plan.`,
       })
     }
+    // The refusal apply would give (the same rule): a forged plan never passes a rehearsal first.
+    await this.scope.refuseOutsideScope(options.plan, 'rehearsed')
     await preflight(this.host)
     const entry = insideEntry()
     const plugins = await pluginsOf(options.plan, this.oclif)

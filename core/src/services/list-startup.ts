@@ -1,5 +1,5 @@
 import type { Diagnostic, StartupEntry } from '@twinsync/sdk'
-import { compareStrings, hasStartupView } from '@twinsync/sdk'
+import { compareStrings, hasStartupView, redactSecrets } from '@twinsync/sdk'
 import { collectAll } from '../collect/collector.js'
 import { inject, injectable } from '../di.js'
 import { callProvider } from '../providers/provider-call.js'
@@ -26,6 +26,12 @@ export class StartupWorkflow {
   }
 }
 
+async function redactCommand(entry: StartupEntry): Promise<StartupEntry> {
+  if (entry.command === undefined) return entry
+  const command = await redactSecrets(entry.command)
+  return command === entry.command ? entry : { ...entry, command }
+}
+
 /** Collect the providers that have a startup view, live, and merge their rows. */
 async function listStartup(registry: ProviderRegistry, contexts: ProviderContexts): Promise<StartupList> {
   const { claims, diagnostics } = await registry.load()
@@ -38,7 +44,9 @@ async function listStartup(registry: ProviderRegistry, contexts: ProviderContext
     const provider = o.provider
     if (o.status !== 'collected' || !hasStartupView(provider)) continue
     const rows = await callProvider(provider, 'startupEntries', () => provider.startupEntries(o.result.state))
-    if (rows.ok) entries.push(...rows.value)
+    // Read live, not from the twin: a command line's secret (`PGPASSWORD=…`, `--password=…`) is
+    // redacted here as the snapshot redacts it, so the table never prints what the twin may not hold.
+    if (rows.ok) entries.push(...(await Promise.all(rows.value.map(redactCommand))))
     else notes.push(rows.diagnostic)
   }
   entries.sort(

@@ -1,4 +1,4 @@
-import { findSecrets, REDACTED, warningDiagnostic, type Diagnostic, type TwinDocument } from '@twinsync/sdk'
+import { findSecrets, redactSecrets, REDACTED, warningDiagnostic, type Diagnostic, type TwinDocument } from '@twinsync/sdk'
 
 const FILES_PROVIDER = 'files'
 
@@ -43,4 +43,55 @@ export function isScreened(doc: TwinDocument, provider: string): boolean {
 /** Whether a change would write a redaction marker back to the machine (its data holds one). */
 export function writesRedaction(data: unknown): boolean {
   return JSON.stringify(data ?? null).includes(REDACTED)
+}
+
+/**
+ * The desired state with the machine's secrets put back where the twin holds `<redacted>`: a
+ * string (or a line of one) holding the marker is replaced by the machine's string (or line) that
+ * the detector redacts to exactly it, when exactly one does. What is left holds the marker.
+ *
+ * Only for a question, never for a change to carry out: whether a change that would write the
+ * marker is nothing but the redaction (the machine's crontab as the snapshot saw it, read back
+ * from a redacted twin). Such a change is no change; one that is more (a person's edit of the
+ * redacted crontab) stays left out and said so.
+ */
+export async function withActualSecrets(desired: unknown, actual: unknown): Promise<unknown> {
+  const whole = new Map<string, string | null>()
+  const lines = new Map<string, string | null>()
+  const remember = (map: Map<string, string | null>, redacted: string, original: string) => {
+    const known = map.get(redacted)
+    map.set(redacted, known === undefined || known === original ? original : null)
+  }
+  for (const text of strings(actual)) {
+    const redacted = await redactSecrets(text)
+    if (redacted === text) continue
+    remember(whole, redacted, text)
+    const from = text.split('\n')
+    const to = redacted.split('\n')
+    // A secret over several lines (a key) leaves fewer lines: its lines cannot be told apart.
+    if (from.length === to.length) to.forEach((line, i) => line !== from[i] && remember(lines, line, from[i] as string))
+  }
+  const restore = (text: string): string => {
+    if (!text.includes(REDACTED)) return text
+    const known = whole.get(text)
+    if (typeof known === 'string') return known
+    return text
+      .split('\n')
+      .map((line) => (line.includes(REDACTED) ? (lines.get(line) ?? line) : line))
+      .join('\n')
+  }
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') return restore(value)
+    if (Array.isArray(value)) return value.map(walk)
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]))
+    return value
+  }
+  return walk(desired)
+}
+
+function strings(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value)
+  else if (Array.isArray(value)) for (const v of value) strings(v, out)
+  else if (value !== null && typeof value === 'object') for (const v of Object.values(value)) strings(v, out)
+  return out
 }

@@ -9,6 +9,7 @@ import { rehearsalRefusal } from '../rehearse/rehearsal-service.js'
 import { renderRehearsal } from '../cli/render-rehearsal.js'
 import { excludeChanges } from '../plan/exclude-changes.js'
 import { renderPush } from '../cli/render.js'
+import { stepNoteLines } from '../cli/render-diagnostics.js'
 import { isLeftOut, noChangesLine, summarizePlan } from '../plan/plan-summary.js'
 import { plannedPhrase } from '../vocabulary.js'
 import { trackBusy } from './busy.js'
@@ -544,12 +545,14 @@ function ApplyProgress({
                 {RESULT_MARK[step.result.status]} {plannedPhrase(c)}
                 {step.result.message && step.result.status !== 'applied' ? `: ${step.result.message}` : ''}
               </Text>
-              {notes.map((d, i) => (
-                <Text key={i} wrap="truncate-end" color={d.severity === 'error' ? 'red' : 'yellow'}>
-                  {'              '}
-                  {d.severity}: {d.summary}
-                </Text>
-              ))}
+              {notes.flatMap((d, i) =>
+                stepNoteLines(d).map((line, j) => (
+                  <Text key={`${i}.${j}`} wrap="wrap" color={d.severity === 'error' ? 'red' : 'yellow'}>
+                    {'              '}
+                    {line}
+                  </Text>
+                )),
+              )}
               {/* A failed step's own output (a checker's complaint): its last lines; all of it is in the journal. */}
               {step.result.status === 'failed' && step.result.outputTail
                 ? step.result.outputTail.split('\n').slice(-3).map((line, i) => (

@@ -29,6 +29,7 @@ import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/errors'
 import type { SimpleGit } from 'simple-git'
 import { diskError } from './disk-error.js'
 import { readHead } from './quick-status.js'
+import { isOwnStaleLock } from './ref-lock-record.js'
 import { removeTwinFile } from './twin-files.js'
 
 /** The id git gives the empty tree: the "before" of a twin's first commit. */
@@ -248,17 +249,28 @@ export async function copyIndex(index: string, copy: string): Promise<boolean> {
 }
 
 /**
- * Removes the `<ref>.lock` a killed `git update-ref` left beside a ref (`HEAD` or `refs/…`).
- * Only for a ref that nobody but TwinSync writes while it holds the twin lock: the lock is then
- * a leftover, never a writer at work, and left there it fails every later run with GIT_FAILED.
- * Returns the lock's path inside the twin (`.git/HEAD.lock`) when there was one.
+ * Removes the `<ref>.lock` beside a ref (`HEAD` or `refs/…`) that a killed TwinSync left while it
+ * moved the ref, and only that: the lock must be one its run recorded as its own, by inode, and
+ * that run must be gone (ref-lock-record.ts). Any other lock may be a git at work (a person's, in
+ * the twin, or a second TwinSync's) and is never removed: TWIN_REF_LOCKED, with the command to
+ * remove it once no git is running. Returns the lock's path inside the twin (`.git/HEAD.lock`)
+ * when it removed one.
  */
 export async function dropStaleRefLock(dir: string, ref: string): Promise<string | undefined> {
   if ((ref !== 'HEAD' && !ref.startsWith('refs/')) || ref.split('/').some((part) => part === '..' || part === '.' || part === '')) return undefined
   const lock = `.git/${ref}.lock`
-  if ((await lstat(join(dir, lock)).catch(() => undefined)) === undefined) return undefined
+  const info = await lstat(join(dir, lock)).catch(() => undefined)
+  if (info === undefined) return undefined
+  if (!info.isFile() || !isOwnStaleLock(join(dir, '.git'), `${ref}.lock`, info.ino)) throw refLocked(join(dir, lock))
   await rm(join(dir, lock), { force: true })
   return lock
+}
+
+function refLocked(lock: string): TwinSyncError {
+  return new TwinSyncError('TWIN_REF_LOCKED', `git's ref lock ${lock} exists: a git command is running in the twin, or one was killed; TwinSync removes only the locks it can prove are its own, and changed nothing`, {
+    nextStep: `If no git command is running in the twin (\`pgrep -a git\`), remove the stale lock: rm ${lock}; then run the command again.`,
+    details: { lock },
+  })
 }
 
 /** The full id of a commit, or undefined when `ref` names none (unknown, or no commit yet). */

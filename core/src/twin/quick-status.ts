@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync, type BigIntStats } from 'node:fs'
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { rm, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { lstatBigData, lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type BigStatData } from '@twinsync/sdk'
 
 /**
  * Speed (issue 22): an unchanged machine's snapshot, `plan` and `status` learn what the twin's
@@ -143,10 +144,10 @@ export function readIndex(dir: string): TwinIndex | undefined {
   if (git === undefined) return undefined
   const path = join(git, 'index')
   let bytes: Buffer
-  let info: BigIntStats | undefined
+  let info: BigStatData | undefined
   try {
-    info = lstatSync(path, { bigint: true, throwIfNoEntry: false })
-    if (info === undefined || !info.isFile()) return undefined
+    info = lstatBigData(path)
+    if (info === undefined || !isKind(info, S_IFREG)) return undefined
     bytes = readFileSync(path)
   } catch {
     return undefined
@@ -164,7 +165,7 @@ let lastIndex: TwinIndex | undefined
 
 /** Whether the index file is still the one `index` was read from (nobody rewrote it). */
 export function indexUnchanged(dir: string, index: TwinIndex): boolean {
-  const info = lstatSync(join(dir, '.git', 'index'), { bigint: true, throwIfNoEntry: false })
+  const info = lstatBigData(join(dir, '.git', 'index'))
   return info !== undefined && identityOf(info) === index.identity
 }
 
@@ -227,9 +228,9 @@ export async function writeIndexCopy(path: string, index: TwinIndex): Promise<vo
 function gitDir(dir: string): string | undefined {
   if (RELOCATING_ENV.some((name) => process.env[name] !== undefined && process.env[name] !== '')) return undefined
   const git = join(dir, '.git')
-  const info = lstatSync(git, { throwIfNoEntry: false })
-  if (info?.isDirectory() !== true) return undefined
-  if (lstatSync(join(git, 'reftable'), { throwIfNoEntry: false }) !== undefined) return undefined
+  const info = lstatData(git)
+  if (info === undefined || (info.mode & S_IFMT) !== S_IFDIR) return undefined
+  if (lstatData(join(git, 'reftable')) !== undefined) return undefined
   const config = readText(join(git, 'config'))
   if (typeof config !== 'string' || RELOCATING_CONFIG.test(config) || /objectformat/i.test(config)) return undefined
   return git
@@ -244,7 +245,12 @@ function readText(path: string): string | undefined | null {
   }
 }
 
-function identityOf(info: BigIntStats): string {
+/** Whether a stat's mode is of this file type (S_IFMT bits). */
+function isKind(st: BigStatData, type: number): boolean {
+  return (Number(st.mode) & S_IFMT) === type
+}
+
+function identityOf(info: BigStatData): string {
   return `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`
 }
 
@@ -365,9 +371,9 @@ function statDataDoubts(dir: string, index: TwinIndex): number[] | undefined {
   // Paths joined by hand: `join` normalises each of them, a third of the check's time on a big twin.
   const prefix = dir.endsWith('/') ? dir : `${dir}/`
   for (let i = 0; i < paths.length; i++) {
-    let st: BigIntStats | undefined
+    let st: BigStatData | undefined
     try {
-      st = lstatSync(prefix + paths[i], { bigint: true, throwIfNoEntry: false })
+      st = lstatBigData(prefix + paths[i])
     } catch {
       return undefined
     }
@@ -376,7 +382,7 @@ function statDataDoubts(dir: string, index: TwinIndex): number[] | undefined {
     const at = statAt[i] ?? 0
     const recordedMode = view.getUint32(at + 24)
     const { ctimeNs, mtimeNs } = st
-    const kind = st.isSymbolicLink() ? 0o120000 : st.isFile() ? 0o100000 : -1
+    const kind = isKind(st, S_IFLNK) ? 0o120000 : isKind(st, S_IFREG) ? 0o100000 : -1
     if (kind !== (recordedMode & 0o170000)) return undefined
     if (kind === 0o100000 && ((st.mode & 0o100n) !== 0n) !== ((recordedMode & 0o100) !== 0)) return undefined
     const racyFrom = mtimeNs % ONE_SECOND === 0n && ctimeNs % ONE_SECOND === 0n ? racyFromCoarse : racyFromFine
@@ -495,13 +501,13 @@ const RACY = 'racy'
 
 /** A folder's stamp (inode, device, mtime and ctime in ns); RACY when changed too recently to trust; undefined when it is no folder. */
 function folderStamp(path: string, now: bigint): string | undefined {
-  let st: BigIntStats | undefined
+  let st: BigStatData | undefined
   try {
-    st = lstatSync(path, { bigint: true, throwIfNoEntry: false })
+    st = lstatBigData(path)
   } catch {
     return undefined
   }
-  if (st === undefined || !st.isDirectory()) return undefined
+  if (st === undefined || !isKind(st, S_IFDIR)) return undefined
   const racyFrom = now - (st.mtimeNs % ONE_SECOND === 0n && st.ctimeNs % ONE_SECOND === 0n ? COARSE_SLACK : FINE_SLACK)
   if (st.mtimeNs >= racyFrom || st.ctimeNs >= racyFrom) return RACY
   return `${st.ino}:${st.dev}:${st.mtimeNs}:${st.ctimeNs}`

@@ -1,6 +1,7 @@
-import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { readRefId } from './quick-status.js'
+import { clearRefLocks, recordRefLocks } from './ref-lock-record.js'
 
 /**
  * Speed (issue 22): `git update-ref -m <message> <ref> <id> [<old id>]` done by Node, as git's
@@ -15,7 +16,8 @@ import { readRefId } from './quick-status.js'
  * one reflog line for each ref (`<old> <new> <who> <time> <zone>\t<message>`, TwinSync's
  * identity as in its commits), then the lock renamed over the ref and HEAD's lock removed. A
  * kill between leaves a lock that settling removes (settleSnapshot, and the intent's refs
- * before they are set) and a reflog line for a move that did not happen, as git's would.
+ * before they are set: only a lock this run recorded as its own, ref-lock-record.ts) and a
+ * reflog line for a move that did not happen, as git's would.
  *
  * Whatever is unusual is left to git, which then says what is wrong (false, nothing changed):
  * a lock already there, the ref not at the old id, HEAD not naming a branch, a ref git's files
@@ -52,16 +54,25 @@ export function updateRefInNode(dir: string, ref: string, next: string, old: str
     return false
   }
   const taken: string[] = []
+  const recorded: Array<{ name: string; ino: number }> = []
   const release = () => {
     for (const lock of taken) rmSync(lock, { force: true })
+    if (recorded.length > 0) clearRefLocks(git)
   }
   try {
     for (const name of ref === target ? [target] : [ref, target]) {
       const lock = join(git, `${name}.lock`)
       mkdirSync(dirname(lock), { recursive: true })
-      closeSync(openSync(lock, 'wx', 0o644))
+      const fd = openSync(lock, 'wx', 0o644)
       taken.push(lock)
+      try {
+        recorded.push({ name: `${name}.lock`, ino: fstatSync(fd).ino })
+      } finally {
+        closeSync(fd)
+      }
     }
+    // Which locks are this run's, so that settling after a kill removes these and no one else's (ref-lock-record.ts).
+    recordRefLocks(git, recorded)
     const current = readRefId(dir, target)
     if (current === undefined || (old !== undefined && current !== old)) {
       release()
@@ -85,6 +96,45 @@ export function updateRefInNode(dir: string, ref: string, next: string, old: str
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENOENT') return false
     throw error
+  }
+}
+
+/**
+ * `git update-ref -d <ref>` done by Node for TwinSync's own loose refs (`refs/twinsync/*`), so
+ * its lock is recorded like a move's (ref-lock-record.ts) and a kill leaves only a lock settling
+ * can prove its own: the ref's lock taken, the ref removed with its reflog, the lock removed. A
+ * ref that is also in `packed-refs` (a person's `git gc` packed it), or anything unusual: false,
+ * git's way.
+ */
+export function deleteRefInNode(dir: string, ref: string): boolean {
+  if (!/^refs\/twinsync\/[A-Za-z0-9_-]+$/.test(ref)) return false
+  const git = join(dir, '.git')
+  let packed = ''
+  try {
+    packed = readFileSync(join(git, 'packed-refs'), 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false
+  }
+  if (packed.includes(` ${ref}\n`)) return false
+  const lock = join(git, `${ref}.lock`)
+  let fd: number
+  try {
+    fd = openSync(lock, 'wx', 0o644)
+  } catch {
+    return false
+  }
+  try {
+    try {
+      recordRefLocks(git, [{ name: `${ref}.lock`, ino: fstatSync(fd).ino }])
+    } finally {
+      closeSync(fd)
+    }
+    rmSync(join(git, ref), { force: true })
+    rmSync(join(git, 'logs', ref), { force: true })
+    return true
+  } finally {
+    rmSync(lock, { force: true })
+    clearRefLocks(git)
   }
 }
 

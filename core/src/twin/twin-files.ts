@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs'
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, rmdirSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { lstat, mkdir, open, rename, rm, symlink, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -233,9 +233,23 @@ export async function removeTwinFile(dir: string, path: string): Promise<void> {
     throw error
   }
   // A folder there now (a type change): there is no such document to remove.
-  await rm(join(dir, path), { force: true }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EISDIR' && error.code !== 'ERR_FS_EISDIR') throw error
-  })
+  const removed = await rm(join(dir, path), { force: true }).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EISDIR' && error.code !== 'ERR_FS_EISDIR') throw error
+      return false
+    },
+  )
+  // The folders it leaves empty go too, as git removes them (a discarded filesystem/root/.ssh/x
+  // leaves no filesystem/root/.ssh), up to the twin's top folders; rmdir removes only an empty one.
+  if (!removed) return
+  for (let at = parts.length - 1; at > 1; at--) {
+    try {
+      rmdirSync(join(dir, ...parts.slice(0, at)))
+    } catch {
+      break
+    }
+  }
 }
 
 /**

@@ -185,7 +185,16 @@ export async function lockTempOfDeadRun(path: string): Promise<boolean> {
   const holder = text === undefined ? undefined : parseLock(text)
   if (holder !== undefined) return !isHolderAlive(holder)
   // Empty or half written (killed between creating it and writing it): its name says whose it is.
-  const named = /\.(\d+)-([0-9a-f]{8})\.twinsync-[0-9a-f]{12}$/.exec(basename(path))
+  return tempOfDeadRun(basename(path))
+}
+
+/**
+ * Whether a temp file named by its run (`….<pid>-<boot 8 hex>.twinsync-<12 hex>`, lockTempName)
+ * belongs to a run of this boot that is gone. Another boot's (maybe another machine's, sharing
+ * the twin), a live pid's, or one named otherwise: not known to be gone.
+ */
+export function tempOfDeadRun(name: string): boolean {
+  const named = /\.(\d+)-([0-9a-f]{8})\.twinsync-[0-9a-f]{12}$/.exec(name)
   if (named === null || named[2] !== bootTag()) return false
   try {
     process.kill(Number(named[1]), 0)
@@ -285,4 +294,16 @@ function bootId(): string | null {
     }
   }
   return cachedBootId
+}
+
+/** This process as a lock names its holder: pid, start time, boot (worked out once). */
+export function runIdentity(): { pid: number; startTime: string | null; bootId: string | null } {
+  ownRun ??= { pid: process.pid, startTime: startTimeOf(process.pid), bootId: bootId() }
+  return ownRun
+}
+let ownRun: { pid: number; startTime: string | null; bootId: string | null } | undefined
+
+/** Whether the run a record names (pid, start time, boot) may still be running: gone only when that is certain. */
+export function isRunAlive(run: { pid: number; startTime: string | null; bootId: string | null }): boolean {
+  return isHolderAlive({ ...run, host: '', purpose: '', since: '' })
 }

@@ -1,6 +1,6 @@
-import { lstatSync, readdirSync, realpathSync, type Stats } from 'node:fs'
+import { readdirSync, realpathSync } from 'node:fs'
 import { basename, dirname, isAbsolute, resolve } from 'node:path'
-import { TwinSyncError } from '@twinsync/sdk'
+import { lstatData, S_IFDIR, S_IFLNK, S_IFMT, TwinSyncError, type StatData } from '@twinsync/sdk'
 import { quoteArg } from '../plan/command-text.js'
 import type { GitClientFactory } from './git.js'
 import { expandHome, refuseUnprintable } from './twin-location.js'
@@ -40,7 +40,7 @@ export async function checkTwinPlace(input: string, mirrored: readonly MirroredP
   // Synchronous calls: a dozen or more a run (one realpath a mirrored path), each a round trip
   // through libuv's thread pool when awaited (issue 22).
   const entry = lstatOrUndefined(dir)
-  if (entry?.isSymbolicLink()) {
+  if (isKind(entry, S_IFLNK)) {
     throw placeInvalid(dir, `${dir} is a symlink`, `Give the folder the link points at (\`readlink -f ${quoteArg(dir)}\` prints it), so the twin cannot be moved by changing the link.`)
   }
   const realpaths = new RealPaths()
@@ -57,7 +57,7 @@ export async function checkTwinPlace(input: string, mirrored: readonly MirroredP
     }
   }
   if (entry === undefined) return { dir, holds: 'missing' }
-  if (entry.isDirectory() && readdirSync(dir).length === 0) return { dir, holds: 'empty' }
+  if (isKind(entry, S_IFDIR) && readdirSync(dir).length === 0) return { dir, holds: 'empty' }
   // A directory with something in it must be a twin; open() says why not (REPO_NOT_DIRECTORY, REPO_NOT_TWIN, REPO_INVALID).
   const info = await new TwinRepository({ dir, source: 'config' }, gitFactory).open()
   return { dir, holds: 'twin', info }
@@ -94,7 +94,7 @@ export class RealPaths {
     const base = this.of(parent)
     const candidate = base === '/' ? `/${basename(path)}` : `${base}/${basename(path)}`
     let real = candidate
-    if (lstatOrUndefined(candidate)?.isSymbolicLink() === true) {
+    if (isKind(lstatOrUndefined(candidate), S_IFLNK)) {
       try {
         real = realpathSync.native(candidate)
       } catch {
@@ -106,13 +106,16 @@ export class RealPaths {
   }
 }
 
-function lstatOrUndefined(path: string): Stats | undefined {
+/** The path's lstat numbers (stat-data.ts: no Stats object); undefined when it cannot be had. */
+function lstatOrUndefined(path: string): StatData | undefined {
   try {
-    return lstatSync(path)
+    return lstatData(path)
   } catch {
     return undefined
   }
 }
+
+const isKind = (st: StatData | undefined, type: number): boolean => st !== undefined && (st.mode & S_IFMT) === type
 
 function placeInvalid(dir: string, why: string, nextStep: string): TwinSyncError {
   return new TwinSyncError('REPO_PLACE_INVALID', `The twin cannot live at ${dir}: ${why}`, { nextStep, details: { repo: dir } })

@@ -181,7 +181,7 @@ describe('TUI pull & apply', () => {
       ...base,
       apply: async (request) => {
         const report = await (base.apply as TuiServices['apply'])({ ...request, onResult: () => undefined })
-        const warn = { severity: 'warning' as const, code: 'X', summary: 'kept a backup as /etc/motd~', provider: 'files', change: 'files:replace:/etc/motd' }
+        const warn = { severity: 'warning' as const, code: 'X', summary: 'kept a backup as /etc/motd~', detail: 'Remove /etc/motd~ when done.', provider: 'files', change: 'files:replace:/etc/motd' }
         for (const c of request.plan.changes) request.onResult?.(c, { id: c.id, status: 'applied', ...(c.id === warn.change ? { diagnostics: [warn] } : {}) })
         return {
           ...report,
@@ -199,7 +199,7 @@ describe('TUI pull & apply', () => {
     await panel.waitFor('Apply these changes?')
     await panel.press('y')
     const done = await panel.waitFor('3 applied, 0 unchanged')
-    assert.match(done, /✓ applied\s+replace \/etc\/motd\n\s+warning: kept a backup as \/etc\/motd~/)
+    assert.match(done, /✓ applied\s+replace \/etc\/motd\n\s+warning: files: kept a backup as \/etc\/motd~ \[X\]\n\s+Next step: Remove \/etc\/motd~ when done\./)
     assert.match(done, /warning: systemd: daemon-reload was slow/)
   })
 

@@ -11,7 +11,7 @@ import {
   type ProviderContext,
 } from '@twinsync/sdk'
 import { FilesChangeData } from './change-data.js'
-import { judge, resolveScope, type FilesScope } from './collect.js'
+import { classOf, judge, LEFTOVER, resolveScope, WALK, type FilesScope } from './collect.js'
 import { sha256 } from './content.js'
 import { fingerprintOf, type LiveFacts } from './fingerprint.js'
 import { formatMode } from './mode.js'
@@ -129,10 +129,93 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
       await host.setAttributes(data.path, { uid: data.uid, gid: data.gid, mode: data.mode, ...extended })
       break
     case 'delete':
+      // A folder goes entry by entry, as the plan names them; never a blind recursive removal.
+      if (live?.type === 'directory') return deleteFolder(ctx, scope, change, data.path, data.below ?? [], diagnostics)
       await host.remove(data.path)
       break
   }
   return { id: change.id, status: 'applied', ...(diagnostics.length > 0 ? { diagnostics } : {}) }
+}
+
+/** Beyond this many, the entries a folder delete kept are counted, not listed, in its warning. */
+const KEPT_LISTED = 10
+
+/**
+ * Delete a folder the plan deletes with the entries it names below it (`below`), and nothing
+ * else: each named entry goes only while it is as the plan saw it (its live fingerprint) and holds
+ * no secret, deepest first, and a folder only once it is empty. Whatever the plan did not name
+ * (ignored or another provider's entries, a dpkg leftover, anything new since the plan) stays,
+ * and so do the folders holding it: the change then fails with FILES_DELETE_KEPT, so the
+ * deletion stays pending and visible instead of being reported done.
+ */
+async function deleteFolder(
+  ctx: ProviderContext,
+  scope: FilesScope,
+  change: Change,
+  path: string,
+  below: ReadonlyArray<{ path: string; liveFingerprint: string }>,
+  diagnostics: Diagnostic[],
+): Promise<ChangeResult> {
+  const named = new Map(below.map((e) => [e.path, e.liveFingerprint]))
+  const kept: Array<{ path: string; why: string }> = []
+  let removed = 0
+  /** Empties a folder of what the plan names; true when nothing is left in it. */
+  const clear = async (folder: string): Promise<boolean> => {
+    let empty = true
+    for (const entry of await ctx.host.readdir(folder)) {
+      ctx.signal.throwIfAborted()
+      const at = `${folder}/${entry.name}`
+      const planned = named.get(at)
+      const why = planned === undefined ? notNamed(ctx, scope, at) : await moved(ctx, scope, at, planned)
+      if (why === 'gone') continue
+      if (why !== undefined) {
+        kept.push({ path: at, why })
+        empty = false
+        continue
+      }
+      if (entry.type === 'directory' && !(await clear(at))) {
+        empty = false
+        continue
+      }
+      await ctx.host.remove(at)
+      removed++
+    }
+    return empty
+  }
+  if (await clear(path)) {
+    await ctx.host.remove(path)
+    return { id: change.id, status: 'applied', ...(diagnostics.length > 0 ? { diagnostics } : {}) }
+  }
+  const listed = kept.slice(0, KEPT_LISTED).map((k) => `${k.path} (${k.why})`)
+  if (kept.length > KEPT_LISTED) listed.push(`and ${kept.length - KEPT_LISTED} more`)
+  const entries = kept.length === 1 ? 'entry' : 'entries'
+  const deleted = `${removed} named ${removed === 1 ? 'entry was' : 'entries were'} deleted`
+  diagnostics.push(
+    warningDiagnostic('FILES_DELETE_KEPT', `${path} was not deleted: it holds ${kept.length} ${entries} the plan did not name or that changed since, kept: ${listed.join(', ')}; ${deleted}`, {
+      path,
+      provider: 'files',
+      change: change.id,
+      detail: `Look at what is left in ${path}: if it should go too, move or delete it yourself and run \`twinsync plan\` again; to keep the folder, run \`twinsync discard ${change.id}\`.`,
+    }),
+  )
+  return failed(change, `${path} is kept, with ${kept.length} ${entries} the plan did not name; ${deleted}`, undefined, diagnostics)
+}
+
+/** Why an entry a folder delete did not name is kept: what the collect made of it. */
+function notNamed(ctx: ProviderContext, scope: FilesScope, path: string): string {
+  if (ctx.claims.isClaimedByOther('files', path)) return `the ${ctx.claims.ownerOf(path)} provider's`
+  const kind = classOf(ctx, scope, path)
+  if (kind === LEFTOVER) return 'a dpkg/ucf leftover, never mirrored'
+  if (kind !== WALK) return 'ignored: files.ignore or the built-in ignore list'
+  return 'not in the plan: new since it was made'
+}
+
+/** Why a named entry is kept now ('gone' when it is not there any more), or undefined when it may go. */
+async function moved(ctx: ProviderContext, scope: FilesScope, path: string, planned: string): Promise<string | 'gone' | undefined> {
+  const live = await readLive(ctx, scope, path)
+  if (live === undefined) return 'gone'
+  if (live.secret) return 'holds a secret the twin never saw'
+  return fingerprintOf(live) === planned ? undefined : 'changed on the machine since the plan'
 }
 
 /** The live entry as a change sees it, judged by the same rules as collect. */
@@ -207,8 +290,14 @@ function isDone(data: FilesChangeData, live: LiveEntry | undefined): boolean {
   }
 }
 
-function failed(change: Change, message: string, outputTail?: string): ChangeResult {
-  return { id: change.id, status: 'failed', message, ...(outputTail === undefined || outputTail === '' ? {} : { outputTail }) }
+function failed(change: Change, message: string, outputTail?: string, diagnostics: readonly Diagnostic[] = []): ChangeResult {
+  return {
+    id: change.id,
+    status: 'failed',
+    message,
+    ...(outputTail === undefined || outputTail === '' ? {} : { outputTail }),
+    ...(diagnostics.length > 0 ? { diagnostics: [...diagnostics] } : {}),
+  }
 }
 
 function messageOf(error: unknown): string {

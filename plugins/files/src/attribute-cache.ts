@@ -11,6 +11,11 @@ const STAMPS_KEY = 'attribute-stamps-v1'
 export const MAX_INCREMENTAL = 256
 /** Stamp lines hashed at a time. */
 const STAMP_CHUNK = 512
+/** The chunks of stamps that moved since STAMPS_KEY was written whole, and the answer's signature they pair with (see writeStamps). */
+const DELTA_KEY = 'attribute-stamps-delta-v1'
+/** The delta is used from this many chunks of stamps, while it holds at most one in DELTA_SHARE of them; else the stamps are written whole. */
+const DELTA_FROM_CHUNKS = 4
+const DELTA_SHARE = 4
 
 /**
  * Speed: getcap and getfattr run only when something they would read may have moved. Setting
@@ -70,33 +75,73 @@ export async function cachedAttributes(
   if (!racy && kept?.signature === signature) return fromValue(kept.value)
 
   let value: KeptValue | undefined
-  let texts: string[] | undefined
+  let stamps: KeptStamps | undefined
+  let moved: Moved | undefined
   if (kept !== undefined && kept.base === base) {
-    const stamps = await ctx.cache.read(STAMPS_KEY).catch(() => undefined)
-    const tag = `${kept.signature}\n`
-    if (stamps?.startsWith(tag) === true) {
-      const moved = movedPaths(walked, lineOf, chunks, stamps.slice(tag.length))
-      if (moved !== undefined) {
-        texts = moved.texts
-        value = await incremental(ctx, walked, moved.moved, kept.value, tools)
-      }
+    stamps = await readStamps(ctx.cache, kept.signature)
+    if (stamps !== undefined) {
+      moved = await movedPaths(walked, lineOf, chunks, stamps)
+      if (moved !== undefined) value = await incremental(ctx, walked, moved.moved, kept.value, tools)
     }
   }
   if (value === undefined) {
     const read = await readExtendedAttributes(ctx.host, roots, tools)
     value = { capabilities: [...read.capabilities], xattrs: [...read.xattrs], diagnostics: read.diagnostics }
   }
-  texts ??= chunkTexts(walked, lineOf)
   // A racy path is asked again next time: its stamp is "-", and the signature never matches.
   const stored = racy ? `racy:${signature}` : signature
   // The answer first, then the stamps tagged with its signature: a run stopped between the two leaves them unpaired (a full run next time).
   await ctx.cache.write(CACHE_KEY, JSON.stringify({ signature: stored, base, value } satisfies Kept)).catch(() => undefined)
-  await ctx.cache.write(STAMPS_KEY, `${stored}\n${CHUNKS_LINE}${chunks.digests.join('')} ${texts.map((t) => t.length).join(',')}\n${texts.join('\n')}`).catch(() => undefined)
+  await writeStamps(ctx.cache, stored, chunks, stamps, moved, () => chunkTexts(walked, lineOf)).catch(() => undefined)
   return fromValue(value)
+}
+
+/**
+ * The stamps of every walked path, tagged with the answer's signature `stored`: as a delta
+ * (DELTA_KEY) when the kept stamps came from a record written whole (STAMPS_KEY, or the delta's
+ * own base) and few chunks differ from it; else written whole (`whole()`: every chunk's text).
+ *
+ * Speed (issue 22, session 10): a one-file snapshot of the scale root wrote its 1.7 MB of
+ * stamps (25,000 lines in 49 chunks) again for the one chunk that moved: now a delta of that
+ * chunk (about 35 KB) and the digests, and the whole record is not even read while the chunks
+ * that moved are the delta's. Figures in docs/architecture.md (Speed).
+ *
+ * Crash safety: each record is a cache file (a CRC-32 trailer checked on every read), and the
+ * delta is taken only for the answer whose signature it is tagged with and only with the whole
+ * record it names (by that record's tag): torn, lost or of another record, the tools walk the
+ * roots again, as on a first run.
+ */
+async function writeStamps(
+  cache: ProviderContext['cache'],
+  stored: string,
+  chunks: Chunks,
+  stamps: KeptStamps | undefined,
+  moved: Moved | undefined,
+  whole: () => string[],
+): Promise<void> {
+  const count = chunks.digests.length
+  if (stamps?.baseTag !== undefined && moved?.texts !== undefined && count >= DELTA_FROM_CHUNKS) {
+    const replaced = new Map(stamps.replaced)
+    for (const [k, text] of moved.texts) replaced.set(k, text)
+    if (replaced.size * DELTA_SHARE <= count) {
+      const keys = [...replaced.keys()].sort((a, b) => a - b)
+      const lengths = chunks.digests.map((_, k) => replaced.get(k)?.length ?? (stamps.sizes[k] as number))
+      const texts = keys.map((k) => replaced.get(k) as string)
+      await cache.write(DELTA_KEY, `${stored}\n${BASE_LINE}${stamps.baseTag}\n${CHUNKS_LINE}${chunks.digests.join('')} ${lengths.join(',')}\n${REPLACED_LINE}${keys.join(',')}\n${texts.join('\n')}`)
+      return
+    }
+  }
+  const texts = whole()
+  await cache.write(STAMPS_KEY, `${stored}\n${CHUNKS_LINE}${chunks.digests.join('')} ${texts.map((t) => t.length).join(',')}\n${texts.join('\n')}`)
+  // A delta of the record replaced (or torn, or another's) is never taken with this one: removed all the same.
+  await cache.remove?.(DELTA_KEY)
 }
 
 /** The second line of the stamps record: each chunk's digest (64 hex characters each), then each chunk's text's length. */
 const CHUNKS_LINE = 'chunks '
+/** The delta's second line: the tag of the whole record it follows; its fourth: the chunks it holds (their indexes). */
+const BASE_LINE = 'base '
+const REPLACED_LINE = 'replaced '
 
 interface Chunks {
   /** Each STAMP_CHUNK lines' digest (sha256, hex), in the walk's order. */
@@ -112,43 +157,159 @@ function chunkTexts(walked: ReadonlyArray<{ path: string; stat?: FileStat | unde
   return texts
 }
 
+/** The stamps kept for an answer (the whole record, or its delta over one), read no further than needed. */
+interface KeptStamps {
+  /** The tag of the whole record these are (or the delta's base): what a delta written now names; undefined for stamps without chunks (the older layout). */
+  baseTag: string | undefined
+  /** Each chunk's digest (hex, one after another) and its text's length; undefined in the older layout. */
+  digests: string | undefined
+  sizes: number[]
+  /** Chunks' texts the delta holds in place of the whole record's. */
+  replaced: ReadonlyMap<number, string>
+  /** Chunk k's kept text; undefined when it cannot be had (the whole record missing, damaged, or another). */
+  chunk(k: number): Promise<string | undefined>
+  /** Every kept line, one after another. */
+  body(): Promise<string | undefined>
+}
+
+/** The stamps paired with the answer signed `tag`: its delta over a whole record, else a whole record; undefined when neither is. */
+async function readStamps(cache: ProviderContext['cache'], tag: string): Promise<KeptStamps | undefined> {
+  const delta = await cache.read(DELTA_KEY).catch(() => undefined)
+  const whole = async (): Promise<WholeStamps | undefined> => parseWhole(await cache.read(STAMPS_KEY).catch(() => undefined))
+  if (delta?.startsWith(`${tag}\n`) === true) {
+    const read = parseDelta(delta.slice(tag.length + 1))
+    if (read === undefined) return undefined
+    let base: Promise<WholeStamps | undefined> | undefined
+    const fromBase = async (k: number): Promise<string | undefined> => {
+      base ??= whole().then((w) => (w?.tag === read.baseTag && w.digests !== undefined && w.sizes.length === read.sizes.length ? w : undefined))
+      const w = await base
+      // A chunk the delta does not hold is the whole record's, with the digest and length the delta gives it.
+      if (w === undefined || w.digests?.slice(k * 64, k * 64 + 64) !== read.digests.slice(k * 64, k * 64 + 64) || w.sizes[k] !== read.sizes[k]) return undefined
+      return w.chunk(k)
+    }
+    const chunk = async (k: number): Promise<string | undefined> => read.replaced.get(k) ?? fromBase(k)
+    return {
+      baseTag: read.baseTag,
+      digests: read.digests,
+      sizes: read.sizes,
+      replaced: read.replaced,
+      chunk,
+      body: async () => {
+        const texts: string[] = []
+        for (let k = 0; k < read.sizes.length; k++) {
+          const text = await chunk(k)
+          if (text === undefined) return undefined
+          texts.push(text)
+        }
+        return texts.join('\n')
+      },
+    }
+  }
+  const w = await whole()
+  if (w === undefined || w.tag !== tag) return undefined
+  return {
+    baseTag: w.digests === undefined ? undefined : w.tag,
+    digests: w.digests,
+    sizes: w.sizes,
+    replaced: new Map(),
+    chunk: async (k) => w.chunk(k),
+    body: async () => w.body,
+  }
+}
+
+interface WholeStamps {
+  tag: string
+  digests: string | undefined
+  sizes: number[]
+  body: string
+  chunk(k: number): string | undefined
+}
+
+/** A whole stamps record: its tag, its chunks (when recorded, and their lengths add up to its lines), its lines. */
+function parseWhole(text: string | undefined): WholeStamps | undefined {
+  if (text === undefined) return undefined
+  const first = text.indexOf('\n')
+  if (first < 0) return undefined
+  const tag = text.slice(0, first)
+  const second = text.indexOf('\n', first + 1)
+  const header = second < 0 ? '' : text.slice(first + 1, second)
+  if (!header.startsWith(CHUNKS_LINE)) return { tag, digests: undefined, sizes: [], body: text.slice(first + 1), chunk: () => undefined }
+  const body = text.slice(second + 1)
+  const [digests = '', lengths = ''] = header.slice(CHUNKS_LINE.length).split(' ')
+  const sizes = lengths === '' ? [] : lengths.split(',').map(Number)
+  const starts: number[] = []
+  let at = 0
+  for (const n of sizes) {
+    starts.push(at)
+    at += n + 1
+  }
+  // Every chunk's text accounted for, each digest 64 characters: else the lines alone are trusted (compared one by one).
+  if (digests.length !== sizes.length * 64 || !sizes.every((n) => Number.isInteger(n) && n >= 0) || at !== body.length + 1) return { tag, digests: undefined, sizes: [], body, chunk: () => undefined }
+  return { tag, digests, sizes, body, chunk: (k) => (k < sizes.length ? body.slice(starts[k], (starts[k] as number) + (sizes[k] as number)) : undefined) }
+}
+
+/** A delta's lines after its tag (see writeStamps); undefined when they do not add up. */
+function parseDelta(text: string): { baseTag: string; digests: string; sizes: number[]; replaced: Map<number, string> } | undefined {
+  const lines: string[] = []
+  let at = 0
+  for (let i = 0; i < 3; i++) {
+    const end = text.indexOf('\n', at)
+    if (end < 0) return undefined
+    lines.push(text.slice(at, end))
+    at = end + 1
+  }
+  const [baseLine = '', chunksLine = '', replacedLine = ''] = lines
+  if (!baseLine.startsWith(BASE_LINE) || !chunksLine.startsWith(CHUNKS_LINE) || !replacedLine.startsWith(REPLACED_LINE)) return undefined
+  const [digests = '', lengths = ''] = chunksLine.slice(CHUNKS_LINE.length).split(' ')
+  const sizes = lengths === '' ? [] : lengths.split(',').map(Number)
+  if (digests.length !== sizes.length * 64 || !sizes.every((n) => Number.isInteger(n) && n >= 0)) return undefined
+  const keys = replacedLine === REPLACED_LINE ? [] : replacedLine.slice(REPLACED_LINE.length).split(',').map(Number)
+  const replaced = new Map<number, string>()
+  for (const k of keys) {
+    if (!Number.isInteger(k) || k < 0 || k >= sizes.length || replaced.has(k)) return undefined
+    const size = sizes[k] as number
+    replaced.set(k, text.slice(at, at + size))
+    at += size + 1
+  }
+  // The chunks' texts end the delta exactly.
+  if (at !== (keys.length === 0 ? text.length : text.length + 1)) return undefined
+  return { baseTag: baseLine.slice(BASE_LINE.length), digests, sizes, replaced }
+}
+
+interface Moved {
+  moved: Set<string>
+  /** The texts of the chunks whose digest moved, by index; undefined when every line was compared (then the stamps are written whole). */
+  texts: Map<number, string> | undefined
+}
+
 /**
  * The walked paths whose stamp moved since the kept stamps (or that are new, or racy), and the
- * chunks' texts of this walk (a chunk whose digest did not move: its kept text). A chunk is
- * taken as unmoved only by its digest, made of this walk's lines and recorded with them.
+ * texts of the chunks that moved. A chunk is taken as unmoved only by its digest, made of this
+ * walk's lines and recorded with them.
  *
  * Speed (issue 22, session 9): when the walk holds the same paths as the kept stamps (a file's
  * content or attributes changed, none came or went), only the chunks whose digest moved are
- * compared, line by line, and every other chunk's text is the kept one: the scale root's
- * one-file snapshot made its 25,000 lines again, split the kept 1.7 MB into 25,000 more and
- * looked each up in a set of them; now one chunk of 512 (with the other session-9 rows of
- * docs/architecture.md, Speed: the one-file snapshot 1,413 → 1,082 ms of CPU). Otherwise (paths came or went, many
- * chunks moved, stamps written before chunks were recorded) every line is compared as before.
+ * compared, line by line: the scale root's one-file snapshot made its 25,000 lines again, split
+ * the kept 1.7 MB into 25,000 more and looked each up in a set of them; now one chunk of 512
+ * (with the other session-9 rows of docs/architecture.md, Speed: the one-file snapshot 1,413 →
+ * 1,082 ms of CPU). Otherwise (paths came or went, many chunks moved, stamps written before
+ * chunks were recorded) every line is compared as before.
  */
-function movedPaths(
+async function movedPaths(
   walked: ReadonlyArray<{ path: string; stat?: FileStat | undefined }>,
   lineOf: (item: { path: string; stat?: FileStat | undefined }) => string,
   chunks: Chunks,
-  kept: string,
-): { moved: Set<string>; texts: string[] } | undefined {
-  const newline = kept.indexOf('\n')
-  const header = newline < 0 ? '' : kept.slice(0, newline)
-  const [digests = '', lengths = ''] = header.startsWith(CHUNKS_LINE) ? header.slice(CHUNKS_LINE.length).split(' ') : []
-  const sizes = lengths === '' ? [] : lengths.split(',').map(Number)
-  const body = header.startsWith(CHUNKS_LINE) ? kept.slice(newline + 1) : kept
+  kept: KeptStamps,
+): Promise<Moved | undefined> {
   const count = chunks.digests.length
-  if (header.startsWith(CHUNKS_LINE) && digests.length === count * 64 && sizes.length === count && sizes.every((n) => Number.isInteger(n) && n >= 0)) {
-    const texts: string[] = []
+  if (kept.digests !== undefined && kept.sizes.length === count) {
+    const texts = new Map<number, string>()
     const moved = new Set<string>()
-    let at = 0
     let aligned = true
     for (let k = 0; k < count && aligned; k++) {
-      const before = body.slice(at, at + (sizes[k] as number))
-      at += (sizes[k] as number) + 1
-      if (digests.slice(k * 64, k * 64 + 64) === chunks.digests[k] && !chunks.racy.has(k)) {
-        texts.push(before)
-        continue
-      }
+      if (kept.digests.slice(k * 64, k * 64 + 64) === chunks.digests[k] && !chunks.racy.has(k)) continue
+      const before = await kept.chunk(k)
+      if (before === undefined) return undefined
       const items = walked.slice(k * STAMP_CHUNK, (k + 1) * STAMP_CHUNK)
       const lines = items.map(lineOf)
       const old = before.split('\n')
@@ -161,22 +322,20 @@ function movedPaths(
         if (was.slice(was.indexOf('\t') + 1) !== path) aligned = false
         else if (line !== was || line.startsWith('-\t')) moved.add(path)
       }
-      texts.push(lines.join('\n'))
+      texts.set(k, lines.join('\n'))
     }
-    // Every chunk's text accounted for: the same paths, in the same order.
-    if (aligned && at === body.length + 1) return { moved, texts }
+    if (aligned) return { moved, texts }
   }
   // Every line compared: a line the kept stamps hold is a path with the same stamp as then; "-" never matches.
+  const body = await kept.body()
+  if (body === undefined) return undefined
   const before = new Set(body.split('\n'))
-  const lines = walked.map(lineOf)
-  const texts: string[] = []
-  for (let i = 0; i < lines.length; i += STAMP_CHUNK) texts.push(lines.slice(i, i + STAMP_CHUNK).join('\n'))
   const moved = new Set<string>()
-  for (let i = 0; i < walked.length; i++) {
-    const line = lines[i] as string
-    if (line.startsWith('-\t') || !before.has(line)) moved.add((walked[i] as { path: string }).path)
+  for (const item of walked) {
+    const line = lineOf(item)
+    if (line.startsWith('-\t') || !before.has(line)) moved.add(item.path)
   }
-  return { moved, texts }
+  return { moved, texts: undefined }
 }
 
 /** The kept answer with the paths whose stamp moved (or that are new) asked again; undefined when too many moved. */

@@ -45,6 +45,18 @@ export const FilesChangeData = Type.Union([
   Type.Object({ action: Type.Literal('chown'), path: Path, uid: Id, gid: Id }, { additionalProperties: false }),
   /** Mode, owner, extended attributes and capabilities of an existing entry together: one change, one staleness check, one step. */
   Type.Object({ action: Type.Literal('attributes'), path: Path, mode: Mode, uid: Id, gid: Id, ...Attributes }, { additionalProperties: false }),
-  Type.Object({ action: Type.Literal('delete'), path: Path }, { additionalProperties: false }),
+  Type.Object(
+    {
+      action: Type.Literal('delete'),
+      path: Path,
+      /**
+       * A folder's entries the plan deletes with it (sorted by path), each with its live
+       * fingerprint when the plan was made. Apply removes these and nothing else: whatever else
+       * the folder holds then (ignored, another provider's, new since the plan) keeps the folder.
+       */
+      below: Type.Optional(Type.Array(Type.Object({ path: Path, liveFingerprint: Type.String() }, { additionalProperties: false }))),
+    },
+    { additionalProperties: false },
+  ),
 ])
 export type FilesChangeData = Type.Static<typeof FilesChangeData>

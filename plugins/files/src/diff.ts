@@ -145,7 +145,9 @@ export function diffFiles(
     }
     if (below.some((e) => want.has(e.path))) continue
     deleted.push(a.path)
-    add('delete', a, a, { action: 'delete', path: a.path }, below.length > 0 ? { summary: `Delete ${a.path} and the ${below.length} entries below it` } : {})
+    // The plan names everything it deletes: apply removes these and nothing else (apply.ts).
+    const named = below.map((e) => ({ path: e.path, liveFingerprint: fingerprintOf(e) })).sort((x, y) => compareStrings(x.path, y.path))
+    add('delete', a, a, { action: 'delete', path: a.path, ...(named.length > 0 ? { below: named } : {}) }, below.length > 0 ? { summary: `Delete ${a.path} and the ${below.length} entries below it` } : {})
   }
 
   linkParents(changes)

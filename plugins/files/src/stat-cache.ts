@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 import type { FileStat, ProviderCache } from '@twinsync/sdk'
 import { cacheBytes, isRacy } from '@twinsync/sdk'
@@ -23,6 +23,20 @@ export interface FileOrigin {
   divertedFrom?: string
 }
 
+/** The cache as read: its header's id, dpkg stamp and walk rules, and its log (see StatCache.save). */
+interface BaseRead {
+  id: string
+  packages: string
+  walk: string | undefined
+  /** The log's bytes (empty: none taken). */
+  log: Buffer
+  /** The cache's records the log names as gone, and the ones it holds a newer record of. */
+  removed: Set<string>
+  overridden: Set<string>
+  /** A log was read (taken or not): removed once the cache is written whole. */
+  logRead: boolean
+}
+
 /** A record made this run (a file read, or an origin worked out), written out by save(). */
 interface Fresh {
   stat: Pick<FileStat, 'size' | 'mtimeMs' | 'ctimeMs' | 'ino' | 'dev'>
@@ -33,9 +47,16 @@ interface Fresh {
 }
 
 const CACHE_KEY = 'stat-cache'
+/** What changed since the cache was last written whole (see StatCache.save): its records and the paths gone. */
+const LOG_KEY = 'stat-cache-log'
+/** A cache this large (bytes) has what changed written as a log beside it, not itself again. */
+export const LOG_FROM = 64 * 1024
+/** The log is folded into the cache (written whole) once it would be larger than this part of it. */
+const LOG_SHARE = 16
 /** The JSON stat cache before this format (files of 5 and 4 MB on the scale root): removed when this one is first written. */
 const LEGACY_KEYS = ['stat-index', 'text-blobs']
 const MAGIC = Buffer.from('TwinSync files stat cache 1\n', 'latin1')
+const LOG_MAGIC = Buffer.from('TwinSync files stat cache log 1\n', 'latin1')
 const CONTENT_KINDS: ReadonlyArray<Fresh['content']> = ['mirrored', 'binary', 'too-large', 'secret', 'unhashed', 'link', 'dir']
 /** The string fields after the numbers, in order (Fresh.strings). */
 const SHA256 = 0
@@ -81,13 +102,16 @@ const NULL = 0xffffffff
  * named keys, compared field by field, not written back when every file was found unchanged,
  * and no package index read (3.3 MB of JSON) when dpkg's database did not move.
  *
- * Format: MAGIC; a u32 length and that many bytes of JSON header {rules, packages, count, walk};
- * count records; the CRC-32 of everything before it (u32; 0 in a store that checks its files
+ * Format: MAGIC; a u32 length and that many bytes of JSON header {rules, packages, count, walk,
+ * id} (id: random, names this writing of the cache for its log); count records; the CRC-32 of everything before it (u32; 0 in a store that checks its files
  * itself, see parse). A record: a u32 length of the rest,
  * the path (a u32 length and UTF-8), size, mtimeMs, ctimeMs, ino and dev (float64 each), the
  * content kind (a byte, CONTENT_KINDS; 'link' for a symlink, whose target is the text field,
  * 'dir' for a folder, whose names joined by NULs are, and its names' classes the sha256 field),
  * then FIELDS strings, each a u32 length (NULL for none) and UTF-8. Little-endian throughout.
+ * The log (LOG_KEY, see save): LOG_MAGIC; a u32 length and that many bytes of JSON header
+ * {base, count, removed} (base: the id of the cache it follows; removed: the paths of the
+ * cache's records that are gone); count records; the CRC-32 as above.
  */
 export class StatCache {
   /** Files looked up unchanged or remembered this run, by path: an offset of a record in `bytes`, or a record made now. */
@@ -104,6 +128,12 @@ export class StatCache {
    * unchanged collect 5.5–9 → 3.3–5 ms of CPU (fresh process, loaded machine).
    */
   private readonly view: DataView
+  /** The log read with the cache (empty when none): a record's offset at or past `bytes.length` is in it. */
+  private readonly log: Buffer
+  private readonly logView: DataView
+  /** The buffer the last record looked up lies in (`bytes` or `log`), and where it starts in the offsets. */
+  private cur: Buffer
+  private curBase = 0
 
   private constructor(
     private readonly store: ProviderCache,
@@ -120,8 +150,13 @@ export class StatCache {
     /** What decides a folder's names' classes now (see lookupListing), and whether the stored classes were made under it. */
     private readonly walkRules: string,
     private readonly classesValid: boolean,
+    /** The cache's header as read (its id, dpkg stamp and walk rules), and what its log changed: see save. */
+    private readonly base?: BaseRead,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    this.log = base?.log ?? Buffer.alloc(0)
+    this.logView = new DataView(this.log.buffer, this.log.byteOffset, this.log.byteLength)
+    this.cur = bytes
   }
 
   /** `rules` names everything a verdict depends on besides the file (size limit, secret rules). */
@@ -130,10 +165,33 @@ export class StatCache {
   static async open(store: ProviderCache, rules: string, startedAt: number, packages: string, walkRules = ''): Promise<StatCache> {
     const read = await cacheBytes(store).read(CACHE_KEY)
     const bytes = read === undefined ? undefined : Buffer.from(read.buffer, read.byteOffset, read.byteLength)
-    const parsed = bytes === undefined ? undefined : parse(bytes, rules, store.checked === true)
+    const checked = store.checked === true
+    const parsed = bytes === undefined ? undefined : parse(bytes, rules, checked)
     if (parsed === undefined) return new StatCache(store, rules, Buffer.alloc(0), new Map(), startedAt, packages, false, bytes === undefined, walkRules, false)
     const originsValid = parsed.packages === packages
-    const cache = new StatCache(store, rules, bytes as Buffer, parsed.index, startedAt, packages, originsValid, false, walkRules, parsed.walk === walkRules)
+    // What changed since the cache was written whole (see save): its records over the cache's, the
+    // paths it names as gone left out. A log of another writing of the cache, or in any doubt: none.
+    let base: BaseRead | undefined
+    if (parsed.id !== undefined) {
+      base = { id: parsed.id, packages: parsed.packages, walk: parsed.walk, log: Buffer.alloc(0), removed: new Set(), overridden: new Set(), logRead: false }
+      const read = await cacheBytes(store).read(LOG_KEY).catch(() => undefined)
+      base.logRead = read !== undefined
+      const log = read === undefined ? undefined : Buffer.from(read.buffer, read.byteOffset, read.byteLength)
+      const logged = log === undefined ? undefined : parseLog(log, parsed.id, checked)
+      if (logged !== undefined) {
+        const offset = (bytes as Buffer).length
+        for (const path of logged.removed) {
+          if (!parsed.index.delete(path)) continue
+          base.removed.add(path)
+        }
+        for (const [path, at] of logged.index) {
+          if (parsed.index.has(path)) base.overridden.add(path)
+          parsed.index.set(path, offset + at)
+        }
+        base.log = log as Buffer
+      }
+    }
+    const cache = new StatCache(store, rules, bytes as Buffer, parsed.index, startedAt, packages, originsValid, false, walkRules, parsed.walk === walkRules, base)
     // New origins are worth keeping: written back even when no file moved.
     if (!originsValid) cache.changed = true
     return cache
@@ -185,7 +243,7 @@ export class StatCache {
     }
     if (text !== undefined && blob === undefined) {
       // The text's bytes as the record holds them (its UTF-8, the file's bytes): their id, kept.
-      blob = gitBlobId(this.bytes.subarray(this.spans[2 * TEXT] as number, this.spans[2 * TEXT + 1] as number))
+      blob = gitBlobId(this.cur.subarray(this.spans[2 * TEXT] as number, this.spans[2 * TEXT + 1] as number))
       const record = this.decode(at)
       if (record !== undefined) {
         record.strings[BLOB] = blob
@@ -317,30 +375,92 @@ export class StatCache {
   async save(): Promise<void> {
     // Every lookup that hit is in `next`: as many as before and nothing remembered means no file went or came.
     if (!this.changed && this.next.size === this.previous.size) return
-    const header = Buffer.from(JSON.stringify({ rules: this.rules, packages: this.packages, count: this.next.size, walk: this.walkRules }), 'utf8')
+    if (await this.saveLog()) return
+    const id = randomBytes(8).toString('hex')
+    const header = Buffer.from(JSON.stringify({ rules: this.rules, packages: this.packages, count: this.next.size, walk: this.walkRules, id }), 'utf8')
     // Speed and memory (issue 22, session 9): the records carried over are copied a run of
     // them at a time (they follow each other as they did in the old cache: the walk's order),
     // not one copy each, and the buffer is sized to hold the old cache and some more, not to
     // double at its last records (a one-file snapshot of the scale root: 25,000 copies → a few;
     // a 17 MB buffer for an 8.5 MB cache → 8.6 MB), then freed at once (see close). With the
     // other session-9 rows of docs/architecture.md (Speed): peak memory 190 → 148 MB.
-    const out = new Writer(Math.max(this.bytes.length + 64 * 1024, 64 * 1024))
+    const out = new Writer(Math.max(this.bytes.length + this.log.length + 64 * 1024, 64 * 1024))
     out.bytes(MAGIC)
     out.u32(header.length)
     out.bytes(header)
+    this.records(out, () => true)
+    out.u32(this.store.checked === true ? 0 : crc32(out.done()))
+    await cacheBytes(this.store).write(CACHE_KEY, out.done())
+    out.free()
+    // A log read with the old cache names its id: never taken with this one; removed all the same.
+    if (this.base?.logRead === true) await this.store.remove?.(LOG_KEY)
+    if (this.fresh) for (const key of LEGACY_KEYS) await this.store.remove?.(key)
+  }
+
+  /**
+   * What changed since the cache was last written whole, written as its log (LOG_KEY) instead of
+   * the whole cache again: every record made since (this run's and the log's before), and the
+   * paths of the cache's records that are gone. False (nothing written) when the cache is small
+   * (under LOG_FROM), was written under another dpkg stamp or walk rules than this run's (its
+   * header would be wrong), or the log would be more than a LOG_SHARE part of it: then the whole
+   * cache is written, with a new id, and the log is left behind (it names the old id).
+   *
+   * Speed and memory (issue 22, session 10): a one-file snapshot of the scale root wrote its
+   * whole 8.5 MB stat cache again (copied into a new buffer, its CRC-32 worked out, written) for
+   * one record; now a log of one record (about 400 bytes). Figures in docs/architecture.md (Speed).
+   *
+   * Crash safety: the log is written as any cache file is (beside its name, renamed in, a CRC-32
+   * trailer checked on every read: file-cache.ts), and is taken only with the cache whose id it
+   * names. A log torn, lost or of another cache leaves the cache alone, whose records are keyed
+   * on stat data as ever: a file changed since is read again, never taken from an older record.
+   */
+  private async saveLog(): Promise<boolean> {
+    const base = this.base
+    if (base === undefined || this.bytes.length < LOG_FROM || base.packages !== this.packages || base.walk !== this.walkRules) return false
+    const removed: string[] = []
+    for (const path of base.removed) if (!this.next.has(path)) removed.push(path)
+    for (const [path, at] of this.previous) {
+      if (!this.next.has(path) && (at < this.bytes.length || base.overridden.has(path))) removed.push(path)
+    }
+    let count = 0
+    for (const file of this.next.values()) if (typeof file !== 'number' || file >= this.bytes.length) count++
+    const header = Buffer.from(JSON.stringify({ base: base.id, count, removed }), 'utf8')
+    const out = new Writer(64 * 1024)
+    out.bytes(LOG_MAGIC)
+    out.u32(header.length)
+    out.bytes(header)
+    this.records(out, (file) => typeof file !== 'number' || file >= this.bytes.length)
+    if (out.done().length > this.bytes.length / LOG_SHARE) {
+      out.free()
+      return false
+    }
+    out.u32(this.store.checked === true ? 0 : crc32(out.done()))
+    await cacheBytes(this.store).write(LOG_KEY, out.done())
+    return true
+  }
+
+  /** Write the records of `next` that `wanted` picks: the ones carried over as their bytes, a run of them at a time. */
+  private records(out: Writer, wanted: (file: number | Fresh) => boolean): void {
+    let from: Buffer = this.bytes
     let runStart = -1
     let runEnd = -1
     const flush = (): void => {
-      if (runStart >= 0) out.bytes(this.bytes.subarray(runStart, runEnd))
+      if (runStart >= 0) out.bytes(from.subarray(runStart, runEnd))
       runStart = -1
     }
+    const baseLength = this.bytes.length
     for (const [path, file] of this.next) {
+      if (!wanted(file)) continue
       if (typeof file === 'number') {
-        const end = file + 4 + this.bytes.readUInt32LE(file)
-        if (runStart >= 0 && file === runEnd) runEnd = end
+        const inLog = file >= baseLength
+        const buffer = inLog ? this.log : this.bytes
+        const at = inLog ? file - baseLength : file
+        const end = at + 4 + buffer.readUInt32LE(at)
+        if (runStart >= 0 && buffer === from && at === runEnd) runEnd = end
         else {
           flush()
-          runStart = file
+          from = buffer
+          runStart = at
           runEnd = end
         }
       } else {
@@ -349,10 +469,6 @@ export class StatCache {
       }
     }
     flush()
-    out.u32(this.store.checked === true ? 0 : crc32(out.done()))
-    await cacheBytes(this.store).write(CACHE_KEY, out.done())
-    out.free()
-    if (this.fresh) for (const key of LEGACY_KEYS) await this.store.remove?.(key)
   }
 
   /**
@@ -376,9 +492,8 @@ export class StatCache {
     }
   }
 
-  /** Fill `spans` with the record's FIELDS fields from `p`; false when a length leaves the record. */
-  private fieldSpans(p: number, end: number): boolean {
-    const view = this.view
+  /** Fill `spans` with the record's FIELDS fields from `p` (in `view`'s buffer); false when a length leaves the record. */
+  private fieldSpans(view: DataView, p: number, end: number): boolean {
     for (let i = 0; i < FIELDS; i++) {
       if (p + 4 > end) return false
       const length = view.getUint32(p, true)
@@ -401,27 +516,37 @@ export class StatCache {
    * does not parse.
    */
   private unmovedRecord(at: number, stat: FileStat): Fresh['content'] | undefined {
-    const view = this.view
+    let view = this.view
+    this.cur = this.bytes
+    if (at >= this.bytes.length) {
+      // A record of the log (see save).
+      view = this.logView
+      this.cur = this.log
+      at -= this.bytes.length
+    }
     const end = at + 4 + view.getUint32(at, true)
     const p = at + 8 + view.getUint32(at + 4, true)
     if (!sameStat(view, p, stat)) return undefined
-    const content = CONTENT_KINDS[this.bytes[p + 40] as number]
-    return content !== undefined && this.fieldSpans(p + 41, end) ? content : undefined
+    const content = CONTENT_KINDS[this.cur[p + 40] as number]
+    return content !== undefined && this.fieldSpans(view, p + 41, end) ? content : undefined
   }
 
-  /** Field i of the record fieldSpans() last went through. */
+  /** Field i of the record fieldSpans() last went through (in `cur`). */
   private field(i: number): string | undefined {
     const start = this.spans[2 * i] as number
-    return start < 0 ? undefined : this.bytes.toString('utf8', start, this.spans[2 * i + 1])
+    return start < 0 ? undefined : this.cur.toString('utf8', start, this.spans[2 * i + 1])
   }
 
   /** A stored record in full (to change its origin). */
   private decode(at: number): Fresh | undefined {
-    const bytes = this.bytes
+    const inLog = at >= this.bytes.length
+    const bytes = inLog ? this.log : this.bytes
+    if (inLog) at -= this.bytes.length
+    this.cur = bytes
     const end = at + 4 + bytes.readUInt32LE(at)
     const p = at + 8 + bytes.readUInt32LE(at + 4)
     const content = CONTENT_KINDS[bytes[p + 40] as number]
-    if (content === undefined || !this.fieldSpans(p + 41, end)) return undefined
+    if (content === undefined || !this.fieldSpans(inLog ? this.logView : this.view, p + 41, end)) return undefined
     const stat = { size: bytes.readDoubleLE(p), mtimeMs: bytes.readDoubleLE(p + 8), ctimeMs: bytes.readDoubleLE(p + 16), ino: bytes.readDoubleLE(p + 24), dev: bytes.readDoubleLE(p + 32) }
     const strings = Array.from({ length: FIELDS }, (_, i) => this.field(i) ?? null)
     return { stat, content, strings }
@@ -449,11 +574,29 @@ function sameStat(view: DataView, p: number, stat: FileStat): boolean {
  * services root 1.17 MB, 4.35 M instructions an unchanged snapshot (callgrind, 0.8% of it), and
  * as much again where a changed snapshot writes it.
  */
-function parse(bytes: Buffer, rules: string, checked: boolean): { index: Map<string, number>; packages: string; walk: string | undefined } | undefined {
+function parse(bytes: Buffer, rules: string, checked: boolean): { index: Map<string, number>; packages: string; walk: string | undefined; id: string | undefined } | undefined {
+  const read = parseRecords(bytes, MAGIC, checked)
+  if (read === undefined) return undefined
+  const { rules: storedRules, packages, walk, id } = read.header
+  if (storedRules !== rules || typeof packages !== 'string') return undefined
+  return { index: read.index, packages, walk: typeof walk === 'string' ? walk : undefined, id: typeof id === 'string' && id !== '' ? id : undefined }
+}
+
+/** The log's records by path and the paths it names as gone (see StatCache.save), when it follows the cache `id`; undefined on any doubt. */
+function parseLog(bytes: Buffer, id: string, checked: boolean): { index: Map<string, number>; removed: string[] } | undefined {
+  const read = parseRecords(bytes, LOG_MAGIC, checked)
+  if (read === undefined) return undefined
+  const { base, removed } = read.header
+  if (base !== id || !Array.isArray(removed) || !removed.every((p): p is string => typeof p === 'string' && !read.index.has(p))) return undefined
+  return { index: read.index, removed }
+}
+
+/** MAGIC (or the log's), a JSON header with the records' count, the records (their offsets by path) and the CRC-32; undefined on any doubt. */
+function parseRecords(bytes: Buffer, magic: Buffer, checked: boolean): { header: Record<string, unknown>; index: Map<string, number> } | undefined {
   const end = bytes.length - 4
-  if (end < MAGIC.length + 4 || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return undefined
+  if (end < magic.length + 4 || !bytes.subarray(0, magic.length).equals(magic)) return undefined
   if (!checked && crc32(bytes.subarray(0, end)) !== bytes.readUInt32LE(end)) return undefined
-  let p = MAGIC.length
+  let p = magic.length
   const headerLength = bytes.readUInt32LE(p)
   p += 4
   if (p + headerLength > end) return undefined
@@ -464,8 +607,9 @@ function parse(bytes: Buffer, rules: string, checked: boolean): { index: Map<str
     return undefined
   }
   p += headerLength
-  const { rules: storedRules, packages, count, walk } = (header ?? {}) as { rules?: unknown; packages?: unknown; count?: unknown; walk?: unknown }
-  if (storedRules !== rules || typeof packages !== 'string' || typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) return undefined
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) return undefined
+  const count = (header as { count?: unknown }).count
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) return undefined
   const index = new Map<string, number>()
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   for (let i = 0; i < count; i++) {
@@ -479,7 +623,7 @@ function parse(bytes: Buffer, rules: string, checked: boolean): { index: Map<str
   }
   // Every byte accounted for, and no path twice.
   if (p !== end || index.size !== count) return undefined
-  return { index, packages, walk: typeof walk === 'string' ? walk : undefined }
+  return { header: header as Record<string, unknown>, index }
 }
 
 /** The next cache's bytes, in one buffer grown as needed. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { HostPort } from '@twinsync/sdk'
+import { CHANGED_FILE, DEBIAN_CONFIG_CHECKS, newContentCheckFor } from '@twinsync/sdk'
 
 /** How to check a file's new content with the tool that will read it. */
 interface Validator {
@@ -7,15 +8,16 @@ interface Validator {
   args: (file: string) => string[]
 }
 
-const VISUDO: Validator = { tool: 'visudo', args: (file) => ['-c', '-f', file] }
-const SSHD: Validator = { tool: 'sshd', args: (file) => ['-t', '-f', file] }
-
-/** sudoers and sshd_config lock people out when broken: they are checked before they are written. */
+/**
+ * sudoers and sshd_config lock people out when broken: they are checked before they are
+ * written. Which files and with what comes from the one table of services (`newContent` in
+ * DEBIAN_CONFIG_CHECKS), not from rules of its own here.
+ */
 export function validatorFor(path: string): Validator | undefined {
-  if (path === '/etc/sudoers' || /^\/etc\/sudoers\.d\/[^/]+$/.test(path)) return VISUDO
-  // Drop-ins under sshd_config.d are fragments; only the main file can be checked alone.
-  if (path === '/etc/ssh/sshd_config') return SSHD
-  return undefined
+  const argv = newContentCheckFor(DEBIAN_CONFIG_CHECKS, path)?.newContent?.argv
+  if (argv === undefined) return undefined
+  const [tool, ...rest] = argv as [string, ...string[]]
+  return { tool, args: (file) => rest.map((a) => (a === CHANGED_FILE ? file : a)) }
 }
 
 export type ValidationOutcome =

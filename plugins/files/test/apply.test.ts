@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert'
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs'
 import { createTestContext, checkConformance } from '@twinsync/sdk/conformance'
-import { LocalHost, MemoryTwin, RecordingHost, type Change, type ChangeResult, type ProviderContext } from '@twinsync/sdk'
+import { LocalHost, MemoryTwin, RecordingHost, type Change, type ChangeResult, type Provider, type ProviderContext } from '@twinsync/sdk'
 import { FilesProvider, type Manifest } from '../src/index.js'
-import { debianLikeRoot, type TargetRoot } from './target-root.js'
+import { debianLikeRoot, PEM_KEY, type TargetRoot } from './target-root.js'
 
 const provider = new FilesProvider()
 
@@ -20,6 +20,13 @@ async function plan(ctx: ProviderContext, twin: MemoryTwin): Promise<Change[]> {
   assert.ok(desired.state, 'the twin has a files state')
   const actual = await provider.collect({ ctx })
   return provider.diff({ desired: desired.state, actual: actual.state, ctx }).changes
+}
+
+/** The twin without the documents under a prefix: a folder a person removed from it. */
+async function without(twin: MemoryTwin, prefix: string): Promise<MemoryTwin> {
+  const out = new MemoryTwin()
+  for (const path of await twin.list('')) if (!path.startsWith(prefix)) out.set(path, (await twin.read(path)) as Uint8Array)
+  return out
 }
 
 function writeChange(path: string, text: string): Change {
@@ -199,6 +206,80 @@ describe('files provider: apply', () => {
     assert.deepEqual(results.map((r) => r.status), ['failed', 'failed'])
     assert.match(readFileSync(root.path('/etc/shadow'), 'utf8'), /secrethash/)
     assert.ok(existsSync(root.path('/etc/app/app.conf')))
+  })
+
+  it('deletes a folder the twin no longer has entry by entry, as the plan names them, and keeps what the plan never named (FILES_DELETE_KEPT)', async () => {
+    // What the twin never knew, inside a folder the twin drops: ignored names, a dpkg leftover,
+    // another provider's path; then, after the plan, a private key put there and a named file edited.
+    root
+      .file('/etc/site/site.conf', 'listen 80\n')
+      .file('/etc/site/sub/b.conf', 'b = 1\n')
+      .file('/etc/site/sub/c.conf', 'c = 1\n')
+      .file('/etc/site/notes.bak', 'my notes\n')
+      .file('/etc/site/node_modules/m/index.js', 'module\n')
+      .file('/etc/site/site.conf.dpkg-old', 'old\n')
+      .file('/etc/site/crontab', '* * * * * root true\n')
+    const other = { name: 'cron', claims: ['/etc/site/crontab'] } as unknown as Provider
+    const ctx = createTestContext(root.dir, { providers: [provider, other] })
+    const { twin, manifest } = await twinOf(ctx)
+    manifest.entries = manifest.entries.filter((e) => e.path !== '/etc/site' && !e.path.startsWith('/etc/site/'))
+    twin.set('system/files/manifest.json', JSON.stringify(manifest))
+    const changes = await plan(ctx, await without(twin, 'filesystem/etc/site/'))
+    const del = changes.find((c) => c.id === 'files:delete:/etc/site')
+    assert.ok(del, changes.map((c) => c.id).join(', '))
+    assert.equal(del.summary, 'Delete /etc/site and the 4 entries below it')
+    assert.deepEqual(
+      (del.data as { below?: Array<{ path: string }> }).below?.map((e) => e.path),
+      ['/etc/site/site.conf', '/etc/site/sub', '/etc/site/sub/b.conf', '/etc/site/sub/c.conf'],
+      'the plan names what it deletes',
+    )
+
+    root.file('/etc/site/id_ed25519', PEM_KEY, { mode: 0o600 })
+    root.file('/etc/site/sub/b.conf', 'b = 2, edited after the plan\n')
+    const { results } = await provider.apply({ changes: [del], ctx })
+    const result = results[0]
+    assert.equal(result?.status, 'failed', 'a folder that could not go is not reported done')
+    const kept = result?.diagnostics?.find((d) => d.code === 'FILES_DELETE_KEPT')
+    assert.ok(kept, JSON.stringify(result))
+    assert.equal(kept.severity, 'warning')
+    assert.equal(kept.path, '/etc/site')
+    assert.match(kept.detail ?? '', /twinsync discard files:delete:\/etc\/site/)
+    for (const [path, why] of [
+      ['/etc/site/notes.bak', /ignored/],
+      ['/etc/site/node_modules', /ignored/],
+      ['/etc/site/site.conf.dpkg-old', /a dpkg\/ucf leftover/],
+      ['/etc/site/crontab', /the cron provider's/],
+      ['/etc/site/id_ed25519', /not in the plan/],
+      ['/etc/site/sub/b.conf', /changed on the machine since the plan/],
+    ] as const) {
+      assert.ok(existsSync(root.path(path)), `${path} is kept`)
+      assert.match(kept.summary + (kept.detail ?? ''), new RegExp(`${path.replace(/[./]/g, '\\$&')} \\(${why.source}`), path)
+    }
+    assert.equal(readFileSync(root.path('/etc/site/id_ed25519'), 'utf8'), PEM_KEY)
+    assert.equal(readFileSync(root.path('/etc/site/sub/b.conf'), 'utf8'), 'b = 2, edited after the plan\n')
+    // What the plan named (and is as it was) is gone.
+    assert.equal(existsSync(root.path('/etc/site/site.conf')), false)
+    assert.equal(existsSync(root.path('/etc/site/sub/c.conf')), false)
+  })
+
+  it('deletes a whole folder when it holds only what the plan names, and nothing inside a folder a plan names nothing in', async () => {
+    root.file('/etc/site/site.conf', 'listen 80\n').file('/etc/site/sub/b.conf', 'b = 1\n')
+    const ctx = createTestContext(root.dir)
+    const { twin, manifest } = await twinOf(ctx)
+    manifest.entries = manifest.entries.filter((e) => e.path !== '/etc/site' && !e.path.startsWith('/etc/site/'))
+    twin.set('system/files/manifest.json', JSON.stringify(manifest))
+    const changes = await plan(ctx, await without(twin, 'filesystem/etc/site/'))
+    const del = changes.find((c) => c.id === 'files:delete:/etc/site')
+    assert.ok(del)
+    // A hand-written (or older) plan that names nothing below the folder deletes nothing in it.
+    const bare: Change = { ...del, liveFingerprint: undefined, data: { action: 'delete', path: '/etc/site' } }
+    const first = await provider.apply({ changes: [bare], ctx })
+    assert.equal(first.results[0]?.status, 'failed')
+    assert.ok(existsSync(root.path('/etc/site/sub/b.conf')) && existsSync(root.path('/etc/site/site.conf')))
+    const { results } = await provider.apply({ changes: [del], ctx })
+    assert.equal(results[0]?.status, 'applied', JSON.stringify(results[0]))
+    assert.equal(existsSync(root.path('/etc/site')), false)
+    assert.deepEqual((await provider.apply({ changes: [del], ctx })).results[0]?.status, 'unchanged')
   })
 
   it('refuses a change whose payload is not a files payload', async () => {

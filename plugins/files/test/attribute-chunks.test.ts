@@ -1,8 +1,12 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import { LocalHost, MemoryCache, RecordingHost } from '@twinsync/sdk'
+import { LocalHost, MemoryCache, RecordingHost, type ProviderCache } from '@twinsync/sdk'
 import { FilesProvider } from '../src/index.js'
+import { FileCache } from '../../../core/src/collect/file-cache.js'
 import { debianLikeRoot, type TargetRoot } from './target-root.js'
 
 /** attribute-cache.ts: with the same paths as last time, only the chunks of stamps whose digest moved are compared (real getcap/getfattr). */
@@ -78,5 +82,89 @@ describe('files provider: attribute stamps compared a chunk at a time', () => {
     const damaged = await collect()
     assert.deepEqual(askedPaths(from), ['/etc/many/f0100.conf'])
     assert.deepEqual(damaged.entries.find((e) => e.path === '/etc/many/f0100.conf')?.xattrs, { 'user.note': b64('five') })
+  })
+
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'twinsync-stamps-'))
+  })
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('writes the chunks that moved as a delta over the whole stamps, reads the whole only for a chunk the delta lacks, and trusts no torn or foreign delta', async () => {
+    // Enough paths for nine chunks of stamps: a delta may hold two of them.
+    for (let i = 1300; i < 4400; i++) root.file(`etc/many/f${String(i).padStart(4, '0')}.conf`, `${i}\n`)
+    const host = new RecordingHost(new LocalHost(root.dir))
+    const memory = new FileCache(dir)
+    const reads: string[] = []
+    const cache: ProviderCache = {
+      checked: true,
+      read: (key) => (reads.push(key), memory.read(key)),
+      write: (key, value) => memory.write(key, value),
+      remove: (key) => memory.remove(key),
+    }
+    const collect = async () => (await new FilesProvider().collect({ ctx: createTestContext(root.dir, { host, cache }) })).state
+    const walk = async () => (await new FilesProvider().collect({ ctx: createTestContext(root.dir, { host: new RecordingHost(new LocalHost(root.dir)), cache: new MemoryCache() }) })).state
+    const attributesOf = (state: Awaited<ReturnType<typeof collect>>) => state.entries.filter((e) => e.capabilities !== undefined || e.xattrs !== undefined).map((e) => [e.path, e.capabilities, e.xattrs])
+    const askedPaths = (from: number) => [...new Set(host.queries.slice(from).filter(([c]) => c === 'getcap' || c === 'getfattr').flatMap(([, args]) => args.filter((a) => a.startsWith('/')).map((a) => a.slice(root.dir.length))))].sort()
+    const note = (file: string, value: string) => execFileSync('setfattr', ['-n', 'user.note', '-v', value, root.path(`etc/many/${file}`)])
+    const check = async (what: string, asked: string[]) => {
+      await settle()
+      const from = host.queries.length
+      reads.splice(0)
+      const state = await collect()
+      assert.deepEqual(askedPaths(from), asked, `${what}: the paths asked`)
+      assert.deepEqual(attributesOf(state), attributesOf(await walk()), `${what}: the same answer as a walk of everything`)
+    }
+    note('f0100.conf', 'one')
+    await settle()
+    await collect()
+    const whole = (await memory.read('attribute-stamps-v1')) as string
+    assert.equal(whole.split('\n')[1]?.split(' ')[1]?.length, 9 * 64, 'nine chunks')
+
+    note('f0100.conf', 'two')
+    await check('a chunk moved', ['/etc/many/f0100.conf'])
+    assert.equal(await memory.read('attribute-stamps-v1'), whole, 'the whole stamps are not written again')
+    const delta = (await memory.read('attribute-stamps-delta-v1')) as string
+    assert.match(delta, /\nbase [0-9a-f]{64}\nchunks [0-9a-f]+ [\d,]+\nreplaced 0\n/)
+    assert.ok(delta.length * 4 < whole.length)
+
+    root.file('etc/many/f3000.conf', 'changed\n')
+    await check('another chunk moved', ['/etc/many/f3000.conf'])
+    assert.equal(await memory.read('attribute-stamps-v1'), whole)
+    assert.match((await memory.read('attribute-stamps-delta-v1')) as string, /\nreplaced 0,5\n/, 'both chunks in the delta')
+
+    note('f0100.conf', 'three')
+    await check('a chunk of the delta moved again', ['/etc/many/f0100.conf'])
+    assert.ok(!reads.includes('attribute-stamps-v1'), 'the whole stamps are not read: the chunk was the delta\'s')
+
+    // A delta torn on disk (its end lost, a byte of it changed: the store's CRC-32 refuses it), or
+    // over another whole record: the tools walk the roots again, and the answer is the same.
+    const bad: Array<[string, (file: string) => void]> = [
+      ['cut short', (file) => writeFileSync(file, readFileSync(file).subarray(0, -30))],
+      ['a byte changed', (file) => writeFileSync(file, Buffer.from(readFileSync(file)).fill('9', 200, 201))],
+      ['over another whole record', (file) => void memory.write('attribute-stamps-delta-v1', readFileSync(file).subarray(0, -12).toString('utf8').replace(/\nbase [0-9a-f]{64}/, `\nbase ${'0'.repeat(64)}`))],
+    ]
+    for (const [what, damage] of bad) {
+      note('f0100.conf', `${what} first`)
+      await check(`${what}: a delta`, ['/etc/many/f0100.conf'])
+      damage(join(dir, 'attribute-stamps-delta-v1'))
+      // A chunk the delta does not hold.
+      note('f2000.conf', what)
+      await settle()
+      const from = host.queries.length
+      const state = await collect()
+      assert.deepEqual(attributesOf(state), attributesOf(await walk()), what)
+      assert.ok(host.queries.slice(from).some(([, args]) => args.includes('-r') || args.includes('-R')), `${what}: the roots walked again`)
+      assert.ok(!existsSync(join(dir, 'attribute-stamps-delta-v1')), `${what}: then written whole, the delta removed`)
+    }
+
+    // Many chunks moved: the stamps are written whole again, and the delta removed.
+    for (const i of [100, 700, 1300, 1900, 2500, 3100]) note(`f${String(i).padStart(4, '0')}.conf`, 'many')
+    await check('many chunks moved', ['/etc/many/f0100.conf', '/etc/many/f0700.conf', '/etc/many/f1300.conf', '/etc/many/f1900.conf', '/etc/many/f2500.conf', '/etc/many/f3100.conf'])
+    assert.notEqual(await memory.read('attribute-stamps-v1'), whole)
+    assert.equal(await memory.read('attribute-stamps-delta-v1'), undefined)
+    const from = host.queries.length
+    await collect()
+    assert.deepEqual(askedPaths(from), [], 'nothing moved: no tool runs')
   })
 })

@@ -1,0 +1,82 @@
+import { strict as assert } from 'node:assert'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import sinon from 'sinon'
+import { LocalHost, type ConfigCheck, type ExecResult } from '@twinsync/sdk'
+import { PENDING_CHECKS, PendingChecks } from '../src/apply/pending-checks.js'
+
+const NGINX: ConfigCheck = { service: 'nginx', paths: ['/etc/nginx/**'], argv: ['nginx', '-t'], units: ['nginx.service'] }
+
+/**
+ * What the next apply does with a check a killed one left undecided (the kill -9 itself, with the
+ * real nginx -t, is in test/integration/config-checks-services.test.ts). A kill between a failed
+ * check and the restore leaves the same state as one during the check: the record, the new file live.
+ */
+describe('pending configuration checks: finished by the next apply', () => {
+  let dir: string
+  let root: string
+  let host: LocalHost
+  let pending: PendingChecks
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'twinsync-pending-'))
+    root = join(dir, 'root')
+    mkdirSync(join(root, 'etc/nginx/conf.d'), { recursive: true })
+    writeFileSync(join(root, 'etc/nginx/nginx.conf'), 'new\n')
+    writeFileSync(join(root, 'etc/nginx/conf.d/x.conf'), 'added\n')
+    host = new LocalHost(root)
+    sinon.stub(host, 'which').resolves('/usr/sbin/nginx')
+    pending = new PendingChecks({ dir: join(dir, 'twin'), source: 'flag' })
+  })
+  afterEach(() => {
+    sinon.restore()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const answer = (code: number, out = '') =>
+    sinon.stub(host, 'exec').callsFake(async (command, args): Promise<ExecResult> => ({ command, args: [...args], exitCode: code, stdout: '', stderr: out, timedOut: false }))
+  const record = () =>
+    pending.add({
+      service: 'nginx',
+      root: host.root,
+      files: [
+        { path: '/etc/nginx/nginx.conf', previous: { kind: 'file', content: Buffer.from('old\n').toString('base64'), mode: 0o100644, uid: 0, gid: 0, extended: undefined } },
+        { path: '/etc/nginx/conf.d/x.conf', previous: { kind: 'absent' } },
+      ],
+    })
+
+  it('puts every file of the group back when the checker rejects the live configuration, and forgets the record', async () => {
+    await record()
+    assert.equal(readFileSync(join(dir, 'twin', PENDING_CHECKS), 'utf8').includes('"service":"nginx"'), true)
+    answer(1, 'nginx: [emerg] unknown directive "added"\n')
+    const [done, ...more] = await pending.finish(host, [NGINX])
+    assert.equal(more.length, 0)
+    assert.deepEqual(done?.restored, ['/etc/nginx/nginx.conf', '/etc/nginx/conf.d/x.conf'])
+    assert.equal(done?.diagnostic.code, 'CONFIG_RESTORED')
+    assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'old\n')
+    assert.equal(existsSync(join(root, 'etc/nginx/conf.d/x.conf')), false)
+    assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
+  })
+
+  it('leaves the files live when the checker now passes on them (the kill came after the write, before the verdict)', async () => {
+    await record()
+    answer(0)
+    const [done] = await pending.finish(host, [NGINX])
+    assert.deepEqual(done?.restored, [])
+    assert.equal(done?.diagnostic.code, 'CONFIG_CHECK_FINISHED')
+    assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'new\n')
+    assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
+  })
+
+  it('puts the files back when the service\'s checker is no longer known or installed: never leaves them unjudged', async () => {
+    await record()
+    const [done] = await pending.finish(host, [])
+    assert.deepEqual(done?.restored, ['/etc/nginx/nginx.conf', '/etc/nginx/conf.d/x.conf'])
+    assert.match(done?.diagnostic.summary ?? '', /its checker cannot run here, so the previous files are back/)
+  })
+
+  it('leaves a record of another root alone', async () => {
+    await pending.add({ service: 'nginx', root: '/elsewhere', files: [] })
+    assert.deepEqual(await pending.finish(host, [NGINX]), [])
+    assert.equal((await pending.read()).length, 1)
+  })
+})

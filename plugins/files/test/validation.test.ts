@@ -1,0 +1,22 @@
+import { strict as assert } from 'node:assert'
+import { validatorFor } from '../src/validation.js'
+
+/** Which files are checked before they are written, and with what: read from the one table of services. */
+describe('files: new content checked before it is written (from DEBIAN_CONFIG_CHECKS)', () => {
+  const argv = (path: string) => {
+    const v = validatorFor(path)
+    return v === undefined ? undefined : [v.tool, ...v.args('/tmp/NEW')]
+  }
+
+  it('checks sudoers files with visudo -c -f and the main sshd_config with sshd -t -f', () => {
+    assert.deepEqual(argv('/etc/sudoers'), ['visudo', '-c', '-f', '/tmp/NEW'])
+    assert.deepEqual(argv('/etc/sudoers.d/ops'), ['visudo', '-c', '-f', '/tmp/NEW'])
+    assert.deepEqual(argv('/etc/ssh/sshd_config'), ['sshd', '-t', '-f', '/tmp/NEW'])
+  })
+
+  it('does not check alone what is no complete configuration: an sshd drop-in, a file below sudoers.d, any other file', () => {
+    assert.equal(argv('/etc/ssh/sshd_config.d/x.conf'), undefined)
+    assert.equal(argv('/etc/sudoers.d/sub/x'), undefined)
+    assert.equal(argv('/etc/nginx/nginx.conf'), undefined)
+  })
+})

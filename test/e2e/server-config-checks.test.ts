@@ -1,0 +1,122 @@
+import { strict as assert } from 'node:assert'
+import { bootContainer, ROOTFS_BUILD_TIMEOUT_MS, type Container } from '../bed/index.js'
+
+const TWIN = '/var/lib/twinsync/twin'
+const HBA = '/etc/postgresql/17/main/pg_hba.conf'
+const CONF = '/etc/postgresql/17/main/postgresql.conf'
+
+interface Step {
+  id: string
+  status: string
+  message?: string
+  outputTail?: string
+}
+
+/**
+ * postgresql's configuration checked by its own server before it is live, on a booted server
+ * where the cluster really runs: postgresql.conf by `postgres -C` (as postgres, on the cluster's
+ * folder), pg_hba.conf by the running server's pg_hba_file_rules view, which reads the file on
+ * disk. A reload with a broken pg_hba.conf does not fail (postgres logs it and keeps the old
+ * rules), so without the check the broken file would stay live until the next restart fails.
+ */
+describe('configuration checks on a booted server where the services run: postgresql by its running cluster, nginx files of two waves, a drop-in', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let ct: Container
+  const addDirectory = (path: string) =>
+    ct.runOk([
+      'node',
+      '-e',
+      `const fs=require('fs');const p='${TWIN}/system/files/manifest.json';const d=JSON.parse(fs.readFileSync(p,'utf8'));const like=d.entries.find((e)=>e.path==='/etc/nginx/conf.d');const {origin,empty,content,...base}=like;d.entries.push({...base,path:${JSON.stringify(path)}});d.entries.sort((a,b)=>a.path<b.path?-1:a.path>b.path?1:0);fs.writeFileSync(p,JSON.stringify(d,null,2)+'\\n')`,
+    ])
+  const sha = async (path: string) => (await ct.runOk(['sha256sum', path])).stdout.split(' ')[0]
+  const query = () => ct.run(['runuser', '-u', 'postgres', '--', 'psql', '-XAtqc', 'select 42'])
+  const apply = async () => {
+    const r = await ct.twinsync(['apply', '--yes', '--json'], { timeoutMs: 600_000 })
+    const steps = new Map((JSON.parse(r.stdout) as { journal?: { steps: Step[] } }).journal?.steps.map((s) => [s.id, s]) ?? [])
+    return { code: r.code, steps, out: r.stdout + r.stderr }
+  }
+
+  before(async () => {
+    ct = await bootContainer({ image: 'server' })
+    const deadline = Date.now() + 60_000
+    while ((await query()).stdout.trim() !== '42') {
+      assert.ok(Date.now() < deadline, 'postgresql never answered')
+      await new Promise((r) => setTimeout(r, 250))
+    }
+    const snap = await ct.twinsync(['snapshot', '--init', '--json'], { timeoutMs: 300_000 })
+    assert.equal(snap.code, 0, snap.stderr)
+  })
+  after(async () => {
+    await ct?.close()
+  })
+
+  it('refuses a broken pg_hba.conf line and a bad postgresql.conf value with the server\'s own words; both files unchanged, the cluster answers', async () => {
+    const hba = await ct.readFile(HBA)
+    const conf = await ct.readFile(CONF)
+    const before = [await sha(HBA), await sha(CONF)]
+    await ct.writeFile(`${TWIN}/filesystem${HBA}`, `${hba}host all all 10.0.0.0/33 trust\n`)
+    await ct.writeFile(`${TWIN}/filesystem${CONF}`, `${conf}work_mem = plenty\n`)
+    const { code, steps, out } = await apply()
+    assert.equal(code, 1, out)
+    for (const path of [HBA, CONF]) {
+      const step = steps.get(`files:replace:${path}`)
+      assert.equal(step?.status, 'failed', out)
+      assert.match(step?.message ?? '', /rejects the new postgresql configuration; the previous files are back; postgresql\.service left alone/)
+    }
+    // postgres -C stops at postgresql.conf; fixed, the running server's view judges pg_hba.conf.
+    assert.match(steps.get(`files:replace:${CONF}`)?.outputTail ?? '', /invalid value for parameter "work_mem": "plenty"/)
+    assert.deepEqual([await sha(HBA), await sha(CONF)], before)
+
+    await ct.writeFile(`${TWIN}/filesystem${CONF}`, conf)
+    const second = await apply()
+    assert.equal(second.code, 1, second.out)
+    const step = second.steps.get(`files:replace:${HBA}`)
+    assert.equal(step?.status, 'failed', second.out)
+    assert.match(step?.outputTail ?? '', /pg_hba\.conf line \d+: invalid CIDR mask in address "10\.0\.0\.0\/33"/)
+    assert.equal(await sha(HBA), before[0])
+    assert.equal((await query()).stdout.trim(), '42')
+    assert.equal((await ct.run(['systemctl', 'is-active', 'postgresql@17-main.service'])).stdout.trim(), 'active')
+  })
+
+  it('passes a good pg_hba.conf line through the running server\'s check and reloads postgresql', async () => {
+    await ct.writeFile(`${TWIN}/filesystem${HBA}`, `${await ct.readFile(HBA)}host all all 10.0.0.0/24 scram-sha-256\n`)
+    const { code, steps, out } = await apply()
+    assert.equal(code, 0, out)
+    assert.match(steps.get(`files:replace:${HBA}`)?.message ?? '', /checked: `postgres -C data_directory on the cluster of \/etc\/postgresql\/17\/main\/pg_hba\.conf/)
+    const rule = await ct.run(['runuser', '-u', 'postgres', '--', 'psql', '-XAtqc', "select count(*) from pg_hba_file_rules where address = '10.0.0.0'"])
+    assert.equal(rule.stdout.trim(), '1')
+    assert.equal((await query()).stdout.trim(), '42')
+  })
+
+  it('checks nginx files written in two waves as one configuration, then reloads nginx once: it serves the new site', async () => {
+    // use.conf proxies to an upstream that up.conf, in a new folder (a wave later), defines.
+    await addDirectory('/etc/nginx/upstreams')
+    await ct.writeFile(`${TWIN}/filesystem/etc/nginx/upstreams/up.conf`, 'upstream site_backend { server 127.0.0.1:8080; }\n')
+    await ct.writeFile(`${TWIN}/filesystem/etc/nginx/conf.d/use.conf`, 'include /etc/nginx/upstreams/*.conf;\nserver { listen 8094; location / { proxy_pass http://site_backend; } }\n')
+    const { code, steps, out } = await apply()
+    assert.equal(code, 0, out)
+    for (const id of ['files:create:/etc/nginx/conf.d/use.conf', 'files:mkdir:/etc/nginx/upstreams', 'files:create:/etc/nginx/upstreams/up.conf']) {
+      assert.equal(steps.get(id)?.message, 'checked: `nginx -t` passed', `${id}: ${out}`)
+    }
+    assert.equal(steps.get('systemd:reload:nginx.service')?.status, 'applied', out)
+    const r = await ct.run(['curl', '-sS', '--max-time', '5', 'http://127.0.0.1:8094/'])
+    assert.match(r.stdout, /TwinSync test site/)
+  })
+
+  it('refuses a broken drop-in for a running cron with systemd\'s own words: the drop-in is not live, cron runs on', async () => {
+    await ct.runOk(['mkdir', '-p', `${TWIN}/filesystem/etc/systemd/system/cron.service.d`])
+    await addDirectory('/etc/systemd/system/cron.service.d')
+    await ct.writeFile(`${TWIN}/filesystem/etc/systemd/system/cron.service.d/override.conf`, '[Service]\nNice=five\n')
+    const pid = (await ct.runOk(['systemctl', 'show', '--property=MainPID', '--value', 'cron.service'])).stdout.trim()
+    const { code, steps, out } = await apply()
+    assert.equal(code, 1, out)
+    const step = steps.get('files:create:/etc/systemd/system/cron.service.d/override.conf')
+    assert.equal(step?.status, 'failed', out)
+    assert.match(step?.message ?? '', /`systemd-analyze verify --man=no cron\.service` rejects the new systemd units configuration/)
+    // In systemd's words: on a booted machine systemd-analyze logs this one to the journal unless
+    // told otherwise (SYSTEMD_LOG_TARGET=console, from the table); the output was empty.
+    assert.match(step?.outputTail ?? '', /five/)
+    assert.equal((await ct.run(['test', '-e', '/etc/systemd/system/cron.service.d/override.conf'])).code, 1)
+    assert.equal((await ct.runOk(['systemctl', 'show', '--property=MainPID', '--value', 'cron.service'])).stdout.trim(), pid)
+  })
+})

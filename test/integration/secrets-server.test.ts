@@ -1,0 +1,374 @@
+import { strict as assert } from 'node:assert'
+import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { bootContainer, chrootOk, freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Container, type Rootfs } from '../bed/index.js'
+import { fakeChars } from '../fixtures/secrets/samples.js'
+import { cliSandbox, type CliSandbox } from '../support/cli.js'
+
+interface Planted {
+  /** Where and what, for messages. */
+  kind: string
+  /** What must never be in the twin. */
+  value: string
+}
+
+/** Every object of a repository (reachable or not), its refs, notes and config, as one text (latin1, so binary stays byte for byte). */
+async function everything(gitDir: string): Promise<string> {
+  const objects = await runOk(['git', '--git-dir', gitDir, 'cat-file', '--batch-all-objects', '--batch', '--unordered'])
+  const refs = await runOk(['git', '--git-dir', gitDir, 'for-each-ref', '--format=%(refname) %(objectname) %(contents)'])
+  const config = await readFile(join(gitDir, 'config'), 'latin1')
+  return [objects.stdout, refs.stdout, config].join('\n')
+}
+
+const v = (seed: string, n = 20): string => fakeChars(`srv-${seed}`, n)
+
+/**
+ * The realistic server root (nginx, postgresql, postfix, ssh, sudo, cron) with secrets planted
+ * where administrators really keep them, in the formats the tools really write (keys from openssl
+ * and ssh-keygen, hashes from chpasswd, postmap's database). After a snapshot, no value may be in
+ * any object, ref or the config of the twin, nor in anything the commands printed.
+ */
+describe('secrets on the server root: nothing planted where administrators keep secrets reaches the twin', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  let keys: string
+  const planted: Planted[] = []
+  const outputs: string[] = []
+  const twinsync = async (args: string[]) => {
+    const r = await cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+    outputs.push(r.stdout, r.stderr)
+    return r
+  }
+  const plant = async (path: string, text: string | Buffer, mode = 0o644, owner: [number, number] = [0, 0]) => {
+    const target = join(rootfs.dir, path)
+    await mkdir(dirname(target), { recursive: true })
+    await writeFile(target, text)
+    await chmod(target, mode)
+    await chown(target, owner[0], owner[1])
+  }
+  const secret = (kind: string, value: string) => {
+    planted.push({ kind, value })
+    return value
+  }
+  /** A line from the middle of a PEM body: the first lines of keys of one kind share their prefix. */
+  const pemLine = (pem: string) => {
+    const body = pem.split('\n').filter((l) => l !== '' && !l.startsWith('-----'))
+    return body[Math.floor(body.length / 2)] as string
+  }
+  const idOf = async (name: string, file: 'passwd' | 'group') => {
+    const line = (await readFile(join(rootfs.dir, 'etc', file), 'utf8')).split('\n').find((l) => l.startsWith(`${name}:`))
+    return Number(line?.split(':')[2])
+  }
+  const leaked = (text: string) => planted.filter((p) => text.includes(p.value)).map((p) => p.kind)
+
+  before(async () => {
+    rootfs = await freshRootfs('server')
+    cli = await cliSandbox()
+    keys = await makeTempDir('keys')
+    await writeFile(cli.configFile, ['files:', '  include: [/etc, /usr/local/bin, /usr/local/etc, "~/.config", "~/.pgpass", "~/.bashrc", "~/.profile"]', ''].join('\n'))
+    const postgres = [await idOf('postgres', 'passwd'), await idOf('postgres', 'group')] as [number, number]
+    const sslCert = await idOf('ssl-cert', 'group')
+
+    // TLS and SSH keys as the tools write them.
+    await runOk(['openssl', 'genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', join(keys, 'rsa.pem')])
+    await runOk(['openssl', 'genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(keys, 'ec8.pem')])
+    await runOk(['openssl', 'ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', join(keys, 'ec.pem')])
+    await runOk(['openssl', 'pkey', '-in', join(keys, 'rsa.pem'), '-traditional', '-out', join(keys, 'rsa-trad.pem')])
+    await runOk(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'deploy', '-f', join(keys, 'id_ed25519')])
+    const rsa8 = await readFile(join(keys, 'rsa.pem'), 'utf8')
+    const rsaTrad = await readFile(join(keys, 'rsa-trad.pem'), 'utf8')
+    const ec = await readFile(join(keys, 'ec.pem'), 'utf8')
+    const ec8 = await readFile(join(keys, 'ec8.pem'), 'utf8')
+    const ossh = await readFile(join(keys, 'id_ed25519'), 'utf8')
+    await plant('/etc/ssl/private/site.key', rsa8, 0o640, [0, sslCert])
+    secret('PKCS8 RSA key in /etc/ssl/private', pemLine(rsa8))
+    await plant('/etc/nginx/ssl/api.key', rsaTrad, 0o644)
+    secret('PKCS1 RSA key beside nginx (0644)', pemLine(rsaTrad))
+    await plant('/etc/nginx/ssl/ec.key', ec, 0o644)
+    secret('SEC1 EC key beside nginx (0644)', pemLine(ec))
+    await plant('/etc/postgresql/17/main/server.key', ec8, 0o600, postgres)
+    secret('PKCS8 EC key of postgresql', pemLine(ec8))
+    await plant('/etc/ssh/deploy_ed25519', ossh, 0o600)
+    secret('OpenSSH key in /etc/ssh', pemLine(ossh))
+    for (const kind of ['rsa', 'ecdsa', 'ed25519']) {
+      secret(`SSH host ${kind} key`, pemLine(await readFile(join(rootfs.dir, `etc/ssh/ssh_host_${kind}_key`), 'utf8')))
+    }
+
+    // Password hashes as chpasswd writes them (shadow and its backup), gshadow with a group password.
+    await chrootOk(rootfs.dir, 'chpasswd', [], { input: `root:${v('rootpw', 16)}\n` })
+    await chrootOk(rootfs.dir, 'chpasswd', [], { input: `postgres:${v('pgpw', 16)}\n` })
+    const shadow = await readFile(join(rootfs.dir, 'etc/shadow'), 'utf8')
+    for (const user of ['root', 'postgres']) secret(`/etc/shadow hash of ${user}`, shadow.split('\n').find((l) => l.startsWith(`${user}:`))!.split(':')[1]!)
+    await chrootOk(rootfs.dir, 'chgpasswd', [], { input: `adm:${v('admpw', 16)}\n` })
+    const gshadow = await readFile(join(rootfs.dir, 'etc/gshadow'), 'utf8')
+    secret('/etc/gshadow hash', gshadow.split('\n').find((l) => l.startsWith('adm:'))!.split(':')[1]!)
+
+    // postfix: an SMTP relay's credentials and postmap's database of them.
+    const sasl = secret('postfix sasl_passwd', v('sasl'))
+    await plant('/etc/postfix/sasl_passwd', `[smtp.example.org]:587 relay@example.org:${sasl}\n`, 0o600)
+    await chrootOk(rootfs.dir, 'postmap', ['/etc/postfix/sasl_passwd'])
+
+    // postgresql: a replica's connection string, a user's .pgpass.
+    const repl = secret('primary_conninfo password', v('repl'))
+    await plant('/etc/postgresql/17/main/conf.d/replica.conf', `primary_conninfo = 'host=10.0.0.5 port=5432 user=replicator password=${repl} application_name=r1'\n`, 0o644, postgres)
+    const pgpass = secret('~/.pgpass', v('pgpass'))
+    await plant('/root/.pgpass', `localhost:5432:*:app:${pgpass}\n`, 0o600)
+
+    // nginx: htpasswd files in each scheme nginx reads, and a header with credentials for an upstream.
+    const apr1 = (await runOk(['openssl', 'passwd', '-apr1', v('htpw')])).stdout.trim()
+    await plant('/etc/nginx/.htpasswd', `admin:${apr1}\n`, 0o640, [0, await idOf('www-data', 'group')])
+    secret('htpasswd apr1 hash', apr1)
+    const plainPw = secret('htpasswd {PLAIN} password', v('htplain'))
+    await plant('/etc/nginx/auth/users', `ops:{PLAIN}${plainPw}\n`, 0o640, [0, await idOf('www-data', 'group')])
+    const basic = secret('nginx proxy_set_header Authorization Basic', Buffer.from(`upstream:${v('basic', 16)}`).toString('base64'))
+    await plant(
+      '/etc/nginx/sites-available/api',
+      `server {\n    listen 8081;\n    location / {\n        proxy_pass http://127.0.0.1:9000;\n        proxy_set_header Authorization "Basic ${basic}";\n    }\n}\n`,
+    )
+    const apiKey = secret('nginx proxy_set_header X-Api-Key', v('xapikey', 32))
+    await plant(
+      '/etc/nginx/sites-available/metrics',
+      `server {\n    listen 8082;\n    location / {\n        proxy_pass https://metrics.example.org;\n        proxy_set_header X-Api-Key ${apiKey};\n    }\n}\n`,
+    )
+
+    // Wi-Fi and PPP.
+    const nm = secret('NetworkManager psk', v('nmpsk'))
+    await plant('/etc/NetworkManager/system-connections/office.nmconnection', `[connection]\nid=office\ntype=wifi\n\n[wifi-security]\nkey-mgmt=wpa-psk\npsk=${nm}\n`, 0o600)
+    const wpa = secret('wpa_supplicant psk', v('wpa'))
+    await plant('/etc/wpa_supplicant/wpa_supplicant.conf', `ctrl_interface=DIR=/run/wpa_supplicant GROUP=netdev\nnetwork={\n\tssid="office"\n\tpsk="${wpa}"\n}\n`, 0o600)
+    const netplan = secret('netplan wifi password', v('netplan'))
+    await plant('/etc/netplan/60-wifi.yaml', `network:\n  version: 2\n  wifis:\n    wlan0:\n      dhcp4: true\n      access-points:\n        "office":\n          password: "${netplan}"\n`, 0o600)
+    const chap = secret('chap-secrets', v('chap'))
+    await plant('/etc/ppp/chap-secrets', `# client\tserver\tsecret\t\t\tIP addresses\n"dsl"\t*\t"${chap}"\t*\n`, 0o600)
+
+    // Mounts.
+    const cifs = secret('fstab cifs password=', v('cifs'))
+    await plant('/etc/fstab', `UUID=0a1b2c3d / ext4 errors=remount-ro 0 1\n//nas/backup /mnt/backup cifs username=backup,password=${cifs},uid=0,iocharset=utf8 0 0\n`)
+    const cifsFile = secret('cifs credentials file', v('cifsfile'))
+    await plant('/etc/cifs-credentials', `username=backup\npassword=${cifsFile}\ndomain=WORKGROUP\n`, 0o600)
+
+    // apt, rclone, gh, container registries, .env files.
+    const apt = secret('apt auth.conf.d password', v('apt'))
+    await plant('/etc/apt/auth.conf.d/private.conf', `machine repo.example.org/debian\nlogin ci\npassword ${apt}\n`, 0o600)
+    const rcloneS3 = secret('rclone secret_access_key', fakeChars('srv-rclone', 40, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'))
+    const rcloneRefresh = secret('rclone OAuth refresh token', `1//0${v('rclrefresh', 40)}`)
+    const rcloneAccess = secret('rclone OAuth access token', `ya29.${v('rclaccess', 60)}`)
+    const rclonePass = secret('rclone obscured pass', v('rclpass', 30))
+    await plant(
+      '/root/.config/rclone/rclone.conf',
+      `[s3]\ntype = s3\nprovider = AWS\naccess_key_id = AKIA${fakeChars('srv-rclid', 16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}\nsecret_access_key = ${rcloneS3}\n\n` +
+        `[drive]\ntype = drive\nscope = drive\ntoken = {"access_token":"${rcloneAccess}","token_type":"Bearer","refresh_token":"${rcloneRefresh}","expiry":"2026-12-01T07:00:00Z"}\n\n` +
+        `[box]\ntype = sftp\nhost = backup.example.org\nuser = backup\npass = ${rclonePass}\n`,
+      0o600,
+    )
+    const gh = secret('gh hosts.yml token', `gh${'o'}_${v('gh', 36)}`)
+    await plant('/root/.config/gh/hosts.yml', `github.com:\n    user: ops\n    oauth_token: ${gh}\n    git_protocol: https\n`, 0o600)
+    const registry = secret('containers auth.json', Buffer.from(`ops:${v('registry', 16)}`).toString('base64'))
+    await plant('/root/.config/containers/auth.json', JSON.stringify({ auths: { 'registry.example.org': { auth: registry } } }, null, '\t') + '\n', 0o600)
+    const dbPw = secret('.env DB_PASSWORD', v('envdb'))
+    await plant('/usr/local/etc/app/.env', `APP_ENV=production\nDB_HOST=127.0.0.1\nDB_PASSWORD=${dbPw}\n`, 0o640)
+    const railsKey = secret('.env SECRET_KEY_BASE', fakeChars('srv-rails', 128, '0123456789abcdef'))
+    await plant('/usr/local/etc/rails/.env', `RAILS_ENV=production\nSECRET_KEY_BASE=${railsKey}\n`, 0o640)
+    const laravelKey = secret('.env APP_KEY', `base64:${Buffer.from(v('laravel', 32)).toString('base64')}`)
+    await plant('/usr/local/etc/laravel/.env', `APP_NAME=shop\nAPP_KEY=${laravelKey}\nAPP_DEBUG=false\n`, 0o640)
+
+    // systemd: Environment= in a unit and in a drop-in, an EnvironmentFile.
+    const unitPw = secret('unit Environment=DB_PASSWORD=', v('unitpw'))
+    await plant('/etc/systemd/system/api.service', `[Unit]\nDescription=API\n\n[Service]\nEnvironment=DB_PASSWORD=${unitPw}\nExecStart=/usr/local/bin/api\n\n[Install]\nWantedBy=multi-user.target\n`)
+    const quotedTok = secret('unit Environment="API_TOKEN=…"', v('unittok', 32))
+    await plant('/etc/systemd/system/worker.service', `[Unit]\nDescription=Worker\n\n[Service]\nEnvironment="MODE=prod" "API_TOKEN=${quotedTok}"\nExecStart=/usr/local/bin/worker\n\n[Install]\nWantedBy=multi-user.target\n`)
+    const dropIn = secret('drop-in Environment=PGPASSWORD=', v('dropin'))
+    await plant('/etc/systemd/system/postgresql.service.d/override.conf', `[Service]\nEnvironment=PGPASSWORD=${dropIn}\n`)
+    const envFile = secret('EnvironmentFile value', v('envfile'))
+    await plant('/etc/systemd/system/report.service', `[Unit]\nDescription=Report\n\n[Service]\nEnvironmentFile=/etc/default/report\nExecStart=/usr/local/bin/report\n\n[Install]\nWantedBy=multi-user.target\n`)
+    await plant('/etc/default/report', `SMTP_PASSWORD=${envFile}\n`, 0o600)
+    for (const unit of ['api.service', 'worker.service', 'report.service']) await runOk(['systemctl', `--root=${rootfs.dir}`, 'enable', unit])
+
+    // cron: system files and root's crontab.
+    const pgdump = secret('cron PGPASSWORD= pg_dump', v('pgdump'))
+    await plant('/etc/cron.d/pgdump', `SHELL=/bin/sh\n0 2 * * * postgres PGPASSWORD=${pgdump} pg_dump -h 127.0.0.1 app > /var/backups/app.sql\n`)
+    const curl = secret('cron curl -u user:pass', v('curlu'))
+    await plant('/etc/cron.d/heartbeat', `*/5 * * * * root curl -fsS -u monitor:${curl} https://status.example.org/ping >/dev/null\n`)
+    const mysqlPwd = secret('crontab MYSQL_PWD=', v('mysqlpwd'))
+    const reboot = secret('crontab @reboot --password=', v('reboot'))
+    await chrootOk(rootfs.dir, 'crontab', ['-u', 'root', '-'], {
+      input: `MAILTO=""\n30 3 * * * MYSQL_PWD=${mysqlPwd} mysqldump -u backup shop > /var/backups/shop.sql\n@reboot /usr/local/bin/tunnel --password=${reboot}\n`,
+    })
+    const rcLocal = secret('rc.local sshpass -p', v('sshpass'))
+    await plant('/etc/rc.local', `#!/bin/sh -e\nsshpass -p '${rcLocal}' ssh -fN -R 2222:localhost:22 tunnel@bastion.example.org\nexit 0\n`, 0o755)
+    const xdg = secret('XDG autostart Exec= --password', v('xdg'))
+    await plant('/etc/xdg/autostart/sync.desktop', `[Desktop Entry]\nType=Application\nName=Sync\nExec=/usr/local/bin/sync-client --password=${xdg}\n`)
+
+
+    // Other services' own credential files, as their packages and guides lay them out.
+    const msmtp = secret('msmtprc password', v('msmtp'))
+    await plant('/etc/msmtprc', `defaults\nauth on\ntls on\naccount relay\nhost smtp.example.org\nport 587\nuser relay@example.org\npassword ${msmtp}\naccount default : relay\n`, 0o640, [0, await idOf('mail', 'group')])
+    await plant('/etc/openvpn/server/ta.key', `#\n# 2048 bit OpenVPN static key\n#\n-----BEGIN OpenVPN Static key V1-----\n${Array.from({ length: 16 }, (_, i) => fakeChars(`srv-ovpn${i}`, 32, '0123456789abcdef')).join('\n')}\n-----END OpenVPN Static key V1-----\n`, 0o600)
+    secret('OpenVPN static key (ta.key)', fakeChars('srv-ovpn3', 32, '0123456789abcdef'))
+    const ldap = secret('/etc/ldap.secret', v('ldapsecret'))
+    await plant('/etc/ldap.secret', `${ldap}\n`, 0o600)
+    const bindpw = secret('nslcd.conf bindpw', v('bindpw'))
+    await plant('/etc/nslcd.conf', `uid nslcd\ngid nslcd\nuri ldap://ldap.example.org/\nbase dc=example,dc=org\nbinddn cn=nslcd,dc=example,dc=org\nbindpw ${bindpw}\n`, 0o640)
+    const sssd = secret('sssd ldap_default_authtok', v('sssd'))
+    await plant('/etc/sssd/sssd.conf', `[sssd]\ndomains = example\n\n[domain/example]\nid_provider = ldap\nldap_default_bind_dn = cn=sssd,dc=example,dc=org\nldap_default_authtok_type = password\nldap_default_authtok = ${sssd}\n`, 0o600)
+    const tsig = secret('bind TSIG key secret', Buffer.from(v('tsig', 32)).toString('base64'))
+    await plant('/etc/bind/named.conf.local', `key "transfer" {\n\talgorithm hmac-sha256;\n\tsecret "${tsig}";\n};\n`, 0o644)
+    const vrrp = secret('keepalived auth_pass', v('vrrp', 8))
+    await plant('/etc/keepalived/keepalived.conf', `vrrp_instance VI_1 {\n    state MASTER\n    interface eth0\n    virtual_router_id 51\n    authentication {\n        auth_type PASS\n        auth_pass ${vrrp}\n    }\n}\n`, 0o644)
+    const ipsec = secret('ipsec.secrets PSK', v('ipsec'))
+    await plant('/etc/ipsec.secrets', `# This file holds shared secrets or RSA private keys for authentication.\n%any 203.0.113.9 : PSK "${ipsec}"\n`, 0o600)
+    const rsyncd = secret('rsyncd.secrets', v('rsyncd'))
+    await plant('/etc/rsyncd.secrets', `backup:${rsyncd}\n`, 0o600)
+    const davfs = secret('davfs2 secrets', v('davfs'))
+    await plant('/etc/davfs2/secrets', `# davfs2 secrets file\n/mnt/dav\tdavuser\t${davfs}\n`, 0o600)
+    const exim = secret('exim4 passwd.client', v('exim'))
+    await plant('/etc/exim4/passwd.client', `# password file used when the local exim is authenticating to a remote host as a client.\n*.example.org:relay:${exim}\n`, 0o640)
+    const haproxy = secret('haproxy insecure-password', v('haproxy'))
+    await plant('/etc/haproxy/haproxy.cfg', `userlist admins\n    user admin insecure-password ${haproxy}\n\nlisten stats\n    bind :8404\n    stats enable\n`, 0o644)
+    const fastcgi = secret('nginx fastcgi_param DB_PASSWORD', v('fastcgi'))
+    await plant('/etc/nginx/snippets/app-env.conf', `fastcgi_param APP_ENV production;\nfastcgi_param DB_PASSWORD ${fastcgi};\n`, 0o644)
+    const snmp = secret('snmpd rocommunity', v('snmp', 16))
+    await plant('/etc/snmp/snmpd.conf', `agentAddress udp:161\nrocommunity ${snmp} 10.0.0.0/8\nsysLocation rack 4\n`, 0o600)
+
+    const r = await twinsync(['snapshot', '--init', '--json'])
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+    if (keys !== undefined) await removeTree(keys)
+  })
+
+  it('keeps every planted secret out of every object, ref and the config of the twin, and out of the output', async () => {
+    assert.equal(planted.length, 58, `${planted.length} planted`)
+    assert.deepEqual(leaked(await everything(join(cli.twinDir, '.git'))), [])
+    assert.deepEqual(leaked(outputs.join('\n')), [])
+  })
+
+  it('prints none of them in what a person reads: startup (read live), status, plan', async () => {
+    const startup = await twinsync(['startup'])
+    assert.equal(startup.code, 0, startup.stderr)
+    assert.match(startup.stdout, /PGPASSWORD=<redacted> pg_dump -h 127\.0\.0\.1 app/)
+    assert.match(startup.stdout, /curl -fsS -u monitor:<redacted> https:\/\/status\.example\.org\/ping/)
+    assert.match(startup.stdout, /\/usr\/local\/bin\/sync-client --password=<redacted>/)
+    assert.equal((await twinsync(['startup', '--json'])).code, 0)
+    assert.equal((await twinsync(['status'])).code, 0)
+    const plan = await twinsync(['plan'])
+    assert.equal(plan.code, 0)
+    // The twin's redacted crontab, rc.local and autostart entry are the machine's as the snapshot saw them: no change, no warning.
+    assert.match(plan.stdout, /^No changes/)
+    assert.doesNotMatch(plan.stdout + plan.stderr, /SECRET_REDACTED_NOT_PLANNED|not planned, the twin holds a redacted secret/)
+    assert.deepEqual(leaked(outputs.join('\n')), [])
+  })
+
+  it('keeps a redacted value redacted when its file changes elsewhere, in the twin, its messages, show and diff', async () => {
+    const mysqlPwd = planted.find((p) => p.kind === 'crontab MYSQL_PWD=')!.value
+    const reboot = planted.find((p) => p.kind === 'crontab @reboot --password=')!.value
+    await chrootOk(rootfs.dir, 'crontab', ['-u', 'root', '-'], {
+      input: `MAILTO=""\n30 4 * * * MYSQL_PWD=${mysqlPwd} mysqldump -u backup shop > /var/backups/shop.sql\n@reboot /usr/local/bin/tunnel --password=${reboot}\n`,
+    })
+    const pgdump = join(rootfs.dir, 'etc/cron.d/pgdump')
+    await writeFile(pgdump, (await readFile(pgdump, 'utf8')).replace('0 2 * * *', '0 1 * * *'))
+    assert.equal((await twinsync(['snapshot'])).code, 0)
+    const crontab = (await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:filesystem/var/spool/cron/crontabs/root'])).stdout
+    assert.match(crontab, /^30 4 \* \* \* MYSQL_PWD=<redacted> mysqldump/m)
+    for (const args of [['show', 'HEAD'], ['diff', 'HEAD~1', 'HEAD', '--diff'], ['diff', 'HEAD~1', 'HEAD', '--json'], ['history']]) {
+      assert.equal((await twinsync(args)).code, 0, args.join(' '))
+    }
+    assert.match(outputs.join('\n'), /\+30 4 \* \* \* MYSQL_PWD=<redacted> mysqldump/)
+    assert.deepEqual(leaked(await everything(join(cli.twinDir, '.git'))), [])
+    assert.deepEqual(leaked(outputs.join('\n')), [])
+  })
+
+  it('never writes the marker over the machine\'s secret: a person\'s edit of a redacted crontab is left out and said so, and stays pending', async () => {
+    const tab = join(cli.twinDir, 'filesystem/var/spool/cron/crontabs/root')
+    await writeFile(tab, (await readFile(tab, 'utf8')) + '15 1 * * * /usr/local/bin/rotate\n')
+    const applied = await twinsync(['apply', '--yes'])
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr)
+    assert.match(applied.stdout + applied.stderr, /change the crontab of root: .*not planned, the twin holds a redacted secret there; change it on the machine itself/)
+    assert.doesNotMatch(applied.stdout + applied.stderr, /rc\.local|sync\.desktop/, 'only the edited crontab is reported')
+    const live = await readFile(join(rootfs.dir, 'var/spool/cron/crontabs/root'), 'utf8')
+    assert.ok(!live.includes('<redacted>'), live)
+    assert.ok(live.includes(planted.find((p) => p.kind === 'crontab MYSQL_PWD=')!.value), 'the machine keeps its secret')
+    const status = await twinsync(['status'])
+    assert.match(status.stdout, /cron:replace:\/var\/spool\/cron\/crontabs\/root .*1 job\(s\) added/, 'the edit stays pending, not lost')
+    assert.deepEqual(leaked(outputs.join('\n')), [])
+  })
+
+
+})
+
+/**
+ * The booted server: what only a running machine has. Secrets on the command lines of running
+ * processes (as systemd runs them) and on the journal's lines, including a private key a service
+ * printed whose BEGIN line has just scrolled out of the kept tail. None may reach the twin.
+ */
+describe('secrets on the booted server root: processes and the journal', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let ct: Container | undefined
+  const planted: Planted[] = []
+  const secret = (kind: string, value: string) => {
+    planted.push({ kind, value })
+    return value
+  }
+  const leaked = (text: string) => planted.filter((p) => text.includes(p.value)).map((p) => p.kind)
+  after(async () => {
+    await ct?.close()
+  })
+
+  it('keeps command lines and journal lines readable with every value redacted', async () => {
+    ct = await bootContainer({ image: 'server' })
+    // Every process in top.json (not only the 15 busiest), and a journal tail that ends inside a key.
+    await ct.writeFile('/etc/twinsync/config.yaml', 'limits:\n  topProcesses: 1000\n  logLines: 60\n')
+    const processes: Array<[string, string[]]> = [
+      ['/usr/local/bin/myapp', ['--listen', '8080', `--db-password=${secret('--db-password=', v('p-db'))}`]],
+      ['redis-server', ['*:6379', '--requirepass', secret('redis-server --requirepass', v('p-redis'))]],
+      ['mysqldump', ['-u', 'backup', `-p${secret('mysqldump -p', v('p-mysql'))}`, '--all-databases']],
+      ['curl', ['-sS', '-u', `monitor:${secret('curl -u user:pass', v('p-curl'))}`, 'https://status.example.org/ping']],
+      ['sshpass', ['-p', secret('sshpass -p', v('p-sshpass')), 'ssh', '-N', 'tunnel@bastion.example.org']],
+      ['/usr/local/bin/worker', ['--broker', `amqp://worker:${secret('URL user:pass@', v('p-amqp'))}@mq.internal:5672//`]],
+      ['java', [`-Djavax.net.ssl.keyStorePassword=${secret('java -D…Password=', v('p-java'))}`, '-jar', '/opt/app.jar']],
+      ['/usr/local/bin/agent', ['--api-key', secret('--api-key VALUE', v('p-apikey', 32))]],
+      ['pg_basebackup', ['-d', `host=10.0.0.5 user=replicator password=${secret('libpq conninfo password=', v('p-conninfo'))}`, '-D', '/var/lib/postgresql/replica']],
+      ['openssl', ['pkcs12', '-export', '-in', '/etc/ssl/site.pem', '-passout', `pass:${secret('openssl -passout pass:', v('p-openssl'))}`]],
+    ]
+    for (const [i, [name, args]] of processes.entries()) {
+      // The process shows `name args…` as its command line, as the real program would.
+      await ct.runOk(['systemd-run', '--quiet', `--unit=planted${i}`, '/bin/bash', '-c', 'exec -a "$0" perl -e "sleep 9999" -- "$@"', name, ...args])
+    }
+    const lines = [
+      `login to db failed: user=app password=${secret('journal password=', v('j-pw'))}`,
+      `using AWS key AK${'IA'}${secret('journal AWS key id', fakeChars('srv-j-aws', 16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'))}`,
+      `aws_secret_access_key=${secret('journal AWS secret key', fakeChars('srv-j-awssecret', 40, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'))}`,
+      `cloning with ${secret('journal GitHub token', `gh${'p'}_${v('j-gh', 36)}`)}`,
+      `session ey${'J'}hbGciOiJIUzI1NiJ9.ey${'J'}zdWIiOiJhZG1pbiJ9.${secret('journal JWT signature', v('j-jwt', 43))}`,
+      `GET /api/items?access_token=${secret('journal access_token in a URL', v('j-query', 32))} HTTP/1.1`,
+      `{"level":"info","msg":"login","user":"app","password":"${secret('journal JSON password', v('j-json'))}"}`,
+      `upstream request Authorization: Basic ${secret('journal Basic auth', Buffer.from(`api:${v('j-basic', 16)}`).toString('base64'))}`,
+    ]
+    for (const line of lines) await ct.runOk(['logger', '-t', 'myapp', '--', line])
+    // A service prints a key (4096-bit: 50 lines); then 30 more lines, so the kept 60 end inside it.
+    const keys = await makeTempDir('keys')
+    try {
+      await runOk(['openssl', 'genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:4096', '-out', join(keys, 'k.pem')])
+      const pem = await readFile(join(keys, 'k.pem'), 'utf8')
+      const body = pem.split('\n').filter((l) => l !== '' && !l.startsWith('-----'))
+      for (const at of [10, 30, 45]) secret(`journal private key line ${at}`, body[at] as string)
+      await ct.runOk(['systemd-cat', '-t', 'keydump', 'cat'], { input: pem })
+    } finally {
+      await removeTree(keys)
+    }
+    for (let i = 0; i < 30; i++) await ct.runOk(['logger', '-t', 'filler', '--', `filler line ${i}`])
+
+    const r = await ct.twinsync(['snapshot', '--init', '--json'])
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    const twin = join(ct.upperDir, 'var/lib/twinsync/twin')
+    const top = await readFile(join(twin, 'system/processes/top.json'), 'utf8')
+    assert.match(top, /mysqldump -e sleep 9999 -- -u backup -p<redacted> --all-databases/, 'the command line is kept, its value redacted')
+    const journal = await readFile(join(twin, 'system/logs/journal.txt'), 'utf8')
+    assert.match(journal, /filler line 29/)
+    assert.deepEqual(leaked(await everything(join(twin, '.git'))), [])
+    assert.deepEqual(leaked(r.stdout + r.stderr), [])
+  })
+})
