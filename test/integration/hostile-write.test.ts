@@ -12,6 +12,7 @@ import { silentLogger, type Plan } from '@twinsync/sdk'
 import { ApplyService } from '../../core/src/apply/apply-service.js'
 import { createContainer } from '../../core/src/container.js'
 import type { DependencyContainer } from '../../core/src/di.js'
+import { RemoteService } from '../../core/src/remote/remote-service.js'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
 import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
 
@@ -45,6 +46,7 @@ describe('hostile twin, the write side: apply writes only what was approved, whe
   let twin: string
   let container: () => Promise<DependencyContainer>
   let initial: string
+  let mirror: string
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'twinsync-hostile-write-'))
@@ -62,16 +64,36 @@ describe('hostile twin, the write side: apply writes only what was approved, whe
     container = () => createContainer({ root, repo: twin, configPath, oclif: noPlugins, logger: silentLogger })
     await (await container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
     initial = git(twin, ['rev-parse', 'HEAD']).trim()
+    mirror = join(dir, 'mirror.git')
+    execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', mirror])
+    await (await container()).resolve(RemoteService).setGitRemote(mirror, undefined)
   })
 
   after(async () => {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true })
   })
 
-  beforeEach(() => {
+  beforeEach(async () => {
     git(twin, ['reset', '--quiet', '--hard', initial])
     git(twin, ['clean', '--quiet', '-fdx'])
+    git(twin, ['update-ref', '-d', 'refs/remotes/mirror/main'])
+    await rm(mirror, { recursive: true, force: true })
+    execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', mirror])
   })
+
+  /** Push a commit on top of the twin to the mirror, made in a clone by `edit` (files written there, then committed). */
+  const serve = async (edit: (clone: string) => Promise<void>) => {
+    git(twin, ['push', '--quiet', mirror, 'HEAD:refs/heads/main'])
+    const clone = join(dir, `clone-${Date.now()}`)
+    execFileSync('git', ['clone', '--quiet', mirror, clone])
+    // The attacker's own git commits the bytes as written, whatever .gitattributes it adds.
+    await writeFile(join(clone, '.git/info/attributes'), '* -text -ident -filter -working-tree-encoding\n')
+    await edit(clone)
+    git(clone, ['add', '-A'])
+    git(clone, ['commit', '--quiet', '-m', 'from the mirror'])
+    git(clone, ['push', '--quiet', 'origin', 'HEAD:refs/heads/main'])
+    await rm(clone, { recursive: true, force: true })
+  }
 
   const manifestPath = () => join(twin, 'system/files/manifest.json')
   const editManifest = async (edit: (entries: ManifestEntry[]) => void) => {
@@ -184,4 +206,51 @@ describe('hostile twin, the write side: apply writes only what was approved, whe
     assert.equal(await checksum(join(root, 'root')), rootSsh, '/root changed')
     await rm(join(root, 'etc/keys'), { recursive: true })
   })
+
+  // ---- git attributes: the bytes the mirror holds are the bytes written -------------------------
+
+  for (const [what, where] of [
+    ['at the top of the twin', '.gitattributes'],
+    ['inside filesystem/ (a machine file /etc/.gitattributes as data)', 'filesystem/etc/.gitattributes'],
+  ] as const) {
+    it(`a pulled .gitattributes ${what} (ident, eol=crlf, working-tree-encoding, a filter the host's git knows) changes no byte between the mirror's blob and what apply writes`, async () => {
+      const prefix = where === '.gitattributes' ? 'filesystem/etc/' : ''
+      // A filter driver in git's config, as a host with git LFS installed system-wide has one; the twin names it.
+      git(twin, ['config', 'filter.rewrite.smudge', 'sed s/no/yes/'])
+      const sums = await checksum(root)
+      try {
+        await serve(async (clone) => {
+          await writeFile(join(clone, where), `${prefix}motd ident\n${prefix}hostname text eol=crlf\n${prefix}issue working-tree-encoding=UTF-16LE\n${prefix}issue.net filter=rewrite\n`)
+          await writeFile(join(clone, 'filesystem/etc/motd'), 'Welcome $Id$\n')
+          await writeFile(join(clone, 'filesystem/etc/hostname'), 'target\nsecond\n')
+          await writeFile(join(clone, 'filesystem/etc/issue'), 'Debian \\n \\l\n')
+          await writeFile(join(clone, 'filesystem/etc/issue.net'), 'PermitRootLogin no\n')
+        })
+        assert.equal((await (await container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+        const pulled = git(twin, ['rev-parse', 'HEAD']).trim()
+        const { plan, outcome } = await applyPlan()
+        assert.equal((outcome as { exitCode?: number }).exitCode, 0, JSON.stringify(outcome))
+        const written = ['motd', 'hostname', 'issue', 'issue.net']
+        assert.deepEqual(plan.changes.map((c) => c.resource).filter((r) => r !== '/etc/.gitattributes').sort(), written.map((n) => `/etc/${n}`).sort())
+        // Each file holds the mirror's blob, byte for byte, as the plan showed it.
+        for (const name of written) {
+          const blob = execFileSync('git', ['-C', twin, 'cat-file', 'blob', `${pulled}:filesystem/etc/${name}`])
+          assert.deepEqual(await readFile(join(root, 'etc', name)), blob, `/etc/${name} is not the mirror's blob`)
+          assert.equal((plan.changes.find((c) => c.resource === `/etc/${name}`)?.data as { text?: string }).text, blob.toString('utf8'))
+        }
+        // And the twin records what the machine now holds: a snapshot finds nothing to commit for them, the working twin clean.
+        await (await container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+        for (const name of written) assert.equal(git(twin, ['rev-parse', `HEAD:filesystem/etc/${name}`]), git(twin, ['rev-parse', `${pulled}:filesystem/etc/${name}`]))
+        assert.equal(git(twin, ['status', '--porcelain']), '')
+      } finally {
+        git(twin, ['config', '--unset', 'filter.rewrite.smudge'])
+        await writeFile(join(root, 'etc/motd'), 'Welcome\n')
+        await writeFile(join(root, 'etc/hostname'), 'target\n')
+        await rm(join(root, 'etc/issue'), { force: true })
+        await rm(join(root, 'etc/issue.net'), { force: true })
+        await rm(join(root, 'etc/.gitattributes'), { force: true })
+      }
+      assert.equal(await checksum(root), sums)
+    })
+  }
 })
