@@ -204,7 +204,9 @@ describe('hostile twin, the write side: apply writes only what was approved, whe
     assert.ok((await lstat(join(root, 'etc/keys'))).isDirectory())
     assert.equal(await readFile(join(root, 'etc/keys/authorized_keys'), 'utf8'), KEY)
     assert.equal(await checksum(join(root, 'root')), rootSsh, '/root changed')
+    // The machine as the first snapshot has it, for the cases below.
     await rm(join(root, 'etc/keys'), { recursive: true })
+    await symlink('/root/.ssh', join(root, 'etc/keys'))
   })
 
   // ---- git attributes: the bytes the mirror holds are the bytes written -------------------------
