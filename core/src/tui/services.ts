@@ -199,10 +199,13 @@ export async function createTuiServices(
         ...(onProgress === undefined ? {} : { onProgress }),
       }),
     async apply({ plan, leftOut, revertTo, signal, onStart, onResult }) {
-      // Refuses a plan with errors, and pushes to the mirror after, as `twinsync apply` does.
+      // Refuses a plan with errors, and pushes to the mirror after, as `twinsync apply` does. The
+      // plan was made and reviewed before the twin lock was taken (the panel holds none while a
+      // person reads it), so it is checked again as a saved plan is (`twinsync apply FILE`): a
+      // change that moved is PLAN_STALE, one the twin no longer asks for is not made.
       return container.resolve(ApplyService).apply({
         plan,
-        fromFile: false,
+        fromFile: true,
         signal,
         ...(revertTo === undefined ? {} : { revertTo }),
         leftOut,
