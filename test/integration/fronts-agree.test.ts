@@ -1,10 +1,13 @@
 import { strict as assert } from 'node:assert'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { createElement } from 'react'
+import { render } from 'ink-testing-library'
 import { isTwinSyncError } from '@twinsync/sdk'
-import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, type Rootfs } from '../bed/index.js'
+import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Rootfs } from '../bed/index.js'
 import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
 import { createContainer } from '../../core/src/container.js'
+import { App } from '../../core/src/tui/app.js'
 import { createTuiServices, type TuiServices } from '../../core/src/tui/services.js'
 import { writeTwinFile } from '../support/twin-edit.js'
 
@@ -79,5 +82,54 @@ describe('a plan reviewed in the TUI is checked again before it runs, as a saved
     const report = await services.apply({ plan: shown, leftOut: [], signal })
     assert.equal(await live('etc/issue.net'), before, 'nor does the TUI')
     assert.deepEqual(report.journal.steps.map((s) => [s.id, s.status]), [['files:replace:/etc/issue.net', 'unchanged']])
+  })
+})
+
+describe('a part of the twin no provider reads is never "in sync", in either front end', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    assert.equal((await twinsync('snapshot', '--init')).code, 0)
+    // A document of a plugin this TwinSync does not have (pulled from a machine that has it).
+    await writeTwinFile(cli.twinDir, 'system/flatpak/apps.json', '{"apps": {}}\n')
+    await runOk(['git', '-C', cli.twinDir, 'add', '-A'])
+    await runOk(['git', '-C', cli.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'flatpak apps from another machine'])
+    assert.equal((await twinsync('snapshot')).code, 0)
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('the CLI exits 1 naming it; the panel\'s status line says NOT in sync instead of "drift: none"', async () => {
+    const text = await twinsync('status')
+    assert.equal(text.code, 1, text.stderr)
+    assert.match(text.stdout, /^NOT in sync: 1 part of the twin no provider reads\./)
+    assert.doesNotMatch(text.stdout, /In sync/)
+    const status = await twinsync('status', '--json')
+    assert.equal(status.code, 1, status.stderr)
+    const s = json<{ drift: boolean; pending: { count: number }; missing: unknown[] }>(status)
+    assert.deepEqual({ drift: s.drift, pending: s.pending.count, missing: s.missing.length }, { drift: false, pending: 0, missing: 1 })
+
+    const services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins }), { configPath: cli.configFile })
+    const panel = render(createElement(App, { services }))
+    try {
+      const deadline = Date.now() + 60_000
+      let frame = ''
+      while (Date.now() < deadline) {
+        frame = panel.lastFrame() ?? ''
+        if (!/drift: checking/.test(frame) && /drift|in sync/i.test(frame)) break
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      assert.doesNotMatch(frame, /drift: none/, frame)
+      assert.match(frame, /NOT in sync: 1 unread \(provider missing\)/, frame)
+    } finally {
+      panel.unmount()
+    }
   })
 })

@@ -87,7 +87,7 @@ export interface TuiServices {
   initTwin(): Promise<{ repo: string; created: boolean; commit: string | undefined }>
   lastSnapshot(): Promise<HistoryEntry | undefined>
   /** Collects the live machine: slow. */
-  drift(signal: AbortSignal): Promise<{ drift: boolean; changes: number; pending: number }>
+  drift(signal: AbortSignal): Promise<{ drift: boolean; changes: number; pending: number; missing?: number }>
   providers(): Promise<{ providers: ProviderListing[]; diagnostics: Diagnostic[] }>
   /** Creates the twin first when there is none (like `snapshot --init`). */
   snapshot(options: { signal: AbortSignal; onProgress: CollectProgress; label?: string }): Promise<TakeSnapshotResult>
@@ -185,7 +185,8 @@ export async function createTuiServices(
     async drift() {
       const status = await container.resolve(StatusWorkflow).status(undefined)
       // Items, as `status` counts them (a package held and installed is one), not plan steps.
-      return { drift: status.drift, changes: new Set(status.changes.map((c) => `${c.category}\0${c.resource}`)).size, pending: status.pending.count }
+      // `missing`: parts of the twin no provider reads, never "in sync" (inSync, the rule `status` follows).
+      return { drift: status.drift, changes: new Set(status.changes.map((c) => `${c.category}\0${c.resource}`)).size, pending: status.pending.count, missing: status.missing.length }
     },
     providers: () => container.resolve(ProvidersWorkflow).list(),
     // `twinsync snapshot --init`: the same workflow, push rule included.
