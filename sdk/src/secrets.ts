@@ -463,7 +463,8 @@ const HAND_RULES: readonly HandRule[] = [
     id: 'command-line-flag',
     description: 'password given to chpasswd',
     // `echo user:password | chpasswd`.
-    pattern: /\b(?:echo|printf)[ \t]+(?:-[ne]+[ \t]+)?["']?[A-Za-z_][\w.-]*:(?<v>[^\s"':|]+)["']?[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\/usr\/sbin\/)?chpasswd\b/g,
+    // Quotes may be escaped: the command inside a JSON document (`echo \\"kiosk:…\\" | chpasswd`).
+    pattern: /\b(?:echo|printf)[ \t]+(?:-[ne]+[ \t]+)?(?:\\?["'])?[A-Za-z_][\w.-]*:(?<v>[^\s"':|\\]+)(?:\\?["'])?[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\/usr\/sbin\/)?chpasswd\b/g,
     hint: ['chpasswd'],
     accept: (g) => isValue(g.v),
   },
