@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert'
+import { createHash } from 'node:crypto'
 import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk, startGitRemote, type GitRemote, type Rootfs } from '../bed/index.js'
@@ -163,6 +164,13 @@ describe('secrets on the server root, session 11: more places, the mirror, and d
     assert.match(crontab, /redis-cli -h 127\.0\.0\.1 -a <redacted> --no-auth-warning BGSAVE/)
     assert.match(crontab, /smbclient \/\/nas\/backup -U backup%<redacted> -c/)
     assert.match(crontab, /echo "kiosk:<redacted>" \| chpasswd/)
+    // systemd's units.json records a hash of each administrator's unit file: never the plain
+    // sha256 of one with a secret (a guess of the password could be tested against it offline).
+    const units = JSON.parse((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/services/units.json'])).stdout) as { units: Record<string, { hash?: string }> }
+    const unitFile = await readFile(join(rootfs.dir, 'etc/systemd/system/cache-warm.service'))
+    const plain = `sha256:${createHash('sha256').update(unitFile).digest('hex')}`
+    assert.ok(units.units['cache-warm.service']?.hash !== undefined)
+    assert.notEqual(units.units['cache-warm.service']?.hash, plain)
     const startup = await twinsync(['startup'])
     assert.equal(startup.code, 0, startup.stderr)
     assert.match(startup.stdout, /ldapsearch -x -D cn=admin,dc=example,dc=org -w <redacted>/)
