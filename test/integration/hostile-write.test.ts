@@ -349,4 +349,33 @@ process.stdin.resume()`
     const intended = git(twin, ['ls-tree', '-r', '--name-only', 'refs/twinsync/intended'])
     for (const path of ['filesystem/etc/newfile', 'filesystem/etc/added.conf', 'plans/x.yaml']) assert.ok(intended.includes(path), `${path} not in the recorded intent`)
   })
+
+  // ---- forged plans --------------------------------------------------------------------------------
+
+  for (const [what, second] of [
+    ['the same step twice', (c: Plan['changes'][number]) => c],
+    ['one step id with two payloads', (c: Plan['changes'][number]) => ({ ...c, data: { ...(c.data as object), text: 'Second\n', sha256: createHash('sha256').update('Second\n').digest('hex') } })],
+  ] as const) {
+    it(`a sealed plan naming ${what} is refused before anything runs (PLAN_INVALID, exit 2), the target unchanged`, async () => {
+      await writeFile(join(twin, 'filesystem/etc/motd'), 'From the twin\n')
+      await writeFile(join(twin, 'plans/x.yaml'), 'actions:\n  - run: [logger, hello]\n')
+      const plan = await (await container()).resolve(PlanWorkflow).plan({})
+      const motd = plan.changes.find((c) => c.resource === '/etc/motd')
+      assert.ok(motd)
+      // Sealed by this twin's own key: what someone with that key, or a TwinSync bug, could write.
+      const { writePlanFile, readPlanFile } = await import('../../core/src/services/make-plan.js')
+      const file = join(dir, 'twice.json')
+      await writePlanFile(file, { ...plan, changes: [...plan.changes, second(motd) as Plan['changes'][number]] }, twin)
+      const sums = await checksum(root)
+      const head = git(twin, ['rev-parse', 'HEAD'])
+      const read = await readPlanFile(file, { root, repo: twin })
+      const error = await (await container()).resolve(ApplyService).apply({ plan: read, fromFile: true, signal: new AbortController().signal }).then(() => undefined, (e: unknown) => e as { code?: string; exitCode?: number; message?: string; nextStep?: string })
+      assert.equal(error?.code, 'PLAN_INVALID', JSON.stringify(error))
+      assert.equal(error?.exitCode, 2)
+      assert.match(error?.message ?? '', /names a step more than once: files:replace:\/etc\/motd/)
+      assert.ok(error?.nextStep)
+      assert.equal(await checksum(root), sums)
+      assert.equal(git(twin, ['rev-parse', 'HEAD']), head, 'no checkpoint')
+    })
+  }
 })
