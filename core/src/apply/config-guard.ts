@@ -65,6 +65,8 @@ export class ConfigGuard {
   /** Changes whose previous state is worth keeping: checked groups, and what a reload follows. */
   private readonly watched: Set<string>
   private readonly groupOf = new Map<string, Group>()
+  /** The reloads (and restarts) of the plan that follow each change, by the change's id. */
+  private readonly followers = new Map<string, Change[]>()
 
   constructor(
     private readonly host: HostPort,
@@ -75,7 +77,12 @@ export class ConfigGuard {
   ) {
     this.watched = new Set(keep)
     for (const c of changes) {
-      if (c.category === 'services' && RELOADS.has(c.operation)) for (const r of c.requires ?? []) this.watched.add(r)
+      if (c.category === 'services' && RELOADS.has(c.operation)) {
+        for (const r of c.requires ?? []) {
+          this.watched.add(r)
+          this.followers.set(r, [...(this.followers.get(r) ?? []), c])
+        }
+      }
       const path = pathOf(c)
       if (path !== undefined && checksFor(checks, path).length > 0) this.watched.add(c.id)
     }
@@ -175,6 +182,17 @@ export class ConfigGuard {
     const out = new Set(ids)
     for (const id of ids) for (const c of this.groupOf.get(id)?.changes ?? []) out.add(c.id)
     return [...out]
+  }
+
+  /** The reloads (and restarts) of the plan that follow any of these changes. */
+  reloadsFollowing(changes: readonly Change[]): Change[] {
+    return [...new Set(changes.flatMap((c) => this.followers.get(c.id) ?? []))]
+  }
+
+  /** The service of the table that reads this change's path, if any. */
+  serviceOf(change: Change): string | undefined {
+    const path = pathOf(change)
+    return path === undefined ? undefined : checksFor(this.checks, path)[0]?.service
   }
 
   hasPrevious(id: string): boolean {
