@@ -453,13 +453,12 @@ class CheckedGroups {
           if (reloads.length > 0) await this.pending.awaitReloads(group.check.service, this.root, reloads)
           for (const c of applied) {
             const result = this.waiting.get(c.id) as ChangeResult
-            decided.set(
-              c.id,
+            const passed: ChangeResult =
               check.unjudged === undefined
                 ? { ...result, message: `checked: \`${check.command}\` passed` }
                 : // Said in the message too, so the journal keeps that this file went live unjudged.
-                  { ...result, message: check.unjudged.summary, diagnostics: [...(result.diagnostics ?? []), check.unjudged] },
-            )
+                  { ...result, message: check.unjudged.summary, diagnostics: [...(result.diagnostics ?? []), check.unjudged] }
+            decided.set(c.id, check.unsandboxed === undefined ? passed : { ...passed, diagnostics: [...(passed.diagnostics ?? []), check.unsandboxed] })
           }
         } else {
           const problems = await this.guard.restore(applied)

@@ -45,6 +45,8 @@ export interface CheckRun {
   timedOut?: boolean
   /** It failed, but only as it already failed on the live configuration (see baseline). */
   unjudged?: Diagnostic
+  /** CONFIG_CHECK_UNSANDBOXED: it ran without the sandbox, which cannot be made here. */
+  unsandboxed?: Diagnostic
 }
 
 /** The machine path a file change of any provider touches, or undefined. */
@@ -151,11 +153,13 @@ export class ConfigGuard {
     // What ran, as a person would type it: the changed files in place of the placeholder; every
     // failing file is named, so one apply tells all that is wrong.
     const failing = [...runs.values()].filter((r) => !r.ok)
+    const unsandboxed = [...runs.values()].find((r) => r.unsandboxed !== undefined)?.unsandboxed
+    const said = unsandboxed === undefined ? {} : { unsandboxed }
     if (failing.length > 0) {
-      return { ok: false, command: failing.map((r) => r.command).join('; '), output: failing.map((r) => r.output).join('\n'), ...(failing.some((r) => r.timedOut === true) ? { timedOut: true } : {}) }
+      return { ok: false, command: failing.map((r) => r.command).join('; '), output: failing.map((r) => r.output).join('\n'), ...(failing.some((r) => r.timedOut === true) ? { timedOut: true } : {}), ...said }
     }
     const unjudged = [...runs.values()].find((r) => r.unjudged !== undefined)?.unjudged
-    return { ok: true, command: [...runs.keys()].join('; '), output: '', ...(unjudged === undefined ? {} : { unjudged }) }
+    return { ok: true, command: [...runs.keys()].join('; '), output: '', ...(unjudged === undefined ? {} : { unjudged }), ...said }
   }
 
   /**
@@ -283,10 +287,20 @@ export class ConfigGuard {
     const [program, ...rest] = this.argsOf(check.argv as readonly string[], file) as [string, ...string[]]
     const command = this.commandOf(check, file)
     const timeoutMs = check.timeoutMs ?? CHECK_TIMEOUT_MS
-    const result = await this.host.exec(program, rest, { inTarget: true, timeoutMs, ...(check.env === undefined ? {} : { env: { ...check.env } }) })
+    // The checker reads what the twin brings (maybe pulled), as root: sandboxed (checker-sandbox.ts).
+    const result = await this.host.exec(program, rest, { inTarget: true, sandbox: true, timeoutMs, ...(check.env === undefined ? {} : { env: { ...check.env } }) })
     const output = tail(`${result.stderr}${result.stdout}`.trim())
-    if (result.timedOut) return { ok: false, command, timedOut: true, output: `${output}\n(no answer within ${timeoutMs / 1000} s: killed)`.trim() }
-    return { ok: result.exitCode === 0 && check.rejectsOutput?.test(output) !== true, command, output }
+    const unsandboxed =
+      result.unsandboxed === undefined
+        ? {}
+        : {
+            unsandboxed: warningDiagnostic('CONFIG_CHECK_UNSANDBOXED', `${check.service}: \`${command}\` ran without a sandbox (${result.unsandboxed}): what the configuration makes it load or run ran as root, with the network`, {
+              provider: 'files',
+              detail: 'Checkers run in new namespaces (unshare) over an overlay of the target, with setpriv; run TwinSync as root on a kernel with overlayfs and util-linux installed.',
+            }),
+          }
+    if (result.timedOut) return { ok: false, command, timedOut: true, output: `${output}\n(no answer within ${timeoutMs / 1000} s: killed)`.trim(), ...unsandboxed }
+    return { ok: result.exitCode === 0 && check.rejectsOutput?.test(output) !== true, command, output, ...unsandboxed }
   }
 }
 
@@ -327,12 +341,15 @@ export function rejected(change: Change, group: Group, run: CheckRun, problems: 
     ...(run.timedOut === true
       ? {
           diagnostics: [
+            ...(run.unsandboxed === undefined ? [] : [run.unsandboxed]),
             errorDiagnostic('CONFIG_CHECK_TIMEOUT', `${group.check.service}: \`${run.command}\` gave no answer on the new configuration, so it was not made live`, {
               detail: 'Look for what the new configuration makes the checker wait on (an include of a pipe or a device, a name to resolve), then apply again.',
               provider: 'files',
             }),
           ],
         }
-      : {}),
+      : run.unsandboxed === undefined
+        ? {}
+        : { diagnostics: [run.unsandboxed] }),
   }
 }

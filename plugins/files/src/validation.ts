@@ -41,7 +41,7 @@ export async function validateContent(host: HostPort, path: string, text: string
     const temp = `${dir}/.${path.slice(dir.length + 1)}.twinsync-check-${randomBytes(6).toString('hex')}`
     await host.writeFileAtomic(temp, content, { mode: 0o440, uid: 0, gid: 0 })
     try {
-      const result = await host.exec(validator.tool, validator.args(temp), { inTarget: true, timeoutMs: 30_000 })
+      const result = await host.exec(validator.tool, validator.args(temp), { inTarget: true, sandbox: true, timeoutMs: 30_000 })
       return { ok: result.exitCode === 0, output: (result.stderr + result.stdout).split(temp).join(path).trim() }
     } finally {
       await host.remove(temp)
