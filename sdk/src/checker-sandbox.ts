@@ -5,8 +5,8 @@
  * target exactly as it is, so its verdict is the one the service would give, yet nothing it does
  * may last or leave the machine:
  *
- * - new mount, network, PID, IPC and UTS namespaces (`unshare`): no network at all (a loopback
- *   that is down), no other process to see or signal;
+ * - new mount, network, PID, IPC and UTS namespaces (`unshare`): no network but a loopback of
+ *   its own, on which nothing listens; no other process to see or signal;
  * - the target seen through an overlay whose writable layer is a tmpfs (so is each file system
  *   mounted under it): what the checker writes (an error log, a pid file, anything a module it
  *   loads writes) is gone when it ends; /proc is its own (with /proc/sys read-only), /sys is
@@ -17,7 +17,8 @@
  *
  * What stays reachable: Unix sockets under the target's /run (the postgresql checker asks its
  * running cluster through one). When the sandbox cannot be made (no unshare or setpriv, not
- * root, a kernel without overlayfs), the caller is told why and runs the checker as before.
+ * root, a kernel without overlayfs, no `ip` to bring its loopback up), the caller is told why and
+ * runs the checker as before.
  */
 
 /** One mount of this process's mount namespace, from /proc/self/mountinfo. */
@@ -107,6 +108,8 @@ n=$1; shift
 while [ "$n" -gt 0 ]; do
   mount -o remount,bind,ro "$1" 2>/dev/null || [ ! -e "$1" ] || fail "cannot make $1 read-only"; shift; n=$((n - 1))
 done
+# The loopback up, as on any machine (postfix check wants an active interface); nothing listens on it.
+ip link set lo up || fail "cannot bring the loopback up (is iproute2 installed?)"
 { mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && mount -t tmpfs -o ro,size=4k twinsync-none /dev; } || fail "cannot hide /dev and /proc/sys"
 cd "$S/m" || fail "cannot enter the overlay"
 exec setpriv --bounding-set ${DROPPED_CAPABILITIES.map((c) => `-${c}`).join(',')} -- chroot "$S/m" "$@"

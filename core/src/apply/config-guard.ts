@@ -1,5 +1,5 @@
 import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort } from '@twinsync/sdk'
-import { CHANGED_FILE, CHANGED_UNIT, checksFor, errorDiagnostic, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
+import { CHANGED_FILE, CHANGED_UNIT, checksFor, errorDiagnostic, redactSecrets, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
 import { tail } from './command-runner.js'
 
 /** File changes of any provider: `data` is `{ action, path }` with one of these actions. */
@@ -289,7 +289,10 @@ export class ConfigGuard {
     const timeoutMs = check.timeoutMs ?? CHECK_TIMEOUT_MS
     // The checker reads what the twin brings (maybe pulled), as root: sandboxed (checker-sandbox.ts).
     const result = await this.host.exec(program, rest, { inTarget: true, sandbox: true, timeoutMs, ...(check.env === undefined ? {} : { env: { ...check.env } }) })
-    const output = tail(`${result.stderr}${result.stdout}`.trim())
+    // A checker quotes the configuration it read, secrets included (postconf's `unused parameter:
+    // NAME=VALUE`, postfix's `missing '='` with the line): redacted before anyone sees the output,
+    // so no secret reaches the terminal, the journal or a commit.
+    const output = await redactSecrets(tail(`${result.stderr}${result.stdout}`.trim()))
     const unsandboxed =
       result.unsandboxed === undefined
         ? {}
