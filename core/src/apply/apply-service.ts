@@ -18,7 +18,12 @@ import { COMMANDS, isCommand } from '../plan/commands-domain.js'
 
 export interface ApplyOptions {
   plan: Plan
-  /** The plan comes from a file (or an earlier run): check it is not stale first. */
+  /**
+   * The plan was made before this apply took the twin lock — a saved file (`twinsync apply FILE`),
+   * or a plan a person reviewed in the TUI — so plan again first: a change that comes out
+   * different is PLAN_STALE, one the fresh plan no longer has is reported unchanged and not made.
+   * False only for a plan made under the same lock just before (CliApply).
+   */
   fromFile: boolean
   /** The apply brings the machine back to this snapshot: history names it a revert. */
   revertTo?: string

@@ -11,13 +11,12 @@ export default class Status extends TwinSyncCommand<typeof Status> {
   }
 
   async run(): Promise<void> {
-    const { StatusWorkflow } = await import('../services/drift-status.js')
+    const { StatusWorkflow, statusExitCode } = await import('../services/drift-status.js')
     const { renderStatus } = await import('../cli/render.js')
     const { cliProgress } = await import('../cli/progress.js')
     const status = await (await this.container()).resolve(StatusWorkflow).status(this.flags.only?.split(',').map((s) => s.trim()).filter(Boolean), cliProgress(this.flags.json))
     this.emit(status, renderStatus)
-    if (this.flags['exit-code'] && (status.drift || status.pending.count > 0)) process.exitCode = 1
-    // A part of the twin no provider reads is never "in sync": exit 1 naming the plugin.
-    if (status.missing.length > 0) process.exitCode = 1
+    // A part of the twin no provider reads is never "in sync" (the rule the TUI's status line follows too).
+    process.exitCode = statusExitCode(status, this.flags['exit-code'])
   }
 }

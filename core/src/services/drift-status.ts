@@ -89,3 +89,22 @@ export class StatusWorkflow {
     }
   }
 }
+
+/**
+ * The one verdict of a status, for both front ends: in sync only when the machine is as the last
+ * snapshot saw it, the twin asks for nothing more, and a provider reads every part of the twin
+ * (a part no provider reads — a plugin missing or failing — is never "in sync").
+ */
+export function inSync(s: Pick<DriftStatus, 'drift' | 'pending' | 'missing'>): boolean {
+  return !s.drift && s.pending.count === 0 && s.missing.length === 0
+}
+
+/** `twinsync status`'s exit code: 1 when a part of the twin is unread; with --exit-code, whenever it is not in sync. */
+export function statusExitCode(s: Pick<DriftStatus, 'drift' | 'pending' | 'missing'>, exitCodeFlag: boolean): 0 | 1 {
+  return s.missing.length > 0 || (exitCodeFlag && !inSync(s)) ? 1 : 0
+}
+
+/** "1 part of the twin no provider reads": what the status line says instead of "in sync". */
+export function unreadPhrase(count: number): string {
+  return `${count} part${count === 1 ? '' : 's'} of the twin no provider reads`
+}

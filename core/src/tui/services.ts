@@ -87,7 +87,7 @@ export interface TuiServices {
   initTwin(): Promise<{ repo: string; created: boolean; commit: string | undefined }>
   lastSnapshot(): Promise<HistoryEntry | undefined>
   /** Collects the live machine: slow. */
-  drift(signal: AbortSignal): Promise<{ drift: boolean; changes: number; pending: number }>
+  drift(signal: AbortSignal): Promise<{ drift: boolean; changes: number; pending: number; missing?: number }>
   providers(): Promise<{ providers: ProviderListing[]; diagnostics: Diagnostic[] }>
   /** Creates the twin first when there is none (like `snapshot --init`). */
   snapshot(options: { signal: AbortSignal; onProgress: CollectProgress; label?: string }): Promise<TakeSnapshotResult>
@@ -185,7 +185,8 @@ export async function createTuiServices(
     async drift() {
       const status = await container.resolve(StatusWorkflow).status(undefined)
       // Items, as `status` counts them (a package held and installed is one), not plan steps.
-      return { drift: status.drift, changes: new Set(status.changes.map((c) => `${c.category}\0${c.resource}`)).size, pending: status.pending.count }
+      // `missing`: parts of the twin no provider reads, never "in sync" (inSync, the rule `status` follows).
+      return { drift: status.drift, changes: new Set(status.changes.map((c) => `${c.category}\0${c.resource}`)).size, pending: status.pending.count, missing: status.missing.length }
     },
     providers: () => container.resolve(ProvidersWorkflow).list(),
     // `twinsync snapshot --init`: the same workflow, push rule included.
@@ -199,10 +200,13 @@ export async function createTuiServices(
         ...(onProgress === undefined ? {} : { onProgress }),
       }),
     async apply({ plan, leftOut, revertTo, signal, onStart, onResult }) {
-      // Refuses a plan with errors, and pushes to the mirror after, as `twinsync apply` does.
+      // Refuses a plan with errors, and pushes to the mirror after, as `twinsync apply` does. The
+      // plan was made and reviewed before the twin lock was taken (the panel holds none while a
+      // person reads it), so it is checked again as a saved plan is (`twinsync apply FILE`): a
+      // change that moved is PLAN_STALE, one the twin no longer asks for is not made.
       return container.resolve(ApplyService).apply({
         plan,
-        fromFile: false,
+        fromFile: true,
         signal,
         ...(revertTo === undefined ? {} : { revertTo }),
         leftOut,

@@ -7,6 +7,8 @@ export interface StatusModel {
   twin: string
   last: HistoryEntry | undefined | 'loading' | 'none'
   drift: 'checking' | 'in sync' | { count: number } | 'unknown'
+  /** Parts of the twin no provider reads (a plugin missing or failing): then never "in sync". */
+  missing: number
   /** Things the twin asks for that the machine does not have yet (edits, pulls, changes not applied). */
   pending: number | undefined
   /** The mirror's line; undefined while it is being checked. */
@@ -26,6 +28,7 @@ export function useStatusModel(services: TuiServices): StatusModel {
   const [last, setLast] = useState<StatusModel['last']>('loading')
   const [drift, setDrift] = useState<StatusModel['drift']>('checking')
   const [pending, setPending] = useState<number | undefined>(undefined)
+  const [missing, setMissing] = useState(0)
   // No mirror port wired: "not linked" is a settled fact, not something still being checked.
   const [remote, setRemote] = useState<RemoteStatus | undefined>(services.remote === undefined ? UNWIRED : undefined)
   useEffect(() => {
@@ -40,7 +43,9 @@ export function useStatusModel(services: TuiServices): StatusModel {
       services.drift(c.signal).then(
         (d) => {
           if (c.signal.aborted) return
-          setDrift(d.drift ? { count: d.changes } : 'in sync')
+          // The verdict `twinsync status` gives (inSync): an unread part of the twin is never "in sync".
+          setMissing(d.missing ?? 0)
+          setDrift(d.drift ? { count: d.changes } : (d.missing ?? 0) > 0 ? 'unknown' : 'in sync')
           setPending(d.pending)
         },
         () => c.signal.aborted || setDrift('unknown'),
@@ -56,7 +61,7 @@ export function useStatusModel(services: TuiServices): StatusModel {
     }
   }, [services, generation])
   const refresh = useCallback(() => setGeneration((g) => g + 1), [])
-  return { twin: services.location().dir, last, drift, pending, remote, refresh }
+  return { twin: services.location().dir, last, drift, pending, missing, remote, refresh }
 }
 
 const UNWIRED: RemoteStatus = { summary: NOT_LINKED, linked: false }
@@ -70,9 +75,12 @@ export function StatusLine() {
   if (s === undefined) return null
   const last =
     s.last === 'loading' ? 'last …' : s.last === 'none' || s.last === undefined ? 'no snapshot yet' : `last ${s.last.commit.slice(0, 7)} ${s.last.date.slice(0, 16).replace('T', ' ')}`
-  const drift = s.drift === 'checking' ? 'drift: checking…' : s.drift === 'in sync' ? 'drift: none' : s.drift === 'unknown' ? 'drift: unknown' : `drift: ${s.drift.count} change${s.drift.count === 1 ? '' : 's'}`
+  const unread = s.drift !== 'checking' && s.missing > 0
+  const drift = unread
+    ? `NOT in sync: ${s.missing} unread (provider missing)${typeof s.drift === 'object' ? `; drift: ${s.drift.count}` : ''}`
+    : s.drift === 'checking' ? 'drift: checking…' : s.drift === 'in sync' ? 'drift: none' : s.drift === 'unknown' ? 'drift: unknown' : `drift: ${s.drift.count} change${s.drift.count === 1 ? '' : 's'}`
   const pending = s.pending === undefined ? '' : ` · pending: ${s.pending}`
-  const driftColor = typeof s.drift === 'object' ? 'yellow' : s.drift === 'in sync' ? 'green' : undefined
+  const driftColor = unread ? 'red' : typeof s.drift === 'object' ? 'yellow' : s.drift === 'in sync' ? 'green' : undefined
   return (
     <Text wrap="truncate-end" dimColor={false}>
       <Text inverse> {s.twin} </Text> {last} · <Text {...(driftColor ? { color: driftColor } : {})}>{drift}</Text>

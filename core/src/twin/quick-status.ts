@@ -3,6 +3,7 @@ import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdi
 import { rm, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { lstatBigData, lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type BigStatData } from '@twinsync/sdk'
+import { attributesNeutral } from './git-attributes.js'
 
 /**
  * Speed (issue 22): an unchanged machine's snapshot, `plan` and `status` learn what the twin's
@@ -423,8 +424,9 @@ const CONTENT_CHECK_BYTES = 64 * 1024 * 1024
  */
 function contentMatches(dir: string, index: TwinIndex, doubtful: readonly number[]): boolean {
   if (doubtful.length === 0) return true
-  // Attributes may make git compare a file through a conversion or a filter: git says then.
-  if (index.paths.some((p) => p === '.gitattributes' || p.endsWith('/.gitattributes')) || lstatSync(join(dir, '.git', 'info', 'attributes'), { throwIfNoEntry: false }) !== undefined) return false
+  // Attributes may make git compare a file through a conversion or a filter: git says then,
+  // unless the twin's own attributes file (git-attributes.ts) turns every conversion off.
+  if (!attributesNeutral(dir) && (index.paths.some((p) => p === '.gitattributes' || p.endsWith('/.gitattributes')) || lstatSync(join(dir, '.git', 'info', 'attributes'), { throwIfNoEntry: false }) !== undefined)) return false
   const prefix = dir.endsWith('/') ? dir : `${dir}/`
   let budget = CONTENT_CHECK_BYTES
   for (const i of doubtful) {

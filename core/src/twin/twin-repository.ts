@@ -12,6 +12,7 @@ import type { GitClient, GitClientFactory } from './git.js'
 import { isTwinFile, listIndexed, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, writeTwinFile, type CheckedFolders } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
 import { initInNode } from './init-in-node.js'
+import { ensureNeutralAttributes } from './git-attributes.js'
 import { TWIN_FORMAT_VERSION, parseTwinInfo, type TwinInfo } from './twin-info.js'
 import type { TwinLocation } from './twin-location.js'
 
@@ -66,6 +67,7 @@ export class TwinRepository implements TwinReader {
     await chmod(this.dir, 0o700)
     // Made in Node when that is exactly what `git init` would make (init-in-node.ts), else by git.
     if (!initInNode(this.dir)) await this.git.init()
+    ensureNeutralAttributes(this.dir)
     for (const folder of TWIN_LAYOUT) await mkdir(join(this.dir, folder), { recursive: true })
     const files = [...Object.entries(FOLDER_NOTES).map(([path, text]) => ({ path, bytes: Buffer.from(text) })), { path: 'twin.json', bytes: Buffer.from(stableStringify(info)) }]
     for (const { path, bytes } of files) await writeTwinFile(this.dir, path, bytes, 0o644)
@@ -100,6 +102,11 @@ export class TwinRepository implements TwinReader {
       })
     }
     const info = parseTwinInfo(this.dir, await readTwinFile(this.dir, 'twin.json'))
+    // Before git touches the working twin: no .gitattributes in it is obeyed (git-attributes.ts).
+    // Where .git cannot be written, git cannot change the working twin either: the command goes on.
+    try {
+      ensureNeutralAttributes(this.dir)
+    } catch {}
     if (info.formatVersion !== TWIN_FORMAT_VERSION) {
       throw new TwinSyncError('REPO_INVALID', `${this.dir} has twin format ${info.formatVersion}; this TwinSync reads ${TWIN_FORMAT_VERSION}`, {
         nextStep: 'Use the TwinSync version that created this twin, or upgrade TwinSync.',

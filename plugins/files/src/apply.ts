@@ -16,7 +16,7 @@ import { sha256 } from './content.js'
 import { fingerprintOf, type LiveFacts } from './fingerprint.js'
 import { formatMode } from './mode.js'
 import { readPackageIndex } from './package-origin.js'
-import { outsideScope } from './scope.js'
+import { outsideScope, throughSymlink } from './scope.js'
 import { onlyRootCanRead } from './secrets.js'
 import { validateContent } from './validation.js'
 
@@ -58,6 +58,9 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
   // Only inside the provider's scope, whoever calls (ApplyService refuses such a plan first).
   const outside = outsideScope(ctx, scope, data.path)
   if (outside !== undefined) return failed(change, `${data.path} is outside the files provider's scope (${outside}); not applied`)
+  // The machine as it is now, the plan's earlier changes made: never through a symlinked folder.
+  const through = await throughSymlink(ctx, scope, data.path)
+  if (through !== undefined) return failed(change, `${data.path} is outside the files provider's scope (${through}); not applied`)
   const host = ctx.host
   const live = await readLive(ctx, scope, data.path)
   if (isDone(data, live)) return { id: change.id, status: 'unchanged', message: `${data.path} is already as the twin says` }

@@ -134,8 +134,24 @@ describe('files provider: apply', () => {
     const ctx = createTestContext(root.dir)
     const { results } = await provider.apply({ changes: [writeChange('/etc/escape/tmp/twinsync-escaped', 'x\n')], ctx })
     assert.equal(results[0]?.status, 'failed')
-    assert.match(results[0]?.message ?? '', /PATH_OUTSIDE_ROOT/)
+    assert.match(results[0]?.message ?? '', /\/etc\/escape is a symlink on the machine|PATH_OUTSIDE_ROOT/)
     assert.equal(existsSync('/tmp/twinsync-escaped'), false)
+  })
+
+  it('never writes, changes or deletes below a folder that is a symlink when the change runs, even one an earlier change of the same plan made', async () => {
+    root.dirAt('/root/.ssh', 0o700).file('/root/.ssh/known', 'kept\n', { mode: 0o600 }).link('/etc/keys', '/root/.ssh')
+    const ctx = createTestContext(root.dir)
+    const link: Change = {
+      id: 'files:create:/etc/made', provider: 'files', category: 'files', operation: 'create', resource: '/etc/made', summary: 'Create symlink /etc/made', risk: 'low',
+      data: { action: 'symlink', path: '/etc/made', target: '/root/.ssh', uid: 0, gid: 0 },
+    }
+    const chmod: Change = { ...writeChange('/etc/keys/known', ''), id: 'files:chmod:/etc/keys/known', data: { action: 'chmod', path: '/etc/keys/known', mode: 0o666 } }
+    const remove: Change = { ...writeChange('/etc/keys/known', ''), id: 'files:delete:/etc/keys/known', data: { action: 'delete', path: '/etc/keys/known' } }
+    const { results } = await provider.apply({ changes: [link, writeChange('/etc/made/authorized_keys', 'attacker\n'), writeChange('/etc/keys/authorized_keys', 'attacker\n'), chmod, remove], ctx })
+    assert.deepEqual(results.map((r) => r.status), ['applied', 'failed', 'failed', 'failed', 'failed'])
+    assert.match(results[1]?.message ?? '', /^\/etc\/made\/authorized_keys is outside the files provider's scope \(\/etc\/made is a symlink on the machine \(to \/root\/\.ssh\); the files provider never writes through one\); not applied$/)
+    assert.deepEqual(readdirSync(root.path('/root/.ssh')), ['known'])
+    assert.equal(lstatSync(root.path('/root/.ssh/known')).mode & 0o777, 0o600)
   })
 
   it('fails a sudoers change that visudo rejects and leaves the live file untouched', async () => {

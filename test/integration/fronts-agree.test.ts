@@ -1,0 +1,135 @@
+import { strict as assert } from 'node:assert'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createElement } from 'react'
+import { render } from 'ink-testing-library'
+import { isTwinSyncError } from '@twinsync/sdk'
+import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Rootfs } from '../bed/index.js'
+import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
+import { createContainer } from '../../core/src/container.js'
+import { App } from '../../core/src/tui/app.js'
+import { createTuiServices, type TuiServices } from '../../core/src/tui/services.js'
+import { writeTwinFile } from '../support/twin-edit.js'
+
+// One rule in one place: the CLI and the TUI decide the same way. The TUI here is its real
+// services (createTuiServices) over a real container, as the panel uses them; the CLI is the binary.
+
+const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined }
+// No plugins: a plugin hook that finds none (tsyringe cannot inject an undefined value).
+const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as Parameters<typeof createContainer>[0]['oclif']
+
+async function refusal(work: Promise<unknown>): Promise<string> {
+  try {
+    await work
+  } catch (error) {
+    if (isTwinSyncError(error)) return error.code
+    throw error
+  }
+  return 'not refused'
+}
+
+describe('a plan reviewed in the TUI is checked again before it runs, as a saved plan is', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  let services: TuiServices
+  const signal = new AbortController().signal
+  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+  const live = (path: string) => readFile(join(rootfs.dir, path), 'utf8')
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    assert.equal((await twinsync('snapshot', '--init')).code, 0)
+    services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins }), { configPath: cli.configFile })
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('the machine moved while the plan was on screen: refused as PLAN_STALE, like `apply FILE`; the live edit is kept', async () => {
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/motd', 'Reviewed motd\n')
+    const shown = await services.plan({ signal })
+    assert.deepEqual(shown.changes.map((c) => c.id), ['files:replace:/etc/motd'])
+    // The CLI's saved plan of the same moment, for the comparison.
+    assert.equal((await twinsync('plan', '--out', join(cli.dir, 'plan.json'))).code, 0)
+    // Someone edits the file on the machine while the person reads the diff.
+    await writeFile(join(rootfs.dir, 'etc/motd'), 'Edited live meanwhile\n')
+
+    const cliApply = await twinsync('apply', join(cli.dir, 'plan.json'), '--yes', '--json')
+    assert.equal(cliApply.code, 2, cliApply.stdout)
+    assert.equal(json<{ error: { code: string } }>(cliApply).error.code, 'PLAN_STALE')
+    assert.equal(await refusal(services.apply({ plan: shown, leftOut: [], signal })), 'PLAN_STALE')
+    assert.equal(await live('etc/motd'), 'Edited live meanwhile\n', 'the change the person did not see was not made')
+  })
+
+  it('the twin stopped asking while the plan was on screen (discarded elsewhere): the change is not made', async () => {
+    // Start again from a machine that matches the twin.
+    assert.equal((await twinsync('discard', 'files')).code, 0)
+    assert.equal((await twinsync('snapshot')).code, 0)
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/issue.net', 'Asked for, then discarded\n')
+    const before = await live('etc/issue.net')
+    const shown = await services.plan({ signal })
+    assert.deepEqual(shown.changes.map((c) => c.id), ['files:replace:/etc/issue.net'])
+    assert.equal((await twinsync('plan', '--out', join(cli.dir, 'plan2.json'))).code, 0)
+    // Another person drops the ask with the CLI before this one approves.
+    assert.equal((await twinsync('discard', 'files:replace:/etc/issue.net')).code, 0)
+
+    const cliApply = await twinsync('apply', join(cli.dir, 'plan2.json'), '--yes', '--json')
+    assert.equal(cliApply.code, 0, cliApply.stderr)
+    assert.equal(await live('etc/issue.net'), before, 'the CLI does not make a discarded change')
+    const report = await services.apply({ plan: shown, leftOut: [], signal })
+    assert.equal(await live('etc/issue.net'), before, 'nor does the TUI')
+    assert.deepEqual(report.journal.steps.map((s) => [s.id, s.status]), [['files:replace:/etc/issue.net', 'unchanged']])
+  })
+})
+
+describe('a part of the twin no provider reads is never "in sync", in either front end', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    assert.equal((await twinsync('snapshot', '--init')).code, 0)
+    // A document of a plugin this TwinSync does not have (pulled from a machine that has it).
+    await writeTwinFile(cli.twinDir, 'system/flatpak/apps.json', '{"apps": {}}\n')
+    await runOk(['git', '-C', cli.twinDir, 'add', '-A'])
+    await runOk(['git', '-C', cli.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'flatpak apps from another machine'])
+    assert.equal((await twinsync('snapshot')).code, 0)
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('the CLI exits 1 naming it; the panel\'s status line says NOT in sync instead of "drift: none"', async () => {
+    const text = await twinsync('status')
+    assert.equal(text.code, 1, text.stderr)
+    assert.match(text.stdout, /^NOT in sync: 1 part of the twin no provider reads\./)
+    assert.doesNotMatch(text.stdout, /In sync/)
+    const status = await twinsync('status', '--json')
+    assert.equal(status.code, 1, status.stderr)
+    const s = json<{ drift: boolean; pending: { count: number }; missing: unknown[] }>(status)
+    assert.deepEqual({ drift: s.drift, pending: s.pending.count, missing: s.missing.length }, { drift: false, pending: 0, missing: 1 })
+
+    const services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins }), { configPath: cli.configFile })
+    const panel = render(createElement(App, { services }))
+    try {
+      const deadline = Date.now() + 60_000
+      let frame = ''
+      while (Date.now() < deadline) {
+        frame = panel.lastFrame() ?? ''
+        if (!/drift: checking/.test(frame) && /drift|in sync/i.test(frame)) break
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      assert.doesNotMatch(frame, /drift: none/, frame)
+      assert.match(frame, /NOT in sync: 1 unread \(provider missing\)/, frame)
+    } finally {
+      panel.unmount()
+    }
+  })
+})

@@ -1,0 +1,258 @@
+// Session 11, the write side under a hostile mirror: what a pulled twin or a forged plan can make
+// `apply` write. Every case: the coded refusal, and the target root unchanged except for exactly
+// what was approved (checksummed before and after).
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Config as OclifConfig } from '@oclif/core'
+import { silentLogger, type Plan } from '@twinsync/sdk'
+import { ApplyService } from '../../core/src/apply/apply-service.js'
+import { createContainer } from '../../core/src/container.js'
+import type { DependencyContainer } from '../../core/src/di.js'
+import { RemoteService } from '../../core/src/remote/remote-service.js'
+import { PlanWorkflow } from '../../core/src/services/make-plan.js'
+import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
+
+const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as OclifConfig
+const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org' }
+function git(dir: string, args: string[], input?: string | Buffer): string {
+  return execFileSync('git', ['-C', dir, ...args], { env: GIT_ENV, ...(input === undefined ? {} : { input }), stdio: ['pipe', 'pipe', 'pipe'] }).toString('utf8')
+}
+
+async function checksum(dir: string): Promise<string> {
+  const lines: string[] = []
+  const walk = async (rel: string): Promise<void> => {
+    for (const name of (await readdir(join(dir, rel))).sort()) {
+      const path = join(dir, rel, name)
+      const s = await lstat(path)
+      const what = s.isSymbolicLink() ? `link ${await readlink(path)}` : s.isDirectory() ? 'dir' : s.isFile() ? `file ${createHash('sha256').update(await readFile(path)).digest('hex')}` : 'other'
+      lines.push(`${rel}/${name} ${s.mode.toString(8)} ${s.uid}:${s.gid} ${what}`)
+      if (s.isDirectory()) await walk(join(rel, name))
+    }
+  }
+  await walk('')
+  return lines.join('\n')
+}
+
+interface ManifestEntry { path: string; type: string; [key: string]: unknown }
+
+describe('hostile twin, the write side: apply writes only what was approved, where it was approved', function () {
+  this.timeout(120_000)
+  let dir: string
+  let root: string
+  let twin: string
+  let container: () => Promise<DependencyContainer>
+  let initial: string
+  let mirror: string
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-hostile-write-'))
+    root = join(dir, 'root')
+    twin = join(dir, 'twin')
+    await mkdir(join(root, 'etc'), { recursive: true })
+    await mkdir(join(root, 'root/.ssh'), { recursive: true, mode: 0o700 })
+    await writeFile(join(root, 'etc/motd'), 'Welcome\n')
+    await writeFile(join(root, 'etc/hostname'), 'target\n')
+    await writeFile(join(root, 'etc/os-release'), 'ID=debian\nVERSION_ID="13"\nPRETTY_NAME="Debian GNU/Linux 13"\n')
+    // A folder of /etc that is a symlink out of the files scope, as the machine has it.
+    await symlink('/root/.ssh', join(root, 'etc/keys'))
+    const configPath = join(dir, 'config.yaml')
+    await writeFile(configPath, `providers:\n  disabled: [apt, systemd, cron, autostart, processes, logs, hardware, network]\n`)
+    container = () => createContainer({ root, repo: twin, configPath, oclif: noPlugins, logger: silentLogger })
+    await (await container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
+    initial = git(twin, ['rev-parse', 'HEAD']).trim()
+    mirror = join(dir, 'mirror.git')
+    execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', mirror])
+    await (await container()).resolve(RemoteService).setGitRemote(mirror, undefined)
+  })
+
+  after(async () => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  })
+
+  beforeEach(async () => {
+    git(twin, ['reset', '--quiet', '--hard', initial])
+    git(twin, ['clean', '--quiet', '-fdx'])
+    git(twin, ['update-ref', '-d', 'refs/remotes/mirror/main'])
+    await rm(mirror, { recursive: true, force: true })
+    execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', mirror])
+  })
+
+  /** Push a commit on top of the twin to the mirror, made in a clone by `edit` (files written there, then committed). */
+  const serve = async (edit: (clone: string) => Promise<void>) => {
+    git(twin, ['push', '--quiet', mirror, 'HEAD:refs/heads/main'])
+    const clone = join(dir, `clone-${Date.now()}`)
+    execFileSync('git', ['clone', '--quiet', mirror, clone])
+    // The attacker's own git commits the bytes as written, whatever .gitattributes it adds.
+    await writeFile(join(clone, '.git/info/attributes'), '* -text -ident -filter -working-tree-encoding\n')
+    await edit(clone)
+    git(clone, ['add', '-A'])
+    git(clone, ['commit', '--quiet', '-m', 'from the mirror'])
+    git(clone, ['push', '--quiet', 'origin', 'HEAD:refs/heads/main'])
+    await rm(clone, { recursive: true, force: true })
+  }
+
+  const manifestPath = () => join(twin, 'system/files/manifest.json')
+  const editManifest = async (edit: (entries: ManifestEntry[]) => void) => {
+    const manifest = JSON.parse(await readFile(manifestPath(), 'utf8')) as { entries: ManifestEntry[] }
+    edit(manifest.entries)
+    manifest.entries.sort((a, b) => (a.path < b.path ? -1 : 1))
+    await writeFile(manifestPath(), `${JSON.stringify(manifest, null, 2)}\n`)
+  }
+  const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAttackerKeyAttackerKeyAttackerKey attacker\n'
+  const owned = { owner: 'root', uid: 0, group: 'root', gid: 0 }
+
+  async function applyPlan(): Promise<{ plan: Plan; outcome: unknown }> {
+    const plan = await (await container()).resolve(PlanWorkflow).plan({})
+    const outcome = await (await container())
+      .resolve(ApplyService)
+      .apply({ plan, fromFile: false, signal: new AbortController().signal })
+      .then((r) => r, (e: unknown) => e)
+    return { plan, outcome }
+  }
+
+  /** The twin asks for root's authorized_keys below `folder` (a folder of the include set on the twin's side). */
+  const plantKey = async (folder: string) => {
+    await rm(join(twin, 'filesystem', folder), { recursive: true, force: true })
+    await mkdir(join(twin, 'filesystem', folder), { recursive: true })
+    await writeFile(join(twin, 'filesystem', folder, 'authorized_keys'), KEY)
+    await editManifest((entries) => {
+      entries.push({ path: `${folder}/authorized_keys`, type: 'file', mode: '0600', ...owned, size: KEY.length, content: 'mirrored', sha256: createHash('sha256').update(KEY).digest('hex') })
+    })
+  }
+  const leftOut = (plan: Plan, path: string) =>
+    plan.diagnostics.filter((d) => d.code === 'FILES_OUTSIDE_SCOPE' && d.change === `files:create:${path}`).map((d) => `${d.summary} | ${d.detail ?? ''}`)
+
+  for (const [what, folder, link] of [
+    ['an absolute symlink', '/etc/keys', '/root/.ssh'],
+    ['a relative symlink', '/etc/rel', '../root/.ssh'],
+    ['an include root that is a symlink', '/usr/local/etc', '/root/.ssh'],
+  ] as const) {
+    it(`a file below a folder that is ${what} on the machine (${folder} -> ${link}) is left out, and apply writes nothing through it`, async () => {
+      await mkdir(join(root, folder, '..'), { recursive: true })
+      await symlink(link, join(root, folder)).catch(() => undefined)
+      await (await container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+      const before = await checksum(root)
+      await plantKey(folder)
+      const { plan, outcome } = await applyPlan()
+      assert.deepEqual(plan.changes.filter((c) => c.resource.startsWith(folder)), [])
+      const said = leftOut(plan, `${folder}/authorized_keys`)
+      assert.equal(said.length, 1, JSON.stringify(plan.diagnostics))
+      assert.match(said[0] ?? '', new RegExp(`left out, ${folder}/authorized_keys is outside the files provider's scope \\(${folder} is a symlink on the machine \\(to ${link.replace(/\./g, '\\.')}\\); the files provider never writes through one\\) \\| A snapshot never follows a symlinked folder`))
+      assert.equal((outcome as { exitCode?: number }).exitCode, 0)
+      assert.equal(await checksum(root), before, 'the target changed')
+      if (folder !== '/etc/keys') await rm(join(root, folder))
+    })
+  }
+
+  it('a plan that makes a folder a symlink and writes below it in one go: the write is left out, and apply writes nothing through the link', async () => {
+    const before = await checksum(root)
+    await plantKey('/etc/keys2')
+    await editManifest((entries) => entries.push({ path: '/etc/keys2', type: 'symlink', target: '/root/.ssh', mode: '0777', ...owned }))
+    const { plan, outcome } = await applyPlan()
+    assert.deepEqual(leftOut(plan, '/etc/keys2/authorized_keys').map((s) => s.replace(/ \|.*/, '')), [
+      "Create /etc/keys2/authorized_keys: left out, /etc/keys2/authorized_keys is outside the files provider's scope (/etc/keys2 is made a symlink by this plan; the files provider never writes through one)",
+    ])
+    assert.deepEqual(plan.changes.map((c) => c.id), ['files:create:/etc/keys2'])
+    assert.equal((outcome as { exitCode?: number }).exitCode, 0)
+    // Only what was approved: the link itself.
+    assert.equal(await readlink(join(root, 'etc/keys2')), '/root/.ssh')
+    await rm(join(root, 'etc/keys2'), { force: true })
+    assert.equal(await checksum(root), before, 'the target changed beyond the approved link')
+  })
+
+  it('a plan given to apply with a write below a symlinked folder is refused whole (PLAN_OUTSIDE_SCOPE, exit 2), nothing written', async () => {
+    await mkdir(join(root, 'etc'), { recursive: true })
+    await symlink('/root/.ssh', join(root, 'etc/keys')).catch(() => undefined)
+    const before = await checksum(root)
+    const plan = await (await container()).resolve(PlanWorkflow).plan({})
+    const forged: Plan = {
+      ...plan,
+      changes: [
+        ...plan.changes,
+        {
+          id: 'files:create:/etc/keys/authorized_keys', provider: 'files', category: 'files', operation: 'create', resource: '/etc/keys/authorized_keys', summary: 'Create /etc/keys/authorized_keys', risk: 'high',
+          data: { action: 'write', path: '/etc/keys/authorized_keys', text: KEY, sha256: createHash('sha256').update(KEY).digest('hex'), mode: 0o600, uid: 0, gid: 0 },
+        } as Plan['changes'][number],
+      ],
+    }
+    const error = await (await container()).resolve(ApplyService).apply({ plan: forged, fromFile: false, signal: new AbortController().signal }).then(() => undefined, (e: unknown) => e as { code?: string; exitCode?: number; message?: string; nextStep?: string })
+    assert.equal(error?.code, 'PLAN_OUTSIDE_SCOPE', error?.message)
+    assert.equal(error?.exitCode, 2)
+    assert.match(error?.message ?? '', /\/etc\/keys is a symlink on the machine/)
+    assert.match(error?.nextStep ?? '', /make it a directory entry/)
+    assert.equal(await checksum(root), before)
+  })
+
+  it('a twin that makes the symlinked folder a real one: the plan replaces the link first (approved), and the file lands in the new folder, not where the link led', async () => {
+    await mkdir(join(root, 'etc'), { recursive: true })
+    await symlink('/root/.ssh', join(root, 'etc/keys')).catch(() => undefined)
+    await (await container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+    const rootSsh = await checksum(join(root, 'root'))
+    await plantKey('/etc/keys')
+    await editManifest((entries) => {
+      const at = entries.findIndex((e) => e.path === '/etc/keys')
+      entries.splice(at, 1, { path: '/etc/keys', type: 'directory', mode: '0755', ...owned })
+    })
+    const { plan, outcome } = await applyPlan()
+    assert.deepEqual(plan.diagnostics.filter((d) => d.code === 'FILES_OUTSIDE_SCOPE'), [])
+    assert.ok(plan.changes.some((c) => c.resource === '/etc/keys' && (c.data as { action?: string }).action === 'mkdir'), JSON.stringify(plan.changes.map((c) => c.id)))
+    assert.equal((outcome as { exitCode?: number }).exitCode, 0, JSON.stringify(outcome))
+    assert.ok((await lstat(join(root, 'etc/keys'))).isDirectory())
+    assert.equal(await readFile(join(root, 'etc/keys/authorized_keys'), 'utf8'), KEY)
+    assert.equal(await checksum(join(root, 'root')), rootSsh, '/root changed')
+    // The machine as the first snapshot has it, for the cases below.
+    await rm(join(root, 'etc/keys'), { recursive: true })
+    await symlink('/root/.ssh', join(root, 'etc/keys'))
+  })
+
+  // ---- git attributes: the bytes the mirror holds are the bytes written -------------------------
+
+  for (const [what, where] of [
+    ['at the top of the twin', '.gitattributes'],
+    ['inside filesystem/ (a machine file /etc/.gitattributes as data)', 'filesystem/etc/.gitattributes'],
+  ] as const) {
+    it(`a pulled .gitattributes ${what} (ident, eol=crlf, working-tree-encoding, a filter the host's git knows) changes no byte between the mirror's blob and what apply writes`, async () => {
+      const prefix = where === '.gitattributes' ? 'filesystem/etc/' : ''
+      // A filter driver in git's config, as a host with git LFS installed system-wide has one; the twin names it.
+      git(twin, ['config', 'filter.rewrite.smudge', 'sed s/no/yes/'])
+      const sums = await checksum(root)
+      try {
+        await serve(async (clone) => {
+          await writeFile(join(clone, where), `${prefix}motd ident\n${prefix}hostname text eol=crlf\n${prefix}issue working-tree-encoding=UTF-16LE\n${prefix}issue.net filter=rewrite\n`)
+          await writeFile(join(clone, 'filesystem/etc/motd'), 'Welcome $Id$\n')
+          await writeFile(join(clone, 'filesystem/etc/hostname'), 'target\nsecond\n')
+          await writeFile(join(clone, 'filesystem/etc/issue'), 'Debian \\n \\l\n')
+          await writeFile(join(clone, 'filesystem/etc/issue.net'), 'PermitRootLogin no\n')
+        })
+        assert.equal((await (await container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+        const pulled = git(twin, ['rev-parse', 'HEAD']).trim()
+        const { plan, outcome } = await applyPlan()
+        assert.equal((outcome as { exitCode?: number }).exitCode, 0, JSON.stringify(outcome))
+        const written = ['motd', 'hostname', 'issue', 'issue.net']
+        assert.deepEqual(plan.changes.map((c) => c.resource).filter((r) => r !== '/etc/.gitattributes').sort(), written.map((n) => `/etc/${n}`).sort())
+        // Each file holds the mirror's blob, byte for byte, as the plan showed it.
+        for (const name of written) {
+          const blob = execFileSync('git', ['-C', twin, 'cat-file', 'blob', `${pulled}:filesystem/etc/${name}`])
+          assert.deepEqual(await readFile(join(root, 'etc', name)), blob, `/etc/${name} is not the mirror's blob`)
+          assert.equal((plan.changes.find((c) => c.resource === `/etc/${name}`)?.data as { text?: string }).text, blob.toString('utf8'))
+        }
+        // And the twin records what the machine now holds: a snapshot finds nothing to commit for them, the working twin clean.
+        await (await container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+        for (const name of written) assert.equal(git(twin, ['rev-parse', `HEAD:filesystem/etc/${name}`]), git(twin, ['rev-parse', `${pulled}:filesystem/etc/${name}`]))
+        assert.equal(git(twin, ['status', '--porcelain']), '')
+      } finally {
+        git(twin, ['config', '--unset', 'filter.rewrite.smudge'])
+        await writeFile(join(root, 'etc/motd'), 'Welcome\n')
+        await writeFile(join(root, 'etc/hostname'), 'target\n')
+        await rm(join(root, 'etc/issue'), { force: true })
+        await rm(join(root, 'etc/issue.net'), { force: true })
+        await rm(join(root, 'etc/.gitattributes'), { force: true })
+      }
+      assert.equal(await checksum(root), sums)
+    })
+  }
+})
