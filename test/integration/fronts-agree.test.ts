@@ -133,3 +133,57 @@ describe('a part of the twin no provider reads is never "in sync", in either fro
     }
   })
 })
+
+describe('a snapshot with a provider that failed to collect says so in both front ends', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    assert.equal((await twinsync('snapshot', '--init')).code, 0)
+    // The os provider cannot read /etc/debian_version (a folder now): its collect fails, the others' works.
+    await runOk(['rm', join(rootfs.dir, 'etc/debian_version')])
+    await runOk(['mkdir', join(rootfs.dir, 'etc/debian_version')])
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('with nothing else changed, neither says "Nothing changed"; both name os as not collected', async () => {
+    // The files provider records the new folder; os is not collected.
+    const first = await twinsync('snapshot')
+    assert.equal(first.code, 1, first.stdout + first.stderr)
+    assert.match(first.stdout, /^ {2}os: NOT collected; the twin keeps their state from the last snapshot/m)
+    const r = await twinsync('snapshot')
+    assert.equal(r.code, 1, r.stdout + r.stderr)
+    assert.match(r.stdout, /^No snapshot made: what was collected is unchanged since [0-9a-f]{12}, but os failed to collect\./)
+
+    const services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins }), { configPath: cli.configFile })
+    const panel = render(createElement(App, { services, initial: [{ name: 'menu' }, { name: 'snapshot' }] }))
+    try {
+      const waitFor = async (pattern: RegExp) => {
+        const deadline = Date.now() + 60_000
+        for (;;) {
+          const frame = panel.lastFrame() ?? ''
+          if (pattern.test(frame)) return frame
+          if (Date.now() > deadline) throw new Error(`${String(pattern)} did not appear:\n${frame}`)
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+      }
+      await waitFor(/Take a snapshot now\?/)
+      // A moment for the question to take keys (its input hook is set after it is drawn).
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      panel.stdin.write('y')
+      const frame = await waitFor(/no snapshot made|Snapshot [0-9a-f]{12}/i)
+      assert.doesNotMatch(frame, /Nothing changed since the last snapshot/, frame)
+      assert.match(frame, /No snapshot made: what was collected is unchanged since [0-9a-f]{12}, but os failed to collect\./, frame)
+      assert.match(frame, /os: NOT collected/, frame)
+    } finally {
+      panel.unmount()
+    }
+  })
+})
