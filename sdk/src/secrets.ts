@@ -45,7 +45,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 2
+export const SECRET_RULES_VERSION = 3
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -117,6 +117,8 @@ const CREDENTIAL_WORDS = [
   'signing_key',
   'master_key',
   'hmac_key',
+  // OpenLDAP's rootpw (slapd.conf) and olcRootPW (cn=config).
+  'rootpw',
 ] as const
 
 /**
@@ -160,6 +162,41 @@ function isCredentialKey(key: string): boolean {
     if (first >= 'A' && first <= 'Z' && !(before >= 'A' && before <= 'Z')) return true
   }
   return false
+}
+
+/**
+ * Keys that name a secret only when what they hold looks like one: `SESSION_KEY=…`,
+ * `STRIPE_KEY=sk_live_…`, `"key": "…"`, `"session": "…"`, `cookie=…`. A `KEY=` also names a key's
+ * path, a fingerprint or a keyboard's key; hence the value's shape decides (looksLikeToken). Not a
+ * public key (`PublicKey = …` of WireGuard peers).
+ */
+const TOKEN_WORDS = ['key', 'session', 'sessionid', 'session_id', 'cookie', 'sid'] as const
+const PUBLIC_KEY = /(?:public|pub|host|peer)[_.-]?key$/i
+
+function isTokenKey(key: string): boolean {
+  const bare = key.replace(/^[-"'$@]+|["']+$/g, '')
+  if (PUBLIC_KEY.test(bare)) return false
+  const lower = bare.toLowerCase()
+  return TOKEN_WORDS.some((word) => {
+    if (!lower.endsWith(word)) return false
+    const at = bare.length - word.length
+    if (at === 0) return true
+    const before = bare[at - 1] as string
+    if (before === '_' || before === '-' || before === '.') return true
+    const first = bare[at] as string
+    return first >= 'A' && first <= 'Z' && !(before >= 'A' && before <= 'Z')
+  })
+}
+
+/**
+ * A value no person would type nor a program print as a name: 16 or more characters of a token's
+ * alphabet with lower case, upper case and digits all in it (hex digests and fingerprints, paths,
+ * words and version numbers are not).
+ */
+function looksLikeToken(value: string | undefined): boolean {
+  if (value === undefined) return false
+  const v = value.trim()
+  return v.length >= 16 && /^[A-Za-z0-9+/=_.~-]+$/.test(v) && /[a-z]/.test(v) && /[A-Z]/.test(v) && /[0-9]/.test(v) && isValue(v)
 }
 
 function isValue(value: string | undefined): boolean {
@@ -270,8 +307,16 @@ const HAND_RULES: readonly HandRule[] = [
     // Also set by a server's directive for an upstream, without `:` (`proxy_set_header
     // Authorization "Basic …";`, `RequestHeader set Authorization "Bearer …"`): then only with a
     // scheme, as prose says "Authorization required".
+    // Also a quoted key, as a JSON log or a language's dump of headers writes it: `"authorization":"Basic …"`.
     pattern:
-      /\b(?:Proxy-)?Authorization(?:\s*[:=]\s*(?:(?:Bearer|Basic|Token|Digest|Negotiate)\s+)?|[ \t]+["']?(?:Bearer|Basic|Token|Digest|Negotiate)[ \t]+)(?<v>[A-Za-z0-9._~+/=-]{12,})/gi,
+      /\b(?:Proxy-)?Authorization(?:["']?\s*[:=]\s*["']?(?:(?:Bearer|Basic|Token|Digest|Negotiate)\s+)?|[ \t]+["']?(?:Bearer|Basic|Token|Digest|Negotiate)[ \t]+)(?<v>[A-Za-z0-9._~+/=-]{12,})/gi,
+  },
+  {
+    id: 'authorization-header',
+    description: 'cookie header',
+    // A session cookie is a login: `Cookie: sessionid=…`, `Set-Cookie: sid=…; Path=/` on a log line.
+    pattern: /\b(?:Set-)?Cookie["']?\s*:\s*["']?(?<v>[^\s;=:"']+=[^\s;"']{8,}(?:;[ \t]*[^\s;=:"']+=[^\s;"']*)*)/gi,
+    hint: ['ookie', 'OOKIE'],
   },
   { id: 'authorization-header', description: 'bearer token', pattern: /\bBearer\s+(?<v>[A-Za-z0-9._~+/-]{20,}=*)/g },
   {
@@ -280,7 +325,10 @@ const HAND_RULES: readonly HandRule[] = [
     // nsswitch.conf's `passwd: files systemd` names a database, not a password.
     notFile: /^nsswitch\.conf$/,
     pattern: new RegExp(String.raw`(?<![\w.-])(?<k>["']?[A-Za-z0-9_.$@-]{1,64}["']?)[ \t]*(?::=|=>|:|=)[ \t]*${VALUE}`, 'g'),
-    accept: (g) => isCredentialKey(g.k ?? '') && isValue(g.v1 ?? g.v2 ?? g.v3),
+    accept: (g) => {
+      const value = g.v1 ?? g.v2 ?? g.v3
+      return (isCredentialKey(g.k ?? '') && isValue(value)) || (isTokenKey(g.k ?? '') && looksLikeToken(value))
+    },
     searchValue: true,
   },
   {
@@ -351,6 +399,109 @@ const HAND_RULES: readonly HandRule[] = [
     pattern: new RegExp(String.raw`(?<!\S):[ \t]*(?:PSK|EAP|XAUTH|NTLM)[ \t]+${VALUE}`, 'g'),
     hint: ['PSK', 'EAP', 'XAUTH', 'NTLM'],
     accept: (g) => isValue(g.v1 ?? g.v2 ?? g.v3),
+  },
+  {
+    id: 'private-key',
+    description: 'private key in base64',
+    // A PEM key base64-encoded once more: a Kubernetes Secret's `tls.key: LS0tLS1CRUdJTi…`, Helm
+    // values, a kubeconfig under another key. "-----BEGIN " always encodes to LS0tLS1CRUdJTi; what
+    // it begins is known only decoded (a certificate is public). Lines a YAML block scalar or a
+    // wrapped value continue it with are the key too.
+    pattern: /\b(?<v>LS0tLS1CRUdJTi[A-Za-z0-9+/]{16,}={0,2}(?:\r?\n[ \t]*[A-Za-z0-9+/]{16,}={0,2})*)/g,
+    hint: ['LS0tLS1CRUdJTi'],
+    accept: (g) => /PRIVATE KEY|OpenVPN Static key/.test(Buffer.from((g.v ?? '').replace(/\s+/g, '').slice(0, 120), 'base64').toString('latin1')),
+  },
+  {
+    id: 'command-line-flag',
+    description: 'password flag of a known tool',
+    // Tools whose password flag is a short one no name says is a password: redis-cli -a, the
+    // mongo tools' -p, mosquitto's -P, the OpenLDAP tools' -w (bind password), zip -P, 7-Zip's
+    // -pPASSWORD, docker/podman login -p. Within one command (not past a pipe or `;`).
+    pattern: new RegExp(
+      String.raw`\b(?:(?<redis>redis-cli)|(?<mongo>mongo(?:sh|dump|restore|export|import|stat|top|files)?)|(?<mqtt>mosquitto_(?:pub|sub|rr))|(?<ldap>ldap(?:search|add|modify|delete|passwd|compare|modrdn|whoami|exop|url))|(?<zip>zip)|(?<login>(?:docker|podman|nerdctl|buildah|skopeo)[ \t]+login))\b[^\n|;&]*?[ \t](?<f>-a|-p|-P|-w|--password)(?:[ \t]+|=)${VALUE}|\b7z[ar]?\b[^\n|;&]*?[ \t]-p(?<v>[^\s"'-][^\s"']*)`,
+      'g',
+    ),
+    hint: ['redis-cli', 'mongo', 'mosquitto_', 'ldap', 'zip', 'login', '7z'],
+    accept: (g) => {
+      if (g.v !== undefined) return isValue(g.v)
+      const value = g.v1 ?? g.v2 ?? g.v3
+      if (!isValue(value) || value?.startsWith('-') === true) return false
+      const flag = g.f
+      if (flag === '--password') return true
+      if (g.redis !== undefined) return flag === '-a'
+      if (g.mongo !== undefined || g.login !== undefined) return flag === '-p'
+      if (g.mqtt !== undefined || g.zip !== undefined) return flag === '-P'
+      return g.ldap !== undefined && flag === '-w'
+    },
+  },
+  {
+    id: 'command-line-flag',
+    description: 'user and password on a command line',
+    // Samba's `-U user%password`, lftp's `-u user,password`.
+    pattern:
+      /\b(?:smbclient|rpcclient|smbcacls|smbget|smbtar|net)\b[^\n|;&]*?[ \t](?:-U|--user(?:name)?)(?:[ \t]+|=)["']?[^\s%"']+%(?<v1>[^\s"']+)|\blftp\b[^\n|;&]*?[ \t]-u[ \t]+["']?[^\s,"']+,(?<v2>[^\s"']+)/g,
+    hint: ['smb', 'rpcclient', 'net', 'lftp'],
+    accept: (g) => isValue(g.v1 ?? g.v2),
+  },
+  {
+    id: 'command-line-flag',
+    description: 'password given to htpasswd',
+    // htpasswd's batch mode takes the password as its last argument: `-nb USER PASSWORD`.
+    pattern: new RegExp(String.raw`\bhtpasswd(?<f>(?:[ \t]+-[A-Za-z]+)+)[ \t]+[^\s-]\S*[ \t]+${VALUE}`, 'g'),
+    hint: ['htpasswd'],
+    accept: (g) => /b/.test(g.f ?? '') && /n/.test(g.f ?? '') && isValue(g.v1 ?? g.v2 ?? g.v3),
+  },
+  {
+    id: 'command-line-flag',
+    description: 'password given to htpasswd',
+    // `-b FILE USER PASSWORD`.
+    pattern: new RegExp(String.raw`\bhtpasswd(?<f>(?:[ \t]+-[A-Za-z]+)+)[ \t]+[^\s-]\S*[ \t]+[^\s-]\S*[ \t]+${VALUE}`, 'g'),
+    hint: ['htpasswd'],
+    accept: (g) => /b/.test(g.f ?? '') && !/n/.test(g.f ?? '') && isValue(g.v1 ?? g.v2 ?? g.v3),
+  },
+  {
+    id: 'command-line-flag',
+    description: 'password given to chpasswd',
+    // `echo user:password | chpasswd`.
+    // Quotes may be escaped: the command inside a JSON document (`echo \\"kiosk:…\\" | chpasswd`).
+    pattern: /\b(?:echo|printf)[ \t]+(?:-[ne]+[ \t]+)?(?:\\?["'])?[A-Za-z_][\w.-]*:(?<v>[^\s"':|\\]+)(?:\\?["'])?[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\/usr\/sbin\/)?chpasswd\b/g,
+    hint: ['chpasswd'],
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'password directive',
+    // A line that is `password VALUE` or `password USER VALUE`: pppd's peers files, GRUB's
+    // `password`/`password_pbkdf2 USER HASH`, OpenLDAP's `rootpw`. PAM's stacks begin their lines
+    // with `password` too, followed by a control word and a module: never two words alone.
+    pattern: new RegExp(String.raw`^[ \t]*(?<d>password(?:_pbkdf2)?|rootpw)[ \t]+(?:(?<u>[^\s"'=]+)[ \t]+)?${VALUE}[ \t]*\r?$`, 'gm'),
+    hint: ['password', 'rootpw'],
+    accept: (g) => {
+      const first = g.u ?? g.v1 ?? g.v2 ?? g.v3 ?? ''
+      if (/^(?:required|requisite|sufficient|optional|include|substack|\[.*)$/.test(first)) return false
+      if (g.d === 'rootpw' && g.u !== undefined) return false
+      return isValue(g.v1 ?? g.v2 ?? g.v3)
+    },
+  },
+  {
+    id: 'password-hash',
+    description: 'GRUB password hash',
+    pattern: /\b(?<v>grub\.pbkdf2\.sha\d+\.\d+\.[0-9A-Fa-f]{16,}\.[0-9A-Fa-f]{16,})/g,
+    hint: ['grub.pbkdf2'],
+  },
+  {
+    id: 'credential-assignment',
+    description: 'fetchmail password',
+    file: /^\.?fetchmailrc$/,
+    pattern: new RegExp(String.raw`\bpass(?:word)?[ \t]+${VALUE}`, 'g'),
+    accept: (g) => isValue(g.v1 ?? g.v2 ?? g.v3),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'SNMPv3 user passphrases',
+    // snmpd.conf's `createUser NAME SHA "authpass" AES "privpass"`: both passphrases, the rest of the line.
+    pattern: /^[ \t]*createUser[ \t]+(?:-e[ \t]+\S+[ \t]+)?\S+[ \t]+(?:MD5|SHA(?:-\d+)?)[ \t]+(?:-[lm][ \t]+)?(?<v>[^\s#][^\n]*)/gm,
+    hint: ['createUser'],
   },
 ]
 

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert'
 import { performance } from 'node:perf_hooks'
 import { findSecrets as findSecretsBundled } from '@twinsync/sdk'
 import { findSecrets, formatSecretFinding, redactSecrets, REDACTED } from '../src/secrets.js'
-import { fakeChars, plantedCommandLines, plantedFiles, plantedLogLines } from '../../test/fixtures/secrets/samples.js'
+import { fakeChars, plantedCommandLines, plantedFiles, plantedLogLines, sessionElevenFiles } from '../../test/fixtures/secrets/samples.js'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
@@ -71,6 +71,39 @@ describe('findSecrets', () => {
     assert.deepEqual(await findSecrets(text), [])
     assert.deepEqual(await findSecrets('passwd:         files systemd\n', { path: '/etc/nsswitch.conf' }), [])
   })
+
+  it("leaves alone what session 11's rules look like but is none: PAM's password lines, public keys, fingerprints, ports, certificates", async () => {
+    const cert = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ8\n-----END CERTIFICATE-----\n').toString('base64')
+    const text = [
+      'password\trequisite\t\t\tpam_pwquality.so retry=3',
+      'password\t[success=1 default=ignore]\tpam_unix.so obscure use_authtok try_first_pass yescrypt',
+      'password include common-password',
+      '-password optional pam_gnome_keyring.so',
+      'PublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=',
+      'HostKey /etc/ssh/ssh_host_ed25519_key',
+      'GPG_KEY=A4A9406876FCBD3C456770C88C718D3B5072E1F5',
+      'KEY=/etc/ssl/private/site.key',
+      'XKBLAYOUT="us"',
+      '"key": "ctrl+shift+p"',
+      `tls.crt: ${cert}`,
+      'docker run -p 8080:80 nginx',
+      'redis-cli -h 127.0.0.1 PING',
+      'zip -r /var/backups/www.zip /var/www',
+      'htpasswd -B /etc/nginx/.htpasswd monitor',
+      'smbclient -L nas -U backup',
+      'Cookie: lang=en',
+      'password_pbkdf2 root ${GRUB_HASH}',
+      '',
+    ].join('\n')
+    assert.deepEqual(await findSecrets(text), [])
+  })
+
+  for (const planted of sessionElevenFiles()) {
+    it(`finds the ${planted.kind} and redacts it`, async () => {
+      const redacted = await redactSecrets(planted.text, { path: planted.path })
+      assert.ok(!redacted.includes(planted.value), `redacted text still holds the ${planted.kind}: ${redacted}`)
+    })
+  }
 
   it('finds nothing in text it redacted itself', async () => {
     for (const planted of [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines()]) {

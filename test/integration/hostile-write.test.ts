@@ -255,4 +255,72 @@ describe('hostile twin, the write side: apply writes only what was approved, whe
       assert.equal(await checksum(root), sums)
     })
   }
+
+  // ---- concurrency: one run changes the twin at a time ------------------------------------------
+
+  /** Another process holding the twin lock as `apply` does while it writes (until `release` is called). */
+  async function otherRunHolding(purpose: string): Promise<{ release: () => Promise<void> }> {
+    const { spawn } = await import('node:child_process')
+    const lockModule = new URL('../../core/src/twin/twin-lock.ts', import.meta.url).pathname
+    const script = `import { TwinLock } from ${JSON.stringify(lockModule)}
+const lock = new TwinLock(${JSON.stringify(join(twin, '.git/twinsync/lock'))})
+await lock.acquire(${JSON.stringify(purpose)})
+process.stdout.write('held\\n')
+process.stdin.on('end', async () => { await lock.release(); process.exit(0) })
+process.stdin.resume()`
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'], cwd: join(import.meta.dirname, '../..') })
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('held') && resolve())
+      child.on('exit', (code) => reject(new Error(`the lock holder exited with ${code}`)))
+    })
+    return {
+      release: async () => {
+        const exited = new Promise((resolve) => child.on('exit', resolve))
+        child.stdin.end()
+        await exited
+      },
+    }
+  }
+
+  it('pull while another run (an apply) holds the twin lock is refused with LOCK_HELD (exit 2): the working twin, its index and refs do not move; it pulls once the lock is free', async () => {
+    await serve(async (clone) => writeFile(join(clone, 'filesystem/etc/motd'), 'From the mirror\n'))
+    await writeFile(join(twin, 'filesystem/etc/hostname'), 'edited here\n')
+    const state = () => [git(twin, ['rev-parse', 'HEAD']), git(twin, ['status', '--porcelain']), git(twin, ['for-each-ref']), execFileSync('sha256sum', [join(twin, '.git/index')]).toString()].join('\n')
+    const before = state()
+    const holder = await otherRunHolding('apply')
+    try {
+      const error = await (await container()).resolve(RemoteService).pull().then(() => undefined, (e: unknown) => e as { code?: string; exitCode?: number; nextStep?: string })
+      assert.equal(error?.code, 'LOCK_HELD')
+      assert.equal(error?.exitCode, 2)
+      assert.ok(error?.nextStep)
+      // The fetch may have moved the mirror's ref (refs/remotes): nothing else.
+      assert.equal(state().replace(/^.*refs\/remotes\/mirror\/main\n/m, ''), before.replace(/^.*refs\/remotes\/mirror\/main\n/m, ''))
+    } finally {
+      await holder.release()
+    }
+    assert.equal((await (await container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+    assert.equal(await readFile(join(twin, 'filesystem/etc/motd'), 'utf8'), 'From the mirror\n')
+    assert.equal(await readFile(join(twin, 'filesystem/etc/hostname'), 'utf8'), 'edited here\n', 'the local edit is kept')
+  })
+
+  for (const [what, run] of [
+    ['snapshot', async () => (await container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })],
+    ['apply', async () => (await container()).resolve(ApplyService).apply({ plan: await (await container()).resolve(PlanWorkflow).plan({}), fromFile: false, signal: new AbortController().signal })],
+  ] as const) {
+    it(`${what} while another run holds the twin lock is refused with LOCK_HELD, the target unchanged`, async () => {
+      await writeFile(join(twin, 'filesystem/etc/motd'), 'Edited\n')
+      const sums = await checksum(root)
+      const head = git(twin, ['rev-parse', 'HEAD'])
+      const holder = await otherRunHolding('apply')
+      try {
+        const error = await run().then(() => undefined, (e: unknown) => e as { code?: string; exitCode?: number })
+        assert.equal(error?.code, 'LOCK_HELD')
+        assert.equal(error?.exitCode, 2)
+      } finally {
+        await holder.release()
+      }
+      assert.equal(await checksum(root), sums)
+      assert.equal(git(twin, ['rev-parse', 'HEAD']), head)
+    })
+  }
 })

@@ -332,6 +332,9 @@ describe('secrets on the booted server root: processes and the journal', functio
       ['/usr/local/bin/agent', ['--api-key', secret('--api-key VALUE', v('p-apikey', 32))]],
       ['pg_basebackup', ['-d', `host=10.0.0.5 user=replicator password=${secret('libpq conninfo password=', v('p-conninfo'))}`, '-D', '/var/lib/postgresql/replica']],
       ['openssl', ['pkcs12', '-export', '-in', '/etc/ssl/site.pem', '-passout', `pass:${secret('openssl -passout pass:', v('p-openssl'))}`]],
+      // Session 11: tools whose password flag no name says is one.
+      ['redis-cli', ['-h', '127.0.0.1', '-a', secret('redis-cli -a', v('p-rediscli')), '--no-auth-warning', 'MONITOR']],
+      ['mongodump', ['-u', 'backup', '-p', secret('mongodump -p', v('p-mongo')), '--out', '/var/backups/mongo']],
     ]
     for (const [i, [name, args]] of processes.entries()) {
       // The process shows `name args…` as its command line, as the real program would.
@@ -346,6 +349,10 @@ describe('secrets on the booted server root: processes and the journal', functio
       `GET /api/items?access_token=${secret('journal access_token in a URL', v('j-query', 32))} HTTP/1.1`,
       `{"level":"info","msg":"login","user":"app","password":"${secret('journal JSON password', v('j-json'))}"}`,
       `upstream request Authorization: Basic ${secret('journal Basic auth', Buffer.from(`api:${v('j-basic', 16)}`).toString('base64'))}`,
+      // Session 11: headers as JSON logs write them, and a session cookie.
+      `{"level":"debug","headers":{"authorization":"Basic ${secret('journal JSON authorization Basic', Buffer.from(`api:${v('j-jsonbasic', 16)}`).toString('base64'))}"}}`,
+      `{"Authorization":"Bearer ${secret('journal JSON short bearer', v('j-short', 16))}"}`,
+      `request headers: Cookie: sessionid=${secret('journal session cookie', v('j-cookie', 32))}; lang=en`,
     ]
     for (const line of lines) await ct.runOk(['logger', '-t', 'myapp', '--', line])
     // A service prints a key (4096-bit: 50 lines); then 30 more lines, so the kept 60 end inside it.

@@ -182,6 +182,13 @@ export class RemoteService {
     const token = (await findToken())?.token
     const fetched = await runGitWithToken(this.twin.dir, ['fetch', '--no-tags', REMOTE_NAME, `+refs/heads/${MIRROR_BRANCH}:${MIRROR_REF}`], token)
     if (!fetched.ok) throw mirrorError(fetched, 'fetch', settings.url)
+    // Under the twin lock, as snapshot, apply, adopt and discard are: the fetch only moved the
+    // mirror's ref; the working twin, the index and the held intent move only here (session 11:
+    // before, a pull during an apply moved them under the apply's checkpoint and journal commits).
+    return this.twin.lock().hold('pull', () => this.fastForward())
+  }
+
+  private async fastForward(): Promise<PullOutcome> {
     const local = (await this.twin.head()) ?? null
     const remote = await this.revParse(MIRROR_REF)
     if (remote === null || remote === local) return { status: 'up-to-date', from: local, to: local, pulled: 0, ahead: 0 }

@@ -1,4 +1,5 @@
-import { findSecrets } from '@twinsync/sdk'
+import { createHash } from 'node:crypto'
+import { findSecrets, machinePathOf } from '@twinsync/sdk'
 import { BatchReader, runGit } from '../twin/git.js'
 
 export interface PushSecretFinding {
@@ -57,6 +58,7 @@ export async function scanPushForSecrets(dir: string, content: PushContent, toke
   const reader = new BatchReader(dir)
   try {
     const read = await Promise.all([...objects.keys()].map(async (id) => [id, await reader.readObject(id)] as const))
+    const shipped = packagesFiles(read.map(([id, object]) => ({ label: objects.get(id) ?? '', object })))
     for (const [id, object] of read) {
       if (object === undefined) continue
       const label = objects.get(id) ?? ''
@@ -66,6 +68,7 @@ export async function scanPushForSecrets(dir: string, content: PushContent, toke
         const text = Buffer.from(object.bytes).toString('latin1')
         const hits = await detect(text, label === '' ? undefined : label)
         if (hits.length === 0) continue
+        if (isShipped(shipped, label, object.bytes)) continue
         const where = label !== '' && (await detect(label, undefined)).length === 0 ? label : `a file (blob ${short})`
         for (const hit of hits) findings.push({ path: where, commit: id, ...hit })
       } else if (object.type === 'tree') {
@@ -83,6 +86,40 @@ export async function scanPushForSecrets(dir: string, content: PushContent, toke
     reader.close()
   }
   return findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line))
+}
+
+/**
+ * The files a package ships byte for byte, as the files manifests being pushed record them: path
+ * and sha256 of each entry whose origin is `package-unmodified` (the snapshot compared its md5
+ * with dpkg's). Such a file is the same on every machine with that package, so nothing private,
+ * and the files provider mirrors it even when the detector flags it: OpenSSL's example `secret =
+ * pass:insta` in /etc/ssl/openssl.cnf, on nearly every Debian machine. Without this the push of
+ * any such twin was refused. The sha256 ties the exemption to those exact bytes: any other
+ * version of the file at that path is scanned.
+ */
+function packagesFiles(objects: ReadonlyArray<{ label: string; object: { type: string; bytes: Uint8Array } | undefined }>): Set<string> {
+  const shipped = new Set<string>()
+  for (const { label, object } of objects) {
+    if (object?.type !== 'blob' || !/^system\/files\/manifest(?:\.json|\/\d+\.json)$/.test(label)) continue
+    let manifest: unknown
+    try {
+      manifest = JSON.parse(Buffer.from(object.bytes).toString('utf8'))
+    } catch {
+      continue
+    }
+    const entries = (manifest as { entries?: unknown }).entries
+    if (!Array.isArray(entries)) continue
+    for (const e of entries as Array<Record<string, unknown>>) {
+      if (e?.origin === 'package-unmodified' && e.secret !== true && typeof e.path === 'string' && typeof e.sha256 === 'string') shipped.add(`${e.path}\0${e.sha256}`)
+    }
+  }
+  return shipped
+}
+
+function isShipped(shipped: Set<string>, label: string, bytes: Uint8Array): boolean {
+  if (shipped.size === 0) return false
+  const path = machinePathOf(label)
+  return path !== undefined && shipped.has(`${path}\0${createHash('sha256').update(bytes).digest('hex')}`)
 }
 
 /** The names in a raw tree object: "<mode> <name>\0<binary id>" repeated. */

@@ -243,7 +243,7 @@ async function readLive(ctx: ProviderContext, scope: FilesScope, path: string): 
     // The same verdict as collect: a file exactly as its package ships it is public.
     const packages = isWithin(path, '/etc') ? await readPackageIndex(ctx.host, ctx.cache, (p) => p === path) : undefined
     const packagedMd5s = packages?.get(path)?.map((f) => f.md5)
-    const { verdict } = await judge(await ctx.host.readFile(path), scope, { path, rootOnly: onlyRootCanRead(stat), packagedMd5s })
+    const { verdict } = await judge(await ctx.host.readFile(path), scope, { path, rootOnly: onlyRootCanRead(stat), othersRead: (stat.mode & 0o004) !== 0, packagedMd5s })
     if (verdict.content === 'secret') facts.secret = true
     else if (verdict.sha256 !== undefined) facts.sha256 = verdict.sha256
   }

@@ -23,7 +23,7 @@ import { manifestDocuments } from './manifest.js'
 import { formatMode } from './mode.js'
 import { originOf, packageDatabaseStamp, packageLookup, type PackageLookup } from './package-origin.js'
 import { SECRET_RULES_VERSION } from '@twinsync/sdk'
-import { DEFAULT_SECRET_PATHS, ROOT_ONLY_UNCHECKED, SecretRules, onlyRootCanRead, secretHash, secretHashKey } from './secrets.js'
+import { DEFAULT_SECRET_PATHS, ROOT_ONLY_UNCHECKED, SecretRules, TOKEN_FILE, isTokenFile, onlyRootCanRead, secretHash, secretHashKey } from './secrets.js'
 import { StatCache, type ContentVerdict, type FileOrigin } from './stat-cache.js'
 import { isUnitMaskLink, type FileEntry, type FilesState } from './state.js'
 
@@ -73,7 +73,7 @@ export async function resolveScope(ctx: ProviderContext): Promise<{ scope: Files
       ignore: new PathPatterns(config.ignore),
       leftovers: new PathPatterns(LEFTOVER_PATTERNS),
       walkRules: walkRules(ctx, config.ignore),
-      secrets: new SecretRules(config.secretPaths, config.detectSecretContent),
+      secrets: new SecretRules(config.secretPaths, config.detectSecretContent, config.secretAllow),
       secretKey: await secretHashKey(ctx.cache),
       maxFileSize: config.maxFileSize,
       diagnostics,
@@ -86,7 +86,7 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
   const startedAt = Date.now()
   const { scope, accounts } = await resolveScope(ctx)
   const diagnostics = [...scope.diagnostics]
-  const rules = JSON.stringify([CACHE_FORMAT, SECRET_RULES_VERSION, scope.maxFileSize, scope.secrets.detectContent, DEFAULT_SECRET_PATHS, [...scope.secrets.extraPaths]])
+  const rules = JSON.stringify([CACHE_FORMAT, SECRET_RULES_VERSION, scope.maxFileSize, scope.secrets.detectContent, DEFAULT_SECRET_PATHS, [...scope.secrets.extraPaths], [...scope.secrets.allowPaths]])
   const stamp = await packageDatabaseStamp(ctx.host)
   const cache = await StatCache.open(ctx.cache, rules, startedAt, stamp, scope.walkRules)
   // The package index only when some file needs it: one read, or an origin the stat cache cannot give.
@@ -132,6 +132,16 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
 
   entries.sort((a, b) => compareStrings(a.path, b.path))
   leftovers.sort(compareStrings)
+  // A token file is held out by a guess from its shape, not a finding: say so, and how to mirror it.
+  for (const entry of entries) {
+    if (entry.secretReason !== TOKEN_FILE) continue
+    diagnostics.push(
+      warningDiagnostic('FILES_TOKEN_FILE', `${entry.path} is held out of the twin as a secret: a bare token (or user and token) kept from other users; if it is none, add it to files.secrets.allow to mirror it`, {
+        path: entry.path,
+        provider: 'files',
+      }),
+    )
+  }
   const state: FilesState = { entries, leftovers, accounts }
   rememberCollected(state)
   return { state, documents: documentsOf(state), diagnostics }
@@ -353,7 +363,13 @@ async function describe(
     if (bytes === undefined) return undefined
     const pathSecret = scope.secrets.pathVerdict(item.path)
     const packaged = (await packages()).get(item.path)
-    ;({ verdict, text } = await judge(bytes, scope, { path: item.path, pathSecret, rootOnly: onlyRootCanRead(stat), packagedMd5s: packaged?.map((f) => f.md5) }))
+    ;({ verdict, text } = await judge(bytes, scope, {
+      path: item.path,
+      pathSecret,
+      rootOnly: onlyRootCanRead(stat),
+      othersRead: (stat.mode & 0o004) !== 0,
+      packagedMd5s: packaged?.map((f) => f.md5),
+    }))
     blob = cache.remember(item.path, stat, verdict, text)
   }
   let origin: FileOrigin | undefined
@@ -397,12 +413,15 @@ const textBlobs = new WeakMap<FileEntry, { text: string; blob: string }>()
  * 2. the SDK's detector finds a secret in it (text, or binary searched as latin1), unless the
  *    bytes are exactly what its package ships (the same for every machine, so nothing private);
  * 3. only root can read it and its content cannot be shown free of findings: binary, larger than
- *    maxFileSize, or content detection switched off.
+ *    maxFileSize, or content detection switched off;
+ * 4. it is kept from other users (no read bit for others), no package ships that path, and its
+ *    text is one or two bare tokens (isTokenFile): a password file of any name. `secrets.allow`
+ *    lets such a path be mirrored.
  */
 export async function judge(
   bytes: Uint8Array,
   scope: Pick<FilesScope, 'secrets' | 'maxFileSize' | 'secretKey'>,
-  file: { path: string; pathSecret?: string | undefined; rootOnly?: boolean; packagedMd5s?: ReadonlyArray<string | undefined> | undefined },
+  file: { path: string; pathSecret?: string | undefined; rootOnly?: boolean; othersRead?: boolean; packagedMd5s?: ReadonlyArray<string | undefined> | undefined },
 ): Promise<{ verdict: ContentVerdict; text?: string }> {
   const sum = md5(bytes)
   const secret = (secretReason: string): { verdict: ContentVerdict } => ({
@@ -418,6 +437,7 @@ export async function judge(
   const text = decodeText(bytes)
   if (text === undefined) return rootOnly ? secret(ROOT_ONLY_UNCHECKED) : { verdict: { content: 'binary', sha256: hash, md5: sum } }
   if (rootOnly && !scope.secrets.detectContent) return secret(ROOT_ONLY_UNCHECKED)
+  if (file.othersRead === false && file.packagedMd5s === undefined && isTokenFile(text) && !scope.secrets.allows(file.path)) return secret(TOKEN_FILE)
   return { verdict: { content: 'mirrored', sha256: hash, md5: sum }, text }
 }
 

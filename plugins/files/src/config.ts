@@ -53,6 +53,12 @@ export const FilesConfigSchema = Type.Object(
           detectContent: Type.Optional(
             Type.Boolean({ description: 'Treat any file holding a private key or known token as secret (default true).', default: true }),
           ),
+          allow: Type.Optional(
+            Type.Array(Type.String({ pattern: '^/' }), {
+              description: 'Path patterns of files that are one or two bare tokens, not world-readable, and still to be mirrored (not secrets).',
+              default: [],
+            }),
+          ),
         },
         { additionalProperties: false, default: {} },
       ),
@@ -70,6 +76,7 @@ export interface FilesConfig {
   maxFileSize: number
   secretPaths: string[]
   detectSecretContent: boolean
+  secretAllow: string[]
 }
 
 export function resolveConfig(raw: unknown, limits: Limits): FilesConfig {
@@ -88,13 +95,14 @@ export function resolveConfig(raw: unknown, limits: Limits): FilesConfig {
     maxFileSize: config.maxFileSize ?? limits.maxFileSize,
     secretPaths: [...(config.secrets?.paths ?? [])],
     detectSecretContent: config.secrets?.detectContent ?? true,
+    secretAllow: [...(config.secrets?.allow ?? [])],
   }
 }
 
 /**
  * Whether a files section says nothing but the defaults: no key, or each key its default (as the
  * core fills them in for a missing section: `include` the default list, `ignore` and
- * `secrets.paths` empty, `defaultIgnore` and `secrets.detectContent` true, `users` "default").
+ * `secrets.paths` and `secrets.allow` empty, `defaultIgnore` and `secrets.detectContent` true, `users` "default").
  * Such a section is valid (the defaults are; a test checks it), so typebox is not asked.
  *
  * Speed (issue 22, session 9): Value.Check of the defaults (16 include paths against their
@@ -117,7 +125,7 @@ export function saysNothing(input: unknown): boolean {
       if (!isPlainObject(value)) return false
       for (const inner of Object.keys(value)) {
         const v = value[inner]
-        if (inner === 'paths' ? !Array.isArray(v) || v.length !== 0 : inner !== 'detectContent' || v !== true) return false
+        if (inner === 'paths' || inner === 'allow' ? !Array.isArray(v) || v.length !== 0 : inner !== 'detectContent' || v !== true) return false
       }
     } else {
       return false

@@ -103,6 +103,11 @@ export function diffFiles(
     if (d.type === 'file' && a.type === 'file') {
       if (d.secret === true && a.secret === true && d.secretHash !== undefined && a.secretHash !== undefined && d.secretHash !== a.secretHash) {
         diagnostics.push(infoDiagnostic(SECRET_CHANGED, `${d.path}: the secret changed (its keyed hash differs); the twin holds no content to compare or put back`, { path: d.path, provider: 'files' }))
+      } else if ((d.secret === true) !== (a.secret === true)) {
+        // A mirrored file that gained a secret (or a secret file that lost its last one): its
+        // content changed, and one side holds none to compare or put back. No change is planned
+        // (below), but it moved: status counts it as drift, history as a changed secret.
+        diagnostics.push(infoDiagnostic(SECRET_CHANGED, `${d.path}: changed, and ${a.secret === true ? 'the second' : 'the first'} of the two holds a secret; the twin holds no content of it to compare or put back`, { path: d.path, provider: 'files' }))
       }
       const contentDiffers = d.text !== undefined ? a.text !== d.text : d.sha256 !== undefined && a.sha256 !== undefined && d.sha256 !== a.sha256
       if (contentDiffers && (isUnseen(a) || d.text === undefined)) {

@@ -15,7 +15,8 @@ export const DEFAULT_SECRET_PATHS: readonly string[] = [
   '/etc/ssl/private/**',
   '/etc/security/opasswd',
   '/etc/NetworkManager/system-connections/**',
-  '/etc/wireguard/*.conf',
+  // wg-quick's configs and the keys `wg genkey` writes beside them (privatekey, *.key, psk).
+  '/etc/wireguard/**',
   '/etc/ppp/*-secrets',
   '/etc/postfix/sasl_passwd',
   '/etc/postfix/sasl_passwd.db',
@@ -33,6 +34,9 @@ export const DEFAULT_SECRET_PATHS: readonly string[] = [
   '/etc/chrony/chrony.keys',
   '/etc/ntpsec/ntp.keys',
   '/etc/ntp.keys',
+  // systemd's credential store (LoadCredential= without a path reads from here).
+  '/etc/credstore/**',
+  '/etc/credstore.encrypted/**',
   // Users' own keys and tokens, in case a user adds ~/.ssh or ~/.config/gh to the include set.
   '/**/.ssh/id_*',
   '/**/.config/gh/hosts.yml',
@@ -41,19 +45,56 @@ export const DEFAULT_SECRET_PATHS: readonly string[] = [
   '/**/.pgpass',
   '/**/.docker/config.json',
   '/**/.kube/config',
+  '/**/.aws/credentials',
+  '/**/.config/git/credentials',
+  '/**/.davfs2/secrets',
 ]
 
 /** Why a file is private although the detector found nothing in it. */
 export const ROOT_ONLY_UNCHECKED = 'root-only, content not checked'
 
+/** Why a file of bare tokens is private (see isTokenFile). */
+export const TOKEN_FILE = 'token file, not world-readable'
+
+/**
+ * A file of bare credentials: one or two lines (comments and blank lines aside), each a single
+ * word, one of them token-like: 12 or more printable characters with at least two of lower case,
+ * upper case, digits and other signs, not a path. `/etc/myapp/db.pass`, `wg genkey`'s output, a
+ * k3s or Zabbix PSK file, OpenVPN's `auth-user-pass` file (user, then password). Nothing in such a
+ * content says "secret" to the detector; whoever keeps it from other users says so (see judge).
+ */
+export function isTokenFile(text: string): boolean {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+  if (lines.length === 0 || lines.length > 2) return false
+  if (!lines.every((l) => /^[\x21-\x7e]{1,4096}$/.test(l))) return false
+  return lines.some((l) => {
+    if (l.length < 12 || l.startsWith('/')) return false
+    const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((c) => c.test(l)).length
+    return classes >= 2
+  })
+}
+
 export class SecretRules {
   private readonly paths: PathPatterns
+
+  private readonly allowed: PathPatterns
 
   constructor(
     readonly extraPaths: readonly string[],
     readonly detectContent: boolean,
+    /** Paths the token-file rule leaves alone (`secrets.allow`): never a path rule's nor the detector's finding. */
+    readonly allowPaths: readonly string[] = [],
   ) {
     this.paths = new PathPatterns([...DEFAULT_SECRET_PATHS, ...extraPaths])
+    this.allowed = new PathPatterns([...allowPaths])
+  }
+
+  /** Whether the configuration lets a token file at this path be mirrored. */
+  allows(path: string): boolean {
+    return this.allowPaths.length > 0 && this.allowed.matches(path)
   }
 
   /** Why the path alone makes a file secret, or undefined. */

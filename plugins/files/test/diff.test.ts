@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import type { Change } from '@twinsync/sdk'
+import { SECRET_CHANGED, type Change } from '@twinsync/sdk'
 import { FilesProvider, type FileEntry, type FilesState } from '../src/index.js'
 import { sha256 } from '../src/content.js'
 
@@ -127,6 +127,15 @@ describe('files provider: diff (pure)', () => {
     assert.deepEqual(ids(result.changes), [])
     assert.ok(result.diagnostics.some((d) => d.path === '/etc/shadow' && d.code === 'FILES_LEFT_ALONE'))
     assert.ok(result.diagnostics.some((d) => d.path === '/etc/logo.png'))
+  })
+
+  it('notes a file that gained a secret (or lost its last one) as a changed secret, planning nothing for it', () => {
+    const gained = provider.diff({ desired: state(file('/etc/default/worker', 'MODE=prod\n')), actual: state({ ...secret('/etc/default/worker'), mode: '0644', group: 'root', gid: 0 }), ctx })
+    assert.deepEqual(ids(gained.changes), [])
+    assert.ok(gained.diagnostics.some((d) => d.path === '/etc/default/worker' && d.code === SECRET_CHANGED), JSON.stringify(gained.diagnostics))
+    const lost = provider.diff({ desired: state({ ...secret('/etc/default/worker'), mode: '0644', group: 'root', gid: 0 }), actual: state(file('/etc/default/worker', 'MODE=prod\n')), ctx })
+    assert.deepEqual(ids(lost.changes), [])
+    assert.ok(lost.diagnostics.some((d) => d.path === '/etc/default/worker' && d.code === SECRET_CHANGED))
   })
 
   it('does not create a file whose content was never copied, and keeps secret metadata changes', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { compareStrings, warningDiagnostic, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
+import { compareStrings, redactSecrets, warningDiagnostic, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
 import { defaultTargetOf, unitsWantedAtBoot } from './boot-units.js'
 import type { InstallSection } from './install-section.js'
 import { addConfigDrift } from './config-drift.js'
@@ -39,6 +39,21 @@ export async function collectSystemdState(ctx: ProviderContext): Promise<{ state
   return { state, diagnostics }
 }
 
+/**
+ * The hash of an administrator's unit file recorded in the twin. A unit file with a secret
+ * (`Environment=DB_PASSWORD=…`, a password on `ExecStart=`) is hashed with its secrets redacted:
+ * the files provider keeps such a file out and records only a keyed hash, and a plain sha256 of
+ * the whole file in units.json would let anyone holding the twin test guesses of the password
+ * offline (the rest of the file is often known: an earlier snapshot mirrored it). Only a change
+ * outside the secret then changes the hash; the twin cannot write such a file anyway.
+ */
+export async function unitFileHash(bytes: Uint8Array, path: string): Promise<string> {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
+  const redacted = await redactSecrets(text, { path })
+  if (redacted === text) return 'sha256:' + createHash('sha256').update(bytes).digest('hex')
+  return 'sha256-redacted:' + createHash('sha256').update(redacted, 'latin1').digest('hex')
+}
+
 /** Enablement, presets and hashes of the unit files, and what starts at boot: read from the unit directories alone (cached, see unit-files-cache.ts). */
 async function unitFileState(ctx: Pick<ProviderContext, 'host' | 'cache'>): Promise<Pick<SystemdState, 'units' | 'startup'>> {
   const cached = await ctx.cache.read(SECTIONS_CACHE_KEY).catch(() => undefined)
@@ -52,7 +67,7 @@ async function unitFileState(ctx: Pick<ProviderContext, 'host' | 'cache'>): Prom
     if (unit.preset !== undefined) entry.preset = unit.preset
     // An administrator's own unit file: its content decides whether a daemon-reload is due.
     if (unit.path.startsWith(PERSISTENT_CONFIG + '/') && (await ctx.host.lstat(unit.path))?.type === 'file') {
-      entry.hash = 'sha256:' + createHash('sha256').update(await ctx.host.readFile(unit.path)).digest('hex')
+      entry.hash = await unitFileHash(await ctx.host.readFile(unit.path), unit.path)
     }
     units[unit.name] = entry
   }

@@ -1,7 +1,8 @@
 import type { DirEntry, FileStat, HostPort, ProviderCache } from '@twinsync/sdk'
-import { isRacy } from '@twinsync/sdk'
+import { isRacy, SECRET_RULES_VERSION } from '@twinsync/sdk'
 
-const CACHE_KEY = 'unit-files-v1'
+/** With the secret rules' version: a unit file's hash is taken with its secrets redacted (collect.ts). */
+const CACHE_KEY = `unit-files-v2-r${SECRET_RULES_VERSION}`
 
 /**
  * Speed (issue 22): the unit-file part of systemd's state (every unit's enablement, preset and

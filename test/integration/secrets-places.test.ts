@@ -1,0 +1,203 @@
+import { strict as assert } from 'node:assert'
+import { createHash } from 'node:crypto'
+import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk, startGitRemote, type GitRemote, type Rootfs } from '../bed/index.js'
+import { fakeChars } from '../fixtures/secrets/samples.js'
+import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
+
+interface Planted {
+  kind: string
+  value: string
+}
+
+/** Every object of a repository (reachable or not), its refs and config, as one text (latin1). */
+async function everything(gitDir: string, env?: NodeJS.ProcessEnv): Promise<string> {
+  const objects = await runOk(['git', '--git-dir', gitDir, 'cat-file', '--batch-all-objects', '--batch', '--unordered'], env === undefined ? {} : { env })
+  const refs = await runOk(['git', '--git-dir', gitDir, 'for-each-ref', '--format=%(refname) %(objectname) %(contents)'], env === undefined ? {} : { env })
+  const config = await readFile(join(gitDir, 'config'), 'latin1')
+  return [objects.stdout, refs.stdout, config].join('\n')
+}
+
+const v = (seed: string, n = 20): string => fakeChars(`s11-${seed}`, n)
+const HEX = '0123456789abcdef'
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+
+/**
+ * Session 11's attack on the server root: secrets where session 10's did not look, in the forms
+ * the tools write — a pppd peers file, GRUB's password hash, slapd's rootpw, SNMPv3 users, a TLS
+ * key base64-encoded in a Kubernetes Secret, password files of any name (`db.pass`, `wg genkey`'s
+ * output, OpenVPN's auth file, a Zabbix PSK), token-shaped `*_KEY=` values, fetchmail, and the
+ * password flags of tools in cron and a unit's ExecStart (redis-cli -a, mongodump -p, smbclient
+ * -U user%pass, htpasswd -b, lftp -u, mosquitto_pub -P, ldapsearch -w, 7z -p, zip -P, docker
+ * login -p, echo … | chpasswd). After a snapshot and a push, none may be in any object, ref or
+ * config of the twin or of the mirror, nor in anything printed; a mirrored file that gains a
+ * secret on the machine is drift in `status` and is held out by the next snapshot.
+ */
+describe('secrets on the server root, session 11: more places, the mirror, and drift into a secret', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  let remote: GitRemote
+  let keys: string
+  const TOKEN = `tok_${fakeChars('s11-remote-token', 24, HEX)}`
+  const planted: Planted[] = []
+  const outputs: string[] = []
+  const twinsync = async (args: string[], options: { input?: string } = {}) => {
+    const r = await cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir], options)
+    outputs.push(r.stdout, r.stderr)
+    return r
+  }
+  const plant = async (path: string, text: string, mode = 0o644) => {
+    const target = join(rootfs.dir, path)
+    await mkdir(dirname(target), { recursive: true })
+    await writeFile(target, text)
+    await chmod(target, mode)
+    await chown(target, 0, 0)
+  }
+  const secret = (kind: string, value: string) => {
+    planted.push({ kind, value })
+    return value
+  }
+  const leaked = (text: string) => planted.filter((p) => text.includes(p.value)).map((p) => p.kind)
+  const mirror = () => everything(remote.repoPath('twin'), remote.gitEnv(null))
+
+  before(async () => {
+    rootfs = await freshRootfs('server')
+    cli = await cliSandbox()
+    keys = await makeTempDir('keys')
+    remote = await startGitRemote({ token: TOKEN })
+    await writeFile(cli.configFile, ['files:', '  include: [/etc, /usr/local/bin, "~/.config", "~/.fetchmailrc", "~/.aws"]', ''].join('\n'))
+
+    // Files no rule knew by path, whose content said nothing to the detector.
+    const ppp = secret('pppd peers file password', v('ppp'))
+    await plant('/etc/ppp/peers/dsl-provider', `noipdefault\ndefaultroute\nplugin rp-pppoe.so eth0\nuser "bob@isp.example"\npassword "${ppp}"\npersist\n`, 0o640)
+    const grub = secret('GRUB password_pbkdf2 hash', fakeChars('s11-grub', 128, HEX.toUpperCase()))
+    await plant('/etc/grub.d/40_custom', `#!/bin/sh\nexec tail -n +3 $0\nset superusers="root"\npassword_pbkdf2 root grub.pbkdf2.sha512.10000.${fakeChars('s11-grubsalt', 128, HEX.toUpperCase())}.${grub}\n`, 0o755)
+    const rootpw = secret('slapd.conf rootpw', v('rootpw'))
+    await plant('/etc/ldap/slapd.conf', `database mdb\nsuffix "dc=example,dc=org"\nrootdn "cn=admin,dc=example,dc=org"\nrootpw ${rootpw}\n`, 0o640)
+    const snmpAuth = secret('snmpd createUser auth passphrase', v('snmpauth'))
+    const snmpPriv = secret('snmpd createUser priv passphrase', v('snmppriv'))
+    await plant('/etc/snmp/snmpd.conf.d/v3.conf', `createUser monitor SHA "${snmpAuth}" AES "${snmpPriv}"\nrouser monitor priv\n`, 0o600)
+    await runOk(['openssl', 'genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(keys, 'ec.pem')])
+    await runOk(['openssl', 'genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', join(keys, 'rsa.pem')])
+    const ec64 = (await readFile(join(keys, 'ec.pem'))).toString('base64')
+    secret('base64 PEM key in a Kubernetes Secret', ec64.slice(60, 120))
+    await plant('/etc/k3s/manifests/tls.yaml', `apiVersion: v1\nkind: Secret\nmetadata:\n  name: site-tls\ntype: kubernetes.io/tls\ndata:\n  tls.crt: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==\n  tls.key: ${ec64}\n`, 0o644)
+    const rsa64 = (await readFile(join(keys, 'rsa.pem'))).toString('base64').match(/.{1,76}/g) as string[]
+    secret('base64 PEM key wrapped in a YAML block', rsa64[10] as string)
+    await plant('/etc/myapp/values.yaml', `ingress:\n  enabled: true\n  tlsKey: |\n${rsa64.map((l) => `    ${l}`).join('\n')}\n`, 0o644)
+    const dbPass = secret('/etc/myapp/db.pass (one token, 0640)', v('dbpass', 32))
+    await plant('/etc/myapp/db.pass', `${dbPass}\n`, 0o640)
+    const wgKey = secret('wg genkey output /etc/wireguard/privatekey', `${fakeChars('s11-wg', 43, BASE64)}=`)
+    await plant('/etc/wireguard/privatekey', `${wgKey}\n`, 0o600)
+    const ovpn = secret('OpenVPN auth-user-pass file', v('ovpn'))
+    await plant('/etc/openvpn/client/auth.txt', `vpnuser\n${ovpn}\n`, 0o600)
+    const zabbix = secret('Zabbix agent PSK file', fakeChars('s11-zabbix', 64, HEX))
+    await plant('/etc/zabbix/zabbix_agentd.psk', `${zabbix}\n`, 0o640)
+    const sessionKey = secret('SESSION_KEY= in /etc/default', v('sesskey', 40))
+    const stripe = secret('STRIPE_KEY=sk_live_…', `sk_${'live'}_${v('stripe', 32)}`)
+    await plant('/etc/default/shop', `SHOP_MODE=production\nSESSION_KEY=${sessionKey}\nSTRIPE_KEY=${stripe}\n`, 0o644)
+    const jsonSession = secret('"session" in a JSON file of ~/.config', v('jsonsess', 32))
+    await plant('/root/.config/shop-cli/state.json', `{\n  "user": "ops",\n  "session": "${jsonSession}"\n}\n`, 0o600)
+    const fetchmail = secret('~/.fetchmailrc password', v('fetchmail'))
+    await plant('/root/.fetchmailrc', `poll mail.example.org protocol imap user "ops" password "${fetchmail}" ssl\n`, 0o600)
+    const aws = secret('~/.aws/credentials secret key', fakeChars('s11-aws', 40, BASE64))
+    await plant('/root/.aws/credentials', `[default]\naws_access_key_id = AKIA${fakeChars('s11-awsid', 16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}\naws_secret_access_key = ${aws}\n`, 0o600)
+
+    // Tools' own password flags: in a cron file, root's crontab and a unit's ExecStart.
+    const tools: Array<[string, (s: string) => string]> = [
+      ['redis-cli -a', (s) => `redis-cli -h 127.0.0.1 -a ${s} --no-auth-warning BGSAVE`],
+      ['mongodump -p', (s) => `mongodump -u backup -p ${s} --authenticationDatabase admin --out /var/backups/mongo`],
+      ['smbclient -U user%pass', (s) => `smbclient //nas/backup -U backup%${s} -c 'put /var/backups/app.sql app.sql'`],
+      ['htpasswd -b', (s) => `htpasswd -b /etc/nginx/.htpasswd monitor ${s}`],
+      ['lftp -u user,pass', (s) => `lftp -u backup,${s} -e 'mirror -R /var/backups /; quit' ftp.example.org`],
+      ['mosquitto_pub -P', (s) => `mosquitto_pub -h mqtt.example.org -u sensor -P ${s} -t backup/done -m ok`],
+      ['ldapsearch -w', (s) => `ldapsearch -x -D cn=admin,dc=example,dc=org -w ${s} -b dc=example,dc=org > /var/backups/ldap.ldif`],
+      ['7z -p', (s) => `7z a -p${s} -mhe=on /var/backups/etc.7z /etc`],
+      ['zip -P', (s) => `zip -q -r -P ${s} /var/backups/www.zip /var/www`],
+      ['docker login -p', (s) => `docker login -u ci -p ${s} registry.example.org`],
+      ['echo user:pass | chpasswd', (s) => `echo "kiosk:${s}" | chpasswd`],
+    ]
+    const cronLines = tools.map(([kind, line], i) => `${i} 3 * * * root ${line(secret(`cron.d ${kind}`, v(`crond-${i}`)))}`)
+    await plant('/etc/cron.d/backup', `SHELL=/bin/sh\n${cronLines.join('\n')}\n`, 0o644)
+    const tabLines = tools.map(([kind, line], i) => `${i} 4 * * * ${line(secret(`crontab ${kind}`, v(`tab-${i}`)))}`)
+    await runOk(['chroot', rootfs.dir, 'crontab', '-u', 'root', '-'], { input: `${tabLines.join('\n')}\n` })
+    const unit = secret('unit ExecStart redis-cli -a', v('unitredis'))
+    await plant('/etc/systemd/system/cache-warm.service', `[Unit]\nDescription=Warm the cache\n\n[Service]\nType=oneshot\nExecStart=/usr/bin/redis-cli -a ${unit} --no-auth-warning PING\n\n[Install]\nWantedBy=multi-user.target\n`)
+    await runOk(['systemctl', `--root=${rootfs.dir}`, 'enable', 'cache-warm.service'])
+
+    // A file that holds no secret yet: it gains one on the machine after the first snapshot.
+    await plant('/etc/default/worker', 'WORKER_MODE=prod\n', 0o644)
+
+    const r = await twinsync(['snapshot', '--init', '--json'])
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    const url = await remote.createBareRepo('twin')
+    const set = await twinsync(['remote', 'set', url, '--token-stdin'], { input: `${TOKEN}\n` })
+    assert.equal(set.code, 0, set.stdout + set.stderr)
+    const pushed = await twinsync(['push', '--retry'])
+    assert.equal(pushed.code, 0, pushed.stdout + pushed.stderr)
+  })
+  after(async () => {
+    await remote?.close()
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+    if (keys !== undefined) await removeTree(keys)
+  })
+
+  it('keeps every planted secret out of every object, ref and config of the twin and of the mirror, and out of the output', async () => {
+    assert.equal(planted.length, 39, `${planted.length} planted`)
+    assert.deepEqual(leaked(await everything(join(cli.twinDir, '.git'))), [])
+    assert.deepEqual(leaked(await mirror()), [])
+    assert.deepEqual(leaked(outputs.join('\n')), [])
+  })
+
+  it('holds the password files out with a warning that says how to mirror one, and keeps the tools\' lines readable', async () => {
+    const manifest = JSON.parse((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/files/manifest.json'])).stdout) as { entries: Array<{ path: string; secret?: boolean; secretReason?: string }> }
+    const reason = (path: string) => manifest.entries.find((e) => e.path === path)?.secretReason
+    assert.equal(reason('/etc/myapp/db.pass'), 'token file, not world-readable')
+    assert.equal(reason('/etc/openvpn/client/auth.txt'), 'token file, not world-readable')
+    assert.equal(reason('/etc/zabbix/zabbix_agentd.psk'), 'token file, not world-readable')
+    assert.equal(reason('/etc/wireguard/privatekey'), 'path rule')
+    assert.match(outputs.join('\n'), /\/etc\/myapp\/db\.pass is held out of the twin as a secret: .*files\.secrets\.allow/)
+    const crontab = (await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:filesystem/var/spool/cron/crontabs/root'])).stdout
+    assert.match(crontab, /redis-cli -h 127\.0\.0\.1 -a <redacted> --no-auth-warning BGSAVE/)
+    assert.match(crontab, /smbclient \/\/nas\/backup -U backup%<redacted> -c/)
+    assert.match(crontab, /echo "kiosk:<redacted>" \| chpasswd/)
+    // systemd's units.json records a hash of each administrator's unit file: never the plain
+    // sha256 of one with a secret (a guess of the password could be tested against it offline).
+    const units = JSON.parse((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/services/units.json'])).stdout) as { units: Record<string, { hash?: string }> }
+    const unitFile = await readFile(join(rootfs.dir, 'etc/systemd/system/cache-warm.service'))
+    const plain = `sha256:${createHash('sha256').update(unitFile).digest('hex')}`
+    assert.ok(units.units['cache-warm.service']?.hash !== undefined)
+    assert.notEqual(units.units['cache-warm.service']?.hash, plain)
+    const startup = await twinsync(['startup'])
+    assert.equal(startup.code, 0, startup.stderr)
+    assert.match(startup.stdout, /ldapsearch -x -D cn=admin,dc=example,dc=org -w <redacted>/)
+    assert.deepEqual(leaked(outputs.join('\n')), [])
+  })
+
+  it('shows a mirrored file that gained a secret on the machine as drift, plans nothing that shows it, and the next snapshot and push hold it out', async () => {
+    const token = secret('secret added to a mirrored file', v('drift', 32))
+    await writeFile(join(rootfs.dir, 'etc/default/worker'), `WORKER_MODE=prod\nWORKER_API_TOKEN=${token}\n`)
+    const status = await twinsync(['status', '--json'])
+    assert.equal(status.code, 0, status.stderr)
+    const drift = json<{ drift: boolean; changes: Array<{ resource: string; summary: string }> }>(status)
+    assert.ok(drift.drift, status.stdout)
+    assert.ok(
+      drift.changes.some((c) => c.resource === '/etc/default/worker'),
+      `status misses /etc/default/worker: ${JSON.stringify(drift.changes)}`,
+    )
+    const text = await twinsync(['status'])
+    assert.match(text.stdout, /\/etc\/default\/worker/)
+    const planFile = join(cli.dir, 'plan.json')
+    assert.equal((await twinsync(['plan', '--out', planFile])).code, 0)
+    assert.deepEqual(leaked(await readFile(planFile, 'utf8')), [])
+    assert.equal((await twinsync(['push'])).code, 0)
+    const manifest = JSON.parse((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/files/manifest.json'])).stdout) as { entries: Array<{ path: string; secret?: boolean }> }
+    assert.equal(manifest.entries.find((e) => e.path === '/etc/default/worker')?.secret, true)
+    assert.deepEqual(leaked(await everything(join(cli.twinDir, '.git'))), [])
+    assert.deepEqual(leaked(await mirror()), [])
+    assert.deepEqual(leaked(outputs.join('\n')), [])
+  })
+})
