@@ -106,6 +106,37 @@ describe('carrying an edit across the files manifest going into parts or back (m
   })
 })
 
+describe('an entry both sides added (the person by hand, the machine once the apply made it)', () => {
+  const collected = (path: string, extra: object = {}) => ({ content: 'mirrored', gid: 0, group: 'root', mode: '0644', origin: 'local', owner: 'root', path, sha256: 'a'.repeat(64), size: 3, type: 'file', uid: 0, ...extra })
+  const whole = (entries: object[]) => stableStringify({ entries, leftovers: [], version: 1 })
+  const observed = [collected('/etc/site/a.conf'), collected('/etc/site/b.conf'), collected('/etc/site/z.conf')]
+  const added = (e: object) => [...observed.slice(0, 2), e, ...observed.slice(2)]
+  // The person leaves out what the collector fills in (names, size, hash, origin).
+  const byHand = { content: 'mirrored', gid: 0, mode: '0640', path: '/etc/site/new.conf', type: 'file', uid: 0 }
+  const byMachine = collected('/etc/site/new.conf', { mode: '0640', sha256: 'b'.repeat(64), size: 4 })
+
+  it('is listed once: a line merge that keeps both copies is merged by entries instead (the conflict said)', async () => {
+    const merged = await mergePath('system/files/manifest.json', b(whole(observed)), b(whole(added(byHand))), b(whole(added(byMachine))))
+    const entries = (JSON.parse(text(merged.content) as string) as { entries: Array<{ path: string }> }).entries
+    // Before, git merge-file kept both copies without a conflict: FILES_MANIFEST_DUPLICATE ever after.
+    assert.deepEqual(entries.map((e) => e.path), ['/etc/site/a.conf', '/etc/site/b.conf', '/etc/site/new.conf', '/etc/site/z.conf'])
+    assert.deepEqual(entries[2], byHand, "the person's entry where both wrote one (settle takes the machine's once the provider plans nothing)")
+    assert.equal(merged.conflict, true)
+  })
+
+  it('an entry the person appended out of order is listed once too', async () => {
+    const merged = await mergePath('system/files/manifest.json', b(whole(observed)), b(JSON.stringify({ entries: [...observed, byHand], leftovers: [], version: 1 }, null, 2) + '\n'), b(whole(added(byMachine))))
+    const paths = (JSON.parse(text(merged.content) as string) as { entries: Array<{ path: string }> }).entries.map((e) => e.path)
+    assert.equal(paths.filter((p) => p === '/etc/site/new.conf').length, 1, paths.join(' '))
+  })
+
+  it('a name a side already lists twice is not what the line merge made: its answer stands', async () => {
+    const twice = whole([...observed, observed[2] as object])
+    const merged = await mergePath('system/x/doc.json', b(whole(observed)), b(twice), b(whole(observed)))
+    assert.equal(text(merged.content), twice)
+  })
+})
+
 describe('the smallest places two twin documents differ', () => {
   it('finds keys of maps and entries of named lists, and moves one at a time', () => {
     const observed = { packages: { bash: { v: '1' }, cron: { v: '1' } }, entries: [{ path: '/etc/a', mode: '0644' }, { path: '/etc/b', mode: '0644' }] }

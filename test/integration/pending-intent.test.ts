@@ -352,3 +352,111 @@ describe('a run that dies while the intent is set aside', function () {
     assert.deepEqual(plan.changes.map((c) => c.id), ['files:replace:/etc/motd'])
   })
 })
+
+type ManifestEntryJson = { path: string; mode: string; owner?: string; uid: number; group?: string; gid: number; size?: number; sha256?: string; type: string; content?: string }
+type ManifestJson = { entries: ManifestEntryJson[] }
+
+/**
+ * A person adds a file to a folder by hand: its document and its manifest entry, written as a
+ * person writes one (ids without names, no size, hash or origin). The apply makes the file; the
+ * snapshot after it records the entry once, as the machine has it, and nothing is left pending.
+ */
+describe('a manifest entry added by hand, applied', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+  const manifest = async () => JSON.parse(await readFile(join(cli.twinDir, 'system/files/manifest.json'), 'utf8')) as ManifestJson
+  const listed = async (path: string) => (await manifest()).entries.filter((e) => e.path === path)
+  const NEW_IN_ORDER = '/etc/default/twinsync-site'
+  const NEW_APPENDED = '/etc/default/twinsync-zz'
+  const byHand = (path: string, mode: string): ManifestEntryJson => ({ path, type: 'file', mode, uid: 0, gid: 0, content: 'mirrored' })
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    assert.equal((await twinsync('snapshot', '--init')).code, 0)
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('is listed once after the apply, in the machine\'s form; plan and status have nothing left', async () => {
+    await writeTwinFile(cli.twinDir, `filesystem${NEW_IN_ORDER}`, 'SITE=1\n')
+    await writeTwinFile(cli.twinDir, `filesystem${NEW_APPENDED}`, 'ZZ=1\n')
+    await editTwinJson<ManifestJson>(cli.twinDir, 'system/files/manifest.json', (m) => {
+      // One where it belongs (in path order), one at the end of the list.
+      const at = m.entries.findIndex((e) => e.path > NEW_IN_ORDER)
+      m.entries.splice(at, 0, byHand(NEW_IN_ORDER, '0640'))
+      m.entries.push(byHand(NEW_APPENDED, '0600'))
+    })
+    const planned = json<PlanJson>(await twinsync('plan', '--json')).changes.map((c) => c.id).sort()
+    assert.deepEqual(planned, [`files:create:${NEW_IN_ORDER}`, `files:create:${NEW_APPENDED}`])
+
+    const applied = await twinsync('apply', '--yes')
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr)
+    assert.equal(await readFile(join(rootfs.dir, NEW_IN_ORDER), 'utf8'), 'SITE=1\n')
+
+    // Before: the line merge kept the person's entry and the machine's, and every plan was refused (FILES_MANIFEST_DUPLICATE).
+    for (const [path, mode] of [[NEW_IN_ORDER, '0640'], [NEW_APPENDED, '0600']] as const) {
+      const entries = await listed(path)
+      assert.equal(entries.length, 1, `${path} is listed ${entries.length} times`)
+      assert.deepEqual({ mode: entries[0]?.mode, owner: entries[0]?.owner, group: entries[0]?.group, hashed: entries[0]?.sha256 !== undefined }, { mode, owner: 'root', group: 'root', hashed: true }, 'as the machine has it')
+    }
+    const plan = await twinsync('plan', '--json')
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr)
+    assert.deepEqual(json<PlanJson>(plan).changes, [])
+    const s = json<StatusJson>(await twinsync('status', '--json'))
+    assert.deepEqual({ drift: s.drift, pending: s.pending.count, intended: s.pending.intended }, { drift: false, pending: 0, intended: null })
+    const head = (await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/files/manifest.json'])).stdout
+    assert.equal((JSON.parse(head) as ManifestJson).entries.filter((e) => e.path === NEW_IN_ORDER).length, 1, 'the snapshot commit lists it once')
+  })
+
+  /** Put a second entry for NEW_IN_ORDER before the machine's, as session 10's merge left it. */
+  const listTwice = (copy: ManifestEntryJson) =>
+    editTwinJson<ManifestJson>(cli.twinDir, 'system/files/manifest.json', (m) => {
+      m.entries.splice(m.entries.findIndex((e) => e.path === NEW_IN_ORDER), 0, copy)
+    })
+
+  it('a twin that already lists it twice, both asking the same: planned as one (said), written once by the next snapshot that moves the manifest', async () => {
+    await listTwice(byHand(NEW_IN_ORDER, '0640'))
+    // As the old merge recorded it: the intended ref holds exactly this working twin.
+    const index = join(cli.dir, 'intent-index')
+    const env = { GIT_INDEX_FILE: index }
+    await runOk(['git', '-C', cli.twinDir, 'add', '-A'], { env })
+    const tree = (await runOk(['git', '-C', cli.twinDir, 'write-tree'], { env })).stdout.trim()
+    const observed = (await runOk(['git', '-C', cli.twinDir, 'rev-parse', 'refs/twinsync/observed'])).stdout.trim()
+    const intent = (await runOk(['git', '-C', cli.twinDir, 'commit-tree', tree, '-p', observed, '-m', 'TwinSync intent (as session 10 left it)'])).stdout.trim()
+    await runOk(['git', '-C', cli.twinDir, 'update-ref', 'refs/twinsync/intended', intent])
+
+    // Before: every plan refused files with FILES_MANIFEST_DUPLICATE, and a snapshot kept it so.
+    const plan = await twinsync('plan', '--json')
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr)
+    const planned = json<PlanJson & { diagnostics: Array<{ code: string; severity: string; path?: string }> }>(plan)
+    assert.deepEqual(planned.changes, [])
+    assert.deepEqual(planned.diagnostics.filter((d) => d.code.startsWith('FILES_MANIFEST')).map((d) => [d.severity, d.code, d.path]), [['info', 'FILES_MANIFEST_DUPLICATE_MERGED', NEW_IN_ORDER]])
+    assert.equal(json<StatusJson>(await twinsync('status', '--json')).pending.count, 0)
+
+    // A file changes on the machine: the snapshot records it, and the entry once.
+    await writeFile(join(rootfs.dir, 'etc/motd'), 'Changed on the machine\n')
+    const snap = await twinsync('snapshot')
+    assert.equal(snap.code, 0, snap.stdout + snap.stderr)
+    assert.equal((await listed(NEW_IN_ORDER)).length, 1)
+    const s = json<StatusJson>(await twinsync('status', '--json'))
+    assert.deepEqual({ drift: s.drift, pending: s.pending.count, intended: s.pending.intended }, { drift: false, pending: 0, intended: null })
+  })
+
+  it('listed twice asking different things: plan says so with the next step, and `twinsync discard files` gets out of it', async () => {
+    await listTwice(byHand(NEW_IN_ORDER, '0600'))
+    const plan = await twinsync('plan')
+    assert.equal(plan.code, 1, plan.stdout + plan.stderr)
+    assert.match(plan.stdout, /error: files: system\/files\/manifest\.json lists "\/etc\/default\/twinsync-site" twice, asking different things of it \(mode "0600" and "0640"\) \[FILES_MANIFEST_DUPLICATE\]\n  Keep the entry you mean for \/etc\/default\/twinsync-site in system\/files\/manifest\.json and delete the other, then plan again; or drop every pending file edit with `twinsync discard files`\./)
+    const discard = await twinsync('discard', 'files')
+    assert.equal(discard.code, 0, discard.stdout + discard.stderr)
+    const again = await twinsync('plan', '--json')
+    assert.equal(again.code, 0, again.stdout + again.stderr)
+    assert.deepEqual(json<PlanJson>(again).changes, [])
+    assert.equal((await listed(NEW_IN_ORDER)).length, 1)
+  })
+})

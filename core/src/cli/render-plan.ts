@@ -2,7 +2,7 @@
 import type { Change, Plan } from '@twinsync/sdk'
 import { commandReview, commandReviewLines } from '../plan/command-text.js'
 import { isCommand } from '../plan/commands-domain.js'
-import { isLeftOut, noChangesLine, summarizePlan } from '../plan/plan-summary.js'
+import { noChangesLine, noteLines, summarizePlan } from '../plan/plan-summary.js'
 import { plannedPhrase } from '../vocabulary.js'
 
 export function renderPlanSummary(plan: Plan): string[] {
@@ -44,11 +44,8 @@ export function renderPlan(plan: Plan, options: { diffs: boolean } = { diffs: tr
   const notes = plan.diagnostics.filter((d) => d.severity !== 'info')
   if (notes.length > 0) {
     lines.push('')
-    for (const d of notes) {
-      lines.push(`${d.severity}: ${d.provider ? `${d.provider}: ` : ''}${d.summary}${isLeftOut(d) ? ` [${d.code}]` : ''}`)
-      // A change left out of the plan (outside its provider's scope) says what to do about it.
-      if (isLeftOut(d) && d.detail !== undefined) lines.push(`  Next step: ${d.detail}`)
-    }
+    // A change left out of the plan (outside its provider's scope), or a domain an error stops, says what to do about it.
+    for (const d of notes) lines.push(...noteLines(d))
   }
   return lines.join('\n')
 }

@@ -97,6 +97,31 @@ export function emptied(value: unknown): Record<string, unknown[]> | undefined {
   return out
 }
 
+/**
+ * The names a list of named objects holds twice, as `entries[path=/etc/x]` (the keys down to the
+ * list, "[]" for a step through a list). What a line merge makes when both sides added the same
+ * element in different forms (the person's entry by hand, the machine's as collected): each
+ * side's lines apart, so no conflict, and the element twice. A list's name is the first
+ * identity field every element holds as a string; order does not matter here.
+ */
+export function namedTwice(value: unknown, path = '', out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) {
+    const field = value.length > 1 ? IDENTITY_FIELDS.find((f) => value.every((e) => isObject(e) && typeof own(e, f) === 'string')) : undefined
+    if (field !== undefined) {
+      const seen = new Set<string>()
+      for (const e of value) {
+        const name = own(e as Record<string, unknown>, field) as string
+        if (seen.has(name)) out.add(`${path}[${field}=${name}]`)
+        seen.add(name)
+      }
+    }
+    for (const e of value) namedTwice(e, `${path}[]`, out)
+  } else if (isObject(value)) {
+    for (const key of Object.keys(value)) namedTwice(value[key], path === '' ? key : `${path}.${key}`, out)
+  }
+  return out
+}
+
 export function describePath(path: UnitPath): string {
   return path.map((s) => (typeof s === 'string' ? s : `[${s.field}=${s.value}]`)).join('.') || '(whole document)'
 }

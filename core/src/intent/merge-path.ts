@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { stableStringify } from '@twinsync/sdk'
 import { isTwinSyncError } from '@twinsync/sdk/errors'
 import { runGitBytes } from '../twin/git.js'
-import { differences, emptied, reachable, takeFrom, valueAt, type UnitPath } from './json-units.js'
+import { differences, emptied, namedTwice, reachable, takeFrom, valueAt, type UnitPath } from './json-units.js'
 
 export interface MergedPath {
   /** The content the intended twin gets; undefined: the path is absent. */
@@ -59,7 +59,7 @@ export async function mergePath(
   const merged = await mergeFile(base, intended, onto)
   if (merged === undefined) return { content: intended, conflict: true }
   if (path.endsWith('.json')) {
-    const broken = parse(merged.content) === undefined
+    const broken = brokenByLines(merged.content, intended, onto)
     // Lines that conflict, or a merge that breaks the document: merged by its JSON units instead.
     if (merged.conflict || broken) {
       const units = mergeUnits(path, base, intended, onto)
@@ -68,6 +68,28 @@ export async function mergePath(
     if (broken) return { content: intended, conflict: true }
   }
   return merged
+}
+
+/**
+ * A line merge broke a JSON document: it does not parse, or a named list holds an element twice
+ * that neither side does. Both sides added the same element in different forms (a files
+ * manifest entry the person wrote by hand, and the machine's as collected after the apply made
+ * it, with the names, size and hash the person left out): their lines fell apart without a
+ * conflict, and the manifest listed the path twice (FILES_MANIFEST_DUPLICATE on every plan).
+ */
+function brokenByLines(merged: Uint8Array | undefined, intended: Uint8Array, onto: Uint8Array): boolean {
+  const doc = parse(merged)
+  if (doc === undefined) return true
+  try {
+    const twice = namedTwice(doc.value)
+    if (twice.size === 0) return false
+    const before = new Set([...namedTwice(parse(intended)?.value), ...namedTwice(parse(onto)?.value)])
+    return [...twice].some((name) => !before.has(name))
+  } catch (error) {
+    // A hostile twin's document nested deeper than the stack: the place merge cannot walk it either.
+    if (error instanceof RangeError) return true
+    throw error
+  }
 }
 
 /**

@@ -27,6 +27,18 @@ export function isLeftOut(d: Diagnostic): boolean {
   return d.severity === 'warning' && d.change !== undefined
 }
 
+/**
+ * A plan's note as both front ends show it. One that leaves a change out, or an error that
+ * stops a domain being planned (a twin document that cannot be read), also shows its code and
+ * what to do: an error is never a dead end.
+ */
+export function noteLines(d: Diagnostic): string[] {
+  const coded = isLeftOut(d) || d.severity === 'error'
+  const head = `${d.severity}: ${d.provider ? `${d.provider}: ` : ''}${d.summary}${coded ? ` [${d.code}]` : ''}`
+  if (!coded || d.detail === undefined) return [head]
+  return [head, isLeftOut(d) ? `  Next step: ${d.detail}` : `  ${d.detail}`]
+}
+
 /** The head line of a plan with no changes: the machine matches, or what the twin asks is left out. */
 export function noChangesLine(plan: Pick<Plan, 'basis' | 'diagnostics'>, basis: string): string {
   const leftOut = plan.diagnostics.filter(isLeftOut).length

@@ -10,7 +10,7 @@ import { renderRehearsal } from '../cli/render-rehearsal.js'
 import { excludeChanges } from '../plan/exclude-changes.js'
 import { renderPush } from '../cli/render.js'
 import { stepNoteLines } from '../cli/render-diagnostics.js'
-import { isLeftOut, noChangesLine, summarizePlan } from '../plan/plan-summary.js'
+import { isLeftOut, noChangesLine, noteLines, summarizePlan } from '../plan/plan-summary.js'
 import { plannedPhrase } from '../vocabulary.js'
 import { trackBusy } from './busy.js'
 import { ChangeDetail, INCLUSION_MARK, type Inclusion } from './change-detail.js'
@@ -498,13 +498,12 @@ function Diagnostics({ plan }: { plan: Plan }) {
     <Box flexDirection="column" marginTop={1}>
       {notes.slice(0, 3).map((d, i) => (
         <Box key={i} flexDirection="column">
-          <Text color={d.severity === 'error' ? 'red' : 'yellow'} wrap="truncate-end">
-            {d.severity}: {d.provider ? `${d.provider}: ` : ''}
-            {d.summary}
-            {isLeftOut(d) ? ` [${d.code}]` : ''}
-          </Text>
-          {/* A change left out of the plan (outside its provider's scope) says what to do about it, as the CLI does. */}
-          {isLeftOut(d) && d.detail !== undefined ? <Text wrap="truncate-end">  Next step: {d.detail}</Text> : null}
+          {/* A change left out of the plan, or a domain an error stops, says what to do about it, as the CLI does. */}
+          {noteLines(d).map((line, j) => (
+            <Text key={j} wrap="truncate-end" {...(j === 0 ? { color: d.severity === 'error' ? 'red' : 'yellow' } : {})}>
+              {line}
+            </Text>
+          ))}
         </Box>
       ))}
       {notes.length > 3 ? <Text dimColor>… and {notes.length - 3} more</Text> : null}

@@ -168,7 +168,7 @@ function descendants(state: FilesState, path: string): FileEntry[] {
   return state.entries.filter((e) => e.path !== path && isWithin(e.path, path))
 }
 
-function resolveId(name: string | undefined, id: number, table: Record<string, number>): number {
+export function resolveId(name: string | undefined, id: number, table: Record<string, number>): number {
   return name !== undefined && Object.hasOwn(table, name) ? (table[name] as number) : id
 }
 

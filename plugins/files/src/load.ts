@@ -16,6 +16,7 @@ import { resolveScope, type FilesScope } from './collect.js'
 import { collectedWithBytes } from './collected-texts.js'
 import { decodeText, sha256 } from './content.js'
 import { isIncluded } from './include.js'
+import { sameMeaning } from './entry-meaning.js'
 import { readManifest } from './manifest.js'
 import { OUTSIDE_SCOPE_NEXT_STEP, outsideScope } from './scope.js'
 import { isUnitMaskLink, type FileEntry, type FilesState } from './state.js'
@@ -27,7 +28,9 @@ import { isUnitMaskLink, type FileEntry, type FilesState } from './state.js'
  * in directories 0755 root:root); a mirrored file whose document was removed is to be deleted.
  */
 export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise<LoadResult<FilesState>> {
-  const manifest = await readManifest(twin)
+  // The target's accounts first: a path listed twice is read as one when both entries ask the same (entry-meaning.ts).
+  const { accounts } = await readAccounts(ctx.host)
+  const manifest = await readManifest(twin, (a, b) => sameMeaning(a, b, accounts))
   if (manifest === undefined) {
     return { state: undefined, diagnostics: [] }
   }
@@ -37,18 +40,23 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
       diagnostics: [
         errorDiagnostic(manifest.problem.code, manifest.problem.summary, {
           provider: 'files',
-          detail: 'No file changes are planned until the manifest is fixed (or taken again with a snapshot).',
+          detail: manifest.problem.nextStep ?? 'Fix the manifest in the twin, or go back to the last snapshot\'s with `twinsync discard files` (drops every pending file edit); no file change is planned until then.',
         }),
       ],
     }
   }
-  const { accounts } = await readAccounts(ctx.host)
   // The include set, ignores and secret rules, for a document the manifest does not list (a file
   // the person adds) alone: none on an unchanged twin, where working them out again (the users'
   // homes looked up, the patterns compiled, the secrets' key read) was about 1 ms of every
   // `plan` and `status` (session 8).
   let scope: FilesScope | undefined
-  const diagnostics: Diagnostic[] = []
+  const diagnostics: Diagnostic[] = manifest.merged.map(({ document, path }) =>
+    infoDiagnostic('FILES_MANIFEST_DUPLICATE_MERGED', `${document} lists ${path} twice, both asking the same of it; read as one`, {
+      path,
+      provider: 'files',
+      detail: 'Nothing to do: the snapshot after the next change to the manifest (or an apply) writes it once.',
+    }),
+  )
   const entries = new Map<string, FileEntry>()
   for (const entry of manifest.entries) {
     // Another provider's path, or a unit's mask link: not this provider's to apply, even when a

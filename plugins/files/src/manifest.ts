@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util'
 import { compareStrings, isTwinSyncError, stableStringify, validatorOf, type TwinDocument, type TwinReader } from '@twinsync/sdk'
 import { Manifest, ManifestPart, MANIFEST_PATH, PARTS_DIR, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
 
@@ -324,11 +325,21 @@ function checkedJson(path: string, text: string, schema: typeof Manifest | typeo
 /** An empty, "." or ".." name in a path, or a "/" at its end (not the root's). */
 const NOT_NORMAL = /\/\/|\/\.\.?(?:\/|$)|.\/$/
 
-/** Why a twin's manifest cannot be read: a stable code, and what is wrong where. */
+/** Why a twin's manifest cannot be read: a stable code, and what is wrong where; the next step when it is not the usual one. */
 export interface ManifestProblem {
   code: 'FILES_MANIFEST_INVALID' | 'FILES_MANIFEST_PART_UNKNOWN' | 'FILES_MANIFEST_PART_MISPLACED' | 'FILES_MANIFEST_DUPLICATE'
   summary: string
+  nextStep?: string
 }
+
+/** A path one document listed twice, both entries asking the same of the machine: read as one. */
+export interface MergedDuplicate {
+  document: string
+  path: string
+}
+
+/** Whether two entries of one path ask the same of the machine (entry-meaning.ts, with the target's accounts). */
+export type SameMeaning = (a: ManifestEntry, b: ManifestEntry) => boolean
 
 /**
  * The manifest a twin holds, from manifest.json and any part documents, as one list of entries
@@ -337,7 +348,10 @@ export interface ManifestProblem {
  * Every part is checked against the schema, and every entry in it must be in its folder's part
  * (partOf): so no path is in two parts, and a part's name is only ever `NN.json`. Anything else
  * under system/files/manifest/ (another name, a folder, a symlink) is refused. A path listed
- * twice in one document is refused.
+ * twice in one document is refused, with the next step; unless `same` says both entries ask
+ * the same of the machine (a twin left by session 10's merge, which kept an entry written by
+ * hand beside the machine's copy of it): then it is read as one, the fuller entry, and named in
+ * `merged` (the next snapshot that settles the twin writes it once).
  *
  * Where the form's own documents (manifest.json for version 1, the parts for version 2) and the
  * others both list a path, the others' copy wins: a person's entry added to the version 2
@@ -346,7 +360,10 @@ export interface ManifestProblem {
  * lands alone in the new version 2 manifest.json; crossing down, a part the machine no longer
  * writes keeps only the entries the person changed, beside the new whole manifest.
  */
-export async function readManifest(twin: TwinReader): Promise<{ entries: ManifestEntry[]; leftovers: string[] } | { problem: ManifestProblem } | undefined> {
+export async function readManifest(
+  twin: TwinReader,
+  same?: SameMeaning,
+): Promise<{ entries: ManifestEntry[]; leftovers: string[]; merged: MergedDuplicate[] } | { problem: ManifestProblem } | undefined> {
   const [text, partPaths] = await Promise.all([twin.readText(MANIFEST_PATH), twin.list(PARTS_DIR)])
   if (text === undefined && partPaths.length === 0) return undefined
   if (text === undefined) return invalid(`${PARTS_DIR} has parts but ${MANIFEST_PATH} is missing`)
@@ -357,8 +374,10 @@ export async function readManifest(twin: TwinReader): Promise<{ entries: Manifes
   const own = new Map<string, ManifestEntry>()
   const winning = new Map<string, ManifestEntry>()
   const [fromMain, fromParts] = main.version === 1 ? [own, winning] : [winning, own]
-  const duplicate = addAll(fromMain, main.entries, MANIFEST_PATH)
+  const merged: MergedDuplicate[] = []
+  const duplicate = addAll(fromMain, main.entries, MANIFEST_PATH, same, merged)
   if (duplicate !== undefined) return { problem: duplicate }
+  const mainTwice = merged.length > 0
   for (const path of [...partPaths].sort(compareStrings)) {
     const part = partNamed(path)
     if (part === undefined) return unknown(path, 'is not a part of the manifest (only NN.json, 00 to 63)')
@@ -381,20 +400,49 @@ export async function readManifest(twin: TwinReader): Promise<{ entries: Manifes
         },
       }
     }
-    const twice = addAll(fromParts, parsedPart.part.entries, path)
+    const twice = addAll(fromParts, parsedPart.part.entries, path, same, merged)
     if (twice !== undefined) return { problem: twice }
   }
   for (const [path, entry] of winning) own.set(path, entry)
-  const entries = winning.size === 0 && main.version === 1 ? main.entries : [...own.values()].sort((a, b) => compareStrings(a.path, b.path))
-  return { entries, leftovers: main.leftovers }
+  const entries = winning.size === 0 && main.version === 1 && !mainTwice ? main.entries : [...own.values()].sort((a, b) => compareStrings(a.path, b.path))
+  return { entries, leftovers: main.leftovers, merged }
 }
 
-function addAll(into: Map<string, ManifestEntry>, entries: readonly ManifestEntry[], document: string): ManifestProblem | undefined {
+function addAll(into: Map<string, ManifestEntry>, entries: readonly ManifestEntry[], document: string, same: SameMeaning | undefined, merged: MergedDuplicate[]): ManifestProblem | undefined {
   for (const entry of entries) {
-    if (into.has(entry.path)) return { code: 'FILES_MANIFEST_DUPLICATE', summary: `${document} lists ${JSON.stringify(entry.path)} twice` }
-    into.set(entry.path, entry)
+    const first = into.get(entry.path)
+    if (first === undefined) {
+      into.set(entry.path, entry)
+      continue
+    }
+    if (same?.(first, entry) === true) {
+      // The fuller of the two (the collector's, with names and hash), the first on a tie.
+      if (Object.keys(entry).length > Object.keys(first).length) into.set(entry.path, entry)
+      merged.push({ document, path: entry.path })
+      continue
+    }
+    return {
+      code: 'FILES_MANIFEST_DUPLICATE',
+      summary: `${document} lists ${JSON.stringify(entry.path)} twice, asking different things of it (${difference(first, entry)})`,
+      nextStep: `Keep the entry you mean for ${entry.path} in ${document} and delete the other, then plan again; or drop every pending file edit with \`twinsync discard files\`.`,
+    }
   }
   return undefined
+}
+
+/** Keys a person leaves out (the collector fills them in): only a value on both sides can differ. */
+const LEFT_OUT: ReadonlySet<keyof ManifestEntry> = new Set(['owner', 'group', 'sha256'])
+/** The keys that say what a path should be. */
+const SAID: ReadonlyArray<keyof ManifestEntry> = ['type', 'mode', 'owner', 'uid', 'group', 'gid', 'target', 'content', 'secret', 'capabilities', 'xattrs', 'sha256']
+
+/** What two entries of one path say differently, briefly: `mode "0640" and "0600"`. */
+function difference(a: ManifestEntry, b: ManifestEntry): string {
+  const said = (e: ManifestEntry, k: keyof ManifestEntry) => JSON.stringify(e[k] ?? null)
+  const differ = SAID.filter((k) => !LEFT_OUT.has(k) || (a[k] !== undefined && b[k] !== undefined)).filter((k) => !isDeepStrictEqual(a[k], b[k]))
+  return differ
+    .slice(0, 3)
+    .map((k) => `${k} ${said(a, k)} and ${said(b, k)}`)
+    .join(', ')
 }
 
 function invalid(summary: string): { problem: ManifestProblem } {

@@ -31,3 +31,43 @@ describe('files provider: load of documents the manifest does not list', () => {
     )
   })
 })
+
+describe('files provider: a path the manifest lists twice', () => {
+  let root: TargetRoot
+  const provider = new FilesProvider()
+  const MANIFEST = 'system/files/manifest.json'
+  type Entry = { path: string; mode: string; owner?: string; uid: number; group?: string; gid: number; [key: string]: unknown }
+  before(() => {
+    root = debianLikeRoot()
+  })
+  after(() => root.remove())
+
+  /** The collected twin with /etc/app/owned listed a second time, as `copy` makes it of the collected entry. */
+  async function twiceListed(copy: (collected: Entry) => Entry) {
+    const ctx = createTestContext(root.dir)
+    const collected = await provider.collect({ ctx })
+    const twin = new MemoryTwin(collected.documents)
+    const manifest = JSON.parse((await twin.readText(MANIFEST)) as string) as { entries: Entry[] }
+    const at = manifest.entries.findIndex((e) => e.path === '/etc/app/owned')
+    manifest.entries.splice(at, 0, copy(manifest.entries[at] as Entry))
+    twin.set(MANIFEST, JSON.stringify(manifest, null, 2))
+    return { ctx, actual: collected.state as FilesState, loaded: await provider.load({ ctx, twin }) }
+  }
+
+  it('reads it as one when both entries ask the same (one by hand: ids for names, no size, hash or origin), and says so', async () => {
+    // alice is uid 1000 and webops gid 1234 in the target's own accounts.
+    const { ctx, actual, loaded } = await twiceListed((e) => ({ path: e.path, type: 'file', mode: e.mode, owner: 'alice', uid: 0, gid: 1234, content: 'mirrored' }))
+    assert.deepEqual(loaded.diagnostics.map((d) => [d.severity, d.code, d.path]), [['info', 'FILES_MANIFEST_DUPLICATE_MERGED', '/etc/app/owned']])
+    const state = loaded.state as FilesState
+    assert.equal(state.entries.filter((e) => e.path === '/etc/app/owned').length, 1)
+    assert.deepEqual(provider.diff({ desired: state, actual, ctx }).changes, [], 'nothing to plan: the machine has it')
+  })
+
+  it('refuses it when the entries ask different things: FILES_MANIFEST_DUPLICATE, what differs, and the next step', async () => {
+    const { loaded } = await twiceListed((e) => ({ ...e, mode: '0600' }))
+    assert.equal(loaded.state, undefined)
+    assert.deepEqual(loaded.diagnostics.map((d) => [d.severity, d.code]), [['error', 'FILES_MANIFEST_DUPLICATE']])
+    assert.match(loaded.diagnostics[0]?.summary ?? '', /lists "\/etc\/app\/owned" twice, asking different things of it \(mode "0600" and "0640"\)/)
+    assert.match(loaded.diagnostics[0]?.detail ?? '', /delete the other, then plan again; or drop every pending file edit with `twinsync discard files`/)
+  })
+})
