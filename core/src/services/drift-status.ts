@@ -1,9 +1,10 @@
 import type { CollectProgress } from '../collect/collector.js'
-import { CATEGORIES, SECRET_CHANGED, STATE_CATEGORIES, type Change, type Diagnostic } from '@twinsync/sdk'
+import { CATEGORIES, STATE_CATEGORIES, type Change, type Diagnostic } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { IntentService, type PendingItem } from '../intent/intent-service.js'
 import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
 import { Planner } from '../plan/planner.js'
+import { secretChangedItems } from '../plan/observed-drift.js'
 import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
 import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
 import { TwinRepository } from '../twin/twin-repository.js'
@@ -75,11 +76,7 @@ export class StatusWorkflow {
     })
     // A file whose content moved where the twin holds none of it (a secret on either side) has no
     // change to plan, only the files provider's note: it is drift all the same, said as history says it.
-    for (const d of plan.diagnostics) {
-      if (d.code !== SECRET_CHANGED || d.path === undefined) continue
-      const provider = d.provider ?? 'files'
-      unplanned.push({ id: `${provider}:secret-changed:${d.path}`, provider, category: 'files', operation: 'secret-changed', resource: d.path, summary: d.summary, risk: 'low' })
-    }
+    unplanned.push(...secretChangedItems(plan.diagnostics))
     const driftChanges = [
       ...plan.changes.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: driftPhrase(c), planned: plannedPhrase(c) })),
       ...unplanned.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: `${observedPhrase(c)} on the machine`, planned: UNPLANNED })),
