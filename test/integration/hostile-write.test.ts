@@ -323,4 +323,30 @@ process.stdin.resume()`
       assert.equal(git(twin, ['rev-parse', 'HEAD']), head)
     })
   }
+
+  // ---- git ignore rules in the twin ---------------------------------------------------------------
+
+  it("a pulled .gitignore (top or under filesystem/) hides none of a person's edits: status lists them as pending, the intent and the next snapshot keep them", async () => {
+    await serve(async (clone) => {
+      await writeFile(join(clone, '.gitignore'), 'filesystem/etc/new*\nplans/\n')
+      await writeFile(join(clone, 'filesystem/etc/.gitignore'), 'added*\n')
+    })
+    assert.equal((await (await container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+    await writeFile(join(twin, 'filesystem/etc/newfile'), 'a person adds this\n')
+    await writeFile(join(twin, 'filesystem/etc/added.conf'), 'and this\n')
+    await writeFile(join(twin, 'plans/x.yaml'), 'actions:\n  - run: [logger, hello]\n')
+    const asked = ['files:create:/etc/added.conf', 'files:create:/etc/newfile']
+    const { IntentService } = await import('../../core/src/intent/intent-service.js')
+    const pending = async () => (await (await container()).resolve(IntentService).pending()).items.map((i) => i.id)
+    const plan = await (await container()).resolve(PlanWorkflow).plan({})
+    for (const id of asked) assert.ok(plan.changes.some((c) => c.id === id), id)
+    for (const id of asked) assert.ok((await pending()).includes(id), `${id} is not pending: ${JSON.stringify(await pending())}`)
+    await (await container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+    for (const id of asked) assert.ok((await pending()).includes(id), `${id} is not pending after a snapshot`)
+    assert.equal(await readFile(join(twin, 'filesystem/etc/newfile'), 'utf8'), 'a person adds this\n')
+    assert.equal(await readFile(join(twin, 'plans/x.yaml'), 'utf8'), 'actions:\n  - run: [logger, hello]\n')
+    // The intent recorded in git holds them (what a crash, or `discard`, goes by).
+    const intended = git(twin, ['ls-tree', '-r', '--name-only', 'refs/twinsync/intended'])
+    for (const path of ['filesystem/etc/newfile', 'filesystem/etc/added.conf', 'plans/x.yaml']) assert.ok(intended.includes(path), `${path} not in the recorded intent`)
+  })
 })

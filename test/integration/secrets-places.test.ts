@@ -190,6 +190,10 @@ describe('secrets on the server root, session 11: more places, the mirror, and d
     )
     const text = await twinsync(['status'])
     assert.match(text.stdout, /\/etc\/default\/worker/)
+    // The item status lists is one `adopt` knows: with its domain, as status says.
+    const alone = await twinsync(['adopt', 'files:secret-changed:/etc/default/worker'])
+    assert.equal(alone.code, 2, alone.stdout + alone.stderr)
+    assert.match(alone.stderr, /\[ITEM_INSEPARABLE\].*\n.*twinsync adopt files/)
     const planFile = join(cli.dir, 'plan.json')
     assert.equal((await twinsync(['plan', '--out', planFile])).code, 0)
     assert.deepEqual(leaked(await readFile(planFile, 'utf8')), [])

@@ -66,7 +66,7 @@ export async function workingTree(dir: string): Promise<string> {
     const real = join(dir, '.git', 'index')
     await copyIndex(real, index)
     const env = { GIT_INDEX_FILE: index }
-    await git(dir, ['add', '--all', '--', '.'], env)
+    await git(dir, ['add', '--all', '--force', '--', '.'], env)
     return (await git(dir, ['write-tree'], env)).trim()
   } finally {
     await rm(tmp, { recursive: true, force: true })

@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Change, ProviderContext, TwinReader } from '@twinsync/sdk'
-import { observedOnly } from '../plan/observed-drift.js'
+import { observedOnly, secretChangedItems } from '../plan/observed-drift.js'
 import { TwinSyncError, compareStrings, isApplicable, stableStringify } from '@twinsync/sdk'
 import { collectAll } from '../collect/collector.js'
 import { inject, injectable } from '../di.js'
@@ -183,8 +183,9 @@ export class ReconcileService {
         const provider = o.provider as ApplicableProvider
         const ctx = this.context(provider, view)
         const desired = await loadState(provider, ctx, reader)
-        const changes = provider.diff({ desired, actual: o.result.state, ctx }).changes
-        const unplanned = await observedOnly(provider, desired, o.result.state, ctx, changes)
+        const diffed = provider.diff({ desired, actual: o.result.state, ctx })
+        const changes = diffed.changes
+        const unplanned = [...(await observedOnly(provider, desired, o.result.state, ctx, changes)), ...secretChangedItems(diffed.diagnostics)]
         const live: Contents = new Map()
         const produced = new Set<string>()
         for (const doc of o.result.documents) {

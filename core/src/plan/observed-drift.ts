@@ -1,4 +1,4 @@
-import type { ApplicableProvider, Change, ProviderContext } from '@twinsync/sdk'
+import { SECRET_CHANGED, type ApplicableProvider, type Change, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
 import { callProvider } from '../providers/provider-call.js'
 
 /**
@@ -17,4 +17,20 @@ export async function observedOnly(provider: ApplicableProvider, observed: unkno
   const covered = new Set(planned.filter((c) => c.provider === provider.name).map((c) => c.resource))
   const seen = new Set<string>()
   return result.value.changes.filter((c) => !covered.has(c.resource) && !seen.has(c.id) && seen.add(c.id))
+}
+
+/**
+ * Drift no change can carry: a file whose content moved where the twin holds none of it (a
+ * mirrored file that gained a secret, a secret that changed or lost its last one). The files
+ * provider's diff plans nothing for it and says so with a SECRET_CHANGED note; `status` lists it
+ * as drift and `adopt` takes it with its domain (ITEM_INSEPARABLE alone), as history says it.
+ */
+export function secretChangedItems(diagnostics: readonly Diagnostic[]): Change[] {
+  const out: Change[] = []
+  for (const d of diagnostics) {
+    if (d.code !== SECRET_CHANGED || d.path === undefined) continue
+    const provider = d.provider ?? 'files'
+    out.push({ id: `${provider}:secret-changed:${d.path}`, provider, category: 'files', operation: 'secret-changed', resource: d.path, summary: d.summary, risk: 'low' })
+  }
+  return out
 }

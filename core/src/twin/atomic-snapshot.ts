@@ -104,7 +104,7 @@ export class SnapshotDraft {
     } catch (error) {
       throw diskError(error, dir)
     }
-    if (options.edited) await git(dir, ['add', '--all', '--', '.'], { env })
+    if (options.edited) await git(dir, ['add', '--all', '--force', '--', '.'], { env })
     const listing = await git(dir, ['ls-files', '--stage', '-z'], { env })
     const entries = new Map<string, TreeEntry>()
     for (const line of listing.toString('utf8').split('\0')) {

@@ -415,7 +415,7 @@ export class SimpleGitClient implements GitClient {
   }
 
   async addAll(): Promise<void> {
-    await runGit(this.dir, ['add', '--all', '--', '.'])
+    await runGit(this.dir, ['add', '--all', '--force', '--', '.'])
   }
 
   async stagedChanges(): Promise<GitStatusEntry[]> {
@@ -446,7 +446,7 @@ export class SimpleGitClient implements GitClient {
 
   async dirtyPaths(): Promise<string[]> {
     // No optional locks: a status killed half way must not leave git's index lock behind.
-    const out = await runGit(this.dir, ['status', '--porcelain=v1', '-z', '--untracked-files=all'], { env: { GIT_OPTIONAL_LOCKS: '0' } })
+    const out = await runGit(this.dir, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=traditional'], { env: { GIT_OPTIONAL_LOCKS: '0' } })
     return out.split('\0').filter((e) => e.length > 3).map((e) => e.slice(3))
   }
 }
