@@ -9,7 +9,7 @@ import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
 import { createContainer } from '../../core/src/container.js'
 import { App } from '../../core/src/tui/app.js'
 import { createTuiServices, type TuiServices } from '../../core/src/tui/services.js'
-import { writeTwinFile } from '../support/twin-edit.js'
+import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
 
 // One rule in one place: the CLI and the TUI decide the same way. The TUI here is its real
 // services (createTuiServices) over a real container, as the panel uses them; the CLI is the binary.
@@ -82,6 +82,20 @@ describe('a plan reviewed in the TUI is checked again before it runs, as a saved
     const report = await services.apply({ plan: shown, leftOut: [], signal })
     assert.equal(await live('etc/issue.net'), before, 'nor does the TUI')
     assert.deepEqual(report.journal.steps.map((s) => [s.id, s.status]), [['files:replace:/etc/issue.net', 'unchanged']])
+  })
+
+  it('a step that fails in the TUI stays pending with its reason, as in the CLI (the same ApplyService)', async () => {
+    await editTwinJson<{ packages: Record<string, unknown> }>(cli.twinDir, 'system/packages/apt.json', (a) => {
+      a.packages['twinsync-no-such-package'] = { architecture: 'amd64', hold: false, manual: true, version: '1.0' }
+    })
+    const shown = await services.plan({ signal })
+    assert.deepEqual(shown.changes.map((c) => c.id), ['apt:install:twinsync-no-such-package'])
+    const report = await services.apply({ plan: shown, leftOut: [], signal })
+    assert.deepEqual(report.journal.steps.map((s) => s.status), ['failed'])
+    assert.equal(report.exitCode, 1)
+    assert.deepEqual((await services.plan({ signal })).changes.map((c) => c.id), ['apt:install:twinsync-no-such-package'], 'planned again')
+    const status = json<{ pending: { items: Array<{ id: string; reason: string }> } }>(await twinsync('status', '--json'))
+    assert.match(status.pending.items.find((i) => i.id === 'apt:install:twinsync-no-such-package')?.reason ?? '', /^failed in the apply of /)
   })
 })
 
