@@ -146,6 +146,28 @@ describe('a part of the twin no provider reads is never "in sync", in either fro
       panel.unmount()
     }
   })
+
+  it('its plan: neither front end says "No changes: the machine matches"; both say nothing can be planned until the error is fixed', async () => {
+    const plan = await twinsync('plan')
+    assert.equal(plan.code, 1, plan.stderr)
+    assert.match(plan.stdout, /^No changes can be planned until the errors below are fixed\./)
+
+    const services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins }), { configPath: cli.configFile })
+    const panel = render(createElement(App, { services, initial: [{ name: 'menu' }, { name: 'plan' }] }))
+    try {
+      const deadline = Date.now() + 60_000
+      let frame = ''
+      while (Date.now() < deadline) {
+        frame = panel.lastFrame() ?? ''
+        if (/No changes|PROVIDER_MISSING/.test(frame)) break
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      assert.doesNotMatch(frame, /No changes: the machine/, frame)
+      assert.match(frame, /No changes can be planned until the errors below are fixed\./, frame)
+    } finally {
+      panel.unmount()
+    }
+  })
 })
 
 describe('a snapshot with a provider that failed to collect says so in both front ends', function () {
