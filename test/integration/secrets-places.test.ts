@@ -174,6 +174,11 @@ describe('secrets on the server root, session 11: more places, the mirror, and d
     const startup = await twinsync(['startup'])
     assert.equal(startup.code, 0, startup.stderr)
     assert.match(startup.stdout, /ldapsearch -x -D cn=admin,dc=example,dc=org -w <redacted>/)
+    // The redacted crontab is the machine's as the snapshot saw it: no change, no warning.
+    const plan = await twinsync(['plan'])
+    assert.equal(plan.code, 0, plan.stderr)
+    assert.match(plan.stdout, /^No changes/)
+    assert.doesNotMatch(plan.stdout + plan.stderr, /SECRET_REDACTED_NOT_PLANNED/)
     assert.deepEqual(leaked(outputs.join('\n')), [])
   })
 
