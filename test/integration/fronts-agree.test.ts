@@ -109,7 +109,7 @@ describe('a part of the twin no provider reads is never "in sync", in either fro
   it('the CLI exits 1 naming it; the panel\'s status line says NOT in sync instead of "drift: none"', async () => {
     const text = await twinsync('status')
     assert.equal(text.code, 1, text.stderr)
-    assert.match(text.stdout, /^NOT in sync: 1 part of the twin no provider reads\./)
+    assert.match(text.stdout, /^NOT in sync: 1 part of the twin not compared\.\nMissing provider: /)
     assert.doesNotMatch(text.stdout, /In sync/)
     const status = await twinsync('status', '--json')
     assert.equal(status.code, 1, status.stderr)
@@ -127,7 +127,92 @@ describe('a part of the twin no provider reads is never "in sync", in either fro
         await new Promise((r) => setTimeout(r, 100))
       }
       assert.doesNotMatch(frame, /drift: none/, frame)
-      assert.match(frame, /NOT in sync: 1 unread \(provider missing\)/, frame)
+      assert.match(frame, /NOT in sync: 1 part not compared/, frame)
+    } finally {
+      panel.unmount()
+    }
+  })
+})
+
+describe('a snapshot with a provider that failed to collect says so in both front ends', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    assert.equal((await twinsync('snapshot', '--init')).code, 0)
+    // The os provider cannot read /etc/debian_version (a folder now): its collect fails, the others' works.
+    await runOk(['rm', join(rootfs.dir, 'etc/debian_version')])
+    await runOk(['mkdir', join(rootfs.dir, 'etc/debian_version')])
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('with nothing else changed, neither says "Nothing changed"; both name os as not collected', async () => {
+    // The files provider records the new folder; os is not collected.
+    const first = await twinsync('snapshot')
+    assert.equal(first.code, 1, first.stdout + first.stderr)
+    assert.match(first.stdout, /^ {2}os: NOT collected; the twin keeps their state from the last snapshot/m)
+    const r = await twinsync('snapshot')
+    assert.equal(r.code, 1, r.stdout + r.stderr)
+    assert.match(r.stdout, /^No snapshot made: what was collected is unchanged since [0-9a-f]{12}, but os failed to collect\./)
+
+    const services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins }), { configPath: cli.configFile })
+    const panel = render(createElement(App, { services, initial: [{ name: 'menu' }, { name: 'snapshot' }] }))
+    try {
+      const waitFor = async (pattern: RegExp) => {
+        const deadline = Date.now() + 60_000
+        for (;;) {
+          const frame = panel.lastFrame() ?? ''
+          if (pattern.test(frame)) return frame
+          if (Date.now() > deadline) throw new Error(`${String(pattern)} did not appear:\n${frame}`)
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+      }
+      await waitFor(/Take a snapshot now\?/)
+      // A moment for the question to take keys (its input hook is set after it is drawn).
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      panel.stdin.write('y')
+      const frame = await waitFor(/no snapshot made|Snapshot [0-9a-f]{12}/i)
+      assert.doesNotMatch(frame, /Nothing changed since the last snapshot/, frame)
+      assert.match(frame, /No snapshot made: what was collected is unchanged since [0-9a-f]{12}, but os failed to collect\./, frame)
+      assert.match(frame, /os: NOT collected/, frame)
+    } finally {
+      panel.unmount()
+    }
+  })
+
+  it('status: a provider that fails to read is "NOT in sync" in both, as plan refuses and snapshot says NOT collected', async () => {
+    // cron cannot read /etc/crontab (a folder now): a state provider, which status compares.
+    await runOk(['rm', join(rootfs.dir, 'etc/crontab')])
+    await runOk(['mkdir', join(rootfs.dir, 'etc/crontab')])
+    assert.equal((await twinsync('snapshot')).code, 1)
+    const plan = await twinsync('plan')
+    assert.equal(plan.code, 1, plan.stdout)
+    const text = await twinsync('status')
+    assert.equal(text.code, 1, text.stdout + text.stderr)
+    assert.match(text.stdout, /^NOT in sync: 1 part of the twin not compared\.\nNot compared: The cron provider failed in collect\(\)/)
+    assert.doesNotMatch(text.stdout, /In sync/)
+
+    const services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins }), { configPath: cli.configFile })
+    const counts = await services.drift(new AbortController().signal)
+    assert.equal(counts.missing, 1)
+    const panel = render(createElement(App, { services }))
+    try {
+      const deadline = Date.now() + 60_000
+      let frame = ''
+      while (Date.now() < deadline) {
+        frame = panel.lastFrame() ?? ''
+        if (!/drift: checking/.test(frame) && /drift|in sync/i.test(frame)) break
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      assert.doesNotMatch(frame, /drift: none/, frame)
+      assert.match(frame, /NOT in sync: 1 part not compared/, frame)
     } finally {
       panel.unmount()
     }

@@ -1,4 +1,4 @@
-import { failedProviders, type TakeSnapshotResult } from '../services/take-snapshot.js'
+import { snapshotOutcome, type TakeSnapshotResult } from '../services/take-snapshot.js'
 import { renderDiagnostics } from './render-diagnostics.js'
 import { snapshotDomainLines } from '../snapshot/snapshot-summary.js'
 import { renderPush } from './render.js'
@@ -7,20 +7,10 @@ import { renderPush } from './render.js'
 export function renderSnapshot(r: TakeSnapshotResult): string {
   const lines: string[] = []
   if (r.initialized) lines.push(`Created the twin at ${r.repo}.`)
-  if (r.commit !== undefined) {
-    lines.push(`Snapshot ${r.commit.slice(0, 12)}  ${r.message}`)
-  } else if (r.skipped === 'busy') {
-    lines.push(`Skipped: another TwinSync ${r.busy?.purpose ?? 'run'} (pid ${r.busy?.pid ?? '?'}) is using the twin and records the machine; no snapshot made.`)
-  } else if (r.skipped === 'volatile-only') {
-    lines.push(`Only volatile facts (processes, logs, usage) changed; no snapshot made (last: ${r.head?.slice(0, 12)}).`)
-  } else if (failedProviders(r).length > 0) {
-    lines.push(`No snapshot made: what was collected is unchanged since ${r.head?.slice(0, 12)}, but ${failedProviders(r).join(', ')} failed to collect.`)
-  } else {
-    lines.push(`Nothing changed since the last snapshot (${r.head?.slice(0, 12)}); no snapshot made.`)
-  }
-  if (failedProviders(r).length > 0) {
-    lines.push(`  ${failedProviders(r).join(', ')}: NOT collected; the twin keeps their state from the last snapshot (see the errors below).`)
-  }
+  // The headline and the providers not collected: the words the TUI says too (snapshotOutcome).
+  const { headline, notCollected } = snapshotOutcome(r)
+  lines.push(headline)
+  if (notCollected !== undefined) lines.push(`  ${notCollected}`)
   lines.push(...snapshotDomainLines(r.summary, r.changes).map((l) => `  ${l}`))
   const notDetected = r.providers.filter((p) => p.status === 'not-detected').map((p) => p.name)
   if (notDetected.length > 0) lines.push(`  not present on this machine: ${notDetected.join(', ')}`)

@@ -3,7 +3,7 @@
 import type { GcReport } from '../history/gc.js'
 import type { Decision } from '../intent/reconcile-service.js'
 import type { PushOutcome, RemoteStatus } from '../remote/remote-service.js'
-import { inSync, unreadPhrase, type DriftStatus } from '../services/drift-status.js'
+import { inSync, notCompared, notComparedPhrase, type DriftStatus } from '../services/drift-status.js'
 import type { ProviderList } from '../services/list-providers.js'
 import type { StartupList } from '../services/list-startup.js'
 import type { ForgetResult } from '../services/run-forget.js'
@@ -22,8 +22,12 @@ function tally(items: ReadonlyArray<{ category: string; resource: string }>): st
 export function renderStatus(s: DriftStatus): string {
   const mirror = (s.remote.configured ? `\n${renderRemoteStatus(s.remote)}` : '') + (s.interrupted === null ? '' : `\n\n${s.interrupted}`)
   const at = `the twin at ${s.repo} (last snapshot ${s.observed?.slice(0, 12) ?? 'none'})`
-  const missing = s.missing.flatMap((d) => [`Missing provider: ${d.summary}`, ...(d.detail === undefined ? [] : [`  ${d.detail}`])])
-  if (missing.length > 0) return [`NOT in sync: ${unreadPhrase(s.missing.length)}.`, ...missing, '', renderStatus({ ...s, missing: [] }).replace(/^In sync: /, 'Otherwise: ')].join('\n')
+  const missing = [
+    ...s.missing.flatMap((d) => [`Missing provider: ${d.summary}`, ...(d.detail === undefined ? [] : [`  ${d.detail}`])]),
+    ...s.unread.flatMap((d) => [`Not compared: ${d.summary}`, ...(d.detail === undefined ? [] : [`  ${d.detail}`])]),
+  ]
+  // Never "In sync" then (inSync, the verdict the TUI's status line gives too).
+  if (missing.length > 0) return [`NOT in sync: ${notComparedPhrase(notCompared(s))}.`, ...missing, '', renderStatus({ ...s, missing: [], unread: [] }).replace(/^In sync: /, 'Otherwise: ')].join('\n')
   if (inSync(s)) return `In sync: the machine matches ${at}; nothing pending.${mirror}`
   const lines = [`Twin: ${at}`, '']
   if (!s.drift) lines.push('Drift: none; the machine is as the last snapshot saw it.')

@@ -38,6 +38,11 @@ export interface DriftStatus {
   interrupted: string | null
   /** Parts of the twin whose provider is not loaded (a plugin missing or failing): never "in sync". */
   missing: Diagnostic[]
+  /**
+   * Providers that failed to read the machine or the twin (PROVIDER_FAILED): their part was not
+   * compared, so never "in sync" either (`snapshot` says it was NOT collected, `plan` refuses).
+   */
+  unread: Diagnostic[]
 }
 
 /**
@@ -90,25 +95,31 @@ export class StatusWorkflow {
       remote: await this.remote.status(),
       interrupted: await readApplyRecord(twin.dir).then((r) => (r === undefined ? null : interruptedNotice(r))),
       missing: plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'),
+      unread: plan.diagnostics.filter((d) => d.code === 'PROVIDER_FAILED' && d.severity === 'error'),
     }
   }
 }
 
 /**
  * The one verdict of a status, for both front ends: in sync only when the machine is as the last
- * snapshot saw it, the twin asks for nothing more, and a provider reads every part of the twin
- * (a part no provider reads — a plugin missing or failing — is never "in sync").
+ * snapshot saw it, the twin asks for nothing more, and every part of the twin was compared (a
+ * part no provider reads — a plugin missing — or whose provider failed is never "in sync").
  */
-export function inSync(s: Pick<DriftStatus, 'drift' | 'pending' | 'missing'>): boolean {
-  return !s.drift && s.pending.count === 0 && s.missing.length === 0
+export function inSync(s: Pick<DriftStatus, 'drift' | 'pending' | 'missing' | 'unread'>): boolean {
+  return !s.drift && s.pending.count === 0 && notCompared(s) === 0
 }
 
-/** `twinsync status`'s exit code: 1 when a part of the twin is unread; with --exit-code, whenever it is not in sync. */
-export function statusExitCode(s: Pick<DriftStatus, 'drift' | 'pending' | 'missing'>, exitCodeFlag: boolean): 0 | 1 {
-  return s.missing.length > 0 || (exitCodeFlag && !inSync(s)) ? 1 : 0
+/** How many parts of the twin the status could not compare: no provider reads them, or their provider failed. */
+export function notCompared(s: Pick<DriftStatus, 'missing' | 'unread'>): number {
+  return s.missing.length + s.unread.length
 }
 
-/** "1 part of the twin no provider reads": what the status line says instead of "in sync". */
-export function unreadPhrase(count: number): string {
-  return `${count} part${count === 1 ? '' : 's'} of the twin no provider reads`
+/** `twinsync status`'s exit code: 1 when a part was not compared; with --exit-code, whenever it is not in sync. */
+export function statusExitCode(s: Pick<DriftStatus, 'drift' | 'pending' | 'missing' | 'unread'>, exitCodeFlag: boolean): 0 | 1 {
+  return notCompared(s) > 0 || (exitCodeFlag && !inSync(s)) ? 1 : 0
+}
+
+/** "1 part of the twin not compared": what is said instead of "in sync". */
+export function notComparedPhrase(count: number): string {
+  return `${count} part${count === 1 ? '' : 's'} of the twin not compared`
 }

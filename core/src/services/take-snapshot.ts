@@ -75,3 +75,24 @@ export class SnapshotWorkflow {
 export function failedProviders(r: Pick<SnapshotResult, 'providers'>): string[] {
   return r.providers.filter((p) => p.status === 'failed').map((p) => p.name)
 }
+
+/**
+ * A snapshot's outcome in the words both front ends use (`twinsync snapshot`, the TUI's "Push
+ * snapshot"): the headline — the commit, or why there is none — and, when a provider failed to
+ * collect, that its part was NOT collected. A failed provider is never "nothing changed".
+ */
+export function snapshotOutcome(r: Pick<TakeSnapshotResult, 'commit' | 'message' | 'skipped' | 'busy' | 'head' | 'providers'>): { headline: string; notCollected: string | undefined } {
+  const failed = failedProviders(r)
+  const headline =
+    r.commit !== undefined
+      ? `Snapshot ${r.commit.slice(0, 12)}  ${r.message}`
+      : r.skipped === 'busy'
+        ? `Skipped: another TwinSync ${r.busy?.purpose ?? 'run'} (pid ${r.busy?.pid ?? '?'}) is using the twin and records the machine; no snapshot made.`
+        : r.skipped === 'volatile-only'
+          ? `Only volatile facts (processes, logs, usage) changed; no snapshot made (last: ${r.head?.slice(0, 12)}).`
+          : failed.length > 0
+            ? `No snapshot made: what was collected is unchanged since ${r.head?.slice(0, 12)}, but ${failed.join(', ')} failed to collect.`
+            : `Nothing changed since the last snapshot (${r.head?.slice(0, 12)}); no snapshot made.`
+  const notCollected = failed.length === 0 ? undefined : `${failed.join(', ')}: NOT collected; the twin keeps their state from the last snapshot (see the errors below).`
+  return { headline, notCollected }
+}

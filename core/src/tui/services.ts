@@ -16,7 +16,7 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { RemoteService } from '../remote/remote-service.js'
 import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
 import { RehearsalService } from '../rehearse/rehearsal-service.js'
-import { StatusWorkflow } from '../services/drift-status.js'
+import { StatusWorkflow, notCompared } from '../services/drift-status.js'
 import { InitWorkflow } from '../services/init-twin.js'
 import { ProvidersWorkflow, type ProviderListing } from '../services/list-providers.js'
 import { SnapshotWorkflow, type TakeSnapshotResult } from '../services/take-snapshot.js'
@@ -185,8 +185,8 @@ export async function createTuiServices(
     async drift() {
       const status = await container.resolve(StatusWorkflow).status(undefined)
       // Items, as `status` counts them (a package held and installed is one), not plan steps.
-      // `missing`: parts of the twin no provider reads, never "in sync" (inSync, the rule `status` follows).
-      return { drift: status.drift, changes: new Set(status.changes.map((c) => `${c.category}\0${c.resource}`)).size, pending: status.pending.count, missing: status.missing.length }
+      // `missing`: parts of the twin not compared (no provider reads them, or theirs failed), never "in sync" (inSync, the rule `status` follows).
+      return { drift: status.drift, changes: new Set(status.changes.map((c) => `${c.category}\0${c.resource}`)).size, pending: status.pending.count, missing: notCompared(status) }
     },
     providers: () => container.resolve(ProvidersWorkflow).list(),
     // `twinsync snapshot --init`: the same workflow, push rule included.

@@ -2,7 +2,7 @@ import { useState } from 'react'
 import { Box, Text, useInput } from 'ink'
 import type { CollectOutcome } from '../collect/collector.js'
 import { renderPush } from '../cli/render.js'
-import type { TakeSnapshotResult } from '../services/take-snapshot.js'
+import { snapshotOutcome, type TakeSnapshotResult } from '../services/take-snapshot.js'
 import { snapshotDomainLines } from '../snapshot/snapshot-summary.js'
 import { Confirm } from './confirm.js'
 import { ErrorBox } from './error-box.js'
@@ -102,16 +102,20 @@ export function SnapshotScreen() {
 function SnapshotDone({ result, linked }: { result: TakeSnapshotResult; linked: boolean }) {
   const domains = snapshotDomainLines(result.summary, result.changes)
   const warnings = result.diagnostics.filter((d) => d.severity !== 'info')
+  const outcome = snapshotOutcome(result)
   return (
     <Box flexDirection="column">
       {result.initialized ? <Text>Created the twin at {result.repo}.</Text> : null}
-      {result.commit !== undefined ? (
-        <Text color="green" bold wrap="truncate-end">
-          Snapshot {result.commit.slice(0, 12)} {result.message}
+      {/* The headline `twinsync snapshot` prints (snapshotOutcome): a provider that failed to collect is never "nothing changed". */}
+      <Text wrap="wrap" bold={result.commit !== undefined} {...(outcome.notCollected !== undefined ? { color: 'yellow' } : result.commit !== undefined ? { color: 'green' } : {})}>
+        {outcome.headline}
+      </Text>
+      {outcome.notCollected !== undefined ? (
+        <Text color="red" wrap="wrap">
+          {'  '}
+          {outcome.notCollected}
         </Text>
-      ) : (
-        <Text wrap="truncate-end">Nothing changed since the last snapshot ({result.head?.slice(0, 12)}); no snapshot made.</Text>
-      )}
+      ) : null}
       {domains.map((line) => (
         <Text key={line} wrap="truncate-end">
           {'  '}

@@ -7,7 +7,7 @@ export interface StatusModel {
   twin: string
   last: HistoryEntry | undefined | 'loading' | 'none'
   drift: 'checking' | 'in sync' | { count: number } | 'unknown'
-  /** Parts of the twin no provider reads (a plugin missing or failing): then never "in sync". */
+  /** Parts of the twin not compared (no provider reads them, or theirs failed): then never "in sync". */
   missing: number
   /** Things the twin asks for that the machine does not have yet (edits, pulls, changes not applied). */
   pending: number | undefined
@@ -77,7 +77,7 @@ export function StatusLine() {
     s.last === 'loading' ? 'last …' : s.last === 'none' || s.last === undefined ? 'no snapshot yet' : `last ${s.last.commit.slice(0, 7)} ${s.last.date.slice(0, 16).replace('T', ' ')}`
   const unread = s.drift !== 'checking' && s.missing > 0
   const drift = unread
-    ? `NOT in sync: ${s.missing} unread (provider missing)${typeof s.drift === 'object' ? `; drift: ${s.drift.count}` : ''}`
+    ? `NOT in sync: ${s.missing} part${s.missing === 1 ? '' : 's'} not compared${typeof s.drift === 'object' ? `; drift: ${s.drift.count}` : ''}`
     : s.drift === 'checking' ? 'drift: checking…' : s.drift === 'in sync' ? 'drift: none' : s.drift === 'unknown' ? 'drift: unknown' : `drift: ${s.drift.count} change${s.drift.count === 1 ? '' : 's'}`
   const pending = s.pending === undefined ? '' : ` · pending: ${s.pending}`
   const driftColor = unread ? 'red' : typeof s.drift === 'object' ? 'yellow' : s.drift === 'in sync' ? 'green' : undefined
