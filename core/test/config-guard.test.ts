@@ -109,7 +109,7 @@ describe('config guard: check before live, put back on failure', () => {
     assert.equal(result.diagnostics?.[0]?.code, 'CONFIG_CHECK_TIMEOUT')
   })
 
-  it('runs a per-file checker on each changed file, in the target', async () => {
+  it('runs a per-file checker on each changed file, in the target, sandboxed', async () => {
     const changes = [write('/etc/systemd/system/a.service', '[Service]\n')]
     const guard = new ConfigGuard(host, [UNITS], changes)
     const [group] = guard.groupsOf(changes)
@@ -117,7 +117,7 @@ describe('config guard: check before live, put back on failure', () => {
     const exec = execAnswers(() => ({ code: 0 }))
     const run = await guard.check(group, changes)
     assert.equal(run.ok, true)
-    assert.deepEqual(exec.firstCall.args, ['systemd-analyze', ['verify', '/etc/systemd/system/a.service'], { inTarget: true, timeoutMs: 60_000 }])
+    assert.deepEqual(exec.firstCall.args, ['systemd-analyze', ['verify', '/etc/systemd/system/a.service'], { inTarget: true, sandbox: true, timeoutMs: 60_000 }])
   })
 
   it('verifies a drop-in as part of its unit (a drop-in alone is no unit systemd-analyze can verify)', async () => {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sinon from 'sinon'
-import { LocalHost, type ConfigCheck, type ExecResult } from '@twinsync/sdk'
+import { LocalHost, type Change, type ChangeResult, type ConfigCheck, type ExecResult } from '@twinsync/sdk'
 import { PENDING_CHECKS, PendingChecks } from '../src/apply/pending-checks.js'
 
 const NGINX: ConfigCheck = { service: 'nginx', paths: ['/etc/nginx/**'], argv: ['nginx', '-t'], units: ['nginx.service'] }
@@ -78,5 +78,46 @@ describe('pending configuration checks: finished by the next apply', () => {
     await pending.add({ service: 'nginx', root: '/elsewhere', files: [] })
     assert.deepEqual(await pending.finish(host, [NGINX]), [])
     assert.equal((await pending.read()).length, 1)
+  })
+
+  it('puts the files of the reload window back and runs the reload again, even though the checker passes (the reload\'s verdict was never given)', async () => {
+    const reload: Change = { id: 'systemd:reload:nginx.service', provider: 'systemd', category: 'services', operation: 'reload', resource: 'nginx.service', summary: 'reload nginx.service', risk: 'medium', requires: ['files:replace:/etc/nginx/nginx.conf'] }
+    await record()
+    await pending.awaitReloads('nginx', host.root, [reload])
+    const exec = answer(0)
+    const ran: Change[][] = []
+    const [done] = await pending.finish(host, [NGINX], async (changes): Promise<ChangeResult[]> => {
+      ran.push([...changes])
+      // Reloaded on the previous configuration: it is back before the reload runs.
+      assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'old\n')
+      return changes.map((c) => ({ id: c.id, status: 'applied' }))
+    })
+    assert.equal(exec.callCount, 0, 'no checker is asked: its pass was never the verdict')
+    assert.deepEqual(ran.map((r) => r.map((c) => c.id)), [['systemd:reload:nginx.service']])
+    assert.deepEqual(done?.restored, ['/etc/nginx/nginx.conf', '/etc/nginx/conf.d/x.conf'])
+    assert.equal(done?.diagnostic.code, 'CONFIG_RESTORED')
+    assert.match(done?.diagnostic.summary ?? '', /was killed before the reload of nginx\.service gave its verdict; the previous files are back; reload ran again: nginx\.service runs again/)
+    assert.equal(existsSync(join(root, 'etc/nginx/conf.d/x.conf')), false)
+    assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
+  })
+
+  it('keeps an entry until every reload that follows it has its verdict, then forgets it', async () => {
+    const reload = (unit: string): Change => ({ id: `systemd:reload:${unit}`, provider: 'systemd', category: 'services', operation: 'reload', resource: unit, summary: '', risk: 'medium' })
+    await record()
+    await pending.awaitReloads('nginx', host.root, [reload('nginx.service'), reload('other.service')])
+    await pending.reloadDone('systemd:reload:nginx.service', host.root)
+    assert.deepEqual((await pending.read())[0]?.reloads?.map((r) => r.id), ['systemd:reload:other.service'])
+    await pending.reloadDone('systemd:reload:other.service', host.root)
+    assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
+  })
+
+  it('merges files no checker judges into their service\'s reload window, keeping what a path was first', async () => {
+    const reload: Change = { id: 'systemd:restart:db.service', provider: 'systemd', category: 'services', operation: 'restart', resource: 'db.service', summary: '', risk: 'medium' }
+    await pending.addReloadWindow({ service: 'mariadb', root: host.root, files: [{ path: '/etc/mysql/a.cnf', previous: { kind: 'absent' } }], reloads: [reload] })
+    await pending.addReloadWindow({ service: 'mariadb', root: host.root, files: [{ path: '/etc/mysql/a.cnf', previous: { kind: 'unkept', reason: 'later' } }, { path: '/etc/mysql/b.cnf', previous: { kind: 'absent' } }], reloads: [reload] })
+    const [entry, ...more] = await pending.read()
+    assert.equal(more.length, 0)
+    assert.deepEqual(entry?.files, [{ path: '/etc/mysql/a.cnf', previous: { kind: 'absent' } }, { path: '/etc/mysql/b.cnf', previous: { kind: 'absent' } }])
+    assert.deepEqual(entry?.reloads?.map((r) => r.id), ['systemd:restart:db.service'])
   })
 })

@@ -57,6 +57,12 @@ export interface ExecOptions {
    * the host with root-aware flags such as `dpkg --root`.
    */
   inTarget?: boolean
+  /**
+   * With inTarget: the program reads untrusted input (a configuration the twin brings) and runs
+   * in a sandbox (see checker-sandbox.ts): no network, nothing it writes lasts. When the host
+   * cannot make one, it runs as without and the result says why (`unsandboxed`).
+   */
+  sandbox?: boolean
   signal?: AbortSignal
 }
 
@@ -67,6 +73,8 @@ export interface ExecResult {
   stdout: string
   stderr: string
   timedOut: boolean
+  /** ExecOptions.sandbox was asked for and could not be made: why (the program ran without it). */
+  unsandboxed?: string
 }
 
 /** What a file or directory carries besides owner and mode. */

@@ -1,4 +1,7 @@
-import { accessSync, closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { accessSync, closeSync, constants, fstatSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseMountInfo, sandboxArgv, sandboxFailure } from './checker-sandbox.js'
 import { chmod, lchown, lstat, mkdir, readFile, rm, symlink } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
 import { writeFileAtomic } from './atomic-write.js'
@@ -182,6 +185,7 @@ export class LocalHost implements HostPort {
   }
 
   async exec(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    if (options.sandbox === true && options.inTarget === true) return this.execSandboxed(command, args, options)
     const { file, argv, inChroot } = this.argvOf(command, args, options)
     const { execa } = await import('execa')
     const result = await execa(file, argv, {
@@ -209,6 +213,57 @@ export class LocalHost implements HostPort {
       stdout: String(result.stdout ?? ''),
       stderr,
       timedOut: result.timedOut === true,
+    }
+  }
+
+  /** Whether the sandbox can be made here: undefined when it can, else why not (asked once). */
+  private sandboxProbe: Promise<string | undefined> | undefined
+
+  /**
+   * ExecOptions.sandbox: in the sandbox of checker-sandbox.ts. Whether one can be made is probed
+   * once (it runs `true` in it); when it cannot, the program runs as without, saying why. A
+   * program's own failure never counts as the sandbox's: it could fake one to be run unsandboxed.
+   */
+  private async execSandboxed(command: string, args: readonly string[], options: ExecOptions): Promise<ExecResult> {
+    this.sandboxProbe ??= this.runSandboxed('true', [], { timeoutMs: 30_000 }).then(
+      (r) => ('missing' in r ? r.missing : r.exitCode === 127 || r.exitCode === 0 ? undefined : (sandboxFailure(r.exitCode, r.stderr) ?? undefined)),
+      (error: Error) => error.message,
+    )
+    const broken = await this.sandboxProbe
+    if (broken !== undefined) return { ...(await this.exec(command, args, { ...options, sandbox: false })), unsandboxed: `the sandbox cannot be made here: ${broken}` }
+    const result = await this.runSandboxed(command, args, options)
+    if ('missing' in result) throw new TwinSyncError('COMMAND_NOT_FOUND', result.missing, { nextStep: 'Install util-linux (unshare, setpriv), then run the command again.' })
+    this.checkFound(command, true, false, result.exitCode, result.stderr)
+    if (options.signal?.aborted) throw new TwinSyncError('ABORTED', `Cancelled while running ${command}`)
+    return result
+  }
+
+  private async runSandboxed(command: string, args: readonly string[], options: ExecOptions): Promise<ExecResult | { missing: string }> {
+    const scratch = mkdtempSync(join(tmpdir(), 'twinsync-check-'))
+    try {
+      const argv = sandboxArgv(this.root, scratch, parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')), command, args)
+      const { execa } = await import('execa')
+      const result = await execa(argv[0] as string, argv.slice(1), {
+        reject: false,
+        shell: false,
+        extendEnv: false,
+        env: { PATH: SAFE_PATH, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ...options.env },
+        ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+        ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+        ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
+        stripFinalNewline: false,
+        encoding: 'utf8',
+        detached: true,
+      })
+      if ((result as { code?: string }).code === 'ENOENT') return { missing: 'unshare is not installed on this machine' }
+      return { command, args: [...args], exitCode: result.exitCode ?? (result.timedOut ? 124 : 1), stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), timedOut: result.timedOut === true }
+    } finally {
+      // Only ever the empty mount point: the tmpfs was mounted in the sandbox's own namespace.
+      try {
+        rmdirSync(scratch)
+      } catch {
+        // left for the temp-file sweep
+      }
     }
   }
 

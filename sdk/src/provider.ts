@@ -63,6 +63,13 @@ export interface ApplyRequest {
    * diagnostic naming the path, and the host puts that path's change back.
    */
   changedNeeds?: Readonly<Record<string, readonly string[]>>
+  /**
+   * The changes run again to bring a service back to the configuration it had before an
+   * interrupted apply (its files were just put back): what it did before the interrupted step is
+   * unknown, so a reload is only verified to leave the service running, not to keep what the
+   * (abandoned) configuration did (its listening addresses).
+   */
+  restoring?: boolean
 }
 export interface ApplyResult {
   results: ChangeResult[]

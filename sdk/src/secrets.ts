@@ -302,6 +302,20 @@ const HAND_RULES: readonly HandRule[] = [
     pattern: /^[ \t]*\[[A-Za-z0-9.-]+\](?::\d+)?[ \t]+[^\s:]+:(?<v>\S+)[ \t]*$/gm,
   },
   {
+    id: 'sasl-passwd',
+    description: 'SMTP relay password',
+    // The same line quoted by a program (postfix check: `missing '=' after attribute name:
+    // "relayhost [smtp.example.com]:587 user:password"`), or after relayhost in main.cf.
+    pattern: /(?:\[[A-Za-z0-9.-]+\](?::\d+)?|\brelayhost[ \t]*=?[ \t]*\S+)[ \t]+[^\s:"'\[]+:(?<v>[^\s"']+)/g,
+  },
+  {
+    id: 'sasl-passwd',
+    description: 'SMTP relay password in a static map',
+    // smtp_sasl_password_maps = static:user:password, also as postconf quotes it
+    // (`unused parameter: smtp_sasl_pasword_maps=static:user:password`: a misspelt name too).
+    pattern: /\b[\w-]*(?:pass|pasw|pwd|secret)[\w-]*(?:[ \t]*=[ \t]*|[ \t]+)static:[^\s:"',]+:(?<v>[^\s"',]+)/gi,
+  },
+  {
     id: 'authorization-header',
     description: 'Authorization header',
     // Also set by a server's directive for an upstream, without `:` (`proxy_set_header

@@ -53,6 +53,23 @@ describe('findSecrets', () => {
     assert.equal((await findSecrets('bob:abJnggxhB/yWI\n', { path: '/etc/apache2/.htpasswd' }))[0]?.rule, 'password-hash')
   })
 
+  it('finds postfix relay passwords as programs quote them and in static maps, not postfix\'s other static maps and log lines', async () => {
+    const quoted = `postfix: fatal: /etc/postfix/main.cf, line 94: missing '=' after attribute name: "relayhost [smtp.example.com]:587 relayuser:R3layPassw0rd"`
+    assert.equal(await redactSecrets(quoted), quoted.replace('R3layPassw0rd', REDACTED))
+    const unused = 'postconf: warning: /etc/postfix/main.cf: unused parameter: smtp_sasl_pasword_maps=static:relayuser:T0pS3cr3tPass'
+    assert.equal(await redactSecrets(unused), unused.replace('T0pS3cr3tPass', REDACTED))
+    assert.equal(await redactSecrets('smtp_sasl_password_maps = static:relayuser:T0pS3cr3tPass\n'), `smtp_sasl_password_maps = static:relayuser:${REDACTED}\n`)
+    assert.equal(await redactSecrets('relayhost smtp.example.com:587 relayuser:R3layPassw0rd'), `relayhost smtp.example.com:587 relayuser:${REDACTED}`)
+    for (const plain of [
+      'transport_maps = static:smtp:[relay.example.com]:25',
+      'relayhost = [smtp.example.com]:587',
+      'Dec  1 10:00:00 mx postfix/smtp[123]: connect to mx.example.com[192.0.2.1]:25: Connection refused',
+      'Dec  1 10:00:00 mx postfix/smtp[123]: 4F2A1: to=<a@example.com>, relay=mx.example.com[192.0.2.1]:25, delay=0.1, status=sent',
+    ]) {
+      assert.deepEqual(await findSecrets(plain), [], plain)
+    }
+  })
+
   it('leaves placeholders, references, switches and look-alike keys alone', async () => {
     const text = [
       'PasswordAuthentication yes',

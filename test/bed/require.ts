@@ -26,6 +26,7 @@ const PACKAGE_OF: Record<string, string> = {
   rpmbuild: 'rpm',
   dnf: 'dnf',
   createrepo_c: 'createrepo-c',
+  gcc: 'gcc',
 };
 
 // Root's tools live in sbin, which a non-login PATH may lack.

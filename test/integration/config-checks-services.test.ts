@@ -1,8 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { closeSync, constants, openSync, writeSync } from 'node:fs'
-import { lstat, mkdir, readFile, readlink, rm, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, run, type Rootfs } from '../bed/index.js'
 import { cliSandbox, json, TWINSYNC_BIN, type CliSandbox } from '../support/cli.js'
@@ -173,6 +172,33 @@ describe('configuration checks: include folders, drop-ins, more services, files 
   })
 })
 
+/** The processes under `pid`, from /proc. */
+async function descendants(pid: number): Promise<Array<{ pid: number; comm: string }>> {
+  const parent = new Map<number, number>()
+  const comm = new Map<number, string>()
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '')
+    const m = /^(\d+) \((.*)\) \S+ (\d+)/s.exec(stat)
+    if (m === null) continue
+    parent.set(Number(m[1]), Number(m[3]))
+    comm.set(Number(m[1]), m[2] as string)
+  }
+  const out: Array<{ pid: number; comm: string }> = []
+  const under = new Set([pid])
+  for (let grew = true; grew; ) {
+    grew = false
+    for (const [p, pp] of parent) {
+      if (under.has(pp) && !under.has(p)) {
+        under.add(p)
+        out.push({ pid: p, comm: comm.get(p) as string })
+        grew = true
+      }
+    }
+  }
+  return out
+}
+
 /**
  * kill -9 while the checker runs (the new file is live, the checker has not decided): the next
  * apply must finish the check before anything else and put the old file back, never leave the
@@ -209,28 +235,22 @@ describe('configuration checks across kill -9 (server root, chroot)', function (
     child.stdout.on('data', (c: Buffer) => (output += c.toString()))
     child.stderr.on('data', (c: Buffer) => (output += c.toString()))
     const exited = new Promise<void>((resolve) => child.on('close', () => resolve()))
-    // nginx -t has opened the FIFO for reading once a writer can open it without blocking.
+    // The checker runs in its sandbox, where the FIFO is the overlay's own (no writer from here
+    // reaches it): nginx -t waits on it for good. It is seen as an nginx process of the apply's
+    // that lasts, once the new file is live (the baseline before the write ends at once).
     const deadline = Date.now() + 120_000
-    let writer: number | undefined
-    while (writer === undefined) {
-      assert.ok(Date.now() < deadline, `nginx -t never reached the FIFO:\n${output}`)
-      try {
-        writer = openSync(join(rootfs.dir, FIFO), constants.O_WRONLY | constants.O_NONBLOCK)
-      } catch {
-        await new Promise((r) => setTimeout(r, 100))
-      }
+    let waiting: Array<{ pid: number; comm: string }> = []
+    for (let seen = 0; seen < 3; ) {
+      assert.ok(Date.now() < deadline, `nginx -t never waited on the FIFO:\n${output}`)
+      await new Promise((r) => setTimeout(r, 300))
+      waiting = await descendants(child.pid as number)
+      seen = (await exists(HANG)) && waiting.some((p) => p.comm === 'nginx') ? seen + 1 : 0
     }
     assert.equal(await exists(HANG), true, 'the new file is live while its checker runs')
     child.kill('SIGKILL')
     await exited
-    // Let an orphaned nginx -t end (it reads a broken line; EPIPE: it has ended already), and
-    // leave no FIFO to wait on.
-    try {
-      writeSync(writer, 'this is not nginx\n')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error
-    }
-    closeSync(writer)
+    // Its sandbox ends with it (unshare --kill-child): those processes were started by the apply.
+    for (const p of waiting) if (p.comm === 'unshare') process.kill(p.pid, 'SIGKILL')
     await rm(join(rootfs.dir, FIFO))
     assert.equal(await exists(HANG), true, 'killed before the verdict: the broken file is still live')
 

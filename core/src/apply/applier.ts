@@ -45,6 +45,36 @@ export class Applier {
     @inject(PendingChecks) private readonly pending: PendingChecks,
   ) {}
 
+  /**
+   * Runs approved reloads (or restarts) once more, outside an apply: those an interrupted apply
+   * left without a verdict, after their files are put back (PendingChecks.finish).
+   */
+  async runAgain(changes: readonly Change[]): Promise<ChangeResult[]> {
+    const { claims } = await this.registry.load()
+    const providers = new Map((await this.registry.select()).map((r) => r.provider).filter(isApplicable).map((p) => [p.name, p] as const))
+    const out: ChangeResult[] = []
+    const byProvider = new Map<string, Change[]>()
+    for (const c of changes) {
+      // The record is ours (root-only, in .git), but only what it was made for runs from it.
+      if (c.category !== 'services' || !RELOADS.has(c.operation)) out.push({ id: c.id, status: 'failed', message: `${c.id} is no reload or restart; not run` })
+      else byProvider.set(c.provider, [...(byProvider.get(c.provider) ?? []), c])
+    }
+    for (const [name, group] of byProvider) {
+      const provider = providers.get(name)
+      if (provider === undefined) {
+        for (const c of group) out.push({ id: c.id, status: 'failed', message: `provider ${name} is not loaded` })
+        continue
+      }
+      const ctx = this.contexts.for(provider, claims, { signal: STEPS_RUN_TO_THE_END, cache: 'twin' })
+      const outcome = await callProvider(provider, 'apply', () => provider.apply({ changes: group, ctx, restoring: true }))
+      for (const c of group) {
+        const result = outcome.ok ? outcome.value.results.find((r) => r.id === c.id) : { id: c.id, status: 'failed' as const, message: outcome.diagnostic.summary }
+        out.push(result ?? { id: c.id, status: 'failed', message: `${name} reported no result` })
+      }
+    }
+    return out
+  }
+
   async execute(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
     const { claims } = await this.registry.load()
     const selected = (await this.registry.select()).map((r) => r.provider)
@@ -73,6 +103,10 @@ export class Applier {
     }
     const steps = new Map<string, JournalStep>()
     const general: Diagnostic[] = []
+    // A reload's verdict is in (a failed one is rolled back first): the files it follows leave the
+    // record of the reload window (PendingChecks). Written before the apply goes on.
+    const forgetting: Array<Promise<void>> = []
+    const root = this.contexts.host.root
     const predecessors = new Map<string, string[]>()
     for (const e of plan.edges) predecessors.set(e.to, [...(predecessors.get(e.to) ?? []), e.from])
     const record = (change: Change, startedAt: string, given: ChangeResult) => {
@@ -91,6 +125,7 @@ export class Applier {
         ...(result.outputTail === undefined ? {} : { outputTail: result.outputTail }),
         ...(named === undefined || named.length === 0 ? {} : { diagnostics: named }),
       })
+      if (change.category === 'services' && RELOADS.has(change.operation)) forgetting.push(this.pending.reloadDone(change.id, root))
       options.onResult?.(change, result)
     }
 
@@ -122,6 +157,7 @@ export class Applier {
       )
       // Groups whose last changes were skipped in this wave (never reached a provider).
       await checking.settle((id) => results.has(id), (change, result) => record(change, new Date().toISOString(), result))
+      await Promise.all(forgetting.splice(0))
     }
     // ApplyResult.diagnostics: beside the step of the change they name, else kept as general ones.
     function noteFrom(provider: string) {
@@ -132,6 +168,7 @@ export class Applier {
         else general.push(note)
       }
     }
+    await Promise.all(forgetting.splice(0))
     return { steps: plan.changes.map((c) => steps.get(c.id)).filter((s): s is JournalStep => s !== undefined), diagnostics: general }
   }
 
@@ -169,6 +206,19 @@ export class Applier {
     for (const group of run.checking.groupsOf(changes)) {
       const warning = await run.checking.start(group)
       if (warning !== undefined) for (const c of group.changes) warnings.set(c.id, warning)
+    }
+    // Files a reload follows that no checker decides on (none, or not installed): in the reload
+    // window from the start, so on disk before they are written (see PendingChecks).
+    const unjudged = new Map<string, Change[]>()
+    for (const c of changes) {
+      if (!guard.hasPrevious(c.id) || run.checking.decides(c.id)) continue
+      const reloads = guard.reloadsFollowing([c])
+      if (reloads.length === 0) continue
+      const service = guard.serviceOf(c) ?? (reloads[0] as Change).resource
+      unjudged.set(service, [...(unjudged.get(service) ?? []), c])
+    }
+    for (const [service, files] of unjudged) {
+      await this.pending.addReloadWindow({ service, root: this.contexts.host.root, files: guard.storedPrevious(files), reloads: guard.reloadsFollowing(files) })
     }
     const waiting = new Set<string>()
     for (const c of changes) if (c.category === 'services' && RELOADS.has(c.operation) && (c.requires ?? []).some((r) => guard.hasPrevious(r))) waiting.add(c.id)
@@ -368,6 +418,11 @@ class CheckedGroups {
     return started
   }
 
+  /** Does a checker decide on this change (its group has one, and it is installed)? */
+  decides(id: string): boolean {
+    return this.groupOf.has(id) && !this.unchecked.has(id)
+  }
+
   /** Keeps the result of a change of a checked group until the group is checked; false for any other change. */
   hold(id: string, result: ChangeResult): boolean {
     if (!this.groupOf.has(id) || this.unchecked.has(id)) return false
@@ -388,25 +443,29 @@ class CheckedGroups {
       this.settling.add(group)
       const applied = group.changes.filter((c) => this.waiting.get(c.id)?.status === 'applied')
       const decided = new Map<string, ChangeResult>()
+      // Passed: the files are live, but not known to work until the reloads that follow them have
+      // their verdicts; the record stays until then (Applier's record, PendingChecks.reloadDone).
+      let reloads: Change[] = []
       if (applied.length > 0) {
         const check = await this.guard.check(group, applied)
         if (check.ok) {
+          reloads = this.guard.reloadsFollowing(applied).filter((r) => !recorded(r.id))
+          if (reloads.length > 0) await this.pending.awaitReloads(group.check.service, this.root, reloads)
           for (const c of applied) {
             const result = this.waiting.get(c.id) as ChangeResult
-            decided.set(
-              c.id,
+            const passed: ChangeResult =
               check.unjudged === undefined
                 ? { ...result, message: `checked: \`${check.command}\` passed` }
                 : // Said in the message too, so the journal keeps that this file went live unjudged.
-                  { ...result, message: check.unjudged.summary, diagnostics: [...(result.diagnostics ?? []), check.unjudged] },
-            )
+                  { ...result, message: check.unjudged.summary, diagnostics: [...(result.diagnostics ?? []), check.unjudged] }
+            decided.set(c.id, check.unsandboxed === undefined ? passed : { ...passed, diagnostics: [...(passed.diagnostics ?? []), check.unsandboxed] })
           }
         } else {
           const problems = await this.guard.restore(applied)
           for (const c of applied) decided.set(c.id, rejected(c, group, check, problems))
         }
       }
-      await this.pending.remove(group.check.service, this.root)
+      if (reloads.length === 0) await this.pending.remove(group.check.service, this.root)
       for (const c of group.changes) {
         const result = decided.get(c.id) ?? this.waiting.get(c.id)
         this.waiting.delete(c.id)

@@ -105,6 +105,7 @@ export class ApplyService {
     const checksFinished = await this.pendingChecks.finish(
       this.host,
       (await this.registry.select()).map((r) => r.provider).filter(isConfigChecker).flatMap((p) => p.configChecks),
+      (changes) => this.applier.runAgain(changes),
     )
     // Changes already in place (the same plan applied again) are reported, not run again.
     const satisfied = [

@@ -1,5 +1,5 @@
 import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort } from '@twinsync/sdk'
-import { CHANGED_FILE, CHANGED_UNIT, checksFor, errorDiagnostic, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
+import { CHANGED_FILE, CHANGED_UNIT, checksFor, errorDiagnostic, redactSecrets, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
 import { tail } from './command-runner.js'
 
 /** File changes of any provider: `data` is `{ action, path }` with one of these actions. */
@@ -45,6 +45,8 @@ export interface CheckRun {
   timedOut?: boolean
   /** It failed, but only as it already failed on the live configuration (see baseline). */
   unjudged?: Diagnostic
+  /** CONFIG_CHECK_UNSANDBOXED: it ran without the sandbox, which cannot be made here. */
+  unsandboxed?: Diagnostic
 }
 
 /** The machine path a file change of any provider touches, or undefined. */
@@ -65,6 +67,8 @@ export class ConfigGuard {
   /** Changes whose previous state is worth keeping: checked groups, and what a reload follows. */
   private readonly watched: Set<string>
   private readonly groupOf = new Map<string, Group>()
+  /** The reloads (and restarts) of the plan that follow each change, by the change's id. */
+  private readonly followers = new Map<string, Change[]>()
 
   constructor(
     private readonly host: HostPort,
@@ -75,7 +79,12 @@ export class ConfigGuard {
   ) {
     this.watched = new Set(keep)
     for (const c of changes) {
-      if (c.category === 'services' && RELOADS.has(c.operation)) for (const r of c.requires ?? []) this.watched.add(r)
+      if (c.category === 'services' && RELOADS.has(c.operation)) {
+        for (const r of c.requires ?? []) {
+          this.watched.add(r)
+          this.followers.set(r, [...(this.followers.get(r) ?? []), c])
+        }
+      }
       const path = pathOf(c)
       if (path !== undefined && checksFor(checks, path).length > 0) this.watched.add(c.id)
     }
@@ -144,11 +153,13 @@ export class ConfigGuard {
     // What ran, as a person would type it: the changed files in place of the placeholder; every
     // failing file is named, so one apply tells all that is wrong.
     const failing = [...runs.values()].filter((r) => !r.ok)
+    const unsandboxed = [...runs.values()].find((r) => r.unsandboxed !== undefined)?.unsandboxed
+    const said = unsandboxed === undefined ? {} : { unsandboxed }
     if (failing.length > 0) {
-      return { ok: false, command: failing.map((r) => r.command).join('; '), output: failing.map((r) => r.output).join('\n'), ...(failing.some((r) => r.timedOut === true) ? { timedOut: true } : {}) }
+      return { ok: false, command: failing.map((r) => r.command).join('; '), output: failing.map((r) => r.output).join('\n'), ...(failing.some((r) => r.timedOut === true) ? { timedOut: true } : {}), ...said }
     }
     const unjudged = [...runs.values()].find((r) => r.unjudged !== undefined)?.unjudged
-    return { ok: true, command: [...runs.keys()].join('; '), output: '', ...(unjudged === undefined ? {} : { unjudged }) }
+    return { ok: true, command: [...runs.keys()].join('; '), output: '', ...(unjudged === undefined ? {} : { unjudged }), ...said }
   }
 
   /**
@@ -175,6 +186,17 @@ export class ConfigGuard {
     const out = new Set(ids)
     for (const id of ids) for (const c of this.groupOf.get(id)?.changes ?? []) out.add(c.id)
     return [...out]
+  }
+
+  /** The reloads (and restarts) of the plan that follow any of these changes. */
+  reloadsFollowing(changes: readonly Change[]): Change[] {
+    return [...new Set(changes.flatMap((c) => this.followers.get(c.id) ?? []))]
+  }
+
+  /** The service of the table that reads this change's path, if any. */
+  serviceOf(change: Change): string | undefined {
+    const path = pathOf(change)
+    return path === undefined ? undefined : checksFor(this.checks, path)[0]?.service
   }
 
   hasPrevious(id: string): boolean {
@@ -265,10 +287,23 @@ export class ConfigGuard {
     const [program, ...rest] = this.argsOf(check.argv as readonly string[], file) as [string, ...string[]]
     const command = this.commandOf(check, file)
     const timeoutMs = check.timeoutMs ?? CHECK_TIMEOUT_MS
-    const result = await this.host.exec(program, rest, { inTarget: true, timeoutMs, ...(check.env === undefined ? {} : { env: { ...check.env } }) })
-    const output = tail(`${result.stderr}${result.stdout}`.trim())
-    if (result.timedOut) return { ok: false, command, timedOut: true, output: `${output}\n(no answer within ${timeoutMs / 1000} s: killed)`.trim() }
-    return { ok: result.exitCode === 0 && check.rejectsOutput?.test(output) !== true, command, output }
+    // The checker reads what the twin brings (maybe pulled), as root: sandboxed (checker-sandbox.ts).
+    const result = await this.host.exec(program, rest, { inTarget: true, sandbox: true, timeoutMs, ...(check.env === undefined ? {} : { env: { ...check.env } }) })
+    // A checker quotes the configuration it read, secrets included (postconf's `unused parameter:
+    // NAME=VALUE`, postfix's `missing '='` with the line): redacted before anyone sees the output,
+    // so no secret reaches the terminal, the journal or a commit.
+    const output = await redactSecrets(tail(`${result.stderr}${result.stdout}`.trim()))
+    const unsandboxed =
+      result.unsandboxed === undefined
+        ? {}
+        : {
+            unsandboxed: warningDiagnostic('CONFIG_CHECK_UNSANDBOXED', `${check.service}: \`${command}\` ran without a sandbox (${result.unsandboxed}): what the configuration makes it load or run ran as root, with the network`, {
+              provider: 'files',
+              detail: 'Checkers run in new namespaces (unshare) over an overlay of the target, with setpriv; run TwinSync as root on a kernel with overlayfs and util-linux installed.',
+            }),
+          }
+    if (result.timedOut) return { ok: false, command, timedOut: true, output: `${output}\n(no answer within ${timeoutMs / 1000} s: killed)`.trim(), ...unsandboxed }
+    return { ok: result.exitCode === 0 && check.rejectsOutput?.test(output) !== true, command, output, ...unsandboxed }
   }
 }
 
@@ -309,12 +344,15 @@ export function rejected(change: Change, group: Group, run: CheckRun, problems: 
     ...(run.timedOut === true
       ? {
           diagnostics: [
+            ...(run.unsandboxed === undefined ? [] : [run.unsandboxed]),
             errorDiagnostic('CONFIG_CHECK_TIMEOUT', `${group.check.service}: \`${run.command}\` gave no answer on the new configuration, so it was not made live`, {
               detail: 'Look for what the new configuration makes the checker wait on (an include of a pipe or a device, a name to resolve), then apply again.',
               provider: 'files',
             }),
           ],
         }
-      : {}),
+      : run.unsandboxed === undefined
+        ? {}
+        : { diagnostics: [run.unsandboxed] }),
   }
 }

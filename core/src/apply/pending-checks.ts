@@ -1,18 +1,31 @@
 import { mkdir, readFile, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import type { Change, ConfigCheck, Diagnostic, HostPort } from '@twinsync/sdk'
+import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort } from '@twinsync/sdk'
 import { TwinSyncError, errorDiagnostic, warningDiagnostic, writeFileAtomic } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
 import type { TwinLocation } from '../twin/twin-location.js'
 import { ConfigGuard, type StoredFile } from './config-guard.js'
 
-/** One service's files written (or about to be) whose checker has not yet decided. */
+/**
+ * One service's files written (or about to be) that are not yet known to work: their checker has
+ * not decided, or (`reloads`) it passed, or there is none, and the reloads that follow them have
+ * not given their verdict.
+ */
 export interface PendingCheck {
   service: string
   root: string
   files: StoredFile[]
+  /**
+   * The reloads (or restarts) of the plan that follow these files, as the plan has them, once the
+   * files have passed their checker (or have none): until each has its verdict, the files are in
+   * the reload window. Absent while the checker has not decided.
+   */
+  reloads?: Change[]
 }
+
+/** Runs approved changes once more (the reloads of an interrupted apply), as the applier does. */
+export type RunAgain = (changes: readonly Change[]) => Promise<ChangeResult[]>
 
 interface Record {
   version: 1
@@ -75,6 +88,41 @@ export class PendingChecks {
     return this.update((pending) => [...pending.filter((p) => p.service !== entry.service || p.root !== entry.root), entry])
   }
 
+  /**
+   * Files in the reload window from the start (no checker judges them, so none decides), on disk
+   * before they are written: added to the service's entry (a path already there keeps what it
+   * was first), with the reloads that follow them.
+   */
+  addReloadWindow(entry: PendingCheck & { reloads: Change[] }): Promise<void> {
+    return this.update((pending) => {
+      const known = pending.find((p) => p.service === entry.service && p.root === entry.root)
+      if (known === undefined) return [...pending, entry]
+      const paths = new Set(known.files.map((f) => f.path))
+      const ids = new Set((known.reloads ?? []).map((r) => r.id))
+      const merged = { ...known, files: [...known.files, ...entry.files.filter((f) => !paths.has(f.path))], reloads: [...(known.reloads ?? []), ...entry.reloads.filter((r) => !ids.has(r.id))] }
+      return pending.map((p) => (p === known ? merged : p))
+    })
+  }
+
+  /** The checker passed and these reloads follow the files: the entry stays until their verdicts. */
+  awaitReloads(service: string, root: string, reloads: readonly Change[]): Promise<void> {
+    return this.update((pending) => pending.map((p) => (p.service === service && p.root === root ? { ...p, reloads: [...reloads] } : p)))
+  }
+
+  /**
+   * A reload has its verdict, and the files are live or back (a failed one is rolled back before
+   * its result is recorded): an entry no reload is left to judge goes.
+   */
+  reloadDone(id: string, root: string): Promise<void> {
+    return this.update((pending) =>
+      pending.flatMap((p) => {
+        if (p.root !== root || p.reloads === undefined || !p.reloads.some((r) => r.id === id)) return [p]
+        const reloads = p.reloads.filter((r) => r.id !== id)
+        return reloads.length === 0 ? [] : [{ ...p, reloads }]
+      }),
+    )
+  }
+
   /** The checker decided and the files are live or back. */
   remove(service: string, root: string): Promise<void> {
     return this.update((pending) => pending.filter((p) => p.service !== service || p.root !== root))
@@ -82,7 +130,9 @@ export class PendingChecks {
 
   private update(change: (pending: PendingCheck[]) => PendingCheck[]): Promise<void> {
     const next = this.writing.then(async () => {
-      const pending = change(await this.read())
+      const before = await this.read()
+      const pending = change(before)
+      if (pending.length === 0 && before.length === 0) return
       if (pending.length === 0) {
         await rm(this.path, { force: true })
         return
@@ -97,22 +147,22 @@ export class PendingChecks {
   /**
    * Finish the checks an interrupted apply left on this root: run each service's checker on the
    * live configuration; when it passes, the files stay; otherwise (it fails, gives no answer, or
-   * its service is no longer known) the previous files are put back. Each entry goes once done.
+   * its service is no longer known) the previous files are put back. Files in the reload window
+   * (their checker passed, a reload that follows them had no verdict) are put back and the
+   * reloads run again (`runAgain`), so the service runs what it ran before: a verdict that was
+   * never given is no pass, and whether the service came back cannot be told afterwards (the
+   * addresses it listened on before the reload are gone with the killed run). Each entry goes once done.
    */
-  async finish(host: HostPort, checks: readonly ConfigCheck[]): Promise<FinishedCheck[]> {
+  async finish(host: HostPort, checks: readonly ConfigCheck[], runAgain?: RunAgain): Promise<FinishedCheck[]> {
     const out: FinishedCheck[] = []
     for (const entry of await this.read()) {
       if (entry.root !== host.root) continue
-      const changes: Change[] = entry.files.map((f, i) => ({
-        id: `pending:${i}:${f.path}`,
-        provider: 'files',
-        category: 'files',
-        operation: 'replace',
-        resource: f.path,
-        summary: '',
-        risk: 'medium',
-        data: { action: 'write', path: f.path },
-      }))
+      if (entry.reloads !== undefined) {
+        out.push(await this.undoReloadWindow(host, entry, runAgain))
+        await this.remove(entry.service, entry.root)
+        continue
+      }
+      const changes = asChanges(entry)
       const check = checks.find((c) => c.service === entry.service && c.argv !== undefined)
       const guard = new ConfigGuard(host, check === undefined ? [] : [check], changes)
       changes.forEach((c, i) => guard.adopt(c.id, entry.files[i] as StoredFile))
@@ -145,4 +195,49 @@ export class PendingChecks {
     }
     return out
   }
+
+  /** Files in the reload window of a killed run: put back, and the reloads that follow them run again. */
+  private async undoReloadWindow(host: HostPort, entry: PendingCheck, runAgain: RunAgain | undefined): Promise<FinishedCheck> {
+    const changes = asChanges(entry)
+    const guard = new ConfigGuard(host, [], changes)
+    changes.forEach((c, i) => guard.adopt(c.id, entry.files[i] as StoredFile))
+    const problems = await guard.restore(changes)
+    const reloads = entry.reloads ?? []
+    const units = reloads.map((r) => r.resource).join(', ')
+    const verbs = [...new Set(reloads.map((r) => r.operation))].join(' or ')
+    const back = problems.length === 0 ? 'the previous files are back' : `putting the previous files back failed: ${problems.join('; ')}`
+    let again = ''
+    if (reloads.length > 0) {
+      const results = runAgain === undefined ? [] : await runAgain(reloads)
+      const said = reloads.map((r) => {
+        const result = results.find((x) => x.id === r.id)
+        return result?.status === 'applied' ? `${r.resource} runs again` : `${r.resource}: ${result?.message ?? 'it could not run again'}`
+      })
+      again = `; ${verbs} ran again: ${said.join('; ')}`
+    }
+    const files = entry.files.map((f) => f.path).join(', ')
+    return {
+      service: entry.service,
+      restored: entry.files.map((f) => f.path),
+      diagnostic: errorDiagnostic(
+        'CONFIG_RESTORED',
+        `${entry.service}: an interrupted apply wrote ${files} and was killed before the ${verbs || 'reload'} of ${units || 'its service'} gave its verdict; ${back}${again}`,
+        { provider: 'files', detail: 'The twin still asks for the new files: the next plan shows them again, with their reload. Apply again to have them checked, reloaded and verified.' },
+      ),
+    }
+  }
+}
+
+/** An entry's files as file changes, so a ConfigGuard can check and restore them. */
+function asChanges(entry: PendingCheck): Change[] {
+  return entry.files.map((f, i) => ({
+    id: `pending:${i}:${f.path}`,
+    provider: 'files',
+    category: 'files',
+    operation: 'replace',
+    resource: f.path,
+    summary: '',
+    risk: 'medium',
+    data: { action: 'write', path: f.path },
+  }))
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { HostPort } from '@twinsync/sdk'
-import { CHANGED_FILE, DEBIAN_CONFIG_CHECKS, newContentCheckFor } from '@twinsync/sdk'
+import { CHANGED_FILE, DEBIAN_CONFIG_CHECKS, newContentCheckFor, redactSecrets } from '@twinsync/sdk'
 
 /** How to check a file's new content with the tool that will read it. */
 interface Validator {
@@ -41,8 +41,9 @@ export async function validateContent(host: HostPort, path: string, text: string
     const temp = `${dir}/.${path.slice(dir.length + 1)}.twinsync-check-${randomBytes(6).toString('hex')}`
     await host.writeFileAtomic(temp, content, { mode: 0o440, uid: 0, gid: 0 })
     try {
-      const result = await host.exec(validator.tool, validator.args(temp), { inTarget: true, timeoutMs: 30_000 })
-      return { ok: result.exitCode === 0, output: (result.stderr + result.stdout).split(temp).join(path).trim() }
+      const result = await host.exec(validator.tool, validator.args(temp), { inTarget: true, sandbox: true, timeoutMs: 30_000 })
+      // Redacted: the tool may quote a line of the file, secret and all (see ConfigGuard).
+      return { ok: result.exitCode === 0, output: await redactSecrets((result.stderr + result.stdout).split(temp).join(path).trim()) }
     } finally {
       await host.remove(temp)
     }

@@ -36,6 +36,8 @@ export async function applySystemdChanges(
   ctx: ProviderContext,
   onResult?: (r: ChangeResult) => void,
   owed: Map<string, ReadonlySet<string>> = new Map(),
+  /** ApplyRequest.restoring: a reload is verified to leave the unit active, not where it listened. */
+  restoring = false,
 ): Promise<ApplyResult> {
   const steps = changes.map(toStep)
   const results = new Map<string, ChangeResult>()
@@ -65,7 +67,7 @@ export async function applySystemdChanges(
       const verified = (operation === 'reload' || operation === 'restart') && (await isActive(ctx.host, step.unit))
       // A unit whose last reload lost some of its sockets still owes them: the reload that
       // follows a rollback must bring back what it listened on before the change.
-      const listening = verified ? (owed.get(step.unit) ?? (await listeningSockets(ctx.host, step.unit))) : new Set<string>()
+      const listening = verified && !restoring ? (owed.get(step.unit) ?? (await listeningSockets(ctx.host, step.unit))) : new Set<string>()
       const planned = await commandsOf(step, ctx)
       if ('failed' in planned) {
         report({ id, status: 'failed', message: planned.failed })

@@ -127,8 +127,8 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     return startupEntries(state)
   }
 
-  apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {
-    return applySystemdChanges(changes, ctx, onResult, this.owedSockets)
+  apply({ changes, ctx, onResult, restoring }: ApplyRequest): Promise<ApplyResult> {
+    return applySystemdChanges(changes, ctx, onResult, this.owedSockets, restoring === true)
   }
 }
 

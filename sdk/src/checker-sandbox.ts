@@ -1,0 +1,147 @@
+/**
+ * A sandbox for programs that read untrusted configuration as root: a service's own checker
+ * (`nginx -t` runs an nginx `load_module`, haproxy a `lua-load`, rsyslog its modules) judges a
+ * configuration the twin brings, which may come from a pulled remote. The checker must see the
+ * target exactly as it is, so its verdict is the one the service would give, yet nothing it does
+ * may last or leave the machine:
+ *
+ * - new mount, network, PID, IPC and UTS namespaces (`unshare`): no network but a loopback of
+ *   its own, on which nothing listens; no other process to see or signal;
+ * - the target seen through an overlay whose writable layer is a tmpfs (so is each file system
+ *   mounted under it): what the checker writes (an error log, a pid file, anything a module it
+ *   loads writes) is gone when it ends; /proc is its own (with /proc/sys read-only), /sys is
+ *   read-only, /dev holds only null, zero, full, random, urandom and tty;
+ * - every other mount of the namespace read-only, and the capabilities to undo any of that
+ *   (mount, modules, raw I/O, ptrace, mknod, open by handle...) dropped from the bounding set
+ *   (`setpriv`): a checker that leaves the chroot finds nothing it can write.
+ *
+ * What stays reachable: Unix sockets under the target's /run (the postgresql checker asks its
+ * running cluster through one). When the sandbox cannot be made (no unshare or setpriv, not
+ * root, a kernel without overlayfs, no `ip` to bring its loopback up), the caller is told why and
+ * runs the checker as before.
+ */
+
+/** One mount of this process's mount namespace, from /proc/self/mountinfo. */
+export interface MountPoint {
+  path: string
+  type: string
+}
+
+/** File systems shown read-only as they are (bound, never overlaid). */
+const READ_ONLY_TYPES = new Set([
+  'sysfs', 'cgroup', 'cgroup2', 'securityfs', 'debugfs', 'tracefs', 'bpf', 'pstore', 'configfs',
+  'efivarfs', 'fusectl', 'hugetlbfs', 'mqueue', 'binfmt_misc', 'autofs', 'selinuxfs', 'nsfs', 'rpc_pipefs',
+])
+
+/** The exit code of the sandbox's own failure (the program never ran); its message starts with SANDBOX_FAILED. */
+export const SANDBOX_EXIT = 120
+export const SANDBOX_FAILED = 'twinsync-sandbox: '
+
+/** Mount points as /proc/self/mountinfo lists them (octal escapes decoded), in mount order. */
+export function parseMountInfo(text: string): MountPoint[] {
+  const out: MountPoint[] = []
+  for (const line of text.split('\n')) {
+    const fields = line.split(' ')
+    const dash = fields.indexOf('-')
+    const path = fields[4]
+    const type = dash === -1 ? undefined : fields[dash + 1]
+    if (path === undefined || type === undefined) continue
+    out.push({ path: path.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))), type })
+  }
+  return out
+}
+
+/**
+ * How each mount under the target appears inside: `proc` a fresh /proc, `dev` a small /dev,
+ * `ro` bound read-only, `cow` overlaid with a tmpfs layer. Mounts under /proc, /sys and /dev of
+ * the target are left out (those three are made whole).
+ */
+export function sandboxMounts(root: string, mounts: readonly MountPoint[]): Array<{ source: string; inside: string; kind: 'proc' | 'dev' | 'ro' | 'cow' }> {
+  const prefix = root === '/' ? '' : root
+  const out = new Map<string, { source: string; inside: string; kind: 'proc' | 'dev' | 'ro' | 'cow' }>()
+  for (const m of mounts) {
+    if (m.path === root || !m.path.startsWith(`${prefix}/`)) continue
+    const inside = m.path.slice(prefix.length)
+    if (/^\/(?:proc|sys|dev)\//.test(inside)) continue
+    const kind = inside === '/proc' || m.type === 'proc' ? 'proc' : inside === '/dev' ? 'dev' : READ_ONLY_TYPES.has(m.type) || inside === '/sys' ? 'ro' : 'cow'
+    out.delete(inside)
+    out.set(inside, { source: m.path, inside, kind })
+  }
+  // The target's own /dev (device nodes debootstrap made, or a mount): only the harmless ones.
+  if (!out.has('/dev')) out.set('/dev', { source: `${prefix}/dev`, inside: '/dev', kind: 'dev' })
+  return [...out.values()]
+}
+
+/** Capabilities the checker never needs and a way out would: dropped before it runs. */
+const DROPPED_CAPABILITIES = [
+  'sys_admin', 'sys_module', 'sys_rawio', 'sys_ptrace', 'mknod', 'dac_read_search', 'sys_boot', 'sys_time', 'net_admin',
+  'bpf', 'perfmon', 'syslog', 'linux_immutable', 'mac_admin', 'mac_override', 'sys_pacct',
+]
+
+/**
+ * The script run in the new namespaces: $1 the target root, $2 an empty scratch folder, $3 how
+ * many mounts of the target follow (source, inside path, kind each), then how many mounts of the
+ * namespace follow (made read-only), then the program and its arguments.
+ */
+const SCRIPT = String.raw`
+fail() { printf '${SANDBOX_FAILED}%s\n' "$*" >&2; exit ${SANDBOX_EXIT}; }
+R=$1 S=$2; shift 2
+mount --make-rprivate / || fail "cannot make the mounts private"
+mount -t tmpfs -o mode=0700,size=512m twinsync-check "$S" || fail "cannot mount a tmpfs"
+mkdir "$S/m" "$S/u" "$S/w" || fail "cannot make the scratch folders"
+mount -t overlay -o "nodev,lowerdir=$R,upperdir=$S/u,workdir=$S/w" twinsync-check "$S/m" || fail "cannot overlay $R"
+n=$1; shift; i=0
+while [ "$n" -gt 0 ]; do
+  src=$1 at=$2 t="$S/m$2" kind=$3; shift 3; n=$((n - 1)); i=$((i + 1))
+  [ -d "$t" ] || [ -f "$t" ] || continue
+  case $kind in
+    proc) { mount -t proc proc "$t" && mount --bind "$t/sys" "$t/sys" && mount -o remount,bind,ro "$t/sys"; } || fail "cannot mount $at"
+      [ ! -e "$t/sysrq-trigger" ] || { mount --bind "$t/sysrq-trigger" "$t/sysrq-trigger" && mount -o remount,bind,ro "$t/sysrq-trigger"; } || fail "cannot hide $at/sysrq-trigger";;
+    dev) mount -t tmpfs -o mode=0755,size=1m,nosuid twinsync-dev "$t" || fail "cannot mount $at"
+      for d in null zero full random urandom tty; do { [ -e "/dev/$d" ] && touch "$t/$d" && mount --bind "/dev/$d" "$t/$d"; } || fail "cannot bind /dev/$d"; done;;
+    ro) { mount --bind "$src" "$t" && mount -o remount,bind,ro "$t"; } || fail "cannot bind $at read-only";;
+    cow) { [ -d "$src" ] && mkdir "$S/u$i" "$S/w$i" && mount -t overlay -o "nodev,lowerdir=$src,upperdir=$S/u$i,workdir=$S/w$i" twinsync-check "$t" 2>/dev/null; } ||
+      { mount --bind "$src" "$t" && mount -o remount,bind,ro "$t"; } || fail "cannot show $at";;
+  esac
+done
+n=$1; shift
+while [ "$n" -gt 0 ]; do
+  mount -o remount,bind,ro "$1" 2>/dev/null || [ ! -e "$1" ] || fail "cannot make $1 read-only"; shift; n=$((n - 1))
+done
+# The loopback up, as on any machine (postfix check wants an active interface); nothing listens on it.
+ip link set lo up || fail "cannot bring the loopback up (is iproute2 installed?)"
+{ mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && mount -t tmpfs -o ro,size=4k twinsync-none /dev; } || fail "cannot hide /dev and /proc/sys"
+cd "$S/m" || fail "cannot enter the overlay"
+exec setpriv --bounding-set ${DROPPED_CAPABILITIES.map((c) => `-${c}`).join(',')} -- chroot "$S/m" "$@"
+`
+
+/**
+ * The argument list that runs `command args` in the sandbox over `root`, for execution on the
+ * host: `unshare ... -- sh -c SCRIPT ...`. `scratch` is an empty folder on the host that the
+ * sandbox mounts its tmpfs on (it stays empty; remove it after).
+ */
+export function sandboxArgv(root: string, scratch: string, mounts: readonly MountPoint[], command: string, args: readonly string[]): string[] {
+  const inside = sandboxMounts(root, mounts)
+  const all = [...new Set(mounts.map((m) => m.path))]
+  return [
+    'unshare', '--mount', '--net', '--pid', '--ipc', '--uts', '--fork', '--kill-child', '--mount-proc', '--',
+    'sh', '-c', SCRIPT, 'twinsync-sandbox', root, scratch,
+    String(inside.length), ...inside.flatMap((m) => [m.source, m.inside, m.kind]),
+    String(all.length), ...all,
+    command, ...args,
+  ]
+}
+
+/**
+ * Why a probe of the sandbox (made, then `true` run in it) failed, or undefined when it was made.
+ * Only a probe is read this way, never a checker's run: a checker could print the same words to
+ * be run again without the sandbox.
+ */
+export function sandboxFailure(exitCode: number | undefined, stderr: string): string | undefined {
+  const said = new RegExp(`^${SANDBOX_FAILED}(.*)$`, 'm').exec(stderr)?.[1]
+  if (exitCode === SANDBOX_EXIT && said !== undefined) return said
+  // unshare could not make the namespaces (not root, or a kernel or container that forbids it).
+  if (/^unshare: /m.test(stderr) && exitCode !== 0) return stderr.split('\n').find((l) => l.startsWith('unshare: '))
+  if (/^setpriv: /m.test(stderr) && exitCode !== 0) return stderr.split('\n').find((l) => l.startsWith('setpriv: '))
+  return undefined
+}
