@@ -349,4 +349,133 @@ process.stdin.resume()`
     const intended = git(twin, ['ls-tree', '-r', '--name-only', 'refs/twinsync/intended'])
     for (const path of ['filesystem/etc/newfile', 'filesystem/etc/added.conf', 'plans/x.yaml']) assert.ok(intended.includes(path), `${path} not in the recorded intent`)
   })
+
+  // ---- forged plans --------------------------------------------------------------------------------
+
+  for (const [what, second] of [
+    ['the same step twice', (c: Plan['changes'][number]) => c],
+    ['one step id with two payloads', (c: Plan['changes'][number]) => ({ ...c, data: { ...(c.data as object), text: 'Second\n', sha256: createHash('sha256').update('Second\n').digest('hex') } })],
+  ] as const) {
+    it(`a sealed plan naming ${what} is refused before anything runs (PLAN_INVALID, exit 2), the target unchanged`, async () => {
+      await writeFile(join(twin, 'filesystem/etc/motd'), 'From the twin\n')
+      await writeFile(join(twin, 'plans/x.yaml'), 'actions:\n  - run: [logger, hello]\n')
+      const plan = await (await container()).resolve(PlanWorkflow).plan({})
+      const motd = plan.changes.find((c) => c.resource === '/etc/motd')
+      assert.ok(motd)
+      // Sealed by this twin's own key: what someone with that key, or a TwinSync bug, could write.
+      const { writePlanFile, readPlanFile } = await import('../../core/src/services/make-plan.js')
+      const file = join(dir, 'twice.json')
+      await writePlanFile(file, { ...plan, changes: [...plan.changes, second(motd) as Plan['changes'][number]] }, twin)
+      const sums = await checksum(root)
+      const head = git(twin, ['rev-parse', 'HEAD'])
+      const read = await readPlanFile(file, { root, repo: twin })
+      const error = await (await container()).resolve(ApplyService).apply({ plan: read, fromFile: true, signal: new AbortController().signal }).then(() => undefined, (e: unknown) => e as { code?: string; exitCode?: number; message?: string; nextStep?: string })
+      assert.equal(error?.code, 'PLAN_INVALID', JSON.stringify(error))
+      assert.equal(error?.exitCode, 2)
+      assert.match(error?.message ?? '', /names a step more than once: files:replace:\/etc\/motd/)
+      assert.ok(error?.nextStep)
+      assert.equal(await checksum(root), sums)
+      assert.equal(git(twin, ['rev-parse', 'HEAD']), head, 'no checkpoint')
+    })
+  }
+
+  // ---- full disks ----------------------------------------------------------------------------------
+
+  /** A small tmpfs at `at`, unmounted (and removed) when `fn` is done. */
+  async function onSmallDisk<T>(at: string, size: string, fn: () => Promise<T>): Promise<T> {
+    await mkdir(at, { recursive: true })
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', at])
+    try {
+      return await fn()
+    } finally {
+      execFileSync('umount', ['-l', at])
+      await rm(at, { recursive: true, force: true })
+    }
+  }
+  const fill = (folder: string) => execFileSync('sh', ['-c', 'dd if=/dev/zero of="$1" bs=64k 2>/dev/null; true', 'sh', join(folder, 'filler')])
+
+  for (const [when, room] of [['before the fetch', 0], ['between the fetch and the checkout (room for the pack, not for the files)', 12]] as const) {
+  it(`pull onto a disk that is full ${when} is DISK_FULL (exit 2, a next step): HEAD, the working twin and the index unmoved; with room again it pulls`, async () => {
+    const disk = join(dir, 'small-twin-disk')
+    await onSmallDisk(disk, '24m', async () => {
+      const small = join(disk, 'twin')
+      const configPath = join(dir, 'config.yaml')
+      const make = () => createContainer({ root, repo: small, configPath, oclif: noPlugins, logger: silentLogger })
+      await (await make()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
+      await (await make()).resolve(RemoteService).setGitRemote(mirror, undefined)
+      // The mirror serves 8 MiB that do not compress, under the size limit of one twin file.
+      git(small, ['push', '--quiet', mirror, 'HEAD:refs/heads/main'])
+      const clone = join(dir, 'clone-big')
+      execFileSync('git', ['clone', '--quiet', mirror, clone])
+      execFileSync('sh', ['-c', 'head -c 8388608 /dev/urandom | base64 > "$1"', 'sh', join(clone, 'filesystem/etc/big')])
+      git(clone, ['add', '-A'])
+      git(clone, ['commit', '--quiet', '-m', 'big'])
+      git(clone, ['push', '--quiet', 'origin', 'HEAD:refs/heads/main'])
+      await rm(clone, { recursive: true, force: true })
+      const state = () => [git(small, ['rev-parse', 'HEAD']), git(small, ['status', '--porcelain', '--ignored']), execFileSync('sha256sum', [join(small, '.git/index')]).toString()].join('\n')
+      const before = state()
+      if (room > 0) {
+        const free = Number(execFileSync('df', ['--output=avail', '-B1', disk]).toString().split('\n')[1])
+        execFileSync('fallocate', ['-l', String(free - room * 1024 * 1024), join(disk, 'filler')])
+      } else fill(disk)
+      const error = await (await make()).resolve(RemoteService).pull().then(() => undefined, (e: unknown) => e as { code?: string; exitCode?: number; nextStep?: string; message?: string })
+      assert.equal(error?.code, 'DISK_FULL', JSON.stringify(error))
+      assert.equal(error?.exitCode, 2)
+      assert.match(error?.nextStep ?? '', /Free some space/)
+      await rm(join(disk, 'filler'))
+      assert.equal(state(), before)
+      assert.equal((await (await make()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+      assert.equal((await lstat(join(small, 'filesystem/etc/big'))).size > 8 << 20, true)
+    })
+  })
+  }
+
+  it('a pull whose checkout fails half way leaves nothing of the mirror in the working twin to pass for an edit (HEAD, index and files as before)', async () => {
+    await serve(async (clone) => {
+      await mkdir(join(clone, 'filesystem/aaa'), { recursive: true })
+      await writeFile(join(clone, 'filesystem/aaa/first'), 'written before the failure\n')
+      await writeFile(join(clone, 'filesystem/etc/motd'), 'From the mirror\n')
+      await writeFile(join(clone, 'filesystem/etc/zzz'), 'cannot be written\n')
+    })
+    const state = () => [git(twin, ['rev-parse', 'HEAD']), git(twin, ['status', '--porcelain', '--ignored']), execFileSync('sha256sum', [join(twin, '.git/index')]).toString()].join('\n')
+    const before = state()
+    // A folder git cannot create a file in (immutable): the checkout fails after it wrote others.
+    execFileSync('chattr', ['+i', join(twin, 'filesystem/etc')])
+    let error: { code?: string } | undefined
+    try {
+      error = await (await container()).resolve(RemoteService).pull().then(() => undefined, (e: unknown) => e as { code?: string })
+    } finally {
+      execFileSync('chattr', ['-i', join(twin, 'filesystem/etc')])
+    }
+    assert.ok(error?.code !== undefined, 'the pull failed with a coded error')
+    assert.equal(state(), before)
+    assert.equal(await readFile(join(twin, 'filesystem/etc/motd'), 'utf8'), 'Welcome\n')
+    const { IntentService } = await import('../../core/src/intent/intent-service.js')
+    assert.deepEqual((await (await container()).resolve(IntentService).pending()).items.map((i) => i.id), [])
+  })
+
+  it("apply's write onto a full target disk fails that step (exit 1): the live file keeps its old content, no temp file is left, the step stays pending; with room again it applies", async () => {
+    const disk = join(root, 'etc/small')
+    await onSmallDisk(disk, '1m', async () => {
+      await writeFile(join(disk, 'conf'), 'old\n')
+      await (await container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+      const wanted = `${'x'.repeat(79)}\n`.repeat(6000) // 480 KB, under maxFileSize
+      await writeFile(join(twin, 'filesystem/etc/small/conf'), wanted)
+      fill(disk)
+      const { outcome } = await applyPlan()
+      const report = outcome as { exitCode?: number; journal?: { steps: Array<{ id: string; status: string; message?: string }> } }
+      assert.equal(report.exitCode, 1, JSON.stringify(outcome).slice(0, 800))
+      const step = report.journal?.steps.find((s) => s.id === 'files:replace:/etc/small/conf')
+      assert.equal(step?.status, 'failed')
+      assert.match(step?.message ?? '', /space|ENOSPC/i)
+      assert.equal(await readFile(join(disk, 'conf'), 'utf8'), 'old\n')
+      assert.deepEqual((await readdir(disk)).sort(), ['conf', 'filler'])
+      const { IntentService } = await import('../../core/src/intent/intent-service.js')
+      assert.ok((await (await container()).resolve(IntentService).pending()).items.some((i) => i.id === 'files:replace:/etc/small/conf'))
+      await rm(join(disk, 'filler'))
+      const again = await applyPlan()
+      assert.equal((again.outcome as { exitCode?: number }).exitCode, 0, JSON.stringify(again.outcome).slice(0, 800))
+      assert.equal(await readFile(join(disk, 'conf'), 'utf8'), wanted)
+    })
+  })
 })

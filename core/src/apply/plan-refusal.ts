@@ -7,6 +7,16 @@ import { ERROR_CODES, TwinSyncError } from '@twinsync/sdk/errors'
  * `ApplyService.apply` enforces it; the CLI and the TUI ask it first only to say so early.
  */
 export function planRefusal(plan: Plan): TwinSyncError | undefined {
+  // A step named twice (a forged or hand-edited plan: the planner never makes one) would run twice,
+  // or the second of two different payloads would undo the one reviewed first (session 11).
+  const seen = new Set<string>()
+  const twice = [...new Set(plan.changes.map((c) => c.id).filter((id) => seen.has(id) || (seen.add(id), false)))]
+  if (twice.length > 0) {
+    return new TwinSyncError('PLAN_INVALID', `Nothing was applied: the plan names ${twice.length === 1 ? 'a step' : `${twice.length} steps`} more than once: ${twice.slice(0, 5).join(', ')}${twice.length > 5 ? ', …' : ''}`, {
+      nextStep: 'Make a new plan (`twinsync plan`) and review it again; a plan TwinSync makes names each step once.',
+      details: { duplicates: twice },
+    })
+  }
   const errors = plan.diagnostics.filter((d) => d.severity === 'error')
   if (errors.length === 0) return undefined
   const first = errors[0] as (typeof errors)[number]

@@ -1,6 +1,7 @@
+import { statfsSync } from 'node:fs'
 import { TwinSyncError } from '@twinsync/sdk'
-import { runGit } from '../twin/git.js'
-import { MAX_TWIN_FILE_BYTES } from '../twin/twin-files.js'
+import { EMPTY_TREE, runGit } from '../twin/git.js'
+import { MAX_TWIN_FILE_BYTES, removeTwinFile } from '../twin/twin-files.js'
 import { quoteArg } from '../plan/command-text.js'
 import { MIRROR_BRANCH, REMOTE_NAME } from './remote-settings.js'
 
@@ -83,4 +84,65 @@ export async function refuseUnsafeTree(dir: string, commit: string, from: string
       details: { commit, entries: earlier },
     })
   }
+}
+
+/** Room kept free beyond the files a pull writes: git's new index, its lock, the intent's records. */
+const PULL_SPARE_BYTES = 1 << 20
+
+/**
+ * The paths a fast-forward from `from` to `to` writes into the working twin (added or changed,
+ * with their sizes) and removes.
+ */
+export async function incomingPaths(dir: string, from: string | null, to: string): Promise<{ written: Map<string, number>; removed: string[] }> {
+  const written = new Map<string, number>()
+  const removed: string[] = []
+  const out = await runGit(dir, ['diff-tree', '-r', '-z', '--no-renames', '--name-status', from ?? EMPTY_TREE, to])
+  const parts = out.split('\0').filter((p) => p.length > 0)
+  const touched = new Set<string>()
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const path = parts[i + 1] as string
+    if ((parts[i] as string).startsWith('D')) removed.push(path)
+    else touched.add(path)
+  }
+  if (touched.size === 0) return { written, removed }
+  for (const line of (await runGit(dir, ['ls-tree', '-r', '-l', '-z', '--full-tree', to])).split('\0')) {
+    const tab = line.indexOf('\t')
+    if (tab < 0 || !touched.has(line.slice(tab + 1))) continue
+    const size = Number(line.slice(0, tab).split(/ +/)[3])
+    written.set(line.slice(tab + 1), Number.isFinite(size) ? size : 0)
+  }
+  return { written, removed }
+}
+
+/**
+ * DISK_FULL before the working twin moves when the files a pull writes do not fit (session 11:
+ * before, git's checkout ran out of room half way and left a truncated mirror file in the working
+ * twin, where it looked like a person's edit, with GIT_FAILED).
+ */
+export function refuseNoRoom(dir: string, written: ReadonlyMap<string, number>): void {
+  let needed = PULL_SPARE_BYTES
+  for (const size of written.values()) needed += size
+  const fs = statfsSync(dir)
+  const free = Number(fs.bavail) * Number(fs.bsize)
+  if (free >= needed) return
+  const mib = (n: number) => `${(n / (1 << 20)).toFixed(1)} MiB`
+  throw new TwinSyncError('DISK_FULL', `Not pulled: the mirror's twin needs ${mib(needed)} in ${dir}, and ${mib(free)} are free; nothing here was changed`, {
+    nextStep: `Free some space (\`df -h ${quoteArg(dir)}\`), then \`twinsync pull\` again.`,
+    details: { repo: dir, needed, free },
+  })
+}
+
+/**
+ * After a fast-forward that failed half way (git's checkout is not all or nothing): every path it
+ * was to write or remove back as HEAD has it, so nothing of the mirror's commit is left in the
+ * working twin to pass for a person's edit. Runs before the held intent is put back.
+ */
+export async function undoIncoming(dir: string, incoming: { written: ReadonlyMap<string, number>; removed: readonly string[] }): Promise<void> {
+  const paths = [...incoming.written.keys(), ...incoming.removed]
+  if (paths.length === 0) return
+  const inHead = new Set((await runGit(dir, ['ls-tree', '-r', '-z', '--name-only', '--full-tree', 'HEAD'])).split('\0').filter(Boolean))
+  const gone = paths.filter((p) => !inHead.has(p))
+  for (const path of gone) await removeTwinFile(dir, path)
+  const back = paths.filter((p) => inHead.has(p))
+  for (let i = 0; i < back.length; i += 500) await runGit(dir, ['checkout', 'HEAD', '--', ...back.slice(i, i + 500)])
 }

@@ -12,7 +12,7 @@ import { DEFAULT_GITHUB_API, GitHubApi, defaultRepositoryName, parseOwnerRepo, t
 import { MIRROR_BRANCH, REMOTE_NAME, readRemoteSettings, removeRemoteSettings, writeRemoteSettings, type RemoteSettings } from './remote-settings.js'
 import { describePushFinding, scanPushForSecrets } from './secret-scan.js'
 import { checkRemoteUrl } from './remote-url.js'
-import { refuseUnsafeTree } from './incoming-tree.js'
+import { incomingPaths, refuseNoRoom, refuseUnsafeTree, undoIncoming } from './incoming-tree.js'
 
 export type GitHubApiFactory = (options: GitHubApiOptions) => GitHubApi
 
@@ -208,6 +208,8 @@ export class RemoteService {
     }
     // What arrives is intent, not an observation: the last snapshot stays the observed state,
     // local edits are set aside, and both are merged back on top of the pulled twin.
+    const incoming = await incomingPaths(this.twin.dir, local, remote)
+    refuseNoRoom(this.twin.dir, incoming.written)
     const intents = this.intents
     const observed = (await intents.observed()) as string
     await intents.markObserved(observed)
@@ -215,6 +217,7 @@ export class RemoteService {
     try {
       await runGit(this.twin.dir, ['merge', '--ff-only', '--quiet', MIRROR_REF])
     } catch (error) {
+      await undoIncoming(this.twin.dir, incoming)
       await held.restore(held.base, observed)
       throw error
     }
