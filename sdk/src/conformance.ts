@@ -368,7 +368,7 @@ function forgedOutside(provider: Provider, ctx: ProviderContext, sample: Change 
 /** A host that refuses (and records) every program run (read-only ones too) and every write. */
 function guardedHost(inner: HostPort): { host: HostPort; touched: string[] } {
   const touched: string[] = []
-  const mutating = new Set(['exec', 'query', 'writeFileAtomic', 'mkdir', 'symlink', 'chmod', 'chown', 'setAttributes', 'remove'])
+  const mutating = new Set(['exec', 'query', 'writeFileAtomic', 'mkdir', 'symlink', 'chmod', 'chown', 'setAttributes', 'remove', 'rmdir'])
   const host = new Proxy(inner, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown
@@ -387,7 +387,7 @@ function guardedHost(inner: HostPort): { host: HostPort; touched: string[] } {
 /** A host that passes every call through and records the ones that may change the target. */
 function watchedHost(inner: HostPort): { host: HostPort; calls: string[] } {
   const calls: string[] = []
-  const changing = new Set(['exec', 'writeFileAtomic', 'mkdir', 'symlink', 'chmod', 'chown', 'setAttributes', 'remove'])
+  const changing = new Set(['exec', 'writeFileAtomic', 'mkdir', 'symlink', 'chmod', 'chown', 'setAttributes', 'remove', 'rmdir'])
   const host = new Proxy(inner, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown

@@ -125,6 +125,9 @@ export interface HostReader {
   which(command: string, options?: Pick<ExecOptions, 'inTarget'>): Promise<string | undefined>
 }
 
+/** What `rmdir` did: the directory is removed, it was not empty (and is kept), or nothing was there. */
+export type RmdirOutcome = 'removed' | 'not-empty' | 'gone'
+
 /** The calls that change the target. A dry run records them instead (RecordingHost). */
 export interface HostChanger {
   writeFileAtomic(path: string, data: string | Uint8Array, options?: WriteOptions): Promise<void>
@@ -142,6 +145,13 @@ export interface HostChanger {
   /** lchown: changes the link itself for a symlink. */
   chown(path: string, uid: number, gid: number): Promise<void>
   remove(path: string): Promise<void>
+  /**
+   * Remove an empty directory, never anything in it (rmdir(2); a symlink is not followed, and
+   * is refused like any other non-directory). 'not-empty' when it holds anything, so a caller
+   * that emptied it can tell that something arrived meanwhile and keep it (the files provider's
+   * FILES_DELETE_KEPT); 'gone' when nothing is there. Any other failure throws.
+   */
+  rmdir(path: string): Promise<RmdirOutcome>
   /**
    * Run a program that may change the target (apt-get, systemctl enable, crontab), with an
    * argument list, never through a shell. Non-zero exit is returned, not thrown. Programs that

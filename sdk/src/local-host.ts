@@ -2,11 +2,11 @@ import { accessSync, closeSync, constants, fstatSync, mkdtempSync, openSync, rea
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseMountInfo, sandboxArgv, sandboxFailure } from './checker-sandbox.js'
-import { chmod, lchown, lstat, mkdir, readFile, rm, symlink } from 'node:fs/promises'
+import { chmod, lchown, lstat, mkdir, readFile, rm, rmdir, symlink } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
 import { writeFileAtomic } from './atomic-write.js'
 import { TwinSyncError } from './errors.js'
-import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, FileType, HostPort, WriteOptions } from './host.js'
+import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, FileType, HostPort, RmdirOutcome, WriteOptions } from './host.js'
 import { plainQuery } from './plain-query.js'
 import { checkTargetPath, targetPathParts } from './target-path.js'
 import { isCapabilityText, isManagedXattr, parseXattrDump, xattrBytes, xattrValue } from './xattr.js'
@@ -170,6 +170,21 @@ export class LocalHost implements HostPort {
     const target = await this.unfollowed(path)
     this.clearResolved()
     await rm(target, { recursive: true, force: true })
+  }
+
+  async rmdir(path: string): Promise<RmdirOutcome> {
+    const target = await this.unfollowed(path)
+    this.clearResolved()
+    try {
+      await rmdir(target)
+      return 'removed'
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      // POSIX allows EEXIST for a directory that is not empty.
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') return 'not-empty'
+      if (code === 'ENOENT') return 'gone'
+      throw error
+    }
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, HostPort, HostReader, WriteOptions } from './host.js'
+import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, HostPort, HostReader, RmdirOutcome, WriteOptions } from './host.js'
 import { TwinSyncError } from './errors.js'
 import { checkTargetPath } from './target-path.js'
 
@@ -11,6 +11,7 @@ export type HostAction =
   | { kind: 'chmod'; path: string; mode: number }
   | { kind: 'chown'; path: string; uid: number; gid: number }
   | { kind: 'remove'; path: string }
+  | { kind: 'rmdir'; path: string }
   | { kind: 'exec'; command: string; args: string[]; inTarget: boolean; env?: Record<string, string>; input?: string }
 
 /** What a recorded program "returns": success with no output unless the test says otherwise. */
@@ -148,6 +149,21 @@ export class RecordingHost implements HostPort {
     checkTargetPath(path)
     this.record({ kind: 'remove', path })
     this.written.set(path, null)
+  }
+
+  /** Recorded; answers as the target would after this run's changes: 'not-empty' while anything is left in it. */
+  async rmdir(path: string): Promise<RmdirOutcome> {
+    checkTargetPath(path)
+    this.record({ kind: 'rmdir', path })
+    const stat = await this.lstat(path)
+    if (stat === undefined) return 'gone'
+    if (stat.type !== 'directory') throw Object.assign(new Error(`ENOTDIR: not a directory, rmdir '${path}'`), { code: 'ENOTDIR' })
+    const prefix = path === '/' ? '/' : `${path}/`
+    const left = (await this.reader.readdir(path)).filter((e) => this.written.get(`${prefix}${e.name}`) !== null)
+    const added = [...this.written].some(([p, bytes]) => bytes !== null && p.startsWith(prefix) && !p.slice(prefix.length).includes('/'))
+    if (left.length > 0 || added) return 'not-empty'
+    this.written.set(path, null)
+    return 'removed'
   }
 
   async exec(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {

@@ -9,7 +9,7 @@ import { checkConformance, createTestContext } from '../src/conformance-kit.js'
 interface Tags {
   tags: string[]
 }
-type Flaw = 'writes-in-collect' | 'execs-in-collect' | 'unsorted-json' | 'no-provider-field' | 'not-idempotent' | 'runs-hostile' | 'throws-on-empty-root' | 'outside-lane' | 'apply-misses' | 'unstable-ids' | 'id-without-provider' | 'reapply-writes'
+type Flaw = 'writes-in-collect' | 'execs-in-collect' | 'rmdirs-in-collect' | 'unsorted-json' | 'no-provider-field' | 'not-idempotent' | 'runs-hostile' | 'throws-on-empty-root' | 'outside-lane' | 'apply-misses' | 'unstable-ids' | 'id-without-provider' | 'reapply-writes'
 
 const NAME = /^[a-z0-9-]+$/
 
@@ -35,6 +35,8 @@ function tagsProvider(flaws: Flaw[] = []): ApplicableProvider<Tags> {
     async collect({ ctx }) {
       const state = await read(ctx)
       if (has('execs-in-collect')) await ctx.host.exec('true', [])
+      // Nothing there: only the kit's watch on the port can tell.
+      if (has('rmdirs-in-collect')) await ctx.host.rmdir('/etc/tags.d')
       if (has('writes-in-collect')) await ctx.host.writeFileAtomic('/etc/tags.seen', 'x')
       const content = has('unsorted-json') ? JSON.stringify({ tags: state.tags, b: 1, a: 2 }) : stableStringify(state)
       return { state, documents: [{ path: has('outside-lane') ? 'system/other.json' : 'system/tags.json', content }], diagnostics: [] }
@@ -180,6 +182,7 @@ describe('conformance kit', function () {
   const cases: Array<[Flaw, RegExp]> = [
     ['writes-in-collect', /collect\(\) changed the target \(created \/etc\/tags\.seen\).*collect must only read/],
     ['execs-in-collect', /collect\(\) called exec\("true"\): collect only reads; run read-only programs with ctx\.host\.query/],
+    ['rmdirs-in-collect', /collect\(\) called rmdir\("\/etc\/tags\.d"\): collect only reads/],
     ['unsorted-json', /system\/tags\.json is not in stable form .*write it with stableStringify/],
     ['outside-lane', /system\/other\.json is outside the provider's twinPaths/],
     ['no-provider-field', /change "tags:add:zeta" does not match the change schema .*every change needs id, provider/],

@@ -101,6 +101,19 @@ describe('LocalHost against a root other than /', () => {
     assert.equal((await host.lstat('/etc/app/tool'))?.mode, 0o4755)
   })
 
+  it('removes an empty directory with rmdir and never what one holds: not-empty, gone, a symlink refused', async () => {
+    await mkdir(join(root, 'etc/app/sub'))
+    await writeFile(join(root, 'etc/app/sub/kept.conf'), 'kept\n')
+    assert.equal(await host.rmdir('/etc/app/sub'), 'not-empty')
+    assert.equal(await readFile(join(root, 'etc/app/sub/kept.conf'), 'utf8'), 'kept\n')
+    await rm(join(root, 'etc/app/sub/kept.conf'))
+    assert.equal(await host.rmdir('/etc/app/sub'), 'removed')
+    assert.equal(await host.rmdir('/etc/app/sub'), 'gone')
+    await symlink('/etc/app', join(root, 'etc/app-link'))
+    await assert.rejects(host.rmdir('/etc/app-link'), /ENOTDIR/)
+    assert.ok((await stat(join(root, 'etc/app'))).isDirectory(), 'a symlink is not followed')
+  })
+
   it('runs commands with an argument list and returns non-zero exits', async () => {
     const r = await host.exec('sh', ['-c', 'echo "$1"; exit 3', 'sh', 'a; rm -rf /'])
     assert.equal(r.exitCode, 3)

@@ -41,6 +41,24 @@ describe('RecordingHost (dry run)', () => {
     assert.equal(await host.lstat('/etc/motd'), undefined)
   })
 
+  it('records an rmdir and answers it as the target would after the run: not empty while anything is left, then removed, then gone', async () => {
+    await mkdir(join(root, 'etc/site'))
+    await writeFile(join(root, 'etc/site/a.conf'), 'a\n')
+    const host = new RecordingHost(new LocalHost(root))
+    assert.equal(await host.rmdir('/etc/site'), 'not-empty')
+    await host.remove('/etc/site/a.conf')
+    await host.writeFileAtomic('/etc/site/b.conf', 'b\n')
+    assert.equal(await host.rmdir('/etc/site'), 'not-empty', 'a file written in this run is in it')
+    await host.remove('/etc/site/b.conf')
+    assert.equal(await host.rmdir('/etc/site'), 'removed')
+    assert.equal(await host.lstat('/etc/site'), undefined)
+    assert.equal(await host.rmdir('/etc/site'), 'gone')
+    await assert.rejects(host.rmdir('/etc/motd'), /ENOTDIR/)
+    assert.deepEqual(host.actions.filter((a) => a.kind === 'rmdir').length, 5)
+    assert.ok((await stat(join(root, 'etc/site/a.conf'))).isFile(), 'the target is untouched')
+    await assert.rejects(new RecordingHost(new LocalHost(root), { refuse: 'Planning only reads' }).rmdir('/etc/site'), /Planning only reads: tried to rmdir \/etc\/site/)
+  })
+
   it('runs reading programs on the target, or answers them for a test; says what recorded programs print', async () => {
     const real = new RecordingHost(new LocalHost(root))
     const listed = await real.query('ls', ['/'], {})

@@ -176,8 +176,9 @@ async function deleteFolder(
         empty = false
         continue
       }
-      if (entry.type === 'directory' && !(await clear(at))) {
-        empty = false
+      if (entry.type === 'directory') {
+        // Emptied of what the plan names, then removed only if empty: never what arrived meanwhile.
+        if (!(await clear(at)) || !(await removeEmpty(at))) empty = false
         continue
       }
       await ctx.host.remove(at)
@@ -185,8 +186,14 @@ async function deleteFolder(
     }
     return empty
   }
-  if (await clear(path)) {
-    await ctx.host.remove(path)
+  /** rmdir, not a recursive removal: a folder something was put in while it was being emptied is kept, and said. */
+  const removeEmpty = async (folder: string): Promise<boolean> => {
+    const outcome = await ctx.host.rmdir(folder)
+    if (outcome === 'not-empty') kept.push({ path: folder, why: 'not empty: something was put in it while it was being deleted' })
+    else if (outcome === 'removed' && folder !== path) removed++
+    return outcome !== 'not-empty'
+  }
+  if ((await clear(path)) && (await removeEmpty(path))) {
     return { id: change.id, status: 'applied', ...(diagnostics.length > 0 ? { diagnostics } : {}) }
   }
   const listed = kept.slice(0, KEPT_LISTED).map((k) => `${k.path} (${k.why})`)

@@ -298,6 +298,44 @@ describe('files provider: apply', () => {
     assert.deepEqual((await provider.apply({ changes: [del], ctx })).results[0]?.status, 'unchanged')
   })
 
+  it('keeps a folder something was put in while it was being cleared: the folder goes only if empty (rmdir), else FILES_DELETE_KEPT', async () => {
+    root.file('/etc/site/site.conf', 'listen 80\n').file('/etc/site/sub/b.conf', 'b = 1\n').file('/etc/other/o.conf', 'o = 1\n')
+    const ctx = createTestContext(root.dir)
+    const { twin, manifest } = await twinOf(ctx)
+    const gone = (p: string) => ['/etc/site', '/etc/other'].some((f) => p === f || p.startsWith(`${f}/`))
+    manifest.entries = manifest.entries.filter((e) => !gone(e.path))
+    twin.set('system/files/manifest.json', JSON.stringify(manifest))
+    const changes = await plan(ctx, await without(await without(twin, 'filesystem/etc/site/'), 'filesystem/etc/other/'))
+    const del = changes.find((c) => c.id === 'files:delete:/etc/site')
+    const other = changes.find((c) => c.id === 'files:delete:/etc/other')
+    assert.ok(del && other)
+    // The race: a file lands in a folder after it was emptied, just before the folder itself goes
+    // (a folder below the one deleted, and the one deleted).
+    const local = new LocalHost(root.dir)
+    const late = ['/etc/site/sub', '/etc/other']
+    const racing = new Proxy(local, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown
+        if (typeof value !== 'function') return value
+        if (key !== 'remove' && key !== 'rmdir') return (value as (...a: unknown[]) => unknown).bind(target)
+        return async (path: string) => {
+          if (late.includes(path)) root.file(`${path}/arrived-late.conf`, 'put here meanwhile\n')
+          return (value as (p: string) => Promise<unknown>).call(target, path)
+        }
+      },
+    })
+    const { results } = await provider.apply({ changes: [del, other], ctx: { ...ctx, host: racing } })
+    // Before, a folder went with rm -r, and with it what arrived meanwhile, reported done.
+    assert.ok(existsSync(root.path('/etc/site/sub/arrived-late.conf')) && existsSync(root.path('/etc/other/arrived-late.conf')), 'nothing the plan did not name is deleted')
+    assert.equal(['/etc/site/sub/b.conf', '/etc/site/site.conf', '/etc/other/o.conf'].some((p) => existsSync(root.path(p))), false, 'what the plan named is gone')
+    for (const [i, folder] of [[0, '/etc/site/sub'], [1, '/etc/other']] as const) {
+      assert.equal(results[i]?.status, 'failed', 'the deletion stays pending')
+      const kept = results[i]?.diagnostics?.find((d) => d.code === 'FILES_DELETE_KEPT')
+      assert.ok(kept, JSON.stringify(results[i]))
+      assert.match(kept.summary, new RegExp(`${folder.replace(/[./]/g, '\\$&')} \\(not empty: something was put in it while it was being deleted\\)`))
+    }
+  })
+
   it('refuses a change whose payload is not a files payload', async () => {
     const ctx = createTestContext(root.dir)
     const bad = { ...writeChange('/etc/hosts', 'x'), data: { action: 'write', path: 'etc/hosts' } }

@@ -219,6 +219,11 @@ class RecordingHost implements HostPort {
     return this.host.remove(...args)
   }
 
+  rmdir(...args: Parameters<HostPort['rmdir']>): ReturnType<HostPort['rmdir']> {
+    this.other = true
+    return this.host.rmdir(...args)
+  }
+
   exec(...args: Parameters<HostPort['exec']>): ReturnType<HostPort['exec']> {
     this.other = true
     return this.host.exec(...args)
