@@ -523,4 +523,15 @@ process.stdin.resume()`
     for (const n of names) await rm(join(root, 'etc', n))
     assert.equal(await checksum(root), sums)
   })
+
+  it('a pulled tree 300 folders deep pulls whole (the intent record named every path: one argument over the kernel limit failed the pull half done)', async () => {
+    const deep = Array.from({ length: 300 }, (_, i) => `d${i}`).join('/')
+    await serve(async (clone) => {
+      await mkdir(join(clone, 'filesystem/etc', deep), { recursive: true })
+      await writeFile(join(clone, 'filesystem/etc', deep, 'f'), 'x\n')
+    })
+    assert.equal((await (await container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+    const plan = await (await container()).resolve(PlanWorkflow).plan({})
+    assert.equal(plan.changes.filter((c) => c.resource.startsWith('/etc/d0')).length, 301)
+  })
 })

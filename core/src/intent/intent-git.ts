@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { copyIndex, dropStaleRefLock, parseNameStatus, revParseCommit, runGit, type GitStatusEntry } from '../twin/git.js'
@@ -79,7 +79,16 @@ export async function changedBetween(dir: string, older: string, newer: string):
 }
 
 export async function commitTree(dir: string, tree: string, parents: readonly string[], message: string): Promise<string> {
-  return (await git(dir, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message])).trim()
+  // A long message (reasons naming many deep paths: a pulled tree of 300 nested folders) from a
+  // file: one argument of more than 128 KiB is E2BIG (session 11: the pull failed half done).
+  if (Buffer.byteLength(message) < 64 * 1024) return (await git(dir, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message])).trim()
+  const folder = await mkdtemp(join(tmpdir(), 'twinsync-message-'))
+  try {
+    await writeFile(join(folder, 'message'), message)
+    return (await git(dir, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', join(folder, 'message')])).trim()
+  } finally {
+    await rm(folder, { recursive: true, force: true })
+  }
 }
 
 /** The mode and blob of each path in a tree ("100644"/"100755"); missing paths are left out. */
