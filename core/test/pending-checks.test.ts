@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sinon from 'sinon'
 import { LocalHost, type Change, type ChangeResult, type ConfigCheck, type ExecResult } from '@twinsync/sdk'
-import { PENDING_CHECKS, PendingChecks } from '../src/apply/pending-checks.js'
+import { PENDING_CHECKS, PendingChecks, pendingNotice } from '../src/apply/pending-checks.js'
 
 const NGINX: ConfigCheck = { service: 'nginx', paths: ['/etc/nginx/**'], argv: ['nginx', '-t'], units: ['nginx.service'] }
 
@@ -119,5 +119,14 @@ describe('pending configuration checks: finished by the next apply', () => {
     assert.equal(more.length, 0)
     assert.deepEqual(entry?.files, [{ path: '/etc/mysql/a.cnf', previous: { kind: 'absent' } }, { path: '/etc/mysql/b.cnf', previous: { kind: 'absent' } }])
     assert.deepEqual(entry?.reloads?.map((r) => r.id), ['systemd:restart:db.service'])
+  })
+
+  it('says in status what an interrupted apply left unjudged on this root, and nothing for another root', async () => {
+    const reload: Change = { id: 'systemd:reload:nginx.service', provider: 'systemd', category: 'services', operation: 'reload', resource: 'nginx.service', summary: '', risk: 'medium' }
+    await record()
+    assert.match(pendingNotice(await pending.read(), host.root) ?? '', /not yet judged: nginx \(\/etc\/nginx\/nginx\.conf, \/etc\/nginx\/conf\.d\/x\.conf: its check had not ended\)/)
+    await pending.awaitReloads('nginx', host.root, [reload])
+    assert.match(pendingNotice(await pending.read(), host.root) ?? '', /nginx \(.*: the reload of nginx\.service had given no verdict\)\. `twinsync apply` settles it/)
+    assert.equal(pendingNotice(await pending.read(), '/elsewhere'), undefined)
   })
 })

@@ -110,6 +110,9 @@ describe('a reload killed before its verdict: the next apply puts the previous f
     await kill9(pid)
     assert.deepEqual((await recordNames())?.map((p) => p.service), ['nginx'])
     assert.equal(await serves(8080), false, 'broken in practice and live')
+    // status says so, and what the next apply does about it.
+    const status = await ct.twinsync(['status'], { timeoutMs: 300_000 })
+    assert.match(status.stdout, /Configuration it wrote is not yet judged: nginx \(\/etc\/nginx\/sites-available\/site: the reload of nginx\.service had given no verdict\)\. `twinsync apply` settles it before anything else/, status.stdout + status.stderr)
     await recover()
   })
 

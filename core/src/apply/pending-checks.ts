@@ -241,3 +241,18 @@ function asChanges(entry: PendingCheck): Change[] {
     data: { action: 'write', path: f.path },
   }))
 }
+
+/**
+ * What `status` says about configuration an interrupted apply left unjudged on this root (its
+ * checker had not decided, or the reload that follows it had no verdict), or undefined.
+ */
+export function pendingNotice(entries: readonly PendingCheck[], root: string): string | undefined {
+  const here = entries.filter((e) => e.root === root)
+  if (here.length === 0) return undefined
+  const each = here.map((e) => {
+    const files = e.files.map((f) => f.path).join(', ')
+    return e.reloads === undefined ? `${e.service} (${files}: its check had not ended)` : `${e.service} (${files}: the ${e.reloads.map((r) => `${r.operation} of ${r.resource}`).join(', ')} had given no verdict)`
+  })
+  return `Configuration it wrote is not yet judged: ${each.join('; ')}. \`twinsync apply\` settles it before anything else: it checks it again, or puts the previous files back and reloads.`
+}
+

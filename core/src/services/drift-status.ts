@@ -1,5 +1,5 @@
 import type { CollectProgress } from '../collect/collector.js'
-import { CATEGORIES, STATE_CATEGORIES, type Change, type Diagnostic } from '@twinsync/sdk'
+import { CATEGORIES, STATE_CATEGORIES, type Change, type Diagnostic, type HostPort } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { IntentService, type PendingItem } from '../intent/intent-service.js'
 import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
@@ -7,6 +7,8 @@ import { Planner } from '../plan/planner.js'
 import { secretChangedItems } from '../plan/observed-drift.js'
 import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
 import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
+import { PendingChecks, pendingNotice } from '../apply/pending-checks.js'
+import { Tokens } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { UNPLANNED, driftPhrase, observedPhrase, plannedPhrase } from '../vocabulary.js'
 import { COMMANDS } from '../plan/commands-domain.js'
@@ -56,6 +58,8 @@ export class StatusWorkflow {
     @inject(IntentService) private readonly intents: IntentService,
     @inject(Planner) private readonly planner: Planner,
     @inject(RemoteService) private readonly remote: RemoteService,
+    @inject(PendingChecks) private readonly pendingChecks: PendingChecks,
+    @inject(Tokens.Host) private readonly host: HostPort,
   ) {}
 
   async status(only: string[] | undefined, onProgress?: CollectProgress): Promise<DriftStatus> {
@@ -93,10 +97,18 @@ export class StatusWorkflow {
       changes: driftChanges,
       pending: { count: items.length, intended: pending.intended, domains: CATEGORIES.filter((c) => byCategory.has(c)).map((category) => ({ category, count: byCategory.get(category) as number })), items },
       remote: await this.remote.status(),
-      interrupted: await readApplyRecord(twin.dir).then((r) => (r === undefined ? null : interruptedNotice(r))),
+      interrupted: await this.interrupted(),
       missing: plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'),
       unread: plan.diagnostics.filter((d) => d.code === 'PROVIDER_FAILED' && d.severity === 'error'),
     }
+  }
+
+  /** The interrupted apply and the configuration it left unjudged (see PendingChecks), as sentences. */
+  private async interrupted(): Promise<string | null> {
+    const record = await readApplyRecord(this.twin.dir)
+    const unjudged = pendingNotice(await this.pendingChecks.read(), this.host.root)
+    const said = [record === undefined ? undefined : interruptedNotice(record), unjudged].filter((s): s is string => s !== undefined)
+    return said.length === 0 ? null : said.join(' ')
   }
 }
 
