@@ -9,7 +9,7 @@ import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
 import { createContainer } from '../../core/src/container.js'
 import { App } from '../../core/src/tui/app.js'
 import { createTuiServices, type TuiServices } from '../../core/src/tui/services.js'
-import { writeTwinFile } from '../support/twin-edit.js'
+import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
 
 // One rule in one place: the CLI and the TUI decide the same way. The TUI here is its real
 // services (createTuiServices) over a real container, as the panel uses them; the CLI is the binary.
@@ -83,6 +83,20 @@ describe('a plan reviewed in the TUI is checked again before it runs, as a saved
     assert.equal(await live('etc/issue.net'), before, 'nor does the TUI')
     assert.deepEqual(report.journal.steps.map((s) => [s.id, s.status]), [['files:replace:/etc/issue.net', 'unchanged']])
   })
+
+  it('a step that fails in the TUI stays pending with its reason, as in the CLI (the same ApplyService)', async () => {
+    await editTwinJson<{ packages: Record<string, unknown> }>(cli.twinDir, 'system/packages/apt.json', (a) => {
+      a.packages['twinsync-no-such-package'] = { architecture: 'amd64', hold: false, manual: true, version: '1.0' }
+    })
+    const shown = await services.plan({ signal })
+    assert.deepEqual(shown.changes.map((c) => c.id), ['apt:install:twinsync-no-such-package'])
+    const report = await services.apply({ plan: shown, leftOut: [], signal })
+    assert.deepEqual(report.journal.steps.map((s) => s.status), ['failed'])
+    assert.equal(report.exitCode, 1)
+    assert.deepEqual((await services.plan({ signal })).changes.map((c) => c.id), ['apt:install:twinsync-no-such-package'], 'planned again')
+    const status = json<{ pending: { items: Array<{ id: string; reason: string }> } }>(await twinsync('status', '--json'))
+    assert.match(status.pending.items.find((i) => i.id === 'apt:install:twinsync-no-such-package')?.reason ?? '', /^failed in the apply of /)
+  })
 })
 
 describe('a part of the twin no provider reads is never "in sync", in either front end', function () {
@@ -128,6 +142,28 @@ describe('a part of the twin no provider reads is never "in sync", in either fro
       }
       assert.doesNotMatch(frame, /drift: none/, frame)
       assert.match(frame, /NOT in sync: 1 part not compared/, frame)
+    } finally {
+      panel.unmount()
+    }
+  })
+
+  it('its plan: neither front end says "No changes: the machine matches"; both say nothing can be planned until the error is fixed', async () => {
+    const plan = await twinsync('plan')
+    assert.equal(plan.code, 1, plan.stderr)
+    assert.match(plan.stdout, /^No changes can be planned until the errors below are fixed\./)
+
+    const services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins }), { configPath: cli.configFile })
+    const panel = render(createElement(App, { services, initial: [{ name: 'menu' }, { name: 'plan' }] }))
+    try {
+      const deadline = Date.now() + 60_000
+      let frame = ''
+      while (Date.now() < deadline) {
+        frame = panel.lastFrame() ?? ''
+        if (/No changes|PROVIDER_MISSING/.test(frame)) break
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      assert.doesNotMatch(frame, /No changes: the machine/, frame)
+      assert.match(frame, /No changes can be planned until the errors below are fixed\./, frame)
     } finally {
       panel.unmount()
     }

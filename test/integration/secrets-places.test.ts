@@ -67,7 +67,7 @@ describe('secrets on the server root, session 11: more places, the mirror, and d
     cli = await cliSandbox()
     keys = await makeTempDir('keys')
     remote = await startGitRemote({ token: TOKEN })
-    await writeFile(cli.configFile, ['files:', '  include: [/etc, /usr/local/bin, "~/.config", "~/.fetchmailrc", "~/.aws"]', ''].join('\n'))
+    await writeFile(cli.configFile, ['files:', '  include: [/etc, /usr/local/bin, "~/.config", "~/.fetchmailrc", "~/.aws", "~/.netrc", "~/.git-credentials", "~/.kube", "~/.docker", "~/.pgpass"]', ''].join('\n'))
 
     // Files no rule knew by path, whose content said nothing to the detector.
     const ppp = secret('pppd peers file password', v('ppp'))
@@ -104,6 +104,42 @@ describe('secrets on the server root, session 11: more places, the mirror, and d
     await plant('/root/.fetchmailrc', `poll mail.example.org protocol imap user "ops" password "${fetchmail}" ssl\n`, 0o600)
     const aws = secret('~/.aws/credentials secret key', fakeChars('s11-aws', 40, BASE64))
     await plant('/root/.aws/credentials', `[default]\naws_access_key_id = AKIA${fakeChars('s11-awsid', 16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}\naws_secret_access_key = ${aws}\n`, 0o600)
+
+    // The places the brief names that rules already covered (tried: none leaked before).
+    const wgConf = secret('WireGuard PrivateKey/PresharedKey', `${fakeChars('s11-wgconf', 43, BASE64)}=`)
+    await plant('/etc/wireguard/wg0.conf', `[Interface]\nAddress = 10.8.0.1/24\nPrivateKey = ${wgConf}\n\n[Peer]\nPublicKey = ${fakeChars('s11-wgpub', 43, BASE64)}=\nPresharedKey = ${wgConf.slice(0, 20)}${fakeChars('s11-wgpsk', 23, BASE64)}=\n`, 0o600)
+    const eap = secret('NetworkManager 802-1x password', v('nm8021x'))
+    await plant('/etc/NetworkManager/system-connections/corp.nmconnection', `[connection]\nid=corp\ntype=ethernet\n\n[802-1x]\neap=peap;\nidentity=ops\npassword=${eap}\nphase2-auth=mschapv2\n`, 0o600)
+    const pap = secret('pap-secrets', v('pap'))
+    await plant('/etc/ppp/pap-secrets', `"bob@isp" * "${pap}"\n`, 0o600)
+    const maint = secret('mysql debian.cnf password', v('debiancnf', 16))
+    await plant('/etc/mysql/debian.cnf', `# Automatically generated for Debian scripts. DO NOT TOUCH!\n[client]\nhost     = localhost\nuser     = debian-sys-maint\npassword = ${maint}\nsocket   = /var/run/mysqld/mysqld.sock\n`, 0o600)
+    const srcPw = secret('apt deb822 URIs user:password@', v('aptsrc'))
+    await plant('/etc/apt/sources.list.d/private.sources', `Types: deb\nURIs: https://ci:${srcPw}@repo.example.org/debian\nSuites: bookworm\nComponents: main\n`, 0o644)
+    const daemonJson = secret('docker daemon.json proxy password', v('dockerd'))
+    await plant('/etc/docker/daemon.json', `{\n  "proxies": {\n    "http-proxy": "http://proxy:${daemonJson}@proxy.example.org:3128"\n  }\n}\n`, 0o644)
+    const dockerAuth = secret('~/.docker/config.json auth', Buffer.from(`ci:${v('dockerauth')}`).toString('base64'))
+    await plant('/root/.docker/config.json', `{\n\t"auths": {\n\t\t"registry.example.org": {\n\t\t\t"auth": "${dockerAuth}"\n\t\t}\n\t}\n}\n`, 0o600)
+    const gh = secret('gh hosts.yml oauth_token', `gh${'o'}_${v('gh', 36)}`)
+    await plant('/root/.config/gh/hosts.yml', `github.com:\n    oauth_token: ${gh}\n    user: ops\n    git_protocol: https\n`, 0o600)
+    const netrc = secret('~/.netrc password', v('netrc'))
+    await plant('/root/.netrc', `machine api.example.org\n  login ops\n  password ${netrc}\n`, 0o600)
+    const gitCred = secret('~/.git-credentials', v('gitcred'))
+    await plant('/root/.git-credentials', `https://ops:${gitCred}@git.example.org\n`, 0o600)
+    const kube = secret('kubeconfig token', v('kubetok', 40))
+    await plant('/root/.kube/config', `apiVersion: v1\nkind: Config\nusers:\n- name: ci\n  user:\n    token: ${kube}\n`, 0o600)
+    const pgpass = secret('~/.pgpass', v('pgpass'))
+    await plant('/root/.pgpass', `db.internal:5432:app:app:${pgpass}\n`, 0o600)
+    await runOk(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'crlf', '-f', join(keys, 'crlf')])
+    const crlfKey = (await readFile(join(keys, 'crlf'), 'utf8')).replace(/\n/g, '\r\n')
+    secret('OpenSSH key with CRLF line ends', crlfKey.split('\r\n')[2] as string)
+    await plant('/etc/myapp/deploy_key', crlfKey, 0o644)
+    await runOk(['openssl', 'genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-aes-256-cbc', '-pass', 'pass:x', '-out', join(keys, 'enc.pem')])
+    const enc = await readFile(join(keys, 'enc.pem'), 'utf8')
+    secret('encrypted PKCS8 key (0644)', enc.split('\n')[5] as string)
+    await plant('/etc/nginx/ssl/enc.key', enc, 0o644)
+    const setCred = secret('unit SetCredential=', v('setcred'))
+    await plant('/etc/systemd/system/billing.service', `[Service]\nSetCredential=dbpass:${setCred}\nLoadCredential=tls:/etc/credstore/tls.key\nExecStart=/usr/local/bin/billing\n`)
 
     // Tools' own password flags: in a cron file, root's crontab and a unit's ExecStart.
     const tools: Array<[string, (s: string) => string]> = [
@@ -146,7 +182,7 @@ describe('secrets on the server root, session 11: more places, the mirror, and d
   })
 
   it('keeps every planted secret out of every object, ref and config of the twin and of the mirror, and out of the output', async () => {
-    assert.equal(planted.length, 39, `${planted.length} planted`)
+    assert.equal(planted.length, 54, `${planted.length} planted`)
     assert.deepEqual(leaked(await everything(join(cli.twinDir, '.git'))), [])
     assert.deepEqual(leaked(await mirror()), [])
     assert.deepEqual(leaked(outputs.join('\n')), [])
@@ -174,6 +210,11 @@ describe('secrets on the server root, session 11: more places, the mirror, and d
     const startup = await twinsync(['startup'])
     assert.equal(startup.code, 0, startup.stderr)
     assert.match(startup.stdout, /ldapsearch -x -D cn=admin,dc=example,dc=org -w <redacted>/)
+    // The redacted crontab is the machine's as the snapshot saw it: no change, no warning.
+    const plan = await twinsync(['plan'])
+    assert.equal(plan.code, 0, plan.stderr)
+    assert.match(plan.stdout, /^No changes/)
+    assert.doesNotMatch(plan.stdout + plan.stderr, /SECRET_REDACTED_NOT_PLANNED/)
     assert.deepEqual(leaked(outputs.join('\n')), [])
   })
 

@@ -7,10 +7,7 @@ import { plannedPhrase } from '../vocabulary.js'
 
 export function renderPlanSummary(plan: Plan): string[] {
   const basis = plan.basis.twinCommit === null ? 'the working twin' : `twin ${plan.basis.twinCommit.slice(0, 12)}`
-  if (plan.changes.length === 0) {
-    if (plan.diagnostics.some((d) => d.severity === 'error')) return ['No changes can be planned until the errors below are fixed.']
-    return [noChangesLine(plan, basis)]
-  }
+  if (plan.changes.length === 0) return [noChangesLine(plan, basis)]
   const lines = [`Plan: ${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'} to make ${plan.basis.root} match ${basis}`]
   for (const s of summarizePlan(plan)) {
     const ops = Object.entries(s.operations).map(([op, n]) => `${n} ${op}`).join(', ')

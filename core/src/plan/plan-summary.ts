@@ -39,8 +39,13 @@ export function noteLines(d: Diagnostic): string[] {
   return [head, isLeftOut(d) ? `  Next step: ${d.detail}` : `  ${d.detail}`]
 }
 
-/** The head line of a plan with no changes: the machine matches, or what the twin asks is left out. */
+/**
+ * The head line of a plan with no changes, in both front ends: nothing can be planned while an
+ * error stands (a twin part no provider reads, a provider that failed), else the machine
+ * matches, or what the twin asks is left out. Never "matches" over an error.
+ */
 export function noChangesLine(plan: Pick<Plan, 'basis' | 'diagnostics'>, basis: string): string {
+  if (plan.diagnostics.some((d) => d.severity === 'error')) return 'No changes can be planned until the errors below are fixed.'
   const leftOut = plan.diagnostics.filter(isLeftOut).length
   if (leftOut > 0) return `No changes planned: ${leftOut} change${leftOut === 1 ? '' : 's'} the twin asks for ${leftOut === 1 ? 'is' : 'are'} left out (below); otherwise the machine (${plan.basis.root}) matches ${basis}.`
   return `No changes: the machine (${plan.basis.root}) matches ${basis}.`
