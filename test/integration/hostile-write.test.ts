@@ -478,4 +478,49 @@ process.stdin.resume()`
       assert.equal(await readFile(join(disk, 'conf'), 'utf8'), wanted)
     })
   })
+
+  // ---- names --------------------------------------------------------------------------------------
+
+  /** Push a commit whose filesystem/etc holds `names` (raw bytes, each a file "x\n") besides what it has. */
+  const serveNames = (names: Buffer[]) => {
+    git(twin, ['push', '--quiet', mirror, 'HEAD:refs/heads/main'])
+    const clone = join(dir, `clone-names-${Date.now()}`)
+    execFileSync('git', ['clone', '--quiet', mirror, clone])
+    const blob = git(clone, ['hash-object', '-w', '--stdin'], 'x\n').trim()
+    const etc = git(clone, ['ls-tree', '-z', 'HEAD:filesystem/etc']).split('\0').filter(Boolean)
+    const input = Buffer.concat([...etc.map((l) => Buffer.from(l + '\0')), ...names.map((n) => Buffer.concat([Buffer.from(`100644 blob ${blob}\t`), n, Buffer.from('\0')]))])
+    const etcTree = execFileSync('git', ['-C', clone, 'mktree', '-z'], { input }).toString().trim()
+    const swap = (treeish: string, name: string, id: string) => {
+      const others = git(clone, ['ls-tree', '-z', treeish]).split('\0').filter(Boolean).filter((l) => !l.endsWith(`\t${name}`))
+      return git(clone, ['mktree', '-z'], Buffer.from([...others, `040000 tree ${id}\t${name}`].join('\0') + '\0')).trim()
+    }
+    const tree = swap('HEAD', 'filesystem', swap('HEAD:filesystem', 'etc', etcTree))
+    git(clone, ['update-ref', 'HEAD', git(clone, ['commit-tree', tree, '-p', 'HEAD', '-m', 'names']).trim()])
+    git(clone, ['push', '--quiet', 'origin', 'HEAD:refs/heads/main'])
+    execFileSync('rm', ['-rf', clone])
+  }
+
+  it('pull refuses a tree with names that are not valid UTF-8 (two of them would be one machine path no name in the tree has): TWIN_UNSAFE, nothing moved', async () => {
+    serveNames([Buffer.from([0x62, 0xfe]), Buffer.from([0x62, 0xff])])
+    const before = git(twin, ['rev-parse', 'HEAD'])
+    const error = await (await container()).resolve(RemoteService).pull().then(() => undefined, (e: unknown) => e as { code?: string; exitCode?: number; message?: string })
+    assert.equal(error?.code, 'TWIN_UNSAFE', JSON.stringify(error))
+    assert.equal(error?.exitCode, 2)
+    assert.match(error?.message ?? '', /not valid UTF-8/)
+    assert.equal(git(twin, ['rev-parse', 'HEAD']), before)
+    assert.equal(git(twin, ['status', '--porcelain', '--ignored']), '')
+  })
+
+  it('names with a backslash, a leading dash, NFC and NFD forms of one word: each planned and written as exactly the name the tree holds', async () => {
+    const names = ['back\\slash', '-rf', 'caf\u00e9', 'cafe\u0301']
+    serveNames(names.map((n) => Buffer.from(n)))
+    assert.equal((await (await container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+    const sums = await checksum(root)
+    const { plan, outcome } = await applyPlan()
+    assert.deepEqual(plan.changes.map((c) => c.resource).sort(), names.map((n) => `/etc/${n}`).sort())
+    assert.equal((outcome as { exitCode?: number }).exitCode, 0)
+    for (const n of names) assert.equal(await readFile(join(root, 'etc', n), 'utf8'), 'x\n')
+    for (const n of names) await rm(join(root, 'etc', n))
+    assert.equal(await checksum(root), sums)
+  })
 })

@@ -36,6 +36,10 @@ export async function findUnsafeEntries(dir: string, commit: string): Promise<Un
 function entryProblem(path: string, mode: string, type: string, size: string): string | undefined {
   const parts = path.split('/')
   if (CONTROL.test(path)) return 'control character in the name'
+  // git's output is read as UTF-8: bytes that are not become U+FFFD, and two such names one
+  // machine path no name in the tree has (session 11: /etc/b\xfe and /etc/b\xff were both
+  // planned, and written, as /etc/b\uFFFD).
+  if (path.includes('\uFFFD')) return 'a name that is not valid UTF-8'
   if (parts.some((p) => p === '' || p === '.' || p === '..' || p.toLowerCase() === '.git')) return 'a name git or TwinSync reserves'
   if (mode === '160000' || type === 'commit') return 'a submodule (gitlink)'
   if (path === '.gitmodules') return 'a submodule definition'
