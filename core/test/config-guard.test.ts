@@ -109,6 +109,23 @@ describe('config guard: check before live, put back on failure', () => {
     assert.equal(result.diagnostics?.[0]?.code, 'CONFIG_CHECK_TIMEOUT')
   })
 
+  it('says a sandboxed checker could not resolve a name (CONFIG_CHECK_OFFLINE, what to do), and nothing of the kind for other complaints or an unsandboxed run', async () => {
+    const changes = [write('/etc/nginx/sites-enabled/app', 'new\n')]
+    const guard = new ConfigGuard(host, [NGINX], changes)
+    const [group] = guard.groupsOf(changes)
+    assert.ok(group)
+    const unresolved = 'nginx: [emerg] host not found in upstream "app.internal:8080" in /etc/nginx/sites-enabled/app:3\nnginx: configuration file /etc/nginx/nginx.conf test failed'
+    const offline = rejected(changes[0] as Change, group, { ok: false, command: 'nginx -t', output: unresolved }, [])
+    assert.deepEqual(offline.diagnostics?.map((d) => [d.code, d.severity]), [['CONFIG_CHECK_OFFLINE', 'error']])
+    assert.match(offline.diagnostics?.[0]?.summary ?? '', /`nginx -t` could not resolve a name .* sandbox, which has no network/)
+    assert.match(offline.diagnostics?.[0]?.detail ?? '', /\/etc\/hosts/)
+    const other = rejected(changes[0] as Change, group, { ok: false, command: 'nginx -t', output: 'nginx: [emerg] unknown directive "bogus"' }, [])
+    assert.equal(other.diagnostics, undefined)
+    const unsandboxed = { code: 'CONFIG_CHECK_UNSANDBOXED', severity: 'warning' as const, summary: 'no sandbox' }
+    const open = rejected(changes[0] as Change, group, { ok: false, command: 'nginx -t', output: unresolved, unsandboxed }, [])
+    assert.deepEqual(open.diagnostics?.map((d) => d.code), ['CONFIG_CHECK_UNSANDBOXED'], 'with the network the name simply does not resolve')
+  })
+
   it('runs a per-file checker on each changed file, in the target, sandboxed', async () => {
     const changes = [write('/etc/systemd/system/a.service', '[Service]\n')]
     const guard = new ConfigGuard(host, [UNITS], changes)

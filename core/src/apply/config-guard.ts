@@ -331,6 +331,29 @@ function extendedOptions(extended: Extended, exact = false): { xattrs?: Record<s
   }
 }
 
+/**
+ * A checker's words for a name it could not resolve (nginx's `host not found in upstream`,
+ * glibc's `Name or service not known` and `Temporary failure in name resolution`, getaddrinfo's
+ * errors as programs quote them).
+ */
+const UNRESOLVED = /host not found|could not be resolved|cannot resolve|can't resolve|unable to resolve|Name or service not known|Temporary failure in name resolution|No address associated with hostname|getaddrinfo|EAI_(?:AGAIN|NONAME)/i
+
+/**
+ * Why a sandboxed checker may have rejected a configuration that is fine on the machine: its
+ * sandbox has no network (checker-sandbox.ts), so a name the configuration uses resolves only
+ * from the target's /etc/hosts there. Said as an error with what to do, never by running the
+ * checker again with the network: a configuration could name an unresolvable host just to be
+ * checked with it.
+ */
+function offline(group: Group, run: CheckRun): Diagnostic | undefined {
+  if (run.unsandboxed !== undefined || !UNRESOLVED.test(run.output)) return undefined
+  return errorDiagnostic('CONFIG_CHECK_OFFLINE', `${group.check.service}: \`${run.command}\` could not resolve a name the new configuration uses: checkers run in TwinSync's sandbox, which has no network`, {
+    detail:
+      'In the sandbox names resolve only from the machine\'s /etc/hosts. Add the name to /etc/hosts in the twin, with the change (apply makes the machine\'s /etc/hosts the twin\'s), or have the service resolve it when it runs (nginx: a `resolver` and the name in a variable), then apply again.',
+    provider: 'files',
+  })
+}
+
 /** The result of a change whose group's checker rejected the new configuration. */
 export function rejected(change: Change, group: Group, run: CheckRun, problems: readonly string[]): ChangeResult {
   const units = group.check.units?.length ? `${group.check.units.join(', ')} left alone` : 'nothing reloaded'
@@ -351,8 +374,11 @@ export function rejected(change: Change, group: Group, run: CheckRun, problems: 
             }),
           ],
         }
-      : run.unsandboxed === undefined
-        ? {}
-        : { diagnostics: [run.unsandboxed] }),
+      : withDiagnostics([run.unsandboxed, offline(group, run)])),
   }
+}
+
+function withDiagnostics(found: ReadonlyArray<Diagnostic | undefined>): { diagnostics?: Diagnostic[] } {
+  const diagnostics = found.filter((d): d is Diagnostic => d !== undefined)
+  return diagnostics.length === 0 ? {} : { diagnostics }
 }
