@@ -8,6 +8,7 @@ import { IntentService } from '../../core/src/intent/intent-service.js'
 import { excludeChanges } from '../../core/src/plan/exclude-changes.js'
 import { createTuiServices } from '../../core/src/tui/services.js'
 import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
+import { KEYS, openPanel } from '../../core/test/tui/harness.js'
 
 interface PlanJson {
   changes: Array<{ id: string; category: string; operation: string }>
@@ -458,5 +459,46 @@ describe('a manifest entry added by hand, applied', function () {
     assert.equal(again.code, 0, again.stdout + again.stderr)
     assert.deepEqual(json<PlanJson>(again).changes, [])
     assert.equal((await listed(NEW_IN_ORDER)).length, 1)
+  })
+})
+
+describe('the TUI discards one left-out ask on its own (the TUI services over a real container)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    cli = await cliSandbox()
+    assert.equal((await cli.twinsync(['snapshot', '--init', '--root', rootfs.dir, '--repo', cli.twinDir])).code, 0)
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('d on the left-out row drops that ask; the file edit beside it stays pending', async () => {
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/motd', 'Intended motd\n')
+    // A pulled (forged) ask outside the files provider's scope.
+    await editTwinJson<ManifestJson>(cli.twinDir, 'system/files/manifest.json', (m) => {
+      m.entries.push({ path: '/root/evil-dir', type: 'directory', mode: '0700', uid: 0, gid: 0 })
+    })
+    const services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins }), { configPath: cli.configFile })
+    const panel = openPanel(services, [{ name: 'menu' }, { name: 'plan' }])
+    try {
+      await panel.waitFor('Plan: 1 change', 60_000)
+      await panel.press(KEYS.down) // "Apply these changes…"
+      await panel.press(KEYS.down) // the left-out ask
+      await panel.waitFor(/❯ .*\/root\/evil-dir/)
+      await panel.press('d')
+      await panel.waitFor('Discarded the intent of', 60_000)
+      await panel.waitFor('Plan: 1 change', 60_000)
+    } finally {
+      panel.unmount()
+    }
+    const s = json<StatusJson>(await cli.twinsync(['status', '--json', '--root', rootfs.dir, '--repo', cli.twinDir]))
+    assert.deepEqual(s.pending.items.map((i) => i.id), ['files:replace:/etc/motd'], 'the edit beside it is still asked for')
+    assert.equal(await readFile(join(cli.twinDir, 'filesystem/etc/motd'), 'utf8'), 'Intended motd\n')
+    assert.ok(!(await readFile(join(cli.twinDir, 'system/files/manifest.json'), 'utf8')).includes('/root/evil-dir'))
   })
 })

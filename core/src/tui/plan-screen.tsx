@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { Box, Text, useInput } from 'ink'
-import type { Category, Change, ChangeResult, Plan } from '@twinsync/sdk'
+import type { Category, Change, ChangeResult, Diagnostic, Plan } from '@twinsync/sdk'
 import { planRefusal } from '../apply/plan-refusal.js'
 import { finishesInterruptedApply } from '../apply/resume.js'
 import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
@@ -127,7 +127,19 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
     })
 
   const categories = useMemo(() => (plan === undefined ? [] : summarizePlan(plan)), [plan])
-  const [catIndex, setCatIndex, latestCatIndex] = useCursor(categories.length + 1)
+  // What the twin asks for that the plan leaves out (outside its provider's scope): rows of their
+  // own after the categories and the question's row (the only rows when nothing else is planned).
+  const asks = useMemo(() => (plan === undefined ? [] : plan.diagnostics.filter(isLeftOut)), [plan])
+  const firstAsk = plan !== undefined && plan.changes.length > 0 ? categories.length + 1 : 0
+  const [catIndex, setCatIndex, latestCatIndex] = useCursor(firstAsk + asks.length)
+  const askAt = (i: number) => (i >= firstAsk ? asks[i - firstAsk] : undefined)
+  /** d on a left-out ask: that item alone, through the service `twinsync discard ID` uses (never its whole domain). */
+  const discardAsk = (i: number): boolean => {
+    const ask = askAt(i)
+    if (ask?.change === undefined) return false
+    decide('discard', [ask.change])
+    return true
+  }
   const inCategory = view.kind === 'category' || view.kind === 'change' ? (plan?.changes ?? []).filter((c) => c.category === (view.kind === 'category' ? view.category : view.from)) : []
   const [changeIndex, setChangeIndex, latestChangeIndex] = useCursor(inCategory.length)
 
@@ -189,6 +201,9 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
     }
     if (plan === undefined || (plan.changes.length === 0 && view.kind !== 'apply')) {
       if (key.return && plan !== undefined && finishesInterruptedApply(plan)) startApply()
+      else if (key.upArrow) setCatIndex((i) => i - 1)
+      else if (key.downArrow) setCatIndex((i) => i + 1)
+      else if (input === 'd') discardAsk(latestCatIndex())
       else if (key.return || isBack(input, key)) nav.back()
       return
     }
@@ -198,9 +213,16 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
         else if (key.upArrow) setCatIndex((i) => i - 1)
         else if (key.downArrow) setCatIndex((i) => i + 1)
         else if (input === 'a') setView({ kind: 'confirm' })
-        else if ((input === 'd' || input === 'k') && categories[catIndex] !== undefined) decide(input === 'd' ? 'discard' : 'adopt', [categories[catIndex]?.category as string])
-        else if (key.return) {
-          const category = categories[latestCatIndex()]?.category
+        else if (input === 'd' || input === 'k') {
+          const i = latestCatIndex()
+          // A left-out ask is intent only: there is no machine value to keep (k), only the ask to drop (d).
+          if (askAt(i) !== undefined) {
+            if (input === 'd') discardAsk(i)
+          } else if (categories[i] !== undefined) decide(input === 'd' ? 'discard' : 'adopt', [categories[i]?.category as string])
+        } else if (key.return) {
+          const i = latestCatIndex()
+          const category = categories[i]?.category
+          if (askAt(i) !== undefined) return
           if (category === undefined) setView({ kind: 'confirm' })
           else {
             setChangeIndex(0)
@@ -251,6 +273,8 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
       ? [['Esc', 'cancel']]
       : plan !== undefined && plan.changes.length === 0 && view.kind !== 'apply' && finishesInterruptedApply(plan)
         ? [['Enter', 'finish the interrupted apply'], ['Esc', 'back']]
+        : plan !== undefined && plan.changes.length === 0 && view.kind !== 'apply' && asks.length > 0
+        ? [MOVE, ['d', 'discard'], ['Enter/Esc', 'back']]
         : plan === undefined || (plan.changes.length === 0 && view.kind !== 'apply')
         ? [['Enter/Esc', 'back']]
         : view.kind === 'summary'
@@ -294,6 +318,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
           <Text color={plan.diagnostics.some((d) => d.severity === 'error') ? 'red' : plan.diagnostics.some(isLeftOut) ? 'yellow' : 'green'} wrap="wrap">{noChangesLine(plan, basisText(plan))}</Text>
           {finishesInterruptedApply(plan) ? <Text>Every step of the interrupted apply is in place. Enter finishes it: the snapshot after the apply, and its record removed.</Text> : null}
           <DecisionNote decision={decision} />
+          <LeftOutAsks asks={asks} selected={catIndex} room={Math.max(1, Math.floor((height - 6) / 2))} />
           <Diagnostics plan={plan} />
         </Box>
       ) : null}
@@ -318,6 +343,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
             <LeftOutNote plan={plan} leftOut={leftOut} also={chosen.alsoExcluded} />
             <DecisionNote decision={decision} />
             <StillPending plan={plan} />
+            <LeftOutAsks asks={asks} selected={catIndex - firstAsk} room={Math.max(1, Math.floor((height - categories.length - 8) / 2))} />
             <Diagnostics plan={plan} />
           </Box>
         ) : view.kind === 'category' ? (
@@ -491,8 +517,36 @@ function StillPending({ plan }: { plan: Plan }) {
   )
 }
 
+/**
+ * What the twin asks for that the plan leaves out (outside its provider's scope), one row each
+ * with its code and next step: the cursor reaches them, and d discards the one under it through
+ * the service `twinsync discard ID` uses, never its whole domain. `selected` below 0: none.
+ */
+function LeftOutAsks({ asks, selected, room }: { asks: readonly Diagnostic[]; selected: number; room: number }) {
+  if (asks.length === 0) return null
+  const start = windowStart(Math.max(0, selected), asks.length, room)
+  return (
+    <Box flexDirection="column" marginTop={1}>
+      <Text color="yellow" wrap="truncate-end">
+        Left out, still asked for by the twin (d discards the one under the cursor):
+      </Text>
+      {asks.slice(start, start + room).map((d, i) => {
+        const [head, next] = noteLines(d)
+        return (
+          <Box key={d.change ?? i} flexDirection="column">
+            <Row selected={start + i === selected}>{head}</Row>
+            {next === undefined ? null : <Text wrap="truncate-end">  {next}</Text>}
+          </Box>
+        )
+      })}
+      {asks.length > room ? <Text dimColor>{asks.length} in all: ↑↓ shows the others</Text> : null}
+    </Box>
+  )
+}
+
+/** The plan's notes, but the left-out asks (rows of their own, LeftOutAsks). */
 function Diagnostics({ plan }: { plan: Plan }) {
-  const notes = plan.diagnostics.filter((d) => d.severity !== 'info')
+  const notes = plan.diagnostics.filter((d) => d.severity !== 'info' && !isLeftOut(d))
   if (notes.length === 0) return null
   return (
     <Box flexDirection="column" marginTop={1}>

@@ -305,6 +305,61 @@ describe('TUI pull & apply', () => {
     assert.match(screen, /\[FILES_OUTSIDE_SCOPE\]/)
   })
 
+  describe('a change left out (outside its provider\'s scope) is discarded on its own, as `twinsync discard ID` does', () => {
+    const outside = (id: string, path: string) => ({
+      severity: 'warning' as const,
+      code: 'FILES_OUTSIDE_SCOPE',
+      provider: 'files',
+      change: id,
+      summary: `create ${path} is outside the files scope: left out`,
+      detail: 'Add /root to files.include in the config if you meant it.',
+    })
+    const recording = (calls: Array<[string, string[]]>, first: typeof plan, after: typeof plan) => {
+      let plans = 0
+      return fakeServices({
+        plan: async () => (plans++ === 0 ? first : after),
+        decide: async (decision, items) => {
+          calls.push([decision, items])
+          return { decision, items: items.map((id) => ({ id, provider: 'files', category: 'files', summary: `Create ${id.split(':')[2]}` })), commit: 'e'.repeat(40), observed: 'e'.repeat(40), intended: null }
+        },
+      })
+    }
+
+    it('beside planned changes: its own row below the question, d discards that item, not its domain', async () => {
+      const calls: Array<[string, string[]]> = []
+      const first = { ...plan, diagnostics: [outside('files:create:/root/evil', '/root/evil')] }
+      panel = openPanel(recording(calls, first, plan), [{ name: 'menu' }, { name: 'plan' }])
+      await panel.waitFor('Plan: 3 changes')
+      // files, services, "Apply these changes…", then the left-out item.
+      for (let i = 0; i < 3; i++) await panel.press(KEYS.down)
+      const screen = await panel.waitFor(/❯ .*create \/root\/evil is outside the files scope/)
+      assert.match(screen, /d discard/)
+      await panel.press('d')
+      await panel.waitFor('Discarded the intent of Create /root/evil (commit eeeeeeeeeeee)')
+      // Before, d on the files row discarded every pending file edit: the only way from the panel.
+      assert.deepEqual(calls, [['discard', ['files:create:/root/evil']]])
+      await panel.press('k') // nothing to keep from the machine for a left-out ask: no call
+      await sleep(50)
+      assert.equal(calls.length, 1)
+    })
+
+    it('when every change is left out: each is a row, d discards the one under the cursor', async () => {
+      const calls: Array<[string, string[]]> = []
+      const first = { ...planOf([]), diagnostics: [outside('files:mkdir:/root/a', '/root/a'), outside('files:mkdir:/root/b', '/root/b')] }
+      const after = { ...planOf([]), diagnostics: [outside('files:mkdir:/root/a', '/root/a')] }
+      panel = openPanel(recording(calls, first, after), [{ name: 'menu' }, { name: 'plan' }])
+      await panel.waitFor(/No changes planned: 2 changes the twin asks for are left out/)
+      await panel.press(KEYS.down)
+      await panel.waitFor(/❯ .*create \/root\/b is outside/)
+      await panel.press('d')
+      await panel.waitFor('Discarded the intent of Create /root/b')
+      await panel.waitFor(/No changes planned: 1 change the twin asks for is left out/)
+      assert.deepEqual(calls, [['discard', ['files:mkdir:/root/b']]])
+      await panel.press(KEYS.escape)
+      await panel.waitFor('Main menu')
+    })
+  })
+
   it('shows what runs: every argument of a command and every line of a script, the description second', async () => {
     // Made by the real instruction reader, as a plan pulled from a mirror would be.
     const long = `echo ${'x'.repeat(120)} END-OF-LINE`
