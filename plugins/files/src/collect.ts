@@ -1,6 +1,7 @@
 import {
   compareStrings,
   isTwinSyncError,
+  TwinSyncError,
   isWithin,
   mirrorPath,
   warningDiagnostic,
@@ -90,8 +91,15 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
   const stamp = await packageDatabaseStamp(ctx.host)
   const cache = await StatCache.open(ctx.cache, rules, startedAt, stamp, scope.walkRules)
   // The package index only when some file needs it: one read, or an origin the stat cache cannot give.
+  // Unreadable, it is the whole collect's failure, never each file's: a file whose origin cannot
+  // be told is not a file gone, and "left out of the twin" for every file a snapshot reads would
+  // commit the machine's /etc as removed (dpkg's status file made a folder: 111 files "removed").
   let index: Promise<PackageLookup> | undefined
-  const packages = () => (index ??= packageLookup(ctx.host, ctx.cache, (p) => isWithin(p, '/etc') && isIncluded(p, scope.roots), stamp))
+  let indexFailed: TwinSyncError | undefined
+  const packages = () =>
+    (index ??= packageLookup(ctx.host, ctx.cache, (p) => isWithin(p, '/etc') && isIncluded(p, scope.roots), stamp).catch((error: unknown) => {
+      throw (indexFailed = packageDatabaseUnreadable(error))
+    }))
   const walked: Walked[] = []
   const leftovers: string[] = []
   for (const root of scope.roots) await walk(ctx, scope, cache, root, walked, leftovers, diagnostics)
@@ -121,9 +129,14 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
     try {
       finish(await describe(ctx, scope, cache, names, packages, item))
     } catch (error) {
+      if (indexFailed !== undefined && error === indexFailed) return
       readDiagnostics.push(unreadable(item.path, error))
     }
   })
+  if (indexFailed !== undefined) {
+    cache.close()
+    throw indexFailed
+  }
   const attributes = await attributesRead
   for (const entry of entries) addAttributes(entry, attributes)
   diagnostics.push(...attributes.diagnostics, ...readDiagnostics)
@@ -452,6 +465,15 @@ function addAttributes(entry: FileEntry, attributes: ExtendedAttributes): void {
   if (caps !== undefined) entry.capabilities = caps
   const xattrs = attributes.xattrs.get(entry.path)
   if (xattrs !== undefined) entry.xattrs = xattrs
+}
+
+/** The package database could not be read: no file's origin can be told, so nothing is collected. */
+function packageDatabaseUnreadable(error: unknown): TwinSyncError {
+  const reason = error instanceof Error ? error.message : String(error)
+  return new TwinSyncError('FILES_PACKAGES_UNREADABLE', `Could not read the package database (/var/lib/dpkg): ${reason}; no file's origin can be told, so the files were not collected`, {
+    nextStep: 'Check /var/lib/dpkg/status and /var/lib/dpkg/info on the machine (`dpkg --audit`), then snapshot again.',
+    details: { provider: 'files' },
+  })
 }
 
 function unreadable(path: string, error: unknown): Diagnostic {
