@@ -203,21 +203,7 @@ export class LocalHost implements HostPort {
     if (options.sandbox === true && options.inTarget === true) return this.execSandboxed(command, args, options)
     const { file, argv, inChroot } = this.argvOf(command, args, options)
     const { execa } = await import('execa')
-    const result = await execa(file, argv, {
-      reject: false,
-      shell: false,
-      extendEnv: false,
-      env: { PATH: SAFE_PATH, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ...options.env },
-      ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
-      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-      ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
-      ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
-      stripFinalNewline: false,
-      encoding: 'utf8',
-      // Its own process group: a Ctrl-C in the terminal reaches TwinSync, which decides what to
-      // stop (through the signal), not every program it started.
-      detached: true,
-    })
+    const result = await execa(file, argv, { ...spawnOptions(options), ...(options.cwd === undefined ? {} : { cwd: options.cwd }) })
     const stderr = String(result.stderr ?? '')
     this.checkFound(command, inChroot, (result as { code?: string }).code === 'ENOENT', result.exitCode, stderr)
     if (options.signal?.aborted) throw new TwinSyncError('ABORTED', `Cancelled while running ${command}`)
@@ -258,18 +244,8 @@ export class LocalHost implements HostPort {
     try {
       const argv = sandboxArgv(this.root, scratch, parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')), command, args)
       const { execa } = await import('execa')
-      const result = await execa(argv[0] as string, argv.slice(1), {
-        reject: false,
-        shell: false,
-        extendEnv: false,
-        env: { PATH: SAFE_PATH, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ...options.env },
-        ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
-        ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
-        ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
-        stripFinalNewline: false,
-        encoding: 'utf8',
-        detached: true,
-      })
+      // No cwd: a folder of the machine means nothing in the sandbox's chroot.
+      const result = await execa(argv[0] as string, argv.slice(1), spawnOptions(options))
       if ((result as { code?: string }).code === 'ENOENT') return { missing: 'unshare is not installed on this machine' }
       return { command, args: [...args], exitCode: result.exitCode ?? (result.timedOut ? 124 : 1), stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), timedOut: result.timedOut === true }
     } finally {
@@ -579,4 +555,25 @@ function statType(s: Stats | import('node:fs').Dirent): FileType {
 
 function direntType(e: import('node:fs').Dirent): FileType {
   return statType(e)
+}
+
+/**
+ * execa's options for a program the host port runs, sandboxed or not: no shell, a clean
+ * environment, stdin closed unless given, the output as text, and its own process group (a
+ * Ctrl-C in the terminal reaches TwinSync, which decides what to stop through the signal, not
+ * every program it started).
+ */
+function spawnOptions(options: ExecOptions) {
+  return {
+    reject: false,
+    shell: false,
+    extendEnv: false,
+    env: { PATH: SAFE_PATH, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ...options.env },
+    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+    ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+    ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
+    stripFinalNewline: false,
+    encoding: 'utf8',
+    detached: true,
+  } as const
 }
