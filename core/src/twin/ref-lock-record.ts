@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { closeSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { isRunAlive, runIdentity } from './twin-lock.js'
 
@@ -22,15 +23,51 @@ interface LockRecord {
   locks: Array<{ name: string; ino: number }>
 }
 
-/** Before anything is written into them: the locks just taken (names relative to `.git`), with their inodes. */
+/**
+ * Before the locks take their names: the locks about to be taken (names relative to `.git`), with
+ * the inodes of the files that will become them (takeRefLock). Written whole or not at all (a
+ * temporary file renamed over the record), so a kill at any point leaves either no lock of this
+ * run's or one its record names (session 11: the chaos test's kills found a HEAD.lock taken before
+ * its record was written, and one with the record cut short, reported as someone else's).
+ */
 export function recordRefLocks(gitDir: string, locks: ReadonlyArray<{ name: string; ino: number }>): void {
   const text = JSON.stringify({ ...runIdentity(), locks: [...locks] } satisfies LockRecord)
+  const temp = join(gitDir, `${RECORD}.${process.pid}.tmp`)
   try {
-    writeFileSync(join(gitDir, RECORD), text, { mode: 0o600 })
+    writeFileSync(temp, text, { mode: 0o600 })
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
     mkdirSync(join(gitDir, 'twinsync'), { recursive: true })
-    writeFileSync(join(gitDir, RECORD), text, { mode: 0o600 })
+    writeFileSync(temp, text, { mode: 0o600 })
+  }
+  renameSync(temp, join(gitDir, RECORD))
+}
+
+/**
+ * A file of this run's in `.git/twinsync`, not yet a lock: its inode goes into the record first,
+ * and only then does it take the lock's name (takeRefLock). Removed by takeRefLock either way.
+ */
+export function prepareRefLock(gitDir: string): { file: string; ino: number } {
+  mkdirSync(join(gitDir, 'twinsync'), { recursive: true })
+  const file = join(gitDir, 'twinsync', `ref-lock-${process.pid}-${randomBytes(6).toString('hex')}`)
+  const fd = openSync(file, 'wx', 0o644)
+  try {
+    return { file, ino: fstatSync(fd).ino }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * The prepared file takes the lock's name as git takes a lock: never over one that is there
+ * (link(2) fails with EEXIST: another writer, or a kill's leftover, which throws to the caller).
+ * The prepared name is removed whatever happens.
+ */
+export function takeRefLock(prepared: { file: string }, lock: string): void {
+  try {
+    linkSync(prepared.file, lock)
+  } finally {
+    rmSync(prepared.file, { force: true })
   }
 }
 

@@ -1,7 +1,7 @@
-import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { readRefId } from './quick-status.js'
-import { clearRefLocks, recordRefLocks } from './ref-lock-record.js'
+import { clearRefLocks, prepareRefLock, recordRefLocks, takeRefLock } from './ref-lock-record.js'
 
 /**
  * Speed (issue 22): `git update-ref -m <message> <ref> <id> [<old id>]` done by Node, as git's
@@ -54,25 +54,25 @@ export function updateRefInNode(dir: string, ref: string, next: string, old: str
     return false
   }
   const taken: string[] = []
-  const recorded: Array<{ name: string; ino: number }> = []
+  const prepared: Array<{ file: string; ino: number; name: string }> = []
   const release = () => {
     for (const lock of taken) rmSync(lock, { force: true })
-    if (recorded.length > 0) clearRefLocks(git)
+    for (const p of prepared) rmSync(p.file, { force: true })
+    if (prepared.length > 0) clearRefLocks(git)
   }
   try {
     for (const name of ref === target ? [target] : [ref, target]) {
-      const lock = join(git, `${name}.lock`)
-      mkdirSync(dirname(lock), { recursive: true })
-      const fd = openSync(lock, 'wx', 0o644)
-      taken.push(lock)
-      try {
-        recorded.push({ name: `${name}.lock`, ino: fstatSync(fd).ino })
-      } finally {
-        closeSync(fd)
-      }
+      mkdirSync(dirname(join(git, `${name}.lock`)), { recursive: true })
+      prepared.push({ ...prepareRefLock(git), name })
     }
-    // Which locks are this run's, so that settling after a kill removes these and no one else's (ref-lock-record.ts).
-    recordRefLocks(git, recorded)
+    // Which locks are this run's, recorded before they take their names, so that settling after a
+    // kill removes these and no one else's (ref-lock-record.ts).
+    recordRefLocks(git, prepared.map((p) => ({ name: `${p.name}.lock`, ino: p.ino })))
+    for (const p of prepared) {
+      const lock = join(git, `${p.name}.lock`)
+      takeRefLock(p, lock)
+      taken.push(lock)
+    }
     const current = readRefId(dir, target)
     if (current === undefined || (old !== undefined && current !== old)) {
       release()
@@ -94,7 +94,8 @@ export function updateRefInNode(dir: string, ref: string, next: string, old: str
     // A lock there already (another writer, or a kill's), a folder in the way: git's turn, and git's words.
     release()
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENOENT') return false
+    // EPERM, EMLINK: a file system that keeps no hard links for the lock to be taken by (git's way then).
+    if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENOENT' || code === 'EPERM' || code === 'EMLINK') return false
     throw error
   }
 }
@@ -117,23 +118,27 @@ export function deleteRefInNode(dir: string, ref: string): boolean {
   }
   if (packed.includes(` ${ref}\n`)) return false
   const lock = join(git, `${ref}.lock`)
-  let fd: number
+  let prepared: { file: string; ino: number }
   try {
-    fd = openSync(lock, 'wx', 0o644)
+    prepared = prepareRefLock(git)
   } catch {
     return false
   }
+  let taken = false
   try {
+    recordRefLocks(git, [{ name: `${ref}.lock`, ino: prepared.ino }])
     try {
-      recordRefLocks(git, [{ name: `${ref}.lock`, ino: fstatSync(fd).ino }])
-    } finally {
-      closeSync(fd)
+      takeRefLock(prepared, lock)
+    } catch {
+      return false
     }
+    taken = true
     rmSync(join(git, ref), { force: true })
     rmSync(join(git, 'logs', ref), { force: true })
     return true
   } finally {
-    rmSync(lock, { force: true })
+    rmSync(prepared.file, { force: true })
+    if (taken) rmSync(lock, { force: true })
     clearRefLocks(git)
   }
 }
