@@ -22,7 +22,7 @@ describe('twinsync config', function () {
     const r = await twinsync('config', '--json')
     assert.equal(r.code, 0, r.stderr)
     const out = json<{ files: Record<string, unknown>; limits: Record<string, number> }>(r)
-    assert.deepEqual(out.files, { include: [...DEFAULT_INCLUDE], ignore: [], defaultIgnore: true, users: 'default', secrets: { paths: [], detectContent: true } })
+    assert.deepEqual(out.files, { include: [...DEFAULT_INCLUDE], ignore: [], defaultIgnore: true, users: 'default', secrets: { paths: [], detectContent: true, allow: [] } })
     assert.equal(typeof out.limits.maxFileSize, 'number')
     const text = await twinsync('config')
     assert.match(text.stdout, /^files:\n {2}include:\n {4}- \/etc\n/m)
