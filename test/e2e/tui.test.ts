@@ -51,7 +51,7 @@ describe('the control panel in a terminal, inside a booted Debian container', fu
     await t.send('Left')
     await t.send('Enter')
     // The diary line, or only the stamp when nothing but volatile facts (processes, logs) moved.
-    const done = await t.waitFor(/Snapshot [0-9a-f]{12} (first snapshot: |[a-z]+: |TwinSync snapshot \d{4}-)|Nothing changed since the last snapshot/, 120_000)
+    const done = await t.waitFor(/Snapshot [0-9a-f]{12} {2}(first snapshot: |[a-z]+: |TwinSync snapshot \d{4}-)|Nothing changed since the last snapshot/, 120_000)
     assert.match(done, /GitHub not linked|Push:/)
     await t.send('Enter')
     await t.waitFor('TwinSync › Main menu')
