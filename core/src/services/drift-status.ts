@@ -1,5 +1,5 @@
 import type { CollectProgress } from '../collect/collector.js'
-import { CATEGORIES, STATE_CATEGORIES, type Change, type Diagnostic, type HostPort } from '@twinsync/sdk'
+import { CATEGORIES, STATE_CATEGORIES, isKeptUnread, type Change, type Diagnostic, type HostPort } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { IntentService, type PendingItem } from '../intent/intent-service.js'
 import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
@@ -43,6 +43,8 @@ export interface DriftStatus {
   /**
    * Providers that failed to read the machine or the twin (PROVIDER_FAILED): their part was not
    * compared, so never "in sync" either (`snapshot` says it was NOT collected, `plan` refuses).
+   * Also each path of the machine a provider could not read (isKeptUnread: FILES_UNREADABLE_KEPT,
+   * EACCES, EIO…): unknown, not gone; the snapshot keeps the twin's record of it as it was.
    */
   unread: Diagnostic[]
 }
@@ -99,7 +101,7 @@ export class StatusWorkflow {
       remote: await this.remote.status(),
       interrupted: await this.interrupted(),
       missing: plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'),
-      unread: plan.diagnostics.filter((d) => d.code === 'PROVIDER_FAILED' && d.severity === 'error'),
+      unread: plan.diagnostics.filter((d) => (d.code === 'PROVIDER_FAILED' && d.severity === 'error') || isKeptUnread(d)),
     }
   }
 
