@@ -35,8 +35,13 @@ const CRYPT = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
  * login -p, echo … | chpasswd). After a snapshot and a push, none may be in any object, ref or
  * config of the twin or of the mirror, nor in anything printed; a mirrored file that gains a
  * secret on the machine is drift in `status` and is held out by the next snapshot.
+ *
+ * Session 12 adds what session 11 left alone and what a second hunt found: DES htpasswd hashes in
+ * files of other names, PostgreSQL's `ssl_passphrase_command = 'echo …'`, Nagios' `$USER3$=`,
+ * cloud-init's `chpasswd: list: |`, Dovecot's and Syncthing's hashes, `useradd -p '$6$…'` and
+ * `mysql -p"…"` in cron.
  */
-describe('secrets on the server root, session 11: more places, the mirror, and drift into a secret', function () {
+describe('secrets on the server root, sessions 11 and 12: more places, the mirror, and drift into a secret', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
   let rootfs: Rootfs
   let cli: CliSandbox
