@@ -72,9 +72,14 @@ export function sandboxMounts(root: string, mounts: readonly MountPoint[]): Arra
   return [...out.values()]
 }
 
-/** Capabilities the checker never needs and a way out would: dropped before it runs. */
+/**
+ * Capabilities the checker never needs and a way out would: dropped before it runs. net_admin
+ * stays: `nft -c` has the kernel judge the ruleset (a netlink transaction it does not commit) and
+ * without it refuses every one ("Operation not permitted"); it acts only on the sandbox's own
+ * network namespace, which it cannot leave (entering another one takes sys_admin).
+ */
 const DROPPED_CAPABILITIES = [
-  'sys_admin', 'sys_module', 'sys_rawio', 'sys_ptrace', 'mknod', 'dac_read_search', 'sys_boot', 'sys_time', 'net_admin',
+  'sys_admin', 'sys_module', 'sys_rawio', 'sys_ptrace', 'mknod', 'dac_read_search', 'sys_boot', 'sys_time',
   'bpf', 'perfmon', 'syslog', 'linux_immutable', 'mac_admin', 'mac_override', 'sys_pacct',
 ]
 
@@ -110,24 +115,52 @@ while [ "$n" -gt 0 ]; do
 done
 # The loopback up, as on any machine (postfix check wants an active interface); nothing listens on it.
 ip link set lo up || fail "cannot bring the loopback up (is iproute2 installed?)"
+# The machine's interfaces by name, with their addresses, as dummies (they carry nothing out):
+# keepalived --config-test refuses a vrrp_instance on an interface it cannot find. A bridge
+# without ports where the kernel has no dummy driver; with neither, only the loopback is seen.
+n=$1; shift
+while [ "$n" -gt 0 ]; do
+  name=$1 addrs=$2; shift 2; n=$((n - 1))
+  { ip link add "$name" type dummy 2>/dev/null || ip link add "$name" type bridge 2>/dev/null; } && ip link set "$name" up 2>/dev/null || continue
+  for a in $addrs; do ip addr add "$a" dev "$name" 2>/dev/null || :; done
+done
 { mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && mount -t tmpfs -o ro,size=4k twinsync-none /dev; } || fail "cannot hide /dev and /proc/sys"
 cd "$S/m" || fail "cannot enter the overlay"
-exec setpriv --bounding-set ${DROPPED_CAPABILITIES.map((c) => `-${c}`).join(',')} -- chroot "$S/m" "$@"
+# Not exec: this shell stays PID 1 of the namespace and the checker runs as its child, as on the
+# machine. A checker that is PID 1 behaves otherwise (rsyslogd -N1 says "enabling
+# container-specific defaults" and takes them).
+setpriv --bounding-set ${DROPPED_CAPABILITIES.map((c) => `-${c}`).join(',')} -- chroot "$S/m" "$@"
 `
+
+/** A network interface of the machine: its name and addresses with prefix length (`192.0.2.2/24`). */
+export interface NetworkInterface {
+  name: string
+  addresses: string[]
+}
+
+/** Names `ip link add` takes: no slash, space or colon, at most 15 bytes; the loopback is the sandbox's own. */
+function mirrored(interfaces: readonly NetworkInterface[]): NetworkInterface[] {
+  return interfaces
+    .filter((i) => i.name !== 'lo' && /^[A-Za-z0-9_.@-]{1,15}$/.test(i.name) && !i.name.startsWith('-'))
+    .map((i) => ({ name: i.name, addresses: i.addresses.filter((a) => /^[0-9A-Fa-f.:]+\/\d{1,3}$/.test(a)) }))
+}
 
 /**
  * The argument list that runs `command args` in the sandbox over `root`, for execution on the
  * host: `unshare ... -- sh -c SCRIPT ...`. `scratch` is an empty folder on the host that the
- * sandbox mounts its tmpfs on (it stays empty; remove it after).
+ * sandbox mounts its tmpfs on (it stays empty; remove it after). `interfaces`: the machine's,
+ * shown inside as dummies.
  */
-export function sandboxArgv(root: string, scratch: string, mounts: readonly MountPoint[], command: string, args: readonly string[]): string[] {
+export function sandboxArgv(root: string, scratch: string, mounts: readonly MountPoint[], command: string, args: readonly string[], interfaces: readonly NetworkInterface[] = []): string[] {
   const inside = sandboxMounts(root, mounts)
   const all = [...new Set(mounts.map((m) => m.path))]
+  const links = mirrored(interfaces)
   return [
     'unshare', '--mount', '--net', '--pid', '--ipc', '--uts', '--fork', '--kill-child', '--mount-proc', '--',
     'sh', '-c', SCRIPT, 'twinsync-sandbox', root, scratch,
     String(inside.length), ...inside.flatMap((m) => [m.source, m.inside, m.kind]),
     String(all.length), ...all,
+    String(links.length), ...links.flatMap((l) => [l.name, l.addresses.join(' ')]),
     command, ...args,
   ]
 }

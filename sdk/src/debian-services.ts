@@ -70,7 +70,8 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
     // On a booted machine systemd's tools log to the journal, not to us: the output was empty.
     env: { SYSTEMD_LOG_TARGET: 'console' },
   },
-  { service: 'bind', paths: ['/etc/bind/**'], argv: ['named-checkconf'], units: ['named.service'] },
+  // -z: the zones of type primary it names are loaded too, so a broken zone file is refused.
+  { service: 'bind', paths: ['/etc/bind/**'], argv: ['named-checkconf', '-z'], units: ['named.service'] },
   { service: 'unbound', paths: ['/etc/unbound/**'], argv: ['unbound-checkconf'], units: ['unbound.service'] },
   { service: 'dovecot', paths: ['/etc/dovecot/**'], argv: ['doveconf', '-n'], units: ['dovecot.service'] },
   { service: 'rsyslog', paths: ['/etc/rsyslog.conf', '/etc/rsyslog.d/**'], argv: ['rsyslogd', '-N1'], units: ['rsyslog.service'] },
@@ -78,6 +79,18 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
   { service: 'samba', paths: ['/etc/samba/**'], argv: ['testparm', '-s'], units: ['smbd.service', 'nmbd.service'] },
   { service: 'squid', paths: ['/etc/squid/**'], argv: ['squid', '-k', 'parse'], units: ['squid.service'] },
   { service: 'keepalived', paths: ['/etc/keepalived/**'], argv: ['keepalived', '--config-test'], units: ['keepalived.service'] },
+  // chronyd -p parses the configuration (and its conf.d) and prints it; a bad directive is fatal.
+  { service: 'chrony', paths: ['/etc/chrony/**'], argv: ['chronyd', '-p'], units: ['chrony.service'] },
+  // As Debian's dnsmasq.service checks before it starts (its `systemd-helper checkconfig`): the
+  // folder and options of /etc/default/dnsmasq (conf-dir /etc/dnsmasq.d) go with --test.
+  {
+    service: 'dnsmasq',
+    paths: ['/etc/dnsmasq.conf', '/etc/dnsmasq.d/**', '/etc/default/dnsmasq'],
+    argv: ['sh', '-c', 'CONFIG_DIR=; DNSMASQ_OPTS=; [ ! -r /etc/default/dnsmasq ] || . /etc/default/dnsmasq; exec dnsmasq --test ${CONFIG_DIR:+-7 "$CONFIG_DIR"} $DNSMASQ_OPTS'],
+    shown: 'dnsmasq --test (with the conf-dir and options of /etc/default/dnsmasq)',
+    units: ['dnsmasq.service'],
+  },
+  { service: 'prosody', paths: ['/etc/prosody/**'], argv: ['prosodyctl', 'check', 'config'], units: ['prosody.service'] },
   { service: 'apt', paths: ['/etc/apt/apt.conf', '/etc/apt/apt.conf.d/*'], argv: ['apt-config', 'dump'] },
   {
     service: 'postgresql',
