@@ -85,8 +85,9 @@ const DROPPED_CAPABILITIES = [
 
 /**
  * The script run in the new namespaces: $1 the target root, $2 an empty scratch folder, $3 how
- * many mounts of the target follow (source, inside path, kind each), then how many mounts of the
- * namespace follow (made read-only), then the program and its arguments.
+ * many mounts of the target follow (source, inside path, kind each), then the mounts of the
+ * namespace to make read-only (as a table for mount -a, then how many follow, then each), then
+ * the machine's interfaces as an ip batch, then the program and its arguments.
  */
 const SCRIPT = String.raw`
 fail() { printf '${SANDBOX_FAILED}%s\n' "$*" >&2; exit ${SANDBOX_EXIT}; }
@@ -109,21 +110,21 @@ while [ "$n" -gt 0 ]; do
       { mount --bind "$src" "$t" && mount -o remount,bind,ro "$t"; } || fail "cannot show $at";;
   esac
 done
+# Every other mount read-only: / first (mount -a never takes /), then the rest in one mount(8)
+# from a table (speed: see readOnlyTable); one by one if that fails, as a failure there is told
+# apart from a mount point gone meanwhile.
+mount -o remount,bind,ro / || fail "cannot make / read-only"
+printf '%s' "$1" >"$S/ro.fstab" || fail "cannot write the read-only table"; shift
 n=$1; shift
+if mount -a -T "$S/ro.fstab" >/dev/null 2>&1; then shift "$n"; n=0; fi
 while [ "$n" -gt 0 ]; do
   mount -o remount,bind,ro "$1" 2>/dev/null || [ ! -e "$1" ] || fail "cannot make $1 read-only"; shift; n=$((n - 1))
 done
 # The loopback up, as on any machine (postfix check wants an active interface); nothing listens on it.
 ip link set lo up || fail "cannot bring the loopback up (is iproute2 installed?)"
-# The machine's interfaces by name, with their addresses, as dummies (they carry nothing out):
-# keepalived --config-test refuses a vrrp_instance on an interface it cannot find. A bridge
-# without ports where the kernel has no dummy driver; with neither, only the loopback is seen.
-n=$1; shift
-while [ "$n" -gt 0 ]; do
-  name=$1 addrs=$2; shift 2; n=$((n - 1))
-  { ip link add "$name" type dummy 2>/dev/null || ip link add "$name" type bridge 2>/dev/null; } && ip link set "$name" up 2>/dev/null || continue
-  for a in $addrs; do ip addr add "$a" dev "$name" 2>/dev/null || :; done
-done
+# The machine's interfaces by name, with their addresses (see interfaceBatch): one ip(8) run.
+[ -z "$1" ] || { printf '%s' "$1" >"$S/links.batch" && ip -force -batch "$S/links.batch" >/dev/null 2>&1; } || :
+shift
 { mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && mount -t tmpfs -o ro,size=4k twinsync-none /dev; } || fail "cannot hide /dev and /proc/sys"
 cd "$S/m" || fail "cannot enter the overlay"
 # Not exec: this shell stays PID 1 of the namespace and the checker runs as its child, as on the
@@ -131,6 +132,19 @@ cd "$S/m" || fail "cannot enter the overlay"
 # container-specific defaults" and takes them).
 setpriv --bounding-set ${DROPPED_CAPABILITIES.map((c) => `-${c}`).join(',')} -- chroot "$S/m" "$@"
 `
+
+/**
+ * The mounts to make read-only but / as an fstab for one `mount -a -T`: each `remount,bind,ro`, the
+ * path escaped as fstab wants it (octal for space, tab, newline and backslash). Speed: making
+ * the 20 mounts of this machine read-only one `mount` at a time was about half of a sandboxed
+ * check (a median 551 ms against 259 ms for `true` under a load average of 15, on 2 cores); one
+ * mount(8) reading this table does the same work in one process.
+ */
+export function readOnlyTable(paths: readonly string[]): string {
+  const escape = (p: string) => p.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`)
+  // mount -a skips / (and a target named "root"): the script remounts / by itself.
+  return paths.filter((p) => p !== '/').map((p) => `none ${escape(p)} none remount,bind,ro 0 0\n`).join('')
+}
 
 /** A network interface of the machine: its name and addresses with prefix length (`192.0.2.2/24`). */
 export interface NetworkInterface {
@@ -146,6 +160,20 @@ function mirrored(interfaces: readonly NetworkInterface[]): NetworkInterface[] {
 }
 
 /**
+ * The machine's interfaces as commands for one `ip -force -batch` (which goes on past a failed
+ * line): each made a dummy, or a bridge without ports where the kernel has no dummy driver (the
+ * line that fails is skipped), brought up, with its addresses. They carry nothing out of the
+ * sandbox; keepalived --config-test refuses a vrrp_instance on an interface it cannot find.
+ * Speed: one ip(8) instead of three or more a link (about 20 ms of CPU for three links here).
+ */
+export function interfaceBatch(interfaces: readonly NetworkInterface[]): string {
+  return mirrored(interfaces)
+    .flatMap((l) => [`link add ${l.name} type dummy`, `link add ${l.name} type bridge`, `link set ${l.name} up`, ...l.addresses.map((a) => `addr add ${a} dev ${l.name}`)])
+    .map((line) => `${line}\n`)
+    .join('')
+}
+
+/**
  * The argument list that runs `command args` in the sandbox over `root`, for execution on the
  * host: `unshare ... -- sh -c SCRIPT ...`. `scratch` is an empty folder on the host that the
  * sandbox mounts its tmpfs on (it stays empty; remove it after). `interfaces`: the machine's,
@@ -154,13 +182,12 @@ function mirrored(interfaces: readonly NetworkInterface[]): NetworkInterface[] {
 export function sandboxArgv(root: string, scratch: string, mounts: readonly MountPoint[], command: string, args: readonly string[], interfaces: readonly NetworkInterface[] = []): string[] {
   const inside = sandboxMounts(root, mounts)
   const all = [...new Set(mounts.map((m) => m.path))]
-  const links = mirrored(interfaces)
   return [
     'unshare', '--mount', '--net', '--pid', '--ipc', '--uts', '--fork', '--kill-child', '--mount-proc', '--',
     'sh', '-c', SCRIPT, 'twinsync-sandbox', root, scratch,
     String(inside.length), ...inside.flatMap((m) => [m.source, m.inside, m.kind]),
-    String(all.length), ...all,
-    String(links.length), ...links.flatMap((l) => [l.name, l.addresses.join(' ')]),
+    readOnlyTable(all), String(all.length), ...all,
+    interfaceBatch(interfaces),
     command, ...args,
   ]
 }

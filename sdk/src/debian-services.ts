@@ -81,13 +81,14 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
   { service: 'keepalived', paths: ['/etc/keepalived/**'], argv: ['keepalived', '--config-test'], units: ['keepalived.service'] },
   // chronyd -p parses the configuration (and its conf.d) and prints it; a bad directive is fatal.
   { service: 'chrony', paths: ['/etc/chrony/**'], argv: ['chronyd', '-p'], units: ['chrony.service'] },
-  // As Debian's dnsmasq.service checks before it starts (its `systemd-helper checkconfig`): the
-  // folder and options of /etc/default/dnsmasq (conf-dir /etc/dnsmasq.d) go with --test.
+  // As Debian's dnsmasq.service checks before it starts (`systemd-helper checkconfig`), with the
+  // conf-dir /etc/default/dnsmasq sets as shipped: dnsmasq.conf alone leaves /etc/dnsmasq.d out.
+  // (Not a script that reads /etc/default/dnsmasq: its program would be sh, always there, and a
+  // machine without dnsmasq would refuse the files instead of saying CONFIG_NOT_CHECKED.)
   {
     service: 'dnsmasq',
     paths: ['/etc/dnsmasq.conf', '/etc/dnsmasq.d/**', '/etc/default/dnsmasq'],
-    argv: ['sh', '-c', 'CONFIG_DIR=; DNSMASQ_OPTS=; [ ! -r /etc/default/dnsmasq ] || . /etc/default/dnsmasq; exec dnsmasq --test ${CONFIG_DIR:+-7 "$CONFIG_DIR"} $DNSMASQ_OPTS'],
-    shown: 'dnsmasq --test (with the conf-dir and options of /etc/default/dnsmasq)',
+    argv: ['dnsmasq', '--test', '--conf-dir=/etc/dnsmasq.d,.dpkg-dist,.dpkg-old,.dpkg-new'],
     units: ['dnsmasq.service'],
   },
   { service: 'prosody', paths: ['/etc/prosody/**'], argv: ['prosodyctl', 'check', 'config'], units: ['prosody.service'] },

@@ -107,6 +107,33 @@ __attribute__((constructor)) static void ran(void) {
     await writeTwinFile(cli.twinDir, 'filesystem/etc/nginx/nginx.conf', conf)
   })
 
+  it('leaves every mount of the machine read-only in the sandbox, / too: only its own overlay, tmpfs and /dev are writable', async () => {
+    // A checker that leaves its chroot (it keeps sys_chroot) must find nothing it can write. Read
+    // from the sandbox's PID 1 (its shell, outside the chroot) while a checker runs: for each
+    // mount point the mount on top. Session 12 found / left writable by a faster read-only pass.
+    const running = new LocalHost(rootfs.dir).exec('sleep', ['7.25'], { inTarget: true, sandbox: true, timeoutMs: 30_000 })
+    let shell: number | undefined
+    for (let i = 0; i < 100 && shell === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+        const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')
+        if (cmdline !== 'sleep\x007.25\x00') continue
+        const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+        shell = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      }
+    }
+    assert.ok(shell !== undefined, 'the sandboxed checker was seen running')
+    const top = new Map<string, string>()
+    for (const line of (await readFile(`/proc/${shell}/mountinfo`, 'utf8')).trim().split('\n')) {
+      const fields = line.split(' ')
+      top.set(fields[4] as string, fields[5] as string)
+    }
+    await running
+    const writable = [...top].filter(([path, options]) => !options.split(',').includes('ro') && !/^\/tmp\/twinsync-check-[^/]+(\/|$)/.test(path))
+    assert.ok(top.has('/'), [...top.keys()].join(' '))
+    assert.deepEqual(writable, [], 'mounts of the machine writable in the sandbox')
+  })
+
   it('gives every checker of the table that the server root has the same verdict and words inside the sandbox as outside', async () => {
     const host = new LocalHost(rootfs.dir)
     const sample: Record<string, string> = {
