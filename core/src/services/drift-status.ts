@@ -1,5 +1,5 @@
 import type { CollectProgress } from '../collect/collector.js'
-import { CATEGORIES, STATE_CATEGORIES, type Change, type Diagnostic, type HostPort } from '@twinsync/sdk'
+import { CATEGORIES, STATE_CATEGORIES, isKeptUnread, type Change, type Diagnostic, type HostPort } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { IntentService, type PendingItem } from '../intent/intent-service.js'
 import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
@@ -13,6 +13,7 @@ import { Tokens } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { UNPLANNED, driftPhrase, observedPhrase, plannedPhrase } from '../vocabulary.js'
 import { COMMANDS } from '../plan/commands-domain.js'
+import { twinBranches, type TwinBranches } from '../intent/intent-git.js'
 
 export interface DriftStatus {
   repo: string
@@ -45,9 +46,16 @@ export interface DriftStatus {
    * Providers that failed to read the machine or the twin (PROVIDER_FAILED), and documents of the
    * intended twin their provider cannot read (a broken document a person committed or left
    * edited): their part was not compared, so never "in sync" either (`snapshot` says it was NOT
-   * collected, `plan` refuses).
+   * collected, `plan` refuses). Also each path of the machine a provider could not read
+   * (isKeptUnread: FILES_UNREADABLE_KEPT, EACCES, EIO…): unknown, not gone; the snapshot keeps
+   * the twin's record of it as it was.
    */
   unread: Diagnostic[]
+  /**
+   * The branch checked out (TwinSync reads it and snapshots onto it; `push` sends `main`) and
+   * other branches with commits it does not have: what a person committed there is not read.
+   */
+  branches: TwinBranches
 }
 
 /**
@@ -109,7 +117,8 @@ export class StatusWorkflow {
       remote: await this.remote.status(),
       interrupted: await this.interrupted(),
       missing: distinct([...plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'), ...asked.filter((d) => d.code === 'PROVIDER_MISSING')]),
-      unread: distinct([...plan.diagnostics.filter((d) => d.code === 'PROVIDER_FAILED' && d.severity === 'error'), ...asked.filter((d) => d.code !== 'PROVIDER_MISSING')]),
+      branches: await twinBranches(twin.dir),
+      unread: distinct([...plan.diagnostics.filter((d) => (d.code === 'PROVIDER_FAILED' && d.severity === 'error') || isKeptUnread(d)), ...asked.filter((d) => d.code !== 'PROVIDER_MISSING')]),
     }
   }
 
