@@ -1,4 +1,4 @@
-import { errorDiagnostic, type ApplyResult, type Change, type ChangeResult, type ProviderContext } from '@twinsync/sdk'
+import { errorDiagnostic, isTwinSyncError, type ApplyResult, type Change, type ChangeResult, type ProviderContext } from '@twinsync/sdk'
 import { autostartChangeData, fileFingerprint, type AutostartChangeData, type LiveFile } from './change.js'
 import { isAutostartPath, locationOf } from './location.js'
 import { formatMode, parseMode } from './state.js'
@@ -23,7 +23,10 @@ export async function applyAutostart(
       result = await applyOne(change, ctx, provider, accounts)
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
-      result = { id: change.id, status: 'failed', message, diagnostics: [errorDiagnostic('APPLY_FAILED', message, { path: change.resource, provider })] }
+      // The port's own refusal (PATH_THROUGH_SYMLINK) keeps its code and next step.
+      const code = isTwinSyncError(error) ? error.code : 'APPLY_FAILED'
+      const detail = isTwinSyncError(error) ? error.nextStep : undefined
+      result = { id: change.id, status: 'failed', message, diagnostics: [errorDiagnostic(code, message, { path: change.resource, provider, ...(detail === undefined ? {} : { detail }) })] }
     }
     results.push(result)
     onResult?.(result)

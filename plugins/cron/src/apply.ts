@@ -8,7 +8,7 @@ import {
 } from '@twinsync/sdk'
 import { crontabChangeData, type CrontabChangeData } from './change.js'
 import { normalizeCrontab, stripCronHeader } from './crontab-header.js'
-import { crontabPath } from './state.js'
+import { CRONTAB_DIR, crontabPath } from './state.js'
 import { targetUserNames } from './user.js'
 import { crontabDiagnostics } from './validation.js'
 import { crontabFingerprint } from './fingerprint.js'
@@ -99,6 +99,8 @@ async function applyOne(change: Change, data: CrontabChangeData, ctx: ProviderCo
   const args = wanted === undefined ? ['-u', data.user, '-r'] : ['-u', data.user, '-']
   const result = await ctx.host.exec('crontab', args, {
     inTarget: true,
+    // crontab writes the user's file in the spool: never where a symlinked spool leads.
+    writesIn: [CRONTAB_DIR],
     signal: ctx.signal,
     ...(wanted === undefined ? {} : { input: wanted }),
   })
