@@ -562,7 +562,7 @@ describe('hostile twin, the write side of every provider: nothing written throug
     await mkdir(join(root, 'root/.ssh'), { recursive: true, mode: 0o700 })
     await mkdir(join(root, 'root/.config'), { recursive: true, mode: 0o700 })
     const configPath = join(root, '..', 'config.yaml')
-    await writeFile(configPath, 'providers:\n  disabled: [apt, processes, logs, hardware, network]\n')
+    await writeFile(configPath, 'providers:\n  disabled: [processes, logs, hardware, network]\n')
     container = () => createContainer({ root, repo: twin, configPath, oclif: noPlugins, logger: silentLogger })
     await (await container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
     initial = git(twin, ['rev-parse', 'HEAD']).trim()
@@ -599,6 +599,36 @@ describe('hostile twin, the write side of every provider: nothing written throug
   const plantEntry = async (path: string, text: string) => {
     await mkdir(join(twin, 'filesystem', path, '..'), { recursive: true })
     await writeFile(join(twin, 'filesystem', path), text)
+  }
+
+  // ---- odd names in a forged plan, every provider: refused whole before anything runs ------------
+
+  const change = (provider: string, category: string, operation: string, resource: string, data: Record<string, unknown>) =>
+    ({ id: `${provider}:${operation}:${resource}`, provider, category, operation, resource, summary: `${operation} ${resource}`, risk: 'low', data }) as Plan['changes'][number]
+  for (const [what, forged, code] of [
+    ['an apt package named like an option', change('apt', 'packages', 'install', '--allow-unauthenticated', { package: '--allow-unauthenticated' }), 'NAME_INVALID'],
+    ['an apt package name with a space and a version', change('apt', 'packages', 'install', 'foo=1.0 bar', { package: 'foo=1.0 bar' }), 'NAME_INVALID'],
+    ['an apt version with an option after a space', change('apt', 'packages', 'install', 'hello', { package: 'hello', version: '1.0 --allow-unauthenticated' }), 'NAME_INVALID'],
+    ['a systemd unit named like an option', change('systemd', 'services', 'enable', '--root=/x.service', { unit: '--root=/x.service' }), 'NAME_INVALID'],
+    ['a systemd unit with a leading dash', change('systemd', 'services', 'mask', '-x.service', { unit: '-x.service' }), 'NAME_INVALID'],
+    ['a systemd unit with "/" and ".."', change('systemd', 'services', 'enable', '../../x.service', { unit: '../../x.service' }), 'NAME_INVALID'],
+    ['a systemd unit with a newline', change('systemd', 'services', 'disable', 'cron.service\n--now', { unit: 'cron.service\n--now' }), 'NAME_INVALID'],
+    ['a cron user with "/"', change('cron', 'startup', 'create', '/var/spool/cron/crontabs/../../../etc/x', { user: '../../../etc/x', path: '/var/spool/cron/crontabs/../../../etc/x', content: '* * * * * true\n' }), 'NAME_INVALID'],
+    ['a cron user named like an option', change('cron', 'startup', 'delete', '/var/spool/cron/crontabs/-r', { user: '-r', path: '/var/spool/cron/crontabs/-r', content: null }), 'NAME_INVALID'],
+    ["a cron user's crontab at another path", change('cron', 'startup', 'create', '/etc/cron.d/root', { user: 'root', path: '/etc/cron.d/root', content: '* * * * * root true\n' }), 'CHANGE_INVALID'],
+    ['an autostart file name with ".."', change('autostart', 'startup', 'create', '/etc/xdg/autostart/../../cron.d/x.desktop', { path: '/etc/xdg/autostart/../../cron.d/x.desktop', content: '* * * * * root id\n', mode: '0644', owner: 'root', group: 'root' }), 'CHANGE_INVALID'],
+  ] as const) {
+    it(`a forged plan with ${what} is refused whole before anything runs (PLAN_OUTSIDE_SCOPE, ${code}, exit 2): not even its other changes are made`, async () => {
+      await writeFile(join(twin, 'filesystem/etc/motd'), 'From the twin\n')
+      const plan = await (await container()).resolve(PlanWorkflow).plan({})
+      assert.ok(plan.changes.some((c) => c.id === 'files:replace:/etc/motd'))
+      const before = await reachable()
+      const error = await (await container()).resolve(ApplyService).apply({ plan: { ...plan, changes: [...plan.changes, forged] }, fromFile: false, signal: new AbortController().signal }).then((r) => r as { code?: string }, (e: unknown) => e as { code?: string; exitCode?: number; message?: string; details?: { outside?: Array<{ code: string; change?: string }> } })
+      assert.equal(error?.code, 'PLAN_OUTSIDE_SCOPE', JSON.stringify(error).slice(0, 600))
+      assert.equal((error as { exitCode?: number }).exitCode, 2)
+      assert.deepEqual((error as { details?: { outside?: Array<{ code: string; change?: string }> } }).details?.outside?.map((d) => [d.change, d.code]), [[forged.id, code]])
+      assert.equal(await reachable(), before, 'the target changed')
+    })
   }
 
   for (const [what, folder, to, entry, id, owner] of [
