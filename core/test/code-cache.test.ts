@@ -195,7 +195,7 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
     const first = await twinsync(...config)
     const help = await twinsync('describe', '--help')
     const names = async () => (await readdir(join(home, '.cache', 'twinsync', 'v8'))).map((f) => f.replace(/-[0-9a-f]{32}-/, '-KEY-')).sort()
-    // `config` reads the file with the SDK's schemas and yaml (the lazy parts); help needs neither.
+    // `config` reads the file with the SDK's schemas and yaml (the lazy parts); help needs none of them.
     assert.deepEqual(await names(), [
       'oclif.cjs-KEY-help',
       'oclif.cjs-KEY-run',
@@ -205,6 +205,8 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
       'twinsync-lib.cjs-KEY-config',
       'twinsync.cjs-KEY-config',
       'twinsync.cjs-KEY-describe.help',
+      // yaml in a vendor file of its own beside twinsync-lib.cjs (bundle.mjs's vendorApart).
+      'vendor-yaml.cjs-KEY-config',
     ])
     assert.equal(await twinsync(...config), first)
     assert.equal(await twinsync('describe', '--help'), help)

@@ -53,6 +53,18 @@ export const SECRET_CHANGED = 'SECRET_CHANGED'
  */
 export const NEED_UNUSABLE = 'NEED_UNUSABLE'
 
+/**
+ * A provider could not read part of the machine (a path failing with anything but "it is gone")
+ * and keeps the last snapshot's record of it (CollectRequest.previous): the code ends in
+ * `_UNREADABLE_KEPT` (FILES_UNREADABLE_KEPT), `path` names the part. That part was not compared:
+ * `status` never says "in sync" while one is reported, and a plan changes nothing under it.
+ */
+export const UNREADABLE_KEPT_SUFFIX = '_UNREADABLE_KEPT'
+
+export function isKeptUnread(diagnostic: Pick<Diagnostic, 'code'>): boolean {
+  return diagnostic.code.endsWith(UNREADABLE_KEPT_SUFFIX)
+}
+
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error')
 }

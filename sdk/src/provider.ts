@@ -16,6 +16,14 @@ export interface DetectResult {
 
 export interface CollectRequest {
   ctx: ProviderContext
+  /**
+   * The twin as the last snapshot recorded it; given to a snapshot's collect only. For a provider
+   * that could not read part of the machine (a folder or file failing with EACCES, EIO, ELOOP…):
+   * that part is unknown, not gone, so its documents keep the last snapshot's record of it, and
+   * a diagnostic whose code ends in `_UNREADABLE_KEPT` (isKeptUnread) says so. Read it only
+   * then: an unchanged machine's snapshot never opens it.
+   */
+  previous?: TwinReader
 }
 export interface CollectResult<State = unknown> {
   /** The live state as plain data; validates against `stateSchema` when the provider has one. */

@@ -16,10 +16,12 @@
  * - Hand-written rules for what a server's configuration holds and the preset does not know:
  *   private keys of every kind (also truncated or inside JSON), JWTs, Azure keys, GCP service
  *   account key ids, URLs with credentials, .netrc, .pgpass, Docker config auths, kubeconfig key
- *   data, password hashes (shadow, htpasswd, htdigest), postfix sasl_passwd, assignment-style
+ *   data, password hashes (shadow, htpasswd also in a file of any name, htdigest, Dovecot's
+ *   `{SCHEME}`, a crypt(3) or SCRAM hash wherever it stands), postfix sasl_passwd, assignment-style
  *   credentials in config files (`password = …`, `secret: …`, `api_key=…`, `psk=…`,
- *   `PrivateKey = …`), credentials on command lines (`--db-password=…`, `--token …`, `mysql -p…`)
- *   and Authorization headers.
+ *   `PrivateKey = …`), a password a password command echoes (`ssl_passphrase_command = 'echo …'`),
+ *   Nagios' `$USERn$=…`, cloud-init's `chpasswd: list:`, credentials on command lines
+ *   (`--db-password=…`, `--token …`, `mysql -p…`) and Authorization headers.
  *
  * A finding says which rule, where (line, column, offsets) and never the secret itself.
  */
@@ -45,7 +47,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 3
+export const SECRET_RULES_VERSION = 4
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -280,8 +282,20 @@ const HAND_RULES: readonly HandRule[] = [
     id: 'password-hash',
     description: 'password hash',
     pattern:
-      /^[^:\s#]+:(?<v>(?:\$(?:1|2[abxy]?|5|6|y|gy|7|apr1|sha1|md5|argon2(?:id|i|d)?|pbkdf2[-a-z0-9]*|scrypt)\$[^:\s]{8,}|\{(?:SHA|SSHA|SHA256|SSHA256|SHA512|SSHA512|CRYPT|MD5|SMD5)\}[^:\s]{8,}|\{PLAIN\}[^:\s]+))/gm,
-    // `{PLAIN}`: nginx's auth_basic_user_file also takes a password in the clear.
+      /^[^:\s#]+:(?<v>(?:\$(?:1|2[abxy]?|5|6|y|gy|7|apr1|sha1|md5|argon2(?:id|i|d)?|pbkdf2[-a-z0-9]*|scrypt)\$[^:\s]{8,}|\{(?:SHA|SSHA|SHA256|SSHA256|SHA512|SSHA512|CRYPT|MD5|SMD5)\}[^:\s]{8,}|\{PLAIN\}[^:\s]+|\{[A-Z][A-Z0-9-]{1,24}(?:\.[a-zA-Z0-9]+)?\}[^:\s]{8,}))/gm,
+    // `{PLAIN}`: nginx's auth_basic_user_file also takes a password in the clear. Any other
+    // `{SCHEME}` too: Dovecot's passwd-file (`{SHA512-CRYPT}$6$…`, `{CRAM-MD5}…`, `{BLF-CRYPT}…`).
+  },
+  {
+    id: 'password-hash',
+    description: 'password hash',
+    // A crypt(3) hash wherever it stands (not only after `user:`): a Dovecot scheme prefix, a
+    // `useradd -p '$6$…'` command line, Syncthing's `<password>$2a$…</password>`, cloud-init's
+    // `passwd:`. SHA-crypt (with rounds), MD5-crypt, bcrypt, yescrypt, PostgreSQL's SCRAM
+    // verifier (pgbouncer's userlist.txt, a dump of pg_authid).
+    pattern:
+      /(?<![\w$])(?<v>\$(?:1|5|6|apr1)\$(?:rounds=\d+\$)?[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{22,86}|\$2[abxy]?\$\d\d\$[./0-9A-Za-z]{53}|\$(?:y|gy|7)\$[./0-9A-Za-z]+\$[./0-9A-Za-z]{0,86}\$[./0-9A-Za-z]{43}|SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]{8,}\$[A-Za-z0-9+/=]{20,}:[A-Za-z0-9+/=]{20,})/g,
+    hint: ['$1$', '$5$', '$6$', '$apr1$', '$2', '$y$', '$gy$', '$7$', 'SCRAM-SHA-256$'],
   },
   { id: 'password-hash', description: 'htdigest password hash', pattern: /^[^:\s#]+:[^:\n]*:(?<v>[0-9a-f]{32})$/gm },
   {
@@ -289,6 +303,19 @@ const HAND_RULES: readonly HandRule[] = [
     description: 'htpasswd password hash',
     file: /htpasswd|htdigest/i,
     pattern: /^[^:\s#]+:(?<v>[./0-9A-Za-z]{13})$/gm,
+  },
+  {
+    id: 'password-hash',
+    description: 'htpasswd password hash (DES crypt)',
+    // The same line in a file of any name (`auth_basic_user_file /etc/nginx/.users;`,
+    // `AuthUserFile /etc/apache2/passwords`): then only a value that reads as a hash, with two of
+    // lower case, upper case and digits or `./` in it, not a capitalised word (`Name:Administrator`).
+    pattern: /^[^:\s#]+:(?<v>[./0-9A-Za-z]{13})\r?$/gm,
+    accept: (g) => {
+      const v = g.v ?? ''
+      const classes = [/[a-z]/, /[A-Z]/, /[0-9./]/].filter((c) => c.test(v)).length
+      return classes >= 2 && !/^[A-Z][a-z]+$/.test(v)
+    },
   },
   {
     id: 'sasl-passwd',
@@ -358,7 +385,8 @@ const HAND_RULES: readonly HandRule[] = [
   {
     id: 'command-line-flag',
     description: 'MySQL password on a command line',
-    pattern: /\bmysql(?:dump|admin|import|check|show|slap)?\b[^\n]*?\s-p(?<v>[^\s'"]\S*)/g,
+    // Also quoted: `-p"…"`, `-p'…'`.
+    pattern: /\bmysql(?:dump|admin|import|check|show|slap)?\b[^\n]*?\s-p(?:"(?<v1>[^"\n]+)"|'(?<v2>[^'\n]+)'|(?<v>[^\s'"]\S*))/g,
   },
   {
     id: 'command-line-flag',
@@ -516,6 +544,38 @@ const HAND_RULES: readonly HandRule[] = [
     // snmpd.conf's `createUser NAME SHA "authpass" AES "privpass"`: both passphrases, the rest of the line.
     pattern: /^[ \t]*createUser[ \t]+(?:-e[ \t]+\S+[ \t]+)?\S+[ \t]+(?:MD5|SHA(?:-\d+)?)[ \t]+(?:-[lm][ \t]+)?(?<v>[^\s#][^\n]*)/gm,
     hint: ['createUser'],
+  },
+  {
+    id: 'credential-assignment',
+    description: 'password echoed by a password command',
+    // A setting that names a command printing the password, given the password itself:
+    // PostgreSQL's `ssl_passphrase_command = 'echo …'`, msmtp's `passwordeval "echo …"`, mbsync's
+    // `PassCmd "printf %s …"`. A command that reads a file or a keyring names no secret.
+    pattern: new RegExp(
+      String.raw`\b[\w.-]*(?:pass(?:word|phrase)?|secret|token)[\w.-]*?(?:command|cmd|eval|exec)\b["']?[ \t]*[=:]?[ \t]*[^\n]*?\b(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?<v>[^\s"'\\;|&)]+)`,
+      'gi',
+    ),
+    hint: ['echo', 'printf'],
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Nagios or Icinga resource macro',
+    // resource.cfg's `$USER3$=password`: the macros hold the passwords checks are run with
+    // (`$USER1$=/usr/lib/nagios/plugins`, a path, is not one).
+    pattern: /^[ \t]*\$USER\d{1,3}\$[ \t]*=[ \t]*(?<v>\S(?:[^\n]*\S)?)[ \t]*\r?$/gm,
+    hint: ['$USER'],
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'cloud-init chpasswd list',
+    // cloud-init's `chpasswd: list: |` block (and its `list:` of `- user:password` items): one
+    // `user:password` a line, under the block's key. Only in a text that speaks of chpasswd.
+    pattern:
+      /(?<=\blist:[ \t]*(?:[|>][-+]?[ \t]*)?\r?\n(?:[ \t]+(?:-[ \t]+)?["']?[^\s:#"']+:[^\s"']+["']?[ \t]*\r?\n)*)[ \t]+(?:-[ \t]+)?["']?[^\s:#"']+:(?<v>[^\s"']+)["']?[ \t]*\r?$/gm,
+    hint: ['chpasswd'],
+    accept: (g) => isValue(g.v),
   },
 ]
 

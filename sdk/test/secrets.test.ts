@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert'
 import { performance } from 'node:perf_hooks'
 import { findSecrets as findSecretsBundled } from '@twinsync/sdk'
 import { findSecrets, formatSecretFinding, redactSecrets, REDACTED } from '../src/secrets.js'
-import { fakeChars, plantedCommandLines, plantedFiles, plantedLogLines, sessionElevenFiles } from '../../test/fixtures/secrets/samples.js'
+import { fakeChars, plantedCommandLines, plantedFiles, plantedLogLines, sessionElevenFiles, sessionTwelveFiles } from '../../test/fixtures/secrets/samples.js'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
@@ -119,6 +119,14 @@ describe('findSecrets', () => {
     it(`finds the ${planted.kind} and redacts it`, async () => {
       const redacted = await redactSecrets(planted.text, { path: planted.path })
       assert.ok(!redacted.includes(planted.value), `redacted text still holds the ${planted.kind}: ${redacted}`)
+    })
+  }
+
+  for (const planted of sessionTwelveFiles()) {
+    it(`finds the ${planted.kind} and redacts it (session 12), and nothing in what it redacted`, async () => {
+      const redacted = await redactSecrets(planted.text, { path: planted.path })
+      assert.ok(!redacted.includes(planted.value), `redacted text still holds the ${planted.kind}: ${redacted}`)
+      assert.deepEqual(await findSecrets(redacted, { path: planted.path }), [], redacted)
     })
   }
 

@@ -1,11 +1,13 @@
 import { strict as assert } from 'node:assert'
+import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createElement } from 'react'
 import { render } from 'ink-testing-library'
 import { isTwinSyncError } from '@twinsync/sdk'
 import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Rootfs } from '../bed/index.js'
-import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
+import { cliSandbox, json, useCliRoot, type CliSandbox } from '../support/cli.js'
+import { tuiServices } from '../support/tui-services.js'
 import { createContainer } from '../../core/src/container.js'
 import { App } from '../../core/src/tui/app.js'
 import { createTuiServices, type TuiServices } from '../../core/src/tui/services.js'
@@ -252,5 +254,26 @@ describe('a snapshot with a provider that failed to collect says so in both fron
     } finally {
       panel.unmount()
     }
+  })
+})
+
+describe('"Push snapshot" with no twin yet: the TUI refuses as `twinsync push` does, and creates one only when told', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  const root = useCliRoot({ init: false })
+
+  it('REPO_NOT_INITIALIZED from both, nothing created; with init (the question said so) the twin is made, with the CLI\'s words', async () => {
+    const { twinsync, twinDir } = root()
+    const push = await twinsync('push', '--json')
+    assert.equal(push.code, 2, push.stdout)
+    assert.equal(json<{ error: { code: string } }>(push).error.code, 'REPO_NOT_INITIALIZED')
+    const services = await tuiServices(root())
+    const signal = new AbortController().signal
+    assert.equal(await refusal(services.snapshot({ signal, onProgress: () => undefined })), 'REPO_NOT_INITIALIZED')
+    assert.equal(existsSync(twinDir), false, 'no twin was created')
+
+    const made = await services.snapshot({ signal, onProgress: () => undefined, init: true })
+    assert.equal(made.initialized, true)
+    assert.ok(made.commit)
+    assert.equal(existsSync(join(twinDir, 'twin.json')), true)
   })
 })

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { createHash } from 'node:crypto'
-import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { chmod, chown, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk, startGitRemote, type GitRemote, type Rootfs } from '../bed/index.js'
 import { fakeChars } from '../fixtures/secrets/samples.js'
@@ -22,6 +22,8 @@ async function everything(gitDir: string, env?: NodeJS.ProcessEnv): Promise<stri
 const v = (seed: string, n = 20): string => fakeChars(`s11-${seed}`, n)
 const HEX = '0123456789abcdef'
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+/** crypt(3)'s alphabet. */
+const CRYPT = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 
 /**
  * Session 11's attack on the server root: secrets where session 10's did not look, in the forms
@@ -33,8 +35,13 @@ const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
  * login -p, echo … | chpasswd). After a snapshot and a push, none may be in any object, ref or
  * config of the twin or of the mirror, nor in anything printed; a mirrored file that gains a
  * secret on the machine is drift in `status` and is held out by the next snapshot.
+ *
+ * Session 12 adds what session 11 left alone and what a second hunt found: DES htpasswd hashes in
+ * files of other names, PostgreSQL's `ssl_passphrase_command = 'echo …'`, Nagios' `$USER3$=`,
+ * cloud-init's `chpasswd: list: |`, Dovecot's and Syncthing's hashes, `useradd -p '$6$…'` and
+ * `mysql -p"…"` in cron.
  */
-describe('secrets on the server root, session 11: more places, the mirror, and drift into a secret', function () {
+describe('secrets on the server root, sessions 11 and 12: more places, the mirror, and drift into a secret', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
   let rootfs: Rootfs
   let cli: CliSandbox
@@ -163,6 +170,43 @@ describe('secrets on the server root, session 11: more places, the mirror, and d
     await plant('/etc/systemd/system/cache-warm.service', `[Unit]\nDescription=Warm the cache\n\n[Service]\nType=oneshot\nExecStart=/usr/bin/redis-cli -a ${unit} --no-auth-warning PING\n\n[Install]\nWantedBy=multi-user.target\n`)
     await runOk(['systemctl', `--root=${rootfs.dir}`, 'enable', 'cache-warm.service'])
 
+    // Session 12: the shapes session 11 left alone, and what a hunt over more places found.
+    const des = (seed: string) => fakeChars(`s12-${seed}`, 13, CRYPT)
+    // htpasswd writes its file readable by all (0644); a file of three lines or more is no token file.
+    const nginxUsers = secret('DES htpasswd hash in /etc/nginx/.users', des('nginx-users'))
+    await plant('/etc/nginx/.users', `# auth_basic_user_file /etc/nginx/.users;\nmonitor:${nginxUsers}\n`, 0o644)
+    const apacheUsers = secret('DES htpasswd hash in /etc/apache2/passwords', des('apache-passwords'))
+    await plant('/etc/apache2/passwords', `admin:${apacheUsers}\n`, 0o644)
+    const pgVersion = (await readdir(join(rootfs.dir, 'etc/postgresql')))[0] as string
+    const pgConf = join(rootfs.dir, 'etc/postgresql', pgVersion, 'main/postgresql.conf')
+    const pgPass = secret('postgresql.conf ssl_passphrase_command echo', v('s12-pgpass'))
+    await writeFile(pgConf, `${await readFile(pgConf, 'utf8')}\nssl_passphrase_command = 'echo ${pgPass}'\nssl_passphrase_command_supports_reload = on\n`)
+    const nagios = secret('Nagios resource.cfg $USER3$', v('s12-nagios'))
+    await plant(
+      '/etc/nagios4/resource.cfg',
+      `# Sets $USER1$ to be the path to the plugins\n$USER1$=/usr/lib/nagios/plugins\n$USER2$=/usr/lib/nagios/plugins/eventhandlers\n\n# Sets $USER3$ to the password of the monitoring database\n$USER3$=${nagios}\n`,
+      0o640,
+    )
+    // The chpasswd list alone in its file: another finding would hold the whole file out.
+    const cloudList = secret('cloud-init chpasswd list: |', v('s12-chpasswd'))
+    const cloudSecond = secret('cloud-init chpasswd list: | (second line)', v('s12-chpasswd2'))
+    await plant('/etc/cloud/cloud.cfg.d/99-chpasswd.cfg', `#cloud-config\nssh_pwauth: true\nchpasswd:\n  list: |\n    root:${cloudList}\n    ubuntu:${cloudSecond}\n  expire: False\n`, 0o600)
+    const cloudHash = secret('cloud-init users passwd: hash', fakeChars('s12-cloudhash', 86, CRYPT))
+    const cloudPlain = secret('cloud-init plain_text_passwd:', v('s12-cloudplain'))
+    await plant(
+      '/etc/cloud/cloud.cfg.d/98-users.cfg',
+      `#cloud-config\nusers:\n  - name: ops\n    passwd: $6$rounds=4096$${fakeChars('s12-cloudsalt', 16, CRYPT)}$${cloudHash}\n    lock_passwd: false\n  - name: kiosk\n    plain_text_passwd: ${cloudPlain}\n`,
+      0o600,
+    )
+    const dovecot = secret('Dovecot passwd-file {SHA512-CRYPT} hash', fakeChars('s12-dovecot', 86, CRYPT))
+    const dovecotLines = ['ops', 'mail', 'list'].map((u, i) => `${u}:{SHA512-CRYPT}$6$${fakeChars(`s12-dovesalt${i}`, 16, CRYPT)}$${i === 0 ? dovecot : fakeChars(`s12-dove${i}`, 86, CRYPT)}:${1000 + i}:${1000 + i}::/home/${u}`)
+    await plant('/etc/dovecot/users', `${dovecotLines.join('\n')}\n`, 0o640)
+    const syncthing = secret('Syncthing GUI password bcrypt hash', fakeChars('s12-syncthing', 53, CRYPT))
+    await plant('/root/.config/syncthing/config.xml', `<configuration version="37">\n    <gui enabled="true" tls="false">\n        <address>127.0.0.1:8384</address>\n        <user>ops</user>\n        <password>$2a$10$${syncthing}</password>\n    </gui>\n</configuration>\n`, 0o600)
+    const useradd = secret('useradd -p hash in a cron line', fakeChars('s12-useradd', 86, CRYPT))
+    const mysqlQuoted = secret('mysql -p"…" in a cron line', v('s12-mysqlq'))
+    await plant('/etc/cron.d/accounts', `0 5 * * * root id kiosk || useradd -m -p '$6$${fakeChars('s12-uasalt', 8, CRYPT)}$${useradd}' kiosk\n0 6 * * * root mysql -u root -p"${mysqlQuoted}" -e 'FLUSH LOGS'\n`, 0o644)
+
     // A file that holds no secret yet: it gains one on the machine after the first snapshot.
     await plant('/etc/default/worker', 'WORKER_MODE=prod\n', 0o644)
 
@@ -182,7 +226,7 @@ describe('secrets on the server root, session 11: more places, the mirror, and d
   })
 
   it('keeps every planted secret out of every object, ref and config of the twin and of the mirror, and out of the output', async () => {
-    assert.equal(planted.length, 54, `${planted.length} planted`)
+    assert.equal(planted.length, 66, `${planted.length} planted`)
     assert.deepEqual(leaked(await everything(join(cli.twinDir, '.git'))), [])
     assert.deepEqual(leaked(await mirror()), [])
     assert.deepEqual(leaked(outputs.join('\n')), [])

@@ -1,7 +1,7 @@
 // Run the real twinsync binary the way a user does, with an environment of our choosing.
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { makeTempDir, removeTree, repoRoot, run, type RunResult } from '../bed/index.js'
+import { freshRootfs, makeTempDir, removeTree, repoRoot, run, runOk, type Rootfs, type RootfsImage, type RunResult } from '../bed/index.js'
 
 export const TWINSYNC_BIN = join(repoRoot, 'core', 'bin', 'run.js')
 
@@ -59,4 +59,93 @@ export async function gitLog(repo: string): Promise<string[]> {
   const r = await run(['git', '-C', repo, 'log', '--format=%s'])
   if (r.code !== 0) throw new Error(`git log failed: ${r.stderr}`)
   return r.stdout.trim().split('\n').filter(Boolean)
+}
+
+/** A step of an apply's journal, as `apply --json` prints it. */
+export interface Step {
+  id: string
+  status: string
+  message?: string
+  outputTail?: string
+  diagnostics?: Array<{ code: string; summary: string }>
+}
+
+/** A fresh Debian root with a twin beside it, driven through the real binary with `--root` and `--repo`. */
+export interface CliRoot {
+  rootfs: Rootfs
+  cli: CliSandbox
+  twinDir: string
+  /** The binary over this root and twin: `twinsync('plan', '--json')`. */
+  twinsync(...args: string[]): Promise<RunResult>
+  /** A file of the root, as text (`live('etc/motd')`). */
+  live(path: string): Promise<string>
+  /** The change ids `plan --json` lists, sorted (the plan may exit 0 or 1). */
+  planIds(): Promise<string[]>
+  /** `apply --yes --json` (and any more arguments): the run and its journal's steps by change id. */
+  apply(...args: string[]): Promise<{ result: RunResult; steps: Map<string, Step> }>
+  cleanup(): Promise<void>
+}
+
+export interface CliRootOptions {
+  image?: RootfsImage
+  /** Take the first snapshot with `snapshot --init` (and these arguments); default: yes. */
+  init?: boolean | string[]
+  /** More environment for every run. */
+  env?: Record<string, string>
+}
+
+export async function cliRoot(options: CliRootOptions = {}): Promise<CliRoot> {
+  const rootfs = await freshRootfs(options.image)
+  const cli = await cliSandbox()
+  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir], options.env === undefined ? {} : { env: options.env })
+  const root: CliRoot = {
+    rootfs,
+    cli,
+    twinDir: cli.twinDir,
+    twinsync,
+    live: (path) => readFile(join(rootfs.dir, path), 'utf8'),
+    async planIds() {
+      const r = await twinsync('plan', '--json')
+      if (r.code !== 0 && r.code !== 1) throw new Error(`plan exited ${r.code}:\n${r.stdout}\n${r.stderr}`)
+      return json<{ changes: Array<{ id: string }> }>(r).changes.map((c) => c.id).sort()
+    },
+    async apply(...args) {
+      const result = await twinsync('apply', '--yes', '--json', ...args)
+      return { result, steps: new Map((json<{ journal?: { steps: Step[] } }>(result).journal?.steps ?? []).map((s) => [s.id, s])) }
+    },
+    cleanup: async () => {
+      await cli.cleanup()
+      await rootfs.cleanup()
+    },
+  }
+  const init = options.init ?? true
+  if (init !== false) {
+    const first = await twinsync('snapshot', '--init', ...(init === true ? [] : init))
+    if (first.code !== 0) throw new Error(`snapshot --init exited ${first.code}:\n${first.stdout}\n${first.stderr}`)
+  }
+  return root
+}
+
+/**
+ * A CliRoot for the tests of one `describe`: made in a `before` hook, removed in an `after` hook.
+ * Call it first in the describe, so its `before` runs before the describe's own.
+ */
+export function useCliRoot(options: CliRootOptions = {}): () => CliRoot {
+  let root: CliRoot | undefined
+  before(async () => {
+    root = await cliRoot(options)
+  })
+  after(async () => {
+    await root?.cleanup()
+  })
+  return () => {
+    if (root === undefined) throw new Error('the test root is made in a before hook')
+    return root
+  }
+}
+
+/** A plain `git commit` of everything in the twin, as a person makes one. */
+export async function commitTwin(twin: string, message: string): Promise<void> {
+  await runOk(['git', '-C', twin, 'add', '-A'])
+  await runOk(['git', '-C', twin, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', message])
 }

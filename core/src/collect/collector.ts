@@ -1,4 +1,4 @@
-import type { CollectResult, Diagnostic, Provider } from '@twinsync/sdk'
+import type { CollectResult, Diagnostic, Provider, TwinReader } from '@twinsync/sdk'
 import pLimit from 'p-limit'
 import { callProvider } from '../providers/provider-call.js'
 import type { ContextOptions } from './context-factory.js'
@@ -17,7 +17,7 @@ export type CollectProgress = (event: { provider: string; phase: 'start' | Colle
  */
 export async function collectAll(
   providers: readonly Provider[],
-  options: ContextOptions & { concurrency?: number; onProgress?: CollectProgress },
+  options: ContextOptions & { concurrency?: number; onProgress?: CollectProgress; previous?: TwinReader },
 ): Promise<CollectOutcome[]> {
   const limit = pLimit(options.concurrency ?? 4)
   return Promise.all(providers.map((provider) => limit(() => collectOne(provider, options))))
@@ -32,7 +32,7 @@ export function msSince(started: bigint): number {
   return Math.round(Number(process.hrtime.bigint() - started) / 1e6)
 }
 
-async function collectOne(provider: Provider, options: ContextOptions & { onProgress?: CollectProgress }): Promise<CollectOutcome> {
+async function collectOne(provider: Provider, options: ContextOptions & { onProgress?: CollectProgress; previous?: TwinReader }): Promise<CollectOutcome> {
   const started = process.hrtime.bigint()
   const elapsed = () => msSince(started)
   options.onProgress?.({ provider: provider.name, phase: 'start' })
@@ -53,7 +53,8 @@ async function collectOne(provider: Provider, options: ContextOptions & { onProg
     outcome = { provider, status: 'not-detected', reason: detected.value.result.reason, durationMs: elapsed() }
   } else {
     const { ctx } = detected.value
-    const collected = await callProvider(provider, 'collect', () => provider.collect({ ctx }), kept)
+    const previous = options.previous
+    const collected = await callProvider(provider, 'collect', () => provider.collect(previous === undefined ? { ctx } : { ctx, previous }), kept)
     outcome = collected.ok
       ? { provider, status: 'collected', result: collected.value, durationMs: elapsed() }
       : { provider, status: 'failed', diagnostic: collected.diagnostic, durationMs: elapsed() }

@@ -5,6 +5,7 @@ import type { ApplicableProvider, Change, Diagnostic, Logger, PathClaims, Provid
 import { isApplicable, writeFileAtomic } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { outsideScope } from '../plan/outside-scope.js'
+import { missingProviders } from '../providers/provider-manifest.js'
 import { callProvider } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
@@ -193,7 +194,17 @@ export class IntentService {
     if (observed === (await this.twin.head()) && (await this.twin.dirtyPaths()).length === 0) return { observed, intended: intendedCommit, items: [], paths: [], diagnostics: [], exact: true }
     const tree = await workingTree(this.twin.dir)
     const view = await this.view()
-    const { items, paths, diagnostics, byProvider } = await this.itemsBetween(observed, tree, view)
+    const { items, paths, diagnostics, byProvider, unowned } = await this.itemsBetween(observed, tree, view)
+    // A document the intended twin added that no loaded provider reads (its plugin missing): asked
+    // for, and nothing compares it. Said as `plan` says it (PROVIDER_MISSING), so `status` does too.
+    if (unowned.length > 0) {
+      const reader = new GitTreeReader(this.twin.dir, tree)
+      try {
+        diagnostics.push(...(await missingProviders(reader, (await this.registry.load()).providers.map((p) => p.provider), view.claims, new Set(unowned))))
+      } finally {
+        reader.close()
+      }
+    }
     const reasons = intendedCommit === null ? {} : await this.reasonsOf(intendedCommit)
     // An item outside its provider's scope is never applied (outsideScope, as plan and apply judge it): said so, not "not applied yet".
     const outside = new Map<string, { reason: string; code: string; nextStep?: string }>()
@@ -258,14 +269,23 @@ export class IntentService {
   }
 
   /** The items between the observed commit and a tree, as each owning provider's diff says them. */
-  async itemsBetween(observed: string, tree: string, view?: ProviderView): Promise<{ items: Change[]; paths: string[]; byProvider: Map<string, ProviderItems>; diagnostics: Diagnostic[] }> {
+  async itemsBetween(
+    observed: string,
+    tree: string,
+    view?: ProviderView,
+  ): Promise<{ items: Change[]; paths: string[]; byProvider: Map<string, ProviderItems>; diagnostics: Diagnostic[]; unowned: string[] }> {
     const v = view ?? (await this.view())
     const dir = this.twin.dir
     const changed = await changedBetween(dir, await treeOf(dir, observed), tree)
     const byProvider = new Map<string, ProviderItems>()
-    for (const { path } of changed) {
+    // Documents added that no applying provider owns (a plugin's that is not loaded, a facts document).
+    const unowned: string[] = []
+    for (const { path, change } of changed) {
       const owner = this.applyingOwner(path, v)
-      if (owner === undefined) continue
+      if (owner === undefined) {
+        if (change === 'A') unowned.push(path)
+        continue
+      }
       const entry = byProvider.get(owner.name) ?? { provider: owner, paths: [], changes: [], failed: false }
       entry.paths.push(path)
       byProvider.set(owner.name, entry)
@@ -308,6 +328,7 @@ export class IntentService {
       paths: [...byProvider.values()].flatMap((e) => e.paths),
       byProvider,
       diagnostics,
+      unowned,
     }
   }
 

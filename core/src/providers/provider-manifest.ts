@@ -41,10 +41,11 @@ export function providerManifest(list: () => ReadonlyArray<{ provider: Provider;
 /**
  * Twin documents under system/ that no loaded provider owns: each becomes an error naming the
  * plugin that wrote it (from the manifest the last snapshot recorded), so status and plan never
- * treat a domain whose plugin is missing as "in sync".
+ * treat a domain whose plugin is missing as "in sync". `among`: only these paths (the documents
+ * the intended twin added, as `status` asks).
  */
-export async function missingProviders(twin: TwinReader, providers: readonly Provider[], claims: PathClaims): Promise<Diagnostic[]> {
-  const orphans = (await twin.list('system/')).filter((p) => !CORE_PATHS.some((c) => p.startsWith(c)) && ownerOfTwinPath(p, providers, claims) === undefined && !providers.some((pr) => pr.inputPaths?.includes(p)))
+export async function missingProviders(twin: TwinReader, providers: readonly Provider[], claims: PathClaims, among?: ReadonlySet<string>): Promise<Diagnostic[]> {
+  const orphans = (await twin.list('system/')).filter((p) => (among === undefined || among.has(p)) && !CORE_PATHS.some((c) => p.startsWith(c)) && ownerOfTwinPath(p, providers, claims) === undefined && !providers.some((pr) => pr.inputPaths?.includes(p)))
   if (orphans.length === 0) return []
   let recorded: ManifestEntry[] = []
   try {

@@ -1,5 +1,5 @@
 import type { CollectProgress } from '../collect/collector.js'
-import { CATEGORIES, STATE_CATEGORIES, type Change, type Diagnostic, type HostPort } from '@twinsync/sdk'
+import { CATEGORIES, STATE_CATEGORIES, isKeptUnread, type Change, type Diagnostic, type HostPort } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { IntentService, type PendingItem } from '../intent/intent-service.js'
 import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
@@ -41,8 +41,12 @@ export interface DriftStatus {
   /** Parts of the twin whose provider is not loaded (a plugin missing or failing): never "in sync". */
   missing: Diagnostic[]
   /**
-   * Providers that failed to read the machine or the twin (PROVIDER_FAILED): their part was not
-   * compared, so never "in sync" either (`snapshot` says it was NOT collected, `plan` refuses).
+   * Providers that failed to read the machine or the twin (PROVIDER_FAILED), and documents of the
+   * intended twin their provider cannot read (a broken document a person committed or left
+   * edited): their part was not compared, so never "in sync" either (`snapshot` says it was NOT
+   * collected, `plan` refuses). Also each path of the machine a provider could not read
+   * (isKeptUnread: FILES_UNREADABLE_KEPT, EACCES, EIO…): unknown, not gone; the snapshot keeps
+   * the twin's record of it as it was.
    */
   unread: Diagnostic[]
 }
@@ -86,6 +90,13 @@ export class StatusWorkflow {
       ...unplanned.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: `${observedPhrase(c)} on the machine`, planned: UNPLANNED })),
     ]
     const items = pending.items.filter((i) => only === undefined || only.includes(i.category) || only.includes(i.provider))
+    // What the intended twin asks for that nothing could compare — a document no loaded provider
+    // reads, one its provider cannot read (a broken JSON a person committed): `plan` refuses on
+    // it, so status is never "in sync" over it either, before or after the next snapshot.
+    const categoryOf = new Map((await intents.view()).providers.map((p) => [p.name, p.category as string]))
+    const asked = pending.diagnostics.filter(
+      (d) => d.severity === 'error' && (only === undefined || d.provider === undefined || only.includes(d.provider) || only.includes(categoryOf.get(d.provider) ?? '')),
+    )
     const byCategory = new Map<string, number>()
     for (const i of items) byCategory.set(i.category, (byCategory.get(i.category) ?? 0) + 1)
     return {
@@ -98,8 +109,8 @@ export class StatusWorkflow {
       pending: { count: items.length, intended: pending.intended, domains: CATEGORIES.filter((c) => byCategory.has(c)).map((category) => ({ category, count: byCategory.get(category) as number })), items },
       remote: await this.remote.status(),
       interrupted: await this.interrupted(),
-      missing: plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'),
-      unread: plan.diagnostics.filter((d) => d.code === 'PROVIDER_FAILED' && d.severity === 'error'),
+      missing: distinct([...plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'), ...asked.filter((d) => d.code === 'PROVIDER_MISSING')]),
+      unread: distinct([...plan.diagnostics.filter((d) => (d.code === 'PROVIDER_FAILED' && d.severity === 'error') || isKeptUnread(d)), ...asked.filter((d) => d.code !== 'PROVIDER_MISSING')]),
     }
   }
 
@@ -110,6 +121,17 @@ export class StatusWorkflow {
     const said = [record === undefined ? undefined : interruptedNotice(record), unjudged].filter((s): s is string => s !== undefined)
     return said.length === 0 ? null : said.join(' ')
   }
+}
+
+/** The same diagnostic said once (the observed and the intended twin can both lack a provider). */
+function distinct(list: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>()
+  return list.filter((d) => {
+    const key = `${d.code}\0${d.provider ?? ''}\0${d.summary}`
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
 }
 
 /**

@@ -107,7 +107,7 @@ export class SnapshotService {
     this.logger.debug(`snapshot: intent held at ${msSince(started)} ms`)
     let result: Omit<SnapshotResult, 'pending'>
     try {
-      result = await this.observe(options, held.clean === true)
+      result = await this.observe(options, held.clean === true, held.base)
     } catch (error) {
       if (held.paths.length > 0) await held.restore(held.base).catch((e: Error) => this.logger.warn(`could not put the pending intent back: ${e.message}; it is kept in refs/twinsync/intended`))
       throw error
@@ -121,13 +121,25 @@ export class SnapshotService {
     return { ...result, pending }
   }
 
-  /** `clean`: the working twin is HEAD with nothing edited, as hold() just found under the lock. */
-  private async observe(options: SnapshotOptions, clean: boolean): Promise<Omit<SnapshotResult, 'pending'>> {
+  /**
+   * `clean`: the working twin is HEAD with nothing edited, as hold() just found under the lock.
+   * `base`: the last snapshot (the observed commit), '' before the first.
+   */
+  private async observe(options: SnapshotOptions, clean: boolean, base: string): Promise<Omit<SnapshotResult, 'pending'>> {
     const started = process.hrtime.bigint()
     const phase = (name: string) => this.logger.debug(`snapshot: ${name} at ${msSince(started)} ms`)
     const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
     const providers = (await this.registry.select()).map((r) => r.provider)
-    const outcomes = await collectAll(providers, this.contexts.collecting(claims, { signal: options.signal, cache: 'twin', onProgress: options.onProgress }))
+    // The last snapshot, for a provider that could not read part of the machine and keeps that
+    // part as it was (CollectRequest.previous): a reader that runs no git until it is read, so an
+    // unchanged machine's snapshot never opens it.
+    const previous = base === '' ? undefined : new GitTreeReader(this.twin.dir, base)
+    let outcomes: CollectOutcome[]
+    try {
+      outcomes = await collectAll(providers, { ...this.contexts.collecting(claims, { signal: options.signal, cache: 'twin', onProgress: options.onProgress }), ...(previous === undefined ? {} : { previous }) })
+    } finally {
+      previous?.close()
+    }
     const diagnostics = [...loadDiagnostics]
     const collected = outcomes.filter((o): o is Extract<CollectOutcome, { status: 'collected' }> => o.status === 'collected')
     for (const o of outcomes) {

@@ -89,8 +89,11 @@ export interface TuiServices {
   /** Collects the live machine: slow. */
   drift(signal: AbortSignal): Promise<{ drift: boolean; changes: number; pending: number; missing?: number }>
   providers(): Promise<{ providers: ProviderListing[]; diagnostics: Diagnostic[] }>
-  /** Creates the twin first when there is none (like `snapshot --init`). */
-  snapshot(options: { signal: AbortSignal; onProgress: CollectProgress; label?: string }): Promise<TakeSnapshotResult>
+  /**
+   * `twinsync push`: refused (REPO_NOT_INITIALIZED) when there is no twin, as the CLI's is.
+   * `init`: create it first, as `snapshot --init` does — only after the screen said so and the person said yes.
+   */
+  snapshot(options: { signal: AbortSignal; onProgress: CollectProgress; label?: string; init?: boolean }): Promise<TakeSnapshotResult>
   plan(options: { from?: string; only?: string[]; signal: AbortSignal; onProgress?: CollectProgress }): Promise<Plan>
   apply(request: ApplyRequest): Promise<ApplyOutcome>
   /**
@@ -189,9 +192,9 @@ export async function createTuiServices(
       return { drift: status.drift, changes: new Set(status.changes.map((c) => `${c.category}\0${c.resource}`)).size, pending: status.pending.count, missing: notCompared(status) }
     },
     providers: () => container.resolve(ProvidersWorkflow).list(),
-    // `twinsync snapshot --init`: the same workflow, push rule included.
-    snapshot: ({ signal, onProgress, label }) =>
-      container.resolve(SnapshotWorkflow).take({ init: true, ifChanged: false, signal, onProgress, ...(label === undefined ? {} : { label }) }),
+    // `twinsync push` (with `init`: `snapshot --init`): the same workflow, push rule included; a twin is created only when asked.
+    snapshot: ({ signal, onProgress, label, init = false }) =>
+      container.resolve(SnapshotWorkflow).take({ init, ifChanged: false, signal, onProgress, ...(label === undefined ? {} : { label }) }),
     plan: ({ from, only, signal, onProgress }) =>
       container.resolve(Planner).plan({
         signal,

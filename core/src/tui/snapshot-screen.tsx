@@ -26,6 +26,9 @@ export function SnapshotScreen() {
   const [phase, setPhase] = useState<Phase>('review')
   const [progress, setProgress] = useState<Record<string, ProviderPhase>>({})
   const listing = useTask((_signal) => services.providers())
+  // No twin yet: the question says it will be created (the words `snapshot --init` prints after), and only a yes creates it.
+  const twin = useTask((_signal) => services.checkTwin())
+  const create = twin.state?.status === 'done' && !twin.state.value.ok && twin.state.value.problem?.code === 'REPO_NOT_INITIALIZED' ? twin.state.value.dir : undefined
   const run = useTask(
     phase === 'review'
       ? undefined
@@ -33,7 +36,7 @@ export function SnapshotScreen() {
           // The service pushes to the mirror when there is something to push (SnapshotWorkflow).
           // The status line is checked again whatever the outcome: a failed push still committed.
           try {
-            return await services.snapshot({ signal, onProgress: (e) => setProgress((p) => ({ ...p, [e.provider]: e.phase })) })
+            return await services.snapshot({ signal, onProgress: (e) => setProgress((p) => ({ ...p, [e.provider]: e.phase })), ...(create === undefined ? {} : { init: true }) })
           } finally {
             status?.refresh()
           }
@@ -74,8 +77,11 @@ export function SnapshotScreen() {
             </Text>
           ))}
           <Box marginTop={1}>
-            {listing.state?.status === 'running' ? null : (
-              <Confirm question="Take a snapshot now?" onAnswer={(yes) => (yes ? setPhase('running') : nav.back())} />
+            {listing.state?.status === 'running' || twin.state?.status === 'running' ? null : (
+              <Confirm
+                question={create === undefined ? 'Take a snapshot now?' : `There is no twin at ${create} yet. Create the twin there and take its first snapshot?`}
+                onAnswer={(yes) => (yes ? setPhase('running') : nav.back())}
+              />
             )}
           </Box>
         </Box>

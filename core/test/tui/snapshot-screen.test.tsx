@@ -89,6 +89,25 @@ describe('TUI push snapshot', () => {
     assert.match(done, /Nothing changed since the last snapshot/)
   })
 
+  it('no twin yet: the question says it will be created there, and only that yes creates it (init); with a twin, never', async () => {
+    const calls: Array<Parameters<TuiServices['snapshot']>[0]> = []
+    const snapshot: TuiServices['snapshot'] = async (options) => (calls.push(options), Promise.reject(new Error('stop here')))
+    const missing = async () => ({ dir: '/srv/twin', source: 'default' as const, ok: false, problem: { code: 'REPO_NOT_INITIALIZED', message: 'There is no twin at /srv/twin' } })
+    panel = openPanel(fakeServices({ providers, snapshot, checkTwin: missing }), [{ name: 'menu' }, { name: 'snapshot' }])
+    const review = await panel.waitFor('There is no twin at /srv/twin yet. Create the twin there and take its first snapshot?')
+    assert.doesNotMatch(review, /Take a snapshot now\?/)
+    await panel.press('y')
+    await panel.waitFor('The snapshot failed')
+    assert.equal(calls[0]?.init, true)
+    panel.unmount()
+
+    panel = openPanel(fakeServices({ providers, snapshot }), [{ name: 'menu' }, { name: 'snapshot' }])
+    await panel.waitFor('Take a snapshot now?')
+    await panel.press('y')
+    await panel.waitFor('The snapshot failed')
+    assert.equal(calls[1]?.init ?? false, false, 'a twin that is there is never created again, and one that vanished meanwhile is refused as `twinsync push` refuses')
+  })
+
   it('Yes and Enter in the same tick take the snapshot', async () => {
     let called = false
     panel = openPanel(fakeServices({ providers, snapshot: async () => ((called = true), Promise.reject(new Error('no'))) }), [{ name: 'menu' }, { name: 'snapshot' }])

@@ -11,6 +11,7 @@ import {
   type FileStat,
   type ProviderContext,
   type TwinDocument,
+  type TwinReader,
 } from '@twinsync/sdk'
 import { namesById, readAccounts, type Accounts } from './accounts.js'
 import { resolveConfig } from './config.js'
@@ -20,13 +21,13 @@ import { cachedAttributes } from './attribute-cache.js'
 import type { ExtendedAttributes } from './extended-attributes.js'
 import { LEFTOVER_PATTERNS, PathPatterns } from './ignore.js'
 import { expandIncludes, isIncluded, selectUsers } from './include.js'
-import { manifestDocuments } from './manifest.js'
+import { manifestDocuments, readManifest } from './manifest.js'
 import { formatMode } from './mode.js'
 import { originOf, packageDatabaseStamp, packageLookup, type PackageLookup } from './package-origin.js'
 import { SECRET_RULES_VERSION } from '@twinsync/sdk'
 import { DEFAULT_SECRET_PATHS, ROOT_ONLY_UNCHECKED, SecretRules, TOKEN_FILE, isTokenFile, onlyRootCanRead, secretHash, secretHashKey } from './secrets.js'
 import { StatCache, type ContentVerdict, type FileOrigin } from './stat-cache.js'
-import { isUnitMaskLink, type FileEntry, type FilesState } from './state.js'
+import { isUnitMaskLink, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
 
 /** Files are read this many at a time: enough to hide latency, few enough to stay polite. */
 const PARALLEL_READS = 16
@@ -42,6 +43,19 @@ interface Walked {
   stat: FileStat
   /** Directories: had no entries at all. */
   empty?: boolean
+}
+
+/**
+ * A path the collect could not read, for any reason but "it is gone" (EACCES, EIO, ELOOP, an NFS
+ * or FUSE error…): it and everything below it are unknown, not removed (keepUnread).
+ */
+interface Unread {
+  path: string
+  /** The error's code (EACCES) or, without one, its message. */
+  code: string
+  reason: string
+  /** A folder whose own lstat worked and whose names could not be listed: its own entry is the live one, only what is below it is kept. */
+  listing?: boolean
 }
 
 /** The scope of one collect: what to walk, what to leave out, how to judge content. */
@@ -82,8 +96,11 @@ export async function resolveScope(ctx: ProviderContext): Promise<{ scope: Files
   }
 }
 
-/** Read the live target into the files state and its twin documents. Read-only. */
-export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<FilesState>> {
+/**
+ * Read the live target into the files state and its twin documents. Read-only. `previous`: the
+ * last snapshot (a snapshot's collect), whose record of a path that cannot be read is kept.
+ */
+export async function collectFiles(ctx: ProviderContext, previous?: TwinReader): Promise<CollectResult<FilesState>> {
   const startedAt = Date.now()
   const { scope, accounts } = await resolveScope(ctx)
   const diagnostics = [...scope.diagnostics]
@@ -102,7 +119,8 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
     }))
   const walked: Walked[] = []
   const leftovers: string[] = []
-  for (const root of scope.roots) await walk(ctx, scope, cache, root, walked, leftovers, diagnostics)
+  const unread: Unread[] = []
+  for (const root of scope.roots) await walk(ctx, scope, cache, root, walked, leftovers, unread)
   // Speed (issue 22): getcap and getfattr (two processes walking the roots, when their cache
   // cannot answer: a first snapshot, something changed) run while the files are read and
   // judged, not before: their answer is needed only once every entry is described. A first
@@ -123,14 +141,13 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
     if (known === undefined) toRead.push(item)
     else finish(known)
   }
-  const readDiagnostics: Diagnostic[] = []
   await inParallel(toRead, PARALLEL_READS, async (item) => {
     ctx.signal.throwIfAborted()
     try {
       finish(await describe(ctx, scope, cache, names, packages, item))
     } catch (error) {
       if (indexFailed !== undefined && error === indexFailed) return
-      readDiagnostics.push(unreadable(item.path, error))
+      unread.push(unreadOf(item.path, error))
     }
   })
   if (indexFailed !== undefined) {
@@ -139,9 +156,12 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
   }
   const attributes = await attributesRead
   for (const entry of entries) addAttributes(entry, attributes)
-  diagnostics.push(...attributes.diagnostics, ...readDiagnostics)
+  diagnostics.push(...attributes.diagnostics)
   await cache.save()
   cache.close()
+  // A path that could not be read keeps the last snapshot's record of it (with its attributes as
+  // recorded): read only then, so an unchanged machine's snapshot never opens the last manifest.
+  if (unread.length > 0) diagnostics.push(...(await keepUnread(ctx, scope, previous, unread, entries, leftovers)))
 
   entries.sort((a, b) => compareStrings(a.path, b.path))
   leftovers.sort(compareStrings)
@@ -155,7 +175,7 @@ export async function collectFiles(ctx: ProviderContext): Promise<CollectResult<
       }),
     )
   }
-  const state: FilesState = { entries, leftovers, accounts }
+  const state: FilesState = unread.length === 0 ? { entries, leftovers, accounts } : { entries, leftovers, accounts, unread: [...new Set(unread.map((u) => u.path))].sort(compareStrings) }
   rememberCollected(state)
   return { state, documents: documentsOf(state), diagnostics }
 }
@@ -187,7 +207,7 @@ async function walk(
   root: string,
   out: Walked[],
   leftovers: string[],
-  diagnostics: Diagnostic[],
+  unread: Unread[],
 ): Promise<void> {
   const stack: string[] = []
   const rootClass = classOf(ctx, scope, root)
@@ -198,7 +218,8 @@ async function walk(
     try {
       stat = await ctx.host.lstat(path)
     } catch (error) {
-      diagnostics.push(unreadable(path, error))
+      // Not "gone" (the host port answers that with undefined): unknown, kept as the last snapshot has it.
+      unread.push(unreadOf(path, error))
       continue
     }
     if (stat === undefined) continue
@@ -219,7 +240,10 @@ async function walk(
       try {
         children = await ctx.host.readdir(path)
       } catch (error) {
-        diagnostics.push(unreadable(path, error))
+        if (isGone(error)) continue
+        // Its names are unknown: the folder itself as it is now, what is below it as the last snapshot has it.
+        unread.push({ ...unreadOf(path, error), listing: true })
+        out.push({ path, stat })
         continue
       }
       names = children.map((c) => c.name).sort(compareStrings)
@@ -456,8 +480,14 @@ export async function judge(
 
 /** A file removed between the walk and the read is left out, as if the walk had not seen it. */
 function goneAsUndefined(error: unknown): undefined {
-  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+  if (isGone(error)) return undefined
   throw error
+}
+
+/** "It is not there": the only read failure that means a path went from the machine. */
+function isGone(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  return code === 'ENOENT' || code === 'ENOTDIR'
 }
 
 function addAttributes(entry: FileEntry, attributes: ExtendedAttributes): void {
@@ -476,13 +506,77 @@ function packageDatabaseUnreadable(error: unknown): TwinSyncError {
   })
 }
 
-function unreadable(path: string, error: unknown): Diagnostic {
+function unreadOf(path: string, error: unknown): Unread {
   const reason = isTwinSyncError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error)
-  return warningDiagnostic('FILES_UNREADABLE', `Could not read ${path}; it is left out of the twin`, {
-    detail: reason,
-    path,
-    provider: 'files',
-  })
+  const errno = (error as NodeJS.ErrnoException | undefined)?.code
+  const code = isTwinSyncError(error) ? error.code : typeof errno === 'string' ? errno : reason
+  return { path, code, reason }
+}
+
+/**
+ * Each path the collect could not read (Unread), and everything below it, is unknown, not gone:
+ * without this, a folder failing with EACCES dropped its subtree and the snapshot committed
+ * every file below it as removed (then a plan would recreate or delete them). With the last
+ * snapshot (`previous`, a snapshot's collect), its manifest entries there and their mirrored
+ * texts are added to `entries` (and its leftovers there to `leftovers`) as they were, and the
+ * twin's files below it stay unchanged; a plan or status has none (their live side lacks the
+ * path) and diff.ts plans nothing under it. One FILES_UNREADABLE_KEPT warning a path, which
+ * `status` counts as a part not compared (isKeptUnread). A last snapshot whose manifest cannot
+ * be read fails the collect whole (the core keeps the files part as it was).
+ */
+async function keepUnread(ctx: ProviderContext, scope: FilesScope, previous: TwinReader | undefined, unread: readonly Unread[], entries: FileEntry[], leftovers: string[]): Promise<Diagnostic[]> {
+  const manifest = previous === undefined ? undefined : await readManifest(previous)
+  if (manifest !== undefined && 'problem' in manifest) {
+    throw new TwinSyncError('FILES_UNREADABLE_NOT_KEPT', `Could not read ${unread[0]?.path ?? 'a path'} (${unread[0]?.code ?? ''}), and the last snapshot's files manifest, which would keep it, is not valid: ${manifest.problem.summary}; the files were not collected`, {
+      nextStep: 'Make the path readable (its permissions, the file system), or fix the twin\'s system/files/manifest.json, then snapshot again.',
+      details: { provider: 'files' },
+    })
+  }
+  const live = new Set(entries.map((e) => e.path))
+  const liveLeftovers = new Set(leftovers)
+  const diagnostics: Diagnostic[] = []
+  for (const u of unread) {
+    let kept = 0
+    if (u.listing === true) {
+      // Whether the folder has any names is unknown too: as the last snapshot recorded it.
+      const own = entries.find((e) => e.path === u.path)
+      if (own !== undefined && manifest?.entries.find((e) => e.path === u.path)?.empty === true) own.empty = true
+    }
+    for (const entry of manifest?.entries ?? []) {
+      if (!isWithin(entry.path, u.path) || (u.listing === true && entry.path === u.path) || live.has(entry.path)) continue
+      if (!isIncluded(entry.path, scope.roots) || classOf(ctx, scope, entry.path) === SKIP || isUnitMaskLink(entry)) continue
+      entries.push(await keptEntry(previous as TwinReader, entry))
+      live.add(entry.path)
+      kept++
+    }
+    for (const path of manifest?.leftovers ?? []) {
+      if (!isWithin(path, u.path) || liveLeftovers.has(path)) continue
+      leftovers.push(path)
+      liveLeftovers.add(path)
+      kept++
+    }
+    const what =
+      previous === undefined
+        ? 'not compared; the twin keeps its last snapshot of it'
+        : kept > 0 || u.listing === true
+          ? 'the twin keeps its last snapshot of it'
+          : 'the last snapshot has nothing of it, so the twin has none until it can be read'
+    diagnostics.push(
+      warningDiagnostic('FILES_UNREADABLE_KEPT', `Could not read ${u.path} (${u.code}); ${what}`, {
+        detail: `${u.reason}.${previous === undefined ? '' : ` ${kept} ${kept === 1 ? 'entry' : 'entries'} kept as the last snapshot recorded ${kept === 1 ? 'it' : 'them'}.`} Nothing under it is planned until it can be read. Next step: check its permissions and the file system (\`ls -ld\`, \`dmesg\`), then snapshot again.`,
+        path: u.path,
+        provider: 'files',
+      }),
+    )
+  }
+  return diagnostics
+}
+
+/** A last snapshot's entry as a collected one: a mirrored file with its text from the last snapshot's document. */
+async function keptEntry(previous: TwinReader, entry: ManifestEntry): Promise<FileEntry> {
+  if (entry.type !== 'file' || entry.content !== 'mirrored' || entry.secret === true) return { ...entry }
+  const text = await previous.readText(mirrorPath(entry.path))
+  return text === undefined ? { ...entry } : { ...entry, text }
 }
 
 async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

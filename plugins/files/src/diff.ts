@@ -1,4 +1,4 @@
-import { compareStrings, infoDiagnostic, isWithin, NO_LONGER_TRACKED, SECRET_CHANGED, textDiff, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
+import { compareStrings, infoDiagnostic, isWithin, NO_LONGER_TRACKED, SECRET_CHANGED, textDiff, warningDiagnostic, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
 import { attributesWanted, type AttributesWanted } from './attributes-diff.js'
 import type { FilesChangeData } from './change-data.js'
 import { fingerprintOf } from './fingerprint.js'
@@ -155,8 +155,39 @@ export function diffFiles(
     add('delete', a, a, { action: 'delete', path: a.path, ...(named.length > 0 ? { below: named } : {}) }, below.length > 0 ? { summary: `Delete ${a.path} and the ${below.length} entries below it` } : {})
   }
 
-  linkParents(changes)
-  return { changes, diagnostics }
+  const planned = actual.unread === undefined || actual.unread.length === 0 ? changes : leaveUnreadAlone(changes, actual.unread, diagnostics)
+  linkParents(planned)
+  return { changes: planned, diagnostics }
+}
+
+/**
+ * A path the live collect could not read (FilesState.unread: EACCES, EIO…) is unknown, not
+ * changed: no change at it or below it is planned, nor a delete or type replacement of a folder
+ * above it (which would remove what is there unseen). Each such path says so once, naming the
+ * changes left out (FILES_UNREADABLE_NOT_PLANNED); the collect's FILES_UNREADABLE_KEPT says why.
+ */
+function leaveUnreadAlone(changes: readonly Change[], unread: readonly string[], diagnostics: Diagnostic[]): Change[] {
+  const left = new Map<string, Change[]>()
+  const planned: Change[] = []
+  for (const change of changes) {
+    const data = change.data as FilesChangeData
+    const removes = data.action === 'delete' || ('replaceType' in data && data.replaceType === true)
+    const at = unread.find((u) => isWithin(data.path, u) || (removes && isWithin(u, data.path)))
+    if (at === undefined) planned.push(change)
+    else left.set(at, [...(left.get(at) ?? []), change])
+  }
+  for (const [path, out] of left) {
+    const shown = out.slice(0, 10).map((c) => c.summary)
+    diagnostics.push(
+      warningDiagnostic('FILES_UNREADABLE_NOT_PLANNED', `${out.length} change${out.length === 1 ? '' : 's'} at ${path} not planned: it could not be read on the machine, so what is there is unknown`, {
+        path,
+        provider: 'files',
+        ...(out.length === 1 ? { change: (out[0] as Change).id } : {}),
+        detail: `Left out: ${shown.join('; ')}${out.length > shown.length ? `; and ${out.length - shown.length} more` : ''}. Make ${path} readable (its permissions, the file system), then plan again.`,
+      }),
+    )
+  }
+  return planned
 }
 
 /** Secrets, binary and oversized files: the twin has no content for them to put back. */

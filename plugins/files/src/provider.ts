@@ -47,9 +47,9 @@ export class FilesProvider implements ApplicableProvider<FilesState>, ConfigChec
       : { detected: false, reason: 'the target has no /etc directory', diagnostics: [] }
   }
 
-  async collect({ ctx }: CollectRequest): Promise<CollectResult<FilesState>> {
+  async collect({ ctx, previous }: CollectRequest): Promise<CollectResult<FilesState>> {
     const { collectFiles } = await import('./collect.js')
-    return collectFiles(ctx)
+    return collectFiles(ctx, previous)
   }
 
   async load({ ctx, twin }: LoadRequest): Promise<LoadResult<FilesState>> {

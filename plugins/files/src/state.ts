@@ -101,6 +101,13 @@ export const FilesState = Type.Object(
       users: Type.Record(Type.String(), Type.Integer()),
       groups: Type.Record(Type.String(), Type.Integer()),
     }),
+    /**
+     * A live collect's paths it could not read (EACCES, EIO, ELOOP…; never a path gone), sorted:
+     * each one and everything below it is unknown, not changed. Its entries are the last
+     * snapshot's when the collect had it (a snapshot), else none; a plan changes nothing there
+     * (diff.ts). Absent when every path was read; never in the twin.
+     */
+    unread: Type.Optional(Type.Array(Type.String())),
   },
   { additionalProperties: false },
 )

@@ -1,0 +1,87 @@
+// core/scripts/bundle.mjs's vendor files: execa, yaml, simple-git, semver and secretlint each in a
+// CommonJS file of its own beside the lazy file that imports them, loaded when a module first
+// imports them (an unchanged snapshot reads none of them), and every bundle written without its
+// whitespace. The libraries answer through the bundles as they do from node_modules.
+import { strict as assert } from 'node:assert'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+
+const core = join(dirname(fileURLToPath(import.meta.url)), '..')
+const sdkBundle = join(core, '..', 'sdk', 'bundle')
+const coreBundle = join(core, 'bundle')
+
+describe('vendor files beside the bundles (core/scripts/bundle.mjs)', function () {
+  this.timeout(60_000)
+
+  it('holds each library in its vendor file only, and the lazy files load it from there', async () => {
+    const lib = await readFile(join(coreBundle, 'twinsync-lib.cjs'), 'latin1')
+    const sdkLib = await readFile(join(sdkBundle, 'sdk-lib.cjs'), 'latin1')
+    // A name each library defines in its own code (a class or function by its name, as esbuild writes it).
+    const marks: Array<[string, string, string]> = [
+      [coreBundle, 'vendor-yaml.cjs', 'YAMLParseError=class'],
+      [coreBundle, 'vendor-simple-git.cjs', 'GitResponseError=class'],
+      [coreBundle, 'vendor-execa.cjs', 'isExecaError'],
+      [sdkBundle, 'vendor-execa.cjs', 'isExecaError'],
+      [sdkBundle, 'vendor-secretlint.cjs', 'SecretLintProfiler'],
+    ]
+    for (const [dir, file, mark] of marks) {
+      const text = await readFile(join(dir, file), 'latin1')
+      assert.ok(text.includes(mark), `${file} holds ${mark}`)
+      assert.ok(!lib.includes(mark) && !sdkLib.includes(mark), `${mark} is in ${file} only`)
+    }
+    for (const name of ['execa', 'yaml', 'simple-git', 'semver']) assert.ok(lib.includes(`__twinsyncRequire("./vendor-${name}.cjs")`), `twinsync-lib.cjs loads vendor-${name}.cjs`)
+    for (const name of ['execa', 'secretlint']) assert.ok(sdkLib.includes(`__twinsyncRequire("./vendor-${name}.cjs")`), `sdk-lib.cjs loads vendor-${name}.cjs`)
+  })
+
+  it('writes the CommonJS files without whitespace, ASCII, behind their sha256 line', async () => {
+    const files = [...(await readdir(coreBundle)).filter((f) => f.endsWith('.cjs')).map((f) => join(coreBundle, f)), ...['sdk.cjs', 'sdk-lib.cjs', 'vendor-execa.cjs', 'vendor-secretlint.cjs'].map((f) => join(sdkBundle, f))]
+    for (const file of files) {
+      const bytes = await readFile(file)
+      const text = bytes.toString('latin1')
+      assert.match(text, /^\/\/ twinsync-bundle sha256:[0-9a-f]{64}\n/, file)
+      assert.equal(bytes.findIndex((b) => b > 0x7f), -1, `${file} is ASCII`)
+      // esbuild's readable output indents every block; without whitespace, lines are few.
+      assert.ok(text.split('\n').length < text.length / 2000, `${file} has its whitespace taken out`)
+    }
+  })
+
+  it("silences secretlint's profiler in the one instance its core uses (one vendor file for the three)", async () => {
+    const script = `
+      const sdk = require(${JSON.stringify(join(sdkBundle, 'index.cjs'))})
+      ;(async () => {
+        const text = 'password = hunter2hunter2\\n-----BEGIN RSA PRIVATE KEY-----\\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\\n-----END RSA PRIVATE KEY-----\\nghp_${'a'.repeat(36)}\\n'
+        let found = 0
+        for (let i = 0; i < 3; i++) found += (await sdk.findSecrets(text, { path: '/etc/x.conf' })).length
+        process.stdout.write(JSON.stringify({ found, marks: performance.getEntriesByType('mark').length }))
+      })()`
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script])
+    const { found, marks } = JSON.parse(stdout) as { found: number; marks: number }
+    assert.ok(found >= 3, `secrets found through the bundle (${found})`)
+    assert.equal(marks, 0, "secretlint's profiler left performance marks: its core and the silenced profiler are two instances")
+  })
+
+  it('answers through the vendor files as the libraries do (yaml, semver, execa, simple-git)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'twinsync-vendors-'))
+    try {
+      const require = createRequire(import.meta.url)
+      const yaml = require(join(coreBundle, 'vendor-yaml.cjs'))['yaml'] as typeof import('yaml')
+      assert.deepEqual(yaml.parseDocument('a: [1, 2]\n').toJS(), { a: [1, 2] })
+      const semver = require(join(coreBundle, 'vendor-semver.cjs'))['semver'] as typeof import('semver')
+      assert.equal(semver.satisfies('1.2.3', '^1.0.0'), true)
+      const { execa } = require(join(sdkBundle, 'vendor-execa.cjs'))['execa'] as typeof import('execa')
+      assert.equal((await execa('echo', ['hello'])).stdout, 'hello')
+      const { simpleGit } = require(join(coreBundle, 'vendor-simple-git.cjs'))['simple-git'] as typeof import('simple-git')
+      await writeFile(join(dir, 'f'), 'x')
+      const git = simpleGit(dir)
+      await git.init()
+      assert.equal((await git.status()).not_added.includes('f'), true)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
