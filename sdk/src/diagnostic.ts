@@ -85,7 +85,8 @@ export function refusedChanges<C extends { id: string }>(provider: string, chang
       const coded = error as { code?: unknown; message?: unknown; nextStep?: unknown }
       const code = typeof coded.code === 'string' ? coded.code : 'CHANGE_INVALID'
       const message = typeof coded.message === 'string' ? coded.message : String(error)
-      out.push(warningDiagnostic(code, `${JSON.stringify(change.id)}: left out, ${message}`, { provider, change: change.id, ...(typeof coded.nextStep === 'string' ? { detail: coded.nextStep } : {}) }))
+      const detail = typeof coded.nextStep === 'string' ? coded.nextStep : 'Make a new plan (`twinsync plan`): the planner never makes such a change; if the twin asks for it, fix the twin (`git -C <twin> diff` shows recent edits).'
+      out.push(warningDiagnostic(code, `${JSON.stringify(change.id)}: left out, ${message}`, { provider, change: change.id, detail }))
     }
   }
   return out
