@@ -55,6 +55,12 @@ describe('RemoteService', function () {
     assert.deepEqual(await remote().status(), { configured: false, kind: null, url: null, repository: null, pending: 0 })
   })
 
+  it('push --retry (retry) without a mirror is refused with REMOTE_NOT_CONFIGURED and its next step; with one, it pushes', async () => {
+    await assert.rejects(remote().retry(), (e: unknown) => failWith('REMOTE_NOT_CONFIGURED')(e) && /twinsync github link OWNER\/REPO/.test((e as { nextStep?: string }).nextStep ?? ''))
+    await remote().setGitRemote(bare, undefined)
+    assert.deepEqual(await remote().retry(), { status: 'pushed', pushed: 2, url: bare })
+  })
+
   it('counts what the mirror lacks, pushes it, then is up to date', async () => {
     const linked = await remote().setGitRemote(bare, undefined)
     assert.deepEqual([linked.configured, linked.kind, linked.pending], [true, 'git', 2])

@@ -103,4 +103,25 @@ describe('a plain `git commit` in the twin is pending intent at once, and surviv
     const s = await status()
     assert.deepEqual(s.missing.map((d) => d.summary), ['No installed provider reads system/flatpak/apps.json of the twin'])
   })
+
+  it('a commit on another branch is not read, and status says so; a twin left on another branch says where snapshots go', async () => {
+    const { twinsync, twinDir } = root()
+    const git = (...args: string[]) => runOk(['git', '-C', twinDir, ...args])
+    await git('checkout', '--quiet', '-b', 'draft')
+    await writeTwinFile(twinDir, 'filesystem/etc/issue', 'Drafted on a branch\n')
+    await commitTwin(twinDir, 'issue, drafted')
+    // Left on the branch: TwinSync reads it (it is the twin checked out), and says snapshots go there.
+    assert.ok((await root().planIds()).includes('files:replace:/etc/issue'))
+    const on = await twinsync('status')
+    assert.match(on.stdout, /\nThe twin is on branch draft, not main: snapshots are committed there, and `twinsync push` sends main\.\n?$/)
+    // Back on main: the draft's commit is not asked for, and status names it instead of saying nothing.
+    await git('checkout', '--quiet', 'main')
+    assert.equal((await root().planIds()).includes('files:replace:/etc/issue'), false)
+    const back = await twinsync('status')
+    assert.match(back.stdout, new RegExp(`\\nNot read: branch draft has 1 commit that main does not; TwinSync reads only the branch checked out\\. \`git -C ${twinDir} merge draft\` asks for it, or delete the branch\\.\\n?$`))
+    assert.deepEqual(json<{ branches: unknown }>(await twinsync('status', '--json')).branches, { current: 'main', unread: [{ branch: 'draft', commits: 1 }] })
+    await git('merge', '--quiet', 'draft')
+    assert.ok((await root().planIds()).includes('files:replace:/etc/issue'), 'merged: asked for')
+    assert.doesNotMatch((await twinsync('status')).stdout, /Not read|The twin is on/)
+  })
 })

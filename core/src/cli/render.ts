@@ -9,6 +9,8 @@ import type { StartupList } from '../services/list-startup.js'
 import type { ForgetResult } from '../services/run-forget.js'
 import type { ScheduleStatus } from '../services/schedule.js'
 import { renderDiagnostics } from './render-diagnostics.js'
+import { MIRROR_BRANCH } from '../remote/remote-settings.js'
+import { quoteArg } from '../plan/command-text.js'
 import { UNPLANNED, countsPhrase, pendingPhrase } from '../vocabulary.js'
 
 /** "1 file, 2 packages": the items, per domain. */
@@ -20,7 +22,7 @@ function tally(items: ReadonlyArray<{ category: string; resource: string }>): st
 
 /** Drift in observed words from the machine's side, pending as what the twin asks (vocabulary.ts). */
 export function renderStatus(s: DriftStatus): string {
-  const mirror = (s.remote.configured ? `\n${renderRemoteStatus(s.remote)}` : '') + (s.interrupted === null ? '' : `\n\n${s.interrupted}`)
+  const mirror = (s.remote.configured ? `\n${renderRemoteStatus(s.remote)}` : '') + (s.interrupted === null ? '' : `\n\n${s.interrupted}`) + branchLines(s)
   const at = `the twin at ${s.repo} (last snapshot ${s.observed?.slice(0, 12) ?? 'none'})`
   const missing = [
     ...s.missing.flatMap((d) => [`Missing provider: ${d.summary}`, ...(d.detail === undefined ? [] : [`  ${d.detail}`])]),
@@ -53,6 +55,17 @@ export function renderStatus(s: DriftStatus): string {
     if (s.pending.items.length > 30) lines.push(`    … and ${s.pending.items.length - 30} more (--json lists them all)`)
   }
   return lines.join('\n') + mirror
+}
+
+/** What a person committed on a branch TwinSync does not read, and a twin on a branch `push` does not send. */
+function branchLines(s: Pick<DriftStatus, 'repo' | 'branches'>): string {
+  const { current, unread } = s.branches
+  const lines = unread.map(
+    (b) =>
+      `Not read: branch ${b.branch} has ${b.commits} commit${b.commits === 1 ? '' : 's'} that ${current ?? 'HEAD'} does not; TwinSync reads only the branch checked out. \`git -C ${quoteArg(s.repo)} merge ${b.branch}\` asks for ${b.commits === 1 ? 'it' : 'them'}, or delete the branch.`,
+  )
+  if (current !== MIRROR_BRANCH) lines.unshift(`The twin is on ${current === null ? 'a detached HEAD' : `branch ${current}`}, not ${MIRROR_BRANCH}: snapshots are committed there, and \`twinsync push\` sends ${MIRROR_BRANCH}.`)
+  return lines.length === 0 ? '' : `\n\n${lines.join('\n')}`
 }
 
 export function renderProviders({ providers, diagnostics }: ProviderList): string {

@@ -1,5 +1,4 @@
 import { Args, Flags } from '@oclif/core'
-import { TwinSyncError } from '@twinsync/sdk/errors'
 import { TwinSyncCommand } from '../base-command.js'
 
 export default class Apply extends TwinSyncCommand<typeof Apply> {
@@ -20,14 +19,9 @@ export default class Apply extends TwinSyncCommand<typeof Apply> {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Apply)
-    if (args.planfile !== undefined && (flags.from !== undefined || flags.only !== undefined)) {
-      const { twinsyncLine } = await import('../plan/command-text.js')
-      const target = { root: this.flags.root, repo: this.flags.repo }
-      const choose = [...(flags.from === undefined ? [] : ['--from', flags.from]), ...(flags.only === undefined ? [] : ['--only', flags.only])]
-      throw new TwinSyncError('USAGE', '--from and --only choose what to plan; they do not go with a saved plan file', {
-        nextStep: `Make the plan with \`${twinsyncLine(['plan', ...choose, '--out', args.planfile], target)}\`, then \`${twinsyncLine(['apply', args.planfile], target)}\`.`,
-      })
-    }
+    // --from/--only with a plan file: the USAGE refusal `rehearse` gives too (plan-choice.ts).
+    const { planChoice } = await import('../cli/plan-choice.js')
+    const choice = planChoice('apply', args.planfile, flags, { root: this.flags.root, repo: this.flags.repo })
     const { CliApply } = await import('../cli/apply.js')
     const outcome = await (await this.container()).resolve(CliApply).run({
       planFile: args.planfile,
@@ -35,8 +29,7 @@ export default class Apply extends TwinSyncCommand<typeof Apply> {
       json: this.flags.json,
       rehearse: flags.rehearse,
       ...(flags.network ? { network: 'host' as const } : {}),
-      ...(flags.from === undefined ? {} : { from: flags.from }),
-      ...(flags.only === undefined ? {} : { only: flags.only.split(',').map((s) => s.trim()).filter(Boolean) }),
+      ...choice,
     })
     if (this.flags.json) process.stdout.write(JSON.stringify(outcome.json, null, 2) + '\n')
     process.exitCode = outcome.exitCode

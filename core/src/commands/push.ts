@@ -18,12 +18,8 @@ export default class Push extends TwinSyncCommand<typeof Push> {
     const { RemoteService } = await import('../remote/remote-service.js')
     const { renderPush } = await import('../cli/render.js')
     if (this.flags.retry) {
-      const status = await container.resolve(RemoteService).status()
-      if (!status.configured) {
-        const { TwinSyncError } = await import('@twinsync/sdk')
-        throw new TwinSyncError('REMOTE_NOT_CONFIGURED', 'No mirror is linked to this twin', { nextStep: 'Link one: `twinsync github link OWNER/REPO` or `twinsync remote set URL`.' })
-      }
-      const push = await container.resolve(RemoteService).push({ force: this.flags.force })
+      // No mirror linked: refused by the service (REMOTE_NOT_CONFIGURED, as pull and test are).
+      const push = await container.resolve(RemoteService).retry({ force: this.flags.force })
       this.emit({ push }, (r) => renderPush(r.push).join('\n'))
       // Pushing is the whole job here: a failure is not just a warning.
       if (push.status === 'failed') process.exitCode = 1

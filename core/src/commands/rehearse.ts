@@ -1,5 +1,4 @@
 import { Args, Flags } from '@oclif/core'
-import { TwinSyncError } from '@twinsync/sdk/errors'
 import { TwinSyncCommand } from '../base-command.js'
 
 export default class Rehearse extends TwinSyncCommand<typeof Rehearse> {
@@ -18,22 +17,15 @@ export default class Rehearse extends TwinSyncCommand<typeof Rehearse> {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Rehearse)
-    if (args.planfile !== undefined && (flags.from !== undefined || flags.only !== undefined)) {
-      // The same commands apply's usage error gives, with this run's values: they can be pasted.
-      const { twinsyncLine } = await import('../plan/command-text.js')
-      const target = { root: this.flags.root, repo: this.flags.repo }
-      const choose = [...(flags.from === undefined ? [] : ['--from', flags.from]), ...(flags.only === undefined ? [] : ['--only', flags.only])]
-      throw new TwinSyncError('USAGE', '--from and --only choose what to plan; they do not go with a saved plan file', {
-        nextStep: `Make the plan with \`${twinsyncLine(['plan', ...choose, '--out', args.planfile], target)}\`, then \`${twinsyncLine(['rehearse', args.planfile], target)}\`.`,
-      })
-    }
+    // --from/--only with a plan file: the USAGE refusal `apply` gives too (plan-choice.ts).
+    const { planChoice } = await import('../cli/plan-choice.js')
+    const choice = planChoice('rehearse', args.planfile, flags, { root: this.flags.root, repo: this.flags.repo })
     const { CliRehearsal } = await import('../cli/rehearse.js')
     const outcome = await (await this.container()).resolve(CliRehearsal).run({
       planFile: args.planfile,
       json: this.flags.json,
       network: flags.network ? 'host' : 'none',
-      ...(flags.from === undefined ? {} : { from: flags.from }),
-      ...(flags.only === undefined ? {} : { only: flags.only.split(',').map((s) => s.trim()).filter(Boolean) }),
+      ...choice,
     })
     if (this.flags.json) process.stdout.write(JSON.stringify(outcome.json, null, 2) + '\n')
     process.exitCode = outcome.exitCode

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { copyIndex, dropStaleRefLock, parseNameStatus, revParseCommit, runGit, type GitStatusEntry } from '../twin/git.js'
@@ -102,4 +102,29 @@ export async function entriesOf(dir: string, tree: string, paths: readonly strin
     if (type === 'blob') out.set(line.slice(tab + 1), { mode, blob })
   }
   return out
+}
+
+/** The twin's branches as TwinSync reads them: it reads the branch checked out, and only that. */
+export interface TwinBranches {
+  /** The branch checked out (HEAD), null when HEAD is detached. */
+  current: string | null
+  /** Other local branches with commits the checked-out one does not have: a person's commits TwinSync does not read. */
+  unread: Array<{ branch: string; commits: number }>
+}
+
+/**
+ * Which branch the twin is on and which others hold commits it lacks. One `git for-each-ref`
+ * when the twin has one branch (the usual case); one `git rev-list --count` per other branch.
+ */
+export async function twinBranches(dir: string): Promise<TwinBranches> {
+  // HEAD names its branch even before the first commit (unborn); a detached HEAD names none.
+  const current = /^ref: refs\/heads\/(.+)\n?$/.exec(await readFile(join(dir, '.git', 'HEAD'), 'utf8'))?.[1] ?? null
+  const others = (await git(dir, ['for-each-ref', '--format=%(refname)', 'refs/heads/'])).split('\n').filter((r) => r !== '' && r !== `refs/heads/${current}`)
+  const unread: TwinBranches['unread'] = []
+  for (const ref of others) {
+    // HEAD unborn (no commit yet): all of the branch is unread.
+    const commits = Number((await git(dir, ['rev-list', '--count', `HEAD..${ref}`, '--']).catch(() => git(dir, ['rev-list', '--count', ref, '--']))).trim())
+    if (commits > 0) unread.push({ branch: ref.slice('refs/heads/'.length), commits })
+  }
+  return { current, unread }
 }

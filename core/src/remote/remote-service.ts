@@ -176,6 +176,16 @@ export class RemoteService {
     }
   }
 
+  /**
+   * `twinsync push --retry`: push what the mirror lacks, taking no snapshot. Pushing is the whole
+   * job here, so no mirror linked is refused (REMOTE_NOT_CONFIGURED), not "not-configured" as
+   * after a snapshot; a failed push is returned, and the command exits 1 on it.
+   */
+  async retry(options: { force?: boolean } = {}): Promise<PushOutcome> {
+    await this.settingsOrThrow()
+    return this.push(options)
+  }
+
   /** Fetch the mirror and fast-forward the twin; never merges diverged histories. */
   async pull(): Promise<PullOutcome> {
     const settings = await this.settingsOrThrow()

@@ -12,6 +12,7 @@ import { Tokens } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { UNPLANNED, driftPhrase, observedPhrase, plannedPhrase } from '../vocabulary.js'
 import { COMMANDS } from '../plan/commands-domain.js'
+import { twinBranches, type TwinBranches } from '../intent/intent-git.js'
 
 export interface DriftStatus {
   repo: string
@@ -49,6 +50,11 @@ export interface DriftStatus {
    * the twin's record of it as it was.
    */
   unread: Diagnostic[]
+  /**
+   * The branch checked out (TwinSync reads it and snapshots onto it; `push` sends `main`) and
+   * other branches with commits it does not have: what a person committed there is not read.
+   */
+  branches: TwinBranches
 }
 
 /**
@@ -110,6 +116,7 @@ export class StatusWorkflow {
       remote: await this.remote.status(),
       interrupted: await this.interrupted(),
       missing: distinct([...plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'), ...asked.filter((d) => d.code === 'PROVIDER_MISSING')]),
+      branches: await twinBranches(twin.dir),
       unread: distinct([...plan.diagnostics.filter((d) => (d.code === 'PROVIDER_FAILED' && d.severity === 'error') || isKeptUnread(d)), ...asked.filter((d) => d.code !== 'PROVIDER_MISSING')]),
     }
   }
