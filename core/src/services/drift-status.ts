@@ -6,8 +6,7 @@ import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
 import { Planner } from '../plan/planner.js'
 import { secretChangedItems } from '../plan/observed-drift.js'
 import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
-import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
-import { PendingChecks, pendingNotice } from '../apply/pending-checks.js'
+import { PendingChecks, unfinishedApply } from '../apply/pending-checks.js'
 import { Tokens } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { UNPLANNED, driftPhrase, observedPhrase, plannedPhrase } from '../vocabulary.js'
@@ -114,19 +113,11 @@ export class StatusWorkflow {
       changes: driftChanges,
       pending: { count: items.length, intended: pending.intended, domains: CATEGORIES.filter((c) => byCategory.has(c)).map((category) => ({ category, count: byCategory.get(category) as number })), items },
       remote: await this.remote.status(),
-      interrupted: await this.interrupted(),
+      interrupted: await unfinishedApply(twin.dir, this.pendingChecks, this.host.root),
       missing: distinct([...plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'), ...asked.filter((d) => d.code === 'PROVIDER_MISSING')]),
       branches: await twinBranches(twin.dir),
       unread: distinct([...plan.diagnostics.filter((d) => (d.code === 'PROVIDER_FAILED' && d.severity === 'error') || isKeptUnread(d)), ...asked.filter((d) => d.code !== 'PROVIDER_MISSING')]),
     }
-  }
-
-  /** The interrupted apply and the configuration it left unjudged (see PendingChecks), as sentences. */
-  private async interrupted(): Promise<string | null> {
-    const record = await readApplyRecord(this.twin.dir)
-    const unjudged = pendingNotice(await this.pendingChecks.read(), this.host.root)
-    const said = [record === undefined ? undefined : interruptedNotice(record), unjudged].filter((s): s is string => s !== undefined)
-    return said.length === 0 ? null : said.join(' ')
   }
 }
 
