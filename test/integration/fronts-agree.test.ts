@@ -25,6 +25,24 @@ async function refusal(work: Promise<unknown>): Promise<string> {
   return 'not refused'
 }
 
+/** The panel's status line once the drift check is done: NOT in sync, never "drift: none". */
+async function assertStatusLineNotInSync(services: TuiServices): Promise<void> {
+  const panel = render(createElement(App, { services }))
+  try {
+    const deadline = Date.now() + 60_000
+    let frame = ''
+    while (Date.now() < deadline) {
+      frame = panel.lastFrame() ?? ''
+      if (!/drift: checking/.test(frame) && /drift|in sync/i.test(frame)) break
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    assert.doesNotMatch(frame, /drift: none/, frame)
+    assert.match(frame, /NOT in sync: 1 part/, frame)
+  } finally {
+    panel.unmount()
+  }
+}
+
 describe('a plan reviewed in the TUI is checked again before it runs, as a saved plan is', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
   const root = useCliRoot()
@@ -111,20 +129,7 @@ describe('a part of the twin no provider reads is never "in sync", in either fro
     assert.deepEqual({ drift: s.drift, pending: s.pending.count, missing: s.missing.length }, { drift: false, pending: 0, missing: 1 })
 
     const services = await tuiServices(root())
-    const panel = render(createElement(App, { services }))
-    try {
-      const deadline = Date.now() + 60_000
-      let frame = ''
-      while (Date.now() < deadline) {
-        frame = panel.lastFrame() ?? ''
-        if (!/drift: checking/.test(frame) && /drift|in sync/i.test(frame)) break
-        await new Promise((r) => setTimeout(r, 100))
-      }
-      assert.doesNotMatch(frame, /drift: none/, frame)
-      assert.match(frame, /NOT in sync: 1 part/, frame)
-    } finally {
-      panel.unmount()
-    }
+    await assertStatusLineNotInSync(services)
   })
 
   it('its plan: neither front end says "No changes: the machine matches"; both say nothing can be planned until the error is fixed', async () => {
@@ -210,20 +215,7 @@ describe('a snapshot with a provider that failed to collect says so in both fron
     const services = await tuiServices(root())
     const counts = await services.drift(new AbortController().signal)
     assert.equal(counts.missing, 1)
-    const panel = render(createElement(App, { services }))
-    try {
-      const deadline = Date.now() + 60_000
-      let frame = ''
-      while (Date.now() < deadline) {
-        frame = panel.lastFrame() ?? ''
-        if (!/drift: checking/.test(frame) && /drift|in sync/i.test(frame)) break
-        await new Promise((resolve) => setTimeout(resolve, 100))
-      }
-      assert.doesNotMatch(frame, /drift: none/, frame)
-      assert.match(frame, /NOT in sync: 1 part/, frame)
-    } finally {
-      panel.unmount()
-    }
+    await assertStatusLineNotInSync(services)
   })
 })
 
