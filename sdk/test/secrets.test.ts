@@ -115,6 +115,35 @@ describe('findSecrets', () => {
     assert.deepEqual(await findSecrets(text), [])
   })
 
+
+  it("leaves alone what session 12's rules look like but is none: paths, comments, code, prose, other users' lines", async () => {
+    const text = [
+      '$USER1$=/usr/lib/nagios/plugins',
+      "ssl_passphrase_command = '/usr/local/bin/pg-passphrase %p'",
+      "ssl_passphrase_command = 'cat /etc/postgresql/passphrase'",
+      'passwordeval "gpg --quiet --for-your-eyes-only --no-tty --decrypt ~/.msmtp-password.gpg"',
+      'Name:Administrator',
+      'version:1.2.3.456789',
+      'user www-data;',
+      'user worker on nopass ~* +@all',
+      'AuthLDAPBindDN "cn=apache,dc=example,dc=org"',
+      'Password authentication is disabled',
+      'PasswordAuthentication no',
+      'DBPassword=',
+      '<!-- <password>repopwd</password> -->',
+      '<passwordEncoding>md5</passwordEncoding>',
+      "        token['id_token'] = id_token",
+      '        self.styles[token] = (start, end)',
+      "Load and return a dynamic library identified by 'name'.",
+      'chpasswd: { expire: False }',
+      'stats auth ${STATS_USER}:${STATS_PASS}',
+      'MONITOR ups@localhost 1 upsmon ${UPSMON_PASS} primary',
+      'echo "$PASS" | sudo -S true',
+      '{"kty": "RSA", "n": "AQAB", "e": "AQAB"}',
+      '',
+    ].join('\n')
+    assert.deepEqual(await findSecrets(text), [])
+  })
   for (const planted of sessionElevenFiles()) {
     it(`finds the ${planted.kind} and redacts it`, async () => {
       const redacted = await redactSecrets(planted.text, { path: planted.path })

@@ -142,6 +142,17 @@ describe('a folder or file that cannot be read keeps the last snapshot of it (de
     }
   })
 
+  it('adopting the files domain takes what moved and keeps what could not be read', async () => {
+    await writeFile(etc('other.conf'), 'other, changed\n')
+    const before = await head()
+    const adopted = await capped('adopt', 'files', '--json')
+    assert.equal(adopted.code, 0, adopted.stdout + adopted.stderr)
+    const after = await head()
+    assert.notEqual(after, before)
+    assert.equal((await git('diff', '--name-status', before, after, '--', 'filesystem')).trim(), 'M\tfilesystem/etc/other.conf')
+    assert.deepEqual(await tracked(after), await tracked(before))
+  })
+
   it('readable again, the next snapshot records the real state: a file removed meanwhile is removed', async () => {
     await chmod(etc('keep'), 0o755)
     await chmod(etc('keep.conf'), 0o644)

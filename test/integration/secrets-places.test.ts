@@ -74,7 +74,7 @@ describe('secrets on the server root, sessions 11 and 12: more places, the mirro
     cli = await cliSandbox()
     keys = await makeTempDir('keys')
     remote = await startGitRemote({ token: TOKEN })
-    await writeFile(cli.configFile, ['files:', '  include: [/etc, /usr/local/bin, "~/.config", "~/.fetchmailrc", "~/.aws", "~/.netrc", "~/.git-credentials", "~/.kube", "~/.docker", "~/.pgpass"]', ''].join('\n'))
+    await writeFile(cli.configFile, ['files:', '  include: [/etc, /usr/local/bin, "~/.config", "~/.fetchmailrc", "~/.aws", "~/.netrc", "~/.git-credentials", "~/.kube", "~/.docker", "~/.pgpass", "~/.npmrc", /var/lib/rabbitmq]', ''].join('\n'))
 
     // Files no rule knew by path, whose content said nothing to the detector.
     const ppp = secret('pppd peers file password', v('ppp'))
@@ -203,9 +203,64 @@ describe('secrets on the server root, sessions 11 and 12: more places, the mirro
     await plant('/etc/dovecot/users', `${dovecotLines.join('\n')}\n`, 0o640)
     const syncthing = secret('Syncthing GUI password bcrypt hash', fakeChars('s12-syncthing', 53, CRYPT))
     await plant('/root/.config/syncthing/config.xml', `<configuration version="37">\n    <gui enabled="true" tls="false">\n        <address>127.0.0.1:8384</address>\n        <user>ops</user>\n        <password>$2a$10$${syncthing}</password>\n    </gui>\n</configuration>\n`, 0o600)
+    // A GUI without a password (Syncthing's default): the API key alone.
+    const apikey = secret('Syncthing <apikey>', v('s12-apikey', 32))
+    await plant('/root/.config/syncthing-relay/config.xml', `<configuration version="37">\n    <gui enabled="true" tls="false">\n        <address>127.0.0.1:8385</address>\n        <apikey>${apikey}</apikey>\n        <theme>default</theme>\n    </gui>\n</configuration>\n`, 0o600)
+    const traefik = secret('bcrypt hash in Traefik basicAuth users', fakeChars('s12-traefik', 53, CRYPT))
+    await plant('/etc/traefik/dynamic/auth.yml', `http:\n  middlewares:\n    auth:\n      basicAuth:\n        users:\n          - "admin:$2y$05$${traefik}"\n`, 0o644)
+    const acl = secret('Redis ACL file user >password', v('s12-acl'))
+    const aclHash = secret('Redis ACL file user #sha256', fakeChars('s12-aclhash', 64, HEX))
+    await plant('/etc/redis/users.acl', `user default off\nuser worker on >${acl} ~jobs:* &* +@all -@dangerous\nuser exporter on #${aclHash} +client +ping +info +config|get +cluster|info +slowlog +latency +memory\n`, 0o640)
+    const sentinel = secret('Redis Sentinel auth-pass', v('s12-sentinel'))
+    await plant('/etc/redis/sentinel.conf', `port 26379\ndaemonize yes\nsentinel monitor mymaster 10.0.0.5 6379 2\nsentinel auth-pass mymaster ${sentinel}\nsentinel down-after-milliseconds mymaster 5000\n`, 0o640)
+    const rabbit = secret('RabbitMQ classic config default_pass', v('s12-rabbit'))
+    await plant('/etc/rabbitmq/rabbitmq.config', `[\n  {rabbit, [\n    {default_user, <<"admin">>},\n    {default_pass, <<"${rabbit}">>}\n  ]}\n].\n`, 0o640)
+    const cookie = secret('RabbitMQ .erlang.cookie', fakeChars('s12-cookie', 20, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'))
+    await plant('/var/lib/rabbitmq/.erlang.cookie', cookie, 0o400)
+    const zabbixDb = secret('Zabbix server DBPassword=', v('s12-zabbix'))
+    await plant('/etc/zabbix/zabbix_server.conf', `LogFile=/var/log/zabbix/zabbix_server.log\nDBHost=localhost\nDBName=zabbix\nDBUser=zabbix\nDBPassword=${zabbixDb}\n`, 0o640)
+    const pureftpd = secret('pure-ftpd MYSQLPassword', v('s12-pureftpd'))
+    await plant('/etc/pure-ftpd/db/mysql.conf', `MYSQLSocket /run/mysqld/mysqld.sock\nMYSQLUser pureftpd\nMYSQLPassword ${pureftpd}\nMYSQLDatabase pureftpd\n`, 0o640)
+    const ldapBind = secret('Apache AuthLDAPBindPassword', v('s12-ldapbind'))
+    await plant('/etc/apache2/conf-available/ldap-auth.conf', `<Location /private>\n  AuthType Basic\n  AuthBasicProvider ldap\n  AuthLDAPURL "ldap://ldap.example.org/ou=people,dc=example,dc=org?uid"\n  AuthLDAPBindDN "cn=apache,dc=example,dc=org"\n  AuthLDAPBindPassword ${ldapBind}\n  Require valid-user\n</Location>\n`, 0o644)
+    const proftpd = secret('ProFTPD SQLConnectInfo', v('s12-proftpd'))
+    await plant('/etc/proftpd/sql.conf', `<IfModule mod_sql.c>\nSQLBackend mysql\nSQLConnectInfo proftpd@localhost proftpd ${proftpd}\n</IfModule>\n`, 0o640)
+    const haproxy = secret('HAProxy stats auth', v('s12-haproxy'))
+    await plant('/etc/haproxy/haproxy.cfg', `global\n  log /dev/log local0\n\nlisten stats\n  bind :8404\n  stats enable\n  stats uri /\n  stats auth admin:${haproxy}\n`, 0o644)
+    const fpm = secret('php-fpm pool env[DB_PASS]', v('s12-fpm'))
+    await plant('/etc/php/8.4/fpm/pool.d/app.conf', `[app]\nuser = app\ngroup = app\nlisten = /run/php/app.sock\nenv[DB_HOST] = db.internal\nenv[DB_PASS] = ${fpm}\n`, 0o644)
+    const gitlab = secret("Omnibus GitLab gitlab_rails['db_password']", v('s12-gitlab'))
+    await plant('/etc/gitlab/gitlab.rb', `external_url 'https://git.example.org'\ngitlab_rails['db_host'] = 'db.internal'\ngitlab_rails['db_password'] = "${gitlab}"\n`, 0o600)
+    const pgbouncer = secret('pgbouncer userlist.txt', v('s12-pgbouncer'))
+    await plant('/etc/pgbouncer/userlist.txt', `"app" "${pgbouncer}"\n"stats" "md5${fakeChars('s12-pgbmd5', 32, HEX)}"\n`, 0o640)
+    const nut = secret('NUT upsmon.conf MONITOR', v('s12-nut'))
+    await plant('/etc/nut/upsmon.conf', `MONITOR ups@localhost 1 upsmon ${nut} primary\nMINSUPPLIES 1\nSHUTDOWNCMD "/sbin/shutdown -h +0"\n`, 0o640)
+    const jwk = secret('certbot account private_key.json (JWK)', fakeChars('s12-jwk', 342, `${BASE64.slice(0, 62)}_-`))
+    await plant('/etc/letsencrypt/accounts/acme-v02.api.letsencrypt.org/directory/0a1b2c/private_key.json', `{"n": "${fakeChars('s12-jwkn', 342, `${BASE64.slice(0, 62)}_-`)}", "e": "AQAB", "d": "${jwk}", "p": "${fakeChars('s12-jwkp', 171, `${BASE64.slice(0, 62)}_-`)}", "q": "${fakeChars('s12-jwkq', 171, `${BASE64.slice(0, 62)}_-`)}", "kty": "RSA"}`, 0o400)
+    const smbpasswd = secret('Samba smbpasswd NT hash', fakeChars('s12-smbnt', 32, HEX.toUpperCase()))
+    await plant('/etc/samba/smbpasswd', `ops:1000:XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX:${smbpasswd}:[U          ]:LCT-66A1B2C3:\n`, 0o600)
+    const npm = secret('~/.npmrc _auth', Buffer.from(`ci:${v('s12-npm')}`).toString('base64'))
+    await plant('/root/.npmrc', `registry=https://npm.example.org/\nalways-auth=true\n_auth=${npm}\n`, 0o600)
     const useradd = secret('useradd -p hash in a cron line', fakeChars('s12-useradd', 86, CRYPT))
     const mysqlQuoted = secret('mysql -p"…" in a cron line', v('s12-mysqlq'))
     await plant('/etc/cron.d/accounts', `0 5 * * * root id kiosk || useradd -m -p '$6$${fakeChars('s12-uasalt', 8, CRYPT)}$${useradd}' kiosk\n0 6 * * * root mysql -u root -p"${mysqlQuoted}" -e 'FLUSH LOGS'\n`, 0o644)
+    const sqlAlter = secret("cron mysql -e \"ALTER USER … IDENTIFIED BY '…'\"", v('s12-sqlalter'))
+    const sqlRole = secret("cron psql -c \"ALTER ROLE … PASSWORD '…'\"", v('s12-sqlrole'))
+    const osslK = secret('cron openssl enc -k', v('s12-osslk'))
+    const gpg = secret('cron gpg --batch --passphrase', v('s12-gpg'))
+    const ncftp = secret('cron ncftpput -p', v('s12-ncftp'))
+    await plant(
+      '/etc/cron.d/rotate',
+      [
+        `0 1 1 * * root mysql -e "ALTER USER 'report'@'%' IDENTIFIED BY '${sqlAlter}';"`,
+        `0 1 1 * * postgres psql -c "ALTER ROLE report WITH LOGIN PASSWORD '${sqlRole}'"`,
+        `0 2 * * * root tar cz /etc | openssl enc -aes-256-cbc -pbkdf2 -k ${osslK} -out /var/backups/etc.enc`,
+        `0 2 * * * root gpg --batch --passphrase ${gpg} --yes -c /var/backups/db.sql`,
+        `0 3 * * * root ncftpput -u backup -p ${ncftp} ftp.example.org /in /var/backups/db.sql.gpg`,
+        '',
+      ].join('\n'),
+      0o644,
+    )
 
     // A file that holds no secret yet: it gains one on the machine after the first snapshot.
     await plant('/etc/default/worker', 'WORKER_MODE=prod\n', 0o644)
@@ -226,7 +281,7 @@ describe('secrets on the server root, sessions 11 and 12: more places, the mirro
   })
 
   it('keeps every planted secret out of every object, ref and config of the twin and of the mirror, and out of the output', async () => {
-    assert.equal(planted.length, 66, `${planted.length} planted`)
+    assert.equal(planted.length, 90, `${planted.length} planted`)
     assert.deepEqual(leaked(await everything(join(cli.twinDir, '.git'))), [])
     assert.deepEqual(leaked(await mirror()), [])
     assert.deepEqual(leaked(outputs.join('\n')), [])

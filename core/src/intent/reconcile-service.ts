@@ -172,9 +172,14 @@ export class ReconcileService {
 
   /** Per provider: the live state, its twin documents where they differ from the observed twin, and the changes between. */
   private async drift(observed: string, providers: readonly ApplicableProvider[], view: ProviderView) {
-    const outcomes = await collectAll(providers, this.contexts.collecting(view.claims, { cache: 'twin' }))
     const dir = this.twin.dir
     const reader = new GitTreeReader(dir, observed)
+    // A path the machine does not let a provider read keeps the observed record of it (as a
+    // snapshot does, CollectRequest.previous): adopting a domain never records it removed.
+    const outcomes = await collectAll(providers, { ...this.contexts.collecting(view.claims, { cache: 'twin' }), previous: reader }).catch((error: unknown) => {
+      reader.close()
+      throw error
+    })
     const out: Array<{ provider: ApplicableProvider; ctx: ProviderContext; state: unknown; live: Contents; changes: Change[]; unplanned: Change[] }> = []
     try {
       const files = [...(await reader.list('filesystem/')), ...(await reader.list('system/'))]

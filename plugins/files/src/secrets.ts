@@ -34,6 +34,10 @@ export const DEFAULT_SECRET_PATHS: readonly string[] = [
   '/etc/chrony/chrony.keys',
   '/etc/ntpsec/ntp.keys',
   '/etc/ntp.keys',
+  // Samba's old password database (LM and NT hashes), an Erlang node's cookie (RabbitMQ's: 20
+  // capital letters, no token file by its shape).
+  '/etc/samba/smbpasswd',
+  '/**/.erlang.cookie',
   // systemd's credential store (LoadCredential= without a path reads from here).
   '/etc/credstore/**',
   '/etc/credstore.encrypted/**',
