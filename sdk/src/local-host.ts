@@ -1,7 +1,8 @@
-import { accessSync, closeSync, constants, fstatSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { accessSync, closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseMountInfo, sandboxArgv, sandboxFailure } from './checker-sandbox.js'
+import { networkInterfaces } from 'node:os'
+import { parseMountInfo, sandboxArgv, sandboxFailure, type NetworkInterface } from './checker-sandbox.js'
+import { makeScratch, sweepScratch } from './sandbox-scratch.js'
 import { chmod, lchown, lstat, mkdir, readFile, rm, rmdir, symlink } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
 import { writeFileAtomic } from './atomic-write.js'
@@ -224,8 +225,10 @@ export class LocalHost implements HostPort {
    * ExecOptions.sandbox: in the sandbox of checker-sandbox.ts. Whether one can be made is probed
    * once (it runs `true` in it); when it cannot, the program runs as without, saying why. A
    * program's own failure never counts as the sandbox's: it could fake one to be run unsandboxed.
+   * With the probe, the scratch folders of killed runs go (sandbox-scratch.ts).
    */
   private async execSandboxed(command: string, args: readonly string[], options: ExecOptions): Promise<ExecResult> {
+    if (this.sandboxProbe === undefined) sweepScratch()
     this.sandboxProbe ??= this.runSandboxed('true', [], { timeoutMs: 30_000 }).then(
       (r) => ('missing' in r ? r.missing : r.exitCode === 127 || r.exitCode === 0 ? undefined : (sandboxFailure(r.exitCode, r.stderr) ?? undefined)),
       (error: Error) => error.message,
@@ -240,9 +243,9 @@ export class LocalHost implements HostPort {
   }
 
   private async runSandboxed(command: string, args: readonly string[], options: ExecOptions): Promise<ExecResult | { missing: string }> {
-    const scratch = mkdtempSync(join(tmpdir(), 'twinsync-check-'))
+    const scratch = makeScratch()
     try {
-      const argv = sandboxArgv(this.root, scratch, parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')), command, args)
+      const argv = sandboxArgv(this.root, scratch, parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')), command, args, machineInterfaces())
       const { execa } = await import('execa')
       // No cwd: a folder of the machine means nothing in the sandbox's chroot.
       const result = await execa(argv[0] as string, argv.slice(1), spawnOptions(options))
@@ -253,7 +256,7 @@ export class LocalHost implements HostPort {
       try {
         rmdirSync(scratch)
       } catch {
-        // left for the temp-file sweep
+        // left for a later run's sweep (sweepScratch)
       }
     }
   }
@@ -576,4 +579,20 @@ function spawnOptions(options: ExecOptions) {
     encoding: 'utf8',
     detached: true,
   } as const
+}
+
+/**
+ * The machine's network interfaces, for the checker sandbox to show by name: every one in
+ * /sys/class/net (one without an address too: keepalived's VRRP may run on it), with the
+ * addresses Node sees on it.
+ */
+function machineInterfaces(): NetworkInterface[] {
+  let names: string[]
+  try {
+    names = readdirSync('/sys/class/net')
+  } catch {
+    names = []
+  }
+  const known = networkInterfaces()
+  return names.map((name) => ({ name, addresses: (known[name] ?? []).flatMap((a) => (a.cidr === null ? [] : [a.cidr])) }))
 }

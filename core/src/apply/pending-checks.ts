@@ -6,7 +6,6 @@ import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
 import type { TwinLocation } from '../twin/twin-location.js'
 import { ConfigGuard, type StoredFile } from './config-guard.js'
-import { interruptedNotice, readApplyRecord } from './resume.js'
 
 /**
  * One service's files written (or about to be) that are not yet known to work: their checker has
@@ -257,12 +256,3 @@ export function pendingNotice(entries: readonly PendingCheck[], root: string): s
   return `Configuration it wrote is not yet judged: ${each.join('; ')}. \`twinsync apply\` settles it before anything else: it checks it again, or puts the previous files back and reloads.`
 }
 
-/**
- * An apply that did not end, as `status` says it: the interrupted apply (its record, resume.ts)
- * and the configuration it left unjudged on this root, as sentences; null when there is neither.
- */
-export async function unfinishedApply(twinDir: string, checks: PendingChecks, root: string): Promise<string | null> {
-  const [record, entries] = await Promise.all([readApplyRecord(twinDir), checks.read()])
-  const said = [record === undefined ? undefined : interruptedNotice(record), pendingNotice(entries, root)].filter((s): s is string => s !== undefined)
-  return said.length === 0 ? null : said.join(' ')
-}

@@ -6,7 +6,9 @@ import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
 import { Planner } from '../plan/planner.js'
 import { secretChangedItems } from '../plan/observed-drift.js'
 import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
-import { PendingChecks, unfinishedApply } from '../apply/pending-checks.js'
+import { readApplyRecord } from '../apply/resume.js'
+import { PendingChecks } from '../apply/pending-checks.js'
+import { unfinishedApplyNotices } from '../apply/unfinished-apply.js'
 import { Tokens } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { UNPLANNED, driftPhrase, observedPhrase, plannedPhrase } from '../vocabulary.js'
@@ -113,11 +115,17 @@ export class StatusWorkflow {
       changes: driftChanges,
       pending: { count: items.length, intended: pending.intended, domains: CATEGORIES.filter((c) => byCategory.has(c)).map((category) => ({ category, count: byCategory.get(category) as number })), items },
       remote: await this.remote.status(),
-      interrupted: await unfinishedApply(twin.dir, this.pendingChecks, this.host.root),
+      interrupted: await this.interrupted(),
       missing: distinct([...plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'), ...asked.filter((d) => d.code === 'PROVIDER_MISSING')]),
       branches: await twinBranches(twin.dir),
       unread: distinct([...plan.diagnostics.filter((d) => (d.code === 'PROVIDER_FAILED' && d.severity === 'error') || isKeptUnread(d)), ...asked.filter((d) => d.code !== 'PROVIDER_MISSING')]),
     }
+  }
+
+  /** The interrupted apply and the configuration it left unjudged (see PendingChecks), as sentences. */
+  private async interrupted(): Promise<string | null> {
+    const said = unfinishedApplyNotices(await readApplyRecord(this.twin.dir), await this.pendingChecks.read(), this.host.root)
+    return said.length === 0 ? null : said.map((d) => d.summary).join(' ')
   }
 }
 
