@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Diagnostic } from '@twinsync/sdk'
 import { IntentService } from '../src/intent/intent-service.js'
+import { PendingChecks, pendingNotice } from '../src/apply/pending-checks.js'
 import { Planner } from '../src/plan/planner.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { notesProvider, type NotesProvider } from './support/notes-provider.js'
@@ -110,5 +111,19 @@ describe('Planner', function () {
     await assert.rejects(plan({ only: ['notes', 'nosuch'] }), (e: Error & { code?: string }) => e.code === 'PROVIDER_UNKNOWN' && /nosuch/.test(e.message))
     const only = await plan({ only: ['other'] })
     assert.deepEqual(only.changes.map((c) => c.provider), ['other'])
+  })
+
+  it('names configuration an interrupted apply left in the reload window, in the words status uses; not that of another root', async () => {
+    await setUp(notesProvider('other'))
+    const reload = { id: 'systemd:reload:nginx.service', provider: 'systemd', category: 'services' as const, operation: 'reload' as const, resource: 'nginx.service', summary: '', risk: 'medium' as const }
+    const pending = rig.container.resolve(PendingChecks)
+    await pending.addReloadWindow({ service: 'nginx', root: '/elsewhere', files: [{ path: '/etc/nginx/other.conf', previous: { kind: 'absent' } }], reloads: [reload] })
+    assert.deepEqual((await plan()).diagnostics.filter((d) => d.code === 'CONFIG_UNJUDGED'), [], 'another root\'s entry is not this plan\'s')
+    await pending.addReloadWindow({ service: 'nginx', root: rig.root, files: [{ path: '/etc/nginx/nginx.conf', previous: { kind: 'absent' } }], reloads: [reload] })
+    const said = (await plan()).diagnostics.filter((d) => d.code === 'CONFIG_UNJUDGED')
+    assert.deepEqual(said.map((d) => d.severity), ['warning'])
+    assert.match(said[0]?.summary ?? '', /not yet judged: nginx \(\/etc\/nginx\/nginx\.conf: the reload of nginx\.service had given no verdict\)\. `twinsync apply` settles it/)
+    // status says it with the same function (unfinishedApplyNotices), in these words.
+    assert.equal(said[0]?.summary, pendingNotice(await pending.read(), rig.root))
   })
 })

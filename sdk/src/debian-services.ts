@@ -70,7 +70,8 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
     // On a booted machine systemd's tools log to the journal, not to us: the output was empty.
     env: { SYSTEMD_LOG_TARGET: 'console' },
   },
-  { service: 'bind', paths: ['/etc/bind/**'], argv: ['named-checkconf'], units: ['named.service'] },
+  // -z: the zones of type primary it names are loaded too, so a broken zone file is refused.
+  { service: 'bind', paths: ['/etc/bind/**'], argv: ['named-checkconf', '-z'], units: ['named.service'] },
   { service: 'unbound', paths: ['/etc/unbound/**'], argv: ['unbound-checkconf'], units: ['unbound.service'] },
   { service: 'dovecot', paths: ['/etc/dovecot/**'], argv: ['doveconf', '-n'], units: ['dovecot.service'] },
   { service: 'rsyslog', paths: ['/etc/rsyslog.conf', '/etc/rsyslog.d/**'], argv: ['rsyslogd', '-N1'], units: ['rsyslog.service'] },
@@ -78,6 +79,19 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
   { service: 'samba', paths: ['/etc/samba/**'], argv: ['testparm', '-s'], units: ['smbd.service', 'nmbd.service'] },
   { service: 'squid', paths: ['/etc/squid/**'], argv: ['squid', '-k', 'parse'], units: ['squid.service'] },
   { service: 'keepalived', paths: ['/etc/keepalived/**'], argv: ['keepalived', '--config-test'], units: ['keepalived.service'] },
+  // chronyd -p parses the configuration (and its conf.d) and prints it; a bad directive is fatal.
+  { service: 'chrony', paths: ['/etc/chrony/**'], argv: ['chronyd', '-p'], units: ['chrony.service'] },
+  // As Debian's dnsmasq.service checks before it starts (`systemd-helper checkconfig`), with the
+  // conf-dir /etc/default/dnsmasq sets as shipped: dnsmasq.conf alone leaves /etc/dnsmasq.d out.
+  // (Not a script that reads /etc/default/dnsmasq: its program would be sh, always there, and a
+  // machine without dnsmasq would refuse the files instead of saying CONFIG_NOT_CHECKED.)
+  {
+    service: 'dnsmasq',
+    paths: ['/etc/dnsmasq.conf', '/etc/dnsmasq.d/**', '/etc/default/dnsmasq'],
+    argv: ['dnsmasq', '--test', '--conf-dir=/etc/dnsmasq.d,.dpkg-dist,.dpkg-old,.dpkg-new'],
+    units: ['dnsmasq.service'],
+  },
+  { service: 'prosody', paths: ['/etc/prosody/**'], argv: ['prosodyctl', 'check', 'config'], units: ['prosody.service'] },
   { service: 'apt', paths: ['/etc/apt/apt.conf', '/etc/apt/apt.conf.d/*'], argv: ['apt-config', 'dump'] },
   {
     service: 'postgresql',

@@ -1,7 +1,8 @@
-import { accessSync, closeSync, constants, fstatSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { accessSync, closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseMountInfo, sandboxArgv, sandboxFailure } from './checker-sandbox.js'
+import { networkInterfaces } from 'node:os'
+import { parseMountInfo, sandboxArgv, sandboxFailure, type NetworkInterface } from './checker-sandbox.js'
+import { makeScratch, sweepScratch } from './sandbox-scratch.js'
 import { chmod, lchown, lstat, mkdir, readFile, rm, rmdir, symlink } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
 import { writeFileAtomic } from './atomic-write.js'
@@ -9,6 +10,7 @@ import { TwinSyncError } from './errors.js'
 import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, FileType, HostPort, RmdirOutcome, WriteOptions } from './host.js'
 import { plainQuery } from './plain-query.js'
 import { checkTargetPath, targetPathParts } from './target-path.js'
+import { linkedFolderOn, throughSymlinkError } from './linked-folder.js'
 import { isCapabilityText, isManagedXattr, parseXattrDump, xattrBytes, xattrValue } from './xattr.js'
 import { lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, statData, type StatData } from './stat-data.js'
 
@@ -117,6 +119,7 @@ export class LocalHost implements HostPort {
   }
 
   async writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
+    await this.refuseThroughSymlink(path)
     const target = await this.unfollowed(path)
     this.clearResolved()
     const { xattrs, capabilities, ...owner } = options
@@ -128,6 +131,7 @@ export class LocalHost implements HostPort {
   }
 
   async setAttributes(path: string, options: WriteOptions): Promise<void> {
+    await this.refuseThroughSymlink(path)
     const target = await this.unfollowed(path)
     const before = await lstat(target)
     if (options.uid !== undefined || options.gid !== undefined) await lchown(target, options.uid ?? -1, options.gid ?? -1)
@@ -143,6 +147,7 @@ export class LocalHost implements HostPort {
   }
 
   async mkdir(path: string, options: WriteOptions = {}): Promise<void> {
+    await this.refuseThroughSymlink(path)
     const target = await this.unfollowed(path)
     this.clearResolved()
     await mkdir(target, { mode: options.mode ?? 0o755 })
@@ -152,6 +157,7 @@ export class LocalHost implements HostPort {
   }
 
   async symlink(linkTarget: string, path: string, options: Pick<WriteOptions, 'uid' | 'gid'> = {}): Promise<void> {
+    await this.refuseThroughSymlink(path)
     const target = await this.unfollowed(path)
     this.clearResolved()
     await symlink(linkTarget, target)
@@ -159,20 +165,24 @@ export class LocalHost implements HostPort {
   }
 
   async chmod(path: string, mode: number): Promise<void> {
+    await this.refuseThroughSymlink(path)
     await chmod(await this.unfollowed(path), mode)
   }
 
   async chown(path: string, uid: number, gid: number): Promise<void> {
+    await this.refuseThroughSymlink(path)
     await lchown(await this.unfollowed(path), uid, gid)
   }
 
   async remove(path: string): Promise<void> {
+    await this.refuseThroughSymlink(path)
     const target = await this.unfollowed(path)
     this.clearResolved()
     await rm(target, { recursive: true, force: true })
   }
 
   async rmdir(path: string): Promise<RmdirOutcome> {
+    await this.refuseThroughSymlink(path)
     const target = await this.unfollowed(path)
     this.clearResolved()
     try {
@@ -200,6 +210,7 @@ export class LocalHost implements HostPort {
   }
 
   async exec(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    for (const folder of options.writesIn ?? []) await this.refuseThroughSymlink(folder, true)
     if (options.sandbox === true && options.inTarget === true) return this.execSandboxed(command, args, options)
     const { file, argv, inChroot } = this.argvOf(command, args, options)
     const { execa } = await import('execa')
@@ -224,8 +235,10 @@ export class LocalHost implements HostPort {
    * ExecOptions.sandbox: in the sandbox of checker-sandbox.ts. Whether one can be made is probed
    * once (it runs `true` in it); when it cannot, the program runs as without, saying why. A
    * program's own failure never counts as the sandbox's: it could fake one to be run unsandboxed.
+   * With the probe, the scratch folders of killed runs go (sandbox-scratch.ts).
    */
   private async execSandboxed(command: string, args: readonly string[], options: ExecOptions): Promise<ExecResult> {
+    if (this.sandboxProbe === undefined) sweepScratch()
     this.sandboxProbe ??= this.runSandboxed('true', [], { timeoutMs: 30_000 }).then(
       (r) => ('missing' in r ? r.missing : r.exitCode === 127 || r.exitCode === 0 ? undefined : (sandboxFailure(r.exitCode, r.stderr) ?? undefined)),
       (error: Error) => error.message,
@@ -240,9 +253,9 @@ export class LocalHost implements HostPort {
   }
 
   private async runSandboxed(command: string, args: readonly string[], options: ExecOptions): Promise<ExecResult | { missing: string }> {
-    const scratch = mkdtempSync(join(tmpdir(), 'twinsync-check-'))
+    const scratch = makeScratch()
     try {
-      const argv = sandboxArgv(this.root, scratch, parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')), command, args)
+      const argv = sandboxArgv(this.root, scratch, parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')), command, args, machineInterfaces())
       const { execa } = await import('execa')
       // No cwd: a folder of the machine means nothing in the sandbox's chroot.
       const result = await execa(argv[0] as string, argv.slice(1), spawnOptions(options))
@@ -253,7 +266,7 @@ export class LocalHost implements HostPort {
       try {
         rmdirSync(scratch)
       } catch {
-        // left for the temp-file sweep
+        // left for a later run's sweep (sweepScratch)
       }
     }
   }
@@ -355,6 +368,17 @@ export class LocalHost implements HostPort {
       })
     }
     return result
+  }
+
+  /**
+   * PATH_THROUGH_SYMLINK when a folder on the way to `path` (or `path` itself, `inclusive`) is a
+   * symlink other than the distribution's own (linked-folder.ts): every changing call asks, so no
+   * provider, built-in or not, writes, removes or chmods through one. Speed: one lstat a folder
+   * of the path, from the kernel's caches; nothing next to the write itself.
+   */
+  private async refuseThroughSymlink(path: string, inclusive = false): Promise<void> {
+    const found = await linkedFolderOn(this, path, { inclusive })
+    if (found !== undefined) throw throughSymlinkError(path, found)
   }
 
   /** Host path of `path` with its parent resolved but the last component not followed. */
@@ -576,4 +600,20 @@ function spawnOptions(options: ExecOptions) {
     encoding: 'utf8',
     detached: true,
   } as const
+}
+
+/**
+ * The machine's network interfaces, for the checker sandbox to show by name: every one in
+ * /sys/class/net (one without an address too: keepalived's VRRP may run on it), with the
+ * addresses Node sees on it.
+ */
+function machineInterfaces(): NetworkInterface[] {
+  let names: string[]
+  try {
+    names = readdirSync('/sys/class/net')
+  } catch {
+    names = []
+  }
+  const known = networkInterfaces()
+  return names.map((name) => ({ name, addresses: (known[name] ?? []).flatMap((a) => (a.cidr === null ? [] : [a.cidr])) }))
 }

@@ -10,6 +10,9 @@
 #                             postgresql, postfix, openssh-server, sudo, cron, unattended-upgrades
 #   build-rootfs.sh server-node   the server root plus Debian's own nodejs and npm (for installing
 #                             TwinSync the README's way inside) and hello's .deb in apt's cache
+#   build-rootfs.sh checkers  the server root plus every other service whose configuration checker
+#                             is in the service table (sdk/src/debian-services.ts), to judge each
+#                             checker inside the sandbox against outside it
 #
 # Env:
 #   TWINSYNC_TEST_CACHE   cache directory (default /var/cache/twinsync-test)
@@ -59,8 +62,18 @@ set_flavour() {
       DOWNLOAD=hello
       RECIPE=1
       ;;
+    checkers)
+      SUITE=trixie
+      FROM=server
+      # The services of the checker table that the server root lacks, installed as an
+      # administrator would (no recommends, starts denied): apache2, haproxy, nftables, bind9,
+      # unbound, dovecot, rsyslog, fail2ban, samba (testparm), squid, keepalived, logrotate,
+      # chrony, dnsmasq, prosody. exim4 is left out: it conflicts with postfix (one MTA a machine).
+      EXTRA="apache2 haproxy nftables bind9 unbound dovecot-core rsyslog fail2ban samba squid keepalived logrotate chrony dnsmasq prosody"
+      RECIPE=1
+      ;;
     *)
-      printf 'build-rootfs: unknown flavour %s (base, server or server-node)\n' "$1" >&2
+      printf 'build-rootfs: unknown flavour %s (base, server, server-node or checkers)\n' "$1" >&2
       exit 2
       ;;
   esac

@@ -25,9 +25,10 @@ export interface Rootfs {
  * Which cached root: `base` is Debian 12 minbase with systemd, cron and git; `server` is a
  * realistic Debian 13 server (nginx with a site on port 8080, postgresql, postfix, ssh, sudo,
  * cron, unattended-upgrades, curl); `server-node` is the server with Debian's own nodejs and npm
- * and hello's .deb in apt's cache. See build-rootfs.sh and docs/testing.md.
+ * and hello's .deb in apt's cache; `checkers` is the server with every other service whose checker
+ * the service table names (apache2, haproxy, bind9, squid, samba...). See build-rootfs.sh and docs/testing.md.
  */
-export type RootfsImage = 'base' | 'server' | 'server-node';
+export type RootfsImage = 'base' | 'server' | 'server-node' | 'checkers';
 
 const cached = new Map<RootfsImage, Promise<string>>();
 

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { readdirSync } from 'node:fs'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { CHANGED_FILE, CHANGED_UNIT, DEBIAN_CONFIG_CHECKS, LocalHost } from '@twinsync/sdk'
@@ -106,6 +107,33 @@ __attribute__((constructor)) static void ran(void) {
     await writeTwinFile(cli.twinDir, 'filesystem/etc/nginx/nginx.conf', conf)
   })
 
+  it('leaves every mount of the machine read-only in the sandbox, / too: only its own overlay, tmpfs and /dev are writable', async () => {
+    // A checker that leaves its chroot (it keeps sys_chroot) must find nothing it can write. Read
+    // from the sandbox's PID 1 (its shell, outside the chroot) while a checker runs: for each
+    // mount point the mount on top. Session 12 found / left writable by a faster read-only pass.
+    const running = new LocalHost(rootfs.dir).exec('sleep', ['7.25'], { inTarget: true, sandbox: true, timeoutMs: 30_000 })
+    let shell: number | undefined
+    for (let i = 0; i < 100 && shell === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+        const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')
+        if (cmdline !== 'sleep\x007.25\x00') continue
+        const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+        shell = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      }
+    }
+    assert.ok(shell !== undefined, 'the sandboxed checker was seen running')
+    const top = new Map<string, string>()
+    for (const line of (await readFile(`/proc/${shell}/mountinfo`, 'utf8')).trim().split('\n')) {
+      const fields = line.split(' ')
+      top.set(fields[4] as string, fields[5] as string)
+    }
+    await running
+    const writable = [...top].filter(([path, options]) => !options.split(',').includes('ro') && !/^\/tmp\/twinsync-check-[^/]+(\/|$)/.test(path))
+    assert.ok(top.has('/'), [...top.keys()].join(' '))
+    assert.deepEqual(writable, [], 'mounts of the machine writable in the sandbox')
+  })
+
   it('gives every checker of the table that the server root has the same verdict and words inside the sandbox as outside', async () => {
     const host = new LocalHost(rootfs.dir)
     const sample: Record<string, string> = {
@@ -131,5 +159,139 @@ __attribute__((constructor)) static void ran(void) {
     }
     // nginx, sshd, sudo, postfix, systemd units, apt, postgresql, fstab: what the server root has.
     assert.deepEqual(compared.map((c) => c.split('=')[0]), ['nginx', 'sshd', 'sudo', 'postfix', 'systemd units', 'apt', 'postgresql', 'fstab'], compared.join(' '))
+  })
+})
+
+/**
+ * Configuration that breaks each service of the table, the way a person gets it wrong: a path
+ * and its new content (`+` appends to the file as the root has it). Each checker must refuse it,
+ * in the words `said` matches, inside the sandbox exactly as outside.
+ */
+const BREAKS: Record<string, { path: string; text: string; said: RegExp }> = {
+  nginx: { path: '/etc/nginx/conf.d/broken.conf', text: 'server { listen 8099; not_a_directive on; }\n', said: /unknown directive "not_a_directive"/ },
+  apache2: { path: '/etc/apache2/conf-enabled/broken.conf', text: 'NotADirective on\n', said: /Invalid command 'NotADirective'/ },
+  sshd: { path: '/etc/ssh/sshd_config.d/broken.conf', text: 'PasswordAuthentication perhaps\n', said: /unsupported option "perhaps"/ },
+  sudo: { path: '/etc/sudoers.d/broken', text: 'garbage ALL=(\n', said: /sudoers\.d\/broken:\d+:\d+: syntax error/ },
+  postfix: { path: '/etc/postfix/master.cf', text: '+broken line\n', said: /master\.cf: line \d+: bad field count/ },
+  haproxy: { path: '/etc/haproxy/haproxy.cfg', text: '+frontend web\n    bind :8098\n    not_a_keyword yes\n', said: /unknown keyword 'not_a_keyword'/ },
+  nftables: { path: '/etc/nftables.conf', text: '+table inet broken {\n  chain input { type filter hook input priority 0; tcp dport 22 acept; }\n}\n', said: /nftables\.conf:\d+:\d+-\d+: Error: syntax error/ },
+  'systemd units': { path: '/etc/systemd/system/broken.service', text: '[Service]\nExecStart=relative/run\n', said: /Neither a valid executable name nor an absolute path/ },
+  bind: { path: '/etc/bind/named.conf.local', text: '+zone "example.test" { type master; file "/etc/bind/db.example.test"; };\n', said: /loading from master file \/etc\/bind\/db\.example\.test failed: file not found/ },
+  unbound: { path: '/etc/unbound/unbound.conf.d/broken.conf', text: 'server:\n    not-an-option: yes\n', said: /unknown keyword 'not-an-option'/ },
+  dovecot: { path: '/etc/dovecot/conf.d/99-broken.conf', text: 'not_a_setting = yes\n', said: /Unknown setting: not_a_setting/ },
+  rsyslog: { path: '/etc/rsyslog.d/broken.conf', text: '*.* action(type="omnotamodule")\n', said: /module name 'omnotamodule' is unknown/ },
+  fail2ban: { path: '/etc/fail2ban/jail.d/broken.conf', text: '[sshd]\nenabled = true\nfilter = no-such-filter\n', said: /Found no accessible config files for 'filter\.d\/no-such-filter'/ },
+  samba: { path: '/etc/samba/smb.conf', text: '+[broken]\n   path = /srv\n   read only = perhaps\n', said: /value is not boolean/ },
+  squid: { path: '/etc/squid/conf.d/broken.conf', text: 'not_a_directive on\n', said: /unrecognized: 'not_a_directive'/ },
+  keepalived: { path: '/etc/keepalived/keepalived.conf', text: 'vrrp_instance VI_1 {\n  state MASTER\n  interface lo\n  virtual_router_id 999\n  priority 100\n}\n', said: /VRID '999' not valid/ },
+  chrony: { path: '/etc/chrony/conf.d/broken.conf', text: 'not_a_directive 1\n', said: /Invalid directive at line 1 in file \/etc\/chrony\/conf\.d\/broken\.conf/ },
+  dnsmasq: { path: '/etc/dnsmasq.d/broken.conf', text: 'not-an-option=1\n', said: /bad option at line 1 of \/etc\/dnsmasq\.d\/broken\.conf/ },
+  prosody: { path: '/etc/prosody/conf.d/broken.cfg.lua', text: 'VirtualHost "x.test"\n  this is not lua\n', said: /broken\.cfg\.lua:\d+: syntax error/ },
+  apt: { path: '/etc/apt/apt.conf.d/99broken', text: 'APT::Get::Assume-Yes "true"\n', said: /Syntax error \/etc\/apt\/apt\.conf\.d\/99broken/ },
+  postgresql: { path: '/etc/postgresql/17/main/postgresql.conf', text: '+shared_buffers = lots\n', said: /invalid value for parameter "shared_buffers": "lots"/ },
+  fstab: { path: '/etc/fstab', text: '+UUID=0b1e-cafe /srv/data ext4 defaults 0 2\n', said: /unreachable on boot required source: UUID=0b1e-cafe/ },
+  logrotate: { path: '/etc/logrotate.d/broken', text: '/var/log/broken.log {\n  not_a_directive\n}\n', said: /error: broken:\d+ keyword 'not' not properly separated/ },
+}
+
+/** A file each checker that takes one is run on (CHANGED_FILE, CHANGED_UNIT) when the configuration is good. */
+const SAMPLES: Record<string, string> = {
+  sudo: '/etc/sudoers',
+  'systemd units': '/etc/systemd/system/multi-user.target.wants/cron.service',
+  postgresql: '/etc/postgresql/17/main/postgresql.conf',
+}
+
+/** A network interface of this machine other than the loopback (keepalived must find it in the sandbox too). */
+function machineInterface(): string {
+  const name = readdirSync('/sys/class/net').find((n) => n !== 'lo')
+  assert.ok(name !== undefined, 'this machine has no network interface but the loopback: the keepalived check needs one')
+  return name
+}
+
+/**
+ * Every checker of the table on a root that has its service (the `checkers` root: the server root
+ * plus apache2, haproxy, nftables, bind9, unbound, dovecot, rsyslog, fail2ban, samba, squid,
+ * keepalived, logrotate, chrony, dnsmasq and prosody), on the packages' own configuration and on
+ * a broken one: the same verdict and words inside the sandbox as outside (chrooted, the way it
+ * ran before the sandbox). Found this way and fixed in checker-sandbox.ts: nft -c refused every
+ * ruleset (net_admin dropped), rsyslogd -N1 ran as PID 1 and took its container defaults, and
+ * keepalived refused a vrrp_instance on the machine's own interface (the sandbox had only lo).
+ */
+describe('every checker of the table, good and broken, gives the same verdict and words in the sandbox as outside (checkers root)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let host: LocalHost
+  const timings: string[] = []
+
+  /** The checker of `service` on `file`, inside the sandbox and outside; exit codes and words (digits aside). */
+  async function both(service: string, file: string) {
+    const check = DEBIAN_CONFIG_CHECKS.find((c) => c.service === service)
+    const argv = check?.argv
+    assert.ok(check !== undefined && argv !== undefined, service)
+    const args = argv.slice(1).map((a) => (a === CHANGED_FILE || a === CHANGED_UNIT ? file : a))
+    const options = { inTarget: true, timeoutMs: 60_000, ...(check.env === undefined ? {} : { env: { ...check.env } }) }
+    // Inside first: a checker may change the target outside (postfix check copies /etc files
+    // into its chroot and says so), and the second run outside would then say less.
+    let t = performance.now()
+    const inside = await host.exec(argv[0] as string, args, { ...options, sandbox: true })
+    const tIn = performance.now() - t
+    t = performance.now()
+    const outside = await host.exec(argv[0] as string, args, options)
+    timings.push(`${service}: ${Math.round(tIn)} ms in the sandbox, ${Math.round(performance.now() - t)} ms outside`)
+    assert.equal(inside.unsandboxed, undefined, `${service}: ${inside.unsandboxed}`)
+    // squid looks the machine's own name up in DNS and warns when it cannot (a warning only):
+    // the lookup's error differs without the network (EAGAIN inside, whatever the resolver says outside).
+    const words = (r: { stdout: string; stderr: string }) =>
+      `${r.stderr}${r.stdout}`.replace(/(rDNS test failed: )\(\d+\) [^\n]*/g, '$1(lookup error)').replace(/\d+/g, '#')
+    return { inside: { code: inside.exitCode, words: words(inside) }, outside: { code: outside.exitCode, words: words(outside) }, said: `${outside.stderr}${outside.stdout}` }
+  }
+
+  before(async () => {
+    requireTools('unshare', 'setpriv')
+    rootfs = await freshRootfs('checkers')
+    host = new LocalHost(rootfs.dir)
+    await mkdir(join(rootfs.dir, 'run/sshd'), { recursive: true })
+    // The package ships only a sample: a VRRP instance on this machine's own interface.
+    await writeFile(
+      join(rootfs.dir, 'etc/keepalived/keepalived.conf'),
+      `vrrp_instance VI_1 {\n  state MASTER\n  interface ${machineInterface()}\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n    192.0.2.250/24\n  }\n}\n`,
+    )
+  })
+  after(async () => {
+    console.log(`      ${timings.join('\n      ')}`)
+    await rootfs?.cleanup()
+  })
+
+  it('passes the packages\' own configuration of every service, inside as outside', async () => {
+    const passed: string[] = []
+    for (const check of DEBIAN_CONFIG_CHECKS) {
+      if (check.argv === undefined) continue
+      assert.notEqual(await host.which(check.argv[0] as string, { inTarget: true }), undefined, `${check.service}: ${check.argv[0]} is in the checkers root`)
+      const r = await both(check.service, SAMPLES[check.service] ?? check.paths[0] ?? '')
+      assert.deepEqual(r.inside, r.outside, `${check.service}: ${check.argv.join(' ')}`)
+      // unbound-checkconf wants the DNSSEC root key, which the unbound service makes when it first starts.
+      if (r.outside.code === 0 || check.service === 'unbound') passed.push(check.service)
+      else assert.fail(`${check.service} fails on the packages' own configuration: ${r.said}`)
+    }
+    assert.deepEqual(passed, DEBIAN_CONFIG_CHECKS.filter((c) => c.argv !== undefined).map((c) => c.service))
+  })
+
+  it('refuses a broken configuration of every service, inside as outside, in the checker\'s own words', async () => {
+    const refused: string[] = []
+    for (const [service, broken] of Object.entries(BREAKS)) {
+      const live = join(rootfs.dir, broken.path)
+      const before = await readFile(live).catch(() => undefined)
+      await writeFile(live, broken.text.startsWith('+') ? Buffer.concat([before ?? Buffer.alloc(0), Buffer.from(broken.text.slice(1))]) : broken.text)
+      try {
+        const check = DEBIAN_CONFIG_CHECKS.find((c) => c.service === service)
+        const r = await both(service, check?.argv?.includes(CHANGED_UNIT) === true ? 'broken.service' : broken.path)
+        assert.deepEqual(r.inside, r.outside, service)
+        assert.notEqual(r.outside.code, 0, `${service} refuses it`)
+        assert.match(r.said, broken.said, service)
+        refused.push(service)
+      } finally {
+        await (before === undefined ? rm(live) : writeFile(live, before))
+      }
+    }
+    assert.deepEqual(refused.sort(), DEBIAN_CONFIG_CHECKS.filter((c) => c.argv !== undefined).map((c) => c.service).sort(), 'every checker of the table is tried')
   })
 })

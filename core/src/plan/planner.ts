@@ -13,7 +13,9 @@ import { callProvider } from '../providers/provider-call.js'
 import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
 import { withActualSecrets, writesRedaction } from '../snapshot/secret-guard.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
+import { readApplyRecord, type ApplyInProgress } from '../apply/resume.js'
+import { PendingChecks } from '../apply/pending-checks.js'
+import { unfinishedApplyNotices } from '../apply/unfinished-apply.js'
 import { changeFingerprint } from './change-fingerprint.js'
 import { buildPlanGraph } from './plan-graph.js'
 import { readInstructions } from './plan-instructions.js'
@@ -51,15 +53,18 @@ export class Planner {
     @inject(ProviderContexts) private readonly contexts: ProviderContexts,
     @inject(Tokens.Clock) private readonly clock: () => Date,
     @inject(IntentService) private readonly intents: IntentService,
+    @inject(PendingChecks) private readonly pendingChecks: PendingChecks,
   ) {}
 
   async plan(options: PlanOptions = {}): Promise<Plan> {
     await this.twin.open()
-    const { reader, twinCommit, notice } = await this.desiredSource(options.from, options.fromIsWorkingTwin === true)
+    const { reader, twinCommit, interrupted } = await this.desiredSource(options.from, options.fromIsWorkingTwin === true)
     try {
       const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
       const providers = await this.selectProviders(options.only)
-      const diagnostics: Diagnostic[] = [...(notice === undefined ? [] : [notice]), ...loadDiagnostics]
+      // The interrupted apply (whose state this plan heads for) and what it left unjudged here.
+      const notices = unfinishedApplyNotices(interrupted, await this.pendingChecks.read(), this.contexts.host.root)
+      const diagnostics: Diagnostic[] = [...notices, ...loadDiagnostics]
       const all = (await this.registry.load()).providers.map((p) => p.provider)
       diagnostics.push(...(await missingProviders(reader, all, claims)))
       // Planning only reads: each provider gets a dry-run host that refuses any change (the call
@@ -203,7 +208,7 @@ export class Planner {
       .map((c) => infoDiagnostic('PENDING_INTENT', `${c.summary}: still pending, ${reasons[c.id]}`, { provider: c.provider, path: c.resource, detail: `change ${c.id}` }))
   }
 
-  private async desiredSource(from: string | undefined, fromIsWorkingTwin = false): Promise<{ reader: TwinReader; twinCommit: string | null; notice?: Diagnostic }> {
+  private async desiredSource(from: string | undefined, fromIsWorkingTwin = false): Promise<{ reader: TwinReader; twinCommit: string | null; interrupted?: ApplyInProgress }> {
     if (from !== undefined) {
       // Speed: `status` plans from the last snapshot, usually HEAD with the twin unchanged: its
       // files are read, with no `git rev-parse`, `ls-tree` and `cat-file` (quick-status.ts).
@@ -217,7 +222,7 @@ export class Planner {
       return {
         reader: new GitTreeReader(this.twin.dir, interrupted.intended),
         twinCommit: interrupted.intended,
-        notice: warningDiagnostic('APPLY_INTERRUPTED', interruptedNotice(interrupted)),
+        interrupted,
       }
     }
     // The working twin (never half moved by a snapshot): its commit is the basis only when nothing is edited on top of it.

@@ -6,8 +6,9 @@ import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
 import { Planner } from '../plan/planner.js'
 import { secretChangedItems } from '../plan/observed-drift.js'
 import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
-import { interruptedNotice, readApplyRecord } from '../apply/resume.js'
-import { PendingChecks, pendingNotice } from '../apply/pending-checks.js'
+import { readApplyRecord } from '../apply/resume.js'
+import { PendingChecks } from '../apply/pending-checks.js'
+import { unfinishedApplyNotices } from '../apply/unfinished-apply.js'
 import { Tokens } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { UNPLANNED, driftPhrase, observedPhrase, plannedPhrase } from '../vocabulary.js'
@@ -123,10 +124,8 @@ export class StatusWorkflow {
 
   /** The interrupted apply and the configuration it left unjudged (see PendingChecks), as sentences. */
   private async interrupted(): Promise<string | null> {
-    const record = await readApplyRecord(this.twin.dir)
-    const unjudged = pendingNotice(await this.pendingChecks.read(), this.host.root)
-    const said = [record === undefined ? undefined : interruptedNotice(record), unjudged].filter((s): s is string => s !== undefined)
-    return said.length === 0 ? null : said.join(' ')
+    const said = unfinishedApplyNotices(await readApplyRecord(this.twin.dir), await this.pendingChecks.read(), this.host.root)
+    return said.length === 0 ? null : said.map((d) => d.summary).join(' ')
   }
 }
 
