@@ -17,11 +17,13 @@ export interface DetectResult {
 export interface CollectRequest {
   ctx: ProviderContext
   /**
-   * The twin as the last snapshot recorded it; given to a snapshot's collect only. For a provider
+   * The twin as the last snapshot recorded it (the observed commit); given to the collects of
+   * snapshot, plan, status and adopt (not to one that only lists, `startup`). For a provider
    * that could not read part of the machine (a folder or file failing with EACCES, EIO, ELOOP…):
    * that part is unknown, not gone, so its documents keep the last snapshot's record of it, and
    * a diagnostic whose code ends in `_UNREADABLE_KEPT` (isKeptUnread) says so. Read it only
-   * then: an unchanged machine's snapshot never opens it.
+   * then: an unchanged machine's snapshot never opens it. A plan then compares the twin with that
+   * record there and plans nothing at such a path (the files provider's diff).
    */
   previous?: TwinReader
 }

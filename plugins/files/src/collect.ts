@@ -98,7 +98,7 @@ export async function resolveScope(ctx: ProviderContext): Promise<{ scope: Files
 
 /**
  * Read the live target into the files state and its twin documents. Read-only. `previous`: the
- * last snapshot (a snapshot's collect), whose record of a path that cannot be read is kept.
+ * last snapshot (snapshot, plan, status, adopt), whose record of a path that cannot be read is kept.
  */
 export async function collectFiles(ctx: ProviderContext, previous?: TwinReader): Promise<CollectResult<FilesState>> {
   const startedAt = Date.now()
@@ -517,10 +517,10 @@ function unreadOf(path: string, error: unknown): Unread {
  * Each path the collect could not read (Unread), and everything below it, is unknown, not gone:
  * without this, a folder failing with EACCES dropped its subtree and the snapshot committed
  * every file below it as removed (then a plan would recreate or delete them). With the last
- * snapshot (`previous`, a snapshot's collect), its manifest entries there and their mirrored
- * texts are added to `entries` (and its leftovers there to `leftovers`) as they were, and the
- * twin's files below it stay unchanged; a plan or status has none (their live side lacks the
- * path) and diff.ts plans nothing under it. One FILES_UNREADABLE_KEPT warning a path, which
+ * snapshot (`previous`: snapshot, plan, status, adopt), its manifest entries there and their
+ * mirrored texts are added to `entries` (and its leftovers there to `leftovers`) as they were,
+ * and the twin's files below it stay unchanged; without it (a collect that only lists) nothing
+ * is added. Either way diff.ts plans nothing under it (FilesState.unread). One FILES_UNREADABLE_KEPT warning a path, which
  * `status` counts as a part not compared (isKeptUnread). A last snapshot whose manifest cannot
  * be read fails the collect whole (the core keeps the files part as it was).
  */
