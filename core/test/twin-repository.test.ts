@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { promisify } from 'node:util'
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
@@ -229,13 +229,30 @@ describe('TwinLock', () => {
     const path = join(base, 'lock')
     await writeFile(path, JSON.stringify({ pid: 999999999, startTime: '5', bootId: null, host: hostname(), purpose: 'apply', since: 'then' }) + '\n')
     const script = join(import.meta.dirname, 'support', 'take-lock.ts')
-    const outcomes = await Promise.all(
-      Array.from({ length: 6 }, () =>
-        new Promise<string>((resolve, reject) =>
-          execFile('node', ['--import', 'tsx', script, path, '3000'], (error, stdout) => (error ? reject(error) : resolve(stdout.trim()))),
-        ),
-      ),
-    )
+    // The winner holds the lock until every taker has answered (no fixed hold time: under load a
+    // node process took longer to start than the winner held it, and a late one got it too).
+    const release = join(tmpdir(), `twinsync-lock-release-${process.pid}-${Date.now()}`)
+    const takers = Array.from({ length: 6 }, () => {
+      const child = spawn('node', ['--import', 'tsx', script, path, release], { stdio: ['ignore', 'pipe', 'inherit'] })
+      let out = ''
+      const answered = new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString()
+          if (out.includes('\n')) resolve(out.trim())
+        })
+        child.on('exit', (code) => (out.includes('\n') ? undefined : reject(new Error(`a taker exited ${code} without answering`))))
+      })
+      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
+      return { answered, exited }
+    })
+    let outcomes: string[]
+    try {
+      outcomes = await Promise.all(takers.map((t) => t.answered))
+    } finally {
+      await writeFile(release, '')
+      await Promise.all(takers.map((t) => t.exited))
+      await rm(release, { force: true })
+    }
     assert.equal(outcomes.filter((o) => o === 'got').length, 1, outcomes.join(' '))
     assert.equal(outcomes.filter((o) => o === 'LOCK_HELD').length, 5, outcomes.join(' '))
     assert.deepEqual((await readdir(base)).filter((f) => f !== 'lock'), [], 'no temp or set-aside file is left')

@@ -68,3 +68,26 @@ export function isKeptUnread(diagnostic: Pick<Diagnostic, 'code'>): boolean {
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error')
 }
+
+/**
+ * For ApplicableProvider.outOfScope: the changes whose check (`check`, the one apply itself runs
+ * first, throwing a TwinSyncError for a name it would never pass to a program) refuses them, as
+ * one warning each naming the change, with the error's code and next step. A forged plan with
+ * `--allow-unauthenticated` for a package name is then refused whole (PLAN_OUTSIDE_SCOPE, exit 2)
+ * before any change of it runs, instead of failing its own step after others were applied.
+ */
+export function refusedChanges<C extends { id: string }>(provider: string, changes: readonly C[], check: (change: C) => unknown): Diagnostic[] {
+  const out: Diagnostic[] = []
+  for (const change of changes) {
+    try {
+      check(change)
+    } catch (error) {
+      const coded = error as { code?: unknown; message?: unknown; nextStep?: unknown }
+      const code = typeof coded.code === 'string' ? coded.code : 'CHANGE_INVALID'
+      const message = typeof coded.message === 'string' ? coded.message : String(error)
+      const detail = typeof coded.nextStep === 'string' ? coded.nextStep : 'Make a new plan (`twinsync plan`): the planner never makes such a change; if the twin asks for it, fix the twin (`git -C <twin> diff` shows recent edits).'
+      out.push(warningDiagnostic(code, `${JSON.stringify(change.id)}: left out, ${message}`, { provider, change: change.id, detail }))
+    }
+  }
+  return out
+}

@@ -7,6 +7,7 @@ export const ERROR_CODES = {
   USAGE: 'The command line is not valid',
   PATH_INVALID: 'A path is not absolute, contains "..", a NUL byte or is otherwise malformed',
   PATH_OUTSIDE_ROOT: 'A path (or a symlink on the way to it) leads outside the target root',
+  PATH_THROUGH_SYMLINK: 'A change would act below a symlinked folder of the machine (other than /bin, /lib… of merged /usr, /var/run, /var/lock); nothing is written through one',
   ROOT_NOT_FOUND: 'The target root directory does not exist or is not a directory',
   REPO_NOT_DIRECTORY: 'The twin repository path exists and is not a directory',
   REPO_NOT_INITIALIZED: 'There is no twin repository at the given path yet',

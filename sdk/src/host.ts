@@ -64,6 +64,13 @@ export interface ExecOptions {
    */
   sandbox?: boolean
   signal?: AbortSignal
+  /**
+   * For a program that changes files (exec only): the folders it writes in (`crontab` in
+   * /var/spool/cron/crontabs). Refused before it runs (PATH_THROUGH_SYMLINK) when one of them, or
+   * a folder above it, is a symlink other than the distribution's own, as every write of the
+   * port itself is: a program that follows the link would write wherever it leads.
+   */
+  writesIn?: readonly string[]
 }
 
 export interface ExecResult {
@@ -128,7 +135,11 @@ export interface HostReader {
 /** What `rmdir` did: the directory is removed, it was not empty (and is kept), or nothing was there. */
 export type RmdirOutcome = 'removed' | 'not-empty' | 'gone'
 
-/** The calls that change the target. A dry run records them instead (RecordingHost). */
+/**
+ * The calls that change the target. A dry run records them instead (RecordingHost). The real
+ * port refuses every one of them below a symlinked folder (PATH_THROUGH_SYMLINK, linked-folder.ts):
+ * a change never lands where a link leads.
+ */
 export interface HostChanger {
   writeFileAtomic(path: string, data: string | Uint8Array, options?: WriteOptions): Promise<void>
   mkdir(path: string, options?: WriteOptions): Promise<void>

@@ -10,6 +10,7 @@ import { TwinSyncError } from './errors.js'
 import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, FileType, HostPort, RmdirOutcome, WriteOptions } from './host.js'
 import { plainQuery } from './plain-query.js'
 import { checkTargetPath, targetPathParts } from './target-path.js'
+import { linkedFolderOn, throughSymlinkError } from './linked-folder.js'
 import { isCapabilityText, isManagedXattr, parseXattrDump, xattrBytes, xattrValue } from './xattr.js'
 import { lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, statData, type StatData } from './stat-data.js'
 
@@ -118,6 +119,7 @@ export class LocalHost implements HostPort {
   }
 
   async writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
+    await this.refuseThroughSymlink(path)
     const target = await this.unfollowed(path)
     this.clearResolved()
     const { xattrs, capabilities, ...owner } = options
@@ -129,6 +131,7 @@ export class LocalHost implements HostPort {
   }
 
   async setAttributes(path: string, options: WriteOptions): Promise<void> {
+    await this.refuseThroughSymlink(path)
     const target = await this.unfollowed(path)
     const before = await lstat(target)
     if (options.uid !== undefined || options.gid !== undefined) await lchown(target, options.uid ?? -1, options.gid ?? -1)
@@ -144,6 +147,7 @@ export class LocalHost implements HostPort {
   }
 
   async mkdir(path: string, options: WriteOptions = {}): Promise<void> {
+    await this.refuseThroughSymlink(path)
     const target = await this.unfollowed(path)
     this.clearResolved()
     await mkdir(target, { mode: options.mode ?? 0o755 })
@@ -153,6 +157,7 @@ export class LocalHost implements HostPort {
   }
 
   async symlink(linkTarget: string, path: string, options: Pick<WriteOptions, 'uid' | 'gid'> = {}): Promise<void> {
+    await this.refuseThroughSymlink(path)
     const target = await this.unfollowed(path)
     this.clearResolved()
     await symlink(linkTarget, target)
@@ -160,20 +165,24 @@ export class LocalHost implements HostPort {
   }
 
   async chmod(path: string, mode: number): Promise<void> {
+    await this.refuseThroughSymlink(path)
     await chmod(await this.unfollowed(path), mode)
   }
 
   async chown(path: string, uid: number, gid: number): Promise<void> {
+    await this.refuseThroughSymlink(path)
     await lchown(await this.unfollowed(path), uid, gid)
   }
 
   async remove(path: string): Promise<void> {
+    await this.refuseThroughSymlink(path)
     const target = await this.unfollowed(path)
     this.clearResolved()
     await rm(target, { recursive: true, force: true })
   }
 
   async rmdir(path: string): Promise<RmdirOutcome> {
+    await this.refuseThroughSymlink(path)
     const target = await this.unfollowed(path)
     this.clearResolved()
     try {
@@ -201,6 +210,7 @@ export class LocalHost implements HostPort {
   }
 
   async exec(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    for (const folder of options.writesIn ?? []) await this.refuseThroughSymlink(folder, true)
     if (options.sandbox === true && options.inTarget === true) return this.execSandboxed(command, args, options)
     const { file, argv, inChroot } = this.argvOf(command, args, options)
     const { execa } = await import('execa')
@@ -358,6 +368,17 @@ export class LocalHost implements HostPort {
       })
     }
     return result
+  }
+
+  /**
+   * PATH_THROUGH_SYMLINK when a folder on the way to `path` (or `path` itself, `inclusive`) is a
+   * symlink other than the distribution's own (linked-folder.ts): every changing call asks, so no
+   * provider, built-in or not, writes, removes or chmods through one. Speed: one lstat a folder
+   * of the path, from the kernel's caches; nothing next to the write itself.
+   */
+  private async refuseThroughSymlink(path: string, inclusive = false): Promise<void> {
+    const found = await linkedFolderOn(this, path, { inclusive })
+    if (found !== undefined) throw throughSymlinkError(path, found)
   }
 
   /** Host path of `path` with its parent resolved but the last component not followed. */

@@ -1,6 +1,7 @@
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmdirSync } from 'node:fs'
+import { lstatSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { processStartTime } from './process-start.js'
 
 /**
  * The checker sandbox's scratch folders: an empty folder on the host that the sandbox mounts its
@@ -12,19 +13,10 @@ import { join } from 'node:path'
 const PREFIX = 'twinsync-check-'
 const NAME = /^twinsync-check-(\d+)\.(\d+)-[A-Za-z0-9]{6}$/
 
-/** Field 22 of /proc/PID/stat (after the parenthesised command name, which may hold spaces). */
-function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
-  } catch {
-    return undefined
-  }
-}
 
 /** A new scratch folder of this process in `dir` (the system's temp folder by default). */
 export function makeScratch(dir: string = tmpdir()): string {
-  return mkdtempSync(join(dir, `${PREFIX}${process.pid}.${startTime(process.pid) ?? '0'}-`))
+  return mkdtempSync(join(dir, `${PREFIX}${process.pid}.${processStartTime(process.pid) ?? '0'}-`))
 }
 
 /**
@@ -45,7 +37,7 @@ export function sweepScratch(dir: string = tmpdir()): string[] {
     if (m === null) continue
     const pid = Number(m[1])
     // A process with this id that started when the name says is the owner, still running.
-    if (startTime(pid) === m[2]) continue
+    if (processStartTime(pid) === m[2]) continue
     const path = join(dir, name)
     try {
       const st = lstatSync(path)

@@ -47,7 +47,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 5
+export const SECRET_RULES_VERSION = 6
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -130,7 +130,7 @@ const CREDENTIAL_WORDS = [
 const CAPITALS_WORDS = ['PASSWORD', 'PASSPHRASE', 'SECRET', 'TOKEN'] as const
 
 /** Whole keys that name a credential though they end with no credential word: environment variables tools read. */
-const CREDENTIAL_KEYS = new Set(['sshpass', 'rediscli_auth', 'pgpassword', 'mysql_pwd', 'requirepass', 'masterauth', 'masterpass', '_auth'])
+const CREDENTIAL_KEYS = new Set(['sshpass', 'rediscli_auth', 'pgpassword', 'mysql_pwd', 'requirepass', 'masterauth', 'masterpass', '_auth', 'ticketsalt'])
 
 /** Keys that end like a credential but name where one is kept, not the credential (systemd's LoadCredential=name:path). */
 const KEY_EXCEPTIONS = new Set(['loadcredential', 'importcredential', 'loadcredentialencrypted'])
@@ -670,6 +670,14 @@ const HAND_RULES: readonly HandRule[] = [
     // openssl's `-k PASSWORD` and `-pass pass:PASSWORD`, ncftp's `-p PASSWORD`.
     pattern: /\bopenssl\b[^\n|;&]*?[ \t](?:-k[ \t]+(?<v1>[^\s"'-][^\s"']*)|-pass[ \t]+["']?pass:(?<v2>[^\s"']+))|\bncftp(?:put|get|ls|batch)?\b[^\n|;&]*?[ \t]-p[ \t]+(?<v3>[^\s"'-][^\s"']*)/g,
     hint: ['openssl', 'ncftp'],
+    accept: (g) => isValue(g.v1 ?? g.v2 ?? g.v3),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'TACACS+ key',
+    // tac_plus.conf's shared `key = …` (a bare `key` names a secret only there).
+    file: /^tac_plus\.conf$/,
+    pattern: new RegExp(String.raw`^[ \t]*key[ \t]*=[ \t]*${VALUE}`, 'gm'),
     accept: (g) => isValue(g.v1 ?? g.v2 ?? g.v3),
   },
   {

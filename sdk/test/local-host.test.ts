@@ -5,6 +5,8 @@ import { join } from 'node:path'
 import { LocalHost } from '../src/local-host.js'
 import { isTwinSyncError } from '../src/errors.js'
 
+const refused2 = (folder: string) => (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_THROUGH_SYMLINK' && e.message.includes(`below ${folder}, a symbolic link`)
+
 describe('LocalHost against a root other than /', () => {
   let root: string
   let outside: string
@@ -43,8 +45,54 @@ describe('LocalHost against a root other than /', () => {
   it('refuses a relative symlink that climbs out of the root', async () => {
     await symlink('../../../../../../../../' + outside.slice(1), join(root, 'etc/escape'))
     await assert.rejects(host.readFile('/etc/escape/secret'), (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_OUTSIDE_ROOT')
-    await assert.rejects(host.writeFileAtomic('/etc/escape/new', 'x'), (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_OUTSIDE_ROOT')
+    // A write is refused sooner: below a symlinked folder at all (the test after this one).
+    await assert.rejects(host.writeFileAtomic('/etc/escape/new', 'x'), (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_THROUGH_SYMLINK')
+    await assert.rejects(host.mkdir('/etc/escape/../../x'), (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_INVALID')
     assert.equal(await readFile(join(outside, 'secret'), 'utf8'), 'host file\n')
+  })
+
+  it('changes nothing below a symlinked folder (PATH_THROUGH_SYMLINK), whatever the call, but the distribution\'s own links (merged /usr, /var/run)', async () => {
+    await mkdir(join(root, 'root/.ssh'), { recursive: true })
+    await writeFile(join(root, 'root/.ssh/authorized_keys'), 'mine\n')
+    await symlink('/root/.ssh', join(root, 'etc/keys'))
+    await mkdir(join(root, 'home/ann'), { recursive: true })
+    await symlink('../../root', join(root, 'home/ann/.config'))
+    const before = await readFile(join(root, 'root/.ssh/authorized_keys'), 'utf8')
+    const refused = (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_THROUGH_SYMLINK' && e.exitCode === 2 && /below \/(etc\/keys|home\/ann\/\.config), a symbolic link/.test(e.message)
+    await assert.rejects(host.writeFileAtomic('/etc/keys/authorized_keys', 'attacker\n'), refused)
+    await assert.rejects(host.writeFileAtomic('/home/ann/.config/.ssh/authorized_keys', 'attacker\n'), refused)
+    await assert.rejects(host.mkdir('/etc/keys/new'), refused)
+    await assert.rejects(host.symlink('/x', '/etc/keys/new'), refused)
+    await assert.rejects(host.chmod('/etc/keys/authorized_keys', 0o666), refused)
+    await assert.rejects(host.chown('/etc/keys/authorized_keys', 1000, 1000), refused)
+    await assert.rejects(host.setAttributes('/etc/keys/authorized_keys', { mode: 0o666 }), refused)
+    await assert.rejects(host.remove('/etc/keys/authorized_keys'), refused)
+    await assert.rejects(host.rmdir('/home/ann/.config/.ssh'), refused)
+    // A program that writes in a folder: refused before it runs when the folder, or one above it, is a link.
+    await assert.rejects(host.exec('touch', [join(root, 'etc/keys/ran')], { writesIn: ['/etc/keys'] }), refused)
+    await assert.rejects(host.exec('touch', [join(root, 'etc/keys/ran')], { writesIn: ['/etc/keys/sub'] }), refused)
+    assert.equal(await readFile(join(root, 'root/.ssh/authorized_keys'), 'utf8'), before)
+    assert.deepEqual((await stat(join(root, 'root/.ssh/authorized_keys'))).mode & 0o777, 0o644)
+    // The link itself is the last name, never followed: it can be replaced or removed.
+    await host.remove('/etc/keys')
+    assert.equal(await readFile(join(root, 'root/.ssh/authorized_keys'), 'utf8'), before)
+    // Merged /usr and /var/run as Debian makes them are followed to their real folders, and checked there.
+    await mkdir(join(root, 'usr/lib/app'), { recursive: true })
+    await mkdir(join(root, 'run'), { recursive: true })
+    await mkdir(join(root, 'var'), { recursive: true })
+    await symlink('usr/lib', join(root, 'lib'))
+    await symlink('/run', join(root, 'var/run'))
+    await host.writeFileAtomic('/lib/app/ok.conf', 'ok\n')
+    await host.writeFileAtomic('/var/run/ok.pid', '1\n')
+    assert.equal(await readFile(join(root, 'usr/lib/app/ok.conf'), 'utf8'), 'ok\n')
+    assert.equal(await readFile(join(root, 'run/ok.pid'), 'utf8'), '1\n')
+    await symlink('/root/.ssh', join(root, 'usr/lib/keys'))
+    await assert.rejects(host.writeFileAtomic('/lib/keys/authorized_keys', 'attacker\n'), (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_THROUGH_SYMLINK' && /below \/usr\/lib\/keys/.test(e.message))
+    // The same names pointing elsewhere are no distribution link.
+    await rm(join(root, 'var/run'))
+    await symlink('/root/.ssh', join(root, 'var/run'))
+    await assert.rejects(host.writeFileAtomic('/var/run/authorized_keys', 'attacker\n'), refused2('/var/run'))
+    assert.equal(await readFile(join(root, 'root/.ssh/authorized_keys'), 'utf8'), before)
   })
 
   it('finds the same under a folder it lstat-ed first (kept as resolved) as a fresh host does, symlinked folders included', async () => {

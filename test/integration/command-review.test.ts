@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, type Rootfs } from '../bed/index.js'
-import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
+import { ROOTFS_BUILD_TIMEOUT_MS } from '../bed/index.js'
+import { json, useCliRoot } from '../support/cli.js'
 import { writeTwinFile } from '../support/twin-edit.js'
 
 interface CommandJson {
@@ -17,25 +17,16 @@ const SCRIPT = '#!/bin/sh\n# tidy up\r\x1b[2K\nprintf \'%s\\n\' "$@" > /root/scr
 /** What is approved is what runs: the CLI shows every argument and every script line, the description second. */
 describe('twinsync plan and apply show what commands run (--root)', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
-  let rootfs: Rootfs
-  let cli: CliSandbox
-  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+  const root = useCliRoot()
+  const twinsync = (...args: string[]) => root().twinsync(...args)
 
   before(async () => {
-    rootfs = await freshRootfs()
-    cli = await cliSandbox()
-    const first = await twinsync('snapshot', '--init')
-    assert.equal(first.code, 0, first.stderr)
-    await writeTwinFile(cli.twinDir, 'scripts/tidy.sh', SCRIPT)
+    await writeTwinFile(root().twinDir, 'scripts/tidy.sh', SCRIPT)
     await writeTwinFile(
-      cli.twinDir,
+      root().twinDir,
       'plans/tidy.yaml',
       'actions:\n  - run: [mkdir, -p, "/var/tmp/some cache"]\n    description: Harmless cleanup\n  - script: tidy.sh\n    args: ["two words", "--x"]\n    description: Also harmless\n',
     )
-  })
-  after(async () => {
-    await cli?.cleanup()
-    await rootfs?.cleanup()
   })
 
   it('plan (even --no-diff) shows the quoted argument list first, then the description, then the whole script', async () => {
@@ -77,6 +68,6 @@ describe('twinsync plan and apply show what commands run (--root)', function () 
     const applied = await twinsync('apply', '--only', 'commands', '--yes')
     assert.equal(applied.code, 0, applied.stdout + applied.stderr)
     assert.match(applied.stdout, /applied\s+run mkdir -p '\/var\/tmp\/some cache'/)
-    assert.equal(await readFile(join(rootfs.dir, 'root/script-args'), 'utf8'), 'two words\n--x\n')
+    assert.equal(await readFile(join(root().rootfs.dir, 'root/script-args'), 'utf8'), 'two words\n--x\n')
   })
 })

@@ -3,17 +3,10 @@ import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { lstat, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, run, type Rootfs } from '../bed/index.js'
-import { cliSandbox, json, TWINSYNC_BIN, type CliSandbox } from '../support/cli.js'
+import { ROOTFS_BUILD_TIMEOUT_MS, run } from '../bed/index.js'
+import { json, type Step, TWINSYNC_BIN, useCliRoot } from '../support/cli.js'
 import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
 
-interface Step {
-  id: string
-  status: string
-  message?: string
-  outputTail?: string
-  diagnostics?: Array<{ code: string; summary: string }>
-}
 interface ManifestEntry {
   path: string
   type: string
@@ -34,20 +27,21 @@ const DOC_UNIT_TEXT = '[Unit]\nDescription=A unit whose manual page is not insta
  */
 describe('configuration checks: include folders, drop-ins, more services, files of one service in several waves (server root, chroot)', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
-  let rootfs: Rootfs
-  let cli: CliSandbox
-  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
-  const live = (path: string) => readFile(join(rootfs.dir, path), 'utf8')
-  const exists = (path: string) => lstat(join(rootfs.dir, path)).then(() => true, () => false)
-  const sha = async (path: string) => createHash('sha256').update(await readFile(join(rootfs.dir, path))).digest('hex')
-  const apply = async () => {
-    const r = await twinsync('apply', '--yes', '--json')
-    const steps = new Map((json<{ journal?: { steps: Step[] } }>(r).journal?.steps ?? []).map((s) => [s.id, s]))
-    return { code: r.code, steps, out: r.stdout + r.stderr }
-  }
+  const root = useCliRoot({
+    image: 'server',
+    prepare: async (dir) => {
+      // What a booted system has and an unbooted tree lacks: sshd -t wants its privilege separation directory.
+      await mkdir(join(dir, 'run/sshd'), { recursive: true })
+      await writeFile(join(dir, DOC_UNIT), DOC_UNIT_TEXT)
+    },
+  })
+  const live = (path: string) => root().live(path)
+  const exists = (path: string) => lstat(join(root().rootfs.dir, path)).then(() => true, () => false)
+  const sha = async (path: string) => createHash('sha256').update(await readFile(join(root().rootfs.dir, path))).digest('hex')
+  const apply = () => root().apply()
   /** A folder or symlink the twin asks for (the manifest holds what git cannot). */
   const addEntry = (entry: Partial<ManifestEntry> & { path: string; type: string }) =>
-    editTwinJson<{ entries: ManifestEntry[] }>(cli.twinDir, 'system/files/manifest.json', (m) => {
+    editTwinJson<{ entries: ManifestEntry[] }>(root().twinDir, 'system/files/manifest.json', (m) => {
       // Only what a snapshot records for such an entry (a folder with files in it is not "empty").
       const like = m.entries.find((e) => e.path === '/etc/nginx/conf.d') as ManifestEntry
       const { origin: _origin, empty: _empty, content: _content, ...base } = like
@@ -56,30 +50,16 @@ describe('configuration checks: include folders, drop-ins, more services, files 
       m.entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
     })
 
-  before(async () => {
-    rootfs = await freshRootfs('server')
-    // What a booted system has and an unbooted tree lacks: sshd -t wants its privilege separation directory.
-    await mkdir(join(rootfs.dir, 'run/sshd'), { recursive: true })
-    await writeFile(join(rootfs.dir, DOC_UNIT), DOC_UNIT_TEXT)
-    cli = await cliSandbox()
-    const first = await twinsync('snapshot', '--init')
-    assert.equal(first.code, 0, first.stderr)
-  })
-  after(async () => {
-    await cli?.cleanup()
-    await rootfs?.cleanup()
-  })
-
   it('refuses a broken fragment in every include folder, a symlink to a broken site, a drop-in, postgresql.conf and fstab, each with its checker\'s own words; nothing broken is live', async () => {
     const kept = new Map<string, string>()
     for (const path of ['/etc/nginx/nginx.conf', '/etc/ssh/sshd_config', '/etc/postfix/master.cf', PG, '/etc/fstab', DOC_UNIT]) kept.set(path, await sha(path))
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/nginx/conf.d/x.conf', 'server { listen 8091; not_a_directive on; }\n')
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/ssh/sshd_config.d/x.conf', 'PasswordAuthentication perhaps\n')
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/postfix/master.cf', `${await live('/etc/postfix/master.cf')}broken line\n`)
-    await writeTwinFile(cli.twinDir, `filesystem${DROP_IN}`, '[Service]\nExecStartPre=relative/prepare\n')
-    await writeTwinFile(cli.twinDir, `filesystem${PG}`, `${await live(PG)}shared_buffers = lots\n`)
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/fstab', `${await live('/etc/fstab')}UUID=0b1e-cafe /srv/data ext4 defaults 0 2\n`)
-    await writeTwinFile(cli.twinDir, `filesystem${DOC_UNIT}`, DOC_UNIT_TEXT.replace('ExecStart=/bin/true', 'ExecStart=relative/report'))
+    await writeTwinFile(root().twinDir, 'filesystem/etc/nginx/conf.d/x.conf', 'server { listen 8091; not_a_directive on; }\n')
+    await writeTwinFile(root().twinDir, 'filesystem/etc/ssh/sshd_config.d/x.conf', 'PasswordAuthentication perhaps\n')
+    await writeTwinFile(root().twinDir, 'filesystem/etc/postfix/master.cf', `${await live('/etc/postfix/master.cf')}broken line\n`)
+    await writeTwinFile(root().twinDir, `filesystem${DROP_IN}`, '[Service]\nExecStartPre=relative/prepare\n')
+    await writeTwinFile(root().twinDir, `filesystem${PG}`, `${await live(PG)}shared_buffers = lots\n`)
+    await writeTwinFile(root().twinDir, 'filesystem/etc/fstab', `${await live('/etc/fstab')}UUID=0b1e-cafe /srv/data ext4 defaults 0 2\n`)
+    await writeTwinFile(root().twinDir, `filesystem${DOC_UNIT}`, DOC_UNIT_TEXT.replace('ExecStart=/bin/true', 'ExecStart=relative/report'))
     await addEntry({ path: '/etc/systemd/system/cron.service.d', type: 'directory' })
 
     const { code, steps, out } = await apply()
@@ -107,8 +87,8 @@ describe('configuration checks: include folders, drop-ins, more services, files 
   })
 
   it('refuses a new site enabled by a symlink when the site is broken: both are put back', async () => {
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/nginx/conf.d/x.conf', 'server { listen 8091; return 204; }\n')
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/nginx/sites-available/broken', 'server { listen 8092; location / { return 200 "x" } }\n')
+    await writeTwinFile(root().twinDir, 'filesystem/etc/nginx/conf.d/x.conf', 'server { listen 8091; return 204; }\n')
+    await writeTwinFile(root().twinDir, 'filesystem/etc/nginx/sites-available/broken', 'server { listen 8092; location / { return 200 "x" } }\n')
     await addEntry({ path: '/etc/nginx/sites-enabled/broken', type: 'symlink', target: '../sites-available/broken' })
     const { steps, out } = await apply()
     for (const id of ['files:create:/etc/nginx/sites-available/broken', 'files:create:/etc/nginx/sites-enabled/broken', 'files:create:/etc/nginx/conf.d/x.conf']) {
@@ -120,14 +100,14 @@ describe('configuration checks: include folders, drop-ins, more services, files 
 
   it('passes good changes to a drop-in, postgresql.conf and fstab through the same checkers', async () => {
     // The refused ones above stay asked for: replace them with good ones.
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/nginx/conf.d/x.conf', 'server { listen 8091; return 204; }\n')
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/nginx/sites-available/broken', 'server { listen 8092; location / { return 200 "x"; } }\n')
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/ssh/sshd_config.d/x.conf', 'PasswordAuthentication no\n')
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/postfix/master.cf', await live('/etc/postfix/master.cf'))
-    await writeTwinFile(cli.twinDir, `filesystem${DROP_IN}`, '[Service]\nNice=5\n')
-    await writeTwinFile(cli.twinDir, `filesystem${PG}`, `${await live(PG)}work_mem = 8MB\n`)
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/fstab', `${await live('/etc/fstab')}tmpfs /tmp tmpfs defaults,size=64m 0 0\n`)
-    await writeTwinFile(cli.twinDir, `filesystem${DOC_UNIT}`, DOC_UNIT_TEXT.replace('Description=A unit', 'Description=Still a unit'))
+    await writeTwinFile(root().twinDir, 'filesystem/etc/nginx/conf.d/x.conf', 'server { listen 8091; return 204; }\n')
+    await writeTwinFile(root().twinDir, 'filesystem/etc/nginx/sites-available/broken', 'server { listen 8092; location / { return 200 "x"; } }\n')
+    await writeTwinFile(root().twinDir, 'filesystem/etc/ssh/sshd_config.d/x.conf', 'PasswordAuthentication no\n')
+    await writeTwinFile(root().twinDir, 'filesystem/etc/postfix/master.cf', await live('/etc/postfix/master.cf'))
+    await writeTwinFile(root().twinDir, `filesystem${DROP_IN}`, '[Service]\nNice=5\n')
+    await writeTwinFile(root().twinDir, `filesystem${PG}`, `${await live(PG)}work_mem = 8MB\n`)
+    await writeTwinFile(root().twinDir, 'filesystem/etc/fstab', `${await live('/etc/fstab')}tmpfs /tmp tmpfs defaults,size=64m 0 0\n`)
+    await writeTwinFile(root().twinDir, `filesystem${DOC_UNIT}`, DOC_UNIT_TEXT.replace('Description=A unit', 'Description=Still a unit'))
     const { code, steps, out } = await apply()
     assert.equal(code, 0, out)
     const passed = (id: string, command: RegExp) => assert.match(steps.get(id)?.message ?? '', command, `${id}: ${out}`)
@@ -136,7 +116,7 @@ describe('configuration checks: include folders, drop-ins, more services, files 
     passed(`files:replace:${PG}`, /checked: `postgres -C data_directory on the cluster of \/etc\/postgresql\/17\/main\/postgresql\.conf/)
     passed('files:replace:/etc/fstab', /checked: `findmnt --verify --tab-file \/etc\/fstab` passed/)
     passed('files:create:/etc/nginx/sites-enabled/broken', /checked: `nginx -t` passed/)
-    assert.equal(await readlink(join(rootfs.dir, '/etc/nginx/sites-enabled/broken')), '../sites-available/broken')
+    assert.equal(await readlink(join(root().rootfs.dir, '/etc/nginx/sites-enabled/broken')), '../sites-available/broken')
     assert.match(await live(PG), /^work_mem = 8MB$/m)
     assert.equal(await live(DROP_IN), '[Service]\nNice=5\n')
   })
@@ -145,8 +125,8 @@ describe('configuration checks: include folders, drop-ins, more services, files 
     // conf.d/use.conf proxies to an upstream that extra/up.conf defines; extra/ is a new folder,
     // so up.conf is written a wave after use.conf. Checked after the first wave, use.conf fails.
     await addEntry({ path: '/etc/nginx/extra', type: 'directory' })
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/nginx/extra/up.conf', 'upstream backend { server 127.0.0.1:9000; }\n')
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/nginx/conf.d/use.conf', 'include /etc/nginx/extra/*.conf;\nserver { listen 8093; location / { proxy_pass http://backend; } }\n')
+    await writeTwinFile(root().twinDir, 'filesystem/etc/nginx/extra/up.conf', 'upstream backend { server 127.0.0.1:9000; }\n')
+    await writeTwinFile(root().twinDir, 'filesystem/etc/nginx/conf.d/use.conf', 'include /etc/nginx/extra/*.conf;\nserver { listen 8093; location / { proxy_pass http://backend; } }\n')
     const { code, steps, out } = await apply()
     assert.equal(code, 0, out.slice(0, 3000))
     for (const id of ['files:create:/etc/nginx/conf.d/use.conf', 'files:mkdir:/etc/nginx/extra', 'files:create:/etc/nginx/extra/up.conf']) {
@@ -158,8 +138,8 @@ describe('configuration checks: include folders, drop-ins, more services, files 
   it('puts back every file of the service when the final set fails, though each alone is valid (written in two waves)', async () => {
     // Both define the upstream "dup": each is valid nginx alone, together they are not.
     await addEntry({ path: '/etc/nginx/more', type: 'directory' })
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/nginx/more/dup.conf', 'upstream dup { server 127.0.0.1:9001; }\n')
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/nginx/conf.d/dup.conf', 'include /etc/nginx/more/*.conf;\nupstream dup { server 127.0.0.1:9002; }\n')
+    await writeTwinFile(root().twinDir, 'filesystem/etc/nginx/more/dup.conf', 'upstream dup { server 127.0.0.1:9001; }\n')
+    await writeTwinFile(root().twinDir, 'filesystem/etc/nginx/conf.d/dup.conf', 'include /etc/nginx/more/*.conf;\nupstream dup { server 127.0.0.1:9002; }\n')
     const before = await sha('/etc/nginx/nginx.conf')
     const { code, steps, out } = await apply()
     assert.equal(code, 1, out.slice(0, 3000))
@@ -206,29 +186,16 @@ async function descendants(pid: number): Promise<Array<{ pid: number; comm: stri
  */
 describe('configuration checks across kill -9 (server root, chroot)', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
-  let rootfs: Rootfs
-  let cli: CliSandbox
+  const root = useCliRoot({ image: 'server' })
   const HANG = '/etc/nginx/conf.d/hang.conf'
   const FIFO = 'run/twinsync-test-hang'
-  const args = (...more: string[]) => [...more, '--root', rootfs.dir, '--repo', cli.twinDir]
-  const exists = (path: string) => lstat(join(rootfs.dir, path)).then(() => true, () => false)
-
-  before(async () => {
-    rootfs = await freshRootfs('server')
-    cli = await cliSandbox()
-    const first = await cli.twinsync(args('snapshot', '--init'))
-    assert.equal(first.code, 0, first.stderr)
-  })
-  after(async () => {
-    await cli?.cleanup()
-    await rootfs?.cleanup()
-  })
+  const exists = (path: string) => lstat(join(root().rootfs.dir, path)).then(() => true, () => false)
 
   it('puts the old file back on the next apply when the apply was killed between the write and the checker\'s verdict', async () => {
-    assert.equal((await run(['mkfifo', join(rootfs.dir, FIFO)])).code, 0)
-    await writeTwinFile(cli.twinDir, `filesystem${HANG}`, `include /${FIFO};\n`)
-    const child = spawn('node', [TWINSYNC_BIN, ...args('apply', '--yes')], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cli.dir, LANG: 'C.UTF-8', TWINSYNC_DATA_DIR: cli.dataDir, TWINSYNC_CONFIG: cli.configFile },
+    assert.equal((await run(['mkfifo', join(root().rootfs.dir, FIFO)])).code, 0)
+    await writeTwinFile(root().twinDir, `filesystem${HANG}`, `include /${FIFO};\n`)
+    const child = spawn('node', [TWINSYNC_BIN, 'apply', '--yes', '--root', root().rootfs.dir, '--repo', root().twinDir], {
+      env: root().cli.env(),
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let output = ''
@@ -251,20 +218,20 @@ describe('configuration checks across kill -9 (server root, chroot)', function (
     await exited
     // Its sandbox ends with it (unshare --kill-child): those processes were started by the apply.
     for (const p of waiting) if (p.comm === 'unshare') process.kill(p.pid, 'SIGKILL')
-    await rm(join(rootfs.dir, FIFO))
+    await rm(join(root().rootfs.dir, FIFO))
     assert.equal(await exists(HANG), true, 'killed before the verdict: the broken file is still live')
 
-    const next = await cli.twinsync(args('apply', '--yes', '--json'))
+    const next = await root().twinsync('apply', '--yes', '--json')
     assert.equal(next.code, 1, next.stdout + next.stderr)
     const report = json<{ checksFinished?: Array<{ service: string; restored: string[] }>; journal: { diagnostics: Array<{ code: string; summary: string }> } }>(next)
     assert.deepEqual(report.checksFinished?.map((f) => [f.service, f.restored]), [['nginx', [HANG]]])
     const said = report.journal.diagnostics.find((d) => d.code === 'CONFIG_RESTORED')
     assert.match(said?.summary ?? '', /nginx: an interrupted apply wrote \/etc\/nginx\/conf\.d\/hang\.conf and was killed before its check ended; `nginx -t` rejects the live configuration: .*so the previous files are back/)
     assert.equal(await exists(HANG), false, 'the old state (no such file) is back')
-    await assert.rejects(readFile(join(cli.twinDir, '.git/twinsync/config-checks-pending.json')), { code: 'ENOENT' })
+    await assert.rejects(readFile(join(root().twinDir, '.git/twinsync/config-checks-pending.json')), { code: 'ENOENT' })
 
     // The twin still asks for it: the next apply writes it, checks it, and puts it back again.
-    const again = await cli.twinsync(args('apply', '--yes', '--json'))
+    const again = await root().twinsync('apply', '--yes', '--json')
     assert.equal(again.code, 1, again.stdout + again.stderr)
     const step = json<{ journal: { steps: Step[] } }>(again).journal.steps.find((s) => s.id === `files:create:${HANG}`)
     assert.match(step?.message ?? '', /`nginx -t` rejects the new nginx configuration; the previous files are back/)

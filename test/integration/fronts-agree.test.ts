@@ -5,20 +5,15 @@ import { join } from 'node:path'
 import { createElement } from 'react'
 import { render } from 'ink-testing-library'
 import { isTwinSyncError } from '@twinsync/sdk'
-import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Rootfs } from '../bed/index.js'
-import { cliSandbox, json, useCliRoot, type CliSandbox } from '../support/cli.js'
-import { tuiServices } from '../support/tui-services.js'
-import { createContainer } from '../../core/src/container.js'
+import { ROOTFS_BUILD_TIMEOUT_MS, runOk } from '../bed/index.js'
+import { commitTwin, json, useCliRoot } from '../support/cli.js'
 import { App } from '../../core/src/tui/app.js'
-import { createTuiServices, type TuiServices } from '../../core/src/tui/services.js'
+import type { TuiServices } from '../../core/src/tui/services.js'
+import { testContainer, tuiServices } from '../support/tui-services.js'
 import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
 
 // One rule in one place: the CLI and the TUI decide the same way. The TUI here is its real
 // services (createTuiServices) over a real container, as the panel uses them; the CLI is the binary.
-
-const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined }
-// No plugins: a plugin hook that finds none (tsyringe cannot inject an undefined value).
-const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as Parameters<typeof createContainer>[0]['oclif']
 
 async function refusal(work: Promise<unknown>): Promise<string> {
   try {
@@ -30,36 +25,46 @@ async function refusal(work: Promise<unknown>): Promise<string> {
   return 'not refused'
 }
 
+/** The panel's status line once the drift check is done: NOT in sync, never "drift: none". */
+async function assertStatusLineNotInSync(services: TuiServices): Promise<void> {
+  const panel = render(createElement(App, { services }))
+  try {
+    const deadline = Date.now() + 60_000
+    let frame = ''
+    while (Date.now() < deadline) {
+      frame = panel.lastFrame() ?? ''
+      if (!/drift: checking/.test(frame) && /drift|in sync/i.test(frame)) break
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    assert.doesNotMatch(frame, /drift: none/, frame)
+    assert.match(frame, /NOT in sync: 1 part/, frame)
+  } finally {
+    panel.unmount()
+  }
+}
+
 describe('a plan reviewed in the TUI is checked again before it runs, as a saved plan is', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
-  let rootfs: Rootfs
-  let cli: CliSandbox
+  const root = useCliRoot()
   let services: TuiServices
   const signal = new AbortController().signal
-  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
-  const live = (path: string) => readFile(join(rootfs.dir, path), 'utf8')
+  const twinsync = (...args: string[]) => root().twinsync(...args)
+  const live = (path: string) => root().live(path)
 
   before(async () => {
-    rootfs = await freshRootfs()
-    cli = await cliSandbox()
-    assert.equal((await twinsync('snapshot', '--init')).code, 0)
-    services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins }), { configPath: cli.configFile })
-  })
-  after(async () => {
-    await cli?.cleanup()
-    await rootfs?.cleanup()
+    services = await tuiServices(root())
   })
 
   it('the machine moved while the plan was on screen: refused as PLAN_STALE, like `apply FILE`; the live edit is kept', async () => {
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/motd', 'Reviewed motd\n')
+    await writeTwinFile(root().twinDir, 'filesystem/etc/motd', 'Reviewed motd\n')
     const shown = await services.plan({ signal })
     assert.deepEqual(shown.changes.map((c) => c.id), ['files:replace:/etc/motd'])
     // The CLI's saved plan of the same moment, for the comparison.
-    assert.equal((await twinsync('plan', '--out', join(cli.dir, 'plan.json'))).code, 0)
+    assert.equal((await twinsync('plan', '--out', join(root().cli.dir, 'plan.json'))).code, 0)
     // Someone edits the file on the machine while the person reads the diff.
-    await writeFile(join(rootfs.dir, 'etc/motd'), 'Edited live meanwhile\n')
+    await writeFile(join(root().rootfs.dir, 'etc/motd'), 'Edited live meanwhile\n')
 
-    const cliApply = await twinsync('apply', join(cli.dir, 'plan.json'), '--yes', '--json')
+    const cliApply = await twinsync('apply', join(root().cli.dir, 'plan.json'), '--yes', '--json')
     assert.equal(cliApply.code, 2, cliApply.stdout)
     assert.equal(json<{ error: { code: string } }>(cliApply).error.code, 'PLAN_STALE')
     assert.equal(await refusal(services.apply({ plan: shown, leftOut: [], signal })), 'PLAN_STALE')
@@ -70,15 +75,15 @@ describe('a plan reviewed in the TUI is checked again before it runs, as a saved
     // Start again from a machine that matches the twin.
     assert.equal((await twinsync('discard', 'files')).code, 0)
     assert.equal((await twinsync('snapshot')).code, 0)
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/issue.net', 'Asked for, then discarded\n')
+    await writeTwinFile(root().twinDir, 'filesystem/etc/issue.net', 'Asked for, then discarded\n')
     const before = await live('etc/issue.net')
     const shown = await services.plan({ signal })
     assert.deepEqual(shown.changes.map((c) => c.id), ['files:replace:/etc/issue.net'])
-    assert.equal((await twinsync('plan', '--out', join(cli.dir, 'plan2.json'))).code, 0)
+    assert.equal((await twinsync('plan', '--out', join(root().cli.dir, 'plan2.json'))).code, 0)
     // Another person drops the ask with the CLI before this one approves.
     assert.equal((await twinsync('discard', 'files:replace:/etc/issue.net')).code, 0)
 
-    const cliApply = await twinsync('apply', join(cli.dir, 'plan2.json'), '--yes', '--json')
+    const cliApply = await twinsync('apply', join(root().cli.dir, 'plan2.json'), '--yes', '--json')
     assert.equal(cliApply.code, 0, cliApply.stderr)
     assert.equal(await live('etc/issue.net'), before, 'the CLI does not make a discarded change')
     const report = await services.apply({ plan: shown, leftOut: [], signal })
@@ -87,7 +92,7 @@ describe('a plan reviewed in the TUI is checked again before it runs, as a saved
   })
 
   it('a step that fails in the TUI stays pending with its reason, as in the CLI (the same ApplyService)', async () => {
-    await editTwinJson<{ packages: Record<string, unknown> }>(cli.twinDir, 'system/packages/apt.json', (a) => {
+    await editTwinJson<{ packages: Record<string, unknown> }>(root().twinDir, 'system/packages/apt.json', (a) => {
       a.packages['twinsync-no-such-package'] = { architecture: 'amd64', hold: false, manual: true, version: '1.0' }
     })
     const shown = await services.plan({ signal })
@@ -103,23 +108,14 @@ describe('a plan reviewed in the TUI is checked again before it runs, as a saved
 
 describe('a part of the twin no provider reads is never "in sync", in either front end', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
-  let rootfs: Rootfs
-  let cli: CliSandbox
-  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+  const root = useCliRoot()
+  const twinsync = (...args: string[]) => root().twinsync(...args)
 
   before(async () => {
-    rootfs = await freshRootfs()
-    cli = await cliSandbox()
-    assert.equal((await twinsync('snapshot', '--init')).code, 0)
     // A document of a plugin this TwinSync does not have (pulled from a machine that has it).
-    await writeTwinFile(cli.twinDir, 'system/flatpak/apps.json', '{"apps": {}}\n')
-    await runOk(['git', '-C', cli.twinDir, 'add', '-A'])
-    await runOk(['git', '-C', cli.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'flatpak apps from another machine'])
+    await writeTwinFile(root().twinDir, 'system/flatpak/apps.json', '{"apps": {}}\n')
+    await commitTwin(root().twinDir, 'flatpak apps from another machine')
     assert.equal((await twinsync('snapshot')).code, 0)
-  })
-  after(async () => {
-    await cli?.cleanup()
-    await rootfs?.cleanup()
   })
 
   it('the CLI exits 1 naming it; the panel\'s status line says NOT in sync instead of "drift: none"', async () => {
@@ -132,21 +128,8 @@ describe('a part of the twin no provider reads is never "in sync", in either fro
     const s = json<{ drift: boolean; pending: { count: number }; missing: unknown[] }>(status)
     assert.deepEqual({ drift: s.drift, pending: s.pending.count, missing: s.missing.length }, { drift: false, pending: 0, missing: 1 })
 
-    const services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins }), { configPath: cli.configFile })
-    const panel = render(createElement(App, { services }))
-    try {
-      const deadline = Date.now() + 60_000
-      let frame = ''
-      while (Date.now() < deadline) {
-        frame = panel.lastFrame() ?? ''
-        if (!/drift: checking/.test(frame) && /drift|in sync/i.test(frame)) break
-        await new Promise((r) => setTimeout(r, 100))
-      }
-      assert.doesNotMatch(frame, /drift: none/, frame)
-      assert.match(frame, /NOT in sync: 1 part/, frame)
-    } finally {
-      panel.unmount()
-    }
+    const services = await tuiServices(root())
+    await assertStatusLineNotInSync(services)
   })
 
   it('its plan: neither front end says "No changes: the machine matches"; both say nothing can be planned until the error is fixed', async () => {
@@ -154,7 +137,7 @@ describe('a part of the twin no provider reads is never "in sync", in either fro
     assert.equal(plan.code, 1, plan.stderr)
     assert.match(plan.stdout, /^No changes can be planned until the errors below are fixed\./)
 
-    const services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins }), { configPath: cli.configFile })
+    const services = await tuiServices(root())
     const panel = render(createElement(App, { services, initial: [{ name: 'menu' }, { name: 'plan' }] }))
     try {
       const deadline = Date.now() + 60_000
@@ -174,21 +157,13 @@ describe('a part of the twin no provider reads is never "in sync", in either fro
 
 describe('a snapshot with a provider that failed to collect says so in both front ends', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
-  let rootfs: Rootfs
-  let cli: CliSandbox
-  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+  const root = useCliRoot()
+  const twinsync = (...args: string[]) => root().twinsync(...args)
 
   before(async () => {
-    rootfs = await freshRootfs()
-    cli = await cliSandbox()
-    assert.equal((await twinsync('snapshot', '--init')).code, 0)
     // The os provider cannot read /etc/debian_version (a folder now): its collect fails, the others' works.
-    await runOk(['rm', join(rootfs.dir, 'etc/debian_version')])
-    await runOk(['mkdir', join(rootfs.dir, 'etc/debian_version')])
-  })
-  after(async () => {
-    await cli?.cleanup()
-    await rootfs?.cleanup()
+    await runOk(['rm', join(root().rootfs.dir, 'etc/debian_version')])
+    await runOk(['mkdir', join(root().rootfs.dir, 'etc/debian_version')])
   })
 
   it('with nothing else changed, neither says "Nothing changed"; both name os as not collected', async () => {
@@ -200,7 +175,7 @@ describe('a snapshot with a provider that failed to collect says so in both fron
     assert.equal(r.code, 1, r.stdout + r.stderr)
     assert.match(r.stdout, /^No snapshot made: what was collected is unchanged since [0-9a-f]{12}, but os failed to collect\./)
 
-    const services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins }), { configPath: cli.configFile })
+    const services = await tuiServices(root())
     const panel = render(createElement(App, { services, initial: [{ name: 'menu' }, { name: 'snapshot' }] }))
     try {
       const waitFor = async (pattern: RegExp) => {
@@ -227,8 +202,8 @@ describe('a snapshot with a provider that failed to collect says so in both fron
 
   it('status: a provider that fails to read is "NOT in sync" in both, as plan refuses and snapshot says NOT collected', async () => {
     // cron cannot read /etc/crontab (a folder now): a state provider, which status compares.
-    await runOk(['rm', join(rootfs.dir, 'etc/crontab')])
-    await runOk(['mkdir', join(rootfs.dir, 'etc/crontab')])
+    await runOk(['rm', join(root().rootfs.dir, 'etc/crontab')])
+    await runOk(['mkdir', join(root().rootfs.dir, 'etc/crontab')])
     assert.equal((await twinsync('snapshot')).code, 1)
     const plan = await twinsync('plan')
     assert.equal(plan.code, 1, plan.stdout)
@@ -237,23 +212,10 @@ describe('a snapshot with a provider that failed to collect says so in both fron
     assert.match(text.stdout, /^NOT in sync: 1 part of the twin not compared\.\nNot compared: The cron provider failed in collect\(\)/)
     assert.doesNotMatch(text.stdout, /In sync/)
 
-    const services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins }), { configPath: cli.configFile })
+    const services = await tuiServices(root())
     const counts = await services.drift(new AbortController().signal)
     assert.equal(counts.missing, 1)
-    const panel = render(createElement(App, { services }))
-    try {
-      const deadline = Date.now() + 60_000
-      let frame = ''
-      while (Date.now() < deadline) {
-        frame = panel.lastFrame() ?? ''
-        if (!/drift: checking/.test(frame) && /drift|in sync/i.test(frame)) break
-        await new Promise((resolve) => setTimeout(resolve, 100))
-      }
-      assert.doesNotMatch(frame, /drift: none/, frame)
-      assert.match(frame, /NOT in sync: 1 part/, frame)
-    } finally {
-      panel.unmount()
-    }
+    await assertStatusLineNotInSync(services)
   })
 })
 

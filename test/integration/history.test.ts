@@ -1,30 +1,22 @@
 import { strict as assert } from 'node:assert'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, type Rootfs } from '../bed/index.js'
-import { cliSandbox, gitLog, json, type CliSandbox } from '../support/cli.js'
+import { ROOTFS_BUILD_TIMEOUT_MS } from '../bed/index.js'
+import { gitLog, json, useCliRoot } from '../support/cli.js'
 import { countPhrase } from '../../core/src/vocabulary.js'
 
 /** history, show, diff, label and gc through the real binary on a Debian root. */
 describe('twinsync history commands on a Debian root (--root)', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
-  let rootfs: Rootfs
-  let cli: CliSandbox
-  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+  const root = useCliRoot({ init: ['--label', 'base'] })
+  const twinsync = (...args: string[]) => root().twinsync(...args)
 
   before(async () => {
-    rootfs = await freshRootfs()
-    cli = await cliSandbox()
-    assert.equal((await twinsync('snapshot', '--init', '--label', 'base')).code, 0)
-    await writeFile(join(rootfs.dir, 'etc/motd'), 'one\n')
-    await writeFile(join(rootfs.dir, 'etc/issue.net'), 'Debian\n')
+    await writeFile(join(root().rootfs.dir, 'etc/motd'), 'one\n')
+    await writeFile(join(root().rootfs.dir, 'etc/issue.net'), 'Debian\n')
     assert.equal((await twinsync('snapshot')).code, 0)
-    await writeFile(join(rootfs.dir, 'etc/motd'), 'two\n')
+    await writeFile(join(root().rootfs.dir, 'etc/motd'), 'two\n')
     assert.equal((await twinsync('snapshot')).code, 0)
-  })
-  after(async () => {
-    await cli?.cleanup()
-    await rootfs?.cleanup()
   })
 
   it('lists snapshots newest first with per-domain counts and labels', async () => {
@@ -77,22 +69,22 @@ describe('twinsync history commands on a Debian root (--root)', function () {
     assert.equal((await twinsync('label', 'HEAD~1', 'middle')).code, 0)
     const show = json<{ to: { labels: string[] } }>(await twinsync('show', 'middle', '--json'))
     assert.deepEqual(show.to.labels, ['middle'])
-    const before = await gitLog(cli.twinDir)
-    await writeFile(join(rootfs.dir, 'etc/motd'), 'three\n')
+    const before = await gitLog(root().twinDir)
+    await writeFile(join(root().rootfs.dir, 'etc/motd'), 'three\n')
     const taken = await twinsync('snapshot', '--label', 'base')
     assert.equal(taken.code, 2)
     assert.match(taken.stderr, /\[LABEL_EXISTS\]/)
     const bad = await twinsync('snapshot', '--label', 'no good')
     assert.equal(bad.code, 2)
     assert.match(bad.stderr, /\[NAME_INVALID\]/)
-    assert.deepEqual(await gitLog(cli.twinDir), before)
+    assert.deepEqual(await gitLog(root().twinDir), before)
     const unknown = await twinsync('show', 'no-such-snapshot')
     assert.equal(unknown.code, 2)
     assert.match(unknown.stderr, /\[SNAPSHOT_UNKNOWN\]/)
     // Its next step is a command that can be pasted as it is (no placeholder) and lists the snapshots.
     const next = /`twinsync (history --repo \S+)`/.exec(unknown.stderr)
     assert.ok(next?.[1], unknown.stderr)
-    const listed = await cli.twinsync([...next[1].split(' '), '--root', rootfs.dir])
+    const listed = await root().cli.twinsync([...next[1].split(' '), '--root', root().rootfs.dir])
     assert.equal(listed.code, 0, listed.stderr)
     assert.match(listed.stdout, /base/)
   })

@@ -15,6 +15,10 @@ import type { DependencyContainer } from '../../core/src/di.js'
 import { RemoteService } from '../../core/src/remote/remote-service.js'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
 import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
+import { createTestContext } from '@twinsync/sdk/conformance'
+import { AutostartProvider } from '@twinsync/plugin-autostart'
+import { CronProvider } from '@twinsync/plugin-cron'
+import { chrootOk, freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, type Rootfs } from '../bed/index.js'
 
 const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as OclifConfig
 const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org' }
@@ -534,4 +538,142 @@ process.stdin.resume()`
     const plan = await (await container()).resolve(PlanWorkflow).plan({})
     assert.equal(plan.changes.filter((c) => c.resource.startsWith('/etc/d0')).length, 301)
   })
+})
+
+// Session 12: every provider, not only files, on a real Debian root. The host port refuses any
+// change below a symlinked folder (PATH_THROUGH_SYMLINK, sdk/src/linked-folder.ts); the planner
+// leaves such a change out and apply refuses a plan that holds one (PLAN_OUTSIDE_SCOPE, exit 2).
+describe('hostile twin, the write side of every provider: nothing written through a symlinked folder (real Debian root)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs | undefined
+  let root: string
+  let twin: string
+  let container: () => Promise<DependencyContainer>
+  let initial: string
+  const DESKTOP = '[Desktop Entry]\nType=Application\nName=Evil\nExec=/bin/sh -c id\n'
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    root = rootfs.dir
+    twin = join(root, '..', 'twin')
+    await chrootOk(root, 'useradd', ['-m', 'ann'])
+    await chrootOk(root, 'install', ['-d', '-o', 'ann', '-g', 'ann', '/home/ann/.config'])
+    await mkdir(join(root, 'etc/xdg/autostart'), { recursive: true })
+    await mkdir(join(root, 'root/.ssh'), { recursive: true, mode: 0o700 })
+    await mkdir(join(root, 'root/.config'), { recursive: true, mode: 0o700 })
+    const configPath = join(root, '..', 'config.yaml')
+    await writeFile(configPath, 'providers:\n  disabled: [processes, logs, hardware, network]\n')
+    container = () => createContainer({ root, repo: twin, configPath, oclif: noPlugins, logger: silentLogger })
+    await (await container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
+    initial = git(twin, ['rev-parse', 'HEAD']).trim()
+  })
+
+  after(async () => {
+    await rootfs?.cleanup()
+  })
+
+  beforeEach(() => {
+    git(twin, ['reset', '--quiet', '--hard', initial])
+    git(twin, ['clean', '--quiet', '-fdx'])
+  })
+
+  /** What an attack could reach, checksummed: /etc, /root, /home, the cron spool. */
+  const reachable = async () => (await Promise.all(['etc', 'root', 'home', 'var/spool'].map((d) => checksum(join(root, d))))).join('\n')
+
+  /** Make `folder` a symlink to `to` (as the machine has it, or as its user made it) for `fn`, then put the folder back. */
+  async function linked<T>(folder: string, to: string, fn: () => Promise<T>, owner?: string): Promise<T> {
+    const saved = join(root, '..', 'saved-folder')
+    await rm(saved, { recursive: true, force: true })
+    execFileSync('mv', [join(root, folder), saved])
+    if (owner === undefined) await symlink(to, join(root, folder))
+    else await chrootOk(root, 'su', [owner, '-s', '/bin/sh', '-c', `ln -s ${to} /${folder}`])
+    try {
+      await (await container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+      return await fn()
+    } finally {
+      await rm(join(root, folder))
+      execFileSync('mv', [saved, join(root, folder)])
+    }
+  }
+
+  const plantEntry = async (path: string, text: string) => {
+    await mkdir(join(twin, 'filesystem', path, '..'), { recursive: true })
+    await writeFile(join(twin, 'filesystem', path), text)
+  }
+
+  // ---- odd names in a forged plan, every provider: refused whole before anything runs ------------
+
+  const change = (provider: string, category: string, operation: string, resource: string, data: Record<string, unknown>) =>
+    ({ id: `${provider}:${operation}:${resource}`, provider, category, operation, resource, summary: `${operation} ${resource}`, risk: 'low', data }) as Plan['changes'][number]
+  for (const [what, forged, code] of [
+    ['an apt package named like an option', change('apt', 'packages', 'install', '--allow-unauthenticated', { package: '--allow-unauthenticated' }), 'NAME_INVALID'],
+    ['an apt package name with a space and a version', change('apt', 'packages', 'install', 'foo=1.0 bar', { package: 'foo=1.0 bar' }), 'NAME_INVALID'],
+    ['an apt version with an option after a space', change('apt', 'packages', 'install', 'hello', { package: 'hello', version: '1.0 --allow-unauthenticated' }), 'NAME_INVALID'],
+    ['a systemd unit named like an option', change('systemd', 'services', 'enable', '--root=/x.service', { unit: '--root=/x.service' }), 'NAME_INVALID'],
+    ['a systemd unit with a leading dash', change('systemd', 'services', 'mask', '-x.service', { unit: '-x.service' }), 'NAME_INVALID'],
+    ['a systemd unit with "/" and ".."', change('systemd', 'services', 'enable', '../../x.service', { unit: '../../x.service' }), 'NAME_INVALID'],
+    ['a systemd unit with a newline', change('systemd', 'services', 'disable', 'cron.service\n--now', { unit: 'cron.service\n--now' }), 'NAME_INVALID'],
+    ['a cron user with "/"', change('cron', 'startup', 'create', '/var/spool/cron/crontabs/../../../etc/x', { user: '../../../etc/x', path: '/var/spool/cron/crontabs/../../../etc/x', content: '* * * * * true\n' }), 'NAME_INVALID'],
+    ['a cron user named like an option', change('cron', 'startup', 'delete', '/var/spool/cron/crontabs/-r', { user: '-r', path: '/var/spool/cron/crontabs/-r', content: null }), 'NAME_INVALID'],
+    ["a cron user's crontab at another path", change('cron', 'startup', 'create', '/etc/cron.d/root', { user: 'root', path: '/etc/cron.d/root', content: '* * * * * root true\n' }), 'CHANGE_INVALID'],
+    ['an autostart file name with ".."', change('autostart', 'startup', 'create', '/etc/xdg/autostart/../../cron.d/x.desktop', { path: '/etc/xdg/autostart/../../cron.d/x.desktop', content: '* * * * * root id\n', mode: '0644', owner: 'root', group: 'root' }), 'CHANGE_INVALID'],
+  ] as const) {
+    it(`a forged plan with ${what} is refused whole before anything runs (PLAN_OUTSIDE_SCOPE, ${code}, exit 2): not even its other changes are made`, async () => {
+      await writeFile(join(twin, 'filesystem/etc/motd'), 'From the twin\n')
+      const plan = await (await container()).resolve(PlanWorkflow).plan({})
+      assert.ok(plan.changes.some((c) => c.id === 'files:replace:/etc/motd'))
+      const before = await reachable()
+      const error = await (await container()).resolve(ApplyService).apply({ plan: { ...plan, changes: [...plan.changes, forged] }, fromFile: false, signal: new AbortController().signal }).then((r) => r as { code?: string }, (e: unknown) => e as { code?: string; exitCode?: number; message?: string; details?: { outside?: Array<{ code: string; change?: string }> } })
+      assert.equal(error?.code, 'PLAN_OUTSIDE_SCOPE', JSON.stringify(error).slice(0, 600))
+      assert.equal((error as { exitCode?: number }).exitCode, 2)
+      assert.deepEqual((error as { details?: { outside?: Array<{ code: string; change?: string }> } }).details?.outside?.map((d) => [d.change, d.code]), [[forged.id, code]])
+      assert.equal(await reachable(), before, 'the target changed')
+    })
+  }
+
+  for (const [what, folder, to, entry, id, owner] of [
+    ['autostart: /etc/xdg/autostart is a symlink on the machine', 'etc/xdg/autostart', '/root/.ssh', '/etc/xdg/autostart/evil.desktop', 'autostart:create:/etc/xdg/autostart/evil.desktop', undefined],
+    ["autostart: a user made her ~/.config a symlink to root's", 'home/ann/.config', '/root/.config', '/home/ann/.config/autostart/notes.desktop', 'autostart:create:/home/ann/.config/autostart/notes.desktop', 'ann'],
+    ['cron: the crontab spool is a symlink (to /etc/cron.d)', 'var/spool/cron/crontabs', '/etc/cron.d', '/var/spool/cron/crontabs/root', 'cron:create:/var/spool/cron/crontabs/root', undefined],
+  ] as const) {
+    it(`${what}: the plan leaves the change out (PATH_THROUGH_SYMLINK), apply writes nothing where the link leads`, async () => {
+      await linked(folder, to, async () => {
+        const before = await reachable()
+        await plantEntry(entry, entry.includes('cron') ? '* * * * * id > /tmp/pwned\n' : DESKTOP)
+        const plan = await (await container()).resolve(PlanWorkflow).plan({})
+        assert.deepEqual(plan.changes.map((c) => c.id).filter((c) => c === id), [], 'the change is planned')
+        const said = plan.diagnostics.filter((d) => d.code === 'PATH_THROUGH_SYMLINK' && d.change === id)
+        assert.equal(said.length, 1, JSON.stringify(plan.diagnostics))
+        assert.match(said[0]?.summary ?? '', new RegExp(`left out, ${entry} is below /${folder}, a symbolic link \\(to ${to}\\)`))
+        const outcome = await (await container()).resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal }).then((r) => r, (e: unknown) => e)
+        assert.equal((outcome as { exitCode?: number }).exitCode, 0, JSON.stringify(outcome).slice(0, 600))
+        const after = await reachable()
+        assert.deepEqual([after.split('\n').filter((l) => !before.includes(l)), before.split('\n').filter((l) => !after.includes(l))], [[], []], JSON.stringify((outcome as { journal?: unknown }).journal))
+        assert.equal(after, before, 'the target changed')
+      }, owner)
+    })
+
+    it(`${what}: a forged plan holding the change is refused whole (PLAN_OUTSIDE_SCOPE, exit 2); the provider itself, called past that check, fails the step (PATH_THROUGH_SYMLINK) and writes nothing`, async () => {
+      // The change as the planner makes it when the folder is a real one.
+      await plantEntry(entry, entry.includes('cron') ? '* * * * * id > /tmp/pwned\n' : DESKTOP)
+      const honest = await (await container()).resolve(PlanWorkflow).plan({})
+      const change = honest.changes.find((c) => c.id === id)
+      assert.ok(change, JSON.stringify(honest.changes.map((c) => c.id)))
+      await linked(folder, to, async () => {
+        const before = await reachable()
+        const error = await (await container()).resolve(ApplyService).apply({ plan: { ...honest, changes: [change] }, fromFile: false, signal: new AbortController().signal }).then(() => undefined, (e: unknown) => e as { code?: string; exitCode?: number; message?: string })
+        assert.equal(error?.code, 'PLAN_OUTSIDE_SCOPE', JSON.stringify(error))
+        assert.equal(error?.exitCode, 2)
+        assert.match(error?.message ?? '', /a symbolic link/)
+        assert.equal(await reachable(), before, 'the target changed')
+        // The last line: the host port itself.
+        const provider = id.startsWith('cron') ? new CronProvider() : new AutostartProvider()
+        const applied = await provider.apply({ changes: [change], ctx: createTestContext(root, { providers: [provider] }) }).then((r) => r, (e: unknown) => e as { code?: string })
+        const result = 'results' in (applied as object) ? (applied as { results: Array<{ status: string; message?: string; diagnostics?: Array<{ code: string }> }> }).results[0] : undefined
+        const code = result?.diagnostics?.[0]?.code ?? (applied as { code?: string }).code
+        assert.equal(code, 'PATH_THROUGH_SYMLINK', JSON.stringify(applied))
+        assert.equal(await reachable(), before, 'the provider wrote through the link')
+      }, owner)
+    })
+  }
 })

@@ -1,12 +1,11 @@
 import { strict as assert } from 'node:assert'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, run, runOk, startGitRemote, type GitRemote, type Rootfs } from '../bed/index.js'
-import { cliSandbox, gitLog, json, type CliSandbox } from '../support/cli.js'
-import { createContainer } from '../../core/src/container.js'
+import { type GitRemote, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, run, runOk, startGitRemote } from '../bed/index.js'
+import { gitLog, json, useCliRoot } from '../support/cli.js'
 import { IntentService } from '../../core/src/intent/intent-service.js'
 import { excludeChanges } from '../../core/src/plan/exclude-changes.js'
-import { createTuiServices } from '../../core/src/tui/services.js'
+import { testContainer, tuiServices } from '../support/tui-services.js'
 import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
 import { KEYS, openPanel } from '../../core/test/tui/harness.js'
 
@@ -28,58 +27,42 @@ const NO_SUCH_PACKAGE = 'twinsync-no-such-package'
  */
 describe('pending intent survives snapshots, partial and failed applies, pulls', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
-  let rootfs: Rootfs
-  let cli: CliSandbox
-  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
-  const live = (path: string) => readFile(join(rootfs.dir, path), 'utf8')
-  const planIds = async () => {
-    const r = await twinsync('plan', '--json')
-    assert.equal(r.code === 0 || r.code === 1, true, r.stderr)
-    return json<PlanJson>(r).changes.map((c) => c.id).sort()
-  }
+  const root = useCliRoot()
+  const twinsync = (...args: string[]) => root().twinsync(...args)
+  const live = (path: string) => root().live(path)
+  const planIds = () => root().planIds()
   const status = async () => {
     const r = await twinsync('status', '--json')
     assert.equal(r.code, 0, r.stderr)
     return json<StatusJson>(r)
   }
-  const ref = async (name: string) => (await run(['git', '-C', cli.twinDir, 'rev-parse', '--verify', '--quiet', name])).stdout.trim()
-
-  before(async () => {
-    rootfs = await freshRootfs()
-    cli = await cliSandbox()
-    const first = await twinsync('snapshot', '--init')
-    assert.equal(first.code, 0, first.stderr)
-  })
-  after(async () => {
-    await cli?.cleanup()
-    await rootfs?.cleanup()
-  })
+  const ref = async (name: string) => (await run(['git', '-C', root().twinDir, 'rev-parse', '--verify', '--quiet', name])).stdout.trim()
 
   it('keeps an edit through a snapshot and a scheduled snapshot: still planned, shown as pending, recorded in refs/twinsync/intended', async () => {
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/motd', 'Intended motd\n')
-    await editTwinJson<AptJson>(cli.twinDir, 'system/packages/apt.json', (a) => {
+    await writeTwinFile(root().twinDir, 'filesystem/etc/motd', 'Intended motd\n')
+    await editTwinJson<AptJson>(root().twinDir, 'system/packages/apt.json', (a) => {
       a.packages[NO_SUCH_PACKAGE] = { architecture: 'amd64', hold: false, manual: true, version: '1.0' }
     })
     const planned = await planIds()
     assert.deepEqual(planned, [`apt:install:${NO_SUCH_PACKAGE}`, 'files:replace:/etc/motd'])
 
     // The machine moves too: the snapshot must record that, and keep the edits on top.
-    await writeFile(join(rootfs.dir, 'etc/issue.net'), 'Changed on the machine\n')
+    await writeFile(join(root().rootfs.dir, 'etc/issue.net'), 'Changed on the machine\n')
     const snap = await twinsync('snapshot', '--json')
     assert.equal(snap.code, 0, snap.stderr)
     const result = json<{ commit: string; pending: string[] }>(snap)
     assert.ok(result.commit, 'the machine change is committed')
     assert.deepEqual(result.pending.sort(), ['filesystem/etc/motd', 'system/files/manifest.json', 'system/packages/apt.json'].filter((p) => result.pending.includes(p)).sort())
     assert.ok(result.pending.includes('filesystem/etc/motd') && result.pending.includes('system/packages/apt.json'))
-    const committed = (await runOk(['git', '-C', cli.twinDir, 'show', `${result.commit}:filesystem/etc/issue.net`])).stdout
+    const committed = (await runOk(['git', '-C', root().twinDir, 'show', `${result.commit}:filesystem/etc/issue.net`])).stdout
     assert.equal(committed, 'Changed on the machine\n', 'the snapshot commit holds the machine')
-    const committedMotd = (await runOk(['git', '-C', cli.twinDir, 'show', `${result.commit}:filesystem/etc/motd`])).stdout
+    const committedMotd = (await runOk(['git', '-C', root().twinDir, 'show', `${result.commit}:filesystem/etc/motd`])).stdout
     assert.notEqual(committedMotd, 'Intended motd\n', 'the snapshot commit records the machine, not the edit')
-    assert.equal(await readFile(join(cli.twinDir, 'filesystem/etc/motd'), 'utf8'), 'Intended motd\n', 'the edit is still in the working twin')
+    assert.equal(await readFile(join(root().twinDir, 'filesystem/etc/motd'), 'utf8'), 'Intended motd\n', 'the edit is still in the working twin')
     assert.equal(await ref('refs/twinsync/observed'), result.commit)
     const intended = await ref('refs/twinsync/intended')
     assert.ok(intended, 'the intent is committed to refs/twinsync/intended')
-    assert.equal((await runOk(['git', '-C', cli.twinDir, 'show', `${intended}:filesystem/etc/motd`])).stdout, 'Intended motd\n')
+    assert.equal((await runOk(['git', '-C', root().twinDir, 'show', `${intended}:filesystem/etc/motd`])).stdout, 'Intended motd\n')
     assert.deepEqual(await planIds(), planned, 'the edits are still planned')
 
     // A scheduled snapshot: nothing new on the machine, pending intent present. No noise, no loss.
@@ -122,33 +105,27 @@ describe('pending intent survives snapshots, partial and failed applies, pulls',
     // And a later snapshot does not drop it either.
     assert.equal((await twinsync('snapshot')).code, 0)
     assert.deepEqual(await planIds(), [`apt:install:${NO_SUCH_PACKAGE}`])
-    assert.ok((await gitLog(cli.twinDir)).some((m) => m.startsWith('TwinSync apply ') && m.includes('1 failed')))
+    assert.ok((await gitLog(root().twinDir)).some((m) => m.startsWith('TwinSync apply ') && m.includes('1 failed')))
   })
 })
 
 describe('pull --no-apply leaves the pulled changes pending', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
   const TOKEN = 'tok_intent_0123456789abcdef'
-  let rootfs: Rootfs
-  let cli: CliSandbox
+  const root = useCliRoot({ env: { GITHUB_TOKEN: TOKEN, GIT_TERMINAL_PROMPT: '0' } })
   let remote: GitRemote
   let url: string
-  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir], { env: { GITHUB_TOKEN: TOKEN, GIT_TERMINAL_PROMPT: '0' } })
+  const twinsync = (...args: string[]) => root().twinsync(...args)
 
   before(async () => {
-    rootfs = await freshRootfs()
-    cli = await cliSandbox()
     remote = await startGitRemote({ token: TOKEN })
     url = await remote.createBareRepo('twin')
-    assert.equal((await twinsync('snapshot', '--init')).code, 0)
     const set = await twinsync('remote', 'set', url)
     assert.equal(set.code, 0, set.stderr)
     assert.equal((await twinsync('push', '--retry')).code, 0)
   })
   after(async () => {
     await remote?.close()
-    await cli?.cleanup()
-    await rootfs?.cleanup()
   })
 
   it('keeps a pulled edit and a local edit through the pull and the next snapshot', async () => {
@@ -163,10 +140,10 @@ describe('pull --no-apply leaves the pulled changes pending', function () {
       await removeTree(clone)
     }
     // A local edit waiting at the same time: the pull must not refuse or drop it.
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/issue.net', 'Local edit\n')
+    await writeTwinFile(root().twinDir, 'filesystem/etc/issue.net', 'Local edit\n')
     const pulled = await twinsync('pull', '--no-apply')
     assert.equal(pulled.code, 0, pulled.stdout + pulled.stderr)
-    const motd = await readFile(join(rootfs.dir, 'etc/motd'), 'utf8')
+    const motd = await readFile(join(root().rootfs.dir, 'etc/motd'), 'utf8')
     assert.notEqual(motd, 'Edited in another clone\n', 'nothing was applied')
 
     const expected = ['files:replace:/etc/issue.net', 'files:replace:/etc/motd']
@@ -178,11 +155,11 @@ describe('pull --no-apply leaves the pulled changes pending', function () {
     assert.equal(snap.code, 0, snap.stderr)
     const plan = json<PlanJson>(await twinsync('plan', '--json'))
     assert.deepEqual(plan.changes.map((c) => c.id).sort(), expected, 'the snapshot did not commit the machine over the pulled change')
-    assert.equal(await readFile(join(cli.twinDir, 'filesystem/etc/motd'), 'utf8'), 'Edited in another clone\n')
+    assert.equal(await readFile(join(root().twinDir, 'filesystem/etc/motd'), 'utf8'), 'Edited in another clone\n')
 
     const applied = await twinsync('apply', '--yes')
     assert.equal(applied.code, 0, applied.stdout + applied.stderr)
-    assert.equal(await readFile(join(rootfs.dir, 'etc/motd'), 'utf8'), 'Edited in another clone\n')
+    assert.equal(await readFile(join(root().rootfs.dir, 'etc/motd'), 'utf8'), 'Edited in another clone\n')
     const after = json<StatusJson>(await twinsync('status', '--json'))
     assert.equal(after.pending.count, 0)
     assert.equal(after.pending.intended, null, 'no intent left: refs/twinsync/intended is gone')
@@ -191,33 +168,22 @@ describe('pull --no-apply leaves the pulled changes pending', function () {
 
 describe('twinsync adopt and discard, per change id and per domain', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
-  let rootfs: Rootfs
-  let cli: CliSandbox
-  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+  const root = useCliRoot()
+  const twinsync = (...args: string[]) => root().twinsync(...args)
   const status = async () => {
     const r = await twinsync('status', '--json')
     assert.equal(r.code, 0, r.stderr)
     return json<StatusJson>(r)
   }
-  const twinFile = (path: string) => readFile(join(cli.twinDir, path), 'utf8')
-
-  before(async () => {
-    rootfs = await freshRootfs()
-    cli = await cliSandbox()
-    assert.equal((await twinsync('snapshot', '--init')).code, 0)
-  })
-  after(async () => {
-    await cli?.cleanup()
-    await rootfs?.cleanup()
-  })
+  const twinFile = (path: string) => readFile(join(root().twinDir, path), 'utf8')
 
   it('discards one package of several in apt.json, then a whole domain; each is a commit', async () => {
     const observedMotd = await twinFile('filesystem/etc/motd')
-    await editTwinJson<AptJson>(cli.twinDir, 'system/packages/apt.json', (a) => {
+    await editTwinJson<AptJson>(root().twinDir, 'system/packages/apt.json', (a) => {
       a.packages['twinsync-intent-a'] = { architecture: 'amd64', hold: false, manual: true, version: '1.0' }
       a.packages['twinsync-intent-b'] = { architecture: 'amd64', hold: false, manual: true, version: '1.0' }
     })
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/motd', 'Intended motd\n')
+    await writeTwinFile(root().twinDir, 'filesystem/etc/motd', 'Intended motd\n')
     assert.deepEqual((await status()).pending.items.map((i) => i.id).sort(), ['apt:install:twinsync-intent-a', 'apt:install:twinsync-intent-b', 'files:replace:/etc/motd'])
 
     const one = await twinsync('discard', 'apt:install:twinsync-intent-a')
@@ -227,7 +193,7 @@ describe('twinsync adopt and discard, per change id and per domain', function ()
     assert.equal(apt.packages['twinsync-intent-a'], undefined)
     assert.ok(apt.packages['twinsync-intent-b'], 'the other package is still asked for')
     assert.deepEqual((await status()).pending.items.map((i) => i.id).sort(), ['apt:install:twinsync-intent-b', 'files:replace:/etc/motd'])
-    assert.equal((await gitLog(cli.twinDir))[0], 'TwinSync discard apt:install:twinsync-intent-a')
+    assert.equal((await gitLog(root().twinDir))[0], 'TwinSync discard apt:install:twinsync-intent-a')
 
     const domain = await twinsync('discard', 'files', '--json')
     assert.equal(domain.code, 0, domain.stderr)
@@ -243,10 +209,10 @@ describe('twinsync adopt and discard, per change id and per domain', function ()
   })
 
   it('adopts one live change of several, then a whole domain, keeping the pending intent (also in the same twin file)', async () => {
-    await writeFile(join(rootfs.dir, 'etc/issue.net'), 'Changed on the machine\n')
-    await writeFile(join(rootfs.dir, 'etc/issue'), 'Also changed on the machine\n')
+    await writeFile(join(root().rootfs.dir, 'etc/issue.net'), 'Changed on the machine\n')
+    await writeFile(join(root().rootfs.dir, 'etc/issue'), 'Also changed on the machine\n')
     // Intent in the manifest that the adopted entries share: /etc/motd's mode.
-    await editTwinJson<{ entries: Array<{ path: string; mode: string }> }>(cli.twinDir, 'system/files/manifest.json', (m) => {
+    await editTwinJson<{ entries: Array<{ path: string; mode: string }> }>(root().twinDir, 'system/files/manifest.json', (m) => {
       const motd = m.entries.find((e) => e.path === '/etc/motd')
       assert.ok(motd)
       motd.mode = '0600'
@@ -264,10 +230,10 @@ describe('twinsync adopt and discard, per change id and per domain', function ()
     assert.deepEqual(mid.pending.items.map((i) => i.id).sort(), ['apt:install:twinsync-intent-b', 'files:chmod:/etc/motd'], 'the intent is untouched')
     const manifest = JSON.parse(await twinFile('system/files/manifest.json')) as { entries: Array<{ path: string; mode: string }> }
     assert.equal(manifest.entries.find((e) => e.path === '/etc/motd')?.mode, '0600')
-    const log = await gitLog(cli.twinDir)
+    const log = await gitLog(root().twinDir)
     assert.equal(log[0], 'TwinSync adopt files:replace:/etc/issue.net')
-    const observed = (await runOk(['git', '-C', cli.twinDir, 'rev-parse', 'refs/twinsync/observed'])).stdout.trim()
-    assert.equal(observed, (await runOk(['git', '-C', cli.twinDir, 'rev-parse', 'HEAD'])).stdout.trim())
+    const observed = (await runOk(['git', '-C', root().twinDir, 'rev-parse', 'refs/twinsync/observed'])).stdout.trim()
+    assert.equal(observed, (await runOk(['git', '-C', root().twinDir, 'rev-parse', 'HEAD'])).stdout.trim())
 
     const domain = await twinsync('adopt', 'files')
     assert.equal(domain.code, 0, domain.stdout + domain.stderr)
@@ -277,29 +243,14 @@ describe('twinsync adopt and discard, per change id and per domain', function ()
   })
 })
 
-const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined }
-// No plugins: a plugin hook that finds none (tsyringe cannot inject an undefined value).
-const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as Parameters<typeof createContainer>[0]['oclif']
-
 describe('a change left out in the TUI stays pending (the TUI services over a real container)', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
-  let rootfs: Rootfs
-  let cli: CliSandbox
-
-  before(async () => {
-    rootfs = await freshRootfs()
-    cli = await cliSandbox()
-    assert.equal((await cli.twinsync(['snapshot', '--init', '--root', rootfs.dir, '--repo', cli.twinDir])).code, 0)
-  })
-  after(async () => {
-    await cli?.cleanup()
-    await rootfs?.cleanup()
-  })
+  const root = useCliRoot()
 
   it('applies what was approved; the declined change is planned again after a snapshot, with the reason', async () => {
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/motd', 'Approved motd\n')
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/issue.net', 'Declined issue.net\n')
-    const services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins }), { configPath: cli.configFile })
+    await writeTwinFile(root().twinDir, 'filesystem/etc/motd', 'Approved motd\n')
+    await writeTwinFile(root().twinDir, 'filesystem/etc/issue.net', 'Declined issue.net\n')
+    const services = await tuiServices(root())
     const signal = new AbortController().signal
     const plan = await services.plan({ signal })
     assert.deepEqual(plan.changes.map((c) => c.id).sort(), ['files:replace:/etc/issue.net', 'files:replace:/etc/motd'])
@@ -307,8 +258,8 @@ describe('a change left out in the TUI stays pending (the TUI services over a re
     const chosen = excludeChanges(plan, [declined])
     const report = await services.apply({ plan: chosen.plan, leftOut: plan.changes.filter((c) => c.id === declined), signal })
     assert.equal(report.exitCode, 0)
-    assert.equal(await readFile(join(rootfs.dir, 'etc/motd'), 'utf8'), 'Approved motd\n')
-    assert.notEqual(await readFile(join(rootfs.dir, 'etc/issue.net'), 'utf8'), 'Declined issue.net\n')
+    assert.equal(await readFile(join(root().rootfs.dir, 'etc/motd'), 'utf8'), 'Approved motd\n')
+    assert.notEqual(await readFile(join(root().rootfs.dir, 'etc/issue.net'), 'utf8'), 'Declined issue.net\n')
     assert.ok(report.keptPending.includes('filesystem/etc/issue.net'))
 
     await services.snapshot({ signal, onProgress: () => undefined })
@@ -316,39 +267,28 @@ describe('a change left out in the TUI stays pending (the TUI services over a re
     assert.deepEqual(again.changes.map((c) => c.id), [declined])
     const counts = await services.drift(signal)
     assert.deepEqual({ drift: counts.drift, pending: counts.pending }, { drift: false, pending: 1 })
-    const s = json<StatusJson>(await cli.twinsync(['status', '--json', '--root', rootfs.dir, '--repo', cli.twinDir]))
+    const s = json<StatusJson>(await root().cli.twinsync(['status', '--json', '--root', root().rootfs.dir, '--repo', root().twinDir]))
     assert.match(s.pending.items[0]?.reason ?? '', /^left out of the apply of /)
   })
 })
 
 describe('a run that dies while the intent is set aside', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
-  let rootfs: Rootfs
-  let cli: CliSandbox
-  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
-
-  before(async () => {
-    rootfs = await freshRootfs()
-    cli = await cliSandbox()
-    assert.equal((await twinsync('snapshot', '--init')).code, 0)
-  })
-  after(async () => {
-    await cli?.cleanup()
-    await rootfs?.cleanup()
-  })
+  const root = useCliRoot()
+  const twinsync = (...args: string[]) => root().twinsync(...args)
 
   it('gets the intent back on the next snapshot, from refs/twinsync/intended', async () => {
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/motd', 'Survives a crash\n')
-    const container = await createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins })
+    await writeTwinFile(root().twinDir, 'filesystem/etc/motd', 'Survives a crash\n')
+    const container = await testContainer(root())
     // The first half of a snapshot, then the process "dies": restore never runs.
     const held = await container.resolve(IntentService).hold('providers')
     assert.deepEqual(held.paths, ['filesystem/etc/motd'])
-    assert.notEqual(await readFile(join(cli.twinDir, 'filesystem/etc/motd'), 'utf8'), 'Survives a crash\n', 'set aside')
+    assert.notEqual(await readFile(join(root().twinDir, 'filesystem/etc/motd'), 'utf8'), 'Survives a crash\n', 'set aside')
 
     const r = await twinsync('snapshot')
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stderr, /putting it back from refs\/twinsync\/intended/)
-    assert.equal(await readFile(join(cli.twinDir, 'filesystem/etc/motd'), 'utf8'), 'Survives a crash\n')
+    assert.equal(await readFile(join(root().twinDir, 'filesystem/etc/motd'), 'utf8'), 'Survives a crash\n')
     const plan = json<PlanJson>(await twinsync('plan', '--json'))
     assert.deepEqual(plan.changes.map((c) => c.id), ['files:replace:/etc/motd'])
   })
@@ -364,29 +304,18 @@ type ManifestJson = { entries: ManifestEntryJson[] }
  */
 describe('a manifest entry added by hand, applied', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
-  let rootfs: Rootfs
-  let cli: CliSandbox
-  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
-  const manifest = async () => JSON.parse(await readFile(join(cli.twinDir, 'system/files/manifest.json'), 'utf8')) as ManifestJson
+  const root = useCliRoot()
+  const twinsync = (...args: string[]) => root().twinsync(...args)
+  const manifest = async () => JSON.parse(await readFile(join(root().twinDir, 'system/files/manifest.json'), 'utf8')) as ManifestJson
   const listed = async (path: string) => (await manifest()).entries.filter((e) => e.path === path)
   const NEW_IN_ORDER = '/etc/default/twinsync-site'
   const NEW_APPENDED = '/etc/default/twinsync-zz'
   const byHand = (path: string, mode: string): ManifestEntryJson => ({ path, type: 'file', mode, uid: 0, gid: 0, content: 'mirrored' })
 
-  before(async () => {
-    rootfs = await freshRootfs()
-    cli = await cliSandbox()
-    assert.equal((await twinsync('snapshot', '--init')).code, 0)
-  })
-  after(async () => {
-    await cli?.cleanup()
-    await rootfs?.cleanup()
-  })
-
   it('is listed once after the apply, in the machine\'s form; plan and status have nothing left', async () => {
-    await writeTwinFile(cli.twinDir, `filesystem${NEW_IN_ORDER}`, 'SITE=1\n')
-    await writeTwinFile(cli.twinDir, `filesystem${NEW_APPENDED}`, 'ZZ=1\n')
-    await editTwinJson<ManifestJson>(cli.twinDir, 'system/files/manifest.json', (m) => {
+    await writeTwinFile(root().twinDir, `filesystem${NEW_IN_ORDER}`, 'SITE=1\n')
+    await writeTwinFile(root().twinDir, `filesystem${NEW_APPENDED}`, 'ZZ=1\n')
+    await editTwinJson<ManifestJson>(root().twinDir, 'system/files/manifest.json', (m) => {
       // One where it belongs (in path order), one at the end of the list.
       const at = m.entries.findIndex((e) => e.path > NEW_IN_ORDER)
       m.entries.splice(at, 0, byHand(NEW_IN_ORDER, '0640'))
@@ -397,7 +326,7 @@ describe('a manifest entry added by hand, applied', function () {
 
     const applied = await twinsync('apply', '--yes')
     assert.equal(applied.code, 0, applied.stdout + applied.stderr)
-    assert.equal(await readFile(join(rootfs.dir, NEW_IN_ORDER), 'utf8'), 'SITE=1\n')
+    assert.equal(await readFile(join(root().rootfs.dir, NEW_IN_ORDER), 'utf8'), 'SITE=1\n')
 
     // Before: the line merge kept the person's entry and the machine's, and every plan was refused (FILES_MANIFEST_DUPLICATE).
     for (const [path, mode] of [[NEW_IN_ORDER, '0640'], [NEW_APPENDED, '0600']] as const) {
@@ -410,26 +339,26 @@ describe('a manifest entry added by hand, applied', function () {
     assert.deepEqual(json<PlanJson>(plan).changes, [])
     const s = json<StatusJson>(await twinsync('status', '--json'))
     assert.deepEqual({ drift: s.drift, pending: s.pending.count, intended: s.pending.intended }, { drift: false, pending: 0, intended: null })
-    const head = (await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/files/manifest.json'])).stdout
+    const head = (await runOk(['git', '-C', root().twinDir, 'show', 'HEAD:system/files/manifest.json'])).stdout
     assert.equal((JSON.parse(head) as ManifestJson).entries.filter((e) => e.path === NEW_IN_ORDER).length, 1, 'the snapshot commit lists it once')
   })
 
   /** Put a second entry for NEW_IN_ORDER before the machine's, as session 10's merge left it. */
   const listTwice = (copy: ManifestEntryJson) =>
-    editTwinJson<ManifestJson>(cli.twinDir, 'system/files/manifest.json', (m) => {
+    editTwinJson<ManifestJson>(root().twinDir, 'system/files/manifest.json', (m) => {
       m.entries.splice(m.entries.findIndex((e) => e.path === NEW_IN_ORDER), 0, copy)
     })
 
   it('a twin that already lists it twice, both asking the same: planned as one (said), written once by the next snapshot that moves the manifest', async () => {
     await listTwice(byHand(NEW_IN_ORDER, '0640'))
     // As the old merge recorded it: the intended ref holds exactly this working twin.
-    const index = join(cli.dir, 'intent-index')
+    const index = join(root().cli.dir, 'intent-index')
     const env = { GIT_INDEX_FILE: index }
-    await runOk(['git', '-C', cli.twinDir, 'add', '-A'], { env })
-    const tree = (await runOk(['git', '-C', cli.twinDir, 'write-tree'], { env })).stdout.trim()
-    const observed = (await runOk(['git', '-C', cli.twinDir, 'rev-parse', 'refs/twinsync/observed'])).stdout.trim()
-    const intent = (await runOk(['git', '-C', cli.twinDir, 'commit-tree', tree, '-p', observed, '-m', 'TwinSync intent (as session 10 left it)'])).stdout.trim()
-    await runOk(['git', '-C', cli.twinDir, 'update-ref', 'refs/twinsync/intended', intent])
+    await runOk(['git', '-C', root().twinDir, 'add', '-A'], { env })
+    const tree = (await runOk(['git', '-C', root().twinDir, 'write-tree'], { env })).stdout.trim()
+    const observed = (await runOk(['git', '-C', root().twinDir, 'rev-parse', 'refs/twinsync/observed'])).stdout.trim()
+    const intent = (await runOk(['git', '-C', root().twinDir, 'commit-tree', tree, '-p', observed, '-m', 'TwinSync intent (as session 10 left it)'])).stdout.trim()
+    await runOk(['git', '-C', root().twinDir, 'update-ref', 'refs/twinsync/intended', intent])
 
     // Before: every plan refused files with FILES_MANIFEST_DUPLICATE, and a snapshot kept it so.
     const plan = await twinsync('plan', '--json')
@@ -440,7 +369,7 @@ describe('a manifest entry added by hand, applied', function () {
     assert.equal(json<StatusJson>(await twinsync('status', '--json')).pending.count, 0)
 
     // A file changes on the machine: the snapshot records it, and the entry once.
-    await writeFile(join(rootfs.dir, 'etc/motd'), 'Changed on the machine\n')
+    await writeFile(join(root().rootfs.dir, 'etc/motd'), 'Changed on the machine\n')
     const snap = await twinsync('snapshot')
     assert.equal(snap.code, 0, snap.stdout + snap.stderr)
     assert.equal((await listed(NEW_IN_ORDER)).length, 1)
@@ -464,26 +393,15 @@ describe('a manifest entry added by hand, applied', function () {
 
 describe('the TUI discards one left-out ask on its own (the TUI services over a real container)', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
-  let rootfs: Rootfs
-  let cli: CliSandbox
-
-  before(async () => {
-    rootfs = await freshRootfs()
-    cli = await cliSandbox()
-    assert.equal((await cli.twinsync(['snapshot', '--init', '--root', rootfs.dir, '--repo', cli.twinDir])).code, 0)
-  })
-  after(async () => {
-    await cli?.cleanup()
-    await rootfs?.cleanup()
-  })
+  const root = useCliRoot()
 
   it('d on the left-out row drops that ask; the file edit beside it stays pending', async () => {
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/motd', 'Intended motd\n')
+    await writeTwinFile(root().twinDir, 'filesystem/etc/motd', 'Intended motd\n')
     // A pulled (forged) ask outside the files provider's scope.
-    await editTwinJson<ManifestJson>(cli.twinDir, 'system/files/manifest.json', (m) => {
+    await editTwinJson<ManifestJson>(root().twinDir, 'system/files/manifest.json', (m) => {
       m.entries.push({ path: '/root/evil-dir', type: 'directory', mode: '0700', uid: 0, gid: 0 })
     })
-    const services = await createTuiServices(() => createContainer({ root: rootfs.dir, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins }), { configPath: cli.configFile })
+    const services = await tuiServices(root())
     const panel = openPanel(services, [{ name: 'menu' }, { name: 'plan' }])
     try {
       await panel.waitFor('Plan: 1 change', 60_000)
@@ -496,9 +414,9 @@ describe('the TUI discards one left-out ask on its own (the TUI services over a 
     } finally {
       panel.unmount()
     }
-    const s = json<StatusJson>(await cli.twinsync(['status', '--json', '--root', rootfs.dir, '--repo', cli.twinDir]))
+    const s = json<StatusJson>(await root().cli.twinsync(['status', '--json', '--root', root().rootfs.dir, '--repo', root().twinDir]))
     assert.deepEqual(s.pending.items.map((i) => i.id), ['files:replace:/etc/motd'], 'the edit beside it is still asked for')
-    assert.equal(await readFile(join(cli.twinDir, 'filesystem/etc/motd'), 'utf8'), 'Intended motd\n')
-    assert.ok(!(await readFile(join(cli.twinDir, 'system/files/manifest.json'), 'utf8')).includes('/root/evil-dir'))
+    assert.equal(await readFile(join(root().twinDir, 'filesystem/etc/motd'), 'utf8'), 'Intended motd\n')
+    assert.ok(!(await readFile(join(root().twinDir, 'system/files/manifest.json'), 'utf8')).includes('/root/evil-dir'))
   })
 })

@@ -239,6 +239,10 @@ describe('secrets on the server root, sessions 11 and 12: more places, the mirro
     await plant('/etc/letsencrypt/accounts/acme-v02.api.letsencrypt.org/directory/0a1b2c/private_key.json', `{"n": "${fakeChars('s12-jwkn', 342, `${BASE64.slice(0, 62)}_-`)}", "e": "AQAB", "d": "${jwk}", "p": "${fakeChars('s12-jwkp', 171, `${BASE64.slice(0, 62)}_-`)}", "q": "${fakeChars('s12-jwkq', 171, `${BASE64.slice(0, 62)}_-`)}", "kty": "RSA"}`, 0o400)
     const smbpasswd = secret('Samba smbpasswd NT hash', fakeChars('s12-smbnt', 32, HEX.toUpperCase()))
     await plant('/etc/samba/smbpasswd', `ops:1000:XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX:${smbpasswd}:[U          ]:LCT-66A1B2C3:\n`, 0o600)
+    const tacacs = secret('TACACS+ tac_plus.conf key =', fakeChars('s12-tacacs', 14, 'abcdefghijklmnopqrstuvwxyz0123456789'))
+    await plant('/etc/tacacs+/tac_plus.conf', `key = ${tacacs}\naccounting file = /var/log/tac_plus.acct\n\ngroup = admins {\n  default service = permit\n}\n`, 0o640)
+    const ticketSalt = secret('Icinga 2 constants.conf TicketSalt', fakeChars('s12-ticketsalt', 32, HEX))
+    await plant('/etc/icinga2/constants.conf', `const PluginDir = "/usr/lib/nagios/plugins"\nconst ZoneName = "master"\nconst TicketSalt = "${ticketSalt}"\n`, 0o644)
     const npm = secret('~/.npmrc _auth', Buffer.from(`ci:${v('s12-npm')}`).toString('base64'))
     await plant('/root/.npmrc', `registry=https://npm.example.org/\nalways-auth=true\n_auth=${npm}\n`, 0o600)
     const useradd = secret('useradd -p hash in a cron line', fakeChars('s12-useradd', 86, CRYPT))
@@ -281,7 +285,7 @@ describe('secrets on the server root, sessions 11 and 12: more places, the mirro
   })
 
   it('keeps every planted secret out of every object, ref and config of the twin and of the mirror, and out of the output', async () => {
-    assert.equal(planted.length, 90, `${planted.length} planted`)
+    assert.equal(planted.length, 92, `${planted.length} planted`)
     assert.deepEqual(leaked(await everything(join(cli.twinDir, '.git'))), [])
     assert.deepEqual(leaked(await mirror()), [])
     assert.deepEqual(leaked(outputs.join('\n')), [])

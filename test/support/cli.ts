@@ -14,6 +14,8 @@ export interface CliSandbox {
   /** A private oclif data dir, so no plugin installed on the host is loaded. */
   dataDir: string
   twinsync(args: string[], options?: { env?: Record<string, string>; input?: string; cwd?: string }): Promise<RunResult>
+  /** The environment `twinsync()` runs the binary with (for a test that starts it itself, to kill it). */
+  env(more?: Record<string, string>): Record<string, string>
   cleanup(): Promise<void>
 }
 
@@ -22,21 +24,23 @@ export async function cliSandbox(): Promise<CliSandbox> {
   const configFile = join(dir, 'config.yaml')
   await writeFile(configFile, '{}\n')
   const dataDir = join(dir, 'data')
+  const env = (more: Record<string, string> = {}) => ({
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: dir,
+    LANG: 'C.UTF-8',
+    TWINSYNC_DATA_DIR: dataDir,
+    TWINSYNC_CONFIG: configFile,
+    ...more,
+  })
   const sandbox: CliSandbox = {
     dir,
     twinDir: join(dir, 'twin'),
     configFile,
     dataDir,
+    env,
     twinsync: (args, options = {}) =>
       run(['node', TWINSYNC_BIN, ...args], {
-        env: {
-          PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-          HOME: dir,
-          LANG: 'C.UTF-8',
-          TWINSYNC_DATA_DIR: dataDir,
-          TWINSYNC_CONFIG: configFile,
-          ...options.env,
-        },
+        env: env(options.env),
         ...(options.input === undefined ? {} : { input: options.input }),
         ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
         timeoutMs: 120_000,
@@ -81,8 +85,8 @@ export interface CliRoot {
   live(path: string): Promise<string>
   /** The change ids `plan --json` lists, sorted (the plan may exit 0 or 1). */
   planIds(): Promise<string[]>
-  /** `apply --yes --json` (and any more arguments): the run and its journal's steps by change id. */
-  apply(...args: string[]): Promise<{ result: RunResult; steps: Map<string, Step> }>
+  /** `apply --yes --json` (and any more arguments): its exit code, its output, and its journal's steps by change id. */
+  apply(...args: string[]): Promise<{ code: number | null; out: string; steps: Map<string, Step> }>
   cleanup(): Promise<void>
 }
 
@@ -92,6 +96,8 @@ export interface CliRootOptions {
   init?: boolean | string[]
   /** More environment for every run. */
   env?: Record<string, string>
+  /** Done to the fresh root before the first snapshot (what a booted system has and an unbooted tree lacks). */
+  prepare?: (rootDir: string) => Promise<void>
 }
 
 export async function cliRoot(options: CliRootOptions = {}): Promise<CliRoot> {
@@ -110,14 +116,15 @@ export async function cliRoot(options: CliRootOptions = {}): Promise<CliRoot> {
       return json<{ changes: Array<{ id: string }> }>(r).changes.map((c) => c.id).sort()
     },
     async apply(...args) {
-      const result = await twinsync('apply', '--yes', '--json', ...args)
-      return { result, steps: new Map((json<{ journal?: { steps: Step[] } }>(result).journal?.steps ?? []).map((s) => [s.id, s])) }
+      const r = await twinsync('apply', '--yes', '--json', ...args)
+      return { code: r.code, out: r.stdout + r.stderr, steps: new Map((json<{ journal?: { steps: Step[] } }>(r).journal?.steps ?? []).map((s) => [s.id, s])) }
     },
     cleanup: async () => {
       await cli.cleanup()
       await rootfs.cleanup()
     },
   }
+  await options.prepare?.(rootfs.dir)
   const init = options.init ?? true
   if (init !== false) {
     const first = await twinsync('snapshot', '--init', ...(init === true ? [] : init))

@@ -1,4 +1,4 @@
-import type { ApplicableProvider, Change, Diagnostic, ProviderContext } from '@twinsync/sdk'
+import { linkedFolderOn, throughSymlinkError, warningDiagnostic, type ApplicableProvider, type Change, type Diagnostic, type FileStat, type ProviderContext } from '@twinsync/sdk'
 import { callProvider } from '../providers/provider-call.js'
 
 /**
@@ -6,18 +6,63 @@ import { callProvider } from '../providers/provider-call.js'
  * apply (ApplyService) and status's pending items (IntentService): which of its changes act outside what it manages now. No changes, or a
  * provider without the capability: none, and nothing asked. A failure is the provider's,
  * named (not ok): nothing of it is planned or applied.
+ * Besides the provider's own answer, for every provider: a change that names a machine path
+ * below a symlinked folder (throughLinks), which the host port would refuse anyway.
  */
 export async function outsideScope(
   provider: ApplicableProvider,
   changes: readonly Change[],
   ctx: ProviderContext,
 ): Promise<{ ok: true; ids: Set<string>; diagnostics: Diagnostic[] } | { ok: false; diagnostic: Diagnostic }> {
-  if (provider.outOfScope === undefined || changes.length === 0) return { ok: true, ids: new Set(), diagnostics: [] }
-  const check = provider.outOfScope.bind(provider)
-  const result = await callProvider(provider, 'outOfScope', () => check({ changes, ctx }), `Nothing is planned or applied for ${provider.name}.`)
-  if (!result.ok) return result
+  if (changes.length === 0) return { ok: true, ids: new Set(), diagnostics: [] }
+  let own: Diagnostic[] = []
+  if (provider.outOfScope !== undefined) {
+    const check = provider.outOfScope.bind(provider)
+    const result = await callProvider(provider, 'outOfScope', () => check({ changes, ctx }), `Nothing is planned or applied for ${provider.name}.`)
+    if (!result.ok) return result
+    own = result.value
+  }
   // Only changes it was asked about, each named: a diagnostic without a known change leaves nothing out silently.
   const asked = new Set(changes.map((c) => c.id))
-  const diagnostics = result.value.map((d) => ({ ...d, provider: d.provider ?? provider.name }))
+  const flagged = new Set(own.flatMap((d) => (d.change !== undefined && asked.has(d.change) ? [d.change] : [])))
+  const linked = await throughLinks(provider.name, changes.filter((c) => !flagged.has(c.id)), ctx)
+  const diagnostics = [...own, ...linked].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
   return { ok: true, ids: new Set(diagnostics.flatMap((d) => (d.change !== undefined && asked.has(d.change) ? [d.change] : []))), diagnostics }
+}
+
+/**
+ * PATH_THROUGH_SYMLINK for each change whose machine path (its resource, or `data.path`) is below
+ * a symlinked folder on the machine now (linked-folder.ts, the host port's own rule), so a plan
+ * never holds one and apply refuses a plan that does (PLAN_OUTSIDE_SCOPE, exit 2) before anything
+ * runs. A link that a change of the same plan acts on itself (the files provider making it a real
+ * folder first) is left to the port, which judges it when the earlier changes are in place.
+ */
+async function throughLinks(provider: string, changes: readonly Change[], ctx: ProviderContext): Promise<Diagnostic[]> {
+  const pathsOf = (change: Change): string[] => {
+    const data = change.data as { path?: unknown } | undefined
+    return [...new Set([change.resource, typeof data?.path === 'string' ? data.path : undefined].filter((p): p is string => p !== undefined && p.startsWith('/')))]
+  }
+  const touched = new Set(changes.flatMap(pathsOf))
+  // Each folder looked at once, however many changes lie below it (a first plan has thousands).
+  const seen = new Map<string, Promise<FileStat | undefined>>()
+  const host = {
+    lstat: (p: string) => seen.get(p) ?? seen.set(p, ctx.host.lstat(p)).get(p) as Promise<FileStat | undefined>,
+    readlink: (p: string) => ctx.host.readlink(p),
+  }
+  const out: Diagnostic[] = []
+  for (const change of changes) {
+    for (const path of pathsOf(change)) {
+      let found
+      try {
+        found = await linkedFolderOn(host, path)
+      } catch {
+        continue // not a valid target path: the provider's own checks say so
+      }
+      if (found === undefined || touched.has(found.folder)) continue
+      const error = throughSymlinkError(path, found)
+      out.push(warningDiagnostic('PATH_THROUGH_SYMLINK', `${change.summary}: left out, ${error.message}`, { provider, path, change: change.id, ...(error.nextStep === undefined ? {} : { detail: error.nextStep }) }))
+      break
+    }
+  }
+  return out
 }

@@ -4,7 +4,7 @@ import { mkdir, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ExecResult } from '@twinsync/sdk'
-import { TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError, processStartTime } from '@twinsync/sdk'
 
 /** Where rehearsals keep their (empty) mount points and their records, on the host's /run. */
 export const REHEARSAL_RUN_DIR = '/run/twinsync/rehearsal'
@@ -182,7 +182,7 @@ export class RehearsalContainer {
     const container = new RehearsalContainer(name, dir, record, child)
     try {
       if (child.pid === undefined) throw new Error('setpriv could not be started')
-      const rec: Record = { name, root: options.root, owner: { pid: process.pid, start: startTime(process.pid) ?? '' }, supervisor: { pid: child.pid, start: startTime(child.pid) ?? '' } }
+      const rec: Record = { name, root: options.root, owner: { pid: process.pid, start: processStartTime(process.pid) ?? '' }, supervisor: { pid: child.pid, start: processStartTime(child.pid) ?? '' } }
       await writeFile(record, JSON.stringify(rec) + '\n', { mode: 0o600 })
       await container.boot(options.bootTimeoutMs ?? 60_000, options.signal, { untilRunning: options.untilRunning ?? true })
     } catch (error) {
@@ -352,19 +352,10 @@ function commOf(pid: number): string {
   }
 }
 
-/** Field 22 of /proc/PID/stat: tells a process from a later one with the same id. */
-function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
-  } catch {
-    return undefined
-  }
-}
 
 function isAlive(pid: number, start?: string): boolean {
   if (!(pid > 0)) return false
-  const now = startTime(pid)
+  const now = processStartTime(pid)
   if (now === undefined) return false
   return start === undefined || start === '' || now === start
 }

@@ -4,7 +4,7 @@ import { link, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
-import { TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError, processStartTime } from '@twinsync/sdk'
 import { diskError } from './disk-error.js'
 
 /** Who holds the lock: enough to tell a live holder from a dead one whose pid was reused. */
@@ -273,15 +273,9 @@ function isHolderAlive(holder: LockHolder): boolean {
   }
 }
 
-/** Field 22 of /proc/PID/stat (after the parenthesised command name, which may hold spaces). */
+/** When process `pid` started (the SDK's processStartTime), null without one: as lock records hold it. */
 export function startTimeOf(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return fields[19] ?? null
-  } catch {
-    return null
-  }
+  return processStartTime(pid) ?? null
 }
 
 let cachedBootId: string | null | undefined

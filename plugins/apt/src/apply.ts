@@ -114,7 +114,8 @@ async function refreshFor(host: HostPort, installs: readonly AptStep[], changedN
   }
 }
 
-function toStep(change: Change): AptStep {
+/** A change as apply runs it: the operation known, the package name and version safe (NAME_INVALID), or thrown. Also the provider's outOfScope. */
+export function toStep(change: Change): AptStep {
   if (change.provider !== 'apt' || !isAptOperation(change.operation)) {
     throw new TwinSyncError('PROVIDER_FAILED', `The apt provider cannot apply ${change.provider}:${change.operation} (${change.id})`, {
       details: { id: change.id },

@@ -18,7 +18,8 @@ import {
   type LoadRequest,
   type LoadResult,
 } from '@twinsync/sdk'
-import { applyAptChanges } from './apply.js'
+import { toStep, applyAptChanges } from './apply.js'
+import { refusedChanges, type ScopeRequest } from '@twinsync/sdk'
 import { DPKG_STATUS } from './collect.js'
 import { cachedAptState } from './state-cache.js'
 import { diffAptState, observeAptState } from './diff.js'
@@ -82,6 +83,11 @@ export class AptProvider implements ApplicableProvider<AptState> {
 
   observe({ before, after }: ObserveRequest<AptState>): DiffResult {
     return observeAptState(before, after)
+  }
+
+  /** A change apply would refuse (a name that is not a package's, an unknown operation): never planned, a plan holding one refused whole. */
+  async outOfScope({ changes }: ScopeRequest): Promise<Diagnostic[]> {
+    return refusedChanges(this.name, changes, toStep)
   }
 
   apply({ changes, ctx, onResult, changedNeeds }: ApplyRequest): Promise<ApplyResult> {

@@ -1,4 +1,4 @@
-import { errorDiagnostic, type ApplyResult, type Change, type ChangeResult, type ProviderContext } from '@twinsync/sdk'
+import { errorDiagnostic, isTwinSyncError, TwinSyncError, type ApplyResult, type Change, type ChangeResult, type ProviderContext } from '@twinsync/sdk'
 import { autostartChangeData, fileFingerprint, type AutostartChangeData, type LiveFile } from './change.js'
 import { isAutostartPath, locationOf } from './location.js'
 import { formatMode, parseMode } from './state.js'
@@ -23,12 +23,24 @@ export async function applyAutostart(
       result = await applyOne(change, ctx, provider, accounts)
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
-      result = { id: change.id, status: 'failed', message, diagnostics: [errorDiagnostic('APPLY_FAILED', message, { path: change.resource, provider })] }
+      // The port's own refusal (PATH_THROUGH_SYMLINK) keeps its code and next step.
+      const code = isTwinSyncError(error) ? error.code : 'APPLY_FAILED'
+      const detail = isTwinSyncError(error) ? error.nextStep : undefined
+      result = { id: change.id, status: 'failed', message, diagnostics: [errorDiagnostic(code, message, { path: change.resource, provider, ...(detail === undefined ? {} : { detail }) })] }
     }
     results.push(result)
     onResult?.(result)
   }
   return { results, diagnostics: results.flatMap((r) => r.diagnostics ?? []) }
+}
+
+/** What apply refuses of a change before anything runs: not this provider's, or a path it never writes (a "..", another folder). Thrown; also the provider's outOfScope. */
+export function checkAutostartChange(change: Change, provider: string): AutostartChangeData {
+  const data = autostartChangeData(change)
+  if (data === undefined || change.provider !== provider || !isAutostartPath(data.path)) {
+    throw new TwinSyncError('CHANGE_INVALID', `${JSON.stringify(change.id)} is not an autostart change this provider can apply`, { nextStep: 'Make a new plan (`twinsync plan`); a plan is only what the planner made of the twin.' })
+  }
+  return data
 }
 
 async function applyOne(change: Change, ctx: ProviderContext, provider: string, accounts: TargetAccounts): Promise<ChangeResult> {

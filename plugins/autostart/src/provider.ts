@@ -13,7 +13,8 @@ import type {
   LoadRequest,
   LoadResult,
 } from '@twinsync/sdk'
-import { applyAutostart } from './apply.js'
+import { applyAutostart, checkAutostartChange } from './apply.js'
+import { refusedChanges, type Diagnostic, type ScopeRequest } from '@twinsync/sdk'
 import { collectAutostart } from './collect.js'
 import { diffAutostart } from './diff.js'
 import { AUTOSTART_CLAIMS } from './location.js'
@@ -58,6 +59,11 @@ export class AutostartProvider implements ApplicableProvider<AutostartState>, St
   /** What this state starts at boot, at login or on a schedule, for `twinsync startup`. */
   startupEntries(state: AutostartState): StartupEntry[] {
     return startupEntries(state)
+  }
+
+  /** A change apply would refuse (a path with "..", outside the autostart folders): never planned, a plan holding one refused whole. */
+  async outOfScope({ changes }: ScopeRequest): Promise<Diagnostic[]> {
+    return refusedChanges(this.name, changes, (change) => checkAutostartChange(change, this.name))
   }
 
   apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {

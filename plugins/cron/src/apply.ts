@@ -1,5 +1,6 @@
 import {
   errorDiagnostic,
+  TwinSyncError,
   type ApplyResult,
   type Change,
   type ChangeResult,
@@ -8,8 +9,8 @@ import {
 } from '@twinsync/sdk'
 import { crontabChangeData, type CrontabChangeData } from './change.js'
 import { normalizeCrontab, stripCronHeader } from './crontab-header.js'
-import { crontabPath } from './state.js'
-import { targetUserNames } from './user.js'
+import { CRONTAB_DIR, crontabPath } from './state.js'
+import { isValidUserName, targetUserNames } from './user.js'
 import { crontabDiagnostics } from './validation.js'
 import { crontabFingerprint } from './fingerprint.js'
 
@@ -44,6 +45,20 @@ export async function applyCron(
   }
   const diagnostics = checked.flatMap((c) => c.diagnostics)
   return { results, diagnostics }
+}
+
+/**
+ * What apply refuses of a change before anything runs: not this provider's, a user name that is
+ * not one `crontab -u` may get (a "/", a leading "-", a newline), or a path other than that user's
+ * crontab. Thrown; the provider's outOfScope turns it into a refusal of the whole plan.
+ */
+export function checkCronChange(change: Change, provider: string): void {
+  const data = crontabChangeData(change)
+  if (data === undefined || change.provider !== provider) throw new TwinSyncError('CHANGE_INVALID', `${JSON.stringify(change.id)} is not a cron change this provider made`)
+  if (!isValidUserName(data.user)) {
+    throw new TwinSyncError('NAME_INVALID', `${JSON.stringify(data.user)} is not a valid user name for a crontab`, { nextStep: 'User names match ^[a-z_][a-z0-9_-]*[$]?$ (at most 32 characters); fix the twin or make a new plan.' })
+  }
+  if (data.path !== crontabPath(data.user)) throw new TwinSyncError('CHANGE_INVALID', `${JSON.stringify(change.id)}: ${JSON.stringify(data.path)} is not the crontab of ${data.user}`)
 }
 
 interface CheckedChange {
@@ -99,6 +114,8 @@ async function applyOne(change: Change, data: CrontabChangeData, ctx: ProviderCo
   const args = wanted === undefined ? ['-u', data.user, '-r'] : ['-u', data.user, '-']
   const result = await ctx.host.exec('crontab', args, {
     inTarget: true,
+    // crontab writes the user's file in the spool: never where a symlinked spool leads.
+    writesIn: [CRONTAB_DIR],
     signal: ctx.signal,
     ...(wanted === undefined ? {} : { input: wanted }),
   })

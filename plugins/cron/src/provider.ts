@@ -14,7 +14,8 @@ import type {
   LoadRequest,
   LoadResult,
 } from '@twinsync/sdk'
-import { applyCron } from './apply.js'
+import { applyCron, checkCronChange } from './apply.js'
+import { refusedChanges, type Diagnostic, type ScopeRequest } from '@twinsync/sdk'
 import { collectCron } from './collect.js'
 import { diffCron } from './diff.js'
 import { loadCron } from './load.js'
@@ -68,6 +69,11 @@ export class CronProvider implements ApplicableProvider<CronState>, StartupView<
   /** What this state starts at boot, at login or on a schedule, for `twinsync startup`. */
   startupEntries(state: CronState): StartupEntry[] {
     return startupEntries(state)
+  }
+
+  /** A change apply would refuse (a user name with "/" or a leading "-"…): never planned, a plan holding one refused whole. */
+  async outOfScope({ changes }: ScopeRequest): Promise<Diagnostic[]> {
+    return refusedChanges(this.name, changes, (change) => checkCronChange(change, this.name))
   }
 
   apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {

@@ -95,7 +95,8 @@ export async function applySystemdChanges(
   return { results: changes.map((c) => results.get(c.id) ?? { id: c.id, status: 'skipped', message: 'not reached' }), diagnostics: [] }
 }
 
-function toStep(change: Change): SystemdStep {
+/** A change as apply runs it: the operation known, the unit name one systemctl takes as a unit (NAME_INVALID), or thrown. Also the provider's outOfScope. */
+export function toStep(change: Change): SystemdStep {
   if (change.provider !== 'systemd' || !isSystemdOperation(change.operation)) {
     throw new TwinSyncError('PROVIDER_FAILED', `The systemd provider cannot apply ${change.provider}:${change.operation} (${change.id})`, { details: { id: change.id } })
   }

@@ -21,7 +21,8 @@ import {
   type LoadResult,
   type TwinDocument,
 } from '@twinsync/sdk'
-import { applySystemdChanges } from './apply.js'
+import { toStep, applySystemdChanges } from './apply.js'
+import { refusedChanges, type Diagnostic, type ScopeRequest } from '@twinsync/sdk'
 import { collectSystemdState } from './collect.js'
 import { diffSystemdState } from './diff.js'
 import { restartsForConfigChanges } from './config-restarts.js'
@@ -125,6 +126,11 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
   /** The units started at boot and the enabled timers, for `twinsync startup`. */
   startupEntries(state: SystemdState): StartupEntry[] {
     return startupEntries(state)
+  }
+
+  /** A change apply would refuse (a unit name with "/", a leading "-", a newline…): never planned, a plan holding one refused whole. */
+  async outOfScope({ changes }: ScopeRequest): Promise<Diagnostic[]> {
+    return refusedChanges(this.name, changes, toStep)
   }
 
   apply({ changes, ctx, onResult, restoring }: ApplyRequest): Promise<ApplyResult> {

@@ -1,0 +1,73 @@
+import { TwinSyncError } from './errors.js'
+import type { HostReader } from './host.js'
+import { checkTargetPath } from './target-path.js'
+
+/**
+ * The folders a Debian system itself makes symlinks of, with the targets it gives them (merged
+ * /usr, /var/run and /var/lock): the only symlinked folders a change may go through. Any other
+ * link is refused, wherever it came from: a pulled twin can make one (the files provider turns a
+ * folder into a link), and so can a user in a home of their own (`~/.config -> /root/.config`).
+ */
+const DISTRIBUTION_LINKS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['/bin', ['usr/bin', '/usr/bin']],
+  ['/sbin', ['usr/sbin', '/usr/sbin']],
+  ['/lib', ['usr/lib', '/usr/lib']],
+  ['/lib32', ['usr/lib32', '/usr/lib32']],
+  ['/lib64', ['usr/lib64', '/usr/lib64']],
+  ['/libx32', ['usr/libx32', '/usr/libx32']],
+  ['/libo32', ['usr/libo32', '/usr/libo32']],
+  ['/var/run', ['/run', '../run']],
+  ['/var/lock', ['/run/lock', '../run/lock']],
+])
+
+export interface LinkedFolder {
+  /** The first folder on the way that is a symlink (a target path). */
+  folder: string
+  /** Where it points, as readlink gives it. */
+  target: string
+}
+
+/**
+ * The first folder on the way to `path` (from `/` down to its parent; with `inclusive`, down to
+ * `path` itself) that is a symlink on the machine, other than the distribution's own
+ * (DISTRIBUTION_LINKS, followed to their real place); undefined when there is none. lstat only:
+ * nothing is followed. A folder that does not exist ends the walk (what is made below it is
+ * made as a real folder). The one rule of where a change may act: the host port refuses every
+ * changing call it finds one for (PATH_THROUGH_SYMLINK), and the planner leaves such a change out.
+ */
+export async function linkedFolderOn(host: Pick<HostReader, 'lstat' | 'readlink'>, path: string, options: { inclusive?: boolean } = {}): Promise<LinkedFolder | undefined> {
+  let parts = checkTargetPath(path).split('/').filter(Boolean)
+  let end = options.inclusive === true ? parts.length : parts.length - 1
+  for (let i = 0, hops = 0; i < end; i++) {
+    const folder = '/' + parts.slice(0, i + 1).join('/')
+    const stat = await host.lstat(folder)
+    if (stat === undefined || stat.type !== 'symlink') {
+      if (stat?.type === 'directory') continue
+      return undefined
+    }
+    const target = await host.readlink(folder)
+    if (hops < 4 && DISTRIBUTION_LINKS.get(folder)?.includes(target) === true) {
+      // /lib/systemd/x is /usr/lib/systemd/x: the walk goes on from the real folder.
+      const real: string[] = []
+      for (const part of (target.startsWith('/') ? target : `${folder.slice(0, folder.lastIndexOf('/'))}/${target}`).split('/')) {
+        if (part === '..') real.pop()
+        else if (part !== '' && part !== '.') real.push(part)
+      }
+      parts = [...real, ...parts.slice(i + 1)]
+      end = parts.length - (options.inclusive === true ? 0 : 1)
+      i = -1
+      hops++
+      continue
+    }
+    return { folder, target }
+  }
+  return undefined
+}
+
+/** PATH_THROUGH_SYMLINK for a change at `path` that would go through `found`. */
+export function throughSymlinkError(path: string, found: LinkedFolder): TwinSyncError {
+  return new TwinSyncError('PATH_THROUGH_SYMLINK', `${path} is below ${found.folder}, a symbolic link (to ${found.target}): TwinSync changes nothing through a symlinked folder; nothing was written there`, {
+    nextStep: `A snapshot never follows that link either. If ${found.folder} should be a real folder, make it one (a directory entry in the twin's system/files/manifest.json, or by hand) and plan again; if the link is meant (a folder on another disk), use a bind mount instead of the link.`,
+    details: { path, folder: found.folder, target: found.target },
+  })
+}
