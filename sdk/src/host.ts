@@ -135,6 +135,9 @@ export interface HostReader {
 /** What `rmdir` did: the directory is removed, it was not empty (and is kept), or nothing was there. */
 export type RmdirOutcome = 'removed' | 'not-empty' | 'gone'
 
+/** What `unlink` did: the entry is removed, a directory is there (and is kept), or nothing was there. */
+export type UnlinkOutcome = 'removed' | 'directory' | 'gone'
+
 /**
  * The calls that change the target. A dry run records them instead (RecordingHost). The real
  * port refuses every one of them below a symlinked folder (PATH_THROUGH_SYMLINK, linked-folder.ts):
@@ -163,6 +166,13 @@ export interface HostChanger {
    * FILES_DELETE_KEPT); 'gone' when nothing is there. Any other failure throws.
    */
   rmdir(path: string): Promise<RmdirOutcome>
+  /**
+   * Remove one entry that is not a directory (a file, a symlink itself, a fifo…), never a folder
+   * and what it holds (unlink(2)): 'directory' when a folder is there (kept), so a caller that
+   * checked a file can tell that something was put in its place and keep it; 'gone' when
+   * nothing is there. Any other failure throws.
+   */
+  unlink(path: string): Promise<UnlinkOutcome>
   /**
    * Run a program that may change the target (apt-get, systemctl enable, crontab), with an
    * argument list, never through a shell. Non-zero exit is returned, not thrown. Programs that

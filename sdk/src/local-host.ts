@@ -3,11 +3,11 @@ import { join } from 'node:path'
 import { networkInterfaces } from 'node:os'
 import { parseMountInfo, sandboxArgv, sandboxFailure, type NetworkInterface } from './checker-sandbox.js'
 import { makeScratch, sweepScratch } from './sandbox-scratch.js'
-import { chmod, lchown, lstat, mkdir, readFile, rm, rmdir, symlink } from 'node:fs/promises'
+import { chmod, lchown, lstat, mkdir, readFile, rm, rmdir, symlink, unlink } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
 import { writeFileAtomic } from './atomic-write.js'
 import { TwinSyncError } from './errors.js'
-import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, FileType, HostPort, RmdirOutcome, WriteOptions } from './host.js'
+import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, FileType, HostPort, RmdirOutcome, UnlinkOutcome, WriteOptions } from './host.js'
 import { plainQuery } from './plain-query.js'
 import { checkTargetPath, targetPathParts } from './target-path.js'
 import { linkedFolderOn, throughSymlinkError } from './linked-folder.js'
@@ -179,6 +179,22 @@ export class LocalHost implements HostPort {
     const target = await this.unfollowed(path)
     this.clearResolved()
     await rm(target, { recursive: true, force: true })
+  }
+
+  async unlink(path: string): Promise<UnlinkOutcome> {
+    await this.refuseThroughSymlink(path)
+    const target = await this.unfollowed(path)
+    this.clearResolved()
+    try {
+      await unlink(target)
+      return 'removed'
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      // Linux gives EISDIR for a directory; POSIX allows EPERM.
+      if (code === 'EISDIR' || (code === 'EPERM' && (await lstat(target).catch(() => undefined))?.isDirectory() === true)) return 'directory'
+      if (code === 'ENOENT') return 'gone'
+      throw error
+    }
   }
 
   async rmdir(path: string): Promise<RmdirOutcome> {

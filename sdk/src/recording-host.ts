@@ -1,4 +1,4 @@
-import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, HostPort, HostReader, RmdirOutcome, WriteOptions } from './host.js'
+import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, HostPort, HostReader, RmdirOutcome, UnlinkOutcome, WriteOptions } from './host.js'
 import { TwinSyncError } from './errors.js'
 import { checkTargetPath } from './target-path.js'
 
@@ -12,6 +12,7 @@ export type HostAction =
   | { kind: 'chown'; path: string; uid: number; gid: number }
   | { kind: 'remove'; path: string }
   | { kind: 'rmdir'; path: string }
+  | { kind: 'unlink'; path: string }
   | { kind: 'exec'; command: string; args: string[]; inTarget: boolean; env?: Record<string, string>; input?: string }
 
 /** What a recorded program "returns": success with no output unless the test says otherwise. */
@@ -149,6 +150,17 @@ export class RecordingHost implements HostPort {
     checkTargetPath(path)
     this.record({ kind: 'remove', path })
     this.written.set(path, null)
+  }
+
+  /** Recorded; answers as the target would after this run's changes: 'directory' for a folder (kept). */
+  async unlink(path: string): Promise<UnlinkOutcome> {
+    checkTargetPath(path)
+    this.record({ kind: 'unlink', path })
+    const stat = await this.lstat(path)
+    if (stat === undefined) return 'gone'
+    if (stat.type === 'directory') return 'directory'
+    this.written.set(path, null)
+    return 'removed'
   }
 
   /** Recorded; answers as the target would after this run's changes: 'not-empty' while anything is left in it. */

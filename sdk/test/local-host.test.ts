@@ -162,6 +162,19 @@ describe('LocalHost against a root other than /', () => {
     assert.ok((await stat(join(root, 'etc/app'))).isDirectory(), 'a symlink is not followed')
   })
 
+  it('removes one entry that is no folder with unlink, never a folder and what it holds: directory, gone, a symlink itself', async () => {
+    await writeFile(join(root, 'etc/app/one.conf'), '1\n')
+    assert.equal(await host.unlink('/etc/app/one.conf'), 'removed')
+    assert.equal(await host.unlink('/etc/app/one.conf'), 'gone')
+    await mkdir(join(root, 'etc/app/dir'))
+    await writeFile(join(root, 'etc/app/dir/kept.conf'), 'kept\n')
+    assert.equal(await host.unlink('/etc/app/dir'), 'directory')
+    assert.equal(await readFile(join(root, 'etc/app/dir/kept.conf'), 'utf8'), 'kept\n')
+    await symlink('/etc/app/dir', join(root, 'etc/app/link'))
+    assert.equal(await host.unlink('/etc/app/link'), 'removed')
+    assert.equal(await readFile(join(root, 'etc/app/dir/kept.conf'), 'utf8'), 'kept\n', 'a symlink is not followed')
+  })
+
   it('runs commands with an argument list and returns non-zero exits', async () => {
     const r = await host.exec('sh', ['-c', 'echo "$1"; exit 3', 'sh', 'a; rm -rf /'])
     assert.equal(r.exitCode, 3)

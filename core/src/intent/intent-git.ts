@@ -1,5 +1,6 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { copyIndex, dropStaleRefLock, parseNameStatus, revParseCommit, runGit, type GitStatusEntry } from '../twin/git.js'
 import { readRefId } from '../twin/quick-status.js'
@@ -119,6 +120,7 @@ export interface TwinBranches {
 export async function twinBranches(dir: string): Promise<TwinBranches> {
   // HEAD names its branch even before the first commit (unborn); a detached HEAD names none.
   const current = /^ref: refs\/heads\/(.+)\n?$/.exec(await readFile(join(dir, '.git', 'HEAD'), 'utf8'))?.[1] ?? null
+  if (current !== null && onlyBranch(dir, current)) return { current, unread: [] }
   const others = (await git(dir, ['for-each-ref', '--format=%(refname)', 'refs/heads/'])).split('\n').filter((r) => r !== '' && r !== `refs/heads/${current}`)
   const unread: TwinBranches['unread'] = []
   for (const ref of others) {
@@ -127,4 +129,35 @@ export async function twinBranches(dir: string): Promise<TwinBranches> {
     if (commits > 0) unread.push({ branch: ref.slice('refs/heads/'.length), commits })
   }
   return { current, unread }
+}
+
+/**
+ * Whether `.git` shows no local branch but `current`, read without git: the loose refs under
+ * `refs/heads` and the `refs/heads/` lines of `packed-refs` (the files git itself keeps them in).
+ * Speed: `status` asks on every run, and a twin has one branch; a git process is 3–5 ms of it.
+ * Anything else (another branch, a reftable store, a file that cannot be read): false, and git
+ * is asked.
+ */
+function onlyBranch(dir: string, current: string): boolean {
+  const git = join(dir, '.git')
+  try {
+    if (existsSync(join(git, 'reftable'))) return false
+    const loose = readdirSync(join(git, 'refs', 'heads'), { recursive: true, withFileTypes: true })
+      .filter((e) => !e.isDirectory())
+      .map((e) => relative(join(git, 'refs', 'heads'), join(e.parentPath ?? e.path, e.name)))
+    if (loose.some((name) => name !== current)) return false
+    let packed = ''
+    try {
+      packed = readFileSync(join(git, 'packed-refs'), 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false
+    }
+    for (const line of packed.split('\n')) {
+      const ref = /^[0-9a-f]{40,64} refs\/heads\/(.+)$/.exec(line)?.[1]
+      if (ref !== undefined && ref !== current) return false
+    }
+    return true
+  } catch {
+    return false
+  }
 }

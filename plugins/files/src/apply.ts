@@ -134,7 +134,8 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
     case 'delete':
       // A folder goes entry by entry, as the plan names them; never a blind recursive removal.
       if (live?.type === 'directory') return deleteFolder(ctx, scope, change, data.path, data.below ?? [], diagnostics)
-      await host.remove(data.path)
+      // What was checked goes, nothing else: a folder put in its place since is kept (unlink, never rm -r).
+      if ((await host.unlink(data.path)) === 'directory') return failed(change, `${data.path} is a folder now (something was put in place of what the plan deletes); it is kept`)
       break
   }
   return { id: change.id, status: 'applied', ...(diagnostics.length > 0 ? { diagnostics } : {}) }
@@ -181,7 +182,12 @@ async function deleteFolder(
         if (!(await clear(at)) || !(await removeEmpty(at))) empty = false
         continue
       }
-      await ctx.host.remove(at)
+      // unlink, not a recursive removal: a folder put in place of the checked file is kept, and said.
+      if ((await ctx.host.unlink(at)) === 'directory') {
+        kept.push({ path: at, why: 'a folder now: something was put in place of the file while it was being deleted' })
+        empty = false
+        continue
+      }
       removed++
     }
     return empty

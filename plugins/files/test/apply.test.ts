@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs'
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs'
 import { createTestContext, checkConformance } from '@twinsync/sdk/conformance'
 import { LocalHost, MemoryTwin, RecordingHost, type Change, type ChangeResult, type Provider, type ProviderContext } from '@twinsync/sdk'
 import { FilesProvider, type Manifest } from '../src/index.js'
@@ -334,6 +334,44 @@ describe('files provider: apply', () => {
       assert.ok(kept, JSON.stringify(results[i]))
       assert.match(kept.summary, new RegExp(`${folder.replace(/[./]/g, '\\$&')} \\(not empty: something was put in it while it was being deleted\\)`))
     }
+  })
+
+  it('a named file replaced by a folder after its check is kept with what that folder holds (unlink, never rm -r): FILES_DELETE_KEPT; the same for a file deleted alone', async () => {
+    root.file('/etc/site/site.conf', 'listen 80\n').file('/etc/site/keep.conf', 'k = 1\n').file('/etc/lone.conf', 'x = 1\n')
+    const ctx = createTestContext(root.dir)
+    const { twin, manifest } = await twinOf(ctx)
+    const gone = (p: string) => p === '/etc/site' || p.startsWith('/etc/site/') || p === '/etc/lone.conf'
+    manifest.entries = manifest.entries.filter((e) => !gone(e.path))
+    twin.set('system/files/manifest.json', JSON.stringify(manifest))
+    const changes = await plan(ctx, await without(await without(twin, 'filesystem/etc/site/'), 'filesystem/etc/lone.conf'))
+    const del = changes.find((c) => c.id === 'files:delete:/etc/site')
+    const lone = changes.find((c) => c.id === 'files:delete:/etc/lone.conf')
+    assert.ok(del && lone, JSON.stringify(changes.map((c) => c.id)))
+    // The race: after the check of the file (as the plan saw it), something puts a folder with a file in its place.
+    const local = new LocalHost(root.dir)
+    const swapped = ['/etc/site/site.conf', '/etc/lone.conf']
+    const racing = new Proxy(local, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown
+        if (typeof value !== 'function') return value
+        if (key !== 'remove' && key !== 'unlink') return (value as (...a: unknown[]) => unknown).bind(target)
+        return async (path: string) => {
+          if (swapped.includes(path)) {
+            rmSync(root.path(path))
+            root.file(`${path}/arrived-late.conf`, 'put here meanwhile\n')
+          }
+          return (value as (p: string) => Promise<unknown>).call(target, path)
+        }
+      },
+    })
+    const { results } = await provider.apply({ changes: [del, lone], ctx: { ...ctx, host: racing } })
+    // Before, the checked path went with rm -r, and with it the folder and what arrived in it, reported done.
+    for (const path of swapped) assert.equal(readFileSync(root.path(`${path}/arrived-late.conf`), 'utf8'), 'put here meanwhile\n', `${path}'s new folder was deleted`)
+    assert.equal(existsSync(root.path('/etc/site/keep.conf')), false, 'what the plan named is gone')
+    assert.deepEqual(results.map((r) => r.status), ['failed', 'failed'], 'the deletions stay pending')
+    const kept = results[0]?.diagnostics?.find((d) => d.code === 'FILES_DELETE_KEPT')
+    assert.match(kept?.summary ?? '', /\/etc\/site\/site\.conf \(a folder now: something was put in place of the file while it was being deleted\)/)
+    assert.match(results[1]?.message ?? '', /\/etc\/lone\.conf is a folder now .*it is kept/)
   })
 
   it('refuses a change whose payload is not a files payload', async () => {

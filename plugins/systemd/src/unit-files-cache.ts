@@ -219,6 +219,11 @@ class RecordingHost implements HostPort {
     return this.host.remove(...args)
   }
 
+  unlink(...args: Parameters<HostPort['unlink']>): ReturnType<HostPort['unlink']> {
+    this.other = true
+    return this.host.unlink(...args)
+  }
+
   rmdir(...args: Parameters<HostPort['rmdir']>): ReturnType<HostPort['rmdir']> {
     this.other = true
     return this.host.rmdir(...args)
