@@ -119,6 +119,9 @@ describe('config guard: check before live, put back on failure', () => {
     assert.deepEqual(offline.diagnostics?.map((d) => [d.code, d.severity]), [['CONFIG_CHECK_OFFLINE', 'error']])
     assert.match(offline.diagnostics?.[0]?.summary ?? '', /`nginx -t` could not resolve a name .* sandbox, which has no network/)
     assert.match(offline.diagnostics?.[0]?.detail ?? '', /\/etc\/hosts/)
+    // haproxy's words for a server named by DNS (seen in session 12 on the checkers root).
+    const haproxy = "[ALERT]    (26) : config : [/etc/haproxy/haproxy.cfg:37] : 'server app/one' : could not resolve address 'app.backend.invalid'."
+    assert.deepEqual(rejected(changes[0] as Change, group, { ok: false, command: 'haproxy -c', output: haproxy }, []).diagnostics?.map((d) => d.code), ['CONFIG_CHECK_OFFLINE'])
     const other = rejected(changes[0] as Change, group, { ok: false, command: 'nginx -t', output: 'nginx: [emerg] unknown directive "bogus"' }, [])
     assert.equal(other.diagnostics, undefined)
     const unsandboxed = { code: 'CONFIG_CHECK_UNSANDBOXED', severity: 'warning' as const, summary: 'no sandbox' }

@@ -295,3 +295,73 @@ describe('every checker of the table, good and broken, gives the same verdict an
     assert.deepEqual(refused.sort(), DEBIAN_CONFIG_CHECKS.filter((c) => c.argv !== undefined).map((c) => c.service).sort(), 'every checker of the table is tried')
   })
 })
+
+/**
+ * The same checkers through the real CLI (snapshot, twin edits, apply), chrooted into the
+ * checkers root: a good nftables ruleset and a keepalived instance on this machine's interface go
+ * live (before session 12 the sandbox refused both: nft had no net_admin, keepalived saw only
+ * lo); a broken zone file is refused and the old files are back; a haproxy backend named by a
+ * DNS name is refused with CONFIG_CHECK_OFFLINE and the old file is back.
+ */
+describe('checkers of the checkers root through plan and apply (checkers root, chroot)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let rootfs: Rootfs
+  let cli: CliSandbox
+  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
+  const live = (path: string) => readFile(join(rootfs.dir, path), 'utf8')
+  const KEEPALIVED = (iface: string, id: number) => `vrrp_instance VI_1 {\n  state MASTER\n  interface ${iface}\n  virtual_router_id ${id}\n  priority 100\n  virtual_ipaddress {\n    192.0.2.250/24\n  }\n}\n`
+
+  before(async () => {
+    rootfs = await freshRootfs('checkers')
+    await mkdir(join(rootfs.dir, 'run/sshd'), { recursive: true })
+    await writeFile(join(rootfs.dir, 'etc/keepalived/keepalived.conf'), KEEPALIVED('lo', 51))
+    cli = await cliSandbox()
+    const first = await twinsync('snapshot', '--init')
+    assert.equal(first.code, 0, first.stderr)
+  })
+  after(async () => {
+    await cli?.cleanup()
+    await rootfs?.cleanup()
+  })
+
+  it('takes a good nftables ruleset and a keepalived instance on this machine\'s interface, each checked in the sandbox', async () => {
+    const rules = `${await live('/etc/nftables.conf')}table inet web {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    tcp dport { 80, 443 } accept\n  }\n}\n`
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/nftables.conf', rules)
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/keepalived/keepalived.conf', KEEPALIVED(machineInterface(), 52))
+    const plan = await twinsync('plan')
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr)
+    const r = await twinsync('apply', '--yes', '--json')
+    const steps = json<{ journal: { steps: Step[] } }>(r).journal.steps
+    const step = (id: string) => steps.find((s) => s.id === id)
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.equal(step('files:replace:/etc/nftables.conf')?.message, 'checked: `nft -c -f /etc/nftables.conf` passed')
+    assert.equal(step('files:replace:/etc/keepalived/keepalived.conf')?.message, 'checked: `keepalived --config-test` passed')
+    assert.equal(steps.some((s) => s.diagnostics?.some((d) => d.code === 'CONFIG_CHECK_UNSANDBOXED') === true), false)
+    assert.equal(await live('/etc/nftables.conf'), rules)
+  })
+
+  it('refuses a zone whose file is broken and a haproxy backend named by DNS (CONFIG_CHECK_OFFLINE); the old files are back', async () => {
+    const local = await live('/etc/bind/named.conf.local')
+    const haproxy = await live('/etc/haproxy/haproxy.cfg')
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/bind/named.conf.local', `${local}zone "example.test" { type master; file "/etc/bind/db.example.test"; };\n`)
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/bind/db.example.test', '$TTL 1h\n@ IN SOA ns.example.test. admin.example.test. ( 1 1h 15m 1w 1h )\nwww IN A 192.0.2.300\n')
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/haproxy/haproxy.cfg', `${haproxy}\nbackend app\n    server one app.backend.invalid:8080\n`)
+    const r = await twinsync('apply', '--yes', '--json')
+    assert.equal(r.code, 1, r.stdout + r.stderr)
+    const steps = json<{ journal: { steps: Step[] } }>(r).journal.steps
+    const step = (id: string) => steps.find((s) => s.id === id)
+    for (const id of ['files:replace:/etc/bind/named.conf.local', 'files:create:/etc/bind/db.example.test']) {
+      assert.equal(step(id)?.status, 'failed', id)
+      assert.match(step(id)?.message ?? '', /`named-checkconf -z` rejects the new bind configuration; the previous files are back/)
+      assert.match(step(id)?.outputTail ?? '', /db\.example\.test:3: near '192\.0\.2\.300': bad dotted quad/)
+    }
+    const refused = step('files:replace:/etc/haproxy/haproxy.cfg')
+    assert.equal(refused?.status, 'failed')
+    assert.match(refused?.message ?? '', /`haproxy -c -f \/etc\/haproxy\/haproxy\.cfg` rejects the new haproxy configuration; the previous files are back/)
+    assert.deepEqual(refused?.diagnostics?.map((d) => d.code), ['CONFIG_CHECK_OFFLINE'], refused?.outputTail)
+    assert.match(r.stdout + r.stderr, /CONFIG_CHECK_OFFLINE/)
+    assert.equal(await live('/etc/bind/named.conf.local'), local)
+    await assert.rejects(live('/etc/bind/db.example.test'), { code: 'ENOENT' })
+    assert.equal(await live('/etc/haproxy/haproxy.cfg'), haproxy)
+  })
+})

@@ -7,6 +7,7 @@ import { cliSandbox, json, TWINSYNC_BIN, type CliSandbox } from '../support/cli.
 interface Diagnostic {
   code: string
   path?: string
+  change?: string
   summary: string
   detail?: string
 }
@@ -131,15 +132,21 @@ describe('a folder or file that cannot be read keeps the last snapshot of it (de
       assert.equal(planned.code, 0, planned.stdout + planned.stderr)
       const plan = json<Plan>(planned)
       assert.deepEqual(plan.changes.filter((c) => c.resource.startsWith('/etc/keep')), [], JSON.stringify(plan.changes.map((c) => c.id)))
-      const note = plan.diagnostics.find((d) => d.code === 'FILES_UNREADABLE_NOT_PLANNED' && d.path === '/etc/keep')
-      assert.ok(note, JSON.stringify(plan.diagnostics.map((d) => d.code)))
-      assert.match(note.detail ?? '', /a\.conf/)
+      const notes = plan.diagnostics.filter((d) => d.code === 'FILES_UNREADABLE_NOT_PLANNED' && d.path === '/etc/keep')
+      assert.deepEqual(notes.map((d) => d.change).sort(), ['files:delete:/etc/keep/b.conf', 'files:replace:/etc/keep/a.conf'], JSON.stringify(plan.diagnostics))
       assert.ok(plan.diagnostics.some((d) => d.code === 'FILES_UNREADABLE_KEPT' && d.path === '/etc/keep'))
       const text = await capped('plan')
-      assert.match(text.stdout + text.stderr, /FILES_UNREADABLE_NOT_PLANNED/)
+      assert.match(text.stdout, /^No changes planned: 2 changes the twin asks for are left out/)
+      assert.match(text.stdout + text.stderr, /Replace \/etc\/keep\/a\.conf.*: not planned, \/etc\/keep could not be read.*\[FILES_UNREADABLE_NOT_PLANNED\]/)
     } finally {
       await git('checkout', '--', 'filesystem/etc/keep')
     }
+    // The twin as the last snapshot: the plan never says the machine matches over what it could not read.
+    const plain = await capped('plan')
+    assert.equal(plain.code, 0, plain.stdout + plain.stderr)
+    assert.match(plain.stdout, /^No changes planned: 2 paths of the machine could not be read \(below\); elsewhere the machine/)
+    assert.doesNotMatch(plain.stdout, /No changes: the machine/)
+    assert.match(plain.stdout + plain.stderr, /Could not read \/etc\/keep \(EACCES\)/)
   })
 
   it('adopting the files domain takes what moved and keeps what could not be read', async () => {

@@ -333,10 +333,10 @@ function extendedOptions(extended: Extended, exact = false): { xattrs?: Record<s
 
 /**
  * A checker's words for a name it could not resolve (nginx's `host not found in upstream`,
- * glibc's `Name or service not known` and `Temporary failure in name resolution`, getaddrinfo's
+ * haproxy's `could not resolve address`, glibc's `Name or service not known` and `Temporary failure in name resolution`, getaddrinfo's
  * errors as programs quote them).
  */
-const UNRESOLVED = /host not found|could not be resolved|cannot resolve|can't resolve|unable to resolve|Name or service not known|Temporary failure in name resolution|No address associated with hostname|getaddrinfo|EAI_(?:AGAIN|NONAME)/i
+const UNRESOLVED = /host not found|could not (?:be )?resolve|cannot resolve|can't resolve|unable to resolve|Name or service not known|Temporary failure in name resolution|No address associated with hostname|getaddrinfo|EAI_(?:AGAIN|NONAME)/i
 
 /**
  * Why a sandboxed checker may have rejected a configuration that is fine on the machine: its

@@ -1,5 +1,5 @@
 import type { Category, Diagnostic, Plan } from '@twinsync/sdk'
-import { CATEGORIES } from '@twinsync/sdk'
+import { CATEGORIES, isKeptUnread } from '@twinsync/sdk'
 
 export interface CategorySummary {
   category: Category
@@ -42,11 +42,15 @@ export function noteLines(d: Diagnostic): string[] {
 /**
  * The head line of a plan with no changes, in both front ends: nothing can be planned while an
  * error stands (a twin part no provider reads, a provider that failed), else the machine
- * matches, or what the twin asks is left out. Never "matches" over an error.
+ * matches, or what the twin asks is left out, or a path could not be read. Never "matches" over
+ * an error or an unread path.
  */
 export function noChangesLine(plan: Pick<Plan, 'basis' | 'diagnostics'>, basis: string): string {
   if (plan.diagnostics.some((d) => d.severity === 'error')) return 'No changes can be planned until the errors below are fixed.'
   const leftOut = plan.diagnostics.filter(isLeftOut).length
   if (leftOut > 0) return `No changes planned: ${leftOut} change${leftOut === 1 ? '' : 's'} the twin asks for ${leftOut === 1 ? 'is' : 'are'} left out (below); otherwise the machine (${plan.basis.root}) matches ${basis}.`
+  // A path the machine did not let a provider read (FILES_UNREADABLE_KEPT) was not compared: never "matches" over it.
+  const unread = plan.diagnostics.filter(isKeptUnread).length
+  if (unread > 0) return `No changes planned: ${unread} path${unread === 1 ? '' : 's'} of the machine could not be read (below); elsewhere the machine (${plan.basis.root}) matches ${basis}.`
   return `No changes: the machine (${plan.basis.root}) matches ${basis}.`
 }

@@ -1,6 +1,7 @@
 import type { ApplicableProvider, Change, Diagnostic, Plan, TwinReader } from '@twinsync/sdk'
 import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, infoDiagnostic, isApplicable, isConfigChecker, isContentValidator, warningDiagnostic } from '@twinsync/sdk'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
+import { LastSnapshotReader } from '../collect/last-snapshot.js'
 import type { ContextOptions } from '../collect/context-factory.js'
 import { contextFor } from '../collect/context-factory.js'
 import { inject, injectable } from '../di.js'
@@ -76,7 +77,16 @@ export class Planner {
         cache: 'twin' as const,
       }
       const common = this.contexts.options(claims, run)
-      const outcomes = await collectAll(providers, this.contexts.collecting(claims, { ...run, onProgress: options.onProgress }))
+      // A path the machine does not let a provider read is the last snapshot's record of it on the
+      // machine's side (CollectRequest.previous): only a change the twin asks for there is left
+      // out (and named), never everything below it as "to create".
+      const previous = new LastSnapshotReader(this.twin.dir, () => this.intents.observed())
+      let outcomes: CollectOutcome[]
+      try {
+        outcomes = await collectAll(providers, { ...this.contexts.collecting(claims, { ...run, onProgress: options.onProgress }), previous })
+      } finally {
+        await previous.close()
+      }
       const changes: Change[] = []
       for (const outcome of outcomes) {
         diagnostics.push(...(await this.diffOne(outcome, reader, common, changes, options.onObserved)))

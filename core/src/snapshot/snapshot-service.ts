@@ -4,6 +4,7 @@ import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
 import { IntentService } from '../intent/intent-service.js'
 import { collectAll, msSince, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
+import { LastSnapshotReader } from '../collect/last-snapshot.js'
 import { SnapshotLog } from '../history/snapshot-log.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
@@ -131,14 +132,13 @@ export class SnapshotService {
     const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
     const providers = (await this.registry.select()).map((r) => r.provider)
     // The last snapshot, for a provider that could not read part of the machine and keeps that
-    // part as it was (CollectRequest.previous): a reader that runs no git until it is read, so an
-    // unchanged machine's snapshot never opens it.
-    const previous = base === '' ? undefined : new GitTreeReader(this.twin.dir, base)
+    // part as it was (CollectRequest.previous): read only then (last-snapshot.ts).
+    const previous = new LastSnapshotReader(this.twin.dir, async () => base)
     let outcomes: CollectOutcome[]
     try {
-      outcomes = await collectAll(providers, { ...this.contexts.collecting(claims, { signal: options.signal, cache: 'twin', onProgress: options.onProgress }), ...(previous === undefined ? {} : { previous }) })
+      outcomes = await collectAll(providers, { ...this.contexts.collecting(claims, { signal: options.signal, cache: 'twin', onProgress: options.onProgress }), previous })
     } finally {
-      previous?.close()
+      await previous.close()
     }
     const diagnostics = [...loadDiagnostics]
     const collected = outcomes.filter((o): o is Extract<CollectOutcome, { status: 'collected' }> => o.status === 'collected')

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { Box, Text, useInput } from 'ink'
 import type { Category, Change, ChangeResult, Diagnostic, Plan } from '@twinsync/sdk'
+import { isKeptUnread } from '@twinsync/sdk'
 import { planRefusal } from '../apply/plan-refusal.js'
 import { finishesInterruptedApply } from '../apply/resume.js'
 import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
@@ -315,7 +316,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
       {plan !== undefined && plan.changes.length === 0 && view.kind !== 'apply' ? (
         <Box flexDirection="column">
           {pullNote ? <Text dimColor>{pullNote}</Text> : null}
-          <Text color={plan.diagnostics.some((d) => d.severity === 'error') ? 'red' : plan.diagnostics.some(isLeftOut) ? 'yellow' : 'green'} wrap="wrap">{noChangesLine(plan, basisText(plan))}</Text>
+          <Text color={plan.diagnostics.some((d) => d.severity === 'error') ? 'red' : plan.diagnostics.some((d) => isLeftOut(d) || isKeptUnread(d)) ? 'yellow' : 'green'} wrap="wrap">{noChangesLine(plan, basisText(plan))}</Text>
           {finishesInterruptedApply(plan) ? <Text>Every step of the interrupted apply is in place. Enter finishes it: the snapshot after the apply, and its record removed.</Text> : null}
           <DecisionNote decision={decision} />
           <LeftOutAsks asks={asks} selected={catIndex} room={Math.max(1, Math.floor((height - 6) / 2))} />

@@ -563,7 +563,7 @@ async function keepUnread(ctx: ProviderContext, scope: FilesScope, previous: Twi
           : 'the last snapshot has nothing of it, so the twin has none until it can be read'
     diagnostics.push(
       warningDiagnostic('FILES_UNREADABLE_KEPT', `Could not read ${u.path} (${u.code}); ${what}`, {
-        detail: `${u.reason}.${previous === undefined ? '' : ` ${kept} ${kept === 1 ? 'entry' : 'entries'} kept as the last snapshot recorded ${kept === 1 ? 'it' : 'them'}.`} Nothing under it is planned until it can be read. Next step: check its permissions and the file system (\`ls -ld\`, \`dmesg\`), then snapshot again.`,
+        detail: `${u.reason}.${previous === undefined ? '' : ` ${kept} ${kept === 1 ? 'entry' : 'entries'} kept as the last snapshot recorded ${kept === 1 ? 'it' : 'them'}.`} Nothing under it is planned until it can be read. Next step: check its permissions and the file system (\`ls -ld\`, \`dmesg\`), then snapshot again; a path never meant to be read (a FUSE mount root may not enter) goes in files.ignore.`,
         path: u.path,
         provider: 'files',
       }),

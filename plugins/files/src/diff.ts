@@ -163,27 +163,26 @@ export function diffFiles(
 /**
  * A path the live collect could not read (FilesState.unread: EACCES, EIO…) is unknown, not
  * changed: no change at it or below it is planned, nor a delete or type replacement of a folder
- * above it (which would remove what is there unseen). Each such path says so once, naming the
- * changes left out (FILES_UNREADABLE_NOT_PLANNED); the collect's FILES_UNREADABLE_KEPT says why.
+ * above it (which would remove what is there unseen). Each change left out is named, as a
+ * provider's outOfScope names one (FILES_UNREADABLE_NOT_PLANNED with its `change`: both front
+ * ends count it in the plan's head line); the collect's FILES_UNREADABLE_KEPT says why.
  */
 function leaveUnreadAlone(changes: readonly Change[], unread: readonly string[], diagnostics: Diagnostic[]): Change[] {
-  const left = new Map<string, Change[]>()
   const planned: Change[] = []
   for (const change of changes) {
     const data = change.data as FilesChangeData
     const removes = data.action === 'delete' || ('replaceType' in data && data.replaceType === true)
     const at = unread.find((u) => isWithin(data.path, u) || (removes && isWithin(u, data.path)))
-    if (at === undefined) planned.push(change)
-    else left.set(at, [...(left.get(at) ?? []), change])
-  }
-  for (const [path, out] of left) {
-    const shown = out.slice(0, 10).map((c) => c.summary)
+    if (at === undefined) {
+      planned.push(change)
+      continue
+    }
     diagnostics.push(
-      warningDiagnostic('FILES_UNREADABLE_NOT_PLANNED', `${out.length} change${out.length === 1 ? '' : 's'} at ${path} not planned: it could not be read on the machine, so what is there is unknown`, {
-        path,
+      warningDiagnostic('FILES_UNREADABLE_NOT_PLANNED', `${change.summary}: not planned, ${at} could not be read on the machine, so what is there is unknown`, {
+        path: at,
         provider: 'files',
-        ...(out.length === 1 ? { change: (out[0] as Change).id } : {}),
-        detail: `Left out: ${shown.join('; ')}${out.length > shown.length ? `; and ${out.length - shown.length} more` : ''}. Make ${path} readable (its permissions, the file system), then plan again.`,
+        change: change.id,
+        detail: `Make ${at} readable (its permissions, the file system: \`ls -ld ${at}\`, \`dmesg\`), then plan again; the twin keeps asking for it meanwhile.`,
       }),
     )
   }

@@ -90,20 +90,26 @@ describe('files provider: a path that cannot be read keeps the last snapshot of 
     assert.equal(result.diagnostics.some((d) => d.code === 'FILES_UNREADABLE'), false)
   })
 
-  it('a plan (no last snapshot given) plans nothing at an unreadable path, and says so', async () => {
-    const actual = await collect(failing(ctx.host, 'readdir', '/etc/app', 'EACCES'))
-    assert.ok(actual.diagnostics.some((d) => d.code === 'FILES_UNREADABLE_KEPT' && d.path === '/etc/app' && /not compared/.test(d.summary)))
-    assert.equal(entriesUnder(actual.documents, '/etc/app/conf.d').length, 0, 'nothing below it was read')
+  it('a plan plans nothing at an unreadable path: only what the twin asks there is left out, and named', async () => {
     const twin = new MemoryTwin(last)
     // A person's edit below the unreadable folder, and the twin as it was everywhere else.
     twin.set('filesystem/etc/app/conf.d/one.conf', 'edited\n')
     const desired = await provider.load({ ctx, twin })
     assert.ok(desired.state)
+    // As the planner collects: with the last snapshot, so the machine's side of the folder is its record there.
+    const actual = await collect(failing(ctx.host, 'readdir', '/etc/app', 'EACCES'), new MemoryTwin(last))
     const diff = provider.diff({ desired: desired.state, actual: actual.state, ctx })
     assert.deepEqual(diff.changes.filter((c) => c.resource.startsWith('/etc/app')), [], 'no create, delete or edit planned under /etc/app')
-    const note = diff.diagnostics.find((d) => d.code === 'FILES_UNREADABLE_NOT_PLANNED')
-    assert.equal(note?.path, '/etc/app')
-    assert.match(note?.detail ?? '', /conf\.d\/one\.conf/)
+    const notes = diff.diagnostics.filter((d) => d.code === 'FILES_UNREADABLE_NOT_PLANNED')
+    assert.deepEqual(notes.map((d) => [d.change, d.path, d.severity]), [['files:replace:/etc/app/conf.d/one.conf', '/etc/app', 'warning']])
+    assert.match(notes[0]?.summary ?? '', /^Replace \/etc\/app\/conf\.d\/one\.conf.*: not planned, \/etc\/app could not be read/)
+    // Without a last snapshot (a collect that only lists): nothing below it was read, and still nothing is planned there.
+    const bare = await collect(failing(ctx.host, 'readdir', '/etc/app', 'EACCES'))
+    assert.ok(bare.diagnostics.some((d) => d.code === 'FILES_UNREADABLE_KEPT' && d.path === '/etc/app' && /not compared/.test(d.summary)))
+    assert.equal(entriesUnder(bare.documents, '/etc/app/conf.d').length, 0, 'nothing below it was read')
+    const blind = provider.diff({ desired: desired.state, actual: bare.state, ctx })
+    assert.deepEqual(blind.changes.filter((c) => c.resource.startsWith('/etc/app')), [])
+    assert.ok(blind.diagnostics.some((d) => d.code === 'FILES_UNREADABLE_NOT_PLANNED' && d.change === 'files:create:/etc/app/conf.d/one.conf'))
     // A delete of a folder above it would remove what is there unseen: not planned either.
     const gone: FilesState = { ...desired.state, entries: desired.state.entries.filter((e) => !e.path.startsWith('/etc/site')) }
     const readable = provider.diff({ desired: gone, actual: (await collect(ctx.host)).state, ctx })
@@ -111,7 +117,7 @@ describe('files provider: a path that cannot be read keeps the last snapshot of 
     const below = await collect(failing(ctx.host, 'readdir', '/etc/site/locked', 'EACCES'))
     const deletes = provider.diff({ desired: gone, actual: below.state, ctx })
     assert.deepEqual(deletes.changes.filter((c) => c.resource.startsWith('/etc/site')), [])
-    assert.ok(deletes.diagnostics.some((d) => d.code === 'FILES_UNREADABLE_NOT_PLANNED' && d.path === '/etc/site/locked' && /Delete \/etc\/site/.test(d.detail ?? '')))
+    assert.ok(deletes.diagnostics.some((d) => d.code === 'FILES_UNREADABLE_NOT_PLANNED' && d.path === '/etc/site/locked' && d.change === 'files:delete:/etc/site'))
   })
 
   it('once readable again, a real removal is recorded', async () => {
