@@ -1,5 +1,6 @@
 import { CATEGORIES } from '@twinsync/sdk'
 import { COMMANDS } from './plan/commands-domain.js'
+import { visibleName } from './plan/command-text.js'
 
 /**
  * The words TwinSync says about changes, in one place (the glossary in docs/user-guide.md).
@@ -153,8 +154,10 @@ export function driftPhrase(c: Wordable): string {
  */
 export function plannedPhrase(c: Wordable): string {
   const s = c.summary ?? `${c.operation} ${c.resource}`
+  // A command's summary is its quoted argument list already (command-text.ts).
   if (c.category === COMMANDS) return s
-  return /^[A-Z][a-z]/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s
+  // Names from the twin are untrusted: two that differ are never shown alike (visibleName).
+  return visibleName(/^[A-Z][a-z]/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s)
 }
 
 /** What applying now does about drift a plan leaves alone (a dependency, an unpinned upgrade): status's `planned`. */

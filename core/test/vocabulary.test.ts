@@ -92,3 +92,18 @@ describe('the vocabulary', () => {
     assert.match(many, /^files: conf0 changed, .* \+\d+ more · apt: pkg0 installed, .* \+\d+ more$/)
   })
 })
+
+describe('plannedPhrase: names from the twin that differ are never shown alike', () => {
+  const phrase = (resource: string) => plannedPhrase({ category: 'files', operation: 'create', resource, summary: `Create ${resource}` })
+  it('NFC and NFD forms of one word, control characters, bidi overrides, zero-width and trailing spaces are spelled out', () => {
+    assert.equal(phrase('/etc/caf\u00e9'), 'create /etc/café')
+    assert.equal(phrase('/etc/cafe\u0301'), 'create /etc/cafe\\u0301')
+    assert.notEqual(phrase('/etc/caf\u00e9'), phrase('/etc/cafe\u0301'))
+    assert.equal(phrase('/etc/a\nb'), 'create /etc/a\\nb')
+    assert.equal(phrase('/etc/x\u202efdp.sh'), 'create /etc/x\\u202efdp.sh')
+    assert.equal(phrase('/etc/mo\u200btd'), 'create /etc/mo\\u200btd')
+    assert.equal(phrase('/etc/e\x1b[2Jx'), 'create /etc/e\\e[2Jx')
+    assert.equal(phrase('/etc/motd  '), 'create /etc/motd\\x20\\x20')
+    assert.equal(phrase('/etc/motd'), 'create /etc/motd')
+  })
+})

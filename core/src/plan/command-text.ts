@@ -53,6 +53,21 @@ export function visibleText(text: string): string {
   return text.replace(HIDDEN, (ch) => NAMED[ch] ?? escapeCode(ch))
 }
 
+// Also hidden or look-alike in a name: newline and tab, zero-width and no-break spaces, combining marks.
+const NAME_HIDDEN = /[\n\t\u00a0\u200b-\u200d\u2060\ufeff]|\p{M}/gu
+
+/**
+ * A name (a path, a unit, a package) as a plan shows it: what visibleText spells out, and also
+ * newlines, zero-width and no-break spaces, combining marks, and spaces at the end, so two names
+ * that differ are never shown alike ("café" composed is `café`, decomposed `cafe\u0301`; a
+ * right-to-left override is `\u202e`; "motd " is `motd\x20`).
+ */
+export function visibleName(text: string): string {
+  return visibleText(text)
+    .replace(NAME_HIDDEN, (ch) => NAMED[ch] ?? escapeCode(ch))
+    .replace(/ +$/, (spaces) => '\\x20'.repeat(spaces.length))
+}
+
 /** What a person reviews of a command change, after its summary (the command line itself). */
 export interface CommandReview {
   /** The exact argument list; for a script, its twin path first (a private copy of the reviewed content runs). */
