@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { CHANGED_FILE, CHANGED_UNIT, DEBIAN_CONFIG_CHECKS, LocalHost } from '@twinsync/sdk'
 import { freshRootfs, makeTempDir, removeTree, requireTools, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Rootfs } from '../bed/index.js'
-import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
+import { cliSandbox, json, useCliRoot, type CliSandbox } from '../support/cli.js'
 import { writeTwinFile } from '../support/twin-edit.js'
 
 interface Step {
@@ -305,29 +305,21 @@ describe('every checker of the table, good and broken, gives the same verdict an
  */
 describe('checkers of the checkers root through plan and apply (checkers root, chroot)', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
-  let rootfs: Rootfs
-  let cli: CliSandbox
-  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
-  const live = (path: string) => readFile(join(rootfs.dir, path), 'utf8')
   const KEEPALIVED = (iface: string, id: number) => `vrrp_instance VI_1 {\n  state MASTER\n  interface ${iface}\n  virtual_router_id ${id}\n  priority 100\n  virtual_ipaddress {\n    192.0.2.250/24\n  }\n}\n`
-
-  before(async () => {
-    rootfs = await freshRootfs('checkers')
-    await mkdir(join(rootfs.dir, 'run/sshd'), { recursive: true })
-    await writeFile(join(rootfs.dir, 'etc/keepalived/keepalived.conf'), KEEPALIVED('lo', 51))
-    cli = await cliSandbox()
-    const first = await twinsync('snapshot', '--init')
-    assert.equal(first.code, 0, first.stderr)
+  const root = useCliRoot({
+    image: 'checkers',
+    prepare: async (dir) => {
+      await mkdir(join(dir, 'run/sshd'), { recursive: true })
+      await writeFile(join(dir, 'etc/keepalived/keepalived.conf'), KEEPALIVED('lo', 51))
+    },
   })
-  after(async () => {
-    await cli?.cleanup()
-    await rootfs?.cleanup()
-  })
+  const twinsync = (...args: string[]) => root().twinsync(...args)
+  const live = (path: string) => root().live(path)
 
   it('takes a good nftables ruleset and a keepalived instance on this machine\'s interface, each checked in the sandbox', async () => {
     const rules = `${await live('/etc/nftables.conf')}table inet web {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    tcp dport { 80, 443 } accept\n  }\n}\n`
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/nftables.conf', rules)
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/keepalived/keepalived.conf', KEEPALIVED(machineInterface(), 52))
+    await writeTwinFile(root().twinDir, 'filesystem/etc/nftables.conf', rules)
+    await writeTwinFile(root().twinDir, 'filesystem/etc/keepalived/keepalived.conf', KEEPALIVED(machineInterface(), 52))
     const plan = await twinsync('plan')
     assert.equal(plan.code, 0, plan.stdout + plan.stderr)
     const r = await twinsync('apply', '--yes', '--json')
@@ -343,9 +335,9 @@ describe('checkers of the checkers root through plan and apply (checkers root, c
   it('refuses a zone whose file is broken and a haproxy backend named by DNS (CONFIG_CHECK_OFFLINE); the old files are back', async () => {
     const local = await live('/etc/bind/named.conf.local')
     const haproxy = await live('/etc/haproxy/haproxy.cfg')
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/bind/named.conf.local', `${local}zone "example.test" { type master; file "/etc/bind/db.example.test"; };\n`)
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/bind/db.example.test', '$TTL 1h\n@ IN SOA ns.example.test. admin.example.test. ( 1 1h 15m 1w 1h )\nwww IN A 192.0.2.300\n')
-    await writeTwinFile(cli.twinDir, 'filesystem/etc/haproxy/haproxy.cfg', `${haproxy}\nbackend app\n    server one app.backend.invalid:8080\n`)
+    await writeTwinFile(root().twinDir, 'filesystem/etc/bind/named.conf.local', `${local}zone "example.test" { type master; file "/etc/bind/db.example.test"; };\n`)
+    await writeTwinFile(root().twinDir, 'filesystem/etc/bind/db.example.test', '$TTL 1h\n@ IN SOA ns.example.test. admin.example.test. ( 1 1h 15m 1w 1h )\nwww IN A 192.0.2.300\n')
+    await writeTwinFile(root().twinDir, 'filesystem/etc/haproxy/haproxy.cfg', `${haproxy}\nbackend app\n    server one app.backend.invalid:8080\n`)
     const r = await twinsync('apply', '--yes', '--json')
     assert.equal(r.code, 1, r.stdout + r.stderr)
     const steps = json<{ journal: { steps: Step[] } }>(r).journal.steps
