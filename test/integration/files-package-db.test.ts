@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert'
 import { mkdir, rename, rmdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, run, type Rootfs } from '../bed/index.js'
-import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
+import { ROOTFS_BUILD_TIMEOUT_MS, run } from '../bed/index.js'
+import { json, useCliRoot } from '../support/cli.js'
 
 interface Snapshot {
   commit?: string
@@ -20,28 +20,16 @@ interface Snapshot {
  */
 describe('an unreadable package database fails the files collect whole, and loses no file from the twin (debootstrap root)', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
-  let rootfs: Rootfs
-  let cli: CliSandbox
-  const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir, '--json'])
-  const head = async () => (await run(['git', '-C', cli.twinDir, 'rev-parse', 'HEAD'])).stdout.trim()
-  const tracked = async () => (await run(['git', '-C', cli.twinDir, 'ls-tree', '-r', '--name-only', 'HEAD', 'filesystem/etc'])).stdout.trim().split('\n')
-
-  before(async () => {
-    rootfs = await freshRootfs()
-    cli = await cliSandbox()
-    const first = await twinsync('snapshot', '--init')
-    assert.equal(first.code, 0, first.stderr)
-  })
-  after(async () => {
-    await cli?.cleanup()
-    await rootfs?.cleanup()
-  })
+  const root = useCliRoot({ init: ['--json'] })
+  const twinsync = (...args: string[]) => root().twinsync(...args, '--json')
+  const head = async () => (await run(['git', '-C', root().twinDir, 'rev-parse', 'HEAD'])).stdout.trim()
+  const tracked = async () => (await run(['git', '-C', root().twinDir, 'ls-tree', '-r', '--name-only', 'HEAD', 'filesystem/etc'])).stdout.trim().split('\n')
 
   it('says FILES_PACKAGES_UNREADABLE, makes no commit that removes a file, and collects as before once the database is back', async () => {
     const before = await head()
     const files = await tracked()
     assert.ok(files.includes('filesystem/etc/adduser.conf'), files.join(' '))
-    const status = join(rootfs.dir, 'var/lib/dpkg/status')
+    const status = join(root().rootfs.dir, 'var/lib/dpkg/status')
     await rename(status, `${status}.kept`)
     await mkdir(status)
     const broken = await twinsync('snapshot')
