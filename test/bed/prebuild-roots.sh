@@ -17,17 +17,21 @@ mkdir -p "$LOGDIR"
 
 # The server root first: three of the four are it or built on it.
 FLAVOURS=(server base server-node checkers)
-declare -A PIDS STARTED
+declare -A PIDS
 for flavour in "${FLAVOURS[@]}"; do
-  STARTED[$flavour]=$SECONDS
-  bash "$HERE/build-rootfs.sh" "$flavour" >"$LOGDIR/$flavour.log" 2>&1 &
+  {
+    bash "$HERE/build-rootfs.sh" "$flavour" >"$LOGDIR/$flavour.log" 2>&1
+    status=$?
+    echo "$SECONDS" >"$LOGDIR/$flavour.seconds"
+    exit "$status"
+  } &
   PIDS[$flavour]=$!
 done
 
 failed=()
 for flavour in "${FLAVOURS[@]}"; do
   if wait "${PIDS[$flavour]}"; then
-    printf 'prebuild-roots: %s ready after %ss: %s\n' "$flavour" "$((SECONDS - STARTED[$flavour]))" "$(tail -n 1 "$LOGDIR/$flavour.log")"
+    printf 'prebuild-roots: %s ready after %ss: %s\n' "$flavour" "$(cat "$LOGDIR/$flavour.seconds")" "$(tail -n 1 "$LOGDIR/$flavour.log")"
   else
     failed+=("$flavour")
   fi
