@@ -138,7 +138,7 @@ describe('IntentService: an edit of what only describes the machine is never dro
     const said = plan.diagnostics.filter((d) => d.code === DESCRIPTION_EDIT_NOT_APPLIED)
     assert.equal(said.length, 1)
     assert.equal(said[0]?.severity, 'warning')
-    assert.match(said[0]?.summary ?? '', /notes:describe:system\/notes-summary.json/)
+    assert.equal(said[0]?.change, 'notes:describe:system/notes-summary.json')
     assert.match(said[0]?.detail ?? '', /twinsync discard/)
   })
 

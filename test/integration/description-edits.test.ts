@@ -56,7 +56,10 @@ describe('an edit of a document that only describes the machine is never lost si
     assert.equal(said.length, 1, plan.stdout)
     assert.equal(said[0]?.severity, 'warning')
     assert.match(said[0]?.detail ?? '', /filesystem\/etc\/cron\.d\//)
-    assert.match((await twinsync('plan')).stdout, /warning: cron: cron:describe:system\/startup\/cron\.json/)
+    assert.equal(said[0]?.change, 'cron:describe:system/startup/cron.json', 'a left-out ask: a row of its own in the control panel, d discards it')
+    const shown = (await twinsync('plan')).stdout
+    assert.match(shown, /^No changes planned: 1 change the twin asks for is left out/m, 'never "No changes" in silence')
+    assert.match(shown, /warning: cron: Change system\/startup\/cron\.json \(jobs\): left out, .* \[DESCRIPTION_EDIT_NOT_APPLIED\]\n  Next step: .*crontab files/)
   })
 
   it('the next snapshots keep it (before, the settle step wrote the machine\'s cron.json over it)', async () => {

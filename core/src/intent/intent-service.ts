@@ -271,7 +271,8 @@ export class IntentService {
 
   /**
    * The description edits of the working twin (description-edits.ts), as `plan` says them: a
-   * warning each, DESCRIPTION_EDIT_NOT_APPLIED with where the real thing lives. None (and no git)
+   * left-out ask each (a warning with `change`), DESCRIPTION_EDIT_NOT_APPLIED with where the real
+   * thing lives. None (and no git)
    * when the working twin is the last snapshot with nothing edited.
    */
   async descriptionDiagnostics(only?: readonly string[]): Promise<Diagnostic[]> {
@@ -283,10 +284,12 @@ export class IntentService {
     return asked.map((e) => ({
       severity: 'warning' as const,
       code: DESCRIPTION_EDIT_NOT_APPLIED,
-      summary: `${e.id}: the twin asks to ${e.summary}, which only describes the machine: no provider applies it, so it is not planned (it stays pending)`,
+      // A left-out ask, as an item outside its provider's scope is (`change`): its own row in the control panel, where d discards it.
+      summary: `${e.summary.charAt(0).toUpperCase()}${e.summary.slice(1)}: left out, it only describes the machine and no provider applies it (it stays pending)`,
       detail: e.nextStep,
       provider: e.provider,
       path: e.path,
+      change: e.id,
     }))
   }
 
