@@ -10,7 +10,7 @@ interface StatusJson {
 }
 interface PlanJson {
   changes: Array<{ id: string }>
-  diagnostics: Array<{ code: string; severity: string; summary: string; detail?: string }>
+  diagnostics: Array<{ code: string; severity: string; summary: string; detail?: string; change?: string }>
 }
 interface CronJson {
   jobs: Array<Record<string, unknown>>
