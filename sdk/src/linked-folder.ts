@@ -64,6 +64,17 @@ export async function linkedFolderOn(host: Pick<HostReader, 'lstat' | 'readlink'
   return undefined
 }
 
+/**
+ * The host port's rule, for every port that changes the target, real or dry run (LocalHost,
+ * RecordingHost): throws PATH_THROUGH_SYMLINK when a change at `path` would go through a
+ * symlinked folder (linkedFolderOn; `inclusive` for a folder a program writes in, ExecOptions.writesIn).
+ * `host` answers as the target is at that moment (a dry run: with its own recorded changes).
+ */
+export async function refuseThroughLinkedFolder(host: Pick<HostReader, 'lstat' | 'readlink'>, path: string, options: { inclusive?: boolean } = {}): Promise<void> {
+  const found = await linkedFolderOn(host, path, options)
+  if (found !== undefined) throw throughSymlinkError(path, found)
+}
+
 /** PATH_THROUGH_SYMLINK for a change at `path` that would go through `found`. */
 export function throughSymlinkError(path: string, found: LinkedFolder): TwinSyncError {
   return new TwinSyncError('PATH_THROUGH_SYMLINK', `${path} is below ${found.folder}, a symbolic link (to ${found.target}): TwinSync changes nothing through a symlinked folder; nothing was written there`, {

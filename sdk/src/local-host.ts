@@ -10,7 +10,7 @@ import { TwinSyncError } from './errors.js'
 import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, FileType, HostPort, RmdirOutcome, UnlinkOutcome, WriteOptions } from './host.js'
 import { plainQuery } from './plain-query.js'
 import { checkTargetPath, targetPathParts } from './target-path.js'
-import { linkedFolderOn, throughSymlinkError } from './linked-folder.js'
+import { refuseThroughLinkedFolder } from './linked-folder.js'
 import { isCapabilityText, isManagedXattr, parseXattrDump, xattrBytes, xattrValue } from './xattr.js'
 import { lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, statData, type StatData } from './stat-data.js'
 
@@ -393,8 +393,7 @@ export class LocalHost implements HostPort {
    * of the path, from the kernel's caches; nothing next to the write itself.
    */
   private async refuseThroughSymlink(path: string, inclusive = false): Promise<void> {
-    const found = await linkedFolderOn(this, path, { inclusive })
-    if (found !== undefined) throw throughSymlinkError(path, found)
+    await refuseThroughLinkedFolder(this, path, { inclusive })
   }
 
   /** Host path of `path` with its parent resolved but the last component not followed. */

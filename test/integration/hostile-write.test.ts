@@ -8,7 +8,7 @@ import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeF
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Config as OclifConfig } from '@oclif/core'
-import { silentLogger, type Plan } from '@twinsync/sdk'
+import { LocalHost, RecordingHost, silentLogger, type Plan } from '@twinsync/sdk'
 import { ApplyService } from '../../core/src/apply/apply-service.js'
 import { createContainer } from '../../core/src/container.js'
 import type { DependencyContainer } from '../../core/src/di.js'
@@ -673,6 +673,13 @@ describe('hostile twin, the write side of every provider: nothing written throug
         const code = result?.diagnostics?.[0]?.code ?? (applied as { code?: string }).code
         assert.equal(code, 'PATH_THROUGH_SYMLINK', JSON.stringify(applied))
         assert.equal(await reachable(), before, 'the provider wrote through the link')
+        // A dry run of the same step (RecordingHost) refuses it the same way, by the same rule, and records no write through the link.
+        const dry = new RecordingHost(new LocalHost(root))
+        const rehearsed = await provider.apply({ changes: [change], ctx: createTestContext(root, { providers: [provider], host: dry }) }).then((r) => r, (e: unknown) => e as { code?: string })
+        const dryResult = 'results' in (rehearsed as object) ? (rehearsed as { results: Array<{ status: string; diagnostics?: Array<{ code: string }> }> }).results[0] : undefined
+        assert.equal(dryResult?.diagnostics?.[0]?.code ?? (rehearsed as { code?: string }).code, 'PATH_THROUGH_SYMLINK', JSON.stringify(rehearsed))
+        assert.equal(dryResult?.status, result?.status)
+        assert.deepEqual(dry.actions.filter((a) => a.kind !== 'exec' && a.path.startsWith(`/${folder}`)), [], 'the dry run shows a change the real run refuses')
       }, owner)
     })
   }
