@@ -1,7 +1,7 @@
 import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, HostPort, HostReader, RmdirOutcome, UnlinkOutcome, WriteOptions } from './host.js'
 import { TwinSyncError } from './errors.js'
 import { checkTargetPath } from './target-path.js'
-import { refuseThroughLinkedFolder } from './linked-folder.js'
+import { refuseThroughLinkedFolder, symlinkItselfError } from './linked-folder.js'
 
 /** One change a dry run would have made, in the order it was asked for. */
 export type HostAction =
@@ -141,6 +141,8 @@ export class RecordingHost implements HostPort {
   }
 
   async chmod(path: string, mode: number): Promise<void> {
+    // chmod(2) follows a final symlink: the real port refuses one there, so does a dry run.
+    if ((await this.lstat(path))?.type === 'symlink') throw symlinkItselfError(path)
     await this.change({ kind: 'chmod', path, mode })
   }
 

@@ -111,6 +111,8 @@ describe('RecordingHost (dry run)', () => {
         await h.symlink('/root/.ssh', '/etc/made')
         return h.writeFileAtomic('/etc/made/authorized_keys', 'attacker\n')
       }],
+      // chmod(2) would follow a symlink in the final name.
+      ['chmod of a symlink', (h) => h.chmod('/etc/keys', 0o777)],
       // Merged /usr is followed, as the real port follows it.
       ['write through merged /usr', (h) => h.writeFileAtomic('/lib/app/ok.conf', 'ok\n')],
     ]
