@@ -27,6 +27,7 @@
  */
 
 import { PRESET_RULES, presetMayReport } from './preset-prefilter.js'
+import { partsToSearch, type RuleNeeds } from './rule-prefilter.js'
 
 export interface SecretFinding {
   /** Stable rule id, e.g. "private-key", "credential-assignment", "github" (secretlint's rules keep their own short name). */
@@ -66,6 +67,11 @@ interface HandRule {
    * neither compiled nor run (a first snapshot's texts of the services root: 2.3 MB).
    */
   hint?: readonly string[]
+  /**
+   * Words every match the rule keeps holds: the rule is not run where none is (rule-prefilter.ts).
+   * Unlike `hint`, never a condition of the rule's own: its findings are the same without it.
+   */
+  needs?: RuleNeeds
   /** Keep the match only when this says so (key and value shapes the regex cannot express; the text and the match's offset for its context). */
   accept?: (groups: Record<string, string | undefined>, text: string, at: number) => boolean
   /**
@@ -146,9 +152,11 @@ const NOT_A_VALUE =
  */
 const ENDS_LIKE_CREDENTIAL = new RegExp(`(?:${[...CREDENTIAL_WORDS, ...CREDENTIAL_KEYS].join('|')})["']*$`, 'i')
 
+/** iSCSI's mutual CHAP secret: `node.session.auth.password_in`, a credential key though it ends with no credential word. */
+const PASSWORD_IN = 'assword_in'
+
 function isCredentialKey(key: string): boolean {
-  // iSCSI's mutual CHAP secret: `node.session.auth.password_in`.
-  if (!ENDS_LIKE_CREDENTIAL.test(key)) return key.includes('assword_in') && /[._]password_in["']*$/i.test(key)
+  if (!ENDS_LIKE_CREDENTIAL.test(key)) return key.includes(PASSWORD_IN) && /[._]password_in["']*$/i.test(key)
   const bare = key.replace(/^[-"'$@]+|["']+$/g, '')
   const lower = bare.toLowerCase()
   if (KEY_EXCEPTIONS.has(lower)) return false
@@ -178,6 +186,12 @@ function isCredentialKey(key: string): boolean {
  */
 const TOKEN_WORDS = ['key', 'session', 'sessionid', 'session_id', 'cookie', 'sid'] as const
 const PUBLIC_KEY = /(?:public|pub|host|peer)[_.-]?key$/i
+
+/**
+ * What every key isCredentialKey or isTokenKey passes holds, in some case: one of these words
+ * (rule-prefilter.ts keeps the fewest: `pass` for `password`, `passwd`, `sshpass`…).
+ */
+const KEY_WORDS: readonly string[] = [...CREDENTIAL_WORDS, ...CREDENTIAL_KEYS, PASSWORD_IN, ...TOKEN_WORDS]
 
 function isTokenKey(key: string): boolean {
   const bare = key.replace(/^[-"'$@]+|["']+$/g, '')
@@ -369,6 +383,9 @@ const HAND_RULES: readonly HandRule[] = [
     // nsswitch.conf's `passwd: files systemd` names a database, not a password.
     notFile: /^nsswitch\.conf$/,
     pattern: new RegExp(String.raw`(?<![\w.-])(?<k>["']?[A-Za-z0-9_.$@-]{1,64}["']?)[ \t]*(?::=|=>|:|=)[ \t]*${VALUE}`, 'g'),
+    // A match is on one line (no `\n` in a key, a separator or a value; the look-behind sees one
+    // character, and a line end is no `[\w.-]`) and its key holds a credential word when kept.
+    needs: { words: KEY_WORDS, caseless: true, lines: true },
     accept: (g) => {
       const value = g.v1 ?? g.v2 ?? g.v3
       return (isCredentialKey(g.k ?? '') && isValue(value)) || (isTokenKey(g.k ?? '') && looksLikeToken(value))
@@ -753,27 +770,31 @@ function handSpans(text: string, path: string | undefined): Span[] {
     if (rule.file !== undefined && !rule.file.test(name)) continue
     if (rule.notFile !== undefined && rule.notFile.test(name)) continue
     if (rule.hint !== undefined && !rule.hint.some((h) => text.includes(h))) continue
-    const { search, at } = compiled(rule.pattern)
-    search.lastIndex = 0
-    for (let found = search.exec(text); found !== null; found = search.exec(text)) {
-      if (found[0].length === 0) search.lastIndex++
-      const groups = found.groups ?? {}
-      if (rule.accept !== undefined && !rule.accept(groups, text, found.index)) {
-        const value = groups.v1 ?? groups.v2 ?? groups.v3 ?? ''
-        if (rule.searchValue === true && groups.k !== undefined && (value.includes('=') || value.includes(':'))) search.lastIndex = found.index + groups.k.length
-        continue
+    for (const [from, to] of partsToSearch(text, rule.needs)) {
+      const part = from === 0 && to === text.length ? text : text.slice(from, to)
+      const { search, at } = compiled(rule.pattern)
+      search.lastIndex = 0
+      for (let found = search.exec(part); found !== null; found = search.exec(part)) {
+        if (found[0].length === 0) search.lastIndex++
+        const groups = found.groups ?? {}
+        if (rule.accept !== undefined && !rule.accept(groups, text, from + found.index)) {
+          const value = groups.v1 ?? groups.v2 ?? groups.v3 ?? ''
+          if (rule.searchValue === true && groups.k !== undefined && (value.includes('=') || value.includes(':'))) search.lastIndex = found.index + groups.k.length
+          continue
+        }
+        // The same pattern from the same place finds the same match, now with its indices.
+        at.lastIndex = found.index
+        const match = at.exec(part)
+        // Should the two ever differ, the whole match is the secret's place (more redacted, never less).
+        const whole: [number, number] = [found.index, found.index + found[0].length]
+        const indices = match !== null && match[0] === found[0] ? match.indices : undefined
+        const range = (['v', 'v1', 'v2', 'v3'] as const).map((g) => indices?.groups?.[g]).find((r) => r !== undefined) ?? indices?.[0] ?? whole
+        if (range === undefined || range[1] <= range[0]) continue
+        const [start, end] = [from + range[0], from + range[1]]
+        // A value redacted before is no secret: twin documents are scanned again at push time.
+        if (text.startsWith(REDACTED, start)) continue
+        spans.push({ rule: rule.id, description: rule.description, start, end })
       }
-      // The same pattern from the same place finds the same match, now with its indices.
-      at.lastIndex = found.index
-      const match = at.exec(text)
-      // Should the two ever differ, the whole match is the secret's place (more redacted, never less).
-      const whole: [number, number] = [found.index, found.index + found[0].length]
-      const indices = match !== null && match[0] === found[0] ? match.indices : undefined
-      const range = (['v', 'v1', 'v2', 'v3'] as const).map((g) => indices?.groups?.[g]).find((r) => r !== undefined) ?? indices?.[0] ?? whole
-      if (range === undefined || range[1] <= range[0]) continue
-      // A value redacted before is no secret: twin documents are scanned again at push time.
-      if (text.startsWith(REDACTED, range[0])) continue
-      spans.push({ rule: rule.id, description: rule.description, start: range[0], end: range[1] })
     }
   }
   return spans
