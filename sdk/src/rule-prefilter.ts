@@ -4,7 +4,7 @@
  * holding none of them; a rule whose every match also lies on one line (`lines`) is run only on
  * the lines holding one. Only a "no" is trusted, so the findings are the same: a text or a line
  * that holds a word is searched as before, and a line is searched as it is searched in the whole
- * text (a line-local rule's search enters each line at its start: no match takes in a line end).
+ * text (a line-local rule's search enters each line at its start: no match runs past a line end).
  *
  * The generic `key = value` rule matches every assignment of every text and then asks whether the
  * key names a credential; a key that does holds a credential word (CREDENTIAL_WORDS,
@@ -17,19 +17,21 @@
  * median of 60 passes). That rule alone had been about half of the fresh process's time.
  *
  * `withoutPrefilters` runs the rules on every whole text (every `needs` ignored): tests compare the
- * two on the secret fixtures, the test bed's roots and the planted secrets (sdk/test/secrets.test.ts,
- * test/integration/secret-prefilter.test.ts, test/integration/secrets-places.test.ts).
+ * two on the secret fixtures, a test bed root and the planted secrets (sdk/test/secrets.test.ts,
+ * test/integration/secret-prefilter.test.ts, secrets-places.test.ts, secrets-server.test.ts).
  */
 
-/** Words every match a rule reports holds: where none is, the rule is not run. */
+/** What a text holds wherever a rule reports a match: where it does not, the rule is not run. */
 export interface RuleNeeds {
+  /** One of these is in the text (for `lines`, on the match's line) wherever the rule reports a match. */
   words: readonly string[]
   /** The words in any case (ASCII letters): the rule's expression, or its `accept`, ignores case. */
   caseless?: boolean
   /**
-   * Every match the rule reports also lies on one line (no `\n` in it, no look-around past the
-   * line's ends, `^` and `$` only with the `m` flag): the rule is run only on the lines holding a
-   * word, consecutive ones as one part.
+   * Every match the rule reports also lies on one line, the one with the word (no `\n` in it, but
+   * for one before its start that it takes in as a space and that `^` stands for on the line
+   * alone; no look-around past the line's ends; `^` and `$` only with the `m` flag): the rule is
+   * run only on the lines holding a word, consecutive ones as one part.
    */
   lines?: boolean
 }

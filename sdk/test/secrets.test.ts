@@ -361,7 +361,17 @@ describe('findSecrets: the hand rules run only where they could report', functio
     let texts = 0
     let findings = 0
     const filler = 'mode = 0644\n# a comment about the key\nuser: app\n'
-    for (const p of planted) {
+    // Shapes the fixtures hold only where another rule finds the same place.
+    const pw = fakeChars('prefilter-shapes', 14)
+    const more = [
+      `printf 'kiosk:${pw}' | chpasswd`,
+      `openssl rsa -in a.key -passin pass:${pw} -out b.key`,
+      `postfix/postmap: warning: "[smtp.example.com]:587 relay:${pw}"`,
+      `bindpw ${pw}`,
+      `rocommunity ${pw} 10.0.0.0/8`,
+      `sshpass -p ${pw} ssh backup@host`,
+    ].map((text, i) => ({ kind: `shape ${i}`, path: 'x', value: pw, text }))
+    for (const p of [...planted, ...more]) {
       const variants: Array<[string, string]> = [
         ['as is', p.text],
         ['crlf', p.text.replace(/\r?\n/g, '\r\n')],

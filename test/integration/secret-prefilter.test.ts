@@ -3,9 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ROOTFS_BUILD_TIMEOUT_MS, runOk } from '../bed/index.js'
 import { useCliRoot } from '../support/cli.js'
-// The SDK's source, not its bundle: withoutPrefilters switches the prefilters of the module findSecrets runs.
-import { findSecrets } from '../../sdk/src/secrets.js'
-import { withoutPrefilters } from '../../sdk/src/rule-prefilter.js'
+import { assertPrefiltersFindTheSame } from '../support/prefilter-check.js'
 
 /** What the comparison reads of the root: where configuration, state and text are (each file up to 128 KB, as latin1, as the files provider reads it). */
 const READ = ['etc', 'root', 'var', 'usr/share/doc', 'usr/share/perl5', 'usr/share/bash-completion']
@@ -14,7 +12,8 @@ const MAX_BYTES = 128 * 1024
 /**
  * The hand rules' prefilters (sdk/src/rule-prefilter.ts) skip a text or a line only where the rule
  * could report nothing: on a real root the detector finds exactly what it finds with every rule
- * run on every whole text. sdk/test/secrets.test.ts does the same for the planted secrets.
+ * run on every whole text. sdk/test/secrets.test.ts does the same for the secret fixtures,
+ * secrets-places.test.ts and secrets-server.test.ts for what they plant.
  */
 describe('secret detector prefilters on the minbase root: the same findings as every rule on every whole text', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
@@ -42,12 +41,7 @@ describe('secret detector prefilters on the minbase root: the same findings as e
       }
     }
     for (const d of READ) await walk(join(rootfs.dir, d))
-    let findings = 0
-    for (const [path, text] of texts) {
-      const found = await findSecrets(text, { path })
-      assert.deepEqual(found, await withoutPrefilters(() => findSecrets(text, { path })), path)
-      findings += found.length
-    }
+    const findings = await assertPrefiltersFindTheSame(texts)
     assert.ok(documents > 20 && texts.length > 1500 && findings > 0, `${documents} documents, ${texts.length} texts, ${findings} findings`)
   })
 })
