@@ -1,6 +1,8 @@
 // Tests of the test bed itself: if these fail, every integration and e2e test is suspect.
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -86,6 +88,87 @@ describe('test bed', function () {
       } finally {
         await root.cleanup();
       }
+    });
+  });
+
+  describe('root file system cache locks', function () {
+    // build-rootfs.sh against a private cache and two local "mirrors": one that never answers
+    // (a build that stays in progress, holding its lock) and one that refuses connections (a
+    // build that fails at once). No root is built; what is tested is who waits for whom.
+    this.timeout(60_000);
+    const script = join(dirname(new URL(import.meta.url).pathname), 'bed/build-rootfs.sh');
+    const refusedUrl = 'http://127.0.0.1:9/debian'; // the discard port: nothing listens there
+    let cache: string;
+    let silentUrl: string;
+    let silenceEnds: () => void; // the silent mirror goes away: a build waiting on it fails
+    let inProgress: () => boolean; // the silent mirror holds a connection: a build is in progress
+    let children: ChildProcess[];
+
+    beforeEach(async function () {
+      cache = await makeTempDir('cache');
+      children = [];
+      const held = new Set<Socket>();
+      const server = createServer((socket) => {
+        held.add(socket);
+        socket.on('close', () => held.delete(socket));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      silentUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/debian`;
+      inProgress = () => held.size > 0;
+      silenceEnds = () => {
+        server.close();
+        for (const socket of held) socket.destroy();
+      };
+    });
+    afterEach(async function () {
+      silenceEnds();
+      // Each builder is the leader of its own process group (flock and debootstrap included).
+      for (const child of children) if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGKILL');
+      await waitUntil(async () => children.every((child) => child.exitCode !== null || child.signalCode !== null), 20_000);
+      await removeTree(cache);
+    });
+
+    const build = (flavour: string, mirror: string): { child: ChildProcess; ended: Promise<{ code: number | null; stderr: string }> } => {
+      const child = spawn('bash', [script, flavour], {
+        env: { ...process.env, TWINSYNC_TEST_CACHE: cache, TWINSYNC_TEST_MIRROR: mirror },
+        stdio: ['ignore', 'ignore', 'pipe'],
+        detached: true,
+      });
+      children.push(child);
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      return { child, ended: new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr }))) };
+    };
+    const buildDirs = () => readdirSync(cache).filter((name) => name.startsWith('.build'));
+    const within = <T>(ms: number, promise: Promise<T>): Promise<T | 'still running'> =>
+      Promise.race([promise, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), ms))]);
+
+    it('builds different roots at the same time: one in progress does not hold up another', async function () {
+      const base = build('base', silentUrl);
+      await waitUntil(async () => inProgress(), 20_000); // base's debootstrap is asking the mirror
+      const server = await within(15_000, build('server', refusedUrl).ended);
+      if (server === 'still running') assert.fail('the server build waited for the base build');
+      assert.notEqual(server.code, 0);
+      assert.match(server.stderr, /debootstrap failed/, server.stderr);
+      assert.equal(base.child.exitCode, null, 'the base build is still in progress');
+      silenceEnds();
+      assert.notEqual((await base.ended).code, 0);
+      await waitUntil(async () => buildDirs().length === 0, 10_000); // failed builds leave no build dir
+    });
+
+    it('never builds one root twice at once: the second builder waits, then takes over', async function () {
+      const first = build('server', silentUrl);
+      await waitUntil(async () => inProgress(), 20_000);
+      const second = build('server', refusedUrl);
+      assert.equal(await within(3_000, second.ended), 'still running', 'the second builder waits while the first one builds');
+      assert.equal(buildDirs().length, 1, `one build dir: ${buildDirs().join(', ')}`);
+      // The first build fails (its mirror goes away); the second then builds, and fails on its own mirror.
+      silenceEnds();
+      const [a, b] = await Promise.all([first.ended, second.ended]);
+      assert.notEqual(a.code, 0);
+      assert.notEqual(b.code, 0);
+      assert.match(b.stderr, /from http:\/\/127\.0\.0\.1:9\/debian/, 'the second builder ran its own build after the first');
+      await waitUntil(async () => buildDirs().length === 0, 10_000);
     });
   });
 

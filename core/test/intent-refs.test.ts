@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { OBSERVED_REF, INTENDED_REF, deleteRef, readRef, setRef } from '../src/intent/intent-git.js'
 import { dropStaleRefLock } from '../src/twin/git.js'
+import { identityNow, updateRefInNode } from '../src/twin/ref-update.js'
 
 describe("TwinSync's own refs after a killed git update-ref", () => {
   let dir: string
@@ -44,6 +45,16 @@ describe("TwinSync's own refs after a killed git update-ref", () => {
     await deleteRef(dir, INTENDED_REF)
     assert.equal(await readRef(dir, INTENDED_REF), undefined)
     await assert.rejects(access(join(dir, '.git', 'logs', INTENDED_REF)), 'its reflog goes with it, as with git update-ref -d')
+  })
+
+  it("a killed run's recorded lock stays provable when the rerun moves another ref first (its record is settled, not replaced)", async () => {
+    // Session 13's CI: an apply killed holding observed.lock; the rerun's snapshot moved HEAD
+    // first, its own record replaced the killed run's, and observed.lock was TWIN_REF_LOCKED for good.
+    assert.equal(updateRefInNode(dir, 'refs/twinsync/other', commit, undefined, 'test', identityNow()), true)
+    await setRef(dir, OBSERVED_REF, commit, 'snapshot')
+    assert.equal(await readRef(dir, OBSERVED_REF), commit)
+    await assert.rejects(access(join(dir, '.git', `${INTENDED_REF}.lock`)), 'every lock of the killed run is settled at once')
+    await assert.rejects(access(join(dir, '.git', 'twinsync', 'ref-locks.json')))
   })
 
   it('never removes a lock of its own refs it cannot prove a dead run left (a git gc packing refs): TWIN_REF_LOCKED, the ref unchanged', async () => {

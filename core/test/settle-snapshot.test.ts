@@ -57,7 +57,7 @@ describe('a snapshot killed during its HEAD move', () => {
       )
       assert.equal(error?.code, 'TWIN_REF_LOCKED')
       assert.equal(error?.exitCode, 2)
-      assert.match(error?.nextStep ?? '', /If no git command is running in the twin \(`pgrep -a git`\), remove the stale lock: rm .*\.git\/HEAD\.lock; then run the command again\./)
+      assert.match(error?.nextStep ?? '', /Wait for the git process at work in the twin \(`pgrep -a git`\); once none runs, remove the lock: rm .*\.git\/HEAD\.lock; then run the command again\./)
       await access(join(dir, '.git', 'HEAD.lock'))
       await access(join(dir, '.git', `${branch}.lock`))
       await access(join(dir, '.git', 'twinsync', 'snapshot-in-progress.json'))

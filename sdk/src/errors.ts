@@ -43,7 +43,7 @@ export const ERROR_CODES = {
   REMOTE_PUBLIC: 'The GitHub repository is public; TwinSync only mirrors to private repositories',
   REMOTE_DIVERGED: 'The twin and its mirror both have snapshots the other lacks',
   REMOTE_FAILED: 'A git operation with the mirror failed',
-  TWIN_REF_LOCKED: 'A ref lock in the twin (`.git/<ref>.lock`) may be a git command at work; TwinSync removes only the ones it can prove it left',
+  TWIN_REF_LOCKED: 'A ref lock in the twin (`.git/<ref>.lock`) may be a git command at work; TwinSync removes only the ones it can prove stale (its own killed run\'s, or held by no git process)',
   TWIN_SYMLINK: 'A path inside the twin is (or passes through) a symlink; TwinSync never follows one',
   TWIN_FILE_TOO_LARGE: 'A file inside the twin is larger than a twin document may be',
   TWIN_UNSAFE: 'A twin arriving from the mirror holds entries TwinSync refuses (symlinks outside filesystem/, submodules, odd names)',

@@ -86,6 +86,20 @@ export interface ApplyResult {
   diagnostics: Diagnostic[]
 }
 
+/** A part of a twin document that describes the machine and that no apply changes (Provider.describes). */
+export interface DescribedPart {
+  /** The twin document ("system/startup/cron.json"). */
+  readonly path: string
+  /**
+   * Keys into the JSON document, "*" for every key of an object (or every named element of a
+   * list: by its path, name, id, unit or key): ["units", "*", "preset"]. Absent: the whole
+   * document. A place the person's document leaves out asks for nothing there.
+   */
+  readonly keys?: readonly string[]
+  /** Where the real thing lives and what to edit instead, for a person: the next step. */
+  readonly appliedFrom: string
+}
+
 /**
  * A resource provider: one domain of the machine. Every provider can detect and collect;
  * domains that can be changed also implement `load`, `diff` and `apply` (see `isApplicable`).
@@ -106,6 +120,15 @@ export interface Provider<State = unknown> {
    * (apt's version pins). They count as this provider's for "which plugin reads this file".
    */
   readonly inputPaths?: readonly string[]
+  /**
+   * Parts of this provider's twin documents that only describe the machine: collected, never
+   * applied (cron.json describes every cron job; the jobs themselves are the crontab files).
+   * A person's edit of one is never dropped: it stays in the twin, pending with
+   * DESCRIPTION_EDIT_NOT_APPLIED and `appliedFrom` as its next step, until it is discarded or
+   * the machine comes to match it. Every document of a provider that applies nothing (facts)
+   * is a description without being declared.
+   */
+  readonly describes?: readonly DescribedPart[]
   /** Machine path patterns this provider owns (see PathClaims). */
   readonly claims?: readonly string[]
   /** Schema of `CollectResult.state`. */

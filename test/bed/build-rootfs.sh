@@ -2,8 +2,9 @@
 # Build (once) and cache a Debian root file system for the test bed.
 #
 # Prints the path of the cached tarball (tar --zstd) on stdout as its last line. When the cache
-# already holds it, this returns at once. Safe to run concurrently: one builder takes a lock,
-# the others wait for it and then find the finished tarball.
+# already holds it, this returns at once. Safe to run concurrently: one builder of a flavour takes
+# that flavour's lock, the others wait for it and then find the finished tarball; different
+# flavours build at the same time (test/bed/prebuild-roots.sh starts them all on CI).
 #
 #   build-rootfs.sh           the base root: Debian 12 (bookworm), minbase + systemd, cron, git
 #   build-rootfs.sh server    a realistic server: Debian 13 (trixie) with nginx serving a site,
@@ -126,7 +127,7 @@ remove_tree() {
 build() {
   local out=$1 mirror work
   mirror=$(read_mirror)
-  work=$(mktemp -d "$CACHE_DIR/.build.XXXXXX")
+  work=$(mktemp -d "$CACHE_DIR/.build-$FLAVOUR.XXXXXX")
   # shellcheck disable=SC2064 # expand now: $work is local
   trap "remove_tree '$work'" EXIT
   trap 'exit 130' INT
@@ -243,26 +244,41 @@ main() {
   command -v zstd >/dev/null || die "zstd is missing: apt-get install -y zstd"
   mkdir -p "$CACHE_DIR"
   set_flavour "$FLAVOUR"
-  local out parent=
+  local out
   out=$(out_path_of "$FLAVOUR")
-  [ -z "$FROM" ] || parent=$(out_path_of "$FROM")
   if [ ! -s "$out" ]; then
-    # One lock for the whole cache: builds are rare, and whoever holds it knows that any
-    # .build.* dir is the remains of a builder that was killed.
-    exec 9>"$CACHE_DIR/.lock"
+    # A derived root needs its parent first: built (or waited for) under the parent's own lock.
+    if [ -n "$FROM" ] && [ ! -s "$(out_path_of "$FROM")" ]; then
+      bash "${BASH_SOURCE[0]}" "$FROM" >/dev/null || die "the $FROM root (the parent of $FLAVOUR) failed to build"
+    fi
+    # One lock per flavour: two builders of one root never race, different roots build at
+    # once. Whoever holds a flavour's lock knows that any .build-<flavour>.* dir is the remains
+    # of a builder of it that was killed.
+    exec 9>"$CACHE_DIR/.lock-$FLAVOUR"
     flock 9
     # Someone else may have built it while we waited for the lock.
     if [ ! -s "$out" ]; then
-      for stale in "$CACHE_DIR"/.build.*; do [ -e "$stale" ] && remove_tree "$stale"; done
-      # A derived root needs its parent first (built here, under the same lock).
-      if [ -n "$parent" ] && [ ! -s "$parent" ]; then
-        (set_flavour "$FROM"; build "$parent")
-      fi
+      for stale in "$CACHE_DIR/.build-$FLAVOUR".*; do
+        if [ -e "$stale" ]; then remove_tree "$stale"; fi
+      done
+      sweep_old_builds
       build "$out"
     fi
     flock -u 9
   fi
   printf '%s\n' "$out"
+}
+
+# The cache-wide lock <cache>/.lock is what the bench's builders (test/bench/scale-root.ts,
+# etckeeper.ts) hold around their .build.* dirs, as this script did before it locked per flavour.
+# When nobody holds it, a .build.* dir is the remains of a killed builder: remove it.
+sweep_old_builds() {
+  (
+    flock -n 8 || exit 0
+    for stale in "$CACHE_DIR"/.build.*; do
+      if [ -e "$stale" ]; then remove_tree "$stale"; fi
+    done
+  ) 8>"$CACHE_DIR/.lock"
 }
 
 main "$@"

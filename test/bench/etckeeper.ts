@@ -41,7 +41,7 @@ export async function etckeeper(): Promise<Etckeeper> {
   const dir = join(CACHE_DIR, `etckeeper-${version}`)
   if (!existsSync(join(dir, 'usr/bin/etckeeper'))) {
     await mkdir(CACHE_DIR, { recursive: true })
-    // The same lock as build-rootfs.sh: whoever holds it may sweep .build.* dirs of dead builders.
+    // The cache-wide lock: build-rootfs.sh sweeps .build.* dirs of dead builders only when nobody holds it.
     await runOk(['flock', join(CACHE_DIR, '.lock'), 'sh', '-c', UNPACK, 'sh', CACHE_DIR, dir], { timeoutMs: 300_000 })
   }
   const git = (await runOk(['git', '--version'])).stdout.trim()

@@ -1,7 +1,7 @@
 // A synthetic scale root: the minbase root grown to 5,000 packages (a generated dpkg status
 // and info lists, conffiles with their md5), 20,000 files under /etc and 1,000 unit files
 // (half of them enabled). Generated once and cached as a tarball beside the bed's roots, under
-// the same lock (build-rootfs.sh's), so repeated runs only extract it (a few seconds).
+// the cache-wide lock (<cache>/.lock), so repeated runs only extract it (a few seconds).
 //
 // Run as a program (`node --import tsx scale-root.ts build BASE OUT`) it is the builder; the
 // caller holds the cache lock around it with flock(1).

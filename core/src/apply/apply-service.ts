@@ -123,7 +123,7 @@ export class ApplyService {
 
     // An edited working twin is the desired state: commit it before the checkpoint writes the
     // live state over it, so history keeps both.
-    await this.twin.settle()
+    await this.snapshots.settleTwin()
     if ((await this.twin.dirtyPaths()).length > 0) await this.twin.commitEdits(`TwinSync edit before apply ${stamp}`)
     const what = options.revertTo === undefined ? 'apply' : `revert to ${options.revertTo.slice(0, 12)}`
     // What the apply heads for, on disk before anything changes (see resume.ts).

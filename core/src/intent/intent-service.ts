@@ -18,6 +18,7 @@ import { removeTwinFile, writeTwinFile, writeTwinSymlink } from '../twin/twin-fi
 import { TwinRepository } from '../twin/twin-repository.js'
 import { INTENDED_REF, OBSERVED_REF, changedBetween, commitTree, deleteRef, entriesOf, git, readRef, setRef, treeOf, workingTree } from './intent-git.js'
 import { describePath, type UnitPath } from './json-units.js'
+import { DESCRIPTION_EDIT_NOT_APPLIED, type DescriptionEdit, descriptionEdits, isDescribed, keepEdits } from './description-edits.js'
 import { familyOf, mergePath, withoutElements } from './merge-path.js'
 
 /** One thing the twin asks for that the last snapshot did not see, in its provider's words. */
@@ -134,7 +135,7 @@ export class IntentService {
     }
     const [tree, baseTree] = await Promise.all([workingTree(dir), treeOf(dir, baseCommit)])
     const view = await this.view()
-    const paths = (await changedBetween(dir, baseTree, tree)).map((e) => e.path).filter((p) => scope === 'all' || this.applyingOwner(p, view) !== undefined)
+    const paths = (await changedBetween(dir, baseTree, tree)).map((e) => e.path).filter((p) => scope === 'all' || this.holds(p, view))
     if (paths.length === 0) return { base: baseCommit, paths, restore: async (onto, observed = onto) => this.settle(observed, view, otherwise) }
     // The same intent as the one recorded (and checked with the providers) last time?
     const previous = await readRef(dir, INTENDED_REF)
@@ -170,7 +171,7 @@ export class IntentService {
     if (observed === undefined) return
     const tree = await workingTree(this.twin.dir)
     const view = await this.view()
-    const paths = (await changedBetween(this.twin.dir, await treeOf(this.twin.dir, observed), tree)).filter((e) => this.applyingOwner(e.path, view) !== undefined)
+    const paths = (await changedBetween(this.twin.dir, await treeOf(this.twin.dir, observed), tree)).filter((e) => this.holds(e.path, view))
     if (paths.length > 0) return this.commitIntent(tree, observed, reasons)
     await deleteRef(this.twin.dir, INTENDED_REF)
     return undefined
@@ -216,14 +217,19 @@ export class IntentService {
           if (d.change !== undefined) outside.set(d.change, { reason: `never applied: ${d.summary.replace(/^.*?: left out, /, '')}`, code: d.code, ...(d.detail === undefined ? {} : { nextStep: d.detail }) })
         }
     }
+    // Edits of what only describes the machine (cron.json, a fact): kept, and said so (description-edits.ts).
+    const described = await descriptionEdits(this.twin.dir, observed, tree, view)
     return {
       observed,
       intended: intendedCommit,
-      items: items.map((c) => {
-        const never = outside.get(c.id)
-        return never === undefined ? { ...itemOf(c), reason: reasons[c.id] ?? DEFAULT_REASON } : { ...itemOf(c), ...never }
-      }),
-      paths,
+      items: [
+        ...items.map((c) => {
+          const never = outside.get(c.id)
+          return never === undefined ? { ...itemOf(c), reason: reasons[c.id] ?? DEFAULT_REASON } : { ...itemOf(c), ...never }
+        }),
+        ...described.map(descriptionItem),
+      ],
+      paths: [...new Set([...paths, ...described.map((e) => e.path)])],
       diagnostics,
     }
   }
@@ -261,6 +267,40 @@ export class IntentService {
   async view(): Promise<ProviderView> {
     const { claims } = await this.registry.load()
     return { providers: (await this.registry.select()).map((r) => r.provider), claims }
+  }
+
+  /**
+   * The description edits of the working twin (description-edits.ts), as `plan` says them: a
+   * left-out ask each (a warning with `change`), DESCRIPTION_EDIT_NOT_APPLIED with where the real
+   * thing lives. None (and no git)
+   * when the working twin is the last snapshot with nothing edited.
+   */
+  async descriptionDiagnostics(only?: readonly string[]): Promise<Diagnostic[]> {
+    const observed = await this.observed()
+    if (observed === undefined) return []
+    if (observed === (await this.twin.head()) && (await this.twin.dirtyPaths()).length === 0) return []
+    const edits = await descriptionEdits(this.twin.dir, observed, await workingTree(this.twin.dir), await this.view())
+    const asked = only === undefined || only.length === 0 ? edits : edits.filter((e) => only.includes(e.provider) || only.includes(e.category))
+    return asked.map((e) => ({
+      severity: 'warning' as const,
+      code: DESCRIPTION_EDIT_NOT_APPLIED,
+      // A left-out ask, as an item outside its provider's scope is (`change`): its own row in the control panel, where d discards it.
+      summary: `${e.summary.charAt(0).toUpperCase()}${e.summary.slice(1)}: left out, it only describes the machine and no provider applies it (it stays pending)`,
+      detail: e.nextStep,
+      provider: e.provider,
+      path: e.path,
+      change: e.id,
+    }))
+  }
+
+  /** The edits of the twin `tree` that no provider applies, against the observed commit. */
+  descriptionEdits(observed: string, tree: string, view: ProviderView): Promise<DescriptionEdit[]> {
+    return descriptionEdits(this.twin.dir, observed, tree, view)
+  }
+
+  /** A path whose edit is held across a snapshot: an applying provider's, or one that describes the machine. */
+  private holds(path: string, view: ProviderView): boolean {
+    return this.applyingOwner(path, view) !== undefined || isDescribed(path, view)
   }
 
   applyingOwner(path: string, view: ProviderView): ApplicableProvider | undefined {
@@ -373,6 +413,17 @@ export class IntentService {
     await writeTwinFile(this.twin.dir, path, bytes, mode === '100755' ? 0o755 : 0o644)
   }
 
+  /** Documents its provider plans nothing for that hold description edits: the machine's, with the edited parts kept. */
+  private async keepDescriptions(ontoTree: string, tree: string, paths: readonly string[], kept: ReadonlyMap<string, DescriptionEdit[]>): Promise<void> {
+    if (paths.length === 0) return
+    const [was, wants] = await Promise.all([entriesOf(this.twin.dir, ontoTree, paths), entriesOf(this.twin.dir, tree, paths)])
+    const blobs = await readBlobs(this.twin.dir, [...was.values(), ...wants.values()].map((e) => e.blob))
+    for (const path of paths) {
+      const bytes = keepEdits(blobs.get(was.get(path)?.blob ?? ''), blobs.get(wants.get(path)?.blob ?? ''), kept.get(path) ?? [])
+      await this.put(path, bytes, wants.get(path)?.mode ?? was.get(path)?.mode)
+    }
+  }
+
   private async samePaths(a: string, b: string, paths: readonly string[]): Promise<boolean> {
     const [x, y] = await Promise.all([entriesOf(this.twin.dir, a, paths), entriesOf(this.twin.dir, b, paths)])
     return paths.every((p) => x.get(p)?.blob === y.get(p)?.blob && x.get(p)?.mode === y.get(p)?.mode)
@@ -441,13 +492,25 @@ export class IntentService {
     const tree = await workingTree(dir)
     const { byProvider } = await this.itemsBetween(onto, tree, view)
     const ontoTree = await treeOf(dir, onto)
+    // What only describes the machine is never planned: "nothing planned" is no proof the edit is
+    // done there. Kept, and pending, until discarded or the machine comes to match it.
+    const edits = await descriptionEdits(dir, onto, tree, view)
+    const kept = new Map<string, DescriptionEdit[]>()
+    for (const e of edits) kept.set(e.path, [...(kept.get(e.path) ?? []), e])
     const pending: string[] = []
     const ids = new Set<string>()
     for (const entry of byProvider.values()) {
-      if (entry.changes.length === 0 && !entry.failed) await this.writePaths(ontoTree, entry.paths)
-      else pending.push(...entry.paths)
+      if (entry.changes.length === 0 && !entry.failed) {
+        await this.writePaths(ontoTree, entry.paths.filter((p) => !kept.has(p)))
+        await this.keepDescriptions(ontoTree, tree, entry.paths.filter((p) => kept.has(p)), kept)
+        pending.push(...entry.paths.filter((p) => kept.has(p)))
+      } else pending.push(...entry.paths)
       for (const c of entry.changes) ids.add(c.id)
     }
+    // Documents no applying provider owns (facts): the edited ones stay, the rest take the machine's.
+    const facts = (await changedBetween(dir, ontoTree, tree)).map((e) => e.path).filter((p) => this.applyingOwner(p, view) === undefined && isDescribed(p, view))
+    await this.writePaths(ontoTree, facts.filter((p) => !kept.has(p)))
+    pending.push(...facts.filter((p) => kept.has(p)))
     if (pending.length === 0) await deleteRef(dir, INTENDED_REF)
     else {
       // Items still pending with no reason yet get `otherwise` (an apply's "left out with --only").
@@ -456,6 +519,21 @@ export class IntentService {
       await this.commitIntent(await workingTree(dir), onto, fill, ids)
     }
     return pending
+  }
+}
+
+/** A description edit as a pending item: never applied, with its code and where the real thing lives. */
+export function descriptionItem(e: DescriptionEdit): PendingItem {
+  return {
+    id: e.id,
+    provider: e.provider,
+    category: e.category,
+    operation: 'describe',
+    resource: e.path,
+    summary: e.summary,
+    reason: 'never applied: it only describes the machine, no provider applies it',
+    code: DESCRIPTION_EDIT_NOT_APPLIED,
+    nextStep: e.nextStep,
   }
 }
 

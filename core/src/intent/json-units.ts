@@ -5,7 +5,7 @@ export type Step = string | { field: string; value: string }
 export type UnitPath = Step[]
 
 /** Fields that name an element of a twin document's list (the files manifest's entries by path, …). */
-const IDENTITY_FIELDS = ['path', 'name', 'id', 'unit', 'key']
+export const IDENTITY_FIELDS = ['path', 'name', 'id', 'unit', 'key']
 
 /**
  * The smallest places where two JSON documents differ: a key of an object, or an element of a

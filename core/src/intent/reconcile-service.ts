@@ -10,6 +10,7 @@ import { TwinRepository } from '../twin/twin-repository.js'
 import { commitTree, git, treeOf, workingTree } from './intent-git.js'
 import { IntentService, type ProviderView } from './intent-service.js'
 import { describePath, differences, takeFrom, type UnitPath } from './json-units.js'
+import { type DescriptionEdit, dropEdits } from './description-edits.js'
 import { screenDocument } from '../snapshot/secret-guard.js'
 
 export interface Decision {
@@ -58,9 +59,16 @@ export class ReconcileService {
       const view = await this.intents.view()
       const tree = await workingTree(dir)
       const { byProvider } = await this.intents.itemsBetween(observed, tree, view)
-      const chosen = choose(selectors, [...byProvider.values()].flatMap((e) => e.changes), [...byProvider.values()].map((e) => e.provider), 'pending')
+      // Edits of what only describes the machine (cron.json, a fact) are pending too: by id, provider or domain.
+      const edits = await this.intents.descriptionEdits(observed, tree, view)
+      const providers = [...byProvider.values()].map((e) => e.provider)
+      const applyingName = (s: string) => providers.some((p) => p.name === s || p.category === s)
+      const described = edits.filter((e) => selectors.some((s) => s === e.id || s === e.provider || s === e.category))
+      const rest = selectors.filter((s) => !edits.some((e) => e.id === s) && (applyingName(s) || !described.some((e) => e.provider === s || e.category === s)))
+      const chosen = rest.length === 0 && described.length > 0 ? { ids: new Map<string, Set<string> | 'all'>() } : choose(rest, [...byProvider.values()].flatMap((e) => e.changes), providers, 'pending')
       const observedTree = await treeOf(dir, observed)
       const decided: Change[] = []
+      decided.push(...described.map(describedChange))
       for (const entry of byProvider.values()) {
         const ids = chosen.ids.get(entry.provider.name)
         if (ids === undefined) continue
@@ -84,6 +92,8 @@ export class ReconcileService {
           after.close()
         }
       }
+      // Then the described parts chosen, only their places, in the working twin as the items left it.
+      await this.dropDescribed(observedTree, described)
       const intended = (await this.intents.record({})) ?? null
       const commit = await this.recordInHistory('discard', decided, `The twin no longer asks for these; the intent before is ${(await this.intentBefore()) ?? 'in the reflog of refs/twinsync/intended'}.`)
       return { decision: 'discard' as const, items: decided.map(brief), commit, observed, intended }
@@ -220,6 +230,22 @@ export class ReconcileService {
     }
   }
 
+  /** The chosen description edits taken back to the observed values: their places only (a whole document: the observed one). */
+  private async dropDescribed(observedTree: string, edits: readonly DescriptionEdit[]): Promise<void> {
+    const paths = [...new Set(edits.map((e) => e.path))]
+    if (paths.length === 0) return
+    const observed = new GitTreeReader(this.twin.dir, observedTree)
+    try {
+      const contents: Contents = new Map()
+      for (const path of paths) {
+        contents.set(path, dropEdits(await observed.read(path), await this.twin.read(path), edits.filter((e) => e.path === path)))
+      }
+      await this.writeContents(contents)
+    } finally {
+      observed.close()
+    }
+  }
+
   private async intentBefore(): Promise<string | undefined> {
     const out = await git(this.twin.dir, ['reflog', 'show', '--format=%H', '-n', '2', 'refs/twinsync/intended']).catch(() => '')
     return out.split('\n').filter(Boolean)[1]
@@ -239,6 +265,11 @@ function historyMessage(decision: 'adopt' | 'discard', items: readonly Change[],
   const ids = items.map((c) => c.id)
   const title = `TwinSync ${decision} ${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ` and ${ids.length - 3} more` : ''}`
   return `${title}\n\n${note}\n\n${items.map((c) => `- ${c.id}: ${c.summary}`).join('\n')}\n`
+}
+
+/** A description edit said as the change history records for a discard. */
+function describedChange(e: DescriptionEdit): Change {
+  return { id: e.id, provider: e.provider, category: e.category as Change['category'], operation: 'describe', resource: e.path, summary: e.summary, risk: 'low' }
 }
 
 function brief(c: Change) {

@@ -106,6 +106,8 @@ export class Planner {
       const graph = buildPlanGraph(changes)
       diagnostics.push(...graph.diagnostics)
       if (options.from === undefined) diagnostics.push(...(await this.stillPending(graph.changes)))
+      // An edit of what only describes the machine (cron.json, a fact) is not planned: said so, not "no changes".
+      if (options.from === undefined && interrupted === undefined) diagnostics.push(...(await this.intents.descriptionDiagnostics(options.only)))
       return {
         formatVersion: PLAN_FORMAT_VERSION,
         createdAt: this.clock().toISOString(),

@@ -97,13 +97,18 @@ export class SnapshotService {
     })
   }
 
+  /** Settle what a killed run left in the twin (atomic-snapshot.ts), saying which git locks went. Hold the twin lock. */
+  settleTwin(): ReturnType<TwinRepository['settle']> {
+    return this.twin.settle((m) => this.logger.warn(m))
+  }
+
   /** A snapshot for a caller that already holds the twin lock (apply's checkpoints). */
   async snapshotLocked(options: SnapshotOptions): Promise<SnapshotResult> {
     // Pending intent is set aside (and committed to refs/twinsync/intended) so the snapshot
     // records only the machine, then merged back on top of the new observed state.
     // Finish what a killed snapshot left, and refuse git's index locked by someone else, before anything moves.
     const started = process.hrtime.bigint()
-    await this.twin.settle()
+    await this.settleTwin()
     const held = await this.intents.hold('providers', undefined, options.intentReasons, options.otherwiseReason, { underLock: true })
     this.logger.debug(`snapshot: intent held at ${msSince(started)} ms`)
     let result: Omit<SnapshotResult, 'pending'>

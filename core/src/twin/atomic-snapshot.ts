@@ -10,6 +10,8 @@ import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, parseNameStatus, 
 import { readTwinFile, twinPathParts, twinSymlinkError } from './twin-files.js'
 import { writePack } from './pack-writer.js'
 import { identityNow, updateRefInNode } from './ref-update.js'
+import { settleRecordedRefLocks } from './ref-lock-record.js'
+import { removeStaleGitLock } from './stale-git-lock.js'
 import { indexUnchanged, readHead, readIndex, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
 import { cacheTreeExtension, cacheTreeOf, foldersAbove, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode } from './cache-tree.js'
 
@@ -519,11 +521,15 @@ export async function settleSnapshot(dir: string): Promise<{ finished: boolean; 
 
 async function settleMove(dir: string): Promise<{ finished: boolean; discarded: boolean; tempFiles: string[] }> {
   const tempFiles: string[] = []
+  // Ref locks a killed run recorded as its own (ref-lock-record.ts), whichever refs they lock.
+  for (const name of settleRecordedRefLocks(join(dir, '.git'))) tempFiles.push(join('.git', name))
   // git's index lock as a hard link of our private index: a swap killed half way; it is complete, finish it.
   // The checks of a twin with nothing to settle are synchronous calls (issue 22: every snapshot, `plan` and `status` make them).
   const ours = quietly(() => statSync(join(dir, INDEX)))
   const locked = quietly(() => lstatSync(join(dir, '.git', 'index.lock')))
   if (ours !== undefined && locked !== undefined && ours.ino === locked.ino) await rename(join(dir, '.git', 'index.lock'), join(dir, '.git', 'index'))
+  // Any other index lock that no git holds any more (a killed git's, ours or a person's): removed, and said (stale-git-lock.ts).
+  else if (locked !== undefined && removeStaleGitLock(dir, join(dir, '.git', 'index.lock'))) tempFiles.push(join('.git', 'index.lock'))
   const state = join(dir, STATE)
   for (const name of quietly(() => readdirSync(state)) ?? []) {
     if (!TEMP_NAME.test(name) && !/^lock\.stale-/.test(name)) continue
@@ -535,6 +541,15 @@ async function settleMove(dir: string): Promise<{ finished: boolean; discarded: 
     tempFiles.push(join(STATE, name))
   }
   tempFiles.push(...sweepCacheTemps(dir))
+  // Any other ref lock (a killed `git fetch`, `git tag`, `git pack-refs`) no git holds now.
+  for (const name of staleRefLocks(dir)) tempFiles.push(join('.git', name))
+  // HEAD's and its branch's locks a killed run left (its own recorded ones went above; a killed
+  // git's that no git holds now, stale-git-lock.ts); any other is TWIN_REF_LOCKED before anything moves.
+  for (const ref of headRefs(dir)) {
+    if (quietly(() => lstatSync(join(dir, '.git', `${ref}.lock`))) === undefined) continue
+    const removed = await dropStaleRefLock(dir, ref)
+    if (removed !== undefined) tempFiles.push(removed)
+  }
   const text = quietly(() => readFileSync(join(dir, MARKER), 'utf8'))
   if (text === undefined) {
     for (const l of [INDEX, `${INDEX}.lock`, STAGE]) {
@@ -549,12 +564,6 @@ async function settleMove(dir: string): Promise<{ finished: boolean; discarded: 
     record = JSON.parse(text) as MoveRecord
   } catch {
     record = undefined
-  }
-  // A snapshot was under way: a ref lock left by its killed `git update-ref` is its own.
-  const ref = (await git(dir, ['symbolic-ref', '-q', 'HEAD']).catch(() => Buffer.from(''))).toString('utf8').trim()
-  for (const locked of ['HEAD', ...(ref === '' ? [] : [ref])]) {
-    const removed = await dropStaleRefLock(dir, locked)
-    if (removed !== undefined) tempFiles.push(removed)
   }
   const head = await headOf(dir)
   if (record !== undefined && head === record.commit) {
@@ -1219,6 +1228,32 @@ function writeLooseBlobs(dir: string, blobs: Iterable<{ sha: string; bytes: Buff
   }
 }
 
+/**
+ * `packed-refs.lock` and the `<ref>.lock` files under `.git/refs` that no git holds any more
+ * (stale-git-lock.ts), removed; their names relative to `.git`. A listing of `.git/refs`'s
+ * folders on every settle (a few readdirs; the /proc look only when a lock is there).
+ */
+function staleRefLocks(dir: string): string[] {
+  const git = join(dir, '.git')
+  const locks: string[] = []
+  if (quietly(() => lstatSync(join(git, 'packed-refs.lock'))) !== undefined) locks.push('packed-refs.lock')
+  const walk = (folder: string, depth: number): void => {
+    for (const e of quietly(() => readdirSync(join(git, folder), { withFileTypes: true })) ?? []) {
+      if (e.isDirectory() && depth < 8) walk(`${folder}/${e.name}`, depth + 1)
+      else if (e.isFile() && e.name.endsWith('.lock')) locks.push(`${folder}/${e.name}`)
+    }
+  }
+  walk('refs', 0)
+  return locks.filter((name) => removeStaleGitLock(dir, join(git, name)))
+}
+
+/** HEAD, and the branch it names when it names one (read from `.git/HEAD`, no git process). */
+function headRefs(dir: string): string[] {
+  const head = quietly(() => readFileSync(join(dir, '.git', 'HEAD'), 'utf8'))
+  const branch = head === undefined ? undefined : /^ref: (refs\/\S+)\s*$/.exec(head)?.[1]
+  return branch === undefined ? ['HEAD'] : ['HEAD', branch]
+}
+
 async function headOf(dir: string): Promise<string | undefined> {
   try {
     return (await git(dir, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).toString('utf8').trim() || undefined
@@ -1227,15 +1262,16 @@ async function headOf(dir: string): Promise<string | undefined> {
   }
 }
 
-/** A `.git/index.lock` that is not ours: a git command is running in the twin, or one was killed. */
+/** A `.git/index.lock` that is not ours and not provably stale (stale-git-lock.ts): a git at work in the twin. Under the twin lock. */
 function refuseForeignIndexLock(dir: string): void {
-  if (quietly(() => lstatSync(join(dir, '.git', 'index.lock'))) !== undefined) throw indexLocked(dir)
+  const lock = join(dir, '.git', 'index.lock')
+  if (quietly(() => lstatSync(lock)) !== undefined && !removeStaleGitLock(dir, lock) && quietly(() => lstatSync(lock)) !== undefined) throw indexLocked(dir)
 }
 
 function indexLocked(dir: string): TwinSyncError {
   const lock = join(dir, '.git', 'index.lock')
-  return new TwinSyncError('GIT_FAILED', `git's index lock ${lock} exists: a git command is running in the twin, or one was killed; nothing was changed`, {
-    nextStep: `If no git command is running in the twin (\`pgrep -a git\`), remove the stale lock: rm ${lock}`,
+  return new TwinSyncError('GIT_FAILED', `git's index lock ${lock} exists: a git process is at work in the twin, or one TwinSync may not look at; nothing was changed`, {
+    nextStep: `A git process is at work in the twin (\`pgrep -a git\`), or one this user may not look at: wait for it, or once none runs remove the lock: rm ${lock}`,
     details: { lock },
   })
 }

@@ -30,6 +30,7 @@ import type { SimpleGit } from 'simple-git'
 import { diskError } from './disk-error.js'
 import { readHead } from './quick-status.js'
 import { isOwnStaleLock } from './ref-lock-record.js'
+import { isStaleGitLock } from './stale-git-lock.js'
 import { removeTwinFile } from './twin-files.js'
 
 /** The id git gives the empty tree: the "before" of a twin's first commit. */
@@ -249,26 +250,28 @@ export async function copyIndex(index: string, copy: string): Promise<boolean> {
 }
 
 /**
- * Removes the `<ref>.lock` beside a ref (`HEAD` or `refs/…`) that a killed TwinSync left while it
- * moved the ref, and only that: the lock must be one its run recorded as its own, by inode, and
- * that run must be gone (ref-lock-record.ts). Any other lock may be a git at work (a person's, in
- * the twin, or a second TwinSync's) and is never removed: TWIN_REF_LOCKED, with the command to
- * remove it once no git is running. Returns the lock's path inside the twin (`.git/HEAD.lock`)
- * when it removed one.
+ * Removes the `<ref>.lock` beside a ref (`HEAD` or `refs/…`) that is provably stale: one a killed
+ * TwinSync recorded as its own, by inode, whose run is gone (ref-lock-record.ts), or one no git
+ * process holds any more (stale-git-lock.ts: made before this run, and no git at work in the
+ * twin). Any other lock may be a git at work (a person's, in the twin, or a second TwinSync's)
+ * and is never removed: TWIN_REF_LOCKED, with the command to remove it once no git is running.
+ * Returns the lock's path inside the twin (`.git/HEAD.lock`) when it removed one.
  */
 export async function dropStaleRefLock(dir: string, ref: string): Promise<string | undefined> {
   if ((ref !== 'HEAD' && !ref.startsWith('refs/')) || ref.split('/').some((part) => part === '..' || part === '.' || part === '')) return undefined
   const lock = `.git/${ref}.lock`
   const info = await lstat(join(dir, lock)).catch(() => undefined)
   if (info === undefined) return undefined
-  if (!info.isFile() || !isOwnStaleLock(join(dir, '.git'), `${ref}.lock`, info.ino)) throw refLocked(join(dir, lock))
+  if (!info.isFile()) throw refLocked(join(dir, lock))
+  // Recorded as a killed run's own (ref-lock-record.ts), or held by no git any more (stale-git-lock.ts).
+  if (!isOwnStaleLock(join(dir, '.git'), `${ref}.lock`, info.ino) && !isStaleGitLock(dir, join(dir, lock))) throw refLocked(join(dir, lock))
   await rm(join(dir, lock), { force: true })
   return lock
 }
 
 function refLocked(lock: string): TwinSyncError {
-  return new TwinSyncError('TWIN_REF_LOCKED', `git's ref lock ${lock} exists: a git command is running in the twin, or one was killed; TwinSync removes only the locks it can prove are its own, and changed nothing`, {
-    nextStep: `If no git command is running in the twin (\`pgrep -a git\`), remove the stale lock: rm ${lock}; then run the command again.`,
+  return new TwinSyncError('TWIN_REF_LOCKED', `git's ref lock ${lock} exists: a git process is at work in the twin, or one TwinSync may not look at; TwinSync removes only locks it can prove stale, and changed nothing`, {
+    nextStep: `Wait for the git process at work in the twin (\`pgrep -a git\`); once none runs, remove the lock: rm ${lock}; then run the command again.`,
     details: { lock },
   })
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { isRunAlive, runIdentity } from './twin-lock.js'
 
@@ -31,6 +31,10 @@ interface LockRecord {
  * its record was written, and one with the record cut short, reported as someone else's).
  */
 export function recordRefLocks(gitDir: string, locks: ReadonlyArray<{ name: string; ino: number }>): void {
+  // The record of a killed run is the only proof its locks are TwinSync's: settle them before it
+  // is replaced (session 13: an apply killed holding observed.lock, rerun; the rerun's snapshot
+  // moved HEAD first, its record replaced the killed run's, and observed.lock stayed unprovable).
+  settleRecordedRefLocks(gitDir)
   const text = JSON.stringify({ ...runIdentity(), locks: [...locks] } satisfies LockRecord)
   const temp = join(gitDir, `${RECORD}.${process.pid}.tmp`)
   try {
@@ -76,15 +80,48 @@ export function clearRefLocks(gitDir: string): void {
   rmSync(join(gitDir, RECORD), { force: true })
 }
 
-/** True only when the record names this lock (`name` relative to `.git`, its inode) and the run that took it is gone. */
-export function isOwnStaleLock(gitDir: string, name: string, ino: number): boolean {
+/**
+ * Remove every lock the record names (with its inode) when the run that took them is gone, and
+ * the record with them. Call with the twin lock held (settling, and before a new record). A
+ * record of a live run (another TwinSync between taking its locks and releasing them) is left
+ * as it is. Returns the removed locks' names (relative to `.git`).
+ */
+export function settleRecordedRefLocks(gitDir: string): string[] {
+  const record = readRecord(gitDir)
+  if (record === undefined) return []
+  if (isRunAlive(record)) return [] // this run's own, or another's at work
+  const removed: string[] = []
+  for (const lock of record.locks) {
+    if (typeof lock?.name !== 'string' || !isLockName(lock.name)) continue
+    const path = join(gitDir, lock.name)
+    const info = lstatSync(path, { throwIfNoEntry: false })
+    if (info === undefined || !info.isFile() || info.ino !== lock.ino) continue
+    rmSync(path, { force: true })
+    removed.push(lock.name)
+  }
+  clearRefLocks(gitDir)
+  return removed
+}
+
+/** A ref lock's name as the record holds it: HEAD.lock or refs/…/<name>.lock, nothing that climbs out of `.git`. */
+function isLockName(name: string): boolean {
+  return /^(?:HEAD|refs\/[^\0]+)\.lock$/.test(name) && !name.split('/').some((p) => p === '' || p === '.' || p === '..')
+}
+
+function readRecord(gitDir: string): { pid: number; startTime: string | null; bootId: string | null; locks: LockRecord['locks'] } | undefined {
   let record: Partial<LockRecord>
   try {
     record = JSON.parse(readFileSync(join(gitDir, RECORD), 'utf8')) as Partial<LockRecord>
   } catch {
-    return false
+    return undefined
   }
-  if (!Number.isInteger(record.pid) || !Array.isArray(record.locks)) return false
-  if (!record.locks.some((l) => l?.name === name && l.ino === ino)) return false
-  return !isRunAlive({ pid: record.pid as number, startTime: typeof record.startTime === 'string' ? record.startTime : null, bootId: typeof record.bootId === 'string' ? record.bootId : null })
+  if (!Number.isInteger(record.pid) || !Array.isArray(record.locks)) return undefined
+  return { pid: record.pid as number, startTime: typeof record.startTime === 'string' ? record.startTime : null, bootId: typeof record.bootId === 'string' ? record.bootId : null, locks: record.locks }
+}
+
+/** True only when the record names this lock (`name` relative to `.git`, its inode) and the run that took it is gone. */
+export function isOwnStaleLock(gitDir: string, name: string, ino: number): boolean {
+  const record = readRecord(gitDir)
+  if (record === undefined || !record.locks.some((l) => l?.name === name && l.ino === ino)) return false
+  return !isRunAlive(record)
 }

@@ -143,9 +143,16 @@ export class TwinRepository implements TwinReader {
     }
   }
 
-  /** Finish or throw away a snapshot a crash interrupted, and clear temp files. Hold the lock. */
-  settle(): ReturnType<typeof settleSnapshot> {
-    return settleSnapshot(this.dir)
+  /**
+   * Finish or throw away a snapshot a crash interrupted, and clear temp files. Hold the lock.
+   * `warn` hears of git locks removed as stale (a killed git's, stale-git-lock.ts): a person
+   * who finds one gone should know TwinSync removed it, and why.
+   */
+  async settle(warn?: (message: string) => void): ReturnType<typeof settleSnapshot> {
+    const settled = await settleSnapshot(this.dir)
+    const locks = settled.tempFiles.filter((f) => f.startsWith('.git/') && f.endsWith('.lock'))
+    if (locks.length > 0) warn?.(`removed git's lock${locks.length === 1 ? '' : 's'} ${locks.join(', ')} in the twin, left by a killed run: no git process holds ${locks.length === 1 ? 'it' : 'them'}`)
+    return settled
   }
 
   /**

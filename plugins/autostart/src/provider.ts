@@ -33,6 +33,22 @@ export class AutostartProvider implements ApplicableProvider<AutostartState>, St
   readonly category = 'startup' as const
   readonly description = 'rc.local and XDG autostart entries (/etc/xdg/autostart, ~/.config/autostart)'
   readonly twinPaths = [AUTOSTART_JSON, RC_LOCAL_JSON] as const
+  /**
+   * What autostart.json and rc-local.json say beside the owner, group and mode (and rc.local's
+   * `executable`) an apply sets: read from the .desktop files and rc.local themselves.
+   */
+  readonly describes = [
+    ...(['scope', 'user', 'name', 'exec', 'enabled', 'hidden', 'gnomeAutostartEnabled', 'onlyShowIn', 'notShowIn', 'overrides'] as const).map((key) => ({
+      path: AUTOSTART_JSON,
+      keys: ['entries', '*', key],
+      appliedFrom: `"${key}" in ${AUTOSTART_JSON} only describes an autostart entry; edit the .desktop file itself (filesystem/etc/xdg/autostart/… or a user's filesystem/home/USER/.config/autostart/…: Exec=, Name=, Hidden=…)`,
+    })),
+    ...(['exists', 'interpreter', 'service', 'serviceMasked', 'wouldRun'] as const).map((key) => ({
+      path: RC_LOCAL_JSON,
+      keys: [key],
+      appliedFrom: `"${key}" in ${RC_LOCAL_JSON} only describes rc.local; edit filesystem/etc/rc.local itself (or "executable" in ${RC_LOCAL_JSON}), or the rc-local.service unit's state in system/services/units.json`,
+    })),
+  ] as const
   readonly claims = AUTOSTART_CLAIMS
   readonly stateSchema = AutostartState
 

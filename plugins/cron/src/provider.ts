@@ -35,6 +35,13 @@ export class CronProvider implements ApplicableProvider<CronState>, StartupView<
   readonly description = 'User crontabs, and every cron job of the machine (@reboot included)'
   readonly twinPaths = [CRON_JSON] as const
   readonly claims = [`${CRONTAB_DIR}/*`] as const
+  /** cron.json describes every job; the jobs are applied from the crontab files, never from it. */
+  readonly describes = [
+    {
+      path: CRON_JSON,
+      appliedFrom: `${CRON_JSON} only describes the cron jobs; they are applied from the crontab files: edit filesystem${SYSTEM_CRONTAB}, a file in filesystem${CRON_D_DIR}/ or a user's filesystem${CRONTAB_DIR}/USER (then \`twinsync plan\`)`,
+    },
+  ] as const
   readonly stateSchema = CronState
 
   async detect({ ctx }: DetectRequest): Promise<DetectResult> {

@@ -54,6 +54,26 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     '/etc/init.d/.depend.*',
   ] as const
   readonly stateSchema = SystemdState
+  /**
+   * What units.json and runtime.json say beside the state a plan changes (enabled, disabled,
+   * masked; active or inactive), and the whole of what starts at boot (it follows from them).
+   */
+  readonly describes = [
+    {
+      path: STARTUP_DOCUMENT,
+      appliedFrom: `${STARTUP_DOCUMENT} only describes what starts at boot, which follows from the units: set a unit's "state" (enabled, disabled, masked) in ${UNITS_DOCUMENT}, or edit its unit file under filesystem/etc/systemd/system/`,
+    },
+    {
+      path: UNITS_DOCUMENT,
+      keys: ['units', '*', 'preset'],
+      appliedFrom: `A unit's vendor preset comes with its package (the *.preset files); to change what runs, set its "state" (enabled, disabled, masked) in ${UNITS_DOCUMENT} instead`,
+    },
+    ...(['sub', 'staleConfig', 'canReload'] as const).map((key) => ({
+      path: RUNTIME_DOCUMENT,
+      keys: ['units', '*', key],
+      appliedFrom: `"${key}" in ${RUNTIME_DOCUMENT} is what the running system reports; only "active" ("active" or "inactive": start or stop) is applied`,
+    })),
+  ] as const
   /** The documents this provider's last collect made: load checks no schema for the same texts (MadeDocuments). */
   private readonly made = new MadeDocuments()
   /** Sockets a unit listened on before a reload that lost them: the next reload must bring them back. */

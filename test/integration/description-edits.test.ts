@@ -1,0 +1,109 @@
+import { strict as assert } from 'node:assert'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ROOTFS_BUILD_TIMEOUT_MS, run } from '../bed/index.js'
+import { commitTwin, json, useCliRoot } from '../support/cli.js'
+import { editTwinJson } from '../support/twin-edit.js'
+
+interface StatusJson {
+  pending: { count: number; items: Array<{ id: string; category: string; reason: string; code?: string; nextStep?: string }> }
+}
+interface PlanJson {
+  changes: Array<{ id: string }>
+  diagnostics: Array<{ code: string; severity: string; summary: string; detail?: string; change?: string }>
+}
+interface CronJson {
+  jobs: Array<Record<string, unknown>>
+}
+type UnitsJson = { units: Record<string, { state: string; preset?: string }> }
+
+const CRON_JSON = 'system/startup/cron.json'
+const BACKUP_JOB = { command: '/usr/local/bin/backup', kind: 'system', line: 1, reboot: false, schedule: '0 2 * * *', source: '/etc/cron.d/backup', user: 'root' }
+
+/**
+ * cron.json describes the cron jobs; they are applied from the crontab files. A person who adds
+ * a job to cron.json and commits asked for something no provider applies: through the real binary
+ * on a Debian root it is said (status, plan), kept through snapshots, and dropped only by
+ * `discard` or by the machine coming to match it. Facts and a unit's vendor preset alike.
+ */
+describe('an edit of a document that only describes the machine is never lost silently', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  const root = useCliRoot()
+  const twinsync = (...args: string[]) => root().twinsync(...args)
+  const status = async () => {
+    const r = await twinsync('status', '--json')
+    assert.equal(r.code, 0, r.stderr)
+    return json<StatusJson>(r)
+  }
+  const cronJobs = async () => (JSON.parse(await readFile(join(root().twinDir, CRON_JSON), 'utf8')) as CronJson).jobs
+  const hasBackup = async () => (await cronJobs()).some((j) => j.command === BACKUP_JOB.command)
+
+  it('a job added to cron.json and committed: pending with DESCRIPTION_EDIT_NOT_APPLIED and where cron jobs live, in status and plan', async () => {
+    // The person puts the job where it would sort, as the machine's description lists it.
+    await editTwinJson<CronJson>(root().twinDir, CRON_JSON, (c) => c.jobs.unshift(BACKUP_JOB))
+    await commitTwin(root().twinDir, 'add a backup job')
+    const s = await status()
+    assert.deepEqual(s.pending.items.map((i) => [i.id, i.code]), [['cron:describe:system/startup/cron.json', 'DESCRIPTION_EDIT_NOT_APPLIED']])
+    assert.match(s.pending.items[0]?.nextStep ?? '', /filesystem\/etc\/cron\.d\/.*twinsync discard cron:describe:system\/startup\/cron\.json/)
+    const text = await twinsync('status')
+    assert.match(text.stdout, /cron:describe:system\/startup\/cron\.json .*never applied.*\[DESCRIPTION_EDIT_NOT_APPLIED\]\n\s+Next step: .*crontab files/)
+    assert.equal((await twinsync('status', '--exit-code')).code, 1, 'not in sync')
+
+    const plan = await twinsync('plan', '--json')
+    const p = json<PlanJson>(plan)
+    assert.deepEqual(p.changes, [])
+    const said = p.diagnostics.filter((d) => d.code === 'DESCRIPTION_EDIT_NOT_APPLIED')
+    assert.equal(said.length, 1, plan.stdout)
+    assert.equal(said[0]?.severity, 'warning')
+    assert.match(said[0]?.detail ?? '', /filesystem\/etc\/cron\.d\//)
+    assert.equal(said[0]?.change, 'cron:describe:system/startup/cron.json', 'a left-out ask: a row of its own in the control panel, d discards it')
+    const shown = (await twinsync('plan')).stdout
+    assert.match(shown, /^No changes planned: 1 change the twin asks for is left out/m, 'never "No changes" in silence')
+    assert.match(shown, /warning: cron: Change system\/startup\/cron\.json \(jobs\): left out, .* \[DESCRIPTION_EDIT_NOT_APPLIED\]\n  Next step: .*crontab files/)
+  })
+
+  it('the next snapshots keep it (before, the settle step wrote the machine\'s cron.json over it)', async () => {
+    const snap = await twinsync('snapshot')
+    assert.equal(snap.code, 0, snap.stderr)
+    assert.ok(await hasBackup(), 'the job is still in the working twin')
+    const intended = (await run(['git', '-C', root().twinDir, 'show', 'refs/twinsync/intended:system/startup/cron.json'])).stdout
+    assert.match(intended, /\/usr\/local\/bin\/backup/, 'recorded in refs/twinsync/intended')
+    await writeFile(join(root().rootfs.dir, 'etc/issue.net'), 'the machine moved\n')
+    assert.equal((await twinsync('snapshot')).code, 0)
+    assert.ok(await hasBackup())
+    assert.deepEqual((await status()).pending.items.map((i) => i.id), ['cron:describe:system/startup/cron.json'])
+  })
+
+  it('the machine comes to match it (the job put in /etc/cron.d): nothing pending, the twin clean', async () => {
+    await writeFile(join(root().rootfs.dir, 'etc/cron.d/backup'), '0 2 * * * root /usr/local/bin/backup\n')
+    assert.equal((await twinsync('snapshot')).code, 0)
+    assert.ok(await hasBackup())
+    assert.deepEqual((await status()).pending.items, [])
+    assert.equal((await run(['git', '-C', root().twinDir, 'status', '--porcelain'])).stdout, '')
+  })
+
+  it('a fact and a unit\'s vendor preset edited: pending, kept through a snapshot, dropped only by discard', async () => {
+    await editTwinJson<Record<string, unknown>>(root().twinDir, 'system/os.json', (o) => (o.codename = 'edited'))
+    let unit = ''
+    await editTwinJson<UnitsJson>(root().twinDir, 'system/services/units.json', (u) => {
+      unit = Object.keys(u.units).find((name) => u.units[name]?.preset === 'enabled') as string
+      ;(u.units[unit] as { preset: string }).preset = 'disabled'
+    })
+    assert.ok(unit, 'a unit with a vendor preset')
+    const presetId = `systemd:describe:system/services/units.json#units/${unit}/preset`
+    const ids = async () => (await status()).pending.items.map((i) => i.id).sort()
+    assert.deepEqual(await ids(), ['os:describe:system/os.json', presetId].sort())
+    assert.equal((await twinsync('snapshot')).code, 0)
+    assert.deepEqual(await ids(), ['os:describe:system/os.json', presetId].sort(), 'kept through the snapshot')
+
+    const one = await twinsync('discard', presetId)
+    assert.equal(one.code, 0, one.stdout + one.stderr)
+    assert.deepEqual(await ids(), ['os:describe:system/os.json'])
+    const units = JSON.parse(await readFile(join(root().twinDir, 'system/services/units.json'), 'utf8')) as UnitsJson
+    assert.equal(units.units[unit]?.preset, 'enabled')
+    const facts = await twinsync('discard', 'facts')
+    assert.equal(facts.code, 0, facts.stdout + facts.stderr)
+    assert.deepEqual((await status()).pending.items, [])
+    assert.match((await twinsync('status')).stdout, /^In sync/)
+  })
+})
