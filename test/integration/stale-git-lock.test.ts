@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { access, writeFile } from 'node:fs/promises'
+import { access, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ROOTFS_BUILD_TIMEOUT_MS, run } from '../bed/index.js'
 import { useCliRoot } from '../support/cli.js'
@@ -59,14 +59,19 @@ describe("git's locks a killed git left in the twin", function () {
     })
   }
 
-  it("ref locks of the branch and of TwinSync's own refs no run recorded (a killed `git update-ref`): removed by the next snapshot, which then moves those refs", async () => {
+  it("ref locks no run recorded (a killed `git update-ref`, `git tag`, `git fetch`, `git pack-refs`): removed by the next snapshot, which says so and then moves HEAD and its own refs", async () => {
     const { twinsync, twinDir } = root()
     const branch = (await run(['git', '-C', twinDir, 'symbolic-ref', 'HEAD'])).stdout.trim()
-    for (const name of ['HEAD.lock', `${branch}.lock`, 'refs/twinsync/observed.lock']) await writeFile(lockOf(name), '')
-    await writeFile(join(root().rootfs.dir, 'etc/motd'), 'changed under three stale ref locks\n')
+    await mkdir(lockOf('refs/tags'), { recursive: true })
+    const locks = ['HEAD.lock', `${branch}.lock`, 'refs/twinsync/observed.lock', 'refs/tags/before-upgrade.lock', 'packed-refs.lock']
+    for (const name of locks) await writeFile(lockOf(name), '')
+    await writeFile(join(root().rootfs.dir, 'etc/motd'), 'changed under stale ref locks\n')
     const r = await twinsync('snapshot')
     assert.equal(r.code, 0, r.stdout + r.stderr)
-    for (const name of ['HEAD.lock', `${branch}.lock`, 'refs/twinsync/observed.lock']) assert.equal(await exists(lockOf(name)), false, name)
+    for (const name of locks) assert.equal(await exists(lockOf(name)), false, name)
+    for (const name of locks) assert.ok(r.stderr.includes(`.git/${name}`), `the warning names ${name}:\n${r.stderr}`)
+    const label = await twinsync('snapshot', '--label', 'before-upgrade')
+    assert.equal(label.code, 0, label.stdout + label.stderr)
     const head = (await run(['git', '-C', twinDir, 'rev-parse', 'HEAD'])).stdout.trim()
     assert.equal((await run(['git', '-C', twinDir, 'rev-parse', 'refs/twinsync/observed'])).stdout.trim(), head)
   })

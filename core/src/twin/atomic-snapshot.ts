@@ -541,6 +541,8 @@ async function settleMove(dir: string): Promise<{ finished: boolean; discarded: 
     tempFiles.push(join(STATE, name))
   }
   tempFiles.push(...sweepCacheTemps(dir))
+  // Any other ref lock (a killed `git fetch`, `git tag`, `git pack-refs`) no git holds now.
+  for (const name of staleRefLocks(dir)) tempFiles.push(join('.git', name))
   // HEAD's and its branch's locks a killed run left (its own recorded ones went above; a killed
   // git's that no git holds now, stale-git-lock.ts); any other is TWIN_REF_LOCKED before anything moves.
   for (const ref of headRefs(dir)) {
@@ -1226,6 +1228,25 @@ function writeLooseBlobs(dir: string, blobs: Iterable<{ sha: string; bytes: Buff
   }
 }
 
+/**
+ * `packed-refs.lock` and the `<ref>.lock` files under `.git/refs` that no git holds any more
+ * (stale-git-lock.ts), removed; their names relative to `.git`. A listing of `.git/refs`'s
+ * folders on every settle (a few readdirs; the /proc look only when a lock is there).
+ */
+function staleRefLocks(dir: string): string[] {
+  const git = join(dir, '.git')
+  const locks: string[] = []
+  if (quietly(() => lstatSync(join(git, 'packed-refs.lock'))) !== undefined) locks.push('packed-refs.lock')
+  const walk = (folder: string, depth: number): void => {
+    for (const e of quietly(() => readdirSync(join(git, folder), { withFileTypes: true })) ?? []) {
+      if (e.isDirectory() && depth < 8) walk(`${folder}/${e.name}`, depth + 1)
+      else if (e.isFile() && e.name.endsWith('.lock')) locks.push(`${folder}/${e.name}`)
+    }
+  }
+  walk('refs', 0)
+  return locks.filter((name) => removeStaleGitLock(dir, join(git, name)))
+}
+
 /** HEAD, and the branch it names when it names one (read from `.git/HEAD`, no git process). */
 function headRefs(dir: string): string[] {
   const head = quietly(() => readFileSync(join(dir, '.git', 'HEAD'), 'utf8'))
@@ -1244,7 +1265,7 @@ async function headOf(dir: string): Promise<string | undefined> {
 /** A `.git/index.lock` that is not ours and not provably stale (stale-git-lock.ts): a git at work in the twin. Under the twin lock. */
 function refuseForeignIndexLock(dir: string): void {
   const lock = join(dir, '.git', 'index.lock')
-  if (quietly(() => lstatSync(lock)) !== undefined && !removeStaleGitLock(dir, lock)) throw indexLocked(dir)
+  if (quietly(() => lstatSync(lock)) !== undefined && !removeStaleGitLock(dir, lock) && quietly(() => lstatSync(lock)) !== undefined) throw indexLocked(dir)
 }
 
 function indexLocked(dir: string): TwinSyncError {
