@@ -12,6 +12,13 @@ export interface AtomicWriteOptions {
    * after its owner and mode and before it is synced and renamed; `temp` is its host path.
    */
   finish?: (temp: string) => Promise<void>
+  /**
+   * Called with the temp file's descriptor right after it is made (before a byte is written),
+   * and with `placed: true` right after the rename: throws when the file is not where it was
+   * meant to be (a folder on the way swapped for a symlink meanwhile; LocalHost checks
+   * /proc/self/fd). Thrown after the open: the temp file goes; after the rename: nothing more.
+   */
+  verify?: (fd: number, at: string, placed: boolean) => void
 }
 
 /**
@@ -26,9 +33,11 @@ export async function writeFileAtomic(
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   const dir = dirname(hostPath)
-  const temp = join(dir, `.${basename(hostPath)}.twinsync-${randomBytes(6).toString('hex')}`)
+  const temp = join(dir, tempName(basename(hostPath)))
   const handle = await open(temp, 'wx', 0o600)
+  let renamed = false
   try {
+    options.verify?.(handle.fd, temp, false)
     await handle.writeFile(data)
     if (options.uid !== undefined || options.gid !== undefined) {
       await handle.chown(options.uid ?? -1, options.gid ?? -1)
@@ -38,14 +47,39 @@ export async function writeFileAtomic(
     await options.finish?.(temp)
     // Synced last: content and every piece of metadata reach the disk before the rename.
     await handle.sync()
-    await handle.close()
     await rename(temp, hostPath)
+    renamed = true
+    try {
+      options.verify?.(handle.fd, hostPath, true)
+    } finally {
+      await handle.close()
+    }
   } catch (error) {
-    await handle.close().catch(() => undefined)
-    await unlink(temp).catch(() => undefined)
+    if (!renamed) {
+      await handle.close().catch(() => undefined)
+      await unlink(temp).catch(() => undefined)
+    }
     throw error
   }
   await syncDirectory(dir)
+}
+
+/** Linux's NAME_MAX, in bytes. */
+const NAME_MAX = 255
+const SUFFIX_BYTES = '.twinsync-'.length + 12
+
+/**
+ * `.NAME.twinsync-RANDOM`, NAME cut (at a character, by its UTF-8 bytes) so the whole stays
+ * within NAME_MAX: a file whose own name is 233 bytes or longer could not be written before
+ * (session 13: ENAMETOOLONG for the temp file, the step failed).
+ */
+export function tempName(name: string): string {
+  const room = NAME_MAX - 1 - SUFFIX_BYTES
+  let kept = name
+  while (Buffer.byteLength(kept) > room) kept = kept.slice(0, -1)
+  // Never half a surrogate pair (slice counts UTF-16 units).
+  if (/[\uD800-\uDBFF]$/.test(kept)) kept = kept.slice(0, -1)
+  return `.${kept}.twinsync-${randomBytes(6).toString('hex')}`
 }
 
 async function syncDirectory(dir: string): Promise<void> {

@@ -64,6 +64,44 @@ export async function linkedFolderOn(host: Pick<HostReader, 'lstat' | 'readlink'
   return undefined
 }
 
+/**
+ * The host port's rule, for every port that changes the target, real or dry run (LocalHost,
+ * RecordingHost): throws PATH_THROUGH_SYMLINK when a change at `path` would go through a
+ * symlinked folder (linkedFolderOn; `inclusive` for a folder a program writes in, ExecOptions.writesIn).
+ * `host` answers as the target is at that moment (a dry run: with its own recorded changes).
+ */
+export async function refuseThroughLinkedFolder(host: Pick<HostReader, 'lstat' | 'readlink'>, path: string, options: { inclusive?: boolean } = {}): Promise<void> {
+  const found = await linkedFolderOn(host, path, options)
+  if (found !== undefined) throw throughSymlinkError(path, found)
+}
+
+/**
+ * `path` (a host path on the running system) with the distribution's own folder links replaced
+ * by where they lead (`/lib/x` → `/usr/lib/x`, `/var/run/x` → `/run/x`): where the kernel finds it
+ * on a merged-/usr system. Lexical: says nothing of whether they are links here.
+ */
+export function distributionPath(path: string): string {
+  let out = path
+  for (let hops = 0; hops < 4; hops++) {
+    const folder = [...DISTRIBUTION_LINKS.keys()].find((f) => out === f || out.startsWith(`${f}/`))
+    if (folder === undefined) break
+    const target = DISTRIBUTION_LINKS.get(folder)?.find((t) => t.startsWith('/')) ?? `/${DISTRIBUTION_LINKS.get(folder)?.[0] ?? ''}`
+    out = target + out.slice(folder.length)
+  }
+  return out
+}
+
+/**
+ * PATH_THROUGH_SYMLINK for a change of `path` whose final name is a symlink (or became one since
+ * it was looked at): chmod(2) and setcap follow it, so TwinSync never asks them there.
+ */
+export function symlinkItselfError(path: string, detail = 'is a symbolic link'): TwinSyncError {
+  return new TwinSyncError('PATH_THROUGH_SYMLINK', `${path} ${detail}: TwinSync changes nothing through a symlink; nothing was changed`, {
+    nextStep: `Something replaced ${path} since it was looked at (a symlink in its place, or a folder above it made one). Check who can write in its folder, snapshot, and plan again.`,
+    details: { path },
+  })
+}
+
 /** PATH_THROUGH_SYMLINK for a change at `path` that would go through `found`. */
 export function throughSymlinkError(path: string, found: LinkedFolder): TwinSyncError {
   return new TwinSyncError('PATH_THROUGH_SYMLINK', `${path} is below ${found.folder}, a symbolic link (to ${found.target}): TwinSync changes nothing through a symlinked folder; nothing was written there`, {

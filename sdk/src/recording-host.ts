@@ -1,6 +1,7 @@
 import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, HostPort, HostReader, RmdirOutcome, UnlinkOutcome, WriteOptions } from './host.js'
 import { TwinSyncError } from './errors.js'
 import { checkTargetPath } from './target-path.js'
+import { refuseThroughLinkedFolder, symlinkItselfError } from './linked-folder.js'
 
 /** One change a dry run would have made, in the order it was asked for. */
 export type HostAction =
@@ -22,14 +23,21 @@ export type ExecAnswer = (command: string, args: readonly string[], options: Exe
  * A dry-run host: every reading call (files, `query`, `which`) goes to the real target through
  * `reader`; every changing call is recorded in `actions` and not made. Files it "wrote" or
  * "removed" read back that way, so a provider that checks its own write sees it; everything
- * else reads as the target is. Use it to see what an apply would do, and in plugin tests in
- * place of stubbing `exec`.
+ * else reads as the target is (a symlink it "made" reads back as one too). Use it to see what an
+ * apply would do, and in plugin tests in place of stubbing `exec`.
+ *
+ * It refuses what the real port refuses, by the same rule: a change through a symlinked folder
+ * (PATH_THROUGH_SYMLINK, linked-folder.ts), judged on the target as this run left it, is
+ * thrown and not recorded, as LocalHost throws it and makes nothing; so a dry run never shows
+ * a step that the real run would fail.
  */
 export class RecordingHost implements HostPort {
   readonly actions: HostAction[] = []
   /** The reading programs it ran (or that `options.query` answered), as [command, args]. */
   readonly queries: Array<[string, string[]]> = []
   private readonly written = new Map<string, Buffer | null>()
+  /** Symlinks it "made" (path → target), until something else is recorded at the path. */
+  private readonly links = new Map<string, string>()
 
   constructor(
     private readonly reader: HostReader,
@@ -83,6 +91,8 @@ export class RecordingHost implements HostPort {
   }
 
   async lstat(path: string): Promise<FileStat | undefined> {
+    const link = this.links.get(checkTargetPath(path))
+    if (link !== undefined) return { type: 'symlink', mode: 0o777, uid: 0, gid: 0, size: Buffer.byteLength(link), mtimeMs: 0, ctimeMs: 0, ino: 0, dev: 0, nlink: 1 }
     return this.statOf(path, () => this.reader.lstat(path))
   }
 
@@ -94,8 +104,8 @@ export class RecordingHost implements HostPort {
     return this.reader.readdir(path)
   }
 
-  readlink(path: string): Promise<string> {
-    return this.reader.readlink(path)
+  async readlink(path: string): Promise<string> {
+    return this.links.get(checkTargetPath(path)) ?? this.reader.readlink(path)
   }
 
   async query(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -116,69 +126,68 @@ export class RecordingHost implements HostPort {
 
   async writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
     const bytes = Buffer.from(typeof data === 'string' ? Buffer.from(data) : data)
-    checkTargetPath(path)
-    this.record({ kind: 'write', path, content: bytes.toString('utf8'), ...options })
+    await this.change({ kind: 'write', path, content: bytes.toString('utf8'), ...options })
     this.written.set(path, bytes)
+    this.links.delete(path)
   }
 
   async mkdir(path: string, options: WriteOptions = {}): Promise<void> {
-    checkTargetPath(path)
-    this.record({ kind: 'mkdir', path, ...options })
+    await this.change({ kind: 'mkdir', path, ...options })
   }
 
   async symlink(target: string, path: string): Promise<void> {
-    checkTargetPath(path)
-    this.record({ kind: 'symlink', path, target })
+    await this.change({ kind: 'symlink', path, target })
+    this.links.set(path, target)
   }
 
   async chmod(path: string, mode: number): Promise<void> {
-    checkTargetPath(path)
-    this.record({ kind: 'chmod', path, mode })
+    // chmod(2) follows a final symlink: the real port refuses one there, so does a dry run.
+    if ((await this.lstat(path))?.type === 'symlink') throw symlinkItselfError(path)
+    await this.change({ kind: 'chmod', path, mode })
   }
 
   async setAttributes(path: string, options: WriteOptions): Promise<void> {
-    checkTargetPath(path)
-    this.record({ kind: 'attributes', path, ...options })
+    await this.change({ kind: 'attributes', path, ...options })
   }
 
   async chown(path: string, uid: number, gid: number): Promise<void> {
-    checkTargetPath(path)
-    this.record({ kind: 'chown', path, uid, gid })
+    await this.change({ kind: 'chown', path, uid, gid })
   }
 
   async remove(path: string): Promise<void> {
-    checkTargetPath(path)
-    this.record({ kind: 'remove', path })
+    await this.change({ kind: 'remove', path })
     this.written.set(path, null)
+    this.links.delete(path)
   }
 
   /** Recorded; answers as the target would after this run's changes: 'directory' for a folder (kept). */
   async unlink(path: string): Promise<UnlinkOutcome> {
-    checkTargetPath(path)
-    this.record({ kind: 'unlink', path })
+    await this.change({ kind: 'unlink', path })
     const stat = await this.lstat(path)
     if (stat === undefined) return 'gone'
     if (stat.type === 'directory') return 'directory'
     this.written.set(path, null)
+    this.links.delete(path)
     return 'removed'
   }
 
   /** Recorded; answers as the target would after this run's changes: 'not-empty' while anything is left in it. */
   async rmdir(path: string): Promise<RmdirOutcome> {
-    checkTargetPath(path)
-    this.record({ kind: 'rmdir', path })
+    await this.change({ kind: 'rmdir', path })
     const stat = await this.lstat(path)
     if (stat === undefined) return 'gone'
     if (stat.type !== 'directory') throw Object.assign(new Error(`ENOTDIR: not a directory, rmdir '${path}'`), { code: 'ENOTDIR' })
     const prefix = path === '/' ? '/' : `${path}/`
     const left = (await this.reader.readdir(path)).filter((e) => this.written.get(`${prefix}${e.name}`) !== null)
-    const added = [...this.written].some(([p, bytes]) => bytes !== null && p.startsWith(prefix) && !p.slice(prefix.length).includes('/'))
+    const direct = (p: string) => p.startsWith(prefix) && !p.slice(prefix.length).includes('/')
+    const added = [...this.written].some(([p, bytes]) => bytes !== null && direct(p)) || [...this.links.keys()].some(direct)
     if (left.length > 0 || added) return 'not-empty'
     this.written.set(path, null)
     return 'removed'
   }
 
   async exec(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    if (this.options.refuse === undefined) for (const folder of options.writesIn ?? []) await refuseThroughLinkedFolder(this, folder, { inclusive: true })
     this.record({
       kind: 'exec',
       command,
@@ -188,6 +197,16 @@ export class RecordingHost implements HostPort {
       ...(options.input === undefined ? {} : { input: typeof options.input === 'string' ? options.input : Buffer.from(options.input).toString('utf8') }),
     })
     return { command, args: [...args], exitCode: 0, stdout: '', stderr: '', timedOut: false, ...this.options.exec?.(command, args, options) }
+  }
+
+  /**
+   * A change of a path: refused as the real port refuses it (through a symlinked folder, as this
+   * run left the target), else recorded. Work that only reads refuses every change anyway.
+   */
+  private async change(action: Exclude<HostAction, { kind: 'exec' }>): Promise<void> {
+    checkTargetPath(action.path)
+    if (this.options.refuse === undefined) await refuseThroughLinkedFolder(this, action.path)
+    this.record(action)
   }
 
   private record(action: HostAction): void {

@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert'
-import { mkdtemp, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LocalHost } from '../src/local-host.js'
+import { writeFileAtomic } from '../src/atomic-write.js'
 import { isTwinSyncError } from '../src/errors.js'
 
 const refused2 = (folder: string) => (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_THROUGH_SYMLINK' && e.message.includes(`below ${folder}, a symbolic link`)
@@ -142,6 +143,67 @@ describe('LocalHost against a root other than /', () => {
     const s = await stat(join(root, 'etc/app/app.conf'))
     assert.equal(s.mode & 0o7777, 0o640)
     assert.deepEqual((await host.readdir('/etc/app')).map((e) => e.name), ['app.conf'])
+  })
+
+  it('writes a file whose name is as long as the file system allows (its temp file name is cut to fit)', async () => {
+    for (const name of ['a'.repeat(255), '\u00e9'.repeat(127), 'b'.repeat(232), '\u{1F600}'.repeat(63)]) {
+      await host.writeFileAtomic(`/etc/app/${name}`, 'long\n', { mode: 0o644 })
+      assert.equal(await readFile(join(root, 'etc/app', name), 'utf8'), 'long\n')
+    }
+    assert.equal((await host.readdir('/etc/app')).filter((e) => e.name.includes('twinsync-')).length, 0, 'a temp file left')
+  })
+
+  it('never changes a mode through a symlink in the final name: chmod (PATH_THROUGH_SYMLINK, the file it leads to untouched)', async () => {
+    await writeFile(join(root, 'etc/shadow'), 'root:x:\n', { mode: 0o640 })
+    await symlink('/etc/shadow', join(root, 'etc/app/notes'))
+    const refused = (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_THROUGH_SYMLINK' && e.message.includes('/etc/app/notes is a symbolic link')
+    await assert.rejects(host.chmod('/etc/app/notes', 0o666), refused)
+    assert.equal((await stat(join(root, 'etc/shadow'))).mode & 0o7777, 0o640)
+    // setAttributes on a link changes the link's owner only, never the mode of where it leads.
+    await host.setAttributes('/etc/app/notes', { mode: 0o666 })
+    assert.equal((await stat(join(root, 'etc/shadow'))).mode & 0o7777, 0o640)
+  })
+
+  it('a folder on the way made a symlink after the check, before the chmod: refused by the descriptor\'s own path, nothing changed where it leads', async () => {
+    await mkdir(join(root, 'home/ann/notes'), { recursive: true })
+    await writeFile(join(root, 'home/ann/notes/todo'), 'x\n', { mode: 0o600 })
+    await mkdir(join(root, 'etc/secret'), { recursive: true })
+    await writeFile(join(root, 'etc/secret/todo'), 'root only\n', { mode: 0o600 })
+    // The swap lands between the port's lstat walk and its open (as a user racing it would).
+    const swapping = host as unknown as { refuseThroughSymlink: (p: string, i?: boolean) => Promise<void> }
+    const check = swapping.refuseThroughSymlink.bind(host)
+    swapping.refuseThroughSymlink = async (p, i) => {
+      await check(p, i)
+      await rm(join(root, 'home/ann/notes'), { recursive: true })
+      await symlink('../../etc/secret', join(root, 'home/ann/notes'))
+    }
+    await assert.rejects(host.chmod('/home/ann/notes/todo', 0o644), (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_THROUGH_SYMLINK' && /was reached at .*\/etc\/secret\/todo/.test(e.message))
+    assert.equal((await stat(join(root, 'etc/secret/todo'))).mode & 0o7777, 0o600)
+  })
+
+  it('a folder on the way made a symlink after the check, before the write: the temp file is found where the link led and removed, nothing written there (PATH_THROUGH_SYMLINK)', async () => {
+    await mkdir(join(root, 'home/ann/notes'), { recursive: true })
+    await mkdir(join(root, 'etc/cron.d'), { recursive: true })
+    const swapping = host as unknown as { refuseThroughSymlink: (p: string, i?: boolean) => Promise<void> }
+    const check = swapping.refuseThroughSymlink.bind(host)
+    swapping.refuseThroughSymlink = async (p, i) => {
+      await check(p, i)
+      await rm(join(root, 'home/ann/notes'), { recursive: true })
+      await symlink('../../etc/cron.d', join(root, 'home/ann/notes'))
+    }
+    await assert.rejects(host.writeFileAtomic('/home/ann/notes/job', '* * * * * root id\n'), (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_THROUGH_SYMLINK' && /was reached at .*\/etc\/cron\.d\/\.job\.twinsync-/.test(e.message))
+    assert.deepEqual(await readdir(join(root, 'etc/cron.d')), [])
+  })
+
+  it('a folder swapped for a symlink between the write and the rename: the rename finds no temp file there (ENOENT), nothing lands where the link leads', async () => {
+    await mkdir(join(root, 'home/ann/notes'), { recursive: true })
+    await mkdir(join(root, 'etc/cron.d'), { recursive: true })
+    const swap = async () => {
+      await rename(join(root, 'home/ann/notes'), join(root, 'home/ann/moved'))
+      await symlink('../../etc/cron.d', join(root, 'home/ann/notes'))
+    }
+    await assert.rejects(writeFileAtomic(join(root, 'home/ann/notes/job'), 'x\n', { finish: swap }), { code: 'ENOENT' })
+    assert.deepEqual(await readdir(join(root, 'etc/cron.d')), [])
   })
 
   it('keeps setuid bits that chown would clear', async () => {

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert'
-import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { LocalHost, RecordingHost } from '../src/index.js'
+import { isTwinSyncError, LocalHost, RecordingHost, type HostPort } from '../src/index.js'
 
 describe('RecordingHost (dry run)', () => {
   let root: string
@@ -87,6 +87,47 @@ describe('RecordingHost (dry run)', () => {
     const host = new RecordingHost(new LocalHost(root))
     await assert.rejects(host.writeFileAtomic('etc/relative', 'x'), { code: 'PATH_INVALID' })
     assert.deepEqual(host.actions, [])
+  })
+
+  it('refuses what the real port refuses, by the same rule: every change through a symlinked folder (PATH_THROUGH_SYMLINK), nothing recorded; the same calls elsewhere pass on both', async () => {
+    await mkdir(join(root, 'root/.ssh'), { recursive: true })
+    await writeFile(join(root, 'root/.ssh/authorized_keys'), 'mine\n')
+    await symlink('/root/.ssh', join(root, 'etc/keys'))
+    await mkdir(join(root, 'usr/lib/app'), { recursive: true })
+    await symlink('usr/lib', join(root, 'lib'))
+    const calls: Array<[string, (h: HostPort) => Promise<unknown>]> = [
+      ['write', (h) => h.writeFileAtomic('/etc/keys/authorized_keys', 'attacker\n')],
+      ['mkdir', (h) => h.mkdir('/etc/keys/new')],
+      ['symlink', (h) => h.symlink('/x', '/etc/keys/new')],
+      ['chmod', (h) => h.chmod('/etc/keys/authorized_keys', 0o666)],
+      ['chown', (h) => h.chown('/etc/keys/authorized_keys', 1000, 1000)],
+      ['attributes', (h) => h.setAttributes('/etc/keys/authorized_keys', { mode: 0o666 })],
+      ['remove', (h) => h.remove('/etc/keys/authorized_keys')],
+      ['unlink', (h) => h.unlink('/etc/keys/authorized_keys')],
+      ['rmdir', (h) => h.rmdir('/etc/keys/sub')],
+      ['exec writesIn', (h) => h.exec('true', [], { writesIn: ['/etc/keys'] })],
+      // A link this very run makes is one too: the real run would have made it by then.
+      ['write below a link made in this run', async (h) => {
+        await h.symlink('/root/.ssh', '/etc/made')
+        return h.writeFileAtomic('/etc/made/authorized_keys', 'attacker\n')
+      }],
+      // chmod(2) would follow a symlink in the final name.
+      ['chmod of a symlink', (h) => h.chmod('/etc/keys', 0o777)],
+      // Merged /usr is followed, as the real port follows it.
+      ['write through merged /usr', (h) => h.writeFileAtomic('/lib/app/ok.conf', 'ok\n')],
+    ]
+    const outcomes = async (host: HostPort) => {
+      const out: string[] = []
+      for (const [what, call] of calls) out.push(`${what}: ${await call(host).then(() => 'done', (e: unknown) => (isTwinSyncError(e) ? e.code : String(e)))}`)
+      return out
+    }
+    const dry = new RecordingHost(new LocalHost(root))
+    const dryOutcomes = await outcomes(dry)
+    assert.deepEqual(dry.actions.map((a) => `${a.kind} ${a.kind === 'exec' ? a.command : a.path}`), ['symlink /etc/made', 'write /lib/app/ok.conf'], 'a refused change is not recorded')
+    assert.equal(await readFile(join(root, 'root/.ssh/authorized_keys'), 'utf8'), 'mine\n')
+    assert.deepEqual(dryOutcomes, await outcomes(new LocalHost(root)))
+    assert.deepEqual(dryOutcomes.filter((o) => !o.endsWith(': PATH_THROUGH_SYMLINK')), ['write through merged /usr: done'])
+    assert.equal(await readFile(join(root, 'root/.ssh/authorized_keys'), 'utf8'), 'mine\n')
   })
 
   it('refuses changes when told to (planning only reads), after recording them', async () => {

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises'
+import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Config as OclifConfig } from '@oclif/core'
-import { silentLogger, type Plan } from '@twinsync/sdk'
+import { LocalHost, RecordingHost, silentLogger, type Plan } from '@twinsync/sdk'
 import { ApplyService } from '../../core/src/apply/apply-service.js'
 import { createContainer } from '../../core/src/container.js'
 import type { DependencyContainer } from '../../core/src/di.js'
@@ -18,6 +18,7 @@ import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { AutostartProvider } from '@twinsync/plugin-autostart'
 import { CronProvider } from '@twinsync/plugin-cron'
+import { FilesProvider } from '@twinsync/plugin-files'
 import { chrootOk, freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, type Rootfs } from '../bed/index.js'
 
 const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as OclifConfig
@@ -515,6 +516,17 @@ process.stdin.resume()`
     assert.equal(git(twin, ['status', '--porcelain', '--ignored']), '')
   })
 
+  it('pull refuses a tree with a name longer than 255 bytes (before: an internal error, ENAMETOOLONG, exit 1): TWIN_UNSAFE, exit 2, nothing moved', async () => {
+    serveNames([Buffer.from('a'.repeat(300))])
+    const before = git(twin, ['rev-parse', 'HEAD'])
+    const error = await (await container()).resolve(RemoteService).pull().then(() => undefined, (e: unknown) => e as { code?: string; exitCode?: number; message?: string })
+    assert.equal(error?.code, 'TWIN_UNSAFE', JSON.stringify(error))
+    assert.equal(error?.exitCode, 2)
+    assert.match(error?.message ?? '', /a name longer than 255 bytes/)
+    assert.equal(git(twin, ['rev-parse', 'HEAD']), before)
+    assert.equal(git(twin, ['status', '--porcelain', '--ignored']), '')
+  })
+
   it('names with a backslash, a leading dash, NFC and NFD forms of one word: each planned and written as exactly the name the tree holds', async () => {
     const names = ['back\\slash', '-rf', 'caf\u00e9', 'cafe\u0301']
     serveNames(names.map((n) => Buffer.from(n)))
@@ -673,7 +685,64 @@ describe('hostile twin, the write side of every provider: nothing written throug
         const code = result?.diagnostics?.[0]?.code ?? (applied as { code?: string }).code
         assert.equal(code, 'PATH_THROUGH_SYMLINK', JSON.stringify(applied))
         assert.equal(await reachable(), before, 'the provider wrote through the link')
+        // A dry run of the same step (RecordingHost) refuses it the same way, by the same rule, and records no write through the link.
+        const dry = new RecordingHost(new LocalHost(root))
+        const rehearsed = await provider.apply({ changes: [change], ctx: createTestContext(root, { providers: [provider], host: dry }) }).then((r) => r, (e: unknown) => e as { code?: string })
+        const dryResult = 'results' in (rehearsed as object) ? (rehearsed as { results: Array<{ status: string; diagnostics?: Array<{ code: string }> }> }).results[0] : undefined
+        assert.equal(dryResult?.diagnostics?.[0]?.code ?? (rehearsed as { code?: string }).code, 'PATH_THROUGH_SYMLINK', JSON.stringify(rehearsed))
+        assert.equal(dryResult?.status, result?.status)
+        assert.deepEqual(dry.actions.filter((a) => a.kind !== 'exec' && a.path.startsWith(`/${folder}`)), [], 'the dry run shows a change the real run refuses')
       }, owner)
     })
   }
+
+  // ---- the final name, session 13 ----------------------------------------------------------------
+
+  it('a file with a name of 250 bytes (the temp file beside it used to be longer than 255: ENAMETOOLONG, the step failed) is written as planned', async () => {
+    const name = `/etc/${'n'.repeat(250)}`
+    await plantEntry(name, 'long name\n')
+    const plan = await (await container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.changes.map((c) => c.id), [`files:create:${name}`])
+    const outcome = (await (await container()).resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal })) as { exitCode: number; journal: unknown }
+    assert.equal(outcome.exitCode, 0, JSON.stringify(outcome.journal))
+    assert.equal(await readFile(join(root, name), 'utf8'), 'long name\n')
+    await rm(join(root, name))
+  })
+
+  it("a file swapped for a symlink to /etc/shadow between the files provider's look and its chmod: refused (PATH_THROUGH_SYMLINK), /etc/shadow keeps its mode", async () => {
+    await writeFile(join(root, 'etc/app.conf'), 'a=1\n', { mode: 0o600 })
+    await chmod(join(root, 'etc/app.conf'), 0o600)
+    await (await container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+    try {
+      const manifestFile = join(twin, 'system/files/manifest.json')
+      const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as { entries: ManifestEntry[] }
+      const entry = manifest.entries.find((e) => e.path === '/etc/app.conf')
+      assert.ok(entry)
+      entry.mode = '0644'
+      await writeFile(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`)
+      const plan = await (await container()).resolve(PlanWorkflow).plan({})
+      const change = plan.changes.find((c) => c.id === 'files:chmod:/etc/app.conf')
+      assert.ok(change, JSON.stringify(plan.changes.map((c) => c.id)))
+      const shadow = (await lstat(join(root, 'etc/shadow'))).mode & 0o7777
+      // A local user's swap, as the provider calls chmod (after its own look at the file).
+      const local = new LocalHost(root)
+      const racing = new Proxy(local, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown
+          if (prop !== 'chmod' || typeof value !== 'function') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+          return async (path: string, mode: number) => {
+            execFileSync('ln', ['-sfn', '/etc/shadow', join(root, 'etc/app.conf.new')])
+            execFileSync('mv', ['-fT', join(root, 'etc/app.conf.new'), join(root, 'etc/app.conf')])
+            return (value as (p: string, m: number) => Promise<void>).call(target, path, mode)
+          }
+        },
+      })
+      const provider = new FilesProvider()
+      const applied = (await provider.apply({ changes: [change], ctx: createTestContext(root, { providers: [provider], host: racing }) }).then((r) => r, (e: unknown) => e)) as { results?: Array<{ status: string; message?: string }>; code?: string }
+      assert.equal((await lstat(join(root, 'etc/shadow'))).mode & 0o7777, shadow, '/etc/shadow changed mode')
+      assert.ok(applied.code === 'PATH_THROUGH_SYMLINK' || /symbolic link/.test(applied.results?.[0]?.message ?? ''), JSON.stringify(applied))
+    } finally {
+      await rm(join(root, 'etc/app.conf'), { force: true })
+    }
+  })
 })

@@ -13,6 +13,14 @@ export interface UnsafeEntry {
 
 const CONTROL = /[\0-\x1f\x7f]/
 
+/** NAME_MAX of Linux file systems: a longer name cannot be checked out, nor made on the machine. */
+const NAME_MAX_BYTES = 255
+/**
+ * The longest path in the tree taken: PATH_MAX (4096) less room for the twin's own folder, or
+ * the machine's root, in front of it (a longer one fails lstat with ENAMETOOLONG).
+ */
+const TREE_PATH_MAX_BYTES = 3072
+
 /**
  * What a pull would check out, looked at before the working twin moves: the tree of the fetched
  * commit. A symlink outside filesystem/ (a document or script that would lead elsewhere), a
@@ -41,6 +49,9 @@ function entryProblem(path: string, mode: string, type: string, size: string): s
   // planned, and written, as /etc/b\uFFFD).
   if (path.includes('\uFFFD')) return 'a name that is not valid UTF-8'
   if (parts.some((p) => p === '' || p === '.' || p === '..' || p.toLowerCase() === '.git')) return 'a name git or TwinSync reserves'
+  // Session 13: a 300-byte name failed the pull as an internal error (ENAMETOOLONG), exit 1.
+  if (parts.some((p) => Buffer.byteLength(p) > NAME_MAX_BYTES)) return `a name longer than ${NAME_MAX_BYTES} bytes (the file system's limit)`
+  if (Buffer.byteLength(path) > TREE_PATH_MAX_BYTES) return `a path longer than ${TREE_PATH_MAX_BYTES} bytes`
   if (mode === '160000' || type === 'commit') return 'a submodule (gitlink)'
   if (path === '.gitmodules') return 'a submodule definition'
   if (mode === '120000') return parts[0] === 'filesystem' && parts.length > 1 ? undefined : 'a symlink outside filesystem/'

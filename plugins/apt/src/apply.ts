@@ -1,4 +1,4 @@
-import { TwinSyncError, type ApplyResult, type Change, type ChangeResult, type ExecResult, type HostPort, type ProviderContext } from '@twinsync/sdk'
+import { enablementFolders, TwinSyncError, type ApplyResult, type Change, type ChangeResult, type ExecResult, type HostPort, type ProviderContext } from '@twinsync/sdk'
 import { heldLockIn, lockHeldError } from './dpkg-lock.js'
 import { collectAptState } from './collect.js'
 import { isAptOperation, type AptOperation } from './change.js'
@@ -159,7 +159,10 @@ async function runBatch(
 }
 
 async function aptExec(host: HostPort, command: string, args: string[], timeoutMs: number): Promise<ExecResult> {
-  const result = await host.exec(command, args, { inTarget: true, env: APT_ENV, timeoutMs })
+  // dpkg runs the packages' maintainer scripts: update-rc.d and deb-systemd-helper write boot
+  // links wherever a symlinked /etc/rc?.d or .wants folder leads; the host port refuses first.
+  const writesIn = command === 'apt-get' ? await enablementFolders(host) : []
+  const result = await host.exec(command, args, { inTarget: true, env: APT_ENV, timeoutMs, writesIn })
   if (result.exitCode !== 0) {
     const lock = heldLockIn(result.stderr + '\n' + result.stdout)
     if (lock !== undefined) throw lockHeldError(lock, result.stderr)

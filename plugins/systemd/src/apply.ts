@@ -1,4 +1,4 @@
-import { TwinSyncError, type ApplyResult, type Change, type ChangeResult, type ProviderContext } from '@twinsync/sdk'
+import { enablementFolders, errorDiagnostic, isTwinSyncError, TwinSyncError, type ApplyResult, type Change, type ChangeResult, type ExecOptions, type ProviderContext } from '@twinsync/sdk'
 import { managerRuns } from './runtime-units.js'
 import { isSystemdOperation, RUNTIME_OPERATIONS, SYSTEMD_OPERATIONS, type SystemdOperation } from './change.js'
 import { UnitFileIndex } from './unit-file-index.js'
@@ -16,6 +16,15 @@ interface SystemdStep {
 }
 
 const TIMEOUT = { timeoutMs: 5 * 60_000 }
+
+/**
+ * How systemctl runs for an operation: one that switches a unit on or off for boot (enable,
+ * disable, mask, unmask) names the folders it and update-rc.d write links in (writesIn), so
+ * the host port refuses it, before it runs, when one of them is a symlinked folder.
+ */
+async function execOptions(ctx: ProviderContext, operation: SystemdOperation): Promise<ExecOptions> {
+  return RUNTIME_OPERATIONS.has(operation) ? TIMEOUT : { ...TIMEOUT, writesIn: await enablementFolders(ctx.host) }
+}
 
 /** The systemctl arguments of one step; offline targets get `--root`, as systemctl needs no manager for enablement. */
 export function systemctlArgs(operation: SystemdOperation, unit: string, root: string, options: { runtime?: boolean } = {}): string[] {
@@ -73,7 +82,7 @@ export async function applySystemdChanges(
         report({ id, status: 'failed', message: planned.failed })
         continue
       }
-      const failure = await runInTurn(ctx, step.unit, planned.commands)
+      const failure = await runInTurn(ctx, step.unit, planned.commands, await execOptions(ctx, operation))
       if (failure !== undefined) {
         report({ id, ...failure })
         continue
@@ -150,10 +159,21 @@ async function commandsOf(step: SystemdStep, ctx: ProviderContext): Promise<{ co
 }
 
 /** Runs the commands one after the other; the first that fails ends the step, saying what ran before it. */
-async function runInTurn(ctx: ProviderContext, unit: string, commands: readonly string[][]): Promise<Omit<ChangeResult, 'id'> | undefined> {
+async function runInTurn(ctx: ProviderContext, unit: string, commands: readonly string[][], options: ExecOptions): Promise<Omit<ChangeResult, 'id'> | undefined> {
   const done: string[] = []
   for (const args of commands) {
-    const result = await ctx.host.exec('systemctl', args, TIMEOUT)
+    let result
+    try {
+      result = await ctx.host.exec('systemctl', args, options)
+    } catch (error) {
+      // The host port refused it before it ran (a symlinked folder it would write in): this step fails, the others go on.
+      if (!isTwinSyncError(error) || error.code !== 'PATH_THROUGH_SYMLINK') throw error
+      return {
+        status: 'failed',
+        message: `${error.message}${done.length === 0 ? '' : ` (after systemctl ${done.join(', systemctl ')} had run for ${unit})`}`,
+        diagnostics: [errorDiagnostic('PATH_THROUGH_SYMLINK', error.message, { provider: 'systemd', ...(error.nextStep === undefined ? {} : { detail: error.nextStep }) })],
+      }
+    }
     const words = args.filter((a) => !a.startsWith('--root=') && a !== '--').join(' ')
     if (result.exitCode !== 0) {
       return {
@@ -176,12 +196,13 @@ async function settleUnmasked(ctx: ProviderContext, step: SystemdStep, masks: Ma
   const { state } = await new UnitFileIndex(ctx.host).lookup(step.unit)
   const verb = step.after === 'enabled' ? (state === 'enabled' ? undefined : 'enable') : state === 'enabled' ? 'disable' : undefined
   if (verb === undefined) return undefined
-  const result = await ctx.host.exec('systemctl', systemctlArgs(verb, step.unit, ctx.host.root), TIMEOUT)
+  const options = await execOptions(ctx, verb)
+  const result = await ctx.host.exec('systemctl', systemctlArgs(verb, step.unit, ctx.host.root), options)
   if (result.exitCode === 0) return undefined
   const remasks = [...(masks.persistent ? [false] : []), ...(masks.runtime ? [true] : [])]
   let remasked = true
   for (const runtime of remasks) {
-    remasked = (await ctx.host.exec('systemctl', systemctlArgs('mask', step.unit, ctx.host.root, { runtime }), TIMEOUT)).exitCode === 0 && remasked
+    remasked = (await ctx.host.exec('systemctl', systemctlArgs('mask', step.unit, ctx.host.root, { runtime }), options)).exitCode === 0 && remasked
   }
   const back = remasked ? `${step.unit} is masked again, as it was` : `masking ${step.unit} again failed too: it is unmasked`
   return {
