@@ -27,6 +27,7 @@
  */
 
 import { PRESET_RULES, presetMayReport } from './preset-prefilter.js'
+import { partsToSearch, type RuleNeeds } from './rule-prefilter.js'
 
 export interface SecretFinding {
   /** Stable rule id, e.g. "private-key", "credential-assignment", "github" (secretlint's rules keep their own short name). */
@@ -66,6 +67,12 @@ interface HandRule {
    * neither compiled nor run (a first snapshot's texts of the services root: 2.3 MB).
    */
   hint?: readonly string[]
+  /**
+   * Words a text holds wherever the rule keeps a match, mostly in the match: the rule is not run
+   * where none is (rule-prefilter.ts). Unlike `hint`, never a condition of the rule's own: its
+   * findings are the same without it.
+   */
+  needs?: RuleNeeds
   /** Keep the match only when this says so (key and value shapes the regex cannot express; the text and the match's offset for its context). */
   accept?: (groups: Record<string, string | undefined>, text: string, at: number) => boolean
   /**
@@ -146,9 +153,11 @@ const NOT_A_VALUE =
  */
 const ENDS_LIKE_CREDENTIAL = new RegExp(`(?:${[...CREDENTIAL_WORDS, ...CREDENTIAL_KEYS].join('|')})["']*$`, 'i')
 
+/** iSCSI's mutual CHAP secret: `node.session.auth.password_in`, a credential key though it ends with no credential word. */
+const PASSWORD_IN = 'assword_in'
+
 function isCredentialKey(key: string): boolean {
-  // iSCSI's mutual CHAP secret: `node.session.auth.password_in`.
-  if (!ENDS_LIKE_CREDENTIAL.test(key)) return key.includes('assword_in') && /[._]password_in["']*$/i.test(key)
+  if (!ENDS_LIKE_CREDENTIAL.test(key)) return key.includes(PASSWORD_IN) && /[._]password_in["']*$/i.test(key)
   const bare = key.replace(/^[-"'$@]+|["']+$/g, '')
   const lower = bare.toLowerCase()
   if (KEY_EXCEPTIONS.has(lower)) return false
@@ -178,6 +187,12 @@ function isCredentialKey(key: string): boolean {
  */
 const TOKEN_WORDS = ['key', 'session', 'sessionid', 'session_id', 'cookie', 'sid'] as const
 const PUBLIC_KEY = /(?:public|pub|host|peer)[_.-]?key$/i
+
+/**
+ * What every key isCredentialKey or isTokenKey passes holds, in some case: one of these words
+ * (rule-prefilter.ts keeps the fewest: `pass` for `password`, `passwd`, `sshpass`…).
+ */
+const KEY_WORDS: readonly string[] = [...CREDENTIAL_WORDS, ...CREDENTIAL_KEYS, PASSWORD_IN, ...TOKEN_WORDS]
 
 function isTokenKey(key: string): boolean {
   const bare = key.replace(/^[-"'$@]+|["']+$/g, '')
@@ -223,6 +238,7 @@ const HAND_RULES: readonly HandRule[] = [
     // Also OpenVPN's static keys (tls-auth, tls-crypt): `-----BEGIN OpenVPN Static key V1-----`.
     pattern:
       /-{4,5} ?BEGIN (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN Static key V\d) ?-{4,5}(?:\\n|\s)*(?<v>[\s\S]*?)(?:-{4,5} ?END (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN Static key V\d) ?-{4,5}|$)/g,
+    needs: { words: ['PRIVATE KEY', 'OpenVPN Static key'] },
   },
   {
     id: 'private-key',
@@ -236,29 +252,39 @@ const HAND_RULES: readonly HandRule[] = [
     id: 'private-key',
     description: 'PuTTY private key',
     pattern: /^Private-Lines: \d+\r?\n(?<v>(?:[A-Za-z0-9+/=]+\r?\n?)+)/gm,
+    needs: { words: ['Private-Lines: '] },
   },
-  { id: 'aws-access-key', description: 'AWS access key id', pattern: /\b(?<v>(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[0-9A-Z]{16})\b/g },
-  { id: 'private-key', description: 'age secret key', pattern: /\b(?<v>AGE-SECRET-KEY-1[0-9A-Z]{20,})/g },
+  {
+    id: 'aws-access-key',
+    description: 'AWS access key id',
+    pattern: /\b(?<v>(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[0-9A-Z]{16})\b/g,
+    needs: { words: ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'A3T'] },
+  },
+  { id: 'private-key', description: 'age secret key', pattern: /\b(?<v>AGE-SECRET-KEY-1[0-9A-Z]{20,})/g, needs: { words: ['AGE-SECRET-KEY-1'] } },
   {
     id: 'jwt',
     description: 'JSON web token',
     pattern: /\b(?<v>eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})/g,
+    needs: { words: ['eyJ'] },
   },
   {
     id: 'azure-key',
     description: 'Azure storage or service bus key',
     pattern: /\b(?:AccountKey|SharedAccessKey|SharedAccessSignature)=(?<v>[A-Za-z0-9+/%]{20,}(?:={0,2}|(?:%3D){0,2}))/gi,
+    needs: { words: ['AccountKey=', 'SharedAccessKey=', 'SharedAccessSignature='], caseless: true },
   },
-  { id: 'azure-key', description: 'Azure SAS signature', pattern: /[?&]sig=(?<v>[A-Za-z0-9%+/]{20,}(?:%3D|=){0,2})/g },
+  { id: 'azure-key', description: 'Azure SAS signature', pattern: /[?&]sig=(?<v>[A-Za-z0-9%+/]{20,}(?:%3D|=){0,2})/g, needs: { words: ['sig='] } },
   {
     id: 'gcp-service-account',
     description: 'GCP service account key id',
     pattern: /"private_key_id"\s*:\s*"(?<v>[0-9a-f]{16,})"/g,
+    needs: { words: ['"private_key_id"'] },
   },
   {
     id: 'url-credentials',
     description: 'URL with a password',
     pattern: /\b[A-Za-z][A-Za-z0-9+.-]{1,20}:\/\/[^\s:/@'"<>]*:(?<v>[^\s@/'"<>]+)@[^\s@'"<>]/g,
+    needs: { words: ['://'], lines: true },
     accept: (g) => isValue(g.v),
   },
   { id: 'netrc', description: '.netrc password', file: /^[._]?netrc$/, pattern: /\bpassword\s+(?<v>\S+)/g },
@@ -266,6 +292,7 @@ const HAND_RULES: readonly HandRule[] = [
     id: 'netrc',
     description: '.netrc password',
     pattern: /\bmachine\s+\S+\s+login\s+\S+\s+password\s+(?<v>\S+)/g,
+    needs: { words: ['machine'] },
   },
   {
     id: 'pgpass',
@@ -276,6 +303,7 @@ const HAND_RULES: readonly HandRule[] = [
     id: 'docker-auth',
     description: 'Docker registry credentials',
     pattern: /"(?<k>auth|identitytoken|registrytoken)"\s*:\s*"(?<v>[A-Za-z0-9+/=._-]{8,})"/g,
+    needs: { words: ['"auth"', 'token"'] },
     // `auth` is base64 of "user:password"; the token keys are secrets whatever they hold.
     accept: (g) => g.k !== 'auth' || Buffer.from(g.v ?? '', 'base64').toString('latin1').includes(':'),
   },
@@ -283,6 +311,7 @@ const HAND_RULES: readonly HandRule[] = [
     id: 'kubeconfig',
     description: 'kubeconfig client key or token',
     pattern: /^[ \t]*(?:client-key-data|token|id-token|refresh-token|client-secret)[ \t]*:[ \t]*"?(?<v>[^\s"]{8,})/gm,
+    needs: { words: ['client-key-data', 'token', 'client-secret'], lines: true },
     accept: (g) => isValue(g.v),
   },
   {
@@ -330,6 +359,7 @@ const HAND_RULES: readonly HandRule[] = [
     id: 'sasl-passwd',
     description: 'SMTP relay password',
     pattern: /^[ \t]*\[[A-Za-z0-9.-]+\](?::\d+)?[ \t]+[^\s:]+:(?<v>\S+)[ \t]*$/gm,
+    needs: { words: ['['], lines: true },
   },
   {
     id: 'sasl-passwd',
@@ -337,6 +367,7 @@ const HAND_RULES: readonly HandRule[] = [
     // The same line quoted by a program (postfix check: `missing '=' after attribute name:
     // "relayhost [smtp.example.com]:587 user:password"`), or after relayhost in main.cf.
     pattern: /(?:\[[A-Za-z0-9.-]+\](?::\d+)?|\brelayhost[ \t]*=?[ \t]*\S+)[ \t]+[^\s:"'\[]+:(?<v>[^\s"']+)/g,
+    needs: { words: ['[', 'relayhost'], lines: true },
   },
   {
     id: 'sasl-passwd',
@@ -344,6 +375,7 @@ const HAND_RULES: readonly HandRule[] = [
     // smtp_sasl_password_maps = static:user:password, also as postconf quotes it
     // (`unused parameter: smtp_sasl_pasword_maps=static:user:password`: a misspelt name too).
     pattern: /\b[\w-]*(?:pass|pasw|pwd|secret)[\w-]*(?:[ \t]*=[ \t]*|[ \t]+)static:[^\s:"',]+:(?<v>[^\s"',]+)/gi,
+    needs: { words: ['static:'], caseless: true, lines: true },
   },
   {
     id: 'authorization-header',
@@ -354,6 +386,7 @@ const HAND_RULES: readonly HandRule[] = [
     // Also a quoted key, as a JSON log or a language's dump of headers writes it: `"authorization":"Basic …"`.
     pattern:
       /\b(?:Proxy-)?Authorization(?:["']?\s*[:=]\s*["']?(?:(?:Bearer|Basic|Token|Digest|Negotiate)\s+)?|[ \t]+["']?(?:Bearer|Basic|Token|Digest|Negotiate)[ \t]+)(?<v>[A-Za-z0-9._~+/=-]{12,})/gi,
+    needs: { words: ['Authorization'], caseless: true },
   },
   {
     id: 'authorization-header',
@@ -362,13 +395,16 @@ const HAND_RULES: readonly HandRule[] = [
     pattern: /\b(?:Set-)?Cookie["']?\s*:\s*["']?(?<v>[^\s;=:"']+=[^\s;"']{8,}(?:;[ \t]*[^\s;=:"']+=[^\s;"']*)*)/gi,
     hint: ['ookie', 'OOKIE'],
   },
-  { id: 'authorization-header', description: 'bearer token', pattern: /\bBearer\s+(?<v>[A-Za-z0-9._~+/-]{20,}=*)/g },
+  { id: 'authorization-header', description: 'bearer token', pattern: /\bBearer\s+(?<v>[A-Za-z0-9._~+/-]{20,}=*)/g, needs: { words: ['Bearer'] } },
   {
     id: 'credential-assignment',
     description: 'credential assigned in configuration',
     // nsswitch.conf's `passwd: files systemd` names a database, not a password.
     notFile: /^nsswitch\.conf$/,
     pattern: new RegExp(String.raw`(?<![\w.-])(?<k>["']?[A-Za-z0-9_.$@-]{1,64}["']?)[ \t]*(?::=|=>|:|=)[ \t]*${VALUE}`, 'g'),
+    // A match is on one line (no `\n` in a key, a separator or a value; the look-behind sees one
+    // character, and a line end is no `[\w.-]`) and its key holds a credential word when kept.
+    needs: { words: KEY_WORDS, caseless: true, lines: true },
     accept: (g) => {
       const value = g.v1 ?? g.v2 ?? g.v3
       return (isCredentialKey(g.k ?? '') && isValue(value)) || (isTokenKey(g.k ?? '') && looksLikeToken(value))
@@ -381,6 +417,9 @@ const HAND_RULES: readonly HandRule[] = [
     // The value is looked ahead at, not taken: a flag turned away (`gpg --batch --passphrase …`)
     // leaves the next flag to be searched from its start.
     pattern: new RegExp(String.raw`(?:^|\s)(?<k>--?[A-Za-z0-9][A-Za-z0-9_.-]{0,63})(?=[ \t]+${VALUE})`, 'gm'),
+    // A flag and its value are on one line: a match that takes in the line end before the flag (as
+    // its `\s`) is, on that line alone, the same flag after `^`.
+    needs: { words: KEY_WORDS, caseless: true, lines: true },
     // `--password PASSWORD`, `--token <token>` in usage lines are placeholders, not values.
     accept: (g) =>
       isCredentialKey(g.k ?? '') &&
@@ -392,6 +431,7 @@ const HAND_RULES: readonly HandRule[] = [
     description: 'MySQL password on a command line',
     // Also quoted: `-p"…"`, `-p'…'`.
     pattern: /\bmysql(?:dump|admin|import|check|show|slap)?\b[^\n]*?\s-p(?:"(?<v1>[^"\n]+)"|'(?<v2>[^'\n]+)'|(?<v>[^\s'"]\S*))/g,
+    needs: { words: ['mysql'] },
   },
   {
     id: 'command-line-flag',
@@ -400,6 +440,7 @@ const HAND_RULES: readonly HandRule[] = [
     pattern: /\bcurl\b[^\n]*?\s(?:-u|-U|--user|--proxy-user)(?:[ \t]+|=)?["']?[^\s:"']*:(?<v>[^\s"']+)/g,
     accept: (g) => isValue(g.v),
     hint: ['curl'],
+    needs: { words: ['-u', '-U', '--user', '--proxy-user'] },
   },
   {
     id: 'command-line-flag',
@@ -407,6 +448,7 @@ const HAND_RULES: readonly HandRule[] = [
     // sshpass -p PASSWORD; openssl's -passin/-passout pass:PASSWORD.
     pattern: /\bsshpass\b[^\n]*?\s-p[ \t]*(?:"(?<v1>[^"\n]+)"|'(?<v2>[^'\n]+)'|(?<v3>[^\s"']+))|\s-pass(?:in|out)[ \t]+["']?pass:(?<v>[^\s"']+)/g,
     hint: ['sshpass', '-pass'],
+    needs: { words: ['sshpass', '-passin', '-passout'] },
   },
   {
     id: 'credential-assignment',
@@ -426,6 +468,9 @@ const HAND_RULES: readonly HandRule[] = [
       String.raw`^[ \t]*(?:(?:(?:proxy|grpc)_set_header|add_header|(?:fastcgi|uwsgi|scgi)_param|SetEnv|(?:Request)?Header[ \t]+(?:set|append|add|merge|setifempty)|http-(?:request|response)[ \t]+(?:set|add)-header)[ \t]+(?<k>[A-Za-z0-9_.-]{1,64})|(?<d>requirepass|masterauth|masterpass|rpcpassword|wpa-psk|wpa-password|(?:root)?bindpw|auth_pass|(?:ro|rw)community6?|community|secret)|(?<u>user)[ \t]+\S+[ \t]+(?:insecure-)?password|(?<s>sentinel)[ \t]+(?:auth-pass[ \t]+\S+|sentinel-pass)|(?<c>[A-Za-z][A-Za-z0-9_.-]{2,63}))[ \t]+${VALUE}`,
       'gim',
     ),
+    // Every directive it keeps names a credential key or is one of those named above (`bindpw`
+    // and `community` are the two that hold no credential word), on one line.
+    needs: { words: [...KEY_WORDS, 'bindpw', 'community'], caseless: true, lines: true },
     accept: (g, text, at) => {
       const value = g.v1 ?? g.v2 ?? g.v3
       if (!isValue(value)) return false
@@ -478,6 +523,7 @@ const HAND_RULES: readonly HandRule[] = [
       'g',
     ),
     hint: ['redis-cli', 'mongo', 'mosquitto_', 'ldap', 'zip', 'login', '7z'],
+    needs: { words: ['-a', '-p', '-P', '-w', '--password'], lines: true },
     accept: (g) => {
       if (g.v !== undefined) return isValue(g.v)
       const value = g.v1 ?? g.v2 ?? g.v3
@@ -497,6 +543,7 @@ const HAND_RULES: readonly HandRule[] = [
     pattern:
       /\b(?:smbclient|rpcclient|smbcacls|smbget|smbtar|net)\b[^\n|;&]*?[ \t](?:-U|--user(?:name)?)(?:[ \t]+|=)["']?[^\s%"']+%(?<v1>[^\s"']+)|\blftp\b[^\n|;&]*?[ \t]-u[ \t]+["']?[^\s,"']+,(?<v2>[^\s"']+)/g,
     hint: ['smb', 'rpcclient', 'net', 'lftp'],
+    needs: { words: ['-U', '--user', '-u'], lines: true },
     accept: (g) => isValue(g.v1 ?? g.v2),
   },
   {
@@ -524,6 +571,7 @@ const HAND_RULES: readonly HandRule[] = [
     pattern:
       /\b(?:echo|printf)[ \t]+(?:-[ne]+[ \t]+)?(?:\\?["'])?(?:[A-Za-z_][\w.-]*:(?<v>[^\s"':|\\]+)(?:\\?["'])?[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\/usr\/sbin\/)?chpasswd\b|(?<v1>[^\s"'|\\]+)(?:\\?["'])?[ \t]*\|[ \t]*(?:\/usr\/bin\/)?sudo\b[^\n|;&]*?[ \t]-[A-Za-z]*S\b)/g,
     hint: ['chpasswd', 'sudo'],
+    needs: { words: ['echo', 'printf'], lines: true },
     accept: (g) => isValue(g.v ?? g.v1),
   },
   {
@@ -534,6 +582,7 @@ const HAND_RULES: readonly HandRule[] = [
     // with `password` too, followed by a control word and a module: never two words alone.
     pattern: new RegExp(String.raw`^[ \t]*(?<d>password(?:_pbkdf2)?|rootpw)[ \t]+(?:(?<u>[^\s"'=]+)[ \t]+)?${VALUE}[ \t]*\r?$`, 'gm'),
     hint: ['password', 'rootpw'],
+    needs: { words: ['password', 'rootpw'], lines: true },
     accept: (g) => {
       const first = g.u ?? g.v1 ?? g.v2 ?? g.v3 ?? ''
       if (/^(?:required|requisite|sufficient|optional|include|substack|\[.*)$/.test(first)) return false
@@ -572,6 +621,7 @@ const HAND_RULES: readonly HandRule[] = [
       'gi',
     ),
     hint: ['echo', 'printf'],
+    needs: { words: ['pass', 'secret', 'token'], caseless: true, lines: true },
     accept: (g) => isValue(g.v),
   },
   {
@@ -591,6 +641,7 @@ const HAND_RULES: readonly HandRule[] = [
     pattern:
       /(?<=\blist:[ \t]*(?:[|>][-+]?[ \t]*)?\r?\n(?:[ \t]+(?:-[ \t]+)?["']?[^\s:#"']+:[^\s"']+["']?[ \t]*\r?\n)*)[ \t]+(?:-[ \t]+)?["']?[^\s:#"']+:(?<v>[^\s"']+)["']?[ \t]*\r?$/gm,
     hint: ['chpasswd'],
+    needs: { words: ['list:'] },
     accept: (g) => isValue(g.v),
   },
   {
@@ -600,6 +651,7 @@ const HAND_RULES: readonly HandRule[] = [
     // token-shaped `<key>`. The element on one line, its tag naming a credential.
     pattern: /<(?<k>[A-Za-z_][\w.:-]{0,63})(?:[ \t][^<>\n]*)?>(?<v>[^<>\n]{3,})<\/\k<k>[ \t]*>/g,
     hint: ['</'],
+    needs: { words: KEY_WORDS, caseless: true, lines: true },
     accept: (g, text, at) => {
       const value = g.v?.trim()
       if (!((isCredentialKey(g.k ?? '') && isValue(value)) || (isTokenKey(g.k ?? '') && looksLikeToken(value)))) return false
@@ -613,6 +665,7 @@ const HAND_RULES: readonly HandRule[] = [
     // RabbitMQ's classic rabbitmq.config: `{default_pass, <<"…">>}`, `{password, "…"}`.
     pattern: /\{[ \t]*(?<k>[a-z][a-z0-9_]{0,63})[ \t]*,[ \t]*(?:<<)?"(?<v>[^"\n]{3,})"/g,
     hint: ['{'],
+    needs: { words: KEY_WORDS, caseless: true, lines: true },
     accept: (g) => isCredentialKey(g.k ?? '') && isValue(g.v),
   },
   {
@@ -622,6 +675,7 @@ const HAND_RULES: readonly HandRule[] = [
     // `gitlab_rails['db_password'] = "…"`, PHP's `$cfg['Servers'][$i]['password'] = '…';`.
     pattern: new RegExp(String.raw`\[["']?(?<k>[A-Za-z0-9_.-]{1,64})["']?\][ \t]*(?:=>|=)[ \t]*${VALUE}`, 'g'),
     hint: [']'],
+    needs: { words: KEY_WORDS, caseless: true, lines: true },
     // A value not in quotes only under a key in capitals (`env[DB_PASS] = …`): program code
     // assigns variables so (`token['id_token'] = id_token`).
     accept: (g) => isCredentialKey(g.k ?? '') && isValue(g.v1 ?? g.v2 ?? g.v3) && (g.v3 === undefined || /^[A-Z0-9_]+$/.test(g.k ?? '')),
@@ -662,6 +716,7 @@ const HAND_RULES: readonly HandRule[] = [
     // After the statement's USER, ROLE or TO (`GRANT … TO 'u'@'h' IDENTIFIED BY '…'`), not in prose.
     pattern: /\b(?:USER|ROLE|TO)\b[^\n;]*?\b(?:IDENTIFIED[ \t]+(?:WITH[ \t]+\S+[ \t]+)?BY|(?:ENCRYPTED[ \t]+)?PASSWORD)[ \t]+(?:\\?'(?<v1>[^'\n\\]+)\\?'|\\?"(?<v2>[^"\n\\]+)\\?")/gi,
     hint: ['IDENTIFIED', 'identified', 'PASSWORD', 'password'],
+    needs: { words: ['identified', 'password'], caseless: true, lines: true },
     accept: (g) => isValue(g.v1 ?? g.v2),
   },
   {
@@ -670,6 +725,7 @@ const HAND_RULES: readonly HandRule[] = [
     // openssl's `-k PASSWORD` and `-pass pass:PASSWORD`, ncftp's `-p PASSWORD`.
     pattern: /\bopenssl\b[^\n|;&]*?[ \t](?:-k[ \t]+(?<v1>[^\s"'-][^\s"']*)|-pass[ \t]+["']?pass:(?<v2>[^\s"']+))|\bncftp(?:put|get|ls|batch)?\b[^\n|;&]*?[ \t]-p[ \t]+(?<v3>[^\s"'-][^\s"']*)/g,
     hint: ['openssl', 'ncftp'],
+    needs: { words: ['-k', '-pass', '-p'], lines: true },
     accept: (g) => isValue(g.v1 ?? g.v2 ?? g.v3),
   },
   {
@@ -753,27 +809,31 @@ function handSpans(text: string, path: string | undefined): Span[] {
     if (rule.file !== undefined && !rule.file.test(name)) continue
     if (rule.notFile !== undefined && rule.notFile.test(name)) continue
     if (rule.hint !== undefined && !rule.hint.some((h) => text.includes(h))) continue
-    const { search, at } = compiled(rule.pattern)
-    search.lastIndex = 0
-    for (let found = search.exec(text); found !== null; found = search.exec(text)) {
-      if (found[0].length === 0) search.lastIndex++
-      const groups = found.groups ?? {}
-      if (rule.accept !== undefined && !rule.accept(groups, text, found.index)) {
-        const value = groups.v1 ?? groups.v2 ?? groups.v3 ?? ''
-        if (rule.searchValue === true && groups.k !== undefined && (value.includes('=') || value.includes(':'))) search.lastIndex = found.index + groups.k.length
-        continue
+    for (const [from, to] of partsToSearch(text, rule.needs)) {
+      const part = from === 0 && to === text.length ? text : text.slice(from, to)
+      const { search, at } = compiled(rule.pattern)
+      search.lastIndex = 0
+      for (let found = search.exec(part); found !== null; found = search.exec(part)) {
+        if (found[0].length === 0) search.lastIndex++
+        const groups = found.groups ?? {}
+        if (rule.accept !== undefined && !rule.accept(groups, text, from + found.index)) {
+          const value = groups.v1 ?? groups.v2 ?? groups.v3 ?? ''
+          if (rule.searchValue === true && groups.k !== undefined && (value.includes('=') || value.includes(':'))) search.lastIndex = found.index + groups.k.length
+          continue
+        }
+        // The same pattern from the same place finds the same match, now with its indices.
+        at.lastIndex = found.index
+        const match = at.exec(part)
+        // Should the two ever differ, the whole match is the secret's place (more redacted, never less).
+        const whole: [number, number] = [found.index, found.index + found[0].length]
+        const indices = match !== null && match[0] === found[0] ? match.indices : undefined
+        const range = (['v', 'v1', 'v2', 'v3'] as const).map((g) => indices?.groups?.[g]).find((r) => r !== undefined) ?? indices?.[0] ?? whole
+        if (range === undefined || range[1] <= range[0]) continue
+        const [start, end] = [from + range[0], from + range[1]]
+        // A value redacted before is no secret: twin documents are scanned again at push time.
+        if (text.startsWith(REDACTED, start)) continue
+        spans.push({ rule: rule.id, description: rule.description, start, end })
       }
-      // The same pattern from the same place finds the same match, now with its indices.
-      at.lastIndex = found.index
-      const match = at.exec(text)
-      // Should the two ever differ, the whole match is the secret's place (more redacted, never less).
-      const whole: [number, number] = [found.index, found.index + found[0].length]
-      const indices = match !== null && match[0] === found[0] ? match.indices : undefined
-      const range = (['v', 'v1', 'v2', 'v3'] as const).map((g) => indices?.groups?.[g]).find((r) => r !== undefined) ?? indices?.[0] ?? whole
-      if (range === undefined || range[1] <= range[0]) continue
-      // A value redacted before is no secret: twin documents are scanned again at push time.
-      if (text.startsWith(REDACTED, range[0])) continue
-      spans.push({ rule: rule.id, description: rule.description, start: range[0], end: range[1] })
     }
   }
   return spans

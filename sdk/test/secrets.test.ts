@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { PRESET_RULES, presetMayReport } from '../src/preset-prefilter.js'
+import { fewestWords, partsToSearch, withoutPrefilters } from '../src/rule-prefilter.js'
 
 describe('findSecrets', () => {
   it('finds the one credential among thousands of JSON key-value lines, at its value (redaction keeps the rest)', async () => {
@@ -325,5 +326,107 @@ describe('findSecrets: the preset asked only of texts it could report on', funct
   it('is worked out for the preset version package-lock.json holds: an upgrade may change a rule\'s pattern, so read it again', () => {
     const preset = JSON.parse(readFileSync(new URL('../../node_modules/@secretlint/secretlint-rule-preset-recommend/package.json', import.meta.url), 'utf8')) as { version: string }
     assert.equal(preset.version, '12.0.0', 'read the new rules into sdk/src/preset-prefilter.ts, then update this and test/fixtures/secrets/secretlint-inputs.json.gz')
+  })
+})
+
+/**
+ * The hand rules' prefilters (rule-prefilter.ts): a rule is not run on a text, or a line, that
+ * holds none of the words it needs. The findings must be exactly those of every rule run on every
+ * whole text. test/integration/secret-prefilter.test.ts compares the two on a test bed root.
+ */
+describe('findSecrets: the hand rules run only where they could report', function () {
+  this.timeout(300_000)
+  const same = async (text: string, path: string | undefined, what: string): Promise<number> => {
+    const options = path === undefined ? {} : { path }
+    const filtered = await findSecrets(text, options)
+    const everywhere = await withoutPrefilters(() => findSecrets(text, options))
+    assert.deepEqual(filtered, everywhere, what)
+    return filtered.length
+  }
+
+  it('searches only the lines holding a word the rule needs, in any case, consecutive ones as one part', () => {
+    const text = 'a = 1\nDB_Password = x\napi.KEY: y\nb = 2\nc = 3\nsecret=z'
+    const needs = { words: ['password', 'pass', 'key', 'secret'], caseless: true, lines: true }
+    assert.deepEqual(partsToSearch(text, needs).map(([from, to]) => text.slice(from, to)), ['DB_Password = x\napi.KEY: y', 'secret=z'])
+    assert.deepEqual(partsToSearch('a = 1\nb = 2\n', needs), [])
+    assert.deepEqual(partsToSearch('PASS\n', { ...needs, caseless: false }), [])
+    assert.deepEqual(partsToSearch('x PASS y\n', { words: ['pass'], caseless: true }), [[0, 9]], 'a text rule: the whole text')
+    assert.deepEqual(partsToSearch('x PASS y\n', { words: ['pass'] }), [], 'case as written')
+    assert.deepEqual(partsToSearch('x PASS y\n', undefined), [[0, 9]], 'a rule that needs nothing')
+    assert.deepEqual(fewestWords(['password', 'pass', 'PWD', 'mysql_pwd', 'key', 'apikey'], true), ['key', 'pass', 'pwd'])
+  })
+
+  it("finds the same in the planted secrets and their variants: cut, recased, other line ends, joined, one line at a time, among other lines", async () => {
+    const planted = [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines(), ...sessionElevenFiles(), ...sessionTwelveFiles()]
+    let texts = 0
+    let findings = 0
+    const filler = 'mode = 0644\n# a comment about the key\nuser: app\n'
+    // Shapes the fixtures hold only where another rule finds the same place.
+    const pw = fakeChars('prefilter-shapes', 14)
+    const more = [
+      `printf 'kiosk:${pw}' | chpasswd`,
+      `openssl rsa -in a.key -passin pass:${pw} -out b.key`,
+      `postfix/postmap: warning: "[smtp.example.com]:587 relay:${pw}"`,
+      `bindpw ${pw}`,
+      `rocommunity ${pw} 10.0.0.0/8`,
+      `sshpass -p ${pw} ssh backup@host`,
+    ].map((text, i) => ({ kind: `shape ${i}`, path: 'x', value: pw, text }))
+    for (const p of [...planted, ...more]) {
+      const variants: Array<[string, string]> = [
+        ['as is', p.text],
+        ['crlf', p.text.replace(/\r?\n/g, '\r\n')],
+        ['cr', p.text.replace(/\r?\n/g, '\r')],
+        ['lower', p.text.toLowerCase()],
+        ['upper', p.text.toUpperCase()],
+        ['among other lines', `${filler}${p.text}\n${filler}`],
+        ['no line end', p.text.replace(/\n+$/, '')],
+      ]
+      for (let cut = 1; cut < p.text.length; cut += Math.max(1, Math.floor(p.text.length / 9))) variants.push([`cut ${cut}`, p.text.slice(cut)], [`to ${cut}`, p.text.slice(0, cut)])
+      for (const line of p.text.split('\n')) variants.push(['one line', line])
+      for (const [variant, text] of variants) {
+        texts++
+        findings += await same(text, p.path, `${p.kind} (${variant})`)
+        findings += await same(text, undefined, `${p.kind} (${variant}, no path)`)
+      }
+    }
+    findings += await same(planted.map((p) => p.text).join('\n'), undefined, 'all joined')
+    assert.ok(findings > texts, `${findings} findings in ${texts} texts`)
+  })
+
+  it("finds the same in this machine's /etc, in secretlint's rule test inputs and in assignments of every key they hold", async () => {
+    const texts: Array<[string, string]> = []
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name)
+        if (entry.isDirectory()) walk(path)
+        else if (entry.isFile()) {
+          try {
+            const bytes = readFileSync(path)
+            if (bytes.length < 512 * 1024) texts.push([path, bytes.toString('latin1')])
+          } catch {
+            // unreadable: not part of the corpus
+          }
+        }
+      }
+    }
+    walk('/etc')
+    const inputs = JSON.parse(gunzipSync(readFileSync(new URL('../../test/fixtures/secrets/secretlint-inputs.json.gz', import.meta.url))).toString('utf8')) as Array<{ name: string; base64: string }>
+    for (const { name, base64 } of inputs) texts.push([name.slice(name.lastIndexOf('/') + 1), Buffer.from(base64, 'base64').toString('utf8')])
+    // Every key of the corpus (and of the planted secrets) assigned a password-like and a
+    // token-like value, as written and recased, with a prefix and camel-cased: the key = value
+    // rule's hint must hold a word of every key it keeps.
+    const keys = new Set<string>()
+    for (const [, text] of [...texts, ...plantedFiles().map((p): [string, string] => [p.path, p.text])]) {
+      for (const m of text.matchAll(/([A-Za-z0-9_.$@-]{1,40})["']?[ \t]*(?::=|=>|:|=)/g)) keys.add(m[1] as string)
+    }
+    const lines: string[] = []
+    const value = fakeChars('prefilter-value', 24)
+    for (const key of keys) {
+      for (const k of [key, key.toUpperCase(), key.toLowerCase(), `db_${key}`, `x${key[0]?.toUpperCase() ?? ''}${key.slice(1)}`]) lines.push(`${k} = hunter2-Sup3r`, `"${k}": "${value}"`, `--${k} ${value}`)
+    }
+    for (let i = 0; i < lines.length; i += 400) texts.push([`keys-${i}`, lines.slice(i, i + 400).join('\n')])
+    let findings = 0
+    for (const [path, text] of texts) findings += await same(text, path, path)
+    assert.ok(texts.length > 200 && keys.size > 1000 && findings > 100, `${texts.length} texts, ${keys.size} keys, ${findings} findings`)
   })
 })

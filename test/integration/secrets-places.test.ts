@@ -4,6 +4,7 @@ import { chmod, chown, mkdir, readdir, readFile, writeFile } from 'node:fs/promi
 import { dirname, join } from 'node:path'
 import { freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk, startGitRemote, type GitRemote, type Rootfs } from '../bed/index.js'
 import { fakeChars } from '../fixtures/secrets/samples.js'
+import { assertPrefiltersFindTheSame } from '../support/prefilter-check.js'
 import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
 
 interface Planted {
@@ -55,7 +56,9 @@ describe('secrets on the server root, sessions 11 and 12: more places, the mirro
     outputs.push(r.stdout, r.stderr)
     return r
   }
+  const plantedTexts: Array<[string, string]> = []
   const plant = async (path: string, text: string, mode = 0o644) => {
+    plantedTexts.push([path, text])
     const target = join(rootfs.dir, path)
     await mkdir(dirname(target), { recursive: true })
     await writeFile(target, text)
@@ -289,6 +292,11 @@ describe('secrets on the server root, sessions 11 and 12: more places, the mirro
     assert.deepEqual(leaked(await everything(join(cli.twinDir, '.git'))), [])
     assert.deepEqual(leaked(await mirror()), [])
     assert.deepEqual(leaked(outputs.join('\n')), [])
+  })
+
+  it('finds in every planted file what it finds with every rule run on every whole text (the hand rules\' prefilters skip nothing they keep)', async () => {
+    const findings = await assertPrefiltersFindTheSame(plantedTexts)
+    assert.ok(findings > plantedTexts.length, `${findings} findings in ${plantedTexts.length} planted files`)
   })
 
   it('holds the password files out with a warning that says how to mirror one, and keeps the tools\' lines readable', async () => {

@@ -3,6 +3,7 @@ import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { bootContainer, chrootOk, freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Container, type Rootfs } from '../bed/index.js'
 import { fakeChars } from '../fixtures/secrets/samples.js'
+import { assertPrefiltersFindTheSame } from '../support/prefilter-check.js'
 import { cliSandbox, type CliSandbox } from '../support/cli.js'
 
 interface Planted {
@@ -40,7 +41,9 @@ describe('secrets on the server root: nothing planted where administrators keep 
     outputs.push(r.stdout, r.stderr)
     return r
   }
+  const plantedTexts: Array<[string, string | Buffer]> = []
   const plant = async (path: string, text: string | Buffer, mode = 0o644, owner: [number, number] = [0, 0]) => {
+    plantedTexts.push([path, text])
     const target = join(rootfs.dir, path)
     await mkdir(dirname(target), { recursive: true })
     await writeFile(target, text)
@@ -244,6 +247,11 @@ describe('secrets on the server root: nothing planted where administrators keep 
     assert.equal(planted.length, 58, `${planted.length} planted`)
     assert.deepEqual(leaked(await everything(join(cli.twinDir, '.git'))), [])
     assert.deepEqual(leaked(outputs.join('\n')), [])
+  })
+
+  it('finds in every planted file what it finds with every rule run on every whole text (the hand rules\' prefilters skip nothing they keep)', async () => {
+    const findings = await assertPrefiltersFindTheSame(plantedTexts)
+    assert.ok(findings > plantedTexts.length, `${findings} findings in ${plantedTexts.length} planted files`)
   })
 
   it('prints none of them in what a person reads: startup (read live), status, plan', async () => {
