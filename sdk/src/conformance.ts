@@ -68,6 +68,11 @@ export async function checkConformance(provider: Provider, ctx: ProviderContext,
   if (!/^\d+\.\d+\.\d+/.test(provider.version)) problems.push(`version "${provider.version}" is not a semantic version: use "1.0.0"`)
   if (!CATEGORIES.includes(provider.category)) problems.push(`category "${provider.category}" is not one of ${CATEGORIES.join(', ')}`)
   for (const claim of provider.claims ?? []) ctx.claims.claim(provider.name, claim)
+  // A described part of a document the provider does not write would never be judged (TwinSync reads descriptions of its owner's documents only).
+  for (const part of provider.describes ?? []) {
+    if (!provider.twinPaths.some((p) => (p.endsWith('/') ? part.path.startsWith(p) : part.path === p))) problems.push(`describes names ${part.path}, which is outside the provider's twinPaths (${provider.twinPaths.join(', ')}): describe only your own documents`)
+    if (part.appliedFrom.trim() === '') problems.push(`describes ${part.path} with an empty appliedFrom: say where the real thing lives, for a person`)
+  }
 
   await checkUndetectedRoot(provider, problems)
 

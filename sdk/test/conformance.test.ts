@@ -201,6 +201,15 @@ describe('conformance kit', function () {
     })
   }
 
+  it('catches a description declared for another document than its own, or without where the real thing lives', async () => {
+    const provider = { ...tagsProvider([]), describes: [{ path: 'system/startup/cron.json', appliedFrom: 'the crontab files' }, { path: 'system/tags.json', keys: ['count'], appliedFrom: ' ' }] }
+    const problems = await checkConformance(provider, createTestContext(root, { providers: [provider] }), { edit: addTag, apply: true, hostileEdit })
+    assert.ok(problems.some((p) => /describes names system\/startup\/cron\.json, which is outside the provider's twinPaths/.test(p)), problems.join('\n'))
+    assert.ok(problems.some((p) => /describes system\/tags\.json with an empty appliedFrom/.test(p)), problems.join('\n'))
+    const fine = { ...tagsProvider([]), describes: [{ path: 'system/tags.json', keys: ['count'], appliedFrom: 'the tags are /etc/tags' }] }
+    assert.deepEqual(await checkConformance(fine, createTestContext(root, { providers: [fine] }), { edit: addTag, apply: true, hostileEdit }), [])
+  })
+
   describe('a provider whose twin can ask for paths outside what it manages (outOfScope)', () => {
     beforeEach(async () => {
       await mkdir(join(root, 'etc/notes.d'))

@@ -108,4 +108,23 @@ describe('snapshot subjects read like the machine’s diary (Debian root)', func
     assert.match(await git('log', '-1', '--format=%b'), /^TwinSync snapshot \S+Z \[diary-label\]$/m)
     assert.equal((await run(['git', '-C', cli.twinDir, 'rev-parse', 'diary-label^{commit}'])).stdout.trim(), (await git('rev-parse', 'HEAD')).trim())
   })
+
+  it('after a person\'s commit in the twin: the diary says what the machine changed since the last snapshot, not the commit undone', async () => {
+    // A person asks for a new motd and commits it with plain git; the machine changes issue.net.
+    await writeFile(join(cli.twinDir, 'filesystem/etc/motd'), 'Asked for by a person\n')
+    await git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-am', 'a person asks for a new motd')
+    await writeFile(join(rootfs.dir, 'etc/issue.net'), 'Changed on the machine\n')
+    const out = await snapshot()
+    const subject = (await git('log', '-1', '--format=%s')).trim()
+    assert.equal(subject, 'files: issue.net changed', 'the motd is the person\'s ask, still pending: the machine did not change it')
+    assert.match(out, /^ {2}files {5}1 file: \/etc\/issue\.net changed$/m)
+    assert.doesNotMatch(out, /motd changed/)
+
+    // Nothing changed on the machine since: no diary line of a machine change.
+    await writeFile(join(cli.twinDir, 'filesystem/etc/motd'), 'Asked for again\n')
+    await git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-am', 'a person asks again')
+    const quiet = await snapshot()
+    assert.doesNotMatch(quiet, /motd changed/, quiet)
+    assert.doesNotMatch((await git('log', '-1', '--format=%s')).trim(), /motd changed/)
+  })
 })

@@ -278,8 +278,15 @@ export class IntentService {
   async descriptionDiagnostics(only?: readonly string[]): Promise<Diagnostic[]> {
     const observed = await this.observed()
     if (observed === undefined) return []
-    if (observed === (await this.twin.head()) && (await this.twin.dirtyPaths()).length === 0) return []
-    const edits = await descriptionEdits(this.twin.dir, observed, await workingTree(this.twin.dir), await this.view())
+    const head = await this.twin.head()
+    const dirty = await this.twin.dirtyPaths()
+    if (observed === head && dirty.length === 0) return []
+    // Only when a described document is among the paths edited (the working twin against HEAD,
+    // HEAD against the last snapshot): no tree of the working twin is made for a plan otherwise.
+    const view = await this.view()
+    const moved = head === undefined || head === observed ? [] : (await changedBetween(this.twin.dir, observed, head)).map((e) => e.path)
+    if (![...dirty, ...moved].some((p) => isDescribed(p, view))) return []
+    const edits = await descriptionEdits(this.twin.dir, observed, await workingTree(this.twin.dir), view)
     const asked = only === undefined || only.length === 0 ? edits : edits.filter((e) => only.includes(e.provider) || only.includes(e.category))
     return asked.map((e) => ({
       severity: 'warning' as const,

@@ -19,6 +19,7 @@ import { twinKey } from '../plan/plan-seal.js'
 import { GitTreeReader } from '../twin/git-tree-reader.js'
 import { countsPhrase } from '../vocabulary.js'
 import { EMPTY_TREE, type GitStatusEntry } from '../twin/git.js'
+import { changedBetween, treeOf } from '../intent/intent-git.js'
 import { isScreened, screenDocument } from './secret-guard.js'
 import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
@@ -134,6 +135,7 @@ export class SnapshotService {
   private async observe(options: SnapshotOptions, clean: boolean, base: string): Promise<Omit<SnapshotResult, 'pending'>> {
     const started = process.hrtime.bigint()
     const phase = (name: string) => this.logger.debug(`snapshot: ${name} at ${msSince(started)} ms`)
+    const lastSnapshot = base
     const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
     const providers = (await this.registry.select()).map((r) => r.provider)
     // The last snapshot, for a provider that could not read part of the machine and keeps that
@@ -174,7 +176,10 @@ export class SnapshotService {
       phase(`written (${draft.touched} twin files)`)
       const { tree, changes } = await draft.build({ edited })
       phase('staged')
-      const summary = summarizeChanges(changes, providers, claims)
+      // The diary says what the machine did since the last snapshot (the observed commit), not
+      // what this commit undoes of a person's commit or a pull on top of it (HEAD then).
+      const since = await this.sinceObserved(lastSnapshot, draft.head, tree, changes)
+      const summary = summarizeChanges(since.changes, providers, claims)
       const base = {
         summary,
         diagnostics,
@@ -194,7 +199,7 @@ export class SnapshotService {
         await draft.discard()
         return { ...base, commit: undefined, message: undefined, skipped: 'volatile-only', head: draft.head }
       }
-      const described = options.message === undefined ? await this.snapshotMessage(tree, changes, options, draft) : { message: options.message }
+      const described = options.message === undefined ? await this.snapshotMessage(tree, since.changes, options, draft, since.observed) : { message: options.message }
       const message = described.message
       phase('described')
       const commit = await draft.commit(tree, message)
@@ -219,6 +224,8 @@ export class SnapshotService {
     changes: readonly GitStatusEntry[],
     options: SnapshotOptions,
     draft: SnapshotDraft,
+    /** The last snapshot, when it is not HEAD (a person's commit or a pull on top): the diary compares with it. */
+    observed?: string,
   ): Promise<{ message: string; changes?: SemanticDiff['domains'] }> {
     const stamp = `${snapshotMessage(this.clock(), options.label)}${options.note === undefined ? '' : ` ${options.note}`}`
     const plain = options.subject === undefined ? stamp : snapshotCommitMessage(options.subject, stamp)
@@ -231,7 +238,8 @@ export class SnapshotService {
     const contextOf = (p: Provider) => this.contexts.for(p, set.claims, { hostFor: readOnly.hostFor })
     // Volatile facts are counted file by file, as history counts them; a provider that applies
     // and owns one would be counted by its own diff: then history counts this snapshot itself.
-    const countable = !volatile.some((e) => {
+    // The counts trailer holds for the commit against its parent (HEAD): none when the diary compared with another commit.
+    const countable = observed === undefined && !volatile.some((e) => {
       const owner = ownerOfTwinPath(e.path, providers, set.claims)
       return owner !== undefined && isApplicable(owner)
     })
@@ -245,7 +253,7 @@ export class SnapshotService {
     }
     if (lasting.length === 0) return { message: await withCounts(plain, {}) }
     // Both sides read from the draft where it can (no ls-tree, no document through git and back).
-    const older = draft.head === undefined ? undefined : (draft.reader('head') ?? new GitTreeReader(this.twin.dir, draft.head))
+    const older = observed !== undefined ? new GitTreeReader(this.twin.dir, observed) : draft.head === undefined ? undefined : (draft.reader('head') ?? new GitTreeReader(this.twin.dir, draft.head))
     const newer = draft.reader('new') ?? new GitTreeReader(this.twin.dir, tree)
     try {
       const diff = await semanticDiff(older === undefined ? EMPTY_TWIN : changedFilesOnly(older, lasting), changedFilesOnly(newer, lasting), lasting, providers, set.claims, contextOf, { diffs: false, narrow: true })
@@ -262,6 +270,17 @@ export class SnapshotService {
       older?.close()
       newer.close()
     }
+  }
+
+  /**
+   * The twin files that differ from the last snapshot: the draft's own list (against HEAD) when
+   * HEAD is the last snapshot, the usual case; else `git diff-tree` of the observed commit's tree
+   * and the new one, with the observed commit for the diary to read.
+   */
+  private async sinceObserved(observed: string, head: string | undefined, tree: string, changes: GitStatusEntry[]): Promise<{ changes: GitStatusEntry[]; observed?: string }> {
+    if (observed === '' || head === undefined || observed === head) return { changes }
+    const dir = this.twin.dir
+    return { changes: await changedBetween(dir, await treeOf(dir, observed), tree), observed }
   }
 
   /**
