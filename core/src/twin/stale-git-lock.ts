@@ -16,7 +16,8 @@ import { resolve } from 'node:path'
  *  - no git process on the machine is at work in the twin: none has its working directory, an
  *    open file, its command line or GIT_DIR / GIT_WORK_TREE / GIT_INDEX_FILE inside it;
  *  - every git process could be looked at: one whose /proc entries this user may not read
- *    (another user's, without root) could be the holder, and the lock is kept.
+ *    (another user's, without root), or a /proc that hides other users' processes (hidepid),
+ *    could be the holder, and the lock is kept.
  * A git that starts after the check finds the lock and stops (git never waits for a lock), so
  * removing it then takes nothing from anyone. What the lock held is an unfinished write of the
  * index or of one ref: git writes the whole new file into the lock and renames it over the old
@@ -53,6 +54,9 @@ export function gitAtWorkIn(twinDir: string): 'none' | 'some' | 'unknown' {
   } catch {
     return 'unknown'
   }
+  // /proc mounted with hidepid hides other users' processes from a user who is not root: a git
+  // of root's in this user's twin would not be seen at all.
+  if (process.getuid?.() !== 0 && hidesProcesses()) return 'unknown'
   let verdict: 'none' | 'unknown' = 'none'
   for (const pid of pids) {
     if (Number(pid) === process.pid) continue
@@ -75,6 +79,16 @@ export function gitAtWorkIn(twinDir: string): 'none' | 'some' | 'unknown' {
     }
   }
   return verdict
+}
+
+/** Whether /proc is mounted with `hidepid=1|2|noaccess|invisible` (other users' processes unseen). */
+function hidesProcesses(): boolean {
+  const mounts = read('/proc/self/mountinfo')
+  if (mounts === undefined) return true
+  return mounts.split('\n').some((line) => {
+    const fields = line.split(' ')
+    return fields[4] === '/proc' && /(?:^|,)hidepid=(?:1|2|noaccess|invisible)(?:,|$)/.test(line.slice(line.indexOf(' - ') + 3))
+  })
 }
 
 /** When this process started, in ms since the epoch. */
