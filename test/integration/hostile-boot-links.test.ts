@@ -55,21 +55,21 @@ describe('hostile twin: boot links (update-rc.d, systemctl enable, dpkg) never w
 
   const enableNginx: Change = { id: 'systemd:enable:nginx.service', provider: 'systemd', category: 'services', operation: 'enable', resource: 'nginx.service', summary: 'enable nginx.service', risk: 'medium', data: { unit: 'nginx.service' } }
 
-  it('systemctl enable of a unit with an init script, planned from the twin: the step fails with PATH_THROUGH_SYMLINK before systemctl runs; nothing lands where /etc/rc2.d leads, sudo still parses its configuration', async () => {
+  it('systemctl enable of a unit with an init script, asked by the twin: the plan leaves it out (PATH_THROUGH_SYMLINK, naming /etc/rc2.d); a plan holding it is refused whole (PLAN_OUTSIDE_SCOPE, exit 2); nothing lands where the link leads, sudo still parses its configuration', async () => {
     const units = join(twin, 'system/services/units.json')
     const doc = JSON.parse(execFileSync('cat', [units]).toString()) as { units: Record<string, { state: string }> }
     assert.equal(doc.units['nginx.service']?.state, 'disabled')
     ;(doc.units['nginx.service'] as { state: string }).state = 'enabled'
     await writeFile(units, `${JSON.stringify(doc, null, 2)}\n`)
     const plan = await (await container()).resolve(PlanWorkflow).plan({})
-    assert.deepEqual(plan.changes.map((c) => c.id), ['systemd:enable:nginx.service'])
+    assert.deepEqual(plan.changes.map((c) => c.id), [])
+    const said = plan.diagnostics.filter((d) => d.code === 'PATH_THROUGH_SYMLINK' && d.change === 'systemd:enable:nginx.service')
+    assert.equal(said.length, 1, JSON.stringify(plan.diagnostics))
+    assert.match(said[0]?.summary ?? '', /^enable nginx\.service: left out, it writes boot links in \/etc\/rc2\.d, a symbolic link \(to \/etc\/sudoers\.d\)/)
     const before = [await sudoers(), await rcLinks()]
-    const outcome = (await (await container()).resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal })) as { exitCode: number; journal?: { steps?: Array<{ id: string; status: string; message?: string; diagnostics?: Array<{ code: string }> }> } }
-    const step = outcome.journal?.steps?.find((s) => s.id === 'systemd:enable:nginx.service')
-    assert.equal(step?.status, 'failed', JSON.stringify(outcome.journal))
-    assert.equal(step?.diagnostics?.[0]?.code, 'PATH_THROUGH_SYMLINK', JSON.stringify(step))
-    assert.match(step?.message ?? '', /below \/etc\/rc2\.d, a symbolic link \(to \/etc\/sudoers\.d\)|is \/etc\/rc2\.d/)
-    assert.equal(outcome.exitCode, 1)
+    const error = await (await container()).resolve(ApplyService).apply({ plan: { ...plan, changes: [enableNginx] }, fromFile: false, signal: new AbortController().signal }).then(() => undefined, (e: unknown) => e as { code?: string; exitCode?: number })
+    assert.equal(error?.code, 'PLAN_OUTSIDE_SCOPE', JSON.stringify(error))
+    assert.equal(error?.exitCode, 2)
     assert.deepEqual([await sudoers(), await rcLinks()], before, 'update-rc.d wrote boot links')
     assert.deepEqual(await sudoers(), ['README'])
     await chrootOk(root, 'visudo', ['-c'])

@@ -19,7 +19,7 @@ import {
   type LoadResult,
 } from '@twinsync/sdk'
 import { toStep, applyAptChanges } from './apply.js'
-import { refusedChanges, type ScopeRequest } from '@twinsync/sdk'
+import { refusedChanges, throughLinkedEnablementFolder, type ScopeRequest } from '@twinsync/sdk'
 import { DPKG_STATUS } from './collect.js'
 import { cachedAptState } from './state-cache.js'
 import { diffAptState, observeAptState } from './diff.js'
@@ -86,8 +86,12 @@ export class AptProvider implements ApplicableProvider<AptState> {
   }
 
   /** A change apply would refuse (a name that is not a package's, an unknown operation): never planned, a plan holding one refused whole. */
-  async outOfScope({ changes }: ScopeRequest): Promise<Diagnostic[]> {
-    return refusedChanges(this.name, changes, toStep)
+  async outOfScope({ changes, ctx }: ScopeRequest): Promise<Diagnostic[]> {
+    const refused = refusedChanges(this.name, changes, toStep)
+    // An install or removal runs the packages' scripts (update-rc.d): left out when the host port would refuse apt-get.
+    const named = new Set(refused.map((d) => d.change))
+    const writing = changes.filter((c) => !named.has(c.id) && (c.operation === 'install' || c.operation === 'remove'))
+    return [...refused, ...(await throughLinkedEnablementFolder(this.name, ctx.host, writing))]
   }
 
   apply({ changes, ctx, onResult, changedNeeds }: ApplyRequest): Promise<ApplyResult> {

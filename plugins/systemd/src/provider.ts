@@ -22,7 +22,8 @@ import {
   type TwinDocument,
 } from '@twinsync/sdk'
 import { toStep, applySystemdChanges } from './apply.js'
-import { refusedChanges, type Diagnostic, type ScopeRequest } from '@twinsync/sdk'
+import { RUNTIME_OPERATIONS, type SystemdOperation } from './change.js'
+import { refusedChanges, throughLinkedEnablementFolder, type Diagnostic, type ScopeRequest } from '@twinsync/sdk'
 import { collectSystemdState } from './collect.js'
 import { diffSystemdState } from './diff.js'
 import { restartsForConfigChanges } from './config-restarts.js'
@@ -149,8 +150,12 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
   }
 
   /** A change apply would refuse (a unit name with "/", a leading "-", a newline…): never planned, a plan holding one refused whole. */
-  async outOfScope({ changes }: ScopeRequest): Promise<Diagnostic[]> {
-    return refusedChanges(this.name, changes, toStep)
+  async outOfScope({ changes, ctx }: ScopeRequest): Promise<Diagnostic[]> {
+    const refused = refusedChanges(this.name, changes, toStep)
+    // An enable, disable, mask or unmask the host port would refuse (a symlinked /etc/rc?.d or .wants folder): left out too.
+    const named = new Set(refused.map((d) => d.change))
+    const writing = changes.filter((c) => !named.has(c.id) && !RUNTIME_OPERATIONS.has(c.operation as SystemdOperation))
+    return [...refused, ...(await throughLinkedEnablementFolder(this.name, ctx.host, writing))]
   }
 
   apply({ changes, ctx, onResult, restoring }: ApplyRequest): Promise<ApplyResult> {
