@@ -170,6 +170,22 @@ describe('test bed', function () {
       assert.match(b.stderr, /from http:\/\/127\.0\.0\.1:9\/debian/, 'the second builder ran its own build after the first');
       await waitUntil(async () => buildDirs().length === 0, 10_000);
     });
+
+    it('prebuild-roots.sh (what CI starts in the background) fails loudly, naming every root that failed', async function () {
+      const logs = join(cache, 'logs');
+      const result = await run(['bash', join(dirname(script), 'prebuild-roots.sh'), logs], {
+        env: { ...process.env, TWINSYNC_TEST_CACHE: cache, TWINSYNC_TEST_MIRROR: refusedUrl },
+        timeoutMs: 45_000,
+      });
+      assert.equal(result.code, 1, result.stderr);
+      for (const flavour of ['server', 'base', 'server-node', 'checkers']) {
+        assert.match(result.stderr, new RegExp(`building the ${flavour} root FAILED; the end of ${logs}/${flavour}\\.log`));
+      }
+      assert.match(result.stderr, /error: debootstrap failed/, 'the end of the log is shown');
+      assert.match(result.stderr, /error: the server root \(the parent of checkers\) failed to build/);
+      assert.equal(result.stdout, '', 'nothing reported ready');
+      await waitUntil(async () => buildDirs().length === 0, 10_000);
+    });
   });
 
   describe('booted container', function () {
