@@ -261,21 +261,7 @@ describe('findSecrets: the preset asked only of texts it could report on', funct
 
   it("nothing the preset reports is in a text it turns away: this machine's /etc, the planted secrets, the samples cut and changed", async () => {
     const texts: Array<[string, string]> = []
-    const walk = (dir: string) => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        const path = join(dir, entry.name)
-        if (entry.isDirectory()) walk(path)
-        else if (entry.isFile()) {
-          try {
-            const bytes = readFileSync(path)
-            if (bytes.length < 512 * 1024) texts.push([path, bytes.toString('latin1')])
-          } catch {
-            // unreadable: not part of the corpus
-          }
-        }
-      }
-    }
-    walk('/etc')
+    texts.push(...smallFilesUnder('/etc'))
     for (const p of [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines()]) texts.push([p.path, p.text])
     for (const [, path, text] of samples) {
       for (let cut = 1; cut < text.length; cut += 7) texts.push([path, text.slice(cut)], [path, text.slice(0, cut)])
@@ -395,21 +381,7 @@ describe('findSecrets: the hand rules run only where they could report', functio
 
   it("finds the same in this machine's /etc, in secretlint's rule test inputs and in assignments of every key they hold", async () => {
     const texts: Array<[string, string]> = []
-    const walk = (dir: string) => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        const path = join(dir, entry.name)
-        if (entry.isDirectory()) walk(path)
-        else if (entry.isFile()) {
-          try {
-            const bytes = readFileSync(path)
-            if (bytes.length < 512 * 1024) texts.push([path, bytes.toString('latin1')])
-          } catch {
-            // unreadable: not part of the corpus
-          }
-        }
-      }
-    }
-    walk('/etc')
+    texts.push(...smallFilesUnder('/etc'))
     const inputs = JSON.parse(gunzipSync(readFileSync(new URL('../../test/fixtures/secrets/secretlint-inputs.json.gz', import.meta.url))).toString('utf8')) as Array<{ name: string; base64: string }>
     for (const { name, base64 } of inputs) texts.push([name.slice(name.lastIndexOf('/') + 1), Buffer.from(base64, 'base64').toString('utf8')])
     // Every key of the corpus (and of the planted secrets) assigned a password-like and a
@@ -430,3 +402,21 @@ describe('findSecrets: the hand rules run only where they could report', functio
     assert.ok(texts.length > 200 && keys.size > 1000 && findings > 100, `${texts.length} texts, ${keys.size} keys, ${findings} findings`)
   })
 })
+
+/** Every readable file under `dir` smaller than 512 KiB, as [path, text read as latin1]: a corpus of real configuration. */
+function smallFilesUnder(dir: string): Array<[string, string]> {
+  const texts: Array<[string, string]> = []
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) texts.push(...smallFilesUnder(path))
+    else if (entry.isFile()) {
+      try {
+        const bytes = readFileSync(path)
+        if (bytes.length < 512 * 1024) texts.push([path, bytes.toString('latin1')])
+      } catch {
+        // unreadable: not part of the corpus
+      }
+    }
+  }
+  return texts
+}

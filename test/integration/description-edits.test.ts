@@ -3,7 +3,9 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ROOTFS_BUILD_TIMEOUT_MS, run } from '../bed/index.js'
 import { commitTwin, json, useCliRoot } from '../support/cli.js'
-import { editTwinJson } from '../support/twin-edit.js'
+import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
+import { tuiServices } from '../support/tui-services.js'
+import { KEYS, openPanel } from '../../core/test/tui/harness.js'
 
 interface StatusJson {
   pending: { count: number; items: Array<{ id: string; category: string; reason: string; code?: string; nextStep?: string }> }
@@ -105,5 +107,31 @@ describe('an edit of a document that only describes the machine is never lost si
     assert.equal(facts.code, 0, facts.stdout + facts.stderr)
     assert.deepEqual((await status()).pending.items, [])
     assert.match((await twinsync('status')).stdout, /^In sync/)
+  })
+})
+
+describe('the control panel shows a description edit as a left-out ask, and d discards it (the TUI services over a real container)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  const root = useCliRoot()
+
+  it('its own row on the plan screen; d drops that edit alone, the file edit beside it stays pending', async () => {
+    await writeTwinFile(root().twinDir, 'filesystem/etc/motd', 'Intended motd\n')
+    await editTwinJson<CronJson>(root().twinDir, CRON_JSON, (c) => c.jobs.unshift(BACKUP_JOB))
+    const services = await tuiServices(root())
+    const panel = openPanel(services, [{ name: 'menu' }, { name: 'plan' }])
+    try {
+      await panel.waitFor('Plan: 1 change', 60_000)
+      await panel.press(KEYS.down) // "Apply these changes…"
+      await panel.press(KEYS.down) // the left-out ask
+      await panel.waitFor(/❯ .*system\/startup\/cron\.json/)
+      await panel.press('d')
+      await panel.waitFor('Discarded the intent of', 60_000)
+      await panel.waitFor('Plan: 1 change', 60_000)
+    } finally {
+      panel.unmount()
+    }
+    const s = json<StatusJson>(await root().cli.twinsync(['status', '--json', '--root', root().rootfs.dir, '--repo', root().twinDir]))
+    assert.deepEqual(s.pending.items.map((i) => i.id), ['files:replace:/etc/motd'], 'the edit beside it is still asked for')
+    assert.ok(!(await readFile(join(root().twinDir, CRON_JSON), 'utf8')).includes(BACKUP_JOB.command), 'the cron.json edit is discarded')
   })
 })

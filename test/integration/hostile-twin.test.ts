@@ -15,6 +15,7 @@ import type { Config as OclifConfig } from '@oclif/core'
 import { silentLogger, type Plan } from '@twinsync/sdk'
 import { createContainer } from '../../core/src/container.js'
 import type { DependencyContainer } from '../../core/src/di.js'
+import { IntentService } from '../../core/src/intent/intent-service.js'
 import { RemoteService } from '../../core/src/remote/remote-service.js'
 import { checkRemoteUrl } from '../../core/src/remote/remote-url.js'
 import { PlanWorkflow, readPlanFile, writePlanFile } from '../../core/src/services/make-plan.js'
@@ -177,9 +178,15 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
       await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
       assert.match(git(rig.twin, ['ls-tree', 'HEAD', doc]), /^100644 blob /)
       assert.ok(!git(rig.twin, ['show', `HEAD:${doc}`]).includes('host secret'))
-      // An applying domain's unreadable edit stays pending as it was (a link, refused on every read).
+      // An edit stays pending as it was (a link: an applying domain's refused on every read, a
+      // description's DESCRIPTION_EDIT_NOT_APPLIED until discarded), never read through.
       const s = await lstat(join(rig.twin, doc))
-      assert.ok(s.isFile() || (s.isSymbolicLink() && doc === 'system/files/manifest.json'))
+      assert.ok(s.isFile() || s.isSymbolicLink())
+      if (s.isSymbolicLink()) {
+        const pending = await (await rig.container()).resolve(IntentService).pending()
+        assert.ok(pending.paths.includes(doc), JSON.stringify(pending.paths))
+        assert.ok(!JSON.stringify(pending).includes('host secret'))
+      }
     })
   }
 

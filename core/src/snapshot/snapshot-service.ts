@@ -280,7 +280,13 @@ export class SnapshotService {
   private async sinceObserved(observed: string, head: string | undefined, tree: string, changes: GitStatusEntry[]): Promise<{ changes: GitStatusEntry[]; observed?: string }> {
     if (observed === '' || head === undefined || observed === head) return { changes }
     const dir = this.twin.dir
-    return { changes: await changedBetween(dir, await treeOf(dir, observed), tree), observed }
+    try {
+      return { changes: await changedBetween(dir, await treeOf(dir, observed), tree), observed }
+    } catch (error) {
+      // The observed commit cannot be read (a history rewritten under it): the diary compares with HEAD, the snapshot goes on.
+      this.logger.debug(`snapshot: the diary compares with HEAD: ${(error as Error).message.split('\n')[0]}`)
+      return { changes }
+    }
   }
 
   /**
