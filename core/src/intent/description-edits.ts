@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { DescribedPart, PathClaims, Provider } from '@twinsync/sdk'
 import { isApplicable, stableStringify } from '@twinsync/sdk'
+import { visibleName } from '../plan/command-text.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import { readBlobs } from '../twin/git.js'
 import { changedBetween, entriesOf, treeOf } from './intent-git.js'
@@ -96,7 +97,7 @@ export function editsOf(path: string, provider: Provider, parts: readonly Descri
       const want = valueAt(b.value, unit)
       if (want === undefined || isDeepStrictEqual(want, a.json ? valueAt(a.value, unit) : undefined)) continue
       const id = `${provider.name}:describe:${path}#${unit.map(stepText).join('/')}`
-      out.push({ ...base, unit, id, summary: `set ${describePath(unit)} in ${path} to ${short(want)}`, nextStep: `${part.appliedFrom}; ${discard(id)}` })
+      out.push({ ...base, unit, id, summary: `set ${visibleName(describePath(unit))} in ${path} to ${short(want)}`, nextStep: `${part.appliedFrom}; ${discard(id)}` })
     }
   }
   return out
@@ -154,19 +155,20 @@ function placesOf(a: unknown, b: unknown): string {
       for (const k of [...new Set([...Object.keys(x), ...Object.keys(y)])].sort()) walk(x[k], y[k], path === '' ? k : `${path}.${k}`, depth + 1)
       return
     }
-    keys.add(path === '' ? '(whole document)' : path)
+    keys.add(path === '' ? '(whole document)' : visibleName(path))
   }
   walk(a, b, '', 0)
   const list = [...keys]
   return list.length === 0 ? '' : ` (${list.slice(0, 3).join(', ')}${list.length > 3 ? ', …' : ''})`
 }
 
+/** A step of a place as ids and messages show it: keys come from the twin (untrusted), controls and look-alikes spelled out. */
 function stepText(s: Step): string {
-  return typeof s === 'string' ? s : `${s.field}=${s.value}`
+  return visibleName(typeof s === 'string' ? s : `${s.field}=${s.value}`)
 }
 
 function short(value: unknown): string {
-  const text = JSON.stringify(value) ?? 'null'
+  const text = visibleName(JSON.stringify(value) ?? 'null')
   return text.length > 60 ? `${text.slice(0, 57)}…` : text
 }
 
