@@ -169,6 +169,10 @@ describe('RemoteService', function () {
       await remote().pull()
       await machine('second\n')
       await snapshotAndPush()
+      // The first snapshot after a pull records no counts (its diary compares with the last
+      // snapshot, not with its parent, the pulled commit); the next one signs its counts.
+      await machine('third\n')
+      await snapshotAndPush()
       await remote().push()
       const signed = rig.git('log', '-1', '--format=%B')
       assert.match(signed, /^TwinSync-Counts: \S+ startup=1 sig=/m)
