@@ -1,11 +1,10 @@
 import { strict as assert } from 'node:assert'
-import { readdir, readFile, stat } from 'node:fs/promises'
-import { join } from 'node:path'
 import { findSecrets } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { FilesProvider, type Manifest } from '@twinsync/plugin-files'
 import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Rootfs, type RootfsImage } from '../bed/index.js'
 import { cliSandbox, json } from '../support/cli.js'
+import { rootTexts } from '../support/root-texts.js'
 
 /** Where the files provider and the other plugins read configuration a person writes. */
 const SCANNED = ['etc', 'usr/local', 'root', 'home', 'var/spool/cron', 'srv', 'opt', 'var/www']
@@ -33,23 +32,9 @@ const EXPECTED: Record<Exclude<RootfsImage, 'server-node' | 'checkers'>, { secre
 
 async function scan(root: string): Promise<string[]> {
   const found: string[] = []
-  const walk = async (dir: string): Promise<void> => {
-    let entries
-    try {
-      entries = await readdir(dir, { withFileTypes: true })
-    } catch {
-      return
-    }
-    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = join(dir, e.name)
-      if (e.isDirectory()) await walk(p)
-      else if (e.isFile() && (await stat(p)).size <= 1 << 20) {
-        const path = p.slice(root.length)
-        for (const f of await findSecrets((await readFile(p)).toString('latin1'), { path })) found.push(`${path}:${f.line} ${f.rule}`)
-      }
-    }
+  for (const [path, text] of await rootTexts(root, SCANNED, 1 << 20)) {
+    for (const f of await findSecrets(text, { path })) found.push(`${path}:${f.line} ${f.rule}`)
   }
-  for (const d of SCANNED) await walk(join(root, d))
   return found
 }
 

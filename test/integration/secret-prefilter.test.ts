@@ -1,9 +1,8 @@
 import { strict as assert } from 'node:assert'
-import { readdir, readFile, stat } from 'node:fs/promises'
-import { join } from 'node:path'
 import { ROOTFS_BUILD_TIMEOUT_MS, runOk } from '../bed/index.js'
 import { useCliRoot } from '../support/cli.js'
 import { assertPrefiltersFindTheSame } from '../support/prefilter-check.js'
+import { rootTexts } from '../support/root-texts.js'
 
 /** What the comparison reads of the root: where configuration, state and text are (each file up to 128 KB, as latin1, as the files provider reads it). */
 const READ = ['etc', 'root', 'var', 'usr/share/perl5', 'usr/share/bash-completion']
@@ -27,20 +26,7 @@ describe('secret detector prefilters on the minbase root: the same findings as e
       texts.push([path, (await runOk(['git', '-C', twinDir, 'show', `HEAD:${path}`])).stdout])
     }
     const documents = texts.length
-    const walk = async (dir: string): Promise<void> => {
-      let entries
-      try {
-        entries = await readdir(dir, { withFileTypes: true })
-      } catch {
-        return
-      }
-      for (const e of entries) {
-        const p = join(dir, e.name)
-        if (e.isDirectory()) await walk(p)
-        else if (e.isFile() && (await stat(p)).size <= MAX_BYTES) texts.push([p.slice(rootfs.dir.length), (await readFile(p)).toString('latin1')])
-      }
-    }
-    for (const d of READ) await walk(join(rootfs.dir, d))
+    texts.push(...(await rootTexts(rootfs.dir, READ, MAX_BYTES)))
     const findings = await assertPrefiltersFindTheSame(texts)
     assert.ok(documents > 20 && texts.length > 800 && findings > 0, `${documents} documents, ${texts.length} texts, ${findings} findings`)
   })
