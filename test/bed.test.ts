@@ -15,6 +15,7 @@ import {
   NODE_IN_CONTAINER,
   REPO_IN_CONTAINER,
   removeTree,
+  repoRoot,
   requireTools,
   ROOTFS_BUILD_TIMEOUT_MS,
   run,
@@ -439,6 +440,78 @@ describe('test bed', function () {
       const sleeps = await run(['pgrep', '-f', '-x', 'sleep 987.654']);
       assert.equal(sleeps.stdout.trim(), '', 'the program died with the server');
     });
+  });
+});
+
+describe('.ci/run (with stand-ins for apt-get, npm and the root builds)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  const made: string[] = [];
+  // A copy of .ci/run in a tree of its own: apt-get, npm and npx on PATH, and
+  // test/bed/prebuild-roots.sh, are stand-ins that record how they were called and exit as told.
+  before(async () => {
+    dir = await makeTempDir('ci-run');
+    for (const sub of ['.ci', 'test/bed', 'bin']) await runOk(['mkdir', '-p', join(dir, sub)]);
+    await runOk(['cp', join(repoRoot, '.ci/run'), join(dir, '.ci/run')]);
+    const stub = (body: string) => `#!/bin/bash\necho "$(basename "$0") $* TIMINGS=\${TWINSYNC_TEST_TIMINGS-}" >> "$STUB_CALLS"\n${body}\n`;
+    await writeFile(join(dir, 'bin/apt-get'), stub('exit 0'), { mode: 0o755 });
+    await writeFile(join(dir, 'bin/npx'), stub('exit 0'), { mode: 0o755 });
+    await writeFile(
+      join(dir, 'bin/npm'),
+      stub('case "$1 $2" in\n  "run test:all") [ -z "$TWINSYNC_TEST_TIMINGS" ] || echo \'{"files":[]}\' > "$TWINSYNC_TEST_TIMINGS"; exit "${STUB_TESTS_EXIT:-0}";;\n  "run typecheck") exit "${STUB_TYPES_EXIT:-0}";;\nesac\nexit 0'),
+      { mode: 0o755 },
+    );
+    await writeFile(join(dir, 'test/bed/prebuild-roots.sh'), 'echo "prebuild-roots $1" >> "$STUB_CALLS"; sleep 0.5; exit "${STUB_ROOTS_EXIT:-0}"\n');
+  });
+  after(async () => {
+    for (const logs of made) await run(['rm', '-rf', '--', logs]);
+    if (dir) await removeTree(dir);
+  });
+
+  async function ciRun(env: Record<string, string>): Promise<{ code: number | null; out: string; calls: string[] }> {
+    const calls = join(dir, `calls-${made.length}-${Date.now()}`);
+    const result = await run(['bash', join(dir, '.ci/run')], {
+      env: { ...process.env, PATH: `${join(dir, 'bin')}:${dirname(process.execPath)}:${process.env.PATH ?? '/usr/bin:/bin'}`, STUB_CALLS: calls, ...env },
+      timeoutMs: 50_000,
+    });
+    const out = result.stdout + result.stderr;
+    const logs = /(\/tmp\/twinsync-ci\.[A-Za-z0-9]+)\/timings\.json/.exec(out)?.[1];
+    if (logs) made.push(logs);
+    return { code: result.code, out, calls: existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n') : [] };
+  }
+
+  it('runs the whole suite as npm run test:all does, with the timing reporter, its logs and the timings file under the run\'s folder', async () => {
+    const r = await ciRun({});
+    assert.equal(r.code, 0, r.out);
+    const tests = r.calls.find((c) => c.startsWith('npm run test:all'));
+    assert.match(tests ?? '', /^npm run test:all -- --reporter test\/support\/timing-reporter\.cjs --logs (\/tmp\/twinsync-ci\.\w+)\/suite TIMINGS=\1\/timings\.json$/, r.calls.join('\n'));
+    const order = ['npm ci', 'apt-get install', 'prebuild-roots', 'npm run build', 'npm run test:all'].map((p) => r.calls.findIndex((c) => c.startsWith(p)));
+    assert.ok(order.every((i) => i >= 0) && order[3]! < order[4]!, r.calls.join('\n'));
+    assert.ok(r.calls.some((c) => c.startsWith('npm run typecheck')) && r.calls.some((c) => c.startsWith('npx tsc -p test/bed/tsconfig.json')), 'both type checks ran');
+    assert.match(r.out, /every file's and describe's time: \/tmp\/twinsync-ci\.\w+\/timings\.json/);
+  });
+
+  it("exits with the test run's code when tests fail", async () => {
+    const r = await ciRun({ STUB_TESTS_EXIT: '3' });
+    assert.equal(r.code, 3, r.out);
+  });
+
+  it('fails the run, loudly, when the background root builds failed even though every test passed', async () => {
+    const r = await ciRun({ STUB_ROOTS_EXIT: '1' });
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /\.ci\/run: building the test roots in the background failed/);
+  });
+
+  it('fails the run when a type check failed even though every test passed', async () => {
+    const r = await ciRun({ STUB_TYPES_EXIT: '2' });
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /\.ci\/run: the type check failed/);
+  });
+
+  it('npm test runs what .ci/run runs: the build, the type check and npm run test:all', () => {
+    const scripts = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    assert.equal(scripts.test, 'npm run build && npm run typecheck && npm run test:all');
+    assert.match(scripts['test:all'] ?? '', /^node --import tsx test\/support\/split-suite\.ts /);
   });
 });
 

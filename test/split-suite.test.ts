@@ -1,0 +1,154 @@
+// test/support/split-suite.ts: how the whole suite is split into mocha processes that run at once.
+import { strict as assert } from 'node:assert'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { makeTempDir, removeTree, repoRoot, run } from './bed/index.js'
+import { DEFAULT_SECONDS, lookUpFiles, mergeTimings, parseArgs, readTimes, splitFiles, TOGETHER } from './support/split-suite.js'
+
+/** The globs of `npm run test:all` (package.json), as the runner gets them. */
+function testAllGlobs(): string[] {
+  const script = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['test:all'] ?? ''
+  assert.match(script, /^node --import tsx test\/support\/split-suite\.ts /)
+  return [...script.matchAll(/'([^']+)'/g)].map((m) => m[1] as string)
+}
+
+function assertPartition(groups: Array<{ files: string[] }>, files: string[]): void {
+  const all = groups.flatMap((g) => g.files)
+  assert.equal(all.length, files.length, 'as many files in the groups as given')
+  assert.deepEqual([...all].sort(), [...files].sort(), 'every file in exactly one group')
+  for (const g of groups) {
+    assert.ok(g.files.length > 0, 'no empty group')
+    assert.deepEqual(g.files, files.filter((f) => g.files.includes(f)), "a group's files in the given order")
+  }
+}
+
+describe('split-suite: the whole suite as several mocha processes', function () {
+  const files = ['a.test.ts', 'b.test.ts', 'c.test.ts', 'd.test.ts', 'e.test.ts']
+
+  it('puts every file into exactly one group, in the given order, balanced by the recorded times', () => {
+    const times = { 'a.test.ts': 1, 'b.test.ts': 50, 'c.test.ts': 30, 'd.test.ts': 20, 'e.test.ts': 2 }
+    const groups = splitFiles(files, times, 2, [])
+    assertPartition(groups, files)
+    assert.deepEqual(groups.map((g) => g.files), [['b.test.ts', 'e.test.ts'], ['a.test.ts', 'c.test.ts', 'd.test.ts']])
+    assert.deepEqual(groups.map((g) => g.seconds), [52, 51])
+  })
+
+  it('runs a file without a recorded time too, counting it as DEFAULT_SECONDS', () => {
+    const groups = splitFiles([...files, 'new.test.ts'], { 'a.test.ts': 100 }, 2, [])
+    assertPartition(groups, [...files, 'new.test.ts'])
+    const withNew = groups.find((g) => g.files.includes('new.test.ts'))
+    assert.ok(withNew)
+    assert.deepEqual(groups.map((g) => g.seconds), [100, 5 * DEFAULT_SECONDS])
+    // No recorded time at all (file-times.json missing): still every file, spread evenly.
+    const none = splitFiles(files, {}, 2, [])
+    assertPartition(none, files)
+    assert.deepEqual(none.map((g) => g.files.length), [3, 2])
+  })
+
+  it('keeps the files of a TOGETHER set in one group, even when that unbalances the groups', () => {
+    const times = { 'a.test.ts': 10, 'b.test.ts': 10, 'c.test.ts': 10, 'd.test.ts': 10, 'e.test.ts': 10 }
+    const groups = splitFiles(files, times, 2, [{ files: ['a.test.ts', 'e.test.ts', 'd.test.ts', 'gone.test.ts'] }])
+    assertPartition(groups, files)
+    assert.deepEqual(groups.map((g) => g.files), [['a.test.ts', 'd.test.ts', 'e.test.ts'], ['b.test.ts', 'c.test.ts']])
+  })
+
+  it('makes no empty group: one job is one group of all; more jobs than files is a group a file', () => {
+    assert.deepEqual(splitFiles(files, {}, 1, []).map((g) => g.files), [files])
+    const many = splitFiles(['x.test.ts', 'y.test.ts'], {}, 8, [])
+    assertPartition(many, ['x.test.ts', 'y.test.ts'])
+    assert.equal(many.length, 2)
+    assert.deepEqual(splitFiles(files, {}, 0, []).map((g) => g.files), [files], 'a job count under 1 counts as 1')
+  })
+
+  it("splits the repository's own suite into two groups within one file's time of each other, every TOGETHER file there", async () => {
+    const suite = await lookUpFiles(testAllGlobs())
+    assert.ok(suite.length > 150, `${suite.length} files`)
+    for (const f of ['sdk/test/common-ends.test.ts', 'plugins/files/test/narrow.test.ts', 'core/test/applier.test.ts', 'test/e2e/rehearse.test.ts', 'test/split-suite.test.ts']) assert.ok(suite.includes(f), f)
+    assert.ok(suite.some((f) => f.endsWith('.test.tsx')) && suite.some((f) => f.startsWith('examples/')))
+    assert.equal(new Set(suite).size, suite.length, 'each file once')
+    for (const set of TOGETHER) for (const f of set.files) assert.ok(suite.includes(f), `${f} (TOGETHER) is a test file of the suite`)
+    const times = readTimes()
+    const groups = splitFiles(suite, times, 2)
+    assertPartition(groups, suite)
+    const largest = Math.max(...suite.map((f) => times[f] ?? DEFAULT_SECONDS), ...TOGETHER.map((s) => s.files.reduce((t, f) => t + (times[f] ?? DEFAULT_SECONDS), 0)))
+    const [one, two] = groups.map((g) => g.seconds) as [number, number]
+    assert.ok(Math.abs(one - two) <= largest, `groups of ${one} s and ${two} s`)
+    for (const set of TOGETHER) assert.equal(groups.filter((g) => set.files.some((f) => g.files.includes(f))).length, 1, set.files.join(' '))
+  })
+
+  it('takes its own options and passes what follows -- to mocha; bad input is an error', () => {
+    assert.deepEqual(parseArgs(['--jobs', '3', '--reporter', 'spec', 'x/**/*.test.ts', '--', '--grep', 'lock']), {
+      jobs: 3,
+      reporter: 'spec',
+      logs: undefined,
+      globs: ['x/**/*.test.ts'],
+      mochaArgs: ['--grep', 'lock'],
+    })
+    assert.equal(parseArgs(['a.test.ts']).jobs, 2, 'two processes unless told')
+    assert.throws(() => parseArgs(['--jobs', '0', 'a']), /--jobs takes a whole number/)
+    assert.throws(() => parseArgs(['--grep', 'x', 'a']), /unknown option --grep \(mocha's options go after --\)/)
+    assert.throws(() => parseArgs([]), /no test files given/)
+  })
+
+  it('merges the groups\' timings, slowest file first, with what each group ran', () => {
+    const merged = mergeTimings(
+      [
+        { files: [{ file: 'a', seconds: 1 }], describes: [{ title: 'A' }] },
+        undefined,
+        { files: [{ file: 'c', seconds: 3 }], describes: [{ title: 'C' }] },
+      ],
+      [
+        { files: ['a'], wallSeconds: 10.4, exitCode: 0 },
+        { files: ['b'], wallSeconds: 2, exitCode: null },
+        { files: ['c'], wallSeconds: 30, exitCode: 1 },
+      ],
+    )
+    assert.deepEqual(merged.files.map((f) => f.file), ['c', 'a'])
+    assert.deepEqual(merged.describes, [{ title: 'A' }, { title: 'C' }])
+    assert.deepEqual(merged.groups, [
+      { group: 1, wallSeconds: 10, exitCode: 0, files: ['a'] },
+      { group: 2, wallSeconds: 2, exitCode: null, files: ['b'] },
+      { group: 3, wallSeconds: 30, exitCode: 1, files: ['c'] },
+    ])
+  })
+
+  describe('a run of two groups, one with a failing test', function () {
+    this.timeout(120_000)
+    let dir: string
+    let result: Awaited<ReturnType<typeof run>>
+    before(async () => {
+      dir = await makeTempDir('split')
+      await mkdir(join(dir, 'specs'))
+      await writeFile(join(dir, 'specs/one.test.ts'), "describe('fixture one', () => { it('passes', () => {}) })\n")
+      await writeFile(
+        join(dir, 'specs/two.test.ts'),
+        "import { strict as assert } from 'node:assert'\ndescribe('fixture two', () => { it('fails on purpose', () => assert.equal(1, 2)); it('passes too', () => {}) })\n",
+      )
+      result = await run(
+        [process.execPath, '--import', 'tsx', join(repoRoot, 'test/support/split-suite.ts'), '--reporter', 'test/support/timing-reporter.cjs', '--logs', join(dir, 'logs'), join(dir, 'specs/*.test.ts')],
+        { cwd: repoRoot, env: { ...process.env, TWINSYNC_TEST_TIMINGS: join(dir, 'timings.json') }, timeoutMs: 110_000 },
+      )
+    })
+    after(async () => {
+      if (dir) await removeTree(dir)
+    })
+
+    it('exits non-zero and shows the failure with its test name, and both groups\' output', () => {
+      assert.equal(result.code, 1, result.stdout + result.stderr)
+      assert.match(result.stdout, /split-suite: 2 test files in 2 mocha processes at once/)
+      assert.match(result.stdout, /fixture one\n\s+✔ passes/)
+      assert.match(result.stdout, /1\) fixture two\n\s+fails on purpose:\n[\s\S]*AssertionError/)
+      assert.match(result.stdout, /group \d of 2: 1 files, \d+ s, passed/)
+      assert.match(result.stdout, /group \d of 2: 1 files, \d+ s, exit code 1: failures/)
+      assert.match(result.stdout, /split-suite: FAILED/)
+    })
+
+    it("keeps each group's log and writes every file's time into the one timings file", async () => {
+      assert.ok(existsSync(join(dir, 'logs/group-1.log')) && existsSync(join(dir, 'logs/group-2.log')))
+      const timings = JSON.parse(await readFile(join(dir, 'timings.json'), 'utf8')) as { files: Array<{ file: string }>; groups: Array<{ exitCode: number }> }
+      assert.deepEqual(timings.files.map((f) => f.file.replace(/^.*\//, '')).sort(), ['one.test.ts', 'two.test.ts'])
+      assert.deepEqual(timings.groups.map((g) => g.exitCode).sort(), [0, 1])
+    })
+  })
+})
