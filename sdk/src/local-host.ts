@@ -455,7 +455,7 @@ export class LocalHost implements HostPort {
    * size are the descriptor's (fstat), never a second look at the path: what is checked is what
    * is read. ENOENT and other errors of the open are thrown as they are.
    *
-   * Speed: open(O_NOFOLLOW), fstat, readlink of /proc/self/fd/N, read, close: see the figures at
+   * Speed: open(O_NOFOLLOW), fstat, readlink of /proc/self/fd/N, read, close: the figures are at
    * checkRead.
    */
   private async openRegular(path: string, options: ReadOptions): Promise<{ fd: number; size: number }> {
@@ -492,7 +492,12 @@ export class LocalHost implements HostPort {
    * is refused; for a following read, `hostPath`, where followRootOwned found the links lead.
    * Without /proc (a chroot without it) only O_NOFOLLOW's guarantee on the last name remains.
    *
-   * Speed: one readlink of /proc/self/fd/N. READ_SPEED_FIGURES
+   * Speed (session 14, the 2-core test machine at load average 9–10, 20,000 reads of a 200-byte
+   * file, three runs): a read through the port took 13–48 µs before (open, fstat, read, close),
+   * 31–46 µs with O_NOFOLLOW and this readlink; a following read of /etc/os-release (a link,
+   * each name lstat-ed) 70–82 µs against 23–27 µs. A first snapshot of the minbase root reads 480
+   * files through the port (about 10 ms more of a 1–1.5 s snapshot), an unchanged one 16: no
+   * cheaper check (a path check only below folders other users own) is worth its second rule.
    */
   private checkRead(path: string, hostPath: string, fd: number, follow: boolean): void {
     let real: string
