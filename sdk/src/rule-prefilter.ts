@@ -79,6 +79,17 @@ function searchFor(needs: RuleNeeds): RegExp {
 }
 
 /**
+ * Whether `text` holds one of the words (in any case when they are caseless). Not switched off by
+ * `withoutPrefilters`: a rule's `hint` is a condition of the rule, asked with this.
+ */
+export function holdsWord(text: string, words: RuleNeeds): boolean {
+  if (words.caseless !== true) return words.words.some((w) => text.includes(w))
+  const search = searchFor(words)
+  search.lastIndex = 0
+  return search.test(text)
+}
+
+/**
  * The parts of `text` a rule is run on, as [start, end) offsets: none when the text holds none of
  * the words it needs, the lines holding one for a line rule (runs of consecutive lines as one
  * part, without the last one's line end), else the whole text.
@@ -86,12 +97,7 @@ function searchFor(needs: RuleNeeds): RegExp {
 export function partsToSearch(text: string, needs: RuleNeeds | undefined): Array<[number, number]> {
   const whole: Array<[number, number]> = [[0, text.length]]
   if (!filtering || needs === undefined) return whole
-  if (needs.lines !== true) {
-    if (needs.caseless !== true) return needs.words.some((w) => text.includes(w)) ? whole : []
-    const search = searchFor(needs)
-    search.lastIndex = 0
-    return search.test(text) ? whole : []
-  }
+  if (needs.lines !== true) return holdsWord(text, needs) ? whole : []
   const search = searchFor(needs)
   const parts: Array<[number, number]> = []
   search.lastIndex = 0

@@ -27,7 +27,7 @@
  */
 
 import { PRESET_RULES, presetMayReport } from './preset-prefilter.js'
-import { partsToSearch, type RuleNeeds } from './rule-prefilter.js'
+import { holdsWord, partsToSearch, type RuleNeeds } from './rule-prefilter.js'
 
 export interface SecretFinding {
   /** Stable rule id, e.g. "private-key", "credential-assignment", "github" (secretlint's rules keep their own short name). */
@@ -48,7 +48,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 6
+export const SECRET_RULES_VERSION = 7
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -64,13 +64,15 @@ interface HandRule {
   notFile?: RegExp
   /**
    * Only for texts that hold one of these: most texts hold none, and the rule's expression is then
-   * neither compiled nor run (a first snapshot's texts of the services root: 2.3 MB).
+   * neither compiled nor run (a first snapshot's texts of the services root: 2.3 MB). In any case
+   * where the pattern ignores case (its `i` flag): a hint written `password` stood before session
+   * 14 for `PASSWORD` and `password` alone, and `CREATE USER app Password '…'` was passed over.
    */
   hint?: readonly string[]
   /**
    * Words a text holds wherever the rule keeps a match, mostly in the match: the rule is not run
    * where none is (rule-prefilter.ts). Unlike `hint`, never a condition of the rule's own: its
-   * findings are the same without it.
+   * findings are the same without it. In any case where the pattern ignores case, as `hint`.
    */
   needs?: RuleNeeds
   /** Keep the match only when this says so (key and value shapes the regex cannot express; the text and the match's offset for its context). */
@@ -393,7 +395,7 @@ const HAND_RULES: readonly HandRule[] = [
     description: 'cookie header',
     // A session cookie is a login: `Cookie: sessionid=…`, `Set-Cookie: sid=…; Path=/` on a log line.
     pattern: /\b(?:Set-)?Cookie["']?\s*:\s*["']?(?<v>[^\s;=:"']+=[^\s;"']{8,}(?:;[ \t]*[^\s;=:"']+=[^\s;"']*)*)/gi,
-    hint: ['ookie', 'OOKIE'],
+    hint: ['cookie'],
   },
   { id: 'authorization-header', description: 'bearer token', pattern: /\bBearer\s+(?<v>[A-Za-z0-9._~+/-]{20,}=*)/g, needs: { words: ['Bearer'] } },
   {
@@ -705,7 +707,7 @@ const HAND_RULES: readonly HandRule[] = [
     // The marker is matched first and the line's start looked behind from it: a look behind at
     // every offset of every text was the slowest rule.
     pattern: /[>#](?<=(?:^[ \t]*user|\bACL[ \t]+SETUSER)[ \t]+\S+(?:[ \t]+[^\s>#]\S*)*[ \t]+[>#])(?:(?<=>)(?<v1>\S+)|(?<=#)(?<v2>[0-9a-f]{64})\b)/gim,
-    hint: ['user ', 'USER '],
+    hint: ['user'],
     accept: (g) => isValue(g.v1 ?? g.v2),
   },
   {
@@ -715,7 +717,7 @@ const HAND_RULES: readonly HandRule[] = [
     // cron line, a log or a script run by `mysql -e` writes them.
     // After the statement's USER, ROLE or TO (`GRANT … TO 'u'@'h' IDENTIFIED BY '…'`), not in prose.
     pattern: /\b(?:USER|ROLE|TO)\b[^\n;]*?\b(?:IDENTIFIED[ \t]+(?:WITH[ \t]+\S+[ \t]+)?BY|(?:ENCRYPTED[ \t]+)?PASSWORD)[ \t]+(?:\\?'(?<v1>[^'\n\\]+)\\?'|\\?"(?<v2>[^"\n\\]+)\\?")/gi,
-    hint: ['IDENTIFIED', 'identified', 'PASSWORD', 'password'],
+    hint: ['identified', 'password'],
     needs: { words: ['identified', 'password'], caseless: true, lines: true },
     accept: (g) => isValue(g.v1 ?? g.v2),
   },
@@ -802,14 +804,39 @@ function compiled(pattern: RegExp): { search: RegExp; at: RegExp } {
   return both
 }
 
+const WORDS = new Map<HandRule, { hint: RuleNeeds | undefined; needs: RuleNeeds | undefined }>()
+
+/**
+ * A rule's `hint` and `needs` as words to look for, in any case wherever the rule's pattern
+ * ignores case: one place decides, so no rule can be written with a hint in fewer cases than its
+ * pattern matches (session 14 found three).
+ */
+export function wordsOf(rule: Pick<HandRule, 'pattern' | 'hint' | 'needs'>): { hint: RuleNeeds | undefined; needs: RuleNeeds | undefined } {
+  const kept = WORDS.get(rule as HandRule)
+  if (kept !== undefined) return kept
+  const caseless = rule.pattern.ignoreCase
+  const words = {
+    hint: rule.hint === undefined ? undefined : { words: rule.hint, caseless },
+    needs: rule.needs === undefined || !caseless || rule.needs.caseless === true ? rule.needs : { ...rule.needs, caseless: true },
+  }
+  WORDS.set(rule as HandRule, words)
+  return words
+}
+
+/** The hand rules' ids, descriptions, patterns and words (for tests). */
+export function handRules(): ReadonlyArray<Readonly<Pick<HandRule, 'id' | 'description' | 'pattern' | 'hint' | 'needs'>>> {
+  return HAND_RULES
+}
+
 function handSpans(text: string, path: string | undefined): Span[] {
   const name = basename(path)
   const spans: Span[] = []
   for (const rule of HAND_RULES) {
     if (rule.file !== undefined && !rule.file.test(name)) continue
     if (rule.notFile !== undefined && rule.notFile.test(name)) continue
-    if (rule.hint !== undefined && !rule.hint.some((h) => text.includes(h))) continue
-    for (const [from, to] of partsToSearch(text, rule.needs)) {
+    const { hint, needs } = wordsOf(rule)
+    if (hint !== undefined && !holdsWord(text, hint)) continue
+    for (const [from, to] of partsToSearch(text, needs)) {
       const part = from === 0 && to === text.length ? text : text.slice(from, to)
       const { search, at } = compiled(rule.pattern)
       search.lastIndex = 0

@@ -1,13 +1,13 @@
 import { strict as assert } from 'node:assert'
 import { performance } from 'node:perf_hooks'
 import { findSecrets as findSecretsBundled } from '@twinsync/sdk'
-import { findSecrets, formatSecretFinding, redactSecrets, REDACTED } from '../src/secrets.js'
+import { findSecrets, formatSecretFinding, handRules, redactSecrets, REDACTED, wordsOf } from '../src/secrets.js'
 import { fakeChars, plantedCommandLines, plantedFiles, plantedLogLines, sessionElevenFiles, sessionTwelveFiles } from '../../test/fixtures/secrets/samples.js'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { PRESET_RULES, presetMayReport } from '../src/preset-prefilter.js'
-import { fewestWords, partsToSearch, withoutPrefilters } from '../src/rule-prefilter.js'
+import { fewestWords, holdsWord, partsToSearch, withoutPrefilters } from '../src/rule-prefilter.js'
 
 describe('findSecrets', () => {
   it('finds the one credential among thousands of JSON key-value lines, at its value (redaction keeps the rest)', async () => {
@@ -400,6 +400,42 @@ describe('findSecrets: the hand rules run only where they could report', functio
     let findings = 0
     for (const [path, text] of texts) findings += await same(text, path, path)
     assert.ok(texts.length > 200 && keys.size > 1000 && findings > 100, `${texts.length} texts, ${keys.size} keys, ${findings} findings`)
+  })
+})
+
+describe("findSecrets: a rule's words in any case where its pattern ignores case (session 14)", () => {
+  const pw = fakeChars('s14-case', 18)
+  // Missed before session 14: the rules' hints were `password`/`PASSWORD` and `user `/`USER `.
+  const cases: Array<[string, string, string]> = [
+    ['log', `CREATE USER app PASSWORD '${pw}';`, 'SQL in capitals'],
+    ['log', `create user app with Password '${pw}';`, 'SQL, Password capitalised'],
+    ['/var/log/postgresql/postgresql-17-main.log', `LOG:  statement: Create Role app Login Password '${pw}'`, 'SQL in a log, title case'],
+    ['cmdline', `psql -c "ALTER ROLE app WITH LOGIN ENCRYPTED Password '${pw}'"`, 'SQL on a command line'],
+    ['/etc/redis/redis.conf', `port 6379\nUser app on >${pw} ~* +@all\n`, 'Redis ACL user capitalised'],
+    ['/etc/redis/redis.conf', `USER default on >${pw} ~* &* +@all\n`, 'Redis ACL USER in capitals (redis.conf)'],
+    ['/etc/redis/users.acl', `User default on >${pw} ~* &* +@all\nuser worker off\n`, 'Redis ACL default user (users.acl)'],
+    ['/etc/redis/users.acl', `user\tapp on >${pw} ~* +@all\n`, 'Redis ACL user and a tab'],
+  ]
+  for (const [path, text, what] of cases) {
+    it(`finds and redacts the password: ${what}`, async () => {
+      const redacted = await redactSecrets(text, { path })
+      assert.equal(redacted, text.replace(pw, REDACTED), redacted)
+    })
+  }
+
+  it('asks for a hint or a needed word in any case exactly where the pattern ignores case', () => {
+    const recased = (w: string) => [w.toUpperCase(), w.toLowerCase(), [...w].map((c, i) => (i % 2 === 0 ? c.toUpperCase() : c.toLowerCase())).join(''), [...w].map((c, i) => (i % 2 === 1 ? c.toUpperCase() : c.toLowerCase())).join('')]
+    let caseless = 0
+    for (const rule of handRules()) {
+      const { hint, needs } = wordsOf(rule)
+      const what = `${rule.id} (${rule.description})`
+      if (rule.pattern.ignoreCase) caseless++
+      for (const w of rule.hint ?? []) {
+        for (const r of recased(w)) assert.equal(holdsWord(`x ${r} y`, hint!), rule.pattern.ignoreCase || r === w, `${what}: hint ${r}`)
+      }
+      if (rule.pattern.ignoreCase && needs !== undefined) for (const w of needs.words) for (const r of recased(w)) assert.notDeepEqual(partsToSearch(`x ${r} y`, needs), [], `${what}: needs ${r}`)
+    }
+    assert.ok(caseless >= 8, `${caseless} rules ignore case`)
   })
 })
 

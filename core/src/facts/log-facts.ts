@@ -1,4 +1,4 @@
-import { redactSecrets, type ProviderContext } from '@twinsync/sdk'
+import { redactSecrets, SECRET_RULES_VERSION, type ProviderContext } from '@twinsync/sdk'
 import { FactProvider } from './fact-provider.js'
 import { readUnlessUnchanged } from './log-cache.js'
 
@@ -17,7 +17,8 @@ export class LogFacts extends FactProvider {
 
   protected async read(ctx: ProviderContext): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {}
-    const limits = [ctx.limits.logLines, ctx.limits.logBytes]
+    // The redacted text is a verdict of the secret rules: other rules, read and redacted again.
+    const limits = [ctx.limits.logLines, ctx.limits.logBytes, SECRET_RULES_VERSION]
     const journal = await readJournal(ctx)
     if (journal !== undefined) out['system/logs/journal.txt'] = journal
     for (const path of TEXT_LOGS) {
@@ -45,7 +46,7 @@ async function readJournal(ctx: ProviderContext): Promise<string | undefined> {
   }
   // journalctl reads the persistent journal, and on the running system the volatile one too.
   const sources = ctx.host.live ? ['/run/log/journal', '/var/log/journal'] : ['/var/log/journal']
-  return readUnlessUnchanged(ctx.host, ctx.cache, 'journal', sources, [args, ctx.limits.logBytes], async ({ onlyFolders }) => {
+  return readUnlessUnchanged(ctx.host, ctx.cache, 'journal', sources, [args, ctx.limits.logBytes, SECRET_RULES_VERSION], async ({ onlyFolders }) => {
     // Speed (issue 22, session 9): an offline root's journal folder without a single file (a
     // debootstrap root's, one never booted) gives journalctl nothing to read: it prints nothing
     // and exits 0, so its output is known without the process (a first snapshot of such a root:
