@@ -747,6 +747,26 @@ const HAND_RULES: readonly HandRule[] = [
     accept: (g) => isValue(g.v),
   },
   {
+    id: 'credential-assignment',
+    description: 'OpenVPN inline user and password',
+    // OpenVPN 2.6's `<auth-user-pass>` and `<http-proxy-user-pass>` blocks inside a config: the
+    // user on the first line, the password on the second (session 14).
+    pattern: /<(?<k>auth-user-pass|http-proxy-user-pass)>[ \t]*\r?\n[ \t]*[^\s<][^\n]*\n[ \t]*(?<v>[^\s<](?:[^\n]*[^\s])?)[ \t]*\r?(?:\n|$)/g,
+    needs: { words: ['user-pass>'] },
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'url-credentials',
+    description: 'database DSN with a password',
+    // Go's MySQL driver DSN: `user:password@tcp(host:3306)/db`, `user:password@(host)/`,
+    // `user:password@unix(/run/mysqld/mysqld.sock)/` (mysqld_exporter's DATA_SOURCE_NAME, Go
+    // services' DSN=): no `://` for the URL rule to see (session 14).
+    // Printable ASCII only (no `@` or quote in the password): random bytes of a compressed file matched otherwise.
+    pattern: /(?<![^\s"'=,;(])[\w.+$-]+:(?<v>[\x21\x23-\x26\x28-\x3f\x41-\x7e]+)@(?:tcp6?|tcp4|udp|unix|memsql)?\(/g,
+    needs: { words: ['@(', 'tcp(', 'tcp6(', 'tcp4(', 'udp(', 'unix(', 'memsql('], lines: true },
+    accept: (g) => isValue(g.v),
+  },
+  {
     id: 'private-key',
     description: 'JSON web key',
     // A private JWK (certbot's accounts/…/private_key.json, a JWKS): its private members.
