@@ -58,6 +58,11 @@ export async function withoutPrefilters<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Whether the prefilters are on (off inside `withoutPrefilters`): a rule's `within` (secrets.ts) is one too. */
+export function prefiltering(): boolean {
+  return filtering
+}
+
 /** The words a text must hold one of, fewest: a word that holds another word of the list is left out (`password` holds `pass`). */
 export function fewestWords(words: Iterable<string>, caseless: boolean): string[] {
   const norm = (w: string) => (caseless ? w.toLowerCase() : w)
