@@ -253,8 +253,10 @@ const ECHO_TAIL = String.raw`\b(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?:(?:"%s(
  * credential word and command word tried in pairs; and every key with no echo after it scanning
  * to its line's end. A 1.8 MB shared library (libunistring, as latin1: Unicode character names
  * `…-AA2A3AAABAC…`, one 159,015-character run on a 160 KB "line" holding `pass`) took 17.0 s in
- * this rule alone; 64 KB journal lines a user can write took 1.6–12.6 s (`pass` then `a-` × 32K:
- * 12.6 s; `pass` then `cmd.` × 16K: 8.7 s; `passcmd.` × 8K: over 5 minutes, stopped). Now:
+ * this rule alone (the whole detector 6–27 s, by the load; a CPU profile put 5.3 of 6.1 s in this
+ * expression and 0.1–0.3 s in secretlint's preset); a 64 KB journal line a user can write, with
+ * an echo in it, 1.8–21.5 s (`pass` then `a-` × 32K: 21.5 s; `cmd.` × 16K after `pass`: 9.5 s;
+ * Unicode-name-like words: 5.6 s; `passcmd.` × 8K: over 5 minutes, stopped). Now:
  * - a key starts only at its run's first word character (`(?<![\w.-])[.-]*\b`): from any later
  *   start in the same run the key could also have started there, and the rest does not depend on
  *   where it started, so a later start finds nothing the first did not;
@@ -268,8 +270,9 @@ const ECHO_TAIL = String.raw`\b(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?:(?:"%s(
  *   (`linesToLastEcho`): a key after that has no echo after it on its line and finds nothing,
  *   and every key before it finds one, so no search runs to a line's end in vain.
  * Findings the same as the old expression's (sdk/test/secrets.test.ts against it on the fixture
- * corpus; the services root's files and this machine's /etc, session 14's report). That library
- * now: the rule 17.0 s → under 10 ms, the whole detector 17.3 s → 0.3 s; the 64 KB lines 0–2 ms.
+ * corpus and 24,000 random texts of its words; every file of the services root up to 4 MB). That
+ * library now: the rule under 20 ms, the whole detector 0.27–0.36 s; those 64 KB lines 2–17 ms
+ * each through the whole detector (load average 9.7).
  */
 const PASSWORD_COMMAND = new RegExp(
   String.raw`(?<![\w.-])[.-]*\b(?=(?<c>[\w.-]*?(?:pass|secret|token)))\k<c>(?=(?<k>[\w.-]*(?:command|cmd|eval|exec)))\k<k>\b["']?[ \t]*[=:]?[ \t]*[^\n]*?` + ECHO_TAIL,

@@ -487,11 +487,11 @@ describe('findSecrets: the password-command rule in linear time (session 14)', f
     const n = 64 * 1024
     const lines = {
       'a run of words split by "-", after `pass`': `pass ${'a-'.repeat(n / 2)} echo x`,
-      'command words split by ".", after `pass`': 'pass' + 'cmd.'.repeat(n / 4),
-      'keys split by "."': 'passcmd.'.repeat(n / 8),
-      'keys without an echo': 'passcmd '.repeat(n / 8),
-      'credential words in one run': 'pass'.repeat(n / 4) + 'cmd echo x',
-      'Unicode character names (as a shared library holds them)': 'pass ' + Array.from({ length: n / 12 }, (_, i) => `LATIN-A${i}`).join('-'),
+      'command words split by ".", after `pass`': 'echo x; pass' + 'cmd.'.repeat(n / 4),
+      'keys split by "."': 'echo x; ' + 'passcmd.'.repeat(n / 8),
+      'keys without an echo': 'echo x; ' + 'passcmd '.repeat(n / 8),
+      'credential words in one run': 'echo x; ' + 'pass'.repeat(n / 4) + 'cmd',
+      'Unicode character names (as a shared library holds them)': 'echo x; pass ' + Array.from({ length: n / 12 }, (_, i) => `LATIN-A${i}`).join('-'),
     }
     for (const [what, line] of Object.entries(lines)) {
       const started = performance.now()
