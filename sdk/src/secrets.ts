@@ -832,8 +832,9 @@ const HAND_RULES: readonly HandRule[] = [
     // Go's MySQL driver DSN: `user:password@tcp(host:3306)/db`, `user:password@(host)/`,
     // `user:password@unix(/run/mysqld/mysqld.sock)/` (mysqld_exporter's DATA_SOURCE_NAME, Go
     // services' DSN=): no `://` for the URL rule to see (session 14).
-    // Printable ASCII only (no `@` or quote in the password): random bytes of a compressed file matched otherwise.
-    pattern: /(?<![^\s"'=,;(])[\w.+$-]+:(?<v>[\x21\x23-\x26\x28-\x3f\x41-\x7e]+)@(?:tcp6?|tcp4|udp|unix|memsql)?\(/g,
+    // Printable ASCII only (no `@` or quote in the password), the address closed and `/` after it
+    // (the driver asks for both): random bytes of compressed files and tables in binaries matched otherwise.
+    pattern: /(?<![^\s"'=,;(])[\w.+$-]+:(?<v>[\x21\x23-\x26\x28-\x3f\x41-\x7e]+)@(?:tcp6?|tcp4|udp|unix|memsql)?\([^\s()]*\)\//g,
     needs: { words: ['@(', 'tcp(', 'tcp6(', 'tcp4(', 'udp(', 'unix(', 'memsql('], lines: true },
     accept: (g) => isValue(g.v),
   },
