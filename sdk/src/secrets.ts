@@ -767,7 +767,7 @@ const HAND_RULES: readonly HandRule[] = [
     description: 'user and password of a directive',
     // HAProxy's `stats auth user:password`, motion's `stream_authentication user:password`.
     pattern: /^[ \t]*(?:stats[ \t]+auth|[a-z_]*authentication)[ \t]+[^\s:]+:(?<v>\S+)/gm,
-    hint: ['stats auth', 'authentication '],
+    hint: ['stats', 'authentication'],
     accept: (g) => isValue(g.v),
   },
   {

@@ -415,6 +415,9 @@ describe("findSecrets: a rule's words in any case where its pattern ignores case
     ['/etc/redis/redis.conf', `USER default on >${pw} ~* &* +@all\n`, 'Redis ACL USER in capitals (redis.conf)'],
     ['/etc/redis/users.acl', `User default on >${pw} ~* &* +@all\nuser worker off\n`, 'Redis ACL default user (users.acl)'],
     ['/etc/redis/users.acl', `user\tapp on >${pw} ~* +@all\n`, 'Redis ACL user and a tab'],
+    // The same kind of miss: a hint naming one space where the pattern takes spaces and tabs.
+    ['/etc/haproxy/haproxy.cfg', `listen stats\n\tbind :8404\n\tstats\tauth admin:${pw}\n`, 'HAProxy stats and a tab'],
+    ['/etc/motion/motion.conf', `stream_authentication\tops:${pw}\n`, 'motion stream_authentication and a tab'],
   ]
   for (const [path, text, what] of cases) {
     it(`finds and redacts the password: ${what}`, async () => {
