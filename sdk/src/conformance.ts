@@ -125,6 +125,13 @@ export async function checkConformance(provider: Provider, ctx: ProviderContext,
   if (same !== undefined && same.changes.length > 0) {
     problems.push(`diff(load(collect()), collect()) is not empty (${same.changes.map((c) => c.id).join(', ')}): an unchanged machine must plan nothing`)
   }
+  // An unchanged twin asks for nothing, so nothing of it can be left out; a place must be in the provider's own documents.
+  if (provider.unapplied !== undefined && same !== undefined) {
+    const places = await attempt(problems, 'unapplied()', async () => (provider.unapplied as NonNullable<typeof provider.unapplied>)({ desired: loaded.state, actual: first.state, changes: same.changes, ctx }))
+    if (places !== undefined && (!Array.isArray(places) || places.length > 0)) {
+      problems.push(`unapplied() of an unchanged twin names places (${Array.isArray(places) ? places.map((p) => `${p.path}#${p.at.map((s) => (typeof s === 'string' ? s : `${s.field}=${s.value}`)).join('/')}`).join(', ') : 'not a list'}): name only where the twin asks for something the plan leaves out`)
+    }
+  }
 
   if (options.edit === undefined) {
     await checkScope(provider, ctx, first.documents, first.state, [], options, problems)
@@ -188,6 +195,15 @@ async function planned(provider: ApplicableProvider, ctx: ProviderContext, docs:
     return undefined
   }
   const diff = await attempt(problems, 'diff() of the edited documents', async () => provider.diff({ desired: desired.state, actual, ctx }))
+  if (diff !== undefined && provider.unapplied !== undefined) {
+    const state = desired.state
+    const places = await attempt(problems, 'unapplied() of the edited documents', async () => (provider.unapplied as NonNullable<typeof provider.unapplied>)({ desired: state, actual, changes: diff.changes, ctx }))
+    const own = [...provider.twinPaths, ...(provider.inputPaths ?? [])]
+    for (const place of Array.isArray(places) ? places : []) {
+      if (!own.some((p) => (p.endsWith('/') ? place.path.startsWith(p) : place.path === p))) problems.push(`unapplied() names ${place.path}, which is outside the provider's twinPaths (${own.join(', ')}): name places of your own documents (TwinSync ignores the others)`)
+      if (typeof place.nextStep !== 'string' || place.nextStep.trim() === '') problems.push(`unapplied() names ${place.path} without a nextStep: say why the value is not applied and what to do instead, for a person`)
+    }
+  }
   return diff?.changes
 }
 

@@ -60,6 +60,29 @@ export interface DiffResult {
   diagnostics: Diagnostic[]
 }
 
+/** One step into a twin document's JSON: an object's key, or the element of a list whose `field` is `value` ({ field: "path", value: "/etc/motd" }). */
+export type PlaceStep = string | { readonly field: string; readonly value: string }
+
+/** A place of a twin document where the twin asks for a value that the provider's plan does not apply (ApplicableProvider.unapplied). */
+export interface UnappliedPlace {
+  /** The twin document, one of the provider's own ("system/packages/apt.json"). */
+  readonly path: string
+  /** The place inside it: ["packages", "vim", "version"]; [] for the whole document. */
+  readonly at: readonly PlaceStep[]
+  /** Why this value is not applied and what to do instead, for a person: the next step. */
+  readonly nextStep: string
+}
+
+export interface UnappliedRequest<State = unknown> {
+  /** The domain as the twin asks for it (a person's edit, a pull). */
+  desired: State
+  /** The domain as the last snapshot recorded it. */
+  actual: State
+  /** What `diff({ desired, actual })` planned between them. */
+  changes: readonly Change[]
+  ctx: ProviderContext
+}
+
 export interface ApplyRequest {
   changes: Change[]
   ctx: ProviderContext
@@ -88,7 +111,7 @@ export interface ApplyResult {
 
 /** A part of a twin document that describes the machine and that no apply changes (Provider.describes). */
 export interface DescribedPart {
-  /** The twin document ("system/startup/cron.json"). */
+  /** The twin document ("system/startup/cron.json"), or a folder of documents ending in "/" ("system/files/manifest/"). */
   readonly path: string
   /**
    * Keys into the JSON document, "*" for every key of an object (or every named element of a
@@ -173,6 +196,20 @@ export interface ApplicableProvider<State = unknown> extends Provider<State> {
    * before anything runs. A failure here plans nothing for the provider.
    */
   outOfScope?(request: ScopeRequest): Promise<Diagnostic[]>
+  /**
+   * Optional, pure: the places of its own twin documents where `desired` asks for a value that
+   * `diff` turned into no change (`changes`): an apt version without "pinVersion", a unit state
+   * no systemctl verb makes ("static"), an entry whose removal means nothing to the machine.
+   * Such an edit would otherwise settle silently: the plan is empty, so the next snapshot
+   * writes the machine's value over it. TwinSync compares the two twins' documents at each
+   * place (a place `desired` leaves out counts as asking for its removal) and keeps an edit
+   * found there exactly as an edit of a declared description (`describes`): in the working
+   * twin through snapshots, pending with DESCRIPTION_EDIT_NOT_APPLIED and `nextStep`, until
+   * discarded or the machine comes to match it. A place in another provider's document is
+   * ignored; a failure here is a diagnostic and keeps nothing. Declare a field that is never
+   * applied in `describes` instead; this is for what depends on the value.
+   */
+  unapplied?(request: UnappliedRequest<State>): UnappliedPlace[]
 }
 
 export interface ScopeRequest {

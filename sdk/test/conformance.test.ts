@@ -210,6 +210,16 @@ describe('conformance kit', function () {
     assert.deepEqual(await checkConformance(fine, createTestContext(root, { providers: [fine] }), { edit: addTag, apply: true, hostileEdit }), [])
   })
 
+  it('catches unapplied() naming places of an unchanged twin, of another document, or without a next step', async () => {
+    const provider = { ...tagsProvider([]), unapplied: () => [{ path: 'system/startup/cron.json', at: [], nextStep: ' ' }] }
+    const problems = await checkConformance(provider, createTestContext(root, { providers: [provider] }), { edit: addTag, apply: true, hostileEdit })
+    assert.ok(problems.some((p) => /unapplied\(\) of an unchanged twin names places \(system\/startup\/cron\.json#\)/.test(p)), problems.join('\n'))
+    assert.ok(problems.some((p) => /unapplied\(\) names system\/startup\/cron\.json, which is outside the provider's twinPaths/.test(p)), problems.join('\n'))
+    assert.ok(problems.some((p) => /unapplied\(\) names system\/startup\/cron\.json without a nextStep/.test(p)), problems.join('\n'))
+    const fine = { ...tagsProvider([]), unapplied: () => [] }
+    assert.deepEqual(await checkConformance(fine, createTestContext(root, { providers: [fine] }), { edit: addTag, apply: true, hostileEdit }), [])
+  })
+
   describe('a provider whose twin can ask for paths outside what it manages (outOfScope)', () => {
     beforeEach(async () => {
       await mkdir(join(root, 'etc/notes.d'))

@@ -1,6 +1,7 @@
 // Root hooks for every mocha run that reads .mocharc.json or .mocharc.unit.json (CI runs the whole
-// suite in ONE process): a guard against state that one test leaves behind and every later test
-// pays for.
+// suite as two processes, test/support/split-suite.ts, each with about half the files): a guard
+// against state that one test leaves behind and every later test of its process pays for. The
+// count is per process, so each group is checked on its own.
 //
 // What it guards against, measured (session 4): secretlint 12's profiler left ~100 performance
 // marks per scanned text in Node's global timeline, and its observer rescanned all of them on each

@@ -1,11 +1,11 @@
 import { isDeepStrictEqual } from 'node:util'
-import type { DescribedPart, PathClaims, Provider } from '@twinsync/sdk'
+import type { DescribedPart, PathClaims, Provider, UnappliedPlace } from '@twinsync/sdk'
 import { isApplicable, stableStringify } from '@twinsync/sdk'
 import { visibleName } from '../plan/command-text.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import { readBlobs } from '../twin/git.js'
 import { changedBetween, entriesOf, treeOf } from './intent-git.js'
-import { IDENTITY_FIELDS, describePath, takeFrom, valueAt, type Step, type UnitPath } from './json-units.js'
+import { IDENTITY_FIELDS, describePath, reachable, takeFrom, valueAt, type Step, type UnitPath } from './json-units.js'
 
 /** The stable code of an edit no provider applies: status, plan and the control panel say it. */
 export const DESCRIPTION_EDIT_NOT_APPLIED = 'DESCRIPTION_EDIT_NOT_APPLIED'
@@ -28,6 +28,13 @@ export interface DescriptionEdit {
   summary: string
   /** Where the real thing lives: what to edit instead, or how to drop the edit. */
   nextStep: string
+  /** A value its provider's plan does not apply (Provider.unapplied), not a declared description. */
+  unapplied?: true
+}
+
+/** A place an applying provider's `unapplied` named, with the provider (intent-service.ts checks it owns the document). */
+export interface OwnedPlace extends UnappliedPlace {
+  provider: Provider
 }
 
 export interface DescriptionView {
@@ -43,7 +50,7 @@ export function describedPartsOf(path: string, view: DescriptionView): { provide
     // Facts: collected from the machine at every snapshot; nothing applies them.
     return { provider: owner, parts: [{ path, appliedFrom: `${path} records what the machine reports (${owner.name} facts) at each snapshot; nothing applies it. Change the machine itself` }] }
   }
-  const parts = (owner.describes ?? []).filter((p) => p.path === path)
+  const parts = (owner.describes ?? []).filter((p) => p.path === path || (p.path.endsWith('/') && path.startsWith(p.path)))
   return parts.length === 0 ? undefined : { provider: owner, parts }
 }
 
@@ -59,23 +66,41 @@ export function isDescribed(path: string, view: DescriptionView): boolean {
  * when it is not JSON); a part (keys) when the intended document has a value there that the
  * observed one does not (a place the person's document leaves out asks for nothing).
  */
-export async function descriptionEdits(dir: string, observed: string, tree: string, view: DescriptionView, changedPaths?: readonly string[]): Promise<DescriptionEdit[]> {
+export async function descriptionEdits(
+  dir: string,
+  observed: string,
+  tree: string,
+  view: DescriptionView,
+  changedPaths?: readonly string[],
+  /** The places applying providers said their plans leave out (Provider.unapplied): judged like described parts. */
+  unapplied: readonly OwnedPlace[] = [],
+): Promise<DescriptionEdit[]> {
   const observedTree = await treeOf(dir, observed)
-  const paths = (changedPaths ?? (await changedBetween(dir, observedTree, tree)).map((e) => e.path)).filter((p) => isDescribed(p, view))
+  const placed = new Set(unapplied.map((p) => p.path))
+  const paths = (changedPaths ?? (await changedBetween(dir, observedTree, tree)).map((e) => e.path)).filter((p) => isDescribed(p, view) || placed.has(p))
   if (paths.length === 0) return []
   const [was, wants] = await Promise.all([entriesOf(dir, observedTree, paths), entriesOf(dir, tree, paths)])
   const blobs = await readBlobs(dir, [...was.values(), ...wants.values()].map((e) => e.blob))
   const bytes = (e: { blob: string } | undefined) => (e === undefined ? undefined : blobs.get(e.blob))
   const out: DescriptionEdit[] = []
   for (const path of paths) {
-    const found = describedPartsOf(path, view) as { provider: Provider; parts: DescribedPart[] }
-    out.push(...editsOf(path, found.provider, found.parts, bytes(was.get(path)), bytes(wants.get(path))))
+    const found = describedPartsOf(path, view)
+    const places = unapplied.filter((p) => p.path === path)
+    const provider = found?.provider ?? (places[0] as OwnedPlace).provider
+    out.push(...editsOf(path, provider, found?.parts ?? [], bytes(was.get(path)), bytes(wants.get(path)), places))
   }
   return out
 }
 
 /** The edits of one document between its observed and intended bytes. */
-export function editsOf(path: string, provider: Provider, parts: readonly DescribedPart[], observed: Uint8Array | undefined, intended: Uint8Array | undefined): DescriptionEdit[] {
+export function editsOf(
+  path: string,
+  provider: Provider,
+  parts: readonly DescribedPart[],
+  observed: Uint8Array | undefined,
+  intended: Uint8Array | undefined,
+  places: readonly UnappliedPlace[] = [],
+): DescriptionEdit[] {
   const out: DescriptionEdit[] = []
   const a = parse(observed)
   const b = parse(intended)
@@ -100,6 +125,29 @@ export function editsOf(path: string, provider: Provider, parts: readonly Descri
       out.push({ ...base, unit, id, summary: `set ${visibleName(describePath(unit))} in ${path} to ${short(want)}`, nextStep: `${part.appliedFrom}; ${discard(id)}` })
     }
   }
+  // The places its plan leaves out: there, a value the intended document leaves out asks for its removal.
+  const seen = new Set(out.map((e) => e.id))
+  for (const place of places) {
+    const unit: UnitPath = place.at.map((s) => (typeof s === 'string' ? s : { field: s.field, value: s.value }))
+    if (unit.length === 0) {
+      const same = a.json && b.json ? isDeepStrictEqual(a.value, b.value) : sameBytes(observed, intended)
+      const id = `${provider.name}:describe:${path}`
+      if (same || seen.has(id)) continue
+      seen.add(id)
+      const what = intended === undefined ? `delete ${path}` : observed === undefined ? `add ${path}` : `change ${path}${a.json && b.json ? placesOf(a.value, b.value) : ''}`
+      out.push({ ...base, id, summary: what, nextStep: `${place.nextStep}; ${discard(id)}`, unapplied: true })
+      continue
+    }
+    if (!a.json || !b.json) continue
+    const want = valueAt(b.value, unit)
+    const was = valueAt(a.value, unit)
+    const id = `${provider.name}:describe:${path}#${unit.map(stepText).join('/')}`
+    if (isDeepStrictEqual(want, was) || seen.has(id)) continue
+    seen.add(id)
+    const name = visibleName(describePath(unit))
+    const summary = want === undefined ? `remove ${name} from ${path}` : `set ${name} in ${path} to ${short(want)}`
+    out.push({ ...base, unit, id, summary, nextStep: `${place.nextStep}; ${discard(id)}`, unapplied: true })
+  }
   return out
 }
 
@@ -114,7 +162,8 @@ export function keepEdits(observed: Uint8Array | undefined, intended: Uint8Array
   const b = parse(intended)
   if (!a.json || !b.json) return intended
   let value = a.value
-  for (const e of edits) value = takeFrom(value, b.value, e.unit as UnitPath)
+  // A place inside an element the machine's document lacks brings the person's element whole (never a half entry).
+  for (const e of edits) value = takeFrom(value, b.value, reachable(value, e.unit as UnitPath))
   return Buffer.from(stableStringify(value))
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import type { ApplicableProvider, Change, Diagnostic, Logger, PathClaims, Provider } from '@twinsync/sdk'
+import type { ApplicableProvider, Change, Diagnostic, Logger, PathClaims, Provider, ProviderContext } from '@twinsync/sdk'
 import { isApplicable, writeFileAtomic } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { outsideScope } from '../plan/outside-scope.js'
@@ -18,7 +18,7 @@ import { removeTwinFile, writeTwinFile, writeTwinSymlink } from '../twin/twin-fi
 import { TwinRepository } from '../twin/twin-repository.js'
 import { INTENDED_REF, OBSERVED_REF, changedBetween, commitTree, deleteRef, entriesOf, git, readRef, setRef, treeOf, workingTree } from './intent-git.js'
 import { describePath, type UnitPath } from './json-units.js'
-import { DESCRIPTION_EDIT_NOT_APPLIED, type DescriptionEdit, descriptionEdits, isDescribed, keepEdits } from './description-edits.js'
+import { DESCRIPTION_EDIT_NOT_APPLIED, type DescriptionEdit, descriptionEdits, isDescribed, keepEdits, type OwnedPlace } from './description-edits.js'
 import { familyOf, mergePath, withoutElements } from './merge-path.js'
 
 /** One thing the twin asks for that the last snapshot did not see, in its provider's words. */
@@ -73,6 +73,8 @@ export interface ProviderItems {
   changes: Change[]
   /** Its documents could not be read on one side: the whole domain counts as different. */
   failed: boolean
+  /** The places of its documents whose asked-for values its plan leaves out (Provider.unapplied). */
+  unapplied: OwnedPlace[]
 }
 
 export const DEFAULT_REASON = 'asked for in the twin, not applied yet'
@@ -218,7 +220,7 @@ export class IntentService {
         }
     }
     // Edits of what only describes the machine (cron.json, a fact): kept, and said so (description-edits.ts).
-    const described = await descriptionEdits(this.twin.dir, observed, tree, view)
+    const described = await descriptionEdits(this.twin.dir, observed, tree, view, undefined, placesOf(byProvider))
     return {
       observed,
       intended: intendedCommit,
@@ -285,14 +287,19 @@ export class IntentService {
     // HEAD against the last snapshot): no tree of the working twin is made for a plan otherwise.
     const view = await this.view()
     const moved = head === undefined || head === observed ? [] : (await changedBetween(this.twin.dir, observed, head)).map((e) => e.path)
-    if (![...dirty, ...moved].some((p) => isDescribed(p, view))) return []
-    const edits = await descriptionEdits(this.twin.dir, observed, await workingTree(this.twin.dir), view)
+    const edited = [...dirty, ...moved]
+    const judges = (p: string) => this.applyingOwner(p, view)?.unapplied !== undefined
+    if (!edited.some((p) => isDescribed(p, view) || judges(p))) return []
+    const tree = await workingTree(this.twin.dir)
+    // The domains whose providers say which asked-for values their plans leave out: compared here (apt's and systemd's documents are small).
+    const places = edited.some(judges) ? placesOf((await this.itemsBetween(observed, tree, view, (p) => p.unapplied !== undefined)).byProvider) : []
+    const edits = await descriptionEdits(this.twin.dir, observed, tree, view, undefined, places)
     const asked = only === undefined || only.length === 0 ? edits : edits.filter((e) => only.includes(e.provider) || only.includes(e.category))
     return asked.map((e) => ({
       severity: 'warning' as const,
       code: DESCRIPTION_EDIT_NOT_APPLIED,
       // A left-out ask, as an item outside its provider's scope is (`change`): its own row in the control panel, where d discards it.
-      summary: `${e.summary.charAt(0).toUpperCase()}${e.summary.slice(1)}: left out, it only describes the machine and no provider applies it (it stays pending)`,
+      summary: `${e.summary.charAt(0).toUpperCase()}${e.summary.slice(1)}: left out, ${e.unapplied === true ? `${e.provider} does not apply this value` : 'it only describes the machine and no provider applies it'} (it stays pending)`,
       detail: e.nextStep,
       provider: e.provider,
       path: e.path,
@@ -300,9 +307,10 @@ export class IntentService {
     }))
   }
 
-  /** The edits of the twin `tree` that no provider applies, against the observed commit. */
-  descriptionEdits(observed: string, tree: string, view: ProviderView): Promise<DescriptionEdit[]> {
-    return descriptionEdits(this.twin.dir, observed, tree, view)
+  /** The edits of the twin `tree` that no provider applies, against the observed commit (`byProvider`: itemsBetween's of the same two). */
+  async descriptionEdits(observed: string, tree: string, view: ProviderView, byProvider?: ReadonlyMap<string, ProviderItems>): Promise<DescriptionEdit[]> {
+    const items = byProvider ?? (await this.itemsBetween(observed, tree, view, (p) => p.unapplied !== undefined)).byProvider
+    return descriptionEdits(this.twin.dir, observed, tree, view, undefined, placesOf(items))
   }
 
   /** A path whose edit is held across a snapshot: an applying provider's, or one that describes the machine. */
@@ -320,6 +328,8 @@ export class IntentService {
     observed: string,
     tree: string,
     view?: ProviderView,
+    /** Only the domains of these providers (default: every applying one). */
+    only?: (provider: ApplicableProvider) => boolean,
   ): Promise<{ items: Change[]; paths: string[]; byProvider: Map<string, ProviderItems>; diagnostics: Diagnostic[]; unowned: string[] }> {
     const v = view ?? (await this.view())
     const dir = this.twin.dir
@@ -333,7 +343,8 @@ export class IntentService {
         if (change === 'A') unowned.push(path)
         continue
       }
-      const entry = byProvider.get(owner.name) ?? { provider: owner, paths: [], changes: [], failed: false }
+      if (only !== undefined && !only(owner)) continue
+      const entry = byProvider.get(owner.name) ?? { provider: owner, paths: [], changes: [], failed: false, unapplied: [] }
       entry.paths.push(path)
       byProvider.set(owner.name, entry)
     }
@@ -365,6 +376,7 @@ export class IntentService {
         }
         const diff = entry.provider.diff({ desired: wants.state, actual: was.state, ctx })
         entry.changes.push(...diff.changes)
+        entry.unapplied.push(...(await this.unappliedPlaces(entry.provider, wants.state, was.state, diff.changes, ctx, v, diagnostics)))
       }
     } finally {
       before.close()
@@ -377,6 +389,25 @@ export class IntentService {
       diagnostics,
       unowned,
     }
+  }
+
+  /**
+   * What the provider says its plan leaves out between the two states (Provider.unapplied),
+   * through the one provider guard: only well-formed places in its own documents count.
+   */
+  private async unappliedPlaces(provider: ApplicableProvider, desired: unknown, actual: unknown, changes: readonly Change[], ctx: ProviderContext, view: ProviderView, diagnostics: Diagnostic[]): Promise<OwnedPlace[]> {
+    const hook = provider.unapplied
+    if (hook === undefined) return []
+    const call = await callProvider(provider, 'unapplied', () => hook.call(provider, { desired, actual, changes, ctx }))
+    if (!call.ok) {
+      diagnostics.push(call.diagnostic)
+      return []
+    }
+    if (!Array.isArray(call.value)) return []
+    const step = (s: unknown) => typeof s === 'string' || (s !== null && typeof s === 'object' && typeof (s as { field?: unknown }).field === 'string' && typeof (s as { value?: unknown }).value === 'string')
+    return call.value
+      .filter((p) => typeof p?.path === 'string' && Array.isArray(p.at) && p.at.every(step) && typeof p.nextStep === 'string' && ownerOfTwinPath(p.path, view.providers, view.claims) === provider)
+      .map((p) => ({ path: p.path, at: p.at, nextStep: p.nextStep, provider }))
   }
 
   private async commitIntent(tree: string, observed: string, reasons: Record<string, string>, keepOnly?: ReadonlySet<string>): Promise<string> {
@@ -501,7 +532,7 @@ export class IntentService {
     const ontoTree = await treeOf(dir, onto)
     // What only describes the machine is never planned: "nothing planned" is no proof the edit is
     // done there. Kept, and pending, until discarded or the machine comes to match it.
-    const edits = await descriptionEdits(dir, onto, tree, view)
+    const edits = await descriptionEdits(dir, onto, tree, view, undefined, placesOf(byProvider))
     const kept = new Map<string, DescriptionEdit[]>()
     for (const e of edits) kept.set(e.path, [...(kept.get(e.path) ?? []), e])
     const pending: string[] = []
@@ -531,6 +562,11 @@ export class IntentService {
 
 /** A description edit as a pending item: never applied, with its code and where the real thing lives. */
 export function descriptionItem(e: DescriptionEdit): PendingItem {
+  if (e.unapplied === true) return { ...describedItem(e), reason: `never applied: ${e.provider} plans nothing for this value` }
+  return describedItem(e)
+}
+
+function describedItem(e: DescriptionEdit): PendingItem {
   return {
     id: e.id,
     provider: e.provider,
@@ -542,6 +578,11 @@ export function descriptionItem(e: DescriptionEdit): PendingItem {
     code: DESCRIPTION_EDIT_NOT_APPLIED,
     nextStep: e.nextStep,
   }
+}
+
+/** Every place the providers of these domains said their plans leave out. */
+function placesOf(byProvider: ReadonlyMap<string, ProviderItems>): OwnedPlace[] {
+  return [...byProvider.values()].flatMap((e) => e.unapplied)
 }
 
 function itemOf(c: Change): Omit<PendingItem, 'reason'> {

@@ -60,7 +60,7 @@ export class ReconcileService {
       const tree = await workingTree(dir)
       const { byProvider } = await this.intents.itemsBetween(observed, tree, view)
       // Edits of what only describes the machine (cron.json, a fact) are pending too: by id, provider or domain.
-      const edits = await this.intents.descriptionEdits(observed, tree, view)
+      const edits = await this.intents.descriptionEdits(observed, tree, view, byProvider)
       const providers = [...byProvider.values()].map((e) => e.provider)
       const applyingName = (s: string) => providers.some((p) => p.name === s || p.category === s)
       const described = edits.filter((e) => selectors.some((s) => s === e.id || s === e.provider || s === e.category))

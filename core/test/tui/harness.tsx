@@ -23,6 +23,8 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export interface Panel {
   frame(): string
+  /** Every frame rendered so far, oldest first. */
+  frames(): string[]
   /** One key, then a moment for React to render. */
   press(key: string): Promise<void>
   /** Keys written one after another in the same tick, as a fast typist or a loaded machine delivers them. */
@@ -37,6 +39,7 @@ export function openPanel(services: TuiServices, initial?: Route[]): Panel {
   const frame = () => r.lastFrame() ?? ''
   return {
     frame,
+    frames: () => [...r.frames],
     async press(key) {
       await sleep(30)
       r.stdin.write(key)

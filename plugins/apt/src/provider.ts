@@ -14,6 +14,8 @@ import {
   type DetectResult,
   type DiffRequest,
   type ObserveRequest,
+  type UnappliedPlace,
+  type UnappliedRequest,
   type DiffResult,
   type LoadRequest,
   type LoadResult,
@@ -23,6 +25,7 @@ import { refusedChanges, throughLinkedEnablementFolder, type ScopeRequest } from
 import { DPKG_STATUS } from './collect.js'
 import { cachedAptState } from './state-cache.js'
 import { diffAptState, observeAptState } from './diff.js'
+import { unappliedAptPlaces } from './unapplied.js'
 import { APT_PINS_DOCUMENT, AptPins, withPins } from './pins.js'
 import { APT_DOCUMENT, AptState } from './state.js'
 
@@ -79,6 +82,11 @@ export class AptProvider implements ApplicableProvider<AptState> {
 
   diff({ desired, actual }: DiffRequest<AptState>): DiffResult {
     return diffAptState(desired, actual)
+  }
+
+  /** What an edit of apt.json asks for that the plan does not apply (an unpinned version…): kept pending, said. */
+  unapplied({ desired, actual, changes }: UnappliedRequest<AptState>): UnappliedPlace[] {
+    return unappliedAptPlaces(desired, actual, changes)
   }
 
   observe({ before, after }: ObserveRequest<AptState>): DiffResult {

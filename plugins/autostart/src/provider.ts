@@ -43,6 +43,11 @@ export class AutostartProvider implements ApplicableProvider<AutostartState>, St
       keys: ['entries', '*', key],
       appliedFrom: `"${key}" in ${AUTOSTART_JSON} only describes an autostart entry; edit the .desktop file itself (filesystem/etc/xdg/autostart/… or a user's filesystem/home/USER/.config/autostart/…: Exec=, Name=, Hidden=…)`,
     })),
+    {
+      path: AUTOSTART_JSON,
+      keys: ['ignored'],
+      appliedFrom: `"ignored" in ${AUTOSTART_JSON} lists the files of the autostart places that are not mirrored (a symlink, a file too large); make such a file a regular one on the machine to have it mirrored`,
+    },
     ...(['exists', 'interpreter', 'service', 'serviceMasked', 'wouldRun'] as const).map((key) => ({
       path: RC_LOCAL_JSON,
       keys: [key],

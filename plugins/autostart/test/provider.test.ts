@@ -247,6 +247,14 @@ describe('AutostartProvider', () => {
       ])
     })
 
+    it('"ignored" in autostart.json plans nothing, and is declared a description (an edit of it is kept and said, not written over)', async () => {
+      const collected = await provider.collect({ ctx })
+      const docs = collected.documents.map((d) => (d.path === 'system/startup/autostart.json' ? { ...d, content: JSON.stringify({ ...JSON.parse(String(d.content)), ignored: [{ path: '/etc/xdg/autostart/x.desktop', reason: 'edited' }] }) } : d))
+      const loaded = await provider.load({ ctx, twin: new MemoryTwin(docs) })
+      assert.deepEqual(provider.diff({ desired: loaded.state as AutostartState, actual: collected.state, ctx }).changes, [])
+      assert.ok(provider.describes.some((p) => p.path === 'system/startup/autostart.json' && p.keys?.join('/') === 'ignored'))
+    })
+
     it('is pure: equal states give no change', async () => {
       const { state } = await provider.collect({ ctx })
       const copy = JSON.parse(JSON.stringify(state)) as AutostartState

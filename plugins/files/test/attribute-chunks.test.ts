@@ -10,7 +10,13 @@ import { FileCache } from '../../../core/src/collect/file-cache.js'
 import { debianLikeRoot, type TargetRoot } from './target-root.js'
 
 /** attribute-cache.ts: with the same paths as last time, only the chunks of stamps whose digest moved are compared (real getcap/getfattr). */
-describe('files provider: attribute stamps compared a chunk at a time', () => {
+describe('files provider: attribute stamps compared a chunk at a time', function () {
+  // Each test collects 1,300-4,400 paths a dozen times with the real getcap and getfattr: the two
+  // about 16 s of CPU (user 12 s, system 5 s, with mocha's start). Session 13's CI ran both in
+  // 12 s; at a load average of 12 (the suite's two processes beside other work on 2 cores) the
+  // second took more than mocha's 30 s and failed on that timeout alone (session 14). The time is
+  // CPU the machine did not give, not a wait.
+  this.timeout(180_000)
   const b64 = (text: string) => `0s${Buffer.from(text).toString('base64')}` // as getfattr -e base64 prints it
   const settle = () => new Promise((r) => setTimeout(r, 250)) // past the racily-clean window
   let root: TargetRoot

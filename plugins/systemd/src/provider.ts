@@ -16,6 +16,8 @@ import {
   type DetectRequest,
   type DetectResult,
   type DiffRequest,
+  type UnappliedPlace,
+  type UnappliedRequest,
   type DiffResult,
   type LoadRequest,
   type LoadResult,
@@ -26,6 +28,7 @@ import { RUNTIME_OPERATIONS, type SystemdOperation } from './change.js'
 import { refusedChanges, throughLinkedEnablementFolder, type Diagnostic, type ScopeRequest } from '@twinsync/sdk'
 import { collectSystemdState } from './collect.js'
 import { diffSystemdState } from './diff.js'
+import { unappliedSystemdPlaces } from './unapplied.js'
 import { restartsForConfigChanges } from './config-restarts.js'
 import { startupEntries } from './startup-entry.js'
 import { RUNTIME_DOCUMENT, STARTUP_DOCUMENT, SystemdState, UNITS_DOCUMENT } from './state.js'
@@ -137,6 +140,11 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
 
   diff({ desired, actual }: DiffRequest<SystemdState>): DiffResult {
     return diffSystemdState(desired, actual)
+  }
+
+  /** What an edit of units.json or runtime.json asks for that the plan does not apply (a state no verb makes, a unit taken out): kept pending, said. */
+  unapplied({ desired, actual, changes }: UnappliedRequest<SystemdState>): UnappliedPlace[] {
+    return unappliedSystemdPlaces(desired, actual, changes)
   }
 
   /** Restarts of running services whose package's configuration the plan rewrites. */

@@ -1,0 +1,63 @@
+import { compareStrings, type Change, type UnappliedPlace } from '@twinsync/sdk'
+import { DAEMON_RELOAD_ID } from './change.js'
+import { RUNTIME_DOCUMENT, UNITS_DOCUMENT, type SystemdState } from './state.js'
+
+/** The verbs that set a unit's enablement; what else a state word says (static, alias, indirect, generated, transient…) follows from its unit file. */
+const SET_BY = ['enable', 'disable', 'mask', 'unmask']
+const RUNTIME_VERBS = ['start', 'stop', 'restart', 'reload']
+
+/**
+ * The places of units.json and runtime.json where the twin (`desired`) asks for a value the plan
+ * (`changes`, from diffSystemdState) does not apply, against the last snapshot (`actual`). Pure.
+ * Without them such an edit settles silently: nothing is planned, and the next snapshot writes
+ * the machine's value over it.
+ */
+export function unappliedSystemdPlaces(desired: SystemdState, actual: SystemdState, changes: readonly Change[]): UnappliedPlace[] {
+  const places: UnappliedPlace[] = []
+  const did = (unit: string, verbs: readonly string[]) => changes.some((c) => c.resource === unit && verbs.includes(c.operation))
+  for (const unit of Object.keys(desired.units).sort(compareStrings)) {
+    const want = desired.units[unit]
+    const have = actual.units[unit]
+    if (want === undefined) continue
+    if (want.state !== have?.state && !did(unit, SET_BY)) {
+      const why =
+        have === undefined
+          ? `${unit} has no unit file on the machine, so no state of it can be set: add its unit file (filesystem/etc/systemd/system/${unit}) or install its package`
+          : want.state === 'masked-runtime'
+            ? `A mask until reboot needs a running system: apply the twin on the running machine (root "/"), or mask ${unit} for good ("masked")`
+            : `"${want.state}" is not a state TwinSync sets for ${unit} (live "${have.state}"): it follows from the unit file (no [Install] section: static; Alias=: alias; Also=: indirect…); set "enabled", "disabled" or "masked", or edit the unit file under filesystem/etc/systemd/system/`
+      places.push({ path: UNITS_DOCUMENT, at: ['units', unit, 'state'], nextStep: why })
+    }
+    if (want.hash !== have?.hash && !changes.some((c) => c.id === DAEMON_RELOAD_ID)) {
+      places.push({ path: UNITS_DOCUMENT, at: ['units', unit, 'hash'], nextStep: `"hash" describes ${unit}'s unit file; edit the file itself under filesystem/etc/systemd/system/` })
+    }
+  }
+  for (const unit of Object.keys(actual.units).sort(compareStrings)) {
+    if (desired.units[unit] !== undefined) continue
+    places.push({
+      path: UNITS_DOCUMENT,
+      at: ['units', unit],
+      nextStep: `Taking ${unit} out of ${UNITS_DOCUMENT} changes nothing on the machine: to keep it from starting set its "state" to "disabled" or "masked"; to remove it, delete its unit file (filesystem/etc/systemd/system/${unit}) or its package`,
+    })
+  }
+  if (desired.runtime === undefined) return places
+  if (actual.runtime === undefined) {
+    places.push({ path: RUNTIME_DOCUMENT, at: [], nextStep: `${RUNTIME_DOCUMENT} is read from a running system; this one had no manager running at the last snapshot: apply the twin on the running machine (root "/")` })
+    return places
+  }
+  for (const unit of Object.keys(desired.runtime).sort(compareStrings)) {
+    const want = desired.runtime[unit]?.active
+    const have = actual.runtime[unit]?.active
+    if (want === undefined || want === have || did(unit, RUNTIME_VERBS)) continue
+    places.push({
+      path: RUNTIME_DOCUMENT,
+      at: ['units', unit, 'active'],
+      nextStep: have === undefined ? `${unit} is not among the machine's running units; start or stop only a unit it has` : `"${want}" is not a state TwinSync brings ${unit} to (live "${have}"): set "active" (start) or "inactive" (stop)`,
+    })
+  }
+  for (const unit of Object.keys(actual.runtime).sort(compareStrings)) {
+    if (desired.runtime[unit] !== undefined) continue
+    places.push({ path: RUNTIME_DOCUMENT, at: ['units', unit], nextStep: `Taking ${unit} out of ${RUNTIME_DOCUMENT} changes nothing on the machine: to stop it set its "active" to "inactive"` })
+  }
+  return places
+}

@@ -1,0 +1,46 @@
+import { strict as assert } from 'node:assert'
+import { diffSystemdState } from '../src/diff.js'
+import type { SystemdState } from '../src/state.js'
+import { unappliedSystemdPlaces } from '../src/unapplied.js'
+
+/**
+ * The places of an edit of units.json or runtime.json that the plan turns into nothing (a state
+ * no systemctl verb makes, a unit taken out): named so the edit stays pending instead of being
+ * written over by the next snapshot. What the plan does apply is never named.
+ */
+describe('systemd: the edits its plan leaves out', () => {
+  const state = (units: Record<string, string>, runtime?: Record<string, string>): SystemdState => ({
+    units: Object.fromEntries(Object.entries(units).map(([u, s]) => [u, { state: s }])),
+    ...(runtime === undefined ? {} : { runtime: Object.fromEntries(Object.entries(runtime).map(([u, a]) => [u, { active: a, sub: a === 'active' ? 'running' : 'dead' }])) }),
+    startup: { wantedAtBoot: [], enabledTimers: [] },
+  })
+  const places = (desired: SystemdState, actual: SystemdState) =>
+    unappliedSystemdPlaces(desired, actual, diffSystemdState(desired, actual).changes).map((p) => `${p.path}#${p.at.join('/')}`)
+
+  it('a state no verb makes (static, alias, indirect, generated, transient) is named; enabled, disabled and masked are planned', () => {
+    const actual = state({ 'a.service': 'disabled', 'b.service': 'enabled', 'c.service': 'static', 'd.service': 'enabled', 'e.service': 'enabled', 'f.service': 'enabled', 'g.service': 'disabled' })
+    const desired = state({ 'a.service': 'static', 'b.service': 'alias', 'c.service': 'enabled', 'd.service': 'indirect', 'e.service': 'generated', 'f.service': 'transient', 'g.service': 'enabled' })
+    assert.deepEqual(places(desired, actual), [
+      'system/services/units.json#units/a.service/state',
+      'system/services/units.json#units/b.service/state',
+      'system/services/units.json#units/c.service/state',
+      'system/services/units.json#units/d.service/state',
+      'system/services/units.json#units/e.service/state',
+      'system/services/units.json#units/f.service/state',
+    ])
+    assert.deepEqual(places(state({ 'a.service': 'enabled', 'b.service': 'masked', 'c.service': 'disabled' }), state({ 'a.service': 'disabled', 'b.service': 'enabled', 'c.service': 'masked' })), [])
+  })
+
+  it('a unit taken out of units.json, or added without a unit file on the machine, is named with what to do instead', () => {
+    const found = unappliedSystemdPlaces(state({ 'new.service': 'disabled' }), state({ 'ssh.service': 'enabled' }), [])
+    assert.deepEqual(found.map((p) => p.at), [['units', 'new.service', 'state'], ['units', 'ssh.service']])
+    assert.match(found[1]?.nextStep ?? '', /changes nothing on the machine: .*"disabled" or "masked"/)
+    assert.match(found[0]?.nextStep ?? '', /no unit file on the machine/)
+  })
+
+  it('runtime: a state no start or stop makes, a unit taken out, and runtime.json on a target without a running manager', () => {
+    const actual = state({}, { 'a.service': 'active', 'b.service': 'inactive', 'c.service': 'active' })
+    assert.deepEqual(places(state({}, { 'a.service': 'failed', 'b.service': 'active' }), actual), ['system/services/runtime.json#units/a.service/active', 'system/services/runtime.json#units/c.service'])
+    assert.deepEqual(places(state({}, { 'a.service': 'active' }), state({})), ['system/services/runtime.json#'])
+  })
+})
