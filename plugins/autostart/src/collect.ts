@@ -1,4 +1,4 @@
-import { sortBy, warningDiagnostic, type Diagnostic, type FileStat, type HostPort, type ProviderContext } from '@twinsync/sdk'
+import { readRefusedReason, sortBy, warningDiagnostic, type Diagnostic, type FileStat, type HostPort, type ProviderContext } from '@twinsync/sdk'
 import { autostartDirs, locationOf } from './location.js'
 import { describeEntries, describeRcLocal, sortIgnored, type DesktopFile, type RcLocalFile } from './model.js'
 import { formatMode, RC_LOCAL, type AutostartState, type IgnoredAutostartFile } from './state.js'
@@ -57,7 +57,17 @@ async function readRegularFile(ctx: ProviderContext, path: string, ignored: Igno
     ignored.push({ path, reason: `larger than ${ctx.limits.maxFileSize} bytes` })
     return undefined
   }
-  const content = await ctx.host.readTextIfExists(path)
+  // Swapped for a link (or a FIFO) since the lstat, or reached through a linked folder (~/.config -> /etc):
+  // reported, never read through (READ_REFUSED). A snapshot runs as root; the file is a user's.
+  let content: string | undefined
+  try {
+    content = await ctx.host.readTextIfExists(path)
+  } catch (error) {
+    const refused = readRefusedReason(error)
+    if (refused === undefined) throw error
+    ignored.push({ path, reason: `not read: it ${refused}` })
+    return undefined
+  }
   return content === undefined ? undefined : { stat, content }
 }
 
