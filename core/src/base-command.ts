@@ -2,6 +2,7 @@ import { Command, Config, Errors, Flags, type Interfaces } from '@oclif/core'
 import type { Logger } from '@twinsync/sdk'
 import { isTwinSyncError, TwinSyncError } from '@twinsync/sdk/errors'
 import type { DependencyContainer } from './di.js'
+import { terminalLines, terminalText } from './terminal-text.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof TwinSyncCommand)['baseFlags'] & T['flags']>
 
@@ -66,15 +67,19 @@ export abstract class TwinSyncCommand<T extends typeof Command = typeof Command>
     const debug = process.env.TWINSYNC_DEBUG === '1'
     return {
       debug: (m) => (debug ? process.stderr.write(`debug: ${m}\n`) : undefined),
-      info: (m) => (this.flags.json ? undefined : process.stderr.write(`${m}\n`)),
-      warn: (m) => process.stderr.write(`warning: ${m}\n`),
+      info: (m) => (this.flags.json ? undefined : process.stderr.write(`${terminalLines(m)}\n`)),
+      warn: (m) => process.stderr.write(`warning: ${terminalLines(m)}\n`),
     }
   }
 
-  /** Print `value` as JSON with --json, otherwise the text that `render` makes of it. */
+  /**
+   * Print `value` as JSON with --json, otherwise the text that `render` makes of it, with nothing
+   * a terminal would act on (terminalLines: the renderers spell out each name and diagnostic,
+   * newlines included; this is the net under all of it).
+   */
   protected emit<V>(value: V, render: (value: V) => string): void {
     if (this.flags.json) process.stdout.write(JSON.stringify(value, null, 2) + '\n')
-    else process.stdout.write(render(value).replace(/\n?$/, '\n'))
+    else process.stdout.write(terminalLines(render(value)).replace(/\n?$/, '\n'))
   }
 
   override async catch(error: Error & { exitCode?: number }): Promise<void> {
@@ -89,14 +94,15 @@ export abstract class TwinSyncCommand<T extends typeof Command = typeof Command>
     }
     const bug = { code: 'INTERNAL', message: error.message, nextStep: 'This is a bug in TwinSync. Run again with TWINSYNC_DEBUG=1 and report the output.' }
     if (json) process.stdout.write(JSON.stringify({ error: bug }, null, 2) + '\n')
-    else process.stderr.write(`twinsync: internal error: ${error.message}\n  ${bug.nextStep}\n`)
+    else process.stderr.write(`twinsync: internal error: ${terminalText(error.message)}\n  ${bug.nextStep}\n`)
     if (process.env.TWINSYNC_DEBUG === '1') process.stderr.write(`${error.stack}\n`)
     process.exitCode = 1
   }
 }
 
+/** An error as the CLI prints it for a person: its message and next step spelled out (terminalText; they may quote twin names). */
 export function formatUserError(error: TwinSyncError): string {
-  return `twinsync: error [${error.code}] ${error.message}\n${error.nextStep ? `  Next step: ${error.nextStep}\n` : ''}`
+  return `twinsync: error [${error.code}] ${terminalText(error.message)}\n${error.nextStep ? `  Next step: ${terminalText(error.nextStep)}\n` : ''}`
 }
 
 /** A TwinSyncError, or an oclif usage error turned into one; undefined for our own bugs. */

@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   PATH_INVALID: 'A path is not absolute, contains "..", a NUL byte or is otherwise malformed',
   PATH_OUTSIDE_ROOT: 'A path (or a symlink on the way to it) leads outside the target root',
   PATH_THROUGH_SYMLINK: 'A change would act below a symlinked folder of the machine (other than /bin, /lib… of merged /usr, /var/run, /var/lock); nothing is written through one',
+  READ_REFUSED: 'A file to read is not a regular file at that very path: it is (or became) a symbolic link, a FIFO or a device, or a folder on the way is (or became) a symbolic link; TwinSync reads nothing through a link, and nothing of it was read',
   ROOT_NOT_FOUND: 'The target root directory does not exist or is not a directory',
   REPO_NOT_DIRECTORY: 'The twin repository path exists and is not a directory',
   REPO_NOT_INITIALIZED: 'There is no twin repository at the given path yet',

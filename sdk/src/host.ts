@@ -84,6 +84,19 @@ export interface ExecResult {
   unsandboxed?: string
 }
 
+/** How readFile and readTextIfExists read. */
+export interface ReadOptions {
+  /**
+   * 'root-owned': symlinks on the way and at the end are followed (inside the root), each only
+   * when it sits in a folder no other user can write, below folders no other user can write
+   * (owned by root or by TwinSync's own user, not writable by group or others): the system's
+   * own links, which only root can place. A link in a user's folder (or below one) is refused
+   * (READ_REFUSED). For system files that are links by design; a provider that mirrors a path
+   * as it is (a symlink as a symlink) reads without it.
+   */
+  follow?: 'root-owned'
+}
+
 /** What a file or directory carries besides owner and mode. */
 export interface EntryAttributes {
   /**
@@ -108,9 +121,18 @@ export interface HostReader {
   readonly live: boolean
   /** Host path for a target path, with symlinks on the way resolved inside the root. */
   resolve(path: string): Promise<string>
-  readFile(path: string): Promise<Buffer>
-  /** The file as UTF-8 text, or undefined when it does not exist. */
-  readTextIfExists(path: string): Promise<string | undefined>
+  /**
+   * The content of the regular file at exactly `path`, never through a symlink: when its last
+   * name is (or became, since a provider looked) a symlink, a FIFO, a socket or a device, or a
+   * folder on the way is (or became) a symlink other than the distribution's own (merged /usr,
+   * /var/run, /var/lock), nothing is read and READ_REFUSED is thrown. A snapshot runs as root and
+   * reads users' files: a user who swaps her file for a link to /etc/shadow between the look and
+   * the read must not get root's file read as hers. `follow: 'root-owned'` (ReadOptions) for a
+   * system file that is a link by design (/etc/os-release, /etc/resolv.conf, /proc/self/…).
+   */
+  readFile(path: string, options?: ReadOptions): Promise<Buffer>
+  /** The file as UTF-8 text (read as readFile reads it), or undefined when it does not exist. */
+  readTextIfExists(path: string, options?: ReadOptions): Promise<string | undefined>
   /** lstat: does not follow a final symlink. Undefined when the path does not exist. */
   lstat(path: string): Promise<FileStat | undefined>
   /** stat: follows symlinks, inside the root. Undefined when the path does not exist. */

@@ -1,4 +1,4 @@
-import { TwinSyncError } from './errors.js'
+import { isTwinSyncError, TwinSyncError } from './errors.js'
 import type { HostReader } from './host.js'
 import { checkTargetPath } from './target-path.js'
 
@@ -108,4 +108,23 @@ export function throughSymlinkError(path: string, found: LinkedFolder): TwinSync
     nextStep: `A snapshot never follows that link either. If ${found.folder} should be a real folder, make it one (a directory entry in the twin's system/files/manifest.json, or by hand) and plan again; if the link is meant (a folder on another disk), use a bind mount instead of the link.`,
     details: { path, folder: found.folder, target: found.target },
   })
+}
+
+/**
+ * READ_REFUSED: what the host port's read met at `path` instead of a regular file at that very
+ * path (`what`: "is a symbolic link…", "was reached at /etc/x: a folder on the way…"); nothing of
+ * it was read.
+ */
+export function readRefused(path: string, what: string, details: Record<string, unknown> = {}): TwinSyncError {
+  return new TwinSyncError('READ_REFUSED', `${path} ${what}: TwinSync reads nothing through a link, and nothing of it was read`, {
+    nextStep: `Look at ${path} and the folders above it (\`ls -ld\`): whoever can write there replaced it, or a folder on the way, since it was looked at. Snapshot again; a link there is recorded as a link.`,
+    details: { path, what, ...details },
+  })
+}
+
+/** For a provider that reports a path it could not read: READ_REFUSED's `what` ("is a symbolic link…"), undefined for any other error. */
+export function readRefusedReason(error: unknown): string | undefined {
+  if (!isTwinSyncError(error) || error.code !== 'READ_REFUSED') return undefined
+  const what = error.details?.what
+  return typeof what === 'string' ? what : error.message
 }

@@ -1,4 +1,4 @@
-import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, HostPort, HostReader, RmdirOutcome, UnlinkOutcome, WriteOptions } from './host.js'
+import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, HostPort, HostReader, ReadOptions, RmdirOutcome, UnlinkOutcome, WriteOptions } from './host.js'
 import { TwinSyncError } from './errors.js'
 import { checkTargetPath } from './target-path.js'
 import { refuseThroughLinkedFolder, symlinkItselfError } from './linked-folder.js'
@@ -78,16 +78,16 @@ export class RecordingHost implements HostPort {
     return this.reader.resolve(path)
   }
 
-  async readFile(path: string): Promise<Buffer> {
+  async readFile(path: string, options?: ReadOptions): Promise<Buffer> {
     const own = this.written.get(checkTargetPath(path))
     if (own === null) throw Object.assign(new Error(`ENOENT: removed in this dry run: ${path}`), { code: 'ENOENT' })
-    return own ?? this.reader.readFile(path)
+    return own ?? this.reader.readFile(path, options)
   }
 
-  async readTextIfExists(path: string): Promise<string | undefined> {
+  async readTextIfExists(path: string, options?: ReadOptions): Promise<string | undefined> {
     const own = this.written.get(checkTargetPath(path))
     if (own === null) return undefined
-    return own === undefined ? this.reader.readTextIfExists(path) : own.toString('utf8')
+    return own === undefined ? this.reader.readTextIfExists(path, options) : own.toString('utf8')
   }
 
   async lstat(path: string): Promise<FileStat | undefined> {

@@ -23,7 +23,8 @@
  * expressions of the rules that still run, some on one line), but they keep rules off texts that
  * only look alike: a 1.8 MB shared library (libunistring, as latin1) 4.0 → 1.6 s in one pair of
  * runs, the static-map rule's search of its long runs of word characters no longer done (the
- * password-command rule's, as slow, is still done on its lines that hold `pass`).
+ * password-command rule's, as slow, was still done on its lines that hold `pass`, until session 14
+ * made it linear: PASSWORD_COMMAND in secrets.ts).
  *
  * `withoutPrefilters` runs the rules on every whole text (every `needs` ignored): tests compare the
  * two on the secret fixtures, a test bed root and the planted secrets (sdk/test/secrets.test.ts,
@@ -56,6 +57,11 @@ export async function withoutPrefilters<T>(f: () => Promise<T>): Promise<T> {
   } finally {
     filtering = was
   }
+}
+
+/** Whether the prefilters are on (off inside `withoutPrefilters`): a rule's `within` (secrets.ts) is one too. */
+export function prefiltering(): boolean {
+  return filtering
 }
 
 /** The words a text must hold one of, fewest: a word that holds another word of the list is left out (`password` holds `pass`). */

@@ -27,7 +27,7 @@
  */
 
 import { PRESET_RULES, presetMayReport } from './preset-prefilter.js'
-import { holdsWord, partsToSearch, type RuleNeeds } from './rule-prefilter.js'
+import { holdsWord, partsToSearch, prefiltering, type RuleNeeds } from './rule-prefilter.js'
 
 export interface SecretFinding {
   /** Stable rule id, e.g. "private-key", "credential-assignment", "github" (secretlint's rules keep their own short name). */
@@ -77,6 +77,12 @@ interface HandRule {
   needs?: RuleNeeds
   /** Keep the match only when this says so (key and value shapes the regex cannot express; the text and the match's offset for its context). */
   accept?: (groups: Record<string, string | undefined>, text: string, at: number) => boolean
+  /**
+   * Where in a part (a line, or the whole text) the rule's matches can lie, as [start, end)
+   * offsets into it: the pattern is run on each alone. Like `needs`, only a "no" (no match the
+   * rule keeps lies outside them), and off under `withoutPrefilters`.
+   */
+  within?: (part: string) => Array<[number, number]>
   /**
    * A match `accept` turns away whose value holds another assignment is searched again from the
    * end of its key `k`: the value of `Environment=DB_PASSWORD=…`, of a JSON document's
@@ -232,6 +238,72 @@ const VALUE = String.raw`(?:"(?<v1>[^"\n]*)"|'(?<v2>[^'\n]*)'|(?<v3>[^\s"'#;,][^
 
 /** A line that is a directive and its one value, perhaps a comment after it. */
 const DIRECTIVE_LINE = new RegExp(String.raw`^[ \t]*\S+[ \t]+${VALUE}[ \t]*(?:[#;][^\n]*)?\r?$`)
+
+/**
+ * What follows a password command's key: the command echoing the password (the value `v`).
+ * Case-insensitive, as the rule.
+ */
+const ECHO_TAIL = String.raw`\b(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?<v>[^\s"'\\;|&)]+)`
+
+/**
+ * The password-command rule (`ssl_passphrase_command = 'echo …'`). Speed and denial of service
+ * (session 14): it was `\b[\w.-]*(?:pass(?:word|phrase)?|secret|token)[\w.-]*?(?:command|cmd|eval|exec)\b
+ * …[^\n]*?\b(?:echo|printf)…`, quadratic three ways: a search from every word start of a long run
+ * of `[\w.-]` (a `-` or `.` makes one of every word), each over the rest of the run; the key's
+ * credential word and command word tried in pairs; and every key with no echo after it scanning
+ * to its line's end. A 1.8 MB shared library (libunistring, as latin1: Unicode character names
+ * `…-AA2A3AAABAC…`, one 159,015-character run on a 160 KB "line" holding `pass`) took 17.0 s in
+ * this rule alone (the whole detector 6–27 s, by the load; a CPU profile put 5.3 of 6.1 s in this
+ * expression and 0.1–0.3 s in secretlint's preset); a 64 KB journal line a user can write, with
+ * an echo in it, 1.8–21.5 s (`pass` then `a-` × 32K: 21.5 s; `cmd.` × 16K after `pass`: 9.5 s;
+ * Unicode-name-like words: 5.6 s; `passcmd.` × 8K: over 5 minutes, stopped). Now:
+ * - a key starts only at its run's first word character (`(?<![\w.-])[.-]*\b`): from any later
+ *   start in the same run the key could also have started there, and the rest does not depend on
+ *   where it started, so a later start finds nothing the first did not;
+ * - the first credential word, then the last command word after it, each taken once (a look-ahead
+ *   and its back-reference: no backtracking into them). Such a pair exists exactly when the old
+ *   (last credential word, first command word after it) does (no credential word holds another,
+ *   `pass` stands first for `password`/`passphrase`), and the echo that follows is the same: an
+ *   echo starts only at a word start and ends its run, so none starts between the two command
+ *   words' ends within one run;
+ * - each line is searched only up to the end of the last echo the tail matches at
+ *   (`linesToLastEcho`): a key after that has no echo after it on its line and finds nothing,
+ *   and every key before it finds one, so no search runs to a line's end in vain.
+ * Findings the same as the old expression's (sdk/test/secrets.test.ts against it on the fixture
+ * corpus and 24,000 random texts of its words; every file of the services root up to 4 MB). That
+ * library now: the rule under 20 ms, the whole detector 0.27–0.36 s; those 64 KB lines 2–17 ms
+ * each through the whole detector (load average 9.7).
+ */
+const PASSWORD_COMMAND = new RegExp(
+  String.raw`(?<![\w.-])[.-]*\b(?=(?<c>[\w.-]*?(?:pass|secret|token)))\k<c>(?=(?<k>[\w.-]*(?:command|cmd|eval|exec)))\k<k>\b["']?[ \t]*[=:]?[ \t]*[^\n]*?` + ECHO_TAIL,
+  'gi',
+)
+
+const ECHO_WORD = /\b(?:echo|printf)[ \t]/gi
+const ECHO_AT = new RegExp(ECHO_TAIL, 'iy')
+
+/** Each line of `part` up to the end of the last echo on it the rule's tail matches at (a line with none is left out). */
+function linesToLastEcho(part: string): Array<[number, number]> {
+  const ranges: Array<[number, number]> = []
+  let start = -1
+  let lineEnd = -1
+  let end = -1
+  ECHO_WORD.lastIndex = 0
+  for (let found = ECHO_WORD.exec(part); found !== null; found = ECHO_WORD.exec(part)) {
+    if (found.index > lineEnd) {
+      if (start >= 0 && end > start) ranges.push([start, end])
+      start = part.lastIndexOf('\n', found.index) + 1
+      const next = part.indexOf('\n', found.index)
+      lineEnd = next < 0 ? part.length : next
+      end = -1
+    }
+    ECHO_AT.lastIndex = found.index
+    const tail = ECHO_AT.exec(part)
+    if (tail !== null) end = Math.max(end, found.index + tail[0].length)
+  }
+  if (start >= 0 && end > start) ranges.push([start, end])
+  return ranges
+}
 
 const HAND_RULES: readonly HandRule[] = [
   {
@@ -618,10 +690,9 @@ const HAND_RULES: readonly HandRule[] = [
     // A setting that names a command printing the password, given the password itself:
     // PostgreSQL's `ssl_passphrase_command = 'echo …'`, msmtp's `passwordeval "echo …"`, mbsync's
     // `PassCmd "printf %s …"`. A command that reads a file or a keyring names no secret.
-    pattern: new RegExp(
-      String.raw`\b[\w.-]*(?:pass(?:word|phrase)?|secret|token)[\w.-]*?(?:command|cmd|eval|exec)\b["']?[ \t]*[=:]?[ \t]*[^\n]*?\b(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?<v>[^\s"'\\;|&)]+)`,
-      'gi',
-    ),
+    // Speed (session 14): linear, see PASSWORD_COMMAND.
+    pattern: PASSWORD_COMMAND,
+    within: linesToLastEcho,
     hint: ['echo', 'printf'],
     needs: { words: ['pass', 'secret', 'token'], caseless: true, lines: true },
     accept: (g) => isValue(g.v),
@@ -696,7 +767,7 @@ const HAND_RULES: readonly HandRule[] = [
     description: 'user and password of a directive',
     // HAProxy's `stats auth user:password`, motion's `stream_authentication user:password`.
     pattern: /^[ \t]*(?:stats[ \t]+auth|[a-z_]*authentication)[ \t]+[^\s:]+:(?<v>\S+)/gm,
-    hint: ['stats auth', 'authentication '],
+    hint: ['stats', 'authentication'],
     accept: (g) => isValue(g.v),
   },
   {
@@ -744,6 +815,27 @@ const HAND_RULES: readonly HandRule[] = [
     // pgbouncer's auth_file: `"user" "password"` (or `"md5…"`).
     file: /^userlist\.txt$/,
     pattern: /^[ \t]*"[^"\n]*"[ \t]+"(?:md5)?(?<v>[^"\n]+)"/gm,
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'OpenVPN inline user and password',
+    // OpenVPN 2.6's `<auth-user-pass>` and `<http-proxy-user-pass>` blocks inside a config: the
+    // user on the first line, the password on the second (session 14).
+    pattern: /<(?<k>auth-user-pass|http-proxy-user-pass)>[ \t]*\r?\n[ \t]*[^\s<][^\n]*\n[ \t]*(?<v>[^\s<](?:[^\n]*[^\s])?)[ \t]*\r?(?:\n|$)/g,
+    needs: { words: ['user-pass>'] },
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'url-credentials',
+    description: 'database DSN with a password',
+    // Go's MySQL driver DSN: `user:password@tcp(host:3306)/db`, `user:password@(host)/`,
+    // `user:password@unix(/run/mysqld/mysqld.sock)/` (mysqld_exporter's DATA_SOURCE_NAME, Go
+    // services' DSN=): no `://` for the URL rule to see (session 14).
+    // Printable ASCII only (no `@` or quote in the password), the address closed and `/` after it
+    // (the driver asks for both): random bytes of compressed files and tables in binaries matched otherwise.
+    pattern: /(?<![^\s"'=,;(])[\w.+$-]+:(?<v>[\x21\x23-\x26\x28-\x3f\x41-\x7e]+)@(?:tcp6?|tcp4|udp|unix|memsql)?\([^\s()]*\)\//g,
+    needs: { words: ['@(', 'tcp(', 'tcp6(', 'tcp4(', 'udp(', 'unix(', 'memsql('], lines: true },
     accept: (g) => isValue(g.v),
   },
   {
@@ -831,39 +923,55 @@ export function handRules(): ReadonlyArray<Readonly<Pick<HandRule, 'id' | 'descr
 function handSpans(text: string, path: string | undefined): Span[] {
   const name = basename(path)
   const spans: Span[] = []
-  for (const rule of HAND_RULES) {
-    if (rule.file !== undefined && !rule.file.test(name)) continue
-    if (rule.notFile !== undefined && rule.notFile.test(name)) continue
-    const { hint, needs } = wordsOf(rule)
-    if (hint !== undefined && !holdsWord(text, hint)) continue
-    for (const [from, to] of partsToSearch(text, needs)) {
-      const part = from === 0 && to === text.length ? text : text.slice(from, to)
-      const { search, at } = compiled(rule.pattern)
-      search.lastIndex = 0
-      for (let found = search.exec(part); found !== null; found = search.exec(part)) {
-        if (found[0].length === 0) search.lastIndex++
-        const groups = found.groups ?? {}
-        if (rule.accept !== undefined && !rule.accept(groups, text, from + found.index)) {
-          const value = groups.v1 ?? groups.v2 ?? groups.v3 ?? ''
-          if (rule.searchValue === true && groups.k !== undefined && (value.includes('=') || value.includes(':'))) search.lastIndex = found.index + groups.k.length
-          continue
-        }
-        // The same pattern from the same place finds the same match, now with its indices.
-        at.lastIndex = found.index
-        const match = at.exec(part)
-        // Should the two ever differ, the whole match is the secret's place (more redacted, never less).
-        const whole: [number, number] = [found.index, found.index + found[0].length]
-        const indices = match !== null && match[0] === found[0] ? match.indices : undefined
-        const range = (['v', 'v1', 'v2', 'v3'] as const).map((g) => indices?.groups?.[g]).find((r) => r !== undefined) ?? indices?.[0] ?? whole
-        if (range === undefined || range[1] <= range[0]) continue
-        const [start, end] = [from + range[0], from + range[1]]
-        // A value redacted before is no secret: twin documents are scanned again at push time.
-        if (text.startsWith(REDACTED, start)) continue
-        spans.push({ rule: rule.id, description: rule.description, start, end })
-      }
-    }
-  }
+  for (const rule of HAND_RULES) ruleSpans(rule, text, name, spans)
   return spans
+}
+
+/** One rule's matches in a text whose path's last component is `name`, added to `spans`. */
+function ruleSpans(rule: HandRule, text: string, name: string, spans: Span[]): void {
+  if (rule.file !== undefined && !rule.file.test(name)) return
+  if (rule.notFile !== undefined && rule.notFile.test(name)) return
+  const { hint, needs } = wordsOf(rule)
+  if (hint !== undefined && !holdsWord(text, hint)) return
+  for (const [from, to] of partsToSearch(text, needs)) {
+    const within = rule.within === undefined || !prefiltering() ? [[0, to - from] as const] : rule.within(from === 0 && to === text.length ? text : text.slice(from, to))
+    for (const [a, b] of within) handPart(rule, text, from + a, from + b, spans)
+  }
+}
+
+/** One hand rule's findings in a text, as [start, end) of each value (for tests: a rule against an earlier expression of it). */
+export function findingsOfRule(rule: Readonly<Pick<HandRule, 'id' | 'description' | 'pattern'>>, text: string, path?: string): Array<[number, number]> {
+  const spans: Span[] = []
+  ruleSpans(rule as HandRule, text, basename(path), spans)
+  return spans.map((s) => [s.start, s.end])
+}
+
+/** The rule's matches in text[from, to), as spans of the whole text. */
+function handPart(rule: HandRule, text: string, from: number, to: number, spans: Span[]): void {
+  const part = from === 0 && to === text.length ? text : text.slice(from, to)
+  const { search, at } = compiled(rule.pattern)
+  search.lastIndex = 0
+  for (let found = search.exec(part); found !== null; found = search.exec(part)) {
+    if (found[0].length === 0) search.lastIndex++
+    const groups = found.groups ?? {}
+    if (rule.accept !== undefined && !rule.accept(groups, text, from + found.index)) {
+      const value = groups.v1 ?? groups.v2 ?? groups.v3 ?? ''
+      if (rule.searchValue === true && groups.k !== undefined && (value.includes('=') || value.includes(':'))) search.lastIndex = found.index + groups.k.length
+      continue
+    }
+    // The same pattern from the same place finds the same match, now with its indices.
+    at.lastIndex = found.index
+    const match = at.exec(part)
+    // Should the two ever differ, the whole match is the secret's place (more redacted, never less).
+    const whole: [number, number] = [found.index, found.index + found[0].length]
+    const indices = match !== null && match[0] === found[0] ? match.indices : undefined
+    const range = (['v', 'v1', 'v2', 'v3'] as const).map((g) => indices?.groups?.[g]).find((r) => r !== undefined) ?? indices?.[0] ?? whole
+    if (range === undefined || range[1] <= range[0]) continue
+    const [start, end] = [from + range[0], from + range[1]]
+    // A value redacted before is no secret: twin documents are scanned again at push time.
+    if (text.startsWith(REDACTED, start)) continue
+    spans.push({ rule: rule.id, description: rule.description, start, end })
+  }
 }
 
 // ---- secretlint -------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert'
-import { mkdtemp, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { chmod, chown, lchown, mkdtemp, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LocalHost } from '../src/local-host.js'
@@ -38,7 +39,7 @@ describe('LocalHost against a root other than /', () => {
   it('re-roots absolute symlinks the way chroot sees them', async () => {
     await writeFile(join(root, 'opt/real/conf'), 'inside\n')
     await symlink('/opt/real', join(root, 'etc/linked'))
-    assert.equal(await host.readTextIfExists('/etc/linked/conf'), 'inside\n')
+    assert.equal(await host.readTextIfExists('/etc/linked/conf', { follow: 'root-owned' }), 'inside\n')
     assert.equal((await host.lstat('/etc/linked'))?.type, 'symlink')
     assert.equal((await host.stat('/etc/linked'))?.type, 'directory')
   })
@@ -135,7 +136,88 @@ describe('LocalHost against a root other than /', () => {
     await assert.rejects(host.readFile('/etc/missing'), /ENOENT/)
     await assert.rejects(host.readTextIfExists('/etc/app'), /EISDIR/)
     // A file whose size says 0 is read to its end.
-    assert.match((await new LocalHost('/').readTextIfExists('/proc/self/status')) ?? '', /^Name:/)
+    assert.match((await new LocalHost('/').readTextIfExists('/proc/self/status', { follow: 'root-owned' })) ?? '', /^Name:/)
+  })
+
+  describe('reads the regular file at exactly that path, never through a link a user swapped in (READ_REFUSED)', () => {
+    const refusedRead = (pattern: RegExp) => (e: unknown) => isTwinSyncError(e) && e.code === 'READ_REFUSED' && pattern.test(e.message)
+
+    beforeEach(async () => {
+      await mkdir(join(root, 'home/ann/.config'), { recursive: true })
+      await writeFile(join(root, 'home/ann/.config/notes'), 'hers\n')
+      await mkdir(join(root, 'etc/secret'), { recursive: true })
+      await writeFile(join(root, 'etc/secret/notes'), 'ROOT-ONLY-MARKER\n', { mode: 0o600 })
+      await writeFile(join(root, 'etc/shadow'), 'root:$6$ROOT-ONLY-MARKER:\n', { mode: 0o600 })
+    })
+
+    it('(a) the last name swapped for a symlink after the look: refused, the link\'s target not read', async () => {
+      // What a provider does: look (lstat: a regular file), then read. The swap lands in between.
+      assert.equal((await host.lstat('/home/ann/.config/notes'))?.type, 'file')
+      await rm(join(root, 'home/ann/.config/notes'))
+      await symlink('/etc/shadow', join(root, 'home/ann/.config/notes'))
+      await assert.rejects(host.readFile('/home/ann/.config/notes'), refusedRead(/^\/home\/ann\/\.config\/notes is a symbolic link/))
+      await assert.rejects(host.readTextIfExists('/home/ann/.config/notes'), refusedRead(/is a symbolic link/))
+      // A relative link, and one to a file that is no secret: refused all the same.
+      await rm(join(root, 'home/ann/.config/notes'))
+      await symlink('../../../etc/hosts', join(root, 'home/ann/.config/notes'))
+      await assert.rejects(host.readFile('/home/ann/.config/notes'), refusedRead(/is a symbolic link/))
+    })
+
+    it('(b) a folder on the way swapped for a symlink after the look: refused by the descriptor\'s own path', async () => {
+      assert.equal((await host.lstat('/home/ann/.config/notes'))?.type, 'file')
+      await rm(join(root, 'home/ann/.config'), { recursive: true })
+      await symlink('../../etc/secret', join(root, 'home/ann/.config'))
+      await assert.rejects(host.readFile('/home/ann/.config/notes'), refusedRead(/was reached at \/etc\/secret\/notes: a folder on the way/))
+      await assert.rejects(host.readTextIfExists('/home/ann/.config/notes'), refusedRead(/was reached at \/etc\/secret\/notes/))
+      // A fresh host (nothing resolved before): the standing link is refused too.
+      await assert.rejects(new LocalHost(root).readFile('/home/ann/.config/notes'), refusedRead(/was reached at \/etc\/secret\/notes/))
+    })
+
+    it('(c) a FIFO swapped in: refused at once, the read does not wait for a writer', async () => {
+      await rm(join(root, 'home/ann/.config/notes'))
+      execFileSync('mkfifo', [join(root, 'home/ann/.config/notes')])
+      await assert.rejects(host.readFile('/home/ann/.config/notes'), refusedRead(/is not a regular file \(fifo\)/))
+      await assert.rejects(host.readTextIfExists('/home/ann/.config/notes'), refusedRead(/is not a regular file/))
+    })
+
+    it('reads through the distribution\'s own folder links (merged /usr), and a missing file is missing', async () => {
+      await mkdir(join(root, 'usr/lib/systemd/system'), { recursive: true })
+      await writeFile(join(root, 'usr/lib/systemd/system/x.service'), '[Unit]\n')
+      await symlink('usr/lib', join(root, 'lib'))
+      assert.equal(await host.readTextIfExists('/lib/systemd/system/x.service'), '[Unit]\n')
+      assert.equal(await host.readTextIfExists('/home/ann/.config/missing'), undefined)
+    })
+
+    it('follow: \'root-owned\' follows links only root can place, never one in (or below) a folder another user can write', async () => {
+      await mkdir(join(root, 'usr/lib'), { recursive: true })
+      await writeFile(join(root, 'usr/lib/os-release'), 'ID=debian\n')
+      await symlink('../usr/lib/os-release', join(root, 'etc/os-release'))
+      assert.equal(await host.readTextIfExists('/etc/os-release', { follow: 'root-owned' }), 'ID=debian\n')
+      await assert.rejects(host.readTextIfExists('/etc/os-release'), refusedRead(/is a symbolic link/), 'without follow, the link is refused')
+      // Ann's home is hers: a link there is not followed, to a file or through a folder.
+      await chown(join(root, 'home/ann'), 1000, 1000)
+      await rm(join(root, 'home/ann/.config/notes'))
+      await symlink('/etc/shadow', join(root, 'home/ann/.config/notes'))
+      await assert.rejects(host.readFile('/home/ann/.config/notes', { follow: 'root-owned' }), refusedRead(/through \/home\/ann\/\.config\/notes, a symbolic link in a folder other users can write/))
+      await rm(join(root, 'home/ann/.config'), { recursive: true })
+      await symlink('../../etc/secret', join(root, 'home/ann/.config'))
+      await assert.rejects(new LocalHost(root).readFile('/home/ann/.config/notes', { follow: 'root-owned' }), refusedRead(/through \/home\/ann\/\.config, a symbolic link/))
+      // This host resolved /home/ann/.config as a folder a moment ago (a swap since): the descriptor's own path refuses it.
+      await assert.rejects(host.readFile('/home/ann/.config/notes', { follow: 'root-owned' }), refusedRead(/was reached at \/etc\/secret\/notes/))
+      // A folder of root's, writable by others (a /tmp): a link in it is not followed either; nor a link another user owns.
+      await mkdir(join(root, 'srv/drop'), { recursive: true })
+      await chmod(join(root, 'srv/drop'), 0o1777)
+      await symlink('/etc/shadow', join(root, 'srv/drop/x'))
+      await assert.rejects(host.readFile('/srv/drop/x', { follow: 'root-owned' }), refusedRead(/a symbolic link in a folder other users can write/))
+      await symlink('/etc/shadow', join(root, 'etc/theirs'))
+      await lchown(join(root, 'etc/theirs'), 1000, 1000)
+      await assert.rejects(host.readFile('/etc/theirs', { follow: 'root-owned' }), refusedRead(/etc\/theirs, a symbolic link/))
+      // A regular file in a user's folder is read as it is.
+      await mkdir(join(root, 'home/bob'), { recursive: true })
+      await writeFile(join(root, 'home/bob/plain'), 'plain\n')
+      await chown(join(root, 'home/bob'), 1001, 1001)
+      assert.equal(await host.readTextIfExists('/home/bob/plain', { follow: 'root-owned' }), 'plain\n')
+    })
   })
 
   it('writes atomically with the given mode and leaves no temp file', async () => {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { performance } from 'node:perf_hooks'
 import { findSecrets as findSecretsBundled } from '@twinsync/sdk'
-import { findSecrets, formatSecretFinding, handRules, redactSecrets, REDACTED, wordsOf } from '../src/secrets.js'
+import { findingsOfRule, findSecrets, formatSecretFinding, handRules, redactSecrets, REDACTED, wordsOf } from '../src/secrets.js'
 import { fakeChars, plantedCommandLines, plantedFiles, plantedLogLines, sessionElevenFiles, sessionTwelveFiles } from '../../test/fixtures/secrets/samples.js'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -415,6 +415,9 @@ describe("findSecrets: a rule's words in any case where its pattern ignores case
     ['/etc/redis/redis.conf', `USER default on >${pw} ~* &* +@all\n`, 'Redis ACL USER in capitals (redis.conf)'],
     ['/etc/redis/users.acl', `User default on >${pw} ~* &* +@all\nuser worker off\n`, 'Redis ACL default user (users.acl)'],
     ['/etc/redis/users.acl', `user\tapp on >${pw} ~* +@all\n`, 'Redis ACL user and a tab'],
+    // The same kind of miss: a hint naming one space where the pattern takes spaces and tabs.
+    ['/etc/haproxy/haproxy.cfg', `listen stats\n\tbind :8404\n\tstats\tauth admin:${pw}\n`, 'HAProxy stats and a tab'],
+    ['/etc/motion/motion.conf', `stream_authentication\tops:${pw}\n`, 'motion stream_authentication and a tab'],
   ]
   for (const [path, text, what] of cases) {
     it(`finds and redacts the password: ${what}`, async () => {
@@ -436,6 +439,69 @@ describe("findSecrets: a rule's words in any case where its pattern ignores case
       if (rule.pattern.ignoreCase && needs !== undefined) for (const w of needs.words) for (const r of recased(w)) assert.notDeepEqual(partsToSearch(`x ${r} y`, needs), [], `${what}: needs ${r}`)
     }
     assert.ok(caseless >= 8, `${caseless} rules ignore case`)
+  })
+})
+
+describe('findSecrets: the password-command rule in linear time (session 14)', function () {
+  this.timeout(120_000)
+  // The rule's expression before session 14: quadratic (secrets.ts, PASSWORD_COMMAND).
+  const EARLIER = new RegExp(
+    String.raw`\b[\w.-]*(?:pass(?:word|phrase)?|secret|token)[\w.-]*?(?:command|cmd|eval|exec)\b["']?[ \t]*[=:]?[ \t]*[^\n]*?\b(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?<v>[^\s"'\\;|&)]+)`,
+    'gi',
+  )
+  const rule = handRules().find((r) => r.description === 'password echoed by a password command')!
+  const earlier = { ...rule, pattern: EARLIER, within: undefined }
+  const same = async (text: string, what: string) => {
+    const before = findingsOfRule(earlier, text)
+    assert.deepEqual(findingsOfRule(rule, text), before, what)
+    assert.deepEqual(await withoutPrefilters(async () => findingsOfRule(rule, text)), before, `${what} (every rule on every whole text)`)
+    return before.length
+  }
+
+  it('finds what its earlier expression found: the planted secrets, their lines, and random texts of its words', async () => {
+    let findings = 0
+    const planted = [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines(), ...sessionElevenFiles(), ...sessionTwelveFiles()]
+    for (const p of planted) for (const text of [p.text, p.text.toUpperCase(), ...p.text.split('\n')]) findings += await same(text, p.kind)
+    // Texts of the words and signs the expression turns on: keys of several credential and
+    // command words split by `.`/`-`, separators, echoes of every form, in random order.
+    let seed = 7
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0)
+    const pick = (xs: readonly string[]) => xs[next() % xs.length] as string
+    const runs = ['pass', 'word', 'phrase', 'Secret', 'token', 'cmd', 'Command', 'exec', 'eval', 'x', 'A1', '.', '-', '_', 'ssl_', 'echo']
+    const seps = ['=', ' = ', ': ', ' ', '="', " '", '\t', '', ' "sh -c ', ' | ']
+    const echoes = ['echo ', 'printf ', 'ECHO ', 'echo -n ', 'printf "%s\\n" ', "printf '%s' ", 'echo "', "echo \\'", 'echo ;', 'echo\t', 'xecho ', '.echo ']
+    const values = ['hunter2x', 'ab', 'xyz123', '"q1w2e3"', '%s', ';', '$(cat f)', 'pass.cmd', 'a-b.c', "'s3cr3t'"]
+    const ends = [' ', '\n', '; ', '', ')', ' # ', '\r\n']
+    for (let i = 0; i < 24000; i++) {
+      let text = ''
+      for (let k = 1 + (next() % 4); k > 0; k--) {
+        for (let j = 1 + (next() % 6); j > 0; j--) text += pick(runs)
+        text += pick(seps)
+        if (next() % 3 === 0) for (let j = next() % 4; j > 0; j--) text += pick(runs)
+        if (next() % 4 !== 0) text += pick(echoes) + pick(values)
+        text += pick(ends)
+      }
+      findings += await same(text, JSON.stringify(text))
+    }
+    assert.ok(findings > 1000, `${findings} findings`)
+  })
+
+  it('takes milliseconds, not seconds, on long runs of word characters and keys without an echo (a 64 KB journal line a user writes)', async () => {
+    const n = 64 * 1024
+    const lines = {
+      'a run of words split by "-", after `pass`': `pass ${'a-'.repeat(n / 2)} echo x`,
+      'command words split by ".", after `pass`': 'echo x; pass' + 'cmd.'.repeat(n / 4),
+      'keys split by "."': 'echo x; ' + 'passcmd.'.repeat(n / 8),
+      'keys without an echo': 'echo x; ' + 'passcmd '.repeat(n / 8),
+      'credential words in one run': 'echo x; ' + 'pass'.repeat(n / 4) + 'cmd',
+      'Unicode character names (as a shared library holds them)': 'echo x; pass ' + Array.from({ length: n / 12 }, (_, i) => `LATIN-A${i}`).join('-'),
+    }
+    for (const [what, line] of Object.entries(lines)) {
+      const started = performance.now()
+      await findSecrets(line)
+      const ms = performance.now() - started
+      assert.ok(ms < 1000, `${what}: ${ms.toFixed(0)} ms`)
+    }
   })
 })
 

@@ -441,6 +441,55 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     assert.equal(git(rig.twin, ['status', '--porcelain']), '', 'the working twin is clean')
   })
 
+  // Session 14: text from the pulled twin reaches the terminal as names (a path, a change id, a
+  // diagnostic's summary, a commit message). The CLI spells out what a terminal would act on or
+  // hide (core/src/terminal-text.ts); --json keeps the exact text, and `discard` takes an id as printed.
+  it('pulled names with a terminal escape, a right-to-left override and a newline: CLI status, plan and history print no raw control byte; --json keeps them exact; discard takes the id as printed', async () => {
+    const evil = 'x\x1b]0;pwned\x07\u202egnp.exe\nfake: in sync'
+    serve((clone) => {
+      const path = join(clone, 'system/files/manifest.json')
+      const manifest = JSON.parse(execFileSync('cat', [path], { encoding: 'utf8' })) as { entries: Array<Record<string, unknown>> }
+      const owned = { owner: 'root', uid: 0, group: 'root', gid: 0 }
+      manifest.entries.push({ path: `/etc/${evil}`, type: 'directory', mode: '0755', ...owned })
+      manifest.entries.push({ path: `/root/${evil}`, type: 'directory', mode: '0755', ...owned })
+      manifest.entries.sort((a, b) => (String(a.path) < String(b.path) ? -1 : 1))
+      execFileSync('sh', ['-c', 'printf %s "$1" > "$2"', 'sh', `${JSON.stringify(manifest, null, 2)}\n`, path])
+      git(clone, ['add', '-A'])
+      git(clone, ['commit', '--quiet', '-m', `forged \x1b]0;retitled\x07 \u202eevil\nsecond line`])
+    })
+    assert.equal((await (await rig.container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+    const { cliSandbox, json } = await import('../support/cli.js')
+    const cli = await cliSandbox()
+    try {
+      await writeFile(cli.configFile, await readFile(join(rig.dir, 'config.yaml')))
+      const run = (...args: string[]) => cli.twinsync([...args, '--root', rig.root, '--repo', rig.twin])
+      const RAW = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/u
+      const outputs: Record<string, string> = {}
+      for (const args of [['status'], ['plan'], ['history'], ['diff', 'HEAD~1', 'HEAD']]) {
+        const r = await run(...args)
+        assert.ok(r.code === 0 || r.code === 1, `${args.join(' ')} exited ${r.code}: ${r.stdout}${r.stderr}`)
+        outputs[args[0] as string] = r.stdout + r.stderr
+        assert.doesNotMatch(r.stdout + r.stderr, RAW, `${args.join(' ')} printed a raw control byte:\n${JSON.stringify(r.stdout + r.stderr)}`)
+      }
+      const shown = 'x\\e]0;pwned\\x07\\u202egnp.exe\\nfake: in sync'
+      assert.ok(outputs.status?.includes(`files:mkdir:/root/${shown}`), outputs.status)
+      assert.ok(outputs.plan?.includes(`/etc/${shown}`), outputs.plan)
+      assert.ok(outputs.plan?.includes('[FILES_OUTSIDE_SCOPE]'), outputs.plan)
+      assert.ok(outputs.history?.includes('forged \\e]0;retitled\\x07 \\u202eevil second line'), outputs.history)
+      // --json: the exact names, escaped by JSON itself.
+      const status = json<{ pending: { items: Array<{ id: string }> } }>(await run('status', '--json'))
+      assert.ok(status.pending.items.some((i) => i.id === `files:mkdir:/root/${evil}`), JSON.stringify(status.pending.items))
+      // The id as status printed it names the item.
+      const discarded = await run('discard', `files:mkdir:/root/${shown}`)
+      assert.equal(discarded.code, 0, discarded.stdout + discarded.stderr)
+      assert.doesNotMatch(discarded.stdout + discarded.stderr, RAW)
+      const after = json<{ pending: { items: Array<{ id: string }> } }>(await run('status', '--json'))
+      assert.deepEqual(after.pending.items.filter((i) => i.id.startsWith('files:mkdir:/root/')), [])
+    } finally {
+      await cli.cleanup()
+    }
+  })
+
   /** A plan sealed by this twin that holds a files change outside the include set (an older TwinSync's, or one made before files.include was narrowed). */
   async function sealedOutsideScope(): Promise<Plan> {
     const { file, plan } = await savedPlan()

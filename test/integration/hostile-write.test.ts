@@ -2,7 +2,7 @@
 // `apply` write. Every case: the coded refusal, and the target root unchanged except for exactly
 // what was approved (checksummed before and after).
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -20,6 +20,7 @@ import { AutostartProvider } from '@twinsync/plugin-autostart'
 import { CronProvider } from '@twinsync/plugin-cron'
 import { FilesProvider } from '@twinsync/plugin-files'
 import { chrootOk, freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, type Rootfs } from '../bed/index.js'
+import { cliSandbox } from '../support/cli.js'
 
 const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as OclifConfig
 const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org' }
@@ -707,6 +708,109 @@ describe('hostile twin, the write side of every provider: nothing written throug
     assert.equal(outcome.exitCode, 0, JSON.stringify(outcome.journal))
     assert.equal(await readFile(join(root, name), 'utf8'), 'long name\n')
     await rm(join(root, name))
+  })
+
+  // Session 14, the read side: a snapshot runs as root and reads users' files; a user's link never makes it read root's.
+  describe("a user's link in place of her file, or of a folder on the way: a snapshot never reads root's file through it (READ_REFUSED)", () => {
+    const MARKER = 'ROOT-ONLY-MARKER-5f1c'
+    const ann = () => Number(execFileSync('chroot', [root, 'id', '-u', 'ann']).toString().trim())
+    const planted = ['root/marker-key', 'root/autostart', 'home/ann/.config/autostart', 'home/ann/.config/app.conf']
+
+    beforeEach(async () => {
+      await writeFile(join(root, 'root/marker-key'), `key=${MARKER}\n`, { mode: 0o600 })
+      await mkdir(join(root, 'root/autostart'), { recursive: true, mode: 0o700 })
+      await writeFile(join(root, 'root/autostart/evil.desktop'), `${DESKTOP}Comment=${MARKER}\n`, { mode: 0o600 })
+    })
+
+    afterEach(async () => {
+      for (const path of planted) await rm(join(root, path), { recursive: true, force: true })
+    })
+
+    it('the real CLI: ~/.config/autostart a link to root\'s folder, ~/.config/app.conf a link to a root-only file; the marker is in no commit, the link is recorded as a link, the folder reported (its names unlisted)', async () => {
+      await symlink('/root/autostart', join(root, 'home/ann/.config/autostart'))
+      await symlink('/root/marker-key', join(root, 'home/ann/.config/app.conf'))
+      execFileSync('chown', ['-h', `${ann()}:${ann()}`, join(root, 'home/ann/.config/autostart'), join(root, 'home/ann/.config/app.conf')])
+      const cli = await cliSandbox()
+      try {
+        await writeFile(cli.configFile, 'providers:\n  disabled: [processes, logs, hardware, network]\n')
+        const result = await cli.twinsync(['snapshot', '--root', root, '--repo', twin])
+        assert.equal(result.code, 0, result.stdout + result.stderr)
+      } finally {
+        await cli.cleanup()
+      }
+      assert.ok(!git(twin, ['log', '-p', '--all']).includes(MARKER), "a root-only file's content reached a commit")
+      const grep = spawnSync('grep', ['-rl', '--exclude-dir=.git', MARKER, twin])
+      assert.equal(grep.status, 1, `the working twin holds it: ${grep.stdout.toString()}`)
+      const manifest = JSON.parse(git(twin, ['show', 'HEAD:system/files/manifest.json'])) as { entries: ManifestEntry[] }
+      assert.deepEqual(manifest.entries.filter((e) => e.path === '/home/ann/.config/app.conf').map((e) => [e.type, e.target]), [['symlink', '/root/marker-key']])
+      const autostart = git(twin, ['show', 'HEAD:system/startup/autostart.json'])
+      assert.match(autostart, /"path": "\/home\/ann\/\.config\/autostart",\s+"reason": "not read: it is a symbolic link \(to \/root\/autostart\)/, 'the folder is reported, not silently left out')
+      // Nor are the names in root's folder listed: they are not ann's.
+      assert.ok(!git(twin, ['log', '-p', '--all']).includes('evil.desktop'), "a name in root's folder reached a commit")
+    })
+
+    /** The real port over the root, but a local user's swap lands just before the first read of `path` (after the provider's own look). */
+    function racing(path: string, swap: () => Promise<void>): { host: LocalHost; swapped: () => boolean } {
+      let swapped = false
+      const host = new Proxy(new LocalHost(root), {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown
+          if (typeof value !== 'function') return value
+          if (prop !== 'readFile' && prop !== 'readTextIfExists') return (value as (...a: unknown[]) => unknown).bind(target)
+          return async (asked: string, options?: unknown) => {
+            if (!swapped && asked === path) {
+              swapped = true
+              await swap()
+            }
+            return (value as (p: string, o?: unknown) => Promise<unknown>).call(target, asked, options)
+          }
+        },
+      })
+      return { host, swapped: () => swapped }
+    }
+    const replaceByLink = (target: string, at: string) => async () => {
+      execFileSync('ln', ['-sfn', target, join(root, `${at}.new`)])
+      execFileSync('mv', ['-fT', join(root, `${at}.new`), join(root, at)])
+    }
+    const folderByLink = (target: string, at: string) => async () => {
+      execFileSync('mv', ['-T', join(root, at), join(root, `${at}.old`)])
+      await symlink(target, join(root, at))
+    }
+
+    for (const [what, autostartSwap, filesSwap] of [
+      ['the file swapped for a symlink', replaceByLink('/root/autostart/evil.desktop', 'home/ann/.config/autostart/evil.desktop'), replaceByLink('/root/marker-key', 'home/ann/.config/app.conf')],
+      ['a folder on the way swapped for a symlink', folderByLink('../../../root/autostart', 'home/ann/.config/autostart'), folderByLink('../../root/autostart', 'home/ann/.config')],
+    ] as const) {
+      it(`${what} between the provider's look and its read (simulated at the port, the real open): autostart and files report it, the marker is read by neither`, async () => {
+        await mkdir(join(root, 'home/ann/.config/autostart'), { recursive: true })
+        await writeFile(join(root, 'home/ann/.config/autostart/evil.desktop'), DESKTOP)
+        await writeFile(join(root, 'home/ann/.config/app.conf'), 'mine=1\n')
+        await writeFile(join(root, 'root/autostart/app.conf'), `key=${MARKER}\n`, { mode: 0o600 })
+        try {
+          const autostart = new AutostartProvider()
+          const a = racing('/home/ann/.config/autostart/evil.desktop', autostartSwap)
+          const fromAutostart = await autostart.collect({ ctx: createTestContext(root, { providers: [autostart], host: a.host }) })
+          assert.ok(a.swapped(), 'autostart read the entry')
+          assert.ok(!JSON.stringify(fromAutostart).includes(MARKER), JSON.stringify(fromAutostart))
+          assert.ok(
+            fromAutostart.diagnostics.some((d) => d.code === 'AUTOSTART_NOT_MIRRORED' && d.path === '/home/ann/.config/autostart/evil.desktop' && /not read: it (is a symbolic link|was reached at \/root\/autostart)/.test(d.summary)),
+            JSON.stringify(fromAutostart.diagnostics),
+          )
+          const files = new FilesProvider()
+          const f = racing('/home/ann/.config/app.conf', filesSwap)
+          const fromFiles = await files.collect({ ctx: createTestContext(root, { providers: [files], host: f.host }) })
+          assert.ok(f.swapped(), 'the files provider read ~/.config/app.conf')
+          assert.ok(!JSON.stringify(fromFiles).includes(MARKER), 'the files provider read the marker')
+          assert.ok(fromFiles.diagnostics.some((d) => d.code === 'FILES_UNREADABLE_KEPT' && d.path === '/home/ann/.config/app.conf' && /READ_REFUSED/.test(d.summary)), JSON.stringify(fromFiles.diagnostics))
+        } finally {
+          for (const at of ['home/ann/.config/autostart', 'home/ann/.config']) {
+            if (!(await lstat(join(root, `${at}.old`)).catch(() => undefined))) continue
+            await rm(join(root, at), { force: true })
+            execFileSync('mv', ['-T', join(root, `${at}.old`), join(root, at)])
+          }
+        }
+      })
+    }
   })
 
   it("a file swapped for a symlink to /etc/shadow between the files provider's look and its chmod: refused (PATH_THROUGH_SYMLINK), /etc/shadow keeps its mode", async () => {

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert'
 import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { bootContainer, chrootOk, freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Container, type Rootfs } from '../bed/index.js'
-import { fakeChars } from '../fixtures/secrets/samples.js'
+import { fakeChars, sessionFourteenPlaces } from '../fixtures/secrets/samples.js'
 import { assertPrefiltersFindTheSame } from '../support/prefilter-check.js'
 import { cliSandbox, type CliSandbox } from '../support/cli.js'
 
@@ -69,7 +69,14 @@ describe('secrets on the server root: nothing planted where administrators keep 
     rootfs = await freshRootfs('server')
     cli = await cliSandbox()
     keys = await makeTempDir('keys')
-    await writeFile(cli.configFile, ['files:', '  include: [/etc, /usr/local/bin, /usr/local/etc, "~/.config", "~/.pgpass", "~/.bashrc", "~/.profile"]', ''].join('\n'))
+    await writeFile(
+      cli.configFile,
+      [
+        'files:',
+        '  include: [/etc, /usr/local/bin, /usr/local/etc, "~/.config", "~/.pgpass", "~/.bashrc", "~/.profile", "~/.my.cnf", "~/.netrc", "~/.git-credentials", "~/.aws", "~/.docker", "~/.kube", "~/.msmtprc", "~/.smbcredentials", "~/users-backup.txt"]',
+        '',
+      ].join('\n'),
+    )
     const postgres = [await idOf('postgres', 'passwd'), await idOf('postgres', 'group')] as [number, number]
     const sslCert = await idOf('ssl-cert', 'group')
 
@@ -234,6 +241,17 @@ describe('secrets on the server root: nothing planted where administrators keep 
     const snmp = secret('snmpd rocommunity', v('snmp', 16))
     await plant('/etc/snmp/snmpd.conf', `agentAddress udp:161\nrocommunity ${snmp} 10.0.0.0/8\nsysLocation rack 4\n`, 0o600)
 
+    // Session 14: secrets where administrators keep them (plugins/files/test/secret-places.test.ts
+    // checks each over the detector and the files provider): users' dotfiles, units, cron, syslog.
+    const placed = new Map<string, { text: string; mode: number }>()
+    for (const p of sessionFourteenPlaces()) {
+      secret(`session 14: ${p.kind}`, p.value)
+      const was = placed.get(p.path) ?? { text: plantedTexts.find(([path]) => path === p.path)?.[1]?.toString() ?? '', mode: p.mode ?? 0o644 }
+      placed.set(p.path, { text: was.text + p.text, mode: was.mode })
+    }
+    for (const [path, { text, mode }] of placed) await plant(path, Buffer.from(text, 'latin1'), mode)
+    for (const unit of ['exporter.service', 'queue.service']) await runOk(['systemctl', `--root=${rootfs.dir}`, 'enable', unit])
+
     const r = await twinsync(['snapshot', '--init', '--json'])
     assert.equal(r.code, 0, r.stdout + r.stderr)
   })
@@ -244,7 +262,12 @@ describe('secrets on the server root: nothing planted where administrators keep 
   })
 
   it('keeps every planted secret out of every object, ref and the config of the twin, and out of the output', async () => {
-    assert.equal(planted.length, 58, `${planted.length} planted`)
+    assert.equal(planted.length, 58 + sessionFourteenPlaces().length, `${planted.length} planted`)
+    // Each planted file was looked at (listed in the manifest as a secret), and the logs provider read the planted syslog.
+    const manifest = (await runOk(['git', '-C', cli.twinDir, 'grep', '-h', '-A3', '"path": "/root/.my.cnf"', 'HEAD', '--', 'system/files/'])).stdout
+    assert.match(manifest, /"secret": true/)
+    const syslog = (await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/logs/syslog.txt'])).stdout
+    assert.match(syslog, /mysql -u app -p<redacted> -h db\n.*user=app password=<redacted>\n/)
     assert.deepEqual(leaked(await everything(join(cli.twinDir, '.git'))), [])
     assert.deepEqual(leaked(outputs.join('\n')), [])
   })
@@ -260,6 +283,7 @@ describe('secrets on the server root: nothing planted where administrators keep 
     assert.match(startup.stdout, /PGPASSWORD=<redacted> pg_dump -h 127\.0\.0\.1 app/)
     assert.match(startup.stdout, /curl -fsS -u monitor:<redacted> https:\/\/status\.example\.org\/ping/)
     assert.match(startup.stdout, /\/usr\/local\/bin\/sync-client --password=<redacted>/)
+    assert.match(startup.stdout, /offsite-backup --user backup --password=<redacted> \/srv/)
     assert.equal((await twinsync(['startup', '--json'])).code, 0)
     assert.equal((await twinsync(['status'])).code, 0)
     const plan = await twinsync(['plan'])
@@ -338,6 +362,7 @@ describe('secrets on the booted server root: processes and the journal', functio
       ['/usr/local/bin/worker', ['--broker', `amqp://worker:${secret('URL user:pass@', v('p-amqp'))}@mq.internal:5672//`]],
       ['java', [`-Djavax.net.ssl.keyStorePassword=${secret('java -D…Password=', v('p-java'))}`, '-jar', '/opt/app.jar']],
       ['/usr/local/bin/agent', ['--api-key', secret('--api-key VALUE', v('p-apikey', 32))]],
+      ['/usr/local/bin/exporter', ['--web.listen-address=:9104', `--password=${secret('--password=', v('p-password'))}`]],
       ['pg_basebackup', ['-d', `host=10.0.0.5 user=replicator password=${secret('libpq conninfo password=', v('p-conninfo'))}`, '-D', '/var/lib/postgresql/replica']],
       ['openssl', ['pkcs12', '-export', '-in', '/etc/ssl/site.pem', '-passout', `pass:${secret('openssl -passout pass:', v('p-openssl'))}`]],
       // Session 11: tools whose password flag no name says is one.

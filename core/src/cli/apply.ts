@@ -21,6 +21,7 @@ import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
 import { rehearsalRefusal } from '../rehearse/rehearsal-service.js'
 import { renderRehearsal } from './render-rehearsal.js'
 import { CliRehearsal } from './rehearse.js'
+import { terminalLines, terminalText } from '../terminal-text.js'
 
 export interface RunApplyOptions {
   planFile: string | undefined
@@ -75,8 +76,8 @@ export class CliApply {
       ...(options.only === undefined ? {} : { only: options.only }),
       ...(onProgress === undefined ? {} : { onProgress }),
     })
-    if (revert !== undefined && !options.json) process.stdout.write(`Revert to ${revert.commit.slice(0, 12)} ${revert.message}${revert.labels.length ? ` (${revert.labels.join(', ')})` : ''}\n`)
-    const say = (line: string) => (options.json ? undefined : process.stdout.write(`${line}\n`))
+    if (revert !== undefined && !options.json) process.stdout.write(`Revert to ${revert.commit.slice(0, 12)} ${terminalText(revert.message)}${revert.labels.length ? ` (${terminalText(revert.labels.join(', '))})` : ''}\n`)
+    const say = (line: string) => (options.json ? undefined : process.stdout.write(`${terminalLines(line)}\n`))
     say(renderPlan(plan))
     const service = this.service
     // Refused before asking; ApplyService.apply refuses it again whoever calls.
@@ -131,7 +132,7 @@ export class CliApply {
         ...(revert === undefined ? {} : { revertTo: revert.commit }),
         signal: controller.signal,
         onResult: (change: Change, result: ChangeResult) => {
-          say(`  ${MARK[result.status]}  ${change.summary}${result.message && result.status !== 'applied' ? `: ${result.message}` : ''}`)
+          say(`  ${MARK[result.status]}  ${terminalText(change.summary)}${result.message && result.status !== 'applied' ? `: ${terminalText(result.message)}` : ''}`)
           // A failed step's own output (a checker's complaint, a command's error) is what to fix.
           if (result.status === 'failed' && result.outputTail) for (const line of result.outputTail.split('\n')) say(`       | ${line}`)
           // What the provider said about this change, right beneath it.

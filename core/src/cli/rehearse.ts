@@ -6,6 +6,7 @@ import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
 import { renderRehearsal } from './render-rehearsal.js'
 import { PlanWorkflow } from '../services/make-plan.js'
 import { cliProgress } from './progress.js'
+import { terminalLines } from '../terminal-text.js'
 
 export interface RunRehearseOptions {
   planFile: string | undefined
@@ -70,13 +71,13 @@ export class CliRehearsal {
       ...(options.only === undefined ? {} : { only: options.only }),
       ...(onProgress === undefined ? {} : { onProgress }),
     })
-    if (!options.json) process.stdout.write(`${renderPlan(plan)}\n\n`)
+    if (!options.json) process.stdout.write(`${terminalLines(renderPlan(plan))}\n\n`)
     if (plan.changes.length === 0) {
       if (!options.json) process.stdout.write('Nothing to rehearse: the plan has no changes.\n')
       return { exitCode: 0, json: { plan, rehearsal: null, reason: 'no changes' } }
     }
     const report = await this.withSignals(plan, options)
-    if (!options.json) process.stdout.write(`${renderRehearsal(report)}\n`)
+    if (!options.json) process.stdout.write(`${terminalLines(renderRehearsal(report))}\n`)
     return { exitCode: report.passed ? 0 : 1, json: { plan, rehearsal: report } }
   }
 }

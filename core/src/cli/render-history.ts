@@ -1,4 +1,5 @@
 import { renderDiagnostics } from './render-diagnostics.js'
+import { terminalLines, terminalText } from '../terminal-text.js'
 import type { Comparison, HistoryEntry } from '../history/history-service.js'
 import type { SnapshotRecord } from '../history/snapshot-log.js'
 import { domainCountPhrase } from '../vocabulary.js'
@@ -7,7 +8,7 @@ import { DOMAINS } from '../snapshot/snapshot-summary.js'
 
 export function snapshotTitle(r: SnapshotRecord): string {
   const labels = r.labels.length > 0 ? `  (${r.labels.join(', ')})` : ''
-  return `${r.commit.slice(0, 12)}  ${r.date}  ${r.message}${labels}`
+  return `${r.commit.slice(0, 12)}  ${r.date}  ${terminalText(r.message)}${terminalText(labels)}`
 }
 
 export function renderHistory(entries: HistoryEntry[]): string {
@@ -32,8 +33,8 @@ export function renderComparison(c: Comparison): string {
     any = true
     lines.push('', `${domain}: ${domainCountPhrase(domain, changes)}`)
     for (const ch of changes) {
-      lines.push(`  ${ch.summary}`)
-      if (ch.diff !== undefined) lines.push(...ch.diff.replace(/\n$/, '').split('\n').map((l) => `      ${l}`))
+      lines.push(`  ${terminalText(ch.summary)}`)
+      if (ch.diff !== undefined) lines.push(...ch.diff.replace(/\n$/, '').split('\n').map((l) => `      ${terminalLines(l)}`))
     }
   }
   if (!any) lines.push('', 'No changes.')

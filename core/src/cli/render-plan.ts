@@ -4,6 +4,7 @@ import { commandReview, commandReviewLines } from '../plan/command-text.js'
 import { isCommand } from '../plan/commands-domain.js'
 import { noChangesLine, noteLines, summarizePlan } from '../plan/plan-summary.js'
 import { plannedPhrase } from '../vocabulary.js'
+import { terminalLines, terminalText } from '../terminal-text.js'
 
 export function renderPlanSummary(plan: Plan): string[] {
   const basis = plan.basis.twinCommit === null ? 'the working twin' : `twin ${plan.basis.twinCommit.slice(0, 12)}`
@@ -20,9 +21,9 @@ export function renderChange(change: Change, options: { diffs: boolean }): strin
   const risk = change.risk === 'low' ? '' : `  [${change.risk} risk]`
   const lines = [`  ${change.category.padEnd(9)} ${plannedPhrase(change)}${risk}`]
   if (change.before !== undefined || change.after !== undefined) {
-    if (!isCommand(change)) lines.push(`            ${change.before ?? '(none)'} → ${change.after ?? '(none)'}`)
+    if (!isCommand(change)) lines.push(`            ${terminalText(change.before ?? '(none)')} → ${terminalText(change.after ?? '(none)')}`)
   }
-  if (options.diffs && change.diff !== undefined) lines.push(...change.diff.replace(/\n$/, '').split('\n').map((l) => `      ${l}`))
+  if (options.diffs && change.diff !== undefined) lines.push(...change.diff.replace(/\n$/, '').split('\n').map((l) => `      ${terminalLines(l)}`))
   // A command's exact argument list is its summary; its description and a script's full
   // content follow, also without diffs: what is approved is what runs.
   const review = commandReview(change)
@@ -37,7 +38,7 @@ export function renderPlan(plan: Plan, options: { diffs: boolean } = { diffs: tr
     for (const c of plan.changes) lines.push(...renderChange(c, options))
   }
   const pending = plan.diagnostics.filter((d) => d.code === 'PENDING_INTENT')
-  if (pending.length > 0) lines.push('', 'Still pending from before:', ...pending.map((d) => `  ${d.summary}`))
+  if (pending.length > 0) lines.push('', 'Still pending from before:', ...pending.map((d) => `  ${terminalText(d.summary)}`))
   const notes = plan.diagnostics.filter((d) => d.severity !== 'info')
   if (notes.length > 0) {
     lines.push('')

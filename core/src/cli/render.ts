@@ -11,6 +11,7 @@ import type { ScheduleStatus } from '../services/schedule.js'
 import { renderDiagnostics } from './render-diagnostics.js'
 import { MIRROR_BRANCH } from '../remote/remote-settings.js'
 import { quoteArg } from '../plan/command-text.js'
+import { shownDiagnostic, terminalText } from '../terminal-text.js'
 import { UNPLANNED, countsPhrase, pendingPhrase } from '../vocabulary.js'
 
 /** "1 file, 2 packages": the items, per domain. */
@@ -25,8 +26,8 @@ export function renderStatus(s: DriftStatus): string {
   const mirror = (s.remote.configured ? `\n${renderRemoteStatus(s.remote)}` : '') + (s.interrupted === null ? '' : `\n\n${s.interrupted}`) + branchLines(s)
   const at = `the twin at ${s.repo} (last snapshot ${s.observed?.slice(0, 12) ?? 'none'})`
   const missing = [
-    ...s.missing.flatMap((d) => [`Missing provider: ${d.summary}`, ...(d.detail === undefined ? [] : [`  ${d.detail}`])]),
-    ...s.unread.flatMap((d) => [`Not compared: ${d.summary}`, ...(d.detail === undefined ? [] : [`  ${d.detail}`])]),
+    ...s.missing.map(shownDiagnostic).flatMap((d) => [`Missing provider: ${d.summary}`, ...(d.detail === undefined ? [] : [`  ${d.detail}`])]),
+    ...s.unread.map(shownDiagnostic).flatMap((d) => [`Not compared: ${d.summary}`, ...(d.detail === undefined ? [] : [`  ${d.detail}`])]),
   ]
   // Never "In sync" then (inSync, the verdict the TUI's status line gives too).
   if (missing.length > 0) return [`NOT in sync: ${notComparedPhrase(notCompared(s))}.`, ...missing, '', renderStatus({ ...s, missing: [], unread: [] }).replace(/^In sync: /, 'Otherwise: ')].join('\n')
@@ -38,7 +39,7 @@ export function renderStatus(s: DriftStatus): string {
     const undo = alone.length === 0 ? 'Applying now would undo it' : alone.length === s.changes.length ? 'No plan changes it back' : 'Applying now would undo all but what is marked'
     lines.push(`Drift: the machine moved since the last snapshot (${tally(s.changes)}). ${undo}; \`twinsync adopt ITEM\` keeps it.`)
     // Drift a plan leaves alone (a dependency, an unpinned upgrade) is kept with its domain.
-    lines.push(...s.changes.slice(0, 30).map((c) => `    ${c.id}  ${c.summary}${c.planned === UNPLANNED ? ` (no plan changes it back; \`twinsync adopt ${c.category}\` or a snapshot records it)` : ''}`))
+    lines.push(...s.changes.slice(0, 30).map((c) => `    ${terminalText(c.id)}  ${terminalText(c.summary)}${c.planned === UNPLANNED ? ` (no plan changes it back; \`twinsync adopt ${c.category}\` or a snapshot records it)` : ''}`))
     if (s.changes.length > 30) lines.push(`    … and ${s.changes.length - 30} more (twinsync plan shows them all)`)
   }
   lines.push('')
@@ -48,8 +49,8 @@ export function renderStatus(s: DriftStatus): string {
     // An item its provider never applies here (outside its scope) says so with its code and next step, as the plan does.
     lines.push(
       ...s.pending.items.slice(0, 30).flatMap((i) => [
-        `    ${i.id}  ${pendingPhrase(i)} (${i.reason})${i.code === undefined ? '' : ` [${i.code}]`}`,
-        ...(i.nextStep === undefined ? [] : [`      Next step: ${i.nextStep}`]),
+        `    ${terminalText(i.id)}  ${terminalText(pendingPhrase(i))} (${terminalText(i.reason)})${i.code === undefined ? '' : ` [${terminalText(i.code)}]`}`,
+        ...(i.nextStep === undefined ? [] : [`      Next step: ${terminalText(i.nextStep)}`]),
       ]),
     )
     if (s.pending.items.length > 30) lines.push(`    … and ${s.pending.items.length - 30} more (--json lists them all)`)
@@ -93,8 +94,8 @@ export function renderStartup({ entries, diagnostics }: StartupList): string {
     e.source,
     e.user ?? '-',
     e.enabled ? 'yes' : e.state === undefined ? 'no' : `no (${e.state})`,
-    e.name,
-    e.command ?? '',
+    terminalText(e.name),
+    terminalText(e.command ?? ''),
   ])
   return [table(['WHEN', 'SOURCE', 'USER', 'ENABLED', 'NAME', 'COMMAND'], rows), ...renderDiagnostics(diagnostics)].join('\n')
 }
@@ -102,15 +103,15 @@ export function renderStartup({ entries, diagnostics }: StartupList): string {
 export function renderDecision(d: Decision): string {
   const verb = d.decision === 'adopt' ? 'Adopted the machine\'s value of' : 'Discarded the pending intent of'
   const lines = [`${verb} ${d.items.length} item${d.items.length === 1 ? '' : 's'} (commit ${d.commit.slice(0, 12)}):`]
-  lines.push(...d.items.map((i) => `  ${i.id}  ${i.summary}`))
+  lines.push(...d.items.map((i) => `  ${terminalText(i.id)}  ${terminalText(i.summary)}`))
   lines.push(d.intended === null ? 'Nothing is pending any more.' : 'Other items are still pending: `twinsync status` lists them.')
   return lines.join('\n')
 }
 
 export function renderForget(r: ForgetResult): string {
   const lines: string[] = []
-  for (const p of r.removed) lines.push(`Forgot ${p}`)
-  for (const p of r.redacted) lines.push(`Redacted the findings in ${p}`)
+  for (const p of r.removed) lines.push(`Forgot ${terminalText(p)}`)
+  for (const p of r.redacted) lines.push(`Redacted the findings in ${terminalText(p)}`)
   lines.push(`${r.rewritten} of ${r.commits} snapshots rewritten in ${r.repo}`)
   lines.push('')
   lines.push(
@@ -157,5 +158,5 @@ export function renderPush(p: PushOutcome | undefined): string[] {
   if (p === undefined || p.status === 'not-configured') return []
   if (p.status === 'pushed') return [`Pushed ${p.pushed} snapshot(s) to ${p.url}.`]
   if (p.status === 'up-to-date') return [`The mirror ${p.url} is up to date.`]
-  return [`warning: not pushed to ${p.url}: [${p.error?.code}] ${p.error?.message}`, `  The snapshot is safe in the local twin. ${p.error?.nextStep ?? 'Run `twinsync push --retry` later.'}`]
+  return [`warning: not pushed to ${p.url}: [${p.error?.code}] ${terminalText(p.error?.message ?? '')}`, `  The snapshot is safe in the local twin. ${terminalText(p.error?.nextStep ?? 'Run `twinsync push --retry` later.')}`]
 }

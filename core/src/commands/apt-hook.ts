@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core'
 import { TwinSyncCommand } from '../base-command.js'
+import { terminalLines, terminalText } from '../terminal-text.js'
 
 export default class AptHook extends TwinSyncCommand<typeof AptHook> {
   static override hidden = true
@@ -13,9 +14,9 @@ export default class AptHook extends TwinSyncCommand<typeof AptHook> {
     try {
       const { AptHookWorkflow } = await import('../services/apt-hook.js')
       const said = await (await this.container()).resolve(AptHookWorkflow).run(this.flags.root, args.phase as 'pre' | 'post')
-      if (said !== undefined) process.stderr.write(`${said}\n`)
+      if (said !== undefined) process.stderr.write(`${terminalLines(said)}\n`)
     } catch (error) {
-      process.stderr.write(`twinsync: no snapshot around this package operation: ${(error as Error).message.split('\n')[0]}\n`)
+      process.stderr.write(`twinsync: no snapshot around this package operation: ${terminalText((error as Error).message.split('\n')[0] ?? '')}\n`)
     }
     process.exitCode = 0
   }

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { TwinSyncCommand } from '../base-command.js'
+import { terminalLines } from '../terminal-text.js'
 
 export default class Pull extends TwinSyncCommand<typeof Pull> {
   static override summary = 'Bring the mirror\'s snapshots here, then plan and apply them with review'
@@ -15,7 +16,7 @@ export default class Pull extends TwinSyncCommand<typeof Pull> {
     const container = await this.container()
     const { RemoteService } = await import('../remote/remote-service.js')
     const pulled = await container.resolve(RemoteService).pull()
-    const say = (line: string) => (this.flags.json ? undefined : process.stdout.write(`${line}\n`))
+    const say = (line: string) => (this.flags.json ? undefined : process.stdout.write(`${terminalLines(line)}\n`))
     if (pulled.status === 'fast-forwarded') say(`Pulled ${pulled.pulled} snapshot(s): ${pulled.from?.slice(0, 12) ?? '(empty)'} → ${pulled.to?.slice(0, 12)}.`)
     else if (pulled.status === 'ahead') say(`Nothing to pull; ${pulled.ahead} local snapshot(s) are not on the mirror yet (twinsync push --retry).`)
     else say('The twin is up to date with its mirror.')

@@ -30,7 +30,7 @@ export class HardwareFacts extends FactProvider {
     }
     const [cpuinfo, meminfo, uptime, loadavg, mounts] = await Promise.all(
       ['/proc/cpuinfo', '/proc/meminfo', '/proc/uptime', '/proc/loadavg', '/proc/self/mounts'].map(
-        async (p) => (await ctx.host.readTextIfExists(p)) ?? '',
+        async (p) => (await ctx.host.readTextIfExists(p, { follow: 'root-owned' })) ?? '',
       ),
     ) as [string, string, string, string, string]
     const mem = parseMeminfo(meminfo)
@@ -84,9 +84,9 @@ async function disks(ctx: ProviderContext): Promise<Array<{ name: string; sizeBy
   const out = []
   for (const name of names) {
     if (/^(loop|ram|zram|dm-|sr|md)/.test(name)) continue
-    const sectors = Number((await ctx.host.readTextIfExists(`/sys/block/${name}/size`))?.trim() ?? 0)
-    const model = (await ctx.host.readTextIfExists(`/sys/block/${name}/device/model`))?.trim() ?? null
-    const rotational = (await ctx.host.readTextIfExists(`/sys/block/${name}/queue/rotational`))?.trim()
+    const sectors = Number((await ctx.host.readTextIfExists(`/sys/block/${name}/size`, { follow: 'root-owned' }))?.trim() ?? 0)
+    const model = (await ctx.host.readTextIfExists(`/sys/block/${name}/device/model`, { follow: 'root-owned' }))?.trim() ?? null
+    const rotational = (await ctx.host.readTextIfExists(`/sys/block/${name}/queue/rotational`, { follow: 'root-owned' }))?.trim()
     out.push({ name, sizeBytes: sectors * 512, model, rotational: rotational === undefined ? null : rotational === '1' })
   }
   return sortBy(out, (d) => d.name)

@@ -22,7 +22,8 @@ export class LogFacts extends FactProvider {
     const journal = await readJournal(ctx)
     if (journal !== undefined) out['system/logs/journal.txt'] = journal
     for (const path of TEXT_LOGS) {
-      const st = await ctx.host.stat(path)
+      // A log that is a link is left out (a plain read refuses one, READ_REFUSED): only a log file itself is read.
+      const st = await ctx.host.lstat(path)
       if (st?.type !== 'file') continue
       const text = await readUnlessUnchanged(ctx.host, ctx.cache, `text-log:${path}`, [path], limits, async () => redactSecrets(tail(await ctx.host.readFile(path), ctx)))
       out[`system/logs/${path.slice('/var/log/'.length)}.txt`] = text

@@ -13,14 +13,14 @@ export class NetworkFacts extends FactProvider {
   readonly twinPaths = ['system/network/']
 
   protected async read(ctx: ProviderContext): Promise<Record<string, unknown>> {
-    const fileHostname = (await ctx.host.readTextIfExists('/etc/hostname'))?.trim() || null
-    const resolvConf = (await ctx.host.readTextIfExists('/etc/resolv.conf')) ?? ''
+    const fileHostname = (await ctx.host.readTextIfExists('/etc/hostname', { follow: 'root-owned' }))?.trim() || null
+    const resolvConf = (await ctx.host.readTextIfExists('/etc/resolv.conf', { follow: 'root-owned' })) ?? ''
     return {
       'system/network/network.json': {
         hostname: ctx.host.live ? hostname() : fileHostname,
         dns: parseResolvConf(resolvConf),
         interfaces: ctx.host.live ? liveInterfaces() : offlineReason(ctx),
-        defaultRoute: ctx.host.live ? parseDefaultRoute((await ctx.host.readTextIfExists('/proc/net/route')) ?? '') : offlineReason(ctx),
+        defaultRoute: ctx.host.live ? parseDefaultRoute((await ctx.host.readTextIfExists('/proc/net/route', { follow: 'root-owned' })) ?? '') : offlineReason(ctx),
       },
     }
   }

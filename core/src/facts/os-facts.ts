@@ -11,9 +11,9 @@ export class OsFacts extends FactProvider {
 
   protected async read(ctx: ProviderContext): Promise<Record<string, unknown>> {
     const osRelease = parseEnvFile(
-      (await ctx.host.readTextIfExists('/etc/os-release')) ?? (await ctx.host.readTextIfExists('/usr/lib/os-release')) ?? '',
+      (await ctx.host.readTextIfExists('/etc/os-release', { follow: 'root-owned' })) ?? (await ctx.host.readTextIfExists('/usr/lib/os-release', { follow: 'root-owned' })) ?? '',
     )
-    const debianVersion = (await ctx.host.readTextIfExists('/etc/debian_version'))?.trim()
+    const debianVersion = (await ctx.host.readTextIfExists('/etc/debian_version', { follow: 'root-owned' }))?.trim()
     return {
       'system/os.json': {
         id: osRelease.ID ?? null,

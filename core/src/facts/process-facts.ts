@@ -37,7 +37,7 @@ export class ProcessFacts extends FactProvider {
   protected async read(ctx: ProviderContext): Promise<Record<string, unknown>> {
     if (!ctx.host.live) return { 'system/processes/top.json': offlineReason(ctx) }
     const users = parsePasswdNames((await ctx.host.readTextIfExists('/etc/passwd')) ?? '')
-    const uptime = Number(((await ctx.host.readTextIfExists('/proc/uptime')) ?? '0').split(' ')[0])
+    const uptime = Number(((await ctx.host.readTextIfExists('/proc/uptime', { follow: 'root-owned' })) ?? '0').split(' ')[0])
     const read: Array<{ sample: ProcessSample; ppid: number }> = []
     for (const entry of await ctx.host.readdir('/proc')) {
       if (!/^\d+$/.test(entry.name)) continue

@@ -12,6 +12,7 @@ import { IntentService, type ProviderView } from './intent-service.js'
 import { describePath, differences, takeFrom, type UnitPath } from './json-units.js'
 import { type DescriptionEdit, dropEdits } from './description-edits.js'
 import { screenDocument } from '../snapshot/secret-guard.js'
+import { matchesShown } from '../terminal-text.js'
 
 export interface Decision {
   decision: 'adopt' | 'discard'
@@ -297,7 +298,9 @@ function choose(selectors: readonly string[], items: readonly Change[], provider
       for (const p of whole) ids.set(p.name, 'all')
       continue
     }
-    const item = items.find((c) => c.id === s)
+    // The exact id (--json), or the id as the terminal showed it, spelled out (terminal-text.ts), when that names one item only.
+    const shown = items.filter((c) => matchesShown(c.id, s))
+    const item = items.find((c) => c.id === s) ?? (shown.length === 1 ? shown[0] : undefined)
     if (item === undefined) {
       unknown.push(s)
       continue

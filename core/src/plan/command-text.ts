@@ -7,9 +7,10 @@ import type { Change } from '@twinsync/sdk'
 import type { CommandChangeData } from './plan-instructions.js'
 import { isCommand } from './commands-domain.js'
 
-// C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides and isolates.
-// eslint-disable-next-line no-control-regex
-const HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu
+// C0 controls but tab and newline, DEL, C1 controls, format characters (the bidirectional
+// overrides, isolates and marks, zero-width characters, the BOM), the line and paragraph
+// separators: what terminal-text.ts spells out for the terminal, the same class.
+const HIDDEN = /(?![\n\t])[\p{Cc}\p{Cf}\u2028\u2029]/gu
 const SAFE_WORD = /^[A-Za-z0-9_./:=@%+,-]+$/
 const NAMED: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r', '\x1b': '\\e', '\\': '\\\\', "'": "\\'" }
 

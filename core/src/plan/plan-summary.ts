@@ -1,5 +1,6 @@
 import type { Category, Diagnostic, Plan } from '@twinsync/sdk'
 import { CATEGORIES, isKeptUnread } from '@twinsync/sdk'
+import { shownDiagnostic } from '../terminal-text.js'
 
 export interface CategorySummary {
   category: Category
@@ -32,7 +33,8 @@ export function isLeftOut(d: Diagnostic): boolean {
  * stops a domain being planned (a twin document that cannot be read), also shows its code and
  * what to do: an error is never a dead end.
  */
-export function noteLines(d: Diagnostic): string[] {
+export function noteLines(diagnostic: Diagnostic): string[] {
+  const d = shownDiagnostic(diagnostic)
   const coded = isLeftOut(d) || d.severity === 'error'
   const head = `${d.severity}: ${d.provider ? `${d.provider}: ` : ''}${d.summary}${coded ? ` [${d.code}]` : ''}`
   if (!coded || d.detail === undefined) return [head]

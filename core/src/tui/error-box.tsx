@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink'
 import { isTwinSyncError } from '@twinsync/sdk'
+import { terminalText } from '../terminal-text.js'
 
 /** An error as a person can act on it: code, message, next step. Never a stack trace. */
 export function ErrorBox({ error, title = 'That did not work' }: { error: unknown; title?: string }) {
@@ -12,8 +13,8 @@ export function ErrorBox({ error, title = 'That did not work' }: { error: unknow
       <Text color="red" bold>
         {title}: error [{code}]
       </Text>
-      <Text>{message.split('\n')[0]}</Text>
-      {nextStep ? <Text>Next step: {nextStep}</Text> : null}
+      <Text>{terminalText(message.split('\n')[0] ?? '')}</Text>
+      {nextStep ? <Text>Next step: {terminalText(nextStep)}</Text> : null}
     </Box>
   )
 }

@@ -6,6 +6,7 @@ import { BACK, MOVE } from './key-hints.js'
 import { isBack, useNavigation } from './navigation.js'
 import { Row, Screen } from './screen.js'
 import { useServices } from './services.js'
+import { terminalText } from '../terminal-text.js'
 
 const LIMIT = 200
 
@@ -44,8 +45,8 @@ export function HistoryScreen() {
       <Box flexDirection="column">
         {entries.slice(start, start + height).map((e, i) => (
           <Row key={e.commit} selected={start + i === index}>
-            {marker(e)} {e.commit.slice(0, 8)} {e.date.slice(0, 16).replace('T', ' ')} {e.message.replace(/^TwinSync /, '')}
-            {e.labels.length > 0 ? <Text color="magenta"> ({e.labels.join(', ')})</Text> : null}
+            {marker(e)} {e.commit.slice(0, 8)} {e.date.slice(0, 16).replace('T', ' ')} {terminalText(e.message.replace(/^TwinSync /, ''))}
+            {e.labels.length > 0 ? <Text color="magenta"> ({terminalText(e.labels.join(', '))})</Text> : null}
             <Text dimColor> {e.counted === 'no changes' ? '' : e.counted}</Text>
           </Row>
         ))}

@@ -7,6 +7,7 @@ import { isBack, useNavigation } from './navigation.js'
 import { NOT_LINKED, useRemote, useServices } from './services.js'
 import { Row, Screen } from './screen.js'
 import { useStatus } from './status-line.js'
+import { terminalText } from '../terminal-text.js'
 
 type Action = 'test' | 'create' | 'snapshot' | 'github'
 
@@ -65,9 +66,9 @@ export function InitScreen() {
         {twin !== undefined && !twin.ok ? (
           <Box flexDirection="column">
             <Text color="yellow" wrap="wrap">
-              ✗ [{twin.problem?.code}] {twin.problem?.message}
+              ✗ [{twin.problem?.code}] {terminalText(twin.problem?.message ?? '')}
             </Text>
-            {twin.problem?.nextStep ? <Text wrap="wrap">Next step: {twin.problem.nextStep}</Text> : null}
+            {twin.problem?.nextStep ? <Text wrap="wrap">Next step: {terminalText(twin.problem.nextStep)}</Text> : null}
           </Box>
         ) : null}
         {check.state?.status === 'failed' ? <ErrorBox error={check.state.error} /> : null}

@@ -24,6 +24,7 @@ import { useRemote, useServices, type ApplyOutcome } from './services.js'
 import { Row, Screen } from './screen.js'
 import { useStatus } from './status-line.js'
 import { isCommand } from '../plan/commands-domain.js'
+import { shownDiagnostic, terminalLines, terminalText } from '../terminal-text.js'
 
 type View = { kind: 'summary' } | { kind: 'category'; category: Category } | { kind: 'change'; id: string; from: Category } | { kind: 'confirm' } | { kind: 'rehearse' } | { kind: 'apply' }
 
@@ -77,7 +78,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
       .decide(kind, items)
       .then(
         (d) => {
-          setDecision((s) => ({ generation: s.generation + 1, note: `${kind === 'adopt' ? 'Adopted the machine\'s value of' : 'Discarded the intent of'} ${d.items.map((i) => i.summary).join('; ')} (commit ${d.commit.slice(0, 12)})` }))
+          setDecision((s) => ({ generation: s.generation + 1, note: `${kind === 'adopt' ? 'Adopted the machine\'s value of' : 'Discarded the intent of'} ${d.items.map((i) => terminalText(i.summary)).join('; ')} (commit ${d.commit.slice(0, 12)})` }))
           setView({ kind: 'summary' })
           setLeftOut(new Set())
         },
@@ -92,7 +93,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
     const first = decision.generation === 0
     if (first && revertTo === undefined && remote?.pull !== undefined) {
       const pulled = await remote.pull(signal)
-      setPullNote(pulled.ok ? `Mirror: ${pulled.message}` : `NOT pulled: ${pulled.message}`)
+      setPullNote(terminalText(pulled.ok ? `Mirror: ${pulled.message}` : `NOT pulled: ${pulled.message}`))
     } else if (first && revertTo === undefined) {
       setPullNote('GitHub not linked: planning against the local twin.')
     }
@@ -406,7 +407,7 @@ function RehearsalView({ rehearsal, height, onAnswer }: { rehearsal: Rehearsal |
   const report = rehearsal.report
   const refusal = rehearsalRefusal(report)
   // The report without its last two lines (verdict and timing), which lead here.
-  const lines = renderRehearsal(report).split('\n')
+  const lines = terminalLines(renderRehearsal(report)).split('\n')
   const body = lines.slice(0, -2)
   // Room for the verdict, the timing line, the "more lines" note and the question or the refusal box.
   const room = Math.max(3, height - (refusal === undefined ? 7 : 12))
@@ -462,7 +463,7 @@ function CommandsToRun({ changes }: { changes: readonly Change[] }) {
       {commands.map((c) => (
         <Text key={c.id} wrap="wrap" color="red">
           {'  '}
-          {c.summary}
+          {terminalText(c.summary)}
         </Text>
       ))}
     </Box>
@@ -510,7 +511,7 @@ function StillPending({ plan }: { plan: Plan }) {
       {notes.slice(0, 3).map((d, i) => (
         <Text key={i} color="yellow" wrap="truncate-end">
           {'  '}
-          {d.summary}
+          {terminalText(d.summary)}
         </Text>
       ))}
       {notes.length > 3 ? <Text dimColor>  … and {notes.length - 3} more</Text> : null}
@@ -597,7 +598,7 @@ function ApplyProgress({
             <Box key={c.id} flexDirection="column">
               <Text wrap="truncate-end" color={RESULT_COLOR[step.result.status]}>
                 {RESULT_MARK[step.result.status]} {plannedPhrase(c)}
-                {step.result.message && step.result.status !== 'applied' ? `: ${step.result.message}` : ''}
+                {step.result.message && step.result.status !== 'applied' ? `: ${terminalText(step.result.message)}` : ''}
               </Text>
               {notes.flatMap((d, i) =>
                 stepNoteLines(d).map((line, j) => (
@@ -612,7 +613,7 @@ function ApplyProgress({
                 ? step.result.outputTail.split('\n').slice(-3).map((line, i) => (
                     <Text key={`out${i}`} wrap="truncate-end" dimColor>
                       {'              | '}
-                      {line}
+                      {terminalText(line)}
                     </Text>
                   ))
                 : null}
@@ -621,7 +622,7 @@ function ApplyProgress({
         }
         return (
           <Text key={c.id} wrap="truncate-end" {...(step?.state === 'running' ? { color: 'cyan' } : { dimColor: true })}>
-            {step?.state === 'running' ? '… running  ' : '· waiting  '} {c.summary}
+            {step?.state === 'running' ? '… running  ' : '· waiting  '} {terminalText(c.summary)}
           </Text>
         )
       })}
@@ -636,6 +637,7 @@ function ApplyProgress({
           {report.commit ? <Text wrap="truncate-end">Snapshot after: {report.commit.slice(0, 12)}, journal {report.journalPath}</Text> : null}
           {(report.journal.diagnostics ?? [])
             .filter((d) => d.severity !== 'info')
+            .map(shownDiagnostic)
             .map((d, i) => (
               <Text key={`note${i}`} wrap="truncate-end" color={d.severity === 'error' ? 'red' : 'yellow'}>
                 {d.severity}: {d.provider ? `${d.provider}: ` : ''}

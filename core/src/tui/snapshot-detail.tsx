@@ -13,6 +13,7 @@ import { marker } from './history-screen.js'
 import { domainCountPhrase } from '../vocabulary.js'
 import { DOMAINS } from '../snapshot/snapshot-summary.js'
 import { revertPlan } from '../services/make-plan.js'
+import { terminalText } from '../terminal-text.js'
 
 
 /** One snapshot: what it changed, in observed words, and "Plan revert to this snapshot". */
@@ -55,15 +56,15 @@ export function SnapshotDetail({ commit }: { commit: string }) {
 function Title({ record }: { record: SnapshotRecord }) {
   return (
     <Text bold wrap="truncate-end">
-      {marker(record)} {record.commit.slice(0, 12)} {record.date.replace('T', ' ')} {record.message}
-      {record.labels.length > 0 ? <Text color="magenta"> ({record.labels.join(', ')})</Text> : null}
+      {marker(record)} {record.commit.slice(0, 12)} {record.date.replace('T', ' ')} {terminalText(record.message)}
+      {record.labels.length > 0 ? <Text color="magenta"> ({terminalText(record.labels.join(', '))})</Text> : null}
     </Text>
   )
 }
 
 /** The semantic summary per domain, then each change's diff under it, wrapped to the terminal's `columns`. */
 export function comparisonLines(c: Comparison, columns = 80): Line[] {
-  const lines: Line[] = [{ text: c.from === null ? 'The first snapshot.' : `Changes since ${c.from.commit.slice(0, 12)} ${c.from.message}`, dim: true }]
+  const lines: Line[] = [{ text: c.from === null ? 'The first snapshot.' : `Changes since ${c.from.commit.slice(0, 12)} ${terminalText(c.from.message)}`, dim: true }]
   let any = false
   for (const domain of DOMAINS) {
     const changes = c.domains[domain]

@@ -12,6 +12,7 @@ import { isBack, useNavigation } from './navigation.js'
 import { useServices } from './services.js'
 import { Screen } from './screen.js'
 import { useStatus } from './status-line.js'
+import { shownDiagnostic, terminalText } from '../terminal-text.js'
 
 type Phase = 'review' | 'running' | 'finished'
 type ProviderPhase = 'start' | CollectOutcome['status']
@@ -107,7 +108,7 @@ export function SnapshotScreen() {
 
 function SnapshotDone({ result, linked }: { result: TakeSnapshotResult; linked: boolean }) {
   const domains = snapshotDomainLines(result.summary, result.changes)
-  const warnings = result.diagnostics.filter((d) => d.severity !== 'info')
+  const warnings = result.diagnostics.filter((d) => d.severity !== 'info').map(shownDiagnostic)
   const outcome = snapshotOutcome(result)
   return (
     <Box flexDirection="column">
@@ -125,7 +126,7 @@ function SnapshotDone({ result, linked }: { result: TakeSnapshotResult; linked: 
       {domains.map((line) => (
         <Text key={line} wrap="truncate-end">
           {'  '}
-          {line}
+          {terminalText(line)}
         </Text>
       ))}
       {warnings.slice(0, 3).map((d, i) => (

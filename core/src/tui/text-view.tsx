@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink'
+import { terminalText } from '../terminal-text.js'
 
 export interface Line {
   text: string
@@ -104,7 +105,7 @@ export function TextView({ lines, top, height }: { lines: readonly Line[]; top: 
     <Box flexDirection="column">
       {visible.map((l, i) => (
         <Text key={top + i} wrap="wrap" {...(l.color ? { color: l.color } : {})} {...(l.bold ? { bold: true } : {})} {...(l.dim ? { dimColor: true } : {})}>
-          {l.text === '' ? ' ' : l.text}
+          {l.text === '' ? ' ' : terminalText(l.text)}
         </Text>
       ))}
       {scrolls ? (

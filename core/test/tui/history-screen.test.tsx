@@ -12,6 +12,30 @@ describe('TUI history & time machine', () => {
     entry('ccc3', 'TwinSync snapshot 2026-11-22T08:00:00Z', 'snapshot', { labels: ['before-upgrade'], counts: { packages: 3 } }),
   ]
 
+  it('a pulled commit message and change summaries with a terminal escape, a right-to-left override and a newline: spelled out, no raw control byte (terminal-text.ts)', async () => {
+    const evil = 'x\x1b]0;pwned\x07\u202egnp.exe\nfake'
+    const hostile = [entry('ddd4', `forged ${evil}`, 'snapshot', { counts: { files: 1 }, labels: [`l${evil}`] })]
+    const services = fakeServices({
+      history: async () => hostile,
+      show: async () => ({
+        from: null,
+        to: hostile[0]!,
+        domains: { files: [{ provider: 'files', operation: 'create', resource: `/etc/${evil}`, summary: `/etc/${evil} created`, diff: `+${evil}\n` }] },
+        diagnostics: [{ severity: 'warning', code: 'X', summary: `about ${evil}`, provider: 'files' }],
+        counts: { files: 1 },
+        counted: '1 file',
+      }),
+    })
+    const RAW = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/u
+    panel = openPanel(services, [{ name: 'menu' }, { name: 'history' }])
+    const list = await panel.waitFor('1 shown')
+    assert.doesNotMatch(list, RAW, JSON.stringify(list))
+    assert.match(list, /forged x\\e\]0;pwned\\x07\\u202egnp\.exe\\nfake/)
+    await panel.press(KEYS.enter)
+    const detail = await panel.waitFor('created')
+    assert.doesNotMatch(detail, RAW, JSON.stringify(detail))
+  })
+
   it('lists snapshots with markers and labels, opens one, and plans a revert to it', async () => {
     const plans: Array<{ from?: string | undefined; only?: string[] | undefined }> = []
     const applies: ApplyRequest[] = []

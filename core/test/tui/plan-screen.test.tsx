@@ -158,6 +158,25 @@ describe('TUI pull & apply', () => {
     assert.match(out, /Left out: enable demo.service/)
   })
 
+  it('names from the twin with a terminal escape, a right-to-left override and a newline: spelled out on the screen, no raw control byte (terminal-text.ts)', async () => {
+    const evil = 'x\x1b]0;pwned\x07\u202egnp.exe\nfake'
+    const hostile = {
+      ...planOf([change(`files:mkdir:/etc/${evil}`, 'files', 'mkdir', { summary: `Create folder /etc/${evil}` })]),
+      diagnostics: [
+        { severity: 'info' as const, code: 'PENDING_INTENT', summary: `Replace /etc/${evil}: still pending`, provider: 'files' },
+        { severity: 'warning' as const, code: 'FILES_OUTSIDE_SCOPE', summary: `Create folder /root/${evil}: left out`, detail: `add /root/${evil} to files.include`, provider: 'files', change: `files:mkdir:/root/${evil}` },
+      ],
+    }
+    panel = openPanel(fakeServices({ plan: async () => hostile }), [{ name: 'menu' }, { name: 'plan' }])
+    const summary = await panel.waitFor('Still pending from before:')
+    assert.doesNotMatch(summary, /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/u, JSON.stringify(summary))
+    assert.match(summary, /Replace \/etc\/x\\e\]0;pwned\\x07\\u202egnp\.exe\\nfake: still pending/)
+    assert.match(summary, /Create folder \/root\/x\\e\]0;pwned\\x07\\u202egnp\.exe\\nfake: left out/)
+    await panel.press(KEYS.enter)
+    const category = await panel.waitFor('create folder')
+    assert.doesNotMatch(category, /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/u, JSON.stringify(category))
+  })
+
   it('a plan with an error is refused at the question, with the code the service would throw', async () => {
     const requests: ApplyRequest[] = []
     const broken = { ...plan, diagnostics: [{ severity: 'error' as const, code: 'CONTENT_INVALID', summary: '/etc/cron.d/x: line 2: bad minute', provider: 'cron' }] }

@@ -1,4 +1,4 @@
-import { sortBy, warningDiagnostic, type Diagnostic, type HostPort, type ProviderContext } from '@twinsync/sdk'
+import { readRefusedReason, sortBy, warningDiagnostic, type Diagnostic, type HostPort, type ProviderContext } from '@twinsync/sdk'
 import { stripCronHeader } from './crontab-header.js'
 import { buildCronState, cronReadsCronDFile, type SystemCronFile } from './model.js'
 import { CRON_D_DIR, CRONTAB_DIR, crontabPath, SYSTEM_CRONTAB, type CronState, type IgnoredCronFile, type UserCrontab } from './state.js'
@@ -35,7 +35,13 @@ async function readUserCrontabs(ctx: ProviderContext, provider: string, ignored:
       ignored.push({ path, reason: 'the file name is not a user name' })
       continue
     }
-    const content = await ctx.host.readTextIfExists(path)
+    // A user's crontab swapped for a link (or a FIFO) since the listing: reported, never read through (READ_REFUSED).
+    const content = await ctx.host.readTextIfExists(path).catch((error: unknown) => {
+      const refused = readRefusedReason(error)
+      if (refused === undefined) throw error
+      ignored.push({ path, reason: `not read: it ${refused}` })
+      return undefined
+    })
     if (content !== undefined) crontabs.push({ user: entry.name, path, content: stripCronHeader(content) })
   }
   return crontabs
@@ -53,7 +59,8 @@ async function readSystemFiles(host: HostPort, ignored: IgnoredCronFile[]): Prom
       continue
     }
     if (entry.type !== 'file' && entry.type !== 'symlink') continue
-    const content = await host.readTextIfExists(path)
+    // cron reads a link in /etc/cron.d (root's folder): followed, as cron does, where only root can place links.
+    const content = await host.readTextIfExists(path, { follow: 'root-owned' })
     if (content !== undefined) files.push({ path, content })
   }
   return files

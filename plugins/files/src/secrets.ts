@@ -18,8 +18,11 @@ export const DEFAULT_SECRET_PATHS: readonly string[] = [
   // wg-quick's configs and the keys `wg genkey` writes beside them (privatekey, *.key, psk).
   '/etc/wireguard/**',
   '/etc/ppp/*-secrets',
-  '/etc/postfix/sasl_passwd',
-  '/etc/postfix/sasl_passwd.db',
+  // postfix's SMTP relay credentials and postmap's database of them (`.db`, `.lmdb`, `.cdb`), also
+  // in a folder of their own as Ubuntu's guide keeps them (/etc/postfix/sasl/sasl_passwd): the
+  // database holds `user:password` with nothing around it for the detector (session 14).
+  '/etc/postfix/sasl_passwd*',
+  '/etc/postfix/**/sasl_passwd*',
   // Files of bare credentials (a password alone, `user:password`, `host:user:password`,
   // `mount user password`): nothing in their content says "secret" to the detector.
   '/etc/ldap.secret',

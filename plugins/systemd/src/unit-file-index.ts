@@ -374,7 +374,7 @@ export class UnitFileIndex {
   private text(path: string): Promise<string | undefined> {
     let cached = this.texts.get(path)
     if (cached === undefined) {
-      cached = this.host.readTextIfExists(path).catch(() => undefined)
+      cached = this.host.readTextIfExists(path, { follow: 'root-owned' }).catch(() => undefined)
       this.texts.set(path, cached)
     }
     return cached

@@ -1,4 +1,4 @@
-import type { DirEntry, FileStat, HostPort, ProviderCache } from '@twinsync/sdk'
+import type { DirEntry, FileStat, HostPort, ProviderCache, ReadOptions } from '@twinsync/sdk'
 import { isRacy, SECRET_RULES_VERSION } from '@twinsync/sdk'
 
 /** With the secret rules' version: a unit file's hash is taken with its secrets redacted (collect.ts). */
@@ -139,14 +139,14 @@ class RecordingHost implements HostPort {
     return this.host.resolve(path)
   }
 
-  readFile(path: string): Promise<Buffer> {
-    this.note('s', path)
-    return this.host.readFile(path)
+  readFile(path: string, options?: ReadOptions): Promise<Buffer> {
+    this.note(options?.follow === undefined ? 'l' : 's', path)
+    return this.host.readFile(path, options)
   }
 
-  readTextIfExists(path: string): Promise<string | undefined> {
-    this.note('s', path)
-    return this.host.readTextIfExists(path)
+  readTextIfExists(path: string, options?: ReadOptions): Promise<string | undefined> {
+    this.note(options?.follow === undefined ? 'l' : 's', path)
+    return this.host.readTextIfExists(path, options)
   }
 
   lstat(path: string): Promise<FileStat | undefined> {

@@ -50,7 +50,7 @@ export async function listeningSockets(host: HostPort, unit: string): Promise<Se
   }
   if (inodes.size === 0) return out
   for (const table of SOCKET_TABLES) {
-    const text = (await host.readTextIfExists(table.file).catch(() => undefined)) ?? ''
+    const text = (await host.readTextIfExists(table.file, { follow: 'root-owned' }).catch(() => undefined)) ?? ''
     for (const line of text.split('\n').slice(1)) {
       const fields = line.trim().split(/\s+/)
       const [local, state, inode] = [fields[1], fields[3], fields[9]]
