@@ -111,7 +111,7 @@ export interface ApplyResult {
 
 /** A part of a twin document that describes the machine and that no apply changes (Provider.describes). */
 export interface DescribedPart {
-  /** The twin document ("system/startup/cron.json"), or a folder of documents ending in "/" ("system/files/manifest/"). */
+  /** The twin document ("system/startup/cron.json"). */
   readonly path: string
   /**
    * Keys into the JSON document, "*" for every key of an object (or every named element of a

@@ -1,5 +1,5 @@
 import { renderDiagnostics } from './render-diagnostics.js'
-import { terminalText } from '../terminal-text.js'
+import { terminalLines, terminalText } from '../terminal-text.js'
 import type { Comparison, HistoryEntry } from '../history/history-service.js'
 import type { SnapshotRecord } from '../history/snapshot-log.js'
 import { domainCountPhrase } from '../vocabulary.js'
@@ -34,7 +34,7 @@ export function renderComparison(c: Comparison): string {
     lines.push('', `${domain}: ${domainCountPhrase(domain, changes)}`)
     for (const ch of changes) {
       lines.push(`  ${terminalText(ch.summary)}`)
-      if (ch.diff !== undefined) lines.push(...ch.diff.replace(/\n$/, '').split('\n').map((l) => `      ${terminalText(l)}`))
+      if (ch.diff !== undefined) lines.push(...ch.diff.replace(/\n$/, '').split('\n').map((l) => `      ${terminalLines(l)}`))
     }
   }
   if (!any) lines.push('', 'No changes.')

@@ -4,7 +4,7 @@ import { commandReview, commandReviewLines } from '../plan/command-text.js'
 import { isCommand } from '../plan/commands-domain.js'
 import { noChangesLine, noteLines, summarizePlan } from '../plan/plan-summary.js'
 import { plannedPhrase } from '../vocabulary.js'
-import { terminalText } from '../terminal-text.js'
+import { terminalLines, terminalText } from '../terminal-text.js'
 
 export function renderPlanSummary(plan: Plan): string[] {
   const basis = plan.basis.twinCommit === null ? 'the working twin' : `twin ${plan.basis.twinCommit.slice(0, 12)}`
@@ -23,7 +23,7 @@ export function renderChange(change: Change, options: { diffs: boolean }): strin
   if (change.before !== undefined || change.after !== undefined) {
     if (!isCommand(change)) lines.push(`            ${terminalText(change.before ?? '(none)')} → ${terminalText(change.after ?? '(none)')}`)
   }
-  if (options.diffs && change.diff !== undefined) lines.push(...change.diff.replace(/\n$/, '').split('\n').map((l) => `      ${terminalText(l)}`))
+  if (options.diffs && change.diff !== undefined) lines.push(...change.diff.replace(/\n$/, '').split('\n').map((l) => `      ${terminalLines(l)}`))
   // A command's exact argument list is its summary; its description and a script's full
   // content follow, also without diffs: what is approved is what runs.
   const review = commandReview(change)

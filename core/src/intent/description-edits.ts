@@ -50,7 +50,7 @@ export function describedPartsOf(path: string, view: DescriptionView): { provide
     // Facts: collected from the machine at every snapshot; nothing applies them.
     return { provider: owner, parts: [{ path, appliedFrom: `${path} records what the machine reports (${owner.name} facts) at each snapshot; nothing applies it. Change the machine itself` }] }
   }
-  const parts = (owner.describes ?? []).filter((p) => p.path === path || (p.path.endsWith('/') && path.startsWith(p.path)))
+  const parts = (owner.describes ?? []).filter((p) => p.path === path)
   return parts.length === 0 ? undefined : { provider: owner, parts }
 }
 

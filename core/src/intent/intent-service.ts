@@ -288,7 +288,11 @@ export class IntentService {
     const view = await this.view()
     const moved = head === undefined || head === observed ? [] : (await changedBetween(this.twin.dir, observed, head)).map((e) => e.path)
     const edited = [...dirty, ...moved]
-    const judges = (p: string) => this.applyingOwner(p, view)?.unapplied !== undefined
+    // Only an edit of such a provider's own documents (not a mirrored file under filesystem/): the files provider loads its whole manifest.
+    const judges = (p: string) => {
+      const owner = this.applyingOwner(p, view)
+      return owner?.unapplied !== undefined && [...owner.twinPaths, ...(owner.inputPaths ?? [])].some((t) => (t.endsWith('/') ? p.startsWith(t) : p === t))
+    }
     if (!edited.some((p) => isDescribed(p, view) || judges(p))) return []
     const tree = await workingTree(this.twin.dir)
     // The domains whose providers say which asked-for values their plans leave out: compared here (apt's and systemd's documents are small).

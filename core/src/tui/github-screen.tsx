@@ -8,6 +8,7 @@ import { useRemote } from './services.js'
 import { Row, Screen } from './screen.js'
 import { useStatus } from './status-line.js'
 import { TextInput } from './text-input.js'
+import { terminalText } from '../terminal-text.js'
 
 type Item = 'token' | 'repository' | 'link' | 'create' | 'test'
 
@@ -38,7 +39,7 @@ export function GitHubScreen() {
     setBusy(true)
     setMessage(undefined)
     started.then(
-      (r) => setMessage({ text: `${r.ok ? '✓' : '✗'} ${r.message}` }),
+      (r) => setMessage({ text: `${r.ok ? '✓' : '✗'} ${terminalText(r.message)}` }),
       (error: unknown) => setMessage({ error }),
     ).finally(() => {
       setBusy(false)

@@ -1,7 +1,7 @@
-import { readRefusedReason, sortBy, warningDiagnostic, type Diagnostic, type FileStat, type HostPort, type ProviderContext } from '@twinsync/sdk'
+import { linkedFolderOn, readRefusedReason, sortBy, warningDiagnostic, type Diagnostic, type FileStat, type HostPort, type ProviderContext } from '@twinsync/sdk'
 import { autostartDirs, locationOf } from './location.js'
 import { describeEntries, describeRcLocal, sortIgnored, type DesktopFile, type RcLocalFile } from './model.js'
-import { formatMode, RC_LOCAL, type AutostartState, type IgnoredAutostartFile } from './state.js'
+import { formatMode, RC_LOCAL, SYSTEM_AUTOSTART_DIR, type AutostartState, type IgnoredAutostartFile } from './state.js'
 import { findRcLocalService } from './rc-local.js'
 import { TargetAccounts } from './target-accounts.js'
 
@@ -17,6 +17,13 @@ export async function collectAutostart(ctx: ProviderContext, provider: string): 
 
   const files: DesktopFile[] = []
   for (const dir of autostartDirs(await homeNames(ctx.host))) {
+    // A home's autostart folder that is, or is below, a symbolic link (a user's ~/.config/autostart
+    // -> /root/...): reported as a whole, its names never listed (they would be another folder's).
+    const linked = dir === SYSTEM_AUTOSTART_DIR ? undefined : await linkedFolderOn(ctx.host, dir, { inclusive: true })
+    if (linked !== undefined) {
+      ignored.push({ path: dir, reason: `not read: ${linked.folder === dir ? 'it is' : `it is below ${linked.folder},`} a symbolic link (to ${linked.target}); TwinSync reads nothing through a link` })
+      continue
+    }
     for (const entry of await readdirIfDir(ctx.host, dir)) {
       const path = `${dir}/${entry.name}`
       if (!entry.name.endsWith('.desktop') || !owned(path)) continue

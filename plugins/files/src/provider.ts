@@ -21,18 +21,7 @@ import { FilesConfigSchema } from './config.js'
 import { resolveConfig } from './config.js'
 import { diffFiles } from './diff.js'
 import { PathPatterns } from './ignore.js'
-import { FilesState, MANIFEST_PATH, PARTS_DIR } from './state.js'
-
-/** Manifest fields that only describe a path, and where the real thing lives. */
-const DESCRIBED_FIELDS: ReadonlyArray<readonly [string, string]> = [
-  ['size', 'A file\'s "size" follows from its content: edit the file itself under filesystem/'],
-  ['sha256', 'A file\'s "sha256" follows from its content: edit the file itself under filesystem/ (a binary or secret file\'s content is not in the twin and cannot be set from it)'],
-  ['origin', '"origin" is what dpkg\'s database says of the file (a package\'s, changed or not, or local); edit the file itself under filesystem/'],
-  ['package', '"package" is the package dpkg says ships the file; install or remove packages in system/packages/apt.json'],
-  ['divertedFrom', '"divertedFrom" is what dpkg-divert says; divert the file on the machine with dpkg-divert'],
-  ['secretReason', '"secretReason" says why the file is kept out of the twin; change the secret rules in the configuration (files.secrets)'],
-  ['empty', '"empty" says whether the folder has entries; add or remove files under it instead'],
-]
+import { FilesState } from './state.js'
 
 /**
  * The files provider: owns every path of the include set that no other provider claims, mirrors
@@ -46,17 +35,6 @@ export class FilesProvider implements ApplicableProvider<FilesState>, ConfigChec
   readonly category = 'files' as const
   readonly description = 'Configuration files with owner, mode and package origin; secrets recorded, never copied'
   readonly twinPaths = ['system/files/'] as const
-  /**
-   * What the manifest records of a path that no apply changes: the content lives in filesystem/
-   * (its size and hash follow from it), the package facts in dpkg's database. An edit of one is
-   * kept and said (DESCRIPTION_EDIT_NOT_APPLIED), never overwritten by the next snapshot.
-   */
-  readonly describes = [
-    ...[MANIFEST_PATH, PARTS_DIR].flatMap((path) =>
-      DESCRIBED_FIELDS.map(([key, appliedFrom]) => ({ path, keys: ['entries', '*', key], appliedFrom })),
-    ),
-    { path: MANIFEST_PATH, keys: ['leftovers'], appliedFrom: '"leftovers" lists the *.dpkg-dist and *.ucf-old files found beside conffiles; delete or keep the files themselves on the machine' },
-  ]
   readonly stateSchema = FilesState
   readonly configSchema = FilesConfigSchema
   /** How the services of a Debian server check the files this provider writes. */
