@@ -70,6 +70,26 @@ describe('secrets where administrators keep them (session 14)', () => {
     }
   })
 
+  it("reads main.cf again only when its stat data moved", async () => {
+    const reads: string[] = []
+    let size = 120
+    const host = {
+      lstat: async () => ({ type: 'file' as const, mode: 0o644, uid: 0, gid: 0, size, mtimeMs: 1e12, ctimeMs: 1e12, ino: 7, dev: 1, nlink: 1 }),
+      readTextIfExists: async (path: string) => {
+        reads.push(path)
+        return 'smtp_sasl_password_maps = hash:/etc/postfix/relay_auth\n'
+      },
+    }
+    const cache = new MemoryCache()
+    const expected = ['/etc/postfix/relay_auth', '/etc/postfix/relay_auth.*']
+    assert.deepEqual(await postfixPasswordMaps(host, cache), expected)
+    assert.deepEqual(await postfixPasswordMaps(host, cache), expected)
+    assert.equal(reads.length, 1)
+    size = 121
+    assert.deepEqual(await postfixPasswordMaps(host, cache), expected)
+    assert.equal(reads.length, 2)
+  })
+
   it('the files provider mirrors none of them: each is held out as a secret, its value in no document', async () => {
     const root = new TargetRoot()
       .file('/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\n')
