@@ -1,5 +1,5 @@
 import { randomBytes, createHmac } from 'node:crypto'
-import { findSecrets, type ProviderCache } from '@twinsync/sdk'
+import { cachedBySignature, findSecrets, isRacy, type HostPort, type ProviderCache } from '@twinsync/sdk'
 import { PathPatterns } from './ignore.js'
 
 /**
@@ -56,6 +56,41 @@ export const DEFAULT_SECRET_PATHS: readonly string[] = [
   '/**/.config/git/credentials',
   '/**/.davfs2/secrets',
 ]
+
+/**
+ * The files postfix's main.cf names as its SMTP client's password maps (`smtp_sasl_password_maps
+ * = hash:/etc/postfix/relay_auth`, lmtp's too), each with its compiled databases (`.db`, `.lmdb`,
+ * `.cdb`, `.dir`/`.pag`): whole files of `user:password` under whatever name the administrator
+ * chose, which neither the detector (a bare `host user:password` line says "secret" only in a
+ * file named sasl_passwd) nor a fixed path rule can tell (session 14). Path patterns.
+ */
+export async function postfixPasswordMaps(host: Pick<HostPort, 'readTextIfExists' | 'lstat'>, cache?: ProviderCache): Promise<string[]> {
+  const startedAt = Date.now()
+  const st = await host.lstat(MAIN_CF).catch(() => undefined)
+  if (st?.type !== 'file') return []
+  const read = async (): Promise<string[]> => passwordMapsIn(await host.readTextIfExists(MAIN_CF).catch(() => undefined))
+  // An unchanged main.cf is not read again (its stat data, as other signature caches).
+  if (cache === undefined) return read()
+  return cachedBySignature(cache, 'postfix-password-maps', JSON.stringify([st.size, st.mtimeMs, st.ctimeMs, st.ino, st.dev]), read, { racy: isRacy(st, startedAt) })
+}
+
+const MAIN_CF = '/etc/postfix/main.cf'
+
+function passwordMapsIn(text: string | undefined): string[] {
+  if (text === undefined) return []
+  const paths: string[] = []
+  // A logical line: a line that begins with a blank continues the one before it.
+  for (const line of text.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
+    const found = /^[ \t]*[a-z0-9_]*_password_maps[ \t]*=(?<v>.*)$/.exec(line)
+    if (found?.groups === undefined) continue
+    for (const map of (found.groups.v ?? '').split(/[\s,]+/)) {
+      // `type:/path`, `proxy:type:/path`; not a `static:…` map (the detector finds its password) nor a `$variable`.
+      const path = /^(?:[a-z0-9]+:)+(?<p>\/[^\s,*?[\]{}]+)$/.exec(map)?.groups?.p
+      if (path !== undefined) paths.push(path, `${path}.*`)
+    }
+  }
+  return paths
+}
 
 /** Why a file is private although the detector found nothing in it. */
 export const ROOT_ONLY_UNCHECKED = 'root-only, content not checked'
