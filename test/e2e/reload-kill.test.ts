@@ -109,7 +109,10 @@ describe('a reload killed before its verdict: the next apply puts the previous f
     await until('nginx serves the new site on 8081 (the verdict is being made)', () => serves(8081), 300_000)
     await kill9(pid)
     assert.deepEqual((await recordNames())?.map((p) => p.service), ['nginx'])
-    assert.equal(await serves(8080), false, 'broken in practice and live')
+    // nginx's old workers close 8080 once they take the reload's QUIT, a moment after the new
+    // ones serve 8081: on a loaded machine the kill can land in between (seen in session 14's CI
+    // run). The site is broken in practice when they have: 8080 must stop answering, soon.
+    await until('8080 no longer answers (broken in practice and live)', async () => !(await serves(8080)), 20_000)
     // status says so, and what the next apply does about it.
     const status = await ct.twinsync(['status'], { timeoutMs: 300_000 })
     assert.match(status.stdout, /Configuration it wrote is not yet judged: nginx \(\/etc\/nginx\/sites-available\/site: the reload of nginx\.service had given no verdict\)\. `twinsync apply` settles it before anything else/, status.stdout + status.stderr)
