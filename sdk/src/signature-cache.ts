@@ -56,6 +56,21 @@ export async function cachedBySignature<T>(
   return value
 }
 
+/**
+ * A value worked out from one file, kept (cachedBySignature) while that file keeps its stat data:
+ * size, mtime, ctime, inode, device; never trusted from a racily clean file (isRacy against
+ * `startedAt`, the start of the read).
+ */
+export function cachedByFileStat<T>(
+  cache: ProviderCache,
+  key: string,
+  stat: Pick<FileStat, 'size' | 'mtimeMs' | 'ctimeMs' | 'ino' | 'dev'>,
+  startedAt: number,
+  compute: () => Promise<T>,
+): Promise<T> {
+  return cachedBySignature(cache, key, JSON.stringify([stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, stat.dev]), compute, { racy: isRacy(stat, startedAt) })
+}
+
 function parse(text: string | undefined): Kept | undefined {
   if (text === undefined) return undefined
   try {

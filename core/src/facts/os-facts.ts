@@ -1,6 +1,6 @@
 import { release } from 'node:os'
 import type { ProviderContext } from '@twinsync/sdk'
-import { cachedBySignature, isRacy } from '@twinsync/sdk'
+import { cachedByFileStat } from '@twinsync/sdk'
 import { FactProvider, offlineReason, parseEnvFile } from './fact-provider.js'
 
 /** system/os.json: distribution, version, codename, kernel and architecture. */
@@ -47,7 +47,7 @@ async function architecture(ctx: ProviderContext): Promise<string | null> {
   const found =
     st === undefined || st.type !== 'file'
       ? await fromStatus()
-      : await cachedBySignature(ctx.cache, 'dpkg-architecture', JSON.stringify([st.size, st.mtimeMs, st.ctimeMs, st.ino, st.dev]), fromStatus, { racy: isRacy(st, startedAt) })
+      : await cachedByFileStat(ctx.cache, 'dpkg-architecture', st, startedAt, fromStatus)
   return found ?? (ctx.host.live ? nodeArchToDebian(process.arch) : null)
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes, createHmac } from 'node:crypto'
-import { cachedBySignature, findSecrets, isRacy, type HostPort, type ProviderCache } from '@twinsync/sdk'
+import { cachedByFileStat, findSecrets, type HostPort, type ProviderCache } from '@twinsync/sdk'
 import { PathPatterns } from './ignore.js'
 
 /**
@@ -71,7 +71,7 @@ export async function postfixPasswordMaps(host: Pick<HostPort, 'readTextIfExists
   const read = async (): Promise<string[]> => passwordMapsIn(await host.readTextIfExists(MAIN_CF).catch(() => undefined))
   // An unchanged main.cf is not read again (its stat data, as other signature caches).
   if (cache === undefined) return read()
-  return cachedBySignature(cache, 'postfix-password-maps', JSON.stringify([st.size, st.mtimeMs, st.ctimeMs, st.ino, st.dev]), read, { racy: isRacy(st, startedAt) })
+  return cachedByFileStat(cache, 'postfix-password-maps', st, startedAt, read)
 }
 
 const MAIN_CF = '/etc/postfix/main.cf'
