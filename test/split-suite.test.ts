@@ -3,6 +3,7 @@ import { strict as assert } from 'node:assert'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { stripVTControlCharacters } from 'node:util'
 import { makeTempDir, removeTree, repoRoot, run } from './bed/index.js'
 import { DEFAULT_SECONDS, lookUpFiles, mergeTimings, parseArgs, readTimes, splitFiles, TOGETHER } from './support/split-suite.js'
 
@@ -136,12 +137,15 @@ describe('split-suite: the whole suite as several mocha processes', function () 
 
     it('exits non-zero and shows the failure with its test name, and both groups\' output', () => {
       assert.equal(result.code, 1, result.stdout + result.stderr)
-      assert.match(result.stdout, /split-suite: 2 test files in 2 mocha processes at once/)
-      assert.match(result.stdout, /fixture one\n\s+✔ passes/)
-      assert.match(result.stdout, /1\) fixture two\n\s+fails on purpose:\n[\s\S]*AssertionError/)
-      assert.match(result.stdout, /group \d of 2: 1 files, \d+ s, passed/)
-      assert.match(result.stdout, /group \d of 2: 1 files, \d+ s, exit code 1: failures/)
-      assert.match(result.stdout, /split-suite: FAILED/)
+      // mocha colours its output when the environment asks for it (FORCE_COLOR, as the project's
+      // CI sets): the words are checked, not the colours
+      const stdout = stripVTControlCharacters(result.stdout)
+      assert.match(stdout, /split-suite: 2 test files in 2 mocha processes at once/)
+      assert.match(stdout, /fixture one\n\s+✔ passes/)
+      assert.match(stdout, /1\) fixture two\n\s+fails on purpose:\n[\s\S]*AssertionError/)
+      assert.match(stdout, /group \d of 2: 1 files, \d+ s, passed/)
+      assert.match(stdout, /group \d of 2: 1 files, \d+ s, exit code 1: failures/)
+      assert.match(stdout, /split-suite: FAILED/)
     })
 
     it("keeps each group's log and writes every file's time into the one timings file", async () => {
