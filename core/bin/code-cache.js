@@ -242,8 +242,9 @@ function requireFor(file, provides) {
  * ES module facade each time. A module Node already loaded compiles nothing when required, so it
  * is required without V8's flags set back and forth (`compiling`, bin/v8-flags.js: about 45,000
  * instructions a switch). With the getter of `import.meta.url` (core/scripts/bundle.mjs's
- * CJS_BANNER), an unchanged snapshot of the minbase root 388.1 → 382.7 M instructions (callgrind,
- * medians of 3 / 5, V8's hash-seed work left out); the flags switched 87 → 33 times.
+ * CJS_BANNER), an unchanged snapshot of the minbase root 387.7 → 382.9 M instructions (callgrind,
+ * V8's hash-seed work left out, interleaved, medians of 4; this alone about 2.5 M); the flags
+ * switched 87 → 33 times.
  */
 const builtins = new Map()
 
