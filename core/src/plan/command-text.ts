@@ -13,6 +13,10 @@ import { isCommand } from './commands-domain.js'
 const HIDDEN = /(?![\n\t])[\p{Cc}\p{Cf}\u2028\u2029]/gu
 const SAFE_WORD = /^[A-Za-z0-9_./:=@%+,-]+$/
 const NAMED: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r', '\x1b': '\\e', '\\': '\\\\', "'": "\\'" }
+// What only bash's $'…' can carry: the hidden class, newline and tab, and a lone surrogate (a
+// JavaScript string can hold one, from a YAML or JSON escape; it is no character, and Node passes
+// it to a program as U+FFFD's bytes, as it writes it anywhere else).
+const NEEDS_ANSI_C = /[\p{Cc}\p{Cf}\u2028\u2029\p{Cs}]/u
 
 function escapeCode(ch: string): string {
   const code = ch.codePointAt(0) as number
@@ -20,14 +24,35 @@ function escapeCode(ch: string): string {
 }
 
 /**
+ * A character in bash's $'…' as the bytes that run, `\xHH` each (U+202E is `\xe2\x80\xae`). Not
+ * `\uHHHH`: bash reads at most four hex digits there (U+E0041 as `\ue0041` is U+E004 and "1"),
+ * and outside a UTF-8 locale (LC_ALL=C, a root shell's usual one) it writes `\u202E` itself
+ * instead of the character. `\xHH` means the same bytes in every bash and every locale, and a
+ * lone surrogate is shown as what runs in its place (`\xef\xbf\xbd`).
+ */
+function bashBytes(ch: string): string {
+  return [...Buffer.from(ch, 'utf8')].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('')
+}
+
+/**
+ * Whether quoteArg needs bash's $'…' for `arg` (a control, format or separator character, a
+ * newline, a tab, a lone surrogate): a line for /bin/sh (dash: a cron line, an apt hook) cannot
+ * carry such an argument, so its writer refuses it.
+ */
+export function needsBashQuoting(arg: string): boolean {
+  return NEEDS_ANSI_C.test(arg)
+}
+
+/**
  * One argument as a POSIX shell would need it written: bare when it is plain, in single quotes
- * otherwise, and in bash's $'…' form when it holds a newline or another control character.
+ * otherwise, and in bash's $'…' form when it holds a newline or another control or invisible
+ * character (needsBashQuoting). Pasted into bash, in any locale, the argument is exactly `arg`'s
+ * bytes as Node passes them to a program.
  */
 export function quoteArg(arg: string): string {
   if (arg.length > 0 && SAFE_WORD.test(arg)) return arg
-  HIDDEN.lastIndex = 0
-  if (!HIDDEN.test(arg) && !/[\n\t]/.test(arg)) return `'${arg.replace(/'/g, `'\\''`)}'`
-  return `$'${[...arg].map((ch) => NAMED[ch] ?? (new RegExp(HIDDEN.source, 'u').test(ch) ? escapeCode(ch) : ch)).join('')}'`
+  if (!needsBashQuoting(arg)) return `'${arg.replace(/'/g, `'\\''`)}'`
+  return `$'${[...arg].map((ch) => NAMED[ch] ?? (NEEDS_ANSI_C.test(ch) ? bashBytes(ch) : ch)).join('')}'`
 }
 
 /** Where a command works: the target root and the twin, as `--root` and `--repo` say them. */
