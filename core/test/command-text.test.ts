@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
 import { isTwinSyncError } from '@twinsync/sdk'
-import { needsBashQuoting, quoteArg } from '../src/plan/command-text.js'
+import { needsBashQuoting, quoteArg, visibleName, visibleText } from '../src/plan/command-text.js'
+import { terminalLines, terminalText } from '../src/terminal-text.js'
 import { aptHook } from '../src/services/schedule.js'
 
 // Arguments a twin's plan can hold: controls, bidi overrides and isolates, separators, the BOM,
@@ -81,5 +82,20 @@ describe('quoteArg: the command shown is the command', () => {
       )
     }
     assert.ok(aptHook({ root: '/', node: '/usr/bin/node', entry: '/usr/lib/twinsync/bin/run.js', repo: '/srv/tw in \u{1f600}' }).includes("--repo '/srv/tw in \u{1f600}'"))
+  })
+})
+
+describe('visibleText and visibleName: the one render rule (terminal-text.ts)', () => {
+  it('spell out exactly what terminalLines does, in its spelling, above U+FFFF too', () => {
+    for (const text of ARGS) assert.equal(visibleText(text), terminalLines(text), JSON.stringify(text))
+    assert.equal(visibleText('tag\u{e0041}1\n'), 'tag\\u{e0041}1\n')
+  })
+
+  it('a name: what terminalText spells out, and look-alikes in the same spelling', () => {
+    // A name with no look-alike (no-break space, combining mark, space at the end) is shown as terminalText shows it.
+    const plain = ARGS.filter((a) => !/[\u00a0\p{M}]| $/u.test(a))
+    assert.ok(plain.length > 10)
+    for (const text of plain) assert.equal(visibleName(text), terminalText(text), JSON.stringify(text))
+    assert.equal(visibleName('x\u{e0041}\u{1d165} cafe\u0301\u00a0 '), 'x\\u{e0041}\\u{1d165} cafe\\u0301\\xa0\\x20')
   })
 })
