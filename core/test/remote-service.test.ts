@@ -12,6 +12,7 @@ import { SnapshotWorkflow } from '../src/services/take-snapshot.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { ForgetWorkflow } from '../src/services/run-forget.js'
 import { renderPush, renderRemoteStatus } from '../src/cli/render.js'
+import { remotePort } from '../src/tui/services.js'
 import { notesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
@@ -272,6 +273,7 @@ describe('RemoteService', function () {
       assert.equal(next.push?.status, 'pushed')
       assert.equal(next.push?.mirrorSecrets?.[0]?.path, 'scripts/deploy-key')
       assert.match(renderRemoteStatus(await remote().status()), /SECRET_IN_MIRROR.*scripts\/deploy-key/)
+      assert.match((await remotePort(() => rig.container).status(new AbortController().signal)).summary, /1 secret\(s\) already in its history/)
       // forget rewrites the local history; the mirror still holds it until the forced push.
       rmSync(join(rig.twinDir, 'scripts/deploy-key'))
       commitAll(rig.twinDir, 'take the key out of the working tree')
@@ -282,6 +284,7 @@ describe('RemoteService', function () {
       assert.equal(forced.mirrorSecrets, undefined)
       assert.equal((await remote().status()).mirrorSecrets, undefined)
       assert.doesNotMatch(renderRemoteStatus(await remote().status()), /SECRET_IN_MIRROR/)
+      assert.doesNotMatch((await remotePort(() => rig.container).status(new AbortController().signal)).summary, /secret/)
     })
 
     it('looks at the whole mirror again when the rules changed; with today\'s rules, only at what it gained since', async () => {
