@@ -1,5 +1,5 @@
 import { isTwinSyncError, TwinSyncError } from './errors.js'
-import type { HostReader } from './host.js'
+import type { HostReader, ReadOptions } from './host.js'
 import { checkTargetPath } from './target-path.js'
 
 /**
@@ -210,6 +210,23 @@ export function readRefused(path: string, what: string, details: Record<string, 
     nextStep: `Look at ${path} and the folders above it (\`ls -ld\`): whoever can write there replaced it, or a folder on the way, since it was looked at. Snapshot again; a link there is recorded as a link.`,
     details: { path, what, ...details },
   })
+}
+
+/**
+ * readTextIfExists for a provider that lists what the port would not read instead of failing its
+ * collect: the text (undefined when missing), or undefined after `report` is given the reason to
+ * list ("not read: it is a symbolic link…") when the read was refused (READ_REFUSED). Any other
+ * error is thrown.
+ */
+export async function readTextOrReport(host: Pick<HostReader, 'readTextIfExists'>, path: string, report: (reason: string) => void, options?: ReadOptions): Promise<string | undefined> {
+  try {
+    return await host.readTextIfExists(path, options)
+  } catch (error) {
+    const refused = readRefusedReason(error)
+    if (refused === undefined) throw error
+    report(`not read: it ${refused}`)
+    return undefined
+  }
 }
 
 /** For a provider that reports a path it could not read: READ_REFUSED's `what` ("is a symbolic link…"), undefined for any other error. */
