@@ -42,6 +42,12 @@ export type LinkLook =
       target?: string
     }
 
+/** A name walkLinks asks about: its target path, and whether it is the last the walk goes to (no name follows it). */
+export interface LinkAsk {
+  path: string
+  last: boolean
+}
+
 /** Where walkLinks found a path leads. */
 export interface LinkWalk {
   /** The names below the root it leads to: the links followed, the rest as asked from where the walk ended. */
@@ -73,10 +79,10 @@ export interface LinkWalk {
  * the kernel but the folders already walked; a caller that then opens the path checks where the
  * descriptor really is (/proc/self/fd), so a link swapped in since is refused there.
  */
-export function* walkLinks(path: string, followLast = false, made?: (at: string) => boolean): Generator<string, LinkWalk, LinkLook> {
+export function* walkLinks(path: string, followLast = false, made?: (at: string) => boolean): Generator<LinkAsk, LinkWalk, LinkLook> {
   const queue = checkTargetPath(path).split('/').filter(Boolean)
   const last = followLast ? undefined : queue.pop()
-  const root = yield '/'
+  const root = yield { path: '/', last: false }
   const rootTrusted = root !== undefined && isTrustedFolder(root)
   // trust[i]: every folder from the root down to parts[i] is one no other user can write.
   const parts: string[] = []
@@ -95,7 +101,7 @@ export function* walkLinks(path: string, followLast = false, made?: (at: string)
       continue
     }
     const at = `/${[...parts, name].join('/')}`
-    const look = yield at
+    const look = yield { path: at, last: queue.length === 0 }
     if (look === undefined || look.type === 'other') return { parts: rest([name, ...queue]), ended: look === undefined ? 'missing' : 'not-folder', ...(aboveRoot ? { aboveRoot } : {}) }
     if (look.type === 'directory') {
       trust.push(trusted() && isTrustedFolder(look))
@@ -118,10 +124,10 @@ export function* walkLinks(path: string, followLast = false, made?: (at: string)
 }
 
 /** walkLinks answered by a synchronous lstat (`look`). */
-export function walkLinksSync(path: string, look: (path: string) => LinkLook, followLast = false, made?: (at: string) => boolean): LinkWalk {
+export function walkLinksSync(path: string, look: (path: string, last: boolean) => LinkLook, followLast = false, made?: (at: string) => boolean): LinkWalk {
   const walk = walkLinks(path, followLast, made)
   let step = walk.next()
-  while (step.done !== true) step = walk.next(look(step.value))
+  while (step.done !== true) step = walk.next(look(step.value.path, step.value.last))
   return step.value
 }
 
@@ -130,7 +136,7 @@ export async function walkLinksOn(host: Pick<HostReader, 'lstat' | 'readlink'>, 
   const walk = walkLinks(path, followLast, made)
   let step = walk.next()
   while (step.done !== true) {
-    const at = step.value
+    const at = step.value.path
     const stat = await host.lstat(at)
     const type = stat === undefined ? undefined : stat.type === 'directory' || stat.type === 'symlink' ? stat.type : 'other'
     step = walk.next(stat === undefined || type === undefined ? undefined : { type, uid: stat.uid, mode: stat.mode, ...(type === 'symlink' ? { target: await host.readlink(at) } : {}) })
