@@ -101,6 +101,25 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
     units: ['postgresql.service'],
   },
   { service: 'fstab', paths: ['/etc/fstab'], argv: ['findmnt', '--verify', '--tab-file', '/etc/fstab'] },
+  // The account files lock everyone out when broken (a malformed root line: no su, no sudo, no
+  // login), so a new /etc/passwd or /etc/group is checked before it is written, against the
+  // shadow file as it is. -q leaves out what pwck only warns about (a home folder that does not
+  // exist: several of Debian's own system users), which -r alone counts as an error; -r changes
+  // nothing. A user added without its shadow line is refused too ("no matching password file
+  // entry in /etc/shadow"): the twin never holds /etc/shadow's content, so such a user could
+  // not log in; `useradd` makes both.
+  {
+    service: 'passwd',
+    paths: ['/etc/passwd', '/etc/shadow'],
+    argv: ['pwck', '-q', '-r'],
+    newContent: { argv: ['pwck', '-q', '-r', CHANGED_FILE, '/etc/shadow'], paths: ['/etc/passwd'] },
+  },
+  {
+    service: 'group',
+    paths: ['/etc/group', '/etc/gshadow'],
+    argv: ['grpck', '-q', '-r'],
+    newContent: { argv: ['grpck', '-q', '-r', CHANGED_FILE, '/etc/gshadow'], paths: ['/etc/group'] },
+  },
   { service: 'logrotate', paths: ['/etc/logrotate.conf', '/etc/logrotate.d/*'], argv: ['logrotate', '--debug', '/etc/logrotate.conf'] },
   { service: 'mariadb', paths: ['/etc/mysql/**'], units: ['mariadb.service', 'mysql.service'] },
   // They re-read their configuration by themselves: a change is never a reason to restart them.

@@ -60,7 +60,10 @@ describe('configuration checkers against the real tools (server root, chroot)', 
 
   it('refuses a broken sshd_config, sudoers file, postfix main.cf and unit file with each checker\'s own output; the live files are unchanged', async () => {
     const before = new Map<string, string>()
-    for (const path of [SSHD, SUDOERS, MAIN_CF, UNIT]) before.set(path, await sha(path))
+    for (const path of [SSHD, SUDOERS, MAIN_CF, UNIT, '/etc/passwd', '/etc/group']) before.set(path, await sha(path))
+    // The account files, as a hand edit breaks them: a colon lost in one line.
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/passwd', (await live('/etc/passwd')).replace(/^games:x:5:60:games:\/usr\/games:/m, 'games:x:5:60:games:/usr/games'))
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/group', (await live('/etc/group')).replace(/^adm:x:4:/m, 'adm:x:4'))
     await writeTwinFile(cli.twinDir, `filesystem${SSHD}`, `${await live(SSHD)}PermitRootLogin maybe-not\n`)
     await writeTwinFile(cli.twinDir, `filesystem${SUDOERS}`, '%adm ALL=(root /usr/bin/journalctl\n')
     await writeTwinFile(cli.twinDir, `filesystem${MAIN_CF}`, `${await live(MAIN_CF)}this line has no equals sign\n`)
@@ -88,6 +91,15 @@ describe('configuration checkers against the real tools (server root, chroot)', 
     assert.equal(unit?.message, `\`systemd-analyze verify --man=no ${UNIT}\` rejects the new systemd units configuration; the previous files are back; nothing reloaded`)
     assert.match(unit?.outputTail ?? '', /Neither a valid executable name nor an absolute path: relative\/report/)
 
+    const passwd = steps.get('files:replace:/etc/passwd')
+    assert.equal(passwd?.status, 'failed', out)
+    assert.match(passwd?.message ?? '', /pwck rejects the new content of \/etc\/passwd; the live file is untouched/)
+    assert.match(passwd?.outputTail ?? '', /invalid password file entry/)
+    const group = steps.get('files:replace:/etc/group')
+    assert.equal(group?.status, 'failed', out)
+    assert.match(group?.message ?? '', /grpck rejects the new content of \/etc\/group; the live file is untouched/)
+    assert.match(group?.outputTail ?? '', /invalid group file entry/)
+
     for (const [path, hash] of before) assert.equal(await sha(path), hash, `${path} is exactly as it was`)
   })
 
@@ -96,6 +108,8 @@ describe('configuration checkers against the real tools (server root, chroot)', 
     await writeTwinFile(cli.twinDir, `filesystem${SUDOERS}`, '%adm ALL=(root) /usr/bin/journalctl, /usr/bin/systemctl status *\n')
     await writeTwinFile(cli.twinDir, `filesystem${MAIN_CF}`, `${await live(MAIN_CF)}message_size_limit = 20480000\n`)
     await writeTwinFile(cli.twinDir, `filesystem${UNIT}`, GOOD_UNIT.replace('Nightly report', 'Nightly report, checked'))
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/passwd', (await live('/etc/passwd')).replace(/^games:x:5:60:games:/m, 'games:x:5:60:Games:'))
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/group', (await live('/etc/group')).replace(/^adm:x:4:$/m, 'adm:x:4:root'))
     const { code, steps, out } = await apply()
     assert.equal(code, 0, out)
     const checked = (id: string) => steps.get(id)?.message ?? ''
@@ -103,6 +117,10 @@ describe('configuration checkers against the real tools (server root, chroot)', 
     assert.match(checked(`files:replace:${SUDOERS}`), /checked: `visudo -c` passed/)
     assert.match(checked(`files:replace:${MAIN_CF}`), /checked: `postfix check` passed/)
     assert.match(checked(`files:replace:${UNIT}`), new RegExp(`checked: \`systemd-analyze verify --man=no ${UNIT}\` passed`))
+    assert.match(checked('files:replace:/etc/passwd'), /checked: `pwck -q -r` passed/)
+    assert.match(checked('files:replace:/etc/group'), /checked: `grpck -q -r` passed/)
+    assert.match(await live('/etc/passwd'), /^games:x:5:60:Games:/m)
+    assert.match(await live('/etc/group'), /^adm:x:4:root$/m)
     assert.match(await live(SSHD), /^ClientAliveInterval 300$/m)
     assert.match(await live(SUDOERS), /systemctl status/)
     assert.match(await live(MAIN_CF), /^message_size_limit = 20480000$/m)

@@ -14,6 +14,12 @@ describe('files: new content checked before it is written (from DEBIAN_CONFIG_CH
     assert.deepEqual(argv('/etc/ssh/sshd_config'), ['sshd', '-t', '-f', '/tmp/NEW'])
   })
 
+  it('checks the account files with pwck and grpck, read only, against the shadow files as they are', () => {
+    assert.deepEqual(argv('/etc/passwd'), ['pwck', '-q', '-r', '/tmp/NEW', '/etc/shadow'])
+    assert.deepEqual(argv('/etc/group'), ['grpck', '-q', '-r', '/tmp/NEW', '/etc/gshadow'])
+    assert.equal(argv('/etc/shadow'), undefined)
+  })
+
   it('does not check alone what is no complete configuration: an sshd drop-in, a file below sudoers.d, any other file', () => {
     assert.equal(argv('/etc/ssh/sshd_config.d/x.conf'), undefined)
     assert.equal(argv('/etc/sudoers.d/sub/x'), undefined)
