@@ -20,7 +20,12 @@ const UNSEEN = /[\p{Cc}\p{Cf}\u2028\u2029]/gu
 const UNSEEN_IN_LINES = /(?![\n\t])[\p{Cc}\p{Cf}\u2028\u2029]/gu
 const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\t': '\\t', '\r': '\\r', '\x1b': '\\e' }
 
-function spell(ch: string): string {
+/**
+ * One character as the terminal rule spells it: a name (`\e`, `\r`, `\n`, `\t`), `\xHH` up to
+ * U+00FF, `\uHHHH` up to U+FFFF, `\u{HHHHH}` above (so U+E0041 is never U+E004 and "1"). For a
+ * character class of its own (a plan's names: command-text.ts visibleName), in the same spelling.
+ */
+export function spell(ch: string): string {
   const named = NAMED[ch]
   if (named !== undefined) return named
   const code = ch.codePointAt(0) as number

@@ -37,7 +37,7 @@ describe('plans/*.yaml instructions', () => {
   it('spells out what a terminal would hide, in arguments and script text', () => {
     assert.equal(quoteArg(''), "''")
     assert.equal(quoteArg('--mode=0640'), '--mode=0640')
-    assert.equal(quoteArg('a\u202eb'), "$'a\\u202eb'")
+    assert.equal(quoteArg('a\u202eb'), "$'a\\xe2\\x80\\xaeb'")
     assert.equal(commandLine(['sh', '-c', 'echo hi; rm -rf /']), "sh -c 'echo hi; rm -rf /'")
     assert.equal(visibleText('echo ok\r\x1b[2Krm -rf /\n'), 'echo ok\\r\\e[2Krm -rf /\n')
   })

@@ -1,14 +1,18 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
 import { readFile, rename, writeFile } from 'node:fs/promises'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { isTwinSyncError } from '@twinsync/sdk'
+import { isTwinSyncError, SECRET_RULES_VERSION } from '@twinsync/sdk'
 import { HistoryService } from '../src/history/history-service.js'
 import { IntentService } from '../src/intent/intent-service.js'
 import { Planner } from '../src/plan/planner.js'
 import { RemoteService } from '../src/remote/remote-service.js'
 import { SnapshotWorkflow } from '../src/services/take-snapshot.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
+import { ForgetWorkflow } from '../src/services/run-forget.js'
+import { renderPush, renderRemoteStatus } from '../src/cli/render.js'
+import { remotePort } from '../src/tui/services.js'
 import { notesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
@@ -241,6 +245,74 @@ describe('RemoteService', function () {
       await assert.rejects(remote().pull(), failWith('REMOTE_DIVERGED'))
       assert.equal(head(), before)
       assert.equal(JSON.parse(await readFile(join(rig.twinDir, 'system/notes.json'), 'utf8')).text, 'second\n')
+    })
+  })
+  describe('secrets the mirror already holds (pushed before today\'s rules, or brought by a pull)', () => {
+    const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n'
+    const auditFile = () => join(rig.twinDir, '.git/twinsync/mirror-audit.json')
+    /** A snapshot with a secret that reached the mirror without TwinSync's push scan: as if pushed by a version whose rules did not know it. */
+    const pushedBeforeTheRule = () => {
+      writeFileSync(join(rig.twinDir, 'scripts/deploy-key'), KEY)
+      commitAll(rig.twinDir, 'old snapshot')
+      git(rig.twinDir, 'push', '-q', 'mirror', 'HEAD:refs/heads/main')
+    }
+    beforeEach(() => remote().setGitRemote(bare, undefined))
+
+    it('a push reports them by file, line and rule (never the value), again with every push and in `remote show`, until forget and a forced push take them out', async () => {
+      pushedBeforeTheRule()
+      const first = await remote().push()
+      assert.equal(first.status, 'up-to-date')
+      assert.deepEqual(first.mirrorSecrets?.map((f) => [f.path, f.line, f.rule]), [['scripts/deploy-key', 2, 'private-key']])
+      const shown = renderPush(first).join('\n')
+      assert.match(shown, /SECRET_IN_MIRROR.*scripts\/deploy-key:2 \(private-key\)/)
+      assert.match(shown, /change each one.*twinsync forget.*push --retry --force/s)
+      assert.doesNotMatch(JSON.stringify(first) + shown + (await readFile(auditFile(), 'utf8')), /b3BlbnNzaC1rZXktdjEAAAAA/)
+      // A new snapshot is pushed (it holds no secret) and the mirror's old one is named again.
+      await machine('second\n')
+      const next = await snapshotAndPush()
+      assert.equal(next.push?.status, 'pushed')
+      assert.equal(next.push?.mirrorSecrets?.[0]?.path, 'scripts/deploy-key')
+      assert.match(renderRemoteStatus(await remote().status()), /SECRET_IN_MIRROR.*scripts\/deploy-key/)
+      assert.match((await remotePort(() => rig.container).status(new AbortController().signal)).summary, /1 secret\(s\) already in its history/)
+      // forget rewrites the local history; the mirror still holds it until the forced push.
+      rmSync(join(rig.twinDir, 'scripts/deploy-key'))
+      commitAll(rig.twinDir, 'take the key out of the working tree')
+      await rig.container.resolve(ForgetWorkflow).forget({ paths: ['scripts/deploy-key'], rules: [] })
+      assert.equal((await remote().status()).mirrorSecrets?.length, 1)
+      const forced = await remote().retry({ force: true })
+      assert.equal(forced.status, 'pushed')
+      assert.equal(forced.mirrorSecrets, undefined)
+      assert.equal((await remote().status()).mirrorSecrets, undefined)
+      assert.doesNotMatch(renderRemoteStatus(await remote().status()), /SECRET_IN_MIRROR/)
+      assert.doesNotMatch((await remotePort(() => rig.container).status(new AbortController().signal)).summary, /secret/)
+    })
+
+    it('looks at the whole mirror again when the rules changed; with today\'s rules, only at what it gained since', async () => {
+      pushedBeforeTheRule()
+      // A record that says the mirror was looked at up to its branch with today's rules and held nothing: trusted, no look again.
+      const headNow = git(rig.twinDir, 'rev-parse', 'refs/remotes/mirror/main')
+      writeFileSync(auditFile(), JSON.stringify({ url: bare, rules: SECRET_RULES_VERSION, head: headNow, findings: [] }))
+      assert.equal((await remote().push()).mirrorSecrets, undefined)
+      // The same record from older rules: looked at whole.
+      writeFileSync(auditFile(), JSON.stringify({ url: bare, rules: SECRET_RULES_VERSION - 1, head: headNow, findings: [] }))
+      assert.equal((await remote().push()).mirrorSecrets?.[0]?.path, 'scripts/deploy-key')
+      // A record of another mirror: looked at whole too.
+      writeFileSync(auditFile(), JSON.stringify({ url: '/elsewhere.git', rules: SECRET_RULES_VERSION, head: headNow, findings: [] }))
+      assert.equal((await remote().push()).mirrorSecrets?.[0]?.path, 'scripts/deploy-key')
+    })
+
+    it('what a pull brought from the mirror is looked at by the next push', async () => {
+      await remote().push()
+      // Someone with the token pushes a snapshot with a secret to the mirror from another clone.
+      const other = join(rig.dir, 'other')
+      execFileSync('git', ['clone', '-q', bare, other])
+      writeFileSync(join(other, 'creds.env'), 'export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n')
+      commitAll(other, 'from elsewhere')
+      git(other, 'push', '-q', 'origin', 'HEAD:main')
+      assert.equal((await remote().pull()).status, 'fast-forwarded')
+      const after = await remote().push()
+      assert.equal(after.status, 'up-to-date')
+      assert.deepEqual(after.mirrorSecrets?.map((f) => f.path), ['creds.env'])
     })
   })
 })

@@ -1,12 +1,11 @@
 import { isTwinSyncError, TwinSyncError } from './errors.js'
-import type { HostReader } from './host.js'
+import type { HostReader, ReadOptions } from './host.js'
 import { checkTargetPath } from './target-path.js'
 
 /**
  * The folders a Debian system itself makes symlinks of, with the targets it gives them (merged
- * /usr, /var/run and /var/lock): the only symlinked folders a change may go through. Any other
- * link is refused, wherever it came from: a pulled twin can make one (the files provider turns a
- * folder into a link), and so can a user in a home of their own (`~/.config -> /root/.config`).
+ * /usr, /var/run and /var/lock): followed wherever they are, whoever owns them (a root another
+ * user unpacked). Any other folder link is followed only when root placed it (walkLinks).
  */
 const DISTRIBUTION_LINKS: ReadonlyMap<string, readonly string[]> = new Map([
   ['/bin', ['usr/bin', '/usr/bin']],
@@ -20,75 +19,172 @@ const DISTRIBUTION_LINKS: ReadonlyMap<string, readonly string[]> = new Map([
   ['/var/lock', ['/run/lock', '../run/lock']],
 ])
 
+/** The kernel's own limit of links followed in one path. */
+const MAX_SYMLINK_HOPS = 40
+
 export interface LinkedFolder {
-  /** The first folder on the way that is a symlink (a target path). */
+  /** The first folder on the way that is a symlink not to follow (a target path). */
   folder: string
   /** Where it points, as readlink gives it. */
   target: string
 }
 
-/**
- * The first folder on the way to `path` (from `/` down to its parent; with `inclusive`, down to
- * `path` itself) that is a symlink on the machine, other than the distribution's own
- * (DISTRIBUTION_LINKS, followed to their real place); undefined when there is none. lstat only:
- * nothing is followed. A folder that does not exist ends the walk (what is made below it is
- * made as a real folder). The one rule of where a change may act: the host port refuses every
- * changing call it finds one for (PATH_THROUGH_SYMLINK), and the planner leaves such a change out.
- */
-export async function linkedFolderOn(host: Pick<HostReader, 'lstat' | 'readlink'>, path: string, options: { inclusive?: boolean } = {}): Promise<LinkedFolder | undefined> {
-  let parts = checkTargetPath(path).split('/').filter(Boolean)
-  let end = options.inclusive === true ? parts.length : parts.length - 1
-  for (let i = 0, hops = 0; i < end; i++) {
-    const folder = '/' + parts.slice(0, i + 1).join('/')
-    const stat = await host.lstat(folder)
-    if (stat === undefined || stat.type !== 'symlink') {
-      if (stat?.type === 'directory') continue
-      return undefined
+/** What walkLinks needs to know of one name: undefined when it does not exist. */
+export type LinkLook =
+  | undefined
+  | {
+      /** 'other': a file, device, … (nothing below it). */
+      type: 'directory' | 'symlink' | 'other'
+      uid: number
+      /** Permission bits (the file type bits may be there too). */
+      mode: number
+      /** A symlink's target, as readlink gives it. */
+      target?: string
     }
-    const target = await host.readlink(folder)
-    if (hops < 4 && DISTRIBUTION_LINKS.get(folder)?.includes(target) === true) {
-      // /lib/systemd/x is /usr/lib/systemd/x: the walk goes on from the real folder.
-      const real: string[] = []
-      for (const part of (target.startsWith('/') ? target : `${folder.slice(0, folder.lastIndexOf('/'))}/${target}`).split('/')) {
-        if (part === '..') real.pop()
-        else if (part !== '' && part !== '.') real.push(part)
-      }
-      parts = [...real, ...parts.slice(i + 1)]
-      end = parts.length - (options.inclusive === true ? 0 : 1)
-      i = -1
-      hops++
+
+/** A name walkLinks asks about: its target path, and whether it is the last the walk goes to (no name follows it). */
+export interface LinkAsk {
+  path: string
+  last: boolean
+}
+
+/** Where walkLinks found a path leads. */
+export interface LinkWalk {
+  /** The names below the root it leads to: the links followed, the rest as asked from where the walk ended. */
+  parts: string[]
+  /** The first link on the way that is not followed (a user could have placed or can swap it); the walk ended there. */
+  refused?: LinkedFolder & { loop?: boolean }
+  /** The walk ended at a name that does not exist, or that is no folder (nothing below it). */
+  ended?: 'missing' | 'not-folder'
+  /** A ".." of a link's target climbed above the root (stayed at it, as at the running system's "/"). */
+  aboveRoot?: boolean
+}
+
+/**
+ * The one rule of folder links, for reads and writes alike: the walk from the root to `path` (a
+ * target path) that follows a symlinked folder only when only root can have placed it: the link
+ * owned by root (or TwinSync's own user), in a folder reached through folders no other user can
+ * write (isTrustedFolder, each from the root down; an absolute target starts again at the root,
+ * inside it under --root), or one of the distribution's own (DISTRIBUTION_LINKS). Any other link
+ * (a user's own, one in her home or in /tmp, one below such a folder) ends the walk (`refused`).
+ * The last name is never followed unless `followLast` (a folder a program writes in, a read that
+ * follows the system's own links): a link there is the entry itself. A ".." goes up from the
+ * folder reached (the kernel's way, not the text's). A link TwinSync itself made in this run
+ * (`made`, by where the walk meets it) is the twin's, not root's: never followed, so a plan that
+ * makes a folder a link and writes below it is refused at the write.
+ *
+ * A generator of the target paths to lstat (each answered with a LinkLook): the same walk serves
+ * the host port's synchronous checks (LocalHost: where a descriptor must be) and the readers that
+ * answer asynchronously (the planner, a dry run). Only lstat and readlink: nothing is followed by
+ * the kernel but the folders already walked; a caller that then opens the path checks where the
+ * descriptor really is (/proc/self/fd), so a link swapped in since is refused there.
+ */
+export function* walkLinks(path: string, followLast = false, made?: (at: string) => boolean): Generator<LinkAsk, LinkWalk, LinkLook> {
+  const queue = checkTargetPath(path).split('/').filter(Boolean)
+  const last = followLast ? undefined : queue.pop()
+  const root = yield { path: '/', last: false }
+  const rootTrusted = root !== undefined && isTrustedFolder(root)
+  // trust[i]: every folder from the root down to parts[i] is one no other user can write.
+  const parts: string[] = []
+  const trust: boolean[] = []
+  const trusted = () => (trust.length === 0 ? rootTrusted : (trust[trust.length - 1] as boolean))
+  const rest = (from: readonly string[]) => [...parts, ...from, ...(last === undefined ? [] : [last])]
+  let hops = 0
+  let aboveRoot = false
+  while (queue.length > 0) {
+    const name = queue.shift() as string
+    if (name === '' || name === '.') continue
+    if (name === '..') {
+      if (parts.length === 0) aboveRoot = true
+      parts.pop()
+      trust.pop()
       continue
     }
-    return { folder, target }
+    const at = `/${[...parts, name].join('/')}`
+    const look = yield { path: at, last: queue.length === 0 }
+    if (look === undefined || look.type === 'other') return { parts: rest([name, ...queue]), ended: look === undefined ? 'missing' : 'not-folder', ...(aboveRoot ? { aboveRoot } : {}) }
+    if (look.type === 'directory') {
+      trust.push(trusted() && isTrustedFolder(look))
+      parts.push(name)
+      continue
+    }
+    const target = look.target ?? ''
+    const rootPlaced = trusted() && isTrustedOwner(look.uid) && made?.(at) !== true
+    if ((!rootPlaced && DISTRIBUTION_LINKS.get(at)?.includes(target) !== true) || hops >= MAX_SYMLINK_HOPS) {
+      return { parts: rest([name, ...queue]), refused: { folder: at, target, ...(hops >= MAX_SYMLINK_HOPS ? { loop: true } : {}) }, ...(aboveRoot ? { aboveRoot } : {}) }
+    }
+    hops++
+    if (target.startsWith('/')) {
+      parts.length = 0
+      trust.length = 0
+    }
+    queue.unshift(...target.split('/'))
   }
-  return undefined
+  return { parts: rest([]), ...(aboveRoot ? { aboveRoot } : {}) }
+}
+
+/** walkLinks answered by a synchronous lstat (`look`). */
+export function walkLinksSync(path: string, look: (path: string, last: boolean) => LinkLook, followLast = false, made?: (at: string) => boolean): LinkWalk {
+  const walk = walkLinks(path, followLast, made)
+  let step = walk.next()
+  while (step.done !== true) step = walk.next(look(step.value.path, step.value.last))
+  return step.value
+}
+
+/** walkLinks answered by a reader's lstat and readlink. */
+export async function walkLinksOn(host: Pick<HostReader, 'lstat' | 'readlink'>, path: string, followLast = false, made?: (at: string) => boolean): Promise<LinkWalk> {
+  const walk = walkLinks(path, followLast, made)
+  let step = walk.next()
+  while (step.done !== true) {
+    const at = step.value.path
+    const stat = await host.lstat(at)
+    const type = stat === undefined ? undefined : stat.type === 'directory' || stat.type === 'symlink' ? stat.type : 'other'
+    step = walk.next(stat === undefined || type === undefined ? undefined : { type, uid: stat.uid, mode: stat.mode, ...(type === 'symlink' ? { target: await host.readlink(at) } : {}) })
+  }
+  return step.value
+}
+
+/** A folder only root (or TwinSync's own user) can change: owned by one of them, not writable by group or others. */
+export function isTrustedFolder(s: { uid: number; mode: number }): boolean {
+  return isTrustedOwner(s.uid) && (s.mode & 0o022) === 0
+}
+
+const OWN_UID = typeof process.geteuid === 'function' ? process.geteuid() : 0
+
+/** Root, or the user TwinSync runs as. */
+export function isTrustedOwner(uid: number): boolean {
+  return uid === 0 || uid === OWN_UID
+}
+
+export interface LinkedFolderOptions {
+  /** Down to `path` itself, followed when it is a link root placed (a folder a program writes in). */
+  inclusive?: boolean
+  /** Whether TwinSync made the link at this (walked) target path in this run (walkLinks). */
+  made?: (at: string) => boolean
+}
+
+/**
+ * The first folder on the way to `path` (from `/` down to its parent; with `inclusive`, down to
+ * `path` itself) that is a symlink not to follow by walkLinks's rule (one a user could have
+ * placed or can swap); undefined when there is none. A folder that does not exist ends the walk
+ * (what is made below it is made as a real folder). The one rule of where a change may act:
+ * the host port refuses every changing call it finds one for (PATH_THROUGH_SYMLINK), and the
+ * planner leaves such a change out.
+ */
+export async function linkedFolderOn(host: Pick<HostReader, 'lstat' | 'readlink'>, path: string, options: LinkedFolderOptions = {}): Promise<LinkedFolder | undefined> {
+  const refused = (await walkLinksOn(host, path, options.inclusive === true, options.made)).refused
+  return refused === undefined ? undefined : { folder: refused.folder, target: refused.target }
 }
 
 /**
  * The host port's rule, for every port that changes the target, real or dry run (LocalHost,
  * RecordingHost): throws PATH_THROUGH_SYMLINK when a change at `path` would go through a
- * symlinked folder (linkedFolderOn; `inclusive` for a folder a program writes in, ExecOptions.writesIn).
+ * symlinked folder a user could have placed (linkedFolderOn; `inclusive` for a folder a program writes in, ExecOptions.writesIn).
  * `host` answers as the target is at that moment (a dry run: with its own recorded changes).
  */
-export async function refuseThroughLinkedFolder(host: Pick<HostReader, 'lstat' | 'readlink'>, path: string, options: { inclusive?: boolean } = {}): Promise<void> {
+export async function refuseThroughLinkedFolder(host: Pick<HostReader, 'lstat' | 'readlink'>, path: string, options: LinkedFolderOptions = {}): Promise<void> {
   const found = await linkedFolderOn(host, path, options)
   if (found !== undefined) throw throughSymlinkError(path, found)
-}
-
-/**
- * `path` (a host path on the running system) with the distribution's own folder links replaced
- * by where they lead (`/lib/x` → `/usr/lib/x`, `/var/run/x` → `/run/x`): where the kernel finds it
- * on a merged-/usr system. Lexical: says nothing of whether they are links here.
- */
-export function distributionPath(path: string): string {
-  let out = path
-  for (let hops = 0; hops < 4; hops++) {
-    const folder = [...DISTRIBUTION_LINKS.keys()].find((f) => out === f || out.startsWith(`${f}/`))
-    if (folder === undefined) break
-    const target = DISTRIBUTION_LINKS.get(folder)?.find((t) => t.startsWith('/')) ?? `/${DISTRIBUTION_LINKS.get(folder)?.[0] ?? ''}`
-    out = target + out.slice(folder.length)
-  }
-  return out
 }
 
 /**
@@ -104,8 +200,8 @@ export function symlinkItselfError(path: string, detail = 'is a symbolic link'):
 
 /** PATH_THROUGH_SYMLINK for a change at `path` that would go through `found`. */
 export function throughSymlinkError(path: string, found: LinkedFolder): TwinSyncError {
-  return new TwinSyncError('PATH_THROUGH_SYMLINK', `${path} is below ${found.folder}, a symbolic link (to ${found.target}): TwinSync changes nothing through a symlinked folder; nothing was written there`, {
-    nextStep: `A snapshot never follows that link either. If ${found.folder} should be a real folder, make it one (a directory entry in the twin's system/files/manifest.json, or by hand) and plan again; if the link is meant (a folder on another disk), use a bind mount instead of the link.`,
+  return new TwinSyncError('PATH_THROUGH_SYMLINK', `${path} is below ${found.folder}, a symbolic link (to ${found.target}): TwinSync changes nothing through a symlinked folder a user could have placed or can swap; nothing was written there`, {
+    nextStep: `A snapshot never follows that link either. If ${found.folder} should be a real folder, make it one (a directory entry in the twin's system/files/manifest.json, or by hand) and plan again; if the link is meant (a folder on another disk), have root own it, in folders only root can write (TwinSync follows such a link), or use a bind mount instead.`,
     details: { path, folder: found.folder, target: found.target },
   })
 }
@@ -120,6 +216,23 @@ export function readRefused(path: string, what: string, details: Record<string, 
     nextStep: `Look at ${path} and the folders above it (\`ls -ld\`): whoever can write there replaced it, or a folder on the way, since it was looked at. Snapshot again; a link there is recorded as a link.`,
     details: { path, what, ...details },
   })
+}
+
+/**
+ * readTextIfExists for a provider that lists what the port would not read instead of failing its
+ * collect: the text (undefined when missing), or undefined after `report` is given the reason to
+ * list ("not read: it is a symbolic link…") when the read was refused (READ_REFUSED). Any other
+ * error is thrown.
+ */
+export async function readTextOrReport(host: Pick<HostReader, 'readTextIfExists'>, path: string, report: (reason: string) => void, options?: ReadOptions): Promise<string | undefined> {
+  try {
+    return await host.readTextIfExists(path, options)
+  } catch (error) {
+    const refused = readRefusedReason(error)
+    if (refused === undefined) throw error
+    report(`not read: it ${refused}`)
+    return undefined
+  }
 }
 
 /** For a provider that reports a path it could not read: READ_REFUSED's `what` ("is a symbolic link…"), undefined for any other error. */

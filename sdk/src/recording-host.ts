@@ -1,7 +1,7 @@
 import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, HostPort, HostReader, ReadOptions, RmdirOutcome, UnlinkOutcome, WriteOptions } from './host.js'
 import { TwinSyncError } from './errors.js'
 import { checkTargetPath } from './target-path.js'
-import { refuseThroughLinkedFolder, symlinkItselfError } from './linked-folder.js'
+import { refuseThroughLinkedFolder, symlinkItselfError, walkLinksOn } from './linked-folder.js'
 
 /** One change a dry run would have made, in the order it was asked for. */
 export type HostAction =
@@ -38,6 +38,8 @@ export class RecordingHost implements HostPort {
   private readonly written = new Map<string, Buffer | null>()
   /** Symlinks it "made" (path → target), until something else is recorded at the path. */
   private readonly links = new Map<string, string>()
+  /** Where a walk meets each symlink it "made" (LocalHost's madeLinks). */
+  private readonly madeLinks = new Set<string>()
 
   constructor(
     private readonly reader: HostReader,
@@ -187,7 +189,7 @@ export class RecordingHost implements HostPort {
   }
 
   async exec(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    if (this.options.refuse === undefined) for (const folder of options.writesIn ?? []) await refuseThroughLinkedFolder(this, folder, { inclusive: true })
+    if (this.options.refuse === undefined) for (const folder of options.writesIn ?? []) await refuseThroughLinkedFolder(this, folder, { inclusive: true, made: (at) => this.madeLinks.has(at) })
     this.record({
       kind: 'exec',
       command,
@@ -205,8 +207,10 @@ export class RecordingHost implements HostPort {
    */
   private async change(action: Exclude<HostAction, { kind: 'exec' }>): Promise<void> {
     checkTargetPath(action.path)
-    if (this.options.refuse === undefined) await refuseThroughLinkedFolder(this, action.path)
+    if (this.options.refuse === undefined) await refuseThroughLinkedFolder(this, action.path, { made: (at) => this.madeLinks.has(at) })
     this.record(action)
+    // A link it "made" is the twin's, as the real port holds it (walkLinks): where a walk meets it.
+    if (action.kind === 'symlink') this.madeLinks.add(`/${(await walkLinksOn(this, action.path)).parts.join('/')}`)
   }
 
   private record(action: HostAction): void {

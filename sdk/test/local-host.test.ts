@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { chmod, chown, lchown, mkdtemp, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { chmod, chown, lchown, lstat, mkdtemp, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LocalHost } from '../src/local-host.js'
@@ -47,17 +47,23 @@ describe('LocalHost against a root other than /', () => {
   it('refuses a relative symlink that climbs out of the root', async () => {
     await symlink('../../../../../../../../' + outside.slice(1), join(root, 'etc/escape'))
     await assert.rejects(host.readFile('/etc/escape/secret'), (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_OUTSIDE_ROOT')
-    // A write is refused sooner: below a symlinked folder at all (the test after this one).
+    // Root's link is followed by a write as by a read, as far as the root allows.
+    await assert.rejects(host.writeFileAtomic('/etc/escape/new', 'x'), (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_OUTSIDE_ROOT')
+    // A user's link is refused sooner: below a symlinked folder a user placed at all (the test after this one).
+    await lchown(join(root, 'etc/escape'), 1000, 1000)
     await assert.rejects(host.writeFileAtomic('/etc/escape/new', 'x'), (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_THROUGH_SYMLINK')
     await assert.rejects(host.mkdir('/etc/escape/../../x'), (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_INVALID')
     assert.equal(await readFile(join(outside, 'secret'), 'utf8'), 'host file\n')
   })
 
-  it('changes nothing below a symlinked folder (PATH_THROUGH_SYMLINK), whatever the call, but the distribution\'s own links (merged /usr, /var/run)', async () => {
+  it('changes nothing below a symlinked folder a user placed or can swap (PATH_THROUGH_SYMLINK), whatever the call, but the distribution\'s own links (merged /usr, /var/run)', async () => {
     await mkdir(join(root, 'root/.ssh'), { recursive: true })
     await writeFile(join(root, 'root/.ssh/authorized_keys'), 'mine\n')
+    // A link a user owns, in root's /etc; a link of root's in ann's home (hers to swap).
     await symlink('/root/.ssh', join(root, 'etc/keys'))
+    await lchown(join(root, 'etc/keys'), 1000, 1000)
     await mkdir(join(root, 'home/ann'), { recursive: true })
+    await chown(join(root, 'home/ann'), 1000, 1000)
     await symlink('../../root', join(root, 'home/ann/.config'))
     const before = await readFile(join(root, 'root/.ssh/authorized_keys'), 'utf8')
     const refused = (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_THROUGH_SYMLINK' && e.exitCode === 2 && /below \/(etc\/keys|home\/ann\/\.config), a symbolic link/.test(e.message)
@@ -89,10 +95,12 @@ describe('LocalHost against a root other than /', () => {
     assert.equal(await readFile(join(root, 'usr/lib/app/ok.conf'), 'utf8'), 'ok\n')
     assert.equal(await readFile(join(root, 'run/ok.pid'), 'utf8'), '1\n')
     await symlink('/root/.ssh', join(root, 'usr/lib/keys'))
+    await lchown(join(root, 'usr/lib/keys'), 1000, 1000)
     await assert.rejects(host.writeFileAtomic('/lib/keys/authorized_keys', 'attacker\n'), (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_THROUGH_SYMLINK' && /below \/usr\/lib\/keys/.test(e.message))
-    // The same names pointing elsewhere are no distribution link.
+    // The same names pointing elsewhere are no distribution link (a user's: root's own would be followed).
     await rm(join(root, 'var/run'))
     await symlink('/root/.ssh', join(root, 'var/run'))
+    await lchown(join(root, 'var/run'), 1000, 1000)
     await assert.rejects(host.writeFileAtomic('/var/run/authorized_keys', 'attacker\n'), refused2('/var/run'))
     assert.equal(await readFile(join(root, 'root/.ssh/authorized_keys'), 'utf8'), before)
   })
@@ -164,13 +172,27 @@ describe('LocalHost against a root other than /', () => {
     })
 
     it('(b) a folder on the way swapped for a symlink after the look: refused by the descriptor\'s own path', async () => {
+      await chown(join(root, 'home/ann'), 1000, 1000)
       assert.equal((await host.lstat('/home/ann/.config/notes'))?.type, 'file')
       await rm(join(root, 'home/ann/.config'), { recursive: true })
       await symlink('../../etc/secret', join(root, 'home/ann/.config'))
+      await lchown(join(root, 'home/ann/.config'), 1000, 1000)
       await assert.rejects(host.readFile('/home/ann/.config/notes'), refusedRead(/was reached at \/etc\/secret\/notes: a folder on the way/))
       await assert.rejects(host.readTextIfExists('/home/ann/.config/notes'), refusedRead(/was reached at \/etc\/secret\/notes/))
       // A fresh host (nothing resolved before): the standing link is refused too.
       await assert.rejects(new LocalHost(root).readFile('/home/ann/.config/notes'), refusedRead(/was reached at \/etc\/secret\/notes/))
+      // Root's own link on the way (/home -> /srv/home, as servers have it) is followed; ann's link below it is still hers, refused.
+      await mkdir(join(root, 'srv'), { recursive: true })
+      await rename(join(root, 'home'), join(root, 'srv/home'))
+      await symlink('/srv/home', join(root, 'home'))
+      await rm(join(root, 'srv/home/ann/.config'))
+      await symlink('/etc/secret', join(root, 'srv/home/ann/.config'))
+      await lchown(join(root, 'srv/home/ann/.config'), 1000, 1000)
+      await assert.rejects(new LocalHost(root).readFile('/home/ann/.config/notes'), refusedRead(/was reached at \/etc\/secret\/notes/))
+      await rm(join(root, 'srv/home/ann/.config'))
+      await mkdir(join(root, 'srv/home/ann/.config'))
+      await writeFile(join(root, 'srv/home/ann/.config/notes'), 'hers\n')
+      assert.equal(await new LocalHost(root).readTextIfExists('/home/ann/.config/notes'), 'hers\n')
     })
 
     it('(c) a FIFO swapped in: refused at once, the read does not wait for a writer', async () => {
@@ -220,6 +242,123 @@ describe('LocalHost against a root other than /', () => {
     })
   })
 
+  describe('one rule of folder links for reads and writes: followed when only root can have placed it, refused when a user placed it or can swap it', () => {
+    const throughLink = (folder: string) => (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_THROUGH_SYMLINK' && e.message.includes(`below ${folder}, a symbolic link`)
+    const readRefusedAt = (at: RegExp) => (e: unknown) => isTwinSyncError(e) && e.code === 'READ_REFUSED' && at.test(e.message)
+
+    beforeEach(async () => {
+      // /home -> /srv/home as servers have it: root's link, an absolute target (inside the root), ann's home hers.
+      await mkdir(join(root, 'srv/home/ann/.config'), { recursive: true })
+      await chown(join(root, 'srv/home/ann'), 1000, 1000)
+      await chown(join(root, 'srv/home/ann/.config'), 1000, 1000)
+      await writeFile(join(root, 'srv/home/ann/.config/app.conf'), 'mine=1\n')
+      await symlink('/srv/home', join(root, 'home'))
+      await mkdir(join(root, 'root/secret'), { recursive: true, mode: 0o700 })
+      await writeFile(join(root, 'root/secret/app.conf'), 'ROOT-ONLY\n', { mode: 0o600 })
+    })
+
+    it('root\'s /home link: ann\'s file read, written, chmod-ed, a folder made, all where the link leads', async () => {
+      assert.equal(await host.readTextIfExists('/home/ann/.config/app.conf'), 'mine=1\n')
+      await host.writeFileAtomic('/home/ann/.config/app.conf', 'mine=2\n', { mode: 0o644 })
+      assert.equal(await readFile(join(root, 'srv/home/ann/.config/app.conf'), 'utf8'), 'mine=2\n')
+      await host.chmod('/home/ann/.config/app.conf', 0o600)
+      assert.equal((await stat(join(root, 'srv/home/ann/.config/app.conf'))).mode & 0o777, 0o600)
+      await host.mkdir('/home/ann/.config/sub', { mode: 0o700 })
+      await host.exec('true', [], { writesIn: ['/home/ann/.config/sub'] })
+      assert.equal((await stat(join(root, 'srv/home/ann/.config/sub'))).mode & 0o777, 0o700)
+      // A fresh port (nothing looked at before) reads it the same.
+      assert.equal(await new LocalHost(root).readTextIfExists('/home/ann/.config/app.conf'), 'mine=2\n')
+      // A relative target with ".." (the kernel's way: from the folder reached), and a chain of root's links.
+      await mkdir(join(root, 'srv/data'), { recursive: true })
+      await symlink('../srv/./home/../data', join(root, 'opt/data'))
+      await symlink('data', join(root, 'opt/chain'))
+      await host.writeFileAtomic('/opt/chain/f', 'f\n')
+      assert.equal(await readFile(join(root, 'srv/data/f'), 'utf8'), 'f\n')
+      assert.equal(await host.readTextIfExists('/opt/data/f'), 'f\n')
+    })
+
+    it('a user\'s link, or root\'s where a user can swap it (her home, a /tmp), or one below such a folder: refused, reads and writes; nothing reached', async () => {
+      const cases: Array<[string, string, string]> = []
+      // Ann's own link in her home (below root's /home link).
+      await symlink('/root/secret', join(root, 'srv/home/ann/.config/x'))
+      await lchown(join(root, 'srv/home/ann/.config/x'), 1000, 1000)
+      cases.push(['/home/ann/.config/x/app.conf', '/srv/home/ann/.config/x', '/root/secret/app.conf'])
+      // A user's link in root's folder.
+      await symlink('/root/secret', join(root, 'etc/theirs'))
+      await lchown(join(root, 'etc/theirs'), 1000, 1000)
+      cases.push(['/etc/theirs/app.conf', '/etc/theirs', '/root/secret/app.conf'])
+      // Root's link in ann's home: she can rename it away and put her own.
+      await symlink('/root/secret', join(root, 'srv/home/ann/rootlink'))
+      cases.push(['/home/ann/rootlink/app.conf', '/srv/home/ann/rootlink', '/root/secret/app.conf'])
+      // Root's link in a folder everyone can write (a /tmp).
+      await mkdir(join(root, 'srv/drop'), { recursive: true })
+      await chmod(join(root, 'srv/drop'), 0o1777)
+      await symlink('/root/secret', join(root, 'srv/drop/s'))
+      cases.push(['/srv/drop/s/app.conf', '/srv/drop/s', '/root/secret/app.conf'])
+      // Root's link that leads into ann's home: followed, but what is below it is hers: her link there refused.
+      await symlink('/home/ann/.config', join(root, 'opt/annconf'))
+      cases.push(['/opt/annconf/x/app.conf', '/srv/home/ann/.config/x', '/root/secret/app.conf'])
+      for (const [path, folder, at] of cases) {
+        await assert.rejects(host.writeFileAtomic(path, 'attacker\n'), throughLink(folder), path)
+        await assert.rejects(host.chmod(path, 0o666), throughLink(folder), path)
+        await assert.rejects(host.exec('true', [], { writesIn: [path.slice(0, path.lastIndexOf('/'))] }), throughLink(folder), path)
+        await assert.rejects(new LocalHost(root).readFile(path), readRefusedAt(new RegExp(`was reached at ${at.replace(/\./g, '\\.')}`)), path)
+        await assert.rejects(new LocalHost(root).readFile(path, { follow: 'root-owned' }), readRefusedAt(/a symbolic link in a folder other users can write/), path)
+      }
+      assert.deepEqual(await readdir(join(root, 'root/secret')), ['app.conf'])
+      assert.equal((await stat(join(root, 'root/secret/app.conf'))).mode & 0o777, 0o600)
+      // Root's link into ann's home: the folder itself is followed.
+      await host.writeFileAtomic('/opt/annconf/y', 'y\n')
+      assert.equal(await readFile(join(root, 'srv/home/ann/.config/y'), 'utf8'), 'y\n')
+    })
+
+    it('the last name is never followed, root\'s link or not; a loop of root\'s links is refused', async () => {
+      await symlink('/root/secret/app.conf', join(root, 'opt/conf-link'))
+      await assert.rejects(host.chmod('/opt/conf-link', 0o666), (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_THROUGH_SYMLINK' && /\/opt\/conf-link is a symbolic link/.test(e.message))
+      await assert.rejects(host.readFile('/opt/conf-link'), readRefusedAt(/is a symbolic link/))
+      // A write replaces the link itself.
+      await host.writeFileAtomic('/opt/conf-link', 'new\n')
+      assert.equal((await lstat(join(root, 'opt/conf-link'))).isFile(), true)
+      assert.equal(await readFile(join(root, 'root/secret/app.conf'), 'utf8'), 'ROOT-ONLY\n')
+      await symlink('/opt/loop2', join(root, 'opt/loop1'))
+      await symlink('/opt/loop1', join(root, 'opt/loop2'))
+      await assert.rejects(host.writeFileAtomic('/opt/loop1/f', 'x'), (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_THROUGH_SYMLINK' && /below \/opt\/loop[12], a symbolic link/.test(e.message))
+      await assert.rejects(host.readFile('/opt/loop1/f'), (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_INVALID' && /Too many levels/.test(e.message))
+    })
+
+    it('a link this port made in this run is the twin\'s: never followed, though root owns it', async () => {
+      await host.symlink('/root/secret', '/etc/made')
+      await assert.rejects(host.writeFileAtomic('/etc/made/app.conf', 'attacker\n'), throughLink('/etc/made'))
+      await assert.rejects(host.readFile('/etc/made/app.conf'), readRefusedAt(/was reached at \/root\/secret\/app\.conf/))
+      assert.equal(await new LocalHost(root).readTextIfExists('/etc/made/app.conf'), 'ROOT-ONLY\n', 'a later run finds it root\'s')
+      assert.equal(await readFile(join(root, 'root/secret/app.conf'), 'utf8'), 'ROOT-ONLY\n')
+    })
+
+    it('ann swaps her folder for a link after the check, below root\'s /home link: the write and the chmod are refused by the descriptor\'s own path, nothing lands where it leads', async () => {
+      const swapping = host as unknown as { refuseThroughSymlink: (p: string, i?: boolean) => Promise<void> }
+      const check = swapping.refuseThroughSymlink.bind(host)
+      let swaps = 0
+      swapping.refuseThroughSymlink = async (p, i) => {
+        await check(p, i)
+        swaps++
+        await rename(join(root, 'srv/home/ann/.config'), join(root, `srv/home/ann/.config-${swaps}`))
+        await symlink('/root/secret', join(root, 'srv/home/ann/.config'))
+        await lchown(join(root, 'srv/home/ann/.config'), 1000, 1000)
+      }
+      const restore = async () => {
+        await rm(join(root, 'srv/home/ann/.config'))
+        await rename(join(root, `srv/home/ann/.config-${swaps}`), join(root, 'srv/home/ann/.config'))
+      }
+      await assert.rejects(host.writeFileAtomic('/home/ann/.config/app.conf', 'attacker\n'), (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_THROUGH_SYMLINK' && /was reached at .*\/root\/secret\/\.app\.conf\.twinsync-/.test(e.message))
+      await restore()
+      await assert.rejects(host.chmod('/home/ann/.config/app.conf', 0o666), (e: unknown) => isTwinSyncError(e) && e.code === 'PATH_THROUGH_SYMLINK' && /was reached at .*\/root\/secret\/app\.conf/.test(e.message))
+      await restore()
+      assert.deepEqual(await readdir(join(root, 'root/secret')), ['app.conf'])
+      assert.equal((await stat(join(root, 'root/secret/app.conf'))).mode & 0o777, 0o600)
+      assert.equal(await readFile(join(root, 'root/secret/app.conf'), 'utf8'), 'ROOT-ONLY\n')
+    })
+  })
+
   it('writes atomically with the given mode and leaves no temp file', async () => {
     await host.writeFileAtomic('/etc/app/app.conf', 'a=1\n', { mode: 0o640, uid: 0, gid: 0 })
     const s = await stat(join(root, 'etc/app/app.conf'))
@@ -248,6 +387,7 @@ describe('LocalHost against a root other than /', () => {
 
   it('a folder on the way made a symlink after the check, before the chmod: refused by the descriptor\'s own path, nothing changed where it leads', async () => {
     await mkdir(join(root, 'home/ann/notes'), { recursive: true })
+    await chown(join(root, 'home/ann'), 1000, 1000)
     await writeFile(join(root, 'home/ann/notes/todo'), 'x\n', { mode: 0o600 })
     await mkdir(join(root, 'etc/secret'), { recursive: true })
     await writeFile(join(root, 'etc/secret/todo'), 'root only\n', { mode: 0o600 })
@@ -265,6 +405,7 @@ describe('LocalHost against a root other than /', () => {
 
   it('a folder on the way made a symlink after the check, before the write: the temp file is found where the link led and removed, nothing written there (PATH_THROUGH_SYMLINK)', async () => {
     await mkdir(join(root, 'home/ann/notes'), { recursive: true })
+    await chown(join(root, 'home/ann'), 1000, 1000)
     await mkdir(join(root, 'etc/cron.d'), { recursive: true })
     const swapping = host as unknown as { refuseThroughSymlink: (p: string, i?: boolean) => Promise<void> }
     const check = swapping.refuseThroughSymlink.bind(host)

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { mkdtemp, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { lchown, mkdtemp, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isTwinSyncError, LocalHost, RecordingHost, type HostPort } from '../src/index.js'
@@ -89,12 +89,17 @@ describe('RecordingHost (dry run)', () => {
     assert.deepEqual(host.actions, [])
   })
 
-  it('refuses what the real port refuses, by the same rule: every change through a symlinked folder (PATH_THROUGH_SYMLINK), nothing recorded; the same calls elsewhere pass on both', async () => {
+  it('refuses what the real port refuses, by the same rule: every change through a symlinked folder a user could have placed (PATH_THROUGH_SYMLINK), nothing recorded; root\'s own folder links followed by both', async () => {
     await mkdir(join(root, 'root/.ssh'), { recursive: true })
     await writeFile(join(root, 'root/.ssh/authorized_keys'), 'mine\n')
+    // A user's link (root's folder or not: the link is hers, she can swap it).
     await symlink('/root/.ssh', join(root, 'etc/keys'))
+    await lchown(join(root, 'etc/keys'), 1000, 1000)
     await mkdir(join(root, 'usr/lib/app'), { recursive: true })
     await symlink('usr/lib', join(root, 'lib'))
+    // Root's own link, in folders only root can write (/home -> /srv/home): followed.
+    await mkdir(join(root, 'srv/home/ann'), { recursive: true })
+    await symlink('/srv/home', join(root, 'home'))
     const calls: Array<[string, (h: HostPort) => Promise<unknown>]> = [
       ['write', (h) => h.writeFileAtomic('/etc/keys/authorized_keys', 'attacker\n')],
       ['mkdir', (h) => h.mkdir('/etc/keys/new')],
@@ -113,8 +118,9 @@ describe('RecordingHost (dry run)', () => {
       }],
       // chmod(2) would follow a symlink in the final name.
       ['chmod of a symlink', (h) => h.chmod('/etc/keys', 0o777)],
-      // Merged /usr is followed, as the real port follows it.
+      // Merged /usr is followed, as the real port follows it; so is root's /home link.
       ['write through merged /usr', (h) => h.writeFileAtomic('/lib/app/ok.conf', 'ok\n')],
+      ["write through root's /home link", (h) => h.writeFileAtomic('/home/ann/notes', 'ok\n')],
     ]
     const outcomes = async (host: HostPort) => {
       const out: string[] = []
@@ -123,10 +129,11 @@ describe('RecordingHost (dry run)', () => {
     }
     const dry = new RecordingHost(new LocalHost(root))
     const dryOutcomes = await outcomes(dry)
-    assert.deepEqual(dry.actions.map((a) => `${a.kind} ${a.kind === 'exec' ? a.command : a.path}`), ['symlink /etc/made', 'write /lib/app/ok.conf'], 'a refused change is not recorded')
+    assert.deepEqual(dry.actions.map((a) => `${a.kind} ${a.kind === 'exec' ? a.command : a.path}`), ['symlink /etc/made', 'write /lib/app/ok.conf', 'write /home/ann/notes'], 'a refused change is not recorded')
     assert.equal(await readFile(join(root, 'root/.ssh/authorized_keys'), 'utf8'), 'mine\n')
     assert.deepEqual(dryOutcomes, await outcomes(new LocalHost(root)))
-    assert.deepEqual(dryOutcomes.filter((o) => !o.endsWith(': PATH_THROUGH_SYMLINK')), ['write through merged /usr: done'])
+    assert.deepEqual(dryOutcomes.filter((o) => !o.endsWith(': PATH_THROUGH_SYMLINK')), ['write through merged /usr: done', "write through root's /home link: done"])
+    assert.equal(await readFile(join(root, 'srv/home/ann/notes'), 'utf8'), 'ok\n')
     assert.equal(await readFile(join(root, 'root/.ssh/authorized_keys'), 'utf8'), 'mine\n')
   })
 

@@ -2,6 +2,11 @@ import { strict as assert } from 'node:assert'
 import { bootContainer, NODE_IN_CONTAINER, ROOTFS_BUILD_TIMEOUT_MS, TWINSYNC_IN_CONTAINER, type Container } from '../bed/index.js'
 
 const TWIN = '/var/lib/twinsync/twin'
+/** While a listener is on this socket, the checker's `nginx -t` waits on it once the killed test's file is live. */
+const HOLD = '/run/twinsync-test-hold-check.sock'
+/** Written by the listener when the check waits: the apply is between the file and its reload. */
+const HELD = '/run/twinsync-test-check-held'
+const CHECK_WRAPPER = '/usr/local/sbin/nginx'
 
 interface PlanJson {
   changes: Array<{ id: string; summary: string }>
@@ -83,18 +88,30 @@ describe('a service running an older configuration is drift, planned until reloa
   it('a reload lost with a killed apply shows up in status and is planned again; the next apply makes it live', async () => {
     await ct.writeFile(`${TWIN}/filesystem/etc/nginx/conf.d/killed.conf`, 'add_header X-Killed yes;\n')
     assert.deepEqual((await plan()).changes.map((c) => c.id).filter((id) => id.includes('nginx')).sort(), ['files:create:/etc/nginx/conf.d/killed.conf', 'systemd:reload:nginx.service'])
-    // SIGKILL, as a crash or a power cut would: the moment the file is in place, before its reload.
-    const killer = ct.run([
-      'sh',
-      '-c',
-      `while [ ! -e ${TWIN}/.git/twinsync/apply-in-progress.json ]; do sleep 0.05; done
-       while [ ! -e /etc/nginx/conf.d/killed.conf ]; do :; done
-       kill -9 "$(cat /run/twinsync-apply.pid)"`,
-    ])
-    const killed = await ct.run(['sh', '-c', `echo $$ > /run/twinsync-apply.pid; exec ${NODE_IN_CONTAINER} ${TWINSYNC_IN_CONTAINER} apply --yes`], { timeoutMs: 300_000 })
-    assert.equal((await killer).code, 0)
-    assert.notEqual(killed.code, 0, killed.stdout + killed.stderr)
-    assert.doesNotMatch(killed.stdout, /reload it/, 'killed before the reload ran')
+    // SIGKILL, as a crash or a power cut would: the file in place, its reload not run. The apply
+    // is held there, not raced: the new file is live, then `nginx -t` judges it before the
+    // reload. A kill after that verdict is the reload window, where the next apply puts the
+    // previous files back instead (test/e2e/reload-kill.test.ts). So `nginx -t` (found on the
+    // checker's PATH first, in /usr/local/sbin, which is not mirrored) waits, once the new file
+    // is there, on a Unix socket under /run, which the checker's sandbox reaches: the listener
+    // notes the wait, the apply is killed, and the listener's end lets the check go on.
+    await ct.writeFile(CHECK_WRAPPER, `#!/bin/sh\nif [ "$1" = -t ] && [ -e /etc/nginx/conf.d/killed.conf ] && [ -S ${HOLD} ]; then curl -s --unix-socket ${HOLD} http://hold/ >/dev/null 2>&1; fi\nexec /usr/sbin/nginx "$@"\n`, { mode: 0o755 })
+    const listener = ct.run(
+      ['sh', '-c', `echo $$ > ${HOLD}.pid; exec node -e 'require("net").createServer((s) => require("fs").writeFileSync(process.argv[2], "")).listen(process.argv[1])' ${HOLD} ${HELD}`],
+      { timeoutMs: 600_000 },
+    )
+    await ct.runOk(['sh', '-c', `until [ -S ${HOLD} ]; do sleep 0.05; done`], { timeoutMs: 60_000 })
+    const killer = ct.run(['sh', '-c', `until [ -e ${HELD} ]; do sleep 0.05; done; kill -9 "$(cat /run/twinsync-apply.pid)"`], { timeoutMs: 300_000 })
+    try {
+      const killed = await ct.run(['sh', '-c', `echo $$ > /run/twinsync-apply.pid; exec ${NODE_IN_CONTAINER} ${TWINSYNC_IN_CONTAINER} apply --yes`], { timeoutMs: 300_000 })
+      assert.equal((await killer).code, 0)
+      assert.notEqual(killed.code, 0, killed.stdout + killed.stderr)
+      assert.doesNotMatch(killed.stdout, /reload it/, 'killed before the reload ran')
+    } finally {
+      // The listener's end lets the held check finish (its sandbox then ends); the checker is nginx's own again.
+      await ct.run(['sh', '-c', `kill "$(cat ${HOLD}.pid)"; rm -f ${HOLD} ${HOLD}.pid ${HELD} ${CHECK_WRAPPER}`])
+      await listener
+    }
     assert.equal(await ct.readFile('/etc/nginx/conf.d/killed.conf'), 'add_header X-Killed yes;\n')
     assert.doesNotMatch(await header(), /X-Killed/i, 'nginx still runs the configuration it had')
 

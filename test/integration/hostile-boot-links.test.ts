@@ -5,7 +5,7 @@
 // the init script): sudo no longer parsed its configuration. Real services root, real tools.
 import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { lstat, readdir, rename, symlink, writeFile, chmod, rm } from 'node:fs/promises'
+import { lchown, lstat, readdir, rename, symlink, writeFile, chmod, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Config as OclifConfig } from '@oclif/core'
 import { LocalHost, RecordingHost, silentLogger, type ApplyResult, type Change } from '@twinsync/sdk'
@@ -20,6 +20,12 @@ import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
 import { chrootOk, freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, type Rootfs } from '../bed/index.js'
 
 const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as OclifConfig
+
+/** A symlink at `at` owned by a user (uid 1000): not one only root can have placed, so never gone through. */
+async function userLink(target: string, at: string): Promise<void> {
+  await symlink(target, at)
+  await lchown(at, 1000, 1000)
+}
 
 describe('hostile twin: boot links (update-rc.d, systemctl enable, dpkg) never written through a symlinked folder (real services root)', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
@@ -40,9 +46,10 @@ describe('hostile twin: boot links (update-rc.d, systemctl enable, dpkg) never w
     // nginx switched off for boot, its SysV links gone (update-rc.d remove): enabling it makes them anew.
     execFileSync('systemctl', [`--root=${root}`, 'disable', '--quiet', 'nginx.service'], { stdio: 'ignore' })
     await chrootOk(root, 'update-rc.d', ['-f', 'nginx', 'remove'])
-    // The machine's /etc/rc2.d leads to /etc/sudoers.d (a pulled twin's files change can make it so).
+    // The machine's /etc/rc2.d leads to /etc/sudoers.d, a link a user owns (session 15: a link only
+    // root can have placed is followed; one the port makes in the same run is refused the same way).
     await rename(join(root, 'etc/rc2.d'), join(root, 'etc/rc2.d.saved'))
-    await symlink('/etc/sudoers.d', join(root, 'etc/rc2.d'))
+    await userLink('/etc/sudoers.d', join(root, 'etc/rc2.d'))
     const configPath = join(root, '..', 'config.yaml')
     await writeFile(configPath, 'providers:\n  disabled: [processes, logs, hardware, network]\n')
     container = () => createContainer({ root, repo: twin, configPath, oclif: noPlugins, logger: silentLogger })
@@ -106,7 +113,7 @@ describe('hostile twin: boot links (update-rc.d, systemctl enable, dpkg) never w
       assert.equal(ran.results[0]?.status, 'applied', JSON.stringify(ran))
     } finally {
       await rename(join(root, 'etc/rc2.d'), join(root, 'etc/rc2.d.saved'))
-      await symlink('/etc/sudoers.d', join(root, 'etc/rc2.d'))
+      await userLink('/etc/sudoers.d', join(root, 'etc/rc2.d'))
     }
   })
 })

@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises'
+import { chmod, lchown, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { stripVTControlCharacters } from 'node:util'
 import { join } from 'node:path'
 import type { Config as OclifConfig } from '@oclif/core'
 import { LocalHost, RecordingHost, silentLogger, type Plan } from '@twinsync/sdk'
@@ -593,13 +594,19 @@ describe('hostile twin, the write side of every provider: nothing written throug
   /** What an attack could reach, checksummed: /etc, /root, /home, the cron spool. */
   const reachable = async () => (await Promise.all(['etc', 'root', 'home', 'var/spool'].map((d) => checksum(join(root, d))))).join('\n')
 
-  /** Make `folder` a symlink to `to` (as the machine has it, or as its user made it) for `fn`, then put the folder back. */
+  /**
+   * Make `folder` a symlink to `to` for `fn`, then put the folder back: one its user made (`owner`,
+   * in her own folder), or, in root's folder, one a user owns (uid 1000; session 15: a link only
+   * root can have placed is followed, reads and writes alike).
+   */
   async function linked<T>(folder: string, to: string, fn: () => Promise<T>, owner?: string): Promise<T> {
     const saved = join(root, '..', 'saved-folder')
     await rm(saved, { recursive: true, force: true })
     execFileSync('mv', [join(root, folder), saved])
-    if (owner === undefined) await symlink(to, join(root, folder))
-    else await chrootOk(root, 'su', [owner, '-s', '/bin/sh', '-c', `ln -s ${to} /${folder}`])
+    if (owner === undefined) {
+      await symlink(to, join(root, folder))
+      await lchown(join(root, folder), 1000, 1000)
+    } else await chrootOk(root, 'su', [owner, '-s', '/bin/sh', '-c', `ln -s ${to} /${folder}`])
     try {
       await (await container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
       return await fn()
@@ -645,9 +652,9 @@ describe('hostile twin, the write side of every provider: nothing written throug
   }
 
   for (const [what, folder, to, entry, id, owner] of [
-    ['autostart: /etc/xdg/autostart is a symlink on the machine', 'etc/xdg/autostart', '/root/.ssh', '/etc/xdg/autostart/evil.desktop', 'autostart:create:/etc/xdg/autostart/evil.desktop', undefined],
+    ['autostart: /etc/xdg/autostart is a symlink a user owns on the machine', 'etc/xdg/autostart', '/root/.ssh', '/etc/xdg/autostart/evil.desktop', 'autostart:create:/etc/xdg/autostart/evil.desktop', undefined],
     ["autostart: a user made her ~/.config a symlink to root's", 'home/ann/.config', '/root/.config', '/home/ann/.config/autostart/notes.desktop', 'autostart:create:/home/ann/.config/autostart/notes.desktop', 'ann'],
-    ['cron: the crontab spool is a symlink (to /etc/cron.d)', 'var/spool/cron/crontabs', '/etc/cron.d', '/var/spool/cron/crontabs/root', 'cron:create:/var/spool/cron/crontabs/root', undefined],
+    ['cron: the crontab spool is a symlink a user owns (to /etc/cron.d)', 'var/spool/cron/crontabs', '/etc/cron.d', '/var/spool/cron/crontabs/root', 'cron:create:/var/spool/cron/crontabs/root', undefined],
   ] as const) {
     it(`${what}: the plan leaves the change out (PATH_THROUGH_SYMLINK), apply writes nothing where the link leads`, async () => {
       await linked(folder, to, async () => {
@@ -810,6 +817,53 @@ describe('hostile twin, the write side of every provider: nothing written throug
           }
         }
       })
+    }
+  })
+
+  // Session 15: one rule of folder links for reads and writes. Before, a root whose /home was root's
+  // link to /srv/home (as servers have it) had no user's ~/.config file read (READ_REFUSED) or applied.
+  it("the real CLI, /home root's link to /srv/home: a snapshot records ann's ~/.config file, an apply of an edit writes it under /srv/home; her own link ~/.config/x to root's folder stays refused, read and write", async () => {
+    const MARKER = 'ROOT-ONLY-MARKER-9d2e'
+    const annUid = Number(execFileSync('chroot', [root, 'id', '-u', 'ann']).toString().trim())
+    await mkdir(join(root, 'srv'), { recursive: true })
+    await rename(join(root, 'home'), join(root, 'srv/home'))
+    await symlink('/srv/home', join(root, 'home'))
+    await writeFile(join(root, 'srv/home/ann/.config/app.conf'), 'mine=1\n')
+    await lchown(join(root, 'srv/home/ann/.config/app.conf'), annUid, annUid)
+    await mkdir(join(root, 'root/secret'), { recursive: true, mode: 0o700 })
+    await writeFile(join(root, 'root/secret/app.conf'), `key=${MARKER}\n`, { mode: 0o600 })
+    await symlink('/root/secret', join(root, 'srv/home/ann/.config/x'))
+    await lchown(join(root, 'srv/home/ann/.config/x'), annUid, annUid)
+    const cli = await cliSandbox()
+    try {
+      await writeFile(cli.configFile, 'providers:\n  disabled: [processes, logs, hardware, network]\n')
+      const snapshot = await cli.twinsync(['snapshot', '--root', root, '--repo', twin])
+      assert.equal(snapshot.code, 0, snapshot.stdout + snapshot.stderr)
+      const manifest = JSON.parse(git(twin, ['show', 'HEAD:system/files/manifest.json'])) as { entries: ManifestEntry[] }
+      const entry = (path: string) => manifest.entries.filter((e) => e.path === path).map((e) => [e.type, e.target ?? e.sha256])
+      assert.deepEqual(entry('/home/ann/.config/app.conf'), [['file', createHash('sha256').update('mine=1\n').digest('hex')]], JSON.stringify(manifest.entries.filter((e) => e.path.startsWith('/home/ann'))))
+      assert.equal(git(twin, ['show', 'HEAD:filesystem/home/ann/.config/app.conf']), 'mine=1\n')
+      assert.deepEqual(entry('/home/ann/.config/x'), [['symlink', '/root/secret']])
+      assert.ok(!git(twin, ['log', '-p', '--all']).includes(MARKER), "a root-only file's content reached a commit")
+      // The twin edits her file, and asks for a file below her link (to root's folder).
+      await writeFile(join(twin, 'filesystem/home/ann/.config/app.conf'), 'mine=2\n')
+      await mkdir(join(twin, 'filesystem/home/ann/.config/x'), { recursive: true })
+      await writeFile(join(twin, 'filesystem/home/ann/.config/x/app.conf'), 'attacker=1\n')
+      const apply = await cli.twinsync(['apply', '--yes', '--json', '--root', root, '--repo', twin])
+      assert.equal(apply.code, 0, apply.stdout + apply.stderr)
+      assert.equal(await readFile(join(root, 'srv/home/ann/.config/app.conf'), 'utf8'), 'mine=2\n')
+      assert.equal((await lstat(join(root, 'srv/home/ann/.config/app.conf'))).uid, annUid)
+      assert.equal((await lstat(join(root, 'home'))).isSymbolicLink(), true, 'the link itself was replaced')
+      assert.deepEqual(await readdir(join(root, 'root/secret')), ['app.conf'])
+      assert.equal(await readFile(join(root, 'root/secret/app.conf'), 'utf8'), `key=${MARKER}\n`)
+      assert.match(stripVTControlCharacters(apply.stdout), /\/home\/ann\/\.config\/x\/app\.conf[^"]*(symlink|symbolic link)/, 'the write below her link is reported as left out')
+    } finally {
+      await cli.cleanup()
+      await rm(join(root, 'home'))
+      await rename(join(root, 'srv/home'), join(root, 'home'))
+      await rm(join(root, 'home/ann/.config/app.conf'), { force: true })
+      await rm(join(root, 'home/ann/.config/x'), { force: true })
+      await rm(join(root, 'root/secret'), { recursive: true, force: true })
     }
   })
 

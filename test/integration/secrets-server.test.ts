@@ -216,6 +216,13 @@ describe('secrets on the server root: nothing planted where administrators keep 
     await plant('/etc/msmtprc', `defaults\nauth on\ntls on\naccount relay\nhost smtp.example.org\nport 587\nuser relay@example.org\npassword ${msmtp}\naccount default : relay\n`, 0o640, [0, await idOf('mail', 'group')])
     await plant('/etc/openvpn/server/ta.key', `#\n# 2048 bit OpenVPN static key\n#\n-----BEGIN OpenVPN Static key V1-----\n${Array.from({ length: 16 }, (_, i) => fakeChars(`srv-ovpn${i}`, 32, '0123456789abcdef')).join('\n')}\n-----END OpenVPN Static key V1-----\n`, 0o600)
     secret('OpenVPN static key (ta.key)', fakeChars('srv-ovpn3', 32, '0123456789abcdef'))
+    // Session 15: the files an OpenVPN config names, world-readable, under names that say nothing:
+    // held out by following the config (plugins/files/src/secrets.ts openvpnCredentialFiles).
+    const ovpnPass = secret('OpenVPN auth-user-pass file (0644)', v('ovpnpass', 10))
+    const ovpnV2 = secret('OpenVPN tls-crypt-v2 client key (0644)', fakeChars('srv-ovpnv2', 64, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'))
+    await plant('/etc/openvpn/client/office.conf', 'client\ndev tun\nremote vpn.example.org 1194\nauth-user-pass /etc/openvpn/creds.txt\ntls-crypt-v2 office-v2.key\n', 0o644)
+    await plant('/etc/openvpn/creds.txt', `vpnuser\n${ovpnPass}\n`, 0o644)
+    await plant('/etc/openvpn/client/office-v2.key', `-----BEGIN OpenVPN tls-crypt-v2 client key-----\n${ovpnV2}\n${fakeChars('srv-ovpnv2b', 64)}\n-----END OpenVPN tls-crypt-v2 client key-----\n`, 0o644)
     const ldap = secret('/etc/ldap.secret', v('ldapsecret'))
     await plant('/etc/ldap.secret', `${ldap}\n`, 0o600)
     const bindpw = secret('nslcd.conf bindpw', v('bindpw'))
@@ -262,7 +269,7 @@ describe('secrets on the server root: nothing planted where administrators keep 
   })
 
   it('keeps every planted secret out of every object, ref and the config of the twin, and out of the output', async () => {
-    assert.equal(planted.length, 58 + sessionFourteenPlaces().length, `${planted.length} planted`)
+    assert.equal(planted.length, 60 + sessionFourteenPlaces().length, `${planted.length} planted`)
     // Each planted file was looked at (listed in the manifest as a secret), and the logs provider read the planted syslog.
     const manifest = (await runOk(['git', '-C', cli.twinDir, 'grep', '-h', '-A3', '"path": "/root/.my.cnf"', 'HEAD', '--', 'system/files/'])).stdout
     assert.match(manifest, /"secret": true/)

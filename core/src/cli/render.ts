@@ -3,6 +3,7 @@
 import type { GcReport } from '../history/gc.js'
 import type { Decision } from '../intent/reconcile-service.js'
 import type { PushOutcome, RemoteStatus } from '../remote/remote-service.js'
+import { describePushFinding, type PushSecretFinding } from '../remote/secret-scan.js'
 import { inSync, notCompared, notComparedPhrase, type DriftStatus } from '../services/drift-status.js'
 import type { ProviderList } from '../services/list-providers.js'
 import type { StartupList } from '../services/list-startup.js'
@@ -150,13 +151,29 @@ export function renderSchedule(r: ScheduleStatus & { action?: string; removed?: 
 export function renderRemoteStatus(s: RemoteStatus): string {
   if (!s.configured) return 'No mirror linked. Link one with `twinsync github link OWNER/REPO`, `twinsync github create` or `twinsync remote set URL`.'
   const what = s.kind === 'github' ? `GitHub ${s.repository}` : 'git remote'
-  return `Mirror: ${what} (${s.url})\n${s.pending === 0 ? 'Every snapshot is mirrored.' : `${s.pending} snapshot(s) not yet pushed.`}`
+  const lines = [`Mirror: ${what} (${s.url})`, s.pending === 0 ? 'Every snapshot is mirrored.' : `${s.pending} snapshot(s) not yet pushed.`]
+  return [...lines, ...renderMirrorSecrets(s.url, s.mirrorSecrets)].join('\n')
+}
+
+/**
+ * What today's secret rules found in what the mirror already holds (`SECRET_IN_MIRROR`): where
+ * and which rule, never the value, and what to do; none when there is nothing.
+ */
+export function renderMirrorSecrets(url: string | null, findings: readonly PushSecretFinding[] | undefined): string[] {
+  if (findings === undefined || findings.length === 0) return []
+  const shown = findings.slice(0, 10).map(describePushFinding).join(', ')
+  const more = findings.length > 10 ? ` and ${findings.length - 10} more` : ''
+  return [
+    terminalText(`warning: [SECRET_IN_MIRROR] the mirror ${url ?? ''} already holds ${findings.length} secret(s) that today's secret rules find, pushed before them or brought by a pull: ${shown}${more}`),
+    '  They have left this machine: change each one. Then take them out of the history with `twinsync forget PATH…` (or `twinsync forget --rule RULE`) and replace the mirror\'s with `twinsync push --retry --force`; `twinsync remote show` lists them until then.',
+  ]
 }
 
 /** One line for a push after a snapshot or an apply; a failure is a warning, not an error. */
 export function renderPush(p: PushOutcome | undefined): string[] {
   if (p === undefined || p.status === 'not-configured') return []
-  if (p.status === 'pushed') return [`Pushed ${p.pushed} snapshot(s) to ${p.url}.`]
-  if (p.status === 'up-to-date') return [`The mirror ${p.url} is up to date.`]
-  return [`warning: not pushed to ${p.url}: [${p.error?.code}] ${terminalText(p.error?.message ?? '')}`, `  The snapshot is safe in the local twin. ${terminalText(p.error?.nextStep ?? 'Run `twinsync push --retry` later.')}`]
+  const audit = renderMirrorSecrets(p.url, p.mirrorSecrets)
+  if (p.status === 'pushed') return [`Pushed ${p.pushed} snapshot(s) to ${p.url}.`, ...audit]
+  if (p.status === 'up-to-date') return [`The mirror ${p.url} is up to date.`, ...audit]
+  return [`warning: not pushed to ${p.url}: [${p.error?.code}] ${terminalText(p.error?.message ?? '')}`, `  The snapshot is safe in the local twin. ${terminalText(p.error?.nextStep ?? 'Run `twinsync push --retry` later.')}`, ...audit]
 }

@@ -6,28 +6,45 @@
 import type { Change } from '@twinsync/sdk'
 import type { CommandChangeData } from './plan-instructions.js'
 import { isCommand } from './commands-domain.js'
+import { spell, terminalLines, terminalText } from '../terminal-text.js'
 
-// C0 controls but tab and newline, DEL, C1 controls, format characters (the bidirectional
-// overrides, isolates and marks, zero-width characters, the BOM), the line and paragraph
-// separators: what terminal-text.ts spells out for the terminal, the same class.
-const HIDDEN = /(?![\n\t])[\p{Cc}\p{Cf}\u2028\u2029]/gu
 const SAFE_WORD = /^[A-Za-z0-9_./:=@%+,-]+$/
 const NAMED: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r', '\x1b': '\\e', '\\': '\\\\', "'": "\\'" }
+// What only bash's $'…' can carry: the hidden class, newline and tab, and a lone surrogate (a
+// JavaScript string can hold one, from a YAML or JSON escape; it is no character, and Node passes
+// it to a program as U+FFFD's bytes, as it writes it anywhere else).
+const NEEDS_ANSI_C = /[\p{Cc}\p{Cf}\u2028\u2029\p{Cs}]/u
 
-function escapeCode(ch: string): string {
-  const code = ch.codePointAt(0) as number
-  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+/**
+ * A character in bash's $'…' as the bytes that run, `\xHH` each (U+202E is `\xe2\x80\xae`). Not
+ * `\uHHHH`: bash reads at most four hex digits there (U+E0041 as `\ue0041` is U+E004 and "1"),
+ * and outside a UTF-8 locale (LC_ALL=C, a root shell's usual one) it writes `\u202E` itself
+ * instead of the character. `\xHH` means the same bytes in every bash and every locale, and a
+ * lone surrogate is shown as what runs in its place (`\xef\xbf\xbd`).
+ */
+function bashBytes(ch: string): string {
+  return [...Buffer.from(ch, 'utf8')].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('')
+}
+
+/**
+ * Whether quoteArg needs bash's $'…' for `arg` (a control, format or separator character, a
+ * newline, a tab, a lone surrogate): a line for /bin/sh (dash: a cron line, an apt hook) cannot
+ * carry such an argument, so its writer refuses it.
+ */
+export function needsBashQuoting(arg: string): boolean {
+  return NEEDS_ANSI_C.test(arg)
 }
 
 /**
  * One argument as a POSIX shell would need it written: bare when it is plain, in single quotes
- * otherwise, and in bash's $'…' form when it holds a newline or another control character.
+ * otherwise, and in bash's $'…' form when it holds a newline or another control or invisible
+ * character (needsBashQuoting). Pasted into bash, in any locale, the argument is exactly `arg`'s
+ * bytes as Node passes them to a program.
  */
 export function quoteArg(arg: string): string {
   if (arg.length > 0 && SAFE_WORD.test(arg)) return arg
-  HIDDEN.lastIndex = 0
-  if (!HIDDEN.test(arg) && !/[\n\t]/.test(arg)) return `'${arg.replace(/'/g, `'\\''`)}'`
-  return `$'${[...arg].map((ch) => NAMED[ch] ?? (new RegExp(HIDDEN.source, 'u').test(ch) ? escapeCode(ch) : ch)).join('')}'`
+  if (!needsBashQuoting(arg)) return `'${arg.replace(/'/g, `'\\''`)}'`
+  return `$'${[...arg].map((ch) => NAMED[ch] ?? (NEEDS_ANSI_C.test(ch) ? bashBytes(ch) : ch)).join('')}'`
 }
 
 /** Where a command works: the target root and the twin, as `--root` and `--repo` say them. */
@@ -49,23 +66,27 @@ export function commandLine(argv: readonly string[]): string {
   return argv.map(quoteArg).join(' ')
 }
 
-/** Script text with every invisible or terminal-controlling character spelled out (\e, \r, \u202e). */
+/**
+ * Script text, a description, a history message, with every invisible or terminal-controlling
+ * character spelled out (\e, \r, \u202e, \u{e0041}), newlines and tabs kept: the one render
+ * rule, terminalLines (terminal-text.ts).
+ */
 export function visibleText(text: string): string {
-  return text.replace(HIDDEN, (ch) => NAMED[ch] ?? escapeCode(ch))
+  return terminalLines(text)
 }
 
-// Also hidden or look-alike in a name: newline and tab, zero-width and no-break spaces, combining marks.
-const NAME_HIDDEN = /[\n\t\u00a0\u200b-\u200d\u2060\ufeff]|\p{M}/gu
+// Look-alike in a name besides what terminalText spells out (newline, tab, zero-width spaces, the BOM): the no-break space, combining marks.
+const NAME_HIDDEN = /\u00a0|\p{M}/gu
 
 /**
- * A name (a path, a unit, a package) as a plan shows it: what visibleText spells out, and also
- * newlines, zero-width and no-break spaces, combining marks, and spaces at the end, so two names
- * that differ are never shown alike ("café" composed is `café`, decomposed `cafe\u0301`; a
- * right-to-left override is `\u202e`; "motd " is `motd\x20`).
+ * A name (a path, a unit, a package) as a plan shows it: what terminalText spells out, and also
+ * no-break and zero-width spaces, combining marks, and spaces at the end, in the same spelling
+ * (terminal-text.ts spell), so two names that differ are never shown alike ("café" composed is
+ * `café`, decomposed `cafe\u0301`; a right-to-left override is `\u202e`; "motd " is `motd\x20`).
  */
 export function visibleName(text: string): string {
-  return visibleText(text)
-    .replace(NAME_HIDDEN, (ch) => NAMED[ch] ?? escapeCode(ch))
+  return terminalText(text)
+    .replace(NAME_HIDDEN, spell)
     .replace(/ +$/, (spaces) => '\\x20'.repeat(spaces.length))
 }
 

@@ -10,7 +10,8 @@ import { findToken, forgetToken, saveToken } from './credentials.js'
 import { mirrorError, runGitWithToken } from './git-transport.js'
 import { DEFAULT_GITHUB_API, GitHubApi, defaultRepositoryName, parseOwnerRepo, type GitHubApiOptions } from './github-api.js'
 import { MIRROR_BRANCH, REMOTE_NAME, readRemoteSettings, removeRemoteSettings, writeRemoteSettings, type RemoteSettings } from './remote-settings.js'
-import { describePushFinding, scanPushForSecrets } from './secret-scan.js'
+import { describePushFinding, scanPushForSecrets, type PushSecretFinding } from './secret-scan.js'
+import { afterPush, auditMirror, readMirrorAudit, writeMirrorAudit, type MirrorAudit } from './mirror-audit.js'
 import { checkRemoteUrl } from './remote-url.js'
 import { incomingPaths, refuseNoRoom, refuseUnsafeTree, undoIncoming } from './incoming-tree.js'
 
@@ -23,6 +24,8 @@ export interface RemoteStatus {
   repository: string | null
   /** Local snapshots the mirror does not have yet (as far as the last push or fetch knows). */
   pending: number
+  /** Secrets today's rules found in what the mirror already holds (see mirror-audit.ts); only when there are some. */
+  mirrorSecrets?: PushSecretFinding[]
 }
 
 export interface PushOutcome {
@@ -30,6 +33,12 @@ export interface PushOutcome {
   pushed: number
   url: string | null
   error?: { code: string; message: string; nextStep?: string }
+  /**
+   * Secrets today's rules find in what the mirror held before this push (pushed before those
+   * rules, or brought by a pull): reported with every push until the mirror's history no longer
+   * holds them (see mirror-audit.ts). Only when there are some.
+   */
+  mirrorSecrets?: PushSecretFinding[]
 }
 
 export interface PullOutcome {
@@ -64,6 +73,7 @@ export class RemoteService {
       url: settings?.url ?? null,
       repository: settings?.owner === undefined ? null : `${settings.owner}/${settings.repo}`,
       pending: settings === undefined ? 0 : await this.pendingCount(),
+      ...withMirrorSecrets(settings === undefined ? undefined : readMirrorAudit(this.twin.dir, settings.url)),
     }
   }
 
@@ -147,8 +157,10 @@ export class RemoteService {
   async push(options: { force?: boolean } = {}): Promise<PushOutcome> {
     const settings = await readRemoteSettings(this.twin.dir)
     if (settings === undefined) return { status: 'not-configured', pushed: 0, url: null }
+    let audit: MirrorAudit | undefined
     try {
       const token = (await findToken())?.token
+      audit = await auditMirror(this.twin.dir, settings.url, MIRROR_REF, token)
       if (settings.kind === 'github') {
         // Linking the same repository again with a token keeps it for the pushes.
         if (token === undefined) throw tokenMissing(this.twin.dir, ['github', 'link', `${settings.owner}/${settings.repo}`])
@@ -169,10 +181,19 @@ export class RemoteService {
       const branch = `${options.force === true ? '+' : ''}refs/heads/${MIRROR_BRANCH}:refs/heads/${MIRROR_BRANCH}`
       const r = await runGitWithToken(this.twin.dir, ['push', '--porcelain', REMOTE_NAME, branch, 'refs/tags/*:refs/tags/*'], token)
       if (!r.ok) throw mirrorError(r, 'push', settings.url)
-      return { status: pending === 0 ? 'up-to-date' : 'pushed', pushed: pending, url: settings.url }
+      audit = await afterPush(this.twin.dir, audit, MIRROR_REF)
+      await writeMirrorAudit(this.twin.dir, audit)
+      return { status: pending === 0 ? 'up-to-date' : 'pushed', pushed: pending, url: settings.url, ...withMirrorSecrets(audit) }
     } catch (error) {
       if (!(error instanceof TwinSyncError)) throw error
-      return { status: 'failed', pushed: 0, url: settings.url, error: { code: error.code, message: error.message, ...(error.nextStep === undefined ? {} : { nextStep: error.nextStep }) } }
+      if (audit !== undefined) await writeMirrorAudit(this.twin.dir, audit)
+      return {
+        status: 'failed',
+        pushed: 0,
+        url: settings.url,
+        error: { code: error.code, message: error.message, ...(error.nextStep === undefined ? {} : { nextStep: error.nextStep }) },
+        ...withMirrorSecrets(audit),
+      }
     }
   }
 
@@ -296,4 +317,8 @@ function refusePublic(isPrivate: boolean, name: string): void {
       nextStep: `Make ${name} private on GitHub, or use \`twinsync github create\` for a new private one.`,
     })
   }
+}
+
+function withMirrorSecrets(audit: MirrorAudit | undefined): { mirrorSecrets?: PushSecretFinding[] } {
+  return audit === undefined || audit.findings.length === 0 ? {} : { mirrorSecrets: audit.findings }
 }

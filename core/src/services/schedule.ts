@@ -2,7 +2,7 @@ import { access, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { execa } from 'execa'
 import { TwinSyncError } from '@twinsync/sdk/errors'
-import { quoteArg } from '../plan/command-text.js'
+import { needsBashQuoting, quoteArg } from '../plan/command-text.js'
 
 /** The files `twinsync schedule` writes, relative to the target root. Nothing else is touched. */
 export const SCHEDULE_SERVICE = 'etc/systemd/system/twinsync-snapshot.service'
@@ -67,14 +67,13 @@ export function snapshotCommand(target: ScheduleTarget): string[] {
 
 /**
  * One word of a schedule line (cron's /bin/sh, systemd's ExecStart, apt's hook): the shared POSIX
- * quoting (`quoteArg`). None of those lines can hold a control character (bash's $'…' is not
- * POSIX sh), so a path with one is refused.
+ * quoting (`quoteArg`). None of those lines can hold what only bash's $'…' carries (a control or
+ * invisible character, a lone surrogate: `needsBashQuoting`), so a path with one is refused.
  */
 function quote(arg: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(arg)) {
-    throw new TwinSyncError('USAGE', `Cannot put ${JSON.stringify(arg)} into a schedule line (it holds a control character)`, {
-      nextStep: 'Use --repo/--config paths without newlines or other control characters.',
+  if (needsBashQuoting(arg)) {
+    throw new TwinSyncError('USAGE', `Cannot put ${JSON.stringify(arg)} into a schedule line (it holds a control or invisible character)`, {
+      nextStep: 'Use --repo/--config paths without newlines, control characters or invisible (format) characters.',
     })
   }
   return quoteArg(arg)

@@ -271,7 +271,9 @@ export function remotePort(container: () => DependencyContainer): RemotePort {
       const s = await service().status()
       if (!s.configured) return { summary: 'GitHub: not linked', linked: false }
       const name = s.kind === 'github' ? `GitHub: ${s.repository}` : `Mirror: ${s.url}`
-      return { summary: `${name}${s.pending > 0 ? `, ${s.pending} to push` : ''}`, linked: true, pendingPushes: s.pending }
+      // SECRET_IN_MIRROR (see mirror-audit.ts): the panel says so too, as `remote show` does.
+      const secrets = s.mirrorSecrets === undefined ? '' : `, ${s.mirrorSecrets.length} secret(s) already in its history (twinsync remote show)`
+      return { summary: `${name}${s.pending > 0 ? `, ${s.pending} to push` : ''}${secrets}`, linked: true, pendingPushes: s.pending }
     },
     async push() {
       const outcome = await service().push()

@@ -1,4 +1,4 @@
-import { linkedFolderOn, readRefusedReason, sortBy, warningDiagnostic, type Diagnostic, type FileStat, type HostPort, type ProviderContext } from '@twinsync/sdk'
+import { linkedFolderOn, readTextOrReport, sortBy, warningDiagnostic, type Diagnostic, type FileStat, type HostPort, type ProviderContext } from '@twinsync/sdk'
 import { autostartDirs, locationOf } from './location.js'
 import { describeEntries, describeRcLocal, sortIgnored, type DesktopFile, type RcLocalFile } from './model.js'
 import { formatMode, RC_LOCAL, SYSTEM_AUTOSTART_DIR, type AutostartState, type IgnoredAutostartFile } from './state.js'
@@ -66,15 +66,7 @@ async function readRegularFile(ctx: ProviderContext, path: string, ignored: Igno
   }
   // Swapped for a link (or a FIFO) since the lstat, or reached through a linked folder (~/.config -> /etc):
   // reported, never read through (READ_REFUSED). A snapshot runs as root; the file is a user's.
-  let content: string | undefined
-  try {
-    content = await ctx.host.readTextIfExists(path)
-  } catch (error) {
-    const refused = readRefusedReason(error)
-    if (refused === undefined) throw error
-    ignored.push({ path, reason: `not read: it ${refused}` })
-    return undefined
-  }
+  const content = await readTextOrReport(ctx.host, path, (reason) => ignored.push({ path, reason }))
   return content === undefined ? undefined : { stat, content }
 }
 

@@ -1,4 +1,4 @@
-import { readRefusedReason, sortBy, warningDiagnostic, type Diagnostic, type HostPort, type ProviderContext } from '@twinsync/sdk'
+import { readTextOrReport, sortBy, warningDiagnostic, type Diagnostic, type HostPort, type ProviderContext } from '@twinsync/sdk'
 import { stripCronHeader } from './crontab-header.js'
 import { buildCronState, cronReadsCronDFile, type SystemCronFile } from './model.js'
 import { CRON_D_DIR, CRONTAB_DIR, crontabPath, SYSTEM_CRONTAB, type CronState, type IgnoredCronFile, type UserCrontab } from './state.js'
@@ -36,12 +36,7 @@ async function readUserCrontabs(ctx: ProviderContext, provider: string, ignored:
       continue
     }
     // A user's crontab swapped for a link (or a FIFO) since the listing: reported, never read through (READ_REFUSED).
-    const content = await ctx.host.readTextIfExists(path).catch((error: unknown) => {
-      const refused = readRefusedReason(error)
-      if (refused === undefined) throw error
-      ignored.push({ path, reason: `not read: it ${refused}` })
-      return undefined
-    })
+    const content = await readTextOrReport(ctx.host, path, (reason) => ignored.push({ path, reason }))
     if (content !== undefined) crontabs.push({ user: entry.name, path, content: stripCronHeader(content) })
   }
   return crontabs

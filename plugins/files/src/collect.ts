@@ -25,7 +25,7 @@ import { manifestDocuments, readManifest } from './manifest.js'
 import { formatMode } from './mode.js'
 import { originOf, packageDatabaseStamp, packageLookup, type PackageLookup } from './package-origin.js'
 import { SECRET_RULES_VERSION } from '@twinsync/sdk'
-import { DEFAULT_SECRET_PATHS, ROOT_ONLY_UNCHECKED, SecretRules, TOKEN_FILE, isTokenFile, onlyRootCanRead, postfixPasswordMaps, secretHash, secretHashKey } from './secrets.js'
+import { DEFAULT_SECRET_PATHS, ROOT_ONLY_UNCHECKED, SecretRules, TOKEN_FILE, isTokenFile, onlyRootCanRead, openvpnCredentialFiles, postfixPasswordMaps, secretHash, secretHashKey } from './secrets.js'
 import { StatCache, type ContentVerdict, type FileOrigin } from './stat-cache.js'
 import { isUnitMaskLink, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
 
@@ -88,7 +88,11 @@ export async function resolveScope(ctx: ProviderContext): Promise<{ scope: Files
       ignore: new PathPatterns(config.ignore),
       leftovers: new PathPatterns(LEFTOVER_PATTERNS),
       walkRules: walkRules(ctx, config.ignore),
-      secrets: new SecretRules([...config.secretPaths, ...(await postfixPasswordMaps(ctx.host, ctx.cache))], config.detectSecretContent, config.secretAllow),
+      secrets: new SecretRules(
+        [...config.secretPaths, ...(await postfixPasswordMaps(ctx.host, ctx.cache)), ...(await openvpnCredentialFiles(ctx.host, ctx.cache))],
+        config.detectSecretContent,
+        config.secretAllow,
+      ),
       secretKey: await secretHashKey(ctx.cache),
       maxFileSize: config.maxFileSize,
       diagnostics,

@@ -1,5 +1,6 @@
 import { randomBytes, createHmac } from 'node:crypto'
-import { cachedByFileStat, findSecrets, type HostPort, type ProviderCache } from '@twinsync/sdk'
+import { posix } from 'node:path'
+import { cachedByFileStat, cachedBySignature, findSecrets, isRacy, type HostPort, type ProviderCache } from '@twinsync/sdk'
 import { PathPatterns } from './ignore.js'
 
 /**
@@ -90,6 +91,130 @@ function passwordMapsIn(text: string | undefined): string[] {
     }
   }
   return paths
+}
+
+const OPENVPN = '/etc/openvpn'
+/** How deep under /etc/openvpn configs are looked for (client/, server/, a provider's folder in one of them). */
+const OPENVPN_DEPTH = 3
+/** At most this many configs are read (a folder of thousands is no VPN setup; the rest are not followed). */
+const OPENVPN_MAX_CONFIGS = 500
+
+/**
+ * The files OpenVPN's configs (`/etc/openvpn/**` `*.conf` and `*.ovpn`) name as credentials that
+ * nothing in their content tells the detector: `auth-user-pass FILE` (a user name, then a
+ * password: a short or world-readable one escapes the token-file rule), `askpass FILE` (a private
+ * key's passphrase), `http-proxy HOST PORT FILE` (the proxy's user and password) and `management
+ * ADDR PORT FILE` (the management interface's password). The keys (`secret`, `tls-auth`,
+ * `tls-crypt`, `tls-crypt-v2`, `key`) are found by their content, inline or in a file. A relative name is
+ * taken from the config's folder, from /etc/openvpn and from the config's `cd DIR` (the units'
+ * working directories: openvpn-client@ runs in client/, openvpn-server@ in server/, openvpn@ in
+ * /etc/openvpn). Path patterns (a `*` in a name held out as `?`). Configs whose stat data did not
+ * move are not read again (cachedBySignature over all of them).
+ */
+export async function openvpnCredentialFiles(host: Pick<HostPort, 'readTextIfExists' | 'lstat' | 'readdir'>, cache?: ProviderCache): Promise<string[]> {
+  const startedAt = Date.now()
+  const configs = await openvpnConfigs(host)
+  if (configs.length === 0) return []
+  const read = async (): Promise<string[]> => {
+    const paths = new Set<string>()
+    for (const { path } of configs) for (const p of credentialFilesIn(path, await host.readTextIfExists(path).catch(() => undefined))) paths.add(p)
+    return [...paths]
+  }
+  if (cache === undefined) return read()
+  const signature = JSON.stringify(configs.map(({ path, st }) => [path, st.size, st.mtimeMs, st.ctimeMs, st.ino, st.dev]))
+  return cachedBySignature(cache, 'openvpn-credential-files', signature, read, { racy: configs.some(({ st }) => isRacy(st, startedAt)) })
+}
+
+async function openvpnConfigs(host: Pick<HostPort, 'lstat' | 'readdir'>): Promise<Array<{ path: string; st: NonNullable<Awaited<ReturnType<HostPort['lstat']>>> }>> {
+  const out: Array<{ path: string; st: NonNullable<Awaited<ReturnType<HostPort['lstat']>>> }> = []
+  if ((await host.lstat(OPENVPN).catch(() => undefined))?.type !== 'directory') return out
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    const entries = await host.readdir(dir).catch(() => [])
+    for (const e of [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (out.length >= OPENVPN_MAX_CONFIGS) return
+      const path = `${dir}/${e.name}`
+      if (e.type === 'directory' && depth < OPENVPN_DEPTH) await walk(path, depth + 1)
+      else if (e.type === 'file' && /\.(?:conf|ovpn)$/.test(e.name)) {
+        const st = await host.lstat(path).catch(() => undefined)
+        if (st?.type === 'file') out.push({ path, st })
+      }
+    }
+  }
+  await walk(OPENVPN, 1)
+  return out
+}
+
+/** Which word of which directive names a credential file (see openvpnCredentialFiles). */
+const OPENVPN_FILE_ARG: Readonly<Record<string, number>> = { 'auth-user-pass': 1, askpass: 1, 'http-proxy': 3, management: 3 }
+/** Words in a file's place that name none: a prompt, an inline block, a proxy's own authentication. */
+const OPENVPN_NOT_A_FILE = new Set(['stdin', '[inline]', 'auto', 'auto-nct'])
+
+function credentialFilesIn(config: string, text: string | undefined): string[] {
+  if (text === undefined) return []
+  const lines = text.split(/\r?\n/)
+  const named: string[] = []
+  const bases = [posix.dirname(config), OPENVPN]
+  let block: string | undefined
+  for (const line of lines) {
+    // An inline block (`<key>` … `</key>`) is content, not directives.
+    if (block !== undefined) {
+      if (line.trim() === `</${block}>`) block = undefined
+      continue
+    }
+    const open = /^\s*<([A-Za-z0-9-]+)>\s*$/.exec(line)
+    if (open !== null) {
+      block = open[1]
+      continue
+    }
+    const words = openvpnWords(line)
+    const directive = words[0]?.replace(/^--/, '')
+    if (directive === 'cd' && words[1] !== undefined) bases.push(posix.resolve(posix.dirname(config), words[1]))
+    const at = directive === undefined ? undefined : OPENVPN_FILE_ARG[directive]
+    const file = at === undefined ? undefined : words[at]
+    if (file !== undefined && file !== '' && !OPENVPN_NOT_A_FILE.has(file)) named.push(file)
+  }
+  const paths = new Set<string>()
+  for (const file of named) {
+    for (const base of file.startsWith('/') ? ['/'] : bases) paths.add(posix.resolve(base, file).replace(/\*/g, '?'))
+  }
+  return [...paths]
+}
+
+/**
+ * One line of an OpenVPN config as its words: blanks between them, `"…"` (with backslash escapes)
+ * and `'…'` quoting, a backslash escaping the next character; a word that begins with `#` or `;`
+ * starts a comment.
+ */
+function openvpnWords(line: string): string[] {
+  const words: string[] = []
+  let word = ''
+  let inWord = false
+  let quote: string | undefined
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i] as string
+    if (quote !== undefined) {
+      if (ch === quote) quote = undefined
+      else if (ch === '\\' && quote === '"' && i + 1 < line.length) word += line[++i]
+      else word += ch
+    } else if (ch === '"' || ch === "'") {
+      quote = ch
+      inWord = true
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(word)
+      word = ''
+      inWord = false
+    } else if (!inWord && (ch === '#' || ch === ';')) {
+      break
+    } else if (ch === '\\' && i + 1 < line.length) {
+      word += line[++i]
+      inWord = true
+    } else {
+      word += ch
+      inWord = true
+    }
+  }
+  if (inWord) words.push(word)
+  return words
 }
 
 /** Why a file is private although the detector found nothing in it. */

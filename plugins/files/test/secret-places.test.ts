@@ -4,7 +4,7 @@ import { createTestContext } from '@twinsync/sdk/conformance'
 import { fakeChars, sessionFourteenPlaces } from '../../../test/fixtures/secrets/samples.js'
 import { assertPrefiltersFindTheSame } from '../../../test/support/prefilter-check.js'
 import { FilesProvider, type Manifest } from '../src/index.js'
-import { postfixPasswordMaps, SecretRules } from '../src/secrets.js'
+import { openvpnCredentialFiles, postfixPasswordMaps, SecretRules } from '../src/secrets.js'
 import { TargetRoot } from './target-root.js'
 
 /**
@@ -87,6 +87,90 @@ describe('secrets where administrators keep them (session 14)', () => {
     assert.equal(reads.length, 1)
     size = 121
     assert.deepEqual(await postfixPasswordMaps(host, cache), expected)
+    assert.equal(reads.length, 2)
+  })
+
+  it('holds out the credential files OpenVPN configs name, world-readable and under any name; a key stays the detector\'s finding', async () => {
+    const pw = fakeChars('s15-ovpn', 12)
+    const tlsV2 = Array.from({ length: 8 }, (_, i) => fakeChars(`s15-tlsv2-${i}`, 64, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')).join('\n')
+    const values = { creds: `vpnuser\n${pw}a\n`, short: 'alice\nhunter2\n', pass: `${pw}b\n`, proxy: `proxy\n${pw}c\n`, mgmt: `${pw}d\n`, v2: `-----BEGIN OpenVPN tls-crypt-v2 client key-----\n${tlsV2}\n-----END OpenVPN tls-crypt-v2 client key-----\n` }
+    const root = new TargetRoot()
+      .file('/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\n')
+      .file('/etc/group', 'root:x:0:\n')
+      .file('/var/lib/dpkg/status', '')
+      .file('/var/lib/dpkg/diversions', '')
+      .file(
+        '/etc/openvpn/client/office.conf',
+        [
+          'client',
+          'remote vpn.example.org 1194',
+          '; auth-user-pass /etc/openvpn/commented.txt',
+          'auth-user-pass /etc/openvpn/creds.txt',
+          'askpass pass.txt # relative: the unit runs in client/',
+          'http-proxy proxy.example.org 3128 "proxy auth.txt" basic',
+          'management 127.0.0.1 7505 /etc/openvpn/mgmt.pw',
+          'tls-crypt-v2 tc-v2.key',
+          'up /etc/openvpn/update-resolv-conf',
+          '<auth-user-pass>',
+          'auth-user-pass /etc/openvpn/inline-not-a-directive',
+          '</auth-user-pass>',
+          '',
+        ].join('\n'),
+      )
+      .file('/etc/openvpn/home.ovpn', 'client\nauth-user-pass\nhttp-proxy proxy 3128 auto\nauth-user-pass short.txt\n')
+      .file('/etc/openvpn/creds.txt', values.creds)
+      .file('/etc/openvpn/short.txt', values.short)
+      .file('/etc/openvpn/client/pass.txt', values.pass)
+      .file('/etc/openvpn/client/proxy auth.txt', values.proxy)
+      .file('/etc/openvpn/mgmt.pw', values.mgmt)
+      .file('/etc/openvpn/client/tc-v2.key', values.v2)
+      .file('/etc/openvpn/commented.txt', 'not a secret\n')
+      .file('/etc/openvpn/update-resolv-conf', '#!/bin/sh\nexit 0\n', { mode: 0o755 })
+    try {
+      // A relative name from the config's folder and from /etc/openvpn; nothing from a comment, an inline block or a script.
+      assert.deepEqual((await openvpnCredentialFiles(createTestContext(root.dir).host)).sort(), [
+        '/etc/openvpn/client/pass.txt',
+        '/etc/openvpn/client/proxy auth.txt',
+        '/etc/openvpn/creds.txt',
+        '/etc/openvpn/mgmt.pw',
+        '/etc/openvpn/pass.txt',
+        '/etc/openvpn/proxy auth.txt',
+        '/etc/openvpn/short.txt',
+      ])
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc'] }, cache: new MemoryCache() })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      const reason = (path: string) => manifest.entries.find((e) => e.path === path)?.secretReason
+      for (const path of ['/etc/openvpn/creds.txt', '/etc/openvpn/short.txt', '/etc/openvpn/client/pass.txt', '/etc/openvpn/client/proxy auth.txt', '/etc/openvpn/mgmt.pw']) {
+        assert.equal(reason(path), 'path rule', path)
+      }
+      // A key is the detector's, followed or not (`tls-crypt-v2 tc-v2.key`).
+      assert.equal(reason('/etc/openvpn/client/tc-v2.key'), 'private-key')
+      for (const path of ['/etc/openvpn/commented.txt', '/etc/openvpn/update-resolv-conf', '/etc/openvpn/client/office.conf']) assert.equal(manifest.entries.find((e) => e.path === path)?.content, 'mirrored', path)
+      const all = documents.map((d: TwinDocument) => (typeof d.content === 'string' ? d.content : Buffer.from(d.content).toString('latin1'))).join('\n')
+      for (const value of [`${pw}a`, 'hunter2', `${pw}b`, `${pw}c`, `${pw}d`, tlsV2.slice(0, 64)]) assert.ok(!all.includes(value), `${value}: in a document`)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('reads the OpenVPN configs again only when one of them moved', async () => {
+    const reads: string[] = []
+    let size = 40
+    const host = {
+      lstat: async (path: string) => ({ type: path.endsWith('.conf') ? ('file' as const) : ('directory' as const), mode: 0o644, uid: 0, gid: 0, size, mtimeMs: 1e12, ctimeMs: 1e12, ino: 7, dev: 1, nlink: 1 }),
+      readdir: async (path: string) => (path === '/etc/openvpn' ? [{ name: 'vpn.conf', type: 'file' as const }] : []),
+      readTextIfExists: async (path: string) => {
+        reads.push(path)
+        return 'auth-user-pass /etc/openvpn/creds.txt\n'
+      },
+    }
+    const cache = new MemoryCache()
+    assert.deepEqual(await openvpnCredentialFiles(host, cache), ['/etc/openvpn/creds.txt'])
+    assert.deepEqual(await openvpnCredentialFiles(host, cache), ['/etc/openvpn/creds.txt'])
+    assert.equal(reads.length, 1)
+    size = 41
+    assert.deepEqual(await openvpnCredentialFiles(host, cache), ['/etc/openvpn/creds.txt'])
     assert.equal(reads.length, 2)
   })
 

@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { SECRET_RULES_VERSION, stableStringify, writeFileAtomic } from '@twinsync/sdk'
+import { revParseCommit, runGit } from '../twin/git.js'
+import { scanPushForSecrets, type PushSecretFinding } from './secret-scan.js'
+
+/**
+ * What the mirror already holds, looked at with the secret rules of today.
+ *
+ * A push looks at everything it sends (`scanPushForSecrets`), with the rules of its day. Snapshots
+ * pushed before a rule existed were never looked at with it, nor was what a pull brought from
+ * the mirror that this twin did not push. So before each push the mirror's branch as last pushed
+ * or fetched is looked at: whole when the rules changed since (`SECRET_RULES_VERSION`), when
+ * another mirror was linked, or the first time; otherwise only what it gained since the last
+ * look (what a fetch brought; what a push of ours sent was looked at by that push). What the
+ * rules find there is kept in `.git/twinsync/mirror-audit.json` and reported with every push
+ * (`SECRET_IN_MIRROR`) until the mirror's branch no longer reaches it — after `twinsync forget`
+ * and `twinsync push --retry --force`. Nothing is refused for it: it has left the machine already,
+ * and only changing the secret helps; the push of new snapshots is still checked on its own.
+ *
+ * Cost: the first look after an upgrade or a rules change reads every object of the mirror's
+ * history once (the same scan as a first push); after that, nothing unless a pull brought
+ * something or a finding is still to be checked (one `git rev-list --objects` of the branch).
+ */
+export interface MirrorAudit {
+  /** The mirror looked at: another URL is another mirror, looked at whole. */
+  url: string
+  /** The rules it was looked at with. */
+  rules: number
+  /** The mirror's branch (commit id) up to which everything was looked at. */
+  head: string | null
+  /** What the rules found there and the branch still reaches: path, object, line and rule; never the value. */
+  findings: PushSecretFinding[]
+}
+
+function auditPath(twinDir: string): string {
+  return join(twinDir, '.git', 'twinsync', 'mirror-audit.json')
+}
+
+/** The last look at this mirror with today's rules; undefined when there was none (or it is unreadable). */
+export function readMirrorAudit(twinDir: string, url: string): MirrorAudit | undefined {
+  let saved: unknown
+  try {
+    saved = JSON.parse(readFileSync(auditPath(twinDir), 'utf8'))
+  } catch {
+    return undefined
+  }
+  const a = saved as Partial<MirrorAudit> | null
+  if (a === null || typeof a !== 'object' || a.url !== url || a.rules !== SECRET_RULES_VERSION || !Array.isArray(a.findings)) return undefined
+  if (a.head !== null && (typeof a.head !== 'string' || !/^[0-9a-f]{40,64}$/.test(a.head))) return undefined
+  return { url, rules: SECRET_RULES_VERSION, head: a.head, findings: a.findings }
+}
+
+export async function writeMirrorAudit(twinDir: string, audit: MirrorAudit): Promise<void> {
+  await writeFileAtomic(auditPath(twinDir), stableStringify(audit), { mode: 0o600 })
+}
+
+/**
+ * Look at what the mirror's branch (`mirrorRef`, as last pushed or fetched) holds that was not
+ * looked at with today's rules, and return the audit to keep: what is found now plus the earlier
+ * findings the branch still reaches.
+ */
+export async function auditMirror(twinDir: string, url: string, mirrorRef: string, token: string | undefined): Promise<MirrorAudit> {
+  const head = (await revParseCommit(twinDir, mirrorRef)) ?? null
+  const saved = readMirrorAudit(twinDir, url)
+  if (head === null) return { url, rules: SECRET_RULES_VERSION, head: null, findings: [] }
+  if (saved !== undefined && saved.head === head) return saved
+  const known = saved?.head !== null && saved?.head !== undefined && (await isAncestor(twinDir, saved.head, head)) ? [saved.head] : []
+  const still = known.length > 0 ? await stillReached(twinDir, head, saved?.findings ?? []) : []
+  const found = await scanPushForSecrets(twinDir, { refs: [mirrorRef], known }, token)
+  // The ref's own name is looked at by the scan too; it is ours, not the mirror's.
+  const fresh = found.filter((f) => f.commit !== '')
+  return { url, rules: SECRET_RULES_VERSION, head, findings: dedupe([...still, ...fresh]) }
+}
+
+/** After a push of ours: the branch moved to what that push looked at; the findings it still reaches stay. */
+export async function afterPush(twinDir: string, audit: MirrorAudit, mirrorRef: string): Promise<MirrorAudit> {
+  const head = (await revParseCommit(twinDir, mirrorRef)) ?? null
+  if (head === null || head === audit.head) return audit
+  return { ...audit, head, findings: await stillReached(twinDir, head, audit.findings) }
+}
+
+async function isAncestor(dir: string, older: string, newer: string): Promise<boolean> {
+  const base = (await runGit(dir, ['merge-base', older, newer]).catch(() => '')).trim()
+  return base === older
+}
+
+/** The findings whose object the branch still reaches (a forced push of a rewritten history drops them). */
+async function stillReached(dir: string, head: string, findings: readonly PushSecretFinding[]): Promise<PushSecretFinding[]> {
+  if (findings.length === 0) return []
+  const reached = new Set((await runGit(dir, ['rev-list', '--objects', head, '--'])).split('\n').map((line) => line.slice(0, line.indexOf(' ') < 0 ? line.length : line.indexOf(' '))))
+  return findings.filter((f) => reached.has(f.commit))
+}
+
+function dedupe(findings: PushSecretFinding[]): PushSecretFinding[] {
+  const seen = new Set<string>()
+  return findings
+    .filter((f) => {
+      const key = `${f.commit}\0${f.line}\0${f.rule}`
+      if (seen.has(key)) return false
+      seen.add(key)
+      return true
+    })
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line))
+}
