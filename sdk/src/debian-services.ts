@@ -42,6 +42,68 @@ const POSTGRESQL_CHECK = [
   '[ -z "$out" ] || { printf "%s\\n" "$out"; exit 1; }',
 ].join('\n')
 
+/**
+ * The PAM check, a fixed script (the files are its arguments, never part of it): PAM has no
+ * checker of its own, and a service whose stack names a module PAM cannot load, or a type or
+ * control it does not know, refuses everyone — a typo in common-auth locks sudo, su, ssh and the
+ * console out at once. Each line of each file (default: every file of /etc/pam.d) must be a known
+ * type (`-type`: a missing module is allowed, as PAM allows it) and control (a word or `[...]`,
+ * case as PAM takes it), name a module that exists in a PAM module folder of the machine (or by
+ * its absolute path), and include (`@include`, `include`, `substack`) a file /etc/pam.d has.
+ * `--new` (one file's new content, before it is written): includes are not looked for, since the
+ * file included may be written later in the same plan; the check of the whole folder after the
+ * writes looks for them. Module arguments are not judged (each module parses its own). mawk and
+ * dash, both in every Debian; files are read with awk's getline, never passed to a shell.
+ */
+const PAM_CHECK = String.raw`new=0
+if [ "$1" = --new ]; then new=1; shift; fi
+[ $# -gt 0 ] || set -- /etc/pam.d/*
+for f; do shift; [ -f "$f" ] && set -- "$@" "$f"; done
+[ $# -gt 0 ] || exit 0
+dirs=
+for d in /usr/lib/*/security /lib/*/security /usr/lib/security /lib/security; do [ -d "$d" ] && dirs="$dirs $d"; done
+exec awk -v dirs="$dirs" -v new="$new" '
+function readable(p,   line, r) { r = (getline line < p); close(p); return r >= 0 }
+function module(m,   n, i, parts) {
+  if (m ~ /^\//) return readable(m)
+  n = split(dirs, parts, " ")
+  for (i = 1; i <= n; i++) if (readable(parts[i] "/" m)) return 1
+  return 0
+}
+function included(f) { return new == 1 || (f !~ /\// && f != "" && readable("/etc/pam.d/" f)) }
+function bad(msg) { printf "%s:%d: %s\n", FILENAME, FNR, msg; errors++ }
+FNR == 1 { text = "" }
+{
+  line = text $0
+  if (line ~ /\\$/) { text = substr(line, 1, length(line) - 1) " "; next }
+  text = ""
+  sub(/^[ \t]+/, "", line)
+  if (line == "" || line ~ /^#/) next
+  if (line ~ /^@include([ \t]|$)/) {
+    split(line, w, /[ \t]+/)
+    if (w[2] == "") bad("@include of no file")
+    else if (!included(w[2])) bad("@include of a file /etc/pam.d does not have: " w[2])
+    next
+  }
+  type = line; sub(/[ \t].*/, "", type); rest = substr(line, length(type) + 1); sub(/^[ \t]+/, "", rest)
+  optional = sub(/^-/, "", type)
+  if (tolower(type) !~ /^(auth|account|password|session)$/) { bad("unknown type " type); next }
+  if (rest ~ /^\[/) {
+    if (index(rest, "]") == 0) { bad("a control [ with no ]"); next }
+    control = substr(rest, 1, index(rest, "]")); rest = substr(rest, index(rest, "]") + 1)
+  } else {
+    control = rest; sub(/[ \t].*/, "", control); rest = substr(rest, length(control) + 1)
+    if (tolower(control) !~ /^(required|requisite|sufficient|optional|include|substack)$/) { bad("unknown control " control); next }
+  }
+  sub(/^[ \t]+/, "", rest)
+  name = rest; sub(/[ \t].*/, "", name)
+  if (name == "") { bad("no module"); next }
+  if (tolower(control) == "include" || tolower(control) == "substack") { if (!included(name)) bad(control " of a file /etc/pam.d does not have: " name); next }
+  if (!optional && !module(name)) bad("module not found: " name)
+}
+END { exit errors > 0 }
+' "$@"`
+
 export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
   { service: 'nginx', paths: ['/etc/nginx/**'], argv: ['nginx', '-t'], units: ['nginx.service'] },
   { service: 'apache2', paths: ['/etc/apache2/**'], argv: ['apache2ctl', 'configtest'], units: ['apache2.service'] },
@@ -113,6 +175,13 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
     paths: ['/etc/passwd', '/etc/shadow'],
     argv: ['pwck', '-q', '-r'],
     newContent: { argv: ['pwck', '-q', '-r', CHANGED_FILE, '/etc/shadow'], paths: ['/etc/passwd'] },
+  },
+  {
+    service: 'pam',
+    paths: ['/etc/pam.d/*'],
+    argv: ['sh', '-c', PAM_CHECK, 'sh'],
+    shown: 'the PAM check of /etc/pam.d (types, controls, modules, includes)',
+    newContent: { argv: ['sh', '-c', PAM_CHECK, 'sh', '--new', CHANGED_FILE] },
   },
   {
     service: 'group',

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { createHash } from 'node:crypto'
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { chmod, lstat, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, type Rootfs } from '../bed/index.js'
 import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
@@ -64,6 +64,12 @@ describe('configuration checkers against the real tools (server root, chroot)', 
     // The account files, as a hand edit breaks them: a colon lost in one line.
     await writeTwinFile(cli.twinDir, 'filesystem/etc/passwd', (await live('/etc/passwd')).replace(/^games:x:5:60:games:\/usr\/games:/m, 'games:x:5:60:games:/usr/games'))
     await writeTwinFile(cli.twinDir, 'filesystem/etc/group', (await live('/etc/group')).replace(/^adm:x:4:/m, 'adm:x:4'))
+    // PAM: a module name mistyped in common-auth (refused before it is written), and a new
+    // service file that includes one /etc/pam.d lacks (found by the whole folder's check after
+    // the writes, which puts everything back).
+    before.set('/etc/pam.d/common-auth', await sha('/etc/pam.d/common-auth'))
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/pam.d/common-auth', (await live('/etc/pam.d/common-auth')).replace('pam_unix.so', 'pam_unixx.so'))
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/pam.d/report', '@include common-auth\n@include common-acount\n')
     await writeTwinFile(cli.twinDir, `filesystem${SSHD}`, `${await live(SSHD)}PermitRootLogin maybe-not\n`)
     await writeTwinFile(cli.twinDir, `filesystem${SUDOERS}`, '%adm ALL=(root /usr/bin/journalctl\n')
     await writeTwinFile(cli.twinDir, `filesystem${MAIN_CF}`, `${await live(MAIN_CF)}this line has no equals sign\n`)
@@ -100,6 +106,17 @@ describe('configuration checkers against the real tools (server root, chroot)', 
     assert.match(group?.message ?? '', /grpck rejects the new content of \/etc\/group; the live file is untouched/)
     assert.match(group?.outputTail ?? '', /invalid group file entry/)
 
+    const pam = 'the PAM check of /etc/pam.d (types, controls, modules, includes)'
+    const auth = steps.get('files:replace:/etc/pam.d/common-auth')
+    assert.equal(auth?.status, 'failed', out)
+    assert.equal(auth?.message, `${pam} rejects the new content of /etc/pam.d/common-auth; the live file is untouched`)
+    assert.match(auth?.outputTail ?? '', /\/etc\/pam\.d\/common-auth:\d+: module not found: pam_unixx\.so/)
+    const report = steps.get('files:create:/etc/pam.d/report')
+    assert.equal(report?.status, 'failed', out)
+    assert.match(report?.message ?? '', new RegExp(`\`${pam.replace(/[()]/g, '\\$&')}\` rejects the new pam configuration; the previous files are back`))
+    assert.match(report?.outputTail ?? '', /\/etc\/pam\.d\/report:2: @include of a file \/etc\/pam\.d does not have: common-acount/)
+    assert.equal(await lstat(join(rootfs.dir, 'etc/pam.d/report')).then(() => true, () => false), false, 'the new PAM file is not live')
+
     for (const [path, hash] of before) assert.equal(await sha(path), hash, `${path} is exactly as it was`)
   })
 
@@ -110,6 +127,9 @@ describe('configuration checkers against the real tools (server root, chroot)', 
     await writeTwinFile(cli.twinDir, `filesystem${UNIT}`, GOOD_UNIT.replace('Nightly report', 'Nightly report, checked'))
     await writeTwinFile(cli.twinDir, 'filesystem/etc/passwd', (await live('/etc/passwd')).replace(/^games:x:5:60:games:/m, 'games:x:5:60:Games:'))
     await writeTwinFile(cli.twinDir, 'filesystem/etc/group', (await live('/etc/group')).replace(/^adm:x:4:$/m, 'adm:x:4:root'))
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/pam.d/common-auth', await live('/etc/pam.d/common-auth'))
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/pam.d/report', '@include common-auth\n@include common-account\n')
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/pam.d/su', (await live('/etc/pam.d/su')).replace('# auth       required   pam_wheel.so\n', 'auth       required   pam_wheel.so\n'))
     const { code, steps, out } = await apply()
     assert.equal(code, 0, out)
     const checked = (id: string) => steps.get(id)?.message ?? ''
@@ -119,6 +139,9 @@ describe('configuration checkers against the real tools (server root, chroot)', 
     assert.match(checked(`files:replace:${UNIT}`), new RegExp(`checked: \`systemd-analyze verify --man=no ${UNIT}\` passed`))
     assert.match(checked('files:replace:/etc/passwd'), /checked: `pwck -q -r` passed/)
     assert.match(checked('files:replace:/etc/group'), /checked: `grpck -q -r` passed/)
+    assert.match(checked('files:replace:/etc/pam.d/su'), /checked: `the PAM check of \/etc\/pam\.d \(types, controls, modules, includes\)` passed/)
+    assert.match(checked('files:create:/etc/pam.d/report'), /checked: `the PAM check/)
+    assert.match(await live('/etc/pam.d/su'), /^auth {7}required {3}pam_wheel\.so$/m)
     assert.match(await live('/etc/passwd'), /^games:x:5:60:Games:/m)
     assert.match(await live('/etc/group'), /^adm:x:4:root$/m)
     assert.match(await live(SSHD), /^ClientAliveInterval 300$/m)

@@ -4,20 +4,25 @@ import { CHANGED_FILE, DEBIAN_CONFIG_CHECKS, newContentCheckFor, redactSecrets }
 
 /** How to check a file's new content with the tool that will read it. */
 interface Validator {
+  /** The program run (looked for in the target first). */
   tool: string
+  /** What messages call it: the check's `shown` words for a fixed script (`sh -c …`), else the program. */
+  name: string
   args: (file: string) => string[]
 }
 
 /**
- * sudoers and sshd_config lock people out when broken: they are checked before they are
+ * sudoers, sshd_config, the account files and PAM lock people out when broken: they are checked before they are
  * written. Which files and with what comes from the one table of services (`newContent` in
  * DEBIAN_CONFIG_CHECKS), not from rules of its own here.
  */
 export function validatorFor(path: string): Validator | undefined {
-  const argv = newContentCheckFor(DEBIAN_CONFIG_CHECKS, path)?.newContent?.argv
+  const check = newContentCheckFor(DEBIAN_CONFIG_CHECKS, path)
+  const argv = check?.newContent?.argv
   if (argv === undefined) return undefined
   const [tool, ...rest] = argv as [string, ...string[]]
-  return { tool, args: (file) => rest.map((a) => (a === CHANGED_FILE ? file : a)) }
+  const name = check?.shown === undefined ? tool : check.shown.split(CHANGED_FILE).join(path)
+  return { tool, name, args: (file) => rest.map((a) => (a === CHANGED_FILE ? file : a)) }
 }
 
 export type ValidationOutcome =
@@ -49,15 +54,15 @@ export async function validateContent(host: HostPort, path: string, text: string
     }
   }
   const outcome = await check(text)
-  if (outcome.ok) return { status: 'valid', tool: validator.tool }
+  if (outcome.ok) return { status: 'valid', tool: validator.name }
   // sshd -t also checks its runtime (/run/sshd, host keys), which an offline root lacks. If the
   // live file fails the same way, the tool cannot judge here: say so rather than block the change.
   const live = await host.readTextIfExists(path)
   if (live !== undefined && live !== text) {
     const baseline = await check(live)
     if (!baseline.ok && baseline.output === outcome.output) {
-      return { status: 'unchecked', reason: `${validator.tool} rejects the live file the same way: ${outcome.output}` }
+      return { status: 'unchecked', reason: `${validator.name} rejects the live file the same way: ${outcome.output}` }
     }
   }
-  return { status: 'invalid', tool: validator.tool, output: outcome.output }
+  return { status: 'invalid', tool: validator.name, output: outcome.output }
 }

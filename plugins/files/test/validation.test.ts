@@ -20,6 +20,14 @@ describe('files: new content checked before it is written (from DEBIAN_CONFIG_CH
     assert.equal(argv('/etc/shadow'), undefined)
   })
 
+  it('checks a PAM file with the PAM check script (includes left to the check of the whole folder after the writes), named by its words', () => {
+    const v = validatorFor('/etc/pam.d/sudo')
+    assert.deepEqual([v?.tool, ...(v?.args('/tmp/NEW') ?? []).slice(-2)], ['sh', '--new', '/tmp/NEW'])
+    assert.equal(v?.name, 'the PAM check of /etc/pam.d (types, controls, modules, includes)')
+    assert.equal(validatorFor('/etc/pam.d/sub/x'), undefined)
+    assert.equal(validatorFor('/etc/sudoers')?.name, 'visudo')
+  })
+
   it('does not check alone what is no complete configuration: an sshd drop-in, a file below sudoers.d, any other file', () => {
     assert.equal(argv('/etc/ssh/sshd_config.d/x.conf'), undefined)
     assert.equal(argv('/etc/sudoers.d/sub/x'), undefined)
