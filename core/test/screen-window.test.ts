@@ -123,7 +123,7 @@ describe('screening a large document only around what changed', () => {
     const blank = insertAt(next, 2 + 500 * 10 - 20, '\n'.repeat(300))
     const wide = changedWindow(Buffer.from(insertAt(old, 2 + 500 * 10 - 20, '\n'.repeat(300))), Buffer.from(blank))
     assert.ok(wide !== 'whole' && printable(blank.slice(wide.start, wide.end)) >= 2 * MARGIN_LINES)
-    for (const marker of ['-----BEGIN OPENSSH PRIVATE KEY-----', '-----BEGIN OpenVPN Static key V1-----', 'Private-Lines: 14']) {
+    for (const marker of ['-----BEGIN OPENSSH PRIVATE KEY-----', '-----BEGIN OpenVPN Static key V1-----', '-----BEGIN OpenVPN tls-crypt-v2 client key-----', 'Private-Lines: 14']) {
       assert.equal(changedWindow(Buffer.from(insertAt(old, 3, marker)), Buffer.from(insertAt(next, 3, marker))), 'whole', `${marker} before`)
       assert.equal(changedWindow(Buffer.from(insertAt(old, 9000, marker)), Buffer.from(insertAt(next, 9000, marker))), 'whole', `${marker} after`)
     }

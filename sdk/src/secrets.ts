@@ -48,7 +48,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 7
+export const SECRET_RULES_VERSION = 8
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -309,18 +309,20 @@ const HAND_RULES: readonly HandRule[] = [
   {
     id: 'private-key',
     description: 'private key',
-    // Also OpenVPN's static keys (tls-auth, tls-crypt): `-----BEGIN OpenVPN Static key V1-----`.
+    // Also OpenVPN's static keys (tls-auth, tls-crypt): `-----BEGIN OpenVPN Static key V1-----`,
+    // and its tls-crypt-v2 keys (session 15): `-----BEGIN OpenVPN tls-crypt-v2 client key-----`
+    // (inline in a client's config as `<tls-crypt-v2>`), `… server key-----`.
     pattern:
-      /-{4,5} ?BEGIN (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN Static key V\d) ?-{4,5}(?:\\n|\s)*(?<v>[\s\S]*?)(?:-{4,5} ?END (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN Static key V\d) ?-{4,5}|$)/g,
-    needs: { words: ['PRIVATE KEY', 'OpenVPN Static key'] },
+      /-{4,5} ?BEGIN (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN (?:Static key V\d|tls-crypt-v2 (?:client|server) key)) ?-{4,5}(?:\\n|\s)*(?<v>[\s\S]*?)(?:-{4,5} ?END (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN (?:Static key V\d|tls-crypt-v2 (?:client|server) key)) ?-{4,5}|$)/g,
+    needs: { words: ['PRIVATE KEY', 'OpenVPN Static key', 'OpenVPN tls-crypt-v2'] },
   },
   {
     id: 'private-key',
     description: 'private key cut off at its start',
     // A text that begins inside a key: a log's kept tail whose BEGIN line scrolled out, a part
     // of a file. From the text's start (no BEGIN on the way) to the key's END.
-    pattern: /^(?<v>(?:(?!-{4,5} ?BEGIN )[\s\S])*?)-{4,5} ?END (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN Static key V\d) ?-{4,5}/g,
-    hint: ['PRIVATE KEY', 'OpenVPN Static key'],
+    pattern: /^(?<v>(?:(?!-{4,5} ?BEGIN )[\s\S])*?)-{4,5} ?END (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN (?:Static key V\d|tls-crypt-v2 (?:client|server) key)) ?-{4,5}/g,
+    hint: ['PRIVATE KEY', 'OpenVPN Static key', 'OpenVPN tls-crypt-v2'],
   },
   {
     id: 'private-key',
@@ -584,7 +586,7 @@ const HAND_RULES: readonly HandRule[] = [
     // wrapped value continue it with are the key too.
     pattern: /\b(?<v>LS0tLS1CRUdJTi[A-Za-z0-9+/]{16,}={0,2}(?:\r?\n[ \t]*[A-Za-z0-9+/]{16,}={0,2})*)/g,
     hint: ['LS0tLS1CRUdJTi'],
-    accept: (g) => /PRIVATE KEY|OpenVPN Static key/.test(Buffer.from((g.v ?? '').replace(/\s+/g, '').slice(0, 120), 'base64').toString('latin1')),
+    accept: (g) => /PRIVATE KEY|OpenVPN Static key|OpenVPN tls-crypt-v2/.test(Buffer.from((g.v ?? '').replace(/\s+/g, '').slice(0, 120), 'base64').toString('latin1')),
   },
   {
     id: 'command-line-flag',

@@ -82,11 +82,11 @@ export const WINDOWED_FROM = 64 * 1024
 export const MARGIN_LINES = 64
 /**
  * Rules whose match can run on without bound start with one of these (the private key's
- * `BEGIN … PRIVATE KEY` or `BEGIN OpenVPN Static key` up to its END or the end of the text, the
+ * `BEGIN … PRIVATE KEY`, `BEGIN OpenVPN Static key` or `BEGIN OpenVPN tls-crypt-v2` up to its END or the end of the text, the
  * preset's PEM block of up to 10,000 characters, PuTTY's `Private-Lines:` and its lines of
  * base64): one outside the window and the whole document is screened.
  */
-const LONG_REACH = ['PRIVATE KEY', 'OpenVPN Static key', 'Private-Lines'].map((m) => Buffer.from(m, 'latin1'))
+const LONG_REACH = ['PRIVATE KEY', 'OpenVPN Static key', 'OpenVPN tls-crypt-v2', 'Private-Lines'].map((m) => Buffer.from(m, 'latin1'))
 
 /**
  * The part of `next` to screen, given that `head` (HEAD's copy of the same document, screened

@@ -103,10 +103,9 @@ const OPENVPN_MAX_CONFIGS = 500
  * The files OpenVPN's configs (`/etc/openvpn/**` `*.conf` and `*.ovpn`) name as credentials that
  * nothing in their content tells the detector: `auth-user-pass FILE` (a user name, then a
  * password: a short or world-readable one escapes the token-file rule), `askpass FILE` (a private
- * key's passphrase), `http-proxy HOST PORT FILE` (the proxy's user and password), `management
- * ADDR PORT FILE` (the management interface's password) and `tls-crypt-v2 FILE` (a `BEGIN
- * OpenVPN tls-crypt-v2 client key`, which no detector rule knows). The static keys (`secret`,
- * `tls-auth`, `tls-crypt`) and private keys (`key`) are found by their content. A relative name is
+ * key's passphrase), `http-proxy HOST PORT FILE` (the proxy's user and password) and `management
+ * ADDR PORT FILE` (the management interface's password). The keys (`secret`, `tls-auth`,
+ * `tls-crypt`, `tls-crypt-v2`, `key`) are found by their content, inline or in a file. A relative name is
  * taken from the config's folder, from /etc/openvpn and from the config's `cd DIR` (the units'
  * working directories: openvpn-client@ runs in client/, openvpn-server@ in server/, openvpn@ in
  * /etc/openvpn). Path patterns (a `*` in a name held out as `?`). Configs whose stat data did not
@@ -146,7 +145,7 @@ async function openvpnConfigs(host: Pick<HostPort, 'lstat' | 'readdir'>): Promis
 }
 
 /** Which word of which directive names a credential file (see openvpnCredentialFiles). */
-const OPENVPN_FILE_ARG: Readonly<Record<string, number>> = { 'auth-user-pass': 1, askpass: 1, 'http-proxy': 3, management: 3, 'tls-crypt-v2': 1 }
+const OPENVPN_FILE_ARG: Readonly<Record<string, number>> = { 'auth-user-pass': 1, askpass: 1, 'http-proxy': 3, management: 3 }
 /** Words in a file's place that name none: a prompt, an inline block, a proxy's own authentication. */
 const OPENVPN_NOT_A_FILE = new Set(['stdin', '[inline]', 'auto', 'auto-nct'])
 

@@ -90,7 +90,7 @@ describe('secrets where administrators keep them (session 14)', () => {
     assert.equal(reads.length, 2)
   })
 
-  it('holds out the credential files OpenVPN configs name, world-readable and under any name; what the detector finds stays its finding', async () => {
+  it('holds out the credential files OpenVPN configs name, world-readable and under any name; a key stays the detector\'s finding', async () => {
     const pw = fakeChars('s15-ovpn', 12)
     const tlsV2 = Array.from({ length: 8 }, (_, i) => fakeChars(`s15-tlsv2-${i}`, 64, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')).join('\n')
     const values = { creds: `vpnuser\n${pw}a\n`, short: 'alice\nhunter2\n', pass: `${pw}b\n`, proxy: `proxy\n${pw}c\n`, mgmt: `${pw}d\n`, v2: `-----BEGIN OpenVPN tls-crypt-v2 client key-----\n${tlsV2}\n-----END OpenVPN tls-crypt-v2 client key-----\n` }
@@ -131,21 +131,21 @@ describe('secrets where administrators keep them (session 14)', () => {
       assert.deepEqual((await openvpnCredentialFiles(createTestContext(root.dir).host)).sort(), [
         '/etc/openvpn/client/pass.txt',
         '/etc/openvpn/client/proxy auth.txt',
-        '/etc/openvpn/client/tc-v2.key',
         '/etc/openvpn/creds.txt',
         '/etc/openvpn/mgmt.pw',
         '/etc/openvpn/pass.txt',
         '/etc/openvpn/proxy auth.txt',
         '/etc/openvpn/short.txt',
-        '/etc/openvpn/tc-v2.key',
       ])
       const ctx = createTestContext(root.dir, { config: { include: ['/etc'] }, cache: new MemoryCache() })
       const { documents } = await new FilesProvider().collect({ ctx })
       const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
       const reason = (path: string) => manifest.entries.find((e) => e.path === path)?.secretReason
-      for (const path of ['/etc/openvpn/creds.txt', '/etc/openvpn/short.txt', '/etc/openvpn/client/pass.txt', '/etc/openvpn/client/proxy auth.txt', '/etc/openvpn/mgmt.pw', '/etc/openvpn/client/tc-v2.key']) {
+      for (const path of ['/etc/openvpn/creds.txt', '/etc/openvpn/short.txt', '/etc/openvpn/client/pass.txt', '/etc/openvpn/client/proxy auth.txt', '/etc/openvpn/mgmt.pw']) {
         assert.equal(reason(path), 'path rule', path)
       }
+      // A key is the detector's, followed or not (`tls-crypt-v2 tc-v2.key`).
+      assert.equal(reason('/etc/openvpn/client/tc-v2.key'), 'private-key')
       for (const path of ['/etc/openvpn/commented.txt', '/etc/openvpn/update-resolv-conf', '/etc/openvpn/client/office.conf']) assert.equal(manifest.entries.find((e) => e.path === path)?.content, 'mirrored', path)
       const all = documents.map((d: TwinDocument) => (typeof d.content === 'string' ? d.content : Buffer.from(d.content).toString('latin1'))).join('\n')
       for (const value of [`${pw}a`, 'hunter2', `${pw}b`, `${pw}c`, `${pw}d`, tlsV2.slice(0, 64)]) assert.ok(!all.includes(value), `${value}: in a document`)
