@@ -42,8 +42,9 @@
 // `guardCompiles`), what a bundle requires (Node's own modules, a plugin's), and process.stdout,
 // process.stderr and the `performance` global set up (their modules); this run's budget the rest
 // of the time. Anything else of Node's that loads its own modules meanwhile (`rmSync`'s rimraf,
-// say) compiles them from source. The budget is set back and forth 87 times in an unchanged
-// snapshot (a specifier's first require only), 0.4 ms in all. The young generation's flag stays set throughout (the space
+// say) compiles them from source. The budget is set back and forth 33 times in an unchanged
+// snapshot: a specifier's first require only, none for a module of Node's already loaded
+// (code-cache.js's `builtins`, session 15; 87 times before, 0.4 ms in all). The young generation's flag stays set throughout (the space
 // would grow in a scavenge while it is off: the scale root's peak 129 → 140 MB), so a large
 // run's caches carry its stamp and are named apart (`.semi1` after the variant), and Node's
 // modules are compiled from source in a large run (about 1% of its CPU).
@@ -84,6 +85,7 @@ const DEFAULTS_V8 = /^11\.3\./
 /** This run's budget flag as V8 takes it (empty: none set), and the same flag at V8's default. */
 let runFlags = ''
 let defaultFlags = ''
+let v8Module
 
 /**
  * `compile()` with V8's default flags (see the top), this run's flags again after it: what
@@ -91,7 +93,7 @@ let defaultFlags = ''
  */
 function withDefaultFlags(compile) {
   if (runFlags === '' || defaultsHeld > 0) return compile()
-  const v8 = require('node:v8')
+  const v8 = (v8Module ??= require('node:v8'))
   v8.setFlagsFromString(defaultFlags)
   defaultsHeld++
   try {

@@ -50,6 +50,24 @@ describe('vendor files beside the bundles (core/scripts/bundle.mjs)', function (
     }
   })
 
+  it("works out a bundle's import.meta.url when it is first read, not as the bundle loads (no URL set up for a run that never reads it)", async () => {
+    const script = `
+      const url = require('node:url')
+      const pathToFileURL = url.pathToFileURL
+      const asked = []
+      url.pathToFileURL = (path) => { asked.push(require('node:path').basename(path)); return pathToFileURL(path) }
+      const sdk = require(${JSON.stringify(join(sdkBundle, 'index.cjs'))})
+      const loaded = [...asked]
+      // jsdiff is required from sdk-lib.cjs's own import.meta.url (sdk/src/text-diff.ts).
+      const diff = sdk.textDiff('/etc/x.conf', 'a\\n', 'b\\n')
+      process.stdout.write(JSON.stringify({ loaded, asked, diff }))`
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script])
+    const { loaded, asked, diff } = JSON.parse(stdout) as { loaded: string[]; asked: string[]; diff: string }
+    assert.deepEqual(loaded, [])
+    assert.deepEqual(asked, ['sdk-lib.cjs'])
+    assert.match(diff, /^-a\n\+b$/m)
+  })
+
   it("silences secretlint's profiler in the one instance its core uses (one vendor file for the three)", async () => {
     const script = `
       const sdk = require(${JSON.stringify(join(sdkBundle, 'index.cjs'))})

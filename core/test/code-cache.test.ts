@@ -168,6 +168,25 @@ process.stdout.write(await requireCached(process.argv[1]).exports.run())`
     assert.deepEqual(JSON.parse(stdout), [provided, 'node:path', file, 'function'])
   })
 
+  it("requires a module of Node's it already loaded without the compile guard, once a process; one not yet loaded under the guard", async () => {
+    await writeFile(file, "'use strict'; exports.run = async () => [require('node:path'), require('path'), require('node:path'), require('node:fs'), require('node:dgram'), require('node:dgram')]\n")
+    const other = join(dir, 'other.cjs')
+    await writeFile(other, "'use strict'; exports.run = async () => [require('node:path'), require('node:dgram')]\n")
+    const script = `import { createRequire } from 'node:module'
+import { guardCompiles, requireCached } from ${JSON.stringify(CODE_CACHE)}
+const require = createRequire(import.meta.url)
+const guarded = []
+guardCompiles((compile) => { const before = process.moduleLoadList.length; const value = compile(); guarded.push(process.moduleLoadList.slice(before).filter((m) => m.startsWith('NativeModule ') && !m.includes('internal/')).join(' ') || '-'); return value })
+const loadedBefore = process.moduleLoadList.includes('NativeModule dgram')
+const [path, plainPath, pathAgain, fs, dgram, dgramAgain] = await requireCached(process.argv[1]).exports.run()
+const [otherPath, otherDgram] = await requireCached(process.argv[2]).exports.run()
+const same = path === require('node:path') && plainPath === path && pathAgain === path && otherPath === path && fs === require('node:fs') && dgram === require('node:dgram') && dgramAgain === dgram && otherDgram === dgram
+process.stdout.write(JSON.stringify({ loadedBefore, guarded: guarded.map((g) => (g.split(' ').includes('dgram') ? 'loads dgram' : g)), same }))`
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, file, other], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home } })
+    // The guard: each file's compile (\`new vm.Script\`, loading nothing of Node's) and node:dgram's first require, which loads it.
+    assert.deepEqual(JSON.parse(stdout), { loadedBefore: false, guarded: ['-', 'loads dgram', '-'], same: true })
+  })
+
   it('reads a file with other than ASCII characters as UTF-8', async () => {
     await writeFile(file, fixture('ü→v1'))
     assert.deepEqual(await load(file, home), { fromCache: false, value: 'ü→v1' })
