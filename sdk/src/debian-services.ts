@@ -183,6 +183,16 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
     shown: 'the PAM check of /etc/pam.d (types, controls, modules, includes)',
     newContent: { argv: ['sh', '-c', PAM_CHECK, 'sh', '--new', CHANGED_FILE] },
   },
+  // glibc has no checker for nsswitch.conf either; a source mistyped as the only one of a database
+  // (`passwd: filez`) makes every name of it unknown — no root for su, sudo or login. After the
+  // write, root must still be found in each account database (a source that is down or missing
+  // after one that answers does no harm, and is not refused).
+  {
+    service: 'nsswitch',
+    paths: ['/etc/nsswitch.conf'],
+    argv: ['sh', '-c', 'for db in passwd group shadow; do getent "$db" root >/dev/null || { echo "getent $db root: no root in the $db database with this nsswitch.conf"; exit 1; }; done'],
+    shown: 'getent passwd, group and shadow root',
+  },
   {
     service: 'group',
     paths: ['/etc/group', '/etc/gshadow'],

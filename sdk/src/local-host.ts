@@ -173,9 +173,9 @@ export class LocalHost implements HostPort {
     await this.refuseThroughSymlink(path)
     const target = await this.unfollowed(path)
     this.clearResolved()
+    await symlink(linkTarget, target)
     // Where a walk meets it (its folder's root-placed links followed): never followed this run (walkLinks).
     this.madeLinks.add(`/${walkLinksSync(path, (at, last) => this.look(at, last)).parts.join('/')}`)
-    await symlink(linkTarget, target)
     if (options.uid !== undefined || options.gid !== undefined) await lchown(target, options.uid ?? -1, options.gid ?? -1)
   }
 

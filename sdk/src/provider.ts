@@ -111,7 +111,12 @@ export interface ApplyResult {
 
 /** A part of a twin document that describes the machine and that no apply changes (Provider.describes). */
 export interface DescribedPart {
-  /** The twin document ("system/startup/cron.json"). */
+  /**
+   * The twin document ("system/startup/cron.json"), or a folder of documents ending in "/"
+   * ("system/files/manifest/"): then `D.json` and the `D/NAME.json` beside it are one family of
+   * documents whose named elements may be in one or another (the files manifest whole or in
+   * parts), and a place inside an element is compared by the element wherever it is.
+   */
   readonly path: string
   /**
    * Keys into the JSON document, "*" for every key of an object (or every named element of a

@@ -157,8 +157,8 @@ __attribute__((constructor)) static void ran(void) {
       assert.deepEqual([inside.exitCode, words(inside)], [outside.exitCode, words(outside)], `${check.service}: ${argv.join(' ')}`)
       compared.push(`${check.service}=${outside.exitCode}`)
     }
-    // nginx, sshd, sudo, postfix, systemd units, apt, postgresql, fstab, passwd, pam, group: what the server root has.
-    assert.deepEqual(compared.map((c) => c.split('=')[0]), ['nginx', 'sshd', 'sudo', 'postfix', 'systemd units', 'apt', 'postgresql', 'fstab', 'passwd', 'pam', 'group'], compared.join(' '))
+    // nginx, sshd, sudo, postfix, systemd units, apt, postgresql, fstab, passwd, pam, nsswitch, group: what the server root has.
+    assert.deepEqual(compared.map((c) => c.split('=')[0]), ['nginx', 'sshd', 'sudo', 'postfix', 'systemd units', 'apt', 'postgresql', 'fstab', 'passwd', 'pam', 'nsswitch', 'group'], compared.join(' '))
   })
 })
 
@@ -192,6 +192,7 @@ const BREAKS: Record<string, { path: string; text: string; said: RegExp }> = {
   fstab: { path: '/etc/fstab', text: '+UUID=0b1e-cafe /srv/data ext4 defaults 0 2\n', said: /unreachable on boot required source: UUID=0b1e-cafe/ },
   passwd: { path: '/etc/passwd', text: '+broken:x:abc:1000::/home/broken:/bin/sh\n', said: /invalid password file entry/ },
   group: { path: '/etc/group', text: '+broken:x:notanumber:\n', said: /invalid group file entry/ },
+  nsswitch: { path: '/etc/nsswitch.conf', text: 'passwd: filez\ngroup: files\nshadow: files\nhosts: files dns\n', said: /getent passwd root: no root in the passwd database/ },
   pam: { path: '/etc/pam.d/common-auth', text: '+auth required pam_unixx.so\n', said: /common-auth:\d+: module not found: pam_unixx\.so/ },
   logrotate: { path: '/etc/logrotate.d/broken', text: '/var/log/broken.log {\n  not_a_directive\n}\n', said: /error: broken:\d+ keyword 'not' not properly separated/ },
 }

@@ -68,6 +68,8 @@ describe('configuration checkers against the real tools (server root, chroot)', 
     // service file that includes one /etc/pam.d lacks (found by the whole folder's check after
     // the writes, which puts everything back).
     before.set('/etc/pam.d/common-auth', await sha('/etc/pam.d/common-auth'))
+    before.set('/etc/nsswitch.conf', await sha('/etc/nsswitch.conf'))
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/nsswitch.conf', (await live('/etc/nsswitch.conf')).replace(/^shadow:.*$/m, 'shadow:         fiels'))
     await writeTwinFile(cli.twinDir, 'filesystem/etc/pam.d/common-auth', (await live('/etc/pam.d/common-auth')).replace('pam_unix.so', 'pam_unixx.so'))
     await writeTwinFile(cli.twinDir, 'filesystem/etc/pam.d/report', '@include common-auth\n@include common-acount\n')
     await writeTwinFile(cli.twinDir, `filesystem${SSHD}`, `${await live(SSHD)}PermitRootLogin maybe-not\n`)
@@ -116,6 +118,10 @@ describe('configuration checkers against the real tools (server root, chroot)', 
     assert.match(report?.message ?? '', new RegExp(`\`${pam.replace(/[()]/g, '\\$&')}\` rejects the new pam configuration; the previous files are back`))
     assert.match(report?.outputTail ?? '', /\/etc\/pam\.d\/report:2: @include of a file \/etc\/pam\.d does not have: common-acount/)
     assert.equal(await lstat(join(rootfs.dir, 'etc/pam.d/report')).then(() => true, () => false), false, 'the new PAM file is not live')
+    const nss = steps.get('files:replace:/etc/nsswitch.conf')
+    assert.equal(nss?.status, 'failed', out)
+    assert.equal(nss?.message, '`getent passwd, group and shadow root` rejects the new nsswitch configuration; the previous files are back; nothing reloaded')
+    assert.match(nss?.outputTail ?? '', /getent shadow root: no root in the shadow database/)
 
     for (const [path, hash] of before) assert.equal(await sha(path), hash, `${path} is exactly as it was`)
   })
@@ -128,6 +134,7 @@ describe('configuration checkers against the real tools (server root, chroot)', 
     await writeTwinFile(cli.twinDir, 'filesystem/etc/passwd', (await live('/etc/passwd')).replace(/^games:x:5:60:games:/m, 'games:x:5:60:Games:'))
     await writeTwinFile(cli.twinDir, 'filesystem/etc/group', (await live('/etc/group')).replace(/^adm:x:4:$/m, 'adm:x:4:root'))
     await writeTwinFile(cli.twinDir, 'filesystem/etc/pam.d/common-auth', await live('/etc/pam.d/common-auth'))
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/nsswitch.conf', (await live('/etc/nsswitch.conf')).replace(/^netgroup:.*$/m, 'netgroup:       files'))
     await writeTwinFile(cli.twinDir, 'filesystem/etc/pam.d/report', '@include common-auth\n@include common-account\n')
     await writeTwinFile(cli.twinDir, 'filesystem/etc/pam.d/su', (await live('/etc/pam.d/su')).replace('# auth       required   pam_wheel.so\n', 'auth       required   pam_wheel.so\n'))
     const { code, steps, out } = await apply()
@@ -141,6 +148,8 @@ describe('configuration checkers against the real tools (server root, chroot)', 
     assert.match(checked('files:replace:/etc/group'), /checked: `grpck -q -r` passed/)
     assert.match(checked('files:replace:/etc/pam.d/su'), /checked: `the PAM check of \/etc\/pam\.d \(types, controls, modules, includes\)` passed/)
     assert.match(checked('files:create:/etc/pam.d/report'), /checked: `the PAM check/)
+    assert.match(checked('files:replace:/etc/nsswitch.conf'), /checked: `getent passwd, group and shadow root` passed/)
+    assert.match(await live('/etc/nsswitch.conf'), /^netgroup: {7}files$/m)
     assert.match(await live('/etc/pam.d/su'), /^auth {7}required {3}pam_wheel\.so$/m)
     assert.match(await live('/etc/passwd'), /^games:x:5:60:Games:/m)
     assert.match(await live('/etc/group'), /^adm:x:4:root$/m)

@@ -167,6 +167,80 @@ describe('an edit of a document that only describes the machine is never lost si
     assert.deepEqual((await status()).pending.items, [])
     assert.equal((await run(['git', '-C', root().twinDir, 'status', '--porcelain'])).stdout, '')
   })
+
+  // The files manifest: what it records of a path that no apply sets (size, sha256, package…) and a
+  // uid beside an owner name that resolves (the name wins). Before (session 14), `status` said
+  // "In sync" and the next snapshot wrote the machine's values over them, silently.
+  const MANIFEST = 'system/files/manifest.json'
+  type ManifestEntryJson = { path: string; size?: number; sha256?: string; package?: string; owner?: string; uid: number }
+  type ManifestJson = { entries: ManifestEntryJson[] }
+  /** A file whose name has a space, an "=" and a non-ASCII letter (ids and discard by id must hold it). */
+  const ODD = '/etc/odd name=é.conf'
+  const fileIds = {
+    size: `files:describe:${MANIFEST}#entries/path=/etc/issue.net/size`,
+    pkg: `files:describe:${MANIFEST}#entries/path=/etc/issue.net/package`,
+    sha: `files:describe:${MANIFEST}#entries/path=/etc/issue/sha256`,
+    uid: `files:describe:${MANIFEST}#entries/path=/etc/default/uid`,
+    odd: `files:describe:${MANIFEST}#entries/path=${ODD}/size`,
+  }
+  const entryOf = async (path: string) => (await twinJson<ManifestJson>(MANIFEST)).entries.find((e) => e.path === path)
+
+  it('the files manifest: size, package, sha256, a uid beside a resolving owner, an odd path\'s size: pending with DESCRIPTION_EDIT_NOT_APPLIED in status and plan', async () => {
+    await writeFile(join(root().rootfs.dir, ODD.slice(1)), 'odd\n')
+    assert.equal((await twinsync('snapshot')).code, 0)
+    assert.deepEqual(await pendingIds(), [])
+    await editTwinJson<ManifestJson>(root().twinDir, MANIFEST, (m) => {
+      const at = (path: string) => {
+        const e = m.entries.find((x) => x.path === path)
+        assert.ok(e, path)
+        return e
+      }
+      assert.ok(at('/etc/issue.net').package !== undefined && at('/etc/issue').sha256 !== undefined)
+      at('/etc/issue.net').size = 5
+      at('/etc/issue.net').package = 'edited-package'
+      at('/etc/issue').sha256 = 'f'.repeat(64)
+      assert.equal(at('/etc/default').owner, 'root')
+      at('/etc/default').uid = 4242
+      at(ODD).size = 99
+    })
+    await commitTwin(root().twinDir, 'edits of what the manifest only records')
+    const s = await status()
+    const byId = new Map(s.pending.items.map((i) => [i.id, i]))
+    assert.deepEqual([...byId.keys()].sort(), Object.values(fileIds).sort(), JSON.stringify(s.pending.items, null, 2))
+    for (const item of byId.values()) assert.equal(item.code, 'DESCRIPTION_EDIT_NOT_APPLIED')
+    assert.match(byId.get(fileIds.size)?.nextStep ?? '', /follows from its content/)
+    assert.match(byId.get(fileIds.uid)?.nextStep ?? '', /"owner"/)
+    assert.equal((await twinsync('status', '--exit-code')).code, 1, 'not in sync')
+    const p = json<PlanJson>(await twinsync('plan', '--json'))
+    assert.deepEqual(p.changes, [])
+    assert.deepEqual(p.diagnostics.filter((d) => d.code === 'DESCRIPTION_EDIT_NOT_APPLIED').map((d) => d.change).sort(), Object.values(fileIds).sort())
+  })
+
+  it('the next snapshot keeps the manifest edits (before: it wrote the machine\'s values over them)', async () => {
+    await writeFile(join(root().rootfs.dir, 'etc/motd'), 'the machine moved\n')
+    assert.equal((await twinsync('snapshot')).code, 0)
+    assert.equal((await entryOf('/etc/issue.net'))?.size, 5)
+    assert.equal((await entryOf('/etc/issue.net'))?.package, 'edited-package')
+    assert.equal((await entryOf('/etc/issue'))?.sha256, 'f'.repeat(64))
+    assert.equal((await entryOf('/etc/default'))?.uid, 4242)
+    assert.equal((await entryOf(ODD))?.size, 99)
+    assert.deepEqual(await pendingIds(), Object.values(fileIds).sort())
+  })
+
+  it('discard by id (the odd path\'s too) and by provider; then a snapshot settles: nothing pending, the twin clean', async () => {
+    const some = await twinsync('discard', fileIds.odd, fileIds.uid)
+    assert.equal(some.code, 0, some.stdout + some.stderr)
+    assert.equal((await entryOf(ODD))?.size, 4)
+    assert.equal((await entryOf('/etc/default'))?.uid, 0)
+    assert.deepEqual(await pendingIds(), [fileIds.pkg, fileIds.sha, fileIds.size].sort())
+    const rest = await twinsync('discard', 'files')
+    assert.equal(rest.code, 0, rest.stdout + rest.stderr)
+    assert.deepEqual(await pendingIds(), [])
+    assert.equal((await twinsync('snapshot')).code, 0)
+    assert.deepEqual(await pendingIds(), [])
+    assert.equal((await run(['git', '-C', root().twinDir, 'status', '--porcelain'])).stdout, '')
+    assert.match((await twinsync('status')).stdout, /^In sync/)
+  })
 })
 
 describe('the control panel shows a description edit as a left-out ask, and d discards it (the TUI services over a real container)', function () {

@@ -15,7 +15,7 @@ interface PlanJson {
 interface StatusJson {
   drift: boolean
   changes: Array<{ id: string }>
-  pending: { count: number; intended: string | null; items: Array<{ id: string; reason: string; category: string }> }
+  pending: { count: number; intended: string | null; items: Array<{ id: string; reason: string; category: string; code?: string }> }
 }
 type AptJson = { packages: Record<string, unknown> }
 
@@ -163,6 +163,38 @@ describe('pull --no-apply leaves the pulled changes pending', function () {
     const after = json<StatusJson>(await twinsync('status', '--json'))
     assert.equal(after.pending.count, 0)
     assert.equal(after.pending.intended, null, 'no intent left: refs/twinsync/intended is gone')
+  })
+
+  it('a pulled edit of what the files manifest only records is a person\'s intent too: pending, kept through a snapshot, until discarded', async () => {
+    const MANIFEST = 'system/files/manifest.json'
+    const id = `files:describe:${MANIFEST}#entries/path=/etc/issue.net/package`
+    assert.equal((await twinsync('push', '--retry')).code, 0)
+    const clone = await makeTempDir('clone')
+    try {
+      const env = remote.gitEnv()
+      await runOk(['git', 'clone', '--quiet', url, join(clone, 'twin')], { env })
+      await editTwinJson<{ entries: Array<{ path: string; package?: string }> }>(join(clone, 'twin'), MANIFEST, (m) => {
+        const entry = m.entries.find((e) => e.path === '/etc/issue.net')
+        assert.ok(entry?.package !== undefined)
+        entry.package = 'pulled-package'
+      })
+      await runOk(['git', '-C', join(clone, 'twin'), 'commit', '--quiet', '-am', 'Edit a recorded field elsewhere'], { env })
+      await runOk(['git', '-C', join(clone, 'twin'), 'push', '--quiet', 'origin', 'main'], { env })
+    } finally {
+      await removeTree(clone)
+    }
+    const pulled = await twinsync('pull', '--no-apply')
+    assert.equal(pulled.code, 0, pulled.stdout + pulled.stderr)
+    const pending = async () => json<StatusJson>(await twinsync('status', '--json')).pending.items.map((i) => [i.id, i.code])
+    assert.deepEqual(await pending(), [[id, 'DESCRIPTION_EDIT_NOT_APPLIED']])
+    assert.equal((await twinsync('snapshot')).code, 0)
+    assert.deepEqual(await pending(), [[id, 'DESCRIPTION_EDIT_NOT_APPLIED']], 'before: the snapshot wrote the machine\'s package over the pulled one')
+    assert.match(await readFile(join(root().twinDir, MANIFEST), 'utf8'), /"pulled-package"/)
+    const dropped = await twinsync('discard', id)
+    assert.equal(dropped.code, 0, dropped.stdout + dropped.stderr)
+    assert.equal((await twinsync('snapshot')).code, 0)
+    assert.deepEqual(await pending(), [])
+    assert.equal((await run(['git', '-C', root().twinDir, 'status', '--porcelain'])).stdout, '')
   })
 })
 

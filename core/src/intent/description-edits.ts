@@ -30,6 +30,11 @@ export interface DescriptionEdit {
   nextStep: string
   /** A value its provider's plan does not apply (Provider.unapplied), not a declared description. */
   unapplied?: true
+  /**
+   * The observed value, when the observed document did not hold the element and another
+   * document of its family did (the files manifest whole and in parts): what `discard` puts back.
+   */
+  observedValue?: { value: unknown }
 }
 
 /** A place an applying provider's `unapplied` named, with the provider (intent-service.ts checks it owns the document). */
@@ -50,8 +55,63 @@ export function describedPartsOf(path: string, view: DescriptionView): { provide
     // Facts: collected from the machine at every snapshot; nothing applies them.
     return { provider: owner, parts: [{ path, appliedFrom: `${path} records what the machine reports (${owner.name} facts) at each snapshot; nothing applies it. Change the machine itself` }] }
   }
-  const parts = (owner.describes ?? []).filter((p) => p.path === path)
+  // A declared path ending in "/" is a folder of documents (the files manifest's parts).
+  const parts = (owner.describes ?? []).filter((p) => p.path === path || (p.path.endsWith('/') && inFolder(path, p.path)))
   return parts.length === 0 ? undefined : { provider: owner, parts }
+}
+
+/**
+ * The family a described document belongs to: a provider that declares a folder of documents
+ * `D/` (DescribedPart.path ending in "/") keeps one list of named elements in `D.json` and the
+ * `D/NAME.json` beside it, an element in one of them or another as the layout goes (the files
+ * manifest: one document below SPLIT_FROM entries, parts above). Undefined for any other path.
+ */
+export function describedFamily(path: string, view: DescriptionView): { head: string; folder: string } | undefined {
+  const owner = ownerOfTwinPath(path, view.providers, view.claims)
+  if (owner === undefined || !isApplicable(owner)) return undefined
+  for (const part of owner.describes ?? []) {
+    if (!part.path.endsWith('/')) continue
+    const head = `${part.path.slice(0, -1)}.json`
+    if (path === head || inFolder(path, part.path)) return { head, folder: part.path }
+  }
+  return undefined
+}
+
+/** A document directly in the folder (no folder below it), named NAME.json. */
+function inFolder(path: string, folder: string): boolean {
+  return path.startsWith(folder) && path.endsWith('.json') && !path.slice(folder.length).includes('/')
+}
+
+/**
+ * Where the observed twin holds a named element of a family's documents, by its list and name
+ * ("entries", path = "/etc/motd"): the element, from whichever document holds it. Built from
+ * every document of the family in the observed tree; the machine writes each element once.
+ */
+export type ElementLookup = (key: string, step: { field: string; value: string }) => unknown
+
+/** The lists of named elements of a document's top level, indexed by list, field and name (the first holder wins). */
+export function indexElements(docs: readonly unknown[]): ElementLookup {
+  const index = new Map<string, unknown>()
+  for (const doc of docs) {
+    if (!isObject(doc)) continue
+    for (const [key, list] of Object.entries(doc)) {
+      if (!Array.isArray(list)) continue
+      for (const element of list) {
+        if (!isObject(element)) continue
+        for (const field of IDENTITY_FIELDS) {
+          const name = element[field]
+          if (typeof name !== 'string') continue
+          const id = elementKey(key, { field, value: name })
+          if (!index.has(id)) index.set(id, element)
+        }
+      }
+    }
+  }
+  return (key, step) => index.get(elementKey(key, step))
+}
+
+function elementKey(key: string, step: { field: string; value: string }): string {
+  return JSON.stringify([key, step.field, step.value])
 }
 
 /** Whether a twin path holds any description (so an edit of it is held across a snapshot and judged here). */
@@ -82,14 +142,55 @@ export async function descriptionEdits(
   const [was, wants] = await Promise.all([entriesOf(dir, observedTree, paths), entriesOf(dir, tree, paths)])
   const blobs = await readBlobs(dir, [...was.values(), ...wants.values()].map((e) => e.blob))
   const bytes = (e: { blob: string } | undefined) => (e === undefined ? undefined : blobs.get(e.blob))
+  // A family's documents (the files manifest whole or in parts): an element is judged by its name
+  // wherever the observed twin holds it, so an element only moved between them is no edit.
+  const families = new Map<string, Promise<ElementLookup>>()
+  const lookupOf = (folder: string, head: string) => {
+    let found = families.get(folder)
+    if (found === undefined) {
+      found = observedFamily(dir, observedTree, head, folder)
+      families.set(folder, found)
+    }
+    return found
+  }
   const out: DescriptionEdit[] = []
   for (const path of paths) {
     const found = describedPartsOf(path, view)
     const places = unapplied.filter((p) => p.path === path)
     const provider = found?.provider ?? (places[0] as OwnedPlace).provider
-    out.push(...editsOf(path, provider, found?.parts ?? [], bytes(was.get(path)), bytes(wants.get(path)), places))
+    const family = describedFamily(path, view)
+    const observedBytes = bytes(was.get(path))
+    const intendedBytes = bytes(wants.get(path))
+    // The whole family is read only when the intended document names an element its observed copy lacks.
+    const elsewhere = family !== undefined && lacksElements(observedBytes, intendedBytes) ? await lookupOf(family.folder, family.head) : family === undefined ? undefined : () => undefined
+    out.push(...editsOf(path, provider, found?.parts ?? [], observedBytes, intendedBytes, places, elsewhere))
   }
   return out
+}
+
+/** Every element of the family's documents in the observed tree (the head `D.json` and `D/NAME.json`). */
+async function observedFamily(dir: string, observedTree: string, head: string, folder: string): Promise<ElementLookup> {
+  // ls-tree -r of the head and the folder: every file below it, kept only when directly in it.
+  const entries = [...(await entriesOf(dir, observedTree, [head, folder])).entries()].filter(([p]) => p === head || inFolder(p, folder))
+  const blobs = await readBlobs(dir, entries.map(([, e]) => e.blob))
+  return indexElements(entries.map(([, e]) => parse(blobs.get(e.blob))).flatMap((d) => (d.json ? [d.value] : [])))
+}
+
+/** Whether the intended document has a named element of a top-level list that the observed one does not hold. */
+function lacksElements(observed: Uint8Array | undefined, intended: Uint8Array | undefined): boolean {
+  const b = parse(intended)
+  if (!b.json || !isObject(b.value)) return false
+  const a = parse(observed)
+  const has = indexElements(a.json ? [a.value] : [])
+  for (const [key, list] of Object.entries(b.value)) {
+    if (!Array.isArray(list)) continue
+    for (const element of list) {
+      if (!isObject(element)) continue
+      const field = IDENTITY_FIELDS.find((f) => typeof element[f] === 'string')
+      if (field !== undefined && has(key, { field, value: element[field] as string }) === undefined) return true
+    }
+  }
+  return false
 }
 
 /** The edits of one document between its observed and intended bytes. */
@@ -100,10 +201,58 @@ export function editsOf(
   observed: Uint8Array | undefined,
   intended: Uint8Array | undefined,
   places: readonly UnappliedPlace[] = [],
+  /**
+   * For a document of a family (describedFamily): the observed twin's elements wherever they are.
+   * Then a place inside a named element is judged by the element, not by the document: only
+   * where the intended document holds the element (a copy in another document of the family is
+   * judged there; one removed is the removal its provider plans), against the element as the
+   * observed document holds it, else as another document of the family does (it moved there
+   * when the layout changed: no edit in itself); an element the observed twin holds nowhere is
+   * an added one, whatever its provider plans for it, and no description edit.
+   */
+  elsewhere?: ElementLookup,
 ): DescriptionEdit[] {
   const out: DescriptionEdit[] = []
   const a = parse(observed)
   const b = parse(intended)
+  // Speed: a place inside a named element is found through an index of each side's elements,
+  // not by a walk of the list for every place (the files manifest of one document has up to
+  // SPLIT_FROM entries, each with seven described fields: a walk each made status and plan
+  // quadratic, 7.5 and 13 s on the 4,150-entry root of files-manifest-split, loaded machine).
+  const observedIndex = indexElements(a.json ? [a.value] : [])
+  const intendedIndex = indexElements(b.json ? [b.value] : [])
+  const at = (doc: { json: true; value: unknown } | { json: false }, index: ElementLookup, unit: UnitPath): unknown => {
+    if (!doc.json) return undefined
+    const [key, step] = unit
+    if (typeof key !== 'string' || step === undefined || typeof step === 'string' || !Array.isArray(valueAt(doc.value, [key]))) return valueAt(doc.value, unit)
+    const element = index(key, step)
+    return element === undefined ? undefined : valueAt(element, unit.slice(2))
+  }
+  /** An element both sides hold alike (most of a manifest's): none of its places is an edit; compared once. */
+  const alike = new Map<string, boolean>()
+  const unchanged = (unit: UnitPath): boolean => {
+    const [key, step] = unit
+    if (typeof key !== 'string' || step === undefined || typeof step === 'string') return false
+    const id = elementKey(key, step)
+    let same = alike.get(id)
+    if (same === undefined) {
+      const mine = intendedIndex(key, step)
+      const theirs = observedIndex(key, step) ?? elsewhere?.(key, step)
+      same = mine !== undefined && theirs !== undefined && isDeepStrictEqual(mine, theirs)
+      alike.set(id, same)
+    }
+    return same
+  }
+  /** The observed value at a place, or 'skip' (a family's element absent from the intended document, or from every observed one). */
+  const observedAt = (unit: UnitPath): { value: unknown; moved?: true } | 'skip' => {
+    const was = at(a, observedIndex, unit)
+    const [key, step] = unit
+    if (elsewhere === undefined || typeof key !== 'string' || step === undefined || typeof step === 'string') return { value: was }
+    if (!b.json || intendedIndex(key, step) === undefined) return 'skip'
+    if (a.json && observedIndex(key, step) !== undefined) return { value: was }
+    const element = elsewhere(key, step)
+    return element === undefined ? 'skip' : { value: valueAt(element, unit.slice(2)), moved: true }
+  }
   const base = { provider: provider.name, category: provider.category as string, path }
   const discard = (id: string) => `or drop the edit: \`twinsync discard ${id}\`.`
   for (const part of parts) {
@@ -119,10 +268,12 @@ export function editsOf(
     // A part of a JSON document: only where the intended one says something.
     if (!b.json) continue
     for (const unit of expand(b.value, part.keys)) {
-      const want = valueAt(b.value, unit)
-      if (want === undefined || isDeepStrictEqual(want, a.json ? valueAt(a.value, unit) : undefined)) continue
+      if (unchanged(unit)) continue
+      const want = at(b, intendedIndex, unit)
+      const was = observedAt(unit)
+      if (want === undefined || was === 'skip' || isDeepStrictEqual(want, was.value)) continue
       const id = `${provider.name}:describe:${path}#${unit.map(stepText).join('/')}`
-      out.push({ ...base, unit, id, summary: `set ${visibleName(describePath(unit))} in ${path} to ${short(want)}`, nextStep: `${part.appliedFrom}; ${discard(id)}` })
+      out.push({ ...base, unit, id, summary: `set ${visibleName(describePath(unit))} in ${path} to ${short(want)}`, nextStep: `${part.appliedFrom}; ${discard(id)}`, ...(was.moved === true ? { observedValue: { value: was.value } } : {}) })
     }
   }
   // The places its plan leaves out: there, a value the intended document leaves out asks for its removal.
@@ -138,15 +289,15 @@ export function editsOf(
       out.push({ ...base, id, summary: what, nextStep: `${place.nextStep}; ${discard(id)}`, unapplied: true })
       continue
     }
-    if (!a.json || !b.json) continue
-    const want = valueAt(b.value, unit)
-    const was = valueAt(a.value, unit)
+    if ((!a.json && elsewhere === undefined) || !b.json) continue
+    const want = at(b, intendedIndex, unit)
+    const was = observedAt(unit)
     const id = `${provider.name}:describe:${path}#${unit.map(stepText).join('/')}`
-    if (isDeepStrictEqual(want, was) || seen.has(id)) continue
+    if (was === 'skip' || isDeepStrictEqual(want, was.value) || seen.has(id)) continue
     seen.add(id)
     const name = visibleName(describePath(unit))
     const summary = want === undefined ? `remove ${name} from ${path}` : `set ${name} in ${path} to ${short(want)}`
-    out.push({ ...base, unit, id, summary, nextStep: `${place.nextStep}; ${discard(id)}`, unapplied: true })
+    out.push({ ...base, unit, id, summary, nextStep: `${place.nextStep}; ${discard(id)}`, unapplied: true, ...(was.moved === true ? { observedValue: { value: was.value } } : {}) })
   }
   return out
 }
@@ -174,25 +325,53 @@ export function dropEdits(observed: Uint8Array | undefined, intended: Uint8Array
   const b = parse(intended)
   if (!b.json) return observed
   let value = b.value
-  for (const e of edits) value = takeFrom(value, a.json ? a.value : undefined, e.unit as UnitPath)
+  for (const e of edits) {
+    const unit = e.unit as UnitPath
+    // The observed value another document of the family held (the element moved there): put back as it was.
+    value = e.observedValue === undefined ? takeFrom(value, a.json ? a.value : undefined, unit) : takeFrom(value, holding(unit, e.observedValue.value), unit)
+  }
   return Buffer.from(stableStringify(value))
+}
+
+/** The smallest value that holds `value` at `unit` (and nothing else), for takeFrom. */
+function holding(unit: UnitPath, value: unknown): unknown {
+  let out = value
+  for (let i = unit.length - 1; i >= 0; i--) {
+    const step = unit[i] as Step
+    if (typeof step === 'string') {
+      const obj: Record<string, unknown> = {}
+      Object.defineProperty(obj, step, { value: out, enumerable: true, writable: true, configurable: true })
+      out = obj
+    } else out = [{ ...(isObject(out) ? out : {}), [step.field]: step.value }]
+  }
+  return out
 }
 
 /** Every concrete place of `value` the keys name: "*" is each key of an object, each named element of a list. */
 function expand(value: unknown, keys: readonly string[], at: UnitPath = []): UnitPath[] {
+  return expandFrom(valueAt(value, at), keys, at)
+}
+
+/** expand, from the value at `at` (never walked again from the top: a list's elements are many). */
+function expandFrom(here: unknown, keys: readonly string[], at: UnitPath): UnitPath[] {
   if (keys.length === 0) return [at]
   const [key, ...rest] = keys as [string, ...string[]]
-  const here = valueAt(value, at)
-  if (key !== '*') return isObject(here) && Object.hasOwn(here, key) ? expand(value, rest, [...at, key]) : []
-  if (isObject(here)) return Object.keys(here).flatMap((k) => expand(value, rest, [...at, k]))
+  if (key !== '*') return isObject(here) && Object.hasOwn(here, key) ? expandFrom(here[key], rest, [...at, key]) : []
+  if (isObject(here)) return Object.keys(here).flatMap((k) => expandFrom(here[k], rest, [...at, k]))
   if (!Array.isArray(here)) return []
-  const steps: Step[] = []
+  const out: UnitPath[] = []
+  const seen = new Set<string>()
   for (const element of here) {
     if (!isObject(element)) continue
     const field = IDENTITY_FIELDS.find((f) => typeof element[f] === 'string')
-    if (field !== undefined) steps.push({ field, value: element[field] as string })
+    if (field === undefined) continue
+    const name = element[field] as string
+    // An element named twice is one place (valueAt finds the first), as before.
+    if (seen.has(`${field}\0${name}`)) continue
+    seen.add(`${field}\0${name}`)
+    out.push(...expandFrom(element, rest, [...at, { field, value: name }]))
   }
-  return steps.flatMap((s) => expand(value, rest, [...at, s]))
+  return out
 }
 
 /** " (jobs, users.root)": the first places two JSON documents differ at. */

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import type { ApplicableProvider, Change, Diagnostic, Logger, PathClaims, Provider, ProviderContext } from '@twinsync/sdk'
-import { isApplicable, writeFileAtomic } from '@twinsync/sdk'
+import type { ApplicableProvider, Change, Diagnostic, Logger, PathClaims, Provider, ProviderContext, TwinReader } from '@twinsync/sdk'
+
+import { isApplicable, isTwinSyncError, writeFileAtomic } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { outsideScope } from '../plan/outside-scope.js'
 import { missingProviders } from '../providers/provider-manifest.js'
@@ -296,7 +297,8 @@ export class IntentService {
     if (!edited.some((p) => isDescribed(p, view) || judges(p))) return []
     const tree = await workingTree(this.twin.dir)
     // The domains whose providers say which asked-for values their plans leave out: compared here (apt's and systemd's documents are small).
-    const places = edited.some(judges) ? placesOf((await this.itemsBetween(observed, tree, view, (p) => p.unapplied !== undefined)).byProvider) : []
+    // Narrowed (Provider.narrow) to what differs: the files provider's unapplied looks at the entries that changed only.
+    const places = edited.some(judges) ? placesOf((await this.itemsBetween(observed, tree, view, (p) => p.unapplied !== undefined, { narrow: true })).byProvider) : []
     const edits = await descriptionEdits(this.twin.dir, observed, tree, view, undefined, places)
     const asked = only === undefined || only.length === 0 ? edits : edits.filter((e) => only.includes(e.provider) || only.includes(e.category))
     return asked.map((e) => ({
@@ -334,6 +336,11 @@ export class IntentService {
     view?: ProviderView,
     /** Only the domains of these providers (default: every applying one). */
     only?: (provider: ApplicableProvider) => boolean,
+    /**
+     * Each domain's two sides narrowed to what differs (Provider.narrow) where its provider can:
+     * for a caller that wants only the places a plan leaves out (`unapplied`), not the changes.
+     */
+    options: { narrow?: boolean } = {},
   ): Promise<{ items: Change[]; paths: string[]; byProvider: Map<string, ProviderItems>; diagnostics: Diagnostic[]; unowned: string[] }> {
     const v = view ?? (await this.view())
     const dir = this.twin.dir
@@ -360,10 +367,11 @@ export class IntentService {
     try {
       for (const entry of byProvider.values()) {
         const ctx = this.contexts.for(entry.provider, v.claims, { hostFor: readOnly.hostFor })
+        const sides = options.narrow === true ? await narrowedSides(entry.provider, before, after, entry.paths, ctx) : { older: before, newer: after }
         // Through the one provider guard: a twin that cannot be read (a symlinked document) is a diagnostic.
         const [wasCall, wantsCall] = await Promise.all([
-          callProvider(entry.provider, 'load', () => entry.provider.load({ ctx, twin: before })),
-          callProvider(entry.provider, 'load', () => entry.provider.load({ ctx, twin: after })),
+          callProvider(entry.provider, 'load', () => entry.provider.load({ ctx, twin: sides.older })),
+          callProvider(entry.provider, 'load', () => entry.provider.load({ ctx, twin: sides.newer })),
         ])
         if (!wasCall.ok || !wantsCall.ok) {
           entry.failed = true
@@ -581,6 +589,23 @@ function describedItem(e: DescriptionEdit): PendingItem {
     reason: 'never applied: it only describes the machine, no provider applies it',
     code: DESCRIPTION_EDIT_NOT_APPLIED,
     nextStep: e.nextStep,
+  }
+}
+
+/**
+ * The two sides as the provider narrows them (Provider.narrow: the files manifest's entries that
+ * differ), or as they are (it cannot, or it failed: narrowing only saves time).
+ * Speed: `plan` with a files manifest edit asks the files provider's `unapplied` (intent-service
+ * descriptionDiagnostics), which loaded both whole twins: 3.4–3.7 s of the 4,150-entry root of
+ * files-manifest-split (loaded machine); narrowed, only the entries whose text changed.
+ */
+async function narrowedSides(provider: ApplicableProvider, older: TwinReader, newer: TwinReader, changed: readonly string[], ctx: ProviderContext): Promise<{ older: TwinReader; newer: TwinReader }> {
+  if (provider.narrow === undefined) return { older, newer }
+  try {
+    return (await provider.narrow({ older, newer, changed, ctx })) ?? { older, newer }
+  } catch (error) {
+    if (isTwinSyncError(error) && error.code === 'ABORTED') throw error
+    return { older, newer }
   }
 }
 

@@ -16,7 +16,7 @@ import { sha256 } from './content.js'
 import { fingerprintOf, type LiveFacts } from './fingerprint.js'
 import { formatMode } from './mode.js'
 import { readPackageIndex } from './package-origin.js'
-import { outsideScope, throughSymlink } from './scope.js'
+import { linkOverClaims, outsideScope, throughSymlink } from './scope.js'
 import { onlyRootCanRead } from './secrets.js'
 import { validateContent } from './validation.js'
 
@@ -61,6 +61,8 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
   // The machine as it is now, the plan's earlier changes made: never through a symlinked folder.
   const through = await throughSymlink(ctx, scope, data.path)
   if (through !== undefined) return failed(change, `${data.path} is outside the files provider's scope (${through}); not applied`)
+  const overClaims = await linkOverClaims(ctx, data)
+  if (overClaims !== undefined) return failed(change, `${data.path} is outside the files provider's scope (${overClaims}); not applied`)
   const host = ctx.host
   const live = await readLive(ctx, scope, data.path)
   if (isDone(data, live)) return { id: change.id, status: 'unchanged', message: `${data.path} is already as the twin says` }

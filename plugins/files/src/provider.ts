@@ -15,13 +15,16 @@ import type {
   NarrowResult,
   ScopeRequest,
   Diagnostic,
+  UnappliedPlace,
+  UnappliedRequest,
 } from '@twinsync/sdk'
 import { DEBIAN_CONFIG_CHECKS } from '@twinsync/sdk'
 import { FilesConfigSchema } from './config.js'
 import { resolveConfig } from './config.js'
 import { diffFiles } from './diff.js'
 import { PathPatterns } from './ignore.js'
-import { FilesState } from './state.js'
+import { FilesState, MANIFEST_PATH, PARTS_DIR } from './state.js'
+import { DESCRIBED_FIELDS, unappliedFilesPlaces } from './unapplied.js'
 
 /**
  * The files provider: owns every path of the include set that no other provider claims, mirrors
@@ -35,6 +38,16 @@ export class FilesProvider implements ApplicableProvider<FilesState>, ConfigChec
   readonly category = 'files' as const
   readonly description = 'Configuration files with owner, mode and package origin; secrets recorded, never copied'
   readonly twinPaths = ['system/files/'] as const
+  /**
+   * What the manifest records of a path that no apply sets (unapplied.ts): an edit of one is kept
+   * and said (DESCRIPTION_EDIT_NOT_APPLIED), never overwritten by the next snapshot. In
+   * manifest.json and in the folder of its parts: declaring the folder makes them one family,
+   * whose entries TwinSync compares by path wherever they are (a layout change moves them).
+   */
+  readonly describes = [
+    ...[MANIFEST_PATH, PARTS_DIR].flatMap((path) => DESCRIBED_FIELDS.map(([key, appliedFrom]) => ({ path, keys: ['entries', '*', key], appliedFrom }))),
+    { path: MANIFEST_PATH, keys: ['leftovers'], appliedFrom: '"leftovers" lists the *.dpkg-dist and *.ucf-old files found beside conffiles; delete or keep the files themselves on the machine' },
+  ]
   readonly stateSchema = FilesState
   readonly configSchema = FilesConfigSchema
   /** How the services of a Debian server check the files this provider writes. */
@@ -61,6 +74,11 @@ export class FilesProvider implements ApplicableProvider<FilesState>, ConfigChec
     const config = resolveConfig(ctx.config, ctx.limits)
     const ignore = new PathPatterns(config.ignore)
     return diffFiles(desired, actual, (path) => (ignore.matches(path) ? 'now ignored' : undefined), { patches: patches !== false })
+  }
+
+  /** An owner or group the plan does not apply: an id beside a name that resolves, a name for the same id or none (unapplied.ts). */
+  unapplied({ desired, actual }: UnappliedRequest<FilesState>): UnappliedPlace[] {
+    return unappliedFilesPlaces(desired, actual)
   }
 
   /** A comparison's two sides narrowed to the manifest entries that differ (narrow.ts). */

@@ -1,4 +1,4 @@
-import { isWithin, warningDiagnostic, type Change, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
+import { globToRegExp, isWithin, warningDiagnostic, type Change, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
 import { classOf, LEFTOVER, resolveScope, WALK, type FilesScope } from './collect.js'
 
 /**
@@ -60,6 +60,47 @@ export async function throughSymlink(
   return undefined
 }
 
+/**
+ * Why the files provider must not make `path` a symlink, or give one there an owner (`data`, a
+ * change's payload), or undefined when it may: another provider writes below it (one of its
+ * claims matches a path below: /etc/rc2.d holds systemd's boot links, /etc/xdg/autostart
+ * autostart's entries, the crontab spool cron's). A folder link only root can have placed is
+ * followed by every read and write (sdk/src/linked-folder.ts's walkLinks), and a link TwinSync
+ * made is root's in the next run: a twin that had /etc/rc2.d made a link to /etc/sudoers.d
+ * would have the next "enable nginx" write its boot link there, sudo broken (session 15).
+ */
+export async function linkOverClaims(ctx: ProviderContext, data: { action?: unknown; path?: unknown }): Promise<string | undefined> {
+  if (typeof data.path !== 'string') return undefined
+  const path = data.path
+  if (data.action !== 'symlink') {
+    if (data.action !== 'chown' && data.action !== 'attributes') return undefined
+    if ((await ctx.host.lstat(path))?.type !== 'symlink') return undefined
+  }
+  const names = path.split('/').filter(Boolean)
+  for (const { provider, pattern } of ctx.claims.list()) {
+    if (provider === 'files') continue
+    const parts = pattern.split('/').filter(Boolean)
+    let below = parts.length > names.length
+    for (const [i, name] of names.entries()) {
+      const part = parts[i]
+      if (part === '**') {
+        below = true
+        break
+      }
+      if (part === undefined || !globToRegExp(part).test(name)) {
+        below = false
+        break
+      }
+    }
+    if (below) return `${provider} writes below it (${pattern}): the files provider never makes it a symlink, nor gives one there an owner`
+  }
+  return undefined
+}
+
+/** What to do about a symlink over another provider's paths, pasted into the diagnostic. */
+export const LINK_OVER_CLAIMS_NEXT_STEP =
+  'Another provider writes in that folder, and would write wherever a link there leads. Keep it a real folder: remove the symlink entry from system/files/manifest.json in the twin (`twinsync discard` it). If the machine needs the link, make it by hand (root-owned, TwinSync then goes through it).'
+
 /** What to do about a change below a symlinked folder, pasted into the diagnostic. */
 export const THROUGH_SYMLINK_NEXT_STEP =
   'A snapshot never follows a symlinked folder either. If the twin means that folder to be a real one, make it a directory entry in system/files/manifest.json (the plan then replaces the link first, for you to approve); otherwise remove the entries below it from the twin (`twinsync discard` them).'
@@ -103,6 +144,11 @@ export async function filesOutOfScope(ctx: ProviderContext, changes: readonly Ch
       where = path as string
       next = THROUGH_SYMLINK_NEXT_STEP
       break
+    }
+    if (why === undefined && data !== undefined) {
+      why = await linkOverClaims(ctx, data as { action?: unknown; path?: unknown })
+      where = typeof data.path === 'string' ? data.path : where
+      next = LINK_OVER_CLAIMS_NEXT_STEP
     }
     if (why === undefined) continue
     out.push(

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
-import { existsSync } from 'node:fs'
+import { existsSync, lstatSync } from 'node:fs'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import { MemoryTwin, type Change } from '@twinsync/sdk'
+import { MemoryTwin, type Change, type Provider } from '@twinsync/sdk'
 import { FilesProvider, type Manifest } from '../src/index.js'
 import { debianLikeRoot, type TargetRoot } from './target-root.js'
 
@@ -65,6 +65,31 @@ describe('files provider: its scope (outOfScope), the rule of what a collect lis
     assert.deepEqual(diff.changes.map((c) => c.id), ['files:mkdir:/root/evil-dir'], 'the diff alone would create it')
     assert.deepEqual((await provider.outOfScope({ changes: diff.changes, ctx })).map((d) => d.change), ['files:mkdir:/root/evil-dir'])
     assert.deepEqual(await provider.outOfScope({ changes: [change('/root/.config/app.ini'), change('/etc/new.conf')], ctx }), [])
+  })
+
+  it("never makes a folder another provider writes in a symlink (a link TwinSync made is root's in the next run, and root's folder links are followed): left out, and apply refuses it", async () => {
+    const others = [
+      { name: 'systemd', claims: ['/etc/rc?.d/*', '/etc/systemd/system/*.wants/*'] },
+      { name: 'autostart', claims: ['/etc/xdg/autostart/*.desktop', '/home/*/.config/autostart/*.desktop'] },
+    ] as unknown as Provider[]
+    const ctx = createTestContext(root.dir, { providers: [provider, ...others], config: { include: ['/etc', '~/.config'] } })
+    const link = (path: string, target: string): Change => ({ ...change(path), data: { action: 'symlink', path, target, uid: 0, gid: 0 } })
+    const changes = [
+      link('/etc/rc2.d', '/etc/sudoers.d'),
+      link('/etc/xdg', '/root/x'),
+      link('/etc/systemd/system/multi-user.target.wants', '/etc/sudoers.d'),
+      link('/home/alice/.config/autostart', '/root/.config/autostart'),
+      link('/etc/app/current', '/etc/app/v2'),
+      link('/etc/rc2.d.note', '/etc/motd'),
+    ]
+    const found = await provider.outOfScope({ changes, ctx })
+    assert.deepEqual(found.map((d) => d.change), changes.slice(0, 4).map((c) => c.id))
+    assert.match(found[0]?.summary ?? '', /^Create \/etc\/rc2\.d: left out, \/etc\/rc2\.d is outside the files provider's scope \(systemd writes below it \(\/etc\/rc\?\.d\/\*\)/)
+    assert.match(found[0]?.detail ?? '', /Keep it a real folder/)
+    const { results } = await provider.apply({ changes: [changes[0] as Change], ctx })
+    assert.equal(results[0]?.status, 'failed')
+    assert.match(results[0]?.message ?? '', /systemd writes below it/)
+    assert.equal(existsSync(root.path('/etc/rc2.d')) && lstatSync(root.path('/etc/rc2.d')).isSymbolicLink(), false)
   })
 
   it('apply itself refuses such a change, whoever calls it: failed, nothing written', async () => {

@@ -1,0 +1,84 @@
+import { strict as assert } from 'node:assert'
+import { createTestContext } from '@twinsync/sdk/conformance'
+import { FilesProvider, type FileEntry, type FilesState } from '../src/index.js'
+import { sha256 } from '../src/content.js'
+import { partOf, partPath } from '../src/manifest.js'
+
+/**
+ * What the files provider declares its plan leaves out: the manifest's recorded fields
+ * (`describes`: checked against the diff, so a field that comes to be applied cannot stay
+ * declared), and an owner or group that the diff resolves to the id it already has (`unapplied`).
+ */
+describe('files provider: the manifest values its plan leaves out', () => {
+  const ctx = createTestContext('/nonexistent-root-for-pure-diff')
+  const provider = new FilesProvider()
+  const accounts = { users: { root: 0, toor: 0, daemon: 1 }, groups: { root: 0, adm: 4 } }
+  const text = 'a\n'
+  const entry: FileEntry = { path: '/etc/a', type: 'file', mode: '0644', owner: 'root', uid: 0, group: 'root', gid: 0, size: 2, content: 'mirrored', sha256: sha256(text), text, origin: 'package-unmodified', package: 'base-files' }
+  const folder: FileEntry = { path: '/etc/d', type: 'directory', mode: '0755', owner: 'root', uid: 0, group: 'root', gid: 0, empty: true }
+  const state = (...entries: FileEntry[]): FilesState => ({ entries, leftovers: [], accounts })
+  const edited: Record<string, Partial<FileEntry>> = {
+    size: { size: 99 },
+    sha256: { sha256: 'f'.repeat(64) },
+    origin: { origin: 'local' },
+    package: { package: 'other' },
+    divertedFrom: { divertedFrom: '/etc/a.distrib' },
+    secretReason: { secretReason: 'path rule' },
+    empty: { empty: false },
+  }
+
+  it('declares each recorded field in manifest.json and in the folder of its parts (one family), and "leftovers"', () => {
+    const keys = provider.describes.map((p) => `${p.path}#${(p.keys ?? []).join('/')}`)
+    for (const field of Object.keys(edited)) {
+      assert.ok(keys.includes(`system/files/manifest.json#entries/*/${field}`), field)
+      assert.ok(keys.includes(`system/files/manifest/#entries/*/${field}`), field)
+    }
+    assert.ok(keys.includes('system/files/manifest.json#leftovers'))
+  })
+
+  for (const [field, change] of Object.entries(edited)) {
+    it(`an edit of "${field}" alone plans nothing (so it is declared)`, () => {
+      const desired = field === 'empty' ? state(entry, { ...folder, ...change }) : state({ ...entry, ...change }, folder)
+      assert.deepEqual(provider.diff({ desired, actual: state(entry, folder), ctx }).changes, [])
+    })
+  }
+
+  it('an edit of "leftovers" alone plans nothing', () => {
+    assert.deepEqual(provider.diff({ desired: { ...state(entry), leftovers: ['/etc/a.dpkg-dist'] }, actual: state(entry), ctx }).changes, [])
+  })
+
+  const placesOf = (desired: FilesState, actual: FilesState) => {
+    const changes = provider.diff({ desired, actual, ctx }).changes
+    return { changes: changes.map((c) => c.id), places: provider.unapplied({ desired, actual, changes, ctx }) }
+  }
+  const at = (path: string, field: string) => [`system/files/manifest.json`, partPath(partOf(path))].map((doc) => `${doc}#${path}/${field}`)
+  const names = (places: ReturnType<typeof placesOf>['places']) =>
+    places.map((p) => `${p.path}#${p.at.map((s) => (typeof s === 'string' ? s : s.value)).slice(1).join('/')}`).sort()
+
+  it('a uid edited beside an owner name that resolves: no chown planned, the uid named in both documents the entry can be in', () => {
+    const r = placesOf(state({ ...entry, uid: 4242 }), state(entry))
+    assert.deepEqual(r.changes, [])
+    assert.deepEqual(names(r.places), at('/etc/a', 'uid').sort())
+    assert.match(r.places[0]?.nextStep ?? '', /"owner" names a user of the target \("root" is 0\): the name wins/)
+  })
+
+  it('a gid beside a resolving group, an owner name for the same id, a name no account has: each named; the diff plans none of them', () => {
+    assert.deepEqual(names(placesOf(state({ ...entry, gid: 9 }), state(entry)).places), at('/etc/a', 'gid').sort())
+    const same = placesOf(state({ ...entry, owner: 'toor' }), state(entry))
+    assert.deepEqual([same.changes, names(same.places)], [[], at('/etc/a', 'owner').sort()])
+    const ghost = placesOf(state({ ...entry, owner: 'ghost' }), state(entry))
+    assert.deepEqual([ghost.changes, names(ghost.places)], [[], at('/etc/a', 'owner').sort()])
+    assert.match(ghost.places[0]?.nextStep ?? '', /"ghost" is no user of the target/)
+  })
+
+  it('an owner or group the plan does change, an unchanged twin, an added or removed entry: nothing named', () => {
+    const chown = placesOf(state({ ...entry, owner: 'daemon', uid: 1 }), state(entry))
+    assert.deepEqual([chown.changes, chown.places], [['files:chown:/etc/a'], []])
+    // The id alone (no name), edited: applied.
+    const byId = placesOf(state({ ...entry, owner: undefined, uid: 1 } as FileEntry), state(entry))
+    assert.deepEqual([byId.changes, byId.places], [['files:chown:/etc/a'], []])
+    assert.deepEqual(placesOf(state(entry, folder), state(entry, folder)).places, [])
+    assert.deepEqual(placesOf(state(entry, { ...folder, uid: 5 }), state(entry)).places, [])
+    assert.deepEqual(placesOf(state(entry), state(entry, { ...folder, uid: 5 })).places, [])
+  })
+})
