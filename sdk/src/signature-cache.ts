@@ -64,11 +64,34 @@ export async function cachedBySignature<T>(
 export function cachedByFileStat<T>(
   cache: ProviderCache,
   key: string,
-  stat: Pick<FileStat, 'size' | 'mtimeMs' | 'ctimeMs' | 'ino' | 'dev'>,
+  stat: FileSignatureStat,
   startedAt: number,
   compute: () => Promise<T>,
 ): Promise<T> {
-  return cachedBySignature(cache, key, JSON.stringify([stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, stat.dev]), compute, { racy: isRacy(stat, startedAt) })
+  return cachedBySignature(cache, key, JSON.stringify(statSignature(stat)), compute, { racy: isRacy(stat, startedAt) })
+}
+
+/**
+ * A value worked out from several files (`files`, each its path and stat data), kept as
+ * cachedByFileStat keeps one file's: while every one keeps its path and stat data, and the list
+ * stays the same; never from a racily clean one.
+ */
+export function cachedByFileStats<T>(
+  cache: ProviderCache,
+  key: string,
+  files: ReadonlyArray<{ path: string; stat: FileSignatureStat }>,
+  startedAt: number,
+  compute: () => Promise<T>,
+): Promise<T> {
+  const signature = JSON.stringify(files.map(({ path, stat }) => [path, ...statSignature(stat)]))
+  return cachedBySignature(cache, key, signature, compute, { racy: files.some(({ stat }) => isRacy(stat, startedAt)) })
+}
+
+type FileSignatureStat = Pick<FileStat, 'size' | 'mtimeMs' | 'ctimeMs' | 'ino' | 'dev'>
+
+/** What of a file's stat data says it is unchanged: size, mtime, ctime, inode, device. */
+function statSignature(stat: FileSignatureStat): number[] {
+  return [stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, stat.dev]
 }
 
 function parse(text: string | undefined): Kept | undefined {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { cachedBySignature, COARSE_RACY_MS, isRacy, MemoryCache, RACY_MS } from '../src/index.js'
+import { cachedByFileStat, cachedByFileStats, cachedBySignature, COARSE_RACY_MS, isRacy, MemoryCache, RACY_MS } from '../src/index.js'
 
 describe('cachedBySignature: a value kept while what it depends on stays the same', () => {
   it('computes once, keeps the answer while the signature is the same, computes again when it moves', async () => {
@@ -44,5 +44,26 @@ describe('cachedBySignature: a value kept while what it depends on stays the sam
       assert.equal(await cachedBySignature(cache, 'k', 's', async () => 'fresh'), 'fresh')
       await cache.write('k', stored)
     }
+  })
+
+  it('cachedByFileStat and cachedByFileStats: kept while each file keeps its stat data (and the list its paths), never from a racy one', async () => {
+    const old = Date.now() - 60_000
+    const stat = (ino: number, mtimeMs = old) => ({ size: 10, mtimeMs, ctimeMs: mtimeMs, ino, dev: 1 })
+    const cache = new MemoryCache()
+    let runs = 0
+    const compute = async () => ++runs
+    const now = Date.now()
+    assert.equal(await cachedByFileStat(cache, 'one', stat(1), now, compute), 1)
+    assert.equal(await cachedByFileStat(cache, 'one', stat(1), now, compute), 1)
+    assert.equal(await cachedByFileStat(cache, 'one', stat(2), now, compute), 2, 'another inode')
+    const files = [{ path: '/etc/a', stat: stat(1) }, { path: '/etc/b', stat: stat(2) }]
+    assert.equal(await cachedByFileStats(cache, 'many', files, now, compute), 3)
+    assert.equal(await cachedByFileStats(cache, 'many', files, now, compute), 3)
+    assert.equal(await cachedByFileStats(cache, 'many', [files[0]!, { path: '/etc/b', stat: stat(3) }], now, compute), 4, 'one file moved')
+    assert.equal(await cachedByFileStats(cache, 'many', [files[0]!, { path: '/etc/c', stat: stat(3) }], now, compute), 5, 'another path')
+    assert.equal(await cachedByFileStats(cache, 'many', [files[0]!, { path: '/etc/c', stat: stat(3) }], now, compute), 5)
+    const racy = [files[0]!, { path: '/etc/c', stat: stat(3, now) }]
+    assert.equal(await cachedByFileStats(cache, 'many', racy, now, compute), 6)
+    assert.equal(await cachedByFileStats(cache, 'many', racy, now, compute), 7, 'a racy file: never kept')
   })
 })

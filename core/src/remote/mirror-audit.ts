@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SECRET_RULES_VERSION, stableStringify, writeFileAtomic } from '@twinsync/sdk'
-import { revParseCommit, runGit } from '../twin/git.js'
+import { revParseCommit, runGit, tryGit } from '../twin/git.js'
 import { scanPushForSecrets, type PushSecretFinding } from './secret-scan.js'
 
 /**
@@ -80,15 +80,16 @@ export async function afterPush(twinDir: string, audit: MirrorAudit, mirrorRef: 
   return { ...audit, head, findings: await stillReached(twinDir, head, audit.findings) }
 }
 
+/** Whether `older` is in `newer`'s history (git's answer; a failure, such as an object gone, counts as no: the look is whole). */
 async function isAncestor(dir: string, older: string, newer: string): Promise<boolean> {
-  const base = (await runGit(dir, ['merge-base', older, newer]).catch(() => '')).trim()
-  return base === older
+  return (await tryGit(dir, ['merge-base', '--is-ancestor', older, newer])).ok
 }
 
 /** The findings whose object the branch still reaches (a forced push of a rewritten history drops them). */
 async function stillReached(dir: string, head: string, findings: readonly PushSecretFinding[]): Promise<PushSecretFinding[]> {
   if (findings.length === 0) return []
-  const reached = new Set((await runGit(dir, ['rev-list', '--objects', head, '--'])).split('\n').map((line) => line.slice(0, line.indexOf(' ') < 0 ? line.length : line.indexOf(' '))))
+  // "<id> <path>" per object: the id is the finding's `commit`.
+  const reached = new Set((await runGit(dir, ['rev-list', '--objects', head, '--'])).split('\n').map((line) => line.split(' ', 1)[0]))
   return findings.filter((f) => reached.has(f.commit))
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes, createHmac } from 'node:crypto'
 import { posix } from 'node:path'
-import { cachedByFileStat, cachedBySignature, findSecrets, isRacy, type HostPort, type ProviderCache } from '@twinsync/sdk'
+import { cachedByFileStat, cachedByFileStats, findSecrets, type HostPort, type ProviderCache } from '@twinsync/sdk'
 import { PathPatterns } from './ignore.js'
 
 /**
@@ -109,7 +109,7 @@ const OPENVPN_MAX_CONFIGS = 500
  * taken from the config's folder, from /etc/openvpn and from the config's `cd DIR` (the units'
  * working directories: openvpn-client@ runs in client/, openvpn-server@ in server/, openvpn@ in
  * /etc/openvpn). Path patterns (a `*` in a name held out as `?`). Configs whose stat data did not
- * move are not read again (cachedBySignature over all of them).
+ * move are not read again (cachedByFileStats).
  */
 export async function openvpnCredentialFiles(host: Pick<HostPort, 'readTextIfExists' | 'lstat' | 'readdir'>, cache?: ProviderCache): Promise<string[]> {
   const startedAt = Date.now()
@@ -121,8 +121,7 @@ export async function openvpnCredentialFiles(host: Pick<HostPort, 'readTextIfExi
     return [...paths]
   }
   if (cache === undefined) return read()
-  const signature = JSON.stringify(configs.map(({ path, st }) => [path, st.size, st.mtimeMs, st.ctimeMs, st.ino, st.dev]))
-  return cachedBySignature(cache, 'openvpn-credential-files', signature, read, { racy: configs.some(({ st }) => isRacy(st, startedAt)) })
+  return cachedByFileStats(cache, 'openvpn-credential-files', configs.map(({ path, st }) => ({ path, stat: st })), startedAt, read)
 }
 
 async function openvpnConfigs(host: Pick<HostPort, 'lstat' | 'readdir'>): Promise<Array<{ path: string; st: NonNullable<Awaited<ReturnType<HostPort['lstat']>>> }>> {
