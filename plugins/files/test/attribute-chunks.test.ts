@@ -19,6 +19,7 @@ describe('files provider: attribute stamps compared a chunk at a time', function
   this.timeout(180_000)
   const b64 = (text: string) => `0s${Buffer.from(text).toString('base64')}` // as getfattr -e base64 prints it
   const settle = () => new Promise((r) => setTimeout(r, 250)) // past the racily-clean window
+  const flipBit = (bytes: Buffer, at: number) => Buffer.from(bytes).fill(bytes[at]! ^ 1, at, at + 1)
   let root: TargetRoot
   beforeEach(() => {
     root = debianLikeRoot()
@@ -147,7 +148,8 @@ describe('files provider: attribute stamps compared a chunk at a time', function
     // over another whole record: the tools walk the roots again, and the answer is the same.
     const bad: Array<[string, (file: string) => void]> = [
       ['cut short', (file) => writeFileSync(file, readFileSync(file).subarray(0, -30))],
-      ['a byte changed', (file) => writeFileSync(file, Buffer.from(readFileSync(file)).fill('9', 200, 201))],
+      // One bit of byte 200 flipped: always a change (writing '9' there changed nothing when a hex digest had a 9 there, 1 run in 16).
+      ['a byte changed', (file) => writeFileSync(file, flipBit(readFileSync(file), 200))],
       ['over another whole record', (file) => void memory.write('attribute-stamps-delta-v1', readFileSync(file).subarray(0, -12).toString('utf8').replace(/\nbase [0-9a-f]{64}/, `\nbase ${'0'.repeat(64)}`))],
     ]
     for (const [what, damage] of bad) {
