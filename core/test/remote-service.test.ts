@@ -174,6 +174,17 @@ describe('RemoteService', function () {
     })
   })
 
+  it('pushes a snapshot whose subject says a secret file changed in earlier versions\' words ("a secret: the twin…"); a secret in the same message is still refused', async () => {
+    await remote().setGitRemote(bare, undefined)
+    const said = 'files: /etc/shadow changed (a secret: the twin holds only its keyed hash)'
+    git(rig.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '-q', '--allow-empty', '-m', said)
+    assert.equal((await remote().push()).status, 'pushed')
+    git(rig.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '-q', '--allow-empty', '-m', `${said}\n\nsecret: hunter2hunter2`)
+    const refused = await remote().push()
+    assert.equal(refused.error?.code, 'SECRET_IN_PUSH')
+    assert.match(refused.error?.message ?? '', /the commit object [0-9a-f]{12}:8 \(credential-assignment\)/)
+  })
+
   it('refuses a remote it cannot mirror to safely (plain http), and links nothing', async () => {
     await assert.rejects(remote().setGitRemote('http://example.invalid/twin.git', undefined), failWith('REMOTE_INSECURE'))
     assert.equal((await remote().status()).configured, false)
