@@ -213,6 +213,7 @@ describe('schedule inside a booted Debian container, installed the README\'s way
       assert.equal(await commits(path), 1)
     }
     // The cron line exactly as `schedule` writes it (on a root without systemd), run every minute by the container's cron.
+    await ct.runOk(['mkdir', '-p', '/srv/no-systemd'])
     const made = await ct.twinsync(['schedule', 'enable', '--every', '1h', '--root', '/srv/no-systemd', '--repo', viaCron])
     assert.equal(made.code, 0, made.stderr + made.stdout)
     const line = (await ct.readFile('/srv/no-systemd/etc/cron.d/twinsync')).split('\n').find((l) => l.startsWith('0 ')) ?? assert.fail('a cron line')
