@@ -1,7 +1,8 @@
-import { access, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { access, lstat, mkdir, readFile, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { execa } from 'execa'
 import { TwinSyncError } from '@twinsync/sdk/errors'
+import { writeFileAtomic } from '@twinsync/sdk'
 import { needsBashQuoting, quoteArg } from '../plan/command-text.js'
 
 /** The files `twinsync schedule` writes, relative to the target root. Nothing else is touched. */
@@ -258,7 +259,8 @@ async function timerStatus(target: ScheduleTarget): Promise<ScheduleStatus> {
   return { kind: 'none', files: [] }
 }
 
+/** Whole or not at all: a kill mid-write leaves the old unit, cron line or apt hook, never half of one (cron, apt and systemd ignore the dotted temp file). */
 async function write(path: string, content: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true })
-  await writeFile(path, content, { mode: 0o644 })
+  await writeFileAtomic(path, content, { mode: 0o644 })
 }
