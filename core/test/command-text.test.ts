@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { isTwinSyncError } from '@twinsync/sdk'
 import { needsBashQuoting, quoteArg, visibleName, visibleText } from '../src/plan/command-text.js'
 import { terminalLines, terminalText } from '../src/terminal-text.js'
-import { aptHook } from '../src/services/schedule.js'
+import { aptHook, cronWord, execStartWord } from '../src/services/schedule.js'
 
 // Arguments a twin's plan can hold: controls, bidi overrides and isolates, separators, the BOM,
 // zero-width joiners, characters above U+FFFF (tag characters, emoji), a lone surrogate (a YAML or
@@ -82,6 +82,24 @@ describe('quoteArg: the command shown is the command', () => {
       )
     }
     assert.ok(aptHook({ root: '/', node: '/usr/bin/node', entry: '/usr/lib/twinsync/bin/run.js', repo: '/srv/tw in \u{1f600}' }).includes("--repo '/srv/tw in \u{1f600}'"))
+  })
+})
+
+describe('schedule lines: cron\'s % and systemd\'s ExecStart= are no shell', () => {
+  it('cron: every % escaped (cron makes an unescaped one a newline), a backslash before % refused', () => {
+    assert.equal(cronWord('/srv/twin%1'), '/srv/twin\\%1')
+    assert.equal(cronWord("/srv/Bob's %h"), "'/srv/Bob'\\''s \\%h'")
+    assert.equal(cronWord('/srv/plain'), '/srv/plain')
+    assert.throws(() => cronWord('/srv/a\\%b'), (e: unknown) => isTwinSyncError(e) && e.code === 'USAGE' && /backslash before a %/.test(e.message))
+    assert.throws(() => cronWord('/srv/a\nb'), (e: unknown) => isTwinSyncError(e) && e.code === 'USAGE')
+  })
+
+  it('systemd: a plain word bare, any other double-quoted with \\\\, \\", $$ and %%; controls refused', () => {
+    assert.equal(execStartWord('/usr/bin/node'), '/usr/bin/node')
+    assert.equal(execStartWord('--if-changed'), '--if-changed')
+    assert.equal(execStartWord('/var/lib/odd %b $HOME ${X} "q" \'q\' a\\nb'), '"/var/lib/odd %%b $$HOME $${X} \\"q\\" \'q\' a\\\\nb"')
+    assert.equal(execStartWord('/srv/a%b'), '"/srv/a%%b"', 'a % is no plain word here, though the shell\'s quoting leaves it bare')
+    assert.throws(() => execStartWord('/srv/\u202eb'), (e: unknown) => isTwinSyncError(e) && e.code === 'USAGE')
   })
 })
 

@@ -69,6 +69,33 @@ export class PathClaims {
     return this.ownerOf(path) !== provider
   }
 
+  /**
+   * The first claim of a provider other than `except` whose pattern can match a path strictly
+   * below `folder` (another provider writes in it), or undefined. Matched name by name: a `**`
+   * reaches any depth; `/etc/rc?.d/*` is below `/etc/rc2.d`, not below `/etc/rc2.d/S01x`.
+   */
+  claimBelow(folder: string, except: string): { provider: string; pattern: string } | undefined {
+    const names = folder.split('/').filter(Boolean)
+    for (const { provider, pattern } of this.claims) {
+      if (provider === except) continue
+      const parts = pattern.split('/').filter(Boolean)
+      let below = parts.length > names.length
+      for (const [i, name] of names.entries()) {
+        const part = parts[i]
+        if (part === '**') {
+          below = true
+          break
+        }
+        if (part === undefined || !globToRegExp(part).test(name)) {
+          below = false
+          break
+        }
+      }
+      if (below) return { provider, pattern }
+    }
+    return undefined
+  }
+
   /** Every claim, for `twinsync providers` and the docs. */
   list(): Array<{ provider: string; pattern: string }> {
     return this.claims.map(({ provider, pattern }) => ({ provider, pattern }))

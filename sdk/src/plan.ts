@@ -24,6 +24,12 @@ export const Plan = Type.Object(
       {
         /** The twin commit the desired state was read from; null for an uncommitted twin. */
         twinCommit: Type.Union([Type.String(), Type.Null()]),
+        /**
+         * An edited working twin (twinCommit null), as a git tree: what a plan to apply later
+         * (`plan --out`, the control panel's) was read from, so that apply can tell a change the
+         * machine has since made from one the twin no longer asks for.
+         */
+        twinTree: Type.Optional(Type.String({ pattern: '^[0-9a-f]{40}([0-9a-f]{24})?$' })),
         root: Type.String(),
         /** Live fingerprint of every touched resource, keyed by change id. */
         fingerprints: Type.Record(Type.String(), Type.String()),

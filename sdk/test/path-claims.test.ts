@@ -37,6 +37,23 @@ describe('PathClaims', () => {
     assert.throws(() => claims.claim('b', '/etc/rc.local'), (e: unknown) => isTwinSyncError(e) && e.code === 'CLAIM_CONFLICT')
   })
 
+  it('names a claim of another provider below a folder, never one of the provider asking, nor one at or above it', () => {
+    const claims = new PathClaims()
+    claims.claim('systemd', '/etc/rc?.d/*')
+    claims.claim('autostart', '/home/*/.config/autostart/*.desktop')
+    claims.claim('deep', '/srv/**')
+    claims.claim('files', '/opt/*')
+    assert.deepEqual(claims.claimBelow('/etc/rc2.d', 'files'), { provider: 'systemd', pattern: '/etc/rc?.d/*' })
+    assert.equal(claims.claimBelow('/etc/rc2.d/S01x', 'files'), undefined, 'the claimed path itself is not below')
+    assert.deepEqual(claims.claimBelow('/etc', 'files')?.provider, 'systemd')
+    assert.equal(claims.claimBelow('/etc/rc2.d', 'systemd'), undefined, 'its own claims do not count')
+    assert.deepEqual(claims.claimBelow('/home/ann/.config', 'files')?.provider, 'autostart')
+    assert.equal(claims.claimBelow('/home/ann/.local', 'files'), undefined)
+    assert.deepEqual(claims.claimBelow('/srv/a/b/c', 'files')?.provider, 'deep', 'a ** reaches any depth')
+    assert.equal(claims.claimBelow('/opt', 'files'), undefined)
+    assert.deepEqual(claims.claimBelow('/', 'files')?.provider, 'systemd')
+  })
+
   it('treats regular expression characters literally', () => {
     assert.equal(globToRegExp('/etc/a+b.conf').test('/etc/a+b.conf'), true)
     assert.equal(globToRegExp('/etc/a+b.conf').test('/etc/aab.conf'), false)

@@ -200,4 +200,35 @@ describe('schedule inside a booted Debian container, installed the README\'s way
     const status = await ct.twinsync(['schedule', 'status'])
     assert.match(status.stdout, /No scheduled snapshot is installed/)
   })
+
+  it('snapshots into a twin whose path holds %, $, quotes, a backslash and spaces, from the service systemd runs and the line cron runs', async () => {
+    // systemd reads % as a specifier (%b: the boot ID), $ as a variable and backslash escapes even
+    // in quotes; cron cuts its line at a % and gives the rest to the command's input.
+    const commits = async (path: string) => Number((await run(['git', '-C', join(ct.upperDir, path), 'rev-list', '--count', 'HEAD'], { timeoutMs: 30_000 })).stdout.trim() || 0)
+    const viaSystemd = '/var/lib/odd %b $HOME ${HOME} "q" \'q\' a\\nb\\%'
+    const viaCron = "/var/lib/odd%h %%cron 'q' $HOME"
+    for (const path of [viaSystemd, viaCron]) {
+      const init = await ct.twinsync(['init', '--repo', path])
+      assert.equal(init.code, 0, init.stderr + init.stdout)
+      assert.equal(await commits(path), 1)
+    }
+    // The cron line exactly as `schedule` writes it (on a root without systemd), run every minute by the container's cron.
+    await ct.runOk(['mkdir', '-p', '/srv/no-systemd'])
+    const made = await ct.twinsync(['schedule', 'enable', '--every', '1h', '--root', '/srv/no-systemd', '--repo', viaCron])
+    assert.equal(made.code, 0, made.stderr + made.stdout)
+    const line = (await ct.readFile('/srv/no-systemd/etc/cron.d/twinsync')).split('\n').find((l) => l.startsWith('0 ')) ?? assert.fail('a cron line')
+    assert.equal((await ct.run(['systemctl', 'is-active', 'cron'])).stdout.trim(), 'active', 'cron runs in the container')
+    await ct.writeFile('/etc/cron.d/twinsync-odd', `SHELL=/bin/sh\n${line.replace(/^0 \S+/, '* *')}\n`)
+
+    const r = await ct.twinsync(['schedule', 'enable', '--every', '1h', '--repo', viaSystemd])
+    assert.equal(r.code, 0, r.stderr + r.stdout)
+    const started = await ct.run(['systemctl', 'start', 'twinsync-snapshot.service'], { timeoutMs: 120_000 })
+    assert.equal(started.code, 0, started.stderr + (await ct.run(['journalctl', '-u', 'twinsync-snapshot.service', '-o', 'cat', '--no-pager'])).stdout)
+    assert.equal(await commits(viaSystemd), 2, 'the service snapshotted into that very path')
+    await ct.twinsync(['schedule', 'disable'])
+
+    for (let i = 0; i < 75 && (await commits(viaCron)) < 2; i++) await sleep(1000)
+    assert.equal(await commits(viaCron), 2, 'cron ran the line into that very path')
+    await ct.run(['rm', '-f', '/etc/cron.d/twinsync-odd'])
+  })
 })

@@ -71,7 +71,8 @@ describe('a plan reviewed in the TUI is checked again before it runs, as a saved
     assert.equal(await live('etc/motd'), 'Edited live meanwhile\n', 'the change the person did not see was not made')
   })
 
-  it('the twin stopped asking while the plan was on screen (discarded elsewhere): the change is not made', async () => {
+  // Session 16: both said "unchanged: already in place" (exit 0) for a change that was not in place.
+  it('the twin stopped asking while the plan was on screen (discarded elsewhere): the change is not made, and both refuse the plan as PLAN_STALE', async () => {
     // Start again from a machine that matches the twin.
     assert.equal((await twinsync('discard', 'files')).code, 0)
     assert.equal((await twinsync('snapshot')).code, 0)
@@ -84,11 +85,11 @@ describe('a plan reviewed in the TUI is checked again before it runs, as a saved
     assert.equal((await twinsync('discard', 'files:replace:/etc/issue.net')).code, 0)
 
     const cliApply = await twinsync('apply', join(root().cli.dir, 'plan2.json'), '--yes', '--json')
-    assert.equal(cliApply.code, 0, cliApply.stderr)
+    assert.equal(cliApply.code, 2, cliApply.stdout + cliApply.stderr)
+    assert.equal(json<{ error: { code: string } }>(cliApply).error.code, 'PLAN_STALE')
     assert.equal(await live('etc/issue.net'), before, 'the CLI does not make a discarded change')
-    const report = await services.apply({ plan: shown, leftOut: [], signal })
+    assert.equal(await refusal(services.apply({ plan: shown, leftOut: [], signal })), 'PLAN_STALE')
     assert.equal(await live('etc/issue.net'), before, 'nor does the TUI')
-    assert.deepEqual(report.journal.steps.map((s) => [s.id, s.status]), [['files:replace:/etc/issue.net', 'unchanged']])
   })
 
   it('a step that fails in the TUI stays pending with its reason, as in the CLI (the same ApplyService)', async () => {

@@ -200,4 +200,35 @@ describe('twinsync plan, status and apply on a Debian root (--root)', function (
     assert.equal(await live('etc/issue.net'), 'Twin-managed banner\n')
   })
 
+  // Session 16: a saved change the fresh plan no longer had was reported "unchanged: already in
+  // place" (exit 0) whatever the reason, and the approved change was never made.
+  it('refuses a saved plan of an edited twin whose edit was taken back since (PLAN_STALE, exit 2), not "already in place"', async () => {
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/issue.net', 'Banner the person approved\n')
+    const planFile = join(cli.dir, 'withdrawn.json')
+    assert.equal((await twinsync('plan', '--only', 'files', '--out', planFile)).code, 0)
+    // The working twin moves back (a pull, a discard, an edit): it no longer asks for the banner.
+    await run(['git', '-C', cli.twinDir, 'checkout', '--', 'filesystem/etc/issue.net'])
+    const before = await gitLog(cli.twinDir)
+    const r = await twinsync('apply', planFile, '--yes')
+    assert.equal(r.code, 2, r.stdout + r.stderr)
+    assert.match(r.stderr, /\[PLAN_STALE\].*files:replace:\/etc\/issue\.net/)
+    assert.match(r.stderr, /Next step: Make a new plan/)
+    assert.doesNotMatch(r.stdout, /already in place/)
+    assert.equal(await live('etc/issue.net'), 'Twin-managed banner\n')
+    assert.deepEqual(await gitLog(cli.twinDir), before, 'nothing committed')
+  })
+
+  it('refuses a saved plan of a snapshot when the machine deleted the file it replaces (PLAN_STALE), not "already in place"', async () => {
+    await writeTwinFile(cli.twinDir, 'filesystem/etc/issue.net', 'Committed banner\n')
+    await run(['git', '-C', cli.twinDir, 'commit', '-qam', 'a banner'])
+    const planFile = join(cli.dir, 'deleted.json')
+    assert.equal((await twinsync('plan', '--only', 'files', '--out', planFile)).code, 0)
+    assert.notEqual(json<PlanJson>(await twinsync('plan', '--only', 'files', '--json')).basis.twinCommit, null, 'planned from a commit')
+    await rm(join(rootfs.dir, 'etc/issue.net'))
+    const r = await twinsync('apply', planFile, '--yes')
+    assert.equal(r.code, 2, r.stdout + r.stderr)
+    assert.match(r.stderr, /\[PLAN_STALE\].*files:replace:\/etc\/issue\.net/)
+    await assert.rejects(stat(join(rootfs.dir, 'etc/issue.net')), { code: 'ENOENT' })
+  })
+
 })

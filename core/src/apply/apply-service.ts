@@ -229,7 +229,12 @@ export class ApplyService {
 
   /**
    * Plan again from the same basis. A change the fresh plan still has must come out exactly as
-   * saved; one it no longer has is already in place (returned, to report as unchanged).
+   * saved; one it no longer has is returned (to report as unchanged) only when it is in place:
+   * the machine now is as the reviewed twin asked. Not when the fresh plan has another change to
+   * the same resource (the file deleted since: create, not replace), leaves it out or cannot read
+   * its provider's part of the twin, nor when the working twin no longer asks for it (a pull, an
+   * edit, a discard since): those are PLAN_STALE, like a change that came out different (before
+   * session 16 each was "already in place", exit 0, and the approved change was never made).
    */
   private async refuseIfStale(plan: Plan): Promise<Change[]> {
     const domains = [...new Set(plan.changes.map((c) => c.provider))]
@@ -246,13 +251,35 @@ export class ApplyService {
         return now !== undefined && (fresh.basis.fingerprints[c.id] !== plan.basis.fingerprints[c.id] || stableStringify(now) !== stableStringify(c))
       })
       .map((c) => c.id)
+    const missing = plan.changes.filter((c) => !freshById.has(c.id))
+    const notDone = missing.filter((c) => stillWanted(fresh, c))
+    stale.push(...notDone.map((c) => c.id))
+    stale.push(...(await this.noLongerAsked(plan, missing.filter((c) => !notDone.includes(c)))).map((c) => c.id))
     if (stale.length > 0) {
       throw new TwinSyncError('PLAN_STALE', `The plan no longer matches the machine and the twin (changed since it was made, or the file was edited): ${stale.slice(0, 10).join(', ')}${stale.length > 10 ? ` and ${stale.length - 10} more` : ''}`, {
         nextStep: 'Make a new plan (`twinsync plan`) and review it again.',
         details: { stale },
       })
     }
-    return plan.changes.filter((c) => !freshById.has(c.id))
+    return missing
+  }
+
+  /**
+   * Of the changes a plan of the edited working twin has that the fresh plan no longer has: those
+   * the twin as reviewed (basis.twinTree) still asks of the machine now. The machine has not made
+   * them; the working twin stopped asking for them. Without a recorded tree (a plan of an older
+   * TwinSync) nothing tells the two apart, and every one is. A commit basis cannot move; a
+   * run-once command the fresh plan lacks has run (its record).
+   */
+  private async noLongerAsked(plan: Plan, missing: readonly Change[]): Promise<Change[]> {
+    const judged = missing.filter((c) => c.provider !== COMMANDS)
+    if (plan.basis.twinCommit !== null || judged.length === 0) return []
+    const tree = plan.basis.twinTree
+    if (tree === undefined) return judged
+    const reviewed = await this.planner.plan({ fromTree: tree, only: [...new Set(judged.map((c) => c.provider))] }).catch(() => undefined)
+    // The tree is gone (git pruned it): not known, so not taken as done.
+    if (reviewed === undefined) return judged
+    return judged.filter((c) => reviewed.changes.some((r) => r.id === c.id) || stillWanted(reviewed, c))
   }
 
   /** The record of run-once commands, with those that just ran added. */
@@ -276,4 +303,18 @@ function notApplied(steps: ReadonlyArray<{ id: string; status: string; message?:
     if (s.status === 'failed' || s.status === 'skipped') reasons[s.id] = `${s.status} in the apply of ${stamp}${s.message ? `: ${s.message}` : ''}`
   }
   return reasons
+}
+
+/**
+ * A plan that does not have `change` still wants it made, in another form: it plans another
+ * change to the same resource (the machine moved), names it in a warning or an error (left out
+ * now: a symlink since, outside the scope), or could not read its provider's part of the twin.
+ */
+function stillWanted(plan: Plan, change: Change): boolean {
+  if (plan.changes.some((c) => c.provider === change.provider && c.resource === change.resource)) return true
+  return plan.diagnostics.some(
+    (d) =>
+      d.severity !== 'info' &&
+      (d.change === change.id || (d.provider === change.provider && (d.path === change.resource || d.severity === 'error'))),
+  )
 }

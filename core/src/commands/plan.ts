@@ -25,6 +25,8 @@ export default class PlanCommand extends TwinSyncCommand<typeof PlanCommand> {
     const onProgress = cliProgress(this.flags.json)
     const plan = await plans.plan({
       ...(onProgress === undefined ? {} : { onProgress }),
+      // Applied later: an edited twin is recorded as a tree (see ApplyService.refuseIfStale).
+      recordTree: this.flags.out !== undefined,
       ...(this.flags.from === undefined ? {} : { from: this.flags.from }),
       ...(this.flags.only === undefined ? {} : { only: this.flags.only.split(',').map((s) => s.trim()).filter(Boolean) }),
     })

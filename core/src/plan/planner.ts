@@ -12,6 +12,7 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { callProvider } from '../providers/provider-call.js'
 import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
+import { workingTree } from '../intent/intent-git.js'
 import { withActualSecrets, writesRedaction } from '../snapshot/secret-guard.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { readApplyRecord, type ApplyInProgress } from '../apply/resume.js'
@@ -38,6 +39,13 @@ export interface PlanOptions {
    * looked for.
    */
   fromIsWorkingTwin?: boolean
+  /**
+   * A plan to apply later (`plan --out`, the control panel's): an edited working twin is recorded
+   * as a git tree (`basis.twinTree`), for ApplyService.refuseIfStale.
+   */
+  recordTree?: boolean
+  /** A git tree of the working twin as a plan recorded it (`basis.twinTree`) to read the desired state from; ApplyService only. */
+  fromTree?: string
   /** Also asks each provider with `observe` what moved that no planned change covers (observedOnly); for `status`'s drift. */
   onObserved?: (changes: Change[]) => void
 }
@@ -59,7 +67,11 @@ export class Planner {
 
   async plan(options: PlanOptions = {}): Promise<Plan> {
     await this.twin.open()
-    const { reader, twinCommit, interrupted } = await this.desiredSource(options.from, options.fromIsWorkingTwin === true)
+    const { reader, twinCommit, interrupted } =
+      options.fromTree === undefined ? await this.desiredSource(options.from, options.fromIsWorkingTwin === true) : this.treeSource(options.fromTree)
+    const fromWorkingTwin = options.from === undefined && options.fromTree === undefined && interrupted === undefined
+    // Taken before the reads: a twin moved meanwhile is one apply finds stale, never one it takes for done.
+    const twinTree = options.recordTree === true && fromWorkingTwin && twinCommit === null ? await workingTree(this.twin.dir) : undefined
     try {
       const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
       const providers = await this.selectProviders(options.only)
@@ -105,14 +117,15 @@ export class Planner {
       if (wants(options.only, COMMANDS)) changes.push(...(await readInstructions(reader)))
       const graph = buildPlanGraph(changes)
       diagnostics.push(...graph.diagnostics)
-      if (options.from === undefined) diagnostics.push(...(await this.stillPending(graph.changes)))
+      if (options.from === undefined && options.fromTree === undefined) diagnostics.push(...(await this.stillPending(graph.changes)))
       // An edit of what only describes the machine (cron.json, a fact) is not planned: said so, not "no changes".
-      if (options.from === undefined && interrupted === undefined) diagnostics.push(...(await this.intents.descriptionDiagnostics(options.only)))
+      if (fromWorkingTwin) diagnostics.push(...(await this.intents.descriptionDiagnostics(options.only)))
       return {
         formatVersion: PLAN_FORMAT_VERSION,
         createdAt: this.clock().toISOString(),
         basis: {
           twinCommit,
+          ...(twinTree === undefined ? {} : { twinTree }),
           root: this.contexts.host.root,
           fingerprints: Object.fromEntries(graph.changes.map((c) => [c.id, changeFingerprint(c)])),
         },
@@ -218,6 +231,12 @@ export class Planner {
     return changes
       .filter((c) => reasons[c.id] !== undefined)
       .map((c) => infoDiagnostic('PENDING_INTENT', `${c.summary}: still pending, ${reasons[c.id]}`, { provider: c.provider, path: c.resource, detail: `change ${c.id}` }))
+  }
+
+  /** A tree a saved plan recorded (basis.twinTree): its id is checked, as the plan's other fields are. */
+  private treeSource(tree: string): { reader: TwinReader; twinCommit: null; interrupted?: ApplyInProgress } {
+    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(tree)) throw new TwinSyncError('PLAN_INVALID', `The plan's twin tree ${JSON.stringify(tree)} is not a git object id`, { nextStep: 'Make a new plan (`twinsync plan --out FILE`).' })
+    return { reader: new GitTreeReader(this.twin.dir, tree), twinCommit: null }
   }
 
   private async desiredSource(from: string | undefined, fromIsWorkingTwin = false): Promise<{ reader: TwinReader; twinCommit: string | null; interrupted?: ApplyInProgress }> {

@@ -1,7 +1,8 @@
-import { access, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { access, lstat, mkdir, readFile, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { execa } from 'execa'
 import { TwinSyncError } from '@twinsync/sdk/errors'
+import { writeFileAtomic } from '@twinsync/sdk'
 import { needsBashQuoting, quoteArg } from '../plan/command-text.js'
 
 /** The files `twinsync schedule` writes, relative to the target root. Nothing else is touched. */
@@ -66,17 +67,50 @@ export function snapshotCommand(target: ScheduleTarget): string[] {
 }
 
 /**
- * One word of a schedule line (cron's /bin/sh, systemd's ExecStart, apt's hook): the shared POSIX
- * quoting (`quoteArg`). None of those lines can hold what only bash's $'…' carries (a control or
- * invisible character, a lone surrogate: `needsBashQuoting`), so a path with one is refused.
+ * One word of a schedule line for a POSIX shell (cron's /bin/sh, apt's hook): the shared quoting
+ * (`quoteArg`). None of those lines can hold what only bash's $'…' carries (a control or invisible
+ * character, a lone surrogate: `needsBashQuoting`), so a path with one is refused.
  */
 function quote(arg: string): string {
+  refuseInvisible(arg)
+  return quoteArg(arg)
+}
+
+function refuseInvisible(arg: string): void {
   if (needsBashQuoting(arg)) {
     throw new TwinSyncError('USAGE', `Cannot put ${JSON.stringify(arg)} into a schedule line (it holds a control or invisible character)`, {
       nextStep: 'Use --repo/--config paths without newlines, control characters or invisible (format) characters.',
     })
   }
-  return quoteArg(arg)
+}
+
+/**
+ * One word of the cron line: cron turns every `%` of the command into a newline (the rest goes to
+ * the command's input) unless a backslash is before it, and takes that backslash away before
+ * /bin/sh reads the line (crontab(5)); `/srv/twin%1` would have run `--repo '/srv/twin`. A path
+ * holding a backslash followed by `%` cannot be written (cron keeps `\\` as two backslashes and
+ * still cuts at the `%` after them), so it is refused.
+ */
+export function cronWord(arg: string): string {
+  if (arg.includes('\\%')) {
+    throw new TwinSyncError('USAGE', `Cannot put ${JSON.stringify(arg)} into a cron line (cron cannot be given a backslash before a %)`, {
+      nextStep: 'Use --repo/--config paths without a backslash followed by %.',
+    })
+  }
+  return quote(arg).replace(/%/g, '\\%')
+}
+
+/**
+ * One word of systemd's ExecStart=, which is no shell: systemd reads `%` as a specifier (`%b` is
+ * the boot ID), `$` as an environment variable, and backslash escapes inside quotes as well as
+ * outside (systemd.service(5), systemd.syntax(7)); a shell's `'\''` only happened to read the
+ * same. A plain word is written bare; any other in double quotes with `\\`, `\"`, `$$` and `%%`.
+ * Controls and invisible characters are refused, as for the other lines.
+ */
+export function execStartWord(arg: string): string {
+  refuseInvisible(arg)
+  if (/^[A-Za-z0-9_./:=@+,-]+$/.test(arg)) return arg
+  return `"${arg.replace(/[\\"]/g, '\\$&').replace(/\$/g, '$$$$').replace(/%/g, '%%')}"`
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -146,14 +180,13 @@ export function aptHook(target: ScheduleTarget): string {
 export async function enableSchedule(target: ScheduleTarget, every: string, options: { apt?: boolean } = {}): Promise<ScheduleResult> {
   const seconds = parseEvery(every)
   const argv = snapshotCommand(target)
-  const command = argv.map(quote).join(' ')
   const root = target.root
   if (options.apt === true) await write(join(root, SCHEDULE_APT_HOOK), aptHook(target))
   if (await hasSystemd(root)) {
     const short = seconds < 60 ? '\nAccuracySec=1s' : ''
     await write(
       join(root, SCHEDULE_SERVICE),
-      `${MARKER}\n[Unit]\nDescription=TwinSync snapshot of this machine (when something changed)\nDocumentation=man:twinsync(1)\n\n[Service]\nType=oneshot\nNice=10\nIOSchedulingClass=idle\nTimeoutStartSec=30min\nExecStart=${command}\n`,
+      `${MARKER}\n[Unit]\nDescription=TwinSync snapshot of this machine (when something changed)\nDocumentation=man:twinsync(1)\n\n[Service]\nType=oneshot\nNice=10\nIOSchedulingClass=idle\nTimeoutStartSec=30min\nExecStart=${argv.map(execStartWord).join(' ')}\n`,
     )
     await write(
       join(root, SCHEDULE_TIMER),
@@ -163,7 +196,7 @@ export async function enableSchedule(target: ScheduleTarget, every: string, opti
     await systemctl(root, ['daemon-reload'])
     await systemctl(root, ['enable', '--now', TIMER_UNIT])
   } else {
-    await write(join(root, SCHEDULE_CRON), `${MARKER}\nSHELL=/bin/sh\n${cronSchedule(seconds)} root ${command} >/dev/null 2>&1\n`)
+    await write(join(root, SCHEDULE_CRON), `${MARKER}\nSHELL=/bin/sh\n${cronSchedule(seconds)} root ${argv.map(cronWord).join(' ')} >/dev/null 2>&1\n`)
   }
   return { action: 'enabled', ...(await scheduleStatus(target)) }
 }
@@ -226,7 +259,8 @@ async function timerStatus(target: ScheduleTarget): Promise<ScheduleStatus> {
   return { kind: 'none', files: [] }
 }
 
+/** Whole or not at all: a kill mid-write leaves the old unit, cron line or apt hook, never half of one (cron, apt and systemd ignore the dotted temp file). */
 async function write(path: string, content: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true })
-  await writeFile(path, content, { mode: 0o644 })
+  await writeFileAtomic(path, content, { mode: 0o644 })
 }

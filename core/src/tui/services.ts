@@ -198,6 +198,8 @@ export async function createTuiServices(
     plan: ({ from, only, signal, onProgress }) =>
       container.resolve(Planner).plan({
         signal,
+        // Applied after a person read it: an edited twin is recorded as a tree (ApplyService.refuseIfStale).
+        recordTree: true,
         ...(from === undefined ? {} : { from }),
         ...(only === undefined ? {} : { only }),
         ...(onProgress === undefined ? {} : { onProgress }),
@@ -206,7 +208,7 @@ export async function createTuiServices(
       // Refuses a plan with errors, and pushes to the mirror after, as `twinsync apply` does. The
       // plan was made and reviewed before the twin lock was taken (the panel holds none while a
       // person reads it), so it is checked again as a saved plan is (`twinsync apply FILE`): a
-      // change that moved is PLAN_STALE, one the twin no longer asks for is not made.
+      // change that moved, or one the twin no longer asks for, is PLAN_STALE.
       return container.resolve(ApplyService).apply({
         plan,
         fromFile: true,

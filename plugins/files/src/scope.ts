@@ -1,4 +1,4 @@
-import { globToRegExp, isWithin, warningDiagnostic, type Change, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
+import { isWithin, warningDiagnostic, type Change, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
 import { classOf, LEFTOVER, resolveScope, WALK, type FilesScope } from './collect.js'
 
 /**
@@ -76,24 +76,8 @@ export async function linkOverClaims(ctx: ProviderContext, data: { action?: unkn
     if (data.action !== 'chown' && data.action !== 'attributes') return undefined
     if ((await ctx.host.lstat(path))?.type !== 'symlink') return undefined
   }
-  const names = path.split('/').filter(Boolean)
-  for (const { provider, pattern } of ctx.claims.list()) {
-    if (provider === 'files') continue
-    const parts = pattern.split('/').filter(Boolean)
-    let below = parts.length > names.length
-    for (const [i, name] of names.entries()) {
-      const part = parts[i]
-      if (part === '**') {
-        below = true
-        break
-      }
-      if (part === undefined || !globToRegExp(part).test(name)) {
-        below = false
-        break
-      }
-    }
-    if (below) return `${provider} writes below it (${pattern}): the files provider never makes it a symlink, nor gives one there an owner`
-  }
+  const below = ctx.claims.claimBelow(path, 'files')
+  if (below !== undefined) return `${below.provider} writes below it (${below.pattern}): the files provider never makes it a symlink, nor gives one there an owner`
   return undefined
 }
 
