@@ -55,6 +55,20 @@ describe('forget: taking secrets out of the whole history', () => {
     assert.equal(git(dir, 'rev-parse', 'refs/twinsync/intended~1'), git(dir, 'rev-parse', 'HEAD'))
   })
 
+  it('moves the branch, its own refs and the labels together or not at all: a ref it cannot move leaves every one where it was', async () => {
+    git(dir, 'update-ref', 'refs/twinsync/observed', 'HEAD')
+    const before = git(dir, 'for-each-ref', '--format=%(refname) %(objectname)')
+    // A lock another git holds on one of them (git gc packing refs, a killed git).
+    writeFileSync(join(dir, '.git/refs/twinsync/observed.lock'), '')
+    await assert.rejects(forgetInHistory(dir, { paths: ['/etc/app/'], rules: [] }), /observed/)
+    assert.equal(git(dir, 'for-each-ref', '--format=%(refname) %(objectname)'), before, 'the branch and the label not moved without observed')
+    rmSync(join(dir, '.git/refs/twinsync/observed.lock'))
+    await forgetInHistory(dir, { paths: ['/etc/app/'], rules: [] })
+    assert.equal(git(dir, 'rev-parse', 'refs/twinsync/observed'), git(dir, 'rev-parse', 'HEAD'))
+    assert.equal(git(dir, 'rev-parse', 'before-upgrade'), git(dir, 'rev-parse', 'HEAD~1'), 'a label moved in the same transaction')
+    assert.ok(!everything(dir).includes('Qw3rtyUi0p'))
+  })
+
   it('forgets every finding of a rule: mirrored files go whole, other documents keep their lines redacted', async () => {
     const report = await forgetInHistory(dir, { paths: [], rules: ['credential-assignment'] })
     assert.deepEqual(report.removed, ['filesystem/etc/app/db.conf'])

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { isTwinSyncError, SECRET_RULES_VERSION } from '@twinsync/sdk'
+import { isTwinSyncError, SECRET_RULES_VERSION, type Provider } from '@twinsync/sdk'
 import { HistoryService } from '../src/history/history-service.js'
 import { IntentService } from '../src/intent/intent-service.js'
 import { Planner } from '../src/plan/planner.js'
@@ -29,9 +29,29 @@ describe('RemoteService', function () {
   let rig: UnitRig
   let bare: string
   const env = { ...process.env }
+  /**
+   * The notes provider's path rules (Provider.secretPaths), as the files provider's: every file
+   * under filesystem/etc/vault/, and the files `creds PATH` lines of the twin's
+   * filesystem/etc/vault.conf name. Each call's paths are kept; `pathRulesFail` makes it throw.
+   */
+  let pathAsks: string[][] = []
+  let pathRulesFail = false
+  const secretPaths: NonNullable<Provider['secretPaths']> = async ({ paths, twin }) => {
+    pathAsks.push([...paths])
+    if (pathRulesFail) throw new Error('the rules are broken')
+    const found = paths.filter((p) => p.startsWith('filesystem/etc/vault/')).map((path) => ({ path, rule: 'vault path' }))
+    const conf = (await twin.readText('filesystem/etc/vault.conf')) ?? ''
+    for (const line of conf.split('\n')) {
+      const path = line.startsWith('creds /') ? `filesystem${line.slice('creds '.length)}` : undefined
+      if (path !== undefined && (await twin.read(path)) !== undefined) found.push({ path, rule: 'named by vault.conf' })
+    }
+    return found
+  }
 
   beforeEach(async () => {
-    rig = await unitRig([notesProvider('notes')])
+    pathAsks = []
+    pathRulesFail = false
+    rig = await unitRig([notesProvider('notes', { secretPaths })])
     // No token of the machine's own is ever read or sent.
     process.env.TWINSYNC_CREDENTIALS = join(rig.dir, 'credentials')
     delete process.env.GITHUB_TOKEN
@@ -97,6 +117,72 @@ describe('RemoteService', function () {
     assert.match(refused.error?.message ?? '', /scripts\/deploy-key/)
     assert.doesNotMatch(JSON.stringify(refused), /b3BlbnNzaC1rZXktdjEAAAAA/)
     assert.throws(() => git(bare, 'rev-parse', '--verify', '--quiet', 'main'))
+  })
+
+  describe('files secret by a provider\'s path rule, whose content no rule finds (Provider.secretPaths)', () => {
+    beforeEach(() => remote().setGitRemote(bare, undefined))
+    const commitFile = (path: string, text: string, message: string) => {
+      const full = join(rig.twinDir, path)
+      execFileSync('mkdir', ['-p', join(full, '..')])
+      writeFileSync(full, text)
+      commitAll(rig.twinDir, message)
+    }
+
+    it('refuses a file committed by hand where a provider holds files out by path: its path and rule, the next step, nothing pushed', async () => {
+      await remote().push()
+      const before = mirrored()
+      commitFile('filesystem/etc/vault/db.pass', 'admin\ncorrect-horse-battery\n', 'by hand')
+      const refused = await remote().push()
+      assert.equal(refused.status, 'failed')
+      assert.equal(refused.error?.code, 'SECRET_IN_PUSH')
+      assert.match(refused.error?.message ?? '', /filesystem\/etc\/vault\/db\.pass \(notes: vault path\)/)
+      assert.match(refused.error?.nextStep ?? '', /twinsync forget PATH/)
+      assert.doesNotMatch(JSON.stringify(refused), /correct-horse-battery/)
+      assert.equal(mirrored(), before)
+    })
+
+    it('reads the rule\'s configs from the twin being pushed: a config committed after the file makes the unchanged file secret', async () => {
+      commitFile('filesystem/etc/app-creds.txt', 'admin\ncorrect-horse-battery\n', 'not secret yet')
+      assert.equal((await remote().push()).status, 'pushed')
+      // The machine has no vault.conf: only the twin's counts.
+      commitFile('filesystem/etc/vault.conf', 'creds /etc/app-creds.txt\n', 'the config that names it')
+      const before = mirrored()
+      const refused = await remote().push()
+      assert.equal(refused.error?.code, 'SECRET_IN_PUSH')
+      assert.match(refused.error?.message ?? '', /filesystem\/etc\/app-creds\.txt \(notes: named by vault\.conf\)/)
+      assert.equal(mirrored(), before)
+    })
+
+    it('a provider whose path rules fail refuses the push: nothing unchecked leaves', async () => {
+      commitFile('filesystem/etc/other.txt', 'x\n', 'a file')
+      pathRulesFail = true
+      const refused = await remote().push()
+      assert.equal(refused.status, 'failed')
+      assert.equal(refused.error?.code, 'PROVIDER_FAILED')
+      assert.match(refused.error?.message ?? '', /notes.*secretPaths\(\).*the rules are broken/)
+      assert.throws(() => git(bare, 'rev-parse', '--verify', '--quiet', 'main'))
+    })
+
+    it('asks only about what the push sends: each new commit\'s changed files once; nothing when the mirror is up to date', async () => {
+      await remote().push()
+      pathAsks = []
+      assert.equal((await remote().push()).status, 'up-to-date')
+      assert.deepEqual(pathAsks, [])
+      await machine('second\n')
+      assert.equal((await snapshotAndPush()).push?.status, 'pushed')
+      assert.deepEqual(pathAsks, [['system/notes.json']])
+    })
+  })
+
+  it('pushes a snapshot whose subject says a secret file changed in earlier versions\' words ("a secret: the twin…"); a secret in the same message is still refused', async () => {
+    await remote().setGitRemote(bare, undefined)
+    const said = 'files: /etc/shadow changed (a secret: the twin holds only its keyed hash)'
+    git(rig.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '-q', '--allow-empty', '-m', said)
+    assert.equal((await remote().push()).status, 'pushed')
+    git(rig.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '-q', '--allow-empty', '-m', `${said}\n\nsecret: hunter2hunter2`)
+    const refused = await remote().push()
+    assert.equal(refused.error?.code, 'SECRET_IN_PUSH')
+    assert.match(refused.error?.message ?? '', /the commit object [0-9a-f]{12}:8 \(credential-assignment\)/)
   })
 
   it('refuses a remote it cannot mirror to safely (plain http), and links nothing', async () => {
@@ -291,14 +377,37 @@ describe('RemoteService', function () {
       pushedBeforeTheRule()
       // A record that says the mirror was looked at up to its branch with today's rules and held nothing: trusted, no look again.
       const headNow = git(rig.twinDir, 'rev-parse', 'refs/remotes/mirror/main')
-      writeFileSync(auditFile(), JSON.stringify({ url: bare, rules: SECRET_RULES_VERSION, head: headNow, findings: [] }))
+      writeFileSync(auditFile(), JSON.stringify({ format: 2, url: bare, rules: SECRET_RULES_VERSION, head: headNow, findings: [] }))
       assert.equal((await remote().push()).mirrorSecrets, undefined)
+      // The same record kept by a look without the providers' path rules (before session 16: no format): looked at whole.
+      writeFileSync(auditFile(), JSON.stringify({ url: bare, rules: SECRET_RULES_VERSION, head: headNow, findings: [] }))
+      assert.equal((await remote().push()).mirrorSecrets?.[0]?.path, 'scripts/deploy-key')
       // The same record from older rules: looked at whole.
-      writeFileSync(auditFile(), JSON.stringify({ url: bare, rules: SECRET_RULES_VERSION - 1, head: headNow, findings: [] }))
+      writeFileSync(auditFile(), JSON.stringify({ format: 2, url: bare, rules: SECRET_RULES_VERSION - 1, head: headNow, findings: [] }))
       assert.equal((await remote().push()).mirrorSecrets?.[0]?.path, 'scripts/deploy-key')
       // A record of another mirror: looked at whole too.
-      writeFileSync(auditFile(), JSON.stringify({ url: '/elsewhere.git', rules: SECRET_RULES_VERSION, head: headNow, findings: [] }))
+      writeFileSync(auditFile(), JSON.stringify({ format: 2, url: '/elsewhere.git', rules: SECRET_RULES_VERSION, head: headNow, findings: [] }))
       assert.equal((await remote().push()).mirrorSecrets?.[0]?.path, 'scripts/deploy-key')
+    })
+
+    it('names a file the mirror holds that a provider\'s path rule holds out (a rule newer than its push): the whole file, no line; an audit kept before path rules were looked at is redone', async () => {
+      await remote().push()
+      execFileSync('mkdir', ['-p', join(rig.twinDir, 'filesystem/etc/vault')])
+      writeFileSync(join(rig.twinDir, 'filesystem/etc/vault/db.pass'), 'admin\ncorrect-horse-battery\n')
+      commitAll(rig.twinDir, 'old snapshot')
+      git(rig.twinDir, 'push', '-q', 'mirror', 'HEAD:refs/heads/main')
+      // What session 15's TwinSync kept after looking at that mirror: content only, nothing found.
+      writeFileSync(auditFile(), JSON.stringify({ url: bare, rules: SECRET_RULES_VERSION, head: mirrored(), findings: [] }))
+      const pushed = await remote().push()
+      assert.equal(pushed.status, 'up-to-date')
+      assert.deepEqual(pushed.mirrorSecrets?.map((f) => [f.path, f.line, f.rule]), [['filesystem/etc/vault/db.pass', 0, 'notes: vault path']])
+      assert.match(renderPush(pushed).join('\n'), /SECRET_IN_MIRROR.*filesystem\/etc\/vault\/db\.pass \(notes: vault path\)/)
+      assert.doesNotMatch(JSON.stringify(pushed) + (await readFile(auditFile(), 'utf8')), /correct-horse-battery/)
+      // forget and a forced push take it out.
+      rmSync(join(rig.twinDir, 'filesystem'), { recursive: true })
+      commitAll(rig.twinDir, 'out of the working tree')
+      await rig.container.resolve(ForgetWorkflow).forget({ paths: ['filesystem/etc/vault/db.pass'], rules: [] })
+      assert.equal((await remote().retry({ force: true })).mirrorSecrets, undefined)
     })
 
     it('what a pull brought from the mirror is looked at by the next push', async () => {

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert'
+import { findSecrets } from '@twinsync/sdk'
 import { boundedList, countPhrase, countsPhrase, driftPhrase, observedPhrase, pastTense, pendingPhrase, plannedPhrase, snapshotSubject, type Wordable } from '../src/vocabulary.js'
 
 /** The words a person reads, pinned per domain and direction (docs/user-guide.md, "Glossary"). */
@@ -105,5 +106,13 @@ describe('plannedPhrase: names from the twin that differ are never shown alike',
     assert.equal(phrase('/etc/e\x1b[2Jx'), 'create /etc/e\\e[2Jx')
     assert.equal(phrase('/etc/motd  '), 'create /etc/motd\\x20\\x20')
     assert.equal(phrase('/etc/motd'), 'create /etc/motd')
+  })
+})
+
+describe('the vocabulary and the push scan', () => {
+  it('says a secret file changed in words the push scan does not take for a credential (a snapshot\'s commit subject carries them)', async () => {
+    const said = observedPhrase({ operation: 'secret-changed', resource: '/etc/shadow' })
+    assert.equal(said, '/etc/shadow changed (a secret; the twin holds only its keyed hash)')
+    assert.deepEqual(await findSecrets(`files: ${said}`), [])
   })
 })

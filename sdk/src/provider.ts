@@ -166,6 +166,39 @@ export interface Provider<State = unknown> {
 
   detect(request: DetectRequest): Promise<DetectResult>
   collect(request: CollectRequest): Promise<CollectResult<State>>
+  /**
+   * Optional: which of these twin files are secret by their path alone, by this provider's rules:
+   * the files provider holds `/etc/shadow`, its secret path patterns, postfix's password maps and
+   * the credential files OpenVPN's configs name out of the twin, since their content (`user` and
+   * `password` on two lines, a bare token) shows nothing a content rule can find. A push asks
+   * before anything leaves (a person may commit such a file into the twin by hand; a snapshot
+   * never writes one), and so does the look at what the mirror already holds. The answer is read
+   * from the twin being pushed (`twin`: the configs in it, never the live machine's) and the
+   * configuration (`ctx.config`); it must not use `ctx.host`. Pure and cheap: asked for each
+   * pushed commit with the files it adds or changes (`paths`), never for an unchanged one.
+   * A failure refuses the push (nothing unchecked leaves). Only enabled providers are asked.
+   */
+  secretPaths?(request: SecretPathsRequest): Promise<SecretPath[]>
+}
+
+export interface SecretPathsRequest {
+  /**
+   * Twin paths ("filesystem/etc/openvpn/creds.txt") of the regular files this commit adds or
+   * changes. A provider may also name other files of `twin` that this commit makes secret (a
+   * config it changes names them).
+   */
+  paths: readonly string[]
+  /** The twin as that commit holds it (the configs that name credential files). */
+  twin: TwinReader
+  ctx: ProviderContext
+}
+
+/** A twin file secret by its path (Provider.secretPaths). */
+export interface SecretPath {
+  /** One of the request's paths, or a file of its twin this commit makes secret. */
+  path: string
+  /** Which rule, in words that never contain a value ("secret path /etc/ssl/private/**", "OpenVPN credential file"). */
+  rule: string
 }
 
 /** A provider whose domain can be changed through a plan. */

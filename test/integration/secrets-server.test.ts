@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert'
 import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { stripVTControlCharacters } from 'node:util'
+import { SECRET_RULES_VERSION } from '@twinsync/sdk'
 import { bootContainer, chrootOk, freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Container, type Rootfs } from '../bed/index.js'
 import { fakeChars, sessionFourteenPlaces } from '../fixtures/secrets/samples.js'
 import { assertPrefiltersFindTheSame } from '../support/prefilter-check.js'
@@ -333,6 +335,58 @@ describe('secrets on the server root: nothing planted where administrators keep 
     const status = await twinsync(['status'])
     assert.match(status.stdout, /cron:replace:\/var\/spool\/cron\/crontabs\/root .*1 job\(s\) added/, 'the edit stays pending, not lost')
     assert.deepEqual(leaked(outputs.join('\n')), [])
+  })
+
+  it('session 16: refuses to push credential files committed into the twin by hand (one the twin\'s OpenVPN config names, one at a secret path), and names them in a mirror that got them before the rule', async () => {
+    const mirror = join(cli.dir, 'mirror.git')
+    const git = async (...args: string[]) => (await runOk(['git', ...args])).stdout.trim()
+    await git('init', '-q', '--bare', '--initial-branch=main', mirror)
+    assert.equal((await twinsync(['remote', 'set', mirror])).code, 0)
+    const first = await twinsync(['push', '--retry'])
+    assert.equal(first.code, 0, first.stdout + first.stderr)
+    // By hand: an OpenVPN config (this machine's office.conf is held out: it has an inline key) and the credential file it names,
+    // and a file at a built-in secret path. Fixed values in forms no content rule finds (two bare lines; one bare word).
+    const value = 'Tr0ub4dor-and-3-horses'
+    const byHand: Array<[string, string]> = [
+      ['filesystem/etc/openvpn/client/home.conf', 'client\nremote vpn.example.org 1194\nauth-user-pass /etc/openvpn/home-creds.txt\n'],
+      ['filesystem/etc/openvpn/home-creds.txt', `vpnuser\n${value}\n`],
+      ['filesystem/etc/ldap.secret', `${value}\n`],
+    ]
+    for (const [path, text] of byHand) {
+      await mkdir(dirname(join(cli.twinDir, path)), { recursive: true })
+      await writeFile(join(cli.twinDir, path), text)
+    }
+    const paths = byHand.map(([path]) => path)
+    await git('-C', cli.twinDir, 'add', '--', ...paths)
+    await git('-C', cli.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '-q', '-m', 'by hand', '--', ...paths)
+    const before = await git('-C', mirror, 'rev-parse', 'main')
+    const refused = await twinsync(['push', '--retry'])
+    const said = stripVTControlCharacters(refused.stdout + refused.stderr)
+    assert.equal(refused.code, 1, said)
+    assert.match(said, /\[SECRET_IN_PUSH\].*filesystem\/etc\/ldap\.secret \(files: secret path\), filesystem\/etc\/openvpn\/home-creds\.txt \(files: OpenVPN credential file\)/)
+    assert.doesNotMatch(said, /home\.conf/)
+    assert.match(said, /twinsync forget PATH/)
+    assert.ok(!said.includes(value))
+    assert.equal(await git('-C', mirror, 'rev-parse', 'main'), before, 'nothing pushed')
+
+    // As a TwinSync whose push had no path rules sent them: git straight to the mirror, and the audit it kept (content only, nothing found).
+    await git('-C', cli.twinDir, 'push', '-q', 'mirror', 'HEAD:refs/heads/main')
+    const head = await git('-C', mirror, 'rev-parse', 'main')
+    await writeFile(join(cli.twinDir, '.git/twinsync/mirror-audit.json'), JSON.stringify({ url: mirror, rules: SECRET_RULES_VERSION, head, findings: [] }))
+    const audited = await twinsync(['push', '--retry'])
+    const warned = stripVTControlCharacters(audited.stdout + audited.stderr)
+    assert.equal(audited.code, 0, warned)
+    assert.match(warned, /\[SECRET_IN_MIRROR\].*2 secret\(s\).*filesystem\/etc\/ldap\.secret \(files: secret path\), filesystem\/etc\/openvpn\/home-creds\.txt \(files: OpenVPN credential file\)/)
+    assert.match(stripVTControlCharacters((await twinsync(['remote', 'show'])).stdout), /SECRET_IN_MIRROR.*filesystem\/etc\/openvpn\/home-creds\.txt/)
+    // The next step works: forget, then a forced push replaces the mirror's history (the test before left a person's edit: dropped).
+    await git('-C', cli.twinDir, 'checkout', '--', '.')
+    const forgot = await twinsync(['forget', ...paths.slice(1)])
+    assert.equal(forgot.code, 0, forgot.stdout + forgot.stderr)
+    const forced = await twinsync(['push', '--retry', '--force'])
+    assert.equal(forced.code, 0, forced.stdout + forced.stderr)
+    assert.doesNotMatch(stripVTControlCharacters(forced.stdout + forced.stderr + (await twinsync(['remote', 'show'])).stdout), /SECRET_IN_MIRROR/)
+    assert.equal(await git('-C', mirror, 'ls-tree', '-r', '--name-only', 'main', '--', ...paths), paths[0])
+    assert.ok(!outputs.join('\n').includes(value))
   })
 
 

@@ -134,7 +134,7 @@ describe('secrets: nothing planted in a Debian root reaches a commit or a push',
     await plant(path, '[client]\nuser = app\npassword = An0therSecretPw\n')
     assert.equal((await twinsync(['snapshot'])).code, 0)
     const text = await twinsync(['show', 'HEAD'])
-    assert.match(text.stdout, /\/etc\/myapp\/my\.cnf changed \(a secret: the twin holds only its keyed hash\)/)
+    assert.match(text.stdout, /\/etc\/myapp\/my\.cnf changed \(a secret; the twin holds only its keyed hash\)/)
     assert.ok(!(await everyObject(join(cli.twinDir, '.git'))).includes('An0therSecretPw'))
   })
 

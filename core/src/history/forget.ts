@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { findSecrets, mirrorPath, REDACTED, TwinSyncError } from '@twinsync/sdk'
-import { logFields, readBlobs, runGit } from '../twin/git.js'
+import { logFields, readBlobs, runGit, runGitBytes } from '../twin/git.js'
 
 export interface ForgetRequest {
   /** Machine paths (/etc/x: its mirrored copy filesystem/etc/x) or twin paths (system/logs/journal.txt); folders too. */
@@ -81,8 +80,8 @@ export async function forgetInHistory(dir: string, request: ForgetRequest): Prom
       if (drop.size > 0 || replace.length > 0) {
         for (const p of drop) removed.add(p)
         await runGit(dir, ['read-tree', c.tree], { env: indexEnv })
-        if (drop.size > 0) await gitInput(dir, ['update-index', '--force-remove', '-z', '--stdin'], [...drop].map((p) => `${p}\0`).join(''), indexEnv)
-        if (replace.length > 0) await gitInput(dir, ['update-index', '-z', '--index-info'], replace.map((r) => `${r.mode} ${r.blob}\t${r.path}\0`).join(''), indexEnv)
+        if (drop.size > 0) await runGitBytes(dir, ['update-index', '--force-remove', '-z', '--stdin'], { input: [...drop].map((p) => `${p}\0`).join(''), env: indexEnv })
+        if (replace.length > 0) await runGitBytes(dir, ['update-index', '-z', '--index-info'], { input: replace.map((r) => `${r.mode} ${r.blob}\t${r.path}\0`).join(''), env: indexEnv })
         tree = (await runGit(dir, ['write-tree'], { env: indexEnv })).trim()
         rewritten++
       }
@@ -103,19 +102,14 @@ export async function forgetInHistory(dir: string, request: ForgetRequest): Prom
       nextStep: 'Check the path (a machine path like /etc/app.conf, or a twin path like system/logs/journal.txt) or the rule name; `twinsync history --json` lists the snapshots.',
     })
   }
-  // The branch and TwinSync's own refs (refs/twinsync/observed, …/intended) move to the rewritten commits.
-  for (const ref of refs) {
-    const target = moved.get(ref.commit)
-    if (target !== undefined && target !== ref.commit) await runGit(dir, ['update-ref', '-m', 'twinsync forget', ref.name, target, ref.commit])
-  }
-  await moveTags(dir, moved)
+  await moveRefs(dir, refs, moved)
   await runGit(dir, ['reset', '--quiet', '--hard', 'HEAD'])
   await runGit(dir, ['reflog', 'expire', '--expire=now', '--all'])
   await runGit(dir, ['gc', '--quiet', '--prune=now'])
   return { removed: [...removed].sort(), redacted: [...redacted].sort(), rewritten, commits: commits.length }
 }
 
-/** The branches and TwinSync's own refs; not the mirror's (it moves with the forced push) nor tags (moveTags). */
+/** The branches and TwinSync's own refs; not the mirror's (it moves with the forced push) nor tags (moveRefs moves both). */
 async function localRefs(dir: string): Promise<Array<{ name: string; commit: string }>> {
   const out = await runGit(dir, ['for-each-ref', '--format=%(refname)%09%(objectname)%09%(objecttype)', 'refs/heads', 'refs/twinsync'])
   return out
@@ -179,31 +173,35 @@ async function judgeBlobs(
         at = f.end
       }
       out += text.slice(at)
-      const blob = (await gitInput(dir, ['hash-object', '-w', '--stdin'], Buffer.from(out, 'latin1'))).toString('utf8').trim()
+      const blob = (await runGitBytes(dir, ['hash-object', '-w', '--stdin'], { input: Buffer.from(out, 'latin1') })).toString('utf8').trim()
       verdicts.set(e.blob, { blob })
     }
   }
 }
 
-async function moveTags(dir: string, moved: ReadonlyMap<string, string>): Promise<void> {
-  const out = (await runGit(dir, ['for-each-ref', '--format=%(objectname)%09%(*objectname)%09%(refname:strip=2)', 'refs/tags']))
+/**
+ * The branch, TwinSync's own refs (refs/twinsync/observed, …/intended) and the labels move to the
+ * rewritten commits in one git transaction (`update-ref --stdin`, each from the id it was read
+ * at): all or none. Moved one by one, a failure or a kill between them left the branch rewritten
+ * and `observed` (the last snapshot) on the old history, which still held what was forgotten, so
+ * the twin differed from its last snapshot by an edit no one made. An annotated tag (not one
+ * TwinSync makes) is moved after, by `git tag -f`.
+ */
+async function moveRefs(dir: string, refs: ReadonlyArray<{ name: string; commit: string }>, moved: ReadonlyMap<string, string>): Promise<void> {
+  const lines: string[] = []
+  const annotated: Array<[string, string]> = []
+  for (const ref of refs) {
+    const target = moved.get(ref.commit)
+    if (target !== undefined && target !== ref.commit) lines.push(`update ${ref.name}\0${target}\0${ref.commit}\0`)
+  }
+  const out = (await runGit(dir, ['for-each-ref', '--format=%(objectname)%09%(*objectname)%09%(refname)', 'refs/tags']))
   for (const line of out.split('\n').filter(Boolean)) {
     const [object = '', peeled = '', name = ''] = line.split('\t')
     const target = moved.get(peeled || object)
-    if (target !== undefined && target !== (peeled || object)) await runGit(dir, ['tag', '-f', '--no-sign', name, target])
+    if (target === undefined || target === (peeled || object)) continue
+    if (peeled === '') lines.push(`update ${name}\0${target}\0${object}\0`)
+    else annotated.push([name.replace(/^refs\/tags\//, ''), target])
   }
-}
-
-/** git with standard input. */
-function gitInput(dir: string, args: string[], input: string | Buffer, env?: Record<string, string>): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', ['-C', dir, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...(env === undefined ? {} : { env: { ...process.env, ...env } }) })
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout.on('data', (c: Buffer) => out.push(c))
-    child.stderr.on('data', (c: Buffer) => err.push(c))
-    child.on('error', reject)
-    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(Buffer.concat(err).toString('utf8').trim()))))
-    child.stdin.end(input)
-  })
+  if (lines.length > 0) await runGitBytes(dir, ['update-ref', '-m', 'twinsync forget', '-z', '--stdin'], { input: `start\0${lines.join('')}prepare\0commit\0` })
+  for (const [name, target] of annotated) await runGit(dir, ['tag', '-f', '--no-sign', name, target])
 }

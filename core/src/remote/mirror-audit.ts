@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SECRET_RULES_VERSION, stableStringify, writeFileAtomic } from '@twinsync/sdk'
 import { revParseCommit, runGit, tryGit } from '../twin/git.js'
-import { scanPushForSecrets, type PushSecretFinding } from './secret-scan.js'
+import { scanPushForSecrets, type PushSecretFinding, type SecretPathAsker } from './secret-scan.js'
 
 /**
  * What the mirror already holds, looked at with the secret rules of today.
@@ -18,11 +18,17 @@ import { scanPushForSecrets, type PushSecretFinding } from './secret-scan.js'
  * and `twinsync push --retry --force`. Nothing is refused for it: it has left the machine already,
  * and only changing the secret helps; the push of new snapshots is still checked on its own.
  *
+ * The look is the push's own: content rules, and the files the providers hold out by path
+ * (Provider.secretPaths: an OpenVPN credential file mirrored before that rule existed). An audit
+ * kept by a TwinSync whose look had no path rules (no `format`, session 16) counts as none.
+ *
  * Cost: the first look after an upgrade or a rules change reads every object of the mirror's
  * history once (the same scan as a first push); after that, nothing unless a pull brought
  * something or a finding is still to be checked (one `git rev-list --objects` of the branch).
  */
 export interface MirrorAudit {
+  /** What the look covers (AUDIT_FORMAT); an audit of an older look is redone whole. */
+  format?: number
   /** The mirror looked at: another URL is another mirror, looked at whole. */
   url: string
   /** The rules it was looked at with. */
@@ -32,6 +38,9 @@ export interface MirrorAudit {
   /** What the rules found there and the branch still reaches: path, object, line and rule; never the value. */
   findings: PushSecretFinding[]
 }
+
+/** 2: the providers' path rules are part of the look (session 16); before, only content was. */
+const AUDIT_FORMAT = 2
 
 function auditPath(twinDir: string): string {
   return join(twinDir, '.git', 'twinsync', 'mirror-audit.json')
@@ -46,9 +55,9 @@ export function readMirrorAudit(twinDir: string, url: string): MirrorAudit | und
     return undefined
   }
   const a = saved as Partial<MirrorAudit> | null
-  if (a === null || typeof a !== 'object' || a.url !== url || a.rules !== SECRET_RULES_VERSION || !Array.isArray(a.findings)) return undefined
+  if (a === null || typeof a !== 'object' || a.format !== AUDIT_FORMAT || a.url !== url || a.rules !== SECRET_RULES_VERSION || !Array.isArray(a.findings)) return undefined
   if (a.head !== null && (typeof a.head !== 'string' || !/^[0-9a-f]{40,64}$/.test(a.head))) return undefined
-  return { url, rules: SECRET_RULES_VERSION, head: a.head, findings: a.findings }
+  return { format: AUDIT_FORMAT, url, rules: SECRET_RULES_VERSION, head: a.head, findings: a.findings }
 }
 
 export async function writeMirrorAudit(twinDir: string, audit: MirrorAudit): Promise<void> {
@@ -60,17 +69,17 @@ export async function writeMirrorAudit(twinDir: string, audit: MirrorAudit): Pro
  * looked at with today's rules, and return the audit to keep: what is found now plus the earlier
  * findings the branch still reaches.
  */
-export async function auditMirror(twinDir: string, url: string, mirrorRef: string, token: string | undefined): Promise<MirrorAudit> {
+export async function auditMirror(twinDir: string, url: string, mirrorRef: string, token: string | undefined, secretPaths?: SecretPathAsker): Promise<MirrorAudit> {
   const head = (await revParseCommit(twinDir, mirrorRef)) ?? null
   const saved = readMirrorAudit(twinDir, url)
-  if (head === null) return { url, rules: SECRET_RULES_VERSION, head: null, findings: [] }
+  if (head === null) return { format: AUDIT_FORMAT, url, rules: SECRET_RULES_VERSION, head: null, findings: [] }
   if (saved !== undefined && saved.head === head) return saved
   const known = saved?.head !== null && saved?.head !== undefined && (await isAncestor(twinDir, saved.head, head)) ? [saved.head] : []
   const still = known.length > 0 ? await stillReached(twinDir, head, saved?.findings ?? []) : []
-  const found = await scanPushForSecrets(twinDir, { refs: [mirrorRef], known }, token)
+  const found = await scanPushForSecrets(twinDir, { refs: [mirrorRef], known }, token, secretPaths)
   // The ref's own name is looked at by the scan too; it is ours, not the mirror's.
   const fresh = found.filter((f) => f.commit !== '')
-  return { url, rules: SECRET_RULES_VERSION, head, findings: dedupe([...still, ...fresh]) }
+  return { format: AUDIT_FORMAT, url, rules: SECRET_RULES_VERSION, head, findings: dedupe([...still, ...fresh]) }
 }
 
 /** After a push of ours: the branch moved to what that push looked at; the findings it still reaches stay. */

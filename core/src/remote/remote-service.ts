@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import { quoteArg } from '../plan/command-text.js'
-import { TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError, type HostPort, type PathClaims, type Provider } from '@twinsync/sdk'
+import type { RegisteredProvider } from '../providers/provider-registry.js'
 import { inject, injectable } from '../di.js'
 import { IntentService } from '../intent/intent-service.js'
 import { Tokens } from '../tokens.js'
@@ -10,7 +11,10 @@ import { findToken, forgetToken, saveToken } from './credentials.js'
 import { mirrorError, runGitWithToken } from './git-transport.js'
 import { DEFAULT_GITHUB_API, GitHubApi, defaultRepositoryName, parseOwnerRepo, type GitHubApiOptions } from './github-api.js'
 import { MIRROR_BRANCH, REMOTE_NAME, readRemoteSettings, removeRemoteSettings, writeRemoteSettings, type RemoteSettings } from './remote-settings.js'
-import { describePushFinding, scanPushForSecrets, type PushSecretFinding } from './secret-scan.js'
+import { describePushFinding, scanPushForSecrets, type PushSecretFinding, type SecretPathAsker } from './secret-scan.js'
+import { ProviderContexts } from '../providers/provider-contexts.js'
+import { ProviderRegistry } from '../providers/provider-registry.js'
+import { callProvider } from '../providers/provider-call.js'
 import { afterPush, auditMirror, readMirrorAudit, writeMirrorAudit, type MirrorAudit } from './mirror-audit.js'
 import { checkRemoteUrl } from './remote-url.js'
 import { incomingPaths, refuseNoRoom, refuseUnsafeTree, undoIncoming } from './incoming-tree.js'
@@ -63,6 +67,8 @@ export class RemoteService {
     @inject(TwinRepository) private readonly twin: TwinRepository,
     @inject(Tokens.GitHubApiFactory) private readonly githubApi: GitHubApiFactory,
     @inject(IntentService) private readonly intents: IntentService,
+    @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
+    @inject(ProviderContexts) private readonly contexts: ProviderContexts,
   ) {}
 
   async status(): Promise<RemoteStatus> {
@@ -160,7 +166,8 @@ export class RemoteService {
     let audit: MirrorAudit | undefined
     try {
       const token = (await findToken())?.token
-      audit = await auditMirror(this.twin.dir, settings.url, MIRROR_REF, token)
+      const secretPaths = this.secretPathAsker()
+      audit = await auditMirror(this.twin.dir, settings.url, MIRROR_REF, token, secretPaths)
       if (settings.kind === 'github') {
         // Linking the same repository again with a token keeps it for the pushes.
         if (token === undefined) throw tokenMissing(this.twin.dir, ['github', 'link', `${settings.owner}/${settings.repo}`])
@@ -169,7 +176,7 @@ export class RemoteService {
         refusePublic(repo.private, `${repo.owner}/${repo.name}`)
       }
       const pending = await this.pendingCount()
-      const findings = await scanPushForSecrets(this.twin.dir, await this.pushContent(), token)
+      const findings = await scanPushForSecrets(this.twin.dir, await this.pushContent(), token, secretPaths)
       if (findings.length > 0) {
         throw new TwinSyncError('SECRET_IN_PUSH', `Not pushed: secrets in ${findings.map(describePushFinding).join(', ')}`, {
           nextStep:
@@ -255,6 +262,40 @@ export class RemoteService {
     await held.restore(remote, observed)
     await intents.notePulled(remote, `pulled from the mirror (${(local ?? '').slice(0, 12)}..${remote.slice(0, 12)})`)
     return { status: 'fast-forwarded', from: local, to: remote, pulled: behind, ahead: 0 }
+  }
+
+  /**
+   * The enabled providers asked which pushed twin files are secret by path (Provider.secretPaths),
+   * loaded only when a push has a commit that changed a file. Their host refuses changes; the
+   * answer comes from the twin and the configuration. A provider's failure refuses the push.
+   */
+  private secretPathAsker(): SecretPathAsker {
+    let asked: Promise<{ providers: RegisteredProvider[]; claims: PathClaims; hostFor: (provider: Provider) => HostPort }> | undefined
+    return async (paths, twin) => {
+      asked ??= (async () => {
+        const { claims } = await this.registry.load()
+        const providers = (await this.registry.select()).filter((p) => typeof p.provider.secretPaths === 'function')
+        const run = this.contexts.readOnly('Looking at a push only reads', 'while looking at a push for secrets')
+        return { providers, claims, hostFor: run.hostFor }
+      })()
+      const { providers, claims, hostFor } = await asked
+      const found: Array<{ path: string; rule: string }> = []
+      for (const { provider } of providers) {
+        const ask = (provider.secretPaths as NonNullable<Provider['secretPaths']>).bind(provider)
+        const ctx = this.contexts.for(provider, claims, { hostFor })
+        const answer = await callProvider(provider, 'secretPaths', () => ask({ paths, twin, ctx }), 'Nothing was pushed: what the push sends could not be checked for secret paths.')
+        if (!answer.ok) {
+          throw new TwinSyncError(answer.diagnostic.code, answer.diagnostic.summary, {
+            nextStep: answer.diagnostic.detail ?? 'Update or disable that provider, then push again.',
+            details: { provider: provider.name },
+          })
+        }
+        for (const hit of Array.isArray(answer.value) ? answer.value : []) {
+          if (typeof hit?.path === 'string' && typeof hit.rule === 'string') found.push({ path: hit.path, rule: `${provider.name}: ${hit.rule}` })
+        }
+      }
+      return found
+    }
   }
 
   private async configure(settings: RemoteSettings): Promise<void> {

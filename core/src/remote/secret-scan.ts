@@ -1,22 +1,30 @@
 import { createHash } from 'node:crypto'
-import { findSecrets, machinePathOf } from '@twinsync/sdk'
+import { compareStrings, findSecrets, machinePathOf, type TwinReader } from '@twinsync/sdk'
 import { BatchReader, runGit } from '../twin/git.js'
+import { SECRETLESS_OWN_WORDS } from '../vocabulary.js'
 
 export interface PushSecretFinding {
   /** Where, in words that never contain the secret: "filesystem/etc/app.conf", "the message of commit 1a2b3c4d5e6f". */
   path: string
   /** The git object that holds it. */
   commit: string
-  /** 1-based line of the secret in that object's text. */
+  /** 1-based line of the secret in that object's text; 0: the whole file, secret by its path (a provider's path rule). */
   line: number
-  /** The detector's rule ("private-key", "credential-assignment"…), or "mirror-token". Never the value. */
+  /** The detector's rule ("private-key", "credential-assignment"…), "mirror-token", or a provider's path rule in words. Never the value. */
   rule: string
 }
 
-/** "etc/app.env:3 (credential-assignment)": where, and which rule; never the value. */
+/** "etc/app.env:3 (credential-assignment)", "etc/openvpn/creds.txt (OpenVPN credential file…)": where, and which rule; never the value. */
 export function describePushFinding(f: PushSecretFinding): string {
-  return `${f.path}:${f.line} (${f.rule})`
+  return `${f.path}${f.line > 0 ? `:${f.line}` : ''} (${f.rule})`
 }
+
+/**
+ * The providers' answer (Provider.secretPaths): which of the twin files one pushed commit adds or
+ * changes are secret by their path alone, read from that commit's twin. RemoteService asks the
+ * enabled providers; a provider's failure is thrown (nothing unchecked leaves).
+ */
+export type SecretPathAsker = (paths: readonly string[], twin: TwinReader) => Promise<Array<{ path: string; rule: string }>>
 
 /** What a push sends: the branch and every tag, minus what the mirror is known to have. */
 export interface PushContent {
@@ -41,7 +49,7 @@ type Detector = (text: string, path: string | undefined) => Promise<Hit[]>
  * the pushed refs. Base64-wrapped text is unwrapped and looked at again. The files provider
  * keeps secrets out already; this is the last look.
  */
-export async function scanPushForSecrets(dir: string, content: PushContent, token: string | undefined): Promise<PushSecretFinding[]> {
+export async function scanPushForSecrets(dir: string, content: PushContent, token: string | undefined, secretPaths?: SecretPathAsker): Promise<PushSecretFinding[]> {
   const detect = withUnwrapping(detector(token))
   const findings: PushSecretFinding[] = []
   for (const ref of content.refs) {
@@ -79,13 +87,165 @@ export async function scanPushForSecrets(dir: string, content: PushContent, toke
           for (const hit of hits) findings.push({ path: `a file or folder name in ${folder}`, commit: id, rule: hit.rule, line: 1 })
         }
       } else if (object.type === 'commit' || object.type === 'tag') {
-        for (const hit of await detect(Buffer.from(object.bytes).toString('utf8'), undefined)) findings.push({ path: `the ${object.type} object ${short}`, commit: id, ...hit })
+        let text = Buffer.from(object.bytes).toString('utf8')
+        // TwinSync's own words, blanked in place (lines keep their numbers): see SECRETLESS_OWN_WORDS.
+        if (object.type === 'commit') for (const words of SECRETLESS_OWN_WORDS) text = text.split(words).join(' '.repeat(words.length))
+        for (const hit of await detect(text, undefined)) findings.push({ path: `the ${object.type} object ${short}`, commit: id, ...hit })
+      }
+    }
+    const commits = read.flatMap(([id, object]) => (object?.type === 'commit' ? [id] : []))
+    if (secretPaths !== undefined && commits.length > 0) {
+      for (const f of await pathFindings(dir, reader, content, secretPaths)) {
+        const where = (await detect(f.path, undefined)).length === 0 ? f.path : `a file (blob ${f.commit.slice(0, 12)})`
+        findings.push({ ...f, path: where })
       }
     }
   } finally {
     reader.close()
   }
   return findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line))
+}
+
+/**
+ * The files secret by their path among what the push sends: for each pushed commit, the files it
+ * adds or changes against each parent (`git log --raw -m --root`: a file copied or renamed to a
+ * secret path is new there even when its bytes are known to the mirror), asked of the providers
+ * with that commit's twin (its configs name the credential files). Regular files only (a symlink
+ * is its target's name). One finding per path and blob.
+ *
+ * Cost: one `git log` of the pushed commits, then, per commit that changed a file, the providers'
+ * reads of its twin through one `git cat-file --batch` with each tree parsed once for the whole
+ * push (CommitTwin). A push with no new commit asks nothing.
+ */
+async function pathFindings(dir: string, reader: BatchReader, content: PushContent, ask: SecretPathAsker): Promise<PushSecretFinding[]> {
+  const raw = await runGit(dir, ['log', '--format=%x01%H', '-r', '-m', '--root', '--no-renames', '--raw', '-z', '--no-abbrev', ...content.refs, '--not', ...content.known, '--'])
+  const changed = new Map<string, Map<string, string>>() // commit -> path -> blob
+  let commit: string | undefined
+  const tokens = raw.split('\0')
+  for (let i = 0; i < tokens.length; i++) {
+    const token = (tokens[i] as string).replace(/^\n+/, '')
+    if (token.startsWith('\x01')) {
+      commit = token.slice(1)
+      continue
+    }
+    const meta = /^:\d+ (\d+) [0-9a-f]+ ([0-9a-f]+) ([A-Z])/.exec(token)
+    if (meta === null || commit === undefined) continue
+    const path = tokens[++i] as string
+    if (meta[3] === 'D' || (meta[1] !== '100644' && meta[1] !== '100755')) continue
+    let paths = changed.get(commit)
+    if (paths === undefined) changed.set(commit, (paths = new Map()))
+    paths.set(path, meta[2] as string)
+  }
+  const trees = new TreeCache(reader)
+  const found = new Map<string, PushSecretFinding>()
+  for (const [id, paths] of changed) {
+    const twin = await CommitTwin.of(trees, id)
+    if (twin === undefined) continue
+    for (const hit of await ask([...paths.keys()].sort(compareStrings), twin)) {
+      // A file this commit did not change that it makes secret (a config of it names the file).
+      const blob = paths.get(hit.path) ?? (await twin.fileId(hit.path))
+      if (blob === undefined) continue
+      found.set(`${hit.path}\0${blob}\0${hit.rule}`, { path: hit.path, commit: blob, line: 0, rule: hit.rule })
+    }
+  }
+  return [...found.values()]
+}
+
+interface TreeEntry {
+  mode: string
+  id: string
+}
+
+/** Tree objects read and parsed once for a whole push: commit after commit shares most of them. */
+class TreeCache {
+  private readonly trees = new Map<string, Promise<Map<string, TreeEntry> | undefined>>()
+
+  constructor(readonly reader: BatchReader) {}
+
+  entries(id: string): Promise<Map<string, TreeEntry> | undefined> {
+    let tree = this.trees.get(id)
+    if (tree === undefined) {
+      tree = this.reader.readObject(id).then((o) => (o?.type === 'tree' ? treeEntries(o.bytes) : undefined))
+      this.trees.set(id, tree)
+    }
+    return tree
+  }
+}
+
+/** The twin at one commit, read lazily through the push's TreeCache (only the folders a provider looks at). */
+class CommitTwin implements TwinReader {
+  private constructor(
+    private readonly trees: TreeCache,
+    private readonly root: string,
+  ) {}
+
+  static async of(trees: TreeCache, commit: string): Promise<CommitTwin | undefined> {
+    const object = await trees.reader.readObject(commit)
+    const root = object?.type === 'commit' ? /^tree ([0-9a-f]{40,64})$/m.exec(Buffer.from(object.bytes).toString('latin1'))?.[1] : undefined
+    return root === undefined ? undefined : new CommitTwin(trees, root)
+  }
+
+  /** A regular file's bytes; undefined for a folder, a symlink or nothing there. */
+  async read(path: string): Promise<Uint8Array | undefined> {
+    const entry = await this.entry(path)
+    if (entry === undefined || (entry.mode !== '100644' && entry.mode !== '100755')) return undefined
+    const object = await this.trees.reader.readObject(entry.id)
+    return object?.type === 'blob' ? object.bytes : undefined
+  }
+
+  async readText(path: string): Promise<string | undefined> {
+    const bytes = await this.read(path)
+    return bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8')
+  }
+
+  /** A regular file's blob id, or undefined. */
+  async fileId(path: string): Promise<string | undefined> {
+    const entry = await this.entry(path)
+    return entry !== undefined && (entry.mode === '100644' || entry.mode === '100755') ? entry.id : undefined
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const folder = prefix.replace(/\/+$/, '')
+    const start = folder === '' ? { mode: '40000', id: this.root } : await this.entry(folder)
+    if (start?.mode !== '40000') return []
+    const out: string[] = []
+    const walk = async (id: string, at: string): Promise<void> => {
+      for (const [name, e] of (await this.trees.entries(id)) ?? []) {
+        const path = at === '' ? name : `${at}/${name}`
+        if (e.mode === '40000') await walk(e.id, path)
+        else out.push(path)
+      }
+    }
+    await walk(start.id, folder)
+    return out.filter((p) => p.startsWith(prefix)).sort(compareStrings)
+  }
+
+  private async entry(path: string): Promise<TreeEntry | undefined> {
+    let tree: string | undefined = this.root
+    let found: TreeEntry | undefined
+    for (const name of path.split('/')) {
+      if (tree === undefined) return undefined
+      found = (await this.trees.entries(tree))?.get(name)
+      if (found === undefined) return undefined
+      tree = found.mode === '40000' ? found.id : undefined
+    }
+    return found
+  }
+}
+
+/** A raw tree object's entries by name: "<mode> <name>\0<binary id>" repeated (SHA-1 ids, as treeNames). */
+function treeEntries(bytes: Uint8Array): Map<string, TreeEntry> {
+  const buf = Buffer.from(bytes)
+  const entries = new Map<string, TreeEntry>()
+  let at = 0
+  while (at < buf.length) {
+    const space = buf.indexOf(0x20, at)
+    const nul = buf.indexOf(0, space)
+    if (space < 0 || nul < 0 || nul + 21 > buf.length) break
+    entries.set(buf.subarray(space + 1, nul).toString('utf8'), { mode: buf.subarray(at, space).toString('latin1'), id: buf.subarray(nul + 1, nul + 21).toString('hex') })
+    at = nul + 1 + 20
+  }
+  return entries
 }
 
 /**

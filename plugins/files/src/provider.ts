@@ -14,6 +14,8 @@ import type {
   NarrowRequest,
   NarrowResult,
   ScopeRequest,
+  SecretPath,
+  SecretPathsRequest,
   Diagnostic,
   UnappliedPlace,
   UnappliedRequest,
@@ -91,6 +93,12 @@ export class FilesProvider implements ApplicableProvider<FilesState>, ConfigChec
   async outOfScope({ changes, ctx }: ScopeRequest): Promise<Diagnostic[]> {
     const { filesOutOfScope } = await import('./scope.js')
     return filesOutOfScope(ctx, changes)
+  }
+
+  /** The pushed twin's files these rules hold out by path: the secret path patterns, and the postfix and OpenVPN files its configs name (secrets.ts). */
+  async secretPaths({ paths, twin, ctx }: SecretPathsRequest): Promise<SecretPath[]> {
+    const { secretPathsInTwin } = await import('./secrets.js')
+    return secretPathsInTwin(twin, paths, resolveConfig(ctx.config, ctx.limits).secretPaths)
   }
 
   async apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {

@@ -1,6 +1,6 @@
 import { randomBytes, createHmac } from 'node:crypto'
 import { posix } from 'node:path'
-import { cachedByFileStat, cachedByFileStats, findSecrets, type HostPort, type ProviderCache } from '@twinsync/sdk'
+import { cachedByFileStat, cachedByFileStats, findSecrets, machinePathOf, type HostPort, type ProviderCache, type SecretPath, type TwinReader } from '@twinsync/sdk'
 import { PathPatterns } from './ignore.js'
 
 /**
@@ -214,6 +214,104 @@ function openvpnWords(line: string): string[] {
   }
   if (inWord) words.push(word)
   return words
+}
+
+/**
+ * The twin files a pushed commit adds or changes that these same rules hold out by path
+ * (Provider.secretPaths): DEFAULT_SECRET_PATHS and `secrets.paths`, postfix's password maps and
+ * the OpenVPN credential files that the main.cf and the OpenVPN configs IN THAT COMMIT name
+ * (passwordMapsIn, credentialFilesIn: the rules the collect applies to the machine's). A snapshot
+ * never writes such a file (it records it as a secret); a person can commit one by hand, and a
+ * file mirrored before its rule existed is still in the mirror. A commit that adds or changes
+ * main.cf or an OpenVPN config also names the twin's files its new text names (in the named
+ * folders), changed or not. Only regular files are asked (a symlink at such a path is mirrored as
+ * its target, as the collect does).
+ *
+ * Cost: one read of main.cf and of each OpenVPN config of the commit (the core's reader reads a
+ * tree or blob once for all the commits of a push); each text is parsed once per process.
+ */
+export async function secretPathsInTwin(twin: TwinReader, paths: readonly string[], configuredPaths: readonly string[]): Promise<SecretPath[]> {
+  const machine = paths.flatMap((twinPath) => {
+    const path = machinePathOf(twinPath)
+    return path === undefined ? [] : [{ twinPath, path }]
+  })
+  if (machine.length === 0) return []
+  const fixed = fixedPatterns(configuredPaths)
+  const postfixNamed = memoParse('postfix', await twin.readText(`filesystem${MAIN_CF}`).catch(() => undefined), passwordMapsIn)
+  const openvpnNamed = await twinOpenvpnCredentialFiles(twin)
+  const postfix = new PathPatterns(postfixNamed)
+  const openvpn = new PathPatterns(openvpnNamed)
+  // A commit that adds or changes a config also makes the files it names secret where they already were.
+  if (machine.some(({ path }) => path === MAIN_CF || isOpenvpnConfig(path))) {
+    const asked = new Set(paths)
+    const folders = new Set([...postfixNamed, ...openvpnNamed].map(plainFolder))
+    for (const folder of folders) {
+      for (const twinPath of await twin.list(`filesystem${folder === '/' ? '' : folder}/`)) {
+        if (asked.has(twinPath)) continue
+        asked.add(twinPath)
+        machine.push({ twinPath, path: machinePathOf(twinPath) as string })
+      }
+    }
+  }
+  const found: SecretPath[] = []
+  for (const { twinPath, path } of machine) {
+    const rule = fixed.matches(path)
+      ? 'secret path'
+      : postfix.matches(path)
+        ? 'postfix password map'
+        : openvpn.matches(path)
+          ? 'OpenVPN credential file'
+          : undefined
+    if (rule !== undefined) found.push({ path: twinPath, rule })
+  }
+  return found
+}
+
+let fixedMemo: { key: string; patterns: PathPatterns } | undefined
+
+function fixedPatterns(configured: readonly string[]): PathPatterns {
+  const key = JSON.stringify(configured)
+  if (fixedMemo?.key !== key) fixedMemo = { key, patterns: new PathPatterns([...DEFAULT_SECRET_PATHS, ...configured]) }
+  return fixedMemo.patterns
+}
+
+/** The same config text in commit after commit of a push is parsed once (at most 256 texts kept). */
+const parsed = new Map<string, string[]>()
+
+function memoParse(kind: string, text: string | undefined, parse: (text: string | undefined) => string[]): string[] {
+  if (text === undefined) return []
+  const key = `${kind}\0${text}`
+  let paths = parsed.get(key)
+  if (paths === undefined) {
+    paths = parse(text)
+    if (parsed.size >= 256) parsed.clear()
+    parsed.set(key, paths)
+  }
+  return paths
+}
+
+function isOpenvpnConfig(path: string): boolean {
+  return path.startsWith(`${OPENVPN}/`) && /\.(?:conf|ovpn)$/.test(path) && path.slice(OPENVPN.length + 1).split('/').length <= OPENVPN_DEPTH
+}
+
+/** The folder of a named path pattern, up to its first component with a wildcard. */
+function plainFolder(pattern: string): string {
+  const parts = posix.dirname(pattern).split('/')
+  const wild = parts.findIndex((part) => /[*?[]/.test(part))
+  return (wild < 0 ? parts : parts.slice(0, wild)).join('/') || '/'
+}
+
+/** openvpnCredentialFiles over a twin: the configs its filesystem/etc/openvpn holds, as deep and as many as the machine's walk takes. */
+async function twinOpenvpnCredentialFiles(twin: TwinReader): Promise<string[]> {
+  const prefix = `filesystem${OPENVPN}/`
+  const configs = (await twin.list(prefix)).filter((p) => isOpenvpnConfig(machinePathOf(p) as string)).slice(0, OPENVPN_MAX_CONFIGS)
+  const paths = new Set<string>()
+  for (const twinPath of configs) {
+    const config = machinePathOf(twinPath) as string
+    const text = await twin.readText(twinPath).catch(() => undefined)
+    for (const p of memoParse(`openvpn\0${config}`, text, (t) => credentialFilesIn(config, t))) paths.add(p)
+  }
+  return [...paths]
 }
 
 /** Why a file is private although the detector found nothing in it. */

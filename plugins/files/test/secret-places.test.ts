@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { MemoryCache, redactSecrets, REDACTED, type TwinDocument } from '@twinsync/sdk'
+import { MemoryCache, MemoryTwin, redactSecrets, REDACTED, type HostPort, type TwinDocument } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { fakeChars, sessionFourteenPlaces } from '../../../test/fixtures/secrets/samples.js'
 import { assertPrefiltersFindTheSame } from '../../../test/support/prefilter-check.js'
@@ -198,5 +198,72 @@ describe('secrets where administrators keep them (session 14)', () => {
     } finally {
       root.remove()
     }
+  })
+})
+
+/**
+ * Session 16: what the files provider holds out by path, asked of the twin a push sends
+ * (FilesProvider.secretPaths): a person can commit such a file into the twin by hand, and one
+ * mirrored before its rule existed is still in the mirror. The configs that name credential
+ * files are read from that twin, never from the machine.
+ */
+describe('files secret by path in a pushed twin (FilesProvider.secretPaths)', () => {
+  /** A context whose host throws on any use: the answer must come from the twin and the configuration. */
+  const twinOnly = (config: Record<string, unknown>) => ({
+    ...createTestContext(new TargetRoot().dir, { config }),
+    host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
+  })
+  const office = ['client', 'auth-user-pass /etc/openvpn/creds.txt', 'askpass pass.txt', 'management 127.0.0.1 7505 mgmt.pw', ''].join('\n')
+  const mainCf = 'relayhost = [smtp.example.org]:587\nsmtp_sasl_password_maps = hash:/etc/postfix/relay_auth\n'
+
+  it('names the built-in and configured secret paths, and the files that the postfix and OpenVPN configs IN THAT TWIN name; nothing else, and never reads the machine', async () => {
+    const twin = new MemoryTwin([
+      { path: 'filesystem/etc/openvpn/client/office.conf', content: office },
+      { path: 'filesystem/etc/postfix/main.cf', content: mainCf },
+    ])
+    const asked = [
+      'filesystem/etc/hosts',
+      'filesystem/etc/myapp/db.pass',
+      'filesystem/etc/openvpn/client/pass.txt',
+      'filesystem/etc/openvpn/creds.txt',
+      'filesystem/etc/openvpn/pass.txt',
+      'filesystem/etc/openvpn/unnamed.txt',
+      'filesystem/etc/postfix/relay_auth',
+      'filesystem/etc/postfix/relay_auth.db',
+      'filesystem/etc/ssl/private/site.pem',
+      'filesystem/etc/wireguard/wg0.conf',
+      'filesystem/root/.pgpass',
+      'system/files/manifest.json',
+    ]
+    const found = await new FilesProvider().secretPaths({ paths: asked, twin, ctx: twinOnly({ include: ['/etc'], secrets: { paths: ['/etc/myapp/*.pass'] } }) })
+    assert.deepEqual(found.map((f) => [f.path, f.rule]), [
+      ['filesystem/etc/myapp/db.pass', 'secret path'],
+      ['filesystem/etc/openvpn/client/pass.txt', 'OpenVPN credential file'],
+      ['filesystem/etc/openvpn/creds.txt', 'OpenVPN credential file'],
+      ['filesystem/etc/openvpn/pass.txt', 'OpenVPN credential file'],
+      ['filesystem/etc/postfix/relay_auth', 'postfix password map'],
+      ['filesystem/etc/postfix/relay_auth.db', 'postfix password map'],
+      ['filesystem/etc/ssl/private/site.pem', 'secret path'],
+      ['filesystem/etc/wireguard/wg0.conf', 'secret path'],
+      ['filesystem/root/.pgpass', 'secret path'],
+    ])
+    // Without the configs in the twin (the machine's do not count), only the fixed rules hold.
+    const bare = await new FilesProvider().secretPaths({ paths: asked, twin: new MemoryTwin(), ctx: twinOnly({ include: ['/etc'] }) })
+    assert.deepEqual(bare.map((f) => f.path), ['filesystem/etc/ssl/private/site.pem', 'filesystem/etc/wireguard/wg0.conf', 'filesystem/root/.pgpass'])
+  })
+
+  it('a commit that adds or changes a config names the twin files it makes secret although the commit did not change them; a config deeper than the walk takes names none', async () => {
+    const twin = new MemoryTwin([
+      { path: 'filesystem/etc/openvpn/client/office.conf', content: office },
+      { path: 'filesystem/etc/openvpn/creds.txt', content: 'vpnuser\nnot-looked-at\n' },
+      { path: 'filesystem/etc/openvpn/client/mgmt.pw', content: 'x\n' },
+      { path: 'filesystem/etc/openvpn/notes.txt', content: 'x\n' },
+      { path: 'filesystem/etc/openvpn/a/b/c/deep.conf', content: 'auth-user-pass /etc/openvpn/notes.txt\n' },
+    ])
+    const ctx = twinOnly({ include: ['/etc'] })
+    const found = await new FilesProvider().secretPaths({ paths: ['filesystem/etc/openvpn/client/office.conf'], twin, ctx })
+    assert.deepEqual(found.map((f) => f.path), ['filesystem/etc/openvpn/client/mgmt.pw', 'filesystem/etc/openvpn/creds.txt'])
+    // A commit that changed only another file asks about that file alone.
+    assert.deepEqual(await new FilesProvider().secretPaths({ paths: ['filesystem/etc/openvpn/notes.txt'], twin, ctx }), [])
   })
 })
