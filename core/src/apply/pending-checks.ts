@@ -1,4 +1,5 @@
-import { mkdir, readFile, rm } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort } from '@twinsync/sdk'
 import { TwinSyncError, errorDiagnostic, warningDiagnostic, writeFileAtomic } from '@twinsync/sdk'
@@ -63,10 +64,17 @@ export class PendingChecks {
     this.path = join(location.dir, PENDING_CHECKS)
   }
 
+  /**
+   * Speed (issue 22, session 16): read with a synchronous call. `plan` and `status` ask on every
+   * run, and on a twin no apply was cut short the file is not there: the awaited `readFile` was
+   * their only use of `node:fs/promises`, and it started libuv's thread pool (four threads) for
+   * one `open` that fails. With `twinBranches`' read of HEAD (intent-git.ts), `plan` and `status`
+   * on the services root start no thread pool; see architecture.md's Speed table for the figures.
+   */
   async read(): Promise<PendingCheck[]> {
     let text: string
     try {
-      text = await readFile(this.path, 'utf8')
+      text = readFileSync(this.path, 'utf8')
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
       throw error

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -119,7 +119,8 @@ export interface TwinBranches {
  */
 export async function twinBranches(dir: string): Promise<TwinBranches> {
   // HEAD names its branch even before the first commit (unborn); a detached HEAD names none.
-  const current = /^ref: refs\/heads\/(.+)\n?$/.exec(await readFile(join(dir, '.git', 'HEAD'), 'utf8'))?.[1] ?? null
+  // Read synchronously: `status` asks on every run, and an awaited read started libuv's thread pool (pending-checks.ts's `read`, issue 22).
+  const current = /^ref: refs\/heads\/(.+)\n?$/.exec(readFileSync(join(dir, '.git', 'HEAD'), 'utf8'))?.[1] ?? null
   if (current !== null && onlyBranch(dir, current)) return { current, unread: [] }
   const others = (await git(dir, ['for-each-ref', '--format=%(refname)', 'refs/heads/'])).split('\n').filter((r) => r !== '' && r !== `refs/heads/${current}`)
   const unread: TwinBranches['unread'] = []
