@@ -22,6 +22,23 @@ export interface PackedAt {
 }
 
 /**
+ * The smallest deflate window (9 to 15 bits, zlib's range) that still reaches back over all of
+ * an object of `size` bytes (a match may start up to the window less zlib's 262-byte lookahead
+ * back): the same matches, so the same compressed length; only the stream's header names the
+ * smaller window, which git's inflate reads like any other.
+ *
+ * Speed (issue 22, session 16): zlib sets up (and Node's zlib zeroes) a window and a chain table
+ * of twice the window each for every object deflated, 64 KiB each at the default 15 bits: the
+ * minbase root's first snapshot deflates 492 objects, mostly a few hundred bytes, and spent
+ * 32.3 M instructions in deflateInit2_ (3.3% of the run, callgrind); FIGURE.
+ */
+export function windowBitsFor(size: number): number {
+  let bits = 9
+  while (bits < 15 && 2 ** bits - 262 < size) bits++
+  return bits
+}
+
+/**
  * A pack (format version 2) of whole objects, without deltas, made as it is written: the
  * header (the count is known), each object's header and deflated bytes, then the SHA-1 of all
  * of it, hashed as it goes. Small objects are gathered up to PACK_WRITE bytes a write; a larger
@@ -52,7 +69,7 @@ export function* packOf(objects: ReadonlyArray<{ bytes: Buffer; type?: PackObjec
     }
     bits.push(byte)
     const head = Buffer.from(bits)
-    const deflated = deflateSync(bytes)
+    const deflated = deflateSync(bytes, { windowBits: windowBitsFor(bytes.length) })
     hash.update(head)
     hash.update(deflated)
     placed?.push({ offset, crc: crc32(deflated, crc32(head)) })
