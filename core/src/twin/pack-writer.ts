@@ -30,7 +30,10 @@ export interface PackedAt {
  * Speed (issue 22, session 16): zlib sets up (and Node's zlib zeroes) a window and a chain table
  * of twice the window each for every object deflated, 64 KiB each at the default 15 bits: the
  * minbase root's first snapshot deflates 492 objects, mostly a few hundred bytes, and spent
- * 32.3 M instructions in deflateInit2_ (3.3% of the run, callgrind); FIGURE.
+ * 32.8 M instructions in deflateInit2_ (3.4% of the run, callgrind), 12.7 M with windows sized
+ * so (memset 34.0 → 13.9 M: the hash table's 64 KiB is left); the whole run 966.6 → 924.9 M
+ * instructions with reachedAt (sdk/src/local-host.ts; medians of 3 interleaved against main at
+ * 7a27c2e, V8's memory reducer off). The pack's objects and their ids are the same.
  */
 export function windowBitsFor(size: number): number {
   let bits = 9
