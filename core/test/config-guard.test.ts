@@ -24,7 +24,11 @@ describe('config guard: check before live, put back on failure', () => {
     writeFileSync(join(root, 'etc/nginx/nginx.conf'), 'old\n')
     chmodSync(join(root, 'etc/nginx/nginx.conf'), 0o644)
     host = new LocalHost(root)
-    sinon.stub(host, 'which').resolves('/usr/sbin/tool')
+    // The checkers, installed where the distribution puts them (CHECKER_PATH).
+    for (const tool of ['usr/sbin/nginx', 'usr/bin/systemd-analyze']) {
+      mkdirSync(join(root, tool, '..'), { recursive: true })
+      writeFileSync(join(root, tool), '#!/bin/sh\n', { mode: 0o755 })
+    }
   })
   afterEach(() => {
     sinon.restore()
@@ -58,7 +62,6 @@ describe('config guard: check before live, put back on failure', () => {
     chmodSync(join(root, 'etc/nginx/nginx.conf'), 0o600)
     writeFileSync(join(root, 'etc/nginx/sites-enabled/new'), 'site\n')
     sinon.restore()
-    sinon.stub(host, 'which').resolves('/usr/sbin/nginx')
     execAnswers(() => ({ code: 1, out: 'nginx: [emerg] unknown directive "broken"\nnginx: configuration file /etc/nginx/nginx.conf test failed\n' }))
     const run = await guard.check(group, changes)
     assert.deepEqual([run.ok, run.command], [false, 'nginx -t'])
@@ -137,7 +140,30 @@ describe('config guard: check before live, put back on failure', () => {
     const exec = execAnswers(() => ({ code: 0 }))
     const run = await guard.check(group, changes)
     assert.equal(run.ok, true)
-    assert.deepEqual(exec.firstCall.args, ['systemd-analyze', ['verify', '/etc/systemd/system/a.service'], { inTarget: true, sandbox: true, timeoutMs: 60_000 }])
+    assert.deepEqual(exec.firstCall.args, ['systemd-analyze', ['verify', '/etc/systemd/system/a.service'], { inTarget: true, sandbox: true, timeoutMs: 60_000, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }])
+  })
+
+  // Session 16: /usr/local/bin is the files provider's to write, and first on the ordinary PATH: a
+  // twin's `visudo` there (exit 0) judged a world-writable sudoers file, which went live.
+  it('takes the service\'s own checker from the distribution\'s folders: one planted in /usr/local/bin stands in for none', async () => {
+    const PLANTED: ConfigCheck = { service: 'planted', paths: ['/etc/planted/*'], argv: ['planted-check', CHANGED_FILE] }
+    for (const dir of ['usr/local/bin', 'usr/local/sbin']) {
+      mkdirSync(join(root, dir), { recursive: true })
+      writeFileSync(join(root, dir, 'planted-check'), '#!/bin/sh\nexit 0\n', { mode: 0o755 })
+      writeFileSync(join(root, dir, 'nginx'), '#!/bin/sh\nexit 0\n', { mode: 0o755 })
+    }
+    const changes = [write('/etc/planted/a', 'x\n'), write('/etc/nginx/nginx.conf', 'x\n')]
+    const guard = new ConfigGuard(host, [PLANTED, NGINX], changes)
+    const [planted, nginx] = guard.groupsOf(changes)
+    assert.ok(planted && nginx)
+    const exec = execAnswers(() => ({ code: 0 }))
+    const unchecked = await guard.baseline(planted)
+    assert.equal(unchecked?.code, 'CONFIG_NOT_CHECKED')
+    assert.match(unchecked?.summary ?? '', /^planted: planted-check is not installed in the target \(\/usr\/sbin, \/usr\/bin, \/sbin, \/bin\)/)
+    assert.equal(exec.callCount, 0, 'the planted program never ran')
+    // nginx is in /usr/sbin too: it is the one run, by a PATH without /usr/local.
+    assert.equal(await guard.baseline(nginx), undefined)
+    assert.deepEqual(exec.firstCall.args, ['nginx', ['-t'], { inTarget: true, sandbox: true, timeoutMs: 60_000, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }])
   })
 
   it('verifies a drop-in as part of its unit (a drop-in alone is no unit systemd-analyze can verify)', async () => {

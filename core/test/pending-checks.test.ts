@@ -25,7 +25,8 @@ describe('pending configuration checks: finished by the next apply', () => {
     writeFileSync(join(root, 'etc/nginx/nginx.conf'), 'new\n')
     writeFileSync(join(root, 'etc/nginx/conf.d/x.conf'), 'added\n')
     host = new LocalHost(root)
-    sinon.stub(host, 'which').resolves('/usr/sbin/nginx')
+    mkdirSync(join(root, 'usr/sbin'), { recursive: true })
+    writeFileSync(join(root, 'usr/sbin/nginx'), '#!/bin/sh\n', { mode: 0o755 })
     pending = new PendingChecks({ dir: join(dir, 'twin'), source: 'flag' })
   })
   afterEach(() => {

@@ -1,5 +1,30 @@
+import type { HostPort } from './host.js'
 import { globToRegExp } from './path-claims.js'
 import type { Provider } from './provider.js'
+
+/**
+ * Where a service's own checker, and every program a checker's script calls, is looked for and
+ * run from: the distribution's folders only. /usr/local/bin is the files provider's to write
+ * (files.include), so a twin could plant a `visudo` there that passes anything; first on the
+ * ordinary PATH, it then stood in for sudo's own checker (session 16: a world-writable sudoers
+ * file went live "checked"). A checker found only under /usr/local is as one not installed.
+ */
+export const CHECKER_PATH = '/usr/sbin:/usr/bin:/sbin:/bin'
+
+/** The checker program in the target, from CHECKER_PATH: its path, or undefined when it is not installed there. */
+export async function findChecker(host: Pick<HostPort, 'stat'>, program: string): Promise<string | undefined> {
+  if (program.includes('/') || program === '' || program === '.' || program === '..') return undefined
+  for (const dir of CHECKER_PATH.split(':')) {
+    const st = await host.stat(`${dir}/${program}`)
+    if (st?.type === 'file' && (st.mode & 0o111) !== 0) return `${dir}/${program}`
+  }
+  return undefined
+}
+
+/** The environment a checker runs with: its own (ConfigCheck.env), and CHECKER_PATH, which it cannot change. */
+export function checkerEnv(check: Pick<ConfigCheck, 'env'> = {}): Record<string, string> {
+  return { ...check.env, PATH: CHECKER_PATH }
+}
 
 /** In a checker's argument list, replaced by each changed file of the group (one run per file). */
 export const CHANGED_FILE = '{file}'

@@ -314,6 +314,18 @@ function linesToLastEcho(part: string): Array<[number, number]> {
  * instructions (callgrind, V8's hash-seed work left out, medians of 5); the rules are the same
  * objects for every screen of the process (`sdk/test/secret-rules-made.test.ts`).
  */
+/**
+ * What a PEM block that holds a private key is labelled, after BEGIN and END: `RSA PRIVATE KEY`,
+ * `ENCRYPTED PRIVATE KEY`, PGP's `PRIVATE KEY BLOCK`, OpenVPN's static keys (tls-auth, tls-crypt:
+ * `OpenVPN Static key V1`) and its tls-crypt-v2 keys (session 15: `OpenVPN tls-crypt-v2 client
+ * key`, `… server key`). One definition for every private-key rule: the key itself, one cut off
+ * at its start, and one base64-encoded once more.
+ */
+const KEY_LABEL = String.raw`(?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN (?:Static key V\d|tls-crypt-v2 (?:client|server) key))`
+
+/** Words every KEY_LABEL holds one of (the rules' prefilter; a base64-wrapped key's decoded start). */
+const KEY_LABEL_WORDS: readonly string[] = ['PRIVATE KEY', 'OpenVPN Static key', 'OpenVPN tls-crypt-v2']
+
 const makeHandRules = (): readonly HandRule[] => [
   {
     id: 'private-key',
@@ -321,17 +333,16 @@ const makeHandRules = (): readonly HandRule[] => [
     // Also OpenVPN's static keys (tls-auth, tls-crypt): `-----BEGIN OpenVPN Static key V1-----`,
     // and its tls-crypt-v2 keys (session 15): `-----BEGIN OpenVPN tls-crypt-v2 client key-----`
     // (inline in a client's config as `<tls-crypt-v2>`), `… server key-----`.
-    pattern:
-      /-{4,5} ?BEGIN (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN (?:Static key V\d|tls-crypt-v2 (?:client|server) key)) ?-{4,5}(?:\\n|\s)*(?<v>[\s\S]*?)(?:-{4,5} ?END (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN (?:Static key V\d|tls-crypt-v2 (?:client|server) key)) ?-{4,5}|$)/g,
-    needs: { words: ['PRIVATE KEY', 'OpenVPN Static key', 'OpenVPN tls-crypt-v2'] },
+    pattern: new RegExp(String.raw`-{4,5} ?BEGIN ${KEY_LABEL} ?-{4,5}(?:\\n|\s)*(?<v>[\s\S]*?)(?:-{4,5} ?END ${KEY_LABEL} ?-{4,5}|$)`, 'g'),
+    needs: { words: [...KEY_LABEL_WORDS] },
   },
   {
     id: 'private-key',
     description: 'private key cut off at its start',
     // A text that begins inside a key: a log's kept tail whose BEGIN line scrolled out, a part
     // of a file. From the text's start (no BEGIN on the way) to the key's END.
-    pattern: /^(?<v>(?:(?!-{4,5} ?BEGIN )[\s\S])*?)-{4,5} ?END (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN (?:Static key V\d|tls-crypt-v2 (?:client|server) key)) ?-{4,5}/g,
-    hint: ['PRIVATE KEY', 'OpenVPN Static key', 'OpenVPN tls-crypt-v2'],
+    pattern: new RegExp(String.raw`^(?<v>(?:(?!-{4,5} ?BEGIN )[\s\S])*?)-{4,5} ?END ${KEY_LABEL} ?-{4,5}`, 'g'),
+    hint: [...KEY_LABEL_WORDS],
   },
   {
     id: 'private-key',
@@ -595,7 +606,10 @@ const makeHandRules = (): readonly HandRule[] => [
     // wrapped value continue it with are the key too.
     pattern: /\b(?<v>LS0tLS1CRUdJTi[A-Za-z0-9+/]{16,}={0,2}(?:\r?\n[ \t]*[A-Za-z0-9+/]{16,}={0,2})*)/g,
     hint: ['LS0tLS1CRUdJTi'],
-    accept: (g) => /PRIVATE KEY|OpenVPN Static key|OpenVPN tls-crypt-v2/.test(Buffer.from((g.v ?? '').replace(/\s+/g, '').slice(0, 120), 'base64').toString('latin1')),
+    accept: (g) => {
+      const decoded = Buffer.from((g.v ?? '').replace(/\s+/g, '').slice(0, 120), 'base64').toString('latin1')
+      return KEY_LABEL_WORDS.some((word) => decoded.includes(word))
+    },
   },
   {
     id: 'command-line-flag',

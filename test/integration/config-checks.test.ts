@@ -4,7 +4,7 @@ import { chmod, lstat, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, type Rootfs } from '../bed/index.js'
 import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
-import { writeTwinFile } from '../support/twin-edit.js'
+import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
 
 interface Step {
   id: string
@@ -173,4 +173,29 @@ describe('configuration checkers against the real tools (server root, chroot)', 
     assert.equal(applied.code, 0, applied.stdout + applied.stderr)
     assert.equal(await live(CRON), '0 3 * * * root /bin/true\n')
   })
+
+  // Session 16: /usr/local/bin is in files.include and first on the ordinary PATH. A twin that
+  // planted a `visudo` there (exit 0) had every later sudoers change "checked" by it: a broken
+  // sudoers.d file went live.
+  it('a visudo the twin planted in /usr/local/bin does not stand in for sudo\'s own: the broken sudoers file is still refused, the live file unchanged', async () => {
+    const fake = '#!/bin/sh\nexit 0\n'
+    await writeTwinFile(cli.twinDir, 'filesystem/usr/local/bin/visudo', fake)
+    await editTwinJson<{ entries: Array<Record<string, unknown>> }>(cli.twinDir, 'system/files/manifest.json', (m) => {
+      m.entries.push({ path: '/usr/local/bin/visudo', type: 'file', mode: '0755', uid: 0, gid: 0, owner: 'root', group: 'root', content: 'mirrored', size: fake.length, sha256: createHash('sha256').update(fake).digest('hex') })
+      m.entries.sort((a, b) => (String(a.path) < String(b.path) ? -1 : 1))
+    })
+    const planted = await apply()
+    assert.equal(planted.code, 0, planted.out)
+    assert.equal((await lstat(join(rootfs.dir, 'usr/local/bin/visudo'))).mode & 0o777, 0o755, 'the planted program is in place, first on the ordinary PATH')
+
+    const before = await sha(SUDOERS)
+    await writeTwinFile(cli.twinDir, `filesystem${SUDOERS}`, '%adm ALL=(root /usr/bin/journalctl\n')
+    const { code, steps, out } = await apply()
+    assert.equal(code, 1, out)
+    const step = steps.get(`files:replace:${SUDOERS}`)
+    assert.equal(step?.status, 'failed', out)
+    assert.match(step?.outputTail ?? '', /syntax error/, 'sudo\'s own visudo judged it')
+    assert.equal(await sha(SUDOERS), before)
+  })
 })
+

@@ -337,7 +337,7 @@ describe('secrets on the server root: nothing planted where administrators keep 
     assert.deepEqual(leaked(outputs.join('\n')), [])
   })
 
-  it('session 16: refuses to push credential files committed into the twin by hand (one the twin\'s OpenVPN config names, one at a secret path), and names them in a mirror that got them before the rule', async () => {
+  it('session 16: refuses to push credential files committed into the twin by hand (one the twin\'s OpenVPN config names, one at a secret path, one the manifest records as secret), and names them in a mirror that got them before the rule', async () => {
     const mirror = join(cli.dir, 'mirror.git')
     const git = async (...args: string[]) => (await runOk(['git', ...args])).stdout.trim()
     await git('init', '-q', '--bare', '--initial-branch=main', mirror)
@@ -345,12 +345,14 @@ describe('secrets on the server root: nothing planted where administrators keep 
     const first = await twinsync(['push', '--retry'])
     assert.equal(first.code, 0, first.stdout + first.stderr)
     // By hand: an OpenVPN config (this machine's office.conf is held out: it has an inline key) and the credential file it names,
-    // and a file at a built-in secret path. Fixed values in forms no content rule finds (two bare lines; one bare word).
+    // a file at a built-in secret path, and one where the manifest records the machine's file as a secret (home.conf: a key).
+    // Fixed values in forms no content rule finds (two bare lines; one bare word).
     const value = 'Tr0ub4dor-and-3-horses'
     const byHand: Array<[string, string]> = [
-      ['filesystem/etc/openvpn/client/home.conf', 'client\nremote vpn.example.org 1194\nauth-user-pass /etc/openvpn/home-creds.txt\n'],
+      ['filesystem/etc/openvpn/client/by-hand.conf', 'client\nremote vpn.example.org 1194\nauth-user-pass /etc/openvpn/home-creds.txt\n'],
       ['filesystem/etc/openvpn/home-creds.txt', `vpnuser\n${value}\n`],
       ['filesystem/etc/ldap.secret', `${value}\n`],
+      ['filesystem/etc/openvpn/client/home.conf', `client\nauth-user-pass /etc/openvpn/home-creds.txt\n# ${value}\n`],
     ]
     for (const [path, text] of byHand) {
       await mkdir(dirname(join(cli.twinDir, path)), { recursive: true })
@@ -363,8 +365,11 @@ describe('secrets on the server root: nothing planted where administrators keep 
     const refused = await twinsync(['push', '--retry'])
     const said = stripVTControlCharacters(refused.stdout + refused.stderr)
     assert.equal(refused.code, 1, said)
-    assert.match(said, /\[SECRET_IN_PUSH\].*filesystem\/etc\/ldap\.secret \(files: secret path\), filesystem\/etc\/openvpn\/home-creds\.txt \(files: OpenVPN credential file\)/)
-    assert.doesNotMatch(said, /home\.conf/)
+    assert.match(
+      said,
+      /\[SECRET_IN_PUSH\].*filesystem\/etc\/ldap\.secret \(files: secret path\), filesystem\/etc\/openvpn\/client\/home\.conf \(files: a secret in the files manifest \(private-key\)\), filesystem\/etc\/openvpn\/home-creds\.txt \(files: OpenVPN credential file\)/,
+    )
+    assert.doesNotMatch(said, /by-hand\.conf/)
     assert.match(said, /twinsync forget PATH/)
     assert.ok(!said.includes(value))
     assert.equal(await git('-C', mirror, 'rev-parse', 'main'), before, 'nothing pushed')
@@ -376,7 +381,7 @@ describe('secrets on the server root: nothing planted where administrators keep 
     const audited = await twinsync(['push', '--retry'])
     const warned = stripVTControlCharacters(audited.stdout + audited.stderr)
     assert.equal(audited.code, 0, warned)
-    assert.match(warned, /\[SECRET_IN_MIRROR\].*2 secret\(s\).*filesystem\/etc\/ldap\.secret \(files: secret path\), filesystem\/etc\/openvpn\/home-creds\.txt \(files: OpenVPN credential file\)/)
+    assert.match(warned, /\[SECRET_IN_MIRROR\].*3 secret\(s\).*filesystem\/etc\/ldap\.secret \(files: secret path\), filesystem\/etc\/openvpn\/client\/home\.conf \(files: a secret in the files manifest \(private-key\)\), filesystem\/etc\/openvpn\/home-creds\.txt \(files: OpenVPN credential file\)/)
     assert.match(stripVTControlCharacters((await twinsync(['remote', 'show'])).stdout), /SECRET_IN_MIRROR.*filesystem\/etc\/openvpn\/home-creds\.txt/)
     // The next step works: forget, then a forced push replaces the mirror's history (the test before left a person's edit: dropped).
     await git('-C', cli.twinDir, 'checkout', '--', '.')

@@ -1,5 +1,5 @@
 import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort } from '@twinsync/sdk'
-import { CHANGED_FILE, CHANGED_UNIT, checksFor, errorDiagnostic, redactSecrets, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
+import { CHANGED_FILE, CHANGED_UNIT, CHECKER_PATH, checkerEnv, checksFor, findChecker, errorDiagnostic, redactSecrets, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
 import { tail } from './command-runner.js'
 
 /** File changes of any provider: `data` is `{ action, path }` with one of these actions. */
@@ -126,8 +126,9 @@ export class ConfigGuard {
     const argv = group.check.argv
     if (argv === undefined) return undefined
     const program = argv[0] as string
-    if ((await this.host.which(program, { inTarget: true })) === undefined) {
-      return warningDiagnostic('CONFIG_NOT_CHECKED', `${group.check.service}: ${program} is not installed in the target, so the new configuration was not checked`, { provider: 'files' })
+    // The service's own checker: from the distribution's folders, never one planted in /usr/local (CHECKER_PATH).
+    if ((await findChecker(this.host, program)) === undefined) {
+      return warningDiagnostic('CONFIG_NOT_CHECKED', `${group.check.service}: ${program} is not installed in the target (${CHECKER_PATH.split(':').join(', ')}), so the new configuration was not checked`, { provider: 'files' })
     }
     const existing = []
     for (const c of group.changes) if (this.previous.get(c.id)?.kind === 'file') existing.push(pathOf(c) as string)
@@ -288,7 +289,7 @@ export class ConfigGuard {
     const command = this.commandOf(check, file)
     const timeoutMs = check.timeoutMs ?? CHECK_TIMEOUT_MS
     // The checker reads what the twin brings (maybe pulled), as root: sandboxed (checker-sandbox.ts).
-    const result = await this.host.exec(program, rest, { inTarget: true, sandbox: true, timeoutMs, ...(check.env === undefined ? {} : { env: { ...check.env } }) })
+    const result = await this.host.exec(program, rest, { inTarget: true, sandbox: true, timeoutMs, env: checkerEnv(check) })
     // A checker quotes the configuration it read, secrets included (postconf's `unused parameter:
     // NAME=VALUE`, postfix's `missing '='` with the line): redacted before anyone sees the output,
     // so no secret reaches the terminal, the journal or a commit.

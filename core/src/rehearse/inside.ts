@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import type { Config as OclifConfig } from '@oclif/core'
 import type { Change, Diagnostic, HostPort, Logger, Plan } from '@twinsync/sdk'
-import { LocalHost, TwinSyncError, checksFor, isConfigChecker } from '@twinsync/sdk'
+import { LocalHost, TwinSyncError, checksFor, findChecker, isConfigChecker } from '@twinsync/sdk'
 import { listeningSockets } from '@twinsync/plugin-systemd'
 import { Applier } from '../apply/applier.js'
 import { ConfigGuard, pathOf } from '../apply/config-guard.js'
@@ -83,7 +83,7 @@ export async function rehearseInside(request: InsideRequest, host: HostPort = ne
     const argv = group.check.argv
     if (argv === undefined) continue
     const changes = group.changes.map((ch) => ch.id)
-    if ((await host.which(argv[0] as string, { inTarget: true })) === undefined) {
+    if ((await findChecker(host, argv[0] as string)) === undefined) {
       checkRuns.push({ service: group.check.service, command: argv.join(' '), ok: true, output: `${argv[0]} is not installed in the container: not checked`, changes })
       continue
     }

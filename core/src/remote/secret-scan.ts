@@ -115,7 +115,10 @@ export async function scanPushForSecrets(dir: string, content: PushContent, toke
  *
  * Cost: one `git log` of the pushed commits, then, per commit that changed a file, the providers'
  * reads of its twin through one `git cat-file --batch` with each tree parsed once for the whole
- * push (CommitTwin). A push with no new commit asks nothing.
+ * push (CommitTwin). A push with no new commit asks nothing. Measured (session 16, the server
+ * root's twin, 7 snapshots; wall time on the shared 2-core machine, fastest of 7, the files
+ * provider asked): the whole history 1556 ms with the path rules, 1649 ms without (the content
+ * scan is the cost, the difference is noise); a one-snapshot push 188 / 187 ms; up to date 14 / 13 ms.
  */
 async function pathFindings(dir: string, reader: BatchReader, content: PushContent, ask: SecretPathAsker): Promise<PushSecretFinding[]> {
   const raw = await runGit(dir, ['log', '--format=%x01%H', '-r', '-m', '--root', '--no-renames', '--raw', '-z', '--no-abbrev', ...content.refs, '--not', ...content.known, '--'])

@@ -222,6 +222,21 @@ function linkParents(changes: Change[]): void {
   }
 }
 
+/**
+ * Does the change make a file run as its owner or group for whoever runs it: setuid or setgid on
+ * a file that lacked it (a new one too), or such a file given another owner? As high a risk as
+ * capabilities (session 16: a twin's new setuid-root file in /usr/local/bin was rated low, and
+ * the plan showed no risk at all).
+ */
+function grantsOwnersPowers(data: FilesChangeData, liveEntry: FileEntry | undefined): boolean {
+  if (data.action !== 'write' && data.action !== 'chmod' && data.action !== 'chown' && data.action !== 'attributes') return false
+  if (data.action !== 'write' && liveEntry?.type !== 'file') return false
+  const had = liveEntry?.type === 'file' ? specialBits(parseMode(liveEntry.mode)) & 0o6000 : 0
+  const has = data.action === 'chown' ? had : specialBits(data.mode) & 0o6000
+  if ((has & ~had) !== 0) return true
+  return has !== 0 && data.action !== 'chmod' && liveEntry !== undefined && (data.uid !== liveEntry.uid || data.gid !== liveEntry.gid)
+}
+
 function parentOf(path: string): string | undefined {
   const at = path.lastIndexOf('/')
   return at <= 0 ? undefined : path.slice(0, at)
@@ -229,7 +244,7 @@ function parentOf(path: string): string | undefined {
 
 function riskOf(op: Operation, path: string, liveEntry: FileEntry | undefined, data: FilesChangeData, attrs?: AttributesWanted): Risk {
   // File capabilities grant root's powers to whoever runs the file, like setuid.
-  if (op === 'delete' || ('replaceType' in data && data.replaceType === true) || attrs?.capabilitiesDiffer === true) return 'high'
+  if (op === 'delete' || ('replaceType' in data && data.replaceType === true) || attrs?.capabilitiesDiffer === true || grantsOwnersPowers(data, liveEntry)) return 'high'
   const critical = SECURITY_CRITICAL.matches(path)
   if (op === 'replace') return critical ? 'high' : 'medium'
   if ((op === 'chmod' || op === 'attributes') && (data.action === 'chmod' || data.action === 'attributes') && liveEntry !== undefined) {

@@ -2,6 +2,8 @@ import { randomBytes, createHmac } from 'node:crypto'
 import { posix } from 'node:path'
 import { cachedByFileStat, cachedByFileStats, findSecrets, machinePathOf, type HostPort, type ProviderCache, type SecretPath, type TwinReader } from '@twinsync/sdk'
 import { PathPatterns } from './ignore.js'
+import { partOf, partPath } from './manifest.js'
+import { MANIFEST_PATH } from './state.js'
 
 /**
  * Paths whose content never leaves the machine: password hashes, SSH host keys, TLS keys.
@@ -264,7 +266,53 @@ export async function secretPathsInTwin(twin: TwinReader, paths: readonly string
           : undefined
     if (rule !== undefined) found.push({ path: twinPath, rule })
   }
-  return found
+  // A file the twin's own manifest records as a secret (a token file, a root-only file…), its content in the tree all the same.
+  const held = await manifestSecrets(twin, machine.filter(({ twinPath }) => !found.some((f) => f.path === twinPath)).map(({ path }) => path))
+  for (const { twinPath, path } of machine) {
+    const reason = held.get(path)
+    if (reason !== undefined) found.push({ path: twinPath, rule: `a secret in the files manifest (${reason})` })
+  }
+  return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+}
+
+/**
+ * Which of these machine paths the twin's files manifest records as secret, with the reason (a
+ * rule's name or words, never a value): its head, and only the parts these paths' entries are in
+ * (partOf). A snapshot writes a secret's record and never its content; content beside such a record
+ * was put there by hand. Each text is parsed once per process (memoParse's cache).
+ */
+async function manifestSecrets(twin: TwinReader, paths: readonly string[]): Promise<Map<string, string>> {
+  const held = new Map<string, string>()
+  if (paths.length === 0) return held
+  const documents = [MANIFEST_PATH, ...new Set(paths.map((p) => partPath(partOf(p))))]
+  const wanted = new Set(paths)
+  for (const document of documents) {
+    const text = await twin.readText(document).catch(() => undefined)
+    for (const entry of memoParse(`manifest\0${document}`, text, secretEntries)) {
+      const [path, reason] = entry.split('\0') as [string, string]
+      if (wanted.has(path)) held.set(path, reason)
+    }
+  }
+  return held
+}
+
+/** "path\0reason" of each entry with `secret: true` in a manifest document's text (an unreadable one holds none). */
+function secretEntries(text: string | undefined): string[] {
+  if (text === undefined) return []
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    return []
+  }
+  const entries = (parsed as { entries?: unknown } | null)?.entries
+  if (!Array.isArray(entries)) return []
+  return entries.flatMap((e: unknown) => {
+    const entry = e as { path?: unknown; secret?: unknown; secretReason?: unknown } | null
+    if (entry?.secret !== true || typeof entry.path !== 'string') return []
+    const reason = typeof entry.secretReason === 'string' && /^[\w ,.'()/-]{1,80}$/.test(entry.secretReason) ? entry.secretReason : 'secret'
+    return [`${entry.path}\0${reason}`]
+  })
 }
 
 let fixedMemo: { key: string; patterns: PathPatterns } | undefined

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { HostPort } from '@twinsync/sdk'
-import { CHANGED_FILE, DEBIAN_CONFIG_CHECKS, newContentCheckFor, redactSecrets } from '@twinsync/sdk'
+import { CHANGED_FILE, CHECKER_PATH, DEBIAN_CONFIG_CHECKS, checkerEnv, findChecker, newContentCheckFor, redactSecrets } from '@twinsync/sdk'
 
 /** How to check a file's new content with the tool that will read it. */
 interface Validator {
@@ -38,15 +38,16 @@ export type ValidationOutcome =
 export async function validateContent(host: HostPort, path: string, text: string): Promise<ValidationOutcome> {
   const validator = validatorFor(path)
   if (validator === undefined) return { status: 'unchecked', reason: 'no validator for this path' }
-  if ((await host.which(validator.tool, { inTarget: true })) === undefined) {
-    return { status: 'unchecked', reason: `${validator.tool} is not installed in the target` }
+  // The tool's own, from the distribution's folders: never one the twin planted in /usr/local (CHECKER_PATH).
+  if ((await findChecker(host, validator.tool)) === undefined) {
+    return { status: 'unchecked', reason: `${validator.tool} is not installed in the target (${CHECKER_PATH.split(':').join(', ')})` }
   }
   const check = async (content: string): Promise<{ ok: boolean; output: string }> => {
     const dir = path.slice(0, path.lastIndexOf('/'))
     const temp = `${dir}/.${path.slice(dir.length + 1)}.twinsync-check-${randomBytes(6).toString('hex')}`
     await host.writeFileAtomic(temp, content, { mode: 0o440, uid: 0, gid: 0 })
     try {
-      const result = await host.exec(validator.tool, validator.args(temp), { inTarget: true, sandbox: true, timeoutMs: 30_000 })
+      const result = await host.exec(validator.tool, validator.args(temp), { inTarget: true, sandbox: true, timeoutMs: 30_000, env: checkerEnv() })
       // Redacted: the tool may quote a line of the file, secret and all (see ConfigGuard).
       return { ok: result.exitCode === 0, output: await redactSecrets((result.stderr + result.stdout).split(temp).join(path).trim()) }
     } finally {

@@ -157,11 +157,8 @@ describe('files provider: apply', () => {
   it('fails a sudoers change that visudo rejects and leaves the live file untouched', async () => {
     // A dry run over a target that has visudo: visudo's verdict is answered from the candidate
     // the provider wrote beside the real file (which the dry run recorded, not made).
-    const target = new (class extends LocalHost {
-      override async which(command: string, options?: { inTarget?: boolean }): Promise<string | undefined> {
-        return command === 'visudo' && options?.inTarget === true ? '/usr/sbin/visudo' : super.which(command, options)
-      }
-    })(root.dir)
+    root.file('/usr/sbin/visudo', '#!/bin/sh\n', { mode: 0o755 })
+    const target = new LocalHost(root.dir)
     const host: RecordingHost = new RecordingHost(target, {
       exec: (command, args) => {
         const file = args[args.length - 1] ?? ''
@@ -180,7 +177,8 @@ describe('files provider: apply', () => {
     // candidate from a target visudo cannot judge); the live file is never written.
     const [write, check, remove] = host.actions
     assert.ok(write?.kind === 'write' && /^\/etc\/\.sudoers\.twinsync-check-[0-9a-f]+$/.test(write.path) && write.content === 'garbage ALL=(\n', JSON.stringify(write))
-    assert.deepEqual(check, { kind: 'exec', command: 'visudo', args: ['-c', '-f', write.path], inTarget: true })
+    // The distribution's visudo: a PATH without /usr/local, where the twin can write (CHECKER_PATH).
+    assert.deepEqual(check, { kind: 'exec', command: 'visudo', args: ['-c', '-f', write.path], inTarget: true, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } })
     assert.deepEqual(remove, { kind: 'remove', path: write.path })
     const temps = host.actions.flatMap((a) => (a.kind === 'write' ? [a.path] : []))
     assert.ok(temps.every((p) => p.startsWith('/etc/.sudoers.twinsync-check-')), 'the live file is never written')

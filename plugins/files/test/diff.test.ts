@@ -100,7 +100,22 @@ describe('files provider: diff (pure)', () => {
 
   it('rates a setuid change and a sudoers change higher', () => {
     const changes = diff(state(file('/usr/local/bin/t', 'x', { mode: '4755' }), file('/etc/sudoers', 'b\n')), state(file('/usr/local/bin/t', 'x', { mode: '0755' }), file('/etc/sudoers', 'a\n')))
-    assert.deepEqual(changes.map((c) => [c.id, c.risk]), [['files:replace:/etc/sudoers', 'high'], ['files:chmod:/usr/local/bin/t', 'medium']])
+    // Setuid granted: as high as capabilities (session 16; it was medium).
+    assert.deepEqual(changes.map((c) => [c.id, c.risk]), [['files:replace:/etc/sudoers', 'high'], ['files:chmod:/usr/local/bin/t', 'high']])
+    const dropped = diff(state(file('/usr/local/bin/t', 'x', { mode: '0755' })), state(file('/usr/local/bin/t', 'x', { mode: '4755' })))
+    assert.deepEqual(dropped.map((c) => [c.id, c.risk]), [['files:chmod:/usr/local/bin/t', 'medium']], 'taking setuid away deserves a second look, no more')
+  })
+
+  // Session 16: a new setuid-root file the twin brings was rated low: no risk shown in the plan.
+  it('rates a change that makes a file run as its owner or group high: a new setuid or setgid file, the bit added, such a file given another owner', () => {
+    const made = diff(state(file('/usr/local/bin/s', 'x', { mode: '4755' }), file('/usr/local/bin/g', 'x', { mode: '2755' }), file('/usr/local/bin/plain', 'x', { mode: '0755' })), state())
+    assert.deepEqual(made.map((c) => [c.id, c.risk]), [
+      ['files:create:/usr/local/bin/g', 'high'],
+      ['files:create:/usr/local/bin/plain', 'low'],
+      ['files:create:/usr/local/bin/s', 'high'],
+    ])
+    const owned = diff(state(file('/usr/local/bin/s', 'x', { mode: '4755' })), state(file('/usr/local/bin/s', 'x', { mode: '4755', uid: 1000, owner: 'ann' })))
+    assert.deepEqual(owned.map((c) => c.risk), ['high'])
   })
 
   it('retargets a symlink', () => {

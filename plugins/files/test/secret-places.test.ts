@@ -4,7 +4,8 @@ import { createTestContext } from '@twinsync/sdk/conformance'
 import { fakeChars, sessionFourteenPlaces } from '../../../test/fixtures/secrets/samples.js'
 import { assertPrefiltersFindTheSame } from '../../../test/support/prefilter-check.js'
 import { FilesProvider, type Manifest } from '../src/index.js'
-import { openvpnCredentialFiles, postfixPasswordMaps, SecretRules } from '../src/secrets.js'
+import { openvpnCredentialFiles, postfixPasswordMaps, SecretRules, TOKEN_FILE } from '../src/secrets.js'
+import { partOf, partPath } from '../src/manifest.js'
 import { TargetRoot } from './target-root.js'
 
 /**
@@ -265,5 +266,25 @@ describe('files secret by path in a pushed twin (FilesProvider.secretPaths)', ()
     assert.deepEqual(found.map((f) => f.path), ['filesystem/etc/openvpn/client/mgmt.pw', 'filesystem/etc/openvpn/creds.txt'])
     // A commit that changed only another file asks about that file alone.
     assert.deepEqual(await new FilesProvider().secretPaths({ paths: ['filesystem/etc/openvpn/notes.txt'], twin, ctx }), [])
+  })
+
+  it('names a file whose record in the twin\'s own files manifest says secret (a token file, root-only), its content in the tree all the same; the manifest whole or in parts', async () => {
+    const entry = (path: string, extra: Record<string, unknown>) => ({ path, type: 'file', mode: '0600', owner: 'root', group: 'root', uid: 0, gid: 0, ...extra })
+    const entries = [
+      entry('/etc/myapp/db.token', { content: 'secret', secret: true, secretReason: TOKEN_FILE }),
+      entry('/etc/myapp/app.conf', { content: 'mirrored' }),
+      entry('/etc/myapp/root.bin', { content: 'secret', secret: true, secretReason: 'root-only, content not checked' }),
+    ]
+    const asked = ['filesystem/etc/myapp/app.conf', 'filesystem/etc/myapp/db.token', 'filesystem/etc/other/root.bin']
+    const ctx = twinOnly({ include: ['/etc'] })
+    const whole = new MemoryTwin([{ path: 'system/files/manifest.json', content: JSON.stringify({ entries }) }])
+    const expected = [['filesystem/etc/myapp/db.token', `a secret in the files manifest (${TOKEN_FILE})`]]
+    assert.deepEqual((await new FilesProvider().secretPaths({ paths: asked, twin: whole, ctx })).map((f) => [f.path, f.rule]), expected)
+    // Split: the entry is read from its folder's part only.
+    const split = new MemoryTwin([
+      { path: 'system/files/manifest.json', content: JSON.stringify({ entries: [] }) },
+      { path: partPath(partOf('/etc/myapp/db.token')), content: JSON.stringify({ entries }) },
+    ])
+    assert.deepEqual((await new FilesProvider().secretPaths({ paths: asked, twin: split, ctx })).map((f) => [f.path, f.rule]), expected)
   })
 })
