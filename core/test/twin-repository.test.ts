@@ -149,6 +149,25 @@ describe('TwinRepository', () => {
     }
     await assert.rejects(outcome(() => listIndexed(index.entries, twin.dir, '../x')).then((r) => { if (typeof r === 'string') throw new Error(r) }), /PATH_INVALID/)
   })
+
+  it("a reader right after the twin's check found it exactly its index knows each file's blob id (blobOf) without reading it; none otherwise", async () => {
+    const twin = twinAt(join(base, 'twin'))
+    await twin.init(info)
+    const git = async (...args: string[]) => (await run('git', ['-C', twin.dir, ...args])).stdout.trim()
+    // Older than the racy window, so the check needs no git.
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    assert.deepEqual(await twin.dirtyPaths(), [])
+    const checked = twin.reader({ justChecked: true })
+    assert.equal(checked.blobOf?.('twin.json'), await git('rev-parse', 'HEAD:twin.json'))
+    assert.equal(checked.blobOf?.('plans/README.md'), await git('rev-parse', 'HEAD:plans/README.md'))
+    assert.equal(checked.blobOf?.('plans'), undefined, 'a folder')
+    assert.equal(checked.blobOf?.('nothing.json'), undefined)
+    assert.equal(twin.reader().blobOf, undefined, 'a reader without the check')
+    // The twin edited: the next check does not find it clean, and its reader knows no id.
+    await writeFile(join(twin.dir, 'plans', 'README.md'), 'edited\n')
+    assert.notDeepEqual(await twin.dirtyPaths(), [])
+    assert.equal(twin.reader({ justChecked: true }).blobOf, undefined)
+  })
 })
 
 describe('TwinLock', () => {

@@ -51,4 +51,11 @@ export interface TwinReader {
   readText(path: string): Promise<string | undefined>
   /** Every file path under a folder prefix ("filesystem/etc/"), sorted. */
   list(prefix: string): Promise<string[]>
+  /**
+   * The git blob id of the regular file at `path` when the reader knows it without reading the
+   * file: the working twin was found, a moment ago, to be exactly its index (the core's reader for
+   * a `plan` or `status`); undefined otherwise (then `read` it). A provider may take a document
+   * whose id is that of a text it already holds as that text. Absent on other readers.
+   */
+  blobOf?(path: string): string | undefined
 }

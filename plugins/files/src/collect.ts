@@ -15,7 +15,7 @@ import {
 } from '@twinsync/sdk'
 import { namesById, readAccounts, type Accounts } from './accounts.js'
 import { resolveConfig } from './config.js'
-import { rememberCollected } from './collected-texts.js'
+import { rememberCollected, textBlobs } from './collected-texts.js'
 import { decodeText, md5, sha256 } from './content.js'
 import { cachedAttributes } from './attribute-cache.js'
 import type { ExtendedAttributes } from './extended-attributes.js'
@@ -439,13 +439,6 @@ function fileEntry(item: Walked, names: Names, origin: FileOrigin | undefined, v
   }
   return entry
 }
-
-/**
- * A mirrored file's text's git blob id where the stat cache knows it (StatCache.lookup), by
- * entry: documentsOf hands it to the core with the file's document (withKnownBlob), which then
- * need not hash the text to find it unchanged. An entry whose text was replaced since has none.
- */
-const textBlobs = new WeakMap<FileEntry, { text: string; blob: string }>()
 
 /**
  * What a file's bytes are: secret, too large, binary, or text to mirror. A secret is kept as a

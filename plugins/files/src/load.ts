@@ -13,7 +13,7 @@ import {
 } from '@twinsync/sdk'
 import { readAccounts } from './accounts.js'
 import { resolveScope, type FilesScope } from './collect.js'
-import { collectedWithBytes } from './collected-texts.js'
+import { collectedWithBlob, collectedWithBytes } from './collected-texts.js'
 import { decodeText, sha256 } from './content.js'
 import { isIncluded } from './include.js'
 import { sameMeaning } from './entry-meaning.js'
@@ -64,6 +64,12 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
     if (isUnitMaskLink(entry) || ctx.claims.isClaimedByOther('files', entry.path)) continue
     if (entry.type !== 'file' || entry.content !== 'mirrored' || entry.secret === true) {
       entries.set(entry.path, { ...entry })
+      continue
+    }
+    // The twin's document is the blob of the text collect just made of the file (an unchanged machine): that text, unread (collected-texts.ts).
+    const known = collectedWithBlob(entry.path, twin.blobOf?.(mirrorPath(entry.path)))
+    if (known !== undefined) {
+      entries.set(entry.path, { ...entry, text: known.text, sha256: known.sha256, size: known.size })
       continue
     }
     const bytes = await readDocument(twin, mirrorPath(entry.path))

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { createHash } from 'node:crypto'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import { MemoryTwin } from '@twinsync/sdk'
+import { MemoryCache, MemoryTwin, type TwinReader } from '@twinsync/sdk'
 import { FilesProvider, type FilesState } from '../src/index.js'
 import { debianLikeRoot, TargetRoot } from './target-root.js'
 
@@ -68,6 +68,32 @@ describe('files provider: load after collect (collected-texts)', () => {
     const changes = provider.diff({ desired: edited.state, actual: collected.state, ctx }).changes
     assert.deepEqual(changes.map((c) => c.id), ['files:replace:/etc/hosts'])
     assert.equal((changes[0]?.data as { sha256: string }).sha256, sha('127.0.0.1 localhost\n10.0.0.1 db\n'))
+  })
+
+  it("takes a document whose blob id the reader knows (blobOf: the twin just found exactly its index) to be the collected text's as that text, unread; another id, or none, is read and compared as before", async () => {
+    // Older than the stat cache's racy window, so the second collect knows every text's blob id.
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const ctx = createTestContext(root.dir, { cache: new MemoryCache() })
+    await provider.collect({ ctx })
+    const collected = await provider.collect({ ctx })
+    const twin = new MemoryTwin(collected.documents)
+    const contents = new Map(collected.documents.map((d) => [d.path, d.content]))
+    const edit = (path: string, text: string) => (twin.set(path, text), contents.set(path, text))
+    edit('filesystem/etc/hosts', '127.0.0.1 localhost\n10.0.0.1 db\n')
+    const blob = (content: string | Uint8Array) => createHash('sha1').update(`blob ${Buffer.byteLength(content)}\0`).update(content).digest('hex')
+    const reads: string[] = []
+    const reader: TwinReader = {
+      read: (path) => (reads.push(path), twin.read(path)),
+      readText: (path) => (reads.push(path), twin.readText(path)),
+      list: (prefix) => twin.list(prefix),
+      // As the index gives them; /etc/motd's is another file's (a wrong id is never taken).
+      blobOf: (path) => (path === 'filesystem/etc/motd' ? blob('other\n') : path === 'filesystem/etc/group' ? undefined : contents.has(path) ? blob(contents.get(path) as string) : undefined),
+    }
+    const loaded = await provider.load({ ctx, twin: reader })
+    assert.deepEqual(loaded, await provider.load({ ctx, twin }), 'the same desired state as a load that reads every document')
+    assert.deepEqual(reads.filter((p) => p.startsWith('filesystem/')).sort(), ['filesystem/etc/group', 'filesystem/etc/hosts', 'filesystem/etc/motd'], 'only the documents whose id is not the collected text\'s are read')
+    const byPath = new Map((loaded.state as FilesState).entries.map((e) => [e.path, e]))
+    assert.equal(byPath.get('/etc/hosts')?.text, '127.0.0.1 localhost\n10.0.0.1 db\n')
   })
 
   /** The same load in a process whose last collect mirrored no file of these (a root with one file of its own): nothing to reuse. */
