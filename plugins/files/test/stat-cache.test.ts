@@ -173,6 +173,10 @@ describe('files provider: stat cache', () => {
     await provider.collect({ ctx })
     await provider.collect({ ctx }) // the blob ids a first collect leaves, kept (see above)
     root.file('/etc/busy.conf', 'two\n')
+    // Its times an hour ahead: too recent to trust however long the collects below take (on a
+    // loaded machine one took longer than RACY_MS, and the file was kept too early).
+    const ahead = new Date(Date.now() + 3_600_000)
+    utimesSync(root.path('/etc/busy.conf'), ahead, ahead)
     writes.splice(0)
     reads.splice(0)
     const racy = await provider.collect({ ctx })
@@ -183,6 +187,9 @@ describe('files provider: stat cache', () => {
     const still = await provider.collect({ ctx })
     assert.equal(String(still.documents.find((d) => d.path === 'filesystem/etc/busy.conf')?.content), 'two\n')
     assert.ok(reads.includes('/etc/busy.conf'), 'still too recent: read again')
+    // Back in the past (not on a whole second): the change time utimes gives is older than RACY_MS after the wait.
+    const past = new Date(Math.floor(Date.now() / 1000) * 1000 - 10_000 + 123)
+    utimesSync(root.path('/etc/busy.conf'), past, past)
     await new Promise((resolve) => setTimeout(resolve, 150))
     await provider.collect({ ctx })
     assert.ok(writes.includes('stat-cache'), 'now kept: written')
