@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { appendFile, mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises'
+import { appendFile, mkdir, mkdtemp, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LocalHost, MemoryCache, RACY_MS, type HostPort, type ProviderContext } from '@twinsync/sdk'
@@ -149,10 +149,16 @@ describe('systemd: the unit files kept with the stat data of what they were read
     await settle()
     await collect()
     await appendFile(etc('d.service'), '# edited\n')
+    // Its times an hour ahead: too recent to trust however late the collect starts (under load one
+    // started more than RACY_MS after the edit, and kept it); then back in the past, not on a whole second.
+    const ahead = new Date(Date.now() + 3_600_000)
+    await utimes(etc('d.service'), ahead, ahead)
     const before = listed()
     const racy = await collect()
     assert.ok(listed() > before, 'read, not taken from the cache')
     assert.deepEqual(racy, (await collectSystemdState({ host: new LocalHost(root), cache: new MemoryCache() } as unknown as ProviderContext)).state)
+    const past = new Date(Math.floor(Date.now() / 1000) * 1000 - 10_000 + 123)
+    await utimes(etc('d.service'), past, past)
     await settle()
     const after = listed()
     await collect()
