@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sinon from 'sinon'
@@ -90,9 +90,16 @@ describe('os: dpkg\'s architecture read again only when its status file moved', 
     const statusReads = () => read.getCalls().filter((c) => c.args[0] === '/var/lib/dpkg/status').length
     const cache = new MemoryCache()
     const arch = async () => ((await new OsFacts().collect({ ctx: createTestContext(root, { host, cache }) })).state['system/os.json'] as { architecture: unknown }).architecture
+    // Its times an hour ahead: too recent to trust however late each collect starts (under load
+    // the second started more than RACY_MS after the write); then in the past, not on a whole second.
+    const status = join(root, 'var/lib/dpkg/status')
+    const ahead = new Date(Date.now() + 3_600_000)
+    utimesSync(status, ahead, ahead)
     assert.equal(await arch(), 'arm64')
     assert.equal(await arch(), 'arm64')
     assert.equal(statusReads(), 2, 'written a moment ago: read every time')
+    const past = new Date(Math.floor(Date.now() / 1000) * 1000 - 10_000 + 123)
+    utimesSync(status, past, past)
     await new Promise((r) => setTimeout(r, 250)) // past the racily-clean window
     assert.equal(await arch(), 'arm64')
     assert.equal(await arch(), 'arm64')
