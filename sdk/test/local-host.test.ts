@@ -466,6 +466,18 @@ describe('LocalHost against a root other than /', () => {
     assert.equal(r.stdout, 'a; rm -rf /\n')
   })
 
+  it("takes the distribution's program before one of the same name in /usr/local (a twin can have one made there), for which and for what it runs", async () => {
+    for (const dir of ['usr/local/bin', 'usr/bin']) {
+      await mkdir(join(root, dir), { recursive: true })
+      await writeFile(join(root, dir, 'dpkg-query'), '#!/bin/sh\n', { mode: 0o755 })
+    }
+    await writeFile(join(root, 'usr/local/bin/only-local'), '#!/bin/sh\n', { mode: 0o755 })
+    assert.equal(await host.which('dpkg-query', { inTarget: true }), '/usr/bin/dpkg-query')
+    assert.equal(await host.which('only-local', { inTarget: true }), '/usr/local/bin/only-local', 'found where the distribution has none')
+    const path = (await host.exec('sh', ['-c', 'printf %s "$PATH"'])).stdout.split(':')
+    assert.ok(path.indexOf('/usr/bin') < path.indexOf('/usr/local/bin') && path.indexOf('/bin') < path.indexOf('/usr/local/sbin'), path.join(':'))
+  })
+
   it('reports a missing program with a stable code', async () => {
     await assert.rejects(host.exec('no-such-program-twinsync', []), (e: unknown) => isTwinSyncError(e) && e.code === 'COMMAND_NOT_FOUND')
     assert.equal(await host.which('no-such-program-twinsync'), undefined)

@@ -6,7 +6,9 @@ const TWIN = '/var/lib/twinsync/twin'
 const HOLD = '/run/twinsync-test-hold-check.sock'
 /** Written by the listener when the check waits: the apply is between the file and its reload. */
 const HELD = '/run/twinsync-test-check-held'
-const CHECK_WRAPPER = '/usr/local/sbin/nginx'
+const CHECK_WRAPPER = '/usr/sbin/nginx'
+/** nginx's own program while the wrapper stands in its place. */
+const REAL_NGINX = '/usr/sbin/nginx.twinsync-test-real'
 
 interface PlanJson {
   changes: Array<{ id: string; summary: string }>
@@ -91,11 +93,13 @@ describe('a service running an older configuration is drift, planned until reloa
     // SIGKILL, as a crash or a power cut would: the file in place, its reload not run. The apply
     // is held there, not raced: the new file is live, then `nginx -t` judges it before the
     // reload. A kill after that verdict is the reload window, where the next apply puts the
-    // previous files back instead (test/e2e/reload-kill.test.ts). So `nginx -t` (found on the
-    // checker's PATH first, in /usr/local/sbin, which is not mirrored) waits, once the new file
-    // is there, on a Unix socket under /run, which the checker's sandbox reaches: the listener
-    // notes the wait, the apply is killed, and the listener's end lets the check go on.
-    await ct.writeFile(CHECK_WRAPPER, `#!/bin/sh\nif [ "$1" = -t ] && [ -e /etc/nginx/conf.d/killed.conf ] && [ -S ${HOLD} ]; then curl -s --unix-socket ${HOLD} http://hold/ >/dev/null 2>&1; fi\nexec /usr/sbin/nginx "$@"\n`, { mode: 0o755 })
+    // previous files back instead (test/e2e/reload-kill.test.ts). So `nginx -t` (the checker is
+    // taken from the distribution's folders only, so nginx itself is wrapped for this test: moved
+    // aside, outside what is mirrored) waits, once the new file is there, on a Unix socket under
+    // /run, which the checker's sandbox reaches: the listener notes the wait, the apply is killed,
+    // and the listener's end lets the check go on.
+    await ct.runOk(['mv', CHECK_WRAPPER, REAL_NGINX])
+    await ct.writeFile(CHECK_WRAPPER, `#!/bin/sh\nif [ "$1" = -t ] && [ -e /etc/nginx/conf.d/killed.conf ] && [ -S ${HOLD} ]; then curl -s --unix-socket ${HOLD} http://hold/ >/dev/null 2>&1; fi\nexec ${REAL_NGINX} "$@"\n`, { mode: 0o755 })
     const listener = ct.run(
       ['sh', '-c', `echo $$ > ${HOLD}.pid; exec node -e 'require("net").createServer((s) => require("fs").writeFileSync(process.argv[2], "")).listen(process.argv[1])' ${HOLD} ${HELD}`],
       { timeoutMs: 600_000 },
@@ -109,7 +113,7 @@ describe('a service running an older configuration is drift, planned until reloa
       assert.doesNotMatch(killed.stdout, /reload it/, 'killed before the reload ran')
     } finally {
       // The listener's end lets the held check finish (its sandbox then ends); the checker is nginx's own again.
-      await ct.run(['sh', '-c', `kill "$(cat ${HOLD}.pid)"; rm -f ${HOLD} ${HOLD}.pid ${HELD} ${CHECK_WRAPPER}`])
+      await ct.run(['sh', '-c', `kill "$(cat ${HOLD}.pid)"; rm -f ${HOLD} ${HOLD}.pid ${HELD}; mv ${REAL_NGINX} ${CHECK_WRAPPER}`])
       await listener
     }
     assert.equal(await ct.readFile('/etc/nginx/conf.d/killed.conf'), 'add_header X-Killed yes;\n')
