@@ -236,17 +236,13 @@ class CommitTwin implements TwinReader {
   }
 }
 
-/** A raw tree object's entries by name: "<mode> <name>\0<binary id>" repeated (SHA-1 ids, as treeNames). */
+/** A raw tree object's entries by name, each with its mode and id (treeRecords). */
 function treeEntries(bytes: Uint8Array): Map<string, TreeEntry> {
-  const buf = Buffer.from(bytes)
   const entries = new Map<string, TreeEntry>()
-  let at = 0
-  while (at < buf.length) {
-    const space = buf.indexOf(0x20, at)
-    const nul = buf.indexOf(0, space)
-    if (space < 0 || nul < 0 || nul + 21 > buf.length) break
-    entries.set(buf.subarray(space + 1, nul).toString('utf8'), { mode: buf.subarray(at, space).toString('latin1'), id: buf.subarray(nul + 1, nul + 21).toString('hex') })
-    at = nul + 1 + 20
+  for (const { mode, name, id } of treeRecords(bytes)) {
+    // An id cut short ends the tree (git's objects are whole; a damaged one is read no further).
+    if (id.length < 40) break
+    entries.set(name, { mode, id })
   }
   return entries
 }
@@ -287,18 +283,24 @@ function isShipped(shipped: Set<string>, label: string, bytes: Uint8Array): bool
 
 /** The names in a raw tree object: "<mode> <name>\0<binary id>" repeated. */
 function treeNames(bytes: Uint8Array): string[] {
+  return [...treeRecords(bytes)].map((r) => r.name)
+}
+
+/**
+ * A raw tree object's records, "<mode> <name>\0<binary id>" repeated: the one parse of a tree
+ * here (the names scanned, the entries a provider's reads walk). The id is 20 bytes (SHA-1) or 32
+ * (SHA-256); a twin repository uses git's default, SHA-1.
+ */
+function* treeRecords(bytes: Uint8Array): Generator<{ mode: string; name: string; id: string }> {
   const buf = Buffer.from(bytes)
-  const names: string[] = []
   let at = 0
   while (at < buf.length) {
     const space = buf.indexOf(0x20, at)
     const nul = buf.indexOf(0, space)
     if (space < 0 || nul < 0) break
-    names.push(buf.subarray(space + 1, nul).toString('utf8'))
-    // The id is 20 bytes (SHA-1) or 32 (SHA-256); a twin repository uses git's default, SHA-1.
+    yield { mode: buf.subarray(at, space).toString('latin1'), name: buf.subarray(space + 1, nul).toString('utf8'), id: buf.subarray(nul + 1, nul + 21).toString('hex') }
     at = nul + 1 + 20
   }
-  return names
 }
 
 /** The SDK's one detector (the same rules the providers use), plus the mirror's own token. */
