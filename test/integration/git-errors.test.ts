@@ -37,7 +37,7 @@ describe('git failures as coded errors', function () {
     let bin: string
     let hidden: string[]
     before(async () => {
-      requireRoot()
+      requireRoot('hiding git in a private mount namespace')
       requireTools('unshare', 'mount')
       // TwinSync looks for git in the distribution's folders first, whatever PATH says
       // (own-env.ts): git is hidden there by an empty tmpfs in a private mount namespace, and
