@@ -1,9 +1,13 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SAFE_PATH, ownEnv, ownPath, setOwnPathForTests } from '@twinsync/sdk'
+import { runGitWithToken } from '../src/remote/git-transport.js'
+import { REMOTE_NAME } from '../src/remote/remote-settings.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { enableSchedule, disableSchedule } from '../src/services/schedule.js'
 import { forgetCruftAnswer, hasCruftPacks } from '../src/twin/auto-pack.js'
@@ -184,23 +188,60 @@ describe("TwinSync's own programs and their environment (own-env.ts)", function 
       assert.notDeepEqual(await ran(log), [], 'git alone runs the planted fsmonitor')
     })
 
-    it("a user's ~/.gitconfig naming hooks and fsmonitor: not run by the twin's git either", async () => {
+    it("~/.gitconfig and ~/.config/git (in the files provider's scope too): no command of theirs runs, no attribute of theirs changes the bytes stored", async () => {
       const home = join(dir, 'home')
-      await mkdir(home, { recursive: true })
-      await writeFile(join(home, '.gitconfig'), `[core]\n\tfsmonitor = ${record}\n\thooksPath = ${hooks}\n`)
-      const env = { HOME: home }
-      await writeFile(join(repo, 'a.txt'), 'three\n')
-      await runGit(repo, ['add', '--all', '--', '.'], { env })
-      await runGit(repo, ['status', '--porcelain=v1'], { env })
-      await runGit(repo, ['-c', 'maintenance.auto=false', 'commit', '--quiet', '--no-verify', '-m', 'three'], { env })
+      await mkdir(join(home, '.config/git'), { recursive: true })
+      const planted = await readFile(join(dir, 'planted.gitconfig'), 'utf8')
+      await writeFile(join(home, '.gitconfig'), `${planted}[core]\n\tsshCommand = ${record}\n`)
+      await writeFile(join(home, '.config/git/attributes'), '* text eol=crlf\n')
+      await writeFile(join(home, '.config/git/ignore'), 'b.txt\n')
+      await startedWith({ HOME: home }, async () => {
+        await writeFile(join(repo, 'a.txt'), 'three\nlines\n')
+        await writeFile(join(repo, 'b.txt'), 'b\n')
+        const client = new SimpleGitClient(repo)
+        assert.deepEqual((await client.dirtyPaths()).sort(), ['a.txt', 'b.txt'], 'b.txt is not ignored')
+        await client.addAll()
+        await client.commit('three')
+        await runGit(repo, ['show', 'HEAD'])
+        await runGit(repo, ['checkout', 'HEAD~1', '--', 'a.txt'])
+        await runGit(repo, ['checkout', 'HEAD', '--', 'a.txt'])
+        assert.deepEqual(await client.dirtyPaths(), [])
+        // core.sshCommand, through simple-git: a fetch over ssh from a port nothing listens on.
+        await runGit(repo, ['fetch', 'ssh://127.0.0.1:1/nothing.git'], { idleTimeoutMs: 20_000 }).catch(() => undefined)
+      })
+      assert.equal(sh(repo, 'cat-file', 'blob', 'HEAD:a.txt'), 'three\nlines', 'the bytes of the file, no CRLF')
       assert.deepEqual(await ran(log), [])
     })
 
-    it('a fetch (through simple-git, with the system configuration read for proxies and credentials) runs no planted hook', async () => {
+    it("a mirror URL rewritten by a planted url.*.insteadOf in ~/.gitconfig: the token goes to the mirror, never to the other host", async () => {
+      const heard: string[] = []
+      const servers = await Promise.all(['mirror', 'other'].map((name) => new Promise<Server>((resolve) => {
+        const server = createServer((req, res) => {
+          heard.push(`${name} ${req.headers.authorization ?? '-'}`)
+          res.statusCode = 404
+          res.end()
+        })
+        server.listen(0, '127.0.0.1', () => resolve(server))
+      })))
+      const [mirror, other] = servers.map((server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/`)
+      const home = join(dir, 'home-url')
+      await mkdir(home, { recursive: true })
+      await writeFile(join(home, '.gitconfig'), `[url "${other}"]\n\tinsteadOf = ${mirror}\n`)
+      sh(repo, 'remote', 'add', REMOTE_NAME, `${mirror}twin.git`)
+      try {
+        await startedWith({ HOME: home }, () => runGitWithToken(repo, ['fetch', REMOTE_NAME], 'token-0123456789'))
+      } finally {
+        sh(repo, 'remote', 'remove', REMOTE_NAME)
+        for (const server of servers) server.close()
+      }
+      assert.ok(heard.length > 0 && heard.every((h) => h.startsWith('mirror Basic ')), heard.join(', '))
+    })
+
+    it('a fetch (through simple-git) runs no hook a planted system configuration names', async () => {
       const source = join(dir, 'source')
       execFileSync('git', ['clone', '--quiet', repo, source])
-      await writeFile(join(source, 'b.txt'), 'b\n')
-      sh(source, 'add', 'b.txt')
+      await writeFile(join(source, 'c.txt'), 'c\n')
+      sh(source, 'add', 'c.txt')
       sh(source, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'b')
       await runGit(repo, ['fetch', '--quiet', source, 'main:refs/remotes/source/main'], { env: { GIT_CONFIG_SYSTEM: planted } })
       assert.equal(sh(repo, 'rev-parse', 'refs/remotes/source/main'), sh(source, 'rev-parse', 'HEAD'))

@@ -12,8 +12,8 @@ export const SAFE_PATH = '/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/sbin:/usr/loc
  * The environment of TwinSync's own programs on the host: git (the twin's, and the mirror's),
  * the schedule's systemctl, the apt hook's dpkg-query, the rehearsal's setpriv and nsenter. The
  * host port (local-host.ts) runs the providers' programs with a clean environment of its own;
- * these keep the invoking one (HOME and the user's ~/.gitconfig, proxies, SSH_AUTH_SOCK,
- * locale), with two things taken from it (session 17):
+ * these keep the invoking one (HOME, proxies, SSH_AUTH_SOCK, the locale), with two things taken
+ * from it (session 17):
  *
  * - PATH: SAFE_PATH, then the invoking PATH's other absolute folders (git installed only in
  *   /opt or a home folder is still found, after the distribution's). root's usual PATH has
@@ -30,13 +30,18 @@ export const SAFE_PATH = '/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/sbin:/usr/loc
  *   author/committer variables go too. What TwinSync sets itself (a snapshot's dates, the
  *   mirror's token header) is added by the caller after this.
  *
- * The twin's local git runs (localGitEnv) read no system-wide git configuration or attributes
- * either: /etc/gitconfig and /etc/gitattributes are in the files provider's scope, and a twin
- * could set `core.fsmonitor` (a command `git status` and `git add` run), `filter.<x>.clean` with
- * a `filter` attribute (run by `git add`), `diff.external`, `core.hooksPath` there. The runs that
- * reach the mirror (fetch, push, `remote`) keep the system's configuration (an http.proxy, a CA
- * or credential helper is often set there for the whole machine); git.ts turns off hooks and
- * fsmonitor for every run (BASE_CONFIG), which covers a user's ~/.gitconfig too.
+ * git itself (gitEnv) reads no configuration but the twin's own `.git/config`, the `-c` settings
+ * and the environment's: GIT_CONFIG_NOSYSTEM, GIT_CONFIG_GLOBAL=/dev/null, GIT_ATTR_NOSYSTEM.
+ * /etc/gitconfig, /etc/gitattributes, ~/.gitconfig and ~/.config/git/ are all in the files
+ * provider's default scope, so a twin could set there `core.fsmonitor` (a command `git status`
+ * and `git add` run), `filter.<x>.clean` with a `filter` attribute (run by `git add`),
+ * `diff.external` or a textconv (run by `show`), `core.hooksPath`, `core.sshCommand` or a
+ * `credential.helper` (run by a push), `url.<x>.insteadOf` (the mirror's token sent to another
+ * host), `eol`/`working-tree-encoding` attributes (the twin storing other bytes than the
+ * machine's): each ran as root, or leaked, on the next snapshot or push (session 17). What a
+ * person sets to reach the mirror goes in the environment (https_proxy, GIT_SSH_COMMAND,
+ * GIT_SSL_CAINFO: REMOTE_GIT_VARS are kept) or in the twin's own `.git/config`. git.ts turns
+ * hooks, fsmonitor and the XDG attributes and ignore files off as well (BASE_CONFIG).
  *
  * Built once a process (issue 22: an unchanged snapshot runs no program at all; a changed one a
  * few, each given this same object).
@@ -47,7 +52,7 @@ const REMOTE_GIT_VARS = /^GIT_(?:SSH|SSH_COMMAND|SSH_VARIANT|ASKPASS|TERMINAL_PR
 
 interface OwnEnvs {
   own: Record<string, string>
-  localGit: Record<string, string>
+  git: Record<string, string>
 }
 
 let envs: OwnEnvs | undefined
@@ -72,24 +77,19 @@ function build(): OwnEnvs {
     own[name] = value
   }
   own.PATH = testPath ?? ownPath(process.env.PATH)
-  const localGit: Record<string, string> = { GIT_CONFIG_NOSYSTEM: '1', GIT_ATTR_NOSYSTEM: '1' }
-  for (const [name, value] of Object.entries(own)) if (!name.startsWith('GIT_')) localGit[name] = value
-  return { own, localGit }
+  return { own, git: { ...own, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_ATTR_NOSYSTEM: '1' } }
 }
 
-/**
- * The environment of TwinSync's own programs (see above), and of git when it reaches the mirror.
- * Shared: copy it before changing it.
- */
+/** The environment of TwinSync's own programs (see above). Shared: copy it before changing it. */
 export function ownEnv(): Readonly<Record<string, string>> {
   envs ??= build()
   return envs.own
 }
 
-/** ownEnv for git on the twin alone: no GIT_* of the caller at all, no system-wide configuration or attributes. Shared. */
-export function localGitEnv(): Readonly<Record<string, string>> {
+/** ownEnv for git: no configuration file read but the repository's own (see above). Shared. */
+export function gitEnv(): Readonly<Record<string, string>> {
   envs ??= build()
-  return envs.localGit
+  return envs.git
 }
 
 /**

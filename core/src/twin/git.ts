@@ -26,7 +26,7 @@ import { copyFile, lstat, rm, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Writable } from 'node:stream'
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/errors'
-import { SAFE_PATH, localGitEnv, ownEnv } from '@twinsync/sdk'
+import { SAFE_PATH, gitEnv } from '@twinsync/sdk'
 import type { SimpleGit } from 'simple-git'
 import { diskError } from './disk-error.js'
 import { readHead } from './quick-status.js'
@@ -39,15 +39,15 @@ export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
 
 const IDENTITY = ['user.name=TwinSync', 'user.email=twinsync@localhost']
 /**
- * Settings of every git TwinSync runs. No hooks and no fsmonitor, whatever a configuration says
- * (session 17): a commit runs post-commit and reference-transaction hooks (--no-verify stops only
- * the pre-commit ones), `add` and `status` a core.fsmonitor command, a fetch or push the
- * reference-transaction and pre-push hooks; set in a user's ~/.gitconfig, or (for the runs that
- * reach the mirror, which read the system's configuration) in /etc/gitconfig, which a twin can
- * write, each would have run as root. The twin's local runs read no system-wide configuration at
- * all (localGitEnv, @twinsync/sdk own-env.ts).
+ * Settings of every git TwinSync runs. No hooks, no fsmonitor, no attributes or ignore file from
+ * ~/.config/git (git reads those even with GIT_CONFIG_GLOBAL=/dev/null), whatever a
+ * configuration says (session 17): a commit runs post-commit and reference-transaction hooks
+ * (--no-verify stops only the pre-commit ones), `add` and `status` a core.fsmonitor command, a
+ * fetch or push the reference-transaction and pre-push hooks. The configuration files a twin can
+ * write (/etc/gitconfig, ~/.gitconfig) git does not read at all (gitEnv, @twinsync/sdk own-env.ts);
+ * these cover the twin's own .git/config too.
  */
-const BASE_CONFIG = [...IDENTITY, 'core.quotepath=false', 'commit.gpgsign=false', 'tag.gpgsign=false', 'core.hooksPath=/dev/null', 'core.fsmonitor=false']
+const BASE_CONFIG = [...IDENTITY, 'core.quotepath=false', 'commit.gpgsign=false', 'tag.gpgsign=false', 'core.hooksPath=/dev/null', 'core.fsmonitor=false', 'core.attributesFile=/dev/null', 'core.excludesFile=/dev/null']
 const BASE_ARGS = BASE_CONFIG.flatMap((c) => ['-c', c])
 
 /** Messages of git that mean the repository itself is broken, not the request. */
@@ -120,17 +120,10 @@ async function client(dir: string, options: GitRunOptions): Promise<SimpleGit> {
     ...(options.idleTimeoutMs === undefined ? {} : { timeout: { block: options.idleTimeoutMs } }),
     // simple-git vets the environment and the -c settings like input; they are ours (BASE_CONFIG;
     // prompts off with GIT_ASKPASS=/bin/false, the token as an environment-only header) and the
-    // user's own (GIT_SSH_COMMAND, proxies: ownEnv), never the twin's, so those checks are off.
+    // user's own (GIT_SSH_COMMAND, proxies: gitEnv), never the twin's, so those checks are off.
     unsafe: ENV_IS_OURS,
   })
-  // ownEnv: the distribution's git, no GIT_DIR or GIT_CONFIG_* of the caller; the system's
-  // configuration is read (a proxy or credential helper for the mirror), hooks and fsmonitor off.
-  const env: Record<string, string> = { ...ownEnv() }
-  for (const [k, v] of Object.entries(options.env ?? {})) {
-    if (v === undefined) delete env[k]
-    else env[k] = v
-  }
-  return git.env(env)
+  return git.env({ ...gitEnvWith(options.env) })
 }
 
 /** Run git in `dir` and return its standard output; a failure throws a coded error. */
@@ -165,12 +158,12 @@ function subcommandOf(args: readonly string[]): string {
 }
 
 /**
- * The environment of a git on the twin alone: localGitEnv (the distribution's git first on PATH,
- * none of the caller's GIT_* variables, no system-wide configuration or attributes), with what
- * TwinSync adds (a snapshot's dates, GIT_OPTIONAL_LOCKS, a private GIT_INDEX_FILE) on top.
+ * The environment of a git on the twin: gitEnv (the distribution's git first on PATH, none of the
+ * caller's GIT_* variables but those for a remote, no configuration file but the twin's own), with
+ * what TwinSync adds (a snapshot's dates, GIT_OPTIONAL_LOCKS, a private GIT_INDEX_FILE) on top.
  */
-function localEnv(added: Record<string, string | undefined> | undefined): NodeJS.ProcessEnv {
-  const base = localGitEnv()
+function gitEnvWith(added: Record<string, string | undefined> | undefined): Readonly<Record<string, string>> {
+  const base = gitEnv()
   if (added === undefined) return base
   const env: Record<string, string> = { ...base }
   for (const [k, v] of Object.entries(added)) {
@@ -192,7 +185,7 @@ function plainGit(dir: string, args: readonly string[], env: GitRunOptions['env'
     const child = spawn('git', [...BASE_ARGS, ...args], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: localEnv(env),
+      env: gitEnvWith(env),
     })
     const out: Buffer[] = []
     const err: Buffer[] = []
@@ -338,7 +331,7 @@ export class BatchReader {
   private readonly stderr: Buffer[] = []
 
   constructor(private readonly dir: string) {
-    this.child = spawn('git', [...BASE_ARGS, '-C', dir, 'cat-file', '--batch'], { stdio: ['pipe', 'pipe', 'pipe'], env: localGitEnv() })
+    this.child = spawn('git', [...BASE_ARGS, '-C', dir, 'cat-file', '--batch'], { stdio: ['pipe', 'pipe', 'pipe'], env: gitEnv() })
     this.child.on('error', (error) => this.fail(gitError(dir, ['cat-file', '--batch'], `spawn git ${error.message}`)))
     this.child.stdin.on('error', () => undefined)
     this.child.stderr.on('data', (c: Buffer) => this.stderr.push(c))
@@ -509,7 +502,7 @@ export function runGitBytes(dir: string, args: readonly string[], options: { env
   return new Promise((resolve, reject) => {
     const child = spawn('git', [...BASE_ARGS, '-C', dir, ...args], {
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      env: localEnv(options.env),
+      env: gitEnvWith(options.env),
     })
     const out: Buffer[] = []
     const err: Buffer[] = []
