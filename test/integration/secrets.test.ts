@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { chmod, mkdir, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, runOk, startGitRemote, type GitRemote, type Rootfs } from '../bed/index.js'
 import { plantedCommandLines, plantedFiles, plantedLogLines, type PlantedSecret } from '../fixtures/secrets/samples.js'
@@ -127,6 +127,39 @@ describe('secrets: nothing planted in a Debian root reaches a commit or a push',
     const nothing = await twinsync(['forget', '/etc/legacy/app.conf'])
     assert.equal(nothing.code, 2)
     assert.match(nothing.stderr, /\[FORGET_NOTHING\]/)
+  })
+
+  // Session 17: a forget killed after its refs moved and before the working twin followed left the
+  // forgotten file there; the next (scheduled) snapshot took it for an edit and committed it back
+  // (refs/twinsync/intended), and a rerun of forget was refused TWIN_DIRTY.
+  it('a forget killed after its refs moved: every command refuses the twin until `forget` again finishes it, and nothing commits the file back', async () => {
+    const value = 'K1lledForgetS3cret'
+    await mkdir(join(cli.twinDir, 'filesystem/etc/legacy'), { recursive: true })
+    await writeFile(join(cli.twinDir, 'filesystem/etc/legacy/old.conf'), `[db]\npassword = ${value}\n`)
+    await runOk(['git', '-C', cli.twinDir, 'add', '-A'])
+    await runOk(['git', '-C', cli.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '--quiet', '-m', 'an older snapshot'])
+    // Git runs this hook once the ref transaction is committed: it kills the twinsync process (git's parent) right there.
+    const hook = join(cli.twinDir, '.git/hooks/reference-transaction')
+    await mkdir(dirname(hook), { recursive: true })
+    await writeFile(hook, '#!/bin/sh\n[ "$1" = committed ] || exit 0\ncat >/dev/null\nkill -9 $(ps -o ppid= -p $PPID)\n', { mode: 0o755 })
+    const killed = await twinsync(['forget', '/etc/legacy/old.conf'])
+    await rm(hook)
+    assert.equal(killed.signal, 'SIGKILL', `killed where the hook says: ${killed.stdout}${killed.stderr}`)
+    const refs = async () => (await runOk(['git', '-C', cli.twinDir, 'for-each-ref', '--format=%(refname) %(objectname)'])).stdout
+    const refsBefore = await refs()
+    const snapshot = await twinsync(['snapshot'])
+    assert.equal(snapshot.code, 2, snapshot.stdout + snapshot.stderr)
+    assert.match(snapshot.stderr, /\[FORGET_UNFINISHED\]/)
+    assert.match(snapshot.stderr, /Next step: Run `twinsync forget` again/)
+    assert.equal(await refs(), refsBefore, 'nothing committed')
+    const finished = await twinsync(['forget', '/etc/legacy/old.conf'])
+    assert.equal(finished.code, 0, finished.stdout + finished.stderr)
+    assert.match(finished.stdout, /Forgot filesystem\/etc\/legacy\/old\.conf/)
+    await assert.rejects(stat(join(cli.twinDir, 'filesystem/etc/legacy/old.conf')), { code: 'ENOENT' })
+    assert.equal((await runOk(['git', '-C', cli.twinDir, 'status', '--porcelain'])).stdout, '')
+    assert.ok(!(await everyObject(join(cli.twinDir, '.git'))).includes(value), 'forgotten from every object')
+    assert.equal((await twinsync(['snapshot'])).code, 0)
+    assert.ok(!(await everyObject(join(cli.twinDir, '.git'))).includes(value), 'not committed back')
   })
 
   it('shows that a secret changed, by its keyed hash, without its content', async () => {
