@@ -223,13 +223,14 @@ function isTokenKey(key: string): boolean {
  * alphabet with lower case, upper case and digits all in it (hex digests and fingerprints, paths,
  * words and version numbers are not).
  */
-function looksLikeToken(value: string | undefined): boolean {
+export function looksLikeToken(value: string | undefined): boolean {
   if (value === undefined) return false
   const v = value.trim()
   return v.length >= 16 && /^[A-Za-z0-9+/=_.~-]+$/.test(v) && /[a-z]/.test(v) && /[A-Z]/.test(v) && /[0-9]/.test(v) && isValue(v)
 }
 
-function isValue(value: string | undefined): boolean {
+/** A value a credential could be: not empty, nor a placeholder, reference, switch or path (NOT_A_VALUE). */
+export function isValue(value: string | undefined): boolean {
   if (value === undefined) return false
   const v = value.trim()
   return v.length >= 3 && !NOT_A_VALUE.test(v)
