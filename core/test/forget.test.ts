@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isTwinSyncError } from '@twinsync/sdk'
+import { SAFE_PATH, isTwinSyncError, setOwnPathForTests } from '@twinsync/sdk'
 import { finishInterruptedForget, forgetInHistory, twinPathOf } from '../src/history/forget.js'
 import { FORGET_RECORD, refuseUnfinishedForget } from '../src/history/forget-record.js'
 
@@ -90,10 +90,17 @@ describe('forget: taking secrets out of the whole history', () => {
   // Session 17: a forget stopped after its refs moved left what it forgot in the working twin.
   it('stopped after the refs moved: the twin is refused until finished; finishing brings the files to the rewritten branch and keeps a person\'s other edit', async () => {
     // Once the refs moved, the index is locked: the working twin cannot follow, as after a kill there.
-    mkdirSync(join(dir, '.git/hooks'), { recursive: true })
-    writeFileSync(join(dir, '.git/hooks/reference-transaction'), `#!/bin/sh\n[ "$1" = committed ] && touch '${join(dir, '.git/index.lock')}'\ncat >/dev/null\nexit 0\n`, { mode: 0o755 })
-    await assert.rejects(forgetInHistory(dir, { paths: [], rules: ['credential-assignment'] }), (e: unknown) => isTwinSyncError(e) && e.code === 'FORGET_UNFINISHED')
-    rmSync(join(dir, '.git/hooks/reference-transaction'))
+    // (TwinSync's git runs no hooks, own-env.ts: a wrapper before the system's git locks it after the refs' update-ref.)
+    const bin = mkdtempSync(join(tmpdir(), 'twinsync-forget-bin-'))
+    const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
+    writeFileSync(join(bin, 'git'), `#!/bin/sh\n${real} "$@"\nrc=$?\ncase " $* " in *" update-ref "*) [ $rc -eq 0 ] && touch '${join(dir, '.git/index.lock')}';; esac\nexit $rc\n`, { mode: 0o755 })
+    setOwnPathForTests(`${bin}:${SAFE_PATH}`)
+    try {
+      await assert.rejects(forgetInHistory(dir, { paths: [], rules: ['credential-assignment'] }), (e: unknown) => isTwinSyncError(e) && e.code === 'FORGET_UNFINISHED')
+    } finally {
+      setOwnPathForTests(undefined)
+      rmSync(bin, { recursive: true, force: true })
+    }
     rmSync(join(dir, '.git/index.lock'))
     assert.equal(readFileSync(join(dir, 'filesystem/etc/app/db.conf'), 'utf8'), 'password = Qw3rtyUi0p\n', 'left behind')
     assert.throws(() => refuseUnfinishedForget(dir), (e: unknown) => isTwinSyncError(e) && e.code === 'FORGET_UNFINISHED')

@@ -1,9 +1,11 @@
 import { strict as assert } from 'node:assert'
+import { existsSync, realpathSync } from 'node:fs'
+import { SAFE_PATH } from '@twinsync/sdk'
 import { chmod, mkdir, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, runOk, startGitRemote, type GitRemote, type Rootfs } from '../bed/index.js'
+import { freshRootfs, requireRoot, ROOTFS_BUILD_TIMEOUT_MS, run, runOk, startGitRemote, type GitRemote, type Rootfs } from '../bed/index.js'
 import { plantedCommandLines, plantedFiles, plantedLogLines, type PlantedSecret } from '../fixtures/secrets/samples.js'
-import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
+import { cliSandbox, json, TWINSYNC_BIN, type CliSandbox } from '../support/cli.js'
 
 /** Every object a git repository holds (reachable or not), as one text to search. */
 async function everyObject(gitDir: string): Promise<string> {
@@ -138,13 +140,21 @@ describe('secrets: nothing planted in a Debian root reaches a commit or a push',
     await writeFile(join(cli.twinDir, 'filesystem/etc/legacy/old.conf'), `[db]\npassword = ${value}\n`)
     await runOk(['git', '-C', cli.twinDir, 'add', '-A'])
     await runOk(['git', '-C', cli.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '--quiet', '-m', 'an older snapshot'])
-    // Git runs this hook once the ref transaction is committed: it kills the twinsync process (git's parent) right there.
-    const hook = join(cli.twinDir, '.git/hooks/reference-transaction')
-    await mkdir(dirname(hook), { recursive: true })
-    await writeFile(hook, '#!/bin/sh\n[ "$1" = committed ] || exit 0\ncat >/dev/null\nkill -9 $(ps -o ppid= -p $PPID)\n', { mode: 0o755 })
-    const killed = await twinsync(['forget', '/etc/legacy/old.conf'])
-    await rm(hook)
-    assert.equal(killed.signal, 'SIGKILL', `killed where the hook says: ${killed.stdout}${killed.stderr}`)
+    // Once forget's ref transaction is committed, twinsync is killed right there. TwinSync's git runs
+    // no hooks and is the system's whatever PATH says (own-env.ts): in a private mount namespace, a
+    // wrapper stands in for the system's git, runs it, and kills twinsync (its parent) after that update-ref.
+    requireRoot('standing a wrapper in for git in a private mount namespace')
+    const git = realpathSync(SAFE_PATH.split(':').map((d) => join(d, 'git')).find((f) => existsSync(f)) as string)
+    const realGit = join(cli.dir, 'real-git')
+    const wrapper = join(cli.dir, 'git-wrapper')
+    await writeFile(realGit, '')
+    await writeFile(wrapper, `#!/bin/sh\n${realGit} "$@"\nrc=$?\ncase " $* " in *" update-ref -m twinsync forget "*) [ $rc -eq 0 ] && kill -9 $PPID;; esac\nexit $rc\n`, { mode: 0o755 })
+    const script = `/usr/bin/mount --bind ${git} ${realGit} && /usr/bin/mount --bind ${wrapper} ${git} && exec node "$@"`
+    const killed = await run(['/usr/bin/unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'sh', TWINSYNC_BIN, 'forget', '/etc/legacy/old.conf', '--root', rootfs.dir, '--repo', cli.twinDir], {
+      env: cli.env({ TWINSYNC_CREDENTIALS: join(cli.dir, 'credentials') }),
+      timeoutMs: 120_000,
+    })
+    assert.equal(killed.signal, 'SIGKILL', `killed where the wrapper says: ${killed.stdout}${killed.stderr}`)
     const refs = async () => (await runOk(['git', '-C', cli.twinDir, 'for-each-ref', '--format=%(refname) %(objectname)'])).stdout
     const refsBefore = await refs()
     const snapshot = await twinsync(['snapshot'])
