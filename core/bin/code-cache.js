@@ -33,7 +33,7 @@
 // another user, a shared or odd HOME: no cache), opened once and checked on that descriptor. Any
 // failure to read or write it is ignored: the cache only ever makes a run faster.
 const { isAscii } = require('node:buffer')
-const { closeSync, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs')
+const { closeSync, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs')
 const Module = require('node:module')
 const { homedir } = require('node:os')
 const { basename, dirname, isAbsolute, join } = require('node:path')
@@ -91,14 +91,18 @@ function lookUpCacheDir(create, base, dir) {
   }
 }
 
-/** The cache file's bytes when it is this user's own regular file that no one else can write. */
+/**
+ * The cache file's bytes when it is this user's own regular file that no one else can write: a
+ * view of the scratch buffer (see `readInto`), valid until the next read.
+ */
 function readTrusted(file) {
   let fd
   try {
     fd = openSync(file, 'r')
     const st = fstatSync(fd)
     if (!st.isFile() || st.uid !== process.geteuid() || (st.mode & 0o022) !== 0) return undefined
-    return readFileSync(fd)
+    const { buffer, end } = readInto(fd, 0, st.size, 0)
+    return buffer.subarray(0, end)
   } catch {
     return undefined
   } finally {
@@ -106,16 +110,75 @@ function readTrusted(file) {
   }
 }
 
-/** The file's bytes and its stat data, taken on the open file before reading (see the top). */
+/**
+ * The file's stat data, taken on the open file before reading (see the top), and its bytes, read
+ * into the scratch buffer between the halves of Node's CommonJS wrapper: `wrapped` is the wrapper
+ * with the file's text in it, `source()` that text alone (a slice of it), `bytes` a view of the
+ * file's bytes (valid until the next read).
+ */
 function readWithStat(file) {
   const fd = openSync(file, 'r')
   try {
     const startedAt = Date.now()
     const st = fstatSync(fd)
-    return { bytes: readFileSync(fd), st, startedAt }
+    const start = WRAPPER_HEAD.length
+    const { buffer, end } = readInto(fd, start, st.size, WRAPPER_TAIL.length)
+    const bytes = buffer.subarray(start, end)
+    buffer.latin1Write(WRAPPER_HEAD, 0)
+    buffer.latin1Write(WRAPPER_TAIL, end)
+    const all = end + WRAPPER_TAIL.length
+    // An ASCII file (core/scripts/bundle.mjs makes its bundles so) is a one-byte string without
+    // decoding; the wrapper is ASCII, so decoding it with the file gives what joining them would.
+    const wrapped = isAscii(bytes) ? buffer.latin1Slice(0, all) : buffer.utf8Slice(0, all)
+    const source = () => wrapped.slice(WRAPPER_HEAD.length, wrapped.length - WRAPPER_TAIL.length)
+    return { bytes, wrapped, source, st, startedAt }
   } finally {
     closeSync(fd)
   }
+}
+
+// Node's CommonJS wrapper (see requireCached), with `import()` from here for the file's own (see
+// core/scripts/bundle.mjs) and the file's lazy part beside it through this cache.
+const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname, __twinsyncImport, __twinsyncRequire) { '
+const WRAPPER_TAIL = '\n})'
+
+/**
+ * Speed (issue 22, session 17): the bundles' sources and caches are read into one buffer kept for
+ * the process instead of a new one each (readFileSync), and a source is read between the
+ * wrapper's halves, so its string is made once, already wrapped, instead of made and then copied
+ * again when V8 flattens the wrapper joined to it to compile it. Every page of a fresh buffer or
+ * string is one the kernel faults in (2-4 µs a page on the bench machine): an unchanged snapshot
+ * reads 2.0 MB of bundles and 1.7 MB of their caches. Its figure: docs/architecture.md's Speed
+ * table (session 17).
+ */
+let scratch
+
+/** The scratch buffer's first size: above the largest bundle (twinsync-lib.cjs, 0.9 MB) or cache; only the pages written are faulted in. */
+const SCRATCH_MIN = 2 * 1024 * 1024
+
+/**
+ * Reads the open file `fd` to its end into the scratch buffer from `start` (`size` from fstat
+ * first: a file that grew meanwhile is read to its end all the same), with `room` bytes left free
+ * after it. Returns the buffer (grown when needed) and where the file's bytes end.
+ */
+function readInto(fd, start, size, room) {
+  let buffer = ensureScratch(start + size + room)
+  let end = start
+  for (;;) {
+    if (end + room === buffer.length) buffer = ensureScratch(buffer.length * 2, end)
+    const n = readSync(fd, buffer, end, buffer.length - room - end, null)
+    if (n === 0) return { buffer, end }
+    end += n
+  }
+}
+
+/** The scratch buffer, at least `size` bytes long (its first `keep` bytes kept when it grows). */
+function ensureScratch(size, keep = 0) {
+  if (scratch !== undefined && scratch.length >= size) return scratch
+  const grown = Buffer.allocUnsafeSlow(Math.max(size, SCRATCH_MIN))
+  if (keep > 0) scratch.copy(grown, 0, 0, keep)
+  scratch = grown
+  return grown
 }
 
 /** 64 bits of FNV-1a (two 32-bit lanes) over text, as 16 hex digits: a short name for stat data (no secret, no attacker). */
@@ -279,23 +342,19 @@ function requireCached(path, variant = '', options = {}) {
   const file = realpathSync(path)
   const known = Module._cache[file]
   if (known !== undefined) return { exports: known.exports, fromCache: false, save() {} }
-  const { bytes, st, startedAt } = readWithStat(file)
-  // An ASCII file (core/scripts/bundle.mjs makes its bundles so) is a one-byte string without decoding.
-  const source = isAscii(bytes) ? bytes.latin1Slice() : bytes.toString('utf8')
+  const { bytes, wrapped, source, st, startedAt } = readWithStat(file)
   const passed = () => ({ exports: options.plain(file), fromCache: false, save() {} })
-  if (options.plainUnless?.(source) === false) return passed()
+  if (options.plainUnless?.(source()) === false) return passed()
   const usable = typeof process.geteuid === 'function'
   const { key, writable } = keyOf(bytes, st, startedAt)
   const base = options.cacheName ?? basename(file)
   const name = `${base}-${key}${variant === '' ? '' : `-${variant}`}`
   const dir = usable ? cacheDir(false) : undefined
+  // Read once the key is worked out from `bytes`: both are in the scratch buffer (see readWithStat).
   const cachedData = dir === undefined ? undefined : readTrusted(join(dir, name))
-  // Node's CommonJS wrapper, `import()` from here for the file's own (see core/scripts/bundle.mjs),
-  // and the file's lazy part beside it through this cache.
-  const wrapper = `(function (exports, require, module, __filename, __dirname, __twinsyncImport, __twinsyncRequire) { ${source}\n})`
   let script
   try {
-    script = compiling(() => new vm.Script(wrapper, { filename: file, ...(cachedData === undefined ? {} : { cachedData }) }))
+    script = compiling(() => new vm.Script(wrapped, { filename: file, ...(cachedData === undefined ? {} : { cachedData }) }))
   } catch (error) {
     if (options.plain !== undefined) return passed()
     throw error

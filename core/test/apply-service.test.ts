@@ -168,6 +168,46 @@ describe('ApplyService', function () {
     assert.deepEqual(rig.host.actions, [])
   })
 
+  // Session 17: a run-once command was judged by the ledger of the plan's basis commit (it ran
+  // again each time a saved plan was applied) and, missing from the fresh plan, was taken as run
+  // whatever the reason (a twin that no longer asks for it: "already in place", never run).
+  describe('a run-once command in a saved plan', () => {
+    const execs = () => rig.host.actions.filter((a) => a.kind === 'exec' && a.command === 'touch')
+    const once = () => writeFile(join(rig.twinDir, 'plans/once.yaml'), 'actions:\n  - run: [touch, /root/mark]\n')
+
+    it('runs once when the saved plan of a snapshot is applied again: the second time it is in place', async () => {
+      await setUp()
+      await rm(join(rig.twinDir, 'system/notes.json'))
+      rig.git('checkout', '--', '.')
+      execFileSync('mkdir', ['-p', join(rig.twinDir, 'plans')])
+      await once()
+      rig.git('add', '-A')
+      rig.git('commit', '-qm', 'a run-once command')
+      const p = await plan()
+      assert.notEqual(p.basis.twinCommit, null)
+      assert.deepEqual(p.changes.map((c) => c.id), ['commands:plans/once.yaml#1'])
+      assert.equal((await apply(p, { fromFile: true })).journal.counts.applied, 1)
+      const again = await apply(p, { fromFile: true })
+      assert.deepEqual(again.journal.counts, { applied: 0, unchanged: 1, failed: 0, skipped: 0 })
+      assert.match(again.journal.steps[0]?.message ?? '', /^ran before \(system\/journal\/commands\.json\)/)
+      assert.equal(execs().length, 1, 'ran once')
+    })
+
+    it('a saved plan of an edited twin that no longer asks for it (and never ran it): PLAN_STALE, nothing run', async () => {
+      await setUp()
+      execFileSync('mkdir', ['-p', join(rig.twinDir, 'plans')])
+      await once()
+      const p = await rig.container.resolve(Planner).plan({ recordTree: true })
+      assert.equal(p.basis.twinCommit, null)
+      assert.ok(p.changes.some((c) => c.id === 'commands:plans/once.yaml#1'))
+      await rm(join(rig.twinDir, 'plans/once.yaml'))
+      const before = commits()
+      await assert.rejects(apply(p, { fromFile: true }), failWith('PLAN_STALE', /commands:plans\/once\.yaml#1/))
+      assert.deepEqual(rig.host.actions, [])
+      assert.equal(commits(), before)
+    })
+  })
+
   describe('with a mirror', () => {
     let bare: string
     beforeEach(async () => {

@@ -192,6 +192,36 @@ process.stdout.write(JSON.stringify({ loadedBefore, guarded: guarded.map((g) => 
     assert.deepEqual(await load(file, home), { fromCache: false, value: 'ü→v1' })
     assert.deepEqual(await load(file, home), { fromCache: true, value: 'ü→v1' })
   })
+
+  it('reads files into one buffer: a file larger than it at first, then a smaller one, each whole and alone, from source and from their caches; a plugin’s check gets the text alone', async () => {
+    // Larger than the scratch buffer's first 2 MiB (its code at the end, so a file read short does
+    // not run), and a cache each: the buffer grows, and the smaller file read after it must not
+    // carry the larger one's bytes.
+    const big = join(dir, 'big.cjs')
+    await writeFile(big, `//${'x'.repeat(3_000_000)}\n${fixture('big')}`)
+    await writeFile(file, fixture('small-ü'))
+    const script = `import { requireCached } from ${JSON.stringify(CODE_CACHE)}
+import { readFileSync } from 'node:fs'
+const seen = []
+const plainUnless = (source) => { seen.push(source === readFileSync(process.argv[1 + seen.length], 'utf8')); return true }
+const a = requireCached(process.argv[1], '', { plainUnless })
+const b = requireCached(process.argv[2], '', { plainUnless })
+const values = [await a.exports.run(), await b.exports.run()]
+a.save()
+b.save()
+process.stdout.write(JSON.stringify({ fromCache: [a.fromCache, b.fromCache], values, seen }))`
+    const run = async () =>
+      JSON.parse(
+        (
+          await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, big, file], {
+            env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, XDG_CACHE_HOME: join(home, 'cache') },
+          })
+        ).stdout,
+      ) as unknown
+    assert.deepEqual(await run(), { fromCache: [false, false], values: ['big', 'small-ü'], seen: [true, true] })
+    assert.equal((await cacheFiles()).length, 2)
+    assert.deepEqual(await run(), { fromCache: [true, true], values: ['big', 'small-ü'], seen: [true, true] })
+  })
 })
 
 /** bin/run.js: oclif, the SDK (sdk/bundle/sdk*.cjs) and the commands (core/bundle/twinsync*.cjs) from the code cache, one a command. */

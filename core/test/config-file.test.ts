@@ -83,6 +83,12 @@ describe('configuration file', () => {
     await assert.rejects(checkProviderSections(unknown, schemas), rejectsWith('CONFIG_INVALID', /unknown key "fiels"/))
   })
 
+  it("says a schema's own words (errorMessage) for a value it refuses, rather than the bare rule", async () => {
+    const schemas = new Map([['files', Type.Object({ include: Type.Array(Type.String({ pattern: '^/(?!proc)', errorMessage: 'an absolute path, not /proc' })) }, { additionalProperties: false })]])
+    const bad = await loadConfigFile(await write('files:\n  include: [/etc, /proc]\n'))
+    await assert.rejects(checkProviderSections(bad, schemas), rejectsWith('CONFIG_INVALID', /"files\.include\.1": an absolute path, not \/proc$/))
+  })
+
   it("fills a provider section's defaults in before checking it: required keys with defaults may be left out", async () => {
     const schemas = new Map([['dnf', Type.Object({ timeoutMs: Type.Integer({ minimum: 1, default: 60000 }), repos: Type.Array(Type.String(), { default: [] }) }, { additionalProperties: false })]])
     await checkProviderSections(await loadConfigFile(await write('dnf:\n  repos: [local]\n')), schemas)

@@ -1,9 +1,11 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { forgetInHistory, twinPathOf } from '../src/history/forget.js'
+import { SAFE_PATH, isTwinSyncError, setOwnPathForTests } from '@twinsync/sdk'
+import { finishInterruptedForget, forgetInHistory, twinPathOf } from '../src/history/forget.js'
+import { FORGET_RECORD, refuseUnfinishedForget } from '../src/history/forget-record.js'
 
 const git = (dir: string, ...args: string[]): string =>
   execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@x', '-c', 'tag.gpgSign=false', ...args], { encoding: 'utf8' })
@@ -83,5 +85,45 @@ describe('forget: taking secrets out of the whole history', () => {
     const head = git(dir, 'rev-parse', 'HEAD')
     await assert.rejects(forgetInHistory(dir, { paths: ['/etc/none'], rules: ['jwt'] }), /FORGET_NOTHING|Nothing to forget/)
     assert.equal(git(dir, 'rev-parse', 'HEAD'), head)
+  })
+
+  // Session 17: a forget stopped after its refs moved left what it forgot in the working twin.
+  it('stopped after the refs moved: the twin is refused until finished; finishing brings the files to the rewritten branch and keeps a person\'s other edit', async () => {
+    // Once the refs moved, the index is locked: the working twin cannot follow, as after a kill there.
+    // (TwinSync's git runs no hooks, own-env.ts: a wrapper before the system's git locks it after the refs' update-ref.)
+    const bin = mkdtempSync(join(tmpdir(), 'twinsync-forget-bin-'))
+    const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
+    writeFileSync(join(bin, 'git'), `#!/bin/sh\n${real} "$@"\nrc=$?\ncase " $* " in *" update-ref "*) [ $rc -eq 0 ] && touch '${join(dir, '.git/index.lock')}';; esac\nexit $rc\n`, { mode: 0o755 })
+    setOwnPathForTests(`${bin}:${SAFE_PATH}`)
+    try {
+      await assert.rejects(forgetInHistory(dir, { paths: [], rules: ['credential-assignment'] }), (e: unknown) => isTwinSyncError(e) && e.code === 'FORGET_UNFINISHED')
+    } finally {
+      setOwnPathForTests(undefined)
+      rmSync(bin, { recursive: true, force: true })
+    }
+    rmSync(join(dir, '.git/index.lock'))
+    assert.equal(readFileSync(join(dir, 'filesystem/etc/app/db.conf'), 'utf8'), 'password = Qw3rtyUi0p\n', 'left behind')
+    assert.throws(() => refuseUnfinishedForget(dir), (e: unknown) => isTwinSyncError(e) && e.code === 'FORGET_UNFINISHED')
+    writeFileSync(join(dir, 'filesystem/etc/hosts'), 'edited meanwhile\n')
+    const report = await finishInterruptedForget(dir)
+    assert.deepEqual(report?.removed, ['filesystem/etc/app/db.conf'])
+    assert.equal(existsSync(join(dir, 'filesystem/etc/app/db.conf')), false)
+    assert.equal(readFileSync(join(dir, 'system/logs/syslog.txt'), 'utf8'), 'app[1]: login password=<redacted> ok\n')
+    assert.equal(readFileSync(join(dir, 'filesystem/etc/hosts'), 'utf8'), 'edited meanwhile\n')
+    assert.equal(git(dir, 'status', '--porcelain'), ' M filesystem/etc/hosts\n')
+    const all = everything(dir)
+    assert.ok(!all.includes('Qw3rtyUi0p') && !all.includes('Zx9cVbNm1'))
+    assert.doesNotThrow(() => refuseUnfinishedForget(dir))
+    assert.equal(await finishInterruptedForget(dir), undefined)
+  })
+
+  it('stopped before the refs moved (one transaction): finishing only drops the record', async () => {
+    const head = git(dir, 'rev-parse', 'HEAD')
+    mkdirSync(join(dir, '.git/twinsync'), { recursive: true })
+    writeFileSync(join(dir, FORGET_RECORD), JSON.stringify({ version: 1, head: '0'.repeat(40), removed: ['filesystem/etc/hosts'], redacted: [], rewritten: 1, commits: 3 }))
+    assert.equal(await finishInterruptedForget(dir), undefined)
+    assert.equal(existsSync(join(dir, FORGET_RECORD)), false)
+    assert.equal(git(dir, 'rev-parse', 'HEAD'), head)
+    assert.equal(readFileSync(join(dir, 'filesystem/etc/hosts'), 'utf8'), '127.0.0.1 localhost web\n')
   })
 })

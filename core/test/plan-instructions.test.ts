@@ -52,6 +52,21 @@ describe('plans/*.yaml instructions', () => {
     assert.equal((await readInstructions(twin)).length, 2)
   })
 
+  it('a record of what ran that is not a JSON object (the twin is untrusted): TWIN_INVALID, not an internal error', async () => {
+    const twin = new MemoryTwin([{ path: 'plans/a.yaml', content: 'actions:\n  - run: ["true"]\n' }])
+    for (const bad of ['null', '{bad', '[1]', '"text"']) {
+      twin.set(COMMANDS_LEDGER, bad)
+      await assert.rejects(readInstructions(twin), refused('TWIN_INVALID', /system\/journal\/commands\.json/), bad)
+    }
+  })
+
+  it('reads what ran from the record it is given (the working twin), not from the snapshot the actions come from', async () => {
+    const basis = new MemoryTwin([{ path: 'plans/a.yaml', content: 'actions:\n  - run: ["true"]\n' }])
+    const [change] = await readInstructions(basis)
+    const now = new MemoryTwin([{ path: COMMANDS_LEDGER, content: JSON.stringify({ [(change?.data as CommandChangeData).key]: { appliedAt: 'x' } }) }])
+    assert.deepEqual(await readInstructions(basis, now), [])
+  })
+
   it('names file, line and key of an invalid instruction', async () => {
     await assert.rejects(
       parseInstructionFile('plans/x.yaml', 'actions:\n  - run: [ls]\n  - scirpt: a.sh\n'),

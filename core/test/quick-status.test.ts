@@ -6,6 +6,7 @@ import { Planner } from '../src/plan/planner.js'
 import { StatusWorkflow } from '../src/services/drift-status.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { quickClean, quickCleanLimit, readHead, readIndex, readRefId } from '../src/twin/quick-status.js'
+import { SAFE_PATH, setOwnPathForTests } from '@twinsync/sdk'
 import { notesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
@@ -46,13 +47,12 @@ describe('the twin read from .git without git (quick-status.ts)', function () {
   it('an unchanged snapshot runs no git at all: with git off PATH it still finds nothing changed', async () => {
     await settleClean()
     const head = rig.git('rev-parse', 'HEAD')
-    const path = process.env.PATH
-    process.env.PATH = '/nonexistent'
+    setOwnPathForTests('/nonexistent')
     try {
       const result = await snapshot()
       assert.deepEqual([result.skipped, result.head], ['unchanged', head])
     } finally {
-      process.env.PATH = path
+      setOwnPathForTests(undefined)
     }
   })
 
@@ -209,12 +209,11 @@ describe('the twin read from .git without git (quick-status.ts)', function () {
   }
 
   const withoutGit = async <T>(run: () => Promise<T>): Promise<T> => {
-    const path = process.env.PATH
-    process.env.PATH = '/nonexistent'
+    setOwnPathForTests('/nonexistent')
     try {
       return await run()
     } finally {
-      process.env.PATH = path
+      setOwnPathForTests(undefined)
     }
   }
 
@@ -294,14 +293,13 @@ describe('the twin read from .git without git (quick-status.ts)', function () {
     await settleClean()
     const limit = quickCleanLimit.entries
     quickCleanLimit.entries = 1
-    const path = process.env.PATH
     try {
       const quick = quickClean(rig.twinDir)
       assert.deepEqual([quick.clean, quick.clean || quick.staleStatData], [false, false], 'git is asked; stat data present, no refresh')
       assert.equal(quickClean(rig.twinDir, { anySize: true }).clean, true, 'the full check still finds it clean')
-      process.env.PATH = '/nonexistent'
+      setOwnPathForTests('/nonexistent')
       await assert.rejects(dirty(), 'without git the clean twin is not known clean: git is the one asked')
-      process.env.PATH = path
+      setOwnPathForTests(undefined)
       assert.deepEqual(await dirty(), [])
       const before = rig.git('rev-parse', 'HEAD')
       const text = await readFile(twinFile('plans/README.md'), 'utf8')
@@ -320,7 +318,7 @@ describe('the twin read from .git without git (quick-status.ts)', function () {
       assert.equal((await snapshot()).commit, undefined)
       assert.deepEqual(Object.values(pick(quickClean(rig.twinDir, { anySize: true }))), [true, false], 'refreshed by the unchanged snapshot')
     } finally {
-      process.env.PATH = path
+      setOwnPathForTests(undefined)
       quickCleanLimit.entries = limit
     }
   })
@@ -348,8 +346,8 @@ describe('a first snapshot and a changed one check the twin without `git status`
     const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
     await mkdir(bin)
     await writeFile(join(bin, 'git'), `#!/bin/sh\necho "$*" >> ${log}\nexec ${real} "$@"\n`, { mode: 0o755 })
-    const path = process.env.PATH
-    process.env.PATH = `${bin}:${path}`
+    // TwinSync looks for git in the distribution's folders first (own-env.ts): the wrapper is put before them for this test.
+    setOwnPathForTests(`${bin}:${SAFE_PATH}`)
     try {
       await writeFile(join(rig.root, 'etc/notes'), 'first\n')
       await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
@@ -358,7 +356,7 @@ describe('a first snapshot and a changed one check the twin without `git status`
       await writeFile(join(rig.root, 'etc/notes'), 'second\n')
       const second = await rig.container.resolve(SnapshotService).snapshot()
       assert.notEqual(second.commit, undefined)
-      execFileSync('git', ['--version'], { env: process.env })
+      execFileSync('git', ['--version'], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } })
       const ran = (await readFile(log, 'utf8')).split('\n')
       assert.ok(ran.includes('--version'), 'the wrapper sees git run')
       // The refs moved in Node too (ref-update.ts).
@@ -367,7 +365,7 @@ describe('a first snapshot and a changed one check the twin without `git status`
       // From a clean twin, the trees, the changes and the commit are made in Node (atomic-snapshot.ts).
       assert.deepEqual(ran.filter((l) => /(?:^| )(?:update-index|write-tree|diff-tree|commit-tree|rev-parse)(?: |$)/.test(l)), [], 'no plumbing git for the tree and the commit')
     } finally {
-      process.env.PATH = path
+      setOwnPathForTests(undefined)
     }
     assert.equal(rig.git('status', '--porcelain'), '')
     assert.equal(quickClean(rig.twinDir).clean, true)

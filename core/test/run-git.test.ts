@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isTwinSyncError } from '@twinsync/sdk'
+import { isTwinSyncError, setOwnPathForTests } from '@twinsync/sdk'
 import { revParseCommit, runGit, tryGit } from '../src/twin/git.js'
 
 /**
@@ -60,13 +60,12 @@ describe('runGit: local git commands by a plain spawn', function () {
     })
   })
 
-  it('git off PATH is GIT_MISSING', async () => {
-    const path = process.env.PATH
-    process.env.PATH = '/nonexistent'
+  it('no git where TwinSync looks for it is GIT_MISSING', async () => {
+    setOwnPathForTests('/nonexistent')
     try {
       await assert.rejects(runGit(dir, ['status']), (error: unknown) => isTwinSyncError(error) && error.code === 'GIT_MISSING')
     } finally {
-      process.env.PATH = path
+      setOwnPathForTests(undefined)
     }
   })
 })

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
-import { knownBlob, withKnownBlob } from '@twinsync/sdk'
+import { knownBlob, setOwnPathForTests, withKnownBlob } from '@twinsync/sdk'
 import { SnapshotDraft } from '../src/twin/atomic-snapshot.js'
 
 const blobOf = (text: string) => createHash('sha1').update(`blob ${Buffer.byteLength(text)}\0`).update(text).digest('hex')
@@ -79,19 +79,18 @@ describe('snapshot draft: a file where a folder was, a folder where a file was',
 
   it("reads HEAD's documents from the working twin while they are HEAD's (no git), through git once a file there was edited", async () => {
     const draft = await SnapshotDraft.begin(dir, { edited: false })
-    const path = process.env.PATH
     try {
-      process.env.PATH = '/nonexistent' // no git to run: the working twin must answer
+      setOwnPathForTests('/nonexistent') // no git to run: the working twin must answer
       assert.equal(Buffer.from((await draft.headBytes('system/x')) ?? []).toString(), 'a file\n')
       const head = draft.reader('head')
       assert.equal(await head?.readText('system/a/deep/c.json'), '{}\n')
       head?.close()
-      process.env.PATH = path
+      setOwnPathForTests(undefined)
       // Edited after the draft began: HEAD's bytes, from git, not the edit.
       writeFileSync(join(dir, 'system', 'a', 'b.json'), '{"edited": true}\n')
       assert.equal(Buffer.from((await draft.headBytes('system/a/b.json')) ?? []).toString(), '{}\n')
     } finally {
-      process.env.PATH = path
+      setOwnPathForTests(undefined)
       draft.closeHeadReader()
       await draft.discard()
     }

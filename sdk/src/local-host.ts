@@ -9,20 +9,13 @@ import { writeFileAtomic } from './atomic-write.js'
 import { TwinSyncError } from './errors.js'
 import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, FileType, HostPort, ReadOptions, RmdirOutcome, UnlinkOutcome, WriteOptions } from './host.js'
 import { plainQuery } from './plain-query.js'
+import { SAFE_PATH } from './own-env.js'
 import { checkTargetPath, targetPathParts } from './target-path.js'
 import { isTrustedOwner, readRefused, refuseThroughLinkedFolder, symlinkItselfError, walkLinksSync, type LinkLook } from './linked-folder.js'
 import { isCapabilityText, isManagedXattr, parseXattrDump, xattrBytes, xattrValue } from './xattr.js'
 import { lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, statData, type StatData } from './stat-data.js'
 
-/**
- * Where the programs TwinSync and its providers run are looked for (in the target too): the
- * distribution's folders first, /usr/local after them. /usr/local/bin is in the files provider's
- * default scope, so a twin can have a program made there; first on the path, a
- * /usr/local/bin/dpkg-query would have stood in for dpkg's own on every later snapshot, run as
- * root (session 16). After them, it is found only for a program the distribution does not have.
- * The services' checkers take the distribution's folders alone (config-check.ts, CHECKER_PATH).
- */
-const SAFE_PATH = '/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/sbin:/usr/local/bin'
+// The programs it runs are looked for, and run with a PATH of, SAFE_PATH (own-env.ts).
 
 /*
  * Speed: the metadata calls (lstat, stat, readdir, readlink, and the lstat of each step when a

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DEFAULT_INCLUDE } from '@twinsync/plugin-files'
 import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
@@ -53,6 +53,19 @@ describe('twinsync config', function () {
       assert.equal(r.code, 2, r.stdout + r.stderr)
       assert.match(r.stderr, new RegExp(`error \\[CONFIG_INVALID\\] ${cli.configFile.replace(/[.]/g, '\\.')}: "${key.replace(/[.]/g, '\\.')}": unknown key`))
       assert.match(r.stderr, /Next step: Correct/)
+    })
+  }
+
+  // Session 17: files.include took /proc, /sys, /dev (and "/", which holds them): a snapshot would
+  // walk kernel interfaces (process environments, devices) into the twin.
+  for (const path of ['/proc/sys/kernel', '/sys', '/dev/', '//proc', '/']) {
+    it(`refuses ${path} in files.include with CONFIG_INVALID, saying why, and writes nothing`, async () => {
+      await writeFile(cli.configFile, `files:\n  include: [/etc, "${path}"]\n`)
+      const r = await twinsync('snapshot', '--init')
+      assert.equal(r.code, 2, r.stdout + r.stderr)
+      assert.match(r.stderr, /error \[CONFIG_INVALID\] .*"files\.include\.1": .*not \/, \/proc, \/sys or \/dev/)
+      assert.match(r.stderr, /Next step: Correct "files\.include\.1"/)
+      await assert.rejects(stat(cli.twinDir), { code: 'ENOENT' })
     })
   }
 

@@ -1,9 +1,11 @@
 import { strict as assert } from 'node:assert'
-import { chmod, mkdir, writeFile } from 'node:fs/promises'
+import { existsSync, realpathSync } from 'node:fs'
+import { SAFE_PATH } from '@twinsync/sdk'
+import { chmod, mkdir, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, runOk, startGitRemote, type GitRemote, type Rootfs } from '../bed/index.js'
+import { freshRootfs, requireRoot, ROOTFS_BUILD_TIMEOUT_MS, run, runOk, startGitRemote, type GitRemote, type Rootfs } from '../bed/index.js'
 import { plantedCommandLines, plantedFiles, plantedLogLines, type PlantedSecret } from '../fixtures/secrets/samples.js'
-import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
+import { cliSandbox, json, TWINSYNC_BIN, type CliSandbox } from '../support/cli.js'
 
 /** Every object a git repository holds (reachable or not), as one text to search. */
 async function everyObject(gitDir: string): Promise<string> {
@@ -127,6 +129,47 @@ describe('secrets: nothing planted in a Debian root reaches a commit or a push',
     const nothing = await twinsync(['forget', '/etc/legacy/app.conf'])
     assert.equal(nothing.code, 2)
     assert.match(nothing.stderr, /\[FORGET_NOTHING\]/)
+  })
+
+  // Session 17: a forget killed after its refs moved and before the working twin followed left the
+  // forgotten file there; the next (scheduled) snapshot took it for an edit and committed it back
+  // (refs/twinsync/intended), and a rerun of forget was refused TWIN_DIRTY.
+  it('a forget killed after its refs moved: every command refuses the twin until `forget` again finishes it, and nothing commits the file back', async () => {
+    const value = 'K1lledForgetS3cret'
+    await mkdir(join(cli.twinDir, 'filesystem/etc/legacy'), { recursive: true })
+    await writeFile(join(cli.twinDir, 'filesystem/etc/legacy/old.conf'), `[db]\npassword = ${value}\n`)
+    await runOk(['git', '-C', cli.twinDir, 'add', '-A'])
+    await runOk(['git', '-C', cli.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '--quiet', '-m', 'an older snapshot'])
+    // Once forget's ref transaction is committed, twinsync is killed right there. TwinSync's git runs
+    // no hooks and is the system's whatever PATH says (own-env.ts): in a private mount namespace, a
+    // wrapper stands in for the system's git, runs it, and kills twinsync (its parent) after that update-ref.
+    requireRoot('standing a wrapper in for git in a private mount namespace')
+    const git = realpathSync(SAFE_PATH.split(':').map((d) => join(d, 'git')).find((f) => existsSync(f)) as string)
+    const realGit = join(cli.dir, 'real-git')
+    const wrapper = join(cli.dir, 'git-wrapper')
+    await writeFile(realGit, '')
+    await writeFile(wrapper, `#!/bin/sh\n${realGit} "$@"\nrc=$?\ncase " $* " in *" update-ref -m twinsync forget "*) [ $rc -eq 0 ] && kill -9 $PPID;; esac\nexit $rc\n`, { mode: 0o755 })
+    const script = `/usr/bin/mount --bind ${git} ${realGit} && /usr/bin/mount --bind ${wrapper} ${git} && exec node "$@"`
+    const killed = await run(['/usr/bin/unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'sh', TWINSYNC_BIN, 'forget', '/etc/legacy/old.conf', '--root', rootfs.dir, '--repo', cli.twinDir], {
+      env: cli.env({ TWINSYNC_CREDENTIALS: join(cli.dir, 'credentials') }),
+      timeoutMs: 120_000,
+    })
+    assert.equal(killed.signal, 'SIGKILL', `killed where the wrapper says: ${killed.stdout}${killed.stderr}`)
+    const refs = async () => (await runOk(['git', '-C', cli.twinDir, 'for-each-ref', '--format=%(refname) %(objectname)'])).stdout
+    const refsBefore = await refs()
+    const snapshot = await twinsync(['snapshot'])
+    assert.equal(snapshot.code, 2, snapshot.stdout + snapshot.stderr)
+    assert.match(snapshot.stderr, /\[FORGET_UNFINISHED\]/)
+    assert.match(snapshot.stderr, /Next step: Run `twinsync forget` again/)
+    assert.equal(await refs(), refsBefore, 'nothing committed')
+    const finished = await twinsync(['forget', '/etc/legacy/old.conf'])
+    assert.equal(finished.code, 0, finished.stdout + finished.stderr)
+    assert.match(finished.stdout, /Forgot filesystem\/etc\/legacy\/old\.conf/)
+    await assert.rejects(stat(join(cli.twinDir, 'filesystem/etc/legacy/old.conf')), { code: 'ENOENT' })
+    assert.equal((await runOk(['git', '-C', cli.twinDir, 'status', '--porcelain'])).stdout, '')
+    assert.ok(!(await everyObject(join(cli.twinDir, '.git'))).includes(value), 'forgotten from every object')
+    assert.equal((await twinsync(['snapshot'])).code, 0)
+    assert.ok(!(await everyObject(join(cli.twinDir, '.git'))).includes(value), 'not committed back')
   })
 
   it('shows that a secret changed, by its keyed hash, without its content', async () => {

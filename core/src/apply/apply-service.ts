@@ -1,7 +1,7 @@
 import type { Change, ChangeResult, HostPort, Plan } from '@twinsync/sdk'
 import { TwinSyncError, isApplicable, isConfigChecker, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
-import { COMMANDS_LEDGER, type CommandChangeData } from '../plan/plan-instructions.js'
+import { COMMANDS_LEDGER, readCommandsLedger, type CommandChangeData } from '../plan/plan-instructions.js'
 import { Planner } from '../plan/planner.js'
 import { PlanScope } from '../plan/plan-scope.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
@@ -151,7 +151,9 @@ export class ApplyService {
     const alreadyDone = satisfied.map((c) => {
       const result = ranBefore.has(c.id)
         ? { id: c.id, status: 'applied' as const, message: 'done before the interruption; not run again' }
-        : { id: c.id, status: 'unchanged' as const, message: 'already in place: a fresh plan no longer has this change' }
+        : isCommand(c)
+          ? { id: c.id, status: 'unchanged' as const, message: `ran before (${COMMANDS_LEDGER}); not run again` }
+          : { id: c.id, status: 'unchanged' as const, message: 'already in place: a fresh plan no longer has this change' }
       options.onResult?.(c, result)
       return { id: c.id, provider: c.provider, summary: c.summary, startedAt: now, endedAt: now, status: result.status, message: result.message }
     })
@@ -254,7 +256,12 @@ export class ApplyService {
     const missing = plan.changes.filter((c) => !freshById.has(c.id))
     const notDone = missing.filter((c) => stillWanted(fresh, c))
     stale.push(...notDone.map((c) => c.id))
-    stale.push(...(await this.noLongerAsked(plan, missing.filter((c) => !notDone.includes(c)))).map((c) => c.id))
+    const rest = missing.filter((c) => !notDone.includes(c))
+    // A run-once command is in place when it ran: the machine's record says so, or nothing does
+    // (the twin no longer asks for it, or asks for another one).
+    const ran = await readCommandsLedger(this.twin)
+    stale.push(...rest.filter((c) => isCommand(c) && !hasRun(c, ran)).map((c) => c.id))
+    stale.push(...(await this.noLongerAsked(plan, rest.filter((c) => !isCommand(c)))).map((c) => c.id))
     if (stale.length > 0) {
       throw new TwinSyncError('PLAN_STALE', `The plan no longer matches the machine and the twin (changed since it was made, or the file was edited): ${stale.slice(0, 10).join(', ')}${stale.length > 10 ? ` and ${stale.length - 10} more` : ''}`, {
         nextStep: 'Make a new plan (`twinsync plan`) and review it again.',
@@ -268,11 +275,9 @@ export class ApplyService {
    * Of the changes a plan of the edited working twin has that the fresh plan no longer has: those
    * the twin as reviewed (basis.twinTree) still asks of the machine now. The machine has not made
    * them; the working twin stopped asking for them. Without a recorded tree (a plan of an older
-   * TwinSync) nothing tells the two apart, and every one is. A commit basis cannot move; a
-   * run-once command the fresh plan lacks has run (its record).
+   * TwinSync) nothing tells the two apart, and every one is. A commit basis cannot move.
    */
-  private async noLongerAsked(plan: Plan, missing: readonly Change[]): Promise<Change[]> {
-    const judged = missing.filter((c) => c.provider !== COMMANDS)
+  private async noLongerAsked(plan: Plan, judged: readonly Change[]): Promise<readonly Change[]> {
     if (plan.basis.twinCommit !== null || judged.length === 0) return []
     const tree = plan.basis.twinTree
     if (tree === undefined) return judged
@@ -284,7 +289,7 @@ export class ApplyService {
 
   /** The record of run-once commands, with those that just ran added. */
   private async ledgerAfter(plan: Plan, steps: Array<{ id: string; status: string; endedAt: string }>) {
-    const ledger = JSON.parse((await this.twin.readText(COMMANDS_LEDGER)) ?? '{}') as Record<string, unknown>
+    const ledger = { ...(await readCommandsLedger(this.twin)) }
     const ok = new Map(steps.filter((s) => s.status === 'applied').map((s) => [s.id, s.endedAt]))
     for (const change of plan.changes) {
       const data = change.data as CommandChangeData | undefined
@@ -303,6 +308,12 @@ function notApplied(steps: ReadonlyArray<{ id: string; status: string; message?:
     if (s.status === 'failed' || s.status === 'skipped') reasons[s.id] = `${s.status} in the apply of ${stamp}${s.message ? `: ${s.message}` : ''}`
   }
   return reasons
+}
+
+/** A run-once command the record of what ran has (the key is the reviewed action's, sealed in the plan). */
+function hasRun(change: Change, ran: Readonly<Record<string, unknown>>): boolean {
+  const data = change.data as Partial<CommandChangeData> | undefined
+  return data?.once === true && typeof data.key === 'string' && ran[data.key] !== undefined
 }
 
 /**

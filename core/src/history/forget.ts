@@ -1,8 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { findSecrets, mirrorPath, REDACTED, TwinSyncError } from '@twinsync/sdk'
+import { dirname, join } from 'node:path'
+import { findSecrets, mirrorPath, REDACTED, TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
 import { logFields, readBlobs, runGit, runGitBytes } from '../twin/git.js'
+import { FORGET_RECORD, type ForgetRecord } from './forget-record.js'
 
 export interface ForgetRequest {
   /** Machine paths (/etc/x: its mirrored copy filesystem/etc/x) or twin paths (system/logs/journal.txt); folders too. */
@@ -102,15 +104,80 @@ export async function forgetInHistory(dir: string, request: ForgetRequest): Prom
       nextStep: 'Check the path (a machine path like /etc/app.conf, or a twin path like system/logs/journal.txt) or the rule name; `twinsync history --json` lists the snapshots.',
     })
   }
+  const report = { removed: [...removed].sort(), redacted: [...redacted].sort(), rewritten, commits: commits.length }
+  const head = await headCommit(dir)
+  // On disk before the refs move: a run killed after the move and before the working twin follows
+  // leaves the forgotten files there, which the next snapshot took for an edit and committed
+  // back (refs/twinsync/intended). Until a rerun finishes, every command refuses the twin (open()).
+  await mkdir(dirname(join(dir, FORGET_RECORD)), { recursive: true })
+  await writeFileAtomic(join(dir, FORGET_RECORD), JSON.stringify({ version: 1, head: head === undefined ? undefined : moved.get(head), ...report } satisfies ForgetRecord))
   await moveRefs(dir, refs, moved)
-  await runGit(dir, ['reset', '--quiet', '--hard', 'HEAD'])
+  await settleForgotten(dir)
+  return report
+}
+
+/**
+ * Finish a forget that was killed (under the twin lock): refs moved — the working twin follows the
+ * rewritten branch (forgotten files removed, redacted documents as committed; any other edit a
+ * person made since is kept) and the old objects are pruned; refs not moved — nothing happened,
+ * the record goes. Returns what the interrupted forget did, or undefined when none was.
+ */
+export async function finishInterruptedForget(dir: string): Promise<ForgetReport | undefined> {
+  const path = join(dir, FORGET_RECORD)
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+  let record: ForgetRecord | undefined
+  try {
+    const value = JSON.parse(text) as ForgetRecord
+    if (value.version === 1 && Array.isArray(value.removed) && Array.isArray(value.redacted)) record = value
+  } catch {}
+  if (record === undefined) {
+    throw new TwinSyncError('REPO_INVALID', `The record of an interrupted forget (${path}) cannot be read`, {
+      nextStep: `Look at it and at \`git -C ${dir} status\`, then remove it (\`rm ${path}\`) and run \`twinsync forget\` with what to forget again.`,
+      details: { path },
+    })
+  }
+  if (record.head !== undefined && (await headCommit(dir)) !== record.head) {
+    // Killed before the refs moved (one transaction): history and working twin are as they were.
+    await rm(path, { force: true })
+    return undefined
+  }
+  await settleForgotten(dir)
+  return { removed: record.removed, redacted: record.redacted, rewritten: record.rewritten, commits: record.commits }
+}
+
+/**
+ * The working twin to the rewritten branch, then the old objects pruned, then the record removed.
+ * A two-tree `read-tree -m -u` from the index's tree (the old branch's, as the run left it) to
+ * the branch, as `git checkout` moves between commits: each forgotten file is deleted, each
+ * redacted document is written as committed, and git keeps any other edit a person made since
+ * (a kill leaves a rerun to finish; `reset --hard` would drop it).
+ */
+async function settleForgotten(dir: string): Promise<void> {
+  try {
+    const indexTree = (await runGit(dir, ['write-tree'])).trim()
+    await runGit(dir, ['read-tree', '-m', '-u', indexTree, 'HEAD'])
+  } catch (error) {
+    throw new TwinSyncError('FORGET_UNFINISHED', `The twin's files could not be brought to the rewritten history: ${(error as Error).message.split('\n')[0]}`, {
+      nextStep: `Run \`twinsync forget\` again to finish; if a forgotten file was edited since, look at \`git -C ${dir} status\` and drop the edits (\`git -C ${dir} reset --hard\`) first.`,
+    })
+  }
   await runGit(dir, ['reflog', 'expire', '--expire=now', '--all'])
   await runGit(dir, ['gc', '--quiet', '--prune=now'])
-  return { removed: [...removed].sort(), redacted: [...redacted].sort(), rewritten, commits: commits.length }
+  await rm(join(dir, FORGET_RECORD), { force: true })
+}
+
+async function headCommit(dir: string): Promise<string | undefined> {
+  return (await runGit(dir, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']).catch(() => '')).trim() || undefined
 }
 
 /** The branches and TwinSync's own refs; not the mirror's (it moves with the forced push) nor tags (moveRefs moves both). */
-async function localRefs(dir: string): Promise<Array<{ name: string; commit: string }>> {
+export async function localRefs(dir: string): Promise<Array<{ name: string; commit: string }>> {
   const out = await runGit(dir, ['for-each-ref', '--format=%(refname)%09%(objectname)%09%(objecttype)', 'refs/heads', 'refs/twinsync'])
   return out
     .split('\n')
@@ -187,7 +254,7 @@ async function judgeBlobs(
  * the twin differed from its last snapshot by an edit no one made. An annotated tag (not one
  * TwinSync makes) is moved after, by `git tag -f`.
  */
-async function moveRefs(dir: string, refs: ReadonlyArray<{ name: string; commit: string }>, moved: ReadonlyMap<string, string>): Promise<void> {
+export async function moveRefs(dir: string, refs: ReadonlyArray<{ name: string; commit: string }>, moved: ReadonlyMap<string, string>): Promise<void> {
   const lines: string[] = []
   const annotated: Array<[string, string]> = []
   for (const ref of refs) {

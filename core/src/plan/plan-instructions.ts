@@ -47,9 +47,14 @@ export interface CommandChangeData {
 
 export const COMMANDS_LEDGER = 'system/journal/commands.json'
 
-/** The changes asked for by plans/*.yaml, minus run-once actions that already ran. */
-export async function readInstructions(twin: TwinReader): Promise<Change[]> {
-  const ledger = JSON.parse((await twin.readText(COMMANDS_LEDGER)) ?? '{}') as Record<string, unknown>
+/**
+ * The changes asked for by plans/*.yaml, minus run-once actions that already ran. What ran is the
+ * machine's record, read from `ran` — the working twin, whatever snapshot the actions are read
+ * from: a plan of an older snapshot (a saved plan applied again, its basis) carries that
+ * snapshot's record, without what ran since (before session 17 it ran them again).
+ */
+export async function readInstructions(twin: TwinReader, ran: Pick<TwinReader, 'readText'> = twin): Promise<Change[]> {
+  const ledger = await readCommandsLedger(ran)
   const changes: Change[] = []
   for (const file of await twin.list('plans/')) {
     if (!/\.ya?ml$/.test(file)) continue
@@ -62,6 +67,29 @@ export async function readInstructions(twin: TwinReader): Promise<Change[]> {
     }
   }
   return changes
+}
+
+/**
+ * The record of run-once actions that ran, by their key (CommandChangeData.key). One that is not
+ * a JSON object (the twin is untrusted) is TWIN_INVALID: what ran cannot be told, so nothing is
+ * planned rather than a command run again (before session 17: an internal error).
+ */
+export async function readCommandsLedger(twin: Pick<TwinReader, 'readText'>): Promise<Readonly<Record<string, unknown>>> {
+  const text = await twin.readText(COMMANDS_LEDGER)
+  if (text === undefined) return {}
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    value = undefined
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TwinSyncError('TWIN_INVALID', `${COMMANDS_LEDGER}, the record of the run-once commands that ran, is not a JSON object`, {
+      nextStep: `Put back the last snapshot's record (\`git checkout HEAD -- ${COMMANDS_LEDGER}\` in the twin), or correct the file.`,
+      details: { path: COMMANDS_LEDGER },
+    })
+  }
+  return Object.assign(Object.create(null) as Record<string, unknown>, value)
 }
 
 export async function parseInstructionFile(file: string, text: string): Promise<InstructionFile> {

@@ -114,7 +114,7 @@ export class Planner {
       }
       diagnostics.push(...(await this.validateContents(changes)))
       diagnostics.push(...readOnly.swallowed(diagnostics))
-      if (wants(options.only, COMMANDS)) changes.push(...(await readInstructions(reader)))
+      if (wants(options.only, COMMANDS)) changes.push(...(await readInstructions(reader, this.twin)))
       const graph = buildPlanGraph(changes)
       diagnostics.push(...graph.diagnostics)
       if (options.from === undefined && options.fromTree === undefined) diagnostics.push(...(await this.stillPending(graph.changes)))

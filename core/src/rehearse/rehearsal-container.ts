@@ -4,12 +4,17 @@ import { mkdir, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ExecResult } from '@twinsync/sdk'
-import { TwinSyncError, processStartTime } from '@twinsync/sdk'
+import { SAFE_PATH, TwinSyncError, processStartTime } from '@twinsync/sdk'
 
 /** Where rehearsals keep their (empty) mount points and their records, on the host's /run. */
 export const REHEARSAL_RUN_DIR = '/run/twinsync/rehearsal'
 const NSPAWN_RUN = '/run/systemd/nspawn'
-const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+/**
+ * The PATH of the host's setpriv, unshare, nsenter and systemd-nspawn, and of a program run in the
+ * container: the distribution's folders first (SAFE_PATH), as the host port looks for them in a
+ * target; /usr/local/bin is the files provider's to write.
+ */
+const PATH = SAFE_PATH
 const HOST_ENV = { PATH, LANG: 'C.UTF-8', SYSTEMD_COLORS: '0' }
 const NAME_PREFIX = 'twinsync-rehearsal-'
 

@@ -2,13 +2,14 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { execa } from 'execa'
 import { isTwinSyncError } from '@twinsync/sdk/errors'
+import { ownEnv } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { SnapshotWorkflow, type TakeSnapshotResult } from './take-snapshot.js'
 
 /** Installed packages as "name version", the way the hook compares before and after dpkg. */
 async function packages(root: string): Promise<Map<string, string>> {
-  const r = await execa('dpkg-query', [`--admindir=${join(root, 'var/lib/dpkg')}`, '-W', '-f', '${Package}\\t${Version}\\t${db:Status-Abbrev}\\n'], { reject: false })
+  const r = await execa('dpkg-query', [`--admindir=${join(root, 'var/lib/dpkg')}`, '-W', '-f', '${Package}\\t${Version}\\t${db:Status-Abbrev}\\n'], { reject: false, extendEnv: false, env: ownEnv() })
   const map = new Map<string, string>()
   for (const line of r.stdout.split('\n')) {
     const [name, version, status] = line.split('\t')

@@ -1,5 +1,6 @@
 import type { HostPort } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
+import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { machineIdentity } from '../twin/machine-identity.js'
 import { TwinRepository } from '../twin/twin-repository.js'
@@ -18,10 +19,17 @@ export class InitWorkflow {
     @inject(TwinRepository) private readonly twin: TwinRepository,
     @inject(Tokens.Host) private readonly host: HostPort,
     @inject(TwinPlaceWorkflow) private readonly place: TwinPlaceWorkflow,
+    @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
   ) {}
 
-  /** Only where a twin may live (TwinPlaceWorkflow): refused before anything is created. */
+  /**
+   * Only where a twin may live (TwinPlaceWorkflow), and with a configuration every provider's
+   * section of which is valid (the registry's check, CONFIG_INVALID; loaded once per run, so
+   * `snapshot --init` pays nothing more): refused before anything is created. Before session 17
+   * a bad `files.include` left a new, empty twin behind its CONFIG_INVALID.
+   */
   async init(): Promise<InitResult> {
+    await this.registry.load()
     await this.place.check()
     const { created, commit } = await this.twin.init(await machineIdentity(this.host))
     return { repo: this.twin.dir, created, commit }

@@ -1,6 +1,6 @@
-import { TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
-import { forgetInHistory, type ForgetReport, type ForgetRequest } from '../history/forget.js'
+import { finishInterruptedForget, forgetInHistory, type ForgetReport, type ForgetRequest } from '../history/forget.js'
 import { readRemoteSettings } from '../remote/remote-settings.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 
@@ -17,23 +17,30 @@ export class ForgetWorkflow {
   constructor(@inject(TwinRepository) private readonly twin: TwinRepository) {}
 
   async forget(request: ForgetRequest): Promise<ForgetResult> {
-    if (request.paths.length === 0 && request.rules.length === 0) {
-      throw new TwinSyncError('FORGET_INVALID', 'Name what to forget: one or more paths, or --rule RULE', {
+    const nothingNamed = request.paths.length === 0 && request.rules.length === 0
+    const invalid = () =>
+      new TwinSyncError('FORGET_INVALID', 'Name what to forget: one or more paths, or --rule RULE', {
         nextStep: 'For example: `twinsync forget /etc/postfix/sasl_passwd` or `twinsync forget --rule credential-assignment`.',
       })
-    }
     const twin = this.twin
-    await twin.open()
+    await twin.open({ finishingForget: true })
     const lock = twin.lock()
     await lock.acquire('forget')
     try {
+      // A forget killed half way is finished first (its record; forget.ts), with or without a request.
+      const finished = await finishInterruptedForget(twin.dir)
+      if (nothingNamed && finished === undefined) throw invalid()
       const dirty = await twin.dirtyPaths()
       if (dirty.length > 0) {
         throw new TwinSyncError('TWIN_DIRTY', `The twin has uncommitted edits (${dirty.slice(0, 3).join(', ')}${dirty.length > 3 ? '…' : ''}); forget rewrites history and would lose them`, {
           nextStep: 'Commit them with `twinsync snapshot` (or drop them with `git -C TWIN checkout -- .`), then run forget again.',
         })
       }
-      const report = await forgetInHistory(twin.dir, request)
+      const report = nothingNamed ? (finished as ForgetReport) : await forgetInHistory(twin.dir, request).catch((error: unknown) => {
+        // The same request again after a kill: what it asked for is already forgotten.
+        if (finished !== undefined && isTwinSyncError(error) && error.code === 'FORGET_NOTHING') return finished
+        throw error
+      })
       const remote = await readRemoteSettings(twin.dir)
       const nextSteps: string[] = []
       if (remote !== undefined) {

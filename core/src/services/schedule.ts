@@ -2,7 +2,7 @@ import { access, lstat, mkdir, readFile, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { execa } from 'execa'
 import { TwinSyncError } from '@twinsync/sdk/errors'
-import { writeFileAtomic } from '@twinsync/sdk'
+import { ownEnv, writeFileAtomic } from '@twinsync/sdk'
 import { needsBashQuoting, quoteArg } from '../plan/command-text.js'
 
 /** The files `twinsync schedule` writes, relative to the target root. Nothing else is touched. */
@@ -130,10 +130,18 @@ async function liveSystemd(root: string): Promise<boolean> {
   return root === '/' && (await exists('/run/systemd/system'))
 }
 
+/**
+ * How systemctl runs: the distribution's (SAFE_PATH first), not a /usr/local/sbin/systemctl a
+ * twin could have had made, with the environment of TwinSync's own programs (ownEnv).
+ */
+function ownProgram() {
+  return { reject: false, extendEnv: false, env: ownEnv() } as const
+}
+
 async function systemctl(root: string, args: string[]): Promise<void> {
   const live = await liveSystemd(root)
   if (!live && args[0] === 'daemon-reload') return
-  const r = await execa('systemctl', live ? args : ['--root', root, ...args.filter((a) => a !== '--now')], { reject: false })
+  const r = await execa('systemctl', live ? args : ['--root', root, ...args.filter((a) => a !== '--now')], ownProgram())
   if (r.exitCode !== 0) {
     throw new TwinSyncError('COMMAND_FAILED', `systemctl ${args.join(' ')} failed: ${(r.stderr || r.stdout).split('\n')[0]}`, {
       nextStep: 'Check `systemctl status twinsync-snapshot.timer`; this is systemd reporting, not TwinSync.',
@@ -232,10 +240,10 @@ async function timerStatus(target: ScheduleTarget): Promise<ScheduleStatus> {
     const command = /ExecStart=(.*)/.exec(service ?? '')?.[1]
     const status: ScheduleStatus = { kind: 'systemd', files, ...(seconds === undefined ? {} : { every: describeEvery(Number(seconds)) }), ...(command === undefined ? {} : { command }) }
     if (await liveSystemd(root)) {
-      const r = await execa('systemctl', ['show', TIMER_UNIT, '-p', 'ActiveState', '-p', 'NextElapseUSecMonotonic', '-p', 'NextElapseUSecRealtime'], { reject: false })
+      const r = await execa('systemctl', ['show', TIMER_UNIT, '-p', 'ActiveState', '-p', 'NextElapseUSecMonotonic', '-p', 'NextElapseUSecRealtime'], ownProgram())
       const props = Object.fromEntries(r.stdout.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
       status.active = props.ActiveState === 'active'
-      const list = await execa('systemctl', ['list-timers', TIMER_UNIT, '--no-legend', '--no-pager'], { reject: false })
+      const list = await execa('systemctl', ['list-timers', TIMER_UNIT, '--no-legend', '--no-pager'], ownProgram())
       const next = list.stdout.trim().split(/\s{2,}/)[0]
       if (status.active && next !== undefined && next !== '' && next !== '-') status.next = next
     } else {

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { ownEnv } from '@twinsync/sdk'
 import { runGitBytes } from './git.js'
 
 /**
@@ -134,7 +135,7 @@ export async function autoPack(dir: string, options: { full: boolean; legacy?: b
 let cruft: Promise<boolean> | undefined
 /**
  * Whether this git has cruft packs (2.37 and later); asked once a process, and kept in the
- * twin's cache with the stat data of the `git` found on PATH (speed, issue 22: a changed
+ * twin's cache with the stat data of the `git` a spawn runs (speed, issue 22: a changed
  * snapshot's `git version` process, 5–10 ms of Node's CPU to spawn it); another binary there
  * (an upgrade replaces the file), or none found, and git is asked again.
  */
@@ -171,10 +172,9 @@ export function forgetCruftAnswer(): void {
   cruft = undefined
 }
 
-/** The `git` a spawn would run (the first on PATH), named by its path and stat data; undefined when unsure. */
+/** The `git` a spawn would run (the first on git.ts's PATH, ownEnv's), named by its path and stat data; undefined when unsure. */
 function gitOnPath(): string | undefined {
-  if (process.env.GIT_EXEC_PATH !== undefined) return undefined
-  for (const folder of (process.env.PATH ?? '').split(':')) {
+  for (const folder of (ownEnv().PATH ?? '').split(':')) {
     if (folder === '') continue
     const path = join(folder, 'git')
     const info = statSync(path, { throwIfNoEntry: false, bigint: true })

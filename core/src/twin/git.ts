@@ -26,6 +26,7 @@ import { copyFile, lstat, rm, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Writable } from 'node:stream'
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/errors'
+import { SAFE_PATH, gitEnv } from '@twinsync/sdk'
 import type { SimpleGit } from 'simple-git'
 import { diskError } from './disk-error.js'
 import { readHead } from './quick-status.js'
@@ -37,14 +38,24 @@ import { removeTwinFile } from './twin-files.js'
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
 
 const IDENTITY = ['user.name=TwinSync', 'user.email=twinsync@localhost']
-const BASE_CONFIG = [...IDENTITY, 'core.quotepath=false', 'commit.gpgsign=false', 'tag.gpgsign=false']
+/**
+ * Settings of every git TwinSync runs. No hooks, no fsmonitor, no attributes or ignore file from
+ * ~/.config/git (git reads those even with GIT_CONFIG_GLOBAL=/dev/null), whatever a
+ * configuration says (session 17): a commit runs post-commit and reference-transaction hooks
+ * (--no-verify stops only the pre-commit ones), `add` and `status` a core.fsmonitor command, a
+ * fetch or push the reference-transaction and pre-push hooks. The configuration files a twin can
+ * write (/etc/gitconfig, ~/.gitconfig) git does not read at all (gitEnv, @twinsync/sdk own-env.ts);
+ * these cover the twin's own .git/config too.
+ */
+const BASE_CONFIG = [...IDENTITY, 'core.quotepath=false', 'commit.gpgsign=false', 'tag.gpgsign=false', 'core.hooksPath=/dev/null', 'core.fsmonitor=false', 'core.attributesFile=/dev/null', 'core.excludesFile=/dev/null']
+const BASE_ARGS = BASE_CONFIG.flatMap((c) => ['-c', c])
 
 /** Messages of git that mean the repository itself is broken, not the request. */
 const DAMAGED =
   /bad object|not a valid object|object file .* is empty|loose object .* is corrupt|unable to read tree|bad tree object|broken link from|invalid sha1 pointer|your current branch appears to be broken|index file (?:smaller than expected|corrupt)|bad index file|packfile .* cannot be accessed|unable to read [0-9a-f]{40}|does not point to a valid object|not a git repository|bad signature 0x|failed to read object|inflate: data stream error|corrupt (?:loose|packed) object|fatal: missing object|invalid object [0-7]{6} [0-9a-f]{40}/i
 
 export function gitMissing(): TwinSyncError {
-  return new TwinSyncError('GIT_MISSING', 'git is not installed (no `git` on PATH)', {
+  return new TwinSyncError('GIT_MISSING', `git is not installed (no \`git\` in ${SAFE_PATH.split(':').join(', ')} or on PATH)`, {
     nextStep: 'Install git (`apt-get install git`) and run the command again.',
   })
 }
@@ -84,6 +95,9 @@ export interface GitRunOptions {
 }
 
 const ENV_IS_OURS = {
+  // BASE_CONFIG's own -c settings (they turn hooks and fsmonitor off).
+  allowUnsafeHooksPath: true,
+  allowUnsafeFsMonitor: true,
   allowUnsafeAskPass: true,
   allowUnsafeConfigEnvCount: true,
   allowUnsafeConfigPaths: true,
@@ -104,15 +118,12 @@ async function client(dir: string, options: GitRunOptions): Promise<SimpleGit> {
     baseDir: dir,
     config: BASE_CONFIG,
     ...(options.idleTimeoutMs === undefined ? {} : { timeout: { block: options.idleTimeoutMs } }),
-    // With an environment given, simple-git vets it like input; it is ours and the user's own
-    // (prompts off with GIT_ASKPASS=/bin/false, the token as an environment-only header, the
-    // user's GIT_SSH_COMMAND or PAGER), never the twin's, so those checks are turned off.
-    ...(options.env === undefined ? {} : { unsafe: ENV_IS_OURS }),
+    // simple-git vets the environment and the -c settings like input; they are ours (BASE_CONFIG;
+    // prompts off with GIT_ASKPASS=/bin/false, the token as an environment-only header) and the
+    // user's own (GIT_SSH_COMMAND, proxies: gitEnv), never the twin's, so those checks are off.
+    unsafe: ENV_IS_OURS,
   })
-  if (options.env === undefined) return git
-  const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries({ ...process.env, ...options.env })) if (v !== undefined) env[k] = v
-  return git.env(env)
+  return git.env({ ...gitEnvWith(options.env) })
 }
 
 /** Run git in `dir` and return its standard output; a failure throws a coded error. */
@@ -147,6 +158,22 @@ function subcommandOf(args: readonly string[]): string {
 }
 
 /**
+ * The environment of a git on the twin: gitEnv (the distribution's git first on PATH, none of the
+ * caller's GIT_* variables but those for a remote, no configuration file but the twin's own), with
+ * what TwinSync adds (a snapshot's dates, GIT_OPTIONAL_LOCKS, a private GIT_INDEX_FILE) on top.
+ */
+function gitEnvWith(added: Record<string, string | undefined> | undefined): Readonly<Record<string, string>> {
+  const base = gitEnv()
+  if (added === undefined) return base
+  const env: Record<string, string> = { ...base }
+  for (const [k, v] of Object.entries(added)) {
+    if (v === undefined) delete env[k]
+    else env[k] = v
+  }
+  return env
+}
+
+/**
  * git as simple-git's `raw` runs it (the same `-c` settings, the twin as the working folder,
  * the environment added to this process's), with its verdict: a failure is a non-zero exit
  * with something on standard error, its message standard output then standard error; a
@@ -155,10 +182,10 @@ function subcommandOf(args: readonly string[]): string {
  */
 function plainGit(dir: string, args: readonly string[], env: GitRunOptions['env']): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', [...BASE_CONFIG.flatMap((c) => ['-c', c]), ...args], {
+    const child = spawn('git', [...BASE_ARGS, ...args], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: env === undefined ? process.env : { ...process.env, ...env },
+      env: gitEnvWith(env),
     })
     const out: Buffer[] = []
     const err: Buffer[] = []
@@ -304,7 +331,7 @@ export class BatchReader {
   private readonly stderr: Buffer[] = []
 
   constructor(private readonly dir: string) {
-    this.child = spawn('git', ['-C', dir, 'cat-file', '--batch'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    this.child = spawn('git', [...BASE_ARGS, '-C', dir, 'cat-file', '--batch'], { stdio: ['pipe', 'pipe', 'pipe'], env: gitEnv() })
     this.child.on('error', (error) => this.fail(gitError(dir, ['cat-file', '--batch'], `spawn git ${error.message}`)))
     this.child.stdin.on('error', () => undefined)
     this.child.stderr.on('data', (c: Buffer) => this.stderr.push(c))
@@ -473,9 +500,9 @@ export function parseNameStatus(out: string): GitStatusEntry[] {
  */
 export function runGitBytes(dir: string, args: readonly string[], options: { env?: Record<string, string>; input?: string | Buffer | Iterable<Buffer> } = {}): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', ['-C', dir, ...args], {
+    const child = spawn('git', [...BASE_ARGS, '-C', dir, ...args], {
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...options.env },
+      env: gitEnvWith(options.env),
     })
     const out: Buffer[] = []
     const err: Buffer[] = []

@@ -1,3 +1,4 @@
+import { refuseUnfinishedForget } from '../history/forget-record.js'
 import { quoteArg } from '../plan/command-text.js'
 import { statSync, type Stats } from 'node:fs'
 import { chmod, mkdir, readdir, stat } from 'node:fs/promises'
@@ -85,7 +86,8 @@ export class TwinRepository implements TwinReader {
   }
 
   /** Refuse to work on anything that is not an initialised twin. */
-  async open(): Promise<TwinInfo> {
+  /** `finishingForget`: the one caller that may open a twin an interrupted forget left (ForgetWorkflow, which finishes it). */
+  async open(options: { finishingForget?: boolean } = {}): Promise<TwinInfo> {
     // Synchronous checks (issue 22): every command opens the twin, some twice.
     const existing = statQuietly(this.dir)
     if (existing === undefined) {
@@ -101,6 +103,8 @@ export class TwinRepository implements TwinReader {
         details: { repo: this.dir },
       })
     }
+    // A forget killed half way: its files may still be in the working twin (see forget.ts).
+    if (options.finishingForget !== true) refuseUnfinishedForget(this.dir)
     const info = parseTwinInfo(this.dir, await readTwinFile(this.dir, 'twin.json'))
     // Before git touches the working twin: no .gitattributes in it is obeyed (git-attributes.ts).
     // Where .git cannot be written, git cannot change the working twin either: the command goes on.

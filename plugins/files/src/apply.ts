@@ -100,14 +100,20 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
       if (outcome.status === 'unchecked' && outcome.reason !== 'no validator for this path') {
         diagnostics.push(warningDiagnostic('FILES_NOT_VALIDATED', `${data.path} was written without validation: ${outcome.reason}`, { path: data.path, provider: 'files' }))
       }
-      if (live !== undefined && live.type !== 'file') await host.remove(data.path)
+      if (live?.type === 'directory') {
+        const kept = await removeReplacedFolder(ctx, change, data.path)
+        if (kept !== undefined) return kept
+      } else if (live !== undefined && live.type !== 'file') await host.remove(data.path)
       // One step: the temp file gets content, owner, mode, extended attributes and capabilities, then the rename.
       await host.writeFileAtomic(data.path, data.text, { mode: data.mode, uid: data.uid, gid: data.gid, ...extended })
       break
     }
     case 'symlink':
       // Not atomic: the port has no rename. The gap is one unlink and one symlink call.
-      if (live !== undefined) await host.remove(data.path)
+      if (live?.type === 'directory') {
+        const kept = await removeReplacedFolder(ctx, change, data.path)
+        if (kept !== undefined) return kept
+      } else if (live !== undefined) await host.remove(data.path)
       await host.symlink(data.target, data.path, { uid: data.uid, gid: data.gid })
       break
     case 'mkdir':
@@ -154,6 +160,18 @@ const KEPT_LISTED = 10
  * and so do the folders holding it: the change then fails with FILES_DELETE_KEPT, so the
  * deletion stays pending and visible instead of being reported done.
  */
+/**
+ * The folder a twin's file or symlink takes the place of: rmdir, never a recursive removal. The
+ * plan's deletes below it ran first (diff.ts links them); what is left — an ignored file, one
+ * put there since — is no one's approved deletion and no checkpoint holds it, so the folder is
+ * kept and the change fails (pending). Before session 17: rm -r, silently.
+ */
+async function removeReplacedFolder(ctx: ProviderContext, change: Change, path: string): Promise<ChangeResult | undefined> {
+  const outcome = await ctx.host.rmdir(path)
+  if (outcome !== 'not-empty') return undefined
+  return failed(change, `${path} is a folder that still holds what the plan does not name (an ignored file, or one put there since); it is kept: move those out, then apply again`)
+}
+
 async function deleteFolder(
   ctx: ProviderContext,
   scope: FilesScope,

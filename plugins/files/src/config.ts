@@ -23,14 +23,24 @@ export const DEFAULT_INCLUDE: readonly string[] = [
   '~/.selected_editor',
 ]
 
+const INCLUDE_RULE = 'must be an absolute path (or ~/x) with no "." or ".." part, and not /, /proc, /sys or /dev or below (kernel interfaces, not files to mirror)'
+
 export const FilesConfigSchema = Type.Object(
   {
     include: Type.Optional(
       // Absolute or ~/, with no "." or ".." component: an include path names a place, not a route to one.
-      Type.Array(Type.String({ pattern: '^(/|~/)(?!(.*/)?\\.\\.?(/|$))[^\\u0000]*$' }), {
-        description: 'Absolute paths to mirror; "~/x" means x in each selected user\'s home. Replaces the default list.',
-        default: DEFAULT_INCLUDE,
-      }),
+      // Not /proc, /sys or /dev (or below), nor "/" which holds them: kernel interfaces, not files
+      // to mirror (process environments, devices; session 17).
+      Type.Array(
+        Type.String({
+          pattern: '^(?!/+((proc|sys|dev)(/|$)|$))(/|~/)(?!(.*/)?\\.\\.?(/|$))[^\\u0000]*$',
+          errorMessage: INCLUDE_RULE,
+        }),
+        {
+          description: 'Absolute paths to mirror; "~/x" means x in each selected user\'s home. Replaces the default list.',
+          default: DEFAULT_INCLUDE,
+        },
+      ),
     ),
     ignore: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), {
@@ -83,7 +93,8 @@ export function resolveConfig(raw: unknown, limits: Limits): FilesConfig {
   const input = raw ?? {}
   if (!saysNothing(input) && !Value.Check(FilesConfigSchema, input)) {
     const error = [...Value.Errors(FilesConfigSchema, input)][0]
-    throw new TwinSyncError('CONFIG_INVALID', `files: ${error?.instancePath || '/'} ${error?.message ?? 'is not valid'}`, {
+    const words = error?.keyword === 'pattern' && error.instancePath.startsWith('/include/') ? INCLUDE_RULE : error?.message
+    throw new TwinSyncError('CONFIG_INVALID', `files: ${error?.instancePath || '/'} ${words ?? 'is not valid'}`, {
       nextStep: 'Fix the files section of the configuration file.',
     })
   }

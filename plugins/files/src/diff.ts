@@ -157,7 +157,21 @@ export function diffFiles(
 
   const planned = actual.unread === undefined || actual.unread.length === 0 ? changes : leaveUnreadAlone(changes, actual.unread, diagnostics)
   linkParents(planned)
+  linkReplacedFolders(planned)
   return { changes: planned, diagnostics }
+}
+
+/**
+ * A folder the twin replaces by a file or a symlink goes only once the deletes below it ran
+ * (apply removes it with rmdir: what the plan does not name keeps it, and says so).
+ */
+function linkReplacedFolders(changes: Change[]): void {
+  for (const c of changes) {
+    const data = c.data as FilesChangeData
+    if (!('replaceType' in data) || data.replaceType !== true || (data.action !== 'write' && data.action !== 'symlink')) continue
+    const below = changes.filter((d) => (d.data as FilesChangeData).action === 'delete' && d.resource !== c.resource && isWithin(d.resource, c.resource)).map((d) => d.id)
+    if (below.length > 0) c.requires = [...new Set([...(c.requires ?? []), ...below])]
+  }
 }
 
 /**

@@ -372,6 +372,35 @@ describe('files provider: apply', () => {
     assert.match(results[1]?.message ?? '', /\/etc\/lone\.conf is a folder now .*it is kept/)
   })
 
+  // Session 17: a twin file in place of a folder the machine has removed the folder with rm -r
+  // before the deletes the plan named ran: with it went files the plan never named (ignored
+  // *.bak, new ones), which no checkpoint holds either.
+  it('replaces a folder by a file only once it is empty: the named deletes first, never rm -r; a file the plan does not name keeps the folder', async () => {
+    root.file('/etc/site/site.conf', 'listen 80\n').file('/etc/site/old.conf', 'listen 81\n').file('/etc/site/local.bak', 'a person\'s backup\n')
+    const ctx = createTestContext(root.dir)
+    const { twin } = await twinOf(ctx)
+    const edited = await without(twin, 'filesystem/etc/site/')
+    edited.set('filesystem/etc/site', 'now a file\n')
+    const changes = await plan(ctx, edited)
+    const replace = changes.find((c) => c.id === 'files:replace:/etc/site')
+    const deletes = changes.filter((c) => c.operation === 'delete' && c.resource.startsWith('/etc/site/'))
+    assert.ok(replace, JSON.stringify(changes.map((c) => c.id)))
+    assert.deepEqual(deletes.map((c) => c.resource).sort(), ['/etc/site/old.conf', '/etc/site/site.conf'], 'the ignored backup is not named')
+    assert.deepEqual([...(replace.requires ?? [])].sort(), deletes.map((c) => c.id).sort(), 'the replacement waits for the deletes below it')
+    // In the order the graph runs them: the deletes, then the replacement.
+    const first = await provider.apply({ changes: deletes, ctx })
+    assert.deepEqual(first.results.map((r) => r.status), ['applied', 'applied'])
+    const { results } = await provider.apply({ changes: [replace], ctx })
+    assert.equal(results[0]?.status, 'failed', 'stays pending')
+    assert.match(results[0]?.message ?? '', /\/etc\/site is a folder that still holds what the plan does not name .*kept/)
+    assert.equal(readFileSync(root.path('/etc/site/local.bak'), 'utf8'), 'a person\'s backup\n')
+    // Once the person moved it away, the folder goes (rmdir) and the file takes its place.
+    rmSync(root.path('/etc/site/local.bak'))
+    const again = await provider.apply({ changes: [replace], ctx })
+    assert.equal(again.results[0]?.status, 'applied', JSON.stringify(again.results))
+    assert.equal(readFileSync(root.path('/etc/site'), 'utf8'), 'now a file\n')
+  })
+
   it('refuses a change whose payload is not a files payload', async () => {
     const ctx = createTestContext(root.dir)
     const bad = { ...writeChange('/etc/hosts', 'x'), data: { action: 'write', path: 'etc/hosts' } }

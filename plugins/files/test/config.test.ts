@@ -29,6 +29,11 @@ describe('files provider: its configuration section', () => {
       { ...defaults, secrets: { paths: [], detectContent: false } },
       // Not valid: each is refused by the schema.
       { ...defaults, include: ['relative'] },
+      { ...defaults, include: ['/etc', '/proc/sys'] },
+      { ...defaults, include: ['/sys'] },
+      { ...defaults, include: ['/dev/'] },
+      { ...defaults, include: ['//proc'] },
+      { ...defaults, include: ['/'] },
       { ...defaults, users: 'everyone' },
       { ...defaults, secrets: { paths: [], detectContent: true, extra: 1 } },
       { ...defaults, unknown: true },
@@ -43,6 +48,15 @@ describe('files provider: its configuration section', () => {
       const valid = Value.Check(FilesConfigSchema, section ?? {})
       if (valid) assert.doesNotThrow(() => resolveConfig(section, DEFAULT_LIMITS))
       else assert.throws(() => resolveConfig(section, DEFAULT_LIMITS), /files:/)
+    }
+  })
+
+  it('refuses kernel interfaces in include (/proc, /sys, /dev, and "/" which holds them), keeps look-alikes', () => {
+    for (const path of ['/proc', '/proc/', '/proc/sys/kernel', '/sys', '/sys/class', '/dev', '/dev/shm', '//dev', '/', '//']) {
+      assert.equal(Value.Check(FilesConfigSchema, { include: [path] }), false, path)
+    }
+    for (const path of ['/etc', '/process', '/system', '/devices', '/srv/proc', '/opt/dev', '~/.config', '~/proc']) {
+      assert.equal(Value.Check(FilesConfigSchema, { include: [path] }), true, path)
     }
   })
 })
