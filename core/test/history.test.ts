@@ -103,6 +103,34 @@ describe('snapshot history', () => {
     assert.ok(report.sizeAfter > 0)
   })
 
+  // Session 17: the branch, the labels, observed and intended moved one by one; a kill or a
+  // locked ref between them left the rest on the old chain.
+  it('gc moves the branch, the labels and its own refs together or not at all: a ref it cannot move leaves every one where it was', async () => {
+    await repoWith(dir, [
+      { message: 'TwinSync init', daysAgo: 60, files: { 'twin.json': '{}' } },
+      { message: 'TwinSync snapshot a', daysAgo: 50, files: { 'system/os.json': '1', 'system/processes/top.json': '1' } },
+      { message: 'TwinSync snapshot b', daysAgo: 49, files: { 'system/processes/top.json': '2' } },
+      { message: 'TwinSync snapshot c', daysAgo: 48, files: { 'filesystem/etc/hosts': 'h' } },
+      { message: 'TwinSync snapshot d', daysAgo: 0, files: { 'system/processes/top.json': '3' } },
+    ])
+    const log = new SnapshotLog(dir)
+    await log.label((await log.list(20)).find((r) => r.message === 'TwinSync snapshot c')?.commit as string, 'keep-me')
+    git(dir, 'update-ref', 'refs/twinsync/observed', 'HEAD')
+    git(dir, 'update-ref', 'refs/twinsync/intended', git(dir, 'commit-tree', 'HEAD^{tree}', '-p', 'HEAD', '-m', 'TwinSync intent'))
+    const refs = () => git(dir, 'for-each-ref', '--format=%(refname) %(objectname)')
+    const before = refs()
+    // A lock another git holds on one of them (git gc packing refs, a killed git).
+    await writeFile(join(dir, '.git/refs/twinsync/observed.lock'), '')
+    await assert.rejects(collectGarbage(dir, { squashVolatileOlderThanDays: 30, now: new Date() }), /observed/)
+    assert.equal(refs(), before, 'the branch, the label and intended not moved without observed')
+    await rm(join(dir, '.git/refs/twinsync/observed.lock'))
+    const report = await collectGarbage(dir, { squashVolatileOlderThanDays: 30, now: new Date() })
+    assert.equal(report.squashed, 1)
+    assert.equal(git(dir, 'rev-parse', 'refs/twinsync/observed'), git(dir, 'rev-parse', 'HEAD'))
+    assert.equal(git(dir, 'rev-parse', 'refs/twinsync/intended^'), git(dir, 'rev-parse', 'HEAD'))
+    assert.equal(git(dir, 'rev-parse', 'keep-me'), git(dir, 'rev-parse', 'HEAD~1'), 'the label moved with its snapshot')
+  })
+
   it('gc without a policy only packs', async () => {
     await repoWith(dir, [
       { message: 'TwinSync init', daysAgo: 60, files: { 'twin.json': '{}' } },

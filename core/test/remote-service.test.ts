@@ -9,6 +9,9 @@ import { IntentService } from '../src/intent/intent-service.js'
 import { Planner } from '../src/plan/planner.js'
 import { MAX_INCOMING_FILES } from '../src/remote/incoming-tree.js'
 import { RemoteService } from '../src/remote/remote-service.js'
+import { configKey } from '../src/remote/mirror-audit.js'
+import type { LoadedConfig } from '../src/config/config-file.js'
+import { Tokens } from '../src/tokens.js'
 import { SnapshotWorkflow } from '../src/services/take-snapshot.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { ForgetWorkflow } from '../src/services/run-forget.js'
@@ -404,12 +407,25 @@ describe('RemoteService', function () {
       assert.doesNotMatch((await remotePort(() => rig.container).status(new AbortController().signal)).summary, /secret/)
     })
 
-    it('looks at the whole mirror again when the rules changed; with today\'s rules, only at what it gained since', async () => {
+    it('looks at the whole mirror again when the rules or the providers\' configuration changed; with today\'s, only at what it gained since', async () => {
       pushedBeforeTheRule()
       // A record that says the mirror was looked at up to its branch with today's rules and held nothing: trusted, no look again.
       const headNow = git(rig.twinDir, 'rev-parse', 'refs/remotes/mirror/main')
-      writeFileSync(auditFile(), JSON.stringify({ format: 2, url: bare, rules: SECRET_RULES_VERSION, head: headNow, findings: [] }))
+      const config = rig.container.resolve<LoadedConfig>(Tokens.Config)
+      const trusted = () => writeFileSync(auditFile(), JSON.stringify({ format: 2, url: bare, rules: SECRET_RULES_VERSION, config: configKey(config.values), head: headNow, findings: [] }))
+      trusted()
       assert.equal((await remote().push()).mirrorSecrets, undefined)
+      // Under another configuration of the providers (a path added to `files.secrets.paths`, session 17): looked at whole.
+      config.values.notes = { secrets: { paths: ['/etc/app/token'] } }
+      assert.equal((await remote().push()).mirrorSecrets?.[0]?.path, 'scripts/deploy-key')
+      trusted()
+      assert.equal((await remote().push()).mirrorSecrets, undefined, 'the new configuration\'s look is kept')
+      // A change of the core's own `limits` is none of the path rules'.
+      config.values.limits = { logLines: 10 }
+      assert.equal((await remote().push()).mirrorSecrets, undefined)
+      // Kept by session 16 (format 2, no configuration): looked at whole once.
+      writeFileSync(auditFile(), JSON.stringify({ format: 2, url: bare, rules: SECRET_RULES_VERSION, head: headNow, findings: [] }))
+      assert.equal((await remote().push()).mirrorSecrets?.[0]?.path, 'scripts/deploy-key')
       // The same record kept by a look without the providers' path rules (before session 16: no format): looked at whole.
       writeFileSync(auditFile(), JSON.stringify({ url: bare, rules: SECRET_RULES_VERSION, head: headNow, findings: [] }))
       assert.equal((await remote().push()).mirrorSecrets?.[0]?.path, 'scripts/deploy-key')

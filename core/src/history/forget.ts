@@ -177,7 +177,7 @@ async function headCommit(dir: string): Promise<string | undefined> {
 }
 
 /** The branches and TwinSync's own refs; not the mirror's (it moves with the forced push) nor tags (moveRefs moves both). */
-async function localRefs(dir: string): Promise<Array<{ name: string; commit: string }>> {
+export async function localRefs(dir: string): Promise<Array<{ name: string; commit: string }>> {
   const out = await runGit(dir, ['for-each-ref', '--format=%(refname)%09%(objectname)%09%(objecttype)', 'refs/heads', 'refs/twinsync'])
   return out
     .split('\n')
@@ -254,7 +254,7 @@ async function judgeBlobs(
  * the twin differed from its last snapshot by an edit no one made. An annotated tag (not one
  * TwinSync makes) is moved after, by `git tag -f`.
  */
-async function moveRefs(dir: string, refs: ReadonlyArray<{ name: string; commit: string }>, moved: ReadonlyMap<string, string>): Promise<void> {
+export async function moveRefs(dir: string, refs: ReadonlyArray<{ name: string; commit: string }>, moved: ReadonlyMap<string, string>): Promise<void> {
   const lines: string[] = []
   const annotated: Array<[string, string]> = []
   for (const ref of refs) {

@@ -2,6 +2,7 @@ import { isVolatileTwinPath } from '@twinsync/sdk'
 import { INTENDED_REF, OBSERVED_REF } from '../intent/intent-git.js'
 import { logFields, revParseCommit, runGit } from '../twin/git.js'
 import { SnapshotLog } from './snapshot-log.js'
+import { localRefs, moveRefs } from './forget.js'
 
 export interface GcReport {
   sizeBefore: number
@@ -56,28 +57,32 @@ async function squashVolatile(dir: string, cutoff: Date): Promise<number> {
     moved.set(record.commit, parent)
   }
   if (squashed === 0 || parent === null) return 0
-  const head = records[records.length - 1]?.commit as string
-  await runGit(dir, ['update-ref', '-m', 'twinsync gc: fold volatile-only snapshots', 'HEAD', parent, head])
-  for (const [commit, names] of await log.labels()) {
-    const target = moved.get(commit)
-    for (const name of names) if (target !== undefined) await runGit(dir, ['tag', '-f', '--no-sign', name, target])
-  }
-  await moveIntentRefs(dir, moved)
+  await moveRefs(dir, await localRefs(dir), await withIntent(dir, moved))
   return squashed
 }
 
-/** The observed state and the intent on top of it follow their commits to the rebuilt chain. */
-async function moveIntentRefs(dir: string, moved: ReadonlyMap<string, string>): Promise<void> {
+/**
+ * The rebuilt chain's map, with the intent on top of the observed state carried to it: the
+ * branch, observed, intended and the labels then move in one transaction (forget's moveRefs).
+ * Before session 17 they moved one by one: a kill or a locked ref between them left labels,
+ * observed and intended on the old chain (a label off the history, its chain never pruned).
+ */
+async function withIntent(dir: string, moved: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+  const out = new Map(moved)
   const observed = await revParseCommit(dir, OBSERVED_REF)
   const target = observed === undefined ? undefined : moved.get(observed)
-  if (target === undefined) return
-  await runGit(dir, ['update-ref', '-m', 'twinsync gc', OBSERVED_REF, target])
   const intended = await revParseCommit(dir, INTENDED_REF)
-  if (intended === undefined) return
+  if (target === undefined) {
+    // The observed state is not on the rebuilt chain: it and its intent stay where they are.
+    if (observed !== undefined) out.delete(observed)
+    if (intended !== undefined) out.delete(intended)
+    return out
+  }
+  if (intended === undefined || moved.has(intended)) return out
   const body = await runGit(dir, ['log', '-1', '--format=%B', intended])
   const tree = (await runGit(dir, ['rev-parse', `${intended}^{tree}`])).trim()
-  const commit = (await runGit(dir, ['commit-tree', tree, '-p', target, '-m', body.replace(/\n+$/, '')])).trim()
-  await runGit(dir, ['update-ref', '-m', 'twinsync gc', INTENDED_REF, commit])
+  out.set(intended, (await runGit(dir, ['commit-tree', tree, '-p', target, '-m', body.replace(/\n+$/, '')])).trim())
+  return out
 }
 
 async function commitCount(dir: string): Promise<number> {
