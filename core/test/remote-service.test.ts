@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { isTwinSyncError, SECRET_RULES_VERSION, type Provider } from '@twinsync/sdk'
@@ -323,6 +323,44 @@ describe('RemoteService', function () {
       git(clone, 'push', '-q', 'origin', 'main')
       await assert.rejects(remote().pull(), (e: unknown) => failWith('TWIN_UNSAFE')(e) && /control character/.test((e as Error).message) && /push --force/.test((e as { nextStep?: string }).nextStep ?? ''))
       assert.equal(head(), before)
+    })
+
+    describe('the record of the run-once commands that ran (system/journal/commands.json) is this machine\'s, not the mirror\'s', () => {
+      const ledger = (dir: string) => join(dir, 'system/journal/commands.json')
+      const ran = (keys: string[]) => `${JSON.stringify(Object.fromEntries(keys.map((k) => [k, { source: 'plans/x.yaml', summary: 'run true', appliedAt: '2026-12-01T00:00:00Z' }])))}\n`
+      beforeEach(async () => {
+        // This machine ran one command (apply recorded it and the record went to the mirror).
+        await mkdir(join(rig.twinDir, 'system/journal'), { recursive: true })
+        await writeFile(ledger(rig.twinDir), ran(['k-ran-here']))
+        commitAll(rig.twinDir, 'apply')
+        await remote().push()
+        git(clone, 'pull', '-q', '--ff-only')
+      })
+
+      for (const [what, text] of [
+        ['a command that never ran here', ran(['k-ran-here', 'k-forged'])],
+        ['a record that is not a JSON object', '[]\n'],
+      ] as const) {
+        it(`a pull whose twin adds ${what} is refused (TWIN_UNSAFE), by the CLI's service and the TUI's pull alike; nothing moves`, async () => {
+          await writeFile(ledger(clone), text)
+          commitAll(clone, 'forged: ran')
+          git(clone, 'push', '-q', 'origin', 'main')
+          const before = head()
+          const refused = (e: unknown) => failWith('TWIN_UNSAFE')(e) && /system\/journal\/commands\.json/.test((e as Error).message) && /push --retry --force/.test((e as { nextStep?: string }).nextStep ?? '')
+          await assert.rejects(remote().pull(), refused)
+          await assert.rejects(remotePort(() => rig.container).pull?.(new AbortController().signal) ?? Promise.resolve(), refused)
+          assert.equal(head(), before)
+          assert.equal(await readFile(ledger(rig.twinDir), 'utf8'), ran(['k-ran-here']))
+        })
+      }
+
+      it('a pull whose twin drops a command from the record goes through: the command is only planned again, for a person to review', async () => {
+        await writeFile(ledger(clone), ran([]))
+        commitAll(clone, 'ran again')
+        git(clone, 'push', '-q', 'origin', 'main')
+        assert.equal((await remote().pull()).status, 'fast-forwarded')
+        assert.equal(await readFile(ledger(rig.twinDir), 'utf8'), ran([]))
+      })
     })
 
     describe('a tree that repeats one subtree (a few hundred bytes on the mirror, half a million files and more in the twin)', () => {

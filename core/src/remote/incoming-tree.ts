@@ -1,6 +1,7 @@
 import { statfsSync } from 'node:fs'
 import { TwinSyncError } from '@twinsync/sdk'
-import { BatchReader, EMPTY_TREE, runGit } from '../twin/git.js'
+import { BatchReader, EMPTY_TREE, runGit, tryGit } from '../twin/git.js'
+import { COMMANDS_LEDGER, readCommandsLedger } from '../plan/plan-instructions.js'
 import { MAX_TWIN_FILE_BYTES, removeTwinFile } from '../twin/twin-files.js'
 import { quoteArg } from '../plan/command-text.js'
 import { MIRROR_BRANCH, REMOTE_NAME } from './remote-settings.js'
@@ -161,6 +162,34 @@ export async function refuseUnsafeTree(dir: string, commit: string, from: string
       details: { commit, entries: earlier },
     })
   }
+}
+
+/**
+ * The record of the run-once commands that ran (COMMANDS_LEDGER) is this machine's: apply adds a
+ * command to it after the command ran here. A mirror's twin whose record has a command this
+ * twin's does not says it ran here when it did not: a command a person approved in a saved plan
+ * was then reported "ran before" and not run, and a fresh plan left it out, unseen (before
+ * session 17). Refused (TWIN_UNSAFE), as is a record that cannot be read. One that drops a
+ * command only has it planned again, for a person to review.
+ */
+export async function refuseForgedRunRecord(dir: string, from: string | null, to: string): Promise<void> {
+  const recordAt = async (commit: string | null) => {
+    const shown = commit === null ? { ok: false, output: '' } : await tryGit(dir, ['cat-file', 'blob', `${commit}:${COMMANDS_LEDGER}`])
+    return readCommandsLedger({ readText: async () => (shown.ok ? shown.output : undefined) })
+  }
+  const here = await recordAt(from).catch(() => ({}) as Record<string, unknown>)
+  let there: Readonly<Record<string, unknown>>
+  try {
+    there = await recordAt(to)
+  } catch {
+    there = { [`${COMMANDS_LEDGER} is not a JSON object`]: true }
+  }
+  const claimed = Object.keys(there).filter((key) => !Object.prototype.hasOwnProperty.call(here, key))
+  if (claimed.length === 0) return
+  throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's twin at ${to.slice(0, 12)} changes ${COMMANDS_LEDGER}, this machine's record of the run-once commands that ran here, to say ${claimed.length} command(s) ran that this twin has no record of`, {
+    nextStep: `Nothing here was changed. Put this twin's history back on the mirror (\`twinsync push --retry --force\`), or take that change to ${COMMANDS_LEDGER} back on the mirror, then \`twinsync pull\` again.`,
+    details: { commit: to, path: COMMANDS_LEDGER, claimed: claimed.slice(0, 20) },
+  })
 }
 
 /** Room kept free beyond the files a pull writes: git's new index, its lock, the intent's records. */
