@@ -7,7 +7,11 @@ import { isTwinSyncError, SECRET_RULES_VERSION, type Provider } from '@twinsync/
 import { HistoryService } from '../src/history/history-service.js'
 import { IntentService } from '../src/intent/intent-service.js'
 import { Planner } from '../src/plan/planner.js'
+import { MAX_INCOMING_FILES } from '../src/remote/incoming-tree.js'
 import { RemoteService } from '../src/remote/remote-service.js'
+import { configKey } from '../src/remote/mirror-audit.js'
+import type { LoadedConfig } from '../src/config/config-file.js'
+import { Tokens } from '../src/tokens.js'
 import { SnapshotWorkflow } from '../src/services/take-snapshot.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { ForgetWorkflow } from '../src/services/run-forget.js'
@@ -321,6 +325,36 @@ describe('RemoteService', function () {
       assert.equal(head(), before)
     })
 
+    describe('a tree that repeats one subtree (a few hundred bytes on the mirror, half a million files and more in the twin)', () => {
+      /** A commit on top of the clone's HEAD whose top-level tree also holds `bomb/`: `dirs` folders, each the same 1,000 empty files. */
+      const bombCommit = (dirs: number, tree = git(clone, 'rev-parse', 'HEAD^{tree}')): string => {
+        const mktree = (lines: string[]) => execFileSync('git', ['-C', clone, 'mktree'], { input: `${lines.join('\n')}\n`, encoding: 'utf8' }).trim()
+        const empty = execFileSync('git', ['-C', clone, 'hash-object', '-w', '--stdin'], { input: '', encoding: 'utf8' }).trim()
+        const files = mktree(Array.from({ length: 1000 }, (_, i) => `100644 blob ${empty}\tf${i}`))
+        const folders = mktree(Array.from({ length: dirs }, (_, i) => `040000 tree ${files}\td${i}`))
+        const top = git(clone, 'ls-tree', tree).split('\n').filter((l) => l !== '')
+        return git(clone, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit-tree', mktree([...top, `040000 tree ${folders}\tbomb`]), '-p', 'HEAD', '-m', 'bomb')
+      }
+
+      it('in the last tree: refused (TWIN_UNSAFE) from a count of its distinct trees, before anything lists or moves', async () => {
+        git(clone, 'push', '-q', 'origin', `${bombCommit(MAX_INCOMING_FILES / 1000 + 1)}:refs/heads/main`)
+        const before = head()
+        await assert.rejects(remote().pull(), (e: unknown) => failWith('TWIN_UNSAFE')(e) && /the mirror's twin at \w+ holds more than 500,000 files/.test((e as Error).message))
+        assert.equal(head(), before)
+        assert.equal(rig.git('status', '--porcelain'), '')
+      })
+
+      it('in a commit the next one takes back: the history check stops at the limit too, and refuses', async () => {
+        const bomb = bombCommit(MAX_INCOMING_FILES / 1000 + 1)
+        git(clone, 'update-ref', 'HEAD', bomb)
+        const undone = git(clone, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit-tree', git(clone, 'rev-parse', `${bomb}^^{tree}`), '-p', bomb, '-m', 'gone')
+        git(clone, 'push', '-q', 'origin', `${undone}:refs/heads/main`)
+        const before = head()
+        await assert.rejects(remote().pull(), (e: unknown) => failWith('TWIN_UNSAFE')(e) && e instanceof Error && e.message.includes(`a commit on the mirror at ${bomb.slice(0, 12)} holds more than 500,000 files`))
+        assert.equal(head(), before)
+      })
+    })
+
     it('refuses to merge diverged histories, and changes nothing', async () => {
       await writeFile(join(clone, 'plans/note.yaml'), 'steps: []\n')
       commitAll(clone, 'elsewhere')
@@ -373,12 +407,25 @@ describe('RemoteService', function () {
       assert.doesNotMatch((await remotePort(() => rig.container).status(new AbortController().signal)).summary, /secret/)
     })
 
-    it('looks at the whole mirror again when the rules changed; with today\'s rules, only at what it gained since', async () => {
+    it('looks at the whole mirror again when the rules or the providers\' configuration changed; with today\'s, only at what it gained since', async () => {
       pushedBeforeTheRule()
       // A record that says the mirror was looked at up to its branch with today's rules and held nothing: trusted, no look again.
       const headNow = git(rig.twinDir, 'rev-parse', 'refs/remotes/mirror/main')
-      writeFileSync(auditFile(), JSON.stringify({ format: 2, url: bare, rules: SECRET_RULES_VERSION, head: headNow, findings: [] }))
+      const config = rig.container.resolve<LoadedConfig>(Tokens.Config)
+      const trusted = () => writeFileSync(auditFile(), JSON.stringify({ format: 2, url: bare, rules: SECRET_RULES_VERSION, config: configKey(config.values), head: headNow, findings: [] }))
+      trusted()
       assert.equal((await remote().push()).mirrorSecrets, undefined)
+      // Under another configuration of the providers (a path added to `files.secrets.paths`, session 17): looked at whole.
+      config.values.notes = { secrets: { paths: ['/etc/app/token'] } }
+      assert.equal((await remote().push()).mirrorSecrets?.[0]?.path, 'scripts/deploy-key')
+      trusted()
+      assert.equal((await remote().push()).mirrorSecrets, undefined, 'the new configuration\'s look is kept')
+      // A change of the core's own `limits` is none of the path rules'.
+      config.values.limits = { logLines: 10 }
+      assert.equal((await remote().push()).mirrorSecrets, undefined)
+      // Kept by session 16 (format 2, no configuration): looked at whole once.
+      writeFileSync(auditFile(), JSON.stringify({ format: 2, url: bare, rules: SECRET_RULES_VERSION, head: headNow, findings: [] }))
+      assert.equal((await remote().push()).mirrorSecrets?.[0]?.path, 'scripts/deploy-key')
       // The same record kept by a look without the providers' path rules (before session 16: no format): looked at whole.
       writeFileSync(auditFile(), JSON.stringify({ url: bare, rules: SECRET_RULES_VERSION, head: headNow, findings: [] }))
       assert.equal((await remote().push()).mirrorSecrets?.[0]?.path, 'scripts/deploy-key')

@@ -21,7 +21,8 @@
  *   credentials in config files (`password = …`, `secret: …`, `api_key=…`, `psk=…`,
  *   `PrivateKey = …`), a password a password command echoes (`ssl_passphrase_command = 'echo …'`),
  *   Nagios' `$USERn$=…`, cloud-init's `chpasswd: list:`, credentials on command lines
- *   (`--db-password=…`, `--token …`, `mysql -p…`) and Authorization headers.
+ *   (`--db-password=…`, `--token …`, `mysql -p…`, a password echoed into `--password-stdin`),
+ *   Authorization headers, Telegram bot tokens and Discord webhooks.
  *
  * A finding says which rule, where (line, column, offsets) and never the secret itself.
  */
@@ -48,7 +49,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 8
+export const SECRET_RULES_VERSION = 9
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -222,13 +223,14 @@ function isTokenKey(key: string): boolean {
  * alphabet with lower case, upper case and digits all in it (hex digests and fingerprints, paths,
  * words and version numbers are not).
  */
-function looksLikeToken(value: string | undefined): boolean {
+export function looksLikeToken(value: string | undefined): boolean {
   if (value === undefined) return false
   const v = value.trim()
   return v.length >= 16 && /^[A-Za-z0-9+/=_.~-]+$/.test(v) && /[a-z]/.test(v) && /[A-Z]/.test(v) && /[0-9]/.test(v) && isValue(v)
 }
 
-function isValue(value: string | undefined): boolean {
+/** A value a credential could be: not empty, nor a placeholder, reference, switch or path (NOT_A_VALUE). */
+export function isValue(value: string | undefined): boolean {
   if (value === undefined) return false
   const v = value.trim()
   return v.length >= 3 && !NOT_A_VALUE.test(v)
@@ -491,6 +493,23 @@ const makeHandRules = (): readonly HandRule[] => [
     pattern: /\b(?:Set-)?Cookie["']?\s*:\s*["']?(?<v>[^\s;=:"']+=[^\s;"']{8,}(?:;[ \t]*[^\s;=:"']+=[^\s;"']*)*)/gi,
     hint: ['cookie'],
   },
+  {
+    id: 'chat-token',
+    description: 'Telegram bot token',
+    // A bot's token (`123456789:AA…`, 35 characters after the colon), in a script's
+    // `https://api.telegram.org/bot<token>/sendMessage` or assigned anywhere (session 17: a
+    // notify script under /usr/local/bin was mirrored whole). secretlint's preset knows none.
+    pattern: /(?<![\w-])(?<v>\d{8,10}:AA[0-9A-Za-z_-]{33})(?![\w-])|api\.telegram\.org\/bot(?<v1>\d{5,12}:[0-9A-Za-z_-]{30,})/g,
+    needs: { words: [':AA', 'api.telegram.org/bot'] },
+  },
+  {
+    id: 'chat-token',
+    description: 'Discord webhook token',
+    // `https://discord.com/api/webhooks/<id>/<token>`: anyone with the URL posts to the channel
+    // (Slack's webhooks are the preset's).
+    pattern: /\bdiscord(?:app)?\.com\/api\/webhooks\/\d{5,25}\/(?<v>[0-9A-Za-z_-]{40,})/g,
+    needs: { words: ['/api/webhooks/'] },
+  },
   { id: 'authorization-header', description: 'bearer token', pattern: /\bBearer\s+(?<v>[A-Za-z0-9._~+/-]{20,}=*)/g, needs: { words: ['Bearer'] } },
   {
     id: 'credential-assignment',
@@ -667,11 +686,14 @@ const makeHandRules = (): readonly HandRule[] => [
     // `echo user:password | chpasswd`.
     // Quotes may be escaped: the command inside a JSON document (`echo \\"kiosk:…\\" | chpasswd`).
     // And `echo password | sudo -S …`, as sudo's own log line shows the command.
+    // And (session 17) a password piped to a program that reads it from its standard input:
+    // `echo "…" | openconnect --passwd-on-stdin …` in rc.local, `echo '…' | docker login
+    // --password-stdin`, `printf '%s' '…' | podman login --password-stdin`, `| passwd --stdin`.
     pattern:
-      /\b(?:echo|printf)[ \t]+(?:-[ne]+[ \t]+)?(?:\\?["'])?(?:[A-Za-z_][\w.-]*:(?<v>[^\s"':|\\]+)(?:\\?["'])?[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\/usr\/sbin\/)?chpasswd\b|(?<v1>[^\s"'|\\]+)(?:\\?["'])?[ \t]*\|[ \t]*(?:\/usr\/bin\/)?sudo\b[^\n|;&]*?[ \t]-[A-Za-z]*S\b)/g,
-    hint: ['chpasswd', 'sudo'],
+      /\b(?:echo|printf)[ \t]+(?:-[ne]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?:[A-Za-z_][\w.-]*:(?<v>[^\s"':|\\]+)(?:\\?["'])?[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\/usr\/sbin\/)?chpasswd\b|(?<v1>[^\s"'|\\]+)(?:\\?["'])?[ \t]*\|[ \t]*(?:\/usr\/bin\/)?sudo\b[^\n|;&]*?[ \t]-[A-Za-z]*S\b|(?<v2>[^\s"'|\\]+)(?:\\?["'])?[ \t]*\|[ \t]*(?:[^\n|;&]*?[ \t](?:--passw(?:or)?d-(?:on-|from-)?stdin|--pass-stdin)\b|(?:sudo[ \t]+)?(?:\/usr\/bin\/)?passwd[ \t]+--stdin\b))/g,
+    hint: ['chpasswd', 'sudo', 'stdin'],
     needs: { words: ['echo', 'printf'], lines: true },
-    accept: (g) => isValue(g.v ?? g.v1),
+    accept: (g) => isValue(g.v ?? g.v1 ?? g.v2),
   },
   {
     id: 'credential-assignment',

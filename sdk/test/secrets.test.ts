@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert'
 import { performance } from 'node:perf_hooks'
 import { findSecrets as findSecretsBundled } from '@twinsync/sdk'
 import { findingsOfRule, findSecrets, formatSecretFinding, handRules, redactSecrets, REDACTED, wordsOf } from '../src/secrets.js'
-import { fakeChars, plantedCommandLines, plantedFiles, plantedLogLines, sessionElevenFiles, sessionTwelveFiles } from '../../test/fixtures/secrets/samples.js'
+import { fakeChars, plantedCommandLines, plantedFiles, plantedLogLines, sessionElevenFiles, sessionSeventeenFiles, sessionTwelveFiles } from '../../test/fixtures/secrets/samples.js'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
@@ -159,6 +159,30 @@ describe('findSecrets', () => {
       assert.deepEqual(await findSecrets(redacted, { path: planted.path }), [], redacted)
     })
   }
+
+  for (const planted of sessionSeventeenFiles()) {
+    it(`finds the ${planted.kind} and redacts it (session 17), and nothing in what it redacted`, async () => {
+      const redacted = await redactSecrets(planted.text, { path: planted.path })
+      assert.ok(!redacted.includes(planted.value), `redacted text still holds the ${planted.kind}: ${redacted}`)
+      assert.deepEqual(await findSecrets(redacted, { path: planted.path }), [], redacted)
+    })
+  }
+
+  it("leaves alone what session 17's rules look like but is none: a variable or a file piped in, other pipes, ids and ports", async () => {
+    const text = [
+      'echo "$REGISTRY_TOKEN" | docker login -u ops --password-stdin registry.example.org',
+      "echo '${CI_JOB_TOKEN}' | podman login --password-stdin",
+      'cat /etc/openconnect/pass | openconnect --passwd-on-stdin vpn.example.org',
+      'echo "backup finished" | mail -s backup root',
+      'echo 1 | tee /proc/sys/net/ipv4/ip_forward',
+      'listen 127.0.0.1:8080',
+      'chat_id = -1001234567890',
+      'time 2026-12-02T05:36:00 id 123456789:ABC',
+      'https://discord.com/api/webhooks/123456789012345678',
+      '',
+    ].join('\n')
+    assert.deepEqual(await findSecrets(text), [])
+  })
 
   it('finds nothing in text it redacted itself', async () => {
     for (const planted of [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines()]) {
@@ -343,7 +367,7 @@ describe('findSecrets: the hand rules run only where they could report', functio
   })
 
   it("finds the same in the planted secrets and their variants: cut, recased, other line ends, joined, one line at a time, among other lines", async () => {
-    const planted = [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines(), ...sessionElevenFiles(), ...sessionTwelveFiles()]
+    const planted = [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines(), ...sessionElevenFiles(), ...sessionTwelveFiles(), ...sessionSeventeenFiles()]
     let texts = 0
     let findings = 0
     const filler = 'mode = 0644\n# a comment about the key\nuser: app\n'
@@ -460,7 +484,7 @@ describe('findSecrets: the password-command rule in linear time (session 14)', f
 
   it('finds what its earlier expression found: the planted secrets, their lines, and random texts of its words', async () => {
     let findings = 0
-    const planted = [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines(), ...sessionElevenFiles(), ...sessionTwelveFiles()]
+    const planted = [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines(), ...sessionElevenFiles(), ...sessionTwelveFiles(), ...sessionSeventeenFiles()]
     for (const p of planted) for (const text of [p.text, p.text.toUpperCase(), ...p.text.split('\n')]) findings += await same(text, p.kind)
     // Texts of the words and signs the expression turns on: keys of several credential and
     // command words split by `.`/`-`, separators, echoes of every form, in random order.

@@ -208,10 +208,27 @@ describe('secrets on the server root: nothing planted where administrators keep 
       input: `MAILTO=""\n30 3 * * * MYSQL_PWD=${mysqlPwd} mysqldump -u backup shop > /var/backups/shop.sql\n@reboot /usr/local/bin/tunnel --password=${reboot}\n`,
     })
     const rcLocal = secret('rc.local sshpass -p', v('sshpass'))
-    await plant('/etc/rc.local', `#!/bin/sh -e\nsshpass -p '${rcLocal}' ssh -fN -R 2222:localhost:22 tunnel@bastion.example.org\nexit 0\n`, 0o755)
+    const openconnect = secret('rc.local echo … | openconnect --passwd-on-stdin', v('openconnect', 14))
+    await plant('/etc/rc.local', `#!/bin/sh -e\nsshpass -p '${rcLocal}' ssh -fN -R 2222:localhost:22 tunnel@bastion.example.org\necho "${openconnect}" | openconnect --user=ops --passwd-on-stdin vpn.example.org &\nexit 0\n`, 0o755)
     const xdg = secret('XDG autostart Exec= --password', v('xdg'))
     await plant('/etc/xdg/autostart/sync.desktop', `[Desktop Entry]\nType=Application\nName=Sync\nExec=/usr/local/bin/sync-client --password=${xdg}\n`)
 
+
+    // Session 17: a password piped into a login, chat tokens in scripts, files that are one token whoever may read them.
+    const dockerStdin = secret('cron echo … | docker login --password-stdin', v('dockerstdin'))
+    await plant('/etc/cron.d/registry', `0 * * * * root echo '${dockerStdin}' | docker login -u ops --password-stdin registry.example.org >/dev/null\n`)
+    const telegram = secret('Telegram bot token in a script', `${fakeChars('srv-tgid', 9, '0123456789')}:A${'A'}${fakeChars('srv-tg', 33, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-')}`)
+    const discord = secret('Discord webhook in a script', fakeChars('srv-discord', 68, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-'))
+    await plant('/usr/local/bin/notify', `#!/bin/sh\ncurl -s "https://api.telegram.org/bot${telegram}/sendMessage?chat_id=1&text=$1"\ncurl -s -d "{\\"content\\":\\"$1\\"}" https://discord.com/api/webhooks/${fakeChars('srv-hookid', 18, '0123456789')}/${discord}\n`, 0o755)
+    // `openssl rand -base64 24`'s shape; lower case, upper case and digits all in it (the Q, the 7, the x).
+    const apiToken = secret('world-readable token file', `Q7${fakeChars('srv-apitoken', 30, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')}x`)
+    await plant('/etc/myapp/api.token', `${apiToken}\n`, 0o644)
+    const restic = secret('world-readable restic password file', `Tr0ub4dor&${v('restic', 4)}`)
+    await plant('/etc/restic/password.txt', `${restic}\n`, 0o644)
+    await plant('/etc/restic/env', 'RESTIC_REPOSITORY=/srv/backup\nRESTIC_PASSWORD_FILE=/etc/restic/password.txt\n', 0o644)
+    const nginxPass = secret("nginx ssl_password_file's passphrase (0644)", v('nginxpass', 16))
+    await plant('/etc/nginx/ssl/passphrases', `${nginxPass}\n`, 0o644)
+    await plant('/etc/nginx/conf.d/tls.conf', 'server {\n    listen 8443 ssl;\n    ssl_certificate_key /etc/nginx/ssl/api.key;\n    ssl_password_file /etc/nginx/ssl/passphrases;\n}\n')
 
     // Other services' own credential files, as their packages and guides lay them out.
     const msmtp = secret('msmtprc password', v('msmtp'))
@@ -271,7 +288,7 @@ describe('secrets on the server root: nothing planted where administrators keep 
   })
 
   it('keeps every planted secret out of every object, ref and the config of the twin, and out of the output', async () => {
-    assert.equal(planted.length, 60 + sessionFourteenPlaces().length, `${planted.length} planted`)
+    assert.equal(planted.length, 67 + sessionFourteenPlaces().length, `${planted.length} planted`)
     // Each planted file was looked at (listed in the manifest as a secret), and the logs provider read the planted syslog.
     const manifest = (await runOk(['git', '-C', cli.twinDir, 'grep', '-h', '-A3', '"path": "/root/.my.cnf"', 'HEAD', '--', 'system/files/'])).stdout
     assert.match(manifest, /"secret": true/)
@@ -392,6 +409,42 @@ describe('secrets on the server root: nothing planted where administrators keep 
     assert.doesNotMatch(stripVTControlCharacters(forced.stdout + forced.stderr + (await twinsync(['remote', 'show'])).stdout), /SECRET_IN_MIRROR/)
     assert.equal(await git('-C', mirror, 'ls-tree', '-r', '--name-only', 'main', '--', ...paths), paths[0])
     assert.ok(!outputs.join('\n').includes(value))
+  })
+
+  it('session 17: refuses to push a file of one token committed by hand where the manifest lists nothing; names a mirrored file that a path added to files.secrets.paths makes secret', async () => {
+    const mirror = join(cli.dir, 'mirror.git')
+    const git = async (...args: string[]) => (await runOk(['git', ...args])).stdout.trim()
+    const token = fakeChars('srv-byhand-token', 32)
+    const path = 'filesystem/etc/myapp/deploy.token'
+    await mkdir(dirname(join(cli.twinDir, path)), { recursive: true })
+    await writeFile(join(cli.twinDir, path), `${token}\n`)
+    await git('-C', cli.twinDir, 'add', '--', path)
+    await git('-C', cli.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '-q', '-m', 'a token by hand', '--', path)
+    const before = await git('-C', mirror, 'rev-parse', 'main')
+    const refused = await twinsync(['push', '--retry'])
+    const said = stripVTControlCharacters(refused.stdout + refused.stderr)
+    assert.equal(refused.code, 1, said)
+    assert.match(said, /\[SECRET_IN_PUSH\].*filesystem\/etc\/myapp\/deploy\.token \(files: a token, the whole file\)/)
+    assert.equal(await git('-C', mirror, 'rev-parse', 'main'), before, 'nothing pushed')
+    assert.ok(!said.includes(token))
+    assert.equal((await twinsync(['forget', path])).code, 0)
+    const pushed = await twinsync(['push', '--retry'])
+    assert.equal(pushed.code, 0, pushed.stdout + pushed.stderr)
+
+    // A file nothing says is secret reaches the mirror; then the administrator lists its path.
+    const notes = 'filesystem/etc/myapp/handover.txt'
+    await mkdir(dirname(join(cli.twinDir, notes)), { recursive: true })
+    await writeFile(join(cli.twinDir, notes), 'vpn: ops / see the safe\n')
+    await git('-C', cli.twinDir, 'add', '--', notes)
+    await git('-C', cli.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '-q', '-m', 'notes by hand', '--', notes)
+    const clean = await twinsync(['push', '--retry'])
+    assert.equal(clean.code, 0, clean.stdout + clean.stderr)
+    assert.doesNotMatch(stripVTControlCharacters(clean.stdout + clean.stderr), /SECRET_IN_MIRROR/)
+    await writeFile(cli.configFile, (await readFile(cli.configFile, 'utf8')) + '  secrets:\n    paths: [/etc/myapp/handover.txt]\n')
+    const audited = await twinsync(['push', '--retry'])
+    const warned = stripVTControlCharacters(audited.stdout + audited.stderr)
+    assert.equal(audited.code, 0, warned)
+    assert.match(warned, /\[SECRET_IN_MIRROR\].*filesystem\/etc\/myapp\/handover\.txt \(files: secret path\)/)
   })
 
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SECRET_RULES_VERSION, stableStringify, writeFileAtomic } from '@twinsync/sdk'
@@ -11,7 +12,8 @@ import { scanPushForSecrets, type PushSecretFinding, type SecretPathAsker } from
  * pushed before a rule existed were never looked at with it, nor was what a pull brought from
  * the mirror that this twin did not push. So before each push the mirror's branch as last pushed
  * or fetched is looked at: whole when the rules changed since (`SECRET_RULES_VERSION`), when
- * another mirror was linked, or the first time; otherwise only what it gained since the last
+ * the providers' configuration changed (configKey: `files.secrets.paths`), when another mirror
+ * was linked, or the first time; otherwise only what it gained since the last
  * look (what a fetch brought; what a push of ours sent was looked at by that push). What the
  * rules find there is kept in `.git/twinsync/mirror-audit.json` and reported with every push
  * (`SECRET_IN_MIRROR`) until the mirror's branch no longer reaches it — after `twinsync forget`
@@ -33,6 +35,11 @@ export interface MirrorAudit {
   url: string
   /** The rules it was looked at with. */
   rules: number
+  /**
+   * The providers' configuration it was looked at with (configKey): their path rules come from it
+   * (`files.secrets.paths`), so an audit under another configuration is redone whole (session 17).
+   */
+  config?: string
   /** The mirror's branch (commit id) up to which everything was looked at. */
   head: string | null
   /** What the rules found there and the branch still reaches: path, object, line and rule; never the value. */
@@ -46,8 +53,23 @@ function auditPath(twinDir: string): string {
   return join(twinDir, '.git', 'twinsync', 'mirror-audit.json')
 }
 
-/** The last look at this mirror with today's rules; undefined when there was none (or it is unreadable). */
-export function readMirrorAudit(twinDir: string, url: string): MirrorAudit | undefined {
+/**
+ * What the providers' path rules may depend on, as one key: every configuration section but the
+ * core's `repo` and `limits` (a provider's own section, `providers`' enabling and disabling),
+ * hashed. No provider is loaded for it: an up-to-date push stays one `git rev-parse`. Any change
+ * there redoes the whole look once (as a rules change does): rare, and what a new
+ * `files.secrets.paths` entry needs, for a file mirrored before it was listed.
+ */
+export function configKey(values: Readonly<Record<string, unknown>>): string {
+  const sections = Object.fromEntries(Object.entries(values).filter(([key]) => key !== 'repo' && key !== 'limits'))
+  return createHash('sha256').update(stableStringify(sections)).digest('hex').slice(0, 32)
+}
+
+/**
+ * The last look at this mirror with today's rules; undefined when there was none (or it is
+ * unreadable). With `config`, also undefined when the look was under another configuration.
+ */
+export function readMirrorAudit(twinDir: string, url: string, config?: string): MirrorAudit | undefined {
   let saved: unknown
   try {
     saved = JSON.parse(readFileSync(auditPath(twinDir), 'utf8'))
@@ -57,7 +79,8 @@ export function readMirrorAudit(twinDir: string, url: string): MirrorAudit | und
   const a = saved as Partial<MirrorAudit> | null
   if (a === null || typeof a !== 'object' || a.format !== AUDIT_FORMAT || a.url !== url || a.rules !== SECRET_RULES_VERSION || !Array.isArray(a.findings)) return undefined
   if (a.head !== null && (typeof a.head !== 'string' || !/^[0-9a-f]{40,64}$/.test(a.head))) return undefined
-  return { format: AUDIT_FORMAT, url, rules: SECRET_RULES_VERSION, head: a.head, findings: a.findings }
+  if (config !== undefined && a.config !== config) return undefined
+  return { format: AUDIT_FORMAT, url, rules: SECRET_RULES_VERSION, ...(typeof a.config === 'string' ? { config: a.config } : {}), head: a.head, findings: a.findings }
 }
 
 export async function writeMirrorAudit(twinDir: string, audit: MirrorAudit): Promise<void> {
@@ -69,17 +92,18 @@ export async function writeMirrorAudit(twinDir: string, audit: MirrorAudit): Pro
  * looked at with today's rules, and return the audit to keep: what is found now plus the earlier
  * findings the branch still reaches.
  */
-export async function auditMirror(twinDir: string, url: string, mirrorRef: string, token: string | undefined, secretPaths?: SecretPathAsker): Promise<MirrorAudit> {
+export async function auditMirror(twinDir: string, url: string, mirrorRef: string, token: string | undefined, secretPaths?: SecretPathAsker, config?: string): Promise<MirrorAudit> {
   const head = (await revParseCommit(twinDir, mirrorRef)) ?? null
-  const saved = readMirrorAudit(twinDir, url)
-  if (head === null) return { format: AUDIT_FORMAT, url, rules: SECRET_RULES_VERSION, head: null, findings: [] }
+  const saved = readMirrorAudit(twinDir, url, config)
+  const under = config === undefined ? {} : { config }
+  if (head === null) return { format: AUDIT_FORMAT, url, rules: SECRET_RULES_VERSION, ...under, head: null, findings: [] }
   if (saved !== undefined && saved.head === head) return saved
   const known = saved?.head !== null && saved?.head !== undefined && (await isAncestor(twinDir, saved.head, head)) ? [saved.head] : []
   const still = known.length > 0 ? await stillReached(twinDir, head, saved?.findings ?? []) : []
   const found = await scanPushForSecrets(twinDir, { refs: [mirrorRef], known }, token, secretPaths)
   // The ref's own name is looked at by the scan too; it is ours, not the mirror's.
   const fresh = found.filter((f) => f.commit !== '')
-  return { format: AUDIT_FORMAT, url, rules: SECRET_RULES_VERSION, head, findings: dedupe([...still, ...fresh]) }
+  return { format: AUDIT_FORMAT, url, rules: SECRET_RULES_VERSION, ...under, head, findings: dedupe([...still, ...fresh]) }
 }
 
 /** After a push of ours: the branch moved to what that push looked at; the findings it still reaches stay. */

@@ -13,9 +13,10 @@ import { DEFAULT_GITHUB_API, GitHubApi, defaultRepositoryName, parseOwnerRepo, t
 import { MIRROR_BRANCH, REMOTE_NAME, readRemoteSettings, removeRemoteSettings, writeRemoteSettings, type RemoteSettings } from './remote-settings.js'
 import { describePushFinding, scanPushForSecrets, type PushSecretFinding, type SecretPathAsker } from './secret-scan.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
+import type { LoadedConfig } from '../config/config-file.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { callProvider } from '../providers/provider-call.js'
-import { afterPush, auditMirror, readMirrorAudit, writeMirrorAudit, type MirrorAudit } from './mirror-audit.js'
+import { afterPush, auditMirror, configKey, readMirrorAudit, writeMirrorAudit, type MirrorAudit } from './mirror-audit.js'
 import { checkRemoteUrl } from './remote-url.js'
 import { incomingPaths, refuseNoRoom, refuseUnsafeTree, undoIncoming } from './incoming-tree.js'
 
@@ -69,6 +70,7 @@ export class RemoteService {
     @inject(IntentService) private readonly intents: IntentService,
     @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
     @inject(ProviderContexts) private readonly contexts: ProviderContexts,
+    @inject(Tokens.Config) private readonly config: LoadedConfig,
   ) {}
 
   async status(): Promise<RemoteStatus> {
@@ -167,7 +169,7 @@ export class RemoteService {
     try {
       const token = (await findToken())?.token
       const secretPaths = this.secretPathAsker()
-      audit = await auditMirror(this.twin.dir, settings.url, MIRROR_REF, token, secretPaths)
+      audit = await auditMirror(this.twin.dir, settings.url, MIRROR_REF, token, secretPaths, configKey(this.config.values))
       if (settings.kind === 'github') {
         // Linking the same repository again with a token keeps it for the pushes.
         if (token === undefined) throw tokenMissing(this.twin.dir, ['github', 'link', `${settings.owner}/${settings.repo}`])

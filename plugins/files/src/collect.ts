@@ -25,7 +25,7 @@ import { manifestDocuments, readManifest } from './manifest.js'
 import { formatMode } from './mode.js'
 import { originOf, packageDatabaseStamp, packageLookup, type PackageLookup } from './package-origin.js'
 import { SECRET_RULES_VERSION } from '@twinsync/sdk'
-import { DEFAULT_SECRET_PATHS, ROOT_ONLY_UNCHECKED, SecretRules, TOKEN_FILE, isTokenFile, onlyRootCanRead, openvpnCredentialFiles, postfixPasswordMaps, secretHash, secretHashKey } from './secrets.js'
+import { BARE_TOKEN, DEFAULT_SECRET_PATHS, ROOT_ONLY_UNCHECKED, SecretRules, TOKEN_FILE, isBareToken, isTokenFile, onlyRootCanRead, openvpnCredentialFiles, postfixPasswordMaps, secretHash, secretHashKey } from './secrets.js'
 import { StatCache, type ContentVerdict, type FileOrigin } from './stat-cache.js'
 import { isUnitMaskLink, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
 
@@ -171,9 +171,10 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader):
   leftovers.sort(compareStrings)
   // A token file is held out by a guess from its shape, not a finding: say so, and how to mirror it.
   for (const entry of entries) {
-    if (entry.secretReason !== TOKEN_FILE) continue
+    if (entry.secretReason !== TOKEN_FILE && entry.secretReason !== BARE_TOKEN) continue
+    const what = entry.secretReason === TOKEN_FILE ? 'a bare token (or user and token) kept from other users' : 'the whole file is one token (or a password file\'s one word)'
     diagnostics.push(
-      warningDiagnostic('FILES_TOKEN_FILE', `${entry.path} is held out of the twin as a secret: a bare token (or user and token) kept from other users; if it is none, add it to files.secrets.allow to mirror it`, {
+      warningDiagnostic('FILES_TOKEN_FILE', `${entry.path} is held out of the twin as a secret: ${what}; if it is none, add it to files.secrets.allow to mirror it`, {
         path: entry.path,
         provider: 'files',
       }),
@@ -449,8 +450,9 @@ function fileEntry(item: Walked, names: Names, origin: FileOrigin | undefined, v
  * 3. only root can read it and its content cannot be shown free of findings: binary, larger than
  *    maxFileSize, or content detection switched off;
  * 4. it is kept from other users (no read bit for others), no package ships that path, and its
- *    text is one or two bare tokens (isTokenFile): a password file of any name. `secrets.allow`
- *    lets such a path be mirrored.
+ *    text is one or two bare tokens (isTokenFile): a password file of any name;
+ * 5. no package ships that path and its whole text is one token, or a password file's one word,
+ *    whoever may read it (isBareToken). `secrets.allow` lets a path of 4 or 5 be mirrored.
  */
 export async function judge(
   bytes: Uint8Array,
@@ -471,7 +473,10 @@ export async function judge(
   const text = decodeText(bytes)
   if (text === undefined) return rootOnly ? secret(ROOT_ONLY_UNCHECKED) : { verdict: { content: 'binary', sha256: hash, md5: sum } }
   if (rootOnly && !scope.secrets.detectContent) return secret(ROOT_ONLY_UNCHECKED)
-  if (file.othersRead === false && file.packagedMd5s === undefined && isTokenFile(text) && !scope.secrets.allows(file.path)) return secret(TOKEN_FILE)
+  if (file.packagedMd5s === undefined && !scope.secrets.allows(file.path)) {
+    if (file.othersRead === false && isTokenFile(text)) return secret(TOKEN_FILE)
+    if (isBareToken(text, file.path)) return secret(BARE_TOKEN)
+  }
   return { verdict: { content: 'mirrored', sha256: hash, md5: sum }, text }
 }
 

@@ -65,7 +65,7 @@ export const FilesConfigSchema = Type.Object(
           ),
           allow: Type.Optional(
             Type.Array(Type.String({ pattern: '^/' }), {
-              description: 'Path patterns of files that are one or two bare tokens, not world-readable, and still to be mirrored (not secrets).',
+              description: 'Path patterns of files held out only for their shape (one or two bare tokens not world-readable, or one token whoever may read it) and still to be mirrored (not secrets).',
               default: [],
             }),
           ),

@@ -95,10 +95,11 @@ export class FilesProvider implements ApplicableProvider<FilesState>, ConfigChec
     return filesOutOfScope(ctx, changes)
   }
 
-  /** The pushed twin's files these rules hold out by path: the secret path patterns, and the postfix and OpenVPN files its configs name (secrets.ts). */
+  /** The pushed twin's files these rules hold out by path: the secret path patterns, the postfix and OpenVPN files its configs name, the manifest's secrets and files of one token (secrets.ts). */
   async secretPaths({ paths, twin, ctx }: SecretPathsRequest): Promise<SecretPath[]> {
     const { secretPathsInTwin } = await import('./secrets.js')
-    return secretPathsInTwin(twin, paths, resolveConfig(ctx.config, ctx.limits).secretPaths)
+    const config = resolveConfig(ctx.config, ctx.limits)
+    return secretPathsInTwin(twin, paths, config.secretPaths, config.secretAllow)
   }
 
   async apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {

@@ -1,6 +1,6 @@
 import { randomBytes, createHmac } from 'node:crypto'
 import { posix } from 'node:path'
-import { cachedByFileStat, cachedByFileStats, findSecrets, machinePathOf, type HostPort, type ProviderCache, type SecretPath, type TwinReader } from '@twinsync/sdk'
+import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, type HostPort, type ProviderCache, type SecretPath, type TwinReader } from '@twinsync/sdk'
 import { PathPatterns } from './ignore.js'
 import { partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH } from './state.js'
@@ -232,7 +232,7 @@ function openvpnWords(line: string): string[] {
  * Cost: one read of main.cf and of each OpenVPN config of the commit (the core's reader reads a
  * tree or blob once for all the commits of a push); each text is parsed once per process.
  */
-export async function secretPathsInTwin(twin: TwinReader, paths: readonly string[], configuredPaths: readonly string[]): Promise<SecretPath[]> {
+export async function secretPathsInTwin(twin: TwinReader, paths: readonly string[], configuredPaths: readonly string[], allowPaths: readonly string[] = []): Promise<SecretPath[]> {
   const machine = paths.flatMap((twinPath) => {
     const path = machinePathOf(twinPath)
     return path === undefined ? [] : [{ twinPath, path }]
@@ -267,10 +267,20 @@ export async function secretPathsInTwin(twin: TwinReader, paths: readonly string
     if (rule !== undefined) found.push({ path: twinPath, rule })
   }
   // A file the twin's own manifest records as a secret (a token file, a root-only file…), its content in the tree all the same.
-  const held = await manifestSecrets(twin, machine.filter(({ twinPath }) => !found.some((f) => f.path === twinPath)).map(({ path }) => path))
+  const { held, packaged } = await manifestRecords(twin, machine.filter(({ twinPath }) => !found.some((f) => f.path === twinPath)).map(({ path }) => path))
   for (const { twinPath, path } of machine) {
     const reason = held.get(path)
     if (reason !== undefined) found.push({ path: twinPath, rule: `a secret in the files manifest (${reason})` })
+  }
+  // A file that is one token (isBareToken), as the collect judges it whoever may read it: one
+  // committed by hand at a path the manifest does not list, or over a mirrored file's text. Not a
+  // path a package ships (the collect does not judge those so) nor one `secrets.allow` lets through.
+  const allowed = allowPaths.length === 0 ? undefined : new PathPatterns(allowPaths)
+  for (const { twinPath, path } of machine) {
+    if (packaged.has(path) || allowed?.matches(path) === true || found.some((f) => f.path === twinPath)) continue
+    const bytes = await twin.read(twinPath).catch(() => undefined)
+    if (bytes === undefined || bytes.byteLength > BARE_TOKEN_BYTES || bytes.includes(0)) continue
+    if (isBareToken(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), path)) found.push({ path: twinPath, rule: BARE_TOKEN })
   }
   return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
 }
@@ -281,23 +291,35 @@ export async function secretPathsInTwin(twin: TwinReader, paths: readonly string
  * (partOf). A snapshot writes a secret's record and never its content; content beside such a record
  * was put there by hand. Each text is parsed once per process (memoParse's cache).
  */
-async function manifestSecrets(twin: TwinReader, paths: readonly string[]): Promise<Map<string, string>> {
+async function manifestRecords(twin: TwinReader, paths: readonly string[]): Promise<{ held: Map<string, string>; packaged: Set<string> }> {
   const held = new Map<string, string>()
-  if (paths.length === 0) return held
+  const packaged = new Set<string>()
+  if (paths.length === 0) return { held, packaged }
   const documents = [MANIFEST_PATH, ...new Set(paths.map((p) => partPath(partOf(p))))]
   const wanted = new Set(paths)
   for (const document of documents) {
     const text = await twin.readText(document).catch(() => undefined)
-    for (const entry of memoParse(`manifest\0${document}`, text, secretEntries)) {
+    for (const entry of memoParse(`manifest\0${document}`, text, recordedEntries)) {
       const [path, reason] = entry.split('\0') as [string, string]
-      if (wanted.has(path)) held.set(path, reason)
+      if (!wanted.has(path)) continue
+      if (reason === PACKAGED) packaged.add(path)
+      else held.set(path, reason)
     }
   }
-  return held
+  return { held, packaged }
 }
 
-/** "path\0reason" of each entry with `secret: true` in a manifest document's text (an unreadable one holds none). */
-function secretEntries(text: string | undefined): string[] {
+/** What recordedEntries says of a path a package ships (and the manifest records no secret at). */
+const PACKAGED = '\u0001package'
+
+/** The largest file isBareToken can say yes to (4096 characters of a word, blanks around it), in bytes. */
+const BARE_TOKEN_BYTES = 4200
+
+/**
+ * "path\0reason" of each entry with `secret: true` in a manifest document's text, and
+ * "path\0\u0001package" of each other one a package ships (an unreadable text holds none).
+ */
+function recordedEntries(text: string | undefined): string[] {
   if (text === undefined) return []
   let parsed: unknown
   try {
@@ -308,8 +330,9 @@ function secretEntries(text: string | undefined): string[] {
   const entries = (parsed as { entries?: unknown } | null)?.entries
   if (!Array.isArray(entries)) return []
   return entries.flatMap((e: unknown) => {
-    const entry = e as { path?: unknown; secret?: unknown; secretReason?: unknown } | null
-    if (entry?.secret !== true || typeof entry.path !== 'string') return []
+    const entry = e as { path?: unknown; secret?: unknown; secretReason?: unknown; package?: unknown } | null
+    if (typeof entry?.path !== 'string') return []
+    if (entry.secret !== true) return typeof entry.package === 'string' ? [`${entry.path}\0${PACKAGED}`] : []
     const reason = typeof entry.secretReason === 'string' && /^[\w ,.'()/-]{1,80}$/.test(entry.secretReason) ? entry.secretReason : 'secret'
     return [`${entry.path}\0${reason}`]
   })
@@ -387,6 +410,31 @@ export function isTokenFile(text: string): boolean {
     const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((c) => c.test(l)).length
     return classes >= 2
   })
+}
+
+/** Why a file that is one token is private, whoever may read it (see isBareToken). */
+export const BARE_TOKEN = 'a token, the whole file'
+
+/** A file name that says it holds a password or token: `password.txt`, `db.pass`, `api-token`, nginx's `passphrases`. */
+const PASSWORD_FILE_NAME = /(?:^|[._-])(?:pass(?:wd|word|phrase)?s?|secrets?|tokens?|psk|api[_-]?key|creds?|credentials?|pwd?)(?:$|[._-])/i
+
+/**
+ * A file whose whole text is one token, whoever may read it (session 17: world-readable ones were
+ * mirrored, and one committed into the twin by hand was pushed): a token-shaped word (the
+ * detector's looksLikeToken: 16 or more characters with lower case, upper case and digits, no `=`
+ * but base64's padding at its end: `openssl rand -base64 24 > /etc/myapp/api.token`), or in a file
+ * named for a password or token any one word a password could be (`/etc/restic/password.txt`,
+ * nginx's `ssl_password_file`). Hex digests, UUIDs, machine ids, settings (`LANG=en_US.UTF-8`),
+ * names, versions and paths are none: on the services and checkers roots (every file of 8 KB or
+ * less) and this machine's /etc it holds out nothing. isTokenFile's looser shapes (two lines, two
+ * kinds of characters) still need a file kept from other users. `secrets.allow` lets one through.
+ */
+export function isBareToken(text: string, path: string): boolean {
+  if (text.length > 4200) return false
+  const word = text.trim()
+  if (word.length < 8 || word.length > 4096 || /\s/.test(word)) return false
+  if (/^[A-Za-z0-9+/_.~-]+={0,2}$/.test(word) && looksLikeToken(word)) return true
+  return PASSWORD_FILE_NAME.test(posix.basename(path)) && /^[\x21-\x7e]+$/.test(word) && !word.includes('/') && isValue(word)
 }
 
 export class SecretRules {

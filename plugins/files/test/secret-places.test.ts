@@ -4,7 +4,7 @@ import { createTestContext } from '@twinsync/sdk/conformance'
 import { fakeChars, sessionFourteenPlaces } from '../../../test/fixtures/secrets/samples.js'
 import { assertPrefiltersFindTheSame } from '../../../test/support/prefilter-check.js'
 import { FilesProvider, type Manifest } from '../src/index.js'
-import { openvpnCredentialFiles, postfixPasswordMaps, SecretRules, TOKEN_FILE } from '../src/secrets.js'
+import { BARE_TOKEN, openvpnCredentialFiles, postfixPasswordMaps, SecretRules, TOKEN_FILE } from '../src/secrets.js'
 import { partOf, partPath } from '../src/manifest.js'
 import { TargetRoot } from './target-root.js'
 
@@ -286,5 +286,30 @@ describe('files secret by path in a pushed twin (FilesProvider.secretPaths)', ()
       { path: partPath(partOf('/etc/myapp/db.token')), content: JSON.stringify({ entries }) },
     ])
     assert.deepEqual((await new FilesProvider().secretPaths({ paths: asked, twin: split, ctx })).map((f) => [f.path, f.rule]), expected)
+  })
+
+  it('names a file that is one token, committed by hand where the manifest lists nothing or over a mirrored text; not one a package ships, one secrets.allow lets through, nor any other text (session 17)', async () => {
+    const token = 'Xq7vR2mK9pL4sT8wZ3nB6yH1\n'
+    const entries = [
+      { path: '/etc/myapp/app.conf', type: 'file', content: 'mirrored' },
+      { path: '/etc/pkg/shipped.id', type: 'file', content: 'mirrored', origin: 'package-modified', package: 'pkg' },
+    ]
+    const twin = new MemoryTwin([
+      { path: 'system/files/manifest.json', content: JSON.stringify({ entries }) },
+      { path: 'filesystem/etc/myapp/deploy.token', content: token },
+      { path: 'filesystem/usr/local/etc/restic/password.txt', content: 'Tr0ub4dor&3\n' },
+      { path: 'filesystem/etc/myapp/app.conf', content: token },
+      { path: 'filesystem/etc/pkg/shipped.id', content: token },
+      { path: 'filesystem/etc/myapp/allowed.id', content: token },
+      { path: 'filesystem/etc/myapp/instance-id', content: '0b5a1c4e-1f2e-4a5b-9c8d-3e2f1a0b9c8d\n' },
+      { path: 'filesystem/etc/myapp/listen.conf', content: 'listen 8080\n' },
+    ])
+    const asked = ['filesystem/etc/myapp/allowed.id', 'filesystem/etc/myapp/app.conf', 'filesystem/etc/myapp/deploy.token', 'filesystem/etc/myapp/instance-id', 'filesystem/etc/myapp/listen.conf', 'filesystem/etc/pkg/shipped.id', 'filesystem/usr/local/etc/restic/password.txt']
+    const found = await new FilesProvider().secretPaths({ paths: asked, twin, ctx: twinOnly({ include: ['/etc'], secrets: { allow: ['/etc/myapp/allowed.*'] } }) })
+    assert.deepEqual(found.map((f) => [f.path, f.rule]), [
+      ['filesystem/etc/myapp/app.conf', BARE_TOKEN],
+      ['filesystem/etc/myapp/deploy.token', BARE_TOKEN],
+      ['filesystem/usr/local/etc/restic/password.txt', BARE_TOKEN],
+    ])
   })
 })

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert'
 import { MemoryCache, type TwinDocument } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { FilesProvider, type Manifest, type ManifestEntry } from '../src/index.js'
-import { isTokenFile, ROOT_ONLY_UNCHECKED, TOKEN_FILE } from '../src/secrets.js'
+import { BARE_TOKEN, isBareToken, isTokenFile, ROOT_ONLY_UNCHECKED, TOKEN_FILE } from '../src/secrets.js'
 import { md5, TargetRoot } from './target-root.js'
 
 const PACKAGED = '[cmp]\nsecret = pass:insta\n'
@@ -21,6 +21,9 @@ function rootWith(): TargetRoot {
     .file('/etc/openvpn/auth.txt', 'vpnuser\nXq7vR2mK9pL4sT8wZ3nB\n', { mode: 0o600 })
     .file('/etc/myapp/world.token', 'Xq7vR2mK9pL4sT8wZ3nB6yH1\n', { mode: 0o644 })
     .file('/etc/myapp/allowed.id', 'Xq7vR2mK9pL4sT8wZ3nB6yH1\n', { mode: 0o600 })
+    .file('/etc/myapp/allowed.key', 'Xq7vR2mK9pL4sT8wZ3nB6yH1\n', { mode: 0o644 })
+    .file('/etc/myapp/world.id', '0b5a1c4e-1f2e-4a5b-9c8d-3e2f1a0b9c8d\n', { mode: 0o644 })
+    .file('/etc/restic/password.txt', 'Tr0ub4dor&3\n', { mode: 0o644 })
     .file('/etc/ssl/openssl.cnf', PACKAGED)
     .file('/etc/ssl/modified.cnf', PACKAGED.replace('insta', 'n3wpass'))
     .file(
@@ -87,11 +90,53 @@ describe('files provider: which files are secret', () => {
   it('holds out a file of one or two bare tokens kept from other users, says how to mirror it, and lets the configuration allow one', () => {
     assert.deepEqual([entry('/etc/myapp/db.pass').secret, entry('/etc/myapp/db.pass').secretReason], [true, TOKEN_FILE])
     assert.deepEqual([entry('/etc/openvpn/auth.txt').secret, entry('/etc/openvpn/auth.txt').secretReason], [true, TOKEN_FILE])
-    assert.equal(entry('/etc/myapp/world.token').content, 'mirrored', 'a world-readable file is judged by its content alone')
     assert.equal(entry('/etc/myapp/allowed.id').content, 'mirrored', 'secrets.allow')
-    assert.ok(!documents.some((d) => String(d.content).includes('Xq7vR2mK9pL4sT8wZ3nB') && d.path !== 'filesystem/etc/myapp/world.token' && d.path !== 'filesystem/etc/myapp/allowed.id'))
-    assert.equal(warnings.length, 2, warnings.join('\n'))
-    assert.match(warnings[0] ?? '', /^\/etc\/myapp\/db\.pass is held out of the twin as a secret: .*add it to files\.secrets\.allow/)
+    assert.ok(!documents.some((d) => String(d.content).includes('Xq7vR2mK9pL4sT8wZ3nB') && !['filesystem/etc/myapp/allowed.id', 'filesystem/etc/myapp/allowed.key'].includes(d.path)))
+    assert.equal(warnings.length, 4, warnings.join('\n'))
+    assert.match(warnings[0] ?? '', /^\/etc\/myapp\/db\.pass is held out of the twin as a secret: a bare token .*add it to files\.secrets\.allow/)
+  })
+
+  it('holds out a file that is one token whoever may read it, and a password file\'s one word; says how to mirror it, and lets the configuration allow one (session 17)', () => {
+    assert.deepEqual([entry('/etc/myapp/world.token').secret, entry('/etc/myapp/world.token').secretReason], [true, BARE_TOKEN])
+    assert.deepEqual([entry('/etc/restic/password.txt').secret, entry('/etc/restic/password.txt').secretReason], [true, BARE_TOKEN])
+    assert.ok(!documents.some((d) => String(d.content).includes('Tr0ub4dor&3')))
+    assert.equal(entry('/etc/myapp/world.id').content, 'mirrored', 'a UUID is no token')
+    assert.equal(entry('/etc/myapp/allowed.key').content, 'mirrored', 'secrets.allow')
+    assert.ok(warnings.some((w) => /^\/etc\/myapp\/world\.token is held out of the twin as a secret: the whole file is one token .*files\.secrets\.allow/.test(w)), warnings.join('\n'))
+  })
+
+  it('takes as one token only a token-shaped word, or any password-like word in a file named for one; not ids, digests, settings, names, versions, paths or placeholders', () => {
+    const b64 = 'q0Xb7K2mZr9LpW4tB8nHcV3yT6uJ1sF5dG0aE2iO4w='
+    const yes: Array<[string, string]> = [
+      ['/etc/myapp/api.token', 'Xq7vR2mK9pL4sT8wZ3nB6yH1\n'],
+      ['/etc/myapp/anything', `${b64}\n`],
+      ['/usr/local/etc/app/key', `  ${b64}  \r\n`],
+      ['/etc/restic/password.txt', 'Tr0ub4dor&3\n'],
+      ['/etc/nginx/ssl/passphrases', 'correct-horse-9\n'],
+      ['/etc/app/db.pass', 'hunter22\n'],
+      ['/etc/app/api-key', '0123456789abcdef0123456789abcdef\n'],
+      ['/etc/app/secrets', 'S3cr3t!x\n'],
+    ]
+    for (const [path, text] of yes) assert.ok(isBareToken(text, path), `${path}: ${JSON.stringify(text)}`)
+    const no: Array<[string, string]> = [
+      ['/etc/machine-id', '6b0d1a57ab569dbe23065eee4fe09850\n'],
+      ['/etc/myapp/instance-id', '0b5a1c4e-1f2e-4a5b-9c8d-3e2f1a0b9c8d\n'],
+      ['/etc/myapp/instance-id', '0B5A1C4E-1F2E-4A5B-9C8D-3E2F1A0B9C8D\n'],
+      ['/var/lib/app/sha256', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n'],
+      ['/etc/default/locale', 'LANG=en_US.UTF-8\n'],
+      ['/etc/timezone', 'America/Argentina/Buenos_Aires\n'],
+      ['/etc/hostname', 'web01-prod.example.org\n'],
+      ['/etc/debian_version', '13.1\n'],
+      ['/etc/myapp/release', 'MyCompanyServerEdition\n'],
+      ['/etc/myapp/token', '${API_TOKEN}\n'],
+      ['/etc/myapp/token-path', '/run/secrets/api-token\n'],
+      ['/etc/myapp/passwords', 'disabled\n'],
+      ['/etc/myapp/pass', 'short\n'],
+      ['/etc/myapp/api.token', 'Xq7vR2mK9pL4sT8w Z3nB6yH1\n'],
+      ['/etc/myapp/api.token', 'Xq7vR2mK9pL4sT8wZ3nB6yH1\nsecond\n'],
+      ['/etc/myapp/compass', 'north-north-west\n'],
+    ]
+    for (const [path, text] of no) assert.ok(!isBareToken(text, path), `${path}: ${JSON.stringify(text)}`)
   })
 
   it('takes as a token file only one or two single words, one of them token-like', () => {
