@@ -382,6 +382,20 @@ describe('RemoteService', function () {
         assert.equal(rig.git('status', '--porcelain'), '')
       })
 
+      it('with folders written "040000" (zero-padded, as git still reads a folder): counted as folders, refused', async () => {
+        const empty = execFileSync('git', ['-C', clone, 'hash-object', '-w', '--stdin'], { input: '', encoding: 'utf8' }).trim()
+        const files = execFileSync('git', ['-C', clone, 'mktree'], { input: Array.from({ length: 1000 }, (_, i) => `100644 blob ${empty}\tf${i}\n`).join(''), encoding: 'utf8' }).trim()
+        const raw = Buffer.concat(Array.from({ length: MAX_INCOMING_FILES / 1000 + 1 }, (_, i) => Buffer.concat([Buffer.from(`040000 d${String(i).padStart(4, '0')}\0`), Buffer.from(files, 'hex')])))
+        const folders = execFileSync('git', ['-C', clone, 'hash-object', '-t', 'tree', '--literally', '-w', '--stdin'], { input: raw, encoding: 'utf8' }).trim()
+        const top = git(clone, 'ls-tree', 'HEAD').split('\n').filter((l) => l !== '')
+        const tree = execFileSync('git', ['-C', clone, 'mktree'], { input: `${[...top, `040000 tree ${folders}\tbomb`].join('\n')}\n`, encoding: 'utf8' }).trim()
+        const commit = git(clone, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit-tree', tree, '-p', 'HEAD', '-m', 'padded')
+        git(clone, 'push', '-q', 'origin', `${commit}:refs/heads/main`)
+        const before = head()
+        await assert.rejects(remote().pull(), (e: unknown) => failWith('TWIN_UNSAFE')(e) && /holds more than 500,000 files/.test((e as Error).message))
+        assert.equal(head(), before)
+      })
+
       it('in a commit the next one takes back: the history check stops at the limit too, and refuses', async () => {
         const bomb = bombCommit(MAX_INCOMING_FILES / 1000 + 1)
         git(clone, 'update-ref', 'HEAD', bomb)

@@ -73,7 +73,9 @@ async function countFiles(reader: BatchReader, tree: string, counted: Map<string
   for (let at = 0; at < bytes.length && files <= MAX_INCOMING_FILES; ) {
     const nul = bytes.indexOf(0, at)
     if (nul < 0) break
-    const folder = bytes[at] === 0x34 // "40000": a tree
+    // A folder by its mode as git reads it (octal, so a zero-padded "040000" is one too).
+    const mode = Number.parseInt(bytes.toString('latin1', at, bytes.indexOf(0x20, at)), 8)
+    const folder = (mode & 0o170000) === 0o040000
     const id = bytes.toString('hex', nul + 1, nul + 1 + idBytes)
     at = nul + 1 + idBytes
     files += folder ? await countFiles(reader, id, counted, depth + 1) : 1
