@@ -1,12 +1,13 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { isTwinSyncError, SECRET_RULES_VERSION, type Provider } from '@twinsync/sdk'
 import { HistoryService } from '../src/history/history-service.js'
 import { IntentService } from '../src/intent/intent-service.js'
 import { Planner } from '../src/plan/planner.js'
+import { MAX_INCOMING_FILES } from '../src/remote/incoming-tree.js'
 import { RemoteService } from '../src/remote/remote-service.js'
 import { configKey } from '../src/remote/mirror-audit.js'
 import type { LoadedConfig } from '../src/config/config-file.js'
@@ -322,6 +323,74 @@ describe('RemoteService', function () {
       git(clone, 'push', '-q', 'origin', 'main')
       await assert.rejects(remote().pull(), (e: unknown) => failWith('TWIN_UNSAFE')(e) && /control character/.test((e as Error).message) && /push --force/.test((e as { nextStep?: string }).nextStep ?? ''))
       assert.equal(head(), before)
+    })
+
+    describe('the record of the run-once commands that ran (system/journal/commands.json) is this machine\'s, not the mirror\'s', () => {
+      const ledger = (dir: string) => join(dir, 'system/journal/commands.json')
+      const ran = (keys: string[]) => `${JSON.stringify(Object.fromEntries(keys.map((k) => [k, { source: 'plans/x.yaml', summary: 'run true', appliedAt: '2026-12-01T00:00:00Z' }])))}\n`
+      beforeEach(async () => {
+        // This machine ran one command (apply recorded it and the record went to the mirror).
+        await mkdir(join(rig.twinDir, 'system/journal'), { recursive: true })
+        await writeFile(ledger(rig.twinDir), ran(['k-ran-here']))
+        commitAll(rig.twinDir, 'apply')
+        await remote().push()
+        git(clone, 'pull', '-q', '--ff-only')
+      })
+
+      for (const [what, text] of [
+        ['a command that never ran here', ran(['k-ran-here', 'k-forged'])],
+        ['a record that is not a JSON object', '[]\n'],
+      ] as const) {
+        it(`a pull whose twin adds ${what} is refused (TWIN_UNSAFE), by the CLI's service and the TUI's pull alike; nothing moves`, async () => {
+          await writeFile(ledger(clone), text)
+          commitAll(clone, 'forged: ran')
+          git(clone, 'push', '-q', 'origin', 'main')
+          const before = head()
+          const refused = (e: unknown) => failWith('TWIN_UNSAFE')(e) && /system\/journal\/commands\.json/.test((e as Error).message) && /push --retry --force/.test((e as { nextStep?: string }).nextStep ?? '')
+          await assert.rejects(remote().pull(), refused)
+          await assert.rejects(remotePort(() => rig.container).pull?.(new AbortController().signal) ?? Promise.resolve(), refused)
+          assert.equal(head(), before)
+          assert.equal(await readFile(ledger(rig.twinDir), 'utf8'), ran(['k-ran-here']))
+        })
+      }
+
+      it('a pull whose twin drops a command from the record goes through: the command is only planned again, for a person to review', async () => {
+        await writeFile(ledger(clone), ran([]))
+        commitAll(clone, 'ran again')
+        git(clone, 'push', '-q', 'origin', 'main')
+        assert.equal((await remote().pull()).status, 'fast-forwarded')
+        assert.equal(await readFile(ledger(rig.twinDir), 'utf8'), ran([]))
+      })
+    })
+
+    describe('a tree that repeats one subtree (a few hundred bytes on the mirror, half a million files and more in the twin)', () => {
+      /** A commit on top of the clone's HEAD whose top-level tree also holds `bomb/`: `dirs` folders, each the same 1,000 empty files. */
+      const bombCommit = (dirs: number, tree = git(clone, 'rev-parse', 'HEAD^{tree}')): string => {
+        const mktree = (lines: string[]) => execFileSync('git', ['-C', clone, 'mktree'], { input: `${lines.join('\n')}\n`, encoding: 'utf8' }).trim()
+        const empty = execFileSync('git', ['-C', clone, 'hash-object', '-w', '--stdin'], { input: '', encoding: 'utf8' }).trim()
+        const files = mktree(Array.from({ length: 1000 }, (_, i) => `100644 blob ${empty}\tf${i}`))
+        const folders = mktree(Array.from({ length: dirs }, (_, i) => `040000 tree ${files}\td${i}`))
+        const top = git(clone, 'ls-tree', tree).split('\n').filter((l) => l !== '')
+        return git(clone, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit-tree', mktree([...top, `040000 tree ${folders}\tbomb`]), '-p', 'HEAD', '-m', 'bomb')
+      }
+
+      it('in the last tree: refused (TWIN_UNSAFE) from a count of its distinct trees, before anything lists or moves', async () => {
+        git(clone, 'push', '-q', 'origin', `${bombCommit(MAX_INCOMING_FILES / 1000 + 1)}:refs/heads/main`)
+        const before = head()
+        await assert.rejects(remote().pull(), (e: unknown) => failWith('TWIN_UNSAFE')(e) && /the mirror's twin at \w+ holds more than 500,000 files/.test((e as Error).message))
+        assert.equal(head(), before)
+        assert.equal(rig.git('status', '--porcelain'), '')
+      })
+
+      it('in a commit the next one takes back: the history check stops at the limit too, and refuses', async () => {
+        const bomb = bombCommit(MAX_INCOMING_FILES / 1000 + 1)
+        git(clone, 'update-ref', 'HEAD', bomb)
+        const undone = git(clone, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit-tree', git(clone, 'rev-parse', `${bomb}^^{tree}`), '-p', bomb, '-m', 'gone')
+        git(clone, 'push', '-q', 'origin', `${undone}:refs/heads/main`)
+        const before = head()
+        await assert.rejects(remote().pull(), (e: unknown) => failWith('TWIN_UNSAFE')(e) && e instanceof Error && e.message.includes(`a commit on the mirror at ${bomb.slice(0, 12)} holds more than 500,000 files`))
+        assert.equal(head(), before)
+      })
     })
 
     it('refuses to merge diverged histories, and changes nothing', async () => {

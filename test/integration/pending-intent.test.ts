@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util'
 import { strict as assert } from 'node:assert'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -163,6 +164,32 @@ describe('pull --no-apply leaves the pulled changes pending', function () {
     const after = json<StatusJson>(await twinsync('status', '--json'))
     assert.equal(after.pending.count, 0)
     assert.equal(after.pending.intended, null, 'no intent left: refs/twinsync/intended is gone')
+  })
+
+  // Session 17: a pulled change the local edit overrode was announced as the machine's.
+  it('a pulled change that meets a local edit of the same lines says so as the mirror\'s, and keeps the local lines', async () => {
+    const clone = await makeTempDir('clone')
+    try {
+      const env = remote.gitEnv()
+      await runOk(['git', 'clone', '--quiet', url, join(clone, 'twin')], { env })
+      await writeFile(join(clone, 'twin/filesystem/etc/issue'), 'Issue from the mirror\n')
+      await runOk(['git', '-C', join(clone, 'twin'), 'commit', '--quiet', '-am', 'Edit issue elsewhere'], { env })
+      await runOk(['git', '-C', join(clone, 'twin'), 'push', '--quiet', 'origin', 'main'], { env })
+    } finally {
+      await removeTree(clone)
+    }
+    await writeTwinFile(root().twinDir, 'filesystem/etc/issue', 'Issue edited here\n')
+    const pulled = await twinsync('pull', '--no-apply')
+    assert.equal(pulled.code, 0, pulled.stdout + pulled.stderr)
+    const said = stripVTControlCharacters(pulled.stdout + pulled.stderr)
+    assert.match(said, /filesystem\/etc\/issue: the mirror changed it too since your edit; your lines were kept/)
+    assert.doesNotMatch(said, /the machine changed it too/)
+    assert.equal(await readFile(join(root().twinDir, 'filesystem/etc/issue'), 'utf8'), 'Issue edited here\n')
+    // Back to the machine's /etc/issue for the tests after: the local edit and the pulled change both dropped.
+    await runOk(['git', '-C', root().twinDir, 'checkout', '--', 'filesystem/etc/issue'])
+    const dropped = await twinsync('discard', 'files:replace:/etc/issue')
+    assert.equal(dropped.code, 0, dropped.stdout + dropped.stderr)
+    assert.equal(json<StatusJson>(await twinsync('status', '--json')).pending.count, 0)
   })
 
   it('a pulled edit of what the files manifest only records is a person\'s intent too: pending, kept through a snapshot, until discarded', async () => {

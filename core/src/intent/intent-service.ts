@@ -155,7 +155,8 @@ export class IntentService {
       paths,
       restore: async (onto, observed = onto) => {
         const [intendedTree, ontoTree] = await Promise.all([treeOf(dir, intended), treeOf(dir, onto)])
-        await this.mergeOnto(baseTree, intendedTree, ontoTree, paths)
+        // A pull moves the twin (onto) and not the observed state: then the other side of a conflict is the mirror.
+        await this.mergeOnto(baseTree, intendedTree, ontoTree, paths, onto === observed ? 'machine' : 'mirror')
         await rm(this.heldMarker(), { force: true })
         // The intent was checked with the providers before and the machine left every held path
         // as it was (a scheduled snapshot): only its base moved; no need to ask them again.
@@ -479,7 +480,7 @@ export class IntentService {
     return paths.every((p) => x.get(p)?.blob === y.get(p)?.blob && x.get(p)?.mode === y.get(p)?.mode)
   }
 
-  private async mergeOnto(baseTree: string, intendedTree: string, ontoTree: string, paths: readonly string[]): Promise<void> {
+  private async mergeOnto(baseTree: string, intendedTree: string, ontoTree: string, paths: readonly string[], other: 'machine' | 'mirror' = 'machine'): Promise<void> {
     const dir = this.twin.dir
     const [base, intended, onto] = await Promise.all([entriesOf(dir, baseTree, paths), entriesOf(dir, intendedTree, paths), entriesOf(dir, ontoTree, paths)])
     const blobs = await readBlobs(dir, [...base.values(), ...intended.values(), ...onto.values()].map((e) => e.blob))
@@ -488,7 +489,14 @@ export class IntentService {
     const removals: Array<[string, UnitPath[]]> = []
     for (const path of paths) {
       const merged = await mergePath(path, bytes(base.get(path)), bytes(intended.get(path)), bytes(onto.get(path)))
-      if (merged.conflict) this.logger.warn(`${path}: the machine changed it too since the edit; the intended lines were kept`)
+      if (merged.conflict) {
+        // Said as what it is: a pulled change the edit overrides stays in the pulled snapshot, not pending (before session 17 a pull said "the machine").
+        this.logger.warn(
+          other === 'machine'
+            ? `${path}: the machine changed it too since the edit; the intended lines were kept`
+            : `${path}: the mirror changed it too since your edit; your lines were kept where the two differ (the mirror's are in the pulled snapshot: \`git -C ${dir} show HEAD:${path}\`)`,
+        )
+      }
       const mode = intended.get(path)?.mode ?? onto.get(path)?.mode
       await this.put(path, merged.content, mode)
       results.set(path, merged.content)

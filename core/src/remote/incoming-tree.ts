@@ -1,6 +1,7 @@
 import { statfsSync } from 'node:fs'
 import { TwinSyncError } from '@twinsync/sdk'
-import { EMPTY_TREE, runGit } from '../twin/git.js'
+import { BatchReader, EMPTY_TREE, runGit, tryGit } from '../twin/git.js'
+import { COMMANDS_LEDGER, readCommandsLedger } from '../plan/plan-instructions.js'
 import { MAX_TWIN_FILE_BYTES, removeTwinFile } from '../twin/twin-files.js'
 import { quoteArg } from '../plan/command-text.js'
 import { MIRROR_BRANCH, REMOTE_NAME } from './remote-settings.js'
@@ -20,6 +21,67 @@ const NAME_MAX_BYTES = 255
  * the machine's root, in front of it (a longer one fails lstat with ENAMETOOLONG).
  */
 const TREE_PATH_MAX_BYTES = 3072
+
+/**
+ * The most files a pulled commit's tree may hold. A tree whose subtrees repeat one another (a
+ * thousand entries a level, each the same subtree) is a few hundred bytes on the mirror and
+ * holds 10^6 files at two levels, 10^9 at three: before session 17 a pull listed all of them
+ * into memory (`git ls-tree -r -l` of 10^6 loose entries: 21 s here, and git's own diff of such
+ * a commit in history another 8 s), then checked out a million empty files. Counted here
+ * by reading each distinct tree object once (countFiles), so the count costs what the mirror
+ * sent, not what it unfolds to. Half a million is far above a twin of /etc and home folders (the
+ * test bed's services root: a few thousand).
+ */
+export const MAX_INCOMING_FILES = 500_000
+
+/**
+ * TWIN_UNSAFE when a commit the pull brings (`commit` and those between it and `from`) has a
+ * tree of more than MAX_INCOMING_FILES files, or folders nested deeper than a path can be: before
+ * anything lists them.
+ */
+async function refuseTreeBombs(dir: string, commit: string, from: string | null): Promise<void> {
+  const commits = (await runGit(dir, ['log', '-z', '--format=%H %T', commit, ...(from === null ? [] : ['--not', from])])).split('\0').filter((l) => l !== '')
+  const reader = new BatchReader(dir)
+  const counted = new Map<string, number>()
+  try {
+    for (const line of commits) {
+      const [id = '', tree = ''] = line.trim().split(' ')
+      const files = await countFiles(reader, tree, counted, 0)
+      if (files <= MAX_INCOMING_FILES) continue
+      const where = id === commit ? "the mirror's twin" : 'a commit on the mirror'
+      throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: ${where} at ${id.slice(0, 12)} holds ${files === Infinity ? 'folders nested deeper than a path can be' : `more than ${MAX_INCOMING_FILES.toLocaleString('en')} files`}, more than TwinSync takes from a mirror`, {
+        nextStep: 'Nothing here was changed. Put this twin\'s history back on the mirror (`twinsync push --retry --force`), or remove those files from the mirror\'s history, then `twinsync pull` again.',
+        details: { commit: id, limit: MAX_INCOMING_FILES },
+      })
+    }
+  } finally {
+    reader.close()
+  }
+}
+
+/** Files (every entry but a folder) under a tree, each distinct tree read once; past the limit: limit + 1; too deep: Infinity. */
+async function countFiles(reader: BatchReader, tree: string, counted: Map<string, number>, depth: number): Promise<number> {
+  const known = counted.get(tree)
+  if (known !== undefined) return known
+  if (depth > TREE_PATH_MAX_BYTES / 2) return Infinity
+  const object = await reader.readObject(tree)
+  if (object === undefined || object.type !== 'tree') throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's tree ${tree.slice(0, 12)} could not be read as a tree`, { nextStep: 'Nothing here was changed. Put this twin\'s history back on the mirror (`twinsync push --retry --force`), then `twinsync pull` again.', details: { tree } })
+  // Entries: "<mode> <name>\0" and the id's bytes (as long as the tree's own id).
+  const bytes = Buffer.from(object.bytes)
+  const idBytes = tree.length / 2
+  let files = 0
+  for (let at = 0; at < bytes.length && files <= MAX_INCOMING_FILES; ) {
+    const nul = bytes.indexOf(0, at)
+    if (nul < 0) break
+    const folder = bytes[at] === 0x34 // "40000": a tree
+    const id = bytes.toString('hex', nul + 1, nul + 1 + idBytes)
+    at = nul + 1 + idBytes
+    files += folder ? await countFiles(reader, id, counted, depth + 1) : 1
+  }
+  const result = files > MAX_INCOMING_FILES && files !== Infinity ? MAX_INCOMING_FILES + 1 : files
+  counted.set(tree, result)
+  return result
+}
 
 /**
  * What a pull would check out, looked at before the working twin moves: the tree of the fetched
@@ -83,6 +145,7 @@ export async function findUnsafeInHistory(dir: string, commit: string, from: str
 }
 
 export async function refuseUnsafeTree(dir: string, commit: string, from: string | null = null): Promise<void> {
+  await refuseTreeBombs(dir, commit, from)
   const unsafe = await findUnsafeEntries(dir, commit)
   const shown = (list: UnsafeEntry[]) => `${list.slice(0, 5).map((u) => `${u.path} (${u.reason})`).join(', ')}${list.length > 5 ? ', …' : ''}`
   const entries = (n: number) => `${n} entr${n === 1 ? 'y' : 'ies'}`
@@ -99,6 +162,34 @@ export async function refuseUnsafeTree(dir: string, commit: string, from: string
       details: { commit, entries: earlier },
     })
   }
+}
+
+/**
+ * The record of the run-once commands that ran (COMMANDS_LEDGER) is this machine's: apply adds a
+ * command to it after the command ran here. A mirror's twin whose record has a command this
+ * twin's does not says it ran here when it did not: a command a person approved in a saved plan
+ * was then reported "ran before" and not run, and a fresh plan left it out, unseen (before
+ * session 17). Refused (TWIN_UNSAFE), as is a record that cannot be read. One that drops a
+ * command only has it planned again, for a person to review.
+ */
+export async function refuseForgedRunRecord(dir: string, from: string | null, to: string): Promise<void> {
+  const recordAt = async (commit: string | null) => {
+    const shown = commit === null ? { ok: false, output: '' } : await tryGit(dir, ['cat-file', 'blob', `${commit}:${COMMANDS_LEDGER}`])
+    return readCommandsLedger({ readText: async () => (shown.ok ? shown.output : undefined) })
+  }
+  const here = await recordAt(from).catch(() => ({}) as Record<string, unknown>)
+  let there: Readonly<Record<string, unknown>>
+  try {
+    there = await recordAt(to)
+  } catch {
+    there = { [`${COMMANDS_LEDGER} is not a JSON object`]: true }
+  }
+  const claimed = Object.keys(there).filter((key) => !Object.prototype.hasOwnProperty.call(here, key))
+  if (claimed.length === 0) return
+  throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's twin at ${to.slice(0, 12)} changes ${COMMANDS_LEDGER}, this machine's record of the run-once commands that ran here, to say ${claimed.length} command(s) ran that this twin has no record of`, {
+    nextStep: `Nothing here was changed. Put this twin's history back on the mirror (\`twinsync push --retry --force\`), or take that change to ${COMMANDS_LEDGER} back on the mirror, then \`twinsync pull\` again.`,
+    details: { commit: to, path: COMMANDS_LEDGER, claimed: claimed.slice(0, 20) },
+  })
 }
 
 /** Room kept free beyond the files a pull writes: git's new index, its lock, the intent's records. */

@@ -18,7 +18,7 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { callProvider } from '../providers/provider-call.js'
 import { afterPush, auditMirror, configKey, readMirrorAudit, writeMirrorAudit, type MirrorAudit } from './mirror-audit.js'
 import { checkRemoteUrl } from './remote-url.js'
-import { incomingPaths, refuseNoRoom, refuseUnsafeTree, undoIncoming } from './incoming-tree.js'
+import { incomingPaths, refuseForgedRunRecord, refuseNoRoom, refuseUnsafeTree, undoIncoming } from './incoming-tree.js'
 
 export type GitHubApiFactory = (options: GitHubApiOptions) => GitHubApi
 
@@ -246,6 +246,8 @@ export class RemoteService {
         details: { ahead, behind },
       })
     }
+    // What ran here is this machine's to say, not the mirror's.
+    await refuseForgedRunRecord(this.twin.dir, local, remote)
     // What arrives is intent, not an observation: the last snapshot stays the observed state,
     // local edits are set aside, and both are merged back on top of the pulled twin.
     const incoming = await incomingPaths(this.twin.dir, local, remote)
