@@ -209,6 +209,20 @@ describe('settings file', () => {
     assert.equal(await readFile(path, 'utf8'), before)
   })
 
+  // Session 17's rule (files.include takes no kernel interface), in the panel's words as the CLI's.
+  for (const include of ['/proc/sys/kernel', '/sys', '/dev/', '/']) {
+    it(`refuses files.include ${include} before the file is written, saying why (CONFIG_INVALID, as a command loading it does)`, async () => {
+      const path = join(dir, 'config.yaml')
+      const before = 'files:\n  include: [/etc]\n'
+      await writeFile(path, before)
+      await assert.rejects(
+        saveSettings(path, { include: ['/etc', include], ignore: [], limits: {} }, registry),
+        (e: TwinSyncError) => e.code === 'CONFIG_INVALID' && /"files\.include\.1": .*not \/, \/proc, \/sys or \/dev/.test(e.message) && e.message.includes(path),
+      )
+      assert.equal(await readFile(path, 'utf8'), before)
+    })
+  }
+
   it('writes `repo:` alone, keeping the rest of the file, and checks the file before replacing it', async () => {
     const path = join(dir, 'config.yaml')
     await writeFile(path, '# my twin\nrepo: /srv/twin   # where it lives\nfiles:\n  users: default\n')
