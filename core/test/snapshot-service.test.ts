@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { isTwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
+import { IntentService } from '../src/intent/intent-service.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { notesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
@@ -89,6 +90,30 @@ describe('SnapshotService', function () {
     assert.equal(committed('notes'), 'first\n', 'the snapshot records the machine, not the edit')
     assert.equal(committed('other'), 'second\n')
     assert.equal(JSON.parse(await readFile(join(rig.twinDir, 'system/notes.json'), 'utf8')).text, 'wanted\n', 'the edit is still in the working twin')
+  })
+
+  it('edits set aside and not put back (a full disk, a kill): status shows them pending, the error says where they are, the next snapshot puts them back', async () => {
+    // Session 17: on a full disk a snapshot could fail after setting the edits aside and fail
+    // again putting them back; they were then only in refs/twinsync/intended, the error said
+    // "nothing was written and the twin is as it was" and `status` said nothing was pending.
+    await setUp()
+    await snapshot()
+    await writeFile(join(rig.twinDir, 'system/notes.json'), `${JSON.stringify({ text: 'wanted\n' })}\n`)
+    const intents = rig.container.resolve(IntentService)
+    const held = await intents.hold('providers')
+    assert.deepEqual(held.paths, ['system/notes.json'])
+    assert.equal(JSON.parse(await readFile(join(rig.twinDir, 'system/notes.json'), 'utf8')).text, 'first\n', 'set aside: the working twin holds the last snapshot')
+    // The run stops here (its restore never runs or fails).
+    const pending = await intents.pending()
+    assert.deepEqual(pending.paths, ['system/notes.json'], 'status shows the edit pending while it is set aside')
+    const full = new TwinSyncError('DISK_FULL', 'The disk holding the twin (/x) is full; nothing was written and the twin is as it was')
+    const said = intents.explainSetAside(full)
+    assert.ok(isTwinSyncError(said) && said.code === 'DISK_FULL')
+    assert.doesNotMatch(said.message, /the twin is as it was/)
+    assert.match(said.message, /set aside in refs\/twinsync\/intended; the next `twinsync snapshot`/)
+    await snapshot()
+    assert.equal(JSON.parse(await readFile(join(rig.twinDir, 'system/notes.json'), 'utf8')).text, 'wanted\n', 'the next snapshot put the edit back')
+    assert.equal(intents.explainSetAside(full), full, 'once back, the error is left as it was')
   })
 
   it('one at a time: while another run holds the twin lock, LOCK_HELD and no commit', async () => {

@@ -190,11 +190,12 @@ function isCredentialKey(key: string): boolean {
 
 /**
  * Keys that name a secret only when what they hold looks like one: `SESSION_KEY=…`,
- * `STRIPE_KEY=sk_live_…`, `"key": "…"`, `"session": "…"`, `cookie=…`. A `KEY=` also names a key's
+ * `STRIPE_KEY=sk_live_…`, `"key": "…"`, `"session": "…"`, `cookie=…`, `MYAPP_AUTH=…` (session 17;
+ * not `auth_type = PASS`: no token's shape). A `KEY=` also names a key's
  * path, a fingerprint or a keyboard's key; hence the value's shape decides (looksLikeToken). Not a
  * public key (`PublicKey = …` of WireGuard peers).
  */
-const TOKEN_WORDS = ['key', 'session', 'sessionid', 'session_id', 'cookie', 'sid'] as const
+const TOKEN_WORDS = ['key', 'session', 'sessionid', 'session_id', 'cookie', 'sid', 'auth'] as const
 const PUBLIC_KEY = /(?:public|pub|host|peer)[_.-]?key$/i
 
 /**

@@ -179,6 +179,10 @@ describe('findSecrets', () => {
       'chat_id = -1001234567890',
       'time 2026-12-02T05:36:00 id 123456789:ABC',
       'https://discord.com/api/webhooks/123456789012345678',
+      'auth_type = PASS',
+      'MYAPP_AUTH=required',
+      'smtp_auth = on',
+      'GSSAPIAuthentication yes',
       '',
     ].join('\n')
     assert.deepEqual(await findSecrets(text), [])

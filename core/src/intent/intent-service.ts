@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { ApplicableProvider, Change, Diagnostic, Logger, PathClaims, Provider, ProviderContext, TwinReader } from '@twinsync/sdk'
 
-import { isApplicable, isTwinSyncError, writeFileAtomic } from '@twinsync/sdk'
+import { TwinSyncError, isApplicable, isTwinSyncError, writeFileAtomic } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { outsideScope } from '../plan/outside-scope.js'
 import { missingProviders } from '../providers/provider-manifest.js'
@@ -147,9 +147,16 @@ export class IntentService {
     // Until `restore` runs, the intent is only in the ref: say so, for a run that dies meanwhile.
     await mkdir(dirname(this.heldMarker()), { recursive: true })
     await writeFileAtomic(this.heldMarker(), JSON.stringify({ base: baseCommit, intended, paths }))
-    await this.writePaths(baseTree, paths)
-    // Staged edits would stop a fast-forward; the snapshot stages everything again anyway.
-    await resetIndex(dir) // `git reset`, never leaving git's index lock behind if killed
+    try {
+      await this.writePaths(baseTree, paths)
+      // Staged edits would stop a fast-forward; the snapshot stages everything again anyway.
+      await resetIndex(dir) // `git reset`, never leaving git's index lock behind if killed
+    } catch (error) {
+      // A full disk half way through setting the edits aside (session 17: `git reset` could not
+      // write the index): put them back now, or say where they are; never "as it was" when not.
+      await this.recover().catch(() => undefined)
+      throw setAside(error, this.heldMarker())
+    }
     return {
       base: baseCommit,
       paths,
@@ -195,9 +202,13 @@ export class IntentService {
     const observed = await this.observed()
     const intendedCommit = (await readRef(this.twin.dir, INTENDED_REF)) ?? null
     if (observed === undefined) return { observed: null, intended: null, items: [], paths: [], diagnostics: [] }
+    // Edits set aside by a snapshot (running now, or one that stopped before it put them back:
+    // killed, a full disk): what the twin asks for is the set-aside twin, not the working one
+    // (session 17: `status` said "nothing pending" while they were only in refs/twinsync/intended).
+    const aside = this.heldAside()
     // The working twin is the last snapshot with nothing edited: nothing is pending (no git process when .git proves it, quick-status.ts).
-    if (observed === (await this.twin.head()) && (await this.twin.dirtyPaths()).length === 0) return { observed, intended: intendedCommit, items: [], paths: [], diagnostics: [], exact: true }
-    const tree = await workingTree(this.twin.dir)
+    if (aside === undefined && observed === (await this.twin.head()) && (await this.twin.dirtyPaths()).length === 0) return { observed, intended: intendedCommit, items: [], paths: [], diagnostics: [], exact: true }
+    const tree = aside === undefined ? await workingTree(this.twin.dir) : await treeOf(this.twin.dir, aside.intended)
     const view = await this.view()
     const { items, paths, diagnostics, byProvider, unowned } = await this.itemsBetween(observed, tree, view)
     // A document the intended twin added that no loaded provider reads (its plugin missing): asked
@@ -248,6 +259,20 @@ export class IntentService {
 
   private heldMarker(): string {
     return join(this.twin.dir, '.git', 'twinsync', 'intent-held')
+  }
+
+  /** A run's error, said truly when the edits it set aside are not back in the working twin (setAside). */
+  explainSetAside(error: unknown): unknown {
+    return setAside(error, this.heldMarker())
+  }
+
+  /** The intent a snapshot set aside and has not put back yet (the marker hold() writes), or undefined. */
+  private heldAside(): { base: string; intended: string; paths: string[] } | undefined {
+    try {
+      return JSON.parse(readFileSync(this.heldMarker(), 'utf8')) as { base: string; intended: string; paths: string[] }
+    } catch {
+      return undefined
+    }
   }
 
   /**
@@ -624,4 +649,20 @@ function placesOf(byProvider: ReadonlyMap<string, ProviderItems>): OwnedPlace[] 
 
 function itemOf(c: Change): Omit<PendingItem, 'reason'> {
   return { id: c.id, provider: c.provider, category: c.category, operation: c.operation, resource: c.resource, summary: c.summary }
+}
+
+/**
+ * The error of a run that set the working twin's edits aside and could not put them back: a full
+ * disk's own words said "nothing was written and the twin is as it was", which was not so. The
+ * edits are in refs/twinsync/intended and the marker; the next snapshot, apply or pull puts them
+ * back (recover), and `status` shows them pending meanwhile.
+ */
+export function setAside(error: unknown, marker: string): unknown {
+  if (!isTwinSyncError(error) || !existsSync(marker)) return error
+  const where = 'your edits of the twin are set aside in refs/twinsync/intended; the next `twinsync snapshot` (or apply, pull) puts them back into the working twin, and `twinsync status` shows them pending meanwhile'
+  return new TwinSyncError(error.code, `${error.message.replace(/; nothing was written and the twin is as it was$/, '')}; ${where}`, {
+    ...(error.nextStep === undefined ? {} : { nextStep: error.nextStep }),
+    ...(error.details === undefined ? {} : { details: error.details }),
+    cause: error,
+  })
 }

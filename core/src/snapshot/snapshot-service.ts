@@ -117,7 +117,7 @@ export class SnapshotService {
       result = await this.observe(options, held.clean === true, held.base)
     } catch (error) {
       if (held.paths.length > 0) await held.restore(held.base).catch((e: Error) => this.logger.warn(`could not put the pending intent back: ${e.message}; it is kept in refs/twinsync/intended`))
-      throw error
+      throw this.intents.explainSetAside(error)
     }
     const observed = result.commit ?? result.head
     // An unchanged snapshot leaves the ref (and its reflog) as it is: no git process, no write.

@@ -229,8 +229,13 @@ function openvpnWords(line: string): string[] {
  * folders), changed or not. Only regular files are asked (a symlink at such a path is mirrored as
  * its target, as the collect does).
  *
+ * Also a file that is one token (isBareToken): each asked file's blob is read through the
+ * push's reader (the core read it once already for the detector).
+ *
  * Cost: one read of main.cf and of each OpenVPN config of the commit (the core's reader reads a
- * tree or blob once for all the commits of a push); each text is parsed once per process.
+ * tree or blob once for all the commits of a push); each text is parsed once per process. The
+ * token look (session 17): a first push of the services root's twin (2 snapshots, 230 files)
+ * 3,140 → 3,165 M instructions (callgrind, two runs each: +0.8%).
  */
 export async function secretPathsInTwin(twin: TwinReader, paths: readonly string[], configuredPaths: readonly string[], allowPaths: readonly string[] = []): Promise<SecretPath[]> {
   const machine = paths.flatMap((twinPath) => {
