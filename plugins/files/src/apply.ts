@@ -153,14 +153,6 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
 const KEPT_LISTED = 10
 
 /**
- * Delete a folder the plan deletes with the entries it names below it (`below`), and nothing
- * else: each named entry goes only while it is as the plan saw it (its live fingerprint) and holds
- * no secret, deepest first, and a folder only once it is empty. Whatever the plan did not name
- * (ignored or another provider's entries, a dpkg leftover, anything new since the plan) stays,
- * and so do the folders holding it: the change then fails with FILES_DELETE_KEPT, so the
- * deletion stays pending and visible instead of being reported done.
- */
-/**
  * The folder a twin's file or symlink takes the place of: rmdir, never a recursive removal. The
  * plan's deletes below it ran first (diff.ts links them); what is left — an ignored file, one
  * put there since — is no one's approved deletion and no checkpoint holds it, so the folder is
@@ -172,6 +164,14 @@ async function removeReplacedFolder(ctx: ProviderContext, change: Change, path: 
   return failed(change, `${path} is a folder that still holds what the plan does not name (an ignored file, or one put there since); it is kept: move those out, then apply again`)
 }
 
+/**
+ * Delete a folder the plan deletes with the entries it names below it (`below`), and nothing
+ * else: each named entry goes only while it is as the plan saw it (its live fingerprint) and holds
+ * no secret, deepest first, and a folder only once it is empty. Whatever the plan did not name
+ * (ignored or another provider's entries, a dpkg leftover, anything new since the plan) stays,
+ * and so do the folders holding it: the change then fails with FILES_DELETE_KEPT, so the
+ * deletion stays pending and visible instead of being reported done.
+ */
 async function deleteFolder(
   ctx: ProviderContext,
   scope: FilesScope,
