@@ -124,7 +124,8 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader):
   const walked: Walked[] = []
   const leftovers: string[] = []
   const unread: Unread[] = []
-  for (const root of scope.roots) await walk(ctx, scope, cache, root, walked, leftovers, unread)
+  const undecodable: string[] = []
+  for (const root of scope.roots) await walk(ctx, scope, cache, root, walked, leftovers, unread, undecodable)
   // Speed (issue 22): getcap and getfattr (two processes walking the roots, when their cache
   // cannot answer: a first snapshot, something changed) run while the files are read and
   // judged, not before: their answer is needed only once every entry is described. A first
@@ -180,6 +181,15 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader):
       }),
     )
   }
+  for (const path of undecodable) {
+    diagnostics.push(
+      warningDiagnostic('FILES_NAME_NOT_UTF8', `A name in ${path.replace(/\/[^/]*$/, '') || '/'} is not UTF-8 (${path.replace(/^.*\//, '')} as decoded); the twin cannot hold it and leaves it out`, {
+        path,
+        provider: 'files',
+        detail: `Rename it to UTF-8 (\`ls -b ${path.replace(/[^/]*$/, '')}\` shows its bytes; convmv or mv), or ignore it with files.ignore, then snapshot again.`,
+      }),
+    )
+  }
   const state: FilesState = unread.length === 0 ? { entries, leftovers, accounts } : { entries, leftovers, accounts, unread: [...new Set(unread.map((u) => u.path))].sort(compareStrings) }
   rememberCollected(state)
   return { state, documents: documentsOf(state), diagnostics }
@@ -213,6 +223,7 @@ async function walk(
   out: Walked[],
   leftovers: string[],
   unread: Unread[],
+  undecodable: string[],
 ): Promise<void> {
   const stack: string[] = []
   const rootClass = classOf(ctx, scope, root)
@@ -227,7 +238,12 @@ async function walk(
       unread.push(unreadOf(path, error))
       continue
     }
-    if (stat === undefined) continue
+    if (stat === undefined) {
+      // Gone, or a name that is not UTF-8: Node's listing decodes its bytes with U+FFFD, and
+      // that name is not there. Said (FILES_NAME_NOT_UTF8), never left out silently (session 17).
+      if (path.includes('\uFFFD')) undecodable.push(path)
+      continue
+    }
     stat = compactStat(stat)
     if (stat.type !== 'directory') {
       if (stat.type === 'file' || stat.type === 'symlink') out.push({ path, stat })

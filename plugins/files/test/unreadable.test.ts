@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { rmSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { isKeptUnread, MemoryCache, MemoryTwin, type HostPort, type ProviderCache, type ProviderContext, type TwinDocument } from '@twinsync/sdk'
@@ -129,5 +129,25 @@ describe('files provider: a path that cannot be read keeps the last snapshot of 
       entriesUnder(result.documents, '/etc/app/conf.d').map((e) => e.path),
       ['/etc/app/conf.d', '/etc/app/conf.d/one.conf'],
     )
+  })
+})
+
+describe('files provider: a name that is not UTF-8', () => {
+  it('is said (FILES_NAME_NOT_UTF8, with where it is), not left out silently; the rest is collected as usual', async () => {
+    // Session 17: Node's listing decodes such a name with U+FFFD, its lstat finds nothing there,
+    // and the walk took it for a file gone: not in the twin, and not a word.
+    const root = debianLikeRoot()
+    try {
+      root.file('/etc/app/good.conf', 'good\n')
+      writeFileSync(Buffer.concat([Buffer.from(join(root.dir, 'etc/app/bad')), Buffer.from([0xff]), Buffer.from('name.conf')]), 'x\n')
+      const result = await new FilesProvider().collect({ ctx: createTestContext(root.dir, { cache: new MemoryCache() }) })
+      const said = result.diagnostics.filter((d) => d.code === 'FILES_NAME_NOT_UTF8')
+      assert.deepEqual(said.map((d) => [d.severity, d.path]), [['warning', '/etc/app/bad\uFFFDname.conf']])
+      assert.match(said[0]?.summary ?? '', /A name in \/etc\/app is not UTF-8/)
+      assert.match(said[0]?.detail ?? '', /ls -b \/etc\/app\//)
+      assert.ok(manifestOf(result.documents).entries.some((e) => e.path === '/etc/app/good.conf'))
+    } finally {
+      root.remove()
+    }
   })
 })
