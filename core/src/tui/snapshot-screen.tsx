@@ -1,5 +1,6 @@
 import { useState } from 'react'
 import { Box, Text, useInput } from 'ink'
+import { TwinSyncError } from '@twinsync/sdk/errors'
 import type { CollectOutcome } from '../collect/collector.js'
 import { renderPush } from '../cli/render.js'
 import { snapshotOutcome, type TakeSnapshotResult } from '../services/take-snapshot.js'
@@ -30,6 +31,10 @@ export function SnapshotScreen() {
   // No twin yet: the question says it will be created (the words `snapshot --init` prints after), and only a yes creates it.
   const twin = useTask((_signal) => services.checkTwin())
   const create = twin.state?.status === 'done' && !twin.state.value.ok && twin.state.value.problem?.code === 'REPO_NOT_INITIALIZED' ? twin.state.value.dir : undefined
+  // A twin that is there and cannot be used (an interrupted forget, a damaged twin): said with its
+  // code and next step, and no question whose yes could only be refused (session 17).
+  const problem = twin.state?.status === 'done' && !twin.state.value.ok && create === undefined ? twin.state.value.problem : undefined
+  const blocked = problem === undefined ? undefined : new TwinSyncError(problem.code, problem.message, problem.nextStep === undefined ? {} : { nextStep: problem.nextStep })
   const run = useTask(
     phase === 'review'
       ? undefined
@@ -55,13 +60,13 @@ export function SnapshotScreen() {
       if (key.return || isBack(input, key)) nav.back()
       return
     }
-    if (isBack(input, key)) nav.back()
+    if (isBack(input, key) || (blocked !== undefined && key.return)) nav.back()
   })
 
   const providers = listing.state?.status === 'done' ? listing.state.value.providers : []
   const categoryOf = new Map(providers.map((p) => [p.name, p.category]))
   const hints =
-    phase === 'review' ? [['←→', 'choose'], ['Enter', 'answer'], BACK] as const : running ? [['Esc', 'cancel']] as const : [['Enter/Esc', 'back to the menu']] as const
+    phase === 'review' ? (blocked !== undefined ? [['Enter/Esc', 'back to the menu']] as const : [['←→', 'choose'], ['Enter', 'answer'], BACK] as const) : running ? [['Esc', 'cancel']] as const : [['Enter/Esc', 'back to the menu']] as const
 
   return (
     <Screen title="Push snapshot" hints={hints}>
@@ -78,7 +83,7 @@ export function SnapshotScreen() {
             </Text>
           ))}
           <Box marginTop={1}>
-            {listing.state?.status === 'running' || twin.state?.status === 'running' ? null : (
+            {blocked !== undefined ? <ErrorBox error={blocked} title="The twin cannot be used" /> : listing.state?.status === 'running' || twin.state?.status === 'running' ? null : (
               <Confirm
                 question={create === undefined ? 'Take a snapshot now?' : `There is no twin at ${create} yet. Create the twin there and take its first snapshot?`}
                 onAnswer={(yes) => (yes ? setPhase('running') : nav.back())}

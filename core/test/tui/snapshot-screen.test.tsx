@@ -108,6 +108,20 @@ describe('TUI push snapshot', () => {
     assert.equal(calls[1]?.init ?? false, false, 'a twin that is there is never created again, and one that vanished meanwhile is refused as `twinsync push` refuses')
   })
 
+  it('a twin that is there and cannot be used: its code and next step, no question, Enter goes back without collecting', async () => {
+    // Session 17: the screen asked "Take a snapshot now?" and the refusal came only after yes.
+    let called = false
+    const unfinished = async () => ({ dir: '/srv/twin', source: 'default' as const, ok: false, problem: { code: 'FORGET_UNFINISHED', message: 'A `twinsync forget` in /srv/twin was interrupted before it finished', nextStep: 'Run `twinsync forget` again (no arguments needed) to finish it.' } })
+    panel = openPanel(fakeServices({ providers, snapshot: async () => ((called = true), Promise.reject(new Error('no'))), checkTwin: unfinished }), [{ name: 'menu' }, { name: 'snapshot' }])
+    const frame = await panel.waitFor('[FORGET_UNFINISHED]')
+    assert.match(frame, /The twin cannot be used/)
+    assert.match(frame, /Run `twinsync forget` again/)
+    assert.doesNotMatch(frame, /Take a snapshot now\?/)
+    await panel.press(KEYS.enter)
+    await panel.waitFor('Main menu')
+    assert.equal(called, false)
+  })
+
   it('Yes and Enter in the same tick take the snapshot', async () => {
     let called = false
     panel = openPanel(fakeServices({ providers, snapshot: async () => ((called = true), Promise.reject(new Error('no'))) }), [{ name: 'menu' }, { name: 'snapshot' }])
