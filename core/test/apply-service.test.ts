@@ -57,6 +57,30 @@ describe('ApplyService', function () {
     assert.equal(exists(lockFile()), false, 'the lock is given back')
   })
 
+  it('a full disk when the result is committed: says the changes were made and the record kept (not "nothing was written"); a rerun with room finishes without doing them again', async () => {
+    // Session 17, seen with the real CLI on a small tmpfs: "applied Replace /etc/motd", then
+    // DISK_FULL "nothing was written and the twin is as it was".
+    let full = false
+    await setUp({
+      async collect({ ctx }) {
+        if (full && other.applied.length > 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+        const text = (await ctx.host.readTextIfExists('/etc/other')) ?? ''
+        return { state: { text }, documents: [{ path: 'system/other.json', content: `${JSON.stringify({ text })}\n` }], diagnostics: [] }
+      },
+    })
+    full = true
+    const error = await apply(await plan()).then(() => undefined, (e: unknown) => e)
+    assert.ok(isTwinSyncError(error) && error.code === 'DISK_FULL', String(error))
+    assert.match(error.message, /^The apply ran \(2 applied, 0 unchanged, 0 failed, 0 skipped\), but the disk holding the twin .* is full/)
+    assert.doesNotMatch(error.message, /nothing was written/)
+    assert.match(error.nextStep ?? '', /run `twinsync apply` to finish it/)
+    full = false
+    const writes = written().length
+    const report = await apply(await plan())
+    assert.equal(report.exitCode, 0)
+    assert.equal(written().length, writes, 'nothing done twice')
+  })
+
   describe('a plan with an error is refused whoever calls', () => {
     it('content its domain refuses: nothing applied, nothing committed', async () => {
       await setUp()

@@ -189,6 +189,8 @@ export class ApplyService {
       otherwiseReason: options.only === undefined ? `not in the apply of ${stamp}` : `left out of the apply of ${stamp} (--only ${options.only.join(',')})`,
       message: `TwinSync ${what} ${stamp}: ${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped`,
       extraDocuments: [{ path, content: stableStringify(journal) }, await this.ledgerAfter(plan, steps)],
+    }).catch((error: unknown) => {
+      throw afterSnapshotFailed(error, what, counts, this.twin.dir)
     })
     const commit = after.commit ?? after.head ?? null
     // Ran to its end: nothing to continue. After Ctrl-C the rest stays intended (plan shows it).
@@ -308,6 +310,21 @@ function notApplied(steps: ReadonlyArray<{ id: string; status: string; message?:
     if (s.status === 'failed' || s.status === 'skipped') reasons[s.id] = `${s.status} in the apply of ${stamp}${s.message ? `: ${s.message}` : ''}`
   }
   return reasons
+}
+
+/**
+ * The snapshot after the changes could not be committed (a full disk): the disk's own words say
+ * "nothing was written and the twin is as it was", but the machine was changed. Said as it is:
+ * what was done, that the record of the interrupted apply is kept, and that `twinsync apply`
+ * finishes recording it without doing a change twice (doneBeforeInterruption). Session 17.
+ */
+function afterSnapshotFailed(error: unknown, what: string, counts: Record<'applied' | 'unchanged' | 'failed' | 'skipped', number>, dir: string): unknown {
+  if (!(error instanceof TwinSyncError) || error.code !== 'DISK_FULL') return error
+  return new TwinSyncError('DISK_FULL', `The ${what} ran (${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped), but the disk holding the twin (${dir}) is full and its result could not be committed; the record of the interrupted ${what} is kept`, {
+    nextStep: `Free some space (\`df -h ${dir}\`), then run \`twinsync apply\` to finish it: what was done is not done again.`,
+    details: { repo: dir, ...counts },
+    cause: error,
+  })
 }
 
 /** A run-once command the record of what ran has (the key is the reviewed action's, sealed in the plan). */
