@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError, schemaWords } from '@twinsync/sdk'
 import type { TSchema } from 'typebox'
 import { CORE_CONFIG_KEYS, CoreConfig } from './config-schema.js'
 import { applyDefaults } from './schema-defaults.js'
@@ -128,23 +128,8 @@ async function checkAgainst(schema: TSchema, value: unknown, path: string, prefi
   // An unknown key shows up as a "schema is false" error at its own path: the most precise one.
   const first = errors.find((e) => e.keyword === 'boolean') ?? errors.find((e) => e.keyword !== 'additionalProperties') ?? errors[0]
   const key = (prefix + (first?.instancePath ?? '')).replace(/^\//, '').replace(/\//g, '.')
-  const message = first?.keyword === 'boolean' ? 'unknown key' : (ownWords(schema, first?.schemaPath) ?? first?.message ?? 'invalid value')
+  const message = first?.keyword === 'boolean' ? 'unknown key' : (schemaWords(schema, first?.schemaPath) ?? first?.message ?? 'invalid value')
   throw configInvalid(path, key, message)
-}
-
-/**
- * The refusing schema's own words (`errorMessage`, as ajv-errors names it) when it has them: a
- * rule written as a pattern says what it means, not the pattern (files.include).
- */
-export function ownWords(schema: TSchema, schemaPath: string | undefined): string | undefined {
-  if (schemaPath === undefined || !schemaPath.startsWith('#')) return undefined
-  let at: unknown = schema
-  for (const part of schemaPath.slice(1).split('/').filter((p) => p !== '')) {
-    if (typeof at !== 'object' || at === null) return undefined
-    at = (at as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')]
-  }
-  const words = typeof at === 'object' && at !== null ? (at as { errorMessage?: unknown }).errorMessage : undefined
-  return typeof words === 'string' ? words : undefined
 }
 
 function configInvalid(path: string, key: string, message: string): TwinSyncError {

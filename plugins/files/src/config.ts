@@ -1,6 +1,6 @@
 import Type from 'typebox'
 import { Value } from 'typebox/value'
-import { TwinSyncError, type Limits } from '@twinsync/sdk'
+import { TwinSyncError, schemaWords, type Limits } from '@twinsync/sdk'
 import { DEFAULT_IGNORE } from './ignore.js'
 
 /** What is mirrored when the configuration says nothing: the places an administrator edits. */
@@ -93,7 +93,7 @@ export function resolveConfig(raw: unknown, limits: Limits): FilesConfig {
   const input = raw ?? {}
   if (!saysNothing(input) && !Value.Check(FilesConfigSchema, input)) {
     const error = [...Value.Errors(FilesConfigSchema, input)][0]
-    const words = error?.keyword === 'pattern' && error.instancePath.startsWith('/include/') ? INCLUDE_RULE : error?.message
+    const words = schemaWords(FilesConfigSchema, error?.schemaPath) ?? error?.message
     throw new TwinSyncError('CONFIG_INVALID', `files: ${error?.instancePath || '/'} ${words ?? 'is not valid'}`, {
       nextStep: 'Fix the files section of the configuration file.',
     })
