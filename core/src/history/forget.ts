@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { findSecrets, mirrorPath, REDACTED, TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
-import { logFields, readBlobs, runGit, runGitBytes } from '../twin/git.js'
+import { logFields, readBlobs, revParseCommit, runGit, runGitBytes } from '../twin/git.js'
 import { FORGET_RECORD, type ForgetRecord } from './forget-record.js'
 
 export interface ForgetRequest {
@@ -105,7 +105,7 @@ export async function forgetInHistory(dir: string, request: ForgetRequest): Prom
     })
   }
   const report = { removed: [...removed].sort(), redacted: [...redacted].sort(), rewritten, commits: commits.length }
-  const head = await headCommit(dir)
+  const head = await revParseCommit(dir, 'HEAD')
   // On disk before the refs move: a run killed after the move and before the working twin follows
   // leaves the forgotten files there, which the next snapshot took for an edit and committed
   // back (refs/twinsync/intended). Until a rerun finishes, every command refuses the twin (open()).
@@ -142,7 +142,7 @@ export async function finishInterruptedForget(dir: string): Promise<ForgetReport
       details: { path },
     })
   }
-  if (record.head !== undefined && (await headCommit(dir)) !== record.head) {
+  if (record.head !== undefined && (await revParseCommit(dir, 'HEAD')) !== record.head) {
     // Killed before the refs moved (one transaction): history and working twin are as they were.
     await rm(path, { force: true })
     return undefined
@@ -172,9 +172,6 @@ async function settleForgotten(dir: string): Promise<void> {
   await rm(join(dir, FORGET_RECORD), { force: true })
 }
 
-async function headCommit(dir: string): Promise<string | undefined> {
-  return (await runGit(dir, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']).catch(() => '')).trim() || undefined
-}
 
 /** The branches and TwinSync's own refs; not the mirror's (it moves with the forced push) nor tags (moveRefs moves both). */
 export async function localRefs(dir: string): Promise<Array<{ name: string; commit: string }>> {
