@@ -266,10 +266,20 @@ export class IntentService {
     return setAside(error, this.heldMarker())
   }
 
-  /** The intent a snapshot set aside and has not put back yet (the marker hold() writes), or undefined. */
-  private heldAside(): { base: string; intended: string; paths: string[] } | undefined {
+  /** The intent a snapshot set aside and has not put back yet (the marker hold() writes); none when there is no marker. */
+  private readHeld(): HeldMarker | undefined {
     try {
-      return JSON.parse(readFileSync(this.heldMarker(), 'utf8')) as { base: string; intended: string; paths: string[] }
+      return JSON.parse(readFileSync(this.heldMarker(), 'utf8')) as HeldMarker
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw error
+    }
+  }
+
+  /** readHeld for what only reads (`status`): a marker that cannot be read counts as none there. */
+  private heldAside(): HeldMarker | undefined {
+    try {
+      return this.readHeld()
     } catch {
       return undefined
     }
@@ -280,13 +290,8 @@ export class IntentService {
    * merge the held intent onto whatever the working twin holds now, so nothing is dropped.
    */
   private async recover(): Promise<void> {
-    let held: { base: string; intended: string; paths: string[] }
-    try {
-      held = JSON.parse(readFileSync(this.heldMarker(), 'utf8')) as typeof held
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
-      throw error
-    }
+    const held = this.readHeld()
+    if (held === undefined) return
     const dir = this.twin.dir
     this.logger.warn('an earlier run stopped with the pending intent set aside; putting it back from refs/twinsync/intended')
     await this.mergeOnto(await treeOf(dir, held.base), await treeOf(dir, held.intended), await workingTree(dir), held.paths)
@@ -665,4 +670,11 @@ export function setAside(error: unknown, marker: string): unknown {
     ...(error.details === undefined ? {} : { details: error.details }),
     cause: error,
   })
+}
+
+/** What `.git/twinsync/intent-held` records while the intent is set aside (hold). */
+interface HeldMarker {
+  base: string
+  intended: string
+  paths: string[]
 }

@@ -1,3 +1,4 @@
+import { posix } from 'node:path'
 import {
   compareStrings,
   isTwinSyncError,
@@ -182,11 +183,12 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader):
     )
   }
   for (const path of undecodable) {
+    const folder = posix.dirname(path)
     diagnostics.push(
-      warningDiagnostic('FILES_NAME_NOT_UTF8', `A name in ${path.replace(/\/[^/]*$/, '') || '/'} is not UTF-8 (${path.replace(/^.*\//, '')} as decoded); the twin cannot hold it and leaves it out`, {
+      warningDiagnostic('FILES_NAME_NOT_UTF8', `A name in ${folder} is not UTF-8 (${posix.basename(path)} as decoded); the twin cannot hold it and leaves it out`, {
         path,
         provider: 'files',
-        detail: `Rename it to UTF-8 (\`ls -b ${path.replace(/[^/]*$/, '')}\` shows its bytes; convmv or mv), or ignore it with files.ignore, then snapshot again.`,
+        detail: `Rename it to UTF-8 (\`ls -b ${folder === '/' ? '/' : `${folder}/`}\` shows its bytes; convmv or mv), or ignore it with files.ignore, then snapshot again.`,
       }),
     )
   }

@@ -317,7 +317,7 @@ async function manifestRecords(twin: TwinReader, paths: readonly string[]): Prom
 /** What recordedEntries says of a path a package ships (and the manifest records no secret at). */
 const PACKAGED = '\u0001package'
 
-/** The largest file isBareToken can say yes to (4096 characters of a word, blanks around it), in bytes. */
+/** The largest file isBareToken can say yes to (4096 characters of a word, blanks around it): bytes of a blob, characters of a text. */
 const BARE_TOKEN_BYTES = 4200
 
 /**
@@ -435,7 +435,7 @@ const PASSWORD_FILE_NAME = /(?:^|[._-])(?:pass(?:wd|word|phrase)?s?|secrets?|tok
  * kinds of characters) still need a file kept from other users. `secrets.allow` lets one through.
  */
 export function isBareToken(text: string, path: string): boolean {
-  if (text.length > 4200) return false
+  if (text.length > BARE_TOKEN_BYTES) return false
   const word = text.trim()
   if (word.length < 8 || word.length > 4096 || /\s/.test(word)) return false
   if (/^[A-Za-z0-9+/_.~-]+={0,2}$/.test(word) && looksLikeToken(word)) return true
