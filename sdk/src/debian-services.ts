@@ -112,6 +112,10 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
     service: 'sshd',
     paths: ['/etc/ssh/sshd_config', '/etc/ssh/sshd_config.d/**', '/etc/ssh/moduli', '/etc/ssh/ssh_host_*'],
     argv: ['sshd', '-t'],
+    // A host key sshd cannot use (group- or world-readable, or a HostKey it cannot load) is only
+    // warned about: sshd -t exits 0, and sshd starts without that key, so clients that know the
+    // machine by it are told its identity changed (or, with no key left, sshd does not start).
+    rejectsOutput: /^(?:This private key will be ignored\.|Unable to load host key: )/m,
     // Drop-ins under sshd_config.d are fragments; only the main file can be checked alone.
     newContent: { argv: ['sshd', '-t', '-f', CHANGED_FILE], paths: ['/etc/ssh/sshd_config'] },
     units: ['ssh.service'],
