@@ -25,22 +25,45 @@ const UNIT_TYPES = ['service', 'socket', 'timer', 'path', 'mount', 'automount', 
  * the script): the cluster of the file (`/etc/postgresql/VERSION/CLUSTER/...`, names checked
  * before use) is parsed by its own server binary as the postgres user (`postgres -C` reads
  * postgresql.conf and its includes and rejects an unknown parameter or a bad value, without the
- * data directory or a running server). pg_hba.conf and pg_ident.conf are parsed only by a running
- * server: when the cluster answers, its pg_hba_file_rules and pg_ident_file_mappings views (which
- * read the files on disk now) must show no error. A file outside a cluster folder has nothing to check.
+ * data directory or a running server). pg_hba.conf and pg_ident.conf (the files postgresql.conf
+ * names as hba_file and ident_file) are parsed by the server's own pg_hba_file_rules and
+ * pg_ident_file_mappings views, which read the files on disk now and must show no error: asked of
+ * the running cluster when it answers, else of a throwaway one (initdb in a temp folder, then
+ * `postgres --single` given the cluster's hba_file and ident_file; about 2–3 s, and in the
+ * checker's sandbox its writes are dropped). Before session 18 a cluster that did not answer
+ * (stopped, or its live pg_hba.conf asking local postgres for a password) left them unchecked and
+ * the check passed: a broken pg_hba.conf went live, and postgres refuses to start with one. A
+ * file outside a cluster folder has nothing to check.
  */
-const POSTGRESQL_CHECK = [
-  'rest=${1#/etc/postgresql/}; v=${rest%%/*}; rest=${rest#*/}; c=${rest%%/*}',
-  'case $v in ""|*[!0-9.]*) exit 0;; esac',
-  'case $c in ""|.|..|*[!A-Za-z0-9_.-]*) exit 0;; esac',
-  'dir=/etc/postgresql/$v/$c; bin=/usr/lib/postgresql/$v/bin',
-  '[ -f "$dir/postgresql.conf" ] && [ -x "$bin/postgres" ] || exit 0',
-  'runuser -u postgres -- "$bin/postgres" -D "$dir" -C data_directory >/dev/null || exit 1',
-  'port=$(runuser -u postgres -- "$bin/postgres" -D "$dir" -C port) || exit 1',
-  `q="select 'pg_hba.conf line ' || line_number || ': ' || error from pg_hba_file_rules where error is not null union all select 'pg_ident.conf line ' || line_number || ': ' || error from pg_ident_file_mappings where error is not null"`,
-  'out=$(runuser -u postgres -- psql -p "$port" -d postgres -XAtqw -c "$q" 2>/dev/null) || exit 0',
-  '[ -z "$out" ] || { printf "%s\\n" "$out"; exit 1; }',
-].join('\n')
+const POSTGRESQL_CHECK = String.raw`rest=${'$'}{1#/etc/postgresql/}; v=${'$'}{rest%%/*}; rest=${'$'}{rest#*/}; c=${'$'}{rest%%/*}
+case $v in ""|*[!0-9.]*) exit 0;; esac
+case $c in ""|.|..|*[!A-Za-z0-9_.-]*) exit 0;; esac
+dir=/etc/postgresql/$v/$c; bin=/usr/lib/postgresql/$v/bin
+[ -f "$dir/postgresql.conf" ] && [ -x "$bin/postgres" ] || exit 0
+runuser -u postgres -- "$bin/postgres" -D "$dir" -C data_directory >/dev/null || exit 1
+port=$(runuser -u postgres -- "$bin/postgres" -D "$dir" -C port) || exit 1
+hba=$(runuser -u postgres -- "$bin/postgres" -D "$dir" -C hba_file) || exit 1
+ident=$(runuser -u postgres -- "$bin/postgres" -D "$dir" -C ident_file) || exit 1
+q="select 'pg_hba.conf line ' || line_number || ': ' || error as e from pg_hba_file_rules where error is not null union all select 'pg_ident.conf line ' || line_number || ': ' || error from pg_ident_file_mappings where error is not null"
+if out=$(runuser -u postgres -- psql -p "$port" -d postgres -XAtqw -c "$q" 2>/dev/null); then
+  [ -z "$out" ] || { printf '%s\n' "$out"; exit 1; }
+  exit 0
+fi
+# The cluster does not answer: a throwaway one reads the same files. Its rows come as
+# '1:  = "..."' lines; the last row marks that the query ran at all.
+t=$(mktemp -d) || exit 1
+trap 'rm -rf "$t"' EXIT
+chown postgres "$t" || exit 1
+runuser -u postgres -- "$bin/initdb" -D "$t/d" -U postgres -A trust --no-locale -E UTF8 --no-sync --no-instructions >"$t/log" 2>&1 ||
+  { echo "pg_hba.conf and pg_ident.conf could not be checked: initdb of a throwaway cluster failed"; tail -n 5 "$t/log"; exit 1; }
+printf "%s union all select 'twinsync-end'\n" "$q" |
+  runuser -u postgres -- "$bin/postgres" --single -D "$t/d" -c hba_file="$hba" -c ident_file="$ident" -c log_min_messages=fatal postgres >"$t/out" 2>&1
+rows=$(sed -n 's/^[[:space:]]*1: [^=]*= "\(.*\)"[[:space:]]*(typeid = .*$/\1/p' "$t/out")
+case $rows in
+  *twinsync-end) rows=${'$'}{rows%twinsync-end} ;;
+  *) echo "pg_hba.conf and pg_ident.conf could not be checked: postgres --single gave no answer"; tail -n 5 "$t/out"; exit 1 ;;
+esac
+[ -z "$rows" ] || { printf '%s' "$rows"; exit 1; }`
 
 /**
  * The PAM check, a fixed script (the files are its arguments, never part of it): PAM has no
