@@ -127,6 +127,34 @@ FNR == 1 { text = "" }
 END { exit errors > 0 }
 ' "$@"`
 
+/**
+ * The system crontabs' check, a fixed script (the changed file is its only argument, never part
+ * of it): cron has no checker of its own, and reads a system crontab (/etc/crontab, a file of
+ * /etc/cron.d) only when it passes its own rules, else it ignores the whole file and says so only
+ * in its log, once a minute: owned by root (a link too), a regular file, not writable by group or
+ * other, one hard link, and a newline at its end (Debian's cron: `WRONG FILE OWNER`, `NOT A
+ * REGULAR FILE`, `INSECURE MODE (group/other writable)`, `NUMBER OF HARD LINKS > 1`, `Missing
+ * newline before EOF, this crontab file will be ignored`). A file of 0664 (a umask of 002) went
+ * live and its jobs never ran. The lines themselves are checked when the plan is made (the cron
+ * provider). A file of /etc/cron.d whose name cron skips (a dot in it: `job.disabled`, the way to
+ * switch a file off) is not judged; a file removed has nothing to check.
+ */
+const CRON_CHECK = String.raw`f=$1
+case $f in /etc/cron.d/*) case ${'$'}{f##*/} in ""|*[!A-Za-z0-9_-]*) exit 0;; esac;; esac
+if [ -L "$f" ]; then
+  [ -e "$f" ] || { echo "$f: CAN'T OPEN SYMLINK: cron ignores this whole file"; exit 1; }
+  [ "$(stat -c %u "$f")" = 0 ] || { echo "$f: WRONG SYMLINK OWNER (uid $(stat -c %u "$f"), not root): cron ignores this whole file"; exit 1; }
+fi
+[ -e "$f" ] || exit 0
+bad=
+uid=$(stat -L -c %u "$f") && mode=$(stat -L -c %a "$f") && links=$(stat -L -c %h "$f") || exit 1
+[ "$uid" = 0 ] || bad="$bad; WRONG FILE OWNER (uid $uid, not root)"
+[ -f "$f" ] || bad="$bad; NOT A REGULAR FILE"
+[ $((0$mode & 022)) = 0 ] || bad="$bad; INSECURE MODE (group/other writable): mode $mode"
+[ "$links" = 1 ] || bad="$bad; NUMBER OF HARD LINKS > 1 ($links)"
+[ ! -f "$f" ] || [ ! -s "$f" ] || [ -z "$(tail -c 1 "$f")" ] || bad="$bad; Missing newline before EOF"
+[ -z "$bad" ] || { echo "$f: cron ignores this whole file: ${'$'}{bad#; }"; exit 1; }`
+
 export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
   { service: 'nginx', paths: ['/etc/nginx/**'], argv: ['nginx', '-t'], units: ['nginx.service'] },
   { service: 'apache2', paths: ['/etc/apache2/**'], argv: ['apache2ctl', 'configtest'], units: ['apache2.service'] },
@@ -228,7 +256,15 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
   },
   { service: 'logrotate', paths: ['/etc/logrotate.conf', '/etc/logrotate.d/*'], argv: ['logrotate', '--debug', '/etc/logrotate.conf'] },
   { service: 'mariadb', paths: ['/etc/mysql/**'], units: ['mariadb.service', 'mysql.service'] },
-  // They re-read their configuration by themselves: a change is never a reason to restart them.
+  // Checked, never reloaded: cron notices a changed file by itself (see CRON_CHECK).
+  {
+    service: 'cron',
+    paths: ['/etc/crontab', '/etc/cron.d/*'],
+    argv: ['sh', '-c', CRON_CHECK, 'sh', CHANGED_FILE],
+    shown: "cron's own rules for {file} (root's, a regular file, not group- or other-writable, one link, a newline at the end)",
+  },
+  // They re-read their configuration by themselves: a change is never a reason to restart them
+  // (so no paths here: the drift rule reads the entries with units).
   { service: 'cron', paths: [], units: ['cron.service'] },
   { service: 'dbus', paths: [], units: ['dbus.service'] },
 ]

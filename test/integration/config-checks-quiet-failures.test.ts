@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { lstat, mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ROOTFS_BUILD_TIMEOUT_MS } from '../bed/index.js'
-import { useCliRoot } from '../support/cli.js'
+import { json, useCliRoot } from '../support/cli.js'
 import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
 
 interface ManifestEntry {
@@ -16,10 +16,12 @@ const HOST_KEY = '/etc/ssh/ssh_host_ed25519_key'
 const HBA = '/etc/postgresql/17/main/pg_hba.conf'
 
 /**
- * Changes a checker passes (exit 0) while the service will not run them as approved: it only
- * warns, and goes on without what the change asked for. Real tools on the server root, chrooted.
+ * Changes the service would not run as approved, and says so only in its log: a checker that
+ * only warns (sshd -t on a host key it would ignore), one that could not ask the stopped
+ * cluster (pg_hba.conf), a service with no checker that ignores a file whole (cron). Real tools
+ * on the server root, chrooted.
  */
-describe('configuration checks: what a checker only warns about (server root, chroot)', function () {
+describe('configuration checks: what a service would quietly not run (server root, chroot)', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
   const root = useCliRoot({
     image: 'server',
@@ -62,5 +64,24 @@ describe('configuration checks: what a checker only warns about (server root, ch
     assert.equal(await sha(HBA), before, 'the live pg_hba.conf is as it was')
 
     // A good pg_hba.conf passing the same way: config-checks-services.test.ts (its postgresql.conf change runs it).
+  })
+
+  it('refuses a system crontab cron would ignore: group-writable (after the write, mode back) or without its last newline (in the plan)', async () => {
+    assert.equal(await modeOf('/etc/crontab'), '644')
+    await setMode('/etc/crontab', '0664')
+    const { code, steps, out } = await root().apply()
+    assert.equal(code, 1, out)
+    const step = steps.get('files:chmod:/etc/crontab')
+    assert.equal(step?.status, 'failed', out)
+    assert.match(step?.message ?? '', /^`cron's own rules for \/etc\/crontab .*` rejects the new cron configuration; the previous files are back; nothing reloaded/)
+    assert.match(step?.outputTail ?? '', /\/etc\/crontab: cron ignores this whole file: INSECURE MODE \(group\/other writable\): mode 664/)
+    assert.equal(await modeOf('/etc/crontab'), '644', 'the crontab keeps its mode')
+    await setMode('/etc/crontab', '0644')
+
+    await writeTwinFile(root().twinDir, 'filesystem/etc/cron.d/nightly', '0 3 * * * root /bin/true')
+    const plan = await root().twinsync('plan', '--json')
+    const said = json<{ diagnostics: Array<{ code: string; severity: string; summary: string }> }>(plan).diagnostics.find((d) => d.code === 'CONTENT_INVALID')
+    assert.match(said?.summary ?? '', /^\/etc\/cron\.d\/nightly: no newline at the end: cron would ignore the whole file/, plan.stdout + plan.stderr)
+    assert.equal(said?.severity, 'error')
   })
 })
