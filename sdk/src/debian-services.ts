@@ -57,11 +57,12 @@ chown postgres "$t" || exit 1
 runuser -u postgres -- "$bin/initdb" -D "$t/d" -U postgres -A trust --no-locale -E UTF8 --no-sync --no-instructions >"$t/log" 2>&1 ||
   { echo "pg_hba.conf and pg_ident.conf could not be checked: initdb of a throwaway cluster failed"; tail -n 5 "$t/log"; exit 1; }
 printf "%s union all select 'twinsync-end'\n" "$q" |
-  runuser -u postgres -- "$bin/postgres" --single -D "$t/d" -c hba_file="$hba" -c ident_file="$ident" -c log_min_messages=fatal postgres >"$t/out" 2>&1
+  runuser -u postgres -- "$bin/postgres" --single -D "$t/d" -c hba_file="$hba" -c ident_file="$ident" -c log_min_messages=error -c log_checkpoints=off postgres >"$t/out" 2>&1
 rows=$(sed -n 's/^[[:space:]]*1: [^=]*= "\(.*\)"[[:space:]]*(typeid = .*$/\1/p' "$t/out")
 case $rows in
   *twinsync-end) rows=${'$'}{rows%twinsync-end} ;;
-  *) echo "pg_hba.conf and pg_ident.conf could not be checked: postgres --single gave no answer"; tail -n 5 "$t/out"; exit 1 ;;
+  *) echo "pg_hba.conf and pg_ident.conf: the throwaway cluster (postgres --single) could not read them"
+     grep -E '(ERROR|FATAL|PANIC): ' "$t/out" | sed 's/^.*\] //' | grep . || tail -n 5 "$t/out"; exit 1 ;;
 esac
 [ -z "$rows" ] || { printf '%s' "$rows"; exit 1; }`
 
@@ -214,7 +215,9 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
     service: 'postgresql',
     paths: ['/etc/postgresql/**'],
     argv: ['sh', '-c', POSTGRESQL_CHECK, 'sh', CHANGED_FILE],
-    shown: 'postgres -C data_directory on the cluster of {file} (and pg_hba_file_rules, pg_ident_file_mappings when it runs)',
+    shown: 'postgres -C data_directory on the cluster of {file}, and its pg_hba_file_rules and pg_ident_file_mappings',
+    // A removed pg_hba.conf, or a file postgresql.conf includes: the cluster is judged without it.
+    checksRemoval: true,
     units: ['postgresql.service'],
   },
   { service: 'fstab', paths: ['/etc/fstab'], argv: ['findmnt', '--verify', '--tab-file', '/etc/fstab'] },

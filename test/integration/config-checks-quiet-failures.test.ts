@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { createHash } from 'node:crypto'
-import { lstat, mkdir, readFile } from 'node:fs/promises'
+import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ROOTFS_BUILD_TIMEOUT_MS } from '../bed/index.js'
 import { json, useCliRoot } from '../support/cli.js'
@@ -14,6 +14,8 @@ interface ManifestEntry {
 
 const HOST_KEY = '/etc/ssh/ssh_host_ed25519_key'
 const HBA = '/etc/postgresql/17/main/pg_hba.conf'
+const UNIT = '/etc/systemd/system/report.service'
+const DROP_IN = '/etc/systemd/system/report.service.d/exec.conf'
 
 /**
  * Changes the service would not run as approved, and says so only in its log: a checker that
@@ -26,8 +28,22 @@ describe('configuration checks: what a service would quietly not run (server roo
   const root = useCliRoot({
     image: 'server',
     // What a booted system has and an unbooted tree lacks: sshd -t wants its privilege separation directory.
-    prepare: (dir) => mkdir(join(dir, 'run/sshd'), { recursive: true }).then(() => undefined),
+    prepare: async (dir) => {
+      await mkdir(join(dir, 'run/sshd'), { recursive: true })
+      // A unit whose ExecStart only its drop-in gives.
+      await mkdir(join(dir, `${DROP_IN}/..`), { recursive: true })
+      await writeFile(join(dir, UNIT), '[Unit]\nDescription=Nightly report\n\n[Service]\nType=oneshot\n')
+      await writeFile(join(dir, DROP_IN), '[Service]\nExecStart=/bin/true\n')
+    },
   })
+  const exists = (path: string) => lstat(join(root().rootfs.dir, path)).then(() => true, () => false)
+  /** A file the twin no longer asks for: its document and its manifest entry gone. */
+  const removeFromTwin = async (path: string) => {
+    await rm(join(root().twinDir, `filesystem${path}`))
+    await editTwinJson<{ entries: ManifestEntry[] }>(root().twinDir, 'system/files/manifest.json', (m) => {
+      m.entries = m.entries.filter((e) => e.path !== path)
+    })
+  }
   const sha = async (path: string) => createHash('sha256').update(await readFile(join(root().rootfs.dir, path))).digest('hex')
   const modeOf = async (path: string) => ((await lstat(join(root().rootfs.dir, path))).mode & 0o7777).toString(8)
   const setMode = (path: string, mode: string) =>
@@ -83,5 +99,24 @@ describe('configuration checks: what a service would quietly not run (server roo
     const said = json<{ diagnostics: Array<{ code: string; severity: string; summary: string }> }>(plan).diagnostics.find((d) => d.code === 'CONTENT_INVALID')
     assert.match(said?.summary ?? '', /^\/etc\/cron\.d\/nightly: no newline at the end: cron would ignore the whole file/, plan.stdout + plan.stderr)
     assert.equal(said?.severity, 'error')
+  })
+
+  it('judges a removal too: pg_hba.conf removed (the cluster would not start) and the drop-in that gave a unit its ExecStart; both are put back', async () => {
+    // What the tests above left asked for (a crontab the plan refuses): not asked for any more.
+    await rm(join(root().twinDir, 'filesystem/etc/cron.d/nightly'), { force: true })
+    await removeFromTwin(HBA)
+    await removeFromTwin(DROP_IN)
+    const { code, steps, out } = await root().apply()
+    assert.equal(code, 1, out)
+    const pg = steps.get(`files:delete:${HBA}`)
+    assert.equal(pg?.status, 'failed', out)
+    assert.match(pg?.message ?? '', /rejects the new postgresql configuration; the previous files are back/)
+    assert.match(pg?.outputTail ?? '', /could not open file "\/etc\/postgresql\/17\/main\/pg_hba\.conf"/)
+    const unit = steps.get(`files:delete:${DROP_IN}`)
+    assert.equal(unit?.status, 'failed', out)
+    assert.match(unit?.message ?? '', /`systemd-analyze verify --man=no report\.service` rejects the new systemd units configuration/)
+    assert.match(unit?.outputTail ?? '', /Service has no ExecStart=/)
+    assert.equal(await exists(HBA), true, 'pg_hba.conf is back')
+    assert.equal(await root().live(DROP_IN), '[Service]\nExecStart=/bin/true\n', 'the drop-in is back')
   })
 })
