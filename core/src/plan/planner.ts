@@ -14,7 +14,7 @@ import { callProvider } from '../providers/provider-call.js'
 import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
 import { workingTree } from '../intent/intent-git.js'
 import { withActualSecrets, writesRedaction } from '../snapshot/secret-guard.js'
-import { TwinRepository } from '../twin/twin-repository.js'
+import { TwinRepository, type WorkingTwinCheck } from '../twin/twin-repository.js'
 import { readApplyRecord, type ApplyInProgress } from '../apply/resume.js'
 import { PendingChecks } from '../apply/pending-checks.js'
 import { unfinishedApplyNotices } from '../apply/unfinished-apply.js'
@@ -67,7 +67,7 @@ export class Planner {
 
   async plan(options: PlanOptions = {}): Promise<Plan> {
     await this.twin.open()
-    const { reader, twinCommit, interrupted } =
+    const { reader, twinCommit, interrupted, checked } =
       options.fromTree === undefined ? await this.desiredSource(options.from, options.fromIsWorkingTwin === true) : this.treeSource(options.fromTree)
     const fromWorkingTwin = options.from === undefined && options.fromTree === undefined && interrupted === undefined
     // Taken before the reads: a twin moved meanwhile is one apply finds stale, never one it takes for done.
@@ -119,7 +119,7 @@ export class Planner {
       diagnostics.push(...graph.diagnostics)
       if (options.from === undefined && options.fromTree === undefined) diagnostics.push(...(await this.stillPending(graph.changes)))
       // An edit of what only describes the machine (cron.json, a fact) is not planned: said so, not "no changes".
-      if (fromWorkingTwin) diagnostics.push(...(await this.intents.descriptionDiagnostics(options.only)))
+      if (fromWorkingTwin) diagnostics.push(...(await this.intents.descriptionDiagnostics(options.only, checked)))
       return {
         formatVersion: PLAN_FORMAT_VERSION,
         createdAt: this.clock().toISOString(),
@@ -234,12 +234,15 @@ export class Planner {
   }
 
   /** A tree a saved plan recorded (basis.twinTree): its id is checked, as the plan's other fields are. */
-  private treeSource(tree: string): { reader: TwinReader; twinCommit: null; interrupted?: ApplyInProgress } {
+  private treeSource(tree: string): { reader: TwinReader; twinCommit: null; interrupted?: ApplyInProgress; checked?: WorkingTwinCheck } {
     if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(tree)) throw new TwinSyncError('PLAN_INVALID', `The plan's twin tree ${JSON.stringify(tree)} is not a git object id`, { nextStep: 'Make a new plan (`twinsync plan --out FILE`).' })
     return { reader: new GitTreeReader(this.twin.dir, tree), twinCommit: null }
   }
 
-  private async desiredSource(from: string | undefined, fromIsWorkingTwin = false): Promise<{ reader: TwinReader; twinCommit: string | null; interrupted?: ApplyInProgress }> {
+  private async desiredSource(
+    from: string | undefined,
+    fromIsWorkingTwin = false,
+  ): Promise<{ reader: TwinReader; twinCommit: string | null; interrupted?: ApplyInProgress; checked?: WorkingTwinCheck }> {
     if (from !== undefined) {
       // Speed: `status` plans from the last snapshot, usually HEAD with the twin unchanged: its
       // files are read, with no `git rev-parse`, `ls-tree` and `cat-file` (quick-status.ts).
@@ -259,7 +262,9 @@ export class Planner {
     // The working twin (never half moved by a snapshot): its commit is the basis only when nothing is edited on top of it.
     await this.twin.settleForReading()
     const dirty = await this.twin.dirtyPaths()
-    return { reader: this.twin.reader({ justChecked: true }), twinCommit: dirty.length === 0 ? ((await this.twin.head()) ?? null) : null }
+    const head = await this.twin.head()
+    // The plan's description diagnostics judge the same look at the working twin as its basis.
+    return { reader: this.twin.reader({ justChecked: true }), twinCommit: dirty.length === 0 ? (head ?? null) : null, checked: { head, dirty } }
   }
 
   private async selectProviders(only: readonly string[] | undefined): Promise<ApplicableProvider[]> {
