@@ -1,13 +1,13 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inflateSync } from 'node:zlib'
 import { createHash } from 'node:crypto'
 import { SnapshotDraft, settleSnapshot } from '../src/twin/atomic-snapshot.js'
 import { readHead, readIndex } from '../src/twin/quick-status.js'
-import { killAt } from './support/kill-points.js'
+import { asGoneRun, killAt } from './support/kill-points.js'
 
 /**
  * A snapshot's commit stopped at every step it takes on disk, in a real git twin: killed there
@@ -63,25 +63,6 @@ describe('a snapshot killed or failing at each step of its commit is the old sna
     } catch {
       return []
     }
-  }
-
-  /**
-   * The stopped run is gone before the next one starts (it is this test's process, which lives
-   * on): what names its run — the ref locks' record, the temp files named by pid — names a pid
-   * that is not running, as a killed or failed run's does for the next command.
-   */
-  function asGoneRun(dir: string): void {
-    const gone = 2 ** 30
-    const record = join(dir, '.git', 'twinsync', 'ref-locks.json')
-    const text = listing(join(dir, '.git', 'twinsync')).includes('ref-locks.json') ? readFileSync(record, 'utf8') : undefined
-    if (text !== undefined) writeFileSync(record, JSON.stringify({ ...JSON.parse(text), pid: gone }))
-    const walk = (folder: string) => {
-      for (const e of readdirSync(folder, { withFileTypes: true })) {
-        if (e.isDirectory()) walk(join(folder, e.name))
-        else if (e.name.includes(`.${process.pid}-`)) renameSync(join(folder, e.name), join(folder, e.name.replace(`.${process.pid}-`, `.${gone}-`)))
-      }
-    }
-    walk(join(dir, '.git', 'twinsync'))
   }
 
   const blobOf = (text: string) => createHash('sha1').update(`blob ${Buffer.byteLength(text)}\0`).update(text).digest('hex')

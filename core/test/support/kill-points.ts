@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import { syncBuiltinESMExports } from 'node:module'
+import { join } from 'node:path'
 
 /**
  * kill -9 at a chosen step, in-process and deterministic: every call of Node's `fs` (synchronous
@@ -37,15 +38,19 @@ export interface KillPoint {
   restore(): void
 }
 
-export function killAt(at: number, mode: 'kill' | 'fail' = 'kill'): KillPoint {
+/** `at`: the step's number, or the first step whose call (`renameSync(/path)`) this picks. */
+export function killAt(at: number | ((call: string) => boolean), mode: 'kill' | 'fail' = 'kill'): KillPoint {
   const originals: Array<[object, string, unknown]> = []
   const state = { steps: 0, hit: false, calls: [] as string[] }
   // Node's own fs functions call one another (writeFileSync opens and writes): only the outer call is a step.
   let inside = 0
+  let chosen = typeof at === 'number' ? at : Number.POSITIVE_INFINITY
   const step = (name: string, args: unknown[]) => {
     state.steps++
-    state.calls.push(`${name}(${typeof args[0] === 'string' ? args[0] : ''})`)
-    if (state.steps === at || (mode === 'kill' && state.steps > at)) {
+    const call = `${name}(${typeof args[0] === 'string' ? args[0] : ''})`
+    state.calls.push(call)
+    if (typeof at === 'function' && !state.hit && chosen === Number.POSITIVE_INFINITY && at(call)) chosen = state.steps
+    if (state.steps === chosen || (mode === 'kill' && state.steps > chosen)) {
       state.hit = true
       throw new Killed(state.steps, name)
     }
@@ -90,4 +95,33 @@ export function killAt(at: number, mode: 'kill' | 'fail' = 'kill'): KillPoint {
       syncBuiltinESMExports()
     },
   }
+}
+
+/**
+ * The stopped run is gone before the next one starts (it is the test's own process, which lives
+ * on): what names its run in the twin — the twin lock, the ref locks' record, temp files named by
+ * pid — is made to name a pid that is not running, as a killed or failed run's does for the next
+ * command.
+ */
+export function asGoneRun(twinDir: string): void {
+  const gone = 2 ** 30
+  const state = join(twinDir, '.git', 'twinsync')
+  for (const name of ['ref-locks.json', 'lock']) {
+    const path = join(state, name)
+    let text: string
+    try {
+      text = fs.readFileSync(path, 'utf8')
+    } catch {
+      continue
+    }
+    const value = JSON.parse(text) as { pid?: number }
+    if (value.pid === process.pid) fs.writeFileSync(path, JSON.stringify({ ...value, pid: gone }) + (text.endsWith('\n') ? '\n' : ''))
+  }
+  const walk = (folder: string) => {
+    for (const e of fs.readdirSync(folder, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(folder, e.name))
+      else if (e.name.includes(`.${process.pid}-`)) fs.renameSync(join(folder, e.name), join(folder, e.name.replace(`.${process.pid}-`, `.${gone}-`)))
+    }
+  }
+  walk(state)
 }
