@@ -27,6 +27,16 @@ const FOLDER_NOTES: Record<string, string> = {
 }
 
 /** Where providers keep caches: inside .git, so never committed, and gone with the twin. */
+/**
+ * One look at the working twin: HEAD and the paths that differ from it (`dirtyPaths`), taken
+ * together, for a caller that judges more than once from the same look (a plan's basis and its
+ * description diagnostics).
+ */
+export interface WorkingTwinCheck {
+  head: string | undefined
+  dirty: readonly string[]
+}
+
 /** The quick check's last verdict per twin in this process (dirtyPaths), for refreshStatData: the services hold their own TwinRepository. */
 const lastQuick = new Map<string, QuickClean>()
 
