@@ -738,8 +738,9 @@ const makeHandRules = (): readonly HandRule[] => [
     // with `password` too, followed by a control word and a module: never two words alone.
     // `Password VALUE` too: cntlm.conf (session 18).
     pattern: new RegExp(String.raw`^[ \t]*(?<d>[Pp]assword(?:_pbkdf2)?|rootpw)[ \t]+(?:(?<u>[^\s"'=]+)[ \t]+)?${VALUE}[ \t]*\r?$`, 'gm'),
-    hint: ['password', 'Password', 'rootpw'],
-    needs: { words: ['password', 'Password', 'rootpw'], lines: true },
+    // `assword`: `password` and `Password` (the pattern's case, as written).
+    hint: ['assword', 'rootpw'],
+    needs: { words: ['assword', 'rootpw'], lines: true },
     accept: (g) => {
       const first = g.u ?? g.v1 ?? g.v2 ?? g.v3 ?? ''
       if (/^(?:required|requisite|sufficient|optional|include|substack|\[.*)$/.test(first)) return false
@@ -1006,6 +1007,7 @@ const makeHandRules = (): readonly HandRule[] => [
     accept: (g) => {
       const value = g.v1 ?? g.v2 ?? ''
       const key = g.k ?? ''
+      if (value === 'put your unique phrase here') return false
       if (isCredentialKey(key) && isValue(value)) return true
       // A key or salt of WordPress's kind: long, no blank (the shipped `put your unique phrase here` has them).
       return /(?:^|_)(?:KEY|SALT)$/.test(key) && value.length >= 32 && !/\s/.test(value)
