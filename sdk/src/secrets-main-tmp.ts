@@ -1,0 +1,1158 @@
+/**
+ * The one secret detector. Every provider that writes documents, and the push-time scan, asks it
+ * whether a text holds a secret; the rules live here and nowhere else.
+ *
+ * Two sources of rules:
+ * - secretlint's recommended preset (@secretlint/secretlint-rule-preset-recommend, 12.x: the last
+ *   line that runs on Node 20) for provider tokens: GitHub, GitLab, Slack, npm, AWS, GCP, OpenAI,
+ *   SendGrid, Shopify, Hugging Face, Vault… maintained upstream as providers change formats.
+ *   Measured on a full /etc before choosing: the host's /etc (289 text files, 0.9 MB) in 58 ms, a
+ *   minimal Debian root's /etc (117 files, 0.2 MB) in 32 ms, one 1 MB text in 11 ms; the whole
+ *   detector (preset and the rules below) takes 0.15 s for the host's /etc (1.4 MB) on an idle
+ *   two-core machine, 0.6 s on a loaded one. The preset alone misses half of what a server's
+ *   configuration holds (below), so hand-written rules stay; hence both. Its
+ *   comment filter (`secretlint-disable`) is left out: the text we scan is untrusted and must
+ *   not be able to switch the scan off.
+ * - Hand-written rules for what a server's configuration holds and the preset does not know:
+ *   private keys of every kind (also truncated or inside JSON), JWTs, Azure keys, GCP service
+ *   account key ids, URLs with credentials, .netrc, .pgpass, Docker config auths, kubeconfig key
+ *   data, password hashes (shadow, htpasswd also in a file of any name, htdigest, Dovecot's
+ *   `{SCHEME}`, a crypt(3) or SCRAM hash wherever it stands), postfix sasl_passwd, assignment-style
+ *   credentials in config files (`password = …`, `secret: …`, `api_key=…`, `psk=…`,
+ *   `PrivateKey = …`), a password a password command echoes (`ssl_passphrase_command = 'echo …'`),
+ *   Nagios' `$USERn$=…`, cloud-init's `chpasswd: list:`, credentials on command lines
+ *   (`--db-password=…`, `--token …`, `mysql -p…`, a password echoed into `--password-stdin`),
+ *   Authorization headers, Telegram bot tokens and Discord webhooks.
+ *
+ * A finding says which rule, where (line, column, offsets) and never the secret itself.
+ */
+
+import { PRESET_RULES, presetMayReport } from './preset-prefilter.js'
+import { holdsWord, partsToSearch, prefiltering, type RuleNeeds } from './rule-prefilter.js'
+
+export interface SecretFinding {
+  /** Stable rule id, e.g. "private-key", "credential-assignment", "github" (secretlint's rules keep their own short name). */
+  rule: string
+  /** What was found, in words; never the value. */
+  description: string
+  /** 1-based line and column of the secret value. */
+  line: number
+  column: number
+  /** Offsets of the secret value in the text, [start, end): for redaction. Never print text.slice(start, end). */
+  start: number
+  end: number
+}
+
+export interface FindSecretsOptions {
+  /** Where the text comes from (a machine path or a twin path): some rules only apply to some files (.netrc, .pgpass…). */
+  path?: string
+}
+
+/** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
+export const SECRET_RULES_VERSION = 9
+
+/** What redactSecrets puts in place of a secret value. */
+export const REDACTED = '<redacted>'
+
+interface HandRule {
+  id: string
+  description: string
+  /** Global regex; the named group `v` (or `v1`/`v2`/`v3`, first that matched) is the secret value, else the whole match. */
+  pattern: RegExp
+  /** Only for texts whose path's last component matches. */
+  file?: RegExp
+  /** Not for texts whose path's last component matches. */
+  notFile?: RegExp
+  /**
+   * Only for texts that hold one of these: most texts hold none, and the rule's expression is then
+   * neither compiled nor run (a first snapshot's texts of the services root: 2.3 MB). In any case
+   * where the pattern ignores case (its `i` flag): a hint written `password` stood before session
+   * 14 for `PASSWORD` and `password` alone, and `CREATE USER app Password '…'` was passed over.
+   */
+  hint?: readonly string[]
+  /**
+   * Words a text holds wherever the rule keeps a match, mostly in the match: the rule is not run
+   * where none is (rule-prefilter.ts). Unlike `hint`, never a condition of the rule's own: its
+   * findings are the same without it. In any case where the pattern ignores case, as `hint`.
+   */
+  needs?: RuleNeeds
+  /** Keep the match only when this says so (key and value shapes the regex cannot express; the text and the match's offset for its context). */
+  accept?: (groups: Record<string, string | undefined>, text: string, at: number) => boolean
+  /**
+   * Where in a part (a line, or the whole text) the rule's matches can lie, as [start, end)
+   * offsets into it: the pattern is run on each alone. Like `needs`, only a "no" (no match the
+   * rule keeps lies outside them), and off under `withoutPrefilters`.
+   */
+  within?: (part: string) => Array<[number, number]>
+  /**
+   * A match `accept` turns away whose value holds another assignment is searched again from the
+   * end of its key `k`: the value of `Environment=DB_PASSWORD=…`, of a JSON document's
+   * `"command": "… --password=…"` or of `primary_conninfo = '… password=…'` would otherwise be
+   * passed over whole with its key.
+   */
+  searchValue?: boolean
+}
+
+/** Words that make a key a credential when the key ends with them: `db_password`, `dbPassword`, `api-key`, `PrivateKey`. */
+const CREDENTIAL_WORDS = [
+  'password',
+  'passwd',
+  'passphrase',
+  'pass',
+  'pwd',
+  'secret',
+  'token',
+  'apikey',
+  'api_key',
+  'api-key',
+  'accesskey',
+  'access_key',
+  'access-key',
+  'privatekey',
+  'private_key',
+  'private-key',
+  'authkey',
+  'auth_key',
+  'auth-key',
+  'credential',
+  'credentials',
+  'psk',
+  'wep-key0',
+  'wep-key1',
+  'wep-key2',
+  'wep-key3',
+  'secretkey',
+  'secret_key',
+  'secret-key',
+  'presharedkey',
+  'preshared_key',
+  'preshared-key',
+  // sssd's ldap_default_authtok; Rails' SECRET_KEY_BASE; Laravel's APP_KEY; keys that encrypt or sign.
+  'authtok',
+  'key_base',
+  'app_key',
+  'encryption_key',
+  'signing_key',
+  'master_key',
+  'hmac_key',
+  // OpenLDAP's rootpw (slapd.conf) and olcRootPW (cn=config).
+  'rootpw',
+] as const
+
+/**
+ * Credential words that end a key written in capitals without a separator: PGPASSWORD (libpq),
+ * DBPASSWORD. Not `PASSWD` (sudoers' `NOPASSWD: ALL`) nor `PASS` (`BYPASS`).
+ */
+const CAPITALS_WORDS = ['PASSWORD', 'PASSPHRASE', 'SECRET', 'TOKEN'] as const
+
+/** Whole keys that name a credential though they end with no credential word: environment variables tools read. */
+const CREDENTIAL_KEYS = new Set(['sshpass', 'rediscli_auth', 'pgpassword', 'mysql_pwd', 'requirepass', 'masterauth', 'masterpass', '_auth', 'ticketsalt'])
+
+/** Keys that end like a credential but name where one is kept, not the credential (systemd's LoadCredential=name:path). */
+const KEY_EXCEPTIONS = new Set(['loadcredential', 'importcredential', 'loadcredentialencrypted'])
+
+/** Values that name no secret: empty, placeholders, references, switches, paths. */
+const NOT_A_VALUE =
+  /^(?:|\*+|x+|\.+|-+|true|false|yes|no|on|off|none|null|nil|undef|undefined|required|optional|prompt|ask|disabled?|enabled?|string|str|bytes|int|bool|boolean|secret|password|passwd|pass|<[^>]*>|\$[{(]?[A-Za-z_]\S*|%\([^)]*\)s|%[a-z]|\{\{[^}]*\}\}|@@?[A-Za-z_]+@?@?|(?:\.{0,2}|~)\/\S*|file:\S*|[A-Za-z_][\w.]*\(.*)$/i
+
+/**
+ * Does the key end with a credential word at all (any case, before closing quotes)? The cheap
+ * first question: most keys do not. The words are letters, digits, "-" and "_", literal in a
+ * pattern; the keys the rules pass are ASCII.
+ */
+const ENDS_LIKE_CREDENTIAL = new RegExp(`(?:${[...CREDENTIAL_WORDS, ...CREDENTIAL_KEYS].join('|')})["']*$`, 'i')
+
+/** iSCSI's mutual CHAP secret: `node.session.auth.password_in`, a credential key though it ends with no credential word. */
+const PASSWORD_IN = 'assword_in'
+
+function isCredentialKey(key: string): boolean {
+  if (!ENDS_LIKE_CREDENTIAL.test(key)) return key.includes(PASSWORD_IN) && /[._]password_in["']*$/i.test(key)
+  const bare = key.replace(/^[-"'$@]+|["']+$/g, '')
+  const lower = bare.toLowerCase()
+  if (KEY_EXCEPTIONS.has(lower)) return false
+  if (CREDENTIAL_KEYS.has(lower)) return true
+  if (/^[A-Z0-9_]+$/.test(bare) && CAPITALS_WORDS.some((w) => bare.endsWith(w))) return true
+  for (const word of CREDENTIAL_WORDS) {
+    if (!lower.endsWith(word)) continue
+    const at = bare.length - word.length
+    if (at === 0) return true
+    const before = bare[at - 1] as string
+    // A separator before the word, or camelCase (`dbPassword`, `PrivateKey`): not `bypass`, `compass`.
+    if (before === '_' || before === '-' || before === '.') return true
+    const first = bare[at] as string
+    if (first >= 'A' && first <= 'Z' && !(before >= 'A' && before <= 'Z')) return true
+    // After an acronym: `DBPassword`, `MYSQLPassword`, `SMTPPass` (the word capitalised, then lower case; not `BYPASS`).
+    const next = bare[at + 1]
+    if (first >= 'A' && first <= 'Z' && next !== undefined && next >= 'a' && next <= 'z') return true
+  }
+  return false
+}
+
+/**
+ * Keys that name a secret only when what they hold looks like one: `SESSION_KEY=…`,
+ * `STRIPE_KEY=sk_live_…`, `"key": "…"`, `"session": "…"`, `cookie=…`, `MYAPP_AUTH=…` (session 17;
+ * not `auth_type = PASS`: no token's shape). A `KEY=` also names a key's
+ * path, a fingerprint or a keyboard's key; hence the value's shape decides (looksLikeToken). Not a
+ * public key (`PublicKey = …` of WireGuard peers).
+ */
+const TOKEN_WORDS = ['key', 'session', 'sessionid', 'session_id', 'cookie', 'sid', 'auth'] as const
+const PUBLIC_KEY = /(?:public|pub|host|peer)[_.-]?key$/i
+
+/**
+ * What every key isCredentialKey or isTokenKey passes holds, in some case: one of these words
+ * (rule-prefilter.ts keeps the fewest: `pass` for `password`, `passwd`, `sshpass`…).
+ */
+const KEY_WORDS: readonly string[] = [...CREDENTIAL_WORDS, ...CREDENTIAL_KEYS, PASSWORD_IN, ...TOKEN_WORDS]
+
+function isTokenKey(key: string): boolean {
+  const bare = key.replace(/^[-"'$@]+|["']+$/g, '')
+  if (PUBLIC_KEY.test(bare)) return false
+  const lower = bare.toLowerCase()
+  return TOKEN_WORDS.some((word) => {
+    if (!lower.endsWith(word)) return false
+    const at = bare.length - word.length
+    if (at === 0) return true
+    const before = bare[at - 1] as string
+    if (before === '_' || before === '-' || before === '.') return true
+    const first = bare[at] as string
+    return first >= 'A' && first <= 'Z' && !(before >= 'A' && before <= 'Z')
+  })
+}
+
+/**
+ * A value no person would type nor a program print as a name: 16 or more characters of a token's
+ * alphabet with lower case, upper case and digits all in it (hex digests and fingerprints, paths,
+ * words and version numbers are not).
+ */
+export function looksLikeToken(value: string | undefined): boolean {
+  if (value === undefined) return false
+  const v = value.trim()
+  return v.length >= 16 && /^[A-Za-z0-9+/=_.~-]+$/.test(v) && /[a-z]/.test(v) && /[A-Z]/.test(v) && /[0-9]/.test(v) && isValue(v)
+}
+
+/** A value a credential could be: not empty, nor a placeholder, reference, switch or path (NOT_A_VALUE). */
+export function isValue(value: string | undefined): boolean {
+  if (value === undefined) return false
+  const v = value.trim()
+  return v.length >= 3 && !NOT_A_VALUE.test(v)
+}
+
+const VALUE = String.raw`(?:"(?<v1>[^"\n]*)"|'(?<v2>[^'\n]*)'|(?<v3>[^\s"'#;,][^\s"';,]*))`
+
+/** A line that is a directive and its one value, perhaps a comment after it. */
+const DIRECTIVE_LINE = new RegExp(String.raw`^[ \t]*\S+[ \t]+${VALUE}[ \t]*(?:[#;][^\n]*)?\r?$`)
+
+/**
+ * What follows a password command's key: the command echoing the password (the value `v`).
+ * Case-insensitive, as the rule.
+ */
+const ECHO_TAIL = String.raw`\b(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?<v>[^\s"'\\;|&)]+)`
+
+/**
+ * The password-command rule (`ssl_passphrase_command = 'echo …'`). Speed and denial of service
+ * (session 14): it was `\b[\w.-]*(?:pass(?:word|phrase)?|secret|token)[\w.-]*?(?:command|cmd|eval|exec)\b
+ * …[^\n]*?\b(?:echo|printf)…`, quadratic three ways: a search from every word start of a long run
+ * of `[\w.-]` (a `-` or `.` makes one of every word), each over the rest of the run; the key's
+ * credential word and command word tried in pairs; and every key with no echo after it scanning
+ * to its line's end. A 1.8 MB shared library (libunistring, as latin1: Unicode character names
+ * `…-AA2A3AAABAC…`, one 159,015-character run on a 160 KB "line" holding `pass`) took 17.0 s in
+ * this rule alone (the whole detector 6–27 s, by the load; a CPU profile put 5.3 of 6.1 s in this
+ * expression and 0.1–0.3 s in secretlint's preset); a 64 KB journal line a user can write, with
+ * an echo in it, 1.8–21.5 s (`pass` then `a-` × 32K: 21.5 s; `cmd.` × 16K after `pass`: 9.5 s;
+ * Unicode-name-like words: 5.6 s; `passcmd.` × 8K: over 5 minutes, stopped). Now:
+ * - a key starts only at its run's first word character (`(?<![\w.-])[.-]*\b`): from any later
+ *   start in the same run the key could also have started there, and the rest does not depend on
+ *   where it started, so a later start finds nothing the first did not;
+ * - the first credential word, then the last command word after it, each taken once (a look-ahead
+ *   and its back-reference: no backtracking into them). Such a pair exists exactly when the old
+ *   (last credential word, first command word after it) does (no credential word holds another,
+ *   `pass` stands first for `password`/`passphrase`), and the echo that follows is the same: an
+ *   echo starts only at a word start and ends its run, so none starts between the two command
+ *   words' ends within one run;
+ * - each line is searched only up to the end of the last echo the tail matches at
+ *   (`linesToLastEcho`): a key after that has no echo after it on its line and finds nothing,
+ *   and every key before it finds one, so no search runs to a line's end in vain.
+ * Findings the same as the old expression's (sdk/test/secrets.test.ts against it on the fixture
+ * corpus and 24,000 random texts of its words; every file of the services root up to 4 MB). That
+ * library now: the rule under 20 ms, the whole detector 0.27–0.36 s; those 64 KB lines 2–17 ms
+ * each through the whole detector (load average 9.7).
+ */
+const PASSWORD_COMMAND = new RegExp(
+  String.raw`(?<![\w.-])[.-]*\b(?=(?<c>[\w.-]*?(?:pass|secret|token)))\k<c>(?=(?<k>[\w.-]*(?:command|cmd|eval|exec)))\k<k>\b["']?[ \t]*[=:]?[ \t]*[^\n]*?` + ECHO_TAIL,
+  'gi',
+)
+
+const ECHO_WORD = /\b(?:echo|printf)[ \t]/gi
+const ECHO_AT = new RegExp(ECHO_TAIL, 'iy')
+
+/** Each line of `part` up to the end of the last echo on it the rule's tail matches at (a line with none is left out). */
+function linesToLastEcho(part: string): Array<[number, number]> {
+  const ranges: Array<[number, number]> = []
+  let start = -1
+  let lineEnd = -1
+  let end = -1
+  ECHO_WORD.lastIndex = 0
+  for (let found = ECHO_WORD.exec(part); found !== null; found = ECHO_WORD.exec(part)) {
+    if (found.index > lineEnd) {
+      if (start >= 0 && end > start) ranges.push([start, end])
+      start = part.lastIndexOf('\n', found.index) + 1
+      const next = part.indexOf('\n', found.index)
+      lineEnd = next < 0 ? part.length : next
+      end = -1
+    }
+    ECHO_AT.lastIndex = found.index
+    const tail = ECHO_AT.exec(part)
+    if (tail !== null) end = Math.max(end, found.index + tail[0].length)
+  }
+  if (start >= 0 && end > start) ranges.push([start, end])
+  return ranges
+}
+
+/**
+ * The rules, made when first asked for (`allHandRules`): V8 parses a regular expression literal's
+ * pattern when the literal is first evaluated, these 60 rules' patterns (and their `accept`
+ * checks' expressions) among the longest there are, and a command that screens nothing (an
+ * unchanged snapshot, `plan`, `status`) loads this module with the SDK's index all the same.
+ * Speed (issue 22, session 15): an unchanged snapshot of the minbase root 382.9 → 376.8 M
+ * instructions (callgrind, V8's hash-seed work left out, medians of 5); the rules are the same
+ * objects for every screen of the process (`sdk/test/secret-rules-made.test.ts`).
+ */
+/**
+ * What a PEM block that holds a private key is labelled, after BEGIN and END: `RSA PRIVATE KEY`,
+ * `ENCRYPTED PRIVATE KEY`, PGP's `PRIVATE KEY BLOCK`, OpenVPN's static keys (tls-auth, tls-crypt:
+ * `OpenVPN Static key V1`) and its tls-crypt-v2 keys (session 15: `OpenVPN tls-crypt-v2 client
+ * key`, `… server key`). One definition for every private-key rule: the key itself, one cut off
+ * at its start, and one base64-encoded once more.
+ */
+const KEY_LABEL = String.raw`(?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN (?:Static key V\d|tls-crypt-v2 (?:client|server) key))`
+
+/** Words every KEY_LABEL holds one of (the rules' prefilter; a base64-wrapped key's decoded start). */
+const KEY_LABEL_WORDS: readonly string[] = ['PRIVATE KEY', 'OpenVPN Static key', 'OpenVPN tls-crypt-v2']
+
+const makeHandRules = (): readonly HandRule[] => [
+  {
+    id: 'private-key',
+    description: 'private key',
+    // Also OpenVPN's static keys (tls-auth, tls-crypt): `-----BEGIN OpenVPN Static key V1-----`,
+    // and its tls-crypt-v2 keys (session 15): `-----BEGIN OpenVPN tls-crypt-v2 client key-----`
+    // (inline in a client's config as `<tls-crypt-v2>`), `… server key-----`.
+    pattern: new RegExp(String.raw`-{4,5} ?BEGIN ${KEY_LABEL} ?-{4,5}(?:\\n|\s)*(?<v>[\s\S]*?)(?:-{4,5} ?END ${KEY_LABEL} ?-{4,5}|$)`, 'g'),
+    needs: { words: [...KEY_LABEL_WORDS] },
+  },
+  {
+    id: 'private-key',
+    description: 'private key cut off at its start',
+    // A text that begins inside a key: a log's kept tail whose BEGIN line scrolled out, a part
+    // of a file. From the text's start (no BEGIN on the way) to the key's END.
+    pattern: new RegExp(String.raw`^(?<v>(?:(?!-{4,5} ?BEGIN )[\s\S])*?)-{4,5} ?END ${KEY_LABEL} ?-{4,5}`, 'g'),
+    hint: [...KEY_LABEL_WORDS],
+  },
+  {
+    id: 'private-key',
+    description: 'PuTTY private key',
+    pattern: /^Private-Lines: \d+\r?\n(?<v>(?:[A-Za-z0-9+/=]+\r?\n?)+)/gm,
+    needs: { words: ['Private-Lines: '] },
+  },
+  {
+    id: 'aws-access-key',
+    description: 'AWS access key id',
+    pattern: /\b(?<v>(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[0-9A-Z]{16})\b/g,
+    needs: { words: ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'A3T'] },
+  },
+  { id: 'private-key', description: 'age secret key', pattern: /\b(?<v>AGE-SECRET-KEY-1[0-9A-Z]{20,})/g, needs: { words: ['AGE-SECRET-KEY-1'] } },
+  {
+    id: 'jwt',
+    description: 'JSON web token',
+    pattern: /\b(?<v>eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})/g,
+    needs: { words: ['eyJ'] },
+  },
+  {
+    id: 'azure-key',
+    description: 'Azure storage or service bus key',
+    pattern: /\b(?:AccountKey|SharedAccessKey|SharedAccessSignature)=(?<v>[A-Za-z0-9+/%]{20,}(?:={0,2}|(?:%3D){0,2}))/gi,
+    needs: { words: ['AccountKey=', 'SharedAccessKey=', 'SharedAccessSignature='], caseless: true },
+  },
+  { id: 'azure-key', description: 'Azure SAS signature', pattern: /[?&]sig=(?<v>[A-Za-z0-9%+/]{20,}(?:%3D|=){0,2})/g, needs: { words: ['sig='] } },
+  {
+    id: 'gcp-service-account',
+    description: 'GCP service account key id',
+    pattern: /"private_key_id"\s*:\s*"(?<v>[0-9a-f]{16,})"/g,
+    needs: { words: ['"private_key_id"'] },
+  },
+  {
+    id: 'url-credentials',
+    description: 'URL with a password',
+    pattern: /\b[A-Za-z][A-Za-z0-9+.-]{1,20}:\/\/[^\s:/@'"<>]*:(?<v>[^\s@/'"<>]+)@[^\s@'"<>]/g,
+    needs: { words: ['://'], lines: true },
+    accept: (g) => isValue(g.v),
+  },
+  { id: 'netrc', description: '.netrc password', file: /^[._]?netrc$/, pattern: /\bpassword\s+(?<v>\S+)/g },
+  {
+    id: 'netrc',
+    description: '.netrc password',
+    pattern: /\bmachine\s+\S+\s+login\s+\S+\s+password\s+(?<v>\S+)/g,
+    needs: { words: ['machine'] },
+  },
+  {
+    id: 'pgpass',
+    description: '.pgpass password',
+    pattern: /^[^:\s#][^:\s]*:(?:\d{1,5}|\*):[^:\s]+:[^:\s]+:(?<v>(?:[^:\s\\]|\\.)+)$/gm,
+  },
+  {
+    id: 'docker-auth',
+    description: 'Docker registry credentials',
+    pattern: /"(?<k>auth|identitytoken|registrytoken)"\s*:\s*"(?<v>[A-Za-z0-9+/=._-]{8,})"/g,
+    needs: { words: ['"auth"', 'token"'] },
+    // `auth` is base64 of "user:password"; the token keys are secrets whatever they hold.
+    accept: (g) => g.k !== 'auth' || Buffer.from(g.v ?? '', 'base64').toString('latin1').includes(':'),
+  },
+  {
+    id: 'kubeconfig',
+    description: 'kubeconfig client key or token',
+    pattern: /^[ \t]*(?:client-key-data|token|id-token|refresh-token|client-secret)[ \t]*:[ \t]*"?(?<v>[^\s"]{8,})/gm,
+    needs: { words: ['client-key-data', 'token', 'client-secret'], lines: true },
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'password-hash',
+    description: 'password hash',
+    pattern:
+      /^[^:\s#]+:(?<v>(?:\$(?:1|2[abxy]?|5|6|y|gy|7|apr1|sha1|md5|argon2(?:id|i|d)?|pbkdf2[-a-z0-9]*|scrypt)\$[^:\s]{8,}|\{(?:SHA|SSHA|SHA256|SSHA256|SHA512|SSHA512|CRYPT|MD5|SMD5)\}[^:\s]{8,}|\{PLAIN\}[^:\s]+|\{[A-Z][A-Z0-9-]{1,24}(?:\.[a-zA-Z0-9]+)?\}[^:\s]{8,})|(?<des>[./0-9A-Za-z]{13})\r?$)/gm,
+    // `{PLAIN}`: nginx's auth_basic_user_file also takes a password in the clear. Any other
+    // `{SCHEME}` too: Dovecot's passwd-file (`{SHA512-CRYPT}$6$…`, `{CRAM-MD5}…`, `{BLF-CRYPT}…`).
+    // A DES crypt hash alone on the line, as htpasswd writes it, in a file of any name
+    // (`auth_basic_user_file /etc/nginx/.users;`, `AuthUserFile /etc/apache2/passwords`): only a
+    // value that reads as a hash, with two of lower case, upper case and digits or `./` in it,
+    // not a capitalised word (`Name:Administrator`). One rule with the others: one pass a text.
+    accept: (g) => {
+      if (g.des === undefined) return true
+      const classes = [/[a-z]/, /[A-Z]/, /[0-9./]/].filter((c) => c.test(g.des as string)).length
+      return classes >= 2 && !/^[A-Z][a-z]+$/.test(g.des)
+    },
+  },
+  {
+    id: 'password-hash',
+    description: 'password hash',
+    // A crypt(3) hash wherever it stands (not only after `user:`): a Dovecot scheme prefix, a
+    // `useradd -p '$6$…'` command line, Syncthing's `<password>$2a$…</password>`, cloud-init's
+    // `passwd:`. SHA-crypt (with rounds), MD5-crypt, bcrypt, yescrypt, PostgreSQL's SCRAM
+    // verifier (pgbouncer's userlist.txt, a dump of pg_authid).
+    pattern:
+      /(?<![\w$])(?<v>\$(?:1|5|6|apr1)\$(?:rounds=\d+\$)?[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{22,86}|\$2[abxy]?\$\d\d\$[./0-9A-Za-z]{53}|\$(?:y|gy|7)\$[./0-9A-Za-z]+\$[./0-9A-Za-z]{0,86}\$[./0-9A-Za-z]{43}|SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]{8,}\$[A-Za-z0-9+/=]{20,}:[A-Za-z0-9+/=]{20,})/g,
+    hint: ['$1$', '$5$', '$6$', '$apr1$', '$2', '$y$', '$gy$', '$7$', 'SCRAM-SHA-256$'],
+  },
+  { id: 'password-hash', description: 'htdigest password hash', pattern: /^[^:\s#]+:[^:\n]*:(?<v>[0-9a-f]{32})$/gm },
+  {
+    id: 'password-hash',
+    description: 'htpasswd password hash',
+    file: /htpasswd|htdigest/i,
+    pattern: /^[^:\s#]+:(?<v>[./0-9A-Za-z]{13})$/gm,
+  },
+  {
+    id: 'sasl-passwd',
+    description: 'SMTP relay password',
+    file: /sasl[_-]?passw(?:or)?d/i,
+    pattern: /^[ \t]*[^\s#]\S*[ \t]+[^\s:]+:(?<v>\S+)[ \t]*$/gm,
+  },
+  {
+    id: 'sasl-passwd',
+    description: 'SMTP relay password',
+    pattern: /^[ \t]*\[[A-Za-z0-9.-]+\](?::\d+)?[ \t]+[^\s:]+:(?<v>\S+)[ \t]*$/gm,
+    needs: { words: ['['], lines: true },
+  },
+  {
+    id: 'sasl-passwd',
+    description: 'SMTP relay password',
+    // The same line quoted by a program (postfix check: `missing '=' after attribute name:
+    // "relayhost [smtp.example.com]:587 user:password"`), or after relayhost in main.cf.
+    pattern: /(?:\[[A-Za-z0-9.-]+\](?::\d+)?|\brelayhost[ \t]*=?[ \t]*\S+)[ \t]+[^\s:"'\[]+:(?<v>[^\s"']+)/g,
+    needs: { words: ['[', 'relayhost'], lines: true },
+  },
+  {
+    id: 'sasl-passwd',
+    description: 'SMTP relay password in a static map',
+    // smtp_sasl_password_maps = static:user:password, also as postconf quotes it
+    // (`unused parameter: smtp_sasl_pasword_maps=static:user:password`: a misspelt name too).
+    pattern: /\b[\w-]*(?:pass|pasw|pwd|secret)[\w-]*(?:[ \t]*=[ \t]*|[ \t]+)static:[^\s:"',]+:(?<v>[^\s"',]+)/gi,
+    needs: { words: ['static:'], caseless: true, lines: true },
+  },
+  {
+    id: 'authorization-header',
+    description: 'Authorization header',
+    // Also set by a server's directive for an upstream, without `:` (`proxy_set_header
+    // Authorization "Basic …";`, `RequestHeader set Authorization "Bearer …"`): then only with a
+    // scheme, as prose says "Authorization required".
+    // Also a quoted key, as a JSON log or a language's dump of headers writes it: `"authorization":"Basic …"`.
+    pattern:
+      /\b(?:Proxy-)?Authorization(?:["']?\s*[:=]\s*["']?(?:(?:Bearer|Basic|Token|Digest|Negotiate)\s+)?|[ \t]+["']?(?:Bearer|Basic|Token|Digest|Negotiate)[ \t]+)(?<v>[A-Za-z0-9._~+/=-]{12,})/gi,
+    needs: { words: ['Authorization'], caseless: true },
+  },
+  {
+    id: 'authorization-header',
+    description: 'cookie header',
+    // A session cookie is a login: `Cookie: sessionid=…`, `Set-Cookie: sid=…; Path=/` on a log line.
+    pattern: /\b(?:Set-)?Cookie["']?\s*:\s*["']?(?<v>[^\s;=:"']+=[^\s;"']{8,}(?:;[ \t]*[^\s;=:"']+=[^\s;"']*)*)/gi,
+    hint: ['cookie'],
+  },
+  {
+    id: 'chat-token',
+    description: 'Telegram bot token',
+    // A bot's token (`123456789:AA…`, 35 characters after the colon), in a script's
+    // `https://api.telegram.org/bot<token>/sendMessage` or assigned anywhere (session 17: a
+    // notify script under /usr/local/bin was mirrored whole). secretlint's preset knows none.
+    pattern: /(?<![\w-])(?<v>\d{8,10}:AA[0-9A-Za-z_-]{33})(?![\w-])|api\.telegram\.org\/bot(?<v1>\d{5,12}:[0-9A-Za-z_-]{30,})/g,
+    needs: { words: [':AA', 'api.telegram.org/bot'] },
+  },
+  {
+    id: 'chat-token',
+    description: 'Discord webhook token',
+    // `https://discord.com/api/webhooks/<id>/<token>`: anyone with the URL posts to the channel
+    // (Slack's webhooks are the preset's).
+    pattern: /\bdiscord(?:app)?\.com\/api\/webhooks\/\d{5,25}\/(?<v>[0-9A-Za-z_-]{40,})/g,
+    needs: { words: ['/api/webhooks/'] },
+  },
+  { id: 'authorization-header', description: 'bearer token', pattern: /\bBearer\s+(?<v>[A-Za-z0-9._~+/-]{20,}=*)/g, needs: { words: ['Bearer'] } },
+  {
+    id: 'credential-assignment',
+    description: 'credential assigned in configuration',
+    // nsswitch.conf's `passwd: files systemd` names a database, not a password.
+    notFile: /^nsswitch\.conf$/,
+    pattern: new RegExp(String.raw`(?<![\w.-])(?<k>["']?[A-Za-z0-9_.$@-]{1,64}["']?)[ \t]*(?::=|=>|:|=)[ \t]*${VALUE}`, 'g'),
+    // A match is on one line (no `\n` in a key, a separator or a value; the look-behind sees one
+    // character, and a line end is no `[\w.-]`) and its key holds a credential word when kept.
+    needs: { words: KEY_WORDS, caseless: true, lines: true },
+    accept: (g) => {
+      const value = g.v1 ?? g.v2 ?? g.v3
+      return (isCredentialKey(g.k ?? '') && isValue(value)) || (isTokenKey(g.k ?? '') && looksLikeToken(value))
+    },
+    searchValue: true,
+  },
+  {
+    id: 'command-line-flag',
+    description: 'credential on a command line',
+    // The value is looked ahead at, not taken: a flag turned away (`gpg --batch --passphrase …`)
+    // leaves the next flag to be searched from its start.
+    pattern: new RegExp(String.raw`(?:^|\s)(?<k>--?[A-Za-z0-9][A-Za-z0-9_.-]{0,63})(?=[ \t]+${VALUE})`, 'gm'),
+    // A flag and its value are on one line: a match that takes in the line end before the flag (as
+    // its `\s`) is, on that line alone, the same flag after `^`.
+    needs: { words: KEY_WORDS, caseless: true, lines: true },
+    // `--password PASSWORD`, `--token <token>` in usage lines are placeholders, not values.
+    accept: (g) =>
+      isCredentialKey(g.k ?? '') &&
+      !/^-|^[A-Z][A-Z0-9_]*$|^\[.*\]$/.test(g.v1 ?? g.v2 ?? g.v3 ?? '') &&
+      isValue(g.v1 ?? g.v2 ?? g.v3),
+  },
+  {
+    id: 'command-line-flag',
+    description: 'MySQL password on a command line',
+    // Also quoted: `-p"…"`, `-p'…'`.
+    pattern: /\bmysql(?:dump|admin|import|check|show|slap)?\b[^\n]*?\s-p(?:"(?<v1>[^"\n]+)"|'(?<v2>[^'\n]+)'|(?<v>[^\s'"]\S*))/g,
+    needs: { words: ['mysql'] },
+  },
+  {
+    id: 'command-line-flag',
+    description: 'user and password on a command line',
+    // curl's `-u user:password` (also `-uuser:…`, `--user`, `--proxy-user`, `-U`); without a `:` curl asks for it.
+    pattern: /\bcurl\b[^\n]*?\s(?:-u|-U|--user|--proxy-user)(?:[ \t]+|=)?["']?[^\s:"']*:(?<v>[^\s"']+)/g,
+    accept: (g) => isValue(g.v),
+    hint: ['curl'],
+    needs: { words: ['-u', '-U', '--user', '--proxy-user'] },
+  },
+  {
+    id: 'command-line-flag',
+    description: 'password on a command line',
+    // sshpass -p PASSWORD; openssl's -passin/-passout pass:PASSWORD.
+    pattern: /\bsshpass\b[^\n]*?\s-p[ \t]*(?:"(?<v1>[^"\n]+)"|'(?<v2>[^'\n]+)'|(?<v3>[^\s"']+))|\s-pass(?:in|out)[ \t]+["']?pass:(?<v>[^\s"']+)/g,
+    hint: ['sshpass', '-pass'],
+    needs: { words: ['sshpass', '-passin', '-passout'] },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'credential directive',
+    // One pass for every line-start directive that takes a credential without `=`:
+    // - a server's directive setting a variable or header whose name `k` names a credential:
+    //   nginx's `fastcgi_param DB_PASSWORD …;` and `proxy_set_header X-Api-Key …;`, Apache's
+    //   `SetEnv` and `RequestHeader set`, HAProxy's `http-request set-header`;
+    // - a directive that is a credential: redis, bitcoind, ifupdown's wpa-*, nslcd's `bindpw`,
+    //   keepalived's `auth_pass`, snmpd's communities (not the well-known `public`), BIND's key
+    //   `secret "…";`; not a bare `password`: PAM's stacks begin their lines with it;
+    // - HAProxy's `user NAME [insecure-]password …`; Redis Sentinel's `sentinel auth-pass MASTER …`;
+    // - any directive `c` whose name names a credential, alone on its line with its value:
+    //   Apache's `AuthLDAPBindPassword …`, pure-ftpd's `MYSQLPassword …`; only a name of more than
+    //   the bare word (`password VALUE` lines have their own rule: PAM's stacks begin with it).
+    pattern: new RegExp(
+      String.raw`^[ \t]*(?:(?:(?:proxy|grpc)_set_header|add_header|(?:fastcgi|uwsgi|scgi)_param|SetEnv|(?:Request)?Header[ \t]+(?:set|append|add|merge|setifempty)|http-(?:request|response)[ \t]+(?:set|add)-header)[ \t]+(?<k>[A-Za-z0-9_.-]{1,64})|(?<d>requirepass|masterauth|masterpass|rpcpassword|wpa-psk|wpa-password|(?:root)?bindpw|auth_pass|(?:ro|rw)community6?|community|secret)|(?<u>user)[ \t]+\S+[ \t]+(?:insecure-)?password|(?<s>sentinel)[ \t]+(?:auth-pass[ \t]+\S+|sentinel-pass)|(?<c>[A-Za-z][A-Za-z0-9_.-]{2,63}))[ \t]+${VALUE}`,
+      'gim',
+    ),
+    // Every directive it keeps names a credential key or is one of those named above (`bindpw`
+    // and `community` are the two that hold no credential word), on one line.
+    needs: { words: [...KEY_WORDS, 'bindpw', 'community'], caseless: true, lines: true },
+    accept: (g, text, at) => {
+      const value = g.v1 ?? g.v2 ?? g.v3
+      if (!isValue(value)) return false
+      if (g.k !== undefined) return isCredentialKey(g.k)
+      // The directive words as written (the expression ignores case for Apache's and HAProxy's).
+      if (g.d !== undefined) return g.d === g.d.toLowerCase() && value !== 'public'
+      if (g.s !== undefined) return g.s === 'sentinel'
+      if (g.c !== undefined) {
+        if (CREDENTIAL_WORDS.some((w) => w === g.c?.toLowerCase()) || !isCredentialKey(g.c)) return false
+        const end = text.indexOf('\n', at)
+        return DIRECTIVE_LINE.test(text.slice(at, end < 0 ? text.length : end))
+      }
+      return g.u === 'user'
+    },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'msmtp password',
+    file: /^\.?msmtprc$/,
+    pattern: new RegExp(String.raw`^[ \t]*password[ \t]+${VALUE}`, 'gm'),
+    accept: (g) => isValue(g.v1 ?? g.v2 ?? g.v3),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'IPsec shared secret',
+    // strongSwan/Libreswan ipsec.secrets: `[ids] : PSK "…"` (EAP, XAUTH and NTLM secrets alike).
+    pattern: new RegExp(String.raw`(?<!\S):[ \t]*(?:PSK|EAP|XAUTH|NTLM)[ \t]+${VALUE}`, 'g'),
+    hint: ['PSK', 'EAP', 'XAUTH', 'NTLM'],
+    accept: (g) => isValue(g.v1 ?? g.v2 ?? g.v3),
+  },
+  {
+    id: 'private-key',
+    description: 'private key in base64',
+    // A PEM key base64-encoded once more: a Kubernetes Secret's `tls.key: LS0tLS1CRUdJTi…`, Helm
+    // values, a kubeconfig under another key. "-----BEGIN " always encodes to LS0tLS1CRUdJTi; what
+    // it begins is known only decoded (a certificate is public). Lines a YAML block scalar or a
+    // wrapped value continue it with are the key too.
+    pattern: /\b(?<v>LS0tLS1CRUdJTi[A-Za-z0-9+/]{16,}={0,2}(?:\r?\n[ \t]*[A-Za-z0-9+/]{16,}={0,2})*)/g,
+    hint: ['LS0tLS1CRUdJTi'],
+    accept: (g) => {
+      const decoded = Buffer.from((g.v ?? '').replace(/\s+/g, '').slice(0, 120), 'base64').toString('latin1')
+      return KEY_LABEL_WORDS.some((word) => decoded.includes(word))
+    },
+  },
+  {
+    id: 'command-line-flag',
+    description: 'password flag of a known tool',
+    // Tools whose password flag is a short one no name says is a password: redis-cli -a, the
+    // mongo tools' -p, mosquitto's -P, the OpenLDAP tools' -w (bind password), zip -P, 7-Zip's
+    // -pPASSWORD, docker/podman login -p. Within one command (not past a pipe or `;`).
+    pattern: new RegExp(
+      String.raw`\b(?:(?<redis>redis-cli)|(?<mongo>mongo(?:sh|dump|restore|export|import|stat|top|files)?)|(?<mqtt>mosquitto_(?:pub|sub|rr))|(?<ldap>ldap(?:search|add|modify|delete|passwd|compare|modrdn|whoami|exop|url))|(?<zip>zip)|(?<login>(?:docker|podman|nerdctl|buildah|skopeo)[ \t]+login))\b[^\n|;&]*?[ \t](?<f>-a|-p|-P|-w|--password)(?:[ \t]+|=)${VALUE}|\b7z[ar]?\b[^\n|;&]*?[ \t]-p(?<v>[^\s"'-][^\s"']*)`,
+      'g',
+    ),
+    hint: ['redis-cli', 'mongo', 'mosquitto_', 'ldap', 'zip', 'login', '7z'],
+    needs: { words: ['-a', '-p', '-P', '-w', '--password'], lines: true },
+    accept: (g) => {
+      if (g.v !== undefined) return isValue(g.v)
+      const value = g.v1 ?? g.v2 ?? g.v3
+      if (!isValue(value) || value?.startsWith('-') === true) return false
+      const flag = g.f
+      if (flag === '--password') return true
+      if (g.redis !== undefined) return flag === '-a'
+      if (g.mongo !== undefined || g.login !== undefined) return flag === '-p'
+      if (g.mqtt !== undefined || g.zip !== undefined) return flag === '-P'
+      return g.ldap !== undefined && flag === '-w'
+    },
+  },
+  {
+    id: 'command-line-flag',
+    description: 'user and password on a command line',
+    // Samba's `-U user%password`, lftp's `-u user,password`.
+    pattern:
+      /\b(?:smbclient|rpcclient|smbcacls|smbget|smbtar|net)\b[^\n|;&]*?[ \t](?:-U|--user(?:name)?)(?:[ \t]+|=)["']?[^\s%"']+%(?<v1>[^\s"']+)|\blftp\b[^\n|;&]*?[ \t]-u[ \t]+["']?[^\s,"']+,(?<v2>[^\s"']+)/g,
+    hint: ['smb', 'rpcclient', 'net', 'lftp'],
+    needs: { words: ['-U', '--user', '-u'], lines: true },
+    accept: (g) => isValue(g.v1 ?? g.v2),
+  },
+  {
+    id: 'command-line-flag',
+    description: 'password given to htpasswd',
+    // htpasswd's batch mode takes the password as its last argument: `-nb USER PASSWORD`.
+    pattern: new RegExp(String.raw`\bhtpasswd(?<f>(?:[ \t]+-[A-Za-z]+)+)[ \t]+[^\s-]\S*[ \t]+${VALUE}`, 'g'),
+    hint: ['htpasswd'],
+    accept: (g) => /b/.test(g.f ?? '') && /n/.test(g.f ?? '') && isValue(g.v1 ?? g.v2 ?? g.v3),
+  },
+  {
+    id: 'command-line-flag',
+    description: 'password given to htpasswd',
+    // `-b FILE USER PASSWORD`.
+    pattern: new RegExp(String.raw`\bhtpasswd(?<f>(?:[ \t]+-[A-Za-z]+)+)[ \t]+[^\s-]\S*[ \t]+[^\s-]\S*[ \t]+${VALUE}`, 'g'),
+    hint: ['htpasswd'],
+    accept: (g) => /b/.test(g.f ?? '') && !/n/.test(g.f ?? '') && isValue(g.v1 ?? g.v2 ?? g.v3),
+  },
+  {
+    id: 'command-line-flag',
+    description: 'password given to chpasswd',
+    // `echo user:password | chpasswd`.
+    // Quotes may be escaped: the command inside a JSON document (`echo \\"kiosk:…\\" | chpasswd`).
+    // And `echo password | sudo -S …`, as sudo's own log line shows the command.
+    // And (session 17) a password piped to a program that reads it from its standard input:
+    // `echo "…" | openconnect --passwd-on-stdin …` in rc.local, `echo '…' | docker login
+    // --password-stdin`, `printf '%s' '…' | podman login --password-stdin`, `| passwd --stdin`.
+    pattern:
+      /\b(?:echo|printf)[ \t]+(?:-[ne]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?:[A-Za-z_][\w.-]*:(?<v>[^\s"':|\\]+)(?:\\?["'])?[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\/usr\/sbin\/)?chpasswd\b|(?<v1>[^\s"'|\\]+)(?:\\?["'])?[ \t]*\|[ \t]*(?:\/usr\/bin\/)?sudo\b[^\n|;&]*?[ \t]-[A-Za-z]*S\b|(?<v2>[^\s"'|\\]+)(?:\\?["'])?[ \t]*\|[ \t]*(?:[^\n|;&]*?[ \t](?:--passw(?:or)?d-(?:on-|from-)?stdin|--pass-stdin)\b|(?:sudo[ \t]+)?(?:\/usr\/bin\/)?passwd[ \t]+--stdin\b))/g,
+    hint: ['chpasswd', 'sudo', 'stdin'],
+    needs: { words: ['echo', 'printf'], lines: true },
+    accept: (g) => isValue(g.v ?? g.v1 ?? g.v2),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'password directive',
+    // A line that is `password VALUE` or `password USER VALUE`: pppd's peers files, GRUB's
+    // `password`/`password_pbkdf2 USER HASH`, OpenLDAP's `rootpw`. PAM's stacks begin their lines
+    // with `password` too, followed by a control word and a module: never two words alone.
+    pattern: new RegExp(String.raw`^[ \t]*(?<d>password(?:_pbkdf2)?|rootpw)[ \t]+(?:(?<u>[^\s"'=]+)[ \t]+)?${VALUE}[ \t]*\r?$`, 'gm'),
+    hint: ['password', 'rootpw'],
+    needs: { words: ['password', 'rootpw'], lines: true },
+    accept: (g) => {
+      const first = g.u ?? g.v1 ?? g.v2 ?? g.v3 ?? ''
+      if (/^(?:required|requisite|sufficient|optional|include|substack|\[.*)$/.test(first)) return false
+      if (g.d === 'rootpw' && g.u !== undefined) return false
+      return isValue(g.v1 ?? g.v2 ?? g.v3)
+    },
+  },
+  {
+    id: 'password-hash',
+    description: 'GRUB password hash',
+    pattern: /\b(?<v>grub\.pbkdf2\.sha\d+\.\d+\.[0-9A-Fa-f]{16,}\.[0-9A-Fa-f]{16,})/g,
+    hint: ['grub.pbkdf2'],
+  },
+  {
+    id: 'credential-assignment',
+    description: 'fetchmail password',
+    file: /^\.?fetchmailrc$/,
+    pattern: new RegExp(String.raw`\bpass(?:word)?[ \t]+${VALUE}`, 'g'),
+    accept: (g) => isValue(g.v1 ?? g.v2 ?? g.v3),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'SNMPv3 user passphrases',
+    // snmpd.conf's `createUser NAME SHA "authpass" AES "privpass"`: both passphrases, the rest of the line.
+    pattern: /^[ \t]*createUser[ \t]+(?:-e[ \t]+\S+[ \t]+)?\S+[ \t]+(?:MD5|SHA(?:-\d+)?)[ \t]+(?:-[lm][ \t]+)?(?<v>[^\s#][^\n]*)/gm,
+    hint: ['createUser'],
+  },
+  {
+    id: 'credential-assignment',
+    description: 'password echoed by a password command',
+    // A setting that names a command printing the password, given the password itself:
+    // PostgreSQL's `ssl_passphrase_command = 'echo …'`, msmtp's `passwordeval "echo …"`, mbsync's
+    // `PassCmd "printf %s …"`. A command that reads a file or a keyring names no secret.
+    // Speed (session 14): linear, see PASSWORD_COMMAND.
+    pattern: PASSWORD_COMMAND,
+    within: linesToLastEcho,
+    hint: ['echo', 'printf'],
+    needs: { words: ['pass', 'secret', 'token'], caseless: true, lines: true },
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Nagios or Icinga resource macro',
+    // resource.cfg's `$USER3$=password`: the macros hold the passwords checks are run with
+    // (`$USER1$=/usr/lib/nagios/plugins`, a path, is not one).
+    pattern: /^[ \t]*\$USER\d{1,3}\$[ \t]*=[ \t]*(?<v>\S(?:[^\n]*\S)?)[ \t]*\r?$/gm,
+    hint: ['$USER'],
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'cloud-init chpasswd list',
+    // cloud-init's `chpasswd: list: |` block (and its `list:` of `- user:password` items): one
+    // `user:password` a line, under the block's key. Only in a text that speaks of chpasswd.
+    pattern:
+      /(?<=\blist:[ \t]*(?:[|>][-+]?[ \t]*)?\r?\n(?:[ \t]+(?:-[ \t]+)?["']?[^\s:#"']+:[^\s"']+["']?[ \t]*\r?\n)*)[ \t]+(?:-[ \t]+)?["']?[^\s:#"']+:(?<v>[^\s"']+)["']?[ \t]*\r?$/gm,
+    hint: ['chpasswd'],
+    needs: { words: ['list:'] },
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'credential in an XML element',
+    // `<password>…</password>`, Syncthing's `<apikey>…</apikey>`, `<secret>`, `<token>`; a
+    // token-shaped `<key>`. The element on one line, its tag naming a credential.
+    pattern: /<(?<k>[A-Za-z_][\w.:-]{0,63})(?:[ \t][^<>\n]*)?>(?<v>[^<>\n]{3,})<\/\k<k>[ \t]*>/g,
+    hint: ['</'],
+    needs: { words: KEY_WORDS, caseless: true, lines: true },
+    accept: (g, text, at) => {
+      const value = g.v?.trim()
+      if (!((isCredentialKey(g.k ?? '') && isValue(value)) || (isTokenKey(g.k ?? '') && looksLikeToken(value)))) return false
+      // Not inside an XML comment: Maven's settings.xml shows `<password>repopwd</password>` as an example.
+      return text.lastIndexOf('<!--', at) <= text.lastIndexOf('-->', at)
+    },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'credential in an Erlang term',
+    // RabbitMQ's classic rabbitmq.config: `{default_pass, <<"…">>}`, `{password, "…"}`.
+    pattern: /\{[ \t]*(?<k>[a-z][a-z0-9_]{0,63})[ \t]*,[ \t]*(?:<<)?"(?<v>[^"\n]{3,})"/g,
+    hint: ['{'],
+    needs: { words: KEY_WORDS, caseless: true, lines: true },
+    accept: (g) => isCredentialKey(g.k ?? '') && isValue(g.v),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'credential assigned to an indexed key',
+    // A key in brackets: php-fpm's `env[DB_PASS] = …`, `php_admin_value[…]`, Omnibus GitLab's
+    // `gitlab_rails['db_password'] = "…"`, PHP's `$cfg['Servers'][$i]['password'] = '…';`.
+    pattern: new RegExp(String.raw`\[["']?(?<k>[A-Za-z0-9_.-]{1,64})["']?\][ \t]*(?:=>|=)[ \t]*${VALUE}`, 'g'),
+    hint: [']'],
+    needs: { words: KEY_WORDS, caseless: true, lines: true },
+    // A value not in quotes only under a key in capitals (`env[DB_PASS] = …`): program code
+    // assigns variables so (`token['id_token'] = id_token`).
+    accept: (g) => isCredentialKey(g.k ?? '') && isValue(g.v1 ?? g.v2 ?? g.v3) && (g.v3 === undefined || /^[A-Z0-9_]+$/.test(g.k ?? '')),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'database login in a directive',
+    // ProFTPD's `SQLConnectInfo db[@host] user password`; NUT's `MONITOR ups@host 1 user password primary`.
+    pattern:
+      /^[ \t]*(?:SQLConnectInfo[ \t]+\S+[ \t]+\S+|MONITOR[ \t]+\S+[ \t]+\d+[ \t]+\S+)[ \t]+(?:"(?<v1>[^"\n]+)"|(?<v2>[^\s"]+))(?=[ \t]+(?:master|slave|primary|secondary)\b|[ \t]*(?:\S+[ \t]*)?\r?$)/gm,
+    hint: ['SQLConnectInfo', 'MONITOR'],
+    accept: (g) => isValue(g.v1 ?? g.v2),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'user and password of a directive',
+    // HAProxy's `stats auth user:password`, motion's `stream_authentication user:password`.
+    pattern: /^[ \t]*(?:stats[ \t]+auth|[a-z_]*authentication)[ \t]+[^\s:]+:(?<v>\S+)/gm,
+    hint: ['stats', 'authentication'],
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Redis ACL password',
+    // `user NAME on >password ~keys +@all` in redis.conf or an ACL file, `ACL SETUSER NAME >password`;
+    // `#<sha256>` is the password's hash.
+    // The marker is matched first and the line's start looked behind from it: a look behind at
+    // every offset of every text was the slowest rule.
+    pattern: /[>#](?<=(?:^[ \t]*user|\bACL[ \t]+SETUSER)[ \t]+\S+(?:[ \t]+[^\s>#]\S*)*[ \t]+[>#])(?:(?<=>)(?<v1>\S+)|(?<=#)(?<v2>[0-9a-f]{64})\b)/gim,
+    hint: ['user'],
+    accept: (g) => isValue(g.v1 ?? g.v2),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'SQL password',
+    // `ALTER USER … IDENTIFIED BY '…'`, `CREATE ROLE … PASSWORD '…'` (PostgreSQL, MySQL), as a
+    // cron line, a log or a script run by `mysql -e` writes them.
+    // After the statement's USER, ROLE or TO (`GRANT … TO 'u'@'h' IDENTIFIED BY '…'`), not in prose.
+    pattern: /\b(?:USER|ROLE|TO)\b[^\n;]*?\b(?:IDENTIFIED[ \t]+(?:WITH[ \t]+\S+[ \t]+)?BY|(?:ENCRYPTED[ \t]+)?PASSWORD)[ \t]+(?:\\?'(?<v1>[^'\n\\]+)\\?'|\\?"(?<v2>[^"\n\\]+)\\?")/gi,
+    hint: ['identified', 'password'],
+    needs: { words: ['identified', 'password'], caseless: true, lines: true },
+    accept: (g) => isValue(g.v1 ?? g.v2),
+  },
+  {
+    id: 'command-line-flag',
+    description: 'password on a command line',
+    // openssl's `-k PASSWORD` and `-pass pass:PASSWORD`, ncftp's `-p PASSWORD`.
+    pattern: /\bopenssl\b[^\n|;&]*?[ \t](?:-k[ \t]+(?<v1>[^\s"'-][^\s"']*)|-pass[ \t]+["']?pass:(?<v2>[^\s"']+))|\bncftp(?:put|get|ls|batch)?\b[^\n|;&]*?[ \t]-p[ \t]+(?<v3>[^\s"'-][^\s"']*)/g,
+    hint: ['openssl', 'ncftp'],
+    needs: { words: ['-k', '-pass', '-p'], lines: true },
+    accept: (g) => isValue(g.v1 ?? g.v2 ?? g.v3),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'TACACS+ key',
+    // tac_plus.conf's shared `key = …` (a bare `key` names a secret only there).
+    file: /^tac_plus\.conf$/,
+    pattern: new RegExp(String.raw`^[ \t]*key[ \t]*=[ \t]*${VALUE}`, 'gm'),
+    accept: (g) => isValue(g.v1 ?? g.v2 ?? g.v3),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'pgbouncer password',
+    // pgbouncer's auth_file: `"user" "password"` (or `"md5…"`).
+    file: /^userlist\.txt$/,
+    pattern: /^[ \t]*"[^"\n]*"[ \t]+"(?:md5)?(?<v>[^"\n]+)"/gm,
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'OpenVPN inline user and password',
+    // OpenVPN 2.6's `<auth-user-pass>` and `<http-proxy-user-pass>` blocks inside a config: the
+    // user on the first line, the password on the second (session 14).
+    pattern: /<(?<k>auth-user-pass|http-proxy-user-pass)>[ \t]*\r?\n[ \t]*[^\s<][^\n]*\n[ \t]*(?<v>[^\s<](?:[^\n]*[^\s])?)[ \t]*\r?(?:\n|$)/g,
+    needs: { words: ['user-pass>'] },
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'url-credentials',
+    description: 'database DSN with a password',
+    // Go's MySQL driver DSN: `user:password@tcp(host:3306)/db`, `user:password@(host)/`,
+    // `user:password@unix(/run/mysqld/mysqld.sock)/` (mysqld_exporter's DATA_SOURCE_NAME, Go
+    // services' DSN=): no `://` for the URL rule to see (session 14).
+    // Printable ASCII only (no `@` or quote in the password), the address closed and `/` after it
+    // (the driver asks for both): random bytes of compressed files and tables in binaries matched otherwise.
+    pattern: /(?<![^\s"'=,;(])[\w.+$-]+:(?<v>[\x21\x23-\x26\x28-\x3f\x41-\x7e]+)@(?:tcp6?|tcp4|udp|unix|memsql)?\([^\s()]*\)\//g,
+    needs: { words: ['@(', 'tcp(', 'tcp6(', 'tcp4(', 'udp(', 'unix(', 'memsql('], lines: true },
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'private-key',
+    description: 'JSON web key',
+    // A private JWK (certbot's accounts/…/private_key.json, a JWKS): its private members.
+    pattern: /"(?:d|p|q|dp|dq|qi|k)"[ \t]*:[ \t]*"(?<v>[A-Za-z0-9_-]{16,})"/g,
+    hint: ['"kty"'],
+  },
+]
+let handRulesMade: readonly HandRule[] | undefined
+const allHandRules = (): readonly HandRule[] => (handRulesMade ??= makeHandRules())
+
+function basename(path: string | undefined): string {
+  if (path === undefined) return ''
+  const i = path.lastIndexOf('/')
+  return i < 0 ? path : path.slice(i + 1)
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0]
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1)
+  return starts
+}
+
+function position(starts: number[], offset: number): { line: number; column: number } {
+  let lo = 0
+  let hi = starts.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1
+    if ((starts[mid] as number) <= offset) lo = mid
+    else hi = mid - 1
+  }
+  return { line: lo + 1, column: offset - (starts[lo] as number) + 1 }
+}
+
+interface Span {
+  rule: string
+  description: string
+  start: number
+  end: number
+}
+
+/**
+ * Each rule's pattern as it is (for the search) and sticky with indices (for the place of a
+ * match that counts). Speed (issue 22): asking for indices of every match made the search
+ * several times slower where most matches are thrown away (a JSON document's every `"key":
+ * "value"` line is a candidate assignment): the scale root's 8.6 MB files manifest took
+ * 0.65–1.0 s to screen.
+ */
+const COMPILED = new Map<RegExp, { search: RegExp; at: RegExp }>()
+
+function compiled(pattern: RegExp): { search: RegExp; at: RegExp } {
+  let both = COMPILED.get(pattern)
+  if (both === undefined) {
+    const flags = pattern.flags.replace(/[dy]/g, '')
+    both = { search: new RegExp(pattern.source, flags.includes('g') ? flags : flags + 'g'), at: new RegExp(pattern.source, flags.replace('g', '') + 'dy') }
+    COMPILED.set(pattern, both)
+  }
+  return both
+}
+
+const WORDS = new Map<HandRule, { hint: RuleNeeds | undefined; needs: RuleNeeds | undefined }>()
+
+/**
+ * A rule's `hint` and `needs` as words to look for, in any case wherever the rule's pattern
+ * ignores case: one place decides, so no rule can be written with a hint in fewer cases than its
+ * pattern matches (session 14 found three).
+ */
+export function wordsOf(rule: Pick<HandRule, 'pattern' | 'hint' | 'needs'>): { hint: RuleNeeds | undefined; needs: RuleNeeds | undefined } {
+  const kept = WORDS.get(rule as HandRule)
+  if (kept !== undefined) return kept
+  const caseless = rule.pattern.ignoreCase
+  const words = {
+    hint: rule.hint === undefined ? undefined : { words: rule.hint, caseless },
+    needs: rule.needs === undefined || !caseless || rule.needs.caseless === true ? rule.needs : { ...rule.needs, caseless: true },
+  }
+  WORDS.set(rule as HandRule, words)
+  return words
+}
+
+/** The hand rules' ids, descriptions, patterns and words (for tests). */
+export function handRules(): ReadonlyArray<Readonly<Pick<HandRule, 'id' | 'description' | 'pattern' | 'hint' | 'needs'>>> {
+  return allHandRules()
+}
+
+function handSpans(text: string, path: string | undefined): Span[] {
+  const name = basename(path)
+  const spans: Span[] = []
+  for (const rule of allHandRules()) ruleSpans(rule, text, name, spans)
+  return spans
+}
+
+/** One rule's matches in a text whose path's last component is `name`, added to `spans`. */
+function ruleSpans(rule: HandRule, text: string, name: string, spans: Span[]): void {
+  if (rule.file !== undefined && !rule.file.test(name)) return
+  if (rule.notFile !== undefined && rule.notFile.test(name)) return
+  const { hint, needs } = wordsOf(rule)
+  if (hint !== undefined && !holdsWord(text, hint)) return
+  for (const [from, to] of partsToSearch(text, needs)) {
+    const within = rule.within === undefined || !prefiltering() ? [[0, to - from] as const] : rule.within(from === 0 && to === text.length ? text : text.slice(from, to))
+    for (const [a, b] of within) handPart(rule, text, from + a, from + b, spans)
+  }
+}
+
+/** One hand rule's findings in a text, as [start, end) of each value (for tests: a rule against an earlier expression of it). */
+export function findingsOfRule(rule: Readonly<Pick<HandRule, 'id' | 'description' | 'pattern'>>, text: string, path?: string): Array<[number, number]> {
+  const spans: Span[] = []
+  ruleSpans(rule as HandRule, text, basename(path), spans)
+  return spans.map((s) => [s.start, s.end])
+}
+
+/** The rule's matches in text[from, to), as spans of the whole text. */
+function handPart(rule: HandRule, text: string, from: number, to: number, spans: Span[]): void {
+  const part = from === 0 && to === text.length ? text : text.slice(from, to)
+  const { search, at } = compiled(rule.pattern)
+  search.lastIndex = 0
+  for (let found = search.exec(part); found !== null; found = search.exec(part)) {
+    if (found[0].length === 0) search.lastIndex++
+    const groups = found.groups ?? {}
+    if (rule.accept !== undefined && !rule.accept(groups, text, from + found.index)) {
+      const value = groups.v1 ?? groups.v2 ?? groups.v3 ?? ''
+      if (rule.searchValue === true && groups.k !== undefined && (value.includes('=') || value.includes(':'))) search.lastIndex = found.index + groups.k.length
+      continue
+    }
+    // The same pattern from the same place finds the same match, now with its indices.
+    at.lastIndex = found.index
+    const match = at.exec(part)
+    // Should the two ever differ, the whole match is the secret's place (more redacted, never less).
+    const whole: [number, number] = [found.index, found.index + found[0].length]
+    const indices = match !== null && match[0] === found[0] ? match.indices : undefined
+    const range = (['v', 'v1', 'v2', 'v3'] as const).map((g) => indices?.groups?.[g]).find((r) => r !== undefined) ?? indices?.[0] ?? whole
+    if (range === undefined || range[1] <= range[0]) continue
+    const [start, end] = [from + range[0], from + range[1]]
+    // A value redacted before is no secret: twin documents are scanned again at push time.
+    if (text.startsWith(REDACTED, start)) continue
+    spans.push({ rule: rule.id, description: rule.description, start, end })
+  }
+}
+
+// ---- secretlint -------------------------------------------------------------------------
+
+interface LintMessage {
+  ruleId: string
+  message: string
+  range: readonly [number, number]
+}
+type Lint = (text: string, path: string | undefined) => Promise<LintMessage[]>
+
+let lint: Promise<Lint> | undefined
+
+/**
+ * Loaded on first use: commands that never scan do not pay for the preset.
+ *
+ * secretlint 12's profiler is always on (upstream issues #1633 and #1653, fixed only in 13.x, which
+ * needs a newer Node): every lintSource() puts some 100 `performance.mark()` entries into Node's
+ * global timeline, and its PerformanceObserver keeps every one and scans them all on each `::end`
+ * mark. Nothing ever reads them and nothing frees them, so the cost of a scan grew with every scan
+ * before it in the same process: quadratic in a snapshot of many files, and after ~10,000 scans
+ * (the test suite, a long TUI session) a 118-file /etc took 90 s instead of 0.4 s. The profiler's
+ * mark() is a no-op here, before the first lint; sdk/test/secrets.test.ts checks that a scan
+ * leaves no mark behind.
+ */
+function secretlint(): Promise<Lint> {
+  lint ??= (async () => {
+    const [{ lintSource }, { rules }, { secretLintProfiler }] = await Promise.all([
+      import('@secretlint/core'),
+      import('@secretlint/secretlint-rule-preset-recommend'),
+      import('@secretlint/profiler'),
+    ])
+    secretLintProfiler.mark = () => {}
+    const config = {
+      rules: rules
+        .filter((r) => r.meta.id !== '@secretlint/secretlint-rule-filter-comments')
+        .map((r) => ({ id: r.meta.id, rule: r })),
+    }
+    // A text none of the preset's rules could report on is not run through it (preset-prefilter.ts),
+    // while the preset's rules are the ones that was worked out for.
+    const prefiltered = config.rules.every((r) => PRESET_RULES.has(r.id))
+    return async (text: string, path: string | undefined): Promise<LintMessage[]> => {
+      if (prefiltered && !presetMayReport(text)) return []
+      const result = await lintSource({
+        source: { filePath: path ?? 'text', content: text, contentType: 'text' },
+        options: { config, maskSecrets: true, ...(path === undefined ? { noPhysicFilePath: true } : {}) },
+      })
+      return result.messages as unknown as LintMessage[]
+    }
+  })()
+  return lint
+}
+
+const TOKEN_END = /[\s"'`,;]/
+
+function secretlintRule(ruleId: string): string {
+  return ruleId.replace(/^@secretlint\/secretlint-rule-/, '')
+}
+
+// ---- API ----------------------------------------------------------------------------------
+
+/**
+ * Every secret in a text, in order, overlapping findings merged (the first and longest wins).
+ * Each finding has the rule, the place and offsets, never the value.
+ */
+export async function findSecrets(text: string, options: FindSecretsOptions = {}): Promise<SecretFinding[]> {
+  scans++
+  if (text.length === 0) return []
+  const hand = handSpans(text, options.path)
+  const spans = [...hand]
+  const messages = await (await secretlint())(text, options.path)
+  for (const m of messages) {
+    const [start, reported] = m.range
+    // Some preset rules report a range that stops short of the value (the AWS secret key's range
+    // has the value's length but starts at the key name): run on to the end of the token.
+    let end = reported
+    while (end < text.length && !TOKEN_END.test(text[end] as string)) end++
+    if (end <= start) continue
+    // A preset rule's span around a value redacted before (`postgres://app:<redacted>@db`) is no secret.
+    if (text.slice(start, end).includes(REDACTED)) continue
+    // Where a hand-written rule found the same secret, its span is the value alone (the preset's
+    // often take in the key name or the whole URL): keep the narrower one, so redaction keeps the line readable.
+    if (hand.some((h) => h.start < end && start < h.end)) continue
+    spans.push({ rule: secretlintRule(m.ruleId), description: `${secretlintRule(m.ruleId)} secret`, start, end })
+  }
+  spans.sort((a, b) => a.start - b.start || b.end - a.end)
+  const starts = lineStarts(text)
+  const findings: SecretFinding[] = []
+  let last: SecretFinding | undefined
+  for (const span of spans) {
+    if (last !== undefined && span.start < last.end) {
+      // Overlapping findings of two rules are one secret: report it once, redact all of both.
+      last.end = Math.max(last.end, span.end)
+      continue
+    }
+    last = { ...span, ...position(starts, span.start) }
+    findings.push(last)
+  }
+  return findings
+}
+
+let scans = 0
+
+/**
+ * How many texts this process has asked the detector about. A snapshot of an unchanged machine
+ * asks about none (verdicts are kept with the files' signatures, documents HEAD holds are not
+ * screened again): test/integration/secret-scans.test.ts holds it to 0.
+ */
+export function secretScanCount(): number {
+  return scans
+}
+
+/** The text with every secret value replaced by `<redacted>`; everything else kept as it was. */
+export async function redactSecrets(text: string, options: FindSecretsOptions = {}): Promise<string> {
+  const findings = await findSecrets(text, options)
+  if (findings.length === 0) return text
+  let out = ''
+  let at = 0
+  for (const f of findings) {
+    out += text.slice(at, f.start) + REDACTED
+    at = f.end
+  }
+  return out + text.slice(at)
+}
+
+/** Whether a text holds any secret (the first finding's rule, or undefined). */
+export async function secretRuleIn(text: string, options: FindSecretsOptions = {}): Promise<string | undefined> {
+  return (await findSecrets(text, options))[0]?.rule
+}
+
+/** A finding as a person reads it: "etc/app.env:3:7 github (github secret)". Never the value. */
+export function formatSecretFinding(where: string, finding: SecretFinding): string {
+  return `${where}:${finding.line}:${finding.column} ${finding.rule} (${finding.description})`
+}
