@@ -172,13 +172,17 @@ const CREDENTIAL_KEYS = new Set([
 ])
 
 /**
- * A credential word run together with what it belongs to, as PHP and INI files write keys:
+ * A credential word run together with a word that says whose, as PHP and INI files write keys:
  * Nextcloud's `dbpassword` and `mail_smtppassword`, MediaWiki's `$wgDBpassword`, Murmur's
- * `serverpassword`, ngrok's `authtoken`, Moodle's `$CFG->dbpass` (session 18). Not a key in
- * capitals (sudoers' `NOPASSWD`), not `passwd` (cloud-init's `chpasswd:` block), and `pass` only
- * after a word that names a login (not `bypass`, `compass`).
+ * `serverpassword`, ngrok's `authtoken`, Moodle's `$CFG->dbpass` (session 18). Only after such
+ * a word, itself at the key's start, after a separator or starting a capital run
+ * (`wgDBpassword`): any word before measured false findings in a Debian root's /usr/share
+ * (PostgreSQL's catalog `rolpassword = text`, `prstoken = regproc`, git's `credential-libsecret
+ * backends.`, a translation's `säkerhetstoken:`). Not a key in capitals (sudoers' `NOPASSWD`),
+ * not `passwd` (cloud-init's `chpasswd:` block); `pass` after fewer words (not `bypass`).
  */
-const RUN_TOGETHER = /(?:password|passphrase|secret|token)$|(?:^|[_.-])(?:db|sql|mysql|pg|smtp|mail|imap|ldap|bind|admin|root|user|ftp)pass$/
+const RUN_TOGETHER =
+  /(?:^|[_.-]|(?<=[a-z])(?=[A-Z]))(?:(?:db|sql|mysql|pg|postgres|smtp|mail|imap|pop|ldap|bind|admin|root|user|ftp|server|auth|api|app|client|access|web|vnc|wifi|shared|master|proxy|rpc|redis|bot|service)(?:password|passphrase|secret|token)|(?:db|sql|mysql|pg|smtp|mail|imap|ldap|bind|admin|root|user|ftp)pass)$/i
 
 /** Keys that end like a credential but name where one is kept, not the credential (systemd's LoadCredential=name:path). */
 const KEY_EXCEPTIONS = new Set(['loadcredential', 'importcredential', 'loadcredentialencrypted'])
@@ -217,7 +221,7 @@ function isCredentialKey(key: string): boolean {
     const next = bare[at + 1]
     if (first >= 'A' && first <= 'Z' && next !== undefined && next >= 'a' && next <= 'z') return true
   }
-  return bare !== bare.toUpperCase() && RUN_TOGETHER.test(lower)
+  return bare !== bare.toUpperCase() && RUN_TOGETHER.test(bare)
 }
 
 /**
@@ -745,6 +749,8 @@ const makeHandRules = (): readonly HandRule[] => [
       const first = g.u ?? g.v1 ?? g.v2 ?? g.v3 ?? ''
       if (/^(?:required|requisite|sufficient|optional|include|substack|\[.*)$/.test(first)) return false
       if (g.d === 'rootpw' && g.u !== undefined) return false
+      // Not a message catalog's strings run together (`Password required\0…` in sudoers.mo).
+      if (/[\x00-\x08]/.test(first + (g.v1 ?? g.v2 ?? g.v3 ?? ''))) return false
       return isValue(g.v1 ?? g.v2 ?? g.v3)
     },
   },
