@@ -207,6 +207,14 @@ describe('findSecrets', () => {
       'chpasswd: { expire: false }',
       'nopass = yes',
       'bypass = 10.0.0.0/8',
+      // What a Debian root's /usr/share held when any word could come before (measured): a catalog's
+      // columns, a test file's words, release notes, a message catalog's strings.
+      ' rolpassword = text ,',
+      ' prstoken = regproc ,',
+      'xyzdbpassword = hunter2-Sup3r',
+      '  multilinetoken anothervalue',
+      '   credential-libsecret backends.',
+      'Password required\u0000Passwort erforderlich',
       // WordPress's shipped placeholder; a define that is no credential.
       "define( 'AUTH_KEY',         'put your unique phrase here' );",
       "define('WP_DEBUG', false);",
