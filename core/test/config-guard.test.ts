@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import { chmodSync, existsSync, lstatSync, lutimesSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -188,6 +188,48 @@ describe('config guard: check before live, put back on failure', () => {
     writeFileSync(join(root, 'etc/default-app'), 'v2\n')
     assert.deepEqual(await guard.restore([file]), [])
     assert.equal(readFileSync(join(root, 'etc/default-app'), 'utf8'), 'v1\n')
+  })
+
+  it('puts a file, a symlink and their folder back with their modification times, so the service is not taken to run an older configuration', async () => {
+    // Session 18: after `nginx -t` rejected a change, the put-back file and its folder were
+    // newer than nginx's start, and `status` said nginx ran an older configuration.
+    const conf = join(root, 'etc/nginx/nginx.conf')
+    const sites = join(root, 'etc/nginx/sites-enabled')
+    symlinkSync('../nginx.conf', join(sites, 'link'))
+    const past = new Date('2025-03-04T05:06:07Z')
+    utimesSync(conf, past, past)
+    lutimesSync(join(sites, 'link'), past, past)
+    utimesSync(sites, past, past)
+    const changes = [write('/etc/nginx/nginx.conf', 'broken\n'), write('/etc/nginx/sites-enabled/link', 'now a file\n'), write('/etc/nginx/sites-enabled/new', 'site\n')]
+    const guard = new ConfigGuard(host, [NGINX], changes)
+    guard.groupsOf(changes)
+    await guard.remember(changes)
+    writeFileSync(conf, 'broken\n')
+    rmSync(join(sites, 'link'))
+    writeFileSync(join(sites, 'link'), 'now a file\n')
+    writeFileSync(join(sites, 'new'), 'site\n')
+    assert.deepEqual(await guard.restore(changes), [])
+    assert.equal(readFileSync(conf, 'utf8'), 'old\n')
+    assert.equal(lstatSync(conf).mtimeMs, past.getTime(), 'the file')
+    assert.equal(lstatSync(join(sites, 'link')).isSymbolicLink(), true)
+    assert.equal(lstatSync(join(sites, 'link')).mtimeMs, past.getTime(), 'the symlink itself')
+    assert.equal(lstatSync(sites).mtimeMs, past.getTime(), 'the folder the group wrote in')
+    assert.equal(existsSync(join(sites, 'new')), false)
+  })
+
+  it('leaves a folder\'s time as the apply made it when another change of the plan in it stays', async () => {
+    const sites = join(root, 'etc/nginx/sites-enabled')
+    const past = new Date('2025-03-04T05:06:07Z')
+    utimesSync(sites, past, past)
+    const checked = write('/etc/nginx/sites-enabled/a', 'a\n')
+    const other = write('/etc/nginx/sites-enabled/b', 'b\n')
+    const guard = new ConfigGuard(host, [NGINX], [checked, other])
+    await guard.remember([checked])
+    writeFileSync(join(sites, 'a'), 'a\n')
+    writeFileSync(join(sites, 'b'), 'b\n')
+    assert.deepEqual(await guard.restore([checked]), [])
+    assert.equal(existsSync(join(sites, 'a')), false)
+    assert.notEqual(lstatSync(sites).mtimeMs, past.getTime(), 'b is still new in it')
   })
 
   it('puts back the extended attributes, ACL and capabilities of a file the rewrite changed (real getfattr, setfattr, setcap)', async () => {

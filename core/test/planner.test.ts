@@ -1,11 +1,14 @@
 import { strict as assert } from 'node:assert'
+import { execFileSync } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Diagnostic } from '@twinsync/sdk'
+import sinon from 'sinon'
 import { IntentService } from '../src/intent/intent-service.js'
 import { PendingChecks, pendingNotice } from '../src/apply/pending-checks.js'
 import { Planner } from '../src/plan/planner.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
+import { TwinRepository } from '../src/twin/twin-repository.js'
 import { notesProvider, type NotesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
@@ -104,6 +107,26 @@ describe('Planner', function () {
     )
     const fromSnapshot = await plan({ from: 'HEAD' })
     assert.deepEqual(fromSnapshot.diagnostics.filter((d) => d.code === 'PENDING_INTENT'), [])
+  })
+
+  it("looks at the working twin once: its description diagnostics judge the look the plan was made from (issue 22, session 18)", async () => {
+    await setUp(notesProvider('other'))
+    const checks = sinon.spy(TwinRepository.prototype, 'dirtyPaths')
+    try {
+      // Edited (both documents desired): git is asked which paths differ, once.
+      const edited = await plan()
+      assert.equal(edited.basis.twinCommit, null)
+      assert.equal(checks.callCount, 1, "the twin's check of an edited twin")
+      // The same twin as the last snapshot: the quick check, once.
+      execFileSync('git', ['-C', rig.twinDir, 'checkout', '--', 'system'])
+      checks.resetHistory()
+      const clean = await plan()
+      assert.equal(clean.basis.twinCommit, await rig.twin().head())
+      assert.deepEqual(clean.changes, [])
+      assert.equal(checks.callCount, 1, "the twin's check of a clean twin")
+    } finally {
+      checks.restore()
+    }
   })
 
   it('refuses --only with a name that is neither a provider nor a domain', async () => {

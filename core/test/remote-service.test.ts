@@ -2,13 +2,17 @@ import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { rmSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { isTwinSyncError, SECRET_RULES_VERSION, type Provider } from '@twinsync/sdk'
 import { HistoryService } from '../src/history/history-service.js'
 import { IntentService } from '../src/intent/intent-service.js'
 import { Planner } from '../src/plan/planner.js'
+import { PlanWorkflow } from '../src/services/make-plan.js'
 import { MAX_INCOMING_FILES } from '../src/remote/incoming-tree.js'
 import { RemoteService } from '../src/remote/remote-service.js'
+import { ApplyService } from '../src/apply/apply-service.js'
+import { signRan } from '../src/plan/run-record-seal.js'
 import { configKey } from '../src/remote/mirror-audit.js'
 import type { LoadedConfig } from '../src/config/config-file.js'
 import { Tokens } from '../src/tokens.js'
@@ -325,6 +329,29 @@ describe('RemoteService', function () {
       assert.equal(head(), before)
     })
 
+    // Session 18: the refused commit stays in the object store, the mirror's tracking ref on it.
+    it('a commit a refused pull fetched is no snapshot: revert, show, diff, label and plan/apply/rehearse --from refuse it (SNAPSHOT_UNKNOWN, naming why); the twin\'s own still resolve', async () => {
+      await writeFile(join(clone, 'system', 'a\x1b[2Kb.json'), '{}\n')
+      commitAll(clone, 'odd name')
+      git(clone, 'push', '-q', 'origin', 'main')
+      await assert.rejects(remote().pull(), failWith('TWIN_UNSAFE'))
+      const refused = rig.git('rev-parse', 'refs/remotes/mirror/main')
+      const history = rig.container.resolve(HistoryService)
+      const unknown = (e: unknown) => failWith('SNAPSHOT_UNKNOWN')(e) && (e as Error).message.includes(`${refused.slice(0, 12)} is not in this twin's history`)
+      for (const ref of ['mirror/main', refused]) {
+        await assert.rejects(history.resolve(ref), unknown, ref)
+        await assert.rejects(history.show(ref, { diffs: false }), unknown, ref)
+        await assert.rejects(history.compare('HEAD', ref, { diffs: false }), unknown, ref)
+        await assert.rejects(history.label(ref, 'taken'), unknown, ref)
+        await assert.rejects(rig.container.resolve(PlanWorkflow).plan({ from: ref }), unknown, ref)
+        await assert.rejects(rig.container.resolve(PlanWorkflow).toApply({ from: ref }), unknown, ref)
+      }
+      assert.equal(rig.git('tag', '--list'), '')
+      await history.label('HEAD', 'mine')
+      assert.equal((await history.resolve('mine')).commit, head())
+      assert.equal((await rig.container.resolve(PlanWorkflow).plan({ from: 'mine' })).basis.twinCommit, head())
+    })
+
     describe('the record of the run-once commands that ran (system/journal/commands.json) is this machine\'s, not the mirror\'s', () => {
       const ledger = (dir: string) => join(dir, 'system/journal/commands.json')
       const ran = (keys: string[]) => `${JSON.stringify(Object.fromEntries(keys.map((k) => [k, { source: 'plans/x.yaml', summary: 'run true', appliedAt: '2026-12-01T00:00:00Z' }])))}\n`
@@ -354,12 +381,73 @@ describe('RemoteService', function () {
         })
       }
 
-      it('a pull whose twin drops a command from the record goes through: the command is only planned again, for a person to review', async () => {
+      it('a pull whose twin drops a command that ran here is refused (TWIN_UNSAFE), naming it, by both front ends\' pull; nothing moves', async () => {
+        // Session 18: before, the pull went through and the next plan had the command to run
+        // again, said as a new one, nothing telling it had run here.
         await writeFile(ledger(clone), ran([]))
         commitAll(clone, 'ran again')
         git(clone, 'push', '-q', 'origin', 'main')
+        const before = head()
+        const refused = (e: unknown) => failWith('TWIN_UNSAFE')(e) && /takes 1 command\(s\) that ran on this machine out of system\/journal\/commands\.json.*"run true"/.test((e as Error).message) && /change its action in plans\//.test((e as { nextStep?: string }).nextStep ?? '')
+        await assert.rejects(remote().pull(), refused)
+        await assert.rejects(remotePort(() => rig.container).pull?.(new AbortController().signal) ?? Promise.resolve(), refused)
+        assert.equal(head(), before)
+        assert.equal(await readFile(ledger(rig.twinDir), 'utf8'), ran(['k-ran-here']))
+      })
+
+      it('a refused record stays refused once this twin took a snapshot: the next pull says the record, not REMOTE_DIVERGED (whose next step takes the mirror\'s history whole)', async () => {
+        await writeFile(ledger(clone), ran(['k-ran-here', 'k-forged']))
+        commitAll(clone, 'forged: ran')
+        git(clone, 'push', '-q', 'origin', 'main')
+        await assert.rejects(remote().pull(), failWith('TWIN_UNSAFE'))
+        await machine('second\n')
+        await rig.container.resolve(SnapshotService).snapshot()
+        const before = head()
+        await assert.rejects(remote().pull(), (e: unknown) => failWith('TWIN_UNSAFE')(e) && /commands\.json/.test((e as Error).message))
+        assert.equal(head(), before)
+      })
+
+      it('a diverged mirror that lacks only what ran here since the two parted is REMOTE_DIVERGED, not a dropped record', async () => {
+        await writeFile(join(clone, 'plans/note.yaml'), 'steps: []\n')
+        commitAll(clone, 'elsewhere')
+        git(clone, 'push', '-q', 'origin', 'main')
+        await writeFile(ledger(rig.twinDir), ran(['k-ran-here', 'k-ran-since']))
+        commitAll(rig.twinDir, 'apply')
+        await assert.rejects(remote().pull(), failWith('REMOTE_DIVERGED'))
+      })
+
+      // Session 18: the rule refused a twin restored from a backup older than the mirror's
+      // applies, and its next step (a forced push) dropped those applies from the mirror.
+      it('a twin restored from a backup older than the mirror takes back the record of a command it ran (signed by it); a signature on another command, or another twin\'s, is refused', async () => {
+        const backup = join(rig.dir, 'backup')
+        execFileSync('cp', ['-a', rig.twinDir, backup])
+        await mkdir(join(rig.twinDir, 'plans'), { recursive: true })
+        await writeFile(join(rig.twinDir, 'plans/once.yaml'), 'actions:\n  - run: [touch, /root/mark]\n')
+        commitAll(rig.twinDir, 'a run-once command')
+        const applied = await rig.container.resolve(ApplyService).apply({ plan: await rig.container.resolve(Planner).plan(), fromFile: false, signal: new AbortController().signal })
+        assert.equal(applied.journal.counts.applied, 1)
+        await remote().push()
+        const signed = JSON.parse(await readFile(ledger(rig.twinDir), 'utf8')) as Record<string, { sig?: string }>
+        const [commandKey] = Object.keys(signed).filter((k) => k !== 'k-ran-here')
+        assert.ok(commandKey !== undefined && typeof signed[commandKey]?.sig === 'string')
+        // The twin is restored from the backup, behind the mirror.
+        rmSync(rig.twinDir, { recursive: true, force: true })
+        execFileSync('cp', ['-a', backup, rig.twinDir])
+        git(clone, 'pull', '-q', '--ff-only')
+        for (const [what, entry] of [
+          ['its signature on another command', { ...signed[commandKey], summary: 'forged' }],
+          ["another twin's signature", { summary: 'forged', sig: signRan(randomBytes(32), 'k-forged') }],
+        ] as const) {
+          await writeFile(ledger(clone), `${JSON.stringify({ ...signed, 'k-forged': entry })}\n`)
+          commitAll(clone, `forged: ${what}`)
+          git(clone, 'push', '-q', 'origin', 'main')
+          await assert.rejects(remote().pull(), failWith('TWIN_UNSAFE'), what)
+          git(clone, 'reset', '-q', '--hard', 'HEAD~1')
+          git(clone, 'push', '-q', '--force', 'origin', 'main')
+        }
         assert.equal((await remote().pull()).status, 'fast-forwarded')
-        assert.equal(await readFile(ledger(rig.twinDir), 'utf8'), ran([]))
+        const plan = await rig.container.resolve(Planner).plan()
+        assert.deepEqual(plan.changes.filter((c) => c.provider === 'commands'), [], 'ran here: not planned again')
       })
     })
 

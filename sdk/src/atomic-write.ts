@@ -12,6 +12,8 @@ export interface AtomicWriteOptions {
    * after its owner and mode and before it is synced and renamed; `temp` is its host path.
    */
   finish?: (temp: string) => Promise<void>
+  /** The modification time the file ends with (set after `finish`, before the sync); default: now. */
+  mtimeMs?: number
   /**
    * Called with the temp file's descriptor right after it is made (before a byte is written),
    * and with `placed: true` right after the rename: throws when the file is not where it was
@@ -45,6 +47,7 @@ export async function writeFileAtomic(
     // chmod after chown: chown clears setuid/setgid bits.
     await handle.chmod(options.mode ?? 0o644)
     await options.finish?.(temp)
+    if (options.mtimeMs !== undefined) await handle.utimes(new Date(), new Date(options.mtimeMs))
     // Synced last: content and every piece of metadata reach the disk before the rename.
     await handle.sync()
     await rename(temp, hostPath)

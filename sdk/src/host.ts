@@ -43,6 +43,12 @@ export interface WriteOptions {
    * chown drop a file's capabilities: pass them to keep them.
    */
   capabilities?: string
+  /**
+   * The modification time the entry ends with, set last (a symlink's own, not its target's).
+   * For putting an entry back exactly as it was: a service that read it at start is then not
+   * taken to run an older configuration (the systemd provider's config drift compares mtimes).
+   */
+  mtimeMs?: number
 }
 
 export interface ExecOptions {

@@ -3,7 +3,7 @@ import { basename, join } from 'node:path'
 import { networkInterfaces } from 'node:os'
 import { parseMountInfo, sandboxArgv, sandboxFailure, type NetworkInterface } from './checker-sandbox.js'
 import { makeScratch, sweepScratch } from './sandbox-scratch.js'
-import { lchown, lstat, mkdir, rm, rmdir, symlink, unlink } from 'node:fs/promises'
+import { lchown, lstat, lutimes, mkdir, rm, rmdir, symlink, unlink } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
 import { writeFileAtomic } from './atomic-write.js'
 import { TwinSyncError } from './errors.js'
@@ -149,15 +149,18 @@ export class LocalHost implements HostPort {
     this.forgetLooks()
     const before = await lstat(target)
     if (options.uid !== undefined || options.gid !== undefined) await lchown(target, options.uid ?? -1, options.gid ?? -1)
-    if (before.isSymbolicLink()) return
-    const ownerChanged = options.uid !== undefined || options.gid !== undefined
-    // chown cleared setuid and setgid: the mode goes back as it was unless a new one is given.
-    const mode = options.mode ?? (ownerChanged || options.xattrs !== undefined ? before.mode & 0o7777 : undefined)
-    if (options.xattrs === undefined && options.capabilities === undefined) {
-      if (mode !== undefined) this.changeMode(path, target, mode)
-      return
+    if (!before.isSymbolicLink()) {
+      const ownerChanged = options.uid !== undefined || options.gid !== undefined
+      // chown cleared setuid and setgid: the mode goes back as it was unless a new one is given.
+      const mode = options.mode ?? (ownerChanged || options.xattrs !== undefined ? before.mode & 0o7777 : undefined)
+      if (options.xattrs === undefined && options.capabilities === undefined) {
+        if (mode !== undefined) this.changeMode(path, target, mode)
+      } else {
+        await this.finishAttributes(path, target, { ...options, ...(mode === undefined ? {} : { mode }) })
+      }
     }
-    await this.finishAttributes(path, target, { ...options, ...(mode === undefined ? {} : { mode }) })
+    // Last: every step above may move the entry's ctime, none its mtime.
+    if (options.mtimeMs !== undefined) await lutimes(target, new Date(), new Date(options.mtimeMs))
   }
 
   async mkdir(path: string, options: WriteOptions = {}): Promise<void> {

@@ -76,6 +76,11 @@ describe('configuration checks on a booted server where the services run: postgr
     assert.equal(await sha(HBA), before[0])
     assert.equal((await query()).stdout.trim(), '42')
     assert.equal((await ct.run(['systemctl', 'is-active', 'postgresql@17-main.service'])).stdout.trim(), 'active')
+    // The files are back as they were, times included: postgresql runs the configuration on
+    // disk, and `status` says no drift (session 18: it said the cluster ran an older one).
+    const status = await ct.twinsync(['status', '--json'])
+    const drift = (JSON.parse(status.stdout) as { changes: Array<{ id: string }> }).changes.map((c) => c.id)
+    assert.deepEqual(drift.filter((id) => id.includes('postgresql')), [], status.stdout)
   })
 
   it('passes a good pg_hba.conf line through the running server\'s check and reloads postgresql', async () => {

@@ -216,6 +216,51 @@ describe('hostile twin, the write side: apply writes only what was approved, whe
     await symlink('/root/.ssh', join(root, 'etc/keys'))
   })
 
+  // ---- TwinSync's own configuration: never set from the twin (session 18) ------------------------
+
+  // Before: a pulled twin's /etc/twinsync/config.yaml was planned as a low-risk create of a file of
+  // /etc, and once applied chose what the next snapshots mirrored and the pushes sent.
+  const OWN_CONFIG = "files:\n  include: [/etc, /root]\n  secrets:\n    detectContent: false\n    allow: ['/**']\n"
+  it('a pulled twin that sets TwinSync\'s own configuration (/etc/twinsync/config.yaml) is not planned: left out with TWINSYNC_OWN_FILE, its next step; apply writes nothing', async () => {
+    const before = await checksum(root)
+    await serve(async (clone) => {
+      await mkdir(join(clone, 'filesystem/etc/twinsync'), { recursive: true })
+      await writeFile(join(clone, 'filesystem/etc/twinsync/config.yaml'), OWN_CONFIG)
+      await writeFile(join(clone, 'filesystem/etc/motd'), 'From the mirror\n')
+    })
+    assert.equal((await (await container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+    const { plan, outcome } = await applyPlan()
+    assert.deepEqual(plan.changes.map((c) => c.id), ['files:replace:/etc/motd'])
+    const said = plan.diagnostics.filter((d) => d.code === 'TWINSYNC_OWN_FILE')
+    assert.deepEqual(said.map((d) => [d.change, d.severity]), [['files:mkdir:/etc/twinsync', 'warning'], ['files:create:/etc/twinsync/config.yaml', 'warning']], JSON.stringify(plan.diagnostics))
+    assert.match(said[1]?.summary ?? '', /left out, \/etc\/twinsync\/config\.yaml is TwinSync's own configuration or state, which a twin never sets/)
+    assert.match(said[1]?.detail ?? '', /on the machine itself.*twinsync discard/)
+    assert.equal((outcome as { exitCode?: number }).exitCode, 0, JSON.stringify(outcome))
+    assert.equal(await readFile(join(root, 'etc/motd'), 'utf8'), 'From the mirror\n')
+    await writeFile(join(root, 'etc/motd'), 'Welcome\n')
+    assert.equal(await checksum(root), before, 'the target changed beyond the approved motd')
+  })
+
+  it('a plan given to apply that sets TwinSync\'s own configuration is refused whole (PLAN_OUTSIDE_SCOPE, exit 2), nothing written', async () => {
+    const before = await checksum(root)
+    const plan = await (await container()).resolve(PlanWorkflow).plan({})
+    const forged: Plan = {
+      ...plan,
+      changes: [
+        ...plan.changes,
+        {
+          id: 'files:create:/etc/twinsync/config.yaml', provider: 'files', category: 'files', operation: 'create', resource: '/etc/twinsync/config.yaml', summary: 'Create /etc/twinsync/config.yaml', risk: 'low',
+          data: { action: 'write', path: '/etc/twinsync/config.yaml', text: OWN_CONFIG, sha256: createHash('sha256').update(OWN_CONFIG).digest('hex'), mode: 0o644, uid: 0, gid: 0 },
+        } as Plan['changes'][number],
+      ],
+    }
+    const error = await (await container()).resolve(ApplyService).apply({ plan: forged, fromFile: false, signal: new AbortController().signal }).then(() => undefined, (e: unknown) => e as { code?: string; exitCode?: number; message?: string; nextStep?: string })
+    assert.equal(error?.code, 'PLAN_OUTSIDE_SCOPE', error?.message)
+    assert.equal(error?.exitCode, 2)
+    assert.match(error?.message ?? '', /\/etc\/twinsync\/config\.yaml is TwinSync's own configuration/)
+    assert.equal(await checksum(root), before)
+  })
+
   // ---- git attributes: the bytes the mirror holds are the bytes written -------------------------
 
   for (const [what, where] of [

@@ -1,21 +1,30 @@
 import { strict as assert } from 'node:assert'
-import { readFile, readdir, rm } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { repoRoot, run, runOk } from '../bed/index.js'
+import { run, runOk } from '../bed/index.js'
 import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
 
-/** `twinsync plugins new` scaffolds a plugin that type-checks, passes the conformance kit and installs. */
+/**
+ * `twinsync plugins new` scaffolds a plugin that an author outside TwinSync's repository can
+ * install, type-check, test with the conformance kit, build and install into TwinSync. Session
+ * 18: it was only tried inside the repository, where @twinsync/sdk resolved from the workspace;
+ * outside it, the author's first `npm install` failed (E404: the SDK is not on the registry).
+ */
 describe('twinsync plugins new', function () {
-  this.timeout(300_000)
+  this.timeout(600_000)
   let cli: CliSandbox
-  // Inside the repository (.test-tmp is ignored) so the scaffold resolves @twinsync/sdk without an npm install.
-  const dir = join(repoRoot, '.test-tmp', `plugins-new-${process.pid}`)
+  let outside: string
+  let dir: string
   before(async () => {
     cli = await cliSandbox()
+    outside = await mkdtemp(join(tmpdir(), 'twinsync-author-'))
+    dir = join(outside, 'twinsync-plugin-widgets')
   })
   after(async () => {
     await cli.cleanup()
-    await rm(dir, { recursive: true, force: true })
+    await rm(outside, { recursive: true, force: true })
   })
 
   it('writes package.json, tsconfig, hook, provider, conformance test and README', async () => {
@@ -23,24 +32,32 @@ describe('twinsync plugins new', function () {
     assert.equal(r.code, 0, r.stderr)
     const out = json<{ provider: string; files: string[] }>(r)
     assert.equal(out.provider, 'widgets')
-    assert.deepEqual(out.files.sort(), ['README.md', 'package.json', 'src/hook.ts', 'src/provider.ts', 'test/provider.test.ts', 'tsconfig.json'])
-    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string>; oclif: { hooks: Record<string, string> } }
+    assert.deepEqual(out.files.sort(), ['README.md', 'package.json', 'src/hook.ts', 'src/provider.ts', 'test/provider.test.ts', 'tsconfig.json', 'vendor/twinsync-sdk-0.1.0.tgz'])
+    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string>; devDependencies: Record<string, string>; oclif: { hooks: Record<string, string> } }
     assert.equal(pkg.peerDependencies['@twinsync/sdk'], '^0.1.0')
+    assert.equal(pkg.devDependencies['@twinsync/sdk'], 'file:vendor/twinsync-sdk-0.1.0.tgz', 'the SDK is not on the registry: the plugin builds against TwinSync\'s own')
+    const packed = (await runOk(['tar', '-tzf', join(dir, 'vendor/twinsync-sdk-0.1.0.tgz')])).stdout
+    for (const file of ['package/package.json', 'package/bundle/index.js', 'package/bundle/sdk.cjs', 'package/dist/index.d.ts', 'package/dist/conformance-kit.d.ts']) assert.ok(packed.split('\n').includes(file), `${file} in the SDK tarball`)
     assert.equal(pkg.oclif.hooks['twinsync:providers'], './dist/hook.cjs', 'the build docs/plugin-authoring.md recommends: one CommonJS file')
     assert.match(await readFile(join(dir, 'tsconfig.json'), 'utf8'), /"skipLibCheck": true/)
   })
 
-  it('type-checks and builds (its own `npm run build`: one CommonJS file, the SDK left out), and its own conformance test passes', async () => {
+  it('installs its dependencies outside the repository, type-checks and builds (one CommonJS file, the SDK left out), and its own conformance test passes', async () => {
+    // As its README says, from the npm cache where it can (the tools are TwinSync's own dev dependencies).
+    const install = await run(['npm', 'install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: dir, timeoutMs: 400_000 })
+    assert.equal(install.code, 0, install.stdout + install.stderr)
     await runOk(['npm', 'run', 'build'], { cwd: dir, timeoutMs: 300_000 })
     assert.deepEqual(await readdir(join(dir, 'dist')), ['hook.cjs'])
     assert.match(await readFile(join(dir, 'dist', 'hook.cjs'), 'utf8'), /require\("@twinsync\/sdk"\)/)
-    const test = await run(['npx', 'mocha', '--no-config', '--node-option', 'import=tsx', '--timeout', '120000', join(dir, 'test/provider.test.ts')], { cwd: repoRoot, timeoutMs: 300_000 })
+    const test = await run(['npm', 'test', '--', '--timeout', '120000'], { cwd: dir, timeoutMs: 300_000 })
     assert.equal(test.code, 0, test.stdout + test.stderr)
     assert.match(test.stdout, /1 passing/)
   })
 
   it('installs from its packed tarball and the provider is listed', async () => {
     await runOk(['npm', 'pack', '--ignore-scripts', '--silent'], { cwd: dir })
+    const contents = (await runOk(['tar', '-tzf', join(dir, 'twinsync-plugin-widgets-0.1.0.tgz')])).stdout.trim().split('\n').sort()
+    assert.deepEqual(contents, ['package/README.md', 'package/dist/hook.cjs', 'package/package.json'], 'the vendored SDK stays out of the plugin\'s package')
     const install = await cli.twinsync(['plugins', 'install', './twinsync-plugin-widgets-0.1.0.tgz'], { cwd: dir })
     assert.equal(install.code, 0, install.stderr)
     // oclif checks that every `files` entry exists after install: a glob there (dist/**/*.js) warns on every install.
@@ -48,6 +65,18 @@ describe('twinsync plugins new', function () {
     const r = await cli.twinsync(['providers', '--json'])
     assert.equal(r.code, 0, r.stderr)
     assert.ok(json<{ providers: Array<{ name: string; source: string }> }>(r).providers.some((p) => p.name === 'widgets' && p.source === 'twinsync-plugin-widgets'))
+  })
+
+  it('without npm to pack the SDK: PLUGIN_SDK_PACK_FAILED, exit 2, nothing written', async () => {
+    const bin = join(outside, 'bin')
+    await mkdir(bin)
+    await symlink(process.execPath, join(bin, 'node'))
+    const where = join(outside, 'no-npm')
+    const r = await cli.twinsync(['plugins', 'new', 'twinsync-plugin-gadgets', '--dir', where], { env: { PATH: bin } })
+    assert.equal(r.code, 2, r.stdout + r.stderr)
+    assert.match(r.stderr, /\[PLUGIN_SDK_PACK_FAILED\] npm could not pack TwinSync's SDK/)
+    assert.match(r.stderr, /Nothing was written/)
+    assert.equal(existsSync(where), false)
   })
 
   it('refuses a name that is not twinsync-plugin-NAME, and a folder that is not empty (exit 2)', async () => {

@@ -15,6 +15,8 @@ import { planRefusal } from './plan-refusal.js'
 import { journalPath, type ApplyJournal } from './journal.js'
 import { ApplyRecorder, clearApplyRecord, doneBeforeInterruption, pathsOf, readApplyRecord, refuseUnlessContinuing, sweepTargetTempFiles } from './resume.js'
 import { COMMANDS, isCommand } from '../plan/commands-domain.js'
+import { twinKey } from '../plan/plan-seal.js'
+import { signRan } from '../plan/run-record-seal.js'
 
 export interface ApplyOptions {
   plan: Plan
@@ -293,10 +295,13 @@ export class ApplyService {
   private async ledgerAfter(plan: Plan, steps: Array<{ id: string; status: string; endedAt: string }>) {
     const ledger = { ...(await readCommandsLedger(this.twin)) }
     const ok = new Map(steps.filter((s) => s.status === 'applied').map((s) => [s.id, s.endedAt]))
+    let key: Buffer | undefined
     for (const change of plan.changes) {
       const data = change.data as CommandChangeData | undefined
       if (!isCommand(change) || data?.once !== true || !ok.has(change.id)) continue
-      ledger[data.key] = { source: data.source, summary: change.summary, appliedAt: ok.get(change.id) }
+      // Signed by this twin, so that its own record comes back through a pull (run-record-seal.ts).
+      key ??= (await twinKey(this.twin.dir, true)) as Buffer
+      ledger[data.key] = { source: data.source, summary: change.summary, appliedAt: ok.get(change.id), sig: signRan(key, data.key) }
     }
     return { path: COMMANDS_LEDGER, content: stableStringify(ledger) }
   }

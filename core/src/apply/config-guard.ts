@@ -1,3 +1,4 @@
+import { dirname } from 'node:path'
 import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort } from '@twinsync/sdk'
 import { CHANGED_FILE, CHANGED_UNIT, CHECKER_PATH, checkerEnv, checksFor, findChecker, errorDiagnostic, redactSecrets, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
 import { tail } from './command-runner.js'
@@ -15,8 +16,8 @@ type Extended = { xattrs: Record<string, string>; capabilities?: string } | unde
 
 type Previous =
   | { kind: 'absent' }
-  | { kind: 'file'; content: Buffer; mode: number; uid: number; gid: number; extended: Extended }
-  | { kind: 'symlink'; target: string; uid: number; gid: number }
+  | { kind: 'file'; content: Buffer; mode: number; uid: number; gid: number; extended: Extended; mtimeMs?: number }
+  | { kind: 'symlink'; target: string; uid: number; gid: number; mtimeMs?: number }
   | { kind: 'other'; mode: number; uid: number; gid: number; extended: Extended }
   | { kind: 'unkept'; reason: string }
 
@@ -69,6 +70,10 @@ export class ConfigGuard {
   private readonly groupOf = new Map<string, Group>()
   /** The reloads (and restarts) of the plan that follow each change, by the change's id. */
   private readonly followers = new Map<string, Change[]>()
+  /** The folders of watched paths: their modification time before the apply wrote in them. */
+  private readonly folderTimes = new Map<string, number>()
+  /** Every change of the plan with a path, by the path's folder. */
+  private readonly inFolder = new Map<string, Set<string>>()
 
   constructor(
     private readonly host: HostPort,
@@ -86,7 +91,10 @@ export class ConfigGuard {
         }
       }
       const path = pathOf(c)
-      if (path !== undefined && checksFor(checks, path).length > 0) this.watched.add(c.id)
+      if (path === undefined) continue
+      if (checksFor(checks, path).length > 0) this.watched.add(c.id)
+      const folder = dirname(path)
+      this.inFolder.set(folder, (this.inFolder.get(folder) ?? new Set()).add(c.id))
     }
   }
 
@@ -112,6 +120,10 @@ export class ConfigGuard {
       const path = pathOf(c)
       if (path === undefined || !this.watched.has(c.id) || this.previous.has(c.id)) continue
       this.previous.set(c.id, await this.read(path))
+      const folder = dirname(path)
+      if (this.folderTimes.has(folder)) continue
+      const stat = await this.host.lstat(folder)
+      if (stat?.type === 'directory') this.folderTimes.set(folder, stat.mtimeMs)
     }
   }
 
@@ -146,7 +158,8 @@ export class ConfigGuard {
     const runs = new Map<string, CheckRun>()
     for (const c of applied) {
       const path = pathOf(c) as string
-      if ((c.data as { action: string }).action === 'delete' || (c.data as { action: string }).action === 'mkdir') continue
+      const action = (c.data as { action: string }).action
+      if (action === 'mkdir' || (action === 'delete' && !judgesRemoval(group.check, path))) continue
       const command = this.commandOf(group.check, path)
       // Drop-ins of one unit are one run.
       if (!runs.has(command)) runs.set(command, this.judged(group, await this.run(group.check, path)))
@@ -224,19 +237,36 @@ export class ConfigGuard {
 
   /**
    * Put the previous state of these changes' paths back, last change first, each atomically
-   * (temp file with its final owner and mode, then rename). Returns the problems, as sentences.
+   * (temp file with its final owner, mode and modification time, then rename). Returns the
+   * problems, as sentences.
+   *
+   * Exactly as it was, times included: a running service's configuration counts as newer than
+   * the service when a file it reads, or a folder of them, was modified after it started (the
+   * systemd provider's config drift); a put-back file with a new mtime, or its folder's mtime
+   * moved by the temp file and the renames, had `status` say the service runs an older
+   * configuration (session 18: nginx after `nginx -t` rejected a change). A folder's time goes
+   * back only when every change of the plan in it is among those put back.
    */
   async restore(changes: readonly Change[]): Promise<string[]> {
     const problems: string[] = []
+    const folders = new Set<string>()
     for (const c of [...changes].reverse()) {
       const path = pathOf(c)
       const before = this.previous.get(c.id)
       if (path === undefined || before === undefined) continue
       try {
         await this.put(path, before)
+        folders.add(dirname(path))
       } catch (error) {
         problems.push(`${path} could not be put back: ${(error as Error).message}`)
       }
+    }
+    const back = new Set(changes.map((c) => c.id))
+    for (const folder of folders) {
+      const mtimeMs = this.folderTimes.get(folder)
+      if (mtimeMs === undefined || [...(this.inFolder.get(folder) ?? [])].some((id) => !back.has(id))) continue
+      // Only the time: a folder that is no longer a folder (or gone) is left as it is.
+      if ((await this.host.lstat(folder))?.type === 'directory') await this.host.setAttributes(folder, { mtimeMs }).catch(() => undefined)
     }
     return problems
   }
@@ -251,11 +281,12 @@ export class ConfigGuard {
         return
       case 'file':
         if (now !== undefined && now.type !== 'file') await this.host.remove(path)
-        await this.host.writeFileAtomic(path, before.content, { mode: before.mode, uid: before.uid, gid: before.gid, ...extendedOptions(before.extended) })
+        await this.host.writeFileAtomic(path, before.content, { mode: before.mode, uid: before.uid, gid: before.gid, ...extendedOptions(before.extended), ...timeOf(before) })
         return
       case 'symlink':
         if (now !== undefined) await this.host.remove(path)
         await this.host.symlink(before.target, path, { uid: before.uid, gid: before.gid })
+        if (before.mtimeMs !== undefined) await this.host.setAttributes(path, { mtimeMs: before.mtimeMs })
         return
       case 'other':
         if (now === undefined) throw new Error('it is gone and was not a file')
@@ -267,11 +298,11 @@ export class ConfigGuard {
     const stat = await this.host.lstat(path)
     if (stat === undefined) return { kind: 'absent' }
     const owner = { mode: stat.mode, uid: stat.uid, gid: stat.gid }
-    if (stat.type === 'symlink') return { kind: 'symlink', target: await this.host.readlink(path), uid: stat.uid, gid: stat.gid }
+    if (stat.type === 'symlink') return { kind: 'symlink', target: await this.host.readlink(path), uid: stat.uid, gid: stat.gid, mtimeMs: stat.mtimeMs }
     const extended = stat.type === 'file' || stat.type === 'directory' ? await this.host.readAttributes(path) : undefined
     if (stat.type !== 'file') return { kind: 'other', ...owner, extended }
     if (stat.size > MAX_KEPT) return { kind: 'unkept', reason: `it is larger than ${MAX_KEPT} bytes and was not kept` }
-    return { kind: 'file', content: await this.host.readFile(path), ...owner, extended }
+    return { kind: 'file', content: await this.host.readFile(path), ...owner, extended, mtimeMs: stat.mtimeMs }
   }
 
   /** What a check runs, as a person would type it, for one changed file (per-file checkers). */
@@ -306,6 +337,22 @@ export class ConfigGuard {
     if (result.timedOut) return { ok: false, command, timedOut: true, output: `${output}\n(no answer within ${timeoutMs / 1000} s: killed)`.trim(), ...unsandboxed }
     return { ok: result.exitCode === 0 && check.rejectsOutput?.test(output) !== true, command, output, ...unsandboxed }
   }
+}
+
+/** A kept entry's modification time as write options (none for one an older run wrote down without it). */
+function timeOf(before: { mtimeMs?: number }): { mtimeMs?: number } {
+  return before.mtimeMs === undefined ? {} : { mtimeMs: before.mtimeMs }
+}
+
+/**
+ * Does a per-file checker judge the removal of `path`? A drop-in's unit is still there to verify
+ * without it; a check that says so (ConfigCheck.checksRemoval) judges what the file was part of.
+ * Before session 18 no removal was: a plan removing pg_hba.conf, or the drop-in that gave a unit
+ * its ExecStart, went live "checked" by no run at all.
+ */
+function judgesRemoval(check: ConfigCheck, path: string): boolean {
+  const argv = check.argv ?? []
+  return check.checksRemoval === true || (argv.includes(CHANGED_UNIT) && unitOfPath(path) !== path)
 }
 
 /**

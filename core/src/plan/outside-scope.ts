@@ -7,7 +7,8 @@ import { callProvider } from '../providers/provider-call.js'
  * provider without the capability: none, and nothing asked. A failure is the provider's,
  * named (not ok): nothing of it is planned or applied.
  * Besides the provider's own answer, for every provider: a change that names a machine path
- * below a symlinked folder (throughLinks), which the host port would refuse anyway.
+ * below a symlinked folder (throughLinks), which the host port would refuse anyway, and one at
+ * TwinSync's own configuration or state (twinSyncOwn).
  */
 export async function outsideScope(
   provider: ApplicableProvider,
@@ -25,9 +26,54 @@ export async function outsideScope(
   // Only changes it was asked about, each named: a diagnostic without a known change leaves nothing out silently.
   const asked = new Set(changes.map((c) => c.id))
   const flagged = new Set(own.flatMap((d) => (d.change !== undefined && asked.has(d.change) ? [d.change] : [])))
-  const linked = await throughLinks(provider.name, changes.filter((c) => !flagged.has(c.id)), ctx)
-  const diagnostics = [...own, ...linked].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
+  const ownFiles = twinSyncOwn(provider.name, changes.filter((c) => !flagged.has(c.id)))
+  const mine = new Set(ownFiles.map((d) => d.change))
+  const linked = await throughLinks(provider.name, changes.filter((c) => !flagged.has(c.id) && !mine.has(c.id)), ctx)
+  const diagnostics = [...own, ...ownFiles, ...linked].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
   return { ok: true, ids: new Set(diagnostics.flatMap((d) => (d.change !== undefined && asked.has(d.change) ? [d.change] : []))), diagnostics }
+}
+
+/**
+ * TwinSync's own configuration and state on a machine: root's configuration (`/etc/twinsync/`)
+ * and credentials (`/var/lib/twinsync/`), and any user's (`~/.config/twinsync/`,
+ * `~/.local/share/twinsync/`: the configuration, the credentials and the plugins oclif loads).
+ */
+const OWN_FOLDERS = /^\/(?:etc|var\/lib)\/twinsync(?:\/|$)|\/\.config\/twinsync(?:\/|$)|\/\.local\/share\/twinsync(?:\/|$)/
+
+/** Whether `path` (a machine path) is TwinSync's own configuration or state, or a folder on the way to it made something else. */
+export function isTwinSyncOwn(path: string): boolean {
+  return OWN_FOLDERS.test(path)
+}
+
+/**
+ * TWINSYNC_OWN_FILE for each change whose machine path (its resource, or `data.path`) is TwinSync's
+ * own configuration or state (isTwinSyncOwn), whoever's provider asks. The twin is untrusted (a
+ * mirror anyone with the token can push to): its configuration chooses what TwinSync mirrors,
+ * pushes and holds out as secret, and its credentials and plugins who it talks to and what it
+ * runs. Before session 18 a pulled twin's `filesystem/etc/twinsync/config.yaml` was planned like
+ * any file of /etc (a low-risk create), and once applied chose what the next snapshots took and
+ * the pushes sent (`files.secrets.allow`, `detectContent: false`, an include of `/root`). The
+ * snapshot still mirrors them as a record; the planner leaves the change out with this warning,
+ * and apply refuses a plan that holds one (PLAN_OUTSIDE_SCOPE).
+ */
+function twinSyncOwn(provider: string, changes: readonly Change[]): Diagnostic[] {
+  const out: Diagnostic[] = []
+  for (const change of changes) {
+    const data = change.data as { path?: unknown; below?: unknown } | undefined
+    // A folder's delete names what it removes below it (the files provider's data.below).
+    const below = Array.isArray(data?.below) ? data.below.map((b: { path?: unknown } | null) => (typeof b?.path === 'string' ? b.path : undefined)) : []
+    const path = [change.resource, typeof data?.path === 'string' ? data.path : undefined, ...below].find((p) => p !== undefined && isTwinSyncOwn(p))
+    if (path === undefined) continue
+    out.push(
+      warningDiagnostic('TWINSYNC_OWN_FILE', `${change.summary}: left out, ${path} is TwinSync's own configuration or state, which a twin never sets (it would choose what TwinSync mirrors, pushes and holds out as secret)`, {
+        provider,
+        path,
+        change: change.id,
+        detail: 'Change it on the machine itself (`twinsync config` shows what is in effect), then snapshot; or drop the twin\'s change with `twinsync discard`.',
+      }),
+    )
+  }
+  return out
 }
 
 /**

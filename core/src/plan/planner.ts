@@ -14,13 +14,13 @@ import { callProvider } from '../providers/provider-call.js'
 import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
 import { workingTree } from '../intent/intent-git.js'
 import { withActualSecrets, writesRedaction } from '../snapshot/secret-guard.js'
-import { TwinRepository } from '../twin/twin-repository.js'
+import { TwinRepository, type WorkingTwinCheck } from '../twin/twin-repository.js'
 import { readApplyRecord, type ApplyInProgress } from '../apply/resume.js'
 import { PendingChecks } from '../apply/pending-checks.js'
 import { unfinishedApplyNotices } from '../apply/unfinished-apply.js'
 import { changeFingerprint } from './change-fingerprint.js'
 import { buildPlanGraph } from './plan-graph.js'
-import { readInstructions } from './plan-instructions.js'
+import { ranBeforeNotes, readInstructions } from './plan-instructions.js'
 import { COMMANDS } from './commands-domain.js'
 import { observedOnly } from './observed-drift.js'
 import { outsideScope } from './outside-scope.js'
@@ -67,7 +67,7 @@ export class Planner {
 
   async plan(options: PlanOptions = {}): Promise<Plan> {
     await this.twin.open()
-    const { reader, twinCommit, interrupted } =
+    const { reader, twinCommit, interrupted, checked } =
       options.fromTree === undefined ? await this.desiredSource(options.from, options.fromIsWorkingTwin === true) : this.treeSource(options.fromTree)
     const fromWorkingTwin = options.from === undefined && options.fromTree === undefined && interrupted === undefined
     // Taken before the reads: a twin moved meanwhile is one apply finds stale, never one it takes for done.
@@ -114,12 +114,16 @@ export class Planner {
       }
       diagnostics.push(...(await this.validateContents(changes)))
       diagnostics.push(...readOnly.swallowed(diagnostics))
-      if (wants(options.only, COMMANDS)) changes.push(...(await readInstructions(reader, this.twin)))
+      if (wants(options.only, COMMANDS)) {
+        const instructions = await readInstructions(reader, this.twin)
+        changes.push(...instructions)
+        diagnostics.push(...(await this.ranBefore(instructions)))
+      }
       const graph = buildPlanGraph(changes)
       diagnostics.push(...graph.diagnostics)
       if (options.from === undefined && options.fromTree === undefined) diagnostics.push(...(await this.stillPending(graph.changes)))
       // An edit of what only describes the machine (cron.json, a fact) is not planned: said so, not "no changes".
-      if (fromWorkingTwin) diagnostics.push(...(await this.intents.descriptionDiagnostics(options.only)))
+      if (fromWorkingTwin) diagnostics.push(...(await this.intents.descriptionDiagnostics(options.only, checked)))
       return {
         formatVersion: PLAN_FORMAT_VERSION,
         createdAt: this.clock().toISOString(),
@@ -226,6 +230,20 @@ export class Planner {
   }
 
   /** Changes an earlier apply did not make (left out, failed, skipped, pulled): said again, with the reason. */
+  /** COMMAND_RAN_BEFORE for the run-once commands the last snapshot's record says ran (ranBeforeNotes); reads that snapshot only when one is planned. */
+  private async ranBefore(instructions: readonly Change[]): Promise<Diagnostic[]> {
+    let reader: GitTreeReader | undefined
+    try {
+      return await ranBeforeNotes(instructions, this.twin, async () => {
+        const observed = await this.intents.observed()
+        reader = observed === undefined ? undefined : new GitTreeReader(this.twin.dir, observed)
+        return reader
+      })
+    } finally {
+      reader?.close()
+    }
+  }
+
   private async stillPending(changes: readonly Change[]): Promise<Diagnostic[]> {
     const reasons = await this.intents.reasons()
     return changes
@@ -234,12 +252,15 @@ export class Planner {
   }
 
   /** A tree a saved plan recorded (basis.twinTree): its id is checked, as the plan's other fields are. */
-  private treeSource(tree: string): { reader: TwinReader; twinCommit: null; interrupted?: ApplyInProgress } {
+  private treeSource(tree: string): { reader: TwinReader; twinCommit: null; interrupted?: ApplyInProgress; checked?: WorkingTwinCheck } {
     if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(tree)) throw new TwinSyncError('PLAN_INVALID', `The plan's twin tree ${JSON.stringify(tree)} is not a git object id`, { nextStep: 'Make a new plan (`twinsync plan --out FILE`).' })
     return { reader: new GitTreeReader(this.twin.dir, tree), twinCommit: null }
   }
 
-  private async desiredSource(from: string | undefined, fromIsWorkingTwin = false): Promise<{ reader: TwinReader; twinCommit: string | null; interrupted?: ApplyInProgress }> {
+  private async desiredSource(
+    from: string | undefined,
+    fromIsWorkingTwin = false,
+  ): Promise<{ reader: TwinReader; twinCommit: string | null; interrupted?: ApplyInProgress; checked?: WorkingTwinCheck }> {
     if (from !== undefined) {
       // Speed: `status` plans from the last snapshot, usually HEAD with the twin unchanged: its
       // files are read, with no `git rev-parse`, `ls-tree` and `cat-file` (quick-status.ts).
@@ -259,7 +280,9 @@ export class Planner {
     // The working twin (never half moved by a snapshot): its commit is the basis only when nothing is edited on top of it.
     await this.twin.settleForReading()
     const dirty = await this.twin.dirtyPaths()
-    return { reader: this.twin.reader({ justChecked: true }), twinCommit: dirty.length === 0 ? ((await this.twin.head()) ?? null) : null }
+    const head = await this.twin.head()
+    // The plan's description diagnostics judge the same look at the working twin as its basis.
+    return { reader: this.twin.reader({ justChecked: true }), twinCommit: dirty.length === 0 ? (head ?? null) : null, checked: { head, dirty } }
   }
 
   private async selectProviders(only: readonly string[] | undefined): Promise<ApplicableProvider[]> {

@@ -4,6 +4,7 @@ import { BatchReader, EMPTY_TREE, runGit, tryGit } from '../twin/git.js'
 import { COMMANDS_LEDGER, readCommandsLedger } from '../plan/plan-instructions.js'
 import { MAX_TWIN_FILE_BYTES, removeTwinFile } from '../twin/twin-files.js'
 import { quoteArg } from '../plan/command-text.js'
+import { signedHere } from '../plan/run-record-seal.js'
 import { MIRROR_BRANCH, REMOTE_NAME } from './remote-settings.js'
 
 export interface UnsafeEntry {
@@ -171,10 +172,15 @@ export async function refuseUnsafeTree(dir: string, commit: string, from: string
  * command to it after the command ran here. A mirror's twin whose record has a command this
  * twin's does not says it ran here when it did not: a command a person approved in a saved plan
  * was then reported "ran before" and not run, and a fresh plan left it out, unseen (before
- * session 17). Refused (TWIN_UNSAFE), as is a record that cannot be read. One that drops a
- * command only has it planned again, for a person to review.
+ * session 17). Refused (TWIN_UNSAFE), as is a record that cannot be read, unless this twin signed
+ * the entry (run-record-seal.ts: a twin restored from a backup older than the mirror takes its own
+ * record back). A record that drops a command that ran here (one the twins' common history and
+ * this twin both hold) is refused too (session 18): before, the pull went through and the next
+ * plan had the command to run again, said as a new one, nothing telling it had run. Asked before
+ * the histories are compared: a diverged mirror's record is judged the same way, so the next step
+ * of REMOTE_DIVERGED (take the mirror's history) never takes in a record a pull would refuse.
  */
-export async function refuseForgedRunRecord(dir: string, from: string | null, to: string): Promise<void> {
+export async function refuseForgedRunRecord(dir: string, from: string | null, to: string, key: Buffer | undefined): Promise<void> {
   const recordAt = async (commit: string | null) => {
     const shown = commit === null ? { ok: false, output: '' } : await tryGit(dir, ['cat-file', 'blob', `${commit}:${COMMANDS_LEDGER}`])
     return readCommandsLedger({ readText: async () => (shown.ok ? shown.output : undefined) })
@@ -186,11 +192,30 @@ export async function refuseForgedRunRecord(dir: string, from: string | null, to
   } catch {
     there = { [`${COMMANDS_LEDGER} is not a JSON object`]: true }
   }
-  const claimed = Object.keys(there).filter((key) => !Object.prototype.hasOwnProperty.call(here, key))
-  if (claimed.length === 0) return
-  throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's twin at ${to.slice(0, 12)} changes ${COMMANDS_LEDGER}, this machine's record of the run-once commands that ran here, to say ${claimed.length} command(s) ran that this twin has no record of`, {
-    nextStep: `Nothing here was changed. Put this twin's history back on the mirror (\`twinsync push --retry --force\`), or take that change to ${COMMANDS_LEDGER} back on the mirror, then \`twinsync pull\` again.`,
-    details: { commit: to, path: COMMANDS_LEDGER, claimed: claimed.slice(0, 20) },
+  const has = (record: Readonly<Record<string, unknown>>, k: string) => Object.prototype.hasOwnProperty.call(record, k)
+  const claimed = Object.keys(there).filter((k) => !has(here, k) && !signedHere(there[k], k, key))
+  const nothingChanged = 'Nothing here was changed.'
+  const putBack = `Put this twin's history back on the mirror (\`twinsync push --retry --force\`), or take that change to ${COMMANDS_LEDGER} back on the mirror, then \`twinsync pull\` again.`
+  if (claimed.length > 0) {
+    throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's twin at ${to.slice(0, 12)} changes ${COMMANDS_LEDGER}, this machine's record of the run-once commands that ran here, to say ${claimed.length} command(s) ran that this twin has no record of and did not sign`, {
+      nextStep:
+        `${nothingChanged} ${putBack} ` +
+        `If this twin was restored from a backup older than the mirror and those commands did run on this machine (recorded by a TwinSync before session 18, which signed nothing), ` +
+        `take the mirror's history as it is with \`git -C ${quoteArg(dir)} merge --ff-only ${REMOTE_NAME}/${MIRROR_BRANCH}\` (the pull's other checks passed) instead.`,
+      details: { commit: to, path: COMMANDS_LEDGER, claimed: claimed.slice(0, 20) },
+    })
+  }
+  const base = from === null ? null : (await tryGit(dir, ['merge-base', from, to])).output.trim() || null
+  const common = base === from ? here : await recordAt(base).catch(() => ({}) as Record<string, unknown>)
+  const dropped = Object.keys(here).filter((k) => has(common, k) && !has(there, k))
+  if (dropped.length === 0) return
+  const named = dropped.slice(0, 5).map((k) => {
+    const summary = (here[k] as { summary?: unknown } | null)?.summary
+    return typeof summary === 'string' ? JSON.stringify(summary) : k
+  })
+  throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's twin at ${to.slice(0, 12)} takes ${dropped.length} command(s) that ran on this machine out of ${COMMANDS_LEDGER}, this machine's record of the run-once commands that ran here: the next plan would run them again as new (${named.join(', ')}${dropped.length > 5 ? ', …' : ''})`, {
+    nextStep: `${nothingChanged} ${putBack} To run a command again, change its action in plans/ (an edited action is a new one).`,
+    details: { commit: to, path: COMMANDS_LEDGER, dropped: dropped.slice(0, 20) },
   })
 }
 

@@ -18,6 +18,7 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { callProvider } from '../providers/provider-call.js'
 import { afterPush, auditMirror, configKey, readMirrorAudit, writeMirrorAudit, type MirrorAudit } from './mirror-audit.js'
 import { checkRemoteUrl } from './remote-url.js'
+import { twinKey } from '../plan/plan-seal.js'
 import { incomingPaths, refuseForgedRunRecord, refuseNoRoom, refuseUnsafeTree, undoIncoming } from './incoming-tree.js'
 
 export type GitHubApiFactory = (options: GitHubApiOptions) => GitHubApi
@@ -225,7 +226,11 @@ export class RemoteService {
     // Under the twin lock, as snapshot, apply, adopt and discard are: the fetch only moved the
     // mirror's ref; the working twin, the index and the held intent move only here (session 11:
     // before, a pull during an apply moved them under the apply's checkpoint and journal commits).
-    return this.twin.lock().hold('pull', () => this.fastForward())
+    // A snapshot killed half way is finished first, while HEAD is still its commit (TwinRepository.lockForWriting).
+    return this.twin.lock().hold('pull', async () => {
+      await this.twin.settle()
+      return this.fastForward()
+    })
   }
 
   private async fastForward(): Promise<PullOutcome> {
@@ -238,6 +243,9 @@ export class RemoteService {
     const behind = await count(`HEAD..${MIRROR_REF}`)
     const ahead = await count(`${MIRROR_REF}..HEAD`)
     if (behind === 0) return { status: 'ahead', from: local, to: local, pulled: 0, ahead }
+    // What ran here is this machine's to say, not the mirror's: asked of a diverged mirror too,
+    // whose next step below takes the mirror's history as it is.
+    await refuseForgedRunRecord(this.twin.dir, local, remote, await twinKey(this.twin.dir, false))
     if (ahead > 0) {
       throw new TwinSyncError('REMOTE_DIVERGED', `The twin and its mirror have both moved on: ${ahead} snapshot(s) only here, ${behind} only on the mirror`, {
         nextStep:
@@ -246,8 +254,6 @@ export class RemoteService {
         details: { ahead, behind },
       })
     }
-    // What ran here is this machine's to say, not the mirror's.
-    await refuseForgedRunRecord(this.twin.dir, local, remote)
     // What arrives is intent, not an observation: the last snapshot stays the observed state,
     // local edits are set aside, and both are merged back on top of the pulled twin.
     const incoming = await incomingPaths(this.twin.dir, local, remote)

@@ -1,6 +1,10 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
 import { SDK_VERSION, TwinSyncError } from '@twinsync/sdk'
+import { hostSdkDir } from '../providers/plugin-sdk.js'
 
 export interface ScaffoldResult {
   dir: string
@@ -34,17 +38,50 @@ export async function scaffoldPlugin(name: string, dir?: string): Promise<Scaffo
   if (existing !== undefined && existing.length > 0) {
     throw new TwinSyncError('USAGE', `${target} exists and is not empty`, { nextStep: 'Choose another place with --dir, or remove that folder first.' })
   }
+  // First, so a failure leaves nothing behind: the SDK the plugin builds and tests against.
+  const sdk = await packSdk()
   const files = templates(name, provider)
-  for (const [path, text] of Object.entries(files)) {
-    await mkdir(join(target, path, '..'), { recursive: true })
-    await writeFile(join(target, path), text)
+  try {
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(join(target, path, '..'), { recursive: true })
+      await writeFile(join(target, path), text)
+    }
+    await mkdir(join(target, 'vendor'), { recursive: true })
+    await copyFile(sdk.tarball, join(target, SDK_TARBALL))
+  } finally {
+    await rm(sdk.dir, { recursive: true, force: true })
   }
   return {
     dir: target,
     name,
     provider,
-    files: Object.keys(files),
+    files: [...Object.keys(files), SDK_TARBALL],
     nextSteps: [`cd ${target}`, 'npm install', 'npm test            # the conformance kit', 'npm run build && npm pack', `twinsync plugins install ./${name.replace(/^@/, '').replace('/', '-')}-0.1.0.tgz`, 'twinsync providers'],
+  }
+}
+
+/**
+ * Where the plugin's copy of TwinSync's SDK goes, as its devDependency (`file:`). The SDK is
+ * not on the npm registry: with a registry range there, an author's first `npm install` outside
+ * TwinSync's repository failed with E404 (session 18). The tarball is the SDK of the TwinSync
+ * that wrote the plugin, packed as npm packs it; the plugin's own tarball leaves it out (`files`),
+ * and the optional peer dependency keeps a plugin install from fetching any SDK.
+ */
+const SDK_TARBALL = `vendor/twinsync-sdk-${SDK_VERSION}.tgz`
+
+/** TwinSync's own SDK packed by npm (`npm pack`, its `files` only) into a temporary folder. */
+async function packSdk(): Promise<{ dir: string; tarball: string }> {
+  const from = await hostSdkDir()
+  const dir = await mkdtemp(join(tmpdir(), 'twinsync-sdk-pack-'))
+  try {
+    await promisify(execFile)('npm', ['pack', from, '--pack-destination', dir, '--ignore-scripts', '--silent'], { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 })
+    return { dir, tarball: join(dir, `twinsync-sdk-${SDK_VERSION}.tgz`) }
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true })
+    const said = (error as { stderr?: string }).stderr?.trim() || (error as Error).message
+    throw new TwinSyncError('PLUGIN_SDK_PACK_FAILED', `npm could not pack TwinSync's SDK (${from}) for the new plugin: ${said.split('\n').slice(-3).join(' ')}`, {
+      nextStep: 'A plugin is built with npm: install it (it comes with Node.js), then run `twinsync plugins new` again. Nothing was written.',
+    })
   }
 }
 
@@ -65,7 +102,7 @@ function templates(name: string, provider: string): Record<string, string> {
     scripts: { build: PLUGIN_BUILD, prepack: 'npm run build', test: "mocha --node-option import=tsx 'test/**/*.test.ts'" },
     peerDependencies: { '@twinsync/sdk': sdkRange },
     peerDependenciesMeta: { '@twinsync/sdk': { optional: true } },
-    devDependencies: { '@twinsync/sdk': sdkRange, '@types/mocha': '^10.0.10', '@types/node': '^20.19.0', esbuild: '^0.28.2', mocha: '^12.0.3', tsx: '^4.20.0', typescript: '~5.9.3' },
+    devDependencies: { '@twinsync/sdk': `file:${SDK_TARBALL}`, '@types/mocha': '^10.0.10', '@types/node': '^20.19.0', esbuild: '^0.28.2', mocha: '^12.0.3', tsx: '^4.20.0', typescript: '~5.9.3' },
     oclif: { hooks: { 'twinsync:providers': './dist/hook.cjs' } },
   }
   const tsconfig = {
@@ -268,7 +305,10 @@ is TwinSync's examples/twinsync-plugin-dnf.
 \`dist/hook.cjs\` (esbuild, \`@twinsync/sdk\` left out): the form TwinSync loads fastest.
 
 \`@twinsync/sdk\` is a peer dependency: TwinSync gives the plugin its own copy, and refuses to
-load the plugin when the range in package.json does not accept its SDK version.
+load the plugin when the range in package.json does not accept its SDK version. To build and
+test, the plugin uses the SDK of the TwinSync that wrote it, \`${SDK_TARBALL}\` (a
+devDependency; keep it with the sources, it is not part of the plugin's package). For another
+SDK version, \`npm pack\` that TwinSync's \`sdk\` folder into \`vendor/\` and change the path.
 Configuration (TwinSync's config file):
 
     ${provider}:

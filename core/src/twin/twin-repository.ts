@@ -27,6 +27,16 @@ const FOLDER_NOTES: Record<string, string> = {
 }
 
 /** Where providers keep caches: inside .git, so never committed, and gone with the twin. */
+/**
+ * One look at the working twin: HEAD and the paths that differ from it (`dirtyPaths`), taken
+ * together, for a caller that judges more than once from the same look (a plan's basis and its
+ * description diagnostics).
+ */
+export interface WorkingTwinCheck {
+  head: string | undefined
+  dirty: readonly string[]
+}
+
 /** The quick check's last verdict per twin in this process (dirtyPaths), for refreshStatData: the services hold their own TwinRepository. */
 const lastQuick = new Map<string, QuickClean>()
 
@@ -157,6 +167,26 @@ export class TwinRepository implements TwinReader {
     const locks = settled.tempFiles.filter((f) => f.startsWith('.git/') && f.endsWith('.lock'))
     if (locks.length > 0) warn?.(`removed git's lock${locks.length === 1 ? '' : 's'} ${locks.join(', ')} in the twin, left by a killed run: no git process holds ${locks.length === 1 ? 'it' : 'them'}`)
     return settled
+  }
+
+  /**
+   * The twin lock for a command that changes the twin, its HEAD or its history (adopt, discard,
+   * gc, forget): taken, then what a killed run left is settled (`settle`), as snapshot and apply
+   * do, before anything moves. A snapshot's unfinished move is finished only while HEAD is still
+   * its commit: gc folding old snapshots rewrote HEAD first, settling then took the move for one
+   * whose HEAD never moved and left the half-moved working twin, and `plan` proposed undoing on
+   * the machine what the killed snapshot had recorded. Release the lock after use.
+   */
+  async lockForWriting(purpose: string, warn?: (message: string) => void): Promise<TwinLock> {
+    const lock = this.lock()
+    await lock.acquire(purpose)
+    try {
+      await this.settle(warn)
+    } catch (error) {
+      await lock.release()
+      throw error
+    }
+    return lock
   }
 
   /**
