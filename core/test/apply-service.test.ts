@@ -217,6 +217,29 @@ describe('ApplyService', function () {
       assert.equal(execs().length, 1, 'ran once')
     })
 
+    // Session 18: a record that lost the entry (a hand edit, a history taken over with `git reset
+    // --hard` as REMOTE_DIVERGED's next step says) had the command planned as a new one, unsaid.
+    it('one the twin\'s record no longer has but the last snapshot\'s does is planned with COMMAND_RAN_BEFORE, saying when it ran', async () => {
+      await setUp()
+      await rm(join(rig.twinDir, 'system/notes.json'))
+      rig.git('checkout', '--', '.')
+      execFileSync('mkdir', ['-p', join(rig.twinDir, 'plans')])
+      await once()
+      rig.git('add', '-A')
+      rig.git('commit', '-qm', 'a run-once command')
+      assert.equal((await apply(await plan())).journal.counts.applied, 1)
+      const after = await plan()
+      assert.deepEqual([after.changes.map((c) => c.id), after.diagnostics.filter((d) => d.code === 'COMMAND_RAN_BEFORE')], [[], []])
+      await writeFile(join(rig.twinDir, 'system/journal/commands.json'), '{}\n')
+      const again = await plan()
+      assert.deepEqual(again.changes.map((c) => c.id), ['commands:plans/once.yaml#1'])
+      const said = again.diagnostics.filter((d) => d.code === 'COMMAND_RAN_BEFORE')
+      assert.equal(said.length, 1, JSON.stringify(again.diagnostics))
+      assert.equal(said[0]?.severity, 'warning')
+      assert.match(said[0]?.summary ?? '', /\(commands:plans\/once\.yaml#1\): it ran on this machine at 2026-.* \(the last snapshot's system\/journal\/commands\.json\), but the twin's record no longer has it: applying runs it again/)
+      assert.match(said[0]?.detail ?? '', /git checkout refs\/twinsync\/observed -- system\/journal\/commands\.json/)
+    })
+
     it('a saved plan of an edited twin that no longer asks for it (and never ran it): PLAN_STALE, nothing run', async () => {
       await setUp()
       execFileSync('mkdir', ['-p', join(rig.twinDir, 'plans')])

@@ -8,6 +8,7 @@ import { isTwinSyncError, SECRET_RULES_VERSION, type Provider } from '@twinsync/
 import { HistoryService } from '../src/history/history-service.js'
 import { IntentService } from '../src/intent/intent-service.js'
 import { Planner } from '../src/plan/planner.js'
+import { PlanWorkflow } from '../src/services/make-plan.js'
 import { MAX_INCOMING_FILES } from '../src/remote/incoming-tree.js'
 import { RemoteService } from '../src/remote/remote-service.js'
 import { ApplyService } from '../src/apply/apply-service.js'
@@ -326,6 +327,29 @@ describe('RemoteService', function () {
       git(clone, 'push', '-q', 'origin', 'main')
       await assert.rejects(remote().pull(), (e: unknown) => failWith('TWIN_UNSAFE')(e) && /control character/.test((e as Error).message) && /push --force/.test((e as { nextStep?: string }).nextStep ?? ''))
       assert.equal(head(), before)
+    })
+
+    // Session 18: the refused commit stays in the object store, the mirror's tracking ref on it.
+    it('a commit a refused pull fetched is no snapshot: revert, show, diff, label and plan/apply/rehearse --from refuse it (SNAPSHOT_UNKNOWN, naming why); the twin\'s own still resolve', async () => {
+      await writeFile(join(clone, 'system', 'a\x1b[2Kb.json'), '{}\n')
+      commitAll(clone, 'odd name')
+      git(clone, 'push', '-q', 'origin', 'main')
+      await assert.rejects(remote().pull(), failWith('TWIN_UNSAFE'))
+      const refused = rig.git('rev-parse', 'refs/remotes/mirror/main')
+      const history = rig.container.resolve(HistoryService)
+      const unknown = (e: unknown) => failWith('SNAPSHOT_UNKNOWN')(e) && (e as Error).message.includes(`${refused.slice(0, 12)} is not in this twin's history`)
+      for (const ref of ['mirror/main', refused]) {
+        await assert.rejects(history.resolve(ref), unknown, ref)
+        await assert.rejects(history.show(ref, { diffs: false }), unknown, ref)
+        await assert.rejects(history.compare('HEAD', ref, { diffs: false }), unknown, ref)
+        await assert.rejects(history.label(ref, 'taken'), unknown, ref)
+        await assert.rejects(rig.container.resolve(PlanWorkflow).plan({ from: ref }), unknown, ref)
+        await assert.rejects(rig.container.resolve(PlanWorkflow).toApply({ from: ref }), unknown, ref)
+      }
+      assert.equal(rig.git('tag', '--list'), '')
+      await history.label('HEAD', 'mine')
+      assert.equal((await history.resolve('mine')).commit, head())
+      assert.equal((await rig.container.resolve(PlanWorkflow).plan({ from: 'mine' })).basis.twinCommit, head())
     })
 
     describe('the record of the run-once commands that ran (system/journal/commands.json) is this machine\'s, not the mirror\'s', () => {

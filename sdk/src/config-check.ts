@@ -76,6 +76,14 @@ export interface ConfigCheck {
   readonly rejectsOutput?: RegExp
   /** Environment the checker needs besides PATH and the C.UTF-8 locale. */
   readonly env?: Readonly<Record<string, string>>
+  /**
+   * A per-file checker (CHANGED_FILE) also runs for a file the plan removes, given the path that
+   * is gone: it judges what is left of the configuration the file was part of (the postgresql
+   * check: the cluster, with a pg_hba.conf or an included file gone). Without it a removed file
+   * is judged only by a checker of the whole configuration, or as a drop-in's unit
+   * (CHANGED_UNIT); a checker that needs the file to exist must leave it unset.
+   */
+  readonly checksRemoval?: boolean
   /** The checker's time limit in milliseconds (default 60 s); past it the change is rejected. */
   readonly timeoutMs?: number
   /**

@@ -25,22 +25,46 @@ const UNIT_TYPES = ['service', 'socket', 'timer', 'path', 'mount', 'automount', 
  * the script): the cluster of the file (`/etc/postgresql/VERSION/CLUSTER/...`, names checked
  * before use) is parsed by its own server binary as the postgres user (`postgres -C` reads
  * postgresql.conf and its includes and rejects an unknown parameter or a bad value, without the
- * data directory or a running server). pg_hba.conf and pg_ident.conf are parsed only by a running
- * server: when the cluster answers, its pg_hba_file_rules and pg_ident_file_mappings views (which
- * read the files on disk now) must show no error. A file outside a cluster folder has nothing to check.
+ * data directory or a running server). pg_hba.conf and pg_ident.conf (the files postgresql.conf
+ * names as hba_file and ident_file) are parsed by the server's own pg_hba_file_rules and
+ * pg_ident_file_mappings views, which read the files on disk now and must show no error: asked of
+ * the running cluster when it answers, else of a throwaway one (initdb in a temp folder, then
+ * `postgres --single` given the cluster's hba_file and ident_file; about 2–3 s, and in the
+ * checker's sandbox its writes are dropped). Before session 18 a cluster that did not answer
+ * (stopped, or its live pg_hba.conf asking local postgres for a password) left them unchecked and
+ * the check passed: a broken pg_hba.conf went live, and postgres refuses to start with one. A
+ * file outside a cluster folder has nothing to check.
  */
-const POSTGRESQL_CHECK = [
-  'rest=${1#/etc/postgresql/}; v=${rest%%/*}; rest=${rest#*/}; c=${rest%%/*}',
-  'case $v in ""|*[!0-9.]*) exit 0;; esac',
-  'case $c in ""|.|..|*[!A-Za-z0-9_.-]*) exit 0;; esac',
-  'dir=/etc/postgresql/$v/$c; bin=/usr/lib/postgresql/$v/bin',
-  '[ -f "$dir/postgresql.conf" ] && [ -x "$bin/postgres" ] || exit 0',
-  'runuser -u postgres -- "$bin/postgres" -D "$dir" -C data_directory >/dev/null || exit 1',
-  'port=$(runuser -u postgres -- "$bin/postgres" -D "$dir" -C port) || exit 1',
-  `q="select 'pg_hba.conf line ' || line_number || ': ' || error from pg_hba_file_rules where error is not null union all select 'pg_ident.conf line ' || line_number || ': ' || error from pg_ident_file_mappings where error is not null"`,
-  'out=$(runuser -u postgres -- psql -p "$port" -d postgres -XAtqw -c "$q" 2>/dev/null) || exit 0',
-  '[ -z "$out" ] || { printf "%s\\n" "$out"; exit 1; }',
-].join('\n')
+const POSTGRESQL_CHECK = String.raw`rest=${'$'}{1#/etc/postgresql/}; v=${'$'}{rest%%/*}; rest=${'$'}{rest#*/}; c=${'$'}{rest%%/*}
+case $v in ""|*[!0-9.]*) exit 0;; esac
+case $c in ""|.|..|*[!A-Za-z0-9_.-]*) exit 0;; esac
+dir=/etc/postgresql/$v/$c; bin=/usr/lib/postgresql/$v/bin
+[ -f "$dir/postgresql.conf" ] && [ -x "$bin/postgres" ] || exit 0
+runuser -u postgres -- "$bin/postgres" -D "$dir" -C data_directory >/dev/null || exit 1
+port=$(runuser -u postgres -- "$bin/postgres" -D "$dir" -C port) || exit 1
+hba=$(runuser -u postgres -- "$bin/postgres" -D "$dir" -C hba_file) || exit 1
+ident=$(runuser -u postgres -- "$bin/postgres" -D "$dir" -C ident_file) || exit 1
+q="select 'pg_hba.conf line ' || line_number || ': ' || error as e from pg_hba_file_rules where error is not null union all select 'pg_ident.conf line ' || line_number || ': ' || error from pg_ident_file_mappings where error is not null"
+if out=$(runuser -u postgres -- psql -p "$port" -d postgres -XAtqw -c "$q" 2>/dev/null); then
+  [ -z "$out" ] || { printf '%s\n' "$out"; exit 1; }
+  exit 0
+fi
+# The cluster does not answer: a throwaway one reads the same files. Its rows come as
+# '1:  = "..."' lines; the last row marks that the query ran at all.
+t=$(mktemp -d) || exit 1
+trap 'rm -rf "$t"' EXIT
+chown postgres "$t" || exit 1
+runuser -u postgres -- "$bin/initdb" -D "$t/d" -U postgres -A trust --no-locale -E UTF8 --no-sync --no-instructions >"$t/log" 2>&1 ||
+  { echo "pg_hba.conf and pg_ident.conf could not be checked: initdb of a throwaway cluster failed"; tail -n 5 "$t/log"; exit 1; }
+printf "%s union all select 'twinsync-end'\n" "$q" |
+  runuser -u postgres -- "$bin/postgres" --single -D "$t/d" -c hba_file="$hba" -c ident_file="$ident" -c log_min_messages=error -c log_checkpoints=off postgres >"$t/out" 2>&1
+rows=$(sed -n 's/^[[:space:]]*1: [^=]*= "\(.*\)"[[:space:]]*(typeid = .*$/\1/p' "$t/out")
+case $rows in
+  *twinsync-end) rows=${'$'}{rows%twinsync-end} ;;
+  *) echo "pg_hba.conf and pg_ident.conf: the throwaway cluster (postgres --single) could not read them"
+     grep -E '(ERROR|FATAL|PANIC): ' "$t/out" | sed 's/^.*\] //' | grep . || tail -n 5 "$t/out"; exit 1 ;;
+esac
+[ -z "$rows" ] || { printf '%s' "$rows"; exit 1; }`
 
 /**
  * The PAM check, a fixed script (the files are its arguments, never part of it): PAM has no
@@ -104,6 +128,34 @@ FNR == 1 { text = "" }
 END { exit errors > 0 }
 ' "$@"`
 
+/**
+ * The system crontabs' check, a fixed script (the changed file is its only argument, never part
+ * of it): cron has no checker of its own, and reads a system crontab (/etc/crontab, a file of
+ * /etc/cron.d) only when it passes its own rules, else it ignores the whole file and says so only
+ * in its log, once a minute: owned by root (a link too), a regular file, not writable by group or
+ * other, one hard link, and a newline at its end (Debian's cron: `WRONG FILE OWNER`, `NOT A
+ * REGULAR FILE`, `INSECURE MODE (group/other writable)`, `NUMBER OF HARD LINKS > 1`, `Missing
+ * newline before EOF, this crontab file will be ignored`). A file of 0664 (a umask of 002) went
+ * live and its jobs never ran. The lines themselves are checked when the plan is made (the cron
+ * provider). A file of /etc/cron.d whose name cron skips (a dot in it: `job.disabled`, the way to
+ * switch a file off) is not judged; a file removed has nothing to check.
+ */
+const CRON_CHECK = String.raw`f=$1
+case $f in /etc/cron.d/*) case ${'$'}{f##*/} in ""|*[!A-Za-z0-9_-]*) exit 0;; esac;; esac
+if [ -L "$f" ]; then
+  [ -e "$f" ] || { echo "$f: CAN'T OPEN SYMLINK: cron ignores this whole file"; exit 1; }
+  [ "$(stat -c %u "$f")" = 0 ] || { echo "$f: WRONG SYMLINK OWNER (uid $(stat -c %u "$f"), not root): cron ignores this whole file"; exit 1; }
+fi
+[ -e "$f" ] || exit 0
+bad=
+uid=$(stat -L -c %u "$f") && mode=$(stat -L -c %a "$f") && links=$(stat -L -c %h "$f") || exit 1
+[ "$uid" = 0 ] || bad="$bad; WRONG FILE OWNER (uid $uid, not root)"
+[ -f "$f" ] || bad="$bad; NOT A REGULAR FILE"
+[ $((0$mode & 022)) = 0 ] || bad="$bad; INSECURE MODE (group/other writable): mode $mode"
+[ "$links" = 1 ] || bad="$bad; NUMBER OF HARD LINKS > 1 ($links)"
+[ ! -f "$f" ] || [ ! -s "$f" ] || [ -z "$(tail -c 1 "$f")" ] || bad="$bad; Missing newline before EOF"
+[ -z "$bad" ] || { echo "$f: cron ignores this whole file: ${'$'}{bad#; }"; exit 1; }`
+
 export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
   { service: 'nginx', paths: ['/etc/nginx/**'], argv: ['nginx', '-t'], units: ['nginx.service'] },
   { service: 'apache2', paths: ['/etc/apache2/**'], argv: ['apache2ctl', 'configtest'], units: ['apache2.service'] },
@@ -112,6 +164,10 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
     service: 'sshd',
     paths: ['/etc/ssh/sshd_config', '/etc/ssh/sshd_config.d/**', '/etc/ssh/moduli', '/etc/ssh/ssh_host_*'],
     argv: ['sshd', '-t'],
+    // A host key sshd cannot use (group- or world-readable, or a HostKey it cannot load) is only
+    // warned about: sshd -t exits 0, and sshd starts without that key, so clients that know the
+    // machine by it are told its identity changed (or, with no key left, sshd does not start).
+    rejectsOutput: /^(?:This private key will be ignored\.|Unable to load host key: )/m,
     // Drop-ins under sshd_config.d are fragments; only the main file can be checked alone.
     newContent: { argv: ['sshd', '-t', '-f', CHANGED_FILE], paths: ['/etc/ssh/sshd_config'] },
     units: ['ssh.service'],
@@ -159,7 +215,9 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
     service: 'postgresql',
     paths: ['/etc/postgresql/**'],
     argv: ['sh', '-c', POSTGRESQL_CHECK, 'sh', CHANGED_FILE],
-    shown: 'postgres -C data_directory on the cluster of {file} (and pg_hba_file_rules, pg_ident_file_mappings when it runs)',
+    shown: 'postgres -C data_directory on the cluster of {file}, and its pg_hba_file_rules and pg_ident_file_mappings',
+    // A removed pg_hba.conf, or a file postgresql.conf includes: the cluster is judged without it.
+    checksRemoval: true,
     units: ['postgresql.service'],
   },
   { service: 'fstab', paths: ['/etc/fstab'], argv: ['findmnt', '--verify', '--tab-file', '/etc/fstab'] },
@@ -201,7 +259,15 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
   },
   { service: 'logrotate', paths: ['/etc/logrotate.conf', '/etc/logrotate.d/*'], argv: ['logrotate', '--debug', '/etc/logrotate.conf'] },
   { service: 'mariadb', paths: ['/etc/mysql/**'], units: ['mariadb.service', 'mysql.service'] },
-  // They re-read their configuration by themselves: a change is never a reason to restart them.
+  // Checked, never reloaded: cron notices a changed file by itself (see CRON_CHECK).
+  {
+    service: 'cron',
+    paths: ['/etc/crontab', '/etc/cron.d/*'],
+    argv: ['sh', '-c', CRON_CHECK, 'sh', CHANGED_FILE],
+    shown: "cron's own rules for {file} (root's, a regular file, not group- or other-writable, one link, a newline at the end)",
+  },
+  // They re-read their configuration by themselves: a change is never a reason to restart them
+  // (so no paths here: the drift rule reads the entries with units).
   { service: 'cron', paths: [], units: ['cron.service'] },
   { service: 'dbus', paths: [], units: ['dbus.service'] },
 ]

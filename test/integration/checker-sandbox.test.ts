@@ -157,8 +157,8 @@ __attribute__((constructor)) static void ran(void) {
       assert.deepEqual([inside.exitCode, words(inside)], [outside.exitCode, words(outside)], `${check.service}: ${argv.join(' ')}`)
       compared.push(`${check.service}=${outside.exitCode}`)
     }
-    // nginx, sshd, sudo, postfix, systemd units, apt, postgresql, fstab, passwd, pam, nsswitch, group: what the server root has.
-    assert.deepEqual(compared.map((c) => c.split('=')[0]), ['nginx', 'sshd', 'sudo', 'postfix', 'systemd units', 'apt', 'postgresql', 'fstab', 'passwd', 'pam', 'nsswitch', 'group'], compared.join(' '))
+    // nginx, sshd, sudo, postfix, systemd units, apt, postgresql, fstab, passwd, pam, nsswitch, group, cron: what the server root has.
+    assert.deepEqual(compared.map((c) => c.split('=')[0]), ['nginx', 'sshd', 'sudo', 'postfix', 'systemd units', 'apt', 'postgresql', 'fstab', 'passwd', 'pam', 'nsswitch', 'group', 'cron'], compared.join(' '))
   })
 })
 
@@ -195,6 +195,7 @@ const BREAKS: Record<string, { path: string; text: string; said: RegExp }> = {
   nsswitch: { path: '/etc/nsswitch.conf', text: 'passwd: filez\ngroup: files\nshadow: files\nhosts: files dns\n', said: /getent passwd root: no root in the passwd database/ },
   pam: { path: '/etc/pam.d/common-auth', text: '+auth required pam_unixx.so\n', said: /common-auth:\d+: module not found: pam_unixx\.so/ },
   logrotate: { path: '/etc/logrotate.d/broken', text: '/var/log/broken.log {\n  not_a_directive\n}\n', said: /error: broken:\d+ keyword 'not' not properly separated/ },
+  cron: { path: '/etc/cron.d/broken', text: '0 3 * * * root /bin/true', said: /\/etc\/cron\.d\/broken: cron ignores this whole file: Missing newline before EOF/ },
 }
 
 /** A file each checker that takes one is run on (CHANGED_FILE, CHANGED_UNIT) when the configuration is good. */

@@ -454,7 +454,9 @@ class CheckedGroups {
           for (const c of applied) {
             const result = this.waiting.get(c.id) as ChangeResult
             const passed: ChangeResult =
-              check.unjudged === undefined
+              check.command === ''
+                ? result // nothing the checker judges (a unit file removed): the step says what it did
+                : check.unjudged === undefined
                 ? { ...result, message: `checked: \`${check.command}\` passed` }
                 : // Said in the message too, so the journal keeps that this file went live unjudged.
                   { ...result, message: check.unjudged.summary, diagnostics: [...(result.diagnostics ?? []), check.unjudged] }

@@ -158,7 +158,8 @@ export class ConfigGuard {
     const runs = new Map<string, CheckRun>()
     for (const c of applied) {
       const path = pathOf(c) as string
-      if ((c.data as { action: string }).action === 'delete' || (c.data as { action: string }).action === 'mkdir') continue
+      const action = (c.data as { action: string }).action
+      if (action === 'mkdir' || (action === 'delete' && !judgesRemoval(group.check, path))) continue
       const command = this.commandOf(group.check, path)
       // Drop-ins of one unit are one run.
       if (!runs.has(command)) runs.set(command, this.judged(group, await this.run(group.check, path)))
@@ -341,6 +342,17 @@ export class ConfigGuard {
 /** A kept entry's modification time as write options (none for one an older run wrote down without it). */
 function timeOf(before: { mtimeMs?: number }): { mtimeMs?: number } {
   return before.mtimeMs === undefined ? {} : { mtimeMs: before.mtimeMs }
+}
+
+/**
+ * Does a per-file checker judge the removal of `path`? A drop-in's unit is still there to verify
+ * without it; a check that says so (ConfigCheck.checksRemoval) judges what the file was part of.
+ * Before session 18 no removal was: a plan removing pg_hba.conf, or the drop-in that gave a unit
+ * its ExecStart, went live "checked" by no run at all.
+ */
+function judgesRemoval(check: ConfigCheck, path: string): boolean {
+  const argv = check.argv ?? []
+  return check.checksRemoval === true || (argv.includes(CHANGED_UNIT) && unitOfPath(path) !== path)
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Category, Diagnostic, PathClaims, Provider } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
-import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
+import { GitTreeReader, resolveSnapshot } from '../twin/git-tree-reader.js'
 import { BatchReader } from '../twin/git.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import type { GitStatusEntry } from '../twin/git.js'
@@ -110,28 +110,28 @@ export class HistoryService {
   /** What one snapshot changed, compared with the one before it. */
   async show(ref: string, options: { diffs: boolean }): Promise<Comparison> {
     await this.twin.open()
-    const to = await this.log.get(await resolveCommit(this.twin.dir, ref))
+    const to = await this.log.get(await resolveSnapshot(this.twin.dir, ref))
     return this.compareRecords(to.parent === null ? null : await this.log.get(to.parent), to, options)
   }
 
   /** What changed from snapshot A to snapshot B. */
   async compare(a: string, b: string, options: { diffs: boolean }): Promise<Comparison> {
     await this.twin.open()
-    const from = await this.log.get(await resolveCommit(this.twin.dir, a))
-    const to = await this.log.get(await resolveCommit(this.twin.dir, b))
+    const from = await this.log.get(await resolveSnapshot(this.twin.dir, a))
+    const to = await this.log.get(await resolveSnapshot(this.twin.dir, b))
     return this.compareRecords(from, to, options)
   }
 
   async label(ref: string, name: string): Promise<SnapshotRecord> {
     await this.twin.open()
-    const commit = await resolveCommit(this.twin.dir, ref)
+    const commit = await resolveSnapshot(this.twin.dir, ref)
     await this.log.label(commit, name)
     return this.log.get(commit)
   }
 
   async resolve(ref: string): Promise<SnapshotRecord> {
     await this.twin.open()
-    return this.log.get(await resolveCommit(this.twin.dir, ref))
+    return this.log.get(await resolveSnapshot(this.twin.dir, ref))
   }
 
   private async compareRecords(

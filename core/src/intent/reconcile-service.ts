@@ -160,8 +160,8 @@ export class ReconcileService {
 
   private async locked<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
     await this.twin.open()
-    const lock = this.twin.lock()
-    await lock.acquire(purpose)
+    // A snapshot killed half way is finished before the working twin is read or HEAD moves (lockForWriting).
+    const lock = await this.twin.lockForWriting(purpose)
     try {
       return await fn()
     } finally {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import type { Change, TwinReader } from '@twinsync/sdk'
-import { TwinSyncError, stableStringify } from '@twinsync/sdk'
+import type { Change, Diagnostic, TwinReader } from '@twinsync/sdk'
+import { TwinSyncError, stableStringify, warningDiagnostic } from '@twinsync/sdk'
 import Type from 'typebox'
 import { commandLine } from './command-text.js'
 import { Value } from 'typebox/value'
@@ -90,6 +90,37 @@ export async function readCommandsLedger(twin: Pick<TwinReader, 'readText'>): Pr
     })
   }
   return Object.assign(Object.create(null) as Record<string, unknown>, value)
+}
+
+/**
+ * A warning (COMMAND_RAN_BEFORE) for each planned run-once command that the last snapshot's record
+ * (`observed`, the machine's record as last committed) says ran here, but the record the plan
+ * reads no longer has (session 18: a hand edit of the record, or a history taken over with `git
+ * reset --hard` as REMOTE_DIVERGED's next step says, had the command planned as a new one, nothing
+ * telling it had run). Planned all the same, for a person to decide; said before it is approved.
+ * `observed` is read only when such a command is planned.
+ */
+export async function ranBeforeNotes(changes: readonly Change[], ran: Pick<TwinReader, 'readText'>, observed: () => Promise<Pick<TwinReader, 'readText'> | undefined>): Promise<Diagnostic[]> {
+  const once = changes.filter((c) => c.provider === COMMANDS && (c.data as Partial<CommandChangeData> | undefined)?.once === true)
+  if (once.length === 0) return []
+  const last = await observed()
+  if (last === undefined) return []
+  const before = await readCommandsLedger(last).catch(() => ({}) as Readonly<Record<string, unknown>>)
+  const now = await readCommandsLedger(ran)
+  const out: Diagnostic[] = []
+  for (const change of once) {
+    const key = (change.data as CommandChangeData).key
+    if (!Object.prototype.hasOwnProperty.call(before, key) || Object.prototype.hasOwnProperty.call(now, key)) continue
+    const at = (before[key] as { appliedAt?: unknown } | null)?.appliedAt
+    out.push(
+      warningDiagnostic('COMMAND_RAN_BEFORE', `${change.summary} (${change.id}): it ran on this machine${typeof at === 'string' ? ` at ${at}` : ''} (the last snapshot's ${COMMANDS_LEDGER}), but the twin's record no longer has it: applying runs it again (to keep it from running, put its entry back: \`git checkout refs/twinsync/observed -- ${COMMANDS_LEDGER}\` in the twin)`, {
+        provider: COMMANDS,
+        path: COMMANDS_LEDGER,
+        detail: `To keep it from running again, put its entry back (\`git checkout refs/twinsync/observed -- ${COMMANDS_LEDGER}\` in the twin); to run it again on purpose, approve the plan.`,
+      }),
+    )
+  }
+  return out
 }
 
 export async function parseInstructionFile(file: string, text: string): Promise<InstructionFile> {

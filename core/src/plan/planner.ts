@@ -20,7 +20,7 @@ import { PendingChecks } from '../apply/pending-checks.js'
 import { unfinishedApplyNotices } from '../apply/unfinished-apply.js'
 import { changeFingerprint } from './change-fingerprint.js'
 import { buildPlanGraph } from './plan-graph.js'
-import { readInstructions } from './plan-instructions.js'
+import { ranBeforeNotes, readInstructions } from './plan-instructions.js'
 import { COMMANDS } from './commands-domain.js'
 import { observedOnly } from './observed-drift.js'
 import { outsideScope } from './outside-scope.js'
@@ -114,7 +114,11 @@ export class Planner {
       }
       diagnostics.push(...(await this.validateContents(changes)))
       diagnostics.push(...readOnly.swallowed(diagnostics))
-      if (wants(options.only, COMMANDS)) changes.push(...(await readInstructions(reader, this.twin)))
+      if (wants(options.only, COMMANDS)) {
+        const instructions = await readInstructions(reader, this.twin)
+        changes.push(...instructions)
+        diagnostics.push(...(await this.ranBefore(instructions)))
+      }
       const graph = buildPlanGraph(changes)
       diagnostics.push(...graph.diagnostics)
       if (options.from === undefined && options.fromTree === undefined) diagnostics.push(...(await this.stillPending(graph.changes)))
@@ -226,6 +230,20 @@ export class Planner {
   }
 
   /** Changes an earlier apply did not make (left out, failed, skipped, pulled): said again, with the reason. */
+  /** COMMAND_RAN_BEFORE for the run-once commands the last snapshot's record says ran (ranBeforeNotes); reads that snapshot only when one is planned. */
+  private async ranBefore(instructions: readonly Change[]): Promise<Diagnostic[]> {
+    let reader: GitTreeReader | undefined
+    try {
+      return await ranBeforeNotes(instructions, this.twin, async () => {
+        const observed = await this.intents.observed()
+        reader = observed === undefined ? undefined : new GitTreeReader(this.twin.dir, observed)
+        return reader
+      })
+    } finally {
+      reader?.close()
+    }
+  }
+
   private async stillPending(changes: readonly Change[]): Promise<Diagnostic[]> {
     const reasons = await this.intents.reasons()
     return changes

@@ -226,7 +226,11 @@ export class RemoteService {
     // Under the twin lock, as snapshot, apply, adopt and discard are: the fetch only moved the
     // mirror's ref; the working twin, the index and the held intent move only here (session 11:
     // before, a pull during an apply moved them under the apply's checkpoint and journal commits).
-    return this.twin.lock().hold('pull', () => this.fastForward())
+    // A snapshot killed half way is finished first, while HEAD is still its commit (TwinRepository.lockForWriting).
+    return this.twin.lock().hold('pull', async () => {
+      await this.twin.settle()
+      return this.fastForward()
+    })
   }
 
   private async fastForward(): Promise<PullOutcome> {

@@ -10,6 +10,7 @@ import { Planner, type PlanOptions } from '../plan/planner.js'
 import { Tokens } from '../tokens.js'
 import type { TwinLocation } from '../twin/twin-location.js'
 import { twinsyncLine, type CommandTarget } from '../plan/command-text.js'
+import { resolveSnapshot } from '../twin/git-tree-reader.js'
 
 /** What a revert to `commit` plans, from either front end: every state domain from that snapshot, not the instructions in plans/. */
 export function revertPlan(commit: string): { from: string; only: string[] } {
@@ -35,8 +36,13 @@ export class PlanWorkflow {
     @inject(Tokens.Host) private readonly host: HostPort,
   ) {}
 
-  plan(options: PlanOptions): Promise<Plan> {
-    return this.planner.plan(options)
+  async plan(options: PlanOptions): Promise<Plan> {
+    return this.planner.plan(await this.named(options))
+  }
+
+  /** `--from` names a snapshot of this twin's (resolveSnapshot), never any commit the object store holds. */
+  private async named<T extends { from?: string }>(options: T): Promise<T> {
+    return options.from === undefined ? options : { ...options, from: await resolveSnapshot(this.location.dir, options.from) }
   }
 
   /** Save a plan for `twinsync apply FILE`, sealed. */
@@ -49,7 +55,7 @@ export class PlanWorkflow {
     const progress = options.onProgress === undefined ? {} : { onProgress: options.onProgress }
     if (options.planFile !== undefined) return readPlanFile(options.planFile, { root: this.host.root, repo: this.location.dir })
     if (options.revert !== undefined) return this.planner.plan({ ...revertPlan(options.revert.commit), ...progress })
-    return this.planner.plan({ ...progress, ...(options.from === undefined ? {} : { from: options.from }), ...(options.only === undefined ? {} : { only: options.only }) })
+    return this.named(options).then((named) => this.planner.plan({ ...progress, ...(named.from === undefined ? {} : { from: named.from }), ...(options.only === undefined ? {} : { only: options.only }) }))
   }
 }
 

@@ -24,8 +24,8 @@ export class ForgetWorkflow {
       })
     const twin = this.twin
     await twin.open({ finishingForget: true })
-    const lock = twin.lock()
-    await lock.acquire('forget')
+    // A snapshot killed half way is finished before history is rewritten (lockForWriting).
+    const lock = await twin.lockForWriting('forget')
     try {
       // A forget killed half way is finished first (its record; forget.ts), with or without a request.
       const finished = await finishInterruptedForget(twin.dir)

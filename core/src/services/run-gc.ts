@@ -13,8 +13,8 @@ export class GcWorkflow {
 
   async gc(days: number | undefined): Promise<GcReport & { repo: string }> {
     await this.twin.open()
-    const lock = this.twin.lock()
-    await lock.acquire('gc')
+    // A snapshot killed half way is finished before folding old snapshots rewrites HEAD (lockForWriting).
+    const lock = await this.twin.lockForWriting('gc')
     try {
       return { repo: this.twin.dir, ...(await collectGarbage(this.twin.dir, { now: this.clock(), ...(days === undefined ? {} : { squashVolatileOlderThanDays: days }) })) }
     } finally {

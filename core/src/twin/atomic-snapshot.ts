@@ -501,8 +501,16 @@ export class SnapshotDraft {
     await finishMove(this.dir, record, join(this.dir, INDEX))
   }
 
-  /** Throw the draft away: the working twin and HEAD were never touched. */
+  /**
+   * Throw the draft away: the working twin and HEAD were never touched. Once HEAD is at the
+   * recorded move's commit, the working twin may be part way moved: then the record, the staged
+   * files and the index stay, and settling (settleMove) finishes the move before anyone reads
+   * the twin. (A failure after HEAD moved, a rename or the index swap, left HEAD at the new
+   * snapshot over a half-moved working twin with no record of it: the next plan took the old
+   * files for a person's edits, and would have undone the machine's change.)
+   */
   async discard(): Promise<void> {
+    if (await headMoved(this.dir)) return
     for (const name of [MARKER, STAGE, INDEX, `${INDEX}.lock`]) removeSync(join(this.dir, name))
   }
 }
@@ -527,7 +535,7 @@ async function settleMove(dir: string): Promise<{ finished: boolean; discarded: 
   // The checks of a twin with nothing to settle are synchronous calls (issue 22: every snapshot, `plan` and `status` make them).
   const ours = quietly(() => statSync(join(dir, INDEX)))
   const locked = quietly(() => lstatSync(join(dir, '.git', 'index.lock')))
-  if (ours !== undefined && locked !== undefined && ours.ino === locked.ino) await rename(join(dir, '.git', 'index.lock'), join(dir, '.git', 'index'))
+  if (ours !== undefined && locked !== undefined && ours.ino === locked.ino) await finishSwap(dir)
   // Any other index lock that no git holds any more (a killed git's, ours or a person's): removed, and said (stale-git-lock.ts).
   else if (locked !== undefined && removeStaleGitLock(dir, join(dir, '.git', 'index.lock'))) tempFiles.push(join('.git', 'index.lock'))
   const state = join(dir, STATE)
@@ -576,8 +584,23 @@ async function settleMove(dir: string): Promise<{ finished: boolean; discarded: 
   return { finished: false, discarded: true, tempFiles }
 }
 
+/** A move is recorded (MARKER) and HEAD is at its commit: the working twin is to be finished, never thrown away. */
+async function headMoved(dir: string): Promise<boolean> {
+  const text = quietly(() => readFileSync(join(dir, MARKER), 'utf8'))
+  if (text === undefined) return false
+  let record: Partial<MoveRecord> | undefined
+  try {
+    record = JSON.parse(text) as Partial<MoveRecord>
+  } catch {
+    return false
+  }
+  const head = readHead(dir)
+  return typeof record?.commit === 'string' && record.commit === (head === undefined ? await headOf(dir) : head)
+}
+
 /**
- * The temp files a killed run left in the provider caches (`.git/twinsync/cache/<provider>/`):
+ * The temp files a killed run left in the provider caches (`.git/twinsync/cache/<provider>/`) and
+ * beside the cache's own records (`.git/twinsync/cache/`):
  * only those named by a run of this boot that is gone (tempOfDeadRun; FileCache names its temp
  * files so). A cache is written without the twin lock too (`plan`, `status`), so a temp file of a
  * live run, or one that does not say whose it is, stays. Synchronous (every snapshot settles):
@@ -588,16 +611,19 @@ async function settleMove(dir: string): Promise<{ finished: boolean; discarded: 
 function sweepCacheTemps(dir: string): string[] {
   const removed: string[] = []
   const cache = join(dir, STATE, 'cache')
-  for (const provider of quietly(() => readdirSync(cache, { withFileTypes: true })) ?? []) {
-    if (!provider.isDirectory()) continue
-    for (const name of quietly(() => readdirSync(join(cache, provider.name))) ?? []) {
+  const sweep = (folder: string, names: readonly string[]) => {
+    for (const name of names) {
       if (!CACHE_TEMP_NAME.test(name) || !tempOfDeadRun(name)) continue
-      const path = join(cache, provider.name, name)
+      const path = join(cache, folder, name)
       if (lstatSync(path, { throwIfNoEntry: false })?.isFile() !== true) continue
       rmSync(path, { force: true })
-      removed.push(join(STATE, 'cache', provider.name, name))
+      removed.push(join(STATE, 'cache', folder, name))
     }
   }
+  const top = quietly(() => readdirSync(cache, { withFileTypes: true })) ?? []
+  // The cache's own records (quick-status.ts writeRecord: the clean index, the folders' stamps), then each provider's folder.
+  sweep('', top.filter((e) => e.isFile()).map((e) => e.name))
+  for (const provider of top) if (provider.isDirectory()) sweep(provider.name, quietly(() => readdirSync(join(cache, provider.name))) ?? [])
   return removed
 }
 const CACHE_TEMP_NAME = /^\..+\.\d+-[0-9a-f]{8}\.twinsync-[0-9a-f]{12}$/
@@ -648,6 +674,18 @@ export async function refreshIndex(dir: string, read: TwinIndex): Promise<boolea
   }
 }
 
+/**
+ * git's index lock, a hard link of our private index, put in place of the index (a swap killed
+ * between its two steps). When the index already is that file, rename(2) between two names of
+ * one file does nothing and leaves both: the lock is removed instead.
+ */
+async function finishSwap(dir: string): Promise<void> {
+  const lock = join(dir, '.git', 'index.lock')
+  const [locked, current] = await Promise.all([stat(lock), stat(join(dir, '.git', 'index')).catch(() => undefined)])
+  if (current?.ino === locked.ino && current.dev === locked.dev) await rm(lock)
+  else await rename(lock, join(dir, '.git', 'index'))
+}
+
 async function swapIndex(dir: string, index: string): Promise<void> {
   const lock = join(dir, '.git', 'index.lock')
   try {
@@ -692,8 +730,19 @@ function removeSync(path: string): void {
   rmSync(path, { recursive: true, force: true })
 }
 
+/**
+ * Move the working twin and the index to the record's commit: the removals, the staged files
+ * renamed in, the index swapped, the record removed. Run again by settleMove on a twin a kill
+ * left part way through, so each step leaves alone what an earlier run of it did.
+ */
 async function finishMove(dir: string, record: MoveRecord, index: string | undefined): Promise<void> {
-  for (const path of record.removals) await removeWorkingPath(dir, path)
+  // A removed file whose place became a folder of the new tree (`morph` → `morph/inner`): a folder
+  // there now is the one an earlier run made for the new files, never the old file. Session 17's
+  // chaos run: a kill after the renames, settled, removed `morph/` with the file in it, HEAD at
+  // the new snapshot; `plan` then proposed to delete morph/inner from the machine.
+  const newFolders = new Set<string>()
+  for (const { path } of record.updates) addFolders(newFolders, path)
+  for (const path of record.removals) await removeWorkingPath(dir, path, newFolders)
   // Synchronous, one after the other (see writeLooseBlobs); folders known to exist are not looked at again.
   const folders = new Set<string>()
   for (const { path, stage } of record.updates) {
@@ -709,7 +758,9 @@ async function finishMove(dir: string, record: MoveRecord, index: string | undef
   const ours = index === undefined ? undefined : await stat(index).catch(() => undefined)
   const locked = await lstat(lock).catch(() => undefined)
   if (ours !== undefined && locked !== undefined && locked.ino === ours.ino) {
-    await rename(lock, join(dir, '.git', 'index')) // killed between taking git's lock and renaming: ours
+    await finishSwap(dir) // killed between taking git's lock and renaming: ours
+  } else if (ours !== undefined && (await stat(join(dir, '.git', 'index')).catch(() => undefined))?.ino === ours.ino) {
+    // Swapped in before a kill: it is the index already (linked again, its rename would do nothing and leave git's lock).
   } else if (index !== undefined && ours !== undefined) {
     await swapIndex(dir, index)
   } else {
@@ -720,10 +771,10 @@ async function finishMove(dir: string, record: MoveRecord, index: string | undef
   await rm(join(dir, INDEX), { force: true })
 }
 
-async function removeWorkingPath(dir: string, path: string): Promise<void> {
+async function removeWorkingPath(dir: string, path: string, newFolders: ReadonlySet<string>): Promise<void> {
   const target = join(dir, path)
   const info = await lstat(target).catch(() => undefined)
-  if (info === undefined) return
+  if (info === undefined || (info.isDirectory() && newFolders.has(path))) return
   await rm(target, { recursive: info.isDirectory(), force: true })
   // Folders left empty go too, as git would leave them (up to the twin's top folders).
   for (let parent = dirname(path); parent.includes('/'); parent = dirname(parent)) {

@@ -57,7 +57,7 @@ export class GitTreeReader implements TwinReader {
   }
 }
 
-/** Resolve a snapshot reference (a hash, HEAD~2, a tag) to a full commit id. */
+/** Resolve a reference (a hash, HEAD~2, a tag) to a full commit id, as git does: for TwinSync's own use (the observed commit, a sealed plan's basis). */
 export async function resolveCommit(dir: string, ref: string): Promise<string> {
   if (ref.startsWith('-') || /[\0\n]/.test(ref)) throw unknownRef(dir, ref)
   // A missing git or a damaged repository is said as such, not as an unknown snapshot.
@@ -66,9 +66,29 @@ export async function resolveCommit(dir: string, ref: string): Promise<string> {
   return commit
 }
 
-function unknownRef(dir: string, ref: string): TwinSyncError {
-  return new TwinSyncError('SNAPSHOT_UNKNOWN', `No snapshot ${JSON.stringify(ref)} in the twin`, {
+/**
+ * A snapshot a person names (revert, show, diff, label, `--from`) as a full commit id: one of this
+ * twin's own, reached from its branch, a label or TwinSync's refs (`refs/twinsync/`). The object
+ * store holds more: the commit a refused pull fetched (the mirror's tracking ref stays on it, and
+ * its id is in the refusal), commits a rewrite (`forget`, `gc`) left behind. Before session 18
+ * `revert mirror/main`, `plan --from` and `show` took such a commit as a snapshot, although the pull
+ * had refused its tree (a name TwinSync refuses, a tree of a million files, a forged run record)
+ * and said nothing of it reached the twin. SNAPSHOT_UNKNOWN, naming why. One `git rev-list` more
+ * than resolveCommit (packed, as git rev-parse: about 60 ms wall, 7 ms of CPU on the loaded test
+ * machine), only where a person named the snapshot: never on status's or a snapshot's way.
+ */
+export async function resolveSnapshot(dir: string, ref: string): Promise<string> {
+  const commit = await resolveCommit(dir, ref)
+  // Nothing listed: every commit from it is reached from the twin's own refs (HEAD itself included).
+  const outside = await runGit(dir, ['rev-list', '-n', '1', commit, '--not', 'HEAD', '--branches', '--tags', '--glob=refs/twinsync/*'])
+  if (outside.trim() !== '') throw unknownRef(dir, ref, commit)
+  return commit
+}
+
+function unknownRef(dir: string, ref: string, outside?: string): TwinSyncError {
+  const why = outside === undefined ? '' : `: ${outside.slice(0, 12)} is not in this twin's history (a commit a pull fetched and refused, or one a rewrite left behind)`
+  return new TwinSyncError('SNAPSHOT_UNKNOWN', `No snapshot ${JSON.stringify(ref)} in the twin${why}`, {
     nextStep: `Run \`twinsync history --repo ${quoteArg(dir)}\` to see the snapshots.`,
-    details: { ref },
+    details: { ref, ...(outside === undefined ? {} : { commit: outside }) },
   })
 }

@@ -4,6 +4,7 @@ import { rm, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { lstatBigData, lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type BigStatData } from '@twinsync/sdk'
 import { attributesNeutral } from './git-attributes.js'
+import { lockTempName } from './twin-lock.js'
 
 /**
  * Speed (issue 22): an unchanged machine's snapshot, `plan` and `status` learn what the twin's
@@ -553,7 +554,8 @@ function writeFolderRecord(dir: string, record: { key: string; folders: Array<[s
  * of its folder each: six fsyncs, 0.3–7 ms each on this disk (strace, load 4–8).
  */
 export function writeRecord(path: string, text: string): void {
-  const temp = `${path}.${process.pid}.tmp`
+  // Named by its run (lockTempName): one a kill leaves is removed by the next settling (sweepCacheTemps in atomic-snapshot.ts).
+  const temp = lockTempName(path)
   try {
     mkdirSync(dirname(path), { recursive: true })
     writeFileSync(temp, text, { mode: 0o600 })

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import { closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { isRunAlive, runIdentity } from './twin-lock.js'
+import { isRunAlive, lockTempName, runIdentity } from './twin-lock.js'
 
 /**
  * Which of git's ref locks (`<ref>.lock`) in a twin are provably TwinSync's own leftovers. A lock
@@ -36,15 +35,21 @@ export function recordRefLocks(gitDir: string, locks: ReadonlyArray<{ name: stri
   // moved HEAD first, its record replaced the killed run's, and observed.lock stayed unprovable).
   settleRecordedRefLocks(gitDir)
   const text = JSON.stringify({ ...runIdentity(), locks: [...locks] } satisfies LockRecord)
-  const temp = join(gitDir, `${RECORD}.${process.pid}.tmp`)
+  // Named as TwinSync's temp files are (lockTempName): one a kill leaves is removed by the next settling.
+  const temp = lockTempName(join(gitDir, RECORD))
   try {
-    writeFileSync(temp, text, { mode: 0o600 })
+    try {
+      writeFileSync(temp, text, { mode: 0o600 })
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      mkdirSync(join(gitDir, 'twinsync'), { recursive: true })
+      writeFileSync(temp, text, { mode: 0o600 })
+    }
+    renameSync(temp, join(gitDir, RECORD))
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    mkdirSync(join(gitDir, 'twinsync'), { recursive: true })
-    writeFileSync(temp, text, { mode: 0o600 })
+    rmSync(temp, { force: true })
+    throw error
   }
-  renameSync(temp, join(gitDir, RECORD))
 }
 
 /**
@@ -53,7 +58,8 @@ export function recordRefLocks(gitDir: string, locks: ReadonlyArray<{ name: stri
  */
 export function prepareRefLock(gitDir: string): { file: string; ino: number } {
   mkdirSync(join(gitDir, 'twinsync'), { recursive: true })
-  const file = join(gitDir, 'twinsync', `ref-lock-${process.pid}-${randomBytes(6).toString('hex')}`)
+  // A TwinSync temp name (lockTempName): one a kill leaves before it becomes a lock is removed by the next settling (settleSnapshot).
+  const file = lockTempName(join(gitDir, 'twinsync', 'ref-lock'))
   const fd = openSync(file, 'wx', 0o644)
   try {
     return { file, ino: fstatSync(fd).ino }
@@ -65,14 +71,20 @@ export function prepareRefLock(gitDir: string): { file: string; ino: number } {
 /**
  * The prepared file takes the lock's name as git takes a lock: never over one that is there
  * (link(2) fails with EEXIST: another writer, or a kill's leftover, which throws to the caller).
- * The prepared name is removed whatever happens.
+ * The prepared name is removed whatever happens; once the link is made the lock is taken, even
+ * if that removal fails (the caller's release removes the prepared name again): a lock taken
+ * and not known as taken would outlive the record that proves it this run's.
  */
 export function takeRefLock(prepared: { file: string }, lock: string): void {
   try {
     linkSync(prepared.file, lock)
-  } finally {
+  } catch (error) {
     rmSync(prepared.file, { force: true })
+    throw error
   }
+  try {
+    rmSync(prepared.file, { force: true })
+  } catch {}
 }
 
 /** After the locks are released (renamed over their refs, or removed). */

@@ -170,6 +170,26 @@ export class TwinRepository implements TwinReader {
   }
 
   /**
+   * The twin lock for a command that changes the twin, its HEAD or its history (adopt, discard,
+   * gc, forget): taken, then what a killed run left is settled (`settle`), as snapshot and apply
+   * do, before anything moves. A snapshot's unfinished move is finished only while HEAD is still
+   * its commit: gc folding old snapshots rewrote HEAD first, settling then took the move for one
+   * whose HEAD never moved and left the half-moved working twin, and `plan` proposed undoing on
+   * the machine what the killed snapshot had recorded. Release the lock after use.
+   */
+  async lockForWriting(purpose: string, warn?: (message: string) => void): Promise<TwinLock> {
+    const lock = this.lock()
+    await lock.acquire(purpose)
+    try {
+      await this.settle(warn)
+    } catch (error) {
+      await lock.release()
+      throw error
+    }
+    return lock
+  }
+
+  /**
    * Before reading the working twin without the lock: a snapshot's unfinished move is settled
    * first (under the lock), so a half-moved working twin is never read as the desired state.
    */

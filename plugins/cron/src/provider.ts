@@ -70,7 +70,11 @@ export class CronProvider implements ApplicableProvider<CronState>, StartupView<
   readonly validatesPaths = [SYSTEM_CRONTAB, `${CRON_D_DIR}/*`] as const
 
   validateContent(path: string, content: string): string[] {
-    return parseCrontab(content, { path, format: 'system' }).problems.map((p) => `line ${p.line}: ${p.reason}`)
+    const problems = parseCrontab(content, { path, format: 'system' }).problems.map((p) => `line ${p.line}: ${p.reason}`)
+    // cron ignores such a file whole (its log only: "Missing newline before EOF"); checked again
+    // after the write, with the file's owner and mode (the cron entry of DEBIAN_CONFIG_CHECKS).
+    if (content !== '' && !content.endsWith('\n')) problems.push('no newline at the end: cron would ignore the whole file ("Missing newline before EOF")')
+    return problems
   }
 
   /** What this state starts at boot, at login or on a schedule, for `twinsync startup`. */

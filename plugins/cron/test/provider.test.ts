@@ -312,4 +312,14 @@ describe('cron as a validator of system crontabs', () => {
     assert.equal(problems.length, 2)
     assert.match(problems[0] ?? '', /^line 1: /)
   })
+
+  it('refuses a system crontab without a newline at its end: cron ignores all of it', async () => {
+    const { CronProvider } = await import('../src/provider.js')
+    const cron = new CronProvider()
+    assert.deepEqual(cron.validateContent('/etc/cron.d/nightly', '0 3 * * * root /usr/local/bin/backup'), [
+      'no newline at the end: cron would ignore the whole file ("Missing newline before EOF")',
+    ])
+    assert.deepEqual(cron.validateContent('/etc/cron.d/nightly', '0 3 * * * root /usr/local/bin/backup\n'), [])
+    assert.deepEqual(cron.validateContent('/etc/cron.d/empty', ''), [])
+  })
 })

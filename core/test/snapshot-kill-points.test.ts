@@ -1,0 +1,161 @@
+import { strict as assert } from 'node:assert'
+import { execFileSync } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { inflateSync } from 'node:zlib'
+import { createHash } from 'node:crypto'
+import { SnapshotDraft, settleSnapshot } from '../src/twin/atomic-snapshot.js'
+import { readHead, readIndex } from '../src/twin/quick-status.js'
+import { asGoneRun, killAt } from './support/kill-points.js'
+
+/**
+ * A snapshot's commit stopped at every step it takes on disk, in a real git twin: killed there
+ * (nothing more happens), or failing there (an I/O error: the caller throws the draft away, as
+ * SnapshotService does). After the next run's settling the twin is the old snapshot or the new
+ * one, whole: HEAD is one of the two and the working twin and index are exactly it, nothing left
+ * over. The move holds every kind of change: a file changed, one removed, a file that becomes a
+ * folder (a new file in a new folder) and a folder that becomes a file (session 17's chaos run: a kill after `morph` became
+ * a folder, settled, left HEAD at the new snapshot without `morph/inner`; `plan` then proposed
+ * to delete it from the machine).
+ */
+describe('a snapshot killed or failing at each step of its commit is the old snapshot or the new one', function () {
+  this.timeout(180_000)
+  let template: string
+  let work: string
+  const OLD = new Map([
+    ['morph', 'a file\n'],
+    ['dir/a', 'a\n'],
+    ['dir/deep/b', 'b\n'],
+    ['gone', 'gone\n'],
+    ['same', 'same\n'],
+    ['changed', 'old\n'],
+  ])
+  const NEW = new Map([
+    ['morph/inner', 'now in a folder\n'],
+    ['dir', 'now a file\n'],
+    ['same', 'same\n'],
+    ['changed', 'new\n'],
+  ])
+
+  before(() => {
+    template = mkdtempSync(join(tmpdir(), 'twinsync-kill-points-'))
+    const twin = join(template, 'twin')
+    mkdirSync(twin)
+    execFileSync('git', ['init', '-q', twin])
+    for (const [path, text] of OLD) {
+      mkdirSync(join(twin, path, '..'), { recursive: true })
+      writeFileSync(join(twin, path), text)
+    }
+    execFileSync('git', ['-C', twin, 'add', '.'])
+    execFileSync('git', ['-C', twin, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'old'])
+    mkdirSync(join(twin, '.git', 'twinsync'))
+    rmSync(join(twin, '.git', 'hooks'), { recursive: true })
+    work = join(template, 'work')
+  })
+  after(() => rmSync(template, { recursive: true, force: true }))
+
+  const git = (...args: string[]) => execFileSync('git', ['--no-optional-locks', '-C', work, ...args], { encoding: 'utf8' })
+
+  const listing = (path: string) => {
+    try {
+      return readdirSync(path)
+    } catch {
+      return []
+    }
+  }
+
+  const blobOf = (text: string) => createHash('sha1').update(`blob ${Buffer.byteLength(text)}\0`).update(text).digest('hex')
+
+  /** A loose commit's tree and (first) parent. */
+  function commitOf(dir: string, id: string): { tree: string | undefined; parent: string | undefined } {
+    const text = inflateSync(readFileSync(join(dir, '.git', 'objects', id.slice(0, 2), id.slice(2)))).toString('latin1')
+    return { tree: /\ntree ([0-9a-f]{40})\n/.exec(`\n${text.slice(text.indexOf('\0') + 1)}`)?.[1], parent: /\nparent ([0-9a-f]{40})\n/.exec(text)?.[1] }
+  }
+
+  /** The working twin's files and their text (.git aside). */
+  function files(dir: string, under = ''): Map<string, string> {
+    const out = new Map<string, string>()
+    for (const e of readdirSync(join(dir, under), { withFileTypes: true })) {
+      const path = under === '' ? e.name : `${under}/${e.name}`
+      if (path === '.git') continue
+      if (e.isDirectory()) for (const [p, t] of files(dir, path)) out.set(p, t)
+      else out.set(path, readFileSync(join(dir, path), 'utf8'))
+    }
+    return out
+  }
+
+  /** The new snapshot, with the draft's own calls, stopped at step `at`; the steps it took. */
+  async function snapshotStoppedAt(at: number, mode: 'kill' | 'fail'): Promise<{ steps: number; hit: boolean; calls: readonly string[] }> {
+    rmSync(work, { recursive: true, force: true })
+    cpSync(join(template, 'twin'), work, { recursive: true })
+    const point = killAt(at, mode)
+    try {
+      const draft = await SnapshotDraft.begin(work, { edited: false })
+      try {
+        for (const [path, text] of NEW) draft.write({ path, content: text })
+        for (const path of OLD.keys()) if (!NEW.has(path)) draft.remove(path)
+        const { tree } = await draft.build({ edited: false })
+        await draft.commit(tree, 'new')
+      } catch (error) {
+        // What the snapshot's caller does when its commit throws (SnapshotService.observe); a killed run does nothing more.
+        if (mode === 'fail') await draft.discard().catch(() => undefined)
+        throw error
+      }
+    } catch (error) {
+      if (!point.hit) throw error
+    } finally {
+      // Anything the run left running gets its turn while it is still dead.
+      await new Promise((resolve) => setImmediate(resolve))
+      point.restore()
+    }
+    return { steps: point.steps, hit: point.hit, calls: point.calls }
+  }
+
+  for (const mode of ['kill', 'fail'] as const) {
+    it(`${mode === 'kill' ? 'killed' : 'failing'} at every step: settled, the twin is whole (old or new), nothing left over`, async () => {
+      const old = execFileSync('git', ['-C', join(template, 'twin'), 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()
+      let outcomes = { old: 0, new: 0 }
+      let newTree: string | undefined
+      // Every step's problems, so that a failure names each step it happens at.
+      const failures: string[] = []
+      // A failure before the move is recorded is a throw with nothing visible yet (the draft's own
+      // files, removed by discard); a kill there is tried at each step. Step numbers from a whole run.
+      const whole = await snapshotStoppedAt(Number.POSITIVE_INFINITY, mode)
+      const from = mode === 'kill' ? 1 : whole.calls.findIndex((c) => c.includes('snapshot-in-progress.json')) + 1
+      assert.ok(from > 0 && whole.steps > from)
+      for (let at = from; ; at++) {
+        const run = await snapshotStoppedAt(at, mode)
+        const where = `${mode === 'kill' ? 'killed' : 'failed'} at step ${at}: ${run.calls[at - 1] ?? '(none: the commit ran whole)'}`
+        try {
+          asGoneRun(work)
+          await settleSnapshot(work)
+          // Read from .git in Node (a git process a step made this test slow): HEAD, its commit, the index.
+          const head = readHead(work)
+          assert.ok(typeof head === 'string', 'HEAD')
+          const want = head === old ? OLD : NEW
+          if (head !== old) {
+            const commit = commitOf(work, head)
+            assert.equal(commit.parent, old, 'HEAD is the new snapshot')
+            newTree ??= commit.tree
+            assert.equal(commit.tree, newTree, "the new snapshot's tree")
+          }
+          assert.deepEqual(files(work), want, `the working twin is not the ${head === old ? 'old' : 'new'} snapshot HEAD names`)
+          assert.deepEqual(new Map(readIndex(work)?.entries), new Map([...want].map(([path, text]) => [path, { mode: '100644', sha: blobOf(text) }])), 'the index')
+          assert.deepEqual(listing(join(work, '.git', 'twinsync')).filter((n) => n !== 'cache'), [], 'left in .git/twinsync')
+          assert.deepEqual(listing(join(work, '.git', 'twinsync', 'cache')).filter((n) => !n.endsWith('.json')), [], 'left in the cache')
+          assert.deepEqual(listing(join(work, '.git')).filter((n) => n.endsWith('.lock')), [], "git's locks")
+          outcomes = head === old ? { ...outcomes, old: outcomes.old + 1 } : { ...outcomes, new: outcomes.new + 1 }
+        } catch (error) {
+          failures.push(`${where}: ${(error as Error).message.split('\n').slice(0, 8).join(' ')}`)
+        }
+        if (!run.hit) break // the whole commit ran: every step was tried
+      }
+      // The new tree is the new snapshot, as git reads it; the twin as git sees it is clean.
+      assert.equal(git('ls-tree', '-r', '--format=%(path) %(objectname)', newTree ?? 'HEAD'), [...NEW].map(([path, text]) => `${path} ${blobOf(text)}`).sort().join('\n') + '\n')
+      assert.equal(git('status', '--porcelain', '--untracked-files=all'), '')
+      assert.equal(failures.length, 0, `${failures.length} steps:\n${failures.join('\n')}`)
+      assert.ok(outcomes.old > 3 && outcomes.new > 3, JSON.stringify(outcomes))
+    })
+  }
+})

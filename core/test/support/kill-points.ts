@@ -1,0 +1,127 @@
+import fs from 'node:fs'
+import { syncBuiltinESMExports } from 'node:module'
+import { join } from 'node:path'
+
+/**
+ * kill -9 at a chosen step, in-process and deterministic: every call of Node's `fs` (synchronous
+ * and promises) that changes the disk is a step. From step `at` on, each such call throws
+ * without doing anything, as though the process had died just before it ('kill'); reads go on,
+ * so the code's own catch blocks run and find they can change nothing more. With 'fail', only
+ * step `at` throws (an I/O error there) and the later ones go through: the caller's cleanup runs.
+ * The patched functions reach ES module imports through `syncBuiltinESMExports`. Child processes
+ * (git) are not steps: each is git's own all-or-nothing.
+ */
+export class Killed extends Error {
+  readonly code = 'EIO'
+  constructor(readonly step: number, readonly call: string) {
+    super(`killed at step ${step} (${call})`)
+  }
+}
+
+const SYNC = ['writeFileSync', 'appendFileSync', 'renameSync', 'rmSync', 'unlinkSync', 'linkSync', 'mkdirSync', 'symlinkSync', 'writeSync', 'utimesSync', 'copyFileSync', 'rmdirSync', 'truncateSync', 'ftruncateSync', 'chmodSync', 'fsyncSync'] as const
+const PROMISES = ['writeFile', 'appendFile', 'rename', 'rm', 'unlink', 'link', 'mkdir', 'symlink', 'utimes', 'copyFile', 'rmdir', 'truncate', 'chmod'] as const
+
+/** An open that may write (create, truncate, append): a step. */
+function opensForWriting(flags: unknown): boolean {
+  if (flags === undefined || flags === null) return false
+  if (typeof flags === 'number') return (flags & 3) !== fs.constants.O_RDONLY || (flags & (fs.constants.O_CREAT | fs.constants.O_TRUNC)) !== 0
+  return typeof flags === 'string' && !/^rs?$/.test(flags)
+}
+
+export interface KillPoint {
+  /** Steps counted so far (all of them, when nothing threw: the run's length). */
+  readonly steps: number
+  /** Whether step `at` was reached. */
+  readonly hit: boolean
+  /** The calls counted, in order (for a failure's message). */
+  readonly calls: readonly string[]
+  restore(): void
+}
+
+/** `at`: the step's number, or the first step whose call (`renameSync(/path)`) this picks. */
+export function killAt(at: number | ((call: string) => boolean), mode: 'kill' | 'fail' = 'kill'): KillPoint {
+  const originals: Array<[object, string, unknown]> = []
+  const state = { steps: 0, hit: false, calls: [] as string[] }
+  // Node's own fs functions call one another (writeFileSync opens and writes): only the outer call is a step.
+  let inside = 0
+  let chosen = typeof at === 'number' ? at : Number.POSITIVE_INFINITY
+  const step = (name: string, args: unknown[]) => {
+    state.steps++
+    const call = `${name}(${typeof args[0] === 'string' ? args[0] : ''})`
+    state.calls.push(call)
+    if (typeof at === 'function' && !state.hit && chosen === Number.POSITIVE_INFINITY && at(call)) chosen = state.steps
+    if (state.steps === chosen || (mode === 'kill' && state.steps > chosen)) {
+      state.hit = true
+      throw new Killed(state.steps, name)
+    }
+  }
+  const patch = (target: Record<string, unknown>, name: string, isStep: (args: unknown[]) => boolean, async: boolean) => {
+    const original = target[name] as (...args: unknown[]) => unknown
+    originals.push([target, name, original])
+    target[name] = function (this: unknown, ...args: unknown[]) {
+      if (inside > 0 || !isStep(args)) return original.apply(this, args)
+      if (async) {
+        try {
+          step(name, args)
+        } catch (error) {
+          return Promise.reject(error)
+        }
+      } else step(name, args)
+      inside++
+      try {
+        return original.apply(this, args)
+      } finally {
+        inside--
+      }
+    }
+  }
+  const sync = fs as unknown as Record<string, unknown>
+  const promises = fs.promises as unknown as Record<string, unknown>
+  for (const name of SYNC) patch(sync, name, () => true, false)
+  for (const name of PROMISES) patch(promises, name, () => true, true)
+  patch(sync, 'openSync', (args) => opensForWriting(args[1]), false)
+  patch(promises, 'open', (args) => opensForWriting(args[1]), true)
+  syncBuiltinESMExports()
+  return {
+    get steps() {
+      return state.steps
+    },
+    get hit() {
+      return state.hit
+    },
+    calls: state.calls,
+    restore() {
+      for (const [target, name, original] of originals.reverse()) (target as Record<string, unknown>)[name] = original
+      syncBuiltinESMExports()
+    },
+  }
+}
+
+/**
+ * The stopped run is gone before the next one starts (it is the test's own process, which lives
+ * on): what names its run in the twin — the twin lock, the ref locks' record, temp files named by
+ * pid — is made to name a pid that is not running, as a killed or failed run's does for the next
+ * command.
+ */
+export function asGoneRun(twinDir: string): void {
+  const gone = 2 ** 30
+  const state = join(twinDir, '.git', 'twinsync')
+  for (const name of ['ref-locks.json', 'lock']) {
+    const path = join(state, name)
+    let text: string
+    try {
+      text = fs.readFileSync(path, 'utf8')
+    } catch {
+      continue
+    }
+    const value = JSON.parse(text) as { pid?: number }
+    if (value.pid === process.pid) fs.writeFileSync(path, JSON.stringify({ ...value, pid: gone }) + (text.endsWith('\n') ? '\n' : ''))
+  }
+  const walk = (folder: string) => {
+    for (const e of fs.readdirSync(folder, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(folder, e.name))
+      else if (e.name.includes(`.${process.pid}-`)) fs.renameSync(join(folder, e.name), join(folder, e.name.replace(`.${process.pid}-`, `.${gone}-`)))
+    }
+  }
+  walk(state)
+}
