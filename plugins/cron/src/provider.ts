@@ -21,7 +21,7 @@ import { diffCron } from './diff.js'
 import { loadCron } from './load.js'
 import { parseCrontab } from './crontab-parser.js'
 import { startupEntries } from './startup-entry.js'
-import { cronDocuments } from './model.js'
+import { cronDocuments, cronReadsCronDFile } from './model.js'
 import { CRON_D_DIR, CRON_JSON, CRONTAB_DIR, CronState, SYSTEM_CRONTAB } from './state.js'
 
 /**
@@ -70,6 +70,8 @@ export class CronProvider implements ApplicableProvider<CronState>, StartupView<
   readonly validatesPaths = [SYSTEM_CRONTAB, `${CRON_D_DIR}/*`] as const
 
   validateContent(path: string, content: string): string[] {
+    // A file cron skips by its name (`job.disabled`, the way to switch one off) is never read: nothing to refuse.
+    if (path.startsWith(`${CRON_D_DIR}/`) && !cronReadsCronDFile(path.slice(CRON_D_DIR.length + 1))) return []
     const problems = parseCrontab(content, { path, format: 'system' }).problems.map((p) => `line ${p.line}: ${p.reason}`)
     // cron ignores such a file whole (its log only: "Missing newline before EOF"); checked again
     // after the write, with the file's owner and mode (the cron entry of DEBIAN_CONFIG_CHECKS).

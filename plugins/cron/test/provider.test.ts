@@ -322,4 +322,11 @@ describe('cron as a validator of system crontabs', () => {
     assert.deepEqual(cron.validateContent('/etc/cron.d/nightly', '0 3 * * * root /usr/local/bin/backup\n'), [])
     assert.deepEqual(cron.validateContent('/etc/cron.d/empty', ''), [])
   })
+
+  it('leaves alone a file of /etc/cron.d that cron skips by its name (switched off: job.disabled)', async () => {
+    const { CronProvider } = await import('../src/provider.js')
+    const cron = new CronProvider()
+    assert.deepEqual(cron.validateContent('/etc/cron.d/nightly.disabled', '61 * * * * root true'), [])
+    assert.equal(cron.validateContent('/etc/cron.d/nightly', '61 * * * * root true').length, 2)
+  })
 })

@@ -9,6 +9,8 @@ interface Validator {
   /** What messages call it: the check's `shown` words for a fixed script (`sh -c …`), else the program. */
   name: string
   args: (file: string) => string[]
+  /** Output that rejects even with exit status 0 (the check's rejectsOutput: a host key sshd would ignore). */
+  rejects?: RegExp
 }
 
 /**
@@ -22,7 +24,7 @@ export function validatorFor(path: string): Validator | undefined {
   if (argv === undefined) return undefined
   const [tool, ...rest] = argv as [string, ...string[]]
   const name = check?.shown === undefined ? tool : check.shown.split(CHANGED_FILE).join(path)
-  return { tool, name, args: (file) => rest.map((a) => (a === CHANGED_FILE ? file : a)) }
+  return { tool, name, args: (file) => rest.map((a) => (a === CHANGED_FILE ? file : a)), ...(check?.rejectsOutput === undefined ? {} : { rejects: check.rejectsOutput }) }
 }
 
 export type ValidationOutcome =
@@ -49,7 +51,9 @@ export async function validateContent(host: HostPort, path: string, text: string
     try {
       const result = await host.exec(validator.tool, validator.args(temp), { inTarget: true, sandbox: true, timeoutMs: 30_000, env: checkerEnv() })
       // Redacted: the tool may quote a line of the file, secret and all (see ConfigGuard).
-      return { ok: result.exitCode === 0, output: await redactSecrets((result.stderr + result.stdout).split(temp).join(path).trim()) }
+      const output = await redactSecrets((result.stderr + result.stdout).split(temp).join(path).trim())
+      // The same verdict as the check after the write (ConfigGuard), so the plan and the apply agree.
+      return { ok: result.exitCode === 0 && validator.rejects?.test(output) !== true, output }
     } finally {
       await host.remove(temp)
     }

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert'
-import { validatorFor } from '../src/validation.js'
+import type { HostPort } from '@twinsync/sdk'
+import { validateContent, validatorFor } from '../src/validation.js'
 
 /** Which files are checked before they are written, and with what: read from the one table of services. */
 describe('files: new content checked before it is written (from DEBIAN_CONFIG_CHECKS)', () => {
@@ -32,5 +33,23 @@ describe('files: new content checked before it is written (from DEBIAN_CONFIG_CH
     assert.equal(argv('/etc/ssh/sshd_config.d/x.conf'), undefined)
     assert.equal(argv('/etc/sudoers.d/sub/x'), undefined)
     assert.equal(argv('/etc/nginx/nginx.conf'), undefined)
+  })
+
+  it('rejects new content on what the checker only warns about, as the check after the write does (sshd -t exits 0 on a HostKey it cannot load)', async () => {
+    const files = new Map<string, string>([['/etc/ssh/sshd_config', 'Include /etc/ssh/sshd_config.d/*.conf\n']])
+    // A fake host: sshd is installed, and `sshd -t -f FILE` warns (exit 0) when FILE names a HostKey that is not there.
+    const host = {
+      stat: async (path: string) => (path === '/usr/sbin/sshd' ? { type: 'file', mode: 0o755 } : undefined),
+      writeFileAtomic: async (path: string, text: string) => void files.set(path, text),
+      remove: async (path: string) => void files.delete(path),
+      readTextIfExists: async (path: string) => files.get(path),
+      exec: async (_tool: string, args: string[]) => {
+        const text = files.get(args.at(-1) as string) ?? ''
+        return { exitCode: 0, stdout: '', stderr: text.includes('HostKey /etc/ssh/nope') ? 'Unable to load host key: /etc/ssh/nope\n' : '' }
+      },
+    } as unknown as HostPort
+    const broken = await validateContent(host, '/etc/ssh/sshd_config', 'HostKey /etc/ssh/nope\n')
+    assert.deepEqual(broken, { status: 'invalid', tool: 'sshd', output: 'Unable to load host key: /etc/ssh/nope' })
+    assert.deepEqual(await validateContent(host, '/etc/ssh/sshd_config', 'HostKey /etc/ssh/ssh_host_ed25519_key\n'), { status: 'valid', tool: 'sshd' })
   })
 })
