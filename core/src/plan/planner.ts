@@ -229,7 +229,6 @@ export class Planner {
     return out
   }
 
-  /** Changes an earlier apply did not make (left out, failed, skipped, pulled): said again, with the reason. */
   /** COMMAND_RAN_BEFORE for the run-once commands the last snapshot's record says ran (ranBeforeNotes); reads that snapshot only when one is planned. */
   private async ranBefore(instructions: readonly Change[]): Promise<Diagnostic[]> {
     let reader: GitTreeReader | undefined
@@ -244,6 +243,7 @@ export class Planner {
     }
   }
 
+  /** Changes an earlier apply did not make (left out, failed, skipped, pulled): said again, with the reason. */
   private async stillPending(changes: readonly Change[]): Promise<Diagnostic[]> {
     const reasons = await this.intents.reasons()
     return changes
