@@ -6,7 +6,7 @@ import type { ContextOptions } from '../collect/context-factory.js'
 import { contextFor } from '../collect/context-factory.js'
 import { inject, injectable } from '../di.js'
 import { IntentService } from '../intent/intent-service.js'
-import { missingProviders } from '../providers/provider-manifest.js'
+import { missingProviders, recordedManifest } from '../providers/provider-manifest.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
@@ -79,7 +79,7 @@ export class Planner {
       const notices = unfinishedApplyNotices(interrupted, await this.pendingChecks.read(), this.contexts.host.root)
       const diagnostics: Diagnostic[] = [...notices, ...loadDiagnostics]
       const all = (await this.registry.load()).providers.map((p) => p.provider)
-      diagnostics.push(...(await missingProviders(reader, all, claims)))
+      diagnostics.push(...(await missingProviders(reader, all, claims, undefined, async () => recordedManifest(this.twin.dir, await this.intents.observed()))))
       // Planning only reads: each provider gets a dry-run host that refuses any change (the call
       // fails, named, through the provider guard); one the provider swallowed is reported below.
       const readOnly = this.contexts.readOnly('Planning only reads', 'while planning')
