@@ -6,15 +6,15 @@ import { join } from 'node:path'
 import { inflateSync } from 'node:zlib'
 import { createHash } from 'node:crypto'
 import { SnapshotDraft, settleSnapshot } from '../src/twin/atomic-snapshot.js'
-import { readHead, readIndex } from '../src/twin/quick-status.js'
+import { readHead, readIndex, readRefId } from '../src/twin/quick-status.js'
 import { asGoneRun, killAt } from './support/kill-points.js'
 
 /**
  * A snapshot's commit stopped at every step it takes on disk, in a real git twin: killed there
  * (nothing more happens), or failing there (an I/O error: the caller throws the draft away, as
  * SnapshotService does). After the next run's settling the twin is the old snapshot or the new
- * one, whole: HEAD is one of the two and the working twin and index are exactly it, nothing left
- * over. The move holds every kind of change: a file changed, one removed, a file that becomes a
+ * one, whole: HEAD is one of the two, the observed ref moved with it, and the working twin and
+ * index are exactly it, nothing left over. The move holds every kind of change: a file changed, one removed, a file that becomes a
  * folder (a new file in a new folder) and a folder that becomes a file (session 17's chaos run: a kill after `morph` became
  * a folder, settled, left HEAD at the new snapshot without `morph/inner`; `plan` then proposed
  * to delete it from the machine).
@@ -49,6 +49,7 @@ describe('a snapshot killed or failing at each step of its commit is the old sna
     }
     execFileSync('git', ['-C', twin, 'add', '.'])
     execFileSync('git', ['-C', twin, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'old'])
+    execFileSync('git', ['-C', twin, 'update-ref', 'refs/twinsync/observed', 'HEAD'])
     mkdirSync(join(twin, '.git', 'twinsync'))
     rmSync(join(twin, '.git', 'hooks'), { recursive: true })
     work = join(template, 'work')
@@ -96,7 +97,8 @@ describe('a snapshot killed or failing at each step of its commit is the old sna
         for (const [path, text] of NEW) draft.write({ path, content: text })
         for (const path of OLD.keys()) if (!NEW.has(path)) draft.remove(path)
         const { tree } = await draft.build({ edited: false })
-        await draft.commit(tree, 'new')
+        // As a snapshot's: the observed ref moves with the rest.
+        await draft.commit(tree, 'new', ['refs/twinsync/observed'])
       } catch (error) {
         // What the snapshot's caller does when its commit throws (SnapshotService.observe); a killed run does nothing more.
         if (mode === 'fail') await draft.discard().catch(() => undefined)
@@ -140,6 +142,7 @@ describe('a snapshot killed or failing at each step of its commit is the old sna
             newTree ??= commit.tree
             assert.equal(commit.tree, newTree, "the new snapshot's tree")
           }
+          assert.equal(readRefId(work, 'refs/twinsync/observed'), head, 'the observed ref is HEAD')
           assert.deepEqual(files(work), want, `the working twin is not the ${head === old ? 'old' : 'new'} snapshot HEAD names`)
           assert.deepEqual(new Map(readIndex(work)?.entries), new Map([...want].map(([path, text]) => [path, { mode: '100644', sha: blobOf(text) }])), 'the index')
           assert.deepEqual(listing(join(work, '.git', 'twinsync')).filter((n) => n !== 'cache'), [], 'left in .git/twinsync')

@@ -93,4 +93,14 @@ describe('a twin writer first finishes the move of a snapshot killed half way', 
       process.env = env
     }
   })
+
+  it('the next snapshot after the machine changed again: the killed snapshot was an observation, never taken for a person\'s edit', async () => {
+    await killedSnapshot()
+    await writeFile(join(rig.root, 'etc/notes'), 'three\n')
+    await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.changes.map((c) => c.summary), [], 'the plan would put back what the killed snapshot saw')
+    assert.equal(JSON.parse(git(rig.twinDir, 'show', 'HEAD:system/notes.json')).text, 'three\n')
+    assert.equal(git(rig.twinDir, 'status', '--porcelain'), '')
+  })
 })

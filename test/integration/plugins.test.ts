@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { cp, lstat, mkdir, readFile, readdir, realpath, writeFile } from 'node:fs/promises'
+import { cp, lstat, mkdir, readFile, readdir, realpath, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { makeTempDir, removeTree, repoRoot, runOk } from '../bed/index.js'
 import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
@@ -126,6 +126,30 @@ describe('a twin document whose plugin is missing', function () {
     const d = json<{ diagnostics: Array<{ code: string; severity: string; summary: string }> }>(r).diagnostics.find((x) => x.code === 'PROVIDER_MISSING')
     assert.equal(d?.severity, 'error')
     assert.match(d?.summary ?? '', /plugin twinsync-plugin-demo/)
+  })
+
+  // Session 18: the twin is untrusted input, and its own providers.json chose the plugin that
+  // TwinSync's next step said to install (as root): a pulled one named any package at all.
+  it('a plugin only the twin\'s own manifest names (pulled or edited) is never given as `twinsync plugins install`; the one this machine recorded still is', async () => {
+    const manifestPath = join(cli.twinDir, 'system/twinsync/providers.json')
+    const saved = await readFile(manifestPath, 'utf8')
+    const manifest = JSON.parse(saved) as { providers: Array<Record<string, unknown>> }
+    manifest.providers.push({ name: 'evil', version: '6.6.6', source: 'evil-plugin', twinPaths: ['system/evil/'] })
+    await writeFile(manifestPath, `${JSON.stringify(manifest)}\n`)
+    await mkdir(join(cli.twinDir, 'system/evil'), { recursive: true })
+    await writeFile(join(cli.twinDir, 'system/evil/x.json'), '{}\n')
+    try {
+      for (const command of ['plan', 'status']) {
+        const r = await cli.twinsync([command, '--root', root, '--repo', cli.twinDir])
+        assert.equal(r.code, 1, r.stdout + r.stderr)
+        assert.match(r.stdout, /the twin's own system\/twinsync\/providers\.json says the evil provider from plugin evil-plugin 6\.6\.6 wrote it, which no snapshot of this machine recorded/, command)
+        assert.doesNotMatch(r.stdout + r.stderr, /install evil-plugin/, command)
+        assert.match(r.stdout, /twinsync plugins install twinsync-plugin-demo/, command)
+      }
+    } finally {
+      await writeFile(manifestPath, saved)
+      await rm(join(cli.twinDir, 'system/evil'), { recursive: true, force: true })
+    }
   })
 })
 

@@ -6,7 +6,7 @@ import type { ApplicableProvider, Change, Diagnostic, Logger, PathClaims, Provid
 import { TwinSyncError, isApplicable, isTwinSyncError, writeFileAtomic } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { outsideScope } from '../plan/outside-scope.js'
-import { missingProviders } from '../providers/provider-manifest.js'
+import { missingProviders, recordedManifest } from '../providers/provider-manifest.js'
 import { callProvider } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
@@ -216,7 +216,7 @@ export class IntentService {
     if (unowned.length > 0) {
       const reader = new GitTreeReader(this.twin.dir, tree)
       try {
-        diagnostics.push(...(await missingProviders(reader, (await this.registry.load()).providers.map((p) => p.provider), view.claims, new Set(unowned))))
+        diagnostics.push(...(await missingProviders(reader, (await this.registry.load()).providers.map((p) => p.provider), view.claims, new Set(unowned), () => recordedManifest(this.twin.dir, observed))))
       } finally {
         reader.close()
       }

@@ -6,7 +6,7 @@ import type { ContextOptions } from '../collect/context-factory.js'
 import { contextFor } from '../collect/context-factory.js'
 import { inject, injectable } from '../di.js'
 import { IntentService } from '../intent/intent-service.js'
-import { missingProviders } from '../providers/provider-manifest.js'
+import { missingProviders, recordedManifest } from '../providers/provider-manifest.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { withNamedFiles } from '../apply/named-config.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
@@ -80,7 +80,7 @@ export class Planner {
       const notices = unfinishedApplyNotices(interrupted, await this.pendingChecks.read(), this.contexts.host.root)
       const diagnostics: Diagnostic[] = [...notices, ...loadDiagnostics]
       const all = (await this.registry.load()).providers.map((p) => p.provider)
-      diagnostics.push(...(await missingProviders(reader, all, claims)))
+      diagnostics.push(...(await missingProviders(reader, all, claims, undefined, async () => recordedManifest(this.twin.dir, await this.intents.observed()))))
       // Planning only reads: each provider gets a dry-run host that refuses any change (the call
       // fails, named, through the provider guard); one the provider swallowed is reported below.
       const readOnly = this.contexts.readOnly('Planning only reads', 'while planning')
@@ -231,7 +231,6 @@ export class Planner {
     return out
   }
 
-  /** Changes an earlier apply did not make (left out, failed, skipped, pulled): said again, with the reason. */
   /** COMMAND_RAN_BEFORE for the run-once commands the last snapshot's record says ran (ranBeforeNotes); reads that snapshot only when one is planned. */
   private async ranBefore(instructions: readonly Change[]): Promise<Diagnostic[]> {
     let reader: GitTreeReader | undefined
@@ -246,6 +245,7 @@ export class Planner {
     }
   }
 
+  /** Changes an earlier apply did not make (left out, failed, skipped, pulled): said again, with the reason. */
   private async stillPending(changes: readonly Change[]): Promise<Diagnostic[]> {
     const reasons = await this.intents.reasons()
     return changes

@@ -1,6 +1,7 @@
 import type { Diagnostic, PathClaims, Provider, TwinReader } from '@twinsync/sdk'
 import { compareStrings, errorDiagnostic, stableStringify } from '@twinsync/sdk'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
+import { tryGit } from '../twin/git.js'
 
 export const MANIFEST_PATH = 'system/twinsync/providers.json'
 /** Twin paths under system/ that TwinSync itself writes, not a provider. */
@@ -44,7 +45,14 @@ export function providerManifest(list: () => ReadonlyArray<{ provider: Provider;
  * treat a domain whose plugin is missing as "in sync". `among`: only these paths (the documents
  * the intended twin added, as `status` asks).
  */
-export async function missingProviders(twin: TwinReader, providers: readonly Provider[], claims: PathClaims, among?: ReadonlySet<string>): Promise<Diagnostic[]> {
+export async function missingProviders(
+  twin: TwinReader,
+  providers: readonly Provider[],
+  claims: PathClaims,
+  among?: ReadonlySet<string>,
+  /** The manifest this machine's last snapshot recorded (recordedManifest): the only one whose plugin a next step names to install. */
+  recordedHere: () => Promise<readonly ManifestEntry[]> = async () => [],
+): Promise<Diagnostic[]> {
   const orphans = (await twin.list('system/')).filter((p) => (among === undefined || among.has(p)) && !CORE_PATHS.some((c) => p.startsWith(c)) && ownerOfTwinPath(p, providers, claims) === undefined && !providers.some((pr) => pr.inputPaths?.includes(p)))
   if (orphans.length === 0) return []
   let recorded: ManifestEntry[] = []
@@ -61,8 +69,20 @@ export async function missingProviders(twin: TwinReader, providers: readonly Pro
     group.paths.push(path)
     byWriter.set(key, group)
   }
+  // The twin is untrusted (a mirror anyone with the token can push to): a plugin only its own
+  // manifest names is never pasted as `twinsync plugins install …` (session 18: a pulled
+  // providers.json made TwinSync's next step install a package of the mirror's choosing, as root).
+  const here = byWriter.size === 1 && byWriter.has('') ? [] : await recordedHere().catch(() => [] as readonly ManifestEntry[])
+  const known = (entry: ManifestEntry) => here.some((h) => h.name === entry.name && h.source === entry.source && h.version === entry.version)
   return [...byWriter.values()].map(({ entry, paths }) => {
     const files = `${paths.slice(0, 3).join(', ')}${paths.length > 3 ? ` and ${paths.length - 3} more` : ''}`
+    if (entry !== undefined && !known(entry)) {
+      return errorDiagnostic('PROVIDER_MISSING', `No installed provider reads ${files} of the twin; the twin's own ${MANIFEST_PATH} says the ${entry.name} provider from plugin ${entry.source} ${entry.version} wrote it, which no snapshot of this machine recorded`, {
+        path: paths[0] as string,
+        provider: entry.name,
+        detail: `Next step: find out where that part of the twin came from (a pull, an edit) before installing anything it names: TwinSync names a plugin to install only as this machine's last snapshot recorded it. Or remove the file from the twin. Until then that part of the twin is neither planned nor applied.`,
+      })
+    }
     return entry === undefined
       ? errorDiagnostic('PROVIDER_MISSING', `No installed provider reads ${files} of the twin`, {
           path: paths[0] as string,
@@ -74,4 +94,17 @@ export async function missingProviders(twin: TwinReader, providers: readonly Pro
           detail: `Next step: \`twinsync plugins install ${entry.source}\` (or check \`twinsync providers\` for its load error). Until then that part of the twin is neither planned nor applied.`,
         })
   })
+}
+
+/** The provider manifest of `commit` (this machine's last snapshot); none when it cannot be read. */
+export async function recordedManifest(dir: string, commit: string | undefined): Promise<readonly ManifestEntry[]> {
+  if (commit === undefined) return []
+  const shown = await tryGit(dir, ['cat-file', 'blob', `${commit}:${MANIFEST_PATH}`])
+  if (!shown.ok) return []
+  try {
+    const providers = (JSON.parse(shown.output) as { providers?: unknown }).providers
+    return Array.isArray(providers) ? providers.filter((p): p is ManifestEntry => typeof p?.name === 'string' && typeof p.source === 'string' && typeof p.version === 'string') : []
+  } catch {
+    return []
+  }
 }

@@ -19,7 +19,7 @@ import { twinKey } from '../plan/plan-seal.js'
 import { GitTreeReader } from '../twin/git-tree-reader.js'
 import { countsPhrase } from '../vocabulary.js'
 import { EMPTY_TREE, type GitStatusEntry } from '../twin/git.js'
-import { changedBetween, treeOf } from '../intent/intent-git.js'
+import { changedBetween, OBSERVED_REF, treeOf } from '../intent/intent-git.js'
 import { isScreened, screenDocument } from './secret-guard.js'
 import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
@@ -120,8 +120,9 @@ export class SnapshotService {
       throw this.intents.explainSetAside(error)
     }
     const observed = result.commit ?? result.head
-    // An unchanged snapshot leaves the ref (and its reflog) as it is: no git process, no write.
-    if (observed !== undefined && observed !== held.observedRef) await this.intents.markObserved(observed)
+    // An unchanged snapshot leaves the ref (and its reflog) as it is: no git process, no write. A
+    // commit moved it with HEAD and the working twin (draft.commit's refs), or a kill's settling did.
+    if (observed !== undefined && observed !== held.observedRef && result.commit === undefined) await this.intents.markObserved(observed)
     // A commit from a clean twin moved it to the commit exactly (the draft wrote every file it changed).
     const pending = await held.restore(observed ?? held.base, undefined, held.clean === true && result.commit !== undefined)
     this.logger.debug(`snapshot: intent settled at ${msSince(started)} ms`)
@@ -202,7 +203,8 @@ export class SnapshotService {
       const described = options.message === undefined ? await this.snapshotMessage(tree, since.changes, options, draft, since.observed) : { message: options.message }
       const message = described.message
       phase('described')
-      const commit = await draft.commit(tree, message)
+      // The observed state moves with HEAD and the working twin, as one move (finishMove).
+      const commit = await draft.commit(tree, message, [OBSERVED_REF])
       phase('committed')
       if (options.label !== undefined) await new SnapshotLog(this.twin.dir).label(commit, options.label)
       return { ...base, ...(described.changes === undefined ? {} : { changes: described.changes }), commit, message: message.split('\n')[0] as string, skipped: undefined, head: commit }

@@ -12,7 +12,7 @@ import { writePack } from './pack-writer.js'
 import { identityNow, updateRefInNode } from './ref-update.js'
 import { settleRecordedRefLocks } from './ref-lock-record.js'
 import { removeStaleGitLock } from './stale-git-lock.js'
-import { indexUnchanged, readHead, readIndex, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
+import { indexUnchanged, readHead, readIndex, readRefId, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
 import { cacheTreeExtension, cacheTreeOf, foldersAbove, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode } from './cache-tree.js'
 
 /**
@@ -49,6 +49,8 @@ interface MoveRecord {
   commit: string
   updates: Array<{ path: string; stage: string }>
   removals: string[]
+  /** TwinSync's own refs that move to `commit` with the working twin (a snapshot's `refs/twinsync/observed`). */
+  refs?: string[]
 }
 
 export class SnapshotDraft {
@@ -408,8 +410,12 @@ export class SnapshotDraft {
     await this.move(this.head, undefined)
   }
 
-  /** Make the commit and move HEAD and the working twin to it. */
-  async commit(tree: string, message: string): Promise<string> {
+  /**
+   * Make the commit and move HEAD and the working twin to it; `refs` (TwinSync's own,
+   * `refs/twinsync/*`) move to it as part of the move: finished by settling with the rest if a kill
+   * stops it (a snapshot's observed ref: see finishMove).
+   */
+  async commit(tree: string, message: string, refs: readonly string[] = []): Promise<string> {
     const parents = this.head === undefined ? [] : [this.head]
     let commit: string
     if (this.inNode !== undefined) {
@@ -422,7 +428,7 @@ export class SnapshotDraft {
     } else {
       commit = (await git(this.dir, [...IDENTITY, 'commit-tree', '--no-gpg-sign', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message])).toString('utf8').trim()
     }
-    await this.move(commit, this.head ?? null)
+    await this.move(commit, this.head ?? null, refs)
     await this.rememberTree(commit)
     return commit
   }
@@ -468,11 +474,11 @@ export class SnapshotDraft {
   }
 
   /** Stage every new file, record the move, move HEAD (unless it stays), rename the files in. */
-  private async move(commit: string, from: string | null | undefined): Promise<void> {
+  private async move(commit: string, from: string | null | undefined, refs: readonly string[] = []): Promise<void> {
     // Phase 1, nothing visible yet: every new file written whole beside the working twin.
     await rm(join(this.dir, STAGE), { recursive: true, force: true })
     await mkdir(join(this.dir, STAGE), { recursive: true, mode: 0o700 })
-    const record: MoveRecord = { parent: this.head ?? null, commit, updates: [], removals: [...this.removals] }
+    const record: MoveRecord = { parent: this.head ?? null, commit, updates: [], removals: [...this.removals], ...(refs.length === 0 ? {} : { refs: [...refs] }) }
     try {
       let n = 0
       // Synchronous, one after the other (see writeLooseBlobs).
@@ -765,6 +771,14 @@ async function finishMove(dir: string, record: MoveRecord, index: string | undef
     await swapIndex(dir, index)
   } else {
     await resetIndex(dir)
+  }
+  // The refs that move with it, before the record goes. A snapshot's observed ref left behind by a
+  // kill (HEAD and the working twin at the new snapshot, `refs/twinsync/observed` at the one before)
+  // made the next snapshot take what this one saw for a person's edit, set it aside as intent and
+  // merge it back over what the machine did since: `plan` then proposed putting the machine back.
+  for (const ref of record.refs ?? []) {
+    if (!/^refs\/twinsync\/[A-Za-z0-9_-]+$/.test(ref) || readRefId(dir, ref) === record.commit) continue
+    if (!updateRefInNode(dir, ref, record.commit, undefined, 'snapshot', identityNow())) await git(dir, ['update-ref', '--create-reflog', '-m', 'snapshot', ref, record.commit])
   }
   await rm(join(dir, MARKER), { force: true })
   await rm(join(dir, STAGE), { recursive: true, force: true })

@@ -26,7 +26,6 @@ const FOLDER_NOTES: Record<string, string> = {
     '# scripts\n\nScripts a plan may run, and only after you approve the plan. A plan can only name\nscripts from this folder.\n',
 }
 
-/** Where providers keep caches: inside .git, so never committed, and gone with the twin. */
 /**
  * One look at the working twin: HEAD and the paths that differ from it (`dirtyPaths`), taken
  * together, for a caller that judges more than once from the same look (a plan's basis and its
@@ -40,6 +39,7 @@ export interface WorkingTwinCheck {
 /** The quick check's last verdict per twin in this process (dirtyPaths), for refreshStatData: the services hold their own TwinRepository. */
 const lastQuick = new Map<string, QuickClean>()
 
+/** Where providers keep caches: inside .git, so never committed, and gone with the twin. */
 export function twinCacheDir(twinDir: string): string {
   return join(twinDir, '.git', 'twinsync', 'cache')
 }
