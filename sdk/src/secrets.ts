@@ -23,6 +23,26 @@
  *   Nagios' `$USERn$=…`, cloud-init's `chpasswd: list:`, credentials on command lines
  *   (`--db-password=…`, `--token …`, `mysql -p…`, a password echoed into `--password-stdin`),
  *   Authorization headers, Telegram bot tokens and Discord webhooks.
+ * - Session 18, measured against gitleaks' default rules (config/gitleaks.toml) and secretlint's
+ *   preset: provider tokens by their prefix where no key names them (Stripe, DigitalOcean,
+ *   GitLab's runner, deploy and trigger tokens, Atlassian/Bitbucket, PyPI, Slack's configuration
+ *   tokens, Twilio, Mailgun, Mailchimp, Brevo, Vault's legacy `s.…`, Terraform Cloud, Google API
+ *   keys and OAuth client secrets, Azure AD client secrets, Cloudflare origin CA keys, Heroku,
+ *   Pulumi, Doppler, Sentry, New Relic, Alibaba, Fly.io, Tailscale, Matrix, ntfy, Teams webhooks),
+ *   keys run together (`dbpassword`, `$wgDBpassword`, ngrok's `authtoken`), WordPress's
+ *   `define('DB_PASSWORD', …)`, tools' positional passwords (`rabbitmqctl add_user`,
+ *   `wpa_passphrase`, `nmcli … password`, net-snmp's `-c`/`-A`/`-X`, `ipmitool -P`, `unzip -P`,
+ *   FreeRDP's `/p:`, `keytool -storepass`, `aws configure set …_key`), `com2sec`, Squid's
+ *   `login=`, Monit, cntlm, vpnc, Compose's `$$apr1$$` hashes, Caddy's base64 bcrypt, Argon2 and
+ *   PBKDF2 hashes.
+ *
+ * Why our own rules rather than gitleaks' set whole: gitleaks is a Go program (no library for
+ * Node), and of its 222 rules most are a provider's name near a generic 32-character value
+ * (`[\w.-]{0,50}?(?:mailgun)…`) with an entropy threshold, which our key rules already cover by
+ * the key, while its `generic-api-key` is what CREDENTIAL_WORDS and looksLikeToken do with
+ * measured false findings (test/integration/secret-false-positives.test.ts). Its prefix rules
+ * are what a key cannot catch; those are taken (`provider-token`). A newer secretlint preset
+ * (13.x) needs a newer Node than the project's 20.
  *
  * A finding says which rule, where (line, column, offsets) and never the secret itself.
  */
@@ -49,7 +69,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 9
+export const SECRET_RULES_VERSION = 10
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -137,6 +157,11 @@ const CREDENTIAL_WORDS = [
   'hmac_key',
   // OpenLDAP's rootpw (slapd.conf) and olcRootPW (cn=config).
   'rootpw',
+  // Session 18: acme.sh's Cloudflare key (`SAVED_CF_Key='…'`, 37 hex digits: no token's shape),
+  // certbot's `--eab-hmac-key`, Roundcube's `des_key`.
+  'cf_key',
+  'hmac-key',
+  'des_key',
 ] as const
 
 /**
@@ -146,7 +171,55 @@ const CREDENTIAL_WORDS = [
 const CAPITALS_WORDS = ['PASSWORD', 'PASSPHRASE', 'SECRET', 'TOKEN'] as const
 
 /** Whole keys that name a credential though they end with no credential word: environment variables tools read. */
-const CREDENTIAL_KEYS = new Set(['sshpass', 'rediscli_auth', 'pgpassword', 'mysql_pwd', 'requirepass', 'masterauth', 'masterpass', '_auth', 'ticketsalt'])
+const CREDENTIAL_KEYS = new Set([
+  'sshpass',
+  'rediscli_auth',
+  'pgpassword',
+  'mysql_pwd',
+  'requirepass',
+  'masterauth',
+  'masterpass',
+  '_auth',
+  'ticketsalt',
+  // Session 18: keytool's store and key passwords (`-storepass …`, `-keypass …`), curl's `--oauth2-bearer`.
+  'storepass',
+  'keypass',
+  'srcstorepass',
+  'deststorepass',
+  'srckeypass',
+  'destkeypass',
+  'oauth2-bearer',
+])
+
+/**
+ * A credential word run together with a word that says whose, as PHP and INI files write keys:
+ * Nextcloud's `dbpassword` and `mail_smtppassword`, MediaWiki's `$wgDBpassword`, Murmur's
+ * `serverpassword`, ngrok's `authtoken`, Moodle's `$CFG->dbpass` (session 18). Only after such
+ * a word, itself at the key's start, after a separator or starting a capital run
+ * (`wgDBpassword`): any word before measured false findings in a Debian root's /usr/share
+ * (PostgreSQL's catalog `rolpassword = text`, `prstoken = regproc`, git's `credential-libsecret
+ * backends.`, a translation's `säkerhetstoken:`). Not a key in capitals (sudoers' `NOPASSWD`),
+ * not `passwd` (cloud-init's `chpasswd:` block); `pass` after fewer words (not `bypass`).
+ */
+let runTogether: RegExp | undefined
+// Made when first asked for, as the rules are (makeHandRules): a command that screens nothing does not parse it.
+const RUN_TOGETHER = (): RegExp =>
+  (runTogether ??=
+    /(?:(?:db|sql|mysql|pg|postgres|smtp|mail|imap|pop|ldap|bind|admin|root|user|ftp|server|auth|api|app|client|access|web|vnc|wifi|shared|master|proxy|rpc|redis|bot|service)(?:password|passphrase|secret|token)|(?:db|sql|mysql|pg|smtp|mail|imap|ldap|bind|admin|root|user|ftp)pass)$/)
+
+/** Whether the key (as written; `lower` in lower case) ends with a run-together credential whose word starts where a word can. */
+function isRunTogether(bare: string, lower: string): boolean {
+  if (bare === bare.toUpperCase()) return false
+  const found = RUN_TOGETHER().exec(lower)
+  if (found === null) return false
+  const at = found.index
+  if (at === 0) return true
+  const before = bare[at - 1] as string
+  if (before === '_' || before === '-' || before === '.') return true
+  // A capital run after lower case: MediaWiki's `wgDBpassword`.
+  const first = bare[at] as string
+  return before >= 'a' && before <= 'z' && first >= 'A' && first <= 'Z'
+}
 
 /** Keys that end like a credential but name where one is kept, not the credential (systemd's LoadCredential=name:path). */
 const KEY_EXCEPTIONS = new Set(['loadcredential', 'importcredential', 'loadcredentialencrypted'])
@@ -185,7 +258,7 @@ function isCredentialKey(key: string): boolean {
     const next = bare[at + 1]
     if (first >= 'A' && first <= 'Z' && next !== undefined && next >= 'a' && next <= 'z') return true
   }
-  return false
+  return isRunTogether(bare, lower)
 }
 
 /**
@@ -310,7 +383,7 @@ function linesToLastEcho(part: string): Array<[number, number]> {
 
 /**
  * The rules, made when first asked for (`allHandRules`): V8 parses a regular expression literal's
- * pattern when the literal is first evaluated, these 60 rules' patterns (and their `accept`
+ * pattern when the literal is first evaluated, these rules' patterns (60 in session 15, 72 after session 18) (and their `accept`
  * checks' expressions) among the longest there are, and a command that screens nothing (an
  * unchanged snapshot, `plan`, `status`) loads this module with the SDK's index all the same.
  * Speed (issue 22, session 15): an unchanged snapshot of the minbase root 382.9 → 376.8 M
@@ -438,8 +511,10 @@ const makeHandRules = (): readonly HandRule[] => [
     // `passwd:`. SHA-crypt (with rounds), MD5-crypt, bcrypt, yescrypt, PostgreSQL's SCRAM
     // verifier (pgbouncer's userlist.txt, a dump of pg_authid).
     pattern:
-      /(?<![\w$])(?<v>\$(?:1|5|6|apr1)\$(?:rounds=\d+\$)?[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{22,86}|\$2[abxy]?\$\d\d\$[./0-9A-Za-z]{53}|\$(?:y|gy|7)\$[./0-9A-Za-z]+\$[./0-9A-Za-z]{0,86}\$[./0-9A-Za-z]{43}|SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]{8,}\$[A-Za-z0-9+/=]{20,}:[A-Za-z0-9+/=]{20,})/g,
-    hint: ['$1$', '$5$', '$6$', '$apr1$', '$2', '$y$', '$gy$', '$7$', 'SCRAM-SHA-256$'],
+      /(?<![\w$])(?<v>\$(?:1|5|6|apr1)\$(?:rounds=\d+\$)?[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{22,86}|\$2[abxy]?\$\d\d\$[./0-9A-Za-z]{53}|\$(?:y|gy|7)\$[./0-9A-Za-z]+\$[./0-9A-Za-z]{0,86}\$[./0-9A-Za-z]{43}|SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]{8,}\$[A-Za-z0-9+/=]{20,}:[A-Za-z0-9+/=]{20,}|\$argon2(?:id|i|d)\$(?:v=\d+\$)?m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/.=-]{8,}\$[A-Za-z0-9+/.=-]{16,}|(?:\$pbkdf2(?:-sha\d+)?\$|pbkdf2_sha(?:1|256|512)\$)\d+\$[A-Za-z0-9+/.=-]{4,}\$[A-Za-z0-9+/.=-]{20,})/g,
+    // Session 18: Argon2 (`$argon2id$v=19$m=…`: Jupyter's, Vaultwarden's admin token, Authelia's
+    // users) and PBKDF2 as passlib (`$pbkdf2-sha256$…`) and Django (`pbkdf2_sha256$…`) write it.
+    hint: ['$1$', '$5$', '$6$', '$apr1$', '$2', '$y$', '$gy$', '$7$', 'SCRAM-SHA-256$', '$argon2', '$pbkdf2', 'pbkdf2_sha'],
   },
   { id: 'password-hash', description: 'htdigest password hash', pattern: /^[^:\s#]+:[^:\n]*:(?<v>[0-9a-f]{32})$/gm },
   {
@@ -636,9 +711,9 @@ const makeHandRules = (): readonly HandRule[] => [
     description: 'password flag of a known tool',
     // Tools whose password flag is a short one no name says is a password: redis-cli -a, the
     // mongo tools' -p, mosquitto's -P, the OpenLDAP tools' -w (bind password), zip -P, 7-Zip's
-    // -pPASSWORD, docker/podman login -p. Within one command (not past a pipe or `;`).
+    // -pPASSWORD, docker/podman login -p; unzip -P (session 18). Within one command (not past a pipe or `;`).
     pattern: new RegExp(
-      String.raw`\b(?:(?<redis>redis-cli)|(?<mongo>mongo(?:sh|dump|restore|export|import|stat|top|files)?)|(?<mqtt>mosquitto_(?:pub|sub|rr))|(?<ldap>ldap(?:search|add|modify|delete|passwd|compare|modrdn|whoami|exop|url))|(?<zip>zip)|(?<login>(?:docker|podman|nerdctl|buildah|skopeo)[ \t]+login))\b[^\n|;&]*?[ \t](?<f>-a|-p|-P|-w|--password)(?:[ \t]+|=)${VALUE}|\b7z[ar]?\b[^\n|;&]*?[ \t]-p(?<v>[^\s"'-][^\s"']*)`,
+      String.raw`\b(?:(?<redis>redis-cli)|(?<mongo>mongo(?:sh|dump|restore|export|import|stat|top|files)?)|(?<mqtt>mosquitto_(?:pub|sub|rr))|(?<ldap>ldap(?:search|add|modify|delete|passwd|compare|modrdn|whoami|exop|url))|(?<zip>(?:un)?zip|zipcloak)|(?<login>(?:docker|podman|nerdctl|buildah|skopeo)[ \t]+login))\b[^\n|;&]*?[ \t](?<f>-a|-p|-P|-w|--password)(?:[ \t]+|=)${VALUE}|\b7z[ar]?\b[^\n|;&]*?[ \t]-p(?<v>[^\s"'-][^\s"']*)`,
       'g',
     ),
     hint: ['redis-cli', 'mongo', 'mosquitto_', 'ldap', 'zip', 'login', '7z'],
@@ -676,9 +751,9 @@ const makeHandRules = (): readonly HandRule[] => [
   {
     id: 'command-line-flag',
     description: 'password given to htpasswd',
-    // `-b FILE USER PASSWORD`.
-    pattern: new RegExp(String.raw`\bhtpasswd(?<f>(?:[ \t]+-[A-Za-z]+)+)[ \t]+[^\s-]\S*[ \t]+[^\s-]\S*[ \t]+${VALUE}`, 'g'),
-    hint: ['htpasswd'],
+    // `-b FILE USER PASSWORD`; mosquitto_passwd's the same (session 18).
+    pattern: new RegExp(String.raw`\b(?:htpasswd|mosquitto_passwd)(?<f>(?:[ \t]+-[A-Za-z]+)+)[ \t]+[^\s-]\S*[ \t]+[^\s-]\S*[ \t]+${VALUE}`, 'g'),
+    hint: ['htpasswd', 'mosquitto_passwd'],
     accept: (g) => /b/.test(g.f ?? '') && !/n/.test(g.f ?? '') && isValue(g.v1 ?? g.v2 ?? g.v3),
   },
   {
@@ -702,13 +777,17 @@ const makeHandRules = (): readonly HandRule[] => [
     // A line that is `password VALUE` or `password USER VALUE`: pppd's peers files, GRUB's
     // `password`/`password_pbkdf2 USER HASH`, OpenLDAP's `rootpw`. PAM's stacks begin their lines
     // with `password` too, followed by a control word and a module: never two words alone.
-    pattern: new RegExp(String.raw`^[ \t]*(?<d>password(?:_pbkdf2)?|rootpw)[ \t]+(?:(?<u>[^\s"'=]+)[ \t]+)?${VALUE}[ \t]*\r?$`, 'gm'),
-    hint: ['password', 'rootpw'],
-    needs: { words: ['password', 'rootpw'], lines: true },
+    // `Password VALUE` too: cntlm.conf (session 18).
+    pattern: new RegExp(String.raw`^[ \t]*(?<d>[Pp]assword(?:_pbkdf2)?|rootpw)[ \t]+(?:(?<u>[^\s"'=]+)[ \t]+)?${VALUE}[ \t]*\r?$`, 'gm'),
+    // `assword`: `password` and `Password` (the pattern's case, as written).
+    hint: ['assword', 'rootpw'],
+    needs: { words: ['assword', 'rootpw'], lines: true },
     accept: (g) => {
       const first = g.u ?? g.v1 ?? g.v2 ?? g.v3 ?? ''
       if (/^(?:required|requisite|sufficient|optional|include|substack|\[.*)$/.test(first)) return false
       if (g.d === 'rootpw' && g.u !== undefined) return false
+      // Not a message catalog's strings run together (`Password required\0…` in sudoers.mo).
+      if (/[\x00-\x08]/.test(first + (g.v1 ?? g.v2 ?? g.v3 ?? ''))) return false
       return isValue(g.v1 ?? g.v2 ?? g.v3)
     },
   },
@@ -835,7 +914,8 @@ const makeHandRules = (): readonly HandRule[] => [
     // `ALTER USER … IDENTIFIED BY '…'`, `CREATE ROLE … PASSWORD '…'` (PostgreSQL, MySQL), as a
     // cron line, a log or a script run by `mysql -e` writes them.
     // After the statement's USER, ROLE or TO (`GRANT … TO 'u'@'h' IDENTIFIED BY '…'`), not in prose.
-    pattern: /\b(?:USER|ROLE|TO)\b[^\n;]*?\b(?:IDENTIFIED[ \t]+(?:WITH[ \t]+\S+[ \t]+)?BY|(?:ENCRYPTED[ \t]+)?PASSWORD)[ \t]+(?:\\?'(?<v1>[^'\n\\]+)\\?'|\\?"(?<v2>[^"\n\\]+)\\?")/gi,
+    // Also a hash given as it is stored (`IDENTIFIED WITH mysql_native_password AS '*…'`, session 18).
+    pattern: /\b(?:USER|ROLE|TO)\b[^\n;]*?\b(?:IDENTIFIED[ \t]+(?:WITH[ \t]+\S+[ \t]+)?(?:BY|AS)|(?:ENCRYPTED[ \t]+)?PASSWORD)[ \t]+(?:\\?'(?<v1>[^'\n\\]+)\\?'|\\?"(?<v2>[^"\n\\]+)\\?")/gi,
     hint: ['identified', 'password'],
     needs: { words: ['identified', 'password'], caseless: true, lines: true },
     accept: (g) => isValue(g.v1 ?? g.v2),
@@ -892,6 +972,147 @@ const makeHandRules = (): readonly HandRule[] => [
     // A private JWK (certbot's accounts/…/private_key.json, a JWKS): its private members.
     pattern: /"(?:d|p|q|dp|dq|qi|k)"[ \t]*:[ \t]*"(?<v>[A-Za-z0-9_-]{16,})"/g,
     hint: ['"kty"'],
+  },
+  {
+    id: 'provider-token',
+    description: 'API token of a known provider (by its prefix)',
+    // Session 18, from gitleaks' default rules (config/gitleaks.toml) for the providers a Linux
+    // server talks to, where secretlint's preset has no rule: Stripe, DigitalOcean, GitLab's other
+    // tokens (glpat- is the preset's), Atlassian and Bitbucket, PyPI, Slack's configuration
+    // tokens, Twilio, Mailgun, Mailchimp, Brevo, Terraform Cloud, Google's API keys and OAuth client
+    // secrets, Azure AD client secrets, Cloudflare's origin CA key, Heroku, Pulumi, Doppler,
+    // Sentry, New Relic, Alibaba, Fly.io; and Tailscale, Matrix and ntfy tokens. A prefix finds
+    // them where no key names them: a positional argument (`doctl auth init -t …`, `curl -u
+    // sk_live_…:`), a log line, a URL.
+    pattern: new RegExp(
+      String.raw`(?<![\w-])(?<v>(?:sk|rk)_(?:live|test|prod)_[0-9a-zA-Z]{10,99}|whsec_[0-9a-zA-Z]{32,}|do[opr]_v1_[a-f0-9]{64}|glrt-[\w-]{20,}|gldt-[\w-]{20,}|glptt-[0-9a-f]{40}|GR1348941[\w-]{20}|glcbt-[0-9a-zA-Z]{1,5}_[\w-]{20,}|glft-[\w-]{20,}|glimt-[\w-]{25,}|gloas-[\w-]{64,}|glsoat-[\w-]{20,}|glagent-[\w-]{50,}|glffct-[\w-]{20,}|AT(?:ATT|CTT)3[\w=-]{100,}|ATBB[A-Za-z0-9]{28,}|pypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[\w-]{50,}|xoxe(?:\.xox[bp])?-\d-[A-Za-z0-9]{100,}|SK[0-9a-f]{32}|key-[0-9a-f]{32}|[0-9a-f]{32}-us\d{1,2}|x(?:keysib|smtpsib)-[a-f0-9]{64}-[A-Za-z0-9]{16}|[A-Za-z0-9]{14}\.atlasv1\.[\w=-]{60,70}|AIza[\w-]{35}|GOCSPX-[\w-]{28}|[\w~.]{3}\dQ~[\w~.-]{31,34}|v1\.0-[a-f0-9]{24}-[a-f0-9]{146}|HRKU-AA[\w-]{58}|pul-[a-f0-9]{40}|dp\.(?:pt|st|sa|ct|scim|audit)\.(?:[a-z0-9_-]{1,40}\.)?[A-Za-z0-9]{40,44}|sntryu_[a-f0-9]{64}|sntrys_eyJ[\w+/=]{50,}|NR(?:AK|II)-[\w-]{27,32}|LTAI[A-Za-z0-9]{20}|fo1_[\w-]{43}|fm(?:1[ar]|2)_[A-Za-z0-9+/]{100,}={0,3}|tskey-(?:auth|api|client|scim|webhook)-[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}|syt_[A-Za-z0-9+/=]+_[A-Za-z0-9]{20}_[A-Za-z0-9]{6}|tk_[a-z0-9]{29})(?![\w~-])`,
+      'g',
+    ),
+    needs: {
+      words: [
+        'sk_live_', 'sk_test_', 'sk_prod_', 'rk_live_', 'rk_test_', 'rk_prod_', 'whsec_', '_v1_', 'glrt-', 'gldt-', 'glptt-', 'GR1348941', 'glcbt-', 'glft-', 'glimt-',
+        'gloas-', 'glsoat-', 'glagent-', 'glffct-', 'ATATT3', 'ATCTT3', 'ATBB', 'pypi-AgE', 'xoxe', 'SK', 'key-', '-us', 'xkeysib-', 'xsmtpsib-', '.atlasv1.', 'AIza',
+        'GOCSPX-', 'Q~', 'v1.0-', 'HRKU-AA', 'pul-', 'dp.pt.', 'dp.st.', 'dp.sa.', 'dp.ct.', 'dp.scim.', 'dp.audit.', 'sntryu_', 'sntrys_', 'NRAK-', 'NRII-', 'LTAI', 'fo1_', 'fm1a_', 'fm1r_', 'fm2_', 'tskey-', 'syt_', 'tk_',
+      ],
+      // A token is on one line: only the lines holding a prefix are searched.
+      lines: true,
+    },
+    // A Twilio key and a Mailgun key are hex after their prefix: with a digit and a letter.
+    accept: (g) => {
+      const hex = /^(?:SK|key-)([0-9a-f]+)$/.exec(g.v ?? '')?.[1]
+      return hex === undefined || (/[0-9]/.test(hex) && /[a-f]/.test(hex))
+    },
+  },
+  {
+    id: 'provider-token',
+    description: 'HashiCorp Vault token',
+    // A legacy service token (`s.` and 24 letters and digits; `hvs.…` is the preset's) on a line
+    // that speaks of Vault: `vault login s.…`, `X-Vault-Token: s.…` (session 18).
+    pattern: /\bvault\b[^\n]*?(?<![\w.-])(?<v>s\.[A-Za-z0-9]{24})(?![\w.-])/gi,
+    needs: { words: ['vault'], caseless: true, lines: true },
+    accept: (g) => looksLikeToken(g.v?.slice(2)),
+  },
+  {
+    id: 'chat-token',
+    description: 'Microsoft Teams webhook',
+    // `https://TENANT.webhook.office.com/webhookb2/…/IncomingWebhook/…/…` (and Office 365's older
+    // `outlook.office.com/webhook/…`): anyone with the URL posts to the channel (session 18).
+    pattern: /\b(?:[a-z0-9-]+\.webhook\.office\.com\/webhookb2|outlook\.office(?:365)?\.com\/webhook)\/(?<v>[\w@-]{20,}\/IncomingWebhook\/[\w/-]{20,})/g,
+    needs: { words: ['.webhook.office.com/webhookb2/', '.com/webhook/'], lines: true },
+  },
+  {
+    id: 'command-line-flag',
+    description: 'password given to a tool as an argument',
+    // Tools that take a password, passphrase, community or token as a plain argument (session
+    // 18): `rabbitmqctl add_user USER PASSWORD` (and change_password, authenticate_user),
+    // `wpa_passphrase SSID PASSPHRASE`, `nmcli … password …` and its `wifi-sec.psk …`, the
+    // net-snmp tools' `-c COMMUNITY`, `-A`/`-X` passphrases, `ipmitool -P …`, FreeRDP's `/p:…`,
+    // rdesktop's `-p …`, `aws configure set aws_secret_access_key …`, `ngrok authtoken …`,
+    // `vault login TOKEN`. Within one command (not past a pipe or `;`).
+    pattern: new RegExp(
+      String.raw`(?:\brabbitmqctl\b[^\n|;&]*?[ \t](?:add_user|change_password|authenticate_user)[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s"']+)[ \t]+|\bwpa_passphrase[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s"'<>|]+)[ \t]+|\bnmcli\b[^\n|;&]*?[ \t](?:password|[\w-]+\.(?:psk|[\w-]*password|wep-key\d))[ \t]+|\bsnmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap|inform|df|status|netstat|delta|test|translate)\b[^\n|;&]*?[ \t]-[cAX][ \t]*|\bipmitool\b[^\n|;&]*?[ \t](?:-P[ \t]*|user[ \t]+set[ \t]+password[ \t]+\d+[ \t]+)|\b(?:[xw]l?|sdl-)?freerdp\d?\b[^\n|;&]*?[ \t][/+-]p:|\brdesktop\b[^\n|;&]*?[ \t]-p[ \t]*|\baws[ \t]+configure[ \t]+set[ \t]+(?:--profile[ \t]+\S+[ \t]+)?(?<k>[\w.-]+)[ \t]+|\bngrok\b[^\n|;&]*?[ \t](?:config[ \t]+add-)?authtoken[ \t]+|\bvault[ \t]+login(?:[ \t]+-\S+)*[ \t]+)${VALUE}`,
+      'g',
+    ),
+    needs: { words: ['rabbitmqctl', 'wpa_passphrase', 'nmcli', 'snmp', 'ipmitool', 'freerdp', 'rdesktop', 'aws', 'ngrok', 'vault'], lines: true },
+    accept: (g) => {
+      const value = g.v1 ?? g.v2 ?? g.v3 ?? ''
+      if (!isValue(value) || /^[-<>|&]|^[A-Z][A-Z0-9_]*$|^\[.*\]$/.test(value) || value === 'public') return false
+      // `vault login -method=userpass username=…` names no token (its password= is the assignment rule's).
+      if (g.k !== undefined) return isCredentialKey(g.k)
+      return !(value.includes('=') && /^[\w.-]+=/.test(value))
+    },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'PHP constant holding a credential',
+    // WordPress's wp-config.php `define( 'DB_PASSWORD', '…' );` and its keys and salts
+    // (`define( 'AUTH_KEY', '…' );`: 64 characters of any kind, no token's shape), session 18.
+    hint: ['define'],
+    pattern: /\bdefine[ \t]*\([ \t]*(?<q>["'])(?<k>[A-Za-z0-9_]{1,64})\k<q>[ \t]*,[ \t]*(?:"(?<v1>[^"\n]*)"|'(?<v2>[^'\n]*)')/g,
+    needs: { words: [...KEY_WORDS, 'salt'], caseless: true, lines: true },
+    accept: (g) => {
+      const value = g.v1 ?? g.v2 ?? ''
+      const key = g.k ?? ''
+      if (value === 'put your unique phrase here') return false
+      if (isCredentialKey(key) && isValue(value)) return true
+      // A key or salt of WordPress's kind: long, no blank (the shipped `put your unique phrase here` has them).
+      return /(?:^|_)(?:KEY|SALT)$/.test(key) && value.length >= 32 && !/\s/.test(value)
+    },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'SNMP community',
+    // snmpd.conf's `com2sec [-Cn CONTEXT] NAME SOURCE COMMUNITY` and snmptrapd.conf's
+    // `authCommunity TYPES COMMUNITY` (the `rocommunity` family is the directive rule's); not the
+    // well-known `public` (session 18).
+    pattern: new RegExp(String.raw`^[ \t]*(?:com2sec6?(?:[ \t]+-Cn[ \t]+\S+)?[ \t]+\S+[ \t]+\S+|authCommunity[ \t]+\S+)[ \t]+${VALUE}`, 'gm'),
+    hint: ['com2sec', 'authCommunity'],
+    accept: (g) => {
+      const value = g.v1 ?? g.v2 ?? g.v3
+      return isValue(value) && value !== 'public'
+    },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'password in a service directive',
+    // Session 18: Squid's `cache_peer … login=USER:PASSWORD`; cntlm's `PassNTLMv2 HASH` (and
+    // PassNT, PassLM); vpnc's `IPSec secret …` and `Xauth password …` (the rest of the line).
+    pattern:
+      /\bcache_peer\b[^\n]*?[ \t]login=[^\s:]+:(?<v>[^\s"']+)|^[ \t]*Pass(?:NTLMv2|NT|LM)[ \t]+(?<v1>[0-9A-Fa-f]{32})\b|^[ \t]*(?:IPSec[ \t]+secret|Xauth[ \t]+password)[ \t]+(?<v2>\S(?:[^\n]*\S)?)/gm,
+    hint: ['cache_peer', 'PassNT', 'PassLM', 'IPSec', 'Xauth'],
+    accept: (g) => isValue(g.v ?? g.v1 ?? g.v2),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Monit password',
+    // Monit's `set mailserver … password "…"` and `allow USER:PASSWORD` of its `set httpd` (not an
+    // address: `allow fe80::1`, `allow 10.0.0.0/8`), session 18.
+    pattern: new RegExp(
+      String.raw`^[ \t]*(?:set[ \t]+mailserver\b[^\n]*?[ \t]password[ \t]+|allow[ \t]+(?![0-9a-fA-F]{0,4}:)[A-Za-z_][\w.-]*:)${VALUE}`,
+      'gm',
+    ),
+    hint: ['set httpd', 'set mailserver'],
+    accept: (g) => {
+      const value = g.v1 ?? g.v2 ?? g.v3
+      return isValue(value) && !/^[0-9a-fA-F:./]+$/.test(value ?? '')
+    },
+  },
+  {
+    id: 'password-hash',
+    description: 'password hash with its dollars doubled',
+    // A crypt(3) hash in a Compose file, where `$` is written `$$` (Traefik's
+    // `basicauth.users=admin:$$apr1$$…`, session 18).
+    pattern:
+      /(?<![\w$])(?<v>\$\$(?:1|5|6|apr1)\$\$(?:rounds=\d+\$\$)?[./0-9A-Za-z]{1,16}\$\$[./0-9A-Za-z]{22,86}|\$\$2[abxy]?\$\$\d\d\$\$[./0-9A-Za-z]{53}|\$\$(?:y|gy|7)\$\$[./0-9A-Za-z]+\$\$[./0-9A-Za-z]{0,86}\$\$[./0-9A-Za-z]{43})/g,
+    hint: ['$$'],
+  },
+  {
+    id: 'password-hash',
+    description: 'bcrypt hash in base64',
+    // Caddy's `basicauth` (before 2.8) takes a bcrypt hash base64-encoded: `$2a$14$…` → `JDJhJDE0…` (session 18).
+    pattern: /(?<![A-Za-z0-9+/])(?<v>JDJ[hi45]JD[A-Za-z0-9+/]{70,}={0,2})/g,
+    hint: ['JDJ'],
+    accept: (g) => /^\$2[abxy]?\$\d\d\$[./0-9A-Za-z]{53}$/.test(Buffer.from(g.v ?? '', 'base64').toString('latin1')),
   },
 ]
 let handRulesMade: readonly HandRule[] | undefined

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert'
 import { performance } from 'node:perf_hooks'
 import { findSecrets as findSecretsBundled } from '@twinsync/sdk'
 import { findingsOfRule, findSecrets, formatSecretFinding, handRules, redactSecrets, REDACTED, wordsOf } from '../src/secrets.js'
-import { fakeChars, plantedCommandLines, plantedFiles, plantedLogLines, sessionElevenFiles, sessionSeventeenFiles, sessionTwelveFiles } from '../../test/fixtures/secrets/samples.js'
+import { fakeChars, plantedCommandLines, plantedFiles, plantedLogLines, sessionEighteenFiles, sessionElevenFiles, sessionSeventeenFiles, sessionTwelveFiles } from '../../test/fixtures/secrets/samples.js'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
@@ -188,6 +188,76 @@ describe('findSecrets', () => {
     assert.deepEqual(await findSecrets(text), [])
   })
 
+  for (const planted of sessionEighteenFiles()) {
+    it(`finds the ${planted.kind} and redacts it (session 18), and nothing in what it redacted`, async () => {
+      const redacted = await redactSecrets(planted.text, { path: planted.path })
+      assert.ok(!redacted.includes(planted.value), `redacted text still holds the ${planted.kind}: ${redacted}`)
+      assert.deepEqual(await findSecrets(redacted, { path: planted.path }), [], redacted)
+    })
+  }
+
+  it("leaves alone what session 18's rules look like but is none: placeholders, references, addresses, public values, look-alike words", async () => {
+    const text = [
+      // Keys run together whose value is no secret; sudoers' NOPASSWD; cloud-init's chpasswd block.
+      "  'dbpassword' => '',",
+      "$wgDBpassword = $_ENV['DB_PASS'];",
+      'usepassword = true',
+      'askpassword=no',
+      'ops ALL=(ALL) NOPASSWD: ALL',
+      'chpasswd: { expire: false }',
+      'nopass = yes',
+      'bypass = 10.0.0.0/8',
+      // What a Debian root's /usr/share held when any word could come before (measured): a catalog's
+      // columns, a test file's words, release notes, a message catalog's strings.
+      ' rolpassword = text ,',
+      ' prstoken = regproc ,',
+      'xyzdbpassword = hunter2-Sup3r',
+      '  multilinetoken anothervalue',
+      '   credential-libsecret backends.',
+      'Password required\u0000Passwort erforderlich',
+      // WordPress's shipped placeholder; a define that is no credential.
+      "define( 'AUTH_KEY',         'put your unique phrase here' );",
+      "define('WP_DEBUG', false);",
+      "define('DB_PASSWORD', getenv('DB_PASSWORD'));",
+      // Tools without a password given, or with a reference.
+      'rabbitmqctl add_user app "$RABBIT_PASS"',
+      'wpa_passphrase Office > /etc/wpa_supplicant/wpa_supplicant.conf',
+      'nmcli --ask dev wifi connect Office',
+      'snmpwalk -v2c -c public 10.0.0.1 system',
+      'snmpd -c /etc/snmp/snmpd.conf',
+      'ipmitool -I lanplus -H 10.0.0.9 -U ADMIN -E power status',
+      'unzip -P "$ZIPPW" a.zip',
+      'xfreerdp /v:10.0.0.5 /u:admin /p:$RDP_PASS',
+      'aws configure set region eu-west-1',
+      'aws configure set output json',
+      'vault login -method=userpass username=ops',
+      'vault login -',
+      'usage: keytool -storepass STOREPASS',
+      // Communities and addresses.
+      'com2sec paranoid default public',
+      'authCommunity log public',
+      '    allow localhost',
+      '    allow 10.0.0.0/255.0.0.0',
+      '    allow fe80::1',
+      '    allow 2001:db8::/32',
+      'cache_peer p.example.org parent 3128 0 login=PASSTHRU',
+      'cache_peer p.example.org parent 3128 0 login=PASS',
+      // Prefixes without a token's body; hex that is no key; a task name.
+      'sk_live_ is the prefix of live keys',
+      'SK00000000000000000000000000000000',
+      'key-ffffffffffffffffffffffffffffffff',
+      'TASK0123456789abcdef0123456789abcdef',
+      'dp.pt.short',
+      'AIza is how Google keys begin',
+      'vault status # s.abc',
+      'ntp: tk_ too short',
+      'JDJhJDE0 is not a whole hash',
+      '',
+    ].join('\n')
+    assert.deepEqual(await findSecrets(text), [])
+    assert.deepEqual(await findSecrets('set httpd port 2812\n    allow localhost\n    allow @monit\n    allow fe80::1\n'), [])
+  })
+
   it('finds nothing in text it redacted itself', async () => {
     for (const planted of [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines()]) {
       const redacted = await redactSecrets(planted.text, { path: planted.path })
@@ -371,7 +441,7 @@ describe('findSecrets: the hand rules run only where they could report', functio
   })
 
   it("finds the same in the planted secrets and their variants: cut, recased, other line ends, joined, one line at a time, among other lines", async () => {
-    const planted = [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines(), ...sessionElevenFiles(), ...sessionTwelveFiles(), ...sessionSeventeenFiles()]
+    const planted = [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines(), ...sessionElevenFiles(), ...sessionTwelveFiles(), ...sessionSeventeenFiles(), ...sessionEighteenFiles()]
     let texts = 0
     let findings = 0
     const filler = 'mode = 0644\n# a comment about the key\nuser: app\n'
@@ -404,7 +474,8 @@ describe('findSecrets: the hand rules run only where they could report', functio
       }
     }
     findings += await same(planted.map((p) => p.text).join('\n'), undefined, 'all joined')
-    assert.ok(findings > texts, `${findings} findings in ${texts} texts`)
+    // Not one a text: session 18's token prefixes are written in one case, and their recased variants hold none.
+    assert.ok(findings > texts * 0.9, `${findings} findings in ${texts} texts`)
   })
 
   it("finds the same in this machine's /etc, in secretlint's rule test inputs and in assignments of every key they hold", async () => {
@@ -488,7 +559,7 @@ describe('findSecrets: the password-command rule in linear time (session 14)', f
 
   it('finds what its earlier expression found: the planted secrets, their lines, and random texts of its words', async () => {
     let findings = 0
-    const planted = [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines(), ...sessionElevenFiles(), ...sessionTwelveFiles(), ...sessionSeventeenFiles()]
+    const planted = [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines(), ...sessionElevenFiles(), ...sessionTwelveFiles(), ...sessionSeventeenFiles(), ...sessionEighteenFiles()]
     for (const p of planted) for (const text of [p.text, p.text.toUpperCase(), ...p.text.split('\n')]) findings += await same(text, p.kind)
     // Texts of the words and signs the expression turns on: keys of several credential and
     // command words split by `.`/`-`, separators, echoes of every form, in random order.
