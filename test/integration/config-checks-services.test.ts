@@ -77,7 +77,7 @@ describe('configuration checks: include folders, drop-ins, more services, files 
     const units = new RegExp(`\`systemd-analyze verify --man=no cron\\.service; systemd-analyze verify --man=no ${DOC_UNIT}\` rejects the new systemd units configuration`)
     failed(`files:create:${DROP_IN}`, units, /override\.conf:2: Neither a valid executable name nor an absolute path: relative\/prepare/)
     failed(`files:replace:${DOC_UNIT}`, units, /docs\.service:\d+: Neither a valid executable name nor an absolute path: relative\/report/)
-    failed(`files:replace:${PG}`, /`postgres -C data_directory on the cluster of \/etc\/postgresql\/17\/main\/postgresql\.conf .*` rejects the new postgresql configuration/, /invalid value for parameter "shared_buffers": "lots"/)
+    failed(`files:replace:${PG}`, /`postgres -C data_directory on the cluster of \/etc\/postgresql\/17\/main\/postgresql\.conf, .*` rejects the new postgresql configuration/, /invalid value for parameter "shared_buffers": "lots"/)
     failed('files:replace:/etc/fstab', /`findmnt --verify --tab-file \/etc\/fstab` rejects the new fstab configuration/, /unreachable on boot required source: UUID=0b1e-cafe/)
 
     for (const [path, hash] of kept) assert.equal(await sha(path), hash, `${path} is exactly as it was`)
