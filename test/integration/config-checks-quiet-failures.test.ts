@@ -16,6 +16,7 @@ const HOST_KEY = '/etc/ssh/ssh_host_ed25519_key'
 const HBA = '/etc/postgresql/17/main/pg_hba.conf'
 const UNIT = '/etc/systemd/system/report.service'
 const DROP_IN = '/etc/systemd/system/report.service.d/exec.conf'
+const LE_OPTIONS = '/etc/letsencrypt/options-ssl-nginx.conf'
 
 /**
  * Changes the service would not run as approved, and says so only in its log: a checker that
@@ -34,6 +35,10 @@ describe('configuration checks: what a service would quietly not run (server roo
       await mkdir(join(dir, `${DROP_IN}/..`), { recursive: true })
       await writeFile(join(dir, UNIT), '[Unit]\nDescription=Nightly report\n\n[Service]\nType=oneshot\n')
       await writeFile(join(dir, DROP_IN), '[Service]\nExecStart=/bin/true\n')
+      // What certbot leaves: nginx includes a file of /etc/letsencrypt.
+      await mkdir(join(dir, 'etc/letsencrypt'), { recursive: true })
+      await writeFile(join(dir, LE_OPTIONS), 'ssl_session_timeout 1440m;\n')
+      await writeFile(join(dir, 'etc/nginx/conf.d/le.conf'), `include ${LE_OPTIONS};\n`)
     },
   })
   const exists = (path: string) => lstat(join(root().rootfs.dir, path)).then(() => true, () => false)
@@ -118,5 +123,17 @@ describe('configuration checks: what a service would quietly not run (server roo
     assert.match(unit?.outputTail ?? '', /Service has no ExecStart=/)
     assert.equal(await exists(HBA), true, 'pg_hba.conf is back')
     assert.equal(await root().live(DROP_IN), '[Service]\nExecStart=/bin/true\n', 'the drop-in is back')
+  })
+
+  it('checks a file outside /etc/nginx that nginx includes (certbot\'s options-ssl-nginx.conf) with nginx -t, and puts it back', async () => {
+    const before = await sha(LE_OPTIONS)
+    await writeTwinFile(root().twinDir, `filesystem${LE_OPTIONS}`, 'ssl_session_timeout 1440m\n')
+    const { code, steps, out } = await root().apply()
+    assert.equal(code, 1, out)
+    const step = steps.get(`files:replace:${LE_OPTIONS}`)
+    assert.equal(step?.status, 'failed', out)
+    assert.match(step?.message ?? '', /`nginx -t` rejects the new nginx configuration; the previous files are back/)
+    assert.match(step?.outputTail ?? '', /unexpected end of file, expecting ";" or "}" in \/etc\/letsencrypt\/options-ssl-nginx\.conf/)
+    assert.equal(await sha(LE_OPTIONS), before, 'the live file is as it was')
   })
 })

@@ -9,6 +9,7 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { runCommandChange } from './command-runner.js'
 import { ConfigGuard, RELOADS, pathOf, rejected, type Group } from './config-guard.js'
 import { PendingChecks } from './pending-checks.js'
+import { withNamedFiles } from './named-config.js'
 import type { JournalStep } from './journal.js'
 import { COMMANDS } from '../plan/commands-domain.js'
 
@@ -82,7 +83,8 @@ export class Applier {
     const needed = neededWriters(plan.changes)
     const guard = new ConfigGuard(
       this.contexts.host,
-      selected.filter(isConfigChecker).flatMap((p) => p.configChecks),
+      // A file a service's configuration names outside its folders is one of the service's (withNamedFiles).
+      await withNamedFiles(this.contexts.host, selected.filter(isConfigChecker).flatMap((p) => p.configChecks), plan.changes),
       plan.changes,
       [...needed.values()].flat().map((c) => c.id),
     )

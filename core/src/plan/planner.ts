@@ -8,6 +8,7 @@ import { inject, injectable } from '../di.js'
 import { IntentService } from '../intent/intent-service.js'
 import { missingProviders, recordedManifest } from '../providers/provider-manifest.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
+import { withNamedFiles } from '../apply/named-config.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { callProvider } from '../providers/provider-call.js'
@@ -104,7 +105,8 @@ export class Planner {
         diagnostics.push(...(await this.diffOne(outcome, reader, common, changes, options.onObserved)))
       }
       // Follow-ups see every provider's changes (systemd: reload a service whose config changes).
-      const configChecks = (await this.registry.select()).map((r) => r.provider).filter(isConfigChecker).flatMap((p) => p.configChecks)
+      // With the files of the plan a service's configuration names outside its folders (withNamedFiles): their reload too.
+      const configChecks = await withNamedFiles(this.contexts.host, (await this.registry.select()).map((r) => r.provider).filter(isConfigChecker).flatMap((p) => p.configChecks), changes)
       for (const outcome of outcomes) {
         const provider = outcome.provider
         if (outcome.status !== 'collected' || !hasFollowUps(provider)) continue

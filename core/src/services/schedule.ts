@@ -1,5 +1,5 @@
-import { access, lstat, mkdir, readFile, rm } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { access, lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 import { execa } from 'execa'
 import { TwinSyncError } from '@twinsync/sdk/errors'
 import { ownEnv, writeFileAtomic } from '@twinsync/sdk'
@@ -189,6 +189,7 @@ export async function enableSchedule(target: ScheduleTarget, every: string, opti
   const seconds = parseEvery(every)
   const argv = snapshotCommand(target)
   const root = target.root
+  await removeKilledTemps(root)
   if (options.apt === true) await write(join(root, SCHEDULE_APT_HOOK), aptHook(target))
   if (await hasSystemd(root)) {
     const short = seconds < 60 ? '\nAccuracySec=1s' : ''
@@ -211,6 +212,7 @@ export async function enableSchedule(target: ScheduleTarget, every: string, opti
 
 export async function disableSchedule(target: ScheduleTarget): Promise<ScheduleResult> {
   const root = target.root
+  await removeKilledTemps(root)
   const removed: string[] = []
   if ((await exists(join(root, SCHEDULE_TIMER))) && (await hasSystemd(root))) {
     await systemctl(root, ['disable', '--now', TIMER_UNIT])
@@ -268,6 +270,24 @@ async function timerStatus(target: ScheduleTarget): Promise<ScheduleStatus> {
 }
 
 /** Whole or not at all: a kill mid-write leaves the old unit, cron line or apt hook, never half of one (cron, apt and systemd ignore the dotted temp file). */
+/**
+ * The temp files (`.<name>.twinsync-<12 hex>`, writeFileAtomic's) of the schedule's own files that a
+ * run killed between writing one and renaming it left beside it: hidden, so systemd, cron and apt
+ * ignore them, but never removed. One older than a minute is a killed run's (a write takes
+ * milliseconds), not one a second `schedule` is writing now.
+ */
+async function removeKilledTemps(root: string): Promise<void> {
+  for (const file of [SCHEDULE_TIMER, SCHEDULE_SERVICE, SCHEDULE_CRON, SCHEDULE_APT_HOOK]) {
+    const folder = join(root, dirname(file))
+    const prefix = `.${basename(file)}.twinsync-`
+    for (const name of await readdir(folder).catch(() => [] as string[])) {
+      if (!name.startsWith(prefix) || !/^[0-9a-f]{12}$/.test(name.slice(prefix.length))) continue
+      const info = await lstat(join(folder, name)).catch(() => undefined)
+      if (info?.isFile() === true && Date.now() - info.mtimeMs > 60_000) await rm(join(folder, name), { force: true })
+    }
+  }
+}
+
 async function write(path: string, content: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true })
   await writeFileAtomic(path, content, { mode: 0o644 })

@@ -1,0 +1,75 @@
+import type { Change, ConfigCheck, HostPort } from '@twinsync/sdk'
+import { checksFor, findChecker, globToRegExp, runsPerFile } from '@twinsync/sdk'
+import { pathOf } from './config-guard.js'
+
+/** Beyond these a service's configuration is not searched further (a file, a tree). */
+const MAX_FILE = 256 * 1024
+const MAX_FILES = 2000
+
+/**
+ * The checks, each with the files of this plan that the service's live configuration names by
+ * their path though they lie outside its folders: certbot's `include
+ * /etc/letsencrypt/options-ssl-nginx.conf;`, an `ssl_certificate`, sshd's `Include` or `HostKey`
+ * elsewhere, sudo's `@include`. Such a file is then one of the service's: checked with it, put
+ * back with it, followed by its reload (plan and apply both take the checks from here). Before
+ * session 18 it was written unchecked and no reload followed: a broken options-ssl-nginx.conf
+ * went live, exit 0, and `nginx -t` failed from then on. Only whole-configuration checkers (a
+ * per-file one cannot judge a file it is not given) whose program is installed; only files under
+ * /etc no check's paths already cover; the name must appear as it is written (a glob include
+ * elsewhere is not followed).
+ */
+export async function withNamedFiles(host: HostPort, checks: readonly ConfigCheck[], changes: readonly Change[]): Promise<ConfigCheck[]> {
+  const loose = [...new Set(changes.map(pathOf).filter((p): p is string => p !== undefined && p.startsWith('/etc/') && checksFor(checks, p).length === 0))]
+  if (loose.length === 0) return [...checks]
+  const extra = new Map<ConfigCheck, string[]>()
+  const left = new Set(loose)
+  for (const check of checks) {
+    if (left.size === 0) break
+    if (check.argv === undefined || runsPerFile(check.argv) || (await findChecker(host, check.argv[0] as string)) === undefined) continue
+    for (const text of await configTexts(host, check.paths)) {
+      for (const path of left) {
+        if (!names(text, path)) continue
+        extra.set(check, [...(extra.get(check) ?? []), path])
+        left.delete(path)
+      }
+    }
+  }
+  return checks.map((c) => (extra.has(c) ? { ...c, paths: [...c.paths, ...(extra.get(c) as string[])] } : c))
+}
+
+/** Does a configuration text name `path` as a whole word (not `/etc/ssl/a.pem` in `/etc/ssl/a.pem.bak`)? */
+function names(text: string, path: string): boolean {
+  for (let at = text.indexOf(path); at !== -1; at = text.indexOf(path, at + 1)) {
+    const before = text[at - 1] ?? ' '
+    const after = text[at + path.length] ?? ' '
+    if (!/[\w./-]/.test(before) && !/[\w./-]/.test(after)) return true
+  }
+  return false
+}
+
+/** The texts of the regular files the patterns match on the machine (a glob's folder walked, links not followed). */
+async function configTexts(host: HostPort, patterns: readonly string[]): Promise<string[]> {
+  const texts: string[] = []
+  let seen = 0
+  for (const pattern of patterns) {
+    const regex = globToRegExp(pattern)
+    const parts = pattern.split('/')
+    const glob = parts.findIndex((p) => p.includes('*'))
+    const base = glob === -1 ? pattern : parts.slice(0, glob).join('/') || '/'
+    const walk = async (path: string): Promise<void> => {
+      if (seen >= MAX_FILES) return
+      const st = await host.stat(path).catch(() => undefined)
+      if (st === undefined) return
+      if (st.type === 'directory') {
+        for (const e of await host.readdir(path).catch(() => [])) if (e.type === 'directory' || e.type === 'file') await walk(`${path}/${e.name}`)
+        return
+      }
+      if (st.type !== 'file' || st.size > MAX_FILE || !regex.test(path)) return
+      seen++
+      const text = await host.readTextIfExists(path).catch(() => undefined)
+      if (text !== undefined) texts.push(text)
+    }
+    await walk(base)
+  }
+  return texts
+}
