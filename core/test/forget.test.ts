@@ -117,6 +117,29 @@ describe('forget: taking secrets out of the whole history', () => {
     assert.equal(await finishInterruptedForget(dir), undefined)
   })
 
+  // Session 19: an annotated tag (a person's `git tag -a`) was moved by `git tag -f` after the
+  // transaction: killed between, it stayed on the old chain, which a rerun never moved and gc
+  // never pruned, so what was forgotten stayed in the twin (and went with the tags to the mirror).
+  it('moves an annotated tag in the same transaction: killed where `git tag -f` ran, the rerun leaves nothing of the old chain', async () => {
+    git(dir, 'tag', '-a', 'release', '-m', 'release notes', 'HEAD~1')
+    const bin = mkdtempSync(join(tmpdir(), 'twinsync-forget-bin-'))
+    const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
+    // Killed where the tag would move: a `git tag` is the process that dies (exit 137), after the refs' transaction.
+    writeFileSync(join(bin, 'git'), `#!/bin/sh\ncase " $* " in *" tag -f "*) exit 137;; esac\nexec ${real} "$@"\n`, { mode: 0o755 })
+    setOwnPathForTests(`${bin}:${SAFE_PATH}`)
+    try {
+      await forgetInHistory(dir, { paths: ['/etc/app/'], rules: [] }).catch(() => undefined)
+    } finally {
+      setOwnPathForTests(undefined)
+      rmSync(bin, { recursive: true, force: true })
+    }
+    await finishInterruptedForget(dir)
+    assert.equal(git(dir, 'cat-file', '-t', 'release').trim(), 'tag', 'still an annotated tag')
+    assert.equal(git(dir, 'rev-parse', 'release^{commit}'), git(dir, 'rev-parse', 'HEAD~1'), 'the tag moved with its snapshot')
+    assert.match(git(dir, 'cat-file', 'tag', 'release'), /\ntag release\n[\s\S]*\n\nrelease notes\n$/, 'its name and message kept')
+    assert.ok(!everything(dir).includes('Qw3rtyUi0p'), 'nothing of the old chain is left')
+  })
+
   it('stopped before the refs moved (one transaction): finishing only drops the record', async () => {
     const head = git(dir, 'rev-parse', 'HEAD')
     mkdirSync(join(dir, '.git/twinsync'), { recursive: true })

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { isTwinSyncError } from '@twinsync/sdk'
+import { SAFE_PATH, isTwinSyncError, setOwnPathForTests } from '@twinsync/sdk'
 import { collectGarbage } from '../src/history/gc.js'
 import { SnapshotLog, kindOf } from '../src/history/snapshot-log.js'
 import { HistoryService } from '../src/history/history-service.js'
@@ -129,6 +129,35 @@ describe('snapshot history', () => {
     assert.equal(git(dir, 'rev-parse', 'refs/twinsync/observed'), git(dir, 'rev-parse', 'HEAD'))
     assert.equal(git(dir, 'rev-parse', 'refs/twinsync/intended^'), git(dir, 'rev-parse', 'HEAD'))
     assert.equal(git(dir, 'rev-parse', 'keep-me'), git(dir, 'rev-parse', 'HEAD~1'), 'the label moved with its snapshot')
+  })
+
+  // Session 19: an annotated tag moved by `git tag -f` after the transaction; killed between, it
+  // stayed on the old chain for good (a rerun rebuilds from the branch and never saw it again).
+  it('gc moves an annotated tag in the same transaction: killed where `git tag -f` ran, a rerun leaves no tag on the old chain', async () => {
+    await repoWith(dir, [
+      { message: 'TwinSync init', daysAgo: 60, files: { 'twin.json': '{}' } },
+      { message: 'TwinSync snapshot a', daysAgo: 50, files: { 'system/os.json': '1', 'system/processes/top.json': '1' } },
+      { message: 'TwinSync snapshot b', daysAgo: 49, files: { 'system/processes/top.json': '2' } },
+      { message: 'TwinSync snapshot c', daysAgo: 48, files: { 'filesystem/etc/hosts': 'h' } },
+      { message: 'TwinSync snapshot d', daysAgo: 0, files: { 'system/processes/top.json': '3' } },
+    ])
+    execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@x', '-c', 'tag.gpgSign=false', 'tag', '-a', 'release', '-m', 'release notes', 'HEAD~1'])
+    const bin = await mkdtemp(join(tmpdir(), 'twinsync-gc-bin-'))
+    const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
+    await writeFile(join(bin, 'git'), `#!/bin/sh\ncase " $* " in *" tag -f "*) exit 137;; esac\nexec ${real} "$@"\n`, { mode: 0o755 })
+    setOwnPathForTests(`${bin}:${SAFE_PATH}`)
+    try {
+      await collectGarbage(dir, { squashVolatileOlderThanDays: 30, now: new Date() }).catch(() => undefined)
+    } finally {
+      setOwnPathForTests(undefined)
+      await rm(bin, { recursive: true, force: true })
+    }
+    await collectGarbage(dir, { squashVolatileOlderThanDays: 30, now: new Date() })
+    assert.equal(git(dir, 'rev-list', '--count', 'HEAD'), '4', 'b folded into c')
+    assert.equal(git(dir, 'cat-file', '-t', 'release'), 'tag')
+    assert.equal(git(dir, 'rev-parse', 'release^{commit}'), git(dir, 'rev-parse', 'HEAD~1'), 'the tag moved with its snapshot')
+    assert.equal(git(dir, 'rev-list', '--count', '--all'), '4', 'no chain but the rebuilt one is reachable')
+    assert.match(git(dir, 'cat-file', 'tag', 'release'), /release notes$/)
   })
 
   it('gc without a policy only packs', async () => {

@@ -249,11 +249,14 @@ async function judgeBlobs(
  * at): all or none. Moved one by one, a failure or a kill between them left the branch rewritten
  * and `observed` (the last snapshot) on the old history, which still held what was forgotten, so
  * the twin differed from its last snapshot by an edit no one made. An annotated tag (not one
- * TwinSync makes) is moved after, by `git tag -f`.
+ * TwinSync makes) gets a new tag object of the same name, tagger and message that points at the
+ * rewritten commit, moved in the same transaction (session 19: it was moved after, by `git tag -f`,
+ * which made it a lightweight tag and, killed between, left it on the old chain for good: a rerun
+ * never saw it again and gc kept that chain, with what forget took out). A signature on it no
+ * longer matches and is left off.
  */
 export async function moveRefs(dir: string, refs: ReadonlyArray<{ name: string; commit: string }>, moved: ReadonlyMap<string, string>): Promise<void> {
   const lines: string[] = []
-  const annotated: Array<[string, string]> = []
   for (const ref of refs) {
     const target = moved.get(ref.commit)
     if (target !== undefined && target !== ref.commit) lines.push(`update ${ref.name}\0${target}\0${ref.commit}\0`)
@@ -263,9 +266,20 @@ export async function moveRefs(dir: string, refs: ReadonlyArray<{ name: string; 
     const [object = '', peeled = '', name = ''] = line.split('\t')
     const target = moved.get(peeled || object)
     if (target === undefined || target === (peeled || object)) continue
-    if (peeled === '') lines.push(`update ${name}\0${target}\0${object}\0`)
-    else annotated.push([name.replace(/^refs\/tags\//, ''), target])
+    const next = peeled === '' ? target : await retargetTag(dir, object, target)
+    lines.push(`update ${name}\0${next}\0${object}\0`)
   }
   if (lines.length > 0) await runGitBytes(dir, ['update-ref', '-m', 'twinsync forget', '-z', '--stdin'], { input: `start\0${lines.join('')}prepare\0commit\0` })
-  for (const [name, target] of annotated) await runGit(dir, ['tag', '-f', '--no-sign', name, target])
+}
+
+/** A copy of the tag object `tag` that points at `commit` (name, tagger and message kept, a signature left off): its id. */
+async function retargetTag(dir: string, tag: string, commit: string): Promise<string> {
+  const text = (await runGitBytes(dir, ['cat-file', 'tag', tag])).toString('utf8')
+  const split = text.indexOf('\n\n')
+  const header = (split < 0 ? text : text.slice(0, split + 1)).split('\n').filter((l) => l !== '' && !l.startsWith('object ') && !l.startsWith('type '))
+  let message = split < 0 ? '' : text.slice(split + 2)
+  const signed = /^-----BEGIN (PGP|SSH) SIGNATURE-----$/m.exec(message)
+  if (signed !== null) message = message.slice(0, signed.index)
+  const body = `object ${commit}\ntype commit\n${header.join('\n')}\n\n${message}`
+  return (await runGitBytes(dir, ['hash-object', '-t', 'tag', '-w', '--stdin'], { input: body })).toString('utf8').trim()
 }
