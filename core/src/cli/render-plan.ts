@@ -20,6 +20,7 @@ export function renderPlanSummary(plan: Plan): string[] {
 export function renderChange(change: Change, options: { diffs: boolean }): string[] {
   const risk = change.risk === 'low' ? '' : `  [${change.risk} risk]`
   const lines = [`  ${change.category.padEnd(9)} ${plannedPhrase(change)}${risk}`]
+  if (change.riskReason !== undefined) lines.push(`            high risk: ${terminalText(change.riskReason)}`)
   if (change.before !== undefined || change.after !== undefined) {
     if (!isCommand(change)) lines.push(`            ${terminalText(change.before ?? '(none)')} → ${terminalText(change.after ?? '(none)')}`)
   }

@@ -25,6 +25,7 @@ import { ranBeforeNotes, readInstructions } from './plan-instructions.js'
 import { COMMANDS } from './commands-domain.js'
 import { observedOnly } from './observed-drift.js'
 import { outsideScope } from './outside-scope.js'
+import { markTrustChanges } from './trust-risk.js'
 
 export interface PlanOptions {
   /** A snapshot (commit, tag, HEAD~1) to read the desired state from; default the working twin. */
@@ -115,6 +116,8 @@ export class Planner {
         else diagnostics.push(more.diagnostic)
       }
       diagnostics.push(...(await this.validateContents(changes)))
+      // Root's code and the machine's trust (an apt hook, a key, sudo, authorized keys…): high risk, with the reason.
+      markTrustChanges(changes)
       diagnostics.push(...readOnly.swallowed(diagnostics))
       if (wants(options.only, COMMANDS)) {
         const instructions = await readInstructions(reader, this.twin)

@@ -43,7 +43,7 @@ export function ChangeDetail({ change, inclusion, onToggle, onBack }: { change: 
 export function changeLines(change: Change, columns = 80): Line[] {
   const lines: Line[] = [
     { text: `${change.category} · ${change.provider} ${change.operation} ${change.resource}`, dim: true },
-    { text: `risk: ${change.risk}`, ...(change.risk === 'high' ? { color: 'red' } : change.risk === 'medium' ? { color: 'yellow' } : {}) },
+    { text: `risk: ${change.risk}${change.riskReason === undefined ? '' : ` (${change.riskReason})`}`, ...(change.risk === 'high' ? { color: 'red' } : change.risk === 'medium' ? { color: 'yellow' } : {}) },
   ]
   if (!isCommand(change) && (change.before !== undefined || change.after !== undefined)) {
     lines.push({ text: `before: ${change.before ?? '(none)'}` }, { text: `after:  ${change.after ?? '(none)'}` })

@@ -445,7 +445,7 @@ function ChangeList({ changes, index, height, inclusion }: { changes: Change[]; 
         return (
           <Row key={c.id} selected={start + i === index} dim={inc !== 'apply'}>
             {INCLUSION_MARK[inc]} {plannedPhrase(c)}
-            {c.risk === 'low' ? '' : <Text color={c.risk === 'high' ? 'red' : 'yellow'}> [{c.risk} risk]</Text>}
+            {c.risk === 'low' ? '' : <Text color={c.risk === 'high' ? 'red' : 'yellow'}> [{c.risk} risk{c.riskReason === undefined ? '' : `: ${terminalText(c.riskReason)}`}]</Text>}
           </Row>
         )
       })}
