@@ -49,6 +49,8 @@ export const ERROR_CODES = {
   TWIN_FILE_TOO_LARGE: 'A file inside the twin is larger than a twin document may be',
   TWIN_UNSAFE: 'A twin arriving from the mirror holds entries TwinSync refuses (symlinks outside filesystem/, submodules, odd names)',
   TWIN_DOCUMENT_INVALID: 'A document in the twin does not match its schema',
+  TWIN_OTHER_MACHINE: 'The twin (or the mirror a pull brings) was made of another machine than the target, and the target has not claimed it',
+  MACHINE_ID_UNKNOWN: 'The target has no machine id that says which machine it is',
   TWIN_DIRTY: 'The twin has uncommitted edits that an operation would overwrite',
   SECRET_IN_PUSH: 'What is about to be pushed contains a secret',
   FORGET_INVALID: '`twinsync forget` was given neither a path nor a --rule',

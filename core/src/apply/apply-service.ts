@@ -9,6 +9,7 @@ import { RemoteService, type PushOutcome } from '../remote/remote-service.js'
 import { SnapshotService } from '../snapshot/snapshot-service.js'
 import { Tokens } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
+import { refuseOtherMachine } from '../twin/machine-match.js'
 import { Applier } from './applier.js'
 import { PendingChecks, type FinishedCheck } from './pending-checks.js'
 import { planRefusal } from './plan-refusal.js'
@@ -90,7 +91,8 @@ export class ApplyService {
   async apply(options: ApplyOptions): Promise<ApplyReport> {
     this.refuseIfPlanHasErrors(options.plan)
     await this.refuseOutsideScope(options.plan)
-    await this.twin.open()
+    // A plan of another machine's twin is refused here as well as in the plan (a saved one, made before).
+    await refuseOtherMachine(this.twin.dir, await this.twin.open(), this.host)
     const report = await this.twin.lock().hold('apply', () => this.applyLocked(options))
     // The checkpoint and the result go to the mirror, if there is one; a failed push is reported.
     return { ...report, push: await this.remote.push() }

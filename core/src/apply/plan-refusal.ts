@@ -22,7 +22,8 @@ export function planRefusal(plan: Plan): TwinSyncError | undefined {
   const first = errors[0] as (typeof errors)[number]
   const code = first.code in ERROR_CODES ? first.code : 'PLAN_INVALID'
   return new TwinSyncError(code, `Nothing was applied: the plan has ${errors.length} error(s): ${errors.map((e) => `${e.provider ? `${e.provider}: ` : ''}${e.summary}`).join('; ')}`, {
-    nextStep: 'Fix the twin (or the provider problem) and plan again.',
+    // Another machine's twin is not fixed in the twin: its own next step (init --claim) says what to do.
+    nextStep: errors.length === 1 && first.code === 'TWIN_OTHER_MACHINE' && first.detail !== undefined ? first.detail : 'Fix the twin (or the provider problem) and plan again.',
     details: { errors },
   })
 }

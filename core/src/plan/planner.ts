@@ -16,6 +16,7 @@ import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
 import { workingTree } from '../intent/intent-git.js'
 import { withActualSecrets, writesRedaction } from '../snapshot/secret-guard.js'
 import { TwinRepository, type WorkingTwinCheck } from '../twin/twin-repository.js'
+import { otherMachineDiagnostic } from '../twin/machine-match.js'
 import { readApplyRecord, type ApplyInProgress } from '../apply/resume.js'
 import { PendingChecks } from '../apply/pending-checks.js'
 import { unfinishedApplyNotices } from '../apply/unfinished-apply.js'
@@ -68,7 +69,7 @@ export class Planner {
   ) {}
 
   async plan(options: PlanOptions = {}): Promise<Plan> {
-    await this.twin.open()
+    const other = await otherMachineDiagnostic(this.twin.dir, await this.twin.open(), this.contexts.host)
     const { reader, twinCommit, interrupted, checked } =
       options.fromTree === undefined ? await this.desiredSource(options.from, options.fromIsWorkingTwin === true) : this.treeSource(options.fromTree)
     const fromWorkingTwin = options.from === undefined && options.fromTree === undefined && interrupted === undefined
@@ -79,7 +80,7 @@ export class Planner {
       const providers = await this.selectProviders(options.only)
       // The interrupted apply (whose state this plan heads for) and what it left unjudged here.
       const notices = unfinishedApplyNotices(interrupted, await this.pendingChecks.read(), this.contexts.host.root)
-      const diagnostics: Diagnostic[] = [...notices, ...loadDiagnostics]
+      const diagnostics: Diagnostic[] = [...(other === undefined ? [] : [other]), ...notices, ...loadDiagnostics]
       const all = (await this.registry.load()).providers.map((p) => p.provider)
       diagnostics.push(...(await missingProviders(reader, all, claims, undefined, async () => recordedManifest(this.twin.dir, await this.intents.observed()))))
       // Planning only reads: each provider gets a dry-run host that refuses any change (the call

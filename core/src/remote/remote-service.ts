@@ -5,8 +5,10 @@ import type { RegisteredProvider } from '../providers/provider-registry.js'
 import { inject, injectable } from '../di.js'
 import { IntentService } from '../intent/intent-service.js'
 import { Tokens } from '../tokens.js'
-import { revParseCommit, runGit, tryGit } from '../twin/git.js'
+import { revParseCommit, runGit, runGitBytes, tryGit } from '../twin/git.js'
 import { TwinRepository } from '../twin/twin-repository.js'
+import { refuseOtherMachine } from '../twin/machine-match.js'
+import { parseTwinInfo, type TwinInfo } from '../twin/twin-info.js'
 import { findToken, forgetToken, saveToken } from './credentials.js'
 import { mirrorError, runGitWithToken } from './git-transport.js'
 import { DEFAULT_GITHUB_API, GitHubApi, defaultRepositoryName, parseOwnerRepo, type GitHubApiOptions } from './github-api.js'
@@ -217,6 +219,15 @@ export class RemoteService {
     return this.push(options)
   }
 
+  /** twin.json of a fetched commit, or undefined when it has none that reads (opening the twin says what is wrong then). */
+  private async incomingInfo(commit: string): Promise<TwinInfo | undefined> {
+    try {
+      return parseTwinInfo(this.twin.dir, await runGitBytes(this.twin.dir, ['cat-file', 'blob', `${commit}:twin.json`]))
+    } catch {
+      return undefined
+    }
+  }
+
   /** Fetch the mirror and fast-forward the twin; never merges diverged histories. */
   async pull(): Promise<PullOutcome> {
     const settings = await this.settingsOrThrow()
@@ -239,6 +250,10 @@ export class RemoteService {
     if (remote === null || remote === local) return { status: 'up-to-date', from: local, to: local, pulled: 0, ahead: 0 }
     // The mirror is untrusted: look at what would be checked out before anything moves.
     await refuseUnsafeTree(this.twin.dir, remote, local)
+    // A mirror holding another machine's twin (linked to the wrong one, or a twin copied between
+    // machines) is not planned onto this one as if it were its own (session 19).
+    const incomingTwin = await this.incomingInfo(remote)
+    if (incomingTwin !== undefined) await refuseOtherMachine(this.twin.dir, incomingTwin, this.contexts.host, `The mirror's twin (${remote.slice(0, 12)})`)
     const count = async (range: string) => Number((await runGit(this.twin.dir, ['rev-list', '--count', range])).trim())
     const behind = await count(`HEAD..${MIRROR_REF}`)
     const ahead = await count(`${MIRROR_REF}..HEAD`)

@@ -3,6 +3,7 @@ import { inject, injectable } from '../di.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { machineIdentity } from '../twin/machine-identity.js'
+import { claimTwin } from '../twin/machine-match.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { TwinPlaceWorkflow } from './twin-place.js'
 
@@ -10,6 +11,8 @@ export interface InitResult {
   repo: string
   created: boolean
   commit: string | undefined
+  /** `--claim`: the twin's machine id the target took over (undefined: the twin already was the target's). */
+  claimed?: { twin: string; machine: string }
 }
 
 /** `twinsync init` and the TUI's first screen: create the twin, named after the target. */
@@ -33,5 +36,17 @@ export class InitWorkflow {
     await this.place.check()
     const { created, commit } = await this.twin.init(await machineIdentity(this.host))
     return { repo: this.twin.dir, created, commit }
+  }
+
+  /**
+   * `twinsync init --claim`: the target takes over an existing twin made of another machine (a
+   * reinstalled or restored machine, or one meant to become a copy): recorded in the twin's
+   * `.git/twinsync/machine.json`, never committed; apply, snapshot and pull then take it as the
+   * target's own. Nothing else changes: review `twinsync plan` before applying.
+   */
+  async claim(): Promise<InitResult> {
+    const info = await this.twin.open()
+    const claimed = await claimTwin(this.twin.dir, info, this.host)
+    return { repo: this.twin.dir, created: false, commit: undefined, ...(claimed === undefined ? {} : { claimed }) }
   }
 }

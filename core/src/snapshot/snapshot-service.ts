@@ -11,6 +11,7 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
 import { TwinRepository } from '../twin/twin-repository.js'
+import { refuseOtherMachine } from '../twin/machine-match.js'
 import { autoPack, type AutoPackOutcome } from '../twin/auto-pack.js'
 import { diarySubject, onlyVolatile, snapshotCommitMessage, snapshotMessage, summarizeChanges, type SnapshotSummary } from './snapshot-summary.js'
 import { changedFilesOnly, semanticDiff, type DomainChange, type SemanticDiff } from '../history/semantic-diff.js'
@@ -77,7 +78,8 @@ export class SnapshotService {
   ) {}
 
   async snapshot(options: SnapshotOptions = {}): Promise<SnapshotResult> {
-    await this.twin.open()
+    // Another machine's twin (copied here, a reinstalled machine) is not this one's record to write over.
+    await refuseOtherMachine(this.twin.dir, await this.twin.open(), this.contexts.host)
     // A bad or taken label is refused before anything is collected or committed.
     if (options.label !== undefined) await new SnapshotLog(this.twin.dir).checkLabelFree(options.label)
     // A snapshot never takes the lock again while it runs: held without AsyncLocalStorage (twin-lock.ts).

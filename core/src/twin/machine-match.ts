@@ -1,0 +1,107 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { TwinSyncError, errorDiagnostic, writeFileAtomic, type Diagnostic, type HostPort } from '@twinsync/sdk'
+import { twinsyncLine } from '../plan/command-text.js'
+import type { TwinInfo } from './twin-info.js'
+
+/**
+ * This machine's claim of a twin made of another (`twinsync init --claim`): the twin's machine id
+ * (twin.json) and the machine id of the target that took it over. `.git/twinsync/`, never
+ * committed or pushed: whose twin it is here is this machine's to say, not the mirror's.
+ */
+export const CLAIM_RECORD = join('.git', 'twinsync', 'machine.json')
+
+interface Claim {
+  twin: string
+  machine: string
+}
+
+/** A machine id that says which machine it is: 32 hex digits (not empty, not systemd's "uninitialized" of a first boot). */
+function known(id: string | null | undefined): id is string {
+  return typeof id === 'string' && /^[0-9a-f]{32}$/.test(id)
+}
+
+/** The target's own /etc/machine-id (under `--root`, the root's), or null when it has none that says which machine it is. */
+export async function targetMachineId(host: HostPort): Promise<string | null> {
+  const id = (await host.readTextIfExists('/etc/machine-id', { follow: 'root-owned' }).catch(() => undefined))?.trim()
+  return known(id) ? id : null
+}
+
+async function readClaim(dir: string): Promise<Claim | undefined> {
+  try {
+    const value = JSON.parse(await readFile(join(dir, CLAIM_RECORD), 'utf8')) as Partial<Claim>
+    return known(value.twin) && known(value.machine) ? { twin: value.twin, machine: value.machine } : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export interface OtherMachine {
+  /** The machine id twin.json names. */
+  twin: string
+  twinHostname: string | null
+  /** The target's machine id. */
+  here: string
+}
+
+/**
+ * Whether the twin (its twin.json, `info`) was made of another machine than the target: both
+ * machine ids known and different, and this machine has not claimed it. Undefined when it is this
+ * machine's, or when either side does not say (a twin or a root without a machine id).
+ *
+ * A guard against mistakes (a mirror linked to another machine's twin, a twin copied between
+ * machines, a reinstalled machine), not against a hostile mirror: whoever can push to it can
+ * write this machine's id into twin.json.
+ */
+export async function otherMachine(dir: string, info: TwinInfo, host: HostPort): Promise<OtherMachine | undefined> {
+  if (!known(info.machineId)) return undefined
+  const here = await targetMachineId(host)
+  if (here === null || here === info.machineId) return undefined
+  const claim = await readClaim(dir)
+  if (claim !== undefined && claim.twin === info.machineId && claim.machine === here) return undefined
+  return { twin: info.machineId, twinHostname: info.hostname, here }
+}
+
+function words(dir: string, other: OtherMachine, host: HostPort, from?: string): { summary: string; nextStep: string } {
+  const whose = `machine id ${other.twin.slice(0, 12)}…${other.twinHostname === null ? '' : `, hostname ${other.twinHostname}`}`
+  const target = host.root === '/' ? 'this machine' : `the root at ${host.root}`
+  const summary = `${from ?? `The twin at ${dir}`} is the twin of another machine (${whose}); ${target} has machine id ${other.here.slice(0, 12)}…`
+  const nextStep =
+    `If ${target} is that machine reinstalled or restored, or is meant to take over its twin, say so once with \`${twinsyncLine(['init', '--claim'], { root: host.root, repo: dir })}\` ` +
+    `and review \`${twinsyncLine(['plan'], { root: host.root, repo: dir })}\` before applying; otherwise point --repo at its own twin, or link this twin to its own mirror.`
+  return { summary, nextStep }
+}
+
+/** TWIN_OTHER_MACHINE (exit 2, nothing changed) when the twin is another machine's: apply, snapshot and pull ask it first. */
+export async function refuseOtherMachine(dir: string, info: TwinInfo, host: HostPort, from?: string): Promise<void> {
+  const other = await otherMachine(dir, info, host)
+  if (other === undefined) return
+  const { summary, nextStep } = words(dir, other, host, from)
+  throw new TwinSyncError('TWIN_OTHER_MACHINE', `${summary}. Nothing was changed.`, { nextStep, details: { twinMachineId: other.twin, machineId: other.here } })
+}
+
+/** The same as an error in a plan (so `plan` and `status` say it, and apply refuses the plan in both front ends). */
+export async function otherMachineDiagnostic(dir: string, info: TwinInfo, host: HostPort): Promise<Diagnostic | undefined> {
+  const other = await otherMachine(dir, info, host)
+  if (other === undefined) return undefined
+  const { summary, nextStep } = words(dir, other, host)
+  return errorDiagnostic('TWIN_OTHER_MACHINE', summary, { detail: nextStep })
+}
+
+/**
+ * `twinsync init --claim`: the target takes over a twin made of another machine. Refused when the
+ * target has no machine id that says which machine it is. Returns what was recorded, or undefined
+ * when the twin already is the target's.
+ */
+export async function claimTwin(dir: string, info: TwinInfo, host: HostPort): Promise<{ twin: string; machine: string } | undefined> {
+  const here = await targetMachineId(host)
+  if (here === null) {
+    throw new TwinSyncError('MACHINE_ID_UNKNOWN', `${host.root === '/' ? 'This machine' : `The root at ${host.root}`} has no machine id (/etc/machine-id is missing, empty or "uninitialized"), so it cannot claim a twin`, {
+      nextStep: 'Give it one (`systemd-machine-id-setup`, or boot it once), then claim the twin again.',
+    })
+  }
+  if (!known(info.machineId) || info.machineId === here) return undefined
+  const claim: Claim = { twin: info.machineId, machine: here }
+  await writeFileAtomic(join(dir, CLAIM_RECORD), `${JSON.stringify(claim)}\n`, { mode: 0o600 })
+  return claim
+}

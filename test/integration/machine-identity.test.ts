@@ -1,0 +1,175 @@
+// Session 19: twin.json names the machine a twin was made of, and nothing compared it with the
+// target: a twin copied to another machine, a mirror holding another machine's twin, or a
+// reinstalled machine (a new /etc/machine-id) was snapshotted over, pulled and applied as if it
+// were the target's own. Now apply, snapshot and pull refuse it (TWIN_OTHER_MACHINE, exit 2,
+// nothing changed), the plan says it as an error (so both front ends refuse to apply it), and
+// `twinsync init --claim` is the deliberate way for a target to take a twin over.
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Config as OclifConfig } from '@oclif/core'
+import { isTwinSyncError, silentLogger } from '@twinsync/sdk'
+import { createContainer } from '../../core/src/container.js'
+import { ApplyService } from '../../core/src/apply/apply-service.js'
+import { RemoteService } from '../../core/src/remote/remote-service.js'
+import { InitWorkflow } from '../../core/src/services/init-twin.js'
+import { PlanWorkflow } from '../../core/src/services/make-plan.js'
+import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
+import { planRefusal } from '../../core/src/apply/plan-refusal.js'
+
+const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as OclifConfig
+const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org' }
+const git = (dir: string, ...args: string[]): string => execFileSync('git', ['-C', dir, ...args], { env: GIT_ENV, encoding: 'utf8' }).trim()
+const ID_A = 'a'.repeat(32)
+const ID_B = 'b'.repeat(32)
+
+async function checksum(dir: string): Promise<string> {
+  const lines: string[] = []
+  const walk = async (rel: string): Promise<void> => {
+    for (const name of (await readdir(join(dir, rel))).sort()) {
+      const path = join(dir, rel, name)
+      const s = await lstat(path)
+      const what = s.isSymbolicLink() ? `link ${await readlink(path)}` : s.isDirectory() ? 'dir' : `file ${createHash('sha256').update(await readFile(path)).digest('hex')}`
+      lines.push(`${rel}/${name} ${s.mode.toString(8)} ${what}`)
+      if (s.isDirectory()) await walk(join(rel, name))
+    }
+  }
+  await walk('')
+  return lines.join('\n')
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise
+  } catch (error) {
+    return isTwinSyncError(error) ? error.code : `uncoded: ${(error as Error).message}`
+  }
+  return 'no error'
+}
+
+describe('the twin of another machine (twin.json machineId against the target\'s /etc/machine-id)', function () {
+  this.timeout(120_000)
+  let dir: string
+  let configPath: string
+  const container = (root: string, repo: string) => createContainer({ root, repo, configPath, oclif: noPlugins, logger: silentLogger })
+  async function makeRoot(name: string, machineId: string | undefined, motd: string): Promise<string> {
+    const root = join(dir, name)
+    await mkdir(join(root, 'etc'), { recursive: true })
+    await writeFile(join(root, 'etc/motd'), motd)
+    await writeFile(join(root, 'etc/hostname'), `${name}\n`)
+    if (machineId !== undefined) await writeFile(join(root, 'etc/machine-id'), `${machineId}\n`)
+    return root
+  }
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-machine-'))
+    configPath = join(dir, 'config.yaml')
+    await writeFile(configPath, 'providers:\n  disabled: [apt, systemd, cron, autostart, processes, logs, hardware, network]\n')
+  })
+  afterEach(() => rm(dir, { recursive: true, force: true }))
+
+  it('a twin copied to another machine: snapshot, apply and pull refuse it (TWIN_OTHER_MACHINE), the plan says it as an error; nothing on the target or in the twin changes', async () => {
+    const a = await makeRoot('web1', ID_A, 'web1\n')
+    const b = await makeRoot('db1', ID_B, 'db1\n')
+    const twinA = join(dir, 'twin-a')
+    await (await container(a, twinA)).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
+    const mirror = join(dir, 'mirror.git')
+    execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', mirror])
+    await (await container(a, twinA)).resolve(RemoteService).setGitRemote(mirror, undefined)
+    await (await container(a, twinA)).resolve(RemoteService).push()
+    // The twin copied to db1 whole (cp -a), as a person restoring or cloning would.
+    const twinB = join(dir, 'twin-b')
+    execFileSync('cp', ['-a', twinA, twinB])
+    const head = git(twinB, 'rev-parse', 'HEAD')
+    const rootSum = await checksum(b)
+
+    assert.equal(await codeOf((await container(b, twinB)).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })), 'TWIN_OTHER_MACHINE')
+    const plan = await (await container(b, twinB)).resolve(PlanWorkflow).plan({})
+    const said = plan.diagnostics.find((d) => d.code === 'TWIN_OTHER_MACHINE')
+    assert.equal(said?.severity, 'error')
+    assert.match(said?.summary ?? '', /is the twin of another machine \(machine id aaaaaaaaaaaa…, hostname web1\); the root at .*db1 has machine id bbbbbbbbbbbb…/)
+    assert.match(said?.detail ?? '', /twinsync init --claim --root .*db1 --repo .*twin-b/)
+    assert.ok(plan.changes.some((c) => c.resource === '/etc/motd'), 'the plan still shows what it would change, for review')
+    assert.equal(planRefusal(plan)?.code, 'TWIN_OTHER_MACHINE', 'both front ends refuse to apply it')
+    assert.equal(await codeOf((await container(b, twinB)).resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal })), 'TWIN_OTHER_MACHINE')
+    // A plan with its error taken out (a forged or an old saved plan) is refused by apply itself.
+    const forged = { ...plan, diagnostics: plan.diagnostics.filter((d) => d.code !== 'TWIN_OTHER_MACHINE') }
+    assert.equal(await codeOf((await container(b, twinB)).resolve(ApplyService).apply({ plan: forged, fromFile: true, signal: new AbortController().signal })), 'TWIN_OTHER_MACHINE')
+    // web1 goes on snapshotting into the mirror both twins are linked to.
+    await writeFile(join(a, 'etc/motd'), 'web1 again\n')
+    await (await container(a, twinA)).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+    await (await container(a, twinA)).resolve(RemoteService).push()
+    assert.equal(await codeOf((await container(b, twinB)).resolve(RemoteService).pull()), 'TWIN_OTHER_MACHINE')
+    assert.equal(await checksum(b), rootSum, 'db1 unchanged')
+    assert.equal(git(twinB, 'rev-parse', 'HEAD'), head, 'no commit')
+    assert.equal(git(twinB, 'status', '--porcelain'), '')
+  })
+
+  it('a mirror holding another machine\'s twin: pull refuses it before the working twin moves, fast-forward or diverged', async () => {
+    const a = await makeRoot('web1', ID_A, 'web1\n')
+    const b = await makeRoot('db1', ID_B, 'db1\n')
+    const twinA = join(dir, 'twin-a')
+    const twinB = join(dir, 'twin-b')
+    const mirror = join(dir, 'mirror.git')
+    execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', mirror])
+    await (await container(b, twinB)).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
+    await (await container(b, twinB)).resolve(RemoteService).setGitRemote(mirror, undefined)
+    await (await container(b, twinB)).resolve(RemoteService).push()
+    // Fast-forward: the mirror's next commit is db1's history with web1's twin.json (a copied twin pushed there).
+    const clone = join(dir, 'clone')
+    execFileSync('git', ['clone', '--quiet', mirror, clone])
+    const info = JSON.parse(await readFile(join(clone, 'twin.json'), 'utf8')) as Record<string, unknown>
+    await writeFile(join(clone, 'twin.json'), `${JSON.stringify({ ...info, machineId: ID_A, hostname: 'web1' }, null, 2)}\n`)
+    git(clone, 'commit', '-qam', 'web1')
+    git(clone, 'push', '-q', 'origin', 'HEAD:main')
+    const head = git(twinB, 'rev-parse', 'HEAD')
+    assert.equal(await codeOf((await container(b, twinB)).resolve(RemoteService).pull()), 'TWIN_OTHER_MACHINE')
+    assert.equal(git(twinB, 'rev-parse', 'HEAD'), head)
+    assert.equal(git(twinB, 'status', '--porcelain'), '')
+    // Diverged: web1's own twin force-pushed to db1's mirror; said as the other machine's, not only REMOTE_DIVERGED.
+    await (await container(a, twinA)).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
+    git(twinA, 'push', '-q', '--force', mirror, 'HEAD:refs/heads/main')
+    assert.equal(await codeOf((await container(b, twinB)).resolve(RemoteService).pull()), 'TWIN_OTHER_MACHINE')
+    assert.equal(git(twinB, 'rev-parse', 'HEAD'), head)
+  })
+
+  it('a reinstalled machine (a new machine id) takes its twin back with `init --claim`: then snapshot, plan and apply go on; the claim is local and names that one twin', async () => {
+    const a = await makeRoot('web1', ID_A, 'web1\n')
+    const twin = join(dir, 'twin')
+    await (await container(a, twin)).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
+    // Reinstalled: a fresh /etc/machine-id and the default motd.
+    await writeFile(join(a, 'etc/machine-id'), `${ID_B}\n`)
+    await writeFile(join(a, 'etc/motd'), 'Debian\n')
+    assert.equal(await codeOf((await container(a, twin)).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })), 'TWIN_OTHER_MACHINE')
+    const claimed = await (await container(a, twin)).resolve(InitWorkflow).claim()
+    assert.deepEqual(claimed.claimed, { twin: ID_A, machine: ID_B })
+    assert.equal(git(twin, 'status', '--porcelain'), '', 'nothing committed: the claim is in .git/twinsync/')
+    const plan = await (await container(a, twin)).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.diagnostics.filter((d) => d.severity === 'error'), [])
+    // The files provider mirrors /etc/machine-id too: the restore puts the old id back (a copy meant as a new machine would discard that change).
+    assert.deepEqual(plan.changes.map((c) => c.id), ['files:replace:/etc/machine-id', 'files:replace:/etc/motd'])
+    const report = await (await container(a, twin)).resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal })
+    assert.equal(report.exitCode, 0)
+    assert.equal(await readFile(join(a, 'etc/motd'), 'utf8'), 'web1\n', 'the machine restored from its twin')
+    assert.equal(await (await container(a, twin)).resolve(InitWorkflow).claim().then((r) => r.claimed), undefined, 'claimed already: nothing to do')
+    // A twin.json naming yet another machine is not covered by that claim.
+    const info = JSON.parse(await readFile(join(twin, 'twin.json'), 'utf8')) as Record<string, unknown>
+    await writeFile(join(twin, 'twin.json'), `${JSON.stringify({ ...info, machineId: 'c'.repeat(32) }, null, 2)}\n`)
+    assert.equal(await codeOf((await container(a, twin)).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })), 'TWIN_OTHER_MACHINE')
+  })
+
+  for (const [what, id] of [['no /etc/machine-id', undefined], ['an "uninitialized" one (a first-boot image)', 'uninitialized'], ['an empty one', '']] as const) {
+    it(`a --root target with ${what} cannot say which machine it is: nothing refused, and it cannot claim`, async () => {
+      const a = await makeRoot('web1', ID_A, 'web1\n')
+      const twin = join(dir, 'twin')
+      await (await container(a, twin)).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
+      const image = await makeRoot('image', id, 'image\n')
+      const plan = await (await container(image, twin)).resolve(PlanWorkflow).plan({})
+      assert.deepEqual(plan.diagnostics.filter((d) => d.code === 'TWIN_OTHER_MACHINE'), [])
+      assert.equal(await codeOf((await container(image, twin)).resolve(InitWorkflow).claim()), 'MACHINE_ID_UNKNOWN')
+    })
+  }
+})
