@@ -129,7 +129,8 @@ export function readRefId(dir: string, ref: string): string | null | undefined {
  * an empty folder and no line of `packed-refs` names a tag, as git's files backend keeps them.
  * false means "ask git" (`git for-each-ref refs/tags`), never "there are tags". `history` and
  * `show` ask for the labels every run; a twin nobody labelled (the usual one) spares a git
- * process (session 19: `history --limit 1000`, 5 → 4 … see SnapshotLog.labels).
+ * process (session 19: `history` 2 → 1 git process; with the other rows of docs/architecture.md's
+ * Speed table for it, `history --limit 1000` of the bench's twin −63 ms of task-clock).
  */
 export function tagsAbsent(dir: string): boolean {
   const git = gitDir(dir)
