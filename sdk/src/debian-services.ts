@@ -174,7 +174,7 @@ export function postfixTables(output: string): CompiledFile[] {
     const name = line.slice(0, eq).trim().split('/').at(-1) as string
     const tool = name === 'alias_maps' || name === 'alias_database' ? 'postalias' : 'postmap'
     for (const token of line.slice(eq + 3).split(/[\s,]+/)) {
-      const m = /^(\w+):(\/[^\s,{}]+)$/.exec(token)
+      const m = /^(?:proxy:)?(\w+):(\/[^\s,{}]+)$/.exec(token)
       const suffix = m === null ? undefined : POSTFIX_TABLE_SUFFIX[m[1] as string]
       if (m === null || suffix === undefined) continue
       const source = m[2] as string

@@ -2,6 +2,7 @@ import { dirname } from 'node:path'
 import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort } from '@twinsync/sdk'
 import { CHANGED_FILE, CHANGED_UNIT, CHECKER_PATH, checkerEnv, checksFor, findChecker, errorDiagnostic, redactSecrets, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
 import { tail } from './command-runner.js'
+import { compiledFiles } from './compiled-config.js'
 
 /** File changes of any provider: `data` is `{ action, path }` with one of these actions. */
 const FILE_ACTIONS = new Set(['write', 'symlink', 'delete', 'chmod', 'chown', 'attributes', 'mkdir'])
@@ -187,14 +188,10 @@ export class ConfigGuard {
    * the group as a failed check does.
    */
   async build(group: Group, applied: readonly Change[], beforeBuild: (kept: StoredFile) => Promise<void> = async () => undefined): Promise<CheckRun | undefined> {
-    const compiled = group.check.compiled
-    if (compiled === undefined) return undefined
-    const [program, ...rest] = compiled.listArgv as [string, ...string[]]
-    const listed = await this.host.exec(program, rest, { inTarget: true, sandbox: true, timeoutMs: CHECK_TIMEOUT_MS, env: checkerEnv() })
-    if (listed.exitCode !== 0 || listed.timedOut) return undefined
+    if (group.check.compiled === undefined) return undefined
     const written = new Set(applied.filter((c) => (c.data as { action: string }).action !== 'delete').map((c) => pathOf(c) as string))
     const runs: CheckRun[] = []
-    for (const file of compiled.parse(listed.stdout)) {
+    for (const file of await compiledFiles(this.host, group.check)) {
       if (this.builtFrom.has(file.source) || (await this.host.lstat(file.source))?.type !== 'file') continue
       if (!written.has(file.source) && (await this.host.lstat(file.built)) !== undefined) continue
       // Its builder from the distribution's folders, as a checker (CHECKER_PATH).
