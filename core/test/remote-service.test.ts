@@ -497,6 +497,93 @@ describe('RemoteService', function () {
       })
     })
 
+    describe('pull --take-mirror: diverged histories resolved by taking the mirror\'s, through the pull\'s checks, hold and restore', function () {
+      // 24 s for the longest alone at load 19 (two snapshots, a pull, a push).
+      this.timeout(120_000)
+      const ledger = (dir: string) => join(dir, 'system/journal/commands.json')
+      const journal = 'system/journal/apply-20261201T000000Z.json'
+      const entry = (summary: string) => ({ source: 'plans/x.yaml', summary, appliedAt: '2026-12-01T00:00:00Z' })
+      /** The mirror moved on (a plan added elsewhere); this twin too: a snapshot, an apply that ran a command and wrote its journal, and an edit not yet applied. */
+      const diverge = async () => {
+        await writeFile(join(clone, 'plans/note.yaml'), 'steps: []\n')
+        commitAll(clone, 'elsewhere')
+        git(clone, 'push', '-q', 'origin', 'main')
+        await machine('second\n')
+        await rig.container.resolve(SnapshotService).snapshot()
+        await mkdir(join(rig.twinDir, 'system/journal'), { recursive: true })
+        await writeFile(ledger(rig.twinDir), `${JSON.stringify({ 'k-ran-here': entry('ran here') })}\n`)
+        await writeFile(join(rig.twinDir, journal), '{"steps":[]}\n')
+        commitAll(rig.twinDir, 'TwinSync apply 2026-12-01T00:00:00Z: 1 applied, 0 unchanged, 0 failed, 0 skipped')
+        await writeFile(join(rig.twinDir, 'system/notes.json'), `${JSON.stringify({ text: 'edited here\n' })}\n`)
+      }
+
+      it('REMOTE_DIVERGED names `twinsync pull --take-mirror` as its next step (before: `git reset --hard`, which dropped the edits, the local snapshots and what ran here)', async () => {
+        await diverge()
+        await assert.rejects(remote().pull(), (e: unknown) => failWith('REMOTE_DIVERGED')(e) && /`twinsync pull --take-mirror`/.test((e as { nextStep?: string }).nextStep ?? '') && !/reset --hard/.test((e as { nextStep?: string }).nextStep ?? ''))
+      })
+
+      it('takes the mirror\'s history; this twin\'s snapshots stay under refs/twinsync/diverged/<time>, the edit stays pending on top, what ran here is put back on top; the observed state stays the machine\'s', async () => {
+        await diverge()
+        const local = head()
+        const observed = await rig.container.resolve(IntentService).observed()
+        const mirror = mirrored()
+        const took = await remote().pull({ takeMirror: true })
+        assert.equal(took.status, 'took-mirror')
+        assert.deepEqual([took.from, took.ahead, took.pulled], [local, 2, 1])
+        assert.match(took.keptAt ?? '', /^refs\/twinsync\/diverged\/\d{8}T\d{6}Z$/)
+        assert.equal(rig.git('rev-parse', took.keptAt ?? ''), local, 'this twin\'s own history stays reachable')
+        // The mirror's history, with one commit on top that puts back what ran here.
+        assert.equal(head(), took.to)
+        assert.equal(rig.git('rev-parse', 'HEAD^'), mirror)
+        assert.deepEqual(took.kept, { commands: ['k-ran-here'], journals: [journal] })
+        assert.deepEqual(Object.keys(JSON.parse(rig.git('show', `HEAD:${'system/journal/commands.json'}`)) as object), ['k-ran-here'])
+        assert.equal(rig.git('show', `HEAD:${journal}`), '{"steps":[]}')
+        assert.equal(rig.git('show', 'HEAD:plans/note.yaml'), 'steps: []')
+        // The edit: still in the working twin, pending (recorded in refs/twinsync/intended), said.
+        assert.equal(JSON.parse(await readFile(join(rig.twinDir, 'system/notes.json'), 'utf8')).text, 'edited here\n')
+        assert.deepEqual(took.edits, ['system/notes.json'])
+        const pending = await rig.container.resolve(IntentService).pending()
+        assert.ok(pending.items.some((i) => i.id === 'notes:replace:/etc/notes'), JSON.stringify(pending.items))
+        assert.equal(pending.observed, observed, 'the last snapshot stays the observed state: what arrived is intent')
+        // The kept snapshots are this twin's own: history shows them.
+        const shown = await rig.container.resolve(HistoryService).show(local, { diffs: false })
+        assert.equal(shown.to.commit, local)
+        // Up to date with the mirror but for the commit on top; a second take has nothing to take.
+        assert.equal((await remote().pull({ takeMirror: true })).status, 'ahead')
+        assert.equal((await remote().push()).status, 'pushed')
+        assert.equal(mirrored(), head())
+      })
+
+      it('through the TUI\'s pull (remotePort) the same: the message names the ref and what was put back', async () => {
+        await diverge()
+        const local = head()
+        const said = await remotePort(() => rig.container).pull?.(new AbortController().signal, { takeMirror: true })
+        const ref = rig.git('for-each-ref', '--format=%(refname)', 'refs/twinsync/diverged/')
+        assert.equal(rig.git('rev-parse', ref), local)
+        assert.ok(said?.ok)
+        assert.match(said?.message ?? '', new RegExp(`Took the mirror's history.*kept at ${ref}.*1 run-once command.*1 apply journal.*edits stay pending`))
+      })
+
+      it('an unsafe mirror, or one whose record claims a command ran here, is refused as by a pull: nothing moves, no ref is made', async () => {
+        await diverge()
+        const before = head()
+        git(clone, 'reset', '-q', '--hard', 'HEAD')
+        await mkdir(join(clone, 'system/journal'), { recursive: true })
+        await writeFile(ledger(clone), `${JSON.stringify({ 'k-forged': entry('forged') })}\n`)
+        commitAll(clone, 'forged: ran')
+        git(clone, 'push', '-q', 'origin', 'main')
+        await assert.rejects(remote().pull({ takeMirror: true }), (e: unknown) => failWith('TWIN_UNSAFE')(e) && /commands\.json/.test((e as Error).message))
+        await writeFile(ledger(clone), '{}\n')
+        await writeFile(join(clone, 'system', 'a\x1b[2Kb.json'), '{}\n')
+        commitAll(clone, 'odd name')
+        git(clone, 'push', '-q', 'origin', 'main')
+        await assert.rejects(remote().pull({ takeMirror: true }), (e: unknown) => failWith('TWIN_UNSAFE')(e) && /control character/.test((e as Error).message))
+        assert.equal(head(), before)
+        assert.equal(rig.git('for-each-ref', 'refs/twinsync/diverged/'), '')
+        assert.equal(JSON.parse(await readFile(join(rig.twinDir, 'system/notes.json'), 'utf8')).text, 'edited here\n')
+      })
+    })
+
     it('refuses to merge diverged histories, and changes nothing', async () => {
       await writeFile(join(clone, 'plans/note.yaml'), 'steps: []\n')
       commitAll(clone, 'elsewhere')

@@ -1,6 +1,10 @@
 import { statfsSync } from 'node:fs'
-import { TwinSyncError } from '@twinsync/sdk'
-import { BatchReader, EMPTY_TREE, runGit, tryGit } from '../twin/git.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { TwinSyncError, stableStringify } from '@twinsync/sdk'
+import { BatchReader, EMPTY_TREE, runGit, runGitBytes, tryGit } from '../twin/git.js'
+import { commitTree } from '../intent/intent-git.js'
 import { COMMANDS_LEDGER, readCommandsLedger } from '../plan/plan-instructions.js'
 import { MAX_TWIN_FILE_BYTES, removeTwinFile } from '../twin/twin-files.js'
 import { quoteArg } from '../plan/command-text.js'
@@ -278,4 +282,72 @@ export async function undoIncoming(dir: string, incoming: { written: ReadonlyMap
   for (const path of gone) await removeTwinFile(dir, path)
   const back = paths.filter((p) => inHead.has(p))
   for (let i = 0; i < back.length; i += 500) await runGit(dir, ['checkout', 'HEAD', '--', ...back.slice(i, i + 500)])
+}
+
+/** An apply's journal (journal.ts `journalPath`): this machine's report of what one apply did. */
+export const APPLY_JOURNAL = /^system\/journal\/apply-[^/]+\.json$/
+
+/** What ran here that a history taken from the mirror lacks: carried onto it (takeMirrorHistory). */
+export interface OwnRecord {
+  /** The mirror's commit, or a commit on top of it with this machine's record put back. */
+  commit: string
+  /** Run-once commands' entries of this twin's record the mirror's record lacks (their keys). */
+  commands: string[]
+  /** Apply journals this twin holds that the mirror's twin lacks or holds otherwise. */
+  journals: string[]
+}
+
+/**
+ * `pull --take-mirror`: what ran on this machine is this machine's to say, whichever history the
+ * twin takes. The record of run-once commands of `local` (this twin's last commit) is laid over
+ * the mirror's (`remote`): every entry this twin holds stays, as this twin holds it; the mirror's
+ * other entries stay too (refuseForgedRunRecord judged them before). Every apply journal of
+ * `local` stays as this twin holds it. When anything had to be put back, a commit on top of
+ * `remote` says so (parent: `remote`); else `remote` itself.
+ */
+export async function carryOwnRecord(dir: string, local: string, remote: string): Promise<OwnRecord> {
+  const recordAt = async (commit: string) => {
+    const shown = await tryGit(dir, ['cat-file', 'blob', `${commit}:${COMMANDS_LEDGER}`])
+    return readCommandsLedger({ readText: async () => (shown.ok ? shown.output : undefined) }).catch(() => ({}) as Readonly<Record<string, unknown>>)
+  }
+  const [here, there] = await Promise.all([recordAt(local), recordAt(remote)])
+  const commands = Object.keys(here).filter((k) => !Object.prototype.hasOwnProperty.call(there, k) || stableStringify(here[k]) !== stableStringify(there[k]))
+  const journalsAt = async (commit: string) => {
+    const out = await runGit(dir, ['ls-tree', '-z', '--full-tree', commit, 'system/journal/'])
+    const found = new Map<string, { mode: string; blob: string }>()
+    for (const line of out.split('\0')) {
+      const tab = line.indexOf('\t')
+      const path = line.slice(tab + 1)
+      const [mode = '', type = '', blob = ''] = line.slice(0, tab).split(' ')
+      if (tab > 0 && type === 'blob' && APPLY_JOURNAL.test(path)) found.set(path, { mode, blob })
+    }
+    return found
+  }
+  const [ours, theirs] = await Promise.all([journalsAt(local), journalsAt(remote)])
+  const journals = [...ours].filter(([path, e]) => theirs.get(path)?.blob !== e.blob).map(([path]) => path)
+  if (commands.length === 0 && journals.length === 0) return { commit: remote, commands, journals }
+  const lines: string[] = journals.map((path) => {
+    const e = ours.get(path) as { mode: string; blob: string }
+    return `${e.mode} ${e.blob}\t${path}`
+  })
+  if (commands.length > 0) {
+    const text = stableStringify({ ...there, ...here })
+    const blob = (await runGitBytes(dir, ['hash-object', '-w', '--stdin'], { input: text })).toString('utf8').trim()
+    lines.push(`100644 ${blob}\t${COMMANDS_LEDGER}`)
+  }
+  const folder = await mkdtemp(join(tmpdir(), 'twinsync-take-'))
+  try {
+    const env = { GIT_INDEX_FILE: join(folder, 'index') }
+    await runGitBytes(dir, ['read-tree', remote], { env })
+    await runGitBytes(dir, ['update-index', '--index-info'], { env, input: `${lines.join('\n')}\n` })
+    const tree = (await runGitBytes(dir, ['write-tree'], { env })).toString('utf8').trim()
+    const said = [
+      ...(commands.length === 0 ? [] : [`${commands.length} run-once command(s) in ${COMMANDS_LEDGER}`]),
+      ...(journals.length === 0 ? [] : [`${journals.length} apply journal(s)`]),
+    ]
+    const message = `TwinSync kept this machine's record over the mirror's history: ${said.join(', ')}\n\nWhat ran on this machine is this machine's to say: taken from ${local.slice(0, 12)} onto the mirror's ${remote.slice(0, 12)}.\n`
+    return { commit: await commitTree(dir, tree, [remote], message), commands, journals }
+  } finally {
+    await rm(folder, { recursive: true, force: true })
+  }
 }
