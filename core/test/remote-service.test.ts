@@ -561,7 +561,7 @@ describe('RemoteService', function () {
         const ref = rig.git('for-each-ref', '--format=%(refname)', 'refs/twinsync/diverged/')
         assert.equal(rig.git('rev-parse', ref), local)
         assert.ok(said?.ok)
-        assert.match(said?.message ?? '', new RegExp(`Took the mirror's history.*kept at ${ref}.*1 run-once command.*1 apply journal.*edits stay pending`))
+        assert.match(said?.message ?? '', new RegExp(`Took the mirror's history.*kept at ${ref}.*1 run-once command.*1 apply journal.*working twin's edits stay pending`))
       })
 
       it('an unsafe mirror, or one whose record claims a command ran here, is refused as by a pull: nothing moves, no ref is made', async () => {

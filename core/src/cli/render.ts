@@ -176,7 +176,7 @@ export function renderMirrorSecrets(url: string | null, findings: readonly PushS
  */
 export function renderPull(p: PullOutcome): string[] {
   const short = (c: string | null) => c?.slice(0, 12) ?? '(empty)'
-  const edits = p.edits === undefined || p.edits.length === 0 ? [] : [`Your edits stay pending on top of it (${p.edits.length} path(s): ${p.edits.slice(0, 5).map(terminalText).join(', ')}${p.edits.length > 5 ? ', …' : ''}); \`twinsync status\` lists them.`]
+  const edits = p.edits === undefined || p.edits.length === 0 ? [] : [`The working twin's edits stay pending on top of it (${p.edits.length} path(s): ${p.edits.slice(0, 5).map(terminalText).join(', ')}${p.edits.length > 5 ? ', …' : ''}); \`twinsync status\` lists them.`]
   if (p.status === 'fast-forwarded') return [`Pulled ${p.pulled} snapshot(s): ${short(p.from)} → ${short(p.to)}.`, ...edits]
   if (p.status === 'ahead') return [`Nothing to pull; ${p.ahead} local snapshot(s) are not on the mirror yet (twinsync push --retry).`]
   if (p.status === 'up-to-date') return ['The twin is up to date with its mirror.']
