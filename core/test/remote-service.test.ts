@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { rmSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
@@ -13,6 +13,8 @@ import { MAX_INCOMING_FILES } from '../src/remote/incoming-tree.js'
 import { RemoteService } from '../src/remote/remote-service.js'
 import { ApplyService } from '../src/apply/apply-service.js'
 import { signRan } from '../src/plan/run-record-seal.js'
+import { journalSignedHere } from '../src/apply/journal.js'
+import { twinKey } from '../src/plan/plan-seal.js'
 import { configKey } from '../src/remote/mirror-audit.js'
 import type { LoadedConfig } from '../src/config/config-file.js'
 import { Tokens } from '../src/tokens.js'
@@ -494,6 +496,62 @@ describe('RemoteService', function () {
         const before = head()
         await assert.rejects(remote().pull(), (e: unknown) => failWith('TWIN_UNSAFE')(e) && e instanceof Error && e.message.includes(`a commit on the mirror at ${bomb.slice(0, 12)} holds more than 500,000 files`))
         assert.equal(head(), before)
+      })
+    })
+
+    describe('the apply journals (system/journal/apply-*.json) are this machine\'s report, not the mirror\'s (session 19)', function () {
+      // An apply, a push and a pull each: 30 s at load 20.
+      this.timeout(120_000)
+      let path: string
+      beforeEach(async () => {
+        await writeFile(join(rig.twinDir, 'system/notes.json'), `${JSON.stringify({ text: 'applied\n' })}\n`)
+        const applied = await rig.container.resolve(ApplyService).apply({ plan: await rig.container.resolve(Planner).plan(), fromFile: false, signal: new AbortController().signal })
+        assert.equal(applied.journal.counts.applied, 1)
+        path = applied.journalPath
+        await remote().push()
+        git(clone, 'pull', '-q', '--ff-only')
+      })
+
+      it('apply signs its journal as committed, with the twin\'s own key (never pushed)', async () => {
+        const committed = rig.git('show', `HEAD:${path}`)
+        assert.match(committed, /"sig": "[0-9a-f]{32}"/)
+        assert.ok(journalSignedHere(committed, path, await twinKey(rig.twinDir, false)))
+        assert.ok(!journalSignedHere(committed, path.replace('apply-', 'apply-x'), await twinKey(rig.twinDir, false)), 'bound to its path')
+        assert.ok(!journalSignedHere(committed, path, randomBytes(32)), "another twin's key")
+      })
+
+      const forgeries: Array<[string, (clone: string) => Promise<void>, RegExp]> = [
+        ['rewrites its counts ("2 failed")', async (c) => {
+          const journal = JSON.parse(await readFile(join(c, path), 'utf8')) as { counts: Record<string, number> }
+          journal.counts = { applied: 0, unchanged: 0, failed: 2, skipped: 0 }
+          await writeFile(join(c, path), `${JSON.stringify(journal, null, 2)}\n`)
+        }, /adds or rewrites 1 apply journal/],
+        ['adds one for an apply that never ran here', async (c) => writeFile(join(c, 'system/journal/apply-2030-01-01T000000Z.json'), '{"counts":{"applied":3}}\n'), /adds or rewrites 1 apply journal.*apply-2030/],
+        ['copies a signed one onto another apply\'s name', async (c) => writeFile(join(c, 'system/journal/apply-2030-01-01T000000Z.json'), await readFile(join(c, path))), /adds or rewrites 1 apply journal.*apply-2030/],
+        ['takes it out', async (c) => rm(join(c, path)), /takes out 1 apply journal/],
+      ]
+      for (const [what, forge, said] of forgeries) {
+        it(`a pull whose twin ${what} is refused (TWIN_UNSAFE), by both front ends' pull; nothing moves`, async () => {
+          await forge(clone)
+          commitAll(clone, 'TwinSync apply 2030-01-01T00:00:00Z: 0 applied, 0 unchanged, 2 failed, 0 skipped')
+          git(clone, 'push', '-q', 'origin', 'main')
+          const before = head()
+          const refused = (e: unknown) => failWith('TWIN_UNSAFE')(e) && said.test((e as Error).message) && /push --retry --force/.test((e as { nextStep?: string }).nextStep ?? '')
+          await assert.rejects(remote().pull(), refused)
+          await assert.rejects(remotePort(() => rig.container).pull?.(new AbortController().signal) ?? Promise.resolve(), refused)
+          assert.equal(head(), before)
+          assert.equal(rig.git('status', '--porcelain'), '')
+        })
+      }
+
+      it('a twin restored from a backup older than the mirror takes its own signed journal back', async () => {
+        // Back to before the apply that wrote the journal: the mirror has it, this twin does not.
+        git(rig.twinDir, 'reset', '-q', '--hard', `${rig.git('log', '-1', '--format=%H', '--diff-filter=A', '--', path)}^`)
+        git(rig.twinDir, 'update-ref', 'refs/twinsync/observed', 'HEAD')
+        assert.equal(rig.git('ls-tree', 'HEAD', path), '')
+        const pulled = await remote().pull()
+        assert.equal(pulled.status, 'fast-forwarded')
+        assert.ok(rig.git('show', `HEAD:${path}`).includes('"sig"'))
       })
     })
 

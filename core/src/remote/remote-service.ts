@@ -19,7 +19,7 @@ import { callProvider } from '../providers/provider-call.js'
 import { afterPush, auditMirror, configKey, readMirrorAudit, writeMirrorAudit, type MirrorAudit } from './mirror-audit.js'
 import { checkRemoteUrl } from './remote-url.js'
 import { twinKey } from '../plan/plan-seal.js'
-import { carryOwnRecord, incomingPaths, refuseForgedRunRecord, refuseNoRoom, refuseUnsafeTree, undoIncoming } from './incoming-tree.js'
+import { carryOwnRecord, incomingPaths, refuseForgedJournals, refuseForgedRunRecord, refuseNoRoom, refuseUnsafeTree, undoIncoming } from './incoming-tree.js'
 
 export type GitHubApiFactory = (options: GitHubApiOptions) => GitHubApi
 
@@ -268,7 +268,9 @@ export class RemoteService {
     if (behind === 0) return { status: 'ahead', from: local, to: local, pulled: 0, ahead }
     // What ran here is this machine's to say, not the mirror's: asked of a diverged mirror too,
     // whose next step below takes the mirror's history as it is.
-    await refuseForgedRunRecord(this.twin.dir, local, remote, await twinKey(this.twin.dir, false))
+    const key = await twinKey(this.twin.dir, false)
+    await refuseForgedRunRecord(this.twin.dir, local, remote, key)
+    await refuseForgedJournals(this.twin.dir, local, remote, key)
     if (ahead > 0) {
       if (options.takeMirror === true) return this.takeMirrorHistory(local as string, remote, ahead, behind)
       throw new TwinSyncError('REMOTE_DIVERGED', `The twin and its mirror have both moved on: ${ahead} snapshot(s) only here, ${behind} only on the mirror`, {
