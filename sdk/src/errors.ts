@@ -61,6 +61,7 @@ export const ERROR_CODES = {
   CONTENT_INVALID: 'A file the plan would write has content its domain does not accept (a bad cron schedule)',
   PLAN_INVALID: 'A plan file or a plans/*.yaml instruction is malformed',
   PLAN_CYCLE: 'The changes of a plan depend on each other in a circle',
+  PLAN_NOT_WRITTEN: '`plan --out FILE` could not write the plan there (its folder is missing, it is a folder, the disk is full, no rights); nothing was written',
   PLAN_TAMPERED: 'A saved plan file was changed after it was written (its seal does not match)',
   PLAN_STALE: 'The machine changed since the plan was made',
   PLAN_OUTSIDE_SCOPE: 'A plan holds a change outside what its provider manages (a files path not in files.include, or ignored): a forged or outdated plan',

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, run, type Rootfs } from '../bed/index.js'
 import { cliSandbox, TWINSYNC_BIN, type CliSandbox } from '../support/cli.js'
@@ -39,6 +39,32 @@ describe('next steps of plan and apply errors can be pasted as they are', functi
   after(async () => {
     await cli?.cleanup()
     await rootfs?.cleanup()
+  })
+
+  it('PLAN_NOT_WRITTEN: plan --out into a missing folder or onto a folder is refused, nothing written', async () => {
+    const missing = join(cli.dir, 'no such folder', 'plan.json')
+    const r = await twinsync('plan', '--out', missing)
+    assert.equal(r.code, 2, r.stderr)
+    assert.match(r.stderr, /\[PLAN_NOT_WRITTEN\]/)
+    assert.doesNotMatch(r.stderr, /bug in TwinSync/)
+    assert.match(r.stderr, /no such folder/)
+    assert.deepEqual(await readdir(cli.dir).then((names) => names.filter((n) => n.startsWith('no such'))), [])
+    const onto = await twinsync('plan', '--out', join(cli.dir, 'my plans'))
+    assert.equal(onto.code, 2, onto.stderr)
+    assert.match(onto.stderr, /\[PLAN_NOT_WRITTEN\]/)
+    assert.deepEqual((await readdir(join(cli.dir, 'my plans'))).filter((n) => n !== 'plan.json'), [], 'no temp file left beside the plan')
+  })
+
+  it('TWIN_DIRTY: forget with a pending edit names the commands that list, apply or drop it', async () => {
+    const r = await twinsync('forget', '/etc/hostname')
+    assert.equal(r.code, 2, r.stderr)
+    assert.match(r.stderr, /\[TWIN_DIRTY\]/)
+    const commands = commandsIn(r.stderr)
+    assert.deepEqual(commands.slice(0, 2), [`twinsync status --root ${rootfs.dir} --repo ${cli.twinDir}`, `twinsync apply --root ${rootfs.dir} --repo ${cli.twinDir}`])
+    assert.doesNotMatch(r.stderr, /twinsync snapshot|TWIN checkout/, 'a snapshot keeps edits pending: it would not unblock forget')
+    const pasted = await paste(commands[0] as string)
+    assert.equal(pasted.code, 0, pasted.stderr)
+    assert.match(pasted.stdout, /files:replace:\/etc\/motd/)
   })
 
   it('PLAN_TAMPERED: make the plan again and apply it, with the real paths', async () => {

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import type { HostPort, Plan } from '@twinsync/sdk'
 import { Plan as PlanSchema, STATE_CATEGORIES, TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
 import { Value } from 'typebox/value'
@@ -62,7 +63,23 @@ export class PlanWorkflow {
 /** Save a plan, sealed with the twin's key (see plan-seal.ts). */
 export async function writePlanFile(path: string, plan: Plan, twinDir: string): Promise<void> {
   const seal = await sealPlan(twinDir, plan)
-  await writeFileAtomic(path, JSON.stringify({ ...plan, seal }, null, 2) + '\n', { mode: 0o600 })
+  try {
+    await writeFileAtomic(path, JSON.stringify({ ...plan, seal }, null, 2) + '\n', { mode: 0o600 })
+  } catch (error) {
+    // The person's path, not a TwinSync fault: a missing folder, a folder there, no room, no rights.
+    const code = (error as NodeJS.ErrnoException).code
+    if (typeof code !== 'string') throw error
+    const why =
+      code === 'ENOENT' ? `its folder ${dirname(path)} does not exist`
+      : code === 'EISDIR' || code === 'ENOTDIR' ? (code === 'EISDIR' ? `${path} is a folder` : `a part of ${dirname(path)} is not a folder`)
+      : code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full'
+      : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? `${dirname(path)} cannot be written here (${code})`
+      : (error as Error).message
+    throw new TwinSyncError('PLAN_NOT_WRITTEN', `The plan was not written to ${path}: ${why}`, {
+      nextStep: 'Give `--out` a file path in a folder that exists and can be written (for example `--out /root/plan.json`); nothing was changed.',
+      details: { path, errno: code },
+    })
+  }
 }
 
 /** A saved plan: its seal checked (any edit is PLAN_TAMPERED), then the schema. */

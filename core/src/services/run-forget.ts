@@ -1,4 +1,6 @@
-import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError, isTwinSyncError, type HostPort } from '@twinsync/sdk'
+import { twinsyncLine } from '../plan/command-text.js'
+import { Tokens } from '../tokens.js'
 import { inject, injectable } from '../di.js'
 import { finishInterruptedForget, forgetInHistory, type ForgetReport, type ForgetRequest } from '../history/forget.js'
 import { readRemoteSettings } from '../remote/remote-settings.js'
@@ -14,7 +16,10 @@ export interface ForgetResult extends ForgetReport {
 /** `twinsync forget`: the CLI and the TUI call this. */
 @injectable()
 export class ForgetWorkflow {
-  constructor(@inject(TwinRepository) private readonly twin: TwinRepository) {}
+  constructor(
+    @inject(TwinRepository) private readonly twin: TwinRepository,
+    @inject(Tokens.Host) private readonly host: HostPort,
+  ) {}
 
   async forget(request: ForgetRequest): Promise<ForgetResult> {
     const nothingNamed = request.paths.length === 0 && request.rules.length === 0
@@ -33,7 +38,11 @@ export class ForgetWorkflow {
       const dirty = await twin.dirtyPaths()
       if (dirty.length > 0) {
         throw new TwinSyncError('TWIN_DIRTY', `The twin has uncommitted edits (${dirty.slice(0, 3).join(', ')}${dirty.length > 3 ? '…' : ''}); forget rewrites history and would lose them`, {
-          nextStep: 'Commit them with `twinsync snapshot` (or drop them with `git -C TWIN checkout -- .`), then run forget again.',
+          // A snapshot keeps edits pending on top (they stay uncommitted): only applying or discarding them clears the twin.
+          nextStep:
+            `They are pending changes: \`${twinsyncLine(['status'], { root: this.host.root, repo: twin.dir })}\` lists them; ` +
+            `apply them (\`${twinsyncLine(['apply'], { root: this.host.root, repo: twin.dir })}\`) or drop the ones you no longer want (\`twinsync discard ITEM…\`), then run forget again.`,
+          details: { dirty },
         })
       }
       const report = nothingNamed ? (finished as ForgetReport) : await forgetInHistory(twin.dir, request).catch((error: unknown) => {

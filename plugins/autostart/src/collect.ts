@@ -1,4 +1,5 @@
-import { linkedFolderOn, readTextOrReport, sortBy, warningDiagnostic, type Diagnostic, type FileStat, type HostPort, type ProviderContext } from '@twinsync/sdk'
+import { linkedFolderOn, ownHomesOnly, readTextOrReport, sortBy, warningDiagnostic, type Diagnostic, type FileStat, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
+import { loadAutostart } from './load.js'
 import { autostartDirs, locationOf } from './location.js'
 import { describeEntries, describeRcLocal, sortIgnored, type DesktopFile, type RcLocalFile } from './model.js'
 import { formatMode, RC_LOCAL, SYSTEM_AUTOSTART_DIR, type AutostartState, type IgnoredAutostartFile } from './state.js'
@@ -10,13 +11,16 @@ export interface CollectedAutostart {
   diagnostics: Diagnostic[]
 }
 
-export async function collectAutostart(ctx: ProviderContext, provider: string): Promise<CollectedAutostart> {
+export async function collectAutostart(ctx: ProviderContext, provider: string, previous?: TwinReader): Promise<CollectedAutostart> {
   const accounts = await TargetAccounts.read(ctx.host)
   const ignored: IgnoredAutostartFile[] = []
   const owned = (path: string) => ctx.claims.ownerOf(path) === provider
 
   const files: DesktopFile[] = []
-  for (const dir of autostartDirs(await homeNames(ctx.host))) {
+  // Not root: the system's folder and the running user's own home alone (ownHomesOnly, the SDK's rule).
+  const own = ownHomesOnly()
+  const dirs = own === undefined ? autostartDirs(await homeNames(ctx.host)) : autostartDirs(ownHomeName(accounts, own), false)
+  for (const dir of dirs) {
     // A home's autostart folder that is, or is below, a symbolic link (a user's ~/.config/autostart
     // -> /root/...): reported as a whole, its names never listed (they would be another folder's).
     const linked = dir === SYSTEM_AUTOSTART_DIR ? undefined : await linkedFolderOn(ctx.host, dir, { inclusive: true })
@@ -32,6 +36,25 @@ export async function collectAutostart(ctx: ProviderContext, provider: string): 
     }
   }
 
+  // Other users' homes (and root's) are not a non-root run's to read: their entries are unknown,
+  // not gone, so they stay as the last snapshot recorded them (a root's plan must never take them
+  // for removed), and the kept ones are said once.
+  const kept: Diagnostic[] = []
+  if (own !== undefined && previous !== undefined) {
+    const ownHome = accounts.users.find((u) => u.uid === own)?.home
+    const others = (await loadAutostart(previous, ctx.host, provider)).files.filter((f) => f.location.scope === 'user' && f.location.home !== ownHome)
+    files.push(...others)
+    if (others.length > 0) {
+      kept.push(
+        warningDiagnostic('AUTOSTART_UNREADABLE_KEPT', `${others.length} autostart ${others.length === 1 ? 'entry' : 'entries'} in other users' homes kept as the last snapshot recorded ${others.length === 1 ? 'it' : 'them'} (TwinSync runs as uid ${own}, not as root)`, {
+          provider,
+          path: others[0]?.path as string,
+          detail: 'Run TwinSync as root (`sudo twinsync snapshot`) to record and compare them.',
+        }),
+      )
+    }
+  }
+
   let rcLocal: RcLocalFile | undefined
   if (owned(RC_LOCAL)) {
     const read = await readRegularFile(ctx, RC_LOCAL, ignored)
@@ -44,7 +67,7 @@ export async function collectAutostart(ctx: ProviderContext, provider: string): 
     ignored: sortIgnored(ignored),
   }
   const diagnostics = state.ignored.map((i) => warningDiagnostic('AUTOSTART_NOT_MIRRORED', `${i.path} is not mirrored: ${i.reason}`, { path: i.path, provider }))
-  return { state, diagnostics }
+  return { state, diagnostics: [...kept, ...diagnostics] }
 }
 
 function metadata(stat: FileStat, accounts: TargetAccounts) {
@@ -68,6 +91,13 @@ async function readRegularFile(ctx: ProviderContext, path: string, ignored: Igno
   // reported, never read through (READ_REFUSED). A snapshot runs as root; the file is a user's.
   const content = await readTextOrReport(ctx.host, path, (reason) => ignored.push({ path, reason }))
   return content === undefined ? undefined : { stat, content }
+}
+
+/** The running user's home as a /home name ([] when it is elsewhere: only /home/X/.config/autostart is autostart's). */
+function ownHomeName(accounts: TargetAccounts, uid: number): string[] {
+  const home = accounts.users.find((u) => u.uid === uid)?.home ?? ''
+  const name = /^\/home\/([^/]+)\/?$/.exec(home)?.[1]
+  return name === undefined ? [] : [name]
 }
 
 async function homeNames(host: HostPort): Promise<string[]> {

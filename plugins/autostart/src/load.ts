@@ -19,6 +19,8 @@ interface RecordedMetadata {
 export interface LoadedAutostart {
   state: AutostartState | undefined
   diagnostics: Diagnostic[]
+  /** The entries as files (content, place, metadata): what a collect keeps of a home it does not read. */
+  files: DesktopFile[]
 }
 
 /**
@@ -44,7 +46,7 @@ export async function loadAutostart(twin: TwinReader, host: HostPort, provider: 
 
   const paths = (await twin.list('filesystem/')).map((p) => machinePathOf(p) as string).filter(isDesktopEntryPath)
   const rcContent = await twin.readText(mirrorPath(RC_LOCAL))
-  if (paths.length === 0 && rcContent === undefined && entriesJson === undefined && rcJson === undefined) return { state: undefined, diagnostics }
+  if (paths.length === 0 && rcContent === undefined && entriesJson === undefined && rcJson === undefined) return { state: undefined, diagnostics, files: [] }
 
   const accounts = await TargetAccounts.read(host)
   const files: DesktopFile[] = []
@@ -85,7 +87,7 @@ export async function loadAutostart(twin: TwinReader, host: HostPort, provider: 
     }
     rcLocal = describeRcLocal({ content: rcContent, mode: formatMode(mode), owner: rc.owner ?? 'root', group: rc.group ?? 'root', executable }, service)
   }
-  return { state: { entries: describeEntries(files), rcLocal, ignored: [] }, diagnostics }
+  return { state: { entries: describeEntries(files), rcLocal, ignored: [] }, diagnostics, files }
 }
 
 function primaryGroup(accounts: TargetAccounts, user: string): string {

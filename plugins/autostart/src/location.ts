@@ -38,7 +38,7 @@ export function locationOf(path: string, accounts: TargetAccounts): EntryLocatio
   return { scope: 'user', user, home }
 }
 
-/** Folders that may hold autostart entries on the target: /etc/xdg/autostart, root's and each /home's. */
-export function autostartDirs(homes: readonly string[]): string[] {
-  return [SYSTEM_AUTOSTART_DIR, '/root/.config/autostart', ...homes.map((h) => `/home/${h}/.config/autostart`)]
+/** Folders that may hold autostart entries on the target: /etc/xdg/autostart, root's (`withRoot`) and each /home's named. */
+export function autostartDirs(homes: readonly string[], withRoot = true): string[] {
+  return [SYSTEM_AUTOSTART_DIR, ...(withRoot ? ['/root/.config/autostart'] : []), ...homes.map((h) => `/home/${h}/.config/autostart`)]
 }

@@ -64,8 +64,8 @@ export class AutostartProvider implements ApplicableProvider<AutostartState>, St
     return { detected: true, reason: 'rc.local and XDG autostart locations', diagnostics: [] }
   }
 
-  async collect({ ctx }: CollectRequest): Promise<CollectResult<AutostartState>> {
-    const { state, diagnostics } = await collectAutostart(ctx, this.name)
+  async collect({ ctx, previous }: CollectRequest): Promise<CollectResult<AutostartState>> {
+    const { state, diagnostics } = await collectAutostart(ctx, this.name, previous)
     return { state, documents: autostartDocuments(state), diagnostics }
   }
 

@@ -1,4 +1,5 @@
-import { readTextOrReport, sortBy, warningDiagnostic, type Diagnostic, type HostPort, type ProviderContext } from '@twinsync/sdk'
+import { ownHomesOnly, readTextOrReport, sortBy, warningDiagnostic, type Diagnostic, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
+import { loadCron } from './load.js'
 import { stripCronHeader } from './crontab-header.js'
 import { buildCronState, cronReadsCronDFile, type SystemCronFile } from './model.js'
 import { CRON_D_DIR, CRONTAB_DIR, crontabPath, SYSTEM_CRONTAB, type CronState, type IgnoredCronFile, type UserCrontab } from './state.js'
@@ -9,20 +10,46 @@ export interface CollectedCron {
   diagnostics: Diagnostic[]
 }
 
-export async function collectCron(ctx: ProviderContext, provider: string): Promise<CollectedCron> {
+export async function collectCron(ctx: ProviderContext, provider: string, previous?: TwinReader): Promise<CollectedCron> {
   const ignored: IgnoredCronFile[] = []
-  const crontabs = await readUserCrontabs(ctx, provider, ignored)
+  const kept: Diagnostic[] = []
+  const spool = await readUserCrontabs(ctx, provider, ignored)
+  let crontabs: UserCrontab[]
+  if ('unread' in spool) {
+    // The spool is root's (1730 on Debian): a run as another user, or a root-squashed mount, cannot
+    // list it. Unknown, not gone: users' crontabs stay as the last snapshot recorded them (the SDK's
+    // CollectRequest.previous contract), said once; before, the whole cron part failed with EACCES.
+    crontabs = previous === undefined ? [] : ((await loadCron(previous))?.crontabs ?? []).map((c) => ({ ...c }))
+    const who = ownHomesOnly() === undefined ? 'Check the folder\'s permissions and the file system (`ls -ld`), then snapshot again.' : 'Users\' crontabs are root\'s to read: run TwinSync as root (`sudo twinsync snapshot`) to record and compare them.'
+    kept.push(
+      warningDiagnostic('CRON_UNREADABLE_KEPT', `${CRONTAB_DIR} could not be read (${spool.unread}): users' crontabs are ${previous === undefined ? 'not recorded' : `kept as the last snapshot recorded them (${crontabs.length})`}`, {
+        path: CRONTAB_DIR,
+        provider,
+        detail: who,
+      }),
+    )
+  } else {
+    crontabs = spool.crontabs
+  }
   const systemFiles = await readSystemFiles(ctx.host, ignored)
   const state = buildCronState(crontabs, systemFiles, ignored)
   const diagnostics = state.problems.map((p) =>
     warningDiagnostic('CRON_LINE_INVALID', `${p.source} line ${p.line}: ${p.reason}`, { path: p.source, provider, detail: p.text }),
   )
-  return { state, diagnostics }
+  return { state, diagnostics: [...kept, ...diagnostics] }
 }
 
-async function readUserCrontabs(ctx: ProviderContext, provider: string, ignored: IgnoredCronFile[]): Promise<UserCrontab[]> {
+async function readUserCrontabs(ctx: ProviderContext, provider: string, ignored: IgnoredCronFile[]): Promise<{ crontabs: UserCrontab[] } | { unread: string }> {
   const crontabs: UserCrontab[] = []
-  for (const entry of await readdirIfExists(ctx.host, CRONTAB_DIR)) {
+  let entries: Awaited<ReturnType<typeof readdirIfExists>>
+  try {
+    entries = await readdirIfExists(ctx.host, CRONTAB_DIR)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) throw error
+    return { unread: code }
+  }
+  for (const entry of entries) {
     const path = crontabPath(entry.name)
     // `crontab -e` leaves tmp.XXXXXX files while a user edits; they are not crontabs.
     if (entry.name.startsWith('.') || entry.name.startsWith('tmp.')) continue
@@ -39,7 +66,7 @@ async function readUserCrontabs(ctx: ProviderContext, provider: string, ignored:
     const content = await readTextOrReport(ctx.host, path, (reason) => ignored.push({ path, reason }))
     if (content !== undefined) crontabs.push({ user: entry.name, path, content: stripCronHeader(content) })
   }
-  return crontabs
+  return { crontabs }
 }
 
 async function readSystemFiles(host: HostPort, ignored: IgnoredCronFile[]): Promise<SystemCronFile[]> {

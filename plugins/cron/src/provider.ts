@@ -53,8 +53,8 @@ export class CronProvider implements ApplicableProvider<CronState>, StartupView<
     return { detected: false, reason: 'cron is not installed (no crontab, no /etc/crontab)', diagnostics: [] }
   }
 
-  async collect({ ctx }: CollectRequest): Promise<CollectResult<CronState>> {
-    const { state, diagnostics } = await collectCron(ctx, this.name)
+  async collect({ ctx, previous }: CollectRequest): Promise<CollectResult<CronState>> {
+    const { state, diagnostics } = await collectCron(ctx, this.name, previous)
     return { state, documents: cronDocuments(state), diagnostics }
   }
 

@@ -25,7 +25,7 @@ import { expandIncludes, isIncluded, selectUsers } from './include.js'
 import { manifestDocuments, readManifest } from './manifest.js'
 import { formatMode } from './mode.js'
 import { originOf, packageDatabaseStamp, packageLookup, type PackageLookup } from './package-origin.js'
-import { SECRET_RULES_VERSION } from '@twinsync/sdk'
+import { ownHomesOnly, SECRET_RULES_VERSION } from '@twinsync/sdk'
 import { BARE_TOKEN, DEFAULT_SECRET_PATHS, ROOT_ONLY_UNCHECKED, SecretRules, TOKEN_FILE, isBareToken, isTokenFile, onlyRootCanRead, openvpnCredentialFiles, postfixPasswordMaps, secretHash, secretHashKey } from './secrets.js'
 import { StatCache, type ContentVerdict, type FileOrigin } from './stat-cache.js'
 import { isUnitMaskLink, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
@@ -71,12 +71,20 @@ export interface FilesScope {
   secretKey: Buffer
   maxFileSize: number
   diagnostics: Diagnostic[]
+  /**
+   * Homes of other users (root's among them) when TwinSync does not run as root (ownHomesOnly):
+   * not walked, unknown and kept as the last snapshot recorded them (keepUnread), never dropped,
+   * so the roots stay root's and a later run as root never finds them "removed".
+   */
+  othersHomes: string[]
 }
 
 export async function resolveScope(ctx: ProviderContext): Promise<{ scope: FilesScope; accounts: Accounts }> {
   const config = resolveConfig(ctx.config, ctx.limits)
   const { accounts, passwd } = await readAccounts(ctx.host)
   const { users, unknown } = await selectUsers(ctx.host, passwd, config.users)
+  const own = ownHomesOnly()
+  const othersHomes = own === undefined ? [] : users.filter((u) => u.uid !== own).map((u) => u.home)
   const diagnostics = unknown.map((name) =>
     warningDiagnostic('FILES_USER_UNKNOWN', `User ${name} is not in the target's /etc/passwd; their files are not mirrored`, {
       provider: 'files',
@@ -97,6 +105,7 @@ export async function resolveScope(ctx: ProviderContext): Promise<{ scope: Files
       secretKey: await secretHashKey(ctx.cache),
       maxFileSize: config.maxFileSize,
       diagnostics,
+      othersHomes,
     },
   }
 }
@@ -228,6 +237,10 @@ async function walk(
   undecodable: string[],
 ): Promise<void> {
   const stack: string[] = []
+  if (scope.othersHomes.some((home) => isWithin(root, home))) {
+    unread.push({ path: root, code: 'NOT_ROOT', reason: `another user's home, not read by a run that is not root's` })
+    return
+  }
   const rootClass = classOf(ctx, scope, root)
   if (rootClass === WALK) stack.push(root)
   else if (rootClass === LEFTOVER) leftovers.push(root)
@@ -555,6 +568,10 @@ async function keepUnread(ctx: ProviderContext, scope: FilesScope, previous: Twi
   const live = new Set(entries.map((e) => e.path))
   const liveLeftovers = new Set(leftovers)
   const diagnostics: Diagnostic[] = []
+  const notRoot = ownHomesOnly()
+  const rootOnly: string[] = []
+  const homes = new Set<string>()
+  let keptForRoot = 0
   for (const u of unread) {
     let kept = 0
     if (u.listing === true) {
@@ -575,6 +592,12 @@ async function keepUnread(ctx: ProviderContext, scope: FilesScope, previous: Twi
       liveLeftovers.add(path)
       kept++
     }
+    if (notRoot !== undefined && (u.code === 'EACCES' || u.code === 'EPERM' || u.code === 'NOT_ROOT')) {
+      if (u.code === 'NOT_ROOT') homes.add(scope.othersHomes.find((home) => isWithin(u.path, home)) ?? u.path)
+      else rootOnly.push(u.path)
+      keptForRoot += kept
+      continue
+    }
     const what =
       previous === undefined
         ? 'not compared; the twin keeps its last snapshot of it'
@@ -585,6 +608,23 @@ async function keepUnread(ctx: ProviderContext, scope: FilesScope, previous: Twi
       warningDiagnostic('FILES_UNREADABLE_KEPT', `Could not read ${u.path} (${u.code}); ${what}`, {
         detail: `${u.reason}.${previous === undefined ? '' : ` ${kept} ${kept === 1 ? 'entry' : 'entries'} kept as the last snapshot recorded ${kept === 1 ? 'it' : 'them'}.`} Nothing under it is planned until it can be read. Next step: check its permissions and the file system (\`ls -ld\`, \`dmesg\`), then snapshot again; a path never meant to be read (a FUSE mount root may not enter) goes in files.ignore.`,
         path: u.path,
+        provider: 'files',
+      }),
+    )
+  }
+  // A run as another user than root meets every root-only file of /etc (/etc/shadow, sudoers,
+  // ssl/private, host keys: 16 on the services root): expected, so said once with the way out,
+  // not once a path (session 19). Each stays unknown and kept as above, and is not compared.
+  if (rootOnly.length > 0 || homes.size > 0) {
+    const list = (paths: readonly string[]) => paths.slice(0, 4).join(', ') + (paths.length > 4 ? ` and ${paths.length - 4} more` : '')
+    const parts = [
+      ...(homes.size === 0 ? [] : [`${homes.size === 1 ? 'another user\'s home' : `${homes.size} other users' homes`} (${list([...homes].sort(compareStrings))})`]),
+      ...(rootOnly.length === 0 ? [] : [`${rootOnly.length} ${rootOnly.length === 1 ? 'path' : 'paths'} only root may read (${list(rootOnly)})`]),
+    ]
+    diagnostics.push(
+      warningDiagnostic('FILES_UNREADABLE_KEPT', `Did not read ${parts.join(' and ')}; the twin keeps its last snapshot of them`, {
+        detail: `TwinSync runs as uid ${notRoot}, not as root. ${previous === undefined ? '' : `${keptForRoot} ${keptForRoot === 1 ? 'entry' : 'entries'} kept as the last snapshot recorded ${keptForRoot === 1 ? 'it' : 'them'}. `}Nothing there is planned until it can be read. Next step: run TwinSync as root (\`sudo twinsync snapshot\`) to record and compare them, or put them in files.ignore.`,
+        path: [...homes][0] ?? (rootOnly[0] as string),
         provider: 'files',
       }),
     )

@@ -25,7 +25,9 @@ export async function readExtendedAttributes(
   const alone = options.paths === true
   const present: string[] = []
   if (alone) present.push(...roots)
-  else for (const root of roots) if ((await host.lstat(root)) !== undefined) present.push(root)
+  // A root the machine will not let us look at (EACCES: another user's home when not root, a
+  // root-squashed NFS home) is left to the walk, which keeps it as unread; it never fails the collect.
+  else for (const root of roots) if ((await host.lstat(root).catch(() => undefined)) !== undefined) present.push(root)
   // The tools' paths: a target path in the target, else its host path. A path alone is not
   // followed at its last name (its folder resolved inside the root), as the tools' walk finds it.
   const hostPaths = new Map<string, string>()

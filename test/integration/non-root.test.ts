@@ -1,0 +1,113 @@
+import { strict as assert } from 'node:assert'
+import { appendFile, chmod, chown, mkdir, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, run, runOk, type Rootfs, type RunResult } from '../bed/index.js'
+import { TWINSYNC_BIN } from '../support/cli.js'
+
+/**
+ * A twin taken by a user who is not root (the README's `~/.local/share/twinsync/twin`), of a
+ * root with root-only files, other users' private homes and root's crontab spool. Session 19:
+ * such a run failed the files, cron and autostart parts whole (EACCES on /root/.bash_aliases,
+ * the spool, /root/.config), so the user's twin had none of their own files. Now: the running
+ * user's own home alone, every root-only path said once and kept unknown, users' crontabs kept
+ * as the last snapshot recorded them.
+ */
+describe('a snapshot by a user who is not root', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  const UID = 1000
+  let rootfs: Rootfs
+  let home: string
+  let twin: string
+
+  /** twinsync as uid 1000, with its own HOME (the code caches, the config). */
+  const asUser = (args: string[]): Promise<RunResult> =>
+    run(['setpriv', `--reuid=${UID}`, `--regid=${UID}`, '--clear-groups', process.execPath, TWINSYNC_BIN, ...args, '--root', rootfs.dir, '--repo', twin], {
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, LANG: 'C.UTF-8', TWINSYNC_CONFIG: join(home, 'config.yaml') },
+      timeoutMs: 180_000,
+    })
+  const tracked = async (): Promise<string[]> => (await runOk(['git', '-c', `safe.directory=${twin}`, '-C', twin, 'ls-files'])).stdout.split('\n').filter(Boolean)
+
+  before(async () => {
+    rootfs = await freshRootfs()
+    const r = rootfs.dir
+    // The user's way to the root, the code and its own folders (a test temp folder is 0700).
+    for (let at = r; at !== '/'; at = dirname(at)) await chmod(at, 0o755)
+    await appendFile(join(r, 'etc/passwd'), `ann:x:${UID}:${UID}:Ann:/home/ann:/bin/bash\nbob:x:1001:1001:Bob:/home/bob:/bin/bash\n`)
+    await appendFile(join(r, 'etc/group'), `ann:x:${UID}:\nbob:x:1001:\n`)
+    for (const [user, id] of [['ann', UID], ['bob', 1001]] as const) {
+      await mkdir(join(r, 'home', user, '.config/app'), { recursive: true })
+      await writeFile(join(r, 'home', user, '.config/app/app.conf'), `owner = ${user}\n`)
+      await mkdir(join(r, 'home', user, '.config/autostart'), { recursive: true })
+      await writeFile(join(r, 'home', user, '.config/autostart/notes.desktop'), `[Desktop Entry]\nType=Application\nName=Notes of ${user}\nExec=/usr/bin/true\n`)
+      await runOk(['chown', '-R', `${id}:${id}`, join(r, 'home', user)])
+      await chmod(join(r, 'home', user), 0o700)
+    }
+    await mkdir(join(r, 'root/.config/app'), { recursive: true })
+    await writeFile(join(r, 'root/.config/app/app.conf'), 'owner = root\n')
+    await chmod(join(r, 'root'), 0o700)
+    // root's crontab in Debian's spool (root:crontab 1730; the files 0600).
+    await mkdir(join(r, 'var/spool/cron/crontabs'), { recursive: true })
+    await chmod(join(r, 'var/spool/cron/crontabs'), 0o1730)
+    await writeFile(join(r, 'var/spool/cron/crontabs/root'), '17 3 * * * /usr/local/bin/backup\n', { mode: 0o600 })
+    await writeFile(join(r, 'etc/crontab'), 'SHELL=/bin/sh\n25 6 * * * root run-parts /etc/cron.daily\n')
+    await chmod(join(r, 'etc/shadow'), 0o640)
+
+    home = await makeTempDir('non-root-home')
+    await chmod(home, 0o755)
+    await chown(home, UID, UID)
+    await writeFile(join(home, 'config.yaml'), '{}\n')
+    await chown(join(home, 'config.yaml'), UID, UID)
+    twin = join(home, 'twin')
+  })
+  after(async () => {
+    await rootfs?.cleanup()
+    if (home !== undefined) await removeTree(home)
+  })
+
+  it('records the user\'s own home and readable /etc, says the root-only paths once, and takes no other home', async () => {
+    const r = await asUser(['snapshot', '--init'])
+    assert.equal(r.code, 0, r.stderr + r.stdout)
+    assert.doesNotMatch(r.stderr, /PROVIDER_FAILED|provider failed/, r.stderr)
+    const files = await tracked()
+    assert.ok(files.includes('filesystem/home/ann/.config/app/app.conf'), files.filter((f) => f.includes('home')).join('\n'))
+    assert.ok(files.includes('filesystem/etc/passwd'))
+    assert.deepEqual(files.filter((f) => f.startsWith('filesystem/home/bob') || f.startsWith('filesystem/root')), [], 'another user\'s home, or root\'s, is not a non-root twin\'s')
+    assert.ok(!files.includes('filesystem/etc/shadow'))
+    // The root-only paths of /etc, said once with the way out, not once a path.
+    const out = r.stdout + r.stderr
+    const rootOnly = out.split('\n').filter((l) => /read .*(EACCES|only root may read)/.test(l))
+    assert.equal(rootOnly.length, 2, out) // the files' paths, and cron's spool
+    assert.match(out, /Did not read 2 other users' homes \(\/home\/bob, \/root\) and \d+ paths? only root may read \(.*\/etc\/shadow.*\); the twin keeps its last snapshot of them/)
+    assert.match(out, /\/etc\/shadow/)
+    assert.match(out, /sudo twinsync snapshot/)
+    // The user's own autostart entry, not bob's.
+    const autostart = JSON.parse((await runOk(['git', '-c', `safe.directory=${twin}`, '-C', twin, 'show', 'HEAD:system/startup/autostart.json'])).stdout) as unknown
+    assert.match(JSON.stringify(autostart), /Notes of ann/)
+    assert.doesNotMatch(JSON.stringify(autostart), /Notes of bob/)
+    // Status: the parts it could not read are not compared (and said so), nothing else differs.
+    const status = await asUser(['status'])
+    assert.match(status.stdout, /not compared/i, status.stdout)
+    assert.doesNotMatch(status.stdout + status.stderr, /PROVIDER_FAILED|Drift: (?!none)/, status.stdout)
+  })
+
+  it('keeps what root last recorded of other homes and users\' crontabs, never drops them as removed', async () => {
+    // root snapshots the same twin first (root's crontab recorded), then hands it to the user.
+    const asRoot = await run([process.execPath, TWINSYNC_BIN, 'snapshot', '--root', rootfs.dir, '--repo', twin], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', TWINSYNC_CONFIG: join(home, 'config.yaml') },
+      timeoutMs: 180_000,
+    })
+    assert.equal(asRoot.code, 0, asRoot.stderr)
+    assert.ok((await tracked()).includes('filesystem/var/spool/cron/crontabs/root'))
+    await runOk(['chown', '-R', `${UID}:${UID}`, twin])
+    const r = await asUser(['snapshot'])
+    assert.equal(r.code, 0, r.stderr + r.stdout)
+    assert.match(r.stdout + r.stderr, /crontabs could not be read \(EACCES\): users' crontabs are kept as the last snapshot recorded them \(1\)/)
+    const after = await tracked()
+    assert.ok(after.includes('filesystem/var/spool/cron/crontabs/root'), 'root\'s crontab is still in the twin')
+    assert.ok(after.includes('filesystem/home/bob/.config/app/app.conf') && after.includes('filesystem/root/.config/app/app.conf'), 'other homes stay as root recorded them')
+    assert.match(JSON.stringify(JSON.parse((await runOk(['git', '-c', `safe.directory=${twin}`, '-C', twin, 'show', 'HEAD:system/startup/autostart.json'])).stdout)), /Notes of bob/)
+    assert.match(r.stdout + r.stderr, /autostart entry in other users' homes kept/)
+    const log = (await runOk(['git', '-c', `safe.directory=${twin}`, '-C', twin, 'log', '-1', '--format=%B'])).stdout
+    assert.doesNotMatch(log, /crontab.*removed|root.*removed/i, log)
+  })
+})
