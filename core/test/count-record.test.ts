@@ -50,4 +50,18 @@ describe('counts recorded in a snapshot message (count-record.ts)', () => {
     assert.equal(parseCountsTrailer(line.replace(/ sig=\S+$/, ''), TREE, OWN, KEY), undefined, 'unsigned')
     assert.equal(parseCountsTrailer(line.replace('files=2', 'files=2 files=0'), TREE, OWN, KEY), undefined, 'a field added')
   })
+
+  it('reads trailers with the same counts as one shared, frozen record, worded once; a signature off by one digit is no record (session 19)', () => {
+    const recorded = recordedCounts(domains)
+    const first = parseCountsTrailer(countsTrailer(TREE, OWN, recorded, KEY), TREE, OWN, KEY)
+    const second = parseCountsTrailer(countsTrailer(OTHER, TREE, recorded, KEY), OTHER, TREE, KEY)
+    assert.ok(first !== undefined && first === second, 'one record for the same fields')
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first.counts) && Object.isFrozen(first.twinFiles))
+    assert.equal(countedPhrase(first), countsPhrase(domains))
+    const line = countsTrailer(TREE, OWN, recorded, KEY)
+    for (const at of [line.length - 1, line.length - 32]) {
+      const digit = line[at] === '0' ? '1' : '0'
+      assert.equal(parseCountsTrailer(line.slice(0, at) + digit + line.slice(at + 1), TREE, OWN, KEY), undefined, `signature changed at ${at}`)
+    }
+  })
 })

@@ -122,11 +122,28 @@ describe('a snapshot killed or failing at each step of its commit is the old sna
       // Every step's problems, so that a failure names each step it happens at.
       const failures: string[] = []
       // A failure before the move is recorded is a throw with nothing visible yet (the draft's own
-      // files, removed by discard); a kill there is tried at each step. Step numbers from a whole run.
+      // files, removed by discard); a kill there is tried at each step (of the objects' calls, the first object's). Step numbers from a whole run.
       const whole = await snapshotStoppedAt(Number.POSITIVE_INFINITY, mode)
-      const from = mode === 'kill' ? 1 : whole.calls.findIndex((c) => c.includes('snapshot-in-progress.json')) + 1
-      assert.ok(from > 0 && whole.steps > from)
+      const recorded = whole.calls.findIndex((c) => c.includes('snapshot-in-progress.json')) + 1
+      const from = mode === 'kill' ? 1 : recorded
+      assert.ok(recorded > 0 && whole.steps > recorded)
+      // Before the record, the draft writes each new object with the same four calls (its folder, a
+      // temp file, the link, the temp's removal): a kill at the second object's calls leaves what one at
+      // the first's does, one more loose object aside, so only the first object's are tried (about a
+      // quarter of the kill mode's runs; each run is a draft and a settling with their git processes).
+      // From the record on, every step is tried: calls that look alike there move different refs.
+      const shape = (call: string) => call.replace(/\/objects\/[0-9a-f]{2}\)$/, '/objects/XX)').replace(/\.object\.twinsync-[0-9a-f]+\)$/, '.object.twinsync-X)')
+      const tried = new Set<string>()
+      const skip = (at: number): boolean => {
+        if (at >= recorded) return false
+        const call = shape(whole.calls[at - 1] as string)
+        if (tried.has(call)) return true
+        tried.add(call)
+        return false
+      }
+      assert.ok(whole.calls.filter((c, i) => i < recorded - 1 && c.includes('.object.twinsync-')).length >= 3 * 2, 'more than one object written before the record')
       for (let at = from; ; at++) {
+        if (skip(at)) continue
         const run = await snapshotStoppedAt(at, mode)
         const where = `${mode === 'kill' ? 'killed' : 'failed'} at step ${at}: ${run.calls[at - 1] ?? '(none: the commit ran whole)'}`
         try {

@@ -69,7 +69,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 10
+export const SECRET_RULES_VERSION = 11
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -309,6 +309,9 @@ export function isValue(value: string | undefined): boolean {
   const v = value.trim()
   return v.length >= 3 && !NOT_A_VALUE.test(v)
 }
+
+/** A UUID in any case (a netdata API key, a healthchecks check). */
+const UUID = String.raw`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
 
 const VALUE = String.raw`(?:"(?<v1>[^"\n]*)"|'(?<v2>[^'\n]*)'|(?<v3>[^\s"'#;,][^\s"';,]*))`
 
@@ -1028,12 +1031,12 @@ const makeHandRules = (): readonly HandRule[] => [
     // `wpa_passphrase SSID PASSPHRASE`, `nmcli … password …` and its `wifi-sec.psk …`, the
     // net-snmp tools' `-c COMMUNITY`, `-A`/`-X` passphrases, `ipmitool -P …`, FreeRDP's `/p:…`,
     // rdesktop's `-p …`, `aws configure set aws_secret_access_key …`, `ngrok authtoken …`,
-    // `vault login TOKEN`. Within one command (not past a pipe or `;`).
+    // `vault login TOKEN`; `mysqladmin … password NEW` (session 19). Within one command (not past a pipe or `;`).
     pattern: new RegExp(
-      String.raw`(?:\brabbitmqctl\b[^\n|;&]*?[ \t](?:add_user|change_password|authenticate_user)[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s"']+)[ \t]+|\bwpa_passphrase[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s"'<>|]+)[ \t]+|\bnmcli\b[^\n|;&]*?[ \t](?:password|[\w-]+\.(?:psk|[\w-]*password|wep-key\d))[ \t]+|\bsnmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap|inform|df|status|netstat|delta|test|translate)\b[^\n|;&]*?[ \t]-[cAX][ \t]*|\bipmitool\b[^\n|;&]*?[ \t](?:-P[ \t]*|user[ \t]+set[ \t]+password[ \t]+\d+[ \t]+)|\b(?:[xw]l?|sdl-)?freerdp\d?\b[^\n|;&]*?[ \t][/+-]p:|\brdesktop\b[^\n|;&]*?[ \t]-p[ \t]*|\baws[ \t]+configure[ \t]+set[ \t]+(?:--profile[ \t]+\S+[ \t]+)?(?<k>[\w.-]+)[ \t]+|\bngrok\b[^\n|;&]*?[ \t](?:config[ \t]+add-)?authtoken[ \t]+|\bvault[ \t]+login(?:[ \t]+-\S+)*[ \t]+)${VALUE}`,
+      String.raw`(?:\brabbitmqctl\b[^\n|;&]*?[ \t](?:add_user|change_password|authenticate_user)[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s"']+)[ \t]+|\bwpa_passphrase[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s"'<>|]+)[ \t]+|\bnmcli\b[^\n|;&]*?[ \t](?:password|[\w-]+\.(?:psk|[\w-]*password|wep-key\d))[ \t]+|\bsnmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap|inform|df|status|netstat|delta|test|translate)\b[^\n|;&]*?[ \t]-[cAX][ \t]*|\bipmitool\b[^\n|;&]*?[ \t](?:-P[ \t]*|user[ \t]+set[ \t]+password[ \t]+\d+[ \t]+)|\b(?:[xw]l?|sdl-)?freerdp\d?\b[^\n|;&]*?[ \t][/+-]p:|\brdesktop\b[^\n|;&]*?[ \t]-p[ \t]*|\baws[ \t]+configure[ \t]+set[ \t]+(?:--profile[ \t]+\S+[ \t]+)?(?<k>[\w.-]+)[ \t]+|\bngrok\b[^\n|;&]*?[ \t](?:config[ \t]+add-)?authtoken[ \t]+|\bvault[ \t]+login(?:[ \t]+-\S+)*[ \t]+|\bmysqladmin\b[^\n|;&]*?[ \t]password[ \t]+)${VALUE}`,
       'g',
     ),
-    needs: { words: ['rabbitmqctl', 'wpa_passphrase', 'nmcli', 'snmp', 'ipmitool', 'freerdp', 'rdesktop', 'aws', 'ngrok', 'vault'], lines: true },
+    needs: { words: ['rabbitmqctl', 'wpa_passphrase', 'nmcli', 'snmp', 'ipmitool', 'freerdp', 'rdesktop', 'aws', 'ngrok', 'vault', 'mysqladmin'], lines: true },
     accept: (g) => {
       const value = g.v1 ?? g.v2 ?? g.v3 ?? ''
       if (!isValue(value) || /^[-<>|&]|^[A-Z][A-Z0-9_]*$|^\[.*\]$/.test(value) || value === 'public') return false
@@ -1113,6 +1116,115 @@ const makeHandRules = (): readonly HandRule[] => [
     pattern: /(?<![A-Za-z0-9+/])(?<v>JDJ[hi45]JD[A-Za-z0-9+/]{70,}={0,2})/g,
     hint: ['JDJ'],
     accept: (g) => /^\$2[abxy]?\$\d\d\$[./0-9A-Za-z]{53}$/.test(Buffer.from(g.v ?? '', 'base64').toString('latin1')),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'netdata streaming API key',
+    // Session 19: netdata's stream.conf, a child's `api key = …` (a key with a blank in it, which
+    // the assignment rule's keys cannot be).
+    pattern: /^[ \t]*api[ \t]+key[ \t]*=[ \t]*(?<v>\S(?:[^\n]*\S)?)/gim,
+    needs: { words: ['api key'], caseless: true, lines: true },
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'netdata streaming API key',
+    // Session 19: a parent's stream.conf section named by the key it accepts (`[11111111-2222-…]`
+    // alone on its line, `enabled =` or `type =` under it, comments and blank lines between).
+    pattern: new RegExp(String.raw`\[(?<v>${UUID})\][ \t]*\r?\n(?:[ \t]*(?:[#;][^\n]*)?\r?\n)*[ \t]*(?:enabled|type)[ \t]*=`, 'g'),
+    needs: { words: ['enabled', 'type'] },
+    accept: (_g, text, at) => {
+      const start = text.lastIndexOf('\n', at - 1) + 1
+      return /^[ \t]*$/.test(text.slice(start, at))
+    },
+  },
+  {
+    id: 'ping-url',
+    description: 'cron monitoring ping URL',
+    // Session 19: a cron job's check-in URL lets anyone report it done or failed: healthchecks.io
+    // (`https://hc-ping.com/<uuid>`, `…/<ping key>/<slug>`, a self-hosted instance's `/ping/<uuid>`),
+    // Dead Man's Snitch (`https://nosnch.in/<10 hex>`), Cronitor (`cronitor.link/p/<key>/…`),
+    // Uptime Kuma's push monitors (`/api/push/<token>`).
+    pattern: new RegExp(
+      String.raw`\bhc-ping\.com\/(?<v>${UUID}|[\w-]{22}(?=\/[\w-]))|\bnosnch\.in\/(?<v1>[0-9a-f]{10})(?![\w-])|\bcronitor\.link\/(?:p\/)?(?<v2>[\w-]{8,})|\/(?:(?<p>ping)\/|api\/push\/)(?<v3>[A-Za-z0-9-]{8,64})(?![\w-])`,
+      'gi',
+    ),
+    needs: { words: ['hc-ping.com/', 'nosnch.in/', 'cronitor.link/', '/ping/', '/api/push/'], caseless: true, lines: true },
+    // A self-hosted healthchecks' `/ping/` takes a check's UUID (not `/ping/localhost`); a push token has a digit and a letter.
+    accept: (g) => {
+      if (g.v3 === undefined) return true
+      if (g.p !== undefined) return new RegExp(`^${UUID}$`, 'i').test(g.v3)
+      return /^[A-Za-z0-9]+$/.test(g.v3) && /[0-9]/.test(g.v3) && /[A-Za-z]/.test(g.v3)
+    },
+  },
+  {
+    id: 'password-hash',
+    description: 'Jetty password',
+    // Session 19: Jetty's obfuscated passwords (`OBF:1v2j1uum…`, reversible by anyone) anywhere,
+    // and a realm file's `user: MD5:<hex>,role` or `user: CRYPT:…` (realm.properties).
+    pattern: /(?<![\w-])OBF:(?<v>[0-9a-z]{8,})\b|^[ \t]*[^\s:=#][^\s:=]*[ \t]*[:=][ \t]*(?:MD5:(?<v1>[0-9a-fA-F]{32})|CRYPT:(?<v2>[^\s,]{8,}))[ \t]*(?:,|\r?$)/gm,
+    needs: { words: ['OBF:', 'MD5:', 'CRYPT:'], lines: true },
+  },
+  {
+    id: 'password-hash',
+    description: 'qBittorrent Web UI password hash',
+    // Session 19: qBittorrent.conf's `WebUI\Password_PBKDF2="@ByteArray(salt:hash)"` (and the older `Password_ha1`).
+    pattern: /\bPassword_(?:PBKDF2|ha1)[ \t]*=[ \t]*"?@ByteArray\((?<v>[^)\r\n]+)\)/g,
+    needs: { words: ['Password_PBKDF2', 'Password_ha1'], lines: true },
+  },
+  {
+    id: 'provider-token',
+    description: 'k3s or RKE2 cluster token',
+    // Session 19: the secure form of a k3s/RKE2 join token (`K10<sha256 of the CA>::server:<secret>`,
+    // /var/lib/rancher/k3s/server/token and node-token) where no key names it: a log line, a join command.
+    pattern: /(?<![\w-])(?<v>K10[0-9a-f]{64}::[^\s:'"]+:[^\s'"]+)/g,
+    needs: { words: ['K10'], lines: true },
+  },
+  {
+    id: 'password-hash',
+    description: 'PostgreSQL MD5 password hash',
+    // Session 19: `md5` and 32 hex digits, PostgreSQL's stored password (a pg_authid dump's COPY
+    // line, pg_dumpall's `PASSWORD 'md5…'`, pgbouncer's auth_file under any name).
+    pattern: /(?<![\w$])(?<v>md5[0-9a-f]{32})(?![\w])/g,
+    needs: { words: ['md5'], lines: true },
+  },
+  {
+    id: 'netrc',
+    description: '.netrc password',
+    // Session 19: `.netrc`'s `default` entry, as a script writes one (`default login … password …`);
+    // not anonymous FTP's (`default login anonymous password user@site`, Net::Netrc's manual).
+    pattern: /\bdefault\s+login\s+(?<u>\S+)\s+password\s+(?<v>\S+)/g,
+    needs: { words: ['login'] },
+    accept: (g) => isValue(g.v) && !/^(?:anonymous|ftp)$/i.test(g.u ?? ''),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'credential in base64 in LDIF',
+    // Session 19: LDIF gives a value that is not plain text in base64 after `::`
+    // (`userPassword:: e1NTSEF9…`, `olcRootPW:: …`): the assignment rule sees no value there.
+    pattern: /^[ \t]*(?<k>[A-Za-z][\w-]{0,63})::[ \t]*(?<v>[A-Za-z0-9+/]{4,}={0,2})[ \t]*\r?$/gm,
+    needs: { words: KEY_WORDS, caseless: true, lines: true },
+    accept: (g) => isCredentialKey(g.k ?? ''),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'debconf password answer',
+    // Session 19: a preseed file or debconf-set-selections input, `OWNER QUESTION password VALUE`
+    // (`d-i passwd/root-password password …`, `mysql-server mysql-server/root_password password …`):
+    // the type `password` says what the value is. Also echoed into debconf-set-selections
+    // (`echo "… password …" | debconf-set-selections`, `<<< '…'`): the value up to the quote.
+    pattern:
+      /(?:^[ \t]*|(?<e>(?:\becho|\bprintf)[ \t]+(?:-e[ \t]+)?|<<<[ \t]*)["'])[\w.+-]+[ \t]+[\w.+-]+\/[^\s"']+[ \t]+password[ \t]+(?:(?<!["'][^\n]*)(?<v>\S(?:[^\n]*\S)?)[ \t]*\r?$|(?<=["'][^\n]*)(?<v1>[^\s"'](?:[^\n"']*[^\s"'])?)[ \t]*["'])/gm,
+    needs: { words: ['password'], lines: true },
+    accept: (g) => isValue(g.v ?? g.v1),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'gossip encryption key',
+    // Session 19: Consul's and Nomad's `encrypt = "…"` (HCL) and `"encrypt": "…"` (JSON), the
+    // cluster's gossip key (base64 of 16 or 32 bytes); a bare `encrypt` names no secret elsewhere.
+    pattern: /(?<![\w-])"?encrypt"?[ \t]*[=:][ \t]*"(?<v>[A-Za-z0-9+/]{22}(?:==|[A-Za-z0-9+/]{21}=))"/g,
+    needs: { words: ['encrypt'], lines: true },
   },
 ]
 let handRulesMade: readonly HandRule[] | undefined

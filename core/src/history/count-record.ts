@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac } from 'node:crypto'
 import type { SemanticDiff } from './semantic-diff.js'
 import { countChanges } from './semantic-diff.js'
 import { countsPhraseOf } from '../vocabulary.js'
@@ -49,8 +49,16 @@ export function recordedCounts(domains: SemanticDiff['domains']): RecordedCounts
 
 /** "1 file, 2 packages", the same words countsPhrase gives the comparison itself. */
 export function countedPhrase(recorded: RecordedCounts): string {
-  return countsPhraseOf(recorded.counts, recorded.twinFiles)
+  let phrase = phrases.get(recorded)
+  if (phrase === undefined) {
+    phrase = countsPhraseOf(recorded.counts, recorded.twinFiles)
+    phrases.set(recorded, phrase)
+  }
+  return phrase
 }
+
+/** The words of counts read from trailers: one phrase per distinct fields text (see parseCountsTrailer). */
+const phrases = new WeakMap<RecordedCounts, string>()
 
 /** The trailer line for a snapshot of tree `tree` whose parent has tree `parentTree`, signed with this twin's key. */
 export function countsTrailer(parentTree: string, tree: string, recorded: RecordedCounts, key: Buffer): string {
@@ -73,16 +81,43 @@ const LINE = new RegExp(`^${COUNTS_TRAILER}: ([0-9a-f]{${TREE_CHARS}})((?: [a-z]
 export function parseCountsTrailer(body: string, parentTree: string, tree: string, key: Buffer | undefined): RecordedCounts | undefined {
   const match = LINE.exec(body)
   if (key === undefined || match === null || match[1] !== parentTree.slice(0, TREE_CHARS)) return undefined
-  const expected = Buffer.from(signature(key, parentTree, tree, match[2] ?? ''))
-  const given = Buffer.from(match[3] ?? '')
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined
-  const counts: Partial<Record<string, number>> = {}
-  const twinFiles: string[] = []
-  for (const field of (match[2] ?? '').trim().split(' ').filter(Boolean)) {
-    const [domain = '', value = ''] = field.split('=')
-    const [n = '', marker] = value.split('/')
-    counts[domain] = Number(n)
-    if (marker !== undefined) twinFiles.push(domain)
-  }
-  return { counts, twinFiles }
+  if (!sameText(match[3] ?? '', signature(key, parentTree, tree, match[2] ?? ''))) return undefined
+  return countsOfFields(match[2] ?? '')
 }
+
+/**
+ * Whether two signatures (hex text) are equal, in a time that does not depend on where they
+ * differ (as timingSafeEqual, without making two Buffers a commit: `history --limit 1000`
+ * checks 1,000; session 19).
+ */
+function sameText(given: string, expected: string): boolean {
+  if (given.length !== expected.length) return false
+  let differ = 0
+  for (let i = 0; i < expected.length; i++) differ |= given.charCodeAt(i) ^ expected.charCodeAt(i)
+  return differ === 0
+}
+
+/**
+ * Speed: the counts of a trailer's fields text, made once per distinct text and shared, frozen,
+ * by every commit that records the same (a twin's snapshots mostly repeat a few: "facts=1
+ * files=2"), with their words (countedPhrase) made once as well. Session 19, `history --limit
+ * 1000` of the bench's twin (1,000 trailers, 9 distinct fields texts): see docs/architecture.md.
+ */
+function countsOfFields(fields: string): RecordedCounts {
+  let recorded = byFields.get(fields)
+  if (recorded === undefined) {
+    const counts: Partial<Record<string, number>> = {}
+    const twinFiles: string[] = []
+    for (const field of fields.trim().split(' ').filter(Boolean)) {
+      const [domain = '', value = ''] = field.split('=')
+      const [n = '', marker] = value.split('/')
+      counts[domain] = Number(n)
+      if (marker !== undefined) twinFiles.push(domain)
+    }
+    recorded = Object.freeze({ counts: Object.freeze(counts), twinFiles: Object.freeze(twinFiles) as string[] })
+    byFields.set(fields, recorded)
+  }
+  return recorded
+}
+
+const byFields = new Map<string, RecordedCounts>()

@@ -1,6 +1,7 @@
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
 import { quoteArg, visibleText } from '../plan/command-text.js'
 import { EMPTY_TREE, checkIdField, logFields, parseNameStatus, runGit, type GitStatusEntry } from '../twin/git.js'
+import { tagsAbsent } from '../twin/quick-status.js'
 
 export type SnapshotKind = 'init' | 'snapshot' | 'edit' | 'checkpoint' | 'apply' | 'revert' | 'adopt' | 'discard' | 'other'
 
@@ -102,6 +103,8 @@ export class SnapshotLog {
   }
 
   async labels(): Promise<Map<string, string[]>> {
+    // A twin with no tag at all, seen from .git (quick-status.ts): no git process.
+    if (tagsAbsent(this.dir)) return new Map()
     const out = await runGit(this.dir, ['for-each-ref', '--format=%(objectname)%09%(*objectname)%09%(refname:strip=2)', 'refs/tags'])
     const map = new Map<string, string[]>()
     for (const line of out.split('\n').filter(Boolean)) {
@@ -153,13 +156,16 @@ function recordOf(commit: string, parents: string, date: string, message: string
   return { commit, parent: parents.split(' ')[0] || null, date, message: visibleText(message), kind: kindOf(message, body), labels: labels.get(commit) ?? [] }
 }
 
+/** A snapshot's stamp line in a message body (one expression for every commit `history` lists). */
+const SNAPSHOT_STAMP = /^TwinSync snapshot /m
+
 /**
  * What a commit is, from its subject; a snapshot's subject is its diary line ("files: motd
  * changed"), so its body's "TwinSync snapshot <time>" says it is one.
  */
 export function kindOf(message: string, body = ''): SnapshotKind {
   if (message === 'TwinSync init') return 'init'
-  if (/^TwinSync snapshot /m.test(body) && !message.startsWith('TwinSync ')) return 'snapshot'
+  if (SNAPSHOT_STAMP.test(body) && !message.startsWith('TwinSync ')) return 'snapshot'
   if (message.startsWith('TwinSync snapshot ')) return 'snapshot'
   if (message.startsWith('TwinSync edit ')) return 'edit'
   if (message.startsWith('TwinSync checkpoint ')) return 'checkpoint'

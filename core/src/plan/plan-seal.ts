@@ -1,6 +1,6 @@
 import { quoteArg } from './command-text.js'
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { constants } from 'node:fs'
+import { closeSync, constants, openSync, readFileSync } from 'node:fs'
 import { link, mkdir, open, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TwinSyncError, stableStringify } from '@twinsync/sdk'
@@ -49,19 +49,24 @@ export async function twinKey(twinDir: string, create: boolean): Promise<Buffer 
   return readKey(path)
 }
 
-/** The key in the file, undefined when there is none or it is too short to be one; a symlink is never followed. */
+/**
+ * The key in the file, undefined when there is none or it is too short to be one; a symlink is
+ * never followed. Read with synchronous calls: an awaited `open` here was `history`'s only use of
+ * `node:fs/promises`, which starts libuv's thread pool (four threads) for it (session 19).
+ */
 async function readKey(path: string): Promise<Buffer | undefined> {
+  let fd: number
   try {
-    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
-    try {
-      const key = await handle.readFile()
-      return key.length >= 32 ? key : undefined
-    } finally {
-      await handle.close()
-    }
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
+  }
+  try {
+    const key = readFileSync(fd)
+    return key.length >= 32 ? key : undefined
+  } finally {
+    closeSync(fd)
   }
 }
 

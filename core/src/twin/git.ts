@@ -221,15 +221,24 @@ export async function logFields(dir: string, placeholders: readonly string[], ar
   // Each commit: its fields, then the empty token of -z's record end.
   for (let at = 0; at + placeholders.length < tokens.length; at += placeholders.length + 1) {
     const fields = tokens.slice(at, at + placeholders.length)
-    fields[0] = (fields[0] ?? '').replace(/^\n/, '')
-    placeholders.forEach((p, i) => checkIdField(dir, p, fields[i] ?? ''))
+    const first = fields[0] ?? ''
+    fields[0] = first.charCodeAt(0) === 10 ? first.slice(1) : first
+    for (let i = 0; i < placeholders.length; i++) checkIdField(dir, placeholders[i] as string, fields[i] ?? '')
     records.push(fields)
   }
   return records
 }
 
+/**
+ * What checkIdField accepts of '%P', as one test: ids (40 or 64 hex digits) each followed by
+ * spaces or the end, with spaces before the first (the same as splitting on spaces and testing
+ * every piece). Speed: `history --limit 1000` checks 3,000 fields (session 19).
+ */
+const PARENT_IDS = /^ *(?:[0-9a-f]{40}(?:[0-9a-f]{24})?(?: +|$))*$/
+
 /** A field of ids ('%H', '%T'; '%P' space-separated) holds only ids, else REPO_INVALID. */
 export function checkIdField(dir: string, placeholder: string, value: string): void {
+  if (placeholder === '%P' ? PARENT_IDS.test(value) : (placeholder === '%H' || placeholder === '%T') && OBJECT_ID.test(value)) return
   const ids = placeholder === '%P' ? value.split(' ').filter(Boolean) : placeholder === '%H' || placeholder === '%T' ? [value] : []
   if (ids.every((id) => OBJECT_ID.test(id))) return
   throw new TwinSyncError('REPO_INVALID', `The twin's history in ${dir} could not be read: git log gave ${JSON.stringify(value.slice(0, 80))} where ${placeholder} should be`, {

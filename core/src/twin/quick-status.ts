@@ -124,6 +124,27 @@ export function readRefId(dir: string, ref: string): string | null | undefined {
   return readRefFile(git, ref)
 }
 
+/**
+ * True when the twin certainly has no tag (no snapshot has a label): `refs/tags` is absent or
+ * an empty folder and no line of `packed-refs` names a tag, as git's files backend keeps them.
+ * false means "ask git" (`git for-each-ref refs/tags`), never "there are tags". `history` and
+ * `show` ask for the labels every run; a twin nobody labelled (the usual one) spares a git
+ * process (session 19: `history` 2 → 1 git process; with the other rows of docs/architecture.md's
+ * Speed table for it, `history --limit 1000` of the bench's twin −63 ms of task-clock).
+ */
+export function tagsAbsent(dir: string): boolean {
+  const git = gitDir(dir)
+  if (git === undefined) return false
+  try {
+    if (readdirSync(join(git, 'refs', 'tags')).length > 0) return false
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false
+  }
+  const packed = readText(join(git, 'packed-refs'))
+  if (packed === null) return false
+  return packed === undefined || !packed.includes(' refs/tags/')
+}
+
 function readRefFile(git: string, ref: string): string | null | undefined {
   const loose = readText(join(git, ref))
   if (loose === null) return undefined // a folder, or unreadable
