@@ -40,4 +40,41 @@ describe('withNamedFiles: files a service\'s configuration names outside its fol
     assert.deepEqual((await withNamedFiles(machine(files, []), [nginx], [write('/etc/ssl/site.pem')]))[0], nginx)
     assert.deepEqual((await withNamedFiles(machine(files, ['/usr/sbin/nginx']), [nginx], [write('/etc/nginx/nginx.conf')]))[0], nginx)
   })
+  it('adds a file an include names by a glob or a folder, anywhere, but not by a commented-out include (session 19)', async () => {
+    const sshd: ConfigCheck = { service: 'sshd', paths: ['/etc/ssh/sshd_config', '/etc/ssh/sshd_config.d/**'], argv: ['sshd', '-t'], units: ['ssh.service'] }
+    const sudo: ConfigCheck = { service: 'sudo', paths: ['/etc/sudoers', '/etc/sudoers.d/*'], argv: ['visudo', '-c'] }
+    const apache: ConfigCheck = { service: 'apache2', paths: ['/etc/apache2/**'], argv: ['apache2ctl', 'configtest'], units: ['apache2.service'] }
+    const host = machine(
+      {
+        '/etc/nginx/conf.d/le.conf': 'include /etc/letsencrypt/*.conf;\n  include "/srv/conf/site-[ab].conf";\n# include /srv/old/*.conf;\n',
+        '/etc/ssh/sshd_config': 'Include /etc/ssh/sshd_config.d/*.conf\nInclude /srv/ssh/*.conf\n',
+        '/etc/sudoers': 'root ALL=(ALL:ALL) ALL\n@includedir /etc/sudoers.d\n#includedir /srv/sudoers/\n',
+        '/etc/apache2/apache2.conf': 'IncludeOptional /srv/apache/*/site?.conf\n',
+      },
+      ['/usr/sbin/nginx', '/usr/sbin/sshd', '/usr/sbin/visudo', '/usr/sbin/apache2ctl'],
+    )
+    const paths = [
+      '/etc/letsencrypt/options.conf',
+      '/etc/letsencrypt/live/x/fullchain.conf',
+      '/srv/conf/site-a.conf',
+      '/srv/conf/site-c.conf',
+      '/srv/old/x.conf',
+      '/srv/ssh/x.conf',
+      '/srv/sudoers/admins',
+      '/srv/sudoers/admins.bak',
+      '/srv/sudoers/admins~',
+      '/srv/apache/a/site1.conf',
+      '/srv/apache/site1.conf',
+    ]
+    const out = await withNamedFiles(host, [nginx, sshd, sudo, apache], paths.map(write))
+    assert.deepEqual(out[0]?.paths, ['/etc/nginx/**', '/etc/letsencrypt/options.conf', '/srv/conf/site-a.conf'])
+    assert.deepEqual(out[1]?.paths, [...sshd.paths, '/srv/ssh/x.conf'])
+    assert.deepEqual(out[2]?.paths, [...sudo.paths, '/srv/sudoers/admins'])
+    assert.deepEqual(out[3]?.paths, [...apache.paths, '/srv/apache/a/site1.conf'])
+  })
+
+  it('names a file outside /etc only by an include: an exact path there is no include', async () => {
+    const host = machine({ '/etc/nginx/nginx.conf': 'error_log /srv/log/error.log;\n' }, ['/usr/sbin/nginx'])
+    assert.deepEqual((await withNamedFiles(host, [nginx], [write('/srv/log/error.log')]))[0], nginx)
+  })
 })

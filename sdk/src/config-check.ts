@@ -95,6 +95,29 @@ export interface ConfigCheck {
   readonly newContent?: { readonly argv: readonly string[]; readonly paths?: readonly string[] }
   /** systemd units that read these files, reloaded (or restarted) after a change when they run. */
   readonly units?: readonly string[]
+  /**
+   * Files of the configuration the service reads only compiled (postfix's lookup tables: it reads
+   * `virtual.db` or `virtual.lmdb`, never `virtual`): apply builds each one the group wrote after
+   * the write and before the checker, and puts the compiled file back with the text when the
+   * check (or the build) fails or the reload does not bring the service back.
+   */
+  readonly compiled?: CompiledFiles
+}
+
+/** One compiled file of a service's configuration: built from `source` into `built` by `argv`. */
+export interface CompiledFile {
+  readonly source: string
+  readonly built: string
+  /** Run inside the target (from CHECKER_PATH), never sandboxed: it writes `built`. */
+  readonly argv: readonly string[]
+}
+
+/** How a service's compiled files are found (see ConfigCheck.compiled). */
+export interface CompiledFiles {
+  /** Run inside the target, sandboxed, on the configuration as it is on disk: prints what `parse` reads. */
+  readonly listArgv: readonly string[]
+  /** The compiled files the configuration names, from listArgv's output. */
+  readonly parse: (output: string) => CompiledFile[]
 }
 
 /**

@@ -1,4 +1,4 @@
-import { CHANGED_FILE, CHANGED_UNIT, type ConfigCheck } from './config-check.js'
+import { CHANGED_FILE, CHANGED_UNIT, type CompiledFile, type ConfigCheck } from './config-check.js'
 
 /**
  * The one table of which service reads which files on a Debian server: the files each reads
@@ -156,6 +156,34 @@ uid=$(stat -L -c %u "$f") && mode=$(stat -L -c %a "$f") && links=$(stat -L -c %h
 [ ! -f "$f" ] || [ ! -s "$f" ] || [ -z "$(tail -c 1 "$f")" ] || bad="$bad; Missing newline before EOF"
 [ -z "$bad" ] || { echo "$f: cron ignores this whole file: ${'$'}{bad#; }"; exit 1; }`
 
+/** postfix's indexed lookup tables and the compiled file each reads (dbm and sdbm, two files each, are not built). */
+const POSTFIX_TABLE_SUFFIX: Readonly<Record<string, string>> = { hash: '.db', btree: '.db', lmdb: '.lmdb', cdb: '.cdb' }
+
+/**
+ * The indexed tables postfix's configuration names (`postconf -nx` of main.cf, `postconf -Px` of
+ * master.cf's `-o` overrides: `NAME = VALUE` lines, `$name` expanded): each `TYPE:/PATH` of an
+ * indexed type, built by `postmap TYPE:/PATH`, or `postalias` for an alias table (alias_maps,
+ * alias_database: its `name: value` lines are no postmap input). postfix reads only the compiled
+ * file: a changed /etc/postfix/virtual did nothing until someone ran postmap (session 19).
+ */
+export function postfixTables(output: string): CompiledFile[] {
+  const out = new Map<string, CompiledFile>()
+  for (const line of output.split('\n')) {
+    const eq = line.indexOf(' = ')
+    if (eq === -1) continue
+    const name = line.slice(0, eq).trim().split('/').at(-1) as string
+    const tool = name === 'alias_maps' || name === 'alias_database' ? 'postalias' : 'postmap'
+    for (const token of line.slice(eq + 3).split(/[\s,]+/)) {
+      const m = /^(?:proxy:)?(\w+):(\/[^\s,{}]+)$/.exec(token)
+      const suffix = m === null ? undefined : POSTFIX_TABLE_SUFFIX[m[1] as string]
+      if (m === null || suffix === undefined) continue
+      const source = m[2] as string
+      if (!out.has(source)) out.set(source, { source, built: `${source}${suffix}`, argv: [tool, `${m[1]}:${source}`] })
+    }
+  }
+  return [...out.values()]
+}
+
 export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
   { service: 'nginx', paths: ['/etc/nginx/**'], argv: ['nginx', '-t'], units: ['nginx.service'] },
   { service: 'apache2', paths: ['/etc/apache2/**'], argv: ['apache2ctl', 'configtest'], units: ['apache2.service'] },
@@ -173,7 +201,7 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
     units: ['ssh.service'],
   },
   { service: 'sudo', paths: ['/etc/sudoers', '/etc/sudoers.d/*'], argv: ['visudo', '-c'], newContent: { argv: ['visudo', '-c', '-f', CHANGED_FILE] } },
-  { service: 'postfix', paths: ['/etc/postfix/**'], argv: ['postfix', 'check'], units: ['postfix.service'] },
+  { service: 'postfix', paths: ['/etc/postfix/**'], argv: ['postfix', 'check'], units: ['postfix.service'], compiled: { listArgv: ['sh', '-c', 'postconf -nx && postconf -Px'], parse: postfixTables } },
   { service: 'haproxy', paths: ['/etc/haproxy/**'], argv: ['haproxy', '-c', '-f', '/etc/haproxy/haproxy.cfg'], units: ['haproxy.service'] },
   { service: 'nftables', paths: ['/etc/nftables.conf', '/etc/nftables.d/**'], argv: ['nft', '-c', '-f', '/etc/nftables.conf'], units: ['nftables.service'] },
   {

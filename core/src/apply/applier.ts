@@ -449,7 +449,10 @@ class CheckedGroups {
       // their verdicts; the record stays until then (Applier's record, PendingChecks.reloadDone).
       let reloads: Change[] = []
       if (applied.length > 0) {
-        const check = await this.guard.check(group, applied)
+        // Compiled files first (postfix's tables): on disk in the record before each is built.
+        const built = await this.guard.build(group, applied, (kept) => this.pending.addFiles(group.check.service, this.root, [kept]))
+        const check = built?.ok === false ? built : await this.guard.check(group, applied)
+        const builtNote = built === undefined ? '' : `built: \`${built.command}\`; `
         if (check.ok) {
           reloads = this.guard.reloadsFollowing(applied).filter((r) => !recorded(r.id))
           if (reloads.length > 0) await this.pending.awaitReloads(group.check.service, this.root, reloads)
@@ -459,9 +462,9 @@ class CheckedGroups {
               check.command === ''
                 ? result // nothing the checker judges (a unit file removed): the step says what it did
                 : check.unjudged === undefined
-                ? { ...result, message: `checked: \`${check.command}\` passed` }
+                ? { ...result, message: `${builtNote}checked: \`${check.command}\` passed` }
                 : // Said in the message too, so the journal keeps that this file went live unjudged.
-                  { ...result, message: check.unjudged.summary, diagnostics: [...(result.diagnostics ?? []), check.unjudged] }
+                  { ...result, message: `${builtNote}${check.unjudged.summary}`, diagnostics: [...(result.diagnostics ?? []), check.unjudged] }
             decided.set(c.id, check.unsandboxed === undefined ? passed : { ...passed, diagnostics: [...(passed.diagnostics ?? []), check.unsandboxed] })
           }
         } else {

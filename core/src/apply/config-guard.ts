@@ -2,6 +2,7 @@ import { dirname } from 'node:path'
 import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort } from '@twinsync/sdk'
 import { CHANGED_FILE, CHANGED_UNIT, CHECKER_PATH, checkerEnv, checksFor, findChecker, errorDiagnostic, redactSecrets, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
 import { tail } from './command-runner.js'
+import { compiledFiles } from './compiled-config.js'
 
 /** File changes of any provider: `data` is `{ action, path }` with one of these actions. */
 const FILE_ACTIONS = new Set(['write', 'symlink', 'delete', 'chmod', 'chown', 'attributes', 'mkdir'])
@@ -74,6 +75,8 @@ export class ConfigGuard {
   private readonly folderTimes = new Map<string, number>()
   /** Every change of the plan with a path, by the path's folder. */
   private readonly inFolder = new Map<string, Set<string>>()
+  /** Compiled files this apply built, by their source's path: each with what it was before (see build). */
+  private readonly builtFrom = new Map<string, Array<{ path: string; previous: Previous }>>()
 
   constructor(
     private readonly host: HostPort,
@@ -177,6 +180,46 @@ export class ConfigGuard {
   }
 
   /**
+   * After the group is written, before its checker: build the compiled files of the sources it
+   * wrote (postmap of a changed /etc/postfix/virtual; ConfigCheck.compiled), and those the new
+   * configuration names whose compiled file is missing (a table newly named, or its type changed
+   * to lmdb). What each compiled file was is kept, and goes back with its source (restore).
+   * Returns what ran (undefined when nothing was built), failed when a build failed: that rejects
+   * the group as a failed check does.
+   */
+  async build(group: Group, applied: readonly Change[], beforeBuild: (kept: StoredFile) => Promise<void> = async () => undefined): Promise<CheckRun | undefined> {
+    if (group.check.compiled === undefined) return undefined
+    const written = new Set(applied.filter((c) => (c.data as { action: string }).action !== 'delete').map((c) => pathOf(c) as string))
+    const runs: CheckRun[] = []
+    for (const file of await compiledFiles(this.host, group.check)) {
+      if (this.builtFrom.has(file.source) || (await this.host.lstat(file.source))?.type !== 'file') continue
+      if (!written.has(file.source) && (await this.host.lstat(file.built)) !== undefined) continue
+      // Its builder from the distribution's folders, as a checker (CHECKER_PATH).
+      const [tool, ...args] = file.argv as [string, ...string[]]
+      if ((await findChecker(this.host, tool)) === undefined) {
+        runs.push({ ok: false, command: file.argv.join(' '), output: `${tool} is not installed in the target (${CHECKER_PATH.split(':').join(', ')}): ${file.built} cannot be built from ${file.source}` })
+        continue
+      }
+      const previous = await this.read(file.built)
+      this.builtFrom.set(file.source, [{ path: file.built, previous }])
+      await beforeBuild(stored(file.built, previous))
+      const result = await this.host.exec(tool, args, { inTarget: true, timeoutMs: CHECK_TIMEOUT_MS, env: checkerEnv() })
+      const output = await redactSecrets(tail(`${result.stderr}${result.stdout}`.trim()))
+      runs.push({ ok: result.exitCode === 0 && !result.timedOut, command: file.argv.join(' '), output, ...(result.timedOut ? { timedOut: true } : {}) })
+    }
+    if (runs.length === 0) return undefined
+    const failing = runs.filter((r) => !r.ok)
+    const shown = (list: CheckRun[]) => list.map((r) => r.command).join('; ')
+    if (failing.length > 0) return { ok: false, command: shown(failing), output: failing.map((r) => r.output).filter(Boolean).join('\n'), ...(failing.some((r) => r.timedOut === true) ? { timedOut: true } : {}) }
+    return { ok: true, command: shown(runs), output: '' }
+  }
+
+  /** The compiled files built for these changes' paths, as data that can be written down (see PendingChecks). */
+  storedBuilt(changes: readonly Change[]): StoredFile[] {
+    return changes.flatMap((c) => this.builtFrom.get(pathOf(c) ?? '') ?? []).map(({ path, previous }) => stored(path, previous))
+  }
+
+  /**
    * A failed run that only repeats what the checker said about the live configuration passes,
    * with a CONFIG_NOT_CHECKED warning; one that times out never does (CONFIG_CHECK_TIMEOUT).
    */
@@ -224,7 +267,7 @@ export class ConfigGuard {
       const before = this.previous.get(c.id)
       const path = pathOf(c)
       if (before === undefined || path === undefined) continue
-      out.push({ path, previous: before.kind === 'file' ? { ...before, content: before.content.toString('base64') } : before })
+      out.push(stored(path, before))
     }
     return out
   }
@@ -260,6 +303,16 @@ export class ConfigGuard {
       } catch (error) {
         problems.push(`${path} could not be put back: ${(error as Error).message}`)
       }
+      // Its compiled file as it was (a source put back with a table built from the new text would
+      // have postfix go on reading the new one).
+      for (const built of this.builtFrom.get(path) ?? []) {
+        try {
+          await this.put(built.path, built.previous)
+        } catch (error) {
+          problems.push(`${built.path} could not be put back: ${(error as Error).message}`)
+        }
+      }
+      this.builtFrom.delete(path)
     }
     const back = new Set(changes.map((c) => c.id))
     for (const folder of folders) {
@@ -337,6 +390,11 @@ export class ConfigGuard {
     if (result.timedOut) return { ok: false, command, timedOut: true, output: `${output}\n(no answer within ${timeoutMs / 1000} s: killed)`.trim(), ...unsandboxed }
     return { ok: result.exitCode === 0 && check.rejectsOutput?.test(output) !== true, command, output, ...unsandboxed }
   }
+}
+
+/** A path and what it was, as data that can be written down. */
+function stored(path: string, previous: Previous): StoredFile {
+  return { path, previous: previous.kind === 'file' ? { ...previous, content: previous.content.toString('base64') } : previous }
 }
 
 /** A kept entry's modification time as write options (none for one an older run wrote down without it). */

@@ -14,12 +14,16 @@ const MAX_FILES = 2000
  * back with it, followed by its reload (plan and apply both take the checks from here). Before
  * session 18 it was written unchecked and no reload followed: a broken options-ssl-nginx.conf
  * went live, exit 0, and `nginx -t` failed from then on. Only whole-configuration checkers (a
- * per-file one cannot judge a file it is not given) whose program is installed; only files under
- * /etc no check's paths already cover; the name must appear as it is written (a glob include
- * elsewhere is not followed).
+ * per-file one cannot judge a file it is not given) whose program is installed; only files no
+ * check's paths already cover. A file under /etc is the service's when the configuration writes
+ * its path; a file anywhere is when an include of the configuration names it by a glob (nginx
+ * `include /etc/letsencrypt/*.conf;`, apache `IncludeOptional /srv/conf/*.conf`, sshd `Include
+ * /srv/ssh/*.conf`) or its folder (sudo `@includedir /srv/sudoers`); before session 19 only the
+ * exact path counted, and a file reached by such an include went live unchecked, with no reload.
+ * Commented-out lines (`#` first, but sudo's `#includedir`) name nothing.
  */
 export async function withNamedFiles(host: HostPort, checks: readonly ConfigCheck[], changes: readonly Change[]): Promise<ConfigCheck[]> {
-  const loose = [...new Set(changes.map(pathOf).filter((p): p is string => p !== undefined && p.startsWith('/etc/') && checksFor(checks, p).length === 0))]
+  const loose = [...new Set(changes.map(pathOf).filter((p): p is string => p !== undefined && checksFor(checks, p).length === 0))]
   if (loose.length === 0) return [...checks]
   const extra = new Map<ConfigCheck, string[]>()
   const left = new Set(loose)
@@ -27,8 +31,9 @@ export async function withNamedFiles(host: HostPort, checks: readonly ConfigChec
     if (left.size === 0) break
     if (check.argv === undefined || runsPerFile(check.argv) || (await findChecker(host, check.argv[0] as string)) === undefined) continue
     for (const text of await configTexts(host, check.paths)) {
+      const included = includes(text)
       for (const path of left) {
-        if (!names(text, path)) continue
+        if (!(path.startsWith('/etc/') && names(text, path)) && !included.some((r) => r.test(path))) continue
         extra.set(check, [...(extra.get(check) ?? []), path])
         left.delete(path)
       }
@@ -45,6 +50,49 @@ function names(text: string, path: string): boolean {
     if (!/[\w./-]/.test(before) && !/[\w./-]/.test(after)) return true
   }
   return false
+}
+
+/**
+ * What a configuration text includes by a pattern: each absolute path with a glob character
+ * (`*`, `?`, `[`) on a line that is not a comment, as glob(3) reads it (a `*` stays within one
+ * folder), and each folder a sudoers `@includedir` (or `#includedir`) names: the files directly
+ * in it, as sudo reads them (no `.` in the name, none ending in `~`).
+ */
+export function includes(text: string): RegExp[] {
+  const out: RegExp[] = []
+  for (const line of text.split('\n')) {
+    const dir = /^\s*[@#]includedir\s+(\/\S+?)\/*\s*$/.exec(line)
+    if (dir !== null) {
+      out.push(new RegExp(`^${escape(dir[1] as string)}/[^/.]*[^/.~]$`))
+      continue
+    }
+    if (/^\s*#/.test(line)) continue
+    for (const m of line.matchAll(/(?<![\w./:-])(\/[^\s;"'`]*[*?[][^\s;"'`]*)/g)) out.push(globOf(m[1] as string))
+  }
+  return out
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/** A glob(3) pattern as a regular expression: `*` and `?` within one folder, `[...]` (or `[!...]`) one character of a set. */
+function globOf(pattern: string): RegExp {
+  let out = '^'
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i] as string
+    if (ch === '*') out += '[^/]*'
+    else if (ch === '?') out += '[^/]'
+    else if (ch === '[' && pattern.indexOf(']', i + 2) !== -1) {
+      const end = pattern.indexOf(']', i + 2)
+      let set = pattern.slice(i + 1, end)
+      const negated = set.startsWith('!') || set.startsWith('^')
+      if (negated) set = set.slice(1)
+      out += `[${negated ? '^' : ''}${set.replace(/[\\\]^]/g, '\\$&')}]`
+      i = end
+    } else out += escape(ch)
+  }
+  return new RegExp(`${out}$`)
 }
 
 /** The texts of the regular files the patterns match on the machine (a glob's folder walked, links not followed). */

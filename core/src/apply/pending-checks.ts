@@ -112,6 +112,20 @@ export class PendingChecks {
     })
   }
 
+  /**
+   * More files of a service whose check is under way (a compiled table about to be built, with
+   * what it was): added to its entry, a path already there keeping what it was first.
+   */
+  addFiles(service: string, root: string, files: readonly StoredFile[]): Promise<void> {
+    return this.update((pending) =>
+      pending.map((p) => {
+        if (p.service !== service || p.root !== root) return p
+        const paths = new Set(p.files.map((f) => f.path))
+        return { ...p, files: [...p.files, ...files.filter((f) => !paths.has(f.path))] }
+      }),
+    )
+  }
+
   /** The checker passed and these reloads follow the files: the entry stays until their verdicts. */
   awaitReloads(service: string, root: string, reloads: readonly Change[]): Promise<void> {
     return this.update((pending) => pending.map((p) => (p.service === service && p.root === root ? { ...p, reloads: [...reloads] } : p)))

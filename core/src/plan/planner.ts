@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Change, Diagnostic, Plan, TwinReader } from '@twinsync/sdk'
-import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, infoDiagnostic, isApplicable, isConfigChecker, isContentValidator, warningDiagnostic } from '@twinsync/sdk'
+import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, hasPlanReview, infoDiagnostic, isApplicable, isConfigChecker, isContentValidator, warningDiagnostic } from '@twinsync/sdk'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import { LastSnapshotReader } from '../collect/last-snapshot.js'
 import type { ContextOptions } from '../collect/context-factory.js'
@@ -9,6 +9,7 @@ import { IntentService } from '../intent/intent-service.js'
 import { missingProviders, recordedManifest } from '../providers/provider-manifest.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { withNamedFiles } from '../apply/named-config.js'
+import { compiledNotes } from '../apply/compiled-config.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { callProvider } from '../providers/provider-call.js'
@@ -114,7 +115,16 @@ export class Planner {
         if (more.ok) changes.push(...more.value)
         else diagnostics.push(more.diagnostic)
       }
+      // What a provider says of the others' changes (cron: a script run-parts would skip).
+      for (const outcome of outcomes) {
+        const provider = outcome.provider
+        if (outcome.status !== 'collected' || !hasPlanReview(provider)) continue
+        const said = await callProvider(provider, 'reviewPlan', () => provider.reviewPlan({ changes, actual: outcome.result.state, ctx: contextFor(provider, common), configChecks }))
+        diagnostics.push(...(said.ok ? said.value : [said.diagnostic]))
+      }
       diagnostics.push(...(await this.validateContents(changes)))
+      // A file its service reads compiled (postfix's tables): the plan says apply builds it.
+      diagnostics.push(...(await compiledNotes(this.contexts.host, configChecks, changes)))
       diagnostics.push(...readOnly.swallowed(diagnostics))
       if (wants(options.only, COMMANDS)) {
         const instructions = await readInstructions(reader, this.twin)

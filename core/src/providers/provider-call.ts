@@ -2,7 +2,7 @@ import type { Diagnostic } from '@twinsync/sdk'
 import { errorDiagnostic, isTwinSyncError } from '@twinsync/sdk'
 
 /** The calls TwinSync makes into a provider (the SDK's methods and optional capabilities). */
-export type ProviderCallName = 'detect' | 'collect' | 'load' | 'diff' | 'observe' | 'followUps' | 'validateContent' | 'startupEntries' | 'outOfScope' | 'unapplied' | 'secretPaths' | 'apply'
+export type ProviderCallName = 'detect' | 'collect' | 'load' | 'diff' | 'observe' | 'followUps' | 'reviewPlan' | 'validateContent' | 'startupEntries' | 'outOfScope' | 'unapplied' | 'secretPaths' | 'apply'
 
 export type Guarded<T> = { ok: true; value: T } | { ok: false; diagnostic: Diagnostic }
 

@@ -15,7 +15,8 @@ import type {
   LoadResult,
 } from '@twinsync/sdk'
 import { applyCron, checkCronChange } from './apply.js'
-import { refusedChanges, type Diagnostic, type ScopeRequest } from '@twinsync/sdk'
+import { refusedChanges, type Diagnostic, type FollowUpRequest, type PlanReview, type ScopeRequest } from '@twinsync/sdk'
+import { reviewCronPlan } from './review.js'
 import { collectCron } from './collect.js'
 import { diffCron } from './diff.js'
 import { loadCron } from './load.js'
@@ -28,7 +29,7 @@ import { CRON_D_DIR, CRON_JSON, CRONTAB_DIR, CronState, SYSTEM_CRONTAB } from '.
  * Cron: owns the user crontabs (mirrored without cron's header, installed with `crontab -u`),
  * and describes every job of the machine, system files included, in system/startup/cron.json.
  */
-export class CronProvider implements ApplicableProvider<CronState>, StartupView<CronState>, ContentValidator {
+export class CronProvider implements ApplicableProvider<CronState>, StartupView<CronState>, ContentValidator, PlanReview<CronState> {
   readonly name = 'cron'
   readonly version = '0.1.0'
   readonly category = 'startup' as const
@@ -77,6 +78,11 @@ export class CronProvider implements ApplicableProvider<CronState>, StartupView<
     // after the write, with the file's owner and mode (the cron entry of DEBIAN_CONFIG_CHECKS).
     if (content !== '' && !content.endsWith('\n')) problems.push('no newline at the end: cron would ignore the whole file ("Missing newline before EOF")')
     return problems
+  }
+
+  /** What cron would silently leave out of the files the plan writes (a script run-parts skips, a job's unknown user): warnings. */
+  reviewPlan(request: FollowUpRequest<CronState>): Promise<Diagnostic[]> {
+    return reviewCronPlan(request, this.name)
   }
 
   /** What this state starts at boot, at login or on a schedule, for `twinsync startup`. */
