@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { rmSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
@@ -13,6 +13,8 @@ import { MAX_INCOMING_FILES } from '../src/remote/incoming-tree.js'
 import { RemoteService } from '../src/remote/remote-service.js'
 import { ApplyService } from '../src/apply/apply-service.js'
 import { signRan } from '../src/plan/run-record-seal.js'
+import { journalSignedHere } from '../src/apply/journal.js'
+import { twinKey } from '../src/plan/plan-seal.js'
 import { configKey } from '../src/remote/mirror-audit.js'
 import type { LoadedConfig } from '../src/config/config-file.js'
 import { Tokens } from '../src/tokens.js'
@@ -494,6 +496,149 @@ describe('RemoteService', function () {
         const before = head()
         await assert.rejects(remote().pull(), (e: unknown) => failWith('TWIN_UNSAFE')(e) && e instanceof Error && e.message.includes(`a commit on the mirror at ${bomb.slice(0, 12)} holds more than 500,000 files`))
         assert.equal(head(), before)
+      })
+    })
+
+    describe('the apply journals (system/journal/apply-*.json) are this machine\'s report, not the mirror\'s (session 19)', function () {
+      // An apply, a push and a pull each: 30 s at load 20.
+      this.timeout(120_000)
+      let path: string
+      beforeEach(async () => {
+        await writeFile(join(rig.twinDir, 'system/notes.json'), `${JSON.stringify({ text: 'applied\n' })}\n`)
+        const applied = await rig.container.resolve(ApplyService).apply({ plan: await rig.container.resolve(Planner).plan(), fromFile: false, signal: new AbortController().signal })
+        assert.equal(applied.journal.counts.applied, 1)
+        path = applied.journalPath
+        await remote().push()
+        git(clone, 'pull', '-q', '--ff-only')
+      })
+
+      it('apply signs its journal as committed, with the twin\'s own key (never pushed)', async () => {
+        const committed = rig.git('show', `HEAD:${path}`)
+        assert.match(committed, /"sig": "[0-9a-f]{32}"/)
+        assert.ok(journalSignedHere(committed, path, await twinKey(rig.twinDir, false)))
+        assert.ok(!journalSignedHere(committed, path.replace('apply-', 'apply-x'), await twinKey(rig.twinDir, false)), 'bound to its path')
+        assert.ok(!journalSignedHere(committed, path, randomBytes(32)), "another twin's key")
+      })
+
+      const forgeries: Array<[string, (clone: string) => Promise<void>, RegExp]> = [
+        ['rewrites its counts ("2 failed")', async (c) => {
+          const journal = JSON.parse(await readFile(join(c, path), 'utf8')) as { counts: Record<string, number> }
+          journal.counts = { applied: 0, unchanged: 0, failed: 2, skipped: 0 }
+          await writeFile(join(c, path), `${JSON.stringify(journal, null, 2)}\n`)
+        }, /adds or rewrites 1 apply journal/],
+        ['adds one for an apply that never ran here', async (c) => writeFile(join(c, 'system/journal/apply-2030-01-01T000000Z.json'), '{"counts":{"applied":3}}\n'), /adds or rewrites 1 apply journal.*apply-2030/],
+        ['copies a signed one onto another apply\'s name', async (c) => writeFile(join(c, 'system/journal/apply-2030-01-01T000000Z.json'), await readFile(join(c, path))), /adds or rewrites 1 apply journal.*apply-2030/],
+        ['takes it out', async (c) => rm(join(c, path)), /takes out 1 apply journal/],
+      ]
+      for (const [what, forge, said] of forgeries) {
+        it(`a pull whose twin ${what} is refused (TWIN_UNSAFE), by both front ends' pull; nothing moves`, async () => {
+          await forge(clone)
+          commitAll(clone, 'TwinSync apply 2030-01-01T00:00:00Z: 0 applied, 0 unchanged, 2 failed, 0 skipped')
+          git(clone, 'push', '-q', 'origin', 'main')
+          const before = head()
+          const refused = (e: unknown) => failWith('TWIN_UNSAFE')(e) && said.test((e as Error).message) && /push --retry --force/.test((e as { nextStep?: string }).nextStep ?? '')
+          await assert.rejects(remote().pull(), refused)
+          await assert.rejects(remotePort(() => rig.container).pull?.(new AbortController().signal) ?? Promise.resolve(), refused)
+          assert.equal(head(), before)
+          assert.equal(rig.git('status', '--porcelain'), '')
+        })
+      }
+
+      it('a twin restored from a backup older than the mirror takes its own signed journal back', async () => {
+        // Back to before the apply that wrote the journal: the mirror has it, this twin does not.
+        git(rig.twinDir, 'reset', '-q', '--hard', `${rig.git('log', '-1', '--format=%H', '--diff-filter=A', '--', path)}^`)
+        git(rig.twinDir, 'update-ref', 'refs/twinsync/observed', 'HEAD')
+        assert.equal(rig.git('ls-tree', 'HEAD', path), '')
+        const pulled = await remote().pull()
+        assert.equal(pulled.status, 'fast-forwarded')
+        assert.ok(rig.git('show', `HEAD:${path}`).includes('"sig"'))
+      })
+    })
+
+    describe('pull --take-mirror: diverged histories resolved by taking the mirror\'s, through the pull\'s checks, hold and restore', function () {
+      // 24 s for the longest alone at load 19 (two snapshots, a pull, a push).
+      this.timeout(120_000)
+      const ledger = (dir: string) => join(dir, 'system/journal/commands.json')
+      const journal = 'system/journal/apply-20261201T000000Z.json'
+      const entry = (summary: string) => ({ source: 'plans/x.yaml', summary, appliedAt: '2026-12-01T00:00:00Z' })
+      /** The mirror moved on (a plan added elsewhere); this twin too: a snapshot, an apply that ran a command and wrote its journal, and an edit not yet applied. */
+      const diverge = async () => {
+        await writeFile(join(clone, 'plans/note.yaml'), 'steps: []\n')
+        commitAll(clone, 'elsewhere')
+        git(clone, 'push', '-q', 'origin', 'main')
+        await machine('second\n')
+        await rig.container.resolve(SnapshotService).snapshot()
+        await mkdir(join(rig.twinDir, 'system/journal'), { recursive: true })
+        await writeFile(ledger(rig.twinDir), `${JSON.stringify({ 'k-ran-here': entry('ran here') })}\n`)
+        await writeFile(join(rig.twinDir, journal), '{"steps":[]}\n')
+        commitAll(rig.twinDir, 'TwinSync apply 2026-12-01T00:00:00Z: 1 applied, 0 unchanged, 0 failed, 0 skipped')
+        await writeFile(join(rig.twinDir, 'system/notes.json'), `${JSON.stringify({ text: 'edited here\n' })}\n`)
+      }
+
+      it('REMOTE_DIVERGED names `twinsync pull --take-mirror` as its next step (before: `git reset --hard`, which dropped the edits, the local snapshots and what ran here)', async () => {
+        await diverge()
+        await assert.rejects(remote().pull(), (e: unknown) => failWith('REMOTE_DIVERGED')(e) && /`twinsync pull --take-mirror`/.test((e as { nextStep?: string }).nextStep ?? '') && !/reset --hard/.test((e as { nextStep?: string }).nextStep ?? ''))
+      })
+
+      it('takes the mirror\'s history; this twin\'s snapshots stay under refs/twinsync/diverged/<time>, the edit stays pending on top, what ran here is put back on top; the observed state stays the machine\'s', async () => {
+        await diverge()
+        const local = head()
+        const observed = await rig.container.resolve(IntentService).observed()
+        const mirror = mirrored()
+        const took = await remote().pull({ takeMirror: true })
+        assert.equal(took.status, 'took-mirror')
+        assert.deepEqual([took.from, took.ahead, took.pulled], [local, 2, 1])
+        assert.match(took.keptAt ?? '', /^refs\/twinsync\/diverged\/\d{8}T\d{6}Z$/)
+        assert.equal(rig.git('rev-parse', took.keptAt ?? ''), local, 'this twin\'s own history stays reachable')
+        // The mirror's history, with one commit on top that puts back what ran here.
+        assert.equal(head(), took.to)
+        assert.equal(rig.git('rev-parse', 'HEAD^'), mirror)
+        assert.deepEqual(took.kept, { commands: ['k-ran-here'], journals: [journal] })
+        assert.deepEqual(Object.keys(JSON.parse(rig.git('show', `HEAD:${'system/journal/commands.json'}`)) as object), ['k-ran-here'])
+        assert.equal(rig.git('show', `HEAD:${journal}`), '{"steps":[]}')
+        assert.equal(rig.git('show', 'HEAD:plans/note.yaml'), 'steps: []')
+        // The edit: still in the working twin, pending (recorded in refs/twinsync/intended), said.
+        assert.equal(JSON.parse(await readFile(join(rig.twinDir, 'system/notes.json'), 'utf8')).text, 'edited here\n')
+        assert.deepEqual(took.edits, ['system/notes.json'])
+        const pending = await rig.container.resolve(IntentService).pending()
+        assert.ok(pending.items.some((i) => i.id === 'notes:replace:/etc/notes'), JSON.stringify(pending.items))
+        assert.equal(pending.observed, observed, 'the last snapshot stays the observed state: what arrived is intent')
+        // The kept snapshots are this twin's own: history shows them.
+        const shown = await rig.container.resolve(HistoryService).show(local, { diffs: false })
+        assert.equal(shown.to.commit, local)
+        // Up to date with the mirror but for the commit on top; a second take has nothing to take.
+        assert.equal((await remote().pull({ takeMirror: true })).status, 'ahead')
+        assert.equal((await remote().push()).status, 'pushed')
+        assert.equal(mirrored(), head())
+      })
+
+      it('through the TUI\'s pull (remotePort) the same: the message names the ref and what was put back', async () => {
+        await diverge()
+        const local = head()
+        const said = await remotePort(() => rig.container).pull?.(new AbortController().signal, { takeMirror: true })
+        const ref = rig.git('for-each-ref', '--format=%(refname)', 'refs/twinsync/diverged/')
+        assert.equal(rig.git('rev-parse', ref), local)
+        assert.ok(said?.ok)
+        assert.match(said?.message ?? '', new RegExp(`Took the mirror's history.*kept at ${ref}.*1 run-once command.*1 apply journal.*working twin's edits stay pending`))
+      })
+
+      it('an unsafe mirror, or one whose record claims a command ran here, is refused as by a pull: nothing moves, no ref is made', async () => {
+        await diverge()
+        const before = head()
+        git(clone, 'reset', '-q', '--hard', 'HEAD')
+        await mkdir(join(clone, 'system/journal'), { recursive: true })
+        await writeFile(ledger(clone), `${JSON.stringify({ 'k-forged': entry('forged') })}\n`)
+        commitAll(clone, 'forged: ran')
+        git(clone, 'push', '-q', 'origin', 'main')
+        await assert.rejects(remote().pull({ takeMirror: true }), (e: unknown) => failWith('TWIN_UNSAFE')(e) && /commands\.json/.test((e as Error).message))
+        await writeFile(ledger(clone), '{}\n')
+        await writeFile(join(clone, 'system', 'a\x1b[2Kb.json'), '{}\n')
+        commitAll(clone, 'odd name')
+        git(clone, 'push', '-q', 'origin', 'main')
+        await assert.rejects(remote().pull({ takeMirror: true }), (e: unknown) => failWith('TWIN_UNSAFE')(e) && /control character/.test((e as Error).message))
+        assert.equal(head(), before)
+        assert.equal(rig.git('for-each-ref', 'refs/twinsync/diverged/'), '')
+        assert.equal(JSON.parse(await readFile(join(rig.twinDir, 'system/notes.json'), 'utf8')).text, 'edited here\n')
       })
     })
 

@@ -949,3 +949,88 @@ describe('hostile twin, the write side of every provider: nothing written throug
     }
   })
 })
+
+// Session 19: TWINSYNC_OWN_FILE covered only the default places of TwinSync's configuration and
+// state. A run with `--config FILE` elsewhere, XDG_CONFIG_HOME, or the twin under the target's
+// mirrored folders had a pulled twin planned and applied over them like any file of /etc.
+describe('hostile twin: TwinSync\'s own files where this run keeps them (--config FILE, XDG_CONFIG_HOME, the twin repository) are never set from the twin', function () {
+  this.timeout(300_000)
+  const OWN_CONFIG = "files:\n  include: [/etc, /root]\n  secrets:\n    detectContent: false\n    allow: ['/**']\n"
+  const CONFIG = 'providers:\n  disabled: [apt, systemd, cron, autostart, processes, logs, hardware, network]\n'
+  let dir: string
+  let root: string
+  let twin: string
+  let configPath: string
+  let mirror: string
+  const saved = process.env.XDG_CONFIG_HOME
+  const container = () => createContainer({ root, repo: twin, configPath, oclif: noPlugins, logger: silentLogger })
+  const serve = async (edit: (clone: string) => Promise<void>) => {
+    git(twin, ['push', '--quiet', mirror, 'HEAD:refs/heads/main'])
+    const clone = join(dir, `clone-${Date.now()}`)
+    execFileSync('git', ['clone', '--quiet', mirror, clone])
+    await edit(clone)
+    git(clone, ['add', '-A'])
+    git(clone, ['commit', '--quiet', '-m', 'from the mirror'])
+    git(clone, ['push', '--quiet', 'origin', 'HEAD:refs/heads/main'])
+    await rm(clone, { recursive: true, force: true })
+  }
+  const planAndApply = async () => {
+    const plan = await (await container()).resolve(PlanWorkflow).plan({})
+    const outcome = await (await container()).resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal }).then((r) => r, (e: unknown) => e)
+    return { plan, outcome }
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-own-places-'))
+    root = join(dir, 'root')
+    // The twin inside the target, at /srv/tw; the configuration at /etc/custom/twinsync.yaml; XDG_CONFIG_HOME at /etc/xdg.
+    twin = join(root, 'srv/tw')
+    for (const d of ['etc/custom', 'etc/xdg', 'srv']) await mkdir(join(root, d), { recursive: true })
+    await writeFile(join(root, 'etc/motd'), 'Welcome\n')
+    await writeFile(join(root, 'etc/hostname'), 'target\n')
+    await writeFile(join(root, 'etc/os-release'), 'ID=debian\nVERSION_ID="13"\nPRETTY_NAME="Debian GNU/Linux 13"\n')
+    configPath = join(root, 'etc/custom/twinsync.yaml')
+    await writeFile(configPath, CONFIG)
+    process.env.XDG_CONFIG_HOME = join(root, 'etc/xdg')
+    await (await container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
+    mirror = join(dir, 'mirror.git')
+    execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', mirror])
+    await (await container()).resolve(RemoteService).setGitRemote(mirror, undefined)
+  })
+  after(async () => {
+    if (saved === undefined) delete process.env.XDG_CONFIG_HOME
+    else process.env.XDG_CONFIG_HOME = saved
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('a pulled twin that sets the --config file in use, or a configuration in XDG_CONFIG_HOME: left out with TWINSYNC_OWN_FILE through pull, plan and apply; only the motd is written', async () => {
+    await serve(async (clone) => {
+      await writeFile(join(clone, 'filesystem/etc/custom/twinsync.yaml'), OWN_CONFIG)
+      await mkdir(join(clone, 'filesystem/etc/xdg/twinsync'), { recursive: true })
+      await writeFile(join(clone, 'filesystem/etc/xdg/twinsync/config.yaml'), OWN_CONFIG)
+      await writeFile(join(clone, 'filesystem/etc/motd'), 'From the mirror\n')
+    })
+    assert.equal((await (await container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+    const { plan, outcome } = await planAndApply()
+    assert.deepEqual(plan.changes.map((c) => c.id), ['files:replace:/etc/motd'], JSON.stringify(plan.diagnostics))
+    const said = plan.diagnostics.filter((d) => d.code === 'TWINSYNC_OWN_FILE').map((d) => d.change).sort()
+    assert.deepEqual(said, ['files:create:/etc/xdg/twinsync/config.yaml', 'files:mkdir:/etc/xdg/twinsync', 'files:replace:/etc/custom/twinsync.yaml'])
+    assert.equal((outcome as { exitCode?: number }).exitCode, 0, JSON.stringify(outcome))
+    assert.equal(await readFile(join(root, 'etc/motd'), 'utf8'), 'From the mirror\n')
+    assert.equal(await readFile(configPath, 'utf8'), CONFIG)
+    await assert.rejects(lstat(join(root, 'etc/xdg/twinsync')), { code: 'ENOENT' })
+  })
+
+  it('with the twin\'s folder among what files mirrors (files.include widened since), a pulled twin that writes into the twin repository itself (its plans/) is left out: nothing is planned there', async () => {
+    await writeFile(configPath, `${CONFIG}files:\n  include: [/etc, /srv]\n`)
+    await serve(async (clone) => {
+      await mkdir(join(clone, 'filesystem/srv/tw/plans'), { recursive: true })
+      await writeFile(join(clone, 'filesystem/srv/tw/plans/evil.yaml'), 'actions:\n  - run: [touch, /tmp/own-places-evil]\n')
+    })
+    assert.equal((await (await container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+    const plan = await (await container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.changes.filter((c) => c.resource.startsWith('/srv/tw')).map((c) => c.id), [])
+    assert.ok(plan.diagnostics.some((d) => d.code === 'TWINSYNC_OWN_FILE' && d.change === 'files:create:/srv/tw/plans/evil.yaml'), JSON.stringify(plan.diagnostics.map((d) => [d.code, d.change])))
+    await assert.rejects(lstat(join(twin, 'plans/evil.yaml')), { code: 'ENOENT' })
+  })
+})

@@ -163,4 +163,42 @@ describe('mirroring the twin to a git remote over smart HTTP with a token', func
     assert.ok(remote.requests.length > 0 && remote.requests.every((r) => !r.url.includes(TOKEN)))
     assert.ok(!(await readFile(join(cli.twinDir, '.git/config'), 'utf8')).includes('@'), 'no credentials in the remote URL')
   })
+
+  // Session 19: REMOTE_DIVERGED's next step was `git reset --hard mirror/main`, which dropped
+  // the edits in the working twin, the local snapshots and what ran here.
+  it('pull --take-mirror takes a diverged mirror\'s history: the local snapshots stay under a ref it names (never pushed), an edit stays pending on top', async () => {
+    const git = (...args: string[]) => runOk(['git', '-C', cli.twinDir, ...args]).then((r) => r.stdout.trim())
+    const clone = await makeTempDir('clone')
+    try {
+      const env = remote.gitEnv()
+      await runOk(['git', 'clone', '--quiet', url, join(clone, 'twin')], { env })
+      await writeFile(join(clone, 'twin/plans/elsewhere.yaml'), 'actions: []\n')
+      await runOk(['git', '-C', join(clone, 'twin'), 'add', '-A'], { env })
+      await runOk(['git', '-C', join(clone, 'twin'), 'commit', '--quiet', '-m', 'Remote only, again'], { env })
+      await runOk(['git', '-C', join(clone, 'twin'), 'push', '--quiet', 'origin', 'main'], { env })
+    } finally {
+      await removeTree(clone)
+    }
+    await change('local, diverged\n')
+    assert.equal((await twinsync(['snapshot'])).code, 0)
+    const local = await git('rev-parse', 'HEAD')
+    await writeFile(join(cli.twinDir, 'filesystem/etc/motd'), 'edited in the twin\n')
+    const refused = await twinsync(['pull', '--no-apply'])
+    assert.equal(refused.code, 2)
+    assert.match(refused.stderr, /\[REMOTE_DIVERGED\][\s\S]*`twinsync pull --take-mirror`/)
+    assert.doesNotMatch(refused.stderr, /reset --hard/)
+    const took = await twinsync(['pull', '--take-mirror', '--no-apply'])
+    assert.equal(took.code, 0, took.stdout + took.stderr)
+    const ref = await git('for-each-ref', '--format=%(refname)', 'refs/twinsync/diverged/')
+    assert.match(ref, /^refs\/twinsync\/diverged\/\d{8}T\d{6}Z$/)
+    assert.equal(await git('rev-parse', ref), local)
+    assert.match(took.stdout, new RegExp(`Took the mirror's history[\\s\\S]*kept at ${ref}[\\s\\S]*The working twin's edits stay pending on top of it \\(\\d+ path\\(s\\): [^)]*filesystem/etc/motd`))
+    assert.equal(await git('rev-parse', 'HEAD'), await git('rev-parse', 'refs/remotes/mirror/main'))
+    assert.equal(await readFile(join(cli.twinDir, 'filesystem/etc/motd'), 'utf8'), 'edited in the twin\n')
+    const status = await twinsync(['status'])
+    assert.match(status.stdout, /\/etc\/motd/)
+    // Only the branch and the labels go to the mirror: the kept history (with its unpushed secret) stays here.
+    assert.equal((await twinsync(['push', '--retry'])).code, 0)
+    assert.equal((await runOk(['git', '--git-dir', remote.repoPath('twin'), 'for-each-ref', 'refs/twinsync/'], { env: remote.gitEnv(null) })).stdout.trim(), '')
+  })
 })

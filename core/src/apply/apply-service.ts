@@ -13,7 +13,7 @@ import { refuseOtherMachine } from '../twin/machine-match.js'
 import { Applier } from './applier.js'
 import { PendingChecks, type FinishedCheck } from './pending-checks.js'
 import { planRefusal } from './plan-refusal.js'
-import { journalPath, type ApplyJournal } from './journal.js'
+import { journalPath, sealJournalText, type ApplyJournal } from './journal.js'
 import { ApplyRecorder, clearApplyRecord, doneBeforeInterruption, pathsOf, readApplyRecord, refuseUnlessContinuing, sweepTargetTempFiles } from './resume.js'
 import { COMMANDS, isCommand } from '../plan/commands-domain.js'
 import { twinKey } from '../plan/plan-seal.js'
@@ -188,11 +188,13 @@ export class ApplyService {
       diagnostics: [...checksFinished.map((f) => f.diagnostic), ...executed.diagnostics],
     }
     const path = journalPath(journal.startedAt)
+    // Signed by this twin, as committed, so that a mirror cannot forge or rewrite it (journal.ts).
+    const key = (await twinKey(this.twin.dir, true)) as Buffer
     const after = await this.snapshots.snapshotLocked({
       intentReasons: notApplied(steps, options.leftOut ?? [], stamp),
       otherwiseReason: options.only === undefined ? `not in the apply of ${stamp}` : `left out of the apply of ${stamp} (--only ${options.only.join(',')})`,
       message: `TwinSync ${what} ${stamp}: ${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped`,
-      extraDocuments: [{ path, content: stableStringify(journal) }, await this.ledgerAfter(plan, steps)],
+      extraDocuments: [{ path, content: stableStringify(journal), seal: (text) => sealJournalText(key, path, text) }, await this.ledgerAfter(plan, steps)],
     }).catch((error: unknown) => {
       throw afterSnapshotFailed(error, what, counts, this.twin.dir)
     })

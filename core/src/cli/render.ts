@@ -2,7 +2,7 @@
 // workflows in ../services/ return data; the commands print it with these.
 import type { GcReport } from '../history/gc.js'
 import type { Decision } from '../intent/reconcile-service.js'
-import type { PushOutcome, RemoteStatus } from '../remote/remote-service.js'
+import type { PullOutcome, PushOutcome, RemoteStatus } from '../remote/remote-service.js'
 import { describePushFinding, type PushSecretFinding } from '../remote/secret-scan.js'
 import { inSync, notCompared, notComparedPhrase, type DriftStatus } from '../services/drift-status.js'
 import type { ProviderList } from '../services/list-providers.js'
@@ -166,6 +166,30 @@ export function renderMirrorSecrets(url: string | null, findings: readonly PushS
   return [
     terminalText(`warning: [SECRET_IN_MIRROR] the mirror ${url ?? ''} already holds ${findings.length} secret(s) that today's secret rules find, pushed before them or brought by a pull: ${shown}${more}`),
     '  They have left this machine: change each one. Then take them out of the history with `twinsync forget PATH…` (or `twinsync forget --rule RULE`) and replace the mirror\'s with `twinsync push --retry --force`; `twinsync remote show` lists them until then.',
+  ]
+}
+
+/**
+ * What a pull did, for the CLI and the TUI alike: what arrived, and after `--take-mirror` where
+ * this twin's own snapshots are kept, what of this machine's record was put back on top, and the
+ * edits still pending on top of what arrived.
+ */
+export function renderPull(p: PullOutcome): string[] {
+  const short = (c: string | null) => c?.slice(0, 12) ?? '(empty)'
+  const edits = p.edits === undefined || p.edits.length === 0 ? [] : [`The working twin's edits stay pending on top of it (${p.edits.length} path(s): ${p.edits.slice(0, 5).map(terminalText).join(', ')}${p.edits.length > 5 ? ', …' : ''}); \`twinsync status\` lists them.`]
+  if (p.status === 'fast-forwarded') return [`Pulled ${p.pulled} snapshot(s): ${short(p.from)} → ${short(p.to)}.`, ...edits]
+  if (p.status === 'ahead') return [`Nothing to pull; ${p.ahead} local snapshot(s) are not on the mirror yet (twinsync push --retry).`]
+  if (p.status === 'up-to-date') return ['The twin is up to date with its mirror.']
+  const kept = p.kept ?? { commands: [], journals: [] }
+  const record = [
+    ...(kept.commands.length === 0 ? [] : [`${kept.commands.length} run-once command(s) in system/journal/commands.json`]),
+    ...(kept.journals.length === 0 ? [] : [`${kept.journals.length} apply journal(s)`]),
+  ]
+  return [
+    `Took the mirror's history: ${p.pulled} snapshot(s) from the mirror, now at ${short(p.to)}.`,
+    `This twin's own history (${p.ahead} snapshot(s) the mirror lacks, up to ${short(p.from)}) is kept at ${p.keptAt ?? ''}: \`git log ${p.keptAt ?? ''}\` in the twin; \`twinsync show\` and \`twinsync revert\` take its commits. The last snapshot stays this machine's state: what arrived is pending until applied.`,
+    ...(record.length === 0 ? [] : [`What ran on this machine was put back on top (${record.join(', ')}): the commit ${short(p.to)} says so and goes to the mirror with the next push.`]),
+    ...edits,
   ]
 }
 

@@ -14,6 +14,8 @@ export async function outsideScope(
   provider: ApplicableProvider,
   changes: readonly Change[],
   ctx: ProviderContext,
+  /** TwinSync's own files and folders at other places than the default ones (ProviderContexts.ownPaths). */
+  ownPaths: readonly string[] = [],
 ): Promise<{ ok: true; ids: Set<string>; diagnostics: Diagnostic[] } | { ok: false; diagnostic: Diagnostic }> {
   if (changes.length === 0) return { ok: true, ids: new Set(), diagnostics: [] }
   let own: Diagnostic[] = []
@@ -26,7 +28,7 @@ export async function outsideScope(
   // Only changes it was asked about, each named: a diagnostic without a known change leaves nothing out silently.
   const asked = new Set(changes.map((c) => c.id))
   const flagged = new Set(own.flatMap((d) => (d.change !== undefined && asked.has(d.change) ? [d.change] : [])))
-  const ownFiles = twinSyncOwn(provider.name, changes.filter((c) => !flagged.has(c.id)))
+  const ownFiles = twinSyncOwn(provider.name, changes.filter((c) => !flagged.has(c.id)), ownPaths)
   const mine = new Set(ownFiles.map((d) => d.change))
   const linked = await throughLinks(provider.name, changes.filter((c) => !flagged.has(c.id) && !mine.has(c.id)), ctx)
   const diagnostics = [...own, ...ownFiles, ...linked].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
@@ -54,15 +56,18 @@ export function isTwinSyncOwn(path: string): boolean {
  * any file of /etc (a low-risk create), and once applied chose what the next snapshots took and
  * the pushes sent (`files.secrets.allow`, `detectContent: false`, an include of `/root`). The
  * snapshot still mirrors them as a record; the planner leaves the change out with this warning,
- * and apply refuses a plan that holds one (PLAN_OUTSIDE_SCOPE).
+ * and apply refuses a plan that holds one (PLAN_OUTSIDE_SCOPE). Session 19: also at the places
+ * this run uses (`own`: a `--config FILE` elsewhere, XDG_CONFIG_HOME's, the twin's own
+ * repository), which a pulled twin could otherwise set through /etc or a home's .config.
  */
-function twinSyncOwn(provider: string, changes: readonly Change[]): Diagnostic[] {
+function twinSyncOwn(provider: string, changes: readonly Change[], own: readonly string[]): Diagnostic[] {
+  const isOwn = (p: string) => isTwinSyncOwn(p) || own.some((o) => p === o || p.startsWith(`${o}/`))
   const out: Diagnostic[] = []
   for (const change of changes) {
     const data = change.data as { path?: unknown; below?: unknown } | undefined
     // A folder's delete names what it removes below it (the files provider's data.below).
     const below = Array.isArray(data?.below) ? data.below.map((b: { path?: unknown } | null) => (typeof b?.path === 'string' ? b.path : undefined)) : []
-    const path = [change.resource, typeof data?.path === 'string' ? data.path : undefined, ...below].find((p) => p !== undefined && isTwinSyncOwn(p))
+    const path = [change.resource, typeof data?.path === 'string' ? data.path : undefined, ...below].find((p) => p !== undefined && isOwn(p))
     if (path === undefined) continue
     out.push(
       warningDiagnostic('TWINSYNC_OWN_FILE', `${change.summary}: left out, ${path} is TwinSync's own configuration or state, which a twin never sets (it would choose what TwinSync mirrors, pushes and holds out as secret)`, {

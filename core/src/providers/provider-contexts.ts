@@ -1,7 +1,10 @@
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
 import type { HostPort, Logger, PathClaims, Provider, ProviderContext } from '@twinsync/sdk'
 import type { CollectProgress } from '../collect/collector.js'
 import { contextFor, type ContextOptions } from '../collect/context-factory.js'
-import type { LoadedConfig } from '../config/config-file.js'
+import { defaultConfigPath, type LoadedConfig } from '../config/config-file.js'
+import { credentialsPath } from '../remote/credentials.js'
 import { inject, injectable } from '../di.js'
 import { ReadOnlyRun } from './read-only-run.js'
 import { Tokens } from '../tokens.js'
@@ -34,6 +37,27 @@ export class ProviderContexts {
     @inject(Tokens.Logger) private readonly logger: Logger,
     @inject(Tokens.TwinLocation) private readonly location: TwinLocation,
   ) {}
+
+  /**
+   * TwinSync's own files and folders on this host as machine paths of the target (those under its
+   * root): the configuration file in use (`--config FILE`, or the one looked for, which
+   * XDG_CONFIG_HOME moves), the configuration folder XDG_CONFIG_HOME names, the twin's own
+   * repository, and the credentials file and data folder (TWINSYNC_CREDENTIALS, XDG_DATA_HOME).
+   * outsideScope leaves out every change at one of them (TWINSYNC_OWN_FILE), as at the default
+   * places (isTwinSyncOwn). Session 19: before, only the default places were.
+   */
+  ownPaths(env: NodeJS.ProcessEnv = process.env): string[] {
+    const root = resolve(this.host.root)
+    const onTarget = (hostPath: string): string | undefined => {
+      const p = resolve(hostPath)
+      if (root === '/') return p
+      return p.startsWith(`${root}/`) ? p.slice(root.length) : undefined
+    }
+    const configHome = env.XDG_CONFIG_HOME || join(homedir(), '.config')
+    const dataHome = env.XDG_DATA_HOME || join(homedir(), '.local', 'share')
+    const own = [this.config.path ?? defaultConfigPath(undefined, env), join(configHome, 'twinsync'), this.location.dir, credentialsPath(undefined, env), join(dataHome, 'twinsync')]
+    return [...new Set(own.map(onTarget).filter((p): p is string => p !== undefined && p !== '/'))]
+  }
 
   /** The context options of one run over these claims. */
   options(claims: PathClaims, run: ContextRun = {}): ContextOptions {

@@ -1,10 +1,15 @@
 import { statfsSync } from 'node:fs'
-import { TwinSyncError } from '@twinsync/sdk'
-import { BatchReader, EMPTY_TREE, runGit, tryGit } from '../twin/git.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { TwinSyncError, stableStringify } from '@twinsync/sdk'
+import { BatchReader, EMPTY_TREE, readBlobs, runGit, runGitBytes, tryGit } from '../twin/git.js'
+import { commitTree } from '../intent/intent-git.js'
 import { COMMANDS_LEDGER, readCommandsLedger } from '../plan/plan-instructions.js'
 import { MAX_TWIN_FILE_BYTES, removeTwinFile } from '../twin/twin-files.js'
 import { quoteArg } from '../plan/command-text.js'
 import { signedHere } from '../plan/run-record-seal.js'
+import { journalSignedHere } from '../apply/journal.js'
 import { MIRROR_BRANCH, REMOTE_NAME } from './remote-settings.js'
 
 export interface UnsafeEntry {
@@ -278,4 +283,119 @@ export async function undoIncoming(dir: string, incoming: { written: ReadonlyMap
   for (const path of gone) await removeTwinFile(dir, path)
   const back = paths.filter((p) => inHead.has(p))
   for (let i = 0; i < back.length; i += 500) await runGit(dir, ['checkout', 'HEAD', '--', ...back.slice(i, i + 500)])
+}
+
+/** An apply's journal (journal.ts `journalPath`): this machine's report of what one apply did. */
+export const APPLY_JOURNAL = /^system\/journal\/apply-[^/]+\.json$/
+
+/** The apply journals of a commit's tree, by path (none: the empty map). */
+async function journalsAt(dir: string, commit: string | null): Promise<Map<string, { mode: string; blob: string }>> {
+  const found = new Map<string, { mode: string; blob: string }>()
+  if (commit === null) return found
+  const out = await runGit(dir, ['ls-tree', '-z', '--full-tree', commit, 'system/journal/'])
+  for (const line of out.split('\0')) {
+    const tab = line.indexOf('\t')
+    const path = line.slice(tab + 1)
+    const [mode = '', type = '', blob = ''] = line.slice(0, tab).split(' ')
+    if (tab > 0 && type === 'blob' && APPLY_JOURNAL.test(path)) found.set(path, { mode, blob })
+  }
+  return found
+}
+
+/**
+ * The apply journals (`system/journal/apply-*.json`) are this machine's report of what its
+ * applies did, as the run-once record is its record of what ran: a mirror's twin that adds or
+ * rewrites one this twin did not sign (journal.ts `journalSignedHere`), or takes out one the
+ * twins' common history and this twin hold, is refused (TWIN_UNSAFE), nothing changed. Before
+ * session 19 a pull took a forged journal ("2 failed", an apply that never ran) as this machine's
+ * report, and `history` and `show` listed it as one more twin file. TwinSync decides nothing from a
+ * journal (resume reads `.git/twinsync/apply-in-progress.json`, "ran before" the signed record),
+ * so what is guarded is what a person reads as the machine's word. A journal this twin already
+ * holds, unchanged, is not asked again (one written before session 19 has no signature).
+ */
+export async function refuseForgedJournals(dir: string, from: string | null, to: string, key: Buffer | undefined): Promise<void> {
+  const [here, there] = await Promise.all([journalsAt(dir, from), journalsAt(dir, to)])
+  const changed = [...there].filter(([path, e]) => here.get(path)?.blob !== e.blob)
+  const unsigned: string[] = []
+  if (changed.length > 0) {
+    const texts = await readBlobs(dir, changed.map(([, e]) => e.blob))
+    for (const [path, e] of changed) {
+      const bytes = texts.get(e.blob)
+      if (bytes === undefined || !journalSignedHere(Buffer.from(bytes).toString('utf8'), path, key)) unsigned.push(path)
+    }
+  }
+  const nothingChanged = 'Nothing here was changed.'
+  const putBack = "Put this twin's history back on the mirror (`twinsync push --retry --force`), or take those journals back on the mirror as this twin has them, then `twinsync pull` again."
+  const named = (paths: string[]) => `${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ', …' : ''}`
+  if (unsigned.length > 0) {
+    throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's twin at ${to.slice(0, 12)} adds or rewrites ${unsigned.length} apply journal(s), this machine's report of what its applies did, that this twin did not sign: ${named(unsigned)}`, {
+      nextStep:
+        `${nothingChanged} ${putBack} ` +
+        `If this twin was restored from a backup older than the mirror and those applies did run on this machine (journals written by a TwinSync before session 19, which signed none), ` +
+        `take the mirror's history as it is with \`git -C ${quoteArg(dir)} merge --ff-only ${REMOTE_NAME}/${MIRROR_BRANCH}\` (the pull's other checks passed) instead.`,
+      details: { commit: to, journals: unsigned.slice(0, 20) },
+    })
+  }
+  const base = from === null ? null : (await tryGit(dir, ['merge-base', from, to])).output.trim() || null
+  const common = base === from ? here : await journalsAt(dir, base)
+  const dropped = [...here.keys()].filter((path) => common.has(path) && !there.has(path))
+  if (dropped.length === 0) return
+  throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's twin at ${to.slice(0, 12)} takes out ${dropped.length} apply journal(s), this machine's report of what its applies did: ${named(dropped)}`, {
+    nextStep: `${nothingChanged} ${putBack}`,
+    details: { commit: to, dropped: dropped.slice(0, 20) },
+  })
+}
+
+/** What ran here that a history taken from the mirror lacks: carried onto it (takeMirrorHistory). */
+export interface OwnRecord {
+  /** The mirror's commit, or a commit on top of it with this machine's record put back. */
+  commit: string
+  /** Run-once commands' entries of this twin's record the mirror's record lacks (their keys). */
+  commands: string[]
+  /** Apply journals this twin holds that the mirror's twin lacks or holds otherwise. */
+  journals: string[]
+}
+
+/**
+ * `pull --take-mirror`: what ran on this machine is this machine's to say, whichever history the
+ * twin takes. The record of run-once commands of `local` (this twin's last commit) is laid over
+ * the mirror's (`remote`): every entry this twin holds stays, as this twin holds it; the mirror's
+ * other entries stay too (refuseForgedRunRecord judged them before). Every apply journal of
+ * `local` stays as this twin holds it. When anything had to be put back, a commit on top of
+ * `remote` says so (parent: `remote`); else `remote` itself.
+ */
+export async function carryOwnRecord(dir: string, local: string, remote: string): Promise<OwnRecord> {
+  const recordAt = async (commit: string) => {
+    const shown = await tryGit(dir, ['cat-file', 'blob', `${commit}:${COMMANDS_LEDGER}`])
+    return readCommandsLedger({ readText: async () => (shown.ok ? shown.output : undefined) }).catch(() => ({}) as Readonly<Record<string, unknown>>)
+  }
+  const [here, there] = await Promise.all([recordAt(local), recordAt(remote)])
+  const commands = Object.keys(here).filter((k) => !Object.prototype.hasOwnProperty.call(there, k) || stableStringify(here[k]) !== stableStringify(there[k]))
+  const [ours, theirs] = await Promise.all([journalsAt(dir, local), journalsAt(dir, remote)])
+  const journals = [...ours].filter(([path, e]) => theirs.get(path)?.blob !== e.blob).map(([path]) => path)
+  if (commands.length === 0 && journals.length === 0) return { commit: remote, commands, journals }
+  const lines: string[] = journals.map((path) => {
+    const e = ours.get(path) as { mode: string; blob: string }
+    return `${e.mode} ${e.blob}\t${path}`
+  })
+  if (commands.length > 0) {
+    const text = stableStringify({ ...there, ...here })
+    const blob = (await runGitBytes(dir, ['hash-object', '-w', '--stdin'], { input: text })).toString('utf8').trim()
+    lines.push(`100644 ${blob}\t${COMMANDS_LEDGER}`)
+  }
+  const folder = await mkdtemp(join(tmpdir(), 'twinsync-take-'))
+  try {
+    const env = { GIT_INDEX_FILE: join(folder, 'index') }
+    await runGitBytes(dir, ['read-tree', remote], { env })
+    await runGitBytes(dir, ['update-index', '--index-info'], { env, input: `${lines.join('\n')}\n` })
+    const tree = (await runGitBytes(dir, ['write-tree'], { env })).toString('utf8').trim()
+    const said = [
+      ...(commands.length === 0 ? [] : [`${commands.length} run-once command(s) in ${COMMANDS_LEDGER}`]),
+      ...(journals.length === 0 ? [] : [`${journals.length} apply journal(s)`]),
+    ]
+    const message = `TwinSync kept this machine's record over the mirror's history: ${said.join(', ')}\n\nWhat ran on this machine is this machine's to say: taken from ${local.slice(0, 12)} onto the mirror's ${remote.slice(0, 12)}.\n`
+    return { commit: await commitTree(dir, tree, [remote], message), commands, journals }
+  } finally {
+    await rm(folder, { recursive: true, force: true })
+  }
 }

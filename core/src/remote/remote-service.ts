@@ -21,7 +21,7 @@ import { callProvider } from '../providers/provider-call.js'
 import { afterPush, auditMirror, configKey, readMirrorAudit, writeMirrorAudit, type MirrorAudit } from './mirror-audit.js'
 import { checkRemoteUrl } from './remote-url.js'
 import { twinKey } from '../plan/plan-seal.js'
-import { incomingPaths, refuseForgedRunRecord, refuseNoRoom, refuseUnsafeTree, undoIncoming } from './incoming-tree.js'
+import { carryOwnRecord, incomingPaths, refuseForgedJournals, refuseForgedRunRecord, refuseNoRoom, refuseUnsafeTree, undoIncoming } from './incoming-tree.js'
 
 export type GitHubApiFactory = (options: GitHubApiOptions) => GitHubApi
 
@@ -50,14 +50,32 @@ export interface PushOutcome {
 }
 
 export interface PullOutcome {
-  status: 'up-to-date' | 'fast-forwarded' | 'ahead'
+  /** 'took-mirror': `pull --take-mirror` over diverged histories (the twin now has the mirror's). */
+  status: 'up-to-date' | 'fast-forwarded' | 'ahead' | 'took-mirror'
   from: string | null
   to: string | null
   /** Snapshots that arrived. */
   pulled: number
-  /** Local snapshots the mirror lacks. */
+  /** Local snapshots the mirror lacks (after 'took-mirror': those set aside under `keptAt`). */
   ahead: number
+  /** 'took-mirror': the ref that keeps this twin's own history reachable (never pushed). */
+  keptAt?: string
+  /** 'took-mirror': what of this machine's record was put back on top of the mirror's history. */
+  kept?: { commands: string[]; journals: string[] }
+  /** Twin paths the person had edited: set aside, then put back on top of what arrived (still pending). */
+  edits?: string[]
 }
+
+export interface PullOptions {
+  /**
+   * Diverged histories: take the mirror's, through the same checks, hold and restore as a
+   * pull (`twinsync pull --take-mirror`, the TUI's "take the mirror's history").
+   */
+  takeMirror?: boolean
+}
+
+/** Where `pull --take-mirror` keeps this twin's own history: local refs, never pushed (push sends the branch and tags). */
+export const DIVERGED_REFS = 'refs/twinsync/diverged/'
 
 const MIRROR_REF = `refs/remotes/${REMOTE_NAME}/${MIRROR_BRANCH}`
 
@@ -228,8 +246,11 @@ export class RemoteService {
     }
   }
 
-  /** Fetch the mirror and fast-forward the twin; never merges diverged histories. */
-  async pull(): Promise<PullOutcome> {
+  /**
+   * Fetch the mirror and fast-forward the twin; never merges diverged histories. With
+   * `takeMirror`, diverged histories are resolved by taking the mirror's (takeMirrorHistory).
+   */
+  async pull(options: PullOptions = {}): Promise<PullOutcome> {
     const settings = await this.settingsOrThrow()
     const token = (await findToken())?.token
     const fetched = await runGitWithToken(this.twin.dir, ['fetch', '--no-tags', REMOTE_NAME, `+refs/heads/${MIRROR_BRANCH}:${MIRROR_REF}`], token)
@@ -238,13 +259,15 @@ export class RemoteService {
     // mirror's ref; the working twin, the index and the held intent move only here (session 11:
     // before, a pull during an apply moved them under the apply's checkpoint and journal commits).
     // A snapshot killed half way is finished first, while HEAD is still its commit (TwinRepository.lockForWriting).
-    return this.twin.lock().hold('pull', async () => {
-      await this.twin.settle()
-      return this.fastForward()
-    })
+    const lock = await this.twin.lockForWriting('pull')
+    try {
+      return await this.fastForward(options)
+    } finally {
+      await lock.release()
+    }
   }
 
-  private async fastForward(): Promise<PullOutcome> {
+  private async fastForward(options: PullOptions): Promise<PullOutcome> {
     const local = (await this.twin.head()) ?? null
     const remote = await this.revParse(MIRROR_REF)
     if (remote === null || remote === local) return { status: 'up-to-date', from: local, to: local, pulled: 0, ahead: 0 }
@@ -260,11 +283,14 @@ export class RemoteService {
     if (behind === 0) return { status: 'ahead', from: local, to: local, pulled: 0, ahead }
     // What ran here is this machine's to say, not the mirror's: asked of a diverged mirror too,
     // whose next step below takes the mirror's history as it is.
-    await refuseForgedRunRecord(this.twin.dir, local, remote, await twinKey(this.twin.dir, false))
+    const key = await twinKey(this.twin.dir, false)
+    await refuseForgedRunRecord(this.twin.dir, local, remote, key)
+    await refuseForgedJournals(this.twin.dir, local, remote, key)
     if (ahead > 0) {
+      if (options.takeMirror === true) return this.takeMirrorHistory(local as string, remote, ahead, behind)
       throw new TwinSyncError('REMOTE_DIVERGED', `The twin and its mirror have both moved on: ${ahead} snapshot(s) only here, ${behind} only on the mirror`, {
         nextStep:
-          `Nothing was changed. Choose: keep the mirror's history and drop the local snapshots (\`git -C ${this.twin.dir} reset --hard ${MIRROR_REF}\`, then \`twinsync pull\`); ` +
+          `Nothing was changed. Choose: take the mirror's history (\`twinsync pull --take-mirror\`: edits made here stay pending on top of it, this twin's ${ahead} snapshot(s) stay under a ref it names, and what ran here stays recorded); ` +
           `or keep this twin's history and overwrite the mirror (\`twinsync push --retry --force\`); or merge them yourself with git in ${this.twin.dir}.`,
         details: { ahead, behind },
       })
@@ -286,7 +312,49 @@ export class RemoteService {
     }
     await held.restore(remote, observed)
     await intents.notePulled(remote, `pulled from the mirror (${(local ?? '').slice(0, 12)}..${remote.slice(0, 12)})`)
-    return { status: 'fast-forwarded', from: local, to: remote, pulled: behind, ahead: 0 }
+    return { status: 'fast-forwarded', from: local, to: remote, pulled: behind, ahead: 0, ...(held.paths.length === 0 ? {} : { edits: held.paths }) }
+  }
+
+  /**
+   * `pull --take-mirror`: the twin takes the mirror's history over its own, diverged one. Judged
+   * by the same checks as a pull (refuseUnsafeTree and refuseForgedRunRecord ran before this),
+   * under the same lock. Nothing asked for is lost: this twin's own history stays reachable under
+   * `refs/twinsync/diverged/<time>` (never pushed; `show` and `revert` read it), edits made here
+   * are held and put back on top of the mirror's twin (pending, as after a pull), the observed
+   * state stays this machine's last snapshot (what arrived is intent), and what ran on this
+   * machine (its run-once commands' record and its apply journals) is put back on top
+   * (carryOwnRecord). Before session 19 the next step was `git reset --hard`, which dropped all
+   * of that but the held ref.
+   */
+  private async takeMirrorHistory(local: string, remote: string, ahead: number, behind: number): Promise<PullOutcome> {
+    const dir = this.twin.dir
+    const own = await carryOwnRecord(dir, local, remote)
+    const incoming = await incomingPaths(dir, local, own.commit)
+    refuseNoRoom(dir, incoming.written)
+    const intents = this.intents
+    const observed = (await intents.observed()) as string
+    await intents.markObserved(observed)
+    const keptAt = await keepDivergedHistory(dir, local)
+    const held = await intents.hold('all', local)
+    try {
+      await runGit(dir, ['reset', '--keep', '--quiet', own.commit])
+    } catch (error) {
+      await undoIncoming(dir, incoming)
+      await held.restore(held.base, observed)
+      throw error
+    }
+    await held.restore(own.commit, observed)
+    await intents.notePulled(own.commit, `taken from the mirror over this twin's own history (kept at ${keptAt})`)
+    return {
+      status: 'took-mirror',
+      from: local,
+      to: own.commit,
+      pulled: behind,
+      ahead,
+      keptAt,
+      kept: { commands: own.commands, journals: own.journals },
+      ...(held.paths.length === 0 ? {} : { edits: held.paths }),
+    }
   }
 
   /**
@@ -382,6 +450,17 @@ function refusePublic(isPrivate: boolean, name: string): void {
     throw new TwinSyncError('REMOTE_PUBLIC', `${name} is a public repository; a twin describes a machine in detail and is only mirrored privately`, {
       nextStep: `Make ${name} private on GitHub, or use \`twinsync github create\` for a new private one.`,
     })
+  }
+}
+
+/** A ref under DIVERGED_REFS on `commit`, named by the time (a second's clash gets a number). */
+async function keepDivergedHistory(dir: string, commit: string): Promise<string> {
+  const stamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '')
+  for (let n = 1; ; n++) {
+    const ref = `${DIVERGED_REFS}${stamp}${n === 1 ? '' : `-${n}`}`
+    // Created only when absent (the empty old value): never moves a ref an earlier take made.
+    if ((await tryGit(dir, ['update-ref', '--create-reflog', '-m', 'pull --take-mirror: this twin\'s own history', ref, commit, ''])).ok) return ref
+    if (n > 100) throw new TwinSyncError('GIT_FAILED', `Could not create a ref under ${DIVERGED_REFS} in ${dir}`, { nextStep: `Look at \`git -C ${dir} for-each-ref ${DIVERGED_REFS}\`, then pull again.` })
   }
 }
 

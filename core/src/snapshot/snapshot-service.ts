@@ -35,8 +35,11 @@ export interface SnapshotOptions {
   subject?: string
   /** Said after the stamp in the message body: "TwinSync snapshot <time> before apt". */
   note?: string
-  /** Twin files written with the snapshot that no provider owns (the apply journal). */
-  extraDocuments?: TwinDocument[]
+  /**
+   * Twin files written with the snapshot that no provider owns (the apply journal). `seal` turns
+   * the text as screened into the text committed (the journal's signature, journal.ts).
+   */
+  extraDocuments?: Array<TwinDocument & { seal?: (screened: string) => string }>
   signal?: AbortSignal
   onProgress?: CollectProgress
   /** Why items of the pending intent are pending (an apply's failed, skipped and left-out changes), by change id. */
@@ -172,9 +175,11 @@ export class SnapshotService {
       await this.writeDocuments(draft, collected, providers, claims, diagnostics, ScreenedDocuments.open(this.twin.cacheDir(), { edited }))
       for (const doc of options.extraDocuments ?? []) {
         // The apply journal quotes programs' error output: screened like any provider's document.
-        const screened = await screenDocument(doc, 'twinsync')
+        const { seal, ...plain } = doc
+        const screened = await screenDocument(plain, 'twinsync')
         diagnostics.push(...screened.diagnostics)
-        draft.write(screened.doc)
+        const content = screened.doc.content
+        draft.write(seal === undefined ? screened.doc : { ...screened.doc, content: seal(typeof content === 'string' ? content : Buffer.from(content).toString('utf8')) })
       }
       phase(`written (${draft.touched} twin files)`)
       const { tree, changes } = await draft.build({ edited })

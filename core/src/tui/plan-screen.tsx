@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { Box, Text, useInput } from 'ink'
 import type { Category, Change, ChangeResult, Diagnostic, Plan } from '@twinsync/sdk'
-import { isKeptUnread } from '@twinsync/sdk'
+import { isKeptUnread, isTwinSyncError } from '@twinsync/sdk'
 import { planRefusal } from '../apply/plan-refusal.js'
 import { finishesInterruptedApply } from '../apply/resume.js'
 import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
@@ -87,12 +87,14 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
       .finally(() => status?.refresh())
     trackBusy(done, () => undefined)
   }
+  // REMOTE_DIVERGED: `t` takes the mirror's history through the same service as `twinsync pull --take-mirror`.
+  const [takeMirror, setTakeMirror] = useState(false)
   const planned = useTask(async (signal): Promise<Plan> => {
     // Pull from the mirror first (a no-op without one); a diverged history stops here with its
     // explanation. A revert plans from history, so it does not pull; nor does planning again after a decision.
     const first = decision.generation === 0
     if (first && revertTo === undefined && remote?.pull !== undefined) {
-      const pulled = await remote.pull(signal)
+      const pulled = await remote.pull(signal, takeMirror ? { takeMirror: true } : undefined)
       setPullNote(terminalText(pulled.ok ? `Mirror: ${pulled.message}` : `NOT pulled: ${pulled.message}`))
     } else if (first && revertTo === undefined) {
       setPullNote('GitHub not linked: planning against the local twin.')
@@ -103,8 +105,9 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
       ...(only === undefined ? {} : { only }),
       onProgress: (e) => setProgress((p) => ({ ...p, [e.provider]: e.phase === 'start' ? 'reading…' : e.phase })),
     })
-  }, decision.generation)
+  }, `${decision.generation}:${takeMirror}`)
   const plan = planned.state?.status === 'done' ? planned.state.value : undefined
+  const diverged = !takeMirror && remote?.pull !== undefined && planned.state?.status === 'failed' && isTwinSyncError(planned.state.error) && planned.state.error.code === 'REMOTE_DIVERGED'
   // The status line never contradicts the plan: after a pull (the twin moved), or when it says
   // "in sync" while the plan has changes, it is checked again.
   const pulled = pullNote !== undefined && pullNote.startsWith('Mirror:')
@@ -202,7 +205,8 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
       return
     }
     if (plan === undefined || (plan.changes.length === 0 && view.kind !== 'apply')) {
-      if (key.return && plan !== undefined && finishesInterruptedApply(plan)) startApply()
+      if (input === 't' && diverged) setTakeMirror(true)
+      else if (key.return && plan !== undefined && finishesInterruptedApply(plan)) startApply()
       else if (key.upArrow) setCatIndex((i) => i - 1)
       else if (key.downArrow) setCatIndex((i) => i + 1)
       else if (input === 'd') discardAsk(latestCatIndex())
@@ -273,6 +277,8 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
   const hints: readonly Hint[] =
     planned.state?.status === 'running'
       ? [['Esc', 'cancel']]
+      : diverged
+        ? [['t', "take the mirror's history"], ['Enter/Esc', 'back']]
       : plan !== undefined && plan.changes.length === 0 && view.kind !== 'apply' && finishesInterruptedApply(plan)
         ? [['Enter', 'finish the interrupted apply'], ['Esc', 'back']]
         : plan !== undefined && plan.changes.length === 0 && view.kind !== 'apply' && asks.length > 0
@@ -314,6 +320,11 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
         </Box>
       ) : null}
       {planned.state?.status === 'failed' ? <ErrorBox error={planned.state.error} title="Cannot make the plan" /> : null}
+      {diverged ? (
+        <Text wrap="wrap">
+          t takes the mirror&apos;s history (as `twinsync pull --take-mirror`): this twin&apos;s own snapshots stay under a ref it names, your edits stay pending on top, and what ran here stays recorded. Nothing is applied before you approve the plan.
+        </Text>
+      ) : null}
       {plan !== undefined && plan.changes.length === 0 && view.kind !== 'apply' ? (
         <Box flexDirection="column">
           {pullNote ? <Text dimColor>{pullNote}</Text> : null}

@@ -6,7 +6,7 @@ import { createContext, useContext } from 'react'
 import type { Change, ChangeResult, Diagnostic, Limits, Plan } from '@twinsync/sdk'
 import { DEFAULT_LIMITS, TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
 import { ApplyService, type ApplyReport } from '../apply/apply-service.js'
-import { renderPush } from '../cli/render.js'
+import { renderPull, renderPush } from '../cli/render.js'
 import type { CollectProgress } from '../collect/collector.js'
 import type { DependencyContainer } from '../di.js'
 import { HistoryService, type Comparison, type HistoryEntry } from '../history/history-service.js'
@@ -132,8 +132,11 @@ export interface RemotePort {
   status(signal: AbortSignal): Promise<RemoteStatus>
   /** Push after a snapshot; the result line is shown next to the commit id. */
   push?(signal: AbortSignal): Promise<{ ok: boolean; message: string }>
-  /** Pull before planning in "Pull & apply". */
-  pull?(signal: AbortSignal): Promise<{ ok: boolean; message: string }>
+  /**
+   * Pull before planning in "Pull & apply"; `takeMirror` after REMOTE_DIVERGED takes the
+   * mirror's history (RemoteService.pull, as `twinsync pull --take-mirror`).
+   */
+  pull?(signal: AbortSignal, options?: { takeMirror?: boolean }): Promise<{ ok: boolean; message: string }>
   /** Test the link (Init / GitHub linking and Settings). */
   test?(signal: AbortSignal): Promise<{ ok: boolean; message: string }>
   /** Link an existing private repository (OWNER/REPO); the token, when given, is kept 0600. */
@@ -282,16 +285,10 @@ export function remotePort(container: () => DependencyContainer): RemotePort {
       if (outcome.status === 'not-configured') return { ok: true, message: 'no mirror linked; the snapshot is local only' }
       return { ok: outcome.status !== 'failed', message: renderPush(outcome).join(' ') }
     },
-    async pull() {
+    async pull(_signal, options = {}) {
       if (!(await service().status()).configured) return { ok: true, message: 'no mirror linked; planning against the local twin' }
-      const pulled = await service().pull()
-      const message =
-        pulled.status === 'fast-forwarded'
-          ? `pulled ${pulled.pulled} snapshot(s) from the mirror`
-          : pulled.status === 'ahead'
-            ? `nothing to pull; ${pulled.ahead} local snapshot(s) not yet pushed`
-            : 'the twin is up to date with its mirror'
-      return { ok: true, message }
+      const pulled = await service().pull(options.takeMirror === true ? { takeMirror: true } : {})
+      return { ok: true, message: renderPull(pulled).join(' ') }
     },
     async link(repository, token) {
       const s = await service().linkGitHub(repository, token === undefined ? {} : { token })

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { MemoryTwin, type ChangeResult } from '@twinsync/sdk'
+import { MemoryTwin, TwinSyncError, type ChangeResult } from '@twinsync/sdk'
 import { readInstructions } from '../../src/plan/plan-instructions.js'
 import type { RehearsalReport } from '../../src/rehearse/rehearsal-report.js'
 import type { ApplyRequest, RehearseRequest, TuiServices } from '../../src/tui/services.js'
@@ -124,6 +124,28 @@ describe('TUI pull & apply', () => {
     await panel.press('k') // the services row is selected first now
     await panel.waitFor('Adopted the machine\'s value of Enable demo.service')
     assert.deepEqual(calls[1], ['adopt', ['services']])
+  })
+
+  it('a diverged mirror (REMOTE_DIVERGED): t takes the mirror\'s history through the pull\'s service (takeMirror), then plans; never without the key', async () => {
+    const asked: Array<boolean | undefined> = []
+    const remote = {
+      status: async () => ({ summary: 'GitHub: me/t', linked: true }),
+      pull: async (_signal: AbortSignal, options?: { takeMirror?: boolean }) => {
+        asked.push(options?.takeMirror)
+        if (options?.takeMirror !== true) {
+          throw new TwinSyncError('REMOTE_DIVERGED', 'The twin and its mirror have both moved on: 1 snapshot(s) only here, 1 only on the mirror', { nextStep: 'Nothing was changed. Choose: take the mirror\'s history (`twinsync pull --take-mirror`: …)' })
+        }
+        return { ok: true, message: "Took the mirror's history: 1 snapshot(s) from the mirror, now at abc. This twin's own history is kept at refs/twinsync/diverged/20261202T143402Z" }
+      },
+    }
+    panel = openPanel(fakeServices({ plan: async () => plan, remote }), [{ name: 'menu' }, { name: 'plan' }])
+    const refused = await panel.waitFor('[REMOTE_DIVERGED]')
+    assert.match(refused, /t take the mirror's history/)
+    assert.deepEqual(asked, [undefined])
+    await panel.press('t')
+    await panel.waitFor('Plan: 3 changes')
+    assert.match(panel.frame(), /Took the mirror's history/)
+    assert.deepEqual(asked, [undefined, true])
   })
 
   it('shows why a change is still pending from an earlier apply', async () => {
