@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { appendFile, chmod, chown, mkdir, writeFile } from 'node:fs/promises'
+import { realpathSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, run, runOk, type Rootfs, type RunResult } from '../bed/index.js'
 import { TWINSYNC_BIN } from '../support/cli.js'
@@ -31,7 +33,11 @@ describe('a snapshot by a user who is not root', function () {
     rootfs = await freshRootfs()
     const r = rootfs.dir
     // The user's way to the root, the code and its own folders (a test temp folder is 0700).
-    for (let at = r; at !== '/'; at = dirname(at)) await chmod(at, 0o755)
+    // Only the test's own folders below the temp folder get o+x: never /tmp itself (a first
+    // version set every ancestor to 0755 and took /tmp's sticky, world-writable mode away).
+    const top = realpathSync(tmpdir())
+    assert.ok(r.startsWith(`${top}/`), `${r} is not below ${top}`)
+    for (let at = r; at !== top && at.startsWith(`${top}/`); at = dirname(at)) await chmod(at, (statSync(at).mode & 0o7777) | 0o005)
     await appendFile(join(r, 'etc/passwd'), `ann:x:${UID}:${UID}:Ann:/home/ann:/bin/bash\nbob:x:1001:1001:Bob:/home/bob:/bin/bash\n`)
     await appendFile(join(r, 'etc/group'), `ann:x:${UID}:\nbob:x:1001:\n`)
     for (const [user, id] of [['ann', UID], ['bob', 1001]] as const) {
@@ -59,9 +65,11 @@ describe('a snapshot by a user who is not root', function () {
     await chown(join(home, 'config.yaml'), UID, UID)
     twin = join(home, 'twin')
   })
+  const tmpMode = statSync(tmpdir()).mode & 0o7777
   after(async () => {
     await rootfs?.cleanup()
     if (home !== undefined) await removeTree(home)
+    assert.equal((statSync(tmpdir()).mode & 0o7777).toString(8), tmpMode.toString(8), 'the temp folder\'s own mode is left as it was')
   })
 
   it('records the user\'s own home and readable /etc, says the root-only paths once, and takes no other home', async () => {
