@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Change, Diagnostic, Plan, TwinReader } from '@twinsync/sdk'
-import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, hasPlanReview, infoDiagnostic, isApplicable, isConfigChecker, isContentValidator, warningDiagnostic } from '@twinsync/sdk'
+import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, pathPatternToRegExp, hasFollowUps, hasPlanReview, infoDiagnostic, isApplicable, isConfigChecker, isContentValidator, warningDiagnostic } from '@twinsync/sdk'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import { LastSnapshotReader } from '../collect/last-snapshot.js'
 import type { ContextOptions } from '../collect/context-factory.js'
@@ -225,7 +225,7 @@ export class Planner {
     const validators = (await this.registry.select())
       .map((r) => r.provider)
       .filter(isContentValidator)
-      .map((v) => ({ v, patterns: v.validatesPaths.map(globToRegExp) }))
+      .map((v) => ({ v, patterns: v.validatesPaths.map(pathPatternToRegExp) }))
     if (validators.length === 0) return []
     const out: Diagnostic[] = []
     for (const change of changes) {

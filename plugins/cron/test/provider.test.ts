@@ -301,9 +301,9 @@ describe('CronProvider', () => {
 describe('cron as a validator of system crontabs', () => {
   it('checks /etc/crontab and /etc/cron.d entries with the system format', async () => {
     const { CronProvider } = await import('../src/provider.js')
-    const { globToRegExp } = await import('@twinsync/sdk')
+    const { pathPatternToRegExp } = await import('@twinsync/sdk')
     const cron = new CronProvider()
-    const covers = (path: string) => cron.validatesPaths.some((p) => globToRegExp(p).test(path))
+    const covers = (path: string) => cron.validatesPaths.some((p) => pathPatternToRegExp(p).test(path))
     assert.equal(covers('/etc/cron.d/backup'), true)
     assert.equal(covers('/etc/crontab'), true)
     assert.equal(covers('/etc/cron.daily/logrotate'), false)
