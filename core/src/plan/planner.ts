@@ -28,6 +28,7 @@ import { COMMANDS } from './commands-domain.js'
 import { observedOnly } from './observed-drift.js'
 import { outsideScope } from './outside-scope.js'
 import { markTrustChanges } from './trust-risk.js'
+import { rootNeeds, thisRunner } from './root-needs.js'
 
 export interface PlanOptions {
   /** A snapshot (commit, tag, HEAD~1) to read the desired state from; default the working twin. */
@@ -137,6 +138,8 @@ export class Planner {
       }
       const graph = buildPlanGraph(changes)
       diagnostics.push(...graph.diagnostics)
+      // A run that is not root's: each step its apply would fail on, said beside it (NEEDS_ROOT).
+      diagnostics.push(...(await rootNeeds(this.contexts.host, graph.changes, thisRunner(), { root: this.contexts.host.root, repo: this.twin.dir })))
       if (options.from === undefined && options.fromTree === undefined) diagnostics.push(...(await this.stillPending(graph.changes)))
       // An edit of what only describes the machine (cron.json, a fact) is not planned: said so, not "no changes".
       if (fromWorkingTwin) diagnostics.push(...(await this.intents.descriptionDiagnostics(options.only, checked)))
