@@ -149,4 +149,100 @@ describe('forget: taking secrets out of the whole history', () => {
     assert.equal(git(dir, 'rev-parse', 'HEAD'), head)
     assert.equal(readFileSync(join(dir, 'filesystem/etc/hosts'), 'utf8'), '127.0.0.1 localhost web\n')
   })
+
+  describe('with pending edits in the twin (session 20)', () => {
+    /** A person's pending edits: a file changed, a new file; git status lists them (dirtyPaths). */
+    const edit = () => {
+      writeFileSync(join(dir, 'filesystem/etc/hosts'), 'pending edit\n')
+      mkdirSync(join(dir, 'filesystem/etc/new'), { recursive: true })
+      writeFileSync(join(dir, 'filesystem/etc/new/app.conf'), 'a new file\n')
+    }
+    const pending = () => ({ paths: git(dir, 'status', '--porcelain=v1', '-z', '--untracked-files=all').split('\0').filter((e) => e.length > 3).map((e) => e.slice(3)), nextStep: 'Apply or drop them.' })
+    const kept = () => {
+      assert.equal(readFileSync(join(dir, 'filesystem/etc/hosts'), 'utf8'), 'pending edit\n')
+      assert.equal(readFileSync(join(dir, 'filesystem/etc/new/app.conf'), 'utf8'), 'a new file\n')
+      assert.equal(git(dir, 'status', '--porcelain', '--untracked-files=all'), ' M filesystem/etc/hosts\n?? filesystem/etc/new/app.conf\n')
+    }
+    const forgotten = () => {
+      const all = everything(dir)
+      assert.ok(!all.includes('Qw3rtyUi0p') && !all.includes('Zx9cVbNm1'), 'nothing of the secrets is left')
+      assert.equal(existsSync(join(dir, 'filesystem/etc/app/db.conf')), false)
+      assert.equal(readFileSync(join(dir, 'system/logs/syslog.txt'), 'utf8'), 'app[1]: login password=<redacted> ok\n')
+      assert.equal(existsSync(join(dir, FORGET_RECORD)), false)
+    }
+
+    it('keeps them pending through the rewrite', async () => {
+      edit()
+      const report = await forgetInHistory(dir, { paths: [], rules: ['credential-assignment'] }, { pending: pending() })
+      assert.deepEqual(report.removed, ['filesystem/etc/app/db.conf'])
+      forgotten()
+      kept()
+    })
+
+    it('refuses one of what is forgotten, or one staged in the index, and changes nothing', async () => {
+      const head = git(dir, 'rev-parse', 'HEAD')
+      writeFileSync(join(dir, 'filesystem/etc/app/db.conf'), 'password = Qw3rtyUi0p\nedited\n')
+      for (const request of [{ paths: ['/etc/app/'], rules: [] }, { paths: [], rules: ['credential-assignment'] }]) {
+        await assert.rejects(forgetInHistory(dir, request, { pending: pending() }), (e: unknown) => isTwinSyncError(e) && e.code === 'TWIN_DIRTY' && /filesystem\/etc\/app\/db\.conf/.test(e.message) && /Apply or drop them\./.test(e.nextStep ?? ''))
+        assert.equal(git(dir, 'rev-parse', 'HEAD'), head)
+        assert.equal(existsSync(join(dir, FORGET_RECORD)), false)
+        assert.equal(readFileSync(join(dir, 'filesystem/etc/app/db.conf'), 'utf8'), 'password = Qw3rtyUi0p\nedited\n')
+      }
+      git(dir, 'checkout', '--quiet', '--', 'filesystem/etc/app/db.conf')
+      edit()
+      git(dir, 'add', 'filesystem/etc/hosts')
+      await assert.rejects(forgetInHistory(dir, { paths: ['/etc/app/'], rules: [] }, { pending: pending() }), (e: unknown) => isTwinSyncError(e) && e.code === 'TWIN_DIRTY' && /staged/.test(e.message))
+      assert.equal(git(dir, 'rev-parse', 'HEAD'), head)
+      assert.equal(git(dir, 'diff', '--cached', '--name-only'), 'filesystem/etc/hosts\n', 'the staged edit is left as it was')
+    })
+
+    // Killed at each step that moves its state on (mid-rewrite, the refs' transaction, the working
+    // twin's move, the pruning), just before it or right after it: the rerun (as `twinsync forget`
+    // does it: finish the record, then the request again) ends with the secrets gone and the edits kept.
+    it('killed before or after each step, a rerun settles it: the secrets gone, the pending edits kept', async function () {
+      this.timeout(600_000)
+      const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
+      const bin = mkdtempSync(join(tmpdir(), 'twinsync-forget-bin-'))
+      // The first git call whose arguments hold $KILL_AT dies (exit 137): before it runs, or after.
+      writeFileSync(
+        join(bin, 'git'),
+        `#!/bin/sh\ncase " $* " in *"$KILL_AT"*) hit=1;; *) hit=0;; esac\n` +
+          `if [ $hit = 1 ] && [ ! -e ${bin}/done ]; then touch ${bin}/done; [ "$KILL_WHEN" = before ] && exit 137; ${real} "$@"; exit 137; fi\nexec ${real} "$@"\n`,
+        { mode: 0o755 },
+      )
+      const request = { paths: [], rules: ['credential-assignment'] }
+      const fresh = mkdtempSync(join(tmpdir(), 'twinsync-forget-base-'))
+      execFileSync('cp', ['-a', `${dir}/.`, fresh])
+      try {
+        setOwnPathForTests(`${bin}:${SAFE_PATH}`)
+        for (const [at, when] of [[' commit-tree ', 'before'], [' update-ref ', 'before'], [' update-ref ', 'after'], [' read-tree -m -u ', 'before'], [' read-tree -m -u ', 'after'], [' reflog ', 'before'], [' gc ', 'before'], [' gc ', 'after']] as const) {
+          rmSync(dir, { recursive: true, force: true })
+          execFileSync('cp', ['-a', `${fresh}/.`, dir])
+          edit()
+          rmSync(join(bin, 'done'), { force: true })
+          process.env.KILL_AT = at
+          process.env.KILL_WHEN = when
+          await forgetInHistory(dir, request, { pending: pending() }).catch(() => undefined)
+          assert.ok(existsSync(join(bin, 'done')), `no git call held${at}`)
+          process.env.KILL_AT = 'no such call'
+          const finished = await finishInterruptedForget(dir)
+          await forgetInHistory(dir, request, { pending: pending() }).catch((error: unknown) => {
+            if (!(isTwinSyncError(error) && error.code === 'FORGET_NOTHING')) throw error
+          })
+          try {
+            forgotten()
+            kept()
+          } catch (error) {
+            throw new Error(`killed ${when}${at}(finished: ${finished !== undefined}): ${(error as Error).message}`)
+          }
+        }
+      } finally {
+        setOwnPathForTests(undefined)
+        delete process.env.KILL_AT
+        delete process.env.KILL_WHEN
+        rmSync(bin, { recursive: true, force: true })
+        rmSync(fresh, { recursive: true, force: true })
+      }
+  })
+  })
 })

@@ -44,8 +44,9 @@ export function twinPathOf(path: string): string {
  * marker); other documents (logs, facts) keep their lines with the value redacted. The old
  * objects are pruned here unless a mirror ref still reaches them (then after the forced push and gc).
  */
-export async function forgetInHistory(dir: string, request: ForgetRequest): Promise<ForgetReport> {
+export async function forgetInHistory(dir: string, request: ForgetRequest, options: { pending?: { paths: readonly string[]; nextStep: string } } = {}): Promise<ForgetReport> {
   const wanted = request.paths.map(twinPathOf)
+  await refuseStaged(dir)
   const rules = new Set(request.rules)
   const refs = await localRefs(dir)
   const commits = await commitsOldestFirst(dir, [...new Set(refs.map((r) => r.commit))])
@@ -104,6 +105,16 @@ export async function forgetInHistory(dir: string, request: ForgetRequest): Prom
       nextStep: 'Check the path (a machine path like /etc/app.conf, or a twin path like system/logs/journal.txt) or the rule name; `twinsync history --json` lists the snapshots.',
     })
   }
+  // A person's pending edit stays in the working twin through the rewrite (settleForgotten's
+  // two-tree merge keeps it, a kill included); one on what is forgotten cannot: refused here,
+  // before the record, so nothing has changed (the new objects are unreferenced).
+  const touched = (options.pending?.paths ?? []).filter((p) => removed.has(p) || redacted.has(p) || wanted.some((w) => p === w || p.startsWith(`${w}/`)))
+  if (touched.length > 0) {
+    throw new TwinSyncError('TWIN_DIRTY', `The twin has uncommitted edits of what forget takes out of history (${touched.slice(0, 3).join(', ')}${touched.length > 3 ? '…' : ''}); forget would lose them`, {
+      nextStep: `${options.pending?.nextStep ?? ''} Edits of other paths stay pending through a forget.`.trim(),
+      details: { dirty: touched },
+    })
+  }
   const report = { removed: [...removed].sort(), redacted: [...redacted].sort(), rewritten, commits: commits.length }
   const head = await revParseCommit(dir, 'HEAD')
   // On disk before the refs move: a run killed after the move and before the working twin follows
@@ -114,6 +125,21 @@ export async function forgetInHistory(dir: string, request: ForgetRequest): Prom
   await moveRefs(dir, refs, moved)
   await settleForgotten(dir)
   return report
+}
+
+/**
+ * An edit staged in git's index (a person's `git add` in the twin; TwinSync stages nothing there)
+ * would be taken back by settleForgotten, which moves the index's tree to the rewritten branch:
+ * refused before anything changes.
+ */
+async function refuseStaged(dir: string): Promise<void> {
+  if ((await revParseCommit(dir, 'HEAD')) === undefined) return
+  const staged = (await runGit(dir, ['diff', '--cached', '--name-only', '-z', 'HEAD'], { env: { GIT_OPTIONAL_LOCKS: '0' } })).split('\0').filter(Boolean)
+  if (staged.length === 0) return
+  throw new TwinSyncError('TWIN_DIRTY', `The twin has edits staged in git's index (${staged.slice(0, 3).join(', ')}${staged.length > 3 ? '…' : ''}); forget would lose them`, {
+    nextStep: 'Unstage them (`git -C TWIN restore --staged .` keeps the edits as pending changes), then run forget again.',
+    details: { dirty: staged },
+  })
 }
 
 /**

@@ -35,17 +35,15 @@ export class ForgetWorkflow {
       // A forget killed half way is finished first (its record; forget.ts), with or without a request.
       const finished = await finishInterruptedForget(twin.dir)
       if (nothingNamed && finished === undefined) throw invalid()
-      const dirty = await twin.dirtyPaths()
-      if (dirty.length > 0) {
-        throw new TwinSyncError('TWIN_DIRTY', `The twin has uncommitted edits (${dirty.slice(0, 3).join(', ')}${dirty.length > 3 ? '…' : ''}); forget rewrites history and would lose them`, {
-          // A snapshot keeps edits pending on top (they stay uncommitted): only applying or discarding them clears the twin.
-          nextStep:
-            `They are pending changes: \`${twinsyncLine(['status'], { root: this.host.root, repo: twin.dir })}\` lists them; ` +
-            `apply them (\`${twinsyncLine(['apply'], { root: this.host.root, repo: twin.dir })}\`) or drop the ones you no longer want (\`twinsync discard ITEM…\`), then run forget again.`,
-          details: { dirty },
-        })
+      // Pending edits stay pending through the rewrite, unless one is of what is forgotten (TWIN_DIRTY, forgetInHistory).
+      const pending = {
+        paths: await twin.dirtyPaths(),
+        // A snapshot keeps edits pending on top (they stay uncommitted): only applying or discarding them clears them.
+        nextStep:
+          `They are pending changes: \`${twinsyncLine(['status'], { root: this.host.root, repo: twin.dir })}\` lists them; ` +
+          `apply them (\`${twinsyncLine(['apply'], { root: this.host.root, repo: twin.dir })}\`) or drop the ones you no longer want (\`twinsync discard ITEM…\`), then run forget again.`,
       }
-      const report = nothingNamed ? (finished as ForgetReport) : await forgetInHistory(twin.dir, request).catch((error: unknown) => {
+      const report = nothingNamed ? (finished as ForgetReport) : await forgetInHistory(twin.dir, request, { pending }).catch((error: unknown) => {
         // The same request again after a kill: what it asked for is already forgotten.
         if (finished !== undefined && isTwinSyncError(error) && error.code === 'FORGET_NOTHING') return finished
         throw error
