@@ -41,4 +41,47 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.match(trustReason(write('/home/ann/.ssh/authorized_keys', 'ssh-ed25519 AAAA x\n')) ?? '', /SSH authorized keys/)
     assert.match(trustReason(write('/etc/sudoers.d/ops', '%ops ALL=(ALL) ALL\n')) ?? '', /^sudo rules/)
   })
+
+  // Session 20: the other ways to root: units, cron, login shells, boot, udev, modprobe, the kernel…
+  it('names a unit, its enabling link and drop-in, a user unit; the systemd provider\'s enable of a unit (or template) the plan writes, and the debug shell', () => {
+    assert.match(trustReason(change('/etc/systemd/system/multi-user.target.wants/x.service', { action: 'symlink', target: '/etc/systemd/system/x.service' })) ?? '', /systemd unit/)
+    assert.match(trustReason(write('/usr/lib/systemd/user/x.service', '[Service]\nExecStart=/x\n')) ?? '', /user unit/)
+    assert.equal(trustReason(write('/etc/systemd/system.conf', '[Manager]\nDefaultTimeoutStopSec=10s\n')), undefined)
+    assert.match(trustReason(write('/etc/systemd/system.conf.d/x.conf', '[Manager]\nDefaultEnvironment=LD_PRELOAD=/x.so\n')) ?? '', /environment/)
+    const unit = (operation: string, name: string): Change => ({ id: `systemd:${operation}:${name}`, provider: 'systemd', category: 'services', operation, resource: name, summary: name, risk: 'medium', data: { unit: name } })
+    const changes = [write('/etc/systemd/system/getty@.service.d/autologin.conf', '[Service]\nExecStart=\n'), unit('enable', 'getty@tty1.service'), unit('enable', 'cron.service'), unit('disable', 'debug-shell.service'), unit('start', 'debug-shell.service')]
+    markTrustChanges(changes)
+    assert.deepEqual(changes.map((c) => [c.resource, c.risk, c.riskReason]), [
+      ['/etc/systemd/system/getty@.service.d/autologin.conf', 'high', 'a systemd unit, drop-in or enabling link: the commands it names run as root'],
+      ['getty@tty1.service', 'high', 'a unit this plan writes (/etc/systemd/system/getty@.service.d/autologin.conf): the commands it names run as root'],
+      ['cron.service', 'medium', undefined],
+      ['debug-shell.service', 'medium', undefined],
+      ['debug-shell.service', 'high', 'debug-shell.service: a root shell on a console with no password'],
+    ])
+  })
+
+  it('names by content where a folder holds ordinary files too, and an executable anywhere under /etc', () => {
+    assert.equal(trustReason(write('/etc/environment', 'http_proxy=http://p:3128\n')), undefined)
+    assert.match(trustReason(write('/etc/environment', 'PATH="/tmp/evil:/usr/bin"\n')) ?? '', /environment of every login/)
+    assert.match(trustReason(write('/etc/security/pam_env.conf', 'LD_PRELOAD DEFAULT=/x.so\n')) ?? '', /^PAM's settings/)
+    assert.equal(trustReason(write('/etc/security/limits.d/nofile.conf', '* soft nofile 4096\n')), undefined)
+    assert.equal(trustReason(write('/etc/ssh/ssh_config.d/x.conf', 'Host *\n  ServerAliveInterval 30\n')), undefined)
+    assert.match(trustReason(write('/etc/ssh/ssh_config.d/x.conf', 'Host *\n  ProxyCommand sh -c id\n')) ?? '', /ssh client/)
+    assert.match(trustReason(write('/etc/dpkg/dpkg.cfg.d/x', 'post-invoke=sh -c id\n')) ?? '', /dpkg hook/)
+    assert.match(trustReason(write('/etc/network/if-up.d/x', '#!/bin/sh\nid\n', 0o755)) ?? '', /executable under \/etc/)
+    assert.equal(trustReason(write('/etc/network/if-up.d/x', '#!/bin/sh\nid\n', 0o644)), undefined)
+    assert.match(trustReason(change('/etc/udev/rules.d/99-x.rules', { action: 'symlink', target: '/srv/x.rules' })) ?? '', /\(a link: what it points at decides\)$/)
+    assert.match(trustReason(write('/root/.bashrc', 'alias ls=id\n')) ?? '', /login shell/)
+  })
+
+  it('reads the cron and autostart providers\' changes (content, a mode in octal text); a disabled entry or another user\'s crontab is not named', () => {
+    const cron = (user: string): Change => ({ id: `cron:create:${user}`, provider: 'cron', category: 'startup', operation: 'create', resource: `/var/spool/cron/crontabs/${user}`, summary: '', risk: user === 'root' ? 'high' : 'medium', data: { user, path: `/var/spool/cron/crontabs/${user}`, content: '* * * * * id\n' } })
+    assert.equal(trustReason(cron('root')), 'root\'s crontab: its jobs run as root')
+    assert.equal(trustReason(cron('ann')), undefined)
+    const entry = (operation: string, path: string, content: string | null, mode = '0644'): Change => ({ id: `autostart:${operation}:${path}`, provider: 'autostart', category: 'startup', operation, resource: path, summary: '', risk: 'medium', data: { path, content, mode, owner: 'root', group: 'root' } })
+    assert.match(trustReason(entry('create', '/etc/xdg/autostart/x.desktop', '[Desktop Entry]\nExec=id\n')) ?? '', /every desktop login/)
+    assert.equal(trustReason(entry('disable', '/etc/xdg/autostart/x.desktop', '[Desktop Entry]\nHidden=true\n')), undefined)
+    assert.equal(trustReason(entry('delete', '/etc/xdg/autostart/x.desktop', null)), undefined)
+    assert.match(trustReason(entry('chmod', '/etc/rc.local', '#!/bin/sh\nid\n', '0755')) ?? '', /boot script/)
+  })
 })

@@ -9,15 +9,20 @@ import type { Change } from '@twinsync/sdk'
  * create). The planner makes such a change high risk with this reason (`riskReason`), which both
  * front ends show beside it. The one rule, read from the change's machine path and, for a write,
  * its text and mode (`data: { action, path, text, mode, capabilities }`, the files provider's and
- * any plugin's that writes whole files the same way).
+ * any plugin's that writes whole files the same way; the cron and autostart providers' `{ path,
+ * content }`, content null to remove). Session 20 added the other ways to root or a login (RULES
+ * below: systemd units and generators, cron, login shells, boot scripts, udev, modprobe, sshd…).
  */
 export function trustReason(change: Change, keyrings: ReadonlySet<string> = new Set()): string | undefined {
-  const data = (change.data ?? {}) as { action?: unknown; path?: unknown; text?: unknown; mode?: unknown; capabilities?: unknown }
-  const action = typeof data.action === 'string' ? data.action : undefined
+  const data = (change.data ?? {}) as { action?: unknown; path?: unknown; text?: unknown; content?: unknown; mode?: unknown; capabilities?: unknown; user?: unknown }
+  // The files provider's `{ action, text }`; the cron and autostart providers' whole file in `content` (null removes it).
+  let action = typeof data.action === 'string' ? data.action : undefined
+  let text = action === 'write' && typeof data.text === 'string' ? data.text : undefined
+  if (action === undefined && typeof data.content === 'string') [action, text] = ['write', data.content]
+  else if (action === undefined && data.content === null) action = 'delete'
   const path = typeof data.path === 'string' ? data.path : change.resource
   if (!path.startsWith('/')) return undefined
-  const text = action === 'write' && typeof data.text === 'string' ? data.text : undefined
-  const mode = typeof data.mode === 'number' ? data.mode : undefined
+  const mode = typeof data.mode === 'number' ? data.mode : typeof data.mode === 'string' && /^[0-7]{3,4}$/.test(data.mode) ? parseInt(data.mode, 8) : undefined
   // Mode and capabilities: whoever runs the file gets its owner's (root's) powers.
   if (typeof data.capabilities === 'string' && data.capabilities !== '' && (action === 'write' || action === 'attributes' || action === 'mkdir')) {
     return 'file capabilities: whoever runs it gets those powers of root'
@@ -28,7 +33,9 @@ export function trustReason(change: Change, keyrings: ReadonlySet<string> = new 
     return `${(mode & 0o4000) !== 0 ? 'setuid' : 'setgid'}: runs as its ${(mode & 0o4000) !== 0 ? 'owner' : 'group'} for whoever runs it`
   }
   // What follows is about a file's content or its being there: a write or a link put in place.
-  if (action !== undefined && action !== 'write' && action !== 'symlink') return undefined
+  if (action !== 'write' && action !== 'symlink') return undefined
+  // An autostart entry switched off (Hidden=true) starts nothing.
+  if (change.provider === 'autostart' && change.operation === 'disable') return undefined
   if (APT_KEYRING.test(path) || keyrings.has(path)) return 'an apt signing key: packages it signs install as root'
   if (APT_SOURCE.test(path)) {
     if (text === undefined) return action === 'symlink' ? 'an apt source (a link): packages from it install as root' : undefined
@@ -46,7 +53,31 @@ export function trustReason(change: Change, keyrings: ReadonlySet<string> = new 
   if (path === '/etc/ld.so.preload') return 'a library loaded into every program, root\'s too'
   if (path === '/etc/ld.so.conf' || path.startsWith('/etc/ld.so.conf.d/')) return 'where every program, root\'s too, finds its libraries'
   if (path === '/etc/pam.conf' || path.startsWith('/etc/pam.d/')) return 'PAM: how logins, su and sudo check who you are'
+  if (path === ROOT_CRONTAB) return 'root\'s crontab: its jobs run as root'
+  for (const rule of RULES) {
+    if (!rule.path.test(path)) continue
+    if (rule.when === undefined) return rule.reason
+    if (text === undefined) return action === 'symlink' ? `${rule.reason} (a link: what it points at decides)` : undefined
+    if (rule.when.test(text)) return rule.reason
+  }
+  // Hook folders under /etc (if-up.d, kernel/postinst.d, grub.d, NetworkManager/dispatcher.d…) run their executables as root.
+  if (action === 'write' && mode !== undefined && (mode & 0o111) !== 0 && path.startsWith('/etc/')) return 'an executable under /etc: hook folders there run it as root'
   return undefined
+}
+
+/**
+ * A systemd change of the systemd provider (enable, unmask, start, restart…) of a unit whose file
+ * or drop-in this plan writes (or a unit every boot opens a root shell with): what it names runs
+ * as root. `written` holds the unit names the plan's file changes write in a unit folder.
+ */
+function unitReason(change: Change, written: ReadonlyMap<string, string>): string | undefined {
+  const unit = (change.data as { unit?: unknown } | undefined)?.unit
+  if (typeof unit !== 'string' || !STARTS_UNIT.has(change.operation)) return undefined
+  if (ROOT_SHELL_UNITS.has(unit)) return `${unit}: a root shell on a console with no password`
+  const at = unit.indexOf('@')
+  const template = at < 0 ? undefined : unit.slice(0, at + 1) + unit.slice(unit.lastIndexOf('.'))
+  const file = written.get(unit) ?? (template === undefined ? undefined : written.get(template))
+  return file === undefined ? undefined : `a unit this plan writes (${file}): the commands it names run as root`
 }
 
 /**
@@ -60,8 +91,16 @@ export function markTrustChanges(changes: Change[]): void {
     if (data.action !== 'write' || typeof data.path !== 'string' || typeof data.text !== 'string' || !APT_SOURCE.test(data.path)) continue
     for (const m of data.text.matchAll(SIGNED_BY)) for (const p of m[1]?.split(',') ?? []) if (p.startsWith('/')) keyrings.add(p.trim())
   }
+  // Units whose file or drop-in the plan writes or links: starting or enabling them runs that.
+  const written = new Map<string, string>()
+  for (const c of changes) {
+    const data = (c.data ?? {}) as { action?: unknown; path?: unknown }
+    if ((data.action !== 'write' && data.action !== 'symlink') || typeof data.path !== 'string') continue
+    const m = SYSTEMD_UNIT_FILE.exec(data.path)
+    if (m?.[1] !== undefined && !written.has(m[1])) written.set(m[1], data.path)
+  }
   for (const [i, c] of changes.entries()) {
-    const reason = trustReason(c, keyrings)
+    const reason = trustReason(c, keyrings) ?? unitReason(c, written)
     if (reason !== undefined) changes[i] = { ...c, risk: 'high', riskReason: reason }
   }
 }
@@ -81,3 +120,58 @@ const INSECURE_SOURCE = /\b(trusted|allow-insecure|allow-weak|allow-downgrade-to
 const APT_HOOK = /\b(Pre-Invoke|Post-Invoke|Post-Invoke-Success|Pre-Install-Pkgs|Proxy-Auto-Detect)\b|\bDir\s*::\s*Bin\b|\bBin\s*\{/i
 const APT_INSECURE = /\b(AllowUnauthenticated|AllowInsecureRepositories|AllowDowngradeToInsecureRepositories|AllowWeakRepositories|Check-Valid-Until|Check-Date)\b/i
 const SIGNED_BY = /signed-by\s*[=:]\s*([^\s\]]+)/gi
+
+const ROOT_CRONTAB = '/var/spool/cron/crontabs/root'
+/** Folders systemd reads units from (system and user managers), and where generators lie. */
+const UNIT_DIRS = '(?:etc|run|usr/local/lib|usr/lib|lib)/systemd'
+/** A unit file, a drop-in (`x.service.d/y.conf`) or an enabling link (`multi-user.target.wants/x.service`): group 1 the unit. */
+const SYSTEMD_UNIT_FILE = new RegExp(`^/${UNIT_DIRS}/system/(?:[^/]+\\.(?:wants|requires|upholds)/)?([^/]+?)(?:\\.d/[^/]+)?$`)
+/** Operations of the systemd provider that make a unit run. */
+const STARTS_UNIT = new Set(['enable', 'unmask', 'start', 'restart', 'reload'])
+/** systemd's debug shell: a root shell on tty9, no login. */
+const ROOT_SHELL_UNITS = new Set(['debug-shell.service'])
+/** Variables that choose the code a program loads or runs, read at login or by every service. */
+const CODE_VARIABLES = /^\s*(export\s+)?(LD_[A-Z_]+|PATH|BASH_ENV|ENV|PROMPT_COMMAND|PERL5LIB|PERL5OPT|PERLLIB|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|NODE_OPTIONS|RUBYOPT|RUBYLIB|GCONV_PATH|SHELLOPTS|PS4|GIT_SSH_COMMAND|GIT_EXEC_PATH)\b\s*(DEFAULT|OVERRIDE|=)/m
+
+interface Rule {
+  path: RegExp
+  reason: string
+  /** Only a write whose text matches is high (a link is too: its target decides); no `when`: every write and link. */
+  when?: RegExp
+}
+
+/**
+ * Session 20: the other ways a file gets code run as root, or opens a login. Each is read by
+ * something running as root (systemd, cron, init, udev, modprobe, the kernel, a login) or decides
+ * who gets in. A path here with `when` is high only when its text does that (a udev rule with RUN,
+ * an /etc/environment with LD_PRELOAD); an ordinary one (a udev rule naming a network card) is not.
+ */
+const RULES: readonly Rule[] = [
+  { path: new RegExp(`^/${UNIT_DIRS}/system/.`), reason: 'a systemd unit, drop-in or enabling link: the commands it names run as root' },
+  { path: new RegExp(`^/${UNIT_DIRS}/user/.`), reason: 'a systemd user unit: runs in every user\'s session, root\'s too' },
+  { path: new RegExp(`^/${UNIT_DIRS}/(system|user)(-environment)?-generators/.`), reason: 'a systemd generator: runs as root at every boot and daemon-reload' },
+  { path: /^\/etc\/systemd\/(system|user)\.conf(\.d\/.+)?$/, reason: 'systemd\'s environment for every service (LD_PRELOAD, PATH…)', when: /\b(DefaultEnvironment|ManagerEnvironment)\s*=/ },
+  { path: /^\/etc\/(crontab|anacrontab|cron\.d\/.+|cron\.(hourly|daily|weekly|monthly|yearly)\/.+)$/, reason: 'a system cron file: its jobs run as root (or whom they name) on schedule' },
+  { path: /^\/etc\/(rc\.local|inittab|init\.d\/.+|rc[0-6S]\.d\/.+)$/, reason: 'a boot script: runs as root at boot' },
+  { path: /^\/etc\/update-motd\.d\/./, reason: 'a message-of-the-day script: runs as root at every login' },
+  { path: /^\/(etc\/(profile|bash\.bashrc|profile\.d\/.+|bash_completion\.d\/.+|zsh\/.+|csh\.(cshrc|login))|root\/\.(profile|bashrc|bash_profile|bash_login|bash_logout|zshrc|zshenv|zprofile|zlogin))$/, reason: 'a login shell\'s startup: runs in every login shell, root\'s too' },
+  { path: /^\/etc\/(environment|environment\.d\/.+)$/, reason: 'the environment of every login, root\'s too (LD_PRELOAD, PATH…)', when: CODE_VARIABLES },
+  { path: /^\/etc\/security\/(?!limits\.(conf|d\/))./, reason: 'PAM\'s settings: who may log in, when, with which groups and environment' },
+  { path: /^\/etc\/ssh\/sshd_config(\.d\/.+)?$/, reason: 'the SSH server\'s settings: who may log in, as whom, and how' },
+  { path: /^\/(etc\/ssh\/sshrc|root\/\.ssh\/rc)$/, reason: 'runs at every SSH login' },
+  { path: /^\/(etc\/ssh\/ssh_config(\.d\/.+)?|root\/\.ssh\/config)$/, reason: 'an ssh client setting that runs a command or loads a library, as whoever runs ssh (root too)', when: /\b(ProxyCommand|LocalCommand|KnownHostsCommand|PKCS11Provider|SecurityKeyProvider)\b|^\s*Match\b.*\bexec\b/im },
+  { path: /^\/(etc\/hosts\.equiv|etc\/ssh\/shosts\.equiv|root\/\.rhosts|root\/\.shosts)$/, reason: 'logins without a password from the hosts it names' },
+  { path: /^\/etc\/(passwd|shadow|group|gshadow|subuid|subgid)$/, reason: 'the accounts: who may log in, and who is root or in its groups' },
+  { path: /^\/etc\/nsswitch\.conf$/, reason: 'nsswitch: the libraries that look up users (loaded into root\'s programs too) and where logins come from' },
+  { path: /^\/etc\/sudo\.conf$/, reason: 'sudo\'s plugins: libraries sudo loads as root' },
+  { path: /^\/(etc|run|usr\/lib|lib)\/udev\/rules\.d\/./, reason: 'a udev rule that runs a command as root when a device appears', when: /\b(RUN|PROGRAM|IMPORT\{program\})\s*\+?=/ },
+  { path: /^\/(etc\/modprobe\.conf|(etc|run|usr\/lib|lib)\/modprobe\.d\/.+)$/, reason: 'a modprobe install or remove command: runs as root when the module loads', when: /^\s*(install|remove)\s/m },
+  { path: /^\/(etc\/sysctl\.conf|(etc|run|usr\/lib|lib)\/sysctl\.d\/.+)$/, reason: 'a kernel setting that names a program the kernel runs as root (core_pattern pipe, modprobe, hotplug)', when: /\bkernel[./](core_pattern\s*=\s*\||(modprobe|hotplug|poweroff_cmd)\b)/ },
+  { path: /^\/(etc|run|usr\/lib|lib)\/binfmt\.d\/./, reason: 'binfmt_misc: an interpreter the kernel runs for matching programs, root\'s too' },
+  { path: /^\/(etc|run|usr\/local\/lib|usr\/lib|lib)\/tmpfiles\.d\/./, reason: 'systemd-tmpfiles: creates, writes, links and chmods files as root at boot' },
+  { path: /^\/(etc|usr\/share|usr\/local\/share)\/polkit-1\/(rules\.d|localauthority)\/./, reason: 'polkit rules: who may act as root without a password' },
+  { path: /^\/etc\/xdg\/autostart\/./, reason: 'an autostart entry: starts with every desktop login, root\'s too' },
+  { path: /^\/root\/\.config\/autostart\/./, reason: 'an autostart entry: starts with root\'s desktop login' },
+  { path: /^\/etc\/dpkg\/dpkg\.cfg(\.d\/.+)?$/, reason: 'a dpkg hook: runs its command as root on every dpkg run', when: /^\s*(pre|post)-invoke\b/m },
+  { path: /^\/etc\/logrotate\.(conf|d\/.+)$/, reason: 'a logrotate script: runs as root when logs rotate', when: /\b(prerotate|postrotate|firstaction|lastaction|preremove)\b/ },
+]
