@@ -27,6 +27,18 @@ describe('plan graph', () => {
     assert.ok(graph.edges.every((e) => e.reason.length > 0))
   })
 
+  it('stops and disables a unit whose file goes (a services removal) before the files, and reloads the manager after', () => {
+    const graph = buildPlanGraph([
+      change('files:delete:/etc/systemd/system/gone.timer', 'files', 'delete', { removal: true }),
+      change('systemd:daemon-reload:manager', 'services', 'daemon-reload'),
+      change('systemd:disable:gone.timer', 'services', 'disable', { removal: true }),
+      change('systemd:stop:gone.timer', 'services', 'stop', { removal: true }),
+      change('apt:install:hello', 'packages', 'install'),
+    ])
+    const order = waves(graph.changes, graph.edges).map((w) => w.map((c) => c.id).sort())
+    assert.deepEqual(order, [['systemd:disable:gone.timer', 'systemd:stop:gone.timer'], ['apt:install:hello'], ['files:delete:/etc/systemd/system/gone.timer'], ['systemd:daemon-reload:manager']])
+  })
+
   it('recognises a removal by its declaration, not by the operation name (dnf erase)', () => {
     const graph = buildPlanGraph([
       change('dnf:erase:httpd', 'packages', 'erase', { removal: true }),

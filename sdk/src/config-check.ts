@@ -1,5 +1,5 @@
 import type { HostPort } from './host.js'
-import { globToRegExp } from './path-claims.js'
+import { pathPatternToRegExp } from './glob.js'
 import type { Provider } from './provider.js'
 
 /**
@@ -147,7 +147,7 @@ const compiled = new Map<string, RegExp>()
 function matcher(pattern: string): RegExp {
   let regex = compiled.get(pattern)
   if (regex === undefined) {
-    regex = globToRegExp(pattern)
+    regex = pathPatternToRegExp(pattern)
     compiled.set(pattern, regex)
   }
   return regex

@@ -1,4 +1,5 @@
 import { TwinSyncError } from './errors.js'
+import { pathPatternToRegExp } from './glob.js'
 
 /** The provider that owns every included path nobody else claims. */
 export const DEFAULT_OWNER = 'files'
@@ -16,7 +17,8 @@ interface Claim {
  * whose meaning it understands (cron claims `/var/spool/cron/crontabs/*`) and mirrors and applies
  * them itself; every other path belongs to the files provider.
  *
- * Patterns are absolute; `*` matches within one path component, `**` matches any depth.
+ * Patterns are absolute path patterns (pathPatternToRegExp): `*` matches within one path
+ * component, `**` matches any depth.
  * When two patterns match, the more specific one wins; the same pattern claimed by two
  * providers is a conflict, refused when it is registered.
  */
@@ -44,7 +46,7 @@ export class PathClaims {
       })
     }
     if (existing !== undefined) return
-    this.claims.push({ provider, pattern, regex: globToRegExp(pattern), specificity: pattern.replace(/\*/g, '').length })
+    this.claims.push({ provider, pattern, regex: pathPatternToRegExp(pattern), specificity: pattern.replace(/\*/g, '').length })
     this.cache.clear()
     this.anyClaim = undefined
   }
@@ -86,7 +88,7 @@ export class PathClaims {
           below = true
           break
         }
-        if (part === undefined || !globToRegExp(part).test(name)) {
+        if (part === undefined || !pathPatternToRegExp(part).test(name)) {
           below = false
           break
         }
@@ -100,24 +102,4 @@ export class PathClaims {
   list(): Array<{ provider: string; pattern: string }> {
     return this.claims.map(({ provider, pattern }) => ({ provider, pattern }))
   }
-}
-
-export function globToRegExp(pattern: string): RegExp {
-  let out = '^'
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i] as string
-    if (ch === '*') {
-      if (pattern[i + 1] === '*') {
-        out += '.*'
-        i++
-      } else {
-        out += '[^/]*'
-      }
-    } else if (ch === '?') {
-      out += '[^/]'
-    } else {
-      out += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    }
-  }
-  return new RegExp(out + '$')
 }

@@ -30,6 +30,11 @@ describe('history and revert inside a booted Debian container', function () {
     await ct.writeFile('/etc/motd', 'Changed between snapshots\n')
     await ct.runOk(['systemctl', 'enable', 'twin-history.service'])
     await ct.runOk(['crontab', '-u', 'root', '-'], { input: '@daily /usr/bin/true\n' })
+    // A unit the first snapshot did not have, enabled and running: reverting must stop and
+    // disable it before its files go (an enable link left dangling made a failed timer).
+    await ct.writeFile('/etc/systemd/system/twin-added.service', '[Service]\nType=oneshot\nExecStart=/bin/true\n')
+    await ct.writeFile('/etc/systemd/system/twin-added.timer', '[Timer]\nOnCalendar=hourly\n[Install]\nWantedBy=timers.target\n')
+    await ct.runOk(['systemctl', 'enable', '--now', 'twin-added.timer'])
     const second = await ct.twinsync(['snapshot', '--json'])
     assert.equal(second.code, 0, second.stderr)
 
@@ -38,16 +43,16 @@ describe('history and revert inside a booted Debian container', function () {
     const { domains } = JSON.parse(show.stdout) as ShowJson
     const said = (domain: string) => (domains[domain] ?? []).map((c) => `${c.operation} ${c.resource}`)
     assert.deepEqual(said('packages'), ['install hello'])
-    assert.deepEqual(said('files'), ['replace /etc/motd'])
-    assert.deepEqual(said('services'), ['enable twin-history.service'])
+    assert.deepEqual(said('files'), ['replace /etc/motd', 'create /etc/systemd/system/twin-added.service', 'create /etc/systemd/system/twin-added.timer'])
+    assert.deepEqual(said('services'), ['daemon-reload manager', 'enable twin-added.timer', 'enable twin-history.service', 'start twin-added.timer'])
     assert.deepEqual(said('startup'), ['create /var/spool/cron/crontabs/root'])
     assert.equal(domains.twin, undefined)
 
     const text = await ct.twinsync(['show', 'HEAD'])
     // Observed words, the machine's past tense (core/src/vocabulary.ts), with item counts.
     assert.match(text.stdout, /^packages: 1 package\n {2}hello installed$/m)
-    assert.match(text.stdout, /^files: 1 file\n {2}\/etc\/motd changed$/m)
-    assert.match(text.stdout, /^services: 1 unit\n {2}twin-history\.service enabled$/m)
+    assert.match(text.stdout, /^files: 3 files\n {2}\/etc\/motd changed\n {2}\/etc\/systemd\/system\/twin-added\.service added\n {2}\/etc\/systemd\/system\/twin-added\.timer added$/m)
+    assert.match(text.stdout, /^services: 3 units\n {2}systemd unit files changed \(twin-added\.service, twin-added\.timer\)\n {2}twin-added\.timer enabled\n {2}twin-history\.service enabled\n {2}twin-added\.timer started$/m, text.stdout)
     assert.match(text.stdout, /^startup: 1 startup entry\n {2}\/var\/spool\/cron\/crontabs\/root added$/m)
   })
 
@@ -61,6 +66,11 @@ describe('history and revert inside a booted Debian container', function () {
     assert.notEqual((await ct.run(['dpkg-query', '-W', '-f=${Status}', 'hello'])).stdout, 'install ok installed')
     assert.doesNotMatch(await ct.readFile('/etc/motd'), /Changed between snapshots/)
     assert.equal((await ct.run(['systemctl', 'is-enabled', 'twin-history.service'])).stdout.trim(), 'disabled')
+    // The added timer is stopped, disabled and gone, with no enable link left behind.
+    assert.equal((await ct.run(['test', '-e', '/etc/systemd/system/twin-added.timer'])).code, 1)
+    assert.equal((await ct.run(['ls', '/etc/systemd/system/timers.target.wants'])).stdout.includes('twin-added'), false)
+    assert.equal((await ct.run(['systemctl', 'is-active', 'twin-added.timer'])).stdout.trim(), 'inactive')
+    assert.equal((await ct.run(['systemctl', 'show', '-p', 'LoadState', '--value', 'twin-added.timer'])).stdout.trim(), 'not-found')
     const crontab = await ct.run(['crontab', '-l', '-u', 'root'])
     assert.equal(crontab.code, 1, crontab.stdout)
     assert.match(crontab.stderr, /no crontab for root/)

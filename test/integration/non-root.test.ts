@@ -118,4 +118,24 @@ describe('a snapshot by a user who is not root', function () {
     const log = (await runOk(['git', '-c', `safe.directory=${twin}`, '-C', twin, 'log', '-1', '--format=%B'])).stdout
     assert.doesNotMatch(log, /crontab.*removed|root.*removed/i, log)
   })
+
+  it('plans every step, and says beside each one its apply would fail on that it needs root, with `sudo twinsync apply` (session 20)', async () => {
+    // The twin edited: a root-owned file of /etc, and the user's own file.
+    await writeFile(join(twin, 'filesystem/etc/crontab'), 'SHELL=/bin/sh\n25 7 * * * root run-parts /etc/cron.daily\n')
+    await writeFile(join(twin, 'filesystem/home/ann/.config/app/app.conf'), 'owner = ann, edited\n')
+    const r = await asUser(['plan'])
+    assert.equal(r.code, 0, r.stderr + r.stdout)
+    const lines = r.stdout.split('\n')
+    const at = (path: string) => lines.findIndex((l) => l.includes(path) && /^\s+files\s/.test(l))
+    const etc = at('/etc/crontab')
+    const own = at('/home/ann/.config/app/app.conf')
+    assert.ok(etc !== -1 && own !== -1, r.stdout)
+    assert.match(lines[etc] as string, /\[needs root\]/, r.stdout)
+    assert.match(lines.slice(etc + 1, etc + 3).join('\n'), /needs root: \/etc\/crontab is root's/, r.stdout)
+    assert.doesNotMatch(lines[own] as string, /needs root/, 'the user\'s own file is theirs to write')
+    assert.match(r.stdout, /1 of 2 changes needs root: .*`sudo twinsync apply --root \S+ --repo \S+`/, r.stdout)
+    // The JSON plan carries the same note, tied to its change, for any front end.
+    const json = JSON.parse((await asUser(['plan', '--json'])).stdout) as { diagnostics: Array<{ code: string; change?: string; path?: string }> }
+    assert.deepEqual(json.diagnostics.filter((d) => d.code === 'NEEDS_ROOT').map((d) => d.path), ['/etc/crontab'])
+  })
 })

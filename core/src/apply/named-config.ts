@@ -1,5 +1,5 @@
 import type { Change, ConfigCheck, HostPort } from '@twinsync/sdk'
-import { checksFor, findChecker, globToRegExp, runsPerFile } from '@twinsync/sdk'
+import { checksFor, findChecker, pathPatternToRegExp, runsPerFile, shellGlobToRegExp } from '@twinsync/sdk'
 import { pathOf } from './config-guard.js'
 
 /** Beyond these a service's configuration is not searched further (a file, a tree). */
@@ -54,9 +54,10 @@ function names(text: string, path: string): boolean {
 
 /**
  * What a configuration text includes by a pattern: each absolute path with a glob character
- * (`*`, `?`, `[`) on a line that is not a comment, as glob(3) reads it (a `*` stays within one
- * folder), and each folder a sudoers `@includedir` (or `#includedir`) names: the files directly
- * in it, as sudo reads them (no `.` in the name, none ending in `~`).
+ * (`*`, `?`, `[`) on a line that is not a comment, as glob(3) reads it (shellGlobToRegExp: a `*`
+ * stays within one folder and skips names that begin with a `.`), and each folder a sudoers
+ * `@includedir` (or `#includedir`) names: the files directly in it, as sudo reads them (no `.`
+ * in the name, none ending in `~`).
  */
 export function includes(text: string): RegExp[] {
   const out: RegExp[] = []
@@ -67,7 +68,7 @@ export function includes(text: string): RegExp[] {
       continue
     }
     if (/^\s*#/.test(line)) continue
-    for (const m of line.matchAll(/(?<![\w./:-])(\/[^\s;"'`]*[*?[][^\s;"'`]*)/g)) out.push(globOf(m[1] as string))
+    for (const m of line.matchAll(/(?<![\w./:-])(\/[^\s;"'`]*[*?[][^\s;"'`]*)/g)) out.push(shellGlobToRegExp(m[1] as string))
   }
   return out
 }
@@ -76,31 +77,12 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
-/** A glob(3) pattern as a regular expression: `*` and `?` within one folder, `[...]` (or `[!...]`) one character of a set. */
-function globOf(pattern: string): RegExp {
-  let out = '^'
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i] as string
-    if (ch === '*') out += '[^/]*'
-    else if (ch === '?') out += '[^/]'
-    else if (ch === '[' && pattern.indexOf(']', i + 2) !== -1) {
-      const end = pattern.indexOf(']', i + 2)
-      let set = pattern.slice(i + 1, end)
-      const negated = set.startsWith('!') || set.startsWith('^')
-      if (negated) set = set.slice(1)
-      out += `[${negated ? '^' : ''}${set.replace(/[\\\]^]/g, '\\$&')}]`
-      i = end
-    } else out += escape(ch)
-  }
-  return new RegExp(`${out}$`)
-}
-
 /** The texts of the regular files the patterns match on the machine (a glob's folder walked, links not followed). */
 async function configTexts(host: HostPort, patterns: readonly string[]): Promise<string[]> {
   const texts: string[] = []
   let seen = 0
   for (const pattern of patterns) {
-    const regex = globToRegExp(pattern)
+    const regex = pathPatternToRegExp(pattern)
     const parts = pattern.split('/')
     const glob = parts.findIndex((p) => p.includes('*'))
     const base = glob === -1 ? pattern : parts.slice(0, glob).join('/') || '/'

@@ -3,6 +3,7 @@ import type { Change, Plan } from '@twinsync/sdk'
 import { commandReview, commandReviewLines } from '../plan/command-text.js'
 import { isCommand } from '../plan/commands-domain.js'
 import { noChangesLine, noteLines, summarizePlan } from '../plan/plan-summary.js'
+import { needsRootLine, rootNotes, rootReason } from '../plan/root-needs.js'
 import { plannedPhrase } from '../vocabulary.js'
 import { terminalLines, terminalText } from '../terminal-text.js'
 
@@ -14,12 +15,15 @@ export function renderPlanSummary(plan: Plan): string[] {
     const ops = Object.entries(s.operations).map(([op, n]) => `${n} ${op}`).join(', ')
     lines.push(`  ${s.category.padEnd(9)} ${String(s.count).padStart(4)}  (${ops})${s.highRisk > 0 ? `  ${s.highRisk} high risk` : ''}`)
   }
+  const root = needsRootLine(plan)
+  if (root !== undefined) lines.push(terminalText(root))
   return lines
 }
 
-export function renderChange(change: Change, options: { diffs: boolean }): string[] {
+export function renderChange(change: Change, options: { diffs: boolean; needsRoot?: string | undefined }): string[] {
   const risk = change.risk === 'low' ? '' : `  [${change.risk} risk]`
-  const lines = [`  ${change.category.padEnd(9)} ${plannedPhrase(change)}${risk}`]
+  const lines = [`  ${change.category.padEnd(9)} ${plannedPhrase(change)}${risk}${options.needsRoot === undefined ? '' : '  [needs root]'}`]
+  if (options.needsRoot !== undefined) lines.push(`            needs root: ${terminalText(options.needsRoot)}`)
   if (change.riskReason !== undefined) lines.push(`            high risk: ${terminalText(change.riskReason)}`)
   if (change.before !== undefined || change.after !== undefined) {
     if (!isCommand(change)) lines.push(`            ${terminalText(change.before ?? '(none)')} → ${terminalText(change.after ?? '(none)')}`)
@@ -36,7 +40,8 @@ export function renderPlan(plan: Plan, options: { diffs: boolean } = { diffs: tr
   const lines = renderPlanSummary(plan)
   if (plan.changes.length > 0) {
     lines.push('', 'Changes:')
-    for (const c of plan.changes) lines.push(...renderChange(c, options))
+    const root = rootNotes(plan)
+    for (const c of plan.changes) lines.push(...renderChange(c, { ...options, needsRoot: rootReason(c, root.get(c.id)) }))
   }
   const pending = plan.diagnostics.filter((d) => d.code === 'PENDING_INTENT')
   if (pending.length > 0) lines.push('', 'Still pending from before:', ...pending.map((d) => `  ${terminalText(d.summary)}`))
@@ -48,3 +53,4 @@ export function renderPlan(plan: Plan, options: { diffs: boolean } = { diffs: tr
   }
   return lines.join('\n')
 }
+

@@ -8,7 +8,9 @@ import { isCommand } from './commands-domain.js'
  * 1. Declared needs (exact). A change lists the machine paths it needs in place first
  *    (`needs`: an apt install needs /etc/apt/sources.list.d/ and the keyrings, a dnf install
  *    /etc/yum.repos.d/). Every change of the plan to such a path runs before it.
- * 2. Stages (coarse). Files that other changes need (repository files, keys) come first;
+ * 2. Stages (coarse). Services that go with their unit files are stopped and disabled first
+ *    (`removal: true` on a services change: `systemctl disable` reads the file the files
+ *    provider is about to delete); files that other changes need (repository files, keys) next;
  *    packages are installed before the files they ship or configure; files
  *    (unit files, config) before the services that read them; services are stopped and disabled
  *    before packages are removed (`removal: true`); commands from plans/*.yaml run first or last
@@ -20,6 +22,7 @@ import { isCommand } from './commands-domain.js'
  */
 export const STAGES = [
   { name: 'commands run first', test: (c: Change) => isCommand(c) && phase(c) === 'before' },
+  { name: 'units whose files go', test: (c: Change) => c.category === 'services' && c.removal === true },
   { name: 'files other changes need', test: (c: Change, needed: NeededPaths) => needed(c) },
   { name: 'package installs', test: (c: Change) => c.category === 'packages' && c.removal !== true },
   { name: 'files and startup entries', test: (c: Change) => c.category === 'files' || c.category === 'startup' },
@@ -37,7 +40,8 @@ function phase(c: Change): string | undefined {
 
 export function stageOf(change: Change, needed: NeededPaths = () => false): number {
   const index = STAGES.findIndex((s) => s.test(change, needed))
-  return index < 0 ? 2 : index
+  // A category no stage names (a plugin's own) goes with the package installs.
+  return index < 0 ? STAGES.findIndex((s) => s.name === 'package installs') : index
 }
 
 /** The machine path a change writes, when it writes one: `data.path`, or a path-like `resource`. */

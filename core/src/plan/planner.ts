@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Change, Diagnostic, Plan, TwinReader } from '@twinsync/sdk'
-import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, globToRegExp, hasFollowUps, hasPlanReview, infoDiagnostic, isApplicable, isConfigChecker, isContentValidator, warningDiagnostic } from '@twinsync/sdk'
+import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, pathPatternToRegExp, hasFollowUps, hasPlanReview, infoDiagnostic, isApplicable, isConfigChecker, isContentValidator, warningDiagnostic } from '@twinsync/sdk'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import { LastSnapshotReader } from '../collect/last-snapshot.js'
 import type { ContextOptions } from '../collect/context-factory.js'
@@ -28,6 +28,7 @@ import { COMMANDS } from './commands-domain.js'
 import { observedOnly } from './observed-drift.js'
 import { outsideScope } from './outside-scope.js'
 import { markTrustChanges } from './trust-risk.js'
+import { rootNeeds, thisRunner } from './root-needs.js'
 
 export interface PlanOptions {
   /** A snapshot (commit, tag, HEAD~1) to read the desired state from; default the working twin. */
@@ -137,6 +138,8 @@ export class Planner {
       }
       const graph = buildPlanGraph(changes)
       diagnostics.push(...graph.diagnostics)
+      // A run that is not root's: each step its apply would fail on, said beside it (NEEDS_ROOT).
+      diagnostics.push(...(await rootNeeds(this.contexts.host, graph.changes, thisRunner(), { root: this.contexts.host.root, repo: this.twin.dir })))
       if (options.from === undefined && options.fromTree === undefined) diagnostics.push(...(await this.stillPending(graph.changes)))
       // An edit of what only describes the machine (cron.json, a fact) is not planned: said so, not "no changes".
       if (fromWorkingTwin) diagnostics.push(...(await this.intents.descriptionDiagnostics(options.only, checked)))
@@ -225,7 +228,7 @@ export class Planner {
     const validators = (await this.registry.select())
       .map((r) => r.provider)
       .filter(isContentValidator)
-      .map((v) => ({ v, patterns: v.validatesPaths.map(globToRegExp) }))
+      .map((v) => ({ v, patterns: v.validatesPaths.map(pathPatternToRegExp) }))
     if (validators.length === 0) return []
     const out: Diagnostic[] = []
     for (const change of changes) {

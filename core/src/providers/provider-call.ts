@@ -1,5 +1,5 @@
 import type { Diagnostic } from '@twinsync/sdk'
-import { errorDiagnostic, isTwinSyncError } from '@twinsync/sdk'
+import { errorDiagnostic, isTwinSyncError, machineRefusal } from '@twinsync/sdk'
 
 /** The calls TwinSync makes into a provider (the SDK's methods and optional capabilities). */
 export type ProviderCallName = 'detect' | 'collect' | 'load' | 'diff' | 'observe' | 'followUps' | 'reviewPlan' | 'validateContent' | 'startupEntries' | 'outOfScope' | 'unapplied' | 'secretPaths' | 'apply'
@@ -44,17 +44,4 @@ export function providerFailure(name: string, call: ProviderCallName, error: unk
         ? `${lead}A fault in the ${name} provider, not in TwinSync; the other providers went on. Update or disable it (providers.disabled in the configuration), or report it to its authors.`
         : `${lead}The machine did not let it read ${refused.path ?? 'a path'} (${refused.code}): no fault of the provider's; the other providers went on. Check that path's permissions and the file system (\`ls -ld\`, \`dmesg\`), then run again.`,
   })
-}
-
-/**
- * A system call's refusal while a provider reads the machine (EACCES, EIO, ELOOP: an error with
- * an errno code and the call's name, as Node's fs gives it), told from a fault of the provider's
- * own, so the next step is about the machine, not about reporting the provider. Autostart and
- * cron read their folders this way: such a read fails their collect whole (the twin keeps their
- * part), never drops what they could not read.
- */
-function machineRefusal(error: unknown): { code: string; path?: string } | undefined {
-  const e = error as NodeJS.ErrnoException | undefined
-  if (typeof e?.code !== 'string' || !/^E[A-Z0-9]+$/.test(e.code) || typeof e.syscall !== 'string') return undefined
-  return typeof e.path === 'string' ? { code: e.code, path: e.path } : { code: e.code }
 }

@@ -6,13 +6,14 @@ import { useBodyHeight, useTerminalSize } from './hooks.js'
 import { clampTop, diffLines, TextView, type Line } from './text-view.js'
 import { plannedPhrase } from '../vocabulary.js'
 import { isCommand } from '../plan/commands-domain.js'
+import { terminalText } from '../terminal-text.js'
 
 export type Inclusion = 'apply' | 'left out' | 'depends'
 
 export const INCLUSION_MARK: Record<Inclusion, string> = { apply: '[x]', 'left out': '[ ]', depends: '[-]' }
 
 /** One change: what, how risky, before → after, and its diff (a file's unified diff), scrollable. */
-export function ChangeDetail({ change, inclusion, onToggle, onBack }: { change: Change; inclusion: Inclusion; onToggle: () => void; onBack: () => void }) {
+export function ChangeDetail({ change, inclusion, onToggle, onBack, needsRoot }: { change: Change; inclusion: Inclusion; onToggle: () => void; onBack: () => void; needsRoot?: string | undefined }) {
   const height = useBodyHeight() - 2
   const { columns } = useTerminalSize()
   const [top, setTop] = useState(0)
@@ -34,7 +35,8 @@ export function ChangeDetail({ change, inclusion, onToggle, onBack }: { change: 
           {inclusion === 'apply' ? '(will be applied)' : inclusion === 'left out' ? '(left out)' : '(left out: it needs a left-out change)'}
         </Text>
       </Text>
-      <TextView lines={lines} top={top} height={height} />
+      {needsRoot === undefined ? null : <Text color="yellow" wrap="truncate-end">needs root: {terminalText(needsRoot)}</Text>}
+      <TextView lines={lines} top={top} height={needsRoot === undefined ? height : height - 1} />
     </>
   )
 }

@@ -12,6 +12,7 @@ import { excludeChanges } from '../plan/exclude-changes.js'
 import { renderPush } from '../cli/render.js'
 import { stepNoteLines } from '../cli/render-diagnostics.js'
 import { isLeftOut, noChangesLine, noteLines, summarizePlan } from '../plan/plan-summary.js'
+import { needsRootLine, rootNotes, rootReason } from '../plan/root-needs.js'
 import { plannedPhrase } from '../vocabulary.js'
 import { trackBusy } from './busy.js'
 import { ChangeDetail, INCLUSION_MARK, type Inclusion } from './change-detail.js'
@@ -353,6 +354,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
               )
             })}
             <Row selected={catIndex === categories.length}>Apply these changes… ({counts.apply} to apply{counts.left > 0 ? `, ${counts.left} left out` : ''})</Row>
+            <NeedsRoot plan={plan} />
             <LeftOutNote plan={plan} leftOut={leftOut} also={chosen.alsoExcluded} />
             <DecisionNote decision={decision} />
             <StillPending plan={plan} />
@@ -364,7 +366,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
             <Text bold wrap="truncate-end">
               {view.category}: {inCategory.length} change{inCategory.length === 1 ? '' : 's'}  <Text dimColor>[x] apply [ ] left out [-] needs a left-out one</Text>
             </Text>
-            <ChangeList changes={inCategory} index={changeIndex} height={height - 3} inclusion={inclusion} />
+            <ChangeList changes={inCategory} index={changeIndex} height={height - 3} inclusion={inclusion} needsRoot={rootNotes(plan)} />
             <LeftOutNote plan={plan} leftOut={leftOut} also={chosen.alsoExcluded} />
             <DecisionNote decision={decision} />
           </Box>
@@ -372,7 +374,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
           (() => {
             const change = plan.changes.find((c) => c.id === view.id)
             return change === undefined ? null : (
-              <ChangeDetail change={change} inclusion={inclusion(change.id)} onToggle={() => toggle(change.id)} onBack={() => setView({ kind: 'category', category: view.from })} />
+              <ChangeDetail change={change} inclusion={inclusion(change.id)} needsRoot={rootReason(change, rootNotes(plan).get(change.id))} onToggle={() => toggle(change.id)} onBack={() => setView({ kind: 'category', category: view.from })} />
             )
           })()
         ) : view.kind === 'confirm' ? (
@@ -381,6 +383,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
               {counts.apply} change{counts.apply === 1 ? '' : 's'} will be applied{counts.left > 0 ? `; ${counts.left} left out` : ''}. A checkpoint snapshot is taken first.
             </Text>
             <LeftOutNote plan={plan} leftOut={leftOut} also={chosen.alsoExcluded} />
+            <NeedsRoot plan={chosen.plan} />
             <CommandsToRun changes={chosen.plan.changes} />
             <Box marginTop={1}>
               {refusal !== undefined ? (
@@ -447,7 +450,7 @@ function basisText(plan: Plan): string {
   return plan.basis.twinCommit === null ? 'the working twin' : `twin ${plan.basis.twinCommit.slice(0, 12)}`
 }
 
-function ChangeList({ changes, index, height, inclusion }: { changes: Change[]; index: number; height: number; inclusion: (id: string) => Inclusion }) {
+function ChangeList({ changes, index, height, inclusion, needsRoot }: { changes: Change[]; index: number; height: number; inclusion: (id: string) => Inclusion; needsRoot: ReadonlyMap<string, unknown> }) {
   const start = windowStart(index, changes.length, height)
   return (
     <Box flexDirection="column">
@@ -457,6 +460,7 @@ function ChangeList({ changes, index, height, inclusion }: { changes: Change[]; 
           <Row key={c.id} selected={start + i === index} dim={inc !== 'apply'}>
             {INCLUSION_MARK[inc]} {plannedPhrase(c)}
             {c.risk === 'low' ? '' : <Text color={c.risk === 'high' ? 'red' : 'yellow'}> [{c.risk} risk{c.riskReason === undefined ? '' : `: ${terminalText(c.riskReason)}`}]</Text>}
+            {needsRoot.has(c.id) ? <Text color="yellow"> [needs root]</Text> : null}
           </Row>
         )
       })}
@@ -513,6 +517,16 @@ function DecisionNote({ decision }: { decision: { note?: string | undefined; err
 }
 
 /** Changes an earlier apply did not make, with the reason they are still asked for. */
+/** The plan's changes a run that is not root's cannot apply, and the next step (the CLI's head note). */
+function NeedsRoot({ plan }: { plan: Plan }) {
+  const line = needsRootLine(plan)
+  return line === undefined ? null : (
+    <Text color="yellow" wrap="wrap">
+      {terminalText(line)}
+    </Text>
+  )
+}
+
 function StillPending({ plan }: { plan: Plan }) {
   const notes = plan.diagnostics.filter((d) => d.code === 'PENDING_INTENT')
   if (notes.length === 0) return null

@@ -292,6 +292,23 @@ describe('TUI pull & apply', () => {
     await panel.waitFor('[ ] replace /etc/motd (left out)')
   })
 
+  it('marks each step a run that is not root\'s cannot apply, and says the next step, from the plan\'s NEEDS_ROOT notes (session 20)', async () => {
+    const next = 'Apply as root: `sudo twinsync apply --repo /home/ann/twin`.'
+    const rooted = {
+      ...plan,
+      diagnostics: [
+        { severity: 'info' as const, code: 'NEEDS_ROOT', summary: "Replace /etc/motd: needs root, /etc/motd is root's", change: 'files:replace:/etc/motd', path: '/etc/motd', detail: next },
+      ],
+    }
+    panel = openPanel(fakeServices({ plan: async () => rooted }), [{ name: 'menu' }, { name: 'plan' }])
+    const summary = await panel.waitFor('need')
+    assert.match(summary.replace(/\s+/g, ' '), /1 of 3 changes needs root: .*sudo twinsync apply --repo \/home\/ann\/twin/)
+    await panel.press(KEYS.enter)
+    await panel.waitFor('replace /etc/motd [medium risk] [needs root]')
+    await panel.press(KEYS.enter)
+    await panel.waitFor("needs root: /etc/motd is root's")
+  })
+
   it('shows progress while planning and Esc cancels it', async () => {
     let signal: AbortSignal | undefined
     panel = openPanel(

@@ -1,4 +1,4 @@
-import { globToRegExp } from '@twinsync/sdk'
+import { pathPatternToRegExp } from '@twinsync/sdk'
 import { RC_LOCAL, SYSTEM_AUTOSTART_DIR } from './state.js'
 import type { TargetAccounts } from './target-accounts.js'
 
@@ -10,7 +10,7 @@ export const AUTOSTART_CLAIMS = [
   '/home/*/.config/autostart/*.desktop',
 ] as const
 
-const CLAIM_PATTERNS = AUTOSTART_CLAIMS.map(globToRegExp)
+const CLAIM_PATTERNS = AUTOSTART_CLAIMS.map(pathPatternToRegExp)
 
 /** Is `path` one this provider may write? A hand-edited plan must not reach any other file. */
 export function isAutostartPath(path: string): boolean {

@@ -1,4 +1,4 @@
-import { ownHomesOnly, readTextOrReport, sortBy, warningDiagnostic, type Diagnostic, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
+import { machineRefusal, ownHomesOnly, readTextOrReport, sortBy, warningDiagnostic, type Diagnostic, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
 import { loadCron } from './load.js'
 import { stripCronHeader } from './crontab-header.js'
 import { buildCronState, cronReadsCronDFile, type SystemCronFile } from './model.js'
@@ -45,9 +45,10 @@ async function readUserCrontabs(ctx: ProviderContext, provider: string, ignored:
   try {
     entries = await readdirIfExists(ctx.host, CRONTAB_DIR)
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) throw error
-    return { unread: code }
+    // The machine's refusal (machineRefusal, the core's rule too) is kept; anything else is a fault.
+    const refused = machineRefusal(error)
+    if (refused === undefined) throw error
+    return { unread: refused.code }
   }
   for (const entry of entries) {
     const path = crontabPath(entry.name)

@@ -115,6 +115,23 @@ describe('CronProvider', () => {
     assert.ok(!documents.some((d) => d.path.endsWith('/crontabs/root')))
   })
 
+  it("keeps users' crontabs on the machine's refusal to list the spool, by the core's one rule; a coded error of no system call is a fault (session 20)", async () => {
+    const failing = (error: Error): ProviderContext => {
+      const host = Object.create(ctx.host) as ProviderContext['host']
+      host.readdir = async (path: string) => {
+        if (path === '/var/spool/cron/crontabs') throw error
+        return ctx.host.readdir(path)
+      }
+      return { ...ctx, host }
+    }
+    const refusal = Object.assign(new Error("EACCES: permission denied, scandir '/var/spool/cron/crontabs'"), { code: 'EACCES', syscall: 'scandir', path: '/var/spool/cron/crontabs' })
+    const kept = await provider.collect({ ctx: failing(refusal) })
+    assert.deepEqual(kept.diagnostics.map((d) => d.code), ['CRON_UNREADABLE_KEPT'])
+    // Errno-shaped but thrown by no system call (a host port's or plugin's own bug): core calls it a fault, and so does cron now.
+    const bug = Object.assign(new Error('the host port lost its connection'), { code: 'ECONNLOST' })
+    await assert.rejects(provider.collect({ ctx: failing(bug) }), /lost its connection/)
+  })
+
   it('loads the desired state from the twin, and has none for a twin without cron', async () => {
     const collected = await provider.collect({ ctx })
     const twin = new MemoryTwin(collected.documents)
@@ -301,9 +318,9 @@ describe('CronProvider', () => {
 describe('cron as a validator of system crontabs', () => {
   it('checks /etc/crontab and /etc/cron.d entries with the system format', async () => {
     const { CronProvider } = await import('../src/provider.js')
-    const { globToRegExp } = await import('@twinsync/sdk')
+    const { pathPatternToRegExp } = await import('@twinsync/sdk')
     const cron = new CronProvider()
-    const covers = (path: string) => cron.validatesPaths.some((p) => globToRegExp(p).test(path))
+    const covers = (path: string) => cron.validatesPaths.some((p) => pathPatternToRegExp(p).test(path))
     assert.equal(covers('/etc/cron.d/backup'), true)
     assert.equal(covers('/etc/crontab'), true)
     assert.equal(covers('/etc/cron.daily/logrotate'), false)

@@ -1,8 +1,7 @@
-import { compareStrings, infoDiagnostic, isWithin, NO_LONGER_TRACKED, SECRET_CHANGED, textDiff, warningDiagnostic, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
+import { compareStrings, infoDiagnostic, isWithin, NO_LONGER_TRACKED, PathPatterns, SECRET_CHANGED, textDiff, warningDiagnostic, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
 import { attributesWanted, type AttributesWanted } from './attributes-diff.js'
 import type { FilesChangeData } from './change-data.js'
 import { fingerprintOf } from './fingerprint.js'
-import { PathPatterns } from './ignore.js'
 import { formatMode, parseMode, specialBits } from './mode.js'
 import type { FileEntry, FilesState } from './state.js'
 

@@ -20,11 +20,10 @@ import type {
   UnappliedPlace,
   UnappliedRequest,
 } from '@twinsync/sdk'
-import { DEBIAN_CONFIG_CHECKS } from '@twinsync/sdk'
+import { DEBIAN_CONFIG_CHECKS, PathPatterns } from '@twinsync/sdk'
 import { FilesConfigSchema } from './config.js'
 import { resolveConfig } from './config.js'
 import { diffFiles } from './diff.js'
-import { PathPatterns } from './ignore.js'
 import { FilesState, MANIFEST_PATH, PARTS_DIR } from './state.js'
 import { DESCRIBED_FIELDS, unappliedFilesPlaces } from './unapplied.js'
 

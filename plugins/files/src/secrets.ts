@@ -1,7 +1,6 @@
 import { randomBytes, createHmac } from 'node:crypto'
 import { posix } from 'node:path'
-import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, type HostPort, type ProviderCache, type SecretPath, type TwinReader } from '@twinsync/sdk'
-import { PathPatterns } from './ignore.js'
+import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, PathPatterns, type HostPort, type ProviderCache, type SecretPath, type TwinReader } from '@twinsync/sdk'
 import { partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH } from './state.js'
 

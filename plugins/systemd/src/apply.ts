@@ -220,7 +220,9 @@ async function isSatisfied(step: SystemdStep, index: UnitFileIndex): Promise<boo
     case 'enable':
       return state === 'enabled'
     case 'disable':
-      return state === 'disabled'
+      // No unit file at all ("bad": a unit whose file the plan deleted after disabling it, in a
+      // resumed apply): nothing left to disable.
+      return state === 'disabled' || (step.change.removal === true && state === 'bad')
     case 'mask':
       return state === (step.runtime === true ? 'masked-runtime' : 'masked')
     case 'unmask':

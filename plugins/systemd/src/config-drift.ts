@@ -1,4 +1,4 @@
-import { cachedBySignature, compareStrings, configReadBy, globToRegExp, type HostReader, type ProviderCache } from '@twinsync/sdk'
+import { cachedBySignature, compareStrings, configReadBy, pathPatternToRegExp, type HostReader, type ProviderCache } from '@twinsync/sdk'
 import type { RuntimeEntry } from './state.js'
 
 const DPKG_INFO = '/var/lib/dpkg/info'
@@ -146,7 +146,7 @@ export async function configFilesOf(host: HostReader, start: ServiceStart, packa
     for (const pattern of known) {
       const literal = pattern.slice(0, pattern.search(/[*?]|$/))
       roots.push(literal.endsWith('/') ? literal.slice(0, -1) : literal.slice(0, literal.lastIndexOf('/')) || '/')
-      patterns.push(globToRegExp(pattern))
+      patterns.push(pathPatternToRegExp(pattern))
     }
   } else if (own !== null) {
     roots.push(`/etc/systemd/${own[1]}.conf`, `/etc/systemd/${own[1]}.conf.d`)

@@ -1,4 +1,4 @@
-import { fnmatch } from './fnmatch.js'
+import { fnmatch } from '@twinsync/sdk'
 import { instanceOf, isInstance, templateOf } from './unit-name.js'
 
 export type PresetAction = 'enabled' | 'disabled'

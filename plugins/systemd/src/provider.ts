@@ -32,7 +32,7 @@ import { unappliedSystemdPlaces } from './unapplied.js'
 import { restartsForConfigChanges } from './config-restarts.js'
 import { startupEntries } from './startup-entry.js'
 import { RUNTIME_DOCUMENT, STARTUP_DOCUMENT, SystemdState, UNITS_DOCUMENT } from './state.js'
-import { UNIT_SEARCH_PATH } from './unit-paths.js'
+import { UNIT_SEARCH_PATH, PERSISTENT_CONFIG } from './unit-paths.js'
 
 /** systemd units: enablement, presets, runtime state and what starts at boot; changed through systemctl. */
 export class SystemdProvider implements ApplicableProvider<SystemdState>, StartupView<SystemdState>, PlanFollowUp<SystemdState> {
@@ -82,6 +82,8 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
   private readonly made = new MadeDocuments()
   /** Sockets a unit listened on before a reload that lost them: the next reload must bring them back. */
   private readonly owedSockets = new Map<string, ReadonlySet<string>>()
+  /** The unit files under filesystem/etc/systemd/system/ of each twin state load read. */
+  private readonly twinUnitFiles = new WeakMap<SystemdState, ReadonlySet<string>>()
 
   async detect({ ctx }: DetectRequest): Promise<DetectResult> {
     for (const dir of ['/lib/systemd/system', '/usr/lib/systemd/system', '/etc/systemd/system']) {
@@ -135,11 +137,18 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
         ],
       }
     }
-    return { state: candidate as SystemdState, diagnostics: [] }
+    const state = candidate as SystemdState
+    // Which administrator unit files the twin's files hold: a unit the twin has neither listed
+    // nor kept the file of goes with its file (stopped and disabled first, see diff.ts); one
+    // only taken out of units.json keeps its file and changes nothing.
+    const prefix = `filesystem${PERSISTENT_CONFIG}/`
+    this.twinUnitFiles.set(state, new Set((await twin.list(prefix)).map((p) => p.slice(prefix.length))))
+    return { state, diagnostics: [] }
   }
 
   diff({ desired, actual }: DiffRequest<SystemdState>): DiffResult {
-    return diffSystemdState(desired, actual)
+    const files = this.twinUnitFiles.get(desired)
+    return diffSystemdState(desired, actual, files === undefined ? undefined : (unit) => files.has(unit))
   }
 
   /** What an edit of units.json or runtime.json asks for that the plan does not apply (a state no verb makes, a unit taken out): kept pending, said. */

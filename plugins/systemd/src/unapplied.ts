@@ -33,7 +33,8 @@ export function unappliedSystemdPlaces(desired: SystemdState, actual: SystemdSta
     }
   }
   for (const unit of Object.keys(actual.units).sort(compareStrings)) {
-    if (desired.units[unit] !== undefined) continue
+    // A unit that goes with its unit file is stopped and disabled by the plan (diff.ts).
+    if (desired.units[unit] !== undefined || did(unit, ['stop', 'disable'])) continue
     places.push({
       path: UNITS_DOCUMENT,
       at: ['units', unit],

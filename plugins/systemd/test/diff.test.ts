@@ -75,4 +75,23 @@ describe('systemd diff', () => {
     assert.deepEqual(changes, [])
     assert.deepEqual(diagnostics.map((d) => d.code), ['NAME_INVALID'])
   })
+
+  it('stops and disables an administrator unit the twin has neither listed nor kept the file of, before its file goes, and reloads after', () => {
+    const machine = state(
+      { 'gone.timer': { state: 'enabled', hash: 'sha256:t' }, 'gone.service': { state: 'static', hash: 'sha256:s' }, 'kept.service': { state: 'enabled', hash: 'sha256:k' }, 'vendor.service': { state: 'enabled' } },
+      { 'gone.timer': { active: 'active', sub: 'waiting' }, 'gone.service': { active: 'inactive', sub: 'dead' }, 'kept.service': { active: 'active', sub: 'running' }, 'vendor.service': { active: 'active', sub: 'running' } },
+    )
+    // The twin lists none of them; it keeps kept.service's file (only its units.json entry was taken out).
+    const twin = state({}, {})
+    const { changes } = diffSystemdState(twin, machine, (unit) => unit === 'kept.service')
+    assert.deepEqual(changes.map((c) => [c.id, c.summary, c.risk, c.removal, c.before, c.after]), [
+      ['systemd:daemon-reload:manager', 'reload systemd after unit file changes (gone.service, gone.timer)', 'low', undefined, undefined, undefined],
+      ['systemd:stop:gone.timer', 'stop gone.timer: its unit file is not in the twin', 'high', true, 'active', 'inactive'],
+      ['systemd:disable:gone.timer', 'disable gone.timer: its unit file is not in the twin', 'high', true, 'enabled', 'disabled'],
+    ])
+    assert.deepEqual((changes[0]?.data as { unitFiles: string[] }).unitFiles, ['/etc/systemd/system/gone.service', '/etc/systemd/system/gone.timer'])
+    // Offline: no stop, the disable still.
+    const offline = diffSystemdState(state({}), state(machine.units))
+    assert.deepEqual(offline.changes.map((c) => c.id), ['systemd:disable:gone.timer', 'systemd:disable:kept.service'])
+  })
 })

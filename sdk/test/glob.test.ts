@@ -1,0 +1,122 @@
+import { strict as assert } from 'node:assert'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fnmatch, PathPatterns, pathPatternToRegExp, shellGlobToRegExp } from '../src/glob.js'
+
+/** glibc's own glob(3) (flags 0, as nginx, sshd and sudo call it) and fnmatch(3), through python3's ctypes. */
+const LIBC = String.raw`
+import ctypes, json, sys
+libc = ctypes.CDLL('libc.so.6')
+class Glob(ctypes.Structure):
+    _fields_ = [('pathc', ctypes.c_size_t), ('pathv', ctypes.POINTER(ctypes.c_char_p)), ('offs', ctypes.c_size_t), ('flags', ctypes.c_int), ('rest', ctypes.c_void_p * 8)]
+ask = json.load(sys.stdin)
+out = {'glob': [], 'fnmatch': []}
+for pattern in ask['glob']:
+    g = Glob()
+    rc = libc.glob(pattern.encode(), 0, None, ctypes.byref(g))
+    out['glob'].append(sorted(g.pathv[i].decode() for i in range(g.pathc)) if rc == 0 else [])
+    if rc == 0: libc.globfree(ctypes.byref(g))
+FNM_NOESCAPE = 2
+for pattern, name in ask['fnmatch']:
+    out['fnmatch'].append(libc.fnmatch(pattern.encode(), name.encode(), FNM_NOESCAPE) == 0)
+json.dump(out, sys.stdout)
+`
+
+function libc(ask: { glob?: string[]; fnmatch?: Array<[string, string]> }): { glob: string[][]; fnmatch: boolean[] } {
+  return JSON.parse(execFileSync('python3', ['-c', LIBC], { input: JSON.stringify({ glob: [], fnmatch: [], ...ask }) }).toString())
+}
+
+/** Every path below `dir` (folders too), as glob(3) could list them. */
+function everything(dir: string): string[] {
+  const out: string[] = []
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    out.push(join(dir, e.name))
+    if (e.isDirectory()) out.push(...everything(join(dir, e.name)))
+  }
+  return out
+}
+
+describe('glob dialects, each against the program it stands for', () => {
+  describe('shellGlobToRegExp: glob(3) as nginx, apache, sshd and sudo includes expand it', () => {
+    let dir: string
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), 'twinsync-glob-'))
+      const names = ['a.conf', 'b.conf', '.hidden.conf', 'x1.conf', 'x2.conf', 'xa.conf', 'x-.conf', 'x].conf', 'x!.conf', 'x^.conf', 'x*.conf', 'x\\.conf', 'site-a.conf', 'A.conf', 'conf']
+      for (const name of names) writeFileSync(join(dir, name), '')
+      for (const sub of ['sub', '.dot', 'sub2']) {
+        mkdirSync(join(dir, sub))
+        for (const name of ['c.conf', '.d.conf', 'site1.conf']) writeFileSync(join(dir, sub, name), '')
+      }
+    })
+    after(() => rmSync(dir, { recursive: true, force: true }))
+
+    const patterns = [
+      '*', '*.conf', '.*', '?.conf', '.h*', '*/*.conf', '*/site?.conf', '*/.d*', '**/*.conf', 'x[12].conf', 'x[!1].conf', 'x[^1].conf', 'x[]].conf', 'x[!]].conf',
+      'x[a-].conf', 'x[-a].conf', 'x[0-9].conf', 'x[[:digit:]].conf', 'x[[:alpha:]].conf', 'x[[:punct:]].conf', '[[:upper:]].conf', 'x[.conf', 'x\\*.conf', 'x\\[1].conf',
+      'x[\\]].conf', 'site-[ab].conf', '[.]hidden.conf', '*[.]conf', 's*/c.conf', 'sub?/*', 'x[*].conf', 'x[!a-z0-9].conf', 'nothing*',
+    ]
+
+    it('expands every pattern to exactly the paths glibc\'s glob(3) lists', () => {
+      const all = everything(dir)
+      // glob(3) lists "." and ".." for ".*": no file is named so, and includes never read them.
+      const real = libc({ glob: patterns.map((p) => join(dir, p)) }).glob.map((paths) => paths.filter((p) => !/\/\.\.?$/.test(p)))
+      for (const [i, pattern] of patterns.entries()) {
+        const regex = shellGlobToRegExp(join(dir, pattern))
+        assert.deepEqual(all.filter((p) => regex.test(p)).sort(), real[i], `${pattern} (${regex.source})`)
+      }
+    })
+
+    it('agrees with bash (compgen -G, dotglob off) on the patterns bash reads the same way', () => {
+      // bash reads "[^...]" and a class holding "/" as glob(3) does; its "\" inside a bracket differs, so those are left out.
+      for (const pattern of patterns.filter((p) => !p.includes('\\'))) {
+        const bash = execFileSync('bash', ['-c', 'shopt -u dotglob nullglob; compgen -G "$1" || true', 'bash', join(dir, pattern)])
+          .toString()
+          .split('\n')
+          .filter((p) => p !== '' && !/\/\.\.?$/.test(p))
+          .sort()
+        const regex = shellGlobToRegExp(join(dir, pattern))
+        assert.deepEqual(everything(dir).filter((p) => regex.test(p)).sort(), bash, pattern)
+      }
+    })
+  })
+
+  describe('fnmatch: fnmatch(3) with FNM_NOESCAPE, as systemd matches preset rules', () => {
+    it('matches exactly what glibc\'s fnmatch(3) matches', () => {
+      const patterns = ['*', '*.service', 'getty@.service', 'getty@*.service', 'systemd-*', '[a-c]*.service', '[!a-c]*', '[^a-c]*', '[]a]*', '[!]a]*', 'a?c.service', 'a\\*c', 'a[\\]c', '*/x', '[[:digit:]]*', '[[:nope:]]*', 'x[.service', '.*', 'a[-z]*', '[a-]*', '[/]x']
+      const names = ['abc.service', 'getty@.service', 'getty@tty1.service', 'systemd-udevd.service', 'cron.service', ']x', 'a\\bc', 'a\\*c', 'a*c', 'a\\c', 'dir/x', '1x', 'x[.service', '.hidden', '-x', 'zed', '/x', 'a-']
+      const pairs = patterns.flatMap((p) => names.map((n) => [p, n] as [string, string]))
+      const real = libc({ fnmatch: pairs }).fnmatch
+      for (const [i, [pattern, name]] of pairs.entries()) assert.equal(fnmatch(pattern, name), real[i], `fnmatch(${JSON.stringify(pattern)}, ${JSON.stringify(name)})`)
+    })
+  })
+
+  describe('pathPatternToRegExp: TwinSync\'s claims, checks and validators', () => {
+    it('keeps "*" and "?" within a component, lets "**" cross them, matches a leading dot, reads "[" and "\\" as themselves', () => {
+      const re = pathPatternToRegExp
+      assert.equal(re('/etc/cron.d/*').test('/etc/cron.d/.placeholder'), true)
+      assert.equal(re('/etc/cron.d/*').test('/etc/cron.d/a/b'), false)
+      assert.equal(re('/etc/nginx/**').test('/etc/nginx/sites-enabled/a'), true)
+      assert.equal(re('/etc/rc?.d/*').test('/etc/rc2.d/S01x'), true)
+      assert.equal(re('/etc/rc?.d/*').test('/etc/rc/.d/S01x'), false)
+      assert.equal(re('/srv/[ab]').test('/srv/[ab]'), true)
+      assert.equal(re('/srv/[ab]').test('/srv/a'), false)
+      assert.equal(re('/etc/a+b.conf').test('/etc/aab.conf'), false)
+    })
+  })
+
+  describe('PathPatterns: a configuration\'s ignore and secret path lists', () => {
+    it('matches a name without "/" as the last component anywhere (a leading dot too), one with "/" against the whole path', () => {
+      const p = new PathPatterns(['node_modules', '*.swp', 'cache/', '/etc/ld.so.cache', 'app/tmp/*'])
+      assert.equal(p.matches('/srv/app/node_modules'), true)
+      assert.equal(p.matches('/etc/.hosts.swp'), true, "vim's swap file")
+      assert.equal(p.matches('/srv/cache'), true)
+      assert.equal(p.matches('/etc/ld.so.cache'), true)
+      assert.equal(p.matches('/srv/ld.so.cache'), false)
+      assert.equal(p.matches('/srv/app/tmp/x'), true)
+      assert.equal(p.matches('/srv/app/tmp/x/y'), false)
+      assert.equal(p.matches('/etc/hosts'), false)
+    })
+  })
+})
