@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { writeFile } from 'node:fs/promises';
+import { link, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
@@ -20,12 +20,14 @@ import {
   ROOTFS_BUILD_TIMEOUT_MS,
   run,
   runOk,
+  sharedRootfs,
   startGitRemote,
   startTmux,
   type Container,
   type GitRemote,
   type TmuxSession,
 } from './bed/index.js';
+import { mountsBelow } from './bed/tmp.js';
 
 const SLOW = ROOTFS_BUILD_TIMEOUT_MS; // the first rootfs/container may have to build the cache
 
@@ -62,6 +64,22 @@ describe('test bed', function () {
 
         await writeFile(join(a.dir, 'etc/only-in-a'), 'a\n');
         assert.ok(!existsSync(join(b.dir, 'etc/only-in-a')), 'copies are independent');
+        // Each is an overlay over one shared extracted base, which no write reaches: a file
+        // changed, a file removed, a directory renamed and a hard link made in a.
+        const base = await sharedRootfs();
+        await writeFile(join(a.dir, 'etc/debian_version'), 'changed\n');
+        await rm(join(a.dir, 'etc/os-release'));
+        await rename(join(a.dir, 'etc/cron.d'), join(a.dir, 'etc/cron.moved'));
+        assert.deepEqual(readdirSync(join(a.dir, 'etc/cron.moved')), readdirSync(join(base, 'etc/cron.d')), 'a renamed directory keeps its content');
+        assert.ok(!existsSync(join(a.dir, 'etc/cron.d')));
+        await link(join(a.dir, 'etc/passwd'), join(a.dir, 'etc/passwd.link'));
+        await writeFile(join(a.dir, 'etc/passwd.link'), 'through the link\n', { flag: 'a' });
+        assert.match(readFileSync(join(a.dir, 'etc/passwd'), 'utf8'), /through the link\n$/, 'a hard link made in the copy is one file');
+        assert.equal(readFileSync(join(a.dir, 'etc/debian_version'), 'utf8'), 'changed\n');
+        assert.notEqual(readFileSync(join(base, 'etc/debian_version'), 'utf8'), 'changed\n');
+        assert.equal(readFileSync(join(b.dir, 'etc/debian_version'), 'utf8'), readFileSync(join(base, 'etc/debian_version'), 'utf8'));
+        assert.ok(existsSync(join(base, 'etc/os-release')) && existsSync(join(base, 'etc/cron.d')) && !existsSync(join(base, 'etc/cron.moved')), 'the shared base is unchanged');
+        assert.doesNotMatch(readFileSync(join(base, 'etc/passwd'), 'utf8'), /through the link/);
       } finally {
         await a.cleanup();
         await b.cleanup();
@@ -84,8 +102,7 @@ describe('test bed', function () {
         assert.equal(failing.stderr.trim(), 'to-err');
 
         // /dev and /proc are mounted in a private namespace only: nothing is left on the host.
-        const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
-        assert.ok(!mounts.includes(root.dir), 'no mount below the tree');
+        assert.deepEqual(mountsBelow(readFileSync('/proc/self/mountinfo', 'utf8'), root.dir).filter((m) => m !== root.dir), [], 'no mount below the tree');
       } finally {
         await root.cleanup();
       }

@@ -101,13 +101,13 @@ while [ "$n" -gt 0 ]; do
   src=$1 at=$2 t="$S/m$2" kind=$3; shift 3; n=$((n - 1)); i=$((i + 1))
   [ -d "$t" ] || [ -f "$t" ] || continue
   case $kind in
-    proc) { mount -t proc proc "$t" && mount --bind "$t/sys" "$t/sys" && mount -o remount,bind,ro "$t/sys"; } || fail "cannot mount $at"
-      [ ! -e "$t/sysrq-trigger" ] || { mount --bind "$t/sysrq-trigger" "$t/sysrq-trigger" && mount -o remount,bind,ro "$t/sysrq-trigger"; } || fail "cannot hide $at/sysrq-trigger";;
+    proc) { mount -t proc proc "$t" && mount --bind -o ro "$t/sys" "$t/sys"; } || fail "cannot mount $at"
+      [ ! -e "$t/sysrq-trigger" ] || mount --bind -o ro "$t/sysrq-trigger" "$t/sysrq-trigger" || fail "cannot hide $at/sysrq-trigger";;
     dev) mount -t tmpfs -o mode=0755,size=1m,nosuid twinsync-dev "$t" || fail "cannot mount $at"
-      for d in null zero full random urandom tty; do { [ -e "/dev/$d" ] && touch "$t/$d" && mount --bind "/dev/$d" "$t/$d"; } || fail "cannot bind /dev/$d"; done;;
-    ro) { mount --bind "$src" "$t" && mount -o remount,bind,ro "$t"; } || fail "cannot bind $at read-only";;
+      cp -a /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty "$t/" || fail "cannot make the devices of $at";;
+    ro) mount --bind -o ro "$src" "$t" || fail "cannot bind $at read-only";;
     cow) { [ -d "$src" ] && mkdir "$S/u$i" "$S/w$i" && mount -t overlay -o "nodev,lowerdir=$src,upperdir=$S/u$i,workdir=$S/w$i" twinsync-check "$t" 2>/dev/null; } ||
-      { mount --bind "$src" "$t" && mount -o remount,bind,ro "$t"; } || fail "cannot show $at";;
+      mount --bind -o ro "$src" "$t" || fail "cannot show $at";;
   esac
 done
 # Every other mount read-only: / first (mount -a never takes /), then the rest in one mount(8)
@@ -125,7 +125,7 @@ ip link set lo up || fail "cannot bring the loopback up (is iproute2 installed?)
 # The machine's interfaces by name, with their addresses (see interfaceBatch): one ip(8) run.
 [ -z "$1" ] || { printf '%s' "$1" >"$S/links.batch" && ip -force -batch "$S/links.batch" >/dev/null 2>&1; } || :
 shift
-{ mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && mount -t tmpfs -o ro,size=4k twinsync-none /dev; } || fail "cannot hide /dev and /proc/sys"
+{ mount --bind -o ro /proc/sys /proc/sys && mount -t tmpfs -o ro,size=4k twinsync-none /dev; } || fail "cannot hide /dev and /proc/sys"
 cd "$S/m" || fail "cannot enter the overlay"
 # Not exec: this shell stays PID 1 of the namespace and the checker runs as its child, as on the
 # machine. A checker that is PID 1 behaves otherwise (rsyslogd -N1 says "enabling

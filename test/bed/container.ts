@@ -10,14 +10,14 @@
 // test left open; and nspawn runs with a parent-death signal, so even a SIGKILLed test runner
 // takes its containers down.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, realpathSync, rmdirSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { onExit } from './cleanup.js';
 import { expectSuccess, run, type RunResult } from './exec.js';
 import { repoRoot } from './repo.js';
 import { requireRoot, requireTools } from './require.js';
-import { extractRootfs, type RootfsImage } from './rootfs.js';
+import { sharedRootfs, type RootfsImage } from './rootfs.js';
 import { makeTempDir, removeTree, removeTreeSync } from './tmp.js';
 
 /** Where the repository appears inside every container (read-only). */
@@ -78,7 +78,7 @@ export interface WriteOptions {
 export async function bootContainer(options: BootOptions = {}): Promise<Container> {
   requireRoot('booting a container');
   requireTools('systemd-nspawn', 'nsenter', 'setpriv', 'zstd');
-  const base = await sharedBase(options.image ?? 'base');
+  const base = await sharedRootfs(options.image ?? 'base');
   const home = await makeTempDir('ct');
   const container = new Container(options.name ?? `tsbed-${process.pid}-${counter++}`, base, home, options);
   try {
@@ -347,30 +347,6 @@ export class Container {
   }
 }
 
-const bases = new Map<RootfsImage, Promise<string>>();
-
-// One extracted rootfs per image and process serves as the read-only lower layer of every container.
-function sharedBase(image: RootfsImage): Promise<string> {
-  let base = bases.get(image);
-  if (base !== undefined) return base;
-  base = (async () => {
-    const home = await makeTempDir('base');
-    const dir = join(home, 'root');
-    onExit(() => {
-      removeImageLock(dir);
-      removeTreeSync(home);
-    });
-    await mkdir(dir);
-    await extractRootfs(dir, image);
-    return dir;
-  })().catch((error: unknown) => {
-    bases.delete(image);
-    throw error;
-  });
-  bases.set(image, base);
-  return base;
-}
-
 // A cleanly exiting nspawn removes these; a killed one leaves them in the host's /run. Only
 // paths named after our own (unique) machine name and base directory are touched.
 const NSPAWN_RUN = '/run/systemd/nspawn';
@@ -418,16 +394,6 @@ function removeNspawnLeftovers(machine: string): void {
     rmdirSync(join(NSPAWN_RUN, 'propagate', machine));
   } catch {
     // not there (clean exit) or not empty (not what we expect: leave it)
-  }
-}
-
-// nspawn's global image lock is named after the image's device and inode numbers.
-function removeImageLock(image: string): void {
-  try {
-    const { dev, ino } = statSync(image);
-    rmSync(join(NSPAWN_RUN, 'locks', `inode-${dev}:${ino}`), { force: true });
-  } catch {
-    // image already gone
   }
 }
 

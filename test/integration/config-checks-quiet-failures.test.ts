@@ -44,10 +44,21 @@ describe('configuration checks: what a service would quietly not run (server roo
   const exists = (path: string) => lstat(join(root().rootfs.dir, path)).then(() => true, () => false)
   /** A file the twin no longer asks for: its document and its manifest entry gone. */
   const removeFromTwin = async (path: string) => {
+    const document = await readFile(join(root().twinDir, `filesystem${path}`), 'utf8')
+    let entry: ManifestEntry | undefined
     await rm(join(root().twinDir, `filesystem${path}`))
     await editTwinJson<{ entries: ManifestEntry[] }>(root().twinDir, 'system/files/manifest.json', (m) => {
+      entry = m.entries.find((e) => e.path === path)
       m.entries = m.entries.filter((e) => e.path !== path)
     })
+    /** Ask for the file again as it was (so the next test's apply does not check the removal again). */
+    return async () => {
+      await writeTwinFile(root().twinDir, `filesystem${path}`, document)
+      await editTwinJson<{ entries: ManifestEntry[] }>(root().twinDir, 'system/files/manifest.json', (m) => {
+        if (entry !== undefined) m.entries.push(entry)
+        m.entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+      })
+    }
   }
   const sha = async (path: string) => createHash('sha256').update(await readFile(join(root().rootfs.dir, path))).digest('hex')
   const modeOf = async (path: string) => ((await lstat(join(root().rootfs.dir, path))).mode & 0o7777).toString(8)
@@ -83,6 +94,9 @@ describe('configuration checks: what a service would quietly not run (server roo
     assert.match(step?.message ?? '', /rejects the new postgresql configuration; the previous files are back; postgresql\.service left alone/)
     assert.match(step?.outputTail ?? '', /pg_hba\.conf line \d+: invalid CIDR mask in address "192\.0\.2\.0\/33"/)
     assert.equal(await sha(HBA), before, 'the live pg_hba.conf is as it was')
+    // Each test its own clean state: the refused change is not asked for any more (else every
+    // later apply checks it again, with a throwaway cluster each time).
+    await writeTwinFile(root().twinDir, `filesystem${HBA}`, live)
 
     // A good pg_hba.conf passing the same way: config-checks-services.test.ts (its postgresql.conf change runs it).
   })
@@ -109,8 +123,8 @@ describe('configuration checks: what a service would quietly not run (server roo
   it('judges a removal too: pg_hba.conf removed (the cluster would not start) and the drop-in that gave a unit its ExecStart; both are put back', async () => {
     // What the tests above left asked for (a crontab the plan refuses): not asked for any more.
     await rm(join(root().twinDir, 'filesystem/etc/cron.d/nightly'), { force: true })
-    await removeFromTwin(HBA)
-    await removeFromTwin(DROP_IN)
+    const restoreHba = await removeFromTwin(HBA)
+    const restoreDropIn = await removeFromTwin(DROP_IN)
     const { code, steps, out } = await root().apply()
     assert.equal(code, 1, out)
     const pg = steps.get(`files:delete:${HBA}`)
@@ -123,6 +137,8 @@ describe('configuration checks: what a service would quietly not run (server roo
     assert.match(unit?.outputTail ?? '', /Service has no ExecStart=/)
     assert.equal(await exists(HBA), true, 'pg_hba.conf is back')
     assert.equal(await root().live(DROP_IN), '[Service]\nExecStart=/bin/true\n', 'the drop-in is back')
+    await restoreHba()
+    await restoreDropIn()
   })
 
   it('checks a file outside /etc/nginx that nginx includes (certbot\'s options-ssl-nginx.conf) with nginx -t, and puts it back', async () => {
@@ -130,6 +146,7 @@ describe('configuration checks: what a service would quietly not run (server roo
     await writeTwinFile(root().twinDir, `filesystem${LE_OPTIONS}`, 'ssl_session_timeout 1440m\n')
     const { code, steps, out } = await root().apply()
     assert.equal(code, 1, out)
+    assert.deepEqual([...steps.keys()], [`files:replace:${LE_OPTIONS}`], 'no refused change of an earlier test is carried into this apply')
     const step = steps.get(`files:replace:${LE_OPTIONS}`)
     assert.equal(step?.status, 'failed', out)
     assert.match(step?.message ?? '', /`nginx -t` rejects the new nginx configuration; the previous files are back/)

@@ -39,6 +39,13 @@ describe('configuration checks: include folders, drop-ins, more services, files 
   const exists = (path: string) => lstat(join(root().rootfs.dir, path)).then(() => true, () => false)
   const sha = async (path: string) => createHash('sha256').update(await readFile(join(root().rootfs.dir, path))).digest('hex')
   const apply = () => root().apply()
+  /** The twin no longer asks for a path: its document (if any) and its manifest entry (if any) gone. */
+  const removeEntry = async (path: string) => {
+    await rm(join(root().twinDir, `filesystem${path}`), { recursive: true, force: true })
+    await editTwinJson<{ entries: ManifestEntry[] }>(root().twinDir, 'system/files/manifest.json', (m) => {
+      m.entries = m.entries.filter((e) => e.path !== path)
+    })
+  }
   /** A folder or symlink the twin asks for (the manifest holds what git cannot). */
   const addEntry = (entry: Partial<ManifestEntry> & { path: string; type: string }) =>
     editTwinJson<{ entries: ManifestEntry[] }>(root().twinDir, 'system/files/manifest.json', (m) => {
@@ -84,6 +91,11 @@ describe('configuration checks: include folders, drop-ins, more services, files 
     for (const path of ['/etc/nginx/conf.d/x.conf', '/etc/ssh/sshd_config.d/x.conf', DROP_IN]) {
       assert.equal(await exists(path), false, `${path} is not live`)
     }
+    // Each test its own clean state: the refused changes are not asked for any more (else the
+    // next test's apply checks every one of them again).
+    for (const path of ['/etc/postfix/master.cf', PG, '/etc/fstab', DOC_UNIT]) await writeTwinFile(root().twinDir, `filesystem${path}`, await live(path))
+    // (The drop-in's folder was made and stays: the twin keeps asking for it.)
+    for (const path of ['/etc/nginx/conf.d/x.conf', '/etc/ssh/sshd_config.d/x.conf', DROP_IN]) await removeEntry(path)
   })
 
   it('refuses a new site enabled by a symlink when the site is broken: both are put back', async () => {
@@ -91,6 +103,7 @@ describe('configuration checks: include folders, drop-ins, more services, files 
     await writeTwinFile(root().twinDir, 'filesystem/etc/nginx/sites-available/broken', 'server { listen 8092; location / { return 200 "x" } }\n')
     await addEntry({ path: '/etc/nginx/sites-enabled/broken', type: 'symlink', target: '../sites-available/broken' })
     const { steps, out } = await apply()
+    assert.deepEqual([...steps.keys()].sort(), ['files:create:/etc/nginx/conf.d/x.conf', 'files:create:/etc/nginx/sites-available/broken', 'files:create:/etc/nginx/sites-enabled/broken'], 'no refused change of the test above is carried into this apply')
     for (const id of ['files:create:/etc/nginx/sites-available/broken', 'files:create:/etc/nginx/sites-enabled/broken', 'files:create:/etc/nginx/conf.d/x.conf']) {
       assert.equal(steps.get(id)?.status, 'failed', `${id}: ${out}`)
       assert.match(steps.get(id)?.outputTail ?? '', /unexpected "}" in \/etc\/nginx\/sites-enabled\/broken:1/)
@@ -99,7 +112,7 @@ describe('configuration checks: include folders, drop-ins, more services, files 
   })
 
   it('passes good changes to a drop-in, postgresql.conf and fstab through the same checkers', async () => {
-    // The refused ones above stay asked for: replace them with good ones.
+    // Good ones in place of the refused ones above (the site's stays asked for; the others were taken back).
     await writeTwinFile(root().twinDir, 'filesystem/etc/nginx/conf.d/x.conf', 'server { listen 8091; return 204; }\n')
     await writeTwinFile(root().twinDir, 'filesystem/etc/nginx/sites-available/broken', 'server { listen 8092; location / { return 200 "x"; } }\n')
     await writeTwinFile(root().twinDir, 'filesystem/etc/ssh/sshd_config.d/x.conf', 'PasswordAuthentication no\n')
