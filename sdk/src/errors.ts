@@ -68,6 +68,7 @@ export const ERROR_CODES = {
   PLAN_STALE: 'The machine changed since the plan was made',
   PLAN_OUTSIDE_SCOPE: 'A plan holds a change outside what its provider manages (a files path not in files.include, or ignored): a forged or outdated plan',
   CONFIRMATION_REQUIRED: 'Applying needs a yes: answer the prompt, or pass --yes',
+  HIGH_RISK_NOT_ACCEPTED: 'The plan holds changes that run code as root or open a login, and they were not accepted by name: type "yes" at the prompt, or pass --yes --accept-high-risk',
   REHEARSAL_UNAVAILABLE: 'A rehearsal cannot run here (not root, no systemd-nspawn, no overlay file system, a target without systemd)',
   REHEARSAL_BOOT_FAILED: 'The rehearsal container did not boot',
   REHEARSAL_FAILED: 'The rehearsal of the plan failed, so it was not applied to the machine',

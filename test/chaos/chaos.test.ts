@@ -162,7 +162,7 @@ describe('chaos: kill, race and fill the disk', function () {
     const want = intended(0)
     await editTwin(want)
     const started = Date.now()
-    const r = await cli.twinsync(['apply', '--yes', ...base()])
+    const r = await cli.twinsync(['apply', '--yes', '--accept-high-risk', ...base()])
     applyMs = Date.now() - started
     assert.equal(r.code, 0, r.stdout + r.stderr)
     assert.deepEqual(await live(), want)
@@ -176,7 +176,7 @@ describe('chaos: kill, race and fill the disk', function () {
       const before = await live()
       const want = intended(t)
       await editTwin(want)
-      const outcome = await killAfter(['apply', '--yes', ...base()], 300 + Math.floor(Math.random() * applyMs))
+      const outcome = await killAfter(['apply', '--yes', '--accept-high-risk', ...base()], 300 + Math.floor(Math.random() * applyMs))
       if (outcome.killed) c.killedMidRun++
       else c.finishedBeforeKill++
       const now = await live()
@@ -196,7 +196,7 @@ describe('chaos: kill, race and fill the disk', function () {
         c.destructivePlans++
         process.stdout.write(`  apply trial ${t}: destructive plan: ${bad.slice(0, 5).join('; ')}\n`)
       }
-      const rerun = await cli.twinsync(['apply', '--yes', ...base()])
+      const rerun = await cli.twinsync(['apply', '--yes', '--accept-high-risk', ...base()])
       const left = await tempFiles()
       if (left.length > 0) {
         c.tempFilesAfterRerun++
@@ -272,7 +272,7 @@ describe('chaos: kill, race and fill the disk', function () {
       extra.concurrent++
       const want = intended(200 + t)
       await editTwin(want)
-      const [a, b] = await Promise.all([cli.twinsync(['apply', '--yes', ...base()]), cli.twinsync(['apply', '--yes', ...base()])])
+      const [a, b] = await Promise.all([cli.twinsync(['apply', '--yes', '--accept-high-risk', ...base()]), cli.twinsync(['apply', '--yes', '--accept-high-risk', ...base()])])
       const applied = [a, b].filter((r) => r.code === 0 && /\d+ applied/.test(r.stdout) && !/^0 applied/m.test(r.stdout))
       const held = [a, b].filter((r) => r.code === 2 && /\[LOCK_HELD\] Another TwinSync apply \(pid \d+/.test(r.stderr))
       if (applied.length > 1) extra.concurrentBothApplied++
@@ -322,7 +322,7 @@ describe('chaos: kill, race and fill the disk', function () {
       await mkdir(join(twin, 'filesystem/etc/chaos'), { recursive: true })
       await writeFile(join(twin, 'filesystem/etc/chaos/wanted'), 'wanted\n')
       await run(['dd', 'if=/dev/zero', `of=${filler}`, 'bs=1M'])
-      const apply = await cli.twinsync(['apply', '--yes', ...args])
+      const apply = await cli.twinsync(['apply', '--yes', '--accept-high-risk', ...args])
       assert.equal(apply.code, 2, apply.stdout + apply.stderr)
       assert.match(apply.stderr, /\[DISK_FULL\]/)
       extra.diskFullRefusals++
@@ -331,7 +331,7 @@ describe('chaos: kill, race and fill the disk', function () {
       await rm(filler)
       const fsck = await run(['git', '-C', twin, 'fsck', '--full', '--no-dangling'])
       assert.equal(fsck.code, 0, fsck.stderr)
-      const again = await cli.twinsync(['apply', '--yes', ...args])
+      const again = await cli.twinsync(['apply', '--yes', '--accept-high-risk', ...args])
       assert.equal(again.code, 0, again.stdout + again.stderr)
       assert.equal(await readFile(join(rootfs.dir, 'etc/chaos/wanted'), 'utf8'), 'wanted\n')
       assert.equal((await cli.twinsync(['snapshot', ...args])).code, 0)

@@ -47,7 +47,7 @@ describe('a service running an older configuration is drift, planned until reloa
   it('a file applied without its reload shows in status, is planned again after a snapshot, and the reload makes it live', async () => {
     await ct.writeFile(`${TWIN}/filesystem/etc/nginx/conf.d/twinsync.conf`, 'add_header X-TwinSync drift-test;\n')
     // Only the file: the restart the plan proposed with it is what gets lost.
-    const files = await ct.twinsync(['apply', '--only', 'files', '--yes'])
+    const files = await ct.twinsync(['apply', '--only', 'files', '--yes', '--accept-high-risk'])
     assert.equal(files.code, 0, files.stdout + files.stderr)
     assert.equal(await ct.readFile('/etc/nginx/conf.d/twinsync.conf'), 'add_header X-TwinSync drift-test;\n')
     assert.doesNotMatch(await header(), /X-TwinSync/i, 'nginx still serves the configuration it started with')
@@ -65,7 +65,7 @@ describe('a service running an older configuration is drift, planned until reloa
     assert.deepEqual((await plan()).changes.map((c) => c.id), ['systemd:reload:nginx.service'])
     const pid = (await ct.runOk(['systemctl', 'show', '-p', 'MainPID', '--value', 'nginx.service'])).stdout.trim()
 
-    const applied = await ct.twinsync(['apply', '--yes'])
+    const applied = await ct.twinsync(['apply', '--yes', '--accept-high-risk'])
     assert.equal(applied.code, 0, applied.stdout + applied.stderr)
     // The file, then its folder (a new file changes the folder too).
     assert.match(applied.stdout, /applied\s+nginx\.service runs an older configuration than \/etc\/nginx\/conf\.d\/twinsync\.conf \(and 1 more\): reload it/)
@@ -81,7 +81,7 @@ describe('a service running an older configuration is drift, planned until reloa
     assert.equal((await ct.twinsync(['snapshot'])).code, 0)
     const planned = await plan()
     assert.deepEqual(planned.changes.map((c) => [c.id, c.summary]), [['systemd:restart:cron.service', 'cron.service runs an older configuration than /etc/default/cron: restart it']])
-    const applied = await ct.twinsync(['apply', '--yes'])
+    const applied = await ct.twinsync(['apply', '--yes', '--accept-high-risk'])
     assert.equal(applied.code, 0, applied.stdout + applied.stderr)
     assert.notEqual((await ct.runOk(['systemctl', 'show', '-p', 'MainPID', '--value', 'cron.service'])).stdout.trim(), pid)
     assert.deepEqual((await plan()).changes, [])
@@ -107,7 +107,7 @@ describe('a service running an older configuration is drift, planned until reloa
     await ct.runOk(['sh', '-c', `until [ -S ${HOLD} ]; do sleep 0.05; done`], { timeoutMs: 60_000 })
     const killer = ct.run(['sh', '-c', `until [ -e ${HELD} ]; do sleep 0.05; done; kill -9 "$(cat /run/twinsync-apply.pid)"`], { timeoutMs: 300_000 })
     try {
-      const killed = await ct.run(['sh', '-c', `echo $$ > /run/twinsync-apply.pid; exec ${NODE_IN_CONTAINER} ${TWINSYNC_IN_CONTAINER} apply --yes`], { timeoutMs: 300_000 })
+      const killed = await ct.run(['sh', '-c', `echo $$ > /run/twinsync-apply.pid; exec ${NODE_IN_CONTAINER} ${TWINSYNC_IN_CONTAINER} apply --yes --accept-high-risk`], { timeoutMs: 300_000 })
       assert.equal((await killer).code, 0)
       assert.notEqual(killed.code, 0, killed.stdout + killed.stderr)
       assert.doesNotMatch(killed.stdout, /reload it/, 'killed before the reload ran')
@@ -125,7 +125,7 @@ describe('a service running an older configuration is drift, planned until reloa
     assert.match(status.stdout + status.stderr, /APPLY_INTERRUPTED|interrupted/)
     assert.deepEqual((await plan()).changes.map((c) => c.id), ['systemd:reload:nginx.service'])
 
-    const finished = await ct.twinsync(['apply', '--yes'], { timeoutMs: 300_000 })
+    const finished = await ct.twinsync(['apply', '--yes', '--accept-high-risk'], { timeoutMs: 300_000 })
     assert.equal(finished.code, 0, finished.stdout + finished.stderr)
     assert.match(await header(), /^X-Killed: yes/im, 'the reload the killed apply owed has run')
     assert.equal((await ct.twinsync(['status', '--exit-code'])).code, 0)

@@ -78,7 +78,7 @@ describe('plan and apply inside a booted Debian container', function () {
     assert.ok(plan.changes.some((c) => c.category === 'startup' && c.resource === '/etc/xdg/autostart/demo.desktop'))
     assert.ok(plan.changes.some((c) => c.category === 'startup' && c.resource === '/etc/rc.local'))
 
-    const applied = await ct.twinsync(['apply', '--yes'], { timeoutMs: 600_000 })
+    const applied = await ct.twinsync(['apply', '--yes', '--accept-high-risk'], { timeoutMs: 600_000 })
     assert.equal(applied.code, 0, applied.stdout + applied.stderr)
   })
 

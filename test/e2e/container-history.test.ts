@@ -61,7 +61,7 @@ describe('history and revert inside a booted Debian container', function () {
     assert.equal(refused.code, 2, 'no terminal and no --yes')
     assert.match(refused.stderr, /\[CONFIRMATION_REQUIRED\]/)
 
-    const reverted = await ct.twinsync(['revert', 's1', '--yes'], { timeoutMs: 600_000 })
+    const reverted = await ct.twinsync(['revert', 's1', '--yes', '--accept-high-risk'], { timeoutMs: 600_000 })
     assert.equal(reverted.code, 0, reverted.stdout + reverted.stderr)
     assert.notEqual((await ct.run(['dpkg-query', '-W', '-f=${Status}', 'hello'])).stdout, 'install ok installed')
     assert.doesNotMatch(await ct.readFile('/etc/motd'), /Changed between snapshots/)

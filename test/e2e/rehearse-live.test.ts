@@ -142,7 +142,7 @@ describe('twinsync rehearse of a running machine (its own "/", nspawn inside a b
       await ct.writeFile(`${TWIN}/system/greeting.json`, '{\n  "text": "shout!"\n}\n')
       const before = await fingerprint()
       try {
-        const r = await inUnit(['apply', '--rehearse', '--yes', '--json'])
+        const r = await inUnit(['apply', '--rehearse', '--yes', '--accept-high-risk', '--json'])
         assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`)
         const out = parse<{ rehearsal: RehearsalJson; applied: boolean; error: { code: string } }>(r)
         assert.equal(out.applied, false)

@@ -121,7 +121,7 @@ describe('twinsync rehearse on the server root (--root from the host)', function
 
   it('refuses `apply --rehearse` after a failed rehearsal: the report, exit 1, nothing applied', async () => {
     const before = await fingerprint()
-    const r = await ts('apply', '--rehearse', '--yes', '--json')
+    const r = await ts('apply', '--rehearse', '--yes', '--accept-high-risk', '--json')
     assert.equal(r.code, 1, r.stderr)
     const out = json<{ applied: boolean; rehearsal: RehearsalJson; error: { code: string } }>(r)
     assert.equal(out.applied, false)
@@ -165,7 +165,7 @@ describe('twinsync rehearse on the server root (--root from the host)', function
     assert.equal(await fingerprint(), before, 'the rehearsal did not touch the root')
     assert.deepEqual(leftovers(), [])
 
-    const applied = await ts('apply', '--rehearse', '--yes', '--json')
+    const applied = await ts('apply', '--rehearse', '--yes', '--accept-high-risk', '--json')
     assert.equal(applied.code, 0, `${applied.stdout}\n${applied.stderr}`)
     const out = json<{ applied: boolean; rehearsal: RehearsalJson }>(applied)
     assert.equal(out.rehearsal.passed, true)

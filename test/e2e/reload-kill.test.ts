@@ -36,9 +36,9 @@ describe('a reload killed before its verdict: the next apply puts the previous f
     }
   }
   const nginxState = async () => (await ct.run(['systemctl', 'show', '--property=ActiveState', '--value', 'nginx.service'])).stdout.trim()
-  /** `twinsync apply --yes` in the background, in a process group of its own: its id. */
+  /** `twinsync apply --yes --accept-high-risk` in the background, in a process group of its own: its id. */
   const startApply = async () => {
-    const r = await ct.runOk(['sh', '-c', `setsid node ${TWINSYNC_IN_CONTAINER} apply --yes --json >/tmp/killed-apply.out 2>&1 & echo $!`])
+    const r = await ct.runOk(['sh', '-c', `setsid node ${TWINSYNC_IN_CONTAINER} apply --yes --accept-high-risk --json >/tmp/killed-apply.out 2>&1 & echo $!`])
     return Number(r.stdout.trim())
   }
   const kill9 = async (pid: number) => {
@@ -55,7 +55,7 @@ describe('a reload killed before its verdict: the next apply puts the previous f
   }
   /** The next apply: it finds the record and puts the previous site back; nginx serves on 8080 again. */
   const recover = async () => {
-    const r = await ct.twinsync(['apply', '--yes', '--json'], { timeoutMs: 600_000 })
+    const r = await ct.twinsync(['apply', '--yes', '--accept-high-risk', '--json'], { timeoutMs: 600_000 })
     const report = JSON.parse(r.stdout) as { checksFinished?: Finished[] }
     assert.equal(r.code, 1, r.stdout.slice(-2000) + r.stderr)
     assert.deepEqual(report.checksFinished?.map((f) => [f.service, f.restored, f.diagnostic.code]), [['nginx', [SITE], 'CONFIG_RESTORED']])

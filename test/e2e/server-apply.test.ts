@@ -37,7 +37,7 @@ describe('apply on a booted Debian server: check, reload, verify, roll back', fu
     return JSON.parse(r.stdout) as PlanJson
   }
   const apply = async () => {
-    const r = await ct.twinsync(['apply', '--yes', '--json'], { timeoutMs: 600_000 })
+    const r = await ct.twinsync(['apply', '--yes', '--accept-high-risk', '--json'], { timeoutMs: 600_000 })
     return { code: r.code, out: r.stdout + r.stderr, report: JSON.parse(r.stdout) as ApplyJson }
   }
 

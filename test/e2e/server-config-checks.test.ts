@@ -37,7 +37,7 @@ describe('configuration checks on a booted server where the services run: postgr
   const get = () => ct.run(['curl', '-sS', '-i', '--max-time', '5', 'http://127.0.0.1:8095/'])
   const master = async () => (await ct.runOk(['systemctl', 'show', '--property=MainPID', '--value', 'nginx.service'])).stdout.trim()
   const apply = async () => {
-    const r = await ct.twinsync(['apply', '--yes', '--json'], { timeoutMs: 600_000 })
+    const r = await ct.twinsync(['apply', '--yes', '--accept-high-risk', '--json'], { timeoutMs: 600_000 })
     const steps = new Map((JSON.parse(r.stdout) as { journal?: { steps: Step[] } }).journal?.steps.map((s) => [s.id, s]) ?? [])
     return { code: r.code, steps, out: r.stdout + r.stderr }
   }

@@ -29,7 +29,7 @@ describe('interrupting an apply', function () {
     await writeTwinFile(cli.twinDir, 'filesystem/etc/motd', 'Must not be written\n')
     const before = await readFile(join(rootfs.dir, 'etc/motd'), 'utf8')
 
-    const child = spawn('node', [TWINSYNC_BIN, 'apply', '--yes', '--root', rootfs.dir, '--repo', cli.twinDir], {
+    const child = spawn('node', [TWINSYNC_BIN, 'apply', '--yes', '--accept-high-risk', '--root', rootfs.dir, '--repo', cli.twinDir], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cli.dir, LANG: 'C.UTF-8', TWINSYNC_DATA_DIR: cli.dataDir, TWINSYNC_CONFIG: cli.configFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     })

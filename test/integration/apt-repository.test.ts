@@ -115,7 +115,7 @@ describe('apt: a repository and a package from it in one plan (Debian root, real
     const edge = planned.edges.find((e) => e.from === 'files:create:/etc/apt/sources.list.d/twinsync-demo.list' && e.to === 'apt:install:twinsync-demo')
     assert.match(edge?.reason ?? '', /needs \/etc\/apt\/sources\.list\.d\//)
 
-    const apply = await twinsync('apply', '--yes', '--json')
+    const apply = await twinsync('apply', '--yes', '--accept-high-risk', '--json')
     assert.equal(apply.code, 0, apply.stdout + apply.stderr)
     const steps = json<ApplyOut>(apply).journal.steps
     assert.deepEqual(steps.map((s) => [s.id, s.status]).sort(), [['apt:install:twinsync-demo', 'applied'], ['files:create:/etc/apt/sources.list.d/twinsync-demo.list', 'applied']])
@@ -130,7 +130,7 @@ describe('apt: a repository and a package from it in one plan (Debian root, real
   it('an unreachable repository: the package fails with apt\'s words, the sources file is put back, and both stay pending', async () => {
     const port = await closedPort()
     await addToTwin('twinsync-gone.list', `deb [trusted=yes] http://127.0.0.1:${port}/debian ./`, 'twinsync-gone')
-    const apply = await twinsync('apply', '--yes', '--json')
+    const apply = await twinsync('apply', '--yes', '--accept-high-risk', '--json')
     assert.equal(apply.code, 1, apply.stdout + apply.stderr)
     const steps = json<ApplyOut>(apply).journal.steps
     const pkg = steps.find((s) => s.id === 'apt:install:twinsync-gone')
@@ -151,7 +151,7 @@ describe('apt: a repository and a package from it in one plan (Debian root, real
     const served = join(cli.dir, 'served')
     await flatRepository(served, 'twinsync-gone', '2.0')
     server = await serveDirectory(served, port)
-    const retry = await twinsync('apply', '--yes', '--json')
+    const retry = await twinsync('apply', '--yes', '--accept-high-risk', '--json')
     assert.equal(retry.code, 0, retry.stdout + retry.stderr)
     assert.equal(await installed('twinsync-gone'), 'ii 2.0')
     assert.equal((await readFile(join(rootfs.dir, 'etc/apt/sources.list.d/twinsync-gone.list'), 'utf8')).trim(), `deb [trusted=yes] http://127.0.0.1:${port}/debian ./`)

@@ -43,7 +43,7 @@ describe('a sandboxed checker that cannot resolve a name says so, with the way o
 
   it('refuses a site whose upstream name does not resolve in the sandbox with CONFIG_CHECK_OFFLINE, and takes it once the name is in /etc/hosts', async () => {
     await writeTwinFile(cli.twinDir, `filesystem/${SITE}`, site)
-    const refused = await twinsync('apply', '--yes', '--json')
+    const refused = await twinsync('apply', '--yes', '--accept-high-risk', '--json')
     assert.equal(refused.code, 1, refused.stdout + refused.stderr)
     const step = json<{ journal: { steps: Step[] } }>(refused).journal.steps.find((s) => s.id === `files:create:/${SITE}`)
     assert.equal(step?.status, 'failed', JSON.stringify(step))
@@ -57,7 +57,7 @@ describe('a sandboxed checker that cannot resolve a name says so, with the way o
     // makes the machine's /etc/hosts the twin's). The twin still asks for the site.
     const hosts = await readFile(join(cli.twinDir, 'filesystem/etc/hosts'), 'utf8')
     await writeTwinFile(cli.twinDir, 'filesystem/etc/hosts', `${hosts}127.0.0.9 ${NAME}\n`)
-    const taken = await twinsync('apply', '--yes', '--json')
+    const taken = await twinsync('apply', '--yes', '--accept-high-risk', '--json')
     const again = json<{ journal: { steps: Step[] } }>(taken).journal.steps.find((s) => s.id === `files:create:/${SITE}`)
     assert.equal(again?.status, "applied", JSON.stringify(json<{ journal: { steps: Step[] } }>(taken).journal.steps) + taken.stderr)
     assert.equal(await readFile(join(rootfs.dir, SITE), 'utf8'), site)

@@ -93,7 +93,7 @@ __attribute__((constructor)) static void ran(void) {
   it('refuses nginx.conf with a load_module of it through `nginx -t`, and the module wrote nothing that lasts and reached no one', async () => {
     const conf = await readFile(join(rootfs.dir, 'etc/nginx/nginx.conf'), 'utf8')
     await writeTwinFile(cli.twinDir, 'filesystem/etc/nginx/nginx.conf', `load_module ${MODULE};\n${conf}`)
-    const r = await twinsync('apply', '--yes', '--json')
+    const r = await twinsync('apply', '--yes', '--accept-high-risk', '--json')
     assert.equal(r.code, 1, r.stdout + r.stderr)
     const step = json<{ journal: { steps: Step[] } }>(r).journal.steps.find((s) => s.id === 'files:replace:/etc/nginx/nginx.conf')
     assert.equal(step?.status, 'failed')
@@ -327,7 +327,7 @@ describe('checkers of the checkers root through plan and apply (checkers root, c
     await writeTwinFile(root().twinDir, 'filesystem/etc/keepalived/keepalived.conf', KEEPALIVED(machineInterface(), 52))
     const plan = await twinsync('plan')
     assert.equal(plan.code, 0, plan.stdout + plan.stderr)
-    const r = await twinsync('apply', '--yes', '--json')
+    const r = await twinsync('apply', '--yes', '--accept-high-risk', '--json')
     const steps = json<{ journal: { steps: Step[] } }>(r).journal.steps
     const step = (id: string) => steps.find((s) => s.id === id)
     assert.equal(r.code, 0, r.stdout + r.stderr)
@@ -343,7 +343,7 @@ describe('checkers of the checkers root through plan and apply (checkers root, c
     await writeTwinFile(root().twinDir, 'filesystem/etc/bind/named.conf.local', `${local}zone "example.test" { type master; file "/etc/bind/db.example.test"; };\n`)
     await writeTwinFile(root().twinDir, 'filesystem/etc/bind/db.example.test', '$TTL 1h\n@ IN SOA ns.example.test. admin.example.test. ( 1 1h 15m 1w 1h )\nwww IN A 192.0.2.300\n')
     await writeTwinFile(root().twinDir, 'filesystem/etc/haproxy/haproxy.cfg', `${haproxy}\nbackend app\n    server one app.backend.invalid:8080\n`)
-    const r = await twinsync('apply', '--yes', '--json')
+    const r = await twinsync('apply', '--yes', '--accept-high-risk', '--json')
     assert.equal(r.code, 1, r.stdout + r.stderr)
     const steps = json<{ journal: { steps: Step[] } }>(r).journal.steps
     const step = (id: string) => steps.find((s) => s.id === id)

@@ -207,7 +207,7 @@ describe('configuration checks across kill -9 (server root, chroot)', function (
   it('puts the old file back on the next apply when the apply was killed between the write and the checker\'s verdict', async () => {
     assert.equal((await run(['mkfifo', join(root().rootfs.dir, FIFO)])).code, 0)
     await writeTwinFile(root().twinDir, `filesystem${HANG}`, `include /${FIFO};\n`)
-    const child = spawn('node', [TWINSYNC_BIN, 'apply', '--yes', '--root', root().rootfs.dir, '--repo', root().twinDir], {
+    const child = spawn('node', [TWINSYNC_BIN, 'apply', '--yes', '--accept-high-risk', '--root', root().rootfs.dir, '--repo', root().twinDir], {
       env: root().cli.env(),
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -234,7 +234,7 @@ describe('configuration checks across kill -9 (server root, chroot)', function (
     await rm(join(root().rootfs.dir, FIFO))
     assert.equal(await exists(HANG), true, 'killed before the verdict: the broken file is still live')
 
-    const next = await root().twinsync('apply', '--yes', '--json')
+    const next = await root().twinsync('apply', '--yes', '--accept-high-risk', '--json')
     assert.equal(next.code, 1, next.stdout + next.stderr)
     const report = json<{ checksFinished?: Array<{ service: string; restored: string[] }>; journal: { diagnostics: Array<{ code: string; summary: string }> } }>(next)
     assert.deepEqual(report.checksFinished?.map((f) => [f.service, f.restored]), [['nginx', [HANG]]])
@@ -244,7 +244,7 @@ describe('configuration checks across kill -9 (server root, chroot)', function (
     await assert.rejects(readFile(join(root().twinDir, '.git/twinsync/config-checks-pending.json')), { code: 'ENOENT' })
 
     // The twin still asks for it: the next apply writes it, checks it, and puts it back again.
-    const again = await root().twinsync('apply', '--yes', '--json')
+    const again = await root().twinsync('apply', '--yes', '--accept-high-risk', '--json')
     assert.equal(again.code, 1, again.stdout + again.stderr)
     const step = json<{ journal: { steps: Step[] } }>(again).journal.steps.find((s) => s.id === `files:create:${HANG}`)
     assert.match(step?.message ?? '', /`nginx -t` rejects the new nginx configuration; the previous files are back/)

@@ -37,7 +37,7 @@ describe('configuration checkers against the real tools (server root, chroot)', 
   const live = (path: string) => readFile(join(rootfs.dir, path), 'utf8')
   const sha = async (path: string) => createHash('sha256').update(await readFile(join(rootfs.dir, path))).digest('hex')
   const apply = async () => {
-    const r = await twinsync('apply', '--yes', '--json')
+    const r = await twinsync('apply', '--yes', '--accept-high-risk', '--json')
     const steps = new Map(json<ApplyJson>(r).journal.steps.map((s) => [s.id, s]))
     return { code: r.code, steps, out: r.stdout + r.stderr }
   }
@@ -162,14 +162,14 @@ describe('configuration checkers against the real tools (server root, chroot)', 
 
   it('refuses a broken cron file when the plan is made, naming the line; a good one is applied', async () => {
     await writeTwinFile(cli.twinDir, `filesystem${CRON}`, '0 3 * * root /bin/true\n')
-    const refused = await twinsync('apply', '--yes')
+    const refused = await twinsync('apply', '--yes', '--accept-high-risk')
     assert.equal(refused.code, 2, refused.stdout + refused.stderr)
     assert.match(refused.stderr, /\/etc\/cron\.d\/report: line 1: day of week "root": "root" is not a number or name/)
     assert.match(refused.stderr, /Nothing was applied/)
     await assert.rejects(readFile(join(rootfs.dir, CRON)), { code: 'ENOENT' })
 
     await writeTwinFile(cli.twinDir, `filesystem${CRON}`, '0 3 * * * root /bin/true\n')
-    const applied = await twinsync('apply', '--yes')
+    const applied = await twinsync('apply', '--yes', '--accept-high-risk')
     assert.equal(applied.code, 0, applied.stdout + applied.stderr)
     assert.equal(await live(CRON), '0 3 * * * root /bin/true\n')
   })

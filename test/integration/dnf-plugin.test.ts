@@ -112,7 +112,7 @@ describe('twinsync-plugin-dnf from its tarball, against a real rpm database', fu
     const repoFirst = out.edges.find((e) => e.from === 'files:create:/etc/yum.repos.d/b.repo' && e.to === 'dnf:install:tsfromb')
     assert.match(repoFirst?.reason ?? '', /needs \/etc\/yum\.repos\.d\//)
 
-    const apply = await cli.twinsync(['apply', '--yes', '--json', '--root', root, '--repo', cli.twinDir])
+    const apply = await cli.twinsync(['apply', '--yes', '--accept-high-risk', '--json', '--root', root, '--repo', cli.twinDir])
     assert.equal(apply.code, 0, apply.stdout + apply.stderr)
     assert.equal(await rpmQ('tsfromb'), 'tsfromb-0.9', 'the package from the repository the same plan added')
     assert.equal(await rpmQ('tsextra'), 'tsextra-1.1')
@@ -124,7 +124,7 @@ describe('twinsync-plugin-dnf from its tarball, against a real rpm database', fu
     const plan = await cli.twinsync(['plan', '--json', '--root', root, '--repo', cli.twinDir])
     assert.equal(plan.code, 0, plan.stderr)
     assert.deepEqual(json<{ changes: unknown[] }>(plan).changes, [])
-    const again = await cli.twinsync(['apply', '--yes', '--root', root, '--repo', cli.twinDir])
+    const again = await cli.twinsync(['apply', '--yes', '--accept-high-risk', '--root', root, '--repo', cli.twinDir])
     assert.equal(again.code, 0, again.stderr)
     const snap = await cli.twinsync(['snapshot', '--root', root, '--repo', cli.twinDir, '--json'])
     assert.equal(snap.code, 0, snap.stderr)

@@ -57,7 +57,7 @@ describe('apply deletes a folder only as far as the plan names its entries', fun
     assert.ok(del, plan.stdout)
     assert.deepEqual(del.data?.below?.map((e) => e.path), ['/etc/site/site.conf', '/etc/site/sub', '/etc/site/sub/b.conf'])
 
-    const apply = await twinsync('apply', '--yes')
+    const apply = await twinsync('apply', '--yes', '--accept-high-risk')
     assert.equal(apply.code, 1, apply.stdout + apply.stderr)
     assert.match(apply.stdout, /FAILED\s+Delete \/etc\/site and the 3 entries below it: \/etc\/site is kept, with 2 entries the plan did not name; 3 named entries were deleted\n/)
     assert.match(apply.stdout, /\/etc\/site\/private\.key\.bak \(ignored[^)]*\).*\[FILES_DELETE_KEPT\]/s)

@@ -64,7 +64,7 @@ describe('a plan reviewed in the TUI is checked again before it runs, as a saved
     // Someone edits the file on the machine while the person reads the diff.
     await writeFile(join(root().rootfs.dir, 'etc/motd'), 'Edited live meanwhile\n')
 
-    const cliApply = await twinsync('apply', join(root().cli.dir, 'plan.json'), '--yes', '--json')
+    const cliApply = await twinsync('apply', join(root().cli.dir, 'plan.json'), '--yes', '--accept-high-risk', '--json')
     assert.equal(cliApply.code, 2, cliApply.stdout)
     assert.equal(json<{ error: { code: string } }>(cliApply).error.code, 'PLAN_STALE')
     assert.equal(await refusal(services.apply({ plan: shown, leftOut: [], signal })), 'PLAN_STALE')
@@ -84,7 +84,7 @@ describe('a plan reviewed in the TUI is checked again before it runs, as a saved
     // Another person drops the ask with the CLI before this one approves.
     assert.equal((await twinsync('discard', 'files:replace:/etc/issue.net')).code, 0)
 
-    const cliApply = await twinsync('apply', join(root().cli.dir, 'plan2.json'), '--yes', '--json')
+    const cliApply = await twinsync('apply', join(root().cli.dir, 'plan2.json'), '--yes', '--accept-high-risk', '--json')
     assert.equal(cliApply.code, 2, cliApply.stdout + cliApply.stderr)
     assert.equal(json<{ error: { code: string } }>(cliApply).error.code, 'PLAN_STALE')
     assert.equal(await live('etc/issue.net'), before, 'the CLI does not make a discarded change')

@@ -116,7 +116,8 @@ describe('hostile twin, the write side: apply writes only what was approved, whe
     const plan = await (await container()).resolve(PlanWorkflow).plan({})
     const outcome = await (await container())
       .resolve(ApplyService)
-      .apply({ plan, fromFile: false, signal: new AbortController().signal })
+      // What these cases ask about is where the write goes: a key that logs in is accepted as the person would (--accept-high-risk).
+      .apply({ plan, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
       .then((r) => r, (e: unknown) => e)
     return { plan, outcome }
   }
@@ -894,7 +895,7 @@ describe('hostile twin, the write side of every provider: nothing written throug
       await writeFile(join(twin, 'filesystem/home/ann/.config/app.conf'), 'mine=2\n')
       await mkdir(join(twin, 'filesystem/home/ann/.config/x'), { recursive: true })
       await writeFile(join(twin, 'filesystem/home/ann/.config/x/app.conf'), 'attacker=1\n')
-      const apply = await cli.twinsync(['apply', '--yes', '--json', '--root', root, '--repo', twin])
+      const apply = await cli.twinsync(['apply', '--yes', '--accept-high-risk', '--json', '--root', root, '--repo', twin])
       assert.equal(apply.code, 0, apply.stdout + apply.stderr)
       assert.equal(await readFile(join(root, 'srv/home/ann/.config/app.conf'), 'utf8'), 'mine=2\n')
       assert.equal((await lstat(join(root, 'srv/home/ann/.config/app.conf'))).uid, annUid)

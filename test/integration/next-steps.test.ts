@@ -71,7 +71,7 @@ describe('next steps of plan and apply errors can be pasted as they are', functi
     const plan = JSON.parse(await readFile(planFile, 'utf8')) as { changes: Array<{ summary: string }> }
     plan.changes[0]!.summary = 'edited by hand'
     await writeFile(planFile, JSON.stringify(plan))
-    const r = await twinsync('apply', planFile, '--yes')
+    const r = await twinsync('apply', planFile, '--yes', '--accept-high-risk')
     assert.equal(r.code, 2, r.stderr)
     assert.match(r.stderr, /\[PLAN_TAMPERED\]/)
     const [again, apply] = commandsIn(r.stderr)
@@ -95,7 +95,7 @@ describe('next steps of plan and apply errors can be pasted as they are', functi
 
   it('PLAN_INVALID: a file that is not a plan gets the commands that make one', async () => {
     await writeFile(planFile, 'not a plan\n')
-    const r = await twinsync('apply', planFile, '--yes')
+    const r = await twinsync('apply', planFile, '--yes', '--accept-high-risk')
     assert.equal(r.code, 2, r.stderr)
     assert.match(r.stderr, /\[PLAN_INVALID\]/)
     const [again] = commandsIn(r.stderr)

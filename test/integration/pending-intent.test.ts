@@ -82,7 +82,7 @@ describe('pending intent survives snapshots, partial and failed applies, pulls',
   })
 
   it('apply --only files: what was left out stays pending, with the reason', async () => {
-    const r = await twinsync('apply', '--only', 'files', '--yes')
+    const r = await twinsync('apply', '--only', 'files', '--yes', '--accept-high-risk')
     assert.equal(r.code, 0, r.stdout + r.stderr)
     assert.equal(await live('etc/motd'), 'Intended motd\n')
     assert.deepEqual(await planIds(), [`apt:install:${NO_SUCH_PACKAGE}`])
@@ -94,7 +94,7 @@ describe('pending intent survives snapshots, partial and failed applies, pulls',
   })
 
   it('a step that fails (a package that cannot be installed) stays pending, and says why', async () => {
-    const r = await twinsync('apply', '--yes')
+    const r = await twinsync('apply', '--yes', '--accept-high-risk')
     assert.equal(r.code, 1, r.stdout + r.stderr)
     assert.match(r.stdout, new RegExp(`FAILED.*${NO_SUCH_PACKAGE}`))
     assert.deepEqual(await planIds(), [`apt:install:${NO_SUCH_PACKAGE}`], 'the failed install is planned again')
@@ -158,7 +158,7 @@ describe('pull --no-apply leaves the pulled changes pending', function () {
     assert.deepEqual(plan.changes.map((c) => c.id).sort(), expected, 'the snapshot did not commit the machine over the pulled change')
     assert.equal(await readFile(join(root().twinDir, 'filesystem/etc/motd'), 'utf8'), 'Edited in another clone\n')
 
-    const applied = await twinsync('apply', '--yes')
+    const applied = await twinsync('apply', '--yes', '--accept-high-risk')
     assert.equal(applied.code, 0, applied.stdout + applied.stderr)
     assert.equal(await readFile(join(root().rootfs.dir, 'etc/motd'), 'utf8'), 'Edited in another clone\n')
     const after = json<StatusJson>(await twinsync('status', '--json'))
@@ -383,7 +383,7 @@ describe('a manifest entry added by hand, applied', function () {
     const planned = json<PlanJson>(await twinsync('plan', '--json')).changes.map((c) => c.id).sort()
     assert.deepEqual(planned, [`files:create:${NEW_IN_ORDER}`, `files:create:${NEW_APPENDED}`])
 
-    const applied = await twinsync('apply', '--yes')
+    const applied = await twinsync('apply', '--yes', '--accept-high-risk')
     assert.equal(applied.code, 0, applied.stdout + applied.stderr)
     assert.equal(await readFile(join(root().rootfs.dir, NEW_IN_ORDER), 'utf8'), 'SITE=1\n')
 

@@ -76,7 +76,7 @@ describe('twinsync plan, status and apply on a Debian root (--root)', function (
 
   it('applies with --yes: the root matches, a checkpoint and a journal are committed, and the next plan is empty', async () => {
     const before = (await gitLog(cli.twinDir)).length
-    const r = await twinsync('apply', '--yes')
+    const r = await twinsync('apply', '--yes', '--accept-high-risk')
     assert.equal(r.code, 0, r.stdout + r.stderr)
     assert.equal(await live('etc/motd'), 'Welcome to the twin\n')
     assert.equal((await stat(join(rootfs.dir, 'etc/motd'))).mode & 0o7777, 0o600)
@@ -106,7 +106,7 @@ describe('twinsync plan, status and apply on a Debian root (--root)', function (
     const planFile = join(cli.dir, 'plan.json')
     assert.equal((await twinsync('plan', '--out', planFile)).code, 0)
     await writeFile(join(rootfs.dir, 'etc/motd'), 'Changed by hand\n')
-    const r = await twinsync('apply', planFile, '--yes')
+    const r = await twinsync('apply', planFile, '--yes', '--accept-high-risk')
     assert.equal(r.code, 2, r.stdout + r.stderr)
     assert.match(r.stderr, /\[PLAN_STALE\].*files:replace:\/etc\/motd/)
     assert.equal(await live('etc/motd'), 'Changed by hand\n')
@@ -119,7 +119,7 @@ describe('twinsync plan, status and apply on a Debian root (--root)', function (
     const change = plan.changes.find((c: { id: string }) => c.id === 'files:replace:/etc/motd')
     change.data.path = '/etc/../root/.bashrc'
     await writeFile(planFile, JSON.stringify(plan))
-    const r = await twinsync('apply', planFile, '--yes')
+    const r = await twinsync('apply', planFile, '--yes', '--accept-high-risk')
     assert.equal(r.code, 2)
     assert.match(r.stderr, /\[PLAN_TAMPERED\]/)
     assert.equal(await live('etc/motd'), 'Changed by hand\n')
@@ -130,7 +130,7 @@ describe('twinsync plan, status and apply on a Debian root (--root)', function (
     const lock = join(cli.twinDir, '.git/twinsync/lock')
     try {
       await writeFile(lock, `${holder.pid} apply\n`)
-      const r = await twinsync('apply', '--yes')
+      const r = await twinsync('apply', '--yes', '--accept-high-risk')
       assert.equal(r.code, 2)
       assert.match(r.stderr, new RegExp(`\\[LOCK_HELD\\].*pid ${holder.pid}`))
       assert.equal(await live('etc/motd'), 'Changed by hand\n')
@@ -147,7 +147,7 @@ describe('twinsync plan, status and apply on a Debian root (--root)', function (
     const plan = await twinsync('plan')
     assert.equal(plan.code, 1, 'plan finishes but reports the error')
     assert.match(plan.stdout, /error: apt: The twin lists an invalid package name: "hello; rm -rf \/"/)
-    const r = await twinsync('apply', '--yes')
+    const r = await twinsync('apply', '--yes', '--accept-high-risk')
     assert.equal(r.code, 2)
     assert.match(r.stderr, /\[NAME_INVALID\] Nothing was applied/)
     assert.equal(await live('etc/motd'), 'Changed by hand\n')
@@ -159,7 +159,7 @@ describe('twinsync plan, status and apply on a Debian root (--root)', function (
     const plan = await twinsync('plan')
     assert.equal(plan.code, 1)
     assert.match(plan.stdout, /error: cron: \/etc\/cron\.d\/backup: line 2: /)
-    const r = await twinsync('apply', '--yes')
+    const r = await twinsync('apply', '--yes', '--accept-high-risk')
     assert.equal(r.code, 2)
     assert.match(r.stderr, /\[CONTENT_INVALID\] Nothing was applied/)
     await assert.rejects(stat(join(rootfs.dir, 'etc/cron.d/backup')), 'the entry was not written')
@@ -171,7 +171,7 @@ describe('twinsync plan, status and apply on a Debian root (--root)', function (
 
   it('refuses malformed instructions and scripts outside scripts/, changing nothing', async () => {
     await writeTwinFile(cli.twinDir, 'plans/bad.yaml', 'actions:\n  - run: [ls]\n    colour: red\n')
-    const bad = await twinsync('apply', '--yes')
+    const bad = await twinsync('apply', '--yes', '--accept-high-risk')
     assert.equal(bad.code, 2)
     assert.match(bad.stderr, /\[PLAN_INVALID\] plans\/bad\.yaml:3: "actions\[0\]\.colour": unknown key/)
 
@@ -189,11 +189,11 @@ describe('twinsync plan, status and apply on a Debian root (--root)', function (
     const planFile = join(cli.dir, 'issue.json')
     const made = await twinsync('plan', '--only', 'files', '--out', planFile)
     assert.equal(made.code, 0, made.stderr)
-    const first = await twinsync('apply', planFile, '--yes')
+    const first = await twinsync('apply', planFile, '--yes', '--accept-high-risk')
     assert.equal(first.code, 0, first.stdout + first.stderr)
     const applied = /^(\d+) applied, 0 unchanged, 0 failed, 0 skipped\.$/m.exec(first.stdout)?.[1]
     assert.ok(applied !== undefined && Number(applied) >= 1, first.stdout)
-    const again = await twinsync('apply', planFile, '--yes')
+    const again = await twinsync('apply', planFile, '--yes', '--accept-high-risk')
     assert.equal(again.code, 0, again.stdout + again.stderr)
     assert.match(again.stdout, new RegExp(`^0 applied, ${applied} unchanged, 0 failed, 0 skipped\\.$`, 'm'))
     assert.match(again.stdout, /unchanged {2}Replace \/etc\/issue\.net.*: already in place/)
@@ -209,7 +209,7 @@ describe('twinsync plan, status and apply on a Debian root (--root)', function (
     // The working twin moves back (a pull, a discard, an edit): it no longer asks for the banner.
     await run(['git', '-C', cli.twinDir, 'checkout', '--', 'filesystem/etc/issue.net'])
     const before = await gitLog(cli.twinDir)
-    const r = await twinsync('apply', planFile, '--yes')
+    const r = await twinsync('apply', planFile, '--yes', '--accept-high-risk')
     assert.equal(r.code, 2, r.stdout + r.stderr)
     assert.match(r.stderr, /\[PLAN_STALE\].*files:replace:\/etc\/issue\.net/)
     assert.match(r.stderr, /Next step: Make a new plan/)
@@ -225,7 +225,7 @@ describe('twinsync plan, status and apply on a Debian root (--root)', function (
     assert.equal((await twinsync('plan', '--only', 'files', '--out', planFile)).code, 0)
     assert.notEqual(json<PlanJson>(await twinsync('plan', '--only', 'files', '--json')).basis.twinCommit, null, 'planned from a commit')
     await rm(join(rootfs.dir, 'etc/issue.net'))
-    const r = await twinsync('apply', planFile, '--yes')
+    const r = await twinsync('apply', planFile, '--yes', '--accept-high-risk')
     assert.equal(r.code, 2, r.stdout + r.stderr)
     assert.match(r.stderr, /\[PLAN_STALE\].*files:replace:\/etc\/issue\.net/)
     await assert.rejects(stat(join(rootfs.dir, 'etc/issue.net')), { code: 'ENOENT' })

@@ -85,7 +85,7 @@ describe('third-party provider plugins', function () {
     assert.doesNotMatch(plan.stdout + plan.stderr, /bug in TwinSync|internal error/)
     const text = await cli.twinsync(['plan', '--root', root, '--repo', cli.twinDir])
     assert.match(text.stdout, /error: faulty: The faulty provider failed in load\(\)/)
-    const apply = await cli.twinsync(['apply', '--yes', '--root', root, '--repo', cli.twinDir])
+    const apply = await cli.twinsync(['apply', '--yes', '--accept-high-risk', '--root', root, '--repo', cli.twinDir])
     assert.equal(apply.code, 2)
     assert.match(apply.stderr, /\[PROVIDER_FAILED\] Nothing was applied/)
     assert.equal(await readFile(join(root, 'etc/demo-release'), 'utf8'), 'demo 4.2\n')

@@ -106,7 +106,7 @@ describe('mirroring the twin to a git remote over smart HTTP with a token', func
     } finally {
       await removeTree(clone)
     }
-    const r = await twinsync(['pull', '--yes'])
+    const r = await twinsync(['pull', '--yes', '--accept-high-risk'])
     assert.equal(r.code, 0, r.stdout + r.stderr)
     assert.match(r.stdout, /Pulled 1 snapshot/)
     assert.equal(await readFile(join(rootfs.dir, 'etc/motd'), 'utf8'), 'Edited in another clone\n')

@@ -146,7 +146,7 @@ describe('secrets in every provider\'s text on the server root, session 19: cron
     const saved = await readFile(planFile, 'utf8')
     assert.match(saved, /motd/)
     assert.deepEqual(leaked(saved), [])
-    const applied = await twinsync(['apply', planFile, '--yes'])
+    const applied = await twinsync(['apply', planFile, '--yes', '--accept-high-risk'])
     assert.equal(applied.code, 0, applied.stdout + applied.stderr)
     assert.equal(await readFile(join(rootfs.dir, 'etc/motd'), 'utf8'), 'Session 19 was here.\n')
     const journals = (await runOk(['git', '-C', cli.twinDir, 'ls-tree', '-r', '--name-only', 'HEAD', 'system/journal/'])).stdout.trim().split('\n')

@@ -33,7 +33,7 @@ describe('systemd owns what systemctl enable writes, and says when a unit is mas
   const systemctl = (...args: string[]) => runOk(['systemctl', `--root=${rootfs.dir}`, ...args, 'cron.service'])
   /** An apply of one change, with --yes, that applies it. */
   const applyOk = async (...args: string[]) => {
-    const r = await twinsync('apply', ...args, '--yes')
+    const r = await twinsync('apply', ...args, '--yes', '--accept-high-risk')
     assert.equal(r.code, 0, r.stdout + r.stderr)
     assert.match(r.stdout, /1 applied, 0 unchanged, 0 failed, 0 skipped/)
   }
@@ -62,7 +62,7 @@ describe('systemd owns what systemctl enable writes, and says when a unit is mas
     const plan = json<PlanJson>(await twinsync('plan', '--from', 'HEAD', '--json'))
     assert.deepEqual(plan.changes.map((c) => c.id), ['systemd:enable:cron.service'])
 
-    const applied = await twinsync('apply', '--from', 'HEAD', '--yes')
+    const applied = await twinsync('apply', '--from', 'HEAD', '--yes', '--accept-high-risk')
     assert.equal(applied.code, 0, applied.stdout + applied.stderr)
     assert.match(applied.stdout, /1 applied, 0 unchanged, 0 failed, 0 skipped/)
     assert.equal((await run(['systemctl', `--root=${rootfs.dir}`, 'is-enabled', 'cron.service'])).stdout.trim(), 'enabled')
@@ -95,7 +95,7 @@ describe('systemd owns what systemctl enable writes, and says when a unit is mas
     // enabled (here the enable links from before the mask are still there, so no enable runs).
     const units = json<PlanJson>(await twinsync('plan', '--from', 'HEAD', '--json'))
     assert.deepEqual(units.changes.map((c) => [c.id, c.summary, c.before, c.after]), [['systemd:unmask:cron.service', 'unmask and enable cron.service', 'masked', 'enabled']])
-    const applied = await twinsync('apply', '--from', 'HEAD', '--yes')
+    const applied = await twinsync('apply', '--from', 'HEAD', '--yes', '--accept-high-risk')
     assert.equal(applied.code, 0, applied.stdout + applied.stderr)
     assert.match(applied.stdout, /1 applied, 0 unchanged, 0 failed, 0 skipped/)
     assert.equal((await run(['systemctl', `--root=${rootfs.dir}`, 'is-enabled', 'cron.service'])).stdout.trim(), 'enabled')
@@ -240,7 +240,7 @@ describe('systemd runtime state covers stopped units systemd has not loaded (boo
     assert.deepEqual(runtime.units['cron.service'], { active: 'inactive', sub: 'dead' })
 
     await ct.runOk(['systemctl', 'enable', '--now', 'cron.service'])
-    const reverted = await ct.twinsync(['revert', 'quiet', '--yes'], { timeoutMs: 300_000 })
+    const reverted = await ct.twinsync(['revert', 'quiet', '--yes', '--accept-high-risk'], { timeoutMs: 300_000 })
     assert.equal(reverted.code, 0, reverted.stdout + reverted.stderr)
     assert.match(reverted.stdout, /disable cron\.service/)
     assert.match(reverted.stdout, /stop cron\.service/)

@@ -85,7 +85,7 @@ export interface CliRoot {
   live(path: string): Promise<string>
   /** The change ids `plan --json` lists, sorted (the plan may exit 0 or 1). */
   planIds(): Promise<string[]>
-  /** `apply --yes --json` (and any more arguments): its exit code, its output, and its journal's steps by change id. */
+  /** `apply --yes --accept-high-risk --json` (and any more arguments): its exit code, its output, and its journal's steps by change id. */
   apply(...args: string[]): Promise<{ code: number | null; out: string; steps: Map<string, Step> }>
   cleanup(): Promise<void>
 }
@@ -116,7 +116,7 @@ export async function cliRoot(options: CliRootOptions = {}): Promise<CliRoot> {
       return json<{ changes: Array<{ id: string }> }>(r).changes.map((c) => c.id).sort()
     },
     async apply(...args) {
-      const r = await twinsync('apply', '--yes', '--json', ...args)
+      const r = await twinsync('apply', '--yes', '--accept-high-risk', '--json', ...args)
       return { code: r.code, out: r.stdout + r.stderr, steps: new Map((json<{ journal?: { steps: Step[] } }>(r).journal?.steps ?? []).map((s) => [s.id, s])) }
     },
     cleanup: async () => {

@@ -13,6 +13,7 @@ import { refuseOtherMachine } from '../twin/machine-match.js'
 import { Applier } from './applier.js'
 import { PendingChecks, type FinishedCheck } from './pending-checks.js'
 import { planRefusal } from './plan-refusal.js'
+import { refuseUnacceptedHighRisk } from './high-risk.js'
 import { journalPath, sealJournalText, type ApplyJournal } from './journal.js'
 import { ApplyRecorder, clearApplyRecord, doneBeforeInterruption, pathsOf, readApplyRecord, refuseUnlessContinuing, sweepTargetTempFiles } from './resume.js'
 import { COMMANDS, isCommand } from '../plan/commands-domain.js'
@@ -37,6 +38,14 @@ export interface ApplyOptions {
   leftOut?: readonly Change[]
   /** The domains the plan was limited to (--only): what the twin asks for elsewhere stays pending, saying so. */
   only?: readonly string[]
+  /**
+   * The plan's changes that run code as root or open a login (high-risk.ts), accepted one by one:
+   * their ids (a typed "yes" in the TUI), or true (`--accept-high-risk`, a typed "yes" in the CLI).
+   * Without it a plan holding one is refused, HIGH_RISK_NOT_ACCEPTED, before anything is locked or written.
+   */
+  acceptHighRisk?: boolean | readonly string[]
+  /** The command line that accepts them, for the refusal's next step. */
+  acceptAgain?: string
   signal: AbortSignal
   onStart?: (change: Change) => void
   onResult?: (change: Change, result: ChangeResult) => void
@@ -93,6 +102,8 @@ export class ApplyService {
     await this.refuseOutsideScope(options.plan)
     // A plan of another machine's twin is refused here as well as in the plan (a saved one, made before).
     await refuseOtherMachine(this.twin.dir, await this.twin.open(), this.host)
+    // Code that runs as root or a login: accepted by name, whoever calls (the CLI, the TUI).
+    refuseUnacceptedHighRisk(options.plan, options.acceptHighRisk, options.acceptAgain)
     const report = await this.twin.lock().hold('apply', () => this.applyLocked(options))
     // The checkpoint and the result go to the mirror, if there is one; a failed push is reported.
     return { ...report, push: await this.remote.push() }

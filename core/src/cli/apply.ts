@@ -4,6 +4,7 @@ import { TwinSyncError } from '@twinsync/sdk'
 import type { HostPort } from '@twinsync/sdk'
 import { twinsyncLine } from '../plan/command-text.js'
 import { ApplyService } from '../apply/apply-service.js'
+import { HIGH_RISK_ANSWER, highRiskChanges, highRiskLines, refuseUnacceptedHighRisk } from '../apply/high-risk.js'
 import { finishesInterruptedApply } from '../apply/resume.js'
 import { journalDiagnostics } from '../apply/journal.js'
 import { TwinRepository } from '../twin/twin-repository.js'
@@ -26,6 +27,8 @@ import { terminalLines, terminalText } from '../terminal-text.js'
 export interface RunApplyOptions {
   planFile: string | undefined
   yes: boolean
+  /** Also apply the changes that run code as root or open a login (high-risk.ts) without typing "yes": with --yes, what a script passes. */
+  acceptHighRisk?: boolean
   json: boolean
   from?: string
   only?: string[]
@@ -87,6 +90,13 @@ export class CliApply {
     const finishing = finishesInterruptedApply(plan)
     if (plan.changes.length === 0 && !finishing) return { exitCode: 0, json: { plan, applied: false, reason: 'no changes' } }
 
+    // Changes that run code as root or open a login: accepted by name, never by --yes alone (one rule: ApplyService refuses them too).
+    const again = options.again ?? ['apply', ...(options.planFile === undefined ? [] : [options.planFile]), ...(options.from === undefined ? [] : ['--from', options.from]), ...(options.only === undefined ? [] : ['--only', options.only.join(',')])]
+    const line = (args: string[]) => twinsyncLine([...again, ...args], { root: this.host.root, repo: this.location.dir })
+    const high = highRiskChanges(plan.changes)
+    let acceptHighRisk = options.acceptHighRisk === true
+    if (options.yes && !acceptHighRisk) refuseUnacceptedHighRisk(plan, false, line(['--yes', '--accept-high-risk']))
+
     let rehearsal: RehearsalReport | undefined
     if (options.rehearse === true && plan.changes.length > 0) {
       rehearsal = await this.rehearsal.withSignals(plan, { json: options.json, ...(options.network === undefined ? {} : { network: options.network }) })
@@ -99,16 +109,20 @@ export class CliApply {
     }
 
     if (!options.yes && !finishing) {
+      const typed = high.length > 0 && !acceptHighRisk
       if (process.stdin.isTTY !== true || options.json) {
-        const again = options.again ?? ['apply', ...(options.planFile === undefined ? [] : [options.planFile]), ...(options.from === undefined ? [] : ['--from', options.from]), ...(options.only === undefined ? [] : ['--only', options.only.join(',')])]
         throw new TwinSyncError('CONFIRMATION_REQUIRED', 'Applying needs your approval, and there is no terminal to ask on', {
-          nextStep: `Review the plan above, then run \`${twinsyncLine([...again, '--yes'], { root: this.host.root, repo: this.location.dir })}\`.`,
+          nextStep: typed
+            ? `Review the plan above (${high.length} change${high.length === 1 ? '' : 's'} run${high.length === 1 ? 's' : ''} code as root or open${high.length === 1 ? 's' : ''} a login), then run \`${line(['--yes', '--accept-high-risk'])}\`.`
+            : `Review the plan above, then run \`${line(['--yes'])}\`.`,
         })
       }
+      if (typed) say(`\n${highRiskLines(plan.changes).join('\n')}`)
       const rl = createInterface({ input: process.stdin, output: process.stdout })
-      const answer = (await rl.question('\nApply these changes? [y/N] ')).trim().toLowerCase()
+      const answer = (await rl.question(typed ? `\nApply these changes, the ${high.length} above included? Type "${HIGH_RISK_ANSWER}" to apply: ` : '\nApply these changes? [y/N] ')).trim().toLowerCase()
       rl.close()
-      if (answer !== 'y' && answer !== 'yes') {
+      if (typed && answer === HIGH_RISK_ANSWER) acceptHighRisk = true
+      if (typed ? answer !== HIGH_RISK_ANSWER : answer !== 'y' && answer !== 'yes') {
         say('Not applied; nothing was changed.')
         return { exitCode: 0, json: { plan, applied: false, reason: 'declined' } }
       }
@@ -128,6 +142,8 @@ export class CliApply {
       const report = await service.apply({
         plan,
         fromFile: options.planFile !== undefined,
+        acceptHighRisk,
+        acceptAgain: line(['--yes', '--accept-high-risk']),
         ...(options.only === undefined ? {} : { only: options.only }),
         ...(revert === undefined ? {} : { revertTo: revert.commit }),
         signal: controller.signal,

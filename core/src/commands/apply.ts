@@ -11,6 +11,7 @@ export default class Apply extends TwinSyncCommand<typeof Apply> {
   }
   static override flags = {
     yes: Flags.boolean({ char: 'y', description: 'Apply without asking (required when not on a terminal)', default: false }),
+    'accept-high-risk': Flags.boolean({ description: 'With --yes: also apply the changes that run code as root or open a login (the plan names each, with its reason); on a terminal, instead of typing "yes"', default: false }),
     from: Flags.string({ description: 'Snapshot to take the desired state from, when planning now' }),
     only: Flags.string({ description: 'Comma-separated domains or providers, when planning now' }),
     rehearse: Flags.boolean({ description: 'Rehearse the plan on a throwaway copy of the machine first (see `twinsync rehearse`); apply only when the rehearsal passed', default: false }),
@@ -26,6 +27,7 @@ export default class Apply extends TwinSyncCommand<typeof Apply> {
     const outcome = await (await this.container()).resolve(CliApply).run({
       planFile: args.planfile,
       yes: flags.yes,
+      acceptHighRisk: flags['accept-high-risk'],
       json: this.flags.json,
       rehearse: flags.rehearse,
       ...(flags.network ? { network: 'host' as const } : {}),

@@ -16,6 +16,7 @@ export default class Pull extends TwinSyncCommand<typeof Pull> {
       default: false,
     }),
     yes: Flags.boolean({ char: 'y', description: 'Apply without asking', default: false }),
+    'accept-high-risk': Flags.boolean({ description: 'With --yes: also apply the changes that run code as root or open a login (the plan names each, with its reason); on a terminal, instead of typing "yes"', default: false }),
   }
 
   async run(): Promise<void> {
@@ -29,7 +30,7 @@ export default class Pull extends TwinSyncCommand<typeof Pull> {
       return
     }
     const { CliApply } = await import('../cli/apply.js')
-    const outcome = await container.resolve(CliApply).run({ planFile: undefined, yes: this.flags.yes, json: this.flags.json, again: ['pull'] })
+    const outcome = await container.resolve(CliApply).run({ planFile: undefined, yes: this.flags.yes, acceptHighRisk: this.flags['accept-high-risk'], json: this.flags.json, again: ['pull'] })
     if (this.flags.json) process.stdout.write(JSON.stringify({ pull: pulled, ...(outcome.json as object) }, null, 2) + '\n')
     process.exitCode = outcome.exitCode
   }

@@ -9,6 +9,7 @@ export default class Revert extends TwinSyncCommand<typeof Revert> {
   static override args = { snapshot: Args.string({ description: 'Commit, label, or HEAD~N', required: true }) }
   static override flags = {
     yes: Flags.boolean({ char: 'y', description: 'Apply without asking (required when not on a terminal)', default: false }),
+    'accept-high-risk': Flags.boolean({ description: 'With --yes: also apply the changes that run code as root or open a login (the plan names each, with its reason); on a terminal, instead of typing "yes"', default: false }),
   }
 
   async run(): Promise<void> {
@@ -20,6 +21,7 @@ export default class Revert extends TwinSyncCommand<typeof Revert> {
     const outcome = await container.resolve(CliApply).run({
       planFile: undefined,
       yes: flags.yes,
+      acceptHighRisk: flags['accept-high-risk'],
       json: this.flags.json,
       revert,
       again: ['revert', args.snapshot],

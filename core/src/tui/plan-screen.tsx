@@ -17,6 +17,7 @@ import { plannedPhrase } from '../vocabulary.js'
 import { trackBusy } from './busy.js'
 import { ChangeDetail, INCLUSION_MARK, type Inclusion } from './change-detail.js'
 import { Confirm } from './confirm.js'
+import { HIGH_RISK_ANSWER, highRiskChanges, highRiskLines } from '../apply/high-risk.js'
 import { ErrorBox } from './error-box.js'
 import { useBodyHeight, useCursor, useTask, windowStart } from './hooks.js'
 import { BACK, MOVE, type Hint } from './key-hints.js'
@@ -165,6 +166,8 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
       .apply({
         plan: chosen.plan,
         leftOut: left,
+        // Asked for by name before (the typed "yes"): only the ones of the plan applied.
+        acceptHighRisk: highRiskChanges(chosen.plan.changes).map((h) => h.change.id),
         ...(revertTo === undefined ? {} : { revertTo }),
         signal: controller.signal,
         onStart: (c: Change) => setSteps((m) => new Map(m).set(c.id, { state: 'running' })),
@@ -293,7 +296,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
             : view.kind === 'change'
               ? [['↑↓ PgUp PgDn', 'scroll'], ['Space', 'leave out / keep'], BACK]
               : view.kind === 'confirm'
-                ? [['←→', 'choose'], ['Enter', 'answer'], ['y/n', ''], ...(canRehearse ? [['r', 'rehearse first'] as Hint] : []), ['Esc', 'back']]
+                ? [...(chosen !== undefined && highRiskChanges(chosen.plan.changes).length > 0 ? [[`type ${HIGH_RISK_ANSWER}, Enter`, 'apply'] as Hint] : [['←→', 'choose'] as Hint, ['Enter', 'answer'] as Hint, ['y/n', ''] as Hint]), ...(canRehearse ? [['r', 'rehearse first'] as Hint] : []), ['Esc', 'back']]
                 : view.kind === 'rehearse'
                   ? rehearsal?.stage !== 'done'
                     ? [['Esc', 'cancel the rehearsal']]
@@ -394,13 +397,14 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
               ) : (
                 <Box flexDirection="column">
                   {canRehearse ? <Text dimColor>r: rehearse first — apply to a throwaway copy of this machine and check it; nothing here changes.</Text> : null}
-                  <Confirm question="Apply these changes?" onAnswer={(yes) => (yes ? startApply() : setView({ kind: 'summary' }))} />
+                  <HighRiskNote changes={chosen.plan.changes} />
+                  <Confirm question="Apply these changes?" {...(highRiskChanges(chosen.plan.changes).length > 0 ? { typed: HIGH_RISK_ANSWER } : {})} onAnswer={(yes) => (yes ? startApply() : setView({ kind: 'summary' }))} />
                 </Box>
               )}
             </Box>
           </Box>
         ) : view.kind === 'rehearse' ? (
-          <RehearsalView rehearsal={rehearsal} height={height} onAnswer={(yes) => (yes ? startApply() : setView({ kind: 'summary' }))} />
+          <RehearsalView rehearsal={rehearsal} height={height} typed={highRiskChanges(chosen.plan.changes).length > 0} onAnswer={(yes) => (yes ? startApply() : setView({ kind: 'summary' }))} />
         ) : (
           <ApplyProgress changes={chosen.plan.changes} steps={steps} height={height} outcome={outcome} stopping={stopping} />
         )
@@ -414,7 +418,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
  * the limits. After a pass the same question as before; after a failure the refusal (the one
  * rule `apply --rehearse` follows too) and no question.
  */
-function RehearsalView({ rehearsal, height, onAnswer }: { rehearsal: Rehearsal | undefined; height: number; onAnswer: (yes: boolean) => void }) {
+function RehearsalView({ rehearsal, height, typed, onAnswer }: { rehearsal: Rehearsal | undefined; height: number; typed: boolean; onAnswer: (yes: boolean) => void }) {
   if (rehearsal === undefined) return null
   if (rehearsal.stage !== 'done') return <Text>{REHEARSAL_STAGE[rehearsal.stage]} (Esc cancels)</Text>
   if (rehearsal.report === undefined) return <ErrorBox error={rehearsal.error} title="The rehearsal could not run" />
@@ -440,7 +444,7 @@ function RehearsalView({ rehearsal, height, onAnswer }: { rehearsal: Rehearsal |
       ))}
       {body.length > room ? <Text dimColor>… {body.length - room} more lines (`twinsync rehearse` prints them all)</Text> : null}
       <Box marginTop={1}>
-        {refusal !== undefined ? <ErrorBox error={refusal} title="Not applied" /> : <Confirm question="The rehearsal passed. Apply these changes to this machine?" onAnswer={onAnswer} />}
+        {refusal !== undefined ? <ErrorBox error={refusal} title="Not applied" /> : <Confirm question="The rehearsal passed. Apply these changes to this machine?" {...(typed ? { typed: HIGH_RISK_ANSWER } : {})} onAnswer={onAnswer} />}
       </Box>
     </Box>
   )
@@ -464,6 +468,21 @@ function ChangeList({ changes, index, height, inclusion, needsRoot }: { changes:
           </Row>
         )
       })}
+    </Box>
+  )
+}
+
+/** Before the question: the changes that run code as root or open a login, each with its reason (the CLI's words, high-risk.ts). */
+function HighRiskNote({ changes }: { changes: readonly Change[] }) {
+  const lines = highRiskLines(changes)
+  if (lines.length === 0) return null
+  return (
+    <Box flexDirection="column" marginBottom={1}>
+      {lines.map((line, i) => (
+        <Text key={i} color="red" wrap="truncate-end" {...(i === 0 ? { bold: true } : {})}>
+          {terminalText(line)}
+        </Text>
+      ))}
     </Box>
   )
 }

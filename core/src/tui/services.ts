@@ -60,6 +60,8 @@ export interface ApplyRequest {
   /** The changes left out (chosen and dependents), so their desired state stays in the twin. */
   leftOut: Change[]
   revertTo?: string
+  /** The changes that run code as root or open a login the person accepted by typing "yes" (ApplyOptions.acceptHighRisk). */
+  acceptHighRisk?: readonly string[]
   signal: AbortSignal
   onStart?: (change: Change) => void
   onResult?: (change: Change, result: ChangeResult) => void
@@ -207,7 +209,7 @@ export async function createTuiServices(
         ...(only === undefined ? {} : { only }),
         ...(onProgress === undefined ? {} : { onProgress }),
       }),
-    async apply({ plan, leftOut, revertTo, signal, onStart, onResult }) {
+    async apply({ plan, leftOut, revertTo, acceptHighRisk, signal, onStart, onResult }) {
       // Refuses a plan with errors, and pushes to the mirror after, as `twinsync apply` does. The
       // plan was made and reviewed before the twin lock was taken (the panel holds none while a
       // person reads it), so it is checked again as a saved plan is (`twinsync apply FILE`): a
@@ -216,6 +218,7 @@ export async function createTuiServices(
         plan,
         fromFile: true,
         signal,
+        ...(acceptHighRisk === undefined ? {} : { acceptHighRisk }),
         ...(revertTo === undefined ? {} : { revertTo }),
         leftOut,
         ...(onStart === undefined ? {} : { onStart }),
