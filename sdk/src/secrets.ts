@@ -35,6 +35,11 @@
  *   FreeRDP's `/p:`, `keytool -storepass`, `aws configure set …_key`), `com2sec`, Squid's
  *   `login=`, Monit, cntlm, vpnc, Compose's `$$apr1$$` hashes, Caddy's base64 bcrypt, Argon2 and
  *   PBKDF2 hashes.
+ * - Session 20: what scripts, units and crontabs hand to programs: chpasswd's here-documents,
+ *   here-strings and cron's `%` input, WireGuard keys given to `wg` (`<(echo …)`, `| wg pubkey`),
+ *   systemd's `SetCredential=`/`SetCredentialEncrypted=`, MariaDB's command names, `openssl passwd`,
+ *   passwords piped to kinit, realm, smbpasswd, cryptsetup and gpg, pacemaker's `pcs … auth -p`,
+ *   offlineimap's `remotepass`, mbsync's `Pass`, SMTP `AUTH PLAIN`; values in JSON-escaped quotes.
  *
  * Why our own rules rather than gitleaks' set whole: gitleaks is a Go program (no library for
  * Node), and of its 222 rules most are a provider's name near a generic 32-character value
@@ -69,7 +74,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 11
+export const SECRET_RULES_VERSION = 12
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -194,7 +199,8 @@ const CREDENTIAL_KEYS = new Set([
 /**
  * A credential word run together with a word that says whose, as PHP and INI files write keys:
  * Nextcloud's `dbpassword` and `mail_smtppassword`, MediaWiki's `$wgDBpassword`, Murmur's
- * `serverpassword`, ngrok's `authtoken`, Moodle's `$CFG->dbpass` (session 18). Only after such
+ * `serverpassword`, ngrok's `authtoken`, Moodle's `$CFG->dbpass` (session 18), offlineimap's
+ * `remotepass` (session 20). Only after such
  * a word, itself at the key's start, after a separator or starting a capital run
  * (`wgDBpassword`): any word before measured false findings in a Debian root's /usr/share
  * (PostgreSQL's catalog `rolpassword = text`, `prstoken = regproc`, git's `credential-libsecret
@@ -205,7 +211,7 @@ let runTogether: RegExp | undefined
 // Made when first asked for, as the rules are (makeHandRules): a command that screens nothing does not parse it.
 const RUN_TOGETHER = (): RegExp =>
   (runTogether ??=
-    /(?:(?:db|sql|mysql|pg|postgres|smtp|mail|imap|pop|ldap|bind|admin|root|user|ftp|server|auth|api|app|client|access|web|vnc|wifi|shared|master|proxy|rpc|redis|bot|service)(?:password|passphrase|secret|token)|(?:db|sql|mysql|pg|smtp|mail|imap|ldap|bind|admin|root|user|ftp)pass)$/)
+    /(?:(?:db|sql|mysql|pg|postgres|smtp|mail|imap|pop|ldap|bind|admin|root|user|ftp|server|auth|api|app|client|access|web|vnc|wifi|shared|master|proxy|rpc|redis|bot|service|remote)(?:password|passphrase|secret|token)|(?:db|sql|mysql|pg|smtp|mail|imap|ldap|bind|admin|root|user|ftp|remote)pass)$/)
 
 /** Whether the key (as written; `lower` in lower case) ends with a run-together credential whose word starts where a word can. */
 function isRunTogether(bare: string, lower: string): boolean {
@@ -314,6 +320,14 @@ export function isValue(value: string | undefined): boolean {
 const UUID = String.raw`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
 
 const VALUE = String.raw`(?:"(?<v1>[^"\n]*)"|'(?<v2>[^'\n]*)'|(?<v3>[^\s"'#;,][^\s"';,]*))`
+
+/**
+ * VALUE, also in double quotes escaped as a JSON string escapes them: `"command": "export
+ * RESTIC_PASSWORD=\\"…\\"; restic …"` (a crontab line in a provider's JSON document, session 20:
+ * VALUE took the backslash alone, no value, and the password was mirrored). The same groups; a
+ * value in plain quotes is taken as VALUE takes it.
+ */
+const VALUE_OR_ESCAPED = String.raw`(?:(?<q>\\?)"(?<v1>[^"\n]*?)\k<q>"|'(?<v2>[^'\n]*)'|(?<v3>[^\s"'#;,][^\s"';,]*))`
 
 /** A line that is a directive and its one value, perhaps a comment after it. */
 const DIRECTIVE_LINE = new RegExp(String.raw`^[ \t]*\S+[ \t]+${VALUE}[ \t]*(?:[#;][^\n]*)?\r?$`)
@@ -594,8 +608,9 @@ const makeHandRules = (): readonly HandRule[] => [
     id: 'credential-assignment',
     description: 'credential assigned in configuration',
     // nsswitch.conf's `passwd: files systemd` names a database, not a password.
+    // A key and a value in quotes JSON escaped (`\"password\":\"…\"`, `PASSWORD=\"…\"`) too (session 20).
     notFile: /^nsswitch\.conf$/,
-    pattern: new RegExp(String.raw`(?<![\w.-])(?<k>["']?[A-Za-z0-9_.$@-]{1,64}["']?)[ \t]*(?::=|=>|:|=)[ \t]*${VALUE}`, 'g'),
+    pattern: new RegExp(String.raw`(?<![\w.-])(?<k>["']?[A-Za-z0-9_.$@-]{1,64}["']?)(?:\\["'])?[ \t]*(?::=|=>|:|=)[ \t]*${VALUE_OR_ESCAPED}`, 'g'),
     // A match is on one line (no `\n` in a key, a separator or a value; the look-behind sees one
     // character, and a line end is no `[\w.-]`) and its key holds a credential word when kept.
     needs: { words: KEY_WORDS, caseless: true, lines: true },
@@ -610,7 +625,7 @@ const makeHandRules = (): readonly HandRule[] => [
     description: 'credential on a command line',
     // The value is looked ahead at, not taken: a flag turned away (`gpg --batch --passphrase …`)
     // leaves the next flag to be searched from its start.
-    pattern: new RegExp(String.raw`(?:^|\s)(?<k>--?[A-Za-z0-9][A-Za-z0-9_.-]{0,63})(?=[ \t]+${VALUE})`, 'gm'),
+    pattern: new RegExp(String.raw`(?:^|\s)(?<k>--?[A-Za-z0-9][A-Za-z0-9_.-]{0,63})(?=[ \t]+${VALUE_OR_ESCAPED})`, 'gm'),
     // A flag and its value are on one line: a match that takes in the line end before the flag (as
     // its `\s`) is, on that line alone, the same flag after `^`.
     needs: { words: KEY_WORDS, caseless: true, lines: true },
@@ -623,9 +638,10 @@ const makeHandRules = (): readonly HandRule[] => [
   {
     id: 'command-line-flag',
     description: 'MySQL password on a command line',
-    // Also quoted: `-p"…"`, `-p'…'`.
-    pattern: /\bmysql(?:dump|admin|import|check|show|slap)?\b[^\n]*?\s-p(?:"(?<v1>[^"\n]+)"|'(?<v2>[^'\n]+)'|(?<v>[^\s'"]\S*))/g,
-    needs: { words: ['mysql'] },
+    // Also quoted: `-p"…"`, `-p'…'`. And MariaDB's names (session 20: Debian 13's `mariadb-dump`,
+    // `mariadb`, `mariadb-admin`, `mariadb-backup`: `\b` ends `mariadb` before their `-`).
+    pattern: /\b(?:mysql|mariadb)(?:dump|admin|import|check|show|slap)?\b[^\n]*?\s-p(?:"(?<v1>[^"\n]+)"|'(?<v2>[^'\n]+)'|(?<v>[^\s'"]\S*))/g,
+    needs: { words: ['mysql', 'mariadb'] },
   },
   {
     id: 'command-line-flag',
@@ -768,9 +784,12 @@ const makeHandRules = (): readonly HandRule[] => [
     // And (session 17) a password piped to a program that reads it from its standard input:
     // `echo "…" | openconnect --passwd-on-stdin …` in rc.local, `echo '…' | docker login
     // --password-stdin`, `printf '%s' '…' | podman login --password-stdin`, `| passwd --stdin`.
+    // Session 20: also `printf 'pw\\npw\\n' | …` (the value and its repeats, each line of the
+    // input), and more programs that read a password from their input: `| kinit`, `| realm join`,
+    // `| smbpasswd -s`, `| cryptsetup …`, `| gpg … --passphrase-fd 0`.
     pattern:
-      /\b(?:echo|printf)[ \t]+(?:-[ne]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?:[A-Za-z_][\w.-]*:(?<v>[^\s"':|\\]+)(?:\\?["'])?[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\/usr\/sbin\/)?chpasswd\b|(?<v1>[^\s"'|\\]+)(?:\\?["'])?[ \t]*\|[ \t]*(?:\/usr\/bin\/)?sudo\b[^\n|;&]*?[ \t]-[A-Za-z]*S\b|(?<v2>[^\s"'|\\]+)(?:\\?["'])?[ \t]*\|[ \t]*(?:[^\n|;&]*?[ \t](?:--passw(?:or)?d-(?:on-|from-)?stdin|--pass-stdin)\b|(?:sudo[ \t]+)?(?:\/usr\/bin\/)?passwd[ \t]+--stdin\b))/g,
-    hint: ['chpasswd', 'sudo', 'stdin'],
+      /\b(?:echo|printf)[ \t]+(?:-[ne]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?:[A-Za-z_][\w.-]*:(?<v>[^\s"':|\\]+)(?:\\{1,2}n)?(?:\\?["'])?[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\/usr\/sbin\/)?chpasswd\b|(?<v1>[^\s"'|\\]+(?:\\{1,2}n[^\s"'|\\]+)*)(?:\\{1,2}n)?(?:\\?["'])?[ \t]*\|[ \t]*(?:\/usr\/bin\/)?sudo\b[^\n|;&]*?[ \t]-[A-Za-z]*S\b|(?<v2>[^\s"'|\\]+(?:\\{1,2}n[^\s"'|\\]+)*)(?:\\{1,2}n)?(?:\\?["'])?[ \t]*\|[ \t]*(?:[^\n|;&]*?[ \t](?:--passw(?:or)?d-(?:on-|from-)?stdin|--pass-stdin|--passphrase-fd[ \t=]+0)\b|(?:sudo[ \t]+)?(?:\/usr\/s?bin\/)?(?:passwd[ \t]+--stdin\b|kinit\b|realm[ \t]+join\b|cryptsetup\b|smbpasswd\b[^\n|;&]*?[ \t]-[A-Za-z]*s\b)))/g,
+    hint: ['chpasswd', 'sudo', 'stdin', 'passphrase-fd', 'kinit', 'realm', 'cryptsetup', 'smbpasswd'],
     needs: { words: ['echo', 'printf'], lines: true },
     accept: (g) => isValue(g.v ?? g.v1 ?? g.v2),
   },
@@ -1031,12 +1050,13 @@ const makeHandRules = (): readonly HandRule[] => [
     // `wpa_passphrase SSID PASSPHRASE`, `nmcli … password …` and its `wifi-sec.psk …`, the
     // net-snmp tools' `-c COMMUNITY`, `-A`/`-X` passphrases, `ipmitool -P …`, FreeRDP's `/p:…`,
     // rdesktop's `-p …`, `aws configure set aws_secret_access_key …`, `ngrok authtoken …`,
-    // `vault login TOKEN`; `mysqladmin … password NEW` (session 19). Within one command (not past a pipe or `;`).
+    // `vault login TOKEN`; `mysqladmin … password NEW` (session 19); `mariadb-admin … password NEW`,
+    // pacemaker's `pcs host auth … -p PASSWORD` (session 20). Within one command (not past a pipe or `;`).
     pattern: new RegExp(
-      String.raw`(?:\brabbitmqctl\b[^\n|;&]*?[ \t](?:add_user|change_password|authenticate_user)[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s"']+)[ \t]+|\bwpa_passphrase[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s"'<>|]+)[ \t]+|\bnmcli\b[^\n|;&]*?[ \t](?:password|[\w-]+\.(?:psk|[\w-]*password|wep-key\d))[ \t]+|\bsnmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap|inform|df|status|netstat|delta|test|translate)\b[^\n|;&]*?[ \t]-[cAX][ \t]*|\bipmitool\b[^\n|;&]*?[ \t](?:-P[ \t]*|user[ \t]+set[ \t]+password[ \t]+\d+[ \t]+)|\b(?:[xw]l?|sdl-)?freerdp\d?\b[^\n|;&]*?[ \t][/+-]p:|\brdesktop\b[^\n|;&]*?[ \t]-p[ \t]*|\baws[ \t]+configure[ \t]+set[ \t]+(?:--profile[ \t]+\S+[ \t]+)?(?<k>[\w.-]+)[ \t]+|\bngrok\b[^\n|;&]*?[ \t](?:config[ \t]+add-)?authtoken[ \t]+|\bvault[ \t]+login(?:[ \t]+-\S+)*[ \t]+|\bmysqladmin\b[^\n|;&]*?[ \t]password[ \t]+)${VALUE}`,
+      String.raw`(?:\brabbitmqctl\b[^\n|;&]*?[ \t](?:add_user|change_password|authenticate_user)[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s"']+)[ \t]+|\bwpa_passphrase[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s"'<>|]+)[ \t]+|\bnmcli\b[^\n|;&]*?[ \t](?:password|[\w-]+\.(?:psk|[\w-]*password|wep-key\d))[ \t]+|\bsnmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap|inform|df|status|netstat|delta|test|translate)\b[^\n|;&]*?[ \t]-[cAX][ \t]*|\bipmitool\b[^\n|;&]*?[ \t](?:-P[ \t]*|user[ \t]+set[ \t]+password[ \t]+\d+[ \t]+)|\b(?:[xw]l?|sdl-)?freerdp\d?\b[^\n|;&]*?[ \t][/+-]p:|\brdesktop\b[^\n|;&]*?[ \t]-p[ \t]*|\baws[ \t]+configure[ \t]+set[ \t]+(?:--profile[ \t]+\S+[ \t]+)?(?<k>[\w.-]+)[ \t]+|\bngrok\b[^\n|;&]*?[ \t](?:config[ \t]+add-)?authtoken[ \t]+|\bvault[ \t]+login(?:[ \t]+-\S+)*[ \t]+|\b(?:mysqladmin|mariadb-admin)\b[^\n|;&]*?[ \t]password[ \t]+|\bpcs\b[^\n|;&]*?[ \t](?:host|cluster)[ \t]+auth\b[^\n|;&]*?[ \t](?:-p|--password)(?:[ \t]+|=))${VALUE}`,
       'g',
     ),
-    needs: { words: ['rabbitmqctl', 'wpa_passphrase', 'nmcli', 'snmp', 'ipmitool', 'freerdp', 'rdesktop', 'aws', 'ngrok', 'vault', 'mysqladmin'], lines: true },
+    needs: { words: ['rabbitmqctl', 'wpa_passphrase', 'nmcli', 'snmp', 'ipmitool', 'freerdp', 'rdesktop', 'aws', 'ngrok', 'vault', 'mysqladmin', 'mariadb-admin', 'pcs'], lines: true },
     accept: (g) => {
       const value = g.v1 ?? g.v2 ?? g.v3 ?? ''
       if (!isValue(value) || /^[-<>|&]|^[A-Z][A-Z0-9_]*$|^\[.*\]$/.test(value) || value === 'public') return false
@@ -1225,6 +1245,81 @@ const makeHandRules = (): readonly HandRule[] => [
     // cluster's gossip key (base64 of 16 or 32 bytes); a bare `encrypt` names no secret elsewhere.
     pattern: /(?<![\w-])"?encrypt"?[ \t]*[=:][ \t]*"(?<v>[A-Za-z0-9+/]{22}(?:==|[A-Za-z0-9+/]{21}=))"/g,
     needs: { words: ['encrypt'], lines: true },
+  },
+  {
+    id: 'command-line-flag',
+    description: 'passwords given to chpasswd',
+    // Session 20: `chpasswd <<EOF` (also `<<-`, a quoted delimiter, `cat <<EOF | chpasswd`) and the
+    // `user:password` lines of its here-document, each a finding of its own (the names stay
+    // readable): every line from the one that opens it to this one is such a line. The
+    // delimiter's line has no `:`, so nothing after it is taken. Only in a text that names chpasswd.
+    pattern:
+      /(?<=(?:\bchpasswd\b[^\n]*<<(?!<)|<<(?!<)[^\n]*\bchpasswd\b)[^\n]*\n(?:[ \t]*[^\s:#"']+:[^\s"']+[ \t]*\r?\n)*)^[ \t]*[^\s:#"']+:(?<v>[^\s"']+)[ \t]*\r?$/gm,
+    hint: ['chpasswd'],
+    needs: { words: ['<<'] },
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'command-line-flag',
+    description: 'password given to chpasswd',
+    // Session 20: a here-string (`chpasswd <<< "user:password"`) and cron's own input: what
+    // follows a crontab command's first `%` is its input, a `%` a line (`chpasswd%user:password%`).
+    pattern: /\bchpasswd\b[^\n%<]*<<<[ \t]*(?:\\?["'])?[ \t]*[^\s:#"'%]+:(?<v>[^\s"'%]+)|(?<=\bchpasswd\b[^\n%<]*%(?:[^\n%]*%)*)[ \t]*[^\s:#"'%]+:(?<v1>[^\s"'%]+)/g,
+    hint: ['chpasswd'],
+    needs: { words: ['<<<', '%'], lines: true },
+    accept: (g) => isValue(g.v ?? g.v1),
+  },
+  {
+    id: 'private-key',
+    description: 'WireGuard key given to wg',
+    // Session 20: a key written into a script rather than a file: `wg set wg0 private-key <(echo
+    // KEY)` (and `preshared-key`, `printf`), `echo KEY | wg set … private-key /dev/stdin`, `wg set …
+    // /dev/stdin <<< KEY`, and `echo KEY | wg pubkey` / `wg pubkey <<< KEY` (a public key worked out
+    // of a private one). A key as `wg genkey` prints it: 32 bytes in base64.
+    pattern:
+      /\bwg[ \t]+set\b[^\n|;&]*?[ \t](?:private|preshared)-key[ \t]+<\([ \t]*(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?<v>[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)|\b(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?<v1>[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)(?:\\?["'])?[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\S*\/)?wg[ \t]+(?:pubkey|set\b[^\n|;&]*?[ \t](?:private|preshared)-key[ \t]+\/dev\/stdin)|\bwg[ \t]+(?:pubkey|set\b[^\n|;&<]*?[ \t](?:private|preshared)-key[ \t]+\/dev\/stdin)[ \t]*<<<[ \t]*(?:\\?["'])?(?<v2>[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)/g,
+    needs: { words: ['wg'], lines: true },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'systemd credential in a unit',
+    // Session 20: `SetCredential=ID:VALUE` (the value to the line's end, blanks and all) and
+    // `SetCredentialEncrypted=ID:BLOB`, the blob as `systemd-creds encrypt --pretty` prints it over
+    // continued lines (`\` at a line's end). LoadCredential= and LoadCredentialEncrypted= name a
+    // path or a credential's name, no value.
+    pattern: /^[ \t]*SetCredential(?:Encrypted)?[ \t]*=[ \t]*[^\s:]+:[ \t]*(?:\\\r?\n[ \t]*)?(?<v>[^\s\\](?:[^\n\\]|\\(?!\r?\n)|\\\r?\n)*)/gm,
+    needs: { words: ['SetCredential'] },
+    accept: (g) => isValue(g.v?.trim()),
+  },
+  {
+    id: 'command-line-flag',
+    description: 'password given to openssl passwd',
+    // Session 20: `openssl passwd -6 PASSWORD` hashes a password given on its command line
+    // (`useradd -p "$(openssl passwd -6 '…')" …` in a provisioning script or cron job); `-stdin`
+    // and `-in FILE` give none.
+    pattern: new RegExp(String.raw`\bopenssl[ \t]+passwd(?<f>(?:[ \t]+(?:-salt[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s"']+)|-[A-Za-z0-9]+))*)[ \t]+${VALUE}`, 'g'),
+    needs: { words: ['passwd'], lines: true },
+    accept: (g) => {
+      const value = g.v1 ?? g.v2 ?? g.v3 ?? ''
+      return isValue(value) && !value.startsWith('-') && !/(?:^|[ \t])-(?:stdin|in)\b/.test(g.f ?? '')
+    },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'mbsync password',
+    // Session 20: mbsync's (isync's) `Pass VALUE` in ~/.mbsyncrc or ~/.config/isyncrc (PassCmd is the password command rule's).
+    file: /^\.?(?:mbsyncrc|isyncrc)$/,
+    pattern: new RegExp(String.raw`^[ \t]*Pass[ \t]+${VALUE}`, 'gm'),
+    accept: (g) => isValue(g.v1 ?? g.v2 ?? g.v3),
+  },
+  {
+    id: 'authorization-header',
+    description: 'SMTP or IMAP AUTH PLAIN credentials',
+    // Session 20: `AUTH PLAIN <base64 of \0user\0password>` as a mail server's debug log shows
+    // the client's command (postfix's debug_peer_list, Dovecot's rawlog), IMAP's `AUTHENTICATE PLAIN …`.
+    pattern: /\bAUTH(?:ENTICATE)?[ \t]+PLAIN[ \t]+(?<v>[A-Za-z0-9+/]{8,}={0,2})/gi,
+    needs: { words: ['PLAIN'], caseless: true, lines: true },
+    accept: (g) => Buffer.from(g.v ?? '', 'base64').includes(0),
   },
 ]
 let handRulesMade: readonly HandRule[] | undefined

@@ -258,6 +258,96 @@ describe('findSecrets', () => {
     assert.deepEqual(await findSecrets('set httpd port 2812\n    allow localhost\n    allow @monit\n    allow fe80::1\n'), [])
   })
 
+  describe('session 20: here-documents, process substitutions, systemd credentials, more tools', () => {
+    const P = fakeChars('s20-unit', 16)
+    const P2 = fakeChars('s20-unit2', 16)
+    const WG = `${fakeChars('s20-wg', 42, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')}E=`
+    const plain = Buffer.from(`\0relay@example.org\0${P}`).toString('base64')
+    const cases: Array<[string, string, string, string?]> = [
+      ['chpasswd <<EOF, each line', `#!/bin/sh\nchpasswd <<EOF\nops:${P}\ndeploy:${P2}\nEOF\n`, `#!/bin/sh\nchpasswd <<EOF\nops:${REDACTED}\ndeploy:${REDACTED}\nEOF\n`],
+      ["cat <<'EOF' | sudo chpasswd", `cat <<'EOF' | sudo chpasswd\nops:${P}\nEOF\n`, `cat <<'EOF' | sudo chpasswd\nops:${REDACTED}\nEOF\n`],
+      ['chpasswd <<-END, indented', `\tchpasswd <<-END\n\tops:${P}\n\tEND\n`, `\tchpasswd <<-END\n\tops:${REDACTED}\n\tEND\n`],
+      ['chpasswd <<< here-string', `0 4 1 * * root chpasswd <<< "svc:${P}"\n`, `0 4 1 * * root chpasswd <<< "svc:${REDACTED}"\n`],
+      ["cron's % input to chpasswd", `0 5 1 * * root /usr/sbin/chpasswd%backup:${P}%ops:${P2}%\n`, `0 5 1 * * root /usr/sbin/chpasswd%backup:${REDACTED}%ops:${REDACTED}%\n`],
+      ['wg set private-key <(echo …)', `wg set wg0 private-key <(echo ${WG})\n`, `wg set wg0 private-key <(echo ${REDACTED})\n`],
+      ["wg set preshared-key <(printf '%s' …)", `wg set wg0 peer X= preshared-key <(printf '%s' "${WG}") endpoint 10.0.0.1:51820\n`, `wg set wg0 peer X= preshared-key <(printf '%s' "${REDACTED}") endpoint 10.0.0.1:51820\n`],
+      ['echo … | wg pubkey', `echo ${WG} | wg pubkey\n`, `echo ${REDACTED} | wg pubkey\n`],
+      ['wg set … /dev/stdin <<< …', `wg set wg0 private-key /dev/stdin <<< "${WG}"\n`, `wg set wg0 private-key /dev/stdin <<< "${REDACTED}"\n`],
+      ['SetCredential= to the line end', `[Service]\nSetCredential=motd:Hello ${P} world\n`, `[Service]\nSetCredential=${REDACTED}\n`],
+      ['SetCredentialEncrypted= continued', `[Service]\nSetCredentialEncrypted=token: \\\n        k6iU${P} \\\n        ${P2}==\nExecStart=/bin/true\n`, `[Service]\nSetCredentialEncrypted=token: \\\n        ${REDACTED}\nExecStart=/bin/true\n`],
+      ['SetCredentialEncrypted= on one line', `SetCredentialEncrypted=x:k6iU${P}${P2}\n`, `SetCredentialEncrypted=x:${REDACTED}\n`],
+      ['JSON-escaped quotes', JSON.stringify({ command: `export RESTIC_PASSWORD="${P}"; restic backup` }), JSON.stringify({ command: `export RESTIC_PASSWORD="${REDACTED}"; restic backup` })],
+      ['JSON-escaped key and value in a shell line', `curl -d "{\\"password\\":\\"${P}\\"}" https://x`, `curl -d "{\\"password\\":\\"${REDACTED}\\"}" https://x`],
+      ['mariadb-dump -p…', `mariadb-dump -u root -p${P} --all-databases\n`, `mariadb-dump -u root -p${REDACTED} --all-databases\n`],
+      ['mariadb-admin … password', `mariadb-admin -u root password ${P}\n`, `mariadb-admin -u root password ${REDACTED}\n`],
+      ['openssl passwd -6 …', `useradd -m -p "$(openssl passwd -6 '${P}')" deploy\n`, `useradd -m -p "$(openssl passwd -6 '${REDACTED}')" deploy\n`],
+      ['openssl passwd -salt … …', `openssl passwd -1 -salt abc ${P}\n`, `openssl passwd -1 -salt abc ${REDACTED}\n`],
+      ['echo … | kinit', `echo '${P}' | kinit admin@EXAMPLE.ORG\n`, `echo '${REDACTED}' | kinit admin@EXAMPLE.ORG\n`],
+      ['echo … | gpg --passphrase-fd 0', `echo ${P} | gpg --batch --passphrase-fd 0 -c f\n`, `echo ${REDACTED} | gpg --batch --passphrase-fd 0 -c f\n`],
+      ["printf '…\\n…\\n' | smbpasswd -s", `printf '${P}\\n${P}\\n' | smbpasswd -s -a scanner\n`, `printf '${REDACTED}\\n' | smbpasswd -s -a scanner\n`],
+      ["printf '…\\n' | docker login --password-stdin", `printf '${P}\\n' | docker login -u x --password-stdin r.example.org\n`, `printf '${REDACTED}\\n' | docker login -u x --password-stdin r.example.org\n`],
+      ['echo -n … | cryptsetup', `echo -n '${P}' | cryptsetup open /dev/sdb1 data -d -\n`, `echo -n '${REDACTED}' | cryptsetup open /dev/sdb1 data -d -\n`],
+      ['echo … | realm join', `echo '${P}' | realm join -U admin example.org\n`, `echo '${REDACTED}' | realm join -U admin example.org\n`],
+      ['pcs host auth … -p', `pcs host auth node1 node2 -u hacluster -p ${P}\n`, `pcs host auth node1 node2 -u hacluster -p ${REDACTED}\n`],
+      ["offlineimap's remotepass", `remotepass = ${P}\n`, `remotepass = ${REDACTED}\n`],
+      ["mbsync's Pass", `IMAPAccount w\nPass ${P}\nPassCmd "pass show mail"\n`, `IMAPAccount w\nPass ${REDACTED}\nPassCmd "pass show mail"\n`, '/root/.mbsyncrc'],
+      ['SMTP AUTH PLAIN in a debug log', `postfix/smtpd[811]: < mail.example.org[203.0.113.5]: AUTH PLAIN ${plain}\n`, `postfix/smtpd[811]: < mail.example.org[203.0.113.5]: AUTH PLAIN ${REDACTED}\n`],
+    ]
+    for (const [kind, text, redacted, path] of cases) {
+      it(`redacts ${kind}, and finds nothing in what it redacted`, async () => {
+        const options = path === undefined ? {} : { path }
+        assert.equal(await redactSecrets(text, options), redacted)
+        assert.deepEqual(await findSecrets(redacted, options), [])
+      })
+    }
+
+    it('leaves alone what they look like but is none: variables, files, prompts, public keys, names of credentials', async () => {
+      const text = [
+        'chpasswd <<EOF',
+        '${USER}:${PASSWORD}',
+        'EOF',
+        'chpasswd < /root/users.txt',
+        'chpasswd: { expire: false }',
+        'cat <<EOF > /etc/motd',
+        'welcome:home',
+        'EOF',
+        'chpasswd <<< "$USER:$PASS"',
+        '0 5 * * * root /usr/local/bin/report%weekly:summary%',
+        'wg set wg0 private-key /etc/wireguard/private.key',
+        'wg set wg0 private-key <(cat /etc/wireguard/wg0.key)',
+        'wg set wg0 private-key <(echo "$WG_KEY")',
+        'echo "$PRIVATE" | wg pubkey',
+        'wg genkey | tee privatekey | wg pubkey > publickey',
+        'wg pubkey < privatekey > publickey',
+        'LoadCredential=tls:/etc/ssl/private/site.key',
+        'LoadCredentialEncrypted=smtp',
+        'LoadCredentialEncrypted=smtp:/etc/credstore.encrypted/smtp',
+        'ImportCredential=app.*',
+        'openssl passwd -6 -stdin',
+        'openssl passwd -6 -in /root/pw.txt',
+        'openssl passwd -6 "$PW"',
+        'echo "$PW" | kinit admin@EXAMPLE.ORG',
+        'kinit -k -t /etc/krb5.keytab host/srv.example.org',
+        'echo YES | cryptsetup luksFormat /dev/sdb1 /etc/keys/data.key',
+        'cryptsetup open /dev/sdb1 data --key-file /etc/keys/data.key',
+        'smbpasswd -a bob',
+        'echo "$PW" | gpg --batch --passphrase-fd 0 -c f',
+        'mariadb -u root -p',
+        'mariadb-dump --defaults-file=/etc/mysql/debian.cnf --all-databases',
+        'pcs host auth node1 node2 -u hacluster',
+        'pcs host auth node1 -u hacluster -p "$PW"',
+        'remotepasseval = get_password("work")',
+        'remotepassfile = ~/.imap-pass',
+        '250-AUTH PLAIN LOGIN CRAM-MD5',
+        'AUTH PLAIN dGVzdHVzZXJuYW1l',
+        '{"command":"export RESTIC_PASSWORD=\\"$RESTIC_PW\\"; restic backup"}',
+        '',
+      ].join('\n')
+      assert.deepEqual(await findSecrets(text), [])
+      assert.deepEqual(await findSecrets('IMAPAccount w\nPassCmd "pass show mail"\nPass\n', { path: '/root/.mbsyncrc' }), [])
+    })
+  })
+
   it('finds nothing in text it redacted itself', async () => {
     for (const planted of [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines()]) {
       const redacted = await redactSecrets(planted.text, { path: planted.path })

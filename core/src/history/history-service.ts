@@ -9,6 +9,7 @@ import { TwinRepository } from '../twin/twin-repository.js'
 import type { GitStatusEntry } from '../twin/git.js'
 import { CORE_VERSION } from '../version.js'
 import { CountCache } from './count-cache.js'
+import { VerifiedCounts } from './verified-counts.js'
 import { countChanges, semanticDiff, type SemanticDiff } from './semantic-diff.js'
 import { SnapshotLog, type SnapshotRecord } from './snapshot-log.js'
 import { countsPhrase } from '../vocabulary.js'
@@ -51,11 +52,13 @@ export class HistoryService {
     // A snapshot's message records its counts (count-record.ts): no diff, no provider.
     // Only what this twin signed (a pulled commit's trailer is counted from its content).
     const key = await twinKey(this.twin.dir, false)
+    const verified = key === undefined ? undefined : VerifiedCounts.open(this.twin.cacheDir(), key)
     const recorded = new Map<string, RecordedCounts>()
     for (const { record, body, tree, parentTree } of logged) {
-      const counts = parentTree === undefined ? undefined : parseCountsTrailer(body, parentTree, tree, key)
+      const counts = parentTree === undefined ? undefined : parseCountsTrailer(body, parentTree, tree, key, verified)
       if (counts !== undefined) recorded.set(record.commit, counts)
     }
+    verified?.save()
     if (logged.some((l) => !recorded.has(l.record.commit))) await this.countUnrecorded(logged.map((l) => l.record), recorded, options)
     const out: HistoryEntry[] = []
     for (const { record } of logged) {

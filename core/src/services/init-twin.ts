@@ -1,5 +1,6 @@
 import type { HostPort } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
+import { initCommitMessage } from '../history/count-record.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { machineIdentity } from '../twin/machine-identity.js'
@@ -32,9 +33,11 @@ export class InitWorkflow {
    * a bad `files.include` left a new, empty twin behind its CONFIG_INVALID.
    */
   async init(): Promise<InitResult> {
-    await this.registry.load()
+    const set = await this.registry.load()
     await this.place.check()
-    const { created, commit } = await this.twin.init(await machineIdentity(this.host))
+    const providers = set.providers.map((p) => p.provider)
+    const messageFor = (tree: string, paths: string[]) => initCommitMessage(this.twin.dir, tree, paths, set.diagnostics.length === 0 ? { providers, claims: set.claims } : undefined)
+    const { created, commit } = await this.twin.init(await machineIdentity(this.host), messageFor)
     return { repo: this.twin.dir, created, commit }
   }
 

@@ -1122,7 +1122,13 @@ function commitObject(tree: string, parents: readonly string[], message: string,
  * written) when HEAD is not the unborn branch `git init` leaves, or git's environment names
  * an author: then git commits. Instead of `git add` and `git commit`.
  */
-export async function commitFirstFiles(dir: string, files: ReadonlyArray<{ path: string; bytes: Buffer }>, message: string): Promise<string | undefined> {
+export async function commitFirstFiles(
+  dir: string,
+  files: ReadonlyArray<{ path: string; bytes: Buffer }>,
+  message: string,
+  /** The message once the commit's tree is known (the init commit's counts trailer), instead of `message`. */
+  messageFor?: (tree: string) => Promise<string>,
+): Promise<string | undefined> {
   const branch = /^ref: (refs\/heads\/[A-Za-z0-9._-]+)\n$/.exec(readFileSync(join(dir, '.git', 'HEAD'), 'utf8'))?.[1]
   if (branch === undefined || readHead(dir) !== null) return undefined
   const entries = new Map<string, TreeEntry>()
@@ -1134,7 +1140,8 @@ export async function commitFirstFiles(dir: string, files: ReadonlyArray<{ path:
   }
   const { root, trees, folders } = treesOf(entries)
   const who = identityNow()
-  const commit = commitObject(root, [], message, who)
+  if (IDENTITY_ENV.some((name) => process.env[name] !== undefined)) return undefined
+  const commit = commitObject(root, [], messageFor === undefined ? message : await messageFor(root), who)
   if (commit === undefined) return undefined
   objects.push(...[...trees].map(([sha, bytes]) => ({ type: 'tree' as const, sha, bytes })), commit)
   try {

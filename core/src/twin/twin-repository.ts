@@ -40,6 +40,9 @@ export interface WorkingTwinCheck {
 const lastQuick = new Map<string, QuickClean>()
 
 /** Where providers keep caches: inside .git, so never committed, and gone with the twin. */
+/** The twin's first commit's subject (a counts trailer may follow in its body). */
+export const INIT_MESSAGE = 'TwinSync init'
+
 export function twinCacheDir(twinDir: string): string {
   return join(twinDir, '.git', 'twinsync', 'cache')
 }
@@ -62,7 +65,11 @@ export class TwinRepository implements TwinReader {
   }
 
   /** Create the twin. Idempotent on an existing twin; refuses anything else in the way. */
-  async init(info: TwinInfo): Promise<{ created: boolean; commit: string | undefined }> {
+  async init(
+    info: TwinInfo,
+    /** The init commit's message for its tree and files (its counts trailer, count-record.ts); "TwinSync init" by default. */
+    messageFor?: (tree: string, paths: string[]) => Promise<string>,
+  ): Promise<{ created: boolean; commit: string | undefined }> {
     const existing = await stat(this.dir).catch(() => undefined)
     if (existing !== undefined && !existing.isDirectory()) throw this.notDirectory()
     if (existing !== undefined) {
@@ -83,10 +90,11 @@ export class TwinRepository implements TwinReader {
     const files = [...Object.entries(FOLDER_NOTES).map(([path, text]) => ({ path, bytes: Buffer.from(text) })), { path: 'twin.json', bytes: Buffer.from(stableStringify(info)) }]
     for (const { path, bytes } of files) await writeTwinFile(this.dir, path, bytes, 0o644)
     // The init commit made as a snapshot's is, without `git add` and `git commit` (atomic-snapshot.ts).
-    let commit = await commitFirstFiles(this.dir, files, 'TwinSync init')
+    const paths = files.map((f) => f.path)
+    let commit = await commitFirstFiles(this.dir, files, INIT_MESSAGE, messageFor === undefined ? undefined : (tree) => messageFor(tree, paths))
     if (commit === undefined) {
       await this.git.addAll()
-      commit = await this.git.commit('TwinSync init')
+      commit = await this.git.commit(INIT_MESSAGE)
     }
     // Everything added and committed: the index is HEAD's tree. Recorded as `git status` finding
     // the twin clean would be, so the first snapshot's check of it asks no git (quick-status.ts).

@@ -20,6 +20,11 @@ export const DEFAULT_SECRET_PATHS: readonly string[] = [
   // wg-quick's configs and the keys `wg genkey` writes beside them (privatekey, *.key, psk).
   '/etc/wireguard/**',
   '/etc/ppp/*-secrets',
+  // hostapd's per-station passphrases (wpa_psk_file: `MAC PASSPHRASE` lines) and its EAP users'
+  // passwords (eap_user_file: `"user" MSCHAPV2 "password" [2]`), under the names its example
+  // configuration gives them (session 20): nothing in their lines says "secret" to the detector.
+  '/etc/hostapd/*.wpa_psk',
+  '/etc/hostapd/*.eap_user',
   // postfix's SMTP relay credentials and postmap's database of them (`.db`, `.lmdb`, `.cdb`), also
   // in a folder of their own as Ubuntu's guide keeps them (/etc/postfix/sasl/sasl_passwd): the
   // database holds `user:password` with nothing around it for the detector (session 14).
