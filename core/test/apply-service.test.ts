@@ -36,7 +36,9 @@ describe('ApplyService', function () {
 
   const desire = (name: string, text: string) => writeFile(join(rig.twinDir, `system/${name}.json`), `${JSON.stringify({ text })}\n`)
   const plan = () => rig.container.resolve(Planner).plan()
-  const apply = (p: Plan, more: Partial<ApplyOptions> = {}) => rig.container.resolve(ApplyService).apply({ plan: p, fromFile: false, signal: new AbortController().signal, ...more })
+  // Changes that run code as root (plans/ commands among them) accepted, as `--accept-high-risk` does:
+  // these tests are about what runs and when; the acceptance has its own (high-risk.test.ts).
+  const apply = (p: Plan, more: Partial<ApplyOptions> = {}) => rig.container.resolve(ApplyService).apply({ plan: p, fromFile: false, signal: new AbortController().signal, acceptHighRisk: true, ...more })
   const commits = () => Number(rig.git('rev-list', '--count', 'HEAD'))
   const written = () => rig.host.actions.flatMap((a) => (a.kind === 'write' ? [[a.path, a.content]] : []))
   const lockFile = () => join(rig.twinDir, '.git', 'twinsync', 'lock')

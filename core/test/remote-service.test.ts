@@ -428,7 +428,7 @@ describe('RemoteService', function () {
         await mkdir(join(rig.twinDir, 'plans'), { recursive: true })
         await writeFile(join(rig.twinDir, 'plans/once.yaml'), 'actions:\n  - run: [touch, /root/mark]\n')
         commitAll(rig.twinDir, 'a run-once command')
-        const applied = await rig.container.resolve(ApplyService).apply({ plan: await rig.container.resolve(Planner).plan(), fromFile: false, signal: new AbortController().signal })
+        const applied = await rig.container.resolve(ApplyService).apply({ plan: await rig.container.resolve(Planner).plan(), fromFile: false, signal: new AbortController().signal, acceptHighRisk: true })
         assert.equal(applied.journal.counts.applied, 1)
         await remote().push()
         const signed = JSON.parse(await readFile(ledger(rig.twinDir), 'utf8')) as Record<string, { sig?: string }>
@@ -505,7 +505,7 @@ describe('RemoteService', function () {
       let path: string
       beforeEach(async () => {
         await writeFile(join(rig.twinDir, 'system/notes.json'), `${JSON.stringify({ text: 'applied\n' })}\n`)
-        const applied = await rig.container.resolve(ApplyService).apply({ plan: await rig.container.resolve(Planner).plan(), fromFile: false, signal: new AbortController().signal })
+        const applied = await rig.container.resolve(ApplyService).apply({ plan: await rig.container.resolve(Planner).plan(), fromFile: false, signal: new AbortController().signal, acceptHighRisk: true })
         assert.equal(applied.journal.counts.applied, 1)
         path = applied.journalPath
         await remote().push()
