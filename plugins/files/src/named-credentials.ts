@@ -106,16 +106,22 @@ export const namingRuleOf = (path: string): NamingRule | undefined => NAMING_RUL
  * /etc/mongodb.conf, /etc/pam.d/*, lighttpd's *.conf (regular files only; conf-enabled's
  * symlinks are conf-available's files), with their stat data.
  */
-async function machineConfigs(host: Pick<HostPort, 'lstat' | 'readdir'>): Promise<Array<{ path: string; stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>> }>> {
+async function machineConfigs(host: Pick<HostPort, 'lstat' | 'readdir'>, startedAt: number, cache?: ProviderCache): Promise<Array<{ path: string; stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>> }>> {
   const candidates: string[] = [...MONGO_CONFIGS]
   for (const folder of [HOSTAPD, PAM, ...LIGHTTPD]) {
-    const entries = await host.readdir(folder).catch(() => [])
-    const names = entries
-      .filter((e) => e.type === 'file')
-      .map((e) => `${folder}/${e.name}`)
-      .filter((p) => namingRuleOf(p) !== undefined)
-      .sort()
-    candidates.push(...names.slice(0, MAX_CONFIGS))
+    const st = await host.lstat(folder).catch(() => undefined)
+    if (st?.type !== 'directory') continue
+    const list = async (): Promise<string[]> => {
+      const entries = await host.readdir(folder).catch(() => [])
+      const names = entries
+        .filter((e) => e.type === 'file')
+        .map((e) => `${folder}/${e.name}`)
+        .filter((p) => namingRuleOf(p) !== undefined)
+        .sort()
+      return names.slice(0, MAX_CONFIGS)
+    }
+    // A folder whose stat data did not move has the same names: not listed again (an unchanged machine lists no folder).
+    candidates.push(...(cache === undefined ? await list() : await cachedByFileStats(cache, `named-credential-folder:${folder}`, [{ path: folder, stat: st }], startedAt, list)))
   }
   const out: Array<{ path: string; stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>> }> = []
   for (const path of candidates) {
@@ -127,12 +133,12 @@ async function machineConfigs(host: Pick<HostPort, 'lstat' | 'readdir'>): Promis
 
 /**
  * The path patterns, with their rule, that the machine's configs name (see NAMING_RULES). Configs
- * whose stat data did not move are not read again (cachedByFileStats): on the services root, one
- * readdir of /etc/hostapd, /etc/pam.d and lighttpd's folders and their stat calls.
+ * whose stat data did not move are not read again, nor folders whose stat data did not move listed
+ * again (cachedByFileStats): on an unchanged machine, a stat of each folder and config.
  */
 export async function namedCredentialFiles(host: Pick<HostPort, 'readTextIfExists' | 'lstat' | 'readdir'>, cache?: ProviderCache): Promise<string[]> {
   const startedAt = Date.now()
-  const configs = await machineConfigs(host)
+  const configs = await machineConfigs(host, startedAt, cache)
   if (configs.length === 0) return []
   const read = async (): Promise<string[]> => {
     const paths = new Set<string>()

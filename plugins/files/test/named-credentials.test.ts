@@ -77,12 +77,21 @@ describe('credential files other configs name (session 21)', () => {
     }
   })
 
-  it('reads the configs again only when one of them moved', async () => {
+  it('reads the configs again only when one of them moved, and lists a folder again only when it moved', async () => {
     const reads: string[] = []
+    const listed: string[] = []
     let size = 40
     const host = {
-      lstat: async (path: string) => (path === '/etc/pam.d/vsftpd.virtual' ? { type: 'file' as const, mode: 0o644, uid: 0, gid: 0, size, mtimeMs: 1e12, ctimeMs: 1e12, ino: 7, dev: 1, nlink: 1 } : undefined),
-      readdir: async (path: string) => (path === '/etc/pam.d' ? [{ name: 'vsftpd.virtual', type: 'file' as const }] : []),
+      lstat: async (path: string) =>
+        path === '/etc/pam.d/vsftpd.virtual'
+          ? { type: 'file' as const, mode: 0o644, uid: 0, gid: 0, size, mtimeMs: 1e12, ctimeMs: 1e12, ino: 7, dev: 1, nlink: 1 }
+          : path === '/etc/pam.d'
+            ? { type: 'directory' as const, mode: 0o755, uid: 0, gid: 0, size: 4096, mtimeMs: 1e12, ctimeMs: 1e12, ino: 6, dev: 1, nlink: 2 }
+            : undefined,
+      readdir: async (path: string) => {
+        listed.push(path)
+        return path === '/etc/pam.d' ? [{ name: 'vsftpd.virtual', type: 'file' as const }] : []
+      },
       readTextIfExists: async (path: string) => {
         reads.push(path)
         return pam
@@ -93,9 +102,11 @@ describe('credential files other configs name (session 21)', () => {
     assert.deepEqual(await namedCredentialFiles(host, cache), expected)
     assert.deepEqual(await namedCredentialFiles(host, cache), expected)
     assert.equal(reads.length, 1)
+    assert.deepEqual(listed, ['/etc/pam.d'])
     size = 41
     assert.deepEqual(await namedCredentialFiles(host, cache), expected)
     assert.equal(reads.length, 2)
+    assert.deepEqual(listed, ['/etc/pam.d'])
   })
 
   it('a pushed twin: names the files its own configs name, by rule, and a commit that adds a config names the files it makes secret', async () => {
