@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import type { Change, HostReader } from '@twinsync/sdk'
-import { needsRootLine, rootNeeds, rootNotes, rootReason } from '../src/plan/root-needs.js'
+import { needsRootLine, rootNeeds, rootNeedsNow, rootNotes, rootReason } from '../src/plan/root-needs.js'
 import { renderPlan } from '../src/cli/render-plan.js'
 import { machinePathOfChange } from '../src/plan/machine-path.js'
 import { needEdges } from '../src/plan/ordering-rules.js'
@@ -77,5 +77,25 @@ describe('the machine path of a change: one answer for ordering and for root nee
     const notes = await rootNeeds(host, [job, command], ann, { root: '/' })
     assert.deepEqual(notes.map((d) => [d.change, d.path]), [['jobs:create:backup', '/etc/cron.d/backup']])
     assert.equal(rootReason(job, notes[0]), "its folder /etc/cron.d is not this user's to write")
+  })
+})
+
+describe('a saved plan\'s NEEDS_ROOT notes are made again for the run that applies it (session 21)', () => {
+  const host = machine({
+    '/': { type: 'directory', uid: 0, mode: 0o755 },
+    '/etc': { type: 'directory', uid: 0, mode: 0o755 },
+    '/etc/motd': { type: 'file', uid: 0, mode: 0o644 },
+  })
+  it('root gets none, another user gets their own; the other diagnostics and the changes stay', async () => {
+    const changes = [file('/etc/motd'), pkg]
+    const made = await rootNeeds(host, changes, { uid: 1000, gids: [1000] }, { root: '/' })
+    const other = { severity: 'warning', code: 'SOMETHING_ELSE', summary: 'kept' }
+    const saved = { changes, diagnostics: [other, ...made] } as never as Pick<import('@twinsync/sdk').Plan, 'changes' | 'diagnostics'>
+    const byRoot = await rootNeedsNow(saved, host, { uid: 0, gids: [0] }, { root: '/' })
+    assert.deepEqual(byRoot.diagnostics, [other])
+    assert.equal(byRoot.changes, changes)
+    assert.equal(needsRootLine(byRoot), undefined)
+    const byBob = await rootNeedsNow(saved, host, { uid: 1001, gids: [1001] }, { root: '/' })
+    assert.deepEqual(byBob.diagnostics.map((d) => d.code), ['SOMETHING_ELSE', 'NEEDS_ROOT', 'NEEDS_ROOT'])
   })
 })

@@ -46,6 +46,18 @@ export async function rootNeeds(host: HostReader, changes: readonly Change[], ru
   return out
 }
 
+/**
+ * A plan made by another run (a saved file, `twinsync apply FILE`) with its NEEDS_ROOT notes made
+ * again for this run: a user's plan applied through `sudo` kept "needs root" beside every step
+ * root was about to apply (session 20's notes were computed when the plan was made, for whoever
+ * made it). The saved notes are the maker's, never this run's; the seal was checked on the file
+ * as written, and the changes themselves are untouched. Root gets none, as a fresh plan would.
+ */
+export async function rootNeedsNow<P extends Pick<Plan, 'changes' | 'diagnostics'>>(plan: P, host: HostReader, runner: Runner, target: CommandTarget): Promise<P> {
+  const others = plan.diagnostics.filter((d) => d.code !== NEEDS_ROOT)
+  return { ...plan, diagnostics: [...others, ...(await rootNeeds(host, plan.changes, runner, target))] }
+}
+
 async function whyRoot(host: HostReader, change: Change, runner: Runner, writable: (folder: string) => Promise<boolean>): Promise<string | undefined> {
   if (change.category === 'packages') return 'packages are installed and removed by root (dpkg)'
   if (change.category === 'services') return 'services are enabled, started and stopped by root (systemctl)'
