@@ -51,6 +51,9 @@ describe('hostile twin probes: special files, hard links and oversized files a p
     await writeFile(join(root, 'etc/motd'), 'Welcome\n')
     await writeFile(join(root, 'etc/shadow'), 'root:*:1::::::\n', { mode: 0o640 })
     await writeFile(join(root, 'etc/os-release'), 'ID=debian\nVERSION_ID="13"\n')
+    await mkdir(join(root, 'etc/cron.daily'))
+    await writeFile(join(root, 'etc/cron.daily/backup'), '#!/bin/sh\ntar -C / -czf /srv/etc.tgz etc\n', { mode: 0o644 })
+    await writeFile(join(root, 'etc/rc.local'), '#!/bin/sh\nexit 0\n', { mode: 0o644 })
     const configPath = join(dir, 'config.yaml')
     await writeFile(configPath, 'limits:\n  maxFileSize: 4096\nproviders:\n  disabled: [apt, systemd, cron, autostart, processes, logs, hardware, network]\n')
     container = () => createContainer({ root, repo: twin, configPath, oclif: noPlugins, logger: silentLogger })
@@ -96,6 +99,26 @@ describe('hostile twin probes: special files, hard links and oversized files a p
       assert.equal(await checksum(root), before)
     })
   }
+
+  // Session 21: a mode change alone that makes a script run (run-parts, rc.local) is high risk,
+  // named, and needs to be accepted by name; before, a low-risk chmod applied with plain --yes.
+  it('a chmod +x of an existing cron.daily script or rc.local is high risk with its reason; apply without accepting it changes nothing', async () => {
+    const before = await checksum(root)
+    const manifest = JSON.parse(await readFile(manifestPath(), 'utf8')) as { entries: Array<Record<string, unknown>> }
+    for (const e of manifest.entries) if (e.path === '/etc/cron.daily/backup' || e.path === '/etc/rc.local') e.mode = '0755'
+    for (const e of manifest.entries) if (e.path === '/etc/motd') e.mode = '0640'
+    await writeFile(manifestPath(), `${JSON.stringify(manifest, null, 2)}\n`)
+    git(twin, ['commit', '--quiet', '-am', 'chmod +x'])
+    const plan = await (await container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.changes.map((c) => [c.id, c.risk, c.riskReason]).sort(), [
+      ['files:chmod:/etc/cron.daily/backup', 'high', 'made executable: run-parts runs it as root from cron'],
+      ['files:chmod:/etc/motd', 'low', undefined],
+      ['files:chmod:/etc/rc.local', 'high', 'made executable: systemd runs /etc/rc.local as root at boot once it is executable'],
+    ])
+    const refused = await (await container()).resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal }).then(() => 'applied', (e: unknown) => (e as { code?: string }).code)
+    assert.equal(refused, 'HIGH_RISK_NOT_ACCEPTED')
+    assert.equal(await checksum(root), before)
+  })
 
   // Session 21: a file bigger than limits.maxFileSize (which a snapshot records and never copies)
   // that a pulled or edited twin asks for is left out of the plan, named, with a next step, and
