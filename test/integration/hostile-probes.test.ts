@@ -150,6 +150,18 @@ describe('hostile twin probes: special files, hard links and oversized files a p
     assert.equal(await checksum(root), before)
   })
 
+  // Session 21: a document whose name is not UTF-8 (an edit of the working twin; a pull refuses
+  // such names) was listed under a lossy decoding of its name, which names no file, and planned
+  // as an empty file under that name.
+  it('a document in the working twin whose name is not UTF-8 is left out, named; no empty file is written under a decoded name', async () => {
+    const before = await checksum(root)
+    await writeFile(Buffer.concat([Buffer.from(join(twin, 'filesystem/etc/')), Buffer.from([0x78, 0xff, 0xfe])]), 'content\n')
+    const r = await outcome()
+    assert.deepEqual(r.plan?.changes.map((c) => c.id), [])
+    assert.deepEqual(r.plan?.diagnostics.filter((d) => d.severity !== 'info').map((d) => [d.code, d.path]), [['FILES_TWIN_NAME_UNREADABLE', '/etc/x\ufffd\ufffd']])
+    assert.equal(await checksum(root), before)
+  })
+
   it('a 200 MB document in the working twin is never read: left out, named; the rest of the files plan stands', async () => {
     const before = await checksum(root)
     // Sparse: no disk. Before session 21 the read refused it (TWIN_FILE_TOO_LARGE) and no file change was planned at all.

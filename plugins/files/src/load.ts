@@ -141,7 +141,20 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
       entries.set(path, { ...rootOwned(path, 'file', '0644'), size: read, content: 'too-large', oversized: read })
       continue
     }
-    const bytes = read ?? new Uint8Array()
+    if (read === undefined) {
+      // Listed, yet not there by that name: a name that is not UTF-8 (the listing's name is a lossy
+      // decoding of its bytes, which names no file), or no regular file any more. Before session 21
+      // such a document was planned as an empty file under the decoded name.
+      diagnostics.push(
+        warningDiagnostic('FILES_TWIN_NAME_UNREADABLE', `${docPath} cannot be read from the twin by that name (its name is not UTF-8, or it is not a regular file); it is not applied`, {
+          path,
+          provider: 'files',
+          detail: 'Rename it in the twin to a UTF-8 name (the machine path it stands for), or remove it; a pull refuses such names (TWIN_UNSAFE).',
+        }),
+      )
+      continue
+    }
+    const bytes = read
     const text = decodeText(bytes)
     if (text === undefined) {
       diagnostics.push(warningDiagnostic('FILES_NOT_TEXT', `${docPath} is not UTF-8 text; it is not applied`, { path, provider: 'files' }))
