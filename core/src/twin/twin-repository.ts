@@ -12,6 +12,7 @@ import { indexUnchanged, quickClean, readHead, readIndex, rememberClean, type Qu
 import type { GitClient, GitClientFactory } from './git.js'
 import { isTwinFile, listIndexed, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, twinFileSizeSync, writeTwinFile, type CheckedFolders } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
+import { actAsTwinOwner } from './twin-owner.js'
 import { initInNode } from './init-in-node.js'
 import { ensureNeutralAttributes } from './git-attributes.js'
 import { TWIN_FORMAT_VERSION, parseTwinInfo, type TwinInfo } from './twin-info.js'
@@ -73,6 +74,8 @@ export class TwinRepository implements TwinReader {
     const existing = await stat(this.dir).catch(() => undefined)
     if (existing !== undefined && !existing.isDirectory()) throw this.notDirectory()
     if (existing !== undefined) {
+      // Root in another user's folder: refused unless that user asked through sudo, and then what is written is theirs (twin-owner.ts).
+      actAsTwinOwner(this.dir)
       if (await this.isTwin()) return { created: false, commit: await this.git.head() }
       if ((await readdir(this.dir)).length > 0) {
         throw new TwinSyncError('REPO_NOT_TWIN', `${this.dir} exists, is not empty and is not a TwinSync twin`, {
@@ -115,6 +118,8 @@ export class TwinRepository implements TwinReader {
       })
     }
     if (!existing.isDirectory()) throw this.notDirectory()
+    // Root in another user's twin: refused unless that user asked through sudo, and then what is written is theirs (twin-owner.ts).
+    actAsTwinOwner(this.dir)
     if (!(await this.isTwin())) {
       throw new TwinSyncError('REPO_NOT_TWIN', `${this.dir} is not a TwinSync twin (no twin.json and .git)`, {
         nextStep: `Point --repo at a twin, or create one in a new directory: \`twinsync init --repo ${quoteArg(`${this.dir.replace(/\/+$/, '')}-twin`)}\`.`,
