@@ -7,11 +7,9 @@
 // changed. The steps build on each other, in order.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Config as OclifConfig } from '@oclif/core'
 import { silentLogger, stableStringify } from '@twinsync/sdk'
 import { createContainer } from '../../core/src/container.js'
 import type { DependencyContainer } from '../../core/src/di.js'
@@ -23,33 +21,13 @@ import { PlanWorkflow } from '../../core/src/services/make-plan.js'
 import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
 import { partOf, partPath, SPLIT_FROM } from '../../plugins/files/src/manifest.js'
 import type { Manifest, ManifestEntry } from '../../plugins/files/src/state.js'
+import { checksum, FILES_ONLY, git, noPlugins } from '../support/in-process-twin.js'
 
-const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as OclifConfig
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org' }
 const MANIFEST = 'system/files/manifest.json'
 const PARTS_DIR = 'system/files/manifest'
 /** Folders of 100 files under /etc/many: with the last of them the root is above the threshold, without it below. */
 const FOLDERS = Math.floor(SPLIT_FROM / 100) + 1
 const LAST = `/etc/many/d${FOLDERS - 1}`
-
-function git(dir: string, args: string[]): string {
-  return execFileSync('git', ['-C', dir, ...args], { env: GIT_ENV, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 }).toString('utf8')
-}
-
-/** Type, mode, owner and content hash of everything under a folder. */
-async function checksum(dir: string): Promise<string> {
-  const lines: string[] = []
-  const walk = async (rel: string): Promise<void> => {
-    for (const name of (await readdir(join(dir, rel))).sort()) {
-      const path = join(dir, rel, name)
-      const s = await lstat(path)
-      lines.push(`${rel}/${name} ${s.mode.toString(8)} ${s.isFile() ? createHash('sha256').update(await readFile(path)).digest('hex') : ''}`)
-      if (s.isDirectory()) await walk(join(rel, name))
-    }
-  }
-  await walk('')
-  return lines.join('\n')
-}
 
 describe('files manifest in parts above the threshold: a real twin, crossing both ways', function () {
   this.timeout(300_000)
@@ -112,7 +90,7 @@ describe('files manifest in parts above the threshold: a real twin, crossing bot
     }
     await makeLast()
     const configPath = join(dir, 'config.yaml')
-    await writeFile(configPath, `providers:\n  disabled: [apt, systemd, cron, autostart, processes, logs, hardware, network]\n`)
+    await writeFile(configPath, FILES_ONLY)
     execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', mirror])
     container = () => createContainer({ root, repo: twin, configPath, oclif: noPlugins, logger: silentLogger })
     await (await container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })

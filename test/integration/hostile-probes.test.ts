@@ -4,36 +4,17 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Config as OclifConfig } from '@oclif/core'
-import { silentLogger, type Plan } from '@twinsync/sdk'
+import type { Plan } from '@twinsync/sdk'
 import { ApplyService } from '../../core/src/apply/apply-service.js'
-import { createContainer } from '../../core/src/container.js'
 import type { DependencyContainer } from '../../core/src/di.js'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
-import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
 import { StatusWorkflow } from '../../core/src/services/drift-status.js'
+import { checksum as checksumOf, git, smallTwin } from '../support/in-process-twin.js'
 
-const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as OclifConfig
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org' }
-const git = (dir: string, args: string[]) => execFileSync('git', ['-C', dir, ...args], { env: GIT_ENV, stdio: ['pipe', 'pipe', 'pipe'] }).toString('utf8')
-
-async function checksum(dir: string): Promise<string> {
-  const lines: string[] = []
-  const walk = async (rel: string): Promise<void> => {
-    for (const name of (await readdir(join(dir, rel))).sort()) {
-      const path = join(dir, rel, name)
-      const s = await lstat(path)
-      const what = s.isSymbolicLink() ? `link ${await readlink(path)}` : s.isDirectory() ? 'dir' : s.isFile() ? `file ${createHash('sha256').update(await readFile(path)).digest('hex')}` : 'other'
-      lines.push(`${rel}/${name} ${s.mode.toString(8)} ${s.uid}:${s.gid} ${s.nlink} ${what}`)
-      if (s.isDirectory()) await walk(join(rel, name))
-    }
-  }
-  await walk('')
-  return lines.join('\n')
-}
+/** With link counts: a hard link made to a file of the root shows. */
+const checksum = (dir: string) => checksumOf(dir, { links: true })
 
 describe('hostile twin probes: special files, hard links and oversized files a pulled twin asks for', function () {
   this.timeout(120_000)
@@ -44,21 +25,17 @@ describe('hostile twin probes: special files, hard links and oversized files a p
   let container: () => Promise<DependencyContainer>
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'twinsync-probes-'))
-    root = join(dir, 'root')
-    twin = join(dir, 'twin')
-    await mkdir(join(root, 'etc'), { recursive: true })
-    await writeFile(join(root, 'etc/motd'), 'Welcome\n')
-    await writeFile(join(root, 'etc/shadow'), 'root:*:1::::::\n', { mode: 0o640 })
-    await writeFile(join(root, 'etc/os-release'), 'ID=debian\nVERSION_ID="13"\n')
-    await mkdir(join(root, 'etc/cron.daily'))
-    await writeFile(join(root, 'etc/cron.daily/backup'), '#!/bin/sh\ntar -C / -czf /srv/etc.tgz etc\n', { mode: 0o644 })
-    await writeFile(join(root, 'etc/rc.local'), '#!/bin/sh\nexit 0\n', { mode: 0o644 })
-    const configPath = join(dir, 'config.yaml')
-    await writeFile(configPath, 'limits:\n  maxFileSize: 4096\nproviders:\n  disabled: [apt, systemd, cron, autostart, processes, logs, hardware, network]\n')
-    container = () => createContainer({ root, repo: twin, configPath, oclif: noPlugins, logger: silentLogger })
-    await (await container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
-    initial = git(twin, ['rev-parse', 'HEAD']).trim()
+    const rig = await smallTwin('twinsync-probes-', {
+      files: {
+        'etc/motd': 'Welcome\n',
+        'etc/shadow': { text: 'root:*:1::::::\n', mode: 0o640 },
+        'etc/os-release': 'ID=debian\nVERSION_ID="13"\n',
+        'etc/cron.daily/backup': { text: '#!/bin/sh\ntar -C / -czf /srv/etc.tgz etc\n', mode: 0o644 },
+        'etc/rc.local': { text: '#!/bin/sh\nexit 0\n', mode: 0o644 },
+      },
+      config: 'limits:\n  maxFileSize: 4096\n',
+    })
+    ;({ dir, root, twin, container, initial } = rig)
   })
   after(async () => {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true })

@@ -8,10 +8,8 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { lstat, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Config as OclifConfig } from '@oclif/core'
 import { silentLogger, type Plan } from '@twinsync/sdk'
 import { createContainer } from '../../core/src/container.js'
 import type { DependencyContainer } from '../../core/src/di.js'
@@ -21,8 +19,7 @@ import { checkRemoteUrl } from '../../core/src/remote/remote-url.js'
 import { PlanWorkflow, readPlanFile, writePlanFile } from '../../core/src/services/make-plan.js'
 import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
 import { fakeChars } from '../fixtures/secrets/samples.js'
-
-const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as OclifConfig
+import { checksum, errorCode, git, GIT_ENV, noPlugins, smallTwin } from '../support/in-process-twin.js'
 
 interface Rig {
   dir: string
@@ -31,33 +28,6 @@ interface Rig {
   sentinel: string
   mirror: string
   container: () => Promise<DependencyContainer>
-}
-
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org' }
-function git(dir: string, args: string[], input?: string | Buffer): string {
-  return execFileSync('git', ['-C', dir, ...args], { env: GIT_ENV, ...(input === undefined ? {} : { input }), stdio: ['pipe', 'pipe', 'pipe'] }).toString('utf8')
-}
-
-/** Type, mode, owner, content hash and link target of everything under a folder. */
-async function checksum(dir: string): Promise<string> {
-  const lines: string[] = []
-  const walk = async (rel: string): Promise<void> => {
-    for (const name of (await readdir(join(dir, rel))).sort()) {
-      const path = join(dir, rel, name)
-      const s = await lstat(path)
-      const what = s.isSymbolicLink()
-        ? `link ${await readlink(path)}`
-        : s.isDirectory()
-          ? 'dir'
-          : s.isFile()
-            ? `file ${createHash('sha256').update(await readFile(path)).digest('hex')}`
-            : 'other'
-      lines.push(`${rel}/${name} ${s.mode.toString(8)} ${s.uid}:${s.gid} ${what}`)
-      if (s.isDirectory()) await walk(join(rel, name))
-    }
-  }
-  await walk('')
-  return lines.join('\n')
 }
 
 /** A GitHub token and a private key as the SDK's detector knows them, built at run time. */
@@ -76,14 +46,8 @@ async function refusal(promise: Promise<Plan>): Promise<string[]> {
   }
 }
 
-async function code(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-  } catch (error) {
-    return (error as { code?: string }).code ?? `uncoded: ${(error as Error).message}`
-  }
-  return 'no error'
-}
+/** The coded refusal (shared: a TwinSyncError's code, else `uncoded: …`). */
+const code = errorCode
 
 describe('hostile twin corpus: the twin is untrusted input', function () {
   this.timeout(120_000)
@@ -93,27 +57,22 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
   let sentinelSum: string
 
   before(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'twinsync-hostile-'))
-    const root = join(dir, 'root')
-    const sentinel = join(dir, 'sentinel')
-    const twin = join(dir, 'twin')
-    const mirror = join(dir, 'mirror.git')
-    await mkdir(join(root, 'etc'), { recursive: true })
-    await writeFile(join(root, 'etc/motd'), 'Welcome\n')
-    await writeFile(join(root, 'etc/hostname'), 'target\n')
-    await writeFile(join(root, 'etc/os-release'), 'ID=debian\nVERSION_ID="13"\nPRETTY_NAME="Debian GNU/Linux 13"\n')
-    await mkdir(join(sentinel, 'dir'), { recursive: true })
-    await writeFile(join(sentinel, 'secret'), 'host secret\n', { mode: 0o600 })
-    await writeFile(join(sentinel, 'plan.yaml'), 'actions:\n  - run: [touch, /tmp/twinsync-hostile-pwned]\n')
-    await writeFile(join(sentinel, 'script.sh'), '#!/bin/sh\necho pwned\n', { mode: 0o755 })
-    await writeFile(join(sentinel, 'dir/file'), 'inside\n', { mode: 0o600 })
-    const configPath = join(dir, 'config.yaml')
-    await writeFile(configPath, `providers:\n  disabled: [apt, systemd, cron, autostart, processes, logs, hardware, network]\n`)
-    execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', mirror])
-    rig = { dir, root, twin, sentinel, mirror, container: () => createContainer({ root, repo: twin, configPath, oclif: noPlugins, logger: silentLogger }) }
-    await (await rig.container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
-    await (await rig.container()).resolve(RemoteService).setGitRemote(mirror, undefined)
-    initial = git(twin, ['rev-parse', 'HEAD']).trim()
+    let sentinel = ''
+    const made = await smallTwin('twinsync-hostile-', {
+      prepare: async (_root, dir) => {
+        sentinel = join(dir, 'sentinel')
+        await mkdir(join(sentinel, 'dir'), { recursive: true })
+        await writeFile(join(sentinel, 'secret'), 'host secret\n', { mode: 0o600 })
+        await writeFile(join(sentinel, 'plan.yaml'), 'actions:\n  - run: [touch, /tmp/twinsync-hostile-pwned]\n')
+        await writeFile(join(sentinel, 'script.sh'), '#!/bin/sh\necho pwned\n', { mode: 0o755 })
+        await writeFile(join(sentinel, 'dir/file'), 'inside\n', { mode: 0o600 })
+      },
+    })
+    const { dir, root, twin } = made
+    rig = { dir, root, twin, sentinel, mirror: join(dir, 'mirror.git'), container: made.container }
+    execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', rig.mirror])
+    await (await rig.container()).resolve(RemoteService).setGitRemote(rig.mirror, undefined)
+    initial = made.initial
     rootSum = await checksum(root)
     sentinelSum = await checksum(sentinel)
   })

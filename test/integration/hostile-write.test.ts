@@ -8,7 +8,6 @@ import { chmod, lchown, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rena
 import { tmpdir } from 'node:os'
 import { stripVTControlCharacters } from 'node:util'
 import { join } from 'node:path'
-import type { Config as OclifConfig } from '@oclif/core'
 import { LocalHost, RecordingHost, silentLogger, type Plan } from '@twinsync/sdk'
 import { ApplyService } from '../../core/src/apply/apply-service.js'
 import { createContainer } from '../../core/src/container.js'
@@ -22,27 +21,7 @@ import { CronProvider } from '@twinsync/plugin-cron'
 import { FilesProvider } from '@twinsync/plugin-files'
 import { chrootOk, freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, type Rootfs } from '../bed/index.js'
 import { cliSandbox } from '../support/cli.js'
-
-const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as OclifConfig
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org' }
-function git(dir: string, args: string[], input?: string | Buffer): string {
-  return execFileSync('git', ['-C', dir, ...args], { env: GIT_ENV, ...(input === undefined ? {} : { input }), stdio: ['pipe', 'pipe', 'pipe'] }).toString('utf8')
-}
-
-async function checksum(dir: string): Promise<string> {
-  const lines: string[] = []
-  const walk = async (rel: string): Promise<void> => {
-    for (const name of (await readdir(join(dir, rel))).sort()) {
-      const path = join(dir, rel, name)
-      const s = await lstat(path)
-      const what = s.isSymbolicLink() ? `link ${await readlink(path)}` : s.isDirectory() ? 'dir' : s.isFile() ? `file ${createHash('sha256').update(await readFile(path)).digest('hex')}` : 'other'
-      lines.push(`${rel}/${name} ${s.mode.toString(8)} ${s.uid}:${s.gid} ${what}`)
-      if (s.isDirectory()) await walk(join(rel, name))
-    }
-  }
-  await walk('')
-  return lines.join('\n')
-}
+import { checksum, git, noPlugins, smallTwin } from '../support/in-process-twin.js'
 
 interface ManifestEntry { path: string; type: string; [key: string]: unknown }
 
@@ -56,21 +35,13 @@ describe('hostile twin, the write side: apply writes only what was approved, whe
   let mirror: string
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'twinsync-hostile-write-'))
-    root = join(dir, 'root')
-    twin = join(dir, 'twin')
-    await mkdir(join(root, 'etc'), { recursive: true })
-    await mkdir(join(root, 'root/.ssh'), { recursive: true, mode: 0o700 })
-    await writeFile(join(root, 'etc/motd'), 'Welcome\n')
-    await writeFile(join(root, 'etc/hostname'), 'target\n')
-    await writeFile(join(root, 'etc/os-release'), 'ID=debian\nVERSION_ID="13"\nPRETTY_NAME="Debian GNU/Linux 13"\n')
-    // A folder of /etc that is a symlink out of the files scope, as the machine has it.
-    await symlink('/root/.ssh', join(root, 'etc/keys'))
-    const configPath = join(dir, 'config.yaml')
-    await writeFile(configPath, `providers:\n  disabled: [apt, systemd, cron, autostart, processes, logs, hardware, network]\n`)
-    container = () => createContainer({ root, repo: twin, configPath, oclif: noPlugins, logger: silentLogger })
-    await (await container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
-    initial = git(twin, ['rev-parse', 'HEAD']).trim()
+    ;({ dir, root, twin, container, initial } = await smallTwin('twinsync-hostile-write-', {
+      prepare: async (root) => {
+        await mkdir(join(root, 'root/.ssh'), { recursive: true, mode: 0o700 })
+        // A folder of /etc that is a symlink out of the files scope, as the machine has it.
+        await symlink('/root/.ssh', join(root, 'etc/keys'))
+      },
+    }))
     mirror = join(dir, 'mirror.git')
     execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', mirror])
     await (await container()).resolve(RemoteService).setGitRemote(mirror, undefined)

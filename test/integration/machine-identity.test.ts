@@ -6,12 +6,10 @@
 // `twinsync init --claim` is the deliberate way for a target to take a twin over.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Config as OclifConfig } from '@oclif/core'
-import { isTwinSyncError, silentLogger } from '@twinsync/sdk'
+import { silentLogger } from '@twinsync/sdk'
 import { createContainer } from '../../core/src/container.js'
 import { ApplyService } from '../../core/src/apply/apply-service.js'
 import { RemoteService } from '../../core/src/remote/remote-service.js'
@@ -19,36 +17,13 @@ import { InitWorkflow } from '../../core/src/services/init-twin.js'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
 import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
 import { planRefusal } from '../../core/src/apply/plan-refusal.js'
+import { checksum, errorCode, FILES_ONLY, git as gitIn, noPlugins } from '../support/in-process-twin.js'
 
-const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as OclifConfig
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org' }
-const git = (dir: string, ...args: string[]): string => execFileSync('git', ['-C', dir, ...args], { env: GIT_ENV, encoding: 'utf8' }).trim()
+const git = (dir: string, ...args: string[]): string => gitIn(dir, args).trim()
 const ID_A = 'a'.repeat(32)
 const ID_B = 'b'.repeat(32)
 
-async function checksum(dir: string): Promise<string> {
-  const lines: string[] = []
-  const walk = async (rel: string): Promise<void> => {
-    for (const name of (await readdir(join(dir, rel))).sort()) {
-      const path = join(dir, rel, name)
-      const s = await lstat(path)
-      const what = s.isSymbolicLink() ? `link ${await readlink(path)}` : s.isDirectory() ? 'dir' : `file ${createHash('sha256').update(await readFile(path)).digest('hex')}`
-      lines.push(`${rel}/${name} ${s.mode.toString(8)} ${what}`)
-      if (s.isDirectory()) await walk(join(rel, name))
-    }
-  }
-  await walk('')
-  return lines.join('\n')
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-  } catch (error) {
-    return isTwinSyncError(error) ? error.code : `uncoded: ${(error as Error).message}`
-  }
-  return 'no error'
-}
+const codeOf = errorCode
 
 describe('the twin of another machine (twin.json machineId against the target\'s /etc/machine-id)', function () {
   this.timeout(120_000)
@@ -67,7 +42,7 @@ describe('the twin of another machine (twin.json machineId against the target\'s
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'twinsync-machine-'))
     configPath = join(dir, 'config.yaml')
-    await writeFile(configPath, 'providers:\n  disabled: [apt, systemd, cron, autostart, processes, logs, hardware, network]\n')
+    await writeFile(configPath, FILES_ONLY)
   })
   afterEach(() => rm(dir, { recursive: true, force: true }))
 
