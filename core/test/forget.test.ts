@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { SAFE_PATH, isTwinSyncError, setOwnPathForTests } from '@twinsync/sdk'
 import { finishInterruptedForget, forgetInHistory, twinPathOf } from '../src/history/forget.js'
 import { FORGET_RECORD, refuseUnfinishedForget } from '../src/history/forget-record.js'
+import { gitAtWorkIn } from '../src/twin/stale-git-lock.js'
 
 const git = (dir: string, ...args: string[]): string =>
   execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@x', '-c', 'tag.gpgSign=false', ...args], { encoding: 'utf8' })
@@ -148,6 +149,56 @@ describe('forget: taking secrets out of the whole history', () => {
     assert.equal(existsSync(join(dir, FORGET_RECORD)), false)
     assert.equal(git(dir, 'rev-parse', 'HEAD'), head)
     assert.equal(readFileSync(join(dir, 'filesystem/etc/hosts'), 'utf8'), '127.0.0.1 localhost web\n')
+  })
+
+  // Session 21: git killed inside the settle's `read-tree -m -u`, after it rewrote the working twin
+  // and before its new index was renamed into place (a kill -9 there, by a preloaded rename()).
+  // The rerun's merge found the redacted document "not uptodate" against the old index and the
+  // forget could not be finished but by `reset --hard`, which drops a person's other edits.
+  it('killed inside the settle\'s read-tree, after the working twin moved and before the index did: the rerun finishes', async function () {
+    this.timeout(60_000)
+    const bin = mkdtempSync(join(tmpdir(), 'twinsync-forget-bin-'))
+    writeFileSync(join(bin, 'kill-at-index.c'), [
+      '#define _GNU_SOURCE',
+      '#include <dlfcn.h>',
+      '#include <signal.h>',
+      '#include <string.h>',
+      '#include <unistd.h>',
+      'static int ends(const char *s, const char *t) { size_t a = strlen(s), b = strlen(t); return a >= b && strcmp(s + a - b, t) == 0; }',
+      'int rename(const char *from, const char *to) {',
+      '  if (ends(from, "/index.lock") && ends(to, "/index")) kill(getpid(), SIGKILL);',
+      '  int (*real)(const char *, const char *) = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");',
+      '  return real(from, to);',
+      '}',
+      '',
+    ].join('\n'))
+    execFileSync('gcc', ['-shared', '-fPIC', '-o', join(bin, 'kill-at-index.so'), join(bin, 'kill-at-index.c'), '-ldl'])
+    const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
+    writeFileSync(join(bin, 'git'), `#!/bin/sh\ncase " $* " in *" read-tree -m -u "*) LD_PRELOAD='${join(bin, 'kill-at-index.so')}' exec ${real} "$@";; esac\nexec ${real} "$@"\n`, { mode: 0o755 })
+    writeFileSync(join(dir, 'filesystem/etc/hosts'), 'a person\'s pending edit\n')
+    const oldBlob = git(dir, 'rev-parse', 'HEAD:system/logs/syslog.txt').trim()
+    setOwnPathForTests(`${bin}:${SAFE_PATH}`)
+    try {
+      await assert.rejects(forgetInHistory(dir, { paths: [], rules: ['credential-assignment'] }), (e: unknown) => isTwinSyncError(e) && e.code === 'FORGET_UNFINISHED' && /killed by SIGKILL/.test(e.message))
+    } finally {
+      setOwnPathForTests(undefined)
+      rmSync(bin, { recursive: true, force: true })
+    }
+    // The state a kill there leaves: the working twin moved, git's index not, its lock behind.
+    assert.equal(readFileSync(join(dir, 'system/logs/syslog.txt'), 'utf8'), 'app[1]: login password=<redacted> ok\n')
+    assert.equal(existsSync(join(dir, 'filesystem/etc/app/db.conf')), false)
+    assert.ok(existsSync(join(dir, '.git/index.lock')))
+    assert.match(git(dir, 'ls-files', '-s', 'system/logs/syslog.txt'), new RegExp(oldBlob), 'the index still has the old document')
+    // The rerun, a new process, removes the lock under the twin lock as no git holds it
+    // (stale-git-lock.ts: older than the process, no git at work in the twin); this one made it.
+    assert.equal(gitAtWorkIn(dir), 'none')
+    rmSync(join(dir, '.git/index.lock'))
+    const report = await finishInterruptedForget(dir)
+    assert.deepEqual(report?.redacted, ['system/logs/syslog.txt'])
+    assert.equal(git(dir, 'status', '--porcelain'), ' M filesystem/etc/hosts\n', 'only the person\'s edit differs')
+    assert.equal(readFileSync(join(dir, 'filesystem/etc/hosts'), 'utf8'), 'a person\'s pending edit\n')
+    assert.ok(!everything(dir).includes('Qw3rtyUi0p') && !everything(dir).includes('Zx9cVbNm1'))
+    assert.doesNotThrow(() => refuseUnfinishedForget(dir))
   })
 
   describe('with pending edits in the twin (session 20)', () => {

@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert'
 import type { Change, HostReader } from '@twinsync/sdk'
-import { needsRootLine, rootNeeds, rootNotes, rootReason } from '../src/plan/root-needs.js'
+import { needsRootLine, rootNeeds, rootNeedsNow, rootNotes, rootReason } from '../src/plan/root-needs.js'
 import { renderPlan } from '../src/cli/render-plan.js'
+import { machinePathOfChange } from '../src/plan/machine-path.js'
+import { needEdges } from '../src/plan/ordering-rules.js'
 
 /** A machine of a few paths: uid, gid, mode (a fake host reader: stat and lstat). */
 function machine(paths: Record<string, { type: 'file' | 'directory'; uid: number; gid?: number; mode: number }>): HostReader {
@@ -48,5 +50,52 @@ describe('rootNeeds: the steps a run that is not root\'s cannot apply', () => {
     const text = renderPlan(plan)
     assert.match(text, /replace \/etc\/motd.*\[needs root\]\n\s+needs root: \/etc\/motd is root's/)
     assert.doesNotMatch(text, /\.bashrc.*needs root/)
+  })
+})
+
+describe('the machine path of a change: one answer for ordering and for root needs (session 21)', () => {
+  const host = machine({
+    '/': { type: 'directory', uid: 0, mode: 0o755 },
+    '/etc': { type: 'directory', uid: 0, mode: 0o755 },
+    '/etc/cron.d': { type: 'directory', uid: 0, mode: 0o755 },
+    '/etc/apt': { type: 'directory', uid: 0, mode: 0o755 },
+    '/etc/apt/sources.list.d': { type: 'directory', uid: 0, mode: 0o755 },
+  })
+  const ann = { uid: 1000, gids: [1000] }
+  // A plugin's job file: `{ path, content }` data, a name for its resource (cron-like).
+  const job = { id: 'jobs:create:backup', provider: 'jobs', category: 'startup', operation: 'create', resource: 'backup job', summary: 'create the backup job', risk: 'low', data: { path: '/etc/cron.d/backup', content: '17 3 * * * root /usr/local/bin/backup\n' } } as unknown as Change
+  // A command whose argument list starts with a path: it writes no path it names.
+  const command = { id: 'commands:run:x', provider: 'commands', category: 'commands', operation: 'run', resource: '/etc/apt/sources.list.d/x.list --refresh', summary: 'run /etc/apt/sources.list.d/x.list --refresh', risk: 'high', data: { kind: 'run', argv: ['/etc/apt/sources.list.d/x.list', '--refresh'] } } as unknown as Change
+  const install = { ...pkg, needs: ['/etc/apt/sources.list.d/', '/etc/cron.d/backup'] } as Change
+
+  it('gives the same path to both', async () => {
+    assert.equal(machinePathOfChange(job), '/etc/cron.d/backup')
+    assert.equal(machinePathOfChange(command), undefined)
+    // The planner orders the job before what needs its path, and the command before nothing.
+    assert.deepEqual(needEdges([job, command, install]).map((e) => e.from), ['jobs:create:backup'])
+    // A user's run is told the job's path is not theirs to write, by that path.
+    const notes = await rootNeeds(host, [job, command], ann, { root: '/' })
+    assert.deepEqual(notes.map((d) => [d.change, d.path]), [['jobs:create:backup', '/etc/cron.d/backup']])
+    assert.equal(rootReason(job, notes[0]), "its folder /etc/cron.d is not this user's to write")
+  })
+})
+
+describe('a saved plan\'s NEEDS_ROOT notes are made again for the run that applies it (session 21)', () => {
+  const host = machine({
+    '/': { type: 'directory', uid: 0, mode: 0o755 },
+    '/etc': { type: 'directory', uid: 0, mode: 0o755 },
+    '/etc/motd': { type: 'file', uid: 0, mode: 0o644 },
+  })
+  it('root gets none, another user gets their own; the other diagnostics and the changes stay', async () => {
+    const changes = [file('/etc/motd'), pkg]
+    const made = await rootNeeds(host, changes, { uid: 1000, gids: [1000] }, { root: '/' })
+    const other = { severity: 'warning', code: 'SOMETHING_ELSE', summary: 'kept' }
+    const saved = { changes, diagnostics: [other, ...made] } as never as Pick<import('@twinsync/sdk').Plan, 'changes' | 'diagnostics'>
+    const byRoot = await rootNeedsNow(saved, host, { uid: 0, gids: [0] }, { root: '/' })
+    assert.deepEqual(byRoot.diagnostics, [other])
+    assert.equal(byRoot.changes, changes)
+    assert.equal(needsRootLine(byRoot), undefined)
+    const byBob = await rootNeedsNow(saved, host, { uid: 1001, gids: [1001] }, { root: '/' })
+    assert.deepEqual(byBob.diagnostics.map((d) => d.code), ['SOMETHING_ELSE', 'NEEDS_ROOT', 'NEEDS_ROOT'])
   })
 })

@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   REPO_NOT_TWIN: 'The directory exists but is not a TwinSync twin',
   REPO_INVALID: 'The twin repository is damaged or has an unknown format',
   REPO_PLACE_INVALID: 'The twin repository location cannot hold a twin: not absolute, a symlink, or inside (or around) a mirrored path',
+  TWIN_NOT_OWNED: 'Root was asked to work in a twin another user owns, without that user asking through sudo (SUDO_UID); nothing was read or changed',
   CONFIG_INVALID: 'The configuration file does not match the schema',
   CONFIG_UNREADABLE: 'The configuration file cannot be read or is not valid YAML',
   PROVIDER_UNKNOWN: 'A provider name does not match any loaded provider',

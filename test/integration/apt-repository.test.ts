@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto'
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import { createServer as createNetServer } from 'node:net'
-import { basename, join } from 'node:path'
-import { makeTempDir, removeTree, freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Rootfs } from '../bed/index.js'
+import { basename, dirname, join } from 'node:path'
+import { chrootOk, makeTempDir, removeTree, freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Rootfs } from '../bed/index.js'
 import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
 
 interface Step {
@@ -22,12 +22,17 @@ interface ApplyOut {
  * A flat apt repository in `repo`, as `deb [trusted=yes] URI ./` reads it: one
  * tiny package built with dpkg-deb and its Packages index (the fields dpkg-scanpackages writes).
  */
-async function flatRepository(repo: string, pkg: string, version: string): Promise<void> {
+async function flatRepository(repo: string, pkg: string, version: string, conffile?: { path: string; text: string }): Promise<void> {
   const build = await makeTempDir('deb')
   try {
     await mkdir(join(build, 'DEBIAN'), { recursive: true })
     await mkdir(join(build, 'usr/share/doc', pkg), { recursive: true })
     await writeFile(join(build, 'usr/share/doc', pkg, 'README'), `${pkg} from a local repository\n`)
+    if (conffile !== undefined) {
+      await mkdir(join(build, dirname(conffile.path)), { recursive: true })
+      await writeFile(join(build, conffile.path), conffile.text)
+      await writeFile(join(build, 'DEBIAN/conffiles'), `${conffile.path}\n`)
+    }
     const control = `Package: ${pkg}\nVersion: ${version}\nArchitecture: all\nMaintainer: TwinSync tests <tests@example.invalid>\nDescription: A tiny package from a local repository\n`
     await writeFile(join(build, 'DEBIAN/control'), control)
     await mkdir(repo, { recursive: true })
@@ -155,5 +160,44 @@ describe('apt: a repository and a package from it in one plan (Debian root, real
     assert.equal(retry.code, 0, retry.stdout + retry.stderr)
     assert.equal(await installed('twinsync-gone'), 'ii 2.0')
     assert.equal((await readFile(join(rootfs.dir, 'etc/apt/sources.list.d/twinsync-gone.list'), 'utf8')).trim(), `deb [trusted=yes] http://127.0.0.1:${port}/debian ./`)
+  })
+
+  it('a revert that brings a package back with its edited configuration file installs the package, then writes the twin\'s file over the package\'s default (session 21)', async () => {
+    // An administrator's history: the package installed and its conffile edited, a snapshot; the package purged, a snapshot.
+    const conf = '/etc/twinsync-conf/demo.conf'
+    await flatRepository(join(rootfs.dir, 'srv/twinsync-conf'), 'twinsync-conf', '1.0', { path: conf, text: 'port = 80\n' })
+    await writeFile(join(rootfs.dir, 'etc/apt/sources.list.d/twinsync-conf.list'), 'deb [trusted=yes] file:/srv/twinsync-conf ./\n')
+    const onlyThatList = ['-o', 'Dir::Etc::sourcelist=sources.list.d/twinsync-conf.list', '-o', 'Dir::Etc::sourceparts=-', '-o', 'APT::Get::List-Cleanup=0']
+    await chrootOk(rootfs.dir, 'apt-get', ['-qq', ...onlyThatList, 'update'])
+    await chrootOk(rootfs.dir, 'apt-get', ['-qq', '-y', 'install', 'twinsync-conf'], { env: { DEBIAN_FRONTEND: 'noninteractive' } })
+    await writeFile(join(rootfs.dir, conf), 'port = 8081\n')
+    const edited = json<{ commit?: string }>(await twinsync('snapshot', '--json')).commit
+    assert.ok(edited)
+    await chrootOk(rootfs.dir, 'apt-get', ['-qq', '-y', 'purge', 'twinsync-conf'], { env: { DEBIAN_FRONTEND: 'noninteractive' } })
+    await assert.rejects(stat(join(rootfs.dir, conf)), { code: 'ENOENT' })
+    assert.ok(json<{ commit?: string }>(await twinsync('snapshot', '--json')).commit)
+
+    // The plan saw no file there; apt lays the package's default down first, and that default is
+    // replaced (it was failed as "changed on the machine since the plan was made", and stayed the default).
+    const revert = await twinsync('revert', edited, '--yes', '--accept-high-risk', '--json')
+    assert.equal(revert.code, 0, revert.stdout + revert.stderr)
+    const steps = json<ApplyOut>(revert).journal.steps.filter((s) => /twinsync-conf/.test(s.id)).map((s) => [s.id, s.status, s.message ?? ''])
+    assert.deepEqual(steps.map(([id, status]) => [id, status]).sort(), [['apt:install:twinsync-conf', 'applied'], [`files:create:${conf}`, 'applied'], ['files:mkdir:/etc/twinsync-conf', 'unchanged']], JSON.stringify(steps))
+    assert.equal(await installed('twinsync-conf'), 'ii 1.0')
+    assert.equal(await readFile(join(rootfs.dir, conf), 'utf8'), 'port = 8081\n')
+    assert.deepEqual(json<{ changes: unknown[] }>(await twinsync('plan', '--json')).changes, [])
+
+    // A file that is not the package's own (an edit since the plan) is still never overwritten.
+    await writeFile(join(rootfs.dir, conf), 'port = 9090\n')
+    await chrootOk(rootfs.dir, 'apt-get', ['-qq', '-y', 'purge', 'twinsync-conf'], { env: { DEBIAN_FRONTEND: 'noninteractive' } })
+    assert.ok(json<{ commit?: string }>(await twinsync('snapshot', '--json')).commit)
+    const plan = join(cli.dir, 'conf-plan.json')
+    assert.equal((await twinsync('plan', '--from', edited, '--out', plan)).code, 0)
+    await chrootOk(rootfs.dir, 'apt-get', ['-qq', '-y', 'install', 'twinsync-conf'], { env: { DEBIAN_FRONTEND: 'noninteractive' } })
+    await writeFile(join(rootfs.dir, conf), 'port = 7070\n')
+    const applied = await twinsync('apply', plan, '--yes', '--accept-high-risk', '--json')
+    assert.equal(applied.code, 2, applied.stdout + applied.stderr)
+    assert.match(applied.stdout + applied.stderr, /PLAN_STALE[\s\S]*files:create:\/etc\/twinsync-conf\/demo\.conf/)
+    assert.equal(await readFile(join(rootfs.dir, conf), 'utf8'), 'port = 7070\n')
   })
 })

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { appendFile, chmod, chown, mkdir, writeFile } from 'node:fs/promises'
+import { appendFile, chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { realpathSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -28,6 +28,14 @@ describe('a snapshot by a user who is not root', function () {
       timeoutMs: 180_000,
     })
   const tracked = async (): Promise<string[]> => (await runOk(['git', '-c', `safe.directory=${twin}`, '-C', twin, 'ls-files'])).stdout.split('\n').filter(Boolean)
+  /** twinsync as root on the user's twin: as `sudo` runs it (SUDO_UID, SUDO_GID, SUDO_USER: the user's), or a root shell's (none). */
+  const asRoot = (args: string[], sudo: boolean): Promise<RunResult> =>
+    run([process.execPath, TWINSYNC_BIN, ...args, '--root', rootfs.dir, '--repo', twin], {
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, LANG: 'C.UTF-8', TWINSYNC_CONFIG: join(home, 'config.yaml'), ...(sudo ? { SUDO_UID: String(UID), SUDO_GID: String(UID), SUDO_USER: 'ann' } : {}) },
+      timeoutMs: 180_000,
+    })
+  /** Every entry of the twin (.git included) whose owner is not the user. */
+  const notTheUsers = async (): Promise<string[]> => (await runOk(['find', twin, '!', '-uid', String(UID), '-printf', '%P %u\n'])).stdout.split('\n').filter(Boolean)
 
   before(async () => {
     rootfs = await freshRootfs()
@@ -100,13 +108,11 @@ describe('a snapshot by a user who is not root', function () {
 
   it('keeps what root last recorded of other homes and users\' crontabs, never drops them as removed', async () => {
     // root snapshots the same twin first (root's crontab recorded), then hands it to the user.
-    const asRoot = await run([process.execPath, TWINSYNC_BIN, 'snapshot', '--root', rootfs.dir, '--repo', twin], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', TWINSYNC_CONFIG: join(home, 'config.yaml') },
-      timeoutMs: 180_000,
-    })
-    assert.equal(asRoot.code, 0, asRoot.stderr)
+    // As `sudo twinsync snapshot` by the user: the twin stays theirs, no chown by hand (session 21).
+    const byRoot = await asRoot(['snapshot'], true)
+    assert.equal(byRoot.code, 0, byRoot.stderr)
     assert.ok((await tracked()).includes('filesystem/var/spool/cron/crontabs/root'))
-    await runOk(['chown', '-R', `${UID}:${UID}`, twin])
+    assert.deepEqual(await notTheUsers(), [], 'nothing in the twin is root\'s')
     const r = await asUser(['snapshot'])
     assert.equal(r.code, 0, r.stderr + r.stdout)
     assert.match(r.stdout + r.stderr, /crontabs could not be read \(EACCES\): users' crontabs are kept as the last snapshot recorded them \(1\)/)
@@ -137,5 +143,39 @@ describe('a snapshot by a user who is not root', function () {
     // The JSON plan carries the same note, tied to its change, for any front end.
     const json = JSON.parse((await asUser(['plan', '--json'])).stdout) as { diagnostics: Array<{ code: string; change?: string; path?: string }> }
     assert.deepEqual(json.diagnostics.filter((d) => d.code === 'NEEDS_ROOT').map((d) => d.path), ['/etc/crontab'])
+  })
+
+  it('`sudo twinsync apply` on the user\'s twin applies, and leaves every file of the twin the user\'s: their next run works (session 21)', async () => {
+    // The plan of the test before, saved by the user with its notes, applied by root as sudo runs it.
+    const saved = join(home, 'plan.json')
+    const made = await asUser(['plan', '--out', saved])
+    assert.equal(made.code, 0, made.stderr + made.stdout)
+    assert.match(await readFile(saved, 'utf8'), /NEEDS_ROOT/)
+    const r = await asRoot(['apply', saved, '--yes', '--accept-high-risk'], true)
+    assert.equal(r.code, 0, r.stderr + r.stdout)
+    // Root is not told that what it applies needs root: the saved notes were the user's (session 21).
+    assert.match(r.stdout, /\/etc\/crontab/, r.stdout)
+    assert.doesNotMatch(r.stdout + r.stderr, /needs? root/, r.stdout)
+    assert.match(await readFile(join(rootfs.dir, 'etc/crontab'), 'utf8'), /25 7 \* \* \*/)
+    assert.deepEqual(await notTheUsers(), [], 'nothing in the twin is root\'s')
+    const snap = await asUser(['snapshot'])
+    assert.equal(snap.code, 0, snap.stderr + snap.stdout)
+    // Status (exit 1 for the parts a user cannot compare) finds the applied machine matching.
+    const status = await asUser(['status'])
+    assert.doesNotMatch(status.stderr, /error/, status.stderr)
+    assert.match(status.stdout, /the machine matches the twin/, status.stdout)
+  })
+
+  it('root without sudo on another user\'s twin is refused with a code and a next step, and changes nothing (session 21)', async () => {
+    await writeFile(join(twin, 'filesystem/etc/crontab'), 'SHELL=/bin/sh\n25 8 * * * root run-parts /etc/cron.daily\n')
+    const before = (await runOk(['find', twin, '-printf', '%P %u %s %T@\n'])).stdout
+    for (const args of [['snapshot'], ['apply', '--yes', '--accept-high-risk'], ['plan']]) {
+      const r = await asRoot(args, false)
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}${r.stdout}`)
+      assert.match(r.stderr, /TWIN_NOT_OWNED/, r.stderr)
+      assert.match(r.stderr, /sudo -u ann|sudo twinsync/, r.stderr)
+    }
+    assert.equal((await runOk(['find', twin, '-printf', '%P %u %s %T@\n'])).stdout, before, 'nothing in the twin changed')
+    assert.match(await readFile(join(rootfs.dir, 'etc/crontab'), 'utf8'), /25 7 \* \* \*/, 'nor on the machine')
   })
 })

@@ -30,6 +30,10 @@ export async function cliSandbox(): Promise<CliSandbox> {
     LANG: 'C.UTF-8',
     TWINSYNC_DATA_DIR: dataDir,
     TWINSYNC_CONFIG: configFile,
+    // Root's token file is otherwise /var/lib/twinsync/credentials, one for the whole machine: a
+    // test file in the other group that saved its token there made this one's push REMOTE_AUTH
+    // (CI, session 20), and the host's own file must never be a test's.
+    TWINSYNC_CREDENTIALS: join(dir, 'credentials'),
     ...more,
   })
   const sandbox: CliSandbox = {

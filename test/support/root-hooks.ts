@@ -14,10 +14,21 @@
 // with, adds a `performance.measure` per render: those are emptied too, not counted. When the
 // whole run left more than LIMIT marks, the run fails at the end (after every test ran), naming
 // the files that left the most.
+import { existsSync, rmSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 
 /** Marks over the whole run; secretlint's profiler left 100 per scanned text, so ten scans. */
 const LIMIT = 1000
+
+/**
+ * The host's own token file (root's: /var/lib/twinsync/credentials). A test's twinsync must use
+ * its sandbox's (test/support/cli.ts sets TWINSYNC_CREDENTIALS): the machine-wide file was shared
+ * by both CI groups, and one group's token made the other's push REMOTE_AUTH (session 20). A file
+ * that appears during the run is a test's: it is named, removed, and fails the run at the end.
+ */
+const HOST_CREDENTIALS = '/var/lib/twinsync/credentials'
+const hostHadCredentials = existsSync(HOST_CREDENTIALS)
+const wroteHostCredentials: string[] = []
 
 const marksByFile = new Map<string, { marks: number; names: Set<string> }>()
 let total = 0
@@ -35,8 +46,15 @@ export const mochaHooks = {
       performance.clearMarks()
     }
     if (performance.getEntriesByType('measure').length > 0) performance.clearMeasures()
+    if (!hostHadCredentials && existsSync(HOST_CREDENTIALS)) {
+      wroteHostCredentials.push(`${this.currentTest?.file ?? '?'}: ${this.currentTest?.fullTitle() ?? '?'}`)
+      rmSync(HOST_CREDENTIALS, { force: true })
+    }
   },
   afterAll() {
+    if (wroteHostCredentials.length > 0) {
+      throw new Error(`A test wrote the host's ${HOST_CREDENTIALS} (give twinsync TWINSYNC_CREDENTIALS in the test's sandbox; with two groups at once, the other group's test may be the one):\n  ${wroteHostCredentials.join('\n  ')}`)
+    }
     if (total <= LIMIT) return
     const worst = [...marksByFile].sort((a, b) => b[1].marks - a[1].marks).slice(0, 5)
     throw new Error(

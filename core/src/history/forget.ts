@@ -186,6 +186,7 @@ export async function finishInterruptedForget(dir: string): Promise<ForgetReport
  */
 async function settleForgotten(dir: string): Promise<void> {
   try {
+    await stageWhatMoved(dir)
     const indexTree = (await runGit(dir, ['write-tree'])).trim()
     await runGit(dir, ['read-tree', '-m', '-u', indexTree, 'HEAD'])
   } catch (error) {
@@ -198,6 +199,25 @@ async function settleForgotten(dir: string): Promise<void> {
   await rm(join(dir, FORGET_RECORD), { force: true })
 }
 
+/**
+ * A settle killed inside its `read-tree -m -u` after git rewrote part of the working twin and
+ * before it renamed the new index into place (session 21, reproduced with a kill -9 at that
+ * rename): the index still has the old branch's entries while those files already hold the
+ * rewritten branch's, and the rerun's merge refused each as "not uptodate". Of the paths the
+ * merge would move (index against HEAD), those whose working file is already HEAD's are staged
+ * as they are, so the merge has nothing left to do for them; the others move as before. A
+ * person's edit of such a path was refused before the refs moved (forgetInHistory), and a file
+ * that is not HEAD's is left to the merge. Nothing is staged on an ordinary run (none is HEAD's).
+ */
+async function stageWhatMoved(dir: string): Promise<void> {
+  const env = { GIT_OPTIONAL_LOCKS: '0', GIT_LITERAL_PATHSPECS: '1' }
+  const toMove = (await runGit(dir, ['diff', '--cached', '--name-only', '--no-renames', '-z', 'HEAD'], { env })).split('\0').filter(Boolean)
+  if (toMove.length === 0) return
+  // The working twin against HEAD, whole (no path list on a command line, however many moved).
+  const notHeads = new Set((await runGit(dir, ['diff', '--name-only', '--no-renames', '-z', 'HEAD'], { env })).split('\0').filter(Boolean))
+  const moved = toMove.filter((p) => !notHeads.has(p))
+  if (moved.length > 0) await runGitBytes(dir, ['add', '--all', '--pathspec-from-file=-', '--pathspec-file-nul'], { env: { GIT_LITERAL_PATHSPECS: '1' }, input: moved.map((p) => `${p}\0`).join('') })
+}
 
 /** The branches and TwinSync's own refs; not the mirror's (it moves with the forced push) nor tags (moveRefs moves both). */
 export async function localRefs(dir: string): Promise<Array<{ name: string; commit: string }>> {

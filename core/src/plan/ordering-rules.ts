@@ -1,5 +1,6 @@
 import type { Change, PlanEdge } from '@twinsync/sdk'
 import { isCommand } from './commands-domain.js'
+import { machinePathOfChange } from './machine-path.js'
 
 /**
  * How the planner orders the changes of different providers. Two kinds of rule, both read from
@@ -44,12 +45,6 @@ export function stageOf(change: Change, needed: NeededPaths = () => false): numb
   return index < 0 ? STAGES.findIndex((s) => s.name === 'package installs') : index
 }
 
-/** The machine path a change writes, when it writes one: `data.path`, or a path-like `resource`. */
-export function machinePathOfChange(change: Change): string | undefined {
-  const path = (change.data as { path?: unknown } | undefined)?.path
-  if (typeof path === 'string' && path.startsWith('/')) return path
-  return change.resource.startsWith('/') ? change.resource : undefined
-}
 
 /** Does `path` fall under a `needs` entry: the file itself, or inside a folder ending in "/"? */
 export function pathMatchesNeed(path: string, need: string): boolean {

@@ -1,8 +1,8 @@
 import { dirname } from 'node:path'
 import type { Change, Diagnostic, HostReader, Plan } from '@twinsync/sdk'
 import { infoDiagnostic } from '@twinsync/sdk'
-import { pathOf } from '../apply/config-guard.js'
 import { twinsyncLine, type CommandTarget } from './command-text.js'
+import { machinePathOfChange } from './machine-path.js'
 
 /** A plan's note on a change a run that is not root's cannot apply (one per change, `change` its id). */
 export const NEEDS_ROOT = 'NEEDS_ROOT'
@@ -41,25 +41,32 @@ export async function rootNeeds(host: HostReader, changes: readonly Change[], ru
   }
   for (const change of changes) {
     const why = await whyRoot(host, change, runner, writable)
-    if (why !== undefined) out.push(infoDiagnostic(NEEDS_ROOT, `${change.summary}: needs root, ${why}`, { provider: change.provider, change: change.id, detail: next, ...(pathOfChange(change) === undefined ? {} : { path: pathOfChange(change) as string }) }))
+    if (why !== undefined) out.push(infoDiagnostic(NEEDS_ROOT, `${change.summary}: needs root, ${why}`, { provider: change.provider, change: change.id, detail: next, ...(machinePathOfChange(change) === undefined ? {} : { path: machinePathOfChange(change) as string }) }))
   }
   return out
+}
+
+/**
+ * A plan made by another run (a saved file, `twinsync apply FILE`) with its NEEDS_ROOT notes made
+ * again for this run: a user's plan applied through `sudo` kept "needs root" beside every step
+ * root was about to apply (session 20's notes were computed when the plan was made, for whoever
+ * made it). The saved notes are the maker's, never this run's; the seal was checked on the file
+ * as written, and the changes themselves are untouched. Root gets none, as a fresh plan would.
+ */
+export async function rootNeedsNow<P extends Pick<Plan, 'changes' | 'diagnostics'>>(plan: P, host: HostReader, runner: Runner, target: CommandTarget): Promise<P> {
+  const others = plan.diagnostics.filter((d) => d.code !== NEEDS_ROOT)
+  return { ...plan, diagnostics: [...others, ...(await rootNeeds(host, plan.changes, runner, target))] }
 }
 
 async function whyRoot(host: HostReader, change: Change, runner: Runner, writable: (folder: string) => Promise<boolean>): Promise<string | undefined> {
   if (change.category === 'packages') return 'packages are installed and removed by root (dpkg)'
   if (change.category === 'services') return 'services are enabled, started and stopped by root (systemctl)'
-  const path = pathOfChange(change)
+  const path = machinePathOfChange(change)
   if (path === undefined) return undefined
   const st = await host.lstat(path).catch(() => undefined)
   if (st !== undefined && st.uid !== runner.uid) return `${path} is ${st.uid === 0 ? "root's" : `uid ${st.uid}'s`}`
   if (!(await writable(dirname(path)))) return `its folder ${dirname(path)} is not this user's to write`
   return undefined
-}
-
-/** The machine path a change writes: a file action's, or an absolute resource (cron's crontab, an autostart entry). */
-function pathOfChange(change: Change): string | undefined {
-  return pathOf(change) ?? (change.category !== 'commands' && change.resource.startsWith('/') ? change.resource : undefined)
 }
 
 /** May the runner create a file in `folder` (write and search), or in the nearest folder that exists above it? */

@@ -54,10 +54,12 @@ async function refuseInsecureMirror(dir: string): Promise<void> {
 /** A failed git operation with the mirror as an error a person can act on. */
 export function mirrorError(result: GitRunResult, what: string, url: string): TwinSyncError {
   // With --porcelain, git reports rejected refs on standard output; both are in the output.
+  // A status code counts only as git words it ("The requested URL returned error: 403"), never a
+  // number in a ref name, a count or a port.
   const text = result.output.trim()
   const detail = text.split('\n').filter((l) => l.trim().length > 0).slice(-3).join(' / ')
-  if (/\b40[13]\b|Authentication failed|could not read Username|Invalid username or password|terminal prompts disabled/i.test(text)) {
-    return new TwinSyncError('REMOTE_AUTH', `The mirror ${url} refused the token (${what})`, {
+  if (/\b(?:error|HTTP):? 40[13]\b|Authentication failed|could not read Username|Invalid username or password|terminal prompts disabled/i.test(text)) {
+    return new TwinSyncError('REMOTE_AUTH', `The mirror ${url} refused the token (${what}): ${detail}`, {
       nextStep: 'Check the token and its access to the repository: set GITHUB_TOKEN, or `twinsync github link OWNER/REPO --token-stdin` / `twinsync remote set URL --token-stdin`.',
       details: { url, git: detail },
     })

@@ -12,6 +12,7 @@ import { Tokens } from '../tokens.js'
 import type { TwinLocation } from '../twin/twin-location.js'
 import { twinsyncLine, type CommandTarget } from '../plan/command-text.js'
 import { resolveSnapshot } from '../twin/git-tree-reader.js'
+import { rootNeedsNow, thisRunner } from '../plan/root-needs.js'
 
 /** What a revert to `commit` plans, from either front end: every state domain from that snapshot, not the instructions in plans/. */
 export function revertPlan(commit: string): { from: string; only: string[] } {
@@ -54,7 +55,11 @@ export class PlanWorkflow {
   /** The plan `apply`, `revert`, `pull` and `rehearse` carry out: a saved one, a revert's, or a fresh one. */
   toApply(options: PlanToApplyOptions): Promise<Plan> {
     const progress = options.onProgress === undefined ? {} : { onProgress: options.onProgress }
-    if (options.planFile !== undefined) return readPlanFile(options.planFile, { root: this.host.root, repo: this.location.dir })
+    if (options.planFile !== undefined) {
+      const target = { root: this.host.root, repo: this.location.dir }
+      // Its NEEDS_ROOT notes are its maker's: made again for this run (root-needs.ts).
+      return readPlanFile(options.planFile, target).then((saved) => rootNeedsNow(saved, this.host, thisRunner(), target))
+    }
     if (options.revert !== undefined) return this.planner.plan({ ...revertPlan(options.revert.commit), ...progress })
     return this.named(options).then((named) => this.planner.plan({ ...progress, ...(named.from === undefined ? {} : { from: named.from }), ...(options.only === undefined ? {} : { only: options.only }) }))
   }

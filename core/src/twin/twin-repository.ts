@@ -10,8 +10,9 @@ import { Tokens } from '../tokens.js'
 import { SnapshotDraft, commitFirstFiles, refreshIndex, settleSnapshot, snapshotUnsettled } from './atomic-snapshot.js'
 import { indexUnchanged, quickClean, readHead, readIndex, rememberClean, type QuickClean, type TwinIndex } from './quick-status.js'
 import type { GitClient, GitClientFactory } from './git.js'
-import { isTwinFile, listIndexed, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, writeTwinFile, type CheckedFolders } from './twin-files.js'
+import { isTwinFile, listIndexed, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, twinFileSizeSync, writeTwinFile, type CheckedFolders } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
+import { actAsTwinOwner } from './twin-owner.js'
 import { initInNode } from './init-in-node.js'
 import { ensureNeutralAttributes } from './git-attributes.js'
 import { TWIN_FORMAT_VERSION, parseTwinInfo, type TwinInfo } from './twin-info.js'
@@ -73,6 +74,8 @@ export class TwinRepository implements TwinReader {
     const existing = await stat(this.dir).catch(() => undefined)
     if (existing !== undefined && !existing.isDirectory()) throw this.notDirectory()
     if (existing !== undefined) {
+      // Root in another user's folder: refused unless that user asked through sudo, and then what is written is theirs (twin-owner.ts).
+      actAsTwinOwner(this.dir)
       if (await this.isTwin()) return { created: false, commit: await this.git.head() }
       if ((await readdir(this.dir)).length > 0) {
         throw new TwinSyncError('REPO_NOT_TWIN', `${this.dir} exists, is not empty and is not a TwinSync twin`, {
@@ -115,6 +118,8 @@ export class TwinRepository implements TwinReader {
       })
     }
     if (!existing.isDirectory()) throw this.notDirectory()
+    // Root in another user's twin: refused unless that user asked through sudo, and then what is written is theirs (twin-owner.ts).
+    actAsTwinOwner(this.dir)
     if (!(await this.isTwin())) {
       throw new TwinSyncError('REPO_NOT_TWIN', `${this.dir} is not a TwinSync twin (no twin.json and .git)`, {
         nextStep: `Point --repo at a twin, or create one in a new directory: \`twinsync init --repo ${quoteArg(`${this.dir.replace(/\/+$/, '')}-twin`)}\`.`,
@@ -220,6 +225,11 @@ export class TwinRepository implements TwinReader {
     return bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8')
   }
 
+  /** A regular file's size, from lstat (never read); undefined when absent; TWIN_SYMLINK for a symlink. */
+  async sizeOf(path: string): Promise<number | undefined> {
+    return twinFileSizeSync(this.dir, path)
+  }
+
   /** Every file under a folder of the working tree ("system/" or "filesystem/etc/"), sorted; symlinks are listed, never entered. */
   async list(prefix: string): Promise<string[]> {
     return listTwinFiles(this.dir, prefix)
@@ -241,6 +251,7 @@ export class TwinRepository implements TwinReader {
         return bytes === undefined ? undefined : bytes.toString('utf8')
       },
       list: async (prefix) => (index === undefined ? listTwinFiles(this.dir, prefix, checked) : listIndexed(index.entries, this.dir, prefix)),
+      sizeOf: async (path) => twinFileSizeSync(this.dir, path, checked),
       ...(index === undefined ? {} : { blobOf: (path: string) => indexedBlob(index, path) }),
     }
   }

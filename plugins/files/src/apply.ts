@@ -13,10 +13,10 @@ import {
 import { FilesChangeData } from './change-data.js'
 import { classOf, judge, LEFTOVER, resolveScope, WALK, type FilesScope } from './collect.js'
 import { sha256 } from './content.js'
-import { fingerprintOf, type LiveFacts } from './fingerprint.js'
+import { ABSENT, fingerprintOf, type LiveFacts } from './fingerprint.js'
 import { formatMode } from './mode.js'
 import { readPackageIndex } from './package-origin.js'
-import { linkOverClaims, outsideScope, throughSymlink } from './scope.js'
+import { linkOverClaims, outsideScope, throughSymlink, tooLarge } from './scope.js'
 import { onlyRootCanRead } from './secrets.js'
 import { validateContent } from './validation.js'
 
@@ -27,6 +27,8 @@ interface LiveEntry extends LiveFacts {
   secret: boolean
   /** False when getfattr is installed in neither the host nor the target: nothing is known of its extended attributes. */
   attributesKnown: boolean
+  /** A file exactly as a package ships it (its md5 is the one dpkg recorded for that path). */
+  packaged?: boolean
 }
 
 /**
@@ -55,6 +57,9 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
   if (change.provider !== 'files') return failed(change, `not a files change (provider ${change.provider})`)
   if (!Value.Check(FilesChangeData, change.data)) return failed(change, 'the change has no valid files payload (was the plan edited?)')
   const data = change.data as FilesChangeData
+  // Never more than a snapshot would copy, whoever calls (ApplyService refuses such a plan first: scope.ts's tooLarge).
+  const large = tooLarge(data, scope.maxFileSize)
+  if (large !== undefined) return failed(change, `${data.path}: ${large}; not applied`)
   // Only inside the provider's scope, whoever calls (ApplyService refuses such a plan first).
   const outside = outsideScope(ctx, scope, data.path)
   if (outside !== undefined) return failed(change, `${data.path} is outside the files provider's scope (${outside}); not applied`)
@@ -66,7 +71,7 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
   const host = ctx.host
   const live = await readLive(ctx, scope, data.path)
   if (isDone(data, live)) return { id: change.id, status: 'unchanged', message: `${data.path} is already as the twin says` }
-  if (change.liveFingerprint !== undefined && fingerprintOf(live) !== change.liveFingerprint) {
+  if (change.liveFingerprint !== undefined && fingerprintOf(live) !== change.liveFingerprint && !packageDefaultWhereNoneWas(change, live)) {
     return failed(change, `${data.path} changed on the machine since the plan was made; make a new plan`)
   }
   if (live?.secret === true && data.action !== 'chmod' && data.action !== 'chown' && data.action !== 'attributes') {
@@ -279,8 +284,21 @@ async function readLive(ctx: ProviderContext, scope: FilesScope, path: string): 
     const { verdict } = await judge(await ctx.host.readFile(path), scope, { path, rootOnly: onlyRootCanRead(stat), othersRead: (stat.mode & 0o004) !== 0, packagedMd5s })
     if (verdict.content === 'secret') facts.secret = true
     else if (verdict.sha256 !== undefined) facts.sha256 = verdict.sha256
+    if (verdict.content !== 'secret' && packagedMd5s?.includes(verdict.md5) === true) facts.packaged = true
   }
   return facts
+}
+
+/**
+ * Where the plan saw no file, a package's own file exactly as dpkg laid it down: an earlier step
+ * of this apply installed the package (a revert or a pull that brings a package back with its
+ * edited configuration: apt writes the package's default, then this step writes the twin's; seen
+ * with lighttpd on a services root, session 21, where the step failed "changed on the machine" and
+ * the service ran the default). Replacing a package's untouched default loses no one's edit; a
+ * file that differs from the package's, or any other entry, still fails the step.
+ */
+function packageDefaultWhereNoneWas(change: Change, live: LiveEntry | undefined): boolean {
+  return change.liveFingerprint === ABSENT && live?.type === 'file' && live.packaged === true && !live.secret
 }
 
 /**
@@ -323,6 +341,8 @@ function isDone(data: FilesChangeData, live: LiveEntry | undefined): boolean {
       return live !== undefined && (live.type === 'symlink' || live.mode === formatMode(data.mode)) && owned(data.uid, data.gid) && attributesDone(data, live)
     case 'delete':
       return live === undefined
+    case 'too-large':
+      return false
   }
 }
 

@@ -1,0 +1,98 @@
+import { lchownSync, lstatSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { TwinSyncError } from '@twinsync/sdk'
+import { quoteArg } from '../plan/command-text.js'
+
+/**
+ * Root in a twin that another user owns (session 21). A user's twin (~/.local/share/twinsync/twin)
+ * is theirs: a plan they make names `sudo twinsync apply --repo …` for the steps that need root.
+ * Before, that run left root's files in the twin (git's objects, refs and index, the caches, the
+ * files the snapshot after the apply wrote), and the user's own next run failed on them (EACCES).
+ * The one rule, asked by TwinRepository when it opens or inits a twin:
+ *
+ * - Root may work in a twin of uid U only when sudo says U asked (SUDO_UID = U), the rule git
+ *   itself follows for a repository root does not own. The twin's files (.git/config included)
+ *   are U's to write: a run as root on them is one U asked for, not one another person starts
+ *   on a twin U may have prepared. Anything else is refused (TWIN_NOT_OWNED, exit 2) before
+ *   anything is read or written, with the two ways on: run it through sudo as U, or make the
+ *   twin root's.
+ * - What root writes in such a twin is handed to U (owner and group of the twin's folder) when
+ *   the process ends, and what a killed root run left is handed over when the next one opens
+ *   the twin: only entries owned by root, never through a symlink (lchown). The user's run needs
+ *   nothing: none of this is looked at unless the process is root's and the twin is not.
+ */
+export interface TwinOwner {
+  uid: number
+  gid: number
+}
+
+/** Twins this process hands back when it exits (root in another user's twin). */
+const handBackAtExit = new Map<string, TwinOwner>()
+
+/**
+ * The twin's owner when this process is root and the twin is another user's (refused unless
+ * sudo says that user asked); undefined otherwise. Call before anything is read or written.
+ */
+export function checkTwinOwner(dir: string, env: NodeJS.ProcessEnv = process.env): TwinOwner | undefined {
+  if ((process.geteuid?.() ?? 0) !== 0) return undefined
+  let st
+  try {
+    st = lstatSync(dir)
+  } catch {
+    return undefined
+  }
+  if (st.uid === 0) return undefined
+  const owner = { uid: st.uid, gid: st.gid }
+  if (env.SUDO_UID !== String(st.uid)) throw notOwned(dir, owner.uid, env.SUDO_UID)
+  return owner
+}
+
+/**
+ * Open a twin as its owner would: refused as checkTwinOwner says, else what a killed root run
+ * left is handed back now and what this run writes when it exits.
+ */
+export function actAsTwinOwner(dir: string): void {
+  const owner = checkTwinOwner(dir)
+  if (owner === undefined) return
+  handBack(dir, owner)
+  if (handBackAtExit.size === 0) process.once('exit', handBackAll)
+  handBackAtExit.set(dir, owner)
+}
+
+function handBackAll(): void {
+  for (const [dir, owner] of handBackAtExit) {
+    try {
+      handBack(dir, owner)
+    } catch {
+      // At exit nothing can be said: the next run as root hands back what is left.
+    }
+  }
+}
+
+/** Every entry of the twin (the folder itself, .git included) that root owns, given to `owner`; symlinks themselves, never followed. */
+export function handBack(dir: string, owner: TwinOwner): number {
+  let count = 0
+  const visit = (path: string): void => {
+    let st
+    try {
+      st = lstatSync(path)
+    } catch {
+      return // gone meanwhile
+    }
+    if (st.uid === 0) {
+      lchownSync(path, owner.uid, owner.gid)
+      count++
+    }
+    if (!st.isDirectory()) return
+    for (const name of readdirSync(path)) visit(join(path, name))
+  }
+  visit(dir)
+  return count
+}
+
+function notOwned(dir: string, uid: number, sudoUid: string | undefined): TwinSyncError {
+  return new TwinSyncError('TWIN_NOT_OWNED', `The twin ${dir} is uid ${uid}'s, and this run is root's${sudoUid === undefined ? '' : ` for uid ${sudoUid}`}: root works in another user's twin only when that user runs it through sudo, so that nothing of the twin is left root's; nothing was read or changed`, {
+    nextStep: `Log in as the twin's owner (uid ${uid}) and run the command with sudo there (\`sudo twinsync … --repo ${quoteArg(dir)}\`), or make the twin root's first: \`chown -R root:root ${quoteArg(dir)}\`.`,
+    details: { repo: dir, owner: uid },
+  })
+}

@@ -1,0 +1,26 @@
+import { strict as assert } from 'node:assert'
+import { mirrorError } from '../src/remote/git-transport.js'
+
+const URL = 'http://127.0.0.1:40301/twin.git'
+const code = (output: string) => mirrorError({ ok: false, output }, 'push', URL).code
+
+describe('mirrorError: what git said about the mirror, as a code a person can act on', () => {
+  it('a refusal of the token, in git\'s words, is REMOTE_AUTH and names what git said', () => {
+    for (const output of [
+      `fatal: unable to access '${URL}/': The requested URL returned error: 403`,
+      `fatal: Authentication failed for '${URL}/'`,
+      `fatal: could not read Username for 'http://127.0.0.1:40301': terminal prompts disabled`,
+      'error: RPC failed; HTTP 401 curl 22 The requested URL returned error: 401',
+    ]) {
+      assert.equal(code(output), 'REMOTE_AUTH', output)
+    }
+    const error = mirrorError({ ok: false, output: `fatal: Authentication failed for '${URL}/'\n` }, 'push', URL)
+    assert.match(error.message, /refused the token \(push\): fatal: Authentication failed/)
+  })
+
+  it('a 401 or 403 that is a ref name, a count or a port is not a refusal of the token', () => {
+    const rejected = [`To ${URL}`, '!\trefs/tags/v401:refs/tags/v401\t[rejected] (already exists)', '!\trefs/heads/main:refs/heads/main\t[rejected] (fetch first)', 'Done', 'Writing objects: 100% (403/403), 1.20 MiB'].join('\n')
+    assert.equal(code(rejected), 'REMOTE_REJECTED')
+    assert.equal(code(`fatal: unable to access '${URL}/': Failed to connect to 127.0.0.1 port 40301: Connection refused`), 'REMOTE_UNREACHABLE')
+  })
+})
