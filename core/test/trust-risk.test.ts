@@ -74,6 +74,21 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.match(trustReason(write('/root/.bashrc', 'alias ls=id\n')) ?? '', /login shell/)
   })
 
+  // Session 21: a chmod alone that makes a hook executable is new code run as root.
+  it('names a mode change that makes a file executable where that makes it run, not one that keeps or drops the bit', () => {
+    const chmod = (path: string, mode: number, before: string, action = 'chmod') => ({ ...change(path, action === 'chmod' ? { action, mode } : { action, mode, uid: 0, gid: 0 }), operation: action, before })
+    assert.match(trustReason(chmod('/etc/cron.daily/backup', 0o755, 'file 0644 root:root 20 bytes sha256:ab')) ?? '', /^made executable: run-parts runs it as root/)
+    assert.match(trustReason(chmod('/etc/rc.local', 0o700, 'file 0644 root:root 20 bytes')) ?? '', /rc\.local as root at boot/)
+    assert.match(trustReason(chmod('/etc/update-motd.d/99-x', 0o755, 'file 0600 root:root 9 bytes', 'attributes')) ?? '', /message-of-the-day/)
+    assert.match(trustReason(chmod('/etc/NetworkManager/dispatcher.d/pre-up.d/x', 0o755, 'file 0644 root:root 9 bytes')) ?? '', /dispatcher/)
+    assert.match(trustReason(chmod('/etc/kernel/postinst.d/x', 0o744, 'file 0644 root:root 9 bytes')) ?? '', /kernel is installed/)
+    assert.match(trustReason(chmod('/etc/default/x', 0o755, 'file 0644 root:root 9 bytes')) ?? '', /^made executable under \/etc/)
+    assert.match(trustReason(chmod('/etc/init.d/x', 0o755, '')) ?? '', /SysV/, 'an unknown former mode counts as not executable')
+    assert.equal(trustReason(chmod('/etc/cron.daily/backup', 0o750, 'file 0755 root:root 20 bytes')), undefined)
+    assert.equal(trustReason(chmod('/etc/cron.daily/backup', 0o644, 'file 0755 root:root 20 bytes')), undefined)
+    assert.equal(trustReason(chmod('/srv/x', 0o755, 'file 0644 root:root 20 bytes')), undefined)
+  })
+
   it('reads the cron and autostart providers\' changes (content, a mode in octal text); a disabled entry or another user\'s crontab is not named', () => {
     const cron = (user: string): Change => ({ id: `cron:create:${user}`, provider: 'cron', category: 'startup', operation: 'create', resource: `/var/spool/cron/crontabs/${user}`, summary: '', risk: user === 'root' ? 'high' : 'medium', data: { user, path: `/var/spool/cron/crontabs/${user}`, content: '* * * * * id\n' } })
     assert.equal(trustReason(cron('root')), 'root\'s crontab: its jobs run as root')

@@ -22,6 +22,10 @@ export class MemoryTwin implements TwinReader {
     return bytes === undefined ? undefined : new TextDecoder().decode(bytes)
   }
 
+  async sizeOf(path: string): Promise<number | undefined> {
+    return this.files.get(path)?.byteLength
+  }
+
   async list(prefix: string): Promise<string[]> {
     return [...this.files.keys()].filter((p) => p.startsWith(prefix)).sort(compareStrings)
   }

@@ -74,7 +74,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 12
+export const SECRET_RULES_VERSION = 13
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -325,9 +325,10 @@ const VALUE = String.raw`(?:"(?<v1>[^"\n]*)"|'(?<v2>[^'\n]*)'|(?<v3>[^\s"'#;,][^
  * VALUE, also in double quotes escaped as a JSON string escapes them: `"command": "export
  * RESTIC_PASSWORD=\\"…\\"; restic …"` (a crontab line in a provider's JSON document, session 20:
  * VALUE took the backslash alone, no value, and the password was mirrored). The same groups; a
- * value in plain quotes is taken as VALUE takes it.
+ * value in plain quotes is taken as VALUE takes it. Session 21: also escaped twice, a JSON string
+ * inside a JSON string (`\\\"password\\\": \\\"…\\\"`: three backslashes before each quote).
  */
-const VALUE_OR_ESCAPED = String.raw`(?:(?<q>\\?)"(?<v1>[^"\n]*?)\k<q>"|'(?<v2>[^'\n]*)'|(?<v3>[^\s"'#;,][^\s"';,]*))`
+const VALUE_OR_ESCAPED = String.raw`(?:(?<q>\\{0,3})"(?<v1>[^"\n]*?)\k<q>"|'(?<v2>[^'\n]*)'|(?<v3>[^\s"'#;,][^\s"';,]*))`
 
 /** A line that is a directive and its one value, perhaps a comment after it. */
 const DIRECTIVE_LINE = new RegExp(String.raw`^[ \t]*\S+[ \t]+${VALUE}[ \t]*(?:[#;][^\n]*)?\r?$`)
@@ -608,14 +609,18 @@ const makeHandRules = (): readonly HandRule[] => [
     id: 'credential-assignment',
     description: 'credential assigned in configuration',
     // nsswitch.conf's `passwd: files systemd` names a database, not a password.
-    // A key and a value in quotes JSON escaped (`\"password\":\"…\"`, `PASSWORD=\"…\"`) too (session 20).
+    // A key and a value in quotes JSON escaped (`\"password\":\"…\"`, `PASSWORD=\"…\"`) too (session 20),
+    // and escaped twice (`\\\"password\\\": \\\"…\\\"`, session 21).
     notFile: /^nsswitch\.conf$/,
-    pattern: new RegExp(String.raw`(?<![\w.-])(?<k>["']?[A-Za-z0-9_.$@-]{1,64}["']?)(?:\\["'])?[ \t]*(?::=|=>|:|=)[ \t]*${VALUE_OR_ESCAPED}`, 'g'),
+    pattern: new RegExp(String.raw`(?<![\w.-])(?<k>["']?[A-Za-z0-9_.$@-]{1,64}["']?)(?:\\{1,3}["'])?[ \t]*(?::=|=>|:|=)[ \t]*${VALUE_OR_ESCAPED}`, 'g'),
     // A match is on one line (no `\n` in a key, a separator or a value; the look-behind sees one
     // character, and a line end is no `[\w.-]`) and its key holds a credential word when kept.
     needs: { words: KEY_WORDS, caseless: true, lines: true },
     accept: (g) => {
       const value = g.v1 ?? g.v2 ?? g.v3
+      // `SetCredential=NAME:` with nothing after the name sets an empty credential (session 21);
+      // a value after it is the systemd credential rule's.
+      if (/^SetCredential(?:Encrypted)?$/.test(g.k ?? '') && /^[^\s:]+:$/.test(value ?? '')) return false
       return (isCredentialKey(g.k ?? '') && isValue(value)) || (isTokenKey(g.k ?? '') && looksLikeToken(value))
     },
     searchValue: true,
@@ -786,10 +791,11 @@ const makeHandRules = (): readonly HandRule[] => [
     // --password-stdin`, `printf '%s' '…' | podman login --password-stdin`, `| passwd --stdin`.
     // Session 20: also `printf 'pw\\npw\\n' | …` (the value and its repeats, each line of the
     // input), and more programs that read a password from their input: `| kinit`, `| realm join`,
-    // `| smbpasswd -s`, `| cryptsetup …`, `| gpg … --passphrase-fd 0`.
+    // `| smbpasswd -s`, `| cryptsetup …`, `| gpg … --passphrase-fd 0`. Session 21: `echo -e
+    // "pw\\npw" | passwd USER` (passwd reads the new password twice from a pipe), not only `--stdin`.
     pattern:
-      /\b(?:echo|printf)[ \t]+(?:-[ne]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?:[A-Za-z_][\w.-]*:(?<v>[^\s"':|\\]+)(?:\\{1,2}n)?(?:\\?["'])?[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\/usr\/sbin\/)?chpasswd\b|(?<v1>[^\s"'|\\]+(?:\\{1,2}n[^\s"'|\\]+)*)(?:\\{1,2}n)?(?:\\?["'])?[ \t]*\|[ \t]*(?:\/usr\/bin\/)?sudo\b[^\n|;&]*?[ \t]-[A-Za-z]*S\b|(?<v2>[^\s"'|\\]+(?:\\{1,2}n[^\s"'|\\]+)*)(?:\\{1,2}n)?(?:\\?["'])?[ \t]*\|[ \t]*(?:[^\n|;&]*?[ \t](?:--passw(?:or)?d-(?:on-|from-)?stdin|--pass-stdin|--passphrase-fd[ \t=]+0)\b|(?:sudo[ \t]+)?(?:\/usr\/s?bin\/)?(?:passwd[ \t]+--stdin\b|kinit\b|realm[ \t]+join\b|cryptsetup\b|smbpasswd\b[^\n|;&]*?[ \t]-[A-Za-z]*s\b)))/g,
-    hint: ['chpasswd', 'sudo', 'stdin', 'passphrase-fd', 'kinit', 'realm', 'cryptsetup', 'smbpasswd'],
+      /\b(?:echo|printf)[ \t]+(?:-[ne]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?:[A-Za-z_][\w.-]*:(?<v>[^\s"':|\\]+)(?:\\{1,2}n)?(?:\\?["'])?[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\/usr\/sbin\/)?chpasswd\b|(?<v1>[^\s"'|\\]+(?:\\{1,2}n[^\s"'|\\]+)*)(?:\\{1,2}n)?(?:\\?["'])?[ \t]*\|[ \t]*(?:\/usr\/bin\/)?sudo\b[^\n|;&]*?[ \t]-[A-Za-z]*S\b|(?<v2>[^\s"'|\\]+(?:\\{1,2}n[^\s"'|\\]+)*)(?:\\{1,2}n)?(?:\\?["'])?[ \t]*\|[ \t]*(?:[^\n|;&]*?[ \t](?:--passw(?:or)?d-(?:on-|from-)?stdin|--pass-stdin|--passphrase-fd[ \t=]+0)\b|(?:sudo[ \t]+)?(?:\/usr\/s?bin\/)?(?:passwd\b(?![.-])|kinit\b|realm[ \t]+join\b|cryptsetup\b|smbpasswd\b[^\n|;&]*?[ \t]-[A-Za-z]*s\b)))/g,
+    hint: ['chpasswd', 'sudo', 'stdin', 'passphrase-fd', 'kinit', 'realm', 'cryptsetup', 'smbpasswd', 'passwd'],
     needs: { words: ['echo', 'printf'], lines: true },
     accept: (g) => isValue(g.v ?? g.v1 ?? g.v2),
   },
@@ -1290,6 +1296,66 @@ const makeHandRules = (): readonly HandRule[] => [
     pattern: /^[ \t]*SetCredential(?:Encrypted)?[ \t]*=[ \t]*[^\s:]+:[ \t]*(?:\\\r?\n[ \t]*)?(?<v>[^\s\\](?:[^\n\\]|\\(?!\r?\n)|\\\r?\n)*)/gm,
     needs: { words: ['SetCredential'] },
     accept: (g) => isValue(g.v?.trim()),
+  },
+  {
+    id: 'command-line-flag',
+    description: 'password an expect script sends',
+    // Session 21: an `expect` script answers a password prompt with `send "password\r"` (also
+    // `send -- "…"`, `exp_send`), on the line after the prompt's `expect` or in its braces
+    // (`expect "assword:" { send "…\r" }`). A Tcl variable or command (`$pw`, `[exec …]`) is none.
+    pattern:
+      /(?<=\bexpect\b[^\n]*(?:assw(?:or)?d|passphrase|[Pp][Ii][Nn]\b|[Ss]ecret)[^\n]*?(?:[{;][ \t]*|\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*[ \t]*))(?:exp_)?send[ \t]+(?:--[ \t]+)?"(?<v>[^"\n\\$[]+)(?:\\r|\\n)"/g,
+    hint: ['expect'],
+    needs: { words: ['send'] },
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'command-line-flag',
+    description: 'password given to passwd',
+    // Session 21: `passwd USER <<EOF` (and `smbpasswd -s -a USER <<EOF`, `<<-`, a quoted
+    // delimiter): the here-document's first two lines are the new password and its repeat, each a
+    // finding of its own. Neither is the delimiter (a here-document of one line or none).
+    pattern:
+      /(?<=(?:^|[\s;&|(])(?:\/usr\/s?bin\/)?(?:smb)?passwd\b[^\n<]*<<-?[ \t]*["']?(?<d>[A-Za-z_]\w*)\b["']?[^\n]*\r?\n(?:[ \t]*(?<s>\S+)[ \t]*\r?\n)?)^[ \t]*(?<v>\S+)[ \t]*\r?$/gm,
+    hint: ['passwd'],
+    needs: { words: ['<<'] },
+    accept: (g) => g.v !== g.d && g.s !== g.d && isValue(g.v),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'proxy password in proxychains.conf',
+    // Session 21: a ProxyList line `socks5 HOST PORT USER PASSWORD` (also socks4, http, raw).
+    pattern: /^[ \t]*(?:socks[45]|https?|raw)[ \t]+\S+[ \t]+\d+[ \t]+\S+[ \t]+(?<v>[^\s#]+)/gm,
+    file: /^proxychains4?\.conf$/,
+    needs: { words: ['socks', 'http', 'raw'], lines: true },
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'credential-assignment',
+    description: "password in curl's config file",
+    // Session 21: ~/.curlrc's `user = "name:password"` (and `-u name:password`, `proxy-user`), as
+    // curl's own `-u` on a command line.
+    pattern: /^[ \t]*(?:-{0,2}(?:user|proxy-user)|-[uU])(?:[ \t]*[=:][ \t]*|[ \t]+)"?[^\s:"]+:(?<v>[^\s"]+)"?/gm,
+    file: /^[._]?curlrc$/,
+    needs: { words: ['user', '-u', '-U'], lines: true },
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'credential-assignment',
+    description: "GnuPG passphrase in duply's profile",
+    // Session 21: duply's `GPG_PW='…'` and `GPG_PW_SIGN='…'` (/etc/duply/PROFILE/conf); `PW` alone
+    // is no credential word.
+    pattern: new RegExp(String.raw`^[ \t]*(?:export[ \t]+)?GPG_PW(?:_SIGN)?[ \t]*=[ \t]*${VALUE}`, 'gm'),
+    needs: { words: ['GPG_PW'], lines: true },
+    accept: (g) => isValue(g.v1 ?? g.v2 ?? g.v3),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'password in a CIFS user name',
+    // Session 21: mount.cifs takes `username=USER%PASSWORD` (fstab's options, a credentials file).
+    pattern: /\bcifs\b[^\n]*?[\s,]user(?:name)?=[^,%\s]+%(?<v>[^,\s]+)/g,
+    needs: { words: ['%'], lines: true },
+    accept: (g) => isValue(g.v),
   },
   {
     id: 'command-line-flag',

@@ -58,4 +58,11 @@ export interface TwinReader {
    * whose id is that of a text it already holds as that text. Absent on other readers.
    */
   blobOf?(path: string): string | undefined
+  /**
+   * The size in bytes of the regular file at `path`, learnt without reading it (a stat of the
+   * working twin, the tree's entry through git), or undefined when the twin has no regular file
+   * there. A provider that must not hold an oversized document in memory (the files provider's
+   * limits.maxFileSize) asks before `read`. Absent on readers that hold their documents already.
+   */
+  sizeOf?(path: string): Promise<number | undefined>
 }

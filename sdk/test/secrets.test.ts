@@ -348,6 +348,69 @@ describe('findSecrets', () => {
     })
   })
 
+  describe('session 21: expect scripts, passwd, JSON in JSON, an empty systemd credential', () => {
+    const P = fakeChars('s21-unit', 16)
+    const cases: Array<[string, string, string, string?]> = [
+      ['proxychains ProxyList user and password', `[ProxyList]\nsocks5 10.0.0.1 1080 proxyuser ${P}\nhttp 10.0.0.2 3128\n`, `[ProxyList]\nsocks5 10.0.0.1 1080 proxyuser ${REDACTED}\nhttp 10.0.0.2 3128\n`, '/etc/proxychains4.conf'],
+      ["~/.curlrc's user = \"name:password\"", `silent\nuser = "ops:${P}"\n`, `silent\nuser = "ops:${REDACTED}"\n`, '/root/.curlrc'],
+      ["duply's GPG_PW=", `GPG_KEY='disabled'\nGPG_PW='${P}'\nGPG_PW_SIGN="${P}"\n`, `GPG_KEY='disabled'\nGPG_PW='${REDACTED}'\nGPG_PW_SIGN="${REDACTED}"\n`, '/etc/duply/etc/conf'],
+      ['fstab cifs username=user%password', `//nas/c /mnt/c cifs username=bob%${P},uid=0 0 0\n`, `//nas/c /mnt/c cifs username=bob%${REDACTED},uid=0 0 0\n`, '/etc/fstab'],
+      ['expect "password:" then send "…\\r"', `spawn ssh admin@10.0.0.2\nexpect "password:"\nsend "${P}\\r"\nexpect eof\n`, `spawn ssh admin@10.0.0.2\nexpect "password:"\nsend "${REDACTED}\\r"\nexpect eof\n`],
+      ['expect -re … then a comment, then send -- "…\\r"', `expect -re "(P|p)assword: ?$"\n# the switch's\nsend -- "${P}\\r"\n`, `expect -re "(P|p)assword: ?$"\n# the switch's\nsend -- "${REDACTED}\\r"\n`],
+      ['expect "Passphrase" { exp_send "…\\r" }', `expect "Enter passphrase*" { exp_send "${P}\\r" }\n`, `expect "Enter passphrase*" { exp_send "${REDACTED}\\r" }\n`],
+      ['passwd USER <<EOF, both lines', `passwd kiosk <<EOF\n${P}\n${P}\nEOF\n`, `passwd kiosk <<EOF\n${REDACTED}\n${REDACTED}\nEOF\n`],
+      ["/usr/bin/passwd <<-'END', indented", `\t/usr/bin/passwd ops <<-'END'\n\t${P}\n\t${P}\n\tEND\n`, `\t/usr/bin/passwd ops <<-'END'\n\t${REDACTED}\n\t${REDACTED}\n\tEND\n`],
+      ['smbpasswd -s -a USER <<EOF', `smbpasswd -s -a scanner <<EOF\n${P}\n${P}\nEOF\n`, `smbpasswd -s -a scanner <<EOF\n${REDACTED}\n${REDACTED}\nEOF\n`],
+      ['echo -e "p\\np" | passwd USER', `echo -e "${P}\\n${P}" | passwd kiosk\n`, `echo -e "${REDACTED}" | passwd kiosk\n`],
+      ['echo … | sudo passwd USER', `echo '${P}' | sudo passwd --stdin ops\n`, `echo '${REDACTED}' | sudo passwd --stdin ops\n`],
+      ['a JSON string in a JSON string', JSON.stringify({ body: JSON.stringify({ password: P }) }), JSON.stringify({ body: JSON.stringify({ password: REDACTED }) })],
+      ['three levels of JSON', JSON.stringify({ a: JSON.stringify({ body: JSON.stringify({ password: P }) }) }), JSON.stringify({ a: JSON.stringify({ body: JSON.stringify({ password: REDACTED }) }) })],
+      ['a shell line with a JSON body, in JSON', JSON.stringify({ command: `curl -d "{\\"password\\":\\"${P}\\"}" https://x` }), JSON.stringify({ command: `curl -d "{\\"password\\":\\"${REDACTED}\\"}" https://x` })],
+    ]
+    for (const [kind, text, redacted, path] of cases) {
+      it(`redacts ${kind}, and finds nothing in what it redacted`, async () => {
+        const options = path === undefined ? {} : { path }
+        assert.equal(await redactSecrets(text, options), redacted)
+        assert.deepEqual(await findSecrets(redacted, options), [])
+      })
+    }
+
+    it('leaves alone what they look like but is none: prompts answered with a variable, a user name, other here-documents, an empty credential', async () => {
+      const text = [
+        'expect "password:"',
+        'send "$password\\r"',
+        'expect "Passphrase?" { send "[exec cat /root/.ftp-pass]\\r" }',
+        'expect "login:"',
+        'send "admin\\r"',
+        'expect "#"',
+        'send "show running-config\\r"',
+        'passwd -l kiosk',
+        'passwd kiosk <<EOF',
+        '$PASSWORD',
+        '$PASSWORD',
+        'EOF',
+        'passwd -d guest <<EOF',
+        'EOF',
+        'echo "$PW" | passwd --stdin ops',
+        'cat <<EOF > /etc/motd',
+        'welcome',
+        'EOF',
+        '[Service]',
+        'SetCredential=feature-flags:',
+        'SetCredential=empty: ',
+        'SetCredentialEncrypted=none:',
+        '{"body": "{\\\\\\"password\\\\\\": \\\\\\"$PW\\\\\\"}"}',
+        'GPG_PW="$GPG_PASSPHRASE"',
+        '//nas/c /mnt/c cifs credentials=/root/.smbcredentials,uid=0 0 0',
+        '//nas/d /mnt/d cifs username=%USER%,uid=0 0 0',
+        '',
+      ].join('\n')
+      assert.deepEqual(await findSecrets(text), [])
+      assert.deepEqual(await findSecrets('[ProxyList]\nsocks5 10.0.0.1 1080\nhttp 10.0.0.2 3128 proxyuser\n', { path: '/etc/proxychains4.conf' }), [])
+      assert.deepEqual(await findSecrets('user = "ops"\nproxy-user = "$USER:$PASS"\n', { path: '/root/.curlrc' }), [])
+    })
+  })
+
   it('finds nothing in text it redacted itself', async () => {
     for (const planted of [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines()]) {
       const redacted = await redactSecrets(planted.text, { path: planted.path })

@@ -1,24 +1,12 @@
 import { strict as assert } from 'node:assert'
 import { createHash } from 'node:crypto'
-import { chmod, chown, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
-import { freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk, startGitRemote, type GitRemote, type Rootfs } from '../bed/index.js'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk, startGitRemote, type GitRemote } from '../bed/index.js'
 import { fakeChars } from '../fixtures/secrets/samples.js'
 import { assertPrefiltersFindTheSame } from '../support/prefilter-check.js'
-import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
-
-interface Planted {
-  kind: string
-  value: string
-}
-
-/** Every object of a repository (reachable or not), its refs and config, as one text (latin1). */
-async function everything(gitDir: string, env?: NodeJS.ProcessEnv): Promise<string> {
-  const objects = await runOk(['git', '--git-dir', gitDir, 'cat-file', '--batch-all-objects', '--batch', '--unordered'], env === undefined ? {} : { env })
-  const refs = await runOk(['git', '--git-dir', gitDir, 'for-each-ref', '--format=%(refname) %(objectname) %(contents)'], env === undefined ? {} : { env })
-  const config = await readFile(join(gitDir, 'config'), 'latin1')
-  return [objects.stdout, refs.stdout, config].join('\n')
-}
+import { json } from '../support/cli.js'
+import { PlantedRoot } from '../support/planted-root.js'
 
 const v = (seed: string, n = 20): string => fakeChars(`s11-${seed}`, n)
 const HEX = '0123456789abcdef'
@@ -44,40 +32,16 @@ const CRYPT = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
  */
 describe('secrets on the server root, sessions 11 and 12: more places, the mirror, and drift into a secret', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
-  let rootfs: Rootfs
-  let cli: CliSandbox
+  let root: PlantedRoot
   let remote: GitRemote
   let keys: string
   const TOKEN = `tok_${fakeChars('s11-remote-token', 24, HEX)}`
-  const planted: Planted[] = []
-  const outputs: string[] = []
-  const twinsync = async (args: string[], options: { input?: string } = {}) => {
-    const r = await cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir], options)
-    outputs.push(r.stdout, r.stderr)
-    return r
-  }
-  const plantedTexts: Array<[string, string]> = []
-  const plant = async (path: string, text: string, mode = 0o644) => {
-    plantedTexts.push([path, text])
-    const target = join(rootfs.dir, path)
-    await mkdir(dirname(target), { recursive: true })
-    await writeFile(target, text)
-    await chmod(target, mode)
-    await chown(target, 0, 0)
-  }
-  const secret = (kind: string, value: string) => {
-    planted.push({ kind, value })
-    return value
-  }
-  const leaked = (text: string) => planted.filter((p) => text.includes(p.value)).map((p) => p.kind)
-  const mirror = () => everything(remote.repoPath('twin'), remote.gitEnv(null))
 
   before(async () => {
-    rootfs = await freshRootfs('server')
-    cli = await cliSandbox()
+    root = await PlantedRoot.create({ include: ['/etc', '/usr/local/bin', '~/.config', '~/.fetchmailrc', '~/.aws', '~/.netrc', '~/.git-credentials', '~/.kube', '~/.docker', '~/.pgpass', '~/.npmrc', '/var/lib/rabbitmq'] })
+    const { secret, plant, rootfs, twinsync } = root
     keys = await makeTempDir('keys')
     remote = await startGitRemote({ token: TOKEN })
-    await writeFile(cli.configFile, ['files:', '  include: [/etc, /usr/local/bin, "~/.config", "~/.fetchmailrc", "~/.aws", "~/.netrc", "~/.git-credentials", "~/.kube", "~/.docker", "~/.pgpass", "~/.npmrc", /var/lib/rabbitmq]', ''].join('\n'))
 
     // Files no rule knew by path, whose content said nothing to the detector.
     const ppp = secret('pppd peers file password', v('ppp'))
@@ -272,8 +236,7 @@ describe('secrets on the server root, sessions 11 and 12: more places, the mirro
     // A file that holds no secret yet: it gains one on the machine after the first snapshot.
     await plant('/etc/default/worker', 'WORKER_MODE=prod\n', 0o644)
 
-    const r = await twinsync(['snapshot', '--init', '--json'])
-    assert.equal(r.code, 0, r.stdout + r.stderr)
+    await root.snapshotInit()
     const url = await remote.createBareRepo('twin')
     const set = await twinsync(['remote', 'set', url, '--token-stdin'], { input: `${TOKEN}\n` })
     assert.equal(set.code, 0, set.stdout + set.stderr)
@@ -282,24 +245,22 @@ describe('secrets on the server root, sessions 11 and 12: more places, the mirro
   })
   after(async () => {
     await remote?.close()
-    await cli?.cleanup()
-    await rootfs?.cleanup()
+    await root?.cleanup()
     if (keys !== undefined) await removeTree(keys)
   })
 
   it('keeps every planted secret out of every object, ref and config of the twin and of the mirror, and out of the output', async () => {
-    assert.equal(planted.length, 92, `${planted.length} planted`)
-    assert.deepEqual(leaked(await everything(join(cli.twinDir, '.git'))), [])
-    assert.deepEqual(leaked(await mirror()), [])
-    assert.deepEqual(leaked(outputs.join('\n')), [])
+    assert.equal(root.planted.length, 92, `${root.planted.length} planted`)
+    await root.assertNoneLeaked(remote)
   })
 
   it('finds in every planted file what it finds with every rule run on every whole text (the hand rules\' prefilters skip nothing they keep)', async () => {
-    const findings = await assertPrefiltersFindTheSame(plantedTexts)
-    assert.ok(findings > plantedTexts.length, `${findings} findings in ${plantedTexts.length} planted files`)
+    const findings = await assertPrefiltersFindTheSame(root.plantedTexts)
+    assert.ok(findings > root.plantedTexts.length, `${findings} findings in ${root.plantedTexts.length} planted files`)
   })
 
   it('holds the password files out with a warning that says how to mirror one, and keeps the tools\' lines readable', async () => {
+    const { cli, rootfs, twinsync, leaked, outputs } = root
     const manifest = JSON.parse((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/files/manifest.json'])).stdout) as { entries: Array<{ path: string; secret?: boolean; secretReason?: string }> }
     const reason = (path: string) => manifest.entries.find((e) => e.path === path)?.secretReason
     assert.equal(reason('/etc/myapp/db.pass'), 'token file, not world-readable')
@@ -330,6 +291,7 @@ describe('secrets on the server root, sessions 11 and 12: more places, the mirro
   })
 
   it('shows a mirrored file that gained a secret on the machine as drift, plans nothing that shows it, and the next snapshot and push hold it out', async () => {
+    const { cli, rootfs, twinsync, secret, leaked } = root
     const token = secret('secret added to a mirrored file', v('drift', 32))
     await writeFile(join(rootfs.dir, 'etc/default/worker'), `WORKER_MODE=prod\nWORKER_API_TOKEN=${token}\n`)
     const status = await twinsync(['status', '--json'])
@@ -352,8 +314,6 @@ describe('secrets on the server root, sessions 11 and 12: more places, the mirro
     assert.equal((await twinsync(['push'])).code, 0)
     const manifest = JSON.parse((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/files/manifest.json'])).stdout) as { entries: Array<{ path: string; secret?: boolean }> }
     assert.equal(manifest.entries.find((e) => e.path === '/etc/default/worker')?.secret, true)
-    assert.deepEqual(leaked(await everything(join(cli.twinDir, '.git'))), [])
-    assert.deepEqual(leaked(await mirror()), [])
-    assert.deepEqual(leaked(outputs.join('\n')), [])
+    await root.assertNoneLeaked(remote)
   })
 })

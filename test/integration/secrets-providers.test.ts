@@ -1,18 +1,9 @@
 import { strict as assert } from 'node:assert'
-import { chmod, chown, mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
-import { chrootOk, freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk, startGitRemote, type GitRemote, type Rootfs } from '../bed/index.js'
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { chrootOk, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk, startGitRemote, type GitRemote } from '../bed/index.js'
 import { fakeChars } from '../fixtures/secrets/samples.js'
-import { cliSandbox, type CliSandbox } from '../support/cli.js'
-
-/** Every object of a repository (reachable or not), its refs and config, as one text (latin1). */
-async function everything(gitDir: string, env?: NodeJS.ProcessEnv): Promise<string> {
-  const options = env === undefined ? {} : { env }
-  const objects = await runOk(['git', '--git-dir', gitDir, 'cat-file', '--batch-all-objects', '--batch', '--unordered'], options)
-  const refs = await runOk(['git', '--git-dir', gitDir, 'for-each-ref', '--format=%(refname) %(objectname) %(contents)'], options)
-  const config = await readFile(join(gitDir, 'config'), 'latin1')
-  return [objects.stdout, refs.stdout, config].join('\n')
-}
+import { everything, PlantedRoot } from '../support/planted-root.js'
 
 const v = (seed: string, n = 20): string => fakeChars(`s19p-${seed}`, n)
 const hex = (seed: string, n: number): string => fakeChars(`s19p-${seed}`, n, '0123456789abcdef')
@@ -31,37 +22,23 @@ const uuid = (seed: string) => `${hex(`${seed}a`, 8)}-${hex(`${seed}b`, 4)}-4${h
  */
 describe('secrets in every provider\'s text on the server root, session 19: cron, units, autostart, apt, the syslog, diary lines, a saved plan, the apply journal', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
-  let rootfs: Rootfs
-  let cli: CliSandbox
+  let root: PlantedRoot
   let remote: GitRemote
   let scratch: string
   const TOKEN = `tok_${hex('remote', 24)}`
-  const planted: Array<{ kind: string; value: string }> = []
-  const outputs: string[] = []
-  const secret = (kind: string, value: string) => {
-    planted.push({ kind, value })
-    return value
-  }
-  const leaked = (text: string) => planted.filter((p) => text.includes(p.value)).map((p) => p.kind)
-  const twinsync = async (args: string[], options: { input?: string } = {}) => {
-    const r = await cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir], options)
-    outputs.push(r.stdout, r.stderr)
-    return r
-  }
-  const plant = async (path: string, text: string, mode = 0o644) => {
-    const target = join(rootfs.dir, path)
-    await mkdir(dirname(target), { recursive: true })
-    await writeFile(target, text)
-    await chmod(target, mode)
-    await chown(target, 0, 0)
-  }
+  // The helper's, under the names the tests below use.
+  let twinsync: PlantedRoot['twinsync']
+  let leaked: PlantedRoot['leaked']
+  let outputs: string[]
+  let cli: PlantedRoot['cli']
+  let rootfs: PlantedRoot['rootfs']
 
   before(async () => {
-    rootfs = await freshRootfs('server')
-    cli = await cliSandbox()
+    root = await PlantedRoot.create({ include: ['/etc', '/usr/local/bin'] })
+    ;({ twinsync, leaked, outputs, cli, rootfs } = root)
+    const { secret, plant } = root
     scratch = await makeTempDir('s19-providers')
     remote = await startGitRemote({ token: TOKEN })
-    await writeFile(cli.configFile, ['files:', '  include: [/etc, /usr/local/bin]', ''].join('\n'))
     const first = await twinsync(['snapshot', '--init', '--json'])
     assert.equal(first.code, 0, first.stdout + first.stderr)
     const url = await remote.createBareRepo('twin')
@@ -118,13 +95,12 @@ describe('secrets in every provider\'s text on the server root, session 19: cron
   })
   after(async () => {
     await remote?.close()
-    await cli?.cleanup()
-    await rootfs?.cleanup()
+    await root?.cleanup()
     if (scratch !== undefined) await removeTree(scratch)
   })
 
   it('keeps every value out of the twin, its diary lines and the printed output, the providers\' lines readable', async () => {
-    assert.equal(planted.length, 13)
+    assert.equal(root.planted.length, 13)
     assert.deepEqual(leaked(await everything(join(cli.twinDir, '.git'))), [])
     assert.deepEqual(leaked((await runOk(['git', '-C', cli.twinDir, 'log', '--format=%B'])).stdout), [])
     assert.deepEqual(leaked(outputs.join('\n')), [])

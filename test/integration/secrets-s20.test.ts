@@ -1,18 +1,8 @@
 import { strict as assert } from 'node:assert'
-import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
-import { chrootOk, freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Rootfs } from '../bed/index.js'
+import { makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, chrootOk, runOk } from '../bed/index.js'
 import { fakeChars } from '../fixtures/secrets/samples.js'
 import { assertPrefiltersFindTheSame } from '../support/prefilter-check.js'
-import { cliSandbox, type CliSandbox } from '../support/cli.js'
-
-/** Every object of a repository (reachable or not), its refs and config, as one text (latin1). */
-async function everything(gitDir: string): Promise<string> {
-  const objects = await runOk(['git', '--git-dir', gitDir, 'cat-file', '--batch-all-objects', '--batch', '--unordered'])
-  const refs = await runOk(['git', '--git-dir', gitDir, 'for-each-ref', '--format=%(refname) %(objectname) %(contents)'])
-  const config = await readFile(join(gitDir, 'config'), 'latin1')
-  return [objects.stdout, refs.stdout, config].join('\n')
-}
+import { PlantedRoot } from '../support/planted-root.js'
 
 const v = (seed: string, n = 20): string => fakeChars(`s20-${seed}`, n)
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
@@ -30,39 +20,13 @@ const wgKey = (seed: string): string => `${fakeChars(`s20-${seed}`, 42, B64)}${'
  */
 describe('secrets on the server root, session 20: here-documents, process substitutions, systemd credentials, and where administrators keep credentials', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
-  let rootfs: Rootfs
-  let cli: CliSandbox
+  let root: PlantedRoot
   let keys: string
-  const planted: Array<{ kind: string; value: string }> = []
-  const outputs: string[] = []
-  const secret = (kind: string, value: string) => {
-    planted.push({ kind, value })
-    return value
-  }
-  const leaked = (text: string) => planted.filter((p) => text.includes(p.value)).map((p) => p.kind)
-  const twinsync = async (args: string[]) => {
-    const r = await cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
-    outputs.push(r.stdout, r.stderr)
-    return r
-  }
-  const plantedTexts: Array<[string, string]> = []
-  const plant = async (path: string, text: string, mode = 0o644) => {
-    plantedTexts.push([path, text])
-    const target = join(rootfs.dir, path)
-    await mkdir(dirname(target), { recursive: true })
-    await writeFile(target, text)
-    await chmod(target, mode)
-    await chown(target, 0, 0)
-  }
 
   before(async () => {
-    rootfs = await freshRootfs('server')
-    cli = await cliSandbox()
+    root = await PlantedRoot.create({ include: ['/etc', '/usr/local/bin', '/usr/local/sbin', '~/.offlineimaprc', '~/.mbsyncrc', '~/.my.cnf', '~/.git-credentials', '~/.aws', '~/.kube', '~/.docker'] })
+    const { secret, plant, rootfs } = root
     keys = await makeTempDir('s20-keys')
-    await writeFile(
-      cli.configFile,
-      ['files:', '  include: [/etc, /usr/local/bin, /usr/local/sbin, "~/.offlineimaprc", "~/.mbsyncrc", "~/.my.cnf", "~/.git-credentials", "~/.aws", "~/.kube", "~/.docker"]', ''].join('\n'),
-    )
 
     // The known misses. chpasswd's here-documents in a provisioning script and in rc.local; in
     // cron, a here-string (`<<<`, SHELL=/bin/bash) and cron's own `%` (what follows the first `%`
@@ -129,7 +93,7 @@ describe('secrets on the server root, session 20: here-documents, process substi
       `0 6 * * * export RESTIC_PASSWORD="${restic}"; restic -r sftp:backup@nas:/srv/restic backup /etc`,
       '',
     ].join('\n')
-    plantedTexts.push(['/var/spool/cron/crontabs/root', crontab])
+    root.plantedTexts.push(['/var/spool/cron/crontabs/root', crontab])
     await chrootOk(rootfs.dir, 'crontab', ['-u', 'root', '-'], { input: crontab })
 
     // Files administrators write, in the modes they write them.
@@ -175,32 +139,29 @@ describe('secrets on the server root, session 20: here-documents, process substi
       0o640,
     )
 
-    const r = await twinsync(['snapshot', '--init', '--json'])
-    assert.equal(r.code, 0, r.stdout + r.stderr)
+    await root.snapshotInit()
   })
   after(async () => {
-    await cli?.cleanup()
-    await rootfs?.cleanup()
+    await root?.cleanup()
     if (keys !== undefined) await removeTree(keys)
   })
 
   it('keeps every planted value out of every object, ref and the config of the twin, and out of the output', async () => {
-    assert.deepEqual(leaked(await everything(join(cli.twinDir, '.git'))), [])
-    assert.deepEqual(leaked(outputs.join('\n')), [])
-    assert.equal(planted.length, 40)
+    await root.assertNoneLeaked()
+    assert.equal(root.planted.length, 40)
   })
 
   it('keeps the lines readable where a provider redacts value by value', async () => {
-    const crontab = (await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:filesystem/var/spool/cron/crontabs/root'])).stdout
+    const crontab = (await runOk(['git', '-C', root.cli.twinDir, 'show', 'HEAD:filesystem/var/spool/cron/crontabs/root'])).stdout
     assert.match(crontab, /^0 1 \* \* \* mariadb-dump -u root -p<redacted> --all-databases/m)
     assert.match(crontab, /^0 3 \* \* \* echo '<redacted>' \| kinit svc-backup@EXAMPLE\.ORG/m)
-    const startup = await twinsync(['startup'])
+    const startup = await root.twinsync(['startup'])
     assert.equal(startup.code, 0, startup.stderr)
-    assert.deepEqual(leaked(startup.stdout + startup.stderr), [])
+    assert.deepEqual(root.leaked(startup.stdout + startup.stderr), [])
   })
 
   it("finds in every planted text what it finds with every rule run on every whole text (the new rules' prefilters skip nothing they keep)", async () => {
-    const findings = await assertPrefiltersFindTheSame(plantedTexts)
-    assert.ok(findings >= plantedTexts.length, `${findings} findings in ${plantedTexts.length} planted texts`)
+    const findings = await assertPrefiltersFindTheSame(root.plantedTexts)
+    assert.ok(findings >= root.plantedTexts.length, `${findings} findings in ${root.plantedTexts.length} planted texts`)
   })
 })

@@ -1,27 +1,12 @@
 import { strict as assert } from 'node:assert'
-import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { stripVTControlCharacters } from 'node:util'
 import { SECRET_RULES_VERSION } from '@twinsync/sdk'
-import { bootContainer, chrootOk, freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Container, type Rootfs } from '../bed/index.js'
+import { bootContainer, chrootOk, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Container } from '../bed/index.js'
 import { fakeChars, sessionFourteenPlaces } from '../fixtures/secrets/samples.js'
 import { assertPrefiltersFindTheSame } from '../support/prefilter-check.js'
-import { cliSandbox, type CliSandbox } from '../support/cli.js'
-
-interface Planted {
-  /** Where and what, for messages. */
-  kind: string
-  /** What must never be in the twin. */
-  value: string
-}
-
-/** Every object of a repository (reachable or not), its refs, notes and config, as one text (latin1, so binary stays byte for byte). */
-async function everything(gitDir: string): Promise<string> {
-  const objects = await runOk(['git', '--git-dir', gitDir, 'cat-file', '--batch-all-objects', '--batch', '--unordered'])
-  const refs = await runOk(['git', '--git-dir', gitDir, 'for-each-ref', '--format=%(refname) %(objectname) %(contents)'])
-  const config = await readFile(join(gitDir, 'config'), 'latin1')
-  return [objects.stdout, refs.stdout, config].join('\n')
-}
+import { everything, leakedFrom, PlantedRoot, type PlantedValue } from '../support/planted-root.js'
 
 const v = (seed: string, n = 20): string => fakeChars(`srv-${seed}`, n)
 
@@ -33,52 +18,24 @@ const v = (seed: string, n = 20): string => fakeChars(`srv-${seed}`, n)
  */
 describe('secrets on the server root: nothing planted where administrators keep secrets reaches the twin', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
-  let rootfs: Rootfs
-  let cli: CliSandbox
+  let root: PlantedRoot
   let keys: string
-  const planted: Planted[] = []
-  const outputs: string[] = []
-  const twinsync = async (args: string[]) => {
-    const r = await cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir])
-    outputs.push(r.stdout, r.stderr)
-    return r
-  }
-  const plantedTexts: Array<[string, string | Buffer]> = []
-  const plant = async (path: string, text: string | Buffer, mode = 0o644, owner: [number, number] = [0, 0]) => {
-    plantedTexts.push([path, text])
-    const target = join(rootfs.dir, path)
-    await mkdir(dirname(target), { recursive: true })
-    await writeFile(target, text)
-    await chmod(target, mode)
-    await chown(target, owner[0], owner[1])
-  }
-  const secret = (kind: string, value: string) => {
-    planted.push({ kind, value })
-    return value
-  }
-  /** A line from the middle of a PEM body: the first lines of keys of one kind share their prefix. */
-  const pemLine = (pem: string) => {
-    const body = pem.split('\n').filter((l) => l !== '' && !l.startsWith('-----'))
-    return body[Math.floor(body.length / 2)] as string
-  }
-  const idOf = async (name: string, file: 'passwd' | 'group') => {
-    const line = (await readFile(join(rootfs.dir, 'etc', file), 'utf8')).split('\n').find((l) => l.startsWith(`${name}:`))
-    return Number(line?.split(':')[2])
-  }
-  const leaked = (text: string) => planted.filter((p) => text.includes(p.value)).map((p) => p.kind)
 
   before(async () => {
-    rootfs = await freshRootfs('server')
-    cli = await cliSandbox()
+    root = await PlantedRoot.create({
+      include: ['/etc', '/usr/local/bin', '/usr/local/etc', '~/.config', '~/.pgpass', '~/.bashrc', '~/.profile', '~/.my.cnf', '~/.netrc', '~/.git-credentials', '~/.aws', '~/.docker', '~/.kube', '~/.msmtprc', '~/.smbcredentials', '~/users-backup.txt'],
+    })
+    const { rootfs, secret, plant, plantedTexts } = root
     keys = await makeTempDir('keys')
-    await writeFile(
-      cli.configFile,
-      [
-        'files:',
-        '  include: [/etc, /usr/local/bin, /usr/local/etc, "~/.config", "~/.pgpass", "~/.bashrc", "~/.profile", "~/.my.cnf", "~/.netrc", "~/.git-credentials", "~/.aws", "~/.docker", "~/.kube", "~/.msmtprc", "~/.smbcredentials", "~/users-backup.txt"]',
-        '',
-      ].join('\n'),
-    )
+    /** A line from the middle of a PEM body: the first lines of keys of one kind share their prefix. */
+    const pemLine = (pem: string) => {
+      const body = pem.split('\n').filter((l) => l !== '' && !l.startsWith('-----'))
+      return body[Math.floor(body.length / 2)] as string
+    }
+    const idOf = async (name: string, file: 'passwd' | 'group') => {
+      const line = (await readFile(join(rootfs.dir, 'etc', file), 'utf8')).split('\n').find((l) => l.startsWith(`${name}:`))
+      return Number(line?.split(':')[2])
+    }
     const postgres = [await idOf('postgres', 'passwd'), await idOf('postgres', 'group')] as [number, number]
     const sslCert = await idOf('ssl-cert', 'group')
 
@@ -278,32 +235,32 @@ describe('secrets on the server root: nothing planted where administrators keep 
     for (const [path, { text, mode }] of placed) await plant(path, Buffer.from(text, 'latin1'), mode)
     for (const unit of ['exporter.service', 'queue.service']) await runOk(['systemctl', `--root=${rootfs.dir}`, 'enable', unit])
 
-    const r = await twinsync(['snapshot', '--init', '--json'])
-    assert.equal(r.code, 0, r.stdout + r.stderr)
+    await root.snapshotInit()
   })
   after(async () => {
-    await cli?.cleanup()
-    await rootfs?.cleanup()
+    await root?.cleanup()
     if (keys !== undefined) await removeTree(keys)
   })
 
   it('keeps every planted secret out of every object, ref and the config of the twin, and out of the output', async () => {
+    const { cli, planted } = root
     assert.equal(planted.length, 67 + sessionFourteenPlaces().length, `${planted.length} planted`)
     // Each planted file was looked at (listed in the manifest as a secret), and the logs provider read the planted syslog.
     const manifest = (await runOk(['git', '-C', cli.twinDir, 'grep', '-h', '-A3', '"path": "/root/.my.cnf"', 'HEAD', '--', 'system/files/'])).stdout
     assert.match(manifest, /"secret": true/)
     const syslog = (await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/logs/syslog.txt'])).stdout
     assert.match(syslog, /mysql -u app -p<redacted> -h db\n.*user=app password=<redacted>\n/)
-    assert.deepEqual(leaked(await everything(join(cli.twinDir, '.git'))), [])
-    assert.deepEqual(leaked(outputs.join('\n')), [])
+    await root.assertNoneLeaked()
   })
 
   it('finds in every planted file what it finds with every rule run on every whole text (the hand rules\' prefilters skip nothing they keep)', async () => {
+    const { cli, rootfs, twinsync, leaked, outputs, planted, plantedTexts } = root
     const findings = await assertPrefiltersFindTheSame(plantedTexts)
     assert.ok(findings > plantedTexts.length, `${findings} findings in ${plantedTexts.length} planted files`)
   })
 
   it('prints none of them in what a person reads: startup (read live), status, plan', async () => {
+    const { cli, rootfs, twinsync, leaked, outputs, planted, plantedTexts } = root
     const startup = await twinsync(['startup'])
     assert.equal(startup.code, 0, startup.stderr)
     assert.match(startup.stdout, /PGPASSWORD=<redacted> pg_dump -h 127\.0\.0\.1 app/)
@@ -321,6 +278,7 @@ describe('secrets on the server root: nothing planted where administrators keep 
   })
 
   it('keeps a redacted value redacted when its file changes elsewhere, in the twin, its messages, show and diff', async () => {
+    const { cli, rootfs, twinsync, leaked, outputs, planted, plantedTexts } = root
     const mysqlPwd = planted.find((p) => p.kind === 'crontab MYSQL_PWD=')!.value
     const reboot = planted.find((p) => p.kind === 'crontab @reboot --password=')!.value
     await chrootOk(rootfs.dir, 'crontab', ['-u', 'root', '-'], {
@@ -340,6 +298,7 @@ describe('secrets on the server root: nothing planted where administrators keep 
   })
 
   it('never writes the marker over the machine\'s secret: a person\'s edit of a redacted crontab is left out and said so, and stays pending', async () => {
+    const { cli, rootfs, twinsync, leaked, outputs, planted, plantedTexts } = root
     const tab = join(cli.twinDir, 'filesystem/var/spool/cron/crontabs/root')
     await writeFile(tab, (await readFile(tab, 'utf8')) + '15 1 * * * /usr/local/bin/rotate\n')
     const applied = await twinsync(['apply', '--yes', '--accept-high-risk'])
@@ -355,6 +314,7 @@ describe('secrets on the server root: nothing planted where administrators keep 
   })
 
   it('session 16: refuses to push credential files committed into the twin by hand (one the twin\'s OpenVPN config names, one at a secret path, one the manifest records as secret), and names them in a mirror that got them before the rule', async () => {
+    const { cli, rootfs, twinsync, leaked, outputs, planted, plantedTexts } = root
     const mirror = join(cli.dir, 'mirror.git')
     const git = async (...args: string[]) => (await runOk(['git', ...args])).stdout.trim()
     await git('init', '-q', '--bare', '--initial-branch=main', mirror)
@@ -412,6 +372,7 @@ describe('secrets on the server root: nothing planted where administrators keep 
   })
 
   it('session 17: refuses to push a file of one token committed by hand where the manifest lists nothing; names a mirrored file that a path added to files.secrets.paths makes secret', async () => {
+    const { cli, rootfs, twinsync, leaked, outputs, planted, plantedTexts } = root
     const mirror = join(cli.dir, 'mirror.git')
     const git = async (...args: string[]) => (await runOk(['git', ...args])).stdout.trim()
     const token = fakeChars('srv-byhand-token', 32)
@@ -458,12 +419,12 @@ describe('secrets on the server root: nothing planted where administrators keep 
 describe('secrets on the booted server root: processes and the journal', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
   let ct: Container | undefined
-  const planted: Planted[] = []
+  const planted: PlantedValue[] = []
   const secret = (kind: string, value: string) => {
     planted.push({ kind, value })
     return value
   }
-  const leaked = (text: string) => planted.filter((p) => text.includes(p.value)).map((p) => p.kind)
+  const leaked = (text: string) => leakedFrom(planted, text)
   after(async () => {
     await ct?.close()
   })

@@ -1,27 +1,14 @@
 import { strict as assert } from 'node:assert'
-import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
-import { freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, runOk, startGitRemote, type GitRemote, type Rootfs } from '../bed/index.js'
+import { ROOTFS_BUILD_TIMEOUT_MS, runOk, startGitRemote, type GitRemote } from '../bed/index.js'
 import { fakeChars, sessionEighteenFiles, sessionNineteenFiles, type PlacedSecret } from '../fixtures/secrets/samples.js'
 import { assertPrefiltersFindTheSame } from '../support/prefilter-check.js'
-import { cliSandbox, type CliSandbox } from '../support/cli.js'
+import { PlantedRoot } from '../support/planted-root.js'
 import { findSecrets } from '@twinsync/sdk'
-
-/** Every object of a repository (reachable or not), its refs and config, as one text (latin1). */
-async function everything(gitDir: string, env?: NodeJS.ProcessEnv): Promise<string> {
-  const objects = await runOk(['git', '--git-dir', gitDir, 'cat-file', '--batch-all-objects', '--batch', '--unordered'], env === undefined ? {} : { env })
-  const refs = await runOk(['git', '--git-dir', gitDir, 'for-each-ref', '--format=%(refname) %(objectname) %(contents)'], env === undefined ? {} : { env })
-  const config = await readFile(join(gitDir, 'config'), 'latin1')
-  return [objects.stdout, refs.stdout, config].join('\n')
-}
 
 /** A planted root, snapshotted and pushed to a bare mirror: what every check below looks at. */
 interface Planted {
-  rootfs: Rootfs
-  cli: CliSandbox
+  root: PlantedRoot
   remote: GitRemote
-  outputs: string[]
-  plantedTexts: Array<[string, string]>
 }
 
 /**
@@ -30,18 +17,10 @@ interface Planted {
  * files provider's include set, and pushes it to a bare mirror behind a token.
  */
 async function plantSnapshotPush(planted: readonly PlacedSecret[], include: readonly string[], seed: string): Promise<Planted> {
-  const rootfs = await freshRootfs('server')
-  const cli = await cliSandbox()
+  const root = await PlantedRoot.create({ include })
   const TOKEN = `tok_${fakeChars(seed, 24, '0123456789abcdef')}`
   const remote = await startGitRemote({ token: TOKEN })
-  const outputs: string[] = []
-  const plantedTexts: Array<[string, string]> = []
-  const twinsync = async (args: string[], options: { input?: string } = {}) => {
-    const r = await cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir], options)
-    outputs.push(r.stdout, r.stderr)
-    return r
-  }
-  await writeFile(cli.configFile, ['files:', `  include: [${include.map((i) => JSON.stringify(i)).join(', ')}]`, ''].join('\n'))
+  for (const p of planted) root.secret(p.kind, p.value)
   const byPath = new Map<string, string[]>()
   for (const p of planted) {
     // A command line runs from root's crontab-like cron file; a log line is the syslog's.
@@ -50,38 +29,27 @@ async function plantSnapshotPush(planted: readonly PlacedSecret[], include: read
     byPath.set(path, [...(byPath.get(path) ?? []), text])
   }
   for (const [path, texts] of byPath) {
-    const text = texts.join('')
     const mode = planted.find((p) => p.path === path)?.mode ?? (path === '/var/log/syslog' ? 0o640 : 0o644)
-    plantedTexts.push([path, text])
-    const target = join(rootfs.dir, path)
-    await mkdir(dirname(target), { recursive: true })
-    await writeFile(target, text)
-    await chmod(target, mode)
-    await chown(target, 0, 0)
+    await root.plant(path, texts.join(''), mode)
   }
-  const r = await twinsync(['snapshot', '--init', '--json'])
-  assert.equal(r.code, 0, r.stdout + r.stderr)
+  await root.snapshotInit()
   const url = await remote.createBareRepo('twin')
-  const set = await twinsync(['remote', 'set', url, '--token-stdin'], { input: `${TOKEN}\n` })
+  const set = await root.twinsync(['remote', 'set', url, '--token-stdin'], { input: `${TOKEN}\n` })
   assert.equal(set.code, 0, set.stdout + set.stderr)
-  const pushed = await twinsync(['push', '--retry'])
+  const pushed = await root.twinsync(['push', '--retry'])
   assert.equal(pushed.code, 0, pushed.stdout + pushed.stderr)
-  return { rootfs, cli, remote, outputs, plantedTexts }
+  return { root, remote }
 }
 
 async function cleanUp(planted: Planted | undefined): Promise<void> {
   await planted?.remote.close()
-  await planted?.cli.cleanup()
-  await planted?.rootfs.cleanup()
+  await planted?.root.cleanup()
 }
-
-/** Which planted secrets a text holds (their kinds). */
-const leakedFrom = (planted: readonly PlacedSecret[], text: string) => planted.filter((p) => text.includes(p.value)).map((p) => p.kind)
 
 /** The planted files the twin's files manifest does not record as secret (the syslog and rc.local are other providers', redacted in place). */
 async function notHeldOut(p: Planted): Promise<string[]> {
-  const manifest = JSON.parse((await runOk(['git', '-C', p.cli.twinDir, 'show', 'HEAD:system/files/manifest.json'])).stdout) as { entries: Array<{ path: string; secret?: boolean }> }
-  return p.plantedTexts.map(([path]) => path).filter((path) => !['/var/log/syslog', '/etc/rc.local'].includes(path) && manifest.entries.find((e) => e.path === path)?.secret !== true)
+  const manifest = JSON.parse((await runOk(['git', '-C', p.root.cli.twinDir, 'show', 'HEAD:system/files/manifest.json'])).stdout) as { entries: Array<{ path: string; secret?: boolean }> }
+  return p.root.plantedTexts.map(([path]) => path).filter((path) => !['/var/log/syslog', '/etc/rc.local'].includes(path) && manifest.entries.find((e) => e.path === path)?.secret !== true)
 }
 
 /**
@@ -97,7 +65,6 @@ describe('secrets on the server root, session 18: single-line shapes in the twin
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
   const planted = sessionEighteenFiles()
   let p: Planted
-  const leaked = (text: string) => leakedFrom(planted, text)
 
   before(async () => {
     p = await plantSnapshotPush(planted, ['/etc', '/usr/local/bin', '/opt', '/var/www', '~/.config', '~/.acme.sh'], 's18')
@@ -108,23 +75,21 @@ describe('secrets on the server root, session 18: single-line shapes in the twin
 
   it('keeps every planted secret out of every object, ref and config of the twin and of the mirror, and out of the output', async () => {
     assert.equal(planted.length, 70)
-    assert.deepEqual(leaked(await everything(join(p.cli.twinDir, '.git'))), [])
-    assert.deepEqual(leaked(await everything(p.remote.repoPath('twin'), p.remote.gitEnv(null))), [])
-    assert.deepEqual(leaked(p.outputs.join('\n')), [])
+    await p.root.assertNoneLeaked(p.remote)
   })
 
   it('looked at every planted file (a secret in the manifest) and kept the syslog readable, its values redacted', async () => {
     assert.deepEqual(await notHeldOut(p), [])
-    const rcLocal = (await runOk(['git', '-C', p.cli.twinDir, 'show', 'HEAD:filesystem/etc/rc.local'])).stdout
+    const rcLocal = (await runOk(['git', '-C', p.root.cli.twinDir, 'show', 'HEAD:filesystem/etc/rc.local'])).stdout
     assert.match(rcLocal, /wpa_passphrase Office '<redacted>'/)
-    const syslog = (await runOk(['git', '-C', p.cli.twinDir, 'show', 'HEAD:system/logs/syslog.txt'])).stdout
+    const syslog = (await runOk(['git', '-C', p.root.cli.twinDir, 'show', 'HEAD:system/logs/syslog.txt'])).stdout
     assert.match(syslog, /slackbot\[77\]: rotated, refresh <redacted>\n/)
     assert.match(syslog, /tailscale up failed for <redacted>: 401\n/)
   })
 
   it("finds in every planted file what it finds with every rule run on every whole text (the hand rules' prefilters skip nothing they keep)", async () => {
-    const findings = await assertPrefiltersFindTheSame(p.plantedTexts)
-    assert.ok(findings >= planted.length, `${findings} findings in ${p.plantedTexts.length} planted files`)
+    const findings = await assertPrefiltersFindTheSame(p.root.plantedTexts)
+    assert.ok(findings >= planted.length, `${findings} findings in ${p.root.plantedTexts.length} planted files`)
   })
 })
 
@@ -137,7 +102,6 @@ describe('secrets on the server root, session 19: netdata, ping URLs, Jetty, qBi
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
   const planted = sessionNineteenFiles()
   let p: Planted
-  const leaked = (text: string) => leakedFrom(planted, text)
 
   before(async () => {
     p = await plantSnapshotPush(planted, ['/etc', '/usr/local/bin', '/opt', '/var/www', '/var/lib/rancher', '/var/backups', '~/.config'], 's19')
@@ -148,14 +112,12 @@ describe('secrets on the server root, session 19: netdata, ping URLs, Jetty, qBi
 
   it('keeps every planted secret out of every object, ref and config of the twin and of the mirror, and out of the output', async () => {
     assert.equal(planted.length, 24)
-    assert.deepEqual(leaked(await everything(join(p.cli.twinDir, '.git'))), [])
-    assert.deepEqual(leaked(await everything(p.remote.repoPath('twin'), p.remote.gitEnv(null))), [])
-    assert.deepEqual(leaked(p.outputs.join('\n')), [])
+    await p.root.assertNoneLeaked(p.remote)
   })
 
   it('holds every planted file out (a secret in the manifest) and keeps the syslog line readable, the token redacted', async () => {
     assert.deepEqual(await notHeldOut(p), [])
-    const syslog = (await runOk(['git', '-C', p.cli.twinDir, 'show', 'HEAD:system/logs/syslog.txt'])).stdout
+    const syslog = (await runOk(['git', '-C', p.root.cli.twinDir, 'show', 'HEAD:system/logs/syslog.txt'])).stdout
     assert.match(syslog, /k3s-join\[412\]: joining https:\/\/10\.0\.0\.1:6443 with <redacted>\n/)
   })
 
@@ -167,6 +129,6 @@ describe('secrets on the server root, session 19: netdata, ping URLs, Jetty, qBi
       if (!found.some((f) => f.start <= at && f.end >= at + s.value.length)) missed.push(s.kind)
     }
     assert.deepEqual(missed, [])
-    await assertPrefiltersFindTheSame(p.plantedTexts)
+    await assertPrefiltersFindTheSame(p.root.plantedTexts)
   })
 })

@@ -1,17 +1,12 @@
 import { strict as assert } from 'node:assert'
 import { existsSync, realpathSync } from 'node:fs'
 import { SAFE_PATH } from '@twinsync/sdk'
-import { chmod, mkdir, rm, stat, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
-import { freshRootfs, requireRoot, ROOTFS_BUILD_TIMEOUT_MS, run, runOk, startGitRemote, type GitRemote, type Rootfs } from '../bed/index.js'
+import { mkdir, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { requireRoot, ROOTFS_BUILD_TIMEOUT_MS, run, runOk, startGitRemote, type GitRemote } from '../bed/index.js'
 import { plantedCommandLines, plantedFiles, plantedLogLines, type PlantedSecret } from '../fixtures/secrets/samples.js'
-import { cliSandbox, json, TWINSYNC_BIN, type CliSandbox } from '../support/cli.js'
-
-/** Every object a git repository holds (reachable or not), as one text to search. */
-async function everyObject(gitDir: string): Promise<string> {
-  const r = await runOk(['git', '--git-dir', gitDir, 'cat-file', '--batch-all-objects', '--batch', '--unordered'])
-  return r.stdout
-}
+import { json, TWINSYNC_BIN } from '../support/cli.js'
+import { everything, PlantedRoot } from '../support/planted-root.js'
 
 /**
  * The corpus: secrets planted the way real servers have them, in files, logs and command lines
@@ -21,38 +16,30 @@ async function everyObject(gitDir: string): Promise<string> {
 describe('secrets: nothing planted in a Debian root reaches a commit or a push', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
   const TOKEN = 'tok_' + 'f00dfeedc0ffee00112233'
-  let rootfs: Rootfs
-  let cli: CliSandbox
+  let root: PlantedRoot
   let remote: GitRemote
   const files = plantedFiles()
   const logs = plantedLogLines()
   const commands = plantedCommandLines()
   const all: PlantedSecret[] = [...files, ...logs, ...commands]
-  const outputs: string[] = []
-  const twinsync = async (args: string[], options: { input?: string } = {}) => {
-    const r = await cli.twinsync([...args, '--root', rootfs.dir, '--repo', cli.twinDir], {
-      ...options,
-      env: { TWINSYNC_CREDENTIALS: join(cli.dir, 'credentials') },
-    })
-    outputs.push(r.stdout, r.stderr)
-    return r
-  }
-  const plant = async (path: string, text: string, mode = 0o644) => {
-    const target = join(rootfs.dir, path)
-    await mkdir(dirname(target), { recursive: true })
-    await writeFile(target, text)
-    await chmod(target, mode)
-  }
-  const leaked = (text: string) => all.filter((s) => text.includes(s.value)).map((s) => s.kind)
+  /** Every object a git repository holds (reachable or not), its refs and config. */
+  const everyObject = (gitDir: string) => everything(gitDir)
+  // The helper's, under the names the tests below use.
+  let twinsync: PlantedRoot['twinsync']
+  let plant: PlantedRoot['plant']
+  let leaked: PlantedRoot['leaked']
+  let cli: PlantedRoot['cli']
+  let rootfs: PlantedRoot['rootfs']
+  let outputs: string[]
 
   before(async () => {
-    rootfs = await freshRootfs()
-    cli = await cliSandbox()
     // The users' own secret files are in scope too, so the snapshot has to keep them out itself.
-    await writeFile(
-      cli.configFile,
-      ['files:', '  include: [/etc, /usr/local/etc, /usr/local/bin, "~/.config", "~/.netrc", "~/.pgpass", "~/.docker"]', ''].join('\n'),
-    )
+    root = await PlantedRoot.create({
+      image: 'base',
+      include: ['/etc', '/usr/local/etc', '/usr/local/bin', '~/.config', '~/.netrc', '~/.pgpass', '~/.docker'],
+    })
+    ;({ twinsync, plant, leaked, cli, rootfs, outputs } = root)
+    for (const s of all) root.secret(s.kind, s.value)
     for (const f of files) await plant(f.path, f.text, f.path.startsWith('/root/') ? 0o600 : 0o644)
     await plant('/var/log/syslog', logs.map((l) => `2026-11-30T05:00:00+00:00 server ${l.text}`).join('\n') + '\n', 0o640)
     const [service, crontab, rcLocal] = commands as [PlantedSecret, PlantedSecret, PlantedSecret]
@@ -65,8 +52,7 @@ describe('secrets: nothing planted in a Debian root reaches a commit or a push',
   })
   after(async () => {
     await remote?.close()
-    await cli?.cleanup()
-    await rootfs?.cleanup()
+    await root?.cleanup()
   })
 
   it(`keeps every planted secret out of every object of the twin`, async () => {

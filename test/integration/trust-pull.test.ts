@@ -7,10 +7,11 @@
 // ordinary file of the same folders (a udev rule naming a card, a modprobe option) is not.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Config as OclifConfig } from '@oclif/core'
 import { silentLogger } from '@twinsync/sdk'
+import { ApplyService } from '../../core/src/apply/apply-service.js'
 import { createContainer } from '../../core/src/container.js'
 import type { DependencyContainer } from '../../core/src/di.js'
 import { RemoteService } from '../../core/src/remote/remote-service.js'
@@ -23,6 +24,8 @@ const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@exa
 function git(dir: string, args: string[]): string {
   return execFileSync('git', ['-C', dir, ...args], { env: GIT_ENV, stdio: ['pipe', 'pipe', 'pipe'] }).toString('utf8')
 }
+
+const JOB_UNIT = '[Unit]\nDescription=job\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n'
 
 describe('trust: a pulled twin that gets code run as root is high risk with its reason (real pull, real Debian root, every provider)', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
@@ -40,6 +43,9 @@ describe('trust: a pulled twin that gets code run as root is high risk with its 
     mirror = join(root, '..', 'mirror.git')
     await chrootOk(root, 'useradd', ['-m', 'ann'])
     await mkdir(join(root, 'etc/xdg/autostart'), { recursive: true })
+    // An administrator's unit, enabled: a mirror's edit takes its file away (below).
+    await writeFile(join(root, 'etc/systemd/system/twin-job.service'), JOB_UNIT)
+    execFileSync('systemctl', [`--root=${root}`, 'enable', '--quiet', 'twin-job.service'], { stdio: 'ignore' })
     const configPath = join(root, '..', 'config.yaml')
     await writeFile(configPath, 'providers:\n  disabled: [apt, processes, logs, hardware, network]\n')
     container = () => createContainer({ root, repo: twin, configPath, oclif: noPlugins, logger: silentLogger })
@@ -152,5 +158,26 @@ describe('trust: a pulled twin that gets code run as root is high risk with its 
       'files create /etc/logrotate.d/evil': 'high: a logrotate script: runs as root when logs rotate',
       'files replace /etc/issue.net': 'medium',
     })
+  })
+
+  // Session 21: the mirror's twin drops an enabled unit's file but keeps its units.json entry.
+  // Before, the file was deleted and the unit stayed enabled, its enable link dangling.
+  it('a unit file taken out of the twin while units.json still lists the unit: disabled before the file goes, no link left (systemctl --root)', async () => {
+    const wants = join(root, 'etc/systemd/system/multi-user.target.wants/twin-job.service')
+    try {
+      await serve({}, async (clone) => rm(join(clone, 'filesystem/etc/systemd/system/twin-job.service')))
+      assert.equal((await (await container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+      const plan = await (await container()).resolve(PlanWorkflow).plan({})
+      const job = plan.changes.filter((c) => c.resource.includes('twin-job')).map((c) => [c.id, c.removal === true])
+      assert.deepEqual(job, [['files:delete:/etc/systemd/system/twin-job.service', false], ['systemd:disable:twin-job.service', true]].sort(), JSON.stringify(plan.changes.map((c) => c.id)))
+      assert.ok(plan.edges.some((e) => e.from === 'systemd:disable:twin-job.service' && e.to === 'files:delete:/etc/systemd/system/twin-job.service'), 'disabled before the file goes')
+      const report = await (await container()).resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
+      assert.equal(report.exitCode, 0, JSON.stringify(report.journal.steps))
+      assert.equal(await lstat(join(root, 'etc/systemd/system/twin-job.service')).catch(() => undefined), undefined)
+      assert.equal(await lstat(wants).catch(() => undefined), undefined, 'no enable link left dangling')
+    } finally {
+      await writeFile(join(root, 'etc/systemd/system/twin-job.service'), JOB_UNIT)
+      execFileSync('systemctl', [`--root=${root}`, 'enable', '--quiet', 'twin-job.service'], { stdio: 'ignore' })
+    }
   })
 })

@@ -32,6 +32,13 @@ export function trustReason(change: Change, keyrings: ReadonlySet<string> = new 
   if (mode !== undefined && (mode & 0o6000) !== 0 && (action === 'write' || ((action === 'chmod' || action === 'attributes') && change.risk === 'high'))) {
     return `${(mode & 0o4000) !== 0 ? 'setuid' : 'setgid'}: runs as its ${(mode & 0o4000) !== 0 ? 'owner' : 'group'} for whoever runs it`
   }
+  // A mode change alone that makes an existing file executable where being executable is what
+  // makes it run (run-parts folders, rc.local, init.d, hook folders): its content, unchanged,
+  // now runs as root (session 21; before, a chmod +x of /etc/cron.daily/x was a low-risk change).
+  if ((action === 'chmod' || action === 'attributes') && mode !== undefined && (mode & 0o111) !== 0 && path.startsWith('/etc/') && !wasExecutable(change.before)) {
+    const hook = RUN_WHEN_EXECUTABLE.find((h) => h.path.test(path))
+    return hook !== undefined ? `made executable: ${hook.reason}` : 'made executable under /etc: hook folders there run it as root'
+  }
   // What follows is about a file's content or its being there: a write or a link put in place.
   if (action !== 'write' && action !== 'symlink') return undefined
   // An autostart entry switched off (Hidden=true) starts nothing.
@@ -132,6 +139,37 @@ const STARTS_UNIT = new Set(['enable', 'unmask', 'start', 'restart', 'reload'])
 const ROOT_SHELL_UNITS = new Set(['debug-shell.service'])
 /** Variables that choose the code a program loads or runs, read at login or by every service. */
 const CODE_VARIABLES = /^\s*(export\s+)?(LD_[A-Z_]+|PATH|BASH_ENV|ENV|PROMPT_COMMAND|PERL5LIB|PERL5OPT|PERLLIB|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|NODE_OPTIONS|RUBYOPT|RUBYLIB|GCONV_PATH|SHELLOPTS|PS4|GIT_SSH_COMMAND|GIT_EXEC_PATH)\b\s*(DEFAULT|OVERRIDE|=)/m
+
+/**
+ * Whether the live file the change starts from was executable already, as the change's `before`
+ * says it ("file 0755 root:root …", the files provider's ls-like line). Not known (no `before`,
+ * another form): not, the safe side. A plan file whose `before` was edited is stale anyway (apply
+ * plans again and compares every field).
+ */
+function wasExecutable(before: string | undefined): boolean {
+  const m = before === undefined ? null : /^file ([0-7]{3,4}) /.exec(before)
+  return m?.[1] !== undefined && (parseInt(m[1], 8) & 0o111) !== 0
+}
+
+/**
+ * Places where a file runs because it is executable, whatever its content (run-parts skips a
+ * file without the bit, systemd's rc-local and SysV generators, NetworkManager's dispatcher,
+ * update-grub and initramfs-tools likewise): a chmod +x there is new code run as root.
+ */
+const RUN_WHEN_EXECUTABLE: ReadonlyArray<{ path: RegExp; reason: string }> = [
+  { path: /^\/etc\/cron\.(hourly|daily|weekly|monthly|yearly)\/[^/]+$/, reason: 'run-parts runs it as root from cron' },
+  { path: /^\/etc\/update-motd\.d\/[^/]+$/, reason: 'a message-of-the-day script: runs as root at every login' },
+  { path: /^\/etc\/rc\.local$/, reason: 'systemd runs /etc/rc.local as root at boot once it is executable' },
+  { path: /^\/etc\/init\.d\/[^/]+$/, reason: 'a SysV init script: systemd runs it as root at boot' },
+  { path: /^\/etc\/network\/if-(up|down|pre-up|post-down)\.d\/[^/]+$/, reason: 'runs as root whenever a network interface goes up or down' },
+  { path: /^\/etc\/ppp\/ipv?6?-(up|down)\.d\/[^/]+$/, reason: 'runs as root whenever a PPP link goes up or down' },
+  { path: /^\/etc\/NetworkManager\/dispatcher\.d\/.+$/, reason: 'NetworkManager\'s dispatcher runs it as root on network events' },
+  { path: /^\/etc\/kernel\/[^/]+\.d\/[^/]+$/, reason: 'runs as root whenever a kernel is installed or removed' },
+  { path: /^\/etc\/grub\.d\/[^/]+$/, reason: 'update-grub runs it as root (and what it prints is the boot menu)' },
+  { path: /^\/etc\/initramfs-tools\/(hooks|scripts)\/.+$/, reason: 'runs as root when the initramfs is built, or at boot inside it' },
+  { path: /^\/etc\/resolvconf\/update(-libc)?\.d\/[^/]+$/, reason: 'resolvconf runs it as root whenever the name servers change' },
+  { path: new RegExp(`^/etc/systemd/(system|user)(-environment)?-generators/.`), reason: 'a systemd generator: runs as root at every boot and daemon-reload' },
+]
 
 interface Rule {
   path: RegExp

@@ -11,6 +11,8 @@ import { quoteArg } from '../plan/command-text.js'
 export class GitTreeReader implements TwinReader {
   /** Every path of the commit's tree with its git mode (100644, 100755, 120000 for a symlink). */
   private files: Promise<Map<string, string>> | undefined
+  /** Every blob's size in bytes, listed on the first sizeOf. */
+  private sizes: Promise<Map<string, number>> | undefined
   private batch: BatchReader | undefined
 
   constructor(
@@ -33,6 +35,29 @@ export class GitTreeReader implements TwinReader {
   async readText(path: string): Promise<string | undefined> {
     const bytes = await this.read(path)
     return bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8')
+  }
+
+  /**
+   * A blob's size from the tree (`git ls-tree -l`, the object's header: never its content); a
+   * symlink is refused as `read` refuses it. The sizes are listed once, on the first call only:
+   * most readers never ask (history's), and `-l` looks up every blob of the tree.
+   */
+  async sizeOf(path: string): Promise<number | undefined> {
+    twinPathParts(path)
+    const mode = (await this.allFiles()).get(path)
+    if (mode === undefined || mode === '160000') return undefined
+    if (mode === '120000') throw twinSymlinkError(path, this.dir)
+    this.sizes ??= runGit(this.dir, ['ls-tree', '-r', '-l', '-z', '--full-tree', this.commit]).then((out) => {
+      const sizes = new Map<string, number>()
+      for (const line of out.split('\0')) {
+        const tab = line.indexOf('\t')
+        if (tab < 0) continue
+        const size = Number(line.slice(0, tab).trim().split(/\s+/)[3])
+        if (Number.isSafeInteger(size)) sizes.set(line.slice(tab + 1), size)
+      }
+      return sizes
+    })
+    return (await this.sizes).get(path)
   }
 
   async list(prefix: string): Promise<string[]> {

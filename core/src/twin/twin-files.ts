@@ -137,6 +137,19 @@ export function readTwinFileSync(dir: string, path: string, checked?: CheckedFol
 }
 
 /**
+ * The size of the regular file at a twin path, from lstat alone (never opened, never read), or
+ * undefined when the twin has no regular file there; TWIN_SYMLINK for a symlink, as a read would
+ * say. For a caller that must not read an oversized document into memory (TwinReader.sizeOf).
+ */
+export function twinFileSizeSync(dir: string, path: string, checked?: CheckedFolders): number | undefined {
+  const parts = twinPathParts(path)
+  if (checkAncestors(dir, parts, checked) === 'missing') return undefined
+  const s = lstatSync(join(dir, path), { throwIfNoEntry: false })
+  if (s?.isSymbolicLink() === true) throw twinSymlinkError(path, dir)
+  return s?.isFile() === true ? s.size : undefined
+}
+
+/**
  * The `size` bytes fstat gave, read into a buffer of that size: not a second fstat, as
  * readFileSync(fd) makes (session 8: a `plan` or `status` of the services root reads about 225
  * documents; its `statx` calls 2,646 → 2,424, all its system calls 6,530 → 6,139 with the rows of

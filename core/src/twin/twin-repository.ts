@@ -10,7 +10,7 @@ import { Tokens } from '../tokens.js'
 import { SnapshotDraft, commitFirstFiles, refreshIndex, settleSnapshot, snapshotUnsettled } from './atomic-snapshot.js'
 import { indexUnchanged, quickClean, readHead, readIndex, rememberClean, type QuickClean, type TwinIndex } from './quick-status.js'
 import type { GitClient, GitClientFactory } from './git.js'
-import { isTwinFile, listIndexed, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, writeTwinFile, type CheckedFolders } from './twin-files.js'
+import { isTwinFile, listIndexed, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, twinFileSizeSync, writeTwinFile, type CheckedFolders } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
 import { actAsTwinOwner } from './twin-owner.js'
 import { initInNode } from './init-in-node.js'
@@ -225,6 +225,11 @@ export class TwinRepository implements TwinReader {
     return bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8')
   }
 
+  /** A regular file's size, from lstat (never read); undefined when absent; TWIN_SYMLINK for a symlink. */
+  async sizeOf(path: string): Promise<number | undefined> {
+    return twinFileSizeSync(this.dir, path)
+  }
+
   /** Every file under a folder of the working tree ("system/" or "filesystem/etc/"), sorted; symlinks are listed, never entered. */
   async list(prefix: string): Promise<string[]> {
     return listTwinFiles(this.dir, prefix)
@@ -246,6 +251,7 @@ export class TwinRepository implements TwinReader {
         return bytes === undefined ? undefined : bytes.toString('utf8')
       },
       list: async (prefix) => (index === undefined ? listTwinFiles(this.dir, prefix, checked) : listIndexed(index.entries, this.dir, prefix)),
+      sizeOf: async (path) => twinFileSizeSync(this.dir, path, checked),
       ...(index === undefined ? {} : { blobOf: (path: string) => indexedBlob(index, path) }),
     }
   }

@@ -16,7 +16,7 @@ import { sha256 } from './content.js'
 import { ABSENT, fingerprintOf, type LiveFacts } from './fingerprint.js'
 import { formatMode } from './mode.js'
 import { readPackageIndex } from './package-origin.js'
-import { linkOverClaims, outsideScope, throughSymlink } from './scope.js'
+import { linkOverClaims, outsideScope, throughSymlink, tooLarge } from './scope.js'
 import { onlyRootCanRead } from './secrets.js'
 import { validateContent } from './validation.js'
 
@@ -57,6 +57,9 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
   if (change.provider !== 'files') return failed(change, `not a files change (provider ${change.provider})`)
   if (!Value.Check(FilesChangeData, change.data)) return failed(change, 'the change has no valid files payload (was the plan edited?)')
   const data = change.data as FilesChangeData
+  // Never more than a snapshot would copy, whoever calls (ApplyService refuses such a plan first: scope.ts's tooLarge).
+  const large = tooLarge(data, scope.maxFileSize)
+  if (large !== undefined) return failed(change, `${data.path}: ${large}; not applied`)
   // Only inside the provider's scope, whoever calls (ApplyService refuses such a plan first).
   const outside = outsideScope(ctx, scope, data.path)
   if (outside !== undefined) return failed(change, `${data.path} is outside the files provider's scope (${outside}); not applied`)
@@ -338,6 +341,8 @@ function isDone(data: FilesChangeData, live: LiveEntry | undefined): boolean {
       return live !== undefined && (live.type === 'symlink' || live.mode === formatMode(data.mode)) && owned(data.uid, data.gid) && attributesDone(data, live)
     case 'delete':
       return live === undefined
+    case 'too-large':
+      return false
   }
 }
 

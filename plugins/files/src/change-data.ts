@@ -33,6 +33,15 @@ export const FilesChangeData = Type.Union([
     },
     { additionalProperties: false },
   ),
+  /**
+   * A file the twin asks for whose document is bigger than maxFileSize: not read, so the change
+   * has no content and never runs. The provider's scope leaves it out (FILES_TOO_LARGE_NOT_PLANNED),
+   * the plan and status show it pending, and apply refuses a plan file that holds one.
+   */
+  Type.Object(
+    { action: Type.Literal('too-large'), path: Path, size: Type.Integer({ minimum: 0 }), mode: Mode, uid: Id, gid: Id, replaceType: Type.Optional(Type.Boolean()) },
+    { additionalProperties: false },
+  ),
   Type.Object(
     { action: Type.Literal('symlink'), path: Path, target: Type.String({ minLength: 1 }), uid: Id, gid: Id, replaceType: Type.Optional(Type.Boolean()) },
     { additionalProperties: false },

@@ -26,6 +26,7 @@ import { manifestDocuments, readManifest } from './manifest.js'
 import { formatMode } from './mode.js'
 import { originOf, packageDatabaseStamp, packageLookup, type PackageLookup } from './package-origin.js'
 import { ownHomesOnly, PathPatterns, SECRET_RULES_VERSION } from '@twinsync/sdk'
+import { namedCredentialFiles } from './named-credentials.js'
 import { BARE_TOKEN, DEFAULT_SECRET_PATHS, ROOT_ONLY_UNCHECKED, SecretRules, TOKEN_FILE, isBareToken, isTokenFile, onlyRootCanRead, openvpnCredentialFiles, postfixPasswordMaps, secretHash, secretHashKey } from './secrets.js'
 import { StatCache, type ContentVerdict, type FileOrigin } from './stat-cache.js'
 import { isUnitMaskLink, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
@@ -98,7 +99,7 @@ export async function resolveScope(ctx: ProviderContext): Promise<{ scope: Files
       leftovers: new PathPatterns(LEFTOVER_PATTERNS),
       walkRules: walkRules(ctx, config.ignore),
       secrets: new SecretRules(
-        [...config.secretPaths, ...(await postfixPasswordMaps(ctx.host, ctx.cache)), ...(await openvpnCredentialFiles(ctx.host, ctx.cache))],
+        [...config.secretPaths, ...(await postfixPasswordMaps(ctx.host, ctx.cache)), ...(await openvpnCredentialFiles(ctx.host, ctx.cache)), ...(await namedCredentialFiles(ctx.host, ctx.cache))],
         config.detectSecretContent,
         config.secretAllow,
       ),

@@ -77,6 +77,18 @@ export function diffFiles(
         continue
       }
     }
+    if (d.type === 'file' && d.oversized !== undefined) {
+      // The twin's document is bigger than maxFileSize and was not read (load.ts). The change it
+      // asks for is planned without content, as `too-large`, for the provider's scope to leave
+      // out, named (scope.ts): shown pending in plan, status and the TUI, never applied. A live
+      // file as big and as large (both unread) cannot be compared: left alone, said so.
+      if (a?.type === 'file' && isUnseen(a) && a.size === d.oversized) {
+        leaveAlone(d.path, `${d.path} is bigger than maxFileSize on the machine and in the twin; neither is read, so they are not compared`)
+        continue
+      }
+      add(a === undefined ? 'create' : 'replace', d, a, { action: 'too-large', path: d.path, size: d.oversized, mode, uid, gid, ...(replaceType ? { replaceType: true } : {}) })
+      continue
+    }
     if (a === undefined || replaceType) {
       const op: Operation = replaceType ? 'replace' : d.type === 'directory' ? 'mkdir' : 'create'
       const extra = replaceType ? { replaceType: true } : {}

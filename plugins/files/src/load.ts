@@ -14,6 +14,7 @@ import {
 import { readAccounts } from './accounts.js'
 import { resolveScope, type FilesScope } from './collect.js'
 import { collectedWithBlob, collectedWithBytes } from './collected-texts.js'
+import { resolveConfig } from './config.js'
 import { decodeText, sha256 } from './content.js'
 import { isIncluded } from './include.js'
 import { sameMeaning } from './entry-meaning.js'
@@ -26,10 +27,13 @@ import { isUnitMaskLink, type FileEntry, type FilesState } from './state.js'
  * document under filesystem/. The documents win over the manifest for content: a person edits
  * the file, not its hash. A document the manifest does not list is a new file (0644 root:root,
  * in directories 0755 root:root); a mirrored file whose document was removed is to be deleted.
+ * A document bigger than maxFileSize (what a snapshot records and never copies) is not read: its
+ * entry says `oversized`, and its change is left out of every plan, shown (scope.ts's tooLarge).
  */
 export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise<LoadResult<FilesState>> {
   // The target's accounts first: a path listed twice is read as one when both entries ask the same (entry-meaning.ts).
   const { accounts } = await readAccounts(ctx.host)
+  const { maxFileSize } = resolveConfig(ctx.config, ctx.limits)
   const manifest = await readManifest(twin, (a, b) => sameMeaning(a, b, accounts))
   if (manifest === undefined) {
     return { state: undefined, diagnostics: [] }
@@ -72,7 +76,13 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
       entries.set(entry.path, { ...entry, text: known.text, sha256: known.sha256, size: known.size })
       continue
     }
-    const bytes = await readDocument(twin, mirrorPath(entry.path))
+    const bytes = await readDocument(twin, mirrorPath(entry.path), maxFileSize)
+    if (typeof bytes === 'number') {
+      // Bigger than a snapshot copies: not read, never applied (diff.ts plans it `too-large`, scope.ts leaves it out).
+      const { content: _content, sha256: _sha, ...rest } = entry
+      entries.set(entry.path, { ...rest, content: 'too-large', size: bytes, oversized: bytes })
+      continue
+    }
     if (bytes === 'symlink') {
       diagnostics.push(twinSymlink(mirrorPath(entry.path), entry.path))
       const { content: _content, sha256: _sha, ...rest } = entry
@@ -120,12 +130,31 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
       )
       continue
     }
-    const read = await readDocument(twin, docPath)
+    const read = await readDocument(twin, docPath, maxFileSize)
     if (read === 'symlink') {
       diagnostics.push(twinSymlink(docPath, path))
       continue
     }
-    const bytes = read ?? new Uint8Array()
+    if (typeof read === 'number') {
+      // Bigger than a snapshot copies: not read (its folders are not made for it either), never applied.
+      if (listed.has(path)) for (const inside of [...entries.keys()]) if (inside.startsWith(`${path}/`)) entries.delete(inside)
+      entries.set(path, { ...rootOwned(path, 'file', '0644'), size: read, content: 'too-large', oversized: read })
+      continue
+    }
+    if (read === undefined) {
+      // Listed, yet not there by that name: a name that is not UTF-8 (the listing's name is a lossy
+      // decoding of its bytes, which names no file), or no regular file any more. Before session 21
+      // such a document was planned as an empty file under the decoded name.
+      diagnostics.push(
+        warningDiagnostic('FILES_TWIN_NAME_UNREADABLE', `${docPath} cannot be read from the twin by that name (its name is not UTF-8, or it is not a regular file); it is not applied`, {
+          path,
+          provider: 'files',
+          detail: 'Rename it in the twin to a UTF-8 name (the machine path it stands for), or remove it; a pull refuses such names (TWIN_UNSAFE).',
+        }),
+      )
+      continue
+    }
+    const bytes = read
     const text = decodeText(bytes)
     if (text === undefined) {
       diagnostics.push(warningDiagnostic('FILES_NOT_TEXT', `${docPath} is not UTF-8 text; it is not applied`, { path, provider: 'files' }))
@@ -151,9 +180,14 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
  * refuses to read through it, and the file it stands for is left as it is on the machine.
  * (Symlinks on the machine are recorded in the manifest, never as links in the twin.)
  */
-async function readDocument(twin: TwinReader, path: string): Promise<Uint8Array | undefined | 'symlink'> {
+async function readDocument(twin: TwinReader, path: string, maxFileSize: number): Promise<Uint8Array | undefined | 'symlink' | number> {
   try {
-    return await twin.read(path)
+    // Its size first, the file unread (a pulled twin's 200 MB document is never held in memory);
+    // a reader that cannot say (one holding its documents already) is judged by what it read.
+    const size = await twin.sizeOf?.(path)
+    if (size !== undefined && size > maxFileSize) return size
+    const bytes = await twin.read(path)
+    return bytes !== undefined && bytes.byteLength > maxFileSize ? bytes.byteLength : bytes
   } catch (error) {
     if (isTwinSyncError(error) && error.code === 'TWIN_SYMLINK') return 'symlink'
     throw error

@@ -89,6 +89,23 @@ export const LINK_OVER_CLAIMS_NEXT_STEP =
 export const THROUGH_SYMLINK_NEXT_STEP =
   'A snapshot never follows a symlinked folder either. If the twin means that folder to be a real one, make it a directory entry in system/files/manifest.json (the plan then replaces the link first, for you to approve); otherwise remove the entries below it from the twin (`twinsync discard` them).'
 
+/**
+ * Why a change writes more than the files provider takes into the twin, or undefined: the twin's
+ * document was bigger than maxFileSize (`too-large`: the plan never read it), or a write's text
+ * is (a plan file made by hand). A snapshot records such a file (size, hash) and never copies
+ * it, so a twin that holds one (a mirror's push, an edit) asks for what TwinSync never reviews
+ * whole; the change is left out (FILES_TOO_LARGE_NOT_PLANNED) and stays pending, shown.
+ */
+export function tooLarge(data: { action?: unknown; size?: unknown; text?: unknown }, maxFileSize: number): string | undefined {
+  const size = data.action === 'too-large' ? Number(data.size) : data.action === 'write' && typeof data.text === 'string' && data.text.length > maxFileSize / 3 ? Buffer.byteLength(data.text) : undefined
+  if (size === undefined || (data.action === 'write' && size <= maxFileSize)) return undefined
+  return `the twin's file is ${size} bytes, more than the ${maxFileSize} bytes of maxFileSize (a snapshot records such a file, never copies it)`
+}
+
+/** What to do about a file bigger than maxFileSize in the twin, pasted into the diagnostic. */
+export const TOO_LARGE_NEXT_STEP =
+  'If the machine should have this file, raise limits.maxFileSize (or files.maxFileSize) in the configuration above its size and plan again; otherwise take the file out of the twin (`twinsync discard` it, or `git rm` it under filesystem/).'
+
 /** What to do about a path outside the scope, pasted into the diagnostic. */
 export const OUTSIDE_SCOPE_NEXT_STEP =
   'If you meant it, add the path (or a folder above it) to files.include in the configuration (and take it out of files.ignore), snapshot, and plan again; otherwise remove it from system/files/manifest.json (or filesystem/) in the twin.'
@@ -106,7 +123,19 @@ export async function filesOutOfScope(ctx: ProviderContext, changes: readonly Ch
   const made = (action: string) => new Set(changes.flatMap((c) => (c.data as { action?: unknown; path?: unknown } | undefined)?.action === action ? [String((c.data as { path: unknown }).path)] : []))
   const plan = { links: made('symlink'), folders: made('mkdir') }
   for (const change of changes) {
-    const data = change.data as { path?: unknown } | undefined
+    const data = change.data as { path?: unknown; action?: unknown; size?: unknown; text?: unknown } | undefined
+    const large = data === undefined ? undefined : tooLarge(data, scope.maxFileSize)
+    if (large !== undefined) {
+      out.push(
+        warningDiagnostic('FILES_TOO_LARGE_NOT_PLANNED', `${change.summary}: left out, ${large}`, {
+          provider: 'files',
+          path: change.resource,
+          change: change.id,
+          detail: TOO_LARGE_NEXT_STEP,
+        }),
+      )
+      continue
+    }
     const paths = [typeof data?.path === 'string' ? data.path : undefined, change.resource]
     let why: string | undefined
     let where = change.resource

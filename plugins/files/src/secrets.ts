@@ -3,6 +3,7 @@ import { posix } from 'node:path'
 import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, PathPatterns, type HostPort, type ProviderCache, type SecretPath, type TwinReader } from '@twinsync/sdk'
 import { partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH } from './state.js'
+import { NAMING_CONFIG_PLACES, namingRuleOf } from './named-credentials.js'
 
 /**
  * Paths whose content never leaves the machine: password hashes, SSH host keys, TLS keys.
@@ -41,6 +42,16 @@ export const DEFAULT_SECRET_PATHS: readonly string[] = [
   '/etc/exim4/passwd.client',
   '/etc/ipsec.secrets',
   '/etc/ipsec.d/*.secrets',
+  // Session 21: xl2tpd's tunnel secrets (`* * SECRET`), RADIUS clients' shared secrets
+  // (pam_radius_auth's `SERVER SECRET TIMEOUT`, radcli's and radiusclient's `servers`), and
+  // Subversion's saved passwords (`K 8 / password / V n / VALUE` records).
+  '/etc/xl2tpd/l2tp-secrets',
+  '/etc/pam_radius_auth.conf',
+  '/etc/raddb/server',
+  '/etc/radcli/servers',
+  '/etc/radiusclient/servers',
+  '/etc/radiusclient-ng/servers',
+  '/**/.subversion/auth/svn.simple/*',
   '/etc/chrony/chrony.keys',
   '/etc/ntpsec/ntp.keys',
   '/etc/ntp.keys',
@@ -250,12 +261,14 @@ export async function secretPathsInTwin(twin: TwinReader, paths: readonly string
   const fixed = fixedPatterns(configuredPaths)
   const postfixNamed = memoParse('postfix', await twin.readText(`filesystem${MAIN_CF}`).catch(() => undefined), passwordMapsIn)
   const openvpnNamed = await twinOpenvpnCredentialFiles(twin)
+  const otherNamed = await twinNamedCredentialFiles(twin)
   const postfix = new PathPatterns(postfixNamed)
   const openvpn = new PathPatterns(openvpnNamed)
+  const others = otherNamed.map(({ rule, paths }) => ({ rule, patterns: new PathPatterns(paths) }))
   // A commit that adds or changes a config also makes the files it names secret where they already were.
-  if (machine.some(({ path }) => path === MAIN_CF || isOpenvpnConfig(path))) {
+  if (machine.some(({ path }) => path === MAIN_CF || isOpenvpnConfig(path) || namingRuleOf(path) !== undefined)) {
     const asked = new Set(paths)
-    const folders = new Set([...postfixNamed, ...openvpnNamed].map(plainFolder))
+    const folders = new Set([...postfixNamed, ...openvpnNamed, ...otherNamed.flatMap((n) => n.paths)].map(plainFolder))
     for (const folder of folders) {
       for (const twinPath of await twin.list(`filesystem${folder === '/' ? '' : folder}/`)) {
         if (asked.has(twinPath)) continue
@@ -272,7 +285,7 @@ export async function secretPathsInTwin(twin: TwinReader, paths: readonly string
         ? 'postfix password map'
         : openvpn.matches(path)
           ? 'OpenVPN credential file'
-          : undefined
+          : others.find((o) => o.patterns.matches(path))?.rule
     if (rule !== undefined) found.push({ path: twinPath, rule })
   }
   // A file the twin's own manifest records as a secret (a token file, a root-only file…), its content in the tree all the same.
@@ -392,6 +405,31 @@ async function twinOpenvpnCredentialFiles(twin: TwinReader): Promise<string[]> {
     for (const p of memoParse(`openvpn\0${config}`, text, (t) => credentialFilesIn(config, t))) paths.add(p)
   }
   return [...paths]
+}
+
+/**
+ * named-credentials.ts's rules over a twin: the hostapd and PAM configs its filesystem holds (as
+ * many as the machine's look takes) and the MongoDB configs; each rule's named path patterns.
+ */
+async function twinNamedCredentialFiles(twin: TwinReader): Promise<Array<{ rule: string; paths: string[] }>> {
+  const configs: string[] = NAMING_CONFIG_PLACES.files.map((f) => `filesystem${f}`)
+  for (const folder of NAMING_CONFIG_PLACES.folders) {
+    const listed = (await twin.list(`filesystem${folder}/`)).filter((p) => namingRuleOf(machinePathOf(p) as string) !== undefined).sort()
+    configs.push(...listed.slice(0, NAMING_CONFIG_PLACES.max))
+  }
+  const byRule = new Map<string, Set<string>>()
+  for (const twinPath of new Set(configs)) {
+    const config = machinePathOf(twinPath) as string
+    const rule = namingRuleOf(config)
+    if (rule === undefined) continue
+    const text = await twin.readText(twinPath).catch(() => undefined)
+    const named = memoParse(`named\0${config}`, text, (t) => (t === undefined ? [] : rule.named(config, t)))
+    if (named.length === 0) continue
+    const set = byRule.get(rule.rule) ?? new Set<string>()
+    for (const p of named) set.add(p)
+    byRule.set(rule.rule, set)
+  }
+  return [...byRule].map(([rule, paths]) => ({ rule, paths: [...paths] }))
 }
 
 /** Why a file is private although the detector found nothing in it. */

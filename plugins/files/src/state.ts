@@ -87,6 +87,12 @@ export const FileEntry = Type.Object(
   {
     ...ManifestEntry.properties,
     text: Type.Optional(Type.String()),
+    /**
+     * Load only, never in the manifest: the twin's document for this file is this many bytes,
+     * more than maxFileSize, so it was not read (TwinReader.sizeOf) and is never applied: the
+     * diff plans its change as `too-large`, which the provider's scope leaves out, named.
+     */
+    oversized: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false },
 )

@@ -11,9 +11,8 @@ const DOWN = new Set(['inactive', 'failed', 'deactivating'])
  * The changes that turn the live units (`actual`) into the twin's (`desired`). Pure.
  * Enablement (enable, disable, mask, unmask) is planned on any target; runtime verbs only when
  * a manager was running at collect time (`actual.runtime`), otherwise a diagnostic says so.
- * `twinHasUnitFile`: the twin's files hold this administrator unit file (filesystem/etc/systemd/system/).
  */
-export function diffSystemdState(desired: SystemdState, actual: SystemdState, twinHasUnitFile: (unit: string) => boolean = () => false): DiffResult {
+export function diffSystemdState(desired: SystemdState, actual: SystemdState): DiffResult {
   const changes: Change[] = []
   const diagnostics: Diagnostic[] = []
   const live = actual.runtime !== undefined
@@ -23,18 +22,12 @@ export function diffSystemdState(desired: SystemdState, actual: SystemdState, tw
     return change
   }
 
-  // Administrator unit files (/etc/systemd/system) the twin does not have at all: a snapshot from
-  // before they were written (a revert, a pulled twin). The files provider deletes them; first
-  // they are stopped and disabled (`removal`: ordered before the files), or the manager keeps
-  // running a unit whose file is gone and an enable link dangles ("not-found", a failed timer).
-  const leaving = Object.keys(actual.units)
-    .filter((unit) => actual.units[unit]?.hash !== undefined && desired.units[unit] === undefined && !twinHasUnitFile(unit) && isChangeableUnitName(unit))
+  // Administrator unit files that differ: the files provider writes them, the manager must reload.
+  // (Units whose files the plan deletes are stopped, disabled and reloaded by units-leaving.ts,
+  // from the plan's own deletes: the files provider knows what it deletes and what it keeps.)
+  const changedFiles = Object.keys(desired.units)
+    .filter((unit) => desired.units[unit]?.hash !== undefined && desired.units[unit]?.hash !== actual.units[unit]?.hash)
     .sort(compareStrings)
-  // Administrator unit files that differ or go: the files provider writes them, the manager must reload.
-  const changedFiles = [
-    ...Object.keys(desired.units).filter((unit) => desired.units[unit]?.hash !== undefined && desired.units[unit]?.hash !== actual.units[unit]?.hash),
-    ...leaving,
-  ].sort(compareStrings)
   let reload: Change | undefined
   if (changedFiles.length > 0 && live) {
     reload = add('daemon-reload', 'manager', `reload systemd after unit file changes (${changedFiles.join(', ')})`, 'low')
@@ -89,17 +82,6 @@ export function diffSystemdState(desired: SystemdState, actual: SystemdState, tw
       add('enable', unit, `enable ${unit}`, 'medium', { before: have ?? 'absent', after: 'enabled', ...requires })
     } else if (want === 'disabled' && have === 'enabled') {
       add('disable', unit, `disable ${unit}`, 'medium', { before: 'enabled', after: 'disabled' })
-    }
-  }
-
-  for (const unit of leaving) {
-    const active = actual.runtime?.[unit]?.active ?? 'inactive'
-    if (live && UP.has(active)) {
-      add('stop', unit, `stop ${unit}: its unit file is not in the twin`, 'high', { before: active, after: 'inactive', removal: true })
-    }
-    const have = actual.units[unit]?.state
-    if (have === 'enabled' || have === 'enabled-runtime') {
-      add('disable', unit, `disable ${unit}: its unit file is not in the twin`, 'high', { before: have, after: 'disabled', removal: true })
     }
   }
 

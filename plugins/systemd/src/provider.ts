@@ -30,6 +30,7 @@ import { collectSystemdState } from './collect.js'
 import { diffSystemdState } from './diff.js'
 import { unappliedSystemdPlaces } from './unapplied.js'
 import { restartsForConfigChanges } from './config-restarts.js'
+import { unitsWhoseFilesGo } from './units-leaving.js'
 import { startupEntries } from './startup-entry.js'
 import { RUNTIME_DOCUMENT, STARTUP_DOCUMENT, SystemdState, UNITS_DOCUMENT } from './state.js'
 import { UNIT_SEARCH_PATH, PERSISTENT_CONFIG } from './unit-paths.js'
@@ -138,27 +139,33 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
       }
     }
     const state = candidate as SystemdState
-    // Which administrator unit files the twin's files hold: a unit the twin has neither listed
-    // nor kept the file of goes with its file (stopped and disabled first, see diff.ts); one
-    // only taken out of units.json keeps its file and changes nothing.
+    // Which administrator unit files the twin's files hold: a unit only taken out of units.json
+    // keeps its file and changes nothing, which unapplied() says; one whose file goes too is the
+    // files provider's delete (and units-leaving.ts stops and disables it first).
     const prefix = `filesystem${PERSISTENT_CONFIG}/`
     this.twinUnitFiles.set(state, new Set((await twin.list(prefix)).map((p) => p.slice(prefix.length))))
     return { state, diagnostics: [] }
   }
 
   diff({ desired, actual }: DiffRequest<SystemdState>): DiffResult {
-    const files = this.twinUnitFiles.get(desired)
-    return diffSystemdState(desired, actual, files === undefined ? undefined : (unit) => files.has(unit))
+    return diffSystemdState(desired, actual)
   }
 
   /** What an edit of units.json or runtime.json asks for that the plan does not apply (a state no verb makes, a unit taken out): kept pending, said. */
   unapplied({ desired, actual, changes }: UnappliedRequest<SystemdState>): UnappliedPlace[] {
-    return unappliedSystemdPlaces(desired, actual, changes)
+    const files = this.twinUnitFiles.get(desired)
+    return unappliedSystemdPlaces(desired, actual, changes, files === undefined ? undefined : (unit) => files.has(unit))
   }
 
-  /** Restarts of running services whose package's configuration the plan rewrites. */
-  followUps(request: FollowUpRequest<SystemdState>): Promise<Change[]> {
-    return restartsForConfigChanges(request)
+  /**
+   * Units whose unit file the plan deletes, stopped and disabled first (units-leaving.ts); restarts
+   * of running services whose package's configuration the plan rewrites, not of those.
+   */
+  async followUps(request: FollowUpRequest<SystemdState>): Promise<Change[]> {
+    const leaving = unitsWhoseFilesGo(request)
+    const stopped = new Set([...request.changes, ...leaving].filter((c) => c.provider === 'systemd' && c.operation === 'stop' && c.removal === true).map((c) => c.resource))
+    const restarts = await restartsForConfigChanges(request)
+    return [...leaving, ...restarts.filter((c) => !stopped.has(c.resource))]
   }
 
   /** The units started at boot and the enabled timers, for `twinsync startup`. */

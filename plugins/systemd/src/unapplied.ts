@@ -12,7 +12,13 @@ const RUNTIME_VERBS = ['start', 'stop', 'restart', 'reload']
  * Without them such an edit settles silently: nothing is planned, and the next snapshot writes
  * the machine's value over it.
  */
-export function unappliedSystemdPlaces(desired: SystemdState, actual: SystemdState, changes: readonly Change[]): UnappliedPlace[] {
+export function unappliedSystemdPlaces(
+  desired: SystemdState,
+  actual: SystemdState,
+  changes: readonly Change[],
+  /** The twin's files hold this administrator unit file (filesystem/etc/systemd/system/); unknown: every one. */
+  twinHasUnitFile: (unit: string) => boolean = () => true,
+): UnappliedPlace[] {
   const places: UnappliedPlace[] = []
   const did = (unit: string, verbs: readonly string[]) => changes.some((c) => c.resource === unit && verbs.includes(c.operation))
   for (const unit of Object.keys(desired.units).sort(compareStrings)) {
@@ -33,8 +39,9 @@ export function unappliedSystemdPlaces(desired: SystemdState, actual: SystemdSta
     }
   }
   for (const unit of Object.keys(actual.units).sort(compareStrings)) {
-    // A unit that goes with its unit file is stopped and disabled by the plan (diff.ts).
-    if (desired.units[unit] !== undefined || did(unit, ['stop', 'disable'])) continue
+    // A unit that goes with its unit file: the files provider deletes the file (or says why it
+    // keeps it), and the plan stops and disables the unit first (units-leaving.ts).
+    if (desired.units[unit] !== undefined || did(unit, ['stop', 'disable']) || (actual.units[unit]?.hash !== undefined && !twinHasUnitFile(unit))) continue
     places.push({
       path: UNITS_DOCUMENT,
       at: ['units', unit],

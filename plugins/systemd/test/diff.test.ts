@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert'
+import type { Change } from '@twinsync/sdk'
 import { diffSystemdState } from '../src/diff.js'
+import { unitsWhoseFilesGo } from '../src/units-leaving.js'
 import type { SystemdState, UnitEntry } from '../src/state.js'
 
 const state = (units: Record<string, UnitEntry>, runtime?: SystemdState['runtime']): SystemdState => ({
@@ -76,22 +78,30 @@ describe('systemd diff', () => {
     assert.deepEqual(diagnostics.map((d) => d.code), ['NAME_INVALID'])
   })
 
-  it('stops and disables an administrator unit the twin has neither listed nor kept the file of, before its file goes, and reloads after', () => {
+  // Session 21: from the plan's deletes (units-leaving.ts), not from what the twin lists: a unit
+  // whose units.json entry stays while its file goes is stopped and disabled too; one whose file
+  // the files provider keeps (ignored, secret) is left as it is; an existing disable is marked.
+  it('stops and disables an administrator unit whose file the plan deletes, before its file goes, and reloads after', () => {
     const machine = state(
-      { 'gone.timer': { state: 'enabled', hash: 'sha256:t' }, 'gone.service': { state: 'static', hash: 'sha256:s' }, 'kept.service': { state: 'enabled', hash: 'sha256:k' }, 'vendor.service': { state: 'enabled' } },
-      { 'gone.timer': { active: 'active', sub: 'waiting' }, 'gone.service': { active: 'inactive', sub: 'dead' }, 'kept.service': { active: 'active', sub: 'running' }, 'vendor.service': { active: 'active', sub: 'running' } },
+      { 'gone.timer': { state: 'enabled', hash: 'sha256:t' }, 'gone.service': { state: 'static', hash: 'sha256:s' }, 'kept.service': { state: 'enabled', hash: 'sha256:k' }, 'listed.service': { state: 'enabled', hash: 'sha256:l' }, 'old.service': { state: 'enabled', hash: 'sha256:o' } },
+      { 'gone.timer': { active: 'active', sub: 'waiting' }, 'gone.service': { active: 'inactive', sub: 'dead' }, 'kept.service': { active: 'active', sub: 'running' }, 'listed.service': { active: 'active', sub: 'running' }, 'old.service': { active: 'inactive', sub: 'dead' } },
     )
-    // The twin lists none of them; it keeps kept.service's file (only its units.json entry was taken out).
-    const twin = state({}, {})
-    const { changes } = diffSystemdState(twin, machine, (unit) => unit === 'kept.service')
-    assert.deepEqual(changes.map((c) => [c.id, c.summary, c.risk, c.removal, c.before, c.after]), [
-      ['systemd:daemon-reload:manager', 'reload systemd after unit file changes (gone.service, gone.timer)', 'low', undefined, undefined, undefined],
-      ['systemd:stop:gone.timer', 'stop gone.timer: its unit file is not in the twin', 'high', true, 'active', 'inactive'],
-      ['systemd:disable:gone.timer', 'disable gone.timer: its unit file is not in the twin', 'high', true, 'enabled', 'disabled'],
+    const del = (path: string, below?: string[]): Change => ({ id: `files:delete:${path}`, provider: 'files', category: 'files', operation: 'delete', resource: path, summary: `Delete ${path}`, risk: 'high', data: { action: 'delete', path, ...(below === undefined ? {} : { below: below.map((p) => ({ path: p, liveFingerprint: 'x' })) }) } })
+    const disableOld: Change = { id: 'systemd:disable:old.service', provider: 'systemd', category: 'services', operation: 'disable', resource: 'old.service', summary: 'disable old.service', risk: 'medium', data: { unit: 'old.service' } }
+    const changes = [del('/etc/systemd/system/gone.timer'), del('/etc/systemd/system/gone.service'), del('/etc/systemd/system/listed.service'), del('/etc/systemd/system/old.service'), disableOld]
+    const added = unitsWhoseFilesGo({ changes, actual: machine })
+    assert.deepEqual(added.map((c) => [c.id, c.summary, c.risk, c.removal, c.before, c.after]), [
+      ['systemd:stop:gone.timer', 'stop gone.timer: this plan deletes its unit file /etc/systemd/system/gone.timer', 'high', true, 'active', 'inactive'],
+      ['systemd:disable:gone.timer', 'disable gone.timer: this plan deletes its unit file /etc/systemd/system/gone.timer', 'high', true, 'enabled', 'disabled'],
+      ['systemd:stop:listed.service', 'stop listed.service: this plan deletes its unit file /etc/systemd/system/listed.service', 'high', true, 'active', 'inactive'],
+      ['systemd:disable:listed.service', 'disable listed.service: this plan deletes its unit file /etc/systemd/system/listed.service', 'high', true, 'enabled', 'disabled'],
+      ['systemd:daemon-reload:manager', 'reload systemd after unit file changes (gone.service, gone.timer, listed.service, old.service)', 'low', undefined, undefined, undefined],
     ])
-    assert.deepEqual((changes[0]?.data as { unitFiles: string[] }).unitFiles, ['/etc/systemd/system/gone.service', '/etc/systemd/system/gone.timer'])
-    // Offline: no stop, the disable still.
-    const offline = diffSystemdState(state({}), state(machine.units))
-    assert.deepEqual(offline.changes.map((c) => c.id), ['systemd:disable:gone.timer', 'systemd:disable:kept.service'])
+    assert.equal(disableOld.removal, true, 'the disable the twin asked for runs before the file goes')
+    // A folder's delete names the unit files below it; offline: no stop, no reload, the disable still.
+    const offline = unitsWhoseFilesGo({ changes: [del('/etc/systemd/system', ['/etc/systemd/system/kept.service', '/etc/systemd/system/multi-user.target.wants/kept.service'])], actual: state(machine.units) })
+    assert.deepEqual(offline.map((c) => c.id), ['systemd:disable:kept.service'])
+    // The diff itself no longer guesses from the twin's listing: nothing for units it does not list.
+    assert.deepEqual(diffSystemdState(state({}, {}), machine).changes, [])
   })
 })

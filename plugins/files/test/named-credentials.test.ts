@@ -1,0 +1,137 @@
+import { strict as assert } from 'node:assert'
+import { MemoryCache, MemoryTwin, type HostPort } from '@twinsync/sdk'
+import { createTestContext } from '@twinsync/sdk/conformance'
+import { fakeChars } from '../../../test/fixtures/secrets/samples.js'
+import { FilesProvider, type Manifest } from '../src/index.js'
+import { namedCredentialFiles } from '../src/named-credentials.js'
+import { TargetRoot } from './target-root.js'
+
+const hostapd = ['interface=wlan1', 'ssid=office', 'wpa_psk_file=/etc/hostapd/stations', '#eap_user_file=/etc/hostapd/commented', 'eap_user_file=radius-users', ''].join('\n')
+const mongod = ['storage:', '  dbPath: /var/lib/mongodb', 'security:', '  authorization: enabled', '  keyFile: "/etc/mongodb/rs0.key"  # the replica set\'s', ''].join('\n')
+const pam = ['#%PAM-1.0', '# auth required pam_userdb.so db=/etc/vsftpd/old', 'auth required pam_userdb.so crypt=crypt db=/etc/vsftpd/virtual_users', 'account required pam_userdb.so db=/etc/vsftpd/virtual_users', ''].join('\n')
+const pwdfile = 'auth required pam_pwdfile.so pwdfile=/etc/vsftpd/ftpd.passwd\n'
+
+/**
+ * Session 21: credential files another service's config names under any name (hostapd's
+ * wpa_psk_file and eap_user_file, MongoDB's keyFile, PAM's pam_userdb and pam_pwdfile files):
+ * held out by the config on the machine, and named in a pushed twin by the config in that twin.
+ */
+describe('credential files other configs name (session 21)', () => {
+  const base = () =>
+    new TargetRoot()
+      .file('/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\n')
+      .file('/etc/group', 'root:x:0:\n')
+      .file('/var/lib/dpkg/status', '')
+      .file('/var/lib/dpkg/diversions', '')
+
+  it('names what hostapd, mongod, PAM and lighttpd configs name; not a commented line, not another config', async () => {
+    const root = base()
+      .file('/etc/hostapd/office.conf', hostapd)
+      .file('/etc/hostapd/hostapd.deny', '02:00:00:00:00:01\n')
+      .file('/etc/mongod.conf', mongod)
+      .file('/etc/mongodb.conf', 'dbpath=/var/lib/mongodb\nkeyFile = /srv/mongo/key\n')
+      .file('/etc/pam.d/vsftpd.virtual', pam)
+      .file('/etc/pam.d/ftp-pwdfile', pwdfile)
+      .file('/etc/pam.d/sshd', '@include common-auth\n')
+      .file('/etc/lighttpd/conf-available/05-auth.conf', 'auth.backend = "plain"\nauth.backend.plain.userfile = "/etc/lighttpd/lighttpd.user"\n')
+      .file('/etc/lighttpd/lighttpd.conf', 'server.port = 80\n# auth.backend.plain.userfile = "/etc/lighttpd/old.user"\n')
+    try {
+      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host)).sort(), [
+        '/etc/hostapd/radius-users',
+        '/etc/hostapd/stations',
+        '/etc/lighttpd/lighttpd.user',
+        '/etc/mongodb/rs0.key',
+        '/etc/vsftpd/ftpd.passwd',
+        '/etc/vsftpd/virtual_users',
+        '/etc/vsftpd/virtual_users.*',
+        '/srv/mongo/key',
+      ])
+      assert.deepEqual(await namedCredentialFiles(createTestContext(base().dir).host), [])
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('the files provider holds each named file out by its path, whoever may read it; a file beside them that nothing names is mirrored', async () => {
+    const pw = fakeChars('s21-named', 16)
+    const root = base()
+      .file('/etc/hostapd/office.conf', hostapd, { mode: 0o600 })
+      .file('/etc/hostapd/stations', `02:00:00:00:03:01 ${pw}a\n`, { mode: 0o644 })
+      .file('/etc/hostapd/radius-users', `"carol" MSCHAPV2 "${pw}b" [2]\n`, { mode: 0o600 })
+      .file('/etc/mongod.conf', mongod)
+      .file('/etc/mongodb/rs0.key', `${fakeChars('s21-key', 64, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')}\n${pw}c\n${pw}c\n`, { mode: 0o400, uid: 999, gid: 999 })
+      .file('/etc/pam.d/vsftpd.virtual', pam)
+      .file('/etc/vsftpd/virtual_users.txt', `scanner\n${pw}d\nwebsite\n${pw}e\n`, { mode: 0o644 })
+      .file('/etc/vsftpd/user_list', 'root\nftp\n', { mode: 0o644 })
+    try {
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc'] }, cache: new MemoryCache() })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      for (const path of ['/etc/hostapd/stations', '/etc/hostapd/radius-users', '/etc/mongodb/rs0.key', '/etc/vsftpd/virtual_users.txt']) {
+        assert.equal(manifest.entries.find((e) => e.path === path)?.secretReason, 'path rule', path)
+      }
+      assert.equal(manifest.entries.find((e) => e.path === '/etc/vsftpd/user_list')?.content, 'mirrored')
+      assert.ok(!documents.some((d) => Buffer.from(d.content).toString('latin1').includes(pw)))
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('reads the configs again only when one of them moved, and lists a folder again only when it moved', async () => {
+    const reads: string[] = []
+    const listed: string[] = []
+    let size = 40
+    const host = {
+      lstat: async (path: string) =>
+        path === '/etc/pam.d/vsftpd.virtual'
+          ? { type: 'file' as const, mode: 0o644, uid: 0, gid: 0, size, mtimeMs: 1e12, ctimeMs: 1e12, ino: 7, dev: 1, nlink: 1 }
+          : path === '/etc/pam.d'
+            ? { type: 'directory' as const, mode: 0o755, uid: 0, gid: 0, size: 4096, mtimeMs: 1e12, ctimeMs: 1e12, ino: 6, dev: 1, nlink: 2 }
+            : undefined,
+      readdir: async (path: string) => {
+        listed.push(path)
+        return path === '/etc/pam.d' ? [{ name: 'vsftpd.virtual', type: 'file' as const }] : []
+      },
+      readTextIfExists: async (path: string) => {
+        reads.push(path)
+        return pam
+      },
+    }
+    const cache = new MemoryCache()
+    const expected = ['/etc/vsftpd/virtual_users', '/etc/vsftpd/virtual_users.*']
+    assert.deepEqual(await namedCredentialFiles(host, cache), expected)
+    assert.deepEqual(await namedCredentialFiles(host, cache), expected)
+    assert.equal(reads.length, 1)
+    assert.deepEqual(listed, ['/etc/pam.d'])
+    size = 41
+    assert.deepEqual(await namedCredentialFiles(host, cache), expected)
+    assert.equal(reads.length, 2)
+    assert.deepEqual(listed, ['/etc/pam.d'])
+  })
+
+  it('a pushed twin: names the files its own configs name, by rule, and a commit that adds a config names the files it makes secret', async () => {
+    const twinOnly = () => ({
+      ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
+      host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
+    })
+    const twin = new MemoryTwin([
+      { path: 'filesystem/etc/hostapd/office.conf', content: hostapd },
+      { path: 'filesystem/etc/mongod.conf', content: mongod },
+      { path: 'filesystem/etc/pam.d/vsftpd.virtual', content: pam },
+      { path: 'filesystem/etc/vsftpd/virtual_users.txt', content: 'scanner\nnot-looked-at\n' },
+      { path: 'filesystem/etc/vsftpd/vsftpd.conf', content: 'listen=YES\n' },
+    ])
+    const asked = ['filesystem/etc/hostapd/stations', 'filesystem/etc/hostapd/radius-users', 'filesystem/etc/hostapd/hostapd.deny', 'filesystem/etc/mongodb/rs0.key', 'filesystem/etc/vsftpd/virtual_users.db', 'filesystem/etc/vsftpd/vsftpd.conf']
+    const found = await new FilesProvider().secretPaths({ paths: asked, twin, ctx: twinOnly() })
+    assert.deepEqual(found.map((f) => [f.path, f.rule]), [
+      ['filesystem/etc/hostapd/radius-users', 'hostapd credential file'],
+      ['filesystem/etc/hostapd/stations', 'hostapd credential file'],
+      ['filesystem/etc/mongodb/rs0.key', 'MongoDB key file'],
+      ['filesystem/etc/vsftpd/virtual_users.db', 'PAM user database'],
+    ])
+    const added = await new FilesProvider().secretPaths({ paths: ['filesystem/etc/pam.d/vsftpd.virtual'], twin, ctx: twinOnly() })
+    assert.deepEqual(added.map((f) => f.path), ['filesystem/etc/vsftpd/virtual_users.txt'])
+    // Without the configs in the twin (the machine's do not count), none.
+    assert.deepEqual(await new FilesProvider().secretPaths({ paths: asked, twin: new MemoryTwin(), ctx: twinOnly() }), [])
+  })
+})

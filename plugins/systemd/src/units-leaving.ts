@@ -1,0 +1,87 @@
+import { compareStrings, type Change, type FollowUpRequest } from '@twinsync/sdk'
+import { DAEMON_RELOAD_ID, systemdChangeId, type SystemdChangeData } from './change.js'
+import type { SystemdState } from './state.js'
+import { isChangeableUnitName } from './unit-name.js'
+import { PERSISTENT_CONFIG } from './unit-paths.js'
+
+const UP = new Set(['active', 'activating', 'reloading'])
+/** An administrator's unit file: directly in /etc/systemd/system, with a unit type's suffix. */
+const UNIT_FILE = /^\/etc\/systemd\/system\/([^/]+\.(?:service|socket|timer|path|mount|automount|swap|target|slice|scope))$/
+
+/**
+ * Units whose administrator unit file the plan deletes (another provider's `delete`, the files
+ * provider's, a folder's `below` included) are stopped and disabled first (`removal`: the
+ * planner's stage "units whose files go" runs them before the files), and the manager reloads
+ * after: otherwise it keeps running a unit whose file is gone and an enable link dangles
+ * ("not-found", a failed timer). The one rule for every way a unit file goes: the twin no longer
+ * lists the unit nor keeps its file (a revert, a pulled twin), or keeps the unit in units.json but
+ * lost the file (a person's or a mirror's edit, session 21). Read from the plan's deletes, so a
+ * file the files provider keeps (ignored, a secret it never copied, a content it never saw) keeps
+ * its unit as it is. An existing stop or disable of the unit is marked `removal`; an existing
+ * daemon-reload lists the files too.
+ */
+export function unitsWhoseFilesGo({ changes, actual }: Pick<FollowUpRequest<SystemdState>, 'changes' | 'actual'>): Change[] {
+  const going = new Map<string, string>()
+  for (const change of changes) {
+    if (change.provider === 'systemd') continue
+    const data = change.data as { action?: unknown; path?: unknown; below?: unknown } | undefined
+    if (data?.action !== 'delete' || typeof data.path !== 'string') continue
+    const below = Array.isArray(data.below) ? data.below.map((b: { path?: unknown } | null) => b?.path).filter((p): p is string => typeof p === 'string') : []
+    for (const path of [data.path, ...below]) {
+      const unit = UNIT_FILE.exec(path)?.[1]
+      if (unit !== undefined && isChangeableUnitName(unit) && actual.units[unit] !== undefined && !going.has(unit)) going.set(unit, path)
+    }
+  }
+  if (going.size === 0) return []
+  const out: Change[] = []
+  const live = actual.runtime !== undefined
+  const existing = (id: string) => changes.find((c) => c.id === id) ?? out.find((c) => c.id === id)
+  const ensure = (operation: 'stop' | 'disable', unit: string, before: string, after: string, path: string) => {
+    const found = existing(systemdChangeId(operation, unit))
+    if (found !== undefined) {
+      found.removal = true
+      return
+    }
+    out.push({
+      id: systemdChangeId(operation, unit),
+      provider: 'systemd',
+      category: 'services',
+      operation,
+      resource: unit,
+      summary: `${operation} ${unit}: this plan deletes its unit file ${path}`,
+      risk: 'high',
+      before,
+      after,
+      removal: true,
+      data: { unit },
+    })
+  }
+  for (const [unit, path] of [...going].sort(([a], [b]) => compareStrings(a, b))) {
+    const active = actual.runtime?.[unit]?.active ?? 'inactive'
+    if (live && UP.has(active)) ensure('stop', unit, active, 'inactive', path)
+    const state = actual.units[unit]?.state
+    if (state === 'enabled' || state === 'enabled-runtime') ensure('disable', unit, state, 'disabled', path)
+  }
+  if (!live) return out
+  // The manager forgets the units once their files are gone.
+  const files = [...going.values()].sort(compareStrings)
+  const reload = existing(DAEMON_RELOAD_ID)
+  if (reload !== undefined) {
+    const data = reload.data as SystemdChangeData
+    const all = [...new Set([...(data.unitFiles ?? []), ...files])].sort(compareStrings)
+    reload.data = { ...data, unitFiles: all }
+    reload.summary = `reload systemd after unit file changes (${all.map((f) => f.slice(PERSISTENT_CONFIG.length + 1)).join(', ')})`
+  } else {
+    out.push({
+      id: DAEMON_RELOAD_ID,
+      provider: 'systemd',
+      category: 'services',
+      operation: 'daemon-reload',
+      resource: 'manager',
+      summary: `reload systemd after unit file changes (${[...going.keys()].sort(compareStrings).join(', ')})`,
+      risk: 'low',
+      data: { unit: 'manager', unitFiles: files },
+    })
+  }
+  return out
+}
