@@ -38,10 +38,21 @@ describe('twin-owner: root in another user\'s twin', () => {
     await symlink(outside, join(base, 'folder-link'))
     await writeFile(join(base, 'other-users'), '')
     await chown(join(base, 'other-users'), 1002, 1002)
-    assert.equal(handBack(base, { uid: 1000, gid: 1001 }), 7)
+    handBack(base, { uid: 1000, gid: 1001 })
     for (const p of ['', '.git', '.git/objects/ab/cd', 'link', 'folder-link']) assert.equal(`${p} ${lstatSync(join(base, p)).uid}:${lstatSync(join(base, p)).gid}`, `${p} 1000:1001`)
     assert.equal(lstatSync(join(base, 'other-users')).uid, 1002, 'a third user\'s entry is left as it is')
     assert.equal(lstatSync(join(outside, 'target')).uid, 0, 'nothing through a link')
+    assert.equal(lstatSync(outside).uid, 0)
+  })
+
+  it('enters no folder through a link, even one swapped in for a folder of the twin (the user owns the twin)', async () => {
+    // A link where a folder of .git was, to a folder of root's outside: its files stay root's.
+    await mkdir(join(base, '.git'), { recursive: true })
+    await writeFile(join(outside, 'shadow'), 'root only\n')
+    await symlink(outside, join(base, '.git/objects'))
+    handBack(base, { uid: 1000, gid: 1000 })
+    assert.equal(lstatSync(join(base, '.git/objects')).uid, 1000, 'the link itself')
+    assert.equal(lstatSync(join(outside, 'shadow')).uid, 0)
     assert.equal(lstatSync(outside).uid, 0)
   })
 })

@@ -1,6 +1,6 @@
-import { lchownSync, lstatSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
-import { TwinSyncError } from '@twinsync/sdk'
+import { spawnSync } from 'node:child_process'
+import { lstatSync } from 'node:fs'
+import { SAFE_PATH, TwinSyncError } from '@twinsync/sdk'
 import { quoteArg } from '../plan/command-text.js'
 
 /**
@@ -18,7 +18,7 @@ import { quoteArg } from '../plan/command-text.js'
  *   twin root's.
  * - What root writes in such a twin is handed to U (owner and group of the twin's folder) when
  *   the process ends, and what a killed root run left is handed over when the next one opens
- *   the twin: only entries owned by root, never through a symlink (lchown). The user's run needs
+ *   the twin: only entries owned by root, never through a symlink (handBack). The user's run needs
  *   nothing: none of this is looked at unless the process is root's and the twin is not.
  */
 export interface TwinOwner {
@@ -69,25 +69,22 @@ function handBackAll(): void {
   }
 }
 
-/** Every entry of the twin (the folder itself, .git included) that root owns, given to `owner`; symlinks themselves, never followed. */
-export function handBack(dir: string, owner: TwinOwner): number {
-  let count = 0
-  const visit = (path: string): void => {
-    let st
-    try {
-      st = lstatSync(path)
-    } catch {
-      return // gone meanwhile
-    }
-    if (st.uid === 0) {
-      lchownSync(path, owner.uid, owner.gid)
-      count++
-    }
-    if (!st.isDirectory()) return
-    for (const name of readdirSync(path)) visit(join(path, name))
+/**
+ * Every entry of the twin (the folder itself, .git included) that root owns, given to `owner`:
+ * links themselves, never what they point at, and no folder entered through a link. By
+ * coreutils' `chown -R -P -h --from=0`, which walks by open folder handles: the twin is the
+ * user's, who could swap a folder for a link to /etc while a walk by path names (lstat, then
+ * readdir, then lchown of each name) was between its steps, and root would then have handed
+ * /etc's files over. COMMAND_FAILED when chown fails.
+ */
+export function handBack(dir: string, owner: TwinOwner): void {
+  const run = spawnSync('chown', ['-R', '-P', '-h', '--from=0', `${owner.uid}:${owner.gid}`, '--', dir], { env: { PATH: SAFE_PATH, LC_ALL: 'C' }, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] })
+  if (run.status !== 0) {
+    throw new TwinSyncError('COMMAND_FAILED', `The twin ${dir} could not be handed back to uid ${owner.uid}: chown said ${JSON.stringify((run.error?.message ?? run.stderr ?? '').trim().slice(0, 200))}`, {
+      nextStep: `Hand it back yourself: \`chown -R -P -h --from=0 ${owner.uid}:${owner.gid} ${quoteArg(dir)}\`, then run the command again.`,
+      details: { repo: dir },
+    })
   }
-  visit(dir)
-  return count
 }
 
 function notOwned(dir: string, uid: number, sudoUid: string | undefined): TwinSyncError {
