@@ -1,5 +1,8 @@
 import { strict as assert } from 'node:assert'
-import { bootContainer, ROOTFS_BUILD_TIMEOUT_MS, type Container } from '../bed/index.js'
+import { createHash } from 'node:crypto'
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { bootContainer, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Container } from '../bed/index.js'
 
 interface ShowJson {
   to: { commit: string; labels: string[] }
@@ -92,4 +95,62 @@ describe('history and revert inside a booted Debian container', function () {
     assert.match(text.stdout, /^◆ .*TwinSync checkpoint before revert to/m)
     assert.match(text.stdout, /\(s1\)$/m)
   })
+
+  it('a revert that brings back a package whose install starts its service, with its edited configuration: the service ends running the twin\'s configuration (session 21)', async () => {
+    // A package as Debian's are: a conffile, a unit, and a postinst that enables and starts it
+    // (with the package's default configuration, before the apply writes the twin's).
+    await flatRepository(ct, '/srv/s21repo', 's21demo', {
+      'etc/s21demo/demo.conf': 'listen = 80\n',
+      'usr/lib/systemd/system/s21demo.service': '[Unit]\nDescription=Session 21 demo\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n',
+      'DEBIAN/conffiles': '/etc/s21demo/demo.conf\n',
+      'DEBIAN/postinst': '#!/bin/sh\nset -e\nif [ "$1" = configure ]; then\n  systemctl daemon-reload\n  systemctl enable s21demo.service\n  systemctl start s21demo.service\nfi\n',
+      'DEBIAN/prerm': '#!/bin/sh\nsystemctl stop s21demo.service || true\nsystemctl disable s21demo.service || true\n',
+    })
+    await ct.writeFile('/etc/apt/sources.list.d/s21demo.list', 'deb [trusted=yes] file:/srv/s21repo ./\n')
+    const apt = (args: string[]) => ct.runOk(['apt-get', '-q', '-y', '-o', 'Dir::Etc::sourcelist=sources.list.d/s21demo.list', '-o', 'Dir::Etc::sourceparts=-', '-o', 'APT::Get::List-Cleanup=0', ...args], { timeoutMs: 300_000, env: { DEBIAN_FRONTEND: 'noninteractive' } })
+    await apt(['update'])
+    await apt(['install', 's21demo'])
+    await ct.writeFile('/etc/s21demo/demo.conf', 'listen = 8081\n')
+    await ct.runOk(['systemctl', 'restart', 's21demo.service'])
+    const edited = JSON.parse((await ct.twinsync(['snapshot', '--json'])).stdout) as { commit: string }
+    await apt(['purge', 's21demo'])
+    assert.equal((await ct.run(['test', '-e', '/etc/s21demo/demo.conf'])).code, 1)
+    assert.equal((await ct.twinsync(['snapshot', '--json'])).code, 0)
+
+    const reverted = await ct.twinsync(['revert', edited.commit, '--yes', '--accept-high-risk', '--json'], { timeoutMs: 600_000 })
+    assert.equal(reverted.code, 0, reverted.stdout + reverted.stderr)
+    const steps = (JSON.parse(reverted.stdout) as { journal: { steps: Array<{ id: string; status: string; message?: string }> } }).journal.steps
+    const start = steps.find((s) => s.id === 'systemd:start:s21demo.service')
+    assert.equal(start?.status, 'applied', JSON.stringify(steps))
+    assert.match(start?.message ?? '', /it was running already, with an older configuration than \/etc\/s21demo\/demo\.conf(, [^:]+)?: restarted/, JSON.stringify(steps))
+    assert.equal(await ct.readFile('/etc/s21demo/demo.conf'), 'listen = 8081\n')
+    assert.equal((await ct.run(['systemctl', 'is-active', 's21demo.service'])).stdout.trim(), 'active')
+    // Running what the twin says: no service runs an older configuration (it ran the package's default).
+    const plan = await ct.twinsync(['plan', '--json'])
+    const changes = (JSON.parse(plan.stdout) as { changes: Array<{ id: string; summary: string }> }).changes.filter((c) => c.id.includes('s21demo'))
+    assert.deepEqual(changes, [])
+  })
 })
+
+/** A flat apt repository (`deb [trusted=yes] file:DIR ./`) of one package built with dpkg-deb from `files` (DEBIAN/* are its control files). */
+async function flatRepository(ct: Container, repo: string, pkg: string, files: Record<string, string>): Promise<void> {
+  const build = await makeTempDir('deb')
+  try {
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(dirname(join(build, path)), { recursive: true })
+      await writeFile(join(build, path), text)
+      if (/^DEBIAN\/(postinst|prerm|postrm|preinst)$/.test(path)) await chmod(join(build, path), 0o755)
+    }
+    const control = `Package: ${pkg}\nVersion: 1.0\nArchitecture: all\nMaintainer: TwinSync tests <tests@example.invalid>\nDescription: A package that starts its service\n`
+    await writeFile(join(build, 'DEBIAN/control'), control)
+    const deb = `${pkg}_1.0_all.deb`
+    const out = await makeTempDir('deb-out')
+    await runOk(['dpkg-deb', '--build', '--root-owner-group', build, join(out, deb)])
+    const bytes = await readFile(join(out, deb))
+    await removeTree(out)
+    await ct.writeFile(`${repo}/${deb}`, bytes)
+    await ct.writeFile(`${repo}/Packages`, `${control}Filename: ./${deb}\nSize: ${bytes.length}\nSHA256: ${createHash('sha256').update(bytes).digest('hex')}\n\n`)
+  } finally {
+    await removeTree(build)
+  }
+}

@@ -127,8 +127,10 @@ describe('files manifest in parts above the threshold: a real twin, crossing bot
     assert.deepEqual(strip(whole.plan), strip(split.plan))
     assert.deepEqual({ ...whole.status.pending, intended: null }, { ...split.status.pending, intended: null })
     assert.deepEqual(whole.status.changes, split.status.changes)
-    git(twin, ['checkout', '--quiet', '--', '.'])
-    git(twin, ['clean', '--quiet', '-fd'])
+    // Back to the snapshot: only system/files/ was written (a checkout of the whole twin looked at its 4,150 documents too).
+    git(twin, ['checkout', '--quiet', '--', 'system/files'])
+    git(twin, ['clean', '--quiet', '-fd', '--', 'system/files'])
+    assert.equal(git(twin, ['status', '--porcelain', '--untracked-files=all']), '')
   })
 
   it('applies an entry edited in its part, and the next snapshot settles it', async () => {
@@ -211,7 +213,10 @@ describe('files manifest in parts above the threshold: a real twin, crossing bot
   const serve = async (edit: (clone: string) => Promise<void>) => {
     git(twin, ['push', '--quiet', '--force', mirror, 'HEAD:refs/heads/main'])
     const clone = join(dir, `clone-${Date.now()}`)
-    execFileSync('git', ['clone', '--quiet', mirror, clone])
+    // Only system/files/ checked out (the edits are the manifest's): the commit keeps every other file as the mirror has it.
+    execFileSync('git', ['clone', '--quiet', '--no-checkout', mirror, clone])
+    git(clone, ['sparse-checkout', 'set', 'system/files'])
+    git(clone, ['checkout', '--quiet', 'main'])
     await edit(clone)
     git(clone, ['add', '-A'])
     git(clone, ['commit', '--quiet', '-m', 'edited elsewhere'])

@@ -1,5 +1,7 @@
 import { enablementFolders, errorDiagnostic, isTwinSyncError, TwinSyncError, type ApplyResult, type Change, type ChangeResult, type ExecOptions, type ProviderContext } from '@twinsync/sdk'
+import { addConfigDrift } from './config-drift.js'
 import { managerRuns } from './runtime-units.js'
+import type { RuntimeEntry } from './state.js'
 import { isSystemdOperation, RUNTIME_OPERATIONS, SYSTEMD_OPERATIONS, type SystemdOperation } from './change.js'
 import { UnitFileIndex } from './unit-file-index.js'
 import { isActive, listeningSockets, verifyBack } from './verify.js'
@@ -72,12 +74,14 @@ export async function applySystemdChanges(
         report({ id, status: 'unchanged', message: `${step.unit} is already ${operation}d` })
         continue
       }
+      const stale = operation === 'start' ? await runsOlderConfiguration(ctx, step.unit) : undefined
       // Verified only when the unit runs now: a oneshot's restart ends inactive, as it should.
-      const verified = (operation === 'reload' || operation === 'restart') && (await isActive(ctx.host, step.unit))
+      const verified = stale !== undefined || ((operation === 'reload' || operation === 'restart') && (await isActive(ctx.host, step.unit)))
       // A unit whose last reload lost some of its sockets still owes them: the reload that
-      // follows a rollback must bring back what it listened on before the change.
-      const listening = verified && !restoring ? (owed.get(step.unit) ?? (await listeningSockets(ctx.host, step.unit))) : new Set<string>()
-      const planned = await commandsOf(step, ctx)
+      // follows a rollback must bring back what it listened on before the change. A restart
+      // for a start (below) is checked to be active only: its new configuration may listen elsewhere.
+      const listening = verified && !restoring && stale === undefined ? (owed.get(step.unit) ?? (await listeningSockets(ctx.host, step.unit))) : new Set<string>()
+      const planned = stale !== undefined ? { commands: [systemctlArgs('restart', step.unit, ctx.host.root)] } : await commandsOf(step, ctx)
       if ('failed' in planned) {
         report({ id, status: 'failed', message: planned.failed })
         continue
@@ -98,10 +102,29 @@ export async function applySystemdChanges(
       if (verified && problem !== undefined) owed.set(step.unit, listening)
       else owed.delete(step.unit)
       const listens = listening.size === 0 ? '' : `; listens on ${[...listening].sort().join(', ')} as before`
-      report(problem === undefined ? { id, status: 'applied', message: `${step.change.summary}${verified ? `: active${listens}` : ''}` } : { id, status: 'failed', message: problem })
+      const restarted = stale === undefined ? '' : `; it was running already, with an older configuration than ${stale.join(', ')}: restarted`
+      report(problem === undefined ? { id, status: 'applied', message: `${step.change.summary}${verified ? `: active${listens}${restarted}` : ''}` } : { id, status: 'failed', message: problem })
     }
   }
   return { results: changes.map((c) => results.get(c.id) ?? { id: c.id, status: 'skipped', message: 'not reached' }), diagnostics: [] }
+}
+
+/**
+ * A start of a service the plan saw stopped, found running: something started it since the plan,
+ * such as the package an earlier step of this apply installed (its maintainer script starts it
+ * with the package's default configuration, before this apply's files step writes the twin's:
+ * lighttpd brought back by a revert, session 21, went on listening on the default port). A start
+ * would leave it running that; when it runs an older configuration than its files (the planner's
+ * own drift rule, config-drift.ts), the start is a restart. Undefined otherwise: a plain start.
+ */
+async function runsOlderConfiguration(ctx: ProviderContext, unit: string): Promise<string[] | undefined> {
+  if (!unit.endsWith('.service')) return undefined
+  const sub = await ctx.host.query('systemctl', ['show', '-p', 'SubState', '--value', '--', unit], { timeoutMs: 30_000 })
+  if (sub.stdout.trim() !== 'running') return undefined
+  const runtime: Record<string, RuntimeEntry> = { [unit]: { active: 'active', sub: 'running' } }
+  await addConfigDrift(ctx.host, runtime)
+  const stale = runtime[unit]?.staleConfig
+  return stale !== undefined && stale.length > 0 ? stale : undefined
 }
 
 /** A change as apply runs it: the operation known, the unit name one systemctl takes as a unit (NAME_INVALID), or thrown. Also the provider's outOfScope. */
