@@ -24,3 +24,6 @@ export const DAEMON_RELOAD_ID = 'systemd:daemon-reload:manager'
 export function systemdChangeId(operation: SystemdOperation, unit: string): string {
   return operation === 'daemon-reload' ? DAEMON_RELOAD_ID : `systemd:${operation}:${unit}`
 }
+
+/** Runtime states in which a unit is up (or on its way): a stop is owed when it must not run. */
+export const UP: ReadonlySet<string> = new Set(['active', 'activating', 'reloading'])

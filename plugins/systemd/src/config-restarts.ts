@@ -1,11 +1,10 @@
 import type { Change, FollowUpRequest, HostPort } from '@twinsync/sdk'
 import { checksFor, compareStrings } from '@twinsync/sdk'
-import { systemdChangeId } from './change.js'
+import { systemdChangeId, UP } from './change.js'
 import type { SystemdState } from './state.js'
 
 const DPKG_INFO = '/var/lib/dpkg/info'
 const PACKAGED_SERVICE = /^\/(?:usr\/)?lib\/systemd\/system\/([^/]+\.service)$/
-const UP = new Set(['active', 'activating', 'reloading'])
 /** What makes a service read its configuration again: content, a new or removed file or link. */
 const CONTENT_ACTIONS = new Set(['write', 'symlink', 'delete'])
 

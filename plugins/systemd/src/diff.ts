@@ -1,10 +1,9 @@
 import { compareStrings, errorDiagnostic, infoDiagnostic, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
-import { DAEMON_RELOAD_ID, systemdChangeId, type SystemdOperation } from './change.js'
+import { DAEMON_RELOAD_ID, systemdChangeId, UP, type SystemdOperation } from './change.js'
 import type { RuntimeEntry, SystemdState } from './state.js'
 import { isChangeableUnitName } from './unit-name.js'
 import { PERSISTENT_CONFIG } from './unit-paths.js'
 
-const UP = new Set(['active', 'activating', 'reloading'])
 const DOWN = new Set(['inactive', 'failed', 'deactivating'])
 
 /**

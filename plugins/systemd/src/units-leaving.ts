@@ -1,10 +1,9 @@
 import { compareStrings, type Change, type FollowUpRequest } from '@twinsync/sdk'
-import { DAEMON_RELOAD_ID, systemdChangeId, type SystemdChangeData } from './change.js'
+import { DAEMON_RELOAD_ID, systemdChangeId, UP, type SystemdChangeData } from './change.js'
 import type { SystemdState } from './state.js'
 import { isChangeableUnitName } from './unit-name.js'
 import { PERSISTENT_CONFIG } from './unit-paths.js'
 
-const UP = new Set(['active', 'activating', 'reloading'])
 /** An administrator's unit file: directly in /etc/systemd/system, with a unit type's suffix. */
 const UNIT_FILE = /^\/etc\/systemd\/system\/([^/]+\.(?:service|socket|timer|path|mount|automount|swap|target|slice|scope))$/
 
