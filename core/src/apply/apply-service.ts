@@ -1,8 +1,10 @@
-import type { Change, ChangeResult, HostPort, Plan } from '@twinsync/sdk'
+import type { Change, ChangeResult, HostPort, Logger, Plan } from '@twinsync/sdk'
 import { TwinSyncError, isApplicable, isConfigChecker, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { COMMANDS_LEDGER, readCommandsLedger, type CommandChangeData } from '../plan/plan-instructions.js'
 import { Planner } from '../plan/planner.js'
+import { IntentService, type Promotion } from '../intent/intent-service.js'
+import { treeOf } from '../intent/intent-git.js'
 import { PlanScope } from '../plan/plan-scope.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { RemoteService, type PushOutcome } from '../remote/remote-service.js'
@@ -89,6 +91,8 @@ export class ApplyService {
     @inject(RemoteService) private readonly remote: RemoteService,
     @inject(PlanScope) private readonly scope: PlanScope,
     @inject(PendingChecks) private readonly pendingChecks: PendingChecks,
+    @inject(IntentService) private readonly intents: IntentService,
+    @inject(Tokens.Logger) private readonly logger: Logger,
   ) {}
 
   /** Throws the refusal of a plan with errors (see planRefusal); nothing is locked or written. */
@@ -140,6 +144,8 @@ export class ApplyService {
     // live state over it, so history keeps both.
     await this.snapshots.settleTwin()
     if ((await this.twin.dirtyPaths()).length > 0) await this.twin.commitEdits(`TwinSync edit before apply ${stamp}`)
+    // The twin the plan was made from (its edits just committed), before the checkpoint moves HEAD.
+    const desired = await this.desiredTree(options.plan, options.revertTo)
     const what = options.revertTo === undefined ? 'apply' : `revert to ${options.revertTo.slice(0, 12)}`
     // What the apply heads for, on disk before anything changes (see resume.ts).
     const continuing = interrupted !== undefined && options.revertTo === undefined
@@ -160,6 +166,10 @@ export class ApplyService {
     const checkpoint = await this.snapshots.snapshotLocked({ message: `TwinSync checkpoint before ${what} ${stamp}`, signal: options.signal })
     await recorder.setCheckpoint(checkpoint.commit ?? checkpoint.head ?? null)
     const checkpointCommit = recorder.record.checkpoint
+    // What the apply is asked to do becomes intent before any step runs: a repair of drift (the
+    // checkpoint just adopted the machine's state) would otherwise live only in this plan, and a
+    // step that fails, is skipped, left out or interrupted would be lost with it (session 22).
+    const promotion = await this.promote(desired, [...plan.changes, ...(options.leftOut ?? [])], stamp)
 
     const now = this.clock().toISOString()
     const ranBefore = new Set(interrupted === undefined ? [] : doneBeforeInterruption(interrupted, options.plan).map((c) => c.id))
@@ -199,6 +209,8 @@ export class ApplyService {
       diagnostics: [...checksFinished.map((f) => f.diagnostic), ...executed.diagnostics],
     }
     const path = journalPath(journal.startedAt)
+    // What was made is the machine's now: the snapshot below takes its value, as for any drift.
+    await this.intents.unpromoteApplied(promotion, new Set(steps.filter((s) => s.status === 'applied' || s.status === 'unchanged').map((s) => s.id)))
     // Signed by this twin, as committed, so that a mirror cannot forge or rewrite it (journal.ts).
     const key = (await twinKey(this.twin.dir, true)) as Buffer
     const after = await this.snapshots.snapshotLocked({
@@ -223,6 +235,25 @@ export class ApplyService {
       ...(checksFinished.length === 0 ? {} : { checksFinished }),
       continued: continuing,
       exitCode: counts.failed + counts.skipped === 0 && !checksFinished.some((f) => f.restored.length > 0) ? 0 : 1,
+    }
+  }
+
+  /** The tree the plan was made from: the edited twin it recorded, its commit (a revert's: the target), or the working twin just committed. */
+  private async desiredTree(plan: Plan, revertTo: string | undefined): Promise<string | undefined> {
+    if (plan.basis.twinTree !== undefined) return plan.basis.twinTree
+    const commit = plan.basis.twinCommit ?? revertTo ?? (await this.twin.head())
+    return commit === undefined ? undefined : treeOf(this.twin.dir, commit).catch(() => undefined)
+  }
+
+  /** IntentService.promote, said as a warning when it cannot be done (the apply goes on as before). */
+  private async promote(desired: string | undefined, asked: readonly Change[], stamp: string): Promise<Promotion> {
+    if (desired === undefined || asked.length === 0) return { units: [] }
+    try {
+      return await this.intents.promote(desired, asked, `asked in the apply of ${stamp}, not done`)
+    } catch (error) {
+      if (error instanceof TwinSyncError && error.code === 'ABORTED') throw error
+      this.logger.warn(`could not keep the apply's changes pending in the twin before it ran (${(error as Error).message}): a step of it that fails is not kept pending`)
+      return { units: [] }
     }
   }
 

@@ -19,8 +19,9 @@ import { removeTwinFile, writeTwinFile, writeTwinSymlink } from '../twin/twin-fi
 import { TwinRepository, type WorkingTwinCheck } from '../twin/twin-repository.js'
 import { INTENDED_REF, OBSERVED_REF, changedBetween, commitTree, deleteRef, entriesOf, git, readRef, setRef, treeOf, workingTree } from './intent-git.js'
 import { describePath, type UnitPath } from './json-units.js'
-import { DESCRIPTION_EDIT_NOT_APPLIED, type DescriptionEdit, descriptionEdits, isDescribed, keepEdits, type OwnedPlace } from './description-edits.js'
+import { DESCRIPTION_EDIT_NOT_APPLIED, type DescriptionEdit, describedPartsOf, descriptionEdits, isDescribed, keepEdits, type OwnedPlace } from './description-edits.js'
 import { familyOf, mergePath, withoutElements } from './merge-path.js'
+import { adoptApplied, type AskedUnit, promotePath } from './asked-units.js'
 
 /** One thing the twin asks for that the last snapshot did not see, in its provider's words. */
 export interface PendingItem {
@@ -79,6 +80,11 @@ export interface ProviderItems {
 }
 
 export const DEFAULT_REASON = 'asked for in the twin, not applied yet'
+
+/** What `promote` made intent before an apply's steps ran: the places, and the changes they belong to. */
+export interface Promotion {
+  units: AskedUnit[]
+}
 
 type Scope = 'providers' | 'all'
 
@@ -186,6 +192,116 @@ export class IntentService {
     if (paths.length > 0) return this.commitIntent(tree, observed, reasons)
     await deleteRef(this.twin.dir, INTENDED_REF)
     return undefined
+  }
+
+  /**
+   * Make what an apply is asked to do intent before any of its steps runs (ApplyService, after the
+   * checkpoint): the values of the desired tree (`desired`, the tree the plan was made from) at
+   * the places of the twin that belong to the asked changes (the plan's and those a person left
+   * out), where they differ from the checkpoint (the observed state now), taken into the working
+   * twin and recorded with `reason`. A repair of drift lives only in the plan otherwise: the
+   * checkpoint adopts the machine's state, and a step that fails would be lost with the plan
+   * (session 22). The snapshot after the apply settles what was done (the machine has it now);
+   * what failed, was skipped, left out or interrupted stays pending.
+   * Not promoted: places a provider never applies (Provider.unapplied: an apt entry's version),
+   * drift the plan does not ask for (other domains with --only), a person's edit of the same place.
+   */
+  async promote(desired: string, asked: readonly Change[], reason: string): Promise<Promotion> {
+    const dir = this.twin.dir
+    const observed = await this.observed()
+    if (observed === undefined || asked.length === 0) return { units: [] }
+    const view = await this.view()
+    const byProvider = new Map<string, Change[]>()
+    for (const c of asked) byProvider.set(c.provider, [...(byProvider.get(c.provider) ?? []), c])
+    const observedTree = await treeOf(dir, observed)
+    const owner = (p: string) => this.applyingOwner(p, view)?.name
+    const paths = (await changedBetween(dir, observedTree, desired)).map((e) => e.path).filter((p) => byProvider.has(owner(p) ?? ''))
+    if (paths.length === 0) return { units: [] }
+    // The places the providers never apply between the two: not made intent (they would stay pending for ever).
+    const never = placesOf((await this.itemsBetween(observed, desired, view, (p) => byProvider.has(p.name), { narrow: true })).byProvider)
+    const working = await workingTree(dir)
+    const sides = await this.sidesOf([observedTree, desired, working], paths)
+    const units: AskedUnit[] = []
+    const take = async (coarse?: (path: string) => readonly string[] | undefined) => {
+      for (const s of sides) {
+        const ids = coarse?.(s.path)
+        if (coarse !== undefined && ids === undefined) continue
+        const done = promotePath(s, byProvider.get(owner(s.path) ?? '') ?? [], never, describedPartsOf(s.path, view)?.parts ?? [], ids)
+        if (done.changed) {
+          await this.put(s.path, done.content, s.wantsMode ?? s.nowMode)
+          s.now = done.content
+        }
+        units.push(...done.units)
+      }
+    }
+    await take()
+    // A change no place named (a plugin whose documents are not keyed by its resources): every
+    // place of its provider's documents that no other change claims, rather than losing it.
+    const named = new Set(units.flatMap((u) => u.changes))
+    const orphans = asked.filter((c) => !named.has(c.id) && byProvider.has(c.provider))
+    if (orphans.length > 0) {
+      const claimed = new Set(units.map((u) => u.path))
+      const { items } = await this.itemsBetween(observed, await workingTree(dir), view, (p) => orphans.some((c) => c.provider === p.name))
+      const missing = orphans.filter((c) => !items.some((i) => i.id === c.id))
+      if (missing.length > 0) {
+        await take((path) => {
+          const ids = missing.filter((c) => c.provider === owner(path)).map((c) => c.id)
+          return ids.length === 0 || claimed.has(path) ? undefined : ids
+        })
+      }
+    }
+    if (units.length === 0) return { units }
+    // Named as items by their providers, with the reason; the rest of the intent keeps its own.
+    const { items } = await this.itemsBetween(observed, await workingTree(dir), view, (p) => byProvider.has(p.name))
+    const ids = new Set(asked.map((c) => c.id))
+    await this.record(Object.fromEntries(items.filter((i) => ids.has(i.id)).map((i) => [i.id, reason])))
+    return { units }
+  }
+
+  /**
+   * Before the apply's snapshot: the promoted places of the changes that were made (`applied`)
+   * get the checkpoint's value back where the working twin still holds the promoted one, so that
+   * the snapshot takes the machine's value there as it does for any drift. Applied items then
+   * leave nothing behind, not even what their provider never applies (the version apt installed
+   * rather than the one an old snapshot recorded would stay a "never applied" item for ever).
+   * What did not happen stays promoted: the snapshot keeps it pending.
+   */
+  async unpromoteApplied(promotion: Promotion, applied: ReadonlySet<string>): Promise<void> {
+    const done = promotion.units.filter((u) => u.changes.every((id) => applied.has(id)))
+    if (done.length === 0) return
+    const observed = await this.observed()
+    if (observed === undefined) return
+    const dir = this.twin.dir
+    const observedTree = await treeOf(dir, observed)
+    const sides = await this.sidesOf([observedTree, observedTree, await workingTree(dir)], [...new Set(done.map((u) => u.path))])
+    let taken = false
+    for (const s of sides) {
+      const back = adoptApplied(s.path, s.now, s.was, done.filter((u) => u.path === s.path))
+      if (back === undefined) continue
+      await this.put(s.path, back.content, s.nowMode ?? s.wantsMode)
+      taken = true
+    }
+    if (taken) await this.record({})
+  }
+
+  /** The bytes of these paths in three trees (checkpoint, desired, working). */
+  private async sidesOf(trees: [string, string, string], paths: readonly string[]) {
+    const dir = this.twin.dir
+    const [was, wants, now] = await Promise.all(trees.map((t) => entriesOf(dir, t, paths)))
+    const all = [was, wants, now] as Array<Map<string, { mode: string; blob: string }>>
+    const blobs = await readBlobs(dir, all.flatMap((m) => [...m.values()].map((e) => e.blob)))
+    const bytes = (m: Map<string, { mode: string; blob: string }>, p: string) => {
+      const e = m.get(p)
+      return e === undefined ? undefined : blobs.get(e.blob)
+    }
+    return paths.map((path) => ({
+      path,
+      was: bytes(all[0] as Map<string, { mode: string; blob: string }>, path),
+      wants: bytes(all[1] as Map<string, { mode: string; blob: string }>, path),
+      now: bytes(all[2] as Map<string, { mode: string; blob: string }>, path),
+      wantsMode: all[1]?.get(path)?.mode,
+      nowMode: all[2]?.get(path)?.mode,
+    }))
   }
 
   /** Name the items a pull brought (those between the observed state and the pulled commit). */

@@ -1,0 +1,115 @@
+import { isDeepStrictEqual } from 'node:util'
+import { machinePathOf, stableStringify, type Change, type DescribedPart } from '@twinsync/sdk'
+import { differences, takeFrom, valueAt, type UnitPath } from './json-units.js'
+import type { OwnedPlace } from './description-edits.js'
+
+/** One place of a twin document an apply was asked to bring the machine to: its value in the desired tree. */
+export interface AskedUnit {
+  path: string
+  /** The place in the JSON document; null: the whole file (a mirrored file, a document that is no JSON). */
+  at: UnitPath | null
+  /** The asked changes it belongs to (by their resource). */
+  changes: readonly string[]
+  /** The desired value (JSON; for a whole file: its bytes, undefined when the desired tree has none). */
+  desired: unknown
+}
+
+/** One twin path's three sides: the checkpoint (the machine before the apply), the desired tree, the working twin. */
+export interface Sides {
+  path: string
+  was: Uint8Array | undefined
+  wants: Uint8Array | undefined
+  now: Uint8Array | undefined
+  wantsMode?: string | undefined
+  nowMode?: string | undefined
+}
+
+/** What promotion does to one path: the new bytes of the working twin (undefined: absent), and the units taken. */
+export interface PathPromotion {
+  changed: boolean
+  content: Uint8Array | undefined
+  units: AskedUnit[]
+}
+
+/**
+ * The places of one twin path where the desired tree differs from the checkpoint and that belong
+ * to one of the asked changes: a place whose steps name the change's resource (a key
+ * "nginx.service", a list element with path "/etc/x"), or the whole file that mirrors the
+ * resource (filesystem/etc/x for /etc/x). `coarse`: every differing place counts, for `orphans`
+ * (changes no place named). Places a provider never applies (`never`, Provider.unapplied) and
+ * those that only describe the machine (`described`, Provider.describes) are not taken: they
+ * would stay pending for ever. Where the working twin already differs from the
+ * checkpoint (a person's edit, or an earlier promotion) it is kept as it is.
+ */
+export function promotePath(sides: Sides, asked: readonly Change[], never: readonly OwnedPlace[], described: readonly DescribedPart[], coarse?: readonly string[]): PathPromotion {
+  const { path, was, wants, now } = sides
+  const wasDoc = parseJson(was)
+  const wantsDoc = parseJson(wants)
+  const nowDoc = parseJson(now)
+  const json = path.endsWith('.json') && !path.startsWith('filesystem/') && (was === undefined || wasDoc !== undefined) && (wants === undefined || wantsDoc !== undefined) && (now === undefined || nowDoc !== undefined)
+  if (!json) {
+    const machine = machinePathOf(path)
+    const ids = coarse ?? asked.filter((c) => c.resource === path || (machine !== undefined && c.resource === machine)).map((c) => c.id)
+    if (ids.length === 0 || !same(now, was)) return { changed: false, content: now, units: ids.length === 0 ? [] : [{ path, at: null, changes: ids, desired: wants }] }
+    return { changed: !same(now, wants), content: wants, units: [{ path, at: null, changes: ids, desired: wants }] }
+  }
+  const base = wasDoc?.value ?? {}
+  let result: unknown = nowDoc?.value ?? {}
+  let changed = false
+  const units: AskedUnit[] = []
+  for (const unit of differences(base, wantsDoc?.value ?? {})) {
+    const ids = coarse ?? asked.filter((c) => unit.some((s) => (typeof s === 'string' ? s : s.value) === c.resource)).map((c) => c.id)
+    if (ids.length === 0) continue
+    if (never.some((p) => p.path === path && p.at.length <= unit.length && p.at.every((s, i) => isDeepStrictEqual(s, unit[i])))) continue
+    // What only describes the machine (the files manifest's size and sha256: the text is the file's): nothing applies it.
+    if (described.some((part) => part.keys === undefined || (part.keys.length <= unit.length && part.keys.every((k, i) => k === '*' || k === stepName(unit[i]))))) continue
+    const desired = valueAt(wantsDoc?.value, unit)
+    units.push({ path, at: unit, changes: ids, desired })
+    // A person's edit (or an earlier promotion) of the same place is the intent: kept; so is a document the person removed.
+    if ((now === undefined && was !== undefined) || !isDeepStrictEqual(valueAt(result, unit), valueAt(base, unit))) continue
+    result = takeFrom(result, wantsDoc?.value, unit)
+    changed = true
+  }
+  if (!changed) return { changed, content: now, units }
+  return { changed, content: Buffer.from(stableStringify(result)), units }
+}
+
+/**
+ * The working twin's document (`now`) with the places of applied changes given `onto`'s value
+ * (the checkpoint's: the snapshot after the apply then takes the machine's, as for any drift),
+ * where it still holds the desired value promotion put there. Undefined: nothing to change.
+ */
+export function adoptApplied(path: string, now: Uint8Array | undefined, onto: Uint8Array | undefined, units: readonly AskedUnit[]): { content: Uint8Array | undefined } | undefined {
+  const whole = units.find((u) => u.at === null)
+  if (whole !== undefined) return same(now, whole.desired as Uint8Array | undefined) && !same(now, onto) ? { content: onto } : undefined
+  const nowDoc = parseJson(now)
+  const ontoDoc = parseJson(onto)
+  if (nowDoc === undefined || (onto !== undefined && ontoDoc === undefined)) return undefined
+  let result = nowDoc.value
+  let changed = false
+  for (const unit of units) {
+    const at = unit.at as UnitPath
+    if (!isDeepStrictEqual(valueAt(result, at), unit.desired) || isDeepStrictEqual(valueAt(result, at), valueAt(ontoDoc?.value, at))) continue
+    result = takeFrom(result, ontoDoc?.value, at)
+    changed = true
+  }
+  return changed ? { content: Buffer.from(stableStringify(result)) } : undefined
+}
+
+function stepName(step: UnitPath[number] | undefined): string | undefined {
+  return step === undefined ? undefined : typeof step === 'string' ? step : step.value
+}
+
+function parseJson(bytes: Uint8Array | undefined): { value: unknown } | undefined {
+  if (bytes === undefined) return undefined
+  try {
+    return { value: JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown }
+  } catch {
+    return undefined
+  }
+}
+
+function same(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b
+  return Buffer.from(a).equals(Buffer.from(b))
+}
