@@ -128,4 +128,36 @@ describe('apply on a booted Debian server: check, reload, verify, roll back', fu
     assert.equal((await ct.runOk(['stat', '-c', '%a %U:%G', '/etc/twin-meta.conf'])).stdout.trim(), '600 postgres:postgres')
     assert.deepEqual((await plan()).changes, [], 'nothing left to do')
   })
+
+  it('a repair of drift that fails (nginx stopped, another process holds its port) stays pending: status and plan still ask to start it, with the reason', async () => {
+    // Session 22: the start failed, the journal said so, and then `status` said "nothing pending" and `plan` "No changes".
+    const snap = await ct.twinsync(['snapshot'], { timeoutMs: 300_000 })
+    assert.equal(snap.code, 0, snap.stderr)
+    await ct.runOk(['systemctl', 'stop', 'nginx.service'])
+    await ct.runOk(['systemd-run', '--unit=squat', 'node', '-e', "require('net').createServer().listen(8080, '0.0.0.0')"])
+    await ct.runOk(['sh', '-c', 'for i in $(seq 50); do ss -ltn | grep -q ":8080 " && exit 0; sleep 0.1; done; exit 1'])
+    assert.ok((await plan()).changes.some((c) => c.id === 'systemd:start:nginx.service'))
+    const { code, out, report } = await apply()
+    assert.equal(code, 1, out)
+    assert.equal(report.journal.steps.find((s) => s.id === 'systemd:start:nginx.service')?.status, 'failed', out)
+
+    const status = await ct.twinsync(['status', '--json'], { timeoutMs: 300_000 })
+    const pending = (JSON.parse(status.stdout) as { pending: { items: Array<{ id: string; reason: string }> } }).pending.items
+    const item = pending.find((i) => i.id === 'systemd:start:nginx.service')
+    assert.ok(item, `the failed start is pending: ${status.stdout}`)
+    assert.match(item.reason, /^failed in the apply of \S+: /)
+    assert.doesNotMatch((await ct.twinsync(['status'], { timeoutMs: 300_000 })).stdout, /nothing pending/i)
+    assert.ok((await plan()).changes.some((c) => c.id === 'systemd:start:nginx.service'), 'planned again')
+
+    // The port free again (a snapshot records the squatter gone, and keeps the pending start):
+    // the same repair goes through, and nothing is left pending.
+    await ct.runOk(['systemctl', 'stop', 'squat.service'])
+    assert.equal((await ct.twinsync(['snapshot'], { timeoutMs: 300_000 })).code, 0)
+    assert.deepEqual((await plan()).changes.map((c) => c.id), ['systemd:start:nginx.service'])
+    const again = await apply()
+    assert.equal(again.code, 0, again.out)
+    assert.equal((await http()).code, '200')
+    const after = JSON.parse((await ct.twinsync(['status', '--json'], { timeoutMs: 300_000 })).stdout) as { pending: { items: unknown[] } }
+    assert.deepEqual(after.pending.items, [])
+  })
 })
