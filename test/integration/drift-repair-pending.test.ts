@@ -1,8 +1,10 @@
 import { strict as assert } from 'node:assert'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ROOTFS_BUILD_TIMEOUT_MS, runOk } from '../bed/index.js'
-import { json, useCliRoot } from '../support/cli.js'
+import { spawn } from 'node:child_process'
+import { ROOTFS_BUILD_TIMEOUT_MS, run, runOk } from '../bed/index.js'
+import { json, TWINSYNC_BIN, useCliRoot } from '../support/cli.js'
+import { writeTwinFile } from '../support/twin-edit.js'
 import { excludeChanges } from '../../core/src/plan/exclude-changes.js'
 import { tuiServices } from '../support/tui-services.js'
 
@@ -109,5 +111,36 @@ describe('a repair of drift that fails or is left out stays pending', function (
     assert.deepEqual(await root().planIds(), [])
     assert.equal(await root().live('etc/motd'), 'Drifted again\n')
     assert.match((await chroot('apt-mark', 'showhold')).stdout, /^gzip$/m)
+  })
+
+  it('a kill -9 during the steps loses no repair: status lists it before the rerun, which continues the apply and makes it', async () => {
+    const marker = `twinsync-drift-kill-${process.pid}`
+    await writeTwinFile(root().twinDir, 'plans/slow.yaml', `actions:\n  - run: [sh, -c, "sleep 3; touch /root/${marker}"]\n    phase: before\n    description: Slow first step\n`)
+    await writeFile(join(root().rootfs.dir, 'etc/motd'), 'Drifted before a kill\n')
+    const wanted = await readFile(join(root().twinDir, 'filesystem/etc/motd'), 'utf8')
+    const { cli } = root()
+    const child = spawn('node', [TWINSYNC_BIN, 'apply', '--yes', '--accept-high-risk', '--root', root().rootfs.dir, '--repo', cli.twinDir], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cli.dir, LANG: 'C.UTF-8', TWINSYNC_DATA_DIR: cli.dataDir, TWINSYNC_CONFIG: cli.configFile },
+      stdio: 'ignore',
+    })
+    const exited = new Promise((resolve) => child.on('close', resolve))
+    const deadline = Date.now() + 120_000
+    while ((await run(['pgrep', '-f', `sleep 3; touch /root/${marker}`])).code !== 0) {
+      assert.ok(Date.now() < deadline, 'the slow step never started')
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    child.kill('SIGKILL')
+    await exited
+    assert.equal(await root().live('etc/motd'), 'Drifted before a kill\n')
+
+    const s = await status()
+    const item = s.pending.items.find((i) => i.id === 'files:replace:/etc/motd')
+    assert.ok(item, `the repair is pending after the kill: ${JSON.stringify(s.pending.items)}`)
+    assert.match(item.reason, /^asked in the apply of /)
+    const again = await root().apply()
+    assert.equal(again.code, 0, again.out)
+    assert.equal(await root().live('etc/motd'), wanted)
+    assert.deepEqual((await status()).pending.items, [])
+    assert.deepEqual(await root().planIds(), [])
   })
 })
