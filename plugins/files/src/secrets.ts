@@ -59,6 +59,21 @@ export const DEFAULT_SECRET_PATHS: readonly string[] = [
   // capital letters, no token file by its shape).
   '/etc/samba/smbpasswd',
   '/**/.erlang.cookie',
+  // Session 22: binary credential stores, which say nothing to the detector read as latin1: Cyrus
+  // SASL's password database (a Berkeley DB of `user\0realm\0userPassword` keys and plain
+  // passwords; /etc/sasldb2, and postfix's chroot copy), keystores of Elasticsearch, OpenSearch,
+  // Kibana and Logstash (`bin/elasticsearch-keystore`: obfuscated, not protected, unless given a
+  // password) and Java's and PKCS#12 key stores. And the machine id: machine-id(5) has it treated
+  // as confidential; the twin keeps a keyed hash of it (twin.json, core/src/twin/machine-match.ts)
+  // and a restore never writes another machine's.
+  '/**/sasldb2',
+  '/**/sasldb2.*',
+  '/**/*.keystore',
+  '/**/*.jks',
+  '/**/*.p12',
+  '/**/*.pfx',
+  '/etc/machine-id',
+  '/var/lib/dbus/machine-id',
   // systemd's credential store (LoadCredential= without a path reads from here).
   '/etc/credstore/**',
   '/etc/credstore.encrypted/**',
