@@ -616,7 +616,14 @@ const makeHandRules = (): readonly HandRule[] => [
     pattern: /\bdiscord(?:app)?\.com\/api\/webhooks\/\d{5,25}\/(?<v>[0-9A-Za-z_-]{40,})/g,
     needs: { words: ['/api/webhooks/'] },
   },
-  { id: 'authorization-header', description: 'bearer token', pattern: /\bBearer\s+(?<v>[A-Za-z0-9._~+/-]{20,}=*)/g, needs: { words: ['Bearer'] } },
+  {
+    id: 'authorization-header',
+    description: 'bearer token',
+    // Session 22: a shorter token (16 to 19 characters) when it looks like one (a log's bare `Bearer …`).
+    pattern: /\bBearer\s+(?<v>[A-Za-z0-9._~+/-]{16,}=*)/g,
+    needs: { words: ['Bearer'] },
+    accept: (g) => (g.v?.length ?? 0) >= 20 || looksLikeToken(g.v),
+  },
   {
     id: 'credential-assignment',
     description: 'credential assigned in configuration',

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
+import { readFile, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { chrootOk, ROOTFS_BUILD_TIMEOUT_MS, runOk } from '../bed/index.js'
 import { fakeChars } from '../fixtures/secrets/samples.js'
@@ -92,9 +92,9 @@ describe('secrets on the server root, session 22: expect blocks, vsftpd through 
     const relay = secret('postfix map named as ${config_directory}/…', v('relay'))
     const mainCf = await readFile(join(rootfs.dir, 'etc/postfix/main.cf'), 'utf8')
     await writeFile(join(rootfs.dir, 'etc/postfix/main.cf'), `${mainCf}\nsmtp_sasl_auth_enable = yes\nsmtp_sasl_password_maps = hash:\${config_directory}/relay_creds\n`)
-    await plant('/etc/postfix/relay_creds', `[smtp.example.org]:587 relay@example.org:${relay}\n`, 0o600)
+    // World-readable, a bare `host user:password` line: only the map's name says what it is.
+    await plant('/etc/postfix/relay_creds', `smtp.example.org relay:${relay}\n`, 0o644)
     await chrootOk(rootfs.dir, 'postmap', ['/etc/postfix/relay_creds'])
-    await mkdir(join(rootfs.dir, 'etc/postfix'), { recursive: true })
 
     await root.snapshotInit()
   })
@@ -111,7 +111,7 @@ describe('secrets on the server root, session 22: expect blocks, vsftpd through 
     const git = async (...args: string[]) => (await runOk(['git', '-C', root.cli.twinDir, ...args])).stdout
     const manifest = JSON.parse(await git('show', 'HEAD:system/files/manifest.json')) as { entries: Array<{ path: string; secret?: boolean; secretReason?: string; mode?: string }> }
     const entry = (path: string) => manifest.entries.find((e) => e.path === path)
-    for (const path of ['/etc/sasldb2', '/etc/elasticsearch/elasticsearch.keystore', '/etc/machine-id', '/var/lib/dbus/machine-id', '/etc/vsftpd/accounts.txt', '/etc/vsftpd/ftpd.passwd', '/etc/vsftpd/anon.list']) {
+    for (const path of ['/etc/sasldb2', '/etc/elasticsearch/elasticsearch.keystore', '/etc/machine-id', '/var/lib/dbus/machine-id', '/etc/vsftpd/accounts.txt', '/etc/vsftpd/ftpd.passwd', '/etc/vsftpd/anon.list', '/etc/postfix/relay_creds', '/etc/postfix/relay_creds.db']) {
       assert.equal(entry(path)?.secret, true, path)
     }
     assert.notEqual(entry('/etc/vsftpd/users/uploader')?.secret, true, "a per-user config holds no credential")

@@ -112,11 +112,14 @@ const MAIN_CF = '/etc/postfix/main.cf'
 function passwordMapsIn(text: string | undefined): string[] {
   if (text === undefined) return []
   const paths: string[] = []
+  const lines = text.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)
+  // `$config_directory/…` (also `${…}`, `$(…)`): main.cf's own setting of it, else postfix's default (session 22).
+  const configDirectory = lines.map((l) => /^[ \t]*config_directory[ \t]*=[ \t]*(?<d>\/\S*)[ \t]*$/.exec(l)?.groups?.d).filter((d) => d !== undefined).pop() ?? '/etc/postfix'
   // A logical line: a line that begins with a blank continues the one before it.
-  for (const line of text.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
+  for (const line of lines) {
     const found = /^[ \t]*[a-z0-9_]*_password_maps[ \t]*=(?<v>.*)$/.exec(line)
     if (found?.groups === undefined) continue
-    for (const map of (found.groups.v ?? '').split(/[\s,]+/)) {
+    for (const map of (found.groups.v ?? '').replace(/\$(?:config_directory\b|\{config_directory\}|\(config_directory\))/g, configDirectory).split(/[\s,]+/)) {
       // `type:/path`, `proxy:type:/path`; not a `static:…` map (the detector finds its password) nor a `$variable`.
       const path = /^(?:[a-z0-9]+:)+(?<p>\/[^\s,*?[\]{}]+)$/.exec(map)?.groups?.p
       if (path !== undefined) paths.push(path, `${path}.*`)
