@@ -1,7 +1,6 @@
 import { enablementFolders, errorDiagnostic, isTwinSyncError, TwinSyncError, type ApplyResult, type Change, type ChangeResult, type ExecOptions, type ProviderContext } from '@twinsync/sdk'
-import { addConfigDrift } from './config-drift.js'
+import { serviceStarts, staleConfigOf, unitPackages } from './config-drift.js'
 import { managerRuns } from './runtime-units.js'
-import type { RuntimeEntry } from './state.js'
 import { isSystemdOperation, RUNTIME_OPERATIONS, SYSTEMD_OPERATIONS, type SystemdOperation } from './change.js'
 import { UnitFileIndex } from './unit-file-index.js'
 import { isActive, listeningSockets, verifyBack } from './verify.js'
@@ -119,12 +118,12 @@ export async function applySystemdChanges(
  */
 async function runsOlderConfiguration(ctx: ProviderContext, unit: string): Promise<string[] | undefined> {
   if (!unit.endsWith('.service')) return undefined
-  const sub = await ctx.host.query('systemctl', ['show', '-p', 'SubState', '--value', '--', unit], { timeoutMs: 30_000 })
-  if (sub.stdout.trim() !== 'running') return undefined
-  const runtime: Record<string, RuntimeEntry> = { [unit]: { active: 'active', sub: 'running' } }
-  await addConfigDrift(ctx.host, runtime)
-  const stale = runtime[unit]?.staleConfig
-  return stale !== undefined && stale.length > 0 ? stale : undefined
+  // One `systemctl show` tells both whether it runs and what it started with. One that cannot
+  // be read is started as planned (a plain start).
+  const [start] = await serviceStarts(ctx.host, [unit], true).catch(() => [])
+  if (start === undefined || start.unit !== unit || start.sub !== 'running') return undefined
+  const stale = await staleConfigOf(ctx.host, start, await unitPackages(ctx.host))
+  return stale.length > 0 ? stale : undefined
 }
 
 /** A change as apply runs it: the operation known, the unit name one systemctl takes as a unit (NAME_INVALID), or thrown. Also the provider's outOfScope. */
