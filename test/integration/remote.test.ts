@@ -208,7 +208,7 @@ describe('mirroring the twin to a git remote over smart HTTP with a token', func
     assert.equal((await twinsync(['remote', 'set', legacy])).code, 0)
     const first = await twinsync(['push', '--retry'])
     assert.equal(first.code, 0, first.stdout + first.stderr)
-    assert.match(first.stdout, /warning: \[MIRROR_HEAD_UNBORN\] The mirror http:\/\/127\.0\.0\.1:\d+\/legacy\.git names refs\/heads\/master as its default branch \(HEAD\), which it does not have; the twin is its refs\/heads\/main: a `git clone` of it checks out nothing\n {2}Where the mirror lives, run `git symbolic-ref HEAD refs\/heads\/main` in it/, first.stdout)
+    assert.match(first.stdout, /warning: \[MIRROR_HEAD_UNBORN\] The mirror http:\/\/127\.0\.0\.1:\d+\/legacy\.git has no default branch a clone checks out: its HEAD names a branch it does not have \(a `git init --bare` where git's default branch is master makes it so\), and the twin is its refs\/heads\/main; a `git clone` of it checks out nothing\n {2}Where the mirror lives, run `git symbolic-ref HEAD refs\/heads\/main` in it/, first.stdout)
     await change('after the first push to legacy\n')
     const next = await twinsync(['snapshot'])
     assert.equal(next.code, 0, next.stderr)

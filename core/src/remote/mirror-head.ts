@@ -24,16 +24,20 @@ export interface MirrorHeadWarning {
  * one `git ls-remote` more for that push, none for the ones after it.
  */
 export async function settleMirrorHead(twinDir: string, url: string, token: string | undefined): Promise<MirrorHeadWarning | undefined> {
+  // git lists HEAD only when it names a commit (a branch the mirror has, or a detached one): an
+  // unborn HEAD is not listed at all (git 2.39's ls-remote asks nothing of "unborn").
   const listed = await runGitWithToken(twinDir, ['ls-remote', '--symref', REMOTE_NAME, 'HEAD'], token)
-  if (!listed.ok) return undefined
-  const named = /^ref: (refs\/heads\/[^\t\n]+)\tHEAD$/m.exec(listed.output)?.[1]
+  if (!listed.ok || /\tHEAD$/m.test(listed.output)) return undefined
   const wanted = `refs/heads/${MIRROR_BRANCH}`
-  if (named === undefined || named === wanted || /^[0-9a-f]{40,64}\tHEAD$/m.test(listed.output)) return undefined
   const local = localPath(url)
-  if (local !== undefined && (await tryGit(local, ['symbolic-ref', 'HEAD', wanted])).ok) return undefined
+  if (local !== undefined) {
+    // Only an unborn HEAD is moved: one that names a branch (`git symbolic-ref` answers) the mirror lacks.
+    const named = await tryGit(local, ['symbolic-ref', '--quiet', 'HEAD'])
+    if (named.ok && /^refs\/heads\//.test(named.output.trim()) && (await tryGit(local, ['symbolic-ref', 'HEAD', wanted])).ok) return undefined
+  }
   return {
     code: 'MIRROR_HEAD_UNBORN',
-    message: `The mirror ${url} names ${named} as its default branch (HEAD), which it does not have; the twin is its ${wanted}: a \`git clone\` of it checks out nothing`,
+    message: `The mirror ${url} has no default branch a clone checks out: its HEAD names a branch it does not have (a \`git init --bare\` where git's default branch is master makes it so), and the twin is its ${wanted}; a \`git clone\` of it checks out nothing`,
     nextStep: `Where the mirror lives, run \`git symbolic-ref HEAD ${wanted}\` in it (on a hosting service, make ${MIRROR_BRANCH} its default branch); until then clone it with \`git clone -b ${MIRROR_BRANCH} ${quoteArg(url)}\`.`,
   }
 }
