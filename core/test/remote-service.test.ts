@@ -18,7 +18,6 @@ import { twinKey } from '../src/plan/plan-seal.js'
 import { configKey } from '../src/remote/mirror-audit.js'
 import type { LoadedConfig } from '../src/config/config-file.js'
 import { Tokens } from '../src/tokens.js'
-import { ProviderRegistry } from '../src/providers/provider-registry.js'
 import { SnapshotWorkflow } from '../src/services/take-snapshot.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { ForgetWorkflow } from '../src/services/run-forget.js'
@@ -59,47 +58,17 @@ describe('RemoteService', function () {
     return found
   }
 
-  // Every test starts from the same machine and twin: the twin's init and first snapshot, made
-  // once here and copied (cp -a) into each test's rig, with the rig's clock going on from where
-  // the template's stopped, so each test sees what its own init and snapshot made. Speed: the
-  // file's hooks took 3.6 s a test (155 s of 336 s, 43 tests, load 9–12; session 22), the copy
-  // takes milliseconds.
-  let template: UnitRig | undefined
-  let ticksUsed = 0
-  const clockFrom = (start: number) => {
-    let tick = start
-    return () => new Date(Date.UTC(2026, 0, 1, 12, 0, tick++))
-  }
-  before(async () => {
-    let tick = 0
-    template = await unitRig([notesProvider('notes', { secretPaths })], { clock: () => new Date(Date.UTC(2026, 0, 1, 12, 0, tick++)) })
-    process.env.TWINSYNC_CREDENTIALS = join(template.dir, 'credentials')
-    delete process.env.GITHUB_TOKEN
-    delete process.env.GH_TOKEN
-    await writeFile(join(template.root, 'etc/notes'), 'first\n')
-    await template.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
-    await template.container.resolve(SnapshotService).snapshot()
-    ticksUsed = tick
-    process.env = { ...env }
-  })
-  after(async () => {
-    await template?.cleanup()
-  })
-
   beforeEach(async () => {
     pathAsks = []
     pathRulesFail = false
-    rig = await unitRig([notesProvider('notes', { secretPaths })], { clock: clockFrom(ticksUsed) })
+    rig = await unitRig([notesProvider('notes', { secretPaths })])
     // No token of the machine's own is ever read or sent.
     process.env.TWINSYNC_CREDENTIALS = join(rig.dir, 'credentials')
     delete process.env.GITHUB_TOKEN
     delete process.env.GH_TOKEN
-    execFileSync('cp', ['-a', '--', `${template!.root}/.`, rig.root])
-    execFileSync('cp', ['-a', '--', template!.twinDir, rig.twinDir])
-    // The providers loaded, as that snapshot left the rig's container (a test that changes the
-    // configuration afterwards changes it under loaded providers, as it did).
-    await rig.container.resolve(ProviderRegistry).load()
-    pathAsks = []
+    await machine('first\n')
+    await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
+    await rig.container.resolve(SnapshotService).snapshot()
     bare = join(rig.dir, 'mirror.git')
     execFileSync('git', ['init', '-q', '--bare', '--initial-branch=main', bare])
   })
