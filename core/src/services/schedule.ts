@@ -42,6 +42,22 @@ export interface ScheduleResult extends ScheduleStatus {
   action: 'enabled' | 'disabled'
   /** For disable: the files that were removed. */
   removed?: string[]
+  /** The twin's adopt commit that records what enable or disable changed (see isScheduleItem). */
+  recorded?: string
+  /** Why it could not be recorded (the twin is locked, …): then the next apply would undo it. */
+  notRecorded?: string
+}
+
+/**
+ * A drift item that is the schedule's own: its files, its timer and service. `schedule enable`
+ * and `disable` change the machine outside an apply; these are adopted into the twin right after
+ * (ReconcileService.adoptOwn), or the next apply, making the machine match the twin, would delete
+ * the timer it just wrote (session 22, on a booted services root).
+ */
+export function isScheduleItem(change: { provider: string; resource: string }): boolean {
+  if (change.provider === 'files') return [SCHEDULE_SERVICE, SCHEDULE_TIMER, SCHEDULE_CRON, SCHEDULE_APT_HOOK].some((f) => change.resource === `/${f}`)
+  if (change.provider === 'systemd') return change.resource === TIMER_UNIT || change.resource === 'twinsync-snapshot.service'
+  return false
 }
 
 /** `--every` as seconds: 30s, 15m, 15min, 1h, 1d (a bare number is minutes). */
