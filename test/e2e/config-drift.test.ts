@@ -80,6 +80,19 @@ describe('a service running an older configuration is drift, planned until reloa
     assert.deepEqual((await plan()).changes, [])
   })
 
+  it('a unit systemd-run made is not recorded: once it is gone, no plan starts it again', async () => {
+    await ct.runOk(['systemd-run', '--unit=twinsync-transient', 'sleep', '600'])
+    try {
+      assert.equal((await ct.twinsync(['snapshot'])).code, 0)
+      const runtime = JSON.parse(await ct.readFile(`${TWIN}/system/services/runtime.json`)) as { units: Record<string, object> }
+      assert.equal(runtime.units['twinsync-transient.service'], undefined, 'a transient unit is not part of the twin')
+      assert.deepEqual(runtime.units['nginx.service'], { active: 'active', sub: 'running' }, 'the rest is')
+    } finally {
+      await ct.runOk(['systemctl', 'stop', 'twinsync-transient.service'])
+    }
+    assert.deepEqual((await plan()).changes.map((c) => c.id).filter((id) => id.includes('transient')), [])
+  })
+
   it('a service that cannot reload is restarted: cron after its environment file changed', async () => {
     const pid = (await ct.runOk(['systemctl', 'show', '-p', 'MainPID', '--value', 'cron.service'])).stdout.trim()
     await ct.writeFile('/etc/default/cron', `${await ct.readFile('/etc/default/cron')}# changed by hand\n`)
