@@ -132,12 +132,12 @@ export function renderGc(r: GcReport & { repo: string }): string {
   ].join('\n')
 }
 
-export function renderSchedule(r: ScheduleStatus & { action?: string; removed?: string[]; recorded?: string; notRecorded?: string }): string {
+export function renderSchedule(r: ScheduleStatus & { action?: string; removed?: string[]; recorded?: string | null; notRecorded?: string }): string {
   const lines: string[] = []
   // What enable or disable changed on the machine is adopted into the twin, or the next apply would undo it.
   const recorded =
     r.recorded !== undefined
-      ? [`  twin:     recorded (adopt ${r.recorded.slice(0, 12)}), so an apply keeps it`]
+      ? [`  twin:     recorded (${r.recorded === null ? 'already, by a snapshot' : `adopt ${r.recorded.slice(0, 12)}`}), so an apply keeps it`]
       : r.notRecorded !== undefined
         ? [`  twin:     not recorded (${r.notRecorded}); run \`twinsync snapshot\`, or the next apply undoes this`]
         : []

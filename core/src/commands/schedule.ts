@@ -46,10 +46,20 @@ export default class Schedule extends TwinSyncCommand<typeof Schedule> {
     const { TwinRepository } = await import('../twin/twin-repository.js')
     const { isTwinSyncError } = await import('@twinsync/sdk')
     const container = await this.container()
+    const note = `\`twinsync schedule ${result.action === 'enabled' ? 'enable' : 'disable'}\` changed these on the machine; the twin records them, so that an apply keeps them.`
     try {
       await container.resolve(TwinRepository).open()
-      const decision = await container.resolve(ReconcileService).adoptOwn(isScheduleItem, `\`twinsync schedule ${result.action === 'enabled' ? 'enable' : 'disable'}\` changed these on the machine; the twin records them, so that an apply keeps them.`)
-      return decision === undefined ? result : { ...result, recorded: decision.commit }
+      // The timer just started may run its first snapshot now (a short --every): wait for it, a
+      // minute at most. That snapshot may record the schedule itself; then there is nothing to adopt.
+      for (let tries = 0; ; tries++) {
+        try {
+          const decision = await container.resolve(ReconcileService).adoptOwn(isScheduleItem, note)
+          return { ...result, recorded: decision?.commit ?? null }
+        } catch (error) {
+          if (!isTwinSyncError(error) || error.code !== 'LOCK_HELD' || tries >= 60) throw error
+          await new Promise((resolve) => setTimeout(resolve, 1000))
+        }
+      }
     } catch (error) {
       // No twin (yet): nothing records the machine, nothing to keep in step.
       if (isTwinSyncError(error) && error.code === 'REPO_NOT_INITIALIZED') return result
