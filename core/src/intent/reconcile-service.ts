@@ -153,6 +153,7 @@ export class ReconcileService {
     const held = await this.intents.hold('providers')
     let commit: string | undefined
     const decided: Change[] = []
+    const written = new Set<string>()
     try {
       for (const d of drift) {
         const ids = chosenIds.get(d.provider.name)
@@ -160,13 +161,13 @@ export class ReconcileService {
         const wanted = d.changes.filter((c) => ids === 'all' || ids.has(c.id))
         decided.push(...wanted)
         if (ids === 'all' || wanted.length === d.changes.length) {
-          await this.writeContents(d.live)
+          await this.writeContents(d.live, written)
           continue
         }
         const before = new GitTreeReader(dir, observed)
         try {
           const start = await contentsOf(before, [...d.live.keys()])
-          await this.writeContents(await separate(d.provider, d.ctx, before, d.state, start, d.live, new Set(wanted.map((c) => c.id))))
+          await this.writeContents(await separate(d.provider, d.ctx, before, d.state, start, d.live, new Set(wanted.map((c) => c.id))), written)
         } finally {
           before.close()
         }
@@ -176,6 +177,13 @@ export class ReconcileService {
       }
       commit = await this.twin.commit(historyMessage('adopt', decided, note))
       await this.intents.markObserved(commit)
+    } catch (error) {
+      // Refused half way (an item that cannot be taken apart, after another domain's were
+      // written): the working twin goes back as it was, or those writes would stay behind as
+      // edits the twin asks for (session 22: a failed adopt of the schedule left "delete its
+      // files" pending). Then the intent set aside is put back on top, as always.
+      if (written.size > 0) await this.intents.writePaths(await treeOf(dir, observed), [...written])
+      throw error
     } finally {
       await held.restore(commit ?? held.base)
     }
@@ -251,8 +259,9 @@ export class ReconcileService {
     return out
   }
 
-  private async writeContents(contents: Contents): Promise<void> {
+  private async writeContents(contents: Contents, written?: Set<string>): Promise<void> {
     for (const [path, bytes] of contents) {
+      written?.add(path)
       if (bytes === undefined) await this.twin.remove(path)
       else await this.twin.write({ path, content: bytes })
     }
