@@ -73,4 +73,25 @@ describe('excludeChanges', () => {
     const { alsoExcluded } = excludeChanges(plan, ['systemd:daemon-reload', 'systemd:enable:nginx.service'])
     assert.deepEqual(alsoExcluded, [])
   })
+
+  it('leaves out what is made only for left-out changes (a unit\'s stop and disable for the delete of its file), not what the twin asked for itself', () => {
+    const del = (unit: string) => `files:delete:/etc/systemd/system/${unit}`
+    const withMade = planOf([
+      change(del('a.service'), 'files', 'delete', { removal: true, requires: ['systemd:stop:a.service', 'systemd:disable:a.service'] }),
+      change(del('b.service'), 'files', 'delete', { removal: true, requires: ['systemd:disable:b.service'] }),
+      change('systemd:stop:a.service', 'services', 'stop', { removal: true, madeFor: [del('a.service')] }),
+      change('systemd:disable:a.service', 'services', 'disable', { removal: true, madeFor: [del('a.service')] }),
+      // The twin asked for this disable itself: it stays when the delete goes.
+      change('systemd:disable:b.service', 'services', 'disable', { removal: true }),
+      change('systemd:daemon-reload:manager', 'services', 'daemon-reload', { madeFor: [del('a.service'), del('b.service')] }),
+    ])
+    const one = excludeChanges(withMade, [del('a.service')])
+    assert.deepEqual(one.alsoExcluded, ['systemd:stop:a.service', 'systemd:disable:a.service'])
+    const both = excludeChanges(withMade, [del('a.service'), del('b.service')])
+    assert.deepEqual(both.alsoExcluded, ['systemd:stop:a.service', 'systemd:disable:a.service', 'systemd:daemon-reload:manager'])
+    assert.deepEqual(both.plan.changes.map((c) => c.id), ['systemd:disable:b.service'])
+    // The other way: leaving out the stop keeps the file (the delete requires it), and so its disable.
+    const stop = excludeChanges(withMade, ['systemd:stop:a.service'])
+    assert.deepEqual(stop.alsoExcluded, [del('a.service'), 'systemd:disable:a.service'])
+  })
 })

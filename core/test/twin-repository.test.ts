@@ -31,7 +31,8 @@ describe('TwinRepository', () => {
     for (const folder of ['filesystem', 'system/packages', 'system/startup', 'plans', 'scripts']) {
       assert.ok((await stat(join(twin.dir, folder))).isDirectory(), folder)
     }
-    assert.deepEqual(JSON.parse(await readFile(join(twin.dir, 'twin.json'), 'utf8')), info)
+    // The machine as `machine` (session 22: TwinSync's keyed hash of the machine id; an older TwinSync's `machineId` held the id itself).
+    assert.deepEqual(JSON.parse(await readFile(join(twin.dir, 'twin.json'), 'utf8')), { formatVersion: 1, machine: 'abc', hostname: 'web1' })
     const second = await twin.init(info)
     assert.deepEqual(second, { created: false, commit: first.commit })
     assert.deepEqual(await twin.open(), info)

@@ -40,6 +40,12 @@ export const Change = Type.Object(
     /** Ids of changes (of any provider) that must succeed before this one. */
     requires: Type.Optional(Type.Array(Type.String())),
     /**
+     * Ids of the changes this one is only there for (a stop and disable of a unit whose file the
+     * plan deletes: the delete's). Leaving all of them out of a plan leaves this one out too
+     * (core's excludeChanges), as leaving out a change leaves out those that `require` it.
+     */
+    madeFor: Type.Optional(Type.Array(Type.String())),
+    /**
      * Machine paths this change needs in place first: a file ("/etc/apt/sources.list") or a
      * folder ending in "/" ("/etc/yum.repos.d/"). Every change of the plan to such a path (a
      * repository file, a signing key) is ordered before this one, whoever makes it.

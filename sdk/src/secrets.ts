@@ -74,7 +74,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 13
+export const SECRET_RULES_VERSION = 14
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -329,6 +329,18 @@ const VALUE = String.raw`(?:"(?<v1>[^"\n]*)"|'(?<v2>[^'\n]*)'|(?<v3>[^\s"'#;,][^
  * inside a JSON string (`\\\"password\\\": \\\"…\\\"`: three backslashes before each quote).
  */
 const VALUE_OR_ESCAPED = String.raw`(?:(?<q>\\{0,3})"(?<v1>[^"\n]*?)\k<q>"|'(?<v2>[^'\n]*)'|(?<v3>[^\s"'#;,][^\s"';,]*))`
+
+/**
+ * Whether a key's opening quote is closed by the quote that opens the value (`"Password:" { send
+ * "…" }`, `'pass: ' …'`): the key and its separator are one quoted string, and the "value" is
+ * the text between two strings (session 22).
+ */
+function quoteClosesKey(g: Record<string, string | undefined>): boolean {
+  const k = g.k ?? ''
+  const open = k[0]
+  if ((open !== '"' && open !== "'") || (k.length > 1 && k.endsWith(open))) return false
+  return open === '"' ? g.v1 !== undefined && g.q === '' : g.v2 !== undefined
+}
 
 /** A line that is a directive and its one value, perhaps a comment after it. */
 const DIRECTIVE_LINE = new RegExp(String.raw`^[ \t]*\S+[ \t]+${VALUE}[ \t]*(?:[#;][^\n]*)?\r?$`)
@@ -604,7 +616,14 @@ const makeHandRules = (): readonly HandRule[] => [
     pattern: /\bdiscord(?:app)?\.com\/api\/webhooks\/\d{5,25}\/(?<v>[0-9A-Za-z_-]{40,})/g,
     needs: { words: ['/api/webhooks/'] },
   },
-  { id: 'authorization-header', description: 'bearer token', pattern: /\bBearer\s+(?<v>[A-Za-z0-9._~+/-]{20,}=*)/g, needs: { words: ['Bearer'] } },
+  {
+    id: 'authorization-header',
+    description: 'bearer token',
+    // Session 22: a shorter token (16 to 19 characters) when it looks like one (a log's bare `Bearer …`).
+    pattern: /\bBearer\s+(?<v>[A-Za-z0-9._~+/-]{16,}=*)/g,
+    needs: { words: ['Bearer'] },
+    accept: (g) => (g.v?.length ?? 0) >= 20 || looksLikeToken(g.v),
+  },
   {
     id: 'credential-assignment',
     description: 'credential assigned in configuration',
@@ -621,6 +640,9 @@ const makeHandRules = (): readonly HandRule[] => [
       // `SetCredential=NAME:` with nothing after the name sets an empty credential (session 21);
       // a value after it is the systemd credential rule's.
       if (/^SetCredential(?:Encrypted)?$/.test(g.k ?? '') && /^[^\s:]+:$/.test(value ?? '')) return false
+      // A quoted string that ends in the separator (expect's `"Password:" { send "…" }`, `"password: "`):
+      // the quote after it closes the key's, and what follows is no value (session 22).
+      if (quoteClosesKey(g)) return false
       return (isCredentialKey(g.k ?? '') && isValue(value)) || (isTokenKey(g.k ?? '') && looksLikeToken(value))
     },
     searchValue: true,
@@ -1303,11 +1325,15 @@ const makeHandRules = (): readonly HandRule[] => [
     // Session 21: an `expect` script answers a password prompt with `send "password\r"` (also
     // `send -- "…"`, `exp_send`), on the line after the prompt's `expect` or in its braces
     // (`expect "assword:" { send "…\r" }`). A Tcl variable or command (`$pw`, `[exec …]`) is none.
+    // Session 22: also a prompt that is one pattern of an `expect { … }` block (a line that begins
+    // with the pattern, its flags before it: `"Password:" { send "…\r" }`, `-re "(?i)password" {`
+    // and the action on the next lines), PASSWORD in capitals, `sleep` lines between the prompt and
+    // the send, `send -s`, a literal in braces (`send {…}`) and one sent without its return.
     pattern:
-      /(?<=\bexpect\b[^\n]*(?:assw(?:or)?d|passphrase|[Pp][Ii][Nn]\b|[Ss]ecret)[^\n]*?(?:[{;][ \t]*|\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*[ \t]*))(?:exp_)?send[ \t]+(?:--[ \t]+)?"(?<v>[^"\n\\$[]+)(?:\\r|\\n)"/g,
+      /(?<=(?:\bexpect\b[^\n]*|^[ \t]*(?:-[a-z]+[ \t]+)*["{][^\n]*)(?:[Aa][Ss][Ss][Ww](?:[Oo][Rr])?[Dd]|[Pp](?:assphrase|ASSPHRASE)|[Pp][Ii][Nn]\b|[Ss](?:ecret|ECRET))[^\n]*?(?:[{;][ \t]*|\r?\n(?:[ \t]*(?:#[^\n]*|sleep[ \t]+[\d.]+[ \t]*)?\r?\n)*[ \t]*))(?:exp_)?send[ \t]+(?:-(?:-|s|h|raw|null|break)[ \t]+)*(?:"(?<v>[^"\n\\$[]+)(?:\\[rn])*"|\{(?<v1>[^{}\n\\]+)(?:\\[rn])*\})/gm,
     hint: ['expect'],
     needs: { words: ['send'] },
-    accept: (g) => isValue(g.v),
+    accept: (g) => isValue(g.v ?? g.v1),
   },
   {
     id: 'command-line-flag',

@@ -411,6 +411,47 @@ describe('findSecrets', () => {
     })
   })
 
+  describe('session 22: expect blocks of patterns, sends without a carriage return, a short bearer token', () => {
+    const P = fakeChars('s22-unit', 16)
+    const cases: Array<[string, string, string]> = [
+      ['expect { "Password:" { send "…\\r" } }', `expect {\n  "yes/no" { send "yes\\r"; exp_continue }\n  "Password:" { send "${P}\\r" }\n}\n`, `expect {\n  "yes/no" { send "yes\\r"; exp_continue }\n  "Password:" { send "${REDACTED}\\r" }\n}\n`],
+      ["a pattern's action on the next line", `expect {\n    "assword:" {\n        send "${P}\\r"\n    }\n}\n`, `expect {\n    "assword:" {\n        send "${REDACTED}\\r"\n    }\n}\n`],
+      ['-re "(?i)password" { send -- "…" }, the return sent apart', `expect {\n  -re "(?i)password" {\n    send -- "${P}"\n    send "\\r"\n  }\n}\n`, `expect {\n  -re "(?i)password" {\n    send -- "${REDACTED}"\n    send "\\r"\n  }\n}\n`],
+      ['a glob pattern alone on its line', `expect {\n  "*assword*" { send "${P}\\r" ; exp_continue }\n}\n`, `expect {\n  "*assword*" { send "${REDACTED}\\r" ; exp_continue }\n}\n`],
+      ['PASSWORD in capitals, send -s, \\r\\n', `expect "PASSWORD:"\nsend -s "${P}\\r\\n"\n`, `expect "PASSWORD:"\nsend -s "${REDACTED}\\r\\n"\n`],
+      ['a sleep between the prompt and the send', `expect "Password:"\nsleep 1\nsend "${P}\\r"\n`, `expect "Password:"\nsleep 1\nsend "${REDACTED}\\r"\n`],
+      ['a bare Bearer token of 16 characters in a log line', `Dec 03 06:00:00 web1 api[812]: upstream replied 401 to Bearer ${P}\n`, `Dec 03 06:00:00 web1 api[812]: upstream replied 401 to Bearer ${REDACTED}\n`],
+      ['send {…} in braces', `expect "Password:"\nsend {${P}}\nsend "\\r"\n`, `expect "Password:"\nsend {${REDACTED}}\nsend "\\r"\n`],
+    ]
+    for (const [kind, text, redacted] of cases) {
+      it(`redacts ${kind}, and finds nothing in what it redacted`, async () => {
+        assert.equal(await redactSecrets(text), redacted)
+        assert.deepEqual(await findSecrets(redacted), [])
+      })
+    }
+
+    it('leaves alone what answers other prompts or sends no literal', async () => {
+      const text = [
+        'expect {',
+        '  "login:" { send "admin\\r"; exp_continue }',
+        '  "Password:" { send "$pw\\r" }',
+        '  -re "(?i)password" {',
+        '    send -- "[exec cat /root/.pw]\\r"',
+        '  }',
+        '  "#" { send "show running-config\\r" }',
+        '  timeout { send_user "no password prompt\\n"; exit 1 }',
+        '# Bearer authentication required, Bearer realm="api", Bearer tokenplaceholder1',
+        '}',
+        'expect "Password:"',
+        'send "\\r"',
+        'expect "$ "',
+        'send "exit\\r"',
+        '',
+      ].join('\n')
+      assert.deepEqual(await findSecrets(text), [])
+    })
+  })
+
   it('finds nothing in text it redacted itself', async () => {
     for (const planted of [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines()]) {
       const redacted = await redactSecrets(planted.text, { path: planted.path })

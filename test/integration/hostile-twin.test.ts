@@ -733,6 +733,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     ['formatVersion as a string', '{"formatVersion":"1","machineId":null,"hostname":null}'],
     ['an array', '[1]'],
     ['a hostname with a newline', '{"formatVersion":1,"machineId":null,"hostname":"a\\nb"}'],
+    ['a machine that is no string', '{"formatVersion":1,"machine":5,"hostname":null}'],
     ['not JSON', '{'],
   ]
   for (const [what, text] of badTwinJson) {

@@ -17,11 +17,16 @@ import { InitWorkflow } from '../../core/src/services/init-twin.js'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
 import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
 import { planRefusal } from '../../core/src/apply/plan-refusal.js'
+import { CLAIM_RECORD } from '../../core/src/twin/machine-match.js'
+import { appSpecificMachineId } from '../../core/src/twin/twin-info.js'
 import { checksum, errorCode, FILES_ONLY, git as gitIn, noPlugins } from '../support/in-process-twin.js'
 
 const git = (dir: string, ...args: string[]): string => gitIn(dir, args).trim()
 const ID_A = 'a'.repeat(32)
 const ID_B = 'b'.repeat(32)
+// What twin.json, the claim and the messages hold: TwinSync's keyed hash of each id (session 22), never the id.
+const HASH_A = appSpecificMachineId(ID_A)
+const HASH_B = appSpecificMachineId(ID_B)
 
 const codeOf = errorCode
 
@@ -65,7 +70,8 @@ describe('the twin of another machine (twin.json machineId against the target\'s
     const plan = await (await container(b, twinB)).resolve(PlanWorkflow).plan({})
     const said = plan.diagnostics.find((d) => d.code === 'TWIN_OTHER_MACHINE')
     assert.equal(said?.severity, 'error')
-    assert.match(said?.summary ?? '', /is the twin of another machine \(machine id aaaaaaaaaaaa…, hostname web1\); the root at .*db1 has machine id bbbbbbbbbbbb…/)
+    assert.match(said?.summary ?? '', new RegExp(`is the twin of another machine \\(machine ${HASH_A.slice(0, 12)}…, hostname web1\\); the root at .*db1 is machine ${HASH_B.slice(0, 12)}…`))
+    for (const id of [ID_A, ID_B]) assert.ok(!JSON.stringify(plan).includes(id), `no machine id itself in the plan: ${JSON.stringify(plan).slice(Math.max(0, JSON.stringify(plan).indexOf(id) - 300), JSON.stringify(plan).indexOf(id) + 50)}`)
     assert.match(said?.detail ?? '', /twinsync init --claim --root .*db1 --repo .*twin-b/)
     assert.ok(plan.changes.some((c) => c.resource === '/etc/motd'), 'the plan still shows what it would change, for review')
     assert.equal(planRefusal(plan)?.code, 'TWIN_OTHER_MACHINE', 'both front ends refuse to apply it')
@@ -93,11 +99,12 @@ describe('the twin of another machine (twin.json machineId against the target\'s
     await (await container(b, twinB)).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
     await (await container(b, twinB)).resolve(RemoteService).setGitRemote(mirror, undefined)
     await (await container(b, twinB)).resolve(RemoteService).push()
-    // Fast-forward: the mirror's next commit is db1's history with web1's twin.json (a copied twin pushed there).
+    // Fast-forward: the mirror's next commit is db1's history with web1's twin.json (a copied twin pushed there), as an older TwinSync wrote it (the machine id itself).
     const clone = join(dir, 'clone')
     execFileSync('git', ['clone', '--quiet', mirror, clone])
     const info = JSON.parse(await readFile(join(clone, 'twin.json'), 'utf8')) as Record<string, unknown>
-    await writeFile(join(clone, 'twin.json'), `${JSON.stringify({ ...info, machineId: ID_A, hostname: 'web1' }, null, 2)}\n`)
+    assert.equal(info.machine, HASH_B)
+    await writeFile(join(clone, 'twin.json'), `${JSON.stringify({ formatVersion: info.formatVersion, machineId: ID_A, hostname: 'web1' }, null, 2)}\n`)
     git(clone, 'commit', '-qam', 'web1')
     git(clone, 'push', '-q', 'origin', 'HEAD:main')
     const head = git(twinB, 'rev-parse', 'HEAD')
@@ -120,20 +127,37 @@ describe('the twin of another machine (twin.json machineId against the target\'s
     await writeFile(join(a, 'etc/motd'), 'Debian\n')
     assert.equal(await codeOf((await container(a, twin)).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })), 'TWIN_OTHER_MACHINE')
     const claimed = await (await container(a, twin)).resolve(InitWorkflow).claim()
-    assert.deepEqual(claimed.claimed, { twin: ID_A, machine: ID_B })
+    assert.deepEqual(claimed.claimed, { twin: HASH_A, machine: HASH_B })
     assert.equal(git(twin, 'status', '--porcelain'), '', 'nothing committed: the claim is in .git/twinsync/')
     const plan = await (await container(a, twin)).resolve(PlanWorkflow).plan({})
     assert.deepEqual(plan.diagnostics.filter((d) => d.severity === 'error'), [])
-    // The files provider mirrors /etc/machine-id too: the restore puts the old id back (a copy meant as a new machine would discard that change).
-    assert.deepEqual(plan.changes.map((c) => c.id), ['files:replace:/etc/machine-id', 'files:replace:/etc/motd'])
+    // /etc/machine-id is a secret to the files provider (session 22; before, the restore put the old id back): never written.
+    assert.deepEqual(plan.changes.map((c) => c.id), ['files:replace:/etc/motd'])
     const report = await (await container(a, twin)).resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal })
     assert.equal(report.exitCode, 0)
     assert.equal(await readFile(join(a, 'etc/motd'), 'utf8'), 'web1\n', 'the machine restored from its twin')
     assert.equal(await (await container(a, twin)).resolve(InitWorkflow).claim().then((r) => r.claimed), undefined, 'claimed already: nothing to do')
     // A twin.json naming yet another machine is not covered by that claim.
     const info = JSON.parse(await readFile(join(twin, 'twin.json'), 'utf8')) as Record<string, unknown>
-    await writeFile(join(twin, 'twin.json'), `${JSON.stringify({ ...info, machineId: 'c'.repeat(32) }, null, 2)}\n`)
+    await writeFile(join(twin, 'twin.json'), `${JSON.stringify({ ...info, machine: appSpecificMachineId('c'.repeat(32)) }, null, 2)}\n`)
     assert.equal(await codeOf((await container(a, twin)).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })), 'TWIN_OTHER_MACHINE')
+  })
+
+  it('a twin.json and a claim an older TwinSync wrote (the machine ids themselves) still say whose twin it is', async () => {
+    const a = await makeRoot('web1', ID_B, 'web1\n')
+    const twin = join(dir, 'twin')
+    await (await container(a, twin)).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
+    // The twin of ID_A as an older TwinSync wrote it, claimed by this machine (ID_B) as it wrote the claim.
+    await writeFile(join(twin, 'twin.json'), `${JSON.stringify({ formatVersion: 1, hostname: 'web1', machineId: ID_A }, null, 2)}\n`)
+    git(twin, 'commit', '-qam', 'an older twin.json')
+    assert.equal(await codeOf((await container(a, twin)).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })), 'TWIN_OTHER_MACHINE')
+    await writeFile(join(twin, CLAIM_RECORD), `${JSON.stringify({ twin: ID_A, machine: ID_B })}\n`)
+    await (await container(a, twin)).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+    // Its own id, as an older TwinSync wrote it: its own twin.
+    await writeFile(join(twin, 'twin.json'), `${JSON.stringify({ formatVersion: 1, hostname: 'web1', machineId: ID_B }, null, 2)}\n`)
+    git(twin, 'commit', '-qam', 'its own, older')
+    await rm(join(twin, CLAIM_RECORD))
+    await (await container(a, twin)).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
   })
 
   for (const [what, id] of [['no /etc/machine-id', undefined], ['an "uninitialized" one (a first-boot image)', 'uninitialized'], ['an empty one', '']] as const) {

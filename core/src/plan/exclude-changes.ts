@@ -14,8 +14,10 @@ export function isRequiresEdge(edge: Plan['edges'][number]): boolean {
 
 /**
  * Leave changes out of a plan. A change that requires a left-out change (directly or through
- * others) cannot run without it, so it is left out too; ordering-only edges (packages before
- * files, …) do not make a change depend on another. Pure: the plan given is not modified.
+ * others) cannot run without it, so it is left out too; so is one `madeFor` changes that are all
+ * left out (the stop and disable of a unit whose file the plan deletes go with the delete);
+ * ordering-only edges (packages before files, …) do not make a change depend on another. Pure:
+ * the plan given is not modified.
  */
 export function excludeChanges(plan: Plan, ids: Iterable<string>): ExcludeResult {
   const known = new Set(plan.changes.map((c) => c.id))
@@ -30,12 +32,22 @@ export function excludeChanges(plan: Plan, ids: Iterable<string>): ExcludeResult
   }
   const out = new Set(chosen)
   const queue = [...chosen]
-  while (queue.length > 0) {
-    const id = queue.shift() as string
-    for (const next of dependents.get(id) ?? []) {
-      if (out.has(next) || !known.has(next)) continue
-      out.add(next)
-      queue.push(next)
+  const madeFor = plan.changes.filter((c) => (c.madeFor ?? []).some((id) => known.has(id)))
+  for (;;) {
+    while (queue.length > 0) {
+      const id = queue.shift() as string
+      for (const next of dependents.get(id) ?? []) {
+        if (out.has(next) || !known.has(next)) continue
+        out.add(next)
+        queue.push(next)
+      }
+    }
+    // Made only for changes that are all left out now: out too (and what requires it).
+    const orphans = madeFor.filter((c) => !out.has(c.id) && (c.madeFor ?? []).filter((id) => known.has(id)).every((id) => out.has(id)))
+    if (orphans.length === 0) break
+    for (const c of orphans) {
+      out.add(c.id)
+      queue.push(c.id)
     }
   }
   const alsoExcluded = plan.changes.map((c) => c.id).filter((id) => out.has(id) && !chosen.has(id))

@@ -9,9 +9,11 @@ import { machinePathOfChange } from './machine-path.js'
  * 1. Declared needs (exact). A change lists the machine paths it needs in place first
  *    (`needs`: an apt install needs /etc/apt/sources.list.d/ and the keyrings, a dnf install
  *    /etc/yum.repos.d/). Every change of the plan to such a path runs before it.
- * 2. Stages (coarse). Services that go with their unit files are stopped and disabled first
- *    (`removal: true` on a services change: `systemctl disable` reads the file the files
- *    provider is about to delete); files that other changes need (repository files, keys) next;
+ * 2. Stages (coarse). Services are stopped and disabled first (`removal: true` on a services
+ *    change): before anything of the plan starts a service (a start, a package's maintainer
+ *    script), so one the twin wants stopped gives up its port before one it wants running takes
+ *    it; and before the files go (`systemctl disable` reads the unit file the files provider is
+ *    about to delete). Files that other changes need (repository files, keys) next;
  *    packages are installed before the files they ship or configure; files
  *    (unit files, config) before the services that read them; services are stopped and disabled
  *    before packages are removed (`removal: true`); commands from plans/*.yaml run first or last
@@ -23,7 +25,7 @@ import { machinePathOfChange } from './machine-path.js'
  */
 export const STAGES = [
   { name: 'commands run first', test: (c: Change) => isCommand(c) && phase(c) === 'before' },
-  { name: 'units whose files go', test: (c: Change) => c.category === 'services' && c.removal === true },
+  { name: 'services stopped and disabled', test: (c: Change) => c.category === 'services' && c.removal === true },
   { name: 'files other changes need', test: (c: Change, needed: NeededPaths) => needed(c) },
   { name: 'package installs', test: (c: Change) => c.category === 'packages' && c.removal !== true },
   { name: 'files and startup entries', test: (c: Change) => c.category === 'files' || c.category === 'startup' },

@@ -367,7 +367,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
         ) : view.kind === 'category' ? (
           <Box flexDirection="column">
             <Text bold wrap="truncate-end">
-              {view.category}: {inCategory.length} change{inCategory.length === 1 ? '' : 's'}  <Text dimColor>[x] apply [ ] left out [-] needs a left-out one</Text>
+              {view.category}: {inCategory.length} change{inCategory.length === 1 ? '' : 's'}  <Text dimColor>[x] apply [ ] left out [-] goes with a left-out one</Text>
             </Text>
             <ChangeList changes={inCategory} index={changeIndex} height={height - 3} inclusion={inclusion} needsRoot={rootNotes(plan)} />
             <LeftOutNote plan={plan} leftOut={leftOut} also={chosen.alsoExcluded} />
@@ -504,7 +504,7 @@ function CommandsToRun({ changes }: { changes: readonly Change[] }) {
   )
 }
 
-/** Which changes stay out, and which only because they need one that does. */
+/** Which changes stay out, and which only because they need one that does (`requires`) or are only there for such ones (`madeFor`). */
 function LeftOutNote({ plan, leftOut, also }: { plan: Plan; leftOut: ReadonlySet<string>; also: readonly string[] }) {
   if (leftOut.size === 0) return null
   const summary = (id: string) => {
@@ -518,7 +518,7 @@ function LeftOutNote({ plan, leftOut, also }: { plan: Plan; leftOut: ReadonlySet
       </Text>
       {also.length > 0 ? (
         <Text color="yellow" wrap="truncate-end">
-          Also left out, because they need it: {also.map(summary).join('; ')}
+          Also left out, because they need it or are only there for it: {also.map(summary).join('; ')}
         </Text>
       ) : null}
     </Box>

@@ -2,12 +2,14 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TwinSyncError, errorDiagnostic, writeFileAtomic, type Diagnostic, type HostPort } from '@twinsync/sdk'
 import { twinsyncLine } from '../plan/command-text.js'
-import type { TwinInfo } from './twin-info.js'
+import { appSpecificMachineId, knownMachineId as known, type TwinInfo } from './twin-info.js'
 
 /**
- * This machine's claim of a twin made of another (`twinsync init --claim`): the twin's machine id
- * (twin.json) and the machine id of the target that took it over. `.git/twinsync/`, never
- * committed or pushed: whose twin it is here is this machine's to say, not the mirror's.
+ * This machine's claim of a twin made of another (`twinsync init --claim`): the twin's machine
+ * (twin.json) and the machine of the target that took it over, both as TwinSync's keyed hash of
+ * the machine id (twin-info.ts; `"form": "app-specific"`, session 22: an older claim holds the ids
+ * themselves, read as their hashes). `.git/twinsync/`, never committed or pushed: whose twin it
+ * is here is this machine's to say, not the mirror's.
  */
 export const CLAIM_RECORD = join('.git', 'twinsync', 'machine.json')
 
@@ -16,31 +18,31 @@ interface Claim {
   machine: string
 }
 
-/** A machine id that says which machine it is: 32 hex digits (not empty, not systemd's "uninitialized" of a first boot). */
-function known(id: string | null | undefined): id is string {
-  return typeof id === 'string' && /^[0-9a-f]{32}$/.test(id)
-}
-
-/** The target's own /etc/machine-id (under `--root`, the root's), or null when it has none that says which machine it is. */
+/**
+ * The target's machine (under `--root`, the root's) as TwinSync's keyed hash of its
+ * /etc/machine-id (appSpecificMachineId; the id itself is confidential: machine-id(5)), or null
+ * when it has none that says which machine it is.
+ */
 export async function targetMachineId(host: HostPort): Promise<string | null> {
   const id = (await host.readTextIfExists('/etc/machine-id', { follow: 'root-owned' }).catch(() => undefined))?.trim()
-  return known(id) ? id : null
+  return known(id) ? appSpecificMachineId(id) : null
 }
 
 async function readClaim(dir: string): Promise<Claim | undefined> {
   try {
-    const value = JSON.parse(await readFile(join(dir, CLAIM_RECORD), 'utf8')) as Partial<Claim>
-    return known(value.twin) && known(value.machine) ? { twin: value.twin, machine: value.machine } : undefined
+    const value = JSON.parse(await readFile(join(dir, CLAIM_RECORD), 'utf8')) as Partial<Claim> & { form?: unknown }
+    if (!known(value.twin) || !known(value.machine)) return undefined
+    return value.form === 'app-specific' ? { twin: value.twin, machine: value.machine } : { twin: appSpecificMachineId(value.twin), machine: appSpecificMachineId(value.machine) }
   } catch {
     return undefined
   }
 }
 
 export interface OtherMachine {
-  /** The machine id twin.json names. */
+  /** The machine twin.json names (TwinSync's keyed hash of its machine id). */
   twin: string
   twinHostname: string | null
-  /** The target's machine id. */
+  /** The target's machine (the same hash of its machine id). */
   here: string
 }
 
@@ -63,9 +65,10 @@ export async function otherMachine(dir: string, info: TwinInfo, host: HostPort):
 }
 
 function words(dir: string, other: OtherMachine, host: HostPort, from?: string): { summary: string; nextStep: string } {
-  const whose = `machine id ${other.twin.slice(0, 12)}…${other.twinHostname === null ? '' : `, hostname ${other.twinHostname}`}`
+  // The machines as TwinSync's hash of their ids (`systemd-id128 machine-id --app-specific=…` prints a machine's), never the ids.
+  const whose = `machine ${other.twin.slice(0, 12)}…${other.twinHostname === null ? '' : `, hostname ${other.twinHostname}`}`
   const target = host.root === '/' ? 'this machine' : `the root at ${host.root}`
-  const summary = `${from ?? `The twin at ${dir}`} is the twin of another machine (${whose}); ${target} has machine id ${other.here.slice(0, 12)}…`
+  const summary = `${from ?? `The twin at ${dir}`} is the twin of another machine (${whose}); ${target} is machine ${other.here.slice(0, 12)}…`
   const nextStep =
     `If ${target} is that machine reinstalled or restored, or is meant to take over its twin, say so once with \`${twinsyncLine(['init', '--claim'], { root: host.root, repo: dir })}\` ` +
     `and review \`${twinsyncLine(['plan'], { root: host.root, repo: dir })}\` before applying; otherwise point --repo at its own twin, or link this twin to its own mirror.`
@@ -91,7 +94,7 @@ export async function otherMachineDiagnostic(dir: string, info: TwinInfo, host: 
 /**
  * `twinsync init --claim`: the target takes over a twin made of another machine. Refused when the
  * target has no machine id that says which machine it is. Returns what was recorded, or undefined
- * when the twin already is the target's.
+ * when the twin already is the target's or claimed by it.
  */
 export async function claimTwin(dir: string, info: TwinInfo, host: HostPort): Promise<{ twin: string; machine: string } | undefined> {
   const here = await targetMachineId(host)
@@ -101,7 +104,10 @@ export async function claimTwin(dir: string, info: TwinInfo, host: HostPort): Pr
     })
   }
   if (!known(info.machineId) || info.machineId === here) return undefined
+  // Claimed already (since session 22 the claim stays: a restore no longer writes the twin's machine id back).
+  const recorded = await readClaim(dir)
+  if (recorded?.twin === info.machineId && recorded.machine === here) return undefined
   const claim: Claim = { twin: info.machineId, machine: here }
-  await writeFileAtomic(join(dir, CLAIM_RECORD), `${JSON.stringify(claim)}\n`, { mode: 0o600 })
+  await writeFileAtomic(join(dir, CLAIM_RECORD), `${JSON.stringify({ ...claim, form: 'app-specific' })}\n`, { mode: 0o600 })
   return claim
 }

@@ -15,7 +15,7 @@ import { TwinLock } from './twin-lock.js'
 import { actAsTwinOwner } from './twin-owner.js'
 import { initInNode } from './init-in-node.js'
 import { ensureNeutralAttributes } from './git-attributes.js'
-import { TWIN_FORMAT_VERSION, parseTwinInfo, type TwinInfo } from './twin-info.js'
+import { TWIN_FORMAT_VERSION, parseTwinInfo, twinInfoFile, type TwinInfo } from './twin-info.js'
 import type { TwinLocation } from './twin-location.js'
 
 export { TWIN_FORMAT_VERSION, type TwinInfo } from './twin-info.js'
@@ -90,7 +90,7 @@ export class TwinRepository implements TwinReader {
     if (!initInNode(this.dir)) await this.git.init()
     ensureNeutralAttributes(this.dir)
     for (const folder of TWIN_LAYOUT) await mkdir(join(this.dir, folder), { recursive: true })
-    const files = [...Object.entries(FOLDER_NOTES).map(([path, text]) => ({ path, bytes: Buffer.from(text) })), { path: 'twin.json', bytes: Buffer.from(stableStringify(info)) }]
+    const files = [...Object.entries(FOLDER_NOTES).map(([path, text]) => ({ path, bytes: Buffer.from(text) })), { path: 'twin.json', bytes: Buffer.from(stableStringify(twinInfoFile(info))) }]
     for (const { path, bytes } of files) await writeTwinFile(this.dir, path, bytes, 0o644)
     // The init commit made as a snapshot's is, without `git add` and `git commit` (atomic-snapshot.ts).
     const paths = files.map((f) => f.path)

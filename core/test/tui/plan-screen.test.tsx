@@ -83,7 +83,7 @@ describe('TUI pull & apply', () => {
     const out = await panel.waitFor('[-] enable demo.service')
     assert.match(out, /\[ \] reload systemd units/)
     assert.match(out, /Left out: reload systemd units/)
-    assert.match(out, /Also left out, because they need it: enable demo.service/)
+    assert.match(out, /Also left out, because they need it or are only there for it: enable demo.service/)
     await panel.press('a')
     const confirm = await panel.waitFor('Apply these changes?')
     assert.match(confirm, /1 change will be applied; 2 left out/)
@@ -100,6 +100,33 @@ describe('TUI pull & apply', () => {
     assert.equal(requests[0]?.revertTo, undefined)
     await panel.press(KEYS.enter)
     await panel.waitFor('Main menu')
+  })
+
+  it('leaving out the delete of a unit\'s file leaves out the stop and disable made for it (madeFor), and says so', async () => {
+    const file = 'files:delete:/etc/systemd/system/web.service'
+    const forDelete = { removal: true, madeFor: [file] }
+    const unitPlan = planOf([
+      change(file, 'files', 'delete', { summary: 'delete /etc/systemd/system/web.service', removal: true, requires: ['systemd:stop:web.service', 'systemd:disable:web.service'] }),
+      change('files:replace:/etc/motd', 'files', 'replace', { summary: 'replace /etc/motd' }),
+      change('systemd:stop:web.service', 'services', 'stop', { summary: 'stop web.service', ...forDelete }),
+      change('systemd:disable:web.service', 'services', 'disable', { summary: 'disable web.service', ...forDelete }),
+    ])
+    const requests: ApplyRequest[] = []
+    panel = openPanel(fakeServices({ ...applyingServices(requests), plan: async () => unitPlan }), [{ name: 'menu' }, { name: 'plan' }])
+    await panel.waitFor('Plan: 4 changes')
+    await panel.press(KEYS.enter) // files
+    await panel.waitFor('❯ [x] delete /etc/systemd/system/web.service')
+    await panel.press(KEYS.space)
+    const out = await panel.waitFor('Also left out')
+    assert.match(out, /Also left out, because they need it or are only there for it: stop web\.service; disable web\.service/)
+    await panel.press('a')
+    const confirm = await panel.waitFor('Apply these changes?')
+    assert.match(confirm, /1 change will be applied; 3 left out/)
+    await panel.press(KEYS.left)
+    await panel.press(KEYS.enter)
+    await panel.waitFor('1 applied, 0 unchanged, 0 failed, 0 skipped')
+    assert.deepEqual(requests[0]?.plan.changes.map((c) => c.id), ['files:replace:/etc/motd'])
+    assert.deepEqual(requests[0]?.leftOut.map((c) => c.id).sort(), [file, 'systemd:disable:web.service', 'systemd:stop:web.service'])
   })
 
   it('discards one change\'s intent with d and adopts a domain with k, through the services, then plans again', async () => {

@@ -13,6 +13,16 @@ import { cachedByFileStats, type HostPort, type ProviderCache } from '@twinsync/
  *   it, `PATH.txt` by the guides) and `pam_pwdfile.so pwdfile=PATH`, in /etc/pam.d/*;
  * - lighttpd's `auth.backend.plain.userfile = "PATH"` (`user:password` lines in plain text), in
  *   /etc/lighttpd/*.conf and its conf-available/ and conf-enabled/.
+ * Session 22:
+ * - a PAM service file that is a link (vsftpd's `pam_service_name=NAME` names /etc/pam.d/NAME, and
+ *   guides keep that file with vsftpd's own and link it): read through the link, as PAM reads it;
+ *   pam_pwdfile's older `pwdfile PATH` (two words);
+ * - vsftpd's own: `email_password_file` (the passwords anonymous logins must give when
+ *   `secure_email_list_enable=YES`; /etc/vsftpd.email_passwords unless named) and its TLS keys
+ *   (`rsa_private_key_file`, `dsa_private_key_file`), in /etc/vsftpd.conf and
+ *   /etc/vsftpd/vsftpd.conf. Its `user_config_dir` files are per-user settings, no credential;
+ * - Cyrus SASL's `sasldb_path: PATH` (a password database of another name than sasldb2), in the
+ *   SASL applications' configs: /etc/postfix/sasl/*.conf and /etc/sasl2/*.conf.
  * Each rule gives path patterns (a named path, and for pam_userdb `PATH.*` too), and a name for
  * messages that never holds a value.
  */
@@ -30,6 +40,10 @@ const HOSTAPD = '/etc/hostapd'
 const PAM = '/etc/pam.d'
 const MONGO_CONFIGS = ['/etc/mongod.conf', '/etc/mongodb.conf']
 const LIGHTTPD = ['/etc/lighttpd', '/etc/lighttpd/conf-available', '/etc/lighttpd/conf-enabled']
+const VSFTPD_CONFIGS = ['/etc/vsftpd.conf', '/etc/vsftpd/vsftpd.conf']
+const SASL = ['/etc/postfix/sasl', '/etc/sasl2']
+/** Folders whose links to files are read through (PAM opens /etc/pam.d/NAME whatever it is). */
+const FOLLOWED = new Set([PAM])
 
 /** At most this many configs of one folder are read (a folder of thousands is no such setup). */
 const MAX_CONFIGS = 200
@@ -90,8 +104,41 @@ export const NAMING_RULES: readonly NamingRule[] = [
         const userdb = /\bpam_userdb\.so\b.*?[ \t]db=(?<f>\/\S+)/.exec(line)?.groups?.f
         // pam_userdb opens PATH.db; the text it was made from is kept beside it (PATH.txt, PATH.list…).
         if (userdb !== undefined) out.push(resolved(config, userdb), `${resolved(config, userdb)}.*`)
-        const pwdfile = /\bpam_pwdfile\.so\b.*?[ \t]pwdfile=(?<f>\/\S+)/.exec(line)?.groups?.f
+        const pwdfile = /\bpam_pwdfile\.so\b.*?[ \t]pwdfile(?:=|[ \t]+)(?<f>\/\S+)/.exec(line)?.groups?.f
         if (pwdfile !== undefined) out.push(resolved(config, pwdfile))
+      }
+      return out
+    },
+  },
+  {
+    rule: 'vsftpd credential file',
+    isConfig: (path) => VSFTPD_CONFIGS.includes(path),
+    named: (config, text) => {
+      const out: string[] = []
+      const value = (name: string): string | undefined => {
+        let found: string | undefined
+        for (const m of text.matchAll(new RegExp(String.raw`^[ \t]*${name}=(?<v>[^\r\n]*?)[ \t]*\r?$`, 'gm'))) found = m.groups?.v
+        return found
+      }
+      // The last setting of a name counts (vsftpd reads the file top to bottom).
+      const emails = value('email_password_file')
+      if (emails !== undefined && emails !== '') out.push(resolved(config, emails))
+      else if (/^yes$/i.test(value('secure_email_list_enable') ?? '')) out.push('/etc/vsftpd.email_passwords')
+      for (const key of ['rsa_private_key_file', 'dsa_private_key_file']) {
+        const file = value(key)
+        if (file !== undefined && file !== '') out.push(resolved(config, file))
+      }
+      return out
+    },
+  },
+  {
+    rule: 'Cyrus SASL password database',
+    isConfig: (path) => path.endsWith('.conf') && SASL.some((folder) => inFolder(folder, path)),
+    named: (config, text) => {
+      const out: string[] = []
+      for (const m of text.matchAll(/^[ \t]*sasldb_path[ \t]*:[ \t]*(?<f>[^\s#][^\r\n]*?)[ \t]*\r?$/gm)) {
+        const file = m.groups?.f
+        if (file !== undefined) out.push(resolved(config, file), `${resolved(config, file)}.*`)
       }
       return out
     },
@@ -103,47 +150,58 @@ export const namingRuleOf = (path: string): NamingRule | undefined => NAMING_RUL
 
 /**
  * The machine's configs the naming rules read: /etc/hostapd/*.conf, /etc/mongod.conf and
- * /etc/mongodb.conf, /etc/pam.d/*, lighttpd's *.conf (regular files only; conf-enabled's
- * symlinks are conf-available's files), with their stat data.
+ * /etc/mongodb.conf, /etc/pam.d/* (links read through, with the stat data of the file they lead
+ * to), vsftpd's config, lighttpd's *.conf (regular files only; conf-enabled's symlinks are
+ * conf-available's files), the SASL applications' *.conf, with their stat data.
  */
-async function machineConfigs(host: Pick<HostPort, 'lstat' | 'readdir'>, startedAt: number, cache?: ProviderCache): Promise<Array<{ path: string; stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>> }>> {
-  const candidates: string[] = [...MONGO_CONFIGS]
-  for (const folder of [HOSTAPD, PAM, ...LIGHTTPD]) {
+async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir'>, startedAt: number, cache?: ProviderCache): Promise<Array<{ path: string; stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>> }>> {
+  const candidates: string[] = [...MONGO_CONFIGS, ...VSFTPD_CONFIGS]
+  for (const folder of [HOSTAPD, PAM, ...LIGHTTPD, ...SASL]) {
     const st = await host.lstat(folder).catch(() => undefined)
     if (st?.type !== 'directory') continue
     const list = async (): Promise<string[]> => {
       const entries = await host.readdir(folder).catch(() => [])
       const names = entries
-        .filter((e) => e.type === 'file')
+        .filter((e) => e.type === 'file' || (e.type === 'symlink' && FOLLOWED.has(folder)))
         .map((e) => `${folder}/${e.name}`)
         .filter((p) => namingRuleOf(p) !== undefined)
         .sort()
       return names.slice(0, MAX_CONFIGS)
     }
     // A folder whose stat data did not move has the same names: not listed again (an unchanged machine lists no folder).
-    candidates.push(...(cache === undefined ? await list() : await cachedByFileStats(cache, `named-credential-folder:${folder}`, [{ path: folder, stat: st }], startedAt, list)))
+    // v2 (session 22): /etc/pam.d's links are listed too; a list cached before holds none.
+    candidates.push(...(cache === undefined ? await list() : await cachedByFileStats(cache, `named-credential-folder-v2:${folder}`, [{ path: folder, stat: st }], startedAt, list)))
   }
   const out: Array<{ path: string; stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>> }> = []
   for (const path of candidates) {
     const stat = await host.lstat(path).catch(() => undefined)
     if (stat?.type === 'file') out.push({ path, stat })
+    // A link where links are read through: the stat data of the file it leads to (a change there moves them).
+    else if (stat?.type === 'symlink' && FOLLOWED.has(posix.dirname(path))) {
+      const target = await host.stat(path).catch(() => undefined)
+      if (target?.type === 'file') out.push({ path, stat: target })
+    }
   }
   return out
 }
+
+/** A config's text; through a link only where links are read through, and only the system's own (ReadOptions' root-owned). */
+const readConfig = (host: Pick<HostPort, 'readTextIfExists'>, path: string): Promise<string | undefined> =>
+  host.readTextIfExists(path, FOLLOWED.has(posix.dirname(path)) ? { follow: 'root-owned' } : undefined).catch(() => undefined)
 
 /**
  * The path patterns, with their rule, that the machine's configs name (see NAMING_RULES). Configs
  * whose stat data did not move are not read again, nor folders whose stat data did not move listed
  * again (cachedByFileStats): on an unchanged machine, a stat of each folder and config.
  */
-export async function namedCredentialFiles(host: Pick<HostPort, 'readTextIfExists' | 'lstat' | 'readdir'>, cache?: ProviderCache): Promise<string[]> {
+export async function namedCredentialFiles(host: Pick<HostPort, 'readTextIfExists' | 'lstat' | 'stat' | 'readdir'>, cache?: ProviderCache): Promise<string[]> {
   const startedAt = Date.now()
   const configs = await machineConfigs(host, startedAt, cache)
   if (configs.length === 0) return []
   const read = async (): Promise<string[]> => {
     const paths = new Set<string>()
     for (const { path } of configs) {
-      const text = await host.readTextIfExists(path).catch(() => undefined)
+      const text = await readConfig(host, path)
       if (text !== undefined) for (const p of namingRuleOf(path)?.named(path, text) ?? []) paths.add(p)
     }
     return [...paths]
@@ -153,4 +211,4 @@ export async function namedCredentialFiles(host: Pick<HostPort, 'readTextIfExist
 }
 
 /** The twin's folders and files the naming rules' configs are in, for a push's look at its commit. */
-export const NAMING_CONFIG_PLACES = { folders: [HOSTAPD, PAM, ...LIGHTTPD], files: MONGO_CONFIGS, max: MAX_CONFIGS } as const
+export const NAMING_CONFIG_PLACES = { folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL], files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS], max: MAX_CONFIGS } as const

@@ -59,6 +59,21 @@ export const DEFAULT_SECRET_PATHS: readonly string[] = [
   // capital letters, no token file by its shape).
   '/etc/samba/smbpasswd',
   '/**/.erlang.cookie',
+  // Session 22: binary credential stores, which say nothing to the detector read as latin1: Cyrus
+  // SASL's password database (a Berkeley DB of `user\0realm\0userPassword` keys and plain
+  // passwords; /etc/sasldb2, and postfix's chroot copy), keystores of Elasticsearch, OpenSearch,
+  // Kibana and Logstash (`bin/elasticsearch-keystore`: obfuscated, not protected, unless given a
+  // password) and Java's and PKCS#12 key stores. And the machine id: machine-id(5) has it treated
+  // as confidential; the twin keeps a keyed hash of it (twin.json, core/src/twin/machine-match.ts)
+  // and a restore never writes another machine's.
+  '/**/sasldb2',
+  '/**/sasldb2.*',
+  '/**/*.keystore',
+  '/**/*.jks',
+  '/**/*.p12',
+  '/**/*.pfx',
+  '/etc/machine-id',
+  '/var/lib/dbus/machine-id',
   // systemd's credential store (LoadCredential= without a path reads from here).
   '/etc/credstore/**',
   '/etc/credstore.encrypted/**',
@@ -97,11 +112,14 @@ const MAIN_CF = '/etc/postfix/main.cf'
 function passwordMapsIn(text: string | undefined): string[] {
   if (text === undefined) return []
   const paths: string[] = []
+  const lines = text.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)
+  // `$config_directory/…` (also `${…}`, `$(…)`): main.cf's own setting of it, else postfix's default (session 22).
+  const configDirectory = lines.map((l) => /^[ \t]*config_directory[ \t]*=[ \t]*(?<d>\/\S*)[ \t]*$/.exec(l)?.groups?.d).filter((d) => d !== undefined).pop() ?? '/etc/postfix'
   // A logical line: a line that begins with a blank continues the one before it.
-  for (const line of text.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
+  for (const line of lines) {
     const found = /^[ \t]*[a-z0-9_]*_password_maps[ \t]*=(?<v>.*)$/.exec(line)
     if (found?.groups === undefined) continue
-    for (const map of (found.groups.v ?? '').split(/[\s,]+/)) {
+    for (const map of (found.groups.v ?? '').replace(/\$(?:config_directory\b|\{config_directory\}|\(config_directory\))/g, configDirectory).split(/[\s,]+/)) {
       // `type:/path`, `proxy:type:/path`; not a `static:…` map (the detector finds its password) nor a `$variable`.
       const path = /^(?:[a-z0-9]+:)+(?<p>\/[^\s,*?[\]{}]+)$/.exec(map)?.groups?.p
       if (path !== undefined) paths.push(path, `${path}.*`)

@@ -88,6 +88,7 @@ describe('credential files other configs name (session 21)', () => {
           : path === '/etc/pam.d'
             ? { type: 'directory' as const, mode: 0o755, uid: 0, gid: 0, size: 4096, mtimeMs: 1e12, ctimeMs: 1e12, ino: 6, dev: 1, nlink: 2 }
             : undefined,
+      stat: async () => undefined,
       readdir: async (path: string) => {
         listed.push(path)
         return path === '/etc/pam.d' ? [{ name: 'vsftpd.virtual', type: 'file' as const }] : []
@@ -119,9 +120,9 @@ describe('credential files other configs name (session 21)', () => {
       { path: 'filesystem/etc/mongod.conf', content: mongod },
       { path: 'filesystem/etc/pam.d/vsftpd.virtual', content: pam },
       { path: 'filesystem/etc/vsftpd/virtual_users.txt', content: 'scanner\nnot-looked-at\n' },
-      { path: 'filesystem/etc/vsftpd/vsftpd.conf', content: 'listen=YES\n' },
+      { path: 'filesystem/etc/vsftpd/user_list', content: 'root\nftp\n' },
     ])
-    const asked = ['filesystem/etc/hostapd/stations', 'filesystem/etc/hostapd/radius-users', 'filesystem/etc/hostapd/hostapd.deny', 'filesystem/etc/mongodb/rs0.key', 'filesystem/etc/vsftpd/virtual_users.db', 'filesystem/etc/vsftpd/vsftpd.conf']
+    const asked = ['filesystem/etc/hostapd/stations', 'filesystem/etc/hostapd/radius-users', 'filesystem/etc/hostapd/hostapd.deny', 'filesystem/etc/mongodb/rs0.key', 'filesystem/etc/vsftpd/virtual_users.db', 'filesystem/etc/vsftpd/user_list']
     const found = await new FilesProvider().secretPaths({ paths: asked, twin, ctx: twinOnly() })
     assert.deepEqual(found.map((f) => [f.path, f.rule]), [
       ['filesystem/etc/hostapd/radius-users', 'hostapd credential file'],
@@ -133,5 +134,58 @@ describe('credential files other configs name (session 21)', () => {
     assert.deepEqual(added.map((f) => f.path), ['filesystem/etc/vsftpd/virtual_users.txt'])
     // Without the configs in the twin (the machine's do not count), none.
     assert.deepEqual(await new FilesProvider().secretPaths({ paths: asked, twin: new MemoryTwin(), ctx: twinOnly() }), [])
+  })
+
+  it('session 22: reads a PAM service that is a link, pam_pwdfile\'s `pwdfile PATH`, vsftpd\'s own credential files and Cyrus SASL\'s sasldb_path', async () => {
+    const root = base()
+      .file('/etc/vsftpd.conf', 'listen=YES\npam_service_name=ftp-virtual\nsecure_email_list_enable=YES\nrsa_private_key_file=/etc/vsftpd/tls.key\nuser_config_dir=/etc/vsftpd/users\n')
+      .file('/etc/vsftpd/pam/ftp-virtual', 'auth required pam_userdb.so db=/etc/vsftpd/accounts\n')
+      .link('/etc/pam.d/ftp-virtual', '/etc/vsftpd/pam/ftp-virtual')
+      .file('/etc/pam.d/ftp-pwdfile', 'auth required pam_pwdfile.so pwdfile /etc/vsftpd/ftpd.passwd\n')
+      .file('/etc/postfix/sasl/smtpd.conf', 'pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: /etc/postfix/sasl/users\n')
+    try {
+      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host)).sort(), [
+        '/etc/postfix/sasl/users',
+        '/etc/postfix/sasl/users.*',
+        '/etc/vsftpd.email_passwords',
+        '/etc/vsftpd/accounts',
+        '/etc/vsftpd/accounts.*',
+        '/etc/vsftpd/ftpd.passwd',
+        '/etc/vsftpd/tls.key',
+      ])
+      // email_password_file named: that file, not the default.
+      const named = base().file('/etc/vsftpd/vsftpd.conf', 'secure_email_list_enable=YES\nemail_password_file=/etc/vsftpd/anon.list\n')
+      try {
+        assert.deepEqual(await namedCredentialFiles(createTestContext(named.dir).host), ['/etc/vsftpd/anon.list'])
+      } finally {
+        named.remove()
+      }
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('session 22: the files provider holds out binary credential stores and the machine id by their paths (metadata and a keyed hash kept)', async () => {
+    const pw = fakeChars('s22-stores', 16)
+    const id = fakeChars('s22-machine', 32, '0123456789abcdef')
+    const root = base()
+      .file('/etc/sasldb2', Buffer.from(`\0\0\0\0relay\0mail.example.org\0userPassword\0${pw}a\0`, 'latin1'), { mode: 0o640, gid: 8 })
+      .file('/etc/elasticsearch/elasticsearch.keystore', Buffer.from(`?\xd7l\x17\0elasticsearch.keystore\0${pw}b`, 'latin1'), { mode: 0o660 })
+      .file('/etc/ssl/app/server.p12', Buffer.from(`0\x82\x0a\0${pw}c`, 'latin1'))
+      .file('/etc/machine-id', `${id}\n`, { mode: 0o444 })
+    try {
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc'] }, cache: new MemoryCache() })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      for (const path of ['/etc/sasldb2', '/etc/elasticsearch/elasticsearch.keystore', '/etc/ssl/app/server.p12', '/etc/machine-id']) {
+        const entry = manifest.entries.find((e) => e.path === path)
+        assert.equal(entry?.secretReason, 'path rule', path)
+        assert.match(String(entry?.secretHash), /^hmac-sha256:/, path)
+      }
+      const all = documents.map((d) => Buffer.from(d.content).toString('latin1')).join('\n')
+      assert.ok(!all.includes(pw) && !all.includes(id))
+    } finally {
+      root.remove()
+    }
   })
 })

@@ -71,6 +71,17 @@ describe('secrets where administrators keep them (session 14)', () => {
     }
   })
 
+  it("session 22: follows `$config_directory` in a password map's name (main.cf's own setting of it, else /etc/postfix)", async () => {
+    const host = (mainCf: string) => createTestContext(new TargetRoot().file('/etc/postfix/main.cf', mainCf).dir).host
+    assert.deepEqual(await postfixPasswordMaps(host('smtp_sasl_password_maps = hash:${config_directory}/relay_creds, lmdb:$config_directory/sasl/b $(config_directory)/c\n')), [
+      '/etc/postfix/relay_creds',
+      '/etc/postfix/relay_creds.*',
+      '/etc/postfix/sasl/b',
+      '/etc/postfix/sasl/b.*',
+    ])
+    assert.deepEqual(await postfixPasswordMaps(host('config_directory = /srv/postfix\nsmtp_sasl_password_maps = texthash:$config_directory/relay\n')), ['/srv/postfix/relay', '/srv/postfix/relay.*'])
+  })
+
   it("reads main.cf again only when its stat data moved", async () => {
     const reads: string[] = []
     let size = 120

@@ -1,8 +1,7 @@
 import { enablementFolders, errorDiagnostic, isTwinSyncError, TwinSyncError, type ApplyResult, type Change, type ChangeResult, type ExecOptions, type ProviderContext } from '@twinsync/sdk'
-import { addConfigDrift } from './config-drift.js'
+import { serviceStarts, staleConfigOf, unitPackages } from './config-drift.js'
 import { managerRuns } from './runtime-units.js'
-import type { RuntimeEntry } from './state.js'
-import { isSystemdOperation, RUNTIME_OPERATIONS, SYSTEMD_OPERATIONS, type SystemdOperation } from './change.js'
+import { isSystemdOperation, RUNTIME_OPERATIONS, SYSTEMD_OPERATIONS, type SystemdChangeData, type SystemdOperation } from './change.js'
 import { UnitFileIndex } from './unit-file-index.js'
 import { isActive, listeningSockets, verifyBack } from './verify.js'
 import { checkUnitName } from './unit-name.js'
@@ -77,6 +76,13 @@ export async function applySystemdChanges(
       const stale = operation === 'start' ? await runsOlderConfiguration(ctx, step.unit) : undefined
       // Verified only when the unit runs now: a oneshot's restart ends inactive, as it should.
       const verified = stale !== undefined || ((operation === 'reload' || operation === 'restart') && (await isActive(ctx.host, step.unit)))
+      // A reload or restart for an older configuration (the diff's staleConfig) of a service that
+      // no longer runs (stopped since the plan: by this apply, as a unit whose file goes, or by
+      // hand): nothing runs that configuration now, and a restart would start it again.
+      if ((operation === 'reload' || operation === 'restart') && !verified && (step.change.data as SystemdChangeData | undefined)?.staleConfig !== undefined) {
+        report({ id, status: 'unchanged', message: `${step.unit} is not running now: nothing runs its older configuration, so it is not ${operation}ed` })
+        continue
+      }
       // A unit whose last reload lost some of its sockets still owes them: the reload that
       // follows a rollback must bring back what it listened on before the change. A restart
       // for a start (below) is checked to be active only: its new configuration may listen elsewhere.
@@ -119,12 +125,12 @@ export async function applySystemdChanges(
  */
 async function runsOlderConfiguration(ctx: ProviderContext, unit: string): Promise<string[] | undefined> {
   if (!unit.endsWith('.service')) return undefined
-  const sub = await ctx.host.query('systemctl', ['show', '-p', 'SubState', '--value', '--', unit], { timeoutMs: 30_000 })
-  if (sub.stdout.trim() !== 'running') return undefined
-  const runtime: Record<string, RuntimeEntry> = { [unit]: { active: 'active', sub: 'running' } }
-  await addConfigDrift(ctx.host, runtime)
-  const stale = runtime[unit]?.staleConfig
-  return stale !== undefined && stale.length > 0 ? stale : undefined
+  // One `systemctl show` tells both whether it runs and what it started with. One that cannot
+  // be read is started as planned (a plain start).
+  const [start] = await serviceStarts(ctx.host, [unit], true).catch(() => [])
+  if (start === undefined || start.unit !== unit || start.sub !== 'running') return undefined
+  const stale = await staleConfigOf(ctx.host, start, await unitPackages(ctx.host))
+  return stale.length > 0 ? stale : undefined
 }
 
 /** A change as apply runs it: the operation known, the unit name one systemctl takes as a unit (NAME_INVALID), or thrown. Also the provider's outOfScope. */

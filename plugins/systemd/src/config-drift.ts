@@ -15,6 +15,8 @@ export interface ServiceStart {
   canReload: boolean
   environmentFiles: string[]
   fragmentPath?: string
+  /** SubState ("running", "exited", …), when asked for (serviceStarts with `withSubState`). */
+  sub?: string
 }
 
 /**
@@ -41,23 +43,32 @@ export async function addConfigDrift(host: HostReader, runtime: Record<string, R
   for (const start of starts) {
     const entry = runtime[start.unit]
     if (entry === undefined) continue
-    const stale: Array<{ path: string; mtime: number }> = []
-    for (const path of await configFilesOf(host, start, packages)) {
-      const mtime = await modifiedAt(host, path)
-      if (mtime !== undefined && mtime > start.loadedAt) stale.push({ path, mtime })
-    }
+    const stale = await staleConfigOf(host, start, packages)
     if (stale.length === 0) continue
-    // Files first, newest first; a folder (changed by adding, removing or renaming a file in it) names the cause only when no file does.
-    const isDir = (p: string) => (p.endsWith('/') ? 1 : 0)
-    stale.sort((a, b) => isDir(a.path) - isDir(b.path) || b.mtime - a.mtime || compareStrings(a.path, b.path))
-    entry.staleConfig = stale.slice(0, MAX_REPORTED).map((s) => s.path)
+    entry.staleConfig = stale
     entry.canReload = start.canReload
   }
 }
 
-/** One `systemctl show` for every running service. */
-export async function serviceStarts(host: HostReader, units: readonly string[]): Promise<ServiceStart[]> {
-  const props = ['Id', 'InactiveExitTimestamp', 'ExecMainStartTimestamp', 'ExecReload', 'StateChangeTimestamp', 'CanReload', 'EnvironmentFiles', 'FragmentPath']
+/**
+ * The files (then folders) a started service reads that were modified after it started or last
+ * reloaded, newest first: the configuration it does not run yet. Empty when it runs its files.
+ */
+export async function staleConfigOf(host: HostReader, start: ServiceStart, packages: UnitPackages): Promise<string[]> {
+  const stale: Array<{ path: string; mtime: number }> = []
+  for (const path of await configFilesOf(host, start, packages)) {
+    const mtime = await modifiedAt(host, path)
+    if (mtime !== undefined && mtime > start.loadedAt) stale.push({ path, mtime })
+  }
+  // Files first, newest first; a folder (changed by adding, removing or renaming a file in it) names the cause only when no file does.
+  const isDir = (p: string) => (p.endsWith('/') ? 1 : 0)
+  stale.sort((a, b) => isDir(a.path) - isDir(b.path) || b.mtime - a.mtime || compareStrings(a.path, b.path))
+  return stale.slice(0, MAX_REPORTED).map((s) => s.path)
+}
+
+/** One `systemctl show` for every running service (and, `withSubState`, each one's SubState too). */
+export async function serviceStarts(host: HostReader, units: readonly string[], withSubState = false): Promise<ServiceStart[]> {
+  const props = ['Id', 'InactiveExitTimestamp', 'ExecMainStartTimestamp', 'ExecReload', 'StateChangeTimestamp', 'CanReload', 'EnvironmentFiles', 'FragmentPath', ...(withSubState ? ['SubState'] : [])]
   const result = await host.query('systemctl', ['show', '--timestamp=us+utc', ...props.flatMap((p) => ['-p', p]), '--', ...units], { timeoutMs: 60_000 })
   if (result.exitCode !== 0) throw new Error(`systemctl show exited ${result.exitCode}: ${result.stderr.trim()}`)
   return parseServiceShow(result.stdout)
@@ -84,6 +95,7 @@ export function parseServiceShow(output: string): ServiceStart[] {
     let stateChange: number | undefined
     let canReload = false
     let fragmentPath: string | undefined
+    let sub: string | undefined
     const environmentFiles: string[] = []
     for (const line of block.split('\n')) {
       const eq = line.indexOf('=')
@@ -103,6 +115,7 @@ export function parseServiceShow(output: string): ServiceStart[] {
       } else if (key === 'StateChangeTimestamp') stateChange = parseTimestamp(value)
       else if (key === 'CanReload') canReload = value === 'yes'
       else if (key === 'FragmentPath' && value !== '') fragmentPath = value
+      else if (key === 'SubState') sub = value
       else if (key === 'EnvironmentFiles') {
         const path = value.replace(/ \(ignore_errors=(yes|no)\)$/, '')
         if (path.startsWith('/')) environmentFiles.push(path)
@@ -110,7 +123,7 @@ export function parseServiceShow(output: string): ServiceStart[] {
     }
     if (unit === undefined || loadedAt === Number.NEGATIVE_INFINITY) continue
     if (!reloadKnown && stateChange !== undefined) loadedAt = Math.max(loadedAt, stateChange)
-    out.push({ unit, loadedAt, canReload, environmentFiles, ...(fragmentPath === undefined ? {} : { fragmentPath }) })
+    out.push({ unit, loadedAt, canReload, environmentFiles, ...(fragmentPath === undefined ? {} : { fragmentPath }), ...(sub === undefined ? {} : { sub }) })
   }
   return out
 }

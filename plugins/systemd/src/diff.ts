@@ -80,7 +80,8 @@ export function diffSystemdState(desired: SystemdState, actual: SystemdState): D
     if (want === 'enabled' && (have === undefined || have === 'disabled')) {
       add('enable', unit, `enable ${unit}`, 'medium', { before: have ?? 'absent', after: 'enabled', ...requires })
     } else if (want === 'disabled' && have === 'enabled') {
-      add('disable', unit, `disable ${unit}`, 'medium', { before: 'enabled', after: 'disabled' })
+      // `removal`: with the stops, before anything of the plan starts (see below).
+      add('disable', unit, `disable ${unit}`, 'medium', { before: 'enabled', after: 'disabled', removal: true })
     }
   }
 
@@ -100,7 +101,10 @@ export function diffSystemdState(desired: SystemdState, actual: SystemdState): D
         const requires = startRequires(changes, unit, reload)
         add('start', unit, `start ${unit}`, 'medium', { before: have, after: 'active', ...(requires === undefined ? {} : { requires }) })
       }
-      else if (want === 'inactive' && UP.has(have)) add('stop', unit, `stop ${unit}`, 'high', { before: have, after: 'inactive' })
+      // `removal`: stops (and disables) run first, in the planner's stage before package installs,
+      // files and starts (ordering-rules.ts): a service the twin wants stopped gives up its port
+      // before one it wants running (or a package's maintainer script) starts, on the same port.
+      else if (want === 'inactive' && UP.has(have)) add('stop', unit, `stop ${unit}`, 'high', { before: have, after: 'inactive', removal: true })
     }
     // A running service whose unit file changed runs the old definition: propose a restart the user can decline.
     for (const unit of changedFiles) {

@@ -2,6 +2,7 @@ import {
   type Change,
   type FollowUpRequest,
   type PlanFollowUp,
+  type PlanReview,
   type StartupEntry,
   type StartupView,
   errorDiagnostic,
@@ -30,13 +31,13 @@ import { collectSystemdState } from './collect.js'
 import { diffSystemdState } from './diff.js'
 import { unappliedSystemdPlaces } from './unapplied.js'
 import { restartsForConfigChanges } from './config-restarts.js'
-import { unitsWhoseFilesGo } from './units-leaving.js'
+import { unitFileContradictions, unitsWhoseFilesGo } from './units-leaving.js'
 import { startupEntries } from './startup-entry.js'
 import { RUNTIME_DOCUMENT, STARTUP_DOCUMENT, SystemdState, UNITS_DOCUMENT } from './state.js'
 import { UNIT_SEARCH_PATH, PERSISTENT_CONFIG } from './unit-paths.js'
 
 /** systemd units: enablement, presets, runtime state and what starts at boot; changed through systemctl. */
-export class SystemdProvider implements ApplicableProvider<SystemdState>, StartupView<SystemdState>, PlanFollowUp<SystemdState> {
+export class SystemdProvider implements ApplicableProvider<SystemdState>, StartupView<SystemdState>, PlanFollowUp<SystemdState>, PlanReview<SystemdState> {
   readonly name = 'systemd'
   readonly version = '0.1.0'
   readonly category = 'services' as const
@@ -158,14 +159,21 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
   }
 
   /**
-   * Units whose unit file the plan deletes, stopped and disabled first (units-leaving.ts); restarts
-   * of running services whose package's configuration the plan rewrites, not of those.
+   * Units whose unit file the plan deletes, stopped and disabled first (units-leaving.ts); reloads
+   * and restarts of running services whose package's configuration the plan rewrites, not of a
+   * unit the plan stops (the twin wants it inactive, or its file goes): a restart after the stop
+   * would start it again, on the port a service the twin wants running is about to take.
    */
   async followUps(request: FollowUpRequest<SystemdState>): Promise<Change[]> {
     const leaving = unitsWhoseFilesGo(request)
-    const stopped = new Set([...request.changes, ...leaving].filter((c) => c.provider === 'systemd' && c.operation === 'stop' && c.removal === true).map((c) => c.resource))
+    const stopped = new Set([...request.changes, ...leaving].filter((c) => c.provider === 'systemd' && c.operation === 'stop').map((c) => c.resource))
     const restarts = await restartsForConfigChanges(request)
     return [...leaving, ...restarts.filter((c) => !stopped.has(c.resource))]
+  }
+
+  /** A plan that deletes a unit's file and enables or starts the unit: an error (units-leaving.ts). */
+  async reviewPlan(request: FollowUpRequest<SystemdState>): Promise<Diagnostic[]> {
+    return unitFileContradictions(request)
   }
 
   /** The units started at boot and the enabled timers, for `twinsync startup`. */

@@ -1,4 +1,4 @@
-import { compareStrings, type Change, type FollowUpRequest } from '@twinsync/sdk'
+import { compareStrings, errorDiagnostic, type Change, type Diagnostic, type FollowUpRequest } from '@twinsync/sdk'
 import { DAEMON_RELOAD_ID, systemdChangeId, UP, type SystemdChangeData } from './change.js'
 import type { SystemdState } from './state.js'
 import { isChangeableUnitName } from './unit-name.js'
@@ -10,7 +10,7 @@ const UNIT_FILE = /^\/etc\/systemd\/system\/([^/]+\.(?:service|socket|timer|path
 /**
  * Units whose administrator unit file the plan deletes (another provider's `delete`, the files
  * provider's, a folder's `below` included) are stopped and disabled first (`removal`: the
- * planner's stage "units whose files go" runs them before the files), and the manager reloads
+ * planner's stage "services stopped and disabled" runs them before the files), and the manager reloads
  * after: otherwise it keeps running a unit whose file is gone and an enable link dangles
  * ("not-found", a failed timer). The one rule for every way a unit file goes: the twin no longer
  * lists the unit nor keeps its file (a revert, a pulled twin), or keeps the unit in units.json but
@@ -20,23 +20,18 @@ const UNIT_FILE = /^\/etc\/systemd\/system\/([^/]+\.(?:service|socket|timer|path
  * daemon-reload lists the files too.
  */
 export function unitsWhoseFilesGo({ changes, actual }: Pick<FollowUpRequest<SystemdState>, 'changes' | 'actual'>): Change[] {
-  const going = new Map<string, string>()
-  for (const change of changes) {
-    if (change.provider === 'systemd') continue
-    const data = change.data as { action?: unknown; path?: unknown; below?: unknown } | undefined
-    if (data?.action !== 'delete' || typeof data.path !== 'string') continue
-    const below = Array.isArray(data.below) ? data.below.map((b: { path?: unknown } | null) => b?.path).filter((p): p is string => typeof p === 'string') : []
-    for (const path of [data.path, ...below]) {
-      const unit = UNIT_FILE.exec(path)?.[1]
-      if (unit !== undefined && isChangeableUnitName(unit) && actual.units[unit] !== undefined && !going.has(unit)) going.set(unit, path)
-    }
-  }
+  const going = unitFilesGoing(changes, actual)
   if (going.size === 0) return []
   const out: Change[] = []
   const live = actual.runtime !== undefined
   const existing = (id: string) => changes.find((c) => c.id === id) ?? out.find((c) => c.id === id)
   const ensure = (operation: 'stop' | 'disable', unit: string, before: string, after: string, path: string) => {
-    const found = existing(systemdChangeId(operation, unit))
+    const deletion = going.get(unit)?.change as Change
+    const id = systemdChangeId(operation, unit)
+    // The delete needs the unit stopped and disabled first: leaving out (or a failure of) the
+    // stop or the disable holds the delete back too, so no running unit loses its file.
+    if (!(deletion.requires ?? []).includes(id)) deletion.requires = [...(deletion.requires ?? []), id]
+    const found = existing(id)
     if (found !== undefined) {
       found.removal = true
       return
@@ -52,10 +47,12 @@ export function unitsWhoseFilesGo({ changes, actual }: Pick<FollowUpRequest<Syst
       before,
       after,
       removal: true,
+      // Only there for the delete: leaving the delete out leaves this out too (excludeChanges).
+      madeFor: [deletion.id],
       data: { unit },
     })
   }
-  for (const [unit, path] of [...going].sort(([a], [b]) => compareStrings(a, b))) {
+  for (const [unit, { path }] of [...going].sort(([a], [b]) => compareStrings(a, b))) {
     const active = actual.runtime?.[unit]?.active ?? 'inactive'
     if (live && UP.has(active)) ensure('stop', unit, active, 'inactive', path)
     const state = actual.units[unit]?.state
@@ -63,7 +60,7 @@ export function unitsWhoseFilesGo({ changes, actual }: Pick<FollowUpRequest<Syst
   }
   if (!live) return out
   // The manager forgets the units once their files are gone.
-  const files = [...going.values()].sort(compareStrings)
+  const files = [...going.values()].map((g) => g.path).sort(compareStrings)
   const reload = existing(DAEMON_RELOAD_ID)
   if (reload !== undefined) {
     const data = reload.data as SystemdChangeData
@@ -79,8 +76,60 @@ export function unitsWhoseFilesGo({ changes, actual }: Pick<FollowUpRequest<Syst
       resource: 'manager',
       summary: `reload systemd after unit file changes (${[...going.keys()].sort(compareStrings).join(', ')})`,
       risk: 'low',
+      madeFor: [...new Set([...going.values()].map((g) => g.change.id))].sort(compareStrings),
       data: { unit: 'manager', unitFiles: files },
     })
+  }
+  return out
+}
+
+/** The units whose administrator unit file a change of another provider deletes: unit → the file, and the change. */
+function unitFilesGoing(changes: readonly Change[], actual: SystemdState): Map<string, { path: string; change: Change }> {
+  const going = new Map<string, { path: string; change: Change }>()
+  for (const change of changes) {
+    if (change.provider === 'systemd') continue
+    const data = change.data as { action?: unknown; path?: unknown; below?: unknown } | undefined
+    if (data?.action !== 'delete' || typeof data.path !== 'string') continue
+    const below = Array.isArray(data.below) ? data.below.map((b: { path?: unknown } | null) => b?.path).filter((p): p is string => typeof p === 'string') : []
+    for (const path of [data.path, ...below]) {
+      const unit = UNIT_FILE.exec(path)?.[1]
+      if (unit !== undefined && isChangeableUnitName(unit) && actual.units[unit] !== undefined && !going.has(unit)) going.set(unit, { path, change })
+    }
+  }
+  return going
+}
+
+/**
+ * What the twin asks of a unit that contradicts the deletion of its unit file in the same plan.
+ * (A reload or restart is never the twin's ask: one for a changed configuration is not proposed
+ * for a unit the plan stops, as one whose file goes is.)
+ */
+const WANTS_UNIT = new Set(['enable', 'start'])
+
+/**
+ * A plan that deletes a unit's file and enables or starts the same unit (or unmasks it to
+ * enabled) contradicts itself: the twin keeps asking for the unit while its file
+ * goes, and apply would run the deletion first, then fail on the unit (session 22). An error
+ * (SYSTEMD_UNIT_FILE_CONTRADICTION), so apply refuses the plan until the twin says one thing.
+ */
+export function unitFileContradictions({ changes, actual }: Pick<FollowUpRequest<SystemdState>, 'changes' | 'actual'>): Diagnostic[] {
+  const going = unitFilesGoing(changes, actual)
+  if (going.size === 0) return []
+  const out: Diagnostic[] = []
+  for (const change of changes) {
+    if (change.provider !== 'systemd') continue
+    const unit = (change.data as SystemdChangeData | undefined)?.unit ?? change.resource
+    const path = going.get(unit)?.path
+    if (path === undefined) continue
+    const unmasksToEnabled = change.operation === 'unmask' && (change.data as SystemdChangeData | undefined)?.after === 'enabled'
+    if (!WANTS_UNIT.has(change.operation) && !unmasksToEnabled) continue
+    const verb = unmasksToEnabled ? 'unmasks and enables' : `${change.operation}s`
+    out.push(errorDiagnostic('SYSTEMD_UNIT_FILE_CONTRADICTION', `The plan deletes ${unit}'s unit file ${path} and ${verb} ${unit} (${change.id}): the twin asks for both`, {
+      path: unit,
+      provider: 'systemd',
+      change: change.id,
+      detail: `Keep the unit file in the twin (filesystem${path}), or set ${unit} "disabled" in system/services/units.json and "inactive" in system/services/runtime.json; then plan again. Nothing is applied from this plan until then.`,
+    }))
   }
   return out
 }

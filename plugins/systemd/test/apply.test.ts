@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Change, ProviderContext } from '@twinsync/sdk'
@@ -92,6 +92,36 @@ describe('systemd apply (offline root, a dry run of systemctl)', () => {
     const host = dryRun()
     await assert.rejects(new SystemdProvider().apply({ changes: [change('enable', 'cron.service'), change('enable', 'x; rm -rf /.service')], ctx }), { code: 'NAME_INVALID' })
     assert.deepEqual(host.actions, [])
+  })
+
+  it('a start of a service found running with an older configuration is a restart, read with one systemctl show', async () => {
+    mkdirSync(join(root, 'run/systemd/system'), { recursive: true })
+    mkdirSync(join(root, 'etc/web'), { recursive: true })
+    writeFileSync(join(root, 'etc/web/web.env'), 'PORT=80\n') // modified now: after the start below
+    const block = ['Id=web.service', 'SubState=running', 'InactiveExitTimestamp=Wed 2020-01-01 00:00:00.000000 UTC', 'ExecMainStartTimestamp=Wed 2020-01-01 00:00:00.000000 UTC', 'ExecReload=', 'CanReload=no', 'EnvironmentFiles=/etc/web/web.env (ignore_errors=no)', 'FragmentPath=/etc/systemd/system/web.service'].join('\n')
+    const host = new RecordingHost(new LocalHost(root), {
+      live: true,
+      query: (_command, args) => ({ stdout: args[0] === 'is-active' ? 'active\n' : args.includes('--value') ? 'running\n' : `${block}\n` }),
+    })
+    ctx = createTestContext(root, { host })
+    const { results } = await new SystemdProvider().apply({ changes: [change('start', 'web.service')], ctx })
+    assert.equal(results[0]?.status, 'applied', results[0]?.message)
+    assert.match(results[0]?.message ?? '', /it was running already, with an older configuration than \/etc\/web\/web\.env: restarted/)
+    assert.deepEqual(host.commands(), [['systemctl', [`--root=${root}`, 'restart', '--', 'web.service']]])
+    assert.equal(host.queries.filter(([command, args]) => command === 'systemctl' && args[0] === 'show' && !args.includes('--property=ControlGroup')).length, 1, JSON.stringify(host.queries))
+  })
+
+  it('a reload or restart for an older configuration of a service that no longer runs (stopped since the plan) does not run', async () => {
+    mkdirSync(join(root, 'run/systemd/system'), { recursive: true })
+    const host = new RecordingHost(new LocalHost(root), { live: true, query: (_command, args) => ({ stdout: args[0] === 'is-active' ? 'inactive\n' : '' }) })
+    ctx = createTestContext(root, { host })
+    const stale = { data: { unit: 'web.service', staleConfig: ['/etc/web/web.conf'] } }
+    const { results } = await new SystemdProvider().apply({ changes: [change('restart', 'web.service', stale), change('reload', 'db.service', { data: { unit: 'db.service', staleConfig: ['/etc/db.conf'] } })], ctx })
+    assert.deepEqual(results.map((r) => [r.status, r.message]), [
+      ['unchanged', 'web.service is not running now: nothing runs its older configuration, so it is not restarted'],
+      ['unchanged', 'db.service is not running now: nothing runs its older configuration, so it is not reloaded'],
+    ])
+    assert.deepEqual(host.commands(), [])
   })
 
   it('validates unit names', () => {
