@@ -466,6 +466,8 @@ describe('secrets on the booted server root: processes and the journal', functio
       `{"level":"debug","headers":{"authorization":"Basic ${secret('journal JSON authorization Basic', Buffer.from(`api:${v('j-jsonbasic', 16)}`).toString('base64'))}"}}`,
       `{"Authorization":"Bearer ${secret('journal JSON short bearer', v('j-short', 16))}"}`,
       `request headers: Cookie: sessionid=${secret('journal session cookie', v('j-cookie', 32))}; lang=en`,
+      // Session 22: a bare bearer token of 16 characters (before, only 20 or more were found).
+      `upstream replied 401 to Bearer ${secret('journal bare short bearer', v('j-bearer16', 16))}`,
     ]
     for (const line of lines) await ct.runOk(['logger', '-t', 'myapp', '--', line])
     // A service prints a key (4096-bit: 50 lines); then 30 more lines, so the kept 60 end inside it.

@@ -1,7 +1,7 @@
 import { enablementFolders, errorDiagnostic, isTwinSyncError, TwinSyncError, type ApplyResult, type Change, type ChangeResult, type ExecOptions, type ProviderContext } from '@twinsync/sdk'
 import { serviceStarts, staleConfigOf, unitPackages } from './config-drift.js'
 import { managerRuns } from './runtime-units.js'
-import { isSystemdOperation, RUNTIME_OPERATIONS, SYSTEMD_OPERATIONS, type SystemdOperation } from './change.js'
+import { isSystemdOperation, RUNTIME_OPERATIONS, SYSTEMD_OPERATIONS, type SystemdChangeData, type SystemdOperation } from './change.js'
 import { UnitFileIndex } from './unit-file-index.js'
 import { isActive, listeningSockets, verifyBack } from './verify.js'
 import { checkUnitName } from './unit-name.js'
@@ -76,6 +76,13 @@ export async function applySystemdChanges(
       const stale = operation === 'start' ? await runsOlderConfiguration(ctx, step.unit) : undefined
       // Verified only when the unit runs now: a oneshot's restart ends inactive, as it should.
       const verified = stale !== undefined || ((operation === 'reload' || operation === 'restart') && (await isActive(ctx.host, step.unit)))
+      // A reload or restart for an older configuration (the diff's staleConfig) of a service that
+      // no longer runs (stopped since the plan: by this apply, as a unit whose file goes, or by
+      // hand): nothing runs that configuration now, and a restart would start it again.
+      if ((operation === 'reload' || operation === 'restart') && !verified && (step.change.data as SystemdChangeData | undefined)?.staleConfig !== undefined) {
+        report({ id, status: 'unchanged', message: `${step.unit} is not running now: nothing runs its older configuration, so it is not ${operation}ed` })
+        continue
+      }
       // A unit whose last reload lost some of its sockets still owes them: the reload that
       // follows a rollback must bring back what it listened on before the change. A restart
       // for a start (below) is checked to be active only: its new configuration may listen elsewhere.

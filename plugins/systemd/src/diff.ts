@@ -5,6 +5,7 @@ import { isChangeableUnitName } from './unit-name.js'
 import { PERSISTENT_CONFIG } from './unit-paths.js'
 
 const DOWN = new Set(['inactive', 'failed', 'deactivating'])
+const ENABLED = new Set(['enabled', 'enabled-runtime'])
 
 /**
  * The changes that turn the live units (`actual`) into the twin's (`desired`). Pure.
@@ -104,7 +105,13 @@ export function diffSystemdState(desired: SystemdState, actual: SystemdState): D
       // `removal`: stops (and disables) run first, in the planner's stage before package installs,
       // files and starts (ordering-rules.ts): a service the twin wants stopped gives up its port
       // before one it wants running (or a package's maintainer script) starts, on the same port.
-      else if (want === 'inactive' && UP.has(have)) add('stop', unit, `stop ${unit}`, 'high', { before: have, after: 'inactive', removal: true })
+      // Not a unit the twin keeps enabled: a package upgrade's maintainer script restarts an
+      // enabled unit even when stopped (deb-systemd-invoke), so its stop runs after the installs,
+      // in the services stage (still before any start of the same wave, SYSTEMD_OPERATIONS).
+      else if (want === 'inactive' && UP.has(have)) {
+        const keptEnabled = ENABLED.has(desired.units[unit]?.state ?? '')
+        add('stop', unit, `stop ${unit}`, 'high', { before: have, after: 'inactive', ...(keptEnabled ? {} : { removal: true }) })
+      }
     }
     // A running service whose unit file changed runs the old definition: propose a restart the user can decline.
     for (const unit of changedFiles) {

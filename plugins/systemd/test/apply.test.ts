@@ -111,6 +111,19 @@ describe('systemd apply (offline root, a dry run of systemctl)', () => {
     assert.equal(host.queries.filter(([command, args]) => command === 'systemctl' && args[0] === 'show' && !args.includes('--property=ControlGroup')).length, 1, JSON.stringify(host.queries))
   })
 
+  it('a reload or restart for an older configuration of a service that no longer runs (stopped since the plan) does not run', async () => {
+    mkdirSync(join(root, 'run/systemd/system'), { recursive: true })
+    const host = new RecordingHost(new LocalHost(root), { live: true, query: (_command, args) => ({ stdout: args[0] === 'is-active' ? 'inactive\n' : '' }) })
+    ctx = createTestContext(root, { host })
+    const stale = { data: { unit: 'web.service', staleConfig: ['/etc/web/web.conf'] } }
+    const { results } = await new SystemdProvider().apply({ changes: [change('restart', 'web.service', stale), change('reload', 'db.service', { data: { unit: 'db.service', staleConfig: ['/etc/db.conf'] } })], ctx })
+    assert.deepEqual(results.map((r) => [r.status, r.message]), [
+      ['unchanged', 'web.service is not running now: nothing runs its older configuration, so it is not restarted'],
+      ['unchanged', 'db.service is not running now: nothing runs its older configuration, so it is not reloaded'],
+    ])
+    assert.deepEqual(host.commands(), [])
+  })
+
   it('validates unit names', () => {
     for (const ok of ['cron.service', 'getty@tty1.service', 'dev-disk-by\\x2duuid.swap', 'a:b_c.timer']) assert.ok(isChangeableUnitName(ok), ok)
     for (const bad of ['cron', 'cron.service; reboot', '-x.service', '../x.service', 'a b.service', 'x.device', '']) assert.equal(isChangeableUnitName(bad), false, bad)

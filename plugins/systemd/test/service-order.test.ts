@@ -52,6 +52,20 @@ describe('systemd: stops before starts, no restart of a unit the plan stops', ()
     ])
   })
 
+  it('a unit the twin keeps enabled but stopped is stopped after the package installs (an upgrade\'s maintainer script restarts an enabled unit), still before the starts', async () => {
+    const desired = state({ 'db.service': { state: 'enabled' }, 'web.service': { state: 'enabled' } }, { 'db.service': { active: 'inactive', sub: 'dead' }, 'web.service': { active: 'active', sub: 'running' } })
+    const actual = state({ 'db.service': { state: 'enabled' }, 'web.service': { state: 'enabled' } }, { 'db.service': { active: 'active', sub: 'running' }, 'web.service': { active: 'inactive', sub: 'dead' } })
+    const upgrade: Change = { id: 'apt:install:db', provider: 'apt', category: 'packages', operation: 'install', resource: 'db', summary: 'install db 2.0 (live 1.0)', risk: 'medium' }
+    const changes: Change[] = [upgrade, ...diffSystemdState(desired, actual).changes]
+    const stop = changes.find((c) => c.id === 'systemd:stop:db.service')
+    assert.equal(stop?.removal, undefined)
+    const graph = buildPlanGraph(changes)
+    assert.deepEqual(waves(graph.changes, graph.edges).map((w) => w.map((c) => c.id)), [['apt:install:db'], ['systemd:stop:db.service', 'systemd:start:web.service']])
+    // In one wave the provider stops before it starts.
+    const { SYSTEMD_OPERATIONS } = await import('../src/change.js')
+    assert.ok(SYSTEMD_OPERATIONS.indexOf('stop') < SYSTEMD_OPERATIONS.indexOf('start'))
+  })
+
   it('a plan that deletes a unit\'s file and enables or starts the unit is an error with a next step; one that only loses the file is not', async () => {
     const del = (path: string): Change => ({ id: `files:delete:${path}`, provider: 'files', category: 'files', operation: 'delete', resource: path, summary: `delete ${path}`, risk: 'high', removal: true, data: { action: 'delete', path } })
     const desired = state({ 'web.service': { state: 'enabled' }, 'kept.service': { state: 'enabled' } }, { 'web.service': { active: 'active', sub: 'running' }, 'kept.service': { active: 'active', sub: 'running' } })
