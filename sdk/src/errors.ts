@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   REPO_INVALID: 'The twin repository is damaged or has an unknown format',
   REPO_PLACE_INVALID: 'The twin repository location cannot hold a twin: not absolute, a symlink, or inside (or around) a mirrored path',
   TWIN_NOT_OWNED: 'Root was asked to work in a twin another user owns, without that user asking through sudo (SUDO_UID); nothing was read or changed',
+  TWIN_LEFT_BY_ROOT: "Files of a user's twin are root's, left by a `sudo twinsync` run that did not hand the twin back (it was killed); the user's run cannot write them",
   CONFIG_INVALID: 'The configuration file does not match the schema',
   CONFIG_UNREADABLE: 'The configuration file cannot be read or is not valid YAML',
   PROVIDER_UNKNOWN: 'A provider name does not match any loaded provider',

@@ -88,6 +88,25 @@ describe('a service running an older configuration is drift, planned until reloa
     assert.match(await header(), /^X-TwinSync: drift-test/im, 'the reloaded nginx serves the new configuration')
     assert.equal((await ct.runOk(['systemctl', 'show', '-p', 'MainPID', '--value', 'nginx.service'])).stdout.trim(), pid, 'reloaded, not restarted')
     assert.equal((await ct.twinsync(['status', '--exit-code'])).code, 0)
+    // A daemon-reload (apt runs one at every upgrade) makes systemd forget when the reload ran:
+    // the reload still counts, not planned again at every apply (session 22).
+    await ct.runOk(['systemctl', 'daemon-reload'])
+    const after = await ct.twinsync(['status', '--exit-code'])
+    assert.equal(after.code, 0, after.stdout + after.stderr)
+    assert.deepEqual((await plan()).changes, [])
+  })
+
+  it('a unit systemd-run made is not recorded: once it is gone, no plan starts it again', async () => {
+    await ct.runOk(['systemd-run', '--unit=twinsync-transient', 'sleep', '600'])
+    try {
+      assert.equal((await ct.twinsync(['snapshot'])).code, 0)
+      const runtime = JSON.parse(await ct.readFile(`${TWIN}/system/services/runtime.json`)) as { units: Record<string, object> }
+      assert.equal(runtime.units['twinsync-transient.service'], undefined, 'a transient unit is not part of the twin')
+      assert.deepEqual(runtime.units['nginx.service'], { active: 'active', sub: 'running' }, 'the rest is')
+    } finally {
+      await ct.runOk(['systemctl', 'stop', 'twinsync-transient.service'])
+    }
+    assert.deepEqual((await plan()).changes.map((c) => c.id).filter((id) => id.includes('transient')), [])
   })
 
   it('a service that cannot reload is restarted: cron after its environment file changed', async () => {

@@ -84,8 +84,16 @@ describe('schedule inside a booted Debian container, installed the README\'s way
   it('installs a visible timer that commits only when something changed', async () => {
     const r = await ct.twinsync(['schedule', 'enable', '--every', '3s', '--json'])
     assert.equal(r.code, 0, r.stderr + r.stdout)
-    const enabled = JSON.parse(r.stdout) as { kind: string; active: boolean; command: string; files: string[] }
+    const enabled = JSON.parse(r.stdout) as { kind: string; active: boolean; command: string; files: string[]; recorded?: string | null }
     assert.equal(enabled.kind, 'systemd')
+    // Adopted into the twin at once: the next apply keeps the schedule (it deleted its files and stopped its timer before session 22).
+    assert.notEqual(enabled.recorded, undefined, r.stdout)
+    const ownItems = async () => {
+      const p = await ct.twinsync(['plan', '--json'])
+      assert.equal(p.code, 0, p.stderr)
+      return (JSON.parse(p.stdout) as { changes: Array<{ id: string }> }).changes.map((c) => c.id).filter((id) => id.includes('twinsync'))
+    }
+    assert.deepEqual(await ownItems(), [])
     assert.equal(enabled.active, true)
     assert.match(enabled.command, /^\/usr\/bin\/node \/usr\/local\/bin\/twinsync snapshot --if-changed$/)
     const timers = await ct.runOk(['systemctl', 'list-timers', '--all', '--no-pager'])
@@ -112,7 +120,8 @@ describe('schedule inside a booted Debian container, installed the README\'s way
     await ct.writeFile('/etc/motd', 'Changed while the timer runs\n')
     const done = await runs()
     await waitRuns(done + 2)
-    assert.equal(await count(), before + 1, 'one commit for the change, none after it')
+    const journal = async () => (await ct.run(['journalctl', '-u', 'twinsync-snapshot.service', '-o', 'cat', '--no-pager', '-n', '60'])).stdout
+    assert.equal(await count(), before + 1, `one commit for the change, none after it\n${await journal()}`)
     const subject = (await run(['git', '-C', twin, 'log', '-1', '--format=%s'])).stdout
     assert.match(subject.trim(), /^files: motd changed( · |$)/, 'the diary line names the change')
   })
@@ -191,9 +200,13 @@ describe('schedule inside a booted Debian container, installed the README\'s way
   it('disable removes every unit it wrote and stops the timer', async () => {
     const r = await ct.twinsync(['schedule', 'disable', '--json'])
     assert.equal(r.code, 0, r.stderr)
-    const result = JSON.parse(r.stdout) as { removed: string[]; kind: string }
+    const result = JSON.parse(r.stdout) as { removed: string[]; kind: string; recorded?: string | null }
     assert.deepEqual(result.removed.sort(), ['/etc/apt/apt.conf.d/80twinsync-snapshot', '/etc/systemd/system/twinsync-snapshot.service', '/etc/systemd/system/twinsync-snapshot.timer'])
     assert.equal(result.kind, 'none')
+    // The twin records the removal too: no apply puts the schedule back.
+    assert.notEqual(result.recorded, undefined, r.stdout)
+    const plan = await ct.twinsync(['plan', '--json'])
+    assert.deepEqual((JSON.parse(plan.stdout) as { changes: Array<{ id: string }> }).changes.map((c) => c.id).filter((id) => id.includes('twinsync')), [])
     const timers = await ct.runOk(['systemctl', 'list-timers', '--all', '--no-pager'])
     assert.doesNotMatch(timers.stdout, /twinsync-snapshot/)
     assert.equal((await ct.run(['test', '-e', '/etc/systemd/system/timers.target.wants/twinsync-snapshot.timer'])).code, 1)

@@ -143,28 +143,38 @@ describe('hostile twin, the write side: apply writes only what was approved, whe
     assert.equal(await checksum(root), before, 'the target changed beyond the approved link')
   })
 
-  it('a plan given to apply with a write below a symlinked folder is refused whole (PLAN_OUTSIDE_SCOPE, exit 2), nothing written', async () => {
-    await mkdir(join(root, 'etc'), { recursive: true })
-    await symlink('/root/.ssh', join(root, 'etc/keys')).catch(() => undefined)
-    const before = await checksum(root)
-    const plan = await (await container()).resolve(PlanWorkflow).plan({})
-    const forged: Plan = {
-      ...plan,
-      changes: [
-        ...plan.changes,
-        {
-          id: 'files:create:/etc/keys/authorized_keys', provider: 'files', category: 'files', operation: 'create', resource: '/etc/keys/authorized_keys', summary: 'Create /etc/keys/authorized_keys', risk: 'high',
-          data: { action: 'write', path: '/etc/keys/authorized_keys', text: KEY, sha256: createHash('sha256').update(KEY).digest('hex'), mode: 0o600, uid: 0, gid: 0 },
-        } as Plan['changes'][number],
-      ],
-    }
-    const error = await (await container()).resolve(ApplyService).apply({ plan: forged, fromFile: false, signal: new AbortController().signal }).then(() => undefined, (e: unknown) => e as { code?: string; exitCode?: number; message?: string; nextStep?: string })
-    assert.equal(error?.code, 'PLAN_OUTSIDE_SCOPE', error?.message)
-    assert.equal(error?.exitCode, 2)
-    assert.match(error?.message ?? '', /\/etc\/keys is a symlink on the machine/)
-    assert.match(error?.nextStep ?? '', /make it a directory entry/)
-    assert.equal(await checksum(root), before)
-  })
+  // What a pulled twin would set TwinSync's own configuration to (session 18).
+  const OWN_CONFIG = "files:\n  include: [/etc, /root]\n  secrets:\n    detectContent: false\n    allow: ['/**']\n"
+
+  // A plan handed to apply (a saved plan, or one a bug made) that holds a write the planner would
+  // have left out: refused whole before anything runs. One case per way out of the scope.
+  for (const [what, path, text, risk, said, next] of [
+    ['with a write below a symlinked folder', '/etc/keys/authorized_keys', KEY, 'high', /\/etc\/keys is a symlink on the machine/, /make it a directory entry/],
+    ["that sets TwinSync's own configuration", '/etc/twinsync/config.yaml', OWN_CONFIG, 'low', /\/etc\/twinsync\/config\.yaml is TwinSync's own configuration/, undefined],
+  ] as const) {
+    it(`a plan given to apply ${what} is refused whole (PLAN_OUTSIDE_SCOPE, exit 2), nothing written`, async () => {
+      await mkdir(join(root, 'etc'), { recursive: true })
+      await symlink('/root/.ssh', join(root, 'etc/keys')).catch(() => undefined)
+      const before = await checksum(root)
+      const plan = await (await container()).resolve(PlanWorkflow).plan({})
+      const forged: Plan = {
+        ...plan,
+        changes: [
+          ...plan.changes,
+          {
+            id: `files:create:${path}`, provider: 'files', category: 'files', operation: 'create', resource: path, summary: `Create ${path}`, risk,
+            data: { action: 'write', path, text, sha256: createHash('sha256').update(text).digest('hex'), mode: path.endsWith('authorized_keys') ? 0o600 : 0o644, uid: 0, gid: 0 },
+          } as Plan['changes'][number],
+        ],
+      }
+      const error = await (await container()).resolve(ApplyService).apply({ plan: forged, fromFile: false, signal: new AbortController().signal }).then(() => undefined, (e: unknown) => e as { code?: string; exitCode?: number; message?: string; nextStep?: string })
+      assert.equal(error?.code, 'PLAN_OUTSIDE_SCOPE', error?.message)
+      assert.equal(error?.exitCode, 2)
+      assert.match(error?.message ?? '', said)
+      if (next !== undefined) assert.match(error?.nextStep ?? '', next)
+      assert.equal(await checksum(root), before)
+    })
+  }
 
   it('a twin that makes the symlinked folder a real one: the plan replaces the link first (approved), and the file lands in the new folder, not where the link led', async () => {
     await mkdir(join(root, 'etc'), { recursive: true })
@@ -192,7 +202,6 @@ describe('hostile twin, the write side: apply writes only what was approved, whe
 
   // Before: a pulled twin's /etc/twinsync/config.yaml was planned as a low-risk create of a file of
   // /etc, and once applied chose what the next snapshots mirrored and the pushes sent.
-  const OWN_CONFIG = "files:\n  include: [/etc, /root]\n  secrets:\n    detectContent: false\n    allow: ['/**']\n"
   it('a pulled twin that sets TwinSync\'s own configuration (/etc/twinsync/config.yaml) is not planned: left out with TWINSYNC_OWN_FILE, its next step; apply writes nothing', async () => {
     const before = await checksum(root)
     await serve(async (clone) => {
@@ -211,26 +220,6 @@ describe('hostile twin, the write side: apply writes only what was approved, whe
     assert.equal(await readFile(join(root, 'etc/motd'), 'utf8'), 'From the mirror\n')
     await writeFile(join(root, 'etc/motd'), 'Welcome\n')
     assert.equal(await checksum(root), before, 'the target changed beyond the approved motd')
-  })
-
-  it('a plan given to apply that sets TwinSync\'s own configuration is refused whole (PLAN_OUTSIDE_SCOPE, exit 2), nothing written', async () => {
-    const before = await checksum(root)
-    const plan = await (await container()).resolve(PlanWorkflow).plan({})
-    const forged: Plan = {
-      ...plan,
-      changes: [
-        ...plan.changes,
-        {
-          id: 'files:create:/etc/twinsync/config.yaml', provider: 'files', category: 'files', operation: 'create', resource: '/etc/twinsync/config.yaml', summary: 'Create /etc/twinsync/config.yaml', risk: 'low',
-          data: { action: 'write', path: '/etc/twinsync/config.yaml', text: OWN_CONFIG, sha256: createHash('sha256').update(OWN_CONFIG).digest('hex'), mode: 0o644, uid: 0, gid: 0 },
-        } as Plan['changes'][number],
-      ],
-    }
-    const error = await (await container()).resolve(ApplyService).apply({ plan: forged, fromFile: false, signal: new AbortController().signal }).then(() => undefined, (e: unknown) => e as { code?: string; exitCode?: number; message?: string; nextStep?: string })
-    assert.equal(error?.code, 'PLAN_OUTSIDE_SCOPE', error?.message)
-    assert.equal(error?.exitCode, 2)
-    assert.match(error?.message ?? '', /\/etc\/twinsync\/config\.yaml is TwinSync's own configuration/)
-    assert.equal(await checksum(root), before)
   })
 
   // ---- git attributes: the bytes the mirror holds are the bytes written -------------------------
@@ -640,6 +629,10 @@ describe('hostile twin, the write side of every provider: nothing written throug
 
   // ---- odd names in a forged plan, every provider: refused whole before anything runs ------------
 
+  // The honest plan (the twin's motd edit) and what an attack could reach before it, made by the
+  // first case and shared by the others: each refused case leaves the target as it was, so the
+  // next starts where the first did (a plan of the whole Debian root and a checksum less per case).
+  let honest: { plan: Plan; before: string } | undefined
   const change = (provider: string, category: string, operation: string, resource: string, data: Record<string, unknown>) =>
     ({ id: `${provider}:${operation}:${resource}`, provider, category, operation, resource, summary: `${operation} ${resource}`, risk: 'low', data }) as Plan['changes'][number]
   for (const [what, forged, code] of [
@@ -657,9 +650,8 @@ describe('hostile twin, the write side of every provider: nothing written throug
   ] as const) {
     it(`a forged plan with ${what} is refused whole before anything runs (PLAN_OUTSIDE_SCOPE, ${code}, exit 2): not even its other changes are made`, async () => {
       await writeFile(join(twin, 'filesystem/etc/motd'), 'From the twin\n')
-      const plan = await (await container()).resolve(PlanWorkflow).plan({})
+      const { plan, before } = (honest ??= { plan: await (await container()).resolve(PlanWorkflow).plan({}), before: await reachable() })
       assert.ok(plan.changes.some((c) => c.id === 'files:replace:/etc/motd'))
-      const before = await reachable()
       const error = await (await container()).resolve(ApplyService).apply({ plan: { ...plan, changes: [...plan.changes, forged] }, fromFile: false, signal: new AbortController().signal }).then((r) => r as { code?: string }, (e: unknown) => e as { code?: string; exitCode?: number; message?: string; details?: { outside?: Array<{ code: string; change?: string }> } })
       assert.equal(error?.code, 'PLAN_OUTSIDE_SCOPE', JSON.stringify(error).slice(0, 600))
       assert.equal((error as { exitCode?: number }).exitCode, 2)

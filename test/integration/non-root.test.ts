@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert'
+import { spawn } from 'node:child_process'
 import { appendFile, chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { realpathSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -177,5 +178,52 @@ describe('a snapshot by a user who is not root', function () {
     }
     assert.equal((await runOk(['find', twin, '-printf', '%P %u %s %T@\n'])).stdout, before, 'nothing in the twin changed')
     assert.match(await readFile(join(rootfs.dir, 'etc/crontab'), 'utf8'), /25 7 \* \* \*/, 'nor on the machine')
+  })
+
+  it('`sudo twinsync plan --out` into the user\'s own folder writes the plan as theirs; into a folder of root\'s, as root\'s (session 22)', async () => {
+    // Before: root's file in the user's home, which the user could read but neither replace nor remove in a folder of root's.
+    const theirs = join(home, 'sudo-plan.json')
+    const r = await asRoot(['plan', '--out', theirs], true)
+    assert.equal(r.code, 0, r.stderr + r.stdout)
+    const st = statSync(theirs)
+    assert.deepEqual([st.uid, st.gid, (st.mode & 0o777).toString(8)], [UID, UID, '600'])
+    const rootsFolder = join(home, 'roots')
+    await mkdir(rootsFolder)
+    const r2 = await asRoot(['plan', '--out', join(rootsFolder, 'plan.json')], true)
+    assert.equal(r2.code, 0, r2.stderr + r2.stdout)
+    assert.equal(statSync(join(rootsFolder, 'plan.json')).uid, 0)
+  })
+
+  it('a `sudo twinsync apply` killed (kill -9) while it writes the user\'s twin: their next command says so (TWIN_LEFT_BY_ROOT, exit 2) with the one command that repairs it, which does (session 22)', async () => {
+    // A first step that waits, so the run is killed with root's files in the twin (its intent commit, the index).
+    const slow = join(twin, 'plans/slow.yaml')
+    await writeFile(slow, 'actions:\n  - run: [sleep, "31.7"]\n    phase: before\n    description: Slow first step\n')
+    await chown(slow, UID, UID)
+    const apply = spawn(process.execPath, [TWINSYNC_BIN, 'apply', '--yes', '--accept-high-risk', '--root', rootfs.dir, '--repo', twin], {
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, LANG: 'C.UTF-8', TWINSYNC_CONFIG: join(home, 'config.yaml'), SUDO_UID: String(UID), SUDO_GID: String(UID), SUDO_USER: 'ann' },
+      detached: true,
+      stdio: 'ignore',
+    })
+    const sleeping = async () => (await run(['pgrep', '-x', '-f', 'sleep 31.7'])).stdout.trim().split('\n').filter(Boolean).map(Number)
+    for (let i = 0; i < 600 && (await sleeping()).length === 0; i++) await new Promise((r) => setTimeout(r, 100))
+    const sleepers = await sleeping()
+    assert.ok(sleepers.length > 0, 'the slow step runs')
+    process.kill(-(apply.pid as number), 'SIGKILL')
+    await new Promise((r) => apply.once('exit', r))
+    for (const pid of sleepers) process.kill(pid, 'SIGKILL')
+    const left = await notTheUsers()
+    assert.ok(left.length > 0, 'the killed run left root\'s files in the twin')
+    await runOk(['rm', '-f', slow])
+
+    const r = await asUser(['snapshot'])
+    assert.equal(r.code, 2, r.stderr + r.stdout)
+    assert.match(r.stderr, /\[TWIN_LEFT_BY_ROOT\] Files of the twin .* are root's \(.+ the first\), left by a `sudo twinsync` run that ended before it handed the twin back to you/, r.stderr)
+    const repair = /Next step: Hand them back: `sudo (chown -R -P -h --from=0 1000:1000 \S+)`, then run the command again\./.exec(r.stderr)?.[1]
+    assert.ok(repair, r.stderr)
+    // The one command, as the user would run it through sudo.
+    await runOk(['sh', '-c', repair])
+    assert.deepEqual(await notTheUsers(), [])
+    const again = await asUser(['snapshot'])
+    assert.equal(again.code, 0, again.stderr + again.stdout)
   })
 })

@@ -201,4 +201,31 @@ describe('mirroring the twin to a git remote over smart HTTP with a token', func
     assert.equal((await twinsync(['push', '--retry'])).code, 0)
     assert.equal((await runOk(['git', '--git-dir', remote.repoPath('twin'), 'for-each-ref', 'refs/twinsync/'], { env: remote.gitEnv(null) })).stdout.trim(), '')
   })
+
+  it('a mirror made with `git init --bare` whose HEAD is still master: on a path of this machine its HEAD is set to main (a clone checks out the twin); over the network the first push says so (MIRROR_HEAD_UNBORN) with the command to run where it lives (session 22)', async () => {
+    // Before: the push went through and a `git clone` of the mirror checked out nothing.
+    const legacy = await remote.createBareRepo('legacy', { defaultBranch: 'master' })
+    assert.equal((await twinsync(['remote', 'set', legacy])).code, 0)
+    const first = await twinsync(['push', '--retry'])
+    assert.equal(first.code, 0, first.stdout + first.stderr)
+    assert.match(first.stdout, /warning: \[MIRROR_HEAD_UNBORN\] The mirror http:\/\/127\.0\.0\.1:\d+\/legacy\.git has no default branch a clone checks out: its HEAD names a branch it does not have \(a `git init --bare` where git's default branch is master makes it so\), and the twin is its refs\/heads\/main; a `git clone` of it checks out nothing\n {2}Where the mirror lives, run `git symbolic-ref HEAD refs\/heads\/main` in it/, first.stdout)
+    await change('after the first push to legacy\n')
+    const next = await twinsync(['snapshot'])
+    assert.equal(next.code, 0, next.stderr)
+    assert.doesNotMatch(next.stdout + next.stderr, /MIRROR_HEAD_UNBORN/, 'said once, at the push that made the branch')
+    const dir = await makeTempDir('local-mirror')
+    try {
+      const bare = join(dir, 'twin.git')
+      await runOk(['git', 'init', '--quiet', '--bare', '--initial-branch=master', bare])
+      assert.equal((await twinsync(['remote', 'set', bare])).code, 0)
+      const pushed = await twinsync(['push', '--retry'])
+      assert.equal(pushed.code, 0, pushed.stdout + pushed.stderr)
+      assert.doesNotMatch(pushed.stdout + pushed.stderr, /MIRROR_HEAD_UNBORN/)
+      assert.equal((await runOk(['git', '--git-dir', bare, 'symbolic-ref', 'HEAD'])).stdout.trim(), 'refs/heads/main')
+      await runOk(['git', 'clone', '--quiet', bare, join(dir, 'clone')])
+      assert.equal(await readFile(join(dir, 'clone/twin.json'), 'utf8'), await readFile(join(cli.twinDir, 'twin.json'), 'utf8'))
+    } finally {
+      await removeTree(dir)
+    }
+  })
 })

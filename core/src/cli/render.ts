@@ -132,11 +132,18 @@ export function renderGc(r: GcReport & { repo: string }): string {
   ].join('\n')
 }
 
-export function renderSchedule(r: ScheduleStatus & { action?: string; removed?: string[] }): string {
+export function renderSchedule(r: ScheduleStatus & { action?: string; removed?: string[]; recorded?: string | null; notRecorded?: string }): string {
   const lines: string[] = []
+  // What enable or disable changed on the machine is adopted into the twin, or the next apply would undo it.
+  const recorded =
+    r.recorded !== undefined
+      ? [`  twin:     recorded (${r.recorded === null ? 'already, by a snapshot' : `adopt ${r.recorded.slice(0, 12)}`}), so an apply keeps it`]
+      : r.notRecorded !== undefined
+        ? [`  twin:     not recorded (${r.notRecorded}); run \`twinsync snapshot\`, or the next apply undoes this`]
+        : []
   if (r.action === 'disabled') {
     lines.push(r.removed === undefined || r.removed.length === 0 ? 'No schedule was installed; nothing removed.' : `Schedule removed: ${r.removed.join(', ')}`)
-    return lines.join('\n')
+    return [...lines, ...recorded].join('\n')
   }
   if (r.kind === 'none') return 'No scheduled snapshot is installed. `twinsync schedule enable` installs one.'
   const how = r.kind === 'systemd' ? `systemd timer twinsync-snapshot.timer${r.active === false ? ' (not active)' : ''}` : 'cron entry'
@@ -145,7 +152,7 @@ export function renderSchedule(r: ScheduleStatus & { action?: string; removed?: 
   if (r.command !== undefined) lines.push(`  runs:     ${r.command}`)
   lines.push(`  files:    ${r.files.join(', ')}`)
   if (r.apt !== undefined) lines.push(`  apt hook: ${r.apt} (a snapshot before a package operation if the machine drifted, and after it)`)
-  return lines.join('\n')
+  return [...lines, ...recorded].join('\n')
 }
 
 export function renderRemoteStatus(s: RemoteStatus): string {
@@ -196,7 +203,7 @@ export function renderPull(p: PullOutcome): string[] {
 /** One line for a push after a snapshot or an apply; a failure is a warning, not an error. */
 export function renderPush(p: PushOutcome | undefined): string[] {
   if (p === undefined || p.status === 'not-configured') return []
-  const audit = renderMirrorSecrets(p.url, p.mirrorSecrets)
+  const audit = [...renderMirrorSecrets(p.url, p.mirrorSecrets), ...(p.mirrorHead === undefined ? [] : [`warning: [${p.mirrorHead.code}] ${terminalText(p.mirrorHead.message)}`, `  ${terminalText(p.mirrorHead.nextStep)}`])]
   if (p.status === 'pushed') return [`Pushed ${p.pushed} snapshot(s) to ${p.url}.`, ...audit]
   if (p.status === 'up-to-date') return [`The mirror ${p.url} is up to date.`, ...audit]
   return [`warning: not pushed to ${p.url}: [${p.error?.code}] ${terminalText(p.error?.message ?? '')}`, `  The snapshot is safe in the local twin. ${terminalText(p.error?.nextStep ?? 'Run `twinsync push --retry` later.')}`, ...audit]

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { TwinSyncCommand } from '../base-command.js'
+import type { ScheduleResult } from '../services/schedule.js'
 
 export default class Schedule extends TwinSyncCommand<typeof Schedule> {
   static override summary = 'Take snapshots automatically: install, remove or show a systemd timer (cron without systemd)'
@@ -28,11 +29,41 @@ export default class Schedule extends TwinSyncCommand<typeof Schedule> {
     const target = { root, repo: abs(this.flags.repo), config: abs(this.flags.config) }
     if (args.action === 'enable') {
       if (root === '/') await container.resolve(TwinRepository).open()
-      this.emit(await enableSchedule(target, this.flags.every, { apt: this.flags.apt }), renderSchedule)
+      this.emit(await this.recorded(await enableSchedule(target, this.flags.every, { apt: this.flags.apt })), renderSchedule)
     } else if (args.action === 'disable') {
-      this.emit(await disableSchedule(target), renderSchedule)
+      this.emit(await this.recorded(await disableSchedule(target)), renderSchedule)
     } else {
       this.emit(await scheduleStatus(target), renderSchedule)
+    }
+  }
+
+  /** What enable or disable changed, adopted into the twin (when there is one), so the next apply keeps it. */
+  private async recorded(result: ScheduleResult): Promise<ScheduleResult> {
+    // With --root the twin the schedule snapshots into is named as the target sees it (--repo), not as this command would open it.
+    if (this.flags.root !== '/') return result
+    const { isScheduleItem } = await import('../services/schedule.js')
+    const { ReconcileService } = await import('../intent/reconcile-service.js')
+    const { TwinRepository } = await import('../twin/twin-repository.js')
+    const { isTwinSyncError } = await import('@twinsync/sdk')
+    const container = await this.container()
+    const note = `\`twinsync schedule ${result.action === 'enabled' ? 'enable' : 'disable'}\` changed these on the machine; the twin records them, so that an apply keeps them.`
+    try {
+      await container.resolve(TwinRepository).open()
+      // The timer just started may run its first snapshot now (a short --every): wait for it, a
+      // minute at most. That snapshot may record the schedule itself; then there is nothing to adopt.
+      for (let tries = 0; ; tries++) {
+        try {
+          const decision = await container.resolve(ReconcileService).adoptOwn(isScheduleItem, note)
+          return { ...result, recorded: decision?.commit ?? null }
+        } catch (error) {
+          if (!isTwinSyncError(error) || error.code !== 'LOCK_HELD' || tries >= 60) throw error
+          await new Promise((resolve) => setTimeout(resolve, 1000))
+        }
+      }
+    } catch (error) {
+      // No twin (yet): nothing records the machine, nothing to keep in step.
+      if (isTwinSyncError(error) && error.code === 'REPO_NOT_INITIALIZED') return result
+      return { ...result, notRecorded: error instanceof Error ? error.message : String(error) }
     }
   }
 }

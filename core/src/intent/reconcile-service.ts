@@ -103,7 +103,6 @@ export class ReconcileService {
 
   async adopt(selectors: readonly string[]): Promise<Decision> {
     return this.locked('adopt', async () => {
-      const dir = this.twin.dir
       const observed = await this.observedOrThrow()
       const view = await this.intents.view()
       const applying = (await this.registry.select()).map((r) => r.provider).filter(isApplicable)
@@ -121,39 +120,75 @@ export class ReconcileService {
         }
       }
       const chosen = choose(selectors, drift.flatMap((d) => d.changes), drift.map((d) => d.provider), 'drift')
-      // The intent is set aside, the observed twin is written, committed, and the intent merged back.
-      const held = await this.intents.hold('providers')
-      let commit: string | undefined
-      const decided: Change[] = []
-      try {
-        for (const d of drift) {
-          const ids = chosen.ids.get(d.provider.name)
-          if (ids === undefined) continue
-          const wanted = d.changes.filter((c) => ids === 'all' || ids.has(c.id))
-          decided.push(...wanted)
-          if (ids === 'all' || wanted.length === d.changes.length) {
-            await this.writeContents(d.live)
-            continue
-          }
-          const before = new GitTreeReader(dir, observed)
-          try {
-            const start = await contentsOf(before, [...d.live.keys()])
-            await this.writeContents(await separate(d.provider, d.ctx, before, d.state, start, d.live, new Set(wanted.map((c) => c.id))))
-          } finally {
-            before.close()
-          }
-        }
-        if ((await this.twin.stageAll()).length === 0) {
-          throw new TwinSyncError('ITEM_UNKNOWN', 'Nothing to adopt: the twin already records these as the machine has them', { nextStep: 'Run `twinsync status`.' })
-        }
-        commit = await this.twin.commit(historyMessage('adopt', decided, 'The machine changed these since the last snapshot; the twin now records them as they are.'))
-        await this.intents.markObserved(commit)
-      } finally {
-        await held.restore(commit ?? held.base)
-      }
-      const intended = (await this.intents.record({})) ?? null
-      return { decision: 'adopt' as const, items: decided.map(brief), commit: commit as string, observed: commit as string, intended }
+      return this.adoptChosen(observed, drift, chosen.ids, 'The machine changed these since the last snapshot; the twin now records them as they are.')
     })
+  }
+
+  /**
+   * What TwinSync itself just changed on the machine outside an apply (`schedule enable` writes
+   * its timer): the drift items `own` picks, adopted as `adopt` would, so that the next apply does
+   * not undo it (session 22: a plain apply after `schedule enable` deleted the schedule's files
+   * and stopped its timer). Nothing else drifted is touched. Undefined when nothing is drift or
+   * the twin has no snapshot yet.
+   */
+  async adoptOwn(own: (change: Change) => boolean, note: string): Promise<Decision | undefined> {
+    return this.locked('adopt', async () => {
+      const observed = await this.intents.observed()
+      if (observed === undefined) return undefined
+      const view = await this.intents.view()
+      const drift = await this.drift(observed, (await this.registry.select()).map((r) => r.provider).filter(isApplicable), view)
+      const ids = new Map<string, Set<string>>()
+      for (const d of drift) {
+        const mine = d.changes.filter(own)
+        if (mine.length > 0) ids.set(d.provider.name, new Set(mine.map((c) => c.id)))
+      }
+      if (ids.size === 0) return undefined
+      return this.adoptChosen(observed, drift, ids, note)
+    })
+  }
+
+  private async adoptChosen(observed: string, drift: Awaited<ReturnType<ReconcileService['drift']>>, chosenIds: ReadonlyMap<string, Set<string> | 'all'>, note: string): Promise<Decision> {
+    const dir = this.twin.dir
+    // The intent is set aside, the observed twin is written, committed, and the intent merged back.
+    const held = await this.intents.hold('providers')
+    let commit: string | undefined
+    const decided: Change[] = []
+    const written = new Set<string>()
+    try {
+      for (const d of drift) {
+        const ids = chosenIds.get(d.provider.name)
+        if (ids === undefined) continue
+        const wanted = d.changes.filter((c) => ids === 'all' || ids.has(c.id))
+        decided.push(...wanted)
+        if (ids === 'all' || wanted.length === d.changes.length) {
+          await this.writeContents(d.live, written)
+          continue
+        }
+        const before = new GitTreeReader(dir, observed)
+        try {
+          const start = await contentsOf(before, [...d.live.keys()])
+          await this.writeContents(await separate(d.provider, d.ctx, before, d.state, start, d.live, new Set(wanted.map((c) => c.id))), written)
+        } finally {
+          before.close()
+        }
+      }
+      if ((await this.twin.stageAll()).length === 0) {
+        throw new TwinSyncError('ITEM_UNKNOWN', 'Nothing to adopt: the twin already records these as the machine has them', { nextStep: 'Run `twinsync status`.' })
+      }
+      commit = await this.twin.commit(historyMessage('adopt', decided, note))
+      await this.intents.markObserved(commit)
+    } catch (error) {
+      // Refused half way (an item that cannot be taken apart, after another domain's were
+      // written): the working twin goes back as it was, or those writes would stay behind as
+      // edits the twin asks for (session 22: a failed adopt of the schedule left "delete its
+      // files" pending). Then the intent set aside is put back on top, as always.
+      if (written.size > 0) await this.intents.writePaths(await treeOf(dir, observed), [...written])
+      throw error
+    } finally {
+      await held.restore(commit ?? held.base)
+    }
+    const intended = (await this.intents.record({})) ?? null
+    return { decision: 'adopt' as const, items: decided.map(brief), commit: commit as string, observed: commit as string, intended }
   }
 
   // ── internals ──
@@ -224,8 +259,9 @@ export class ReconcileService {
     return out
   }
 
-  private async writeContents(contents: Contents): Promise<void> {
+  private async writeContents(contents: Contents, written?: Set<string>): Promise<void> {
     for (const [path, bytes] of contents) {
+      written?.add(path)
       if (bytes === undefined) await this.twin.remove(path)
       else await this.twin.write({ path, content: bytes })
     }

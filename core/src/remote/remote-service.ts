@@ -20,6 +20,7 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { callProvider } from '../providers/provider-call.js'
 import { afterPush, auditMirror, configKey, readMirrorAudit, writeMirrorAudit, type MirrorAudit } from './mirror-audit.js'
 import { checkRemoteUrl } from './remote-url.js'
+import { settleMirrorHead, type MirrorHeadWarning } from './mirror-head.js'
 import { twinKey } from '../plan/plan-seal.js'
 import { carryOwnRecord, incomingPaths, refuseForgedJournals, refuseForgedRunRecord, refuseNoRoom, refuseUnsafeTree, undoIncoming } from './incoming-tree.js'
 
@@ -47,6 +48,8 @@ export interface PushOutcome {
    * holds them (see mirror-audit.ts). Only when there are some.
    */
   mirrorSecrets?: PushSecretFinding[]
+  /** After the push that made the mirror's branch: its HEAD names a branch it does not have (mirror-head.ts). */
+  mirrorHead?: MirrorHeadWarning
 }
 
 export interface PullOutcome {
@@ -213,7 +216,10 @@ export class RemoteService {
       if (!r.ok) throw mirrorError(r, 'push', settings.url)
       audit = await afterPush(this.twin.dir, audit, MIRROR_REF)
       await writeMirrorAudit(this.twin.dir, audit)
-      return { status: pending === 0 ? 'up-to-date' : 'pushed', pushed: pending, url: settings.url, ...withMirrorSecrets(audit) }
+      // The push that made the mirror's branch (git's porcelain line for it says "[new branch]").
+      const made = new RegExp(`^\\*\\trefs/heads/${MIRROR_BRANCH}:refs/heads/${MIRROR_BRANCH}\\t\\[new branch\\]$`, 'm').test(r.output)
+      const mirrorHead = made ? await settleMirrorHead(this.twin.dir, settings.url, token) : undefined
+      return { status: pending === 0 ? 'up-to-date' : 'pushed', pushed: pending, url: settings.url, ...withMirrorSecrets(audit), ...(mirrorHead === undefined ? {} : { mirrorHead }) }
     } catch (error) {
       if (!(error instanceof TwinSyncError)) throw error
       if (audit !== undefined) await writeMirrorAudit(this.twin.dir, audit)

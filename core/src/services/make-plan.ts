@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import type { HostPort, Plan } from '@twinsync/sdk'
 import { Plan as PlanSchema, STATE_CATEGORIES, TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
 import { Value } from 'typebox/value'
@@ -13,6 +13,7 @@ import type { TwinLocation } from '../twin/twin-location.js'
 import { twinsyncLine, type CommandTarget } from '../plan/command-text.js'
 import { resolveSnapshot } from '../twin/git-tree-reader.js'
 import { rootNeedsNow, thisRunner } from '../plan/root-needs.js'
+import { invokingUserOwns } from '../twin/twin-owner.js'
 
 /** What a revert to `commit` plans, from either front end: every state domain from that snapshot, not the instructions in plans/. */
 export function revertPlan(commit: string): { from: string; only: string[] } {
@@ -69,7 +70,9 @@ export class PlanWorkflow {
 export async function writePlanFile(path: string, plan: Plan, twinDir: string): Promise<void> {
   const seal = await sealPlan(twinDir, plan)
   try {
-    await writeFileAtomic(path, JSON.stringify({ ...plan, seal }, null, 2) + '\n', { mode: 0o600 })
+    // Root through sudo writing into the user's own folder: the file is theirs (twin-owner.ts).
+    const owner = invokingUserOwns(dirname(resolve(path)))
+    await writeFileAtomic(path, JSON.stringify({ ...plan, seal }, null, 2) + '\n', { mode: 0o600, ...(owner === undefined ? {} : { uid: owner.uid, gid: owner.gid }) })
   } catch (error) {
     // The person's path, not a TwinSync fault: a missing folder, a folder there, no room, no rights.
     const code = (error as NodeJS.ErrnoException).code

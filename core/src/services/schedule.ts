@@ -42,6 +42,27 @@ export interface ScheduleResult extends ScheduleStatus {
   action: 'enabled' | 'disabled'
   /** For disable: the files that were removed. */
   removed?: string[]
+  /** The twin's adopt commit that records what enable or disable changed (see isScheduleItem); null when the twin already recorded it. */
+  recorded?: string | null
+  /** Why it could not be recorded (the twin is locked, …): then the next apply would undo it. */
+  notRecorded?: string
+}
+
+/**
+ * A drift item that is the schedule's own: its files, its timer and service. `schedule enable`
+ * and `disable` change the machine outside an apply; these are adopted into the twin right after
+ * (ReconcileService.adoptOwn), or the next apply, making the machine match the twin, would delete
+ * the timer it just wrote (session 22, on a booted services root).
+ */
+export function isScheduleItem(change: { provider: string; resource: string; operation?: string; data?: unknown }): boolean {
+  const own = [SCHEDULE_SERVICE, SCHEDULE_TIMER, SCHEDULE_CRON, SCHEDULE_APT_HOOK].map((f) => `/${f}`)
+  if (change.provider === 'files') return own.includes(change.resource)
+  if (change.provider !== 'systemd') return false
+  if (change.resource === TIMER_UNIT || change.resource === 'twinsync-snapshot.service') return true
+  // The manager's reload for unit files that changed, when those are the schedule's alone: it is
+  // recorded with them (the same twin document), so it is taken with them.
+  const files = (change.data as { unitFiles?: unknown } | undefined)?.unitFiles
+  return change.operation === 'daemon-reload' && Array.isArray(files) && files.length > 0 && files.every((f) => own.includes(f as string))
 }
 
 /** `--every` as seconds: 30s, 15m, 15min, 1h, 1d (a bare number is minutes). */

@@ -26,6 +26,27 @@ export interface TwinOwner {
   gid: number
 }
 
+/**
+ * Whose a file root writes into `folder` for the person who ran it should be (session 22): the
+ * invoking user's (SUDO_UID, SUDO_GID) when this process is root through sudo and the folder is
+ * that user's, as their twin is handed back to them; undefined (root's, as written) otherwise.
+ * `sudo twinsync plan --out ~/plan.json` left a root-owned file in the user's home before.
+ */
+export function invokingUserOwns(folder: string, env: NodeJS.ProcessEnv = process.env): TwinOwner | undefined {
+  if ((process.geteuid?.() ?? 0) !== 0) return undefined
+  const uid = Number(env.SUDO_UID)
+  if (env.SUDO_UID === undefined || !Number.isInteger(uid) || uid <= 0) return undefined
+  let st
+  try {
+    st = lstatSync(folder)
+  } catch {
+    return undefined
+  }
+  if (!st.isDirectory() || st.uid !== uid) return undefined
+  const gid = Number(env.SUDO_GID)
+  return { uid, gid: env.SUDO_GID !== undefined && Number.isInteger(gid) && gid >= 0 ? gid : st.gid }
+}
+
 /** Twins this process hands back when it exits (root in another user's twin). */
 const handBackAtExit = new Map<string, TwinOwner>()
 
@@ -52,11 +73,54 @@ export function checkTwinOwner(dir: string, env: NodeJS.ProcessEnv = process.env
  * left is handed back now and what this run writes when it exits.
  */
 export function actAsTwinOwner(dir: string): void {
+  if ((process.geteuid?.() ?? 0) !== 0) {
+    openedByUser.add(dir)
+    return
+  }
   const owner = checkTwinOwner(dir)
   if (owner === undefined) return
   handBack(dir, owner)
   if (handBackAtExit.size === 0) process.once('exit', handBackAll)
   handBackAtExit.set(dir, owner)
+}
+
+/** The twins this process opened as a user who is not root (for leftByRoot). */
+const openedByUser = new Set<string>()
+
+/**
+ * Why a user's command failed when root's files are in their twin (session 22): a
+ * `sudo twinsync` run killed (kill -9, a power cut) before its exit handed the twin back leaves
+ * git's objects, its index or the caches root's, and the user's next command stopped on an
+ * EACCES it did not explain. Asked by the CLI only when a command failed, so a run that works
+ * looks at nothing: the first entry root owns in a twin this process opened as a user (the
+ * twin theirs), by `find -P` (no link followed). TWIN_LEFT_BY_ROOT (exit 2) with the one
+ * command that hands it back; undefined when there is none.
+ */
+export function leftByRoot(): TwinSyncError | undefined {
+  const euid = process.geteuid?.() ?? 0
+  if (euid === 0) return undefined
+  for (const dir of openedByUser) {
+    let st
+    try {
+      st = lstatSync(dir)
+    } catch {
+      continue
+    }
+    if (!st.isDirectory() || st.uid !== euid) continue
+    const found = spawnSync('find', ['-P', dir, '-uid', '0', '-print', '-quit'], { env: { PATH: SAFE_PATH, LC_ALL: 'C' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    const first = (found.stdout ?? '').split('\n')[0] ?? ''
+    if (first === '') continue
+    const shown = first === dir ? '.' : first.startsWith(`${dir}/`) ? first.slice(dir.length + 1) : first
+    return new TwinSyncError(
+      'TWIN_LEFT_BY_ROOT',
+      `Files of the twin ${dir} are root's (${shown} the first), left by a \`sudo twinsync\` run that ended before it handed the twin back to you (killed, or still running); this run (uid ${euid}) cannot write them and stopped`,
+      {
+        nextStep: `Hand them back: \`sudo chown -R -P -h --from=0 ${st.uid}:${st.gid} ${quoteArg(dir)}\`, then run the command again.`,
+        details: { repo: dir, path: shown, owner: st.uid },
+      },
+    )
+  }
+  return undefined
 }
 
 function handBackAll(): void {

@@ -1,5 +1,6 @@
-import { commonEnds, machinePathOf, type NarrowResult, type TwinReader } from '@twinsync/sdk'
-import { MANIFEST_PATH, PARTS_DIR } from './state.js'
+import { commonEnds, machinePathOf, mirrorPath, stableStringify, type NarrowResult, type TwinReader } from '@twinsync/sdk'
+import { parsePart, partNamed, partOf, partPath } from './manifest.js'
+import { MANIFEST_PATH, PARTS_DIR, type ManifestEntry } from './state.js'
 
 /** Manifests smaller than this are compared whole: narrowing them saves nothing worth its checks. */
 export const NARROW_FROM = 256 * 1024
@@ -25,7 +26,11 @@ const MAX_DELETED_DIRECTORIES = 16
  * directory gone whose entries below it stay (a path is then not deleted; one below it is looked
  * for outside, and then nothing is narrowed); a directory turned into a file or a symlink has
  * none left below it. loadFiles reads each entry alone (a machine file by its own entry), and a
- * changed machine file whose entry is left out means nothing is narrowed. Text not in the
+ * changed machine file whose entry is left out means nothing is narrowed (a manifest the same on
+ * both sides is narrowed to the changed files' entries instead: documentsOnly). A document the
+ * side does not list as a file is read as a new one, with folders made for it (documentsOfFiles),
+ * and a path listed twice is read as one or refused (listedOutside). Since session 22 every
+ * comparison of the intent service narrows (intent-service.ts's narrowedSides). Text not in the
  * provider's layout (an entry not on lines of its own, a manifest of another shape) is not
  * narrowed, nor is a part that is not valid JSON when cut out.
  */
@@ -37,6 +42,7 @@ export async function narrowFiles(older: TwinReader, newer: TwinReader, changed:
   const before = Buffer.from(a.buffer, a.byteOffset, a.byteLength)
   const after = Buffer.from(b.buffer, b.byteOffset, b.byteLength)
   if (!startsWith(before, MANIFEST_HEAD) || !startsWith(after, MANIFEST_HEAD)) return undefined
+  if (before.equals(after)) return documentsOnly(older, newer, before, changed)
   const { prefix, suffix } = commonEnds(before, after)
   // The entry the first changed byte lies in starts where an entry's first line does, wholly in the common beginning.
   const open = prefix >= ENTRY_OPEN.length ? before.lastIndexOf(ENTRY_OPEN, prefix - ENTRY_OPEN.length) : -1
@@ -61,26 +67,77 @@ export async function narrowFiles(older: TwinReader, newer: TwinReader, changed:
     const first = before.indexOf(below)
     if ((first >= 0 && first < start) || before.indexOf(below, before.length - fromEnd) >= 0) return undefined
   }
+  // A path one side's part lists and the other's does not (an entry added or taken out by hand)
+  // that the rest of the manifest lists too: the whole side reads it twice (merged, or
+  // FILES_MANIFEST_DUPLICATE), the narrowed one once.
+  const once = [...paths].filter((path) => olderPart.entries.has(path) !== newerPart.entries.has(path))
+  if (listedOutside(before, start, before.length - fromEnd, once)) return undefined
+  if (!(await documentsOfFiles(older, olderPart.entries, paths)) || !(await documentsOfFiles(newer, newerPart.entries, paths))) return undefined
   return { older: narrowedReader(older, olderPart.text, paths), newer: narrowedReader(newer, newerPart.text, paths) }
 }
 
 /**
- * A split manifest (manifest.ts): both sides narrowed to the parts that changed. An entry is in
+ * A manifest the same on both sides and documents under filesystem/ changed (a person edited a
+ * mirrored file): both sides narrowed to those documents' entries, each found by its path (listed
+ * once, on lines of its own). A document no entry lists, or a change of another file of the
+ * provider's: compared whole.
+ */
+async function documentsOnly(older: TwinReader, newer: TwinReader, text: Buffer, changed: readonly string[]): Promise<NarrowResult | undefined> {
+  const pieces: string[] = []
+  for (const doc of changed) {
+    const machine = doc.startsWith('filesystem/') ? machinePathOf(doc) : undefined
+    if (machine === undefined) return undefined
+    const key = Buffer.from(`"path": ${JSON.stringify(machine)}`)
+    const at = text.indexOf(key)
+    if (at < 0 || text.indexOf(key, at + key.length) >= 0) return undefined
+    const open = text.lastIndexOf(ENTRY_OPEN, at)
+    const close = text.indexOf(ENTRY_CLOSE, at)
+    if (open < 0 || close < 0) return undefined
+    pieces.push(text.toString('utf8', open + 1, close + ENTRY_CLOSE.length))
+  }
+  const joined = Buffer.from(pieces.join(',\n'))
+  const part = narrowed(joined, 0, joined.length)
+  if (part === undefined || changed.some((doc) => !part.entries.has(machinePathOf(doc) as string))) return undefined
+  const paths = new Set(part.entries.keys())
+  if (!(await documentsOfFiles(older, part.entries, paths)) || !(await documentsOfFiles(newer, part.entries, paths))) return undefined
+  return { older: narrowedReader(older, part.text, paths), newer: narrowedReader(newer, part.text, paths) }
+}
+
+/**
+ * A split manifest (manifest.ts): both sides narrowed to the parts that changed (and the parts of
+ * changed documents), each within to the entries that differ (withinPart). An entry is in
  * the part of its folder on both sides, so an unchanged part holds the same entries on both and
  * adds no change; only a directory gone whose entries below it stay elsewhere would, and such a
  * directory is looked for in the older side's other parts (then nothing is narrowed). Compared
  * whole: a manifest.json that changed, that is not of version 2 or that lists entries of its
- * own (a pending edit); a changed machine file whose entry is not in a changed part.
+ * own (a pending edit); a changed machine file that its part does not list.
  */
 async function narrowParts(older: TwinReader, newer: TwinReader, changed: readonly string[], olderParts: readonly string[]): Promise<NarrowResult | undefined> {
   if (changed.includes(MANIFEST_PATH)) return undefined
   const main = await older.readText(MANIFEST_PATH)
   if (main === undefined || !isBareSplit(main)) return undefined
   const parts = new Set(changed.filter((path) => path.startsWith(PARTS_DIR)))
+  const changedDocuments = new Set(changed.filter((path) => path.startsWith('filesystem/')))
+  // A document changed whose part did not (a person edited a mirrored file): its entry's part too, narrowed within to that entry.
+  for (const doc of changedDocuments) {
+    const machine = machinePathOf(doc)
+    if (machine !== undefined) parts.add(partPath(partOf(machine)))
+  }
   const olderEntries = new Map<string, string>()
   const newerEntries = new Map<string, string>()
+  // Each changed part's text as each side's narrowed view reads it: without the entries that are the same on both.
+  const olderTexts = new Map<string, string>()
+  const newerTexts = new Map<string, string>()
+  const leftOut: string[] = []
   for (const part of parts) {
-    const [a, b] = await Promise.all([older.readText(part), newer.readText(part)])
+    let [a, b] = await Promise.all([older.readText(part), newer.readText(part)])
+    const within = withinPart(part, a, b, changedDocuments)
+    if (within !== undefined) {
+      ;[a, b] = [within.older, within.newer]
+      olderTexts.set(part, a)
+      newerTexts.set(part, b)
+      leftOut.push(...within.same)
+    }
     if (!addEntries(olderEntries, a) || !addEntries(newerEntries, b)) return undefined
   }
   const paths = new Set([...olderEntries.keys(), ...newerEntries.keys()])
@@ -88,9 +145,11 @@ async function narrowParts(older: TwinReader, newer: TwinReader, changed: readon
     const machine = path.startsWith('filesystem/') ? machinePathOf(path) : undefined
     if (machine !== undefined && !paths.has(machine)) return undefined
   }
+  if (!(await documentsOfFiles(older, olderEntries, paths)) || !(await documentsOfFiles(newer, newerEntries, paths))) return undefined
   const deleted = [...olderEntries].filter(([path, type]) => type === 'directory' && newerEntries.get(path) !== 'directory')
   if (deleted.length > MAX_DELETED_DIRECTORIES) return undefined
   if (deleted.length > 0) {
+    if (leftOut.some((path) => deleted.some(([dir]) => path.startsWith(`${dir}/`)))) return undefined
     const below = deleted.map(([path]) => Buffer.from(`"path": ${JSON.stringify(`${path}/`).slice(0, -1)}`))
     for (const part of olderParts) {
       if (parts.has(part)) continue
@@ -100,18 +159,91 @@ async function narrowParts(older: TwinReader, newer: TwinReader, changed: readon
       if (below.some((b) => text.includes(b))) return undefined
     }
   }
-  const view = (twin: TwinReader): TwinReader => ({
-    read: (path) => twin.read(path),
-    readText: (path) => twin.readText(path),
-    list: async (prefix) =>
-      (await twin.list(prefix)).filter((path) => {
-        if (path.startsWith(PARTS_DIR)) return parts.has(path)
-        if (!path.startsWith('filesystem/')) return true
-        const machine = machinePathOf(path)
-        return machine !== undefined && paths.has(machine)
-      }),
-  })
-  return { older: view(older), newer: view(newer) }
+  const view = (twin: TwinReader, texts: ReadonlyMap<string, string>): TwinReader => {
+    const readText = (path: string) => (texts.has(path) ? Promise.resolve(texts.get(path)) : twin.readText(path))
+    const read = async (path: string) => (texts.has(path) ? Buffer.from(texts.get(path) as string) : twin.read(path))
+    return {
+      ...sizeAndBlob(twin, read),
+      read,
+      readText,
+      list: async (prefix) =>
+        (await twin.list(prefix)).filter((path) => {
+          if (path.startsWith(PARTS_DIR)) return parts.has(path)
+          if (!path.startsWith('filesystem/')) return true
+          const machine = machinePathOf(path)
+          return machine !== undefined && paths.has(machine)
+        }),
+    }
+  }
+  return { older: view(older, olderTexts), newer: view(newer, newerTexts) }
+}
+
+/**
+ * A changed part narrowed to the entries that differ: an entry of the same text on both sides
+ * (its keys in the same order) whose document under filesystem/ did not change loads the same
+ * on both and adds no change (but below a folder gone, which narrowParts looks for). Only a part
+ * that is valid on both sides (the schema, every entry in its right part, no path twice), so
+ * that what the load says of a part that is not (its first bad entry, by index) is said of the
+ * whole one. Undefined: the part is compared as it is.
+ */
+function withinPart(part: string, a: string | undefined, b: string | undefined, changedDocuments: ReadonlySet<string>): { older: string; newer: string; same: string[] } | undefined {
+  if (a === undefined || b === undefined) return undefined
+  const number = partNamed(part)
+  const olderPart = parsePart(part, a)
+  const newerPart = parsePart(part, b)
+  if (number === undefined || 'problem' in olderPart || 'problem' in newerPart) return undefined
+  const texts = (entries: readonly ManifestEntry[]): Map<string, string> | undefined => {
+    const byPath = new Map<string, string>()
+    for (const e of entries) {
+      if (byPath.has(e.path) || partOf(e.path) !== number) return undefined
+      byPath.set(e.path, JSON.stringify(e))
+    }
+    return byPath
+  }
+  const olderTexts = texts(olderPart.part.entries)
+  const newerTexts = texts(newerPart.part.entries)
+  if (olderTexts === undefined || newerTexts === undefined) return undefined
+  const same = new Set([...olderTexts].filter(([path, text]) => newerTexts.get(path) === text && !changedDocuments.has(mirrorPath(path))).map(([path]) => path))
+  if (same.size === 0) return undefined
+  const kept = (entries: readonly ManifestEntry[]) => stableStringify({ entries: entries.filter((e) => !same.has(e.path)) })
+  return { older: kept(olderPart.part.entries), newer: kept(newerPart.part.entries), same: [...same] }
+}
+
+/**
+ * Whether every document under filesystem/ of the narrowed entries' paths is one this side lists
+ * as a file. Any other (its entry taken out, or of another type, by hand) is read by load.ts as a
+ * new file, with folders made for it where the manifest lists none: in the whole side they are
+ * listed, in the narrowed one maybe not (a folder made, root-owned, that the whole side never
+ * asks for). Such a side is compared whole.
+ */
+async function documentsOfFiles(twin: TwinReader, entries: ReadonlyMap<string, string>, paths: ReadonlySet<string>): Promise<boolean> {
+  for (const doc of await twin.list('filesystem/')) {
+    const machine = machinePathOf(doc)
+    if (machine !== undefined && paths.has(machine) && entries.get(machine) !== 'file') return false
+  }
+  return true
+}
+
+/** Paths looked up one by one outside the narrowed part; more are looked for in one pass over it. */
+const LOOKED_UP_ALONE = 16
+
+/** Whether text outside [start, end) lists an entry of one of these paths (as the provider writes a path: `"path": "…"`). */
+function listedOutside(text: Buffer, start: number, end: number, paths: readonly string[]): boolean {
+  if (paths.length === 0) return false
+  if (paths.length <= LOOKED_UP_ALONE) {
+    return paths.some((path) => {
+      const key = Buffer.from(`"path": ${JSON.stringify(path)}`)
+      const first = text.indexOf(key)
+      return (first >= 0 && first < start) || text.indexOf(key, end) >= 0
+    })
+  }
+  const wanted = new Set(paths)
+  for (const range of [text.toString('utf8', 0, start), text.toString('utf8', end)]) {
+    for (const m of range.matchAll(/"path": ("(?:[^"\\\n]|\\.)*")/g)) {
+      if (wanted.has(JSON.parse(m[1] as string) as string)) return true
+    }
+  }
+  return false
 }
 
 /** Whether a manifest.json is of version 2 with no entries of its own. */
@@ -165,8 +297,10 @@ function narrowed(text: Buffer, start: number, end: number): { text: string; ent
 /** A side with the manifest narrowed and, under filesystem/, only the files of its entries. */
 function narrowedReader(twin: TwinReader, manifest: string, paths: ReadonlySet<string>): TwinReader {
   const bytes = Buffer.from(manifest)
+  const read = (path: string) => (path === MANIFEST_PATH ? Promise.resolve(bytes) : twin.read(path))
   return {
-    read: (path) => (path === MANIFEST_PATH ? Promise.resolve(bytes) : twin.read(path)),
+    ...sizeAndBlob(twin, read),
+    read,
     readText: (path) => (path === MANIFEST_PATH ? Promise.resolve(manifest) : twin.readText(path)),
     list: async (prefix) =>
       (await twin.list(prefix)).filter((path) => {
@@ -174,6 +308,21 @@ function narrowedReader(twin: TwinReader, manifest: string, paths: ReadonlySet<s
         const machine = machinePathOf(path)
         return machine !== undefined && paths.has(machine)
       }),
+  }
+}
+
+/**
+ * A side's sizeOf and blobOf for its documents under filesystem/, where it has them: an oversized
+ * document is still not read (load.ts asks its size first), nor one the collect just made. Of
+ * the manifest's documents (which the narrowed side may hold other text of) no blob id, and
+ * their size from what is read.
+ */
+function sizeAndBlob(twin: TwinReader, read: (path: string) => Promise<Uint8Array | undefined>): Pick<TwinReader, 'sizeOf' | 'blobOf'> {
+  const sizeOf = twin.sizeOf
+  const blobOf = twin.blobOf
+  return {
+    ...(sizeOf === undefined ? {} : { sizeOf: async (path: string) => (path.startsWith('filesystem/') ? sizeOf.call(twin, path) : (await read(path))?.byteLength) }),
+    ...(blobOf === undefined ? {} : { blobOf: (path: string) => (path.startsWith('filesystem/') ? blobOf.call(twin, path) : undefined) }),
   }
 }
 

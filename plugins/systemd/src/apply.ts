@@ -187,11 +187,30 @@ async function commandsOf(step: SystemdStep, ctx: ProviderContext): Promise<{ co
   return { commands, masks }
 }
 
+/** The verbs whose failure the unit's own log explains (systemctl only says "see journalctl -xeu"). */
+const STARTS: ReadonlySet<string> = new Set(['start', 'restart', 'reload', 'try-restart', 'reload-or-restart', 'try-reload-or-restart'])
+
+/**
+ * What the unit logged since the step began, its last lines: the reason a start failed
+ * ("bind() to 0.0.0.0:80 failed (98: Address already in use)"), where systemctl only points at
+ * journalctl (session 22, on a booted services root). Empty when there is none or no journalctl.
+ * It reaches the apply's journal in the twin through the snapshot's secret screen, as any step's
+ * output does.
+ */
+async function unitJournal(ctx: ProviderContext, unit: string, since: number): Promise<string> {
+  const r = await ctx.host
+    .query('journalctl', ['--no-pager', '-o', 'cat', '-n', '12', `--since=@${Math.floor(since / 1000)}`, '-u', unit], { timeoutMs: 10_000 })
+    .catch(() => undefined)
+  const lines = r?.exitCode === 0 ? r.stdout.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('-- ')) : []
+  return lines.length === 0 ? '' : [`${unit} logged:`, ...lines.map((l) => `  ${l}`)].join('\n')
+}
+
 /** Runs the commands one after the other; the first that fails ends the step, saying what ran before it. */
 async function runInTurn(ctx: ProviderContext, unit: string, commands: readonly string[][], options: ExecOptions): Promise<Omit<ChangeResult, 'id'> | undefined> {
   const done: string[] = []
   for (const args of commands) {
     let result
+    const began = Date.now()
     try {
       result = await ctx.host.exec('systemctl', args, options)
     } catch (error) {
@@ -205,10 +224,13 @@ async function runInTurn(ctx: ProviderContext, unit: string, commands: readonly 
     }
     const words = args.filter((a) => !a.startsWith('--root=') && a !== '--').join(' ')
     if (result.exitCode !== 0) {
+      const said = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-20).join('\n')
+      // Runtime verbs run only where the manager runs (managerRuns): its journal is there too.
+      const why = STARTS.has(args.find((a) => !a.startsWith('--')) ?? '') && ctx.host.live ? await unitJournal(ctx, unit, began) : ''
       return {
         status: 'failed',
         message: `systemctl ${words} exited with ${result.exitCode}${done.length === 0 ? '' : ` (after systemctl ${done.join(', systemctl ')} had run for ${unit})`}`,
-        outputTail: (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-20).join('\n'),
+        outputTail: why === '' ? said : `${said}\n${why}`,
       }
     }
     done.push(words)

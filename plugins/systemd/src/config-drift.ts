@@ -68,18 +68,31 @@ export async function staleConfigOf(host: HostReader, start: ServiceStart, packa
 
 /** One `systemctl show` for every running service (and, `withSubState`, each one's SubState too). */
 export async function serviceStarts(host: HostReader, units: readonly string[], withSubState = false): Promise<ServiceStart[]> {
-  const props = ['Id', 'InactiveExitTimestamp', 'ExecMainStartTimestamp', 'ExecReload', 'CanReload', 'EnvironmentFiles', 'FragmentPath', ...(withSubState ? ['SubState'] : [])]
+  const props = ['Id', 'InactiveExitTimestamp', 'ExecMainStartTimestamp', 'ExecReload', 'StateChangeTimestamp', 'CanReload', 'EnvironmentFiles', 'FragmentPath', ...(withSubState ? ['SubState'] : [])]
   const result = await host.query('systemctl', ['show', '--timestamp=us+utc', ...props.flatMap((p) => ['-p', p]), '--', ...units], { timeoutMs: 60_000 })
   if (result.exitCode !== 0) throw new Error(`systemctl show exited ${result.exitCode}: ${result.stderr.trim()}`)
   return parseServiceShow(result.stdout)
 }
 
-/** Blocks of KEY=VALUE lines, one per unit, separated by empty lines. */
+/**
+ * Blocks of KEY=VALUE lines, one per unit, separated by empty lines.
+ *
+ * When the last reload began is ExecReload's start_time, but systemd forgets it at every
+ * `systemctl daemon-reload` (start_time=[n/a] afterwards; seen on Debian 13's systemd 257, and an
+ * apt upgrade or an apply that changes a unit file runs one): then every service reloaded before
+ * it would count as running an older configuration, and each apply would plan its reload again,
+ * forever (session 22, on a booted services root). StateChangeTimestamp survives a daemon-reload;
+ * for a running service it is when the last start or reload ended. It stands in for the
+ * reload's begin only when systemd no longer says that begin (a file changed during that very
+ * reload is then taken as read: the reload's own run, a few milliseconds).
+ */
 export function parseServiceShow(output: string): ServiceStart[] {
   const out: ServiceStart[] = []
   for (const block of output.split(/\n\s*\n/)) {
     let unit: string | undefined
     let loadedAt = Number.NEGATIVE_INFINITY
+    let reloadKnown = false
+    let stateChange: number | undefined
     let canReload = false
     let fragmentPath: string | undefined
     let sub: string | undefined
@@ -93,8 +106,14 @@ export function parseServiceShow(output: string): ServiceStart[] {
       else if (key === 'InactiveExitTimestamp' || key === 'ExecMainStartTimestamp') loadedAt = Math.max(loadedAt, parseTimestamp(value) ?? loadedAt)
       else if (key === 'ExecReload') {
         // { path=… ; argv[]=… ; start_time=[Mon 2026-11-30 05:07:37.712688 UTC] ; … }: when the last reload began.
-        for (const m of value.matchAll(/start_time=\[([^\]]*)\]/g)) loadedAt = Math.max(loadedAt, parseTimestamp(m[1] ?? '') ?? loadedAt)
-      } else if (key === 'CanReload') canReload = value === 'yes'
+        for (const m of value.matchAll(/start_time=\[([^\]]*)\]/g)) {
+          const began = parseTimestamp(m[1] ?? '')
+          if (began === undefined) continue
+          reloadKnown = true
+          loadedAt = Math.max(loadedAt, began)
+        }
+      } else if (key === 'StateChangeTimestamp') stateChange = parseTimestamp(value)
+      else if (key === 'CanReload') canReload = value === 'yes'
       else if (key === 'FragmentPath' && value !== '') fragmentPath = value
       else if (key === 'SubState') sub = value
       else if (key === 'EnvironmentFiles') {
@@ -103,6 +122,7 @@ export function parseServiceShow(output: string): ServiceStart[] {
       }
     }
     if (unit === undefined || loadedAt === Number.NEGATIVE_INFINITY) continue
+    if (!reloadKnown && stateChange !== undefined) loadedAt = Math.max(loadedAt, stateChange)
     out.push({ unit, loadedAt, canReload, environmentFiles, ...(fragmentPath === undefined ? {} : { fragmentPath }), ...(sub === undefined ? {} : { sub }) })
   }
   return out

@@ -25,10 +25,24 @@ export function parseListUnits(output: string): Record<string, RuntimeEntry> {
   return units
 }
 
+/** Where systemd keeps the units made at run time (`systemd-run`, a D-Bus StartTransientUnit). */
+const TRANSIENT_UNITS = '/run/systemd/transient'
+
+/**
+ * The loaded services, sockets and timers and their states, without transient ones: a unit that
+ * `systemd-run` made has no unit file and is gone once it stops, so no plan can start it again
+ * (session 22: a snapshot taken while `systemd-run --unit=squat …` ran planned "start
+ * squat.service" ever after, which systemd refuses: the unit could not be found).
+ */
 export async function collectRuntime(host: HostPort): Promise<Record<string, RuntimeEntry>> {
-  const result = await host.query('systemctl', ['list-units', '--all', '--plain', '--no-legend', '--no-pager', '--type=service,socket,timer'], { timeoutMs: 60_000 })
+  const [result, transient] = await Promise.all([
+    host.query('systemctl', ['list-units', '--all', '--plain', '--no-legend', '--no-pager', '--type=service,socket,timer'], { timeoutMs: 60_000 }),
+    host.readdir(TRANSIENT_UNITS).catch(() => []),
+  ])
   if (result.exitCode !== 0) throw new Error(`systemctl list-units exited ${result.exitCode}: ${result.stderr.trim()}`)
-  return parseListUnits(result.stdout)
+  const units = parseListUnits(result.stdout)
+  for (const entry of transient) delete units[entry.name]
+  return units
 }
 
 /**

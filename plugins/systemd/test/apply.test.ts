@@ -124,6 +124,22 @@ describe('systemd apply (offline root, a dry run of systemctl)', () => {
     assert.deepEqual(host.commands(), [])
   })
 
+  it('a start that fails says what the unit logged since (the reason systemctl only points at)', async () => {
+    mkdirSync(join(root, 'run/systemd/system'), { recursive: true })
+    const logged = '-- No entries --\nnginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address already in use)\nnginx.service: Failed with result \'exit-code\'.\n'
+    const host = new RecordingHost(new LocalHost(root), {
+      live: true,
+      exec: (command) => (command === 'systemctl' ? { exitCode: 1, stderr: 'Job for nginx.service failed because the control process exited with error code.\nSee "systemctl status nginx.service" and "journalctl -xeu nginx.service" for details.\n' } : undefined),
+      query: (command, args) => ({ stdout: command === 'journalctl' ? logged : args[0] === 'is-active' ? 'inactive\n' : '' }),
+    })
+    ctx = createTestContext(root, { host })
+    const { results } = await new SystemdProvider().apply({ changes: [change('start', 'nginx.service')], ctx })
+    assert.equal(results[0]?.status, 'failed')
+    assert.match(results[0]?.outputTail ?? '', /journalctl -xeu nginx\.service" for details\.\nnginx\.service logged:\n {2}nginx: \[emerg\] bind\(\) to 0\.0\.0\.0:80 failed \(98: Address already in use\)\n {2}nginx\.service: Failed with result 'exit-code'\.$/)
+    const asked = host.queries.find(([command]) => command === 'journalctl')?.[1] ?? assert.fail('journalctl was asked')
+    assert.deepEqual(asked.filter((a) => !a.startsWith('--since=@')), ['--no-pager', '-o', 'cat', '-n', '12', '-u', 'nginx.service'])
+  })
+
   it('validates unit names', () => {
     for (const ok of ['cron.service', 'getty@tty1.service', 'dev-disk-by\\x2duuid.swap', 'a:b_c.timer']) assert.ok(isChangeableUnitName(ok), ok)
     for (const bad of ['cron', 'cron.service; reboot', '-x.service', '../x.service', 'a b.service', 'x.device', '']) assert.equal(isChangeableUnitName(bad), false, bad)

@@ -40,6 +40,21 @@ describe('services that run an older configuration', () => {
     assert.equal(ssh?.loadedAt, Date.parse('2026-11-30T05:07:33Z') + 761.068, 'a reload that never ran does not count')
   })
 
+  it('a reload systemd forgot at a daemon-reload (start_time n/a) still counts: StateChangeTimestamp, when the last start or reload ended', () => {
+    // As `systemctl show` says it on Debian 13 after `systemctl reload nginx` then `systemctl daemon-reload`.
+    const forgot = `Id=nginx.service
+ExecMainStartTimestamp=Thu 2026-12-03 06:06:41.138206 UTC
+ExecReload={ path=/usr/sbin/nginx ; argv[]=/usr/sbin/nginx -g daemon on; master_process on; -s reload ; ignore_errors=no ; start_time=[n/a] ; stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }
+StateChangeTimestamp=Thu 2026-12-03 06:11:05.120000 UTC
+InactiveExitTimestamp=Thu 2026-12-03 06:06:40.746474 UTC
+CanReload=yes
+`
+    assert.equal(parseServiceShow(forgot)[0]?.loadedAt, Date.parse('2026-12-03T06:11:05Z') + 120)
+    // Where systemd still says when the reload began, that is when the files were read, not when it ended.
+    const known = forgot.replace('start_time=[n/a]', 'start_time=[Thu 2026-12-03 06:11:05.010000 UTC]')
+    assert.equal(parseServiceShow(known)[0]?.loadedAt, Date.parse('2026-12-03T06:11:05Z') + 10)
+  })
+
   describe('which files a service reads', () => {
     let root: string
     const start = (unit: string, extra: Partial<ServiceStart> = {}): ServiceStart => ({ unit, loadedAt: 0, canReload: true, environmentFiles: [], ...extra })
