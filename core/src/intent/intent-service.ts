@@ -218,7 +218,7 @@ export class IntentService {
     const paths = (await changedBetween(dir, observedTree, desired)).map((e) => e.path).filter((p) => byProvider.has(owner(p) ?? ''))
     if (paths.length === 0) return { units: [] }
     // The places the providers never apply between the two: not made intent (they would stay pending for ever).
-    const never = placesOf((await this.itemsBetween(observed, desired, view, (p) => byProvider.has(p.name), { narrow: true })).byProvider)
+    const never = placesOf((await this.itemsBetween(observed, desired, view, (p) => byProvider.has(p.name))).byProvider)
     const working = await workingTree(dir)
     const sides = await this.sidesOf([observedTree, desired, working], paths)
     const units: AskedUnit[] = []
