@@ -32,11 +32,7 @@ describe('an edit of a document that only describes the machine is never lost si
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
   const root = useCliRoot()
   const twinsync = (...args: string[]) => root().twinsync(...args)
-  const status = async () => {
-    const r = await twinsync('status', '--json')
-    assert.equal(r.code, 0, r.stderr)
-    return json<StatusJson>(r)
-  }
+  const status = () => root().statusJson<StatusJson>()
   const cronJobs = async () => (JSON.parse(await readFile(join(root().twinDir, CRON_JSON), 'utf8')) as CronJson).jobs
   const hasBackup = async () => (await cronJobs()).some((j) => j.command === BACKUP_JOB.command)
 

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
 import { ROOTFS_BUILD_TIMEOUT_MS, run, runOk } from '../bed/index.js'
-import { json, TWINSYNC_BIN, useCliRoot } from '../support/cli.js'
+import { TWINSYNC_BIN, useCliRoot } from '../support/cli.js'
 import { writeTwinFile } from '../support/twin-edit.js'
 import { excludeChanges } from '../../core/src/plan/exclude-changes.js'
 import { tuiServices } from '../support/tui-services.js'
@@ -25,11 +25,7 @@ describe('a repair of drift that fails or is left out stays pending', function (
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
   const root = useCliRoot()
   const twinsync = (...args: string[]) => root().twinsync(...args)
-  const status = async () => {
-    const r = await twinsync('status', '--json')
-    assert.equal(r.code, 0, r.stderr)
-    return json<StatusJson>(r)
-  }
+  const status = () => root().statusJson<StatusJson>()
   const chroot = (...args: string[]) => runOk(['chroot', root().rootfs.dir, ...args])
   const immutable = (on: boolean) => runOk(['chattr', on ? '+i' : '-i', join(root().rootfs.dir, 'etc/motd')])
   /** gzip's version in dpkg's status file moved (as an upgrade elsewhere would move it): apt plans nothing for a version. */

@@ -32,11 +32,7 @@ describe('pending intent survives snapshots, partial and failed applies, pulls',
   const twinsync = (...args: string[]) => root().twinsync(...args)
   const live = (path: string) => root().live(path)
   const planIds = () => root().planIds()
-  const status = async () => {
-    const r = await twinsync('status', '--json')
-    assert.equal(r.code, 0, r.stderr)
-    return json<StatusJson>(r)
-  }
+  const status = () => root().statusJson<StatusJson>()
   const ref = async (name: string) => (await run(['git', '-C', root().twinDir, 'rev-parse', '--verify', '--quiet', name])).stdout.trim()
 
   it('keeps an edit through a snapshot and a scheduled snapshot: still planned, shown as pending, recorded in refs/twinsync/intended', async () => {
@@ -229,11 +225,7 @@ describe('twinsync adopt and discard, per change id and per domain', function ()
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
   const root = useCliRoot()
   const twinsync = (...args: string[]) => root().twinsync(...args)
-  const status = async () => {
-    const r = await twinsync('status', '--json')
-    assert.equal(r.code, 0, r.stderr)
-    return json<StatusJson>(r)
-  }
+  const status = () => root().statusJson<StatusJson>()
   const twinFile = (path: string) => readFile(join(root().twinDir, path), 'utf8')
 
   it('discards one package of several in apt.json, then a whole domain; each is a commit', async () => {

@@ -89,6 +89,8 @@ export interface CliRoot {
   live(path: string): Promise<string>
   /** The change ids `plan --json` lists, sorted (the plan may exit 0 or 1). */
   planIds(): Promise<string[]>
+  /** `status --json` as T; an exit other than 0 throws with its output. */
+  statusJson<T>(): Promise<T>
   /** `apply --yes --accept-high-risk --json` (and any more arguments): its exit code, its output, and its journal's steps by change id. */
   apply(...args: string[]): Promise<{ code: number | null; out: string; steps: Map<string, Step> }>
   cleanup(): Promise<void>
@@ -118,6 +120,11 @@ export async function cliRoot(options: CliRootOptions = {}): Promise<CliRoot> {
       const r = await twinsync('plan', '--json')
       if (r.code !== 0 && r.code !== 1) throw new Error(`plan exited ${r.code}:\n${r.stdout}\n${r.stderr}`)
       return json<{ changes: Array<{ id: string }> }>(r).changes.map((c) => c.id).sort()
+    },
+    async statusJson<T>() {
+      const r = await twinsync('status', '--json')
+      if (r.code !== 0) throw new Error(`status exited ${r.code}:\n${r.stdout}\n${r.stderr}`)
+      return json<T>(r)
     },
     async apply(...args) {
       const r = await twinsync('apply', '--yes', '--accept-high-risk', '--json', ...args)
