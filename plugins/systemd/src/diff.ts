@@ -81,8 +81,10 @@ export function diffSystemdState(desired: SystemdState, actual: SystemdState): D
     if (want === 'enabled' && (have === undefined || have === 'disabled')) {
       add('enable', unit, `enable ${unit}`, 'medium', { before: have ?? 'absent', after: 'enabled', ...requires })
     } else if (want === 'disabled' && have === 'enabled') {
-      // `removal`: with the stops, before anything of the plan starts (see below).
-      add('disable', unit, `disable ${unit}`, 'medium', { before: 'enabled', after: 'disabled', removal: true })
+      // `removal`: with the stops, before anything of the plan starts (see below). A removal is
+      // rated "high", as the SDK's change schema and conformance kit say of anything that takes
+      // something away (a stop already was); a high rating asks for no typed "yes" (high-risk.ts).
+      add('disable', unit, `disable ${unit}`, 'high', { before: 'enabled', after: 'disabled', removal: true })
     }
   }
 
