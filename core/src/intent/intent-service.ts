@@ -215,7 +215,19 @@ export class IntentService {
     for (const c of asked) byProvider.set(c.provider, [...(byProvider.get(c.provider) ?? []), c])
     const observedTree = await treeOf(dir, observed)
     const owner = (p: string) => this.applyingOwner(p, view)?.name
-    const paths = (await changedBetween(dir, observedTree, desired)).map((e) => e.path).filter((p) => byProvider.has(owner(p) ?? ''))
+    const changed = await changedBetween(dir, observedTree, desired)
+    // A domain whose documents are laid out differently in the two trees (a files manifest in
+    // parts on one side, one document on the other: a revert or a pull across the threshold) has
+    // no place-for-place match: taking places across the layouts mixed the two in the working
+    // twin and left entries asked for that nobody asked (files-manifest-split.test.ts, session
+    // 22). Not promoted, as before session 22; said in the debug log.
+    for (const e of changed) {
+      const name = owner(e.path)
+      if (e.change === 'M' || !e.path.endsWith('.json') || e.path.startsWith('filesystem/') || name === undefined || !byProvider.has(name)) continue
+      this.logger.debug(`${name}: its documents are laid out differently in the plan's twin (${e.path}); what the apply asks of ${name} is not kept pending if it fails`)
+      byProvider.delete(name)
+    }
+    const paths = changed.map((e) => e.path).filter((p) => byProvider.has(owner(p) ?? ''))
     if (paths.length === 0) return { units: [] }
     // The places the providers never apply between the two: not made intent (they would stay pending for ever).
     const never = placesOf((await this.itemsBetween(observed, desired, view, (p) => byProvider.has(p.name))).byProvider)
