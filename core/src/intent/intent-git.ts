@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { copyIndex, dropStaleRefLock, parseNameStatus, revParseCommit, runGit, type GitStatusEntry } from '../twin/git.js'
 import { readRefId } from '../twin/quick-status.js'
 import { deleteRefInNode, identityNow, updateRefInNode } from '../twin/ref-update.js'
+import { remembered } from '../twin/object-memo.js'
 
 /** The last snapshot: the machine as TwinSync last saw it. */
 export const OBSERVED_REF = 'refs/twinsync/observed'
@@ -52,8 +53,9 @@ async function dropOwnRefLock(dir: string, ref: string): Promise<void> {
   if (ref.startsWith('refs/twinsync/')) await dropStaleRefLock(dir, ref)
 }
 
+/** A commit's tree (remembered for a full id: object-memo.ts). */
 export async function treeOf(dir: string, commit: string): Promise<string> {
-  return (await git(dir, ['rev-parse', `${commit}^{tree}`])).trim()
+  return remembered(dir, 'tree', [commit], async () => (await git(dir, ['rev-parse', `${commit}^{tree}`])).trim())
 }
 
 /**
@@ -76,7 +78,9 @@ export async function workingTree(dir: string): Promise<string> {
 
 /** Paths that differ between two trees (or commits). */
 export async function changedBetween(dir: string, older: string, newer: string): Promise<GitStatusEntry[]> {
-  return parseNameStatus(await git(dir, ['diff-tree', '-r', '--no-renames', '--name-status', '-z', older, newer]))
+  // Remembered for full ids (object-memo.ts); a copy each, so no caller changes another's.
+  const entries = await remembered(dir, 'diff-tree', [older, newer], async () => parseNameStatus(await git(dir, ['diff-tree', '-r', '--no-renames', '--name-status', '-z', older, newer])))
+  return entries.map((e) => ({ ...e }))
 }
 
 export async function commitTree(dir: string, tree: string, parents: readonly string[], message: string): Promise<string> {

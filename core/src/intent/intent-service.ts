@@ -13,7 +13,8 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import { Tokens } from '../tokens.js'
 import { readBlobs } from '../twin/git.js'
-import { GitTreeReader } from '../twin/git-tree-reader.js'
+import { remembered } from '../twin/object-memo.js'
+import { GitTreeReader, LazyBatch } from '../twin/git-tree-reader.js'
 import { resetIndex } from '../twin/atomic-snapshot.js'
 import { removeTwinFile, writeTwinFile, writeTwinSymlink } from '../twin/twin-files.js'
 import { TwinRepository, type WorkingTwinCheck } from '../twin/twin-repository.js'
@@ -517,8 +518,10 @@ export class IntentService {
       byProvider.set(owner.name, entry)
     }
     const diagnostics: Diagnostic[] = []
-    const before = new GitTreeReader(dir, observed)
-    const after = new GitTreeReader(dir, tree)
+    // One `git cat-file --batch` for both sides.
+    const batch = new LazyBatch(dir)
+    const before = new GitTreeReader(dir, observed, batch)
+    const after = new GitTreeReader(dir, tree, batch)
     // Comparing the intended twin with the observed one only reads: a provider's host refuses any change.
     const readOnly = this.contexts.readOnly('Comparing the intended twin only reads', 'while comparing the intended twin')
     try {
@@ -549,8 +552,7 @@ export class IntentService {
         entry.unapplied.push(...(await this.unappliedPlaces(entry.provider, wants.state, was.state, diff.changes, ctx, v, diagnostics)))
       }
     } finally {
-      before.close()
-      after.close()
+      batch.close()
     }
     return {
       items: [...byProvider.values()].flatMap((e) => e.changes),
@@ -592,7 +594,7 @@ export class IntentService {
   }
 
   private async reasonsOf(commit: string): Promise<Record<string, string>> {
-    const body = await git(this.twin.dir, ['log', '-1', '--format=%B', commit])
+    const body = await remembered(this.twin.dir, 'message', [commit], () => git(this.twin.dir, ['log', '-1', '--format=%B', commit]))
     const line = body.split('\n').find((l) => l.startsWith('Reasons: '))
     if (line === undefined) return {}
     try {

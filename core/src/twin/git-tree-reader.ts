@@ -3,6 +3,7 @@ import { TwinSyncError, compareStrings } from '@twinsync/sdk'
 import { BatchReader, revParseCommit, runGit } from './git.js'
 import { twinPathParts, twinSymlinkError } from './twin-files.js'
 import { quoteArg } from '../plan/command-text.js'
+import { remembered } from './object-memo.js'
 
 /**
  * The twin as it was at one commit: reads blobs through a single `git cat-file --batch`
@@ -18,8 +19,8 @@ export class GitTreeReader implements TwinReader {
   constructor(
     private readonly dir: string,
     readonly commit: string,
-    /** One `git cat-file --batch` shared by several readers (history's); its owner closes it. */
-    private readonly shared?: BatchReader,
+    /** One `git cat-file --batch` shared by several readers (history's, or a LazyBatch's); its owner closes it. */
+    private readonly shared?: BatchReader | LazyBatch,
   ) {}
 
   /** A blob's content; a symlink (mode 120000) is refused like one in the working tree, never read as text. */
@@ -28,7 +29,7 @@ export class GitTreeReader implements TwinReader {
     const mode = (await this.allFiles()).get(path)
     if (mode === undefined || mode === '160000') return undefined
     if (mode === '120000') throw twinSymlinkError(path, this.dir)
-    const batch = this.shared ?? (this.batch ??= new BatchReader(this.dir))
+    const batch = this.shared instanceof LazyBatch ? this.shared.get() : (this.shared ?? (this.batch ??= new BatchReader(this.dir)))
     return batch.read(`${this.commit}:${path}`)
   }
 
@@ -47,7 +48,7 @@ export class GitTreeReader implements TwinReader {
     const mode = (await this.allFiles()).get(path)
     if (mode === undefined || mode === '160000') return undefined
     if (mode === '120000') throw twinSymlinkError(path, this.dir)
-    this.sizes ??= runGit(this.dir, ['ls-tree', '-r', '-l', '-z', '--full-tree', this.commit]).then((out) => {
+    this.sizes ??= remembered(this.dir, 'sizes', [this.commit], () => runGit(this.dir, ['ls-tree', '-r', '-l', '-z', '--full-tree', this.commit]).then((out) => {
       const sizes = new Map<string, number>()
       for (const line of out.split('\0')) {
         const tab = line.indexOf('\t')
@@ -56,7 +57,7 @@ export class GitTreeReader implements TwinReader {
         if (Number.isSafeInteger(size)) sizes.set(line.slice(tab + 1), size)
       }
       return sizes
-    })
+    }))
     return (await this.sizes).get(path)
   }
 
@@ -69,7 +70,7 @@ export class GitTreeReader implements TwinReader {
   }
 
   private allFiles(): Promise<Map<string, string>> {
-    this.files ??= runGit(this.dir, ['ls-tree', '-r', '-z', '--full-tree', this.commit]).then((out) => {
+    this.files ??= remembered(this.dir, 'files', [this.commit], () => runGit(this.dir, ['ls-tree', '-r', '-z', '--full-tree', this.commit]).then((out) => {
       const files = new Map<string, string>()
       for (const line of out.split('\0')) {
         const tab = line.indexOf('\t')
@@ -77,8 +78,20 @@ export class GitTreeReader implements TwinReader {
         files.set(line.slice(tab + 1), line.split(' ')[0] as string)
       }
       return files
-    })
+    }))
     return this.files
+  }
+}
+
+/** One `git cat-file --batch` for several readers, started on the first read only (none when nothing is read). */
+export class LazyBatch {
+  private batch: BatchReader | undefined
+  constructor(private readonly dir: string) {}
+  get(): BatchReader {
+    return (this.batch ??= new BatchReader(this.dir))
+  }
+  close(): void {
+    this.batch?.close()
   }
 }
 
