@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { copyIndex, dropStaleRefLock, parseNameStatus, revParseCommit, runGit, type GitStatusEntry } from '../twin/git.js'
 import { readRefId } from '../twin/quick-status.js'
 import { deleteRefInNode, identityNow, updateRefInNode } from '../twin/ref-update.js'
-import { remembered } from '../twin/object-memo.js'
+import { isObjectId, remembered } from '../twin/object-memo.js'
 
 /** The last snapshot: the machine as TwinSync last saw it. */
 export const OBSERVED_REF = 'refs/twinsync/observed'
@@ -78,6 +78,8 @@ export async function workingTree(dir: string): Promise<string> {
 
 /** Paths that differ between two trees (or commits). */
 export async function changedBetween(dir: string, older: string, newer: string): Promise<GitStatusEntry[]> {
+  // A tree against itself (a checkpoint's diary when HEAD is the last snapshot's tree): nothing, without git.
+  if (older === newer && isObjectId(older)) return []
   // Remembered for full ids (object-memo.ts); a copy each, so no caller changes another's.
   const entries = await remembered(dir, 'diff-tree', [older, newer], async () => parseNameStatus(await git(dir, ['diff-tree', '-r', '--no-renames', '--name-status', '-z', older, newer])))
   return entries.map((e) => ({ ...e }))

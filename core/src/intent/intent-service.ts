@@ -184,10 +184,11 @@ export class IntentService {
   }
 
   /** Record the working twin's intent now (with reasons for some items), without moving anything. */
-  async record(reasons: Record<string, string>): Promise<string | undefined> {
+  async record(reasons: Record<string, string>, working?: string): Promise<string | undefined> {
     const observed = await this.observed()
     if (observed === undefined) return
-    const tree = await workingTree(this.twin.dir)
+    // `working`: the working twin's tree, as the caller just made it (promote).
+    const tree = working ?? (await workingTree(this.twin.dir))
     const view = await this.view()
     const paths = (await changedBetween(this.twin.dir, await treeOf(this.twin.dir, observed), tree)).filter((e) => this.holds(e.path, view))
     if (paths.length > 0) return this.commitIntent(tree, observed, reasons)
@@ -231,8 +232,19 @@ export class IntentService {
     const paths = changed.map((e) => e.path).filter((p) => byProvider.has(owner(p) ?? ''))
     if (paths.length === 0) return { units: [] }
     // The places the providers never apply between the two: not made intent (they would stay pending for ever).
-    const never = placesOf((await this.itemsBetween(observed, desired, view, (p) => byProvider.has(p.name))).byProvider)
-    const working = await workingTree(dir)
+    // One comparison per tree: the desired tree is usually the working twin's (the plan was made
+    // from it, and promotion finds the person's edits there already), and the working twin's tree
+    // is made again only after promotion wrote to it. Session 22 compared three times: 0.5–0.7 s
+    // of an apply on the base root.
+    const compared = new Map<string, ReturnType<IntentService['itemsBetween']>>()
+    const between = (tree: string) => {
+      let found = compared.get(tree)
+      if (found === undefined) compared.set(tree, (found = this.itemsBetween(observed, tree, view, (p) => byProvider.has(p.name))))
+      return found
+    }
+    const never = placesOf((await between(desired)).byProvider)
+    let working: string | undefined = await workingTree(dir)
+    const workingNow = async () => (working ??= await workingTree(dir))
     const sides = await this.sidesOf([observedTree, desired, working], paths)
     const units: AskedUnit[] = []
     const take = async (coarse?: (path: string) => readonly string[] | undefined) => {
@@ -243,6 +255,7 @@ export class IntentService {
         if (done.changed) {
           await this.put(s.path, done.content, s.wantsMode ?? s.nowMode)
           s.now = done.content
+          working = undefined
         }
         units.push(...done.units)
       }
@@ -254,7 +267,8 @@ export class IntentService {
     const orphans = asked.filter((c) => !named.has(c.id) && byProvider.has(c.provider))
     if (orphans.length > 0) {
       const claimed = new Set(units.map((u) => u.path))
-      const { items } = await this.itemsBetween(observed, await workingTree(dir), view, (p) => orphans.some((c) => c.provider === p.name))
+      // Every asked domain's items (orphans' among them): the same comparison as below when nothing was taken.
+      const { items } = await between(await workingNow())
       const missing = orphans.filter((c) => !items.some((i) => i.id === c.id))
       if (missing.length > 0) {
         await take((path) => {
@@ -265,9 +279,10 @@ export class IntentService {
     }
     if (units.length === 0) return { units }
     // Named as items by their providers, with the reason; the rest of the intent keeps its own.
-    const { items } = await this.itemsBetween(observed, await workingTree(dir), view, (p) => byProvider.has(p.name))
+    const tree = await workingNow()
+    const { items } = await between(tree)
     const ids = new Set(asked.map((c) => c.id))
-    await this.record(Object.fromEntries(items.filter((i) => ids.has(i.id)).map((i) => [i.id, reason])))
+    await this.record(Object.fromEntries(items.filter((i) => ids.has(i.id)).map((i) => [i.id, reason])), tree)
     return { units }
   }
 
@@ -716,8 +731,11 @@ export class IntentService {
     for (const e of edits) kept.set(e.path, [...(kept.get(e.path) ?? []), e])
     const pending: string[] = []
     const ids = new Set<string>()
+    // Whether the working twin was written here: its tree is made again only then.
+    let wrote = false
     for (const entry of byProvider.values()) {
       if (entry.changes.length === 0 && !entry.failed) {
+        if (entry.paths.length > 0) wrote = true
         await this.writePaths(ontoTree, entry.paths.filter((p) => !kept.has(p)))
         await this.keepDescriptions(ontoTree, tree, entry.paths.filter((p) => kept.has(p)), kept)
         pending.push(...entry.paths.filter((p) => kept.has(p)))
@@ -727,13 +745,14 @@ export class IntentService {
     // Documents no applying provider owns (facts): the edited ones stay, the rest take the machine's.
     const facts = (await changedBetween(dir, ontoTree, tree)).map((e) => e.path).filter((p) => this.applyingOwner(p, view) === undefined && isDescribed(p, view))
     await this.writePaths(ontoTree, facts.filter((p) => !kept.has(p)))
+    if (facts.length > 0) wrote = true
     pending.push(...facts.filter((p) => kept.has(p)))
     if (pending.length === 0) await deleteRef(dir, INTENDED_REF)
     else {
       // Items still pending with no reason yet get `otherwise` (an apply's "left out with --only").
       const known = await this.reasons()
       const fill = otherwise === undefined ? {} : Object.fromEntries([...ids].filter((id) => known[id] === undefined).map((id) => [id, otherwise]))
-      await this.commitIntent(await workingTree(dir), onto, fill, ids)
+      await this.commitIntent(wrote ? await workingTree(dir) : tree, onto, fill, ids)
     }
     return pending
   }
