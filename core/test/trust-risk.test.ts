@@ -21,7 +21,7 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.match(trustReason(write('/usr/local/bin/x', '#!/bin/sh\n', 0o4755)) ?? '', /^setuid/)
     assert.match(trustReason(write('/usr/local/bin/x', '#!/bin/sh\n', 0o2755)) ?? '', /^setgid/)
     assert.match(trustReason(change('/usr/local/bin/x', { action: 'chmod', mode: 0o4755 }, 'high')) ?? '', /^setuid/)
-    assert.equal(trustReason(change('/usr/local/bin/x', { action: 'chmod', mode: 0o4750 }, 'medium')), undefined)
+    assert.equal(trustReason({ ...change('/usr/local/bin/x', { action: 'chmod', mode: 0o4750 }, 'medium'), before: 'file 4755 root:root 9 bytes' }), undefined)
     assert.match(trustReason(change('/usr/local/bin/x', { action: 'attributes', mode: 0o755, uid: 0, gid: 0, capabilities: 'cap_setuid=ep' }, 'high')) ?? '', /capabilities/)
   })
 
@@ -87,6 +87,21 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.equal(trustReason(chmod('/etc/cron.daily/backup', 0o750, 'file 0755 root:root 20 bytes')), undefined)
     assert.equal(trustReason(chmod('/etc/cron.daily/backup', 0o644, 'file 0755 root:root 20 bytes')), undefined)
     assert.equal(trustReason(chmod('/srv/x', 0o755, 'file 0644 root:root 20 bytes')), undefined)
+  })
+
+  // Session 23: /usr/local/bin is in files.include by default, and it comes before /usr/bin on
+  // root's PATH: a pulled /usr/local/bin/ls (mode 0755) was a low-risk create, approved by --yes.
+  it('names an executable or a link put on root\'s PATH (it shadows or adds a command root, cron and units run by name), and a mode change that makes one executable there', () => {
+    for (const folder of ['/usr/local/bin', '/usr/local/sbin', '/usr/bin', '/usr/sbin', '/bin', '/sbin']) {
+      assert.match(trustReason(write(`${folder}/ls`, '#!/bin/sh\nid\n', 0o755)) ?? '', /^a program on root's PATH/, folder)
+    }
+    assert.match(trustReason(write('/usr/local/bin/tool', '#!/bin/sh\nid\n', 0o700)) ?? '', /^a program on root's PATH/)
+    assert.match(trustReason(change('/usr/local/bin/apt', { action: 'symlink', target: '/srv/x' })) ?? '', /^a program on root's PATH: .*\(a link: what it points at decides\)$/)
+    assert.match(trustReason({ ...change('/usr/local/bin/ls', { action: 'chmod', mode: 0o755 }), before: 'file 0644 root:root 20 bytes' }) ?? '', /^made executable: a program on root's PATH/)
+    assert.equal(trustReason(write('/usr/local/bin/README', 'notes\n', 0o644)), undefined, 'not executable: runs nothing')
+    assert.equal(trustReason(write('/usr/local/bin/sub/x', '#!/bin/sh\n', 0o755)), undefined, 'below the folder: not on the PATH')
+    assert.equal(trustReason(write('/usr/local/lib/x', '#!/bin/sh\n', 0o755)), undefined)
+    assert.equal(trustReason({ ...change('/usr/local/bin/ls', { action: 'chmod', mode: 0o750 }), before: 'file 0755 root:root 20 bytes' }), undefined, 'already executable')
   })
 
   it('reads the cron and autostart providers\' changes (content, a mode in octal text); a disabled entry or another user\'s crontab is not named', () => {

@@ -35,6 +35,9 @@ export function trustReason(change: Change, keyrings: ReadonlySet<string> = new 
   // A mode change alone that makes an existing file executable where being executable is what
   // makes it run (run-parts folders, rc.local, init.d, hook folders): its content, unchanged,
   // now runs as root (session 21; before, a chmod +x of /etc/cron.daily/x was a low-risk change).
+  if ((action === 'chmod' || action === 'attributes') && mode !== undefined && (mode & 0o111) !== 0 && ROOT_PATH_PROGRAM.test(path) && !wasExecutable(change.before)) {
+    return `made executable: ${ON_ROOT_PATH}`
+  }
   if ((action === 'chmod' || action === 'attributes') && mode !== undefined && (mode & 0o111) !== 0 && path.startsWith('/etc/') && !wasExecutable(change.before)) {
     const hook = RUN_WHEN_EXECUTABLE.find((h) => h.path.test(path))
     return hook !== undefined ? `made executable: ${hook.reason}` : 'made executable under /etc: hook folders there run it as root'
@@ -61,6 +64,8 @@ export function trustReason(change: Change, keyrings: ReadonlySet<string> = new 
   if (path === '/etc/ld.so.conf' || path.startsWith('/etc/ld.so.conf.d/')) return 'where every program, root\'s too, finds its libraries'
   if (path === '/etc/pam.conf' || path.startsWith('/etc/pam.d/')) return 'PAM: how logins, su and sudo check who you are'
   if (path === ROOT_CRONTAB) return 'root\'s crontab: its jobs run as root'
+  // A program in a folder of root's PATH: an executable, or a link (what it points at decides).
+  if (ROOT_PATH_PROGRAM.test(path) && (action === 'symlink' || (mode !== undefined && (mode & 0o111) !== 0))) return action === 'symlink' ? `${ON_ROOT_PATH} (a link: what it points at decides)` : ON_ROOT_PATH
   for (const rule of RULES) {
     if (!rule.path.test(path)) continue
     if (rule.when === undefined) return rule.reason
@@ -129,6 +134,15 @@ const APT_INSECURE = /\b(AllowUnauthenticated|AllowInsecureRepositories|AllowDow
 const SIGNED_BY = /signed-by\s*[=:]\s*([^\s\]]+)/gi
 
 const ROOT_CRONTAB = '/var/spool/cron/crontabs/root'
+/**
+ * A file right in a folder of root's PATH (Debian's: /usr/local/sbin, /usr/local/bin, /usr/sbin,
+ * /usr/bin, /sbin, /bin; sudo's secure_path the same): root, its scripts, cron jobs and units run
+ * it by name, and /usr/local/* comes first, so a new /usr/local/bin/ls is every later `ls` of
+ * root's. /usr/local/bin is in files.include by default: before session 23 a pulled executable
+ * there was a low-risk create, applied by `--yes` alone.
+ */
+const ROOT_PATH_PROGRAM = /^\/(?:usr\/local\/|usr\/)?s?bin\/[^/]+$/
+const ON_ROOT_PATH = "a program on root's PATH: runs as root whenever root, a script, cron or a unit calls it by name (in /usr/local it comes before the system's own)"
 /** Folders systemd reads units from (system and user managers), and where generators lie. */
 const UNIT_DIRS = '(?:etc|run|usr/local/lib|usr/lib|lib)/systemd'
 /** A unit file, a drop-in (`x.service.d/y.conf`) or an enabling link (`multi-user.target.wants/x.service`): group 1 the unit. */
