@@ -11,7 +11,7 @@ export interface AtomicWriteOptions {
    * The rest of the final metadata (extended attributes, capabilities), given to the temp file
    * after its owner and mode and before it is synced and renamed; `temp` is its host path.
    */
-  finish?: (temp: string) => Promise<void>
+  finish?: (temp: string, fd: number) => Promise<void>
   /** The modification time the file ends with (set after `finish`, before the sync); default: now. */
   mtimeMs?: number
   /**
@@ -46,7 +46,7 @@ export async function writeFileAtomic(
     }
     // chmod after chown: chown clears setuid/setgid bits.
     await handle.chmod(options.mode ?? 0o644)
-    await options.finish?.(temp)
+    await options.finish?.(temp, handle.fd)
     if (options.mtimeMs !== undefined) await handle.utimes(new Date(), new Date(options.mtimeMs))
     // Synced last: content and every piece of metadata reach the disk before the rename.
     await handle.sync()

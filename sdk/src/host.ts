@@ -44,6 +44,14 @@ export interface WriteOptions {
    */
   capabilities?: string
   /**
+   * A write over a regular file whose extended attributes nobody could read (getfattr is
+   * installed in neither the host nor the target): the new content takes the old file's as they
+   * are, ACLs, capabilities, `user.*` and `security.*` alike, so a rewrite loses none of them;
+   * `mode` is set again after. Ignored when `xattrs` or `capabilities` is given, or when no
+   * regular file is at the path.
+   */
+  keepAttributes?: boolean
+  /**
    * The modification time the entry ends with, set last (a symlink's own, not its target's).
    * For putting an entry back exactly as it was: a service that read it at start is then not
    * taken to run an older configuration (the systemd provider's config drift compares mtimes).

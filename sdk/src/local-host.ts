@@ -133,13 +133,15 @@ export class LocalHost implements HostPort {
     await this.refuseThroughSymlink(path)
     const target = await this.unfollowed(path)
     this.clearResolved()
-    const { xattrs, capabilities, ...owner } = options
+    const { xattrs, capabilities, keepAttributes, ...owner } = options
     const extended = xattrs !== undefined || (capabilities !== undefined && capabilities !== '')
+    const keep = keepAttributes === true && !extended && capabilities === undefined
     await writeFileAtomic(target, data, {
       ...owner,
       // The temp file right after it is made, and the file right after the rename: where they were meant to be (checkOpened).
       verify: (fd, at, placed) => this.checkOpened(placed ? path : besides(path, at), fd, placed),
       ...(extended ? { finish: (temp: string) => this.finishAttributes(besides(path, temp), temp, { ...options, mode: options.mode ?? 0o644 }) } : {}),
+      ...(keep ? { finish: (_temp: string, fd: number) => keepAttributesOf(path, target, fd, options.mode ?? 0o644) } : {}),
     })
   }
 
@@ -871,6 +873,49 @@ function statType(s: Stats | import('node:fs').Dirent): FileType {
 
 function direntType(e: import('node:fs').Dirent): FileType {
   return statType(e)
+}
+
+/**
+ * The extended attributes of the regular file at `hostPath` (ACLs, capabilities, `user.*`,
+ * `security.*`), put on the temp file open at `tempFd`, then `mode` again (WriteOptions.keepAttributes):
+ * for a rewrite when getfattr is installed nowhere, so nobody knows what the file carries.
+ * coreutils' cp (Essential: on every Debian) copies them, `--attributes-only`, from the file as
+ * opened here (its standard input) to the temp file as opened by the write (its fd 3), both
+ * through /proc/self/fd: no name is looked up again, so a file swapped for a symlink since
+ * cannot lend the new file another file's capabilities. Nothing at the path, or not a regular
+ * file: nothing to keep.
+ */
+async function keepAttributesOf(path: string, hostPath: string, tempFd: number, mode: number): Promise<void> {
+  let liveFd: number
+  try {
+    liveFd = openSync(hostPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY)
+  } catch {
+    return
+  }
+  try {
+    if (!fstatSync(liveFd).isFile()) return
+    const { spawn } = await import('node:child_process')
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((done, fail) => {
+      const child = spawn('cp', ['--attributes-only', '--preserve=mode,xattr', '--', '/proc/self/fd/0', '/proc/self/fd/3'], {
+        stdio: [liveFd, 'ignore', 'pipe', tempFd],
+        env: { PATH: SAFE_PATH, LC_ALL: 'C.UTF-8' },
+      })
+      let err = ''
+      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (err += chunk))
+      child.on('error', fail)
+      child.on('close', (exit) => done({ code: exit, stderr: err }))
+    })
+    if (code !== 0) {
+      throw new TwinSyncError('COMMAND_FAILED', `cp could not carry the extended attributes of ${path} to its new content: ${stderr.trim() || `exit ${code}`}; the file is unchanged`, {
+        nextStep: 'Install the attr package (getfattr), so the twin records the attributes and the write sets them itself.',
+        details: { command: 'cp', exitCode: code },
+      })
+    }
+    // cp gave the temp file the old mode (with the ACL): the wanted one again, the ACL's mask with it.
+    fchmodSync(tempFd, mode)
+  } finally {
+    closeSync(liveFd)
+  }
 }
 
 /**

@@ -164,9 +164,17 @@ describe('secrets: nothing planted in a Debian root reaches a commit or a push',
   it('shows that a secret changed, by its keyed hash, without its content', async () => {
     const path = '/etc/myapp/my.cnf'
     await plant(path, '[client]\nuser = app\npassword = An0therSecretPw\n')
+    // The plan says it cannot put the secret back, before anyone approves it.
+    const plan = await twinsync(['plan'])
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr)
+    assert.match(plan.stdout, /No changes planned: the machine \(.*\) matches .*, but for a secret no plan can put back \(below\)\./)
+    assert.match(plan.stdout, /Not put back: \/etc\/myapp\/my\.cnf differs from the twin, which holds only a keyed hash of it \(a secret\); this plan leaves it as it is\./)
     assert.equal((await twinsync(['snapshot'])).code, 0)
     const text = await twinsync(['show', 'HEAD'])
     assert.match(text.stdout, /\/etc\/myapp\/my\.cnf changed \(a secret; the twin holds only its keyed hash\)/)
+    // And a revert to before the change says the same under its plan (nothing applied without a terminal).
+    const revert = await twinsync(['revert', 'HEAD~1'])
+    assert.match(revert.stdout, /Not put back: \/etc\/myapp\/my\.cnf differs from the twin/, revert.stdout + revert.stderr)
     assert.ok(!(await everyObject(join(cli.twinDir, '.git'))).includes('An0therSecretPw'))
   })
 

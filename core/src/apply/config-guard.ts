@@ -428,8 +428,9 @@ function saysNothingNew(output: string, before: string): boolean {
  * The write options that put extended attributes and capabilities back as they were. A new file
  * only needs what it had; an existing entry (`exact`) also loses what was added since.
  */
-function extendedOptions(extended: Extended, exact = false): { xattrs?: Record<string, string>; capabilities?: string } {
-  if (extended === undefined) return {}
+function extendedOptions(extended: Extended, exact = false): { xattrs?: Record<string, string>; capabilities?: string; keepAttributes?: boolean } {
+  // Unknown (getfattr installed nowhere): the file put back keeps what the one it replaces carries.
+  if (extended === undefined) return exact ? {} : { keepAttributes: true }
   const some = Object.keys(extended.xattrs).length > 0
   return {
     ...(some || exact ? { xattrs: extended.xattrs } : {}),

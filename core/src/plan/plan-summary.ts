@@ -1,5 +1,5 @@
 import type { Category, Diagnostic, Plan } from '@twinsync/sdk'
-import { CATEGORIES, isKeptUnread } from '@twinsync/sdk'
+import { CATEGORIES, isKeptUnread, SECRET_CHANGED } from '@twinsync/sdk'
 import { shownDiagnostic } from '../terminal-text.js'
 
 export interface CategorySummary {
@@ -54,5 +54,25 @@ export function noChangesLine(plan: Pick<Plan, 'basis' | 'diagnostics'>, basis: 
   // A path the machine did not let a provider read (FILES_UNREADABLE_KEPT) was not compared: never "matches" over it.
   const unread = plan.diagnostics.filter(isKeptUnread).length
   if (unread > 0) return `No changes planned: ${unread} path${unread === 1 ? '' : 's'} of the machine could not be read (below); elsewhere the machine (${plan.basis.root}) matches ${basis}.`
+  const secrets = secretsDiffering(plan).length
+  if (secrets > 0) return `No changes planned: the machine (${plan.basis.root}) matches ${basis}, but for ${secrets === 1 ? 'a secret' : `${secrets} secrets`} no plan can put back (below).`
   return `No changes: the machine (${plan.basis.root}) matches ${basis}.`
+}
+
+/** The paths of secrets that differ from the twin (SECRET_CHANGED): the twin holds a keyed hash of each, never the content. */
+function secretsDiffering(plan: Pick<Plan, 'diagnostics'>): string[] {
+  return [...new Set(plan.diagnostics.flatMap((d) => (d.code === SECRET_CHANGED && d.path !== undefined ? [d.path] : [])))].sort()
+}
+
+/**
+ * Under the plan, in the CLI and the TUI alike: the secrets that differ from the twin, which no
+ * plan can put back (the twin holds only a keyed hash of each). A revert that takes /etc/passwd
+ * back leaves /etc/shadow as it is: said before the person approves, not found by pwck after.
+ */
+export function secretsNotPutBack(plan: Pick<Plan, 'diagnostics'>): string | undefined {
+  const paths = secretsDiffering(plan)
+  if (paths.length === 0) return undefined
+  const one = paths.length === 1
+  const named = paths.length > 6 ? `${paths.slice(0, 6).join(', ')} and ${paths.length - 6} more` : paths.join(', ')
+  return `Not put back: ${named} ${one ? 'differs' : 'differ'} from the twin, which holds only a keyed hash of ${one ? 'it' : 'each'} (a secret); this plan leaves ${one ? 'it as it is' : 'them as they are'}. Change ${one ? 'it' : 'them'} on the machine itself if needed (passwd, userdel for /etc/shadow).`
 }

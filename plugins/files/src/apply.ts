@@ -85,17 +85,10 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
 
   const diagnostics: Diagnostic[] = []
   // Extended attributes and capabilities: as the change says, or the live entry's carried over.
+  // Unknown (getfattr installed nowhere): a rewrite keeps the live file's as they are (WriteOptions.keepAttributes).
   const attributes = wantedAttributes(data, live)
-  if (attributes === 'unknown') {
-    diagnostics.push(
-      warningDiagnostic('FILES_XATTRS_UNKNOWN', `${data.path} was rewritten without its extended attributes: getfattr is installed in neither the host nor the target`, {
-        path: data.path,
-        provider: 'files',
-        detail: 'Install the attr package (and libcap2-bin for capabilities) so a rewrite keeps ACLs, capabilities and user.* attributes.',
-      }),
-    )
-  }
   const extended = attributes === 'unknown' ? {} : attributes
+  const keep = attributes === 'unknown' ? { keepAttributes: true } : {}
   switch (data.action) {
     case 'write': {
       const outcome = await validateContent(host, data.path, data.text)
@@ -110,7 +103,7 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
         if (kept !== undefined) return kept
       } else if (live !== undefined && live.type !== 'file') await host.remove(data.path)
       // One step: the temp file gets content, owner, mode, extended attributes and capabilities, then the rename.
-      await host.writeFileAtomic(data.path, data.text, { mode: data.mode, uid: data.uid, gid: data.gid, ...extended })
+      await host.writeFileAtomic(data.path, data.text, { mode: data.mode, uid: data.uid, gid: data.gid, ...extended, ...keep })
       break
     }
     case 'symlink':

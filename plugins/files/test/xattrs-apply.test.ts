@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import { ERROR_CODES, MemoryTwin, type Change, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
+import { ERROR_CODES, LocalHost, MemoryTwin, type Change, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
 import { FilesProvider, type Manifest } from '../src/index.js'
 import { debianLikeRoot, type TargetRoot } from './target-root.js'
 
@@ -102,6 +102,49 @@ describe('files provider: extended attributes, ACLs and capabilities applied (re
     assert.equal(userXattr(file, 'user.origin'), 'built here')
     assert.equal(statSync(file).mode & 0o7777, modeBefore)
     assert.deepEqual((await plan(ctx, twin)).changes, [], 'nothing left to do')
+  })
+
+  it('without getfattr and getcap anywhere (a stock Debian server: attr is not installed), a rewrite still keeps the capability, ACL, user.* attribute and mode it cannot see, and says nothing', async () => {
+    // The same real files and tools, through a port that finds no attribute tool on the host or
+    // in the target, as on a server without the attr and libcap2-bin packages.
+    class NoAttrTools extends LocalHost {
+      override async which(command: string, options: { inTarget?: boolean } = {}): Promise<string | undefined> {
+        return ['getfattr', 'setfattr', 'getcap', 'setcap', 'getfacl', 'setfacl'].includes(command) ? undefined : super.which(command, options)
+      }
+    }
+    const blind = createTestContext(root.dir, { host: new NoAttrTools(root.dir) })
+    const file = root.path('/usr/local/bin/tool')
+    tool('chmod', '0750', file)
+    const { twin, manifest } = await snapshot(blind)
+    const entry = manifest.entries.find((e) => e.path === '/usr/local/bin/tool')
+    assert.equal(entry?.capabilities, undefined, 'nothing is known of them')
+    assert.equal(entry?.xattrs, undefined)
+    const aclBefore = aclOf(file)
+    const inodeBefore = statSync(file).ino
+
+    twin.set('filesystem/usr/local/bin/tool', '#!/bin/sh\necho tool 3\n')
+    const { changes } = await plan(blind, twin)
+    assert.deepEqual(changes.map((c) => c.id), ['files:replace:/usr/local/bin/tool'])
+    const result = await provider.apply({ ctx: blind, changes })
+    assert.deepEqual(result.results.map((r) => [r.status, r.message, (r.diagnostics ?? []).map((d) => d.code)]), [['applied', undefined, []]])
+    assert.equal(readFileSync(file, 'utf8'), '#!/bin/sh\necho tool 3\n')
+    assert.notEqual(statSync(file).ino, inodeBefore, 'rewritten through a temp file and a rename')
+    assert.equal(capsOf(file), 'cap_net_bind_service=ep')
+    assert.deepEqual(aclOf(file), aclBefore)
+    assert.equal(userXattr(file, 'user.origin'), 'built here')
+    assert.equal((statSync(file).mode & 0o7777).toString(8), '750')
+    assert.deepEqual((await plan(blind, twin)).changes, [], 'nothing left to do')
+
+    // A file that carries nothing gains nothing.
+    const plain = root.path('/etc/motd')
+    const { twin: twin2 } = await snapshot(blind)
+    twin2.set('filesystem/etc/motd', 'hello\n')
+    const motd = await plan(blind, twin2)
+    assert.deepEqual(motd.changes.map((c) => c.id), ['files:replace:/etc/motd'])
+    assert.equal(capsOf(plain), '')
+    assert.deepEqual((await provider.apply({ ctx: blind, changes: motd.changes })).results.map((r) => r.status), ['applied'])
+    assert.equal(capsOf(plain), '', 'a file without attributes gains none')
+    assert.equal(userXattr(plain, 'user.origin'), undefined)
   })
 
   it('applies the twin\'s capability, ACL and user.* attribute to an existing file as one change, high risk for the capability', async () => {
