@@ -262,7 +262,9 @@ export function snapshotSubject(groups: readonly SubjectGroup[], max = 120): str
   // Generous groups first give their unused room to the others.
   let spare = 0
   const parts = shown.map((g) => {
-    const names = [...new Set(g.changes.map((c) => observedPhrase(c, { short: true })))]
+    // Names are spelled (visibleName): a name with a newline split the commit subject, and one with
+    // an escape sequence put it raw in the message `git log` prints (session 23).
+    const names = [...new Set(g.changes.map((c) => visibleName(observedPhrase(c, { short: true }))))]
     const room = budget + spare - g.name.length - 2
     const list = boundedList(names, Math.max(12, room))
     spare = Math.max(0, room - list.length)

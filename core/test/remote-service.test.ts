@@ -8,6 +8,7 @@ import { isTwinSyncError, SECRET_RULES_VERSION, type Provider } from '@twinsync/
 import { HistoryService } from '../src/history/history-service.js'
 import { IntentService } from '../src/intent/intent-service.js'
 import { Planner } from '../src/plan/planner.js'
+import { ProviderRegistry } from '../src/providers/provider-registry.js'
 import { PlanWorkflow } from '../src/services/make-plan.js'
 import { MAX_INCOMING_FILES } from '../src/remote/incoming-tree.js'
 import { RemoteService } from '../src/remote/remote-service.js'
@@ -58,17 +59,43 @@ describe('RemoteService', function () {
     return found
   }
 
+  // Every test starts from the same twin: the machine's notes "first", the twin initialised and
+  // snapshotted once. Made once in `before` and copied (root, twin, the clock where it stopped)
+  // into each test's own rig: init and a snapshot in every beforeEach were most of this file's
+  // 155 s in CI (session 23).
+  let template: UnitRig
+  /** The rig's own clock (a second a reading), from the reading the template's setup stopped at. */
+  let ticks = 0
+  const clockFrom = (start: number) => {
+    let tick = start
+    return () => new Date(Date.UTC(2026, 0, 1, 12, 0, tick++))
+  }
+  before(async () => {
+    template = await unitRig([notesProvider('notes', { secretPaths })], {
+      clock: () => new Date(Date.UTC(2026, 0, 1, 12, 0, ticks++)),
+    })
+    await writeFile(join(template.root, 'etc/notes'), 'first\n')
+    await template.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
+    await template.container.resolve(SnapshotService).snapshot()
+  })
+  after(async () => {
+    await template?.cleanup()
+  })
+
   beforeEach(async () => {
     pathAsks = []
     pathRulesFail = false
-    rig = await unitRig([notesProvider('notes', { secretPaths })])
+    rig = await unitRig([notesProvider('notes', { secretPaths })], { clock: clockFrom(ticks) })
     // No token of the machine's own is ever read or sent.
     process.env.TWINSYNC_CREDENTIALS = join(rig.dir, 'credentials')
     delete process.env.GITHUB_TOKEN
     delete process.env.GH_TOKEN
-    await machine('first\n')
-    await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
-    await rig.container.resolve(SnapshotService).snapshot()
+    await rm(rig.root, { recursive: true })
+    execFileSync('cp', ['-a', template.root, rig.root])
+    execFileSync('cp', ['-a', template.twinDir, rig.twinDir])
+    // The providers loaded, as the snapshot this copy stands for loaded them (a test that changes
+    // config.values afterwards changes what they are asked, not which are loaded).
+    await rig.container.resolve(ProviderRegistry).load()
     bare = join(rig.dir, 'mirror.git')
     execFileSync('git', ['init', '-q', '--bare', '--initial-branch=main', bare])
   })

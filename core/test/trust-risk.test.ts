@@ -21,7 +21,7 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.match(trustReason(write('/usr/local/bin/x', '#!/bin/sh\n', 0o4755)) ?? '', /^setuid/)
     assert.match(trustReason(write('/usr/local/bin/x', '#!/bin/sh\n', 0o2755)) ?? '', /^setgid/)
     assert.match(trustReason(change('/usr/local/bin/x', { action: 'chmod', mode: 0o4755 }, 'high')) ?? '', /^setuid/)
-    assert.equal(trustReason(change('/usr/local/bin/x', { action: 'chmod', mode: 0o4750 }, 'medium')), undefined)
+    assert.equal(trustReason({ ...change('/usr/local/bin/x', { action: 'chmod', mode: 0o4750 }, 'medium'), before: 'file 4755 root:root 9 bytes' }), undefined)
     assert.match(trustReason(change('/usr/local/bin/x', { action: 'attributes', mode: 0o755, uid: 0, gid: 0, capabilities: 'cap_setuid=ep' }, 'high')) ?? '', /capabilities/)
   })
 
@@ -87,6 +87,42 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.equal(trustReason(chmod('/etc/cron.daily/backup', 0o750, 'file 0755 root:root 20 bytes')), undefined)
     assert.equal(trustReason(chmod('/etc/cron.daily/backup', 0o644, 'file 0755 root:root 20 bytes')), undefined)
     assert.equal(trustReason(chmod('/srv/x', 0o755, 'file 0644 root:root 20 bytes')), undefined)
+  })
+
+  // Session 23: /usr/local/bin is in files.include by default, and it comes before /usr/bin on
+  // root's PATH: a pulled /usr/local/bin/ls (mode 0755) was a low-risk create, approved by --yes.
+  it('names an executable or a link put on root\'s PATH (it shadows or adds a command root, cron and units run by name), and a mode change that makes one executable there', () => {
+    for (const folder of ['/usr/local/bin', '/usr/local/sbin', '/usr/bin', '/usr/sbin', '/bin', '/sbin']) {
+      assert.match(trustReason(write(`${folder}/ls`, '#!/bin/sh\nid\n', 0o755)) ?? '', /^a program on root's PATH/, folder)
+    }
+    assert.match(trustReason(write('/usr/local/bin/tool', '#!/bin/sh\nid\n', 0o700)) ?? '', /^a program on root's PATH/)
+    assert.match(trustReason(change('/usr/local/bin/apt', { action: 'symlink', target: '/srv/x' })) ?? '', /^a program on root's PATH: .*\(a link: what it points at decides\)$/)
+    assert.match(trustReason({ ...change('/usr/local/bin/ls', { action: 'chmod', mode: 0o755 }), before: 'file 0644 root:root 20 bytes' }) ?? '', /^made executable: a program on root's PATH/)
+    assert.equal(trustReason(write('/usr/local/bin/README', 'notes\n', 0o644)), undefined, 'not executable: runs nothing')
+    assert.equal(trustReason(write('/usr/local/bin/sub/x', '#!/bin/sh\n', 0o755)), undefined, 'below the folder: not on the PATH')
+    assert.equal(trustReason(write('/usr/local/lib/x', '#!/bin/sh\n', 0o755)), undefined)
+    assert.equal(trustReason({ ...change('/usr/local/bin/ls', { action: 'chmod', mode: 0o750 }), before: 'file 0755 root:root 20 bytes' }), undefined, 'already executable')
+  })
+
+  // Session 23: a pulled manifest that only changed a mode or an owner: /etc/crontab 0646 and
+  // /etc/shadow 0644 were low, /etc/sudoers given to postgres medium, /etc/cron.d 0777 "made executable".
+  it('names a mode or owner change that opens a file root reads or runs to other users, or a secret file to every reader', () => {
+    const meta = (path: string, data: Record<string, unknown>, before: string | undefined) => ({ ...change(path, data, 'low'), operation: String(data.action), before })
+    assert.match(trustReason(meta('/etc/crontab', { action: 'chmod', mode: 0o646 }, 'file 0644 root:root 1042 bytes sha256:ab')) ?? '', /^opened for writing by every user/)
+    assert.match(trustReason(meta('/etc/cron.d', { action: 'chmod', mode: 0o777 }, 'directory 0755 root:root')) ?? '', /^opened for writing by every user/)
+    assert.match(trustReason(meta('/etc/ssh/sshd_config', { action: 'attributes', mode: 0o664, uid: 0, gid: 103 }, 'file 0644 root:root 3 bytes')) ?? '', /^opened for writing by its group/)
+    assert.match(trustReason(meta('/etc/sudoers', { action: 'chown', uid: 100, gid: 0 }, 'file 0440 root:root 1 bytes')) ?? '', /^given to another user \(uid 100\)/)
+    assert.match(trustReason(meta('/usr/local/bin/x', { action: 'chown', uid: 1000, gid: 1000 }, 'file 0755 root:root 1 bytes')) ?? '', /^given to another user/)
+    assert.match(trustReason(meta('/etc/shadow', { action: 'chmod', mode: 0o644 }, 'file 0640 root:shadow 900 bytes secret')) ?? '', /^opened for reading by every user/)
+    assert.match(trustReason(meta('/etc/ssh/ssh_host_ed25519_key', { action: 'chmod', mode: 0o604 }, 'file 0600 root:root 1 bytes secret')) ?? '', /^opened for reading by every user/)
+    // What keeps or narrows access, or is another user's own, is not named.
+    assert.equal(trustReason(meta('/etc/crontab', { action: 'chmod', mode: 0o600 }, 'file 0644 root:root 1 bytes')), undefined)
+    assert.equal(trustReason(meta('/etc/postgresql/17/main/pg_hba.conf', { action: 'chmod', mode: 0o640 }, 'file 0644 postgres:postgres 1 bytes')), undefined)
+    assert.equal(trustReason(meta('/etc/postgresql/17/main/pg_hba.conf', { action: 'chown', uid: 0, gid: 0 }, 'file 0640 postgres:postgres 1 bytes')), undefined)
+    assert.equal(trustReason(meta('/etc/motd', { action: 'chmod', mode: 0o664 }, 'file 0666 root:root 1 bytes')), undefined, 'already writable by all')
+    assert.equal(trustReason(meta('/home/ann/notes', { action: 'chmod', mode: 0o666 }, 'file 0644 ann:ann 1 bytes')), undefined)
+    assert.equal(trustReason(meta('/etc/hosts', { action: 'chmod', mode: 0o644 }, 'file 0600 root:root 1 bytes')), undefined, 'readable, not a secret file')
+    assert.equal(trustReason(meta('/etc/ssl', { action: 'chmod', mode: 0o755 }, 'directory 0700 root:root')), undefined, 'a folder opened for reading is not made executable')
   })
 
   it('reads the cron and autostart providers\' changes (content, a mode in octal text); a disabled entry or another user\'s crontab is not named', () => {

@@ -92,6 +92,15 @@ describe('the vocabulary', () => {
     assert.ok(many.length <= 120, many)
     assert.match(many, /^files: conf0 changed, .* \+\d+ more · apt: pkg0 installed, .* \+\d+ more$/)
   })
+
+  // Session 23: a file a local user named "a\nb" or "\e]0;x\a" in a mirrored folder split the
+  // commit subject in two, and put a raw escape sequence in the message `git log` prints to root.
+  it('spells out control characters of names in a diary subject: one line, no escape sequence', () => {
+    const subject = snapshotSubject([{ name: 'files', changes: [c('create', '/home/ann/.config/a\nb'), c('create', '/home/ann/.config/\x1b]0;x\x07'), c('create', '/etc/x\u202efdp.sh')] }])
+    assert.doesNotMatch(subject, /[\0-\x1f\x7f\u202e]/)
+    assert.match(subject, /a\\nb added/)
+    assert.match(subject, /\\e\]0;x\\x07 added/)
+  })
 })
 
 describe('plannedPhrase: names from the twin that differ are never shown alike', () => {

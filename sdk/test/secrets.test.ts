@@ -815,3 +815,43 @@ function smallFilesUnder(dir: string): Array<[string, string]> {
   }
   return texts
 }
+
+describe('findSecrets: the expect rule tried only where a send follows (session 23)', function () {
+  this.timeout(300_000)
+  // The rule's expression in session 22: its lookbehind tried at every position, unbounded.
+  const EARLIER =
+    /(?<=(?:\bexpect\b[^\n]*|^[ \t]*(?:-[a-z]+[ \t]+)*["{][^\n]*)(?:[Aa][Ss][Ss][Ww](?:[Oo][Rr])?[Dd]|[Pp](?:assphrase|ASSPHRASE)|[Pp][Ii][Nn]\b|[Ss](?:ecret|ECRET))[^\n]*?(?:[{;][ \t]*|\r?\n(?:[ \t]*(?:#[^\n]*|sleep[ \t]+[\d.]+[ \t]*)?\r?\n)*[ \t]*))(?:exp_)?send[ \t]+(?:-(?:-|s|h|raw|null|break)[ \t]+)*(?:"(?<v>[^"\n\\$[]+)(?:\\[rn])*"|\{(?<v1>[^{}\n\\]+)(?:\\[rn])*\})/gm
+  const rule = handRules().find((r) => r.description === 'password an expect script sends')!
+  const earlier = { ...rule, pattern: EARLIER }
+
+  it('finds what its earlier expression found: the planted secrets and random expect scripts of its words', () => {
+    let findings = 0
+    const planted = [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines(), ...sessionElevenFiles(), ...sessionTwelveFiles(), ...sessionSeventeenFiles(), ...sessionEighteenFiles()]
+    for (const p of planted) for (const text of [p.text, p.text.toUpperCase()]) assert.deepEqual(findingsOfRule(rule, text), findingsOfRule(earlier, text), p.kind)
+    let seed = 23
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0)
+    const pick = (xs: readonly string[]) => xs[next() % xs.length] as string
+    const prompts = ['expect "Password:"', 'expect -re "(?i)passphrase"', '  "assword:" {', '-re "PIN" {', 'expect "secret? "', 'expect "login:"', '"yes/no" { send "yes\\r"; exp_continue }', 'expect {']
+    const between = ['\n', '\n\n', '\n# comment\n', '\nsleep 1\n', ' { ', '; ', '\n  ', ' ']
+    const sends = ['send "hunter2x\\r"', 'send -- "q1w2e3"', 'exp_send "s3cr3t\\r"', 'send -s {pa ss}', 'send "$pw\\r"', 'send "[exec cat f]"', 'send "\\r"', 'xsend "no"']
+    for (let i = 0; i < 6000; i++) {
+      let text = ''
+      for (let k = 1 + (next() % 4); k > 0; k--) text += pick(prompts) + pick(between) + pick(sends) + pick(['\n', ' }\n', '\r\n', ''])
+      const found = findingsOfRule(rule, text)
+      assert.deepEqual(found, findingsOfRule(earlier, text), JSON.stringify(text))
+      findings += found.length
+    }
+    assert.ok(findings > 1000, `${findings} findings`)
+  })
+
+  it('takes milliseconds on a long one-line script (a minified file in a home): the earlier expression took minutes', async () => {
+    const parts = ['var a={b:1};', 'function(x){return x.password;}', 'if(secret){send(x)};', '"pin":1,', 'expect("x");', '{send "y"}', ';send {z}', 'xhr.send(q);']
+    let line = ''
+    for (let i = 0; line.length < 400_000; i++) line += parts[i % parts.length]
+    const started = performance.now()
+    await findSecrets(line, { path: '/root/.config/app/bundle.min.js' })
+    const ms = performance.now() - started
+    // 400 KB: about 0.2 s on a loaded machine; the earlier expression, quadratic, about 20 s.
+    assert.ok(ms < 5000, `${ms.toFixed(0)} ms`)
+  })
+})

@@ -130,6 +130,31 @@ describe('history and revert inside a booted Debian container', function () {
     const changes = (JSON.parse(plan.stdout) as { changes: Array<{ id: string; summary: string }> }).changes.filter((c) => c.id.includes('s21demo'))
     assert.deepEqual(changes, [])
   })
+
+  it('a package the plan installs starts and enables its service, which the twin keeps disabled and stopped: the apply disables and stops it after the install (session 23)', async () => {
+    await flatRepository(ct, '/srv/s23repo', 's23demo', {
+      'usr/lib/systemd/system/s23demo.service': '[Unit]\nDescription=Session 23 demo\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n',
+      'DEBIAN/postinst': '#!/bin/sh\nset -e\nif [ "$1" = configure ]; then\n  systemctl daemon-reload\n  systemctl enable s23demo.service\n  systemctl start s23demo.service\nfi\n',
+      'DEBIAN/prerm': '#!/bin/sh\nsystemctl stop s23demo.service || true\nsystemctl disable s23demo.service || true\n',
+    })
+    await ct.writeFile('/etc/apt/sources.list.d/s23demo.list', 'deb [trusted=yes] file:/srv/s23repo ./\n')
+    const apt = (args: string[]) => ct.runOk(['apt-get', '-q', '-y', '-o', 'Dir::Etc::sourcelist=sources.list.d/s23demo.list', '-o', 'Dir::Etc::sourceparts=-', '-o', 'APT::Get::List-Cleanup=0', ...args], { timeoutMs: 300_000, env: { DEBIAN_FRONTEND: 'noninteractive' } })
+    const state = async () => `${(await ct.run(['systemctl', 'is-enabled', 's23demo.service'])).stdout.trim()} ${(await ct.run(['systemctl', 'is-active', 's23demo.service'])).stdout.trim()}`
+    await apt(['update'])
+    await apt(['install', 's23demo'])
+    await ct.runOk(['systemctl', 'disable', '--now', 's23demo.service'])
+    assert.equal(await state(), 'disabled inactive')
+    assert.equal((await ct.twinsync(['snapshot', '--json'])).code, 0)
+    await apt(['purge', 's23demo'])
+    const ours = async () => ((JSON.parse((await ct.twinsync(['plan', '--json'])).stdout) as { changes: Array<{ id: string }> }).changes.map((c) => c.id).filter((id) => id.includes('s23demo')))
+    // The systemd domain, diffed before the install, has no unit to stop or disable: the plan says it will, if the install brings one.
+    assert.deepEqual(await ours(), ['apt:install:s23demo', 'systemd:disable:s23demo.service', 'systemd:stop:s23demo.service'])
+    const applied = await ct.twinsync(['apply', '--yes', '--accept-high-risk', '--json'], { timeoutMs: 600_000 })
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr)
+    // Before, the service ran, enabled, against the twin and the plan a person approved.
+    assert.equal(await state(), 'disabled inactive')
+    assert.deepEqual(await ours(), [])
+  })
 })
 
 /** A flat apt repository (`deb [trusted=yes] file:DIR ./`) of one package built with dpkg-deb from `files` (DEBIAN/* are its control files). */

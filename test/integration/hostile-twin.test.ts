@@ -297,7 +297,22 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     ['a folder named ..', (c) => commitTree(c, `040000 tree ${subtree(c, [`100644 blob ${blob(c, 'x')}\tescape`])}\t..`)],
     ['a name with a newline', (c) => commitTree(c, `100644 blob ${blob(c, 'x')}\tplans/\nevil.yaml`.replace('plans/\n', 'a\n'))],
     ['a name with an escape sequence', (c) => commitTree(c, `100644 blob ${blob(c, 'x')}\t\u001b[2Jclear`)],
+    // Session 23: trees git's own fsck calls broken, which mktree will not write. Before, the first
+    // two failed the pull as GIT_FAILED ("fix what git reports" in the twin, which is fine), and a
+    // name holding a "/" was checked out as a folder and a file no tree of the mirror names.
+    ['a tree holding one name twice', (c) => rawTopTree(c, (top) => Buffer.concat([top, rawEntry('100644', 'twin.json', blob(c, '{}\n'))]))],
+    ['a tree whose entries are out of git\'s order', (c) => rawTopTree(c, (top) => Buffer.concat([rawEntry('100644', 'zz', blob(c, 'x')), top]))],
+    ['a tree entry whose name holds a slash', (c) => rawTopTree(c, (top) => Buffer.concat([top, rawEntry('100644', 'zz/evil', blob(c, 'x'))]))],
   ]
+
+  /** One raw tree entry ("<mode> <name>\0" and the id's bytes), as git writes it. */
+  const rawEntry = (mode: string, name: string, id: string) => Buffer.concat([Buffer.from(`${mode} ${name}\0`), Buffer.from(id, 'hex')])
+  /** Commit on HEAD a top-level tree made by `edit` from HEAD's raw one, written as is (no sorting, no checks). */
+  function rawTopTree(clone: string, edit: (top: Buffer) => Buffer): void {
+    const top = execFileSync('git', ['-C', clone, 'cat-file', 'tree', 'HEAD^{tree}'])
+    const tree = execFileSync('git', ['-C', clone, 'hash-object', '-t', 'tree', '-w', '--literally', '--stdin'], { input: edit(top) }).toString().trim()
+    git(clone, ['update-ref', 'HEAD', git(clone, ['commit-tree', tree, '-p', 'HEAD', '-m', 'hostile']).trim()])
+  }
 
   function withSymlink(clone: string, path: string, target: string): void {
     execFileSync('rm', ['-rf', join(clone, path)])

@@ -32,10 +32,17 @@ export function trustReason(change: Change, keyrings: ReadonlySet<string> = new 
   if (mode !== undefined && (mode & 0o6000) !== 0 && (action === 'write' || ((action === 'chmod' || action === 'attributes') && change.risk === 'high'))) {
     return `${(mode & 0o4000) !== 0 ? 'setuid' : 'setgid'}: runs as its ${(mode & 0o4000) !== 0 ? 'owner' : 'group'} for whoever runs it`
   }
+  // A mode or owner change that hands a file root reads or runs to other users (session 23: a
+  // pulled /etc/crontab 0646 or /etc/shadow 0644 was low, /etc/sudoers given to postgres medium).
+  const opened = openedToOthers(action, path, mode, data.user === undefined ? (data as { uid?: unknown }).uid : undefined, change.before)
+  if (opened !== undefined) return opened
   // A mode change alone that makes an existing file executable where being executable is what
   // makes it run (run-parts folders, rc.local, init.d, hook folders): its content, unchanged,
   // now runs as root (session 21; before, a chmod +x of /etc/cron.daily/x was a low-risk change).
-  if ((action === 'chmod' || action === 'attributes') && mode !== undefined && (mode & 0o111) !== 0 && path.startsWith('/etc/') && !wasExecutable(change.before)) {
+  if ((action === 'chmod' || action === 'attributes') && mode !== undefined && (mode & 0o111) !== 0 && ROOT_PATH_PROGRAM.test(path) && !wasExecutable(change.before)) {
+    return `made executable: ${ON_ROOT_PATH}`
+  }
+  if ((action === 'chmod' || action === 'attributes') && mode !== undefined && (mode & 0o111) !== 0 && path.startsWith('/etc/') && !wasExecutable(change.before) && !change.before?.startsWith('directory ')) {
     const hook = RUN_WHEN_EXECUTABLE.find((h) => h.path.test(path))
     return hook !== undefined ? `made executable: ${hook.reason}` : 'made executable under /etc: hook folders there run it as root'
   }
@@ -61,6 +68,8 @@ export function trustReason(change: Change, keyrings: ReadonlySet<string> = new 
   if (path === '/etc/ld.so.conf' || path.startsWith('/etc/ld.so.conf.d/')) return 'where every program, root\'s too, finds its libraries'
   if (path === '/etc/pam.conf' || path.startsWith('/etc/pam.d/')) return 'PAM: how logins, su and sudo check who you are'
   if (path === ROOT_CRONTAB) return 'root\'s crontab: its jobs run as root'
+  // A program in a folder of root's PATH: an executable, or a link (what it points at decides).
+  if (ROOT_PATH_PROGRAM.test(path) && (action === 'symlink' || (mode !== undefined && (mode & 0o111) !== 0))) return action === 'symlink' ? `${ON_ROOT_PATH} (a link: what it points at decides)` : ON_ROOT_PATH
   for (const rule of RULES) {
     if (!rule.path.test(path)) continue
     if (rule.when === undefined) return rule.reason
@@ -129,6 +138,15 @@ const APT_INSECURE = /\b(AllowUnauthenticated|AllowInsecureRepositories|AllowDow
 const SIGNED_BY = /signed-by\s*[=:]\s*([^\s\]]+)/gi
 
 const ROOT_CRONTAB = '/var/spool/cron/crontabs/root'
+/**
+ * A file right in a folder of root's PATH (Debian's: /usr/local/sbin, /usr/local/bin, /usr/sbin,
+ * /usr/bin, /sbin, /bin; sudo's secure_path the same): root, its scripts, cron jobs and units run
+ * it by name, and /usr/local/* comes first, so a new /usr/local/bin/ls is every later `ls` of
+ * root's. /usr/local/bin is in files.include by default: before session 23 a pulled executable
+ * there was a low-risk create, applied by `--yes` alone.
+ */
+const ROOT_PATH_PROGRAM = /^\/(?:usr\/local\/|usr\/)?s?bin\/[^/]+$/
+const ON_ROOT_PATH = "a program on root's PATH: runs as root whenever root, a script, cron or a unit calls it by name (in /usr/local it comes before the system's own)"
 /** Folders systemd reads units from (system and user managers), and where generators lie. */
 const UNIT_DIRS = '(?:etc|run|usr/local/lib|usr/lib|lib)/systemd'
 /** A unit file, a drop-in (`x.service.d/y.conf`) or an enabling link (`multi-user.target.wants/x.service`): group 1 the unit. */
@@ -146,6 +164,31 @@ const CODE_VARIABLES = /^\s*(export\s+)?(LD_[A-Z_]+|PATH|BASH_ENV|ENV|PROMPT_COM
  * another form): not, the safe side. A plan file whose `before` was edited is stale anyway (apply
  * plans again and compares every field).
  */
+/** Where root reads its configuration and runs its programs: a file here given to others is root's door. */
+const ROOT_OWN = /^\/(?:etc|root|usr|boot|bin|sbin|lib|lib64)\//
+/** Files whose content is a secret by Debian's own modes: password hashes, host and TLS private keys. */
+const SECRET_FILE = /^\/etc\/(?:g?shadow-?|ssh\/ssh_host_[^/]*_key|ssl\/private\/.+)$/
+
+/**
+ * Why a mode or owner change (chmod, chown, attributes: the files provider's) opens a file root
+ * reads or runs to other users, or undefined: group or other write it did not have (a folder: they
+ * add files there), another owner than root where root owned it, every user's read of a secret
+ * file. `before` is the change's "type mode owner:group …" (unknown: as if it had no such right).
+ */
+function openedToOthers(action: string | undefined, path: string, mode: number | undefined, uid: unknown, before: string | undefined): string | undefined {
+  if ((action !== 'chmod' && action !== 'attributes' && action !== 'chown') || !ROOT_OWN.test(path)) return undefined
+  const was = /^\S+ ([0-7]{3,4}) ([^:\s]+):/.exec(before ?? '')
+  const wasMode = was?.[1] === undefined ? 0 : parseInt(was[1], 8)
+  if (mode !== undefined && action !== 'chown') {
+    const write = mode & 0o022 & ~wasMode
+    if (write !== 0) return `opened for writing by ${(write & 0o002) !== 0 ? 'every user' : 'its group'}: they can change what root reads or runs${before?.startsWith('directory ') ? ' (add files to the folder)' : ''}`
+    if (SECRET_FILE.test(path) && (mode & 0o004) !== 0 && (wasMode & 0o004) === 0) return 'opened for reading by every user: password hashes or private keys'
+  }
+  const rootOwned = was?.[2] === undefined || was[2] === 'root' || was[2] === '0'
+  if (action !== 'chmod' && typeof uid === 'number' && uid !== 0 && rootOwned) return `given to another user (uid ${uid}): they can change what root reads or runs`
+  return undefined
+}
+
 function wasExecutable(before: string | undefined): boolean {
   const m = before === undefined ? null : /^file ([0-7]{3,4}) /.exec(before)
   return m?.[1] !== undefined && (parseInt(m[1], 8) & 0o111) !== 0

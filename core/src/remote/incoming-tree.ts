@@ -76,12 +76,24 @@ async function countFiles(reader: BatchReader, tree: string, counted: Map<string
   const bytes = Buffer.from(object.bytes)
   const idBytes = tree.length / 2
   let files = 0
+  let previous: { name: Buffer; folder: boolean } | undefined
+  const names = new Set<string>()
   for (let at = 0; at < bytes.length && files <= MAX_INCOMING_FILES; ) {
     const nul = bytes.indexOf(0, at)
     if (nul < 0) break
+    const space = bytes.indexOf(0x20, at)
     // A folder by its mode as git reads it (octal, so a zero-padded "040000" is one too).
-    const mode = Number.parseInt(bytes.toString('latin1', at, bytes.indexOf(0x20, at)), 8)
+    const mode = Number.parseInt(bytes.toString('latin1', at, space), 8)
     const folder = (mode & 0o170000) === 0o040000
+    const name = bytes.subarray(space + 1, nul)
+    const broken = brokenEntry(name, folder, previous, names)
+    if (broken !== undefined) {
+      throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's tree ${tree.slice(0, 12)} is malformed (${broken}: ${JSON.stringify(name.toString('utf8'))}), as \`git fsck\` says too; TwinSync takes no such tree`, {
+        nextStep: 'Nothing here was changed. Put this twin\'s history back on the mirror (`twinsync push --retry --force`), or rewrite the mirror\'s history without that tree, then `twinsync pull` again.',
+        details: { tree, reason: broken },
+      })
+    }
+    previous = { name, folder }
     const id = bytes.toString('hex', nul + 1, nul + 1 + idBytes)
     at = nul + 1 + idBytes
     files += folder ? await countFiles(reader, id, counted, depth + 1) : 1
@@ -89,6 +101,33 @@ async function countFiles(reader: BatchReader, tree: string, counted: Map<string
   const result = files > MAX_INCOMING_FILES && files !== Infinity ? MAX_INCOMING_FILES + 1 : files
   counted.set(tree, result)
   return result
+}
+
+/**
+ * What makes a tree entry one git itself never writes (its fsck: emptyName, fullPathname,
+ * duplicateEntries, treeNotSorted), or undefined. `git mktree` refuses them, but a tree object
+ * is bytes anyone can push (`hash-object --literally`), and a fetch does not check it. Before
+ * session 23 a tree holding a name twice, or not in git's order, failed the pull as GIT_FAILED
+ * with "fix what git reports" in a twin that was fine, and an entry named "zz/evil" was checked
+ * out as a folder and a file that no tree of the mirror names.
+ */
+function brokenEntry(name: Buffer, folder: boolean, previous: { name: Buffer; folder: boolean } | undefined, names: Set<string>): string | undefined {
+  if (name.length === 0) return 'an empty name'
+  if (name.includes(0x2f)) return 'a name holding "/"'
+  const key = name.toString('latin1')
+  if (names.has(key)) return 'a name the tree holds twice'
+  names.add(key)
+  if (previous !== undefined && gitTreeOrder(previous.name, previous.folder, name, folder) >= 0) return "entries out of git's order"
+  return undefined
+}
+
+/** git's order of a tree's entries (base_name_compare): by bytes, a folder's name as if it ended in "/". */
+function gitTreeOrder(a: Buffer, aFolder: boolean, b: Buffer, bFolder: boolean): number {
+  const common = Math.min(a.length, b.length)
+  const head = Buffer.compare(a.subarray(0, common), b.subarray(0, common))
+  if (head !== 0) return head
+  const end = (name: Buffer, isFolder: boolean) => (name.length > common ? (name[common] as number) : isFolder ? 0x2f : 0)
+  return end(a, aFolder) - end(b, bFolder)
 }
 
 /**

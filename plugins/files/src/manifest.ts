@@ -319,8 +319,17 @@ function checkedJson(path: string, text: string, schema: typeof Manifest | typeo
   // entry "/etc/../root/x" would read as under /etc in a plan and act elsewhere (session 9).
   const bad = (data as ManifestPart).entries.find((e) => e.path.includes('\0') || !e.path.startsWith('/') || NOT_NORMAL.test(e.path))
   if (bad !== undefined) return { problem: `entry ${JSON.stringify(bad.path)} is not a valid absolute path (no ".", ".." or empty names)` }
+  // A lone surrogate (JSON's "\ud800") is no name, nor link target, a file system holds: Node
+  // writes U+FFFD in its place, so two entries shown alike made one path, and the write's own
+  // check then called it a symlink race, "nothing was changed", after making it (session 23).
+  // A collect never writes one (a name that is not UTF-8 is left out: FILES_NAME_NOT_UTF8).
+  const odd = (data as ManifestPart).entries.find((e) => LONE_SURROGATE.test(e.path) || (typeof e.target === 'string' && LONE_SURROGATE.test(e.target)))
+  if (odd !== undefined) return { problem: `entry ${JSON.stringify(odd.path)} has ${LONE_SURROGATE.test(odd.path) ? 'a path' : 'a link target'} that is not valid Unicode (a lone surrogate: no file name holds one)` }
   return { data }
 }
+
+/** Half of a surrogate pair on its own (with the u flag a whole pair is one code point, never matched). */
+const LONE_SURROGATE = /\p{Cs}/u
 
 /** An empty, "." or ".." name in a path, or a "/" at its end (not the root's). */
 const NOT_NORMAL = /\/\/|\/\.\.?(?:\/|$)|.\/$/

@@ -153,6 +153,19 @@ describe('files provider: a manifest split into parts above SPLIT_FROM entries',
       'FILES_MANIFEST_INVALID',
       (twin) => twin.set(partPath(partOf(path)), stableStringify({ entries: [{ gid: 0, mode: '0755', path, type: 'directory', uid: 0 }] })),
     ]),
+    // Session 23: a lone surrogate (JSON's "\ud800") is no name a file system holds: Node writes
+    // U+FFFD in its place, so "/etc/a\ud800" and "/etc/a\udc00" were two changes shown alike that
+    // made one folder /etc/a\ufffd, reported failed ("nothing was changed") after making it.
+    ...['/etc/a\ud800', '/etc/\udc00/x'].map((path): (typeof refusals)[number] => [
+      `an entry at ${JSON.stringify(path)} (a lone surrogate, no name a file system holds)`,
+      'FILES_MANIFEST_INVALID',
+      (twin) => twin.set(partPath(partOf(path)), stableStringify({ entries: [{ gid: 0, mode: '0755', path, type: 'directory', uid: 0 }] })),
+    ]),
+    [
+      'a symlink entry whose target holds a lone surrogate',
+      'FILES_MANIFEST_INVALID',
+      (twin) => twin.set(partPath(partOf('/etc/link')), stableStringify({ entries: [{ gid: 0, mode: '0777', path: '/etc/link', target: '/etc/a\ud800', type: 'symlink', uid: 0 }] })),
+    ],
     ['a part named like ../x', 'FILES_MANIFEST_PART_UNKNOWN', (twin) => twin.set('system/files/manifest/..00.json', '{"entries": []}')],
     ['a part numbered past the last', 'FILES_MANIFEST_PART_UNKNOWN', (twin) => twin.set(`system/files/manifest/${PARTS}.json`, '{"entries": []}')],
     ['an unknown file beside the parts', 'FILES_MANIFEST_PART_UNKNOWN', (twin) => twin.set('system/files/manifest/README', 'notes\n')],

@@ -14,6 +14,8 @@ interface SystemdStep {
   after?: 'enabled' | 'disabled'
   /** mask: until reboot only (`--runtime`, in /run/systemd/system). */
   runtime?: boolean
+  /** stop, disable: of a unit a package of the plan may bring (units-installed.ts); nothing to do when it did not start or enable it. */
+  afterInstall?: boolean
 }
 
 const TIMEOUT = { timeoutMs: 5 * 60_000 }
@@ -70,7 +72,11 @@ export async function applySystemdChanges(
         continue
       }
       if (await isSatisfied(step, index)) {
-        report({ id, status: 'unchanged', message: `${step.unit} is already ${operation}d` })
+        report({ id, status: 'unchanged', message: step.afterInstall === true ? `${step.unit} is not enabled: no package of this apply enabled it` : `${step.unit} is already ${operation}d` })
+        continue
+      }
+      if (step.afterInstall === true && operation === 'stop' && !(await isActive(ctx.host, step.unit))) {
+        report({ id, status: 'unchanged', message: `${step.unit} is not running: no package of this apply started it` })
         continue
       }
       const stale = operation === 'start' ? await runsOlderConfiguration(ctx, step.unit) : undefined
@@ -148,12 +154,17 @@ export function toStep(change: Change): SystemdStep {
   if (runtime !== undefined && (change.operation !== 'mask' || runtime !== true)) {
     throw new TwinSyncError('PLAN_INVALID', `The systemd change ${change.id} has an unknown runtime flag ${JSON.stringify(runtime)} (was the plan edited?)`, { details: { id: change.id } })
   }
+  const afterInstall = (data as { afterInstall?: unknown }).afterInstall
+  if (afterInstall !== undefined && ((change.operation !== 'stop' && change.operation !== 'disable') || afterInstall !== true)) {
+    throw new TwinSyncError('PLAN_INVALID', `The systemd change ${change.id} has an unknown afterInstall flag ${JSON.stringify(afterInstall)} (was the plan edited?)`, { details: { id: change.id } })
+  }
   return {
     change,
     operation: change.operation,
     unit: change.operation === 'daemon-reload' ? unit : checkUnitName(unit),
     ...(after === undefined ? {} : { after }),
     ...(runtime === true ? { runtime: true } : {}),
+    ...(afterInstall === true ? { afterInstall: true } : {}),
   }
 }
 
@@ -272,7 +283,9 @@ async function isSatisfied(step: SystemdStep, index: UnitFileIndex): Promise<boo
       return state === 'enabled'
     case 'disable':
       // No unit file at all ("bad": a unit whose file the plan deleted after disabling it, in a
-      // resumed apply): nothing left to disable.
+      // resumed apply): nothing left to disable. A unit a package of the plan may bring: nothing
+      // to do unless it came enabled.
+      if (step.afterInstall === true) return state !== 'enabled' && state !== 'enabled-runtime'
       return state === 'disabled' || (step.change.removal === true && state === 'bad')
     case 'mask':
       return state === (step.runtime === true ? 'masked-runtime' : 'masked')

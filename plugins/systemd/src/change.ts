@@ -17,6 +17,8 @@ export interface SystemdChangeData {
   staleConfig?: string[]
   /** unmask: the state the unit ends in (enabled or disabled), whatever links the mask left behind. */
   after?: 'enabled' | 'disabled'
+  /** stop, disable: of a unit the machine had no file for when planned, which a package of the plan may bring (units-installed.ts): done only if it came running or enabled. */
+  afterInstall?: true
 }
 
 export const DAEMON_RELOAD_ID = 'systemd:daemon-reload:manager'

@@ -100,6 +100,19 @@ export function diffSystemdState(desired: SystemdState, actual: SystemdState): D
       const want = wantRuntime[unit]?.active ?? ''
       const have = actual.runtime[unit]?.active ?? 'inactive'
       if (!isChangeableUnitName(unit)) continue
+      // A unit systemd-run made (its file in /run/systemd/transient): gone once it stops, and
+      // nothing can start it again ("Unit squat.service not found"). Since session 22 a snapshot
+      // does not record one as running; a twin made before may, and planned its start for ever.
+      if (desired.units[unit]?.state === 'transient' || actual.units[unit]?.state === 'transient') {
+        if (want === 'active' && DOWN.has(have)) {
+          diagnostics.push(infoDiagnostic('SYSTEMD_TRANSIENT_NOT_STARTED', `The twin records ${unit} as running, a unit made at run time (systemd-run) with no unit file to start it from: no start is planned`, {
+            detail: `Nothing to do: the next snapshot no longer records ${unit} as running. To run it again, run the command that made it (systemd-run), or give it a unit file in /etc/systemd/system.`,
+            path: unit,
+            provider: 'systemd',
+          }))
+        }
+        continue
+      }
       if (want === 'active' && DOWN.has(have)) {
         const requires = startRequires(changes, unit, reload)
         add('start', unit, `start ${unit}`, 'medium', { before: have, after: 'active', ...(requires === undefined ? {} : { requires }) })

@@ -32,6 +32,7 @@ import { diffSystemdState } from './diff.js'
 import { unappliedSystemdPlaces } from './unapplied.js'
 import { restartsForConfigChanges } from './config-restarts.js'
 import { unitFileContradictions, unitsWhoseFilesGo } from './units-leaving.js'
+import { absentUnits, keptAsTheTwinSays, type AbsentUnit } from './units-installed.js'
 import { startupEntries } from './startup-entry.js'
 import { RUNTIME_DOCUMENT, STARTUP_DOCUMENT, SystemdState, UNITS_DOCUMENT } from './state.js'
 import { UNIT_SEARCH_PATH, PERSISTENT_CONFIG } from './unit-paths.js'
@@ -86,6 +87,8 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
   private readonly owedSockets = new Map<string, ReadonlySet<string>>()
   /** The unit files under filesystem/etc/systemd/system/ of each twin state load read. */
   private readonly twinUnitFiles = new WeakMap<SystemdState, ReadonlySet<string>>()
+  /** Per machine state diffed: the units the twin keeps disabled or stopped that it has not got yet (units-installed.ts). */
+  private readonly absent = new WeakMap<SystemdState, AbsentUnit[]>()
 
   async detect({ ctx }: DetectRequest): Promise<DetectResult> {
     for (const dir of ['/lib/systemd/system', '/usr/lib/systemd/system', '/etc/systemd/system']) {
@@ -149,6 +152,8 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
   }
 
   diff({ desired, actual }: DiffRequest<SystemdState>): DiffResult {
+    // For followUps, which sees the machine's state and the plan, not the twin's (units-installed.ts).
+    this.absent.set(actual, absentUnits(desired, actual))
     return diffSystemdState(desired, actual)
   }
 
@@ -166,9 +171,10 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
    */
   async followUps(request: FollowUpRequest<SystemdState>): Promise<Change[]> {
     const leaving = unitsWhoseFilesGo(request)
-    const stopped = new Set([...request.changes, ...leaving].filter((c) => c.provider === 'systemd' && c.operation === 'stop').map((c) => c.resource))
+    const kept = keptAsTheTwinSays(this.absent.get(request.actual) ?? [], [...request.changes, ...leaving])
+    const stopped = new Set([...request.changes, ...leaving, ...kept].filter((c) => c.provider === 'systemd' && c.operation === 'stop').map((c) => c.resource))
     const restarts = await restartsForConfigChanges(request)
-    return [...leaving, ...restarts.filter((c) => !stopped.has(c.resource))]
+    return [...leaving, ...kept, ...restarts.filter((c) => !stopped.has(c.resource))]
   }
 
   /** A plan that deletes a unit's file and enables or starts the unit: an error (units-leaving.ts). */

@@ -65,6 +65,21 @@ describe('systemd apply (offline root, a dry run of systemctl)', () => {
     assert.deepEqual(forged.actions, [])
   })
 
+  it('a disable after the installs (afterInstall) runs only when the unit came enabled: no unit file, or one left disabled, is unchanged; a forged flag is refused', async () => {
+    const after = (unit: string) => change('disable', unit, { data: { unit, afterInstall: true } })
+    mkdirSync(join(root, 'etc/systemd/system/multi-user.target.wants'), { recursive: true })
+    mkdirSync(join(root, 'lib/systemd/system'), { recursive: true })
+    writeFileSync(join(root, 'lib/systemd/system/came.service'), '[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n')
+    symlinkSync('/lib/systemd/system/came.service', join(root, 'etc/systemd/system/multi-user.target.wants/came.service'))
+    writeFileSync(join(root, 'lib/systemd/system/off.service'), '[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n')
+    const host = dryRun()
+    const { results } = await new SystemdProvider().apply({ changes: [after('came.service'), after('never.service'), after('off.service')], ctx })
+    assert.deepEqual(host.commands(), [['systemctl', [`--root=${root}`, 'disable', '--', 'came.service']]])
+    assert.deepEqual(results.map((r) => r.status), ['applied', 'unchanged', 'unchanged'])
+    assert.match(results[1]?.message ?? '', /no package of this apply enabled it/)
+    await assert.rejects(new SystemdProvider().apply({ changes: [change('start', 'x.service', { data: { unit: 'x.service', afterInstall: true } })], ctx }), { code: 'PLAN_INVALID' })
+  })
+
   it('a mask until reboot over a mask for good runs mask --runtime first, then unmask of the one in /etc', async () => {
     mkdirSync(join(root, 'etc/systemd/system'), { recursive: true })
     symlinkSync('/dev/null', join(root, 'etc/systemd/system/web.service'))

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert'
 import type { Change } from '@twinsync/sdk'
 import { diffSystemdState } from '../src/diff.js'
 import { unitsWhoseFilesGo } from '../src/units-leaving.js'
+import { absentUnits, keptAsTheTwinSays } from '../src/units-installed.js'
 import type { SystemdState, UnitEntry } from '../src/state.js'
 
 const state = (units: Record<string, UnitEntry>, runtime?: SystemdState['runtime']): SystemdState => ({
@@ -70,6 +71,41 @@ describe('systemd diff', () => {
       ['systemd:restart:web.service', ['systemd:daemon-reload:manager']],
     ])
     assert.deepEqual(changes[0]?.data, { unit: 'manager', unitFiles: ['/etc/systemd/system/web.service'] })
+  })
+
+  it('an old twin that recorded a unit systemd-run made as running: no start (systemd cannot start it), said once', () => {
+    const twin = state({ 'squat.service': { state: 'transient' }, 'cron.service': { state: 'enabled' } }, { 'squat.service': { active: 'active', sub: 'running' }, 'cron.service': { active: 'active', sub: 'running' } })
+    const machine = state({ 'cron.service': { state: 'enabled' } }, { 'cron.service': { active: 'inactive', sub: 'dead' } })
+    const { changes, diagnostics } = diffSystemdState(twin, machine)
+    assert.deepEqual(changes.map((c) => c.id), ['systemd:start:cron.service'])
+    assert.deepEqual(diagnostics.map((d) => [d.code, d.severity, d.path]), [['SYSTEMD_TRANSIENT_NOT_STARTED', 'info', 'squat.service']])
+  })
+
+  it('a unit the twin keeps disabled and stopped that the machine has not got: stopped and disabled after a plan\'s package installs, if they bring it', () => {
+    const twin = state(
+      { 'demo.service': { state: 'disabled' }, 'up.service': { state: 'enabled' }, 'gone@.service': { state: 'disabled' }, 'here.service': { state: 'disabled' }, 'off.service': { state: 'masked' } },
+      { 'demo.service': { active: 'inactive', sub: 'dead' }, 'up.service': { active: 'active', sub: 'running' }, 'here.service': { active: 'inactive', sub: 'dead' }, 'off.service': { active: 'inactive', sub: 'dead' } },
+    )
+    const machine = state({ 'here.service': { state: 'disabled' } }, { 'here.service': { active: 'inactive', sub: 'dead' } })
+    const absent = absentUnits(twin, machine)
+    assert.deepEqual(absent, [
+      { unit: 'demo.service', disabled: true, stopped: true },
+      { unit: 'off.service', disabled: false, stopped: true },
+    ])
+    // The diff itself plans nothing for them: there is nothing to stop or disable before the install.
+    assert.deepEqual(diffSystemdState(twin, machine).changes.map((c) => c.id), ['systemd:mask:off.service', 'systemd:enable:up.service', 'systemd:start:up.service'])
+    const install: Change = { id: 'apt:install:demo', provider: 'apt', category: 'packages', operation: 'install', resource: 'demo', summary: 'install demo', risk: 'medium' }
+    const kept = keptAsTheTwinSays(absent, [install])
+    assert.deepEqual(kept.map((c) => [c.id, c.risk, c.removal, c.madeFor, c.data]), [
+      ['systemd:disable:demo.service', 'medium', undefined, ['apt:install:demo'], { unit: 'demo.service', afterInstall: true }],
+      ['systemd:stop:demo.service', 'medium', undefined, ['apt:install:demo'], { unit: 'demo.service', afterInstall: true }],
+      ['systemd:stop:off.service', 'medium', undefined, ['apt:install:demo'], { unit: 'off.service', afterInstall: true }],
+    ])
+    assert.match(kept[1]?.summary ?? '', /^stop demo\.service if a package this plan installs starts it/)
+    // No package installed, nothing to keep; a package removal installs nothing; offline, no stop.
+    assert.deepEqual(keptAsTheTwinSays(absent, []), [])
+    assert.deepEqual(keptAsTheTwinSays(absent, [{ ...install, id: 'apt:remove:x', operation: 'remove', removal: true, risk: 'high' }]), [])
+    assert.deepEqual(absentUnits(state(twin.units, twin.runtime), state(machine.units)).map((a) => [a.unit, a.stopped]), [['demo.service', false]])
   })
 
   it('refuses invalid unit names from the twin as error diagnostics', () => {
