@@ -39,10 +39,9 @@ export function trustReason(change: Change, keyrings: ReadonlySet<string> = new 
   // A mode change alone that makes an existing file executable where being executable is what
   // makes it run (run-parts folders, rc.local, init.d, hook folders): its content, unchanged,
   // now runs as root (session 21; before, a chmod +x of /etc/cron.daily/x was a low-risk change).
-  if ((action === 'chmod' || action === 'attributes') && mode !== undefined && (mode & 0o111) !== 0 && ROOT_PATH_PROGRAM.test(path) && !wasExecutable(change.before)) {
-    return `made executable: ${ON_ROOT_PATH}`
-  }
-  if ((action === 'chmod' || action === 'attributes') && mode !== undefined && (mode & 0o111) !== 0 && path.startsWith('/etc/') && !wasExecutable(change.before) && !change.before?.startsWith('directory ')) {
+  const madeExecutable = (action === 'chmod' || action === 'attributes') && mode !== undefined && (mode & 0o111) !== 0 && !wasExecutable(change.before)
+  if (madeExecutable && ROOT_PATH_PROGRAM.test(path)) return `made executable: ${ON_ROOT_PATH}`
+  if (madeExecutable && path.startsWith('/etc/') && !change.before?.startsWith('directory ')) {
     const hook = RUN_WHEN_EXECUTABLE.find((h) => h.path.test(path))
     return hook !== undefined ? `made executable: ${hook.reason}` : 'made executable under /etc: hook folders there run it as root'
   }
