@@ -106,7 +106,9 @@ export async function etckeeperFirst(tool: Etckeeper, root: string, home: string
 export async function etckeeperForget(root: string): Promise<void> {
   const etc = join(root, 'etc')
   guard(etc)
-  for (const name of ['.git', '.etckeeper', '.gitignore']) await rm(join(etc, name), { recursive: true, force: true })
+  // Retried: the first commit of a large /etc (the scale root's 20,000 files) starts git's
+  // detached auto gc, which may still be writing into .git/objects (ENOTEMPTY).
+  for (const name of ['.git', '.etckeeper', '.gitignore']) await rm(join(etc, name), { recursive: true, force: true, maxRetries: 50, retryDelay: 100 })
 }
 
 /** A private HOME for etckeeper's runs (git looks for ~/.gitconfig there). */
