@@ -69,6 +69,13 @@ export interface HeldIntent {
   restore(onto: string, observed?: string, movedClean?: boolean): Promise<string[]>
 }
 
+/** What `IntentService.look` found: the base ('' before the first commit), the observed ref as read, and whether the working twin is the base with nothing edited. */
+export interface TwinLook {
+  base: string
+  observedRef?: string
+  clean: boolean
+}
+
 /** One domain's share of the difference between two twin states. */
 export interface ProviderItems {
   provider: ApplicableProvider
@@ -120,19 +127,35 @@ export class IntentService {
   }
 
   /**
+   * What `hold` looks at before it sets anything aside: an intent a killed run left set aside put
+   * back, the base (`base`, default the observed state), and whether the working twin is that
+   * commit, HEAD, with nothing edited, staged or added (`dirtyPaths`). Writes nothing else, so a
+   * caller may collect the machine meanwhile and hand the look to `hold` (`options.looked`, the
+   * same `base`): see snapshot-service.ts.
+   */
+  async look(base?: string, options: { underLock?: boolean } = {}): Promise<TwinLook> {
+    const dir = this.twin.dir
+    await this.recover()
+    const observedRef = base === undefined ? await readRef(dir, OBSERVED_REF) : undefined
+    const head = await this.twin.head()
+    const baseCommit = base ?? observedRef ?? head
+    if (baseCommit === undefined) return { base: '', clean: false }
+    const clean = baseCommit === head && (await this.twin.dirtyPaths(options)).length === 0
+    return { base: baseCommit, clean, ...(observedRef === undefined ? {} : { observedRef }) }
+  }
+
+  /**
    * Set the intent aside: commit the working twin to refs/twinsync/intended, then put the
    * paths it changed back to `base` (default: the observed state). 'providers' holds only what
    * an applying provider owns (a snapshot commits plans/ and scripts/ as they are); 'all'
    * holds every edited path (a pull needs a clean tree).
    */
-  async hold(scope: Scope, base?: string, reasons: Record<string, string> = {}, otherwise?: string, options: { underLock?: boolean } = {}): Promise<HeldIntent> {
+  async hold(scope: Scope, base?: string, reasons: Record<string, string> = {}, otherwise?: string, options: { underLock?: boolean; looked?: TwinLook } = {}): Promise<HeldIntent> {
     const dir = this.twin.dir
-    await this.recover()
-    const observedRef = base === undefined ? await readRef(dir, OBSERVED_REF) : undefined
-    const baseCommit = base ?? observedRef ?? (await this.twin.head())
-    if (baseCommit === undefined) return { base: '', paths: [], restore: async () => [] }
+    const { base: baseCommit, observedRef, clean } = options.looked ?? (await this.look(base, options))
+    if (baseCommit === '') return { base: '', paths: [], restore: async () => [] }
     // The common case of a scheduled snapshot: nothing edited, nothing pulled, nothing pending.
-    if (baseCommit === (await this.twin.head()) && (await this.twin.dirtyPaths(options)).length === 0) {
+    if (clean) {
       return {
         base: baseCommit,
         paths: [],

@@ -68,6 +68,15 @@ export interface SnapshotResult {
   packed?: AutoPackOutcome
 }
 
+/** What a snapshot collected (SnapshotService.gather). */
+interface Gathered {
+  outcomes: CollectOutcome[]
+  collected: Array<Extract<CollectOutcome, { status: 'collected' }>>
+  providers: Provider[]
+  claims: Parameters<typeof ownerOfTwinPath>[2]
+  diagnostics: Diagnostic[]
+}
+
 /** Collect every provider into the twin and commit: the spec's "Push snapshot" without the push. */
 @injectable()
 export class SnapshotService {
@@ -115,11 +124,25 @@ export class SnapshotService {
     // Finish what a killed snapshot left, and refuse git's index locked by someone else, before anything moves.
     const started = process.hrtime.bigint()
     await this.settleTwin()
-    const held = await this.intents.hold('providers', undefined, options.intentReasons, options.otherwiseReason, { underLock: true })
+    // Speed (issue 22, session 24): the look at the working twin (above 2,500 files `git status`,
+    // a process of its own) is taken while the machine is collected, and the intent set aside
+    // after: a collect reads the machine and the providers' caches, never the working twin or its
+    // index, and the look writes nothing there (it puts back what a killed run set aside before
+    // it starts). The scale root's unchanged snapshot: FIGURE.
+    const looking = this.intents.look(undefined, { underLock: true })
+    let gathered: Gathered
+    try {
+      gathered = await this.gather(options, async () => (await looking).base)
+    } finally {
+      // Never left running past the lock (the look records git's "clean" under it).
+      await looking.catch(() => undefined)
+    }
+    this.logger.debug(`snapshot: collected at ${msSince(started)} ms`)
+    const held = await this.intents.hold('providers', undefined, options.intentReasons, options.otherwiseReason, { underLock: true, looked: await looking })
     this.logger.debug(`snapshot: intent held at ${msSince(started)} ms`)
     let result: Omit<SnapshotResult, 'pending'>
     try {
-      result = await this.observe(options, held.clean === true, held.base)
+      result = await this.observe(options, gathered, held.clean === true, held.base)
     } catch (error) {
       if (held.paths.length > 0) await held.restore(held.base).catch((e: Error) => this.logger.warn(`could not put the pending intent back: ${e.message}; it is kept in refs/twinsync/intended`))
       throw this.intents.explainSetAside(error)
@@ -135,18 +158,15 @@ export class SnapshotService {
   }
 
   /**
-   * `clean`: the working twin is HEAD with nothing edited, as hold() just found under the lock.
-   * `base`: the last snapshot (the observed commit), '' before the first.
+   * Collect every selected provider. `base`: the last snapshot (the observed commit), '' before
+   * the first, asked only by a provider that reads it (CollectRequest.previous).
    */
-  private async observe(options: SnapshotOptions, clean: boolean, base: string): Promise<Omit<SnapshotResult, 'pending'>> {
-    const started = process.hrtime.bigint()
-    const phase = (name: string) => this.logger.debug(`snapshot: ${name} at ${msSince(started)} ms`)
-    const lastSnapshot = base
+  private async gather(options: SnapshotOptions, base: () => Promise<string>): Promise<Gathered> {
     const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
     const providers = (await this.registry.select()).map((r) => r.provider)
     // The last snapshot, for a provider that could not read part of the machine and keeps that
     // part as it was (CollectRequest.previous): read only then (last-snapshot.ts).
-    const previous = new LastSnapshotReader(this.twin.dir, async () => base)
+    const previous = new LastSnapshotReader(this.twin.dir, base)
     let outcomes: CollectOutcome[]
     try {
       outcomes = await collectAll(providers, { ...this.contexts.collecting(claims, { signal: options.signal, cache: 'twin', onProgress: options.onProgress }), previous })
@@ -159,7 +179,6 @@ export class SnapshotService {
       if (o.status === 'failed') diagnostics.push(o.diagnostic)
       if (o.status === 'collected') diagnostics.push(...o.result.diagnostics.map((d) => ({ ...d, provider: d.provider ?? o.provider.name })))
     }
-    phase('collected')
     // A provider that could not collect because the disk is full: refuse before writing anything.
     const full = outcomes.find((o) => o.status === 'failed' && /ENOSPC|No space left on device|EDQUOT/i.test(`${o.diagnostic.summary} ${o.diagnostic.detail ?? ''}`))
     if (full !== undefined) {
@@ -168,6 +187,18 @@ export class SnapshotService {
         details: { provider: full.provider.name },
       })
     }
+    return { outcomes, collected, providers, claims, diagnostics }
+  }
+
+  /**
+   * `clean`: the working twin is HEAD with nothing edited, as hold() just found under the lock.
+   * `base`: the last snapshot (the observed commit), '' before the first.
+   */
+  private async observe(options: SnapshotOptions, gathered: Gathered, clean: boolean, base: string): Promise<Omit<SnapshotResult, 'pending'>> {
+    const started = process.hrtime.bigint()
+    const phase = (name: string) => this.logger.debug(`snapshot: ${name} at ${msSince(started)} ms`)
+    const lastSnapshot = base
+    const { outcomes, collected, providers, claims, diagnostics } = gathered
     // The new tree is built in git's object store; the working twin moves only once it is committed.
     const edited = !clean && (await this.twin.dirtyPaths()).length > 0
     const draft = await this.twin.draft({ edited })

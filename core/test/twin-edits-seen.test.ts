@@ -1,0 +1,131 @@
+import { strict as assert } from 'node:assert'
+import { execFileSync } from 'node:child_process'
+import { chmod, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { SnapshotService } from '../src/snapshot/snapshot-service.js'
+import { quickClean, quickCleanLimit } from '../src/twin/quick-status.js'
+import { notesProvider } from './support/notes-provider.js'
+import { unitRig, type UnitRig } from './support/unit-container.js'
+
+/**
+ * Every kind of person's edit in the working twin is seen by a snapshot, whichever way the twin's
+ * check goes: from .git without git (a small twin, quick-status.ts), or `git status` above the
+ * size cut-off, which a snapshot runs while it collects the machine (snapshot-service.ts, session
+ * 24). Each case changes the machine's /etc/notes too, so the snapshot commits and moves the
+ * working twin: an edit the check missed is overwritten (a provider's document) or left out of
+ * the commit (plans/, committed as it is).
+ */
+describe('a person\'s edits in the twin are seen by a snapshot, below and above the size cut-off', function () {
+  this.timeout(60_000)
+  let rig: UnitRig
+  let machineText = 0
+  const limit = quickCleanLimit.entries
+
+  before(async () => {
+    rig = await unitRig([notesProvider('notes')])
+    await writeFile(join(rig.root, 'etc/notes'), 'machine 0\n')
+    await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
+    for (const name of ['same-second', 'mode-quick', 'mode-git', 'gone-quick', 'gone-git']) await writeFile(twinFile(`plans/${name}.md`), `# ${name}\n\nfirst text\n`)
+    await snapshot()
+  })
+  after(async () => {
+    quickCleanLimit.entries = limit
+    await rig?.cleanup()
+  })
+
+  const snapshot = () => rig.container.resolve(SnapshotService).snapshot()
+  const twinFile = (path: string) => join(rig.twinDir, path)
+  const notes = async () => (JSON.parse(await readFile(twinFile('system/notes.json'), 'utf8')) as { text: string }).text
+
+  /** A snapshot after which the twin is clean and settled (its stat data refreshed), then the machine changed. */
+  async function settled(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    assert.deepEqual(await rig.twin().dirtyPaths({ underLock: true }), [])
+    await rig.twin().refreshStatData()
+    assert.equal(quickClean(rig.twinDir, { anySize: true }).clean, true, 'settled clean')
+    await writeFile(join(rig.root, 'etc/notes'), `machine ${++machineText}\n`)
+  }
+
+  /** Write `text` (the same size as the file's) and put its mtime back: only its ctime and content differ. */
+  async function sameSizeSameTime(path: string, change: (text: string) => string): Promise<void> {
+    const before = await stat(path, { bigint: true })
+    const text = await readFile(path, 'utf8')
+    const next = change(text)
+    assert.equal(BigInt(Buffer.byteLength(next)), before.size)
+    await writeFile(path, next)
+    // To the nanosecond (fs.utimes takes a double of seconds).
+    const ns = before.mtimeNs % 1_000_000_000n
+    execFileSync('touch', ['-m', '-d', `@${before.mtimeNs / 1_000_000_000n}.${String(ns).padStart(9, '0')}`, path])
+    const after = await stat(path, { bigint: true })
+    assert.deepEqual([after.size, after.mtimeNs], [before.size, before.mtimeNs], 'size and mtime as before')
+    assert.notEqual(after.ctimeNs, before.ctimeNs)
+  }
+
+  for (const mode of ['quick', 'git'] as const) {
+    const above = () => {
+      quickCleanLimit.entries = mode === 'git' ? 1 : limit
+    }
+    const where = mode === 'git' ? 'above the cut-off (git status while collecting)' : 'below the cut-off (from .git)'
+
+    it(`${where}: a provider's document edited with the same size and mtime stays pending, not overwritten by the machine's`, async () => {
+      above()
+      await settled()
+      const wanted = (await notes()).replace('machine', 'MACHINE')
+      await sameSizeSameTime(twinFile('system/notes.json'), (text) => text.replace('machine', 'MACHINE'))
+      const result = await snapshot()
+      assert.notEqual(result.commit, undefined, 'the machine changed: a commit')
+      assert.equal(JSON.parse(rig.git('show', 'HEAD:system/notes.json')).text, `machine ${machineText}\n`, 'the commit records the machine')
+      assert.deepEqual(result.pending, ['system/notes.json'])
+      assert.equal(await notes(), wanted, 'the edit is still in the working twin')
+      // Put back as observed, for the next test.
+      rig.git('checkout', 'HEAD', '--', 'system/notes.json')
+      assert.deepEqual((await snapshot()).pending, [])
+    })
+
+    it(`${where}: a file of plans/ edited with the same size and mtime is committed`, async () => {
+      above()
+      await settled()
+      await sameSizeSameTime(twinFile('plans/same-second.md'), (text) => text.replace(/(first|FIRST|fIrSt)/, mode === 'git' ? 'FIRST' : 'fIrSt'))
+      const result = await snapshot()
+      assert.notEqual(result.commit, undefined)
+      assert.match(rig.git('show', 'HEAD:plans/same-second.md'), mode === 'git' ? /FIRST text/ : /fIrSt text/)
+      assert.equal(rig.git('status', '--porcelain'), '')
+    })
+
+    it(`${where}: a mode change is committed`, async () => {
+      above()
+      await settled()
+      await chmod(twinFile(`plans/mode-${mode}.md`), 0o755)
+      assert.notEqual((await snapshot()).commit, undefined)
+      assert.match(rig.git('ls-tree', 'HEAD', `plans/mode-${mode}.md`), /^100755 /)
+    })
+
+    it(`${where}: a deleted file is deleted in the commit`, async () => {
+      above()
+      await settled()
+      await rm(twinFile(`plans/gone-${mode}.md`))
+      assert.notEqual((await snapshot()).commit, undefined)
+      assert.equal(rig.git('ls-tree', 'HEAD', `plans/gone-${mode}.md`), '')
+    })
+
+    it(`${where}: a new file is committed`, async () => {
+      above()
+      await settled()
+      await writeFile(twinFile(`plans/new-${mode}.md`), 'new\n')
+      assert.notEqual((await snapshot()).commit, undefined)
+      assert.equal(rig.git('show', `HEAD:plans/new-${mode}.md`), 'new')
+    })
+
+    it(`${where}: a provider's document deleted stays pending (deleted), not put back`, async () => {
+      above()
+      await settled()
+      await rm(twinFile('system/notes.json'))
+      const result = await snapshot()
+      assert.notEqual(result.commit, undefined)
+      assert.deepEqual(result.pending, ['system/notes.json'])
+      await assert.rejects(stat(twinFile('system/notes.json')), /ENOENT/, 'still deleted in the working twin')
+      rig.git('checkout', 'HEAD', '--', 'system/notes.json')
+      assert.deepEqual((await snapshot()).pending, [])
+    })
+  }
+})
