@@ -47,6 +47,8 @@ export function renderStatus(s: DriftStatus): string {
   if (s.pending.count === 0) lines.push('Pending: none; the twin asks for nothing the machine lacks.')
   else {
     lines.push(`Pending: the twin asks for what the machine does not have yet (${tally(s.pending.items)}). \`twinsync apply\` does it; \`twinsync discard ITEM\` drops one.`)
+    const had = s.pending.items.filter((i) => i.onMachine === true).length
+    if (had > 0) lines.push(`  ${had === s.pending.items.length ? (had === 1 ? 'The machine already has it' : 'The machine already has all of them') : `The machine already has ${had} of them`} (done outside TwinSync): \`twinsync snapshot\` records ${had === 1 ? 'it' : 'them'} and ${had === 1 ? 'it is' : 'they are'} no longer pending.`)
     // An item its provider never applies here (outside its scope) says so with its code and next step, as the plan does.
     lines.push(
       ...s.pending.items.slice(0, 30).flatMap((i) => [

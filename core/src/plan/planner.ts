@@ -53,6 +53,12 @@ export interface PlanOptions {
   fromTree?: string
   /** Also asks each provider with `observe` what moved that no planned change covers (observedOnly); for `status`'s drift. */
   onObserved?: (changes: Change[]) => void
+  /**
+   * Also compares this git tree (what the twin asks for) with the same reading of the machine —
+   * no second collect — and hands each provider's changes to `found`; a provider that could not
+   * be compared is not handed any. For `status`: a pending item the machine already has.
+   */
+  alsoAgainst?: { tree: string; found: (provider: string, changes: readonly Change[]) => void }
 }
 
 /**
@@ -108,6 +114,7 @@ export class Planner {
       for (const outcome of outcomes) {
         diagnostics.push(...(await this.diffOne(outcome, reader, common, changes, options.onObserved)))
       }
+      if (options.alsoAgainst !== undefined) await this.diffAgainst(options.alsoAgainst, outcomes, common)
       // Follow-ups see every provider's changes (systemd: reload a service whose config changes).
       // With the files of the plan a service's configuration names outside its folders (withNamedFiles): their reload too.
       const configChecks = await withNamedFiles(this.contexts.host, (await this.registry.select()).map((r) => r.provider).filter(isConfigChecker).flatMap((p) => p.configChecks), changes)
@@ -158,6 +165,25 @@ export class Planner {
       }
     } finally {
       if (reader instanceof GitTreeReader) reader.close()
+    }
+  }
+
+  /** Each collected provider's changes from `against.tree` to the machine as read (PlanOptions.alsoAgainst). */
+  private async diffAgainst(against: NonNullable<PlanOptions['alsoAgainst']>, outcomes: readonly CollectOutcome[], common: ContextOptions): Promise<void> {
+    const reader = new GitTreeReader(this.twin.dir, against.tree)
+    try {
+      for (const outcome of outcomes) {
+        if (outcome.status !== 'collected') continue
+        const provider = outcome.provider as ApplicableProvider
+        const ctx = contextFor(provider, common)
+        const loaded = await callProvider(provider, 'load', () => provider.load({ ctx, twin: reader }))
+        if (!loaded.ok || loaded.value.state === undefined) continue
+        const desired = loaded.value.state
+        const diff = await callProvider(provider, 'diff', () => provider.diff({ desired, actual: outcome.result.state, ctx }))
+        if (diff.ok) against.found(provider.name, diff.value.changes)
+      }
+    } finally {
+      reader.close()
     }
   }
 
