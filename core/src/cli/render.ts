@@ -31,6 +31,8 @@ export function renderStatus(s: DriftStatus): string {
     ...s.unread.map(shownDiagnostic).flatMap((d) => [`Not compared: ${d.summary}`, ...(d.detail === undefined ? [] : [`  ${d.detail}`])]),
   ]
   // Never "In sync" then (inSync, the verdict the TUI's status line gives too).
+  // A twin with nothing of the machine (no snapshot yet): no "otherwise" to say.
+  if (s.unread.some((d) => d.code === 'TWIN_EMPTY')) return [`NOT in sync: ${notComparedPhrase(notCompared(s))}.`, ...missing].join('\n') + mirror
   if (missing.length > 0) return [`NOT in sync: ${notComparedPhrase(notCompared(s))}.`, ...missing, '', renderStatus({ ...s, missing: [], unread: [] }).replace(/^In sync: /, 'Otherwise: ')].join('\n')
   if (inSync(s)) return `In sync: the machine matches ${at}; nothing pending.${mirror}`
   const lines = [`Twin: ${at}`, '']

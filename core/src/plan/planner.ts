@@ -61,6 +61,10 @@ export interface PlanOptions {
   alsoAgainst?: { tree: string; found: (provider: string, changes: readonly Change[]) => void }
 }
 
+/** A provider has no state in the twin read (info); every provider compared has none: TWIN_EMPTY (warning). */
+export const TWIN_HAS_NO_STATE = 'TWIN_HAS_NO_STATE'
+export const TWIN_EMPTY = 'TWIN_EMPTY'
+
 /**
  * Compares the twin (desired) with the live target (actual) and merges every provider's
  * changes and the instructions of plans/*.yaml into one plan graph. Reads only.
@@ -115,6 +119,17 @@ export class Planner {
         diagnostics.push(...(await this.diffOne(outcome, reader, common, changes, options.onObserved)))
       }
       if (options.alsoAgainst !== undefined) await this.diffAgainst(options.alsoAgainst, outcomes, common)
+      // A twin with no state for any provider it compared (made by `init`, never snapshotted; a revert
+      // to that first commit) has nothing to compare with: said so, never "the machine matches".
+      const compared = outcomes.filter((o) => o.status === 'collected').map((o) => o.provider.name)
+      const stateless = new Set(diagnostics.filter((d) => d.code === TWIN_HAS_NO_STATE).map((d) => d.provider))
+      if (compared.length > 0 && compared.every((name) => stateless.has(name))) {
+        diagnostics.push(
+          warningDiagnostic(TWIN_EMPTY, `The twin${twinCommit === null ? '' : ` at ${twinCommit.slice(0, 12)}`} holds nothing of this machine: nothing was compared`, {
+            detail: 'Next step: run `twinsync snapshot` to record the machine first (or plan from a snapshot that has it).',
+          }),
+        )
+      }
       // Follow-ups see every provider's changes (systemd: reload a service whose config changes).
       // With the files of the plan a service's configuration names outside its folders (withNamedFiles): their reload too.
       const configChecks = await withNamedFiles(this.contexts.host, (await this.registry.select()).map((r) => r.provider).filter(isConfigChecker).flatMap((p) => p.configChecks), changes)
@@ -206,7 +221,7 @@ export class Planner {
     const out = [...outcome.result.diagnostics, ...loaded.value.diagnostics]
     const desired = loaded.value.state
     if (desired === undefined) {
-      out.push(infoDiagnostic('TWIN_HAS_NO_STATE', `The twin has no ${provider.name} state; nothing planned for it`, { provider: provider.name }))
+      out.push(infoDiagnostic(TWIN_HAS_NO_STATE, `The twin has no ${provider.name} state; nothing planned for it`, { provider: provider.name }))
       return out.map((d) => ({ ...d, provider: d.provider ?? provider.name }))
     }
     const diff = await callProvider(provider, 'diff', () => provider.diff({ desired, actual: outcome.result.state, ctx }), nothing)

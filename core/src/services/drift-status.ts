@@ -3,7 +3,7 @@ import { CATEGORIES, STATE_CATEGORIES, isKeptUnread, type Change, type Diagnosti
 import { inject, injectable } from '../di.js'
 import { IntentService, type PendingItem } from '../intent/intent-service.js'
 import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
-import { Planner } from '../plan/planner.js'
+import { Planner, TWIN_EMPTY } from '../plan/planner.js'
 import { secretChangedItems } from '../plan/observed-drift.js'
 import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
 import { readApplyRecord } from '../apply/resume.js'
@@ -123,7 +123,8 @@ export class StatusWorkflow {
       interrupted: await this.interrupted(),
       missing: distinct([...plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'), ...asked.filter((d) => d.code === 'PROVIDER_MISSING')]),
       branches: await twinBranches(twin.dir),
-      unread: distinct([...plan.diagnostics.filter((d) => (d.code === 'PROVIDER_FAILED' && d.severity === 'error') || isKeptUnread(d)), ...asked.filter((d) => d.code !== 'PROVIDER_MISSING')]),
+      // …and a twin that holds nothing of the machine (no snapshot yet): nothing was compared (TWIN_EMPTY).
+      unread: distinct([...plan.diagnostics.filter((d) => (d.code === 'PROVIDER_FAILED' && d.severity === 'error') || d.code === TWIN_EMPTY || isKeptUnread(d)), ...asked.filter((d) => d.code !== 'PROVIDER_MISSING')]),
     }
   }
 
