@@ -289,6 +289,8 @@ describe('twinsync adopt and discard, per change id and per domain', function ()
 
     const one = await twinsync('adopt', 'files:replace:/etc/issue.net')
     assert.equal(one.code, 0, one.stdout + one.stderr)
+    // Said as drift (what the machine did), never as the plan's "replace" it will no longer make.
+    assert.match(one.stdout, /^Adopted the machine's value of 1 item \(commit [0-9a-f]{12}\):\n  files:replace:\/etc\/issue\.net  \/etc\/issue\.net changed on the machine\n/)
     assert.equal(await twinFile('filesystem/etc/issue.net'), 'Changed on the machine\n')
     assert.notEqual(await twinFile('filesystem/etc/issue'), 'Also changed on the machine\n')
     const mid = await status()
