@@ -1371,7 +1371,9 @@ function addFolders(folders: Set<string> | undefined, path: string): void {
  * beginning `.git` or `git~1` in any case. A path without any of these is a twin path; one with
  * one is judged part by part.
  * Speed (issue 22, session 24): the scale root's unchanged snapshot writes 19,600 documents,
- * each path split and every part through isDotGit's split, expressions and replace: FIGURE.
+ * each path split and every part through isDotGit's split, expressions and replace: its twin's
+ * 19,626 paths checked in a fresh process, 63 → 4.6 ms of CPU (medians of 9 interleaved, load
+ * 13). core/test/twin-path-check.test.ts compares the verdicts with the part-by-part check's.
  */
 const SUSPECT_PATH = /(?:^|\/)(?:\.{1,2}(?:\/|$)|\/|$)|[\0\\\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]|(?:^|\/)(?:\.git|git~1)/i
 
