@@ -4,6 +4,7 @@ import { chmod, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { quickClean, quickCleanLimit } from '../src/twin/quick-status.js'
+import { isTwinSyncError, setOwnPathForTests } from '@twinsync/sdk'
 import { notesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
@@ -21,8 +22,17 @@ describe('a person\'s edits in the twin are seen by a snapshot, below and above 
   let machineText = 0
   const limit = quickCleanLimit.entries
 
+  /** Set: the notes provider's collect takes a while (the look at the twin fails meanwhile). */
+  let slowCollect = false
+
   before(async () => {
-    rig = await unitRig([notesProvider('notes')])
+    const notes = notesProvider('notes')
+    const collect = notes.collect.bind(notes)
+    notes.collect = async (request) => {
+      if (slowCollect) await new Promise((resolve) => setTimeout(resolve, 400))
+      return collect(request)
+    }
+    rig = await unitRig([notes])
     await writeFile(join(rig.root, 'etc/notes'), 'machine 0\n')
     await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
     for (const name of ['same-second', 'mode-quick', 'mode-git', 'gone-quick', 'gone-git']) await writeFile(twinFile(`plans/${name}.md`), `# ${name}\n\nfirst text\n`)
@@ -60,6 +70,33 @@ describe('a person\'s edits in the twin are seen by a snapshot, below and above 
     assert.deepEqual([after.size, after.mtimeNs], [before.size, before.mtimeNs], 'size and mtime as before')
     assert.notEqual(after.ctimeNs, before.ctimeNs)
   }
+
+  it('above the cut-off, a look at the twin that fails while the machine is collected: its error once the collect is over, nothing committed', async () => {
+    quickCleanLimit.entries = 1
+    await settled()
+    const head = rig.git('rev-parse', 'HEAD')
+    await writeFile(twinFile('plans/while-git-gone.md'), 'edited while git is gone\n')
+    slowCollect = true
+    setOwnPathForTests('/nonexistent')
+    // Mocha only passes an unhandled rejection on: the CLI (Node's default) would end the process.
+    const unhandled: unknown[] = []
+    const record = (reason: unknown) => void unhandled.push(reason)
+    process.on('unhandledRejection', record)
+    try {
+      // Without git the twin cannot be looked at: the snapshot fails once the collect is over.
+      await assert.rejects(snapshot(), (error: unknown) => isTwinSyncError(error))
+    } finally {
+      process.off('unhandledRejection', record)
+      setOwnPathForTests(undefined)
+      slowCollect = false
+    }
+    assert.deepEqual(unhandled, [], 'no unhandled rejection while the collect ran')
+    assert.equal(rig.git('rev-parse', 'HEAD'), head, 'nothing committed')
+    assert.equal(await readFile(twinFile('plans/while-git-gone.md'), 'utf8'), 'edited while git is gone\n', 'the edit is as it was')
+    assert.notEqual((await snapshot()).commit, undefined, 'with git back, the next snapshot commits the edit')
+    assert.equal(rig.git('show', 'HEAD:plans/while-git-gone.md'), 'edited while git is gone')
+    quickCleanLimit.entries = limit
+  })
 
   for (const mode of ['quick', 'git'] as const) {
     const above = () => {

@@ -135,6 +135,8 @@ export class SnapshotService {
     // 12–17 (nice −15): wall 5.3–8.2 → 4.1–7.7 s, paired median −1.17 s; CPU (user + sys with
     // children) 1.70–2.41 → 1.55–2.10 s (docs/architecture.md, Speed).
     const looking = this.intents.look(undefined, { underLock: true })
+    // Its failure is thrown once the collect is over (below), never as an unhandled rejection meanwhile.
+    void looking.catch(() => undefined)
     let gathered: Gathered
     try {
       gathered = await this.gather(options, async () => (await looking).base)
