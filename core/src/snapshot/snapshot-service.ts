@@ -131,9 +131,10 @@ export class SnapshotService {
     // it starts). The scale root's unchanged snapshot (a 19,626-file twin): `git status` took
     // 168 ms of git's wall at load 5 (trace2: the index 20 ms, every file's lstat 69 ms, the
     // untracked and ignored walk 74 ms), which the snapshot waited for (its hold 310–490 ms at
-    // load 4–5); now the look is done 0–21 ms after the collect. 7 interleaved pairs at load
-    // 12–17 (nice −15): wall 5.3–8.2 → 4.1–7.7 s, paired median −1.17 s; CPU (user + sys with
-    // children) 1.70–2.41 → 1.55–2.10 s (docs/architecture.md, Speed).
+    // load 4–5); now the look is done 0–21 ms after the collect. 12 interleaved pairs against
+    // main at load 9–17 (nice −15; with the row below): wall medians 6.53 → 5.08 s, paired
+    // −1.12 s; CPU (user + sys with children) 2.08 → 1.73 s, paired −0.18 s; the wait for the
+    // hold 1,124 → 0 ms (docs/architecture.md, Speed).
     const looking = this.intents.look(undefined, { underLock: true })
     // Its failure is thrown once the collect is over (below), never as an unhandled rejection meanwhile.
     void looking.catch(() => undefined)
