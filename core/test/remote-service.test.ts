@@ -278,6 +278,35 @@ describe('RemoteService', function () {
       assert.match(plan.diagnostics.find((d) => d.code === 'PENDING_INTENT')?.summary ?? '', /pulled from the mirror/)
     })
 
+    // Session 24, found with kill -9 of `twinsync pull` on the services root (1 kill in 8 around
+    // 1.5 s): killed after its fast-forward and before the edits set aside went back, the next pull
+    // said "up to date" and left them out of the working twin; `status` listed them pending while
+    // `plan` and `apply` left them out.
+    for (const next of ['pull', 'plan'] as const) {
+      it(`a pull killed after its fast-forward, before the edits it set aside went back: the next ${next} puts them back first`, async () => {
+        await writeFile(join(clone, 'scripts/elsewhere.sh'), 'echo hi\n')
+        commitAll(clone, 'a script from elsewhere')
+        git(clone, 'push', '-q', 'origin', 'main')
+        await writeFile(join(rig.twinDir, 'system/notes.json'), `${JSON.stringify({ text: 'mine\n' })}\n`)
+        const hold = IntentService.prototype.hold
+        IntentService.prototype.hold = async function (this: IntentService, ...args: Parameters<IntentService['hold']>) {
+          const held = await hold.apply(this, args)
+          return { ...held, restore: () => Promise.reject(new Error('killed')) }
+        }
+        try {
+          await assert.rejects(remote().pull(), /killed/)
+        } finally {
+          IntentService.prototype.hold = hold
+        }
+        assert.equal(head(), mirrored(), 'the run died after the fast-forward')
+        if (next === 'pull') assert.equal((await remote().pull()).status, 'up-to-date')
+        const plan = await rig.container.resolve(Planner).plan()
+        assert.deepEqual(plan.changes.map((c) => c.id), ['notes:replace:/etc/notes'])
+        assert.equal(JSON.parse(await readFile(join(rig.twinDir, 'system/notes.json'), 'utf8')).text, 'mine\n')
+        assert.equal(rig.git('status', '--porcelain'), 'M system/notes.json')
+      })
+    }
+
     it('a pulled commit\'s TwinSync-Counts trailer is not believed: forged, reused on another tree, malformed or huge, history counts what the commit holds', async function () {
       // Five forged commits, each pushed, pulled and counted: 27.5–28.8 s alone at load 8–11 (session 18), near the file's 30 s.
       this.timeout(90_000)

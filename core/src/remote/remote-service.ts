@@ -274,6 +274,8 @@ export class RemoteService {
   }
 
   private async fastForward(options: PullOptions): Promise<PullOutcome> {
+    // Edits a killed run set aside go back first, whether or not this pull moves anything.
+    await this.intents.putBackHeld()
     const local = (await this.twin.head()) ?? null
     const remote = await this.revParse(MIRROR_REF)
     if (remote === null || remote === local) return { status: 'up-to-date', from: local, to: local, pulled: 0, ahead: 0 }
