@@ -161,6 +161,12 @@ describe('trust risk: one rule for changes that are root or trust', () => {
       ['/usr/local/share/ca-certificates/x.crt', '-----BEGIN CERTIFICATE-----\n', /certificate authority/],
       ['/etc/nginx/modules-enabled/99-x.conf', 'load_module /usr/local/bin/x.so;\n', /into a server that runs as root/],
       ['/etc/apache2/conf-enabled/x.conf', 'ErrorLog "|/tmp/x"\n', /into a server that runs as root/],
+      ['/etc/rsyncd.conf', '[all]\n  path = /\n  uid = root\n  read only = false\n', /^the rsync daemon/],
+      ['/etc/exports', '/ *(rw,no_root_squash)\n', /^NFS exports/],
+      ['/etc/exports.d/x.exports', '/ *(rw,no_root_squash)\n', /^NFS exports/],
+      ['/etc/inetd.conf', 'x stream tcp nowait root /bin/sh sh -i\n', /^inetd/],
+      ['/etc/xinetd.d/x', 'service x { user = root\n server = /bin/sh }\n', /^inetd/],
+      ['/etc/samba/smb.conf', '[root]\n  path = /\n  force user = root\n', /^samba/],
     ]
     for (const [path, text, reason] of high) assert.match(trustReason(write(path, text)) ?? '', reason, path)
     assert.match(trustReason(change('/root/.config/systemd/user/default.target.wants/x.service', { action: 'symlink', target: '/tmp/x.service' })) ?? '', /^root's home/)
@@ -173,6 +179,7 @@ describe('trust risk: one rule for changes that are root or trust', () => {
       ['/etc/login.defs', 'UMASK 022\n'],
       ['/etc/environment', 'LANG=C.UTF-8\n'],
       ['/etc/nginx/sites-enabled/default', 'server { listen 80; }\n'],
+      ['/etc/samba/smb.conf', '[global]\n  workgroup = WORKGROUP\n'],
       ['/etc/perl/Net/libnet.cfg', ''],
       ['/home/ann/.vimrc', 'set nu\n'],
       ['/usr/local/lib/node/x.js', 'x\n'],

@@ -273,6 +273,12 @@ const RULES: readonly Rule[] = [
   { path: /^\/etc\/login\.defs$/, reason: "the PATH of root after su (ENV_SUPATH, ENV_ROOTPATH): the folders root's programs are looked for in", when: /^\s*ENV_(SUPATH|ROOTPATH)\b/m },
   { path: /^\/(etc\/ssl\/certs\/.+|etc\/ca-certificates\.conf|etc\/ca-certificates\/.+|usr\/(local\/)?share\/ca-certificates\/.+)$/, reason: "a trusted certificate authority: root's TLS connections (apt over HTTPS, git to the mirror) accept what it signs" },
   { path: /^\/etc\/(nginx|apache2|httpd)\/./, reason: 'a module or a piped log loaded into a server that runs as root (nginx\'s and apache\'s master)', when: /\b(load_module|LoadModule|LoadFile|perl_modules|perl_require)\b|\b(CustomLog|ErrorLog|TransferLog|GlobalLog)\s+"?\|/ },
+  // Daemons that give the network files or a program as root (a pulled share of / with a unit
+  // enable the plan does not write: the enable stays medium, the file is the door).
+  { path: /^\/etc\/rsyncd\.(conf|secrets)$/, reason: 'the rsync daemon\'s shares: what the network may read or write, as whom, and the commands it runs (pre-/post-xfer exec) as root' },
+  { path: /^\/etc\/(exports|exports\.d\/.+)$/, reason: 'NFS exports: folders other machines may mount (no_root_squash lets their root be root here)' },
+  { path: /^\/etc\/(inetd\.conf|xinetd\.conf|xinetd\.d\/.+)$/, reason: 'inetd services: programs started, as the user each names (root too), for whoever connects' },
+  { path: /^\/etc\/samba\/smb\.conf$/, reason: 'samba: a share that acts as root or runs commands', when: /^\s*(force user|force group|admin users|(root )?preexec|(root )?postexec|magic script|add user script|username map script|wide links)\s*=/im },
   // Last: whatever else in root's home (the default scope holds its .config, .vimrc, .tmux.conf,
   // .selected_editor, .bash_aliases…): root's user units and environment, its editors and shells.
   { path: /^\/root\/./, reason: "root's home: the shells, editors and tools root runs read their startup and settings here (aliases, vimrc, git, user units and environment) and run commands from them" },
