@@ -312,9 +312,9 @@ export class RemoteService {
     const observed = (await intents.observed()) as string
     await intents.markObserved(observed)
     const held = await intents.hold('all', local ?? undefined)
-    // git's checkout is not all or nothing: a run killed inside it is settled by the next one (pull-move.ts).
-    if (local !== null) await recordPullMove(this.twin.dir, local, remote)
     try {
+      // git's checkout is not all or nothing: a run killed inside it is settled by the next one (pull-move.ts).
+      if (local !== null) await recordPullMove(this.twin.dir, local, remote)
       await runGit(this.twin.dir, ['merge', '--ff-only', '--quiet', MIRROR_REF])
     } catch (error) {
       await undoIncoming(this.twin.dir, incoming)
@@ -349,8 +349,8 @@ export class RemoteService {
     await intents.markObserved(observed)
     const keptAt = await keepDivergedHistory(dir, local)
     const held = await intents.hold('all', local)
-    await recordPullMove(dir, local, own.commit)
     try {
+      await recordPullMove(dir, local, own.commit)
       await runGit(dir, ['reset', '--keep', '--quiet', own.commit])
     } catch (error) {
       await undoIncoming(dir, incoming)
