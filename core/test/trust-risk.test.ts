@@ -157,6 +157,10 @@ describe('trust risk: one rule for changes that are root or trust', () => {
       ['/etc/crypttab', 'x /dev/sdb1 none luks,keyscript=/tmp/x\n', /keyscript/],
       ['/etc/login.defs', 'ENV_SUPATH PATH=/tmp:/usr/sbin:/usr/bin\n', /PATH of root after su/],
       ['/etc/environment', 'PAGER=/tmp/x\n', /environment of every login/],
+      // TwinSync's own git keeps GIT_SSL_* (REMOTE_GIT_VARS): a login's environment without TLS checks sends the mirror's token to whoever answers.
+      ['/etc/environment', 'GIT_SSL_NO_VERIFY=1\nhttps_proxy=http://p:3128\n', /environment of every login/],
+      ['/etc/environment', 'SSL_CERT_FILE=/home/ann/ca.pem\n', /environment of every login/],
+      ['/etc/environment', 'NODE_TLS_REJECT_UNAUTHORIZED=0\n', /environment of every login/],
       ['/etc/ssl/certs/abcdef12.0', '-----BEGIN CERTIFICATE-----\n', /certificate authority/],
       ['/usr/local/share/ca-certificates/x.crt', '-----BEGIN CERTIFICATE-----\n', /certificate authority/],
       ['/etc/nginx/modules-enabled/99-x.conf', 'load_module /usr/local/bin/x.so;\n', /into a server that runs as root/],

@@ -154,8 +154,12 @@ const SYSTEMD_UNIT_FILE = new RegExp(`^/${UNIT_DIRS}/system/(?:[^/]+\\.(?:wants|
 const STARTS_UNIT = new Set(['enable', 'unmask', 'start', 'restart', 'reload'])
 /** systemd's debug shell: a root shell on tty9, no login. */
 const ROOT_SHELL_UNITS = new Set(['debug-shell.service'])
-/** Variables that choose the code a program loads or runs, read at login or by every service. */
-const CODE_VARIABLES = /^\s*(export\s+)?(LD_[A-Z_]+|PATH|BASH_ENV|ENV|PROMPT_COMMAND|PERL5LIB|PERL5OPT|PERLLIB|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|NODE_OPTIONS|RUBYOPT|RUBYLIB|GCONV_PATH|SHELLOPTS|PS4|GIT_SSH_COMMAND|GIT_EXEC_PATH|PAGER|MANPAGER|SYSTEMD_PAGER|GIT_PAGER|EDITOR|VISUAL|SUDO_EDITOR|SYSTEMD_EDITOR|LESSOPEN|LESSCLOSE|BROWSER)\b\s*(DEFAULT|OVERRIDE|=)/m
+/**
+ * Variables that choose the code a program loads or runs, read at login or by every service, or
+ * turn off the TLS checks of root's tools (session 24: TwinSync's own git keeps GIT_SSL_* from the
+ * invoking environment, so `GIT_SSL_NO_VERIFY` there sends the mirror's token to whoever answers).
+ */
+const CODE_VARIABLES = /^\s*(export\s+)?(LD_[A-Z_]+|PATH|BASH_ENV|ENV|PROMPT_COMMAND|PERL5LIB|PERL5OPT|PERLLIB|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|NODE_OPTIONS|RUBYOPT|RUBYLIB|GCONV_PATH|SHELLOPTS|PS4|GIT_SSH_COMMAND|GIT_EXEC_PATH|PAGER|MANPAGER|SYSTEMD_PAGER|GIT_PAGER|EDITOR|VISUAL|SUDO_EDITOR|SYSTEMD_EDITOR|LESSOPEN|LESSCLOSE|BROWSER|GIT_SSH|GIT_PROXY_COMMAND|GIT_ASKPASS|SSH_ASKPASS|GIT_SSL_NO_VERIFY|GIT_SSL_CAINFO|GIT_SSL_CAPATH|SSL_CERT_FILE|SSL_CERT_DIR|CURL_CA_BUNDLE|REQUESTS_CA_BUNDLE|NODE_EXTRA_CA_CERTS|NODE_TLS_REJECT_UNAUTHORIZED)\b\s*(DEFAULT|OVERRIDE|=)/m
 
 /**
  * Whether the live file the change starts from was executable already, as the change's `before`
