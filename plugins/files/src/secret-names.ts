@@ -1,0 +1,81 @@
+import { posix } from 'node:path'
+import { findSecrets, SECRET_RULES_VERSION } from '@twinsync/sdk'
+
+/**
+ * A secret in a path's name (session 24, found by session 23's red team): a file
+ * `/etc/myapp/ghp_…`, a folder `key-AKIA…/`, a symlink's target `/opt/AKIA…`. The files manifest
+ * and the mirrored documents' paths carry names into the twin; the core's guard redacted the
+ * manifest (`/etc/myapp/<redacted>`) but not the document's path nor the diary line, and the
+ * redacted entry then made `status` show drift for ever and `plan` delete the folder. So the
+ * collect holds such a path out, with everything below it (a symlink whose target holds one: the
+ * link), as it does a name that is not UTF-8, said by FILES_NAME_SECRET (the folder and the rule,
+ * never the name); a twin that asks for one has its change left out (scope.ts,
+ * FILES_NAME_SECRET_NOT_PLANNED). The rule is the SDK's detector (findSecrets) asked about the name
+ * alone, as the guard asks about the manifest (no file-specific rule applies to either).
+ *
+ * Speed: the detector costs about 11 µs a name warm (23 µs cold) on this machine (37,242 distinct
+ * names of the host's /usr, 0.41–0.43 s a pass; session 23 measured 36–49 ms for the services
+ * root's 621 paths and ~1 s for the scale root's 74,000), too much for every snapshot (issue 22:
+ * the scale root's unchanged snapshot is held to about 1 s). So a name is screened only when its
+ * folder's listing is read, not when the stat cache gives it back (lookupListing): the listing's
+ * classes (HELD among them) are what it vouches for, under walk rules that carry NAME_SCREEN (the
+ * detector's version); a folder listed again because a name in it moved takes the verdicts of the
+ * names it had (earlierListing), so only new names are asked. In one collect a name is asked once
+ * (NameScreen's memo: the scale root's names repeat). An unchanged snapshot asks about none,
+ * but for the few names held out, asked again for their rule (secretScanCount stays 0 on a root
+ * without them: test/integration/secret-scans.test.ts).
+ */
+
+/** What the stat cache's listings of screened names depend on: carried in the walk rules (collect.ts's walkRules). */
+export const NAME_SCREEN = `names-1:${SECRET_RULES_VERSION}`
+
+/** A path the collect held out: its name (or a symlink's target) holds a finding of `rule`. */
+export interface HeldName {
+  path: string
+  rule: string
+  /** A symlink whose target holds it, not its own name. */
+  link?: boolean
+}
+
+/** The detector asked about names (and symlinks' targets), each once a collect; what was held out, for the warnings. */
+export class NameScreen {
+  private readonly seen = new Map<string, Promise<string | undefined>>()
+  readonly held: HeldName[] = []
+
+  /** The rule of the first finding in `name` (or a symlink's target), or undefined. */
+  ruleIn(name: string): Promise<string | undefined> {
+    let rule = this.seen.get(name)
+    if (rule === undefined) {
+      rule = secretRuleInName(name)
+      this.seen.set(name, rule)
+    }
+    return rule
+  }
+
+  /**
+   * The first name of `path` (from the top down) that holds a finding, with its folder; then, for
+   * a symlink, its target (`target`) as a whole. Undefined when none does.
+   */
+  async inPath(path: string, target?: string): Promise<{ folder: string; rule: string; link?: boolean } | undefined> {
+    for (let at = 1; at < path.length; ) {
+      const end = path.indexOf('/', at)
+      const stop = end < 0 ? path.length : end
+      const rule = await this.ruleIn(path.slice(at, stop))
+      if (rule !== undefined) return { folder: folderOf(path.slice(0, stop)), rule }
+      at = stop + 1
+    }
+    if (target === undefined) return undefined
+    const rule = await this.ruleIn(target)
+    return rule === undefined ? undefined : { folder: folderOf(path), rule, link: true }
+  }
+}
+
+async function secretRuleInName(name: string): Promise<string | undefined> {
+  if (name.length === 0) return undefined
+  return (await findSecrets(name))[0]?.rule
+}
+
+/** The folder a path is in. */
+export function folderOf(path: string): string {
+  return posix.dirname(path)
+}
