@@ -13,17 +13,20 @@ import { findSecrets, SECRET_RULES_VERSION } from '@twinsync/sdk'
  * FILES_NAME_SECRET_NOT_PLANNED). The rule is the SDK's detector (findSecrets) asked about the name
  * alone, as the guard asks about the manifest (no file-specific rule applies to either).
  *
- * Speed: the detector costs about 11 µs a name warm (23 µs cold) on this machine (37,242 distinct
- * names of the host's /usr, 0.41–0.43 s a pass; session 23 measured 36–49 ms for the services
- * root's 621 paths and ~1 s for the scale root's 74,000), too much for every snapshot (issue 22:
- * the scale root's unchanged snapshot is held to about 1 s). So a name is screened only when its
- * folder's listing is read, not when the stat cache gives it back (lookupListing): the listing's
- * classes (HELD among them) are what it vouches for, under walk rules that carry NAME_SCREEN (the
- * detector's version); a folder listed again because a name in it moved takes the verdicts of the
- * names it had (earlierListing), so only new names are asked. In one collect a name is asked once
- * (NameScreen's memo: the scale root's names repeat). An unchanged snapshot asks about none,
- * but for the few names held out, asked again for their rule (secretScanCount stays 0 on a root
- * without them: test/integration/secret-scans.test.ts).
+ * Speed: the detector asked about a name costs some 11 µs warm on an idle machine (the host's
+ * /usr: 37,242 distinct names, 0.41–0.43 s a pass), 30–50 µs on a loaded one (the services root's
+ * 591 distinct names of /etc: 19–31 ms of CPU a pass, load average 8); session 23 measured 36–49
+ * ms for the services root's 621 paths and ~1 s for the scale root's 74,000 — too much for every
+ * snapshot (issue 22 holds the scale root's unchanged snapshot to about 1 s). So a name is asked
+ * about only when its folder's listing is read, never when the stat cache gives the listing back
+ * (lookupListing): the listing's classes (HELD among them) are what the cache vouches for, under
+ * walk rules that carry NAME_SCREEN (the detector's version); a folder listed again because a
+ * name in it moved takes the verdicts of the names it had (earlierListing), so only its new names
+ * are asked about; and in one collect a name is asked about once (NameScreen's memo: a tree's
+ * names repeat). Measured (session 24, files collect in process): a first collect asks about 881
+ * names of the services root and 5,914 of the scale root (default include set, 24,935 entries);
+ * an unchanged collect asks about none on either (but for names held out, asked again for their
+ * rule; secretScanCount stays 0 on a root without them: test/integration/secret-scans.test.ts).
  */
 
 /** What the stat cache's listings of screened names depend on: carried in the walk rules (collect.ts's walkRules). */
