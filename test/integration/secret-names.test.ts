@@ -29,6 +29,7 @@ describe('a secret in a file or folder name, or a symlink target, never reaches 
   const aws = `AKIA${fakeChars('s24-names-aws', 16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}`
   const linked = `AKIA${fakeChars('s24-names-link', 16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}`
   const early = `ghp_${fakeChars('s24-names-early', 36)}`
+  const autostart = `ghp_${fakeChars('s24-names-autostart', 36)}`
   const snapshot = async (...args: string[]): Promise<Diagnostic[]> => {
     const r = await root.twinsync(['snapshot', '--json', ...args])
     assert.equal(r.code, 0, r.stdout + r.stderr)
@@ -37,7 +38,7 @@ describe('a secret in a file or folder name, or a symlink target, never reaches 
 
   before(async () => {
     root = await PlantedRoot.create({ image: 'base', include: ['/etc', '/opt'] })
-    for (const [kind, value] of [['file name', github], ['folder name', aws], ['symlink target', linked], ['file name in the first snapshot', early]]) root.secret(kind as string, value as string)
+    for (const [kind, value] of [['file name', github], ['folder name', aws], ['symlink target', linked], ['file name in the first snapshot', early], ['autostart entry name', autostart]]) root.secret(kind as string, value as string)
     await root.plant('/etc/myapp/app.conf', 'listen = 8080\n')
     // One in the first snapshot (no stat cache yet), the others in a folder listed again later (a new name).
     await root.plant(`/etc/other/${early}`, 'nothing secret inside\n')
@@ -46,6 +47,8 @@ describe('a secret in a file or folder name, or a symlink target, never reaches 
     await root.plant(`/etc/myapp/key-${aws}/app.conf`, 'listen = 8081\n')
     await mkdir(join(root.rootfs.dir, 'opt', linked), { recursive: true })
     await symlink(`/opt/${linked}`, join(root.rootfs.dir, 'etc/myapp/link'))
+    // Another provider's mirrored document named with one (autostart mirrors its entries under filesystem/).
+    await root.plant(`/etc/xdg/autostart/${autostart}.desktop`, '[Desktop Entry]\nType=Application\nName=Agent\nExec=/bin/true\n')
     snapshots.push(await snapshot())
     // Unchanged: the stat cache's listings say what was held out.
     snapshots.push(await snapshot())
@@ -77,6 +80,16 @@ describe('a secret in a file or folder name, or a symlink target, never reaches 
       assert.ok(lines.some((l) => l.startsWith('/etc/myapp ') && /aws/.test(l) && /symlink/.test(l)), `snapshot ${i}: ${lines.join('\n')}`)
     }
     assert.deepEqual(root.leaked(JSON.stringify(snapshots)), [])
+  })
+
+  it('an autostart entry named with a secret is held out by its provider, named by its folder and rule', () => {
+    for (const list of snapshots.slice(1)) {
+      const said = list.filter((d) => d.code === 'AUTOSTART_NAME_SECRET')
+      assert.deepEqual(
+        said.map((d) => [d.path, d.summary]),
+        [['/etc/xdg/autostart', 'An autostart entry in /etc/xdg/autostart has a name that holds a secret (github); the twin leaves it out']],
+      )
+    }
   })
 
   it('status shows no drift for them and plan plans nothing for them', async () => {

@@ -1,5 +1,5 @@
 import { posix } from 'node:path'
-import { findSecrets, SECRET_RULES_VERSION } from '@twinsync/sdk'
+import { SECRET_RULES_VERSION, secretRuleInName } from '@twinsync/sdk'
 
 /**
  * A secret in a path's name (session 24, found by session 23's red team): a file
@@ -10,8 +10,8 @@ import { findSecrets, SECRET_RULES_VERSION } from '@twinsync/sdk'
  * collect holds such a path out, with everything below it (a symlink whose target holds one: the
  * link), as it does a name that is not UTF-8, said by FILES_NAME_SECRET (the folder and the rule,
  * never the name); a twin that asks for one has its change left out (scope.ts,
- * FILES_NAME_SECRET_NOT_PLANNED). The rule is the SDK's detector (findSecrets) asked about the name
- * alone, as the guard asks about the manifest (no file-specific rule applies to either).
+ * FILES_NAME_SECRET_NOT_PLANNED). The rule is the SDK's (secretRuleInName: its detector asked about
+ * the name alone), as for every other provider's documents (core/src/snapshot/secret-guard.ts).
  *
  * Speed: the detector asked about a name costs some 11 µs warm on an idle machine (the host's
  * /usr: 37,242 distinct names, 0.41–0.43 s a pass), 30–50 µs on a loaded one (the services root's
@@ -71,11 +71,6 @@ export class NameScreen {
     const rule = await this.ruleIn(target)
     return rule === undefined ? undefined : { folder: folderOf(path), rule, link: true }
   }
-}
-
-async function secretRuleInName(name: string): Promise<string | undefined> {
-  if (name.length === 0) return undefined
-  return (await findSecrets(name))[0]?.rule
 }
 
 /** The folder a path is in. */
