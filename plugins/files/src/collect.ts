@@ -120,7 +120,8 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader):
   const startedAt = Date.now()
   const { scope, accounts } = await resolveScope(ctx)
   const diagnostics = [...scope.diagnostics]
-  const rules = JSON.stringify([CACHE_FORMAT, SECRET_RULES_VERSION, scope.maxFileSize, scope.secrets.detectContent, DEFAULT_SECRET_PATHS, [...scope.secrets.extraPaths], [...scope.secrets.allowPaths]])
+  // NAME_SCREEN: a symlink's record vouches that its target holds no secret (secret-names.ts).
+  const rules = JSON.stringify([CACHE_FORMAT, SECRET_RULES_VERSION, NAME_SCREEN, scope.maxFileSize, scope.secrets.detectContent, DEFAULT_SECRET_PATHS, [...scope.secrets.extraPaths], [...scope.secrets.allowPaths]])
   const stamp = await packageDatabaseStamp(ctx.host)
   const cache = await StatCache.open(ctx.cache, rules, startedAt, stamp, scope.walkRules)
   // The package index only when some file needs it: one read, or an origin the stat cache cannot give.
