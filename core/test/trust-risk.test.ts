@@ -125,6 +125,68 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.equal(trustReason(meta('/etc/ssl', { action: 'chmod', mode: 0o755 }, 'directory 0700 root:root')), undefined, 'a folder opened for reading is not made executable')
   })
 
+  // Session 24: files in the default scope that root's own programs load as code or obey, each a
+  // low or medium create when pulled (on the services root: /etc/perl/strict.pm stood in for perl's
+  // own module in debconf's frontend, run as root by every apt run).
+  it("names the code root's tools load from /etc and root's home: perl's and Python's startup, git's settings, root's dotfiles and user units, network and boot hooks", () => {
+    const high: Array<[string, string, RegExp]> = [
+      ['/etc/perl/strict.pm', 'package strict; system("id"); 1;\n', /^perl's first module folder/],
+      ['/etc/perl/sitecustomize.pl', 'system("id");\n', /^perl's first module folder/],
+      ['/etc/python3.13/sitecustomize.py', 'import os; os.system("id")\n', /^Python's startup/],
+      ['/usr/local/lib/python3.13/dist-packages/x.pth', 'import os; os.system("id")\n', /^Python's startup/],
+      ['/etc/gitconfig', '[core]\n\tfsmonitor = /tmp/x\n', /^git's settings/],
+      ['/root/.gitconfig', '[core]\n\tpager = /tmp/x\n', /^git's settings/],
+      ['/root/.config/git/config', '[core]\n\tfsmonitor = /tmp/x\n', /^git's settings/],
+      ['/root/.config/systemd/user/x.service', '[Service]\nExecStart=/tmp/x\n', /^root's home/],
+      ['/root/.config/environment.d/x.conf', 'LD_PRELOAD=/tmp/x.so\n', /^root's home/],
+      ['/root/.vimrc', '!id\n', /^root's home/],
+      ['/root/.tmux.conf', 'run-shell id\n', /^root's home/],
+      ['/root/.selected_editor', 'SELECTED_EDITOR="/tmp/x"\n', /^root's home/],
+      ['/root/.bash_aliases', 'alias ls=/tmp/x\n', /^root's home/],
+      ['/etc/vim/vimrc.local', 'silent !id\n', /^an editor's or terminal's startup/],
+      ['/etc/X11/Xsession.d/99x', 'id\n', /^a desktop session's startup/],
+      ['/etc/network/interfaces.d/x', 'iface lo inet loopback\n  up /tmp/x\n', /^ifupdown/],
+      ['/etc/network/interfaces', 'source /home/ann/x\n', /^ifupdown/],
+      ['/etc/dhcp/dhclient-exit-hooks.d/x', 'id\n', /^dhclient/],
+      ['/etc/dhcp/dhclient.conf', 'script "/tmp/x";\n', /^dhclient/],
+      ['/etc/default/grub', 'GRUB_CMDLINE_LINUX="$(/tmp/x)"\n', /^update-grub/],
+      ['/etc/default/grub.d/x.cfg', 'GRUB_TIMEOUT=1\n', /^update-grub/],
+      ['/etc/default/ssh', 'SSHD_OPTS="-o AuthorizedKeysCommand=/tmp/x -o AuthorizedKeysCommandUser=root"\n', /^sshd's options/],
+      ['/etc/default/myapp', 'X=1\n$(/tmp/x)\n', /^sourced as shell/],
+      ['/etc/initramfs-tools/conf.d/x', '/tmp/x\n', /^mkinitramfs/],
+      ['/etc/crypttab', 'x /dev/sdb1 none luks,keyscript=/tmp/x\n', /keyscript/],
+      ['/etc/login.defs', 'ENV_SUPATH PATH=/tmp:/usr/sbin:/usr/bin\n', /PATH of root after su/],
+      ['/etc/environment', 'PAGER=/tmp/x\n', /environment of every login/],
+      ['/etc/ssl/certs/abcdef12.0', '-----BEGIN CERTIFICATE-----\n', /certificate authority/],
+      ['/usr/local/share/ca-certificates/x.crt', '-----BEGIN CERTIFICATE-----\n', /certificate authority/],
+      ['/etc/nginx/modules-enabled/99-x.conf', 'load_module /usr/local/bin/x.so;\n', /into a server that runs as root/],
+      ['/etc/apache2/conf-enabled/x.conf', 'ErrorLog "|/tmp/x"\n', /into a server that runs as root/],
+      ['/etc/rsyncd.conf', '[all]\n  path = /\n  uid = root\n  read only = false\n', /^the rsync daemon/],
+      ['/etc/exports', '/ *(rw,no_root_squash)\n', /^NFS exports/],
+      ['/etc/exports.d/x.exports', '/ *(rw,no_root_squash)\n', /^NFS exports/],
+      ['/etc/inetd.conf', 'x stream tcp nowait root /bin/sh sh -i\n', /^inetd/],
+      ['/etc/xinetd.d/x', 'service x { user = root\n server = /bin/sh }\n', /^inetd/],
+      ['/etc/samba/smb.conf', '[root]\n  path = /\n  force user = root\n', /^samba/],
+    ]
+    for (const [path, text, reason] of high) assert.match(trustReason(write(path, text)) ?? '', reason, path)
+    assert.match(trustReason(change('/root/.config/systemd/user/default.target.wants/x.service', { action: 'symlink', target: '/tmp/x.service' })) ?? '', /^root's home/)
+    // Ordinary files of the same places keep their risk.
+    const ordinary: Array<[string, string]> = [
+      ['/etc/default/myapp', '# options\nMYAPP_PORT=8080\nMYAPP_NAME="a b"\n'],
+      ['/etc/network/interfaces', 'auto eth0\niface eth0 inet dhcp\n'],
+      ['/etc/dhcp/dhclient.conf', 'send host-name = gethostname();\n'],
+      ['/etc/crypttab', 'x /dev/sdb1 none luks\n'],
+      ['/etc/login.defs', 'UMASK 022\n'],
+      ['/etc/environment', 'LANG=C.UTF-8\n'],
+      ['/etc/nginx/sites-enabled/default', 'server { listen 80; }\n'],
+      ['/etc/samba/smb.conf', '[global]\n  workgroup = WORKGROUP\n'],
+      ['/etc/perl/Net/libnet.cfg', ''],
+      ['/home/ann/.vimrc', 'set nu\n'],
+      ['/usr/local/lib/node/x.js', 'x\n'],
+    ]
+    for (const [path, text] of ordinary) assert.equal(trustReason(write(path, text)), undefined, path)
+  })
+
   it('reads the cron and autostart providers\' changes (content, a mode in octal text); a disabled entry or another user\'s crontab is not named', () => {
     const cron = (user: string): Change => ({ id: `cron:create:${user}`, provider: 'cron', category: 'startup', operation: 'create', resource: `/var/spool/cron/crontabs/${user}`, summary: '', risk: user === 'root' ? 'high' : 'medium', data: { user, path: `/var/spool/cron/crontabs/${user}`, content: '* * * * * id\n' } })
     assert.equal(trustReason(cron('root')), 'root\'s crontab: its jobs run as root')

@@ -438,6 +438,21 @@ export class IntentService {
   }
 
   /**
+   * Under the twin lock, before a command reads or moves the working twin: the edits a killed
+   * run set aside go back first (recover). Session 24: a pull killed after its fast-forward and
+   * before `restore` left them only in the ref; the next pull found the twin up to date and
+   * `plan`/`apply` left them out, while `status` (reading the ref) listed them pending.
+   */
+  async putBackHeld(): Promise<void> {
+    if (existsSync(this.heldMarker())) await this.recover()
+  }
+
+  /** putBackHeld for a reader without the lock (`plan`): one stat when nothing is held; the lock only when something is. */
+  async putBackHeldForReading(): Promise<void> {
+    if (existsSync(this.heldMarker())) await this.twin.lock().hold('recovery', () => this.recover())
+  }
+
+  /**
    * A run that set the intent aside and died before putting it back (killed, power lost):
    * merge the held intent onto whatever the working twin holds now, so nothing is dropped.
    */

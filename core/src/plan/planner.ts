@@ -339,6 +339,8 @@ export class Planner {
     }
     // The working twin (never half moved by a snapshot): its commit is the basis only when nothing is edited on top of it.
     await this.twin.settleForReading()
+    // Edits a killed pull or snapshot set aside are the working twin's too (IntentService.putBackHeld).
+    await this.intents.putBackHeldForReading()
     const dirty = await this.twin.dirtyPaths()
     const head = await this.twin.head()
     // The plan's description diagnostics judge the same look at the working twin as its basis.

@@ -73,7 +73,7 @@ export function trustReason(change: Change, keyrings: ReadonlySet<string> = new 
     if (!rule.path.test(path)) continue
     if (rule.when === undefined) return rule.reason
     if (text === undefined) return action === 'symlink' ? `${rule.reason} (a link: what it points at decides)` : undefined
-    if (rule.when.test(text)) return rule.reason
+    if (typeof rule.when === 'function' ? rule.when(text) : rule.when.test(text)) return rule.reason
   }
   // Hook folders under /etc (if-up.d, kernel/postinst.d, grub.d, NetworkManager/dispatcher.d…) run their executables as root.
   if (action === 'write' && mode !== undefined && (mode & 0o111) !== 0 && path.startsWith('/etc/')) return 'an executable under /etc: hook folders there run it as root'
@@ -155,7 +155,7 @@ const STARTS_UNIT = new Set(['enable', 'unmask', 'start', 'restart', 'reload'])
 /** systemd's debug shell: a root shell on tty9, no login. */
 const ROOT_SHELL_UNITS = new Set(['debug-shell.service'])
 /** Variables that choose the code a program loads or runs, read at login or by every service. */
-const CODE_VARIABLES = /^\s*(export\s+)?(LD_[A-Z_]+|PATH|BASH_ENV|ENV|PROMPT_COMMAND|PERL5LIB|PERL5OPT|PERLLIB|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|NODE_OPTIONS|RUBYOPT|RUBYLIB|GCONV_PATH|SHELLOPTS|PS4|GIT_SSH_COMMAND|GIT_EXEC_PATH)\b\s*(DEFAULT|OVERRIDE|=)/m
+const CODE_VARIABLES = /^\s*(export\s+)?(LD_[A-Z_]+|PATH|BASH_ENV|ENV|PROMPT_COMMAND|PERL5LIB|PERL5OPT|PERLLIB|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|NODE_OPTIONS|RUBYOPT|RUBYLIB|GCONV_PATH|SHELLOPTS|PS4|GIT_SSH_COMMAND|GIT_EXEC_PATH|PAGER|MANPAGER|SYSTEMD_PAGER|GIT_PAGER|EDITOR|VISUAL|SUDO_EDITOR|SYSTEMD_EDITOR|LESSOPEN|LESSCLOSE|BROWSER)\b\s*(DEFAULT|OVERRIDE|=)/m
 
 /**
  * Whether the live file the change starts from was executable already, as the change's `before`
@@ -217,7 +217,7 @@ interface Rule {
   path: RegExp
   reason: string
   /** Only a write whose text matches is high (a link is too: its target decides); no `when`: every write and link. */
-  when?: RegExp
+  when?: RegExp | ((text: string) => boolean)
 }
 
 /**
@@ -254,4 +254,40 @@ const RULES: readonly Rule[] = [
   { path: /^\/root\/\.config\/autostart\/./, reason: 'an autostart entry: starts with root\'s desktop login' },
   { path: /^\/etc\/dpkg\/dpkg\.cfg(\.d\/.+)?$/, reason: 'a dpkg hook: runs its command as root on every dpkg run', when: /^\s*(pre|post)-invoke\b/m },
   { path: /^\/etc\/logrotate\.(conf|d\/.+)$/, reason: 'a logrotate script: runs as root when logs rotate', when: /\b(prerotate|postrotate|firstaction|lastaction|preremove)\b/ },
+  // Session 24: code root's own tools load from files in the default scope (/etc, root's home,
+  // /usr/local), each a low or medium create before: on the services root a pulled
+  // /etc/perl/strict.pm ran as root in debconf's frontend, on the next apt run.
+  { path: /^\/(etc\/perl|usr\/local\/share\/perl|usr\/local\/lib\/[^/]+\/perl)\/.+\.(pm|pmc|pl)$/, reason: "perl's first module folders (/etc/perl, /usr/local's): a module here stands in for perl's own in every perl program root runs (debconf, on every apt run)" },
+  { path: /^\/(etc\/python3[^/]*\/sitecustomize\.py|usr\/(local\/)?lib\/python3[^/]*\/(sitecustomize|usercustomize)\.py|usr\/local\/lib\/python3[^/]*\/.+|usr\/lib\/python3[^/]*\/(dist|site)-packages\/[^/]+\.pth)$/, reason: "Python's startup and module folders (sitecustomize, .pth files, /usr/local's dist-packages): runs in the python3 programs root runs" },
+  { path: /^\/(etc\/git(config|attributes)|root\/\.gitconfig|root\/\.config\/git\/.+)$/, reason: "git's settings for every git root runs (etckeeper's on every apt run): a core.fsmonitor, pager, hook folder, alias or filter there runs commands as root" },
+  { path: /^\/etc\/(vim\/.+|tmux\.conf|screenrc)$/, reason: "an editor's or terminal's startup for every user, root's too: it can run commands (vim's `!`, tmux's run-shell)" },
+  { path: /^\/etc\/X11\/(Xsession(\.d\/.+|\.options)?|xinit\/.+|Xreset(\.d\/.+)?)$/, reason: "a desktop session's startup script: runs at every graphical login, root's too" },
+  { path: /^\/etc\/network\/interfaces(\.d\/.+)?$/, reason: 'ifupdown runs its up and down commands as root (and reads the files `source` names)', when: /^\s*(up|down|pre-up|post-up|pre-down|post-down|source|source-directory)\s/m },
+  { path: /^\/etc\/dhcp\/dhclient-(enter|exit)-hooks\.d\/./, reason: 'dhclient-script sources it as root on every lease (no mode bit needed)' },
+  { path: /^\/etc\/dhcp\/dhclient6?\.conf$/, reason: 'dhclient runs the script it names as root on every lease', when: /^\s*script\s/m },
+  { path: /^\/etc\/default\/grub(\.d\/.+)?$/, reason: 'update-grub sources it as shell, as root (on every kernel update), and what it sets is the kernel command line' },
+  { path: /^\/etc\/default\/ssh$/, reason: "sshd's options (SSHD_OPTS, on its command line): who may log in and how, like sshd_config" },
+  { path: /^\/etc\/default\/./, reason: "sourced as shell by root's init scripts: commands in it run as root", when: (text) => !onlyAssignments(text) },
+  { path: /^\/etc\/initramfs-tools\/(initramfs\.conf|update-initramfs\.conf|conf\.d\/.+)$/, reason: 'mkinitramfs sources it as shell, as root, on every kernel or initramfs update' },
+  { path: /^\/etc\/crypttab$/, reason: 'cryptsetup runs its keyscript as root at boot', when: /\bkeyscript=/ },
+  { path: /^\/etc\/login\.defs$/, reason: "the PATH of root after su (ENV_SUPATH, ENV_ROOTPATH): the folders root's programs are looked for in", when: /^\s*ENV_(SUPATH|ROOTPATH)\b/m },
+  { path: /^\/(etc\/ssl\/certs\/.+|etc\/ca-certificates\.conf|etc\/ca-certificates\/.+|usr\/(local\/)?share\/ca-certificates\/.+)$/, reason: "a trusted certificate authority: root's TLS connections (apt over HTTPS, git to the mirror) accept what it signs" },
+  { path: /^\/etc\/(nginx|apache2|httpd)\/./, reason: 'a module or a piped log loaded into a server that runs as root (nginx\'s and apache\'s master)', when: /\b(load_module|LoadModule|LoadFile|perl_modules|perl_require)\b|\b(CustomLog|ErrorLog|TransferLog|GlobalLog)\s+"?\|/ },
+  // Daemons that give the network files or a program as root (a pulled share of / with a unit
+  // enable the plan does not write: the enable stays medium, the file is the door).
+  { path: /^\/etc\/rsyncd\.(conf|secrets)$/, reason: 'the rsync daemon\'s shares: what the network may read or write, as whom, and the commands it runs (pre-/post-xfer exec) as root' },
+  { path: /^\/etc\/(exports|exports\.d\/.+)$/, reason: 'NFS exports: folders other machines may mount (no_root_squash lets their root be root here)' },
+  { path: /^\/etc\/(inetd\.conf|xinetd\.conf|xinetd\.d\/.+)$/, reason: 'inetd services: programs started, as the user each names (root too), for whoever connects' },
+  { path: /^\/etc\/samba\/smb\.conf$/, reason: 'samba: a share that acts as root or runs commands', when: /^\s*(force user|force group|admin users|(root )?preexec|(root )?postexec|magic script|add user script|username map script|wide links)\s*=/im },
+  // Last: whatever else in root's home (the default scope holds its .config, .vimrc, .tmux.conf,
+  // .selected_editor, .bash_aliases…): root's user units and environment, its editors and shells.
+  { path: /^\/root\/./, reason: "root's home: the shells, editors and tools root runs read their startup and settings here (aliases, vimrc, git, user units and environment) and run commands from them" },
 ]
+
+/**
+ * Whether a shell file sourced by init scripts (/etc/default/*) only sets variables: blank lines,
+ * comments and `NAME=value` with no command substitution. Anything else is a command.
+ */
+function onlyAssignments(text: string): boolean {
+  return text.split('\n').every((line) => /^\s*(#.*)?$/.test(line) || (!/`|\$\(/.test(line) && /^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_]*=("[^"]*"|'[^']*'|[^\s;&|<>(){}'"]*)\s*(#.*)?$/.test(line)))
+}
