@@ -174,6 +174,16 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     ]
     for (const [path, text, reason] of high) assert.match(trustReason(write(path, text)) ?? '', reason, path)
     assert.match(trustReason(change('/root/.config/systemd/user/default.target.wants/x.service', { action: 'symlink', target: '/tmp/x.service' })) ?? '', /^root's home/)
+    // A link in place of such a folder (or a folder above it): what it points at is that folder's
+    // content (on the services root, a pulled /etc/systemd/system-generators -> /home/ann/gen was low).
+    const link = (path: string) => trustReason(change(path, { action: 'symlink', target: '/home/ann/x' })) ?? ''
+    assert.match(link('/etc/systemd/system-generators'), /^a link in place of the folder \/etc\/systemd\/system-generators: a systemd generator/)
+    assert.match(link('/etc/network/if-up.d'), /^a link in place of the folder \/etc\/network\/if-up\.d: an executable under \/etc/)
+    assert.match(link('/etc/perl'), /^a link in place of the folder \/etc\/perl: perl's first module folders/)
+    assert.match(link('/etc/ssl'), /^a link in place of the folder \/etc\/ssl\/certs: a trusted certificate authority/)
+    assert.match(link('/usr/local'), /^a link in place of the folder \/usr\/local\/(s?bin|share)/)
+    assert.equal(trustReason(change('/etc/nginx/sites-enabled/default', { action: 'symlink', target: '/etc/nginx/sites-available/default' })), undefined)
+    assert.equal(trustReason(change('/etc/resolv.conf', { action: 'symlink', target: '/run/systemd/resolve/stub-resolv.conf' })), undefined)
     // Ordinary files of the same places keep their risk.
     const ordinary: Array<[string, string]> = [
       ['/etc/default/myapp', '# options\nMYAPP_PORT=8080\nMYAPP_NAME="a b"\n'],
