@@ -115,6 +115,14 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.match(trustReason(meta('/usr/local/bin/x', { action: 'chown', uid: 1000, gid: 1000 }, 'file 0755 root:root 1 bytes')) ?? '', /^given to another user/)
     assert.match(trustReason(meta('/etc/shadow', { action: 'chmod', mode: 0o644 }, 'file 0640 root:shadow 900 bytes secret')) ?? '', /^opened for reading by every user/)
     assert.match(trustReason(meta('/etc/ssh/ssh_host_ed25519_key', { action: 'chmod', mode: 0o604 }, 'file 0600 root:root 1 bytes secret')) ?? '', /^opened for reading by every user/)
+    // Session 24: made that way, not changed: a pulled folder or file created (or replaced) with
+    // group or other write (a new /etc/systemd/system-generators 0777 was low).
+    const made = (path: string, action: string, mode: number, before?: string) => ({ ...change(path, { action, mode, uid: 0, gid: 0, ...(action === 'write' ? { text: 'X=1\n' } : {}) }, 'low'), before })
+    assert.match(trustReason(made('/etc/systemd/system-generators', 'mkdir', 0o777)) ?? '', /^opened for writing by every user/)
+    assert.match(trustReason(made('/etc/default/myapp', 'write', 0o664)) ?? '', /^opened for writing by its group/)
+    assert.match(trustReason(made('/etc/default/myapp', 'write', 0o666, 'file 0644 root:root 4 bytes')) ?? '', /^opened for writing by every user/)
+    assert.equal(trustReason(made('/etc/default/myapp', 'write', 0o666, 'file 0666 root:root 4 bytes')), undefined, 'already writable by all')
+    assert.equal(trustReason(made('/etc/myapp', 'mkdir', 0o755)), undefined)
     // What keeps or narrows access, or is another user's own, is not named.
     assert.equal(trustReason(meta('/etc/crontab', { action: 'chmod', mode: 0o600 }, 'file 0644 root:root 1 bytes')), undefined)
     assert.equal(trustReason(meta('/etc/postgresql/17/main/pg_hba.conf', { action: 'chmod', mode: 0o640 }, 'file 0644 postgres:postgres 1 bytes')), undefined)

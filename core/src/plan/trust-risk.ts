@@ -221,7 +221,8 @@ const SECRET_FILE = /^\/etc\/(?:g?shadow-?|ssh\/ssh_host_[^/]*_key|ssl\/private\
  * file. `before` is the change's "type mode owner:group …" (unknown: as if it had no such right).
  */
 function openedToOthers(action: string | undefined, path: string, mode: number | undefined, uid: unknown, before: string | undefined): string | undefined {
-  if ((action !== 'chmod' && action !== 'attributes' && action !== 'chown') || !ROOT_OWN.test(path)) return undefined
+  // Session 24: an entry made (mkdir, a write) with group or other write is opened the same way.
+  if ((action !== 'chmod' && action !== 'attributes' && action !== 'chown' && action !== 'mkdir' && action !== 'write') || !ROOT_OWN.test(path)) return undefined
   const was = /^\S+ ([0-7]{3,4}) ([^:\s]+):/.exec(before ?? '')
   const wasMode = was?.[1] === undefined ? 0 : parseInt(was[1], 8)
   if (mode !== undefined && action !== 'chown') {
@@ -230,6 +231,7 @@ function openedToOthers(action: string | undefined, path: string, mode: number |
     if (SECRET_FILE.test(path) && (mode & 0o004) !== 0 && (wasMode & 0o004) === 0) return 'opened for reading by every user: password hashes or private keys'
   }
   const rootOwned = was?.[2] === undefined || was[2] === 'root' || was[2] === '0'
+  if (action === 'mkdir' || action === 'write') return undefined
   if (action !== 'chmod' && typeof uid === 'number' && uid !== 0 && rootOwned) return `given to another user (uid ${uid}): they can change what root reads or runs`
   return undefined
 }
