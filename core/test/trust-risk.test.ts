@@ -123,6 +123,12 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.match(trustReason(made('/etc/default/myapp', 'write', 0o666, 'file 0644 root:root 4 bytes')) ?? '', /^opened for writing by every user/)
     assert.equal(trustReason(made('/etc/default/myapp', 'write', 0o666, 'file 0666 root:root 4 bytes')), undefined, 'already writable by all')
     assert.equal(trustReason(made('/etc/myapp', 'mkdir', 0o755)), undefined)
+    // …or made another user's where the rules name the content (postgres' own /etc/postgresql files stay as they are).
+    const owned = (path: string, action: string, uid: number) => change(path, { action, mode: action === 'mkdir' ? 0o755 : 0o644, uid, gid: uid, ...(action === 'write' ? { text: 'x\n' } : {}) })
+    assert.match(trustReason(owned('/etc/systemd/system-generators', 'mkdir', 1000)) ?? '', /^given to another user \(uid 1000\)/)
+    assert.match(trustReason(owned('/etc/sudoers.d', 'mkdir', 1000)) ?? '', /^given to another user/)
+    assert.equal(trustReason(owned('/etc/postgresql/17/main/pg_hba.conf', 'write', 105)), undefined)
+    assert.equal(trustReason(owned('/etc/postgresql/17', 'mkdir', 105)), undefined)
     // What keeps or narrows access, or is another user's own, is not named.
     assert.equal(trustReason(meta('/etc/crontab', { action: 'chmod', mode: 0o600 }, 'file 0644 root:root 1 bytes')), undefined)
     assert.equal(trustReason(meta('/etc/postgresql/17/main/pg_hba.conf', { action: 'chmod', mode: 0o640 }, 'file 0644 postgres:postgres 1 bytes')), undefined)

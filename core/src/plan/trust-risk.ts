@@ -20,9 +20,15 @@ export function trustReason(change: Change, keyrings: ReadonlySet<string> = new 
   // A link in place of a folder whose content the rules name (or a folder above one): what it
   // points at becomes that content (session 24: a pulled /etc/systemd/system-generators ->
   // /home/ann/gen was a low-risk create; systemd runs ann's executables there as root at boot).
-  const data = (change.data ?? {}) as { action?: unknown; path?: unknown }
+  const data = (change.data ?? {}) as { action?: unknown; path?: unknown; uid?: unknown }
   const path = typeof data.path === 'string' ? data.path : change.resource
-  if (data.action !== 'symlink' || !path.startsWith('/')) return undefined
+  if (!path.startsWith('/')) return undefined
+  // A folder or file made another user's where the rules name the content (a new
+  // /etc/systemd/system-generators owned by uid 1000): that user adds or changes what root runs.
+  if ((data.action === 'mkdir' || data.action === 'write') && typeof data.uid === 'number' && data.uid !== 0) {
+    if (TRUST_FOLDERS.some((f) => f === path || f.startsWith(`${path}/`) || path.startsWith(`${f}/`))) return `given to another user (uid ${data.uid}): they can change what root reads or runs`
+  }
+  if (data.action !== 'symlink') return undefined
   for (const folder of TRUST_FOLDERS) {
     if (folder !== path && !folder.startsWith(`${path}/`)) continue
     for (const inner of [{ action: 'symlink', path: `${folder}/x` }, { action: 'symlink', path: `${folder}/x.pm` }, { action: 'write', path: `${folder}/x`, text: '', mode: 0o755 }]) {
