@@ -115,6 +115,20 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.match(trustReason(meta('/usr/local/bin/x', { action: 'chown', uid: 1000, gid: 1000 }, 'file 0755 root:root 1 bytes')) ?? '', /^given to another user/)
     assert.match(trustReason(meta('/etc/shadow', { action: 'chmod', mode: 0o644 }, 'file 0640 root:shadow 900 bytes secret')) ?? '', /^opened for reading by every user/)
     assert.match(trustReason(meta('/etc/ssh/ssh_host_ed25519_key', { action: 'chmod', mode: 0o604 }, 'file 0600 root:root 1 bytes secret')) ?? '', /^opened for reading by every user/)
+    // Session 24: made that way, not changed: a pulled folder or file created (or replaced) with
+    // group or other write (a new /etc/systemd/system-generators 0777 was low).
+    const made = (path: string, action: string, mode: number, before?: string) => ({ ...change(path, { action, mode, uid: 0, gid: 0, ...(action === 'write' ? { text: 'X=1\n' } : {}) }, 'low'), before })
+    assert.match(trustReason(made('/etc/systemd/system-generators', 'mkdir', 0o777)) ?? '', /^opened for writing by every user/)
+    assert.match(trustReason(made('/etc/default/myapp', 'write', 0o664)) ?? '', /^opened for writing by its group/)
+    assert.match(trustReason(made('/etc/default/myapp', 'write', 0o666, 'file 0644 root:root 4 bytes')) ?? '', /^opened for writing by every user/)
+    assert.equal(trustReason(made('/etc/default/myapp', 'write', 0o666, 'file 0666 root:root 4 bytes')), undefined, 'already writable by all')
+    assert.equal(trustReason(made('/etc/myapp', 'mkdir', 0o755)), undefined)
+    // …or made another user's where the rules name the content (postgres' own /etc/postgresql files stay as they are).
+    const owned = (path: string, action: string, uid: number) => change(path, { action, mode: action === 'mkdir' ? 0o755 : 0o644, uid, gid: uid, ...(action === 'write' ? { text: 'x\n' } : {}) })
+    assert.match(trustReason(owned('/etc/systemd/system-generators', 'mkdir', 1000)) ?? '', /^given to another user \(uid 1000\)/)
+    assert.match(trustReason(owned('/etc/sudoers.d', 'mkdir', 1000)) ?? '', /^given to another user/)
+    assert.equal(trustReason(owned('/etc/postgresql/17/main/pg_hba.conf', 'write', 105)), undefined)
+    assert.equal(trustReason(owned('/etc/postgresql/17', 'mkdir', 105)), undefined)
     // What keeps or narrows access, or is another user's own, is not named.
     assert.equal(trustReason(meta('/etc/crontab', { action: 'chmod', mode: 0o600 }, 'file 0644 root:root 1 bytes')), undefined)
     assert.equal(trustReason(meta('/etc/postgresql/17/main/pg_hba.conf', { action: 'chmod', mode: 0o640 }, 'file 0644 postgres:postgres 1 bytes')), undefined)
@@ -174,6 +188,16 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     ]
     for (const [path, text, reason] of high) assert.match(trustReason(write(path, text)) ?? '', reason, path)
     assert.match(trustReason(change('/root/.config/systemd/user/default.target.wants/x.service', { action: 'symlink', target: '/tmp/x.service' })) ?? '', /^root's home/)
+    // A link in place of such a folder (or a folder above it): what it points at is that folder's
+    // content (on the services root, a pulled /etc/systemd/system-generators -> /home/ann/gen was low).
+    const link = (path: string) => trustReason(change(path, { action: 'symlink', target: '/home/ann/x' })) ?? ''
+    assert.match(link('/etc/systemd/system-generators'), /^a link in place of the folder \/etc\/systemd\/system-generators: a systemd generator/)
+    assert.match(link('/etc/network/if-up.d'), /^a link in place of the folder \/etc\/network\/if-up\.d: an executable under \/etc/)
+    assert.match(link('/etc/perl'), /^a link in place of the folder \/etc\/perl: perl's first module folders/)
+    assert.match(link('/etc/ssl'), /^a link in place of the folder \/etc\/ssl\/certs: a trusted certificate authority/)
+    assert.match(link('/usr/local'), /^a link in place of the folder \/usr\/local\/(s?bin|share)/)
+    assert.equal(trustReason(change('/etc/nginx/sites-enabled/default', { action: 'symlink', target: '/etc/nginx/sites-available/default' })), undefined)
+    assert.equal(trustReason(change('/etc/resolv.conf', { action: 'symlink', target: '/run/systemd/resolve/stub-resolv.conf' })), undefined)
     // Ordinary files of the same places keep their risk.
     const ordinary: Array<[string, string]> = [
       ['/etc/default/myapp', '# options\nMYAPP_PORT=8080\nMYAPP_NAME="a b"\n'],

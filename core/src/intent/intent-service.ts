@@ -1,3 +1,4 @@
+import { reasonFor } from './reason-asked.js'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -414,7 +415,7 @@ export class IntentService {
       items: [
         ...items.map((c) => {
           const never = outside.get(c.id)
-          return never === undefined ? { ...itemOf(c), reason: reasons[c.id] ?? DEFAULT_REASON } : { ...itemOf(c), ...never }
+          return never === undefined ? { ...itemOf(c), reason: reasonFor(reasons[c.id], c) ?? DEFAULT_REASON } : { ...itemOf(c), ...never }
         }),
         ...described.map(descriptionItem),
       ],

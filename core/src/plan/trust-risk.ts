@@ -1,3 +1,4 @@
+import { posix } from 'node:path'
 import type { Change } from '@twinsync/sdk'
 
 /**
@@ -14,7 +15,52 @@ import type { Change } from '@twinsync/sdk'
  * below: systemd units and generators, cron, login shells, boot scripts, udev, modprobe, sshd…).
  */
 export function trustReason(change: Change, keyrings: ReadonlySet<string> = new Set()): string | undefined {
-  const data = (change.data ?? {}) as { action?: unknown; path?: unknown; text?: unknown; content?: unknown; mode?: unknown; capabilities?: unknown; user?: unknown }
+  const own = ownReason(change, keyrings)
+  if (own !== undefined) return own
+  // A link in place of a folder whose content the rules name (or a folder above one): what it
+  // points at becomes that content (session 24: a pulled /etc/systemd/system-generators ->
+  // /home/ann/gen was a low-risk create; systemd runs ann's executables there as root at boot).
+  const data = (change.data ?? {}) as { action?: unknown; path?: unknown; uid?: unknown }
+  const path = typeof data.path === 'string' ? data.path : change.resource
+  if (!path.startsWith('/')) return undefined
+  // A folder or file made another user's where the rules name the content (a new
+  // /etc/systemd/system-generators owned by uid 1000): that user adds or changes what root runs.
+  if ((data.action === 'mkdir' || data.action === 'write') && typeof data.uid === 'number' && data.uid !== 0) {
+    if (TRUST_FOLDERS.some((f) => f === path || f.startsWith(`${path}/`) || path.startsWith(`${f}/`))) return `given to another user (uid ${data.uid}): they can change what root reads or runs`
+  }
+  if (data.action !== 'symlink') return undefined
+  for (const folder of TRUST_FOLDERS) {
+    if (folder !== path && !folder.startsWith(`${path}/`)) continue
+    for (const inner of [{ action: 'symlink', path: `${folder}/x` }, { action: 'symlink', path: `${folder}/x.pm` }, { action: 'write', path: `${folder}/x`, text: '', mode: 0o755 }]) {
+      const reason = ownReason({ ...change, resource: inner.path, data: inner }, keyrings)
+      if (reason !== undefined) return `a link in place of the folder ${folder}: ${reason.replace(/ \(a link: what it points at decides\)$/, '')} (what it points at decides)`
+    }
+  }
+  return undefined
+}
+
+/**
+ * Folders whose content the rules below name, deepest first where one holds another: a link at
+ * one of them, or at a folder above one, is judged by what a file inside would be.
+ */
+const TRUST_FOLDERS: readonly string[] = [
+  '/etc/apt/apt.conf.d', '/etc/apt/sources.list.d', '/etc/apt/trusted.gpg.d', '/etc/apt/keyrings', '/etc/sudoers.d',
+  '/etc/ssh/sshd_config.d', '/etc/pam.d', '/etc/security', '/etc/ld.so.conf.d', '/etc/profile.d', '/etc/bash_completion.d', '/etc/zsh',
+  '/etc/cron.d', '/etc/cron.hourly', '/etc/cron.daily', '/etc/cron.weekly', '/etc/cron.monthly', '/etc/cron.yearly',
+  '/etc/init.d', '/etc/update-motd.d', '/etc/udev/rules.d', '/etc/modprobe.d', '/etc/sysctl.d', '/etc/binfmt.d', '/etc/tmpfiles.d',
+  '/etc/polkit-1/rules.d', '/etc/xdg/autostart', '/etc/dpkg/dpkg.cfg.d', '/etc/logrotate.d', '/etc/perl', '/etc/environment.d',
+  '/etc/network/interfaces.d', '/etc/network/if-up.d', '/etc/network/if-down.d', '/etc/network/if-pre-up.d', '/etc/network/if-post-down.d',
+  '/etc/dhcp/dhclient-enter-hooks.d', '/etc/dhcp/dhclient-exit-hooks.d', '/etc/NetworkManager/dispatcher.d', '/etc/default',
+  '/etc/initramfs-tools/conf.d', '/etc/initramfs-tools/hooks', '/etc/initramfs-tools/scripts', '/etc/kernel/postinst.d', '/etc/kernel/prerm.d',
+  '/etc/grub.d', '/etc/ssl/certs', '/etc/ca-certificates', '/etc/X11/Xsession.d', '/etc/vim', '/etc/xinetd.d', '/etc/exports.d',
+  '/etc/systemd/system', '/etc/systemd/user', '/etc/systemd/system-generators', '/etc/systemd/user-generators',
+  '/etc/systemd/system-environment-generators', '/etc/systemd/system.conf.d', '/etc/systemd/user.conf.d',
+  '/usr/local/bin', '/usr/local/sbin', '/usr/local/lib/systemd/system', '/usr/local/share/keyrings', '/usr/local/share/ca-certificates',
+  '/usr/local/share/perl', '/usr/share/keyrings', '/usr/lib/systemd/system', '/usr/lib/systemd/system-generators', '/root',
+]
+
+function ownReason(change: Change, keyrings: ReadonlySet<string>): string | undefined {
+  const data = (change.data ?? {}) as { action?: unknown; path?: unknown; text?: unknown; content?: unknown; mode?: unknown; capabilities?: unknown; user?: unknown; target?: unknown }
   // The files provider's `{ action, text }`; the cron and autostart providers' whole file in `content` (null removes it).
   let action = typeof data.action === 'string' ? data.action : undefined
   let text = action === 'write' && typeof data.text === 'string' ? data.text : undefined
@@ -72,7 +118,9 @@ export function trustReason(change: Change, keyrings: ReadonlySet<string> = new 
   for (const rule of RULES) {
     if (!rule.path.test(path)) continue
     if (rule.when === undefined) return rule.reason
-    if (text === undefined) return action === 'symlink' ? `${rule.reason} (a link: what it points at decides)` : undefined
+    // A link to a file the same rule judges when it is written (nginx's sites-enabled/x ->
+    // ../sites-available/x) is that file's matter; any other link: what it points at decides.
+    if (text === undefined) return action === 'symlink' && !linksWithin(rule.path, path, data.target) ? `${rule.reason} (a link: what it points at decides)` : undefined
     if (typeof rule.when === 'function' ? rule.when(text) : rule.when.test(text)) return rule.reason
   }
   // Hook folders under /etc (if-up.d, kernel/postinst.d, grub.d, NetworkManager/dispatcher.d…) run their executables as root.
@@ -179,7 +227,8 @@ const SECRET_FILE = /^\/etc\/(?:g?shadow-?|ssh\/ssh_host_[^/]*_key|ssl\/private\
  * file. `before` is the change's "type mode owner:group …" (unknown: as if it had no such right).
  */
 function openedToOthers(action: string | undefined, path: string, mode: number | undefined, uid: unknown, before: string | undefined): string | undefined {
-  if ((action !== 'chmod' && action !== 'attributes' && action !== 'chown') || !ROOT_OWN.test(path)) return undefined
+  // Session 24: an entry made (mkdir, a write) with group or other write is opened the same way.
+  if ((action !== 'chmod' && action !== 'attributes' && action !== 'chown' && action !== 'mkdir' && action !== 'write') || !ROOT_OWN.test(path)) return undefined
   const was = /^\S+ ([0-7]{3,4}) ([^:\s]+):/.exec(before ?? '')
   const wasMode = was?.[1] === undefined ? 0 : parseInt(was[1], 8)
   if (mode !== undefined && action !== 'chown') {
@@ -188,8 +237,16 @@ function openedToOthers(action: string | undefined, path: string, mode: number |
     if (SECRET_FILE.test(path) && (mode & 0o004) !== 0 && (wasMode & 0o004) === 0) return 'opened for reading by every user: password hashes or private keys'
   }
   const rootOwned = was?.[2] === undefined || was[2] === 'root' || was[2] === '0'
+  if (action === 'mkdir' || action === 'write') return undefined
   if (action !== 'chmod' && typeof uid === 'number' && uid !== 0 && rootOwned) return `given to another user (uid ${uid}): they can change what root reads or runs`
   return undefined
+}
+
+/** Whether a link at `path` points (absolutely or relatively) at a path `rule` covers too. */
+function linksWithin(rule: RegExp, path: string, target: unknown): boolean {
+  if (typeof target !== 'string' || target === '') return false
+  const resolved = posix.resolve(posix.dirname(path), target)
+  return resolved !== path && rule.test(resolved)
 }
 
 function wasExecutable(before: string | undefined): boolean {

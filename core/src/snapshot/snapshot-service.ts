@@ -21,7 +21,7 @@ import { GitTreeReader } from '../twin/git-tree-reader.js'
 import { countsPhrase } from '../vocabulary.js'
 import { EMPTY_TREE, type GitStatusEntry } from '../twin/git.js'
 import { changedBetween, OBSERVED_REF, treeOf } from '../intent/intent-git.js'
-import { isScreened, screenDocument } from './secret-guard.js'
+import { isScreened, screenDocument, secretInDocumentName } from './secret-guard.js'
 import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
 
@@ -367,22 +367,30 @@ export class SnapshotService {
     // Every document is screened for secrets before it enters the twin (many side by side),
     // except one HEAD already holds exactly, screened when it was written.
     // A large one HEAD holds another version of, only around what changed (screened-documents.ts).
+    // A document whose name holds a secret is left out whole (secretInDocumentName): not written, so HEAD's copy goes too.
     // Speed (issue 22, session 24): a promise only for a document that is screened (the scale
     // root's unchanged snapshot hands in 19,600 documents and screens a handful): Promise.all of
     // 19,626 plain values 64 → 10 ms of CPU in a fresh process (medians of 7, load 13). The
     // removals found without sorting every path of the tree (only those removed are sorted):
     // 13 → 12 ms, the same within noise.
     const limit = pLimit(16)
-    const screened = new Map<number, { doc: TwinDocument; diagnostics: Diagnostic[] }>()
+    const screened = new Map<number, { doc: TwinDocument | undefined; diagnostics: Diagnostic[] }>()
     const screening: Array<Promise<void>> = []
     accepted.forEach(({ doc, provider }, i) => {
-      if (isScreened(doc, provider) && !screenedBefore.alreadyScreened(draft, doc)) screening.push(limit(() => screenedBefore.screen(draft, doc, provider)).then((s) => void screened.set(i, s)))
+      if (!isScreened(doc, provider) || screenedBefore.alreadyScreened(draft, doc)) return
+      const screen = async () => {
+        const named = await secretInDocumentName(doc, provider)
+        return named === undefined ? screenedBefore.screen(draft, doc, provider) : { doc: undefined, diagnostics: [named] }
+      }
+      screening.push(limit(screen).then((s) => void screened.set(i, s)))
     })
     await Promise.all(screening).finally(() => draft.closeHeadReader())
     accepted.forEach(({ doc }, i) => {
       const s = screened.get(i)
-      if (s !== undefined) diagnostics.push(...s.diagnostics)
-      draft.write(s?.doc ?? doc)
+      if (s === undefined) return void draft.write(doc)
+      diagnostics.push(...s.diagnostics)
+      if (s.doc !== undefined) draft.write(s.doc)
+      else written.delete(doc.path)
     })
     await screenedBefore.remember()
     const gone = draft.listUnsorted(['filesystem/', 'system/']).filter((path) => {
