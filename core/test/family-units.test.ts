@@ -93,6 +93,15 @@ describe('promotion of a family of documents (the files manifest whole and in pa
     assert.deepEqual(undone({ [HEAD]: edited, [P]: was[P] }, was, p.units), was)
   })
 
+  it('a working twin laid out otherwise than the checkpoint (a pulled twin of the other form): nothing taken, and nothing undone after the apply', () => {
+    const was = { [HEAD]: head(), [P]: part(entry('/etc/a'), entry('/etc/b')) }
+    const pulled = whole(entry('/etc/a', '0600'), entry('/etc/b'))
+    const s = sides({ [HEAD]: { was: head(), wants: pulled, now: pulled }, [P]: { was: was[P] } })
+    const p = promoted(s, [change('files:chmod:/etc/a', '/etc/a')])
+    assert.deepEqual(p.writes, [])
+    assert.deepEqual(undone({ [HEAD]: pulled }, was, p.units), { [HEAD]: pulled })
+  })
+
   it('neither an entry nobody asked for nor a described key (size) is taken', () => {
     const was = { [HEAD]: head(), [P]: part(entry('/etc/a'), entry('/etc/b')) }
     const s = sides({ [HEAD]: { was: head(), wants: whole(entry('/etc/a', '0600', 7), entry('/etc/b', '0600'), entry('/etc/c')), now: head() }, [P]: { was: was[P], now: was[P] } })

@@ -25,6 +25,8 @@ export interface AskedUnit {
    * in another document the working twin also holds it in): undone, the whole element leaves it.
    */
   drop?: true
+  /** Not undone after the apply: the working twin holds the family in another layout than the checkpoint (family-units.ts). */
+  kept?: true
 }
 
 /** One twin path's three sides: the checkpoint (the machine before the apply), the desired tree, the working twin. */
@@ -101,6 +103,7 @@ export function adoptApplied(path: string, now: Uint8Array | undefined, onto: Ui
   let result = nowDoc.value
   let changed = false
   for (const unit of units) {
+    if (unit.kept === true) continue
     const at = unit.at as UnitPath
     const source = unit.drop === true ? {} : (unit.checkpoint ?? ontoDoc?.value)
     if (!isDeepStrictEqual(valueAt(result, at), unit.desired) || isDeepStrictEqual(valueAt(result, at), valueAt(source, at))) continue

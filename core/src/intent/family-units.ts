@@ -71,6 +71,12 @@ export function promoteFamily(
   if ('unreadable' in wants) return wants
   if ('unreadable' in now) return now
   const [c, d, w] = [was, wants, now]
+  // The working twin laid out as the checkpoint (each entry both hold, in the checkpoint's documents
+  // at least): only then is an applied place undone document by document. One laid out otherwise
+  // (a pulled twin of the other form) is the person's whole intent, settled by the providers'
+  // items after the apply; undone here, its copy of an applied entry went back to the old value
+  // and stayed pending (files-manifest-split's pulled-twin test).
+  const aligned = [...w].every(([id, e]) => c.get(id) === undefined || (c.get(id) as Element).holders.every((h) => e.holders.some((x) => x.path === h.path)))
   const results = new Map<string, { value: Record<string, unknown>; made: boolean }>()
   const units: AskedUnit[] = []
   for (const id of [...new Set([...c.keys(), ...d.keys()])].sort()) {
@@ -101,7 +107,7 @@ export function promoteFamily(
         // Undone after the apply (adoptApplied): the checkpoint's value where the checkpoint holds the
         // element here, or holds it only where the working twin does not; otherwise the element leaves.
         const drop = cHolders.length === 0 || (!cHolders.includes(path) && wHolders.some((h) => cHolders.includes(h.path)))
-        units.push({ path, at: unit, changes: ids, desired, ...(drop ? { drop: true as const } : { checkpoint }) })
+        units.push({ path, at: unit, changes: ids, desired, ...(!aligned ? { kept: true as const } : drop ? { drop: true as const } : { checkpoint }) })
       }
       if (moved || targets.length === 0) continue
       for (const path of targets) {
