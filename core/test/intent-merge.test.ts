@@ -33,6 +33,9 @@ describe('carrying intent onto a newer observed state (git merge-file)', () => {
     assert.deepEqual({ text: text(merged.content), conflict: merged.conflict }, { text: '{\n  "a": 1,\n  "b": 2\n}\n', conflict: false })
     const both = await mergePath('x.json', b('{\n  "a": 0\n}\n'), b('{\n  "a": 1\n}\n'), b('{\n  "a": 2,\n  "b": 2\n}\n'))
     assert.deepEqual({ text: text(both.content), conflict: both.conflict }, { text: '{\n  "a": 1,\n  "b": 2\n}\n', conflict: true })
+    // The machine came to the value the person asked (an apply did it) beside its own change: agreement, no conflict said.
+    const agreed = await mergePath('x.json', b('{\n  "a": 0\n}\n'), b('{\n  "a": 1\n}\n'), b('{\n  "a": 1,\n  "b": 2\n}\n'))
+    assert.deepEqual({ text: text(agreed.content), conflict: agreed.conflict }, { text: '{\n  "a": 1,\n  "b": 2\n}\n', conflict: false })
     // Not written as stableStringify writes it: the line merge's answer, the intended lines kept.
     const intended = '{\n  "a": 1\n}\n'
     const loose = await mergePath('x.json', b('{\n  "a": 0\n}\n'), b(intended), b('{"a": 0, "b": 2}\n'))

@@ -240,3 +240,27 @@ describe('"Push snapshot" with no twin yet: the TUI refuses as `twinsync push` d
     assert.equal(existsSync(join(twinDir, 'twin.json')), true)
   })
 })
+
+describe('a twin made by `init` and never snapshotted is never "in sync" and plans nothing "matching", in either front end', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  const root = useCliRoot({ init: false })
+
+  it('status exits 1 with NOT in sync and TWIN_EMPTY; plan says nothing to plan; after the first snapshot it is in sync', async () => {
+    const { twinsync } = root()
+    assert.equal((await twinsync('init')).code, 0)
+    const text = await twinsync('status')
+    assert.equal(text.code, 1, text.stdout + text.stderr)
+    assert.match(text.stdout, /^NOT in sync: 1 part of the twin not compared\.\nNot compared: The twin at [0-9a-f]{12} holds nothing of this machine: nothing was compared/)
+    const s = json<{ unread: Array<{ code: string }> }>(await twinsync('status', '--json'))
+    assert.deepEqual(s.unread.map((d) => d.code), ['TWIN_EMPTY'])
+    const plan = await twinsync('plan')
+    assert.match(plan.stdout, /^Nothing to plan: twin [0-9a-f]{12} holds nothing of the machine \(.*\) yet; nothing was compared/)
+    assert.doesNotMatch(plan.stdout, /No changes: the machine/)
+    await assertStatusLineNotInSync(await tuiServices(root()))
+
+    assert.equal((await twinsync('snapshot')).code, 0)
+    const after = await twinsync('status')
+    assert.equal(after.code, 0, after.stdout)
+    assert.match(after.stdout, /^In sync: /)
+  })
+})

@@ -16,7 +16,7 @@ interface PlanJson {
 interface StatusJson {
   drift: boolean
   changes: Array<{ id: string }>
-  pending: { count: number; intended: string | null; items: Array<{ id: string; reason: string; category: string; code?: string }> }
+  pending: { count: number; intended: string | null; items: Array<{ id: string; reason: string; category: string; code?: string; onMachine?: boolean }> }
 }
 type AptJson = { packages: Record<string, unknown> }
 
@@ -103,6 +103,21 @@ describe('pending intent survives snapshots, partial and failed applies, pulls',
     assert.equal((await twinsync('snapshot')).code, 0)
     assert.deepEqual(await planIds(), [`apt:install:${NO_SUCH_PACKAGE}`])
     assert.ok((await gitLog(root().twinDir)).some((m) => m.startsWith('TwinSync apply ') && m.includes('1 failed')))
+  })
+
+  it('an ask the machine now has (done by hand) is said so, not "not applied yet"; the next snapshot ends it', async () => {
+    await writeTwinFile(root().twinDir, 'filesystem/etc/issue', 'Done by hand\n')
+    await writeFile(join(root().rootfs.dir, 'etc/issue'), 'Done by hand\n')
+    assert.deepEqual(await planIds(), [`apt:install:${NO_SUCH_PACKAGE}`], 'nothing to do for /etc/issue')
+    const s = await status()
+    const byId = new Map(s.pending.items.map((i) => [i.id, i]))
+    assert.equal(byId.get('files:replace:/etc/issue')?.onMachine, true, JSON.stringify(s.pending.items))
+    assert.match(byId.get('files:replace:/etc/issue')?.reason ?? '', /^the machine already has it \(done outside TwinSync\)/)
+    assert.equal(byId.get(`apt:install:${NO_SUCH_PACKAGE}`)?.onMachine, undefined, 'the failed install is not on the machine')
+    assert.match(byId.get(`apt:install:${NO_SUCH_PACKAGE}`)?.reason ?? '', /^failed in the apply of /)
+    assert.match((await twinsync('status')).stdout, /The machine already has 1 of them \(done outside TwinSync\): `twinsync snapshot` records it/)
+    assert.equal((await twinsync('snapshot')).code, 0)
+    assert.deepEqual((await status()).pending.items.map((i) => i.id), [`apt:install:${NO_SUCH_PACKAGE}`], 'recorded: no longer pending')
   })
 })
 
@@ -274,6 +289,8 @@ describe('twinsync adopt and discard, per change id and per domain', function ()
 
     const one = await twinsync('adopt', 'files:replace:/etc/issue.net')
     assert.equal(one.code, 0, one.stdout + one.stderr)
+    // Said as drift (what the machine did), never as the plan's "replace" it will no longer make.
+    assert.match(one.stdout, /^Adopted the machine's value of 1 item \(commit [0-9a-f]{12}\):\n  files:replace:\/etc\/issue\.net  \/etc\/issue\.net changed on the machine\n/)
     assert.equal(await twinFile('filesystem/etc/issue.net'), 'Changed on the machine\n')
     assert.notEqual(await twinFile('filesystem/etc/issue'), 'Also changed on the machine\n')
     const mid = await status()

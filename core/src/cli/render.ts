@@ -31,6 +31,8 @@ export function renderStatus(s: DriftStatus): string {
     ...s.unread.map(shownDiagnostic).flatMap((d) => [`Not compared: ${d.summary}`, ...(d.detail === undefined ? [] : [`  ${d.detail}`])]),
   ]
   // Never "In sync" then (inSync, the verdict the TUI's status line gives too).
+  // A twin with nothing of the machine (no snapshot yet): no "otherwise" to say.
+  if (s.unread.some((d) => d.code === 'TWIN_EMPTY')) return [`NOT in sync: ${notComparedPhrase(notCompared(s))}.`, ...missing].join('\n') + mirror
   if (missing.length > 0) return [`NOT in sync: ${notComparedPhrase(notCompared(s))}.`, ...missing, '', renderStatus({ ...s, missing: [], unread: [] }).replace(/^In sync: /, 'Otherwise: ')].join('\n')
   if (inSync(s)) return `In sync: the machine matches ${at}; nothing pending.${mirror}`
   const lines = [`Twin: ${at}`, '']
@@ -47,6 +49,8 @@ export function renderStatus(s: DriftStatus): string {
   if (s.pending.count === 0) lines.push('Pending: none; the twin asks for nothing the machine lacks.')
   else {
     lines.push(`Pending: the twin asks for what the machine does not have yet (${tally(s.pending.items)}). \`twinsync apply\` does it; \`twinsync discard ITEM\` drops one.`)
+    const had = s.pending.items.filter((i) => i.onMachine === true).length
+    if (had > 0) lines.push(`  ${had === s.pending.items.length ? (had === 1 ? 'The machine already has it' : 'The machine already has all of them') : `The machine already has ${had} of them`} (done outside TwinSync): \`twinsync snapshot\` records ${had === 1 ? 'it' : 'them'} and ${had === 1 ? 'it is' : 'they are'} no longer pending.`)
     // An item its provider never applies here (outside its scope) says so with its code and next step, as the plan does.
     lines.push(
       ...s.pending.items.slice(0, 30).flatMap((i) => [

@@ -37,6 +37,11 @@ export interface PendingItem {
   reason: string
   /** An item its provider will never apply here (outside its scope): the diagnostic's code and next step. */
   code?: string
+  /**
+   * The machine already has what the item asks (done outside TwinSync since the last snapshot):
+   * `status` found no change for it from the twin to the machine. Pending until the next snapshot records it.
+   */
+  onMachine?: true
   nextStep?: string
 }
 
@@ -49,6 +54,8 @@ export interface PendingIntent {
   /** Twin paths where the intended twin differs from the observed one. */
   paths: string[]
   diagnostics: Diagnostic[]
+  /** The git tree of what the twin asks for (the working twin, or the edits set aside), when it was read. */
+  tree?: string
   /** The working twin was found to be exactly `observed` (HEAD, nothing edited) by this call: `status` plans from it without checking again. */
   exact?: true
 }
@@ -403,6 +410,7 @@ export class IntentService {
       ],
       paths: [...new Set([...paths, ...described.map((e) => e.path)])],
       diagnostics,
+      tree,
     }
   }
 

@@ -118,7 +118,9 @@ function mergeUnits(path: string, base: Uint8Array, intended: Uint8Array, onto: 
     const removed: UnitPath[] = []
     for (const unit of differences(was.value, wants.value)) {
       const place = reachable(now.value, unit)
-      if (!isDeepStrictEqual(valueAt(now.value, place), valueAt(was.value, place))) conflict = true
+      // The machine moved that place too — to something other than what the person asked (the same value is agreement, not a conflict).
+      const there = valueAt(now.value, place)
+      if (!isDeepStrictEqual(there, valueAt(was.value, place)) && !isDeepStrictEqual(there, valueAt(wants.value, place))) conflict = true
       result = takeFrom(result, wants.value, place)
       // An element the person removed, which the machine's copy does not hold (any more): nothing here says it goes.
       if (typeof unit[unit.length - 1] === 'object' && valueAt(wants.value, unit) === undefined && valueAt(now.value, unit) === undefined) removed.push(unit)

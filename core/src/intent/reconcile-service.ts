@@ -13,6 +13,7 @@ import { describePath, differences, takeFrom, type UnitPath } from './json-units
 import { type DescriptionEdit, dropEdits } from './description-edits.js'
 import { screenDocument } from '../snapshot/secret-guard.js'
 import { matchesShown } from '../terminal-text.js'
+import { driftPhrase } from '../vocabulary.js'
 
 export interface Decision {
   decision: 'adopt' | 'discard'
@@ -97,7 +98,7 @@ export class ReconcileService {
       await this.dropDescribed(observedTree, described)
       const intended = (await this.intents.record({})) ?? null
       const commit = await this.recordInHistory('discard', decided, `The twin no longer asks for these; the intent before is ${(await this.intentBefore()) ?? 'in the reflog of refs/twinsync/intended'}.`)
-      return { decision: 'discard' as const, items: decided.map(brief), commit, observed, intended }
+      return { decision: 'discard' as const, items: decided.map(brief('discard')), commit, observed, intended }
     })
   }
 
@@ -188,7 +189,7 @@ export class ReconcileService {
       await held.restore(commit ?? held.base)
     }
     const intended = (await this.intents.record({})) ?? null
-    return { decision: 'adopt' as const, items: decided.map(brief), commit: commit as string, observed: commit as string, intended }
+    return { decision: 'adopt' as const, items: decided.map(brief('adopt')), commit: commit as string, observed: commit as string, intended }
   }
 
   // ── internals ──
@@ -301,7 +302,16 @@ export class ReconcileService {
 function historyMessage(decision: 'adopt' | 'discard', items: readonly Change[], note: string): string {
   const ids = items.map((c) => c.id)
   const title = `TwinSync ${decision} ${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ` and ${ids.length - 3} more` : ''}`
-  return `${title}\n\n${note}\n\n${items.map((c) => `- ${c.id}: ${c.summary}`).join('\n')}\n`
+  return `${title}\n\n${note}\n\n${items.map((c) => `- ${c.id}: ${decidedPhrase(decision, c)}`).join('\n')}\n`
+}
+
+/**
+ * An item decided, in the words of its section of `status`: an adopted one is drift, said as what
+ * the machine did ("tree installed on the machine, not in the twin", never the plan's "remove
+ * tree" it will no longer make); a discarded one is the plan's item the twin stops asking for.
+ */
+function decidedPhrase(decision: 'adopt' | 'discard', c: Change): string {
+  return decision === 'adopt' ? driftPhrase(c) : c.summary
 }
 
 /** A description edit said as the change history records for a discard. */
@@ -309,8 +319,8 @@ function describedChange(e: DescriptionEdit): Change {
   return { id: e.id, provider: e.provider, category: e.category as Change['category'], operation: 'describe', resource: e.path, summary: e.summary, risk: 'low' }
 }
 
-function brief(c: Change) {
-  return { id: c.id, provider: c.provider, category: c.category, summary: c.summary }
+function brief(decision: 'adopt' | 'discard') {
+  return (c: Change) => ({ id: c.id, provider: c.provider, category: c.category, summary: decidedPhrase(decision, c) })
 }
 
 /** Which providers a selector list can concern: named ones, a domain's, an id's prefix; all when unsure. */

@@ -49,6 +49,8 @@ export function noteLines(diagnostic: Diagnostic): string[] {
  */
 export function noChangesLine(plan: Pick<Plan, 'basis' | 'diagnostics'>, basis: string): string {
   if (plan.diagnostics.some((d) => d.severity === 'error')) return 'No changes can be planned until the errors below are fixed.'
+  // A twin holding nothing of the machine (never snapshotted): nothing matches, nothing was compared.
+  if (plan.diagnostics.some((d) => d.code === 'TWIN_EMPTY')) return `Nothing to plan: ${basis} holds nothing of the machine (${plan.basis.root}) yet; nothing was compared (below).`
   const leftOut = plan.diagnostics.filter(isLeftOut).length
   if (leftOut > 0) return `No changes planned: ${leftOut} change${leftOut === 1 ? '' : 's'} the twin asks for ${leftOut === 1 ? 'is' : 'are'} left out (below); otherwise the machine (${plan.basis.root}) matches ${basis}.`
   // A path the machine did not let a provider read (FILES_UNREADABLE_KEPT) was not compared: never "matches" over it.

@@ -53,7 +53,17 @@ export interface PlanOptions {
   fromTree?: string
   /** Also asks each provider with `observe` what moved that no planned change covers (observedOnly); for `status`'s drift. */
   onObserved?: (changes: Change[]) => void
+  /**
+   * Also compares this git tree (what the twin asks for) with the same reading of the machine —
+   * no second collect — and hands each provider's changes to `found`; a provider that could not
+   * be compared is not handed any. For `status`: a pending item the machine already has.
+   */
+  alsoAgainst?: { tree: string; found: (provider: string, changes: readonly Change[]) => void }
 }
+
+/** A provider has no state in the twin read (info); every provider compared has none: TWIN_EMPTY (warning). */
+export const TWIN_HAS_NO_STATE = 'TWIN_HAS_NO_STATE'
+export const TWIN_EMPTY = 'TWIN_EMPTY'
 
 /**
  * Compares the twin (desired) with the live target (actual) and merges every provider's
@@ -108,6 +118,18 @@ export class Planner {
       for (const outcome of outcomes) {
         diagnostics.push(...(await this.diffOne(outcome, reader, common, changes, options.onObserved)))
       }
+      if (options.alsoAgainst !== undefined) await this.diffAgainst(options.alsoAgainst, outcomes, common)
+      // A twin with no state for any provider it compared (made by `init`, never snapshotted; a revert
+      // to that first commit) has nothing to compare with: said so, never "the machine matches".
+      const compared = outcomes.filter((o) => o.status === 'collected').map((o) => o.provider.name)
+      const stateless = new Set(diagnostics.filter((d) => d.code === TWIN_HAS_NO_STATE).map((d) => d.provider))
+      if (compared.length > 0 && compared.every((name) => stateless.has(name))) {
+        diagnostics.push(
+          warningDiagnostic(TWIN_EMPTY, `The twin${twinCommit === null ? '' : ` at ${twinCommit.slice(0, 12)}`} holds nothing of this machine: nothing was compared`, {
+            detail: 'Next step: run `twinsync snapshot` to record the machine first (or plan from a snapshot that has it).',
+          }),
+        )
+      }
       // Follow-ups see every provider's changes (systemd: reload a service whose config changes).
       // With the files of the plan a service's configuration names outside its folders (withNamedFiles): their reload too.
       const configChecks = await withNamedFiles(this.contexts.host, (await this.registry.select()).map((r) => r.provider).filter(isConfigChecker).flatMap((p) => p.configChecks), changes)
@@ -161,6 +183,25 @@ export class Planner {
     }
   }
 
+  /** Each collected provider's changes from `against.tree` to the machine as read (PlanOptions.alsoAgainst). */
+  private async diffAgainst(against: NonNullable<PlanOptions['alsoAgainst']>, outcomes: readonly CollectOutcome[], common: ContextOptions): Promise<void> {
+    const reader = new GitTreeReader(this.twin.dir, against.tree)
+    try {
+      for (const outcome of outcomes) {
+        if (outcome.status !== 'collected') continue
+        const provider = outcome.provider as ApplicableProvider
+        const ctx = contextFor(provider, common)
+        const loaded = await callProvider(provider, 'load', () => provider.load({ ctx, twin: reader }))
+        if (!loaded.ok || loaded.value.state === undefined) continue
+        const desired = loaded.value.state
+        const diff = await callProvider(provider, 'diff', () => provider.diff({ desired, actual: outcome.result.state, ctx }))
+        if (diff.ok) against.found(provider.name, diff.value.changes)
+      }
+    } finally {
+      reader.close()
+    }
+  }
+
   private async diffOne(
     outcome: CollectOutcome,
     reader: TwinReader,
@@ -180,7 +221,7 @@ export class Planner {
     const out = [...outcome.result.diagnostics, ...loaded.value.diagnostics]
     const desired = loaded.value.state
     if (desired === undefined) {
-      out.push(infoDiagnostic('TWIN_HAS_NO_STATE', `The twin has no ${provider.name} state; nothing planned for it`, { provider: provider.name }))
+      out.push(infoDiagnostic(TWIN_HAS_NO_STATE, `The twin has no ${provider.name} state; nothing planned for it`, { provider: provider.name }))
       return out.map((d) => ({ ...d, provider: d.provider ?? provider.name }))
     }
     const diff = await callProvider(provider, 'diff', () => provider.diff({ desired, actual: outcome.result.state, ctx }), nothing)

@@ -3,7 +3,7 @@ import { CATEGORIES, STATE_CATEGORIES, isKeptUnread, type Change, type Diagnosti
 import { inject, injectable } from '../di.js'
 import { IntentService, type PendingItem } from '../intent/intent-service.js'
 import { summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
-import { Planner } from '../plan/planner.js'
+import { Planner, TWIN_EMPTY } from '../plan/planner.js'
 import { secretChangedItems } from '../plan/observed-drift.js'
 import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
 import { readApplyRecord } from '../apply/resume.js'
@@ -81,6 +81,10 @@ export class StatusWorkflow {
     // Drift a plan leaves alone (a package pulled in as a dependency, an unpinned upgrade) is
     // drift too: counted and listed, so status says what the next snapshot will record.
     const unplanned: Change[] = []
+    // What the twin asks for, against the machine as this same reading finds it: a pending item with
+    // no change left there was done outside TwinSync (by hand, by another tool) — said so, not "not applied yet".
+    const left = new Map<string, Set<string>>()
+    const against = pending.items.length > 0 && pending.tree !== undefined ? { tree: pending.tree, found: (provider: string, changes: readonly Change[]) => left.set(provider, new Set(changes.map((c) => c.resource))) } : undefined
     const plan = await this.planner.plan({
       ...(pending.observed === null ? {} : { from: pending.observed }),
       // Found exactly the working twin a moment ago: the planner reads it without a second check (issue 22).
@@ -88,6 +92,7 @@ export class StatusWorkflow {
       only: domains.filter((d) => d !== COMMANDS),
       ...(onProgress === undefined ? {} : { onProgress }),
       onObserved: (changes) => unplanned.push(...changes),
+      ...(against === undefined ? {} : { alsoAgainst: against }),
     })
     // A file whose content moved where the twin holds none of it (a secret on either side) has no
     // change to plan, only the files provider's note: it is drift all the same, said as history says it.
@@ -96,7 +101,7 @@ export class StatusWorkflow {
       ...plan.changes.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: driftPhrase(c), planned: plannedPhrase(c) })),
       ...unplanned.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: `${observedPhrase(c)} on the machine`, planned: UNPLANNED })),
     ]
-    const items = pending.items.filter((i) => only === undefined || only.includes(i.category) || only.includes(i.provider))
+    const items = pending.items.filter((i) => only === undefined || only.includes(i.category) || only.includes(i.provider)).map((i) => (onMachine(i, left) ? { ...i, onMachine: true as const, reason: ON_MACHINE } : i))
     // What the intended twin asks for that nothing could compare — a document no loaded provider
     // reads, one its provider cannot read (a broken JSON a person committed): `plan` refuses on
     // it, so status is never "in sync" over it either, before or after the next snapshot.
@@ -118,7 +123,8 @@ export class StatusWorkflow {
       interrupted: await this.interrupted(),
       missing: distinct([...plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'), ...asked.filter((d) => d.code === 'PROVIDER_MISSING')]),
       branches: await twinBranches(twin.dir),
-      unread: distinct([...plan.diagnostics.filter((d) => (d.code === 'PROVIDER_FAILED' && d.severity === 'error') || isKeptUnread(d)), ...asked.filter((d) => d.code !== 'PROVIDER_MISSING')]),
+      // …and a twin that holds nothing of the machine (no snapshot yet): nothing was compared (TWIN_EMPTY).
+      unread: distinct([...plan.diagnostics.filter((d) => (d.code === 'PROVIDER_FAILED' && d.severity === 'error') || d.code === TWIN_EMPTY || isKeptUnread(d)), ...asked.filter((d) => d.code !== 'PROVIDER_MISSING')]),
     }
   }
 
@@ -127,6 +133,15 @@ export class StatusWorkflow {
     const said = unfinishedApplyNotices(await readApplyRecord(this.twin.dir), await this.pendingChecks.read(), this.host.root)
     return said.length === 0 ? null : said.map((d) => d.summary).join(' ')
   }
+}
+
+/** Why an item the machine already has is still pending. */
+export const ON_MACHINE = 'the machine already has it (done outside TwinSync): the next snapshot records it'
+
+/** The machine has what the item asks: its provider was compared and has no change left for its resource (never for an item it will not apply). */
+function onMachine(item: PendingItem, left: ReadonlyMap<string, ReadonlySet<string>>): boolean {
+  const changes = left.get(item.provider)
+  return item.code === undefined && changes !== undefined && !changes.has(item.resource)
 }
 
 /** The same diagnostic said once (the observed and the intended twin can both lack a provider). */

@@ -75,7 +75,8 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
       keys: ['units', '*', 'preset'],
       appliedFrom: `A unit's vendor preset comes with its package (the *.preset files); to change what runs, set its "state" (enabled, disabled, masked) in ${UNITS_DOCUMENT} instead`,
     },
-    ...(['sub', 'staleConfig', 'canReload'] as const).map((key) => ({
+    // "sub" is said by unapplied() instead: one that follows the plan's stop or start is no edit to keep.
+    ...(['staleConfig', 'canReload'] as const).map((key) => ({
       path: RUNTIME_DOCUMENT,
       keys: ['units', '*', key],
       appliedFrom: `"${key}" in ${RUNTIME_DOCUMENT} is what the running system reports; only "active" ("active" or "inactive": start or stop) is applied`,

@@ -6,6 +6,13 @@ import { RUNTIME_DOCUMENT, UNITS_DOCUMENT, type SystemdState } from './state.js'
 const SET_BY = ['enable', 'disable', 'mask', 'unmask']
 const RUNTIME_VERBS = ['start', 'stop', 'restart', 'reload']
 
+/** A sub state the plan's own stop or start brings about: "dead" after a stop; after a start, any sub state of a unit that is up. */
+function subFollows(sub: string, stops: boolean, starts: boolean): boolean {
+  if (stops) return sub === 'dead'
+  if (starts) return !['dead', 'failed', 'auto-restart'].includes(sub)
+  return false
+}
+
 /**
  * The places of units.json and runtime.json where the twin (`desired`) asks for a value the plan
  * (`changes`, from diffSystemdState) does not apply, against the last snapshot (`actual`). Pure.
@@ -54,6 +61,12 @@ export function unappliedSystemdPlaces(
     return places
   }
   for (const unit of Object.keys(desired.runtime).sort(compareStrings)) {
+    // "sub" is what the running system reports: an edit of it is kept pending and said, except one
+    // that only follows the "active" the plan brings about ("inactive", "dead": a stop does it).
+    const wantSub = desired.runtime[unit]?.sub
+    if (wantSub !== undefined && wantSub !== actual.runtime[unit]?.sub && !subFollows(wantSub, did(unit, ['stop']), did(unit, ['start', 'restart']))) {
+      places.push({ path: RUNTIME_DOCUMENT, at: ['units', unit, 'sub'], nextStep: `"sub" in ${RUNTIME_DOCUMENT} is what the running system reports; only "active" ("active" or "inactive": start or stop) is applied` })
+    }
     const want = desired.runtime[unit]?.active
     const have = actual.runtime[unit]?.active
     if (want === undefined || want === have || did(unit, RUNTIME_VERBS)) continue

@@ -40,7 +40,25 @@ describe('systemd: the edits its plan leaves out', () => {
 
   it('runtime: a state no start or stop makes, a unit taken out, and runtime.json on a target without a running manager', () => {
     const actual = state({}, { 'a.service': 'active', 'b.service': 'inactive', 'c.service': 'active' })
-    assert.deepEqual(places(state({}, { 'a.service': 'failed', 'b.service': 'active' }), actual), ['system/services/runtime.json#units/a.service/active', 'system/services/runtime.json#units/c.service'])
+    assert.deepEqual(places(state({}, { 'a.service': 'failed', 'b.service': 'active' }), actual), [
+      'system/services/runtime.json#units/a.service/sub',
+      'system/services/runtime.json#units/a.service/active',
+      'system/services/runtime.json#units/c.service',
+    ])
     assert.deepEqual(places(state({}, { 'a.service': 'active' }), state({})), ['system/services/runtime.json#'])
+  })
+
+  it('runtime "sub": one that follows the planned stop or start is no edit to keep; any other is named (it is what the system reports)', () => {
+    const actual = state({}, { 'a.service': 'active', 'b.service': 'inactive', 'c.service': 'active' })
+    // A person stops a and starts b, writing "sub" as systemd will report it: nothing left out.
+    assert.deepEqual(places(state({}, { 'a.service': 'inactive', 'b.service': 'active', 'c.service': 'active' }), actual), [])
+    const runtime = (units: Record<string, [string, string]>): SystemdState => ({ ...state({}), runtime: Object.fromEntries(Object.entries(units).map(([u, [active, sub]]) => [u, { active, sub }])) })
+    // A stop that asks for "exited", a start that asks for "failed", and a "sub" edit with no start or stop: named.
+    assert.deepEqual(
+      places(runtime({ 'a.service': ['inactive', 'exited'], 'b.service': ['active', 'failed'], 'c.service': ['active', 'exited'] }), runtime({ 'a.service': ['active', 'running'], 'b.service': ['inactive', 'dead'], 'c.service': ['active', 'running'] })),
+      ['system/services/runtime.json#units/a.service/sub', 'system/services/runtime.json#units/b.service/sub', 'system/services/runtime.json#units/c.service/sub'],
+    )
+    // A start of a oneshot written as "exited", a timer as "waiting": they follow the start.
+    assert.deepEqual(places(runtime({ 'o.service': ['active', 'exited'], 't.timer': ['active', 'waiting'] }), runtime({ 'o.service': ['inactive', 'dead'], 't.timer': ['inactive', 'dead'] })), [])
   })
 })
