@@ -37,6 +37,11 @@ describe('forget: taking secrets out of the whole history', () => {
   it('maps a machine path to its mirrored copy and keeps twin paths', () => {
     assert.equal(twinPathOf('/etc/app/db.conf'), 'filesystem/etc/app/db.conf')
     assert.equal(twinPathOf('system/logs/syslog.txt'), 'system/logs/syslog.txt')
+    // Session 24: spelled another way, the same file (before: "Nothing to forget: no snapshot
+    // holds filesystem/etc//app/db.conf", and the secret stayed in every snapshot).
+    assert.equal(twinPathOf('/etc//app/./db.conf'), 'filesystem/etc/app/db.conf')
+    assert.equal(twinPathOf('/etc/other/../app/db.conf/'), 'filesystem/etc/app/db.conf')
+    assert.equal(twinPathOf('system//logs/syslog.txt'), 'system/logs/syslog.txt')
   })
 
   it('removes a path from every commit, keeps messages and moves labels', async () => {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { rmSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
@@ -277,6 +277,67 @@ describe('RemoteService', function () {
       assert.deepEqual(plan.changes.map((c) => c.id), ['notes:replace:/etc/notes'])
       assert.match(plan.diagnostics.find((d) => d.code === 'PENDING_INTENT')?.summary ?? '', /pulled from the mirror/)
     })
+
+    // Session 24, found with kill -9 of `twinsync pull` on the services root (1 kill in 8 around
+    // 1.5 s): killed after its fast-forward and before the edits set aside went back, the next pull
+    // said "up to date" and left them out of the working twin; `status` listed them pending while
+    // `plan` and `apply` left them out.
+    for (const next of ['pull', 'plan'] as const) {
+      it(`a pull killed after its fast-forward, before the edits it set aside went back: the next ${next} puts them back first`, async () => {
+        await writeFile(join(clone, 'scripts/elsewhere.sh'), 'echo hi\n')
+        commitAll(clone, 'a script from elsewhere')
+        git(clone, 'push', '-q', 'origin', 'main')
+        await writeFile(join(rig.twinDir, 'system/notes.json'), `${JSON.stringify({ text: 'mine\n' })}\n`)
+        const hold = IntentService.prototype.hold
+        IntentService.prototype.hold = async function (this: IntentService, ...args: Parameters<IntentService['hold']>) {
+          const held = await hold.apply(this, args)
+          return { ...held, restore: () => Promise.reject(new Error('killed')) }
+        }
+        try {
+          await assert.rejects(remote().pull(), /killed/)
+        } finally {
+          IntentService.prototype.hold = hold
+        }
+        assert.equal(head(), mirrored(), 'the run died after the fast-forward')
+        if (next === 'pull') assert.equal((await remote().pull()).status, 'up-to-date')
+        const plan = await rig.container.resolve(Planner).plan()
+        assert.deepEqual(plan.changes.map((c) => c.id), ['notes:replace:/etc/notes'])
+        assert.equal(JSON.parse(await readFile(join(rig.twinDir, 'system/notes.json'), 'utf8')).text, 'mine\n')
+        assert.equal(rig.git('status', '--porcelain'), 'M system/notes.json')
+      })
+    }
+
+    // Session 24, found the same way (kill -9 of `twinsync pull`, 1 in 9 around 1.6 s): killed
+    // inside git's checkout, git had created a pulled file and not written it yet; the next pull
+    // took the empty /etc/pam.d/common-account of the working twin for a person's edit, pending,
+    // and `plan` would have written it to the machine.
+    for (const next of ['pull', 'plan'] as const) {
+      it(`a pull killed inside its checkout (a pulled file created, not yet written): the next ${next} takes nothing of it for an edit`, async function () {
+        this.timeout(120_000)
+        await mkdir(join(clone, 'scripts'), { recursive: true })
+        await writeFile(join(clone, 'scripts/a.sh'), 'echo a\n')
+        commitAll(clone, 'a script from elsewhere')
+        git(clone, 'push', '-q', 'origin', 'main')
+        await writeFile(join(rig.twinDir, 'system/notes.json'), `${JSON.stringify({ text: 'mine\n' })}\n`)
+        const before = head()
+        // git's checkout, killed: the file is there and empty, the index and HEAD not moved yet.
+        const bin = join(rig.dir, 'bin')
+        await mkdir(bin, { recursive: true })
+        const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
+        await writeFile(join(bin, 'git'), `#!/bin/sh\ncase " $* " in *" merge --ff-only "*) mkdir -p scripts && : > scripts/a.sh && kill -9 $PPID; sleep 5; exit 1;; esac\nexec ${real} "$@"\n`, { mode: 0o755 })
+        const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'support/pull-until-killed.ts'), rig.root, rig.twinDir, bin], { encoding: 'utf8' })
+        assert.equal(child.signal, 'SIGKILL', child.stderr)
+        assert.equal(head(), before)
+        assert.equal(await readFile(join(rig.twinDir, 'scripts/a.sh'), 'utf8'), '', 'the kill left the pulled file empty')
+        if (next === 'pull') {
+          assert.equal((await remote().pull()).status, 'fast-forwarded')
+          assert.equal(await readFile(join(rig.twinDir, 'scripts/a.sh'), 'utf8'), 'echo a\n')
+        }
+        const plan = await rig.container.resolve(Planner).plan()
+        assert.deepEqual(plan.changes.map((c) => c.id), ['notes:replace:/etc/notes'])
+        assert.equal(rig.git('status', '--porcelain'), 'M system/notes.json')
+      })
+    }
 
     it('a pulled commit\'s TwinSync-Counts trailer is not believed: forged, reused on another tree, malformed or huge, history counts what the commit holds', async function () {
       // Five forged commits, each pushed, pulled and counted: 27.5–28.8 s alone at load 8–11 (session 18), near the file's 30 s.

@@ -115,6 +115,20 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.match(trustReason(meta('/usr/local/bin/x', { action: 'chown', uid: 1000, gid: 1000 }, 'file 0755 root:root 1 bytes')) ?? '', /^given to another user/)
     assert.match(trustReason(meta('/etc/shadow', { action: 'chmod', mode: 0o644 }, 'file 0640 root:shadow 900 bytes secret')) ?? '', /^opened for reading by every user/)
     assert.match(trustReason(meta('/etc/ssh/ssh_host_ed25519_key', { action: 'chmod', mode: 0o604 }, 'file 0600 root:root 1 bytes secret')) ?? '', /^opened for reading by every user/)
+    // Session 24: made that way, not changed: a pulled folder or file created (or replaced) with
+    // group or other write (a new /etc/systemd/system-generators 0777 was low).
+    const made = (path: string, action: string, mode: number, before?: string) => ({ ...change(path, { action, mode, uid: 0, gid: 0, ...(action === 'write' ? { text: 'X=1\n' } : {}) }, 'low'), before })
+    assert.match(trustReason(made('/etc/systemd/system-generators', 'mkdir', 0o777)) ?? '', /^opened for writing by every user/)
+    assert.match(trustReason(made('/etc/default/myapp', 'write', 0o664)) ?? '', /^opened for writing by its group/)
+    assert.match(trustReason(made('/etc/default/myapp', 'write', 0o666, 'file 0644 root:root 4 bytes')) ?? '', /^opened for writing by every user/)
+    assert.equal(trustReason(made('/etc/default/myapp', 'write', 0o666, 'file 0666 root:root 4 bytes')), undefined, 'already writable by all')
+    assert.equal(trustReason(made('/etc/myapp', 'mkdir', 0o755)), undefined)
+    // …or made another user's where the rules name the content (postgres' own /etc/postgresql files stay as they are).
+    const owned = (path: string, action: string, uid: number) => change(path, { action, mode: action === 'mkdir' ? 0o755 : 0o644, uid, gid: uid, ...(action === 'write' ? { text: 'x\n' } : {}) })
+    assert.match(trustReason(owned('/etc/systemd/system-generators', 'mkdir', 1000)) ?? '', /^given to another user \(uid 1000\)/)
+    assert.match(trustReason(owned('/etc/sudoers.d', 'mkdir', 1000)) ?? '', /^given to another user/)
+    assert.equal(trustReason(owned('/etc/postgresql/17/main/pg_hba.conf', 'write', 105)), undefined)
+    assert.equal(trustReason(owned('/etc/postgresql/17', 'mkdir', 105)), undefined)
     // What keeps or narrows access, or is another user's own, is not named.
     assert.equal(trustReason(meta('/etc/crontab', { action: 'chmod', mode: 0o600 }, 'file 0644 root:root 1 bytes')), undefined)
     assert.equal(trustReason(meta('/etc/postgresql/17/main/pg_hba.conf', { action: 'chmod', mode: 0o640 }, 'file 0644 postgres:postgres 1 bytes')), undefined)
@@ -123,6 +137,82 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.equal(trustReason(meta('/home/ann/notes', { action: 'chmod', mode: 0o666 }, 'file 0644 ann:ann 1 bytes')), undefined)
     assert.equal(trustReason(meta('/etc/hosts', { action: 'chmod', mode: 0o644 }, 'file 0600 root:root 1 bytes')), undefined, 'readable, not a secret file')
     assert.equal(trustReason(meta('/etc/ssl', { action: 'chmod', mode: 0o755 }, 'directory 0700 root:root')), undefined, 'a folder opened for reading is not made executable')
+  })
+
+  // Session 24: files in the default scope that root's own programs load as code or obey, each a
+  // low or medium create when pulled (on the services root: /etc/perl/strict.pm stood in for perl's
+  // own module in debconf's frontend, run as root by every apt run).
+  it("names the code root's tools load from /etc and root's home: perl's and Python's startup, git's settings, root's dotfiles and user units, network and boot hooks", () => {
+    const high: Array<[string, string, RegExp]> = [
+      ['/etc/perl/strict.pm', 'package strict; system("id"); 1;\n', /^perl's first module folder/],
+      ['/etc/perl/sitecustomize.pl', 'system("id");\n', /^perl's first module folder/],
+      ['/etc/python3.13/sitecustomize.py', 'import os; os.system("id")\n', /^Python's startup/],
+      ['/usr/local/lib/python3.13/dist-packages/x.pth', 'import os; os.system("id")\n', /^Python's startup/],
+      ['/etc/gitconfig', '[core]\n\tfsmonitor = /tmp/x\n', /^git's settings/],
+      ['/root/.gitconfig', '[core]\n\tpager = /tmp/x\n', /^git's settings/],
+      ['/root/.config/git/config', '[core]\n\tfsmonitor = /tmp/x\n', /^git's settings/],
+      ['/root/.config/systemd/user/x.service', '[Service]\nExecStart=/tmp/x\n', /^root's home/],
+      ['/root/.config/environment.d/x.conf', 'LD_PRELOAD=/tmp/x.so\n', /^root's home/],
+      ['/root/.vimrc', '!id\n', /^root's home/],
+      ['/root/.tmux.conf', 'run-shell id\n', /^root's home/],
+      ['/root/.selected_editor', 'SELECTED_EDITOR="/tmp/x"\n', /^root's home/],
+      ['/root/.bash_aliases', 'alias ls=/tmp/x\n', /^root's home/],
+      ['/etc/vim/vimrc.local', 'silent !id\n', /^an editor's or terminal's startup/],
+      ['/etc/X11/Xsession.d/99x', 'id\n', /^a desktop session's startup/],
+      ['/etc/network/interfaces.d/x', 'iface lo inet loopback\n  up /tmp/x\n', /^ifupdown/],
+      ['/etc/network/interfaces', 'source /home/ann/x\n', /^ifupdown/],
+      ['/etc/dhcp/dhclient-exit-hooks.d/x', 'id\n', /^dhclient/],
+      ['/etc/dhcp/dhclient.conf', 'script "/tmp/x";\n', /^dhclient/],
+      ['/etc/default/grub', 'GRUB_CMDLINE_LINUX="$(/tmp/x)"\n', /^update-grub/],
+      ['/etc/default/grub.d/x.cfg', 'GRUB_TIMEOUT=1\n', /^update-grub/],
+      ['/etc/default/ssh', 'SSHD_OPTS="-o AuthorizedKeysCommand=/tmp/x -o AuthorizedKeysCommandUser=root"\n', /^sshd's options/],
+      ['/etc/default/myapp', 'X=1\n$(/tmp/x)\n', /^sourced as shell/],
+      ['/etc/initramfs-tools/conf.d/x', '/tmp/x\n', /^mkinitramfs/],
+      ['/etc/crypttab', 'x /dev/sdb1 none luks,keyscript=/tmp/x\n', /keyscript/],
+      ['/etc/login.defs', 'ENV_SUPATH PATH=/tmp:/usr/sbin:/usr/bin\n', /PATH of root after su/],
+      ['/etc/environment', 'PAGER=/tmp/x\n', /environment of every login/],
+      // TwinSync's own git keeps GIT_SSL_* (REMOTE_GIT_VARS): a login's environment without TLS checks sends the mirror's token to whoever answers.
+      ['/etc/environment', 'GIT_SSL_NO_VERIFY=1\nhttps_proxy=http://p:3128\n', /environment of every login/],
+      ['/etc/environment', 'SSL_CERT_FILE=/home/ann/ca.pem\n', /environment of every login/],
+      ['/etc/environment', 'NODE_TLS_REJECT_UNAUTHORIZED=0\n', /environment of every login/],
+      ['/etc/ssl/certs/abcdef12.0', '-----BEGIN CERTIFICATE-----\n', /certificate authority/],
+      ['/usr/local/share/ca-certificates/x.crt', '-----BEGIN CERTIFICATE-----\n', /certificate authority/],
+      ['/etc/nginx/modules-enabled/99-x.conf', 'load_module /usr/local/bin/x.so;\n', /into a server that runs as root/],
+      ['/etc/apache2/conf-enabled/x.conf', 'ErrorLog "|/tmp/x"\n', /into a server that runs as root/],
+      ['/etc/rsyncd.conf', '[all]\n  path = /\n  uid = root\n  read only = false\n', /^the rsync daemon/],
+      ['/etc/exports', '/ *(rw,no_root_squash)\n', /^NFS exports/],
+      ['/etc/exports.d/x.exports', '/ *(rw,no_root_squash)\n', /^NFS exports/],
+      ['/etc/inetd.conf', 'x stream tcp nowait root /bin/sh sh -i\n', /^inetd/],
+      ['/etc/xinetd.d/x', 'service x { user = root\n server = /bin/sh }\n', /^inetd/],
+      ['/etc/samba/smb.conf', '[root]\n  path = /\n  force user = root\n', /^samba/],
+    ]
+    for (const [path, text, reason] of high) assert.match(trustReason(write(path, text)) ?? '', reason, path)
+    assert.match(trustReason(change('/root/.config/systemd/user/default.target.wants/x.service', { action: 'symlink', target: '/tmp/x.service' })) ?? '', /^root's home/)
+    // A link in place of such a folder (or a folder above it): what it points at is that folder's
+    // content (on the services root, a pulled /etc/systemd/system-generators -> /home/ann/gen was low).
+    const link = (path: string) => trustReason(change(path, { action: 'symlink', target: '/home/ann/x' })) ?? ''
+    assert.match(link('/etc/systemd/system-generators'), /^a link in place of the folder \/etc\/systemd\/system-generators: a systemd generator/)
+    assert.match(link('/etc/network/if-up.d'), /^a link in place of the folder \/etc\/network\/if-up\.d: an executable under \/etc/)
+    assert.match(link('/etc/perl'), /^a link in place of the folder \/etc\/perl: perl's first module folders/)
+    assert.match(link('/etc/ssl'), /^a link in place of the folder \/etc\/ssl\/certs: a trusted certificate authority/)
+    assert.match(link('/usr/local'), /^a link in place of the folder \/usr\/local\/(s?bin|share)/)
+    assert.equal(trustReason(change('/etc/nginx/sites-enabled/default', { action: 'symlink', target: '/etc/nginx/sites-available/default' })), undefined)
+    assert.equal(trustReason(change('/etc/resolv.conf', { action: 'symlink', target: '/run/systemd/resolve/stub-resolv.conf' })), undefined)
+    // Ordinary files of the same places keep their risk.
+    const ordinary: Array<[string, string]> = [
+      ['/etc/default/myapp', '# options\nMYAPP_PORT=8080\nMYAPP_NAME="a b"\n'],
+      ['/etc/network/interfaces', 'auto eth0\niface eth0 inet dhcp\n'],
+      ['/etc/dhcp/dhclient.conf', 'send host-name = gethostname();\n'],
+      ['/etc/crypttab', 'x /dev/sdb1 none luks\n'],
+      ['/etc/login.defs', 'UMASK 022\n'],
+      ['/etc/environment', 'LANG=C.UTF-8\n'],
+      ['/etc/nginx/sites-enabled/default', 'server { listen 80; }\n'],
+      ['/etc/samba/smb.conf', '[global]\n  workgroup = WORKGROUP\n'],
+      ['/etc/perl/Net/libnet.cfg', ''],
+      ['/home/ann/.vimrc', 'set nu\n'],
+      ['/usr/local/lib/node/x.js', 'x\n'],
+    ]
+    for (const [path, text] of ordinary) assert.equal(trustReason(write(path, text)), undefined, path)
   })
 
   it('reads the cron and autostart providers\' changes (content, a mode in octal text); a disabled entry or another user\'s crontab is not named', () => {

@@ -119,6 +119,15 @@ describe('pending intent survives snapshots, partial and failed applies, pulls',
     assert.equal((await twinsync('snapshot')).code, 0)
     assert.deepEqual((await status()).pending.items.map((i) => i.id), [`apt:install:${NO_SUCH_PACKAGE}`], 'recorded: no longer pending')
   })
+
+  it('a failed step the person then changes in the twin is no longer said to have failed: "changed in the twin since"', async () => {
+    await editTwinJson<AptJson>(root().twinDir, 'system/packages/apt.json', (a) => {
+      a.packages[NO_SUCH_PACKAGE] = { architecture: 'amd64', hold: false, manual: true, version: '2.0' }
+    })
+    const item = (await status()).pending.items.find((i) => i.id === `apt:install:${NO_SUCH_PACKAGE}`)
+    assert.match(item?.reason ?? '', /^changed in the twin since it failed in the apply of \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; not applied yet$/)
+    assert.match((await twinsync('plan')).stdout, /Still pending from before:\n  .*: still pending, changed in the twin since it failed in the apply of /)
+  })
 })
 
 describe('pull --no-apply leaves the pulled changes pending', function () {

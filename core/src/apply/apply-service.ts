@@ -1,4 +1,5 @@
 import type { Change, ChangeResult, HostPort, Logger, Plan } from '@twinsync/sdk'
+import { stampReason } from '../intent/reason-asked.js'
 import { TwinSyncError, isApplicable, isConfigChecker, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { COMMANDS_LEDGER, readCommandsLedger, type CommandChangeData } from '../plan/plan-instructions.js'
@@ -214,7 +215,7 @@ export class ApplyService {
     // Signed by this twin, as committed, so that a mirror cannot forge or rewrite it (journal.ts).
     const key = (await twinKey(this.twin.dir, true)) as Buffer
     const after = await this.snapshots.snapshotLocked({
-      intentReasons: notApplied(steps, options.leftOut ?? [], stamp),
+      intentReasons: notApplied(steps, options.leftOut ?? [], stamp, plan.changes),
       otherwiseReason: options.only === undefined ? `not in the apply of ${stamp}` : `left out of the apply of ${stamp} (--only ${options.only.join(',')})`,
       message: `TwinSync ${what} ${stamp}: ${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped`,
       extraDocuments: [{ path, content: stableStringify(journal), seal: (text) => sealJournalText(key, path, text) }, await this.ledgerAfter(plan, steps)],
@@ -354,11 +355,13 @@ export class ApplyService {
 }
 
 /** Why each change that did not happen is still pending, by change id. */
-function notApplied(steps: ReadonlyArray<{ id: string; status: string; message?: string | undefined }>, leftOut: readonly Change[], stamp: string): Record<string, string> {
+function notApplied(steps: ReadonlyArray<{ id: string; status: string; message?: string | undefined }>, leftOut: readonly Change[], stamp: string, planned: readonly Change[]): Record<string, string> {
+  // Each stamped with what the change asked for (reason-asked.ts): said so only while the twin asks the same.
+  const byId = new Map([...planned, ...leftOut].map((c) => [c.id, c]))
   const reasons: Record<string, string> = {}
-  for (const c of leftOut) reasons[c.id] = `left out of the apply of ${stamp}`
+  for (const c of leftOut) reasons[c.id] = stampReason(`left out of the apply of ${stamp}`, c)
   for (const s of steps) {
-    if (s.status === 'failed' || s.status === 'skipped') reasons[s.id] = `${s.status} in the apply of ${stamp}${s.message ? `: ${s.message}` : ''}`
+    if (s.status === 'failed' || s.status === 'skipped') reasons[s.id] = stampReason(`${s.status} in the apply of ${stamp}${s.message ? `: ${s.message}` : ''}`, byId.get(s.id))
   }
   return reasons
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, posix } from 'node:path'
 import { findSecrets, mirrorPath, REDACTED, TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
 import { logFields, readBlobs, revParseCommit, runGit, runGitBytes } from '../twin/git.js'
 import { FORGET_RECORD, type ForgetRecord } from './forget-record.js'
@@ -31,9 +31,13 @@ interface CommitMeta {
   body: string
 }
 
-/** The twin path a person means: a machine path is its mirrored copy. */
+/**
+ * The twin path a person means: a machine path is its mirrored copy. Spelled with `//`, `.` or
+ * `..` it is the same file (session 24: `/etc//app/db.conf` forgot nothing, "no snapshot holds",
+ * and the secret stayed in every snapshot).
+ */
 export function twinPathOf(path: string): string {
-  const trimmed = path.replace(/\/+$/, '')
+  const trimmed = posix.normalize(path).replace(/\/+$/, '')
   return trimmed.startsWith('/') ? mirrorPath(trimmed) : trimmed
 }
 

@@ -1,3 +1,4 @@
+import { reasonFor } from './reason-asked.js'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -404,7 +405,7 @@ export class IntentService {
       items: [
         ...items.map((c) => {
           const never = outside.get(c.id)
-          return never === undefined ? { ...itemOf(c), reason: reasons[c.id] ?? DEFAULT_REASON } : { ...itemOf(c), ...never }
+          return never === undefined ? { ...itemOf(c), reason: reasonFor(reasons[c.id], c) ?? DEFAULT_REASON } : { ...itemOf(c), ...never }
         }),
         ...described.map(descriptionItem),
       ],
@@ -448,6 +449,21 @@ export class IntentService {
     } catch {
       return undefined
     }
+  }
+
+  /**
+   * Under the twin lock, before a command reads or moves the working twin: the edits a killed
+   * run set aside go back first (recover). Session 24: a pull killed after its fast-forward and
+   * before `restore` left them only in the ref; the next pull found the twin up to date and
+   * `plan`/`apply` left them out, while `status` (reading the ref) listed them pending.
+   */
+  async putBackHeld(): Promise<void> {
+    if (existsSync(this.heldMarker())) await this.recover()
+  }
+
+  /** putBackHeld for a reader without the lock (`plan`): one stat when nothing is held; the lock only when something is. */
+  async putBackHeldForReading(): Promise<void> {
+    if (existsSync(this.heldMarker())) await this.twin.lock().hold('recovery', () => this.recover())
   }
 
   /**

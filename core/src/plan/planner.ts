@@ -6,6 +6,7 @@ import type { ContextOptions } from '../collect/context-factory.js'
 import { contextFor } from '../collect/context-factory.js'
 import { inject, injectable } from '../di.js'
 import { IntentService } from '../intent/intent-service.js'
+import { reasonFor } from '../intent/reason-asked.js'
 import { missingProviders, recordedManifest } from '../providers/provider-manifest.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { withNamedFiles } from '../apply/named-config.js'
@@ -306,9 +307,10 @@ export class Planner {
   /** Changes an earlier apply did not make (left out, failed, skipped, pulled): said again, with the reason. */
   private async stillPending(changes: readonly Change[]): Promise<Diagnostic[]> {
     const reasons = await this.intents.reasons()
-    return changes
-      .filter((c) => reasons[c.id] !== undefined)
-      .map((c) => infoDiagnostic('PENDING_INTENT', `${c.summary}: still pending, ${reasons[c.id]}`, { provider: c.provider, path: c.resource, detail: `change ${c.id}` }))
+    return changes.flatMap((c) => {
+      const reason = reasonFor(reasons[c.id], c)
+      return reason === undefined ? [] : [infoDiagnostic('PENDING_INTENT', `${c.summary}: still pending, ${reason}`, { provider: c.provider, path: c.resource, detail: `change ${c.id}` })]
+    })
   }
 
   /** A tree a saved plan recorded (basis.twinTree): its id is checked, as the plan's other fields are. */
@@ -339,6 +341,8 @@ export class Planner {
     }
     // The working twin (never half moved by a snapshot): its commit is the basis only when nothing is edited on top of it.
     await this.twin.settleForReading()
+    // Edits a killed pull or snapshot set aside are the working twin's too (IntentService.putBackHeld).
+    await this.intents.putBackHeldForReading()
     const dirty = await this.twin.dirtyPaths()
     const head = await this.twin.head()
     // The plan's description diagnostics judge the same look at the working twin as its basis.

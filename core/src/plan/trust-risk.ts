@@ -1,3 +1,4 @@
+import { posix } from 'node:path'
 import type { Change } from '@twinsync/sdk'
 
 /**
@@ -14,7 +15,52 @@ import type { Change } from '@twinsync/sdk'
  * below: systemd units and generators, cron, login shells, boot scripts, udev, modprobe, sshd…).
  */
 export function trustReason(change: Change, keyrings: ReadonlySet<string> = new Set()): string | undefined {
-  const data = (change.data ?? {}) as { action?: unknown; path?: unknown; text?: unknown; content?: unknown; mode?: unknown; capabilities?: unknown; user?: unknown }
+  const own = ownReason(change, keyrings)
+  if (own !== undefined) return own
+  // A link in place of a folder whose content the rules name (or a folder above one): what it
+  // points at becomes that content (session 24: a pulled /etc/systemd/system-generators ->
+  // /home/ann/gen was a low-risk create; systemd runs ann's executables there as root at boot).
+  const data = (change.data ?? {}) as { action?: unknown; path?: unknown; uid?: unknown }
+  const path = typeof data.path === 'string' ? data.path : change.resource
+  if (!path.startsWith('/')) return undefined
+  // A folder or file made another user's where the rules name the content (a new
+  // /etc/systemd/system-generators owned by uid 1000): that user adds or changes what root runs.
+  if ((data.action === 'mkdir' || data.action === 'write') && typeof data.uid === 'number' && data.uid !== 0) {
+    if (TRUST_FOLDERS.some((f) => f === path || f.startsWith(`${path}/`) || path.startsWith(`${f}/`))) return `given to another user (uid ${data.uid}): they can change what root reads or runs`
+  }
+  if (data.action !== 'symlink') return undefined
+  for (const folder of TRUST_FOLDERS) {
+    if (folder !== path && !folder.startsWith(`${path}/`)) continue
+    for (const inner of [{ action: 'symlink', path: `${folder}/x` }, { action: 'symlink', path: `${folder}/x.pm` }, { action: 'write', path: `${folder}/x`, text: '', mode: 0o755 }]) {
+      const reason = ownReason({ ...change, resource: inner.path, data: inner }, keyrings)
+      if (reason !== undefined) return `a link in place of the folder ${folder}: ${reason.replace(/ \(a link: what it points at decides\)$/, '')} (what it points at decides)`
+    }
+  }
+  return undefined
+}
+
+/**
+ * Folders whose content the rules below name, deepest first where one holds another: a link at
+ * one of them, or at a folder above one, is judged by what a file inside would be.
+ */
+const TRUST_FOLDERS: readonly string[] = [
+  '/etc/apt/apt.conf.d', '/etc/apt/sources.list.d', '/etc/apt/trusted.gpg.d', '/etc/apt/keyrings', '/etc/sudoers.d',
+  '/etc/ssh/sshd_config.d', '/etc/pam.d', '/etc/security', '/etc/ld.so.conf.d', '/etc/profile.d', '/etc/bash_completion.d', '/etc/zsh',
+  '/etc/cron.d', '/etc/cron.hourly', '/etc/cron.daily', '/etc/cron.weekly', '/etc/cron.monthly', '/etc/cron.yearly',
+  '/etc/init.d', '/etc/update-motd.d', '/etc/udev/rules.d', '/etc/modprobe.d', '/etc/sysctl.d', '/etc/binfmt.d', '/etc/tmpfiles.d',
+  '/etc/polkit-1/rules.d', '/etc/xdg/autostart', '/etc/dpkg/dpkg.cfg.d', '/etc/logrotate.d', '/etc/perl', '/etc/environment.d',
+  '/etc/network/interfaces.d', '/etc/network/if-up.d', '/etc/network/if-down.d', '/etc/network/if-pre-up.d', '/etc/network/if-post-down.d',
+  '/etc/dhcp/dhclient-enter-hooks.d', '/etc/dhcp/dhclient-exit-hooks.d', '/etc/NetworkManager/dispatcher.d', '/etc/default',
+  '/etc/initramfs-tools/conf.d', '/etc/initramfs-tools/hooks', '/etc/initramfs-tools/scripts', '/etc/kernel/postinst.d', '/etc/kernel/prerm.d',
+  '/etc/grub.d', '/etc/ssl/certs', '/etc/ca-certificates', '/etc/X11/Xsession.d', '/etc/vim', '/etc/xinetd.d', '/etc/exports.d',
+  '/etc/systemd/system', '/etc/systemd/user', '/etc/systemd/system-generators', '/etc/systemd/user-generators',
+  '/etc/systemd/system-environment-generators', '/etc/systemd/system.conf.d', '/etc/systemd/user.conf.d',
+  '/usr/local/bin', '/usr/local/sbin', '/usr/local/lib/systemd/system', '/usr/local/share/keyrings', '/usr/local/share/ca-certificates',
+  '/usr/local/share/perl', '/usr/share/keyrings', '/usr/lib/systemd/system', '/usr/lib/systemd/system-generators', '/root',
+]
+
+function ownReason(change: Change, keyrings: ReadonlySet<string>): string | undefined {
+  const data = (change.data ?? {}) as { action?: unknown; path?: unknown; text?: unknown; content?: unknown; mode?: unknown; capabilities?: unknown; user?: unknown; target?: unknown }
   // The files provider's `{ action, text }`; the cron and autostart providers' whole file in `content` (null removes it).
   let action = typeof data.action === 'string' ? data.action : undefined
   let text = action === 'write' && typeof data.text === 'string' ? data.text : undefined
@@ -72,8 +118,10 @@ export function trustReason(change: Change, keyrings: ReadonlySet<string> = new 
   for (const rule of RULES) {
     if (!rule.path.test(path)) continue
     if (rule.when === undefined) return rule.reason
-    if (text === undefined) return action === 'symlink' ? `${rule.reason} (a link: what it points at decides)` : undefined
-    if (rule.when.test(text)) return rule.reason
+    // A link to a file the same rule judges when it is written (nginx's sites-enabled/x ->
+    // ../sites-available/x) is that file's matter; any other link: what it points at decides.
+    if (text === undefined) return action === 'symlink' && !linksWithin(rule.path, path, data.target) ? `${rule.reason} (a link: what it points at decides)` : undefined
+    if (typeof rule.when === 'function' ? rule.when(text) : rule.when.test(text)) return rule.reason
   }
   // Hook folders under /etc (if-up.d, kernel/postinst.d, grub.d, NetworkManager/dispatcher.d…) run their executables as root.
   if (action === 'write' && mode !== undefined && (mode & 0o111) !== 0 && path.startsWith('/etc/')) return 'an executable under /etc: hook folders there run it as root'
@@ -154,8 +202,12 @@ const SYSTEMD_UNIT_FILE = new RegExp(`^/${UNIT_DIRS}/system/(?:[^/]+\\.(?:wants|
 const STARTS_UNIT = new Set(['enable', 'unmask', 'start', 'restart', 'reload'])
 /** systemd's debug shell: a root shell on tty9, no login. */
 const ROOT_SHELL_UNITS = new Set(['debug-shell.service'])
-/** Variables that choose the code a program loads or runs, read at login or by every service. */
-const CODE_VARIABLES = /^\s*(export\s+)?(LD_[A-Z_]+|PATH|BASH_ENV|ENV|PROMPT_COMMAND|PERL5LIB|PERL5OPT|PERLLIB|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|NODE_OPTIONS|RUBYOPT|RUBYLIB|GCONV_PATH|SHELLOPTS|PS4|GIT_SSH_COMMAND|GIT_EXEC_PATH)\b\s*(DEFAULT|OVERRIDE|=)/m
+/**
+ * Variables that choose the code a program loads or runs, read at login or by every service, or
+ * turn off the TLS checks of root's tools (session 24: TwinSync's own git keeps GIT_SSL_* from the
+ * invoking environment, so `GIT_SSL_NO_VERIFY` there sends the mirror's token to whoever answers).
+ */
+const CODE_VARIABLES = /^\s*(export\s+)?(LD_[A-Z_]+|PATH|BASH_ENV|ENV|PROMPT_COMMAND|PERL5LIB|PERL5OPT|PERLLIB|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|NODE_OPTIONS|RUBYOPT|RUBYLIB|GCONV_PATH|SHELLOPTS|PS4|GIT_SSH_COMMAND|GIT_EXEC_PATH|PAGER|MANPAGER|SYSTEMD_PAGER|GIT_PAGER|EDITOR|VISUAL|SUDO_EDITOR|SYSTEMD_EDITOR|LESSOPEN|LESSCLOSE|BROWSER|GIT_SSH|GIT_PROXY_COMMAND|GIT_ASKPASS|SSH_ASKPASS|GIT_SSL_NO_VERIFY|GIT_SSL_CAINFO|GIT_SSL_CAPATH|SSL_CERT_FILE|SSL_CERT_DIR|CURL_CA_BUNDLE|REQUESTS_CA_BUNDLE|NODE_EXTRA_CA_CERTS|NODE_TLS_REJECT_UNAUTHORIZED)\b\s*(DEFAULT|OVERRIDE|=)/m
 
 /**
  * Whether the live file the change starts from was executable already, as the change's `before`
@@ -175,7 +227,8 @@ const SECRET_FILE = /^\/etc\/(?:g?shadow-?|ssh\/ssh_host_[^/]*_key|ssl\/private\
  * file. `before` is the change's "type mode owner:group …" (unknown: as if it had no such right).
  */
 function openedToOthers(action: string | undefined, path: string, mode: number | undefined, uid: unknown, before: string | undefined): string | undefined {
-  if ((action !== 'chmod' && action !== 'attributes' && action !== 'chown') || !ROOT_OWN.test(path)) return undefined
+  // Session 24: an entry made (mkdir, a write) with group or other write is opened the same way.
+  if ((action !== 'chmod' && action !== 'attributes' && action !== 'chown' && action !== 'mkdir' && action !== 'write') || !ROOT_OWN.test(path)) return undefined
   const was = /^\S+ ([0-7]{3,4}) ([^:\s]+):/.exec(before ?? '')
   const wasMode = was?.[1] === undefined ? 0 : parseInt(was[1], 8)
   if (mode !== undefined && action !== 'chown') {
@@ -184,8 +237,16 @@ function openedToOthers(action: string | undefined, path: string, mode: number |
     if (SECRET_FILE.test(path) && (mode & 0o004) !== 0 && (wasMode & 0o004) === 0) return 'opened for reading by every user: password hashes or private keys'
   }
   const rootOwned = was?.[2] === undefined || was[2] === 'root' || was[2] === '0'
+  if (action === 'mkdir' || action === 'write') return undefined
   if (action !== 'chmod' && typeof uid === 'number' && uid !== 0 && rootOwned) return `given to another user (uid ${uid}): they can change what root reads or runs`
   return undefined
+}
+
+/** Whether a link at `path` points (absolutely or relatively) at a path `rule` covers too. */
+function linksWithin(rule: RegExp, path: string, target: unknown): boolean {
+  if (typeof target !== 'string' || target === '') return false
+  const resolved = posix.resolve(posix.dirname(path), target)
+  return resolved !== path && rule.test(resolved)
 }
 
 function wasExecutable(before: string | undefined): boolean {
@@ -217,7 +278,7 @@ interface Rule {
   path: RegExp
   reason: string
   /** Only a write whose text matches is high (a link is too: its target decides); no `when`: every write and link. */
-  when?: RegExp
+  when?: RegExp | ((text: string) => boolean)
 }
 
 /**
@@ -254,4 +315,40 @@ const RULES: readonly Rule[] = [
   { path: /^\/root\/\.config\/autostart\/./, reason: 'an autostart entry: starts with root\'s desktop login' },
   { path: /^\/etc\/dpkg\/dpkg\.cfg(\.d\/.+)?$/, reason: 'a dpkg hook: runs its command as root on every dpkg run', when: /^\s*(pre|post)-invoke\b/m },
   { path: /^\/etc\/logrotate\.(conf|d\/.+)$/, reason: 'a logrotate script: runs as root when logs rotate', when: /\b(prerotate|postrotate|firstaction|lastaction|preremove)\b/ },
+  // Session 24: code root's own tools load from files in the default scope (/etc, root's home,
+  // /usr/local), each a low or medium create before: on the services root a pulled
+  // /etc/perl/strict.pm ran as root in debconf's frontend, on the next apt run.
+  { path: /^\/(etc\/perl|usr\/local\/share\/perl|usr\/local\/lib\/[^/]+\/perl)\/.+\.(pm|pmc|pl)$/, reason: "perl's first module folders (/etc/perl, /usr/local's): a module here stands in for perl's own in every perl program root runs (debconf, on every apt run)" },
+  { path: /^\/(etc\/python3[^/]*\/sitecustomize\.py|usr\/(local\/)?lib\/python3[^/]*\/(sitecustomize|usercustomize)\.py|usr\/local\/lib\/python3[^/]*\/.+|usr\/lib\/python3[^/]*\/(dist|site)-packages\/[^/]+\.pth)$/, reason: "Python's startup and module folders (sitecustomize, .pth files, /usr/local's dist-packages): runs in the python3 programs root runs" },
+  { path: /^\/(etc\/git(config|attributes)|root\/\.gitconfig|root\/\.config\/git\/.+)$/, reason: "git's settings for every git root runs (etckeeper's on every apt run): a core.fsmonitor, pager, hook folder, alias or filter there runs commands as root" },
+  { path: /^\/etc\/(vim\/.+|tmux\.conf|screenrc)$/, reason: "an editor's or terminal's startup for every user, root's too: it can run commands (vim's `!`, tmux's run-shell)" },
+  { path: /^\/etc\/X11\/(Xsession(\.d\/.+|\.options)?|xinit\/.+|Xreset(\.d\/.+)?)$/, reason: "a desktop session's startup script: runs at every graphical login, root's too" },
+  { path: /^\/etc\/network\/interfaces(\.d\/.+)?$/, reason: 'ifupdown runs its up and down commands as root (and reads the files `source` names)', when: /^\s*(up|down|pre-up|post-up|pre-down|post-down|source|source-directory)\s/m },
+  { path: /^\/etc\/dhcp\/dhclient-(enter|exit)-hooks\.d\/./, reason: 'dhclient-script sources it as root on every lease (no mode bit needed)' },
+  { path: /^\/etc\/dhcp\/dhclient6?\.conf$/, reason: 'dhclient runs the script it names as root on every lease', when: /^\s*script\s/m },
+  { path: /^\/etc\/default\/grub(\.d\/.+)?$/, reason: 'update-grub sources it as shell, as root (on every kernel update), and what it sets is the kernel command line' },
+  { path: /^\/etc\/default\/ssh$/, reason: "sshd's options (SSHD_OPTS, on its command line): who may log in and how, like sshd_config" },
+  { path: /^\/etc\/default\/./, reason: "sourced as shell by root's init scripts: commands in it run as root", when: (text) => !onlyAssignments(text) },
+  { path: /^\/etc\/initramfs-tools\/(initramfs\.conf|update-initramfs\.conf|conf\.d\/.+)$/, reason: 'mkinitramfs sources it as shell, as root, on every kernel or initramfs update' },
+  { path: /^\/etc\/crypttab$/, reason: 'cryptsetup runs its keyscript as root at boot', when: /\bkeyscript=/ },
+  { path: /^\/etc\/login\.defs$/, reason: "the PATH of root after su (ENV_SUPATH, ENV_ROOTPATH): the folders root's programs are looked for in", when: /^\s*ENV_(SUPATH|ROOTPATH)\b/m },
+  { path: /^\/(etc\/ssl\/certs\/.+|etc\/ca-certificates\.conf|etc\/ca-certificates\/.+|usr\/(local\/)?share\/ca-certificates\/.+)$/, reason: "a trusted certificate authority: root's TLS connections (apt over HTTPS, git to the mirror) accept what it signs" },
+  { path: /^\/etc\/(nginx|apache2|httpd)\/./, reason: 'a module or a piped log loaded into a server that runs as root (nginx\'s and apache\'s master)', when: /\b(load_module|LoadModule|LoadFile|perl_modules|perl_require)\b|\b(CustomLog|ErrorLog|TransferLog|GlobalLog)\s+"?\|/ },
+  // Daemons that give the network files or a program as root (a pulled share of / with a unit
+  // enable the plan does not write: the enable stays medium, the file is the door).
+  { path: /^\/etc\/rsyncd\.(conf|secrets)$/, reason: 'the rsync daemon\'s shares: what the network may read or write, as whom, and the commands it runs (pre-/post-xfer exec) as root' },
+  { path: /^\/etc\/(exports|exports\.d\/.+)$/, reason: 'NFS exports: folders other machines may mount (no_root_squash lets their root be root here)' },
+  { path: /^\/etc\/(inetd\.conf|xinetd\.conf|xinetd\.d\/.+)$/, reason: 'inetd services: programs started, as the user each names (root too), for whoever connects' },
+  { path: /^\/etc\/samba\/smb\.conf$/, reason: 'samba: a share that acts as root or runs commands', when: /^\s*(force user|force group|admin users|(root )?preexec|(root )?postexec|magic script|add user script|username map script|wide links)\s*=/im },
+  // Last: whatever else in root's home (the default scope holds its .config, .vimrc, .tmux.conf,
+  // .selected_editor, .bash_aliases…): root's user units and environment, its editors and shells.
+  { path: /^\/root\/./, reason: "root's home: the shells, editors and tools root runs read their startup and settings here (aliases, vimrc, git, user units and environment) and run commands from them" },
 ]
+
+/**
+ * Whether a shell file sourced by init scripts (/etc/default/*) only sets variables: blank lines,
+ * comments and `NAME=value` with no command substitution. Anything else is a command.
+ */
+function onlyAssignments(text: string): boolean {
+  return text.split('\n').every((line) => /^\s*(#.*)?$/.test(line) || (!/`|\$\(/.test(line) && /^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_]*=("[^"]*"|'[^']*'|[^\s;&|<>(){}'"]*)\s*(#.*)?$/.test(line)))
+}

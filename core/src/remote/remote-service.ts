@@ -12,6 +12,7 @@ import { parseTwinInfo, type TwinInfo } from '../twin/twin-info.js'
 import { findToken, forgetToken, saveToken } from './credentials.js'
 import { mirrorError, runGitWithToken } from './git-transport.js'
 import { DEFAULT_GITHUB_API, GitHubApi, defaultRepositoryName, parseOwnerRepo, type GitHubApiOptions } from './github-api.js'
+import { clearPullMove, recordPullMove } from '../twin/pull-move.js'
 import { MIRROR_BRANCH, REMOTE_NAME, readRemoteSettings, removeRemoteSettings, writeRemoteSettings, type RemoteSettings } from './remote-settings.js'
 import { describePushFinding, scanPushForSecrets, type PushSecretFinding, type SecretPathAsker } from './secret-scan.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
@@ -274,6 +275,8 @@ export class RemoteService {
   }
 
   private async fastForward(options: PullOptions): Promise<PullOutcome> {
+    // Edits a killed run set aside go back first, whether or not this pull moves anything.
+    await this.intents.putBackHeld()
     const local = (await this.twin.head()) ?? null
     const remote = await this.revParse(MIRROR_REF)
     if (remote === null || remote === local) return { status: 'up-to-date', from: local, to: local, pulled: 0, ahead: 0 }
@@ -310,12 +313,16 @@ export class RemoteService {
     await intents.markObserved(observed)
     const held = await intents.hold('all', local ?? undefined)
     try {
+      // git's checkout is not all or nothing: a run killed inside it is settled by the next one (pull-move.ts).
+      if (local !== null) await recordPullMove(this.twin.dir, local, remote)
       await runGit(this.twin.dir, ['merge', '--ff-only', '--quiet', MIRROR_REF])
     } catch (error) {
       await undoIncoming(this.twin.dir, incoming)
+      await clearPullMove(this.twin.dir)
       await held.restore(held.base, observed)
       throw error
     }
+    await clearPullMove(this.twin.dir)
     await held.restore(remote, observed)
     await intents.notePulled(remote, `pulled from the mirror (${(local ?? '').slice(0, 12)}..${remote.slice(0, 12)})`)
     return { status: 'fast-forwarded', from: local, to: remote, pulled: behind, ahead: 0, ...(held.paths.length === 0 ? {} : { edits: held.paths }) }
@@ -343,12 +350,15 @@ export class RemoteService {
     const keptAt = await keepDivergedHistory(dir, local)
     const held = await intents.hold('all', local)
     try {
+      await recordPullMove(dir, local, own.commit)
       await runGit(dir, ['reset', '--keep', '--quiet', own.commit])
     } catch (error) {
       await undoIncoming(dir, incoming)
+      await clearPullMove(dir)
       await held.restore(held.base, observed)
       throw error
     }
+    await clearPullMove(dir)
     await held.restore(own.commit, observed)
     await intents.notePulled(own.commit, `taken from the mirror over this twin's own history (kept at ${keptAt})`)
     return {

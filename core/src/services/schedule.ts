@@ -253,6 +253,11 @@ export async function scheduleStatus(target: ScheduleTarget): Promise<ScheduleSt
   return { ...(await timerStatus(target)), ...apt }
 }
 
+/** The next run in `systemctl list-timers UNIT --no-legend` output: its first column when it is a time. */
+export function nextRunOf(listTimers: string): string | undefined {
+  return /^\s*([A-Z][a-z]{2} \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \S+)/.exec(listTimers)?.[1]
+}
+
 async function timerStatus(target: ScheduleTarget): Promise<ScheduleStatus> {
   const root = target.root
   const timer = await readFile(join(root, SCHEDULE_TIMER), 'utf8').catch(() => undefined)
@@ -267,8 +272,10 @@ async function timerStatus(target: ScheduleTarget): Promise<ScheduleStatus> {
       const props = Object.fromEntries(r.stdout.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
       status.active = props.ActiveState === 'active'
       const list = await execa('systemctl', ['list-timers', TIMER_UNIT, '--no-legend', '--no-pager'], ownProgram())
-      const next = list.stdout.trim().split(/\s{2,}/)[0]
-      if (status.active && next !== undefined && next !== '' && next !== '-') status.next = next
+      // Its first column, "Thu 2026-12-03 13:11:08 UTC" ("-" when none is due): without a terminal
+      // systemctl separates the columns by one space, so the time is matched, not split out.
+      const next = nextRunOf(list.stdout)
+      if (status.active && next !== undefined) status.next = next
     } else {
       // The link points inside the target root; look at the link itself.
       const enabled = await lstat(join(root, 'etc/systemd/system/timers.target.wants', TIMER_UNIT)).then(() => true, () => false)

@@ -12,6 +12,7 @@ import { indexUnchanged, quickClean, readHead, readIndex, rememberClean, type Qu
 import type { GitClient, GitClientFactory } from './git.js'
 import { isTwinFile, listIndexed, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, twinFileSizeSync, writeTwinFile, type CheckedFolders } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
+import { pullMoveUnsettled, settlePullMove } from './pull-move.js'
 import { actAsTwinOwner } from './twin-owner.js'
 import { initInNode } from './init-in-node.js'
 import { ensureNeutralAttributes } from './git-attributes.js'
@@ -177,6 +178,8 @@ export class TwinRepository implements TwinReader {
    */
   async settle(warn?: (message: string) => void): ReturnType<typeof settleSnapshot> {
     const settled = await settleSnapshot(this.dir)
+    // A pull killed inside git's checkout: its files go back as HEAD has them (pull-move.ts).
+    if (pullMoveUnsettled(this.dir)) await settlePullMove(this.dir)
     const locks = settled.tempFiles.filter((f) => f.startsWith('.git/') && f.endsWith('.lock'))
     if (locks.length > 0) warn?.(`removed git's lock${locks.length === 1 ? '' : 's'} ${locks.join(', ')} in the twin, left by a killed run: no git process holds ${locks.length === 1 ? 'it' : 'them'}`)
     return settled
@@ -207,7 +210,7 @@ export class TwinRepository implements TwinReader {
    * first (under the lock), so a half-moved working twin is never read as the desired state.
    */
   async settleForReading(): Promise<void> {
-    if (await snapshotUnsettled(this.dir)) await this.lock().hold('recovery', () => this.settle())
+    if ((await snapshotUnsettled(this.dir)) || pullMoveUnsettled(this.dir)) await this.lock().hold('recovery', () => this.settle())
   }
 
   /** Where providers keep caches (see twinCacheDir). */

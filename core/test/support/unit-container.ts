@@ -34,10 +34,11 @@ export interface UnitRig {
 }
 
 /** The built-in providers are disabled; `providers` come from a plugin named `twinsync-plugin-fake`. */
-export async function unitRig(providers: Provider[], options: { clock?: () => Date } = {}): Promise<UnitRig> {
-  const dir = await mkdtemp(join(tmpdir(), 'twinsync-unit-'))
-  const root = join(dir, 'root')
-  const twinDir = join(dir, 'twin')
+export async function unitRig(providers: Provider[], options: { clock?: () => Date; at?: { root: string; twinDir: string } } = {}): Promise<UnitRig> {
+  // `at`: another process's services over a rig's root and twin (a run to kill, pull-until-killed.ts).
+  const dir = options.at === undefined ? await mkdtemp(join(tmpdir(), 'twinsync-unit-')) : join(options.at.twinDir, '..')
+  const root = options.at?.root ?? join(dir, 'root')
+  const twinDir = options.at?.twinDir ?? join(dir, 'twin')
   await mkdir(join(root, 'etc'), { recursive: true })
   const builtin = (await builtinProviders()).map((b) => b.provider.name)
   const oclif = {
