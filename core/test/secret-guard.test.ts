@@ -132,3 +132,42 @@ describe('a snapshot of an unchanged machine', () => {
     }
   })
 })
+
+describe('a document whose name holds a secret (session 24)', () => {
+  it('is left out of the twin whole, said by its folder and rule; its name is in no tree, subject or output', async () => {
+    const token = `ghp_${'Zq8Xw7Vu6Ts5Rq4Po3Nm2Lk1Jh0Gf9Ed8Cb7A'.slice(0, 36)}`
+    const notes = notesProvider('notes', {
+      twinPaths: ['system/notes.json'],
+      claims: ['/etc/notes.d/**'],
+      async collect({ ctx }) {
+        const text = (await ctx.host.readTextIfExists('/etc/notes')) ?? ''
+        return {
+          state: { text },
+          documents: [
+            { path: 'system/notes.json', content: `${JSON.stringify({ text })}\n` },
+            { path: `filesystem/etc/notes.d/${token}.conf`, content: 'nothing secret inside\n' },
+            { path: 'filesystem/etc/notes.d/plain.conf', content: 'plain\n' },
+          ],
+          diagnostics: [],
+        }
+      },
+    })
+    const rig = await serviceRig([notes])
+    try {
+      mkdirSync(join(rig.root, 'etc'))
+      writeFileSync(join(rig.root, 'etc/notes'), 'hello\n')
+      const first = await (await rig.container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
+      assert.ok(first.commit)
+      assert.deepEqual(
+        first.diagnostics.filter((d) => d.code === 'SECRET_IN_NAME').map((d) => [d.path, d.summary]),
+        [['filesystem/etc/notes.d', 'notes wrote a document whose name holds a secret (github) in filesystem/etc/notes.d; left out of the twin']],
+      )
+      const names = execFileSync('git', ['-C', rig.twinDir, 'ls-tree', '-r', '--name-only', 'HEAD'], { encoding: 'utf8' })
+      assert.ok(names.includes('filesystem/etc/notes.d/plain.conf'))
+      const log = execFileSync('git', ['-C', rig.twinDir, 'log', '-p', '--all', '--format=%s%n%b'], { encoding: 'utf8' })
+      assert.ok(!names.includes(token) && !log.includes(token) && !JSON.stringify(first).includes(token))
+    } finally {
+      await rig.cleanup()
+    }
+  })
+})

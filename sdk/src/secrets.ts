@@ -1676,6 +1676,20 @@ export async function secretRuleIn(text: string, options: FindSecretsOptions = {
   return (await findSecrets(text, options))[0]?.rule
 }
 
+/**
+ * The rule of the first secret in a name (a path's component, a symlink's target), or undefined.
+ * A name is carried into commits by the documents that hold it and by the twin's own file names
+ * (a file's, a folder's), so a name with a finding is held out, never redacted: the files
+ * provider's collect and plan (plugins/files/src/secret-names.ts) and the snapshot's guard for
+ * every other provider's documents (core/src/snapshot/secret-guard.ts) ask this, the one rule.
+ * Asked as a text alone, without a path: no file-specific rule applies, as to the manifest that
+ * lists the name.
+ */
+export async function secretRuleInName(name: string): Promise<string | undefined> {
+  if (name.length === 0) return undefined
+  return (await findSecrets(name))[0]?.rule
+}
+
 /** A finding as a person reads it: "etc/app.env:3:7 github (github secret)". Never the value. */
 export function formatSecretFinding(where: string, finding: SecretFinding): string {
   return `${where}:${finding.line}:${finding.column} ${finding.rule} (${finding.description})`

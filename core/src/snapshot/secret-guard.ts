@@ -1,4 +1,4 @@
-import { findSecrets, redactSecrets, REDACTED, warningDiagnostic, type Diagnostic, type TwinDocument } from '@twinsync/sdk'
+import { findSecrets, redactSecrets, REDACTED, secretRuleInName, warningDiagnostic, type Diagnostic, type TwinDocument } from '@twinsync/sdk'
 
 const FILES_PROVIDER = 'files'
 
@@ -33,6 +33,31 @@ export async function screenDocument(doc: TwinDocument, provider: string): Promi
       }),
     ],
   }
+}
+
+/**
+ * A document whose path holds a secret in a name (a crontab, an autostart entry or a unit named
+ * with a token mirrored under `filesystem/`): its name would be a file name in the commit's tree
+ * and in the diary line, which no redaction reaches, so it is left out of the twin whole, with a
+ * warning that names its folder and the rule, never the name (SECRET_IN_NAME). The rule is the
+ * SDK's (secretRuleInName), the files provider's own for the paths it collects (it holds such a
+ * path out itself: plugins/files/src/secret-names.ts), so its mirrored files are not asked here.
+ * Asked only of a document screenDocument looks at and HEAD does not already hold as it is.
+ */
+export async function secretInDocumentName(doc: TwinDocument, provider: string): Promise<Diagnostic | undefined> {
+  if (!isScreened(doc, provider)) return undefined
+  const names = doc.path.split('/')
+  for (const [i, name] of names.entries()) {
+    const rule = await secretRuleInName(name)
+    if (rule === undefined) continue
+    const folder = names.slice(0, i).join('/') || '.'
+    return warningDiagnostic('SECRET_IN_NAME', `${provider} wrote a document whose name holds a secret (${rule}) in ${folder}; left out of the twin`, {
+      provider,
+      path: folder,
+      detail: 'A name reaches the commit\'s file names and the diary line, which no redaction reaches. Rename it on the machine (or take it out of what the provider reads), then snapshot again.',
+    })
+  }
+  return undefined
 }
 
 /** Whether screenDocument looks at this document (the files provider's mirrored files it leaves alone). */

@@ -21,7 +21,7 @@ import { GitTreeReader } from '../twin/git-tree-reader.js'
 import { countsPhrase } from '../vocabulary.js'
 import { EMPTY_TREE, type GitStatusEntry } from '../twin/git.js'
 import { changedBetween, OBSERVED_REF, treeOf } from '../intent/intent-git.js'
-import { isScreened, screenDocument } from './secret-guard.js'
+import { isScreened, screenDocument, secretInDocumentName } from './secret-guard.js'
 import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
 
@@ -328,15 +328,22 @@ export class SnapshotService {
     // Every document is screened for secrets before it enters the twin (many side by side),
     // except one HEAD already holds exactly, screened when it was written.
     // A large one HEAD holds another version of, only around what changed (screened-documents.ts).
+    // A document whose name holds a secret is left out whole (secretInDocumentName): not written, so HEAD's copy goes too.
     const limit = pLimit(16)
     const screened = await Promise.all(
       accepted.map(({ doc, provider }) =>
-        isScreened(doc, provider) && !screenedBefore.alreadyScreened(draft, doc) ? limit(() => screenedBefore.screen(draft, doc, provider)) : { doc, diagnostics: [] },
+        isScreened(doc, provider) && !screenedBefore.alreadyScreened(draft, doc)
+          ? limit(async () => {
+              const named = await secretInDocumentName(doc, provider)
+              return named === undefined ? screenedBefore.screen(draft, doc, provider) : { doc: undefined, diagnostics: [named] }
+            })
+          : { doc, diagnostics: [] },
       ),
     ).finally(() => draft.closeHeadReader())
-    for (const s of screened) {
+    for (const [i, s] of screened.entries()) {
       diagnostics.push(...s.diagnostics)
-      draft.write(s.doc)
+      if (s.doc !== undefined) draft.write(s.doc)
+      else written.delete((accepted[i] as (typeof accepted)[number]).doc.path)
     }
     await screenedBefore.remember()
     for (const path of [...draft.list('filesystem/'), ...draft.list('system/')]) {

@@ -1,4 +1,4 @@
-import { linkedFolderOn, ownHomesOnly, readTextOrReport, sortBy, warningDiagnostic, type Diagnostic, type FileStat, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
+import { linkedFolderOn, ownHomesOnly, readTextOrReport, secretRuleInName, sortBy, warningDiagnostic, type Diagnostic, type FileStat, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
 import { loadAutostart } from './load.js'
 import { autostartDirs, locationOf } from './location.js'
 import { describeEntries, describeRcLocal, sortIgnored, type DesktopFile, type RcLocalFile } from './model.js'
@@ -17,6 +17,7 @@ export async function collectAutostart(ctx: ProviderContext, provider: string, p
   const owned = (path: string) => ctx.claims.ownerOf(path) === provider
 
   const files: DesktopFile[] = []
+  const held: Diagnostic[] = []
   // Not root: the system's folder and the running user's own home alone (ownHomesOnly, the SDK's rule).
   const own = ownHomesOnly()
   const dirs = own === undefined ? autostartDirs(await homeNames(ctx.host)) : autostartDirs(ownHomeName(accounts, own), false)
@@ -31,6 +32,19 @@ export async function collectAutostart(ctx: ProviderContext, provider: string, p
     for (const entry of await readdirIfDir(ctx.host, dir)) {
       const path = `${dir}/${entry.name}`
       if (!entry.name.endsWith('.desktop') || !owned(path)) continue
+      // A name that holds a secret would be a file name in the twin's commits (and the diary
+      // line): held out, said by its folder and rule, never by the name (the SDK's one rule).
+      const rule = await secretRuleInName(entry.name)
+      if (rule !== undefined) {
+        held.push(
+          warningDiagnostic('AUTOSTART_NAME_SECRET', `An autostart entry in ${dir} has a name that holds a secret (${rule}); the twin leaves it out`, {
+            path: dir,
+            provider,
+            detail: `A name reaches the twin's file names and the diary line. Nothing is planned for it either. Rename it (\`ls -la ${dir}\` shows it), then snapshot again.`,
+          }),
+        )
+        continue
+      }
       const read = await readRegularFile(ctx, path, ignored)
       if (read !== undefined) files.push({ path, ...metadata(read.stat, accounts), content: read.content, location: locationOf(path, accounts) })
     }
@@ -67,7 +81,7 @@ export async function collectAutostart(ctx: ProviderContext, provider: string, p
     ignored: sortIgnored(ignored),
   }
   const diagnostics = state.ignored.map((i) => warningDiagnostic('AUTOSTART_NOT_MIRRORED', `${i.path} is not mirrored: ${i.reason}`, { path: i.path, provider }))
-  return { state, diagnostics: [...kept, ...diagnostics] }
+  return { state, diagnostics: [...kept, ...held, ...diagnostics] }
 }
 
 function metadata(stat: FileStat, accounts: TargetAccounts) {

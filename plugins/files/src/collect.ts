@@ -27,6 +27,7 @@ import { formatMode } from './mode.js'
 import { originOf, packageDatabaseStamp, packageLookup, type PackageLookup } from './package-origin.js'
 import { ownHomesOnly, PathPatterns, SECRET_RULES_VERSION } from '@twinsync/sdk'
 import { namedCredentialFiles } from './named-credentials.js'
+import { folderOf, NAME_SCREEN, NameScreen, type HeldName } from './secret-names.js'
 import { BARE_TOKEN, DEFAULT_SECRET_PATHS, ROOT_ONLY_UNCHECKED, SecretRules, TOKEN_FILE, isBareToken, isTokenFile, onlyRootCanRead, openvpnCredentialFiles, postfixPasswordMaps, secretHash, secretHashKey } from './secrets.js'
 import { StatCache, type ContentVerdict, type FileOrigin } from './stat-cache.js'
 import { isUnitMaskLink, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
@@ -119,7 +120,8 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader):
   const startedAt = Date.now()
   const { scope, accounts } = await resolveScope(ctx)
   const diagnostics = [...scope.diagnostics]
-  const rules = JSON.stringify([CACHE_FORMAT, SECRET_RULES_VERSION, scope.maxFileSize, scope.secrets.detectContent, DEFAULT_SECRET_PATHS, [...scope.secrets.extraPaths], [...scope.secrets.allowPaths]])
+  // NAME_SCREEN: a symlink's record vouches that its target holds no secret (secret-names.ts).
+  const rules = JSON.stringify([CACHE_FORMAT, SECRET_RULES_VERSION, NAME_SCREEN, scope.maxFileSize, scope.secrets.detectContent, DEFAULT_SECRET_PATHS, [...scope.secrets.extraPaths], [...scope.secrets.allowPaths]])
   const stamp = await packageDatabaseStamp(ctx.host)
   const cache = await StatCache.open(ctx.cache, rules, startedAt, stamp, scope.walkRules)
   // The package index only when some file needs it: one read, or an origin the stat cache cannot give.
@@ -136,7 +138,8 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader):
   const leftovers: string[] = []
   const unread: Unread[] = []
   const undecodable: string[] = []
-  for (const root of scope.roots) await walk(ctx, scope, cache, root, walked, leftovers, unread, undecodable)
+  const screen = new NameScreen()
+  for (const root of scope.roots) await walk(ctx, scope, cache, screen, root, walked, leftovers, unread, undecodable)
   // Speed (issue 22): getcap and getfattr (two processes walking the roots, when their cache
   // cannot answer: a first snapshot, something changed) run while the files are read and
   // judged, not before: their answer is needed only once every entry is described. A first
@@ -160,7 +163,7 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader):
   await inParallel(toRead, PARALLEL_READS, async (item) => {
     ctx.signal.throwIfAborted()
     try {
-      finish(await describe(ctx, scope, cache, names, packages, item))
+      finish(await describe(ctx, scope, cache, screen, names, packages, item))
     } catch (error) {
       if (indexFailed !== undefined && error === indexFailed) return
       unread.push(unreadOf(item.path, error))
@@ -202,6 +205,7 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader):
       }),
     )
   }
+  for (const held of screen.held.sort((a, b) => compareStrings(a.path, b.path))) diagnostics.push(heldNameWarning(held))
   const state: FilesState = unread.length === 0 ? { entries, leftovers, accounts } : { entries, leftovers, accounts, unread: [...new Set(unread.map((u) => u.path))].sort(compareStrings) }
   rememberCollected(state)
   return { state, documents: documentsOf(state), diagnostics }
@@ -231,6 +235,7 @@ async function walk(
   ctx: ProviderContext,
   scope: FilesScope,
   cache: StatCache,
+  screen: NameScreen,
   root: string,
   out: Walked[],
   leftovers: string[],
@@ -287,7 +292,7 @@ async function walk(
     }
     const prefix = path === '/' ? '/' : `${path}/`
     if (classes === undefined || !CLASSES.test(classes)) {
-      classes = names.map((name) => String.fromCharCode(classOf(ctx, scope, prefix + name))).join('')
+      classes = await classesOf(ctx, scope, cache, screen, path, names)
       cache.rememberListing(path, stat, names, classes)
     }
     out.push(names.length === 0 ? { path, stat, empty: true } : { path, stat })
@@ -296,6 +301,10 @@ async function walk(
       const kind = classes.charCodeAt(i)
       if (kind === SKIP) continue
       const child = prefix + (names[i] as string)
+      if (kind === HELD) {
+        screen.held.push({ path: child, rule: (await screen.ruleIn(names[i] as string)) ?? 'secret' })
+        continue
+      }
       if (kind === LEFTOVER) leftovers.push(child)
       else stack.push(child)
     }
@@ -306,7 +315,36 @@ async function walk(
 export const WALK = 0x77 // 'w'
 export const LEFTOVER = 0x6c // 'l'
 export const SKIP = 0x73 // 's'
-const CLASSES = /^[wls]*$/
+/** Left out with everything below it: its name holds a secret (secret-names.ts). Never from classOf: the walk's own screen. */
+export const HELD = 0x68 // 'h'
+const CLASSES = /^[wlsh]*$/
+
+/**
+ * Each name's class in a folder whose listing was just read (classOf), a name that would be
+ * walked or listed and holds a secret made HELD. The secret screen (secret-names.ts) asks the
+ * detector only about names the folder's earlier listing (the stat cache's) did not already
+ * class under the same rules.
+ */
+async function classesOf(ctx: ProviderContext, scope: FilesScope, cache: StatCache, screen: NameScreen, path: string, names: readonly string[]): Promise<string> {
+  const prefix = path === '/' ? '/' : `${path}/`
+  const earlier = cache.earlierListing(path)
+  let screened: Map<string, number> | undefined
+  if (earlier !== undefined) {
+    screened = new Map()
+    for (let i = 0; i < earlier.names.length; i++) screened.set(earlier.names[i] as string, earlier.classes.charCodeAt(i))
+  }
+  let classes = ''
+  for (const name of names) {
+    let kind = classOf(ctx, scope, prefix + name)
+    if (kind !== SKIP) {
+      const was = screened?.get(name)
+      // Walked or listed before, under the same rules: screened then, and clean.
+      if (was !== WALK && was !== LEFTOVER && (await screen.ruleIn(name)) !== undefined) kind = HELD
+    }
+    classes += String.fromCharCode(kind)
+  }
+  return classes
+}
 
 /**
  * A path another provider claims, or one the ignore patterns leave out, is skipped; a leftover
@@ -319,9 +357,9 @@ export function classOf(ctx: ProviderContext, scope: FilesScope, path: string): 
   return scope.leftovers.matches(path) ? LEFTOVER : WALK
 }
 
-/** Everything classOf depends on besides the path: the ignore and leftover patterns, every provider's claims. */
+/** Everything a name's class depends on besides the path: the ignore and leftover patterns, every provider's claims, the names' secret screen (HELD). */
 export function walkRules(ctx: ProviderContext, ignore: readonly string[]): string {
-  return JSON.stringify([ignore, LEFTOVER_PATTERNS, ctx.claims.defaultOwner, ctx.claims.list()])
+  return JSON.stringify([ignore, LEFTOVER_PATTERNS, ctx.claims.defaultOwner, ctx.claims.list(), NAME_SCREEN])
 }
 
 /**
@@ -355,6 +393,23 @@ class WalkedStat implements FileStat {
 /** The same number, as a small integer when it is a whole number V8 can keep as one. */
 function small(n: number): number {
   return n >= 0 && n < 0x40000000 && n === Math.floor(n) ? n | 0 : n
+}
+
+/**
+ * What a snapshot says of a path it held out because its name (or a symlink's target) holds a
+ * secret: the folder and the rule, never the name (secret-names.ts).
+ */
+function heldNameWarning(held: HeldName): Diagnostic {
+  const folder = folderOf(held.path)
+  const summary =
+    held.link === true
+      ? `A symlink in ${folder} points to a name that holds a secret (${held.rule}); the twin leaves the link out`
+      : `A name in ${folder} holds a secret (${held.rule}); the twin leaves it out, and everything below it`
+  return warningDiagnostic('FILES_NAME_SECRET', summary, {
+    path: folder,
+    provider: 'files',
+    detail: `A name is written into the files manifest, the twin's file names and the diary line, so a secret in one would reach a commit. Nothing there is planned either. Rename it (\`ls -la ${folder}\` shows it), or ignore ${folder} with files.ignore, then snapshot again.`,
+  })
 }
 
 /** The entry of a directory, of a symlink or file the stat cache knows unchanged (a file with its origin); undefined when it takes a read. */
@@ -404,6 +459,7 @@ async function describe(
   ctx: ProviderContext,
   scope: FilesScope,
   cache: StatCache,
+  screen: NameScreen,
   names: Names,
   packages: () => Promise<PackageLookup>,
   item: Walked,
@@ -414,6 +470,12 @@ async function describe(
   if (stat.type === 'symlink') {
     const target = await ctx.host.readlink(item.path).catch(goneAsUndefined)
     if (target === undefined) return undefined
+    // A target that holds a secret: the link is held out (never remembered, so read and said each time).
+    const rule = await screen.ruleIn(target)
+    if (rule !== undefined) {
+      screen.held.push({ path: item.path, rule, link: true })
+      return undefined
+    }
     cache.rememberLink(item.path, stat, target)
     return { ...baseOf(item, names), target, type: 'symlink' }
   }

@@ -1,5 +1,6 @@
 import { isWithin, warningDiagnostic, type Change, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
 import { classOf, LEFTOVER, resolveScope, WALK, type FilesScope } from './collect.js'
+import { NameScreen } from './secret-names.js'
 
 /**
  * Why the files provider does not manage `path` on this machine now, or undefined when it does.
@@ -106,6 +107,34 @@ export function tooLarge(data: { action?: unknown; size?: unknown; text?: unknow
 export const TOO_LARGE_NEXT_STEP =
   'If the machine should have this file, raise limits.maxFileSize (or files.maxFileSize) in the configuration above its size and plan again; otherwise take the file out of the twin (`twinsync discard` it, or `git rm` it under filesystem/).'
 
+/**
+ * A change at a path whose name holds a secret, or that makes a symlink whose target does
+ * (secret-names.ts): a snapshot never takes such a path into the twin (FILES_NAME_SECRET), so
+ * only a hand edit or a forged twin asks for one. Left out, named by its folder and the rule,
+ * never by the name (the change's summary would spell it); pending until the twin no longer asks.
+ */
+async function secretInChange(screen: NameScreen, change: Change, data: { path?: unknown; action?: unknown; target?: unknown } | undefined): Promise<Diagnostic | undefined> {
+  const paths = new Set([change.resource, ...(typeof data?.path === 'string' ? [data.path] : [])])
+  for (const path of paths) {
+    if (!path.startsWith('/')) continue
+    const target = path === data?.path && data.action === 'symlink' && typeof data.target === 'string' ? data.target : undefined
+    const found = await screen.inPath(path, target)
+    if (found === undefined) continue
+    const what = found.link === true ? `it makes a symlink whose target holds a secret (${found.rule})` : `a name there holds a secret (${found.rule})`
+    return warningDiagnostic('FILES_NAME_SECRET_NOT_PLANNED', `A change in ${found.folder} (${change.operation}) is left out: ${what}, which no snapshot takes into the twin`, {
+      provider: 'files',
+      path: found.folder,
+      change: change.id,
+      detail: SECRET_NAME_NEXT_STEP,
+    })
+  }
+  return undefined
+}
+
+/** What to do about a twin's change at a name that holds a secret, pasted into the diagnostic. */
+export const SECRET_NAME_NEXT_STEP =
+  'The twin asks for a path whose name (or, for a symlink, whose target) holds a secret: a name reaches commits, so no snapshot records one, and no plan makes one. Take the entry out of system/files/manifest.json (and its file out of filesystem/) in the twin (`twinsync discard` it); make such a path by hand if the machine needs it.'
+
 /** What to do about a path outside the scope, pasted into the diagnostic. */
 export const OUTSIDE_SCOPE_NEXT_STEP =
   'If you meant it, add the path (or a folder above it) to files.include in the configuration (and take it out of files.ignore), snapshot, and plan again; otherwise remove it from system/files/manifest.json (or filesystem/) in the twin.'
@@ -122,8 +151,14 @@ export async function filesOutOfScope(ctx: ProviderContext, changes: readonly Ch
   // What the plan itself makes of a folder: a symlink (never written through), or a real folder in place of a link.
   const made = (action: string) => new Set(changes.flatMap((c) => (c.data as { action?: unknown; path?: unknown } | undefined)?.action === action ? [String((c.data as { path: unknown }).path)] : []))
   const plan = { links: made('symlink'), folders: made('mkdir') }
+  const screen = new NameScreen()
   for (const change of changes) {
-    const data = change.data as { path?: unknown; action?: unknown; size?: unknown; text?: unknown } | undefined
+    const data = change.data as { path?: unknown; action?: unknown; size?: unknown; text?: unknown; target?: unknown } | undefined
+    const named = await secretInChange(screen, change, data)
+    if (named !== undefined) {
+      out.push(named)
+      continue
+    }
     const large = data === undefined ? undefined : tooLarge(data, scope.maxFileSize)
     if (large !== undefined) {
       out.push(

@@ -294,6 +294,24 @@ export class StatCache {
   }
 
   /**
+   * The names and classes the cache holds for a folder whose stat data moved (lookupListing gave
+   * nothing): what the walk made of each name it had then, under the same walk rules; undefined
+   * when it holds none or they were made under other rules. Only for the names' classes (which
+   * follow from the name and the rules alone: a name's secret screen, secret-names.ts), never for
+   * what the folder holds now.
+   */
+  earlierListing(path: string): { names: string[]; classes: string } | undefined {
+    if (!this.classesValid) return undefined
+    const at = this.previous.get(path)
+    const record = at === undefined ? undefined : this.decode(at)
+    const text = record?.content === 'dir' ? record.strings[TEXT] : undefined
+    const classes = record?.strings[CLASSES]
+    if (text === undefined || text === null || classes === undefined || classes === null) return undefined
+    const names = text === '' ? [] : text.split('\0')
+    return classes.length === names.length ? { names, classes } : undefined
+  }
+
+  /**
    * Keep a folder's names read now (see lookupListing); no name holds a NUL. `classes`: what
    * the walk does with each name (a character a name), which follows from its path and the
    * walk's rules alone (the ignore and leftover patterns, the providers' claims): kept with the
