@@ -277,6 +277,83 @@ describe('files manifest in parts above the threshold: a real twin, crossing bot
     assert.deepEqual(await planIds(), [])
   })
 
+  /** chattr: an immutable path's write, chmod or create inside fails (EPERM), as a step that fails on a real machine. */
+  const immutable = (path: string, on: boolean) => execFileSync('chattr', [on ? '+i' : '-i', join(root, path)])
+  const pendingItems = async () => (await (await container()).resolve(StatusWorkflow).status(undefined)).pending.items.map((i) => ({ id: i.id, reason: i.reason }))
+  const applyFailing = async (p: Awaited<ReturnType<typeof plan>>) => {
+    const report = await (await container()).resolve(ApplyService).apply({ plan: p, fromFile: false, signal: new AbortController().signal })
+    assert.equal(report.exitCode, 1, JSON.stringify(report).slice(0, 2000))
+    return report
+  }
+
+  it('a failed step of an apply across the threshold stays pending with its reason, alone; the applied ones settle', async () => {
+    assert.equal(form('HEAD').version, 2)
+    const [one, two] = [aside(1), aside(2)]
+    // Drift: the last folder gone (the machine below the threshold: the checkpoint is one document, the plan's twin in parts), two modes changed.
+    await rm(join(root, LAST), { recursive: true })
+    await chmod(join(root, one), 0o600)
+    await chmod(join(root, two), 0o600)
+    immutable(two, true)
+    try {
+      const p = await plan()
+      assert.ok(p.changes.some((c) => c.id === `files:chmod:${two}`) && p.changes.some((c) => c.id === `files:chmod:${one}`), JSON.stringify(p.changes.map((c) => c.id)))
+      await applyFailing(p)
+      assert.equal(await modeOf(one), '644')
+      assert.equal(await readFile(join(root, `${LAST}/f0.conf`), 'utf8'), 'last 0\n')
+      // Before, the files domain was not promoted across the layouts: the failed chmod was lost ("nothing pending").
+      const items = await pendingItems()
+      assert.deepEqual(items.map((i) => i.id), [`files:chmod:${two}`])
+      assert.match(items[0]?.reason ?? '', /^failed in the apply of /)
+      assert.deepEqual(await planIds(), [`files:chmod:${two}`])
+    } finally {
+      immutable(two, false)
+    }
+    await applyPlan(await plan())
+    assert.equal(await modeOf(two), '644')
+    assert.deepEqual(await pendingItems(), [])
+    assert.deepEqual(await planIds(), [])
+    assert.equal(form('HEAD').version, 2)
+  })
+
+  it('a failed create in an apply whose plan has a manifest part the checkpoint lacks (a new folder) stays pending, alone', async () => {
+    const used = new Set(git(twin, ['ls-tree', '--name-only', `HEAD:${PARTS_DIR}`]).split('\n').filter(Boolean))
+    // Two new folders whose files go into parts the twin does not have yet.
+    const fresh: string[] = []
+    for (let n = 0; fresh.length < 2; n++) {
+      const part = partPath(partOf(`/etc/new${n}/x.conf`))
+      if (!used.has(part.slice(PARTS_DIR.length + 1))) {
+        used.add(part.slice(PARTS_DIR.length + 1))
+        fresh.push(`/etc/new${n}`)
+      }
+    }
+    const [a, b] = fresh as [string, string]
+    for (const folder of fresh) {
+      await mkdir(join(root, folder))
+      await writeFile(join(root, `${folder}/x.conf`), `${folder}\n`)
+    }
+    await snapshot()
+    assert.deepEqual(await planIds(), [])
+    // Drift: both files gone; the second folder refuses a new file.
+    for (const folder of fresh) await rm(join(root, `${folder}/x.conf`))
+    immutable(b, true)
+    try {
+      await applyFailing(await plan())
+      assert.equal(await readFile(join(root, `${a}/x.conf`), 'utf8'), `${a}\n`)
+      const items = await pendingItems()
+      assert.deepEqual(items.map((i) => i.id), [`files:create:${b}/x.conf`])
+      assert.match(items[0]?.reason ?? '', /^failed in the apply of /)
+      assert.deepEqual(await planIds(), [`files:create:${b}/x.conf`])
+    } finally {
+      immutable(b, false)
+    }
+    await applyPlan(await plan())
+    assert.equal(await readFile(join(root, `${b}/x.conf`), 'utf8'), `${b}\n`)
+    assert.deepEqual(await planIds(), [])
+    for (const folder of fresh) await rm(join(root, folder), { recursive: true })
+    await snapshot()
+    assert.deepEqual(await planIds(), [])
+  })
+
   describe('a hostile twin: refused with a stable code, nothing changed on the machine', () => {
     let rootSum: string
     before(async () => {

@@ -12,6 +12,21 @@ export interface AskedUnit {
   changes: readonly string[]
   /** The desired value (JSON; for a whole file: its bytes, undefined when the desired tree has none). */
   desired: unknown
+  /**
+   * A document that holds the checkpoint's value at `at`, for an element of a family of documents
+   * (family-units.ts): the checkpoint may hold it in another document than the working twin, or
+   * not at all. Undefined: the checkpoint's document at `path`.
+   */
+  checkpoint?: unknown
+  /** Promotion made the document at `path` for it (the working twin had none): gone again when nothing else is left in it. */
+  made?: true
+  /**
+   * The checkpoint does not hold this element in the document at `path` (it holds it nowhere, or
+   * in another document the working twin also holds it in): undone, the whole element leaves it.
+   */
+  drop?: true
+  /** Not undone after the apply: the working twin holds the family in another layout than the checkpoint (family-units.ts). */
+  kept?: true
 }
 
 /** One twin path's three sides: the checkpoint (the machine before the apply), the desired tree, the working twin. */
@@ -88,12 +103,22 @@ export function adoptApplied(path: string, now: Uint8Array | undefined, onto: Ui
   let result = nowDoc.value
   let changed = false
   for (const unit of units) {
+    if (unit.kept === true) continue
     const at = unit.at as UnitPath
-    if (!isDeepStrictEqual(valueAt(result, at), unit.desired) || isDeepStrictEqual(valueAt(result, at), valueAt(ontoDoc?.value, at))) continue
-    result = takeFrom(result, ontoDoc?.value, at)
+    const source = unit.drop === true ? {} : (unit.checkpoint ?? ontoDoc?.value)
+    if (!isDeepStrictEqual(valueAt(result, at), unit.desired) || isDeepStrictEqual(valueAt(result, at), valueAt(source, at))) continue
+    result = takeFrom(result, source, unit.drop === true ? at.slice(0, 2) : at)
     changed = true
   }
-  return changed ? { content: Buffer.from(stableStringify(result)) } : undefined
+  if (!changed) return undefined
+  // A document promotion made for an element (a part the plan's twin had), nothing else left in it: gone again.
+  if (onto === undefined && units.some((u) => u.made === true) && isEmptied(result)) return { content: undefined }
+  return { content: Buffer.from(stableStringify(result)) }
+}
+
+/** An object whose every value is an empty list. */
+function isEmptied(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((v) => Array.isArray(v) && v.length === 0)
 }
 
 function stepName(step: UnitPath[number] | undefined): string | undefined {

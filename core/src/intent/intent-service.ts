@@ -21,9 +21,10 @@ import { removeTwinFile, writeTwinFile, writeTwinSymlink } from '../twin/twin-fi
 import { TwinRepository, type WorkingTwinCheck } from '../twin/twin-repository.js'
 import { INTENDED_REF, OBSERVED_REF, changedBetween, commitTree, deleteRef, entriesOf, git, readRef, setRef, treeOf, workingTree } from './intent-git.js'
 import { describePath, type UnitPath } from './json-units.js'
-import { DESCRIPTION_EDIT_NOT_APPLIED, type DescriptionEdit, describedPartsOf, descriptionEdits, isDescribed, keepEdits, type OwnedPlace } from './description-edits.js'
+import { DESCRIPTION_EDIT_NOT_APPLIED, type DescriptionEdit, describedFamily, describedPartsOf, descriptionEdits, isDescribed, keepEdits, type OwnedPlace } from './description-edits.js'
 import { familyOf, mergePath, withoutElements } from './merge-path.js'
 import { adoptApplied, type AskedUnit, promotePath } from './asked-units.js'
+import { promoteFamily } from './family-units.js'
 
 /** One thing the twin asks for that the last snapshot did not see, in its provider's words. */
 export interface PendingItem {
@@ -248,19 +249,7 @@ export class IntentService {
     for (const c of asked) byProvider.set(c.provider, [...(byProvider.get(c.provider) ?? []), c])
     const observedTree = await treeOf(dir, observed)
     const owner = (p: string) => this.applyingOwner(p, view)?.name
-    const changed = await changedBetween(dir, observedTree, desired)
-    // A domain whose documents are laid out differently in the two trees (a files manifest in
-    // parts on one side, one document on the other: a revert or a pull across the threshold) has
-    // no place-for-place match: taking places across the layouts mixed the two in the working
-    // twin and left entries asked for that nobody asked (files-manifest-split.test.ts, session
-    // 22). Not promoted, as before session 22; said in the debug log.
-    for (const e of changed) {
-      const name = owner(e.path)
-      if (e.change === 'M' || !e.path.endsWith('.json') || e.path.startsWith('filesystem/') || name === undefined || !byProvider.has(name)) continue
-      this.logger.debug(`${name}: its documents are laid out differently in the plan's twin (${e.path}); what the apply asks of ${name} is not kept pending if it fails`)
-      byProvider.delete(name)
-    }
-    const paths = changed.map((e) => e.path).filter((p) => byProvider.has(owner(p) ?? ''))
+    const paths = (await changedBetween(dir, observedTree, desired)).map((e) => e.path).filter((p) => byProvider.has(owner(p) ?? ''))
     if (paths.length === 0) return { units: [] }
     // The places the providers never apply between the two: not made intent (they would stay pending for ever).
     // One comparison per tree: the desired tree is usually the working twin's (the plan was made
@@ -276,10 +265,32 @@ export class IntentService {
     const never = placesOf((await between(desired)).byProvider)
     let working: string | undefined = await workingTree(dir)
     const workingNow = async () => (working ??= await workingTree(dir))
-    const sides = await this.sidesOf([observedTree, desired, working], paths)
+    // A family's documents (the files manifest whole or in parts) are read whole, in the three
+    // trees, and promoted element by element wherever each tree holds the element (family-units.ts).
+    const families = new Map<string, { head: string; folder: string }>()
+    for (const p of paths) {
+      const family = describedFamily(p, view)
+      if (family !== undefined) families.set(family.head, family)
+    }
+    const inFamily = (p: string) => describedFamily(p, view)
+    const sides = await this.sidesOf([observedTree, desired, working], [...paths.filter((p) => inFamily(p) === undefined), ...families.keys()], [...families.values()].map((f) => f.folder))
     const units: AskedUnit[] = []
+    for (const [head, family] of families) {
+      const docs = sides.filter((s) => inFamily(s.path)?.head === head)
+      const name = owner(head) ?? ''
+      const done = promoteFamily(docs, byProvider.get(name) ?? [], never.filter((p) => inFamily(p.path)?.head === head), (p) => describedPartsOf(p, view)?.parts ?? [])
+      if ('unreadable' in done) {
+        this.logger.debug(`${name}: ${done.unreadable}; what the apply asks of ${family.folder} is not kept pending if it fails`)
+        continue
+      }
+      for (const w of done.writes) await this.put(w.path, w.content, w.mode)
+      // Written: the working twin's tree is made again when next asked (workingNow).
+      if (done.writes.length > 0) working = undefined
+      units.push(...done.units)
+    }
+    const single = sides.filter((s) => inFamily(s.path) === undefined)
     const take = async (coarse?: (path: string) => readonly string[] | undefined) => {
-      for (const s of sides) {
+      for (const s of single) {
         const ids = coarse?.(s.path)
         if (coarse !== undefined && ids === undefined) continue
         const done = promotePath(s, byProvider.get(owner(s.path) ?? '') ?? [], never, describedPartsOf(s.path, view)?.parts ?? [], ids)
@@ -343,17 +354,19 @@ export class IntentService {
     if (taken) await this.record({})
   }
 
-  /** The bytes of these paths in three trees (checkpoint, desired, working). */
-  private async sidesOf(trees: [string, string, string], paths: readonly string[]) {
+  /** The bytes of these paths in three trees (checkpoint, desired, working), and of every document directly in these folders (NAME.json) in any of them. */
+  private async sidesOf(trees: [string, string, string], paths: readonly string[], folders: readonly string[] = []) {
     const dir = this.twin.dir
-    const [was, wants, now] = await Promise.all(trees.map((t) => entriesOf(dir, t, paths)))
+    const [was, wants, now] = await Promise.all(trees.map((t) => entriesOf(dir, t, [...paths, ...folders])))
     const all = [was, wants, now] as Array<Map<string, { mode: string; blob: string }>>
-    const blobs = await readBlobs(dir, all.flatMap((m) => [...m.values()].map((e) => e.blob)))
+    const inFolder = (p: string) => folders.some((f) => p.startsWith(f) && p.endsWith('.json') && !p.slice(f.length).includes('/'))
+    const listed = [...new Set([...paths, ...all.flatMap((m) => [...m.keys()].filter(inFolder))])]
+    const blobs = await readBlobs(dir, [...new Set(all.flatMap((m) => [...m.entries()].filter(([p]) => listed.includes(p)).map(([, e]) => e.blob)))])
     const bytes = (m: Map<string, { mode: string; blob: string }>, p: string) => {
       const e = m.get(p)
       return e === undefined ? undefined : blobs.get(e.blob)
     }
-    return paths.map((path) => ({
+    return listed.map((path) => ({
       path,
       was: bytes(all[0] as Map<string, { mode: string; blob: string }>, path),
       wants: bytes(all[1] as Map<string, { mode: string; blob: string }>, path),

@@ -1,0 +1,34 @@
+import { strict as assert } from 'node:assert'
+import type { ApplicableProvider, Change, ProviderContext } from '@twinsync/sdk'
+import { outsideScope } from '../src/plan/outside-scope.js'
+import { fakeChars } from '../../test/fixtures/secrets/samples.js'
+
+/**
+ * A change of any provider whose name holds a secret (a unit, an autostart entry, a cron job named
+ * with a token, as only a hand edit or a forged twin asks) is left out and never spelled; the
+ * files provider's own words come first. Before, only the files provider left such a change out.
+ */
+describe('outsideScope: a change at a name that holds a secret, for every provider', () => {
+  const token = `ghp_${fakeChars('s24-scope-name', 36)}`
+  const change = (resource: string): Change => ({ id: `demo:create:${resource}`, provider: 'demo', category: 'startup', operation: 'create', resource, summary: `Create ${resource}`, risk: 'low' })
+  const provider = { name: 'demo' } as unknown as ApplicableProvider
+  const ctx = {} as unknown as ProviderContext
+
+  it('leaves out a unit or entry named with a token, named by its rule only; a plain name goes through', async () => {
+    const found = await outsideScope(provider, [change(`${token}.service`), change('nginx.service'), change(`autostart/ann/${token}.desktop`)], ctx)
+    assert.ok(found.ok)
+    assert.deepEqual([...found.ids].sort(), [`demo:create:${token}.service`, `demo:create:autostart/ann/${token}.desktop`].sort())
+    for (const d of found.diagnostics) {
+      assert.equal(d.code, 'SECRET_IN_NAME_NOT_PLANNED')
+      assert.match(d.summary, /holds a secret \(github/)
+      assert.ok(!JSON.stringify({ ...d, change: undefined }).includes(token), 'the name is never spelled')
+    }
+  })
+
+  it('the provider\'s own verdict on a change comes first: not said twice', async () => {
+    const own = { name: 'demo', outOfScope: async ({ changes }: { changes: readonly Change[] }) => changes.map((c) => ({ code: 'DEMO_OWN', severity: 'warning' as const, summary: 'mine', change: c.id })) } as unknown as ApplicableProvider
+    const found = await outsideScope(own, [change(`${token}.service`)], ctx)
+    assert.ok(found.ok)
+    assert.deepEqual(found.diagnostics.map((d) => d.code), ['DEMO_OWN'])
+  })
+})
