@@ -14,6 +14,7 @@ import { MIRROR_BRANCH } from '../remote/remote-settings.js'
 import { quoteArg } from '../plan/command-text.js'
 import { shownDiagnostic, terminalText } from '../terminal-text.js'
 import { UNPLANNED, countsPhrase, pendingPhrase } from '../vocabulary.js'
+import { TWIN_EMPTY } from '../plan/plan-summary.js'
 
 /** "1 file, 2 packages": the items, per domain. */
 function tally(items: ReadonlyArray<{ category: string; resource: string }>): string {
@@ -30,10 +31,13 @@ export function renderStatus(s: DriftStatus): string {
     ...s.missing.map(shownDiagnostic).flatMap((d) => [`Missing provider: ${d.summary}`, ...(d.detail === undefined ? [] : [`  ${d.detail}`])]),
     ...s.unread.map(shownDiagnostic).flatMap((d) => [`Not compared: ${d.summary}`, ...(d.detail === undefined ? [] : [`  ${d.detail}`])]),
   ]
-  // Never "In sync" then (inSync, the verdict the TUI's status line gives too).
-  // A twin with nothing of the machine (no snapshot yet): no "otherwise" to say.
-  if (s.unread.some((d) => d.code === 'TWIN_EMPTY')) return [`NOT in sync: ${notComparedPhrase(notCompared(s))}.`, ...missing].join('\n') + mirror
-  if (missing.length > 0) return [`NOT in sync: ${notComparedPhrase(notCompared(s))}.`, ...missing, '', renderStatus({ ...s, missing: [], unread: [] }).replace(/^In sync: /, 'Otherwise: ')].join('\n')
+  // Never "In sync" then (inSync, the verdict the TUI's status line gives too). A twin with nothing
+  // of the machine (no snapshot yet) has no "otherwise" to say: only the mirror's lines follow.
+  if (missing.length > 0) {
+    const empty = s.unread.some((d) => d.code === TWIN_EMPTY)
+    const otherwise = empty ? [] : ['', renderStatus({ ...s, missing: [], unread: [] }).replace(/^In sync: /, 'Otherwise: ')]
+    return [`NOT in sync: ${notComparedPhrase(notCompared(s))}.`, ...missing, ...otherwise].join('\n') + (empty ? mirror : '')
+  }
   if (inSync(s)) return `In sync: the machine matches ${at}; nothing pending.${mirror}`
   const lines = [`Twin: ${at}`, '']
   if (!s.drift) lines.push('Drift: none; the machine is as the last snapshot saw it.')

@@ -361,7 +361,8 @@ export class IntentService {
     const all = [was, wants, now] as Array<Map<string, { mode: string; blob: string }>>
     const inFolder = (p: string) => folders.some((f) => p.startsWith(f) && p.endsWith('.json') && !p.slice(f.length).includes('/'))
     const listed = [...new Set([...paths, ...all.flatMap((m) => [...m.keys()].filter(inFolder))])]
-    const blobs = await readBlobs(dir, [...new Set(all.flatMap((m) => [...m.entries()].filter(([p]) => listed.includes(p)).map(([, e]) => e.blob)))])
+    const wanted = new Set(listed)
+    const blobs = await readBlobs(dir, [...new Set(all.flatMap((m) => [...m.entries()].filter(([p]) => wanted.has(p)).map(([, e]) => e.blob)))])
     const bytes = (m: Map<string, { mode: string; blob: string }>, p: string) => {
       const e = m.get(p)
       return e === undefined ? undefined : blobs.get(e.blob)

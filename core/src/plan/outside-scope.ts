@@ -1,5 +1,6 @@
 import { linkedFolderOn, secretRuleInName, throughSymlinkError, warningDiagnostic, type ApplicableProvider, type Change, type Diagnostic, type FileStat, type ProviderContext } from '@twinsync/sdk'
 import { callProvider } from '../providers/provider-call.js'
+import { secretInPathNames } from '../snapshot/secret-guard.js'
 
 /**
  * The one rule of a provider's scope (ApplicableProvider.outOfScope), for the planner and for
@@ -50,10 +51,15 @@ async function secretNamed(provider: string, changes: readonly Change[]): Promis
   // Each name asked once: a plan's paths share their folders' names. Cost (session 24, load 6):
   // 20,000 file creates under 200 folders, 20,400 distinct names: 264–500 ms; a usual plan, nil.
   const asked = new Map<string, Promise<string | undefined>>()
-  const ruleOf = (name: string) => asked.get(name) ?? asked.set(name, secretRuleInName(name)).get(name)
+  const ruleOf = (name: string): Promise<string | undefined> => {
+    const known = asked.get(name)
+    if (known !== undefined) return known
+    const rule = secretRuleInName(name)
+    asked.set(name, rule)
+    return rule
+  }
   for (const change of changes) {
-    let rule: string | undefined
-    for (const name of new Set(change.resource.split('/'))) rule ??= await ruleOf(name)
+    const rule = (await secretInPathNames(change.resource, ruleOf))?.rule
     if (rule === undefined) continue
     out.push(
       warningDiagnostic('SECRET_IN_NAME_NOT_PLANNED', `A ${provider} change (${change.operation}) is left out: the name it acts on holds a secret (${rule}), which no snapshot takes into the twin`, {

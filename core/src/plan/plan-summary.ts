@@ -41,6 +41,9 @@ export function noteLines(diagnostic: Diagnostic): string[] {
   return [head, isLeftOut(d) ? `  Next step: ${d.detail}` : `  ${d.detail}`]
 }
 
+/** A plan from a twin with no state for any provider it compared (never snapshotted): nothing was compared (Planner). */
+export const TWIN_EMPTY = 'TWIN_EMPTY'
+
 /**
  * The head line of a plan with no changes, in both front ends: nothing can be planned while an
  * error stands (a twin part no provider reads, a provider that failed), else the machine
@@ -50,7 +53,7 @@ export function noteLines(diagnostic: Diagnostic): string[] {
 export function noChangesLine(plan: Pick<Plan, 'basis' | 'diagnostics'>, basis: string): string {
   if (plan.diagnostics.some((d) => d.severity === 'error')) return 'No changes can be planned until the errors below are fixed.'
   // A twin holding nothing of the machine (never snapshotted): nothing matches, nothing was compared.
-  if (plan.diagnostics.some((d) => d.code === 'TWIN_EMPTY')) return `Nothing to plan: ${basis} holds nothing of the machine (${plan.basis.root}) yet; nothing was compared (below).`
+  if (plan.diagnostics.some((d) => d.code === TWIN_EMPTY)) return `Nothing to plan: ${basis} holds nothing of the machine (${plan.basis.root}) yet; nothing was compared (below).`
   const leftOut = plan.diagnostics.filter(isLeftOut).length
   if (leftOut > 0) return `No changes planned: ${leftOut} change${leftOut === 1 ? '' : 's'} the twin asks for ${leftOut === 1 ? 'is' : 'are'} left out (below); otherwise the machine (${plan.basis.root}) matches ${basis}.`
   // A path the machine did not let a provider read (FILES_UNREADABLE_KEPT) was not compared: never "matches" over it.

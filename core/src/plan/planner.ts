@@ -27,6 +27,7 @@ import { buildPlanGraph } from './plan-graph.js'
 import { ranBeforeNotes, readInstructions } from './plan-instructions.js'
 import { COMMANDS } from './commands-domain.js'
 import { observedOnly } from './observed-drift.js'
+import { TWIN_EMPTY } from './plan-summary.js'
 import { outsideScope } from './outside-scope.js'
 import { markTrustChanges } from './trust-risk.js'
 import { rootNeeds, thisRunner } from './root-needs.js'
@@ -63,8 +64,7 @@ export interface PlanOptions {
 }
 
 /** A provider has no state in the twin read (info); every provider compared has none: TWIN_EMPTY (warning). */
-export const TWIN_HAS_NO_STATE = 'TWIN_HAS_NO_STATE'
-export const TWIN_EMPTY = 'TWIN_EMPTY'
+const TWIN_HAS_NO_STATE = 'TWIN_HAS_NO_STATE'
 
 /**
  * Compares the twin (desired) with the live target (actual) and merges every provider's

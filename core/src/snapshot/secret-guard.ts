@@ -46,16 +46,26 @@ export async function screenDocument(doc: TwinDocument, provider: string): Promi
  */
 export async function secretInDocumentName(doc: TwinDocument, provider: string): Promise<Diagnostic | undefined> {
   if (!isScreened(doc, provider)) return undefined
-  const names = doc.path.split('/')
+  const found = await secretInPathNames(doc.path)
+  if (found === undefined) return undefined
+  const folder = found.folder || '.'
+  return warningDiagnostic('SECRET_IN_NAME', `${provider} wrote a document whose name holds a secret (${found.rule}) in ${folder}; left out of the twin`, {
+    provider,
+    path: folder,
+    detail: 'A name reaches the commit\'s file names and the diary line, which no redaction reaches. Rename it on the machine (or take it out of what the provider reads), then snapshot again.',
+  })
+}
+
+/**
+ * The first name of a `/`-separated path (a twin document's, a change's resource) that holds a
+ * secret: its rule and the part of the path before it. `ask` is the SDK's rule (secretRuleInName),
+ * or a memo of it for many paths that share their folders' names.
+ */
+export async function secretInPathNames(path: string, ask: (name: string) => Promise<string | undefined> = secretRuleInName): Promise<{ rule: string; folder: string } | undefined> {
+  const names = path.split('/')
   for (const [i, name] of names.entries()) {
-    const rule = await secretRuleInName(name)
-    if (rule === undefined) continue
-    const folder = names.slice(0, i).join('/') || '.'
-    return warningDiagnostic('SECRET_IN_NAME', `${provider} wrote a document whose name holds a secret (${rule}) in ${folder}; left out of the twin`, {
-      provider,
-      path: folder,
-      detail: 'A name reaches the commit\'s file names and the diary line, which no redaction reaches. Rename it on the machine (or take it out of what the provider reads), then snapshot again.',
-    })
+    const rule = await ask(name)
+    if (rule !== undefined) return { rule, folder: names.slice(0, i).join('/') }
   }
   return undefined
 }
