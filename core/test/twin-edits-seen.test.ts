@@ -1,8 +1,10 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { chmod, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readdir, readFile, rename, rm, rmdir, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
+import sinon from 'sinon'
+import { SimpleGitClient } from '../src/twin/git.js'
 import { quickClean, quickCleanLimit } from '../src/twin/quick-status.js'
 import { isTwinSyncError, setOwnPathForTests } from '@twinsync/sdk'
 import { notesProvider } from './support/notes-provider.js'
@@ -36,6 +38,8 @@ describe('a person\'s edits in the twin are seen by a snapshot, below and above 
     await writeFile(join(rig.root, 'etc/notes'), 'machine 0\n')
     await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
     for (const name of ['same-second', 'mode-quick', 'mode-git', 'gone-quick', 'gone-git']) await writeFile(twinFile(`plans/${name}.md`), `# ${name}\n\nfirst text\n`)
+    await mkdir(twinFile('plans/deep/er'), { recursive: true })
+    await writeFile(twinFile('plans/deep/er/kept.md'), 'kept\n')
     await snapshot()
   })
   after(async () => {
@@ -69,6 +73,12 @@ describe('a person\'s edits in the twin are seen by a snapshot, below and above 
     const after = await stat(path, { bigint: true })
     assert.deepEqual([after.size, after.mtimeNs], [before.size, before.mtimeNs], 'size and mtime as before')
     assert.notEqual(after.ctimeNs, before.ctimeNs)
+  }
+
+  /** Put a path's mtime back to `mtimeNs` (its ctime moves all the same: nobody can set that back). */
+  function mtimeBack(path: string, mtimeNs: bigint): void {
+    const ns = mtimeNs % 1_000_000_000n
+    execFileSync('touch', ['-m', '-d', `@${mtimeNs / 1_000_000_000n}.${String(ns).padStart(9, '0')}`, path])
   }
 
   it('above the cut-off, a look at the twin that fails while the machine is collected: its error once the collect is over, nothing committed', async () => {
@@ -164,5 +174,125 @@ describe('a person\'s edits in the twin are seen by a snapshot, below and above 
       rig.git('checkout', 'HEAD', '--', 'system/notes.json')
       assert.deepEqual((await snapshot()).pending, [])
     })
+
+    it(`${where}: a new file in a folder whose mtime is put back is committed`, async () => {
+      above()
+      await settled()
+      const folder = twinFile('plans/deep/er')
+      const before = (await stat(folder, { bigint: true })).mtimeNs
+      await writeFile(join(folder, `planted-${mode}.md`), 'planted\n')
+      mtimeBack(folder, before)
+      assert.equal((await stat(folder, { bigint: true })).mtimeNs, before)
+      assert.notEqual((await snapshot()).commit, undefined)
+      assert.equal(rig.git('show', `HEAD:plans/deep/er/planted-${mode}.md`), 'planted')
+    })
+
+    it(`${where}: a new file a .gitignore the twin holds would hide is committed`, async () => {
+      above()
+      await writeFile(twinFile('plans/.gitignore'), `hidden-${mode}*\n`)
+      assert.notEqual((await snapshot()).commit, undefined, 'the .gitignore is committed')
+      await settled()
+      await writeFile(twinFile(`plans/hidden-${mode}.md`), 'hidden\n')
+      assert.notEqual((await snapshot()).commit, undefined)
+      assert.equal(rig.git('show', `HEAD:plans/hidden-${mode}.md`), 'hidden')
+      await rm(twinFile('plans/.gitignore'))
+      assert.notEqual((await snapshot()).commit, undefined)
+    })
+
+    it(`${where}: files a .gitignore put in a new folder hides (itself too) are committed`, async () => {
+      above()
+      await settled()
+      await mkdir(twinFile(`plans/planted-${mode}`))
+      await writeFile(twinFile(`plans/planted-${mode}/.gitignore`), '*\n')
+      await writeFile(twinFile(`plans/planted-${mode}/x.md`), 'x\n')
+      assert.notEqual((await snapshot()).commit, undefined)
+      assert.equal(rig.git('show', `HEAD:plans/planted-${mode}/x.md`), 'x')
+    })
   }
+
+  describe('above the cut-off, the folders\' stamps', () => {
+    let git: sinon.SinonSpy
+    beforeEach(() => {
+      quickCleanLimit.entries = 1
+      git = sinon.spy(SimpleGitClient.prototype, 'dirtyPaths')
+    })
+    afterEach(() => {
+      git.restore()
+      quickCleanLimit.entries = limit
+    })
+    /** What the look above the cut-off found, and whether it asked git about the indexed files alone. */
+    async function look(): Promise<{ dirty: string[]; indexedOnly: boolean }> {
+      git.resetHistory()
+      const dirty = await rig.twin().dirtyPaths({ underLock: true })
+      assert.equal(git.callCount, 1)
+      return { dirty: dirty.sort(), indexedOnly: (git.firstCall.args[0] as { indexedOnly?: boolean } | undefined)?.indexedOnly === true }
+    }
+
+    it('as kept: git compares the indexed files alone (no walk for other files)', async () => {
+      await settled()
+      assert.deepEqual(await look(), { dirty: [], indexedOnly: true })
+      await writeFile(twinFile('plans/deep/er/kept.md'), 'kept, edited\n')
+      assert.deepEqual(await look(), { dirty: ['plans/deep/er/kept.md'], indexedOnly: true })
+      rig.git('checkout', 'HEAD', '--', 'plans/deep/er/kept.md')
+    })
+
+    it('a folder the machine\'s commit wrote in is listed again, not every folder: the next look still asks about the indexed files alone', async () => {
+      await settled()
+      assert.notEqual((await snapshot()).commit, undefined, 'the machine changed: system/notes.json written')
+      assert.deepEqual(await look(), { dirty: [], indexedOnly: true })
+      await writeFile(twinFile('system/planted.json'), '{}\n')
+      assert.deepEqual(await look(), { dirty: ['system/planted.json'], indexedOnly: false })
+      await rm(twinFile('system/planted.json'))
+    })
+
+    it('an unchanged snapshot after a commit refreshes the index\'s stat data from the look\'s verdict', async () => {
+      await settled()
+      assert.notEqual((await snapshot()).commit, undefined, 'the machine changed: a commit')
+      assert.equal(quickClean(rig.twinDir, { anySize: true }).staleStatData, true, 'the commit\'s files have no stat data yet')
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      assert.equal((await snapshot()).commit, undefined)
+      assert.equal(quickClean(rig.twinDir, { anySize: true }).staleStatData, false, 'refreshed')
+    })
+
+    it('a new folder holding a file, in a folder listed again: git walks', async () => {
+      await settled()
+      await mkdir(twinFile('plans/deep/er/new/newer'), { recursive: true })
+      await writeFile(twinFile('plans/deep/er/new/newer/x.md'), 'x\n')
+      assert.deepEqual(await look(), { dirty: ['plans/deep/er/new/newer/x.md'], indexedOnly: false })
+      await rm(twinFile('plans/deep/er/new'), { recursive: true })
+      // Empty folders are nothing git shows.
+      await mkdir(twinFile('plans/deep/er/empty'))
+      assert.deepEqual(await look(), { dirty: [], indexedOnly: true })
+    })
+
+    it('a kept folder gone, or made a file or a symlink: seen', async () => {
+      await mkdir(twinFile('plans/deep/er/empty'), { recursive: true })
+      await settled()
+      await rmdir(twinFile('plans/deep/er/empty'))
+      assert.deepEqual(await look(), { dirty: [], indexedOnly: true }, 'an empty folder gone is nothing')
+      await mkdir(twinFile('plans/deep/er/empty'))
+      await settled()
+      await rmdir(twinFile('plans/deep/er/empty'))
+      await writeFile(twinFile('plans/deep/er/empty'), 'a file now\n')
+      assert.deepEqual(await look(), { dirty: ['plans/deep/er/empty'], indexedOnly: false })
+      await rm(twinFile('plans/deep/er/empty'))
+      await mkdir(twinFile('plans/deep/er/empty'))
+      await settled()
+      await rmdir(twinFile('plans/deep/er/empty'))
+      await symlink('/etc', twinFile('plans/deep/er/empty'))
+      assert.deepEqual(await look(), { dirty: ['plans/deep/er/empty'], indexedOnly: false })
+      await rm(twinFile('plans/deep/er/empty'))
+    })
+
+    it('a kept folder moved away and another put in its place: seen', async () => {
+      await settled()
+      await rename(twinFile('plans/deep/er'), twinFile('plans/deep/was-er'))
+      await mkdir(twinFile('plans/deep/er'))
+      for (const name of await readdir(twinFile('plans/deep/was-er'))) await rename(twinFile(`plans/deep/was-er/${name}`), twinFile(`plans/deep/er/${name}`))
+      assert.deepEqual(await look(), { dirty: [], indexedOnly: true }, 'the same names in the same places')
+      await writeFile(twinFile('plans/deep/was-er/other.md'), 'other\n')
+      assert.deepEqual(await look(), { dirty: ['plans/deep/was-er/other.md'], indexedOnly: false })
+      await rm(twinFile('plans/deep/was-er'), { recursive: true })
+    })
+  })
 })

@@ -439,8 +439,12 @@ export interface GitClient {
   head(): Promise<string | undefined>
   /** Put paths back to HEAD in both index and working tree; remove paths HEAD does not have. */
   restore(entries: readonly GitStatusEntry[]): Promise<void>
-  /** Paths that differ from HEAD in the working tree, untracked files included. */
-  dirtyPaths(): Promise<string[]>
+  /**
+   * Paths that differ from HEAD in the working tree, untracked files included (ignored ones
+   * too); `indexedOnly`: the caller knows there is no file the index does not hold, and only
+   * the indexed files are compared.
+   */
+  dirtyPaths(options?: { indexedOnly?: boolean }): Promise<string[]>
 }
 
 export type GitClientFactory = (dir: string) => GitClient
@@ -483,9 +487,11 @@ export class SimpleGitClient implements GitClient {
     await Promise.all(added.map((p) => removeTwinFile(this.dir, p)))
   }
 
-  async dirtyPaths(): Promise<string[]> {
+  async dirtyPaths(options: { indexedOnly?: boolean } = {}): Promise<string[]> {
     // No optional locks: a status killed half way must not leave git's index lock behind.
-    const out = await runGit(this.dir, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=traditional'], { env: { GIT_OPTIONAL_LOCKS: '0' } })
+    // Without untracked files git reads no ignore rule: a .gitignore (which the twin may bring) hides nothing it compares.
+    const untracked = options.indexedOnly === true ? ['--untracked-files=no'] : ['--untracked-files=all', '--ignored=traditional']
+    const out = await runGit(this.dir, ['status', '--porcelain=v1', '-z', ...untracked], { env: { GIT_OPTIONAL_LOCKS: '0' } })
     return out.split('\0').filter((e) => e.length > 3).map((e) => e.slice(3))
   }
 }

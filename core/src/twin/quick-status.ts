@@ -101,9 +101,11 @@ export interface TwinIndex {
 /**
  * `clean: false` means "ask git", never "dirty"; `staleStatData`: some file's stat data did not
  * match its entry (a refresh of the index helps, if the twin is clean: found so by its files'
- * content, or by git).
+ * content, or by git). `onlyIndexed` (above the cut-off): the working twin certainly holds no
+ * file the index does not (the folders' stamps, `onlyIndexedFiles`), so git need only compare
+ * the indexed files (`git status --untracked-files=no`); false or absent: git walks for them too.
  */
-export type QuickClean = { clean: boolean; head?: string; index?: TwinIndex; staleStatData: boolean } & ({ clean: true; head: string; index: TwinIndex } | { clean: false })
+export type QuickClean = { clean: boolean; head?: string; index?: TwinIndex; staleStatData: boolean; onlyIndexed?: boolean } & ({ clean: true; head: string; index: TwinIndex } | { clean: false })
 
 /** The commit HEAD names; `null` before the first commit; undefined when only git can say. */
 export function readHead(dir: string): string | null | undefined {
@@ -208,7 +210,7 @@ export function quickClean(dir: string, options: { anySize?: boolean } = {}): Qu
   const head = readHead(dir)
   const index = head === undefined || head === null ? undefined : readIndex(dir)
   if (head === undefined || head === null || index === undefined) return { clean: false, staleStatData: false }
-  if (options.anySize !== true && index.paths.length > quickCleanLimit.entries) return { clean: false, head, index, staleStatData: statDataMissing(index) }
+  if (options.anySize !== true && index.paths.length > quickCleanLimit.entries) return { clean: false, head, index, staleStatData: statDataMissing(index), onlyIndexed: onlyIndexedFiles(dir, index) }
   const record = readCleanRecord(dir)
   const agreed = record?.head === head && record.key === index.key
   const doubtful = statDataDoubts(dir, index)
@@ -505,19 +507,81 @@ function statDataMissing(index: TwinIndex): boolean {
  *
  * Speed (issue 22): as git's untracked cache does, each folder the walk read is kept with its
  * stamp (inode, device, mtime and ctime to the nanosecond, taken before it was read), for this
- * index's entries (`key`). A name added, removed or renamed in a folder moves its mtime and
- * ctime, so while every kept folder has its stamp, each holds the names it held, and the walk
- * is not made again (a file's content is statDataDoubts' to check). Kept only when no folder
- * changed too recently to trust its times; anything else walks. The services twin's 69
- * folders: 69 lstat calls instead of 69 listings (open, getdents, close).
+ * index's paths (`names`: the names are all the walk compares). A name added, removed or renamed
+ * in a folder moves its mtime and ctime, so while a kept folder has its stamp, it holds the names
+ * it held, and it is not listed again (a file's content is statDataDoubts' to check, or git's
+ * above the cut-off); a folder whose stamp moved is listed again, with what it holds that was
+ * not kept (session 25: a commit's files are renamed into their folders, and only those folders
+ * are listed again at the next look, not all of them). A kept folder gone must have been taken
+ * out of a folder listed again (or itself gone); any other doubt walks the whole twin. Kept only
+ * when no folder changed too recently to trust its times. The services twin's 69 folders: 69
+ * lstat calls instead of 69 listings (open, getdents, close).
  */
 function onlyIndexedFiles(dir: string, index: TwinIndex): boolean {
+  const names = namesKey(index)
   const kept = readFolderRecord(dir)
-  if (kept !== undefined && kept.key === index.key && foldersAsKept(dir, kept.folders)) return true
   const stamps: Array<[string, string]> = []
-  const ok = walkIndexedFiles(dir, index, stamps)
-  if (ok && stamps.length > 0 && !stamps.some(([, stamp]) => stamp === RACY)) writeFolderRecord(dir, { key: index.key, folders: stamps })
+  let ok: boolean
+  const relisted = kept !== undefined && kept.names === names ? relistMoved(dir, index, kept.folders, stamps) : undefined
+  if (relisted === 'same') return true
+  if (relisted === undefined) {
+    stamps.length = 0
+    ok = walkIndexedFiles(dir, index, stamps)
+  } else {
+    ok = relisted === 'only-indexed'
+  }
+  if (ok && stamps.length > 0 && !stamps.some(([, stamp]) => stamp === RACY)) writeFolderRecord(dir, { names, folders: stamps })
   return ok
+}
+
+const namesKeys = new WeakMap<TwinIndex, string>()
+
+/** A digest of the index's paths alone (what the folder walk compares), once per index read. */
+function namesKey(index: TwinIndex): string {
+  let key = namesKeys.get(index)
+  if (key === undefined) {
+    key = createHash('sha1').update(index.paths.join('\0')).digest('hex')
+    namesKeys.set(index, key)
+  }
+  return key
+}
+
+/**
+ * The kept folders checked by their stamps; those whose stamp moved listed again (and what they
+ * hold that was not kept, walked whole). 'same': every stamp as kept; 'only-indexed' or 'other':
+ * what the listings found (`stamps`: the new record); undefined: a doubt only a whole walk settles.
+ */
+function relistMoved(dir: string, index: TwinIndex, folders: ReadonlyArray<[string, string]>, stamps: Array<[string, string]>): 'same' | 'only-indexed' | 'other' | undefined {
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`
+  const now = BigInt(Date.now()) * 1_000_000n
+  const moved: string[] = []
+  const gone = new Set<string>()
+  const known = new Set<string>()
+  for (const [relative, stamp] of folders) {
+    const current = folderStamp(relative === '' ? dir : prefix + relative, now)
+    if (current === stamp) {
+      stamps.push([relative, stamp])
+      known.add(relative)
+    } else if (current === undefined) {
+      gone.add(relative)
+    } else {
+      moved.push(relative)
+      known.add(relative)
+    }
+  }
+  if (moved.length === 0 && gone.size === 0) return 'same'
+  // A folder gone was taken out of its parent, whose stamp moved with it (or which is gone too).
+  const movedSet = new Set(moved)
+  for (const relative of gone) {
+    if (relative === '') return undefined
+    const slash = relative.lastIndexOf('/')
+    const parent = slash < 0 ? '' : relative.slice(0, slash)
+    if (!movedSet.has(parent) && !gone.has(parent)) return undefined
+  }
+  for (const relative of moved) {
+    if (!walkFrom(dir, index, relative, stamps, now, known)) return 'other'
+  }
+  return 'only-indexed'
 }
 
 const FOLDER_RECORD = join('.git', 'twinsync', 'cache', 'clean-folders.json')
@@ -537,30 +601,21 @@ function folderStamp(path: string, now: bigint): string | undefined {
   return `${st.ino}:${st.dev}:${st.mtimeNs}:${st.ctimeNs}`
 }
 
-function foldersAsKept(dir: string, folders: ReadonlyArray<[string, string]>): boolean {
-  const prefix = dir.endsWith('/') ? dir : `${dir}/`
-  const now = BigInt(Date.now()) * 1_000_000n
-  for (const [relative, stamp] of folders) {
-    if (folderStamp(relative === '' ? dir : prefix + relative, now) !== stamp) return false
-  }
-  return true
-}
-
-function readFolderRecord(dir: string): { key: string; folders: Array<[string, string]> } | undefined {
+function readFolderRecord(dir: string): { names: string; folders: Array<[string, string]> } | undefined {
   const text = readText(join(dir, FOLDER_RECORD))
   if (typeof text !== 'string') return undefined
   try {
-    const value = JSON.parse(text) as { key?: unknown; folders?: unknown }
-    if (typeof value.key !== 'string' || !Array.isArray(value.folders)) return undefined
+    const value = JSON.parse(text) as { names?: unknown; folders?: unknown }
+    if (typeof value.names !== 'string' || !Array.isArray(value.folders)) return undefined
     for (const f of value.folders) if (!Array.isArray(f) || f.length !== 2 || typeof f[0] !== 'string' || typeof f[1] !== 'string' || f[0].split('/').includes('..')) return undefined
-    return { key: value.key, folders: value.folders as Array<[string, string]> }
+    return { names: value.names, folders: value.folders as Array<[string, string]> }
   } catch {
     return undefined
   }
 }
 
 /** Losing it only costs the walk. */
-function writeFolderRecord(dir: string, record: { key: string; folders: Array<[string, string]> }): void {
+function writeFolderRecord(dir: string, record: { names: string; folders: Array<[string, string]> }): void {
   writeRecord(join(dir, FOLDER_RECORD), JSON.stringify(record) + '\n')
 }
 
@@ -587,16 +642,18 @@ export function writeRecord(path: string, text: string): void {
 }
 
 function walkIndexedFiles(dir: string, index: TwinIndex, stamps: Array<[string, string]>): boolean {
+  return walkFrom(dir, index, '', stamps, BigInt(Date.now()) * 1_000_000n, new Set())
+}
+
+/**
+ * Walk `from` and what it holds: every file must be indexed (git shows no empty folder), no
+ * nested `.git`. A folder in `skip` is not entered (its own stamp is checked elsewhere). Each
+ * folder's stamp is taken before its listing: a name added after it moves the folder's times.
+ */
+function walkFrom(dir: string, index: TwinIndex, from: string, stamps: Array<[string, string]>, now: bigint, skip: ReadonlySet<string>): boolean {
   const prefix = dir.endsWith('/') ? dir : `${dir}/`
-  const now = BigInt(Date.now()) * 1_000_000n
-  const folders = new Set<string>()
-  for (const path of index.paths) {
-    for (let i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) folders.add(path.slice(0, i))
-  }
-  // `indexed`: the folder holds indexed files; else nothing but empty folders may be in it (git shows no empty folder).
-  const walk = (relative: string, indexed: boolean): boolean => {
+  const walk = (relative: string): boolean => {
     const at = relative === '' ? dir : prefix + relative
-    // The stamp before the listing: a name added after it moves the folder's times.
     const stamp = folderStamp(at, now)
     if (stamp === undefined) return false
     stamps.push([relative, stamp])
@@ -611,12 +668,12 @@ function walkIndexedFiles(dir: string, index: TwinIndex, stamps: Array<[string, 
       if (entry.name === '.git') return false
       const path = relative === '' ? entry.name : `${relative}/${entry.name}`
       if (entry.isDirectory()) {
-        if (!walk(path, indexed && folders.has(path))) return false
-      } else if (!indexed || !index.entries.has(path)) {
+        if (!skip.has(path) && !walk(path)) return false
+      } else if (!index.entries.has(path)) {
         return false
       }
     }
     return true
   }
-  return walk('', true)
+  return walk(from)
 }
