@@ -56,6 +56,20 @@ import { lockTempName } from './twin-lock.js'
  * 197 ms), 40 ms with it (reading the index), then `git status` 77 ms; on the services root's
  * twin (227 entries) the check 6 ms, unchanged, against git's 4 ms and a process. `isExactly`
  * (the planner's `status`) checks at any size: its alternative reads the commit through git.
+ *
+ * Above the cut-off the folders' stamps are still checked (`onlyIndexedFiles`, session 25): while
+ * they say no file is there that the index does not hold, git is asked about the indexed files
+ * alone (`git status --untracked-files=no`: no walk of the folders, and no ignore rule read, so a
+ * `.gitignore` the twin brings hides nothing; `onlyIndexed`). Git's own untracked cache would
+ * answer only `--untracked-files=normal` without `--ignored` (git 2.39), where a `.gitignore`
+ * planted in a new folder hides itself and its neighbours; the stamps take no ignore rule at all.
+ * Scale twin (19,626 files, 4,900 folders), unchanged: git's CPU 150–160 → 80–90 ms a status at
+ * load 4, 240 → 120 ms at load 12 (medians of 15, interleaved); the stamps' check in-process
+ * 13 → 37 ms of CPU for the whole quick look (4,900 lstats and the 470 KB record; medians of 9);
+ * system calls of an unchanged snapshot 80,399 → 61,246 (`getdents64` 9,847 → 36, `openat`
+ * 5,159 → 241); 10 interleaved snapshots against main at load 14: CPU (user + sys with
+ * children) 1.93 → 1.83 s, paired median −115 ms. After a commit only the folders it wrote in
+ * are listed again: 39 ms where the whole walk costs 126 ms (medians of 9, load 14).
  */
 
 const ID = /^[0-9a-f]{40}$/
