@@ -26,7 +26,7 @@ import {
 } from '@twinsync/sdk'
 import { toStep, applySystemdChanges } from './apply.js'
 import { RUNTIME_OPERATIONS, type SystemdOperation } from './change.js'
-import { refusedChanges, throughLinkedEnablementFolder, type Diagnostic, type ScopeRequest } from '@twinsync/sdk'
+import { refusedChanges, throughLinkedEnablementFolder, type Diagnostic, type ProviderContext, type ScopeRequest } from '@twinsync/sdk'
 import { collectSystemdState } from './collect.js'
 import { diffSystemdState } from './diff.js'
 import { unappliedSystemdPlaces } from './unapplied.js'
@@ -34,6 +34,9 @@ import { restartsForConfigChanges } from './config-restarts.js'
 import { unitFileContradictions, unitsWhoseFilesGo } from './units-leaving.js'
 import { absentUnits, keptAsTheTwinSays, type AbsentUnit } from './units-installed.js'
 import { startupEntries } from './startup-entry.js'
+import { withCommands } from './exec-start.js'
+import { oneRestartEach, reloadsForUnitFileWrites } from './unit-file-writes.js'
+import { UnitFileIndex } from './unit-file-index.js'
 import { RUNTIME_DOCUMENT, STARTUP_DOCUMENT, SystemdState, UNITS_DOCUMENT } from './state.js'
 import { UNIT_SEARCH_PATH, PERSISTENT_CONFIG } from './unit-paths.js'
 
@@ -175,7 +178,8 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     const kept = keptAsTheTwinSays(this.absent.get(request.actual) ?? [], [...request.changes, ...leaving])
     const stopped = new Set([...request.changes, ...leaving, ...kept].filter((c) => c.provider === 'systemd' && c.operation === 'stop').map((c) => c.resource))
     const restarts = await restartsForConfigChanges(request)
-    return [...leaving, ...kept, ...restarts.filter((c) => !stopped.has(c.resource))]
+    const unitWrites = reloadsForUnitFileWrites({ changes: [...request.changes, ...leaving], actual: request.actual })
+    return [...leaving, ...kept, ...oneRestartEach([...restarts, ...unitWrites], request.changes).filter((c) => !stopped.has(c.resource))]
   }
 
   /** A plan that deletes a unit's file and enables or starts the unit: an error (units-leaving.ts). */
@@ -183,9 +187,10 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     return unitFileContradictions(request)
   }
 
-  /** The units started at boot and the enabled timers, for `twinsync startup`. */
-  startupEntries(state: SystemdState): StartupEntry[] {
-    return startupEntries(state)
+  /** The units started at boot and the enabled timers, for `twinsync startup`; with a context, what each runs, read from its unit files. */
+  async startupEntries(state: SystemdState, ctx?: ProviderContext): Promise<StartupEntry[]> {
+    const entries = startupEntries(state)
+    return ctx === undefined ? entries : withCommands(entries, new UnitFileIndex(ctx.host))
   }
 
   /** A change apply would refuse (a unit name with "/", a leading "-", a newline…): never planned, a plan holding one refused whole. */
