@@ -8,6 +8,8 @@ import type { SystemdState, UnitEntry } from './state.js'
 import { UnitFileIndex } from './unit-file-index.js'
 import { PERSISTENT_CONFIG } from './unit-paths.js'
 import { cachedUnitFiles } from './unit-files-cache.js'
+import { heldUnitDiagnostic, UnitNameScreen, type HeldUnitName } from './secret-names.js'
+import { dirnameOf } from './unit-paths.js'
 
 const SECTIONS_CACHE_KEY = 'install-sections-v1'
 type ParsedSections = Map<string, { signature: string; install: InstallSection }>
@@ -18,11 +20,21 @@ type ParsedSections = Map<string, { signature: string; install: InstallSection }
  */
 export async function collectSystemdState(ctx: ProviderContext): Promise<{ state: SystemdState; diagnostics: Diagnostic[] }> {
   const diagnostics: Diagnostic[] = []
-  const { units, startup } = await cachedUnitFiles(ctx.host, ctx.cache, (host) => unitFileState({ ...ctx, host }))
+  const { units, startup, held } = await cachedUnitFiles(ctx.host, ctx.cache, (host) => unitFileState({ ...ctx, host }))
   const state: SystemdState = { units, startup }
+  diagnostics.push(...held.map((h) => heldUnitDiagnostic(h)))
   if (await managerRuns(ctx.host)) {
     try {
-      state.runtime = withUnloadedUnits(await collectRuntime(ctx.host), Object.entries(units).map(([name, entry]) => ({ name, state: entry.state })))
+      // The unit files' names are answered already (secret-names.ts): only the manager's others are asked.
+      const screen = new UnitNameScreen([...Object.keys(units).map((name): [string, undefined] => [name, undefined]), ...held.map((h): [string, string] => [h.name, h.rule])])
+      const runtime = await collectRuntime(ctx.host)
+      for (const name of Object.keys(runtime)) {
+        const rule = await screen.ruleOf(name)
+        if (rule === undefined) continue
+        delete runtime[name]
+        if (!held.some((h) => h.name === name)) diagnostics.push(heldUnitDiagnostic({ rule }))
+      }
+      state.runtime = withUnloadedUnits(runtime, Object.entries(units).map(([name, entry]) => ({ name, state: entry.state })))
     } catch (error) {
       diagnostics.push(warningDiagnostic('SYSTEMD_RUNTIME_UNREADABLE', 'Could not read the runtime state of units', { detail: (error as Error).message, provider: 'systemd' }))
     }
@@ -54,15 +66,31 @@ export async function unitFileHash(bytes: Uint8Array, path: string): Promise<str
   return 'sha256-redacted:' + createHash('sha256').update(redacted, 'latin1').digest('hex')
 }
 
-/** Enablement, presets and hashes of the unit files, and what starts at boot: read from the unit directories alone (cached, see unit-files-cache.ts). */
-async function unitFileState(ctx: Pick<ProviderContext, 'host' | 'cache'>): Promise<Pick<SystemdState, 'units' | 'startup'>> {
+/** The unit files' part of the state, and the units held out of it by their names (kept with it in the cache). */
+type UnitFilePart = Pick<SystemdState, 'units' | 'startup'> & { held: Array<HeldUnitName & { name: string }> }
+
+/**
+ * Enablement, presets and hashes of the unit files, and what starts at boot: read from the unit
+ * directories alone (cached, see unit-files-cache.ts). A unit whose name holds a secret is left
+ * out of all of it (secret-names.ts).
+ */
+async function unitFileState(ctx: Pick<ProviderContext, 'host' | 'cache'>): Promise<UnitFilePart> {
   const cached = await ctx.cache.read(SECTIONS_CACHE_KEY).catch(() => undefined)
   const index = new UnitFileIndex(ctx.host, parseSections(cached))
   const files = await index.list()
   await writeSections(ctx, index.parsedSections(), cached)
 
+  const screen = new UnitNameScreen()
+  const held = new Map<string, HeldUnitName & { name: string }>()
+  const holds = async (name: string, folder: string | undefined): Promise<boolean> => {
+    if (held.has(name)) return true
+    const rule = await screen.ruleOf(name)
+    if (rule !== undefined) held.set(name, { name, rule, ...(folder === undefined ? {} : { folder }) })
+    return rule !== undefined
+  }
   const units: Record<string, UnitEntry> = {}
   for (const unit of files) {
+    if (await holds(unit.name, dirnameOf(unit.path))) continue
     const entry: UnitEntry = { state: unit.state }
     if (unit.preset !== undefined) entry.preset = unit.preset
     // An administrator's own unit file: its content decides whether a daemon-reload is due.
@@ -72,14 +100,19 @@ async function unitFileState(ctx: Pick<ProviderContext, 'host' | 'cache'>): Prom
     units[unit.name] = entry
   }
 
-  const defaultTarget = await defaultTargetOf(index, (path) => ctx.host.readlink(path).catch(() => undefined))
+  const found = await defaultTargetOf(index, (path) => ctx.host.readlink(path).catch(() => undefined))
+  const defaultTarget = found === undefined || (await holds(found, PERSISTENT_CONFIG)) ? undefined : found
+  const where = new Map<string, string>()
+  const wantedAtBoot: string[] = []
+  for (const name of await unitsWantedAtBoot(index, found, where)) if (!(await holds(name, where.get(name)))) wantedAtBoot.push(name)
   return {
     units,
     startup: {
       ...(defaultTarget === undefined ? {} : { defaultTarget }),
-      wantedAtBoot: await unitsWantedAtBoot(index, defaultTarget),
-      enabledTimers: files.filter((u) => u.name.endsWith('.timer') && (u.state === 'enabled' || u.state === 'enabled-runtime')).map((u) => u.name).sort(compareStrings),
+      wantedAtBoot,
+      enabledTimers: files.filter((u) => !held.has(u.name) && u.name.endsWith('.timer') && (u.state === 'enabled' || u.state === 'enabled-runtime')).map((u) => u.name).sort(compareStrings),
     },
+    held: [...held.values()],
   }
 }
 
