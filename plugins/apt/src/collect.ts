@@ -1,4 +1,4 @@
-import { infoDiagnostic, sortBy, type Diagnostic, type HostPort } from '@twinsync/sdk'
+import { findSecrets, infoDiagnostic, secretRuleInName, sortBy, warningDiagnostic, type Diagnostic, type HostPort } from '@twinsync/sdk'
 import { isPresent, parseDpkgStatus, type DpkgRecord } from './dpkg-status.js'
 import { parseAutoInstalled } from './extended-states.js'
 import type { AptPackage, AptState } from './state.js'
@@ -24,7 +24,19 @@ export async function collectAptState(host: HostPort): Promise<{ state: AptState
   const auto = parseAutoInstalled((await host.readTextIfExists(EXTENDED_STATES)) ?? '', nativeArchitecture)
 
   const packages: Record<string, AptPackage> = {}
+  const held = await namesWithSecrets(records.map((r) => r.name))
   for (const record of sortBy(records, (r) => `${r.name}:${r.architecture}`)) {
+    const rule = held.get(record.name)
+    if (rule !== undefined) {
+      diagnostics.push(
+        warningDiagnostic('APT_NAME_SECRET', `An installed package has a name that holds a secret (${rule}); the twin leaves it out`, {
+          path: DPKG_STATUS,
+          provider: 'apt',
+          detail: 'A package name reaches apt.json, the diary line and every plan. Only a package built locally can be so named (installed with `dpkg -i`): nothing is planned for it, and it is no drift. Rebuild it under another name, or remove it (`dpkg -l` shows it), then snapshot again.',
+        }),
+      )
+      continue
+    }
     const aptArch = record.architecture === 'all' ? nativeArchitecture : record.architecture
     const entry: AptPackage = {
       version: record.version,
@@ -44,6 +56,30 @@ export async function collectAptState(host: HostPort): Promise<{ state: AptState
     packages[packageKey(record.name, record.architecture, nativeArchitecture)] = entry
   }
   return { state: { nativeArchitecture, packages }, diagnostics }
+}
+
+/**
+ * The package names that hold a secret, with the rule (the SDK's one, secretRuleInName). Debian's
+ * names are lowercase letters, digits and `+ - .`, yet some tokens fit (`glrt-…`, a Mailgun
+ * `key-…`, `pul-…`): a package built locally under one would be a key of apt.json, which the
+ * core's guard could only redact, and then drift with a plan to install `<redacted>`. Cost: all the
+ * names screened as one text, one detector call, each name alone only on a line with a finding;
+ * run only when dpkg's status moved (state-cache.ts).
+ */
+async function namesWithSecrets(names: readonly string[]): Promise<Map<string, string>> {
+  const held = new Map<string, string>()
+  const unique = [...new Set(names)]
+  const text = unique.join('\n')
+  for (const finding of await findSecrets(text)) {
+    // The lines the finding spans (a name is one line): each asked alone.
+    const last = finding.line + (text.slice(finding.start, finding.end).match(/\n/g)?.length ?? 0)
+    for (const name of unique.slice(finding.line - 1, last)) {
+      if (held.has(name)) continue
+      const rule = await secretRuleInName(name)
+      if (rule !== undefined) held.set(name, rule)
+    }
+  }
+  return held
 }
 
 /** dpkg is always built for the native architecture, so its own package tells it. */
