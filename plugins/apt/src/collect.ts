@@ -64,7 +64,9 @@ export async function collectAptState(host: HostPort): Promise<{ state: AptState
  * `key-…`, `pul-…`): a package built locally under one would be a key of apt.json, which the
  * core's guard could only redact, and then drift with a plan to install `<redacted>`. Cost: all the
  * names screened as one text, one detector call, each name alone only on a line with a finding;
- * run only when dpkg's status moved (state-cache.ts).
+ * run only when dpkg's status moved (state-cache.ts). Measured (session 25, load 11, warm): the
+ * host's 750 names 1.7–10 ms of CPU as one text against 141 ms asked one by one; 5,000 names
+ * 8–24 ms against 284 ms.
  */
 async function namesWithSecrets(names: readonly string[]): Promise<Map<string, string>> {
   const held = new Map<string, string>()
