@@ -41,7 +41,7 @@ export class UnitNameScreen {
 }
 
 export function heldUnitDiagnostic(held: HeldUnitName, provider = 'systemd'): Diagnostic {
-  const where = held.folder === undefined ? 'A unit the running manager lists has a name' : `A unit name in ${held.folder}`
+  const where = held.folder === undefined ? 'A unit the running manager lists has a name that' : `A unit name in ${held.folder}`
   return warningDiagnostic('SYSTEMD_NAME_SECRET', `${where} holds a secret (${held.rule}); the twin leaves the unit out`, {
     ...(held.folder === undefined ? {} : { path: held.folder }),
     provider,

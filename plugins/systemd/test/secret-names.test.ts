@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert'
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { LocalHost, MemoryCache, type ProviderContext } from '@twinsync/sdk'
+import { LocalHost, MemoryCache, RecordingHost, type ProviderContext } from '@twinsync/sdk'
 import { collectSystemdState } from '../src/collect.js'
 
 // Token-shaped names the SDK's detector knows (github, aws-access-key); not real credentials.
@@ -54,5 +54,20 @@ describe('systemd: a unit whose name holds a secret is held out at collect', () 
       )
       assert.ok(!JSON.stringify(diagnostics).includes(GITHUB) && !JSON.stringify(diagnostics).includes(AWS), run)
     }
+  })
+
+  it('leaves a unit only the running manager lists out of the runtime state, and does not say a unit file\'s held name twice', async () => {
+    await mkdir(join(root, 'run/systemd/system'), { recursive: true })
+    const listed = [`app.service loaded active running App`, `${GITHUB}.service loaded active running Agent`, `worker@${AWS}.service loaded active running Worker`].join('\n')
+    const host = new RecordingHost(new LocalHost(root), {
+      live: true,
+      query: (command, args) => (command === 'systemctl' && args[0] === 'list-units' ? { exitCode: 0, stdout: `${listed}\n` } : { exitCode: 1, stderr: 'not here' }),
+    })
+    const { state, diagnostics } = await collectSystemdState({ host, cache: new MemoryCache() } as unknown as ProviderContext)
+    assert.deepEqual(Object.keys(state.runtime ?? {}).sort(), ['app.service'])
+    const held = diagnostics.filter((d) => d.code === 'SYSTEMD_NAME_SECRET')
+    assert.equal(held.length, 4, JSON.stringify(held))
+    assert.deepEqual(held.filter((d) => d.path === undefined).map((d) => d.summary), ['A unit the running manager lists has a name that holds a secret (aws-access-key); the twin leaves the unit out'])
+    assert.ok(!JSON.stringify([state, diagnostics]).includes(GITHUB) && !JSON.stringify([state, diagnostics]).includes(AWS))
   })
 })
