@@ -1,4 +1,4 @@
-import { findSecrets, infoDiagnostic, secretRuleInName, sortBy, warningDiagnostic, type Diagnostic, type HostPort } from '@twinsync/sdk'
+import { infoDiagnostic, secretRulesInNames, sortBy, warningDiagnostic, type Diagnostic, type HostPort } from '@twinsync/sdk'
 import { isPresent, parseDpkgStatus, type DpkgRecord } from './dpkg-status.js'
 import { parseAutoInstalled } from './extended-states.js'
 import type { AptPackage, AptState } from './state.js'
@@ -24,7 +24,11 @@ export async function collectAptState(host: HostPort): Promise<{ state: AptState
   const auto = parseAutoInstalled((await host.readTextIfExists(EXTENDED_STATES)) ?? '', nativeArchitecture)
 
   const packages: Record<string, AptPackage> = {}
-  const held = await namesWithSecrets(records.map((r) => r.name))
+  // Debian's names are lowercase letters, digits and `+ - .`, yet some tokens fit (`glrt-…`, a
+  // Mailgun `key-…`, `pul-…`): a package built locally under one would be a key of apt.json, which
+  // the core's guard could only redact, then drift with a plan to install `<redacted>`. Held out;
+  // screened as one text (the SDK's secretRulesInNames), only when dpkg's status moved (state-cache.ts).
+  const held = await secretRulesInNames(records.map((r) => r.name))
   for (const record of sortBy(records, (r) => `${r.name}:${r.architecture}`)) {
     const rule = held.get(record.name)
     if (rule !== undefined) {
@@ -56,32 +60,6 @@ export async function collectAptState(host: HostPort): Promise<{ state: AptState
     packages[packageKey(record.name, record.architecture, nativeArchitecture)] = entry
   }
   return { state: { nativeArchitecture, packages }, diagnostics }
-}
-
-/**
- * The package names that hold a secret, with the rule (the SDK's one, secretRuleInName). Debian's
- * names are lowercase letters, digits and `+ - .`, yet some tokens fit (`glrt-…`, a Mailgun
- * `key-…`, `pul-…`): a package built locally under one would be a key of apt.json, which the
- * core's guard could only redact, and then drift with a plan to install `<redacted>`. Cost: all the
- * names screened as one text, one detector call, each name alone only on a line with a finding;
- * run only when dpkg's status moved (state-cache.ts). Measured (session 25, load 11, warm): the
- * host's 750 names 1.7–10 ms of CPU as one text against 141 ms asked one by one; 5,000 names
- * 8–24 ms against 284 ms.
- */
-async function namesWithSecrets(names: readonly string[]): Promise<Map<string, string>> {
-  const held = new Map<string, string>()
-  const unique = [...new Set(names)]
-  const text = unique.join('\n')
-  for (const finding of await findSecrets(text)) {
-    // The lines the finding spans (a name is one line): each asked alone.
-    const last = finding.line + (text.slice(finding.start, finding.end).match(/\n/g)?.length ?? 0)
-    for (const name of unique.slice(finding.line - 1, last)) {
-      if (held.has(name)) continue
-      const rule = await secretRuleInName(name)
-      if (rule !== undefined) held.set(name, rule)
-    }
-  }
-  return held
 }
 
 /** dpkg is always built for the native architecture, so its own package tells it. */

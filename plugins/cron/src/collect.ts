@@ -1,4 +1,4 @@
-import { machineRefusal, ownHomesOnly, readTextOrReport, secretRuleInName, sortBy, warningDiagnostic, type Diagnostic, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
+import { machineRefusal, ownHomesOnly, readTextOrReport, secretRulesInNames, sortBy, warningDiagnostic, type Diagnostic, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
 import { loadCron } from './load.js'
 import { stripCronHeader } from './crontab-header.js'
 import { buildCronState, cronReadsCronDFile, type SystemCronFile } from './model.js'
@@ -48,10 +48,10 @@ export async function collectCron(ctx: ProviderContext, provider: string, previo
  * name (left out by the snapshot, then planned for delete: the twin had no crontab for that
  * user). Neither read nor recorded nor compared nor planned; cron runs it on as it is. Said each
  * collect by its folder and rule, never by the name. The rule is the SDK's one
- * (secretRuleInName); asked of each name of the two folders each collect (a handful).
+ * (secretRulesInNames: a folder's names as one text); asked of the two folders each collect (a
+ * handful of names).
  */
-async function heldName(name: string, folder: string, provider: string, held: Diagnostic[]): Promise<boolean> {
-  const rule = await secretRuleInName(name)
+function heldName(rule: string | undefined, folder: string, provider: string, held: Diagnostic[]): boolean {
   if (rule === undefined) return false
   held.push(
     warningDiagnostic('CRON_NAME_SECRET', `A cron file in ${folder} has a name that holds a secret (${rule}); the twin leaves it and its jobs out`, {
@@ -74,12 +74,13 @@ async function readUserCrontabs(ctx: ProviderContext, provider: string, ignored:
     if (refused === undefined) throw error
     return { unread: refused.code }
   }
+  const rules = await secretRulesInNames(entries.map((e) => e.name))
   for (const entry of entries) {
     const path = crontabPath(entry.name)
     // `crontab -e` leaves tmp.XXXXXX files while a user edits; they are not crontabs.
     if (entry.name.startsWith('.') || entry.name.startsWith('tmp.')) continue
     if (ctx.claims.ownerOf(path) !== provider) continue
-    if (await heldName(entry.name, CRONTAB_DIR, provider, held)) continue
+    if (heldName(rules.get(entry.name), CRONTAB_DIR, provider, held)) continue
     if (entry.type !== 'file') {
       ignored.push({ path, reason: `a ${entry.type}, not a crontab file` })
       continue
@@ -99,9 +100,11 @@ async function readSystemFiles(host: HostPort, ignored: IgnoredCronFile[], held:
   const files: SystemCronFile[] = []
   const main = await host.readTextIfExists(SYSTEM_CRONTAB)
   if (main !== undefined) files.push({ path: SYSTEM_CRONTAB, content: main })
-  for (const entry of sortBy(await readdirIfExists(host, CRON_D_DIR), (e) => e.name)) {
+  const entries = sortBy(await readdirIfExists(host, CRON_D_DIR), (e) => e.name)
+  const rules = await secretRulesInNames(entries.map((e) => e.name))
+  for (const entry of entries) {
     const path = `${CRON_D_DIR}/${entry.name}`
-    if (!entry.name.startsWith('.') && (await heldName(entry.name, CRON_D_DIR, provider, held))) continue
+    if (!entry.name.startsWith('.') && heldName(rules.get(entry.name), CRON_D_DIR, provider, held)) continue
     if (!cronReadsCronDFile(entry.name)) {
       // Debian ships /etc/cron.d/.placeholder; a dot file is not worth a line in the twin.
       if (!entry.name.startsWith('.')) ignored.push({ path, reason: 'cron skips /etc/cron.d files whose names are not letters, digits, "_" and "-"' })

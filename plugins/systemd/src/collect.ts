@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { compareStrings, redactSecrets, warningDiagnostic, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
+import { compareStrings, redactSecrets, secretRulesInNames, warningDiagnostic, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
 import { defaultTargetOf, unitsWantedAtBoot } from './boot-units.js'
 import type { InstallSection } from './install-section.js'
 import { addConfigDrift } from './config-drift.js'
@@ -8,7 +8,7 @@ import type { SystemdState, UnitEntry } from './state.js'
 import { UnitFileIndex } from './unit-file-index.js'
 import { PERSISTENT_CONFIG } from './unit-paths.js'
 import { cachedUnitFiles } from './unit-files-cache.js'
-import { heldUnitDiagnostic, UnitNameScreen, type HeldUnitName } from './secret-names.js'
+import { heldUnitDiagnostic, type HeldUnitName } from './secret-names.js'
 import { dirnameOf } from './unit-paths.js'
 
 const SECTIONS_CACHE_KEY = 'install-sections-v1'
@@ -26,13 +26,12 @@ export async function collectSystemdState(ctx: ProviderContext): Promise<{ state
   if (await managerRuns(ctx.host)) {
     try {
       // The unit files' names are answered already (secret-names.ts): only the manager's others are asked.
-      const screen = new UnitNameScreen([...Object.keys(units).map((name): [string, undefined] => [name, undefined]), ...held.map((h): [string, string] => [h.name, h.rule])])
       const runtime = await collectRuntime(ctx.host)
-      for (const name of Object.keys(runtime)) {
-        const rule = await screen.ruleOf(name)
-        if (rule === undefined) continue
+      const heldNames = new Set(held.map((h) => h.name))
+      for (const name of heldNames) delete runtime[name]
+      for (const [name, rule] of await secretRulesInNames(Object.keys(runtime).filter((n) => units[n] === undefined))) {
         delete runtime[name]
-        if (!held.some((h) => h.name === name)) diagnostics.push(heldUnitDiagnostic({ rule }))
+        diagnostics.push(heldUnitDiagnostic({ rule }))
       }
       state.runtime = withUnloadedUnits(runtime, Object.entries(units).map(([name, entry]) => ({ name, state: entry.state })))
     } catch (error) {
@@ -80,17 +79,19 @@ async function unitFileState(ctx: Pick<ProviderContext, 'host' | 'cache'>): Prom
   const files = await index.list()
   await writeSections(ctx, index.parsedSections(), cached)
 
-  const screen = new UnitNameScreen()
+  const found = await defaultTargetOf(index, (path) => ctx.host.readlink(path).catch(() => undefined))
+  const where = new Map<string, string>()
+  const wanted = await unitsWantedAtBoot(index, found, where)
+  const rules = await secretRulesInNames([...files.map((u) => u.name), ...wanted, ...(found === undefined ? [] : [found])])
   const held = new Map<string, HeldUnitName & { name: string }>()
-  const holds = async (name: string, folder: string | undefined): Promise<boolean> => {
-    if (held.has(name)) return true
-    const rule = await screen.ruleOf(name)
-    if (rule !== undefined) held.set(name, { name, rule, ...(folder === undefined ? {} : { folder }) })
+  const holds = (name: string, folder: string | undefined): boolean => {
+    const rule = rules.get(name)
+    if (rule !== undefined && !held.has(name)) held.set(name, { name, rule, ...(folder === undefined ? {} : { folder }) })
     return rule !== undefined
   }
   const units: Record<string, UnitEntry> = {}
   for (const unit of files) {
-    if (await holds(unit.name, dirnameOf(unit.path))) continue
+    if (holds(unit.name, dirnameOf(unit.path))) continue
     const entry: UnitEntry = { state: unit.state }
     if (unit.preset !== undefined) entry.preset = unit.preset
     // An administrator's own unit file: its content decides whether a daemon-reload is due.
@@ -100,11 +101,8 @@ async function unitFileState(ctx: Pick<ProviderContext, 'host' | 'cache'>): Prom
     units[unit.name] = entry
   }
 
-  const found = await defaultTargetOf(index, (path) => ctx.host.readlink(path).catch(() => undefined))
-  const defaultTarget = found === undefined || (await holds(found, PERSISTENT_CONFIG)) ? undefined : found
-  const where = new Map<string, string>()
-  const wantedAtBoot: string[] = []
-  for (const name of await unitsWantedAtBoot(index, found, where)) if (!(await holds(name, where.get(name)))) wantedAtBoot.push(name)
+  const defaultTarget = found === undefined || holds(found, PERSISTENT_CONFIG) ? undefined : found
+  const wantedAtBoot = wanted.filter((name) => !holds(name, where.get(name)))
   return {
     units,
     startup: {

@@ -1,4 +1,4 @@
-import { secretRuleInName, warningDiagnostic, type Diagnostic } from '@twinsync/sdk'
+import { warningDiagnostic, type Diagnostic } from '@twinsync/sdk'
 
 /** A unit name that holds a secret: where it was found (the unit file's folder, or the `.wants` folder of a link) and the rule. */
 export interface HeldUnitName {
@@ -14,32 +14,15 @@ export interface HeldUnitName {
  * redact (`<redacted>.service`), and a redacted name is no unit name: `plan` refused the whole
  * systemd part with NAME_INVALID and `status` showed it as drift (session 24). Held out, it is
  * neither recorded nor compared nor planned; the unit runs on as the machine has it. The rule is
- * the SDK's one (secretRuleInName). Said each collect by SYSTEMD_NAME_SECRET, naming the folder
- * and the rule, never the name.
+ * the SDK's one (secretRulesInNames: all the names as one text, then each name on a finding's
+ * line alone). Said each collect by SYSTEMD_NAME_SECRET, naming the folder and the rule, never
+ * the name.
  *
- * Cost: the unit-file part is asked once when the unit directories change (its verdicts are kept
- * with that part in unit-files-cache.ts, whose key carries the secret rules' version); the
- * running manager's units are asked only for names the unit files did not already answer
- * (instances such as getty@tty1.service), each collect.
+ * Cost: the unit files' names are screened when the unit directories change, their verdicts kept
+ * with that part in unit-files-cache.ts (whose key carries the secret rules' version); the running
+ * manager's units only for names the unit files did not answer (instances such as
+ * getty@tty1.service), each collect. 246 unit names: 0.7–9 ms of CPU (sdk/src/secrets.ts).
  */
-export class UnitNameScreen {
-  private readonly verdicts = new Map<string, Promise<string | undefined>>()
-
-  constructor(known: Iterable<[name: string, rule: string | undefined]> = []) {
-    for (const [name, rule] of known) this.verdicts.set(name, Promise.resolve(rule))
-  }
-
-  /** The rule of the secret in `name`, or undefined; asked once per name. */
-  ruleOf(name: string): Promise<string | undefined> {
-    let verdict = this.verdicts.get(name)
-    if (verdict === undefined) {
-      verdict = secretRuleInName(name)
-      this.verdicts.set(name, verdict)
-    }
-    return verdict
-  }
-}
-
 export function heldUnitDiagnostic(held: HeldUnitName, provider = 'systemd'): Diagnostic {
   const where = held.folder === undefined ? 'A unit the running manager lists has a name that' : `A unit name in ${held.folder}`
   return warningDiagnostic('SYSTEMD_NAME_SECRET', `${where} holds a secret (${held.rule}); the twin leaves the unit out`, {
