@@ -1,6 +1,7 @@
 import type { Diagnostic, StartupEntry } from '@twinsync/sdk'
 import { compareStrings, hasStartupView, redactSecrets } from '@twinsync/sdk'
 import { collectAll } from '../collect/collector.js'
+import { contextFor } from '../collect/context-factory.js'
 import { inject, injectable } from '../di.js'
 import { callProvider } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
@@ -32,14 +33,16 @@ async function redactCommand(entry: StartupEntry): Promise<StartupEntry> {
   return command === entry.command ? entry : { ...entry, command }
 }
 
-/** Collect the providers that have a startup view, live, and merge their rows. */
 /** What the startup providers hold out because a secret is in its name (session 25): the table lacks it, the notes say where. */
 const HELD_BY_NAME: ReadonlySet<string> = new Set(['SYSTEMD_NAME_SECRET', 'CRON_NAME_SECRET', 'AUTOSTART_NAME_SECRET'])
+
+/** Collect the providers that have a startup view, live, and merge their rows. */
 
 async function listStartup(registry: ProviderRegistry, contexts: ProviderContexts): Promise<StartupList> {
   const { claims, diagnostics } = await registry.load()
   const providers = (await registry.select()).map((r) => r.provider).filter(hasStartupView)
-  const outcomes = await collectAll(providers, contexts.collecting(claims))
+  const options = contexts.collecting(claims)
+  const outcomes = await collectAll(providers, options)
   const entries: StartupEntry[] = []
   const notes = [...diagnostics]
   for (const o of outcomes) {
@@ -48,7 +51,8 @@ async function listStartup(registry: ProviderRegistry, contexts: ProviderContext
     if (o.status !== 'collected' || !hasStartupView(provider)) continue
     // A unit, job or entry its provider held out by its name (a secret in it): not in the table, said so (folder and rule only).
     notes.push(...o.result.diagnostics.filter((d) => HELD_BY_NAME.has(d.code)))
-    const rows = await callProvider(provider, 'startupEntries', () => provider.startupEntries(o.result.state))
+    const state = o.result.state
+    const rows = await callProvider(provider, 'startupEntries', async () => provider.startupEntries(state, contextFor(provider, options)))
     // Read live, not from the twin: a command line's secret (`PGPASSWORD=…`, `--password=…`) is
     // redacted here as the snapshot redacts it, so the table never prints what the twin may not hold.
     if (rows.ok) entries.push(...(await Promise.all(rows.value.map(redactCommand))))
