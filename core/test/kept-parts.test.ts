@@ -183,6 +183,19 @@ describe('kept parts: a provider keeps its documents as the observed commit hold
     await snapshot()
   })
 
+  it('a document the secret screen changed: no token recorded, so it is made and screened again, and the warning said, every snapshot', async () => {
+    await machine('keeper-a', `token = ghp_${'a'.repeat(36)}\n`)
+    const first = await snapshot()
+    assert.ok(first.diagnostics.some((d) => d.code === 'SECRET_REDACTED' && d.provider === 'keeper'))
+    const before = calls.length
+    const again = await snapshot()
+    assert.deepEqual(calls.slice(before).map((c) => c.since), [undefined], 'no token to keep against')
+    assert.ok(again.diagnostics.some((d) => d.code === 'SECRET_REDACTED' && d.provider === 'keeper'), 'still said')
+    assert.doesNotMatch(rig.git('show', 'HEAD:system/keeper/a.json'), /ghp_a/)
+    await machine('keeper-a', 'a 3\n')
+    await snapshot()
+  })
+
   it('a claim of a document HEAD does not hold is refused: the provider is collected again and its document made (nothing enters unmade or unscreened)', async () => {
     assert.equal((await snapshot()).skipped, 'unchanged')
     assert.equal(inHead('system/forger-new.json'), undefined)
