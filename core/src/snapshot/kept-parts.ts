@@ -13,9 +13,9 @@ import { ownerOfTwinPath } from './twin-ownership.js'
  * 19,600 documents every unchanged run (the manifest's 8.6 MB in 65 documents, a document a
  * mirrored file), which the snapshot then took in, screened (a look-up), hashed where no id was
  * known, and compared with HEAD's, each found unchanged; now it makes none and the snapshot
- * keeps HEAD's files. Scale root, unchanged snapshot, 9 interleaved pairs against main (load
- * 6–9): CPU (user + sys with children) 1,700 → 1,470 ms (paired −280 ms); see
- * docs/architecture.md, Speed, for the quiet figures.
+ * keeps HEAD's files. Scale root, unchanged snapshot, 9 interleaved pairs against main d09991b1
+ * (load 13–15): CPU (user + sys with children) 1,870 → 1,560 ms (paired −290 ms); writeDocuments
+ * 92 → 22–31 ms and the files token 9–12 ms in CPU profiles (docs/architecture.md, Speed).
  *
  * What the core checks, since a provider's word is not enough:
  * - The token is recorded here (`.git/twinsync/cache/kept-parts.json`) beside the commit that
