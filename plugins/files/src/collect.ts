@@ -214,7 +214,7 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   const token =
     unread.length > 0
       ? undefined
-      : documentsToken({ walked, leftovers, startedAt, rules, walkRules: scope.walkRules, roots: scope.roots, othersHomes: scope.othersHomes, packages: stamp, accounts, attributes })
+      : documentsToken({ walked, leftovers, startedAt, rules, walkRules: scope.walkRules, roots: scope.roots, othersHomes: scope.othersHomes, packages: stamp, accounts, attributes, secretKey: scope.secretKey })
   if (token === undefined) return { state, documents: documentsOf(state), diagnostics }
   if (since === token) return { state, documents: [], diagnostics, token, kept: KEPT_PARTS }
   return { state, documents: documentsOf(state), diagnostics, token }

@@ -27,8 +27,10 @@ const DOCUMENTS_FORMAT = 1
  * - What the verdicts, the walk and the origins depend on besides the paths: the cache's rules
  *   (size limit, secret rules), the walk's rules (ignore and leftover patterns, every provider's
  *   claims), the include roots and the homes not read, the stamp of dpkg's database, the
- *   target's accounts (owner and group names), and the extended attributes found (getcap,
- *   getfattr: their answer, so a tool that went missing changes it), with the format above.
+ *   target's accounts (owner and group names), the key of the secrets' keyed hashes (as its
+ *   digest: a cache lost makes a new key, and every secret's hash anew), and the extended
+ *   attributes found (getcap, getfattr: their answer, so a tool that went missing changes it),
+ *   with the format above.
  * A collect that could not read a path (kept as the last snapshot had it) gives none either.
  */
 export function documentsToken(input: {
@@ -42,9 +44,13 @@ export function documentsToken(input: {
   packages: string
   accounts: Accounts
   attributes: ExtendedAttributes
+  /** The key of the secrets' keyed hashes (secretHashKey): a new key is a new hash in every secret's entry. */
+  secretKey: Buffer
 }): string | undefined {
   const hash = createHash('sha256')
-  hash.update(JSON.stringify([DOCUMENTS_FORMAT, input.rules, input.walkRules, input.roots, input.othersHomes, input.packages, input.accounts, input.leftovers]))
+  // The key itself never: its digest (the record beside the twin's commit holds the token).
+  const key = createHash('sha256').update('twinsync files secret key\0').update(input.secretKey).digest('hex')
+  hash.update(JSON.stringify([DOCUMENTS_FORMAT, input.rules, input.walkRules, input.roots, input.othersHomes, input.packages, input.accounts, input.leftovers, key]))
   hash.update(JSON.stringify([[...input.attributes.capabilities], [...input.attributes.xattrs]]))
   // The numbers of many paths at once (a Float64Array's bytes), the paths as one text: few calls into the hash.
   const BATCH = 512

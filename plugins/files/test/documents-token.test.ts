@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { MemoryCache, type ProviderCache } from '@twinsync/sdk'
@@ -95,8 +95,20 @@ describe('files provider: the token of its documents, and keeping them', () => {
     assert.equal(next.kept, undefined)
   })
 
+  it('a new key for the secrets\' keyed hashes (the provider cache lost): another token', async () => {
+    const first = await collect()
+    assert.ok(first.documents.some((d) => d.path === 'system/files/manifest.json' && String(d.content).includes('"secretHash"')))
+    await cache.remove?.('secret-hash-key')
+    const next = await collect(first.token)
+    assert.notEqual(next.token, first.token)
+    assert.equal(next.kept, undefined)
+  })
+
   it('a file changed a moment ago (racily clean): no token at all', async () => {
     writeFileSync(join(root.dir, 'etc/hosts'), '127.0.0.2 localhost\n')
+    // Its times a minute ahead: still too recent to trust when the collect starts, however loaded the machine.
+    const ahead = new Date(Date.now() + 60_000)
+    utimesSync(join(root.dir, 'etc/hosts'), ahead, ahead)
     const racy = await collect()
     assert.equal(racy.token, undefined)
     assert.ok(racy.documents.length > 0)
