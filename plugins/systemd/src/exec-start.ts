@@ -51,6 +51,23 @@ export function commandOf(value: string): string {
   return rest
 }
 
+/**
+ * systemd's unit-name specifiers in a command line, for the unit `name`: %n (the name), %N (without
+ * its type), %p (the prefix, before `@`), %i (the instance), %I (the instance unescaped: `-` is
+ * `/`, `\xNN` a byte), %%. Other specifiers (%h, %t, %H…) depend on the running system and are
+ * left as written.
+ */
+export function withSpecifiers(command: string, name: string): string {
+  const dot = name.lastIndexOf('.')
+  const plain = dot < 0 ? name : name.slice(0, dot)
+  const at = plain.indexOf('@')
+  const prefix = at < 0 ? plain : plain.slice(0, at)
+  const instance = at < 0 ? '' : plain.slice(at + 1)
+  const unescaped = instance.replace(/-/g, '/').replace(/\\x([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
+  const values: Record<string, string> = { n: name, N: plain, p: prefix, i: instance, I: unescaped, '%': '%' }
+  return command.replace(/%([nNpiI%])/g, (_, c: string) => values[c] as string)
+}
+
 /** The service a timer starts: its [Timer] Unit=, else its own name with `.service` (an instance's of the same instance, as systemd's unit_name_change_suffix). */
 export function timerService(timer: string, texts: readonly string[]): string {
   return unitSetting(texts, 'Timer', 'Unit').at(-1) ?? `${timer.slice(0, -'.timer'.length)}.service`
@@ -71,7 +88,7 @@ export async function withCommands(entries: StartupEntry[], index: UnitFileIndex
     }
     if (!service.endsWith('.service')) return undefined
     const texts = await index.unitTexts(service)
-    const lines = texts === undefined ? [] : unitSetting(texts, 'Service', 'ExecStart').map(commandOf).filter((c) => c !== '')
+    const lines = texts === undefined ? [] : unitSetting(texts, 'Service', 'ExecStart').map((line) => withSpecifiers(commandOf(line), service)).filter((c) => c !== '')
     return lines.length === 0 ? undefined : lines.join('; ')
   }
   return Promise.all(

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { commandOf, timerService, unitSetting } from '../src/exec-start.js'
+import { commandOf, timerService, unitSetting, withSpecifiers } from '../src/exec-start.js'
 
 describe('what a systemd unit runs (twinsync startup)', () => {
   it('reads ExecStart= of [Service] only, joins continued lines and skips comments', () => {
@@ -25,5 +25,11 @@ describe('what a systemd unit runs (twinsync startup)', () => {
     assert.equal(timerService('apt-daily.timer', ['[Timer]\nOnCalendar=daily\n']), 'apt-daily.service')
     assert.equal(timerService('backup@home.timer', ['[Timer]\nOnCalendar=daily\n']), 'backup@home.service')
     assert.equal(timerService('x.timer', ['[Timer]\nUnit=other.service\n', '[Timer]\nUnit=last.service\n']), 'last.service')
+  })
+
+  it("puts the unit's name into its specifiers, and leaves the running system's ones as written", () => {
+    assert.equal(withSpecifiers('/usr/bin/pg_ctlcluster --skip-systemctl-redirect %i start', 'postgresql@17-main.service'), '/usr/bin/pg_ctlcluster --skip-systemctl-redirect 17-main start')
+    assert.equal(withSpecifiers('/bin/mount %I %n %N %p 100%% %h', 'backup@srv-data\\x2dold.service'), '/bin/mount srv/data-old backup@srv-data\\x2dold.service backup@srv-data\\x2dold backup 100% %h')
+    assert.equal(withSpecifiers('/usr/sbin/cron -f', 'cron.service'), '/usr/sbin/cron -f')
   })
 })
