@@ -1,6 +1,7 @@
 import { compareStrings, errorDiagnostic, infoDiagnostic, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
 import { DAEMON_RELOAD_ID, systemdChangeId, UP, type SystemdOperation } from './change.js'
 import { isAdminUnitFile } from './config-drift.js'
+import { reloadListing } from './manager-reload.js'
 import type { RuntimeEntry, SystemdState } from './state.js'
 import { isChangeableUnitName } from './unit-name.js'
 import { PERSISTENT_CONFIG } from './unit-paths.js'
@@ -29,21 +30,15 @@ export function diffSystemdState(desired: SystemdState, actual: SystemdState): D
   const changedFiles = Object.keys(desired.units)
     .filter((unit) => desired.units[unit]?.hash !== undefined && desired.units[unit]?.hash !== actual.units[unit]?.hash)
     .sort(compareStrings)
-  let reload: Change | undefined
-  if (changedFiles.length > 0 && live) {
-    reload = add('daemon-reload', 'manager', `reload systemd after unit file changes (${changedFiles.join(', ')})`, 'low')
-    reload.data = { unit: 'manager', unitFiles: changedFiles.map((u) => `${PERSISTENT_CONFIG}/${u}`) }
-  }
-  const afterReload = reload === undefined ? {} : { requires: [DAEMON_RELOAD_ID] }
   /** The plan's one daemon-reload, made or found, with these files listed too. */
   const reloadFor = (existing: Change | undefined, files: readonly string[]): Change => {
-    const made = existing ?? add('daemon-reload', 'manager', '', 'low')
-    const data = (made.data ?? {}) as { unitFiles?: string[] }
-    const all = [...new Set([...(data.unitFiles ?? []), ...files])].sort(compareStrings)
-    made.data = { unit: 'manager', unitFiles: all }
-    made.summary = `reload systemd after unit file changes (${all.map((f) => f.slice(PERSISTENT_CONFIG.length + 1)).join(', ')})`
-    return made
+    const { change, made } = reloadListing(existing, files)
+    if (made) changes.push(change)
+    return change
   }
+  let reload: Change | undefined
+  if (changedFiles.length > 0 && live) reload = reloadFor(undefined, changedFiles.map((u) => `${PERSISTENT_CONFIG}/${u}`))
+  const afterReload = reload === undefined ? {} : { requires: [DAEMON_RELOAD_ID] }
 
   for (const unit of Object.keys(desired.units).sort(compareStrings)) {
     const want = desired.units[unit]?.state

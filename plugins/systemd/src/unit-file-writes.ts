@@ -1,8 +1,8 @@
 import { compareStrings, type Change, type FollowUpRequest } from '@twinsync/sdk'
-import { DAEMON_RELOAD_ID, systemdChangeId, UP, type SystemdChangeData } from './change.js'
+import { DAEMON_RELOAD_ID, systemdChangeId, UP } from './change.js'
+import { reloadListing } from './manager-reload.js'
 import type { SystemdState } from './state.js'
 import { isChangeableUnitName, isTemplate, templateOf } from './unit-name.js'
-import { PERSISTENT_CONFIG } from './unit-paths.js'
 
 /** A drop-in of the administrator's: /etc/systemd/system/NAME.d/*.conf, NAME a unit, a template, a type (`service.d`) or a prefix (`a-.service.d`). */
 const DROP_IN = /^\/etc\/systemd\/system\/([^/]+)\.d\/[^/]+\.conf$/
@@ -51,28 +51,8 @@ export function reloadsForUnitFileWrites({ changes, actual }: Pick<FollowUpReque
   }
   const out: Change[] = []
   if (files.length > 0) {
-    const reload = changes.find((c) => c.id === DAEMON_RELOAD_ID)
-    if (reload !== undefined) {
-      const data = reload.data as SystemdChangeData
-      const all = [...new Set([...(data.unitFiles ?? []), ...files])].sort(compareStrings)
-      reload.data = { ...data, unitFiles: all }
-      reload.summary = `reload systemd after unit file changes (${all.map((f) => f.slice(PERSISTENT_CONFIG.length + 1)).join(', ')})`
-      // Made only for other changes (a unit file's delete): now for these writes too.
-      if (reload.madeFor !== undefined) reload.madeFor = [...new Set([...reload.madeFor, ...writers])].sort(compareStrings)
-    } else {
-      const all = [...new Set(files)].sort(compareStrings)
-      out.push({
-        id: DAEMON_RELOAD_ID,
-        provider: 'systemd',
-        category: 'services',
-        operation: 'daemon-reload',
-        resource: 'manager',
-        summary: `reload systemd after unit file changes (${all.map((f) => f.slice(PERSISTENT_CONFIG.length + 1)).join(', ')})`,
-        risk: 'low',
-        madeFor: [...new Set(writers)].sort(compareStrings),
-        data: { unit: 'manager', unitFiles: all },
-      })
-    }
+    const { change, made } = reloadListing(changes.find((c) => c.id === DAEMON_RELOAD_ID), files, writers)
+    if (made) out.push(change)
   }
   const reloads = files.length > 0 || changes.some((c) => c.id === DAEMON_RELOAD_ID)
   for (const [unit, causes] of [...touched].sort(([a], [b]) => compareStrings(a, b))) {
