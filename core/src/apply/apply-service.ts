@@ -17,6 +17,7 @@ import { Applier } from './applier.js'
 import { PendingChecks, type FinishedCheck } from './pending-checks.js'
 import { planRefusal } from './plan-refusal.js'
 import { refuseUnacceptedHighRisk } from './high-risk.js'
+import { holdMachine } from './machine-lock.js'
 import { readAdminUsers } from '../plan/admin-users.js'
 import { journalPath, sealJournalText, type ApplyJournal } from './journal.js'
 import { ApplyRecorder, clearApplyRecord, doneBeforeInterruption, pathsOf, readApplyRecord, refuseUnlessContinuing, sweepTargetTempFiles } from './resume.js'
@@ -110,7 +111,8 @@ export class ApplyService {
     await refuseOtherMachine(this.twin.dir, await this.twin.open(), this.host)
     // Code that runs as root or a login: accepted by name, whoever calls (the CLI, the TUI).
     refuseUnacceptedHighRisk(options.plan, options.acceptHighRisk, options.acceptAgain, options.acceptHighRisk === true ? [] : await readAdminUsers(this.host))
-    const report = await this.twin.lock().hold('apply', () => this.applyLocked(options))
+    // One apply at a time per machine, whichever twin it comes from (machine-lock.ts), then per twin.
+    const report = await holdMachine(this.host.root, this.twin.dir, () => this.twin.lock().hold('apply', () => this.applyLocked(options)))
     // The checkpoint and the result go to the mirror, if there is one; a failed push is reported.
     return { ...report, push: await this.remote.push() }
   }
