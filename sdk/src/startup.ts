@@ -1,3 +1,4 @@
+import type { ProviderContext } from './context.js'
 import type { Provider } from './provider.js'
 
 /**
@@ -27,7 +28,12 @@ export interface StartupEntry {
 
 /** An optional capability: a provider whose state says what starts at boot or login. */
 export interface StartupView<State = unknown> {
-  startupEntries(state: State): StartupEntry[]
+  /**
+   * The rows of a state just collected. `ctx` is the collect's context (a host that only reads):
+   * for what the state does not hold, such as the command a systemd unit runs, read from its unit
+   * file. Called without one, rows from the state alone.
+   */
+  startupEntries(state: State, ctx?: ProviderContext): StartupEntry[] | Promise<StartupEntry[]>
 }
 
 export function hasStartupView<S>(provider: Provider<S>): provider is Provider<S> & StartupView<S> {

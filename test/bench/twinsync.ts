@@ -3,11 +3,13 @@
 // same wrapper as etckeeper.
 import { rm } from 'node:fs/promises'
 import { cliSandbox, TWINSYNC_BIN, type CliSandbox } from '../support/cli.js'
-import { measure, type Sample } from './measure.js'
+import { instructions, measure, type Sample } from './measure.js'
 
 export interface BenchCli extends CliSandbox {
   /** Run `twinsync args...` once, measured; rejects unless it exits with one of okCodes. */
   timed(args: string[], okCodes?: number[], extraEnv?: Record<string, string>): Promise<Sample>
+  /** The instructions of one run of `twinsync args...` (callgrind, see measure.ts); undefined without valgrind. */
+  instructions(args: string[]): Promise<number | undefined>
   /** Delete the twin, so the next snapshot --init starts from nothing. */
   forgetTwin(): Promise<void>
 }
@@ -25,6 +27,7 @@ export async function benchCli(): Promise<BenchCli> {
   return {
     ...sandbox,
     timed: (args, okCodes = [0], extraEnv = {}) => measure(['node', TWINSYNC_BIN, ...args], { env: { ...env, ...extraEnv }, okCodes, timeoutMs: 900_000 }),
+    instructions: (args) => instructions([TWINSYNC_BIN, ...args], { env, timeoutMs: 900_000 }),
     forgetTwin: () => rm(sandbox.twinDir, { recursive: true, force: true }),
   }
 }

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { chmod, mkdir, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { StartupEntry } from '@twinsync/sdk'
 import { chrootOk, freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, type Rootfs } from '../bed/index.js'
@@ -19,6 +19,12 @@ describe('twinsync startup on a Debian root', function () {
     await writeFile(join(rootfs.dir, 'etc/rc.local'), '#!/bin/sh\nexit 0\n')
     await chmod(join(rootfs.dir, 'etc/rc.local'), 0o755)
     await mkdir(join(rootfs.dir, 'etc/xdg/autostart'), { recursive: true })
+    // An administrator's override of what cron runs, and a unit of their own whose command line holds a password.
+    await mkdir(join(rootfs.dir, 'etc/systemd/system/cron.service.d'), { recursive: true })
+    await writeFile(join(rootfs.dir, 'etc/systemd/system/cron.service.d/override.conf'), '[Service]\nExecStart=\nExecStart=/usr/sbin/cron -f -L 15\n')
+    await writeFile(join(rootfs.dir, 'etc/systemd/system/dump.service'), '[Service]\nExecStart=/usr/bin/mysqldump --password=Tr0ub4dor-3-horse --all-databases\n[Install]\nWantedBy=multi-user.target\n')
+    await mkdir(join(rootfs.dir, 'etc/systemd/system/multi-user.target.wants'), { recursive: true })
+    await symlink('/etc/systemd/system/dump.service', join(rootfs.dir, 'etc/systemd/system/multi-user.target.wants/dump.service'))
     await writeFile(join(rootfs.dir, 'etc/xdg/autostart/notes.desktop'), '[Desktop Entry]\nType=Application\nName=Notes\nExec=notes --tray\nX-GNOME-Autostart-enabled=false\n')
   })
   after(async () => {
@@ -43,13 +49,20 @@ describe('twinsync startup on a Debian root', function () {
     assert.equal(find((e) => e.source === 'rc.local')?.enabled, true)
     const notes = find((e) => e.source === 'autostart')
     assert.deepEqual(notes && { trigger: notes.trigger, command: notes.command, enabled: notes.enabled }, { trigger: 'login', command: 'notes --tray', enabled: false })
-    assert.ok(find((e) => e.source === 'systemd' && e.name === 'cron.service' && e.trigger === 'boot'))
-    assert.ok(find((e) => e.source === 'systemd' && e.name === 'apt-daily.timer' && e.trigger === 'schedule'))
+    // What a unit runs, from the root's unit files: the service's ExecStart= as its drop-in sets it,
+    // a timer's service's, a password on a command line redacted as the snapshot redacts it.
+    assert.equal(find((e) => e.source === 'systemd' && e.name === 'cron.service' && e.trigger === 'boot')?.command, '/usr/sbin/cron -f -L 15')
+    const dump = find((e) => e.source === 'systemd' && e.name === 'dump.service')
+    assert.match(dump?.command ?? '', /^\/usr\/bin\/mysqldump --password=\S*redacted\S* --all-databases$/)
+    assert.ok(!JSON.stringify(entries).includes('Tr0ub4dor'))
+    assert.equal(find((e) => e.source === 'systemd' && e.name === 'apt-daily.timer' && e.trigger === 'schedule')?.command, '/usr/lib/apt/apt.systemd.daily update')
     const triggers = entries.map((e) => e.trigger)
     assert.deepEqual(triggers, [...triggers].sort((a, b) => ['boot', 'login', 'schedule'].indexOf(a) - ['boot', 'login', 'schedule'].indexOf(b)), 'boot first, then login, then schedule')
 
     const text = await cli.twinsync(['startup', '--root', rootfs.dir, '--repo', cli.twinDir])
     assert.match(text.stdout, /^WHEN\s+SOURCE\s+USER\s+ENABLED\s+NAME\s+COMMAND/)
     assert.match(text.stdout, /boot\s+cron\s+ann\s+yes\s+\/var\/spool\/cron\/crontabs\/ann:1\s+\/home\/ann\/bin\/sync\.sh/)
+    assert.match(text.stdout, /boot\s+systemd\s+-?\s*yes\s+cron\.service\s+\/usr\/sbin\/cron -f -L 15/)
+    assert.ok(!text.stdout.includes('Tr0ub4dor'))
   })
 })

@@ -1,4 +1,4 @@
-import type { ApplicableProvider, Change, Diagnostic, Plan, TwinReader } from '@twinsync/sdk'
+import type { ApplicableProvider, Change, Diagnostic, DiffResult, LoadResult, Plan, TwinReader } from '@twinsync/sdk'
 import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, pathPatternToRegExp, hasFollowUps, hasPlanReview, infoDiagnostic, isApplicable, isConfigChecker, isContentValidator, warningDiagnostic } from '@twinsync/sdk'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import { LastSnapshotReader } from '../collect/last-snapshot.js'
@@ -13,7 +13,7 @@ import { withNamedFiles } from '../apply/named-config.js'
 import { compiledNotes } from '../apply/compiled-config.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
-import { callProvider } from '../providers/provider-call.js'
+import { callProvider, type Guarded } from '../providers/provider-call.js'
 import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
 import { workingTree } from '../intent/intent-git.js'
 import { withActualSecrets, writesRedaction } from '../snapshot/secret-guard.js'
@@ -192,12 +192,8 @@ export class Planner {
       for (const outcome of outcomes) {
         if (outcome.status !== 'collected') continue
         const provider = outcome.provider as ApplicableProvider
-        const ctx = contextFor(provider, common)
-        const loaded = await callProvider(provider, 'load', () => provider.load({ ctx, twin: reader }))
-        if (!loaded.ok || loaded.value.state === undefined) continue
-        const desired = loaded.value.state
-        const diff = await callProvider(provider, 'diff', () => provider.diff({ desired, actual: outcome.result.state, ctx }))
-        if (diff.ok) against.found(provider.name, diff.value.changes)
+        const compared = await loadThenDiff(provider, reader, outcome.result.state, contextFor(provider, common))
+        if (compared.diff?.ok === true) against.found(provider.name, compared.diff.value.changes)
       }
     } finally {
       reader.close()
@@ -218,15 +214,14 @@ export class Planner {
     }
     const ctx = contextFor(provider, common)
     const nothing = `Nothing is planned for ${provider.name}; the other providers are planned as usual.`
-    const loaded = await callProvider(provider, 'load', () => provider.load({ ctx, twin: reader }), nothing)
+    const { loaded, diff } = await loadThenDiff(provider, reader, outcome.result.state, ctx, nothing)
     if (!loaded.ok) return [...outcome.result.diagnostics, loaded.diagnostic].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
     const out = [...outcome.result.diagnostics, ...loaded.value.diagnostics]
     const desired = loaded.value.state
-    if (desired === undefined) {
+    if (desired === undefined || diff === undefined) {
       out.push(infoDiagnostic(TWIN_HAS_NO_STATE, `The twin has no ${provider.name} state; nothing planned for it`, { provider: provider.name }))
       return out.map((d) => ({ ...d, provider: d.provider ?? provider.name }))
     }
-    const diff = await callProvider(provider, 'diff', () => provider.diff({ desired, actual: outcome.result.state, ctx }), nothing)
     if (!diff.ok) return [...out, diff.diagnostic].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
     if (onObserved !== undefined) onObserved(await observedOnly(provider, desired, outcome.result.state, ctx, diff.value.changes))
     // A change outside what the provider manages now (a forged twin's /root/.ssh entry, an
@@ -367,4 +362,23 @@ export class Planner {
 
 function wants(only: readonly string[] | undefined, domain: string): boolean {
   return only === undefined || only.length === 0 || only.includes(domain)
+}
+
+/**
+ * A provider's state as the twin read holds it (`load`), and its diff against the machine as
+ * collected: the core of a plan, and of status's second comparison (PlanOptions.alsoAgainst). No
+ * diff when the load failed or the twin holds no state of the provider.
+ */
+async function loadThenDiff(
+  provider: ApplicableProvider,
+  twin: TwinReader,
+  actual: unknown,
+  ctx: ReturnType<typeof contextFor>,
+  nothing?: string,
+): Promise<{ loaded: Guarded<LoadResult<unknown>>; diff?: Guarded<DiffResult> }> {
+  const loaded = await callProvider(provider, 'load', () => provider.load({ ctx, twin }), nothing)
+  if (!loaded.ok) return { loaded }
+  const desired = loaded.value.state
+  if (desired === undefined) return { loaded }
+  return { loaded, diff: await callProvider(provider, 'diff', () => provider.diff({ desired, actual, ctx }), nothing) }
 }

@@ -1,6 +1,7 @@
 import type { Diagnostic, StartupEntry } from '@twinsync/sdk'
 import { compareStrings, hasStartupView, redactSecrets } from '@twinsync/sdk'
 import { collectAll } from '../collect/collector.js'
+import { contextFor } from '../collect/context-factory.js'
 import { inject, injectable } from '../di.js'
 import { callProvider } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
@@ -36,14 +37,16 @@ async function redactCommand(entry: StartupEntry): Promise<StartupEntry> {
 async function listStartup(registry: ProviderRegistry, contexts: ProviderContexts): Promise<StartupList> {
   const { claims, diagnostics } = await registry.load()
   const providers = (await registry.select()).map((r) => r.provider).filter(hasStartupView)
-  const outcomes = await collectAll(providers, contexts.collecting(claims))
+  const options = contexts.collecting(claims)
+  const outcomes = await collectAll(providers, options)
   const entries: StartupEntry[] = []
   const notes = [...diagnostics]
   for (const o of outcomes) {
     if (o.status === 'failed') notes.push(o.diagnostic)
     const provider = o.provider
     if (o.status !== 'collected' || !hasStartupView(provider)) continue
-    const rows = await callProvider(provider, 'startupEntries', () => provider.startupEntries(o.result.state))
+    const state = o.result.state
+    const rows = await callProvider(provider, 'startupEntries', async () => provider.startupEntries(state, contextFor(provider, options)))
     // Read live, not from the twin: a command line's secret (`PGPASSWORD=…`, `--password=…`) is
     // redacted here as the snapshot redacts it, so the table never prints what the twin may not hold.
     if (rows.ok) entries.push(...(await Promise.all(rows.value.map(redactCommand))))

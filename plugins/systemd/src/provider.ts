@@ -26,7 +26,7 @@ import {
 } from '@twinsync/sdk'
 import { toStep, applySystemdChanges } from './apply.js'
 import { RUNTIME_OPERATIONS, type SystemdOperation } from './change.js'
-import { refusedChanges, throughLinkedEnablementFolder, type Diagnostic, type ScopeRequest } from '@twinsync/sdk'
+import { refusedChanges, throughLinkedEnablementFolder, type Diagnostic, type ProviderContext, type ScopeRequest } from '@twinsync/sdk'
 import { collectSystemdState } from './collect.js'
 import { diffSystemdState } from './diff.js'
 import { unappliedSystemdPlaces } from './unapplied.js'
@@ -34,6 +34,8 @@ import { restartsForConfigChanges } from './config-restarts.js'
 import { unitFileContradictions, unitsWhoseFilesGo } from './units-leaving.js'
 import { absentUnits, keptAsTheTwinSays, type AbsentUnit } from './units-installed.js'
 import { startupEntries } from './startup-entry.js'
+import { withCommands } from './exec-start.js'
+import { UnitFileIndex } from './unit-file-index.js'
 import { RUNTIME_DOCUMENT, STARTUP_DOCUMENT, SystemdState, UNITS_DOCUMENT } from './state.js'
 import { UNIT_SEARCH_PATH, PERSISTENT_CONFIG } from './unit-paths.js'
 
@@ -183,9 +185,10 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     return unitFileContradictions(request)
   }
 
-  /** The units started at boot and the enabled timers, for `twinsync startup`. */
-  startupEntries(state: SystemdState): StartupEntry[] {
-    return startupEntries(state)
+  /** The units started at boot and the enabled timers, for `twinsync startup`; with a context, what each runs, read from its unit files. */
+  async startupEntries(state: SystemdState, ctx?: ProviderContext): Promise<StartupEntry[]> {
+    const entries = startupEntries(state)
+    return ctx === undefined ? entries : withCommands(entries, new UnitFileIndex(ctx.host))
   }
 
   /** A change apply would refuse (a unit name with "/", a leading "-", a newline…): never planned, a plan holding one refused whole. */

@@ -261,8 +261,16 @@ export class UnitFileIndex {
 
   /** [Install] lines in NAME.d/*.conf (and the template's) add to the unit file's. */
   private async addDropIns(found: Found, template: string | undefined, view: SearchPathView): Promise<void> {
+    for (const path of await this.dropIns(found.name, template, view)) {
+      const text = await this.text(path)
+      if (text !== undefined && text.length > 0) parseInstallSection(text, found.install)
+    }
+  }
+
+  /** The paths of NAME.d/*.conf (and the template's), a name's first in the search path, in the order systemd reads them. */
+  private async dropIns(name: string, template: string | undefined, view: SearchPathView): Promise<string[]> {
     const byName = new Map<string, string>()
-    for (const unit of template === undefined ? [found.name] : [found.name, template]) {
+    for (const unit of template === undefined ? [name] : [name, template]) {
       for (const dir of UNIT_SEARCH_PATH) {
         // Most units have no drop-in directory: ask the listing we already have, not the disk.
         if (!view.has(dir, `${unit}.d`)) continue
@@ -271,10 +279,30 @@ export class UnitFileIndex {
         }
       }
     }
-    for (const file of [...byName.keys()].sort(compareStrings)) {
-      const text = await this.text(byName.get(file) as string)
-      if (text !== undefined && text.length > 0) parseInstallSection(text, found.install)
+    return [...byName.keys()].sort(compareStrings).map((file) => byName.get(file) as string)
+  }
+
+  /**
+   * The texts systemd loads for a unit, in order: the unit file the name leads to (after aliases
+   * and links), then its drop-ins (NAME.d/*.conf and the template's). undefined when the name
+   * leads to no unit file or to a mask. For what a unit runs (`twinsync startup`); the
+   * search-path-wide drop-ins (`service.d/`, `a-.service.d/`) are not read, as for [Install].
+   */
+  async unitTexts(name: string): Promise<string[] | undefined> {
+    const view = await this.searchPath()
+    let info: Found
+    try {
+      info = await this.traverse(name, view)
+    } catch (error) {
+      if (error instanceof UnitNotFound) return undefined
+      throw error
     }
+    if (info.mode !== 'regular') return undefined
+    const main = await this.text(info.path)
+    if (main === undefined) return undefined
+    const template = isInstance(info.name) ? templateOf(info.name) : undefined
+    const dropIns = await Promise.all((await this.dropIns(info.name, template, view)).map((path) => this.text(path)))
+    return [main, ...dropIns.filter((t): t is string => t !== undefined)]
   }
 
   /** The links of one search directory, read once: its .wants/.requires/.upholds links and its own symlinks. */

@@ -19,9 +19,18 @@ const PLUGIN_DIR = join(repoRoot, 'examples', 'twinsync-plugin-dnf')
  * evening, session 8). A pair takes under a second. One more pair first, not counted: the first
  * unchanged snapshot after `--init` compiles and writes both sides' code caches. The side that
  * runs first alternates. The row's note also gives the figure counted as before (the first
- * BENCH_RUNS pairs, that first pair among them).
+ * BENCH_RUNS pairs, that first pair among them). 25 since session 25: at 15 the same code read +18.8
+ * and +3.5 ms of wall in two quiet runs of one evening (session 24), the goal's own size.
  */
-const PAIRS = 15
+const PAIRS = 25
+
+/**
+ * Pairs of callgrind counts after one uncounted pair (its fixed seeds make V8 compile the code
+ * caches anew). A count moves by about 0.1% run to run (session 25: 476.3 / 475.9 M without the
+ * plugin, 488.1 / 486.4 M with it), so three pairs say what the wall and CPU pairs cannot on a
+ * shared machine. Each run takes 9–15 s.
+ */
+const COUNTED_PAIRS = 3
 
 /** What a run of the twinsync process cost in CPU (user + system, its own), read from its preload's file. */
 const CPU_PRELOAD = join(repoRoot, 'test', 'bench', 'cpu-usage.cjs')
@@ -41,6 +50,37 @@ async function pairs(count: number, before: number, a: () => Promise<Sample>, b:
   }
   const diffs = as.map((x, i) => x.ms - (bs[i] as Sample).ms)
   return { a: medians(as.slice(1)), b: medians(bs.slice(1)), asBefore: median(diffs.slice(0, before)) }
+}
+
+function millions(counts: number[]): string {
+  return counts.map((m) => `${(m / 1e6).toFixed(1)} M`).join(', ')
+}
+
+function signedM(count: number): string {
+  return `${count >= 0 ? '+' : ''}${(count / 1e6).toFixed(1)} M`
+}
+
+/** `count` pairs of instruction counts after one uncounted pair, alternating the side run first; undefined without valgrind. */
+async function countedPairs(count: number, a: () => Promise<number | undefined>, b: () => Promise<number | undefined>): Promise<{ added: number; without: number; with: number[]; withoutRuns: number[] } | undefined> {
+  const as: number[] = []
+  const bs: number[] = []
+  for (let i = -1; i < count; i++) {
+    let x: number | undefined
+    let y: number | undefined
+    if (i % 2 !== 0) {
+      x = await a()
+      y = await b()
+    } else {
+      y = await b()
+      x = await a()
+    }
+    if (x === undefined || y === undefined) return undefined
+    if (i >= 0) {
+      as.push(x)
+      bs.push(y)
+    }
+  }
+  return { added: median(as.map((x, i) => x - (bs[i] as number))), without: median(bs), with: as, withoutRuns: bs }
 }
 
 export const pluginSection: BenchSection = {
@@ -88,8 +128,24 @@ export const pluginSection: BenchSection = {
             `wall: median of the ${a.runs} run-by-run differences after one uncounted pair, the side run first alternating; medians: with ${Math.round(a.ms)} ms, without ${Math.round(b.ms)} ms; ` +
             `counted as before session 9 (the first ${ctx.runs} pairs, the uncounted one among them): ${signed(asBefore)}${more}`,
         })
+      // What the plugin adds in instructions, as ms at the rate of the run without it (its
+      // instructions over its CPU time, user + system, from the pairs above): system time is
+      // counted in proportion, so the estimate errs high. The row says so when valgrind is missing.
+      const counted = await countedPairs(COUNTED_PAIRS, () => withPlugin.instructions(snapshot(withPlugin)), () => bare.instructions(snapshot(bare)))
+      const countedRow =
+        counted === undefined
+          ? row('plugin', 'unchanged snapshot (minbase): instructions with the plugin − without', { note: 'not measured: valgrind is not installed (Debian package valgrind)' })
+          : row('plugin', 'unchanged snapshot (minbase): instructions with the plugin − without, as CPU ms', {
+              twinsync: (counted.added / counted.without) * cpu.b.ms,
+              runs: COUNTED_PAIRS,
+              goal: atMost(10, 'ms'),
+              note:
+                `callgrind (node's own user-space instructions, V8's seeds fixed), median of ${COUNTED_PAIRS} run-by-run differences after one uncounted pair: ` +
+                `${signedM(counted.added)} over ${(counted.without / 1e6).toFixed(1)} M without the plugin (runs without: ${millions(counted.withoutRuns)}; with: ${millions(counted.with)}); ` +
+                `as ms at that run's rate, ${(counted.without / 1e6).toFixed(1)} M in ${cpu.b.ms.toFixed(1)} ms of CPU (user + system, the median of the CPU pairs)`,
+            })
       const cpuNote = `; CPU of the process (${cpu.a.runs} more pairs, the same way): ${signed(pairedDifference(cpu.a, cpu.b))} (medians ${cpu.a.ms.toFixed(1)} vs ${cpu.b.ms.toFixed(1)} ms)`
-      return [added('twinsync --version', version), added('unchanged snapshot (minbase)', snap, cpuNote)]
+      return [added('twinsync --version', version), added('unchanged snapshot (minbase)', snap, cpuNote), countedRow]
     } finally {
       await bare.cleanup()
       await withPlugin.cleanup()
