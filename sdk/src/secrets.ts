@@ -1690,6 +1690,35 @@ export async function secretRuleInName(name: string): Promise<string | undefined
   return (await findSecrets(name))[0]?.rule
 }
 
+/**
+ * secretRuleInName for many names at once (a folder's listing, the unit files, the installed
+ * packages): the names that hold a secret, with the rule. The names are screened as one text, one
+ * detector call, and each name alone (secretRuleInName, the one rule) only on a line a finding
+ * spans. Measured (session 25, warm, load 8–11): 246 unit names 0.7–9 ms of CPU as one text
+ * against 15–67 ms asked one by one; 750 package names 1.7–10 ms against 141 ms; 5,000 names
+ * 8–24 ms against 284 ms.
+ */
+export async function secretRulesInNames(names: Iterable<string>): Promise<Map<string, string>> {
+  const held = new Map<string, string>()
+  const unique = [...new Set(names)].filter((n) => n.length > 0 && !n.includes('\n'))
+  const text = unique.join('\n')
+  for (const finding of await findSecrets(text)) {
+    const last = finding.line + (text.slice(finding.start, finding.end).match(/\n/g)?.length ?? 0)
+    for (const name of unique.slice(finding.line - 1, last)) {
+      if (held.has(name)) continue
+      const rule = await secretRuleInName(name)
+      if (rule !== undefined) held.set(name, rule)
+    }
+  }
+  // A name with a line break (a file name can hold one) is asked alone: it would be two lines of the text.
+  for (const name of new Set(names)) {
+    if (!name.includes('\n') || held.has(name)) continue
+    const rule = await secretRuleInName(name)
+    if (rule !== undefined) held.set(name, rule)
+  }
+  return held
+}
+
 /** A finding as a person reads it: "etc/app.env:3:7 github (github secret)". Never the value. */
 export function formatSecretFinding(where: string, finding: SecretFinding): string {
   return `${where}:${finding.line}:${finding.column} ${finding.rule} (${finding.description})`

@@ -107,6 +107,44 @@ describe('plan and apply inside a booted Debian container', function () {
     assert.match(log, /^TwinSync checkpoint before apply /m)
   })
 
+  it('a drop-in the twin adds to a running service is in effect after the apply: the manager reloaded, the service restarted', async () => {
+    const before = await mainPid('twin-demo.service')
+    await ct.writeFile(`${TWIN}/filesystem/etc/systemd/system/twin-demo.service.d/limits.conf`, '[Service]\nLimitNOFILE=4242\n')
+    const planned = await ct.twinsync(['plan', '--json'])
+    assert.equal(planned.code, 0, planned.stderr)
+    const plan = JSON.parse(planned.stdout) as { changes: Array<{ id: string; requires?: string[] }> }
+    const restart = plan.changes.find((c) => c.id === 'systemd:restart:twin-demo.service')
+    assert.ok(plan.changes.some((c) => c.id === 'systemd:daemon-reload:manager'), plan.changes.map((c) => c.id).join(', '))
+    assert.deepEqual(restart?.requires, ['systemd:daemon-reload:manager', 'files:create:/etc/systemd/system/twin-demo.service.d/limits.conf'])
+    const applied = await ct.twinsync(['apply', '--yes', '--accept-high-risk'], { timeoutMs: 600_000 })
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr)
+    const shown = (await ct.runOk(['systemctl', 'show', '-p', 'NeedDaemonReload', '-p', 'LimitNOFILE', 'twin-demo.service'])).stdout
+    assert.match(shown, /^NeedDaemonReload=no$/m)
+    assert.match(shown, /^LimitNOFILE=4242$/m)
+    const after = await mainPid('twin-demo.service')
+    assert.notEqual(after, before, 'restarted')
+    assert.match(await ct.readFile(`/proc/${after}/limits`), /^Max open files\s+4242\s+4242/m)
+  })
+
+  it('a drop-in edited by hand, the daemon-reload forgotten: the next plan reloads the manager and restarts the service', async () => {
+    await ct.writeFile('/etc/systemd/system/twin-demo.service.d/limits.conf', '[Service]\nLimitNOFILE=4343\n')
+    assert.match((await ct.runOk(['systemctl', 'show', '-p', 'NeedDaemonReload', 'twin-demo.service'])).stdout, /^NeedDaemonReload=yes$/m)
+    assert.equal((await ct.twinsync(['snapshot'])).code, 0)
+    const planned = await ct.twinsync(['plan', '--json'])
+    assert.equal(planned.code, 0, planned.stderr)
+    const plan = JSON.parse(planned.stdout) as { changes: Array<{ id: string; summary: string; requires?: string[] }> }
+    assert.deepEqual(plan.changes.map((c) => [c.id, c.requires]), [
+      ['systemd:daemon-reload:manager', undefined],
+      ['systemd:restart:twin-demo.service', ['systemd:daemon-reload:manager']],
+    ])
+    assert.match(plan.changes[1]?.summary ?? '', /runs an older configuration than \/etc\/systemd\/system\/twin-demo\.service\.d\/limits\.conf: restart it/)
+    const applied = await ct.twinsync(['apply', '--yes', '--accept-high-risk'], { timeoutMs: 600_000 })
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr)
+    assert.match((await ct.runOk(['systemctl', 'show', '-p', 'NeedDaemonReload', '-p', 'LimitNOFILE', 'twin-demo.service'])).stdout, /^LimitNOFILE=4343$/m)
+    const again = await ct.twinsync(['plan', '--json'])
+    assert.deepEqual((JSON.parse(again.stdout) as { changes: unknown[] }).changes, [], 'done: nothing planned again')
+  })
+
   it('runs the @reboot job and rc.local, and starts the enabled service, after a reboot', async () => {
     await ct.reboot()
     // cron starts @reboot jobs after boot has finished: wait on a deadline (not a count of tries).

@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Category, Change, Diagnostic, PathClaims, Provider, ProviderContext, TwinReader } from '@twinsync/sdk'
-import { isApplicable, isTwinSyncError, NO_LONGER_TRACKED, SECRET_CHANGED } from '@twinsync/sdk'
+import { findSecrets, isApplicable, isTwinSyncError, NO_LONGER_TRACKED, redactSecrets, SECRET_CHANGED } from '@twinsync/sdk'
 import { callProvider } from '../providers/provider-call.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import type { GitStatusEntry } from '../twin/git.js'
@@ -65,7 +65,35 @@ export async function semanticDiff(
     }
     for (const e of paths) add(provider?.category ?? 'twin', fileLevel(name, e))
   }
-  return { domains, diagnostics }
+  return { domains: await withoutSecretNames(domains), diagnostics }
+}
+
+/**
+ * What changed, with any secret in its words redacted (`files: <redacted>.service removed`): a
+ * twin from before session 24 holds names with a token (a file, a crontab, an autostart entry
+ * mirrored under it), and the snapshot that drops one, or `history`/`show` of it, would spell it
+ * in the diary line, a new commit's subject (session 25). Today's snapshots never take such a
+ * name in (the providers hold it out), so this only ever finds those.
+ * Cost: the words of all the changes screened as one text, one detector call (as the snapshot's
+ * guard screens a document); each change alone only when that text has a finding.
+ */
+async function withoutSecretNames(domains: SemanticDiff['domains']): Promise<SemanticDiff['domains']> {
+  const all = Object.values(domains).flatMap((list) => list ?? [])
+  if (all.length === 0) return domains
+  const words = (c: DomainChange) => [c.resource, c.summary, c.before ?? '', c.after ?? '']
+  if ((await findSecrets(all.flatMap(words).join('\n'))).length === 0) return domains
+  const out: SemanticDiff['domains'] = {}
+  for (const [domain, list] of Object.entries(domains) as Array<[keyof SemanticDiff['domains'], DomainChange[] | undefined]>) {
+    if (list === undefined) continue
+    out[domain] = await Promise.all(
+      list.map(async (c) => {
+        const [resource, summary, before, after] = await Promise.all(words(c).map((w) => redactSecrets(w)))
+        if (resource === c.resource && summary === c.summary && before === (c.before ?? '') && after === (c.after ?? '')) return c
+        return { ...c, resource: resource as string, summary: summary as string, ...(c.before === undefined ? {} : { before }), ...(c.after === undefined ? {} : { after }) }
+      }),
+    )
+  }
+  return out
 }
 
 /**

@@ -13,7 +13,7 @@ import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { refuseOtherMachine } from '../twin/machine-match.js'
 import { autoPack, type AutoPackOutcome } from '../twin/auto-pack.js'
-import { diarySubject, onlyVolatile, snapshotCommitMessage, snapshotMessage, summarizeChanges, type SnapshotSummary } from './snapshot-summary.js'
+import { diarySubject, onlyVolatile, snapshotCommitMessage, snapshotMessage, summarizeChanges, withoutSecretPaths, type SnapshotSummary } from './snapshot-summary.js'
 import { changedFilesOnly, semanticDiff, type DomainChange, type SemanticDiff } from '../history/semantic-diff.js'
 import { countsTrailer, recordedCounts } from '../history/count-record.js'
 import { twinKey } from '../plan/plan-seal.js'
@@ -226,7 +226,7 @@ export class SnapshotService {
       // The diary says what the machine did since the last snapshot (the observed commit), not
       // what this commit undoes of a person's commit or a pull on top of it (HEAD then).
       const since = await this.sinceObserved(lastSnapshot, draft.head, tree, changes)
-      const summary = summarizeChanges(since.changes, providers, claims)
+      const summary = await withoutSecretPaths(summarizeChanges(since.changes, providers, claims))
       const base = {
         summary,
         diagnostics,

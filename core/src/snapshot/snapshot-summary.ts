@@ -1,5 +1,5 @@
 import type { Category, PathClaims, Provider } from '@twinsync/sdk'
-import { CATEGORIES, isVolatileTwinPath } from '@twinsync/sdk'
+import { CATEGORIES, findSecrets, isVolatileTwinPath, redactSecrets } from '@twinsync/sdk'
 import type { GitStatusEntry } from '../twin/git.js'
 import type { DomainChange, SemanticDiff } from '../history/semantic-diff.js'
 import { boundedList, domainCountPhrase, snapshotSubject } from '../vocabulary.js'
@@ -33,6 +33,20 @@ export function summarizeChanges(entries: readonly GitStatusEntry[], providers: 
   }
   for (const s of Object.values(summary)) s.paths.sort()
   return summary
+}
+
+/**
+ * The summary with any secret in its twin paths redacted: the paths a snapshot removes from a twin
+ * from before session 24 can be named with a token (a mirrored file, crontab or autostart entry),
+ * and the snapshot prints them (`--json`, the control panel). The paths screened as one text, one
+ * detector call; each path alone only when that text has a finding.
+ */
+export async function withoutSecretPaths(summary: SnapshotSummary): Promise<SnapshotSummary> {
+  const paths = Object.values(summary).flatMap((s) => s?.paths ?? [])
+  if (paths.length === 0 || (await findSecrets(paths.join('\n'))).length === 0) return summary
+  const out: SnapshotSummary = {}
+  for (const [domain, s] of Object.entries(summary) as Array<[Domain, DomainSummary]>) out[domain] = { ...s, paths: await Promise.all(s.paths.map((p) => redactSecrets(p))) }
+  return out
 }
 
 /** True when every change is to a volatile fact (processes, logs, usage). */

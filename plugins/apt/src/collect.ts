@@ -1,4 +1,4 @@
-import { infoDiagnostic, sortBy, type Diagnostic, type HostPort } from '@twinsync/sdk'
+import { infoDiagnostic, secretRulesInNames, sortBy, warningDiagnostic, type Diagnostic, type HostPort } from '@twinsync/sdk'
 import { isPresent, parseDpkgStatus, type DpkgRecord } from './dpkg-status.js'
 import { parseAutoInstalled } from './extended-states.js'
 import type { AptPackage, AptState } from './state.js'
@@ -24,7 +24,23 @@ export async function collectAptState(host: HostPort): Promise<{ state: AptState
   const auto = parseAutoInstalled((await host.readTextIfExists(EXTENDED_STATES)) ?? '', nativeArchitecture)
 
   const packages: Record<string, AptPackage> = {}
+  // Debian's names are lowercase letters, digits and `+ - .`, yet some tokens fit (`glrt-…`, a
+  // Mailgun `key-…`, `pul-…`): a package built locally under one would be a key of apt.json, which
+  // the core's guard could only redact, then drift with a plan to install `<redacted>`. Held out;
+  // screened as one text (the SDK's secretRulesInNames), only when dpkg's status moved (state-cache.ts).
+  const held = await secretRulesInNames(records.map((r) => r.name))
   for (const record of sortBy(records, (r) => `${r.name}:${r.architecture}`)) {
+    const rule = held.get(record.name)
+    if (rule !== undefined) {
+      diagnostics.push(
+        warningDiagnostic('APT_NAME_SECRET', `An installed package has a name that holds a secret (${rule}); the twin leaves it out`, {
+          path: DPKG_STATUS,
+          provider: 'apt',
+          detail: 'A package name reaches apt.json, the diary line and every plan. Only a package built locally can be so named (installed with `dpkg -i`): nothing is planned for it, and it is no drift. Rebuild it under another name, or remove it (`dpkg -l` shows it), then snapshot again.',
+        }),
+      )
+      continue
+    }
     const aptArch = record.architecture === 'all' ? nativeArchitecture : record.architecture
     const entry: AptPackage = {
       version: record.version,

@@ -1,9 +1,10 @@
 import type { Diagnostic, FileStat, ProviderContext } from '@twinsync/sdk'
-import { cachedBySignature, isRacy, stableStringify } from '@twinsync/sdk'
+import { cachedBySignature, isRacy, SECRET_RULES_VERSION, stableStringify } from '@twinsync/sdk'
 import { collectAptState, DPKG_STATUS, EXTENDED_STATES } from './collect.js'
 import type { AptState } from './state.js'
 
-const CACHE_KEY = 'apt-state-v1'
+/** With the secret rules' version: a package whose name holds a secret is held out (collect.ts). */
+const CACHE_KEY = `apt-state-v2-r${SECRET_RULES_VERSION}`
 
 /** What a collect of apt gives: the state, its diagnostics, and apt.json's text. */
 export interface AptCollected {

@@ -43,6 +43,24 @@ describe('apt collect', () => {
     assert.deepEqual(result.diagnostics.map((d) => d.code), ['APT_PACKAGE_UNFINISHED'])
   })
 
+  it('holds out a package whose name holds a secret (a local package named like a Mailgun key; not a real one), said by the rule only', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'twinsync-apt-names-'))
+    const name = 'key-0123456789abcdef0123456789abcdef'
+    try {
+      cpSync(FIXTURE_ROOT, root, { recursive: true })
+      appendFileSync(join(root, 'var/lib/dpkg/status'), `\nPackage: ${name}\nStatus: install ok installed\nArchitecture: all\nVersion: 1.0\n`)
+      const collected = await new AptProvider().collect({ ctx: createTestContext(root, { cache: new MemoryCache() }) })
+      assert.ok(!JSON.stringify(collected).includes(name), JSON.stringify(collected.diagnostics))
+      assert.deepEqual(
+        collected.diagnostics.filter((d) => d.code === 'APT_NAME_SECRET').map((d) => d.summary),
+        ['An installed package has a name that holds a secret (provider-token); the twin leaves it out'],
+      )
+      assert.ok(Object.keys(collected.state?.packages ?? {}).length > 0, 'the other packages are kept')
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
   it('conforms to the provider contract on the fixture root', async () => {
     assert.deepEqual(await checkConformance(new AptProvider(), createTestContext(FIXTURE_ROOT)), [])
   })

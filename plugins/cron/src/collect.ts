@@ -1,4 +1,4 @@
-import { machineRefusal, ownHomesOnly, readTextOrReport, sortBy, warningDiagnostic, type Diagnostic, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
+import { machineRefusal, ownHomesOnly, readTextOrReport, secretRulesInNames, sortBy, warningDiagnostic, type Diagnostic, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
 import { loadCron } from './load.js'
 import { stripCronHeader } from './crontab-header.js'
 import { buildCronState, cronReadsCronDFile, type SystemCronFile } from './model.js'
@@ -13,7 +13,8 @@ export interface CollectedCron {
 export async function collectCron(ctx: ProviderContext, provider: string, previous?: TwinReader): Promise<CollectedCron> {
   const ignored: IgnoredCronFile[] = []
   const kept: Diagnostic[] = []
-  const spool = await readUserCrontabs(ctx, provider, ignored)
+  const held: Diagnostic[] = []
+  const spool = await readUserCrontabs(ctx, provider, ignored, held)
   let crontabs: UserCrontab[]
   if ('unread' in spool) {
     // The spool is root's (1730 on Debian): a run as another user, or a root-squashed mount, cannot
@@ -31,15 +32,38 @@ export async function collectCron(ctx: ProviderContext, provider: string, previo
   } else {
     crontabs = spool.crontabs
   }
-  const systemFiles = await readSystemFiles(ctx.host, ignored)
+  const systemFiles = await readSystemFiles(ctx.host, ignored, held, provider)
   const state = buildCronState(crontabs, systemFiles, ignored)
   const diagnostics = state.problems.map((p) =>
     warningDiagnostic('CRON_LINE_INVALID', `${p.source} line ${p.line}: ${p.reason}`, { path: p.source, provider, detail: p.text }),
   )
-  return { state, diagnostics: [...kept, ...diagnostics] }
+  return { state, diagnostics: [...held, ...kept, ...diagnostics] }
 }
 
-async function readUserCrontabs(ctx: ProviderContext, provider: string, ignored: IgnoredCronFile[]): Promise<{ crontabs: UserCrontab[] } | { unread: string }> {
+/**
+ * A cron.d file or a spool crontab whose name holds a secret (`/etc/cron.d/ghp_…`, a crontab
+ * named like a user, `tk_…`) is held out whole, as the files provider holds the path out and
+ * autostart the entry: its name would be a job's `source` and an `ignored` path in cron.json,
+ * which the core's guard could only redact, and a spool crontab's name is also its document's
+ * name (left out by the snapshot, then planned for delete: the twin had no crontab for that
+ * user). Neither read nor recorded nor compared nor planned; cron runs it on as it is. Said each
+ * collect by its folder and rule, never by the name. The rule is the SDK's one
+ * (secretRulesInNames: a folder's names as one text); asked of the two folders each collect (a
+ * handful of names).
+ */
+function heldName(rule: string | undefined, folder: string, provider: string, held: Diagnostic[]): boolean {
+  if (rule === undefined) return false
+  held.push(
+    warningDiagnostic('CRON_NAME_SECRET', `A cron file in ${folder} has a name that holds a secret (${rule}); the twin leaves it and its jobs out`, {
+      path: folder,
+      provider,
+      detail: `A name reaches the twin's documents, its file names and the diary line. Nothing is planned for it, and it is no drift; cron runs it on as it is. Rename it (\`ls -la ${folder}\` shows it${folder === CRONTAB_DIR ? '; a crontab there is named after its user' : ''}), then snapshot again.`,
+    }),
+  )
+  return true
+}
+
+async function readUserCrontabs(ctx: ProviderContext, provider: string, ignored: IgnoredCronFile[], held: Diagnostic[]): Promise<{ crontabs: UserCrontab[] } | { unread: string }> {
   const crontabs: UserCrontab[] = []
   let entries: Awaited<ReturnType<typeof readdirIfExists>>
   try {
@@ -50,11 +74,13 @@ async function readUserCrontabs(ctx: ProviderContext, provider: string, ignored:
     if (refused === undefined) throw error
     return { unread: refused.code }
   }
+  const rules = await secretRulesInNames(entries.map((e) => e.name))
   for (const entry of entries) {
     const path = crontabPath(entry.name)
     // `crontab -e` leaves tmp.XXXXXX files while a user edits; they are not crontabs.
     if (entry.name.startsWith('.') || entry.name.startsWith('tmp.')) continue
     if (ctx.claims.ownerOf(path) !== provider) continue
+    if (heldName(rules.get(entry.name), CRONTAB_DIR, provider, held)) continue
     if (entry.type !== 'file') {
       ignored.push({ path, reason: `a ${entry.type}, not a crontab file` })
       continue
@@ -70,12 +96,15 @@ async function readUserCrontabs(ctx: ProviderContext, provider: string, ignored:
   return { crontabs }
 }
 
-async function readSystemFiles(host: HostPort, ignored: IgnoredCronFile[]): Promise<SystemCronFile[]> {
+async function readSystemFiles(host: HostPort, ignored: IgnoredCronFile[], held: Diagnostic[], provider: string): Promise<SystemCronFile[]> {
   const files: SystemCronFile[] = []
   const main = await host.readTextIfExists(SYSTEM_CRONTAB)
   if (main !== undefined) files.push({ path: SYSTEM_CRONTAB, content: main })
-  for (const entry of sortBy(await readdirIfExists(host, CRON_D_DIR), (e) => e.name)) {
+  const entries = sortBy(await readdirIfExists(host, CRON_D_DIR), (e) => e.name)
+  const rules = await secretRulesInNames(entries.map((e) => e.name))
+  for (const entry of entries) {
     const path = `${CRON_D_DIR}/${entry.name}`
+    if (!entry.name.startsWith('.') && heldName(rules.get(entry.name), CRON_D_DIR, provider, held)) continue
     if (!cronReadsCronDFile(entry.name)) {
       // Debian ships /etc/cron.d/.placeholder; a dot file is not worth a line in the twin.
       if (!entry.name.startsWith('.')) ignored.push({ path, reason: 'cron skips /etc/cron.d files whose names are not letters, digits, "_" and "-"' })

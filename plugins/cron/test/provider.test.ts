@@ -48,6 +48,27 @@ describe('CronProvider', () => {
     assert.equal(provider.category, 'startup')
   })
 
+  it('holds out a cron.d file or a spool crontab whose name holds a secret, said by its folder and rule (token-shaped names, not real)', async () => {
+    const github = 'ghp_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5'
+    const userLike = 'tk_abcdefghij0123456789abcdefghi'
+    await write(root, `/etc/cron.d/${github}`, '17 3 * * * root /bin/true\n')
+    await write(root, '/etc/cron.d/AKIAQWERTYUIOPASDFGH.disabled', '17 4 * * * root /bin/true\n')
+    await write(root, `/var/spool/cron/crontabs/${userLike}`, '0 4 * * * /bin/true\n', 0o600)
+    const collected = await provider.collect({ ctx })
+    const text = JSON.stringify(collected)
+    for (const name of [github, userLike, 'AKIAQWERTYUIOPASDFGH']) assert.ok(!text.includes(name), text)
+    assert.deepEqual(
+      collected.diagnostics.filter((d) => d.code === 'CRON_NAME_SECRET').map((d) => [d.path, d.summary]),
+      [
+        ['/var/spool/cron/crontabs', 'A cron file in /var/spool/cron/crontabs has a name that holds a secret (provider-token); the twin leaves it and its jobs out'],
+        ['/etc/cron.d', 'A cron file in /etc/cron.d has a name that holds a secret (aws-access-key); the twin leaves it and its jobs out'],
+        ['/etc/cron.d', 'A cron file in /etc/cron.d has a name that holds a secret (github); the twin leaves it and its jobs out'],
+      ],
+    )
+    assert.deepEqual(collected.state.crontabs.map((c) => c.user), ['ann', 'root'])
+    assert.ok(collected.state.jobs.some((j) => j.source === '/etc/cron.d/e2scrub_all'))
+  })
+
   it('conforms to the SDK contract', async () => {
     assert.deepEqual(await checkConformance(provider, ctx), [])
   })

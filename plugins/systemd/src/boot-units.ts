@@ -15,8 +15,11 @@ export async function defaultTargetOf(index: UnitFileIndex, readlink: (path: str
   return undefined
 }
 
-/** Units reached from the boot targets through .wants and .requires links, transitively. */
-export async function unitsWantedAtBoot(index: UnitFileIndex, defaultTarget: string | undefined): Promise<string[]> {
+/**
+ * Units reached from the boot targets through .wants and .requires links, transitively.
+ * `where`, when given, gets the first folder each unit's link was found in (for a held name's warning).
+ */
+export async function unitsWantedAtBoot(index: UnitFileIndex, defaultTarget: string | undefined, where?: Map<string, string>): Promise<string[]> {
   const seeds = [...BOOT_TARGETS, ...(defaultTarget === undefined ? [] : [defaultTarget])]
   const seen = new Set<string>(seeds)
   const queue = [...seen]
@@ -30,6 +33,7 @@ export async function unitsWantedAtBoot(index: UnitFileIndex, defaultTarget: str
         if (!view.has(dir, `${unit}${suffix}`)) continue
         for (const entry of await index.entries(`${dir}/${unit}${suffix}`)) {
           wanted.add(entry.name)
+          if (where !== undefined && !where.has(entry.name)) where.set(entry.name, `${dir}/${unit}${suffix}`)
           if (!seen.has(entry.name)) {
             seen.add(entry.name)
             queue.push(entry.name)

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { compareStrings, redactSecrets, warningDiagnostic, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
+import { compareStrings, redactSecrets, secretRulesInNames, warningDiagnostic, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
 import { defaultTargetOf, unitsWantedAtBoot } from './boot-units.js'
 import type { InstallSection } from './install-section.js'
 import { addConfigDrift } from './config-drift.js'
@@ -8,6 +8,8 @@ import type { SystemdState, UnitEntry } from './state.js'
 import { UnitFileIndex } from './unit-file-index.js'
 import { PERSISTENT_CONFIG } from './unit-paths.js'
 import { cachedUnitFiles } from './unit-files-cache.js'
+import { heldUnitDiagnostic, type HeldUnitName } from './secret-names.js'
+import { dirnameOf } from './unit-paths.js'
 
 const SECTIONS_CACHE_KEY = 'install-sections-v1'
 type ParsedSections = Map<string, { signature: string; install: InstallSection }>
@@ -18,11 +20,20 @@ type ParsedSections = Map<string, { signature: string; install: InstallSection }
  */
 export async function collectSystemdState(ctx: ProviderContext): Promise<{ state: SystemdState; diagnostics: Diagnostic[] }> {
   const diagnostics: Diagnostic[] = []
-  const { units, startup } = await cachedUnitFiles(ctx.host, ctx.cache, (host) => unitFileState({ ...ctx, host }))
+  const { units, startup, held } = await cachedUnitFiles(ctx.host, ctx.cache, (host) => unitFileState({ ...ctx, host }))
   const state: SystemdState = { units, startup }
+  diagnostics.push(...held.map((h) => heldUnitDiagnostic(h)))
   if (await managerRuns(ctx.host)) {
     try {
-      state.runtime = withUnloadedUnits(await collectRuntime(ctx.host), Object.entries(units).map(([name, entry]) => ({ name, state: entry.state })))
+      // The unit files' names are answered already (secret-names.ts): only the manager's others are asked.
+      const runtime = await collectRuntime(ctx.host)
+      const heldNames = new Set(held.map((h) => h.name))
+      for (const name of heldNames) delete runtime[name]
+      for (const [name, rule] of await secretRulesInNames(Object.keys(runtime).filter((n) => units[n] === undefined))) {
+        delete runtime[name]
+        diagnostics.push(heldUnitDiagnostic({ rule }))
+      }
+      state.runtime = withUnloadedUnits(runtime, Object.entries(units).map(([name, entry]) => ({ name, state: entry.state })))
     } catch (error) {
       diagnostics.push(warningDiagnostic('SYSTEMD_RUNTIME_UNREADABLE', 'Could not read the runtime state of units', { detail: (error as Error).message, provider: 'systemd' }))
     }
@@ -54,15 +65,33 @@ export async function unitFileHash(bytes: Uint8Array, path: string): Promise<str
   return 'sha256-redacted:' + createHash('sha256').update(redacted, 'latin1').digest('hex')
 }
 
-/** Enablement, presets and hashes of the unit files, and what starts at boot: read from the unit directories alone (cached, see unit-files-cache.ts). */
-async function unitFileState(ctx: Pick<ProviderContext, 'host' | 'cache'>): Promise<Pick<SystemdState, 'units' | 'startup'>> {
+/** The unit files' part of the state, and the units held out of it by their names (kept with it in the cache). */
+type UnitFilePart = Pick<SystemdState, 'units' | 'startup'> & { held: Array<HeldUnitName & { name: string }> }
+
+/**
+ * Enablement, presets and hashes of the unit files, and what starts at boot: read from the unit
+ * directories alone (cached, see unit-files-cache.ts). A unit whose name holds a secret is left
+ * out of all of it (secret-names.ts).
+ */
+async function unitFileState(ctx: Pick<ProviderContext, 'host' | 'cache'>): Promise<UnitFilePart> {
   const cached = await ctx.cache.read(SECTIONS_CACHE_KEY).catch(() => undefined)
   const index = new UnitFileIndex(ctx.host, parseSections(cached))
   const files = await index.list()
   await writeSections(ctx, index.parsedSections(), cached)
 
+  const found = await defaultTargetOf(index, (path) => ctx.host.readlink(path).catch(() => undefined))
+  const where = new Map<string, string>()
+  const wanted = await unitsWantedAtBoot(index, found, where)
+  const rules = await secretRulesInNames([...files.map((u) => u.name), ...wanted, ...(found === undefined ? [] : [found])])
+  const held = new Map<string, HeldUnitName & { name: string }>()
+  const holds = (name: string, folder: string | undefined): boolean => {
+    const rule = rules.get(name)
+    if (rule !== undefined && !held.has(name)) held.set(name, { name, rule, ...(folder === undefined ? {} : { folder }) })
+    return rule !== undefined
+  }
   const units: Record<string, UnitEntry> = {}
   for (const unit of files) {
+    if (holds(unit.name, dirnameOf(unit.path))) continue
     const entry: UnitEntry = { state: unit.state }
     if (unit.preset !== undefined) entry.preset = unit.preset
     // An administrator's own unit file: its content decides whether a daemon-reload is due.
@@ -72,14 +101,16 @@ async function unitFileState(ctx: Pick<ProviderContext, 'host' | 'cache'>): Prom
     units[unit.name] = entry
   }
 
-  const defaultTarget = await defaultTargetOf(index, (path) => ctx.host.readlink(path).catch(() => undefined))
+  const defaultTarget = found === undefined || holds(found, PERSISTENT_CONFIG) ? undefined : found
+  const wantedAtBoot = wanted.filter((name) => !holds(name, where.get(name)))
   return {
     units,
     startup: {
       ...(defaultTarget === undefined ? {} : { defaultTarget }),
-      wantedAtBoot: await unitsWantedAtBoot(index, defaultTarget),
-      enabledTimers: files.filter((u) => u.name.endsWith('.timer') && (u.state === 'enabled' || u.state === 'enabled-runtime')).map((u) => u.name).sort(compareStrings),
+      wantedAtBoot,
+      enabledTimers: files.filter((u) => !held.has(u.name) && u.name.endsWith('.timer') && (u.state === 'enabled' || u.state === 'enabled-runtime')).map((u) => u.name).sort(compareStrings),
     },
+    held: [...held.values()],
   }
 }
 

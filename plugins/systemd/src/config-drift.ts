@@ -15,6 +15,8 @@ export interface ServiceStart {
   canReload: boolean
   environmentFiles: string[]
   fragmentPath?: string
+  /** Its drop-ins (DropInPaths). */
+  dropInPaths?: string[]
   /** SubState ("running", "exited", …), when asked for (serviceStarts with `withSubState`). */
   sub?: string
 }
@@ -68,7 +70,7 @@ export async function staleConfigOf(host: HostReader, start: ServiceStart, packa
 
 /** One `systemctl show` for every running service (and, `withSubState`, each one's SubState too). */
 export async function serviceStarts(host: HostReader, units: readonly string[], withSubState = false): Promise<ServiceStart[]> {
-  const props = ['Id', 'InactiveExitTimestamp', 'ExecMainStartTimestamp', 'ExecReload', 'StateChangeTimestamp', 'CanReload', 'EnvironmentFiles', 'FragmentPath', ...(withSubState ? ['SubState'] : [])]
+  const props = ['Id', 'InactiveExitTimestamp', 'ExecMainStartTimestamp', 'ExecReload', 'StateChangeTimestamp', 'CanReload', 'EnvironmentFiles', 'FragmentPath', 'DropInPaths', ...(withSubState ? ['SubState'] : [])]
   const result = await host.query('systemctl', ['show', '--timestamp=us+utc', ...props.flatMap((p) => ['-p', p]), '--', ...units], { timeoutMs: 60_000 })
   if (result.exitCode !== 0) throw new Error(`systemctl show exited ${result.exitCode}: ${result.stderr.trim()}`)
   return parseServiceShow(result.stdout)
@@ -95,6 +97,7 @@ export function parseServiceShow(output: string): ServiceStart[] {
     let stateChange: number | undefined
     let canReload = false
     let fragmentPath: string | undefined
+    let dropInPaths: string[] = []
     let sub: string | undefined
     const environmentFiles: string[] = []
     for (const line of block.split('\n')) {
@@ -115,6 +118,7 @@ export function parseServiceShow(output: string): ServiceStart[] {
       } else if (key === 'StateChangeTimestamp') stateChange = parseTimestamp(value)
       else if (key === 'CanReload') canReload = value === 'yes'
       else if (key === 'FragmentPath' && value !== '') fragmentPath = value
+      else if (key === 'DropInPaths') dropInPaths = value.split(' ').filter((p) => p.startsWith('/'))
       else if (key === 'SubState') sub = value
       else if (key === 'EnvironmentFiles') {
         const path = value.replace(/ \(ignore_errors=(yes|no)\)$/, '')
@@ -123,7 +127,7 @@ export function parseServiceShow(output: string): ServiceStart[] {
     }
     if (unit === undefined || loadedAt === Number.NEGATIVE_INFINITY) continue
     if (!reloadKnown && stateChange !== undefined) loadedAt = Math.max(loadedAt, stateChange)
-    out.push({ unit, loadedAt, canReload, environmentFiles, ...(fragmentPath === undefined ? {} : { fragmentPath }), ...(sub === undefined ? {} : { sub }) })
+    out.push({ unit, loadedAt, canReload, environmentFiles, ...(fragmentPath === undefined ? {} : { fragmentPath }), ...(dropInPaths.length === 0 ? {} : { dropInPaths }), ...(sub === undefined ? {} : { sub }) })
   }
   return out
 }
@@ -171,6 +175,11 @@ export async function unitPackages(host: HostReader, cache?: ProviderCache): Pro
 /** The files (and symlinks) a service reads at start, and their folders (ending in "/"), by the rules of addConfigDrift. */
 export async function configFilesOf(host: HostReader, start: ServiceStart, packages: UnitPackages): Promise<string[]> {
   const files = new Set<string>(start.environmentFiles)
+  // The administrator's own unit file and drop-ins (session 25): one changed after the start means
+  // the service runs older unit settings (a drop-in edited by hand, the daemon-reload or the
+  // restart forgotten). A package's unit file under /usr/lib is left out: an upgrade that does
+  // not restart its service (dbus, logind) does so on purpose.
+  for (const path of [start.fragmentPath, ...(start.dropInPaths ?? [])]) if (path !== undefined && isAdminUnitFile(path)) files.add(path)
   const known = configReadBy(start.unit) ?? configReadBy(templateName(start.unit))
   const own = /^systemd-(.+)\.service$/.exec(start.unit)
   const roots: string[] = []
@@ -197,6 +206,9 @@ export async function configFilesOf(host: HostReader, start: ServiceStart, packa
       if (patterns.length === 0 || patterns.some((p) => p.test(path))) files.add(path)
     })
   }
+  // Its drop-in folders on disk too: the manager lists a drop-in in DropInPaths only once it has
+  // reloaded, so one written by hand since (NeedDaemonReload=yes) is found here, or by its folder.
+  for (const name of new Set([start.unit, templateName(start.unit)])) await walk(host, `/etc/systemd/system/${name}.d`, (path) => files.add(path))
   return [...files].sort(compareStrings)
 }
 
@@ -261,4 +273,9 @@ function namedAfter(top: string, stems: readonly string[]): boolean {
 function usrMergeVariants(path: string): Set<string> {
   const bare = path.replace(/^\/usr(?=\/lib\/)/, '')
   return new Set([bare, `/usr${bare}`])
+}
+
+/** A unit file or drop-in of the administrator's (/etc/systemd/system): read by the manager at daemon-reload, by a service when it starts. */
+export function isAdminUnitFile(path: string): boolean {
+  return path.startsWith('/etc/systemd/system/') && !path.slice('/etc/systemd/system/'.length).includes('.wants/')
 }

@@ -1,5 +1,7 @@
 import { compareStrings, errorDiagnostic, infoDiagnostic, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
 import { DAEMON_RELOAD_ID, systemdChangeId, UP, type SystemdOperation } from './change.js'
+import { isAdminUnitFile } from './config-drift.js'
+import { reloadListing } from './manager-reload.js'
 import type { RuntimeEntry, SystemdState } from './state.js'
 import { isChangeableUnitName } from './unit-name.js'
 import { PERSISTENT_CONFIG } from './unit-paths.js'
@@ -28,11 +30,14 @@ export function diffSystemdState(desired: SystemdState, actual: SystemdState): D
   const changedFiles = Object.keys(desired.units)
     .filter((unit) => desired.units[unit]?.hash !== undefined && desired.units[unit]?.hash !== actual.units[unit]?.hash)
     .sort(compareStrings)
-  let reload: Change | undefined
-  if (changedFiles.length > 0 && live) {
-    reload = add('daemon-reload', 'manager', `reload systemd after unit file changes (${changedFiles.join(', ')})`, 'low')
-    reload.data = { unit: 'manager', unitFiles: changedFiles.map((u) => `${PERSISTENT_CONFIG}/${u}`) }
+  /** The plan's one daemon-reload, made or found, with these files listed too. */
+  const reloadFor = (existing: Change | undefined, files: readonly string[]): Change => {
+    const { change, made } = reloadListing(existing, files)
+    if (made) changes.push(change)
+    return change
   }
+  let reload: Change | undefined
+  if (changedFiles.length > 0 && live) reload = reloadFor(undefined, changedFiles.map((u) => `${PERSISTENT_CONFIG}/${u}`))
   const afterReload = reload === undefined ? {} : { requires: [DAEMON_RELOAD_ID] }
 
   for (const unit of Object.keys(desired.units).sort(compareStrings)) {
@@ -142,10 +147,17 @@ export function diffSystemdState(desired: SystemdState, actual: SystemdState): D
       const stale = entry?.staleConfig ?? []
       if (entry === undefined || stale.length === 0 || !UP.has(entry.active) || !isChangeableUnitName(unit)) continue
       if (changes.some((c) => c.resource === unit && (c.operation === 'stop' || c.operation === 'start' || c.operation === 'restart'))) continue
-      const operation = entry.canReload === true ? 'reload' : 'restart'
+      // Its own unit file or drop-in changed since it started: a reload of the service reads none
+      // of it; the manager reloads (it may not have: NeedDaemonReload), then the service restarts.
+      const unitFiles = stale.filter(isAdminUnitFile)
+      const operation = entry.canReload === true && unitFiles.length === 0 ? 'reload' : 'restart'
+      // A folder is named only when no file in it is (a drop-in deleted by hand leaves only that trace).
+      const named = unitFiles.filter((f) => !f.endsWith('/'))
+      if (unitFiles.length > 0) reload = reloadFor(reload, named.length > 0 ? named : unitFiles)
       const change = add(operation, unit, `${unit} runs an older configuration than ${stale[0]}${stale.length > 1 ? ` (and ${stale.length - 1} more)` : ''}: ${operation} it`, 'medium', {
         before: 'active, with an older configuration',
         after: operation === 'reload' ? 'active, reloaded' : 'active, restarted',
+        ...(unitFiles.length > 0 ? { requires: [DAEMON_RELOAD_ID] } : {}),
       })
       change.data = { unit, staleConfig: stale }
     }

@@ -35,6 +35,7 @@ import { unitFileContradictions, unitsWhoseFilesGo } from './units-leaving.js'
 import { absentUnits, keptAsTheTwinSays, type AbsentUnit } from './units-installed.js'
 import { startupEntries } from './startup-entry.js'
 import { withCommands } from './exec-start.js'
+import { oneRestartEach, reloadsForUnitFileWrites } from './unit-file-writes.js'
 import { UnitFileIndex } from './unit-file-index.js'
 import { RUNTIME_DOCUMENT, STARTUP_DOCUMENT, SystemdState, UNITS_DOCUMENT } from './state.js'
 import { UNIT_SEARCH_PATH, PERSISTENT_CONFIG } from './unit-paths.js'
@@ -177,7 +178,8 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     const kept = keptAsTheTwinSays(this.absent.get(request.actual) ?? [], [...request.changes, ...leaving])
     const stopped = new Set([...request.changes, ...leaving, ...kept].filter((c) => c.provider === 'systemd' && c.operation === 'stop').map((c) => c.resource))
     const restarts = await restartsForConfigChanges(request)
-    return [...leaving, ...kept, ...restarts.filter((c) => !stopped.has(c.resource))]
+    const unitWrites = reloadsForUnitFileWrites({ changes: [...request.changes, ...leaving], actual: request.actual })
+    return [...leaving, ...kept, ...oneRestartEach([...restarts, ...unitWrites], request.changes).filter((c) => !stopped.has(c.resource))]
   }
 
   /** A plan that deletes a unit's file and enables or starts the unit: an error (units-leaving.ts). */

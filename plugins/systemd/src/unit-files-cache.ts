@@ -1,8 +1,11 @@
 import type { DirEntry, FileStat, HostPort, ProviderCache, ReadOptions } from '@twinsync/sdk'
 import { isRacy, SECRET_RULES_VERSION } from '@twinsync/sdk'
 
-/** With the secret rules' version: a unit file's hash is taken with its secrets redacted (collect.ts). */
-const CACHE_KEY = `unit-files-v2-r${SECRET_RULES_VERSION}`
+/**
+ * With the secret rules' version: a unit file's hash is taken with its secrets redacted, and a
+ * unit whose name holds one is held out (collect.ts, secret-names.ts). v3: the held names.
+ */
+const CACHE_KEY = `unit-files-v3-r${SECRET_RULES_VERSION}`
 
 /**
  * Speed (issue 22): the unit-file part of systemd's state (every unit's enablement, preset and

@@ -2,7 +2,7 @@ import { compareStrings, errorDiagnostic, type Change, type Diagnostic, type Fol
 import { DAEMON_RELOAD_ID, systemdChangeId, UP, type SystemdChangeData } from './change.js'
 import type { SystemdState } from './state.js'
 import { isChangeableUnitName } from './unit-name.js'
-import { PERSISTENT_CONFIG } from './unit-paths.js'
+import { reloadListing } from './manager-reload.js'
 
 /** An administrator's unit file: directly in /etc/systemd/system, with a unit type's suffix. */
 const UNIT_FILE = /^\/etc\/systemd\/system\/([^/]+\.(?:service|socket|timer|path|mount|automount|swap|target|slice|scope))$/
@@ -61,25 +61,8 @@ export function unitsWhoseFilesGo({ changes, actual }: Pick<FollowUpRequest<Syst
   if (!live) return out
   // The manager forgets the units once their files are gone.
   const files = [...going.values()].map((g) => g.path).sort(compareStrings)
-  const reload = existing(DAEMON_RELOAD_ID)
-  if (reload !== undefined) {
-    const data = reload.data as SystemdChangeData
-    const all = [...new Set([...(data.unitFiles ?? []), ...files])].sort(compareStrings)
-    reload.data = { ...data, unitFiles: all }
-    reload.summary = `reload systemd after unit file changes (${all.map((f) => f.slice(PERSISTENT_CONFIG.length + 1)).join(', ')})`
-  } else {
-    out.push({
-      id: DAEMON_RELOAD_ID,
-      provider: 'systemd',
-      category: 'services',
-      operation: 'daemon-reload',
-      resource: 'manager',
-      summary: `reload systemd after unit file changes (${[...going.keys()].sort(compareStrings).join(', ')})`,
-      risk: 'low',
-      madeFor: [...new Set([...going.values()].map((g) => g.change.id))].sort(compareStrings),
-      data: { unit: 'manager', unitFiles: files },
-    })
-  }
+  const { change, made } = reloadListing(existing(DAEMON_RELOAD_ID), files, [...going.values()].map((g) => g.change.id))
+  if (made) out.push(change)
   return out
 }
 

@@ -13,6 +13,7 @@ ExecReload={ path=/usr/sbin/nginx ; argv[]=/usr/sbin/nginx -g daemon on; master_
 CanReload=yes
 InactiveExitTimestamp=Mon 2026-11-30 05:07:33.753974 UTC
 FragmentPath=/usr/lib/systemd/system/nginx.service
+DropInPaths=/etc/systemd/system/nginx.service.d/limits.conf /usr/lib/systemd/system/service.d/10-timeout-abort.conf
 
 Id=cron.service
 ExecMainStartTimestamp=Mon 2026-11-30 05:07:33.725474 UTC
@@ -33,7 +34,7 @@ describe('services that run an older configuration', () => {
     assert.equal(parseTimestamp('Mon 2026-11-30 05:07:37.712688 UTC'), Date.parse('2026-11-30T05:07:37Z') + 712.688)
     assert.equal(parseTimestamp('n/a'), undefined)
     const [nginx, cron, ssh] = parseServiceShow(SHOW)
-    assert.deepEqual(nginx, { unit: 'nginx.service', loadedAt: Date.parse('2026-11-30T05:07:37Z') + 712.688, canReload: true, environmentFiles: [], fragmentPath: '/usr/lib/systemd/system/nginx.service' })
+    assert.deepEqual(nginx, { unit: 'nginx.service', loadedAt: Date.parse('2026-11-30T05:07:37Z') + 712.688, canReload: true, environmentFiles: [], fragmentPath: '/usr/lib/systemd/system/nginx.service', dropInPaths: ['/etc/systemd/system/nginx.service.d/limits.conf', '/usr/lib/systemd/system/service.d/10-timeout-abort.conf'] })
     assert.deepEqual(cron?.environmentFiles, ['/etc/default/cron'])
     assert.equal(cron?.canReload, false)
     assert.equal(cron?.loadedAt, Date.parse('2026-11-30T05:07:33Z') + 734.317, 'the later of the start times')
@@ -111,6 +112,14 @@ CanReload=yes
       const start = (unit: string): ServiceStart => ({ unit, loadedAt: 0, canReload: true, environmentFiles: [] })
       assert.deepEqual(await configFilesOf(host, start('nginx.service'), new Map()), ['/etc/nginx/', '/etc/nginx/nginx.conf'])
       assert.deepEqual(await configFilesOf(host, start('mariadb.service'), new Map()), ['/etc/mysql/', '/etc/mysql/my.cnf'])
+      // Its own unit file and drop-ins, the administrator's (/etc/systemd/system): a package's under /usr/lib are not.
+      const withUnitFiles = { ...start('nginx.service'), fragmentPath: '/usr/lib/systemd/system/nginx.service', dropInPaths: ['/etc/systemd/system/nginx.service.d/limits.conf', '/usr/lib/systemd/system/service.d/10-timeout-abort.conf'] }
+      assert.deepEqual(await configFilesOf(host, withUnitFiles, new Map()), ['/etc/nginx/', '/etc/nginx/nginx.conf', '/etc/systemd/system/nginx.service.d/limits.conf'])
+      assert.deepEqual(await configFilesOf(host, { ...start('mine.service'), fragmentPath: '/etc/systemd/system/mine.service' }, new Map()), ['/etc/systemd/system/mine.service'])
+      // A drop-in written since the manager last reloaded is in no DropInPaths: found on disk, with its folder.
+      await mkdir(join(root, 'etc/systemd/system/mine.service.d'), { recursive: true })
+      await writeFile(join(root, 'etc/systemd/system/mine.service.d/new.conf'), '[Service]\nNice=5\n')
+      assert.deepEqual(await configFilesOf(host, start('mine.service'), new Map()), ['/etc/systemd/system/mine.service.d/', '/etc/systemd/system/mine.service.d/new.conf'])
       // cron re-reads its tables itself: the table says it reads nothing at start.
       assert.deepEqual(configReadBy('cron.service'), [])
       assert.equal(configReadBy('unknown.service'), undefined)
@@ -159,6 +168,19 @@ CanReload=yes
       assert.deepEqual(changes[2]?.data, { unit: 'nginx.service', staleConfig: ['/etc/nginx/nginx.conf', '/etc/nginx/conf.d/'] })
       // The twin's own record of an older configuration (a snapshot taken while it was stale) asks for nothing.
       assert.deepEqual(diffSystemdState(actual, desired).changes.map((c) => c.id), ['systemd:start:cron.service', 'systemd:start:old.service'])
+    })
+
+    it("a service whose own drop-in or unit file changed after it started: the manager reloads, then it restarts (a reload of the service reads neither)", () => {
+      const actual = state({
+        'nginx.service': { active: 'active', sub: 'running', staleConfig: ['/etc/systemd/system/nginx.service.d/limits.conf', '/etc/nginx/nginx.conf'], canReload: true },
+        'mine.service': { active: 'active', sub: 'running', staleConfig: ['/etc/systemd/system/mine.service'], canReload: false },
+      })
+      const { changes } = diffSystemdState(state({ 'nginx.service': { active: 'active', sub: 'running' }, 'mine.service': { active: 'active', sub: 'running' } }), actual)
+      assert.deepEqual(changes.map((c) => [c.id, c.summary, c.requires]), [
+        ['systemd:daemon-reload:manager', 'reload systemd after unit file changes (mine.service, nginx.service.d/limits.conf)', undefined],
+        ['systemd:restart:mine.service', 'mine.service runs an older configuration than /etc/systemd/system/mine.service: restart it', ['systemd:daemon-reload:manager']],
+        ['systemd:restart:nginx.service', 'nginx.service runs an older configuration than /etc/systemd/system/nginx.service.d/limits.conf (and 1 more): restart it', ['systemd:daemon-reload:manager']],
+      ])
     })
   })
 })

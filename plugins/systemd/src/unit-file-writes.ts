@@ -1,0 +1,110 @@
+import { compareStrings, type Change, type FollowUpRequest } from '@twinsync/sdk'
+import { DAEMON_RELOAD_ID, systemdChangeId, UP } from './change.js'
+import { reloadListing } from './manager-reload.js'
+import type { SystemdState } from './state.js'
+import { isChangeableUnitName, isTemplate, templateOf } from './unit-name.js'
+
+/** A drop-in of the administrator's: /etc/systemd/system/NAME.d/*.conf, NAME a unit, a template, a type (`service.d`) or a prefix (`a-.service.d`). */
+const DROP_IN = /^\/etc\/systemd\/system\/([^/]+)\.d\/[^/]+\.conf$/
+/** An administrator's unit file: directly in /etc/systemd/system. */
+const UNIT_FILE = /^\/etc\/systemd\/system\/([^/]+\.(?:service|socket|timer|path|mount|automount|swap|target|slice|scope))$/
+/** What another provider's change does to a file: writes it (content, link) or deletes it. */
+const FILE_ACTIONS = new Set(['write', 'symlink', 'delete'])
+
+/**
+ * The manager reads unit files and their drop-ins only at `daemon-reload`, and a running service
+ * keeps the settings it was started with until it restarts: a drop-in the plan writes or deletes
+ * (`systemctl edit`'s override.conf, a LimitNOFILE=, an ExecStart= of the administrator's) is not
+ * in effect after the apply unless the manager reloads (systemd says NeedDaemonReload=yes and
+ * keeps the old settings; seen in session 25 on a booted Debian 13: nginx kept 1,024 open files
+ * after a drop-in raised it). So, on a running system: the daemon-reload (one for the plan, listing
+ * the files), and a restart of each running service whose own unit file or drop-in the plan
+ * changes (each its own change after the reload and the file, which a person can leave out; a
+ * template's drop-in restarts its running instances; a type's or prefix's drop-in, which reaches
+ * many units, only reloads). Deleted unit files are units-leaving.ts's: they stop the unit.
+ */
+export function reloadsForUnitFileWrites({ changes, actual }: Pick<FollowUpRequest<SystemdState>, 'changes' | 'actual'>): Change[] {
+  if (actual.runtime === undefined) return []
+  const touched = new Map<string, { path: string; change: Change }[]>()
+  const files: string[] = []
+  const writers: string[] = []
+  for (const change of changes) {
+    if (change.provider === 'systemd') continue
+    const data = change.data as { action?: unknown; path?: unknown; below?: unknown } | undefined
+    if (typeof data?.action !== 'string' || !FILE_ACTIONS.has(data.action) || typeof data.path !== 'string') continue
+    const below = data.action === 'delete' && Array.isArray(data.below) ? data.below.map((b: { path?: unknown } | null) => b?.path).filter((p): p is string => typeof p === 'string') : []
+    let mine = false
+    for (const path of [data.path, ...below]) {
+      const dropIn = DROP_IN.exec(path)?.[1]
+      // A written unit file's reload is the diff's (its hash in units.json); its restart is made here.
+      const unitFile = data.action === 'delete' ? undefined : UNIT_FILE.exec(path)?.[1]
+      if (dropIn === undefined && unitFile === undefined) continue
+      if (dropIn !== undefined) {
+        files.push(path)
+        mine = true
+      }
+      for (const unit of runningUnitsOf((dropIn ?? unitFile) as string, actual)) {
+        touched.set(unit, [...(touched.get(unit) ?? []), { path, change }])
+      }
+    }
+    if (mine) writers.push(change.id)
+  }
+  const out: Change[] = []
+  if (files.length > 0) {
+    const { change, made } = reloadListing(changes.find((c) => c.id === DAEMON_RELOAD_ID), files, writers)
+    if (made) out.push(change)
+  }
+  const reloads = files.length > 0 || changes.some((c) => c.id === DAEMON_RELOAD_ID)
+  for (const [unit, causes] of [...touched].sort(([a], [b]) => compareStrings(a, b))) {
+    const paths = [...new Set(causes.map((c) => c.path))].sort(compareStrings)
+    const ids = [...new Set(causes.map((c) => c.change.id))].sort(compareStrings)
+    out.push({
+      id: systemdChangeId('restart', unit),
+      provider: 'systemd',
+      category: 'services',
+      operation: 'restart',
+      resource: unit,
+      summary: `restart ${unit} to run its changed unit file (${paths.join(', ')})`,
+      before: 'active',
+      after: 'active (restarted)',
+      risk: 'medium',
+      // After the reload, and only once its files are in place: a refused or failed write holds it back.
+      requires: [...(reloads ? [DAEMON_RELOAD_ID] : []), ...ids],
+      madeFor: ids,
+      data: { unit },
+    })
+  }
+  return out
+}
+
+/** The running services a unit file or drop-in folder named `name` configures: the service itself, a template's instances. */
+function runningUnitsOf(name: string, actual: SystemdState): string[] {
+  const runtime = actual.runtime ?? {}
+  const running = (unit: string) => unit.endsWith('.service') && UP.has(runtime[unit]?.active ?? '')
+  if (!name.endsWith('.service')) return []
+  if (isTemplate(name)) return Object.keys(runtime).filter((unit) => templateOf(unit) === name && running(unit)).sort(compareStrings)
+  return isChangeableUnitName(name) && running(name) ? [name] : []
+}
+
+/**
+ * One restart of a unit, whoever asked for it (a changed configuration file, a changed unit file):
+ * the second's needs added to the first, a restart already in the plan taking them all. A reload
+ * of the same unit stays beside a restart (systemd applies the changes in the order reload, then
+ * restart: the restart reads the unit file too).
+ */
+export function oneRestartEach(proposed: readonly Change[], planned: readonly Change[]): Change[] {
+  const out: Change[] = []
+  const byId = new Map<string, Change>(planned.map((c) => [c.id, c]))
+  for (const change of proposed) {
+    const same = byId.get(change.id)
+    if (same === undefined) {
+      byId.set(change.id, change)
+      out.push(change)
+      continue
+    }
+    same.requires = [...new Set([...(same.requires ?? []), ...(change.requires ?? [])])]
+    if (same.madeFor !== undefined) same.madeFor = change.madeFor === undefined ? undefined : [...new Set([...same.madeFor, ...change.madeFor])]
+    if (same.madeFor === undefined) delete same.madeFor
+  }
+  return out
+}

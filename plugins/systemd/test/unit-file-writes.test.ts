@@ -1,0 +1,78 @@
+import { strict as assert } from 'node:assert'
+import type { Change } from '@twinsync/sdk'
+import { DAEMON_RELOAD_ID } from '../src/change.js'
+import type { SystemdState, UnitEntry } from '../src/state.js'
+import { oneRestartEach, reloadsForUnitFileWrites } from '../src/unit-file-writes.js'
+import { unitsWhoseFilesGo } from '../src/units-leaving.js'
+
+const state = (units: Record<string, UnitEntry>, runtime?: SystemdState['runtime']): SystemdState => ({
+  units,
+  ...(runtime === undefined ? {} : { runtime }),
+  startup: { wantedAtBoot: [], enabledTimers: [] },
+})
+const file = (action: 'write' | 'delete', path: string, below?: string[]): Change => ({
+  id: `files:${action === 'write' ? 'create' : 'delete'}:${path}`,
+  provider: 'files',
+  category: 'files',
+  operation: action === 'write' ? 'create' : 'delete',
+  resource: path,
+  summary: `${action} ${path}`,
+  risk: 'high',
+  data: { action, path, ...(below === undefined ? {} : { below: below.map((p) => ({ path: p })) }) },
+})
+const machine = state(
+  { 'nginx.service': { state: 'enabled' }, 'getty@.service': { state: 'static' }, 'mine.service': { state: 'enabled', hash: 'sha256:m' }, 'cron.service': { state: 'enabled' } },
+  {
+    'nginx.service': { active: 'active', sub: 'running' },
+    'getty@tty1.service': { active: 'active', sub: 'running' },
+    'getty@tty2.service': { active: 'inactive', sub: 'dead' },
+    'mine.service': { active: 'active', sub: 'running' },
+    'cron.service': { active: 'inactive', sub: 'dead' },
+  },
+)
+
+describe('systemd: unit files and drop-ins a plan writes', () => {
+  it('reloads the manager after a drop-in, and restarts the running services it configures after the reload and the file', () => {
+    const dropIn = file('write', '/etc/systemd/system/nginx.service.d/limits.conf')
+    const template = file('write', '/etc/systemd/system/getty@.service.d/noclear.conf')
+    const stopped = file('write', '/etc/systemd/system/cron.service.d/x.conf')
+    const added = reloadsForUnitFileWrites({ changes: [dropIn, template, stopped], actual: machine })
+    assert.deepEqual(added.map((c) => [c.id, c.summary, c.requires, c.madeFor]), [
+      [DAEMON_RELOAD_ID, 'reload systemd after unit file changes (cron.service.d/x.conf, getty@.service.d/noclear.conf, nginx.service.d/limits.conf)', undefined, [dropIn.id, template.id, stopped.id].sort()],
+      ['systemd:restart:getty@tty1.service', 'restart getty@tty1.service to run its changed unit file (/etc/systemd/system/getty@.service.d/noclear.conf)', [DAEMON_RELOAD_ID, template.id], [template.id]],
+      ['systemd:restart:nginx.service', 'restart nginx.service to run its changed unit file (/etc/systemd/system/nginx.service.d/limits.conf)', [DAEMON_RELOAD_ID, dropIn.id], [dropIn.id]],
+    ])
+  })
+
+  it("a drop-in folder's delete reloads and restarts; a type's drop-in only reloads; offline, nothing", () => {
+    const gone = file('delete', '/etc/systemd/system/nginx.service.d', ['/etc/systemd/system/nginx.service.d/limits.conf'])
+    assert.deepEqual(reloadsForUnitFileWrites({ changes: [gone], actual: machine }).map((c) => c.id), [DAEMON_RELOAD_ID, 'systemd:restart:nginx.service'])
+    assert.deepEqual(reloadsForUnitFileWrites({ changes: [file('write', '/etc/systemd/system/service.d/all.conf')], actual: machine }).map((c) => c.id), [DAEMON_RELOAD_ID])
+    assert.deepEqual(reloadsForUnitFileWrites({ changes: [file('write', '/etc/systemd/system/nginx.service.d/limits.conf')], actual: state(machine.units) }), [])
+    assert.deepEqual(reloadsForUnitFileWrites({ changes: [file('write', '/etc/nginx/nginx.conf')], actual: machine }), [])
+  })
+
+  it("a running service's own unit file rewritten: restarted after the diff's reload; one reload with every file, made for both", () => {
+    const unitFile = file('write', '/etc/systemd/system/mine.service')
+    const reload: Change = { id: DAEMON_RELOAD_ID, provider: 'systemd', category: 'services', operation: 'daemon-reload', resource: 'manager', summary: 'reload systemd after unit file changes (mine.service)', risk: 'low', data: { unit: 'manager', unitFiles: ['/etc/systemd/system/mine.service'] } }
+    const added = reloadsForUnitFileWrites({ changes: [unitFile, reload], actual: machine })
+    assert.deepEqual(added.map((c) => [c.id, c.requires]), [['systemd:restart:mine.service', [DAEMON_RELOAD_ID, unitFile.id]]])
+
+    // With a unit file's delete (units-leaving.ts made the reload for it), the drop-in joins that reload.
+    const gone = file('delete', '/etc/systemd/system/mine.service')
+    const dropIn = file('write', '/etc/systemd/system/nginx.service.d/limits.conf')
+    const leaving = unitsWhoseFilesGo({ changes: [gone, dropIn], actual: machine })
+    const more = reloadsForUnitFileWrites({ changes: [gone, dropIn, ...leaving], actual: machine })
+    const joined = leaving.find((c) => c.id === DAEMON_RELOAD_ID) as Change
+    assert.deepEqual(joined.data, { unit: 'manager', unitFiles: ['/etc/systemd/system/mine.service', '/etc/systemd/system/nginx.service.d/limits.conf'] })
+    assert.deepEqual(joined.madeFor, [gone.id, dropIn.id].sort())
+    assert.deepEqual(more.map((c) => c.id), ['systemd:restart:nginx.service'])
+  })
+
+  it('one restart of a unit whoever asks: the needs joined', () => {
+    const config: Change = { id: 'systemd:restart:nginx.service', provider: 'systemd', category: 'services', operation: 'restart', resource: 'nginx.service', summary: 'restart nginx.service to read its changed configuration (/etc/nginx/nginx.conf)', risk: 'medium', requires: ['files:replace:/etc/nginx/nginx.conf'], data: { unit: 'nginx.service' } }
+    const [unitWrite] = reloadsForUnitFileWrites({ changes: [file('write', '/etc/systemd/system/nginx.service.d/limits.conf')], actual: machine }).slice(1)
+    const out = oneRestartEach([config, unitWrite as Change], [])
+    assert.deepEqual(out.map((c) => [c.id, c.requires, c.madeFor]), [['systemd:restart:nginx.service', ['files:replace:/etc/nginx/nginx.conf', DAEMON_RELOAD_ID, 'files:create:/etc/systemd/system/nginx.service.d/limits.conf'], undefined]])
+  })
+})
