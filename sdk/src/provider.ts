@@ -26,6 +26,13 @@ export interface CollectRequest {
    * record there and plans nothing at such a path (the files provider's diff).
    */
   previous?: TwinReader
+  /**
+   * The `token` this provider returned (CollectResult.token) with the documents the twin's HEAD
+   * holds exactly: given by a snapshot only while HEAD is the observed commit those documents
+   * were committed in (or found unchanged at), so a twin reset, reverted, pulled or committed
+   * to by hand since, or another twin, gives none. See CollectResult.kept.
+   */
+  since?: string
 }
 export interface CollectResult<State = unknown> {
   /** The live state as plain data; validates against `stateSchema` when the provider has one. */
@@ -33,6 +40,28 @@ export interface CollectResult<State = unknown> {
   /** The twin files that represent `state`; written by the snapshot, byte-identical for equal state. */
   documents: TwinDocument[]
   diagnostics: Diagnostic[]
+  /**
+   * Optional, an optimisation (with `kept`): a name for everything these documents were made
+   * from, such that an equal token means byte-identical documents (a digest of the inputs'
+   * stat data, the configuration and the provider's own format version; never only a cache's
+   * say-so). The snapshot records it beside the commit that then holds exactly these documents
+   * (all written as given: none refused, none changed by the secret screen) and hands it back as
+   * `CollectRequest.since` while that commit is HEAD and the observed one.
+   */
+  token?: string
+  /**
+   * Optional, only when `since` was given and the provider knows its documents there are the
+   * ones it made with that token (its `token` now equals `since` for them): twin paths of its own
+   * documents (a document, or a folder ending in "/") that are as the observed commit holds them.
+   * `documents` then leaves them out; the snapshot keeps HEAD's files there as they are (no
+   * document built, screened, hashed or compared: cost follows what changed, not what exists).
+   * Kept are only paths this provider owns (its twinPaths; a mirrored file under filesystem/
+   * whose machine path it claims) that HEAD holds; another provider's path is never kept on its
+   * word. A claim the snapshot cannot keep (the twin moved since, was edited, a kept document
+   * HEAD does not hold or another provider owns) makes it collect the provider again without
+   * `since`. A provider that leaves it out is unaffected.
+   */
+  kept?: readonly string[]
 }
 
 export interface LoadRequest {

@@ -17,7 +17,7 @@ export type CollectProgress = (event: { provider: string; phase: 'start' | Colle
  */
 export async function collectAll(
   providers: readonly Provider[],
-  options: ContextOptions & { concurrency?: number; onProgress?: CollectProgress; previous?: TwinReader },
+  options: ContextOptions & { concurrency?: number; onProgress?: CollectProgress; previous?: TwinReader; since?: Readonly<Record<string, string>> },
 ): Promise<CollectOutcome[]> {
   const limit = pLimit(options.concurrency ?? 4)
   return Promise.all(providers.map((provider) => limit(() => collectOne(provider, options))))
@@ -32,7 +32,7 @@ export function msSince(started: bigint): number {
   return Math.round(Number(process.hrtime.bigint() - started) / 1e6)
 }
 
-async function collectOne(provider: Provider, options: ContextOptions & { onProgress?: CollectProgress; previous?: TwinReader }): Promise<CollectOutcome> {
+async function collectOne(provider: Provider, options: ContextOptions & { onProgress?: CollectProgress; previous?: TwinReader; since?: Readonly<Record<string, string>> }): Promise<CollectOutcome> {
   const started = process.hrtime.bigint()
   const elapsed = () => msSince(started)
   options.onProgress?.({ provider: provider.name, phase: 'start' })
@@ -54,7 +54,10 @@ async function collectOne(provider: Provider, options: ContextOptions & { onProg
   } else {
     const { ctx } = detected.value
     const previous = options.previous
-    const collected = await callProvider(provider, 'collect', () => provider.collect(previous === undefined ? { ctx } : { ctx, previous }), kept)
+    // The token of its documents HEAD holds (kept-parts.ts), for a snapshot only.
+    const since = Object.hasOwn(options.since ?? {}, provider.name) ? options.since?.[provider.name] : undefined
+    const request = { ctx, ...(previous === undefined ? {} : { previous }), ...(since === undefined ? {} : { since }) }
+    const collected = await callProvider(provider, 'collect', () => provider.collect(request), kept)
     outcome = collected.ok
       ? { provider, status: 'collected', result: collected.value, durationMs: elapsed() }
       : { provider, status: 'failed', diagnostic: collected.diagnostic, durationMs: elapsed() }

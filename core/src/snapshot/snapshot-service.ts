@@ -24,6 +24,7 @@ import { changedBetween, OBSERVED_REF, treeOf } from '../intent/intent-git.js'
 import { isScreened, screenDocument, secretInDocumentName } from './secret-guard.js'
 import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
+import { inKept, keptClaimsHold, refusedClaim, sinceTokens, writeKeptRecord, type KeptRecord } from './kept-parts.js'
 
 export interface SnapshotOptions {
   /** Skip the commit when only volatile facts (processes, logs, usage) changed. */
@@ -75,6 +76,11 @@ interface Gathered {
   providers: Provider[]
   claims: Parameters<typeof ownerOfTwinPath>[2]
   diagnostics: Diagnostic[]
+  /** The configuration's own diagnostics (before any provider's). */
+  loadDiagnostics: Diagnostic[]
+  /** The record of kept parts the tokens handed to the collects came from (kept-parts.ts), and those tokens. */
+  record: KeptRecord | undefined
+  since: Readonly<Record<string, string>>
 }
 
 /** Collect every provider into the twin and commit: the spec's "Push snapshot" without the push. */
@@ -174,19 +180,11 @@ export class SnapshotService {
     const providers = (await this.registry.select()).map((r) => r.provider)
     // The last snapshot, for a provider that could not read part of the machine and keeps that
     // part as it was (CollectRequest.previous): read only then (last-snapshot.ts).
-    const previous = new LastSnapshotReader(this.twin.dir, base)
-    let outcomes: CollectOutcome[]
-    try {
-      outcomes = await collectAll(providers, { ...this.contexts.collecting(claims, { signal: options.signal, cache: 'twin', onProgress: options.onProgress }), previous })
-    } finally {
-      await previous.close()
-    }
-    const diagnostics = [...loadDiagnostics]
-    const collected = outcomes.filter((o): o is Extract<CollectOutcome, { status: 'collected' }> => o.status === 'collected')
-    for (const o of outcomes) {
-      if (o.status === 'failed') diagnostics.push(o.diagnostic)
-      if (o.status === 'collected') diagnostics.push(...o.result.diagnostics.map((d) => ({ ...d, provider: d.provider ?? o.provider.name })))
-    }
+    // Each provider's token of the documents HEAD holds, while HEAD is the observed commit they
+    // were recorded with (kept-parts.ts): a provider may then keep them instead of making them.
+    const { record, since } = sinceTokens(this.twin.dir, this.twin.cacheDir())
+    const outcomes = await this.collectSome(providers, claims, options, base, since)
+    const { collected, diagnostics } = outcomesOf(outcomes, loadDiagnostics)
     // A provider that could not collect because the disk is full: refuse before writing anything.
     const full = outcomes.find((o) => o.status === 'failed' && /ENOSPC|No space left on device|EDQUOT/i.test(`${o.diagnostic.summary} ${o.diagnostic.detail ?? ''}`))
     if (full !== undefined) {
@@ -195,7 +193,56 @@ export class SnapshotService {
         details: { provider: full.provider.name },
       })
     }
-    return { outcomes, collected, providers, claims, diagnostics }
+    return { outcomes, collected, providers, claims, diagnostics, loadDiagnostics, record, since }
+  }
+
+  /** Collect these providers (`since`: the tokens handed to them, kept-parts.ts). */
+  private async collectSome(
+    providers: readonly Provider[],
+    claims: Gathered['claims'],
+    options: SnapshotOptions,
+    base: () => Promise<string>,
+    since: Readonly<Record<string, string>>,
+  ): Promise<CollectOutcome[]> {
+    const previous = new LastSnapshotReader(this.twin.dir, base)
+    try {
+      return await collectAll(providers, { ...this.contexts.collecting(claims, { signal: options.signal, cache: 'twin', onProgress: options.onProgress }), previous, since })
+    } finally {
+      await previous.close()
+    }
+  }
+
+  /**
+   * The providers' claims of kept parts checked against the draft (kept-parts.ts): the parts each
+   * provider may keep, by name. A claim that cannot be kept has its provider collected again
+   * without a token, and the gathered outcomes replaced; a provider that claims again all the same
+   * keeps nothing (said in the log).
+   */
+  private async checkKept(options: SnapshotOptions, gathered: Gathered, draft: SnapshotDraft, observed: string): Promise<{ gathered: Gathered; kept: Map<string, readonly string[]> }> {
+    const kept = new Map<string, readonly string[]>()
+    const claiming = gathered.collected.filter((o) => (o.result.kept?.length ?? 0) > 0)
+    if (claiming.length === 0) return { gathered, kept }
+    const holds = keptClaimsHold(gathered.record, draft, observed)
+    const again: Provider[] = []
+    for (const o of claiming) {
+      const given = Object.hasOwn(gathered.since, o.provider.name) ? gathered.since[o.provider.name] : undefined
+      const refused = holds ? refusedClaim(o.provider, o.result, given, (path) => draft.headHolds(path), gathered.providers, gathered.claims) : 'the twin moved since its token was recorded'
+      if (refused === undefined) kept.set(o.provider.name, o.result.kept as readonly string[])
+      else {
+        this.logger.debug(`snapshot: ${o.provider.name}'s kept parts not kept (${refused}); collected again`)
+        again.push(o.provider)
+      }
+    }
+    if (again.length === 0) return { gathered, kept }
+    const fresh = await this.collectSome(again, gathered.claims, options, async () => observed, {})
+    const outcomes = gathered.outcomes.map((o) => fresh.find((f) => f.provider === o.provider) ?? o)
+    for (const o of outcomes) {
+      if (o.status !== 'collected' || (o.result.kept?.length ?? 0) === 0 || kept.has(o.provider.name)) continue
+      this.logger.warn(`${o.provider.name} said parts of its twin documents are kept without a token to keep them against; ignored`)
+      const { kept: _ignored, ...result } = o.result
+      o.result = result
+    }
+    return { gathered: { ...gathered, outcomes, ...outcomesOf(outcomes, gathered.loadDiagnostics) }, kept }
   }
 
   /**
@@ -206,12 +253,16 @@ export class SnapshotService {
     const started = process.hrtime.bigint()
     const phase = (name: string) => this.logger.debug(`snapshot: ${name} at ${msSince(started)} ms`)
     const lastSnapshot = base
-    const { outcomes, collected, providers, claims, diagnostics } = gathered
     // The new tree is built in git's object store; the working twin moves only once it is committed.
     const edited = !clean && (await this.twin.dirtyPaths()).length > 0
     const draft = await this.twin.draft({ edited })
     try {
-      await this.writeDocuments(draft, collected, providers, claims, diagnostics, ScreenedDocuments.open(this.twin.cacheDir(), { edited }))
+      const checked = await this.checkKept(options, gathered, draft, lastSnapshot)
+      const { outcomes, collected, providers, claims, diagnostics } = checked.gathered
+      const wrote = await this.writeDocuments(draft, collected, providers, claims, diagnostics, ScreenedDocuments.open(this.twin.cacheDir(), { edited }), checked.kept)
+      // The tokens of the providers whose documents the new tree holds exactly (kept-parts.ts).
+      const tokens: Record<string, string> = {}
+      for (const o of collected) if (o.result.token !== undefined && !wrote.unfaithful.has(o.provider.name)) tokens[o.provider.name] = o.result.token
       for (const doc of options.extraDocuments ?? []) {
         // The apply journal quotes programs' error output: screened like any provider's document.
         const { seal, ...plain } = doc
@@ -234,11 +285,12 @@ export class SnapshotService {
           name: o.provider.name,
           status: o.status,
           durationMs: o.durationMs,
-          documents: o.status === 'collected' ? o.result.documents.length : 0,
+          documents: o.status === 'collected' ? o.result.documents.length + (wrote.keptFiles.get(o.provider.name) ?? 0) : 0,
         })),
       }
       if (changes.length === 0) {
         await draft.align()
+        if (draft.head !== undefined) await writeKeptRecord(this.twin.cacheDir(), draft.head, tokens)
         // HEAD as the draft read it under the lock: align() and discard() never move it.
         return { ...base, commit: undefined, message: undefined, skipped: 'unchanged', head: draft.head }
       }
@@ -252,6 +304,7 @@ export class SnapshotService {
       // The observed state moves with HEAD and the working twin, as one move (finishMove).
       const commit = await draft.commit(tree, message, [OBSERVED_REF])
       phase('committed')
+      await writeKeptRecord(this.twin.cacheDir(), commit, tokens)
       if (options.label !== undefined) await new SnapshotLog(this.twin.dir).label(commit, options.label)
       return { ...base, ...(described.changes === undefined ? {} : { changes: described.changes }), commit, message: message.split('\n')[0] as string, skipped: undefined, head: commit }
     } catch (error) {
@@ -349,15 +402,19 @@ export class SnapshotService {
     claims: Parameters<typeof ownerOfTwinPath>[2],
     diagnostics: Diagnostic[],
     screenedBefore: ScreenedDocuments,
-  ): Promise<void> {
+    kept: ReadonlyMap<string, readonly string[]>,
+  ): Promise<{ unfaithful: Set<string>; keptFiles: Map<string, number> }> {
     const fresh = new Set(collected.map((o) => o.provider.name))
     const written = new Set<string>()
     const accepted: Array<{ doc: TwinDocument; provider: string }> = []
+    // Providers whose documents did not all go in as given: no token of theirs is recorded (kept-parts.ts).
+    const unfaithful = new Set<string>()
     for (const o of collected) {
       for (const doc of o.result.documents) {
         const owner = ownerOfTwinPath(doc.path, providers, claims)
         if (owner?.name !== o.provider.name) {
           this.logger.warn(`${o.provider.name} wrote ${doc.path}, which belongs to ${owner?.name ?? 'nobody'}; ignored`)
+          unfaithful.add(o.provider.name)
           continue
         }
         accepted.push({ doc, provider: o.provider.name })
@@ -385,21 +442,41 @@ export class SnapshotService {
       screening.push(limit(screen).then((s) => void screened.set(i, s)))
     })
     await Promise.all(screening).finally(() => draft.closeHeadReader())
-    accepted.forEach(({ doc }, i) => {
+    accepted.forEach(({ doc, provider }, i) => {
       const s = screened.get(i)
       if (s === undefined) return void draft.write(doc)
       diagnostics.push(...s.diagnostics)
+      if (s.diagnostics.length > 0 || s.doc?.content !== doc.content) unfaithful.add(provider)
       if (s.doc !== undefined) draft.write(s.doc)
       else written.delete(doc.path)
     })
     await screenedBefore.remember()
+    // A path of a fresh provider that it did not write goes, unless it lies in a part the provider
+    // keeps (checkKept): then HEAD's file stays as it is, never another provider's on its word.
+    const keptFiles = new Map<string, number>()
     const gone = draft.listUnsorted(['filesystem/', 'system/']).filter((path) => {
       if (written.has(path)) return false
       const owner = ownerOfTwinPath(path, providers, claims)
-      return owner !== undefined && fresh.has(owner.name)
+      if (owner === undefined || !fresh.has(owner.name)) return false
+      const parts = kept.get(owner.name)
+      if (parts === undefined || !inKept(parts, path)) return true
+      keptFiles.set(owner.name, (keptFiles.get(owner.name) ?? 0) + 1)
+      return false
     })
     for (const path of gone.sort()) draft.remove(path)
+    return { unfaithful, keptFiles }
   }
+}
+
+/** The collected outcomes, and every diagnostic: the configuration's, then each provider's. */
+function outcomesOf(outcomes: readonly CollectOutcome[], loadDiagnostics: readonly Diagnostic[]): { collected: Gathered['collected']; diagnostics: Diagnostic[] } {
+  const diagnostics = [...loadDiagnostics]
+  const collected = outcomes.filter((o): o is Extract<CollectOutcome, { status: 'collected' }> => o.status === 'collected')
+  for (const o of outcomes) {
+    if (o.status === 'failed') diagnostics.push(o.diagnostic)
+    if (o.status === 'collected') diagnostics.push(...o.result.diagnostics.map((d) => ({ ...d, provider: d.provider ?? o.provider.name })))
+  }
+  return { collected, diagnostics }
 }
 
 /** The twin before the first snapshot. */

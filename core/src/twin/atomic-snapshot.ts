@@ -161,6 +161,20 @@ export class SnapshotDraft {
     }
   }
 
+  /**
+   * The draft began from HEAD with nothing edited (the index was HEAD's): its entries are HEAD's
+   * until a document is written or a path removed. A provider's kept parts (kept-parts.ts) are
+   * kept only then.
+   */
+  get beganClean(): boolean {
+    return this.headEntries !== undefined
+  }
+
+  /** Whether HEAD holds a file at this twin path (a draft that began clean; false otherwise). */
+  headHolds(path: string): boolean {
+    return this.headEntries?.has(path) === true
+  }
+
   /** HEAD's blobs read by headBytes, by blob id (kept for the diary line's 'head' reader). */
   private readonly headRead = new Map<string, Uint8Array>()
 

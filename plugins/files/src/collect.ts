@@ -18,6 +18,7 @@ import { namesById, readAccounts, type Accounts } from './accounts.js'
 import { resolveConfig } from './config.js'
 import { rememberCollected, textBlobs } from './collected-texts.js'
 import { decodeText, md5, sha256 } from './content.js'
+import { documentsToken, KEPT_PARTS } from './documents-token.js'
 import { cachedAttributes } from './attribute-cache.js'
 import type { ExtendedAttributes } from './extended-attributes.js'
 import { LEFTOVER_PATTERNS } from './ignore.js'
@@ -116,7 +117,7 @@ export async function resolveScope(ctx: ProviderContext): Promise<{ scope: Files
  * Read the live target into the files state and its twin documents. Read-only. `previous`: the
  * last snapshot (snapshot, plan, status, adopt), whose record of a path that cannot be read is kept.
  */
-export async function collectFiles(ctx: ProviderContext, previous?: TwinReader): Promise<CollectResult<FilesState>> {
+export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, since?: string): Promise<CollectResult<FilesState>> {
   const startedAt = Date.now()
   const { scope, accounts } = await resolveScope(ctx)
   const diagnostics = [...scope.diagnostics]
@@ -208,7 +209,15 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader):
   for (const held of screen.held.sort((a, b) => compareStrings(a.path, b.path))) diagnostics.push(heldNameWarning(held))
   const state: FilesState = unread.length === 0 ? { entries, leftovers, accounts } : { entries, leftovers, accounts, unread: [...new Set(unread.map((u) => u.path))].sort(compareStrings) }
   rememberCollected(state)
-  return { state, documents: documentsOf(state), diagnostics }
+  // Speed (issue 22, session 25): what the documents are made from, named (documents-token.ts);
+  // the same as when the observed commit was written, they are kept as it holds them, not made.
+  const token =
+    unread.length > 0
+      ? undefined
+      : documentsToken({ walked, leftovers, startedAt, rules, walkRules: scope.walkRules, roots: scope.roots, othersHomes: scope.othersHomes, packages: stamp, accounts, attributes, secretKey: scope.secretKey })
+  if (token === undefined) return { state, documents: documentsOf(state), diagnostics }
+  if (since === token) return { state, documents: [], diagnostics, token, kept: KEPT_PARTS }
+  return { state, documents: documentsOf(state), diagnostics, token }
 }
 
 /** The twin documents of a state: the manifest (one document, or split: manifest.ts), and each mirrored file's text. */

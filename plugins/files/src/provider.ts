@@ -61,9 +61,9 @@ export class FilesProvider implements ApplicableProvider<FilesState>, ConfigChec
       : { detected: false, reason: 'the target has no /etc directory', diagnostics: [] }
   }
 
-  async collect({ ctx, previous }: CollectRequest): Promise<CollectResult<FilesState>> {
+  async collect({ ctx, previous, since }: CollectRequest): Promise<CollectResult<FilesState>> {
     const { collectFiles } = await import('./collect.js')
-    return collectFiles(ctx, previous)
+    return collectFiles(ctx, previous, since)
   }
 
   async load({ ctx, twin }: LoadRequest): Promise<LoadResult<FilesState>> {

@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { writeFileAtomic, type CollectResult, type PathClaims, type Provider } from '@twinsync/sdk'
+import { readHead, readRefId } from '../twin/quick-status.js'
+import { OBSERVED_REF } from '../intent/intent-git.js'
+import { ownerOfTwinPath } from './twin-ownership.js'
+
+/**
+ * Speed (issue 22, session 25): a provider's documents kept as the observed commit holds them
+ * (CollectResult.token, CollectResult.kept, CollectRequest.since in the SDK), so an unchanged
+ * machine's snapshot costs what changed, not what exists. The scale root's files provider made
+ * 19,600 documents every unchanged run (the manifest's 8.6 MB in 65 documents, a document a
+ * mirrored file), which the snapshot then took in, screened (a look-up), hashed where no id was
+ * known, and compared with HEAD's, each found unchanged; now it makes none and the snapshot
+ * keeps HEAD's files. Scale root, unchanged snapshot, 9 interleaved pairs against main d09991b1
+ * (load 13–15): CPU (user + sys with children) 1,870 → 1,560 ms (paired −290 ms); writeDocuments
+ * 92 → 22–31 ms and the files token 9–12 ms in CPU profiles (docs/architecture.md, Speed).
+ *
+ * What the core checks, since a provider's word is not enough:
+ * - The token is recorded here (`.git/twinsync/cache/kept-parts.json`) beside the commit that
+ *   holds that provider's documents exactly: written by the snapshot itself, only when every
+ *   document the provider gave went in as given (none refused for ownership, none changed or
+ *   held out by the secret screen) and its other paths were removed. It is handed back
+ *   (`since`) only while that commit is both HEAD and the observed commit: a twin reset,
+ *   reverted, pulled, committed to by hand, or another twin's record, gives none.
+ * - After the collect, under the lock: the draft began from HEAD with nothing edited (a
+ *   person's edits are set aside as intent first, and come back after, as for any unchanged
+ *   document), HEAD is still that commit and is the observed one.
+ * - Only paths the provider owns are kept (twin-ownership.ts: its twinPaths, a mirrored file
+ *   whose machine path it claims); a kept document must be in HEAD. Kept content is HEAD's,
+ *   screened for secrets when this snapshot's predecessor committed it; nothing new is unscreened.
+ * A claim that fails any of these makes the snapshot collect that provider again without
+ * `since`, and write what it gives, as before.
+ */
+
+const RECORD = 'kept-parts.json'
+/** Bump when what a record means changes: an older record is then ignored. */
+const FORMAT = 1
+
+export interface KeptRecord {
+  format: number
+  /** The commit that holds each provider's documents of its token exactly. */
+  commit: string
+  tokens: Record<string, string>
+}
+
+function recordPath(cacheDir: string): string {
+  return join(cacheDir, RECORD)
+}
+
+/** The record, when it is one of this format; undefined otherwise (none, damaged, another format). */
+export function readKeptRecord(cacheDir: string): KeptRecord | undefined {
+  let parsed: Partial<KeptRecord>
+  try {
+    parsed = JSON.parse(readFileSync(recordPath(cacheDir), 'utf8')) as Partial<KeptRecord>
+  } catch {
+    return undefined
+  }
+  if (parsed?.format !== FORMAT || typeof parsed.commit !== 'string' || !/^[0-9a-f]{40,64}$/.test(parsed.commit)) return undefined
+  const tokens = parsed.tokens
+  if (tokens === null || typeof tokens !== 'object' || Object.values(tokens).some((t) => typeof t !== 'string')) return undefined
+  return { format: FORMAT, commit: parsed.commit, tokens }
+}
+
+/**
+ * The tokens to hand to the collects (CollectRequest.since), by provider: the record's, when
+ * its commit is HEAD and the observed commit now (read from .git, no git process); none
+ * otherwise. Checked again after the collect (keptClaimsHold): the twin may move meanwhile.
+ */
+export function sinceTokens(dir: string, cacheDir: string): { record: KeptRecord | undefined; since: Record<string, string> } {
+  const record = readKeptRecord(cacheDir)
+  if (record === undefined) return { record, since: {} }
+  const head = readHead(dir)
+  // The observed commit as the look finds it (intent-service.ts): the ref, or HEAD without one.
+  const observed = readRefId(dir, OBSERVED_REF)
+  if (head !== record.commit || (observed ?? head) !== record.commit) return { record: undefined, since: {} }
+  return { record, since: record.tokens }
+}
+
+/** Whether claims made against `record` may be kept: the draft began from HEAD, clean, and HEAD is the record's commit and the observed one. */
+export function keptClaimsHold(record: KeptRecord | undefined, draft: { head: string | undefined; beganClean: boolean }, observed: string): boolean {
+  return record !== undefined && draft.beganClean && draft.head === record.commit && observed === record.commit
+}
+
+/**
+ * Why a provider's claim cannot be kept, or undefined when it can: it was handed no `since`
+ * (a provider that claims on its own), or a kept document is not in HEAD, or is not its own.
+ * Folders are checked path by path as they are kept (keptBy): another provider's path in one
+ * is never kept on this provider's word.
+ */
+export function refusedClaim(
+  provider: Provider,
+  result: CollectResult,
+  given: string | undefined,
+  headHolds: (path: string) => boolean,
+  providers: readonly Provider[],
+  claims: PathClaims,
+): string | undefined {
+  if (given === undefined) return 'it was given no token to keep against'
+  for (const path of result.kept ?? []) {
+    if (path.endsWith('/')) continue
+    if (!headHolds(path)) return `HEAD has no ${path}`
+    if (ownerOfTwinPath(path, providers, claims)?.name !== provider.name) return `${path} is not its own`
+  }
+  return undefined
+}
+
+/** Whether `path` lies in one of the provider's kept parts (a document, or a folder ending in "/"). */
+export function inKept(kept: readonly string[], path: string): boolean {
+  for (const part of kept) if (part.endsWith('/') ? path.startsWith(part) : path === part) return true
+  return false
+}
+
+/** Record the tokens of the providers whose documents `commit` holds exactly; nothing written when the record already says so. */
+export async function writeKeptRecord(cacheDir: string, commit: string, tokens: Record<string, string>): Promise<void> {
+  const current = readKeptRecord(cacheDir)
+  const names = Object.keys(tokens).sort()
+  if (current?.commit === commit && Object.keys(current.tokens).length === names.length && names.every((n) => current.tokens[n] === tokens[n])) return
+  const record: KeptRecord = { format: FORMAT, commit, tokens: Object.fromEntries(names.map((n) => [n, tokens[n] as string])) }
+  // A record not written costs only time: the next snapshot makes the documents again.
+  await mkdir(cacheDir, { recursive: true })
+    .then(() => writeFileAtomic(recordPath(cacheDir), JSON.stringify(record), { mode: 0o600 }))
+    .catch(() => undefined)
+}
