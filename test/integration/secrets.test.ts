@@ -161,6 +161,29 @@ describe('secrets: nothing planted in a Debian root reaches a commit or a push',
     assert.ok(!(await everyObject(join(cli.twinDir, '.git'))).includes(value), 'not committed back')
   })
 
+  // Session 25 (red team): forget took the document out and the files manifest kept its entry,
+  // which the files provider reads as "deleted in the twin": plan (and `apply --yes`, a scheduled
+  // `pull --yes`) deleted the machine's file. Out of history is not off the machine.
+  it("forget takes a machine file out of the twin's history, never off the machine: no plan deletes it until a snapshot records it again", async () => {
+    await plant('/etc/oldapp/app.conf', 'listen = 8080\n', 0o644)
+    assert.equal((await twinsync(['snapshot'])).code, 0)
+    const forget = await twinsync(['forget', '/etc/oldapp'])
+    assert.equal(forget.code, 0, forget.stdout + forget.stderr)
+    const planned = await twinsync(['plan', '--json'])
+    assert.equal(planned.code, 0, planned.stdout + planned.stderr)
+    const plan = JSON.parse(planned.stdout) as { changes: Array<{ id: string }>; diagnostics: Array<{ code: string; path?: string }> }
+    assert.deepEqual(plan.changes.filter((c) => c.id.includes('/etc/oldapp')).map((c) => c.id), [], 'no delete planned')
+    assert.ok(plan.diagnostics.some((d) => d.code === 'FORGOTTEN_NOT_DELETED' && d.path === '/etc/oldapp/app.conf'), JSON.stringify(plan.diagnostics))
+    const applied = await twinsync(['apply', '--yes'])
+    assert.ok(applied.code === 0 || applied.code === 1, applied.stdout + applied.stderr)
+    assert.ok(existsSync(join(rootfs.dir, 'etc/oldapp/app.conf')), 'the machine keeps its file')
+    // A snapshot records the machine again (the path is not ignored): nothing left to hold back.
+    assert.equal((await twinsync(['snapshot'])).code, 0)
+    assert.ok(!existsSync(join(cli.twinDir, '.git/twinsync/forgotten.json')))
+    const again = JSON.parse((await twinsync(['plan', '--json'])).stdout) as { changes: Array<{ id: string }> }
+    assert.deepEqual(again.changes.filter((c) => c.id.includes('/etc/oldapp')), [])
+  })
+
   it('shows that a secret changed, by its keyed hash, without its content', async () => {
     const path = '/etc/myapp/my.cnf'
     await plant(path, '[client]\nuser = app\npassword = An0therSecretPw\n')

@@ -414,7 +414,7 @@ export class IntentService {
     // An item outside its provider's scope is never applied (outsideScope, as plan and apply judge it): said so, not "not applied yet".
     const outside = new Map<string, { reason: string; code: string; nextStep?: string }>()
     for (const entry of byProvider.values()) {
-      const found = await outsideScope(entry.provider, entry.changes, this.contexts.for(entry.provider, view.claims), this.contexts.ownPaths())
+      const found = await outsideScope(entry.provider, entry.changes, this.contexts.for(entry.provider, view.claims), this.contexts.ownPaths(), this.contexts.forgottenPaths())
       if (!found.ok) diagnostics.push(found.diagnostic)
       else
         for (const d of found.diagnostics) {

@@ -1,4 +1,5 @@
 import { linkedFolderOn, secretRuleInName, throughSymlinkError, warningDiagnostic, type ApplicableProvider, type Change, type Diagnostic, type FileStat, type ProviderContext } from '@twinsync/sdk'
+import { forgottenDeletes } from '../history/forgotten-paths.js'
 import { callProvider } from '../providers/provider-call.js'
 import { secretInPathNames } from '../snapshot/secret-guard.js'
 
@@ -8,8 +9,9 @@ import { secretInPathNames } from '../snapshot/secret-guard.js'
  * provider without the capability: none, and nothing asked. A failure is the provider's,
  * named (not ok): nothing of it is planned or applied.
  * Besides the provider's own answer, for every provider: a change that names a machine path
- * below a symlinked folder (throughLinks), which the host port would refuse anyway, and one at
- * TwinSync's own configuration or state (twinSyncOwn).
+ * below a symlinked folder (throughLinks), which the host port would refuse anyway, one at
+ * TwinSync's own configuration or state (twinSyncOwn), one at a name holding a secret, and the
+ * delete of a path `forget` took out of history since the last snapshot (forgottenDeletes).
  */
 export async function outsideScope(
   provider: ApplicableProvider,
@@ -17,6 +19,8 @@ export async function outsideScope(
   ctx: ProviderContext,
   /** TwinSync's own files and folders at other places than the default ones (ProviderContexts.ownPaths). */
   ownPaths: readonly string[] = [],
+  /** Machine paths `twinsync forget` took out of history since the last snapshot (ProviderContexts.forgottenPaths). */
+  forgotten: readonly string[] = [],
 ): Promise<{ ok: true; ids: Set<string>; diagnostics: Diagnostic[] } | { ok: false; diagnostic: Diagnostic }> {
   if (changes.length === 0) return { ok: true, ids: new Set(), diagnostics: [] }
   let own: Diagnostic[] = []
@@ -34,7 +38,9 @@ export async function outsideScope(
   const linked = await throughLinks(provider.name, changes.filter((c) => !flagged.has(c.id) && !mine.has(c.id)), ctx)
   const through = new Set(linked.map((d) => d.change))
   const named = await secretNamed(provider.name, changes.filter((c) => !flagged.has(c.id) && !mine.has(c.id) && !through.has(c.id)))
-  const diagnostics = [...own, ...ownFiles, ...linked, ...named].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
+  const secret = new Set(named.map((d) => d.change))
+  const kept = forgottenDeletes(provider.name, changes.filter((c) => !flagged.has(c.id) && !mine.has(c.id) && !through.has(c.id) && !secret.has(c.id)), forgotten)
+  const diagnostics = [...own, ...ownFiles, ...linked, ...named, ...kept].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
   return { ok: true, ids: new Set(diagnostics.flatMap((d) => (d.change !== undefined && asked.has(d.change) ? [d.change] : []))), diagnostics }
 }
 

@@ -27,7 +27,7 @@ export class PlanScope {
     const found: Diagnostic[] = []
     for (const [name, provider] of providers) {
       const changes = plan.changes.filter((c) => c.provider === name)
-      const outside = await outsideScope(provider, changes, this.contexts.for(provider, claims, { cache: 'twin' }), this.contexts.ownPaths())
+      const outside = await outsideScope(provider, changes, this.contexts.for(provider, claims, { cache: 'twin' }), this.contexts.ownPaths(), this.contexts.forgottenPaths())
       if (!outside.ok) found.push(outside.diagnostic)
       else found.push(...outside.diagnostics)
     }

@@ -226,7 +226,7 @@ export class Planner {
     if (onObserved !== undefined) onObserved(await observedOnly(provider, desired, outcome.result.state, ctx, diff.value.changes))
     // A change outside what the provider manages now (a forged twin's /root/.ssh entry, an
     // include set narrowed since the snapshot) is left out and said so (outsideScope).
-    const outside = await outsideScope(provider, diff.value.changes, ctx, this.contexts.ownPaths())
+    const outside = await outsideScope(provider, diff.value.changes, ctx, this.contexts.ownPaths(), this.contexts.forgottenPaths())
     if (!outside.ok) return [...out, outside.diagnostic].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
     out.push(...outside.diagnostics)
     // A document the snapshot redacted holds `<redacted>` where the machine holds the secret: such a

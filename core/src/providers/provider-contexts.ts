@@ -8,6 +8,7 @@ import { credentialsPath } from '../remote/credentials.js'
 import { inject, injectable } from '../di.js'
 import { ReadOnlyRun } from './read-only-run.js'
 import { Tokens } from '../tokens.js'
+import { readForgotten } from '../history/forgotten-paths.js'
 import { twinCacheDir } from '../twin/twin-repository.js'
 import type { TwinLocation } from '../twin/twin-location.js'
 
@@ -57,6 +58,11 @@ export class ProviderContexts {
     const dataHome = env.XDG_DATA_HOME || join(homedir(), '.local', 'share')
     const own = [this.config.path ?? defaultConfigPath(undefined, env), join(configHome, 'twinsync'), this.location.dir, credentialsPath(undefined, env), join(dataHome, 'twinsync')]
     return [...new Set(own.map(onTarget).filter((p): p is string => p !== undefined && p !== '/'))]
+  }
+
+  /** The machine paths `twinsync forget` took out of the twin's history since its last snapshot (forgotten-paths.ts). */
+  forgottenPaths(): string[] {
+    return readForgotten(this.location.dir)
   }
 
   /** The context options of one run over these claims. */

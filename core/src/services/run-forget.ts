@@ -3,6 +3,7 @@ import { twinsyncLine } from '../plan/command-text.js'
 import { Tokens } from '../tokens.js'
 import { inject, injectable } from '../di.js'
 import { finishInterruptedForget, forgetInHistory, type ForgetReport, type ForgetRequest } from '../history/forget.js'
+import { recordForgotten } from '../history/forgotten-paths.js'
 import { readRemoteSettings } from '../remote/remote-settings.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 
@@ -48,6 +49,8 @@ export class ForgetWorkflow {
         if (finished !== undefined && isTwinSyncError(error) && error.code === 'FORGET_NOTHING') return finished
         throw error
       })
+      // Its mirrored files are out of the twin, not off the machine: no plan deletes them until a snapshot records the machine again.
+      await recordForgotten(twin.dir, report.removed)
       const remote = await readRemoteSettings(twin.dir)
       const nextSteps: string[] = []
       if (remote !== undefined) {

@@ -2,6 +2,7 @@ import type { Diagnostic, Logger, Provider, TwinDocument } from '@twinsync/sdk'
 import { isApplicable, isVolatileTwinPath, TwinSyncError } from '@twinsync/sdk'
 import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
+import { clearForgotten } from '../history/forgotten-paths.js'
 import { IntentService } from '../intent/intent-service.js'
 import { collectAll, msSince, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
 import { LastSnapshotReader } from '../collect/last-snapshot.js'
@@ -104,6 +105,8 @@ export class SnapshotService {
     return this.twin.lock().holdAlone('snapshot', async () => {
       const result = await this.snapshotLocked(options)
       if (result.commit === undefined && options.signal?.aborted !== true) await this.twin.refreshStatData()
+      // The twin says what the machine has again: a path `forget` took out is no longer a delete to hold back.
+      if (options.signal?.aborted !== true) await clearForgotten(this.twin.dir)
       // After a commit, and after a volatile-only snapshot set aside, whose objects were written
       // and nothing refers to (packed, they expire a day later at a whole pack; left loose, they
       // waited for the next commit at 4 KB each, auto-pack.ts). From a clean twin such a snapshot
