@@ -13,9 +13,10 @@ import { ownerOfTwinPath } from './twin-ownership.js'
  * 19,600 documents every unchanged run (the manifest's 8.6 MB in 65 documents, a document a
  * mirrored file), which the snapshot then took in, screened (a look-up), hashed where no id was
  * known, and compared with HEAD's, each found unchanged; now it makes none and the snapshot
- * keeps HEAD's files. Scale root, unchanged snapshot, 9 interleaved pairs against main d09991b1
- * (load 13–15): CPU (user + sys with children) 1,870 → 1,560 ms (paired −290 ms); writeDocuments
- * 92 → 22–31 ms and the files token 9–12 ms in CPU profiles (docs/architecture.md, Speed).
+ * keeps HEAD's files. Scale root, unchanged snapshot, 11 interleaved pairs against main 612bbe1b
+ * (load 8–10): CPU (user + sys with children) 2,280 → 1,750 ms (paired −430 ms), peak memory
+ * 126 → 112 MB; 9 pairs against d09991b1 (load 13–15): 1,870 → 1,560 ms (paired −290 ms);
+ * writeDocuments 92 → 22–31 ms and the files token 9–12 ms in CPU profiles (docs/architecture.md, Speed).
  *
  * What the core checks, since a provider's word is not enough:
  * - The token is recorded here (`.git/twinsync/cache/kept-parts.json`) beside the commit that
