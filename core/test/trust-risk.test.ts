@@ -225,4 +225,27 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.equal(trustReason(entry('delete', '/etc/xdg/autostart/x.desktop', null)), undefined)
     assert.match(trustReason(entry('chmod', '/etc/rc.local', '#!/bin/sh\nid\n', '0755')) ?? '', /boot script/)
   })
+
+  // Session 25: a user who may become root (read from the machine by admin-users.ts) is one password away from it.
+  it("names the startup files of a user who may sudo like root's: dot-files of the home, ~/bin programs, the crontab; not ~/.cache, documents, a delete, or another user", () => {
+    const admins = [{ user: 'ann', home: '/home/ann', why: 'in group sudo' }]
+    const named: Array<[string, string, number?]> = [
+      ['/home/ann/.bashrc', 'alias sudo="/tmp/x; sudo"\n'],
+      ['/home/ann/.profile', 'PATH=/tmp:$PATH\n'],
+      ['/home/ann/.config/autostart/x.desktop', '[Desktop Entry]\nExec=/tmp/x\n'],
+      ['/home/ann/.config/systemd/user/x.service', '[Service]\nExecStart=/tmp/x\n'],
+      ['/home/ann/.gitconfig', '[core]\nfsmonitor = /tmp/x\n'],
+      ['/home/ann/bin/sudo', '#!/bin/sh\n', 0o755],
+      ['/home/ann/.local/bin/sudo', '#!/bin/sh\n', 0o755],
+    ]
+    for (const [path, text, mode] of named) assert.match(trustReason(write(path, text, mode), new Set(), admins) ?? '', /^ann may become root \(in group sudo\): .*next sudo/, path)
+    const cron: Change = { id: 'cron:create:ann', provider: 'cron', category: 'startup', operation: 'create', resource: '/var/spool/cron/crontabs/ann', summary: '', risk: 'medium', data: { user: 'ann', path: '/var/spool/cron/crontabs/ann', content: '* * * * * id\n' } }
+    assert.match(trustReason(cron, new Set(), admins) ?? '', /^ann may become root .*their crontab/)
+    assert.match(trustReason(write('/home/ann/.ssh/authorized_keys', 'ssh-ed25519 AAAA x\n'), new Set(), admins) ?? '', /^SSH authorized keys/)
+    for (const path of ['/home/ann/.cache/x', '/home/ann/notes.txt', '/home/ann/bin/readme', '/home/bob/.bashrc', '/home/annex/.bashrc']) assert.equal(trustReason(write(path, 'x\n'), new Set(), admins), undefined, path)
+    assert.equal(trustReason(change('/home/ann/.bashrc', { action: 'delete' }, 'high'), new Set(), admins), undefined)
+    assert.equal(trustReason(write('/home/ann/.bashrc', 'alias sudo=x\n')), undefined)
+    const hidden: Change = { id: 'autostart:disable:x', provider: 'autostart', category: 'startup', operation: 'disable', resource: '/home/ann/.config/autostart/x.desktop', summary: '', risk: 'medium', data: { path: '/home/ann/.config/autostart/x.desktop', content: '[Desktop Entry]\nHidden=true\n', mode: '0644' } }
+    assert.equal(trustReason(hidden, new Set(), admins), undefined)
+  })
 })

@@ -17,6 +17,8 @@ import { Applier } from './applier.js'
 import { PendingChecks, type FinishedCheck } from './pending-checks.js'
 import { planRefusal } from './plan-refusal.js'
 import { refuseUnacceptedHighRisk } from './high-risk.js'
+import { holdMachine } from './machine-lock.js'
+import { readAdminUsers } from '../plan/admin-users.js'
 import { journalPath, sealJournalText, type ApplyJournal } from './journal.js'
 import { ApplyRecorder, clearApplyRecord, doneBeforeInterruption, pathsOf, readApplyRecord, refuseUnlessContinuing, sweepTargetTempFiles } from './resume.js'
 import { COMMANDS, isCommand } from '../plan/commands-domain.js'
@@ -108,8 +110,9 @@ export class ApplyService {
     // A plan of another machine's twin is refused here as well as in the plan (a saved one, made before).
     await refuseOtherMachine(this.twin.dir, await this.twin.open(), this.host)
     // Code that runs as root or a login: accepted by name, whoever calls (the CLI, the TUI).
-    refuseUnacceptedHighRisk(options.plan, options.acceptHighRisk, options.acceptAgain)
-    const report = await this.twin.lock().hold('apply', () => this.applyLocked(options))
+    refuseUnacceptedHighRisk(options.plan, options.acceptHighRisk, options.acceptAgain, options.acceptHighRisk === true ? [] : await readAdminUsers(this.host))
+    // One apply at a time per machine, whichever twin it comes from (machine-lock.ts), then per twin.
+    const report = await holdMachine(this.host.root, this.twin.dir, () => this.twin.lock().hold('apply', () => this.applyLocked(options)))
     // The checkpoint and the result go to the mirror, if there is one; a failed push is reported.
     return { ...report, push: await this.remote.push() }
   }

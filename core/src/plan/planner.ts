@@ -30,6 +30,7 @@ import { observedOnly } from './observed-drift.js'
 import { TWIN_EMPTY } from './plan-summary.js'
 import { outsideScope } from './outside-scope.js'
 import { markTrustChanges } from './trust-risk.js'
+import { readAdminUsers } from './admin-users.js'
 import { rootNeeds, thisRunner } from './root-needs.js'
 
 export interface PlanOptions {
@@ -150,7 +151,7 @@ export class Planner {
       }
       diagnostics.push(...(await this.validateContents(changes)))
       // Root's code and the machine's trust (an apt hook, a key, sudo, authorized keys…): high risk, with the reason.
-      markTrustChanges(changes)
+      markTrustChanges(changes, await readAdminUsers(this.contexts.host))
       // A file its service reads compiled (postfix's tables): the plan says apply builds it.
       diagnostics.push(...(await compiledNotes(this.contexts.host, configChecks, changes)))
       diagnostics.push(...readOnly.swallowed(diagnostics))

@@ -1,5 +1,6 @@
 import { posix } from 'node:path'
 import type { Change } from '@twinsync/sdk'
+import type { AdminUser } from './admin-users.js'
 
 /**
  * Changes that hand out root or change whom the machine trusts, whichever provider plans them:
@@ -14,9 +15,11 @@ import type { Change } from '@twinsync/sdk'
  * content }`, content null to remove). Session 20 added the other ways to root or a login (RULES
  * below: systemd units and generators, cron, login shells, boot scripts, udev, modprobe, sshd…).
  */
-export function trustReason(change: Change, keyrings: ReadonlySet<string> = new Set()): string | undefined {
+export function trustReason(change: Change, keyrings: ReadonlySet<string> = new Set(), admins: readonly AdminUser[] = []): string | undefined {
   const own = ownReason(change, keyrings)
   if (own !== undefined) return own
+  const admin = adminReason(change, admins)
+  if (admin !== undefined) return admin
   // A link in place of a folder whose content the rules name (or a folder above one): what it
   // points at becomes that content (session 24: a pulled /etc/systemd/system-generators ->
   // /home/ann/gen was a low-risk create; systemd runs ann's executables there as root at boot).
@@ -35,6 +38,37 @@ export function trustReason(change: Change, keyrings: ReadonlySet<string> = new 
       const reason = ownReason({ ...change, resource: inner.path, data: inner }, keyrings)
       if (reason !== undefined) return `a link in place of the folder ${folder}: ${reason.replace(/ \(a link: what it points at decides\)$/, '')} (what it points at decides)`
     }
+  }
+  return undefined
+}
+
+/**
+ * Session 25: a startup file of a user who may become root (`admins`: read from the machine's
+ * /etc/group, /etc/passwd and sudoers by admin-users.ts, never from the twin): what it runs, runs
+ * as that user, and a user who may sudo is one password away from root (a pulled `alias sudo=…`
+ * in /home/ann/.bashrc takes it). Before, only root's own were named; ann's were a medium replace.
+ * Named: whatever a write or link puts at a dot-path of the home (shell startup, ~/.config's
+ * autostart, user units and environment, ~/.ssh/rc, .gitconfig, .vimrc… — all the default scope
+ * holds of a home) but ~/.cache, a program in ~/bin or ~/.local/bin (Debian's .profile puts them
+ * on the PATH, before /usr/bin), and the user's crontab.
+ */
+function adminReason(change: Change, admins: readonly AdminUser[]): string | undefined {
+  if (admins.length === 0) return undefined
+  const data = (change.data ?? {}) as { action?: unknown; path?: unknown; content?: unknown; mode?: unknown }
+  const action = typeof data.action === 'string' ? data.action : typeof data.content === 'string' ? 'write' : undefined
+  const mode = typeof data.mode === 'number' ? data.mode : typeof data.mode === 'string' && /^[0-7]{3,4}$/.test(data.mode) ? parseInt(data.mode, 8) : undefined
+  if (action !== 'write' && action !== 'symlink') return undefined
+  if (change.provider === 'autostart' && change.operation === 'disable') return undefined
+  const path = typeof data.path === 'string' ? data.path : change.resource
+  for (const admin of admins) {
+    let what: string | undefined
+    if (path === `/var/spool/cron/crontabs/${admin.user}`) what = 'their crontab: its jobs run as them'
+    else if (admin.home !== '' && path.startsWith(`${admin.home}/`)) {
+      const inHome = path.slice(admin.home.length + 1)
+      if (/^(bin|\.local\/bin)\/[^/]+$/.test(inHome) && (action === 'symlink' || (mode !== undefined && (mode & 0o111) !== 0))) what = 'a program on their PATH (~/bin, ~/.local/bin come before the system\'s)'
+      else if (/^\.(?!cache(\/|$))/.test(inHome)) what = 'a startup file of their home: their shells, desktop and tools run what it says (aliases, PATH, autostart, user units)'
+    }
+    if (what !== undefined) return `${admin.user} may become root (${admin.why}): ${what}, so code run as ${admin.user} can take root at their next sudo (an \`alias sudo=…\` takes the password)`
   }
   return undefined
 }
@@ -147,7 +181,7 @@ function unitReason(change: Change, written: ReadonlyMap<string, string>): strin
  * The planner's step: every change `trustReason` names is high risk, with its reason. A keyring a
  * planned apt source names with `signed-by` counts as a signing key wherever it lies.
  */
-export function markTrustChanges(changes: Change[]): void {
+export function markTrustChanges(changes: Change[], admins: readonly AdminUser[] = []): void {
   const keyrings = new Set<string>()
   for (const c of changes) {
     const data = (c.data ?? {}) as { action?: unknown; path?: unknown; text?: unknown }
@@ -163,7 +197,7 @@ export function markTrustChanges(changes: Change[]): void {
     if (m?.[1] !== undefined && !written.has(m[1])) written.set(m[1], data.path)
   }
   for (const [i, c] of changes.entries()) {
-    const reason = trustReason(c, keyrings) ?? unitReason(c, written)
+    const reason = trustReason(c, keyrings, admins) ?? unitReason(c, written)
     if (reason !== undefined) changes[i] = { ...c, risk: 'high', riskReason: reason }
   }
 }

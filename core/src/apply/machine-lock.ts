@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto'
+import { lstatSync, mkdirSync, realpathSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { isTwinSyncError, TwinSyncError } from '@twinsync/sdk'
+import { TwinLock } from '../twin/twin-lock.js'
+
+/** Where the machine locks live: the host's, root's alone (/run is root's 0755, emptied at boot). */
+export const MACHINE_LOCK_DIR = '/run/twinsync'
+
+/**
+ * The lock of one target machine: its root's real path, hashed (the same for every twin that
+ * applies to it, whoever's; another root's is another lock).
+ */
+export function machineLockPath(root: string, dir: string = MACHINE_LOCK_DIR): string {
+  let real: string
+  try {
+    real = realpathSync(root)
+  } catch {
+    real = resolve(root)
+  }
+  return join(dir, `apply-${createHash('sha256').update(real).digest('hex').slice(0, 16)}.lock`)
+}
+
+/**
+ * Session 25: one apply at a time per machine, whichever twin it comes from. The twin lock is per
+ * twin: two twins of one machine (root's and an admin's, or two --repo) applied at once, each
+ * checking a file just before writing it, and each took the other's write for its own result. On
+ * the services root, two applies of 100 files each: 15 of the 200 were reported applied, then
+ * overwritten by the other run, and the after-snapshot recorded the other's content in the twin,
+ * nothing pending, "Drift: none" — the request lost silently. Held around ApplyService's whole
+ * apply (checkpoint, steps, snapshot after; an apply of revert and pull too), before the twin
+ * lock. A run that cannot make the lock folder (not root: it cannot change another user's files
+ * either) applies without it, as before.
+ */
+export async function holdMachine<T>(root: string, twinDir: string, fn: () => Promise<T>, dir: string = MACHINE_LOCK_DIR): Promise<T> {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o755 })
+    const made = lstatSync(dir)
+    // Only a real folder of this user's or root's: never follow a link another user left there.
+    if (!made.isDirectory() || (made.uid !== 0 && made.uid !== process.getuid?.())) return await fn()
+  } catch {
+    return await fn()
+  }
+  const path = machineLockPath(root, dir)
+  const lock = new TwinLock(path)
+  try {
+    await lock.acquire(`apply of the twin ${twinDir}`)
+  } catch (error) {
+    if (!isTwinSyncError(error) || error.code !== 'LOCK_HELD') throw error
+    const holder = await lock.holder()
+    throw new TwinSyncError('LOCK_HELD', `Another TwinSync run is applying to this machine (${root})${holder === undefined ? '' : `: ${holder.purpose}, pid ${holder.pid}, since ${holder.since}`}; nothing was applied`, {
+      nextStep: `Wait for it to finish${holder === undefined ? '' : ` (\`ps -p ${holder.pid}\`)`}, then plan and apply again: what this twin asks for stays pending.`,
+      details: { lock: path, ...(holder === undefined ? {} : { holder }) },
+    })
+  }
+  try {
+    return await fn()
+  } finally {
+    await lock.release()
+  }
+}

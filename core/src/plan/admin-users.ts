@@ -1,0 +1,104 @@
+import { posix } from 'node:path'
+import type { HostReader } from '@twinsync/sdk'
+
+/** A user of the machine who may become root: by sudo (a group or a rule), or uid 0 by another name. */
+export interface AdminUser {
+  user: string
+  /** The home from /etc/passwd ("" when none worth naming: "/", root's own). */
+  home: string
+  /** Why, in words: "in group sudo", "a rule of /etc/sudoers.d/ops". */
+  why: string
+}
+
+/** Groups that make a member an administrator on Debian and its kin (sudo's and su's pam_wheel). */
+const ADMIN_GROUPS = ['sudo', 'admin', 'wheel']
+
+/**
+ * Session 25: the users of the machine (never the twin's files: the twin is untrusted input) who
+ * may become root — a member of group sudo, admin or wheel, a user or group a sudoers rule names,
+ * a second uid 0. Code that runs as such a user is a way to root: a pulled `alias sudo=…` in
+ * their .bashrc takes their password at their next sudo. The trust rule (trust-risk.ts) rates the
+ * startup files of their homes high with this reason, as it does root's. Read from the machine at
+ * each plan and apply (a few small files); sudoers is root's to read: a run that cannot read it
+ * goes by the groups alone.
+ */
+export async function readAdminUsers(host: HostReader): Promise<AdminUser[]> {
+  const text = async (path: string): Promise<string> => (await host.readTextIfExists(path).catch(() => undefined)) ?? ''
+  const users = records(await text('/etc/passwd')).filter((f) => f.length >= 6 && f[0] !== '').map((f) => ({ name: f[0]!, uid: f[2]!, gid: f[3]!, home: f[5]! }))
+  const groups = records(await text('/etc/group')).filter((f) => f.length >= 3).map((f) => ({ name: f[0]!, gid: f[2]!, members: (f[3] ?? '').split(',').filter((m) => m !== '') }))
+  const why = new Map<string, string>()
+  const add = (name: string, reason: string) => {
+    if (name !== 'root' && !why.has(name)) why.set(name, reason)
+  }
+  const membersOf = (group: { name: string; gid: string; members: string[] }) => [...group.members, ...users.filter((u) => u.gid === group.gid).map((u) => u.name)]
+  for (const name of ADMIN_GROUPS) for (const g of groups.filter((x) => x.name === name)) for (const m of membersOf(g)) add(m, `in group ${name}`)
+  for (const u of users) if (u.uid === '0') add(u.name, 'uid 0')
+  for (const { file, item } of await sudoersUsers(host)) {
+    const reason = `named by a rule of ${file}`
+    if (item === 'ALL') for (const u of users) add(u.name, `${reason} (ALL: every user)`)
+    else if (item.startsWith('%#')) for (const g of groups.filter((x) => x.gid === item.slice(2))) for (const m of membersOf(g)) add(m, reason)
+    else if (item.startsWith('%')) for (const g of groups.filter((x) => x.name === item.replace(/^%:?/, ''))) for (const m of membersOf(g)) add(m, reason)
+    else if (item.startsWith('#')) for (const u of users.filter((x) => x.uid === item.slice(1))) add(u.name, reason)
+    else add(item, reason)
+  }
+  return [...why].map(([user, reason]) => {
+    const home = users.find((u) => u.name === user)?.home ?? ''
+    const named = home.startsWith('/') && posix.normalize(home) !== '/' && posix.normalize(home) !== '/root' ? posix.normalize(home).replace(/\/$/, '') : ''
+    return { user, home: named, why: reason }
+  })
+}
+
+function records(text: string): string[][] {
+  return text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.split(':'))
+}
+
+/**
+ * The user items of the sudoers rules (`ann`, `%ops`, `%#1001`, `#1000`, `ALL`), with User_Alias
+ * names expanded and negated items left out, from /etc/sudoers and what it includes
+ * (`@includedir /etc/sudoers.d`: files without a dot or a trailing ~, as sudo reads them).
+ */
+async function sudoersUsers(host: HostReader): Promise<Array<{ file: string; item: string }>> {
+  const out: Array<{ file: string; item: string }> = []
+  const aliases = new Map<string, string[]>()
+  const seen = new Set<string>()
+  const readOne = async (file: string, depth: number): Promise<void> => {
+    if (seen.has(file) || depth > 8) return
+    seen.add(file)
+    const text = await host.readTextIfExists(file).catch(() => undefined)
+    if (text === undefined) return
+    for (const raw of text.replace(/\\\n/g, ' ').split('\n')) {
+      const line = raw.trim()
+      const include = /^[#@](include|includedir)\s+(\S+)/.exec(line)
+      if (include !== null) {
+        const target = posix.resolve(posix.dirname(file), include[2]!)
+        if (include[1] === 'include') await readOne(target, depth + 1)
+        else {
+          const names = await host.readdir(target).catch(() => [])
+          for (const e of names.map((n) => n.name).filter((n) => !n.includes('.') && !n.endsWith('~')).sort()) await readOne(`${target}/${e}`, depth + 1)
+        }
+        continue
+      }
+      // A comment runs from a # that is not a uid (`#1000`, `%#27`) to the end of the line.
+      const rule = line.replace(/(^|[^%])#(?!\d).*$/, '$1').trim()
+      if (rule === '' || /^Defaults\b/.test(rule) || /^(Runas|Host|Cmnd|Cmd)_Alias\b/.test(rule)) continue
+      const alias = /^User_Alias\s+(.*)$/.exec(rule)
+      if (alias !== null) {
+        for (const def of alias[1]!.split(':')) {
+          const m = /^\s*([A-Z][A-Z0-9_]*)\s*=\s*(.*)$/.exec(def)
+          if (m !== null) aliases.set(m[1]!, m[2]!.split(',').map((s) => s.trim()).filter((s) => s !== ''))
+        }
+        continue
+      }
+      // `User_List Host_List = …`: the user list is the first word once ", " is closed up.
+      if (!rule.includes('=')) continue
+      const first = rule.replace(/\s*,\s*/g, ',').split(/\s+/)[0] ?? ''
+      const expand = (item: string, depth2: number): string[] => (aliases.has(item) && depth2 < 8 ? (aliases.get(item) ?? []).flatMap((i) => expand(i, depth2 + 1)) : [item])
+      for (const item of first.split(',').flatMap((i) => expand(i, 0))) {
+        if (item === '' || item.startsWith('!') || item.startsWith('+')) continue
+        out.push({ file, item: item.replace(/^"(.*)"$/, '$1') })
+      }
+    }
+  }
+  await readOne('/etc/sudoers', 0)
+  return out
+}

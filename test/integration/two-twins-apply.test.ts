@@ -1,0 +1,57 @@
+// Session 25: two twins of one machine (root's and an admin's, or two --repo) applied at once. The
+// twin lock is per twin: each run checked a file just before writing it and took the other run's
+// write for its own result; on the services root 15 of 200 requests were reported applied, then
+// overwritten, and recorded as the machine's (nothing pending, "Drift: none"). One apply at a time
+// per machine now (core/src/apply/machine-lock.ts). In-process, through the services the CLI and
+// the TUI call, real git, a hand-made root.
+import assert from 'node:assert/strict'
+import { cp, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createContainer } from '../../core/src/container.js'
+import { ApplyService } from '../../core/src/apply/apply-service.js'
+import { holdMachine } from '../../core/src/apply/machine-lock.js'
+import { PlanWorkflow } from '../../core/src/services/make-plan.js'
+import { silentLogger } from '@twinsync/sdk'
+import { errorCode, noPlugins, smallTwin, type SmallTwin } from '../support/in-process-twin.js'
+
+describe('two twins of one machine apply one at a time (the machine lock)', function () {
+  this.timeout(120_000)
+  let rig: SmallTwin
+  let twinB: string
+
+  before(async () => {
+    rig = await smallTwin('twinsync-two-twins-')
+    twinB = join(rig.dir, 'twin-b')
+    await cp(rig.twin, twinB, { recursive: true })
+  })
+  after(async () => {
+    if (rig?.dir !== undefined) await rm(rig.dir, { recursive: true, force: true })
+  })
+
+  const containerOf = (repo: string) => createContainer({ root: rig.root, repo, configPath: rig.configPath, oclif: noPlugins, logger: silentLogger })
+  async function apply(repo: string): Promise<string> {
+    const plan = await (await containerOf(repo)).resolve(PlanWorkflow).plan({})
+    return errorCode((await containerOf(repo)).resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal }))
+  }
+
+  it("while one twin's apply runs, another twin's apply to the same machine is refused (LOCK_HELD), nothing written, its edit still pending", async () => {
+    await writeFile(join(rig.twin, 'filesystem/etc/motd'), 'from A\n')
+    await writeFile(join(twinB, 'filesystem/etc/motd'), 'from B\n')
+    const before = await readFile(join(rig.root, 'etc/motd'), 'utf8')
+    const held = await holdMachine(rig.root, rig.twin, () => apply(twinB))
+    assert.equal(held, 'LOCK_HELD')
+    assert.equal(await readFile(join(rig.root, 'etc/motd'), 'utf8'), before)
+    // Both at once: one applies, the other is refused; what it asked for is still asked.
+    const both = await Promise.all([apply(rig.twin), apply(twinB)])
+    assert.deepEqual([...both].sort(), ['LOCK_HELD', 'no error'], both.join(', '))
+    const [winner, loser] = both[0] === 'no error' ? [rig.twin, twinB] : [twinB, rig.twin]
+    const wanted = (repo: string) => (repo === rig.twin ? 'from A\n' : 'from B\n')
+    assert.equal(await readFile(join(rig.root, 'etc/motd'), 'utf8'), wanted(winner))
+    const pending = await (await containerOf(loser)).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(pending.changes.map((c) => c.resource), ['/etc/motd'])
+    assert.equal(await readFile(join(loser, 'filesystem/etc/motd'), 'utf8'), wanted(loser))
+    // Once the first is done, the other applies.
+    assert.equal(await apply(loser), 'no error')
+    assert.equal(await readFile(join(rig.root, 'etc/motd'), 'utf8'), wanted(loser))
+  })
+})
