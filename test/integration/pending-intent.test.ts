@@ -312,6 +312,15 @@ describe('twinsync adopt and discard, per change id and per domain', function ()
     const observed = (await runOk(['git', '-C', root().twinDir, 'rev-parse', 'refs/twinsync/observed'])).stdout.trim()
     assert.equal(observed, (await runOk(['git', '-C', root().twinDir, 'rev-parse', 'HEAD'])).stdout.trim())
 
+    // Killed between its commit and the move of `observed` (session 25's red team, a kill -9 after
+    // git's commit): the rerun said "Nothing to adopt" while status listed the item as drift. It finishes it now.
+    await runOk(['git', '-C', root().twinDir, 'update-ref', 'refs/twinsync/observed', 'HEAD~1'])
+    assert.ok((await status()).changes.some((c) => c.id === 'files:replace:/etc/issue.net'), 'drift again, as the killed run left it')
+    const rerun = await twinsync('adopt', 'files:replace:/etc/issue.net')
+    assert.equal(rerun.code, 0, rerun.stdout + rerun.stderr)
+    assert.equal((await runOk(['git', '-C', root().twinDir, 'rev-parse', 'refs/twinsync/observed'])).stdout.trim(), observed, 'the adopt commit is the observed snapshot, no second commit')
+    assert.deepEqual((await status()).changes.map((c) => c.id), ['files:replace:/etc/issue'])
+
     const domain = await twinsync('adopt', 'files')
     assert.equal(domain.code, 0, domain.stdout + domain.stderr)
     const after = await status()

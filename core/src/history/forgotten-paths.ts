@@ -56,11 +56,11 @@ export function forgottenDeletes(provider: string, changes: readonly Change[], f
     const under = path === undefined ? undefined : forgotten.find((f) => path === f || path.startsWith(`${f}/`))
     if (under === undefined) continue
     out.push(
-      warningDiagnostic('FORGOTTEN_NOT_DELETED', `The delete of ${path} is left out: \`twinsync forget ${under}\` took it out of the twin's history, not off the machine`, {
+      warningDiagnostic('FORGOTTEN_NOT_DELETED', `The delete of ${path} is left out: \`twinsync forget\` took it out of the twin's history, not off the machine`, {
         provider,
         change: change.id,
         path,
-        detail: `Take a snapshot (\`twinsync snapshot\`) so the twin says what the machine has; add ${under} to the files provider's \`ignore\` or \`secrets.paths\` first to keep it out of the twin.`,
+        detail: `Take a snapshot (\`twinsync snapshot\`) so the twin says what the machine has; add it to the files provider's \`ignore\` or \`secrets.paths\` first to keep it out of the twin.`,
       }),
     )
   }

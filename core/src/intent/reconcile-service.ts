@@ -174,9 +174,9 @@ export class ReconcileService {
         }
       }
       if ((await this.twin.stageAll()).length === 0) {
-        throw new TwinSyncError('ITEM_UNKNOWN', 'Nothing to adopt: the twin already records these as the machine has them', { nextStep: 'Run `twinsync status`.' })
-      }
-      commit = await this.twin.commit(historyMessage('adopt', decided, note))
+        commit = await unfinishedAdopt(dir, observed)
+        if (commit === undefined) throw new TwinSyncError('ITEM_UNKNOWN', 'Nothing to adopt: the twin already records these as the machine has them', { nextStep: 'Run `twinsync status`.' })
+      } else commit = await this.twin.commit(historyMessage('adopt', decided, note))
       await this.intents.markObserved(commit)
     } catch (error) {
       // Refused half way (an item that cannot be taken apart, after another domain's were
@@ -297,6 +297,19 @@ export class ReconcileService {
     await git(dir, ['update-ref', '-m', `twinsync ${decision}`, 'HEAD', commit, head])
     return commit
   }
+}
+
+/**
+ * An adopt killed between its commit and the move of `observed` (kill -9 after git's commit,
+ * session 25's red team: 1 of 44 kill points): HEAD is that adopt, on top of the observed
+ * snapshot, and already records the machine as it is for what it adopted, so the rerun stages
+ * nothing. It said "Nothing to adopt" while status still listed the items as drift. The rerun
+ * finishes it: HEAD, when it is such a commit, becomes the observed snapshot.
+ */
+async function unfinishedAdopt(dir: string, observed: string): Promise<string | undefined> {
+  const [head, parents, subject] = (await git(dir, ['log', '-1', '--format=%H%n%P%n%s', 'HEAD'])).split('\n')
+  if (head === undefined || head === observed || parents?.split(' ')[0] !== observed || subject?.startsWith('TwinSync adopt ') !== true) return undefined
+  return head
 }
 
 function historyMessage(decision: 'adopt' | 'discard', items: readonly Change[], note: string): string {
