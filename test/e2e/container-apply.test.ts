@@ -137,7 +137,7 @@ describe('plan and apply inside a booted Debian container', function () {
       ['systemd:daemon-reload:manager', undefined],
       ['systemd:restart:twin-demo.service', ['systemd:daemon-reload:manager']],
     ])
-    assert.match(plan.changes[1]?.summary ?? '', /runs an older configuration than \/etc\/systemd\/system\/twin-demo\.service\.d\/limits\.conf: restart it/)
+    assert.match(plan.changes[1]?.summary ?? '', /runs an older configuration than \/etc\/systemd\/system\/twin-demo\.service\.d\/limits\.conf( \(and 1 more\))?: restart it/)
     const applied = await ct.twinsync(['apply', '--yes', '--accept-high-risk'], { timeoutMs: 600_000 })
     assert.equal(applied.code, 0, applied.stdout + applied.stderr)
     assert.match((await ct.runOk(['systemctl', 'show', '-p', 'NeedDaemonReload', '-p', 'LimitNOFILE', 'twin-demo.service'])).stdout, /^LimitNOFILE=4343$/m)

@@ -1,4 +1,5 @@
-import { machineRefusal, ownHomesOnly, readTextOrReport, secretRulesInNames, sortBy, warningDiagnostic, type Diagnostic, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
+import { createHash } from 'node:crypto'
+import { machineRefusal, ownHomesOnly, readTextOrReport, SECRET_RULES_VERSION, secretRulesInNames, sortBy, warningDiagnostic, type Diagnostic, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
 import { loadCron } from './load.js'
 import { stripCronHeader } from './crontab-header.js'
 import { buildCronState, cronReadsCronDFile, type SystemCronFile } from './model.js'
@@ -32,7 +33,7 @@ export async function collectCron(ctx: ProviderContext, provider: string, previo
   } else {
     crontabs = spool.crontabs
   }
-  const systemFiles = await readSystemFiles(ctx.host, ignored, held, provider)
+  const systemFiles = await readSystemFiles(ctx, ignored, held, provider)
   const state = buildCronState(crontabs, systemFiles, ignored)
   const diagnostics = state.problems.map((p) =>
     warningDiagnostic('CRON_LINE_INVALID', `${p.source} line ${p.line}: ${p.reason}`, { path: p.source, provider, detail: p.text }),
@@ -48,9 +49,40 @@ export async function collectCron(ctx: ProviderContext, provider: string, previo
  * name (left out by the snapshot, then planned for delete: the twin had no crontab for that
  * user). Neither read nor recorded nor compared nor planned; cron runs it on as it is. Said each
  * collect by its folder and rule, never by the name. The rule is the SDK's one
- * (secretRulesInNames: a folder's names as one text); asked of the two folders each collect (a
- * handful of names).
+ * (secretRulesInNames: a folder's names as one text); asked of the two folders when their names
+ * change (namesHeld).
  */
+/**
+ * A folder's names' verdicts (secretRulesInNames), kept in the provider's cache while the folder
+ * lists the same names under the same rules, so an unchanged collect asks the detector nothing
+ * (test/integration/secret-scans.test.ts counts its calls: 2 a snapshot before). The cache keeps a
+ * digest of the listing and the held names' places in it, never a name.
+ */
+async function namesHeld(ctx: ProviderContext, folder: 'spool' | 'cron.d', names: readonly string[]): Promise<Map<string, string>> {
+  const key = `held-names-${folder}-r${SECRET_RULES_VERSION}`
+  const listing = createHash('sha256').update(names.join('\0')).digest('hex')
+  const cached = await ctx.cache.read(key).catch(() => undefined)
+  if (cached !== undefined) {
+    try {
+      const parsed = JSON.parse(cached) as { listing?: unknown; held?: unknown }
+      if (parsed.listing === listing && Array.isArray(parsed.held)) {
+        const held = new Map<string, string>()
+        for (const [at, rule] of parsed.held as Array<[number, string]>) {
+          const name = names[at]
+          if (name !== undefined && typeof rule === 'string') held.set(name, rule)
+        }
+        return held
+      }
+    } catch {
+      // a damaged cache only costs a detector call
+    }
+  }
+  const held = await secretRulesInNames(names)
+  const places = [...held].map(([name, rule]) => [names.indexOf(name), rule] as const)
+  await ctx.cache.write(key, JSON.stringify({ listing, held: places })).catch(() => undefined)
+  return held
+}
+
 function heldName(rule: string | undefined, folder: string, provider: string, held: Diagnostic[]): boolean {
   if (rule === undefined) return false
   held.push(
@@ -74,7 +106,7 @@ async function readUserCrontabs(ctx: ProviderContext, provider: string, ignored:
     if (refused === undefined) throw error
     return { unread: refused.code }
   }
-  const rules = await secretRulesInNames(entries.map((e) => e.name))
+  const rules = await namesHeld(ctx, 'spool', entries.map((e) => e.name))
   for (const entry of entries) {
     const path = crontabPath(entry.name)
     // `crontab -e` leaves tmp.XXXXXX files while a user edits; they are not crontabs.
@@ -96,12 +128,13 @@ async function readUserCrontabs(ctx: ProviderContext, provider: string, ignored:
   return { crontabs }
 }
 
-async function readSystemFiles(host: HostPort, ignored: IgnoredCronFile[], held: Diagnostic[], provider: string): Promise<SystemCronFile[]> {
+async function readSystemFiles(ctx: ProviderContext, ignored: IgnoredCronFile[], held: Diagnostic[], provider: string): Promise<SystemCronFile[]> {
+  const host = ctx.host
   const files: SystemCronFile[] = []
   const main = await host.readTextIfExists(SYSTEM_CRONTAB)
   if (main !== undefined) files.push({ path: SYSTEM_CRONTAB, content: main })
   const entries = sortBy(await readdirIfExists(host, CRON_D_DIR), (e) => e.name)
-  const rules = await secretRulesInNames(entries.map((e) => e.name))
+  const rules = await namesHeld(ctx, 'cron.d', entries.map((e) => e.name))
   for (const entry of entries) {
     const path = `${CRON_D_DIR}/${entry.name}`
     if (!entry.name.startsWith('.') && heldName(rules.get(entry.name), CRON_D_DIR, provider, held)) continue
