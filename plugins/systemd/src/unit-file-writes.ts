@@ -1,13 +1,12 @@
 import { compareStrings, type Change, type FollowUpRequest } from '@twinsync/sdk'
 import { DAEMON_RELOAD_ID, systemdChangeId, UP } from './change.js'
 import { reloadListing } from './manager-reload.js'
+import { ADMIN_UNIT_FILE } from './unit-paths.js'
 import type { SystemdState } from './state.js'
 import { isChangeableUnitName, isTemplate, templateOf } from './unit-name.js'
 
 /** A drop-in of the administrator's: /etc/systemd/system/NAME.d/*.conf, NAME a unit, a template, a type (`service.d`) or a prefix (`a-.service.d`). */
 const DROP_IN = /^\/etc\/systemd\/system\/([^/]+)\.d\/[^/]+\.conf$/
-/** An administrator's unit file: directly in /etc/systemd/system. */
-const UNIT_FILE = /^\/etc\/systemd\/system\/([^/]+\.(?:service|socket|timer|path|mount|automount|swap|target|slice|scope))$/
 /** What another provider's change does to a file: writes it (content, link) or deletes it. */
 const FILE_ACTIONS = new Set(['write', 'symlink', 'delete'])
 
@@ -37,7 +36,7 @@ export function reloadsForUnitFileWrites({ changes, actual }: Pick<FollowUpReque
     for (const path of [data.path, ...below]) {
       const dropIn = DROP_IN.exec(path)?.[1]
       // A written unit file's reload is the diff's (its hash in units.json); its restart is made here.
-      const unitFile = data.action === 'delete' ? undefined : UNIT_FILE.exec(path)?.[1]
+      const unitFile = data.action === 'delete' ? undefined : ADMIN_UNIT_FILE.exec(path)?.[1]
       if (dropIn === undefined && unitFile === undefined) continue
       if (dropIn !== undefined) {
         files.push(path)

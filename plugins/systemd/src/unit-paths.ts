@@ -62,3 +62,6 @@ export function resolveLinkTarget(linkDir: string, target: string): string {
 export function isInside(path: string, dir: string): boolean {
   return path.startsWith(dir + '/')
 }
+
+/** An administrator's unit file: directly in /etc/systemd/system, with a unit type's suffix (the unit's name is group 1). */
+export const ADMIN_UNIT_FILE = /^\/etc\/systemd\/system\/([^/]+\.(?:service|socket|timer|path|mount|automount|swap|target|slice|scope))$/

@@ -3,9 +3,8 @@ import { DAEMON_RELOAD_ID, systemdChangeId, UP, type SystemdChangeData } from '.
 import type { SystemdState } from './state.js'
 import { isChangeableUnitName } from './unit-name.js'
 import { reloadListing } from './manager-reload.js'
+import { ADMIN_UNIT_FILE } from './unit-paths.js'
 
-/** An administrator's unit file: directly in /etc/systemd/system, with a unit type's suffix. */
-const UNIT_FILE = /^\/etc\/systemd\/system\/([^/]+\.(?:service|socket|timer|path|mount|automount|swap|target|slice|scope))$/
 
 /**
  * Units whose administrator unit file the plan deletes (another provider's `delete`, the files
@@ -75,7 +74,7 @@ function unitFilesGoing(changes: readonly Change[], actual: SystemdState): Map<s
     if (data?.action !== 'delete' || typeof data.path !== 'string') continue
     const below = Array.isArray(data.below) ? data.below.map((b: { path?: unknown } | null) => b?.path).filter((p): p is string => typeof p === 'string') : []
     for (const path of [data.path, ...below]) {
-      const unit = UNIT_FILE.exec(path)?.[1]
+      const unit = ADMIN_UNIT_FILE.exec(path)?.[1]
       if (unit !== undefined && isChangeableUnitName(unit) && actual.units[unit] !== undefined && !going.has(unit)) going.set(unit, { path, change })
     }
   }
