@@ -10,6 +10,13 @@ const CHECK_WRAPPER = '/usr/sbin/nginx'
 /** nginx's own program while the wrapper stands in its place. */
 const REAL_NGINX = '/usr/sbin/nginx.twinsync-test-real'
 
+/**
+ * systemd failing to start a process at all, before the service's own program runs. Seen once in
+ * CI (session 25's landing run, a cgroup v1 host): cron's restart logged "Failed to spawn
+ * executor: No such file or directory" in a container where every other start worked.
+ */
+const SYSTEMD_SPAWN_FAILURE = /Failed to spawn (executor|'start' task)/
+
 interface PlanJson {
   changes: Array<{ id: string; summary: string }>
 }
@@ -116,7 +123,14 @@ describe('a service running an older configuration is drift, planned until reloa
     assert.equal((await ct.twinsync(['snapshot'])).code, 0)
     const planned = await plan()
     assert.deepEqual(planned.changes.map((c) => [c.id, c.summary]), [['systemd:restart:cron.service', 'cron.service runs an older configuration than /etc/default/cron: restart it']])
-    const applied = await ct.twinsync(['apply', '--yes', '--accept-high-risk'])
+    let applied = await ct.twinsync(['apply', '--yes', '--accept-high-risk'])
+    if (applied.code !== 0 && SYSTEMD_SPAWN_FAILURE.test(applied.stdout)) {
+      // systemd itself could not start a process (the host's failure, never TwinSync's): the
+      // failed step stays pending, as every failed step does, and the next apply runs it.
+      console.warn(`config-drift: systemd in the container failed to spawn cron once; applying again:\n${applied.stdout}`)
+      assert.deepEqual((await plan()).changes.map((c) => c.id).filter((id) => id.includes('cron')).length, 1, 'the failed start is still planned')
+      applied = await ct.twinsync(['apply', '--yes', '--accept-high-risk'])
+    }
     assert.equal(applied.code, 0, applied.stdout + applied.stderr)
     assert.notEqual((await ct.runOk(['systemctl', 'show', '-p', 'MainPID', '--value', 'cron.service'])).stdout.trim(), pid)
     assert.deepEqual((await plan()).changes, [])
