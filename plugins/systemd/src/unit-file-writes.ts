@@ -1,5 +1,6 @@
 import { compareStrings, type Change, type FollowUpRequest } from '@twinsync/sdk'
 import { DAEMON_RELOAD_ID, systemdChangeId, UP } from './change.js'
+import { fileChangeOf } from './file-changes.js'
 import { reloadListing } from './manager-reload.js'
 import { ADMIN_UNIT_FILE } from './unit-paths.js'
 import type { SystemdState } from './state.js'
@@ -7,8 +8,6 @@ import { isChangeableUnitName, isTemplate, templateOf } from './unit-name.js'
 
 /** A drop-in of the administrator's: /etc/systemd/system/NAME.d/*.conf, NAME a unit, a template, a type (`service.d`) or a prefix (`a-.service.d`). */
 const DROP_IN = /^\/etc\/systemd\/system\/([^/]+)\.d\/[^/]+\.conf$/
-/** What another provider's change does to a file: writes it (content, link) or deletes it. */
-const FILE_ACTIONS = new Set(['write', 'symlink', 'delete'])
 
 /**
  * The manager reads unit files and their drop-ins only at `daemon-reload`, and a running service
@@ -28,15 +27,13 @@ export function reloadsForUnitFileWrites({ changes, actual }: Pick<FollowUpReque
   const files: string[] = []
   const writers: string[] = []
   for (const change of changes) {
-    if (change.provider === 'systemd') continue
-    const data = change.data as { action?: unknown; path?: unknown; below?: unknown } | undefined
-    if (typeof data?.action !== 'string' || !FILE_ACTIONS.has(data.action) || typeof data.path !== 'string') continue
-    const below = data.action === 'delete' && Array.isArray(data.below) ? data.below.map((b: { path?: unknown } | null) => b?.path).filter((p): p is string => typeof p === 'string') : []
+    const file = fileChangeOf(change)
+    if (file === undefined) continue
     let mine = false
-    for (const path of [data.path, ...below]) {
+    for (const path of file.paths) {
       const dropIn = DROP_IN.exec(path)?.[1]
       // A written unit file's reload is the diff's (its hash in units.json); its restart is made here.
-      const unitFile = data.action === 'delete' ? undefined : ADMIN_UNIT_FILE.exec(path)?.[1]
+      const unitFile = file.action === 'delete' ? undefined : ADMIN_UNIT_FILE.exec(path)?.[1]
       if (dropIn === undefined && unitFile === undefined) continue
       if (dropIn !== undefined) {
         files.push(path)

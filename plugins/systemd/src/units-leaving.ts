@@ -1,6 +1,7 @@
 import { compareStrings, errorDiagnostic, type Change, type Diagnostic, type FollowUpRequest } from '@twinsync/sdk'
 import { DAEMON_RELOAD_ID, systemdChangeId, UP, type SystemdChangeData } from './change.js'
 import type { SystemdState } from './state.js'
+import { fileChangeOf } from './file-changes.js'
 import { isChangeableUnitName } from './unit-name.js'
 import { reloadListing } from './manager-reload.js'
 import { ADMIN_UNIT_FILE } from './unit-paths.js'
@@ -69,11 +70,9 @@ export function unitsWhoseFilesGo({ changes, actual }: Pick<FollowUpRequest<Syst
 function unitFilesGoing(changes: readonly Change[], actual: SystemdState): Map<string, { path: string; change: Change }> {
   const going = new Map<string, { path: string; change: Change }>()
   for (const change of changes) {
-    if (change.provider === 'systemd') continue
-    const data = change.data as { action?: unknown; path?: unknown; below?: unknown } | undefined
-    if (data?.action !== 'delete' || typeof data.path !== 'string') continue
-    const below = Array.isArray(data.below) ? data.below.map((b: { path?: unknown } | null) => b?.path).filter((p): p is string => typeof p === 'string') : []
-    for (const path of [data.path, ...below]) {
+    const file = fileChangeOf(change)
+    if (file?.action !== 'delete') continue
+    for (const path of file.paths) {
       const unit = ADMIN_UNIT_FILE.exec(path)?.[1]
       if (unit !== undefined && isChangeableUnitName(unit) && actual.units[unit] !== undefined && !going.has(unit)) going.set(unit, { path, change })
     }
