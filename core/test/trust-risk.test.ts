@@ -47,6 +47,13 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.match(trustReason(change('/etc/systemd/system/multi-user.target.wants/x.service', { action: 'symlink', target: '/etc/systemd/system/x.service' })) ?? '', /systemd unit/)
     assert.match(trustReason(write('/usr/lib/systemd/user/x.service', '[Service]\nExecStart=/x\n')) ?? '', /user unit/)
     assert.equal(trustReason(write('/etc/systemd/system.conf', '[Manager]\nDefaultTimeoutStopSec=10s\n')), undefined)
+    // Session 26: the manager's other unit folders (set-property's system.control is read first; a
+    // pulled drop-in there was a low-risk create whose ExecStartPre= ran as root at the next reload).
+    for (const path of ['/etc/systemd/system.control/cron.service.d/50-x.conf', '/etc/systemd/system.attached/cron.service.d/x.conf', '/etc/systemd/system.control/evil.service', '/run/systemd/transient/x.service']) {
+      assert.match(trustReason(write(path, '[Service]\nExecStartPre=/bin/sh -c id\n')) ?? '', /systemd unit, drop-in/, path)
+    }
+    assert.match(trustReason(change('/etc/systemd/system.control', { action: 'symlink', target: '/home/ann/units' })) ?? '', /^a link in place of the folder \/etc\/systemd\/system.control: a systemd unit/)
+    assert.equal(trustReason(write('/etc/systemd/journald.conf.d/x.conf', '[Journal]\nStorage=volatile\n')), undefined)
     assert.match(trustReason(write('/etc/systemd/system.conf.d/x.conf', '[Manager]\nDefaultEnvironment=LD_PRELOAD=/x.so\n')) ?? '', /environment/)
     const unit = (operation: string, name: string): Change => ({ id: `systemd:${operation}:${name}`, provider: 'systemd', category: 'services', operation, resource: name, summary: name, risk: 'medium', data: { unit: name } })
     const changes = [write('/etc/systemd/system/getty@.service.d/autologin.conf', '[Service]\nExecStart=\n'), unit('enable', 'getty@tty1.service'), unit('enable', 'cron.service'), unit('disable', 'debug-shell.service'), unit('start', 'debug-shell.service')]

@@ -96,6 +96,8 @@ describe('trust: a pulled twin that gets code run as root is high risk with its 
       {
         'filesystem/etc/systemd/system/evil.service': UNIT,
         'filesystem/etc/systemd/system/cron.service.d/override.conf': '[Service]\nExecStartPre=/bin/sh -c id\n',
+        // Session 26: set-property's folder, read before /etc/systemd/system (a low-risk create before).
+        'filesystem/etc/systemd/system.control/cron.service.d/50-x.conf': '[Service]\nExecStartPre=/bin/sh -c id\n',
         'filesystem/etc/systemd/system-generators/evil': '#!/bin/sh\nid\n',
         'filesystem/etc/cron.d/evil': '* * * * * root id\n',
         'filesystem/etc/crontab': 'SHELL=/bin/sh\n* * * * * root id\n',
@@ -133,6 +135,7 @@ describe('trust: a pulled twin that gets code run as root is high risk with its 
     assert.deepEqual(rated, {
       'files create /etc/systemd/system/evil.service': unit,
       'files create /etc/systemd/system/cron.service.d/override.conf': unit,
+      'files create /etc/systemd/system.control/cron.service.d/50-x.conf': unit,
       'files create /etc/systemd/system-generators/evil': 'high: a systemd generator: runs as root at every boot and daemon-reload',
       'systemd enable evil.service': 'high: a unit this plan writes (/etc/systemd/system/evil.service): the commands it names run as root',
       'systemd enable debug-shell.service': 'high: debug-shell.service: a root shell on a console with no password',

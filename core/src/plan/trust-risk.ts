@@ -87,7 +87,7 @@ const TRUST_FOLDERS: readonly string[] = [
   '/etc/dhcp/dhclient-enter-hooks.d', '/etc/dhcp/dhclient-exit-hooks.d', '/etc/NetworkManager/dispatcher.d', '/etc/default',
   '/etc/initramfs-tools/conf.d', '/etc/initramfs-tools/hooks', '/etc/initramfs-tools/scripts', '/etc/kernel/postinst.d', '/etc/kernel/prerm.d',
   '/etc/grub.d', '/etc/ssl/certs', '/etc/ca-certificates', '/etc/X11/Xsession.d', '/etc/vim', '/etc/xinetd.d', '/etc/exports.d',
-  '/etc/systemd/system', '/etc/systemd/user', '/etc/systemd/system-generators', '/etc/systemd/user-generators',
+  '/etc/systemd/system', '/etc/systemd/system.control', '/etc/systemd/system.attached', '/etc/systemd/user', '/etc/systemd/system-generators', '/etc/systemd/user-generators',
   '/etc/systemd/system-environment-generators', '/etc/systemd/system.conf.d', '/etc/systemd/user.conf.d',
   '/usr/local/bin', '/usr/local/sbin', '/usr/local/lib/systemd/system', '/usr/local/share/keyrings', '/usr/local/share/ca-certificates',
   '/usr/local/share/perl', '/usr/share/keyrings', '/usr/lib/systemd/system', '/usr/lib/systemd/system-generators', '/root',
@@ -230,8 +230,17 @@ const ROOT_PATH_PROGRAM = /^\/(?:usr\/local\/|usr\/)?s?bin\/[^/]+$/
 const ON_ROOT_PATH = "a program on root's PATH: runs as root whenever root, a script, cron or a unit calls it by name (in /usr/local it comes before the system's own)"
 /** Folders systemd reads units from (system and user managers), and where generators lie. */
 const UNIT_DIRS = '(?:etc|run|usr/local/lib|usr/lib|lib)/systemd'
+/**
+ * The folders of UNIT_DIRS the system manager loads units and drop-ins from (`systemd-analyze
+ * unit-paths`): `system`, and (session 26) `system.control` (set-property's, first of all),
+ * `system.attached` (portable services'), `transient` and the generators' output. Before, only
+ * `system` was named: a pulled /etc/systemd/system.control/cron.service.d/50-x.conf with an
+ * ExecStartPre= was a low-risk create that `pull --yes` applied, and cron ran it as root at the
+ * next daemon-reload (tried on a booted Debian 12: DropInPaths listed it, `id` ran as root).
+ */
+const SYSTEM_UNITS = `${UNIT_DIRS}/(?:system|system\\.control|system\\.attached|transient|generator|generator\\.early|generator\\.late)`
 /** A unit file, a drop-in (`x.service.d/y.conf`) or an enabling link (`multi-user.target.wants/x.service`): group 1 the unit. */
-const SYSTEMD_UNIT_FILE = new RegExp(`^/${UNIT_DIRS}/system/(?:[^/]+\\.(?:wants|requires|upholds)/)?([^/]+?)(?:\\.d/[^/]+)?$`)
+const SYSTEMD_UNIT_FILE = new RegExp(`^/${SYSTEM_UNITS}/(?:[^/]+\\.(?:wants|requires|upholds)/)?([^/]+?)(?:\\.d/[^/]+)?$`)
 /** Operations of the systemd provider that make a unit run. */
 const STARTS_UNIT = new Set(['enable', 'unmask', 'start', 'restart', 'reload'])
 /** systemd's debug shell: a root shell on tty9, no login. */
@@ -322,7 +331,7 @@ interface Rule {
  * an /etc/environment with LD_PRELOAD); an ordinary one (a udev rule naming a network card) is not.
  */
 const RULES: readonly Rule[] = [
-  { path: new RegExp(`^/${UNIT_DIRS}/system/.`), reason: 'a systemd unit, drop-in or enabling link: the commands it names run as root' },
+  { path: new RegExp(`^/${SYSTEM_UNITS}/.`), reason: 'a systemd unit, drop-in or enabling link: the commands it names run as root' },
   { path: new RegExp(`^/${UNIT_DIRS}/user/.`), reason: 'a systemd user unit: runs in every user\'s session, root\'s too' },
   { path: new RegExp(`^/${UNIT_DIRS}/(system|user)(-environment)?-generators/.`), reason: 'a systemd generator: runs as root at every boot and daemon-reload' },
   { path: /^\/etc\/systemd\/(system|user)\.conf(\.d\/.+)?$/, reason: 'systemd\'s environment for every service (LD_PRELOAD, PATH…)', when: /\b(DefaultEnvironment|ManagerEnvironment)\s*=/ },

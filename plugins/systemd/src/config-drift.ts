@@ -1,5 +1,6 @@
 import { cachedBySignature, compareStrings, configReadBy, pathPatternToRegExp, type HostReader, type ProviderCache } from '@twinsync/sdk'
 import type { RuntimeEntry } from './state.js'
+import { ADMIN_DROP_IN, ADMIN_DROP_IN_DIRS } from './unit-paths.js'
 
 const DPKG_INFO = '/var/lib/dpkg/info'
 /** Enough to show; the change names the newest first. */
@@ -208,7 +209,7 @@ export async function configFilesOf(host: HostReader, start: ServiceStart, packa
   }
   // Its drop-in folders on disk too: the manager lists a drop-in in DropInPaths only once it has
   // reloaded, so one written by hand since (NeedDaemonReload=yes) is found here, or by its folder.
-  for (const name of new Set([start.unit, templateName(start.unit)])) await walk(host, `/etc/systemd/system/${name}.d`, (path) => files.add(path))
+  for (const name of new Set([start.unit, templateName(start.unit)])) for (const dir of ADMIN_DROP_IN_DIRS) await walk(host, `${dir}/${name}.d`, (path) => files.add(path))
   return [...files].sort(compareStrings)
 }
 
@@ -275,7 +276,7 @@ function usrMergeVariants(path: string): Set<string> {
   return new Set([bare, `/usr${bare}`])
 }
 
-/** A unit file or drop-in of the administrator's (/etc/systemd/system): read by the manager at daemon-reload, by a service when it starts. */
+/** A unit file or drop-in of the administrator's (/etc/systemd/system, a drop-in of system.control or system.attached): read by the manager at daemon-reload, by a service when it starts. */
 export function isAdminUnitFile(path: string): boolean {
-  return path.startsWith('/etc/systemd/system/') && !path.slice('/etc/systemd/system/'.length).includes('.wants/')
+  return (path.startsWith('/etc/systemd/system/') && !path.slice('/etc/systemd/system/'.length).includes('.wants/')) || ADMIN_DROP_IN.test(path)
 }

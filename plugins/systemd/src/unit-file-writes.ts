@@ -2,12 +2,12 @@ import { compareStrings, type Change, type FollowUpRequest } from '@twinsync/sdk
 import { DAEMON_RELOAD_ID, systemdChangeId, UP } from './change.js'
 import { fileChangeOf } from './file-changes.js'
 import { reloadListing } from './manager-reload.js'
-import { ADMIN_UNIT_FILE } from './unit-paths.js'
+import { ADMIN_DROP_IN, ADMIN_UNIT_FILE } from './unit-paths.js'
 import type { SystemdState } from './state.js'
 import { isChangeableUnitName, isTemplate, templateOf } from './unit-name.js'
 
-/** A drop-in of the administrator's: /etc/systemd/system/NAME.d/*.conf, NAME a unit, a template, a type (`service.d`) or a prefix (`a-.service.d`). */
-const DROP_IN = /^\/etc\/systemd\/system\/([^/]+)\.d\/[^/]+\.conf$/
+/** A drop-in of the administrator's (system.control's and system.attached's too, session 26). */
+const DROP_IN = ADMIN_DROP_IN
 
 /**
  * The manager reads unit files and their drop-ins only at `daemon-reload`, and a running service

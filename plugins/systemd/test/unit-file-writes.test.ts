@@ -44,6 +44,19 @@ describe('systemd: unit files and drop-ins a plan writes', () => {
     ])
   })
 
+  // Session 26: systemd loads drop-ins from set-property's /etc/systemd/system.control (first of
+  // all) and portable services' system.attached too; one written there was left for a later reload.
+  it('a drop-in in /etc/systemd/system.control or system.attached reloads and restarts as one in /etc/systemd/system does', () => {
+    const control = file('write', '/etc/systemd/system.control/nginx.service.d/50-x.conf')
+    const attached = file('write', '/etc/systemd/system.attached/mine.service.d/y.conf')
+    assert.deepEqual(reloadsForUnitFileWrites({ changes: [control, attached], actual: machine }).map((c) => [c.id, c.requires]), [
+      [DAEMON_RELOAD_ID, undefined],
+      ['systemd:restart:mine.service', [DAEMON_RELOAD_ID, attached.id]],
+      ['systemd:restart:nginx.service', [DAEMON_RELOAD_ID, control.id]],
+    ])
+    assert.deepEqual(reloadsForUnitFileWrites({ changes: [file('write', '/etc/systemd/system.conf.d/x.conf')], actual: machine }), [])
+  })
+
   it("a drop-in folder's delete reloads and restarts; a type's drop-in only reloads; offline, nothing", () => {
     const gone = file('delete', '/etc/systemd/system/nginx.service.d', ['/etc/systemd/system/nginx.service.d/limits.conf'])
     assert.deepEqual(reloadsForUnitFileWrites({ changes: [gone], actual: machine }).map((c) => c.id), [DAEMON_RELOAD_ID, 'systemd:restart:nginx.service'])
