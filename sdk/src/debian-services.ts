@@ -21,6 +21,15 @@ import { CHANGED_FILE, CHANGED_UNIT, type CompiledFile, type ConfigCheck } from 
 const UNIT_TYPES = ['service', 'socket', 'timer', 'path', 'mount', 'automount', 'target', 'slice', 'swap'] as const
 
 /**
+ * The administrator's folders under /etc the system manager loads drop-ins from at daemon-reload
+ * (`systemd-analyze unit-paths`): set-property's `system.control` (read first), `system`, and
+ * portable services' `system.attached`. Session 26: a drop-in in system.control went live with no
+ * check (only /etc/systemd/system's were verified), and the systemd provider neither reloaded the
+ * manager nor restarted the service after it (plugins/systemd/src/unit-paths.ts reads this list).
+ */
+export const ADMIN_DROP_IN_DIRS = ['/etc/systemd/system.control', '/etc/systemd/system', '/etc/systemd/system.attached'] as const
+
+/**
  * The postgresql checker, a fixed script (the changed file is its only argument, never part of
  * the script): the cluster of the file (`/etc/postgresql/VERSION/CLUSTER/...`, names checked
  * before use) is parsed by its own server binary as the postgres user (`postgres -C` reads
@@ -209,7 +218,7 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
     // unit's Documentation=man: page is not configuration, and a server without man-db would
     // fail every unit that names one, so the checker could judge nothing.
     service: 'systemd units',
-    paths: [...UNIT_TYPES.map((t) => `/etc/systemd/system/*.${t}`), ...UNIT_TYPES.map((t) => `/etc/systemd/system/*.${t}.d/*.conf`)],
+    paths: [...UNIT_TYPES.map((t) => `/etc/systemd/system/*.${t}`), ...ADMIN_DROP_IN_DIRS.flatMap((dir) => UNIT_TYPES.map((t) => `${dir}/*.${t}.d/*.conf`))],
     argv: ['systemd-analyze', 'verify', '--man=no', CHANGED_UNIT],
     // A bad line of a drop-in is only logged, and systemd starts the unit without it.
     rejectsOutput: /^\/[^\n:]+:\d+: /m,

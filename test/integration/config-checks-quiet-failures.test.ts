@@ -153,4 +153,21 @@ describe('configuration checks: what a service would quietly not run (server roo
     assert.match(step?.outputTail ?? '', /unexpected end of file, expecting ";" or "}" in \/etc\/letsencrypt\/options-ssl-nginx\.conf/)
     assert.equal(await sha(LE_OPTIONS), before, 'the live file is as it was')
   })
+
+  // Session 26: systemd loads drop-ins from set-property's /etc/systemd/system.control too (read
+  // before /etc/systemd/system). Before, only /etc/systemd/system's were verified: this one went
+  // live unchecked (the step "applied"), and the unit would not start at its next restart.
+  it('verifies a drop-in in /etc/systemd/system.control as one in /etc/systemd/system, and puts it back', async () => {
+    await writeTwinFile(root().twinDir, `filesystem${LE_OPTIONS}`, 'ssl_session_timeout 1440m;\n')
+    const CONTROL = '/etc/systemd/system.control/report.service.d/50-exec.conf'
+    await writeTwinFile(root().twinDir, `filesystem${CONTROL}`, '[Service]\nExecStartPre=relative/path\n')
+    const { code, steps, out } = await root().apply()
+    assert.equal(code, 1, out)
+    const step = steps.get(`files:create:${CONTROL}`)
+    assert.equal(step?.status, 'failed', out)
+    assert.match(step?.message ?? '', /`systemd-analyze verify --man=no report\.service` rejects the new systemd units configuration; the previous files are back/)
+    assert.match(step?.outputTail ?? '', /50-exec\.conf:2: Neither a valid executable name nor an absolute path/)
+    assert.equal(await exists(CONTROL), false, 'the drop-in is not live')
+    await rm(join(root().twinDir, `filesystem${CONTROL}`))
+  })
 })

@@ -5,11 +5,12 @@
 // per machine now (core/src/apply/machine-lock.ts). In-process, through the services the CLI and
 // the TUI call, real git, a hand-made root.
 import assert from 'node:assert/strict'
-import { cp, readFile, rm, writeFile } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createContainer } from '../../core/src/container.js'
 import { ApplyService } from '../../core/src/apply/apply-service.js'
-import { holdMachine } from '../../core/src/apply/machine-lock.js'
+import { holdMachine, machineLockPath } from '../../core/src/apply/machine-lock.js'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
 import { silentLogger } from '@twinsync/sdk'
 import { errorCode, noPlugins, smallTwin, type SmallTwin } from '../support/in-process-twin.js'
@@ -53,5 +54,28 @@ describe('two twins of one machine apply one at a time (the machine lock)', func
     // Once the first is done, the other applies.
     assert.equal(await apply(loser), 'no error')
     assert.equal(await readFile(join(rig.root, 'etc/motd'), 'utf8'), wanted(loser))
+  })
+
+  // Session 26 (red team): the lock was named by the root's real path, so the same machine seen
+  // through a bind mount (`mount --bind / /mnt/host`, a second --root) took another lock, and both
+  // applies ran at once. Named by the root folder's device and inode now: a link or a bind mount of
+  // it is the same machine; another folder is another.
+  it('the same root through a bind mount or a link is one machine: its apply is refused while the other holds the lock', async function () {
+    if (process.getuid?.() !== 0) this.skip()
+    const alias = join(rig.dir, 'bound-root')
+    const link = join(rig.dir, 'linked-root')
+    const other = join(rig.dir, 'other-root')
+    await Promise.all([mkdir(alias), mkdir(other), symlink(rig.root, link)])
+    execFileSync('mount', ['--bind', rig.root, alias])
+    try {
+      const lockDir = join(rig.dir, 'locks')
+      assert.equal(machineLockPath(alias, lockDir), machineLockPath(rig.root, lockDir))
+      assert.equal(machineLockPath(link, lockDir), machineLockPath(rig.root, lockDir))
+      assert.notEqual(machineLockPath(other, lockDir), machineLockPath(rig.root, lockDir))
+      const inner = await holdMachine(rig.root, rig.twin, () => errorCode(holdMachine(alias, twinB, async () => 'applied', lockDir)), lockDir)
+      assert.equal(inner, 'LOCK_HELD')
+    } finally {
+      execFileSync('umount', [alias])
+    }
   })
 })

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { lstatSync, mkdirSync, realpathSync } from 'node:fs'
+import { lstatSync, mkdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { isTwinSyncError, TwinSyncError } from '@twinsync/sdk'
 import { TwinLock } from '../twin/twin-lock.js'
@@ -8,17 +8,22 @@ import { TwinLock } from '../twin/twin-lock.js'
 export const MACHINE_LOCK_DIR = '/run/twinsync'
 
 /**
- * The lock of one target machine: its root's real path, hashed (the same for every twin that
- * applies to it, whoever's; another root's is another lock).
+ * The lock of one target machine: its root folder's device and inode, hashed (the same for every
+ * twin that applies to it, whoever's, whichever path names it; another root's is another lock).
+ * Session 26 (red team): named by the root's real path, the same machine seen through a bind mount
+ * (`mount --bind / /mnt/host`, an admin's `--root /mnt/host`) took another lock and both applies
+ * ran at once. /run is emptied at boot, so a device number never outlives the mount it names. A
+ * root that cannot be looked at is named by its path, as before.
  */
 export function machineLockPath(root: string, dir: string = MACHINE_LOCK_DIR): string {
-  let real: string
+  let key: string
   try {
-    real = realpathSync(root)
+    const folder = statSync(root, { bigint: true })
+    key = `dev ${folder.dev} ino ${folder.ino}`
   } catch {
-    real = resolve(root)
+    key = resolve(root)
   }
-  return join(dir, `apply-${createHash('sha256').update(real).digest('hex').slice(0, 16)}.lock`)
+  return join(dir, `apply-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.lock`)
 }
 
 /**

@@ -1,3 +1,4 @@
+import { ADMIN_DROP_IN_DIRS } from '@twinsync/sdk'
 /**
  * systemd's search path for system units, highest priority first, as `systemd-analyze
  * unit-paths` prints it on Debian 12 (which keeps both /lib and /usr/lib).
@@ -66,13 +67,7 @@ export function isInside(path: string, dir: string): boolean {
 /** An administrator's unit file: directly in /etc/systemd/system, with a unit type's suffix (the unit's name is group 1). */
 export const ADMIN_UNIT_FILE = /^\/etc\/systemd\/system\/([^/]+\.(?:service|socket|timer|path|mount|automount|swap|target|slice|scope))$/
 
-/**
- * The administrator's folders under /etc the system manager loads drop-ins from at daemon-reload
- * (`systemd-analyze unit-paths`): set-property's `system.control` (read first), `system`, and
- * portable services' `system.attached`. Session 26: before, only /etc/systemd/system's drop-ins
- * brought a daemon-reload and restart, so one the plan wrote in system.control was not in effect
- * after the apply (NeedDaemonReload=yes) and ran at whatever reload came next.
- */
-export const ADMIN_DROP_IN_DIRS = ['/etc/systemd/system.control', '/etc/systemd/system', '/etc/systemd/system.attached'] as const
+/** The administrator's drop-in folders (the SDK's list, which the config check reads too). */
+export { ADMIN_DROP_IN_DIRS }
 /** A drop-in in one of ADMIN_DROP_IN_DIRS: NAME.d/*.conf, NAME (group 1) a unit, a template, a type (`service.d`) or a prefix (`a-.service.d`). */
 export const ADMIN_DROP_IN = /^\/etc\/systemd\/system(?:\.control|\.attached)?\/([^/]+)\.d\/[^/]+\.conf$/
