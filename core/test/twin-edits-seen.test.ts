@@ -51,12 +51,15 @@ describe('a person\'s edits in the twin are seen by a snapshot, below and above 
   const twinFile = (path: string) => join(rig.twinDir, path)
   const notes = async () => (JSON.parse(await readFile(twinFile('system/notes.json'), 'utf8')) as { text: string }).text
 
-  /** A snapshot after which the twin is clean and settled (its stat data refreshed), then the machine changed. */
-  async function settled(): Promise<void> {
+  /**
+   * A snapshot after which the twin is clean and settled (its stat data refreshed), then the
+   * machine changed. `quick: false`: a .git/config the quick check leaves to git (a sparse checkout, core.worktree).
+   */
+  async function settled(options: { quick?: boolean } = {}): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 150))
     assert.deepEqual(await rig.twin().dirtyPaths({ underLock: true }), [])
     await rig.twin().refreshStatData()
-    assert.equal(quickClean(rig.twinDir, { anySize: true }).clean, true, 'settled clean')
+    assert.equal(quickClean(rig.twinDir, { anySize: true }).clean, options.quick ?? true, 'settled clean')
     await writeFile(join(rig.root, 'etc/notes'), `machine ${++machineText}\n`)
   }
 
@@ -209,6 +212,188 @@ describe('a person\'s edits in the twin are seen by a snapshot, below and above 
       assert.equal(rig.git('show', `HEAD:plans/planted-${mode}/x.md`), 'x')
     })
   }
+
+  for (const mode of ['quick', 'git'] as const) {
+    const above = () => {
+      quickCleanLimit.entries = mode === 'git' ? 1 : limit
+    }
+    const where = mode === 'git' ? 'above the cut-off' : 'below the cut-off'
+    /** A local setting of the twin's .git/config for one test (session 26: git must see every edit whatever it says). */
+    async function withConfig(settings: Record<string, string>, fn: () => Promise<void>): Promise<void> {
+      for (const [key, value] of Object.entries(settings)) rig.git('config', key, value)
+      try {
+        await fn()
+      } finally {
+        for (const key of Object.keys(settings)) rig.git('config', '--unset', key)
+      }
+    }
+
+    describe(`${where}: what git would not compare is compared all the same (session 26)`, () => {
+      beforeEach(above)
+      afterEach(() => {
+        quickCleanLimit.entries = limit
+      })
+
+      for (const flag of ['--assume-unchanged', '--skip-worktree'] as const) {
+        it(`a file of plans/ marked ${flag}, then edited, is seen by the look (which writes no index) and committed`, async () => {
+          await settled()
+          const path = `plans/flag${flag}-${mode}.md`
+          await writeFile(twinFile(path), 'first\n')
+          assert.notEqual((await snapshot()).commit, undefined)
+          await settled()
+          rig.git('update-index', flag, path)
+          await writeFile(twinFile(path), `edited behind ${flag}\n`)
+          const indexBefore = await readFile(twinFile('.git/index'))
+          assert.deepEqual(await rig.twin().dirtyPaths(), [path])
+          assert.ok(indexBefore.equals(await readFile(twinFile('.git/index'))), 'the look leaves git\'s index as it was')
+          assert.notEqual((await snapshot()).commit, undefined)
+          assert.equal(rig.git('show', `HEAD:${path}`), `edited behind ${flag}`)
+          assert.equal(rig.git('ls-files', '-v', path).slice(0, 1), 'H', 'the committed index carries no flag')
+          assert.equal(rig.git('status', '--porcelain'), '')
+        })
+      }
+
+      it('a provider\'s document marked assume-unchanged and edited stays pending, not overwritten by the machine\'s', async () => {
+        await settled()
+        rig.git('update-index', '--assume-unchanged', 'system/notes.json')
+        const wanted = (await notes()).replace('machine', 'WANTED')
+        await writeFile(twinFile('system/notes.json'), JSON.stringify({ text: wanted }))
+        const result = await snapshot()
+        assert.notEqual(result.commit, undefined, 'the machine changed: a commit')
+        assert.deepEqual(result.pending, ['system/notes.json'])
+        assert.equal(await notes(), wanted, 'the edit is still in the working twin')
+        rig.git('update-index', '--no-assume-unchanged', 'system/notes.json')
+        rig.git('checkout', 'HEAD', '--', 'system/notes.json')
+        assert.deepEqual((await snapshot()).pending, [])
+      })
+
+      it('with core.ignoreStat set, a file committed once and edited again is committed again', async () => {
+        await withConfig({ 'core.ignoreStat': 'true' }, async () => {
+          await settled()
+          const path = `plans/ignore-stat-${mode}.md`
+          await writeFile(twinFile(path), 'one\n')
+          assert.notEqual((await snapshot()).commit, undefined)
+          await settled()
+          await writeFile(twinFile(path), 'two, longer\n')
+          assert.notEqual((await snapshot()).commit, undefined)
+          assert.equal(rig.git('show', `HEAD:${path}`), 'two, longer')
+        })
+      })
+
+      it('with core.trustctime=false and core.checkStat=minimal, an edit with the same size and mtime is committed', async () => {
+        await withConfig({ 'core.trustctime': 'false', 'core.checkStat': 'minimal' }, async () => {
+          await settled()
+          await sameSizeSameTime(twinFile('plans/same-second.md'), (text) => text.replace(/text|TEXT/, (t) => (t === 'text' ? 'TEXT' : 'text')))
+          const wanted = await readFile(twinFile('plans/same-second.md'), 'utf8')
+          assert.notEqual((await snapshot()).commit, undefined)
+          assert.equal(rig.git('show', 'HEAD:plans/same-second.md') + '\n', wanted)
+        })
+      })
+
+      it('with core.fileMode=false, a mode change is committed', async () => {
+        await withConfig({ 'core.fileMode': 'false' }, async () => {
+          await settled()
+          const path = `plans/mode-${mode}.md`
+          const executable = /^100755 /.test(rig.git('ls-tree', 'HEAD', path))
+          await chmod(twinFile(path), executable ? 0o644 : 0o755)
+          assert.notEqual((await snapshot()).commit, undefined)
+          assert.match(rig.git('ls-tree', 'HEAD', path), executable ? /^100644 / : /^100755 /)
+        })
+      })
+
+      it('with a sparse checkout set (core.sparseCheckout, info/sparse-checkout), an edit and a new file outside its patterns are committed', async () => {
+        await writeFile(twinFile('.git/info/sparse-checkout'), '/system/\n/twin.json\n')
+        try {
+          await withConfig({ 'core.sparseCheckout': 'true' }, async () => {
+            await settled({ quick: false })
+            await writeFile(twinFile('plans/deep/er/kept.md'), `kept, sparse ${mode}\n`)
+            await writeFile(twinFile(`plans/sparse-new-${mode}.md`), 'new outside the patterns\n')
+            assert.notEqual((await snapshot()).commit, undefined)
+            assert.equal(rig.git('show', 'HEAD:plans/deep/er/kept.md'), `kept, sparse ${mode}`)
+            assert.equal(rig.git('show', `HEAD:plans/sparse-new-${mode}.md`), 'new outside the patterns')
+          })
+        } finally {
+          await rm(twinFile('.git/info/sparse-checkout'), { force: true })
+        }
+      })
+
+      it('with core.worktree pointing elsewhere, the twin\'s own edit is committed and nothing else changes', async () => {
+        const elsewhere = join(rig.twinDir, '..', `elsewhere-${mode}`)
+        await mkdir(elsewhere, { recursive: true })
+        await withConfig({ 'core.worktree': elsewhere }, async () => {
+          await settled({ quick: false })
+          await writeFile(twinFile('plans/deep/er/kept.md'), `kept, worktree ${mode}\n`)
+          const result = await snapshot()
+          assert.notEqual(result.commit, undefined)
+          assert.equal(rig.git('--work-tree', rig.twinDir, 'show', 'HEAD:plans/deep/er/kept.md'), `kept, worktree ${mode}`)
+          const changed = rig.git('--work-tree', rig.twinDir, 'diff-tree', '-r', '--name-only', 'HEAD~1', 'HEAD').split('\n').sort()
+          assert.deepEqual(changed, ['plans/deep/er/kept.md', 'system/notes.json'])
+        })
+      })
+
+      it('a .gitattributes in the twin (text, eol, ident, a filter the host\'s git knows) and core.autocrlf change no byte committed', async () => {
+        await withConfig({ 'core.autocrlf': 'true', 'filter.rewrite.clean': 'sed s/kept/REWRITTEN/' }, async () => {
+          await writeFile(twinFile('plans/.gitattributes'), '* text eol=lf\n*.md ident filter=rewrite\n')
+          assert.notEqual((await snapshot()).commit, undefined)
+          await settled()
+          const bytes = `kept $Id$ ${mode}\r\nsecond line\r\n`
+          await writeFile(twinFile(`plans/crlf-${mode}.md`), bytes)
+          assert.notEqual((await snapshot()).commit, undefined)
+          assert.equal(execFileSync('git', ['-C', rig.twinDir, 'cat-file', 'blob', `HEAD:plans/crlf-${mode}.md`], { encoding: 'utf8' }), bytes)
+          await rm(twinFile('plans/.gitattributes'))
+          assert.notEqual((await snapshot()).commit, undefined)
+        })
+      })
+
+      it('a file added with intent (git add -N) is committed with its content', async () => {
+        await settled()
+        const path = `plans/intent-${mode}.md`
+        await writeFile(twinFile(path), 'intended\n')
+        rig.git('add', '-N', path)
+        assert.notEqual((await snapshot()).commit, undefined)
+        assert.equal(rig.git('show', `HEAD:${path}`), 'intended')
+      })
+
+      it('a file moved with git mv: the look names both paths (no rename pairs)', async () => {
+        await settled()
+        const path = `plans/moved-${mode}.md`
+        await writeFile(twinFile(path), 'moved\n')
+        assert.notEqual((await snapshot()).commit, undefined)
+        await withConfig({ 'status.renames': 'true', 'diff.renames': 'true' }, async () => {
+          rig.git('mv', path, `plans/moved-to-${mode}.md`)
+          assert.deepEqual((await rig.twin().dirtyPaths()).sort(), [path, `plans/moved-to-${mode}.md`])
+          assert.notEqual((await snapshot()).commit, undefined)
+          assert.equal(rig.git('show', `HEAD:plans/moved-to-${mode}.md`), 'moved')
+        })
+      })
+    })
+  }
+
+  describe('what git would not compare, where TwinSync writes the working twin or git\'s own index (session 26)', () => {
+    it('restore puts back a file marked assume-unchanged or skip-worktree', async () => {
+      await settled()
+      rig.git('update-index', '--assume-unchanged', 'plans/deep/er/kept.md')
+      rig.git('update-index', '--skip-worktree', 'plans/same-second.md')
+      const before = rig.git('show', 'HEAD:plans/same-second.md')
+      const kept = rig.git('show', 'HEAD:plans/deep/er/kept.md')
+      await writeFile(twinFile('plans/deep/er/kept.md'), 'to be put back\n')
+      await writeFile(twinFile('plans/same-second.md'), 'to be put back too\n')
+      await rig.twin().restore([{ path: 'plans/deep/er/kept.md', change: 'M' }, { path: 'plans/same-second.md', change: 'M' }])
+      assert.equal(await readFile(twinFile('plans/deep/er/kept.md'), 'utf8'), `${kept}\n`)
+      assert.equal(await readFile(twinFile('plans/same-second.md'), 'utf8'), `${before}\n`)
+      assert.equal(rig.git('status', '--porcelain'), '')
+    })
+
+    it('stageAll (adopt) stages a file marked assume-unchanged that it wrote', async () => {
+      await settled()
+      rig.git('update-index', '--assume-unchanged', 'plans/deep/er/kept.md')
+      await rig.twin().write({ path: 'plans/deep/er/kept.md', content: 'adopted\n' })
+      assert.deepEqual(await rig.twin().stageAll(), [{ path: 'plans/deep/er/kept.md', change: 'M' }])
+      await rig.twin().commit('adopt, in a test')
+      assert.equal(rig.git('show', 'HEAD:plans/deep/er/kept.md'), 'adopted')
+      assert.equal(rig.git('status', '--porcelain'), '')
+    })
+  })
 
   describe('above the cut-off, the folders\' stamps', () => {
     let git: sinon.SinonSpy

@@ -23,12 +23,15 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { copyFile, lstat, rm, stat, utimes } from 'node:fs/promises'
-import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import type { Writable } from 'node:stream'
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/errors'
-import { SAFE_PATH, gitEnv } from '@twinsync/sdk'
+import { SAFE_PATH, gitEnv, lstatBigData } from '@twinsync/sdk'
 import type { SimpleGit } from 'simple-git'
 import { diskError } from './disk-error.js'
+import { indexFlagsOf, indexIdentity, notePlainIndex } from './index-flags.js'
 import { readHead } from './quick-status.js'
 import { isOwnStaleLock } from './ref-lock-record.js'
 import { isStaleGitLock } from './stale-git-lock.js'
@@ -47,7 +50,21 @@ const IDENTITY = ['user.name=TwinSync', 'user.email=twinsync@localhost']
  * write (/etc/gitconfig, ~/.gitconfig) git does not read at all (gitEnv, @twinsync/sdk own-env.ts);
  * these cover the twin's own .git/config too.
  */
-const BASE_CONFIG = [...IDENTITY, 'core.quotepath=false', 'commit.gpgsign=false', 'tag.gpgsign=false', 'core.hooksPath=/dev/null', 'core.fsmonitor=false', 'core.attributesFile=/dev/null', 'core.excludesFile=/dev/null']
+const BASE_CONFIG = [
+  ...IDENTITY, 'core.quotepath=false', 'commit.gpgsign=false', 'tag.gpgsign=false', 'core.hooksPath=/dev/null', 'core.fsmonitor=false', 'core.attributesFile=/dev/null', 'core.excludesFile=/dev/null',
+  // Every edit seen (session 26): no local setting of the twin's .git/config makes git skip a file,
+  // trust its stat data more than git's default, or leave a change of mode or kind out. ignoreStat
+  // would mark every file git adds assume-unchanged; trustctime=false, checkStat=minimal miss an
+  // edit that puts back size and mtime; fileMode=false a chmod; symlinks=false writes a link as a
+  // file; a sparse checkout skips (and `add` refuses) what its patterns leave out; ignoreCase
+  // matches names by case; the untracked cache trusts folder times; add.ignoreErrors adds what it
+  // can and says nothing of the rest; autocrlf converts (the attributes turn it off too,
+  // git-attributes.ts); renames would give `status -z` two names on one line. A split index is
+  // written whole again. See seeEveryEdit for the index's own flags.
+  'core.ignoreStat=false', 'core.trustctime=true', 'core.checkStat=default', 'core.fileMode=true', 'core.symlinks=true', 'core.ignoreCase=false',
+  'core.sparseCheckout=false', 'core.sparseCheckoutCone=false', 'index.sparse=false', 'core.splitIndex=false', 'core.untrackedCache=false',
+  'core.autocrlf=false', 'core.safecrlf=false', 'add.ignoreErrors=false', 'status.renames=false', 'diff.renames=false',
+]
 const BASE_ARGS = BASE_CONFIG.flatMap((c) => ['-c', c])
 
 /** Messages of git that mean the repository itself is broken, not the request. */
@@ -130,7 +147,7 @@ async function client(dir: string, options: GitRunOptions): Promise<SimpleGit> {
 export async function runGit(dir: string, args: readonly string[], options: GitRunOptions = {}): Promise<string> {
   const redact = options.redact ?? ((t: string) => t)
   try {
-    if (options.idleTimeoutMs === undefined && LOCAL_SUBCOMMANDS.has(subcommandOf(args))) return redact(await plainGit(dir, args, options.env))
+    if (options.idleTimeoutMs === undefined && LOCAL_SUBCOMMANDS.has(subcommandOf(args))) return redact(await seeEveryEdit(dir, args, options.env, (env) => plainGit(dir, args, env)))
     return redact(await (await client(dir, options)).raw([...args]))
   } catch (error) {
     throw gitError(dir, args, redact(error instanceof Error ? error.message : String(error)))
@@ -174,13 +191,101 @@ function gitEnvWith(added: Record<string, string | undefined> | undefined): Read
 }
 
 /**
+ * How a git that looks at the working twin looks (session 26): through an index none of whose
+ * entries is marked assume-unchanged or skip-worktree. git compares no such entry with its file
+ * (`status`, `diff`, `add --all`, `checkout -- path`, `read-tree -u`, `update-index --refresh`):
+ * a person's edit to a file so marked (`git update-index --assume-unchanged`, a sparse checkout)
+ * would be left out of a snapshot's commit and lost. The one rule, here for every git TwinSync
+ * runs (runGit's plain spawn and runGitBytes): a command that only reads the working twin
+ * through git's own index reads a private copy of it with the flags cleared (the index, which a
+ * `plan` or `status` does not lock, is not written); one that writes an index (TwinSync's private
+ * ones, or git's own under the twin lock: adopt's `add`, a discard's `checkout`) has them cleared
+ * in that index first. A deleted file so marked is then a deletion, as any other. What .git/config
+ * can set to the same effect is overridden in BASE_CONFIG; where the work tree is, here
+ * (`core.worktree` would point git at another folder).
+ *
+ * Speed: whether an index has flags is known from quick-status.ts's parse of it (which refuses
+ * them), else from a scan of its entries' flags (index-flags.ts); only a flagged (or unreadable)
+ * index costs a copy and git's `ls-files -v` and `update-index`. Figures in docs/architecture.md
+ * (session 26).
+ */
+async function seeEveryEdit<T>(dir: string, args: readonly string[], env: GitRunOptions['env'], run: (env: Record<string, string | undefined>) => Promise<T>): Promise<T> {
+  const use = worktreeUse(args)
+  if (use === undefined) return run({ ...env })
+  const own = env?.GIT_INDEX_FILE
+  const index = own ?? join(dir, '.git', 'index')
+  // The work tree is the twin, whatever core.worktree says (git reads that from .git/config alone, never from -c).
+  const worktree = { ...env, GIT_WORK_TREE: resolve(dir) }
+  if (indexFlagsOf(index) === 'plain') return run(worktree)
+  if (use === 'write' || own !== undefined) {
+    await clearIndexFlags(dir, index)
+    return run(worktree)
+  }
+  // Read-only on git's own index: a private copy, cleared; git's index is left as it is.
+  const copy = join(tmpdir(), `twinsync-look-${process.pid}-${randomBytes(6).toString('hex')}.index`)
+  try {
+    await copyIndex(index, copy)
+    await clearIndexFlags(dir, copy)
+    return await run({ ...worktree, GIT_INDEX_FILE: copy })
+  } finally {
+    await rm(copy, { force: true })
+  }
+}
+
+/** Whether a git command compares the working twin with an index ('read'), or also writes it ('write'). */
+function worktreeUse(args: readonly string[]): 'read' | 'write' | undefined {
+  const sub = subcommandOf(args)
+  const has = (...flags: string[]) => flags.some((f) => args.includes(f))
+  switch (sub) {
+    case 'status':
+      return 'read'
+    case 'diff':
+      return has('--cached', '--staged') ? undefined : 'read'
+    case 'add':
+    case 'checkout':
+    case 'merge':
+    case 'reset':
+      return 'write'
+    case 'rm':
+      return has('--cached') ? undefined : 'write'
+    case 'read-tree':
+      return has('-u') ? 'write' : undefined
+    case 'update-index':
+      return has('--refresh', '--really-refresh') ? 'write' : undefined
+    default:
+      return undefined
+  }
+}
+
+/**
+ * Clear every assume-unchanged and skip-worktree flag in the index file `index` (BASE_CONFIG's
+ * `index.sparse=false` writes a sparse index whole). `ls-files -v` tags an assume-unchanged entry
+ * with a lower-case letter and a skip-worktree one with S.
+ */
+async function clearIndexFlags(dir: string, index: string): Promise<void> {
+  const env = { GIT_INDEX_FILE: resolve(index), GIT_LITERAL_PATHSPECS: '1' }
+  const listed = (await spawnGitBytes(dir, ['ls-files', '-v', '-z'], { env })).toString('utf8').split('\0')
+  const valid: string[] = []
+  const skip: string[] = []
+  for (const line of listed) {
+    if (line.length < 3) continue
+    const tag = line[0] as string
+    const path = line.slice(2)
+    if (tag !== tag.toUpperCase()) valid.push(path)
+    if (tag.toUpperCase() === 'S') skip.push(path)
+  }
+  if (valid.length > 0) await spawnGitBytes(dir, ['update-index', '--no-assume-unchanged', '-z', '--stdin'], { env, input: valid.map((p) => `${p}\0`).join('') })
+  if (skip.length > 0) await spawnGitBytes(dir, ['update-index', '--no-skip-worktree', '-z', '--stdin'], { env, input: skip.map((p) => `${p}\0`).join('') })
+}
+
+/**
  * git as simple-git's `raw` runs it (the same `-c` settings, the twin as the working folder,
  * the environment added to this process's), with its verdict: a failure is a non-zero exit
  * with something on standard error, its message standard output then standard error; a
  * non-zero exit that says nothing gives its output (`rev-parse --verify --quiet` of an
  * unknown name: empty). A git killed by a signal fails.
  */
-function plainGit(dir: string, args: readonly string[], env: GitRunOptions['env']): Promise<string> {
+function plainGit(dir: string, args: readonly string[], env: Record<string, string | undefined> | undefined): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', [...BASE_ARGS, ...args], {
       cwd: dir,
@@ -271,6 +376,8 @@ export async function tryGit(dir: string, args: readonly string[], options: GitR
  * index it copies, so git hashes those files instead of trusting their stat data.
  */
 export async function copyIndex(index: string, copy: string): Promise<boolean> {
+  const before = lstatBigData(index)
+  const plainAs = before !== undefined && indexFlagsOf(index) === 'plain' ? indexIdentity(before) : undefined
   const copied = await copyFile(index, copy).then(
     () => true,
     (error: NodeJS.ErrnoException) => {
@@ -281,6 +388,10 @@ export async function copyIndex(index: string, copy: string): Promise<boolean> {
   if (copied) {
     const { atime, mtime } = await stat(index)
     await utimes(copy, atime, new Date(mtime.getTime() - 2000))
+    // The copy of an index known plain, not rewritten meanwhile, is plain (index-flags.ts): a snapshot's `add` on it does not scan it again.
+    const now = lstatBigData(index)
+    const info = lstatBigData(copy)
+    if (plainAs !== undefined && now !== undefined && indexIdentity(now) === plainAs && info !== undefined) notePlainIndex(copy, indexIdentity(info))
   }
   return copied
 }
@@ -514,6 +625,10 @@ export function parseNameStatus(out: string): GitStatusEntry[] {
  * each is written when git has taken the one before ('drain'), so only one is held at a time.
  */
 export function runGitBytes(dir: string, args: readonly string[], options: { env?: Record<string, string>; input?: string | Buffer | Iterable<Buffer> } = {}): Promise<Buffer> {
+  return seeEveryEdit(dir, args, options.env, (env) => spawnGitBytes(dir, args, { ...options, env }))
+}
+
+function spawnGitBytes(dir: string, args: readonly string[], options: { env?: Record<string, string | undefined>; input?: string | Buffer | Iterable<Buffer> }): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', [...BASE_ARGS, '-C', dir, ...args], {
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

@@ -4,6 +4,7 @@ import { rm, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { lstatBigData, lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type BigStatData } from '@twinsync/sdk'
 import { attributesNeutral } from './git-attributes.js'
+import { indexIdentity, notePlainIndex } from './index-flags.js'
 import { lockTempName } from './twin-lock.js'
 
 /**
@@ -196,6 +197,8 @@ export function readIndex(dir: string): TwinIndex | undefined {
   if (lastIndex?.identity === identity && lastIndex.bytes.equals(bytes)) return lastIndex
   const parsed = parseIndex(bytes)
   if (parsed === undefined) return undefined
+  // Parsed: no entry is flagged assume-unchanged or skip-worktree (parseIndex refuses them), so git may look through it (index-flags.ts).
+  notePlainIndex(path, identity)
   lastIndex = { ...parsed, bytes, identity, mtimeNs: info.mtimeNs }
   return lastIndex
 }
@@ -260,6 +263,9 @@ export async function writeIndexCopy(path: string, index: TwinIndex): Promise<vo
   await writeFile(path, index.bytes, { mode: 0o600 })
   const before = new Date(Number(index.mtimeNs / 1_000_000n) - 2_000)
   await utimes(path, before, before)
+  // Parsed, so plain (index-flags.ts): git.ts need not read and scan the copy before git refreshes it.
+  const written = lstatBigData(path)
+  if (written !== undefined) notePlainIndex(path, indexIdentity(written))
 }
 
 // ── internals ──
@@ -290,7 +296,7 @@ function isKind(st: BigStatData, type: number): boolean {
 }
 
 function identityOf(info: BigStatData): string {
-  return `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`
+  return indexIdentity(info)
 }
 
 function readCleanRecord(dir: string): { head: string; key: string } | undefined {
