@@ -25,7 +25,7 @@ import { changedBetween, OBSERVED_REF, treeOf } from '../intent/intent-git.js'
 import { isScreened, screenDocument, secretInDocumentName } from './secret-guard.js'
 import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
-import { inKept, keptClaimsHold, refusedClaim, sinceTokens, writeKeptRecord, type KeptRecord } from './kept-parts.js'
+import { keptClaimsHold, keptMatcher, refusedClaim, sinceTokens, writeKeptRecord, type KeptRecord } from './kept-parts.js'
 
 export interface SnapshotOptions {
   /** Skip the commit when only volatile facts (processes, logs, usage) changed. */
@@ -457,12 +457,13 @@ export class SnapshotService {
     // A path of a fresh provider that it did not write goes, unless it lies in a part the provider
     // keeps (checkKept): then HEAD's file stays as it is, never another provider's on its word.
     const keptFiles = new Map<string, number>()
+    const keeps = new Map([...kept].map(([name, parts]) => [name, keptMatcher(parts)]))
     const gone = draft.listUnsorted(['filesystem/', 'system/']).filter((path) => {
       if (written.has(path)) return false
       const owner = ownerOfTwinPath(path, providers, claims)
       if (owner === undefined || !fresh.has(owner.name)) return false
-      const parts = kept.get(owner.name)
-      if (parts === undefined || !inKept(parts, path)) return true
+      const inParts = keeps.get(owner.name)
+      if (inParts === undefined || !inParts(path)) return true
       keptFiles.set(owner.name, (keptFiles.get(owner.name) ?? 0) + 1)
       return false
     })

@@ -18,12 +18,12 @@ import { namesById, readAccounts, type Accounts } from './accounts.js'
 import { resolveConfig } from './config.js'
 import { rememberCollected, textBlobs } from './collected-texts.js'
 import { decodeText, md5, sha256 } from './content.js'
-import { documentsToken, KEPT_PARTS } from './documents-token.js'
+import { documentsToken, keptOf, KEPT_PARTS } from './documents-token.js'
 import { cachedAttributes } from './attribute-cache.js'
 import type { ExtendedAttributes } from './extended-attributes.js'
 import { LEFTOVER_PATTERNS } from './ignore.js'
 import { expandIncludes, isIncluded, selectUsers } from './include.js'
-import { manifestDocuments, readManifest } from './manifest.js'
+import { manifestDocuments, partOf, partPath, readManifest, SPLIT_FROM, type KeptManifest } from './manifest.js'
 import { formatMode } from './mode.js'
 import { originOf, packageDatabaseStamp, packageLookup, type PackageLookup } from './package-origin.js'
 import { ownHomesOnly, PathPatterns, SECRET_RULES_VERSION } from '@twinsync/sdk'
@@ -31,7 +31,7 @@ import { namedCredentialFiles } from './named-credentials.js'
 import { folderOf, NAME_SCREEN, NameScreen, type HeldName } from './secret-names.js'
 import { BARE_TOKEN, DEFAULT_SECRET_PATHS, ROOT_ONLY_UNCHECKED, SecretRules, TOKEN_FILE, isBareToken, isTokenFile, onlyRootCanRead, openvpnCredentialFiles, postfixPasswordMaps, secretHash, secretHashKey } from './secrets.js'
 import { StatCache, type ContentVerdict, type FileOrigin } from './stat-cache.js'
-import { isUnitMaskLink, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
+import { isUnitMaskLink, MANIFEST_PATH, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
 
 /** Files are read this many at a time: enough to hide latency, few enough to stay polite. */
 const PARALLEL_READS = 16
@@ -211,19 +211,41 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   rememberCollected(state)
   // Speed (issue 22, session 25): what the documents are made from, named (documents-token.ts);
   // the same as when the observed commit was written, they are kept as it holds them, not made.
+  const split = entries.length >= SPLIT_FROM
   const token =
     unread.length > 0
       ? undefined
-      : documentsToken({ walked, leftovers, startedAt, rules, walkRules: scope.walkRules, roots: scope.roots, othersHomes: scope.othersHomes, packages: stamp, accounts, attributes, secretKey: scope.secretKey })
+      : documentsToken({ walked, leftovers, startedAt, rules, walkRules: scope.walkRules, roots: scope.roots, othersHomes: scope.othersHomes, packages: stamp, accounts, attributes, secretKey: scope.secretKey, split })
   if (token === undefined) return { state, documents: documentsOf(state), diagnostics }
-  if (since === token) return { state, documents: [], diagnostics, token, kept: KEPT_PARTS }
-  return { state, documents: documentsOf(state), diagnostics, token }
+  // Speed (issue 22, session 26): a split manifest's parts whose piece of the token did not move
+  // are kept as HEAD holds them, with their mirrored files; the rest is made (figure: keptOf).
+  const keep = keptOf(since, token)
+  if (keep === undefined) return { state, documents: documentsOf(state), diagnostics, token }
+  if (keep.whole) return { state, documents: [], diagnostics, token, kept: KEPT_PARTS }
+  const kept: string[] = []
+  return { state, documents: documentsOf(state, keep, kept), diagnostics, token, kept }
 }
 
-/** The twin documents of a state: the manifest (one document, or split: manifest.ts), and each mirrored file's text. */
-export function documentsOf(state: FilesState): TwinDocument[] {
-  const documents = manifestDocuments(state)
+/**
+ * The twin documents of a state: the manifest (one document, or split: manifest.ts), and each
+ * mirrored file's text. `keep`: a split manifest's documents kept as HEAD holds them, not made;
+ * their twin paths (the parts' documents, their entries' mirrored files) are added to `kept`.
+ */
+export function documentsOf(state: FilesState, keep?: KeptManifest, kept?: string[]): TwinDocument[] {
+  const documents = manifestDocuments(state, keep)
+  if (keep?.head === true) kept?.push(MANIFEST_PATH)
+  // A kept part's document is claimed once (with its first entry: a part with no entry has none).
+  const claimed: boolean[] = []
   for (const entry of state.entries) {
+    if (keep !== undefined) {
+      const part = partOf(entry.path)
+      if (keep.parts[part] === true) {
+        if (claimed[part] !== true) kept?.push(partPath(part))
+        claimed[part] = true
+        if (entry.type === 'file' && entry.content === 'mirrored' && entry.text !== undefined) kept?.push(mirrorPath(entry.path))
+        continue
+      }
+    }
     if (entry.type !== 'file' || entry.content !== 'mirrored' || entry.text === undefined) continue
     const executable = (parseInt(entry.mode, 8) & 0o111) !== 0
     const document: TwinDocument = { path: mirrorPath(entry.path), content: entry.text, ...(executable ? { executable } : {}) }

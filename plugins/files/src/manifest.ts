@@ -74,25 +74,38 @@ export function partNamed(path: string): number | undefined {
   return part < PARTS ? part : undefined
 }
 
+/** What of a split manifest is kept as HEAD holds it (documents-token.ts's keptOf): manifest.json, and parts by number. */
+export interface KeptManifest {
+  head: boolean
+  parts: readonly boolean[]
+}
+
 /**
  * The manifest's documents: system/files/manifest.json alone below SPLIT_FROM entries;
  * otherwise manifest.json of version 2 (the leftovers, no entries) and a part document for each
- * part that has entries, each entry in the part of its folder (partOf), in path order.
+ * part that has entries, each entry in the part of its folder (partOf), in path order. `keep`:
+ * the documents of a split manifest that are kept as HEAD holds them, not made.
  */
-export function manifestDocuments(state: FilesState): TwinDocument[] {
+export function manifestDocuments(state: FilesState, keep?: KeptManifest): TwinDocument[] {
   generated.clear()
   if (state.entries.length < SPLIT_FROM) return [{ path: MANIFEST_PATH, content: remember(MANIFEST_PATH, manifestBytes(state)) }]
   const parts = new Map<number, FileEntry[]>()
+  let size = 0
   for (const entry of state.entries) {
     const part = partOf(entry.path)
+    if (keep?.parts[part] === true) continue
+    size++
     const list = parts.get(part)
     if (list === undefined) parts.set(part, [entry])
     else list.push(entry)
   }
-  const head = Buffer.from(stableStringify({ entries: [], leftovers: state.leftovers, version: 2 }))
-  const documents: TwinDocument[] = [{ path: MANIFEST_PATH, content: remember(MANIFEST_PATH, head) }]
+  const documents: TwinDocument[] = []
+  if (keep?.head !== true) {
+    const head = Buffer.from(stableStringify({ entries: [], leftovers: state.leftovers, version: 2 }))
+    documents.push({ path: MANIFEST_PATH, content: remember(MANIFEST_PATH, head) })
+  }
   // Every part into one buffer, each document a view of its piece: one allocation, as for the whole manifest.
-  const out = new ByteWriter(state.entries.length * 512 + (parts.size + 1) * 4096)
+  const out = new ByteWriter(size * 512 + (parts.size + 1) * 4096)
   const pieces: Array<{ path: string; start: number; end: number }> = []
   for (const part of [...parts.keys()].sort((a, b) => a - b)) {
     const start = out.length

@@ -3,9 +3,10 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import { MemoryCache, type ProviderCache } from '@twinsync/sdk'
+import { MemoryCache, type CollectResult, type ProviderCache } from '@twinsync/sdk'
 import { FilesProvider } from '../src/index.js'
-import { KEPT_PARTS } from '../src/documents-token.js'
+import { keptOf, KEPT_PARTS } from '../src/documents-token.js'
+import { partOf, partPath } from '../src/manifest.js'
 import { debianLikeRoot, type TargetRoot } from './target-root.js'
 
 /**
@@ -112,5 +113,115 @@ describe('files provider: the token of its documents, and keeping them', () => {
     const racy = await collect()
     assert.equal(racy.token, undefined)
     assert.ok(racy.documents.length > 0)
+  })
+})
+
+/**
+ * A split manifest (SPLIT_FROM entries or more) is named part by part (documents-token.ts's
+ * pieces, keptOf): handed its token back after one file changed, the provider makes only that
+ * file's part's documents and claims the rest kept by name. What it keeps must be exactly what a
+ * collect making every document would make there: each test compares the documents kept (as the
+ * first collect made them, what HEAD holds) with a full collect's.
+ */
+describe('files provider: a split manifest\'s documents kept part by part', () => {
+  let root: TargetRoot
+  const provider = new FilesProvider()
+  let cache: ProviderCache
+  const ctx = () => createTestContext(root.dir, { config: { include: ['/etc'] }, cache })
+  const collect = (since?: string) => provider.collect({ ctx: ctx(), ...(since === undefined ? {} : { since }) })
+  const age = () => new Promise((resolve) => setTimeout(resolve, 150))
+  const text = (content: string | Uint8Array | undefined) => (content === undefined ? undefined : Buffer.from(content).toString('utf8'))
+  const CHANGED = '/etc/many/d7/f3.conf'
+
+  beforeEach(async () => {
+    root = debianLikeRoot()
+    for (let d = 0; d < 140; d++) for (let f = 0; f < 30; f++) root.file(`/etc/many/d${d}/f${f}.conf`, `folder ${d} file ${f}\n`)
+    cache = new MemoryCache()
+    await age()
+  })
+  afterEach(() => root.remove())
+
+  /**
+   * `next` (collected with the first's token) against a collect that makes every document: the
+   * same token; its documents and kept paths together are the full collect's paths; each made
+   * document is the full collect's, and each kept one is as the first collect made it and the
+   * same as the full collect's. Returns the paths made.
+   */
+  async function checkKept(first: CollectResult<unknown>, next: CollectResult<unknown>): Promise<string[]> {
+    const full = await collect()
+    assert.equal(next.token, full.token)
+    const fullDocs = new Map(full.documents.map((d) => [d.path, text(d.content)]))
+    const firstDocs = new Map(first.documents.map((d) => [d.path, text(d.content)]))
+    const made = next.documents.map((d) => d.path)
+    const kept = [...(next.kept ?? [])]
+    assert.deepEqual([...made, ...kept].sort(), [...fullDocs.keys()].sort(), 'made and kept: every document, once')
+    for (const d of next.documents) assert.equal(text(d.content), fullDocs.get(d.path), `${d.path} as a full collect makes it`)
+    for (const path of kept) assert.equal(firstDocs.get(path), fullDocs.get(path), `${path} kept: HEAD's is what a full collect makes`)
+    return made
+  }
+
+  it('one file changed: its part\'s manifest document and mirrored files are made, every other document claimed kept by name', async () => {
+    const first = await collect()
+    assert.match(String(first.token), /^files-2s-/)
+    assert.ok(first.documents.length > 4096)
+    root.file(CHANGED, 'changed\n')
+    await age()
+    const next = await collect(first.token)
+    const made = await checkKept(first, next)
+    const part = partOf(CHANGED)
+    assert.ok(made.includes(partPath(part)) && made.includes(`filesystem${CHANGED}`), made.join(' '))
+    assert.ok(!made.includes('system/files/manifest.json'), 'manifest.json (the leftovers) kept')
+    for (const path of made) assert.ok(path === partPath(part) || partOf(path.slice('filesystem'.length)) === part, `${path} is of the changed part`)
+    assert.ok(made.length < first.documents.length / 20, `${made.length} documents made of ${first.documents.length}`)
+  })
+
+  it('a file rewritten with the same size and mtime (only its ctime moved): its part made again, with the new text', async () => {
+    const first = await collect()
+    const path = root.path(CHANGED)
+    const before = statSync(path, { bigint: true })
+    writeFileSync(path, readFileSync(path, 'utf8').replace('folder', 'FOLDER'))
+    const ns = before.mtimeNs % 1_000_000_000n
+    execFileSync('touch', ['-m', '-d', `@${before.mtimeNs / 1_000_000_000n}.${String(ns).padStart(9, '0')}`, path])
+    await age()
+    const next = await collect(first.token)
+    await checkKept(first, next)
+    assert.match(String(text(next.documents.find((d) => d.path === `filesystem${CHANGED}`)?.content)), /FOLDER/)
+  })
+
+  it('a file changed a moment ago (racily clean): its part is made and left unmatchable, the others kept; handed back, that part is made again', async () => {
+    const first = await collect()
+    root.file(CHANGED, 'racy\n')
+    const ahead = new Date(Date.now() + 60_000)
+    utimesSync(root.path(CHANGED), ahead, ahead)
+    const racy = await collect(first.token)
+    const made = await checkKept(first, racy)
+    assert.ok(made.includes(partPath(partOf(CHANGED))))
+    const again = await collect(racy.token)
+    assert.ok(again.documents.some((d) => d.path === partPath(partOf(CHANGED))), 'a racy part is never kept')
+  })
+
+  it('a leftover, a file added and one removed in other folders: manifest.json and their parts made, the rest kept', async () => {
+    const first = await collect()
+    root.file('/etc/many/d1/f1.conf.dpkg-old', 'old\n')
+    root.file('/etc/many/d150/new.conf', 'new\n')
+    execFileSync('rm', [root.path('/etc/many/d99/f9.conf')])
+    await age()
+    const next = await collect(first.token)
+    const made = await checkKept(first, next)
+    assert.ok(made.includes('system/files/manifest.json'))
+    assert.ok(!(next.kept ?? []).includes('filesystem/etc/many/d99/f9.conf'), 'a removed file is not claimed')
+  })
+
+  it('a token of another form or format keeps nothing: keptOf compares split tokens piece by piece only', async () => {
+    const first = String((await collect()).token)
+    assert.equal(keptOf(undefined, first), undefined)
+    assert.deepEqual(keptOf(first, first), { whole: true })
+    assert.equal(keptOf(`files-1-${'0'.repeat(64)}`, first), undefined)
+    assert.equal(keptOf(first.replace('files-2s-', 'files-3s-'), first), undefined)
+    const pieces = first.split('.')
+    assert.equal(keptOf(pieces.slice(0, -1).join('.'), first), undefined, 'a piece missing')
+    const other = [pieces[0], ...pieces.slice(1).map(() => 'f'.repeat(32))].join('.')
+    const some = keptOf(other, first)
+    assert.ok(some !== undefined && !some.whole && some.head && some.parts.every((p) => !p))
   })
 })
