@@ -208,3 +208,63 @@ describe('kept parts: a provider keeps its documents as the observed commit hold
     assert.equal(inHead('system/forger.json'), 'system/forger.json')
   })
 })
+
+/**
+ * A provider that keeps some of its documents by name and makes the others (as the files
+ * provider does with a split manifest's unchanged parts, session 26): the kept names are looked
+ * up in a set (keptMatcher); a document it neither makes nor names goes.
+ */
+describe('kept parts: documents kept by name beside documents made', function () {
+  this.timeout(60_000)
+  let rig: UnitRig
+  const NAMES = ['x', 'y', 'z'] as const
+  const parter: Provider = {
+    name: 'parter',
+    version: '1.0.0',
+    category: 'startup',
+    description: 'each document kept while its machine file stays the same',
+    twinPaths: ['system/parter/'],
+    detect: async () => ({ detected: true, diagnostics: [] }),
+    async collect({ ctx, since }) {
+      const texts = new Map<string, string>()
+      for (const name of NAMES) {
+        const text = await ctx.host.readTextIfExists(`/etc/parter-${name}`)
+        if (text !== undefined) texts.set(name, text)
+      }
+      const pieces = NAMES.map((name) => (texts.has(name) ? createHash('sha256').update(texts.get(name) as string).digest('hex') : 'none'))
+      const token = pieces.join('.')
+      const before = since?.split('.')
+      const kept: string[] = []
+      const documents = []
+      for (const [i, name] of NAMES.entries()) {
+        if (!texts.has(name)) continue
+        const path = `system/parter/${name}.json`
+        if (before?.[i] === pieces[i]) kept.push(path)
+        else documents.push({ path, content: `${JSON.stringify({ text: texts.get(name) })}\n` })
+      }
+      return { state: {}, documents, diagnostics: [], token, ...(kept.length === 0 ? {} : { kept }) }
+    },
+  }
+  const machine = (name: string, text: string) => writeFile(join(rig.root, `etc/parter-${name}`), text)
+  const snapshot = () => rig.container.resolve(SnapshotService).snapshot()
+  const inHead = (path: string) => (rig.git('ls-tree', '--name-only', 'HEAD', path) === '' ? undefined : (JSON.parse(rig.git('show', `HEAD:${path}`)) as { text: string }).text)
+
+  before(async () => {
+    rig = await unitRig([parter])
+    for (const name of NAMES) await machine(name, `${name} 1\n`)
+    await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
+    await snapshot()
+  })
+  after(() => rig?.cleanup())
+
+  it('one document changed, one gone, one kept by name: the change written, the gone one removed, the kept one as HEAD held it', async () => {
+    assert.equal((await snapshot()).skipped, 'unchanged')
+    await machine('x', 'x 2\n')
+    await rm(join(rig.root, 'etc/parter-z'))
+    const result = await snapshot()
+    assert.notEqual(result.commit, undefined)
+    assert.deepEqual(NAMES.map((n) => inHead(`system/parter/${n}.json`)), ['x 2\n', 'y 1\n', undefined])
+    assert.equal(rig.git('status', '--porcelain'), '', 'the working twin is HEAD')
+    assert.equal((await snapshot()).skipped, 'unchanged')
+  })
+})
