@@ -124,10 +124,6 @@ export function keptMatcher(kept: readonly string[]): (path: string) => boolean 
   return (path) => names.has(path) || folders.some((folder) => path.startsWith(folder))
 }
 
-/** Whether `path` lies in one of the provider's kept parts (a document, or a folder ending in "/"). */
-export function inKept(kept: readonly string[], path: string): boolean {
-  return keptMatcher(kept)(path)
-}
 
 /** Record the tokens of the providers whose documents `commit` holds exactly; nothing written when the record already says so. */
 export async function writeKeptRecord(cacheDir: string, commit: string, tokens: Record<string, string>): Promise<void> {
