@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isTwinSyncError } from '@twinsync/sdk'
+import { gitEnv, isTwinSyncError } from '@twinsync/sdk'
 import { SnapshotLog } from '../src/history/snapshot-log.js'
-import { checkIdField } from '../src/twin/git.js'
+import { checkIdField, LOG_PASS_ENV } from '../src/twin/git.js'
 import { tagsAbsent } from '../src/twin/quick-status.js'
 
 const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@x', ...args], { encoding: 'utf8' }).trim()
@@ -106,6 +106,86 @@ describe('history reads the twin cheaply, as git would answer', function () {
         }
         assert.equal(ok, oneId.test(value), `${placeholder} ${JSON.stringify(value)}`)
       }
+    }
+  })
+})
+
+/**
+ * A log pass over many commits (session 26): git writes it in whole buffers instead of once a
+ * commit (LOG_PASS_ENV), and what SnapshotLog reads from the one pass is, commit by commit,
+ * what git says of each alone: subjects and bodies with characters of two and three bytes,
+ * which whole buffers cut anywhere, the trees and the files each commit changed.
+ */
+describe('a log pass of many commits comes in whole buffers and reads as each commit alone', function () {
+  this.timeout(120_000)
+  const COMMITS = 1000
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-log-pass-'))
+    git(dir, 'init', '-q', '-b', 'main')
+    const stream: string[] = []
+    for (let n = 0; n < COMMITS; n++) {
+      const subject = `files: ${'é'.repeat(n % 7)}motd-${n} changed ✓`
+      const body = n % 3 === 0 ? '' : `\n\nTwinSync snapshot 2026-01-01T00:00:00Z\n\n${'ü€'.repeat(n % 11)}line ${n}\n`
+      const message = `${subject}${body}\n`
+      const content = `${n}\n`
+      stream.push('commit refs/heads/main', `committer T <t@x> ${1767225600 + n * 3600} +0000`, `data ${Buffer.byteLength(message)}`, message)
+      stream.push(`M 100644 inline f${n % 5}`, `data ${Buffer.byteLength(content)}`, content, '')
+    }
+    execFileSync('git', ['-C', dir, 'fast-import', '--quiet'], { input: stream.join('\n') + '\n' })
+    git(dir, 'reset', '-q', '--hard', 'main')
+  })
+  after(() => rm(dir, { recursive: true, force: true }))
+
+  it('git sends the pass in whole buffers, not one write a commit (GIT_FLUSH=0)', async () => {
+    // As plainGit runs it: the twin's git environment with the log pass's own on top.
+    const { chunks, bytes } = await new Promise<{ chunks: number; bytes: number }>((done, fail) => {
+      const child = spawn('git', ['-C', dir, 'log', '-z', '--format=%H%x00%P%x00%T%x00%cI%x00%s%x00%b%x00', 'main'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...gitEnv(), ...LOG_PASS_ENV } })
+      let chunks = 0
+      let bytes = 0
+      child.stdout.on('data', (c: Buffer) => {
+        chunks++
+        bytes += c.length
+      })
+      child.on('error', fail)
+      child.on('close', () => done({ chunks, bytes }))
+    })
+    assert.ok(bytes > 100_000, `the pass printed ${bytes} bytes`)
+    // git's stdio buffer is at least 4 KiB: a read gets at most two pieces of each write. One write a commit would be about 1,000.
+    assert.ok(chunks <= 2 * Math.ceil(bytes / 4096) + 2, `${chunks} reads for ${bytes} bytes of ${COMMITS} commits: git flushed its output commit by commit`)
+  })
+
+  it('reads each commit of the one pass as git shows that commit alone', async () => {
+    const log = new SnapshotLog(dir)
+    const listed = await log.listWithBodies(COMMITS)
+    assert.equal(listed.length, COMMITS)
+    const changes = await log.listWithChanges(COMMITS)
+    assert.equal(changes.length, COMMITS)
+    // Every commit's subject and body, from git's whole output read at once (execFileSync decodes it whole).
+    const whole = execFileSync('git', ['-C', dir, 'log', '-z', '--format=%H%x01%s%x01%b', 'main'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).split('\0')
+    assert.equal(whole.length, COMMITS)
+    whole.forEach((entry, i) => {
+      const [commit, subject, body] = entry.split('\x01')
+      assert.equal(listed[i]?.record.commit, commit)
+      assert.equal(listed[i]?.record.message, subject, `the subject of main~${i}`)
+      assert.equal(listed[i]?.body, body, `the body of main~${i}`)
+      assert.equal(changes[i]?.record.message, subject, `the subject of main~${i} in the pass with changes`)
+    })
+    for (let i = 0; i < COMMITS; i += 37) {
+      const { record, body, tree, parentTree } = listed[i] as (typeof listed)[number]
+      const [commit, parents, ownTree, date, subject] = git(dir, 'log', '-1', '--format=%H%n%P%n%T%n%cI%n%s', `main~${i}`).split('\n')
+      assert.equal(record.commit, commit)
+      assert.equal(record.parent, parents === '' ? null : parents)
+      assert.equal(tree, ownTree)
+      assert.equal(record.date, date)
+      assert.equal(record.message, subject, `the subject of main~${i}`)
+      assert.equal(body, execFileSync('git', ['-C', dir, 'log', '-1', '--format=%b', `main~${i}`], { encoding: 'utf8' }).replace(/\n$/, ''), `the body of main~${i}`)
+      assert.equal(record.kind, i % 3 === (COMMITS - 1) % 3 ? 'other' : 'snapshot')
+      assert.equal(parentTree, i === COMMITS - 1 ? '4b825dc642cb6eb9a060e54bf8d69288fbee4904' : git(dir, 'rev-parse', `main~${i + 1}^{tree}`))
+      const changed = changes[i] as (typeof changes)[number]
+      assert.equal(changed.record.commit, commit)
+      assert.equal(changed.record.message, subject)
+      assert.deepEqual(changed.changed, await log.changedPaths(i === COMMITS - 1 ? null : git(dir, 'rev-parse', `main~${i + 1}`), commit as string))
     }
   })
 })

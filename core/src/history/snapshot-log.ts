@@ -1,6 +1,6 @@
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
 import { quoteArg, visibleText } from '../plan/command-text.js'
-import { EMPTY_TREE, checkIdField, logFields, parseNameStatus, runGit, type GitStatusEntry } from '../twin/git.js'
+import { EMPTY_TREE, LOG_PASS_ENV, checkIdField, logFields, parseNameStatus, runGit, type GitStatusEntry } from '../twin/git.js'
 import { tagsAbsent } from '../twin/quick-status.js'
 
 export type SnapshotKind = 'init' | 'snapshot' | 'edit' | 'checkpoint' | 'apply' | 'revert' | 'adopt' | 'discard' | 'other'
@@ -62,7 +62,7 @@ export class SnapshotLog {
       '--name-status',
       '--format=%H%x00%P%x00%cI%x00%s%x00%b',
       ...refs,
-    ])
+    ], { env: LOG_PASS_ENV })
     const labels = await this.labels()
     // Every field and path ends with a NUL (none can hold one): a commit's five fields, then
     // its changes as status and path pairs, until the next commit's id.

@@ -312,6 +312,16 @@ function plainGit(dir: string, args: readonly string[], env: Record<string, stri
 const OBJECT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/
 
 /**
+ * Speed (issue 22, session 26): the environment of a `git log` pass whose whole output is read
+ * at once (logFields, SnapshotLog.listWithChanges). Writing to a pipe, git flushes its output
+ * after every commit unless GIT_FLUSH=0 (git's maybe_flush_or_die), so a pass over 1,000
+ * commits came as about 1,000 small writes, each a wake-up, a read and a stream 'data' event of
+ * this process; with it git writes whole buffers. `history --limit 1000` of the bench's twin:
+ * figures in docs/architecture.md (Session 26, history). The output is the same bytes.
+ */
+export const LOG_PASS_ENV: Readonly<Record<string, string>> = Object.freeze({ GIT_FLUSH: '0' })
+
+/**
  * Commits from one `git log` pass, each as its fields in the order of `placeholders` ('%H',
  * '%P', '%T', '%s', '%b', '%an', …). A commit's message and idents are untrusted text (a mirror
  * anyone with the token can push to, then `pull`): each field ends with a NUL, which none of
@@ -320,7 +330,7 @@ const OBJECT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/
  * (REPO_INVALID), never passed on to git as an argument.
  */
 export async function logFields(dir: string, placeholders: readonly string[], args: readonly string[]): Promise<string[][]> {
-  const out = await runGit(dir, ['log', '-z', `--format=${placeholders.map((p) => `${p}%x00`).join('')}`, ...args])
+  const out = await runGit(dir, ['log', '-z', `--format=${placeholders.map((p) => `${p}%x00`).join('')}`, ...args], { env: LOG_PASS_ENV })
   const tokens = out.split('\0')
   const records: string[][] = []
   // Each commit: its fields, then the empty token of -z's record end.
