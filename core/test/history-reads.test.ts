@@ -126,7 +126,7 @@ describe('a log pass of many commits comes in whole buffers and reads as each co
     const stream: string[] = []
     for (let n = 0; n < COMMITS; n++) {
       const subject = `files: ${'é'.repeat(n % 7)}motd-${n} changed ✓`
-      const body = n % 3 === 0 ? '' : `\n\nTwinSync snapshot 2026-01-01T00:00:00Z\n\n${'ü€'.repeat(n % 11)}line ${n}\n`
+      const body = n % 3 === 0 ? '' : `\n\nTwinSync snapshot 2026-01-01T00:00:00Z\n\n${'ü€'.repeat(40 + (n % 11))}line ${n}\n`
       const message = `${subject}${body}\n`
       const content = `${n}\n`
       stream.push('commit refs/heads/main', `committer T <t@x> ${1767225600 + n * 3600} +0000`, `data ${Buffer.byteLength(message)}`, message)
@@ -162,7 +162,7 @@ describe('a log pass of many commits comes in whole buffers and reads as each co
     const changes = await log.listWithChanges(COMMITS)
     assert.equal(changes.length, COMMITS)
     // Every commit's subject and body, from git's whole output read at once (execFileSync decodes it whole).
-    const whole = execFileSync('git', ['-C', dir, 'log', '-z', '--format=%H%x01%s%x01%b', 'main'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).split('\0')
+    const whole = execFileSync('git', ['-C', dir, 'log', '-z', '--format=%H%x01%s%x01%b', 'main'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).replace(/\0$/, '').split('\0')
     assert.equal(whole.length, COMMITS)
     whole.forEach((entry, i) => {
       const [commit, subject, body] = entry.split('\x01')
