@@ -54,6 +54,14 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     }
     assert.match(trustReason(change('/etc/systemd/system.control', { action: 'symlink', target: '/home/ann/units' })) ?? '', /^a link in place of the folder \/etc\/systemd\/system.control: a systemd unit/)
     assert.equal(trustReason(write('/etc/systemd/journald.conf.d/x.conf', '[Journal]\nStorage=volatile\n')), undefined)
+    // Session 26 (red team): what root's daemons and tools load by their own configuration; each was a low or medium change.
+    assert.match(trustReason(write('/etc/ssl/openssl.cnf', 'openssl_conf = init\n[init]\nproviders = p\n[p]\nx = x_sect\n[x_sect]\nmodule = /home/ann/x.so\nactivate = 1\n')) ?? '', /^OpenSSL's configuration/)
+    assert.match(trustReason(write('/etc/ssl/openssl.cnf', '.include /home/ann/more.cnf\n')) ?? '', /^OpenSSL's configuration/)
+    assert.equal(trustReason(write('/etc/ssl/openssl.cnf', '[req]\ndefault_bits = 4096\n')), undefined)
+    assert.match(trustReason(write('/etc/rsyslog.d/x.conf', 'module(load="omprog")\naction(type="omprog" binary="/tmp/x")\n')) ?? '', /rsyslogd runs it as root/)
+    assert.match(trustReason(write('/etc/rsyslog.d/y.conf', 'module(load="/tmp/evil.so")\n')) ?? '', /rsyslogd runs it as root/)
+    assert.equal(trustReason(write('/etc/rsyslog.d/z.conf', 'mail.* -/var/log/mail.log\n')), undefined)
+    assert.match(trustReason(write('/etc/needrestart/conf.d/x.conf', '$nrconf{restart} = "a";\n')) ?? '', /^needrestart's configuration/)
     assert.match(trustReason(write('/etc/systemd/system.conf.d/x.conf', '[Manager]\nDefaultEnvironment=LD_PRELOAD=/x.so\n')) ?? '', /environment/)
     const unit = (operation: string, name: string): Change => ({ id: `systemd:${operation}:${name}`, provider: 'systemd', category: 'services', operation, resource: name, summary: name, risk: 'medium', data: { unit: name } })
     const changes = [write('/etc/systemd/system/getty@.service.d/autologin.conf', '[Service]\nExecStart=\n'), unit('enable', 'getty@tty1.service'), unit('enable', 'cron.service'), unit('disable', 'debug-shell.service'), unit('start', 'debug-shell.service')]

@@ -376,6 +376,14 @@ const RULES: readonly Rule[] = [
   { path: /^\/etc\/crypttab$/, reason: 'cryptsetup runs its keyscript as root at boot', when: /\bkeyscript=/ },
   { path: /^\/etc\/login\.defs$/, reason: "the PATH of root after su (ENV_SUPATH, ENV_ROOTPATH): the folders root's programs are looked for in", when: /^\s*ENV_(SUPATH|ROOTPATH)\b/m },
   { path: /^\/(etc\/ssl\/certs\/.+|etc\/ca-certificates\.conf|etc\/ca-certificates\/.+|usr\/(local\/)?share\/ca-certificates\/.+)$/, reason: "a trusted certificate authority: root's TLS connections (apt over HTTPS, git to the mirror) accept what it signs" },
+  // Session 26 (red team): code root's daemons and tools load by their own configuration. OpenSSL
+  // reads its configuration as any program starts it (nginx's master, Python, curl as root): a
+  // provider's or engine's `module`/`dynamic_path` is a library loaded there, `.include` another
+  // file. rsyslogd runs as root on Debian: omprog runs a program per message, `load="/…"` a module.
+  // needrestart's configuration is Perl it evaluates as root after every apt run, its hook.d scripts it runs.
+  { path: /^\/(etc\/ssl|usr\/lib\/ssl)\/openssl\.cnf(\.d\/.+)?$/, reason: 'OpenSSL\'s configuration: a module it names is loaded into every program that starts OpenSSL, root\'s too', when: /^\s*(module|dynamic_path|MODULE_PATH)\s*=|^\s*\.include\b/im },
+  { path: /^\/etc\/(rsyslog\.conf|rsyslog\.d\/.+)$/, reason: 'an rsyslog program or module: rsyslogd runs it as root', when: /\bomprog\b|\bload\s*=\s*"\/|\$ModLoad\s+\/|(^|[\s;])\^\s*\//m },
+  { path: /^\/etc\/needrestart\/(needrestart\.conf|conf\.d\/.+|hook\.d\/.+|restart\.d\/.+)$/, reason: 'needrestart\'s configuration and hooks: Perl and scripts it runs as root after every apt run' },
   { path: /^\/etc\/(nginx|apache2|httpd)\/./, reason: 'a module or a piped log loaded into a server that runs as root (nginx\'s and apache\'s master)', when: /\b(load_module|LoadModule|LoadFile|perl_modules|perl_require)\b|\b(CustomLog|ErrorLog|TransferLog|GlobalLog)\s+"?\|/ },
   // Daemons that give the network files or a program as root (a pulled share of / with a unit
   // enable the plan does not write: the enable stays medium, the file is the door).
