@@ -184,6 +184,8 @@ describe('trust risk: one rule for changes that are root or trust', () => {
       ['/etc/default/myapp', 'X=1\n$(/tmp/x)\n', /^sourced as shell/],
       ['/etc/initramfs-tools/conf.d/x', '/tmp/x\n', /^mkinitramfs/],
       ['/etc/crypttab', 'x /dev/sdb1 none luks,keyscript=/tmp/x\n', /keyscript/],
+      ['/etc/bash.bash_logout', 'id\n', /^a login shell's logout script/],
+      ['/etc/csh.logout', 'id\n', /^a login shell's logout script/],
       ['/etc/login.defs', 'ENV_SUPATH PATH=/tmp:/usr/sbin:/usr/bin\n', /PATH of root after su/],
       ['/etc/environment', 'PAGER=/tmp/x\n', /environment of every login/],
       // TwinSync's own git keeps GIT_SSL_* (REMOTE_GIT_VARS): a login's environment without TLS checks sends the mirror's token to whoever answers.

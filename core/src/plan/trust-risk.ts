@@ -339,6 +339,7 @@ const RULES: readonly Rule[] = [
   { path: /^\/etc\/(rc\.local|inittab|init\.d\/.+|rc[0-6S]\.d\/.+)$/, reason: 'a boot script: runs as root at boot' },
   { path: /^\/etc\/update-motd\.d\/./, reason: 'a message-of-the-day script: runs as root at every login' },
   { path: /^\/(etc\/(profile|bash\.bashrc|profile\.d\/.+|bash_completion\.d\/.+|zsh\/.+|csh\.(cshrc|login))|root\/\.(profile|bashrc|bash_profile|bash_login|bash_logout|zshrc|zshenv|zprofile|zlogin))$/, reason: 'a login shell\'s startup: runs in every login shell, root\'s too' },
+  { path: /^\/etc\/(bash\.bash_logout|csh\.logout)$/, reason: 'a login shell\'s logout script: runs when any login shell ends, root\'s too' },
   { path: /^\/etc\/(environment|environment\.d\/.+)$/, reason: 'the environment of every login, root\'s too (LD_PRELOAD, PATH…)', when: CODE_VARIABLES },
   { path: /^\/etc\/security\/(?!limits\.(conf|d\/))./, reason: 'PAM\'s settings: who may log in, when, with which groups and environment' },
   { path: /^\/etc\/ssh\/sshd_config(\.d\/.+)?$/, reason: 'the SSH server\'s settings: who may log in, as whom, and how' },
