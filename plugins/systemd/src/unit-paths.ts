@@ -70,4 +70,4 @@ export const ADMIN_UNIT_FILE = /^\/etc\/systemd\/system\/([^/]+\.(?:service|sock
 /** The administrator's drop-in folders (the SDK's list, which the config check reads too). */
 export { ADMIN_DROP_IN_DIRS }
 /** A drop-in in one of ADMIN_DROP_IN_DIRS: NAME.d/*.conf, NAME (group 1) a unit, a template, a type (`service.d`) or a prefix (`a-.service.d`). */
-export const ADMIN_DROP_IN = /^\/etc\/systemd\/system(?:\.control|\.attached)?\/([^/]+)\.d\/[^/]+\.conf$/
+export const ADMIN_DROP_IN = new RegExp(`^(?:${ADMIN_DROP_IN_DIRS.map((dir) => dir.replaceAll('.', '\\.')).join('|')})/([^/]+)\\.d/[^/]+\\.conf$`)
