@@ -317,6 +317,25 @@ describe('a person\'s edits in the twin are seen by a snapshot, below and above 
         }
       })
 
+      it('a sparse checkout that leaves files out is refused (TWIN_SPARSE): nothing committed, no file read as deleted; made whole, the files are still there', async () => {
+        await settled()
+        const head = rig.git('rev-parse', 'HEAD')
+        // What `git sparse-checkout set` does to each file it leaves out: the flag, and the file gone.
+        const path = 'plans/same-second.md'
+        rig.git('update-index', '--skip-worktree', path)
+        await rm(twinFile(path))
+        try {
+          await assert.rejects(snapshot(), (error: unknown) => isTwinSyncError(error) && error.code === 'TWIN_SPARSE' && /sparse-checkout disable/.test(error.nextStep ?? ''))
+          assert.equal(rig.git('rev-parse', 'HEAD'), head, 'nothing committed')
+          assert.equal(rig.git('ls-files', '-v', path).slice(0, 1), 'S', 'git\'s index left as it was')
+        } finally {
+          rig.git('update-index', '--no-skip-worktree', path)
+          rig.git('checkout', '--', path)
+        }
+        await snapshot()
+        assert.equal(rig.git('ls-tree', '--name-only', 'HEAD', 'plans/same-second.md'), 'plans/same-second.md', 'never committed as deleted')
+      })
+
       it('with core.worktree pointing elsewhere, the twin\'s own edit is committed and nothing else changes', async () => {
         const elsewhere = join(rig.twinDir, '..', `elsewhere-${mode}`)
         await mkdir(elsewhere, { recursive: true })

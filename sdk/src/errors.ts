@@ -75,6 +75,7 @@ export const ERROR_CODES = {
   REHEARSAL_BOOT_FAILED: 'The rehearsal container did not boot',
   REHEARSAL_FAILED: 'The rehearsal of the plan failed, so it was not applied to the machine',
   XATTR_REFUSED: 'The twin asks for an extended attribute TwinSync does not set (trusted.*, a security label, an unknown namespace) or gives a malformed value or capability',
+  TWIN_SPARSE: 'The working twin is a sparse checkout: files git leaves out are missing, and TwinSync would read them as deleted',
   SCRIPT_INVALID: 'A plan names a script outside the twin\'s scripts/ folder, or one that does not exist',
 } as const
 

@@ -150,6 +150,8 @@ export async function runGit(dir: string, args: readonly string[], options: GitR
     if (options.idleTimeoutMs === undefined && LOCAL_SUBCOMMANDS.has(subcommandOf(args))) return redact(await seeEveryEdit(dir, args, options.env, (env) => plainGit(dir, args, env)))
     return redact(await (await client(dir, options)).raw([...args]))
   } catch (error) {
+    // The working twin refused before git ran (seeEveryEdit): TwinSync's verdict, not git's failure.
+    if (isTwinSyncError(error) && error.code === 'TWIN_SPARSE') throw error
     throw gitError(dir, args, redact(error instanceof Error ? error.message : String(error)))
   }
 }
@@ -274,8 +276,33 @@ async function clearIndexFlags(dir: string, index: string): Promise<void> {
     if (tag !== tag.toUpperCase()) valid.push(path)
     if (tag.toUpperCase() === 'S') skip.push(path)
   }
+  await refuseSparseCheckout(dir, skip)
   if (valid.length > 0) await spawnGitBytes(dir, ['update-index', '--no-assume-unchanged', '-z', '--stdin'], { env, input: valid.map((p) => `${p}\0`).join('') })
   if (skip.length > 0) await spawnGitBytes(dir, ['update-index', '--no-skip-worktree', '-z', '--stdin'], { env, input: skip.map((p) => `${p}\0`).join('') })
+}
+
+/**
+ * A skip-worktree entry whose file is not in the working twin is what a sparse checkout leaves
+ * out (`git sparse-checkout set`), not a person's deletion: read with the flag cleared it would
+ * be a deleted twin file, and every one of them a planned delete of the machine's file (which
+ * `apply --yes` runs, as a forgotten path's once did: session 25). So the twin is refused until
+ * the checkout is whole again, nothing read, written or planned. A file so marked that is there
+ * is compared like any other (its edit is seen).
+ */
+async function refuseSparseCheckout(dir: string, skipped: readonly string[]): Promise<void> {
+  const missing: string[] = []
+  for (const path of skipped) {
+    try {
+      await lstat(join(dir, path))
+    } catch {
+      missing.push(path)
+    }
+  }
+  if (missing.length === 0) return
+  throw new TwinSyncError('TWIN_SPARSE', `The working twin ${dir} is a sparse checkout: ${missing.length} twin file(s) git leaves out are not there (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}); read as they are, each would be a delete of the machine's file`, {
+    nextStep: `Make the checkout whole: \`git -C ${dir} sparse-checkout disable\` (or \`git -C ${dir} update-index --no-skip-worktree PATH\` and \`git -C ${dir} checkout -- PATH\` for each), then run the command again. To delete such a file on purpose, clear its flag first, then delete it.`,
+    details: { repo: dir, missing: missing.slice(0, 20) },
+  })
 }
 
 /**
