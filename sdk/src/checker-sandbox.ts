@@ -142,8 +142,12 @@ setpriv --bounding-set ${DROPPED_CAPABILITIES.map((c) => `-${c}`).join(',')} -- 
  */
 export function readOnlyTable(paths: readonly string[]): string {
   const escape = (p: string) => p.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`)
-  // mount -a skips / (and a target named "root"): the script remounts / by itself.
-  return paths.filter((p) => p !== '/').map((p) => `none ${escape(p)} none remount,bind,ro 0 0\n`).join('')
+  // mount -a skips / (and a target named "root"): the script remounts / by itself. It also skips,
+  // with no word and exit 0, an entry whose source and target match a mount already there: with
+  // "none" as the source, every mount whose source is "none" (tracefs at /sys/kernel/tracing,
+  // which the kernel mounts on first access) stayed writable in the sandbox (session 26's CI).
+  // No mount of a machine is named this.
+  return paths.filter((p) => p !== '/').map((p) => `twinsync-remount-ro ${escape(p)} none remount,bind,ro 0 0\n`).join('')
 }
 
 /** A network interface of the machine: its name and addresses with prefix length (`192.0.2.2/24`). */
