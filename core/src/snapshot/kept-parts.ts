@@ -124,7 +124,6 @@ export function keptMatcher(kept: readonly string[]): (path: string) => boolean 
   return (path) => names.has(path) || folders.some((folder) => path.startsWith(folder))
 }
 
-
 /** Record the tokens of the providers whose documents `commit` holds exactly; nothing written when the record already says so. */
 export async function writeKeptRecord(cacheDir: string, commit: string, tokens: Record<string, string>): Promise<void> {
   const current = readKeptRecord(cacheDir)

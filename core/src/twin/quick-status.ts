@@ -192,7 +192,7 @@ export function readIndex(dir: string): TwinIndex | undefined {
   } catch {
     return undefined
   }
-  const identity = identityOf(info)
+  const identity = indexIdentity(info)
   // The same file as the last one read (a snapshot reads it in hold, then in its draft): parsed once.
   if (lastIndex?.identity === identity && lastIndex.bytes.equals(bytes)) return lastIndex
   const parsed = parseIndex(bytes)
@@ -208,7 +208,7 @@ let lastIndex: TwinIndex | undefined
 /** Whether the index file is still the one `index` was read from (nobody rewrote it). */
 export function indexUnchanged(dir: string, index: TwinIndex): boolean {
   const info = lstatBigData(join(dir, '.git', 'index'))
-  return info !== undefined && identityOf(info) === index.identity
+  return info !== undefined && indexIdentity(info) === index.identity
 }
 
 /**
@@ -293,10 +293,6 @@ function readText(path: string): string | undefined | null {
 /** Whether a stat's mode is of this file type (S_IFMT bits). */
 function isKind(st: BigStatData, type: number): boolean {
   return (Number(st.mode) & S_IFMT) === type
-}
-
-function identityOf(info: BigStatData): string {
-  return indexIdentity(info)
 }
 
 function readCleanRecord(dir: string): { head: string; key: string } | undefined {
