@@ -12,6 +12,9 @@ import { MANIFEST_PATH, PARTS_DIR } from './state.js'
  */
 const DOCUMENTS_FORMAT = 2
 
+/** A path the collect walked, with its lstat data (`empty`: a folder with nothing in it). */
+type WalkedPath = { path: string; stat: FileStat; empty?: boolean }
+
 /**
  * The files provider's part of a kept snapshot (issue 22, session 25; the core's half, and the
  * figure, in core/src/snapshot/kept-parts.ts): a token that names everything the provider's
@@ -44,7 +47,7 @@ const DOCUMENTS_FORMAT = 2
  * Figure: see keptOf.
  */
 export function documentsToken(input: {
-  walked: ReadonlyArray<{ path: string; stat: FileStat; empty?: boolean }>
+  walked: ReadonlyArray<WalkedPath>
   leftovers: readonly string[]
   startedAt: number
   rules: string
@@ -69,13 +72,13 @@ export function documentsToken(input: {
     return `files-${DOCUMENTS_FORMAT}-${hash.digest('hex')}`
   }
   // Each walked path into its part's list (walk order kept within a part).
-  const byPart: Array<Array<{ path: string; stat: FileStat; empty?: boolean }>> = Array.from({ length: PARTS }, () => [])
-  for (const item of input.walked) (byPart[partOf(item.path)] as Array<{ path: string; stat: FileStat; empty?: boolean }>).push(item)
+  const byPart: Array<Array<WalkedPath>> = Array.from({ length: PARTS }, () => [])
+  for (const item of input.walked) (byPart[partOf(item.path)] as Array<WalkedPath>).push(item)
   const piece = (hash: Hash) => hash.digest('hex').slice(0, PIECE)
   const pieces = [piece(createHash('sha256').update(common).update('\0leftovers\0').update(JSON.stringify(input.leftovers)))]
   for (let part = 0; part < PARTS; part++) {
     const hash = createHash('sha256').update(common).update(`\0part ${part}\0`)
-    pieces.push(hashWalked(hash, byPart[part] as Array<{ path: string; stat: FileStat; empty?: boolean }>, input.startedAt) ? piece(hash) : RACY_PIECE)
+    pieces.push(hashWalked(hash, byPart[part] as Array<WalkedPath>, input.startedAt) ? piece(hash) : RACY_PIECE)
   }
   return `${SPLIT_PREFIX}${pieces.join('.')}`
 }
@@ -87,7 +90,7 @@ const RACY_PIECE = '-'
 const SPLIT_PREFIX = `files-${DOCUMENTS_FORMAT}s-`
 
 /** The walked paths' names and numbers into `hash`; false (and the hash left unfinished) at a racy path. */
-function hashWalked(hash: Hash, walked: ReadonlyArray<{ path: string; stat: FileStat; empty?: boolean }>, startedAt: number): boolean {
+function hashWalked(hash: Hash, walked: ReadonlyArray<WalkedPath>, startedAt: number): boolean {
   // The numbers of many paths at once (a Float64Array's bytes), the paths as one text: few calls into the hash.
   const BATCH = 512
   const numbers = new Float64Array(BATCH * 9)
