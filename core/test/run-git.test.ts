@@ -68,4 +68,34 @@ describe('runGit: local git commands by a plain spawn', function () {
       setOwnPathForTests(undefined)
     }
   })
+
+  it("a failure of git's own run on the way (clearing an index's flags) is named once, by that run, and redacted", async () => {
+    const twin = await mkdtemp(join(tmpdir(), 'twinsync-rungit-flags-'))
+    try {
+      execFileSync('git', ['init', '--quiet', twin])
+      await writeFile(join(twin, 'a.txt'), 'a\n')
+      execFileSync('git', ['-C', twin, 'add', 'a.txt'])
+      execFileSync('git', ['-C', twin, 'update-index', '--assume-unchanged', 'a.txt'])
+      // A git at work holds the index: the flags cannot be cleared before `add` runs.
+      await writeFile(join(twin, '.git', 'index.lock'), '')
+      await assert.rejects(runGit(twin, ['add', '--all', '--', '.']), (error: unknown) => {
+        assert.ok(isTwinSyncError(error))
+        assert.equal(error.code, 'GIT_FAILED')
+        assert.match(error.message, /^git update-index failed in .*: fatal: Unable to create '.*index\.lock': File exists\.$/)
+        assert.match(String(error.details?.command), /^git update-index --no-assume-unchanged/)
+        return true
+      })
+      // What runGit was told to hide (the mirror's token, here the twin's folder name) is hidden in a passed-on error too.
+      const secret = twin.split('/').at(-1) as string
+      await assert.rejects(runGit(twin, ['add', '--all', '--', '.'], { redact: (text) => text.replaceAll(secret, '***') }), (error: unknown) => {
+        assert.ok(isTwinSyncError(error))
+        assert.equal(error.code, 'GIT_FAILED')
+        assert.doesNotMatch(JSON.stringify({ message: error.message, nextStep: error.nextStep, details: error.details }), new RegExp(secret))
+        assert.match(error.message, /\*\*\*/)
+        return true
+      })
+    } finally {
+      await rm(twin, { recursive: true, force: true })
+    }
+  })
 })

@@ -150,10 +150,21 @@ export async function runGit(dir: string, args: readonly string[], options: GitR
     if (options.idleTimeoutMs === undefined && LOCAL_SUBCOMMANDS.has(subcommandOf(args))) return redact(await seeEveryEdit(dir, args, options.env, (env) => plainGit(dir, args, env)))
     return redact(await (await client(dir, options)).raw([...args]))
   } catch (error) {
-    // The working twin refused before git ran (seeEveryEdit): TwinSync's verdict, not git's failure.
-    if (isTwinSyncError(error) && error.code === 'TWIN_SPARSE') throw error
+    // Already named (seeEveryEdit's sparse refusal before git ran, a git run of its own such as
+    // clearing the index flags, a full disk): passed on as it is, only redacted; named again it
+    // read "git add failed in …: git update-index failed in …".
+    if (isTwinSyncError(error)) throw options.redact === undefined ? error : redactedError(error, redact)
     throw gitError(dir, args, redact(error instanceof Error ? error.message : String(error)))
   }
+}
+
+/** A coded error with every text in it redacted; its cause (the unredacted original) is left out. */
+function redactedError(error: TwinSyncError, redact: (text: string) => string): TwinSyncError {
+  return new TwinSyncError(error.code, redact(error.message), {
+    ...(error.nextStep === undefined ? {} : { nextStep: redact(error.nextStep) }),
+    ...(error.details === undefined ? {} : { details: JSON.parse(redact(JSON.stringify(error.details))) as Record<string, unknown> }),
+    exitCode: error.exitCode,
+  })
 }
 
 /**
