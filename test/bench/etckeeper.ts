@@ -13,7 +13,7 @@
 //   - the host's own /etc is never touched: every command refuses a directory that is not
 //     inside one of the test bed's temporary trees.
 import { existsSync } from 'node:fs'
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { requireRoot, requireTools, runOk } from '../bed/index.js'
@@ -106,9 +106,21 @@ export async function etckeeperFirst(tool: Etckeeper, root: string, home: string
 export async function etckeeperForget(root: string): Promise<void> {
   const etc = join(root, 'etc')
   guard(etc)
-  // Retried: the first commit of a large /etc (the scale root's 20,000 files) starts git's
-  // detached auto gc, which may still be writing into .git/objects (ENOTEMPTY).
+  // The first commit of a large /etc (the scale root's 20,000 files) starts git's detached auto
+  // gc, which may still be writing into .git/objects: waited for (its .git/gc.pid names it; git
+  // makes the folders it writes into, so a gc outliving the removal could leave a partial .git
+  // for the next init), and the removal retried (ENOTEMPTY).
+  await gcFinished(join(etc, '.git'))
   for (const name of ['.git', '.etckeeper', '.gitignore']) await rm(join(etc, name), { recursive: true, force: true, maxRetries: 50, retryDelay: 100 })
+}
+
+/** Waits (at most a minute) until no git gc named by `<git>/gc.pid` is running. */
+async function gcFinished(git: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const pid = Number((await readFile(join(git, 'gc.pid'), 'utf8').catch(() => '')).split(' ')[0])
+    if (!Number.isInteger(pid) || pid <= 0 || !existsSync(`/proc/${pid}`)) return
+    await new Promise((done) => setTimeout(done, 100))
+  }
 }
 
 /** A private HOME for etckeeper's runs (git looks for ~/.gitconfig there). */
