@@ -21,13 +21,44 @@ import { CHANGED_FILE, CHANGED_UNIT, type CompiledFile, type ConfigCheck } from 
 const UNIT_TYPES = ['service', 'socket', 'timer', 'path', 'mount', 'automount', 'target', 'slice', 'swap'] as const
 
 /**
- * The administrator's folders under /etc the system manager loads drop-ins from at daemon-reload
- * (`systemd-analyze unit-paths`): set-property's `system.control` (read first), `system`, and
- * portable services' `system.attached`. Session 26: a drop-in in system.control went live with no
- * check (only /etc/systemd/system's were verified), and the systemd provider neither reloaded the
- * manager nor restarted the service after it (plugins/systemd/src/unit-paths.ts reads this list).
+ * The system manager's unit path, highest priority first, as `systemd-analyze unit-paths` prints
+ * it on Debian 12 (which keeps both /lib and /usr/lib): every folder it loads unit files and
+ * drop-ins from. The one list the "systemd units" check, the systemd provider's reloads,
+ * restarts and stops (plugins/systemd/src/unit-paths.ts) and its drift read. Session 27: a whole
+ * unit file in set-property's `system.control` or portable services' `system.attached` was
+ * written with no `systemd-analyze verify`, no daemon-reload and, when deleted, its unit was left
+ * running; only /etc/systemd/system's were handled.
  */
-export const ADMIN_DROP_IN_DIRS = ['/etc/systemd/system.control', '/etc/systemd/system', '/etc/systemd/system.attached'] as const
+export const SYSTEM_UNIT_PATH = [
+  '/etc/systemd/system.control',
+  '/run/systemd/system.control',
+  '/run/systemd/transient',
+  '/run/systemd/generator.early',
+  '/etc/systemd/system',
+  '/etc/systemd/system.attached',
+  '/run/systemd/system',
+  '/run/systemd/system.attached',
+  '/run/systemd/generator',
+  '/usr/local/lib/systemd/system',
+  '/lib/systemd/system',
+  '/usr/lib/systemd/system',
+  '/run/systemd/generator.late',
+] as const
+
+/**
+ * The administrator's folders of SYSTEM_UNIT_PATH (those under /etc): set-property's
+ * `system.control` (read first), `system`, and portable services' `system.attached`. Session 26:
+ * a drop-in in system.control went live with no check (only /etc/systemd/system's were
+ * verified), and the systemd provider neither reloaded the manager nor restarted the service
+ * after it. Config drift walks these for a running service's drop-ins.
+ */
+export const ADMIN_DROP_IN_DIRS = SYSTEM_UNIT_PATH.filter((dir) => dir.startsWith('/etc/'))
+
+const IN_UNIT_PATH = `(?:${SYSTEM_UNIT_PATH.map((dir) => dir.replaceAll('.', '\\.')).join('|')})`
+/** A whole unit file: directly in a folder of SYSTEM_UNIT_PATH, with a unit type's suffix (the unit's name is group 1). */
+export const SYSTEM_UNIT_FILE = new RegExp(`^${IN_UNIT_PATH}/([^/]+\\.(?:${UNIT_TYPES.join('|')}))$`)
+/** A drop-in in a folder of SYSTEM_UNIT_PATH: NAME.d/*.conf, NAME (group 1) a unit, a template, a type (`service.d`) or a prefix (`a-.service.d`). */
+export const SYSTEM_UNIT_DROP_IN = new RegExp(`^${IN_UNIT_PATH}/([^/]+)\\.d/[^/]+\\.conf$`)
 
 /**
  * The postgresql checker, a fixed script (the changed file is its only argument, never part of
@@ -218,7 +249,8 @@ export const DEBIAN_CONFIG_CHECKS: readonly ConfigCheck[] = [
     // unit's Documentation=man: page is not configuration, and a server without man-db would
     // fail every unit that names one, so the checker could judge nothing.
     service: 'systemd units',
-    paths: [...UNIT_TYPES.map((t) => `/etc/systemd/system/*.${t}`), ...ADMIN_DROP_IN_DIRS.flatMap((dir) => UNIT_TYPES.map((t) => `${dir}/*.${t}.d/*.conf`))],
+    // Every folder of the unit path, as SYSTEM_UNIT_FILE and SYSTEM_UNIT_DROP_IN name them.
+    paths: SYSTEM_UNIT_PATH.flatMap((dir) => UNIT_TYPES.flatMap((t) => [`${dir}/*.${t}`, `${dir}/*.${t}.d/*.conf`])),
     argv: ['systemd-analyze', 'verify', '--man=no', CHANGED_UNIT],
     // A bad line of a drop-in is only logged, and systemd starts the unit without it.
     rejectsOutput: /^\/[^\n:]+:\d+: /m,

@@ -1,6 +1,6 @@
 import { cachedBySignature, compareStrings, configReadBy, pathPatternToRegExp, type HostReader, type ProviderCache } from '@twinsync/sdk'
 import type { RuntimeEntry } from './state.js'
-import { ADMIN_DROP_IN, ADMIN_DROP_IN_DIRS } from './unit-paths.js'
+import { ADMIN_DROP_IN_DIRS, SYSTEM_UNIT_DROP_IN, SYSTEM_UNIT_FILE } from './unit-paths.js'
 
 const DPKG_INFO = '/var/lib/dpkg/info'
 /** Enough to show; the change names the newest first. */
@@ -276,7 +276,12 @@ function usrMergeVariants(path: string): Set<string> {
   return new Set([bare, `/usr${bare}`])
 }
 
-/** A unit file or drop-in of the administrator's (/etc/systemd/system, a drop-in of system.control or system.attached): read by the manager at daemon-reload, by a service when it starts. */
+/**
+ * A unit file or drop-in of the administrator's (in /etc/systemd/system, system.control or
+ * system.attached; a whole unit file of the last two since session 27): read by the manager at
+ * daemon-reload, by a service when it starts. Not a packaged one (/lib): a package's own scripts
+ * reload and restart after its upgrade.
+ */
 export function isAdminUnitFile(path: string): boolean {
-  return (path.startsWith('/etc/systemd/system/') && !path.slice('/etc/systemd/system/'.length).includes('.wants/')) || ADMIN_DROP_IN.test(path)
+  return (path.startsWith('/etc/systemd/system/') && !path.slice('/etc/systemd/system/'.length).includes('.wants/')) || (ADMIN_DROP_IN_DIRS.some((dir) => path.startsWith(dir + '/')) && (SYSTEM_UNIT_DROP_IN.test(path) || SYSTEM_UNIT_FILE.test(path)))
 }

@@ -11,7 +11,9 @@ import { PERSISTENT_CONFIG } from './unit-paths.js'
 export function reloadListing(existing: Change | undefined, files: readonly string[], madeFor?: readonly string[]): { change: Change; made: boolean } {
   const listed = ((existing?.data ?? {}) as SystemdChangeData).unitFiles ?? []
   const all = [...new Set([...listed, ...files])].sort(compareStrings)
-  const summary = `reload systemd after unit file changes (${all.map((f) => f.slice(PERSISTENT_CONFIG.length + 1)).join(', ')})`
+  // /etc/systemd/system's files by their names there, others' whole (a cut at its length made
+  // /etc/systemd/system.control/x.service "control/x.service").
+  const summary = `reload systemd after unit file changes (${all.map((f) => (f.startsWith(PERSISTENT_CONFIG + '/') ? f.slice(PERSISTENT_CONFIG.length + 1) : f)).join(', ')})`
   const reasons = madeFor === undefined ? undefined : [...new Set([...(existing?.madeFor ?? []), ...madeFor])].sort(compareStrings)
   if (existing !== undefined) {
     existing.data = { ...(existing.data as SystemdChangeData), unit: 'manager', unitFiles: all }

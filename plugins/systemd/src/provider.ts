@@ -31,7 +31,7 @@ import { collectSystemdState } from './collect.js'
 import { diffSystemdState } from './diff.js'
 import { unappliedSystemdPlaces } from './unapplied.js'
 import { restartsForConfigChanges } from './config-restarts.js'
-import { unitFileContradictions, unitsWhoseFilesGo } from './units-leaving.js'
+import { unitFileContradictions, unitsKeepingAFile, unitsWhoseFilesGo } from './units-leaving.js'
 import { absentUnits, keptAsTheTwinSays, type AbsentUnit } from './units-installed.js'
 import { startupEntries } from './startup-entry.js'
 import { withCommands } from './exec-start.js'
@@ -174,17 +174,18 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
    * would start it again, on the port a service the twin wants running is about to take.
    */
   async followUps(request: FollowUpRequest<SystemdState>): Promise<Change[]> {
-    const leaving = unitsWhoseFilesGo(request)
-    const kept = keptAsTheTwinSays(this.absent.get(request.actual) ?? [], [...request.changes, ...leaving])
-    const stopped = new Set([...request.changes, ...leaving, ...kept].filter((c) => c.provider === 'systemd' && c.operation === 'stop').map((c) => c.resource))
+    const kept = await unitsKeepingAFile(request.changes, request.ctx.host)
+    const leaving = unitsWhoseFilesGo(request, kept)
+    const asTheTwinSays = keptAsTheTwinSays(this.absent.get(request.actual) ?? [], [...request.changes, ...leaving])
+    const stopped = new Set([...request.changes, ...leaving, ...asTheTwinSays].filter((c) => c.provider === 'systemd' && c.operation === 'stop').map((c) => c.resource))
     const restarts = await restartsForConfigChanges(request)
-    const unitWrites = reloadsForUnitFileWrites({ changes: [...request.changes, ...leaving], actual: request.actual })
-    return [...leaving, ...kept, ...oneRestartEach([...restarts, ...unitWrites], request.changes).filter((c) => !stopped.has(c.resource))]
+    const unitWrites = reloadsForUnitFileWrites({ changes: [...request.changes, ...leaving], actual: request.actual }, kept)
+    return [...leaving, ...asTheTwinSays, ...oneRestartEach([...restarts, ...unitWrites], request.changes).filter((c) => !stopped.has(c.resource))]
   }
 
   /** A plan that deletes a unit's file and enables or starts the unit: an error (units-leaving.ts). */
   async reviewPlan(request: FollowUpRequest<SystemdState>): Promise<Diagnostic[]> {
-    return unitFileContradictions(request)
+    return unitFileContradictions(request, await unitsKeepingAFile(request.changes, request.ctx.host))
   }
 
   /** The units started at boot and the enabled timers, for `twinsync startup`; with a context, what each runs, read from its unit files. */

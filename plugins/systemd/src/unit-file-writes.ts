@@ -2,12 +2,10 @@ import { compareStrings, type Change, type FollowUpRequest } from '@twinsync/sdk
 import { DAEMON_RELOAD_ID, systemdChangeId, UP } from './change.js'
 import { fileChangeOf } from './file-changes.js'
 import { reloadListing } from './manager-reload.js'
-import { ADMIN_DROP_IN, ADMIN_UNIT_FILE } from './unit-paths.js'
+import { SYSTEM_UNIT_DROP_IN, SYSTEM_UNIT_FILE } from './unit-paths.js'
 import type { SystemdState } from './state.js'
 import { isChangeableUnitName, isTemplate, templateOf } from './unit-name.js'
 
-/** A drop-in of the administrator's (system.control's and system.attached's too, session 26). */
-const DROP_IN = ADMIN_DROP_IN
 
 /**
  * The manager reads unit files and their drop-ins only at `daemon-reload`, and a running service
@@ -19,9 +17,13 @@ const DROP_IN = ADMIN_DROP_IN
  * the files), and a restart of each running service whose own unit file or drop-in the plan
  * changes (each its own change after the reload and the file, which a person can leave out; a
  * template's drop-in restarts its running instances; a type's or prefix's drop-in, which reaches
- * many units, only reloads). Deleted unit files are units-leaving.ts's: they stop the unit.
+ * many units, only reloads). The same for a whole unit file in any folder of the unit path
+ * (session 27: one in system.control was not reloaded; /etc/systemd/system's reload is also the
+ * diff's, by its hash in units.json, and this one lists it beside). A deleted unit file is
+ * units-leaving.ts's (it stops the unit), unless another folder keeps a file of the unit
+ * (`keptUnits`): then the manager loads that one, so it reloads and the service restarts.
  */
-export function reloadsForUnitFileWrites({ changes, actual }: Pick<FollowUpRequest<SystemdState>, 'changes' | 'actual'>): Change[] {
+export function reloadsForUnitFileWrites({ changes, actual }: Pick<FollowUpRequest<SystemdState>, 'changes' | 'actual'>, keptUnits: ReadonlySet<string> = new Set()): Change[] {
   if (actual.runtime === undefined) return []
   const touched = new Map<string, { path: string; change: Change }[]>()
   const files: string[] = []
@@ -31,14 +33,12 @@ export function reloadsForUnitFileWrites({ changes, actual }: Pick<FollowUpReque
     if (file === undefined) continue
     let mine = false
     for (const path of file.paths) {
-      const dropIn = DROP_IN.exec(path)?.[1]
-      // A written unit file's reload is the diff's (its hash in units.json); its restart is made here.
-      const unitFile = file.action === 'delete' ? undefined : ADMIN_UNIT_FILE.exec(path)?.[1]
+      const dropIn = SYSTEM_UNIT_DROP_IN.exec(path)?.[1]
+      const named = SYSTEM_UNIT_FILE.exec(path)?.[1]
+      const unitFile = named !== undefined && (file.action !== 'delete' || keptUnits.has(named)) ? named : undefined
       if (dropIn === undefined && unitFile === undefined) continue
-      if (dropIn !== undefined) {
-        files.push(path)
-        mine = true
-      }
+      files.push(path)
+      mine = true
       for (const unit of runningUnitsOf((dropIn ?? unitFile) as string, actual)) {
         touched.set(unit, [...(touched.get(unit) ?? []), { path, change }])
       }

@@ -1,23 +1,6 @@
-import { ADMIN_DROP_IN_DIRS } from '@twinsync/sdk'
-/**
- * systemd's search path for system units, highest priority first, as `systemd-analyze
- * unit-paths` prints it on Debian 12 (which keeps both /lib and /usr/lib).
- */
-export const UNIT_SEARCH_PATH = [
-  '/etc/systemd/system.control',
-  '/run/systemd/system.control',
-  '/run/systemd/transient',
-  '/run/systemd/generator.early',
-  '/etc/systemd/system',
-  '/etc/systemd/system.attached',
-  '/run/systemd/system',
-  '/run/systemd/system.attached',
-  '/run/systemd/generator',
-  '/usr/local/lib/systemd/system',
-  '/lib/systemd/system',
-  '/usr/lib/systemd/system',
-  '/run/systemd/generator.late',
-] as const
+import { ADMIN_DROP_IN_DIRS, SYSTEM_UNIT_DROP_IN, SYSTEM_UNIT_FILE, SYSTEM_UNIT_PATH } from '@twinsync/sdk'
+/** systemd's search path for system units, highest priority first: the SDK's one list (the "systemd units" check reads it too). */
+export const UNIT_SEARCH_PATH = SYSTEM_UNIT_PATH
 
 /** Where `systemctl enable` writes: an enablement found here is "enabled". */
 export const PERSISTENT_CONFIG = '/etc/systemd/system'
@@ -64,10 +47,10 @@ export function isInside(path: string, dir: string): boolean {
   return path.startsWith(dir + '/')
 }
 
-/** An administrator's unit file: directly in /etc/systemd/system, with a unit type's suffix (the unit's name is group 1). */
-export const ADMIN_UNIT_FILE = /^\/etc\/systemd\/system\/([^/]+\.(?:service|socket|timer|path|mount|automount|swap|target|slice|scope))$/
-
-/** The administrator's drop-in folders (the SDK's list, which the config check reads too). */
-export { ADMIN_DROP_IN_DIRS }
-/** A drop-in in one of ADMIN_DROP_IN_DIRS: NAME.d/*.conf, NAME (group 1) a unit, a template, a type (`service.d`) or a prefix (`a-.service.d`). */
-export const ADMIN_DROP_IN = new RegExp(`^(?:${ADMIN_DROP_IN_DIRS.map((dir) => dir.replaceAll('.', '\\.')).join('|')})/([^/]+)\\.d/[^/]+\\.conf$`)
+/**
+ * A whole unit file (group 1 its unit) and a drop-in (group 1 its NAME of NAME.d) in any folder of
+ * the unit path: the SDK's rules, which the "systemd units" check's paths follow too. Reload,
+ * restart (unit-file-writes.ts) and stop on delete (units-leaving.ts) read them, so a unit file in
+ * system.control is handled as one in /etc/systemd/system (session 27).
+ */
+export { SYSTEM_UNIT_FILE, SYSTEM_UNIT_DROP_IN, ADMIN_DROP_IN_DIRS }

@@ -4,7 +4,8 @@ import type { SystemdState } from './state.js'
 import { fileChangeOf } from './file-changes.js'
 import { isChangeableUnitName } from './unit-name.js'
 import { reloadListing } from './manager-reload.js'
-import { ADMIN_UNIT_FILE } from './unit-paths.js'
+import { SYSTEM_UNIT_FILE, UNIT_SEARCH_PATH } from './unit-paths.js'
+import type { HostReader } from '@twinsync/sdk'
 
 
 /**
@@ -19,8 +20,8 @@ import { ADMIN_UNIT_FILE } from './unit-paths.js'
  * its unit as it is. An existing stop or disable of the unit is marked `removal`; an existing
  * daemon-reload lists the files too.
  */
-export function unitsWhoseFilesGo({ changes, actual }: Pick<FollowUpRequest<SystemdState>, 'changes' | 'actual'>): Change[] {
-  const going = unitFilesGoing(changes, actual)
+export function unitsWhoseFilesGo({ changes, actual }: Pick<FollowUpRequest<SystemdState>, 'changes' | 'actual'>, keptUnits: ReadonlySet<string> = new Set()): Change[] {
+  const going = unitFilesGoing(changes, actual, keptUnits)
   if (going.size === 0) return []
   const out: Change[] = []
   const live = actual.runtime !== undefined
@@ -66,15 +67,15 @@ export function unitsWhoseFilesGo({ changes, actual }: Pick<FollowUpRequest<Syst
   return out
 }
 
-/** The units whose administrator unit file a change of another provider deletes: unit → the file, and the change. */
-function unitFilesGoing(changes: readonly Change[], actual: SystemdState): Map<string, { path: string; change: Change }> {
+/** The units whose unit file (in any folder of the unit path) a change of another provider deletes, not one `keptUnits` names: unit → the file, and the change. */
+function unitFilesGoing(changes: readonly Change[], actual: SystemdState, keptUnits: ReadonlySet<string>): Map<string, { path: string; change: Change }> {
   const going = new Map<string, { path: string; change: Change }>()
   for (const change of changes) {
     const file = fileChangeOf(change)
     if (file?.action !== 'delete') continue
     for (const path of file.paths) {
-      const unit = ADMIN_UNIT_FILE.exec(path)?.[1]
-      if (unit !== undefined && isChangeableUnitName(unit) && actual.units[unit] !== undefined && !going.has(unit)) going.set(unit, { path, change })
+      const unit = SYSTEM_UNIT_FILE.exec(path)?.[1]
+      if (unit !== undefined && !keptUnits.has(unit) && isChangeableUnitName(unit) && actual.units[unit] !== undefined && !going.has(unit)) going.set(unit, { path, change })
     }
   }
   return going
@@ -93,8 +94,8 @@ const WANTS_UNIT = new Set(['enable', 'start'])
  * goes, and apply would run the deletion first, then fail on the unit (session 22). An error
  * (SYSTEMD_UNIT_FILE_CONTRADICTION), so apply refuses the plan until the twin says one thing.
  */
-export function unitFileContradictions({ changes, actual }: Pick<FollowUpRequest<SystemdState>, 'changes' | 'actual'>): Diagnostic[] {
-  const going = unitFilesGoing(changes, actual)
+export function unitFileContradictions({ changes, actual }: Pick<FollowUpRequest<SystemdState>, 'changes' | 'actual'>, keptUnits: ReadonlySet<string> = new Set()): Diagnostic[] {
+  const going = unitFilesGoing(changes, actual, keptUnits)
   if (going.size === 0) return []
   const out: Diagnostic[] = []
   for (const change of changes) {
@@ -113,4 +114,45 @@ export function unitFileContradictions({ changes, actual }: Pick<FollowUpRequest
     }))
   }
   return out
+}
+
+/**
+ * The units a deleted unit file does not take away: another folder of the unit path keeps a file
+ * (or link) of the same name the plan does not delete, or the plan writes one. The manager loads
+ * that one after the reload, so the unit is not stopped nor disabled (it was, before session 27,
+ * when an administrator's copy in /etc/systemd/system of a packaged unit went); it reloads and
+ * restarts (unit-file-writes.ts).
+ */
+export async function unitsKeepingAFile(changes: readonly Change[], host: Pick<HostReader, 'lstat'>): Promise<Set<string>> {
+  const deleted = new Set<string>()
+  const written = new Set<string>()
+  const named = new Set<string>()
+  for (const change of changes) {
+    const file = fileChangeOf(change)
+    if (file === undefined) continue
+    for (const path of file.paths) {
+      const unit = SYSTEM_UNIT_FILE.exec(path)?.[1]
+      if (unit === undefined) continue
+      if (file.action === 'delete') {
+        deleted.add(path)
+        named.add(unit)
+      } else written.add(unit)
+    }
+  }
+  const kept = new Set<string>()
+  for (const unit of named) {
+    if (written.has(unit)) {
+      kept.add(unit)
+      continue
+    }
+    for (const dir of UNIT_SEARCH_PATH) {
+      const path = `${dir}/${unit}`
+      if (deleted.has(path)) continue
+      if ((await host.lstat(path).catch(() => undefined)) !== undefined) {
+        kept.add(unit)
+        break
+      }
+    }
+  }
+  return kept
 }

@@ -3,7 +3,7 @@ import type { Change } from '@twinsync/sdk'
 import { DAEMON_RELOAD_ID } from '../src/change.js'
 import type { SystemdState, UnitEntry } from '../src/state.js'
 import { oneRestartEach, reloadsForUnitFileWrites } from '../src/unit-file-writes.js'
-import { unitsWhoseFilesGo } from '../src/units-leaving.js'
+import { unitFileContradictions, unitsKeepingAFile, unitsWhoseFilesGo } from '../src/units-leaving.js'
 
 const state = (units: Record<string, UnitEntry>, runtime?: SystemdState['runtime']): SystemdState => ({
   units,
@@ -80,6 +80,46 @@ describe('systemd: unit files and drop-ins a plan writes', () => {
     assert.deepEqual(joined.data, { unit: 'manager', unitFiles: ['/etc/systemd/system/mine.service', '/etc/systemd/system/nginx.service.d/limits.conf'] })
     assert.deepEqual(joined.madeFor, [gone.id, dropIn.id].sort())
     assert.deepEqual(more.map((c) => c.id), ['systemd:restart:nginx.service'])
+  })
+
+  // Session 27: a whole unit file in system.control or system.attached (any folder of the unit
+  // path) was not reloaded after its write, and its unit was left running when it was deleted.
+  it('a whole unit file in /etc/systemd/system.control or system.attached: reloaded and restarted when written, stopped, disabled and reloaded when deleted', () => {
+    const control = file('write', '/etc/systemd/system.control/nginx.service')
+    const attached = file('write', '/etc/systemd/system.attached/fresh.service')
+    const written = reloadsForUnitFileWrites({ changes: [control, attached], actual: machine })
+    assert.deepEqual(written.map((c) => [c.id, c.summary, c.requires, c.madeFor]), [
+      [DAEMON_RELOAD_ID, 'reload systemd after unit file changes (/etc/systemd/system.attached/fresh.service, /etc/systemd/system.control/nginx.service)', undefined, [attached.id, control.id].sort()],
+      ['systemd:restart:nginx.service', 'restart nginx.service to run its changed unit file (/etc/systemd/system.control/nginx.service)', [DAEMON_RELOAD_ID, control.id], [control.id]],
+    ])
+    const gone = file('delete', '/etc/systemd/system.control/nginx.service')
+    const leaving = unitsWhoseFilesGo({ changes: [gone], actual: machine })
+    assert.deepEqual(leaving.map((c) => [c.id, c.removal, c.madeFor]), [
+      ['systemd:stop:nginx.service', true, [gone.id]],
+      ['systemd:disable:nginx.service', true, [gone.id]],
+      [DAEMON_RELOAD_ID, undefined, [gone.id]],
+    ])
+    assert.deepEqual(gone.requires, ['systemd:stop:nginx.service', 'systemd:disable:nginx.service'])
+    const start: Change = { id: 'systemd:start:nginx.service', provider: 'systemd', category: 'services', operation: 'start', resource: 'nginx.service', summary: 'start', risk: 'medium', data: { unit: 'nginx.service' } }
+    assert.deepEqual(unitFileContradictions({ changes: [file('delete', '/etc/systemd/system.attached/nginx.service'), start], actual: machine }).map((d) => d.code), ['SYSTEMD_UNIT_FILE_CONTRADICTION'])
+  })
+
+  it('a deleted unit file whose unit keeps a file in another folder of the unit path (or one the plan writes): reloaded and restarted, not stopped', async () => {
+    const lstat = async (path: string) => (['/etc/systemd/system/nginx.service', '/lib/systemd/system/cron.service'].includes(path) ? { type: 'file' } : undefined)
+    const host = { lstat } as unknown as Parameters<typeof unitsKeepingAFile>[1]
+    const control = file('delete', '/etc/systemd/system.control/nginx.service')
+    const adminCopy = file('delete', '/etc/systemd/system/cron.service')
+    const moved = [file('delete', '/etc/systemd/system/mine.service'), file('write', '/etc/systemd/system.attached/mine.service')]
+    const alone = file('delete', '/etc/systemd/system.attached/getty@.service')
+    const changes = [control, adminCopy, ...moved, alone]
+    const kept = await unitsKeepingAFile(changes, host)
+    assert.deepEqual([...kept].sort(), ['cron.service', 'mine.service', 'nginx.service'])
+    assert.deepEqual(unitsWhoseFilesGo({ changes, actual: machine }, kept).map((c) => c.id), [DAEMON_RELOAD_ID])
+    assert.deepEqual(reloadsForUnitFileWrites({ changes, actual: machine }, kept).map((c) => [c.id, c.requires]), [
+      [DAEMON_RELOAD_ID, undefined],
+      ['systemd:restart:mine.service', [DAEMON_RELOAD_ID, 'files:create:/etc/systemd/system.attached/mine.service', 'files:delete:/etc/systemd/system/mine.service']],
+      ['systemd:restart:nginx.service', [DAEMON_RELOAD_ID, control.id]],
+    ])
   })
 
   it('one restart of a unit whoever asks: the needs joined', () => {
