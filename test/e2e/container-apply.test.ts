@@ -145,6 +145,75 @@ describe('plan and apply inside a booted Debian container', function () {
     assert.deepEqual((JSON.parse(again.stdout) as { changes: unknown[] }).changes, [], 'done: nothing planned again')
   })
 
+  // Session 27: a whole unit file in set-property's /etc/systemd/system.control (loaded before
+  // /etc/systemd/system) was written with no check and no daemon-reload, and its unit was left
+  // running when it went. Now every folder of the unit path is handled as /etc/systemd/system.
+  it('a whole unit file in /etc/systemd/system.control: checked, reloaded and restarted onto; a broken one put back; its delete restarts onto /etc/systemd/system\'s, or stops a unit it alone defined', async () => {
+    const CONTROL = '/etc/systemd/system.control/twin-demo.service'
+    /** FragmentPath, NeedDaemonReload and ActiveState, in that order. */
+    const fragment = async (unit: string) => {
+      const shown = (await ct.runOk(['systemctl', 'show', '-p', 'FragmentPath', '-p', 'NeedDaemonReload', '-p', 'ActiveState', unit])).stdout
+      const value = (key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(shown)?.[1] ?? ''
+      return `FragmentPath=${value('FragmentPath')}\nNeedDaemonReload=${value('NeedDaemonReload')}\nActiveState=${value('ActiveState')}`
+    }
+    const planIds = async () => {
+      const planned = await ct.twinsync(['plan', '--json'])
+      assert.equal(planned.code, 0, planned.stderr)
+      return (JSON.parse(planned.stdout) as { changes: Array<{ id: string; requires?: string[] }> }).changes.map((c) => [c.id, c.requires])
+    }
+    const good = "[Unit]\nDescription=TwinSync demo, by set-property's folder\n[Service]\nExecStartPre=/bin/sh -c 'echo control > /run/demo.version'\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n"
+    const before = await mainPid('twin-demo.service')
+    await ct.writeFile(`${TWIN}/filesystem${CONTROL}`, good)
+    const reload = 'systemd:daemon-reload:manager'
+    const ids = await planIds()
+    assert.ok(ids.some(([id]) => id === reload), JSON.stringify(ids))
+    assert.deepEqual(ids.find(([id]) => id === 'systemd:restart:twin-demo.service'), ['systemd:restart:twin-demo.service', [reload, `files:create:${CONTROL}`]])
+    let applied = await ct.twinsync(['apply', '--yes', '--accept-high-risk'], { timeoutMs: 600_000 })
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr)
+    assert.match(await fragment('twin-demo.service'), new RegExp(`^FragmentPath=${CONTROL}\nNeedDaemonReload=no\nActiveState=active$`, 'm'))
+    assert.notEqual(await mainPid('twin-demo.service'), before, 'restarted onto the new unit file')
+    assert.equal((await ct.readFile('/run/demo.version')).trim(), 'control')
+    assert.deepEqual(await planIds(), [], 'nothing planned again')
+
+    // A broken one: systemd-analyze verify refuses it, the previous file is back, nothing restarted.
+    const pid = await mainPid('twin-demo.service')
+    await ct.writeFile(`${TWIN}/filesystem${CONTROL}`, good.replace('ExecStart=/bin/sleep infinity', 'ExecStart=sleep/infinity'))
+    applied = await ct.twinsync(['apply', '--yes', '--accept-high-risk', '--json'], { timeoutMs: 600_000 })
+    assert.equal(applied.code, 1, applied.stdout + applied.stderr)
+    const steps = (JSON.parse(applied.stdout) as { journal?: { steps: Array<{ id: string; status: string; message?: string }> } }).journal?.steps ?? []
+    const step = steps.find((r) => r.id === `files:replace:${CONTROL}`)
+    assert.equal(step?.status, 'failed', applied.stdout)
+    assert.match(step?.message ?? '', /`systemd-analyze verify --man=no \/etc\/systemd\/system\.control\/twin-demo\.service` rejects the new systemd units configuration/)
+    assert.equal(await ct.readFile(CONTROL), good, 'the previous file is back')
+    assert.equal(await mainPid('twin-demo.service'), pid, 'not restarted')
+
+    // Its delete: the manager loads /etc/systemd/system's again and the service restarts onto it (not stopped, not disabled).
+    await ct.runOk(['rm', `${TWIN}/filesystem${CONTROL}`])
+    await editJson('system/files/manifest.json', `d.entries=d.entries.filter((e)=>e.path!==${JSON.stringify(CONTROL)})`)
+    const gone = await planIds()
+    assert.deepEqual(gone.filter(([id]) => String(id).startsWith('systemd:')), [[reload, undefined], ['systemd:restart:twin-demo.service', [reload, `files:delete:${CONTROL}`]]])
+    applied = await ct.twinsync(['apply', '--yes', '--accept-high-risk'], { timeoutMs: 600_000 })
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr)
+    assert.match(await fragment('twin-demo.service'), /^FragmentPath=\/etc\/systemd\/system\/twin-demo\.service\nNeedDaemonReload=no\nActiveState=active$/m)
+    assert.equal((await ct.runOk(['systemctl', 'is-enabled', 'twin-demo.service'])).stdout.trim(), 'enabled')
+
+    // A unit only system.control defines: its delete stops it and the manager forgets it.
+    await ct.writeFile('/etc/systemd/system.control/ctl-only.service', '[Service]\nExecStart=/bin/sleep infinity\n')
+    await ct.runOk(['systemctl', 'daemon-reload'])
+    await ct.runOk(['systemctl', 'start', 'ctl-only.service'])
+    assert.equal((await ct.twinsync(['snapshot'])).code, 0)
+    await ct.runOk(['rm', `${TWIN}/filesystem/etc/systemd/system.control/ctl-only.service`])
+    await editJson('system/files/manifest.json', `d.entries=d.entries.filter((e)=>e.path!=='/etc/systemd/system.control/ctl-only.service')`)
+    await editJson('system/services/units.json', `delete d.units['ctl-only.service']`)
+    await editJson('system/services/runtime.json', `delete d.units['ctl-only.service']`)
+    const leaving = await planIds()
+    assert.deepEqual(leaving.filter(([id]) => String(id).startsWith('systemd:')).map(([id]) => id).sort(), [reload, 'systemd:stop:ctl-only.service'])
+    applied = await ct.twinsync(['apply', '--yes', '--accept-high-risk'], { timeoutMs: 600_000 })
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr)
+    assert.match(await fragment('ctl-only.service'), /^FragmentPath=\nNeedDaemonReload=no\nActiveState=inactive$/)
+    assert.deepEqual(await planIds(), [], 'nothing planned again')
+  })
+
   it('runs the @reboot job and rc.local, and starts the enabled service, after a reboot', async () => {
     await ct.reboot()
     // cron starts @reboot jobs after boot has finished: wait on a deadline (not a count of tries).

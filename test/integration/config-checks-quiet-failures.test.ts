@@ -170,4 +170,28 @@ describe('configuration checks: what a service would quietly not run (server roo
     assert.equal(await exists(CONTROL), false, 'the drop-in is not live')
     await rm(join(root().twinDir, `filesystem${CONTROL}`))
   })
+
+  // Session 27: a whole unit file (not a drop-in) in system.control or system.attached was high
+  // risk but never verified: this one went live ("applied"), and the manager would refuse the unit
+  // at its next daemon-reload. Now every folder of the unit path is checked as /etc/systemd/system.
+  it('verifies a whole unit file in /etc/systemd/system.control and system.attached as one in /etc/systemd/system: a bad one put back, a good one applied', async () => {
+    const BAD = '/etc/systemd/system.control/ctl-report.service'
+    const GOOD = '/etc/systemd/system.attached/att-report.service'
+    await writeTwinFile(root().twinDir, `filesystem${BAD}`, '[Unit]\nDescription=Control report\n\n[Service]\nType=oneshot\nExecStart=relative/path\n')
+    const refused = await root().apply()
+    assert.equal(refused.code, 1, refused.out)
+    const bad = refused.steps.get(`files:create:${BAD}`)
+    assert.equal(bad?.status, 'failed', refused.out)
+    assert.match(bad?.message ?? '', /`systemd-analyze verify --man=no \/etc\/systemd\/system\.control\/ctl-report\.service` rejects the new systemd units configuration; the previous files are back/)
+    assert.match(bad?.outputTail ?? '', /ctl-report\.service:6: Neither a valid executable name nor an absolute path/)
+    assert.equal(await exists(BAD), false, 'the unit file is not live')
+    await rm(join(root().twinDir, `filesystem${BAD}`))
+    // The same check passes a good one (a unit of the same group failing would have put it back too).
+    const text = '[Unit]\nDescription=Attached report\n\n[Service]\nType=oneshot\nExecStart=/bin/true\n'
+    await writeTwinFile(root().twinDir, `filesystem${GOOD}`, text)
+    const passed = await root().apply()
+    assert.equal(passed.code, 0, passed.out)
+    assert.equal(passed.steps.get(`files:create:${GOOD}`)?.status, 'applied', passed.out)
+    assert.equal(await root().live(GOOD), text)
+  })
 })
