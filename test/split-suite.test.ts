@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { stripVTControlCharacters } from 'node:util'
 import { makeTempDir, removeTree, repoRoot, run } from './bed/index.js'
-import { DEFAULT_SECONDS, lookUpFiles, mergeTimings, parseArgs, readTimes, splitFiles, TOGETHER } from './support/split-suite.js'
+import { cpuLine, DEFAULT_SECONDS, lookUpFiles, mergeTimings, parseArgs, readTimes, splitFiles, TOGETHER } from './support/split-suite.js'
 
 /** The globs of `npm run test:all` (package.json), as the runner gets them. */
 function testAllGlobs(): string[] {
@@ -112,6 +112,20 @@ describe('split-suite: the whole suite as several mocha processes', function () 
       { group: 2, wallSeconds: 2, exitCode: null, files: ['b'] },
       { group: 3, wallSeconds: 30, exitCode: 1, files: ['c'] },
     ])
+  })
+
+  it("adds each group's CPU (its mocha process and the programs it ran) and says how busy the cores were", () => {
+    const parts = [
+      { files: [], describes: [], cpu: { self: 100.2, children: 500.4 } },
+      { files: [], describes: [], cpu: { self: 200, children: 399.6 } },
+    ]
+    const merged = mergeTimings(parts, [
+      { files: ['a'], wallSeconds: 1000, exitCode: 0 },
+      { files: ['b'], wallSeconds: 900, exitCode: 0 },
+    ])
+    assert.deepEqual(merged.groups.map((g) => (g as { cpuSeconds?: number }).cpuSeconds), [601, 600])
+    assert.equal(cpuLine(parts, 1000, 2), 'split-suite: 1200 s of CPU in 1000 s on 2 cores: 60% busy (a lower bound: daemons that left their parent are not counted)')
+    assert.equal(cpuLine([parts[0], { files: [], describes: [] }], 1000, 2), undefined, 'not without every group\'s CPU')
   })
 
   describe('a run of two groups, one with a failing test', function () {

@@ -28,7 +28,7 @@
 import { spawn } from 'node:child_process'
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -136,16 +136,32 @@ export async function lookUpFiles(globs: readonly string[]): Promise<string[]> {
 export interface TimingsFile {
   files: Array<{ file: string; seconds: number }>
   describes: unknown[]
+  /** CPU seconds of the group's mocha process and of the programs it ran (timing-reporter.cjs). */
+  cpu?: { self: number; children: number }
 }
 
-/** The groups' timings.json merged into one, with what each group ran and how long it took. */
+/** The groups' timings.json merged into one, with what each group ran, how long it took and (when reported) the CPU it used. */
 export function mergeTimings(
   parts: Array<TimingsFile | undefined>,
   groups: Array<{ files: string[]; wallSeconds: number; exitCode: number | null }>,
 ): TimingsFile & { groups: unknown[] } {
   const files = parts.flatMap((p) => p?.files ?? []).sort((a, b) => b.seconds - a.seconds)
   const describes = parts.flatMap((p) => p?.describes ?? [])
-  return { files, describes, groups: groups.map((g, i) => ({ group: i + 1, wallSeconds: Math.round(g.wallSeconds), exitCode: g.exitCode, files: g.files })) }
+  return {
+    files,
+    describes,
+    groups: groups.map((g, i) => {
+      const cpu = parts[i]?.cpu
+      return { group: i + 1, wallSeconds: Math.round(g.wallSeconds), exitCode: g.exitCode, ...(cpu === undefined ? {} : { cpuSeconds: Math.round(cpu.self + cpu.children) }), files: g.files }
+    }),
+  }
+}
+
+/** One line of how busy the cores were: the groups' CPU against the wall time of the run (undefined without every group's CPU). */
+export function cpuLine(parts: Array<TimingsFile | undefined>, wallSeconds: number, cores: number): string | undefined {
+  if (parts.length === 0 || parts.some((p) => p?.cpu === undefined) || wallSeconds <= 0) return undefined
+  const cpu = parts.reduce((sum, p) => sum + (p?.cpu?.self ?? 0) + (p?.cpu?.children ?? 0), 0)
+  return `split-suite: ${Math.round(cpu)} s of CPU in ${Math.round(wallSeconds)} s on ${cores} cores: ${Math.round((100 * cpu) / (wallSeconds * cores))}% busy (a lower bound: daemons that left their parent are not counted)`
 }
 
 interface Options {
@@ -256,6 +272,8 @@ async function main(argv: string[]): Promise<number> {
     })
     const merged = mergeTimings(parts, runs.map((r, i) => ({ files: r.group.files, wallSeconds: results[i]?.seconds ?? 0, exitCode: results[i]?.code ?? null })))
     writeFileSync(timingsPath, `${JSON.stringify(merged, null, 1)}\n`)
+    const busy = cpuLine(parts, Math.max(...results.map((r) => r.seconds)), availableParallelism())
+    if (busy !== undefined) process.stdout.write(`${busy}\n`)
   }
   const lines = runs.map((r, i) => `split-suite: group ${r.n} of ${total}: ${r.group.files.length} files, ${Math.round(results[i]?.seconds ?? 0)} s, ${describeCode(results[i]?.code ?? null)}`)
   process.stdout.write(`\n${lines.join('\n')}\n`)

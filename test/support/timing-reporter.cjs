@@ -5,15 +5,35 @@
 //   npx mocha --reporter test/support/timing-reporter.cjs FILES
 //
 // TWINSYNC_TEST_TIMINGS=PATH also writes every file's and describe's time there as JSON (what CI
-// keeps to compare runs). TWINSYNC_TEST_TIMINGS_TOP=N lists N of each (default 15).
+// keeps to compare runs), with the CPU the run used (`cpu`, below). TWINSYNC_TEST_TIMINGS_TOP=N
+// lists N of each (default 15).
+//
+// CPU: the mocha process's own user and system time and its reaped children's (git, tar, the
+// CLI, systemd-nspawn and what each of those reaped), from /proc/self/stat at the end of the run:
+// with the groups' wall times it says how busy the CI machine's cores were (session 27: whether a
+// third group could use idle CPU, or the run is bound by CPU and only less work makes it shorter).
+// A daemon that left its parent is not counted, so it is a lower bound.
 // CommonJS because mocha loads reporters with require().
 'use strict';
 
-const { writeFileSync } = require('node:fs');
+const { readFileSync, writeFileSync } = require('node:fs');
 const { relative } = require('node:path');
 const Mocha = require('mocha');
 
 const { EVENT_SUITE_BEGIN, EVENT_SUITE_END, EVENT_RUN_END } = Mocha.Runner.constants;
+
+/** Seconds of CPU of this process and of its reaped children (utime, stime, cutime, cstime); undefined off Linux. */
+function cpuSeconds() {
+  try {
+    // The fields after the command's name (in parentheses, which may hold spaces): state is field 3.
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = (n) => Number(fields[n - 3]) / 100; // USER_HZ: 100 on Linux
+    return { self: ticks(14) + ticks(15), children: ticks(16) + ticks(17) };
+  } catch {
+    return undefined;
+  }
+}
 
 class TimingReporter extends Mocha.reporters.Spec {
   constructor(runner, options) {
@@ -43,11 +63,13 @@ class TimingReporter extends Mocha.reporters.Spec {
       for (const d of [...describes].sort((a, b) => b.seconds - a.seconds).slice(0, top)) {
         out.push(line(d.seconds, `${d.title} (${d.tests} tests; ${d.file})`));
       }
+      const cpu = cpuSeconds();
+      if (cpu !== undefined) out.push('', `  CPU: ${cpu.self.toFixed(0)} s in mocha's process, ${cpu.children.toFixed(0)} s in the programs it ran`);
       process.stdout.write(`${out.join('\n')}\n`);
       const path = process.env.TWINSYNC_TEST_TIMINGS;
       if (path) {
         const sortedFiles = [...files].sort((a, b) => b[1] - a[1]).map(([file, seconds]) => ({ file, seconds }));
-        writeFileSync(path, `${JSON.stringify({ files: sortedFiles, describes }, null, 1)}\n`);
+        writeFileSync(path, `${JSON.stringify({ files: sortedFiles, describes, ...(cpu === undefined ? {} : { cpu }) }, null, 1)}\n`);
       }
     });
   }
