@@ -30,7 +30,10 @@ export interface CollectRequest {
    * The `token` this provider returned (CollectResult.token) with the documents the twin's HEAD
    * holds exactly: given by a snapshot only while HEAD is the observed commit those documents
    * were committed in (or found unchanged at), so a twin reset, reverted, pulled or committed
-   * to by hand since, or another twin, gives none. See CollectResult.kept.
+   * to by hand since, or another twin, gives none. See CollectResult.kept. The snapshot never
+   * reads the `state` of a collect it gave `since` to: a provider whose documents are all kept
+   * may leave out of that state what only making them needed (the files provider's entries then
+   * throw when read: plugins/files/src/kept-collect.ts).
    */
   since?: string
 }

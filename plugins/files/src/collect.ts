@@ -16,9 +16,10 @@ import {
 } from '@twinsync/sdk'
 import { namesById, readAccounts, type Accounts } from './accounts.js'
 import { resolveConfig } from './config.js'
-import { rememberCollected, textBlobs } from './collected-texts.js'
+import { forgetCollected, rememberCollected, textBlobs } from './collected-texts.js'
 import { decodeText, md5, sha256 } from './content.js'
-import { documentsToken, keptOf, KEPT_PARTS } from './documents-token.js'
+import { documentsToken, isSplitToken, keptOf, KEPT_PARTS } from './documents-token.js'
+import { keptState, notesFor, rememberNotes } from './kept-collect.js'
 import { cachedAttributes } from './attribute-cache.js'
 import type { ExtendedAttributes } from './extended-attributes.js'
 import { LEFTOVER_PATTERNS } from './ignore.js'
@@ -147,6 +148,21 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   // snapshot of the services root: 30-75 ms of wall waiting on them before reading, hidden.
   const attributesRead = cachedAttributes(ctx, scope.roots, walked, startedAt)
   attributesRead.catch(() => undefined) // awaited below; not an unhandled rejection if a read fails first
+  leftovers.sort(compareStrings)
+  const tokenOf = (attributes: ExtendedAttributes, split: boolean) =>
+    documentsToken({ walked, leftovers, startedAt, rules, walkRules: scope.walkRules, roots: scope.roots, othersHomes: scope.othersHomes, packages: stamp, accounts, attributes, secretKey: scope.secretKey, split })
+  // Speed (issue 22, session 27): a snapshot's collect whose documents are all kept describes no file (kept-collect.ts).
+  if (since !== undefined && unread.length === 0 && cache.untouched()) {
+    const attributes = await attributesRead
+    const token = tokenOf(attributes, isSplitToken(since))
+    const notes = token === undefined || keptOf(since, token)?.whole !== true ? undefined : await notesFor(ctx.cache, token)
+    if (token !== undefined && notes !== undefined) {
+      cache.close()
+      forgetCollected()
+      diagnostics.push(...attributes.diagnostics, ...closingDiagnostics(notes.tokenFiles, undecodable, [...screen.held, ...notes.heldLinks]))
+      return { state: keptState(leftovers, accounts), documents: [], diagnostics, token, kept: KEPT_PARTS }
+    }
+  }
 
   const names: Names = { users: namesById(accounts.users), groups: namesById(accounts.groups) }
   const entries: FileEntry[] = []
@@ -185,16 +201,36 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
 
   entries.sort((a, b) => compareStrings(a.path, b.path))
   leftovers.sort(compareStrings)
+  const tokenFiles = entries.filter((e) => e.secretReason === TOKEN_FILE || e.secretReason === BARE_TOKEN).map((e) => ({ path: e.path, reason: e.secretReason as string }))
+  diagnostics.push(...closingDiagnostics(tokenFiles, undecodable, screen.held))
+  const state: FilesState = unread.length === 0 ? { entries, leftovers, accounts } : { entries, leftovers, accounts, unread: [...new Set(unread.map((u) => u.path))].sort(compareStrings) }
+  rememberCollected(state)
+  // Speed (issue 22, session 25): what the documents are made from, named (documents-token.ts);
+  // the same as when the observed commit was written, they are kept as it holds them, not made.
+  const token = unread.length > 0 ? undefined : tokenOf(attributes, entries.length >= SPLIT_FROM)
+  if (token === undefined) return { state, documents: documentsOf(state), diagnostics }
+  // What describing said, for a later collect under this token that describes nothing (kept-collect.ts).
+  await rememberNotes(ctx.cache, token, { tokenFiles, heldLinks: screen.held.filter((h) => h.link === true) })
+  // Speed (issue 22, session 26): a split manifest's parts whose piece of the token did not move
+  // are kept as HEAD holds them, with their mirrored files; the rest is made (figure: keptOf).
+  const keep = keptOf(since, token)
+  if (keep === undefined) return { state, documents: documentsOf(state), diagnostics, token }
+  if (keep.whole) return { state, documents: [], diagnostics, token, kept: KEPT_PARTS }
+  const kept: string[] = []
+  return { state, documents: documentsOf(state, keep, kept), diagnostics, token, kept }
+}
+
+/**
+ * The warnings said once the files are described, in this order: files held out as token files
+ * (in path order), names that are not UTF-8, names and symlinks held out by the name screen (in
+ * path order).
+ */
+function closingDiagnostics(tokenFiles: ReadonlyArray<{ path: string; reason: string }>, undecodable: readonly string[], held: HeldName[]): Diagnostic[] {
+  const diagnostics: Diagnostic[] = []
   // A token file is held out by a guess from its shape, not a finding: say so, and how to mirror it.
-  for (const entry of entries) {
-    if (entry.secretReason !== TOKEN_FILE && entry.secretReason !== BARE_TOKEN) continue
-    const what = entry.secretReason === TOKEN_FILE ? 'a bare token (or user and token) kept from other users' : 'the whole file is one token (or a password file\'s one word)'
-    diagnostics.push(
-      warningDiagnostic('FILES_TOKEN_FILE', `${entry.path} is held out of the twin as a secret: ${what}; if it is none, add it to files.secrets.allow to mirror it`, {
-        path: entry.path,
-        provider: 'files',
-      }),
-    )
+  for (const { path, reason } of tokenFiles) {
+    const what = reason === TOKEN_FILE ? 'a bare token (or user and token) kept from other users' : 'the whole file is one token (or a password file\'s one word)'
+    diagnostics.push(warningDiagnostic('FILES_TOKEN_FILE', `${path} is held out of the twin as a secret: ${what}; if it is none, add it to files.secrets.allow to mirror it`, { path, provider: 'files' }))
   }
   for (const path of undecodable) {
     const folder = posix.dirname(path)
@@ -206,24 +242,8 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
       }),
     )
   }
-  for (const held of screen.held.sort((a, b) => compareStrings(a.path, b.path))) diagnostics.push(heldNameWarning(held))
-  const state: FilesState = unread.length === 0 ? { entries, leftovers, accounts } : { entries, leftovers, accounts, unread: [...new Set(unread.map((u) => u.path))].sort(compareStrings) }
-  rememberCollected(state)
-  // Speed (issue 22, session 25): what the documents are made from, named (documents-token.ts);
-  // the same as when the observed commit was written, they are kept as it holds them, not made.
-  const split = entries.length >= SPLIT_FROM
-  const token =
-    unread.length > 0
-      ? undefined
-      : documentsToken({ walked, leftovers, startedAt, rules, walkRules: scope.walkRules, roots: scope.roots, othersHomes: scope.othersHomes, packages: stamp, accounts, attributes, secretKey: scope.secretKey, split })
-  if (token === undefined) return { state, documents: documentsOf(state), diagnostics }
-  // Speed (issue 22, session 26): a split manifest's parts whose piece of the token did not move
-  // are kept as HEAD holds them, with their mirrored files; the rest is made (figure: keptOf).
-  const keep = keptOf(since, token)
-  if (keep === undefined) return { state, documents: documentsOf(state), diagnostics, token }
-  if (keep.whole) return { state, documents: [], diagnostics, token, kept: KEPT_PARTS }
-  const kept: string[] = []
-  return { state, documents: documentsOf(state, keep, kept), diagnostics, token, kept }
+  for (const h of held.sort((a, b) => compareStrings(a.path, b.path))) diagnostics.push(heldNameWarning(h))
+  return diagnostics
 }
 
 /**

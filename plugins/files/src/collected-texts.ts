@@ -35,6 +35,11 @@ export function rememberCollected(state: FilesState): void {
   last = new WeakRef(state)
 }
 
+/** A collect that made no state of its files (kept-collect.ts): nothing collected is remembered. */
+export function forgetCollected(): void {
+  last = undefined
+}
+
 /**
  * A mirrored file's text's git blob id where the stat cache knows it (StatCache.lookup), by
  * entry: documentsOf hands it to the core with the file's document (withKnownBlob), which then

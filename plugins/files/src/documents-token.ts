@@ -146,5 +146,10 @@ export function keptOf(since: string | undefined, token: string): { whole: true 
   return head || parts.some(Boolean) ? { whole: false, head, parts } : undefined
 }
 
+/** Whether a token names a split manifest (the form its documents were made in). */
+export function isSplitToken(token: string): boolean {
+  return token.startsWith(SPLIT_PREFIX)
+}
+
 /** The files provider's own documents kept as the observed commit holds them: its mirrored files and its manifest (whole or in parts). */
 export const KEPT_PARTS: readonly string[] = ['filesystem/', MANIFEST_PATH, PARTS_DIR]

@@ -389,6 +389,15 @@ export class StatCache {
     this.next.set(path, { stat: { size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, dev: stat.dev }, content, strings })
   }
 
+  /**
+   * Nothing was remembered since the cache was opened (no listing, link or verdict made now, none
+   * carried over as too recent, no origin worked out anew): every lookup so far found its record
+   * unmoved (kept-collect.ts asks after the walk).
+   */
+  untouched(): boolean {
+    return !this.changed && this.stale.size === 0
+  }
+
   /** Write the cache back, dropping files that are gone; only when something moved. */
   async save(): Promise<void> {
     // Every lookup that hit is in `next`: as many as before and nothing remembered means no file went or came.

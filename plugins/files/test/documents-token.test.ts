@@ -14,6 +14,11 @@ import { debianLikeRoot, type TargetRoot } from './target-root.js'
  * only while nothing they are made from moved; handed back as `since`, the documents are kept
  * (none made). Each test changes one input the documents depend on and checks the token moves.
  */
+/** A collect that described no file (kept-collect.ts): its state's entries throw when read. */
+function assertUndescribed(result: CollectResult<unknown>): void {
+  assert.throws(() => (result.state as { entries: unknown }).entries, /described no file/)
+}
+
 describe('files provider: the token of its documents, and keeping them', () => {
   let root: TargetRoot
   const provider = new FilesProvider()
@@ -38,8 +43,14 @@ describe('files provider: the token of its documents, and keeping them', () => {
     assert.equal(same.kept, undefined, 'nothing kept without `since`')
     const kept = await collect(first.token)
     assert.deepEqual([kept.token, kept.documents, kept.kept], [first.token, [], KEPT_PARTS])
-    assert.deepEqual(kept.state, first.state)
+    // No file described (kept-collect.ts): the state has no entries to read, the rest is the same.
+    assertUndescribed(kept)
+    const keptState = kept.state as { leftovers: string[]; accounts: unknown }
+    const firstState = first.state as { leftovers: string[]; accounts: unknown }
+    assert.deepEqual([keptState.leftovers, keptState.accounts], [firstState.leftovers, firstState.accounts])
     assert.deepEqual(kept.diagnostics, first.diagnostics)
+    // The stat cache is as it was: a collect without `since` describes every file as before.
+    assert.deepEqual((await collect()).state, first.state)
     const other = await collect('files-1-another')
     assert.equal(other.kept, undefined)
     assert.deepEqual(other.documents.map((d) => d.path), first.documents.map((d) => d.path))
@@ -105,6 +116,38 @@ describe('files provider: the token of its documents, and keeping them', () => {
     assert.equal(next.kept, undefined)
   })
 
+  it('describing nothing says what describing says: a token file held out, a symlink held out by its target', async () => {
+    root.file('/etc/myapp/world.token', 'Xq7vR2mK9pL4sT8wZ3nB6yH1\n', { mode: 0o644 })
+    root.link('/etc/app/key-link', '/etc/ssl/private/AKIAIOSFODNN7EXAMPLE')
+    await age()
+    const first = await collect()
+    const codes = first.diagnostics.map((d) => `${d.code} ${d.path ?? ''}`)
+    assert.ok(codes.includes('FILES_TOKEN_FILE /etc/myapp/world.token'), codes.join('\n'))
+    assert.ok(first.diagnostics.some((d) => d.path === '/etc/app' && /symlink/.test(d.summary)), codes.join('\n'))
+    const kept = await collect(first.token)
+    assertUndescribed(kept)
+    assert.deepEqual(kept.diagnostics, first.diagnostics)
+  })
+
+  it('what describing said on record for another token: every file described', async () => {
+    const first = await collect()
+    await cache.write('described-notes-v1', JSON.stringify({ token: 'files-2-another', notes: { tokenFiles: [], heldLinks: [] } }))
+    const next = await collect(first.token)
+    assert.deepEqual([next.token, next.documents, next.kept], [first.token, [], KEPT_PARTS])
+    assert.deepEqual(next.state, first.state, 'described')
+    // Describing put its own notes on record: the next collect describes nothing.
+    assertUndescribed(await collect(first.token))
+  })
+
+  it('a folder whose listing the stat cache lost: every file described (and the listing kept again)', async () => {
+    const first = await collect()
+    await cache.remove?.('stat-cache')
+    const next = await collect(first.token)
+    assert.deepEqual(next.state, first.state, 'described')
+    assert.deepEqual([next.token, next.kept], [first.token, KEPT_PARTS])
+    assertUndescribed(await collect(first.token))
+  })
+
   it('a file changed a moment ago (racily clean): no token at all', async () => {
     writeFileSync(join(root.dir, 'etc/hosts'), '127.0.0.2 localhost\n')
     // Its times a minute ahead: still too recent to trust when the collect starts, however loaded the machine.
@@ -159,6 +202,14 @@ describe('files provider: a split manifest\'s documents kept part by part', () =
     for (const path of kept) assert.equal(firstDocs.get(path), fullDocs.get(path), `${path} kept: HEAD's is what a full collect makes`)
     return made
   }
+
+  it('nothing changed: handed back its token, no file is described and every part kept (the split form named by the token)', async () => {
+    const first = await collect()
+    const kept = await collect(first.token)
+    assert.deepEqual([kept.token, kept.documents, kept.kept], [first.token, [], KEPT_PARTS])
+    assertUndescribed(kept)
+    assert.deepEqual(kept.diagnostics, first.diagnostics)
+  })
 
   it('one file changed: its part\'s manifest document and mirrored files are made, every other document claimed kept by name', async () => {
     const first = await collect()

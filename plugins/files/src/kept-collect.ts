@@ -1,0 +1,72 @@
+import type { ProviderCache } from '@twinsync/sdk'
+import type { Accounts } from './accounts.js'
+import type { HeldName } from './secret-names.js'
+import type { FilesState } from './state.js'
+
+/**
+ * Speed (issue 22, session 27): a snapshot's collect whose documents are all kept is not
+ * described. When the snapshot hands back a token (`since`) and the walk alone gives the same
+ * token (documents-token.ts: every walked path's lstat data, the leftovers, the rules, the
+ * accounts, the attributes, none racy), the documents HEAD holds are the ones describing would
+ * make; describing every file (the stat cache's lookup of each file's verdict, text, blob id and
+ * origin, an entry object each) only built a state that a snapshot never reads. So then no file is
+ * looked up: the collect returns its token, every part kept, and a state without entries
+ * (`keptState`: reading its entries throws, so a caller that did read it fails loudly instead of
+ * seeing no files). Only a snapshot gives `since` (CollectRequest.since: it never reads the state
+ * of such a collect); plan, status and the rest collect without it and describe every file.
+ *
+ * Taken only when it cannot differ from describing: the walk found every folder's listing in the
+ * stat cache unmoved (nothing remembered, nothing racy: `StatCache.untouched`), nothing was
+ * unreadable, and the warnings that describing says (a file held out as a token file, a symlink
+ * held out by its target) are on record for this very token (`DescribedNotes`, written by the
+ * collect that described the files and made the token, read back only under an equal token). A
+ * split manifest's form is part of the token: the walk's token is worked out in the form `since`
+ * names, and an equal token means that form is the one describing makes (an equal token, equal
+ * documents). Anything else: every file is described as before.
+ *
+ * Figure (the scale root, 19,600 files, an unchanged snapshot; interleaved pairs, load 7–9): see
+ * docs/architecture.md's Speed section (session 27).
+ */
+
+/** What describing the files said besides their entries, kept with the token of what it described. */
+export interface DescribedNotes {
+  /** Files held out as token files (their path and secretReason), in path order. */
+  tokenFiles: Array<{ path: string; reason: string }>
+  /** Symlinks held out because their target holds a secret (describe's part of the name screen). */
+  heldLinks: HeldName[]
+}
+
+const NOTES_KEY = 'described-notes-v1'
+
+/** The notes on record for `token`; undefined when none (or another token's, or not readable). */
+export async function notesFor(cache: ProviderCache, token: string): Promise<DescribedNotes | undefined> {
+  const text = await cache.read(NOTES_KEY).catch(() => undefined)
+  if (text === undefined) return undefined
+  try {
+    const value = JSON.parse(text) as { token?: unknown; notes?: DescribedNotes }
+    const notes = value.notes
+    if (value.token !== token || notes === undefined || !Array.isArray(notes.tokenFiles) || !Array.isArray(notes.heldLinks)) return undefined
+    const fine = notes.tokenFiles.every((f) => typeof f?.path === 'string' && typeof f.reason === 'string') && notes.heldLinks.every((h) => typeof h?.path === 'string' && typeof h.rule === 'string')
+    return fine ? notes : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Record what describing said under `token` (written only when it is not already the record). */
+export async function rememberNotes(cache: ProviderCache, token: string, notes: DescribedNotes): Promise<void> {
+  const text = JSON.stringify({ token, notes })
+  if ((await cache.read(NOTES_KEY).catch(() => undefined)) === text) return
+  await cache.write(NOTES_KEY, text).catch(() => undefined)
+}
+
+/** The state of a collect whose files were not described (see the top): its entries are not there to read. */
+export function keptState(leftovers: string[], accounts: Accounts): FilesState {
+  const state = { leftovers, accounts } as unknown as FilesState
+  return Object.defineProperty(state, 'entries', {
+    enumerable: true,
+    get(): never {
+      throw new Error('files: this collect kept every document (a snapshot handed back its token) and described no file: its state has no entries to read')
+    },
+  })
+}
