@@ -5,15 +5,19 @@
 // per machine now (core/src/apply/machine-lock.ts). In-process, through the services the CLI and
 // the TUI call, real git, a hand-made root.
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createContainer } from '../../core/src/container.js'
 import { ApplyService } from '../../core/src/apply/apply-service.js'
 import { holdMachine, machineLockPath } from '../../core/src/apply/machine-lock.js'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
+import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
+import { createTuiServices } from '../../core/src/tui/services.js'
+import { ReconcileService } from '../../core/src/intent/reconcile-service.js'
 import { silentLogger } from '@twinsync/sdk'
-import { errorCode, noPlugins, smallTwin, type SmallTwin } from '../support/in-process-twin.js'
+import { errorCode, git, noPlugins, smallTwin, type SmallTwin } from '../support/in-process-twin.js'
 
 describe('two twins of one machine apply one at a time (the machine lock)', function () {
   this.timeout(120_000)
@@ -77,5 +81,58 @@ describe('two twins of one machine apply one at a time (the machine lock)', func
     } finally {
       execFileSync('umount', [alias])
     }
+  })
+
+  // Session 27 (red team): twin B's snapshot while twin A's apply ran recorded a moment of that
+  // apply: here A's check has just written a file it is about to put back (its rejected /etc/motd),
+  // and B's twin committed it as the machine's; B's next plan then asked to write it again. A's
+  // apply is another process holding the machine lock, as a real apply does (the lock is the
+  // apply's own, so a snapshot in the applying process itself is never refused).
+  it("twin B's snapshot or adoption while twin A's apply runs is refused (LOCK_HELD), a scheduled one skipped as busy; nothing of the moment is recorded", async function () {
+    if (process.getuid?.() !== 0) this.skip()
+    const lock = machineLockPath(rig.root)
+    const code = `import('${join(process.cwd(), 'core/src/apply/machine-lock.ts')}').then((m) => m.holdMachine(${JSON.stringify(rig.root)}, ${JSON.stringify(rig.twin)}, () => new Promise((r) => setTimeout(r, 60000))))`
+    const holder = spawn(process.execPath, ['--import', 'tsx', '-e', code], { stdio: 'ignore' })
+    const headB = git(twinB, ['rev-parse', 'HEAD'])
+    const before = await readFile(join(rig.root, 'etc/motd'), 'utf8')
+    try {
+      for (let i = 0; !existsSync(lock); i++) {
+        assert.ok(i < 300, 'the other process holds the machine lock')
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      // The moment: A's rejected file is live until its check puts the previous one back.
+      await writeFile(join(rig.root, 'etc/motd'), 'rejected by its check\n')
+      const snapshotB = (ifChanged: boolean) => containerOf(twinB).then((c) => c.resolve(SnapshotWorkflow).take({ init: false, ifChanged }))
+      assert.equal(await errorCode(snapshotB(false)), 'LOCK_HELD')
+      const scheduled = await snapshotB(true)
+      assert.equal(scheduled.skipped, 'busy')
+      assert.equal(scheduled.busy?.pid, holder.pid)
+      assert.equal(await errorCode(containerOf(twinB).then((c) => c.resolve(ReconcileService).decide('adopt', ['files']))), 'LOCK_HELD')
+      assert.equal(git(twinB, ['rev-parse', 'HEAD']), headB, 'nothing committed in B')
+      assert.notEqual(await readFile(join(twinB, 'filesystem/etc/motd'), 'utf8'), 'rejected by its check\n')
+    } finally {
+      holder.kill('SIGKILL')
+      await new Promise((r) => holder.once('exit', r))
+      await writeFile(join(rig.root, 'etc/motd'), before)
+    }
+    // A dead holder's lock is stale: B snapshots again.
+    assert.equal(await errorCode(containerOf(twinB).then((c) => c.resolve(SnapshotWorkflow).take({ init: false, ifChanged: false }))), 'no error')
+  })
+
+  // Session 27 (red team): two fronts of one twin at once (the TUI's apply and the CLI's go
+  // through the same ApplyService): one applies, the other is refused before anything is written,
+  // and what it asked for is done by the first. Held (the machine lock, then the twin lock).
+  // Fails with both locks taken out of ApplyService.apply (both run: 'no error' twice).
+  it('the TUI and the CLI applying one twin at once: one applies, the other is LOCK_HELD', async () => {
+    await writeFile(join(rig.twin, 'filesystem/etc/motd'), 'from both fronts\n')
+    const plan = await (await containerOf(rig.twin)).resolve(PlanWorkflow).plan({})
+    const tui = await createTuiServices(() => containerOf(rig.twin), { configPath: rig.configPath })
+    const both = await Promise.all([
+      errorCode(tui.apply({ plan, leftOut: [], acceptHighRisk: plan.changes.map((c) => c.id), signal: new AbortController().signal })),
+      apply(rig.twin),
+    ])
+    assert.deepEqual([...both].sort(), ['LOCK_HELD', 'no error'], both.join(', '))
+    assert.equal(await readFile(join(rig.root, 'etc/motd'), 'utf8'), 'from both fronts\n')
+    assert.deepEqual((await (await containerOf(rig.twin)).resolve(PlanWorkflow).plan({})).changes, [])
   })
 })

@@ -64,3 +64,21 @@ export async function holdMachine<T>(root: string, twinDir: string, fn: () => Pr
     await lock.release()
   }
 }
+
+/**
+ * Session 27 (red team): a snapshot or adopt of one twin while another twin's apply runs on the
+ * same machine recorded a moment of that apply: a file its check was about to put back (a
+ * rejected configuration) became twin B's record of the machine, and B's next plan asked to write
+ * it again. Refused while another process applies to this machine (its live machine lock):
+ * LOCK_HELD naming it, so a scheduled snapshot (--if-changed) is skipped as "busy" and leaves the
+ * record to the next one. The apply's own checkpoints and snapshot after run in its process and
+ * are not refused. A run that starts applying after this look can still overlap the collect.
+ */
+export async function refuseWhileAnotherApplies(root: string, what: string, dir: string = MACHINE_LOCK_DIR): Promise<void> {
+  const holder = await new TwinLock(machineLockPath(root, dir)).holder().catch(() => undefined)
+  if (holder === undefined || holder.pid === process.pid) return
+  throw new TwinSyncError('LOCK_HELD', `Another TwinSync run is applying to this machine (${root}): ${holder.purpose}, pid ${holder.pid}, since ${holder.since}; no ${what} was made (it would record a moment of that apply, such as a file its check is about to put back)`, {
+    nextStep: `Wait for it to finish (\`ps -p ${holder.pid}\`), then run the ${what} again.`,
+    details: { lock: machineLockPath(root, dir), holder },
+  })
+}

@@ -1,3 +1,4 @@
+import { refuseWhileAnotherApplies } from '../apply/machine-lock.js'
 import type { ApplicableProvider, Change, ProviderContext, TwinReader } from '@twinsync/sdk'
 import { observedOnly, secretChangedItems } from '../plan/observed-drift.js'
 import { TwinSyncError, compareStrings, isApplicable, stableStringify } from '@twinsync/sdk'
@@ -196,6 +197,8 @@ export class ReconcileService {
 
   private async locked<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
     await this.twin.open()
+    // An adoption records the machine as it is: not a moment of another twin's apply (machine-lock.ts).
+    if (purpose === 'adopt') await refuseWhileAnotherApplies(this.contexts.host.root, 'adoption')
     // A snapshot killed half way is finished before the working twin is read or HEAD moves (lockForWriting).
     const lock = await this.twin.lockForWriting(purpose)
     try {

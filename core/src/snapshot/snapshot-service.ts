@@ -1,3 +1,4 @@
+import { refuseWhileAnotherApplies } from '../apply/machine-lock.js'
 import type { Diagnostic, Logger, Provider, TwinDocument } from '@twinsync/sdk'
 import { isApplicable, isVolatileTwinPath, TwinSyncError } from '@twinsync/sdk'
 import pLimit from 'p-limit'
@@ -99,6 +100,8 @@ export class SnapshotService {
   async snapshot(options: SnapshotOptions = {}): Promise<SnapshotResult> {
     // Another machine's twin (copied here, a reinstalled machine) is not this one's record to write over.
     await refuseOtherMachine(this.twin.dir, await this.twin.open(), this.contexts.host)
+    // Not while another twin's apply runs on this machine: it would record a moment of it (machine-lock.ts).
+    await refuseWhileAnotherApplies(this.contexts.host.root, 'snapshot')
     // A bad or taken label is refused before anything is collected or committed.
     if (options.label !== undefined) await new SnapshotLog(this.twin.dir).checkLabelFree(options.label)
     // A snapshot never takes the lock again while it runs: held without AsyncLocalStorage (twin-lock.ts).

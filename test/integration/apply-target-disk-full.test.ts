@@ -1,0 +1,60 @@
+// Session 27 (red team): the target's disk full during apply. The twin is on another disk (it
+// commits); the target folder /etc/app is a small tmpfs (64 KiB). A config the twin asks for that
+// does not fit: no half-written file is live, the old file is intact, no temporary file is left,
+// the step says ENOSPC, and the change stays pending; what fits is applied. Held (the files
+// provider writes a temporary file and renames it: LocalHost.writeFileAtomic); a write in place
+// would fail "the old file is intact".
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ApplyService } from '../../core/src/apply/apply-service.js'
+import { PlanWorkflow } from '../../core/src/services/make-plan.js'
+import { smallTwin, type SmallTwin } from '../support/in-process-twin.js'
+
+describe('apply to a target whose disk is full (a small tmpfs under the root)', function () {
+  this.timeout(120_000)
+  let rig: SmallTwin
+  let mounted = ''
+
+  before(async function () {
+    if (process.getuid?.() !== 0) this.skip()
+    rig = await smallTwin('twinsync-target-full-', {
+      prepare: async (root) => {
+        mounted = join(root, 'etc/app')
+        await mkdir(mounted, { recursive: true })
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mounted])
+        await writeFile(join(mounted, 'app.conf'), 'setting = old\n')
+      },
+    })
+  })
+  after(async () => {
+    if (mounted !== '') execFileSync('umount', ['-l', mounted])
+    if (rig?.dir !== undefined) await rm(rig.dir, { recursive: true, force: true })
+  })
+
+  it('a file that does not fit: the old one intact, no temporary file, a disk-full error, the change still pending', async () => {
+    const big = 'setting = new\n' + '# padding\n'.repeat(20_000)
+    await writeFile(join(rig.twin, 'filesystem/etc/app/app.conf'), big)
+    await writeFile(join(rig.twin, 'filesystem/etc/motd'), 'Fits\n')
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.changes.map((c) => c.id).sort(), ['files:replace:/etc/app/app.conf', 'files:replace:/etc/motd'])
+    let report: Awaited<ReturnType<ApplyService['apply']>> | undefined
+    let thrown: unknown
+    try {
+      report = await (await rig.container()).resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
+    } catch (error) {
+      thrown = error
+    }
+    assert.equal(thrown, undefined, 'the apply itself finishes and commits (the twin is on another disk)')
+    assert.equal(await readFile(join(mounted, 'app.conf'), 'utf8'), 'setting = old\n', 'the old file is intact')
+    assert.deepEqual(await readdir(mounted), ['app.conf'], 'no temporary file left')
+    assert.equal(await readFile(join(rig.root, 'etc/motd'), 'utf8'), 'Fits\n', 'what fits is applied')
+    const step = report?.journal.steps.find((r) => r.id === 'files:replace:/etc/app/app.conf')
+    assert.equal(step?.status, 'failed')
+    assert.match(step?.message ?? '', /No space left on device|disk is full/i)
+    const again = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(again.changes.map((c) => c.id), ['files:replace:/etc/app/app.conf'], 'still pending')
+    assert.equal(await readFile(join(rig.twin, 'filesystem/etc/app/app.conf'), 'utf8'), big, 'the twin still asks for it')
+  })
+})
