@@ -263,7 +263,7 @@ function asciiComments(text) {
  * sdk.cjs, the installed SDK's (see the SDK's build above), each a module of this bundle that
  * calls its entry, so an entry's code runs when the first module that imports it runs.
  */
-const SDK_OF = { '@twinsync/sdk': 'index', '@twinsync/sdk/errors': 'errors', '@twinsync/sdk/domains': 'domains', '@twinsync/sdk/conformance': 'conformance', '@twinsync/sdk/typebox': 'typebox', '@twinsync/sdk/typebox/value': 'typeboxValue', typebox: 'typebox', 'typebox/value': 'typeboxValue' }
+const SDK_OF = { '@twinsync/sdk': 'index', '@twinsync/sdk/light': 'light', '@twinsync/sdk/errors': 'errors', '@twinsync/sdk/domains': 'domains', '@twinsync/sdk/conformance': 'conformance', '@twinsync/sdk/typebox': 'typebox', '@twinsync/sdk/typebox/value': 'typeboxValue', typebox: 'typebox', 'typebox/value': 'typeboxValue' }
 const sdkRequired = {
   name: 'sdk-required',
   setup(b) {
@@ -434,6 +434,16 @@ async function splitCjs({ name, dir, entryDir, entry, lazyRoots = [], vendors = 
       for (const imp of inputs[file].imports) if (!imp.external && (imp.kind === 'import-statement' || imp.kind === 'require-call')) walk(imp.path)
     }
     walk(relative(process.cwd(), eagerEntry))
+    // What the entry reaches through `import` statements alone runs as the file loads; a module
+    // reached only through a `require()` (the SDK's light entry) runs when first required, and
+    // the lazy file takes it through `__eager` the same way (a `require`, not an `import`).
+    const imported = []
+    const walkImports = (file) => {
+      if (imported.includes(file)) return
+      imported.push(file)
+      for (const imp of inputs[file].imports) if (!imp.external && imp.kind === 'import-statement') walkImports(imp.path)
+    }
+    walkImports(relative(process.cwd(), eagerEntry))
     const eagerFiles = eager.filter((f) => !f.includes(':') && f !== relative(process.cwd(), eagerEntry)).map((f) => join(process.cwd(), f))
     const roots = [...lazyRoots]
     for (const file of eager) for (const imp of inputs[file].imports) {
@@ -454,7 +464,8 @@ async function splitCjs({ name, dir, entryDir, entry, lazyRoots = [], vendors = 
         b.onLoad({ filter: /.*/, namespace: 'to-lib' }, (args) => ({ contents: `module.exports = __twinsyncRequire(${JSON.stringify(lib)}).load(${args.path})`, loader: 'js' }))
       },
     }
-    writeFileSync(eagerEntry, `${entry}\n${eagerFiles.map((f, i) => `import * as __eager${i} from ${JSON.stringify(f)}`).join('\n')}\nexport const __eager = [${eagerFiles.map((_, i) => `() => __eager${i}`).join(', ')}]\n`)
+    const runsAtLoad = (f) => imported.includes(relative(process.cwd(), f))
+    writeFileSync(eagerEntry, `${entry}\n${eagerFiles.map((f, i) => (runsAtLoad(f) ? `import * as __eager${i} from ${JSON.stringify(f)}` : '')).join('\n')}\nexport const __eager = [${eagerFiles.map((f, i) => (runsAtLoad(f) ? `() => __eager${i}` : `() => require(${JSON.stringify(f)})`)).join(', ')}]\n`)
     const first = await build({ ...options, entryPoints: { [name]: eagerEntry }, outdir: dir, outExtension: { '.js': '.cjs' }, plugins: [...options.plugins, toLib] })
     const fromEager = {
       name: 'from-eager',
@@ -541,22 +552,37 @@ const lazyTypebox = {
   },
 }
 
-const SDK_ENTRIES = { index: 'index', errors: 'errors', domains: 'domains', conformance: 'conformance-kit', typebox: 'typebox', typeboxValue: 'typebox-value' }
+const SDK_ENTRIES = { index: 'index', light: 'light', errors: 'errors', domains: 'domains', conformance: 'conformance-kit', typebox: 'typebox', typeboxValue: 'typebox-value' }
 const sdkOut = join(sdk, 'bundle')
 const SDK_EAGER = ['errors', 'domains']
+/**
+ * The SDK's light entry (sdk/src/light.ts: what the core needs to reach the twin, no typebox) is
+ * in sdk.cjs too, but its modules run when light() is first called: `require()`d there, they are
+ * wrapped (esbuild's `__esm`) and splitCjs hands them to sdk-lib.cjs the same way (see `__eager`).
+ * In sdk-lib.cjs, history paid for reading the file and its code cache even so (the light entry
+ * alone there: `history --limit 1` 379.1 → 367.7 M instructions); run as sdk.cjs loads, every
+ * command paid for its modules (node:crypto among them: `history --help` 248.0 → 311.8 M).
+ * Speed (issue 22, session 27, callgrind, minbase root's bench twin of 1,000 snapshots, load 5-8):
+ * `history --limit 1` 379.1 → SDK_LIGHT_H1 M instructions, `history --help` 248.0 → SDK_LIGHT_HELP M.
+ */
+const SDK_LIGHT = 'light'
+const inSdkLib = Object.keys(SDK_ENTRIES).filter((key) => !SDK_EAGER.includes(key) && key !== SDK_LIGHT)
 const sdkSplit = await splitCjs({
   name: 'sdk',
   dir: sdkOut,
   entryDir: sdk,
-  // errors() and domains() in sdk.cjs (every command needs them), the other entries in sdk-lib.cjs.
+  // errors() and domains() in sdk.cjs (every command needs them), light() there when first
+  // called, the other entries in sdk-lib.cjs.
   entry: Object.entries(SDK_ENTRIES)
-    .map(([key, file], i) =>
+    .map(([key, file]) =>
       SDK_EAGER.includes(key)
         ? `import * as ${key}Module from './dist/${file}.js'\nexport const ${key} = () => ${key}Module`
-        : `export const ${key} = () => __twinsyncRequire('./sdk-lib.cjs').load(${Object.keys(SDK_ENTRIES).filter((k) => !SDK_EAGER.includes(k)).indexOf(key)})`,
+        : key === SDK_LIGHT
+          ? `let ${key}Module\nexport const ${key} = () => (${key}Module ??= require('./dist/${file}.js'))`
+          : `export const ${key} = () => __twinsyncRequire('./sdk-lib.cjs').load(${inSdkLib.indexOf(key)})`,
     )
     .join('\n'),
-  lazyRoots: Object.entries(SDK_ENTRIES).filter(([key]) => !SDK_EAGER.includes(key)).map(([, file]) => join(sdk, 'dist', `${file}.js`)),
+  lazyRoots: inSdkLib.map((key) => join(sdk, 'dist', `${SDK_ENTRIES[key]}.js`)),
   vendors: { execa: 'execa', '@secretlint/core': 'secretlint', '@secretlint/secretlint-rule-preset-recommend': 'secretlint', '@secretlint/profiler': 'secretlint' },
   options: {
     ...common,

@@ -1,4 +1,4 @@
-export const SDK_VERSION = '0.1.0'
+export { SDK_VERSION } from './sdk-version.js'
 
 export * from './errors.js'
 export * from './diagnostic.js'

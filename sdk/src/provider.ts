@@ -306,10 +306,7 @@ export interface NarrowResult {
   newer: TwinReader
 }
 
-export function isApplicable<S>(provider: Provider<S>): provider is ApplicableProvider<S> {
-  const p = provider as Partial<ApplicableProvider<S>>
-  return typeof p.load === 'function' && typeof p.diff === 'function' && typeof p.apply === 'function'
-}
+export { isApplicable } from './applicable.js'
 
 /**
  * What a plugin package's `twinsync:providers` hook returns: its providers, and optionally
