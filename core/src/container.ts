@@ -1,7 +1,7 @@
 import { realpathSync, statSync, type Stats } from 'node:fs'
 import type { Config as OclifConfig } from '@oclif/core'
 import type { Logger } from '@twinsync/sdk'
-import { LocalHost, TwinSyncError } from '@twinsync/sdk'
+import { LocalHost, TwinSyncError } from '@twinsync/sdk/light'
 import { container as rootContainer, type DependencyContainer } from './di.js'
 import { loadConfigFile } from './config/config-file.js'
 import { ProviderRegistry } from './providers/provider-registry.js'

@@ -1,4 +1,4 @@
-import { CATEGORIES } from '@twinsync/sdk'
+import { CATEGORIES } from '@twinsync/sdk/light'
 import { COMMANDS } from './plan/commands-domain.js'
 import { visibleName } from './plan/command-text.js'
 

@@ -1,5 +1,5 @@
 import type { Change, Plan } from '@twinsync/sdk'
-import { TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError } from '@twinsync/sdk/light'
 import { isCommand } from '../plan/commands-domain.js'
 import type { AdminUser } from '../plan/admin-users.js'
 import { markTrustChanges } from '../plan/trust-risk.js'

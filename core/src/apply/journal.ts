@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import { stableStringify, type ChangeResult, type Diagnostic } from '@twinsync/sdk'
+import type { ChangeResult, Diagnostic } from '@twinsync/sdk'
+import { stableStringify } from '@twinsync/sdk/light'
 
 export interface JournalStep {
   id: string

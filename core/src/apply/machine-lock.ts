@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { lstatSync, mkdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { isTwinSyncError, TwinSyncError } from '@twinsync/sdk'
+import { isTwinSyncError, TwinSyncError } from '@twinsync/sdk/light'
 import { TwinLock } from '../twin/twin-lock.js'
 
 /** Where the machine locks live: the host's, root's alone (/run is root's 0755, emptied at boot). */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Change, HostPort, Plan } from '@twinsync/sdk'
-import { TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
+import { TwinSyncError, writeFileAtomic } from '@twinsync/sdk/light'
 import { diskError } from '../twin/disk-error.js'
 import { isCommand } from '../plan/commands-domain.js'
 

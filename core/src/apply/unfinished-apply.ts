@@ -1,5 +1,5 @@
 import type { Diagnostic } from '@twinsync/sdk'
-import { warningDiagnostic } from '@twinsync/sdk'
+import { warningDiagnostic } from '@twinsync/sdk/light'
 import { pendingNotice, type PendingCheck } from './pending-checks.js'
 import { interruptedNotice, type ApplyInProgress } from './resume.js'
 

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises'
 import type { Change, ChangeResult, Diagnostic } from '@twinsync/sdk'
-import { TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError } from '@twinsync/sdk/light'
 import type { HostPort } from '@twinsync/sdk'
 import { twinsyncLine } from '../plan/command-text.js'
 import { ApplyService } from '../apply/apply-service.js'

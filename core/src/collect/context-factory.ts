@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import type { HostPort, Limits, Logger, PathClaims, Provider, ProviderContext } from '@twinsync/sdk'
-import { DEFAULT_LIMITS, MemoryCache } from '@twinsync/sdk'
+import { DEFAULT_LIMITS, MemoryCache } from '@twinsync/sdk/light'
 import type { LoadedConfig } from '../config/config-file.js'
 import { applyDefaults } from '../config/schema-defaults.js'
 import { FileCache } from './file-cache.js'

@@ -2,7 +2,8 @@ import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, 
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
-import { writeFileAtomic, type CacheReadOptions, type CacheWriteOptions, type ProviderCache } from '@twinsync/sdk'
+import type { CacheReadOptions, CacheWriteOptions, ProviderCache } from '@twinsync/sdk'
+import { writeFileAtomic } from '@twinsync/sdk/light'
 import { lockTempName } from '../twin/twin-lock.js'
 
 /**

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { TwinSyncError, schemaWords } from '@twinsync/sdk'
+import { TwinSyncError, schemaWords } from '@twinsync/sdk/light'
 import type { TSchema } from 'typebox'
-import { CORE_CONFIG_KEYS, CoreConfig } from './config-schema.js'
+// The schema (typebox) is imported when a file sets something: a run with no configuration, or
+// one that sets nothing, loads no typebox (see @twinsync/sdk/light).
+import type { CoreConfig } from './config-schema.js'
 import { applyDefaults } from './schema-defaults.js'
 
 export interface LoadedConfig {
@@ -58,7 +60,7 @@ export async function loadConfigFile(explicitPath: string | undefined): Promise<
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
     throw configInvalid(path, '', 'the file must hold a mapping of keys to values')
   }
-  if (Object.keys(values).length > 0) await checkAgainst(CoreConfig, values, path)
+  if (Object.keys(values).length > 0) await checkAgainst((await import('./config-schema.js')).CoreConfig, values, path)
   return { path, values: values as LoadedConfig['values'] }
 }
 
@@ -96,6 +98,7 @@ export async function checkProviderSections(
   schemas: ReadonlyMap<string, TSchema | undefined>,
 ): Promise<void> {
   const path = config.path ?? '(defaults)'
+  const { CORE_CONFIG_KEYS } = await import('./config-schema.js')
   for (const [key, value] of Object.entries(config.values)) {
     if ((CORE_CONFIG_KEYS as readonly string[]).includes(key)) continue
     if (!schemas.has(key)) {

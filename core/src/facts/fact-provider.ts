@@ -1,5 +1,5 @@
 import type { CollectRequest, CollectResult, DetectResult, Provider, ProviderContext, TwinDocument } from '@twinsync/sdk'
-import { stableStringify } from '@twinsync/sdk'
+import { stableStringify } from '@twinsync/sdk/light'
 import { CORE_VERSION } from '../version.js'
 
 /** What a fact that only a running system has says about an offline root. */

@@ -1,5 +1,5 @@
 import type { ProviderContext } from '@twinsync/sdk'
-import { sortBy } from '@twinsync/sdk'
+import { sortBy } from '@twinsync/sdk/light'
 import { FactProvider, offlineReason, toFigures } from './fact-provider.js'
 
 /** File system types that describe storage, not kernel interfaces. */

@@ -1,5 +1,5 @@
 import type { FileStat, HostReader, ProviderCache } from '@twinsync/sdk'
-import { cachedBySignature, isRacy } from '@twinsync/sdk'
+import { cachedBySignature, isRacy } from '@twinsync/sdk/light'
 
 /**
  * Speed: the logs provider runs `journalctl` and reads and redacts a text log only when the

@@ -1,4 +1,5 @@
-import { redactSecrets, SECRET_RULES_VERSION, type ProviderContext } from '@twinsync/sdk'
+import type { ProviderContext } from '@twinsync/sdk'
+import { redactSecrets, SECRET_RULES_VERSION } from '@twinsync/sdk/light'
 import { FactProvider } from './fact-provider.js'
 import { readUnlessUnchanged } from './log-cache.js'
 

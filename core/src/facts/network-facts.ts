@@ -1,6 +1,6 @@
 import { hostname, networkInterfaces } from 'node:os'
 import type { ProviderContext } from '@twinsync/sdk'
-import { sortBy } from '@twinsync/sdk'
+import { sortBy } from '@twinsync/sdk/light'
 import { FactProvider, offlineReason } from './fact-provider.js'
 
 /**

@@ -1,6 +1,6 @@
 import { release } from 'node:os'
 import type { ProviderContext } from '@twinsync/sdk'
-import { cachedByFileStat } from '@twinsync/sdk'
+import { cachedByFileStat } from '@twinsync/sdk/light'
 import { FactProvider, offlineReason, parseEnvFile } from './fact-provider.js'
 
 /** system/os.json: distribution, version, codename, kernel and architecture. */

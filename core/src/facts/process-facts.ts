@@ -1,5 +1,5 @@
 import type { ProviderContext } from '@twinsync/sdk'
-import { compareStrings, redactSecrets } from '@twinsync/sdk'
+import { compareStrings, redactSecrets } from '@twinsync/sdk/light'
 import { FactProvider, offlineReason, toFigures } from './fact-provider.js'
 
 /** Linux reports process times in clock ticks; USER_HZ is 100 on every architecture Debian ships. */

@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeFileAtomic } from '@twinsync/sdk'
+import { writeFileAtomic } from '@twinsync/sdk/light'
 import type { RecordedCounts } from './count-record.js'
 
 /** v2: entries say which domains were counted in twin files (v1 files are left to be ignored). */

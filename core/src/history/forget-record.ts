@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError } from '@twinsync/sdk/light'
 
 /** An interrupted forget's record: .git/twinsync/, never committed. */
 export const FORGET_RECORD = join('.git', 'twinsync', 'forget-in-progress.json')

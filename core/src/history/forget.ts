@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, posix } from 'node:path'
-import { findSecrets, mirrorPath, REDACTED, TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
+import { findSecrets, mirrorPath, REDACTED, TwinSyncError, writeFileAtomic } from '@twinsync/sdk/light'
 import { logFields, readBlobs, revParseCommit, runGit, runGitBytes } from '../twin/git.js'
 import { FORGET_RECORD, type ForgetRecord } from './forget-record.js'
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { machinePathOf, warningDiagnostic, writeFileAtomic, type Change, type Diagnostic } from '@twinsync/sdk'
+import type { Change, Diagnostic } from '@twinsync/sdk'
+import { machinePathOf, warningDiagnostic, writeFileAtomic } from '@twinsync/sdk/light'
 import { machinePathOfChange } from '../plan/machine-path.js'
 
 /**

@@ -1,4 +1,4 @@
-import { isVolatileTwinPath } from '@twinsync/sdk'
+import { isVolatileTwinPath } from '@twinsync/sdk/light'
 import { INTENDED_REF, OBSERVED_REF } from '../intent/intent-git.js'
 import { logFields, revParseCommit, runGit } from '../twin/git.js'
 import { SnapshotLog } from './snapshot-log.js'

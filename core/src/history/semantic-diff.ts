@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Category, Change, Diagnostic, PathClaims, Provider, ProviderContext, TwinReader } from '@twinsync/sdk'
-import { findSecrets, isApplicable, isTwinSyncError, NO_LONGER_TRACKED, redactSecrets, SECRET_CHANGED } from '@twinsync/sdk'
+import { findSecrets, isApplicable, isTwinSyncError, NO_LONGER_TRACKED, redactSecrets, SECRET_CHANGED } from '@twinsync/sdk/light'
 import { callProvider } from '../providers/provider-call.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import type { GitStatusEntry } from '../twin/git.js'

@@ -1,4 +1,4 @@
-import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/light'
 import { quoteArg, visibleText } from '../plan/command-text.js'
 import { EMPTY_TREE, LOG_PASS_ENV, checkIdField, logFields, parseNameStatus, runGit, type GitStatusEntry } from '../twin/git.js'
 import { tagsAbsent } from '../twin/quick-status.js'

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util'
-import { machinePathOf, stableStringify, type Change, type DescribedPart } from '@twinsync/sdk'
+import type { Change, DescribedPart } from '@twinsync/sdk'
+import { machinePathOf, stableStringify } from '@twinsync/sdk/light'
 import { differences, takeFrom, valueAt, type UnitPath } from './json-units.js'
 import type { OwnedPlace } from './description-edits.js'
 

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { DescribedPart, PathClaims, Provider, UnappliedPlace } from '@twinsync/sdk'
-import { isApplicable, stableStringify } from '@twinsync/sdk'
+import { isApplicable, stableStringify } from '@twinsync/sdk/light'
 import { visibleName } from '../plan/command-text.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import { readBlobs } from '../twin/git.js'

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util'
-import { stableStringify, type Change, type DescribedPart } from '@twinsync/sdk'
+import type { Change, DescribedPart } from '@twinsync/sdk'
+import { stableStringify } from '@twinsync/sdk/light'
 import { differences, IDENTITY_FIELDS, takeFrom, valueAt, type UnitPath } from './json-units.js'
 import type { AskedUnit, Sides } from './asked-units.js'
 import type { OwnedPlace } from './description-edits.js'

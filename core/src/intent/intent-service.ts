@@ -4,7 +4,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { ApplicableProvider, Change, Diagnostic, Logger, PathClaims, Provider, ProviderContext, TwinReader } from '@twinsync/sdk'
 
-import { TwinSyncError, isApplicable, isTwinSyncError, writeFileAtomic } from '@twinsync/sdk'
+import { TwinSyncError, isApplicable, isTwinSyncError, writeFileAtomic } from '@twinsync/sdk/light'
 import { inject, injectable } from '../di.js'
 import { outsideScope } from '../plan/outside-scope.js'
 import { missingProviders, recordedManifest } from '../providers/provider-manifest.js'

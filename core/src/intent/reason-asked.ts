@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Change } from '@twinsync/sdk'
-import { stableStringify } from '@twinsync/sdk'
+import { stableStringify } from '@twinsync/sdk/light'
 
 /**
  * A reason an item is still pending ("failed in the apply of …: visudo rejects …") is about what

@@ -1,7 +1,7 @@
 import { refuseWhileAnotherApplies } from '../apply/machine-lock.js'
 import type { ApplicableProvider, Change, ProviderContext, TwinReader } from '@twinsync/sdk'
 import { observedOnly, secretChangedItems } from '../plan/observed-drift.js'
-import { TwinSyncError, compareStrings, isApplicable, stableStringify } from '@twinsync/sdk'
+import { TwinSyncError, compareStrings, isApplicable, stableStringify } from '@twinsync/sdk/light'
 import { collectAll } from '../collect/collector.js'
 import { inject, injectable } from '../di.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Change } from '@twinsync/sdk'
-import { stableStringify } from '@twinsync/sdk'
+import { stableStringify } from '@twinsync/sdk/light'
 
 /**
  * What the live resource looked like when the change was planned. Providers give a precise

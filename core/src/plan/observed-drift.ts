@@ -1,4 +1,5 @@
-import { SECRET_CHANGED, type ApplicableProvider, type Change, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
+import type { ApplicableProvider, Change, Diagnostic, ProviderContext } from '@twinsync/sdk'
+import { SECRET_CHANGED } from '@twinsync/sdk/light'
 import { callProvider } from '../providers/provider-call.js'
 
 /**

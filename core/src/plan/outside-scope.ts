@@ -1,4 +1,5 @@
-import { linkedFolderOn, secretRuleInName, throughSymlinkError, warningDiagnostic, type ApplicableProvider, type Change, type Diagnostic, type FileStat, type ProviderContext } from '@twinsync/sdk'
+import type { ApplicableProvider, Change, Diagnostic, FileStat, ProviderContext } from '@twinsync/sdk'
+import { linkedFolderOn, secretRuleInName, throughSymlinkError, warningDiagnostic } from '@twinsync/sdk/light'
 import { forgottenDeletes } from '../history/forgotten-paths.js'
 import { callProvider } from '../providers/provider-call.js'
 import { secretInPathNames } from '../snapshot/secret-guard.js'

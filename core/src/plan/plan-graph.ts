@@ -1,5 +1,5 @@
 import type { Change, Diagnostic, PlanEdge } from '@twinsync/sdk'
-import { TwinSyncError, compareStrings, warningDiagnostic } from '@twinsync/sdk'
+import { TwinSyncError, compareStrings, warningDiagnostic } from '@twinsync/sdk/light'
 import { crossProviderEdges, needEdges } from './ordering-rules.js'
 
 export interface PlanGraph {

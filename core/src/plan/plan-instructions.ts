@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Change, Diagnostic, TwinReader } from '@twinsync/sdk'
-import { TwinSyncError, stableStringify, warningDiagnostic } from '@twinsync/sdk'
+import { TwinSyncError, stableStringify, warningDiagnostic } from '@twinsync/sdk/light'
 import Type from 'typebox'
 import { commandLine } from './command-text.js'
 import { Value } from 'typebox/value'

@@ -1,5 +1,5 @@
 import type { Diagnostic, Plan } from '@twinsync/sdk'
-import { TwinSyncError, isApplicable } from '@twinsync/sdk'
+import { TwinSyncError, isApplicable } from '@twinsync/sdk/light'
 import { inject, injectable } from '../di.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'

@@ -3,7 +3,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { closeSync, constants, openSync, readFileSync } from 'node:fs'
 import { link, mkdir, open, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { TwinSyncError, stableStringify } from '@twinsync/sdk'
+import { TwinSyncError, stableStringify } from '@twinsync/sdk/light'
 
 /**
  * A saved plan is sealed when written: an HMAC-SHA256 of its canonical JSON under a key that

@@ -1,5 +1,5 @@
 import type { Category, Diagnostic, Plan } from '@twinsync/sdk'
-import { CATEGORIES, isKeptUnread, SECRET_CHANGED } from '@twinsync/sdk'
+import { CATEGORIES, isKeptUnread, SECRET_CHANGED } from '@twinsync/sdk/light'
 import { shownDiagnostic } from '../terminal-text.js'
 
 export interface CategorySummary {

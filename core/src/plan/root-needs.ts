@@ -1,6 +1,6 @@
 import { dirname } from 'node:path'
 import type { Change, Diagnostic, HostReader, Plan } from '@twinsync/sdk'
-import { infoDiagnostic } from '@twinsync/sdk'
+import { infoDiagnostic } from '@twinsync/sdk/light'
 import { twinsyncLine, type CommandTarget } from './command-text.js'
 import { machinePathOfChange } from './machine-path.js'
 

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Diagnostic } from '@twinsync/sdk'
-import { SDK_VERSION, errorDiagnostic } from '@twinsync/sdk'
+import { SDK_VERSION, errorDiagnostic } from '@twinsync/sdk/light'
 
 export const SDK_PACKAGE = '@twinsync/sdk'
 

@@ -1,5 +1,5 @@
 import type { Diagnostic } from '@twinsync/sdk'
-import { errorDiagnostic, isTwinSyncError, machineRefusal } from '@twinsync/sdk'
+import { errorDiagnostic, isTwinSyncError, machineRefusal } from '@twinsync/sdk/light'
 
 /** The calls TwinSync makes into a provider (the SDK's methods and optional capabilities). */
 export type ProviderCallName = 'detect' | 'collect' | 'load' | 'diff' | 'observe' | 'followUps' | 'reviewPlan' | 'validateContent' | 'startupEntries' | 'outOfScope' | 'unapplied' | 'secretPaths' | 'apply'

@@ -1,5 +1,5 @@
 import type { Diagnostic, PathClaims, Provider, TwinReader } from '@twinsync/sdk'
-import { compareStrings, errorDiagnostic, stableStringify } from '@twinsync/sdk'
+import { compareStrings, errorDiagnostic, stableStringify } from '@twinsync/sdk/light'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import { tryGit } from '../twin/git.js'
 

@@ -1,6 +1,6 @@
 import type { Hook, Interfaces, Config as OclifConfig } from '@oclif/core'
 import type { Diagnostic, Provider, ProvidersHookOptions, ProvidersHookResult } from '@twinsync/sdk'
-import { CATEGORIES, PathClaims, SDK_VERSION, TwinSyncError, errorDiagnostic, warningDiagnostic } from '@twinsync/sdk'
+import { CATEGORIES, PathClaims, SDK_VERSION, TwinSyncError, errorDiagnostic, warningDiagnostic } from '@twinsync/sdk/light'
 import { inject, injectable } from '../di.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { checkProviderSections } from '../config/config-file.js'

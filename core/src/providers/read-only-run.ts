@@ -1,5 +1,5 @@
 import type { Diagnostic, HostReader, Provider } from '@twinsync/sdk'
-import { errorDiagnostic, RecordingHost } from '@twinsync/sdk'
+import { errorDiagnostic, RecordingHost } from '@twinsync/sdk/light'
 
 /**
  * The host ports of a piece of work that only reads the target (planning, describing a

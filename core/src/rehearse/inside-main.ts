@@ -1,7 +1,7 @@
 // The process the host starts inside the rehearsal container (`node inside-main.js`): reads an
 // InsideRequest as JSON on stdin, rehearses it with TwinSync's own applier against the
 // container's root, and writes the InsideResult as JSON on stdout (logs go to stderr).
-import { isTwinSyncError } from '@twinsync/sdk'
+import { isTwinSyncError } from '@twinsync/sdk/light'
 import { rehearseInside, type InsideRequest } from './inside.js'
 
 async function readStdin(): Promise<string> {

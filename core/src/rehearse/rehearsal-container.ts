@@ -4,7 +4,7 @@ import { mkdir, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ExecResult } from '@twinsync/sdk'
-import { SAFE_PATH, TwinSyncError, processStartTime } from '@twinsync/sdk'
+import { SAFE_PATH, TwinSyncError, processStartTime } from '@twinsync/sdk/light'
 
 /** Where rehearsals keep their (empty) mount points and their records, on the host's /run. */
 export const REHEARSAL_RUN_DIR = '/run/twinsync/rehearsal'

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
+import { TwinSyncError, writeFileAtomic } from '@twinsync/sdk/light'
 
 /**
  * Where the token is kept when it is not in the environment: outside the twin and outside

@@ -1,4 +1,4 @@
-import { TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError } from '@twinsync/sdk/light'
 import { tryGit } from '../twin/git.js'
 import { redact } from './credentials.js'
 import { refuseInsecureTokenUrl } from './remote-url.js'

@@ -1,4 +1,4 @@
-import { TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError } from '@twinsync/sdk/light'
 
 export const DEFAULT_GITHUB_API = 'https://api.github.com'
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { SECRET_RULES_VERSION, stableStringify, writeFileAtomic } from '@twinsync/sdk'
+import { SECRET_RULES_VERSION, stableStringify, writeFileAtomic } from '@twinsync/sdk/light'
 import { revParseCommit, runGit, tryGit } from '../twin/git.js'
 import { scanPushForSecrets, type PushSecretFinding, type SecretPathAsker } from './secret-scan.js'
 

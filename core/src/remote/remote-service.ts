@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import { quoteArg } from '../plan/command-text.js'
-import { TwinSyncError, type HostPort, type PathClaims, type Provider } from '@twinsync/sdk'
+import type { HostPort, PathClaims, Provider } from '@twinsync/sdk'
+import { TwinSyncError } from '@twinsync/sdk/light'
 import type { RegisteredProvider } from '../providers/provider-registry.js'
 import { inject, injectable } from '../di.js'
 import { IntentService } from '../intent/intent-service.js'

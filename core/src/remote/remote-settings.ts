@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { stableStringify, writeFileAtomic } from '@twinsync/sdk'
+import { stableStringify, writeFileAtomic } from '@twinsync/sdk/light'
 
 /** How the twin is mirrored. Kept in .git (never committed); the URL never carries a token. */
 export interface RemoteSettings {

@@ -1,4 +1,4 @@
-import { TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError } from '@twinsync/sdk/light'
 
 /**
  * Which remote URLs TwinSync mirrors to. git hands a host or path that starts with "-" to ssh

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import { compareStrings, findSecrets, machinePathOf, type TwinReader } from '@twinsync/sdk'
+import type { TwinReader } from '@twinsync/sdk'
+import { compareStrings, findSecrets, machinePathOf } from '@twinsync/sdk/light'
 import { BatchReader, runGit } from '../twin/git.js'
 import { SECRETLESS_OWN_WORDS } from '../vocabulary.js'
 

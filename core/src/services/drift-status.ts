@@ -1,5 +1,6 @@
 import type { CollectProgress } from '../collect/collector.js'
-import { CATEGORIES, STATE_CATEGORIES, isKeptUnread, type Change, type Diagnostic, type HostPort } from '@twinsync/sdk'
+import type { Change, Diagnostic, HostPort } from '@twinsync/sdk'
+import { CATEGORIES, STATE_CATEGORIES, isKeptUnread } from '@twinsync/sdk/light'
 import { inject, injectable } from '../di.js'
 import { IntentService, type PendingItem } from '../intent/intent-service.js'
 import { TWIN_EMPTY, summarizePlan, type CategorySummary } from '../plan/plan-summary.js'

@@ -1,5 +1,5 @@
 import type { Diagnostic } from '@twinsync/sdk'
-import { isApplicable } from '@twinsync/sdk'
+import { isApplicable } from '@twinsync/sdk/light'
 import { inject, injectable } from '../di.js'
 import { callProvider } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'

@@ -1,4 +1,5 @@
-import { TwinSyncError, isTwinSyncError, type HostPort } from '@twinsync/sdk'
+import type { HostPort } from '@twinsync/sdk'
+import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/light'
 import { twinsyncLine } from '../plan/command-text.js'
 import { Tokens } from '../tokens.js'
 import { inject, injectable } from '../di.js'

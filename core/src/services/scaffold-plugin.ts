@@ -3,7 +3,7 @@ import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import { SDK_VERSION, TwinSyncError } from '@twinsync/sdk'
+import { SDK_VERSION, TwinSyncError } from '@twinsync/sdk/light'
 import { hostSdkDir } from '../providers/plugin-sdk.js'
 
 export interface ScaffoldResult {

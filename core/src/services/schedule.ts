@@ -2,7 +2,7 @@ import { access, lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { execa } from 'execa'
 import { TwinSyncError } from '@twinsync/sdk/errors'
-import { ownEnv, writeFileAtomic } from '@twinsync/sdk'
+import { ownEnv, writeFileAtomic } from '@twinsync/sdk/light'
 import { needsBashQuoting, quoteArg } from '../plan/command-text.js'
 
 /** The files `twinsync schedule` writes, relative to the target root. Nothing else is touched. */

@@ -1,4 +1,5 @@
-import { findSecrets, redactSecrets, REDACTED, secretRuleInName, warningDiagnostic, type Diagnostic, type TwinDocument } from '@twinsync/sdk'
+import type { Diagnostic, TwinDocument } from '@twinsync/sdk'
+import { findSecrets, redactSecrets, REDACTED, secretRuleInName, warningDiagnostic } from '@twinsync/sdk/light'
 
 const FILES_PROVIDER = 'files'
 

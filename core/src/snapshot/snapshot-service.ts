@@ -1,6 +1,6 @@
 import { refuseWhileAnotherApplies } from '../apply/machine-lock.js'
 import type { Diagnostic, Logger, Provider, TwinDocument } from '@twinsync/sdk'
-import { isApplicable, isVolatileTwinPath, TwinSyncError } from '@twinsync/sdk'
+import { isApplicable, isVolatileTwinPath, TwinSyncError } from '@twinsync/sdk/light'
 import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
 import { clearForgotten } from '../history/forgotten-paths.js'

@@ -1,5 +1,5 @@
 import type { Category, PathClaims, Provider } from '@twinsync/sdk'
-import { CATEGORIES, findSecrets, isVolatileTwinPath, redactSecrets } from '@twinsync/sdk'
+import { CATEGORIES, findSecrets, isVolatileTwinPath, redactSecrets } from '@twinsync/sdk/light'
 import type { GitStatusEntry } from '../twin/git.js'
 import type { DomainChange, SemanticDiff } from '../history/semantic-diff.js'
 import { boundedList, domainCountPhrase, snapshotSubject } from '../vocabulary.js'

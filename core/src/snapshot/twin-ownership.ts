@@ -1,5 +1,5 @@
 import type { PathClaims, Provider } from '@twinsync/sdk'
-import { machinePathOf } from '@twinsync/sdk'
+import { machinePathOf } from '@twinsync/sdk/light'
 
 /**
  * Which provider a twin path belongs to: a mirrored file belongs to whoever claims its machine

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink'
-import { isTwinSyncError } from '@twinsync/sdk'
+import { isTwinSyncError } from '@twinsync/sdk/light'
 import { terminalText } from '../terminal-text.js'
 
 /** An error as a person can act on it: code, message, next step. Never a stack trace. */

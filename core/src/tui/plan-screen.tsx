@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { Box, Text, useInput } from 'ink'
 import type { Category, Change, ChangeResult, Diagnostic, Plan } from '@twinsync/sdk'
-import { isKeptUnread, isTwinSyncError } from '@twinsync/sdk'
+import { isKeptUnread, isTwinSyncError } from '@twinsync/sdk/light'
 import { planRefusal } from '../apply/plan-refusal.js'
 import { finishesInterruptedApply } from '../apply/resume.js'
 import type { RehearsalReport } from '../rehearse/rehearsal-report.js'

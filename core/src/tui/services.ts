@@ -4,7 +4,7 @@
 // Screens never resolve anything from the container themselves.
 import { createContext, useContext } from 'react'
 import type { Change, ChangeResult, Diagnostic, Limits, Plan } from '@twinsync/sdk'
-import { DEFAULT_LIMITS, TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
+import { DEFAULT_LIMITS, TwinSyncError, isTwinSyncError } from '@twinsync/sdk/light'
 import { ApplyService, type ApplyReport } from '../apply/apply-service.js'
 import { renderPull, renderPush } from '../cli/render.js'
 import type { CollectProgress } from '../collect/collector.js'

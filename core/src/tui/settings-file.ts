@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { Limits } from '@twinsync/sdk'
-import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/light'
 import { parseDocument, type Document } from 'yaml'
 import { checkProviderSections, loadConfigFile } from '../config/config-file.js'
 import type { ProviderRegistry } from '../providers/provider-registry.js'

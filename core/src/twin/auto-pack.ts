@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { ownEnv } from '@twinsync/sdk'
+import { ownEnv } from '@twinsync/sdk/light'
 import { runGitBytes } from './git.js'
 
 /**

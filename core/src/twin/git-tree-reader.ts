@@ -1,5 +1,5 @@
 import type { TwinReader } from '@twinsync/sdk'
-import { TwinSyncError, compareStrings } from '@twinsync/sdk'
+import { TwinSyncError, compareStrings } from '@twinsync/sdk/light'
 import { BatchReader, revParseCommit, runGit } from './git.js'
 import { twinPathParts, twinSymlinkError } from './twin-files.js'
 import { quoteArg } from '../plan/command-text.js'

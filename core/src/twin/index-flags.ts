@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { lstatBigData } from '@twinsync/sdk'
+import { lstatBigData } from '@twinsync/sdk/light'
 
 /**
  * Whether an index holds an entry git would not compare with its file (session 26). git trusts an

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { TwinSyncError, errorDiagnostic, writeFileAtomic, type Diagnostic, type HostPort } from '@twinsync/sdk'
+import type { Diagnostic, HostPort } from '@twinsync/sdk'
+import { TwinSyncError, errorDiagnostic, writeFileAtomic } from '@twinsync/sdk/light'
 import { twinsyncLine } from '../plan/command-text.js'
 import { appSpecificMachineId, knownMachineId as known, type TwinInfo } from './twin-info.js'
 

@@ -1,7 +1,7 @@
 import { lstatSync, readFileSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { writeFileAtomic } from '@twinsync/sdk'
+import { writeFileAtomic } from '@twinsync/sdk/light'
 import { runGit, tryGit } from './git.js'
 import { removeTwinFile } from './twin-files.js'
 

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto'
-import { TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError } from '@twinsync/sdk/light'
 
 export const TWIN_FORMAT_VERSION = 1
 

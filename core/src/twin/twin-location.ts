@@ -1,6 +1,6 @@
 import { homedir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
-import { TwinSyncError } from '@twinsync/sdk'
+import { TwinSyncError } from '@twinsync/sdk/light'
 
 export interface TwinLocation {
   /** Absolute path of the twin repository. */

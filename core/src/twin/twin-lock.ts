@@ -4,7 +4,7 @@ import { link, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
-import { TwinSyncError, processStartTime } from '@twinsync/sdk'
+import { TwinSyncError, processStartTime } from '@twinsync/sdk/light'
 import { diskError } from './disk-error.js'
 
 /** Who holds the lock: enough to tell a live holder from a dead one whose pid was reused. */

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { lstatSync } from 'node:fs'
-import { SAFE_PATH, TwinSyncError } from '@twinsync/sdk'
+import { SAFE_PATH, TwinSyncError } from '@twinsync/sdk/light'
 import { quoteArg } from '../plan/command-text.js'
 
 /**

@@ -1,6 +1,7 @@
 import { readdirSync, realpathSync } from 'node:fs'
 import { basename, dirname, isAbsolute, resolve } from 'node:path'
-import { lstatData, S_IFDIR, S_IFLNK, S_IFMT, TwinSyncError, type StatData } from '@twinsync/sdk'
+import type { StatData } from '@twinsync/sdk'
+import { lstatData, S_IFDIR, S_IFLNK, S_IFMT, TwinSyncError } from '@twinsync/sdk/light'
 import { quoteArg } from '../plan/command-text.js'
 import type { GitClientFactory } from './git.js'
 import { expandHome, refuseUnprintable } from './twin-location.js'
