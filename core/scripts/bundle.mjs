@@ -593,6 +593,21 @@ const sdkSplit = await splitCjs({
     plugins: [lazyTypebox],
   },
 })
+// The light entry reaches no typebox (see SDK_LIGHT): a module of it that imports typebox, or an
+// SDK module that does, would load typebox for every run that reaches the twin.
+{
+  const inputs = sdkSplit.first.metafile.inputs
+  const start = Object.keys(inputs).find((f) => f.replace(/\\/g, '/').endsWith(`dist/${SDK_ENTRIES[SDK_LIGHT]}.js`))
+  if (start === undefined) throw new Error('bundle: the SDK\'s light entry is not in sdk.cjs')
+  const seen = new Set()
+  const walk = (file, from) => {
+    if (seen.has(file)) return
+    seen.add(file)
+    if (/node_modules[\\/]typebox[\\/]/.test(file)) throw new Error(`bundle: the SDK's light entry loads typebox (${file}, imported by ${from}); keep that module on the index`)
+    for (const imp of inputs[file]?.imports ?? []) if (!imp.external) walk(imp.path, file)
+  }
+  walk(start, 'the entry')
+}
 // The four typebox files, in the SDK's lazy file (typebox is not among what every command loads).
 if (lazyTypeboxFiles !== 4) throw new Error(`bundle: lazyTypeboxRegExps rewrote ${lazyTypeboxFiles} typebox files, not the 4 this build expects`)
 const sdkFile = join(sdkOut, 'sdk.cjs')

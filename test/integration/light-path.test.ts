@@ -1,0 +1,71 @@
+// The SDK's light entry (sdk/src/light.ts; core/scripts/bundle.mjs's SDK_LIGHT): `history` reaches
+// the twin without the SDK's index, whose file (sdk/bundle/sdk-lib.cjs: typebox and its schemas,
+// the SDK's other modules) every command that reached the twin loaded. `status`, which runs the
+// providers, loads it, and the light entry's names are the index's own (one SDK instance, so a
+// plugin's TwinSyncError is the core's).
+import { strict as assert } from 'node:assert'
+import { realpathSync } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { ROOTFS_BUILD_TIMEOUT_MS, repoRoot, run } from '../bed/index.js'
+import { TWINSYNC_BIN, useCliRoot } from '../support/cli.js'
+
+const sdkBundle = realpathSync(join(repoRoot, 'sdk', 'bundle'))
+const SDK_LIB = join(sdkBundle, 'sdk-lib.cjs')
+
+describe('what the built CLI loads to reach the twin (issue 22)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  const root = useCliRoot()
+  let runs = 0
+
+  /** The command's exit, output and every file in require's cache at its exit (the bundles it loaded). */
+  async function traced(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; loaded: string[] }> {
+    const dir = root().cli.dir
+    const out = join(dir, `loaded-${runs++}.json`)
+    const trace = join(dir, 'trace.cjs')
+    await writeFile(trace, "process.on('exit', () => require('node:fs').writeFileSync(process.env.TRACE_OUT, JSON.stringify(Object.keys(require.cache))))\n")
+    const r = await run(['node', '-r', trace, TWINSYNC_BIN, ...args, '--root', root().rootfs.dir, '--repo', root().twinDir], { env: root().cli.env({ TRACE_OUT: out }), timeoutMs: 120_000 })
+    return { ...r, loaded: JSON.parse(await readFile(out, 'utf8')) as string[] }
+  }
+
+  it("lists the history without loading the SDK's index (sdk-lib.cjs), from source and from the code cache", async () => {
+    for (const pass of ['first run', 'from the code cache']) {
+      const r = await traced('history', '--limit', '1', '--json')
+      assert.equal(r.code, 0, r.stderr)
+      assert.equal((JSON.parse(r.stdout) as unknown[]).length, 1)
+      assert.ok(r.loaded.includes(join(sdkBundle, 'sdk.cjs')), `${pass}: the trace sees the SDK's bundles (${r.loaded.join(', ')})`)
+      assert.ok(!r.loaded.includes(SDK_LIB), `${pass}: history loaded the SDK's index, sdk-lib.cjs (typebox and its schemas): a module on its way imports from '@twinsync/sdk' what '@twinsync/sdk/light' has`)
+    }
+  })
+
+  it("loads the index for status, which runs the providers (the trace sees sdk-lib.cjs when it is used)", async () => {
+    const r = await traced('status', '--json')
+    assert.equal(r.code, 0, r.stderr)
+    assert.ok(r.loaded.includes(SDK_LIB), r.loaded.join(', '))
+  })
+})
+
+describe("the SDK's light entry is the index's own modules (one instance)", () => {
+  it('gives every name as the index, the errors entry and their ES module facades give it', async () => {
+    const require = createRequire(import.meta.url)
+    const light = require(join(sdkBundle, 'light.cjs')) as Record<string, unknown>
+    const index = require(join(sdkBundle, 'index.cjs')) as Record<string, unknown>
+    const errors = require(join(sdkBundle, 'errors.cjs')) as Record<string, unknown>
+    const lightEsm = (await import(pathToFileURL(join(sdkBundle, 'light.js')).href)) as Record<string, unknown>
+    const indexEsm = (await import(pathToFileURL(join(sdkBundle, 'index.js')).href)) as Record<string, unknown>
+    const names = Object.keys(lightEsm)
+    assert.ok(names.includes('TwinSyncError') && names.includes('LocalHost') && names.length > 50, names.join(', '))
+    for (const name of names) {
+      assert.equal(light[name], index[name], `light's ${name} is the index's`)
+      assert.equal(lightEsm[name], indexEsm[name], `light.js's ${name} is index.js's`)
+      assert.equal(lightEsm[name], light[name], `light.js's ${name} is light.cjs's`)
+    }
+    assert.equal(light.TwinSyncError, errors.TwinSyncError)
+    const TwinSyncError = index.TwinSyncError as new (code: string, message: string) => Error
+    const isTwinSyncError = light.isTwinSyncError as (e: unknown) => boolean
+    const thrown = new TwinSyncError('PLUGIN_CODE', 'made by a plugin through the index')
+    assert.ok(thrown instanceof (light.TwinSyncError as new () => Error) && isTwinSyncError(thrown))
+  })
+})
