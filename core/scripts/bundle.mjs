@@ -563,7 +563,9 @@ const SDK_EAGER = ['errors', 'domains']
  * alone there: `history --limit 1` 379.1 → 367.7 M instructions); run as sdk.cjs loads, every
  * command paid for its modules (node:crypto among them: `history --help` 248.0 → 311.8 M).
  * Speed (issue 22, session 27, callgrind, minbase root's bench twin of 1,000 snapshots, load 5-8):
- * `history --limit 1` 379.1 → SDK_LIGHT_H1 M instructions, `history --help` 248.0 → SDK_LIGHT_HELP M.
+ * `history --limit 1` 379.2 → 335.0 M instructions, `--limit 1000` 468.3 → 422.6 M, `history --help`
+ * 248.1 → 253.4 M (the larger sdk.cjs); `status`, which needs the index for its providers, within
+ * its noise (1,599–1,636 → 1,614–1,623 M).
  */
 const SDK_LIGHT = 'light'
 const inSdkLib = Object.keys(SDK_ENTRIES).filter((key) => !SDK_EAGER.includes(key) && key !== SDK_LIGHT)

@@ -5,7 +5,7 @@
 // modules. Its modules are the index's own (the index re-exports them): one instance, so an error
 // made through one entry is `instanceof` the other's. Nothing here may import typebox (the build
 // refuses it, core/scripts/bundle.mjs); a module that needs a schema stays on the index.
-// The figure: core/scripts/bundle.mjs (SDK_LIGHT) and docs/architecture.md's Speed table.
+// Its figure: core/scripts/bundle.mjs (SDK_LIGHT) and docs/architecture.md (Speed, session 27).
 export * from './errors.js'
 export * from './domains.js'
 export * from './sdk-version.js'
