@@ -427,23 +427,22 @@ async function splitCjs({ name, dir, entryDir, entry, lazyRoots = [], vendors = 
     writeFileSync(eagerEntry, entry)
     const probe = await build({ ...options, entryPoints: [eagerEntry], outdir: dir, write: false })
     const inputs = probe.metafile.inputs
-    const eager = []
-    const walk = (file) => {
-      if (eager.includes(file)) return
-      eager.push(file)
-      for (const imp of inputs[file].imports) if (!imp.external && (imp.kind === 'import-statement' || imp.kind === 'require-call')) walk(imp.path)
+    // The files the entry reaches through imports of these kinds, in the order first met.
+    const reached = (kinds) => {
+      const out = []
+      const walk = (file) => {
+        if (out.includes(file)) return
+        out.push(file)
+        for (const imp of inputs[file].imports) if (!imp.external && kinds.includes(imp.kind)) walk(imp.path)
+      }
+      walk(relative(process.cwd(), eagerEntry))
+      return out
     }
-    walk(relative(process.cwd(), eagerEntry))
+    const eager = reached(['import-statement', 'require-call'])
     // What the entry reaches through `import` statements alone runs as the file loads; a module
     // reached only through a `require()` (the SDK's light entry) runs when first required, and
     // the lazy file takes it through `__eager` the same way (a `require`, not an `import`).
-    const imported = []
-    const walkImports = (file) => {
-      if (imported.includes(file)) return
-      imported.push(file)
-      for (const imp of inputs[file].imports) if (!imp.external && imp.kind === 'import-statement') walkImports(imp.path)
-    }
-    walkImports(relative(process.cwd(), eagerEntry))
+    const imported = reached(['import-statement'])
     const eagerFiles = eager.filter((f) => !f.includes(':') && f !== relative(process.cwd(), eagerEntry)).map((f) => join(process.cwd(), f))
     const roots = [...lazyRoots]
     for (const file of eager) for (const imp of inputs[file].imports) {

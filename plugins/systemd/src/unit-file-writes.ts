@@ -6,7 +6,6 @@ import { SYSTEM_UNIT_DROP_IN, SYSTEM_UNIT_FILE } from './unit-paths.js'
 import type { SystemdState } from './state.js'
 import { isChangeableUnitName, isTemplate, templateOf } from './unit-name.js'
 
-
 /**
  * The manager reads unit files and their drop-ins only at `daemon-reload`, and a running service
  * keeps the settings it was started with until it restarts: a drop-in the plan writes or deletes
