@@ -98,6 +98,51 @@ describe('Applier', () => {
     assert.deepEqual(apt.calls, [['apt:install:a', 'apt:install:b']])
   })
 
+  it('over an order-only edge a failed change holds nothing back, a skipped one does; a declared edge holds back', async () => {
+    const status = (c: Change) => (c.id === 'files:create:/etc/sudoers.d/x' || c.id === 'apt:install:a' ? 'failed' : 'applied')
+    const apt = recordingProvider('apt', status)
+    const files = recordingProvider('files', status)
+    const systemd = recordingProvider('systemd', status)
+    const plan = planOf(
+      [
+        change('apt:install:a', 'packages', 'install'),
+        change('files:create:/etc/sudoers.d/x', 'files', 'create'),
+        change('files:replace:/etc/a.conf', 'files', 'replace'),
+        change('files:replace:/etc/nginx/nginx.conf', 'files', 'replace'),
+        change('systemd:reload:nginx.service', 'services', 'reload'),
+        change('systemd:reload:sudo-like.service', 'services', 'reload'),
+        change('systemd:start:a.service', 'services', 'start'),
+      ],
+      [
+        ['apt:install:a', 'files:replace:/etc/a.conf'],
+        ['files:replace:/etc/nginx/nginx.conf', 'systemd:reload:nginx.service'],
+        ['files:create:/etc/sudoers.d/x', 'systemd:reload:sudo-like.service'],
+      ],
+    )
+    const orderOnly = (from: string, to: string) => ({ from, to, reason: 'files and startup entries before services', orderOnly: true as const })
+    plan.edges.push(
+      orderOnly('files:create:/etc/sudoers.d/x', 'systemd:reload:nginx.service'),
+      orderOnly('files:create:/etc/sudoers.d/x', 'systemd:start:a.service'),
+      orderOnly('files:replace:/etc/a.conf', 'systemd:start:a.service'),
+    )
+    const { steps } = await run(applierWith(apt.provider, files.provider, systemd.provider), plan)
+    assert.deepEqual(
+      steps.map((s) => [s.id, s.status, s.message ?? '']),
+      [
+        ['apt:install:a', 'failed', ''],
+        ['files:create:/etc/sudoers.d/x', 'failed', ''],
+        ['files:replace:/etc/a.conf', 'skipped', 'skipped: apt:install:a did not succeed'],
+        ['files:replace:/etc/nginx/nginx.conf', 'applied', ''],
+        // Its own file written; the refused sudoers file only ordered it.
+        ['systemd:reload:nginx.service', 'applied', ''],
+        // Declared on the refused file.
+        ['systemd:reload:sudo-like.service', 'skipped', 'skipped: files:create:/etc/sudoers.d/x did not succeed'],
+        // Held back through a file that was itself held back.
+        ['systemd:start:a.service', 'skipped', 'skipped: files:replace:/etc/a.conf did not succeed'],
+      ],
+    )
+  })
+
   it('runs a command change as an argument list inside the target (recorded by the dry run)', async () => {
     const data = { kind: 'run', argv: ['touch', '/etc/marker'], phase: 'after', key: 'k', once: true, source: 'plans/x.yaml' }
     const { steps } = await run(applierWith(), planOf([change('commands:run:k', 'commands', 'run', { data })], []))

@@ -27,6 +27,28 @@ describe('plan graph', () => {
     assert.ok(graph.edges.every((e) => e.reason.length > 0))
   })
 
+  it('marks only the stage edges from the files to the services as order-only; a declared edge over the same pair holds back', () => {
+    const changes = [
+      change('apt:install:nginx', 'packages', 'install'),
+      change('files:replace:/etc/nginx/nginx.conf', 'files', 'replace'),
+      change('files:create:/etc/sudoers.d/x', 'files', 'create'),
+      change('systemd:reload:nginx.service', 'services', 'reload', { requires: ['files:replace:/etc/nginx/nginx.conf'] }),
+      change('systemd:start:cron.service', 'services', 'start'),
+      change('apt:remove:telnet', 'packages', 'remove', { removal: true }),
+    ]
+    const edges = buildPlanGraph(changes).edges.map((e) => `${e.from} > ${e.to}${e.orderOnly === true ? ' (order only)' : ''}`).sort()
+    assert.deepEqual(edges, [
+      'apt:install:nginx > files:create:/etc/sudoers.d/x',
+      'apt:install:nginx > files:replace:/etc/nginx/nginx.conf',
+      'files:create:/etc/sudoers.d/x > systemd:reload:nginx.service (order only)',
+      'files:create:/etc/sudoers.d/x > systemd:start:cron.service (order only)',
+      'files:replace:/etc/nginx/nginx.conf > systemd:reload:nginx.service',
+      'files:replace:/etc/nginx/nginx.conf > systemd:start:cron.service (order only)',
+      'systemd:reload:nginx.service > apt:remove:telnet',
+      'systemd:start:cron.service > apt:remove:telnet',
+    ])
+  })
+
   it('stops and disables a unit whose file goes (a services removal) before the files, and reloads the manager after', () => {
     const graph = buildPlanGraph([
       change('files:delete:/etc/systemd/system/gone.timer', 'files', 'delete', { removal: true }),

@@ -10,6 +10,13 @@ export const PlanEdge = Type.Object(
     to: Type.String(),
     /** Why `from` must come before `to`, for a person reading the plan. */
     reason: Type.String(),
+    /**
+     * Only orders: a `from` that failed does not hold `to` back (a `from` that was itself held
+     * back, skipped, still does). Absent: `to` runs only after `from` succeeded. The planner sets
+     * it on the stage edges from the files to the services, whose changes declare the files they
+     * need (`requires`); see core/src/plan/ordering-rules.ts.
+     */
+    orderOnly: Type.Optional(Type.Literal(true)),
   },
   { additionalProperties: false },
 )

@@ -151,6 +151,42 @@ describe('configuration checks on a booted server where the services run: postgr
     assert.match(r.stdout, /\r\n\r\ntwo\n$/, r.stdout)
   })
 
+  it('a file its checker refuses holds back only what needs it: a good nginx file is reloaded, a rewritten unit restarted, beside a sudoers file visudo refuses', async () => {
+    // Session 27's red team: one refused sudoers file skipped every services change of the apply
+    // (the stage edges from the files to the services held them back): the approved nginx file and
+    // unit file were on disk and never live.
+    const UNIT = '/etc/systemd/system/twin-app.service'
+    const SUDOERS = '/etc/sudoers.d/twin-broken'
+    const unit = (version: string) => `[Service]\nExecStartPre=/bin/sh -c 'echo ${version} > /run/twin-app.version'\nExecStart=/bin/sleep infinity\n`
+    await ct.writeFile(UNIT, unit('one'))
+    await ct.runOk(['systemctl', 'daemon-reload'])
+    await ct.runOk(['systemctl', 'start', 'twin-app.service'])
+    assert.equal((await ct.twinsync(['snapshot'], { timeoutMs: 300_000 })).code, 0)
+    const appPid = (await ct.runOk(['systemctl', 'show', '--property=MainPID', '--value', 'twin-app.service'])).stdout.trim()
+    const pid = await master()
+
+    await ct.writeFile(`${TWIN}/filesystem${HEADERS}`, 'add_header X-Twin three always;\n')
+    await ct.writeFile(`${TWIN}/filesystem${UNIT}`, unit('two'))
+    await ct.writeFile(`${TWIN}/filesystem${SUDOERS}`, 'ann ALL=(ALL ALL\n')
+    const { code, steps, out } = await apply()
+    assert.equal(code, 1, out)
+    assert.equal(steps.get(`files:create:${SUDOERS}`)?.status, 'failed', out)
+    assert.match(steps.get(`files:create:${SUDOERS}`)?.message ?? '', /visudo/, out)
+    assert.equal((await ct.run(['test', '-e', SUDOERS])).code, 1, 'the refused file is not on the machine')
+    for (const id of [`files:replace:${HEADERS}`, `files:replace:${UNIT}`, 'systemd:reload:nginx.service', 'systemd:daemon-reload:manager', 'systemd:restart:twin-app.service']) {
+      assert.equal(steps.get(id)?.status, 'applied', `${id}: ${out}`)
+    }
+    // Live, not only on disk: nginx serves the new header, the service runs its new unit file.
+    assert.match((await get()).stdout, /^X-Twin: three\r?$/im)
+    assert.equal(await master(), pid, 'nginx reloaded, not restarted')
+    assert.equal((await ct.readFile('/run/twin-app.version')).trim(), 'two')
+    assert.notEqual((await ct.runOk(['systemctl', 'show', '--property=MainPID', '--value', 'twin-app.service'])).stdout.trim(), appPid)
+    // The refused file stays pending, and only it.
+    const plan = await ct.twinsync(['plan', '--json'], { timeoutMs: 300_000 })
+    assert.deepEqual((JSON.parse(plan.stdout) as { changes: Array<{ id: string }> }).changes.map((c) => c.id), [`files:create:${SUDOERS}`], plan.stdout)
+    await ct.runOk(['rm', `${TWIN}/filesystem${SUDOERS}`])
+  })
+
   it('refuses a broken file nginx reaches through a glob include: put back, nginx not reloaded and serving on', async () => {
     const before = await sha(SITE)
     const pid = await master()

@@ -1,4 +1,4 @@
-import type { ApplicableProvider, Change, ChangeResult, Diagnostic, PathClaims, Plan } from '@twinsync/sdk'
+import type { ApplicableProvider, Change, ChangeResult, Diagnostic, PathClaims, Plan, PlanEdge } from '@twinsync/sdk'
 import { NEED_UNUSABLE, isApplicable, isConfigChecker } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { pathMatchesNeed } from '../plan/ordering-rules.js'
@@ -109,8 +109,14 @@ export class Applier {
     // record of the reload window (PendingChecks). Written before the apply goes on.
     const forgetting: Array<Promise<void>> = []
     const root = this.contexts.host.root
-    const predecessors = new Map<string, string[]>()
-    for (const e of plan.edges) predecessors.set(e.to, [...(predecessors.get(e.to) ?? []), e.from])
+    const predecessors = new Map<string, PlanEdge[]>()
+    for (const e of plan.edges) predecessors.set(e.to, [...(predecessors.get(e.to) ?? []), e])
+    // What holds a change back: a predecessor that did not succeed; over an edge that only orders
+    // (ordering-rules.ts), one that was itself held back (a failed one does not).
+    const goesOn = (e: PlanEdge) => {
+      const status = results.get(e.from)?.status ?? checking.waitingResult(e.from)?.status
+      return status === 'applied' || status === 'unchanged' || (e.orderOnly === true && status === 'failed')
+    }
     const record = (change: Change, startedAt: string, given: ChangeResult) => {
       // A diagnostic about a change names it, and its provider.
       const named = given.diagnostics?.map((d) => ({ ...d, provider: d.provider ?? change.provider, change: change.id }))
@@ -139,7 +145,7 @@ export class Applier {
           record(change, now, { id: change.id, status: 'skipped', message: 'not started: the apply was interrupted' })
           continue
         }
-        const blocker = (predecessors.get(change.id) ?? []).find((p) => !['applied', 'unchanged'].includes(results.get(p)?.status ?? checking.waitingResult(p)?.status ?? ''))
+        const blocker = (predecessors.get(change.id) ?? []).find((e) => !goesOn(e))?.from
         if (blocker !== undefined) record(change, now, { id: change.id, status: 'skipped', message: `skipped: ${blocker} did not succeed` })
         else runnable.push(change)
       }

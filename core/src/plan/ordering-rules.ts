@@ -22,6 +22,15 @@ import { machinePathOfChange } from './machine-path.js'
  * Declarations win: a stage edge that would close a cycle with declared edges (`requires`,
  * `needs`) is left out, so a package that requires its repository file, or a file that needs a
  * package, orders the way its provider said. Cycles of declared edges alone are real and refused.
+ *
+ * A declared edge holds its change back when the one before did not succeed. So does a stage
+ * edge, but for those from the files to the services (`ORDER_ONLY`): the services stage follows
+ * the files with its own `requires` on the files each change needs (a reload or restart on the
+ * configuration or unit file it reads, a start or enable on its unit file), so a file its checker
+ * refuses holds back those and no others. Before (session 27's red team, a booted server), one
+ * sudoers file `visudo` refused skipped a good nginx file's reload, a daemon-reload and a
+ * restart: the approved files were on disk and never live. A file that was itself held back
+ * (skipped: a package it came with failed) still holds the services back.
  */
 export const STAGES = [
   { name: 'commands run first', test: (c: Change) => isCommand(c) && phase(c) === 'before' },
@@ -33,6 +42,9 @@ export const STAGES = [
   { name: 'package removals', test: (c: Change) => c.category === 'packages' && c.removal === true },
   { name: 'commands run last', test: (c: Change) => isCommand(c) && phase(c) !== 'before' },
 ] as const
+
+/** Stage pairs whose edges only order (`PlanEdge.orderOnly`): by the stages' names, first → next. */
+const ORDER_ONLY = new Set(['files and startup entries → services'])
 
 /** Is this change's path one that a change of the plan `needs`? */
 type NeededPaths = (c: Change) => boolean
@@ -87,7 +99,8 @@ export function crossProviderEdges(changes: readonly Change[]): PlanEdge[] {
     const from = present[k] as { list: Change[]; i: number }
     const to = present[k + 1] as { list: Change[]; i: number }
     const reason = `${STAGES[from.i]?.name} before ${STAGES[to.i]?.name}`
-    for (const a of from.list) for (const b of to.list) if (a.provider !== b.provider) edges.push({ from: a.id, to: b.id, reason })
+    const orderOnly = ORDER_ONLY.has(`${STAGES[from.i]?.name} → ${STAGES[to.i]?.name}`) ? { orderOnly: true as const } : {}
+    for (const a of from.list) for (const b of to.list) if (a.provider !== b.provider) edges.push({ from: a.id, to: b.id, reason, ...orderOnly })
   }
   return edges
 }

@@ -33,7 +33,14 @@ export async function restartsForConfigChanges({ changes, actual, ctx, configChe
   for (const write of writes) {
     const path = (write.data as { path: string }).path
     for (const unit of owners.get(path) ?? []) {
-      if (!UP.has(actual.runtime[unit]?.active ?? '')) continue
+      if (!UP.has(actual.runtime[unit]?.active ?? '')) {
+        // Not running: a start of it in the plan reads this file, so a refused or failed write
+        // holds it back too (it would start on the old configuration; the stage edges from the
+        // files to the services only order, ordering-rules.ts).
+        const start = changes.find((c) => c.id === systemdChangeId('start', unit))
+        if (start !== undefined && !(start.requires ?? []).includes(write.id)) start.requires = [...(start.requires ?? []), write.id]
+        continue
+      }
       if (!canReload.has(unit)) canReload.set(unit, await reloadable(ctx.host, unit))
       const operation = canReload.get(unit) === true ? 'reload' : 'restart'
       const id = systemdChangeId(operation, unit)

@@ -23,7 +23,8 @@ import { isChangeableUnitName, isTemplate, templateOf } from './unit-name.js'
  * (`keptUnits`): then the manager loads that one, so it reloads and the service restarts.
  */
 export function reloadsForUnitFileWrites({ changes, actual }: Pick<FollowUpRequest<SystemdState>, 'changes' | 'actual'>, keptUnits: ReadonlySet<string> = new Set()): Change[] {
-  if (actual.runtime === undefined) return []
+  // Offline (no running manager): no reload nor restart, but the enable of a unit still reads its file.
+  const live = actual.runtime !== undefined
   const touched = new Map<string, { path: string; change: Change }[]>()
   const files: string[] = []
   const writers: string[] = []
@@ -38,6 +39,7 @@ export function reloadsForUnitFileWrites({ changes, actual }: Pick<FollowUpReque
       if (dropIn === undefined && unitFile === undefined) continue
       files.push(path)
       mine = true
+      holdBackOn(changes, change.id, (dropIn ?? unitFile) as string, unitFile === undefined ? DROP_IN_READERS : UNIT_FILE_READERS)
       for (const unit of runningUnitsOf((dropIn ?? unitFile) as string, actual)) {
         touched.set(unit, [...(touched.get(unit) ?? []), { path, change }])
       }
@@ -45,6 +47,7 @@ export function reloadsForUnitFileWrites({ changes, actual }: Pick<FollowUpReque
     if (mine) writers.push(change.id)
   }
   const out: Change[] = []
+  if (!live) return []
   if (files.length > 0) {
     const { change, made } = reloadListing(changes.find((c) => c.id === DAEMON_RELOAD_ID), files, writers)
     if (made) out.push(change)
@@ -70,6 +73,25 @@ export function reloadsForUnitFileWrites({ changes, actual }: Pick<FollowUpReque
     })
   }
   return out
+}
+
+/** What of a unit reads its unit file (its [Install] section too: enable), and what reads a drop-in. */
+const UNIT_FILE_READERS = new Set(['unmask', 'enable', 'start'])
+const DROP_IN_READERS = new Set(['start'])
+
+/**
+ * The plan's changes of the unit a file named `name` defines (a template's: of its instances) that
+ * read it, made to require the change that writes it: a file refused by `systemd-analyze verify`
+ * (put back) or not written holds back the enable or start of the unit, which would run the old
+ * definition or find none (the stage edges from the files to the services only order:
+ * ordering-rules.ts). The restarts and reloads below require their files already.
+ */
+function holdBackOn(changes: readonly Change[], writer: string, name: string, readers: ReadonlySet<string>): void {
+  for (const c of changes) {
+    if (c.provider !== 'systemd' || !readers.has(c.operation) || c.id === writer) continue
+    if (c.resource !== name && !(isTemplate(name) && templateOf(c.resource) === name)) continue
+    if (!(c.requires ?? []).includes(writer)) c.requires = [...(c.requires ?? []), writer]
+  }
 }
 
 /** The running services a unit file or drop-in folder named `name` configures: the service itself, a template's instances. */

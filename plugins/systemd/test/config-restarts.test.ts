@@ -31,6 +31,17 @@ describe('restarts proposed for changed package configuration', () => {
     assert.match(restarts[0]?.summary ?? '', /restart cron\.service to read its changed configuration/)
   })
 
+  it('a start of a stopped service requires the writes of its configuration (a refused one holds it back); other starts are left alone', async () => {
+    const start = (unit: string): Change => ({ id: `systemd:start:${unit}`, provider: 'systemd', category: 'services', operation: 'start', resource: unit, summary: `start ${unit}`, risk: 'medium', requires: ['systemd:enable:x'] })
+    const changes = [write('/etc/nginx/nginx.conf'), write('/etc/motd'), start('nginx.service'), start('cron.service')]
+    const restarts = await restartsForConfigChanges({ changes, actual: state({ 'nginx.service': { active: 'inactive', sub: 'dead' } }), ctx: createTestContext(root) })
+    assert.deepEqual(restarts, [], 'not running: nothing to reload or restart')
+    assert.deepEqual(changes.slice(2).map((c) => [c.id, c.requires]), [
+      ['systemd:start:nginx.service', ['systemd:enable:x', 'files:replace:/etc/nginx/nginx.conf']],
+      ['systemd:start:cron.service', ['systemd:enable:x']],
+    ])
+  })
+
   it('reloads a running unit that can reload, also for a file only the configuration checks tie to it', async () => {
     // The same files, but a port that says it runs the target (so CanReload is asked), with systemctl's answers.
     const host = new RecordingHost(new LocalHost(root), { live: true, query: (_command, args) => ({ stdout: args[args.length - 1] === 'nginx.service' ? 'yes\n' : 'no\n' }) })

@@ -44,6 +44,25 @@ describe('systemd: unit files and drop-ins a plan writes', () => {
     ])
   })
 
+  it("the enable and start of a unit require the write of its unit file, a start its drop-in's, also offline; a stop does not", () => {
+    const services = (operation: string, unit: string): Change => ({ id: `systemd:${operation}:${unit}`, provider: 'systemd', category: 'services', operation, resource: unit, summary: `${operation} ${unit}`, risk: 'medium' })
+    for (const actual of [machine, state(machine.units)]) {
+      const unitFile = file('write', '/etc/systemd/system.control/new.service')
+      const dropIn = file('write', '/etc/systemd/system/cron.service.d/x.conf')
+      const template = file('write', '/etc/systemd/system/worker@.service')
+      const planned = [services('enable', 'new.service'), services('start', 'new.service'), services('enable', 'cron.service'), services('start', 'cron.service'), services('start', 'worker@a.service'), services('stop', 'other.service')]
+      reloadsForUnitFileWrites({ changes: [unitFile, dropIn, template, ...planned], actual })
+      assert.deepEqual(planned.map((c) => [c.id, c.requires]), [
+        ['systemd:enable:new.service', [unitFile.id]],
+        ['systemd:start:new.service', [unitFile.id]],
+        ['systemd:enable:cron.service', undefined],
+        ['systemd:start:cron.service', [dropIn.id]],
+        ['systemd:start:worker@a.service', [template.id]],
+        ['systemd:stop:other.service', undefined],
+      ], actual.runtime === undefined ? 'offline' : 'live')
+    }
+  })
+
   // Session 26: systemd loads drop-ins from set-property's /etc/systemd/system.control (first of
   // all) and portable services' system.attached too; one written there was left for a later reload.
   it('a drop-in in /etc/systemd/system.control or system.attached reloads and restarts as one in /etc/systemd/system does', () => {
