@@ -119,6 +119,39 @@ describe('two twins of one machine apply one at a time (the machine lock)', func
     assert.equal(await errorCode(containerOf(twinB).then((c) => c.resolve(SnapshotWorkflow).take({ init: false, ifChanged: false }))), 'no error')
   })
 
+  // Session 28: the refusal above was a look before the collect. An apply that begins (and here
+  // ends) while B's snapshot collects is seen once the collect is over: refused, nothing committed,
+  // a scheduled one skipped as busy naming that apply. Fails with the look after the collect taken
+  // out of SnapshotService ('no error', B commits the moment).
+  it("an apply of twin A that begins while twin B's snapshot collects: B's snapshot is refused after the collect, a scheduled one skipped as busy", async function () {
+    if (process.getuid?.() !== 0) this.skip()
+    const code = `import('${join(process.cwd(), 'core/src/apply/machine-lock.ts')}').then((m) => m.holdMachine(${JSON.stringify(rig.root)}, ${JSON.stringify(rig.twin)}, async () => { require('fs').writeFileSync(${JSON.stringify(join(rig.root, 'etc/motd'))}, 'the apply of A\\n') }))`
+    const headB = git(twinB, ['rev-parse', 'HEAD'])
+    const before = await readFile(join(rig.root, 'etc/motd'), 'utf8')
+    let applies = 0
+    // The apply of A runs (another process, start to end) just as B's collect ends.
+    const logger = { ...silentLogger, debug: (m: string) => {
+      if (!m.startsWith('snapshot: collected')) return
+      applies++
+      execFileSync(process.execPath, ['--import', 'tsx', '-e', code], { stdio: 'ignore' })
+    } }
+    const snapshotB = (ifChanged: boolean) =>
+      createContainer({ root: rig.root, repo: twinB, configPath: rig.configPath, oclif: noPlugins, logger }).then((c) => c.resolve(SnapshotWorkflow).take({ init: false, ifChanged }))
+    try {
+      await writeFile(join(rig.root, 'etc/motd'), 'changed before B collects\n')
+      assert.equal(await errorCode(snapshotB(false)), 'LOCK_HELD')
+      const scheduled = await snapshotB(true)
+      assert.equal(scheduled.skipped, 'busy')
+      assert.match(scheduled.busy?.purpose ?? '', /^apply of the twin /)
+      assert.equal(applies, 2, 'an apply ran during each collect')
+      assert.equal(git(twinB, ['rev-parse', 'HEAD']), headB, 'nothing committed in B')
+    } finally {
+      await writeFile(join(rig.root, 'etc/motd'), before)
+    }
+    // No apply meanwhile: B snapshots.
+    assert.equal(await errorCode(containerOf(twinB).then((c) => c.resolve(SnapshotWorkflow).take({ init: false, ifChanged: false }))), 'no error')
+  })
+
   // Session 27 (red team): two fronts of one twin at once (the TUI's apply and the CLI's go
   // through the same ApplyService): one applies, the other is refused before anything is written,
   // and what it asked for is done by the first. Held (the machine lock, then the twin lock).

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { lstatSync, mkdirSync, statSync } from 'node:fs'
+import { lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { isTwinSyncError, TwinSyncError } from '@twinsync/sdk/light'
 import { TwinLock } from '../twin/twin-lock.js'
@@ -58,11 +58,22 @@ export async function holdMachine<T>(root: string, twinDir: string, fn: () => Pr
       details: { lock: path, ...(holder === undefined ? {} : { holder }) },
     })
   }
+  // Said before the first step: a snapshot of another twin collecting meanwhile sees it (watchForApplies).
+  try {
+    writeFileSync(beganPath(path), JSON.stringify({ purpose: `apply of the twin ${twinDir}`, pid: process.pid, since: new Date().toISOString() }) + '\n')
+  } catch {
+    // Best effort: the look at the lock still refuses a snapshot that starts during the apply.
+  }
   try {
     return await fn()
   } finally {
     await lock.release()
   }
+}
+
+/** Beside a machine's lock: the last apply that took it (who, when), rewritten by each. */
+function beganPath(lockPath: string): string {
+  return lockPath.replace(/\.lock$/, '.began')
 }
 
 /**
@@ -72,7 +83,7 @@ export async function holdMachine<T>(root: string, twinDir: string, fn: () => Pr
  * it again. Refused while another process applies to this machine (its live machine lock):
  * LOCK_HELD naming it, so a scheduled snapshot (--if-changed) is skipped as "busy" and leaves the
  * record to the next one. The apply's own checkpoints and snapshot after run in its process and
- * are not refused. A run that starts applying after this look can still overlap the collect.
+ * are not refused. A run that starts applying after this look is caught by `watchForApplies`.
  */
 export async function refuseWhileAnotherApplies(root: string, what: string, dir: string = MACHINE_LOCK_DIR): Promise<void> {
   const holder = await new TwinLock(machineLockPath(root, dir)).holder().catch(() => undefined)
@@ -81,4 +92,45 @@ export async function refuseWhileAnotherApplies(root: string, what: string, dir:
     nextStep: `Wait for it to finish (\`ps -p ${holder.pid}\`), then run the ${what} again.`,
     details: { lock: machineLockPath(root, dir), holder },
   })
+}
+
+/**
+ * Session 28: `refuseWhileAnotherApplies` was a look before the collect: an apply that began while
+ * a snapshot of another twin was collecting (and maybe ended before it) was still recorded. The
+ * look, and what it returns looks again once the collect is over, before anything is committed:
+ * refused (LOCK_HELD) when another process applies now, or when an apply began meanwhile (each one
+ * rewrites the `.began` record beside the lock, holdMachine). No lock is taken: a snapshot never
+ * holds back an apply, and costs two small reads in /run.
+ */
+export async function watchForApplies(root: string, what: string, dir: string = MACHINE_LOCK_DIR): Promise<() => Promise<void>> {
+  await refuseWhileAnotherApplies(root, what, dir)
+  const path = beganPath(machineLockPath(root, dir))
+  const before = readBegan(path)
+  return async () => {
+    await refuseWhileAnotherApplies(root, what, dir)
+    const now = readBegan(path)
+    if (now === before) return
+    const holder = parseBegan(now)
+    throw new TwinSyncError('LOCK_HELD', `Another TwinSync run applied to this machine (${root}) while this ${what} read it${holder === undefined ? '' : `: ${holder.purpose}, pid ${holder.pid}, since ${holder.since}`}; no ${what} was made (it would record a moment of that apply)`, {
+      nextStep: `Run the ${what} again: the machine is read anew.`,
+      details: { record: path, ...(holder === undefined ? {} : { holder }) },
+    })
+  }
+}
+
+function readBegan(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
+function parseBegan(text: string | undefined): { purpose: string; pid: number; since: string } | undefined {
+  try {
+    const value = JSON.parse(text ?? '') as { purpose?: unknown; pid?: unknown; since?: unknown }
+    return typeof value.purpose === 'string' && typeof value.pid === 'number' && typeof value.since === 'string' ? { purpose: value.purpose, pid: value.pid, since: value.since } : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -1,4 +1,4 @@
-import { refuseWhileAnotherApplies } from '../apply/machine-lock.js'
+import { watchForApplies } from '../apply/machine-lock.js'
 import type { Diagnostic, Logger, Provider, TwinDocument } from '@twinsync/sdk'
 import { isApplicable, isVolatileTwinPath, TwinSyncError } from '@twinsync/sdk/light'
 import pLimit from 'p-limit'
@@ -100,13 +100,14 @@ export class SnapshotService {
   async snapshot(options: SnapshotOptions = {}): Promise<SnapshotResult> {
     // Another machine's twin (copied here, a reinstalled machine) is not this one's record to write over.
     await refuseOtherMachine(this.twin.dir, await this.twin.open(), this.contexts.host)
-    // Not while another twin's apply runs on this machine: it would record a moment of it (machine-lock.ts).
-    await refuseWhileAnotherApplies(this.contexts.host.root, 'snapshot')
+    // Not while another twin's apply runs on this machine, nor when one began during the collect:
+    // it would record a moment of it (machine-lock.ts).
+    const noApplyMeanwhile = await watchForApplies(this.contexts.host.root, 'snapshot')
     // A bad or taken label is refused before anything is collected or committed.
     if (options.label !== undefined) await new SnapshotLog(this.twin.dir).checkLabelFree(options.label)
     // A snapshot never takes the lock again while it runs: held without AsyncLocalStorage (twin-lock.ts).
     return this.twin.lock().holdAlone('snapshot', async () => {
-      const result = await this.snapshotLocked(options)
+      const result = await this.snapshotUnder(options, noApplyMeanwhile)
       if (result.commit === undefined && options.signal?.aborted !== true) await this.twin.refreshStatData()
       // The twin says what the machine has again: a path `forget` took out is no longer a delete to hold back.
       if (options.signal?.aborted !== true) await clearForgotten(this.twin.dir)
@@ -130,7 +131,12 @@ export class SnapshotService {
   }
 
   /** A snapshot for a caller that already holds the twin lock (apply's checkpoints). */
-  async snapshotLocked(options: SnapshotOptions): Promise<SnapshotResult> {
+  snapshotLocked(options: SnapshotOptions): Promise<SnapshotResult> {
+    return this.snapshotUnder(options)
+  }
+
+  /** `collected`: asked once the machine is read, before anything is committed (may refuse). */
+  private async snapshotUnder(options: SnapshotOptions, collected?: () => Promise<void>): Promise<SnapshotResult> {
     // Pending intent is set aside (and committed to refs/twinsync/intended) so the snapshot
     // records only the machine, then merged back on top of the new observed state.
     // Finish what a killed snapshot left, and refuse git's index locked by someone else, before anything moves.
@@ -158,6 +164,7 @@ export class SnapshotService {
       await looking.catch(() => undefined)
     }
     this.logger.debug(`snapshot: collected at ${msSince(started)} ms`)
+    await collected?.()
     const held = await this.intents.hold('providers', undefined, options.intentReasons, options.otherwiseReason, { underLock: true, looked: await looking })
     this.logger.debug(`snapshot: intent held at ${msSince(started)} ms`)
     let result: Omit<SnapshotResult, 'pending'>
