@@ -14,6 +14,13 @@ interface PlanJson {
 }
 
 /**
+ * The chaos suite's long sweep (`npm run test:chaos`; not in the main suite, whose kills inside
+ * daemon-reload and restart are test/e2e/apply-kill-steps.test.ts). About 7–10 minutes on 2 busy
+ * cores with the default 4 points (TWINSYNC_KILL_STEPS), 5 booted containers more for the aimed kills.
+ * Session 28: the aimed kills' watcher used dash's builtin `kill -KILL -- -PID`, which dash refuses
+ * ("Illegal number"): no aimed kill of session 27 killed anything, the apply ran to its end (what
+ * its note took for "the record shows a step's start only at a later write"); /bin/kill now.
+ *
  * Session 27 (red team): kill -9 of `twinsync apply` at each step of a booted apply that writes a
  * checked nginx file (nginx -t, then a reload), rewrites a running service's unit file (the
  * daemon-reload, then its restart), and a sudoers file visudo refuses (put back). After each kill
@@ -92,6 +99,23 @@ describe('kill -9 at each step of a booted apply: reload, daemon-reload + restar
       return out.slice(-500)
     }
   }
+  /**
+   * A rerun after a kill in a reload window (a checked file live, its reload or restart without a
+   * verdict) first puts the previous files back (PendingChecks.finish: CONFIG_RESTORED, exit 1;
+   * session 28's finding: that reverses an approved file). Said here, and one more apply made, so
+   * the asserts below judge where the machine ends.
+   */
+  async function afterRestore(ct: Container, rerun: { code: number; stdout: string; stderr: string }) {
+    let restored: string[] = []
+    try {
+      restored = ((JSON.parse(rerun.stdout) as { checksFinished?: Array<{ restored: string[] }> }).checksFinished ?? []).flatMap((f) => f.restored)
+    } catch {
+      return rerun
+    }
+    if (restored.length === 0) return rerun
+    found.push(`  the rerun put back ${restored.join(', ')} (CONFIG_RESTORED): one more apply`)
+    return ct.twinsync(['apply', '--yes', '--accept-high-risk', '--json'], { timeoutMs: 600_000 })
+  }
   let applyMs = 0
   it('without a kill: two steps applied and followed, the sudoers file refused; measures the apply', async () => {
     const ct = await machine()
@@ -124,7 +148,7 @@ describe('kill -9 at each step of a booted apply: reload, daemon-reload + restar
         const next = await plan(ct)
         found.push(`kill ${k}: done ${done.join(', ')}; next plan ${next.changes.map((c) => c.id).join(', ')}`)
         assert.deepEqual(undoing(next), [], `kill ${k}: the next plan undoes nothing`)
-        const rerun = await ct.twinsync(['apply', '--yes', '--accept-high-risk', '--json'], { timeoutMs: 600_000 })
+        const rerun = await afterRestore(ct, await ct.twinsync(['apply', '--yes', '--accept-high-risk', '--json'], { timeoutMs: 600_000 }))
         assert.equal(rerun.code, 1, rerun.stdout.slice(-3000) + rerun.stderr)
         await finished(ct, `kill ${k}: ${steps(rerun.stdout)}`)
       } finally {
@@ -158,7 +182,7 @@ describe('kill -9 at each step of a booted apply: reload, daemon-reload + restar
         const r = await ct.runOk(['sh', '-c', `setsid node ${TWINSYNC_IN_CONTAINER} apply --yes --accept-high-risk --json >/tmp/killed.out 2>&1 & echo $!`])
         const pid = Number(r.stdout.trim())
         // After the kill, until the process is gone (reaped): a run started while it still exits is LOCK_HELD, rightly.
-        const watcher = `while kill -0 ${pid} 2>/dev/null; do if grep -qE -- '${aim.text}' ${RECORD} 2>/dev/null; then kill -KILL -- -${pid}; while kill -0 ${pid} 2>/dev/null; do sleep 0.05; done; echo killed; exit 0; fi; done; echo ended`
+        const watcher = `while kill -0 ${pid} 2>/dev/null; do if grep -qE -- '${aim.text}' ${RECORD} 2>/dev/null; then /bin/kill -KILL -- -${pid}; while kill -0 ${pid} 2>/dev/null; do sleep 0.05; done; echo killed; exit 0; fi; done; echo ended`
         const watched = await ct.run(['sh', '-c', watcher], { timeoutMs: 600_000 })
         const record = await ct.run(['cat', RECORD])
         const done = record.code === 0 ? Object.entries((JSON.parse(record.stdout) as { done: Record<string, string> }).done).map(([id, st]) => `${id}=${st}`) : ['(no record)']
@@ -166,7 +190,7 @@ describe('kill -9 at each step of a booted apply: reload, daemon-reload + restar
         found.push(`aimed "${aim.at}": ${watched.stdout.trim()}; done ${done.join(', ')}; next plan ${next.changes.map((c) => c.id).join(', ')}`)
         assert.equal(watched.stdout.trim(), 'killed', `the kill landed when ${aim.at}`)
         assert.deepEqual(undoing(next), [], `${aim.at}: the next plan undoes nothing`)
-        const rerun = await ct.twinsync(['apply', '--yes', '--accept-high-risk', '--json'], { timeoutMs: 600_000 })
+        const rerun = await afterRestore(ct, await ct.twinsync(['apply', '--yes', '--accept-high-risk', '--json'], { timeoutMs: 600_000 }))
         found.push(`  rerun: ${steps(rerun.stdout)}`)
         if (aim.sudo) {
           assert.equal(rerun.code, 1, rerun.stdout.slice(-3000) + rerun.stderr)
