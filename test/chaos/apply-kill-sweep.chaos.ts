@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { bootContainer, ROOTFS_BUILD_TIMEOUT_MS, TWINSYNC_IN_CONTAINER, type Container } from '../bed/index.js'
+import { bootContainer, ROOTFS_BUILD_TIMEOUT_MS, TWINSYNC_IN_CONTAINER, type Container, type RunResult } from '../bed/index.js'
 
 const TWIN = '/var/lib/twinsync/twin'
 const HEADER = '/etc/nginx/conf.d/twin-header.conf'
@@ -105,7 +105,7 @@ describe('kill -9 at each step of a booted apply: reload, daemon-reload + restar
    * session 28's finding: that reverses an approved file). Said here, and one more apply made, so
    * the asserts below judge where the machine ends.
    */
-  async function afterRestore(ct: Container, rerun: { code: number; stdout: string; stderr: string }) {
+  async function afterRestore(ct: Container, rerun: RunResult) {
     let restored: string[] = []
     try {
       restored = ((JSON.parse(rerun.stdout) as { checksFinished?: Array<{ restored: string[] }> }).checksFinished ?? []).flatMap((f) => f.restored)
