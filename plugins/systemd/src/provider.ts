@@ -38,7 +38,7 @@ import { withCommands } from './exec-start.js'
 import { oneRestartEach, reloadsForUnitFileWrites } from './unit-file-writes.js'
 import { UnitFileIndex } from './unit-file-index.js'
 import { RUNTIME_DOCUMENT, STARTUP_DOCUMENT, SystemdState, UNITS_DOCUMENT } from './state.js'
-import { UNIT_SEARCH_PATH, PERSISTENT_CONFIG } from './unit-paths.js'
+import { ADMIN_DROP_IN_DIRS, SYSTEM_UNIT_FILE, UNIT_SEARCH_PATH } from './unit-paths.js'
 
 /** systemd units: enablement, presets, runtime state and what starts at boot; changed through systemctl. */
 export class SystemdProvider implements ApplicableProvider<SystemdState>, StartupView<SystemdState>, PlanFollowUp<SystemdState>, PlanReview<SystemdState> {
@@ -71,7 +71,7 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
   readonly describes = [
     {
       path: STARTUP_DOCUMENT,
-      appliedFrom: `${STARTUP_DOCUMENT} only describes what starts at boot, which follows from the units: set a unit's "state" (enabled, disabled, masked) in ${UNITS_DOCUMENT}, or edit its unit file under filesystem/etc/systemd/system/`,
+      appliedFrom: `${STARTUP_DOCUMENT} only describes what starts at boot, which follows from the units: set a unit's "state" (enabled, disabled, masked) in ${UNITS_DOCUMENT}, or edit its unit file in the twin (under filesystem/etc/systemd/system/, or system.control/ or system.attached/ where it is there)`,
     },
     {
       path: UNITS_DOCUMENT,
@@ -89,8 +89,8 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
   private readonly made = new MadeDocuments()
   /** Sockets a unit listened on before a reload that lost them: the next reload must bring them back. */
   private readonly owedSockets = new Map<string, ReadonlySet<string>>()
-  /** The unit files under filesystem/etc/systemd/system/ of each twin state load read. */
-  private readonly twinUnitFiles = new WeakMap<SystemdState, ReadonlySet<string>>()
+  /** The administrator's unit files (in the unit path's /etc folders) of each twin state load read: unit → its file's twin path. */
+  private readonly twinUnitFiles = new WeakMap<SystemdState, ReadonlyMap<string, string>>()
   /** Per machine state diffed: the units the twin keeps disabled or stopped that it has not got yet (units-installed.ts). */
   private readonly absent = new WeakMap<SystemdState, AbsentUnit[]>()
 
@@ -150,8 +150,7 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     // Which administrator unit files the twin's files hold: a unit only taken out of units.json
     // keeps its file and changes nothing, which unapplied() says; one whose file goes too is the
     // files provider's delete (and units-leaving.ts stops and disables it first).
-    const prefix = `filesystem${PERSISTENT_CONFIG}/`
-    this.twinUnitFiles.set(state, new Set((await twin.list(prefix)).map((p) => p.slice(prefix.length))))
+    this.twinUnitFiles.set(state, await adminUnitFilesOf(twin))
     return { state, diagnostics: [] }
   }
 
@@ -163,8 +162,7 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
 
   /** What an edit of units.json or runtime.json asks for that the plan does not apply (a state no verb makes, a unit taken out): kept pending, said. */
   unapplied({ desired, actual, changes }: UnappliedRequest<SystemdState>): UnappliedPlace[] {
-    const files = this.twinUnitFiles.get(desired)
-    return unappliedSystemdPlaces(desired, actual, changes, files === undefined ? undefined : (unit) => files.has(unit))
+    return unappliedSystemdPlaces(desired, actual, changes, { intended: this.twinUnitFiles.get(desired), observed: this.twinUnitFiles.get(actual) })
   }
 
   /**
@@ -206,6 +204,24 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
   apply({ changes, ctx, onResult, restoring }: ApplyRequest): Promise<ApplyResult> {
     return applySystemdChanges(changes, ctx, onResult, this.owedSockets, restoring === true)
   }
+}
+
+/**
+ * The administrator's whole unit files the twin mirrors: unit → twin path, from every /etc folder
+ * of the unit path (system.control, system, system.attached: ADMIN_DROP_IN_DIRS), the first in
+ * the path's order winning as it does for the manager. Before session 28 only
+ * filesystem/etc/systemd/system/ was read: a unit whose file is in system.control, taken out of
+ * units.json, was told to delete filesystem/etc/systemd/system/NAME, which the twin does not have.
+ */
+export async function adminUnitFilesOf(twin: Pick<LoadRequest['twin'], 'list'>): Promise<Map<string, string>> {
+  const files = new Map<string, string>()
+  for (const dir of ADMIN_DROP_IN_DIRS) {
+    for (const path of await twin.list(`filesystem${dir}/`)) {
+      const unit = SYSTEM_UNIT_FILE.exec(path.slice('filesystem'.length))?.[1]
+      if (unit !== undefined && path.slice('filesystem'.length) === `${dir}/${unit}` && !files.has(unit)) files.set(unit, path)
+    }
+  }
+  return files
 }
 
 /**

@@ -12,7 +12,15 @@ export const UnitEntry = Type.Object(
     state: StateWord,
     /** Vendor preset (enabled/disabled); absent where systemctl shows "-". */
     preset: Type.Optional(StateWord),
-    /** sha256 of an administrator's unit file (/etc/systemd/system): a change needs daemon-reload. */
+    /**
+     * sha256 of an administrator's unit file in /etc/systemd/system: a change needs daemon-reload.
+     * Only that folder's, on purpose (session 28): the diff's reload names the file by the unit
+     * (/etc/systemd/system/NAME) and units.json has no folder field (an added one would make an
+     * older TwinSync refuse the document); a file of system.control or system.attached is reloaded
+     * and its service restarted from the plan's write of it (unit-file-writes.ts), and whether the
+     * machine had one is read from the observed twin's files (unapplied.ts). Recording theirs too
+     * would also change the units.json of existing twins that have one at their next snapshot.
+     */
     hash: Type.Optional(Type.String()),
   },
   { additionalProperties: false },

@@ -23,10 +23,17 @@ export function unappliedSystemdPlaces(
   desired: SystemdState,
   actual: SystemdState,
   changes: readonly Change[],
-  /** The twin's files hold this administrator unit file (filesystem/etc/systemd/system/); unknown: every one. */
-  twinHasUnitFile: (unit: string) => boolean = () => true,
+  /**
+   * The administrator's unit files each twin holds (unit → twin path, from every /etc folder of
+   * the unit path: provider.ts's adminUnitFilesOf): `intended` of `desired`, `observed` of
+   * `actual`. Unknown (absent): the intended twin holds every unit's file, the observed none.
+   */
+  twinFiles: { intended?: ReadonlyMap<string, string> | undefined; observed?: ReadonlyMap<string, string> | undefined } = {},
 ): UnappliedPlace[] {
   const places: UnappliedPlace[] = []
+  const { intended, observed } = twinFiles
+  /** Where a unit's file is in the twin (the intended twin's, else the observed one's), else where an administrator's goes. */
+  const fileOf = (unit: string) => intended?.get(unit) ?? observed?.get(unit) ?? `filesystem/etc/systemd/system/${unit}`
   const did = (unit: string, verbs: readonly string[]) => changes.some((c) => c.resource === unit && verbs.includes(c.operation))
   for (const unit of Object.keys(desired.units).sort(compareStrings)) {
     const want = desired.units[unit]
@@ -35,24 +42,28 @@ export function unappliedSystemdPlaces(
     if (want.state !== have?.state && !did(unit, SET_BY)) {
       const why =
         have === undefined
-          ? `${unit} has no unit file on the machine, so no state of it can be set: add its unit file (filesystem/etc/systemd/system/${unit}) or install its package`
+          ? `${unit} has no unit file on the machine, so no state of it can be set: add its unit file (${fileOf(unit)}) or install its package`
           : want.state === 'masked-runtime'
             ? `A mask until reboot needs a running system: apply the twin on the running machine (root "/"), or mask ${unit} for good ("masked")`
-            : `"${want.state}" is not a state TwinSync sets for ${unit} (live "${have.state}"): it follows from the unit file (no [Install] section: static; Alias=: alias; Also=: indirect…); set "enabled", "disabled" or "masked", or edit the unit file under filesystem/etc/systemd/system/`
+            : `"${want.state}" is not a state TwinSync sets for ${unit} (live "${have.state}"): it follows from the unit file (no [Install] section: static; Alias=: alias; Also=: indirect…); set "enabled", "disabled" or "masked", or edit its unit file (${fileOf(unit)})`
       places.push({ path: UNITS_DOCUMENT, at: ['units', unit, 'state'], nextStep: why })
     }
     if (want.hash !== have?.hash && !changes.some((c) => c.id === DAEMON_RELOAD_ID)) {
-      places.push({ path: UNITS_DOCUMENT, at: ['units', unit, 'hash'], nextStep: `"hash" describes ${unit}'s unit file; edit the file itself under filesystem/etc/systemd/system/` })
+      places.push({ path: UNITS_DOCUMENT, at: ['units', unit, 'hash'], nextStep: `"hash" describes ${unit}'s unit file; edit the file itself (${fileOf(unit)})` })
     }
   }
   for (const unit of Object.keys(actual.units).sort(compareStrings)) {
     // A unit that goes with its unit file: the files provider deletes the file (or says why it
-    // keeps it), and the plan stops and disables the unit first (units-leaving.ts).
-    if (desired.units[unit] !== undefined || did(unit, ['stop', 'disable']) || (actual.units[unit]?.hash !== undefined && !twinHasUnitFile(unit))) continue
+    // keeps it), and the plan stops and disables the unit first (units-leaving.ts). The machine had
+    // an administrator's file of it when units.json recorded its hash (/etc/systemd/system only) or
+    // the observed twin held one (any /etc folder of the unit path: system.control's has no hash).
+    const hadAdminFile = actual.units[unit]?.hash !== undefined || observed?.has(unit) === true
+    const keepsFile = intended === undefined || intended.has(unit)
+    if (desired.units[unit] !== undefined || did(unit, ['stop', 'disable']) || (hadAdminFile && !keepsFile)) continue
     places.push({
       path: UNITS_DOCUMENT,
       at: ['units', unit],
-      nextStep: `Taking ${unit} out of ${UNITS_DOCUMENT} changes nothing on the machine: to keep it from starting set its "state" to "disabled" or "masked"; to remove it, delete its unit file (filesystem/etc/systemd/system/${unit}) or its package`,
+      nextStep: `Taking ${unit} out of ${UNITS_DOCUMENT} changes nothing on the machine: to keep it from starting set its "state" to "disabled" or "masked"; to remove it, delete its unit file (${fileOf(unit)}) or its package`,
     })
   }
   if (desired.runtime === undefined) return places

@@ -38,6 +38,27 @@ describe('systemd: the edits its plan leaves out', () => {
     assert.match(found[0]?.nextStep ?? '', /no unit file on the machine/)
   })
 
+  it('a unit taken out whose file is in system.control or system.attached: told that file, and none when its file goes too (session 28)', () => {
+    const actual = state({ 'ctl.service': 'enabled', 'att.service': 'disabled', 'sys.service': 'enabled' })
+    actual.units['sys.service'] = { state: 'enabled', hash: 'sha256:1' }
+    const observed = new Map([
+      ['ctl.service', 'filesystem/etc/systemd/system.control/ctl.service'],
+      ['att.service', 'filesystem/etc/systemd/system.attached/att.service'],
+      ['sys.service', 'filesystem/etc/systemd/system/sys.service'],
+    ])
+    // Taken out of units.json, their files kept: each told its own file, never /etc/systemd/system's.
+    const kept = unappliedSystemdPlaces(state({}), actual, [], { intended: observed, observed })
+    assert.deepEqual(kept.map((p) => p.at), [['units', 'att.service'], ['units', 'ctl.service'], ['units', 'sys.service']])
+    assert.match(kept[0]?.nextStep ?? '', /delete its unit file \(filesystem\/etc\/systemd\/system\.attached\/att\.service\)/)
+    assert.match(kept[1]?.nextStep ?? '', /delete its unit file \(filesystem\/etc\/systemd\/system\.control\/ctl\.service\)/)
+    assert.match(kept[2]?.nextStep ?? '', /delete its unit file \(filesystem\/etc\/systemd\/system\/sys\.service\)/)
+    // Their files taken out of the twin too: the files provider deletes them, nothing is left out (system.control's has no hash in units.json).
+    assert.deepEqual(unappliedSystemdPlaces(state({}), actual, [], { intended: new Map(), observed }), [])
+    // A state edit of a system.control unit no verb makes: told to edit that file.
+    const edited = unappliedSystemdPlaces(state({ 'ctl.service': 'static', 'att.service': 'disabled', 'sys.service': 'enabled' }), actual, [], { intended: observed, observed })
+    assert.match(edited.find((p) => p.at[1] === 'ctl.service')?.nextStep ?? '', /edit its unit file \(filesystem\/etc\/systemd\/system\.control\/ctl\.service\)/)
+  })
+
   it('runtime: a state no start or stop makes, a unit taken out, and runtime.json on a target without a running manager', () => {
     const actual = state({}, { 'a.service': 'active', 'b.service': 'inactive', 'c.service': 'active' })
     assert.deepEqual(places(state({}, { 'a.service': 'failed', 'b.service': 'active' }), actual), [
