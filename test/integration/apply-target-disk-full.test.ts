@@ -53,8 +53,22 @@ describe('apply to a target whose disk is full (a small tmpfs under the root)', 
     const step = report?.journal.steps.find((r) => r.id === 'files:replace:/etc/app/app.conf')
     assert.equal(step?.status, 'failed')
     assert.match(step?.message ?? '', /No space left on device|disk is full/i)
+    // Session 28: the message names the file system that is full (before: "ENOSPC: no space left on device, write" alone).
+    assert.match(step?.message ?? '', /^\/etc\/app\/app\.conf: the file system mounted at \/etc\/app is full; not applied \(ENOSPC: no space left on device/)
     const again = await (await rig.container()).resolve(PlanWorkflow).plan({})
     assert.deepEqual(again.changes.map((c) => c.id), ['files:replace:/etc/app/app.conf'], 'still pending')
     assert.equal(await readFile(join(rig.twin, 'filesystem/etc/app/app.conf'), 'utf8'), big, 'the twin still asks for it')
+  })
+
+  it('a new file in a folder below the full mount: the message names the mount and the folder (session 28)', async () => {
+    // The first case's ask taken back (the twin's app.conf as the machine has it).
+    execFileSync('git', ['-C', rig.twin, 'checkout', '--', 'filesystem/etc/app/app.conf'])
+    await mkdir(join(rig.twin, 'filesystem/etc/app/conf.d'), { recursive: true })
+    await writeFile(join(rig.twin, 'filesystem/etc/app/conf.d/extra.conf'), '# padding\n'.repeat(20_000))
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    const report = await (await rig.container()).resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
+    const step = report.journal.steps.find((r) => r.id === 'files:create:/etc/app/conf.d/extra.conf')
+    assert.equal(step?.status, 'failed', JSON.stringify(report.journal.steps))
+    assert.match(step?.message ?? '', /^\/etc\/app\/conf\.d\/extra\.conf: the file system mounted at \/etc\/app \(it holds \/etc\/app\/conf\.d\) is full; not applied \(ENOSPC/)
   })
 })

@@ -6,6 +6,8 @@ import { cliSandbox, TWINSYNC_BIN, type CliSandbox } from '../support/cli.js'
 import { aptHook } from '../../core/src/services/schedule.js'
 import { describePackageChange } from '../../core/src/services/apt-hook.js'
 import { TwinLock } from '../../core/src/twin/twin-lock.js'
+import { machineLockPath } from '../../core/src/apply/machine-lock.js'
+import { spawn } from 'node:child_process'
 
 describe('the apt hook command', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
@@ -48,6 +50,45 @@ describe('the apt hook command', function () {
     }
     assert.equal(await count(), before)
   })
+
+  // Session 28: the line said "is using the twin" also when the run holding things up was an apply
+  // to the machine (its machine lock: refuseWhileAnotherApplies), of another twin (which records
+  // nothing in this one) or of this twin (apt's hook during the apt provider's own install; that
+  // apply records the machine when it ends). Another process holds the machine lock as an apply does.
+  for (const whose of ['another twin', 'this twin'] as const) {
+    it(`an apply of ${whose} to this machine: the hook and a scheduled snapshot say so, commit nothing`, async function () {
+      if (process.getuid?.() !== 0) this.skip()
+      const before = await count()
+      await writeFile(join(rootfs.dir, 'etc/motd'), `changed while ${whose} applies\n`)
+      const twin = whose === 'this twin' ? cli.twinDir : join(cli.dir, 'other-twin')
+      const lock = machineLockPath(rootfs.dir)
+      const code = `import('${join(process.cwd(), 'core/src/apply/machine-lock.ts')}').then((m) => m.holdMachine(${JSON.stringify(rootfs.dir)}, ${JSON.stringify(twin)}, () => new Promise((r) => setTimeout(r, 60000))))`
+      const holder = spawn(process.execPath, ['--import', 'tsx', '-e', code], { stdio: 'ignore' })
+      try {
+        // Its own hold (a killed holder's stale lock file may be there already).
+        for (let i = 0; (await new TwinLock(lock).holder().catch(() => undefined))?.pid !== holder.pid; i++) {
+          assert.ok(i < 300, 'the other process holds the machine lock')
+          await new Promise((r) => setTimeout(r, 100))
+        }
+        const why =
+          whose === 'this twin'
+            ? `this twin's apply (pid ${holder.pid}) is changing the machine and records it when it ends`
+            : `another TwinSync run (apply of the twin ${twin}, pid ${holder.pid}) is applying to this machine: a snapshot now would record a moment of that apply, and the next snapshot of this twin records the machine`
+        for (const phase of ['pre', 'post']) {
+          const r = await hook(phase)
+          assert.equal(r.code, 0, r.stderr)
+          assert.equal(r.stderr.trim(), `twinsync: skipped the ${phase}-apt snapshot: ${why}`)
+        }
+        const scheduled = await cli.twinsync(['snapshot', '--if-changed', '--root', rootfs.dir, '--repo', cli.twinDir])
+        assert.equal(scheduled.code, 0, scheduled.stderr)
+        assert.equal(scheduled.stdout, `Skipped: ${why}; no snapshot made.\n`)
+      } finally {
+        holder.kill('SIGKILL')
+        await new Promise((r) => holder.once('exit', r))
+      }
+      assert.equal(await count(), before)
+    })
+  }
 
   it('a missing twin: one line, exit 0', async () => {
     const r = await cli.twinsync(['apt-hook', 'post', '--root', rootfs.dir, '--repo', join(cli.dir, 'no-twin-here')])

@@ -49,7 +49,7 @@ export async function holdMachine<T>(root: string, twinDir: string, fn: () => Pr
   const path = machineLockPath(root, dir)
   const lock = new TwinLock(path)
   try {
-    await lock.acquire(`apply of the twin ${twinDir}`)
+    await lock.acquire(applyPurpose(twinDir))
   } catch (error) {
     if (!isTwinSyncError(error) || error.code !== 'LOCK_HELD') throw error
     const holder = await lock.holder()
@@ -60,7 +60,7 @@ export async function holdMachine<T>(root: string, twinDir: string, fn: () => Pr
   }
   // Said before the first step: a snapshot of another twin collecting meanwhile sees it (watchForApplies).
   try {
-    writeFileSync(beganPath(path), JSON.stringify({ purpose: `apply of the twin ${twinDir}`, pid: process.pid, since: new Date().toISOString() }) + '\n')
+    writeFileSync(beganPath(path), JSON.stringify({ purpose: applyPurpose(twinDir), pid: process.pid, since: new Date().toISOString() }) + '\n')
   } catch {
     // Best effort: the look at the lock still refuses a snapshot that starts during the apply.
   }
@@ -76,6 +76,11 @@ function beganPath(lockPath: string): string {
   return lockPath.replace(/\.lock$/, '.began')
 }
 
+/** What an apply's machine lock (and its `.began` record) says it is held for: the twin it applies. */
+function applyPurpose(twinDir: string): string {
+  return `apply of the twin ${twinDir}`
+}
+
 /**
  * Session 27 (red team): a snapshot or adopt of one twin while another twin's apply runs on the
  * same machine recorded a moment of that apply: a file its check was about to put back (a
@@ -85,12 +90,16 @@ function beganPath(lockPath: string): string {
  * record to the next one. The apply's own checkpoints and snapshot after run in its process and
  * are not refused. A run that starts applying after this look is caught by `watchForApplies`.
  */
-export async function refuseWhileAnotherApplies(root: string, what: string, dir: string = MACHINE_LOCK_DIR): Promise<void> {
+export async function refuseWhileAnotherApplies(root: string, what: string, dir: string = MACHINE_LOCK_DIR, twinDir?: string): Promise<void> {
   const holder = await new TwinLock(machineLockPath(root, dir)).holder().catch(() => undefined)
   if (holder === undefined || holder.pid === process.pid) return
   throw new TwinSyncError('LOCK_HELD', `Another TwinSync run is applying to this machine (${root}): ${holder.purpose}, pid ${holder.pid}, since ${holder.since}; no ${what} was made (it would record a moment of that apply, such as a file its check is about to put back)`, {
     nextStep: `Wait for it to finish (\`ps -p ${holder.pid}\`), then run the ${what} again.`,
-    details: { lock: machineLockPath(root, dir), holder },
+    // `applyingTo`, `ownTwin`: a scheduled snapshot's busy line says another run applies to the
+    // machine, of this twin (which records the machine when it ends: apt's hook during the apt
+    // provider's own install) or of another (which records nothing here); session 28: apt's hook
+    // said "is using the twin" for both.
+    details: { lock: machineLockPath(root, dir), holder, applyingTo: root, ownTwin: twinDir !== undefined && holder.purpose === applyPurpose(twinDir) },
   })
 }
 
@@ -102,18 +111,19 @@ export async function refuseWhileAnotherApplies(root: string, what: string, dir:
  * rewrites the `.began` record beside the lock, holdMachine). No lock is taken: a snapshot never
  * holds back an apply, and costs two small reads in /run.
  */
-export async function watchForApplies(root: string, what: string, dir: string = MACHINE_LOCK_DIR): Promise<() => Promise<void>> {
-  await refuseWhileAnotherApplies(root, what, dir)
+export async function watchForApplies(root: string, what: string, dir: string = MACHINE_LOCK_DIR, twinDir?: string): Promise<() => Promise<void>> {
+  await refuseWhileAnotherApplies(root, what, dir, twinDir)
   const path = beganPath(machineLockPath(root, dir))
   const before = readBegan(path)
   return async () => {
-    await refuseWhileAnotherApplies(root, what, dir)
+    await refuseWhileAnotherApplies(root, what, dir, twinDir)
     const now = readBegan(path)
     if (now === before) return
     const holder = parseBegan(now)
     throw new TwinSyncError('LOCK_HELD', `Another TwinSync run applied to this machine (${root}) while this ${what} read it${holder === undefined ? '' : `: ${holder.purpose}, pid ${holder.pid}, since ${holder.since}`}; no ${what} was made (it would record a moment of that apply)`, {
       nextStep: `Run the ${what} again: the machine is read anew.`,
-      details: { record: path, ...(holder === undefined ? {} : { holder }) },
+      // `meanwhile`: the busy line says that apply ran during the read (it may be over).
+      details: { record: path, ...(holder === undefined ? {} : { holder }), applyingTo: root, meanwhile: true, ownTwin: twinDir !== undefined && holder?.purpose === applyPurpose(twinDir) },
     })
   }
 }

@@ -198,7 +198,7 @@ export class ReconcileService {
   private async locked<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
     await this.twin.open()
     // An adoption records the machine as it is: not a moment of another twin's apply (machine-lock.ts).
-    if (purpose === 'adopt') await refuseWhileAnotherApplies(this.contexts.host.root, 'adoption')
+    if (purpose === 'adopt') await refuseWhileAnotherApplies(this.contexts.host.root, 'adoption', undefined, this.twin.dir)
     // A snapshot killed half way is finished before the working twin is read or HEAD moves (lockForWriting).
     const lock = await this.twin.lockForWriting(purpose)
     try {

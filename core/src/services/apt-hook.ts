@@ -5,7 +5,7 @@ import { isTwinSyncError } from '@twinsync/sdk/errors'
 import { ownEnv } from '@twinsync/sdk/light'
 import { inject, injectable } from '../di.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { SnapshotWorkflow, type TakeSnapshotResult } from './take-snapshot.js'
+import { busyWhy, SnapshotWorkflow, type TakeSnapshotResult } from './take-snapshot.js'
 
 /** Installed packages as "name version", the way the hook compares before and after dpkg. */
 async function packages(root: string): Promise<Map<string, string>> {
@@ -31,6 +31,7 @@ export function describePackageChange(before: Map<string, string>, after: Map<st
 /** The one line when another TwinSync run held the twin and this snapshot was left to it. */
 function busyLine(r: TakeSnapshotResult, phase: 'pre' | 'post'): string | undefined {
   if (r.skipped !== 'busy') return undefined
+  if (r.busy?.applyingTo !== undefined) return `twinsync: skipped the ${phase}-apt snapshot: ${busyWhy(r.busy)}`
   return `twinsync: another TwinSync ${r.busy?.purpose ?? 'run'} (pid ${r.busy?.pid ?? '?'}) is using the twin; skipped the ${phase}-apt snapshot`
 }
 

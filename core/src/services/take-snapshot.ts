@@ -24,8 +24,14 @@ export interface TakeSnapshotOptions {
 export type TakeSnapshotResult = Omit<SnapshotResult, 'skipped'> & {
   /** Why there is no commit; 'busy': `--if-changed` found another TwinSync run holding the twin and left it to that one. */
   skipped: SnapshotResult['skipped'] | 'busy'
-  /** Who held the twin when the snapshot was skipped as busy. */
-  busy?: { purpose: string; pid: number; since: string }
+  /**
+   * Who held the twin when the snapshot was skipped as busy; `applyingTo` (the machine's root)
+   * when it was another run's apply to this machine (its machine lock, refuseWhileAnotherApplies),
+   * `ownTwin` when that apply is this twin's (it records the machine when it ends); another
+   * twin's records nothing in this one. `meanwhile`: it began while this snapshot read the
+   * machine (watchForApplies), and may be over.
+   */
+  busy?: { purpose: string; pid: number; since: string; applyingTo?: string; ownTwin?: boolean; meanwhile?: boolean }
   repo: string
   initialized: boolean
   push?: PushOutcome
@@ -61,14 +67,30 @@ export class SnapshotWorkflow {
       // A scheduled snapshot (--if-changed) that finds another snapshot or apply holding the twin
       // leaves the work to it: that run records the machine. A person's `snapshot` is told LOCK_HELD.
       if (!options.ifChanged || !isTwinSyncError(error) || error.code !== 'LOCK_HELD') throw error
-      const holder = (error.details as { holder?: { purpose?: string; pid?: number; since?: string } } | undefined)?.holder
-      const busy = { purpose: holder?.purpose ?? 'run', pid: holder?.pid ?? 0, since: holder?.since ?? '' }
+      const details = error.details as { holder?: { purpose?: string; pid?: number; since?: string }; applyingTo?: unknown; ownTwin?: unknown; meanwhile?: unknown } | undefined
+      const holder = details?.holder
+      const machine = typeof details?.applyingTo === 'string' ? { applyingTo: details.applyingTo, ownTwin: details.ownTwin === true, ...(details.meanwhile === true ? { meanwhile: true } : {}) } : {}
+      const busy = { purpose: holder?.purpose ?? 'run', pid: holder?.pid ?? 0, since: holder?.since ?? '', ...machine }
       return { commit: undefined, message: undefined, skipped: 'busy' as const, busy, head: await this.twin.head(), summary: {}, providers: [], diagnostics: [], pending: [] }
     })
     if (result.skipped === 'busy') return { ...result, repo: this.twin.dir, initialized }
     const push = result.commit !== undefined || (await this.remote.status()).pending > 0 ? await this.remote.push() : undefined
     return { ...result, repo: this.twin.dir, initialized, ...(push === undefined || push.status === 'not-configured' ? {} : { push }) }
   }
+}
+
+/**
+ * Who a scheduled snapshot left its work to, in the words `snapshot` and apt's hook print: a run
+ * holding this twin (its snapshot or apply records the machine), or another run applying to the
+ * machine, maybe of another twin (its machine lock: session 28, both were "is using the twin").
+ */
+export function busyWhy(busy: TakeSnapshotResult['busy']): string {
+  if (busy?.applyingTo === undefined) return `another TwinSync ${busy?.purpose ?? 'run'} (pid ${busy?.pid ?? '?'}) is using the twin and records the machine`
+  const pid = busy.pid === 0 ? undefined : `pid ${busy.pid}`
+  if (busy.ownTwin === true) return `this twin's apply (${pid ?? 'its pid unknown'}) ${busy.meanwhile === true ? 'changed the machine while it was read, and records it' : 'is changing the machine and records it'} when it ends`
+  const named = [busy.purpose === 'run' ? undefined : busy.purpose, pid].filter((p) => p !== undefined)
+  const who = `another TwinSync run${named.length === 0 ? '' : ` (${named.join(', ')})`}`
+  return `${who} ${busy.meanwhile === true ? 'applied to this machine while it was read' : 'is applying to this machine'}: a snapshot now would record a moment of that apply, and the next snapshot of this twin records the machine`
 }
 
 /** Providers that failed to collect: the snapshot is incomplete, and the command exits 1. */
@@ -87,7 +109,7 @@ export function snapshotOutcome(r: Pick<TakeSnapshotResult, 'commit' | 'message'
     r.commit !== undefined
       ? `Snapshot ${r.commit.slice(0, 12)}  ${r.message}`
       : r.skipped === 'busy'
-        ? `Skipped: another TwinSync ${r.busy?.purpose ?? 'run'} (pid ${r.busy?.pid ?? '?'}) is using the twin and records the machine; no snapshot made.`
+        ? `Skipped: ${busyWhy(r.busy)}; no snapshot made.`
         : r.skipped === 'volatile-only'
           ? `Only volatile facts (processes, logs, usage) changed; no snapshot made (last: ${r.head?.slice(0, 12)}).`
           : failed.length > 0

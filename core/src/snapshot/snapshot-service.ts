@@ -102,7 +102,7 @@ export class SnapshotService {
     await refuseOtherMachine(this.twin.dir, await this.twin.open(), this.contexts.host)
     // Not while another twin's apply runs on this machine, nor when one began during the collect:
     // it would record a moment of it (machine-lock.ts).
-    const noApplyMeanwhile = await watchForApplies(this.contexts.host.root, 'snapshot')
+    const noApplyMeanwhile = await watchForApplies(this.contexts.host.root, 'snapshot', undefined, this.twin.dir)
     // A bad or taken label is refused before anything is collected or committed.
     if (options.label !== undefined) await new SnapshotLog(this.twin.dir).checkLabelFree(options.label)
     // A snapshot never takes the lock again while it runs: held without AsyncLocalStorage (twin-lock.ts).

@@ -45,7 +45,7 @@ export async function applyFiles(ctx: ProviderContext, changes: readonly Change[
       ctx.signal.throwIfAborted()
       result = await applyOne(ctx, scope, change)
     } catch (error) {
-      result = failed(change, messageOf(error))
+      result = failed(change, (await diskFullMessage(ctx, change, error)) ?? messageOf(error))
     }
     results.push(result)
     onResult?.(result)
@@ -347,6 +347,34 @@ function failed(change: Change, message: string, outputTail?: string, diagnostic
     ...(outputTail === undefined || outputTail === '' ? {} : { outputTail }),
     ...(diagnostics.length > 0 ? { diagnostics: [...diagnostics] } : {}),
   }
+}
+
+/**
+ * A write the target's file system had no room for (ENOSPC, or EDQUOT: the owner's quota), said
+ * with the file system that is full: its mount point, found by walking up from the change's folder
+ * while the device stays the same (the temporary file of an atomic write is made in that folder).
+ * Session 28: the step said only "ENOSPC: no space left on device, write", naming no place.
+ */
+async function diskFullMessage(ctx: ProviderContext, change: Change, error: unknown): Promise<string | undefined> {
+  const code = (error as { code?: unknown } | null)?.code
+  const text = messageOf(error)
+  const quota = code === 'EDQUOT' || /Disk quota exceeded/i.test(text)
+  if (!quota && code !== 'ENOSPC' && !/No space left on device/i.test(text)) return undefined
+  const path = (change.data as { path?: unknown } | undefined)?.path
+  if (typeof path !== 'string' || !path.startsWith('/')) return undefined
+  const folder = path.slice(0, path.lastIndexOf('/')) || '/'
+  let where = `the file system of ${folder}`
+  const dev = (await ctx.host.stat(folder).catch(() => undefined))?.dev
+  if (dev !== undefined) {
+    let mount = folder
+    while (mount !== '/') {
+      const parent = mount.slice(0, mount.lastIndexOf('/')) || '/'
+      if ((await ctx.host.stat(parent).catch(() => undefined))?.dev !== dev) break
+      mount = parent
+    }
+    where = `the file system mounted at ${mount}${mount === folder ? '' : ` (it holds ${folder})`}`
+  }
+  return `${path}: ${where} is full${quota ? ' for its owner (disk quota reached)' : ''}; not applied (${text})`
 }
 
 function messageOf(error: unknown): string {
