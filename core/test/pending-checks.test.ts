@@ -126,8 +126,11 @@ describe('pending configuration checks: finished by the next apply', () => {
     const reload: Change = { id: 'systemd:reload:nginx.service', provider: 'systemd', category: 'services', operation: 'reload', resource: 'nginx.service', summary: '', risk: 'medium' }
     await record()
     assert.match(pendingNotice(await pending.read(), host.root) ?? '', /not yet judged: nginx \(\/etc\/nginx\/nginx\.conf, \/etc\/nginx\/conf\.d\/x\.conf: its check had not ended\)/)
+    assert.match(pendingNotice(await pending.read(), host.root) ?? '', /before the plan's changes: nginx's check runs on the live files, which stay if it passes and go back if not\.$/)
     await pending.awaitReloads('nginx', host.root, [reload])
     assert.match(pendingNotice(await pending.read(), host.root) ?? '', /nginx \(.*: the reload of nginx\.service had given no verdict\)\. `twinsync apply` settles it/)
+    // Session 28: what the next apply does, per kind (before: "it checks it again, or puts the previous files back and reloads" for both).
+    assert.match(pendingNotice(await pending.read(), host.root) ?? '', /before the plan's changes: nginx's previous files go back and the reload of nginx\.service runs again \(the next plan asks for the files again\)\.$/)
     assert.equal(pendingNotice(await pending.read(), '/elsewhere'), undefined)
   })
 })

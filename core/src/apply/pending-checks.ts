@@ -275,6 +275,16 @@ export function pendingNotice(entries: readonly PendingCheck[], root: string): s
     const files = e.files.map((f) => f.path).join(', ')
     return e.reloads === undefined ? `${e.service} (${files}: its check had not ended)` : `${e.service} (${files}: the ${e.reloads.map((r) => `${r.operation} of ${r.resource}`).join(', ')} had given no verdict)`
   })
-  return `Configuration it wrote is not yet judged: ${each.join('; ')}. \`twinsync apply\` settles it before anything else: it checks it again, or puts the previous files back and reloads.`
+  // What the next apply does (finish), said per service: a plan's changes do not show it (the
+  // files are live, so no write is planned; the reload run again is no change of the plan).
+  // Session 28: "it checks it again, or puts the previous files back and reloads" for both kinds;
+  // a reload window's files are never checked again.
+  const does = here.map((e) => {
+    if (e.reloads === undefined) return `${e.service}'s check runs on the live files, which stay if it passes and go back if not`
+    const verbs = [...new Set(e.reloads.map((r) => r.operation))].join(' or ') || 'reload'
+    const units = e.reloads.map((r) => r.resource).join(', ') || 'its service'
+    return `${e.service}'s previous files go back and the ${verbs} of ${units} runs again (the next plan asks for the files again)`
+  })
+  return `Configuration it wrote is not yet judged: ${each.join('; ')}. \`twinsync apply\` settles it before anything else, before the plan's changes: ${does.join('; ')}.`
 }
 
