@@ -331,9 +331,10 @@ describe("V8's flags chosen from the command's last run (core/bin/v8-flags.js)",
 
   it('writes a marker after a long or large run, removes it after a short or small one, leaves them for help, and keeps none without a cache folder', async () => {
     type Chosen = { long: boolean; large: boolean }
-    const { recordRun, LARGE_HEAP, LONG_CPU } = (await import(FLAGS)) as {
+    const { recordRun, LARGE_HEAP, LARGE_HEAP_KEPT, LONG_CPU } = (await import(FLAGS)) as {
       recordRun: (v: string, chosen: Chosen, cacheDir: (create: boolean) => string | undefined, now?: { cpuMs: number; heapUsed: number }) => void
       LARGE_HEAP: number
+      LARGE_HEAP_KEPT: number
       LONG_CPU: number
     }
     const cacheDir = () => dir
@@ -344,7 +345,15 @@ describe("V8's flags chosen from the command's last run (core/bin/v8-flags.js)",
     assert.deepEqual(await files(), ['large-heap-snapshot', 'long-run-snapshot'])
     recordRun('snapshot', { long: true, large: true }, cacheDir, { cpuMs: LONG_CPU - 1, heapUsed: LARGE_HEAP })
     assert.deepEqual(await files(), ['large-heap-snapshot'])
+    // Kept while a run that kept the young generation small ends at or above LARGE_HEAP_KEPT (no flip at every run).
     recordRun('snapshot', { long: false, large: true }, cacheDir, { cpuMs: 10, heapUsed: LARGE_HEAP - 1 })
+    assert.deepEqual(await files(), ['large-heap-snapshot'])
+    recordRun('snapshot', { long: false, large: true }, cacheDir, { cpuMs: 10, heapUsed: LARGE_HEAP_KEPT })
+    assert.deepEqual(await files(), ['large-heap-snapshot'])
+    recordRun('snapshot', { long: false, large: true }, cacheDir, { cpuMs: 10, heapUsed: LARGE_HEAP_KEPT - 1 })
+    assert.deepEqual(await files(), [])
+    // A run that grew it needs LARGE_HEAP to keep the next one small.
+    recordRun('snapshot', { long: false, large: false }, cacheDir, { cpuMs: 10, heapUsed: LARGE_HEAP - 1 })
     assert.deepEqual(await files(), [])
     recordRun('plan', { long: false, large: false }, () => undefined, { cpuMs: LONG_CPU, heapUsed: LARGE_HEAP })
     assert.deepEqual(await files(), [])
