@@ -23,7 +23,8 @@ import {
 import { toStep, applyAptChanges } from './apply.js'
 import { refusedChanges, throughLinkedEnablementFolder, type ScopeRequest } from '@twinsync/sdk'
 import { DPKG_STATUS } from './collect.js'
-import { cachedAptState } from './state-cache.js'
+import { aptInputs, aptToken, cachedAptState } from './state-cache.js'
+import { keptAptCollect, rememberAptNotes } from './kept-collect.js'
 import { diffAptState, observeAptState } from './diff.js'
 import { unappliedAptPlaces } from './unapplied.js'
 import { APT_PINS_DOCUMENT, AptPins, withPins } from './pins.js'
@@ -49,9 +50,15 @@ export class AptProvider implements ApplicableProvider<AptState> {
       : { detected: false, reason: `no ${DPKG_STATUS} on the target`, diagnostics: [] }
   }
 
-  async collect({ ctx }: CollectRequest): Promise<CollectResult<AptState>> {
-    const { state, diagnostics, document } = await cachedAptState(ctx, Date.now())
-    return { state, documents: this.made.remember([{ path: APT_DOCUMENT, content: document }]), diagnostics }
+  async collect({ ctx, since }: CollectRequest): Promise<CollectResult<AptState>> {
+    const inputs = await aptInputs(ctx, Date.now())
+    // A snapshot that handed back the token of apt.json as HEAD holds it, inputs unmoved: kept, not made (kept-collect.ts).
+    const kept = await keptAptCollect(ctx.cache, since, inputs)
+    if (kept !== undefined) return kept
+    const { state, diagnostics, document } = await cachedAptState(ctx, Date.now(), inputs)
+    const token = aptToken(inputs)
+    if (token !== undefined) await rememberAptNotes(ctx.cache, token, diagnostics)
+    return { state, documents: this.made.remember([{ path: APT_DOCUMENT, content: document }]), diagnostics, ...(token === undefined ? {} : { token }) }
   }
 
   /** apt.json with the person's pins (apt-pins.json) laid over it. */

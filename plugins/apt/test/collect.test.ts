@@ -107,3 +107,88 @@ describe('apt collect', () => {
     }
   })
 })
+
+/** kept-collect.ts: a snapshot's collect handed back its token keeps apt.json instead of making it. */
+describe('apt collect handed back its token (kept-collect.ts)', () => {
+  let root: string
+  let reads: string[]
+  let ctx: ReturnType<typeof createTestContext>
+  beforeEach(async () => {
+    root = mkdtempSync(join(tmpdir(), 'twinsync-apt-kept-'))
+    cpSync(FIXTURE_ROOT, root, { recursive: true })
+    const past = new Date(Date.now() - 3600_000)
+    for (const f of ['var/lib/dpkg/status', 'var/lib/apt/extended_states']) utimesSync(join(root, f), past, past)
+    // Files changed in the last moments are racy (no token); their ctime is now.
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    reads = []
+    const base = createTestContext(root, { cache: new MemoryCache() })
+    const host = new Proxy(base.host, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver)
+        if (key === 'readTextIfExists' || key === 'readFile') return (path: string) => (reads.push(path), (value as HostPort['readFile']).call(target, path))
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+      },
+    })
+    ctx = { ...base, host }
+  })
+  afterEach(() => rmSync(root, { recursive: true, force: true }))
+
+  it('nothing moved: apt.json kept, nothing read, the same diagnostics, a state whose packages throw; a collect without since makes it all', async () => {
+    const provider = new AptProvider()
+    const first = await provider.collect({ ctx })
+    assert.match(first.token ?? '', /^apt-1-[0-9a-f]{32}$/)
+    reads.splice(0)
+    const kept = await provider.collect({ ctx, since: first.token as string })
+    assert.deepEqual(kept.kept, ['system/packages/apt.json'])
+    assert.deepEqual(kept.documents, [])
+    assert.equal(kept.token, first.token)
+    assert.deepEqual(kept.diagnostics, first.diagnostics)
+    assert.ok(kept.diagnostics.length > 0, 'the fixture has a package not fully installed: its diagnostic is said kept too')
+    assert.deepEqual(reads, [])
+    assert.throws(() => kept.state.packages, /kept apt\.json/)
+    const again = await provider.collect({ ctx })
+    assert.deepEqual(again.state, first.state)
+    assert.deepEqual(again.documents, first.documents)
+  })
+
+  it('a package installed since the token: apt.json made again, with it (never kept on the old token)', async () => {
+    const provider = new AptProvider()
+    const first = await provider.collect({ ctx })
+    appendFileSync(join(root, 'var/lib/dpkg/status'), '\nPackage: newcomer\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.0\n')
+    const later = await provider.collect({ ctx, since: first.token as string })
+    assert.equal(later.kept, undefined)
+    assert.equal(later.state.packages.newcomer?.version, '1.0')
+    assert.equal(later.documents[0]?.content, stableStringify(later.state))
+    // Just written: racy, so no token either (a change in the same tick would have the same stat data).
+    assert.equal(later.token, undefined)
+  })
+
+  it('an extended_states mark changed with the same size and times set back, a plan collected since: made again (ctime moved)', async () => {
+    const provider = new AptProvider()
+    const first = await provider.collect({ ctx })
+    const path = join(root, 'var/lib/apt/extended_states')
+    const { readFileSync, writeFileSync, statSync } = await import('node:fs')
+    const before = statSync(path)
+    writeFileSync(path, readFileSync(path, 'utf8').replace('Auto-Installed: 1', 'Auto-Installed: 0'))
+    assert.equal(statSync(path).size, before.size)
+    utimesSync(path, before.atime, before.mtime)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    // A `plan` meanwhile collects (without since) and records its diagnostics under the new token.
+    const planned = await provider.collect({ ctx })
+    const later = await provider.collect({ ctx, since: first.token as string })
+    assert.equal(later.token, planned.token)
+    assert.equal(later.kept, undefined)
+    assert.notEqual(later.documents[0]?.content, first.documents[0]?.content)
+    assert.notEqual(later.token, first.token)
+  })
+
+  it("the diagnostics on record are another token's: apt.json made again", async () => {
+    const provider = new AptProvider()
+    const first = await provider.collect({ ctx })
+    await ctx.cache.write('apt-kept-notes-v1', JSON.stringify({ token: 'apt-1-other', diagnostics: [] }))
+    const later = await provider.collect({ ctx, since: first.token as string })
+    assert.equal(later.kept, undefined)
+    assert.deepEqual(later.documents, first.documents)
+    assert.deepEqual(later.diagnostics, first.diagnostics)
+  })
+})
