@@ -19,8 +19,10 @@ import { APT_DOCUMENT, type AptState } from './state.js'
  * for that very token (`rememberAptNotes`, written by the collect that made the state, only when
  * they change). Anything else: collected as before.
  *
- * Figure (the scale root, 5,000 packages, an unchanged snapshot, 2026-12-04): see
- * docs/architecture.md, "Session 28, scale".
+ * Figure (the scale root, 5,000 packages, an unchanged snapshot, 2026-12-04, load 6–11):
+ * callgrind of the node process (warm, the 1 MB young generation both sides) 3,746 and 3,779 M
+ * instructions → 3,585, 3,596 and 3,592 M (about −4.5%); CPU user + sys with children, 8
+ * interleaved pairs: medians 1,265 → 1,230 ms, paired −45 ms; peak memory 106–110 → 104–106 MB.
  */
 
 const NOTES_KEY = 'apt-kept-notes-v1'
