@@ -80,14 +80,7 @@ describe('apt collect', () => {
       await new Promise((resolve) => setTimeout(resolve, 150))
       const reads: string[] = []
       const base = createTestContext(root, { cache: new MemoryCache() })
-      const host = new Proxy(base.host, {
-        get(target, key, receiver) {
-          const value: unknown = Reflect.get(target, key, receiver)
-          if (key === 'readTextIfExists' || key === 'readFile') return (path: string) => (reads.push(path), (value as HostPort['readFile']).call(target, path))
-          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
-        },
-      })
-      const ctx = { ...base, host }
+      const ctx = { ...base, host: readingHost(base.host, reads) }
       const provider = new AptProvider()
       const first = await provider.collect({ ctx })
       assert.ok(reads.includes('/var/lib/dpkg/status'))
@@ -108,6 +101,17 @@ describe('apt collect', () => {
   })
 })
 
+/** `host`, with the paths it is asked to read (readFile, readTextIfExists) pushed onto `reads`. */
+function readingHost(host: HostPort, reads: string[]): HostPort {
+  return new Proxy(host, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver)
+      if (key === 'readTextIfExists' || key === 'readFile') return (path: string) => (reads.push(path), (value as HostPort['readFile']).call(target, path))
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+    },
+  })
+}
+
 /** kept-collect.ts: a snapshot's collect handed back its token keeps apt.json instead of making it. */
 describe('apt collect handed back its token (kept-collect.ts)', () => {
   let root: string
@@ -122,14 +126,7 @@ describe('apt collect handed back its token (kept-collect.ts)', () => {
     await new Promise((resolve) => setTimeout(resolve, 150))
     reads = []
     const base = createTestContext(root, { cache: new MemoryCache() })
-    const host = new Proxy(base.host, {
-      get(target, key, receiver) {
-        const value: unknown = Reflect.get(target, key, receiver)
-        if (key === 'readTextIfExists' || key === 'readFile') return (path: string) => (reads.push(path), (value as HostPort['readFile']).call(target, path))
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
-      },
-    })
-    ctx = { ...base, host }
+    ctx = { ...base, host: readingHost(base.host, reads) }
   })
   afterEach(() => rmSync(root, { recursive: true, force: true }))
 
