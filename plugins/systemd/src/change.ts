@@ -1,3 +1,5 @@
+import type { Change } from '@twinsync/sdk'
+
 /** The verbs of the systemd provider, in the order apply carries them out. */
 export const SYSTEMD_OPERATIONS = ['daemon-reload', 'unmask', 'mask', 'disable', 'enable', 'stop', 'start', 'reload', 'restart'] as const
 export type SystemdOperation = (typeof SYSTEMD_OPERATIONS)[number]
@@ -29,3 +31,8 @@ export function systemdChangeId(operation: SystemdOperation, unit: string): stri
 
 /** Runtime states in which a unit is up (or on its way): a stop is owed when it must not run. */
 export const UP: ReadonlySet<string> = new Set(['active', 'activating', 'reloading'])
+
+/** Make `change` require `id` (once): a failure or a leaving out of `id` holds `change` back. */
+export function requireOnce(change: Change, id: string): void {
+  if (!(change.requires ?? []).includes(id)) change.requires = [...(change.requires ?? []), id]
+}

@@ -1,6 +1,6 @@
 import type { Change, FollowUpRequest, HostPort } from '@twinsync/sdk'
 import { checksFor, compareStrings } from '@twinsync/sdk'
-import { systemdChangeId, UP } from './change.js'
+import { requireOnce, systemdChangeId, UP } from './change.js'
 import type { SystemdState } from './state.js'
 
 const DPKG_INFO = '/var/lib/dpkg/info'
@@ -38,7 +38,7 @@ export async function restartsForConfigChanges({ changes, actual, ctx, configChe
         // holds it back too (it would start on the old configuration; the stage edges from the
         // files to the services only order, ordering-rules.ts).
         const start = changes.find((c) => c.id === systemdChangeId('start', unit))
-        if (start !== undefined && !(start.requires ?? []).includes(write.id)) start.requires = [...(start.requires ?? []), write.id]
+        if (start !== undefined) requireOnce(start, write.id)
         continue
       }
       if (!canReload.has(unit)) canReload.set(unit, await reloadable(ctx.host, unit))
@@ -48,7 +48,7 @@ export async function restartsForConfigChanges({ changes, actual, ctx, configChe
       // after this file too, so a refused or failed write also holds it back and is rolled back.
       const already = changes.find((c) => c.id === systemdChangeId('reload', unit) || c.id === systemdChangeId('restart', unit))
       if (already !== undefined) {
-        if (!(already.requires ?? []).includes(write.id)) already.requires = [...(already.requires ?? []), write.id]
+        requireOnce(already, write.id)
         continue
       }
       const existing = restarts.get(id)

@@ -1,5 +1,5 @@
 import { compareStrings, type Change, type FollowUpRequest } from '@twinsync/sdk'
-import { DAEMON_RELOAD_ID, systemdChangeId, UP } from './change.js'
+import { DAEMON_RELOAD_ID, requireOnce, systemdChangeId, UP } from './change.js'
 import { fileChangeOf } from './file-changes.js'
 import { reloadListing } from './manager-reload.js'
 import { SYSTEM_UNIT_DROP_IN, SYSTEM_UNIT_FILE } from './unit-paths.js'
@@ -46,8 +46,8 @@ export function reloadsForUnitFileWrites({ changes, actual }: Pick<FollowUpReque
     }
     if (mine) writers.push(change.id)
   }
-  const out: Change[] = []
   if (!live) return []
+  const out: Change[] = []
   if (files.length > 0) {
     const { change, made } = reloadListing(changes.find((c) => c.id === DAEMON_RELOAD_ID), files, writers)
     if (made) out.push(change)
@@ -90,7 +90,7 @@ function holdBackOn(changes: readonly Change[], writer: string, name: string, re
   for (const c of changes) {
     if (c.provider !== 'systemd' || !readers.has(c.operation) || c.id === writer) continue
     if (c.resource !== name && !(isTemplate(name) && templateOf(c.resource) === name)) continue
-    if (!(c.requires ?? []).includes(writer)) c.requires = [...(c.requires ?? []), writer]
+    requireOnce(c, writer)
   }
 }
 

@@ -1,5 +1,5 @@
 import { compareStrings, errorDiagnostic, type Change, type Diagnostic, type FollowUpRequest } from '@twinsync/sdk'
-import { DAEMON_RELOAD_ID, systemdChangeId, UP, type SystemdChangeData } from './change.js'
+import { DAEMON_RELOAD_ID, requireOnce, systemdChangeId, UP, type SystemdChangeData } from './change.js'
 import type { SystemdState } from './state.js'
 import { fileChangeOf } from './file-changes.js'
 import { isChangeableUnitName } from './unit-name.js'
@@ -31,7 +31,7 @@ export function unitsWhoseFilesGo({ changes, actual }: Pick<FollowUpRequest<Syst
     const id = systemdChangeId(operation, unit)
     // The delete needs the unit stopped and disabled first: leaving out (or a failure of) the
     // stop or the disable holds the delete back too, so no running unit loses its file.
-    if (!(deletion.requires ?? []).includes(id)) deletion.requires = [...(deletion.requires ?? []), id]
+    requireOnce(deletion, id)
     const found = existing(id)
     if (found !== undefined) {
       found.removal = true
