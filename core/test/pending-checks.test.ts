@@ -81,25 +81,84 @@ describe('pending configuration checks: finished by the next apply', () => {
     assert.equal((await pending.read()).length, 1)
   })
 
-  it('puts the files of the reload window back and runs the reload again, even though the checker passes (the reload\'s verdict was never given)', async () => {
-    const reload: Change = { id: 'systemd:reload:nginx.service', provider: 'systemd', category: 'services', operation: 'reload', resource: 'nginx.service', summary: 'reload nginx.service', risk: 'medium', requires: ['files:replace:/etc/nginx/nginx.conf'] }
+  const reload: Change = { id: 'systemd:reload:nginx.service', provider: 'systemd', category: 'services', operation: 'reload', resource: 'nginx.service', summary: 'reload nginx.service', risk: 'medium', requires: ['files:replace:/etc/nginx/nginx.conf'] }
+  type How = Parameters<Parameters<PendingChecks['finish']>[2] & object>[1]
+
+  it('a reload window (the checker passed, the reload gave no verdict): checks the live files again, runs the reload with them live against the basis written before it, and keeps them when it passes', async () => {
     await record()
     await pending.awaitReloads('nginx', host.root, [reload])
+    const basis = { active: true, listening: ['tcp 0.0.0.0:8080'] }
+    await pending.recordBasis(reload.id, host.root, basis)
+    // A basis for a reload no entry follows is not written.
+    await pending.recordBasis('systemd:reload:other.service', host.root, { active: true, listening: [] })
+    assert.deepEqual((await pending.read())[0]?.bases, { [reload.id]: basis })
     const exec = answer(0)
-    const ran: Change[][] = []
-    const [done] = await pending.finish(host, [NGINX], async (changes): Promise<ChangeResult[]> => {
-      ran.push([...changes])
-      // Reloaded on the previous configuration: it is back before the reload runs.
+    const ran: Array<[string[], How]> = []
+    const [done] = await pending.finish(host, [NGINX], async (changes, how): Promise<ChangeResult[]> => {
+      ran.push([changes.map((c) => c.id), how])
+      // Reloaded on the new configuration: it stays live.
+      assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'new\n')
+      return changes.map((c) => ({ id: c.id, status: 'applied' }))
+    })
+    assert.equal(exec.callCount, 1, 'the checker runs on the live files once more')
+    assert.deepEqual(ran, [[[reload.id], { verdictBases: { [reload.id]: basis } }]])
+    assert.deepEqual(done?.restored, [])
+    assert.deepEqual(done?.ranAgain, [reload.id])
+    assert.equal(done?.diagnostic.code, 'CONFIG_RELOAD_FINISHED')
+    assert.match(done?.diagnostic.summary ?? '', /killed before the reload of nginx\.service gave its verdict; `nginx -t` passes on them again, the reload ran again with them live and nginx\.service is back as before it: the files stay/)
+    assert.equal(readFileSync(join(root, 'etc/nginx/conf.d/x.conf'), 'utf8'), 'added\n')
+    assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
+  })
+
+  it('a reload window whose reload fails again with the files live: puts them back and reloads on the previous files', async () => {
+    await record()
+    await pending.awaitReloads('nginx', host.root, [reload])
+    answer(0)
+    const ran: How[] = []
+    const [done] = await pending.finish(host, [NGINX], async (changes, how): Promise<ChangeResult[]> => {
+      ran.push(how)
+      const back = readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8') === 'old\n'
+      assert.equal(back, 'restoring' in how, 'reloaded on the previous files only when restoring')
+      return changes.map((c) => (back ? { id: c.id, status: 'applied' } : { id: c.id, status: 'failed', message: 'nginx.service no longer listens on tcp 0.0.0.0:8080 after the reload' }))
+    })
+    assert.deepEqual(ran, [{ verdictBases: {} }, { restoring: true }])
+    assert.deepEqual(done?.restored, ['/etc/nginx/nginx.conf', '/etc/nginx/conf.d/x.conf'])
+    assert.equal(done?.diagnostic.code, 'CONFIG_RESTORED')
+    assert.match(done?.diagnostic.summary ?? '', /the reload ran again with them live and failed: nginx\.service no longer listens on tcp 0\.0\.0\.0:8080 after the reload, so the previous files are back; reload ran again: nginx\.service runs again/)
+    assert.equal(existsSync(join(root, 'etc/nginx/conf.d/x.conf')), false)
+    assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
+  })
+
+  it('a reload window whose files the checker now rejects (edited since the kill): puts them back without reloading them live', async () => {
+    await record()
+    await pending.awaitReloads('nginx', host.root, [reload])
+    answer(1, 'nginx: [emerg] unknown directive "added"\n')
+    const ran: How[] = []
+    const [done] = await pending.finish(host, [NGINX], async (changes, how): Promise<ChangeResult[]> => {
+      ran.push(how)
+      return changes.map((c) => ({ id: c.id, status: 'applied' }))
+    })
+    assert.deepEqual(ran, [{ restoring: true }])
+    assert.equal(done?.diagnostic.code, 'CONFIG_RESTORED')
+    assert.match(done?.diagnostic.summary ?? '', /`nginx -t` rejects them now: nginx: \[emerg\] unknown directive "added", so the previous files are back/)
+    assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'old\n')
+  })
+
+  it('a rollback cut short (a reload failed, its files were going back): finishes putting them back and reloads, never reloads them live', async () => {
+    await record()
+    await pending.awaitReloads('nginx', host.root, [reload])
+    await pending.rollingBack(reload.id, host.root)
+    const exec = answer(0)
+    const ran: How[] = []
+    const [done] = await pending.finish(host, [NGINX], async (changes, how): Promise<ChangeResult[]> => {
+      ran.push(how)
       assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'old\n')
       return changes.map((c) => ({ id: c.id, status: 'applied' }))
     })
-    assert.equal(exec.callCount, 0, 'no checker is asked: its pass was never the verdict')
-    assert.deepEqual(ran.map((r) => r.map((c) => c.id)), [['systemd:reload:nginx.service']])
+    assert.equal(exec.callCount, 0, 'no checker is asked: the reload already failed')
+    assert.deepEqual(ran, [{ restoring: true }])
     assert.deepEqual(done?.restored, ['/etc/nginx/nginx.conf', '/etc/nginx/conf.d/x.conf'])
-    assert.equal(done?.diagnostic.code, 'CONFIG_RESTORED')
-    assert.match(done?.diagnostic.summary ?? '', /was killed before the reload of nginx\.service gave its verdict; the previous files are back; reload ran again: nginx\.service runs again/)
-    assert.equal(existsSync(join(root, 'etc/nginx/conf.d/x.conf')), false)
-    assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
+    assert.match(done?.diagnostic.summary ?? '', /gave its verdict; it was putting them back after a failed reload, so the previous files are back; reload ran again: nginx\.service runs again/)
   })
 
   it('keeps an entry until every reload that follows it has its verdict, then forgets it', async () => {
@@ -129,7 +188,9 @@ describe('pending configuration checks: finished by the next apply', () => {
     assert.match(pendingNotice(await pending.read(), host.root) ?? '', /before the plan's changes: nginx's check runs on the live files, which stay if it passes and go back if not\.$/)
     await pending.awaitReloads('nginx', host.root, [reload])
     assert.match(pendingNotice(await pending.read(), host.root) ?? '', /nginx \(.*: the reload of nginx\.service had given no verdict\)\. `twinsync apply` settles it/)
-    // Session 28: what the next apply does, per kind (before: "it checks it again, or puts the previous files back and reloads" for both).
+    // What the next apply does, per kind (session 29: a reload window's files are reloaded again live).
+    assert.match(pendingNotice(await pending.read(), host.root) ?? '', /before the plan's changes: nginx's files are checked again and the reload of nginx\.service runs again with them live: they stay if nginx\.service comes back as before, and go back if not\.$/)
+    await pending.rollingBack('systemd:reload:nginx.service', host.root)
     assert.match(pendingNotice(await pending.read(), host.root) ?? '', /before the plan's changes: nginx's previous files go back and the reload of nginx\.service runs again \(the next plan asks for the files again\)\.$/)
     assert.equal(pendingNotice(await pending.read(), '/elsewhere'), undefined)
   })

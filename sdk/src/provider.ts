@@ -135,6 +135,23 @@ export interface ApplyRequest {
    * (abandoned) configuration did (its listening addresses).
    */
   restoring?: boolean
+  /**
+   * Called before a reload or restart runs whose verdict is judged against the state before it
+   * (systemd: was the unit active, where did it listen), with what was measured, as JSON. Awaited:
+   * the host writes it down with the files the reload makes live (its reload window), so that a
+   * run killed before the verdict is judged on the rerun against the state before the kill, not
+   * against whatever the killed reload left. Optional; a provider that never calls it is judged
+   * afresh on the rerun.
+   */
+  onVerdictBasis?: (id: string, basis: unknown) => Promise<void>
+  /**
+   * The reloads (or restarts) of an interrupted apply run again with its files live (their check
+   * passed again): for each change id, the basis its provider gave (`onVerdictBasis`) before the
+   * killed run, when it gave one. Present (maybe empty) only on such a run: the provider judges the
+   * reload against the basis instead of the state now, and may first have its service manager
+   * read files the killed run wrote (systemd: a daemon-reload when the unit needs one).
+   */
+  verdictBases?: Readonly<Record<string, unknown>>
 }
 export interface ApplyResult {
   results: ChangeResult[]

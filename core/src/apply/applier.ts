@@ -8,7 +8,7 @@ import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { runCommandChange } from './command-runner.js'
 import { ConfigGuard, RELOADS, pathOf, rejected, type Group } from './config-guard.js'
-import { PendingChecks } from './pending-checks.js'
+import { PendingChecks, type RunAgain } from './pending-checks.js'
 import { withNamedFiles } from './named-config.js'
 import type { JournalStep } from './journal.js'
 import { COMMANDS } from '../plan/commands-domain.js'
@@ -48,9 +48,9 @@ export class Applier {
 
   /**
    * Runs approved reloads (or restarts) once more, outside an apply: those an interrupted apply
-   * left without a verdict, after their files are put back (PendingChecks.finish).
+   * left without a verdict, with their files live or after they are put back (PendingChecks.finish).
    */
-  async runAgain(changes: readonly Change[]): Promise<ChangeResult[]> {
+  async runAgain(changes: readonly Change[], how: Parameters<RunAgain>[1]): Promise<ChangeResult[]> {
     const { claims } = await this.registry.load()
     const providers = new Map((await this.registry.select()).map((r) => r.provider).filter(isApplicable).map((p) => [p.name, p] as const))
     const out: ChangeResult[] = []
@@ -67,7 +67,9 @@ export class Applier {
         continue
       }
       const ctx = this.contexts.for(provider, claims, { signal: STEPS_RUN_TO_THE_END, cache: 'twin' })
-      const outcome = await callProvider(provider, 'apply', () => provider.apply({ changes: group, ctx, restoring: true }))
+      // Run again with the files live: a basis measured now (none was written) is written down too, for a kill during this run.
+      const recordBasis = 'verdictBases' in how ? { onVerdictBasis: (id: string, basis: unknown) => this.pending.recordBasis(id, this.contexts.host.root, basis) } : {}
+      const outcome = await callProvider(provider, 'apply', () => provider.apply({ changes: group, ctx, ...how, ...recordBasis }))
       for (const c of group) {
         const result = outcome.ok ? outcome.value.results.find((r) => r.id === c.id) : { id: c.id, status: 'failed' as const, message: outcome.diagnostic.summary }
         out.push(result ?? { id: c.id, status: 'failed', message: `${name} reported no result` })
@@ -254,6 +256,8 @@ export class Applier {
         changes,
         ctx,
         ...(Object.keys(changedNeeds).length === 0 ? {} : { changedNeeds }),
+        // Kept with the reload window's files before the reload runs (PendingChecks.finish judges a killed one against it).
+        onVerdictBasis: (id, basis) => this.pending.recordBasis(id, this.contexts.host.root, basis),
         onResult: (result) => {
           const change = byId.get(result.id)
           if (change !== undefined) report(change, result)
@@ -326,6 +330,8 @@ export class Applier {
       .map((id) => run.changeOf(id))
       .filter((c): c is Change => c !== undefined)
     if (files.length === 0) return result
+    // A kill from here on: the next apply finishes putting them back (PendingChecks.finish).
+    await this.pending.rollingBack(change.id, this.contexts.host.root)
     const problems = await run.guard.restore(files)
     const now = new Date().toISOString()
     for (const f of files) {

@@ -23,10 +23,20 @@ export interface PendingCheck {
    * the reload window. Absent while the checker has not decided.
    */
   reloads?: Change[]
+  /**
+   * For a reload of `reloads` that began: what its provider measured before it ran
+   * (ApplyRequest.onVerdictBasis), so a rerun judges it against the state before the kill.
+   */
+  bases?: { [id: string]: unknown }
+  /** A reload failed and its files were being put back when the run was killed: the rerun finishes that. */
+  rollingBack?: true
 }
 
-/** Runs approved changes once more (the reloads of an interrupted apply), as the applier does. */
-export type RunAgain = (changes: readonly Change[]) => Promise<ChangeResult[]>
+/**
+ * Runs approved reloads once more, as the applier does: with the files live, judged against the
+ * bases the killed run wrote down (`verdictBases`), or after the files were put back (`restoring`).
+ */
+export type RunAgain = (changes: readonly Change[], how: { restoring: true } | { verdictBases: { [id: string]: unknown } }) => Promise<ChangeResult[]>
 
 interface Record {
   version: 1
@@ -40,6 +50,8 @@ export interface FinishedCheck {
   command?: string
   /** The files put back (the check failed or could not run); empty when it passed. */
   restored: string[]
+  /** The reloads run again on the live files that succeeded: the apply's plan need not run them again. */
+  ranAgain?: string[]
   diagnostic: Diagnostic
 }
 
@@ -145,6 +157,22 @@ export class PendingChecks {
     )
   }
 
+  /** What a reload's provider measured before it ran (ApplyRequest.onVerdictBasis), kept with the files it follows. */
+  recordBasis(id: string, root: string, basis: unknown): Promise<void> {
+    return this.update((pending) => {
+      if (!pending.some((p) => p.root === root && p.reloads?.some((r) => r.id === id) === true)) return pending
+      return pending.map((p) => (p.root === root && p.reloads?.some((r) => r.id === id) === true ? { ...p, bases: { ...p.bases, [id]: basis } } : p))
+    })
+  }
+
+  /** A reload failed: the files it follows are about to be put back. A kill from here on is finished by putting them back. */
+  rollingBack(id: string, root: string): Promise<void> {
+    return this.update((pending) => {
+      if (!pending.some((p) => p.root === root && p.reloads?.some((r) => r.id === id) === true)) return pending
+      return pending.map((p) => (p.root === root && p.reloads?.some((r) => r.id === id) === true ? { ...p, rollingBack: true as const } : p))
+    })
+  }
+
   /** The checker decided and the files are live or back. */
   remove(service: string, root: string): Promise<void> {
     return this.update((pending) => pending.filter((p) => p.service !== service || p.root !== root))
@@ -154,7 +182,7 @@ export class PendingChecks {
     const next = this.writing.then(async () => {
       const before = await this.read()
       const pending = change(before)
-      if (pending.length === 0 && before.length === 0) return
+      if (pending === before || (pending.length === 0 && before.length === 0)) return
       if (pending.length === 0) {
         await rm(this.path, { force: true })
         return
@@ -170,17 +198,20 @@ export class PendingChecks {
    * Finish the checks an interrupted apply left on this root: run each service's checker on the
    * live configuration; when it passes, the files stay; otherwise (it fails, gives no answer, or
    * its service is no longer known) the previous files are put back. Files in the reload window
-   * (their checker passed, a reload that follows them had no verdict) are put back and the
-   * reloads run again (`runAgain`), so the service runs what it ran before: a verdict that was
-   * never given is no pass, and whether the service came back cannot be told afterwards (the
-   * addresses it listened on before the reload are gone with the killed run). Each entry goes once done.
+   * (their checker passed, a reload that follows them had no verdict) are judged again: their
+   * checker runs on them once more, then the reloads run again with them live (`runAgain`),
+   * judged against what the killed run measured before its reload began (`bases`: was the unit
+   * active, where did it listen; the state now when the reload had not begun). The files stay
+   * when every reload passes; otherwise they go back and the reloads run again on the previous
+   * files, as a failed reload's rollback does. Session 29; before, a reload window's files always
+   * went back, so a kill inside an approved unit file's restart reversed it. Each entry goes once done.
    */
   async finish(host: HostPort, checks: readonly ConfigCheck[], runAgain?: RunAgain): Promise<FinishedCheck[]> {
     const out: FinishedCheck[] = []
     for (const entry of await this.read()) {
       if (entry.root !== host.root) continue
       if (entry.reloads !== undefined) {
-        out.push(await this.undoReloadWindow(host, entry, runAgain))
+        out.push(await this.settleReloadWindow(host, entry, checks, runAgain))
         await this.remove(entry.service, entry.root)
         continue
       }
@@ -218,34 +249,67 @@ export class PendingChecks {
     return out
   }
 
-  /** Files in the reload window of a killed run: put back, and the reloads that follow them run again. */
-  private async undoReloadWindow(host: HostPort, entry: PendingCheck, runAgain: RunAgain | undefined): Promise<FinishedCheck> {
+  /**
+   * Files in the reload window of a killed run: checked again and reloaded again with them live,
+   * judged against the basis measured before the killed reload; put back, and reloaded on the
+   * previous files, when that fails (or the killed run was already putting them back).
+   */
+  private async settleReloadWindow(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], runAgain: RunAgain | undefined): Promise<FinishedCheck> {
     const changes = asChanges(entry)
-    const guard = new ConfigGuard(host, [], changes)
+    const check = checks.find((c) => c.service === entry.service && c.argv !== undefined)
+    const guard = new ConfigGuard(host, check === undefined ? [] : [check], changes)
     changes.forEach((c, i) => guard.adopt(c.id, entry.files[i] as StoredFile))
-    const problems = await guard.restore(changes)
     const reloads = entry.reloads ?? []
-    const units = reloads.map((r) => r.resource).join(', ')
-    const verbs = [...new Set(reloads.map((r) => r.operation))].join(' or ')
+    const units = reloads.map((r) => r.resource).join(', ') || 'its service'
+    const verbs = [...new Set(reloads.map((r) => r.operation))].join(' or ') || 'reload'
+    const files = entry.files.map((f) => f.path).join(', ')
+    const killed = `${entry.service}: an interrupted apply wrote ${files} and was killed before the ${verbs} of ${units} gave its verdict`
+    let why = 'it was putting them back after a failed reload'
+    let command: string | undefined
+    if (entry.rollingBack !== true && runAgain !== undefined && reloads.length > 0) {
+      // Checked again: the files are on disk since the killed run, and may have been edited since.
+      const live: Change[] = []
+      for (const c of changes) if ((await host.lstat(c.resource)) !== undefined) live.push(c)
+      const [group] = guard.groupsOf(changes)
+      const run = group === undefined || (await host.which(group.check.argv?.[0] as string, { inTarget: true })) === undefined ? undefined : await guard.check(group, live)
+      command = run?.command
+      if (run === undefined || run.ok) {
+        const results = await runAgain(reloads, { verdictBases: entry.bases ?? {} })
+        const failed = reloads.map((r) => results.find((x) => x.id === r.id) ?? { id: r.id, status: 'failed' as const, message: 'it could not run again' }).filter((x) => x.status !== 'applied' && x.status !== 'unchanged')
+        const checked = run === undefined ? '' : `\`${run.command}\` passes on them again, `
+        if (failed.length === 0) {
+          return {
+            service: entry.service,
+            ...(command === undefined ? {} : { command }),
+            restored: [],
+            ranAgain: results.filter((x) => x.status === 'applied').map((x) => x.id),
+            diagnostic: warningDiagnostic('CONFIG_RELOAD_FINISHED', `${killed}; ${checked}the ${verbs} ran again with them live and ${units} ${reloads.length === 1 ? 'is' : 'are'} back as before it: the files stay`, { provider: 'files' }),
+          }
+        }
+        why = `the ${verbs} ran again with them live and failed: ${failed.map((x) => x.message ?? x.status).join('; ')}`
+      } else {
+        why = `\`${run.command}\` rejects them now${run.output === '' ? '' : `: ${run.output.split('\n')[0]}`}`
+      }
+    }
+    const problems = await guard.restore(changes)
     const back = problems.length === 0 ? 'the previous files are back' : `putting the previous files back failed: ${problems.join('; ')}`
     let again = ''
     if (reloads.length > 0) {
-      const results = runAgain === undefined ? [] : await runAgain(reloads)
+      const results = runAgain === undefined ? [] : await runAgain(reloads, { restoring: true })
       const said = reloads.map((r) => {
         const result = results.find((x) => x.id === r.id)
         return result?.status === 'applied' ? `${r.resource} runs again` : `${r.resource}: ${result?.message ?? 'it could not run again'}`
       })
       again = `; ${verbs} ran again: ${said.join('; ')}`
     }
-    const files = entry.files.map((f) => f.path).join(', ')
     return {
       service: entry.service,
+      ...(command === undefined ? {} : { command }),
       restored: entry.files.map((f) => f.path),
-      diagnostic: errorDiagnostic(
-        'CONFIG_RESTORED',
-        `${entry.service}: an interrupted apply wrote ${files} and was killed before the ${verbs || 'reload'} of ${units || 'its service'} gave its verdict; ${back}${again}`,
-        { provider: 'files', detail: 'The twin still asks for the new files: the next plan shows them again, with their reload. Apply again to have them checked, reloaded and verified.' },
-      ),
+      diagnostic: errorDiagnostic('CONFIG_RESTORED', `${killed}; ${why}, so ${back}${again}`, {
+        provider: 'files',
+        detail: 'The twin still asks for the new files: the next plan shows them again, with their reload. Fix them in the twin, or apply again to have them checked, reloaded and verified.',
+      }),
     }
   }
 }
@@ -277,13 +341,14 @@ export function pendingNotice(entries: readonly PendingCheck[], root: string): s
   })
   // What the next apply does (finish), said per service: a plan's changes do not show it (the
   // files are live, so no write is planned; the reload run again is no change of the plan).
-  // Session 28: "it checks it again, or puts the previous files back and reloads" for both kinds;
-  // a reload window's files are never checked again.
+  // Session 29: a reload window's files are checked and reloaded again with them live (before,
+  // they always went back); only a rollback cut short still puts them back.
   const does = here.map((e) => {
     if (e.reloads === undefined) return `${e.service}'s check runs on the live files, which stay if it passes and go back if not`
     const verbs = [...new Set(e.reloads.map((r) => r.operation))].join(' or ') || 'reload'
     const units = e.reloads.map((r) => r.resource).join(', ') || 'its service'
-    return `${e.service}'s previous files go back and the ${verbs} of ${units} runs again (the next plan asks for the files again)`
+    if (e.rollingBack === true) return `${e.service}'s previous files go back and the ${verbs} of ${units} runs again (the next plan asks for the files again)`
+    return `${e.service}'s files are checked again and the ${verbs} of ${units} runs again with them live: they stay if ${units} comes back as before, and go back if not`
   })
   return `Configuration it wrote is not yet judged: ${each.join('; ')}. \`twinsync apply\` settles it before anything else, before the plan's changes: ${does.join('; ')}.`
 }

@@ -48,9 +48,9 @@ export async function applySystemdChanges(
   ctx: ProviderContext,
   onResult?: (r: ChangeResult) => void,
   owed: Map<string, ReadonlySet<string>> = new Map(),
-  /** ApplyRequest.restoring: a reload is verified to leave the unit active, not where it listened. */
-  restoring = false,
+  again: RunAgain = {},
 ): Promise<ApplyResult> {
+  const { restoring = false, verdictBases, onVerdictBasis } = again
   const steps = changes.map(toStep)
   const results = new Map<string, ChangeResult>()
   const report = (result: ChangeResult): void => {
@@ -80,8 +80,20 @@ export async function applySystemdChanges(
         continue
       }
       const stale = operation === 'start' ? await runsOlderConfiguration(ctx, step.unit) : undefined
+      const reloading = operation === 'reload' || operation === 'restart'
+      // Run again after a kill (restoring, or verdictBases): the killed run may have written a
+      // unit file and died before the manager read it (inside its daemon-reload).
+      if (reloading && (restoring || verdictBases !== undefined)) {
+        const failure = await reloadManagerIfStale(ctx, step.unit)
+        if (failure !== undefined) {
+          report({ id, ...failure })
+          continue
+        }
+      }
+      // What the killed run measured before this reload began (PendingChecks): judged against it.
+      const basis = verdictBases === undefined || restoring ? undefined : basisOf(verdictBases[id])
       // Verified only when the unit runs now: a oneshot's restart ends inactive, as it should.
-      const verified = stale !== undefined || ((operation === 'reload' || operation === 'restart') && (await isActive(ctx.host, step.unit)))
+      const verified = stale !== undefined || (reloading && (basis?.active ?? (await isActive(ctx.host, step.unit))))
       // A reload or restart for an older configuration (the diff's staleConfig) of a service that
       // no longer runs (stopped since the plan: by this apply, as a unit whose file goes, or by
       // hand): nothing runs that configuration now, and a restart would start it again.
@@ -92,7 +104,12 @@ export async function applySystemdChanges(
       // A unit whose last reload lost some of its sockets still owes them: the reload that
       // follows a rollback must bring back what it listened on before the change. A restart
       // for a start (below) is checked to be active only: its new configuration may listen elsewhere.
-      const listening = verified && !restoring && stale === undefined ? (owed.get(step.unit) ?? (await listeningSockets(ctx.host, step.unit))) : new Set<string>()
+      const listening =
+        basis !== undefined ? new Set(basis.listening) : verified && !restoring && stale === undefined ? (owed.get(step.unit) ?? (await listeningSockets(ctx.host, step.unit))) : new Set<string>()
+      // On disk before the reload runs: a kill before its verdict is judged against this (see ApplyRequest.onVerdictBasis).
+      if (reloading && basis === undefined && !restoring && stale === undefined && onVerdictBasis !== undefined) {
+        await onVerdictBasis(id, { active: verified, listening: [...listening].sort() } satisfies VerdictBasis)
+      }
       const planned = stale !== undefined ? { commands: [systemctlArgs('restart', step.unit, ctx.host.root)] } : await commandsOf(step, ctx)
       if ('failed' in planned) {
         report({ id, status: 'failed', message: planned.failed })
@@ -119,6 +136,41 @@ export async function applySystemdChanges(
     }
   }
   return { results: changes.map((c) => results.get(c.id) ?? { id: c.id, status: 'skipped', message: 'not reached' }), diagnostics: [] }
+}
+
+/** The ApplyRequest fields of a reload or restart run again after an interrupted apply (PendingChecks). */
+export interface RunAgain {
+  /** ApplyRequest.restoring: the files were put back; a reload is verified to leave the unit active, not where it listened. */
+  restoring?: boolean
+  /** ApplyRequest.verdictBases: run again with the files live, judged against what was measured before the killed reload. */
+  verdictBases?: Readonly<Record<string, unknown>>
+  /** ApplyRequest.onVerdictBasis. */
+  onVerdictBasis?: (id: string, basis: unknown) => Promise<void>
+}
+
+/** What a reload's verdict is judged against: was the unit active before it, where did it listen. */
+interface VerdictBasis {
+  active: boolean
+  listening: string[]
+}
+
+/** A basis as the host gives it back (from a record on disk): used only when it has the shape written. */
+function basisOf(value: unknown): VerdictBasis | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const { active, listening } = value as Partial<VerdictBasis>
+  if (typeof active !== 'boolean' || !Array.isArray(listening) || !listening.every((s) => typeof s === 'string')) return undefined
+  return { active, listening }
+}
+
+/**
+ * Before a reload or restart run again after a kill: a unit whose file changed since the manager
+ * last read it (the killed run wrote it, or put it back, and died before or inside its
+ * daemon-reload) is read again first, so the service runs the file on disk. A failure, or undefined.
+ */
+async function reloadManagerIfStale(ctx: ProviderContext, unit: string): Promise<Omit<ChangeResult, 'id'> | undefined> {
+  const shown = await ctx.host.query('systemctl', ['show', '--property=NeedDaemonReload', '--value', '--', unit], { timeoutMs: 30_000 })
+  if (shown.stdout.trim() !== 'yes') return undefined
+  return runInTurn(ctx, unit, [systemctlArgs('daemon-reload', unit, ctx.host.root)], TIMEOUT)
 }
 
 /**

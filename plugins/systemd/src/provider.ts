@@ -201,8 +201,12 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     return [...refused, ...(await throughLinkedEnablementFolder(this.name, ctx.host, writing))]
   }
 
-  apply({ changes, ctx, onResult, restoring }: ApplyRequest): Promise<ApplyResult> {
-    return applySystemdChanges(changes, ctx, onResult, this.owedSockets, restoring === true)
+  apply({ changes, ctx, onResult, restoring, verdictBases, onVerdictBasis }: ApplyRequest): Promise<ApplyResult> {
+    return applySystemdChanges(changes, ctx, onResult, this.owedSockets, {
+      restoring: restoring === true,
+      ...(verdictBases === undefined ? {} : { verdictBases }),
+      ...(onVerdictBasis === undefined ? {} : { onVerdictBasis }),
+    })
   }
 }
 

@@ -139,6 +139,59 @@ describe('systemd apply (offline root, a dry run of systemctl)', () => {
     assert.deepEqual(host.commands(), [])
   })
 
+  describe('a reload window run again after a kill (PendingChecks, session 29)', () => {
+    /** A booted-looking root where `systemctl is-active` answers `state` and `show NeedDaemonReload` answers `stale`. */
+    const live = (state: string, stale = 'no') => {
+      mkdirSync(join(root, 'run/systemd/system'), { recursive: true })
+      const host = new RecordingHost(new LocalHost(root), {
+        live: true,
+        query: (_command, args) => ({ stdout: args[0] === 'is-active' ? `${state}\n` : args.includes('--property=NeedDaemonReload') ? `${stale}\n` : '' }),
+      })
+      ctx = createTestContext(root, { host })
+      return host
+    }
+
+    it('writes down what a reload is judged against before it runs, and only in an apply (not when run again)', async () => {
+      const host = live('active')
+      const bases: Array<[string, unknown, number]> = []
+      const onVerdictBasis = async (id: string, basis: unknown) => {
+        bases.push([id, basis, host.commands().length])
+      }
+      const { results } = await new SystemdProvider().apply({ changes: [change('reload', 'nginx.service')], ctx, onVerdictBasis })
+      assert.equal(results[0]?.status, 'applied', results[0]?.message)
+      assert.deepEqual(bases, [['systemd:reload:nginx.service', { active: true, listening: [] }, 0]], 'given before systemctl reload ran')
+      assert.deepEqual(host.commands(), [['systemctl', [`--root=${root}`, 'reload', '--', 'nginx.service']]])
+      assert.equal(host.queries.some(([, args]) => args.includes('--property=NeedDaemonReload')), false, 'an apply relies on its plan\'s daemon-reload')
+      bases.length = 0
+      await new SystemdProvider().apply({ changes: [change('reload', 'nginx.service')], ctx, onVerdictBasis, verdictBases: {} })
+      await new SystemdProvider().apply({ changes: [change('reload', 'nginx.service')], ctx, onVerdictBasis, restoring: true })
+      assert.deepEqual(bases, [['systemd:reload:nginx.service', { active: true, listening: [] }, 1]], 'run again without a basis: measured now and written down again; restoring: not')
+    })
+
+    it('judges a restart run again against the basis: a unit that was active before the killed restart must be active again', async () => {
+      live('failed')
+      const id = 'systemd:restart:kill-demo.service'
+      const judged = await new SystemdProvider().apply({ changes: [change('restart', 'kill-demo.service')], ctx, verdictBases: { [id]: { active: true, listening: [] } } })
+      assert.deepEqual(judged.results.map((r) => [r.status, r.message]), [['failed', 'kill-demo.service is failed after the restart, not active']])
+      // Measured now instead (the killed restart left it failed): nothing to judge, it passes.
+      const afresh = await new SystemdProvider().apply({ changes: [change('restart', 'kill-demo.service')], ctx, verdictBases: {} })
+      assert.equal(afresh.results[0]?.status, 'applied')
+      // A basis not of the shape written is not used: measured now.
+      const forged = await new SystemdProvider().apply({ changes: [change('restart', 'kill-demo.service')], ctx, verdictBases: { [id]: { active: 'yes', listening: [1] } } })
+      assert.equal(forged.results[0]?.status, 'applied')
+    })
+
+    it('has the manager read the unit file first when it still holds another (the killed run died before or inside its daemon-reload)', async () => {
+      const host = live('active', 'yes')
+      await new SystemdProvider().apply({ changes: [change('restart', 'kill-demo.service')], ctx, verdictBases: {} })
+      await new SystemdProvider().apply({ changes: [change('restart', 'kill-demo.service')], ctx, restoring: true })
+      assert.deepEqual(host.commands().map(([, args]) => args.slice(1).join(' ')), ['daemon-reload', 'restart -- kill-demo.service', 'daemon-reload', 'restart -- kill-demo.service'])
+      const fresh = live('active', 'no')
+      await new SystemdProvider().apply({ changes: [change('restart', 'kill-demo.service')], ctx, verdictBases: {} })
+      assert.deepEqual(fresh.commands().map(([, args]) => args.slice(1).join(' ')), ['restart -- kill-demo.service'])
+    })
+  })
+
   it('a start that fails says what the unit logged since (the reason systemctl only points at)', async () => {
     mkdirSync(join(root, 'run/systemd/system'), { recursive: true })
     const logged = '-- No entries --\nnginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address already in use)\nnginx.service: Failed with result \'exit-code\'.\n'
