@@ -134,7 +134,6 @@ export class ApplyService {
     const satisfied = [
       ...(options.fromFile ? await this.refuseIfStale(options.plan) : []),
       ...(interrupted === undefined ? [] : doneBeforeInterruption(interrupted, options.plan)),
-      ...ranWhileSettling(checksFinished, options.plan),
     ]
     const done = new Set(satisfied.map((c) => c.id))
     const plan: Plan = {
@@ -178,12 +177,9 @@ export class ApplyService {
 
     const now = this.clock().toISOString()
     const ranBefore = new Set(interrupted === undefined ? [] : doneBeforeInterruption(interrupted, options.plan).map((c) => c.id))
-    const settledAgain = new Set(ranWhileSettling(checksFinished, options.plan).map((c) => c.id))
     const alreadyDone = satisfied.map((c) => {
       const result = ranBefore.has(c.id)
         ? { id: c.id, status: 'applied' as const, message: 'done before the interruption; not run again' }
-        : settledAgain.has(c.id)
-          ? { id: c.id, status: 'applied' as const, message: 'run again with its files live as the interrupted apply was settled (see checksFinished); not run a second time' }
         : isCommand(c)
           ? { id: c.id, status: 'unchanged' as const, message: `ran before (${COMMANDS_LEDGER}); not run again` }
           : { id: c.id, status: 'unchanged' as const, message: 'already in place: a fresh plan no longer has this change' }
@@ -408,15 +404,3 @@ function stillWanted(plan: Plan, change: Change): boolean {
   )
 }
 
-/**
- * The plan's reloads (or restarts) that settling an interrupted apply's reload window just ran
- * with their files live, and that follow no change of this plan: the plan was made before they
- * ran (from the killed run's record, the service still unjudged), so running them once more would
- * only restart the service a second time.
- */
-function ranWhileSettling(finished: readonly FinishedCheck[], plan: Plan): Change[] {
-  const ran = new Set(finished.flatMap((f) => f.ranAgain ?? []))
-  if (ran.size === 0) return []
-  const planned = new Set(plan.changes.map((c) => c.id))
-  return plan.changes.filter((c) => ran.has(c.id) && !(c.requires ?? []).some((r) => planned.has(r)) && !plan.edges.some((e) => e.to === c.id && e.orderOnly !== true && planned.has(e.from)))
-}

@@ -50,8 +50,6 @@ export interface FinishedCheck {
   command?: string
   /** The files put back (the check failed or could not run); empty when it passed. */
   restored: string[]
-  /** The reloads run again on the live files that succeeded: the apply's plan need not run them again. */
-  ranAgain?: string[]
   diagnostic: Diagnostic
 }
 
@@ -282,7 +280,6 @@ export class PendingChecks {
             service: entry.service,
             ...(command === undefined ? {} : { command }),
             restored: [],
-            ranAgain: results.filter((x) => x.status === 'applied').map((x) => x.id),
             diagnostic: warningDiagnostic('CONFIG_RELOAD_FINISHED', `${killed}; ${checked}the ${verbs} ran again with them live and ${units} ${reloads.length === 1 ? 'is' : 'are'} back as before it: the files stay`, { provider: 'files' }),
           }
         }
@@ -290,6 +287,10 @@ export class PendingChecks {
       } else {
         why = `\`${run.command}\` rejects them now${run.output === '' ? '' : `: ${run.output.split('\n')[0]}`}`
       }
+    }
+    // A kill from here on: the next apply finishes putting them back, never reloads a mix of old and new live.
+    if (entry.rollingBack !== true && reloads.length > 0) {
+      await this.update((pending) => pending.map((p) => (p.service === entry.service && p.root === entry.root ? { ...p, rollingBack: true as const } : p)))
     }
     const problems = await guard.restore(changes)
     const back = problems.length === 0 ? 'the previous files are back' : `putting the previous files back failed: ${problems.join('; ')}`
