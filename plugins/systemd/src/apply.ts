@@ -107,8 +107,16 @@ export async function applySystemdChanges(
       const listening =
         basis !== undefined ? new Set(basis.listening) : verified && !restoring && stale === undefined ? (owed.get(step.unit) ?? (await listeningSockets(ctx.host, step.unit))) : new Set<string>()
       // On disk before the reload runs: a kill before its verdict is judged against this (see ApplyRequest.onVerdictBasis).
+      // Not written (a full disk): not run, so the host puts the files back as for a failed reload.
       if (reloading && basis === undefined && !restoring && stale === undefined && onVerdictBasis !== undefined) {
-        await onVerdictBasis(id, { active: verified, listening: [...listening].sort() } satisfies VerdictBasis)
+        const unwritten = await onVerdictBasis(id, { active: verified, listening: [...listening].sort() } satisfies VerdictBasis).then(
+          () => undefined,
+          (error: unknown) => (error instanceof Error ? error.message : String(error)),
+        )
+        if (unwritten !== undefined) {
+          report({ id, status: 'failed', message: `what the ${operation} of ${step.unit} is judged against could not be written down before it (${unwritten}): not ${operation}ed` })
+          continue
+        }
       }
       const planned = stale !== undefined ? { commands: [systemctlArgs('restart', step.unit, ctx.host.root)] } : await commandsOf(step, ctx)
       if ('failed' in planned) {

@@ -168,6 +168,20 @@ describe('systemd apply (offline root, a dry run of systemctl)', () => {
       assert.deepEqual(bases, [['systemd:reload:nginx.service', { active: true, listening: [] }, 1]], 'run again without a basis: measured now and written down again; restoring: not')
     })
 
+    it('does not reload when what it is judged against cannot be written down (a full disk): the step fails, nothing runs', async () => {
+      const host = live('active')
+      const full = Object.assign(new Error("ENOSPC: no space left on device, write '/var/lib/twinsync/twin/.git/twinsync/config-checks-pending.json.tmp'"), { code: 'ENOSPC' })
+      const { results } = await new SystemdProvider().apply({ changes: [change('reload', 'nginx.service'), change('enable', 'cron.service')], ctx, onVerdictBasis: () => Promise.reject(full) })
+      assert.deepEqual(
+        results.map((r) => [r.id, r.status, r.message]),
+        [
+          ['systemd:reload:nginx.service', 'failed', "what the reload of nginx.service is judged against could not be written down before it (ENOSPC: no space left on device, write '/var/lib/twinsync/twin/.git/twinsync/config-checks-pending.json.tmp'): not reloaded"],
+          ['systemd:enable:cron.service', 'applied', 'enable cron.service'],
+        ],
+      )
+      assert.deepEqual(host.commands().map(([, args]) => args.slice(1).join(' ')), ['enable -- cron.service'])
+    })
+
     it('judges a restart run again against the basis: a unit that was active before the killed restart must be active again', async () => {
       live('failed')
       const id = 'systemd:restart:kill-demo.service'
