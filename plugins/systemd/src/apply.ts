@@ -101,6 +101,14 @@ export async function applySystemdChanges(
         report({ id, status: 'unchanged', message: `${step.unit} is not running now: nothing runs its older configuration, so it is not ${operation}ed` })
         continue
       }
+      // Planned because it ran an older configuration, and reloaded or restarted since (an
+      // interrupted apply's reload run again before this plan's steps, PendingChecks; or by hand):
+      // it runs its files now, and doing it again would only repeat it (seen in session 29's kill
+      // sweep: nginx reloaded twice on a rerun). Read again from the machine, as the plan did.
+      if (reloading && verified && !restoring && verdictBases === undefined && (step.change.data as SystemdChangeData | undefined)?.staleConfig !== undefined && (await runsItsFiles(ctx, step.unit))) {
+        report({ id, status: 'unchanged', message: `${step.unit} runs its current configuration now (${operation}ed since the plan): not ${operation}ed again` })
+        continue
+      }
       // A unit whose last reload lost some of its sockets still owes them: the reload that
       // follows a rollback must bring back what it listened on before the change. A restart
       // for a start (below) is checked to be active only: its new configuration may listen elsewhere.
@@ -179,6 +187,21 @@ async function reloadManagerIfStale(ctx: ProviderContext, unit: string): Promise
   const shown = await ctx.host.query('systemctl', ['show', '--property=NeedDaemonReload', '--value', '--', unit], { timeoutMs: 30_000 })
   if (shown.stdout.trim() !== 'yes') return undefined
   return runInTurn(ctx, unit, [systemctlArgs('daemon-reload', unit, ctx.host.root)], TIMEOUT)
+}
+
+/**
+ * Does a running service run its configuration files now (none modified since it last started or
+ * reloaded: config-drift.ts's rule)? False when it cannot be told: the planned step runs.
+ */
+async function runsItsFiles(ctx: ProviderContext, unit: string): Promise<boolean> {
+  if (!unit.endsWith('.service')) return false
+  try {
+    const [start] = await serviceStarts(ctx.host, [unit], true)
+    if (start === undefined || start.unit !== unit || start.sub !== 'running') return false
+    return (await staleConfigOf(ctx.host, start, await unitPackages(ctx.host))).length === 0
+  } catch {
+    return false
+  }
 }
 
 /**

@@ -206,6 +206,28 @@ describe('systemd apply (offline root, a dry run of systemctl)', () => {
     })
   })
 
+  it('a reload planned for an older configuration of a service reloaded since the plan does not run again; one still running an older configuration does', async () => {
+    mkdirSync(join(root, 'run/systemd/system'), { recursive: true })
+    mkdirSync(join(root, 'etc/web'), { recursive: true })
+    writeFileSync(join(root, 'etc/web/web.env'), 'PORT=80\n') // modified now
+    let reloadedAt = 'Wed 2020-01-01 00:00:00.000000 UTC'
+    const block = () => ['Id=web.service', 'SubState=running', 'InactiveExitTimestamp=Wed 2020-01-01 00:00:00.000000 UTC', 'ExecMainStartTimestamp=Wed 2020-01-01 00:00:00.000000 UTC', `ExecReload={ path=/bin/kill ; argv[]=/bin/kill -HUP $MAINPID ; start_time=[${reloadedAt}] ; stop_time=[${reloadedAt}] ; pid=1 ; code=exited ; status=0 }`, `StateChangeTimestamp=${reloadedAt}`, 'CanReload=yes', 'EnvironmentFiles=/etc/web/web.env (ignore_errors=no)', 'FragmentPath=/lib/systemd/system/web.service'].join('\n')
+    const host = new RecordingHost(new LocalHost(root), {
+      live: true,
+      query: (_command, args) => ({ stdout: args[0] === 'is-active' ? 'active\n' : args[0] === 'show' && !args.includes('--property=ControlGroup') ? `${block()}\n` : '' }),
+    })
+    ctx = createTestContext(root, { host })
+    const planned = change('reload', 'web.service', { data: { unit: 'web.service', staleConfig: ['/etc/web/web.env'] } })
+    const stale = await new SystemdProvider().apply({ changes: [planned], ctx })
+    assert.equal(stale.results[0]?.status, 'applied', stale.results[0]?.message)
+    assert.deepEqual(host.commands(), [['systemctl', [`--root=${root}`, 'reload', '--', 'web.service']]])
+    // Reloaded after the file changed (as a rerun's settling of a reload window does, before its plan's steps).
+    reloadedAt = new Date(Date.now() + 60_000).toUTCString().replace('GMT', 'UTC').replace(/^(\w+), (\d+) (\w+) (\d+) ([\d:]+) UTC$/, (_m, d, day, mon, y, t) => `${d} ${y}-${String(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].indexOf(mon) + 1).padStart(2, '0')}-${String(day).padStart(2, '0')} ${t}.000000 UTC`)
+    const current = await new SystemdProvider().apply({ changes: [planned], ctx })
+    assert.deepEqual(current.results.map((r) => [r.status, r.message]), [['unchanged', 'web.service runs its current configuration now (reloaded since the plan): not reloaded again']])
+    assert.equal(host.commands().length, 1, 'not reloaded again')
+  })
+
   it('a start that fails says what the unit logged since (the reason systemctl only points at)', async () => {
     mkdirSync(join(root, 'run/systemd/system'), { recursive: true })
     const logged = '-- No entries --\nnginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address already in use)\nnginx.service: Failed with result \'exit-code\'.\n'
