@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { Planner } from '../src/plan/planner.js'
 import { StatusWorkflow } from '../src/services/drift-status.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
+import { indexRecordLimit } from '../src/twin/index-record.js'
 import { quickClean, quickCleanLimit, readHead, readIndex, readRefId } from '../src/twin/quick-status.js'
 import { SAFE_PATH, setOwnPathForTests } from '@twinsync/sdk'
 import { notesProvider } from './support/notes-provider.js'
@@ -19,13 +20,19 @@ describe('the twin read from .git without git (quick-status.ts)', function () {
   this.timeout(60_000)
   let rig: UnitRig
 
+  const recordLimit = indexRecordLimit.entries
   before(async () => {
+    // Every index read here kept and taken from its record as a large twin's is (index-record.ts).
+    indexRecordLimit.entries = 1
     rig = await unitRig([notesProvider('notes')])
     await writeFile(join(rig.root, 'etc/notes'), 'first\n')
     await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
     await snapshot()
   })
-  after(() => rig?.cleanup())
+  after(async () => {
+    indexRecordLimit.entries = recordLimit
+    await rig?.cleanup()
+  })
 
   const snapshot = () => rig.container.resolve(SnapshotService).snapshot()
   const twinFile = (path: string) => join(rig.twinDir, path)

@@ -6,6 +6,7 @@ import type { BigStatData } from '@twinsync/sdk'
 import { lstatBigData, lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '@twinsync/sdk/light'
 import { attributesNeutral } from './git-attributes.js'
 import { indexIdentity, notePlainIndex } from './index-flags.js'
+import { indexRecordPath, parseRecord, recordable, recordedParse } from './index-record.js'
 import { lockTempName } from './twin-lock.js'
 
 /**
@@ -196,12 +197,22 @@ export function readIndex(dir: string): TwinIndex | undefined {
   const identity = indexIdentity(info)
   // The same file as the last one read (a snapshot reads it in hold, then in its draft): parsed once.
   if (lastIndex?.identity === identity && lastIndex.bytes.equals(bytes)) return lastIndex
-  const parsed = parseIndex(bytes)
+  if (!checksumMatches(bytes)) return undefined
+  // A large index parsed by an earlier run: taken from its record, kept under this checksum (index-record.ts).
+  const recorded = recordedParse(git, bytes)
+  let namesKey = recorded?.namesKey
+  const parsed = recorded ?? parseIndex(bytes)
   if (parsed === undefined) return undefined
+  if (recorded === undefined && recordable(bytes)) {
+    namesKey = digestNames(parsed.paths)
+    writeRecord(indexRecordPath(git), parseRecord(bytes, { ...parsed, namesKey }))
+  }
   // Parsed: no entry is flagged assume-unchanged or skip-worktree (parseIndex refuses them), so git may look through it (index-flags.ts).
   notePlainIndex(path, identity)
-  lastIndex = { ...parsed, bytes, identity, mtimeNs: info.mtimeNs }
-  return lastIndex
+  const index: TwinIndex = { entries: parsed.entries, paths: parsed.paths, statAt: parsed.statAt, entriesEnd: parsed.entriesEnd, treeExtension: parsed.treeExtension, keyText: parsed.keyText, keyAt: parsed.keyAt, key: parsed.key, bytes, identity, mtimeNs: info.mtimeNs }
+  if (namesKey !== undefined) namesKeys.set(index, namesKey)
+  lastIndex = index
+  return index
 }
 
 let lastIndex: TwinIndex | undefined
@@ -309,16 +320,22 @@ function readCleanRecord(dir: string): { head: string; key: string } | undefined
 
 const KNOWN_EXTENSIONS = new Set(['TREE', 'REUC', 'UNTR', 'FSMN', 'EOIE', 'IEOT'])
 
-/** git's index format (Documentation/gitformat-index.txt), SHA-1 only. */
+/** The index's header is git's (DIRC, version 2–4) and its trailer the SHA-1 of the rest (or zeros: index.skipHash). */
+function checksumMatches(bytes: Buffer): boolean {
+  const HASH = 20
+  if (bytes.length < 12 + HASH || bytes.toString('latin1', 0, 4) !== 'DIRC') return false
+  const version = bytes.readUInt32BE(4)
+  if (version < 2 || version > 4) return false
+  const trailer = bytes.subarray(bytes.length - HASH)
+  // index.skipHash writes zeros instead of the checksum; then the structure alone is checked.
+  return trailer.equals(Buffer.alloc(HASH)) || createHash('sha1').update(bytes.subarray(0, bytes.length - HASH)).digest().equals(trailer)
+}
+
+/** git's index format (Documentation/gitformat-index.txt), SHA-1 only; the caller has checked it with `checksumMatches`. */
 function parseIndex(bytes: Buffer): Omit<TwinIndex, 'bytes' | 'identity' | 'mtimeNs'> | undefined {
   const HASH = 20
-  if (bytes.length < 12 + HASH || bytes.toString('latin1', 0, 4) !== 'DIRC') return undefined
   const version = bytes.readUInt32BE(4)
-  if (version < 2 || version > 4) return undefined
-  const trailer = bytes.subarray(bytes.length - HASH)
   const body = bytes.subarray(0, bytes.length - HASH)
-  // index.skipHash writes zeros instead of the checksum; then the structure alone is checked.
-  if (!trailer.equals(Buffer.alloc(HASH)) && !createHash('sha1').update(body).digest().equals(trailer)) return undefined
   const count = bytes.readUInt32BE(8)
   const entries = new Map<string, IndexEntry>()
   const paths: string[] = []
@@ -557,10 +574,14 @@ const namesKeys = new WeakMap<TwinIndex, string>()
 function namesKey(index: TwinIndex): string {
   let key = namesKeys.get(index)
   if (key === undefined) {
-    key = createHash('sha1').update(index.paths.join('\0')).digest('hex')
+    key = digestNames(index.paths)
     namesKeys.set(index, key)
   }
   return key
+}
+
+function digestNames(paths: readonly string[]): string {
+  return createHash('sha1').update(paths.join('\0')).digest('hex')
 }
 
 /**
@@ -646,7 +667,7 @@ function writeFolderRecord(dir: string, record: { names: string; folders: Array<
  * index entries it named then. A first snapshot wrote three of them with an fsync of the file and
  * of its folder each: six fsyncs, 0.3–7 ms each on this disk (strace, load 4–8).
  */
-export function writeRecord(path: string, text: string): void {
+export function writeRecord(path: string, text: string | Uint8Array): void {
   // Named by its run (lockTempName): one a kill leaves is removed by the next settling (sweepCacheTemps in atomic-snapshot.ts).
   const temp = lockTempName(path)
   try {

@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+/**
+ * Speed (issue 22, session 29): a large twin's index, parsed, kept across runs in the twin's
+ * cache (`.git/twinsync/cache/index-parsed.bin`) under the index's own checksum, so a run that
+ * finds the index it parsed before (every unchanged snapshot, `plan` and `status` after the
+ * first) takes the entries from the record instead of decoding 19,600 paths and blob ids one
+ * native call each out of the index's bytes, and digesting them again (quick-status.ts's
+ * `parseIndex`). Measured on the bench's scale twin (19,626 entries, a 2.5 MB index; fresh
+ * process, `readIndex` alone, CPU): see docs/architecture.md's Speed table.
+ *
+ * What keys the record is git's SHA-1 of the index's body (its last 20 bytes, which git writes
+ * and `readIndex` still checks against the body at every read): an index with any other byte, a
+ * rewrite by git, by `update-index`, by a snapshot, has another checksum and is parsed again (and
+ * recorded again). An index written with `index.skipHash` (zeros, no checksum) is never recorded.
+ * The record carries its own SHA-1 over everything it holds, so a record a power loss cut short
+ * or zeroed, or one edited by hand, is refused whole and the index parsed as before. Only an
+ * index of at least `indexRecordLimit.entries` entries is recorded: a small one parses in less
+ * time than the record takes to open.
+ *
+ * Layout: `TSIDX1\n\0`, the index's checksum (20 bytes), the SHA-1 of the rest (20), then the
+ * rest: count, entriesEnd, whether there is a cache tree, its start and end, the key text's
+ * length in bytes (u32 LE each), the key (40 hex) and the names' key (40 hex), the entries'
+ * stat data offsets (count u32), the key text's entry offsets (count + 1 u32, UTF-16 units), the
+ * key text (UTF-8): `<mode> <blob id>\t<path>\0` an entry, as `parseIndex` made it.
+ */
+
+/** Below this many entries the index is parsed every time and no record kept. A test lowers it. */
+export const indexRecordLimit = { entries: 2_000 }
+
+const MAGIC = Buffer.from('TSIDX1\n\0', 'latin1')
+const HASH = 20
+const HEAD = MAGIC.length + 2 * HASH
+const FIXED = 6 * 4 + 80
+
+/** What a record gives back: `parseIndex`'s parse of the same bytes, and the names' key. */
+export interface RecordedParse {
+  entries: Map<string, { mode: string; sha: string }>
+  paths: readonly string[]
+  statAt: Uint32Array
+  entriesEnd: number
+  treeExtension: readonly [number, number] | undefined
+  keyText: string
+  keyAt: Uint32Array
+  key: string
+  namesKey: string
+}
+
+export function indexRecordPath(git: string): string {
+  return join(git, 'twinsync', 'cache', 'index-parsed.bin')
+}
+
+/** The index's bytes recorded as parsed before: their parse, else undefined (no record, another index, any doubt). The caller has checked the bytes' checksum. */
+export function recordedParse(git: string, bytes: Buffer): RecordedParse | undefined {
+  if (!recordable(bytes)) return undefined
+  const count = bytes.readUInt32BE(8)
+  const trailer = bytes.subarray(bytes.length - HASH)
+  let record: Buffer
+  try {
+    record = readFileSync(indexRecordPath(git))
+  } catch {
+    return undefined
+  }
+  if (record.length < HEAD + FIXED || !record.subarray(0, MAGIC.length).equals(MAGIC)) return undefined
+  if (!record.subarray(MAGIC.length, MAGIC.length + HASH).equals(trailer)) return undefined
+  const rest = record.subarray(HEAD)
+  if (!createHash('sha1').update(rest).digest().equals(record.subarray(MAGIC.length + HASH, HEAD))) return undefined
+  const n = rest.readUInt32LE(0)
+  const entriesEnd = rest.readUInt32LE(4)
+  const hasTree = rest.readUInt32LE(8)
+  const treeStart = rest.readUInt32LE(12)
+  const treeEnd = rest.readUInt32LE(16)
+  const textBytes = rest.readUInt32LE(20)
+  if (n !== count || rest.length !== FIXED + 4 * n + 4 * (n + 1) + textBytes || entriesEnd > bytes.length - HASH) return undefined
+  const key = rest.toString('latin1', 24, 64)
+  const namesKey = rest.toString('latin1', 64, 104)
+  const statAt = new Uint32Array(n)
+  const keyAt = new Uint32Array(n + 1)
+  // Copied out (the record's offsets need not be 4-byte aligned in the buffer Node read it into).
+  rest.copy(new Uint8Array(statAt.buffer), 0, FIXED, FIXED + 4 * n)
+  rest.copy(new Uint8Array(keyAt.buffer), 0, FIXED + 4 * n, FIXED + 4 * n + 4 * (n + 1))
+  const keyText = rest.toString('utf8', FIXED + 4 * n + 4 * (n + 1))
+  if (keyAt[0] !== 0 || keyAt[n] !== keyText.length) return undefined
+  const entries = new Map<string, { mode: string; sha: string }>()
+  const paths = new Array<string>(n)
+  for (let i = 0; i < n; i++) {
+    const from = keyAt[i] as number
+    const to = keyAt[i + 1] as number
+    // `<mode> <sha>\t<path>\0`: 6 + 1 + 40 + 1, a path of at least one character, the NUL.
+    if (to < from + 50 || keyText.charCodeAt(from + 6) !== 32 || keyText.charCodeAt(from + 47) !== 9 || keyText.charCodeAt(to - 1) !== 0) return undefined
+    const mode = keyText.startsWith('100644', from) ? '100644' : keyText.startsWith('100755', from) ? '100755' : keyText.startsWith('120000', from) ? '120000' : undefined
+    if (mode === undefined) return undefined
+    const path = keyText.slice(from + 48, to - 1)
+    entries.set(path, { mode, sha: keyText.slice(from + 7, from + 47) })
+    paths[i] = path
+  }
+  if (entries.size !== n) return undefined
+  return { entries, paths, statAt, entriesEnd, treeExtension: hasTree === 1 ? [treeStart, treeEnd] : undefined, keyText, keyAt, key, namesKey }
+}
+
+/** Whether the index is large enough to record, and has a checksum to key the record by. */
+export function recordable(bytes: Buffer): boolean {
+  return bytes.length >= 12 + HASH && bytes.readUInt32BE(8) >= indexRecordLimit.entries && !isZero(bytes.subarray(bytes.length - HASH))
+}
+
+/** The record of this parse of `bytes` (`recordable`), to write (quick-status.ts's `writeRecord`). */
+export function parseRecord(bytes: Buffer, parsed: Omit<RecordedParse, 'entries'>): Buffer {
+  const n = parsed.paths.length
+  const trailer = bytes.subarray(bytes.length - HASH)
+  const text = Buffer.from(parsed.keyText, 'utf8')
+  const rest = Buffer.alloc(FIXED + 4 * n + 4 * (n + 1) + text.length)
+  rest.writeUInt32LE(n, 0)
+  rest.writeUInt32LE(parsed.entriesEnd, 4)
+  rest.writeUInt32LE(parsed.treeExtension === undefined ? 0 : 1, 8)
+  rest.writeUInt32LE(parsed.treeExtension?.[0] ?? 0, 12)
+  rest.writeUInt32LE(parsed.treeExtension?.[1] ?? 0, 16)
+  rest.writeUInt32LE(text.length, 20)
+  rest.write(parsed.key, 24, 40, 'latin1')
+  rest.write(parsed.namesKey, 64, 40, 'latin1')
+  Buffer.from(parsed.statAt.buffer, parsed.statAt.byteOffset, 4 * n).copy(rest, FIXED)
+  Buffer.from(parsed.keyAt.buffer, parsed.keyAt.byteOffset, 4 * (n + 1)).copy(rest, FIXED + 4 * n)
+  text.copy(rest, FIXED + 4 * n + 4 * (n + 1))
+  return Buffer.concat([MAGIC, trailer, createHash('sha1').update(rest).digest(), rest])
+}
+
+function isZero(bytes: Buffer): boolean {
+  for (const byte of bytes) if (byte !== 0) return false
+  return true
+}

@@ -1,0 +1,136 @@
+import { strict as assert } from 'node:assert'
+import { createHash } from 'node:crypto'
+import { copyFileSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { SnapshotService } from '../src/snapshot/snapshot-service.js'
+import { indexRecordLimit, indexRecordPath } from '../src/twin/index-record.js'
+import { quickClean, readIndex } from '../src/twin/quick-status.js'
+import { notesProvider } from './support/notes-provider.js'
+import { unitRig, type UnitRig } from './support/unit-container.js'
+
+/**
+ * index-record.ts keeps a large index's parse across runs under the index's checksum. Whatever
+ * the record says, `readIndex` must give what git lists (`ls-files --stage`): an index git
+ * rewrote (even to the same size and mtime) is parsed again, and a record cut short, zeroed or
+ * with one byte changed is refused.
+ */
+describe('the parsed index kept across runs (index-record.ts)', function () {
+  this.timeout(60_000)
+  let rig: UnitRig
+  const limit = indexRecordLimit.entries
+
+  before(async () => {
+    indexRecordLimit.entries = 1
+    rig = await unitRig([notesProvider('notes')])
+    await writeFile(join(rig.root, 'etc/notes'), 'first\n')
+    await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
+    await rig.container.resolve(SnapshotService).snapshot()
+  })
+  after(async () => {
+    indexRecordLimit.entries = limit
+    await rig?.cleanup()
+  })
+
+  const indexFile = () => join(rig.twinDir, '.git', 'index')
+  const recordFile = () => indexRecordPath(join(rig.twinDir, '.git'))
+  /** The index as git lists it, and as readIndex read it. */
+  const listed = () =>
+    rig
+      .git('ls-files', '--stage', '-z')
+      .split('\0')
+      .filter(Boolean)
+      .map((line) => `${line.slice(line.indexOf('\t') + 1)} ${line.split(' ').slice(0, 2).join(' ')}`)
+  /** quick-status's key of the entries (paths, modes, blob ids), from git's listing. */
+  const listedKey = () =>
+    createHash('sha1')
+      .update(
+        rig
+          .git('ls-files', '--stage', '-z')
+          .split('\0')
+          .filter(Boolean)
+          .map((line) => `${line.split(' ').slice(0, 2).join(' ')}\t${line.slice(line.indexOf('\t') + 1)}\0`)
+          .join(''),
+      )
+      .digest('hex')
+  const read = () => {
+    const index = readIndex(rig.twinDir)
+    assert.ok(index !== undefined, 'the index is read')
+    return [...index.entries].map(([path, e]) => `${path} ${e.mode} ${e.sha}`)
+  }
+  /** The same bytes under another inode: this process's last parse is not the one taken, the record is. */
+  const sameIndexAgain = () => {
+    copyFileSync(indexFile(), `${indexFile()}.copy`)
+    renameSync(`${indexFile()}.copy`, indexFile())
+  }
+
+  it('is written for the index read, and the same index read again (another inode) is what git lists', () => {
+    const first = read()
+    const record = readFileSync(recordFile())
+    const index = readFileSync(indexFile())
+    assert.ok(record.subarray(8, 28).equals(index.subarray(index.length - 20)), "the record is keyed by the index's checksum")
+    sameIndexAgain()
+    assert.deepEqual(read(), listed())
+    assert.deepEqual(read(), first)
+    assert.equal(readIndex(rig.twinDir)?.key, listedKey())
+  })
+
+  it('an index git rewrote with another blob, of the same size and mtime, is parsed again: never taken from the record of the one before', async () => {
+    const text = await readFile(join(rig.twinDir, 'system/notes.json'), 'utf8')
+    await writeFile(join(rig.twinDir, 'system/notes.json'), text.replace('first', 'FIRST'))
+    rig.git('add', 'system/notes.json')
+    read()
+    const before = statSync(indexFile(), { bigint: true })
+    await writeFile(join(rig.twinDir, 'system/notes.json'), text.replace('first', 'FIRSt'))
+    rig.git('add', 'system/notes.json')
+    // The same size (one blob id for another) and the mtime set back: only the bytes (and the ctime) differ.
+    assert.equal(statSync(indexFile()).size, Number(before.size))
+    utimesSync(indexFile(), before.atime, before.mtime)
+    try {
+      const seen = read()
+      assert.deepEqual(seen, listed())
+      assert.ok(seen.some((line) => line.startsWith('system/notes.json ') && line.endsWith(rig.git('rev-parse', ':system/notes.json'))), 'the new blob id')
+      const record = readFileSync(recordFile())
+      const index = readFileSync(indexFile())
+      assert.ok(record.subarray(8, 28).equals(index.subarray(index.length - 20)), 'recorded again for the new index')
+    } finally {
+      rig.git('reset', '--quiet')
+      rig.git('checkout', '--', 'system/notes.json')
+    }
+    assert.deepEqual(read(), listed())
+  })
+
+  it('a record cut short, zeroed, or with one byte changed (a blob id, an offset, the key) is refused and the index parsed', () => {
+    read()
+    const good = readFileSync(recordFile())
+    const n = good.readUInt32LE(48)
+    const keyTextAt = 48 + 104 + 4 * n + 4 * (n + 1)
+    const flip = (at: number) => {
+      const bad = Buffer.from(good)
+      bad[at] = bad[at] === 0x30 ? 0x31 : 0x30
+      return bad
+    }
+    const bad: Array<[string, Buffer]> = [
+      ['cut short', good.subarray(0, good.length - 7)],
+      ['zeroed', Buffer.alloc(good.length)],
+      ['empty', Buffer.alloc(0)],
+      ["a blob id's digit", flip(keyTextAt + 7)],
+      ["an entry's offset", flip(48 + 104 + 4 * n + 4)],
+      ['the key', flip(48 + 24)],
+    ]
+    try {
+      for (const [what, bytes] of bad) {
+        writeFileSync(recordFile(), bytes)
+        sameIndexAgain()
+        const index = readIndex(rig.twinDir)
+        assert.deepEqual(read(), listed(), what)
+        assert.equal(index?.key, listedKey(), what)
+        assert.ok(readFileSync(recordFile()).equals(good), `${what}: the record is written again`)
+      }
+    } finally {
+      writeFileSync(recordFile(), good)
+    }
+    const quick = quickClean(rig.twinDir, { anySize: true })
+    assert.equal(quick.clean, true, JSON.stringify({ ...quick, index: undefined }))
+  })
+})
