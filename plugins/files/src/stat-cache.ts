@@ -140,7 +140,7 @@ export class StatCache {
     private readonly rules: string,
     /** The cache as read (or empty), and each of its records' offset by path. */
     private readonly bytes: Buffer,
-    private readonly previous: Map<string, number>,
+    private readonly previous: RecordIndex,
     private readonly startedAt: number,
     /** The stamp of dpkg's database now, and whether the stored origins were worked out against it. */
     private readonly packages: string,
@@ -167,7 +167,8 @@ export class StatCache {
     const bytes = read === undefined ? undefined : Buffer.from(read.buffer, read.byteOffset, read.byteLength)
     const checked = store.checked === true
     const parsed = bytes === undefined ? undefined : parse(bytes, rules, checked)
-    if (parsed === undefined) return new StatCache(store, rules, Buffer.alloc(0), new Map(), startedAt, packages, false, bytes === undefined, walkRules, false)
+    const empty = () => new StatCache(store, rules, Buffer.alloc(0), new RecordIndex(Buffer.alloc(0), new Map(), undefined), startedAt, packages, false, bytes === undefined, walkRules, false)
+    if (parsed === undefined) return empty()
     const originsValid = parsed.packages === packages
     // What changed since the cache was written whole (see save): its records over the cache's, the
     // paths it names as gone left out. A log of another writing of the cache, or in any doubt: none.
@@ -179,14 +180,17 @@ export class StatCache {
       const log = read === undefined ? undefined : Buffer.from(read.buffer, read.byteOffset, read.byteLength)
       const logged = log === undefined ? undefined : parseLog(log, parsed.id, checked)
       if (logged !== undefined) {
+        // The log may name any record: every path decoded (a path twice in the cache: none, as parse would have said).
+        const index = parsed.index.all()
+        if (index === undefined) return empty()
         const offset = (bytes as Buffer).length
         for (const path of logged.removed) {
-          if (!parsed.index.delete(path)) continue
+          if (!index.delete(path)) continue
           base.removed.add(path)
         }
         for (const [path, at] of logged.index) {
-          if (parsed.index.has(path)) base.overridden.add(path)
-          parsed.index.set(path, offset + at)
+          if (index.has(path)) base.overridden.add(path)
+          index.set(path, offset + at)
         }
         base.log = log as Buffer
       }
@@ -207,7 +211,7 @@ export class StatCache {
    * mirrored files were 16 M instructions of SHA-1 an unchanged snapshot (callgrind).
    */
   lookup(path: string, stat: FileStat): { verdict: ContentVerdict; text?: string; origin?: FileOrigin; blob?: string } | undefined {
-    const at = this.previous.get(path)
+    const at = this.previous.all()?.get(path)
     if (at === undefined) return undefined
     const content = this.unmovedRecord(at, stat)
     if (content === undefined || content === 'link' || content === 'dir') return undefined
@@ -302,7 +306,7 @@ export class StatCache {
    */
   earlierListing(path: string): { names: string[]; classes: string } | undefined {
     if (!this.classesValid) return undefined
-    const at = this.previous.get(path)
+    const at = this.previous.folderOrLink(path)
     const record = at === undefined ? undefined : this.decode(at)
     const text = record?.content === 'dir' ? record.strings[TEXT] : undefined
     const classes = record?.strings[CLASSES]
@@ -330,7 +334,7 @@ export class StatCache {
 
   /** The text field of a record of this kind (a link's, a folder's) whose stat has not moved. */
   private lookupText(path: string, stat: FileStat, kind: 'link' | 'dir'): string | undefined {
-    const at = this.previous.get(path)
+    const at = this.previous.folderOrLink(path)
     if (at === undefined || this.unmovedRecord(at, stat) !== kind) return undefined
     const text = this.field(TEXT)
     if (text === undefined) return undefined
@@ -367,7 +371,7 @@ export class StatCache {
     strings[MD5] = verdict.md5 ?? null
     strings[SECRET_REASON] = verdict.secretReason ?? null
     const mirrored = verdict.content === 'mirrored' ? text : undefined
-    const blob = mirrored !== undefined && this.previous.size > 0 ? gitBlobId(Buffer.from(mirrored, 'utf8')) : undefined
+    const blob = mirrored !== undefined && (this.previous.all()?.size ?? 0) > 0 ? gitBlobId(Buffer.from(mirrored, 'utf8')) : undefined
     strings[SECRET_HASH] = (mirrored !== undefined ? blob : verdict.secretHash) ?? null
     this.keep(path, stat, verdict.content, strings, mirrored)
     return blob
@@ -378,7 +382,7 @@ export class StatCache {
       // Not kept: read again next time. Its old record may stay (its stat data no longer
       // matches the file, so it is never used): a snapshot right after a change (the usual
       // cron or apt hook case) need not write the whole cache back for a file it cannot keep.
-      const old = this.previous.get(path)
+      const old = this.previous.all()?.get(path)
       if (old === undefined) return
       this.next.set(path, old)
       this.stale.add(path)
@@ -401,8 +405,9 @@ export class StatCache {
   /** Write the cache back, dropping files that are gone; only when something moved. */
   async save(): Promise<void> {
     // Every lookup that hit is in `next`: as many as before and nothing remembered means no file went or came.
-    if (!this.changed && this.next.size === this.previous.size) return
-    if (await this.saveLog()) return
+    if (!this.changed && this.next.size === (this.previous.all()?.size ?? 0)) return
+    // A cache found to hold a path twice is written whole again (it was refused at open before its files' paths were decoded late).
+    if (this.previous.all() !== undefined && (await this.saveLog())) return
     const id = randomBytes(8).toString('hex')
     const header = Buffer.from(JSON.stringify({ rules: this.rules, packages: this.packages, count: this.next.size, walk: this.walkRules, id }), 'utf8')
     // Speed and memory (issue 22, session 9): the records carried over are copied a run of
@@ -446,7 +451,7 @@ export class StatCache {
     if (base === undefined || this.bytes.length < LOG_FROM || base.packages !== this.packages || base.walk !== this.walkRules) return false
     const removed: string[] = []
     for (const path of base.removed) if (!this.next.has(path)) removed.push(path)
-    for (const [path, at] of this.previous) {
+    for (const [path, at] of this.previous.all() ?? []) {
       if (!this.next.has(path) && (at < this.bytes.length || base.overridden.has(path))) removed.push(path)
     }
     let count = 0
@@ -601,12 +606,12 @@ function sameStat(view: DataView, p: number, stat: FileStat): boolean {
  * services root 1.17 MB, 4.35 M instructions an unchanged snapshot (callgrind, 0.8% of it), and
  * as much again where a changed snapshot writes it.
  */
-function parse(bytes: Buffer, rules: string, checked: boolean): { index: Map<string, number>; packages: string; walk: string | undefined; id: string | undefined } | undefined {
-  const read = parseRecords(bytes, MAGIC, checked)
+function parse(bytes: Buffer, rules: string, checked: boolean): { index: RecordIndex; packages: string; walk: string | undefined; id: string | undefined } | undefined {
+  const read = parseRecords(bytes, MAGIC, checked, true)
   if (read === undefined) return undefined
   const { rules: storedRules, packages, walk, id } = read.header
   if (storedRules !== rules || typeof packages !== 'string') return undefined
-  return { index: read.index, packages, walk: typeof walk === 'string' ? walk : undefined, id: typeof id === 'string' && id !== '' ? id : undefined }
+  return { index: new RecordIndex(bytes, read.index, read.files), packages, walk: typeof walk === 'string' ? walk : undefined, id: typeof id === 'string' && id !== '' ? id : undefined }
 }
 
 /** The log's records by path and the paths it names as gone (see StatCache.save), when it follows the cache `id`; undefined on any doubt. */
@@ -619,7 +624,7 @@ function parseLog(bytes: Buffer, id: string, checked: boolean): { index: Map<str
 }
 
 /** MAGIC (or the log's), a JSON header with the records' count, the records (their offsets by path) and the CRC-32; undefined on any doubt. */
-function parseRecords(bytes: Buffer, magic: Buffer, checked: boolean): { header: Record<string, unknown>; index: Map<string, number> } | undefined {
+function parseRecords(bytes: Buffer, magic: Buffer, checked: boolean, filesLater = false): { header: Record<string, unknown>; index: Map<string, number>; files?: Uint32Array } | undefined {
   const end = bytes.length - 4
   if (end < magic.length + 4 || !bytes.subarray(0, magic.length).equals(magic)) return undefined
   if (!checked && crc32(bytes.subarray(0, end)) !== bytes.readUInt32LE(end)) return undefined
@@ -638,6 +643,8 @@ function parseRecords(bytes: Buffer, magic: Buffer, checked: boolean): { header:
   const count = (header as { count?: unknown }).count
   if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) return undefined
   const index = new Map<string, number>()
+  const files = filesLater ? new Uint32Array(count) : undefined
+  let fileCount = 0
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   for (let i = 0; i < count; i++) {
     if (p + 8 > end) return undefined
@@ -645,12 +652,66 @@ function parseRecords(bytes: Buffer, magic: Buffer, checked: boolean): { header:
     const pathEnd = p + 8 + view.getUint32(p + 4, true)
     // The numbers and the content byte follow the path; the fields are checked when looked up.
     if (recordEnd > end || pathEnd + 41 > recordEnd) return undefined
-    index.set(bytes.toString('utf8', p + 8, pathEnd), p)
+    // A file's record (not a folder's or a link's): its path decoded when a file is first asked for (RecordIndex).
+    if (files !== undefined && (bytes[pathEnd + 40] as number) < FIRST_NON_FILE) files[fileCount++] = p
+    else index.set(bytes.toString('utf8', p + 8, pathEnd), p)
     p = recordEnd
   }
-  // Every byte accounted for, and no path twice.
-  if (p !== end || index.size !== count) return undefined
-  return { header: header as Record<string, unknown>, index }
+  // Every byte accounted for, and no path twice (the files' paths: when decoded).
+  if (p !== end || index.size + fileCount !== count) return undefined
+  return { header: header as Record<string, unknown>, index, ...(files === undefined ? {} : { files: files.subarray(0, fileCount) }) }
+}
+
+/** The first content kind (CONTENT_KINDS) of a record that is no file's: 'link', then 'dir'. */
+const FIRST_NON_FILE = CONTENT_KINDS.indexOf('link')
+
+/**
+ * The stored records' offsets by path. Speed (issue 22, session 29): an unchanged snapshot's
+ * collect asks only for folders' records (the walk's listings: `lookupListing`), and hands its
+ * documents back kept without describing a file (kept-collect.ts); so the paths of the files'
+ * records (19,545 of the scale root's 24,512) are decoded and indexed only when a file's record
+ * is first asked for (a lookup, a remember, a save), not at open. Figure in docs/architecture.md
+ * (Speed). A folder's or a link's lookup gives the same answer from the folders' and links' paths
+ * alone: a file's record is never one of a folder or a link (`lookupText` checks the kind). A
+ * path twice, found when the files' paths are decoded, leaves no record at all from then on (at
+ * open it meant no cache; a folder's record used before was checked against its stat as ever).
+ */
+class RecordIndex {
+  /** A path was there twice: no record is given (as a cache refused at open). */
+  private twice = false
+
+  constructor(
+    private readonly bytes: Buffer,
+    private known: Map<string, number>,
+    /** The files' records not decoded yet: their offsets. */
+    private files: Uint32Array | undefined,
+  ) {}
+
+  /** A folder's or a link's record (a file's, if the files' paths were decoded already). */
+  folderOrLink(path: string): number | undefined {
+    return this.known.get(path)
+  }
+
+  /** Every record by path (the files' paths decoded now, once); undefined when a path is there twice. */
+  all(): Map<string, number> | undefined {
+    const files = this.files
+    if (files !== undefined) {
+      this.files = undefined
+      const view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength)
+      const size = this.known.size + files.length
+      for (const p of files) this.known.set(this.bytes.toString('utf8', p + 8, p + 8 + view.getUint32(p + 4, true)), p)
+      if (this.known.size !== size) {
+        this.known = new Map()
+        this.twice = true
+      }
+    }
+    return this.twice ? undefined : this.known
+  }
+
+  clear(): void {
+    this.files = undefined
+    this.known.clear()
+  }
 }
 
 /** The next cache's bytes, in one buffer grown as needed. */

@@ -487,6 +487,46 @@ describe('files provider: stat cache', () => {
       unlinkSync(root.path('/etc/utf8.conf'))
     }
   })
+  it("a folder's record is found without the files' paths decoded; a file asked for afterwards by its stat as ever; a path there twice gives no record", async () => {
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const memory = new MemoryCache()
+    await new FilesProvider().collect({ ctx: createTestContext(root.dir, { cache: memory }) })
+    const stored = Buffer.from((await memory.readBytes('stat-cache')) as Uint8Array)
+    const rules = JSON.parse(stored.toString('utf8', stored.indexOf('{'), stored.indexOf('}') + 1)).rules as string
+    const statOf = (path: string, type: 'file' | 'dir' = 'file') => {
+      const st = statSync(root.path(path))
+      return { type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, dev: st.dev, nlink: st.nlink }
+    }
+    const open = (bytes: Buffer) => StatCache.open({ read: async () => undefined, write: async () => undefined, readBytes: async () => Buffer.from(bytes) }, rules, Date.now(), 'stamp')
+    const cache = await open(stored)
+    assert.ok(cache.lookupListing('/etc/app', statOf('/etc/app', 'dir'))?.names.includes('app.conf'), "the folder's names")
+    assert.equal(cache.lookupListing('/etc/hosts', statOf('/etc/hosts')), undefined, "a file's record is no folder's")
+    assert.equal(cache.lookupLink('/etc/hosts', statOf('/etc/hosts')), undefined, "nor a link's")
+    assert.equal(cache.lookup('/etc/hosts', statOf('/etc/hosts'))?.text, readFileSync(root.path('/etc/hosts'), 'utf8'), 'the file, asked for after the folders')
+    // The same size and mtime, another inode (a file made anew): not taken.
+    const hosts = statOf('/etc/hosts')
+    assert.equal((await open(stored)).lookup('/etc/hosts', { ...hosts, ino: hosts.ino + 1 }), undefined)
+    // Another file's record (a path as long as /etc/hosts) given the path /etc/hosts, the CRC-32 made right: a path twice.
+    const fixed = Buffer.from(stored)
+    let at = 'TwinSync files stat cache 1\n'.length
+    at += 4 + fixed.readUInt32LE(at)
+    let other = -1
+    while (at < fixed.length - 4 && other < 0) {
+      const pathLength = fixed.readUInt32LE(at + 4)
+      const name = fixed.toString('utf8', at + 8, at + 8 + pathLength)
+      // A file's record: its content kind (after the path and five numbers) below 'link'.
+      if (name !== '/etc/hosts' && name.length === '/etc/hosts'.length && (fixed[at + 8 + pathLength + 40] as number) < 5) other = at + 8
+      at += 4 + fixed.readUInt32LE(at)
+    }
+    assert.ok(other > 0, 'a file record to give the path')
+    fixed.write('/etc/hosts', other, 'latin1')
+    fixed.writeUInt32LE(crc32(fixed.subarray(0, fixed.length - 4)), fixed.length - 4)
+    const doubled = await open(fixed)
+    assert.ok(doubled.lookupListing('/etc/app', statOf('/etc/app', 'dir')) !== undefined, 'a folder asked before the files: its record')
+    assert.equal(doubled.lookup('/etc/hosts', statOf('/etc/hosts')), undefined, 'no record of a path there twice')
+    assert.equal(doubled.lookup('/etc/app/app.conf', statOf('/etc/app/app.conf')), undefined, 'nor of any other file: the cache is as refused')
+  })
+
   it('hands its buffer off when closed, never a slice of a buffer others share', async () => {
     await new Promise((resolve) => setTimeout(resolve, 150))
     const memory = new MemoryCache()
