@@ -493,13 +493,13 @@ describe('files provider: stat cache', () => {
     await new FilesProvider().collect({ ctx: createTestContext(root.dir, { cache: memory }) })
     const stored = Buffer.from((await memory.readBytes('stat-cache')) as Uint8Array)
     const rules = JSON.parse(stored.toString('utf8', stored.indexOf('{'), stored.indexOf('}') + 1)).rules as string
-    const statOf = (path: string, type: 'file' | 'dir' = 'file') => {
+    const statOf = (path: string, type: 'file' | 'directory' = 'file') => {
       const st = statSync(root.path(path))
       return { type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, dev: st.dev, nlink: st.nlink }
     }
     const open = (bytes: Buffer) => StatCache.open({ read: async () => undefined, write: async () => undefined, readBytes: async () => Buffer.from(bytes) }, rules, Date.now(), 'stamp')
     const cache = await open(stored)
-    assert.ok(cache.lookupListing('/etc/app', statOf('/etc/app', 'dir'))?.names.includes('app.conf'), "the folder's names")
+    assert.ok(cache.lookupListing('/etc/app', statOf('/etc/app', 'directory'))?.names.includes('app.conf'), "the folder's names")
     assert.equal(cache.lookupListing('/etc/hosts', statOf('/etc/hosts')), undefined, "a file's record is no folder's")
     assert.equal(cache.lookupLink('/etc/hosts', statOf('/etc/hosts')), undefined, "nor a link's")
     assert.equal(cache.lookup('/etc/hosts', statOf('/etc/hosts'))?.text, readFileSync(root.path('/etc/hosts'), 'utf8'), 'the file, asked for after the folders')
@@ -522,7 +522,7 @@ describe('files provider: stat cache', () => {
     fixed.write('/etc/hosts', other, 'latin1')
     fixed.writeUInt32LE(crc32(fixed.subarray(0, fixed.length - 4)), fixed.length - 4)
     const doubled = await open(fixed)
-    assert.ok(doubled.lookupListing('/etc/app', statOf('/etc/app', 'dir')) !== undefined, 'a folder asked before the files: its record')
+    assert.ok(doubled.lookupListing('/etc/app', statOf('/etc/app', 'directory')) !== undefined, 'a folder asked before the files: its record')
     assert.equal(doubled.lookup('/etc/hosts', statOf('/etc/hosts')), undefined, 'no record of a path there twice')
     assert.equal(doubled.lookup('/etc/app/app.conf', statOf('/etc/app/app.conf')), undefined, 'nor of any other file: the cache is as refused')
   })
