@@ -12,7 +12,7 @@ const HOLD_RELOAD = '/run/twinsync-test-hold-daemon-reload'
 const IN_RELOAD = '/run/twinsync-test-in-daemon-reload'
 const GENERATOR = '/etc/systemd/system-generators/twinsync-test-hold'
 const unitText = (v: number) =>
-  `[Unit]\nDescription=kill demo ${v}\n[Service]\nExecStartPre=/bin/sh -c 'if [ -p ${HOLD_RESTART} ]; then cat ${HOLD_RESTART} >/dev/null; fi'\nExecStartPre=/bin/sh -c 'echo ${v} > /run/kill-demo.version'\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n`
+  `[Unit]\nDescription=kill demo ${v}\n[Service]\nExecStartPre=/bin/sh -c 'if [ -p ${HOLD_RESTART} ]; then cat ${HOLD_RESTART} >/dev/null; fi'\nExecStartPre=/bin/sh -c 'echo ${v} > /run/kill-demo.version; echo ${v} >> /run/kill-demo.starts'\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n`
 
 interface PlanJson {
   changes: Array<{ id: string; operation: string; resource: string; data?: { action?: string; path?: string; text?: string } }>
@@ -104,12 +104,18 @@ describe('kill -9 inside daemon-reload, inside restart, and in the snapshot afte
     }
   }
 
-  /** After the kill: the next plan undoes nothing; the rerun ends as an unkilled apply toward version v does. */
-  async function recovers(v: number, label: string, planned = false): Promise<void> {
+  /** How many times the unit has started (its ExecStartPre counts). */
+  const starts = async () => (await ct.run(['cat', '/run/kill-demo.starts'])).stdout.split('\n').filter(Boolean).length
+  /** After the kill: the next plan undoes nothing; the rerun ends as an unkilled apply toward version v does, starting the unit `restarts` times. */
+  async function recovers(v: number, label: string, planned = false, restarts = 0): Promise<void> {
     if (!planned) await nothingUndone(v, label)
+    const before = await starts()
     const rerun = await ct.twinsync(['apply', '--yes', '--accept-high-risk', '--json'], { timeoutMs: 600_000 })
     seen.push(`  rerun: ${steps(rerun.stdout)}`)
     assert.equal(rerun.code, 0, `${label}: ${rerun.stdout.slice(-3000)}${rerun.stderr}`)
+    // Session 29: the resumed plan's daemon-reload and "restart to load its changed unit file" (the
+    // hash in the intended commit's units.json, older than the edit) restarted it once more.
+    assert.equal((await starts()) - before, restarts, `${label}: the rerun started the unit ${restarts} time(s): ${steps(rerun.stdout)}`)
     await runsVersion(v, label)
   }
   async function nothingUndone(v: number, label: string): Promise<void> {
@@ -127,8 +133,11 @@ describe('kill -9 inside daemon-reload, inside restart, and in the snapshot afte
    */
   async function settlesWindow(v: number, label: string): Promise<void> {
     await nothingUndone(v, label)
+    const before = await starts()
     const rerun = await ct.twinsync(['apply', '--yes', '--accept-high-risk', '--json'], { timeoutMs: 600_000 })
     seen.push(`  rerun: ${steps(rerun.stdout)}`)
+    // Once, by the settling; the plan's restart (made before it, for the older configuration) is read again and not run.
+    assert.equal((await starts()) - before, 1, `${label}: the rerun started the unit once: ${steps(rerun.stdout)}`)
     const report = JSON.parse(rerun.stdout) as { checksFinished?: Array<{ service: string; restored: string[]; diagnostic: { code: string; summary: string } }> }
     seen.push(`  settled: ${report.checksFinished?.map((f) => f.diagnostic.summary).join('; ')}`)
     assert.equal(rerun.code, 0, `${label}: ${rerun.stdout.slice(-3000)}${rerun.stderr}`)

@@ -14,7 +14,12 @@ const ENABLED = new Set(['enabled', 'enabled-runtime'])
  * Enablement (enable, disable, mask, unmask) is planned on any target; runtime verbs only when
  * a manager was running at collect time (`actual.runtime`), otherwise a diagnostic says so.
  */
-export function diffSystemdState(desired: SystemdState, actual: SystemdState): DiffResult {
+export function diffSystemdState(
+  desired: SystemdState,
+  actual: SystemdState,
+  /** The units whose administrator unit file the desired twin holds (provider.ts's adminUnitFilesOf); unknown: none. */
+  twinFiles?: { has(unit: string): boolean },
+): DiffResult {
   const changes: Change[] = []
   const diagnostics: Diagnostic[] = []
   const live = actual.runtime !== undefined
@@ -27,8 +32,13 @@ export function diffSystemdState(desired: SystemdState, actual: SystemdState): D
   // Administrator unit files that differ: the files provider writes them, the manager must reload.
   // (Units whose files the plan deletes are stopped, disabled and reloaded by units-leaving.ts,
   // from the plan's own deletes: the files provider knows what it deletes and what it keeps.)
+  // Not a unit whose file the twin holds: its content is the files provider's to compare, and a
+  // write of it brings the daemon-reload and the restart (unit-file-writes.ts). The hash beside it
+  // in units.json is the last snapshot's, older than a person's edit of the file: a plan of a
+  // twin edited and applied (an interrupted apply's rerun, `plan --from` its edit commit) saw the
+  // new file live, no write, and still planned a daemon-reload and a restart (session 29).
   const changedFiles = Object.keys(desired.units)
-    .filter((unit) => desired.units[unit]?.hash !== undefined && desired.units[unit]?.hash !== actual.units[unit]?.hash)
+    .filter((unit) => desired.units[unit]?.hash !== undefined && desired.units[unit]?.hash !== actual.units[unit]?.hash && twinFiles?.has(unit) !== true)
     .sort(compareStrings)
   /** The plan's one daemon-reload, made or found, with these files listed too. */
   const reloadFor = (existing: Change | undefined, files: readonly string[]): Change => {

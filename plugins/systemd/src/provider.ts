@@ -157,7 +157,7 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
   diff({ desired, actual }: DiffRequest<SystemdState>): DiffResult {
     // For followUps, which sees the machine's state and the plan, not the twin's (units-installed.ts).
     this.absent.set(actual, absentUnits(desired, actual))
-    return diffSystemdState(desired, actual)
+    return diffSystemdState(desired, actual, this.twinUnitFiles.get(desired))
   }
 
   /** What an edit of units.json or runtime.json asks for that the plan does not apply (a state no verb makes, a unit taken out): kept pending, said. */

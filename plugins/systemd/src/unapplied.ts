@@ -48,7 +48,8 @@ export function unappliedSystemdPlaces(
             : `"${want.state}" is not a state TwinSync sets for ${unit} (live "${have.state}"): it follows from the unit file (no [Install] section: static; Alias=: alias; Also=: indirect…); set "enabled", "disabled" or "masked", or edit its unit file (${fileOf(unit)})`
       places.push({ path: UNITS_DOCUMENT, at: ['units', unit, 'state'], nextStep: why })
     }
-    if (want.hash !== have?.hash && !changes.some((c) => c.id === DAEMON_RELOAD_ID)) {
+    // The hash of a unit file the twin holds follows the file (the next snapshot writes it): only one of a file the twin lacks is an edit to say.
+    if (want.hash !== have?.hash && intended !== undefined && !intended.has(unit) && !changes.some((c) => c.id === DAEMON_RELOAD_ID)) {
       places.push({ path: UNITS_DOCUMENT, at: ['units', unit, 'hash'], nextStep: `"hash" describes ${unit}'s unit file; edit the file itself (${fileOf(unit)})` })
     }
   }

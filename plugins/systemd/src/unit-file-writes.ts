@@ -26,6 +26,8 @@ export function reloadsForUnitFileWrites({ changes, actual }: Pick<FollowUpReque
   // Offline (no running manager): no reload nor restart, but the enable of a unit still reads its file.
   const live = actual.runtime !== undefined
   const touched = new Map<string, { path: string; change: Change }[]>()
+  /** The units (or templates) whose files the plan writes, with what of them reads which. */
+  const read: Array<{ name: string; readers: ReadonlySet<string> }> = []
   const files: string[] = []
   const writers: string[] = []
   for (const change of changes) {
@@ -39,7 +41,9 @@ export function reloadsForUnitFileWrites({ changes, actual }: Pick<FollowUpReque
       if (dropIn === undefined && unitFile === undefined) continue
       files.push(path)
       mine = true
-      holdBackOn(changes, change.id, (dropIn ?? unitFile) as string, unitFile === undefined ? DROP_IN_READERS : UNIT_FILE_READERS)
+      const readers = unitFile === undefined ? DROP_IN_READERS : UNIT_FILE_READERS
+      holdBackOn(changes, change.id, (dropIn ?? unitFile) as string, readers)
+      read.push({ name: (dropIn ?? unitFile) as string, readers })
       for (const unit of runningUnitsOf((dropIn ?? unitFile) as string, actual)) {
         touched.set(unit, [...(touched.get(unit) ?? []), { path, change }])
       }
@@ -51,6 +55,10 @@ export function reloadsForUnitFileWrites({ changes, actual }: Pick<FollowUpReque
   if (files.length > 0) {
     const { change, made } = reloadListing(changes.find((c) => c.id === DAEMON_RELOAD_ID), files, writers)
     if (made) out.push(change)
+    // And after the manager read them: in the same wave the provider runs the daemon-reload first,
+    // but a write of another unit's file may come a wave later (session 29: the diff's hash route,
+    // which ordered these, no longer covers a unit whose file the twin holds).
+    for (const { name, readers } of read) holdBackOn(changes, DAEMON_RELOAD_ID, name, readers)
   }
   const reloads = files.length > 0 || changes.some((c) => c.id === DAEMON_RELOAD_ID)
   for (const [unit, causes] of [...touched].sort(([a], [b]) => compareStrings(a, b))) {

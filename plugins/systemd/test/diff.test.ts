@@ -73,6 +73,14 @@ describe('systemd diff', () => {
     assert.deepEqual(changes[0]?.data, { unit: 'manager', unitFiles: ['/etc/systemd/system/web.service'] })
   })
 
+  it('a unit file the twin holds is the files provider\'s to compare: its hash in units.json (older than an edit of the file) plans no daemon-reload nor restart', () => {
+    const twin = state({ 'web.service': { state: 'enabled', hash: 'sha256:before-the-edit' } }, { 'web.service': { active: 'active', sub: 'running' } })
+    const machine = state({ 'web.service': { state: 'enabled', hash: 'sha256:edited-and-applied' } }, { 'web.service': { active: 'active', sub: 'running' } })
+    assert.deepEqual(diffSystemdState(twin, machine, new Set(['web.service'])).changes, [])
+    // A unit file the twin does not hold: the hash is all it has (as before).
+    assert.deepEqual(diffSystemdState(twin, machine, new Set(['other.service'])).changes.map((c) => c.id), ['systemd:daemon-reload:manager', 'systemd:restart:web.service'])
+  })
+
   it('an old twin that recorded a unit systemd-run made as running: no start (systemd cannot start it), said once', () => {
     const twin = state({ 'squat.service': { state: 'transient' }, 'cron.service': { state: 'enabled' } }, { 'squat.service': { active: 'active', sub: 'running' }, 'cron.service': { active: 'active', sub: 'running' } })
     const machine = state({ 'cron.service': { state: 'enabled' } }, { 'cron.service': { active: 'inactive', sub: 'dead' } })
