@@ -74,7 +74,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 14
+export const SECRET_RULES_VERSION = 15
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -758,12 +758,13 @@ const makeHandRules = (): readonly HandRule[] => [
     // Tools whose password flag is a short one no name says is a password: redis-cli -a, the
     // mongo tools' -p, mosquitto's -P, the OpenLDAP tools' -w (bind password), zip -P, 7-Zip's
     // -pPASSWORD, docker/podman login -p; unzip -P (session 18). Within one command (not past a pipe or `;`).
+    // Session 29: ssh-keygen's -N (new passphrase) and -P (old), SQL Server's sqlcmd and bcp -P.
     pattern: new RegExp(
-      String.raw`\b(?:(?<redis>redis-cli)|(?<mongo>mongo(?:sh|dump|restore|export|import|stat|top|files)?)|(?<mqtt>mosquitto_(?:pub|sub|rr))|(?<ldap>ldap(?:search|add|modify|delete|passwd|compare|modrdn|whoami|exop|url))|(?<zip>(?:un)?zip|zipcloak)|(?<login>(?:docker|podman|nerdctl|buildah|skopeo)[ \t]+login))\b[^\n|;&]*?[ \t](?<f>-a|-p|-P|-w|--password)(?:[ \t]+|=)${VALUE}|\b7z[ar]?\b[^\n|;&]*?[ \t]-p(?<v>[^\s"'-][^\s"']*)`,
+      String.raw`\b(?:(?<redis>redis-cli)|(?<mongo>mongo(?:sh|dump|restore|export|import|stat|top|files)?)|(?<mqtt>mosquitto_(?:pub|sub|rr))|(?<ldap>ldap(?:search|add|modify|delete|passwd|compare|modrdn|whoami|exop|url))|(?<zip>(?:un)?zip|zipcloak)|(?<login>(?:docker|podman|nerdctl|buildah|skopeo)[ \t]+login)|(?<keygen>ssh-keygen)|(?<mssql>sqlcmd|bcp))\b[^\n|;&]*?[ \t](?<f>-a|-p|-P|-w|-N|--password)(?:[ \t]+|=)${VALUE}|\b7z[ar]?\b[^\n|;&]*?[ \t]-p(?<v>[^\s"'-][^\s"']*)`,
       'g',
     ),
-    hint: ['redis-cli', 'mongo', 'mosquitto_', 'ldap', 'zip', 'login', '7z'],
-    needs: { words: ['-a', '-p', '-P', '-w', '--password'], lines: true },
+    hint: ['redis-cli', 'mongo', 'mosquitto_', 'ldap', 'zip', 'login', '7z', 'ssh-keygen', 'sqlcmd', 'bcp'],
+    needs: { words: ['-a', '-p', '-P', '-w', '-N', '--password'], lines: true },
     accept: (g) => {
       if (g.v !== undefined) return isValue(g.v)
       const value = g.v1 ?? g.v2 ?? g.v3
@@ -772,8 +773,71 @@ const makeHandRules = (): readonly HandRule[] => [
       if (flag === '--password') return true
       if (g.redis !== undefined) return flag === '-a'
       if (g.mongo !== undefined || g.login !== undefined) return flag === '-p'
-      if (g.mqtt !== undefined || g.zip !== undefined) return flag === '-P'
+      if (g.mqtt !== undefined || g.zip !== undefined || g.mssql !== undefined) return flag === '-P'
+      if (g.keygen !== undefined) return flag === '-N' || flag === '-P'
       return g.ldap !== undefined && flag === '-w'
+    },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'shell variable set without =',
+    // Session 29: fish's `set -gx DB_PASSWORD …`, `set -Ux GITLAB_TOKEN '…'` (~/.config/fish, in
+    // the default include set, was mirrored whole) and csh's `setenv NAME …`: a name and its value
+    // with no `=` or `:` between them for the key rule.
+    pattern: new RegExp(String.raw`^[ \t]*(?:set(?:[ \t]+-{1,2}[A-Za-z][A-Za-z-]*)*|setenv)[ \t]+(?<k>[A-Za-z_][A-Za-z0-9_]{0,63})[ \t]+${VALUE}`, 'gm'),
+    hint: ['set'],
+    needs: { words: KEY_WORDS, caseless: true, lines: true },
+    accept: (g) => {
+      const value = g.v1 ?? g.v2 ?? g.v3
+      return (isCredentialKey(g.k ?? '') && isValue(value)) || (isTokenKey(g.k ?? '') && looksLikeToken(value))
+    },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'token in a map keyed by host',
+    // Session 29: Composer's auth.json (its home is ~/.config/composer): `"github-oauth":
+    // {"github.com": "…"}`, `"gitlab-token"`, `"gitlab-oauth"`, `"bearer"`, `"forgejo-token"`: each
+    // value is a token, keyed by the host it is for (a key that names no credential).
+    pattern: /"(?<h>[A-Za-z0-9.-]+(?::\d{1,5})?)"[ \t]*:[ \t]*"(?<v>[^"\\\s]{6,})"/g,
+    hint: ['-oauth', '-token', 'bearer'],
+    needs: { words: ['-oauth', '-token', 'bearer'], caseless: true },
+    accept: (g, text, at) => {
+      // The innermost object the pair stands in, and the key that object is the value of.
+      const open = text.lastIndexOf('{', at)
+      if (open < 0 || text.slice(open, at).includes('}')) return false
+      return /"(?:github-oauth|gitlab-oauth|gitlab-token|bitbucket-oauth|forgejo-token|bearer)"[ \t\r\n]*:[ \t\r\n]*$/i.test(text.slice(Math.max(0, open - 40), open)) && isValue(g.v)
+    },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Kubernetes Secret value',
+    // Session 29: a Secret's `data:` (base64) and `stringData:` values are its secrets whatever
+    // their keys say (`connection: cG9zdGdyZXM6Ly9…`): a manifest k3s deploys from
+    // /etc/rancher/k3s/server/manifests, a kubelet's static pods' folder. A block scalar's lines
+    // (`key: |`) with it. Only in a YAML document that is `kind: Secret`.
+    pattern: /^(?<i>[ \t]+)(?<k>[^\s:#"'][^:\n]{0,252}|"[^"\n]{1,253}"|'[^'\n]{1,253}')[ \t]*:(?:[ \t]+(?<v>[^\s|>#&*!][^\n]*?)|[ \t]*[|>][+-]?[1-9]?[ \t]*\r?\n(?<v1>\k<i>[ \t]+\S[^\n]*(?:\n\k<i>[ \t]+\S[^\n]*)*))[ \t]*\r?$/gm,
+    hint: ['kind'],
+    needs: { words: ['Secret'] },
+    accept: (g, text, at) => {
+      if (!isValue(g.v ?? g.v1)) return false
+      // The block the line stands in: the nearest line above that is not indented, blank or a comment.
+      let end = at - 1
+      let parent: string | undefined
+      while (end > 0) {
+        const start = text.lastIndexOf('\n', end - 1) + 1
+        const line = text.slice(start, end)
+        if (/^[^\s#]/.test(line)) {
+          parent = line
+          break
+        }
+        end = start - 1
+      }
+      if (parent === undefined || !/^(?:data|stringData)[ \t]*:[ \t]*(?:#.*)?\r?$/.test(parent)) return false
+      // The YAML document (between `---` lines) is a Secret.
+      const start = text.lastIndexOf('\n---', at)
+      const endAt = text.indexOf('\n---', at)
+      const doc = text.slice(start < 0 ? 0 : start, endAt < 0 ? text.length : endAt)
+      return /^kind:[ \t]*["']?Secret["']?[ \t]*\r?$/m.test(doc)
     },
   },
   {
@@ -815,9 +879,10 @@ const makeHandRules = (): readonly HandRule[] => [
     // input), and more programs that read a password from their input: `| kinit`, `| realm join`,
     // `| smbpasswd -s`, `| cryptsetup …`, `| gpg … --passphrase-fd 0`. Session 21: `echo -e
     // "pw\\npw" | passwd USER` (passwd reads the new password twice from a pipe), not only `--stdin`.
+    // Session 29: `echo … | gh auth login --with-token` (GitHub's CLI reads its token so).
     pattern:
-      /\b(?:echo|printf)[ \t]+(?:-[ne]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?:[A-Za-z_][\w.-]*:(?<v>[^\s"':|\\]+)(?:\\{1,2}n)?(?:\\?["'])?[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\/usr\/sbin\/)?chpasswd\b|(?<v1>[^\s"'|\\]+(?:\\{1,2}n[^\s"'|\\]+)*)(?:\\{1,2}n)?(?:\\?["'])?[ \t]*\|[ \t]*(?:\/usr\/bin\/)?sudo\b[^\n|;&]*?[ \t]-[A-Za-z]*S\b|(?<v2>[^\s"'|\\]+(?:\\{1,2}n[^\s"'|\\]+)*)(?:\\{1,2}n)?(?:\\?["'])?[ \t]*\|[ \t]*(?:[^\n|;&]*?[ \t](?:--passw(?:or)?d-(?:on-|from-)?stdin|--pass-stdin|--passphrase-fd[ \t=]+0)\b|(?:sudo[ \t]+)?(?:\/usr\/s?bin\/)?(?:passwd\b(?![.-])|kinit\b|realm[ \t]+join\b|cryptsetup\b|smbpasswd\b[^\n|;&]*?[ \t]-[A-Za-z]*s\b)))/g,
-    hint: ['chpasswd', 'sudo', 'stdin', 'passphrase-fd', 'kinit', 'realm', 'cryptsetup', 'smbpasswd', 'passwd'],
+      /\b(?:echo|printf)[ \t]+(?:-[ne]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?:[A-Za-z_][\w.-]*:(?<v>[^\s"':|\\]+)(?:\\{1,2}n)?(?:\\?["'])?[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\/usr\/sbin\/)?chpasswd\b|(?<v1>[^\s"'|\\]+(?:\\{1,2}n[^\s"'|\\]+)*)(?:\\{1,2}n)?(?:\\?["'])?[ \t]*\|[ \t]*(?:\/usr\/bin\/)?sudo\b[^\n|;&]*?[ \t]-[A-Za-z]*S\b|(?<v2>[^\s"'|\\]+(?:\\{1,2}n[^\s"'|\\]+)*)(?:\\{1,2}n)?(?:\\?["'])?[ \t]*\|[ \t]*(?:[^\n|;&]*?[ \t](?:--passw(?:or)?d-(?:on-|from-)?stdin|--pass-stdin|--passphrase-fd[ \t=]+0|--with-token)\b|(?:sudo[ \t]+)?(?:\/usr\/s?bin\/)?(?:passwd\b(?![.-])|kinit\b|realm[ \t]+join\b|cryptsetup\b|smbpasswd\b[^\n|;&]*?[ \t]-[A-Za-z]*s\b)))/g,
+    hint: ['chpasswd', 'sudo', 'stdin', 'passphrase-fd', 'kinit', 'realm', 'cryptsetup', 'smbpasswd', 'passwd', 'with-token'],
     needs: { words: ['echo', 'printf'], lines: true },
     accept: (g) => isValue(g.v ?? g.v1 ?? g.v2),
   },

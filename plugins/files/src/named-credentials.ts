@@ -23,6 +23,12 @@ import { cachedByFileStats, type HostPort, type ProviderCache } from '@twinsync/
  *   /etc/vsftpd/vsftpd.conf. Its `user_config_dir` files are per-user settings, no credential;
  * - Cyrus SASL's `sasldb_path: PATH` (a password database of another name than sasldb2), in the
  *   SASL applications' configs: /etc/postfix/sasl/*.conf and /etc/sasl2/*.conf.
+ * Session 29:
+ * - systemd's `LoadCredential=ID:PATH` (and `LoadCredentialEncrypted=`) in a unit of
+ *   /etc/systemd/system or a drop-in of it (`NAME.service.d/*.conf`): PATH is handed to the service
+ *   as a credential whatever its name and content (`/etc/myapp/smtp.txt` holding `battery staple
+ *   …`, world-readable, was mirrored); a folder's files all (`LoadCredential=s3:/etc/myapp/creds/`).
+ *   A PATH without `/` is looked for in the credential stores (/etc/credstore…: path rules).
  * Each rule gives path patterns (a named path, and for pam_userdb `PATH.*` too), and a name for
  * messages that never holds a value.
  */
@@ -42,6 +48,9 @@ const MONGO_CONFIGS = ['/etc/mongod.conf', '/etc/mongodb.conf']
 const LIGHTTPD = ['/etc/lighttpd', '/etc/lighttpd/conf-available', '/etc/lighttpd/conf-enabled']
 const VSFTPD_CONFIGS = ['/etc/vsftpd.conf', '/etc/vsftpd/vsftpd.conf']
 const SASL = ['/etc/postfix/sasl', '/etc/sasl2']
+const SYSTEMD = '/etc/systemd/system'
+/** A unit's drop-in folder of /etc/systemd/system (`NAME.service.d`). */
+const isDropInFolder = (folder: string) => posix.dirname(folder) === SYSTEMD && folder.endsWith('.service.d')
 /** Folders whose links to files are read through (PAM opens /etc/pam.d/NAME whatever it is). */
 const FOLLOWED = new Set([PAM])
 
@@ -143,6 +152,19 @@ export const NAMING_RULES: readonly NamingRule[] = [
       return out
     },
   },
+  {
+    rule: 'systemd credential file',
+    isConfig: (path) => (inFolder(SYSTEMD, path) && path.endsWith('.service')) || (path.endsWith('.conf') && isDropInFolder(posix.dirname(path))),
+    named: (config, text) => {
+      const out: string[] = []
+      for (const m of text.matchAll(/^[ \t]*LoadCredential(?:Encrypted)?[ \t]*=[ \t]*[^:\s]+:(?<f>\/[^\r\n]*?)[ \t]*\r?$/gm)) {
+        const file = m.groups?.f
+        // A file, or a folder whose every file is a credential.
+        if (file !== undefined) out.push(resolved(config, unquoted(file)), `${resolved(config, unquoted(file))}/**`)
+      }
+      return out
+    },
+  },
 ]
 
 /** The rule whose configs include this machine path, if any. */
@@ -152,11 +174,14 @@ export const namingRuleOf = (path: string): NamingRule | undefined => NAMING_RUL
  * The machine's configs the naming rules read: /etc/hostapd/*.conf, /etc/mongod.conf and
  * /etc/mongodb.conf, /etc/pam.d/* (links read through, with the stat data of the file they lead
  * to), vsftpd's config, lighttpd's *.conf (regular files only; conf-enabled's symlinks are
- * conf-available's files), the SASL applications' *.conf, with their stat data.
+ * conf-available's files), the SASL applications' *.conf, /etc/systemd/system's *.service and
+ * its drop-ins' *.conf (NAME.service.d/), with their stat data.
  */
 async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir'>, startedAt: number, cache?: ProviderCache): Promise<Array<{ path: string; stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>> }>> {
   const candidates: string[] = [...MONGO_CONFIGS, ...VSFTPD_CONFIGS]
-  for (const folder of [HOSTAPD, PAM, ...LIGHTTPD, ...SASL]) {
+  const folders = [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD]
+  for (let i = 0; i < folders.length; i++) {
+    const folder = folders[i] as string
     const st = await host.lstat(folder).catch(() => undefined)
     if (st?.type !== 'directory') continue
     const list = async (): Promise<string[]> => {
@@ -166,11 +191,17 @@ async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir'>
         .map((e) => `${folder}/${e.name}`)
         .filter((p) => namingRuleOf(p) !== undefined)
         .sort()
-      return names.slice(0, MAX_CONFIGS)
+      // systemd's drop-in folders (`NAME.service.d/`, listed in turn), written with their `/`.
+      const dropIns = folder === SYSTEMD ? entries.filter((e) => e.type === 'directory' && isDropInFolder(`${folder}/${e.name}`)).map((e) => `${folder}/${e.name}/`).sort() : []
+      return [...names.slice(0, MAX_CONFIGS), ...dropIns.slice(0, MAX_CONFIGS)]
     }
     // A folder whose stat data did not move has the same names: not listed again (an unchanged machine lists no folder).
     // v2 (session 22): /etc/pam.d's links are listed too; a list cached before holds none.
-    candidates.push(...(cache === undefined ? await list() : await cachedByFileStats(cache, `named-credential-folder-v2:${folder}`, [{ path: folder, stat: st }], startedAt, list)))
+    const listed = cache === undefined ? await list() : await cachedByFileStats(cache, `named-credential-folder-v2:${folder}`, [{ path: folder, stat: st }], startedAt, list)
+    for (const path of listed) {
+      if (path.endsWith('/')) folders.push(path.slice(0, -1))
+      else candidates.push(path)
+    }
   }
   const out: Array<{ path: string; stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>> }> = []
   for (const path of candidates) {
@@ -211,4 +242,4 @@ export async function namedCredentialFiles(host: Pick<HostPort, 'readTextIfExist
 }
 
 /** The twin's folders and files the naming rules' configs are in, for a push's look at its commit. */
-export const NAMING_CONFIG_PLACES = { folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL], files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS], max: MAX_CONFIGS } as const
+export const NAMING_CONFIG_PLACES = { folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD], files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS], max: MAX_CONFIGS } as const
