@@ -759,23 +759,19 @@ const makeHandRules = (): readonly HandRule[] => [
     // mongo tools' -p, mosquitto's -P, the OpenLDAP tools' -w (bind password), zip -P, 7-Zip's
     // -pPASSWORD, docker/podman login -p; unzip -P (session 18). Within one command (not past a pipe or `;`).
     // Session 29: ssh-keygen's -N (new passphrase) and -P (old), SQL Server's sqlcmd and bcp -P.
+    // Each tool's own flags in its alternative, so that another flag before it is passed over: before,
+    // `redis-cli -h … -p 6379 -a …` (the port's -p taken and turned away), `mosquitto_pub -p 1883 … -P
+    // …` and `ldapsearch -p 389 -w …` kept their passwords.
     pattern: new RegExp(
-      String.raw`\b(?:(?<redis>redis-cli)|(?<mongo>mongo(?:sh|dump|restore|export|import|stat|top|files)?)|(?<mqtt>mosquitto_(?:pub|sub|rr))|(?<ldap>ldap(?:search|add|modify|delete|passwd|compare|modrdn|whoami|exop|url))|(?<zip>(?:un)?zip|zipcloak)|(?<login>(?:docker|podman|nerdctl|buildah|skopeo)[ \t]+login)|(?<keygen>ssh-keygen)|(?<mssql>sqlcmd|bcp))\b[^\n|;&]*?[ \t](?<f>-a|-p|-P|-w|-N|--password)(?:[ \t]+|=)${VALUE}|\b7z[ar]?\b[^\n|;&]*?[ \t]-p(?<v>[^\s"'-][^\s"']*)`,
+      String.raw`\b(?:redis-cli\b[^\n|;&]*?[ \t](?:-a|--pass)|mongo(?:sh|dump|restore|export|import|stat|top|files)?\b[^\n|;&]*?[ \t]-p|mosquitto_(?:pub|sub|rr)\b[^\n|;&]*?[ \t](?:-P|--pw)|ldap(?:search|add|modify|delete|passwd|compare|modrdn|whoami|exop|url)\b[^\n|;&]*?[ \t]-w|(?:(?:un)?zip|zipcloak|sqlcmd|bcp)\b[^\n|;&]*?[ \t]-P|(?:docker|podman|nerdctl|buildah|skopeo)[ \t]+login\b[^\n|;&]*?[ \t]-p|ssh-keygen\b[^\n|;&]*?[ \t]-[NP]|(?:redis-cli|mongo(?:sh|dump|restore|export|import|stat|top|files)?|mosquitto_(?:pub|sub|rr)|ldap(?:search|add|modify|delete|passwd|compare|modrdn|whoami|exop|url)|(?:un)?zip|zipcloak|(?:docker|podman|nerdctl|buildah|skopeo)[ \t]+login|sqlcmd|bcp)\b[^\n|;&]*?[ \t]--password)(?:[ \t]+|=)${VALUE}|\b7z[ar]?\b[^\n|;&]*?[ \t]-p(?<v>[^\s"'-][^\s"']*)`,
       'g',
     ),
     hint: ['redis-cli', 'mongo', 'mosquitto_', 'ldap', 'zip', 'login', '7z', 'ssh-keygen', 'sqlcmd', 'bcp'],
-    needs: { words: ['-a', '-p', '-P', '-w', '-N', '--password'], lines: true },
+    needs: { words: ['-a', '--pass', '-p', '-P', '--pw', '-w', '-N', '--password'], lines: true },
     accept: (g) => {
       if (g.v !== undefined) return isValue(g.v)
       const value = g.v1 ?? g.v2 ?? g.v3
-      if (!isValue(value) || value?.startsWith('-') === true) return false
-      const flag = g.f
-      if (flag === '--password') return true
-      if (g.redis !== undefined) return flag === '-a'
-      if (g.mongo !== undefined || g.login !== undefined) return flag === '-p'
-      if (g.mqtt !== undefined || g.zip !== undefined || g.mssql !== undefined) return flag === '-P'
-      if (g.keygen !== undefined) return flag === '-N' || flag === '-P'
-      return g.ldap !== undefined && flag === '-w'
+      return isValue(value) && value?.startsWith('-') !== true
     },
   },
   {
@@ -783,12 +779,14 @@ const makeHandRules = (): readonly HandRule[] => [
     description: 'shell variable set without =',
     // Session 29: fish's `set -gx DB_PASSWORD …`, `set -Ux GITLAB_TOKEN '…'` (~/.config/fish, in
     // the default include set, was mirrored whole) and csh's `setenv NAME …`: a name and its value
-    // with no `=` or `:` between them for the key rule.
+    // with no `=` or `:` between them for the key rule. Not a command's output (fish's `(cat …)`,
+    // Tcl's and expect's `set password [lindex $argv 0]`).
     pattern: new RegExp(String.raw`^[ \t]*(?:set(?:[ \t]+-{1,2}[A-Za-z][A-Za-z-]*)*|setenv)[ \t]+(?<k>[A-Za-z_][A-Za-z0-9_]{0,63})[ \t]+${VALUE}`, 'gm'),
     hint: ['set'],
     needs: { words: KEY_WORDS, caseless: true, lines: true },
     accept: (g) => {
       const value = g.v1 ?? g.v2 ?? g.v3
+      if (g.v3 !== undefined && /^[[(]/.test(g.v3)) return false
       return (isCredentialKey(g.k ?? '') && isValue(value)) || (isTokenKey(g.k ?? '') && looksLikeToken(value))
     },
   },

@@ -452,6 +452,65 @@ describe('findSecrets', () => {
     })
   })
 
+  describe('session 29: shells\' set without =, host-keyed token maps, Kubernetes Secrets, more tools\' password flags', () => {
+    const P = fakeChars('s29-unit', 20)
+    const R = REDACTED
+    const cases: Array<[string, string, string]> = [
+      ['fish set -gx NAME value', `set -gx EDITOR vim\nset -gx DB_PASSWORD ${P}\n`, `set -gx EDITOR vim\nset -gx DB_PASSWORD ${R}\n`],
+      ["fish set -Ux NAME 'value', csh setenv", `set -Ux GITLAB_TOKEN '${P}'\nsetenv SMTP_PASS "${P}"\n`, `set -Ux GITLAB_TOKEN '${R}'\nsetenv SMTP_PASS "${R}"\n`],
+      ['composer auth.json', `{\n    "github-oauth": {\n        "github.com": "${P}"\n    },\n    "bearer": {"repo.example.org": "${P}", "x.example.org:8443": "${P}"}\n}\n`, `{\n    "github-oauth": {\n        "github.com": "${R}"\n    },\n    "bearer": {"repo.example.org": "${R}", "x.example.org:8443": "${R}"}\n}\n`],
+      [
+        'a Kubernetes Secret (data, stringData, a block scalar), not its metadata nor a ConfigMap after it',
+        `apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ndata:\n  connection: ${P}\nstringData:\n  config.ini: |\n    [db]\n    dsn = ${P}\n---\nkind: ConfigMap\ndata:\n  mode: production\n`,
+        `apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ndata:\n  connection: ${R}\nstringData:\n  config.ini: |\n${R}\n---\nkind: ConfigMap\ndata:\n  mode: production\n`,
+      ],
+      ['ssh-keygen -N, -P', `ssh-keygen -q -t ed25519 -N '${P}' -f k\nssh-keygen -p -f k -P ${P} -N ''\n`, `ssh-keygen -q -t ed25519 -N '${R}' -f k\nssh-keygen -p -f k -P ${R} -N ''\n`],
+      ['sqlcmd -P, bcp -P', `sqlcmd -S db -U sa -P ${P} -Q "select 1"\nbcp t out t.dat -U sa -P '${P}'\n`, `sqlcmd -S db -U sa -P ${R} -Q "select 1"\nbcp t out t.dat -U sa -P '${R}'\n`],
+      [
+        'a password flag after another flag of the tool (redis-cli -p PORT -a, mosquitto_pub -p PORT -P, ldapsearch -p PORT -w)',
+        `redis-cli -h 127.0.0.1 -p 6379 -a ${P} ping\nmosquitto_pub -h b -p 1883 -u s -P ${P} -t t -m 1\nldapsearch -x -H ldap://x -p 389 -D cn=a -w ${P}\n`,
+        `redis-cli -h 127.0.0.1 -p 6379 -a ${R} ping\nmosquitto_pub -h b -p 1883 -u s -P ${R} -t t -m 1\nldapsearch -x -H ldap://x -p 389 -D cn=a -w ${R}\n`,
+      ],
+      ['echo … | gh auth login --with-token', `echo ${P} | gh auth login --with-token\n`, `echo ${R} | gh auth login --with-token\n`],
+    ]
+    for (const [kind, text, redacted] of cases) {
+      it(`redacts ${kind}, and finds nothing in what it redacted`, async () => {
+        assert.equal(await redactSecrets(text), redacted)
+        assert.deepEqual(await findSecrets(redacted), [])
+      })
+    }
+
+    it('leaves alone what looks like them but is none: command substitutions, paths, settings, empty maps, other documents', async () => {
+      const text = [
+        'set password [lindex $argv 0]',
+        'set -x GITHUB_TOKEN (cat ~/.config/gh/token)',
+        'set -gx PASSWORD_STORE_DIR ~/.password-store',
+        'set -U fish_user_paths ~/.local/bin',
+        'setenv PASSWORD_FILE /etc/myapp/pw',
+        '{"github-oauth": {}, "name": "shop", "require": {"php": ">=8.1", "monolog/monolog": "^3.0"}}',
+        '{"config": {"bearer": {}}, "repositories": [{"type": "composer", "url": "https://repo.example.org"}]}',
+        'ssh-keygen -q -t ed25519 -N "" -f /root/.ssh/deploy',
+        'sqlcmd -S db -U sa -P "$SA_PASSWORD"',
+        'cat ~/token.txt | gh auth login --with-token',
+        '---',
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        'data:',
+        '  secret-name: app',
+        '  mode: production',
+        '---',
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'spec:',
+        '  template:',
+        '    data:',
+        '      kind: Secret',
+        '',
+      ].join('\n')
+      assert.deepEqual(await findSecrets(text), [])
+    })
+  })
+
   it('finds nothing in text it redacted itself', async () => {
     for (const planted of [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines()]) {
       const redacted = await redactSecrets(planted.text, { path: planted.path })
