@@ -17,7 +17,8 @@ const v = (seed: string, n = 20): string => fakeChars(`s29-${seed}`, n)
  * composer's auth.json token maps keyed by host (~/.config/composer, composer's home), a
  * Kubernetes Secret's data and stringData under keys that say nothing (k3s's auto-deployed
  * manifests), and passwords handed to tools by flags no name says is one (`ssh-keygen -N`,
- * `sqlcmd -P`) or piped into `gh auth login --with-token`. The rest is planted as a check that
+ * `sqlcmd -P`), a known tool's password flag after another of its flags (`redis-cli -p 6379 -a
+ * …`), or piped into `gh auth login --with-token`. The rest is planted as a check that
  * it stays held: a gzip'd and a UTF-16 file (binary: recorded, never copied), a secret in a
  * symlink's target and in a file name, an EnvironmentFile's URL, npm's global npmrc, pip's
  * index URL, an Azure connection string, a GCP service account's key in JSON.
@@ -75,11 +76,14 @@ describe('secrets on the server root, session 29: credentials systemd loads, she
     const keygen = secret('ssh-keygen -N passphrase', v('keygen', 16))
     const sqlcmd = secret('sqlcmd -P', v('sqlcmd', 16))
     const ghPipe = secret('echo … | gh auth login --with-token', v('ghpipe', 30))
+    const redis = secret('redis-cli -p PORT -a (the password flag after the port\'s)', v('redis', 24))
     await plant(
       '/usr/local/bin/provision',
       `#!/bin/sh\nset -e\nssh-keygen -q -t ed25519 -N '${keygen}' -f /root/.ssh/deploy\n/opt/mssql-tools18/bin/sqlcmd -S localhost -U sa -P ${sqlcmd} -Q "CREATE DATABASE app"\necho ${ghPipe} | gh auth login --with-token\n`,
       0o755,
     )
+
+    await plant('/etc/cron.d/redis-save', `0 4 * * * root redis-cli -h 127.0.0.1 -p 6379 -a ${redis} BGSAVE >/dev/null\n`, 0o644)
 
     // Held already (checked here, not fixed): binary encodings, names, links, URLs, known shapes.
     const gz = secret('gzip\'d password file', v('gzip'))
@@ -113,7 +117,7 @@ describe('secrets on the server root, session 29: credentials systemd loads, she
 
   it('keeps every planted value out of every object, ref and the config of the twin, and out of the output', async () => {
     const { cli, planted } = root
-    assert.equal(planted.length, 23)
+    assert.equal(planted.length, 24)
     // Each planted file was looked at: the files with a finding are recorded as secrets (kept out whole), the rest mirrored.
     const manifest = JSON.parse((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/files/manifest.json'])).stdout) as { entries: Array<{ path: string }> }
     const entryOf = (path: string) => JSON.stringify(manifest.entries.find((e) => e.path === path) ?? null, null, 1)
