@@ -188,4 +188,41 @@ describe('credential files other configs name (session 21)', () => {
       root.remove()
     }
   })
+
+  it('session 29: names what a unit\'s LoadCredential= names in /etc/systemd/system and its drop-ins (a file, a folder); not a credential store name, a packaged unit, a comment', async () => {
+    const root = base()
+      .file('/etc/systemd/system/myapp.service', '[Service]\nLoadCredential=db:/etc/myapp/db.conf\nLoadCredential=s3:/etc/myapp/creds/\nLoadCredential=tls\n# LoadCredential=old:/etc/myapp/old\nExecStart=/usr/local/bin/myapp\n')
+      .file('/etc/systemd/system/worker.service.d/override.conf', '[Service]\nLoadCredentialEncrypted=smtp:/etc/worker/smtp.cred\n')
+      .file('/etc/systemd/system/other.timer', '[Timer]\nLoadCredential=x:/etc/not/a/service\n')
+      .file('/lib/systemd/system/vendor.service', '[Service]\nLoadCredential=v:/etc/vendor/key\n')
+    try {
+      const cache = new MemoryCache()
+      const expected = ['/etc/myapp/creds', '/etc/myapp/creds/**', '/etc/myapp/db.conf', '/etc/myapp/db.conf/**', '/etc/worker/smtp.cred', '/etc/worker/smtp.cred/**']
+      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host, cache)).sort(), expected)
+      // Again from the cache (folders and configs unchanged).
+      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host, cache)).sort(), expected)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('session 29: the files provider holds out a file LoadCredential= names, world-readable and of no shape the detector knows, and every file of a named folder', async () => {
+    const root = base()
+      .file('/etc/systemd/system/myapp.service', '[Service]\nLoadCredential=db:/etc/myapp/db.conf\nLoadCredential=s3:/etc/myapp/creds/\n')
+      .file('/etc/myapp/db.conf', 'battery staple horse\n', { mode: 0o644 })
+      .file('/etc/myapp/creds/s3', 'plain words here\n', { mode: 0o644 })
+      .file('/etc/myapp/app.conf', 'listen 8080\n', { mode: 0o644 })
+    try {
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc'] }, cache: new MemoryCache() })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      assert.equal(entry('/etc/myapp/db.conf')?.secret, true)
+      assert.equal(entry('/etc/myapp/creds/s3')?.secret, true)
+      assert.equal(entry('/etc/myapp/app.conf')?.secret, undefined)
+      assert.equal(entry('/etc/systemd/system/myapp.service')?.secret, undefined)
+    } finally {
+      root.remove()
+    }
+  })
 })
