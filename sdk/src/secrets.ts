@@ -194,6 +194,15 @@ const CREDENTIAL_KEYS = new Set([
   'srckeypass',
   'destkeypass',
   'oauth2-bearer',
+  // Session 29: WordPress's keys and salts that end in no credential word (`define('NONCE_SALT', '…')`,
+  // Debian keeps them in /etc/wordpress/config-*.php), Drupal's `hash_salt`.
+  'logged_in_key',
+  'nonce_key',
+  'auth_salt',
+  'secure_auth_salt',
+  'logged_in_salt',
+  'nonce_salt',
+  'hash_salt',
 ])
 
 /**
@@ -773,6 +782,34 @@ const makeHandRules = (): readonly HandRule[] => [
       const value = g.v1 ?? g.v2 ?? g.v3
       return isValue(value) && value?.startsWith('-') !== true
     },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'user and password under an auth key',
+    // Session 29: Elastic Beats' `cloud.auth: "elastic:…"` (filebeat.yml, metricbeat.yml as Elastic
+    // Cloud's guide writes them): a key ending in `auth` after a separator whose value is
+    // `user:password` (not a URL, not a port).
+    pattern: /(?<![\w.-])["']?[A-Za-z0-9_.-]{0,60}[._-]auth["']?[ \t]*[:=][ \t]*["']?[^\s:"'\/@=]+:(?<v>[^\s"'\/][^\s"']*)/gi,
+    needs: { words: ['auth'], caseless: true, lines: true },
+    // Not a port, nor a word in capitals (a mechanism: `PLAIN:LOGIN`).
+    accept: (g) => isValue(g.v) && !/^(?:\d+|[A-Z][A-Z0-9_-]*)$/.test(g.v ?? ''),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'sendmail AuthInfo password',
+    // Session 29: sendmail's /etc/mail/authinfo (`AuthInfo:HOST "U:user" "P:password" "M:PLAIN"`).
+    pattern: /\bAuthInfo:[^\n]*?(?<q>["'])P[:=](?<v>[^"'\n]+)\k<q>/g,
+    needs: { words: ['AuthInfo:'], lines: true },
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'sasl-passwd',
+    description: 'SMTP relay password in an inline map',
+    // Session 29: postfix's inline table (3.0 and later) as the password map, in main.cf:
+    // `smtp_sasl_password_maps = inline:{ [smtp.example.org]:587=user:password }`: the whole table.
+    pattern: /\b[\w-]*(?:pass|pasw|pwd|secret)[\w-]*[ \t]*=[ \t]*inline:\{(?<v>[^\n]*?[^\s}])[ \t]*\}[ \t}]*$/gim,
+    needs: { words: ['inline:'], caseless: true, lines: true },
+    accept: (g) => (g.v ?? '').includes(':'),
   },
   {
     id: 'credential-assignment',

@@ -452,7 +452,7 @@ describe('findSecrets', () => {
     })
   })
 
-  describe('session 29: shells\' set without =, host-keyed token maps, Kubernetes Secrets, more tools\' password flags', () => {
+  describe('session 29: shells\' set without =, host-keyed token maps, Kubernetes Secrets, more tools\' password flags, auth keys, inline maps, salts', () => {
     const P = fakeChars('s29-unit', 20)
     const R = REDACTED
     const cases: Array<[string, string, string]> = [
@@ -471,6 +471,10 @@ describe('findSecrets', () => {
         `redis-cli -h 127.0.0.1 -p 6379 -a ${P} ping\nmosquitto_pub -h b -p 1883 -u s -P ${P} -t t -m 1\nldapsearch -x -H ldap://x -p 389 -D cn=a -w ${P}\n`,
         `redis-cli -h 127.0.0.1 -p 6379 -a ${R} ping\nmosquitto_pub -h b -p 1883 -u s -P ${R} -t t -m 1\nldapsearch -x -H ldap://x -p 389 -D cn=a -w ${R}\n`,
       ],
+      ['Beats\' cloud.auth', `cloud.id: "shop:abc"\ncloud.auth: "elastic:${P}"\n`, `cloud.id: "shop:abc"\ncloud.auth: "elastic:${R}"\n`],
+      ["sendmail's authinfo", `AuthInfo:smtp.example.org "U:relay" "P:${P}" "M:PLAIN"\n`, `AuthInfo:smtp.example.org "U:relay" "P:${R}" "M:PLAIN"\n`],
+      ['a postfix inline password map', `smtp_sasl_password_maps = inline:{ [smtp.example.org]:587=relay:${P} }\n`, `smtp_sasl_password_maps = inline:{${R} }\n`],
+      ['WordPress salts and keys, Drupal hash_salt', `define( 'NONCE_KEY', '${P}' );\ndefine('LOGGED_IN_SALT', '${P}');\n$settings['hash_salt'] = '${P}';\n`, `define( 'NONCE_KEY', '${R}' );\ndefine('LOGGED_IN_SALT', '${R}');\n$settings['hash_salt'] = '${R}';\n`],
       ['echo … | gh auth login --with-token', `echo ${P} | gh auth login --with-token\n`, `echo ${R} | gh auth login --with-token\n`],
     ]
     for (const [kind, text, redacted] of cases) {
@@ -492,6 +496,12 @@ describe('findSecrets', () => {
         'ssh-keygen -q -t ed25519 -N "" -f /root/.ssh/deploy',
         'sqlcmd -S db -U sa -P "$SA_PASSWORD"',
         'cat ~/token.txt | gh auth login --with-token',
+        'proxy_auth: proxy.example.org:3128',
+        'http.auth: https://auth.example.org',
+        'mech_auth: PLAIN:LOGIN',
+        'smtpd_tls_auth_only = yes',
+        'smtpd_sender_restrictions = inline:{ postmaster@example.org=OK }',
+        'AuthInfo:smtp.example.org "U:relay" "M:PLAIN"',
         '---',
         'apiVersion: v1',
         'kind: ConfigMap',

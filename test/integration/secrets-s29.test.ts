@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { symlink } from 'node:fs/promises'
+import { readFile, symlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { ROOTFS_BUILD_TIMEOUT_MS, runOk } from '../bed/index.js'
@@ -18,7 +18,8 @@ const v = (seed: string, n = 20): string => fakeChars(`s29-${seed}`, n)
  * Kubernetes Secret's data and stringData under keys that say nothing (k3s's auto-deployed
  * manifests), and passwords handed to tools by flags no name says is one (`ssh-keygen -N`,
  * `sqlcmd -P`), a known tool's password flag after another of its flags (`redis-cli -p 6379 -a
- * …`), or piped into `gh auth login --with-token`. The rest is planted as a check that
+ * …`), or piped into `gh auth login --with-token`; Elastic Beats' `cloud.auth: "elastic:…"`,
+ * sendmail's authinfo, postfix's `inline:{…}` password map and WordPress's salts. The rest is planted as a check that
  * it stays held: a gzip'd and a UTF-16 file (binary: recorded, never copied), a secret in a
  * symlink's target and in a file name, an EnvironmentFile's URL, npm's global npmrc, pip's
  * index URL, an Azure connection string, a GCP service account's key in JSON.
@@ -85,6 +86,17 @@ describe('secrets on the server root, session 29: credentials systemd loads, she
 
     await plant('/etc/cron.d/redis-save', `0 4 * * * root redis-cli -h 127.0.0.1 -p 6379 -a ${redis} BGSAVE >/dev/null\n`, 0o644)
 
+    // Round 2: Beats' Elastic Cloud login, sendmail's authinfo, a postfix inline password map, WordPress's salts.
+    const beats = secret('filebeat.yml cloud.auth', v('beats', 16))
+    await plant('/etc/filebeat/filebeat.yml', `filebeat.inputs:\n  - type: filestream\n    paths: [/var/log/*.log]\ncloud.id: "shop:ZXUtY2VudHJhbC0x"\ncloud.auth: "elastic:${beats}"\n`, 0o600)
+    const authinfo = secret('sendmail authinfo "P:…"', v('authinfo', 16))
+    await plant('/etc/mail/authinfo', `AuthInfo:smtp.example.org "U:relay@example.org" "P:${authinfo}" "M:PLAIN"\n`, 0o600)
+    const inline = secret('postfix main.cf inline:{} password map', v('inline', 16))
+    const mainCf = join(rootfs.dir, 'etc/postfix/main.cf')
+    await plant('/etc/postfix/main.cf', `${await readFile(mainCf, 'utf8')}smtp_sasl_auth_enable = yes\nsmtp_sasl_password_maps = inline:{ [smtp.example.org]:587=relay@example.org:${inline} }\n`, 0o644)
+    const salt = secret('WordPress NONCE_SALT', v('wpsalt', 64))
+    await plant('/etc/wordpress/config-shop.example.org.php', `<?php\ndefine('DB_NAME', 'shop');\ndefine('DB_USER', 'shop');\ndefine('NONCE_SALT', '${salt}');\n`, 0o640, [0, 33])
+
     // Held already (checked here, not fixed): binary encodings, names, links, URLs, known shapes.
     const gz = secret('gzip\'d password file', v('gzip'))
     await plant('/etc/myapp/old.conf.gz', gzipSync(Buffer.from(`[db]\nuser = app\npassword = ${gz}\n`)), 0o644)
@@ -117,11 +129,11 @@ describe('secrets on the server root, session 29: credentials systemd loads, she
 
   it('keeps every planted value out of every object, ref and the config of the twin, and out of the output', async () => {
     const { cli, planted } = root
-    assert.equal(planted.length, 24)
+    assert.equal(planted.length, 28)
     // Each planted file was looked at: the files with a finding are recorded as secrets (kept out whole), the rest mirrored.
     const manifest = JSON.parse((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/files/manifest.json'])).stdout) as { entries: Array<{ path: string }> }
     const entryOf = (path: string) => JSON.stringify(manifest.entries.find((e) => e.path === path) ?? null, null, 1)
-    for (const path of ['/root/.config/fish/config.fish', '/root/.config/composer/auth.json', '/etc/rancher/k3s/server/manifests/app-secret.yaml', '/usr/local/bin/provision', '/etc/myapp/smtp.txt', '/etc/myapp/runtime/db.conf', '/etc/myapp/creds/s3.json']) {
+    for (const path of ['/etc/filebeat/filebeat.yml', '/etc/mail/authinfo', '/etc/postfix/main.cf', '/etc/wordpress/config-shop.example.org.php', '/root/.config/fish/config.fish', '/root/.config/composer/auth.json', '/etc/rancher/k3s/server/manifests/app-secret.yaml', '/usr/local/bin/provision', '/etc/myapp/smtp.txt', '/etc/myapp/runtime/db.conf', '/etc/myapp/creds/s3.json']) {
       assert.match(entryOf(path), /"secret": true/, path)
     }
     for (const path of ['/etc/myapp/old.conf.gz', '/etc/myapp/legacy.ini']) assert.match(entryOf(path), /"content": "binary"/, path)
