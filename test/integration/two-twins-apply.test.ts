@@ -152,6 +152,38 @@ describe('two twins of one machine apply one at a time (the machine lock)', func
     assert.equal(await errorCode(containerOf(twinB).then((c) => c.resolve(SnapshotWorkflow).take({ init: false, ifChanged: false }))), 'no error')
   })
 
+  // Session 29: an adoption (`twinsync adopt`, the schedule's adoptOwn) looked only before its
+  // collect: an apply of twin A that began (and here ends) while B's adoption read the machine was
+  // adopted into B. It takes the snapshot's second look now (watchForApplies): refused once the
+  // collect is over, nothing written or committed in B. Fails with the look after the collect taken
+  // out of ReconcileService.drift ('no error', B commits an adoption).
+  it("an apply of twin A that begins while twin B's adoption collects: B's adoption (and the schedule's adoptOwn) is refused, nothing committed", async function () {
+    if (process.getuid?.() !== 0) this.skip()
+    const code = `import('${join(process.cwd(), 'core/src/apply/machine-lock.ts')}').then((m) => m.holdMachine(${JSON.stringify(rig.root)}, ${JSON.stringify(rig.twin)}, async () => { require('fs').writeFileSync(${JSON.stringify(join(rig.root, 'etc/motd'))}, 'the apply of A\\n') }))`
+    const headB = git(twinB, ['rev-parse', 'HEAD'])
+    const motdB = await readFile(join(twinB, 'filesystem/etc/motd'), 'utf8')
+    const before = await readFile(join(rig.root, 'etc/motd'), 'utf8')
+    let applies = 0
+    // The apply of A runs (another process, start to end) just as B's adoption has read the machine.
+    const logger = { ...silentLogger, debug: (m: string) => {
+      if (m !== 'adopt: collected') return
+      applies++
+      execFileSync(process.execPath, ['--import', 'tsx', '-e', code], { stdio: 'ignore' })
+    } }
+    const reconcileB = () => createContainer({ root: rig.root, repo: twinB, configPath: rig.configPath, oclif: noPlugins, logger }).then((c) => c.resolve(ReconcileService))
+    try {
+      await writeFile(join(rig.root, 'etc/motd'), 'changed before B adopts\n')
+      assert.equal(await errorCode(reconcileB().then((r) => r.decide('adopt', ['files']))), 'LOCK_HELD')
+      assert.equal(await errorCode(reconcileB().then((r) => r.adoptOwn((c) => c.resource === '/etc/motd', 'test'))), 'LOCK_HELD')
+      assert.equal(applies, 2, 'an apply ran during each collect')
+      assert.equal(git(twinB, ['rev-parse', 'HEAD']), headB, 'nothing committed in B')
+      assert.equal(await readFile(join(twinB, 'filesystem/etc/motd'), 'utf8'), motdB, 'nothing written in B')
+      assert.equal(git(twinB, ['status', '--porcelain']), '', 'nothing pending in B')
+    } finally {
+      await writeFile(join(rig.root, 'etc/motd'), before)
+    }
+  })
+
   // Session 27 (red team): two fronts of one twin at once (the TUI's apply and the CLI's go
   // through the same ApplyService): one applies, the other is refused before anything is written,
   // and what it asked for is done by the first. Held (the machine lock, then the twin lock).

@@ -1,5 +1,5 @@
-import { refuseWhileAnotherApplies } from '../apply/machine-lock.js'
-import type { ApplicableProvider, Change, ProviderContext, TwinReader } from '@twinsync/sdk'
+import { watchForApplies } from '../apply/machine-lock.js'
+import type { ApplicableProvider, Change, Logger, ProviderContext, TwinReader } from '@twinsync/sdk'
 import { observedOnly, secretChangedItems } from '../plan/observed-drift.js'
 import { TwinSyncError, compareStrings, isApplicable, stableStringify } from '@twinsync/sdk/light'
 import { collectAll } from '../collect/collector.js'
@@ -15,6 +15,7 @@ import { type DescriptionEdit, dropEdits } from './description-edits.js'
 import { screenDocument } from '../snapshot/secret-guard.js'
 import { matchesShown } from '../terminal-text.js'
 import { driftPhrase } from '../vocabulary.js'
+import { Tokens } from '../tokens.js'
 
 export interface Decision {
   decision: 'adopt' | 'discard'
@@ -48,6 +49,7 @@ export class ReconcileService {
     @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
     @inject(ProviderContexts) private readonly contexts: ProviderContexts,
     @inject(IntentService) private readonly intents: IntentService,
+    @inject(Tokens.Logger) private readonly logger: Logger,
   ) {}
 
   /** `twinsync adopt` and `twinsync discard`, and the TUI's keys for them. */
@@ -104,12 +106,12 @@ export class ReconcileService {
   }
 
   async adopt(selectors: readonly string[]): Promise<Decision> {
-    return this.locked('adopt', async () => {
+    return this.locked('adopt', async (collected) => {
       const observed = await this.observedOrThrow()
       const view = await this.intents.view()
       const applying = (await this.registry.select()).map((r) => r.provider).filter(isApplicable)
       const named = providersNamed(selectors, applying)
-      const drift = await this.drift(observed, named, view)
+      const drift = await this.drift(observed, named, view, collected)
       // Drift a plan leaves alone (status lists it: an automatically installed package) lives in
       // the same document as the rest of its domain: it is adopted with the domain.
       for (const s of selectors) {
@@ -134,11 +136,11 @@ export class ReconcileService {
    * the twin has no snapshot yet.
    */
   async adoptOwn(own: (change: Change) => boolean, note: string): Promise<Decision | undefined> {
-    return this.locked('adopt', async () => {
+    return this.locked('adopt', async (collected) => {
       const observed = await this.intents.observed()
       if (observed === undefined) return undefined
       const view = await this.intents.view()
-      const drift = await this.drift(observed, (await this.registry.select()).map((r) => r.provider).filter(isApplicable), view)
+      const drift = await this.drift(observed, (await this.registry.select()).map((r) => r.provider).filter(isApplicable), view, collected)
       const ids = new Map<string, Set<string>>()
       for (const d of drift) {
         const mine = d.changes.filter(own)
@@ -195,14 +197,17 @@ export class ReconcileService {
 
   // ── internals ──
 
-  private async locked<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
+  /** `collected`, handed to `fn`: asked once the machine is read (drift), before anything is written (may refuse). */
+  private async locked<T>(purpose: 'adopt' | 'discard', fn: (collected: () => Promise<void>) => Promise<T>): Promise<T> {
     await this.twin.open()
-    // An adoption records the machine as it is: not a moment of another twin's apply (machine-lock.ts).
-    if (purpose === 'adopt') await refuseWhileAnotherApplies(this.contexts.host.root, 'adoption', undefined, this.twin.dir)
+    // An adoption records the machine as it is: not a moment of another twin's apply, nor of one
+    // that began while it read the machine (machine-lock.ts, the same two looks as a snapshot's).
+    // Session 29: it looked only before; an apply that began during its collect was adopted.
+    const noApplyMeanwhile = purpose === 'adopt' ? await watchForApplies(this.contexts.host.root, 'adoption', undefined, this.twin.dir) : async () => {}
     // A snapshot killed half way is finished before the working twin is read or HEAD moves (lockForWriting).
     const lock = await this.twin.lockForWriting(purpose)
     try {
-      return await fn()
+      return await fn(noApplyMeanwhile)
     } finally {
       await lock.release()
     }
@@ -220,13 +225,21 @@ export class ReconcileService {
     return this.contexts.for(provider, view.claims, { cache: 'twin' })
   }
 
-  /** Per provider: the live state, its twin documents where they differ from the observed twin, and the changes between. */
-  private async drift(observed: string, providers: readonly ApplicableProvider[], view: ProviderView) {
+  /**
+   * Per provider: the live state, its twin documents where they differ from the observed twin,
+   * and the changes between. `collected`: asked once the machine is read (may refuse).
+   */
+  private async drift(observed: string, providers: readonly ApplicableProvider[], view: ProviderView, collected: () => Promise<void>) {
     const dir = this.twin.dir
     const reader = new GitTreeReader(dir, observed)
     // A path the machine does not let a provider read keeps the observed record of it (as a
     // snapshot does, CollectRequest.previous): adopting a domain never records it removed.
     const outcomes = await collectAll(providers, { ...this.contexts.collecting(view.claims, { cache: 'twin' }), previous: reader }).catch((error: unknown) => {
+      reader.close()
+      throw error
+    })
+    this.logger.debug('adopt: collected')
+    await collected().catch((error: unknown) => {
       reader.close()
       throw error
     })
