@@ -43,7 +43,7 @@ describe('the apt hook command', function () {
       for (const phase of ['pre', 'post']) {
         const r = await hook(phase)
         assert.equal(r.code, 0, r.stderr)
-        assert.equal(r.stderr.trim(), `twinsync: another TwinSync test holds the twin (pid ${process.pid}) is using the twin; skipped the ${phase}-apt snapshot`)
+        assert.equal(r.stderr.trim(), `twinsync: skipped the ${phase}-apt snapshot: another TwinSync test holds the twin (pid ${process.pid}) is using the twin and records the machine`)
       }
     } finally {
       await lock.release()

@@ -28,11 +28,14 @@ export function describePackageChange(before: Map<string, string>, after: Map<st
   return parts.length === 0 ? undefined : parts.join(', ')
 }
 
-/** The one line when another TwinSync run held the twin and this snapshot was left to it. */
+/**
+ * The one line when another TwinSync run held the twin or applied to the machine and this snapshot
+ * was left to it: `busyWhy`'s words, as `snapshot --if-changed` says them (session 29: the twin
+ * held had a line of its own here).
+ */
 function busyLine(r: TakeSnapshotResult, phase: 'pre' | 'post'): string | undefined {
   if (r.skipped !== 'busy') return undefined
-  if (r.busy?.applyingTo !== undefined) return `twinsync: skipped the ${phase}-apt snapshot: ${busyWhy(r.busy)}`
-  return `twinsync: another TwinSync ${r.busy?.purpose ?? 'run'} (pid ${r.busy?.pid ?? '?'}) is using the twin; skipped the ${phase}-apt snapshot`
+  return `twinsync: skipped the ${phase}-apt snapshot: ${busyWhy(r.busy)}`
 }
 
 const serialize = (m: Map<string, string>) => [...m].map(([k, v]) => `${k}\t${v}`).join('\n')
