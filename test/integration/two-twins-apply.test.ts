@@ -58,6 +58,8 @@ describe('two twins of one machine apply one at a time (the machine lock)', func
     // Once the first is done, the other applies.
     assert.equal(await apply(loser), 'no error')
     assert.equal(await readFile(join(rig.root, 'etc/motd'), 'utf8'), wanted(loser))
+    // A real apply says it began, naming its twin (the record a snapshot's second look reads).
+    if (process.getuid?.() === 0) assert.equal(JSON.parse(await readFile(machineLockPath(rig.root).replace(/\.lock$/, '.began'), 'utf8')).purpose, `apply of the twin ${loser}`)
   })
 
   // Session 26 (red team): the lock was named by the root's real path, so the same machine seen
@@ -125,7 +127,7 @@ describe('two twins of one machine apply one at a time (the machine lock)', func
   // out of SnapshotService ('no error', B commits the moment).
   it("an apply of twin A that begins while twin B's snapshot collects: B's snapshot is refused after the collect, a scheduled one skipped as busy", async function () {
     if (process.getuid?.() !== 0) this.skip()
-    const code = `import('${join(process.cwd(), 'core/src/apply/machine-lock.ts')}').then((m) => m.holdMachine(${JSON.stringify(rig.root)}, ${JSON.stringify(rig.twin)}, async () => { require('fs').writeFileSync(${JSON.stringify(join(rig.root, 'etc/motd'))}, 'the apply of A\\n') }))`
+    const code = `import('${join(process.cwd(), 'core/src/apply/machine-lock.ts')}').then((m) => m.holdMachine(${JSON.stringify(rig.root)}, ${JSON.stringify(rig.twin)}, async (began) => { began(); require('fs').writeFileSync(${JSON.stringify(join(rig.root, 'etc/motd'))}, 'the apply of A\\n') }))`
     const headB = git(twinB, ['rev-parse', 'HEAD'])
     const before = await readFile(join(rig.root, 'etc/motd'), 'utf8')
     let applies = 0
@@ -159,7 +161,7 @@ describe('two twins of one machine apply one at a time (the machine lock)', func
   // out of ReconcileService.drift ('no error', B commits an adoption).
   it("an apply of twin A that begins while twin B's adoption collects: B's adoption (and the schedule's adoptOwn) is refused, nothing committed", async function () {
     if (process.getuid?.() !== 0) this.skip()
-    const code = `import('${join(process.cwd(), 'core/src/apply/machine-lock.ts')}').then((m) => m.holdMachine(${JSON.stringify(rig.root)}, ${JSON.stringify(rig.twin)}, async () => { require('fs').writeFileSync(${JSON.stringify(join(rig.root, 'etc/motd'))}, 'the apply of A\\n') }))`
+    const code = `import('${join(process.cwd(), 'core/src/apply/machine-lock.ts')}').then((m) => m.holdMachine(${JSON.stringify(rig.root)}, ${JSON.stringify(rig.twin)}, async (began) => { began(); require('fs').writeFileSync(${JSON.stringify(join(rig.root, 'etc/motd'))}, 'the apply of A\\n') }))`
     const headB = git(twinB, ['rev-parse', 'HEAD'])
     const motdB = await readFile(join(twinB, 'filesystem/etc/motd'), 'utf8')
     const before = await readFile(join(rig.root, 'etc/motd'), 'utf8')
@@ -199,5 +201,49 @@ describe('two twins of one machine apply one at a time (the machine lock)', func
     assert.deepEqual([...both].sort(), ['LOCK_HELD', 'no error'], both.join(', '))
     assert.equal(await readFile(join(rig.root, 'etc/motd'), 'utf8'), 'from both fronts\n')
     assert.deepEqual((await (await containerOf(rig.twin)).resolve(PlanWorkflow).plan({})).changes, [])
+  })
+
+  // Session 29: a revert (or apply) of a twin that starts while that twin's own snapshot collects
+  // is refused (the snapshot holds the twin), and changes nothing; but it had already rewritten the
+  // machine lock's `.began` record, so the snapshot's second look said "another TwinSync run applied
+  // to this machine while this snapshot read it" and refused (a scheduled one skipped as busy:
+  // "this twin's apply … records it when it ends", which it never did). The record is written once
+  // the apply holds the twin too, before its first change to the machine. Fails with `began()`
+  // called before the twin lock in ApplyService.apply (LOCK_HELD, skipped 'busy').
+  it("a revert of a twin that starts while that twin's snapshot collects: the revert is refused, the snapshot is not and commits", async function () {
+    if (process.getuid?.() !== 0) this.skip()
+    const src = (p: string) => JSON.stringify(join(process.cwd(), p))
+    const script = join(rig.dir, 'revert.mts')
+    await writeFile(script, [
+      `import { createContainer } from ${src('core/src/container.ts')}`,
+      `import { HistoryService } from ${src('core/src/history/history-service.ts')}`,
+      `import { PlanWorkflow } from ${src('core/src/services/make-plan.ts')}`,
+      `import { ApplyService } from ${src('core/src/apply/apply-service.ts')}`,
+      `import { errorCode, noPlugins } from ${src('test/support/in-process-twin.ts')}`,
+      `const logger = { debug() {}, info() {}, warn() {} }`,
+      `const c = () => createContainer({ root: ${JSON.stringify(rig.root)}, repo: ${JSON.stringify(rig.twin)}, configPath: ${JSON.stringify(rig.configPath)}, oclif: noPlugins, logger })`,
+      `const revert = await (await c()).resolve(HistoryService).resolve(${JSON.stringify(rig.initial)})`,
+      `const plan = await (await c()).resolve(PlanWorkflow).plan({ revert })`,
+      `process.stdout.write(await errorCode((await c()).resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, revertTo: revert.commit, signal: new AbortController().signal })))`,
+    ].join('\n'))
+    const reverts: string[] = []
+    const logger = { ...silentLogger, debug: (m: string) => {
+      if (m.startsWith('snapshot: collected')) reverts.push(execFileSync(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] }).toString())
+    } }
+    const snapshot = (ifChanged: boolean) =>
+      createContainer({ root: rig.root, repo: rig.twin, configPath: rig.configPath, oclif: noPlugins, logger }).then((c) => c.resolve(SnapshotWorkflow).take({ init: false, ifChanged }))
+    const before = await readFile(join(rig.root, 'etc/motd'), 'utf8')
+    try {
+      await writeFile(join(rig.root, 'etc/motd'), 'changed before the snapshot\n')
+      const scheduled = await snapshot(true)
+      assert.equal(scheduled.skipped, undefined, `skipped: ${scheduled.skipped} ${JSON.stringify(scheduled.busy)}`)
+      assert.notEqual(scheduled.commit, undefined)
+      await writeFile(join(rig.root, 'etc/motd'), 'changed again\n')
+      assert.equal(await errorCode(snapshot(false)), 'no error')
+      assert.deepEqual(reverts, ['LOCK_HELD', 'LOCK_HELD'], 'each revert was refused: the twin is held')
+      assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'changed again\n')
+    } finally {
+      await writeFile(join(rig.root, 'etc/motd'), before)
+    }
   })
 })

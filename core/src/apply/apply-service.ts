@@ -112,16 +112,18 @@ export class ApplyService {
     // Code that runs as root or a login: accepted by name, whoever calls (the CLI, the TUI).
     refuseUnacceptedHighRisk(options.plan, options.acceptHighRisk, options.acceptAgain, options.acceptHighRisk === true ? [] : await readAdminUsers(this.host))
     // One apply at a time per machine, whichever twin it comes from (machine-lock.ts), then per twin.
-    const report = await holdMachine(this.host.root, this.twin.dir, () => this.twin.lock().hold('apply', () => this.applyLocked(options)))
+    const report = await holdMachine(this.host.root, this.twin.dir, (began) => this.twin.lock().hold('apply', () => this.applyLocked(options, began)))
     // The checkpoint and the result go to the mirror, if there is one; a failed push is reported.
     return { ...report, push: await this.remote.push() }
   }
 
-  private async applyLocked(options: ApplyOptions): Promise<Omit<ApplyReport, 'push'>> {
+  /** `began`: called before the first change to the machine (machine-lock.ts: a snapshot collecting meanwhile is refused). */
+  private async applyLocked(options: ApplyOptions, began: () => void): Promise<Omit<ApplyReport, 'push'>> {
     await this.checkPlanFits(options.plan)
     // An apply that was killed half way: continue it (or revert, deliberately), never undo it.
     const interrupted = await readApplyRecord(this.twin.dir)
     if (interrupted !== undefined) refuseUnlessContinuing(interrupted, options)
+    began()
     const tempFilesRemoved = interrupted === undefined ? [] : await sweepTargetTempFiles(this.host, interrupted)
     // A run killed before a service's checker decided: check the live files now, and put the
     // previous ones back unless they pass, before anything else (the checkpoint included).

@@ -36,15 +36,23 @@ export function machineLockPath(root: string, dir: string = MACHINE_LOCK_DIR): s
  * apply (checkpoint, steps, snapshot after; an apply of revert and pull too), before the twin
  * lock. A run that cannot make the lock folder (not root: it cannot change another user's files
  * either) applies without it, as before.
+ *
+ * `began`, handed to `fn`: called once the apply will change the machine (it holds the twin too,
+ * its plan fits), before its first change; it rewrites the `.began` record a snapshot's second look
+ * reads (watchForApplies). Session 29: written as the lock was taken, an apply then refused (its
+ * twin held by that twin's own snapshot, a stale plan) changed nothing, yet the snapshot was
+ * refused for "an apply meanwhile", a scheduled one skipped as busy saying the apply would record
+ * the machine.
  */
-export async function holdMachine<T>(root: string, twinDir: string, fn: () => Promise<T>, dir: string = MACHINE_LOCK_DIR): Promise<T> {
+export async function holdMachine<T>(root: string, twinDir: string, fn: (began: () => void) => Promise<T>, dir: string = MACHINE_LOCK_DIR): Promise<T> {
+  const unheld = () => undefined
   try {
     mkdirSync(dir, { recursive: true, mode: 0o755 })
     const made = lstatSync(dir)
     // Only a real folder of this user's or root's: never follow a link another user left there.
-    if (!made.isDirectory() || (made.uid !== 0 && made.uid !== process.getuid?.())) return await fn()
+    if (!made.isDirectory() || (made.uid !== 0 && made.uid !== process.getuid?.())) return await fn(unheld)
   } catch {
-    return await fn()
+    return await fn(unheld)
   }
   const path = machineLockPath(root, dir)
   const lock = new TwinLock(path)
@@ -58,14 +66,16 @@ export async function holdMachine<T>(root: string, twinDir: string, fn: () => Pr
       details: { lock: path, ...(holder === undefined ? {} : { holder }) },
     })
   }
-  // Said before the first step: a snapshot of another twin collecting meanwhile sees it (watchForApplies).
-  try {
-    writeFileSync(beganPath(path), JSON.stringify({ purpose: applyPurpose(twinDir), pid: process.pid, since: new Date().toISOString() }) + '\n')
-  } catch {
-    // Best effort: the look at the lock still refuses a snapshot that starts during the apply.
+  // Said before the first change: a snapshot of another twin collecting meanwhile sees it (watchForApplies).
+  const began = () => {
+    try {
+      writeFileSync(beganPath(path), JSON.stringify({ purpose: applyPurpose(twinDir), pid: process.pid, since: new Date().toISOString() }) + '\n')
+    } catch {
+      // Best effort: the look at the lock still refuses a snapshot that starts during the apply.
+    }
   }
   try {
-    return await fn()
+    return await fn(began)
   } finally {
     await lock.release()
   }
