@@ -203,47 +203,73 @@ describe('two twins of one machine apply one at a time (the machine lock)', func
     assert.deepEqual((await (await containerOf(rig.twin)).resolve(PlanWorkflow).plan({})).changes, [])
   })
 
-  // Session 29: a revert (or apply) of a twin that starts while that twin's own snapshot collects
-  // is refused (the snapshot holds the twin), and changes nothing; but it had already rewritten the
-  // machine lock's `.began` record, so the snapshot's second look said "another TwinSync run applied
-  // to this machine while this snapshot read it" and refused (a scheduled one skipped as busy:
-  // "this twin's apply … records it when it ends", which it never did). The record is written once
-  // the apply holds the twin too, before its first change to the machine. Fails with `began()`
-  // called before the twin lock in ApplyService.apply (LOCK_HELD, skipped 'busy').
-  it("a revert of a twin that starts while that twin's snapshot collects: the revert is refused, the snapshot is not and commits", async function () {
-    if (process.getuid?.() !== 0) this.skip()
-    const src = (p: string) => JSON.stringify(join(process.cwd(), p))
-    const script = join(rig.dir, 'revert.mts')
-    await writeFile(script, [
-      `import { createContainer } from ${src('core/src/container.ts')}`,
-      `import { HistoryService } from ${src('core/src/history/history-service.ts')}`,
-      `import { PlanWorkflow } from ${src('core/src/services/make-plan.ts')}`,
-      `import { ApplyService } from ${src('core/src/apply/apply-service.ts')}`,
-      `import { errorCode, noPlugins } from ${src('test/support/in-process-twin.ts')}`,
-      `const logger = { debug() {}, info() {}, warn() {} }`,
-      `const c = () => createContainer({ root: ${JSON.stringify(rig.root)}, repo: ${JSON.stringify(rig.twin)}, configPath: ${JSON.stringify(rig.configPath)}, oclif: noPlugins, logger })`,
-      `const revert = await (await c()).resolve(HistoryService).resolve(${JSON.stringify(rig.initial)})`,
-      `const plan = await (await c()).resolve(PlanWorkflow).plan({ revert })`,
-      `process.stdout.write(await errorCode((await c()).resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, revertTo: revert.commit, signal: new AbortController().signal })))`,
-    ].join('\n'))
-    const reverts: string[] = []
-    const logger = { ...silentLogger, debug: (m: string) => {
-      if (m.startsWith('snapshot: collected')) reverts.push(execFileSync(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] }).toString())
-    } }
-    const snapshot = (ifChanged: boolean) =>
-      createContainer({ root: rig.root, repo: rig.twin, configPath: rig.configPath, oclif: noPlugins, logger }).then((c) => c.resolve(SnapshotWorkflow).take({ init: false, ifChanged }))
-    const before = await readFile(join(rig.root, 'etc/motd'), 'utf8')
-    try {
-      await writeFile(join(rig.root, 'etc/motd'), 'changed before the snapshot\n')
-      const scheduled = await snapshot(true)
-      assert.equal(scheduled.skipped, undefined, `skipped: ${scheduled.skipped} ${JSON.stringify(scheduled.busy)}`)
-      assert.notEqual(scheduled.commit, undefined)
-      await writeFile(join(rig.root, 'etc/motd'), 'changed again\n')
-      assert.equal(await errorCode(snapshot(false)), 'no error')
-      assert.deepEqual(reverts, ['LOCK_HELD', 'LOCK_HELD'], 'each revert was refused: the twin is held')
-      assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'changed again\n')
-    } finally {
-      await writeFile(join(rig.root, 'etc/motd'), before)
-    }
-  })
+  // Session 29: an apply refused before it changes anything rewrote the machine lock's `.began`
+  // record all the same (written as the lock was taken), so a snapshot collecting meanwhile was
+  // refused at its second look ("another TwinSync run applied to this machine while this snapshot
+  // read it"), a scheduled one skipped as busy ("… records it when it ends", which it never did):
+  // a revert of a twin refused because that twin's own snapshot holds it, and the TUI's apply of
+  // another twin refused as PLAN_STALE. The record is written once the apply holds the twin too
+  // and its plan is not stale, before its first change. Each fails with `began()` called as the
+  // machine lock is taken (holdMachine before session 29): LOCK_HELD, skipped 'busy'.
+  const refusedApplies = [
+    {
+      name: "a revert of a twin that starts while that twin's own snapshot collects",
+      snapshotOf: () => rig.twin,
+      refusal: 'LOCK_HELD',
+      steps: () => [
+        `const revert = await (await c()).resolve(HistoryService).resolve(${JSON.stringify(rig.initial)})`,
+        `const plan = await (await c()).resolve(PlanWorkflow).plan({ revert })`,
+        `process.stdout.write(await errorCode((await c()).resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, revertTo: revert.commit, signal: new AbortController().signal })))`,
+      ],
+    },
+    {
+      name: "the TUI's apply of twin A with a stale plan while twin B's snapshot collects",
+      snapshotOf: () => twinB,
+      refusal: 'PLAN_STALE',
+      steps: () => [
+        `await writeFile(${JSON.stringify(join(rig.twin, 'filesystem/etc/motd'))}, 'reviewed in the TUI\\n')`,
+        `const plan = await (await c()).resolve(PlanWorkflow).plan({})`,
+        `await writeFile(${JSON.stringify(join(rig.twin, 'filesystem/etc/motd'))}, 'edited since\\n')`,
+        `process.stdout.write(await errorCode((await c()).resolve(ApplyService).apply({ plan, fromFile: true, acceptHighRisk: true, signal: new AbortController().signal })))`,
+      ],
+    },
+  ]
+  for (const t of refusedApplies) {
+    it(`${t.name}: the apply is refused (${t.refusal}), changes nothing; the snapshot is not refused for it and commits`, async function () {
+      if (process.getuid?.() !== 0) this.skip()
+      const src = (p: string) => JSON.stringify(join(process.cwd(), p))
+      const script = join(rig.dir, 'refused-apply.mts')
+      await writeFile(script, [
+        `import { writeFile } from 'node:fs/promises'`,
+        `import { createContainer } from ${src('core/src/container.ts')}`,
+        `import { HistoryService } from ${src('core/src/history/history-service.ts')}`,
+        `import { PlanWorkflow } from ${src('core/src/services/make-plan.ts')}`,
+        `import { ApplyService } from ${src('core/src/apply/apply-service.ts')}`,
+        `import { errorCode, noPlugins } from ${src('test/support/in-process-twin.ts')}`,
+        `const logger = { debug() {}, info() {}, warn() {} }`,
+        `const c = () => createContainer({ root: ${JSON.stringify(rig.root)}, repo: ${JSON.stringify(rig.twin)}, configPath: ${JSON.stringify(rig.configPath)}, oclif: noPlugins, logger })`,
+        ...t.steps(),
+      ].join('\n'))
+      const refused: string[] = []
+      // The apply runs (another process, start to end) just as the snapshot's collect ends.
+      const logger = { ...silentLogger, debug: (m: string) => {
+        if (m.startsWith('snapshot: collected')) refused.push(execFileSync(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] }).toString())
+      } }
+      const repo = t.snapshotOf()
+      const snapshot = (ifChanged: boolean) => createContainer({ root: rig.root, repo, configPath: rig.configPath, oclif: noPlugins, logger }).then((c) => c.resolve(SnapshotWorkflow).take({ init: false, ifChanged }))
+      const before = await readFile(join(rig.root, 'etc/motd'), 'utf8')
+      try {
+        await writeFile(join(rig.root, 'etc/motd'), `${t.refusal}: changed before the snapshot\n`)
+        const scheduled = await snapshot(true)
+        assert.equal(scheduled.skipped, undefined, `skipped: ${scheduled.skipped} ${JSON.stringify(scheduled.busy)}`)
+        assert.notEqual(scheduled.commit, undefined)
+        await writeFile(join(rig.root, 'etc/motd'), `${t.refusal}: changed again\n`)
+        assert.equal(await errorCode(snapshot(false)), 'no error')
+        assert.deepEqual(refused, [t.refusal, t.refusal], 'each apply was refused')
+        assert.equal(await readFile(join(repo, 'filesystem/etc/motd'), 'utf8'), `${t.refusal}: changed again\n`)
+      } finally {
+        await writeFile(join(rig.root, 'etc/motd'), before)
+      }
+    })
+  }
 })

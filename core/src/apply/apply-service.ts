@@ -123,7 +123,9 @@ export class ApplyService {
     // An apply that was killed half way: continue it (or revert, deliberately), never undo it.
     const interrupted = await readApplyRecord(this.twin.dir)
     if (interrupted !== undefined) refuseUnlessContinuing(interrupted, options)
-    began()
+    // What an interrupted apply left is put right on the machine first (its temporary files, its
+    // undecided checks): the apply begins there; otherwise once a saved or reviewed plan is not stale.
+    if (interrupted !== undefined || (await this.pendingChecks.read()).some((c) => c.root === this.host.root)) began()
     const tempFilesRemoved = interrupted === undefined ? [] : await sweepTargetTempFiles(this.host, interrupted)
     // A run killed before a service's checker decided: check the live files now, and put the
     // previous ones back unless they pass, before anything else (the checkpoint included).
@@ -137,6 +139,7 @@ export class ApplyService {
       ...(options.fromFile ? await this.refuseIfStale(options.plan) : []),
       ...(interrupted === undefined ? [] : doneBeforeInterruption(interrupted, options.plan)),
     ]
+    began()
     const done = new Set(satisfied.map((c) => c.id))
     const plan: Plan = {
       ...options.plan,

@@ -38,9 +38,9 @@ export function machineLockPath(root: string, dir: string = MACHINE_LOCK_DIR): s
  * either) applies without it, as before.
  *
  * `began`, handed to `fn`: called once the apply will change the machine (it holds the twin too,
- * its plan fits), before its first change; it rewrites the `.began` record a snapshot's second look
+ * its plan fits and is not stale), before its first change (again: a no-op); it rewrites the `.began` record a snapshot's second look
  * reads (watchForApplies). Session 29: written as the lock was taken, an apply then refused (its
- * twin held by that twin's own snapshot, a stale plan) changed nothing, yet the snapshot was
+ * twin held by that twin's own snapshot, the TUI's plan stale) changed nothing, yet the snapshot was
  * refused for "an apply meanwhile", a scheduled one skipped as busy saying the apply would record
  * the machine.
  */
@@ -66,8 +66,11 @@ export async function holdMachine<T>(root: string, twinDir: string, fn: (began: 
       details: { lock: path, ...(holder === undefined ? {} : { holder }) },
     })
   }
-  // Said before the first change: a snapshot of another twin collecting meanwhile sees it (watchForApplies).
+  // Said before the first change: a snapshot of another twin collecting meanwhile sees it (watchForApplies). Once.
+  let said = false
   const began = () => {
+    if (said) return
+    said = true
     try {
       writeFileSync(beganPath(path), JSON.stringify({ purpose: applyPurpose(twinDir), pid: process.pid, since: new Date().toISOString() }) + '\n')
     } catch {
