@@ -38,12 +38,14 @@ describe('the apt hook command', function () {
   it('another snapshot holding the lock: skips, says so in one line, exits 0, commits nothing', async () => {
     const before = await count()
     const lock = new TwinLock(join(cli.twinDir, '.git', 'twinsync', 'lock'))
-    await lock.acquire('test holds the twin')
+    // Session 29: an adoption holding the twin records nothing of the machine (the line said it did,
+    // as for a snapshot); and the line is busyWhy's, as `snapshot --if-changed` says it.
+    await lock.acquire('adopt')
     try {
       for (const phase of ['pre', 'post']) {
         const r = await hook(phase)
         assert.equal(r.code, 0, r.stderr)
-        assert.equal(r.stderr.trim(), `twinsync: skipped the ${phase}-apt snapshot: another TwinSync test holds the twin (pid ${process.pid}) is using the twin and records the machine`)
+        assert.equal(r.stderr.trim(), `twinsync: skipped the ${phase}-apt snapshot: another TwinSync adopt (pid ${process.pid}) is using the twin; the next snapshot of this twin records the machine`)
       }
     } finally {
       await lock.release()

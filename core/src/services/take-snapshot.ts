@@ -81,11 +81,17 @@ export class SnapshotWorkflow {
 
 /**
  * Who a scheduled snapshot left its work to, in the words `snapshot` and apt's hook print: a run
- * holding this twin (its snapshot or apply records the machine), or another run applying to the
- * machine, maybe of another twin (its machine lock: session 28, both were "is using the twin").
+ * holding this twin (its snapshot records the machine, its apply does when it applies; any other,
+ * an adopt, a discard, a pull, records nothing of it: the next snapshot does; session 29: all were
+ * "records the machine"), or another run applying to the machine, maybe of another twin (its
+ * machine lock: session 28, both were "is using the twin").
  */
 export function busyWhy(busy: TakeSnapshotResult['busy']): string {
-  if (busy?.applyingTo === undefined) return `another TwinSync ${busy?.purpose ?? 'run'} (pid ${busy?.pid ?? '?'}) is using the twin and records the machine`
+  if (busy?.applyingTo === undefined) {
+    const who = `another TwinSync ${busy?.purpose ?? 'run'} (pid ${busy?.pid ?? '?'}) is using the twin`
+    // `apply` holds it while `twinsync apply` asks the person too (cli/apply.ts): a "no" records nothing.
+    return busy?.purpose === 'snapshot' ? `${who} and records the machine` : busy?.purpose === 'apply' ? `${who} and records the machine if it applies` : `${who}; the next snapshot of this twin records the machine`
+  }
   const pid = busy.pid === 0 ? undefined : `pid ${busy.pid}`
   if (busy.ownTwin === true) return `this twin's apply (${pid ?? 'its pid unknown'}) ${busy.meanwhile === true ? 'changed the machine while it was read, and records it' : 'is changing the machine and records it'} when it ends`
   const named = [busy.purpose === 'run' ? undefined : busy.purpose, pid].filter((p) => p !== undefined)
