@@ -408,4 +408,3 @@ function stillWanted(plan: Plan, change: Change): boolean {
       (d.change === change.id || (d.provider === change.provider && (d.path === change.resource || d.severity === 'error'))),
   )
 }
-

@@ -38,8 +38,8 @@ export function machineLockPath(root: string, dir: string = MACHINE_LOCK_DIR): s
  * either) applies without it, as before.
  *
  * `began`, handed to `fn`: called once the apply will change the machine (it holds the twin too,
- * its plan fits and is not stale), before its first change (again: a no-op); it rewrites the `.began` record a snapshot's second look
- * reads (watchForApplies). Session 29: written as the lock was taken, an apply then refused (its
+ * its plan fits and is not stale), before its first change (again: a no-op); it rewrites the
+ * `.began` record a snapshot's second look reads (watchForApplies). Session 29: written as the lock was taken, an apply then refused (its
  * twin held by that twin's own snapshot, the TUI's plan stale) changed nothing, yet the snapshot was
  * refused for "an apply meanwhile", a scheduled one skipped as busy saying the apply would record
  * the machine.
