@@ -17,7 +17,7 @@ const ENABLED = new Set(['enabled', 'enabled-runtime'])
 export function diffSystemdState(
   desired: SystemdState,
   actual: SystemdState,
-  /** The units whose administrator unit file the desired twin holds (provider.ts's adminUnitFilesOf); unknown: none. */
+  /** The units whose administrator unit file the desired twin holds (provider.ts's adminUnitFilesOf), against the machine; unknown (or between two twin states): none. */
   twinFiles?: { has(unit: string): boolean },
 ): DiffResult {
   const changes: Change[] = []

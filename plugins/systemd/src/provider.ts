@@ -157,7 +157,10 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
   diff({ desired, actual }: DiffRequest<SystemdState>): DiffResult {
     // For followUps, which sees the machine's state and the plan, not the twin's (units-installed.ts).
     this.absent.set(actual, absentUnits(desired, actual))
-    return diffSystemdState(desired, actual, this.twinUnitFiles.get(desired))
+    // Against the machine (a collect, never loaded here), a unit file the twin holds is the files
+    // provider's to compare (diff.ts); between two twin states (history, show, a snapshot's
+    // diary) a changed unit file stays the manager's reload it describes.
+    return diffSystemdState(desired, actual, this.twinUnitFiles.has(actual) ? undefined : this.twinUnitFiles.get(desired))
   }
 
   /** What an edit of units.json or runtime.json asks for that the plan does not apply (a state no verb makes, a unit taken out): kept pending, said. */
