@@ -76,13 +76,6 @@ export interface HeldIntent {
    * so it is `onto` with nothing edited without asking git again (see `settle`).
    */
   restore(onto: string, observed?: string, movedClean?: boolean): Promise<string[]>
-  /**
-   * The paths the providers hold that a person edited in the working twin since the hold (they
-   * differ from the base the hold left them at); absent when the twin was clean (its snapshot
-   * writes only what the machine changed). Asked by a snapshot before it moves the working twin:
-   * its documents would be written over such an edit, which no restore knows of (session 29).
-   */
-  editedSince?(): Promise<string[]>
 }
 
 /** What `IntentService.look` found: the base ('' before the first commit), the observed ref as read, and whether the working twin is the base with nothing edited. */
@@ -185,9 +178,7 @@ export class IntentService {
     const [tree, baseTree] = await Promise.all([workingTree(dir), treeOf(dir, baseCommit)])
     const view = await this.view()
     const paths = (await changedBetween(dir, baseTree, tree)).map((e) => e.path).filter((p) => scope === 'all' || this.holds(p, view))
-    // After the hold every path it holds is the base's: one that differs was edited meanwhile.
-    const editedSince = async () => (await changedBetween(dir, baseTree, await workingTree(dir))).map((e) => e.path).filter((p) => scope === 'all' || this.holds(p, view))
-    if (paths.length === 0) return { base: baseCommit, paths, editedSince, restore: async (onto, observed = onto) => this.settle(observed, view, otherwise) }
+    if (paths.length === 0) return { base: baseCommit, paths, restore: async (onto, observed = onto) => this.settle(observed, view, otherwise) }
     // The same intent as the one recorded (and checked with the providers) last time?
     const previous = await readRef(dir, INTENDED_REF)
     const settled = previous !== undefined && (await treeOf(dir, previous)) === tree
@@ -208,7 +199,6 @@ export class IntentService {
     return {
       base: baseCommit,
       paths,
-      editedSince,
       restore: async (onto, observed = onto) => {
         const [intendedTree, ontoTree] = await Promise.all([treeOf(dir, intended), treeOf(dir, onto)])
         // A pull moves the twin (onto) and not the observed state: then the other side of a conflict is the mirror.

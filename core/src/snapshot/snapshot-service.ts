@@ -169,7 +169,7 @@ export class SnapshotService {
     this.logger.debug(`snapshot: intent held at ${msSince(started)} ms`)
     let result: Omit<SnapshotResult, 'pending'>
     try {
-      result = await this.observe(options, gathered, held.clean === true, held.base, held.editedSince)
+      result = await this.observe(options, gathered, held.clean === true, held.base)
     } catch (error) {
       if (held.paths.length > 0) await held.restore(held.base).catch((e: Error) => this.logger.warn(`could not put the pending intent back: ${e.message}; it is kept in refs/twinsync/intended`))
       throw this.intents.explainSetAside(error)
@@ -262,7 +262,7 @@ export class SnapshotService {
    * `clean`: the working twin is HEAD with nothing edited, as hold() just found under the lock.
    * `base`: the last snapshot (the observed commit), '' before the first.
    */
-  private async observe(options: SnapshotOptions, gathered: Gathered, clean: boolean, base: string, editedSince?: () => Promise<string[]>): Promise<Omit<SnapshotResult, 'pending'>> {
+  private async observe(options: SnapshotOptions, gathered: Gathered, clean: boolean, base: string): Promise<Omit<SnapshotResult, 'pending'>> {
     const started = process.hrtime.bigint()
     const phase = (name: string) => this.logger.debug(`snapshot: ${name} at ${msSince(started)} ms`)
     const lastSnapshot = base
@@ -300,18 +300,6 @@ export class SnapshotService {
           durationMs: o.durationMs,
           documents: o.status === 'collected' ? o.result.documents.length + (wrote.keptFiles.get(o.provider.name) ?? 0) : 0,
         })),
-      }
-      // A person's edit saved after the hold set the intent aside (a twin with edits pending): the
-      // draft began from the working twin with it, and its documents would be moved in over it,
-      // the restore putting back only what the hold set aside: lost, with nothing said (session
-      // 29, a scheduled snapshot and a person at once). Refused before anything moves; the caller
-      // puts the held intent back, and the edit stays where it is.
-      const late = editedSince === undefined ? [] : await editedSince()
-      if (late.length > 0) {
-        throw new TwinSyncError('TWIN_DIRTY', `The twin was edited while the snapshot ran (${late.slice(0, 5).join(', ')}${late.length > 5 ? `, and ${late.length - 5} more` : ''}): nothing was committed, and the edit is kept`, {
-          nextStep: 'Run `twinsync snapshot` again once the edit is saved: it records the machine and keeps the edit pending.',
-          details: { paths: late },
-        })
       }
       if (changes.length === 0) {
         await draft.align()
