@@ -157,18 +157,17 @@ export class PendingChecks {
 
   /** What a reload's provider measured before it ran (ApplyRequest.onVerdictBasis), kept with the files it follows. */
   recordBasis(id: string, root: string, basis: unknown): Promise<void> {
-    return this.update((pending) => {
-      if (!pending.some((p) => p.root === root && p.reloads?.some((r) => r.id === id) === true)) return pending
-      return pending.map((p) => (p.root === root && p.reloads?.some((r) => r.id === id) === true ? { ...p, bases: { ...p.bases, [id]: basis } } : p))
-    })
+    return this.patch(followedBy(id, root), (p) => ({ ...p, bases: { ...p.bases, [id]: basis } }))
   }
 
   /** A reload failed: the files it follows are about to be put back. A kill from here on is finished by putting them back. */
   rollingBack(id: string, root: string): Promise<void> {
-    return this.update((pending) => {
-      if (!pending.some((p) => p.root === root && p.reloads?.some((r) => r.id === id) === true)) return pending
-      return pending.map((p) => (p.root === root && p.reloads?.some((r) => r.id === id) === true ? { ...p, rollingBack: true as const } : p))
-    })
+    return this.patch(followedBy(id, root), (p) => ({ ...p, rollingBack: true }))
+  }
+
+  /** The entries `which` picks, made `into` them; none picked: nothing written (a reload no window follows, the common case). */
+  private patch(which: (p: PendingCheck) => boolean, into: (p: PendingCheck) => PendingCheck): Promise<void> {
+    return this.update((pending) => (pending.some(which) ? pending.map((p) => (which(p) ? into(p) : p)) : pending))
   }
 
   /** The checker decided and the files are live or back. */
@@ -213,14 +212,8 @@ export class PendingChecks {
         await this.remove(entry.service, entry.root)
         continue
       }
-      const changes = asChanges(entry)
-      const check = checks.find((c) => c.service === entry.service && c.argv !== undefined)
-      const guard = new ConfigGuard(host, check === undefined ? [] : [check], changes)
-      changes.forEach((c, i) => guard.adopt(c.id, entry.files[i] as StoredFile))
-      const live: Change[] = []
-      for (const c of changes) if ((await host.lstat(c.resource)) !== undefined) live.push(c)
-      const [group] = guard.groupsOf(changes)
-      const run = group === undefined || (await host.which(group.check.argv?.[0] as string, { inTarget: true })) === undefined ? undefined : await guard.check(group, live)
+      const { changes, guard } = guardOf(host, entry, checks)
+      const run = await checkLive(host, guard, changes)
       if (run?.ok === true) {
         out.push({
           service: entry.service,
@@ -253,10 +246,7 @@ export class PendingChecks {
    * previous files, when that fails (or the killed run was already putting them back).
    */
   private async settleReloadWindow(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], runAgain: RunAgain | undefined): Promise<FinishedCheck> {
-    const changes = asChanges(entry)
-    const check = checks.find((c) => c.service === entry.service && c.argv !== undefined)
-    const guard = new ConfigGuard(host, check === undefined ? [] : [check], changes)
-    changes.forEach((c, i) => guard.adopt(c.id, entry.files[i] as StoredFile))
+    const { changes, guard } = guardOf(host, entry, checks)
     const reloads = entry.reloads ?? []
     const units = reloads.map((r) => r.resource).join(', ') || 'its service'
     const verbs = [...new Set(reloads.map((r) => r.operation))].join(' or ') || 'reload'
@@ -266,10 +256,7 @@ export class PendingChecks {
     let command: string | undefined
     if (entry.rollingBack !== true && runAgain !== undefined && reloads.length > 0) {
       // Checked again: the files are on disk since the killed run, and may have been edited since.
-      const live: Change[] = []
-      for (const c of changes) if ((await host.lstat(c.resource)) !== undefined) live.push(c)
-      const [group] = guard.groupsOf(changes)
-      const run = group === undefined || (await host.which(group.check.argv?.[0] as string, { inTarget: true })) === undefined ? undefined : await guard.check(group, live)
+      const run = await checkLive(host, guard, changes)
       command = run?.command
       if (run === undefined || run.ok) {
         const results = await runAgain(reloads, { verdictBases: entry.bases ?? {} })
@@ -289,9 +276,7 @@ export class PendingChecks {
       }
     }
     // A kill from here on: the next apply finishes putting them back, never reloads a mix of old and new live.
-    if (entry.rollingBack !== true && reloads.length > 0) {
-      await this.update((pending) => pending.map((p) => (p.service === entry.service && p.root === entry.root ? { ...p, rollingBack: true as const } : p)))
-    }
+    if (entry.rollingBack !== true && reloads.length > 0) await this.patch((p) => p.service === entry.service && p.root === entry.root, (p) => ({ ...p, rollingBack: true }))
     const problems = await guard.restore(changes)
     const back = problems.length === 0 ? 'the previous files are back' : `putting the previous files back failed: ${problems.join('; ')}`
     let again = ''
@@ -313,6 +298,28 @@ export class PendingChecks {
       }),
     }
   }
+}
+
+/** The entries of `root` whose reload window the reload `id` closes. */
+function followedBy(id: string, root: string): (p: PendingCheck) => boolean {
+  return (p) => p.root === root && p.reloads?.some((r) => r.id === id) === true
+}
+
+/** An entry's files as changes, with a guard that knows what each path was and the service's checker (if known). */
+function guardOf(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[]): { changes: Change[]; guard: ConfigGuard } {
+  const changes = asChanges(entry)
+  const check = checks.find((c) => c.service === entry.service && c.argv !== undefined)
+  const guard = new ConfigGuard(host, check === undefined ? [] : [check], changes)
+  changes.forEach((c, i) => guard.adopt(c.id, entry.files[i] as StoredFile))
+  return { changes, guard }
+}
+
+/** The service's checker run on the entry's files that are on disk now; undefined when it has none or it is not installed here. */
+async function checkLive(host: HostPort, guard: ConfigGuard, changes: readonly Change[]): Promise<Awaited<ReturnType<ConfigGuard['check']>> | undefined> {
+  const live: Change[] = []
+  for (const c of changes) if ((await host.lstat(c.resource)) !== undefined) live.push(c)
+  const [group] = guard.groupsOf(changes)
+  return group === undefined || (await host.which(group.check.argv?.[0] as string, { inTarget: true })) === undefined ? undefined : guard.check(group, live)
 }
 
 /** An entry's files as file changes, so a ConfigGuard can check and restore them. */

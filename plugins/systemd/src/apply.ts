@@ -194,14 +194,7 @@ async function reloadManagerIfStale(ctx: ProviderContext, unit: string): Promise
  * reloaded: config-drift.ts's rule)? False when it cannot be told: the planned step runs.
  */
 async function runsItsFiles(ctx: ProviderContext, unit: string): Promise<boolean> {
-  if (!unit.endsWith('.service')) return false
-  try {
-    const [start] = await serviceStarts(ctx.host, [unit], true)
-    if (start === undefined || start.unit !== unit || start.sub !== 'running') return false
-    return (await staleConfigOf(ctx.host, start, await unitPackages(ctx.host))).length === 0
-  } catch {
-    return false
-  }
+  return (await staleConfigNow(ctx, unit).catch(() => undefined))?.length === 0
 }
 
 /**
@@ -213,13 +206,21 @@ async function runsItsFiles(ctx: ProviderContext, unit: string): Promise<boolean
  * own drift rule, config-drift.ts), the start is a restart. Undefined otherwise: a plain start.
  */
 async function runsOlderConfiguration(ctx: ProviderContext, unit: string): Promise<string[] | undefined> {
+  const stale = await staleConfigNow(ctx, unit)
+  return stale !== undefined && stale.length > 0 ? stale : undefined
+}
+
+/**
+ * The files a running service reads that were modified since it last started or reloaded
+ * (config-drift.ts's rule): [] when it runs its files; undefined when it is not a running service
+ * or `systemctl show` cannot be read. One `systemctl show` tells both whether it runs and what it
+ * started with.
+ */
+async function staleConfigNow(ctx: ProviderContext, unit: string): Promise<string[] | undefined> {
   if (!unit.endsWith('.service')) return undefined
-  // One `systemctl show` tells both whether it runs and what it started with. One that cannot
-  // be read is started as planned (a plain start).
   const [start] = await serviceStarts(ctx.host, [unit], true).catch(() => [])
   if (start === undefined || start.unit !== unit || start.sub !== 'running') return undefined
-  const stale = await staleConfigOf(ctx.host, start, await unitPackages(ctx.host))
-  return stale.length > 0 ? stale : undefined
+  return staleConfigOf(ctx.host, start, await unitPackages(ctx.host))
 }
 
 /** A change as apply runs it: the operation known, the unit name one systemctl takes as a unit (NAME_INVALID), or thrown. Also the provider's outOfScope. */
