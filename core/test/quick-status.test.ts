@@ -6,7 +6,7 @@ import { Planner } from '../src/plan/planner.js'
 import { StatusWorkflow } from '../src/services/drift-status.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { indexRecordLimit } from '../src/twin/index-record.js'
-import { quickClean, quickCleanLimit, readHead, readIndex, readRefId } from '../src/twin/quick-status.js'
+import { editedSinceIndexed, quickClean, quickCleanLimit, readHead, readIndex, readRefId } from '../src/twin/quick-status.js'
 import { SAFE_PATH, setOwnPathForTests } from '@twinsync/sdk'
 import { notesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
@@ -384,3 +384,42 @@ describe('a first snapshot and a changed one check the twin without `git status`
 function pick(quick: ReturnType<typeof quickClean>): { clean: boolean; staleStatData: boolean } {
   return { clean: quick.clean, staleStatData: quick.staleStatData }
 }
+
+describe('editedSinceIndexed: which of the files a snapshot writes over a person edited (quick-status.ts)', function () {
+  this.timeout(60_000)
+  let dir: string
+  const g = (args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' })
+  beforeEach(async () => {
+    dir = execFileSync('mktemp', ['-d'], { encoding: 'utf8' }).trim()
+    g(['init', '-q'])
+    for (const name of ['a', 'b', 'c', 'd']) await writeFile(join(dir, name), `${name}\n`)
+    g(['add', '.'])
+    g(['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'x'])
+    // Stat data older than the index (not racy): then a stat match proves a file unchanged.
+    execFileSync('touch', ['-d', '2 minutes ago', join(dir, 'a'), join(dir, 'b'), join(dir, 'c'), join(dir, 'd')])
+    g(['update-index', '--refresh'])
+  })
+  afterEach(async () => rm(dir, { recursive: true, force: true }))
+
+  it('names an edit, a removal and another kind; not an unchanged file, a file written back the same, nor a path the index does not hold', async () => {
+    const index = readIndex(dir)
+    assert.ok(index !== undefined)
+    await writeFile(join(dir, 'a'), 'edited\n')
+    await rm(join(dir, 'b'))
+    await writeFile(join(dir, 'c'), 'c\n') // new stat data, same content: hashed, the same
+    await rm(join(dir, 'd'))
+    await mkdir(join(dir, 'd'))
+    await writeFile(join(dir, 'new'), 'x\n')
+    assert.deepEqual(editedSinceIndexed(dir, index, new Set(['a', 'b', 'c', 'd', 'new'])), ['a', 'b', 'd'])
+    assert.deepEqual(editedSinceIndexed(dir, index, new Set(['c'])), [])
+  })
+
+  it('an edit of the same size with its times set back is found by content when the stat data does not prove it', async () => {
+    const index = readIndex(dir)
+    assert.ok(index !== undefined)
+    await writeFile(join(dir, 'a'), 'z\n')
+    execFileSync('touch', ['-d', '2 minutes ago', join(dir, 'a')])
+    // ctime moved with the write: the stat data doubts it, the content decides.
+    assert.deepEqual(editedSinceIndexed(dir, index, new Set(['a'])), ['a'])
+  })
+})

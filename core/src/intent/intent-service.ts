@@ -76,6 +76,14 @@ export interface HeldIntent {
    * so it is `onto` with nothing edited without asking git again (see `settle`).
    */
   restore(onto: string, observed?: string, movedClean?: boolean): Promise<string[]>
+  /**
+   * The paths the providers hold that a person edited in the working twin since the hold (they
+   * differ from the working twin as the hold left it: one more `git add --all` into a copied
+   * index, on this path only); absent when the twin was clean (its snapshot writes only what the
+   * machine changed). Asked by a snapshot before it moves the working twin: its documents would
+   * be written over such an edit, which no restore knows of (session 29).
+   */
+  editedSince?(): Promise<string[]>
 }
 
 /** What `IntentService.look` found: the base ('' before the first commit), the observed ref as read, and whether the working twin is the base with nothing edited. */
@@ -178,7 +186,11 @@ export class IntentService {
     const [tree, baseTree] = await Promise.all([workingTree(dir), treeOf(dir, baseCommit)])
     const view = await this.view()
     const paths = (await changedBetween(dir, baseTree, tree)).map((e) => e.path).filter((p) => scope === 'all' || this.holds(p, view))
-    if (paths.length === 0) return { base: baseCommit, paths, restore: async (onto, observed = onto) => this.settle(observed, view, otherwise) }
+    // What a person saved after the hold: the working twin against the tree the hold left (not
+    // against the base: a path the hold could not set aside, such as a name that is not UTF-8,
+    // would be found again by every snapshot; session 29's first fix refused them all).
+    const editedSince = (held: string) => async () => (await changedBetween(dir, held, await workingTree(dir))).map((e) => e.path).filter((p) => scope === 'all' || this.holds(p, view))
+    if (paths.length === 0) return { base: baseCommit, paths, editedSince: editedSince(tree), restore: async (onto, observed = onto) => this.settle(observed, view, otherwise) }
     // The same intent as the one recorded (and checked with the providers) last time?
     const previous = await readRef(dir, INTENDED_REF)
     const settled = previous !== undefined && (await treeOf(dir, previous)) === tree
@@ -186,10 +198,12 @@ export class IntentService {
     // Until `restore` runs, the intent is only in the ref: say so, for a run that dies meanwhile.
     await mkdir(dirname(this.heldMarker()), { recursive: true })
     await writeFileAtomic(this.heldMarker(), JSON.stringify({ base: baseCommit, intended, paths }))
+    let held: string
     try {
       await this.writePaths(baseTree, paths)
       // Staged edits would stop a fast-forward; the snapshot stages everything again anyway.
       await resetIndex(dir) // `git reset`, never leaving git's index lock behind if killed
+      held = await workingTree(dir)
     } catch (error) {
       // A full disk half way through setting the edits aside (session 17: `git reset` could not
       // write the index): put them back now, or say where they are; never "as it was" when not.
@@ -199,6 +213,7 @@ export class IntentService {
     return {
       base: baseCommit,
       paths,
+      editedSince: editedSince(held),
       restore: async (onto, observed = onto) => {
         const [intendedTree, ontoTree] = await Promise.all([treeOf(dir, intended), treeOf(dir, onto)])
         // A pull moves the twin (onto) and not the observed state: then the other side of a conflict is the mirror.

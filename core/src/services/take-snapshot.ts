@@ -29,9 +29,10 @@ export type TakeSnapshotResult = Omit<SnapshotResult, 'skipped'> & {
    * when it was another run's apply to this machine (its machine lock, refuseWhileAnotherApplies),
    * `ownTwin` when that apply is this twin's (it records the machine when it ends); another
    * twin's records nothing in this one. `meanwhile`: it began while this snapshot read the
-   * machine (watchForApplies), and may be over.
+   * machine (watchForApplies), and may be over. `edited`: no other run, but a person saved these
+   * twin files while the snapshot ran (TWIN_DIRTY); their edits are kept.
    */
-  busy?: { purpose: string; pid: number; since: string; applyingTo?: string; ownTwin?: boolean; meanwhile?: boolean }
+  busy?: { purpose: string; pid: number; since: string; applyingTo?: string; ownTwin?: boolean; meanwhile?: boolean; edited?: string[] }
   repo: string
   initialized: boolean
   push?: PushOutcome
@@ -66,6 +67,11 @@ export class SnapshotWorkflow {
     }).catch(async (error: unknown) => {
       // A scheduled snapshot (--if-changed) that finds another snapshot or apply holding the twin
       // leaves the work to it: that run records the machine. A person's `snapshot` is told LOCK_HELD.
+      // So with a person saving twin files meanwhile (TWIN_DIRTY): the next one records the machine.
+      if (options.ifChanged && isTwinSyncError(error) && error.code === 'TWIN_DIRTY') {
+        const edited = (error.details as { paths?: string[] } | undefined)?.paths ?? []
+        return { commit: undefined, message: undefined, skipped: 'busy' as const, busy: { purpose: 'edit', pid: 0, since: '', edited }, head: await this.twin.head(), summary: {}, providers: [], diagnostics: [], pending: [] }
+      }
       if (!options.ifChanged || !isTwinSyncError(error) || error.code !== 'LOCK_HELD') throw error
       const details = error.details as { holder?: { purpose?: string; pid?: number; since?: string }; applyingTo?: unknown; ownTwin?: unknown; meanwhile?: unknown } | undefined
       const holder = details?.holder
@@ -87,6 +93,10 @@ export class SnapshotWorkflow {
  * machine lock: session 28, both were "is using the twin").
  */
 export function busyWhy(busy: TakeSnapshotResult['busy']): string {
+  if (busy?.edited !== undefined) {
+    const named = busy.edited.slice(0, 3).join(', ') + (busy.edited.length > 3 ? `, and ${busy.edited.length - 3} more` : '')
+    return `the twin was edited while it was read (${named}); the edit is kept, and the next snapshot of this twin records the machine`
+  }
   if (busy?.applyingTo === undefined) {
     const who = `another TwinSync ${busy?.purpose ?? 'run'} (pid ${busy?.pid ?? '?'}) is using the twin`
     // `apply` holds it while `twinsync apply` asks the person too (cli/apply.ts): a "no" records nothing.

@@ -11,7 +11,7 @@ import { SnapshotLog } from '../history/snapshot-log.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
-import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
+import { twinEditedMeanwhile, type SnapshotDraft } from '../twin/atomic-snapshot.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { refuseOtherMachine } from '../twin/machine-match.js'
 import { autoPack, type AutoPackOutcome } from '../twin/auto-pack.js'
@@ -169,7 +169,7 @@ export class SnapshotService {
     this.logger.debug(`snapshot: intent held at ${msSince(started)} ms`)
     let result: Omit<SnapshotResult, 'pending'>
     try {
-      result = await this.observe(options, gathered, held.clean === true, held.base)
+      result = await this.observe(options, gathered, held.clean === true, held.base, held.editedSince)
     } catch (error) {
       if (held.paths.length > 0) await held.restore(held.base).catch((e: Error) => this.logger.warn(`could not put the pending intent back: ${e.message}; it is kept in refs/twinsync/intended`))
       throw this.intents.explainSetAside(error)
@@ -262,7 +262,7 @@ export class SnapshotService {
    * `clean`: the working twin is HEAD with nothing edited, as hold() just found under the lock.
    * `base`: the last snapshot (the observed commit), '' before the first.
    */
-  private async observe(options: SnapshotOptions, gathered: Gathered, clean: boolean, base: string): Promise<Omit<SnapshotResult, 'pending'>> {
+  private async observe(options: SnapshotOptions, gathered: Gathered, clean: boolean, base: string, editedSince?: () => Promise<string[]>): Promise<Omit<SnapshotResult, 'pending'>> {
     const started = process.hrtime.bigint()
     const phase = (name: string) => this.logger.debug(`snapshot: ${name} at ${msSince(started)} ms`)
     const lastSnapshot = base
@@ -301,6 +301,13 @@ export class SnapshotService {
           documents: o.status === 'collected' ? o.result.documents.length + (wrote.keptFiles.get(o.provider.name) ?? 0) : 0,
         })),
       }
+      // A person's edit saved after the hold set the intent aside (a twin with edits pending): the
+      // draft began from the working twin with it, and its documents would be moved in over it,
+      // the restore putting back only what the hold set aside: lost, with nothing said (session
+      // 29, a scheduled snapshot and a person at once). Refused before anything moves; the caller
+      // puts the held intent back, and the edit stays where it is.
+      const late = editedSince === undefined ? [] : await editedSince()
+      if (late.length > 0) throw twinEditedMeanwhile(late)
       if (changes.length === 0) {
         await draft.align()
         if (draft.head !== undefined) await writeKeptRecord(this.twin.cacheDir(), draft.head, tokens)

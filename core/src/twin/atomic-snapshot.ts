@@ -13,7 +13,7 @@ import { writePack } from './pack-writer.js'
 import { identityNow, updateRefInNode } from './ref-update.js'
 import { settleRecordedRefLocks } from './ref-lock-record.js'
 import { removeStaleGitLock } from './stale-git-lock.js'
-import { indexUnchanged, readHead, readIndex, readRefId, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
+import { editedSinceIndexed, fileIsBlob, gitBlobId as blobId, indexUnchanged, readHead, readIndex, readRefId, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
 import { cacheTreeExtension, cacheTreeOf, foldersAbove, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode } from './cache-tree.js'
 
 /**
@@ -82,7 +82,12 @@ export class SnapshotDraft {
     private unwritten: TwinIndex | undefined,
     /** HEAD's entries, when the draft began from a twin with nothing edited (the index is HEAD). */
     private readonly headEntries: ReadonlyMap<string, TreeEntry> | undefined,
-  ) {}
+  ) {
+    this.began = headEntries === undefined ? undefined : unwritten
+  }
+
+  /** The real index as read when the draft began from a clean twin: its stat data prove the working files HEAD's (editedMeanwhile). */
+  private readonly began: TwinIndex | undefined
 
   /**
    * Start from the working twin as git sees it: the real index copied (its stat cache makes an
@@ -450,9 +455,23 @@ export class SnapshotDraft {
     } else {
       commit = (await git(this.dir, [...IDENTITY, 'commit-tree', '--no-gpg-sign', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message])).toString('utf8').trim()
     }
-    await this.move(commit, this.head ?? null, refs)
+    await this.move(commit, this.head ?? null, refs, true)
     await this.rememberTree(commit)
     return commit
+  }
+
+  /**
+   * The files this commit writes over or removes that a person edited in the working twin since
+   * the draft began from it clean (each was HEAD's then; a removed file may be gone): their
+   * edits would be lost with nothing said (session 30). A draft begun from an edited twin is
+   * asked by the snapshot instead (HeldIntent.editedSince). Stat data first, as `git status`.
+   */
+  private editedMeanwhile(): string[] {
+    const head = this.headEntries
+    if (head === undefined) return []
+    const asked = new Set([...this.updates.keys(), ...this.removals].filter((p) => head.has(p)))
+    const found = this.began !== undefined ? (editedSinceIndexed(this.dir, this.began, asked) ?? []) : [...asked].filter((p) => fileIsBlob(join(this.dir, p), head.get(p) as TreeEntry) === false)
+    return found.filter((p) => !this.removals.has(p) || lstatSync(join(this.dir, p), { throwIfNoEntry: false }) !== undefined)
   }
 
   /** The private index of the new tree, written as git writes it (see writeIndexFile). */
@@ -496,7 +515,7 @@ export class SnapshotDraft {
   }
 
   /** Stage every new file, record the move, move HEAD (unless it stays), rename the files in. */
-  private async move(commit: string, from: string | null | undefined, refs: readonly string[] = []): Promise<void> {
+  private async move(commit: string, from: string | null | undefined, refs: readonly string[] = [], guarded = false): Promise<void> {
     // Phase 1, nothing visible yet: every new file written whole beside the working twin.
     await rm(join(this.dir, STAGE), { recursive: true, force: true })
     await mkdir(join(this.dir, STAGE), { recursive: true, mode: 0o700 })
@@ -513,6 +532,12 @@ export class SnapshotDraft {
     } catch (error) {
       await this.discard()
       throw diskError(error, this.dir)
+    }
+    // The last look before anything visible moves (a person saving meanwhile: see editedMeanwhile).
+    const edited = guarded ? this.editedMeanwhile() : []
+    if (edited.length > 0) {
+      await this.discard()
+      throw twinEditedMeanwhile(edited)
     }
     // Phase 2: HEAD moves (only if nobody moved it meanwhile), then the files are renamed in.
     if (from !== undefined) {
@@ -867,12 +892,16 @@ function under(sorted: readonly string[], prefix: string): string[] {
   return sorted.slice(from, low)
 }
 
-function modeOf(doc: DraftDocument): string {
-  return doc.executable === true ? '100755' : '100644'
+/** A person saved these twin files while a snapshot ran: it stops before it moves anything (TWIN_DIRTY). */
+export function twinEditedMeanwhile(paths: readonly string[]): TwinSyncError {
+  return new TwinSyncError('TWIN_DIRTY', `The twin was edited while the snapshot ran (${paths.slice(0, 5).join(', ')}${paths.length > 5 ? `, and ${paths.length - 5} more` : ''}): nothing was committed, and the edit is kept`, {
+    nextStep: 'Run `twinsync snapshot` again once the edit is saved: it records the machine and keeps the edit pending.',
+    details: { paths: [...paths] },
+  })
 }
 
-function blobId(bytes: Buffer): string {
-  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex')
+function modeOf(doc: DraftDocument): string {
+  return doc.executable === true ? '100755' : '100644'
 }
 
 /**

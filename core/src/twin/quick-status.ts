@@ -437,31 +437,84 @@ function statDataDoubts(dir: string, index: TwinIndex): number[] | undefined {
       return undefined
     }
     if (st === undefined) return undefined
-    // The entry's stat data, read where parseIndex found it (git's layout: ctime s, ns, mtime s, ns, dev, ino, mode, uid, gid, size).
-    const at = statAt[i] ?? 0
-    const recordedMode = view.getUint32(at + 24)
-    const { ctimeNs, mtimeNs } = st
-    const kind = isKind(st, S_IFLNK) ? 0o120000 : isKind(st, S_IFREG) ? 0o100000 : -1
-    if (kind !== (recordedMode & 0o170000)) return undefined
-    if (kind === 0o100000 && ((st.mode & 0o100n) !== 0n) !== ((recordedMode & 0o100) !== 0)) return undefined
-    const racyFrom = mtimeNs % ONE_SECOND === 0n && ctimeNs % ONE_SECOND === 0n ? racyFromCoarse : racyFromFine
-    if (mtimeNs >= racyFrom || ctimeNs >= racyFrom) {
-      doubtful.push(i)
-      continue
-    }
-    // git keeps 32 bits of seconds: a time beyond them (2106) is never equal here, and its file is hashed.
-    if (
-      ctimeNs !== BigInt(view.getUint32(at)) * ONE_SECOND + BigInt(view.getUint32(at + 4)) ||
-      mtimeNs !== BigInt(view.getUint32(at + 8)) * ONE_SECOND + BigInt(view.getUint32(at + 12)) ||
-      Number(st.ino % U32) !== view.getUint32(at + 20) ||
-      Number(st.uid % U32) !== view.getUint32(at + 28) ||
-      Number(st.gid % U32) !== view.getUint32(at + 32) ||
-      Number(st.size % U32) !== view.getUint32(at + 36)
-    ) {
-      doubtful.push(i)
-    }
+    const verdict = statVerdict(view, statAt[i] ?? 0, st, racyFromFine, racyFromCoarse)
+    if (verdict === 'other') return undefined
+    if (verdict === 'doubt') doubtful.push(i)
   }
   return doubtful
+}
+
+/**
+ * What an index entry's stat data (at `at` in the index: git's layout, ctime s, ns, mtime s, ns,
+ * dev, ino, mode, uid, gid, size) says of its file: 'other' when it is another kind or executable
+ * bit (no content makes it the entry), 'doubt' when racy or of another size, time, inode or owner
+ * (its content decides), 'same' when proved unchanged.
+ */
+function statVerdict(view: DataView, at: number, st: BigStatData, racyFromFine: bigint, racyFromCoarse: bigint): 'other' | 'doubt' | 'same' {
+  const recordedMode = view.getUint32(at + 24)
+  const { ctimeNs, mtimeNs } = st
+  const kind = isKind(st, S_IFLNK) ? 0o120000 : isKind(st, S_IFREG) ? 0o100000 : -1
+  if (kind !== (recordedMode & 0o170000)) return 'other'
+  if (kind === 0o100000 && ((st.mode & 0o100n) !== 0n) !== ((recordedMode & 0o100) !== 0)) return 'other'
+  const racyFrom = mtimeNs % ONE_SECOND === 0n && ctimeNs % ONE_SECOND === 0n ? racyFromCoarse : racyFromFine
+  if (mtimeNs >= racyFrom || ctimeNs >= racyFrom) return 'doubt'
+  // git keeps 32 bits of seconds: a time beyond them (2106) is never equal here, and its file is hashed.
+  if (
+    ctimeNs !== BigInt(view.getUint32(at)) * ONE_SECOND + BigInt(view.getUint32(at + 4)) ||
+    mtimeNs !== BigInt(view.getUint32(at + 8)) * ONE_SECOND + BigInt(view.getUint32(at + 12)) ||
+    Number(st.ino % U32) !== view.getUint32(at + 20) ||
+    Number(st.uid % U32) !== view.getUint32(at + 28) ||
+    Number(st.gid % U32) !== view.getUint32(at + 32) ||
+    Number(st.size % U32) !== view.getUint32(at + 36)
+  ) {
+    return 'doubt'
+  }
+  return 'same'
+}
+
+/**
+ * Of `asked`, the paths whose file in the working twin is no longer what `index` (read when the
+ * twin was found clean) holds there: edited, removed, another kind. Proved unchanged by stat data
+ * as `git status` does, else by content. Paths the index does not hold are not answered (a file
+ * nobody tracked). Undefined when content cannot decide (attributes that make git convert).
+ * A snapshot asks it for the files it is about to write over (atomic-snapshot.ts): a person's
+ * edit saved meanwhile would be lost.
+ */
+export function editedSinceIndexed(dir: string, index: TwinIndex, asked: ReadonlySet<string>): string[] | undefined {
+  if (asked.size === 0) return []
+  const racyFromFine = index.mtimeNs - FINE_SLACK
+  const racyFromCoarse = index.mtimeNs - COARSE_SLACK
+  const view = new DataView(index.bytes.buffer, index.bytes.byteOffset, index.bytes.byteLength)
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`
+  const edited: string[] = []
+  for (let i = 0; i < index.paths.length; i++) {
+    const path = index.paths[i] as string
+    if (!asked.has(path)) continue
+    let st: BigStatData | undefined
+    try {
+      st = lstatBigData(prefix + path)
+    } catch {
+      st = undefined
+    }
+    const verdict = st === undefined ? 'other' : statVerdict(view, index.statAt[i] ?? 0, st, racyFromFine, racyFromCoarse)
+    if (verdict === 'same') continue
+    if (verdict === 'other') {
+      edited.push(path)
+      continue
+    }
+    if (convertsSome(dir, index)) return undefined
+    const entry = index.entries.get(path)
+    const same = entry === undefined ? undefined : fileIsBlob(prefix + path, entry)
+    if (same === undefined) return undefined
+    if (!same) edited.push(path)
+  }
+  return edited
+}
+
+/** Whether a working twin's file holds the blob of `entry` (by content); undefined when it cannot be read as git would. */
+export function fileIsBlob(file: string, entry: IndexEntry): boolean | undefined {
+  const bytes = blobBytes(file, entry.mode, CONTENT_CHECK_BYTES)
+  return bytes === undefined ? undefined : gitBlobId(bytes) === entry.sha
 }
 
 /** At most this many bytes are hashed by `contentMatches`; more, and git is asked. */
@@ -482,38 +535,52 @@ const CONTENT_CHECK_BYTES = 64 * 1024 * 1024
  */
 function contentMatches(dir: string, index: TwinIndex, doubtful: readonly number[]): boolean {
   if (doubtful.length === 0) return true
-  // Attributes may make git compare a file through a conversion or a filter: git says then,
-  // unless the twin's own attributes file (git-attributes.ts) turns every conversion off.
-  if (!attributesNeutral(dir) && (index.paths.some((p) => p === '.gitattributes' || p.endsWith('/.gitattributes')) || lstatSync(join(dir, '.git', 'info', 'attributes'), { throwIfNoEntry: false }) !== undefined)) return false
+  if (convertsSome(dir, index)) return false
   const prefix = dir.endsWith('/') ? dir : `${dir}/`
   let budget = CONTENT_CHECK_BYTES
   for (const i of doubtful) {
     const path = index.paths[i] as string
     const entry = index.entries.get(path)
     if (entry === undefined) return false
-    let content: Buffer
-    try {
-      if (entry.mode === '120000') {
-        content = readlinkSync(prefix + path, { encoding: 'buffer' })
-      } else {
-        const fd = openSync(prefix + path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
-        try {
-          const st = fstatSync(fd)
-          if (!st.isFile() || st.size > budget) return false
-          content = readFileSync(fd)
-        } finally {
-          closeSync(fd)
-        }
-      }
-    } catch {
-      return false
-    }
+    const content = blobBytes(prefix + path, entry.mode, budget)
+    if (content === undefined) return false
     budget -= content.length
-    if (budget < 0) return false
-    const sha = createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex')
-    if (sha !== entry.sha) return false
+    if (gitBlobId(content) !== entry.sha) return false
   }
   return true
+}
+
+/**
+ * Attributes may make git compare a file through a conversion or a filter: git says then,
+ * unless the twin's own attributes file (git-attributes.ts) turns every conversion off.
+ */
+function convertsSome(dir: string, index: TwinIndex): boolean {
+  return !attributesNeutral(dir) && (index.paths.some((p) => p === '.gitattributes' || p.endsWith('/.gitattributes')) || lstatSync(join(dir, '.git', 'info', 'attributes'), { throwIfNoEntry: false }) !== undefined)
+}
+
+/**
+ * The bytes git hashes for a file of the working twin: a symlink's target text, a regular file's
+ * content read without following a link. Undefined when it is neither, larger than `limit`, or
+ * cannot be read.
+ */
+function blobBytes(file: string, mode: string | undefined, limit: number): Buffer | undefined {
+  try {
+    if (mode === '120000') return readlinkSync(file, { encoding: 'buffer' })
+    const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+    try {
+      const st = fstatSync(fd)
+      return !st.isFile() || st.size > limit ? undefined : readFileSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    return undefined
+  }
+}
+
+/** A blob's id as git makes it (`blob <size>\0<bytes>`, SHA-1). */
+export function gitBlobId(bytes: Buffer): string {
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex')
 }
 
 /**
