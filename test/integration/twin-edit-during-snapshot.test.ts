@@ -3,13 +3,16 @@
 // held"). The snapshot's draft began from the working twin with the new edit in it and moved the
 // machine's documents in over it; the restore put back only what the hold had set aside: the edit
 // was gone, nothing pending, nothing said. Now the snapshot refuses (TWIN_DIRTY) before anything
-// moves, and the edit stays. In-process, real git, a hand-made root.
+// moves, and the edit stays. Session 30: compared with the twin as the hold left it; a clean twin,
+// the pending file saved again, and the snapshot after an apply's steps too. In-process, real git,
+// a hand-made root.
 import assert from 'node:assert/strict'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { silentLogger } from '@twinsync/sdk'
 import { createContainer } from '../../core/src/container.js'
+import { ApplyService } from '../../core/src/apply/apply-service.js'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
 import { busyWhy, SnapshotWorkflow, type TakeSnapshotResult } from '../../core/src/services/take-snapshot.js'
 import { git, noPlugins, smallTwin, type SmallTwin } from '../support/in-process-twin.js'
@@ -21,12 +24,12 @@ describe('a twin edit saved while a snapshot runs', function () {
     if (rig !== undefined) await rm(rig.dir, { recursive: true, force: true })
   })
 
-  /** A snapshot whose hook saves a person's edit of the twin's /etc/hostname when the snapshot logs `at`. */
-  const snapshotWithEditAt = async (at: string, ifChanged = false) => {
+  /** A snapshot whose hook saves a person's edit of the twin's /etc/hostname (or `file`) when the snapshot logs `at`. */
+  const snapshotWithEditAt = async (at: string, ifChanged = false, file = 'filesystem/etc/hostname') => {
     const logger = {
       ...silentLogger,
       debug: (m: string) => {
-        if (m.startsWith(at)) writeFileSync(join(rig.twin, 'filesystem/etc/hostname'), 'person edit\n')
+        if (m.startsWith(at)) writeFileSync(join(rig.twin, file), 'person edit\n')
       },
     }
     const container = await createContainer({ root: rig.root, repo: rig.twin, configPath: rig.configPath, oclif: noPlugins, logger })
@@ -81,6 +84,27 @@ describe('a twin edit saved while a snapshot runs', function () {
     assert.deepEqual(await planned(), ['/etc/hostname', '/etc/os-release'])
   })
 
+  // Session 30: the file saved again is the pending one the hold had set aside; the restore merged
+  // the older edit over the newer save.
+  for (const [what, machineChanged] of [
+    ['the machine changed another file', true],
+    ['the machine unchanged', false],
+  ] as const) {
+    it(`the pending file itself saved again after the hold (${what}): the latest save is kept, pending and planned`, async () => {
+      rig = await smallTwin('twinsync-edit-during-')
+      await writeFile(join(rig.twin, 'filesystem/etc/os-release'), 'ID=debian\nVERSION_ID="13"\nPRETTY_NAME="pending edit"\n')
+      if (machineChanged) await writeFile(join(rig.root, 'etc/motd'), 'machine changed\n')
+      const first = await outcome(snapshotWithEditAt('snapshot: intent held', false, 'filesystem/etc/os-release'))
+      assert.equal(await readFile(join(rig.twin, 'filesystem/etc/os-release'), 'utf8'), 'person edit\n', `the latest save is kept: ${JSON.stringify(first)}`)
+      if (machineChanged) assert.deepEqual(first, { error: 'TWIN_DIRTY', message: 'The twin was edited while the snapshot ran (filesystem/etc/os-release): nothing was committed, and the edit is kept' })
+      const again = await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+      if (machineChanged) assert.ok(again.commit !== undefined, 'the next snapshot records the machine')
+      assert.equal(await readFile(join(rig.twin, 'filesystem/etc/os-release'), 'utf8'), 'person edit\n', 'still the latest save')
+      assert.equal(git(rig.twin, ['show', 'refs/twinsync/intended:filesystem/etc/os-release']), 'person edit\n', 'recorded as the intent')
+      assert.deepEqual(await planned(), ['/etc/os-release'])
+    })
+  }
+
   // Session 30: with a clean twin the draft writes only what the machine changed, but a person's
   // edit of such a file saved between the draft's start and its move was written over.
   it('with a clean twin, an edit of a file the machine changed too, saved before the move: refused, the edit kept and planned', async () => {
@@ -96,6 +120,39 @@ describe('a twin edit saved while a snapshot runs', function () {
     assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/hostname']), 'machine changed\n')
     assert.equal(await readFile(join(rig.twin, 'filesystem/etc/hostname'), 'utf8'), 'person edit\n', 'the edit is still pending')
     assert.deepEqual(await planned(), ['/etc/hostname'])
+  })
+
+  // Session 30: the snapshot an apply takes after its steps is refused the same way; the machine
+  // was changed, so it is said as an apply that ran and was not recorded, and the rerun finishes it.
+  it('an edit saved while an apply records its result: TWIN_DIRTY naming the apply that ran; the edit kept; `apply` again finishes it', async () => {
+    rig = await smallTwin('twinsync-edit-during-')
+    await writeFile(join(rig.twin, 'filesystem/etc/motd'), 'twin wants\n')
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    let held = 0
+    const logger = {
+      ...silentLogger,
+      debug: (m: string) => {
+        // The checkpoint's hold, then the hold of the snapshot after the steps.
+        if (m.startsWith('snapshot: intent held') && ++held === 2) writeFileSync(join(rig.twin, 'filesystem/etc/motd'), 'person again\n')
+      },
+    }
+    const container = await createContainer({ root: rig.root, repo: rig.twin, configPath: rig.configPath, oclif: noPlugins, logger })
+    const failed = await container.resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal }).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; message?: string },
+    )
+    assert.equal(failed?.code, 'TWIN_DIRTY', String(failed?.message))
+    assert.match(String(failed?.message), /^The apply ran \(1 applied, 0 unchanged, 0 failed, 0 skipped\), but the twin was edited while its result was recorded \(filesystem\/etc\/motd\)/)
+    assert.equal(await readFile(join(rig.root, 'etc/motd'), 'utf8'), 'twin wants\n', 'the step ran')
+    assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'person again\n', 'the edit is kept')
+    // The plan finishes the interrupted apply first (toward what it applied); the edit waits.
+    const again = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual([again.changes.length, again.diagnostics.map((d) => d.code)], [0, ['APPLY_INTERRUPTED']])
+    const report = await (await rig.container()).resolve(ApplyService).apply({ plan: again, fromFile: false, signal: new AbortController().signal })
+    assert.equal(report.exitCode, 0)
+    assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/motd']), 'twin wants\n', 'the apply is recorded')
+    assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'person again\n', 'the edit is still kept')
+    assert.deepEqual(await planned(), ['/etc/motd'], 'and pending')
   })
 
   // Session 29's first fix compared the working twin with the base: a pending document whose name

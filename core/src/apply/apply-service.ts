@@ -375,12 +375,23 @@ function notApplied(steps: ReadonlyArray<{ id: string; status: string; message?:
 }
 
 /**
- * The snapshot after the changes could not be committed (a full disk): the disk's own words say
+ * The snapshot after the changes could not be committed (a full disk, or a person's edit of the
+ * twin meanwhile): the disk's own words say
  * "nothing was written and the twin is as it was", but the machine was changed. Said as it is:
  * what was done, that the record of the interrupted apply is kept, and that `twinsync apply`
  * finishes recording it without doing a change twice (doneBeforeInterruption). Session 17.
  */
 function afterSnapshotFailed(error: unknown, what: string, counts: Record<'applied' | 'unchanged' | 'failed' | 'skipped', number>, dir: string): unknown {
+  if (error instanceof TwinSyncError && error.code === 'TWIN_DIRTY') {
+    // A person saved twin files while the result was recorded (session 30): the snapshot stopped
+    // before it moved anything, the edit kept; the machine was changed all the same.
+    const paths = (error.details as { paths?: string[] } | undefined)?.paths ?? []
+    return new TwinSyncError('TWIN_DIRTY', `The ${what} ran (${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped), but the twin was edited while its result was recorded (${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ', …' : ''}): nothing of it was committed, the edit is kept, and the record of the interrupted ${what} is kept`, {
+      nextStep: `Run \`twinsync apply\` to finish recording it (what was done is not done again); your edit stays pending for the plan after that.`,
+      details: { repo: dir, paths, ...counts },
+      cause: error,
+    })
+  }
   if (!(error instanceof TwinSyncError) || error.code !== 'DISK_FULL') return error
   return new TwinSyncError('DISK_FULL', `The ${what} ran (${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped), but the disk holding the twin (${dir}) is full and its result could not be committed; the record of the interrupted ${what} is kept`, {
     nextStep: `Free some space (\`df -h ${dir}\`), then run \`twinsync apply\` to finish it: what was done is not done again.`,

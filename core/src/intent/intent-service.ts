@@ -1,5 +1,5 @@
 import { reasonFor } from './reason-asked.js'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, lstatSync, readFileSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { ApplicableProvider, Change, Diagnostic, Logger, PathClaims, Provider, ProviderContext, TwinReader } from '@twinsync/sdk'
@@ -17,6 +17,7 @@ import { readBlobs } from '../twin/git.js'
 import { remembered } from '../twin/object-memo.js'
 import { GitTreeReader, LazyBatch } from '../twin/git-tree-reader.js'
 import { resetIndex } from '../twin/atomic-snapshot.js'
+import { fileIsBlob } from '../twin/quick-status.js'
 import { removeTwinFile, writeTwinFile, writeTwinSymlink } from '../twin/twin-files.js'
 import { TwinRepository, type WorkingTwinCheck } from '../twin/twin-repository.js'
 import { INTENDED_REF, OBSERVED_REF, changedBetween, commitTree, deleteRef, entriesOf, git, readRef, setRef, treeOf, workingTree } from './intent-git.js'
@@ -216,12 +217,16 @@ export class IntentService {
       editedSince: editedSince(held),
       restore: async (onto, observed = onto) => {
         const [intendedTree, ontoTree] = await Promise.all([treeOf(dir, intended), treeOf(dir, onto)])
+        // A held file a person saved again while the run went on is not `onto`'s any more: their
+        // latest save stays, and is the intent (session 30: the older edit was merged over it).
+        const late = await this.savedSince(ontoTree, paths)
+        for (const path of late) this.logger.warn(`${path}: saved again while the twin was set aside; your latest save is kept`)
         // A pull moves the twin (onto) and not the observed state: then the other side of a conflict is the mirror.
-        await this.mergeOnto(baseTree, intendedTree, ontoTree, paths, onto === observed ? 'machine' : 'mirror')
+        await this.mergeOnto(baseTree, intendedTree, ontoTree, paths.filter((p) => !late.includes(p)), onto === observed ? 'machine' : 'mirror')
         await rm(this.heldMarker(), { force: true })
         // The intent was checked with the providers before and the machine left every held path
         // as it was (a scheduled snapshot): only its base moved; no need to ask them again.
-        if (settled && otherwise === undefined && onto === observed && (await this.samePaths(baseTree, ontoTree, paths))) {
+        if (late.length === 0 && settled && otherwise === undefined && onto === observed && (await this.samePaths(baseTree, ontoTree, paths))) {
           if (observed !== baseCommit) await this.commitIntent(intendedTree, observed, {})
           return paths
         }
@@ -728,6 +733,21 @@ export class IntentService {
   private async samePaths(a: string, b: string, paths: readonly string[]): Promise<boolean> {
     const [x, y] = await Promise.all([entriesOf(this.twin.dir, a, paths), entriesOf(this.twin.dir, b, paths)])
     return paths.every((p) => x.get(p)?.blob === y.get(p)?.blob && x.get(p)?.mode === y.get(p)?.mode)
+  }
+
+  /**
+   * Of the held `paths`, those whose working file is no longer what the twin was moved to
+   * (`ontoTree`'s, or as the hold left it when nothing moved): saved by a person meanwhile.
+   * A file that cannot be read as git would is not counted (merged as before).
+   */
+  private async savedSince(ontoTree: string, paths: readonly string[]): Promise<string[]> {
+    const entries = await entriesOf(this.twin.dir, ontoTree, paths)
+    return paths.filter((path) => {
+      const entry = entries.get(path)
+      const file = join(this.twin.dir, path)
+      if (entry === undefined) return lstatSync(file, { throwIfNoEntry: false }) !== undefined
+      return fileIsBlob(file, { mode: entry.mode, sha: entry.blob }) === false
+    })
   }
 
   private async mergeOnto(baseTree: string, intendedTree: string, ontoTree: string, paths: readonly string[], other: 'machine' | 'mirror' = 'machine'): Promise<void> {

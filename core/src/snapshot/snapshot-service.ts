@@ -11,7 +11,7 @@ import { SnapshotLog } from '../history/snapshot-log.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
-import { twinEditedMeanwhile, type SnapshotDraft } from '../twin/atomic-snapshot.js'
+import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { refuseOtherMachine } from '../twin/machine-match.js'
 import { autoPack, type AutoPackOutcome } from '../twin/auto-pack.js'
@@ -301,15 +301,14 @@ export class SnapshotService {
           documents: o.status === 'collected' ? o.result.documents.length + (wrote.keptFiles.get(o.provider.name) ?? 0) : 0,
         })),
       }
-      // A person's edit saved after the hold set the intent aside (a twin with edits pending): the
-      // draft began from the working twin with it, and its documents would be moved in over it,
-      // the restore putting back only what the hold set aside: lost, with nothing said (session
-      // 29, a scheduled snapshot and a person at once). Refused before anything moves; the caller
+      // A person's edit saved after the hold set the intent aside (a twin with edits pending) was
+      // in the draft, begun from the working twin, and the machine's documents were moved in over
+      // it; the restore put back only what the hold had set aside: lost, with nothing said
+      // (session 29, a scheduled snapshot and a person at once). The draft asks just before it
+      // moves (and looks itself when the twin was clean): TWIN_DIRTY, nothing moved; the caller
       // puts the held intent back, and the edit stays where it is.
-      const late = editedSince === undefined ? [] : await editedSince()
-      if (late.length > 0) throw twinEditedMeanwhile(late)
       if (changes.length === 0) {
-        await draft.align()
+        await draft.align(editedSince)
         if (draft.head !== undefined) await writeKeptRecord(this.twin.cacheDir(), draft.head, tokens)
         // HEAD as the draft read it under the lock: align() and discard() never move it.
         return { ...base, commit: undefined, message: undefined, skipped: 'unchanged', head: draft.head }
@@ -322,7 +321,7 @@ export class SnapshotService {
       const message = described.message
       phase('described')
       // The observed state moves with HEAD and the working twin, as one move (finishMove).
-      const commit = await draft.commit(tree, message, [OBSERVED_REF])
+      const commit = await draft.commit(tree, message, [OBSERVED_REF], editedSince)
       phase('committed')
       await writeKeptRecord(this.twin.cacheDir(), commit, tokens)
       if (options.label !== undefined) await new SnapshotLog(this.twin.dir).label(commit, options.label)

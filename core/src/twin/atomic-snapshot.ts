@@ -430,19 +430,20 @@ export class SnapshotDraft {
    * No new commit (the tree is HEAD's), but the working twin held something else where a
    * document goes (a hand edit of a fact, a symlink): put the documents in place, the same way.
    */
-  async align(): Promise<void> {
+  async align(editedSince?: EditedSince): Promise<void> {
     if (this.head === undefined || this.touched === 0) return this.discard()
     // The tree is HEAD's: every blob is in the store already; only the index is new.
     if (this.inNode !== undefined) await this.writeIndex(this.inNode.index)
-    await this.move(this.head, undefined)
+    await this.move(this.head, undefined, [], { editedSince })
   }
 
   /**
    * Make the commit and move HEAD and the working twin to it; `refs` (TwinSync's own,
    * `refs/twinsync/*`) move to it as part of the move: finished by settling with the rest if a kill
-   * stops it (a snapshot's observed ref: see finishMove).
+   * stops it (a snapshot's observed ref: see finishMove). `editedSince`: asked just before the
+   * working twin moves, with editedMeanwhile, for a person's edits saved since the draft began.
    */
-  async commit(tree: string, message: string, refs: readonly string[] = []): Promise<string> {
+  async commit(tree: string, message: string, refs: readonly string[] = [], editedSince?: EditedSince): Promise<string> {
     const parents = this.head === undefined ? [] : [this.head]
     let commit: string
     if (this.inNode !== undefined) {
@@ -455,7 +456,7 @@ export class SnapshotDraft {
     } else {
       commit = (await git(this.dir, [...IDENTITY, 'commit-tree', '--no-gpg-sign', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message])).toString('utf8').trim()
     }
-    await this.move(commit, this.head ?? null, refs, true)
+    await this.move(commit, this.head ?? null, refs, { clean: true, editedSince })
     await this.rememberTree(commit)
     return commit
   }
@@ -515,7 +516,18 @@ export class SnapshotDraft {
   }
 
   /** Stage every new file, record the move, move HEAD (unless it stays), rename the files in. */
-  private async move(commit: string, from: string | null | undefined, refs: readonly string[] = [], guarded = false): Promise<void> {
+  private async move(commit: string, from: string | null | undefined, refs: readonly string[] = [], guard: { clean?: boolean; editedSince?: EditedSince | undefined } = {}): Promise<void> {
+    // The last look before anything moves (a person saving meanwhile: see editedMeanwhile). Before
+    // the move's record is written: a record whose commit is HEAD (align's) is finished by the
+    // next run's settling even after a discard, over the edit.
+    const edited = [...(guard.clean === true ? this.editedMeanwhile() : []), ...((await guard.editedSince?.().catch(async (error: unknown) => {
+      await this.discard()
+      throw error
+    })) ?? [])]
+    if (edited.length > 0) {
+      await this.discard()
+      throw twinEditedMeanwhile(edited)
+    }
     // Phase 1, nothing visible yet: every new file written whole beside the working twin.
     await rm(join(this.dir, STAGE), { recursive: true, force: true })
     await mkdir(join(this.dir, STAGE), { recursive: true, mode: 0o700 })
@@ -532,12 +544,6 @@ export class SnapshotDraft {
     } catch (error) {
       await this.discard()
       throw diskError(error, this.dir)
-    }
-    // The last look before anything visible moves (a person saving meanwhile: see editedMeanwhile).
-    const edited = guarded ? this.editedMeanwhile() : []
-    if (edited.length > 0) {
-      await this.discard()
-      throw twinEditedMeanwhile(edited)
     }
     // Phase 2: HEAD moves (only if nobody moved it meanwhile), then the files are renamed in.
     if (from !== undefined) {
@@ -891,6 +897,9 @@ function under(sorted: readonly string[], prefix: string): string[] {
   }
   return sorted.slice(from, low)
 }
+
+/** The twin paths a person edited since a snapshot set its pending edits aside (HeldIntent.editedSince). */
+export type EditedSince = () => Promise<string[]>
 
 /** A person saved these twin files while a snapshot ran: it stops before it moves anything (TWIN_DIRTY). */
 export function twinEditedMeanwhile(paths: readonly string[]): TwinSyncError {
