@@ -74,7 +74,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 15
+export const SECRET_RULES_VERSION = 16
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -1405,7 +1405,7 @@ const makeHandRules = (): readonly HandRule[] => [
     // /dev/stdin <<< KEY`, and `echo KEY | wg pubkey` / `wg pubkey <<< KEY` (a public key worked out
     // of a private one). A key as `wg genkey` prints it: 32 bytes in base64.
     pattern:
-      /\bwg[ \t]+set\b[^\n|;&]*?[ \t](?:private|preshared)-key[ \t]+<\([ \t]*(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?<v>[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)|\b(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?<v1>[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)(?:\\?["'])?[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\S*\/)?wg[ \t]+(?:pubkey|set\b[^\n|;&]*?[ \t](?:private|preshared)-key[ \t]+\/dev\/stdin)|\bwg[ \t]+(?:pubkey|set\b[^\n|;&<]*?[ \t](?:private|preshared)-key[ \t]+\/dev\/stdin)[ \t]*<<<[ \t]*(?:\\?["'])?(?<v2>[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)/g,
+      /\bwg[ \t]+set\b[^\n|;&]*?[ \t](?:private|preshared)-key[ \t]+<\([ \t]*(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?<v>[A-Za-z0-9+/]{43}=)|\b(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?<v1>[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)(?:\\?["'])?[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\S*\/)?wg[ \t]+(?:pubkey|set\b[^\n|;&]*?[ \t](?:private|preshared)-key[ \t]+\/dev\/stdin)|\bwg[ \t]+(?:pubkey|set\b[^\n|;&<]*?[ \t](?:private|preshared)-key[ \t]+\/dev\/stdin)[ \t]*<<<[ \t]*(?:\\?["'])?(?<v2>[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)/g,
     needs: { words: ['wg'], lines: true },
   },
   {
@@ -1517,7 +1517,102 @@ const makeHandRules = (): readonly HandRule[] => [
     needs: { words: ['PLAIN'], caseless: true, lines: true },
     accept: (g) => Buffer.from(g.v ?? '', 'base64').includes(0),
   },
+  // Session 30.
+  {
+    id: 'credential-assignment',
+    description: 'HexChat or XChat saved password',
+    // servlist.conf (HexChat, under ~/.config/hexchat; XChat's servlist_.conf) keeps a network's
+    // server password as `P=`, XChat's NickServ password as `B=` and a fork's SASL password as `A=`.
+    file: /^servlist_?\.conf$/,
+    pattern: /^[PAB]=(?<v>[^\r\n]+)/gm,
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'private-key',
+    description: 'minisign or signify secret key',
+    // The key line after the comment the tools write (`untrusted comment: minisign encrypted secret
+    // key`, `… signify secret key`); not a signature's `signature from minisign secret key` nor a public key.
+    pattern: /^untrusted comment: (?:(?:minisign|rsign) (?:(?:un)?encrypted )?secret key|signify secret key)[ \t]*\r?\n(?<v>[A-Za-z0-9+/]{40,}={0,2})/gm,
+    needs: { words: ['untrusted comment: '] },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Consul ACL tokens',
+    // Consul's agent tokens under keys that say nothing (`acl { tokens { default = "<uuid>" agent
+    // = … } }`, JSON's `"tokens": {"initial_management": …}`): the block's body, in an `acl` block.
+    pattern: /(?:^|[\s{,])"?tokens"?[ \t]*[:=]?[ \t]*\{(?<v>[^{}]*)\}/g,
+    needs: { words: ['tokens'] },
+    accept: (g, text, at) => /(?:^|[\s{,])"?acl"?[ \t]*[:=]?[ \t]*\{/.test(text.slice(Math.max(0, at - 2000), at)) && [...(g.v ?? '').matchAll(/[:=][ \t]*"([^"\r\n]*)"/g)].some((m) => isValue(m[1])),
+  },
+  {
+    id: 'url-credentials',
+    description: 'Sentry DSN key',
+    // A Sentry DSN: its key (32 hex digits) is the URL's user, with no password after it
+    // (`https://<key>@o123.ingest.sentry.io/456`, a self-hosted `https://<key>@sentry.example.org/2`).
+    pattern: /\bhttps?:\/\/(?<v>[0-9a-f]{32})(?::[0-9a-f]{32})?@[A-Za-z0-9.-]+(?::\d+)?\/(?:[\w.-]+\/)*\d+(?![\w.-])/g,
+    needs: { words: ['://'], lines: true },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Kubernetes Secret value',
+    // A Secret written as JSON (`"kind": "Secret"`; also escaped inside another JSON string, as
+    // kubectl's last-applied-configuration): its `data` and `stringData` objects' bodies.
+    pattern: /(?<q>\\{0,3})"(?:data|stringData)\k<q>"[ \t\r\n]*:[ \t\r\n]*\{(?<v>[^{}]*)\}/g,
+    hint: ['kind'],
+    needs: { words: ['Secret'] },
+    accept: (g, text, at) => /"[ \t\r\n]*:[ \t\r\n]*\\{0,3}"[^"\\\r\n]*\\{0,3}"/.test(g.v ?? '') && isKindSecret(text, at),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'WireGuard key in netplan',
+    // netplan's tunnels (`mode: wireguard`): `keys: private: …` and a peer's `keys: shared: …`, a
+    // WireGuard key's shape (32 bytes of base64); `public:` is none.
+    pattern: /(?:^|[\s{,])["']?(?:private|shared)["']?[ \t]*:[ \t]*["']?(?<v>[A-Za-z0-9+/]{43}=)(?![A-Za-z0-9+/=])/gm,
+    needs: { words: ['private', 'shared'], lines: true },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Jetty realm password',
+    // Jetty's HashLoginService file (Rundeck's /etc/rundeck/realm.properties): `user: password,
+    // role…`, the password in plain text unless OBF:/MD5:/CRYPT: (session 19's rule).
+    file: /^(?:[\w.-]+[._-])?realm\.properties$/,
+    pattern: /^[ \t]*[^\s#!:=][^:=\r\n]*?[ \t]*[:=][ \t]*(?<v>[^,\s][^,\r\n]*?)[ \t]*(?:,|\r?$)/gm,
+    accept: (g) => isValue(g.v),
+  },
 ]
+
+/**
+ * Whether the JSON object around `at` (the innermost `{` before it whose `}` is after it, braces
+ * counted) says `"kind": "Secret"` (quotes perhaps escaped): a Kubernetes Secret written as JSON.
+ */
+function isKindSecret(text: string, at: number): boolean {
+  let depth = 0
+  let open = -1
+  for (let i = at - 1; i >= 0 && i >= at - 100_000; i--) {
+    const c = text[i]
+    if (c === '}') depth++
+    else if (c === '{') {
+      if (depth === 0) {
+        open = i
+        break
+      }
+      depth--
+    }
+  }
+  if (open < 0) return false
+  // The object's own keys: what lies at depth 1 from its `{` to its `}`.
+  let own = ''
+  depth = 0
+  for (let i = open; i < text.length && i < open + 1_000_000; i++) {
+    const c = text[i]
+    if (c === '{') depth++
+    else if (c === '}') {
+      depth--
+      if (depth === 0) break
+    } else if (depth === 1) own += c
+  }
+  return /\\{0,3}"kind\\{0,3}"[ \t\r\n]*:[ \t\r\n]*\\{0,3}"Secret\\{0,3}"/.test(own)
+}
 let handRulesMade: readonly HandRule[] | undefined
 const allHandRules = (): readonly HandRule[] => (handRulesMade ??= makeHandRules())
 

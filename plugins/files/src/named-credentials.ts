@@ -1,5 +1,5 @@
 import { posix } from 'node:path'
-import { cachedByFileStats, type HostPort, type ProviderCache } from '@twinsync/sdk'
+import { cachedByFileStats, SECRET_RULES_VERSION, type HostPort, type ProviderCache } from '@twinsync/sdk'
 
 /**
  * Credential files that another service's configuration names, under whatever name the
@@ -29,6 +29,12 @@ import { cachedByFileStats, type HostPort, type ProviderCache } from '@twinsync/
  *   as a credential whatever its name and content (`/etc/myapp/smtp.txt` holding `battery staple
  *   …`, world-readable, was mirrored); a folder's files all (`LoadCredential=s3:/etc/myapp/creds/`).
  *   A PATH without `/` is looked for in the credential stores (/etc/credstore…: path rules).
+ * Session 30:
+ * - systemd's `EnvironmentFile=` in those units and drop-ins: the service's environment, where its
+ *   secrets go under whatever names it reads (`APP_DB_CONN=…`); each file of the line (`-` before
+ *   one that may be missing), a specifier (`%i`…) standing for any name (`%E` for /etc). Vendor
+ *   units' (/usr/lib/systemd/system: /etc/default/ssh…) are not read: those files are the packages'.
+ * - stunnel's `PSKsecrets = FILE` (any case) in /etc/stunnel/*.conf: `IDENTITY:KEY` lines.
  * Each rule gives path patterns (a named path, and for pam_userdb `PATH.*` too), and a name for
  * messages that never holds a value.
  */
@@ -49,6 +55,7 @@ const LIGHTTPD = ['/etc/lighttpd', '/etc/lighttpd/conf-available', '/etc/lighttp
 const VSFTPD_CONFIGS = ['/etc/vsftpd.conf', '/etc/vsftpd/vsftpd.conf']
 const SASL = ['/etc/postfix/sasl', '/etc/sasl2']
 const SYSTEMD = '/etc/systemd/system'
+const STUNNEL = '/etc/stunnel'
 /** A unit's drop-in folder of /etc/systemd/system (`NAME.service.d`). */
 const isDropInFolder = (folder: string) => posix.dirname(folder) === SYSTEMD && folder.endsWith('.service.d')
 /** Folders whose links to files are read through (PAM opens /etc/pam.d/NAME whatever it is). */
@@ -162,6 +169,26 @@ export const NAMING_RULES: readonly NamingRule[] = [
         // A file, or a folder whose every file is a credential.
         if (file !== undefined) out.push(resolved(config, unquoted(file)), `${resolved(config, unquoted(file))}/**`)
       }
+      for (const m of text.matchAll(/^[ \t]*EnvironmentFile[ \t]*=[ \t]*(?<f>[^\r\n]*?)[ \t]*\r?$/gm)) {
+        for (const word of (m.groups?.f ?? '').split(/[ \t]+/)) {
+          const file = unquoted(word).replace(/^-/, '')
+          // A literal `*` held out as `?` (as resolved), then each specifier as any name.
+          const path = file.replace(/\*/g, '?').replace(/%(.)/g, (_, c: string) => (c === '%' ? '%' : c === 'E' ? '/etc' : '*'))
+          if (path.startsWith('/')) out.push(posix.normalize(path))
+        }
+      }
+      return out
+    },
+  },
+  {
+    rule: 'stunnel PSK file',
+    isConfig: (path) => inFolder(STUNNEL, path) && path.endsWith('.conf'),
+    named: (config, text) => {
+      const out: string[] = []
+      for (const m of text.matchAll(/^[ \t]*PSKsecrets[ \t]*=[ \t]*(?<f>[^\s;#][^\r\n]*?)[ \t]*\r?$/gim)) {
+        const file = m.groups?.f
+        if (file !== undefined) out.push(resolved(config, unquoted(file)))
+      }
       return out
     },
   },
@@ -171,7 +198,7 @@ export const NAMING_RULES: readonly NamingRule[] = [
 export const namingRuleOf = (path: string): NamingRule | undefined => NAMING_RULES.find((r) => r.isConfig(path))
 
 /**
- * The machine's configs the naming rules read: /etc/hostapd/*.conf, /etc/mongod.conf and
+ * The machine's configs the naming rules read: /etc/hostapd/*.conf, /etc/stunnel/*.conf, /etc/mongod.conf and
  * /etc/mongodb.conf, /etc/pam.d/* (links read through, with the stat data of the file they lead
  * to), vsftpd's config, lighttpd's *.conf (regular files only; conf-enabled's symlinks are
  * conf-available's files), the SASL applications' *.conf, /etc/systemd/system's *.service and
@@ -179,7 +206,7 @@ export const namingRuleOf = (path: string): NamingRule | undefined => NAMING_RUL
  */
 async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir'>, startedAt: number, cache?: ProviderCache): Promise<Array<{ path: string; stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>> }>> {
   const candidates: string[] = [...MONGO_CONFIGS, ...VSFTPD_CONFIGS]
-  const folders = [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD]
+  const folders = [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, STUNNEL]
   for (let i = 0; i < folders.length; i++) {
     const folder = folders[i] as string
     const st = await host.lstat(folder).catch(() => undefined)
@@ -238,8 +265,9 @@ export async function namedCredentialFiles(host: Pick<HostPort, 'readTextIfExist
     return [...paths]
   }
   if (cache === undefined) return read()
-  return cachedByFileStats(cache, 'named-credential-files', configs, startedAt, read)
+  // Keyed by the rules' version: a config whose stat data did not move names more under newer rules (session 30: EnvironmentFile=).
+  return cachedByFileStats(cache, `named-credential-files-v${SECRET_RULES_VERSION}`, configs, startedAt, read)
 }
 
 /** The twin's folders and files the naming rules' configs are in, for a push's look at its commit. */
-export const NAMING_CONFIG_PLACES = { folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD], files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS], max: MAX_CONFIGS } as const
+export const NAMING_CONFIG_PLACES = { folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, STUNNEL], files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS], max: MAX_CONFIGS } as const

@@ -88,6 +88,16 @@ export const DEFAULT_SECRET_PATHS: readonly string[] = [
   '/**/.aws/credentials',
   '/**/.config/git/credentials',
   '/**/.davfs2/secrets',
+  // Session 30: s3fs's password files (`ACCESS_KEY:SECRET`, `bucket:ACCESS_KEY:SECRET` lines: an
+  // S3-compatible store's keys have no provider's shape), dma's SMTP passwords
+  // (`user|smarthost:password`), pgpool's PCP users (`user:md5 of the password`) and its
+  // pool_passwd (`user:md5…`, `AES…` or `TEXT…` passwords).
+  '/etc/passwd-s3fs',
+  '/**/.passwd-s3fs',
+  '/etc/dma/auth.conf',
+  '/etc/pgpool2/pcp.conf',
+  '/etc/pgpool2/pool_passwd',
+  '/**/.pcppass',
 ]
 
 /**
