@@ -521,6 +521,66 @@ describe('findSecrets', () => {
     })
   })
 
+  describe('session 30: HexChat, minisign and signify keys, Consul ACL tokens, Sentry DSNs, JSON Secrets, netplan WireGuard keys, Jetty realms', () => {
+    const P = fakeChars('s30-unit', 20)
+    const H = fakeChars('s30-unit-hex', 32, '0123456789abcdef')
+    const K = `${fakeChars('s30-unit-wg', 43, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')}=`
+    const B = `RWRTY0Iy${fakeChars('s30-unit-b64', 120, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')}`
+    const U = `${H.slice(0, 8)}-${H.slice(8, 12)}-4${H.slice(13, 16)}-a${H.slice(17, 20)}-${H.slice(20)}`
+    const R = REDACTED
+    const cases: Array<[string, string | undefined, string, string]> = [
+      ['HexChat servlist.conf P=', '/root/.config/hexchat/servlist.conf', `v=2.16.1\n\nN=Libera.Chat\nL=6\nP=${P}\nS=irc.libera.chat\n`, `v=2.16.1\n\nN=Libera.Chat\nL=6\nP=${R}\nS=irc.libera.chat\n`],
+      ["XChat servlist_.conf B= (NickServ), a fork's A= (SASL)", '/home/bob/.xchat2/servlist_.conf', `N=OFTC\nB=${P}\nA=${P}\n`, `N=OFTC\nB=${R}\nA=${R}\n`],
+      ['minisign encrypted secret key', '/etc/minisign/minisign.key', `untrusted comment: minisign encrypted secret key\n${B}\n`, `untrusted comment: minisign encrypted secret key\n${R}\n`],
+      ['signify secret key', '/etc/signify/release.sec', `untrusted comment: signify secret key\n${B}\n`, `untrusted comment: signify secret key\n${R}\n`],
+      ['Consul acl { tokens { … } } (HCL)', '/etc/consul.d/consul.hcl', `acl {\n  enabled = true\n  tokens {\n    default = "${U}"\n    agent = "${U}"\n  }\n}\n`, `acl {\n  enabled = true\n  tokens {${R}}\n}\n`],
+      ['Consul "acl": {"tokens": {…}} (JSON)', '/etc/consul.d/acl.json', `{"acl": {"enabled": true, "tokens": {"initial_management": "${U}"}}}\n`, `{"acl": {"enabled": true, "tokens": {${R}}}}\n`],
+      ['Sentry DSN (sentry.io, self-hosted, old public:secret form)', undefined, `dsn: https://${H}@o123456.ingest.sentry.io/4507890\nSENTRY_DSN="https://${H}@sentry.example.org:9000/12"\nraven: https://${H}:${H}@sentry.example.org/sub/3\n`, `dsn: https://${R}@o123456.ingest.sentry.io/4507890\nSENTRY_DSN="https://${R}@sentry.example.org:9000/12"\nraven: https://${R}:${R}@sentry.example.org/sub/3\n`],
+      ['netplan WireGuard keys (private, a peer\'s shared; its public kept)', '/etc/netplan/60-wg0.yaml', `      keys:\n        private: ${K}\n      peers:\n        - keys:\n            public: ${K}\n            shared: "${K}"\n`, `      keys:\n        private: ${R}\n      peers:\n        - keys:\n            public: ${K}\n            shared: "${R}"\n`],
+      ['Jetty realm.properties (`:`, `=`, blanks)', '/etc/rundeck/realm.properties', `# user: password, roles\nadmin:${P},user,admin\nops: ${P}, user\nci=${P}\n`, `# user: password, roles\nadmin:${R},user,admin\nops: ${R}, user\nci=${R}\n`],
+    ]
+    for (const [kind, path, text, redacted] of cases) {
+      it(`redacts ${kind}, and finds nothing in what it redacted`, async () => {
+        const options = path === undefined ? {} : { path }
+        assert.equal(await redactSecrets(text, options), redacted)
+        assert.deepEqual(await findSecrets(redacted, options), [])
+      })
+    }
+
+    it('redacts a Kubernetes Secret written as JSON (pretty, in a List, escaped in last-applied-configuration), not a ConfigMap beside it', async () => {
+      const pretty = JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app' }, type: 'Opaque', data: { connection: P }, stringData: { signing: H } }, null, 2)
+      const list = JSON.stringify({ kind: 'List', items: [{ kind: 'ConfigMap', metadata: { name: 'a' }, data: { mode: 'production' } }, { kind: 'Secret', metadata: { name: 'b' }, data: { key: P } }] })
+      const applied = JSON.stringify({ kind: 'ConfigMap', metadata: { annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ apiVersion: 'v1', data: { password: P }, kind: 'Secret' }) } } })
+      for (const text of [pretty, list, applied]) {
+        const redacted = await redactSecrets(text, { path: '/etc/rancher/k3s/server/manifests/app.json' })
+        assert.ok(!redacted.includes(P) && !redacted.includes(H), redacted)
+        assert.ok(redacted.includes(R))
+        assert.deepEqual(await findSecrets(redacted), [])
+      }
+      assert.ok((await redactSecrets(list)).includes('"mode":"production"'))
+    })
+
+    it('leaves alone what looks like them but is none: public keys, signatures, empty and other token blocks, URLs with a user, ConfigMaps, other files', async () => {
+      const none: Array<[string | undefined, string]> = [
+        ['/root/.config/hexchat/servlist.conf', 'v=2.16.1\n\nN=Libera.Chat\nI=bob\nU=bob\nR=Bob\nL=6\nE=UTF-8 (Unicode)\nF=19\nD=0\nS=irc.libera.chat\nP=\n'],
+        ['/etc/app/app.conf', `P=${P}\nA=${P}\n`],
+        [undefined, `untrusted comment: minisign public key 5C3D2E1F\n${B}\n`],
+        [undefined, `untrusted comment: signature from minisign secret key\n${B}\ntrusted comment: timestamp:1700000000\tfile:app.tar.gz\n${B}\n`],
+        [undefined, `untrusted comment: signify public key\n${B}\n`],
+        [undefined, `untrusted comment: verify with release.pub\n${B}\n`],
+        ['/etc/consul.d/consul.hcl', 'acl {\n  enabled = true\n  default_policy = "deny"\n  tokens {\n  }\n}\n'],
+        ['/etc/app/llm.json', '{"model": "small", "tokens": {"max": "4096", "unit": "words"}}\n'],
+        [undefined, 'dsn: https://git@github.com/org/repo/1\nurl: https://sentry.example.org/organizations/shop/issues/123\nhttps://0123456789abcdef0123456789abcdef.example.org/2\n'],
+        ['/etc/app/cm.json', JSON.stringify({ kind: 'ConfigMap', data: { mode: 'production', name: 'app' } }, null, 2)],
+        ['/etc/app/deploy.json', JSON.stringify({ kind: 'Deployment', spec: { template: { data: { name: 'x' } } }, note: 'kind Secret' })],
+        ['/etc/netplan/60-wg0.yaml', `keys:\n  public: ${K}\n  private: /etc/wireguard/wg0.key\n`],
+        ['/etc/rundeck/realm.properties', '# admin: admin,user,admin\n! jetty comment: x\n\n'],
+        ['/etc/rundeck/framework.properties', `framework.server.name = rundeck\nadmin:${P},user,admin\n`],
+      ]
+      for (const [path, text] of none) assert.deepEqual(await findSecrets(text, path === undefined ? {} : { path }), [], text)
+    })
+  })
+
   it('finds nothing in text it redacted itself', async () => {
     for (const planted of [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines()]) {
       const redacted = await redactSecrets(planted.text, { path: planted.path })

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { MemoryCache, MemoryTwin, type HostPort } from '@twinsync/sdk'
+import { cachedByFileStats, MemoryCache, MemoryTwin, RACY_MS, type HostPort } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { fakeChars } from '../../../test/fixtures/secrets/samples.js'
 import { FilesProvider, type Manifest } from '../src/index.js'
@@ -221,6 +221,46 @@ describe('credential files other configs name (session 21)', () => {
       assert.equal(entry('/etc/myapp/creds/s3')?.secret, true)
       assert.equal(entry('/etc/myapp/app.conf')?.secret, undefined)
       assert.equal(entry('/etc/systemd/system/myapp.service')?.secret, undefined)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it("session 30: names what a unit's EnvironmentFile= names (each file of the line, `-`, quotes, specifiers) and stunnel's PSKsecrets; not a vendor unit's, a comment, another stunnel setting", async () => {
+    const root = base()
+      .file('/etc/systemd/system/webapp.service', '[Service]\nEnvironmentFile=-/etc/default/webapp "/etc/webapp/runtime.env"\n#EnvironmentFile=/etc/webapp/old.env\nExecStart=/usr/local/bin/webapp\n')
+      .file('/etc/systemd/system/worker@.service', '[Service]\nEnvironmentFile=%E/worker/%i.env\nEnvironmentFile=\n')
+      .file('/etc/systemd/system/cron.service.d/env.conf', '[Service]\nEnvironmentFile=/etc/cron.env\n')
+      .file('/lib/systemd/system/ssh.service', '[Service]\nEnvironmentFile=-/etc/default/ssh\n')
+      .file('/etc/stunnel/redis.conf', '[redis]\naccept = 6380\nconnect = 127.0.0.1:6379\nPSKsecrets = /etc/stunnel/psk.txt\nPSKidentity = app1\n')
+      .file('/etc/stunnel/pg.conf', '; psksecrets = /etc/stunnel/old.txt\n[pg]\npsksecrets = psk-pg.txt\n')
+      .file('/etc/stunnel/README', 'PSKsecrets = /etc/stunnel/not-a-config\n')
+    try {
+      const cache = new MemoryCache()
+      const expected = ['/etc/cron.env', '/etc/default/webapp', '/etc/stunnel/psk-pg.txt', '/etc/stunnel/psk.txt', '/etc/webapp/runtime.env', '/etc/worker/*.env']
+      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host, cache)).sort(), expected)
+      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host, cache)).sort(), expected)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('session 30: a list cached under the rules before (the same units, unchanged) is not taken: what EnvironmentFile= names is held out', async () => {
+    const root = base()
+      .file('/etc/systemd/system/webapp.service', '[Service]\nEnvironmentFile=/etc/webapp/runtime.env\n')
+      .file('/etc/webapp/runtime.env', `LISTEN=127.0.0.1:8080\nWORKERS=4\nAPP_DB_CONN=${fakeChars('s30-envfile', 24)}\n`, { mode: 0o644 })
+    try {
+      const cache = new MemoryCache()
+      // What session 29's rules read from these configs (nothing), cached under its key as it wrote it, the unit no longer racy.
+      await new Promise((resolve) => setTimeout(resolve, 3 * RACY_MS))
+      const st = await createTestContext(root.dir).host.lstat('/etc/systemd/system/webapp.service')
+      assert.ok(st !== undefined)
+      assert.deepEqual(await cachedByFileStats(cache, 'named-credential-files', [{ path: '/etc/systemd/system/webapp.service', stat: st }], Date.now(), async () => []), [])
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc'] }, cache })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      assert.equal(manifest.entries.find((e) => e.path === '/etc/webapp/runtime.env')?.secret, true)
+      assert.equal(manifest.entries.find((e) => e.path === '/etc/systemd/system/webapp.service')?.secret, undefined)
     } finally {
       root.remove()
     }
