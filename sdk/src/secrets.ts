@@ -194,6 +194,8 @@ const CREDENTIAL_KEYS = new Set([
   'srckeypass',
   'destkeypass',
   'oauth2-bearer',
+  // Session 30: kubeadm's `--certificate-key` (it decrypts the control plane's certificates uploaded to the cluster).
+  'certificate-key',
   // Session 29: WordPress's keys and salts that end in no credential word (`define('NONCE_SALT', '…')`,
   // Debian keeps them in /etc/wordpress/config-*.php), Drupal's `hash_salt`.
   'logged_in_key',

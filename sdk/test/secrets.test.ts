@@ -537,6 +537,7 @@ describe('findSecrets', () => {
       ['Consul "acl": {"tokens": {…}} (JSON)', '/etc/consul.d/acl.json', `{"acl": {"enabled": true, "tokens": {"initial_management": "${U}"}}}\n`, `{"acl": {"enabled": true, "tokens": {${R}}}}\n`],
       ['Sentry DSN (sentry.io, self-hosted, old public:secret form)', undefined, `dsn: https://${H}@o123456.ingest.sentry.io/4507890\nSENTRY_DSN="https://${H}@sentry.example.org:9000/12"\nraven: https://${H}:${H}@sentry.example.org/sub/3\n`, `dsn: https://${R}@o123456.ingest.sentry.io/4507890\nSENTRY_DSN="https://${R}@sentry.example.org:9000/12"\nraven: https://${R}:${R}@sentry.example.org/sub/3\n`],
       ['netplan WireGuard keys (private, a peer\'s shared; its public kept)', '/etc/netplan/60-wg0.yaml', `      keys:\n        private: ${K}\n      peers:\n        - keys:\n            public: ${K}\n            shared: "${K}"\n`, `      keys:\n        private: ${R}\n      peers:\n        - keys:\n            public: ${K}\n            shared: "${R}"\n`],
+      ["kubeadm's --certificate-key", undefined, `kubeadm init phase upload-certs --upload-certs --certificate-key ${H}${H}\n`, `kubeadm init phase upload-certs --upload-certs --certificate-key ${R}\n`],
       ['Jetty realm.properties (`:`, `=`, blanks)', '/etc/rundeck/realm.properties', `# user: password, roles\nadmin:${P},user,admin\nops: ${P}, user\nci=${P}\n`, `# user: password, roles\nadmin:${R},user,admin\nops: ${R}, user\nci=${R}\n`],
     ]
     for (const [kind, path, text, redacted] of cases) {
@@ -576,6 +577,7 @@ describe('findSecrets', () => {
         ['/etc/netplan/60-wg0.yaml', `keys:\n  public: ${K}\n  private: /etc/wireguard/wg0.key\n`],
         ['/etc/rundeck/realm.properties', '# admin: admin,user,admin\n! jetty comment: x\n\n'],
         ['/etc/rundeck/framework.properties', `framework.server.name = rundeck\nadmin:${P},user,admin\n`],
+        [undefined, 'ssl_certificate_key /etc/ssl/private/site.key;\nkubeadm init --upload-certs --certificate-key ${CERT_KEY}\ncertificate_key = /etc/app/key.pem\n'],
       ]
       for (const [path, text] of none) assert.deepEqual(await findSecrets(text, path === undefined ? {} : { path }), [], text)
     })
