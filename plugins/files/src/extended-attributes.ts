@@ -50,30 +50,40 @@ export async function readExtendedAttributes(
     return found.filter((p): p is string => p !== undefined)
   }
   const targetPath = (path: string) => hostPaths.get(path) ?? toTargetPath(host, path)
-  // One run of each tool for all roots, both tools at once: a spawn costs more than the reading.
-  await Promise.all([
-    (async () => {
-      const paths = getcap === undefined ? [] : await args(getcap.inTarget)
-      if (getcap === undefined || paths.length === 0) return
-      const out = await host.query('getcap', [...(alone ? [] : ['-r']), ...paths], { inTarget: getcap.inTarget })
-      for (const [path, caps] of parseGetcap(out.stdout)) {
-        result.capabilities.set(getcap.inTarget ? path : targetPath(path), caps)
-      }
-    })(),
-    (async () => {
-      const paths = getfattr === undefined ? [] : await args(getfattr.inTarget)
-      if (getfattr === undefined || paths.length === 0) return
-      // -h: a symlink's own attributes (lgetxattr), not its target's (session 9; attribute-cache.ts).
-      const out = await host.query('getfattr', [...(alone ? [] : ['-R']), '-P', '-h', '-d', '-m', '-', '-e', 'base64', '--absolute-names', ...paths], {
-        inTarget: getfattr.inTarget,
-      })
-      for (const [path, attrs] of parseGetfattr(out.stdout)) {
-        // getcap already gave the capability in words; the raw bytes would only repeat it.
-        if (getcap !== undefined) delete attrs['security.capability']
-        if (Object.keys(attrs).length > 0) result.xattrs.set(getfattr.inTarget ? path : targetPath(path), attrs)
-      }
-    })(),
-  ])
+  // Paths alone (the few that moved): getfattr first, and getcap only about those that hold a
+  // capability, as getfattr shows it (security.capability). A walk of the roots: both tools at
+  // once, one run each. Speed (issue 22, session 30): a changed snapshot of one file ran both
+  // tools for it; a spawn is 5–12 ms of Node's main thread (CPU profiles of the minbase root).
+  const holders = alone && getcap !== undefined && getfattr !== undefined ? new Set<string>() : undefined
+  const readCapabilities = async () => {
+    let paths = getcap === undefined ? [] : await args(getcap.inTarget)
+    if (holders !== undefined) paths = paths.filter((p) => holders.has(getcap?.inTarget === true ? p : targetPath(p)))
+    if (getcap === undefined || paths.length === 0) return
+    const out = await host.query('getcap', [...(alone ? [] : ['-r']), ...paths], { inTarget: getcap.inTarget })
+    for (const [path, caps] of parseGetcap(out.stdout)) {
+      result.capabilities.set(getcap.inTarget ? path : targetPath(path), caps)
+    }
+  }
+  const readAttributes = async () => {
+    const paths = getfattr === undefined ? [] : await args(getfattr.inTarget)
+    if (getfattr === undefined || paths.length === 0) return
+    // -h: a symlink's own attributes (lgetxattr), not its target's (session 9; attribute-cache.ts).
+    const out = await host.query('getfattr', [...(alone ? [] : ['-R']), '-P', '-h', '-d', '-m', '-', '-e', 'base64', '--absolute-names', ...paths], {
+      inTarget: getfattr.inTarget,
+    })
+    for (const [path, attrs] of parseGetfattr(out.stdout)) {
+      if (holders !== undefined && attrs['security.capability'] !== undefined) holders.add(getfattr.inTarget ? path : targetPath(path))
+      // getcap already gave the capability in words; the raw bytes would only repeat it.
+      if (getcap !== undefined) delete attrs['security.capability']
+      if (Object.keys(attrs).length > 0) result.xattrs.set(getfattr.inTarget ? path : targetPath(path), attrs)
+    }
+  }
+  if (holders !== undefined) {
+    await readAttributes()
+    await readCapabilities()
+  } else {
+    await Promise.all([readCapabilities(), readAttributes()])
+  }
   const missing = [getcap === undefined ? 'getcap (package libcap2-bin)' : '', getfattr === undefined ? 'getfattr (package attr)' : '']
     .filter((m) => m !== '')
   if (missing.length > 0) {
