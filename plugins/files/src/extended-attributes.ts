@@ -53,7 +53,9 @@ export async function readExtendedAttributes(
   // Paths alone (the few that moved): getfattr first, and getcap only about those that hold a
   // capability, as getfattr shows it (security.capability). A walk of the roots: both tools at
   // once, one run each. Speed (issue 22, session 30): a changed snapshot of one file ran both
-  // tools for it; a spawn is 5–12 ms of Node's main thread (CPU profiles of the minbase root).
+  // tools for it; a spawn is 5–12 ms of Node's main thread (CPU profiles of the minbase root at
+  // load 9, the fork's kernel time in it: Node's user-space instructions, what callgrind counts,
+  // stay 730–742 M either way).
   const holders = alone && getcap !== undefined && getfattr !== undefined ? new Set<string>() : undefined
   const readCapabilities = async () => {
     let paths = getcap === undefined ? [] : await args(getcap.inTarget)
