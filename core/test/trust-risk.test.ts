@@ -144,6 +144,20 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.match(trustReason(owned('/etc/sudoers.d', 'mkdir', 1000)) ?? '', /^given to another user/)
     assert.equal(trustReason(owned('/etc/postgresql/17/main/pg_hba.conf', 'write', 105)), undefined)
     assert.equal(trustReason(owned('/etc/postgresql/17', 'mkdir', 105)), undefined)
+    // Session 30 (red team): a content change that also gives a root-owned file away was a medium
+    // replace, and another group on a secret or group-writable file a low chown: --yes applied both.
+    const replaced = (path: string, uid: number, gid: number, mode: number, before: string, after: string) => ({ ...change(path, { action: 'write', text: 'x\n', sha256: '', mode, uid, gid }, 'medium'), operation: 'replace', before, after })
+    assert.match(trustReason(replaced('/etc/nginx/nginx.conf', 1000, 0, 0o644, 'file 0644 root:root 38 bytes sha256:ab', 'file 0644 ann:root 46 bytes sha256:cd')) ?? '', /^given to another user \(uid 1000\)/)
+    assert.match(trustReason(replaced('/etc/default/myapp', 0, 1000, 0o664, 'file 0664 root:root 4 bytes', 'file 0664 root:ann 6 bytes')) ?? '', /^opened for writing by the group ann/)
+    const regroup = (path: string, action: string, before: string, after: string, mode?: number) => ({ ...meta(path, { action, uid: 0, gid: 100, ...(mode === undefined ? {} : { mode }) }, before), after })
+    assert.match(trustReason(regroup('/etc/shadow', 'chown', 'file 0640 root:shadow 27 bytes secret', 'file 0640 root:users 27 bytes secret')) ?? '', /^opened for reading by the group users: password hashes/)
+    assert.match(trustReason(regroup('/etc/ssl/private/site.key', 'chown', 'file 0640 root:ssl-cert 1 bytes secret', 'file 0640 root:users 1 bytes secret')) ?? '', /^opened for reading by the group users/)
+    assert.match(trustReason(regroup('/etc/cron.d', 'attributes', 'directory 0775 root:root', 'directory 0775 root:users', 0o775)) ?? '', /^opened for writing by the group users: .*\(add files to the folder\)/)
+    assert.equal(trustReason(regroup('/etc/shadow', 'chown', 'file 0600 root:shadow 27 bytes secret', 'file 0600 root:users 27 bytes secret')), undefined, 'the group reads nothing')
+    assert.equal(trustReason(regroup('/etc/motd', 'chown', 'file 0644 root:root 8 bytes', 'file 0644 root:users 8 bytes')), undefined, 'not a secret, not group-writable')
+    assert.match(trustReason(regroup('/etc/shadow', 'chown', 'file 0640 root:users 27 bytes secret', 'file 0640 root:shadow 27 bytes secret')) ?? '', /group shadow/, 'any new group that reads the hashes is named (which group is right is the reviewer\'s call)')
+    assert.equal(trustReason(replaced('/etc/postgresql/17/main/pg_hba.conf', 105, 106, 0o640, 'file 0640 postgres:postgres 1 bytes', 'file 0640 postgres:postgres 2 bytes')), undefined, "another user's own file stays theirs")
+    assert.equal(trustReason(replaced('/etc/nginx/nginx.conf', 0, 0, 0o644, 'file 0644 root:root 38 bytes', 'file 0644 root:root 46 bytes')), undefined, 'a content change alone')
     // What keeps or narrows access, or is another user's own, is not named.
     assert.equal(trustReason(meta('/etc/crontab', { action: 'chmod', mode: 0o600 }, 'file 0644 root:root 1 bytes')), undefined)
     assert.equal(trustReason(meta('/etc/postgresql/17/main/pg_hba.conf', { action: 'chmod', mode: 0o640 }, 'file 0644 postgres:postgres 1 bytes')), undefined)

@@ -114,7 +114,7 @@ function ownReason(change: Change, keyrings: ReadonlySet<string>): string | unde
   }
   // A mode or owner change that hands a file root reads or runs to other users (session 23: a
   // pulled /etc/crontab 0646 or /etc/shadow 0644 was low, /etc/sudoers given to postgres medium).
-  const opened = openedToOthers(action, path, mode, data.user === undefined ? (data as { uid?: unknown }).uid : undefined, change.before)
+  const opened = openedToOthers(action, path, mode, data.user === undefined ? (data as { uid?: unknown }).uid : undefined, change.before, change.after)
   if (opened !== undefined) return opened
   // A mode change alone that makes an existing file executable where being executable is what
   // makes it run (run-parts folders, rc.local, init.d, hook folders): its content, unchanged,
@@ -267,20 +267,36 @@ const SECRET_FILE = /^\/etc\/(?:g?shadow-?|ssh\/ssh_host_[^/]*_key|ssl\/private\
  * Why a mode or owner change (chmod, chown, attributes: the files provider's) opens a file root
  * reads or runs to other users, or undefined: group or other write it did not have (a folder: they
  * add files there), another owner than root where root owned it, every user's read of a secret
- * file. `before` is the change's "type mode owner:group …" (unknown: as if it had no such right).
+ * file. `before` is the change's "type mode owner:group …" (unknown: as if it had no such right),
+ * `after` the same line of what the change leaves.
+ *
+ * Session 30 (red team): a content change that also gives a root-owned file to another user (one
+ * `write`: a pulled /etc/nginx/nginx.conf with a comment added and owner ann) was a medium
+ * replace, and a group change alone (/etc/shadow root:shadow 0640 to root:users) a low chown:
+ * `apply --yes` made both, so ann could rewrite what nginx's master reads as root, and every user
+ * of `users` could read the password hashes. The group is read from `before` and `after` by name
+ * (the files provider writes the machine's name before and the twin's after, ids where no name).
  */
-function openedToOthers(action: string | undefined, path: string, mode: number | undefined, uid: unknown, before: string | undefined): string | undefined {
+function openedToOthers(action: string | undefined, path: string, mode: number | undefined, uid: unknown, before: string | undefined, after?: string): string | undefined {
   // Session 24: an entry made (mkdir, a write) with group or other write is opened the same way.
   if ((action !== 'chmod' && action !== 'attributes' && action !== 'chown' && action !== 'mkdir' && action !== 'write') || !ROOT_OWN.test(path)) return undefined
-  const was = /^\S+ ([0-7]{3,4}) ([^:\s]+):/.exec(before ?? '')
+  const was = /^\S+ ([0-7]{3,4}) ([^:\s]+):(\S+)/.exec(before ?? '')
   const wasMode = was?.[1] === undefined ? 0 : parseInt(was[1], 8)
   if (mode !== undefined && action !== 'chown') {
     const write = mode & 0o022 & ~wasMode
     if (write !== 0) return `opened for writing by ${(write & 0o002) !== 0 ? 'every user' : 'its group'}: they can change what root reads or runs${before?.startsWith('directory ') ? ' (add files to the folder)' : ''}`
     if (SECRET_FILE.test(path) && (mode & 0o004) !== 0 && (wasMode & 0o004) === 0) return 'opened for reading by every user: password hashes or private keys'
   }
+  // Another group on an existing entry whose mode lets its group write, or read a secret file.
+  const group = /^\S+ [0-7]{3,4} [^:\s]+:(\S+)/.exec(after ?? '')?.[1]
+  if (was?.[3] !== undefined && group !== undefined && group !== was[3] && group !== 'root' && group !== '0' && action !== 'mkdir') {
+    const groupMode = action === 'chown' ? wasMode : (mode ?? wasMode)
+    if ((groupMode & 0o020) !== 0) return `opened for writing by the group ${group}: its members can change what root reads or runs${before?.startsWith('directory ') ? ' (add files to the folder)' : ''}`
+    if (SECRET_FILE.test(path) && (groupMode & 0o040) !== 0) return `opened for reading by the group ${group}: password hashes or private keys`
+  }
   const rootOwned = was?.[2] === undefined || was[2] === 'root' || was[2] === '0'
-  if (action === 'mkdir' || action === 'write') return undefined
+  // A new entry made another user's is TRUST_FOLDERS' matter (trustReason); a write in place of a root-owned entry is a chown too.
+  if (action === 'mkdir' || (action === 'write' && was === null)) return undefined
   if (action !== 'chmod' && typeof uid === 'number' && uid !== 0 && rootOwned) return `given to another user (uid ${uid}): they can change what root reads or runs`
   return undefined
 }
