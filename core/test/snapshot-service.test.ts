@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
+import { HistoryService } from '../src/history/history-service.js'
 import { IntentService } from '../src/intent/intent-service.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { notesProvider } from './support/notes-provider.js'
@@ -129,6 +130,23 @@ describe('SnapshotService', function () {
     }
     assert.equal(commits(), before)
     assert.ok((await snapshot()).commit !== undefined, 'once the lock is free it goes ahead')
+  })
+
+  // Session 30 (red team): `label` took no lock. A label made while forget (or gc's fold) rewrites
+  // history could land on the old chain after the labels moved, keeping what forget took out
+  // reachable, and `push` sends every tag to the mirror.
+  it('label while another run (a forget, a gc) holds the twin lock: LOCK_HELD, no tag made; it labels once the lock is free', async () => {
+    await setUp()
+    const first = await snapshot()
+    const other = await rig.holdLock()
+    try {
+      await assert.rejects(rig.container.resolve(HistoryService).label('HEAD', 'before-upgrade'), failWith('LOCK_HELD'))
+    } finally {
+      await other.release()
+    }
+    assert.equal(rig.git('tag', '--list'), '', 'no tag made')
+    assert.deepEqual((await rig.container.resolve(HistoryService).label('HEAD', 'before-upgrade')).labels, ['before-upgrade'])
+    assert.equal(rig.git('rev-parse', 'before-upgrade^{commit}'), first.commit)
   })
 
   it('a label that is taken is refused before anything is collected', async () => {

@@ -125,11 +125,21 @@ export class HistoryService {
     return this.compareRecords(from, to, options)
   }
 
+  /**
+   * Under the twin lock (session 30): a label made while forget or gc's fold rewrote history could
+   * land on the old chain after the labels had moved, keeping what forget took out reachable
+   * (and `push` sends every tag). The snapshot is resolved once the lock is held.
+   */
   async label(ref: string, name: string): Promise<SnapshotRecord> {
     await this.twin.open()
-    const commit = await resolveSnapshot(this.twin.dir, ref)
-    await this.log.label(commit, name)
-    return this.log.get(commit)
+    const lock = await this.twin.lockForWriting('label')
+    try {
+      const commit = await resolveSnapshot(this.twin.dir, ref)
+      await this.log.label(commit, name)
+      return await this.log.get(commit)
+    } finally {
+      await lock.release()
+    }
   }
 
   async resolve(ref: string): Promise<SnapshotRecord> {
