@@ -6,7 +6,8 @@
 // would fail "the old file is intact".
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ApplyService } from '../../core/src/apply/apply-service.js'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
@@ -70,5 +71,44 @@ describe('apply to a target whose disk is full (a small tmpfs under the root)', 
     const step = report.journal.steps.find((r) => r.id === 'files:create:/etc/app/conf.d/extra.conf')
     assert.equal(step?.status, 'failed', JSON.stringify(report.journal.steps))
     assert.match(step?.message ?? '', /^\/etc\/app\/conf\.d\/extra\.conf: the file system mounted at \/etc\/app \(it holds \/etc\/app\/conf\.d\) is full; not applied \(ENOSPC/)
+  })
+})
+
+// Session 30 (red team): an offline --root apply whose root folder lies on the full file system.
+// The walk up from the folder found no mount inside the root and said "the file system mounted at
+// / (it holds /etc)": in a --root run that reads as the host's own /, which had room.
+describe('apply to a --root target whose root folder is on a full disk (a small tmpfs)', function () {
+  this.timeout(120_000)
+  let rig: SmallTwin
+  let mounted = ''
+
+  before(async function () {
+    if (process.getuid?.() !== 0) this.skip()
+    rig = await smallTwin('twinsync-root-full-', {
+      prepare: async (root) => {
+        const aside = await mkdtemp(join(tmpdir(), 'twinsync-root-aside-'))
+        await cp(root, aside, { recursive: true })
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', root])
+        mounted = root
+        await cp(aside, root, { recursive: true })
+        await rm(aside, { recursive: true, force: true })
+      },
+    })
+  })
+  after(async () => {
+    if (mounted !== '') execFileSync('umount', ['-l', mounted])
+    if (rig?.dir !== undefined) await rm(rig.dir, { recursive: true, force: true })
+  })
+
+  it('the step names the target root (its place on this machine), not "/"; the old file intact, the change pending', async () => {
+    await writeFile(join(rig.twin, 'filesystem/etc/motd'), '# padding\n'.repeat(20_000))
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    const report = await (await rig.container()).resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
+    const step = report.journal.steps.find((r) => r.id === 'files:replace:/etc/motd')
+    assert.equal(step?.status, 'failed', JSON.stringify(report.journal.steps))
+    assert.equal(step?.message?.startsWith(`/etc/motd: the file system holding the target root ${rig.root} (and its /etc) is full; not applied (ENOSPC`), true, step?.message)
+    assert.equal(await readFile(join(rig.root, 'etc/motd'), 'utf8'), 'Welcome\n', 'the old file is intact')
+    const again = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(again.changes.map((c) => c.id), ['files:replace:/etc/motd'], 'still pending')
   })
 })

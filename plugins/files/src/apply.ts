@@ -372,7 +372,14 @@ async function diskFullMessage(ctx: ProviderContext, change: Change, error: unkn
       if ((await ctx.host.stat(parent).catch(() => undefined))?.dev !== dev) break
       mount = parent
     }
-    where = `the file system mounted at ${mount}${mount === folder ? '' : ` (it holds ${folder})`}`
+    // Session 30: under --root, a walk that reaches the target's "/" has found no mount inside the
+    // root: the full file system holds the root folder itself ("mounted at /" sent a person to the
+    // host's own /, which had room).
+    const root = ctx.host.root
+    where =
+      mount === '/' && root !== '/'
+        ? `the file system holding the target root ${root}${folder === '/' ? '' : ` (and its ${folder})`}`
+        : `the file system mounted at ${mount}${mount === folder ? '' : ` (it holds ${folder})`}`
   }
   return `${path}: ${where} is full${quota ? ' for its owner (disk quota reached)' : ''}; not applied (${text})`
 }
