@@ -104,6 +104,16 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.equal(trustReason(chmod('/srv/x', 0o755, 'file 0644 root:root 20 bytes')), undefined)
   })
 
+  // Session 30 (red team): a retarget of /etc/alternatives/awk was a medium change.
+  it("names an alternatives link made or pointed elsewhere (awk, editor, pager: what root's scripts run by name), and the folder given away or made a link", () => {
+    assert.match(trustReason({ ...change('/etc/alternatives/awk', { action: 'symlink', target: '/usr/local/lib/x', uid: 0, gid: 0 }, 'medium'), operation: 'symlink-retarget' }) ?? '', /^an alternatives link: /)
+    assert.match(trustReason(change('/etc/alternatives/editor', { action: 'symlink', target: '/opt/ed', uid: 0, gid: 0 })) ?? '', /^an alternatives link: /)
+    assert.match(trustReason(write('/etc/alternatives/pager', '#!/bin/sh\nid\n', 0o755)) ?? '', /^an alternatives link: /, 'a file in its place runs the same way')
+    assert.match(trustReason(change('/etc/alternatives', { action: 'symlink', target: '/home/ann/alt', uid: 0, gid: 0 })) ?? '', /^a link in place of the folder \/etc\/alternatives/)
+    assert.match(trustReason(change('/etc/alternatives', { action: 'mkdir', mode: 0o755, uid: 1000, gid: 1000 })) ?? '', /^given to another user/)
+    assert.equal(trustReason(change('/etc/alternatives/awk', { action: 'delete' }, 'high')), undefined, 'a delete is high already')
+  })
+
   // Session 23: /usr/local/bin is in files.include by default, and it comes before /usr/bin on
   // root's PATH: a pulled /usr/local/bin/ls (mode 0755) was a low-risk create, approved by --yes.
   it('names an executable or a link put on root\'s PATH (it shadows or adds a command root, cron and units run by name), and a mode change that makes one executable there', () => {

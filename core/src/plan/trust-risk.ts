@@ -91,6 +91,7 @@ const TRUST_FOLDERS: readonly string[] = [
   '/etc/systemd/system-environment-generators', '/etc/systemd/system.conf.d', '/etc/systemd/user.conf.d',
   '/usr/local/bin', '/usr/local/sbin', '/usr/local/lib/systemd/system', '/usr/local/share/keyrings', '/usr/local/share/ca-certificates',
   '/usr/local/share/perl', '/usr/share/keyrings', '/usr/lib/systemd/system', '/usr/lib/systemd/system-generators', '/root',
+  '/etc/alternatives',
 ]
 
 function ownReason(change: Change, keyrings: ReadonlySet<string>): string | undefined {
@@ -354,6 +355,11 @@ const RULES: readonly Rule[] = [
   { path: /^\/etc\/(crontab|anacrontab|cron\.d\/.+|cron\.(hourly|daily|weekly|monthly|yearly)\/.+)$/, reason: 'a system cron file: its jobs run as root (or whom they name) on schedule' },
   { path: /^\/etc\/(rc\.local|inittab|init\.d\/.+|rc[0-6S]\.d\/.+)$/, reason: 'a boot script: runs as root at boot' },
   { path: /^\/etc\/update-motd\.d\/./, reason: 'a message-of-the-day script: runs as root at every login' },
+  // Session 30 (red team): /usr/bin/awk, editor, pager, vi… are links to /etc/alternatives/NAME,
+  // and what that link points at is the program. A pulled retarget of /etc/alternatives/awk to a
+  // file in /usr/local/lib (a low create there) was a medium change `pull --yes` made: every awk
+  // of root's (maintainer scripts, cron jobs, update-initramfs) then ran it.
+  { path: /^\/etc\/alternatives\/[^/]+$/, reason: "an alternatives link: the program root's scripts and tools run by that name (awk, editor, pager, vi…) is what it points at" },
   { path: /^\/(etc\/(profile|bash\.bashrc|profile\.d\/.+|bash_completion\.d\/.+|zsh\/.+|csh\.(cshrc|login))|root\/\.(profile|bashrc|bash_profile|bash_login|bash_logout|zshrc|zshenv|zprofile|zlogin))$/, reason: 'a login shell\'s startup: runs in every login shell, root\'s too' },
   { path: /^\/etc\/(bash\.bash_logout|csh\.logout)$/, reason: 'a login shell\'s logout script: runs when any login shell ends, root\'s too' },
   { path: /^\/etc\/(environment|environment\.d\/.+)$/, reason: 'the environment of every login, root\'s too (LD_PRELOAD, PATH…)', when: CODE_VARIABLES },
