@@ -114,6 +114,15 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.equal(trustReason(change('/etc/alternatives/awk', { action: 'delete' }, 'high')), undefined, 'a delete is high already')
   })
 
+  it("names less's and npm's system settings (a command in LESSOPEN, npm's script-shell), not another file beside them", () => {
+    assert.match(trustReason(write('/etc/syslesskey', '#env\nLESSOPEN=|sh /tmp/x %s\n')) ?? '', /^less's settings/)
+    assert.match(trustReason(write('/etc/npmrc', 'script-shell=/opt/x\n')) ?? '', /^npm's settings/)
+    assert.match(trustReason(write('/usr/local/etc/npmrc', 'node-options=--require /opt/x.js\n')) ?? '', /^npm's settings/)
+    assert.match(trustReason(change('/etc/npmrc', { action: 'symlink', target: '/home/ann/npmrc' })) ?? '', /^npm's settings/)
+    assert.equal(trustReason(write('/etc/lesspipe.conf', 'x\n')), undefined)
+    assert.equal(trustReason(write('/usr/local/etc/app.conf', 'x\n')), undefined)
+  })
+
   // Session 23: /usr/local/bin is in files.include by default, and it comes before /usr/bin on
   // root's PATH: a pulled /usr/local/bin/ls (mode 0755) was a low-risk create, approved by --yes.
   it('names an executable or a link put on root\'s PATH (it shadows or adds a command root, cron and units run by name), and a mode change that makes one executable there', () => {

@@ -387,6 +387,12 @@ const RULES: readonly Rule[] = [
   { path: /^\/(etc\/perl|usr\/local\/share\/perl|usr\/local\/lib\/[^/]+\/perl)\/.+\.(pm|pmc|pl)$/, reason: "perl's first module folders (/etc/perl, /usr/local's): a module here stands in for perl's own in every perl program root runs (debconf, on every apt run)" },
   { path: /^\/(etc\/python3[^/]*\/sitecustomize\.py|usr\/(local\/)?lib\/python3[^/]*\/(sitecustomize|usercustomize)\.py|usr\/local\/lib\/python3[^/]*\/.+|usr\/lib\/python3[^/]*\/(dist|site)-packages\/[^/]+\.pth)$/, reason: "Python's startup and module folders (sitecustomize, .pth files, /usr/local's dist-packages): runs in the python3 programs root runs" },
   { path: /^\/(etc\/git(config|attributes)|root\/\.gitconfig|root\/\.config\/git\/.+)$/, reason: "git's settings for every git root runs (etckeeper's on every apt run): a core.fsmonitor, pager, hook folder, alias or filter there runs commands as root" },
+  // Session 30 (red team): less reads /etc/syslesskey (its #env section sets LESSOPEN, a command
+  // it runs on every file it shows: systemctl's, journalctl's and git's pager as root; tried with
+  // Debian 12's less 590), and npm reads /etc/npmrc (Debian's globalconfig; /usr/local/etc/npmrc
+  // under a /usr/local prefix): its script-shell runs every `npm run`, TwinSync's own setup too.
+  { path: /^\/etc\/(syslesskey|sysless)$/, reason: "less's settings for every user, root's too: LESSOPEN set there is a command less runs on every file it shows (systemctl's, journalctl's and git's pager)" },
+  { path: /^\/(etc|usr\/etc|usr\/local\/etc)\/npmrc$/, reason: "npm's settings for every npm root runs: script-shell, node-options or a registry there run commands as root (an `npm run`, TwinSync's own setup)" },
   { path: /^\/etc\/(vim\/.+|tmux\.conf|screenrc)$/, reason: "an editor's or terminal's startup for every user, root's too: it can run commands (vim's `!`, tmux's run-shell)" },
   { path: /^\/etc\/X11\/(Xsession(\.d\/.+|\.options)?|xinit\/.+|Xreset(\.d\/.+)?)$/, reason: "a desktop session's startup script: runs at every graphical login, root's too" },
   { path: /^\/etc\/network\/interfaces(\.d\/.+)?$/, reason: 'ifupdown runs its up and down commands as root (and reads the files `source` names)', when: /^\s*(up|down|pre-up|post-up|pre-down|post-down|source|source-directory)\s/m },
