@@ -135,6 +135,30 @@ describe('screening a large document only around what changed', () => {
   })
 })
 
+describe('screening around a change: rules that read context at any distance', () => {
+  const value = 'c3VwZXJzZWNyZXRwYXNzd29yZDEyMzQ1Ng=='
+  const cases: Array<[string, (v: string) => string]> = [
+    ['a Kubernetes Secret in YAML, its data: line far above', (v) => `apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ndata:\n${lines((i) => `  k${i}: ""`)}\n  changed: ${v}\n${lines((i) => `  m${i}: ""`)}\n`],
+  ]
+  for (const [what, make] of cases) {
+    it(`finds ${what} as screening the whole document does`, async () => {
+      const head = Buffer.from(await redactSecrets(make('cGxhaW4='), { path: 'system/big.conf' }))
+      const doc = { path: 'system/big.conf', content: make(value) }
+      assert.ok(doc.content.length >= WINDOWED_FROM)
+      const whole = await screenDocument(doc, 'cron')
+      assert.ok(!String(whole.doc.content).includes(value), 'the whole document: redacted')
+      const around = await screenAround(head, doc, 'cron')
+      assert.ok(!String(around.doc.content).includes(value), 'around the change: redacted too')
+      assert.deepEqual(around.diagnostics, whole.diagnostics)
+    })
+  }
+})
+
+/** 3,000 lines made by `line`, joined: over 64 KB, the change in their middle far from both ends. */
+function lines(line: (i: number) => string): string {
+  return Array.from({ length: 3000 }, (_, i) => line(i)).join('\n')
+}
+
 describe('a snapshot draft screening against HEAD', () => {
   let dir: string
   beforeEach(() => {

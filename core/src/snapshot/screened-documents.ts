@@ -87,6 +87,16 @@ export const MARGIN_LINES = 64
  * base64): one outside the window and the whole document is screened.
  */
 const LONG_REACH = ['PRIVATE KEY', 'OpenVPN Static key', 'OpenVPN tls-crypt-v2', 'Private-Lines'].map((m) => Buffer.from(m, 'latin1'))
+/**
+ * Rules that read context at any distance, or whose match must reach its own end: a Kubernetes
+ * Secret's values (YAML: a `data:`/`stringData:` line any number of lines above and `kind:
+ * Secret` anywhere in its YAML document; JSON: the `"data": { … }` object whole, and `"kind":
+ * "Secret"` in the object around it) and Consul's `tokens { … }` block (its body whole, an `acl`
+ * block up to 2,000 characters before). Each needs this word (its `needs`), so a document that
+ * holds one anywhere is screened whole (session 30: a Secret's changed value more than
+ * MARGIN_LINES lines below its `data:` line was kept by the window).
+ */
+const WHOLE_WITH = ['Secret', 'tokens'].map((m) => Buffer.from(m, 'latin1'))
 
 /**
  * The part of `next` to screen, given that `head` (HEAD's copy of the same document, screened
@@ -104,7 +114,8 @@ const LONG_REACH = ['PRIVATE KEY', 'OpenVPN Static key', 'OpenVPN tls-crypt-v2',
  *   counted lines. Every rule's match is either on one line, or tokens separated by whitespace
  *   (`machine \S+ login \S+ password \S+`, a key, `:` and a value, `--flag value`): at most 6
  *   lines with a printable ASCII character, however many blank lines lie between. The rules
- *   that may run on longer are found by their start (LONG_REACH).
+ *   that may run on longer are found by their start (LONG_REACH); those that read context
+ *   at any distance by a word they need (WHOLE_WITH).
  * - The window starts at a line's start and ends after a line's end, as lines of the whole text
  *   do, so anchors (`^`, `$`, `\b`, the assignment rule's look-behind) see the same; and the
  *   search through the window is in step with the search through the whole text long before
@@ -128,6 +139,7 @@ export function changedWindow(head: Buffer, next: Buffer): { start: number; end:
     end = lineEndAt
   }
   if (end - start > next.length / 2) return 'whole'
+  for (const marker of WHOLE_WITH) if (next.indexOf(marker) >= 0) return 'whole'
   for (const marker of LONG_REACH) {
     const first = next.indexOf(marker)
     if ((first >= 0 && first < start) || next.indexOf(marker, end) >= 0) return 'whole'
