@@ -43,7 +43,16 @@ export function renderStatus(s: DriftStatus): string {
   if (!s.drift) lines.push('Drift: none; the machine is as the last snapshot saw it.')
   else {
     const alone = s.changes.filter((c) => c.planned === UNPLANNED)
-    const undo = alone.length === 0 ? 'Applying now would undo it' : alone.length === s.changes.length ? 'No plan changes it back' : 'Applying now would undo all but what is marked'
+    // An interrupted apply's drift is its own work: `apply` heads for its state (resume.ts), so
+    // "applying now would undo it" was the opposite of what it does (session 30, helper redteam).
+    const undo =
+      s.interrupted !== null
+        ? '`twinsync apply` heads for the interrupted apply\'s state (below), not the last snapshot\'s: what that apply made stays'
+        : alone.length === 0
+          ? 'Applying now would undo it'
+          : alone.length === s.changes.length
+            ? 'No plan changes it back'
+            : 'Applying now would undo all but what is marked'
     lines.push(`Drift: the machine moved since the last snapshot (${tally(s.changes)}). ${undo}; \`twinsync adopt ITEM\` keeps it.`)
     // Drift a plan leaves alone (a dependency, an unpinned upgrade) is kept with its domain.
     lines.push(...s.changes.slice(0, 30).map((c) => `    ${terminalText(c.id)}  ${terminalText(c.summary)}${c.planned === UNPLANNED ? ` (no plan changes it back; \`twinsync adopt ${c.category}\` or a snapshot records it)` : ''}`))
