@@ -227,7 +227,9 @@ export class ApplyService {
       otherwiseReason: options.only === undefined ? `not in the apply of ${stamp}` : `left out of the apply of ${stamp} (--only ${options.only.join(',')})`,
       message: `TwinSync ${what} ${stamp}: ${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped`,
       extraDocuments: [{ path, content: stableStringify(journal), seal: (text) => sealJournalText(key, path, text) }, await this.ledgerAfter(plan, steps)],
-    }).catch((error: unknown) => {
+    }).catch(async (error: unknown) => {
+      // Committed, and only putting a person's other edits back failed: the apply is recorded.
+      if (committedIn(error) !== undefined) await clearApplyRecord(this.twin.dir)
       throw afterSnapshotFailed(error, what, counts, this.twin.dir)
     })
     const commit = after.commit ?? after.head ?? null
@@ -393,11 +395,25 @@ function afterSnapshotFailed(error: unknown, what: string, counts: Record<'appli
     })
   }
   if (!(error instanceof TwinSyncError) || error.code !== 'DISK_FULL') return error
+  const committed = committedIn(error)
+  if (committed !== undefined) {
+    return new TwinSyncError('DISK_FULL', `The ${what} ran (${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped) and is recorded in snapshot ${committed.slice(0, 12)}, but the disk holding the twin (${dir}) is full and your other edits could not be put back: they are set aside in refs/twinsync/intended`, {
+      nextStep: `Free some space (\`df -h ${dir}\`), then run \`twinsync snapshot\`: it puts them back into the working twin, pending as before.`,
+      details: { repo: dir, committed, ...counts },
+      cause: error,
+    })
+  }
   return new TwinSyncError('DISK_FULL', `The ${what} ran (${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped), but the disk holding the twin (${dir}) is full and its result could not be committed; the record of the interrupted ${what} is kept`, {
     nextStep: `Free some space (\`df -h ${dir}\`), then run \`twinsync apply\` to finish it: what was done is not done again.`,
     details: { repo: dir, ...counts },
     cause: error,
   })
+}
+
+/** The snapshot a failure says was committed before it (SnapshotService's committedThen). */
+function committedIn(error: unknown): string | undefined {
+  const committed = error instanceof TwinSyncError ? (error.details as { committed?: unknown } | undefined)?.committed : undefined
+  return typeof committed === 'string' ? committed : undefined
 }
 
 /** A run-once command the record of what ran has (the key is the reviewed action's, sealed in the plan). */

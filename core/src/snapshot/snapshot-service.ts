@@ -179,7 +179,9 @@ export class SnapshotService {
     // commit moved it with HEAD and the working twin (draft.commit's refs), or a kill's settling did.
     if (observed !== undefined && observed !== held.observedRef && result.commit === undefined) await this.intents.markObserved(observed)
     // A commit from a clean twin moved it to the commit exactly (the draft wrote every file it changed).
-    const pending = await held.restore(observed ?? held.base, undefined, held.clean === true && result.commit !== undefined)
+    const pending = await held.restore(observed ?? held.base, undefined, held.clean === true && result.commit !== undefined).catch((error: unknown) => {
+      throw committedThen(this.intents.explainSetAside(error), result.commit)
+    })
     this.logger.debug(`snapshot: intent settled at ${msSince(started)} ms`)
     return { ...result, pending }
   }
@@ -504,4 +506,18 @@ const EMPTY_TWIN = {
   read: async () => undefined,
   readText: async () => undefined,
   list: async () => [],
+}
+
+/**
+ * Putting the pending edits back failed after the snapshot was committed (a full disk): said as
+ * it is, with the commit in the details (session 30, helper redteam: a full disk there said
+ * "nothing was written", and an apply's "its result could not be committed", of a commit made).
+ */
+function committedThen(error: unknown, commit: string | undefined): unknown {
+  if (commit === undefined || !(error instanceof TwinSyncError)) return error
+  return new TwinSyncError(error.code, `Snapshot ${commit.slice(0, 12)} was committed, but putting your edits back failed: ${error.message}`, {
+    ...(error.nextStep === undefined ? {} : { nextStep: error.nextStep }),
+    details: { ...((error.details as Record<string, unknown> | undefined) ?? {}), committed: commit },
+    cause: error,
+  })
 }
