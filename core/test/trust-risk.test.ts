@@ -123,6 +123,15 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.equal(trustReason(write('/usr/local/etc/app.conf', 'x\n')), undefined)
   })
 
+  // Session 30 (red team): a pulled bind mount of a user's folder over a folder of root's PATH was a medium fstab change.
+  it("names a bind mount over root's programs or settings in /etc/fstab, not the ordinary entries", () => {
+    const ordinary = 'UUID=1234 / ext4 errors=remount-ro 0 1\nUUID=5678 /boot ext4 defaults 0 2\n/swapfile none swap sw 0 0\n'
+    assert.match(trustReason(write('/etc/fstab', `${ordinary}/home/ann/bin /usr/local/sbin none bind 0 0\n`)) ?? '', /^a bind mount over root's programs or settings/)
+    assert.match(trustReason(write('/etc/fstab', `${ordinary}/srv/x\t/etc/sudoers.d\tnone\trw,rbind\t0 0\n`)) ?? '', /^a bind mount over root's programs or settings/)
+    assert.equal(trustReason(write('/etc/fstab', ordinary)), undefined)
+    assert.equal(trustReason(write('/etc/fstab', `${ordinary}/srv/data /home/ann/data none bind 0 0\n# /home/ann/bin /usr/local/sbin none bind 0 0\n`)), undefined)
+  })
+
   // Session 23: /usr/local/bin is in files.include by default, and it comes before /usr/bin on
   // root's PATH: a pulled /usr/local/bin/ls (mode 0755) was a low-risk create, approved by --yes.
   it('names an executable or a link put on root\'s PATH (it shadows or adds a command root, cron and units run by name), and a mode change that makes one executable there', () => {

@@ -228,6 +228,9 @@ const ROOT_CRONTAB = '/var/spool/cron/crontabs/root'
  * there was a low-risk create, applied by `--yes` alone.
  */
 const ROOT_PATH_PROGRAM = /^\/(?:usr\/local\/|usr\/)?s?bin\/[^/]+$/
+/** An fstab line (not a comment) with a bind (or rbind) option whose mount point is a folder of root's programs or settings. */
+const FSTAB_BIND_OVER_SYSTEM = /^[ \t]*[^#\s]\S*[ \t]+\/(?:usr|bin|sbin|lib\w*|etc|root|boot|opt|var\/lib)(?:\/\S*)?[ \t]+\S+[ \t]+\S*\b(?:r?bind)\b/m
+
 const ON_ROOT_PATH = "a program on root's PATH: runs as root whenever root, a script, cron or a unit calls it by name (in /usr/local it comes before the system's own)"
 /** Folders systemd reads units from (system and user managers), and where generators lie. */
 const UNIT_DIRS = '(?:etc|run|usr/local/lib|usr/lib|lib)/systemd'
@@ -393,6 +396,10 @@ const RULES: readonly Rule[] = [
   // under a /usr/local prefix): its script-shell runs every `npm run`, TwinSync's own setup too.
   { path: /^\/etc\/(syslesskey|sysless)$/, reason: "less's settings for every user, root's too: LESSOPEN set there is a command less runs on every file it shows (systemctl's, journalctl's and git's pager)" },
   { path: /^\/(etc|usr\/etc|usr\/local\/etc)\/npmrc$/, reason: "npm's settings for every npm root runs: script-shell, node-options or a registry there run commands as root (an `npm run`, TwinSync's own setup)" },
+  // Session 30 (red team): a pulled bind mount of a user's folder over one of root's program or
+  // settings folders (`/home/ann/bin /usr/local/sbin none bind`) runs that user's programs as root
+  // after the next boot or `mount -a`. Only such lines: ordinary entries (/, /boot, swap) stay medium.
+  { path: /^\/etc\/fstab$/, reason: "a bind mount over root's programs or settings: after the next boot (or `mount -a`) what it mounts there is what root runs or reads", when: FSTAB_BIND_OVER_SYSTEM },
   { path: /^\/etc\/(vim\/.+|tmux\.conf|screenrc)$/, reason: "an editor's or terminal's startup for every user, root's too: it can run commands (vim's `!`, tmux's run-shell)" },
   { path: /^\/etc\/X11\/(Xsession(\.d\/.+|\.options)?|xinit\/.+|Xreset(\.d\/.+)?)$/, reason: "a desktop session's startup script: runs at every graphical login, root's too" },
   { path: /^\/etc\/network\/interfaces(\.d\/.+)?$/, reason: 'ifupdown runs its up and down commands as root (and reads the files `source` names)', when: /^\s*(up|down|pre-up|post-up|pre-down|post-down|source|source-directory)\s/m },
