@@ -7,7 +7,7 @@
 // the pending file saved again, and the snapshot after an apply's steps too. In-process, real git,
 // a hand-made root.
 import assert from 'node:assert/strict'
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { silentLogger } from '@twinsync/sdk'
@@ -153,6 +153,20 @@ describe('a twin edit saved while a snapshot runs', function () {
     assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/motd']), 'twin wants\n', 'the apply is recorded')
     assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'person again\n', 'the edit is still kept')
     assert.deepEqual(await planned(), ['/etc/motd'], 'and pending')
+  })
+
+  // Session 30's chaos sweep: the restore's look for a file saved again asked lstat of a pending
+  // path under a folder the twin, set aside, holds as a file (ENOTDIR), an internal error.
+  it('a pending edit that makes a file a folder: the snapshot passes and the edit stays pending', async () => {
+    rig = await smallTwin('twinsync-edit-during-')
+    await rm(join(rig.twin, 'filesystem/etc/motd'))
+    await mkdir(join(rig.twin, 'filesystem/etc/motd'))
+    await writeFile(join(rig.twin, 'filesystem/etc/motd/inner'), 'inner\n')
+    await writeFile(join(rig.root, 'etc/hostname'), 'machine changed\n')
+    const taken = await outcome((await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false }))
+    assert.ok('commit' in taken && taken.commit !== undefined, JSON.stringify(taken))
+    assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd/inner'), 'utf8'), 'inner\n')
+    assert.ok((await planned()).includes('/etc/motd/inner'))
   })
 
   // Session 29's first fix compared the working twin with the base: a pending document whose name

@@ -1,5 +1,5 @@
 import { reasonFor } from './reason-asked.js'
-import { existsSync, lstatSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { ApplicableProvider, Change, Diagnostic, Logger, PathClaims, Provider, ProviderContext, TwinReader } from '@twinsync/sdk'
@@ -17,7 +17,7 @@ import { readBlobs } from '../twin/git.js'
 import { remembered } from '../twin/object-memo.js'
 import { GitTreeReader, LazyBatch } from '../twin/git-tree-reader.js'
 import { resetIndex } from '../twin/atomic-snapshot.js'
-import { fileIsBlob } from '../twin/quick-status.js'
+import { entryPresent, fileIsBlob } from '../twin/quick-status.js'
 import { removeTwinFile, writeTwinFile, writeTwinSymlink } from '../twin/twin-files.js'
 import { TwinRepository, type WorkingTwinCheck } from '../twin/twin-repository.js'
 import { INTENDED_REF, OBSERVED_REF, changedBetween, commitTree, deleteRef, entriesOf, git, readRef, setRef, treeOf, workingTree } from './intent-git.js'
@@ -745,7 +745,7 @@ export class IntentService {
     return paths.filter((path) => {
       const entry = entries.get(path)
       const file = join(this.twin.dir, path)
-      if (entry === undefined) return lstatSync(file, { throwIfNoEntry: false }) !== undefined
+      if (entry === undefined) return entryPresent(file)
       return fileIsBlob(file, { mode: entry.mode, sha: entry.blob }) === false
     })
   }

@@ -13,7 +13,7 @@ import { writePack } from './pack-writer.js'
 import { identityNow, updateRefInNode } from './ref-update.js'
 import { settleRecordedRefLocks } from './ref-lock-record.js'
 import { removeStaleGitLock } from './stale-git-lock.js'
-import { editedSinceIndexed, fileIsBlob, gitBlobId as blobId, indexUnchanged, readHead, readIndex, readRefId, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
+import { editedSinceIndexed, entryPresent, fileIsBlob, gitBlobId as blobId, indexUnchanged, readHead, readIndex, readRefId, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
 import { cacheTreeExtension, cacheTreeOf, foldersAbove, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode } from './cache-tree.js'
 
 /**
@@ -472,7 +472,7 @@ export class SnapshotDraft {
     if (head === undefined) return []
     const asked = new Set([...this.updates.keys(), ...this.removals].filter((p) => head.has(p)))
     const found = this.began !== undefined ? (editedSinceIndexed(this.dir, this.began, asked) ?? []) : [...asked].filter((p) => fileIsBlob(join(this.dir, p), head.get(p) as TreeEntry) === false)
-    return found.filter((p) => !this.removals.has(p) || lstatSync(join(this.dir, p), { throwIfNoEntry: false }) !== undefined)
+    return found.filter((p) => !this.removals.has(p) || entryPresent(join(this.dir, p)))
   }
 
   /** The private index of the new tree, written as git writes it (see writeIndexFile). */

@@ -511,6 +511,15 @@ export function editedSinceIndexed(dir: string, index: TwinIndex, asked: Readonl
   return edited
 }
 
+/** Whether anything is at `file` (not following a link); false also where a folder on the way is a file (ENOTDIR). */
+export function entryPresent(file: string): boolean {
+  try {
+    return lstatSync(file, { throwIfNoEntry: false }) !== undefined
+  } catch {
+    return false
+  }
+}
+
 /** Whether a working twin's file holds the blob of `entry` (by content); undefined when it cannot be read as git would. */
 export function fileIsBlob(file: string, entry: IndexEntry): boolean | undefined {
   const bytes = blobBytes(file, entry.mode, CONTENT_CHECK_BYTES)
