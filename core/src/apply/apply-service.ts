@@ -1,6 +1,6 @@
 import type { Change, ChangeResult, HostPort, Logger, Plan } from '@twinsync/sdk'
 import { stampReason } from '../intent/reason-asked.js'
-import { TwinSyncError, isApplicable, isConfigChecker, stableStringify } from '@twinsync/sdk'
+import { TwinSyncError, isApplicable, isConfigChecker, isTwinSyncError, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { COMMANDS_LEDGER, readCommandsLedger, type CommandChangeData } from '../plan/plan-instructions.js'
 import { Planner } from '../plan/planner.js'
@@ -11,6 +11,7 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { RemoteService, type PushOutcome } from '../remote/remote-service.js'
 import { SnapshotService } from '../snapshot/snapshot-service.js'
 import { Tokens } from '../tokens.js'
+import { editedPathsOf } from '../twin/atomic-snapshot.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { refuseOtherMachine } from '../twin/machine-match.js'
 import { Applier } from './applier.js'
@@ -384,11 +385,12 @@ function notApplied(steps: ReadonlyArray<{ id: string; status: string; message?:
  * finishes recording it without doing a change twice (doneBeforeInterruption). Session 17.
  */
 function afterSnapshotFailed(error: unknown, what: string, counts: Record<'applied' | 'unchanged' | 'failed' | 'skipped', number>, dir: string): unknown {
-  if (error instanceof TwinSyncError && error.code === 'TWIN_DIRTY') {
+  const ran = `The ${what} ran (${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped)`
+  const paths = editedPathsOf(error)
+  if (paths !== undefined) {
     // A person saved twin files while the result was recorded (session 30): the snapshot stopped
     // before it moved anything, the edit kept; the machine was changed all the same.
-    const paths = (error.details as { paths?: string[] } | undefined)?.paths ?? []
-    return new TwinSyncError('TWIN_DIRTY', `The ${what} ran (${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped), but the twin was edited while its result was recorded (${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ', …' : ''}): nothing of it was committed, the edit is kept, and the record of the interrupted ${what} is kept`, {
+    return new TwinSyncError('TWIN_DIRTY', `${ran}, but the twin was edited while its result was recorded (${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ', …' : ''}): nothing of it was committed, the edit is kept, and the record of the interrupted ${what} is kept`, {
       nextStep: `Run \`twinsync apply\` to finish recording it (what was done is not done again); your edit stays pending for the plan after that.`,
       details: { repo: dir, paths, ...counts },
       cause: error,
@@ -397,13 +399,13 @@ function afterSnapshotFailed(error: unknown, what: string, counts: Record<'appli
   if (!(error instanceof TwinSyncError) || error.code !== 'DISK_FULL') return error
   const committed = committedIn(error)
   if (committed !== undefined) {
-    return new TwinSyncError('DISK_FULL', `The ${what} ran (${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped) and is recorded in snapshot ${committed.slice(0, 12)}, but the disk holding the twin (${dir}) is full and your other edits could not be put back: they are set aside in refs/twinsync/intended`, {
+    return new TwinSyncError('DISK_FULL', `${ran} and is recorded in snapshot ${committed.slice(0, 12)}, but the disk holding the twin (${dir}) is full and your other edits could not be put back: they are set aside in refs/twinsync/intended`, {
       nextStep: `Free some space (\`df -h ${dir}\`), then run \`twinsync snapshot\`: it puts them back into the working twin, pending as before.`,
       details: { repo: dir, committed, ...counts },
       cause: error,
     })
   }
-  return new TwinSyncError('DISK_FULL', `The ${what} ran (${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped), but the disk holding the twin (${dir}) is full and its result could not be committed; the record of the interrupted ${what} is kept`, {
+  return new TwinSyncError('DISK_FULL', `${ran}, but the disk holding the twin (${dir}) is full and its result could not be committed; the record of the interrupted ${what} is kept`, {
     nextStep: `Free some space (\`df -h ${dir}\`), then run \`twinsync apply\` to finish it: what was done is not done again.`,
     details: { repo: dir, ...counts },
     cause: error,
@@ -412,7 +414,7 @@ function afterSnapshotFailed(error: unknown, what: string, counts: Record<'appli
 
 /** The snapshot a failure says was committed before it (SnapshotService's committedThen). */
 function committedIn(error: unknown): string | undefined {
-  const committed = error instanceof TwinSyncError ? (error.details as { committed?: unknown } | undefined)?.committed : undefined
+  const committed = isTwinSyncError(error) ? (error.details as { committed?: unknown } | undefined)?.committed : undefined
   return typeof committed === 'string' ? committed : undefined
 }
 

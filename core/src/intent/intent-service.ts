@@ -217,12 +217,13 @@ export class IntentService {
       editedSince: editedSince(held),
       restore: async (onto, observed = onto) => {
         const [intendedTree, ontoTree] = await Promise.all([treeOf(dir, intended), treeOf(dir, onto)])
+        const ontoEntries = await entriesOf(dir, ontoTree, paths)
         // A held file a person saved again while the run went on is not `onto`'s any more: their
         // latest save stays, and is the intent (session 30: the older edit was merged over it).
-        const late = await this.savedSince(ontoTree, paths)
+        const late = this.savedSince(ontoEntries, paths)
         for (const path of late) this.logger.warn(`${path}: saved again while the twin was set aside; your latest save is kept`)
         // A pull moves the twin (onto) and not the observed state: then the other side of a conflict is the mirror.
-        await this.mergeOnto(baseTree, intendedTree, ontoTree, paths.filter((p) => !late.includes(p)), onto === observed ? 'machine' : 'mirror')
+        await this.mergeOnto(baseTree, intendedTree, ontoTree, paths.filter((p) => !late.includes(p)), onto === observed ? 'machine' : 'mirror', ontoEntries)
         await rm(this.heldMarker(), { force: true })
         // The intent was checked with the providers before and the machine left every held path
         // as it was (a scheduled snapshot): only its base moved; no need to ask them again.
@@ -736,24 +737,25 @@ export class IntentService {
   }
 
   /**
-   * Of the held `paths`, those whose working file is no longer what the twin was moved to
-   * (`ontoTree`'s, or as the hold left it when nothing moved): saved by a person meanwhile.
+   * Of the held `paths`, those whose working file is no longer what the twin was moved to (its
+   * `onto` entries, as the hold left them when nothing moved): saved by a person meanwhile.
    * A file that cannot be read as git would is not counted (merged as before).
    */
-  private async savedSince(ontoTree: string, paths: readonly string[]): Promise<string[]> {
-    const entries = await entriesOf(this.twin.dir, ontoTree, paths)
+  private savedSince(onto: ReadonlyMap<string, { mode: string; blob: string }>, paths: readonly string[]): string[] {
     return paths.filter((path) => {
-      const entry = entries.get(path)
+      const entry = onto.get(path)
       const file = join(this.twin.dir, path)
       if (entry === undefined) return entryPresent(file)
       return fileIsBlob(file, { mode: entry.mode, sha: entry.blob }) === false
     })
   }
 
-  private async mergeOnto(baseTree: string, intendedTree: string, ontoTree: string, paths: readonly string[], other: 'machine' | 'mirror' = 'machine'): Promise<void> {
+  /** `ontoEntries`: `ontoTree`'s entries of at least `paths`, when the caller read them already (restore). */
+  private async mergeOnto(baseTree: string, intendedTree: string, ontoTree: string, paths: readonly string[], other: 'machine' | 'mirror' = 'machine', ontoEntries?: ReadonlyMap<string, { mode: string; blob: string }>): Promise<void> {
     const dir = this.twin.dir
-    const [base, intended, onto] = await Promise.all([entriesOf(dir, baseTree, paths), entriesOf(dir, intendedTree, paths), entriesOf(dir, ontoTree, paths)])
-    const blobs = await readBlobs(dir, [...base.values(), ...intended.values(), ...onto.values()].map((e) => e.blob))
+    const [base, intended, onto] = await Promise.all([entriesOf(dir, baseTree, paths), entriesOf(dir, intendedTree, paths), ontoEntries ?? entriesOf(dir, ontoTree, paths)])
+    const ontoBlobs = paths.flatMap((p) => onto.get(p)?.blob ?? [])
+    const blobs = await readBlobs(dir, [...[...base.values(), ...intended.values()].map((e) => e.blob), ...ontoBlobs])
     const bytes = (e: { blob: string } | undefined) => (e === undefined ? undefined : blobs.get(e.blob))
     const results = new Map<string, Uint8Array | undefined>()
     const removals: Array<[string, UnitPath[]]> = []

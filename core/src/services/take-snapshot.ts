@@ -2,6 +2,7 @@ import type { CollectProgress } from '../collect/collector.js'
 import { inject, injectable } from '../di.js'
 import { SnapshotService, type SnapshotResult } from '../snapshot/snapshot-service.js'
 import { RemoteService, type PushOutcome } from '../remote/remote-service.js'
+import { editedPathsOf } from '../twin/atomic-snapshot.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { InitWorkflow } from './init-twin.js'
 import { TwinPlaceWorkflow } from './twin-place.js'
@@ -68,8 +69,8 @@ export class SnapshotWorkflow {
       // A scheduled snapshot (--if-changed) that finds another snapshot or apply holding the twin
       // leaves the work to it: that run records the machine. A person's `snapshot` is told LOCK_HELD.
       // So with a person saving twin files meanwhile (TWIN_DIRTY): the next one records the machine.
-      if (options.ifChanged && isTwinSyncError(error) && error.code === 'TWIN_DIRTY') {
-        const edited = (error.details as { paths?: string[] } | undefined)?.paths ?? []
+      const edited = editedPathsOf(error)
+      if (options.ifChanged && edited !== undefined) {
         return { commit: undefined, message: undefined, skipped: 'busy' as const, busy: { purpose: 'edit', pid: 0, since: '', edited }, head: await this.twin.head(), summary: {}, providers: [], diagnostics: [], pending: [] }
       }
       if (!options.ifChanged || !isTwinSyncError(error) || error.code !== 'LOCK_HELD') throw error

@@ -1,6 +1,6 @@
 import { watchForApplies } from '../apply/machine-lock.js'
 import type { Diagnostic, Logger, Provider, TwinDocument } from '@twinsync/sdk'
-import { isApplicable, isVolatileTwinPath, TwinSyncError } from '@twinsync/sdk/light'
+import { isApplicable, isTwinSyncError, isVolatileTwinPath, TwinSyncError } from '@twinsync/sdk/light'
 import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
 import { clearForgotten } from '../history/forgotten-paths.js'
@@ -514,7 +514,7 @@ const EMPTY_TWIN = {
  * "nothing was written", and an apply's "its result could not be committed", of a commit made).
  */
 function committedThen(error: unknown, commit: string | undefined): unknown {
-  if (commit === undefined || !(error instanceof TwinSyncError)) return error
+  if (commit === undefined || !isTwinSyncError(error)) return error
   return new TwinSyncError(error.code, `Snapshot ${commit.slice(0, 12)} was committed, but putting your edits back failed: ${error.message}`, {
     ...(error.nextStep === undefined ? {} : { nextStep: error.nextStep }),
     details: { ...((error.details as Record<string, unknown> | undefined) ?? {}), committed: commit },

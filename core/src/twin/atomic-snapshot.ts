@@ -4,7 +4,7 @@ import { appendFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSy
 import { link, lstat, mkdir, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { TwinReader } from '@twinsync/sdk'
-import { TwinSyncError, compareStrings, knownBlob, writeFileAtomic } from '@twinsync/sdk/light'
+import { TwinSyncError, compareStrings, isTwinSyncError, knownBlob, writeFileAtomic } from '@twinsync/sdk/light'
 import { diskError } from './disk-error.js'
 import { lockTempOfDeadRun, tempOfDeadRun } from './twin-lock.js'
 import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
@@ -902,11 +902,17 @@ function under(sorted: readonly string[], prefix: string): string[] {
 export type EditedSince = () => Promise<string[]>
 
 /** A person saved these twin files while a snapshot ran: it stops before it moves anything (TWIN_DIRTY). */
-export function twinEditedMeanwhile(paths: readonly string[]): TwinSyncError {
+function twinEditedMeanwhile(paths: readonly string[]): TwinSyncError {
   return new TwinSyncError('TWIN_DIRTY', `The twin was edited while the snapshot ran (${paths.slice(0, 5).join(', ')}${paths.length > 5 ? `, and ${paths.length - 5} more` : ''}): nothing was committed, and the edit is kept`, {
     nextStep: 'Run `twinsync snapshot` again once the edit is saved: it records the machine and keeps the edit pending.',
     details: { paths: [...paths] },
   })
+}
+
+/** The twin paths a TWIN_DIRTY refusal (twinEditedMeanwhile) names; undefined for any other error. */
+export function editedPathsOf(error: unknown): string[] | undefined {
+  if (!isTwinSyncError(error) || error.code !== 'TWIN_DIRTY') return undefined
+  return (error.details as { paths?: string[] } | undefined)?.paths ?? []
 }
 
 function modeOf(doc: DraftDocument): string {

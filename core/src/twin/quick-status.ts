@@ -487,6 +487,7 @@ export function editedSinceIndexed(dir: string, index: TwinIndex, asked: Readonl
   const view = new DataView(index.bytes.buffer, index.bytes.byteOffset, index.bytes.byteLength)
   const prefix = dir.endsWith('/') ? dir : `${dir}/`
   const edited: string[] = []
+  let converts: boolean | undefined // asked once, at the first file whose stat data proves nothing
   for (let i = 0; i < index.paths.length; i++) {
     const path = index.paths[i] as string
     if (!asked.has(path)) continue
@@ -502,7 +503,7 @@ export function editedSinceIndexed(dir: string, index: TwinIndex, asked: Readonl
       edited.push(path)
       continue
     }
-    if (convertsSome(dir, index)) return undefined
+    if ((converts ??= convertsSome(dir, index))) return undefined
     const entry = index.entries.get(path)
     const same = entry === undefined ? undefined : fileIsBlob(prefix + path, entry)
     if (same === undefined) return undefined
