@@ -4,6 +4,7 @@ import {
   isTwinSyncError,
   TwinSyncError,
   isWithin,
+  machinePathOf,
   mirrorPath,
   warningDiagnostic,
   withKnownBlob,
@@ -19,12 +20,12 @@ import { resolveConfig } from './config.js'
 import { forgetCollected, rememberCollected, textBlobs } from './collected-texts.js'
 import { decodeText, md5, sha256 } from './content.js'
 import { documentsToken, isSplitToken, keptOf, KEPT_PARTS } from './documents-token.js'
-import { keptState, notesFor, rememberNotes } from './kept-collect.js'
+import { keptState, notesFor, rememberNotes, type DescribedNotes } from './kept-collect.js'
 import { cachedAttributes } from './attribute-cache.js'
 import type { ExtendedAttributes } from './extended-attributes.js'
 import { LEFTOVER_PATTERNS } from './ignore.js'
 import { expandIncludes, isIncluded, selectUsers } from './include.js'
-import { manifestDocuments, partOf, partPath, readManifest, SPLIT_FROM, type KeptManifest } from './manifest.js'
+import { manifestDocuments, partNamed, partOf, partPath, readManifest, SPLIT_FROM, type KeptManifest } from './manifest.js'
 import { formatMode } from './mode.js'
 import { originOf, packageDatabaseStamp, packageLookup, type PackageLookup } from './package-origin.js'
 import { ownHomesOnly, PathPatterns, SECRET_RULES_VERSION } from '@twinsync/sdk'
@@ -32,7 +33,7 @@ import { namedCredentialFiles } from './named-credentials.js'
 import { folderOf, NAME_SCREEN, NameScreen, type HeldName } from './secret-names.js'
 import { BARE_TOKEN, DEFAULT_SECRET_PATHS, ROOT_ONLY_UNCHECKED, SecretRules, TOKEN_FILE, isBareToken, isTokenFile, onlyRootCanRead, openvpnCredentialFiles, postfixPasswordMaps, secretHash, secretHashKey } from './secrets.js'
 import { StatCache, type ContentVerdict, type FileOrigin } from './stat-cache.js'
-import { isUnitMaskLink, MANIFEST_PATH, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
+import { isUnitMaskLink, MANIFEST_PATH, PARTS_DIR, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
 
 /** Files are read this many at a time: enough to hide latency, few enough to stay polite. */
 const PARALLEL_READS = 16
@@ -171,21 +172,43 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   }
   // Directories and files the stat cache knows need no read: described in one pass, without a
   // promise each; the rest (symlinks, new and changed files) are read side by side.
-  const toRead: Walked[] = []
-  for (const item of walked) {
-    const known = describeUnread(cache, names, item)
-    if (known === undefined) toRead.push(item)
-    else finish(known)
-  }
-  await inParallel(toRead, PARALLEL_READS, async (item) => {
-    ctx.signal.throwIfAborted()
-    try {
-      finish(await describe(ctx, scope, cache, screen, names, packages, item))
-    } catch (error) {
-      if (indexFailed !== undefined && error === indexFailed) return
-      unread.push(unreadOf(item.path, error))
+  const describeAll = async (items: readonly Walked[]): Promise<void> => {
+    const toRead: Walked[] = []
+    for (const item of items) {
+      const known = describeUnread(cache, names, item)
+      if (known === undefined) toRead.push(item)
+      else finish(known)
     }
-  })
+    await inParallel(toRead, PARALLEL_READS, async (item) => {
+      ctx.signal.throwIfAborted()
+      try {
+        finish(await describe(ctx, scope, cache, screen, names, packages, item))
+      } catch (error) {
+        if (indexFailed !== undefined && error === indexFailed) return
+        unread.push(unreadOf(item.path, error))
+      }
+    })
+  }
+  // Speed (issue 22, session 31): a snapshot's collect of a split manifest describes only the
+  // parts whose piece of the token moved (partlyKept); the others are kept as HEAD holds them.
+  const partly = since !== undefined && isSplitToken(since) && unread.length === 0 ? await partlyKept(ctx, previous, since, await attributesRead, tokenOf) : undefined
+  const keptItems: Walked[] = []
+  if (partly === undefined) await describeAll(walked)
+  else {
+    const described: Walked[] = []
+    for (const item of walked) {
+      if (partly.keep.parts[partOf(item.path)] !== true) described.push(item)
+      else {
+        keptItems.push(item)
+        cache.carry(item.path) // in the walk's order, as a lookup that hit would keep it (StatCache.save)
+      }
+    }
+    await describeAll(described)
+  }
+  // Only while the manifest is split for certain (each kept path but a symlink is an entry) and
+  // nothing was unreadable; else the kept parts are described too, and all goes on as before.
+  const partial = partly !== undefined && unread.length === 0 && indexFailed === undefined && entries.length + keptItems.filter((i) => i.stat.type !== 'symlink').length >= SPLIT_FROM ? partly : undefined
+  if (partly !== undefined && partial === undefined && indexFailed === undefined) await describeAll(keptItems)
   if (indexFailed !== undefined) {
     cache.close()
     throw indexFailed
@@ -201,6 +224,7 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
 
   entries.sort((a, b) => compareStrings(a.path, b.path))
   leftovers.sort(compareStrings)
+  if (partial !== undefined) return partlyDescribed(ctx, partial, keptItems, { entries, leftovers, accounts }, undecodable, screen.held, diagnostics)
   const tokenFiles = entries.filter((e) => e.secretReason === TOKEN_FILE || e.secretReason === BARE_TOKEN).map((e) => ({ path: e.path, reason: e.secretReason as string }))
   diagnostics.push(...closingDiagnostics(tokenFiles, undecodable, screen.held))
   const state: FilesState = unread.length === 0 ? { entries, leftovers, accounts } : { entries, leftovers, accounts, unread: [...new Set(unread.map((u) => u.path))].sort(compareStrings) }
@@ -218,6 +242,80 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   if (keep.whole) return { state, documents: [], diagnostics, token, kept: KEPT_PARTS }
   const kept: string[] = []
   return { state, documents: documentsOf(state, keep, kept), diagnostics, token, kept }
+}
+
+/**
+ * Speed (issue 22, session 31): the snapshot of a split manifest (SPLIT_FROM entries or more)
+ * with a few files changed described every file all the same (the stat cache's lookup of each
+ * file's verdict, text, blob id and origin, an entry object each: the scale root's 21,000), then
+ * made documents only for the parts whose piece of the token moved (keptOf). Now only the paths
+ * of those parts are described; the kept parts' paths are not looked up (their stat cache
+ * records carried, StatCache.carry), and what describing said of them (a token file held out, a
+ * symlink held out by its target) is taken from the notes on record for `since`
+ * (kept-collect.ts), which describing wrote under that token. Taken only when the walk found no
+ * path unreadable, the notes for `since` are on record, and HEAD (the observed commit the
+ * snapshot hands `since` for: `previous`) lists what the kept parts hold (their manifest parts,
+ * their mirrored files) — the claim is HEAD's own listing, checked again by the snapshot
+ * (refusedClaim). Figure: docs/architecture.md (Speed, session 31).
+ */
+interface PartlyKept {
+  token: string
+  keep: { whole: false; head: boolean; parts: boolean[] }
+  notes: DescribedNotes
+  previous: TwinReader
+}
+
+async function partlyKept(
+  ctx: ProviderContext,
+  previous: TwinReader | undefined,
+  since: string,
+  attributes: ExtendedAttributes,
+  tokenOf: (attributes: ExtendedAttributes, split: boolean) => string | undefined,
+): Promise<PartlyKept | undefined> {
+  if (previous === undefined) return undefined
+  const token = tokenOf(attributes, true)
+  const keep = token === undefined ? undefined : keptOf(since, token)
+  if (token === undefined || keep === undefined || keep.whole) return undefined
+  const notes = await notesFor(ctx.cache, since)
+  return notes === undefined ? undefined : { token, keep, notes, previous }
+}
+
+/** The collect's result when only the moved parts were described (partlyKept): their documents, the rest kept as HEAD holds it. */
+async function partlyDescribed(
+  ctx: ProviderContext,
+  partial: PartlyKept,
+  keptItems: readonly Walked[],
+  described: { entries: FileEntry[]; leftovers: string[]; accounts: Accounts },
+  undecodable: readonly string[],
+  held: HeldName[],
+  diagnostics: Diagnostic[],
+): Promise<CollectResult<FilesState>> {
+  const kept = (path: string) => partial.keep.parts[partOf(path)] === true
+  const tokenFiles = described.entries
+    .filter((e) => e.secretReason === TOKEN_FILE || e.secretReason === BARE_TOKEN)
+    .map((e) => ({ path: e.path, reason: e.secretReason as string }))
+    .concat(partial.notes.tokenFiles.filter((f) => kept(f.path)))
+    .sort((a, b) => compareStrings(a.path, b.path))
+  const keptLinks = partial.notes.heldLinks.filter((h) => kept(h.path))
+  const heldLinks = [...held.filter((h) => h.link === true), ...keptLinks]
+  diagnostics.push(...closingDiagnostics(tokenFiles, undecodable, [...held, ...keptLinks]))
+  await rememberNotes(ctx.cache, partial.token, { tokenFiles, heldLinks })
+  const keptPaths: string[] = []
+  const documents = documentsOf(described as FilesState, partial.keep, keptPaths)
+  // What the kept parts hold in HEAD: their manifest parts and their mirrored files.
+  for (const path of await partial.previous.list(PARTS_DIR)) {
+    const part = partNamed(path)
+    if (part !== undefined && partial.keep.parts[part] === true) keptPaths.push(path)
+  }
+  // Only the files this collect walked in a kept part: another provider's mirrored file is never claimed.
+  const keptFiles = new Set<string>()
+  for (const item of keptItems) if (item.stat.type === 'file') keptFiles.add(item.path)
+  for (const path of await partial.previous.list('filesystem/')) {
+    const machine = machinePathOf(path)
+    if (machine !== undefined && keptFiles.has(machine)) keptPaths.push(path)
+  }
+  forgetCollected()
+  return { state: keptState(described.leftovers, described.accounts), documents, diagnostics, token: partial.token, kept: keptPaths }
 }
 
 /**

@@ -88,7 +88,8 @@ export interface KeptManifest {
  */
 export function manifestDocuments(state: FilesState, keep?: KeptManifest): TwinDocument[] {
   generated.clear()
-  if (state.entries.length < SPLIT_FROM) return [{ path: MANIFEST_PATH, content: remember(MANIFEST_PATH, manifestBytes(state)) }]
+  // A kept part (keep) is one of a split manifest's: the entries are then those of the other parts only (collect.ts, partlyKept).
+  if (keep === undefined && state.entries.length < SPLIT_FROM) return [{ path: MANIFEST_PATH, content: remember(MANIFEST_PATH, manifestBytes(state)) }]
   const parts = new Map<number, FileEntry[]>()
   let size = 0
   for (const entry of state.entries) {

@@ -394,6 +394,17 @@ export class StatCache {
   }
 
   /**
+   * Keep a path's record as it is, unread (its file is not described this run: a part of a split
+   * manifest kept as HEAD holds it, collect.ts). Without it the save would drop the record as a
+   * file gone, and the next collect would read the file again. A record whose stat data moved since
+   * is carried too: every lookup checks the stat data, so it is never taken for the file as it is.
+   */
+  carry(path: string): void {
+    const at = this.previous.all()?.get(path)
+    if (at !== undefined && !this.next.has(path)) this.next.set(path, at)
+  }
+
+  /**
    * Nothing was remembered since the cache was opened (no listing, link or verdict made now, none
    * carried over as too recent, no origin worked out anew): every lookup so far found its record
    * unmoved (kept-collect.ts asks after the walk).

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import { MemoryCache, type CollectResult, type ProviderCache } from '@twinsync/sdk'
+import { MemoryCache, MemoryTwin, type CollectResult, type ProviderCache } from '@twinsync/sdk'
 import { FilesProvider } from '../src/index.js'
 import { keptOf, KEPT_PARTS } from '../src/documents-token.js'
 import { partOf, partPath } from '../src/manifest.js'
@@ -260,6 +260,60 @@ describe('files provider: a split manifest\'s documents kept part by part', () =
     const next = await collect(first.token)
     const made = await checkKept(first, next)
     assert.ok(made.includes('system/files/manifest.json'))
+    assert.ok(!(next.kept ?? []).includes('filesystem/etc/many/d99/f9.conf'), 'a removed file is not claimed')
+  })
+
+  // Session 31: with HEAD to list (`previous`, as a snapshot gives it), only the moved parts are described.
+  const collectAgainst = (since: string, head: CollectResult<unknown>) => provider.collect({ ctx: ctx(), since, previous: new MemoryTwin(head.documents) })
+
+  it('one file changed, HEAD given: only its part is described; the rest claimed kept from HEAD\'s listing, what describing said of it from the notes', async () => {
+    root.file('/etc/myapp/world.token', 'Xq7vR2mK9pL4sT8wZ3nB6yH1\n', { mode: 0o644 })
+    root.link('/etc/app/key-link', '/etc/ssl/private/AKIAIOSFODNN7EXAMPLE')
+    for (const folder of ['/etc/myapp/x', '/etc/app/x']) assert.notEqual(partOf(folder), partOf(CHANGED), `${folder} is in another part than the changed file`)
+    await age()
+    const first = await collect()
+    root.file(CHANGED, 'changed\n')
+    await age()
+    const next = await collectAgainst(String(first.token), first)
+    assertUndescribed(next)
+    const made = await checkKept(first, next)
+    for (const path of made) assert.ok(path === partPath(partOf(CHANGED)) || partOf(path.slice('filesystem'.length)) === partOf(CHANGED), `${path} is of the changed part`)
+    // Said as a full collect says it: the token file and the held link are in kept parts.
+    const full = await collect()
+    assert.deepEqual(next.diagnostics, full.diagnostics)
+    assert.ok(next.diagnostics.some((d) => d.code === 'FILES_TOKEN_FILE' && d.path === '/etc/myapp/world.token'))
+  })
+
+  it('after a partly described collect the stat cache still knows every kept file: the next unchanged collect describes none', async () => {
+    const first = await collect()
+    root.file(CHANGED, 'changed\n')
+    await age()
+    const next = await collectAgainst(String(first.token), first)
+    assertUndescribed(next)
+    const head = new MemoryTwin([...first.documents.filter((d) => !next.documents.some((n) => n.path === d.path)), ...next.documents])
+    const again = await provider.collect({ ctx: ctx(), since: String(next.token), previous: head })
+    assert.deepEqual([again.token, again.documents, again.kept], [next.token, [], KEPT_PARTS])
+    assertUndescribed(again)
+    // A collect that describes every file (plan, status) reads none: the kept parts' records were carried.
+    const counted = ctx()
+    let reads = 0
+    const readFile = counted.host.readFile.bind(counted.host)
+    counted.host.readFile = (path: string) => {
+      reads++
+      return readFile(path)
+    }
+    const described = await provider.collect({ ctx: counted })
+    assert.equal(described.token, next.token)
+    assert.equal(reads, 0, 'no file read again')
+  })
+
+  it('one file changed and one removed in another folder, HEAD given: both parts made, the removed file never claimed', async () => {
+    const first = await collect()
+    root.file(CHANGED, 'changed\n')
+    execFileSync('rm', [root.path('/etc/many/d99/f9.conf')])
+    await age()
+    const next = await collectAgainst(String(first.token), first)
+    await checkKept(first, next)
     assert.ok(!(next.kept ?? []).includes('filesystem/etc/many/d99/f9.conf'), 'a removed file is not claimed')
   })
 
