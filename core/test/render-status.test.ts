@@ -12,7 +12,7 @@ const status = (interrupted: string | null): DriftStatus => ({
   drift: true,
   domains: [],
   changes: [{ id: 'files:replace:/etc/motd', category: 'files', resource: '/etc/motd', summary: '/etc/motd changed on the machine', planned: 'put back as the twin has it' }],
-  pending: { count: 0, intended: null, domains: [], items: [] },
+  pending: { count: 0, intended: null, domains: [], items: [], setAside: null },
   remote: { configured: false, kind: null, url: null, repository: null, pending: 0 },
   interrupted,
   missing: [],

@@ -15,6 +15,9 @@ import { readApplyRecord } from '../../core/src/apply/resume.js'
 import { createContainer } from '../../core/src/container.js'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
 import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
+import { IntentService } from '../../core/src/intent/intent-service.js'
+import { StatusWorkflow } from '../../core/src/services/drift-status.js'
+import { renderStatus } from '../../core/src/cli/render.js'
 import { git, noPlugins, smallTwin, type SmallTwin } from '../support/in-process-twin.js'
 
 describe('the twin disk full right after a snapshot commit', function () {
@@ -94,5 +97,32 @@ describe('the twin disk full right after a snapshot commit', function () {
     await (await r.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
     assert.equal(await readFile(join(r.twin, 'filesystem/etc/hostname'), 'utf8'), 'left out\n', 'the edit left out is back')
     assert.deepEqual(await planned(), ['/etc/hostname'])
+  })
+
+  // Session 31 (helper redteam): meanwhile `status` read the set-aside twin against the last
+  // snapshot, though it was made on the snapshot before: the machine's own change (hostname)
+  // showed as pending, the twin asking to undo it. Now the held edits are merged onto the last
+  // snapshot for the comparison (or, the disk still full, compared with their own base), and
+  // status says they are set aside and what puts them back (CLI and TUI: the one service).
+  it('status meanwhile lists the held edit only, pending against the last snapshot, and says it is set aside', async () => {
+    const r = rig as SmallTwin
+    await writeFile(join(r.twin, 'filesystem/etc/motd'), 'twin edit\n')
+    await writeFile(join(r.root, 'etc/hostname'), 'machine changed\n')
+    const failed = await failure((await filling()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false }))
+    assert.equal(failed.code, 'DISK_FULL', failed.message)
+    const status = async () => (await r.container()).resolve(StatusWorkflow).status(undefined)
+    const full = await status()
+    assert.deepEqual(full.pending.items.map((i) => i.resource).sort(), ['/etc/motd'], 'the disk still full: the edit, not the machine\'s change undone')
+    assert.match(full.pending.setAside ?? '', /set aside in refs\/twinsync\/intended/)
+    await rm(filler())
+    const roomy = await status()
+    assert.deepEqual(roomy.pending.items.map((i) => i.resource).sort(), ['/etc/motd'])
+    assert.equal(roomy.drift, false, 'the snapshot recorded the hostname')
+    const merged = (await (await r.container()).resolve(IntentService).pending()).tree ?? ''
+    assert.deepEqual([git(r.twin, ['show', `${merged}:filesystem/etc/hostname`]), git(r.twin, ['show', `${merged}:filesystem/etc/motd`])], ['machine changed\n', 'twin edit\n'], 'compared as merged onto the last snapshot')
+    assert.match(renderStatus(roomy), /Your edits of the twin are set aside in refs\/twinsync\/intended.*`twinsync snapshot` puts them back/)
+    await (await r.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+    const after = await status()
+    assert.deepEqual([after.pending.items.map((i) => i.resource), after.pending.setAside], [['/etc/motd'], null], 'back in the working twin')
   })
 })

@@ -73,6 +73,7 @@ export function renderStatus(s: DriftStatus): string {
     )
     if (s.pending.items.length > 30) lines.push(`    … and ${s.pending.items.length - 30} more (--json lists them all)`)
   }
+  if (s.pending.setAside !== null) lines.push(`  ${s.pending.setAside}`)
   return lines.join('\n') + mirror
 }
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { copyIndex, dropStaleRefLock, parseNameStatus, revParseCommit, runGit, type GitStatusEntry } from '../twin/git.js'
+import { copyIndex, dropStaleRefLock, parseNameStatus, revParseCommit, runGit, runGitBytes, type GitStatusEntry } from '../twin/git.js'
 import { readRefId } from '../twin/quick-status.js'
 import { deleteRefInNode, identityNow, updateRefInNode } from '../twin/ref-update.js'
 import { isObjectId, remembered } from '../twin/object-memo.js'
@@ -71,6 +71,28 @@ export async function workingTree(dir: string): Promise<string> {
     const env = { GIT_INDEX_FILE: index }
     await git(dir, ['add', '--all', '--force', '--', '.'], env)
     return (await git(dir, ['write-tree'], env)).trim()
+  } finally {
+    await rm(tmp, { recursive: true, force: true })
+  }
+}
+
+/**
+ * `tree` with some paths' contents replaced (undefined: removed), as a new tree object, in a
+ * private index: neither the working twin nor git's index is touched. Writes the blobs and trees
+ * into the twin's objects (a few small loose objects; fails on a full disk).
+ */
+export async function treeWith(dir: string, tree: string, entries: ReadonlyArray<{ path: string; mode: string; content: Uint8Array | undefined }>): Promise<string> {
+  const tmp = await mkdtemp(join(tmpdir(), 'twinsync-index-'))
+  const env = { GIT_INDEX_FILE: join(tmp, 'index') }
+  try {
+    await runGit(dir, ['read-tree', tree], { env })
+    const lines: string[] = []
+    for (const e of entries) {
+      if (e.content === undefined) lines.push(`0 ${'0'.repeat(40)}\t${e.path}\0`)
+      else lines.push(`${e.mode} ${(await runGitBytes(dir, ['hash-object', '-w', '--stdin'], { input: Buffer.from(e.content) })).toString('utf8').trim()}\t${e.path}\0`)
+    }
+    if (lines.length > 0) await runGitBytes(dir, ['update-index', '-z', '--index-info'], { input: lines.join(''), env })
+    return (await runGit(dir, ['write-tree'], { env })).trim()
   } finally {
     await rm(tmp, { recursive: true, force: true })
   }

@@ -20,7 +20,7 @@ import { resetIndex } from '../twin/atomic-snapshot.js'
 import { entryPresent, fileIsBlob } from '../twin/quick-status.js'
 import { removeTwinFile, writeTwinFile, writeTwinSymlink } from '../twin/twin-files.js'
 import { TwinRepository, type WorkingTwinCheck } from '../twin/twin-repository.js'
-import { INTENDED_REF, OBSERVED_REF, changedBetween, commitTree, deleteRef, entriesOf, git, readRef, setRef, treeOf, workingTree } from './intent-git.js'
+import { INTENDED_REF, OBSERVED_REF, changedBetween, commitTree, deleteRef, entriesOf, git, readRef, setRef, treeOf, treeWith, workingTree } from './intent-git.js'
 import { describePath, type UnitPath } from './json-units.js'
 import { DESCRIPTION_EDIT_NOT_APPLIED, type DescriptionEdit, describedFamily, describedPartsOf, descriptionEdits, isDescribed, keepEdits, type OwnedPlace } from './description-edits.js'
 import { familyOf, mergePath, withoutElements } from './merge-path.js'
@@ -60,6 +60,11 @@ export interface PendingIntent {
   tree?: string
   /** The working twin was found to be exactly `observed` (HEAD, nothing edited) by this call: `status` plans from it without checking again. */
   exact?: true
+  /**
+   * The person's edits are not in the working twin: a snapshot set them aside and did not put
+   * them back (killed, a full disk). Said with the next step; the items are those edits.
+   */
+  setAside?: string
 }
 
 /** Intent set aside while a snapshot or a pull moves the working twin; `restore` puts it back on top. */
@@ -418,15 +423,15 @@ export class IntentService {
     const aside = this.heldAside()
     // The working twin is the last snapshot with nothing edited: nothing is pending (no git process when .git proves it, quick-status.ts).
     if (aside === undefined && observed === (await this.twin.head()) && (await this.twin.dirtyPaths()).length === 0) return { observed, intended: intendedCommit, items: [], paths: [], diagnostics: [], exact: true }
-    const tree = aside === undefined ? await workingTree(this.twin.dir) : await treeOf(this.twin.dir, aside.intended)
+    const { tree, from } = aside === undefined ? { tree: await workingTree(this.twin.dir), from: observed } : await this.heldView(aside, observed)
     const view = await this.view()
-    const { items, paths, diagnostics, byProvider, unowned } = await this.itemsBetween(observed, tree, view)
+    const { items, paths, diagnostics, byProvider, unowned } = await this.itemsBetween(from, tree, view)
     // A document the intended twin added that no loaded provider reads (its plugin missing): asked
     // for, and nothing compares it. Said as `plan` says it (PROVIDER_MISSING), so `status` does too.
     if (unowned.length > 0) {
       const reader = new GitTreeReader(this.twin.dir, tree)
       try {
-        diagnostics.push(...(await missingProviders(reader, (await this.registry.load()).providers.map((p) => p.provider), view.claims, new Set(unowned), () => recordedManifest(this.twin.dir, observed))))
+        diagnostics.push(...(await missingProviders(reader, (await this.registry.load()).providers.map((p) => p.provider), view.claims, new Set(unowned), () => recordedManifest(this.twin.dir, from))))
       } finally {
         reader.close()
       }
@@ -443,7 +448,7 @@ export class IntentService {
         }
     }
     // Edits of what only describes the machine (cron.json, a fact): kept, and said so (description-edits.ts).
-    const described = await descriptionEdits(this.twin.dir, observed, tree, view, undefined, placesOf(byProvider))
+    const described = await descriptionEdits(this.twin.dir, from, tree, view, undefined, placesOf(byProvider))
     return {
       observed,
       intended: intendedCommit,
@@ -457,6 +462,39 @@ export class IntentService {
       paths: [...new Set([...paths, ...described.map((e) => e.path)])],
       diagnostics,
       tree,
+      ...(aside === undefined ? {} : { setAside: SET_ASIDE }),
+    }
+  }
+
+  /**
+   * What the twin asks for while a snapshot's set-aside edits are not back (the marker): the held
+   * paths merged onto the last snapshot as the next snapshot's restore merges them (mergePath),
+   * in a tree of their own (nothing in the working twin moves), compared from the last snapshot.
+   * Session 30 compared the set-aside twin itself, made on the snapshot before (its base): every
+   * change the machine made since showed as pending, the twin asking to undo it. When no tree can
+   * be written (the twin's disk still full), the edits against their own base: the same items
+   * unless the machine changed the very same place too.
+   */
+  private async heldView(aside: HeldMarker, observed: string): Promise<{ tree: string; from: string }> {
+    const dir = this.twin.dir
+    const intendedTree = await treeOf(dir, aside.intended)
+    if (aside.base === observed) return { tree: intendedTree, from: observed }
+    try {
+      const [baseTree, ontoTree] = await Promise.all([treeOf(dir, aside.base), treeOf(dir, observed)])
+      const base = await entriesOf(dir, baseTree, aside.paths)
+      const intended = await entriesOf(dir, intendedTree, aside.paths)
+      const onto = await entriesOf(dir, ontoTree, aside.paths)
+      const blobs = await readBlobs(dir, [base, intended, onto].flatMap((m) => [...m.values()].map((e) => e.blob)))
+      const bytes = (m: ReadonlyMap<string, { blob: string }>, p: string) => blobs.get(m.get(p)?.blob ?? '')
+      const merged = []
+      for (const path of aside.paths) {
+        const { content } = await mergePath(path, bytes(base, path), bytes(intended, path), bytes(onto, path))
+        merged.push({ path, content, mode: intended.get(path)?.mode ?? onto.get(path)?.mode ?? '100644' })
+      }
+      return { tree: await treeWith(dir, ontoTree, merged), from: observed }
+    } catch (error) {
+      this.logger.debug(`status: the set-aside edits could not be merged onto the last snapshot (${(error as Error).message.split('\n')[0]}); compared with their own base`)
+      return { tree: intendedTree, from: aside.base }
     }
   }
 
@@ -921,6 +959,9 @@ export function setAside(error: unknown, marker: string): unknown {
     cause: error,
   })
 }
+
+/** What `status` says while a snapshot's set-aside edits are not back in the working twin (PendingIntent.setAside). */
+export const SET_ASIDE = 'Your edits of the twin are set aside in refs/twinsync/intended, not in the working twin (a snapshot could not put them back: killed, or its disk full); they are pending as listed. `twinsync snapshot` puts them back (free space on the twin\'s disk first if it is full).'
 
 /** What `.git/twinsync/intent-held` records while the intent is set aside (hold). */
 interface HeldMarker {

@@ -37,6 +37,8 @@ export interface DriftStatus {
     intended: string | null
     domains: Array<{ category: string; count: number }>
     items: PendingItem[]
+    /** The edits are set aside in refs/twinsync/intended, not in the working twin (a snapshot could not put them back): the sentence and its next step (IntentService.pending). */
+    setAside: string | null
   }
   remote: RemoteStatus
   /** An apply was interrupted: what it was doing and the ways on (the plan heads for its state). */
@@ -119,7 +121,7 @@ export class StatusWorkflow {
       drift: driftChanges.length > 0,
       domains: summarizePlan({ changes: [...plan.changes, ...unplanned] }),
       changes: driftChanges,
-      pending: { count: items.length, intended: pending.intended, domains: CATEGORIES.filter((c) => byCategory.has(c)).map((category) => ({ category, count: byCategory.get(category) as number })), items },
+      pending: { count: items.length, intended: pending.intended, domains: CATEGORIES.filter((c) => byCategory.has(c)).map((category) => ({ category, count: byCategory.get(category) as number })), items, setAside: pending.setAside ?? null },
       remote: await this.remote.status(),
       interrupted: await this.interrupted(),
       missing: distinct([...plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'), ...asked.filter((d) => d.code === 'PROVIDER_MISSING')]),

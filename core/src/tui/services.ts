@@ -89,7 +89,7 @@ export interface TuiServices {
   initTwin(): Promise<{ repo: string; created: boolean; commit: string | undefined }>
   lastSnapshot(): Promise<HistoryEntry | undefined>
   /** Collects the live machine: slow. */
-  drift(signal: AbortSignal): Promise<{ drift: boolean; changes: number; pending: number; missing?: number }>
+  drift(signal: AbortSignal): Promise<{ drift: boolean; changes: number; pending: number; missing?: number; setAside?: boolean }>
   providers(): Promise<{ providers: ProviderListing[]; diagnostics: Diagnostic[] }>
   /**
    * `twinsync push`: refused (REPO_NOT_INITIALIZED) when there is no twin, as the CLI's is.
@@ -194,7 +194,7 @@ export async function createTuiServices(
       const status = await container.resolve(StatusWorkflow).status(undefined)
       // Items, as `status` counts them (a package held and installed is one), not plan steps.
       // `missing`: parts of the twin not compared (no provider reads them, or theirs failed), never "in sync" (inSync, the rule `status` follows).
-      return { drift: status.drift, changes: new Set(status.changes.map((c) => `${c.category}\0${c.resource}`)).size, pending: status.pending.count, missing: notCompared(status) }
+      return { drift: status.drift, changes: new Set(status.changes.map((c) => `${c.category}\0${c.resource}`)).size, pending: status.pending.count, missing: notCompared(status), setAside: status.pending.setAside !== null }
     },
     providers: () => container.resolve(ProvidersWorkflow).list(),
     // `twinsync push` (with `init`: `snapshot --init`): the same workflow, push rule included; a twin is created only when asked.

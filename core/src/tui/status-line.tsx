@@ -11,6 +11,8 @@ export interface StatusModel {
   missing: number
   /** Things the twin asks for that the machine does not have yet (edits, pulls, changes not applied). */
   pending: number | undefined
+  /** The pending edits are set aside, not in the working twin (a snapshot could not put them back): `twinsync snapshot` does. */
+  setAside: boolean
   /** The mirror's line; undefined while it is being checked. */
   remote: RemoteStatus | undefined
   refresh: () => void
@@ -29,6 +31,7 @@ export function useStatusModel(services: TuiServices): StatusModel {
   const [drift, setDrift] = useState<StatusModel['drift']>('checking')
   const [pending, setPending] = useState<number | undefined>(undefined)
   const [missing, setMissing] = useState(0)
+  const [setAside, setSetAside] = useState(false)
   // No mirror port wired: "not linked" is a settled fact, not something still being checked.
   const [remote, setRemote] = useState<RemoteStatus | undefined>(services.remote === undefined ? UNWIRED : undefined)
   useEffect(() => {
@@ -47,6 +50,7 @@ export function useStatusModel(services: TuiServices): StatusModel {
           setMissing(d.missing ?? 0)
           setDrift(d.drift ? { count: d.changes } : (d.missing ?? 0) > 0 ? 'unknown' : 'in sync')
           setPending(d.pending)
+          setSetAside(d.setAside === true)
         },
         () => c.signal.aborted || setDrift('unknown'),
       )
@@ -61,7 +65,7 @@ export function useStatusModel(services: TuiServices): StatusModel {
     }
   }, [services, generation])
   const refresh = useCallback(() => setGeneration((g) => g + 1), [])
-  return { twin: services.location().dir, last, drift, pending, missing, remote, refresh }
+  return { twin: services.location().dir, last, drift, pending, missing, setAside, remote, refresh }
 }
 
 const UNWIRED: RemoteStatus = { summary: NOT_LINKED, linked: false }
@@ -79,7 +83,7 @@ export function StatusLine() {
   const drift = unread
     ? `NOT in sync: ${s.missing} part${s.missing === 1 ? '' : 's'} not compared${typeof s.drift === 'object' ? `; drift: ${s.drift.count}` : ''}`
     : s.drift === 'checking' ? 'drift: checking…' : s.drift === 'in sync' ? 'drift: none' : s.drift === 'unknown' ? 'drift: unknown' : `drift: ${s.drift.count} change${s.drift.count === 1 ? '' : 's'}`
-  const pending = s.pending === undefined ? '' : ` · pending: ${s.pending}`
+  const pending = s.pending === undefined ? '' : ` · pending: ${s.pending}${s.setAside ? ' (set aside: a snapshot puts them back)' : ''}`
   const driftColor = unread ? 'red' : typeof s.drift === 'object' ? 'yellow' : s.drift === 'in sync' ? 'green' : undefined
   return (
     <Text wrap="truncate-end" dimColor={false}>
