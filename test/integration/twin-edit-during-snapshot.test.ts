@@ -14,6 +14,8 @@ import { silentLogger } from '@twinsync/sdk'
 import { createContainer } from '../../core/src/container.js'
 import { ApplyService } from '../../core/src/apply/apply-service.js'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
+import { IntentService } from '../../core/src/intent/intent-service.js'
+import { TWIN_EDIT_KEPT } from '../../core/src/snapshot/snapshot-service.js'
 import { busyWhy, SnapshotWorkflow, type TakeSnapshotResult } from '../../core/src/services/take-snapshot.js'
 import { git, noPlugins, smallTwin, type SmallTwin } from '../support/in-process-twin.js'
 
@@ -180,5 +182,41 @@ describe('a twin edit saved while a snapshot runs', function () {
     const taken = await outcome((await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false }))
     assert.ok('commit' in taken && taken.commit !== undefined, JSON.stringify(taken))
     assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/motd']), 'machine changed\n')
+  })
+
+  // Session 31 (helper redteam): a save after the move's last look (HeldIntent.editedSince, asked
+  // just before the move) and before the renames: the machine's document was renamed over it,
+  // with nothing said. The save is made right after that look answered. Now each file is looked
+  // at again right before its rename: the save is kept, said (TWIN_EDIT_KEPT), pending and planned.
+  it('an edit saved after the last look and before the renames: kept as saved, said, pending against the new snapshot', async () => {
+    rig = await smallTwin('twinsync-edit-during-')
+    await writeFile(join(rig.twin, 'filesystem/etc/os-release'), 'ID=debian\nVERSION_ID="13"\nPRETTY_NAME="pending edit"\n')
+    await writeFile(join(rig.root, 'etc/motd'), 'machine changed\n')
+    const container = await createContainer({ root: rig.root, repo: rig.twin, configPath: rig.configPath, oclif: noPlugins, logger: silentLogger })
+    const intents = container.resolve(IntentService)
+    const hold = intents.hold.bind(intents)
+    let saved = false
+    intents.hold = async (...args: Parameters<IntentService['hold']>) => {
+      const held = await hold(...args)
+      const asked = held.editedSince
+      if (asked === undefined) return held
+      return {
+        ...held,
+        editedSince: async () => {
+          const found = await asked()
+          writeFileSync(join(rig.twin, 'filesystem/etc/motd'), 'person edit\n')
+          saved = true
+          return found
+        },
+      }
+    }
+    container.register(IntentService, { useValue: intents })
+    const result = await container.resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+    assert.ok(saved, 'the save was made after the last look')
+    assert.ok(result.commit !== undefined)
+    assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/motd']), 'machine changed\n', 'the snapshot records the machine')
+    assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'person edit\n', 'the save is kept')
+    assert.deepEqual(result.diagnostics.filter((d) => d.code === TWIN_EDIT_KEPT).map((d) => d.summary), ['filesystem/etc/motd: saved while the snapshot moved the twin; your save is kept, pending against the new snapshot'])
+    assert.deepEqual(await planned(), ['/etc/motd', '/etc/os-release'], 'the save and the edit pending before are planned')
   })
 })

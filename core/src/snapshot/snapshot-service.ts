@@ -53,6 +53,9 @@ export interface SnapshotOptions {
   pack?: 'auto' | 'incremental'
 }
 
+/** A person saved a twin file after the snapshot's last look and before its move reached the file: kept as saved (finishMove). */
+export const TWIN_EDIT_KEPT = 'TWIN_EDIT_KEPT'
+
 export interface SnapshotResult {
   /** The new commit, or undefined when nothing (worth committing) changed. */
   commit: string | undefined
@@ -179,7 +182,9 @@ export class SnapshotService {
     // commit moved it with HEAD and the working twin (draft.commit's refs), or a kill's settling did.
     if (observed !== undefined && observed !== held.observedRef && result.commit === undefined) await this.intents.markObserved(observed)
     // A commit from a clean twin moved it to the commit exactly (the draft wrote every file it changed).
-    const pending = await held.restore(observed ?? held.base, undefined, held.clean === true && result.commit !== undefined).catch((error: unknown) => {
+    // A save kept over the move (TWIN_EDIT_KEPT): the working twin is not the commit, asked again.
+    const movedClean = held.clean === true && result.commit !== undefined && !result.diagnostics.some((d) => d.code === TWIN_EDIT_KEPT)
+    const pending = await held.restore(observed ?? held.base, undefined, movedClean).catch((error: unknown) => {
       throw committedThen(this.intents.explainSetAside(error), result.commit)
     })
     this.logger.debug(`snapshot: intent settled at ${msSince(started)} ms`)
@@ -311,6 +316,7 @@ export class SnapshotService {
       // puts the held intent back, and the edit stays where it is.
       if (changes.length === 0) {
         await draft.align(editedSince)
+        diagnostics.push(...draft.keptEdits.map((path) => ({ severity: 'warning' as const, code: TWIN_EDIT_KEPT, summary: `${path}: saved while the snapshot moved the twin; your save is kept` })))
         if (draft.head !== undefined) await writeKeptRecord(this.twin.cacheDir(), draft.head, tokens)
         // HEAD as the draft read it under the lock: align() and discard() never move it.
         return { ...base, commit: undefined, message: undefined, skipped: 'unchanged', head: draft.head }
@@ -325,6 +331,8 @@ export class SnapshotService {
       // The observed state moves with HEAD and the working twin, as one move (finishMove).
       const commit = await draft.commit(tree, message, [OBSERVED_REF], editedSince)
       phase('committed')
+      // Saved by a person while the twin moved (after the last look): kept as saved, and said.
+      diagnostics.push(...draft.keptEdits.map((path) => ({ severity: 'warning' as const, code: TWIN_EDIT_KEPT, summary: `${path}: saved while the snapshot moved the twin; your save is kept, pending against the new snapshot` })))
       await writeKeptRecord(this.twin.cacheDir(), commit, tokens)
       if (options.label !== undefined) await new SnapshotLog(this.twin.dir).label(commit, options.label)
       return { ...base, ...(described.changes === undefined ? {} : { changes: described.changes }), commit, message: message.split('\n')[0] as string, skipped: undefined, head: commit }

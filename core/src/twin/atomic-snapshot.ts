@@ -72,6 +72,12 @@ export class SnapshotDraft {
   private headTrees: { root: string; trees: Map<string, Buffer> } | undefined
   /** The key (quick-status's digest of the entries) of the index writeIndex wrote. */
   private indexKey: string | undefined
+  /**
+   * Working files a person saved after the move's last look and before its rename reached them:
+   * left as saved (finishMove), so the edit stays in the working twin, pending against the new
+   * snapshot. Empty after a move that found none.
+   */
+  readonly keptEdits: string[] = []
 
   private constructor(
     private readonly dir: string,
@@ -457,7 +463,8 @@ export class SnapshotDraft {
       commit = (await git(this.dir, [...IDENTITY, 'commit-tree', '--no-gpg-sign', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message])).toString('utf8').trim()
     }
     await this.move(commit, this.head ?? null, refs, { clean: true, editedSince })
-    await this.rememberTree(commit)
+    // A save kept over the commit's file: the working twin is not the commit's, never recorded clean.
+    if (this.keptEdits.length === 0) await this.rememberTree(commit)
     return commit
   }
 
@@ -520,6 +527,9 @@ export class SnapshotDraft {
     // The last look before anything moves (a person saving meanwhile: see editedMeanwhile). Before
     // the move's record is written: a record whose commit is HEAD (align's) is finished by the
     // next run's settling even after a discard, over the edit.
+    // Each file the move writes or removes, as it stands before that look (lookedAt): a save
+    // after the look is found again right before that file's rename (finishMove), and kept.
+    const seen = new Map([...this.updates.keys(), ...this.removals].map((p) => [p, lookedAt(join(this.dir, p))]))
     const edited = [...(guard.clean === true ? this.editedMeanwhile() : []), ...((await guard.editedSince?.().catch(async (error: unknown) => {
       await this.discard()
       throw error
@@ -557,7 +567,7 @@ export class SnapshotDraft {
         throw diskError(error, this.dir)
       })
     }
-    await finishMove(this.dir, record, join(this.dir, INDEX))
+    await finishMove(this.dir, record, join(this.dir, INDEX), { seen, kept: this.keptEdits })
   }
 
   /**
@@ -794,20 +804,47 @@ function removeSync(path: string): void {
  * renamed in, the index swapped, the record removed. Run again by settleMove on a twin a kill
  * left part way through, so each step leaves alone what an earlier run of it did.
  */
-async function finishMove(dir: string, record: MoveRecord, index: string | undefined): Promise<void> {
+/**
+ * A working file's identity as lstat sees it (inode, mode, size, times to the nanosecond; '-'
+ * when there is none): a save or a rename over it changes it. One lstat.
+ */
+function lookedAt(path: string): string {
+  try {
+    const s = lstatSync(path, { bigint: true, throwIfNoEntry: false })
+    return s === undefined ? '-' : `${s.ino}:${s.mode}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
+  } catch {
+    return '-' // under a file (ENOTDIR): none
+  }
+}
+
+/**
+ * `live`: the move of a running snapshot, with each file as it stood before the last look
+ * (SnapshotDraft.move). Session 31: a save between that look and the renames was overwritten
+ * with nothing said; now a file that is not as it stood is left as saved and named in `kept`
+ * (its staged copy goes with the stage). The window left is the one between that lstat and
+ * the rename (microseconds), and a kill there: settling finishes the recorded move over the save.
+ */
+async function finishMove(dir: string, record: MoveRecord, index: string | undefined, live?: { seen: ReadonlyMap<string, string>; kept: string[] }): Promise<void> {
+  const savedMeanwhile = (path: string) => {
+    const seen = live?.seen.get(path)
+    if (seen === undefined || lookedAt(join(dir, path)) === seen) return false
+    live?.kept.push(path)
+    return true
+  }
   // A removed file whose place became a folder of the new tree (`morph` → `morph/inner`): a folder
   // there now is the one an earlier run made for the new files, never the old file. Session 17's
   // chaos run: a kill after the renames, settled, removed `morph/` with the file in it, HEAD at
   // the new snapshot; `plan` then proposed to delete morph/inner from the machine.
   const newFolders = new Set<string>()
   for (const { path } of record.updates) addFolders(newFolders, path)
-  for (const path of record.removals) await removeWorkingPath(dir, path, newFolders)
+  for (const path of record.removals) if (!savedMeanwhile(path)) await removeWorkingPath(dir, path, newFolders)
   // Synchronous, one after the other (see writeLooseBlobs); folders known to exist are not looked at again.
   const folders = new Set<string>()
   for (const { path, stage } of record.updates) {
     const from = join(dir, STAGE, stage)
     if (lstatSync(from, { throwIfNoEntry: false }) === undefined) continue // moved before the crash
     const target = join(dir, path)
+    if (savedMeanwhile(path)) continue
     makeParentsSync(dir, path, folders)
     if (lstatSync(target, { throwIfNoEntry: false })?.isDirectory() === true) rmSync(target, { recursive: true, force: true })
     renameSync(from, target)
