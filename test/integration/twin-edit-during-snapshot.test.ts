@@ -219,4 +219,32 @@ describe('a twin edit saved while a snapshot runs', function () {
     assert.deepEqual(result.diagnostics.filter((d) => d.code === TWIN_EDIT_KEPT).map((d) => d.summary), ['filesystem/etc/motd: saved while the snapshot moved the twin; your save is kept, pending against the new snapshot'])
     assert.deepEqual(await planned(), ['/etc/motd', '/etc/os-release'], 'the save and the edit pending before are planned')
   })
+
+  // Session 31 (helper redteam): an apply makes what it asks intent (IntentService.promote) by
+  // reading the working twin, then writing the plan's values into it; a person's save in between
+  // was written over with the plan's value: lost, nothing pending. The save is made right after
+  // promotion read the working twin. Now each write is a compare-and-swap on the bytes read.
+  it("an edit saved while an apply's promotion runs: kept, pending, planned", async () => {
+    rig = await smallTwin('twinsync-edit-during-')
+    const twinValue = await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8')
+    await writeFile(join(rig.root, 'etc/motd'), 'machine drift\n')
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.changes.map((c) => c.resource), ['/etc/motd'], 'the drift is planned back')
+    const container = await createContainer({ root: rig.root, repo: rig.twin, configPath: rig.configPath, oclif: noPlugins, logger: silentLogger })
+    const intents = container.resolve(IntentService) as unknown as { sidesOf: (...args: unknown[]) => Promise<unknown> }
+    const sidesOf = intents.sidesOf.bind(intents)
+    let saves = 0
+    intents.sidesOf = async (...args: unknown[]) => {
+      const sides = await sidesOf(...args)
+      if (saves++ === 0) writeFileSync(join(rig.twin, 'filesystem/etc/motd'), 'person save\n')
+      return sides
+    }
+    container.register(IntentService, { useValue: intents as unknown as IntentService })
+    const report = await container.resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal })
+    assert.ok(saves > 0, 'the save was made while promotion ran')
+    assert.equal(report.exitCode, 0)
+    assert.equal(await readFile(join(rig.root, 'etc/motd'), 'utf8'), twinValue, 'the approved step ran')
+    assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'person save\n', 'the save is kept')
+    assert.deepEqual(await planned(), ['/etc/motd'], 'and pending')
+  })
 })

@@ -1,6 +1,6 @@
 import { reasonFor } from './reason-asked.js'
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdir, rm } from 'node:fs/promises'
+import { lstat, mkdir, readlink, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { ApplicableProvider, Change, Diagnostic, Logger, PathClaims, Provider, ProviderContext, TwinReader } from '@twinsync/sdk'
 
@@ -18,7 +18,7 @@ import { remembered } from '../twin/object-memo.js'
 import { GitTreeReader, LazyBatch } from '../twin/git-tree-reader.js'
 import { resetIndex } from '../twin/atomic-snapshot.js'
 import { entryPresent, fileIsBlob } from '../twin/quick-status.js'
-import { removeTwinFile, writeTwinFile, writeTwinSymlink } from '../twin/twin-files.js'
+import { readTwinFile, removeTwinFile, writeTwinFile, writeTwinSymlink } from '../twin/twin-files.js'
 import { TwinRepository, type WorkingTwinCheck } from '../twin/twin-repository.js'
 import { INTENDED_REF, OBSERVED_REF, changedBetween, commitTree, deleteRef, entriesOf, git, readRef, setRef, treeOf, treeWith, workingTree } from './intent-git.js'
 import { describePath, type UnitPath } from './json-units.js'
@@ -309,7 +309,10 @@ export class IntentService {
         this.logger.debug(`${name}: ${done.unreadable}; what the apply asks of ${family.folder} is not kept pending if it fails`)
         continue
       }
-      for (const w of done.writes) await this.put(w.path, w.content, w.mode)
+      // A family is written whole or not at all: a document of it saved meanwhile keeps them all as they are.
+      const saved = await this.savedOf(docs.filter((d) => done.writes.some((w) => w.path === d.path)))
+      if (saved.length > 0) this.logger.warn(`${saved.join(', ')}: saved while the apply made what it asks pending; your save is kept`)
+      else for (const w of done.writes) await this.put(w.path, w.content, w.mode)
       // Written: the working twin's tree is made again when next asked (workingNow).
       if (done.writes.length > 0) working = undefined
       units.push(...done.units)
@@ -320,8 +323,7 @@ export class IntentService {
         const ids = coarse?.(s.path)
         if (coarse !== undefined && ids === undefined) continue
         const done = promotePath(s, byProvider.get(owner(s.path) ?? '') ?? [], never, describedPartsOf(s.path, view)?.parts ?? [], ids)
-        if (done.changed) {
-          await this.put(s.path, done.content, s.wantsMode ?? s.nowMode)
+        if (done.changed && (await this.putUnlessSaved(s.path, s.now, done.content, s.wantsMode ?? s.nowMode))) {
           s.now = done.content
           working = undefined
         }
@@ -374,8 +376,7 @@ export class IntentService {
     for (const s of sides) {
       const back = adoptApplied(s.path, s.now, s.was, done.filter((u) => u.path === s.path))
       if (back === undefined) continue
-      await this.put(s.path, back.content, s.nowMode ?? s.wantsMode)
-      taken = true
+      if (await this.putUnlessSaved(s.path, s.now, back.content, s.nowMode ?? s.wantsMode)) taken = true
     }
     if (taken) await this.record({})
   }
@@ -758,6 +759,42 @@ export class IntentService {
     await writeTwinFile(this.twin.dir, path, bytes, mode === '100755' ? 0o755 : 0o644)
   }
 
+  /**
+   * `put` by compare-and-swap: only while the working file is still `expected` (its bytes as the
+   * caller read them from the working twin's tree; a symlink's target), else the person's save
+   * is kept and said. Session 31: an apply's promotion read the working twin, then wrote the
+   * plan's values over a file a person saved meanwhile. The moment between this read and the
+   * write (microseconds) is what is left.
+   */
+  private async putUnlessSaved(path: string, expected: Uint8Array | undefined, bytes: Uint8Array | undefined, mode: string | undefined): Promise<boolean> {
+    if ((await this.savedOf([{ path, now: expected }])).length > 0) {
+      this.logger.warn(`${path}: saved while the apply made what it asks pending; your save is kept`)
+      return false
+    }
+    await this.put(path, bytes, mode)
+    return true
+  }
+
+  /** Of these documents, those whose working file is no longer the bytes read (`now`). */
+  private async savedOf(docs: ReadonlyArray<{ path: string; now: Uint8Array | undefined }>): Promise<string[]> {
+    const saved: string[] = []
+    for (const d of docs) {
+      // A file that cannot be read as the twin's (a symlinked folder above it) counts as saved: left alone.
+      const found = await this.workingBytes(d.path).catch(() => null)
+      if (found === null || !sameBytes(found, d.now)) saved.push(d.path)
+    }
+    return saved
+  }
+
+  /** A working file's bytes as git hashes them (a symlink: its target); undefined when there is none. */
+  private async workingBytes(path: string): Promise<Uint8Array | undefined> {
+    const full = join(this.twin.dir, path)
+    const info = await lstat(full).catch(() => undefined)
+    if (info === undefined) return undefined
+    if (info.isSymbolicLink()) return Buffer.from(await readlink(full))
+    return readTwinFile(this.twin.dir, path)
+  }
+
   /** Documents its provider plans nothing for that hold description edits: the machine's, with the edited parts kept. */
   private async keepDescriptions(ontoTree: string, tree: string, paths: readonly string[], kept: ReadonlyMap<string, DescriptionEdit[]>): Promise<void> {
     if (paths.length === 0) return
@@ -968,4 +1005,9 @@ interface HeldMarker {
   base: string
   intended: string
   paths: string[]
+}
+
+/** Two working-file contents alike (undefined: absent). */
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)
 }
