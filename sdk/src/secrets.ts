@@ -74,7 +74,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 16
+export const SECRET_RULES_VERSION = 17
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -167,6 +167,16 @@ const CREDENTIAL_WORDS = [
   'cf_key',
   'hmac-key',
   'des_key',
+  // Session 31: a password's stored hash under a key that says so (RabbitMQ's definitions.json
+  // `"password_hash"` and rabbitmq.conf's `default_pass_hash`, Pi-hole 6's `pwhash`, Graylog's
+  // `root_password_sha2`); PagerDuty's integration keys in Alertmanager (`routing_key`,
+  // `service_key`: 32 hex digits, no token's shape).
+  'password_hash',
+  'pass_hash',
+  'pwhash',
+  'password_sha2',
+  'routing_key',
+  'service_key',
 ] as const
 
 /**
@@ -205,6 +215,17 @@ const CREDENTIAL_KEYS = new Set([
   'logged_in_salt',
   'nonce_salt',
   'hash_salt',
+  // Session 31: Vault's dev server root token (`vault server -dev -dev-root-token-id=…`, its
+  // environment variable), MediaWiki's `$wgUpgradeKey` (16 hex digits), PHP's MySQL default
+  // password (`mysqli.default_pw`), Kamailio's kamctlrc database passwords (`DBRWPW`, `DBROPW`,
+  // `DBROOTPW`).
+  'dev-root-token-id',
+  'vault_dev_root_token_id',
+  'wgupgradekey',
+  'mysqli.default_pw',
+  'dbrwpw',
+  'dbropw',
+  'dbrootpw',
 ])
 
 /**
@@ -233,8 +254,10 @@ function isRunTogether(bare: string, lower: string): boolean {
   if (at === 0) return true
   const before = bare[at - 1] as string
   if (before === '_' || before === '-' || before === '.') return true
-  // A capital run after lower case: MediaWiki's `wgDBpassword`.
+  // A capital run after lower case: MediaWiki's `wgDBpassword`; and lower case after a capital
+  // run that followed lower case: its `wgDBadminpassword` (session 31; not `DBadminpassword`).
   const first = bare[at] as string
+  if (before >= 'A' && before <= 'Z' && first >= 'a' && first <= 'z') return /[a-z][A-Z]+$/.test(bare.slice(0, at))
   return before >= 'a' && before <= 'z' && first >= 'A' && first <= 'Z'
 }
 
@@ -255,7 +278,17 @@ const ENDS_LIKE_CREDENTIAL = new RegExp(`(?:${[...CREDENTIAL_WORDS, ...CREDENTIA
 /** iSCSI's mutual CHAP secret: `node.session.auth.password_in`, a credential key though it ends with no credential word. */
 const PASSWORD_IN = 'assword_in'
 
+/**
+ * Whether a key names a credential. Also with one digit after its credential word (session 31:
+ * rclone's crypt remote keeps its salt as `password2`; `pass1`), the key without it asked.
+ */
 function isCredentialKey(key: string): boolean {
+  if (isCredentialKeyAsWritten(key)) return true
+  const digitless = /[A-Za-z]\d["']*$/.test(key) ? key.replace(/\d(["']*)$/, '$1') : undefined
+  return digitless !== undefined && isCredentialKeyAsWritten(digitless)
+}
+
+function isCredentialKeyAsWritten(key: string): boolean {
   if (!ENDS_LIKE_CREDENTIAL.test(key)) return key.includes(PASSWORD_IN) && /[._]password_in["']*$/i.test(key)
   const bare = key.replace(/^[-"'$@]+|["']+$/g, '')
   const lower = bare.toLowerCase()
@@ -552,10 +585,12 @@ const makeHandRules = (): readonly HandRule[] => [
     // `passwd:`. SHA-crypt (with rounds), MD5-crypt, bcrypt, yescrypt, PostgreSQL's SCRAM
     // verifier (pgbouncer's userlist.txt, a dump of pg_authid).
     pattern:
-      /(?<![\w$])(?<v>\$(?:1|5|6|apr1)\$(?:rounds=\d+\$)?[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{22,86}|\$2[abxy]?\$\d\d\$[./0-9A-Za-z]{53}|\$(?:y|gy|7)\$[./0-9A-Za-z]+\$[./0-9A-Za-z]{0,86}\$[./0-9A-Za-z]{43}|SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]{8,}\$[A-Za-z0-9+/=]{20,}:[A-Za-z0-9+/=]{20,}|\$argon2(?:id|i|d)\$(?:v=\d+\$)?m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/.=-]{8,}\$[A-Za-z0-9+/.=-]{16,}|(?:\$pbkdf2(?:-sha\d+)?\$|pbkdf2_sha(?:1|256|512)\$)\d+\$[A-Za-z0-9+/.=-]{4,}\$[A-Za-z0-9+/.=-]{20,})/g,
+      /(?<![\w$])(?<v>\$(?:1|5|6|apr1)\$(?:rounds=\d+\$)?[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{22,86}|\$2[abxy]?\$\d\d\$[./0-9A-Za-z]{53}|\$(?:y|gy|7)\$[./0-9A-Za-z]+\$[./0-9A-Za-z]{0,86}\$[./0-9A-Za-z]{43}|SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]{8,}\$[A-Za-z0-9+/=]{20,}:[A-Za-z0-9+/=]{20,}|\$argon2(?:id|i|d)\$(?:v=\d+\$)?m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/.=-]{8,}\$[A-Za-z0-9+/.=-]{16,}|(?:\$pbkdf2(?:-sha\d+)?\$|pbkdf2_sha(?:1|256|512)\$)\d+\$[A-Za-z0-9+/.=-]{4,}\$[A-Za-z0-9+/.=-]{20,}|\$BALLOON-SHA256\$v=\d+\$s=\d+,t=\d+\$[A-Za-z0-9+/=]{8,}\$[A-Za-z0-9+/=]{16,}|-(?:pbkdf2(?::sha\d+)?|hashed)-[0-9a-f]{40,},[0-9a-f]{32}(?:,\d+)?(?![\w,]))/g,
     // Session 18: Argon2 (`$argon2id$v=19$m=…`: Jupyter's, Vaultwarden's admin token, Authelia's
     // users) and PBKDF2 as passlib (`$pbkdf2-sha256$…`) and Django (`pbkdf2_sha256$…`) write it.
-    hint: ['$1$', '$5$', '$6$', '$apr1$', '$2', '$y$', '$gy$', '$7$', 'SCRAM-SHA-256$', '$argon2', '$pbkdf2', 'pbkdf2_sha'],
+    // Session 31: Pi-hole 6's Balloon hash (`pwhash = "$BALLOON-SHA256$v=1$s=1024,t=32$…"`) and CouchDB's
+    // admins' hashes (`-pbkdf2-<hex>,<salt>,<iterations>`, `-pbkdf2:sha256-…`, 1.x's `-hashed-<hex>,<salt>`).
+    hint: ['$1$', '$5$', '$6$', '$apr1$', '$2', '$y$', '$gy$', '$7$', 'SCRAM-SHA-256$', '$argon2', '$pbkdf2', 'pbkdf2_sha', '$BALLOON-', '-pbkdf2', '-hashed-'],
   },
   { id: 'password-hash', description: 'htdigest password hash', pattern: /^[^:\s#]+:[^:\n]*:(?<v>[0-9a-f]{32})$/gm },
   {
@@ -705,7 +740,7 @@ const makeHandRules = (): readonly HandRule[] => [
     // - a server's directive setting a variable or header whose name `k` names a credential:
     //   nginx's `fastcgi_param DB_PASSWORD …;` and `proxy_set_header X-Api-Key …;`, Apache's
     //   `SetEnv` and `RequestHeader set`, HAProxy's `http-request set-header`;
-    // - a directive that is a credential: redis, bitcoind, ifupdown's wpa-*, nslcd's `bindpw`,
+    // - a directive that is a credential: redis, bitcoind, ifupdown's wpa-* and WEP `wireless-key` (session 31), nslcd's `bindpw`,
     //   keepalived's `auth_pass`, snmpd's communities (not the well-known `public`), BIND's key
     //   `secret "…";`; not a bare `password`: PAM's stacks begin their lines with it;
     // - HAProxy's `user NAME [insecure-]password …`; Redis Sentinel's `sentinel auth-pass MASTER …`;
@@ -713,7 +748,7 @@ const makeHandRules = (): readonly HandRule[] => [
     //   Apache's `AuthLDAPBindPassword …`, pure-ftpd's `MYSQLPassword …`; only a name of more than
     //   the bare word (`password VALUE` lines have their own rule: PAM's stacks begin with it).
     pattern: new RegExp(
-      String.raw`^[ \t]*(?:(?:(?:proxy|grpc)_set_header|add_header|(?:fastcgi|uwsgi|scgi)_param|SetEnv|(?:Request)?Header[ \t]+(?:set|append|add|merge|setifempty)|http-(?:request|response)[ \t]+(?:set|add)-header)[ \t]+(?<k>[A-Za-z0-9_.-]{1,64})|(?<d>requirepass|masterauth|masterpass|rpcpassword|wpa-psk|wpa-password|(?:root)?bindpw|auth_pass|(?:ro|rw)community6?|community|secret)|(?<u>user)[ \t]+\S+[ \t]+(?:insecure-)?password|(?<s>sentinel)[ \t]+(?:auth-pass[ \t]+\S+|sentinel-pass)|(?<c>[A-Za-z][A-Za-z0-9_.-]{2,63}))[ \t]+${VALUE}`,
+      String.raw`^[ \t]*(?:(?:(?:proxy|grpc)_set_header|add_header|(?:fastcgi|uwsgi|scgi)_param|SetEnv|(?:Request)?Header[ \t]+(?:set|append|add|merge|setifempty)|http-(?:request|response)[ \t]+(?:set|add)-header)[ \t]+(?<k>[A-Za-z0-9_.-]{1,64})|(?<d>requirepass|masterauth|masterpass|rpcpassword|wpa-psk|wpa-password|wireless-key[1-4]?|(?:root)?bindpw|auth_pass|(?:ro|rw)community6?|community|secret)|(?<u>user)[ \t]+\S+[ \t]+(?:insecure-)?password|(?<s>sentinel)[ \t]+(?:auth-pass[ \t]+\S+|sentinel-pass)|(?<c>[A-Za-z][A-Za-z0-9_.-]{2,63}))[ \t]+${VALUE}`,
       'gim',
     ),
     // Every directive it keeps names a credential key or is one of those named above (`bindpw`
@@ -1030,7 +1065,11 @@ const makeHandRules = (): readonly HandRule[] => [
     needs: { words: KEY_WORDS, caseless: true, lines: true },
     // A value not in quotes only under a key in capitals (`env[DB_PASS] = …`): program code
     // assigns variables so (`token['id_token'] = id_token`).
-    accept: (g) => isCredentialKey(g.k ?? '') && isValue(g.v1 ?? g.v2 ?? g.v3) && (g.v3 === undefined || /^[A-Z0-9_]+$/.test(g.k ?? '')),
+    // Session 31: or in a php-fpm pool's `php_admin_value[mysqli.default_pw] = …` (a php.ini setting's name).
+    accept: (g, text, at) =>
+      isCredentialKey(g.k ?? '') &&
+      isValue(g.v1 ?? g.v2 ?? g.v3) &&
+      (g.v3 === undefined || /^[A-Z0-9_]+$/.test(g.k ?? '') || /^[ \t]*php_(?:admin_)?value$/.test(text.slice(text.lastIndexOf('\n', at) + 1, at))),
   },
   {
     id: 'credential-assignment',
@@ -1180,10 +1219,10 @@ const makeHandRules = (): readonly HandRule[] => [
     // `wpa_passphrase SSID PASSPHRASE`, `nmcli … password …` and its `wifi-sec.psk …`, the
     // net-snmp tools' `-c COMMUNITY`, `-A`/`-X` passphrases, `ipmitool -P …`, FreeRDP's `/p:…`,
     // rdesktop's `-p …`, `aws configure set aws_secret_access_key …`, `ngrok authtoken …`,
-    // `vault login TOKEN`; `mysqladmin … password NEW` (session 19); `mariadb-admin … password NEW`,
+    // `vault login TOKEN` (and `vault operator unseal KEY`, session 31); `mysqladmin … password NEW` (session 19); `mariadb-admin … password NEW`,
     // pacemaker's `pcs host auth … -p PASSWORD` (session 20). Within one command (not past a pipe or `;`).
     pattern: new RegExp(
-      String.raw`(?:\brabbitmqctl\b[^\n|;&]*?[ \t](?:add_user|change_password|authenticate_user)[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s"']+)[ \t]+|\bwpa_passphrase[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s"'<>|]+)[ \t]+|\bnmcli\b[^\n|;&]*?[ \t](?:password|[\w-]+\.(?:psk|[\w-]*password|wep-key\d))[ \t]+|\bsnmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap|inform|df|status|netstat|delta|test|translate)\b[^\n|;&]*?[ \t]-[cAX][ \t]*|\bipmitool\b[^\n|;&]*?[ \t](?:-P[ \t]*|user[ \t]+set[ \t]+password[ \t]+\d+[ \t]+)|\b(?:[xw]l?|sdl-)?freerdp\d?\b[^\n|;&]*?[ \t][/+-]p:|\brdesktop\b[^\n|;&]*?[ \t]-p[ \t]*|\baws[ \t]+configure[ \t]+set[ \t]+(?:--profile[ \t]+\S+[ \t]+)?(?<k>[\w.-]+)[ \t]+|\bngrok\b[^\n|;&]*?[ \t](?:config[ \t]+add-)?authtoken[ \t]+|\bvault[ \t]+login(?:[ \t]+-\S+)*[ \t]+|\b(?:mysqladmin|mariadb-admin)\b[^\n|;&]*?[ \t]password[ \t]+|\bpcs\b[^\n|;&]*?[ \t](?:host|cluster)[ \t]+auth\b[^\n|;&]*?[ \t](?:-p|--password)(?:[ \t]+|=))${VALUE}`,
+      String.raw`(?:\brabbitmqctl\b[^\n|;&]*?[ \t](?:add_user|change_password|authenticate_user)[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s"']+)[ \t]+|\bwpa_passphrase[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s"'<>|]+)[ \t]+|\bnmcli\b[^\n|;&]*?[ \t](?:password|[\w-]+\.(?:psk|[\w-]*password|wep-key\d))[ \t]+|\bsnmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap|inform|df|status|netstat|delta|test|translate)\b[^\n|;&]*?[ \t]-[cAX][ \t]*|\bipmitool\b[^\n|;&]*?[ \t](?:-P[ \t]*|user[ \t]+set[ \t]+password[ \t]+\d+[ \t]+)|\b(?:[xw]l?|sdl-)?freerdp\d?\b[^\n|;&]*?[ \t][/+-]p:|\brdesktop\b[^\n|;&]*?[ \t]-p[ \t]*|\baws[ \t]+configure[ \t]+set[ \t]+(?:--profile[ \t]+\S+[ \t]+)?(?<k>[\w.-]+)[ \t]+|\bngrok\b[^\n|;&]*?[ \t](?:config[ \t]+add-)?authtoken[ \t]+|\bvault[ \t]+(?:login|operator[ \t]+unseal)(?:[ \t]+-\S+)*[ \t]+|\b(?:mysqladmin|mariadb-admin)\b[^\n|;&]*?[ \t]password[ \t]+|\bpcs\b[^\n|;&]*?[ \t](?:host|cluster)[ \t]+auth\b[^\n|;&]*?[ \t](?:-p|--password)(?:[ \t]+|=))${VALUE}`,
       'g',
     ),
     needs: { words: ['rabbitmqctl', 'wpa_passphrase', 'nmcli', 'snmp', 'ipmitool', 'freerdp', 'rdesktop', 'aws', 'ngrok', 'vault', 'mysqladmin', 'mariadb-admin', 'pcs'], lines: true },
@@ -1192,7 +1231,8 @@ const makeHandRules = (): readonly HandRule[] => [
       if (!isValue(value) || /^[-<>|&]|^[A-Z][A-Z0-9_]*$|^\[.*\]$/.test(value) || value === 'public') return false
       // `vault login -method=userpass username=…` names no token (its password= is the assignment rule's).
       if (g.k !== undefined) return isCredentialKey(g.k)
-      return !(value.includes('=') && /^[\w.-]+=/.test(value))
+      // A key's base64 padding (`vault operator unseal …=`, session 31) is no `NAME=`.
+      return !(value.includes('=') && /^[\w.-]+=(?!=*$)/.test(value))
     },
   },
   {
@@ -1580,6 +1620,89 @@ const makeHandRules = (): readonly HandRule[] => [
     file: /^(?:[\w.-]+[._-])?realm\.properties$/,
     pattern: /^[ \t]*[^\s#!:=][^:=\r\n]*?[ \t]*[:=][ \t]*(?<v>[^,\s][^,\r\n]*?)[ \t]*(?:,|\r?$)/gm,
     accept: (g) => isValue(g.v),
+  },
+  // Session 31.
+  {
+    id: 'chat-token',
+    description: 'Mattermost or Rocket.Chat webhook',
+    // An incoming webhook's URL lets anyone post to the channel: Mattermost's
+    // `https://HOST/hooks/<26 characters>` (its ids: lower case and digits), Rocket.Chat's
+    // `https://HOST/hooks/<id>/<token>` (Slack's and Discord's are the preset's and a rule above).
+    pattern: /\bhttps?:\/\/[^\s"'<>]*?\/hooks\/(?:(?<v>[a-z0-9]{26})|[A-Za-z0-9]{17,24}\/(?<v1>[A-Za-z0-9]{32,64}))(?![\w\/-])/g,
+    needs: { words: ['/hooks/'], lines: true },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Vault unseal or recovery key',
+    // `vault operator init` prints `Unseal Key 1: …` (or `Recovery Key 1: …`), kept in a file or a log.
+    pattern: /\b(?:Unseal|Recovery) Key \d{1,2}:[ \t]*(?<v>[A-Za-z0-9+/]{20,}={0,2})/g,
+    needs: { words: ['Unseal Key', 'Recovery Key'], lines: true },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'credential in triple quotes',
+    // Grafana's grafana.ini takes a password holding `#` or `;` in triple quotes (`password =
+    // """…"""`): VALUE reads the first two quotes as an empty value.
+    pattern: /(?<![\w.-])(?<k>[A-Za-z0-9_.-]{1,64})[ \t]*[=:][ \t]*"""(?<v>[^\n]*?)"""/g,
+    hint: ['"""'],
+    needs: { words: KEY_WORDS, caseless: true, lines: true },
+    accept: (g) => isCredentialKey(g.k ?? '') && isValue(g.v),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'credentials in a JSON array',
+    // A credential key whose value is a list: Trojan's `"password": ["…", "…"]`, GitLab's
+    // gitlab-secrets.json `"active_record_encryption_primary_key": ["…"]`; the list's body, over
+    // lines as a pretty printer writes it.
+    // The list with its brackets, so that what is left (`"password": <redacted>`) is no value.
+    pattern: /(?<q>\\{0,3})"(?<k>[A-Za-z0-9_.-]{1,64})\k<q>"[ \t\r\n]*:[ \t\r\n]*(?<v>\[[^[\]{}]*\])/g,
+    hint: ['['],
+    needs: { words: KEY_WORDS, caseless: true },
+    accept: (g) => {
+      const items = [...(g.v ?? '').matchAll(/"([^"\\\r\n]*)\\{0,3}"/g)].map((m) => m[1])
+      return (isCredentialKey(g.k ?? '') && items.some((i) => isValue(i))) || (isTokenKey(g.k ?? '') && items.some((i) => looksLikeToken(i)))
+    },
+  },
+  {
+    id: 'private-key',
+    description: 'Matrix signing key, Borg key file, Tailscale private key',
+    // Synapse's homeserver.signing.key (`ed25519 a_AbCd <seed>`); a Borg key file
+    // (~/.config/borg/keys/…: `BORG_KEY <repository id>` then the key in base64 lines);
+    // Tailscale's and headscale's `privkey:<hex>` (their public keys are `nodekey:`, `mkey:`…).
+    pattern: /^ed25519[ \t]+[A-Za-z0-9_]+[ \t]+(?<v>[A-Za-z0-9+/]{43}=?)[ \t]*\r?$|^BORG_KEY[ \t]+[0-9a-f]{64}[ \t]*\r?\n(?<v1>[A-Za-z0-9+/=]+(?:\r?\n[A-Za-z0-9+/=]+)*)\r?$|(?<![\w-])privkey:(?<v2>[0-9a-f]{64})(?![\w-])/gm,
+    needs: { words: ['ed25519', 'BORG_KEY', 'privkey:'] },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'coturn user password',
+    // coturn's long-term users in turnserver.conf: `user=NAME:PASSWORD` (or its key, `0x…`).
+    file: /^turnserver\.conf$/,
+    pattern: /^[ \t]*user[ \t]*=[ \t]*[^\s:#]+:(?<v>\S+)/gm,
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'CouchDB admin password',
+    // An `[admins]` section of CouchDB's local.ini (/opt/couchdb/etc/local.ini, 1.x's
+    // /etc/couchdb/local.ini): `NAME = PASSWORD`, in the clear until CouchDB hashes it.
+    pattern: /^[ \t]*[^\s=;#[][^=\n]*?[ \t]*=[ \t]*(?<v>[^\s;][^\n]*?)[ \t]*\r?$/gm,
+    hint: ['[admins]'],
+    needs: { words: ['='], lines: true },
+    accept: (g, text, at) => {
+      if (!isValue(g.v)) return false
+      // The section the line is in: the nearest line above that starts with `[`.
+      const header = text.lastIndexOf('\n[', at)
+      const start = header < 0 ? (text.startsWith('[') ? 0 : -1) : header + 1
+      const end = start < 0 ? -1 : text.indexOf('\n', start)
+      return start >= 0 && start < at && /^\[admins\][ \t]*\r?$/.test(text.slice(start, end < 0 ? text.length : end))
+    },
+  },
+  {
+    id: 'password-hash',
+    description: "ZNC user's password hash",
+    // ZNC's znc.conf: a user's `<Pass password>` block (`Method`, `Hash`, `Salt`).
+    pattern: /<Pass[ \t]+[^>\n]*>(?<v>[^<]*?\b(?:Hash|Salt)[ \t]*=[^<]*?)<\/Pass>/g,
+    needs: { words: ['<Pass'] },
   },
 ]
 

@@ -583,6 +583,55 @@ describe('findSecrets', () => {
     })
   })
 
+  describe('session 31: Vault dev tokens and unseal keys, MediaWiki, ifupdown WEP keys, stored password hashes, chat webhooks, CouchDB and ZNC, lists of credentials, more keys', () => {
+    const P = fakeChars('s31-unit', 20)
+    const H = fakeChars('s31-unit-hex', 64, '0123456789abcdef')
+    const B = `${fakeChars('s31-unit-b64', 43, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')}`
+    const M = fakeChars('s31-unit-mm', 26, 'ybndrfg8ejkmcpqxot1uwisza345h769')
+    const R = REDACTED
+    const cases: Array<[string, string | undefined, string, string]> = [
+      ["Vault's dev server root token (flag with = and with a blank, its environment variable)", undefined, `vault server -dev -dev-root-token-id=${P} -dev-listen-address=0.0.0.0:8200\nvault server -dev -dev-root-token-id "${P}"\nVAULT_DEV_ROOT_TOKEN_ID=${P}\n`, `vault server -dev -dev-root-token-id=${R} -dev-listen-address=0.0.0.0:8200\nvault server -dev -dev-root-token-id "${R}"\nVAULT_DEV_ROOT_TOKEN_ID=${R}\n`],
+      ["Vault's unseal keys (`vault operator unseal`, init's output)", undefined, `vault operator unseal ${B}=\nUnseal Key 1: ${B}=\nRecovery Key 2: ${B}\n`, `vault operator unseal ${R}\nUnseal Key 1: ${R}\nRecovery Key 2: ${R}\n`],
+      ["MediaWiki's $wgUpgradeKey and $wgDBadminpassword", '/etc/mediawiki/LocalSettings.php', `$wgUpgradeKey = "${H.slice(0, 16)}";\n$wgDBadminpassword = "${P}";\n`, `$wgUpgradeKey = "${R}";\n$wgDBadminpassword = "${R}";\n`],
+      ["ifupdown's WEP keys (`wireless-key`, `wireless-key1`)", '/etc/network/interfaces', `iface wlan0 inet dhcp\n    wireless-essid Home\n    wireless-key s:${P}\n    wireless-key1 ${H.slice(0, 10)}\n`, `iface wlan0 inet dhcp\n    wireless-essid Home\n    wireless-key ${R}\n    wireless-key1 ${R}\n`],
+      ["RabbitMQ's password_hash (definitions.json) and default_pass_hash", '/etc/rabbitmq/definitions.json', `{"users": [{"name": "admin", "password_hash": "${B}", "hashing_algorithm": "rabbit_password_hashing_sha256"}]}\ndefault_pass_hash = ${B}\n`, `{"users": [{"name": "admin", "password_hash": "${R}", "hashing_algorithm": "rabbit_password_hashing_sha256"}]}\ndefault_pass_hash = ${R}\n`],
+      ["Pi-hole 6's Balloon hash, Graylog's root_password_sha2", undefined, `  pwhash = "$BALLOON-SHA256$v=1$s=1024,t=32$${B.slice(0, 22)}==$${B}="\nroot_password_sha2 = ${H}\n`, `  pwhash = "${R}"\nroot_password_sha2 = ${R}\n`],
+      ['Mattermost and Rocket.Chat webhooks', undefined, `curl -d '{"text":"done"}' https://chat.example.org/hooks/${M}\nHOOK=https://rc.example.org/hooks/${P.slice(0, 17)}/${P}${P}\n`, `curl -d '{"text":"done"}' https://chat.example.org/hooks/${R}\nHOOK=https://rc.example.org/hooks/${P.slice(0, 17)}/${R}\n`],
+      ["CouchDB's [admins] (in the clear, hashed) and a hash elsewhere", '/etc/couchdb/local.ini', `[couchdb]\nuuid = ${H.slice(0, 32)}\n\n[admins]\n;admin = mysecretpassword\nadmin = ${P}\nops = -pbkdf2-${H.slice(0, 40)},${H.slice(0, 32)},10\n\n[log]\nlevel = info\n`, `[couchdb]\nuuid = ${H.slice(0, 32)}\n\n[admins]\n;admin = mysecretpassword\nadmin = ${R}\nops = ${R}\n\n[log]\nlevel = info\n`],
+      ["ZNC's <Pass password> block", '/home/bob/.znc/configs/znc.conf', `<User bob>\n\t<Pass password>\n\t\tMethod = sha256\n\t\tHash = ${H}\n\t\tSalt = ${P}\n\t</Pass>\n\tNick = bob\n</User>\n`, `<User bob>\n\t<Pass password>${R}</Pass>\n\tNick = bob\n</User>\n`],
+      ["Grafana's triple-quoted password", '/etc/grafana/grafana.ini', `[database]\npassword = """${P}#;x"""\n`, `[database]\npassword = """${R}"""\n`],
+      ['credentials in a JSON list (pretty, on one line)', '/etc/trojan/config.json', `{\n  "password": [\n    "${P}",\n    "${P}b"\n  ]\n}\n{"run_type":"server","password":["${P}"]}\n`, `{\n  "password": ${R}\n}\n{"run_type":"server","password":${R}}\n`],
+      ["Synapse's signing key, a Borg key file, Tailscale's privkey:", undefined, `ed25519 a_AbCd ${B}\nBORG_KEY ${H}\n${B}${B}\n${B}\nprivkey:${H}\n`, `ed25519 a_AbCd ${R}\nBORG_KEY ${H}\n${R}\nprivkey:${R}\n`],
+      ["coturn's users", '/etc/turnserver.conf', `lt-cred-mech\nuser=bob:${P}\nuser=alice:0x${H.slice(0, 32)}\n`, `lt-cred-mech\nuser=bob:${R}\nuser=alice:${R}\n`],
+      ["PagerDuty's keys in Alertmanager, rclone's password2, PHP's MySQL default password, kamctlrc's", undefined, `  - routing_key: ${H.slice(0, 32)}\n  - service_key: ${H.slice(0, 32)}\npassword2 = ${P}\nmysqli.default_pw = ${P}\nphp_admin_value[mysqli.default_pw] = ${P}\nDBRWPW="${P}"\n`, `  - routing_key: ${R}\n  - service_key: ${R}\npassword2 = ${R}\nmysqli.default_pw = ${R}\nphp_admin_value[mysqli.default_pw] = ${R}\nDBRWPW="${R}"\n`],
+    ]
+    for (const [kind, path, text, redacted] of cases) {
+      it(`redacts ${kind}, and finds nothing in what it redacted`, async () => {
+        const options = path === undefined ? {} : { path }
+        assert.equal(await redactSecrets(text, options), redacted)
+        assert.deepEqual(await findSecrets(redacted, options), [])
+      })
+    }
+
+    it('leaves alone what looks like them but is none', async () => {
+      const none: Array<[string | undefined, string]> = [
+        [undefined, 'vault server -dev\nvault operator unseal\nvault operator unseal -migrate\nUnseal Key 1:\n'],
+        ['/etc/network/interfaces', 'iface wlan0 inet dhcp\n    wireless-essid Home\n    wireless-key off\n'],
+        [undefined, `DBadminpassword\n$wgDBadminuser = "wikiadmin";\n`],
+        [undefined, 'https://gitlab.example.org/api/v4/projects/1/hooks/12\n/usr/share/git-core/templates/hooks/pre-commit.sample\nhttps://example.org/hooks/short\n'],
+        ['/opt/couchdb/etc/local.ini', '[admins]\n;admin = mysecretpassword\n\n[chttpd]\nport = 5984\nbind_address = 127.0.0.1\n'],
+        ['/etc/app/app.ini', '[users]\nadmin = enabled\n'],
+        [undefined, `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${B.slice(0, 20)} bob@host\nold_signing_keys:\n  "ed25519:a_old": { expired_ts: 1700000000 }\nBORG_KEY_FILE=/root/.config/borg/keys/x\nnodekey:${H}\n`],
+        ['/etc/app/app.conf', 'user=bob:staff\n'],
+        [undefined, 'description = """The application"""\npassword = """"""\n'],
+        [undefined, '{"passwords": [], "password_policy": ["min_length"], "tokens": ["$TOKEN"], "keys": ["a", "b"]}\n'],
+        ['/etc/php/8.2/fpm/pool.d/www.conf', 'php_admin_value[error_log] = /var/log/fpm-php.www.log\nphp_value[session.save_handler] = files\n'],
+        ['/home/bob/.znc/configs/znc.conf', '<Pass password>\n</Pass>\n'],
+      ]
+      for (const [path, text] of none) assert.deepEqual(await findSecrets(text, path === undefined ? {} : { path }), [], text)
+    })
+  })
+
   it('finds nothing in text it redacted itself', async () => {
     for (const planted of [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines()]) {
       const redacted = await redactSecrets(planted.text, { path: planted.path })

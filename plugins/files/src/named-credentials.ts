@@ -35,6 +35,17 @@ import { cachedByFileStats, SECRET_RULES_VERSION, type HostPort, type ProviderCa
  *   one that may be missing), a specifier (`%i`…) standing for any name (`%E` for /etc). Vendor
  *   units' (/usr/lib/systemd/system: /etc/default/ssh…) are not read: those files are the packages'.
  * - stunnel's `PSKsecrets = FILE` (any case) in /etc/stunnel/*.conf: `IDENTITY:KEY` lines.
+ * Session 31:
+ * - rsync's daemon: `secrets file = PATH` in /etc/rsyncd.conf (`user:password` lines; only
+ *   /etc/rsyncd.secrets was held, by its path);
+ * - OpenSMTPD's credential tables: a `table NAME [file:|db:]PATH` that an `auth <NAME>` or
+ *   `auth-optional <NAME>` uses (`label user:password` lines for a relay, `user hash` for
+ *   users), in /etc/smtpd.conf and /etc/smtpd/smtpd.conf;
+ * - a LUKS key file: /etc/crypttab's third field, a path on the root (not a device's, nor
+ *   `/dev/urandom` for swap): a text passphrase file of any mode was mirrored;
+ * - kube-apiserver's `--token-auth-file=` and `--basic-auth-file=` (`token,user,uid,"groups"`
+ *   lines), in a kubelet's static pods (/etc/kubernetes/manifests), the files of /etc/kubernetes,
+ *   k3s's and RKE2's config.yaml (`kube-apiserver-arg`) and the units above.
  * Each rule gives path patterns (a named path, and for pam_userdb `PATH.*` too), and a name for
  * messages that never holds a value.
  */
@@ -56,6 +67,21 @@ const VSFTPD_CONFIGS = ['/etc/vsftpd.conf', '/etc/vsftpd/vsftpd.conf']
 const SASL = ['/etc/postfix/sasl', '/etc/sasl2']
 const SYSTEMD = '/etc/systemd/system'
 const STUNNEL = '/etc/stunnel'
+const RSYNCD_CONFIGS = ['/etc/rsyncd.conf']
+const SMTPD_CONFIGS = ['/etc/smtpd.conf', '/etc/smtpd/smtpd.conf']
+const CRYPTTAB = '/etc/crypttab'
+const KUBERNETES = ['/etc/kubernetes', '/etc/kubernetes/manifests']
+const KUBE_CONFIGS = ['/etc/rancher/k3s/config.yaml', '/etc/rancher/rke2/config.yaml', '/etc/default/kube-apiserver']
+
+/** kube-apiserver's flags that name a file of credentials, in any text that passes its flags (`--token-auth-file=PATH`, k3s's `- token-auth-file=PATH`). */
+function kubeAuthFiles(text: string): string[] {
+  const out: string[] = []
+  for (const m of text.matchAll(/(?:^|[\s"'=,-])(?:token|basic)-auth-file[ \t]*[= \t][ \t]*["']?(?<f>\/[^\s"',]+)/gm)) {
+    const file = m.groups?.f
+    if (file !== undefined) out.push(posix.normalize(file).replace(/\*/g, '?'))
+  }
+  return out
+}
 /** A unit's drop-in folder of /etc/systemd/system (`NAME.service.d`). */
 const isDropInFolder = (folder: string) => posix.dirname(folder) === SYSTEMD && folder.endsWith('.service.d')
 /** Folders whose links to files are read through (PAM opens /etc/pam.d/NAME whatever it is). */
@@ -177,8 +203,53 @@ export const NAMING_RULES: readonly NamingRule[] = [
           if (path.startsWith('/')) out.push(posix.normalize(path))
         }
       }
+      // A kube-apiserver run by a unit (`ExecStart=… --token-auth-file=…`, session 31).
+      out.push(...kubeAuthFiles(text))
       return out
     },
+  },
+  {
+    rule: 'rsync secrets file',
+    isConfig: (path) => RSYNCD_CONFIGS.includes(path),
+    named: (config, text) => {
+      const out: string[] = []
+      for (const m of text.matchAll(/^[ \t]*secrets[ \t]*file[ \t]*=[ \t]*(?<f>[^\s#;][^\r\n]*?)[ \t]*\r?$/gim)) {
+        const file = m.groups?.f
+        if (file !== undefined) out.push(resolved(config, unquoted(file)))
+      }
+      return out
+    },
+  },
+  {
+    rule: 'OpenSMTPD credential table',
+    isConfig: (path) => SMTPD_CONFIGS.includes(path),
+    named: (config, text) => {
+      const used = new Set([...text.matchAll(/\bauth(?:-optional)?[ \t]+<(?<t>[^>\s]+)>/g)].map((m) => m.groups?.t))
+      const out: string[] = []
+      for (const m of text.matchAll(/^[ \t]*table[ \t]+(?<t>\S+)[ \t]+(?:(?:file|db):)?(?<f>\/[^\s#]+)/gm)) {
+        const file = m.groups?.f
+        if (file !== undefined && used.has(m.groups?.t)) out.push(resolved(config, file), `${resolved(config, file)}.db`)
+      }
+      return out
+    },
+  },
+  {
+    rule: 'LUKS key file',
+    isConfig: (path) => path === CRYPTTAB,
+    named: (_config, text) => {
+      const out: string[] = []
+      for (const line of text.split(/\r?\n/)) {
+        const key = /^[ \t]*[^\s#]\S*[ \t]+\S+[ \t]+(?<k>\S+)/.exec(line)?.groups?.k
+        // A path on the root: not `none` or `-`, not a device (`/dev/urandom`), not `PATH:DEVICE` (a key on another device).
+        if (key !== undefined && key.startsWith('/') && !key.startsWith('/dev/') && !key.startsWith('/proc/') && !key.includes(':')) out.push(posix.normalize(key).replace(/\*/g, '?'))
+      }
+      return out
+    },
+  },
+  {
+    rule: 'Kubernetes token file',
+    isConfig: (path) => KUBE_CONFIGS.includes(path) || KUBERNETES.some((folder) => inFolder(folder, path)),
+    named: (_config, text) => kubeAuthFiles(text),
   },
   {
     rule: 'stunnel PSK file',
@@ -202,11 +273,12 @@ export const namingRuleOf = (path: string): NamingRule | undefined => NAMING_RUL
  * /etc/mongodb.conf, /etc/pam.d/* (links read through, with the stat data of the file they lead
  * to), vsftpd's config, lighttpd's *.conf (regular files only; conf-enabled's symlinks are
  * conf-available's files), the SASL applications' *.conf, /etc/systemd/system's *.service and
- * its drop-ins' *.conf (NAME.service.d/), with their stat data.
+ * its drop-ins' *.conf (NAME.service.d/), /etc/rsyncd.conf, OpenSMTPD's smtpd.conf, /etc/crypttab,
+ * the files of /etc/kubernetes and its manifests/, k3s's and RKE2's config.yaml, with their stat data.
  */
 async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir'>, startedAt: number, cache?: ProviderCache): Promise<Array<{ path: string; stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>> }>> {
-  const candidates: string[] = [...MONGO_CONFIGS, ...VSFTPD_CONFIGS]
-  const folders = [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, STUNNEL]
+  const candidates: string[] = [...MONGO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS]
+  const folders = [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, STUNNEL, ...KUBERNETES]
   for (let i = 0; i < folders.length; i++) {
     const folder = folders[i] as string
     const st = await host.lstat(folder).catch(() => undefined)
@@ -270,4 +342,8 @@ export async function namedCredentialFiles(host: Pick<HostPort, 'readTextIfExist
 }
 
 /** The twin's folders and files the naming rules' configs are in, for a push's look at its commit. */
-export const NAMING_CONFIG_PLACES = { folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, STUNNEL], files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS], max: MAX_CONFIGS } as const
+export const NAMING_CONFIG_PLACES = {
+  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, STUNNEL, ...KUBERNETES],
+  files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS],
+  max: MAX_CONFIGS,
+} as const

@@ -98,6 +98,28 @@ export const DEFAULT_SECRET_PATHS: readonly string[] = [
   '/etc/pgpool2/pcp.conf',
   '/etc/pgpool2/pool_passwd',
   '/**/.pcppass',
+  // Session 31: GitLab's gitlab-secrets.json (every key of the instance, some in lists);
+  // Proxmox VE's private folder (storage passwords in `<id>.pw` files of one bare word, API token
+  // secrets, the cluster's keys); Deluge's `user:password:level` auth file and WeeChat's
+  // secured data (sec.conf, names of the user's choosing), both under ~/.config; VNC password
+  // files (8 bytes from a password of at most 8: an unkeyed digest of them is guessed offline);
+  // Ceph keyrings; Kerberos keytabs; the key files systemd-cryptsetup looks for; OpenSMTPD's
+  // credential tables as its manual names them; kube-apiserver's static token and basic-auth files.
+  '/etc/gitlab/gitlab-secrets.json',
+  '/etc/pve/priv/**',
+  '/**/.config/deluge/auth',
+  '/**/.config/weechat/sec.conf',
+  '/**/.weechat/sec.conf',
+  '/**/.vnc/passwd',
+  '/**/.config/tigervnc/passwd',
+  '/etc/ceph/*.keyring',
+  '/etc/krb5.keytab',
+  '/**/*.keytab',
+  '/etc/cryptsetup-keys.d/**',
+  '/etc/smtpd/secrets',
+  '/etc/mail/secrets',
+  '/etc/kubernetes/**/known_tokens.csv',
+  '/etc/kubernetes/**/basic_auth.csv',
 ]
 
 /**

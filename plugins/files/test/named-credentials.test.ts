@@ -265,4 +265,63 @@ describe('credential files other configs name (session 21)', () => {
       root.remove()
     }
   })
+
+  it("session 31: names rsync's secrets file, OpenSMTPD's auth tables, crypttab's key files and kube-apiserver's token and basic-auth files; not a table no auth uses, a device, a key on another device, a comment", async () => {
+    const root = base()
+      .file('/etc/rsyncd.conf', 'uid = nobody\n[backup]\n  path = /srv/backup\n  auth users = backup\n  secrets file = /etc/rsync/users.secrets\n# secrets file = /etc/rsync/old\n')
+      .file('/etc/smtpd.conf', 'table aliases file:/etc/aliases\ntable secrets file:/etc/smtpd/relay-auth\ntable users db:/etc/smtpd/users\nlisten on 0.0.0.0 tls auth <users>\naction "relay" relay host smtp+tls://bob@smtp.example.org auth <secrets>\n')
+      .file('/etc/crypttab', '# <target> <source> <key file> <options>\ndata UUID=0d3c-1 /etc/luks/data.key luks\nswap /dev/sdb2 /dev/urandom swap\nroot UUID=0d3c-2 none luks\nusb UUID=0d3c-3 /key.bin:UUID=0d3c-4 luks\n')
+      .file('/etc/kubernetes/manifests/kube-apiserver.yaml', 'spec:\n  containers:\n  - command:\n    - kube-apiserver\n    - --token-auth-file=/etc/kubernetes/auth/tokens.csv\n    - --basic-auth-file /etc/kubernetes/auth/users.csv\n')
+      .file('/etc/rancher/k3s/config.yaml', 'kube-apiserver-arg:\n  - "token-auth-file=/etc/rancher/k3s/static-tokens.csv"\n')
+      .file('/etc/systemd/system/kube-apiserver.service', '[Service]\nExecStart=/usr/local/bin/kube-apiserver --token-auth-file=/srv/kube/tokens.csv\n')
+    try {
+      const cache = new MemoryCache()
+      const expected = [
+        '/etc/kubernetes/auth/tokens.csv',
+        '/etc/kubernetes/auth/users.csv',
+        '/etc/luks/data.key',
+        '/etc/rancher/k3s/static-tokens.csv',
+        '/etc/rsync/users.secrets',
+        '/etc/smtpd/relay-auth',
+        '/etc/smtpd/relay-auth.db',
+        '/etc/smtpd/users',
+        '/etc/smtpd/users.db',
+        '/srv/kube/tokens.csv',
+      ]
+      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host, cache)).sort(), expected)
+      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host, cache)).sort(), expected)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('session 31: the files provider holds out what they name, world-readable and of no shape the detector knows, though a list cached under the rules before (version 16) named none', async () => {
+    const root = base()
+      .file('/etc/rsyncd.conf', '[backup]\n  path = /srv/backup\n  secrets file = /etc/rsync/users.secrets\n')
+      .file('/etc/rsync/users.secrets', `backup:${fakeChars('s31-rsync', 12)}\n`, { mode: 0o644 })
+      .file('/etc/kubernetes/manifests/kube-apiserver.yaml', '    - --token-auth-file=/etc/kubernetes/auth/tokens.csv\n')
+      .file('/etc/kubernetes/auth/tokens.csv', `${fakeChars('s31-kube', 20)},admin,admin,"system:masters"\n`, { mode: 0o644 })
+      .file('/etc/crypttab', 'data UUID=0d3c-1 /etc/luks/data.key luks\n')
+      .file('/etc/luks/data.key', 'battery staple horse\n', { mode: 0o644 })
+    try {
+      const cache = new MemoryCache()
+      await new Promise((resolve) => setTimeout(resolve, 3 * RACY_MS))
+      const host = createTestContext(root.dir).host
+      const configs = []
+      for (const path of ['/etc/crypttab', '/etc/rsyncd.conf', '/etc/kubernetes/manifests/kube-apiserver.yaml']) {
+        const stat = await host.lstat(path)
+        assert.ok(stat !== undefined)
+        configs.push({ path, stat })
+      }
+      assert.deepEqual(await cachedByFileStats(cache, 'named-credential-files-v16', configs, Date.now(), async () => []), [])
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc'] }, cache })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      for (const path of ['/etc/rsync/users.secrets', '/etc/kubernetes/auth/tokens.csv', '/etc/luks/data.key']) assert.equal(entry(path)?.secretReason, 'path rule', path)
+      for (const path of ['/etc/rsyncd.conf', '/etc/crypttab', '/etc/kubernetes/manifests/kube-apiserver.yaml']) assert.equal(entry(path)?.content, 'mirrored', path)
+    } finally {
+      root.remove()
+    }
+  })
 })
