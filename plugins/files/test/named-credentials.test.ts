@@ -295,31 +295,43 @@ describe('credential files other configs name (session 21)', () => {
     }
   })
 
-  it('session 31: the files provider holds out what they name, world-readable and of no shape the detector knows, though a list cached under the rules before (version 16) named none', async () => {
+  it('session 31: the files provider holds out what they name, world-readable or root-only, of no shape the detector knows; the configs are mirrored', async () => {
     const root = base()
       .file('/etc/rsyncd.conf', '[backup]\n  path = /srv/backup\n  secrets file = /etc/rsync/users.secrets\n')
-      .file('/etc/rsync/users.secrets', `backup:${fakeChars('s31-rsync', 12)}\n`, { mode: 0o644 })
+      .file('/etc/rsync/users.secrets', `backup:${fakeChars('s31-rsync', 12)}\nops:${fakeChars('s31-rsync2', 12)}\nci:${fakeChars('s31-rsync3', 12)}\n`, { mode: 0o600 })
       .file('/etc/kubernetes/manifests/kube-apiserver.yaml', '    - --token-auth-file=/etc/kubernetes/auth/tokens.csv\n')
       .file('/etc/kubernetes/auth/tokens.csv', `${fakeChars('s31-kube', 20)},admin,admin,"system:masters"\n`, { mode: 0o644 })
       .file('/etc/crypttab', 'data UUID=0d3c-1 /etc/luks/data.key luks\n')
-      .file('/etc/luks/data.key', 'battery staple horse\n', { mode: 0o644 })
+      .file('/etc/luks/data.key', 'battery staple horse\n', { mode: 0o400 })
     try {
-      const cache = new MemoryCache()
-      await new Promise((resolve) => setTimeout(resolve, 3 * RACY_MS))
-      const host = createTestContext(root.dir).host
-      const configs = []
-      for (const path of ['/etc/crypttab', '/etc/rsyncd.conf', '/etc/kubernetes/manifests/kube-apiserver.yaml']) {
-        const stat = await host.lstat(path)
-        assert.ok(stat !== undefined)
-        configs.push({ path, stat })
-      }
-      assert.deepEqual(await cachedByFileStats(cache, 'named-credential-files-v16', configs, Date.now(), async () => []), [])
-      const ctx = createTestContext(root.dir, { config: { include: ['/etc'] }, cache })
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc'] }, cache: new MemoryCache() })
       const { documents } = await new FilesProvider().collect({ ctx })
       const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
       const entry = (path: string) => manifest.entries.find((e) => e.path === path)
       for (const path of ['/etc/rsync/users.secrets', '/etc/kubernetes/auth/tokens.csv', '/etc/luks/data.key']) assert.equal(entry(path)?.secretReason, 'path rule', path)
       for (const path of ['/etc/rsyncd.conf', '/etc/crypttab', '/etc/kubernetes/manifests/kube-apiserver.yaml']) assert.equal(entry(path)?.content, 'mirrored', path)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('session 31: a list cached under the rules before (version 16) for the same unchanged unit is not taken: the token file its ExecStart= names is held out', async () => {
+    const unit = '/etc/systemd/system/kube-apiserver.service'
+    const root = base()
+      .file(unit, '[Service]\nExecStart=/usr/local/bin/kube-apiserver --token-auth-file=/etc/kube/tokens.csv\n')
+      .file('/etc/kube/tokens.csv', `${fakeChars('s31-kube-unit', 20)},admin,admin,"system:masters"\n`, { mode: 0o644 })
+    try {
+      const cache = new MemoryCache()
+      // What session 30's rules read from this unit (nothing), cached under their key, the unit no longer racy.
+      await new Promise((resolve) => setTimeout(resolve, 3 * RACY_MS))
+      const stat = await createTestContext(root.dir).host.lstat(unit)
+      assert.ok(stat !== undefined)
+      assert.deepEqual(await cachedByFileStats(cache, 'named-credential-files-v16', [{ path: unit, stat }], Date.now(), async () => []), [])
+      assert.deepEqual(await cachedByFileStats(cache, 'named-credential-files-v16', [{ path: unit, stat }], Date.now(), async () => ['taken again']), [])
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc'] }, cache })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      assert.equal(manifest.entries.find((e) => e.path === '/etc/kube/tokens.csv')?.secretReason, 'path rule')
     } finally {
       root.remove()
     }
