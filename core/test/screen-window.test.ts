@@ -201,3 +201,104 @@ describe('a snapshot draft screening against HEAD', () => {
     }
   })
 })
+
+describe('a snapshot draft screening against HEAD: documents a rule reads at any distance are screened whole (WHOLE_WITH)', () => {
+  // Session 31: each document is over WINDOWED_FROM, HEAD holds what screening made of its old
+  // version, and the changed value lies more than MARGIN_LINES counted lines from the context its
+  // rule reads (a JSON Secret's `"kind": "Secret"`, a Consul `tokens {` block's opening line), so
+  // the window around the change alone finds nothing there: only screening the whole document
+  // redacts the value. Each fails with WHOLE_WITH emptied.
+  const value = 'c3VwZXJzZWNyZXRwYXNzd29yZDEyMzQ1Ng=='
+  const token = '6f1c0a52-93d4-4b7e-a8c2-5e0d917b3f46'
+  /** ConfigMaps enough to take a JSON List over WINDOWED_FROM, before the Secret. */
+  const configMaps = Array.from({ length: 240 }, (_, i) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `app-${i}`, namespace: 'default' }, data: { mode: 'production', replicas: String(i % 5), region: `eu-${i % 3}` } }))
+  // [what, path, the document with a value, the new value, the old value]
+  const cases: Array<[string, string, (v: string) => string, string, string]> = [
+    [
+      'a Kubernetes Secret written as JSON (a List of ConfigMaps and a Secret whose labels lie between its "kind" and its data)',
+      'system/k8s/app.json',
+      (v) =>
+        `${JSON.stringify(
+          {
+            apiVersion: 'v1',
+            kind: 'List',
+            items: [
+              ...configMaps,
+              {
+                apiVersion: 'v1',
+                kind: 'Secret',
+                metadata: { name: 'db', namespace: 'default', labels: Object.fromEntries(Array.from({ length: 90 }, (_, i) => [`app.example.org/label-${i}`, `value-${i}`])) },
+                type: 'Opaque',
+                data: { connection: v, host: 'ZGIuZXhhbXBsZS5vcmc=' },
+              },
+            ],
+          },
+          null,
+          4,
+        )}\n`,
+      value,
+      'b2xkZXJzZWNyZXRwYXNzd29yZDY1NDMyMQ==',
+    ],
+    [
+      // Its tokens set for the first time (HEAD's were empty, so not redacted: a redacted body
+      // would differ whole and the window take in its `tokens {`).
+      'a Consul agent configuration (HCL) whose acl { tokens { … } } block notes its tokens in comments',
+      'system/consul/consul.hcl',
+      (v) =>
+        [
+          'datacenter = "dc1"',
+          'data_dir = "/opt/consul"',
+          ...Array.from({ length: 900 }, (_, i) => `service {\n  name = "web-${i}"\n  port = ${8000 + i}\n  tags = ["primary", "v${i % 7}"]\n}`),
+          'acl {',
+          '  enabled = true',
+          '  default_policy = "deny"',
+          '  tokens {',
+          ...Array.from({ length: 80 }, (_, i) => `    # ${i % 2 === 0 ? 'rotated by the platform team, see the runbook' : `ticket OPS-${4000 + i}: agent token renewed`}`),
+          `    agent = "${v}"`,
+          '  }',
+          '}',
+          '',
+        ].join('\n'),
+      token,
+      '',
+    ],
+  ]
+  let dir: string | undefined
+  afterEach(() => dir !== undefined && rmSync(dir, { recursive: true, force: true }))
+  for (const [what, path, make, secret, before] of cases) {
+    it(`redacts the changed value of ${what}`, async () => {
+      const old = make(before)
+      const next = make(secret)
+      assert.ok(next.length >= WINDOWED_FROM, `${next.length} characters`)
+      dir = mkdtempSync(join(tmpdir(), 'twinsync-whole-'))
+      const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir })
+      git('init', '-q')
+      mkdirSync(join(dir, path, '..'), { recursive: true })
+      // HEAD holds what screening made of the old version (its value redacted).
+      const head = await redactSecrets(old, { path })
+      assert.ok(before === '' || !head.includes(before), 'the old value redacted in HEAD')
+      writeFileSync(join(dir, path), head)
+      git('add', '.')
+      git('commit', '-q', '-m', 'first')
+      mkdirSync(join(dir, '.git', 'twinsync'))
+      const cache = join(dir, '.git', 'twinsync', 'cache')
+      await ScreenedDocuments.open(cache, { edited: false }).remember()
+      const window = changedWindow(Buffer.from(head), Buffer.from(next))
+      const draft = await SnapshotDraft.begin(dir, { edited: false })
+      try {
+        const doc = { path, content: next }
+        const out = await ScreenedDocuments.open(cache, { edited: false }).screen(draft, doc, 'cron')
+        assert.ok(!String(out.doc.content).includes(secret), 'the new value redacted')
+        assert.equal(out.diagnostics[0]?.code, 'SECRET_REDACTED')
+        const whole = await screenDocument(doc, 'cron')
+        assert.equal(String(out.doc.content), String(whole.doc.content))
+        assert.deepEqual(out.diagnostics, whole.diagnostics)
+        // Screened whole for the rule's word (WHOLE_WITH): the window alone finds nothing here.
+        assert.equal(window, 'whole', 'screened whole')
+      } finally {
+        draft.closeHeadReader()
+        await draft.discard()
+      }
+    })
+  }
+})

@@ -74,7 +74,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 17
+export const SECRET_RULES_VERSION = 18
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -1582,9 +1582,11 @@ const makeHandRules = (): readonly HandRule[] => [
     description: 'Consul ACL tokens',
     // Consul's agent tokens under keys that say nothing (`acl { tokens { default = "<uuid>" agent
     // = … } }`, JSON's `"tokens": {"initial_management": …}`): the block's body, in an `acl` block.
+    // The `acl` block's look takes in the match's first character: in `{"acl":{"tokens":{…}}}`
+    // and `acl {tokens {…}}` it is the `acl` block's own `{` (session 31: those were kept).
     pattern: /(?:^|[\s{,])"?tokens"?[ \t]*[:=]?[ \t]*\{(?<v>[^{}]*)\}/g,
     needs: { words: ['tokens'] },
-    accept: (g, text, at) => /(?:^|[\s{,])"?acl"?[ \t]*[:=]?[ \t]*\{/.test(text.slice(Math.max(0, at - 2000), at)) && [...(g.v ?? '').matchAll(/[:=][ \t]*"([^"\r\n]*)"/g)].some((m) => isValue(m[1])),
+    accept: (g, text, at) => /(?:^|[\s{,])"?acl"?[ \t]*[:=]?[ \t]*\{/.test(text.slice(Math.max(0, at - 2000), at + 1)) && [...(g.v ?? '').matchAll(/[:=][ \t]*"([^"\r\n]*)"/g)].some((m) => isValue(m[1])),
   },
   {
     id: 'url-credentials',
