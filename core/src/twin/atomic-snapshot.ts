@@ -814,11 +814,17 @@ function removeSync(path: string): void {
 function lookedAt(path: string): string {
   try {
     const s = lstatSync(path, { bigint: true, throwIfNoEntry: false })
+    // A folder where the move writes a file is the move's own to take away (its files are the
+    // move's removals, and taking them moves the folder's times): never a person's save.
+    if (s?.isDirectory() === true) return FOLDER_SEEN
     return s === undefined ? '-' : `${s.ino}:${s.mode}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
   } catch {
     return '-' // under a file (ENOTDIR): none
   }
 }
+
+/** lookedAt's answer for a folder (a folder that becomes a file: session 31's chaos run, ` D dir` left pending). */
+const FOLDER_SEEN = 'folder'
 
 /**
  * `live`: the move of a running snapshot, with each file as it stood before the last look
@@ -830,7 +836,7 @@ function lookedAt(path: string): string {
 async function finishMove(dir: string, record: MoveRecord, index: string | undefined, live?: { seen: ReadonlyMap<string, string>; kept: string[] }): Promise<void> {
   const savedMeanwhile = (path: string) => {
     const seen = live?.seen.get(path)
-    if (seen === undefined || lookedAt(join(dir, path)) === seen) return false
+    if (seen === undefined || seen === FOLDER_SEEN || lookedAt(join(dir, path)) === seen) return false
     live?.kept.push(path)
     return true
   }
