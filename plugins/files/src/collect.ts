@@ -4,7 +4,6 @@ import {
   isTwinSyncError,
   TwinSyncError,
   isWithin,
-  machinePathOf,
   mirrorPath,
   warningDiagnostic,
   withKnownBlob,
@@ -25,7 +24,7 @@ import { cachedAttributes } from './attribute-cache.js'
 import type { ExtendedAttributes } from './extended-attributes.js'
 import { LEFTOVER_PATTERNS } from './ignore.js'
 import { expandIncludes, isIncluded, selectUsers } from './include.js'
-import { manifestDocuments, partNamed, partOf, partPath, readManifest, SPLIT_FROM, type KeptManifest } from './manifest.js'
+import { manifestDocuments, partOf, partPath, readManifest, SPLIT_FROM, type KeptManifest } from './manifest.js'
 import { formatMode } from './mode.js'
 import { originOf, packageDatabaseStamp, packageLookup, type PackageLookup } from './package-origin.js'
 import { ownHomesOnly, PathPatterns, SECRET_RULES_VERSION } from '@twinsync/sdk'
@@ -33,7 +32,7 @@ import { namedCredentialFiles } from './named-credentials.js'
 import { folderOf, NAME_SCREEN, NameScreen, type HeldName } from './secret-names.js'
 import { BARE_TOKEN, DEFAULT_SECRET_PATHS, ROOT_ONLY_UNCHECKED, SecretRules, TOKEN_FILE, isBareToken, isTokenFile, onlyRootCanRead, openvpnCredentialFiles, postfixPasswordMaps, secretHash, secretHashKey } from './secrets.js'
 import { StatCache, type ContentVerdict, type FileOrigin } from './stat-cache.js'
-import { isUnitMaskLink, MANIFEST_PATH, PARTS_DIR, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
+import { isUnitMaskLink, MANIFEST_PATH, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
 
 /** Files are read this many at a time: enough to hide latency, few enough to stay polite. */
 const PARALLEL_READS = 16
@@ -170,11 +169,26 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   const finish = (entry: FileEntry | undefined): void => {
     if (entry !== undefined && !isUnitMaskLink(entry)) entries.push(entry)
   }
+  const keptItems: Walked[] = []
+  const keptMirrors: string[] = []
+  let recordsSay = true
+  // Speed (issue 22, session 31): a snapshot's collect of a split manifest describes only the
+  // parts whose piece of the token moved (partlyKept); the others are kept as HEAD holds them.
+  const partly = since !== undefined && isSplitToken(since) && unread.length === 0 ? await partlyKept(ctx, since, await attributesRead, tokenOf) : undefined
   // Directories and files the stat cache knows need no read: described in one pass, without a
-  // promise each; the rest (symlinks, new and changed files) are read side by side.
-  const describeAll = async (items: readonly Walked[]): Promise<void> => {
+  // promise each; the rest (symlinks, new and changed files) are read side by side. A path of a
+  // kept part (`keep`) is not described: its record is carried, in the walk's order as a lookup
+  // that hit would keep it (StatCache.save), and what the record says of a file noted.
+  const describeAll = async (items: readonly Walked[], keep?: readonly boolean[]): Promise<void> => {
     const toRead: Walked[] = []
     for (const item of items) {
+      if (keep !== undefined && keep[partOf(item.path)] === true) {
+        keptItems.push(item)
+        const record = item.stat.type === 'directory' ? 'other' : cache.carry(item.path, item.stat)
+        if (record === 'mirrored') keptMirrors.push(mirrorPath(item.path))
+        else if (record === undefined) recordsSay = false
+        continue
+      }
       const known = describeUnread(cache, names, item)
       if (known === undefined) toRead.push(item)
       else finish(known)
@@ -189,25 +203,14 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
       }
     })
   }
-  // Speed (issue 22, session 31): a snapshot's collect of a split manifest describes only the
-  // parts whose piece of the token moved (partlyKept); the others are kept as HEAD holds them.
-  const partly = since !== undefined && isSplitToken(since) && unread.length === 0 ? await partlyKept(ctx, previous, since, await attributesRead, tokenOf) : undefined
-  const keptItems: Walked[] = []
-  if (partly === undefined) await describeAll(walked)
-  else {
-    const described: Walked[] = []
-    for (const item of walked) {
-      if (partly.keep.parts[partOf(item.path)] !== true) described.push(item)
-      else {
-        keptItems.push(item)
-        cache.carry(item.path) // in the walk's order, as a lookup that hit would keep it (StatCache.save)
-      }
-    }
-    await describeAll(described)
-  }
-  // Only while the manifest is split for certain (each kept path but a symlink is an entry) and
-  // nothing was unreadable; else the kept parts are described too, and all goes on as before.
-  const partial = partly !== undefined && unread.length === 0 && indexFailed === undefined && entries.length + keptItems.filter((i) => i.stat.type !== 'symlink').length >= SPLIT_FROM ? partly : undefined
+  await describeAll(walked, partly?.keep.parts)
+  // Only while every kept file's record says what it is, the manifest is split for certain (each
+  // kept path but a symlink is an entry) and nothing was unreadable; else the kept parts are
+  // described too, and all goes on as before.
+  const partial =
+    partly !== undefined && recordsSay && unread.length === 0 && indexFailed === undefined && entries.length + keptItems.filter((i) => i.stat.type !== 'symlink').length >= SPLIT_FROM
+      ? partly
+      : undefined
   if (partly !== undefined && partial === undefined && indexFailed === undefined) await describeAll(keptItems)
   if (indexFailed !== undefined) {
     cache.close()
@@ -224,7 +227,7 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
 
   entries.sort((a, b) => compareStrings(a.path, b.path))
   leftovers.sort(compareStrings)
-  if (partial !== undefined) return partlyDescribed(ctx, partial, keptItems, { entries, leftovers, accounts }, undecodable, screen.held, diagnostics)
+  if (partial !== undefined) return partlyDescribed(ctx, partial, keptItems, keptMirrors, { entries, leftovers, accounts }, undecodable, screen.held, diagnostics)
   const tokenFiles = entries.filter((e) => e.secretReason === TOKEN_FILE || e.secretReason === BARE_TOKEN).map((e) => ({ path: e.path, reason: e.secretReason as string }))
   diagnostics.push(...closingDiagnostics(tokenFiles, undecodable, screen.held))
   const state: FilesState = unread.length === 0 ? { entries, leftovers, accounts } : { entries, leftovers, accounts, unread: [...new Set(unread.map((u) => u.path))].sort(compareStrings) }
@@ -247,37 +250,36 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
 /**
  * Speed (issue 22, session 31): the snapshot of a split manifest (SPLIT_FROM entries or more)
  * with a few files changed described every file all the same (the stat cache's lookup of each
- * file's verdict, text, blob id and origin, an entry object each: the scale root's 21,000), then
+ * file's verdict, text, blob id and origin, an entry object each: the scale root's 19,600), then
  * made documents only for the parts whose piece of the token moved (keptOf). Now only the paths
- * of those parts are described; the kept parts' paths are not looked up (their stat cache
- * records carried, StatCache.carry), and what describing said of them (a token file held out, a
- * symlink held out by its target) is taken from the notes on record for `since`
- * (kept-collect.ts), which describing wrote under that token. Taken only when the walk found no
- * path unreadable, the notes for `since` are on record, and HEAD (the observed commit the
- * snapshot hands `since` for: `previous`) lists what the kept parts hold (their manifest parts,
- * their mirrored files) — the claim is HEAD's own listing, checked again by the snapshot
- * (refusedClaim). Figure: docs/architecture.md (Speed, session 31).
+ * of those parts are described. The kept parts' paths are not looked up: their stat cache
+ * records are carried (StatCache.carry), whose content kind says which of their files HEAD
+ * mirrors (the record describing made HEAD's documents from: the part's piece of the token is
+ * the same, so is every stat data its records are keyed on); what describing said of them (a
+ * token file held out, a symlink held out by its target) is taken from the notes on record for
+ * `since` (kept-collect.ts), which describing wrote under that token. Taken only when the walk
+ * found no path unreadable, every kept file's record says what it is, and the notes for `since`
+ * are on record; the snapshot checks each claimed document is HEAD's and the provider's
+ * (refusedClaim), and collects again without `since` when one is not. Figure: docs/architecture.md
+ * (Speed, session 31).
  */
 interface PartlyKept {
   token: string
   keep: { whole: false; head: boolean; parts: boolean[] }
   notes: DescribedNotes
-  previous: TwinReader
 }
 
 async function partlyKept(
   ctx: ProviderContext,
-  previous: TwinReader | undefined,
   since: string,
   attributes: ExtendedAttributes,
   tokenOf: (attributes: ExtendedAttributes, split: boolean) => string | undefined,
 ): Promise<PartlyKept | undefined> {
-  if (previous === undefined) return undefined
   const token = tokenOf(attributes, true)
   const keep = token === undefined ? undefined : keptOf(since, token)
   if (token === undefined || keep === undefined || keep.whole) return undefined
   const notes = await notesFor(ctx.cache, since)
-  return notes === undefined ? undefined : { token, keep, notes, previous }
+  return notes === undefined ? undefined : { token, keep, notes }
 }
 
 /** The collect's result when only the moved parts were described (partlyKept): their documents, the rest kept as HEAD holds it. */
@@ -285,6 +287,7 @@ async function partlyDescribed(
   ctx: ProviderContext,
   partial: PartlyKept,
   keptItems: readonly Walked[],
+  keptMirrors: readonly string[],
   described: { entries: FileEntry[]; leftovers: string[]; accounts: Accounts },
   undecodable: readonly string[],
   held: HeldName[],
@@ -302,18 +305,11 @@ async function partlyDescribed(
   await rememberNotes(ctx.cache, partial.token, { tokenFiles, heldLinks })
   const keptPaths: string[] = []
   const documents = documentsOf(described as FilesState, partial.keep, keptPaths)
-  // What the kept parts hold in HEAD: their manifest parts and their mirrored files.
-  for (const path of await partial.previous.list(PARTS_DIR)) {
-    const part = partNamed(path)
-    if (part !== undefined && partial.keep.parts[part] === true) keptPaths.push(path)
-  }
-  // Only the files this collect walked in a kept part: another provider's mirrored file is never claimed.
-  const keptFiles = new Set<string>()
-  for (const item of keptItems) if (item.stat.type === 'file') keptFiles.add(item.path)
-  for (const path of await partial.previous.list('filesystem/')) {
-    const machine = machinePathOf(path)
-    if (machine !== undefined && keptFiles.has(machine)) keptPaths.push(path)
-  }
+  // A kept part's manifest document (a part with a path walked in it), and its mirrored files.
+  const parts = new Set<number>()
+  for (const item of keptItems) parts.add(partOf(item.path))
+  for (const part of [...parts].sort((a, b) => a - b)) keptPaths.push(partPath(part))
+  keptPaths.push(...keptMirrors)
   forgetCollected()
   return { state: keptState(described.leftovers, described.accounts), documents, diagnostics, token: partial.token, kept: keptPaths }
 }

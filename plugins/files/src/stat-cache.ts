@@ -394,14 +394,22 @@ export class StatCache {
   }
 
   /**
-   * Keep a path's record as it is, unread (its file is not described this run: a part of a split
-   * manifest kept as HEAD holds it, collect.ts). Without it the save would drop the record as a
-   * file gone, and the next collect would read the file again. A record whose stat data moved since
-   * is carried too: every lookup checks the stat data, so it is never taken for the file as it is.
+   * Keep a walked path's record as it is, unread (its file is not described this run: a part of a
+   * split manifest kept as HEAD holds it, collect.ts). Without it the save would drop the record
+   * as a path gone, and the next collect would read the file again (a symlink held out by its
+   * target has none: never remembered). For a file, also what its
+   * record says of it while its stat data has not moved: `mirrored` (its text is a twin
+   * document), `other` (a secret, binary or too large: no document of its own), or undefined
+   * when the record cannot say (none, or its stat data moved: the file must be described).
    */
-  carry(path: string): void {
+  carry(path: string, stat: FileStat): 'mirrored' | 'other' | undefined {
     const at = this.previous.all()?.get(path)
     if (at !== undefined && !this.next.has(path)) this.next.set(path, at)
+    if (stat.type !== 'file') return 'other'
+    if (at === undefined) return undefined
+    const content = this.unmovedRecord(at, stat)
+    if (content === undefined || content === 'link' || content === 'dir') return undefined
+    return content === 'mirrored' ? (this.field(TEXT) === undefined ? undefined : 'mirrored') : 'other'
   }
 
   /**

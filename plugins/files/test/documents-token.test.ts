@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import { MemoryCache, MemoryTwin, type CollectResult, type ProviderCache } from '@twinsync/sdk'
+import { MemoryCache, type CollectResult, type ProviderCache } from '@twinsync/sdk'
 import { FilesProvider } from '../src/index.js'
 import { keptOf, KEPT_PARTS } from '../src/documents-token.js'
 import { partOf, partPath } from '../src/manifest.js'
@@ -263,10 +263,8 @@ describe('files provider: a split manifest\'s documents kept part by part', () =
     assert.ok(!(next.kept ?? []).includes('filesystem/etc/many/d99/f9.conf'), 'a removed file is not claimed')
   })
 
-  // Session 31: with HEAD to list (`previous`, as a snapshot gives it), only the moved parts are described.
-  const collectAgainst = (since: string, head: CollectResult<unknown>) => provider.collect({ ctx: ctx(), since, previous: new MemoryTwin(head.documents) })
-
-  it('one file changed, HEAD given: only its part is described; the rest claimed kept from HEAD\'s listing, what describing said of it from the notes', async () => {
+  // Session 31: only the moved parts are described (collect.ts, partlyKept).
+  it('one file changed: only its part is described; the rest claimed kept by what the stat cache\'s records say, what describing said of it from the notes', async () => {
     root.file('/etc/myapp/world.token', 'Xq7vR2mK9pL4sT8wZ3nB6yH1\n', { mode: 0o644 })
     root.link('/etc/app/key-link', '/etc/ssl/private/AKIAIOSFODNN7EXAMPLE')
     for (const folder of ['/etc/myapp/x', '/etc/app/x']) assert.notEqual(partOf(folder), partOf(CHANGED), `${folder} is in another part than the changed file`)
@@ -274,7 +272,7 @@ describe('files provider: a split manifest\'s documents kept part by part', () =
     const first = await collect()
     root.file(CHANGED, 'changed\n')
     await age()
-    const next = await collectAgainst(String(first.token), first)
+    const next = await collect(String(first.token))
     assertUndescribed(next)
     const made = await checkKept(first, next)
     for (const path of made) assert.ok(path === partPath(partOf(CHANGED)) || partOf(path.slice('filesystem'.length)) === partOf(CHANGED), `${path} is of the changed part`)
@@ -288,10 +286,9 @@ describe('files provider: a split manifest\'s documents kept part by part', () =
     const first = await collect()
     root.file(CHANGED, 'changed\n')
     await age()
-    const next = await collectAgainst(String(first.token), first)
+    const next = await collect(String(first.token))
     assertUndescribed(next)
-    const head = new MemoryTwin([...first.documents.filter((d) => !next.documents.some((n) => n.path === d.path)), ...next.documents])
-    const again = await provider.collect({ ctx: ctx(), since: String(next.token), previous: head })
+    const again = await collect(String(next.token))
     assert.deepEqual([again.token, again.documents, again.kept], [next.token, [], KEPT_PARTS])
     assertUndescribed(again)
     // A collect that describes every file (plan, status) reads none: the kept parts' records were carried.
@@ -307,12 +304,12 @@ describe('files provider: a split manifest\'s documents kept part by part', () =
     assert.equal(reads, 0, 'no file read again')
   })
 
-  it('one file changed and one removed in another folder, HEAD given: both parts made, the removed file never claimed', async () => {
+  it('one file changed and one removed in another folder: both parts made, the removed file never claimed', async () => {
     const first = await collect()
     root.file(CHANGED, 'changed\n')
     execFileSync('rm', [root.path('/etc/many/d99/f9.conf')])
     await age()
-    const next = await collectAgainst(String(first.token), first)
+    const next = await collect(String(first.token))
     await checkKept(first, next)
     assert.ok(!(next.kept ?? []).includes('filesystem/etc/many/d99/f9.conf'), 'a removed file is not claimed')
   })
