@@ -228,7 +228,7 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   entries.sort((a, b) => compareStrings(a.path, b.path))
   leftovers.sort(compareStrings)
   if (partial !== undefined) return partlyDescribed(ctx, partial, keptItems, keptMirrors, { entries, leftovers, accounts }, undecodable, screen.held, diagnostics)
-  const tokenFiles = entries.filter((e) => e.secretReason === TOKEN_FILE || e.secretReason === BARE_TOKEN).map((e) => ({ path: e.path, reason: e.secretReason as string }))
+  const tokenFiles = tokenFilesOf(entries)
   diagnostics.push(...closingDiagnostics(tokenFiles, undecodable, screen.held))
   const state: FilesState = unread.length === 0 ? { entries, leftovers, accounts } : { entries, leftovers, accounts, unread: [...new Set(unread.map((u) => u.path))].sort(compareStrings) }
   rememberCollected(state)
@@ -294,9 +294,7 @@ async function partlyDescribed(
   diagnostics: Diagnostic[],
 ): Promise<CollectResult<FilesState>> {
   const kept = (path: string) => partial.keep.parts[partOf(path)] === true
-  const tokenFiles = described.entries
-    .filter((e) => e.secretReason === TOKEN_FILE || e.secretReason === BARE_TOKEN)
-    .map((e) => ({ path: e.path, reason: e.secretReason as string }))
+  const tokenFiles = tokenFilesOf(described.entries)
     .concat(partial.notes.tokenFiles.filter((f) => kept(f.path)))
     .sort((a, b) => compareStrings(a.path, b.path))
   const keptLinks = partial.notes.heldLinks.filter((h) => kept(h.path))
@@ -312,6 +310,11 @@ async function partlyDescribed(
   keptPaths.push(...keptMirrors)
   forgetCollected()
   return { state: keptState(described.leftovers, described.accounts), documents, diagnostics, token: partial.token, kept: keptPaths }
+}
+
+/** The entries held out as token files (TOKEN_FILE, BARE_TOKEN), with their reason, in the entries' order. */
+function tokenFilesOf(entries: readonly FileEntry[]): Array<{ path: string; reason: string }> {
+  return entries.filter((e) => e.secretReason === TOKEN_FILE || e.secretReason === BARE_TOKEN).map((e) => ({ path: e.path, reason: e.secretReason as string }))
 }
 
 /**
