@@ -39,10 +39,10 @@ describe('a snapshot killed during its HEAD move', () => {
   it('removes the HEAD and branch locks a killed run recorded as its own, says so, and the next ref update works', async () => {
     const { branch, head } = await killedMove({ pid: 2 ** 30, startTime: null })
     const settled = await settleSnapshot(dir)
-    assert.deepEqual(settled, { finished: false, discarded: true, tempFiles: ['.git/HEAD.lock', `.git/${branch}.lock`] })
+    assert.deepEqual(settled, { finished: false, discarded: true, tempFiles: ['.git/HEAD.lock', `.git/${branch}.lock`], kept: [] })
     await assert.rejects(access(join(dir, '.git', 'HEAD.lock')))
     git('update-ref', branch, head)
-    assert.deepEqual(await settleSnapshot(dir), { finished: false, discarded: false, tempFiles: [] })
+    assert.deepEqual(await settleSnapshot(dir), { finished: false, discarded: false, tempFiles: [], kept: [] })
   })
 
   for (const [who, recordedBy] of [

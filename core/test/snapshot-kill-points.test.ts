@@ -178,4 +178,46 @@ describe('a snapshot killed or failing at each step of its commit is the old sna
       assert.ok(outcomes.old > 3 && outcomes.new > 3, JSON.stringify(outcomes))
     })
   }
+
+  // Session 32: a kill after HEAD moved, a person's saves in the working twin, then the next run's
+  // settling finished the recorded move over them (the file the move writes got the snapshot's
+  // bytes, the one it removes was removed again) with nothing said.
+  it('killed at every step from the move record on, then a person saves: settling keeps the saves, and says which', async () => {
+    const whole = await snapshotStoppedAt(Number.POSITIVE_INFINITY, 'kill')
+    const recorded = whole.calls.findIndex((c) => c.includes('snapshot-in-progress.json')) + 1
+    assert.ok(recorded > 0 && whole.steps > recorded)
+    const old = execFileSync('git', ['-C', join(template, 'twin'), 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()
+    const SAVES = new Map([
+      ['changed', "a person's edit\n"],
+      ['gone', "a person's file\n"],
+    ])
+    const failures: string[] = []
+    let claimed = 0
+    let finished = 0
+    for (let at = recorded; ; at++) {
+      const run = await snapshotStoppedAt(at, 'kill')
+      const where = `killed at step ${at}: ${run.calls[at - 1] ?? '(none: the commit ran whole)'}`
+      try {
+        asGoneRun(work)
+        for (const [path, text] of SAVES) writeFileSync(join(work, path), text)
+        const settled = await settleSnapshot(work)
+        const head = readHead(work)
+        const base = head === old ? OLD : NEW
+        const want = new Map([...base, ...SAVES])
+        assert.deepEqual(files(work), want, "the working twin is the snapshot with the person's saves")
+        assert.deepEqual(new Map(readIndex(work)?.entries), new Map([...base].map(([path, text]) => [path, { mode: '100644', sha: blobOf(text) }])), 'the index is the snapshot HEAD names')
+        assert.deepEqual(listing(join(work, '.git', 'twinsync')).filter((n) => n !== 'cache'), [], 'left in .git/twinsync')
+        // Each path settling kept is one it would have written over or removed; none other.
+        for (const path of settled.kept) assert.ok(SAVES.has(path), `kept ${path}`)
+        if (settled.finished) finished++
+        claimed += settled.kept.length
+      } catch (error) {
+        failures.push(`${where}: ${(error as Error).message.split('\n').slice(0, 8).join(' ')}`)
+      }
+      if (!run.hit) break
+    }
+    assert.equal(failures.length, 0, `${failures.length} steps:\n${failures.join('\n')}`)
+    // Kills both before the renames (both saves kept, said) and after some of them were tried.
+    assert.ok(finished > 3 && claimed > 3, JSON.stringify({ finished, claimed }))
+  })
 })

@@ -18,6 +18,7 @@ import { IntentService } from '../../core/src/intent/intent-service.js'
 import { TWIN_EDIT_KEPT } from '../../core/src/snapshot/snapshot-service.js'
 import { busyWhy, SnapshotWorkflow, type TakeSnapshotResult } from '../../core/src/services/take-snapshot.js'
 import { git, noPlugins, smallTwin, type SmallTwin } from '../support/in-process-twin.js'
+import { asGoneRun, Killed, killAt } from '../../core/test/support/kill-points.js'
 
 describe('a twin edit saved while a snapshot runs', function () {
   this.timeout(120_000)
@@ -218,6 +219,46 @@ describe('a twin edit saved while a snapshot runs', function () {
     assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'person edit\n', 'the save is kept')
     assert.deepEqual(result.diagnostics.filter((d) => d.code === TWIN_EDIT_KEPT).map((d) => d.summary), ['filesystem/etc/motd: saved while the snapshot moved the twin; your save is kept, pending against the new snapshot'])
     assert.deepEqual(await planned(), ['/etc/motd', '/etc/os-release'], 'the save and the edit pending before are planned')
+  })
+
+  // Session 32: a snapshot killed after HEAD moved and before its renames (kill -9 at its first
+  // rename), then a person saves the twin file the move was about to write, then the next
+  // snapshot: its settling finished the recorded move over the save, with nothing said. Now the
+  // move's record holds each file as it stood before the move, and settling keeps a file that
+  // changed since: said, pending against the new snapshot, planned.
+  it('an edit saved after a snapshot was killed part way through its move: the next run finishes the move, keeps the save, says so', async () => {
+    rig = await smallTwin('twinsync-edit-during-')
+    await writeFile(join(rig.root, 'etc/motd'), 'machine changed\n')
+    await writeFile(join(rig.root, 'etc/hostname'), 'machine renamed\n')
+    const head = git(rig.twin, ['rev-parse', 'HEAD']).trim()
+    const point = killAt((call) => call.startsWith('renameSync(') && call.includes('/.git/twinsync/stage/'))
+    let killed: unknown
+    try {
+      const container = await createContainer({ root: rig.root, repo: rig.twin, configPath: rig.configPath, oclif: noPlugins, logger: silentLogger })
+      await container.resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+    } catch (error) {
+      killed = error
+    } finally {
+      await new Promise((resolve) => setImmediate(resolve))
+      point.restore()
+    }
+    assert.ok(point.hit && killed instanceof Killed, `killed at the first rename: ${String(killed)}`)
+    asGoneRun(rig.twin)
+    const moved = git(rig.twin, ['rev-parse', 'HEAD']).trim()
+    assert.notEqual(moved, head, 'HEAD moved before the kill')
+    assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/motd']), 'machine changed\n')
+    assert.notEqual(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'machine changed\n', 'the working twin was not moved yet')
+    // The person's save, after the kill.
+    await writeFile(join(rig.twin, 'filesystem/etc/motd'), 'person edit\n')
+    const warnings: string[] = []
+    const container = await createContainer({ root: rig.root, repo: rig.twin, configPath: rig.configPath, oclif: noPlugins, logger: { ...silentLogger, warn: (m: string) => void warnings.push(m) } })
+    const result = await container.resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+    assert.equal(result.busy, undefined)
+    assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'person edit\n', 'the save is kept')
+    assert.equal(await readFile(join(rig.twin, 'filesystem/etc/hostname'), 'utf8'), 'machine renamed\n', 'the rest of the move is finished')
+    assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/motd']), 'machine changed\n', 'the snapshot records the machine')
+    assert.ok(warnings.includes('filesystem/etc/motd: saved in the twin after a snapshot was stopped part way; the snapshot is finished and your save is kept, pending against it'), warnings.join('\n'))
+    assert.deepEqual(await planned(), ['/etc/motd'], 'the save is planned; nothing the machine did is undone')
   })
 
   // Session 31 (helper redteam): an apply makes what it asks intent (IntentService.promote) by

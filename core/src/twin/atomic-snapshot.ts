@@ -52,6 +52,12 @@ interface MoveRecord {
   removals: string[]
   /** TwinSync's own refs that move to `commit` with the working twin (a snapshot's `refs/twinsync/observed`). */
   refs?: string[]
+  /**
+   * Each path the move writes or removes, as it stood before the move's last look (lookedAt).
+   * Settling a killed move leaves a path that is not as it stood: a person saved it after the
+   * kill (session 32; a record without it, from an older TwinSync, finishes over any save).
+   */
+  looks?: Record<string, string>
 }
 
 export class SnapshotDraft {
@@ -528,7 +534,8 @@ export class SnapshotDraft {
     // the move's record is written: a record whose commit is HEAD (align's) is finished by the
     // next run's settling even after a discard, over the edit.
     // Each file the move writes or removes, as it stands before that look (lookedAt): a save
-    // after the look is found again right before that file's rename (finishMove), and kept.
+    // after the look is found again right before that file's rename (finishMove), and kept. They go
+    // in the move's record: settling a move a kill stopped keeps a save made since the same way.
     // Not for a twin's first commit (nothing of it to keep): there every document is new, and the
     // looks would cost about 2 × 24,000 lstat calls on the scale root (0.7–1.7 s at load 11, measured
     // on this machine); a later snapshot writes a handful of files.
@@ -544,7 +551,14 @@ export class SnapshotDraft {
     // Phase 1, nothing visible yet: every new file written whole beside the working twin.
     await rm(join(this.dir, STAGE), { recursive: true, force: true })
     await mkdir(join(this.dir, STAGE), { recursive: true, mode: 0o700 })
-    const record: MoveRecord = { parent: this.head ?? null, commit, updates: [], removals: [...this.removals], ...(refs.length === 0 ? {} : { refs: [...refs] }) }
+    const record: MoveRecord = {
+      parent: this.head ?? null,
+      commit,
+      updates: [],
+      removals: [...this.removals],
+      ...(refs.length === 0 ? {} : { refs: [...refs] }),
+      ...(seen === undefined ? {} : { looks: Object.fromEntries(seen) }),
+    }
     try {
       let n = 0
       // Synchronous, one after the other (see writeLooseBlobs).
@@ -570,7 +584,7 @@ export class SnapshotDraft {
         throw diskError(error, this.dir)
       })
     }
-    await finishMove(this.dir, record, join(this.dir, INDEX), seen === undefined ? undefined : { seen, kept: this.keptEdits })
+    this.keptEdits.push(...(await finishMove(this.dir, record, join(this.dir, INDEX))))
   }
 
   /**
@@ -593,13 +607,21 @@ export class SnapshotDraft {
  */
 export { diskError }
 
-export async function settleSnapshot(dir: string): Promise<{ finished: boolean; discarded: boolean; tempFiles: string[] }> {
+/** What settling did: `kept`, the saves a finished move left as saved (finishMove). */
+export interface Settled {
+  finished: boolean
+  discarded: boolean
+  tempFiles: string[]
+  kept: string[]
+}
+
+export async function settleSnapshot(dir: string): Promise<Settled> {
   const outcome = await settleMove(dir)
   refuseForeignIndexLock(dir)
   return outcome
 }
 
-async function settleMove(dir: string): Promise<{ finished: boolean; discarded: boolean; tempFiles: string[] }> {
+async function settleMove(dir: string): Promise<Settled> {
   const tempFiles: string[] = []
   // Ref locks a killed run recorded as its own (ref-lock-record.ts), whichever refs they lock.
   for (const name of settleRecordedRefLocks(join(dir, '.git'))) tempFiles.push(join('.git', name))
@@ -637,7 +659,7 @@ async function settleMove(dir: string): Promise<{ finished: boolean; discarded: 
       tempFiles.push(l)
       removeSync(join(dir, l))
     }
-    return { finished: false, discarded: false, tempFiles }
+    return { finished: false, discarded: false, tempFiles, kept: [] }
   }
   let record: MoveRecord | undefined
   try {
@@ -648,12 +670,12 @@ async function settleMove(dir: string): Promise<{ finished: boolean; discarded: 
   const head = await headOf(dir)
   if (record !== undefined && head === record.commit) {
     const index = join(dir, INDEX)
-    await finishMove(dir, record, (await stat(index).catch(() => undefined)) === undefined ? undefined : index)
-    return { finished: true, discarded: false, tempFiles }
+    const kept = await finishMove(dir, record, (await stat(index).catch(() => undefined)) === undefined ? undefined : index)
+    return { finished: true, discarded: false, tempFiles, kept }
   }
   // HEAD never moved: the working twin was never touched.
   for (const l of [MARKER, INDEX, `${INDEX}.lock`, STAGE]) await rm(join(dir, l), { recursive: true, force: true })
-  return { finished: false, discarded: true, tempFiles }
+  return { finished: false, discarded: true, tempFiles, kept: [] }
 }
 
 /** A move is recorded (MARKER) and HEAD is at its commit: the working twin is to be finished, never thrown away. */
@@ -827,17 +849,25 @@ function lookedAt(path: string): string {
 const FOLDER_SEEN = 'folder'
 
 /**
- * `live`: the move of a running snapshot, with each file as it stood before the last look
- * (SnapshotDraft.move). Session 31: a save between that look and the renames was overwritten
- * with nothing said; now a file that is not as it stood is left as saved and named in `kept`
- * (its staged copy goes with the stage). The window left is the one between that lstat and
- * the rename (microseconds), and a kill there: settling finishes the recorded move over the save.
+ * The record's `looks`: each file as it stood before the move's last look (SnapshotDraft.move).
+ * Session 31: a save between that look and the renames was overwritten with nothing said; now a
+ * file that is not as it stood is left as saved, and returned (its staged copy goes with the
+ * stage): the edit stays in the working twin, pending against the new snapshot. Session 32: the
+ * same when settling finishes a move a kill stopped after HEAD moved, for a save made after the
+ * kill (a file the killed run renamed in is no longer staged, and is never looked at; a removed
+ * file that is gone is done, whoever removed it). The window left is the one between that lstat
+ * and the rename (microseconds).
  */
-async function finishMove(dir: string, record: MoveRecord, index: string | undefined, live?: { seen: ReadonlyMap<string, string>; kept: string[] }): Promise<void> {
+async function finishMove(dir: string, record: MoveRecord, index: string | undefined): Promise<string[]> {
+  const kept: string[] = []
+  const looks = record.looks === undefined ? undefined : new Map(Object.entries(record.looks))
+  const removals = new Set(record.removals)
   const savedMeanwhile = (path: string) => {
-    const seen = live?.seen.get(path)
-    if (seen === undefined || seen === FOLDER_SEEN || lookedAt(join(dir, path)) === seen) return false
-    live?.kept.push(path)
+    const seen = looks?.get(path)
+    if (seen === undefined || seen === FOLDER_SEEN) return false
+    const now = lookedAt(join(dir, path))
+    if (now === seen || (now === '-' && removals.has(path))) return false
+    kept.push(path)
     return true
   }
   // A removed file whose place became a folder of the new tree (`morph` → `morph/inner`): a folder
@@ -846,7 +876,8 @@ async function finishMove(dir: string, record: MoveRecord, index: string | undef
   // the new snapshot; `plan` then proposed to delete morph/inner from the machine.
   const newFolders = new Set<string>()
   for (const { path } of record.updates) addFolders(newFolders, path)
-  for (const path of record.removals) if (!savedMeanwhile(path)) await removeWorkingPath(dir, path, newFolders)
+  // A file where a folder of the new tree goes cannot stay, saved or not (makeParentsSync takes it): never claimed kept.
+  for (const path of record.removals) if (newFolders.has(path) || !savedMeanwhile(path)) await removeWorkingPath(dir, path, newFolders)
   // Synchronous, one after the other (see writeLooseBlobs); folders known to exist are not looked at again.
   const folders = new Set<string>()
   for (const { path, stage } of record.updates) {
@@ -882,6 +913,7 @@ async function finishMove(dir: string, record: MoveRecord, index: string | undef
   await rm(join(dir, MARKER), { force: true })
   await rm(join(dir, STAGE), { recursive: true, force: true })
   await rm(join(dir, INDEX), { force: true })
+  return kept
 }
 
 async function removeWorkingPath(dir: string, path: string, newFolders: ReadonlySet<string>): Promise<void> {

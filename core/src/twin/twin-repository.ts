@@ -182,6 +182,8 @@ export class TwinRepository implements TwinReader {
     if (pullMoveUnsettled(this.dir)) await settlePullMove(this.dir)
     const locks = settled.tempFiles.filter((f) => f.startsWith('.git/') && f.endsWith('.lock'))
     if (locks.length > 0) warn?.(`removed git's lock${locks.length === 1 ? '' : 's'} ${locks.join(', ')} in the twin, left by a killed run: no git process holds ${locks.length === 1 ? 'it' : 'them'}`)
+    // A killed snapshot's move, finished now, left a twin file saved since the kill as saved (finishMove).
+    for (const path of settled.kept) warn?.(`${path}: saved in the twin after a snapshot was stopped part way; the snapshot is finished and your save is kept, pending against it`)
     return settled
   }
 
