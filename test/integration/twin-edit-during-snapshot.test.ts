@@ -226,40 +226,45 @@ describe('a twin edit saved while a snapshot runs', function () {
   // snapshot: its settling finished the recorded move over the save, with nothing said. Now the
   // move's record holds each file as it stood before the move, and settling keeps a file that
   // changed since: said, pending against the new snapshot, planned.
-  it('an edit saved after a snapshot was killed part way through its move: the next run finishes the move, keeps the save, says so', async () => {
-    rig = await smallTwin('twinsync-edit-during-')
-    await writeFile(join(rig.root, 'etc/motd'), 'machine changed\n')
-    await writeFile(join(rig.root, 'etc/hostname'), 'machine renamed\n')
-    const head = git(rig.twin, ['rev-parse', 'HEAD']).trim()
-    const point = killAt((call) => call.startsWith('renameSync(') && call.includes('/.git/twinsync/stage/'))
-    let killed: unknown
-    try {
-      const container = await createContainer({ root: rig.root, repo: rig.twin, configPath: rig.configPath, oclif: noPlugins, logger: silentLogger })
-      await container.resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
-    } catch (error) {
-      killed = error
-    } finally {
-      await new Promise((resolve) => setImmediate(resolve))
-      point.restore()
-    }
-    assert.ok(point.hit && killed instanceof Killed, `killed at the first rename: ${String(killed)}`)
-    asGoneRun(rig.twin)
-    const moved = git(rig.twin, ['rev-parse', 'HEAD']).trim()
-    assert.notEqual(moved, head, 'HEAD moved before the kill')
-    assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/motd']), 'machine changed\n')
-    assert.notEqual(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'machine changed\n', 'the working twin was not moved yet')
-    // The person's save, after the kill.
-    await writeFile(join(rig.twin, 'filesystem/etc/motd'), 'person edit\n')
-    const warnings: string[] = []
-    const container = await createContainer({ root: rig.root, repo: rig.twin, configPath: rig.configPath, oclif: noPlugins, logger: { ...silentLogger, warn: (m: string) => void warnings.push(m) } })
-    const result = await container.resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
-    assert.equal(result.busy, undefined)
-    assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'person edit\n', 'the save is kept')
-    assert.equal(await readFile(join(rig.twin, 'filesystem/etc/hostname'), 'utf8'), 'machine renamed\n', 'the rest of the move is finished')
-    assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/motd']), 'machine changed\n', 'the snapshot records the machine')
-    assert.ok(warnings.includes('filesystem/etc/motd: saved in the twin after a snapshot was stopped part way; the snapshot is finished and your save is kept, pending against it'), warnings.join('\n'))
-    assert.deepEqual(await planned(), ['/etc/motd'], 'the save is planned; nothing the machine did is undone')
-  })
+  for (const next of ['snapshot', 'plan'] as const) {
+    it(`an edit saved after a snapshot was killed part way through its move: the next ${next} finishes the move, keeps the save, says so`, async () => {
+      rig = await smallTwin('twinsync-edit-during-')
+      await writeFile(join(rig.root, 'etc/motd'), 'machine changed\n')
+      await writeFile(join(rig.root, 'etc/hostname'), 'machine renamed\n')
+      const head = git(rig.twin, ['rev-parse', 'HEAD']).trim()
+      const point = killAt((call) => call.startsWith('renameSync(') && call.includes('/.git/twinsync/stage/'))
+      let killed: unknown
+      try {
+        const container = await createContainer({ root: rig.root, repo: rig.twin, configPath: rig.configPath, oclif: noPlugins, logger: silentLogger })
+        await container.resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+      } catch (error) {
+        killed = error
+      } finally {
+        await new Promise((resolve) => setImmediate(resolve))
+        point.restore()
+      }
+      assert.ok(point.hit && killed instanceof Killed, `killed at the first rename: ${String(killed)}`)
+      asGoneRun(rig.twin)
+      const moved = git(rig.twin, ['rev-parse', 'HEAD']).trim()
+      assert.notEqual(moved, head, 'HEAD moved before the kill')
+      assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/motd']), 'machine changed\n')
+      assert.notEqual(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'machine changed\n', 'the working twin was not moved yet')
+      // The person's save, after the kill.
+      await writeFile(join(rig.twin, 'filesystem/etc/motd'), 'person edit\n')
+      const warnings: string[] = []
+      const container = await createContainer({ root: rig.root, repo: rig.twin, configPath: rig.configPath, oclif: noPlugins, logger: { ...silentLogger, warn: (m: string) => void warnings.push(m) } })
+      if (next === 'snapshot') assert.equal((await container.resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })).busy, undefined)
+      else {
+        const plan = await container.resolve(PlanWorkflow).plan({})
+        warnings.push(...plan.diagnostics.filter((d) => d.code === TWIN_EDIT_KEPT && d.severity === 'warning').map((d) => d.summary))
+      }
+      assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'person edit\n', 'the save is kept')
+      assert.equal(await readFile(join(rig.twin, 'filesystem/etc/hostname'), 'utf8'), 'machine renamed\n', 'the rest of the move is finished')
+      assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/motd']), 'machine changed\n', 'the snapshot records the machine')
+      assert.ok(warnings.includes('filesystem/etc/motd: saved in the twin after a snapshot was stopped part way; the snapshot is finished and your save is kept, pending against it'), warnings.join('\n'))
+      assert.deepEqual(await planned(), ['/etc/motd'], 'the save is planned; nothing the machine did is undone')
+    })
+  }
 
   // Session 31 (helper redteam): an apply makes what it asks intent (IntentService.promote) by
   // reading the working twin, then writing the plan's values into it; a person's save in between

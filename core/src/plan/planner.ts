@@ -17,7 +17,7 @@ import { callProvider, type Guarded } from '../providers/provider-call.js'
 import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
 import { workingTree } from '../intent/intent-git.js'
 import { withActualSecrets, writesRedaction } from '../snapshot/secret-guard.js'
-import { TwinRepository, type WorkingTwinCheck } from '../twin/twin-repository.js'
+import { keptOverMove, TWIN_EDIT_KEPT, TwinRepository, type WorkingTwinCheck } from '../twin/twin-repository.js'
 import { otherMachineDiagnostic } from '../twin/machine-match.js'
 import { readApplyRecord, type ApplyInProgress } from '../apply/resume.js'
 import { PendingChecks } from '../apply/pending-checks.js'
@@ -84,7 +84,7 @@ export class Planner {
 
   async plan(options: PlanOptions = {}): Promise<Plan> {
     const other = await otherMachineDiagnostic(this.twin.dir, await this.twin.open(), this.contexts.host)
-    const { reader, twinCommit, interrupted, checked } =
+    const { reader, twinCommit, interrupted, checked, kept } =
       options.fromTree === undefined ? await this.desiredSource(options.from, options.fromIsWorkingTwin === true) : this.treeSource(options.fromTree)
     const fromWorkingTwin = options.from === undefined && options.fromTree === undefined && interrupted === undefined
     // Taken before the reads: a twin moved meanwhile is one apply finds stale, never one it takes for done.
@@ -95,6 +95,8 @@ export class Planner {
       // The interrupted apply (whose state this plan heads for) and what it left unjudged here.
       const notices = unfinishedApplyNotices(interrupted, await this.pendingChecks.read(), this.contexts.host.root)
       const diagnostics: Diagnostic[] = [...(other === undefined ? [] : [other]), ...notices, ...loadDiagnostics]
+      // A killed snapshot's move this plan finished first (settleForReading) kept a person's save: said, as the snapshot says it.
+      diagnostics.push(...(kept ?? []).map((path) => warningDiagnostic(TWIN_EDIT_KEPT, keptOverMove(path))))
       const all = (await this.registry.load()).providers.map((p) => p.provider)
       diagnostics.push(...(await missingProviders(reader, all, claims, undefined, async () => recordedManifest(this.twin.dir, await this.intents.observed()))))
       // Planning only reads: each provider gets a dry-run host that refuses any change (the call
@@ -310,7 +312,7 @@ export class Planner {
   }
 
   /** A tree a saved plan recorded (basis.twinTree): its id is checked, as the plan's other fields are. */
-  private treeSource(tree: string): { reader: TwinReader; twinCommit: null; interrupted?: ApplyInProgress; checked?: WorkingTwinCheck } {
+  private treeSource(tree: string): { reader: TwinReader; twinCommit: null; interrupted?: ApplyInProgress; checked?: WorkingTwinCheck; kept?: string[] } {
     if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(tree)) throw new TwinSyncError('PLAN_INVALID', `The plan's twin tree ${JSON.stringify(tree)} is not a git object id`, { nextStep: 'Make a new plan (`twinsync plan --out FILE`).' })
     return { reader: new GitTreeReader(this.twin.dir, tree), twinCommit: null }
   }
@@ -318,7 +320,7 @@ export class Planner {
   private async desiredSource(
     from: string | undefined,
     fromIsWorkingTwin = false,
-  ): Promise<{ reader: TwinReader; twinCommit: string | null; interrupted?: ApplyInProgress; checked?: WorkingTwinCheck }> {
+  ): Promise<{ reader: TwinReader; twinCommit: string | null; interrupted?: ApplyInProgress; checked?: WorkingTwinCheck; kept?: string[] }> {
     if (from !== undefined) {
       // Speed: `status` plans from the last snapshot, usually HEAD with the twin unchanged: its
       // files are read, with no `git rev-parse`, `ls-tree` and `cat-file` (quick-status.ts).
@@ -336,13 +338,13 @@ export class Planner {
       }
     }
     // The working twin (never half moved by a snapshot): its commit is the basis only when nothing is edited on top of it.
-    await this.twin.settleForReading()
+    const kept = await this.twin.settleForReading()
     // Edits a killed pull or snapshot set aside are the working twin's too (IntentService.putBackHeld).
     await this.intents.putBackHeldForReading()
     const dirty = await this.twin.dirtyPaths()
     const head = await this.twin.head()
     // The plan's description diagnostics judge the same look at the working twin as its basis.
-    return { reader: this.twin.reader({ justChecked: true }), twinCommit: dirty.length === 0 ? (head ?? null) : null, checked: { head, dirty } }
+    return { reader: this.twin.reader({ justChecked: true }), twinCommit: dirty.length === 0 ? (head ?? null) : null, checked: { head, dirty }, ...(kept.length === 0 ? {} : { kept }) }
   }
 
   private async selectProviders(only: readonly string[] | undefined): Promise<ApplicableProvider[]> {

@@ -12,7 +12,7 @@ import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
-import { TwinRepository } from '../twin/twin-repository.js'
+import { TWIN_EDIT_KEPT, TwinRepository } from '../twin/twin-repository.js'
 import { refuseOtherMachine } from '../twin/machine-match.js'
 import { autoPack, type AutoPackOutcome } from '../twin/auto-pack.js'
 import { diarySubject, onlyVolatile, snapshotCommitMessage, snapshotMessage, summarizeChanges, withoutSecretPaths, type SnapshotSummary } from './snapshot-summary.js'
@@ -53,8 +53,7 @@ export interface SnapshotOptions {
   pack?: 'auto' | 'incremental'
 }
 
-/** A person saved a twin file after the snapshot's last look and before its move reached the file: kept as saved (finishMove). */
-export const TWIN_EDIT_KEPT = 'TWIN_EDIT_KEPT'
+export { TWIN_EDIT_KEPT } from '../twin/twin-repository.js'
 
 export interface SnapshotResult {
   /** The new commit, or undefined when nothing (worth committing) changed. */

@@ -38,6 +38,14 @@ export interface WorkingTwinCheck {
   dirty: readonly string[]
 }
 
+/** A person saved a twin file after a snapshot's last look and before its move reached the file, or after a kill stopped the move: kept as saved (finishMove). */
+export const TWIN_EDIT_KEPT = 'TWIN_EDIT_KEPT'
+
+/** The warning for a save that settling a killed snapshot's move kept (the snapshot's warning, the plan's diagnostic). */
+export function keptOverMove(path: string): string {
+  return `${path}: saved in the twin after a snapshot was stopped part way; the snapshot is finished and your save is kept, pending against it`
+}
+
 /** The quick check's last verdict per twin in this process (dirtyPaths), for refreshStatData: the services hold their own TwinRepository. */
 const lastQuick = new Map<string, QuickClean>()
 
@@ -183,7 +191,7 @@ export class TwinRepository implements TwinReader {
     const locks = settled.tempFiles.filter((f) => f.startsWith('.git/') && f.endsWith('.lock'))
     if (locks.length > 0) warn?.(`removed git's lock${locks.length === 1 ? '' : 's'} ${locks.join(', ')} in the twin, left by a killed run: no git process holds ${locks.length === 1 ? 'it' : 'them'}`)
     // A killed snapshot's move, finished now, left a twin file saved since the kill as saved (finishMove).
-    for (const path of settled.kept) warn?.(`${path}: saved in the twin after a snapshot was stopped part way; the snapshot is finished and your save is kept, pending against it`)
+    for (const path of settled.kept) warn?.(keptOverMove(path))
     return settled
   }
 
@@ -210,9 +218,11 @@ export class TwinRepository implements TwinReader {
   /**
    * Before reading the working twin without the lock: a snapshot's unfinished move is settled
    * first (under the lock), so a half-moved working twin is never read as the desired state.
+   * Returns the twin files saved since the kill that the finished move kept (keptOverMove).
    */
-  async settleForReading(): Promise<void> {
-    if ((await snapshotUnsettled(this.dir)) || pullMoveUnsettled(this.dir)) await this.lock().hold('recovery', () => this.settle())
+  async settleForReading(): Promise<string[]> {
+    if (!(await snapshotUnsettled(this.dir)) && !pullMoveUnsettled(this.dir)) return []
+    return (await this.lock().hold('recovery', () => this.settle())).kept
   }
 
   /** Where providers keep caches (see twinCacheDir). */
