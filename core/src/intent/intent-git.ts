@@ -86,11 +86,13 @@ export async function treeWith(dir: string, tree: string, entries: ReadonlyArray
   const env = { GIT_INDEX_FILE: join(tmp, 'index') }
   try {
     await runGit(dir, ['read-tree', tree], { env })
-    const lines: string[] = []
-    for (const e of entries) {
-      if (e.content === undefined) lines.push(`0 ${'0'.repeat(40)}\t${e.path}\0`)
-      else lines.push(`${e.mode} ${(await runGitBytes(dir, ['hash-object', '-w', '--stdin'], { input: Buffer.from(e.content) })).toString('utf8').trim()}\t${e.path}\0`)
-    }
+    // Every content as a blob in one `git hash-object` (its contents from files beside the temp index), not one git each.
+    const written = entries.filter((e) => e.content !== undefined)
+    for (const [n, e] of written.entries()) await writeFile(join(tmp, `blob-${n}`), e.content as Uint8Array)
+    const ids = written.length === 0 ? [] : (await runGitBytes(dir, ['hash-object', '-w', '--no-filters', '--stdin-paths'], { input: written.map((_, n) => `${join(tmp, `blob-${n}`)}\n`).join('') })).toString('utf8').trim().split('\n')
+    if (ids.length !== written.length) throw new Error(`git hash-object gave ${ids.length} ids for ${written.length} files`)
+    const blobs = new Map(written.map((e, n) => [e, ids[n] as string]))
+    const lines = entries.map((e) => (e.content === undefined ? `0 ${'0'.repeat(40)}\t${e.path}\0` : `${e.mode} ${blobs.get(e) as string}\t${e.path}\0`))
     if (lines.length > 0) await runGitBytes(dir, ['update-index', '-z', '--index-info'], { input: lines.join(''), env })
     return (await runGit(dir, ['write-tree'], { env })).trim()
   } finally {
