@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inflateSync } from 'node:zlib'
@@ -219,5 +219,37 @@ describe('a snapshot killed or failing at each step of its commit is the old sna
     assert.equal(failures.length, 0, `${failures.length} steps:\n${failures.join('\n')}`)
     // Kills both before the renames (both saves kept, said) and after some of them were tried.
     assert.ok(finished > 3 && claimed > 3, JSON.stringify({ finished, claimed }))
+  })
+
+  // The other side of the same rule: a file only touched (a `chmod -R` or `touch` of the twin
+  // between the kill and the rerun) is not a save. Kept, it would be the snapshot before's file in
+  // the working twin, taken for a person's edit: the plan would undo what the machine did.
+  it('killed at every step from the move record on, then the twin is touched, nothing saved: settling finishes the move whole', async () => {
+    const whole = await snapshotStoppedAt(Number.POSITIVE_INFINITY, 'kill')
+    const recorded = whole.calls.findIndex((c) => c.includes('snapshot-in-progress.json')) + 1
+    const old = execFileSync('git', ['-C', join(template, 'twin'), 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()
+    const failures: string[] = []
+    let finished = 0
+    for (let at = recorded; ; at++) {
+      const run = await snapshotStoppedAt(at, 'kill')
+      try {
+        asGoneRun(work)
+        for (const path of ['changed', 'gone', 'same']) {
+          if (!existsSync(join(work, path))) continue
+          chmodSync(join(work, path), 0o600)
+          utimesSync(join(work, path), new Date(2001, 1, 1), new Date(2001, 1, 1))
+        }
+        const settled = await settleSnapshot(work)
+        const head = readHead(work)
+        assert.deepEqual(settled.kept, [], 'nothing kept')
+        assert.deepEqual(files(work), head === old ? OLD : NEW, 'the working twin is the snapshot HEAD names')
+        if (settled.finished) finished++
+      } catch (error) {
+        failures.push(`killed at step ${at}: ${(error as Error).message.split('\n').slice(0, 8).join(' ')}`)
+      }
+      if (!run.hit) break
+    }
+    assert.equal(failures.length, 0, `${failures.length} steps:\n${failures.join('\n')}`)
+    assert.ok(finished > 3, String(finished))
   })
 })

@@ -125,6 +125,24 @@ describe('a twin edit saved while a snapshot runs', function () {
     assert.deepEqual(await planned(), ['/etc/hostname'])
   })
 
+  // Session 32: a new twin file a person creates, during a snapshot of a clean twin, where the
+  // machine has a new file too: the move took it for a leftover and renamed the machine's
+  // document over it, with nothing said. Now it is an edit like any other: refused, kept, planned.
+  it('with a clean twin, a new twin file created where the machine has a new file too, before the move: refused, the file kept and planned', async () => {
+    rig = await smallTwin('twinsync-edit-during-')
+    await writeFile(join(rig.root, 'etc/newfile'), 'machine new\n')
+    const head = git(rig.twin, ['rev-parse', 'HEAD']).trim()
+    const first = await outcome(snapshotWithEditAt('snapshot: described', false, 'filesystem/etc/newfile'))
+    assert.deepEqual(first, { error: 'TWIN_DIRTY', message: 'The twin was edited while the snapshot ran (filesystem/etc/newfile): nothing was committed, and the edit is kept' })
+    assert.equal(git(rig.twin, ['rev-parse', 'HEAD']).trim(), head, 'nothing committed')
+    assert.equal(await readFile(join(rig.twin, 'filesystem/etc/newfile'), 'utf8'), 'person edit\n', 'the new file is kept')
+    const again = await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+    assert.ok(again.commit !== undefined, 'the next snapshot records the machine')
+    assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/newfile']), 'machine new\n')
+    assert.equal(await readFile(join(rig.twin, 'filesystem/etc/newfile'), 'utf8'), 'person edit\n', 'the file is still pending')
+    assert.deepEqual(await planned(), ['/etc/newfile'])
+  })
+
   // Session 30: the snapshot an apply takes after its steps is refused the same way; the machine
   // was changed, so it is said as an apply that ran and was not recorded, and the rerun finishes it.
   it('an edit saved while an apply records its result: TWIN_DIRTY naming the apply that ran; the edit kept; `apply` again finishes it', async () => {

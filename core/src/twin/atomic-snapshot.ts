@@ -485,7 +485,11 @@ export class SnapshotDraft {
     if (head === undefined) return []
     const asked = new Set([...this.updates.keys(), ...this.removals].filter((p) => head.has(p)))
     const found = this.began !== undefined ? (editedSinceIndexed(this.dir, this.began, asked) ?? []) : [...asked].filter((p) => fileIsBlob(join(this.dir, p), head.get(p) as TreeEntry) === false)
-    return found.filter((p) => !this.removals.has(p) || entryPresent(join(this.dir, p)))
+    // Session 32: a file where a new document goes, in a twin that was clean when the draft began
+    // (quick-status counts untracked and ignored files as edits): a person created it since. The
+    // move's rename took it for a leftover and wrote over it. A folder there is the move's own to take.
+    const created = this.began === undefined ? [] : [...this.updates.keys()].filter((p) => !head.has(p) && lookedAt(join(this.dir, p)) !== '-' && lookedAt(join(this.dir, p)) !== FOLDER_SEEN)
+    return [...found.filter((p) => !this.removals.has(p) || entryPresent(join(this.dir, p))), ...created]
   }
 
   /** The private index of the new tree, written as git writes it (see writeIndexFile). */
@@ -862,11 +866,17 @@ async function finishMove(dir: string, record: MoveRecord, index: string | undef
   const kept: string[] = []
   const looks = record.looks === undefined ? undefined : new Map(Object.entries(record.looks))
   const removals = new Set(record.removals)
-  const savedMeanwhile = (path: string) => {
+  let before: Map<string, TreeEntry> | undefined
+  const savedMeanwhile = async (path: string) => {
     const seen = looks?.get(path)
     if (seen === undefined || seen === FOLDER_SEEN) return false
     const now = lookedAt(join(dir, path))
     if (now === seen || (now === '-' && removals.has(path))) return false
+    // Touched and not changed (a `chmod -R` or `touch` of the twin between a kill and the rerun):
+    // still the snapshot before's file, the move's to replace. Kept, the old file would have been
+    // taken for a person's edit, and the plan would have undone what the machine did.
+    before ??= record.parent === null ? new Map() : await treeEntries(dir, record.parent)
+    if (stillEntry(join(dir, path), before.get(path))) return false
     kept.push(path)
     return true
   }
@@ -877,14 +887,14 @@ async function finishMove(dir: string, record: MoveRecord, index: string | undef
   const newFolders = new Set<string>()
   for (const { path } of record.updates) addFolders(newFolders, path)
   // A file where a folder of the new tree goes cannot stay, saved or not (makeParentsSync takes it): never claimed kept.
-  for (const path of record.removals) if (newFolders.has(path) || !savedMeanwhile(path)) await removeWorkingPath(dir, path, newFolders)
+  for (const path of record.removals) if (newFolders.has(path) || !(await savedMeanwhile(path))) await removeWorkingPath(dir, path, newFolders)
   // Synchronous, one after the other (see writeLooseBlobs); folders known to exist are not looked at again.
   const folders = new Set<string>()
   for (const { path, stage } of record.updates) {
     const from = join(dir, STAGE, stage)
     if (lstatSync(from, { throwIfNoEntry: false }) === undefined) continue // moved before the crash
     const target = join(dir, path)
-    if (savedMeanwhile(path)) continue
+    if (await savedMeanwhile(path)) continue
     makeParentsSync(dir, path, folders)
     if (lstatSync(target, { throwIfNoEntry: false })?.isDirectory() === true) rmSync(target, { recursive: true, force: true })
     renameSync(from, target)
@@ -914,6 +924,27 @@ async function finishMove(dir: string, record: MoveRecord, index: string | undef
   await rm(join(dir, STAGE), { recursive: true, force: true })
   await rm(join(dir, INDEX), { force: true })
   return kept
+}
+
+/** A commit's files (`git ls-tree -r`): what a move replaces, asked only when a file it replaces was touched (finishMove). */
+async function treeEntries(dir: string, commit: string): Promise<Map<string, TreeEntry>> {
+  const out = new Map<string, TreeEntry>()
+  for (const line of (await git(dir, ['ls-tree', '-r', '-z', '--full-tree', commit])).toString('utf8').split('\0')) {
+    const tab = line.indexOf('\t')
+    if (tab < 0) continue
+    const [mode, , sha] = line.slice(0, tab).split(' ')
+    if (mode !== undefined && sha !== undefined) out.set(line.slice(tab + 1), { mode, sha })
+  }
+  return out
+}
+
+/** The working file is exactly `entry` (its kind, its executable bit, its blob), however its stat data moved. */
+function stillEntry(file: string, entry: TreeEntry | undefined): boolean {
+  if (entry === undefined) return false
+  const info = quietly(() => lstatSync(file, { throwIfNoEntry: false }))
+  if (info === undefined) return false
+  if (entry.mode === '120000' ? !info.isSymbolicLink() : !info.isFile() || (entry.mode === '100755') !== ((info.mode & 0o100) !== 0)) return false
+  return fileIsBlob(file, entry) === true
 }
 
 async function removeWorkingPath(dir: string, path: string, newFolders: ReadonlySet<string>): Promise<void> {
