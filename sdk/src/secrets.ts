@@ -54,6 +54,7 @@
 
 import { PRESET_RULES, presetMayReport } from './preset-prefilter.js'
 import { holdsWord, partsToSearch, prefiltering, type RuleNeeds } from './rule-prefilter.js'
+import { TextMarks } from './text-marks.js'
 
 export interface SecretFinding {
   /** Stable rule id, e.g. "private-key", "credential-assignment", "github" (secretlint's rules keep their own short name). */
@@ -101,8 +102,13 @@ interface HandRule {
    * findings are the same without it. In any case where the pattern ignores case, as `hint`.
    */
   needs?: RuleNeeds
-  /** Keep the match only when this says so (key and value shapes the regex cannot express; the text and the match's offset for its context). */
-  accept?: (groups: Record<string, string | undefined>, text: string, at: number) => boolean
+  /**
+   * Keep the match only when this says so (key and value shapes the regex cannot express; the text
+   * and the match's offset for its context). What it looks back for from the match (a block's
+   * parent line, a section, a comment's opener) it asks `marks`, which finds each once a text
+   * (text-marks.ts): a search back from every match is quadratic in a text of many matches.
+   */
+  accept?: (groups: Record<string, string | undefined>, text: string, at: number, marks: TextMarks) => boolean
   /**
    * Where in a part (a line, or the whole text) the rule's matches can lie, as [start, end)
    * offsets into it: the pattern is run on each alone. Like `needs`, only a "no" (no match the
@@ -873,10 +879,10 @@ const makeHandRules = (): readonly HandRule[] => [
     pattern: /"(?<h>[A-Za-z0-9.-]+(?::\d{1,5})?)"[ \t]*:[ \t]*"(?<v>[^"\\\s]{6,})"/g,
     hint: ['-oauth', '-token', 'bearer'],
     needs: { words: ['-oauth', '-token', 'bearer'], caseless: true },
-    accept: (g, text, at) => {
+    accept: (g, text, at, marks) => {
       // The innermost object the pair stands in, and the key that object is the value of.
-      const open = text.lastIndexOf('{', at)
-      if (open < 0 || text.slice(open, at).includes('}')) return false
+      const open = marks.lastIndexOf('{', at)
+      if (open < 0 || marks.lastIndexOf('}', at - 1) > open) return false
       return /"(?:github-oauth|gitlab-oauth|gitlab-token|bitbucket-oauth|forgejo-token|bearer)"[ \t\r\n]*:[ \t\r\n]*$/i.test(text.slice(Math.max(0, open - 40), open)) && isValue(g.v)
     },
   },
@@ -890,26 +896,21 @@ const makeHandRules = (): readonly HandRule[] => [
     pattern: /^(?<i>[ \t]+)(?<k>[^\s:#"'][^:\n]{0,252}|"[^"\n]{1,253}"|'[^'\n]{1,253}')[ \t]*:(?:[ \t]+(?<v>[^\s|>#&*!][^\n]*?)|[ \t]*[|>][+-]?[1-9]?[ \t]*\r?\n(?<v1>\k<i>[ \t]+\S[^\n]*(?:\n\k<i>[ \t]+\S[^\n]*)*))[ \t]*\r?$/gm,
     hint: ['kind'],
     needs: { words: ['Secret'] },
-    accept: (g, text, at) => {
+    accept: (g, text, at, marks) => {
       if (!isValue(g.v ?? g.v1)) return false
-      // The block the line stands in: the nearest line above that is not indented, blank or a comment.
-      let end = at - 1
-      let parent: string | undefined
-      while (end > 0) {
-        const start = text.lastIndexOf('\n', end - 1) + 1
-        const line = text.slice(start, end)
-        if (/^[^\s#]/.test(line)) {
-          parent = line
-          break
-        }
-        end = start - 1
-      }
-      if (parent === undefined || !/^(?:data|stringData)[ \t]*:[ \t]*(?:#.*)?\r?$/.test(parent)) return false
-      // The YAML document (between `---` lines) is a Secret.
-      const start = text.lastIndexOf('\n---', at)
-      const endAt = text.indexOf('\n---', at)
-      const doc = text.slice(start < 0 ? 0 : start, endAt < 0 ? text.length : endAt)
-      return /^kind:[ \t]*["']?Secret["']?[ \t]*\r?$/m.test(doc)
+      // The block the line stands in: the nearest line above that is not indented, blank or a
+      // comment (`at` begins a line). Session 32: looked up, not walked back to from every line.
+      const parent = marks.lastLineStartingWith(/[^\s#]/, at)
+      if (parent < 0) return false
+      const parentEnd = text.indexOf('\n', parent)
+      if (!/^(?:data|stringData)[ \t]*:[ \t]*(?:#.*)?\r?$/.test(text.slice(parent, parentEnd < 0 ? text.length : parentEnd))) return false
+      // The YAML document (between `---` lines) is a Secret: asked once a document.
+      const start = marks.lastIndexOf('\n---', at)
+      return marks.once(`kubernetes-secret:${start}`, () => {
+        const endAt = marks.indexOf('\n---', at)
+        const doc = text.slice(start < 0 ? 0 : start, endAt < 0 ? text.length : endAt)
+        return /^kind:[ \t]*["']?Secret["']?[ \t]*\r?$/m.test(doc)
+      })
     },
   },
   {
@@ -1039,11 +1040,11 @@ const makeHandRules = (): readonly HandRule[] => [
     pattern: /<(?<k>[A-Za-z_][\w.:-]{0,63})(?:[ \t][^<>\n]*)?>(?<v>[^<>\n]{3,})<\/\k<k>[ \t]*>/g,
     hint: ['</'],
     needs: { words: KEY_WORDS, caseless: true, lines: true },
-    accept: (g, text, at) => {
+    accept: (g, _text, at, marks) => {
       const value = g.v?.trim()
       if (!((isCredentialKey(g.k ?? '') && isValue(value)) || (isTokenKey(g.k ?? '') && looksLikeToken(value)))) return false
       // Not inside an XML comment: Maven's settings.xml shows `<password>repopwd</password>` as an example.
-      return text.lastIndexOf('<!--', at) <= text.lastIndexOf('-->', at)
+      return marks.lastIndexOf('<!--', at) <= marks.lastIndexOf('-->', at)
     },
   },
   {
@@ -1690,13 +1691,16 @@ const makeHandRules = (): readonly HandRule[] => [
     pattern: /^[ \t]*[^\s=;#[][^=\n]*?[ \t]*=[ \t]*(?<v>[^\s;][^\n]*?)[ \t]*\r?$/gm,
     hint: ['[admins]'],
     needs: { words: ['='], lines: true },
-    accept: (g, text, at) => {
+    accept: (g, text, at, marks) => {
       if (!isValue(g.v)) return false
-      // The section the line is in: the nearest line above that starts with `[`.
-      const header = text.lastIndexOf('\n[', at)
+      // The section the line is in: the nearest line above that starts with `[` (looked up, session 32).
+      const header = marks.lastIndexOf('\n[', at)
       const start = header < 0 ? (text.startsWith('[') ? 0 : -1) : header + 1
-      const end = start < 0 ? -1 : text.indexOf('\n', start)
-      return start >= 0 && start < at && /^\[admins\][ \t]*\r?$/.test(text.slice(start, end < 0 ? text.length : end))
+      if (start < 0 || start >= at) return false
+      return marks.once(`couchdb-admins:${start}`, () => {
+        const end = text.indexOf('\n', start)
+        return /^\[admins\][ \t]*\r?$/.test(text.slice(start, end < 0 ? text.length : end))
+      })
     },
   },
   {
@@ -1819,19 +1823,20 @@ export function handRules(): ReadonlyArray<Readonly<Pick<HandRule, 'id' | 'descr
 function handSpans(text: string, path: string | undefined): Span[] {
   const name = basename(path)
   const spans: Span[] = []
-  for (const rule of allHandRules()) ruleSpans(rule, text, name, spans)
+  const marks = new TextMarks(text)
+  for (const rule of allHandRules()) ruleSpans(rule, text, name, spans, marks)
   return spans
 }
 
 /** One rule's matches in a text whose path's last component is `name`, added to `spans`. */
-function ruleSpans(rule: HandRule, text: string, name: string, spans: Span[]): void {
+function ruleSpans(rule: HandRule, text: string, name: string, spans: Span[], marks = new TextMarks(text)): void {
   if (rule.file !== undefined && !rule.file.test(name)) return
   if (rule.notFile !== undefined && rule.notFile.test(name)) return
   const { hint, needs } = wordsOf(rule)
   if (hint !== undefined && !holdsWord(text, hint)) return
   for (const [from, to] of partsToSearch(text, needs)) {
     const within = rule.within === undefined || !prefiltering() ? [[0, to - from] as const] : rule.within(from === 0 && to === text.length ? text : text.slice(from, to))
-    for (const [a, b] of within) handPart(rule, text, from + a, from + b, spans)
+    for (const [a, b] of within) handPart(rule, text, from + a, from + b, spans, marks)
   }
 }
 
@@ -1843,14 +1848,14 @@ export function findingsOfRule(rule: Readonly<Pick<HandRule, 'id' | 'description
 }
 
 /** The rule's matches in text[from, to), as spans of the whole text. */
-function handPart(rule: HandRule, text: string, from: number, to: number, spans: Span[]): void {
+function handPart(rule: HandRule, text: string, from: number, to: number, spans: Span[], marks: TextMarks): void {
   const part = from === 0 && to === text.length ? text : text.slice(from, to)
   const { search, at } = compiled(rule.pattern)
   search.lastIndex = 0
   for (let found = search.exec(part); found !== null; found = search.exec(part)) {
     if (found[0].length === 0) search.lastIndex++
     const groups = found.groups ?? {}
-    if (rule.accept !== undefined && !rule.accept(groups, text, from + found.index)) {
+    if (rule.accept !== undefined && !rule.accept(groups, text, from + found.index, marks)) {
       const value = groups.v1 ?? groups.v2 ?? groups.v3 ?? ''
       if (rule.searchValue === true && groups.k !== undefined && (value.includes('=') || value.includes(':'))) search.lastIndex = found.index + groups.k.length
       continue
