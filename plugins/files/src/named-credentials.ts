@@ -269,7 +269,18 @@ export const NAMING_RULES: readonly NamingRule[] = [
 export const namingRuleOf = (path: string): NamingRule | undefined => NAMING_RULES.find((r) => r.isConfig(path))
 
 /**
- * The machine's configs the naming rules read: /etc/hostapd/*.conf, /etc/stunnel/*.conf, /etc/mongod.conf and
+ * Where the naming rules' configs are: these files, and the files of these folders (at most `max`
+ * of a folder; systemd's drop-in folders in turn). One list for the machine's look (machineConfigs)
+ * and a push's look at the twin (twinNamedCredentialFiles in secrets.ts).
+ */
+export const NAMING_CONFIG_PLACES = {
+  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, STUNNEL, ...KUBERNETES],
+  files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS],
+  max: MAX_CONFIGS,
+} as const
+
+/**
+ * The machine's configs the naming rules read (NAMING_CONFIG_PLACES): /etc/hostapd/*.conf, /etc/stunnel/*.conf, /etc/mongod.conf and
  * /etc/mongodb.conf, /etc/pam.d/* (links read through, with the stat data of the file they lead
  * to), vsftpd's config, lighttpd's *.conf (regular files only; conf-enabled's symlinks are
  * conf-available's files), the SASL applications' *.conf, /etc/systemd/system's *.service and
@@ -277,8 +288,8 @@ export const namingRuleOf = (path: string): NamingRule | undefined => NAMING_RUL
  * the files of /etc/kubernetes and its manifests/, k3s's and RKE2's config.yaml, with their stat data.
  */
 async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir'>, startedAt: number, cache?: ProviderCache): Promise<Array<{ path: string; stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>> }>> {
-  const candidates: string[] = [...MONGO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS]
-  const folders = [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, STUNNEL, ...KUBERNETES]
+  const candidates: string[] = [...NAMING_CONFIG_PLACES.files]
+  const folders: string[] = [...NAMING_CONFIG_PLACES.folders]
   for (let i = 0; i < folders.length; i++) {
     const folder = folders[i] as string
     const st = await host.lstat(folder).catch(() => undefined)
@@ -292,7 +303,7 @@ async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir'>
         .sort()
       // systemd's drop-in folders (`NAME.service.d/`, listed in turn), written with their `/`.
       const dropIns = folder === SYSTEMD ? entries.filter((e) => e.type === 'directory' && isDropInFolder(`${folder}/${e.name}`)).map((e) => `${folder}/${e.name}/`).sort() : []
-      return [...names.slice(0, MAX_CONFIGS), ...dropIns.slice(0, MAX_CONFIGS)]
+      return [...names.slice(0, NAMING_CONFIG_PLACES.max), ...dropIns.slice(0, NAMING_CONFIG_PLACES.max)]
     }
     // A folder whose stat data did not move has the same names: not listed again (an unchanged machine lists no folder).
     // v2 (session 22): /etc/pam.d's links are listed too; a list cached before holds none.
@@ -340,10 +351,3 @@ export async function namedCredentialFiles(host: Pick<HostPort, 'readTextIfExist
   // Keyed by the rules' version: a config whose stat data did not move names more under newer rules (session 30: EnvironmentFile=).
   return cachedByFileStats(cache, `named-credential-files-v${SECRET_RULES_VERSION}`, configs, startedAt, read)
 }
-
-/** The twin's folders and files the naming rules' configs are in, for a push's look at its commit. */
-export const NAMING_CONFIG_PLACES = {
-  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, STUNNEL, ...KUBERNETES],
-  files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS],
-  max: MAX_CONFIGS,
-} as const
