@@ -46,6 +46,14 @@ import { cachedByFileStats, SECRET_RULES_VERSION, type HostPort, type ProviderCa
  * - kube-apiserver's `--token-auth-file=` and `--basic-auth-file=` (`token,user,uid,"groups"`
  *   lines), in a kubelet's static pods (/etc/kubernetes/manifests), the files of /etc/kubernetes,
  *   k3s's and RKE2's config.yaml (`kube-apiserver-arg`) and the units above.
+ * Session 32:
+ * - the same two settings in user units: /etc/systemd/user (every user's manager reads it) and
+ *   each selected user's ~/.config/systemd/user, with their drop-ins. A unit's specifiers stand
+ *   for its manager's folders (systemd.unit(5)): for a user unit `%h` is the home (any home, /root
+ *   or /home/*, in /etc/systemd/user), `%E` ~/.config, `%S` ~/.local/state, `%C` ~/.cache, `%L`
+ *   ~/.local/state/log, `%t` /run/user/*; for a system unit `%h` /root, `%E` /etc, `%S` /var/lib,
+ *   `%C` /var/cache, `%L` /var/log, `%t` /run (before, a path that began with one was dropped).
+ *   A unit that is a link (a dotfiles folder's) is not read through.
  * Each rule gives path patterns (a named path, and for pam_userdb `PATH.*` too), and a name for
  * messages that never holds a value.
  */
@@ -66,6 +74,10 @@ const LIGHTTPD = ['/etc/lighttpd', '/etc/lighttpd/conf-available', '/etc/lighttp
 const VSFTPD_CONFIGS = ['/etc/vsftpd.conf', '/etc/vsftpd/vsftpd.conf']
 const SASL = ['/etc/postfix/sasl', '/etc/sasl2']
 const SYSTEMD = '/etc/systemd/system'
+/** The user units every user's manager reads (session 32). */
+const SYSTEMD_USER = '/etc/systemd/user'
+/** A user's own units, under their home (session 32). */
+const HOME_UNITS = '.config/systemd/user'
 const STUNNEL = '/etc/stunnel'
 const RSYNCD_CONFIGS = ['/etc/rsyncd.conf']
 const SMTPD_CONFIGS = ['/etc/smtpd.conf', '/etc/smtpd/smtpd.conf']
@@ -82,8 +94,26 @@ function kubeAuthFiles(text: string): string[] {
   }
   return out
 }
-/** A unit's drop-in folder of /etc/systemd/system (`NAME.service.d`). */
-const isDropInFolder = (folder: string) => posix.dirname(folder) === SYSTEMD && folder.endsWith('.service.d')
+/** A folder of units the naming rule reads: the system's, the users' shared one, a user's own (HOME/.config/systemd/user). */
+const isUnitFolder = (folder: string) => folder === SYSTEMD || folder === SYSTEMD_USER || folder.endsWith(`/${HOME_UNITS}`)
+/** A unit's drop-in folder (`NAME.service.d`) of one of those. */
+const isDropInFolder = (folder: string) => isUnitFolder(posix.dirname(folder)) && folder.endsWith('.service.d')
+
+/** What a system unit's specifiers stand for in a path (systemd.unit(5)); any other one for any name. */
+const SYSTEM_SPECIFIERS: Readonly<Record<string, string>> = { '%': '%', E: '/etc', h: '/root', S: '/var/lib', C: '/var/cache', L: '/var/log', t: '/run' }
+
+/**
+ * The path patterns a path a unit names stands for (a literal `*` held out as `?`, as resolved;
+ * quotes and a leading `-` dropped): its specifiers replaced by what they stand for in the unit's
+ * manager, the system's or a user's (each home the unit may be one of). Only absolute ones.
+ */
+function unitPaths(config: string, word: string): string[] {
+  const file = unquoted(word).replace(/^-/, '').replace(/\*/g, '?')
+  const folder = posix.dirname(config).endsWith('.service.d') ? posix.dirname(posix.dirname(config)) : posix.dirname(config)
+  const homes = folder === SYSTEMD ? [] : folder === SYSTEMD_USER ? ['/root', '/home/*'] : [folder.slice(0, -HOME_UNITS.length - 1).replace(/\*/g, '?')]
+  const maps = folder === SYSTEMD ? [SYSTEM_SPECIFIERS] : homes.map((h): Record<string, string> => ({ '%': '%', h, E: `${h}/.config`, S: `${h}/.local/state`, C: `${h}/.cache`, L: `${h}/.local/state/log`, t: '/run/user/*' }))
+  return maps.map((map) => file.replace(/%(.)/g, (_, c: string) => map[c] ?? '*')).filter((p) => p.startsWith('/')).map((p) => posix.normalize(p).replace(/(?<=.)\/+$/, ''))
+}
 /** Folders whose links to files are read through (PAM opens /etc/pam.d/NAME whatever it is). */
 const FOLLOWED = new Set([PAM])
 
@@ -187,21 +217,15 @@ export const NAMING_RULES: readonly NamingRule[] = [
   },
   {
     rule: 'systemd credential file',
-    isConfig: (path) => (inFolder(SYSTEMD, path) && path.endsWith('.service')) || (path.endsWith('.conf') && isDropInFolder(posix.dirname(path))),
+    isConfig: (path) => (path.endsWith('.service') && isUnitFolder(posix.dirname(path))) || (path.endsWith('.conf') && isDropInFolder(posix.dirname(path))),
     named: (config, text) => {
       const out: string[] = []
-      for (const m of text.matchAll(/^[ \t]*LoadCredential(?:Encrypted)?[ \t]*=[ \t]*[^:\s]+:(?<f>\/[^\r\n]*?)[ \t]*\r?$/gm)) {
-        const file = m.groups?.f
+      for (const m of text.matchAll(/^[ \t]*LoadCredential(?:Encrypted)?[ \t]*=[ \t]*[^:\s]+:(?<f>[/%][^\r\n]*?)[ \t]*\r?$/gm)) {
         // A file, or a folder whose every file is a credential.
-        if (file !== undefined) out.push(resolved(config, unquoted(file)), `${resolved(config, unquoted(file))}/**`)
+        for (const path of unitPaths(config, m.groups?.f ?? '')) out.push(path, `${path}/**`)
       }
       for (const m of text.matchAll(/^[ \t]*EnvironmentFile[ \t]*=[ \t]*(?<f>[^\r\n]*?)[ \t]*\r?$/gm)) {
-        for (const word of (m.groups?.f ?? '').split(/[ \t]+/)) {
-          const file = unquoted(word).replace(/^-/, '')
-          // A literal `*` held out as `?` (as resolved), then each specifier as any name.
-          const path = file.replace(/\*/g, '?').replace(/%(.)/g, (_, c: string) => (c === '%' ? '%' : c === 'E' ? '/etc' : '*'))
-          if (path.startsWith('/')) out.push(posix.normalize(path))
-        }
+        for (const word of (m.groups?.f ?? '').split(/[ \t]+/)) out.push(...unitPaths(config, word))
       }
       // A kube-apiserver run by a unit (`ExecStart=… --token-auth-file=…`, session 31).
       out.push(...kubeAuthFiles(text))
@@ -274,22 +298,29 @@ export const namingRuleOf = (path: string): NamingRule | undefined => NAMING_RUL
  * and a push's look at the twin (twinNamedCredentialFiles in secrets.ts).
  */
 export const NAMING_CONFIG_PLACES = {
-  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, STUNNEL, ...KUBERNETES],
+  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, SYSTEMD_USER, STUNNEL, ...KUBERNETES],
+  /** Under each user's home (the selected users' on the machine, every account's of the twin's /etc/passwd). */
+  homeFolders: [HOME_UNITS],
   files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS],
   max: MAX_CONFIGS,
 } as const
+
+/** The folders of NAMING_CONFIG_PLACES.homeFolders under these homes. */
+export const homeConfigFolders = (homes: readonly string[]): string[] =>
+  [...new Set(homes)].map((h) => posix.normalize(h).replace(/\/+$/, '')).filter((h) => h.startsWith('/')).flatMap((h) => NAMING_CONFIG_PLACES.homeFolders.map((f) => `${h}/${f}`))
 
 /**
  * The machine's configs the naming rules read (NAMING_CONFIG_PLACES): /etc/hostapd/*.conf, /etc/stunnel/*.conf, /etc/mongod.conf and
  * /etc/mongodb.conf, /etc/pam.d/* (links read through, with the stat data of the file they lead
  * to), vsftpd's config, lighttpd's *.conf (regular files only; conf-enabled's symlinks are
- * conf-available's files), the SASL applications' *.conf, /etc/systemd/system's *.service and
- * its drop-ins' *.conf (NAME.service.d/), /etc/rsyncd.conf, OpenSMTPD's smtpd.conf, /etc/crypttab,
+ * conf-available's files), the SASL applications' *.conf, the *.service of /etc/systemd/system,
+ * /etc/systemd/user and each of `homes`' ~/.config/systemd/user and their drop-ins' *.conf
+ * (NAME.service.d/), /etc/rsyncd.conf, OpenSMTPD's smtpd.conf, /etc/crypttab,
  * the files of /etc/kubernetes and its manifests/, k3s's and RKE2's config.yaml, with their stat data.
  */
-async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir'>, startedAt: number, cache?: ProviderCache): Promise<Array<{ path: string; stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>> }>> {
+async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir'>, startedAt: number, homes: readonly string[], cache?: ProviderCache): Promise<Array<{ path: string; stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>> }>> {
   const candidates: string[] = [...NAMING_CONFIG_PLACES.files]
-  const folders: string[] = [...NAMING_CONFIG_PLACES.folders]
+  const folders: string[] = [...NAMING_CONFIG_PLACES.folders, ...homeConfigFolders(homes)]
   for (let i = 0; i < folders.length; i++) {
     const folder = folders[i] as string
     const st = await host.lstat(folder).catch(() => undefined)
@@ -302,7 +333,7 @@ async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir'>
         .filter((p) => namingRuleOf(p) !== undefined)
         .sort()
       // systemd's drop-in folders (`NAME.service.d/`, listed in turn), written with their `/`.
-      const dropIns = folder === SYSTEMD ? entries.filter((e) => e.type === 'directory' && isDropInFolder(`${folder}/${e.name}`)).map((e) => `${folder}/${e.name}/`).sort() : []
+      const dropIns = isUnitFolder(folder) ? entries.filter((e) => e.type === 'directory' && isDropInFolder(`${folder}/${e.name}`)).map((e) => `${folder}/${e.name}/`).sort() : []
       return [...names.slice(0, NAMING_CONFIG_PLACES.max), ...dropIns.slice(0, NAMING_CONFIG_PLACES.max)]
     }
     // A folder whose stat data did not move has the same names: not listed again (an unchanged machine lists no folder).
@@ -335,9 +366,9 @@ const readConfig = (host: Pick<HostPort, 'readTextIfExists'>, path: string): Pro
  * whose stat data did not move are not read again, nor folders whose stat data did not move listed
  * again (cachedByFileStats): on an unchanged machine, a stat of each folder and config.
  */
-export async function namedCredentialFiles(host: Pick<HostPort, 'readTextIfExists' | 'lstat' | 'stat' | 'readdir'>, cache?: ProviderCache): Promise<string[]> {
+export async function namedCredentialFiles(host: Pick<HostPort, 'readTextIfExists' | 'lstat' | 'stat' | 'readdir'>, cache?: ProviderCache, homes: readonly string[] = []): Promise<string[]> {
   const startedAt = Date.now()
-  const configs = await machineConfigs(host, startedAt, cache)
+  const configs = await machineConfigs(host, startedAt, homes, cache)
   if (configs.length === 0) return []
   const read = async (): Promise<string[]> => {
     const paths = new Set<string>()

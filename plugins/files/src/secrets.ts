@@ -3,7 +3,8 @@ import { posix } from 'node:path'
 import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, PathPatterns, type HostPort, type ProviderCache, type SecretPath, type TwinReader } from '@twinsync/sdk'
 import { partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH } from './state.js'
-import { NAMING_CONFIG_PLACES, namingRuleOf } from './named-credentials.js'
+import { homeConfigFolders, NAMING_CONFIG_PLACES, namingRuleOf } from './named-credentials.js'
+import { parsePasswd } from './accounts.js'
 
 /**
  * Paths whose content never leaves the machine: password hashes, SSH host keys, TLS keys.
@@ -311,7 +312,7 @@ export async function secretPathsInTwin(twin: TwinReader, paths: readonly string
   const fixed = fixedPatterns(configuredPaths)
   const postfixNamed = memoParse('postfix', await twin.readText(`filesystem${MAIN_CF}`).catch(() => undefined), passwordMapsIn)
   const openvpnNamed = await twinOpenvpnCredentialFiles(twin)
-  const otherNamed = await twinNamedCredentialFiles(twin)
+  const otherNamed = await twinNamedCredentialFiles(twin, paths)
   const postfix = new PathPatterns(postfixNamed)
   const openvpn = new PathPatterns(openvpnNamed)
   const others = otherNamed.map(({ rule, paths }) => ({ rule, patterns: new PathPatterns(paths) }))
@@ -458,15 +459,20 @@ async function twinOpenvpnCredentialFiles(twin: TwinReader): Promise<string[]> {
 }
 
 /**
- * named-credentials.ts's rules over a twin: the hostapd and PAM configs its filesystem holds (as
- * many as the machine's look takes) and the MongoDB configs; each rule's named path patterns.
+ * named-credentials.ts's rules over a twin: the configs its filesystem holds in their places (as
+ * many a folder as the machine's look takes), the user units under the homes of the twin's
+ * /etc/passwd (session 32), and any config among the commit's own `paths`; each rule's named
+ * path patterns.
  */
-async function twinNamedCredentialFiles(twin: TwinReader): Promise<Array<{ rule: string; paths: string[] }>> {
+async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string[] = []): Promise<Array<{ rule: string; paths: string[] }>> {
   const configs: string[] = NAMING_CONFIG_PLACES.files.map((f) => `filesystem${f}`)
-  for (const folder of NAMING_CONFIG_PLACES.folders) {
+  const passwd = await twin.readText('filesystem/etc/passwd').catch(() => undefined)
+  const homes = passwd === undefined ? [] : memoParse('passwd', passwd, (t) => parsePasswd(t ?? '').map((a) => a.home))
+  for (const folder of [...NAMING_CONFIG_PLACES.folders, ...homeConfigFolders(homes)]) {
     const listed = (await twin.list(`filesystem${folder}/`)).filter((p) => namingRuleOf(machinePathOf(p) as string) !== undefined).sort()
     configs.push(...listed.slice(0, NAMING_CONFIG_PLACES.max))
   }
+  configs.push(...paths.filter((p) => namingRuleOf(machinePathOf(p) ?? '') !== undefined))
   const byRule = new Map<string, Set<string>>()
   for (const twinPath of new Set(configs)) {
     const config = machinePathOf(twinPath) as string

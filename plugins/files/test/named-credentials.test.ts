@@ -336,4 +336,97 @@ describe('credential files other configs name (session 21)', () => {
       root.remove()
     }
   })
+
+  const userBase = () =>
+    new TargetRoot()
+      .file('/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nbob:x:1000:1000:Bob:/home/bob:/bin/bash\ncarol:x:1001:1001:Carol:/home/carol:/bin/bash\n')
+      .file('/etc/group', 'root:x:0:\nbob:x:1000:\ncarol:x:1001:\n')
+      .file('/var/lib/dpkg/status', '')
+      .file('/var/lib/dpkg/diversions', '')
+
+  it("session 32: names what user units' EnvironmentFile= and LoadCredential= name (/etc/systemd/user, a home's ~/.config/systemd/user, drop-ins; specifiers); not a home not asked about", async () => {
+    const root = userBase()
+      .file('/etc/systemd/user/sync.service', '[Service]\nEnvironmentFile=%h/.config/sync/sync.env\nExecStart=/usr/bin/sync-agent\n')
+      .file('/home/bob/.config/systemd/user/notes.service', '[Service]\nEnvironmentFile=-%E/notes/notes.env /home/bob/.notes.env\nLoadCredential=token:%h/.config/notes/token\n#EnvironmentFile=%h/old.env\nExecStart=%h/bin/notes\n')
+      .file('/home/bob/.config/systemd/user/notes.service.d/override.conf', '[Service]\nEnvironmentFile=%S/notes/state.env\n')
+      .file('/home/bob/.config/systemd/user/default.target', '[Unit]\nDescription=not a service\n')
+      .file('/home/carol/.config/systemd/user/mail.service', '[Service]\nEnvironmentFile=%h/.config/mail/mail.env\n')
+      .file('/etc/systemd/system/backup.service', '[Service]\nEnvironmentFile=%h/backup.env\nEnvironmentFile=%S/backup/state.env\n')
+    try {
+      const cache = new MemoryCache()
+      const expected = [
+        '/home/*/.config/sync/sync.env',
+        '/home/bob/.config/notes/notes.env',
+        '/home/bob/.config/notes/token',
+        '/home/bob/.config/notes/token/**',
+        '/home/bob/.local/state/notes/state.env',
+        '/home/bob/.notes.env',
+        '/root/.config/sync/sync.env',
+        '/root/backup.env',
+        '/var/lib/backup/state.env',
+      ]
+      const host = createTestContext(root.dir).host
+      assert.deepEqual((await namedCredentialFiles(host, cache, ['/root', '/home/bob'])).sort(), expected)
+      assert.deepEqual((await namedCredentialFiles(host, cache, ['/root', '/home/bob'])).sort(), expected)
+      assert.ok((await namedCredentialFiles(host, undefined, ['/home/carol'])).includes('/home/carol/.config/mail/mail.env'))
+    } finally {
+      root.remove()
+    }
+  })
+
+  it("session 32: the files provider holds out the file a user unit's EnvironmentFile= names under ~/.config, of no shape the detector knows; the unit is mirrored; a pushed twin names it too", async () => {
+    const value = fakeChars('s32-user-unit', 24)
+    const root = userBase()
+      .file('/home/bob/.config/systemd/user/notes.service', '[Service]\nEnvironmentFile=%h/.config/notes/notes.env\nExecStart=/usr/bin/notes-sync\n', { uid: 1000, gid: 1000 })
+      .file('/home/bob/.config/notes/notes.env', `NOTES_REMOTE=https://notes.example.org\nNOTES_UPSTREAM=${value}\n`, { mode: 0o600, uid: 1000, gid: 1000 })
+      .file('/home/bob/.config/notes/settings.ini', '[ui]\ntheme = dark\n', { uid: 1000, gid: 1000 })
+    try {
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '~/.config'] }, cache: new MemoryCache() })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      assert.equal(entry('/home/bob/.config/notes/notes.env')?.secretReason, 'path rule')
+      assert.equal(entry('/home/bob/.config/systemd/user/notes.service')?.content, 'mirrored')
+      assert.equal(entry('/home/bob/.config/notes/settings.ini')?.content, 'mirrored')
+      assert.ok(!documents.some((d) => String(d.content).includes(value)), 'the value in a document')
+
+      // A twin that holds the unit (and /etc/passwd) names the file, were it committed by hand.
+      const twinOnly = () => ({
+        ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
+        host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
+      })
+      const unit = { path: 'filesystem/home/bob/.config/systemd/user/notes.service', content: '[Service]\nEnvironmentFile=%h/.config/notes/notes.env\n' }
+      const env = { path: 'filesystem/home/bob/.config/notes/notes.env', content: `NOTES_UPSTREAM=${value}\n` }
+      const passwd = { path: 'filesystem/etc/passwd', content: 'root:x:0:0:root:/root:/bin/bash\nbob:x:1000:1000:Bob:/home/bob:/bin/bash\n' }
+      const byHand = await new FilesProvider().secretPaths({ paths: [env.path], twin: new MemoryTwin([unit, env, passwd]), ctx: twinOnly() })
+      assert.deepEqual(byHand.map((f) => [f.path, f.rule]), [[env.path, 'systemd credential file']])
+      // A commit that adds the unit with the file, the twin's passwd not there: named by the commit's own unit.
+      const together = await new FilesProvider().secretPaths({ paths: [unit.path, env.path], twin: new MemoryTwin([unit, env]), ctx: twinOnly() })
+      assert.deepEqual(together.map((f) => f.path), [env.path])
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('session 32: a list cached under the rules before (version 18) for the same unchanged user unit is not taken: the file its EnvironmentFile= names is held out', async () => {
+    const unit = '/home/bob/.config/systemd/user/notes.service'
+    const root = userBase()
+      .file(unit, '[Service]\nEnvironmentFile=%h/.config/notes/notes.env\n', { uid: 1000, gid: 1000 })
+      .file('/home/bob/.config/notes/notes.env', `NOTES_UPSTREAM=${fakeChars('s32-user-unit-v18', 24)}\n`, { mode: 0o644, uid: 1000, gid: 1000 })
+    try {
+      const cache = new MemoryCache()
+      // What session 31's rules read from these configs (the user unit was none: nothing), cached under their key, no longer racy.
+      await new Promise((resolve) => setTimeout(resolve, 3 * RACY_MS))
+      const stat = await createTestContext(root.dir).host.lstat(unit)
+      assert.ok(stat !== undefined)
+      assert.deepEqual(await cachedByFileStats(cache, 'named-credential-files-v18', [{ path: unit, stat }], Date.now(), async () => []), [])
+      assert.deepEqual(await cachedByFileStats(cache, 'named-credential-files-v18', [{ path: unit, stat }], Date.now(), async () => ['taken again']), [])
+      const ctx = createTestContext(root.dir, { config: { include: ['~/.config'] }, cache })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      assert.equal(manifest.entries.find((e) => e.path === '/home/bob/.config/notes/notes.env')?.secretReason, 'path rule')
+    } finally {
+      root.remove()
+    }
+  })
 })
