@@ -90,6 +90,12 @@ interface HandRule {
   /** Not for texts whose path's last component matches. */
   notFile?: RegExp
   /**
+   * Only for texts whose whole path matches: a machine path (`/etc/asterisk/sip.conf`) or a twin
+   * path (`filesystem/etc/asterisk/sip.conf`), so written `(?:^|/)etc/…` (session 32: a rule bound
+   * to a program's own files, where a key says more than it says elsewhere).
+   */
+  place?: RegExp
+  /**
    * Only for texts that hold one of these: most texts hold none, and the rule's expression is then
    * neither compiled nor run (a first snapshot's texts of the services root: 2.3 MB). In any case
    * where the pattern ignores case (its `i` flag): a hint written `password` stood before session
@@ -1710,6 +1716,52 @@ const makeHandRules = (): readonly HandRule[] => [
     pattern: /<Pass[ \t]+[^>\n]*>(?<v>[^<]*?\b(?:Hash|Salt)[ \t]*=[^<]*?)<\/Pass>/g,
     needs: { words: ['<Pass'] },
   },
+  // Session 32: programs' own files, where a key names a secret whatever its value looks like.
+  {
+    id: 'credential-assignment',
+    description: 'Mattermost secret setting',
+    // Mattermost's config.json (/opt/mattermost/config, outside the default include set; a person
+    // may include it): its database DSNs (`SqlSettings.DataSource`, the replicas' lists), the keys
+    // and salts it makes at first start (`AtRestEncryptKey`, `PublicLinkSalt`, older
+    // `InviteSalt`/`PasswordResetSalt`: 32 characters of no shape), the image proxy's shared key,
+    // and every password and secret setting, any value but an empty one.
+    place: /(?:^|\/)mattermost\/(?:[^/]+\/)*[^/]+\.json$/i,
+    pattern:
+      /"(?:DataSource|DataSourceReplicas|DataSourceSearchReplicas|AtRestEncryptKey|PublicLinkSalt|InviteSalt|PasswordResetSalt|RemoteImageProxyOptions|[A-Za-z0-9]*(?:Password|Secret|SecretAccessKey)|GoogleDeveloperKey)"[ \t]*:[ \t]*(?:"(?<v>(?:[^"\\\r\n]|\\.)+)"|(?<v1>\[[^[\]]*"(?:[^"\\\r\n]|\\.)+"[^[\]]*\]))/g,
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Xray or V2Ray user id or key',
+    // Xray's and V2Ray's configs (/etc/xray, /usr/local/etc/xray, /etc/v2ray…, a `-confdir`'s
+    // *.json): a VLESS or VMess user's `id` (a UUID, or any string Xray maps to one) is the
+    // user's whole credential, in `clients` of an inbound and `users` of an outbound; Trojan's and
+    // Shadowsocks' `password`, a SOCKS or HTTP account's `pass`, REALITY's `privateKey`, a
+    // WireGuard outbound's `secretKey` and `preSharedKey`, mKCP's `seed`, MTProto's `secret`.
+    place: /(?:^|\/)etc\/(?:xray|v2ray)\/(?:[^/]+\/)*[^/]+\.json$/,
+    pattern: /"(?:id|password|pass|privateKey|secretKey|preSharedKey|seed|secret)"[ \t]*:[ \t]*"(?<v>(?:[^"\\\r\n]|\\.)+)"/g,
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Asterisk password or PIN',
+    // Asterisk's configs (/etc/asterisk): a peer's or user's `secret=` (sip.conf, iax.conf,
+    // manager.conf, users.conf), `md5secret=`, PJSIP's `password=` and `md5_cred=`, a voicemail
+    // box's `vmsecret=`, a database's `dbpass=`, ConfBridge's `pin=`/`admin_pin=`: any value, a
+    // PIN of digits too (the rules elsewhere want a value of some shape). Up to a `;` comment.
+    place: /(?:^|\/)etc\/asterisk\//,
+    pattern: /^[ \t]*(?:secret|md5secret|remotesecret|password|md5_cred|vmsecret|dbpass|dbpassword|pin|admin_pin|adminpin)[ \t]*=>?[ \t]*(?<v>[^\s;]+)/gm,
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Asterisk voicemail or conference PIN, trunk registration password',
+    // voicemail.conf's mailboxes (`1234 => 4242,Name,mail`; `-4242`: the user may not change it),
+    // MeetMe's rooms (`conf => 1234,PIN,ADMINPIN`), sip.conf's and iax.conf's registrations with a
+    // provider (`register => [transport://]user[@domain]:SECRET[:authuser]@host…`).
+    place: /(?:^|\/)etc\/asterisk\//,
+    pattern:
+      /^[ \t]*(?:\d+[ \t]*=>[ \t]*-?(?<v>[^,\s;]+)|conf[ \t]*=>[ \t]*[^,\s;]+,(?<v1>[^,\s;]+(?:,[^,\s;]+)?)|register[ \t]*=>[ \t]*(?:[a-z]+:\/\/)?[^:@\s/;]+(?:@[^:@\s/;]+)?:(?<v2>[^:@\s;]+)(?::[^@\s;]+)?@)/gm,
+    accept: (g) => isValue(g.v ?? g.v1 ?? g.v2),
+  },
 ]
 
 /**
@@ -1821,15 +1873,16 @@ export function handRules(): ReadonlyArray<Readonly<Pick<HandRule, 'id' | 'descr
 }
 
 function handSpans(text: string, path: string | undefined): Span[] {
-  const name = basename(path)
   const spans: Span[] = []
   const marks = new TextMarks(text)
-  for (const rule of allHandRules()) ruleSpans(rule, text, name, spans, marks)
+  for (const rule of allHandRules()) ruleSpans(rule, text, path, spans, marks)
   return spans
 }
 
-/** One rule's matches in a text whose path's last component is `name`, added to `spans`. */
-function ruleSpans(rule: HandRule, text: string, name: string, spans: Span[], marks = new TextMarks(text)): void {
+/** One rule's matches in a text from `path`, added to `spans`. */
+function ruleSpans(rule: HandRule, text: string, path: string | undefined, spans: Span[], marks = new TextMarks(text)): void {
+  if (rule.place !== undefined && !rule.place.test(path ?? '')) return
+  const name = basename(path)
   if (rule.file !== undefined && !rule.file.test(name)) return
   if (rule.notFile !== undefined && rule.notFile.test(name)) return
   const { hint, needs } = wordsOf(rule)
@@ -1843,7 +1896,7 @@ function ruleSpans(rule: HandRule, text: string, name: string, spans: Span[], ma
 /** One hand rule's findings in a text, as [start, end) of each value (for tests: a rule against an earlier expression of it). */
 export function findingsOfRule(rule: Readonly<Pick<HandRule, 'id' | 'description' | 'pattern'>>, text: string, path?: string): Array<[number, number]> {
   const spans: Span[] = []
-  ruleSpans(rule as HandRule, text, basename(path), spans)
+  ruleSpans(rule as HandRule, text, path, spans)
   return spans.map((s) => [s.start, s.end])
 }
 

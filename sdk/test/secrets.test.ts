@@ -1040,6 +1040,42 @@ describe('findSecrets: the expect rule tried only where a send follows (session 
   })
 })
 
+describe('findSecrets: session 32, programs\' own files (Mattermost, Asterisk, Xray and V2Ray): a key in its place', () => {
+  const P = fakeChars('s32-unit', 20)
+  const K = fakeChars('s32-unit-salt', 32, 'abcdefghijklmnopqrstuvwxyz0123456789')
+  const U = `${fakeChars('s32-uuid-a', 8, '0123456789abcdef')}-${fakeChars('s32-uuid-b', 4, '0123456789abcdef')}-4${fakeChars('s32-uuid-c', 3, '0123456789abcdef')}-a${fakeChars('s32-uuid-d', 3, '0123456789abcdef')}-${fakeChars('s32-uuid-e', 12, '0123456789abcdef')}`
+  const R = REDACTED
+  const mattermost = (v: (x: string) => string) =>
+    `{\n    "SqlSettings": {\n        "DriverName": "mysql",\n        "DataSource": "${v(`mmuser:${P}@tcp(db:3306)/mattermost?charset=utf8mb4,utf8`)}",\n        "DataSourceReplicas": ${v(`["mmuser:${P}@tcp(replica:3306)/mattermost"]`, )},\n        "DataSourceSearchReplicas": [],\n        "AtRestEncryptKey": "${v(K)}"\n    },\n    "FileSettings": { "PublicLinkSalt": "${v(K)}", "AmazonS3SecretAccessKey": "" },\n    "EmailSettings": { "InviteSalt": "${v(K.toUpperCase())}", "PasswordResetSalt": "${v(K)}", "SMTPPassword": "${v('mm4242')}" },\n    "ImageProxySettings": { "RemoteImageProxyOptions": "${v(K)}" },\n    "LdapSettings": { "BindPassword": "" }\n}\n`
+  const cases: Array<[string, string, string, string]> = [
+    ["Mattermost's config.json (DSNs, a replicas' list, its keys and salts, a weak password)", '/opt/mattermost/config/config.json', mattermost((x) => x), mattermost((x) => (x.startsWith('[') ? R : x === '' ? '' : R)).replace(`"DataSourceReplicas": ${R}`, `"DataSourceReplicas": ${R}`)],
+    ["Asterisk's voicemail boxes (PINs of digits)", '/etc/asterisk/voicemail.conf', `[general]\nformat=wav49|gsm|wav\n\n[default]\n1234 => 4242,Example Mailbox,root@localhost\n6001 => -918273,Alice,alice@example.org,,attach=yes|tz=eastern\n;6003 => 1111,Commented\n`, `[general]\nformat=wav49|gsm|wav\n\n[default]\n1234 => ${R},Example Mailbox,root@localhost\n6001 => -${R},Alice,alice@example.org,,attach=yes|tz=eastern\n;6003 => 1111,Commented\n`],
+    ["Asterisk's sip.conf (a trunk's registration, md5secret, a weak secret)", 'filesystem/etc/asterisk/sip.conf', `[general]\nregister => 2345:${P}@sip.provider.example/1000\n\n[6001]\ntype=friend\nsecret=6001\n\n[6002]\nmd5secret=${K}\n`, `[general]\nregister => 2345:${R}@sip.provider.example/1000\n\n[6001]\ntype=friend\nsecret=${R}\n\n[6002]\nmd5secret=${R}\n`],
+    ["Asterisk's pjsip.conf, iax.conf, MeetMe and ConfBridge PINs", '/etc/asterisk/pjsip.conf', `[6001]\ntype=auth\nauth_type=userpass\npassword=6001 ; the extension\n[trunk]\ntype=auth\nmd5_cred=${K}\nregister => bob@example.org:${P}:auth@iax.example\nconf => 100,4321,9876\npin=2468\n`, `[6001]\ntype=auth\nauth_type=userpass\npassword=${R} ; the extension\n[trunk]\ntype=auth\nmd5_cred=${R}\nregister => bob@example.org:${R}:auth@iax.example\nconf => 100,${R}\npin=${R}\n`],
+    ["Xray's config.json (VLESS and VMess ids, an outbound's user, a weak Trojan password)", '/usr/local/etc/xray/config.json', `{"inbounds": [{"protocol": "vless", "settings": {"clients": [{"id": "${U}", "flow": "xtls-rprx-vision"}, {"id": "bob", "email": "bob@example.org"}]}},\n {"protocol": "trojan", "settings": {"clients": [{"password": "tr0j"}]}}],\n "outbounds": [{"protocol": "vmess", "settings": {"vnext": [{"address": "up.example.org", "users": [{"id": "${U}", "alterId": 0}]}]}}]}\n`, `{"inbounds": [{"protocol": "vless", "settings": {"clients": [{"id": "${R}", "flow": "xtls-rprx-vision"}, {"id": "${R}", "email": "bob@example.org"}]}},\n {"protocol": "trojan", "settings": {"clients": [{"password": "${R}"}]}}],\n "outbounds": [{"protocol": "vmess", "settings": {"vnext": [{"address": "up.example.org", "users": [{"id": "${R}", "alterId": 0}]}]}}]}\n`],
+    ["V2Ray's config.json, a confdir's file", '/etc/v2ray/conf.d/05_inbounds.json', `{"inbounds": [{"protocol": "vmess", "settings": {"clients": [{"id": "${U}", "level": 0}]}}]}\n`, `{"inbounds": [{"protocol": "vmess", "settings": {"clients": [{"id": "${R}", "level": 0}]}}]}\n`],
+  ]
+  for (const [kind, path, text, redacted] of cases) {
+    it(`redacts ${kind}, and finds nothing in what it redacted`, async () => {
+      assert.equal(await redactSecrets(text, { path }), redacted)
+      assert.deepEqual(await findSecrets(redacted, { path }), [])
+    })
+  }
+
+  it('leaves the same keys alone elsewhere, and empty or commented ones in their place', async () => {
+    const none: Array<[string | undefined, string]> = [
+      [undefined, `{"clients": [{"id": "${U}"}]}\n1234 => 4242,Example Mailbox\npin=2468\nmd5_cred=${K}\n{"PublicLinkSalt": "${K}"}\n`],
+      ['/etc/app/config.json', `{"clients": [{"id": "${U}"}], "PublicLinkSalt": "${K}"}\n`],
+      ['/etc/app/app.conf', '[6001]\npin=2468\n1234 => 4242,Example Mailbox\nregister => 2345:6001@sip.provider.example\n'],
+      ['/opt/mattermost/config/config.json', '{"SqlSettings": {"DataSource": "", "DataSourceReplicas": [], "AtRestEncryptKey": ""}, "LdapSettings": {"BindPassword": ""}}\n'],
+      ['/etc/asterisk/extensions.conf', '[internal]\nexten => 100,1,Dial(PJSIP/6001)\nsame => n,Hangup()\ninclude => outbound\n'],
+      ['/etc/asterisk/sip.conf', '[6001]\n;pin=2468\n; 1111 => 2222,Old\nsecret=\ntype=friend\nregister => 2345@sip.provider.example/1000\n'],
+      ['/etc/xray/config.json', '{"inbounds": [{"protocol": "vless", "settings": {"clients": [], "decryption": "none"}}], "routing": {"rules": [{"outboundTag": "direct"}]}}\n'],
+    ]
+    for (const [path, text] of none) assert.deepEqual(await findSecrets(text, path === undefined ? {} : { path }), [], `${path}: ${text}`)
+  })
+})
+
 /**
  * What TextMarks answers, found as the rules found it before session 32: searched back from the
  * place asked about, every time (the YAML Secret rule's walk up its lines as it was written).
