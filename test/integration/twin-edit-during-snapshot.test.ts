@@ -9,12 +9,13 @@
 import assert from 'node:assert/strict'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { silentLogger } from '@twinsync/sdk'
 import { createContainer } from '../../core/src/container.js'
 import { ApplyService } from '../../core/src/apply/apply-service.js'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
-import { IntentService } from '../../core/src/intent/intent-service.js'
+import { INTENT_NOT_KEPT, IntentService } from '../../core/src/intent/intent-service.js'
 import { TWIN_EDIT_KEPT } from '../../core/src/snapshot/snapshot-service.js'
 import { busyWhy, SnapshotWorkflow, type TakeSnapshotResult } from '../../core/src/services/take-snapshot.js'
 import { git, noPlugins, smallTwin, type SmallTwin } from '../support/in-process-twin.js'
@@ -310,5 +311,45 @@ describe('a twin edit saved while a snapshot runs', function () {
     assert.equal(await readFile(join(rig.root, 'etc/motd'), 'utf8'), twinValue, 'the approved step ran')
     assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'person save\n', 'the save is kept')
     assert.deepEqual(await planned(), ['/etc/motd'], 'and pending')
+  })
+
+  // Session 32 (helper redteam): the compare-and-swap counted a working file it could not read
+  // (an I/O error, a document over the twin's limit) as a person's save: nothing written, the
+  // warning said "your save is kept" of a save nobody made, and a repair whose step then failed
+  // was lost with nothing said in the result. Now it is left as it is and the apply's result says,
+  // for the change, that it is not kept pending (INTENT_NOT_KEPT), as the CLI and the TUI show.
+  it("a working file promotion cannot read is not taken for a save: the apply's result says the failed repair is not kept pending", async () => {
+    rig = await smallTwin('twinsync-edit-during-')
+    await writeFile(join(rig.root, 'etc/motd'), 'machine drift\n')
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.changes.map((c) => c.id), ['files:replace:/etc/motd'], 'the drift is planned back')
+    const warned: string[] = []
+    const logger = { ...silentLogger, warn: (m: string) => void warned.push(m) }
+    const container = await createContainer({ root: rig.root, repo: rig.twin, configPath: rig.configPath, oclif: noPlugins, logger })
+    const intents = container.resolve(IntentService) as unknown as { workingBytes: (path: string) => Promise<Uint8Array | undefined> }
+    const workingBytes = intents.workingBytes.bind(intents)
+    let failed = 0
+    intents.workingBytes = async (path: string) => {
+      if (path !== 'filesystem/etc/motd') return workingBytes(path)
+      failed++
+      throw Object.assign(new Error(`EIO: i/o error, read '${path}'`), { code: 'EIO' })
+    }
+    container.register(IntentService, { useValue: intents as unknown as IntentService })
+    execFileSync('chattr', ['+i', join(rig.root, 'etc/motd')]) // the repair's write fails (EPERM)
+    try {
+      const report = await container.resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal })
+      assert.ok(failed > 0, 'promotion read the working file')
+      assert.equal(report.journal.steps.find((s) => s.id === 'files:replace:/etc/motd')?.status, 'failed')
+      assert.deepEqual(warned.filter((m) => /your save is kept/.test(m)), [], 'nobody saved the twin')
+      assert.deepEqual(
+        report.journal.diagnostics?.filter((d) => d.code === INTENT_NOT_KEPT).map((d) => [d.change, d.severity, d.path]),
+        [['files:replace:/etc/motd', 'warning', 'filesystem/etc/motd']],
+        'the result says the repair is not kept pending',
+      )
+      assert.match(report.journal.diagnostics?.find((d) => d.code === INTENT_NOT_KEPT)?.summary ?? '', /EIO/)
+      assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'machine drift\n', 'the unread file is not written over')
+    } finally {
+      execFileSync('chattr', ['-i', join(rig.root, 'etc/motd')])
+    }
   })
 })

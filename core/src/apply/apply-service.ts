@@ -4,7 +4,7 @@ import { TwinSyncError, isApplicable, isConfigChecker, isTwinSyncError, stableSt
 import { inject, injectable } from '../di.js'
 import { COMMANDS_LEDGER, readCommandsLedger, type CommandChangeData } from '../plan/plan-instructions.js'
 import { Planner } from '../plan/planner.js'
-import { IntentService, type Promotion } from '../intent/intent-service.js'
+import { IntentService, notKeptDiagnostics, type Promotion } from '../intent/intent-service.js'
 import { treeOf } from '../intent/intent-git.js'
 import { PlanScope } from '../plan/plan-scope.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
@@ -216,7 +216,7 @@ export class ApplyService {
       interrupted: options.signal.aborted,
       counts,
       steps,
-      diagnostics: [...checksFinished.map((f) => f.diagnostic), ...executed.diagnostics],
+      diagnostics: [...checksFinished.map((f) => f.diagnostic), ...(promotion.notKept ?? []), ...executed.diagnostics],
     }
     const path = journalPath(journal.startedAt)
     // What was made is the machine's now: the snapshot below takes its value, as for any drift.
@@ -257,15 +257,20 @@ export class ApplyService {
     return commit === undefined ? undefined : treeOf(this.twin.dir, commit).catch(() => undefined)
   }
 
-  /** IntentService.promote, said as a warning when it cannot be done (the apply goes on as before). */
+  /**
+   * IntentService.promote; when it cannot be done, the apply goes on as before and its result
+   * says so for every asked change (INTENT_NOT_KEPT, in the journal's diagnostics: the CLI and
+   * the TUI show them; session 32: a log line only, which the TUI never showed).
+   */
   private async promote(desired: string | undefined, asked: readonly Change[], stamp: string): Promise<Promotion> {
     if (desired === undefined || asked.length === 0) return { units: [] }
     try {
       return await this.intents.promote(desired, asked, `asked in the apply of ${stamp}, not done`)
     } catch (error) {
       if (error instanceof TwinSyncError && error.code === 'ABORTED') throw error
-      this.logger.warn(`could not keep the apply's changes pending in the twin before it ran (${(error as Error).message}): a step of it that fails is not kept pending`)
-      return { units: [] }
+      const why = (error as Error).message.split('\n')[0] ?? String(error)
+      this.logger.warn(`could not keep the apply's changes pending in the twin before it ran (${why}): a step of it that fails is not kept pending`)
+      return { units: [], notKept: asked.flatMap((c) => notKeptDiagnostics([c.id], this.twin.dir, why)) }
     }
   }
 

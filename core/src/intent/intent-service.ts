@@ -115,6 +115,28 @@ export const DEFAULT_REASON = 'asked for in the twin, not applied yet'
 /** What `promote` made intent before an apply's steps ran: the places, and the changes they belong to. */
 export interface Promotion {
   units: AskedUnit[]
+  /**
+   * What could not be made intent (INTENT_NOT_KEPT, one per asked change): a place of the
+   * working twin that could not be read to compare (an I/O error, a document over the twin's
+   * limit), a family that is no JSON. Said in the apply's result (CLI and TUI): a step of those
+   * changes that fails is not pending afterwards.
+   */
+  notKept?: Diagnostic[]
+}
+
+/** A promotion's diagnostic: what an apply asks at a place that could not be made pending (Promotion.notKept). */
+export const INTENT_NOT_KEPT = 'INTENT_NOT_KEPT'
+
+/** INTENT_NOT_KEPT for each of these asked changes, because of `why`. */
+export function notKeptDiagnostics(ids: readonly string[], path: string, why: string): Diagnostic[] {
+  return ids.map((id) => ({
+    severity: 'warning' as const,
+    code: INTENT_NOT_KEPT,
+    summary: `${id}: not kept pending in the twin (${path}: ${why}); if it does not happen, the twin will not ask for it again`,
+    detail: `After the apply, \`twinsync plan\` will not list it if it failed; make the change again in the twin (${path}) to ask for it.`,
+    change: id,
+    path,
+  }))
 }
 
 type Scope = 'providers' | 'all'
@@ -301,18 +323,21 @@ export class IntentService {
     const inFamily = (p: string) => describedFamily(p, view)
     const sides = await this.sidesOf([observedTree, desired, working], [...paths.filter((p) => inFamily(p) === undefined), ...families.keys()], [...families.values()].map((f) => f.folder))
     const units: AskedUnit[] = []
+    const notKept: Diagnostic[] = []
     for (const [head, family] of families) {
       const docs = sides.filter((s) => inFamily(s.path)?.head === head)
       const name = owner(head) ?? ''
       const done = promoteFamily(docs, byProvider.get(name) ?? [], never.filter((p) => inFamily(p.path)?.head === head), (p) => describedPartsOf(p, view)?.parts ?? [])
       if ('unreadable' in done) {
-        this.logger.debug(`${name}: ${done.unreadable}; what the apply asks of ${family.folder} is not kept pending if it fails`)
+        // Said in the apply's result (session 32: a debug line only, the failed step lost unsaid).
+        notKept.push(...notKeptDiagnostics((byProvider.get(name) ?? []).map((c) => c.id), family.folder, done.unreadable))
         continue
       }
       // A family is written whole or not at all: a document of it saved meanwhile keeps them all as they are.
-      const saved = await this.savedOf(docs.filter((d) => done.writes.some((w) => w.path === d.path)))
+      const { saved, unread } = await this.savedOf(docs.filter((d) => done.writes.some((w) => w.path === d.path)))
       if (saved.length > 0) this.logger.warn(`${saved.join(', ')}: saved while the apply made what it asks pending; your save is kept`)
-      else for (const w of done.writes) await this.put(w.path, w.content, w.mode)
+      if (unread.length > 0) notKept.push(...notKeptDiagnostics([...new Set(done.units.flatMap((u) => u.changes))], unread[0]?.path ?? head, unread[0]?.why ?? ''))
+      else if (saved.length === 0) for (const w of done.writes) await this.put(w.path, w.content, w.mode)
       // Written: the working twin's tree is made again when next asked (workingNow).
       if (done.writes.length > 0) working = undefined
       units.push(...done.units)
@@ -323,10 +348,11 @@ export class IntentService {
         const ids = coarse?.(s.path)
         if (coarse !== undefined && ids === undefined) continue
         const done = promotePath(s, byProvider.get(owner(s.path) ?? '') ?? [], never, describedPartsOf(s.path, view)?.parts ?? [], ids)
-        if (done.changed && (await this.putUnlessSaved(s.path, s.now, done.content, s.wantsMode ?? s.nowMode))) {
+        const put = done.changed ? await this.putUnlessSaved(s.path, s.now, done.content, s.wantsMode ?? s.nowMode) : 'kept'
+        if (put === 'written') {
           s.now = done.content
           working = undefined
-        }
+        } else if (typeof put === 'object') notKept.push(...notKeptDiagnostics([...new Set(done.units.flatMap((u) => u.changes))], s.path, put.unread))
         units.push(...done.units)
       }
     }
@@ -347,13 +373,13 @@ export class IntentService {
         })
       }
     }
-    if (units.length === 0) return { units }
+    if (units.length === 0) return { units, notKept }
     // Named as items by their providers, with the reason; the rest of the intent keeps its own.
     const tree = await workingNow()
     const { items } = await between(tree)
     const ids = new Set(asked.map((c) => c.id))
     await this.record(Object.fromEntries(items.filter((i) => ids.has(i.id)).map((i) => [i.id, reason])), tree)
-    return { units }
+    return { units, notKept }
   }
 
   /**
@@ -376,7 +402,7 @@ export class IntentService {
     for (const s of sides) {
       const back = adoptApplied(s.path, s.now, s.was, done.filter((u) => u.path === s.path))
       if (back === undefined) continue
-      if (await this.putUnlessSaved(s.path, s.now, back.content, s.nowMode ?? s.wantsMode)) taken = true
+      if ((await this.putUnlessSaved(s.path, s.now, back.content, s.nowMode ?? s.wantsMode)) === 'written') taken = true
     }
     if (taken) await this.record({})
   }
@@ -762,28 +788,44 @@ export class IntentService {
   /**
    * `put` by compare-and-swap: only while the working file is still `expected` (its bytes as the
    * caller read them from the working twin's tree; a symlink's target), else the person's save
-   * is kept and said. Session 31: an apply's promotion read the working twin, then wrote the
-   * plan's values over a file a person saved meanwhile. The moment between this read and the
-   * write (microseconds) is what is left.
+   * is kept and said ('saved'). Session 31: an apply's promotion read the working twin, then
+   * wrote the plan's values over a file a person saved meanwhile. The moment between this read
+   * and the write (microseconds) is what is left. A file that cannot be read to compare is left
+   * as it is and not counted as a save (session 32: "your save is kept" of a save nobody made, and
+   * the caller took the place as the person's intent): `unread` says why, for the caller to say.
    */
-  private async putUnlessSaved(path: string, expected: Uint8Array | undefined, bytes: Uint8Array | undefined, mode: string | undefined): Promise<boolean> {
-    if ((await this.savedOf([{ path, now: expected }])).length > 0) {
+  private async putUnlessSaved(path: string, expected: Uint8Array | undefined, bytes: Uint8Array | undefined, mode: string | undefined): Promise<'written' | 'saved' | { unread: string }> {
+    const { saved, unread } = await this.savedOf([{ path, now: expected }])
+    if (unread.length > 0) return { unread: unread[0]?.why ?? '' }
+    if (saved.length > 0) {
       this.logger.warn(`${path}: saved while the apply made what it asks pending; your save is kept`)
-      return false
+      return 'saved'
     }
     await this.put(path, bytes, mode)
-    return true
+    return 'written'
   }
 
-  /** Of these documents, those whose working file is no longer the bytes read (`now`). */
-  private async savedOf(docs: ReadonlyArray<{ path: string; now: Uint8Array | undefined }>): Promise<string[]> {
+  /**
+   * Of these documents, those whose working file is no longer the bytes read (`now`): saved; and
+   * those that could not be read to compare (`unread`, with the error's words): neither written
+   * over nor taken for a save.
+   */
+  private async savedOf(docs: ReadonlyArray<{ path: string; now: Uint8Array | undefined }>): Promise<{ saved: string[]; unread: Array<{ path: string; why: string }> }> {
     const saved: string[] = []
+    const unread: Array<{ path: string; why: string }> = []
     for (const d of docs) {
-      // A file that cannot be read as the twin's (a symlinked folder above it) counts as saved: left alone.
-      const found = await this.workingBytes(d.path).catch(() => null)
-      if (found === null || !sameBytes(found, d.now)) saved.push(d.path)
+      let found: Uint8Array | undefined
+      try {
+        found = await this.workingBytes(d.path)
+      } catch (error) {
+        // A symlink put where a folder above was is a person's save (TWIN_SYMLINK): kept as one.
+        if (isTwinSyncError(error) && error.code === 'TWIN_SYMLINK') saved.push(d.path)
+        else unread.push({ path: d.path, why: (error as Error).message.split('\n')[0] ?? String(error) })
+        continue
+      }
+      if (!sameBytes(found, d.now)) saved.push(d.path)
     }
-    return saved
+    return { saved, unread }
   }
 
   /** A working file's bytes as git hashes them (a symlink: its target); undefined when there is none. */
