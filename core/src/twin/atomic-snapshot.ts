@@ -4,7 +4,7 @@ import { appendFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSy
 import { link, lstat, mkdir, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { TwinReader } from '@twinsync/sdk'
-import { TwinSyncError, compareStrings, isTwinSyncError, knownBlob, writeFileAtomic } from '@twinsync/sdk/light'
+import { TwinSyncError, compareStrings, isDotGitName, isTwinSyncError, knownBlob, writeFileAtomic } from '@twinsync/sdk/light'
 import { diskError } from './disk-error.js'
 import { lockTempOfDeadRun, tempOfDeadRun } from './twin-lock.js'
 import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
@@ -1557,18 +1557,8 @@ export function checkTwinPath(path: string): void {
   }
 }
 
-/**
- * A name git will not put into a tree and `fsck --strict` calls `hasDotgit` (so a host that
- * checks what is pushed, as GitHub does, refuses the commit): `.git` in any case, also with dots
- * or spaces after it or its NTFS short name `git~1`, in any part between backslashes and up to
- * a `:` (git's is_ntfs_dotgit), or with characters HFS+ ignores inside (is_hfs_dotgit). The
- * trees are made in Node, so the check git's `update-index` made is made here; the same
- * verdicts as git 2.39's `update-index` and `fsck --strict` on 29 such names.
- */
-function isDotGit(name: string): boolean {
-  return name.split('\\').some((part) => /^(?:\.git|git~1)[. ]*(?::|$)/i.test(part)) || name.replace(HFS_IGNORED, '').toLowerCase() === '.git'
-}
-const HFS_IGNORED = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g
+/** A name git will not put into a tree (the SDK's isDotGitName: one rule with the providers that leave such names out). */
+const isDotGit = isDotGitName
 
 /** git in the twin (see runGitBytes); a failure is GIT_FAILED, REPO_DAMAGED or DISK_FULL. */
 function git(dir: string, args: string[], options: { env?: Record<string, string>; input?: string | Buffer | Iterable<Buffer> } = {}): Promise<Buffer> {

@@ -1,6 +1,7 @@
 import { posix } from 'node:path'
 import {
   compareStrings,
+  isDotGitName,
   isTwinSyncError,
   TwinSyncError,
   isWithin,
@@ -139,9 +140,9 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   const walked: Walked[] = []
   const leftovers: string[] = []
   const unread: Unread[] = []
-  const undecodable: string[] = []
+  const unholdable: string[] = []
   const screen = new NameScreen()
-  for (const root of scope.roots) await walk(ctx, scope, cache, screen, root, walked, leftovers, unread, undecodable)
+  for (const root of scope.roots) await walk(ctx, scope, cache, screen, root, walked, leftovers, unread, unholdable)
   // Speed (issue 22): getcap and getfattr (two processes walking the roots, when their cache
   // cannot answer: a first snapshot, something changed) run while the files are read and
   // judged, not before: their answer is needed only once every entry is described. A first
@@ -159,7 +160,7 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
     if (token !== undefined && notes !== undefined) {
       cache.close()
       forgetCollected()
-      diagnostics.push(...attributes.diagnostics, ...closingDiagnostics(notes.tokenFiles, undecodable, [...screen.held, ...notes.heldLinks]))
+      diagnostics.push(...attributes.diagnostics, ...closingDiagnostics(notes.tokenFiles, unholdable, [...screen.held, ...notes.heldLinks]))
       return { state: keptState(leftovers, accounts), documents: [], diagnostics, token, kept: KEPT_PARTS }
     }
   }
@@ -227,9 +228,9 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
 
   entries.sort((a, b) => compareStrings(a.path, b.path))
   leftovers.sort(compareStrings)
-  if (partial !== undefined) return partlyDescribed(ctx, partial, keptItems, keptMirrors, { entries, leftovers, accounts }, undecodable, screen.held, diagnostics)
+  if (partial !== undefined) return partlyDescribed(ctx, partial, keptItems, keptMirrors, { entries, leftovers, accounts }, unholdable, screen.held, diagnostics)
   const tokenFiles = tokenFilesOf(entries)
-  diagnostics.push(...closingDiagnostics(tokenFiles, undecodable, screen.held))
+  diagnostics.push(...closingDiagnostics(tokenFiles, unholdable, screen.held))
   const state: FilesState = unread.length === 0 ? { entries, leftovers, accounts } : { entries, leftovers, accounts, unread: [...new Set(unread.map((u) => u.path))].sort(compareStrings) }
   rememberCollected(state)
   // Speed (issue 22, session 25): what the documents are made from, named (documents-token.ts);
@@ -289,7 +290,7 @@ async function partlyDescribed(
   keptItems: readonly Walked[],
   keptMirrors: readonly string[],
   described: { entries: FileEntry[]; leftovers: string[]; accounts: Accounts },
-  undecodable: readonly string[],
+  unholdable: readonly string[],
   held: HeldName[],
   diagnostics: Diagnostic[],
 ): Promise<CollectResult<FilesState>> {
@@ -299,7 +300,7 @@ async function partlyDescribed(
     .sort((a, b) => compareStrings(a.path, b.path))
   const keptLinks = partial.notes.heldLinks.filter((h) => kept(h.path))
   const heldLinks = [...held.filter((h) => h.link === true), ...keptLinks]
-  diagnostics.push(...closingDiagnostics(tokenFiles, undecodable, [...held, ...keptLinks]))
+  diagnostics.push(...closingDiagnostics(tokenFiles, unholdable, [...held, ...keptLinks]))
   await rememberNotes(ctx.cache, partial.token, { tokenFiles, heldLinks })
   const keptPaths: string[] = []
   const documents = documentsOf(described as FilesState, partial.keep, keptPaths)
@@ -319,18 +320,29 @@ function tokenFilesOf(entries: readonly FileEntry[]): Array<{ path: string; reas
 
 /**
  * The warnings said once the files are described, in this order: files held out as token files
- * (in path order), names that are not UTF-8, names and symlinks held out by the name screen (in
- * path order).
+ * (in path order), names the twin cannot hold (not UTF-8, or one git refuses: `unholdable`, in
+ * the walk's order), names and symlinks held out by the name screen (in path order).
  */
-function closingDiagnostics(tokenFiles: ReadonlyArray<{ path: string; reason: string }>, undecodable: readonly string[], held: HeldName[]): Diagnostic[] {
+function closingDiagnostics(tokenFiles: ReadonlyArray<{ path: string; reason: string }>, unholdable: readonly string[], held: HeldName[]): Diagnostic[] {
   const diagnostics: Diagnostic[] = []
   // A token file is held out by a guess from its shape, not a finding: say so, and how to mirror it.
   for (const { path, reason } of tokenFiles) {
     const what = reason === TOKEN_FILE ? 'a bare token (or user and token) kept from other users' : 'the whole file is one token (or a password file\'s one word)'
     diagnostics.push(warningDiagnostic('FILES_TOKEN_FILE', `${path} is held out of the twin as a secret: ${what}; if it is none, add it to files.secrets.allow to mirror it`, { path, provider: 'files' }))
   }
-  for (const path of undecodable) {
+  for (const path of unholdable) {
     const folder = posix.dirname(path)
+    const name = posix.basename(path)
+    if (isDotGitName(name)) {
+      diagnostics.push(
+        warningDiagnostic('FILES_NAME_GIT_REFUSES', `A name in ${folder} is one git refuses in a tree (${JSON.stringify(name)}: .git in another spelling); the twin cannot hold it and leaves it out, and everything below it`, {
+          path,
+          provider: 'files',
+          detail: `Rename it, or ignore it with files.ignore (\`${path}\`), then snapshot again.`,
+        }),
+      )
+      continue
+    }
     diagnostics.push(
       warningDiagnostic('FILES_NAME_NOT_UTF8', `A name in ${folder} is not UTF-8 (${posix.basename(path)} as decoded); the twin cannot hold it and leaves it out`, {
         path,
@@ -388,7 +400,7 @@ async function walk(
   out: Walked[],
   leftovers: string[],
   unread: Unread[],
-  undecodable: string[],
+  unholdable: string[],
 ): Promise<void> {
   const stack: string[] = []
   if (scope.othersHomes.some((home) => isWithin(root, home))) {
@@ -410,7 +422,7 @@ async function walk(
     if (stat === undefined) {
       // Gone, or a name that is not UTF-8: Node's listing decodes its bytes with U+FFFD, and
       // that name is not there. Said (FILES_NAME_NOT_UTF8), never left out silently (session 17).
-      if (path.includes('\uFFFD')) undecodable.push(path)
+      if (path.includes('\uFFFD')) unholdable.push(path)
       continue
     }
     stat = compactStat(stat)
@@ -449,6 +461,10 @@ async function walk(
       const kind = classes.charCodeAt(i)
       if (kind === SKIP) continue
       const child = prefix + (names[i] as string)
+      if (kind === UNHOLDABLE) {
+        unholdable.push(child)
+        continue
+      }
       if (kind === HELD) {
         screen.held.push({ path: child, rule: (await screen.ruleIn(names[i] as string)) ?? 'secret' })
         continue
@@ -465,7 +481,16 @@ export const LEFTOVER = 0x6c // 'l'
 export const SKIP = 0x73 // 's'
 /** Left out with everything below it: its name holds a secret (secret-names.ts). Never from classOf: the walk's own screen. */
 export const HELD = 0x68 // 'h'
-const CLASSES = /^[wlsh]*$/
+/**
+ * Left out with everything below it, and said: a name git refuses in a tree (isDotGitName:
+ * `.GIT`, `.git.`, `git~1`…), which the snapshot's tree could not hold. Session 32: a user's
+ * `~/.config/.GIT` (or /etc/.git with defaultIgnore off) made every snapshot fail with
+ * PATH_INVALID, the checkpoint of every apply among them.
+ */
+export const UNHOLDABLE = 0x6e // 'n'
+const CLASSES = /^[wlshn]*$/
+/** In the walk rules (walkRules): listings cached before UNHOLDABLE classed such names as walked. */
+const NAME_RULES = 'dot-git-1'
 
 /**
  * Each name's class in a folder whose listing was just read (classOf), a name that would be
@@ -484,7 +509,9 @@ async function classesOf(ctx: ProviderContext, scope: FilesScope, cache: StatCac
   let classes = ''
   for (const name of names) {
     let kind = classOf(ctx, scope, prefix + name)
-    if (kind !== SKIP) {
+    // An ignored one stays skipped (the person's way out); any other is left out and said.
+    if (kind !== SKIP && isDotGitName(name)) kind = UNHOLDABLE
+    else if (kind !== SKIP) {
       const was = screened?.get(name)
       // Walked or listed before, under the same rules: screened then, and clean.
       if (was !== WALK && was !== LEFTOVER && (await screen.ruleIn(name)) !== undefined) kind = HELD
@@ -505,9 +532,9 @@ export function classOf(ctx: ProviderContext, scope: FilesScope, path: string): 
   return scope.leftovers.matches(path) ? LEFTOVER : WALK
 }
 
-/** Everything a name's class depends on besides the path: the ignore and leftover patterns, every provider's claims, the names' secret screen (HELD). */
+/** Everything a name's class depends on besides the path: the ignore and leftover patterns, every provider's claims, the names' secret screen (HELD), the names git refuses (UNHOLDABLE). */
 export function walkRules(ctx: ProviderContext, ignore: readonly string[]): string {
-  return JSON.stringify([ignore, LEFTOVER_PATTERNS, ctx.claims.defaultOwner, ctx.claims.list(), NAME_SCREEN])
+  return JSON.stringify([ignore, LEFTOVER_PATTERNS, ctx.claims.defaultOwner, ctx.claims.list(), NAME_SCREEN, NAME_RULES])
 }
 
 /**
