@@ -333,6 +333,16 @@ function closingDiagnostics(tokenFiles: ReadonlyArray<{ path: string; reason: st
   for (const path of unholdable) {
     const folder = posix.dirname(path)
     const name = posix.basename(path)
+    if (!isDotGitName(name) && tooLong(path)) {
+      diagnostics.push(
+        warningDiagnostic('FILES_PATH_TOO_LONG', `A path in ${folder.slice(0, 120)}… is ${Buffer.byteLength(path)} bytes, longer than the twin can hold (${MAX_MIRRORED_PATH_BYTES}); it is left out, and everything below it`, {
+          path,
+          provider: 'files',
+          detail: `Move what is that deep up, or ignore the folder with files.ignore, then snapshot again.`,
+        }),
+      )
+      continue
+    }
     if (isDotGitName(name)) {
       diagnostics.push(
         warningDiagnostic('FILES_NAME_GIT_REFUSES', `A name in ${folder} is one git refuses in a tree (${JSON.stringify(name)}: .git in another spelling); the twin cannot hold it and leaves it out, and everything below it`, {
@@ -483,14 +493,30 @@ export const SKIP = 0x73 // 's'
 export const HELD = 0x68 // 'h'
 /**
  * Left out with everything below it, and said: a name git refuses in a tree (isDotGitName:
- * `.GIT`, `.git.`, `git~1`…), which the snapshot's tree could not hold. Session 32: a user's
- * `~/.config/.GIT` (or /etc/.git with defaultIgnore off) made every snapshot fail with
- * PATH_INVALID, the checkpoint of every apply among them.
+ * `.GIT`, `.git.`, `git~1`…), which the snapshot's tree could not hold, or a path too long for
+ * the twin (MAX_MIRRORED_PATH_BYTES). Session 32: a user's `~/.config/.GIT` (or /etc/.git with
+ * defaultIgnore off) made every snapshot fail with PATH_INVALID, the checkpoint of every apply
+ * among them.
  */
 export const UNHOLDABLE = 0x6e // 'n'
 const CLASSES = /^[wlshn]*$/
 /** In the walk rules (walkRules): listings cached before UNHOLDABLE classed such names as walked. */
-const NAME_RULES = 'dot-git-1'
+const NAME_RULES = 'unholdable-1'
+
+/**
+ * A machine path longer than this (in bytes) is UNHOLDABLE too: its twin file's absolute path
+ * (the twin's folder, `/filesystem`, the path) must stay under PATH_MAX (4,096 bytes with its
+ * NUL), and the provider does not know where the twin is, so 512 bytes are left for that. Session
+ * 32: a user's folders nested past it in ~/.config (4,090 bytes) made the snapshot commit and then
+ * fail to move the file into the twin (an uncoded ENAMETOOLONG), and every later snapshot, plan
+ * and apply failed the same way settling that move, the folders long gone from the machine.
+ */
+export const MAX_MIRRORED_PATH_BYTES = 4096 - 512
+
+/** Longer than MAX_MIRRORED_PATH_BYTES (bytes counted only where the UTF-16 length could say so). */
+function tooLong(path: string): boolean {
+  return path.length * 3 > MAX_MIRRORED_PATH_BYTES && Buffer.byteLength(path) > MAX_MIRRORED_PATH_BYTES
+}
 
 /**
  * Each name's class in a folder whose listing was just read (classOf), a name that would be
@@ -510,7 +536,7 @@ async function classesOf(ctx: ProviderContext, scope: FilesScope, cache: StatCac
   for (const name of names) {
     let kind = classOf(ctx, scope, prefix + name)
     // An ignored one stays skipped (the person's way out); any other is left out and said.
-    if (kind !== SKIP && isDotGitName(name)) kind = UNHOLDABLE
+    if (kind !== SKIP && (isDotGitName(name) || tooLong(prefix + name))) kind = UNHOLDABLE
     else if (kind !== SKIP) {
       const was = screened?.get(name)
       // Walked or listed before, under the same rules: screened then, and clean.

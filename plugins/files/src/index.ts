@@ -7,6 +7,7 @@ export { mirroredPaths } from './include.js'
 export { FilesState, Manifest, ManifestEntry, FileEntry, MANIFEST_PATH } from './state.js'
 export { FilesChangeData } from './change-data.js'
 export { DEFAULT_IGNORE, LEFTOVER_PATTERNS } from './ignore.js'
+export { MAX_MIRRORED_PATH_BYTES } from './collect.js'
 export { DEFAULT_SECRET_PATHS, onlyRootCanRead } from './secrets.js'
 
 export const providers: Provider[] = [new FilesProvider()]

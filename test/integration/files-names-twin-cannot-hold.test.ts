@@ -5,15 +5,19 @@
 // with a folder in their own ~/.config (read by root's snapshot): no scheduled snapshot, no
 // checkpoint, so no apply either. Now the files provider leaves such a name out, with everything
 // below it, and says so (FILES_NAME_GIT_REFUSES); one rule (the SDK's isDotGitName) for both.
+// Also a path too long for the twin (its absolute path past PATH_MAX): the snapshot committed,
+// then failed to move the file in (ENAMETOOLONG, uncoded), and every later snapshot and plan
+// failed settling that move, the folders long gone. Now left out and said (FILES_PATH_TOO_LONG).
 // In-process, real git, a hand-made root with a user's home.
 import assert from 'node:assert/strict'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { MAX_MIRRORED_PATH_BYTES } from '@twinsync/plugin-files'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
 import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
 import { git, smallTwin, SMALL_ETC, type SmallTwin } from '../support/in-process-twin.js'
 
-describe('names git refuses in a tree, on the machine: left out and said, the snapshot commits', function () {
+describe('names and paths the twin cannot hold, on the machine: left out and said, the snapshot commits', function () {
   this.timeout(120_000)
   let rig: SmallTwin
   afterEach(async () => {
@@ -57,6 +61,37 @@ describe('names git refuses in a tree, on the machine: left out and said, the sn
     // Ignored, they are not said.
     await writeFile(rig.configPath, `files:\n  ignore: ['/home/ann/.config/.GIT', '/home/ann/.config/.Git', '/home/ann/.config/.git.', '/home/ann/.config/.git ', '/home/ann/.config/git~1', '/home/ann/.config/GIT~1', '/etc/.Git']\n${await readFile(rig.configPath, 'utf8')}`)
     assert.deepEqual((await snapshot()).warnings.filter(([code]) => code === 'FILES_NAME_GIT_REFUSES'), [])
+  })
+
+  it("a user's folders nested past what the twin can hold: left out and said once; the snapshot commits, the next one and the plan work", async () => {
+    rig = await smallTwin('twinsync-dot-git-', { files })
+    // Folders of 200 bytes down to a file 4,090 bytes from the root (the machine can hold it: its host path stays under PATH_MAX).
+    const base = join(rig.root, 'home/ann/.config/deep')
+    await mkdir(base, { recursive: true })
+    const cwd = process.cwd()
+    const parts: string[] = []
+    try {
+      process.chdir(base)
+      const depth = () => base.length + parts.reduce((n, p) => n + p.length + 1, 0)
+      while (depth() < 4090 - 2) {
+        parts.push('d'.repeat(Math.min(200, 4090 - 2 - depth() - 1)))
+        await mkdir(parts.at(-1) as string)
+        process.chdir(parts.at(-1) as string)
+      }
+      await writeFile('f', 'deep\n')
+      assert.equal(depth() + 2, 4090)
+    } finally {
+      process.chdir(cwd)
+    }
+    const r = await snapshot()
+    assert.ok(r.commit, `the snapshot commits: ${JSON.stringify(r)}`)
+    const long = r.warnings.filter(([code]) => code === 'FILES_PATH_TOO_LONG').map(([, path]) => path as string)
+    assert.equal(long.length, 1, JSON.stringify(r.warnings))
+    const first = `/home/ann/.config/deep/${parts.join('/')}/f`.split('/').map((_, i, all) => all.slice(0, i + 1).join('/')).find((p) => Buffer.byteLength(p) > MAX_MIRRORED_PATH_BYTES)
+    assert.equal(long[0], first, 'the first path too long is named; nothing below it')
+    assert.ok(tracked().some((p) => p.startsWith('filesystem/home/ann/.config/deep/d')), 'what the twin can hold of it is recorded')
+    assert.ok((await snapshot()).warnings.some(([code]) => code === 'FILES_PATH_TOO_LONG'), 'said again by the next snapshot, which works')
+    assert.deepEqual((await (await rig.container()).resolve(PlanWorkflow).plan({})).changes.map((c) => c.id), [])
   })
 
   it('with defaultIgnore off, /etc/.git (etckeeper) is left out and said instead of failing every snapshot', async () => {
