@@ -10,6 +10,7 @@ import { lockTempOfDeadRun, tempOfDeadRun } from './twin-lock.js'
 import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
 import { readTwinFile, twinPathParts, twinSymlinkError } from './twin-files.js'
 import { writePack } from './pack-writer.js'
+import { packsCommits } from './auto-pack.js'
 import { identityNow, updateRefInNode } from './ref-update.js'
 import { settleRecordedRefLocks } from './ref-lock-record.js'
 import { removeStaleGitLock } from './stale-git-lock.js'
@@ -1407,9 +1408,18 @@ export function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEn
   return key.update(keyText).digest('hex')
 }
 
-/** New objects into the store: one pack from PACK_BLOBS_FROM of them, else loose (see writeBlobs). */
+/**
+ * A commit's new objects (its blobs, trees and the commit) into the store as one pack, however
+ * few (auto-pack.ts rolls such small packs up every ROLL_UP_EVERY of them, instead of packing
+ * loose objects after every commit; its comment gives the figure). Written, fsynced and renamed
+ * into place with its index before any ref names the commit (the caller moves refs after), so a
+ * kill leaves at worst a temp pack or a pack without its index, which git does not read.
+ * Loose, as before, for a git without cruft packs (packsCommits: its repack cannot roll packs up
+ * without a walk of the whole history).
+ */
 async function writeObjects(dir: string, objects: readonly GitObjectBytes[]): Promise<void> {
-  if (objects.length < PACK_BLOBS_FROM) return writeLooseBlobs(dir, objects)
+  if (objects.length === 0) return
+  if (objects.length < PACK_BLOBS_FROM && !(await packsCommits(dir))) return writeLooseBlobs(dir, objects)
   try {
     writePack(dir, objects)
   } catch (error) {

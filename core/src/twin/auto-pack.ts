@@ -9,9 +9,11 @@ import { runGitBytes } from './git.js'
  * snapshot's plumbing (commit-tree, update-ref) ever ran it, and with only the safe half of it.
  *
  * After each snapshot's commit (and each volatile-only snapshot set aside, whose objects were
- * written all the same), the loose objects are counted in Node (readdir of objects/xx, no git
- * process; a few ms). When there are any (LOOSE_LIMIT more than the last pack could not take),
- * git runs:
+ * written all the same), the loose objects and the packs are counted in Node (readdir of
+ * objects/xx and objects/pack, no git process; a few ms). A commit's objects are one small pack
+ * of their own since session 31 (writeObjects in atomic-snapshot.ts; loose before, and still
+ * for a git without cruft packs). When there are loose ones (LOOSE_LIMIT more than the last
+ * pack could not take), or ROLL_UP_EVERY packs more than the last pack left, git runs:
  *   - `git repack -d --geometric=2`: the loose objects into a new pack, rolled up with the
  *     smallest packs until each pack holds at least twice the objects of the next smaller one
  *     (deltas searched among all the rolled-up objects). No walk of the history (git's
@@ -44,6 +46,15 @@ import { runGitBytes } from './git.js'
  *     the way; packing 72 ms a snapshot amortised (wall, load average 7; a geometric pack 54 ms
  *     median, a whole one 208 ms), git 14.9 ms of CPU a snapshot against 4.8 (the same 1,000
  *     snapshots replayed). What the rest is: docs/architecture.md (Speed).
+ *   - session 31, a commit's objects as a small pack of its own, rolled up every ROLL_UP_EVERY
+ *     (8): the minbase root's one-file snapshot, 16 interleaved pairs against the same build
+ *     with loose objects and a repack after each (load 11–13; CPU user + sys with children):
+ *     medians 0.63 → 0.58 s, paired mean −55 ms (sums 10.01 → 9.12 s, the roll-ups included),
+ *     wall paired mean −280 ms. Growth (services container, 200 hourly snapshots instead of
+ *     1,000 for want of time, both builds side by side at load 12–17): 1,008 → 1,056 KB at 200
+ *     (+4.8%; no whole pack ran, against one before), repack 631 → 99 ms a snapshot amortised,
+ *     snapshot median 7.2 → 6.2 s of wall. Not landed: a chaos snapshot-kill trial failed (see
+ *     notes/s31/speed.md).
  *
  * Crash safety is git's: a pack is written under a temp name and renamed into place with its
  * index, and `-d` deletes loose objects and old packs only once a new pack holds them. No
@@ -58,6 +69,14 @@ import { runGitBytes } from './git.js'
 
 /** Loose objects more than the last pack left before a pack runs: any (a changed hourly snapshot writes 10–15). */
 export const LOOSE_LIMIT = 1
+/**
+ * Packs more than the last pack left before a pack runs. Speed (issue 22, session 31): a
+ * snapshot's commit writes its objects as one small pack of its own (writeObjects in
+ * atomic-snapshot.ts, with pack-writer.ts), not loose, so most changed snapshots run no git
+ * here at all; every ROLL_UP_EVERY such packs the geometric repack rolls them up (with deltas
+ * among them), as it rolled each commit's loose objects up before. Figures: the module's comment.
+ */
+export const ROLL_UP_EVERY = 8
 /**
  * Packs (cruft packs not counted) at which the next pack is a whole one: about every 50 hourly
  * snapshots, so its walk of the history stays a small part of a snapshot as the history grows.
@@ -94,22 +113,31 @@ export interface AutoPackOutcome {
 interface State {
   /** Loose objects the last pack left (what a pack cannot take), the baseline for the next. */
   leftLoose: number
+  /** Packs (cruft packs not counted) the last pack left; undefined: not known yet (then today's count). */
+  leftPacks?: number
 }
 
 /** Pack when the heuristic says so; undefined when nothing ran. Hold the twin lock. */
 export async function autoPack(dir: string, options: { full: boolean; legacy?: boolean }): Promise<AutoPackOutcome | undefined> {
   const looseBefore = await countLoose(dir)
   const state = await readState(dir)
+  const packsBefore = await countPacks(dir)
+  const leftPacks = state.leftPacks ?? packsBefore
+  // Small packs of commits (writeObjects) to roll up: only a git with cruft packs writes them.
+  const rollUp = packsBefore >= leftPacks + ROLL_UP_EVERY
   // Nothing loose to pack either way (a snapshot whose objects went into one pack): no `git version` asked.
-  const legacy = looseBefore < state.leftLoose + Math.min(LOOSE_LIMIT, LEGACY.looseLimit) ? (options.legacy ?? false) : (options.legacy ?? !(await hasCruftPacks(dir)))
-  if (looseBefore < state.leftLoose + (legacy ? LEGACY.looseLimit : LOOSE_LIMIT)) {
-    // Fewer loose objects than the baseline: someone packed or pruned; follow them down.
-    if (looseBefore < state.leftLoose) await writeState(dir, { leftLoose: looseBefore })
+  const legacy = looseBefore < state.leftLoose + Math.min(LOOSE_LIMIT, LEGACY.looseLimit) && !rollUp ? (options.legacy ?? false) : (options.legacy ?? !(await hasCruftPacks(dir)))
+  if (looseBefore < state.leftLoose + (legacy ? LEGACY.looseLimit : LOOSE_LIMIT) && !(rollUp && !legacy)) {
+    // Fewer loose objects or packs than the baseline: someone packed or pruned; follow them down.
+    if (looseBefore < state.leftLoose || packsBefore < leftPacks || state.leftPacks === undefined) {
+      await writeState(dir, { leftLoose: Math.min(looseBefore, state.leftLoose), leftPacks: Math.min(packsBefore, leftPacks) })
+    }
     return undefined
   }
   const started = performance.now()
   await removeOldTempPacks(dir)
-  const packs = await countPacks(dir)
+  // Whole when the packs the last pack left, and the one this makes, reach the limit (the commits' small packs are what this rolls up).
+  const packs = legacy ? packsBefore : Math.min(packsBefore, leftPacks)
   const full = options.full && packs + 1 >= (legacy ? LEGACY.packLimit : PACK_LIMIT)
   // -n: no update-server-info (info/refs, for serving over dumb HTTP; nobody serves a twin so).
   const depth = `--depth=${DEPTH}`
@@ -128,8 +156,9 @@ export async function autoPack(dir: string, options: { full: boolean; legacy?: b
     await runGitBytes(dir, ['repack', '--geometric=2', '-d', '-q', '-n', depth])
   }
   const looseAfter = await countLoose(dir)
-  await writeState(dir, { leftLoose: looseAfter })
-  return { kind: full ? 'full' : 'incremental', looseBefore, looseAfter, packsAfter: await countPacks(dir), ms: Math.round(performance.now() - started) }
+  const packsAfter = await countPacks(dir)
+  await writeState(dir, { leftLoose: looseAfter, leftPacks: packsAfter })
+  return { kind: full ? 'full' : 'incremental', looseBefore, looseAfter, packsAfter, ms: Math.round(performance.now() - started) }
 }
 
 let cruft: Promise<boolean> | undefined
@@ -195,26 +224,44 @@ export async function countLoose(dir: string): Promise<number> {
   return n
 }
 
-/** Packs in the store, less cruft packs (the ones with a .mtimes file: unreachable objects waiting to expire). */
-async function countPacks(dir: string): Promise<number> {
+/** Packs in the store with their index, less cruft packs (the ones with a .mtimes file: unreachable objects waiting to expire). */
+export async function countPacks(dir: string): Promise<number> {
   const names = new Set(await readdir(join(dir, '.git', 'objects', 'pack')).catch(() => [] as string[]))
-  return [...names].filter((n) => /^pack-[0-9a-f]+\.pack$/.test(n) && !names.has(n.replace(/\.pack$/, '.mtimes'))).length
+  return [...names].filter((n) => /^pack-[0-9a-f]+\.pack$/.test(n) && names.has(n.replace(/\.pack$/, '.idx')) && !names.has(n.replace(/\.pack$/, '.mtimes'))).length
 }
 
-/** What a killed repack left: git names them .tmp-* (pack-objects) or tmp_* (index-pack). */
+/**
+ * Whether a snapshot's commit writes its objects as a pack of their own (writeObjects in
+ * atomic-snapshot.ts): with a git that has cruft packs, whose geometric repack rolls packs up
+ * without a walk of the history. Without (LEGACY), they go loose as before.
+ */
+export function packsCommits(dir: string): Promise<boolean> {
+  return hasCruftPacks(dir)
+}
+
+/**
+ * What a killed repack or pack write left: git names them .tmp-* (pack-objects) or tmp_*
+ * (index-pack, pack-writer.ts); and a pack whose index a kill kept from being renamed beside it
+ * (pack-writer.ts renames the pack first, as git does), which git never reads.
+ */
 async function removeOldTempPacks(dir: string): Promise<void> {
   const folder = join(dir, '.git', 'objects', 'pack')
-  for (const name of await readdir(folder).catch(() => [] as string[])) {
-    if (!name.startsWith('.tmp-') && !name.startsWith('tmp_')) continue
+  const names = await readdir(folder).catch(() => [] as string[])
+  const indexed = new Set(names.filter((n) => n.endsWith('.idx')).map((n) => n.slice(0, -4)))
+  for (const name of names) {
+    const orphan = /^pack-[0-9a-f]+\.pack$/.test(name) && !indexed.has(name.slice(0, -5))
+    if (!name.startsWith('.tmp-') && !name.startsWith('tmp_') && !orphan) continue
     const info = await stat(join(folder, name)).catch(() => undefined)
     if (info !== undefined && Date.now() - info.mtimeMs > TEMP_PACK_AGE_MS) await rm(join(folder, name), { force: true })
   }
 }
 
 async function readState(dir: string): Promise<State> {
+  const count = (n: unknown) => (Number.isInteger(n) && (n as number) >= 0 ? (n as number) : undefined)
   try {
     const value = JSON.parse(await readFile(join(dir, STATE), 'utf8')) as Partial<State>
-    return { leftLoose: Number.isInteger(value.leftLoose) && (value.leftLoose as number) >= 0 ? (value.leftLoose as number) : 0 }
+    const leftPacks = count(value.leftPacks)
+    return { leftLoose: count(value.leftLoose) ?? 0, ...(leftPacks === undefined ? {} : { leftPacks }) }
   } catch {
     return { leftLoose: 0 }
   }
