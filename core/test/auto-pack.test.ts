@@ -1,9 +1,14 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { cpSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { autoPack, countLoose, forgetCruftAnswer, hasCruftPacks, LEGACY, LOOSE_LIMIT, PACK_LIMIT, ROLL_UP_EVERY } from '../src/twin/auto-pack.js'
+import { autoPack, countLoose, forgetCruftAnswer, hasCruftPacks, LEGACY, LOOSE_LIMIT, PACK_LIMIT, ROLL_UP_EVERY, ROLL_UP_SHARE, WHOLE_EVERY } from '../src/twin/auto-pack.js'
+import { writePack } from '../src/twin/pack-writer.js'
+import { settleSnapshot } from '../src/twin/atomic-snapshot.js'
+import { asGoneRun, killAt, Killed } from './support/kill-points.js'
 
 // Real git, a real object store: the automatic pack after a snapshot's commit.
 const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'gc.auto=0', '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' })
@@ -40,6 +45,51 @@ async function plainPacks(dir: string, n: number): Promise<void> {
   }
   await rm(join(dir, '.git/twinsync/cache/auto-pack.json'), { force: true })
 }
+
+/**
+ * The first commit, packed: 3 files and NOISE bytes that do not compress, so that the small
+ * packs below (a few hundred bytes to 2 KB: each holds the growing root tree) stay under
+ * 1/ROLL_UP_SHARE of the packs (roll-ups by count).
+ */
+const NOISE = 512 * 1024
+async function firstCommit(dir: string): Promise<void> {
+  await mkdir(join(dir, 'first'), { recursive: true })
+  await writeFile(join(dir, 'first', 'noise'), randomBytes(NOISE))
+  await commitFiles(dir, 3, 'first')
+  assert.equal((await autoPack(dir, { full: true }))?.kind, 'incremental')
+}
+
+/** One commit's objects as a small pack of their own, as a snapshot's commit writes them (writeObjects). */
+async function smallPack(dir: string, tag: string): Promise<void> {
+  await commitFiles(dir, 3, tag)
+  git(dir, 'repack', '-d', '-q')
+}
+
+/** Commits as small packs up to the roll-up: autoPack after each, nothing run before the last; what it did then. */
+async function rollUp(dir: string, tag: string, full: boolean): ReturnType<typeof autoPack> {
+  for (let i = 1; i < ROLL_UP_EVERY; i++) {
+    await smallPack(dir, `${tag}-${i}`)
+    assert.equal(await autoPack(dir, { full }), undefined, `${tag}: ${i} small packs, nothing runs`)
+  }
+  await smallPack(dir, `${tag}-${ROLL_UP_EVERY}`)
+  return autoPack(dir, { full })
+}
+
+/**
+ * Commits as small packs until autoPack runs, at most `most`: what it did, after how many. A
+ * record from before the last pack (a kill) or none counts the packs there now as rolled up, so
+ * the roll-up comes up to a pack or two later than ROLL_UP_EVERY.
+ */
+async function untilPacked(dir: string, tag: string, most = ROLL_UP_EVERY + 2): Promise<{ outcome: Awaited<ReturnType<typeof autoPack>>; commits: number }> {
+  for (let i = 1; i <= most; i++) {
+    await smallPack(dir, `${tag}-${i}`)
+    const outcome = await autoPack(dir, { full: true })
+    if (outcome !== undefined) return { outcome, commits: i }
+  }
+  assert.fail(`${tag}: nothing ran after ${most} small packs`)
+}
+
+const record = async (dir: string) => JSON.parse(await readFile(join(dir, '.git/twinsync/cache/auto-pack.json'), 'utf8')) as { leftLoose: number; leftPacks?: number; sinceWhole: number }
 
 /** `n` loose blobs nothing refers to (what a discarded volatile-only snapshot leaves), `daysOld` days old. */
 async function unreachable(dir: string, n: number, tag: string, daysOld = 0): Promise<string[]> {
@@ -92,8 +142,7 @@ describe('autoPack (the twin object store packed after a snapshot)', () => {
   })
 
   it(`rolls the commits' small packs (writeObjects) up once ${ROLL_UP_EVERY} are there, running no git before; the store stays whole`, async () => {
-    await commitFiles(dir, 3, 'first')
-    assert.equal((await autoPack(dir, { full: true }))?.kind, 'incremental')
+    await firstCommit(dir)
     const base = await packs(dir)
     for (let i = 1; i < ROLL_UP_EVERY; i++) {
       await commitFiles(dir, 3, `s${i}`)
@@ -113,6 +162,145 @@ describe('autoPack (the twin object store packed after a snapshot)', () => {
     git(dir, 'repack', '-a', '-d', '-q')
     assert.equal(await autoPack(dir, { full: true }), undefined)
     assert.equal(JSON.parse(await readFile(join(dir, '.git/twinsync/cache/auto-pack.json'), 'utf8')).leftPacks, 1)
+  })
+
+  it(`makes the roll-up that brings the commits rolled up since the last whole pack to ${WHOLE_EVERY} a whole pack; the apt hook's never, the next one allowed then`, async function () {
+    this.timeout(300_000)
+    await firstCommit(dir)
+    assert.equal(WHOLE_EVERY % ROLL_UP_EVERY, 0)
+    for (let n = 1; n < WHOLE_EVERY / ROLL_UP_EVERY; n++) {
+      const rolled = await rollUp(dir, `r${n}`, true)
+      assert.equal(rolled?.kind, 'incremental', `roll-up ${n}`)
+      assert.equal((await record(dir)).sinceWhole, n * ROLL_UP_EVERY)
+    }
+    // The apt hook's roll-up (full: false) stays incremental and is counted; the next snapshot's is the whole pack.
+    assert.equal((await rollUp(dir, 'apt', false))?.kind, 'incremental')
+    assert.equal((await record(dir)).sinceWhole, WHOLE_EVERY)
+    const whole = await rollUp(dir, 'after', true)
+    assert.equal(whole?.kind, 'full')
+    assert.equal(whole?.packsAfter, 1)
+    assert.equal((await record(dir)).sinceWhole, 0)
+    // Counted again from there.
+    assert.equal((await rollUp(dir, 'again', true))?.kind, 'incremental')
+    assert.equal((await record(dir)).sinceWhole, ROLL_UP_EVERY)
+    git(dir, 'fsck', '--full', '--strict')
+    const commits = WHOLE_EVERY + 2 * ROLL_UP_EVERY
+    assert.equal(git(dir, 'rev-list', '--count', 'HEAD'), `${1 + commits}\n`)
+    assert.equal(git(dir, 'show', `HEAD~${commits}:first/f2`), 'first 2\n')
+  })
+
+  it('killed or failing at any step of a whole pack, its record is the old one (replaced whole, last): the store whole, the count of roll-ups kept, the next roll-up whole again', async function () {
+    this.timeout(600_000)
+    await firstCommit(dir)
+    for (let n = 1; n < WHOLE_EVERY / ROLL_UP_EVERY; n++) assert.equal((await rollUp(dir, `r${n}`, true))?.kind, 'incremental')
+    for (let i = 1; i <= ROLL_UP_EVERY; i++) await smallPack(dir, `last-${i}`)
+    const before = await record(dir)
+    assert.equal(before.sinceWhole, WHOLE_EVERY - ROLL_UP_EVERY)
+    const template = `${dir}-template`
+    cpSync(dir, template, { recursive: true })
+    try {
+      const stopped = async (at: number, mode: 'kill' | 'fail') => {
+        await rm(dir, { recursive: true, force: true })
+        cpSync(template, dir, { recursive: true })
+        const point = killAt(at, mode)
+        try {
+          return { outcome: await autoPack(dir, { full: true }), point }
+        } catch (error) {
+          assert.ok(error instanceof Killed, String(error))
+          return { outcome: undefined, point }
+        } finally {
+          point.restore()
+        }
+      }
+      const whole = await stopped(Number.POSITIVE_INFINITY, 'kill')
+      assert.equal(whole.outcome?.kind, 'full')
+      assert.ok(whole.point.steps >= 2, whole.point.calls.join(' '))
+      for (const mode of ['kill', 'fail'] as const) {
+        for (let at = 1; at <= whole.point.steps; at++) {
+          const where = `${mode} at step ${at} (${whole.point.calls[at - 1]})`
+          const run = await stopped(at, mode)
+          assert.ok(run.point.hit, where)
+          git(dir, 'fsck', '--full', '--strict')
+          assert.equal(git(dir, 'rev-list', '--count', 'HEAD'), `${1 + WHOLE_EVERY}\n`, where)
+          // The record's rename is the pack's last step: any kill before it leaves the old record whole.
+          assert.deepEqual(await record(dir), before, where)
+          // A temp record the kill left is the dead run's: the next settling removes it.
+          asGoneRun(dir)
+          await settleSnapshot(dir)
+          assert.deepEqual((await readdir(join(dir, '.git/twinsync/cache'))).filter((n) => n.includes('auto-pack')), ['auto-pack.json'], `${where}: a temp record left after settling`)
+          // The next snapshots: the next roll-up is whole again (a whole pack more, nothing lost).
+          const next = await untilPacked(dir, 'next')
+          assert.equal(next.outcome?.kind, 'full', where)
+          assert.equal((await record(dir)).sinceWhole, 0, where)
+          git(dir, 'fsck', '--full', '--strict')
+          assert.equal(await countLoose(dir), 0)
+        }
+      }
+    } finally {
+      await rm(template, { recursive: true, force: true })
+    }
+  })
+
+  it('a record torn or lost (an older TwinSync, a disk error) reads as nothing packed yet: the next roll-up counts from 0', async () => {
+    await firstCommit(dir)
+    await writeFile(join(dir, '.git/twinsync/cache/auto-pack.json'), '{"leftLoose":0,"leftPa')
+    const next = await untilPacked(dir, 'torn')
+    assert.equal(next.outcome?.kind, 'incremental')
+    assert.ok(next.commits <= ROLL_UP_EVERY + 1, `${next.commits} small packs`)
+    assert.equal((await record(dir)).sinceWhole, next.commits - 1, 'the small packs there when the record was read again not counted')
+    git(dir, 'fsck', '--full', '--strict')
+  })
+
+  it(`rolls small packs up sooner once they hold 1/${ROLL_UP_SHARE} of the bytes the last pack left (a young twin stays within a few % of packing each commit)`, async () => {
+    await firstCommit(dir)
+    const big = async (tag: string) => {
+      await mkdir(join(dir, tag), { recursive: true })
+      await writeFile(join(dir, tag, 'noise'), randomBytes(Math.ceil(NOISE / ROLL_UP_SHARE / 2) + 512))
+      await smallPack(dir, tag)
+    }
+    await big('a')
+    assert.equal(await autoPack(dir, { full: true }), undefined, 'one small pack, under the share')
+    await big('b')
+    assert.equal((await autoPack(dir, { full: true }))?.kind, 'incremental', 'two: over it')
+    assert.equal((await record(dir)).sinceWhole, 2)
+    git(dir, 'fsck', '--full', '--strict')
+  })
+
+  it(`a kill between a small pack's rename and its index's leaves a pack git never reads: fsck clean, not counted for the roll-up, removed once an hour old`, async function () {
+    this.timeout(300_000)
+    await firstCommit(dir)
+    const blob = (text: string) => {
+      const bytes = Buffer.from(text)
+      return { sha: createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex'), bytes }
+    }
+    const lost = [blob('a commit killed before its ref moved\n'), blob('its other file\n')]
+    const point = killAt((call) => /^renameSync\(.*\/tmp_idx_[0-9a-f]+\)$/.test(call))
+    try {
+      assert.throws(() => writePack(dir, lost), Killed)
+    } finally {
+      point.restore()
+    }
+    assert.ok(point.hit)
+    const folder = join(dir, '.git/objects/pack')
+    const names = await readdir(folder)
+    const orphan = names.find((n) => n.endsWith('.pack') && !names.includes(n.replace(/\.pack$/, '.idx')))
+    assert.ok(orphan !== undefined, names.join(' '))
+    assert.ok(names.some((n) => n.startsWith('tmp_idx_')), 'the index, not renamed, under its temp name')
+    assert.equal(git(dir, 'fsck', '--full', '--strict', '--no-progress'), '')
+    for (const { sha } of lost) assert.ok(!has(dir, sha), 'not read by git')
+    // Not counted: the roll-up comes after ROLL_UP_EVERY commits' packs, as without it; the young orphan kept.
+    assert.equal((await rollUp(dir, 'a', true))?.kind, 'incremental')
+    assert.ok((await readdir(folder)).includes(orphan))
+    git(dir, 'fsck', '--full', '--strict')
+    // An hour old: removed (with the temp index) by the next pack that runs.
+    const old = new Date(Date.now() - 2 * 3_600_000)
+    for (const name of await readdir(folder)) if (name === orphan || name.startsWith('tmp_idx_')) await utimes(join(folder, name), old, old)
+    assert.equal((await rollUp(dir, 'b', true))?.kind, 'incremental')
+    const left = await readdir(folder)
+    assert.ok(!left.includes(orphan) && !left.some((n) => n.startsWith('tmp_')), left.join(' '))
+    assert.ok(left.filter((n) => n.endsWith('.pack')).every((n) => left.includes(n.replace(/\.pack$/, '.idx'))), 'every pack with its index')
+    git(dir, 'fsck', '--full', '--strict')
+    assert.equal(git(dir, 'show', 'HEAD~16:first/f2'), 'first 2\n')
   })
 
   it(`packs everything into one pack once ${PACK_LIMIT} packs would exist, unless only incremental packs are allowed (the apt hook)`, async () => {

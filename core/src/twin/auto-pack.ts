@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { ownEnv } from '@twinsync/sdk/light'
 import { runGitBytes } from './git.js'
+import { writeRecord } from './quick-status.js'
 
 /**
  * Keep the twin's object store packed as snapshots go by, the way `git gc --auto` would if the
@@ -13,14 +14,17 @@ import { runGitBytes } from './git.js'
  * objects/xx and objects/pack, no git process; a few ms). A commit's objects are one small pack
  * of their own since session 31 (writeObjects in atomic-snapshot.ts; loose before, and still
  * for a git without cruft packs). When there are loose ones (LOOSE_LIMIT more than the last
- * pack could not take), or ROLL_UP_EVERY packs more than the last pack left, git runs:
+ * pack could not take), or ROLL_UP_EVERY packs more than the last pack left, or fewer holding
+ * 1/ROLL_UP_SHARE of its bytes, git runs:
  *   - `git repack -d --geometric=2`: the loose objects into a new pack, rolled up with the
  *     smallest packs until each pack holds at least twice the objects of the next smaller one
  *     (deltas searched among all the rolled-up objects). No walk of the history (git's
  *     --stdin-packs mode): its cost grows with the small packs it rolls up, not with the
  *     history, and there are at most about log2(objects) packs;
- *   - once PACK_LIMIT packs exist (and not from the apt hook, `full: false`), `git repack
- *     --cruft -d --cruft-expiration=<PRUNE_EXPIRE>` instead: every reachable object into one
+ *   - at the roll-up that makes WHOLE_EVERY commits' small packs rolled up since the last whole
+ *     pack (about every 50 commits; the first allowed after it when the apt hook's was the one), or once PACK_LIMIT
+ *     packs exist (loose objects packed), and never from the apt hook (`full: false`), `git
+ *     repack --cruft -d --cruft-expiration=<PRUNE_EXPIRE>` instead: every reachable object into one
  *     pack (deltas across all snapshots; existing deltas reused, so it costs a walk of the
  *     history and a copy, not a new delta search), the unreachable ones (a discarded
  *     volatile-only snapshot's objects, which the geometric kind packs too) into a cruft pack
@@ -46,22 +50,34 @@ import { runGitBytes } from './git.js'
  *     the way; packing 72 ms a snapshot amortised (wall, load average 7; a geometric pack 54 ms
  *     median, a whole one 208 ms), git 14.9 ms of CPU a snapshot against 4.8 (the same 1,000
  *     snapshots replayed). What the rest is: docs/architecture.md (Speed).
- *   - session 31, a commit's objects as a small pack of its own, rolled up every ROLL_UP_EVERY
- *     (8): the minbase root's one-file snapshot, 16 interleaved pairs against the same build
- *     with loose objects and a repack after each (load 11–13; CPU user + sys with children):
- *     medians 0.63 → 0.58 s, paired mean −55 ms (sums 10.01 → 9.12 s, the roll-ups included),
- *     wall paired mean −280 ms. Growth (services container, 200 hourly snapshots instead of
- *     1,000 for want of time, both builds side by side at load 12–17): 1,008 → 1,056 KB at 200
- *     (+4.8%; no whole pack ran, against one before), repack 631 → 99 ms a snapshot amortised,
- *     snapshot median 7.2 → 6.2 s of wall. Not landed: a chaos snapshot-kill trial failed (see
- *     notes/s31/speed.md).
+ *   - session 32 (session 31's small packs, with the cadence of this session): a commit's
+ *     objects a small pack of their own (writeObjects), rolled up every ROLL_UP_EVERY (8) or
+ *     once they hold 1/ROLL_UP_SHARE (16) of the bytes the last pack left, a whole pack every
+ *     WHOLE_EVERY (48) commits. Growth, 200 hourly snapshots (not 1,000, for time), against
+ *     main (loose objects, a geometric repack after each commit), both builds side by side at
+ *     load 12–14: 980 → 924 KB at 200, the largest along the way 1,044 → 972 KB, 0.94× on
+ *     average snapshot by snapshot (0.72–1.15×: each build's size swings ±10% with its own
+ *     roll-ups); repacks 198 geometric + 1 whole → 117 + 4, 650 → 326 ms of wall a snapshot
+ *     amortised. At ROLL_UP_EVERY alone (session 31) the twin was 1,008 → 1,056 KB at 200 (no
+ *     whole pack ran); with a whole pack every 6 roll-ups, 1,032 KB, and up to 35% larger just
+ *     before a roll-up: a small pack holds whole copies (the services root's hourly commit
+ *     22 KB, 28 KB on disk with its index), hence ROLL_UP_SHARE. The minbase root's one-file
+ *     snapshot on a new twin, 16 interleaved pairs against main (load 13; CPU user + sys with
+ *     children): medians 0.720 → 0.695 s, paired mean −32 ms (sd 68 ms); there a small pack
+ *     (10 KB) is over 1/16 of the twin (124 KB), so 15 of the 16 rolled up, and the gain is the
+ *     loose objects not written; a grown twin rolls up every 2–8 commits (the services twin:
+ *     every 2 at 0.5–1 MB).
  *
  * Crash safety is git's: a pack is written under a temp name and renamed into place with its
  * index, and `-d` deletes loose objects and old packs only once a new pack holds them. No
  * unreachable object younger than PRUNE_EXPIRE is dropped (the cruft pack keeps it; `-A`
  * loosens it), so a git process left running by a killed TwinSync can never lose an object a
- * later run refers to. A kill leaves only temp packs (objects/pack/.tmp-*, tmp_*), removed here
- * once they are an hour old. No ref, reflog or packed-refs file is touched (unlike `git gc`,
+ * later run refers to. A kill leaves only temp packs (objects/pack/.tmp-*, tmp_*) and a commit's
+ * small pack without its index (pack-writer.ts renames the pack first; git never reads it, and
+ * `git fsck` is clean with it), removed here once they are an hour old; it is not counted for
+ * the roll-up. The module's record (what the last pack left, the roll-ups since the last whole
+ * pack) is replaced whole after the pack, so a kill leaves the one before: the next roll-up
+ * comes a pack or two late, or a whole pack runs once more; nothing is lost. No ref, reflog or packed-refs file is touched (unlike `git gc`,
  * whose pack-refs a kill could leave locked). The caller holds the twin lock, so two TwinSync
  * runs never pack at once; readers without the lock (history, status) read through git, which
  * tolerates a repack underway.
@@ -74,9 +90,29 @@ export const LOOSE_LIMIT = 1
  * snapshot's commit writes its objects as one small pack of its own (writeObjects in
  * atomic-snapshot.ts, with pack-writer.ts), not loose, so most changed snapshots run no git
  * here at all; every ROLL_UP_EVERY such packs the geometric repack rolls them up (with deltas
- * among them), as it rolled each commit's loose objects up before. Figures: the module's comment.
+ * among them), as it rolled each commit's loose objects up before. Sooner when they hold
+ * 1/ROLL_UP_SHARE of the bytes the last pack left (below). Figures: the module's comment.
  */
 export const ROLL_UP_EVERY = 8
+/**
+ * Small packs are rolled up once their bytes reach 1/ROLL_UP_SHARE of the packs the last pack
+ * left, so they never make the twin more than a few % larger than packing each commit did: a
+ * small pack holds whole copies of what changed, no deltas (the services root's hourly
+ * commit: a 22 KB pack, 28 KB on disk with its index, against about 2 KB as deltas). On a
+ * young small twin that is every commit or two; from about 2 MB of packs, every ROLL_UP_EVERY.
+ * At ROLL_UP_EVERY alone the services twin was 18–35% larger than main's just before a roll-up.
+ */
+export const ROLL_UP_SHARE = 16
+/**
+ * Commits' small packs rolled up since the last whole pack at which the next roll-up is a whole
+ * pack instead: about every 50 commits, as PACK_LIMIT made it when each commit's loose objects
+ * were packed (PACK_LIMIT counts the geometric progression's packs, which grow more slowly
+ * once a pack rolls several commits up: no whole pack in 200 snapshots at ROLL_UP_EVERY, and
+ * the twin 4.8% larger). Counted in the module's record (State.sinceWhole), which is replaced
+ * whole (a temp file renamed over it): a kill leaves the count of the last pack or of the one
+ * before, never a torn record.
+ */
+export const WHOLE_EVERY = 48
 /**
  * Packs (cruft packs not counted) at which the next pack is a whole one: about every 50 hourly
  * snapshots, so its walk of the history stays a small part of a snapshot as the history grows.
@@ -113,32 +149,42 @@ export interface AutoPackOutcome {
 interface State {
   /** Loose objects the last pack left (what a pack cannot take), the baseline for the next. */
   leftLoose: number
-  /** Packs (cruft packs not counted) the last pack left; undefined: not known yet (then today's count). */
+  /** Packs (cruft packs not counted) the last pack left, and their bytes; undefined: not known yet (then today's). */
   leftPacks?: number
+  leftBytes?: number
+  /** Commits' small packs rolled up since the last whole pack (see WHOLE_EVERY). */
+  sinceWhole: number
 }
 
 /** Pack when the heuristic says so; undefined when nothing ran. Hold the twin lock. */
 export async function autoPack(dir: string, options: { full: boolean; legacy?: boolean }): Promise<AutoPackOutcome | undefined> {
   const looseBefore = await countLoose(dir)
   const state = await readState(dir)
-  const packsBefore = await countPacks(dir)
+  const { count: packsBefore, bytes: bytesBefore } = await packStats(dir)
   const leftPacks = state.leftPacks ?? packsBefore
+  const leftBytes = state.leftBytes ?? bytesBefore
   // Small packs of commits (writeObjects) to roll up: only a git with cruft packs writes them.
-  const rollUp = packsBefore >= leftPacks + ROLL_UP_EVERY
+  const small = Math.max(0, packsBefore - leftPacks)
+  const rollUp = small >= ROLL_UP_EVERY || (small > 0 && (bytesBefore - leftBytes) * ROLL_UP_SHARE >= leftBytes)
   // Nothing loose to pack either way (a snapshot whose objects went into one pack): no `git version` asked.
   const legacy = looseBefore < state.leftLoose + Math.min(LOOSE_LIMIT, LEGACY.looseLimit) && !rollUp ? (options.legacy ?? false) : (options.legacy ?? !(await hasCruftPacks(dir)))
   if (looseBefore < state.leftLoose + (legacy ? LEGACY.looseLimit : LOOSE_LIMIT) && !(rollUp && !legacy)) {
     // Fewer loose objects or packs than the baseline: someone packed or pruned; follow them down.
-    if (looseBefore < state.leftLoose || packsBefore < leftPacks || state.leftPacks === undefined) {
-      await writeState(dir, { leftLoose: Math.min(looseBefore, state.leftLoose), leftPacks: Math.min(packsBefore, leftPacks) })
+    if (looseBefore < state.leftLoose || packsBefore < leftPacks || state.leftPacks === undefined || state.leftBytes === undefined) {
+      const down = packsBefore < leftPacks || state.leftPacks === undefined
+      await writeState(dir, { leftLoose: Math.min(looseBefore, state.leftLoose), leftPacks: down ? packsBefore : leftPacks, leftBytes: down || state.leftBytes === undefined ? bytesBefore : leftBytes, sinceWhole: state.sinceWhole })
     }
     return undefined
   }
   const started = performance.now()
   await removeOldTempPacks(dir)
-  // Whole when the packs the last pack left, and the one this makes, reach the limit (the commits' small packs are what this rolls up).
+  // Whole once WHOLE_EVERY commits' small packs were rolled up since the last whole pack, with
+  // these (the first roll-up allowed then: the apt hook's are never whole), or when the packs
+  // the last pack left, and the one this makes, reach the limit (loose objects packed, as
+  // before session 31).
+  const sinceWhole = state.sinceWhole + (legacy ? 0 : small)
   const packs = legacy ? packsBefore : Math.min(packsBefore, leftPacks)
-  const full = options.full && packs + 1 >= (legacy ? LEGACY.packLimit : PACK_LIMIT)
+  const full = options.full && (legacy ? packs + 1 >= LEGACY.packLimit : packs + 1 >= PACK_LIMIT || sinceWhole >= WHOLE_EVERY)
   // -n: no update-server-info (info/refs, for serving over dumb HTTP; nobody serves a twin so).
   const depth = `--depth=${DEPTH}`
   if (legacy && full) {
@@ -156,8 +202,8 @@ export async function autoPack(dir: string, options: { full: boolean; legacy?: b
     await runGitBytes(dir, ['repack', '--geometric=2', '-d', '-q', '-n', depth])
   }
   const looseAfter = await countLoose(dir)
-  const packsAfter = await countPacks(dir)
-  await writeState(dir, { leftLoose: looseAfter, leftPacks: packsAfter })
+  const { count: packsAfter, bytes: bytesAfter } = await packStats(dir)
+  await writeState(dir, { leftLoose: looseAfter, leftPacks: packsAfter, leftBytes: bytesAfter, sinceWhole: full ? 0 : sinceWhole })
   return { kind: full ? 'full' : 'incremental', looseBefore, looseAfter, packsAfter, ms: Math.round(performance.now() - started) }
 }
 
@@ -226,8 +272,16 @@ export async function countLoose(dir: string): Promise<number> {
 
 /** Packs in the store with their index, less cruft packs (the ones with a .mtimes file: unreachable objects waiting to expire). */
 export async function countPacks(dir: string): Promise<number> {
-  const names = new Set(await readdir(join(dir, '.git', 'objects', 'pack')).catch(() => [] as string[]))
-  return [...names].filter((n) => /^pack-[0-9a-f]+\.pack$/.test(n) && names.has(n.replace(/\.pack$/, '.idx')) && !names.has(n.replace(/\.pack$/, '.mtimes'))).length
+  return (await packStats(dir)).count
+}
+
+/** The packs countPacks counts, and the bytes of their .pack files. */
+async function packStats(dir: string): Promise<{ count: number; bytes: number }> {
+  const folder = join(dir, '.git', 'objects', 'pack')
+  const names = new Set(await readdir(folder).catch(() => [] as string[]))
+  const packs = [...names].filter((n) => /^pack-[0-9a-f]+\.pack$/.test(n) && names.has(n.replace(/\.pack$/, '.idx')) && !names.has(n.replace(/\.pack$/, '.mtimes')))
+  const sizes = await Promise.all(packs.map((n) => stat(join(folder, n)).then((info) => info.size, () => 0)))
+  return { count: packs.length, bytes: sizes.reduce((a, b) => a + b, 0) }
 }
 
 /**
@@ -261,15 +315,19 @@ async function readState(dir: string): Promise<State> {
   try {
     const value = JSON.parse(await readFile(join(dir, STATE), 'utf8')) as Partial<State>
     const leftPacks = count(value.leftPacks)
-    return { leftLoose: count(value.leftLoose) ?? 0, ...(leftPacks === undefined ? {} : { leftPacks }) }
+    const leftBytes = count(value.leftBytes)
+    return { leftLoose: count(value.leftLoose) ?? 0, ...(leftPacks === undefined ? {} : { leftPacks }), ...(leftBytes === undefined ? {} : { leftBytes }), sinceWhole: count(value.sinceWhole) ?? 0 }
   } catch {
-    return { leftLoose: 0 }
+    return { leftLoose: 0, sinceWhole: 0 }
   }
 }
 
-/** Only a hint, written in place: lost or torn, it reads as 0 and the next snapshot packs once more. */
+/**
+ * Only a hint, replaced whole (writeRecord: a temp file named by its run, renamed over it; one a
+ * kill leaves is removed by the next settling): a kill leaves the last record or the one
+ * before. Lost or unreadable, it reads as nothing packed yet: the next snapshot packs once more,
+ * and the whole pack's count (sinceWhole) starts again.
+ */
 async function writeState(dir: string, state: State): Promise<void> {
-  await mkdir(dirname(join(dir, STATE)), { recursive: true })
-    .then(() => writeFile(join(dir, STATE), JSON.stringify(state) + '\n', { mode: 0o600 }))
-    .catch(() => undefined)
+  writeRecord(join(dir, STATE), JSON.stringify(state) + '\n')
 }
