@@ -489,7 +489,7 @@ export class SnapshotDraft {
     // Session 32: a file where a new document goes, in a twin that was clean when the draft began
     // (quick-status counts untracked and ignored files as edits): a person created it since. The
     // move's rename took it for a leftover and wrote over it. A folder there is the move's own to take.
-    const created = this.began === undefined ? [] : [...this.updates.keys()].filter((p) => !head.has(p) && lookedAt(join(this.dir, p)) !== '-' && lookedAt(join(this.dir, p)) !== FOLDER_SEEN)
+    const created = this.began === undefined ? [] : [...this.updates.keys()].filter((p) => !head.has(p) && !['-', FOLDER_SEEN].includes(lookedAt(join(this.dir, p))))
     return [...found.filter((p) => !this.removals.has(p) || entryPresent(join(this.dir, p))), ...created]
   }
 
