@@ -42,13 +42,13 @@ describe('the twin disk full right after a snapshot commit', function () {
     if (rig !== undefined) await rm(rig.dir, { recursive: true, force: true })
   })
 
-  /** A container whose logger fills the twin's disk when the snapshot logs its commit (and `when` says so). */
-  const filling = async (when: () => boolean = () => true) => {
+  /** A container whose logger fills the twin's disk when the snapshot logs its commit (and `when` says so), or another of its lines (`at`). */
+  const filling = async (when: () => boolean = () => true, at = 'snapshot: committed') => {
     const r = rig as SmallTwin
     const logger = {
       ...silentLogger,
       debug: (m: string) => {
-        if (!m.startsWith('snapshot: committed') || !when()) return
+        if (!m.startsWith(at) || !when()) return
         const fs = statfsSync(mounted)
         execFileSync('fallocate', ['-l', String(fs.bavail * fs.bsize), filler()])
       },
@@ -97,6 +97,27 @@ describe('the twin disk full right after a snapshot commit', function () {
     await (await r.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
     assert.equal(await readFile(join(r.twin, 'filesystem/etc/hostname'), 'utf8'), 'left out\n', 'the edit left out is back')
     assert.deepEqual(await planned(), ['/etc/hostname'])
+  })
+
+  // Session 32 (helper redteam): the disk filled after an apply committed the person's edits
+  // ("TwinSync edit before apply") and before its checkpoint: the disk's own words said "nothing
+  // was written and the twin is as it was", though HEAD had moved by that commit.
+  it('an apply whose checkpoint finds the disk full says the edits were committed and the machine not changed', async () => {
+    const r = rig as SmallTwin
+    await writeFile(join(r.twin, 'filesystem/etc/motd'), 'applied\n')
+    const before = await readFile(join(r.root, 'etc/motd'), 'utf8')
+    const plan = await (await r.container()).resolve(PlanWorkflow).plan({})
+    let filled = false
+    const container = await filling(() => !filled && (filled = true), 'snapshot: collected')
+    const failed = await failure(container.resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal }))
+    assert.ok(filled, 'the disk was filled during the checkpoint')
+    const head = git(r.twin, ['rev-parse', 'HEAD']).trim()
+    assert.equal(failed.code, 'DISK_FULL', failed.message)
+    assert.ok(failed.message.includes(`is full: your edits of the twin were committed (${head.slice(0, 12)}, "TwinSync edit before apply"), the checkpoint before the steps could not be; nothing on the machine was changed`), failed.message)
+    assert.match(git(r.twin, ['log', '-1', '--format=%s']), /^TwinSync edit before apply /)
+    assert.equal(await readFile(join(r.root, 'etc/motd'), 'utf8'), before, 'the machine was not changed')
+    await rm(filler())
+    assert.deepEqual(await planned(), ['/etc/motd'], 'the edit is still asked')
   })
 
   // Session 31 (helper redteam): meanwhile `status` read the set-aside twin against the last

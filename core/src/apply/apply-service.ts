@@ -153,7 +153,7 @@ export class ApplyService {
     // An edited working twin is the desired state: commit it before the checkpoint writes the
     // live state over it, so history keeps both.
     await this.snapshots.settleTwin()
-    if ((await this.twin.dirtyPaths()).length > 0) await this.twin.commitEdits(`TwinSync edit before apply ${stamp}`)
+    const editCommit = (await this.twin.dirtyPaths()).length > 0 ? await this.twin.commitEdits(`TwinSync edit before apply ${stamp}`) : undefined
     // The twin the plan was made from (its edits just committed), before the checkpoint moves HEAD.
     const desired = await this.desiredTree(options.plan, options.revertTo)
     const what = options.revertTo === undefined ? 'apply' : `revert to ${options.revertTo.slice(0, 12)}`
@@ -173,7 +173,9 @@ export class ApplyService {
       done: continuing ? interrupted.done : {},
     })
     await recorder.save()
-    const checkpoint = await this.snapshots.snapshotLocked({ message: `TwinSync checkpoint before ${what} ${stamp}`, signal: options.signal })
+    const checkpoint = await this.snapshots.snapshotLocked({ message: `TwinSync checkpoint before ${what} ${stamp}`, signal: options.signal }).catch((error: unknown) => {
+      throw checkpointFailed(error, editCommit, this.twin.dir)
+    })
     await recorder.setCheckpoint(checkpoint.commit ?? checkpoint.head ?? null)
     const checkpointCommit = recorder.record.checkpoint
     // What the apply is asked to do becomes intent before any step runs: a repair of drift (the
@@ -380,6 +382,21 @@ function notApplied(steps: ReadonlyArray<{ id: string; status: string; message?:
     if (s.status === 'failed' || s.status === 'skipped') reasons[s.id] = stampReason(`${s.status} in the apply of ${stamp}${s.message ? `: ${s.message}` : ''}`, byId.get(s.id))
   }
   return reasons
+}
+
+/**
+ * The checkpoint before the steps could not be made for a full disk, after the person's edits
+ * were committed (commitEdits): the disk's own words ("nothing was written and the twin is as it
+ * was") were not so, HEAD had moved by that commit (session 32, helper redteam). Said as it is;
+ * the machine was not changed, and the edits stay what the twin asks.
+ */
+function checkpointFailed(error: unknown, editCommit: string | undefined, dir: string): unknown {
+  if (editCommit === undefined || !(error instanceof TwinSyncError) || error.code !== 'DISK_FULL') return error
+  return new TwinSyncError('DISK_FULL', `The disk holding the twin (${dir}) is full: your edits of the twin were committed (${editCommit.slice(0, 12)}, "TwinSync edit before apply"), the checkpoint before the steps could not be; nothing on the machine was changed`, {
+    nextStep: `Free some space (\`df -h ${dir}\`), then run \`twinsync apply\` again: your edits are still what the twin asks.`,
+    details: { repo: dir, committed: editCommit },
+    cause: error,
+  })
 }
 
 /**
