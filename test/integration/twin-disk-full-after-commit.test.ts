@@ -118,6 +118,12 @@ describe('the twin disk full right after a snapshot commit', function () {
     assert.equal(await readFile(join(r.root, 'etc/motd'), 'utf8'), before, 'the machine was not changed')
     await rm(filler())
     assert.deepEqual(await planned(), ['/etc/motd'], 'the edit is still asked')
+    // Once there is room, `apply` again goes on from there.
+    const again = await (await r.container()).resolve(PlanWorkflow).plan({})
+    await (await r.container()).resolve(ApplyService).apply({ plan: again, fromFile: false, signal: new AbortController().signal })
+    assert.equal(await readFile(join(r.root, 'etc/motd'), 'utf8'), 'applied\n', 'applied')
+    assert.equal(await readApplyRecord(r.twin), undefined, 'no interrupted apply left')
+    assert.deepEqual(await planned(), [])
   })
 
   // Session 31 (helper redteam): meanwhile `status` read the set-aside twin against the last
