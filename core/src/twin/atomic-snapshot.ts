@@ -1549,7 +1549,7 @@ function addFolders(folders: Set<string> | undefined, path: string): void {
  * beginning `.git` or `git~1` in any case. A path without any of these is a twin path; one with
  * one is judged part by part.
  * Speed (issue 22, session 24): the scale root's unchanged snapshot writes 19,600 documents,
- * each path split and every part through isDotGit's split, expressions and replace: its twin's
+ * each path split and every part through isDotGitName's split, expressions and replace: its twin's
  * 19,626 paths checked in a fresh process, 63 → 4.6 ms of CPU (medians of 9 interleaved, load
  * 13). core/test/twin-path-check.test.ts compares the verdicts with the part-by-part check's.
  */
@@ -1559,16 +1559,13 @@ const SUSPECT_PATH = /(?:^|\/)(?:\.{1,2}(?:\/|$)|\/|$)|[\0\\\u200c-\u200f\u202a-
 export function checkTwinPath(path: string): void {
   if (!SUSPECT_PATH.test(path)) return
   const parts = path.split('/')
-  if (path.startsWith('/') || path.includes('\0') || parts.some((p) => p === '' || p === '.' || p === '..' || isDotGit(p))) {
+  if (path.startsWith('/') || path.includes('\0') || parts.some((p) => p === '' || p === '.' || p === '..' || isDotGitName(p))) {
     throw new TwinSyncError('PATH_INVALID', `Not a twin path: ${JSON.stringify(path)}`, {
       nextStep: 'A provider produced this path; report it to the provider\'s authors, and run the snapshot again without that provider (--only).',
       details: { path },
     })
   }
 }
-
-/** A name git will not put into a tree (the SDK's isDotGitName: one rule with the providers that leave such names out). */
-const isDotGit = isDotGitName
 
 /** git in the twin (see runGitBytes); a failure is GIT_FAILED, REPO_DAMAGED or DISK_FULL. */
 function git(dir: string, args: string[], options: { env?: Record<string, string>; input?: string | Buffer | Iterable<Buffer> } = {}): Promise<Buffer> {

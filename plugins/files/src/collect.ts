@@ -333,7 +333,8 @@ function closingDiagnostics(tokenFiles: ReadonlyArray<{ path: string; reason: st
   for (const path of unholdable) {
     const folder = posix.dirname(path)
     const name = posix.basename(path)
-    if (!isDotGitName(name) && tooLong(path)) {
+    const gitRefuses = isDotGitName(name)
+    if (!gitRefuses && tooLong(path)) {
       diagnostics.push(
         warningDiagnostic('FILES_PATH_TOO_LONG', `A path in ${folder.slice(0, 120)}… is ${Buffer.byteLength(path)} bytes, longer than the twin can hold (${MAX_MIRRORED_PATH_BYTES}); it is left out, and everything below it`, {
           path,
@@ -343,7 +344,7 @@ function closingDiagnostics(tokenFiles: ReadonlyArray<{ path: string; reason: st
       )
       continue
     }
-    if (isDotGitName(name)) {
+    if (gitRefuses) {
       diagnostics.push(
         warningDiagnostic('FILES_NAME_GIT_REFUSES', `A name in ${folder} is one git refuses in a tree (${JSON.stringify(name)}: .git in another spelling); the twin cannot hold it and leaves it out, and everything below it`, {
           path,
@@ -354,7 +355,7 @@ function closingDiagnostics(tokenFiles: ReadonlyArray<{ path: string; reason: st
       continue
     }
     diagnostics.push(
-      warningDiagnostic('FILES_NAME_NOT_UTF8', `A name in ${folder} is not UTF-8 (${posix.basename(path)} as decoded); the twin cannot hold it and leaves it out`, {
+      warningDiagnostic('FILES_NAME_NOT_UTF8', `A name in ${folder} is not UTF-8 (${name} as decoded); the twin cannot hold it and leaves it out`, {
         path,
         provider: 'files',
         detail: `Rename it to UTF-8 (\`ls -b ${folder === '/' ? '/' : `${folder}/`}\` shows its bytes; convmv or mv), or ignore it with files.ignore, then snapshot again.`,
