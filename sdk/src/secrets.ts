@@ -1875,14 +1875,14 @@ export function handRules(): ReadonlyArray<Readonly<Pick<HandRule, 'id' | 'descr
 function handSpans(text: string, path: string | undefined): Span[] {
   const spans: Span[] = []
   const marks = new TextMarks(text)
-  for (const rule of allHandRules()) ruleSpans(rule, text, path, spans, marks)
+  const name = basename(path)
+  for (const rule of allHandRules()) ruleSpans(rule, text, path, name, spans, marks)
   return spans
 }
 
-/** One rule's matches in a text from `path`, added to `spans`. */
-function ruleSpans(rule: HandRule, text: string, path: string | undefined, spans: Span[], marks = new TextMarks(text)): void {
+/** One rule's matches in a text from `path` (its last component `name`), added to `spans`. */
+function ruleSpans(rule: HandRule, text: string, path: string | undefined, name: string, spans: Span[], marks = new TextMarks(text)): void {
   if (rule.place !== undefined && !rule.place.test(path ?? '')) return
-  const name = basename(path)
   if (rule.file !== undefined && !rule.file.test(name)) return
   if (rule.notFile !== undefined && rule.notFile.test(name)) return
   const { hint, needs } = wordsOf(rule)
@@ -1896,7 +1896,7 @@ function ruleSpans(rule: HandRule, text: string, path: string | undefined, spans
 /** One hand rule's findings in a text, as [start, end) of each value (for tests: a rule against an earlier expression of it). */
 export function findingsOfRule(rule: Readonly<Pick<HandRule, 'id' | 'description' | 'pattern'>>, text: string, path?: string): Array<[number, number]> {
   const spans: Span[] = []
-  ruleSpans(rule as HandRule, text, path, spans)
+  ruleSpans(rule as HandRule, text, path, basename(path), spans)
   return spans.map((s) => [s.start, s.end])
 }
 
