@@ -64,6 +64,19 @@ export interface PlanOptions {
   alsoAgainst?: { tree: string; found: (provider: string, changes: readonly Change[]) => void }
 }
 
+/**
+ * Where a plan's desired state is read (Planner.desiredSource, treeSource): the reader, its commit
+ * when it is one, an interrupted apply it heads for, the working twin's look, and the saves a
+ * killed snapshot's move kept when this plan finished it (settleForReading).
+ */
+interface DesiredSource {
+  reader: TwinReader
+  twinCommit: string | null
+  interrupted?: ApplyInProgress
+  checked?: WorkingTwinCheck
+  kept?: string[]
+}
+
 /** A provider has no state in the twin read (info); every provider compared has none: TWIN_EMPTY (warning). */
 const TWIN_HAS_NO_STATE = 'TWIN_HAS_NO_STATE'
 
@@ -312,7 +325,7 @@ export class Planner {
   }
 
   /** A tree a saved plan recorded (basis.twinTree): its id is checked, as the plan's other fields are. */
-  private treeSource(tree: string): { reader: TwinReader; twinCommit: null; interrupted?: ApplyInProgress; checked?: WorkingTwinCheck; kept?: string[] } {
+  private treeSource(tree: string): DesiredSource {
     if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(tree)) throw new TwinSyncError('PLAN_INVALID', `The plan's twin tree ${JSON.stringify(tree)} is not a git object id`, { nextStep: 'Make a new plan (`twinsync plan --out FILE`).' })
     return { reader: new GitTreeReader(this.twin.dir, tree), twinCommit: null }
   }
@@ -320,7 +333,7 @@ export class Planner {
   private async desiredSource(
     from: string | undefined,
     fromIsWorkingTwin = false,
-  ): Promise<{ reader: TwinReader; twinCommit: string | null; interrupted?: ApplyInProgress; checked?: WorkingTwinCheck; kept?: string[] }> {
+  ): Promise<DesiredSource> {
     if (from !== undefined) {
       // Speed: `status` plans from the last snapshot, usually HEAD with the twin unchanged: its
       // files are read, with no `git rev-parse`, `ls-tree` and `cat-file` (quick-status.ts).
