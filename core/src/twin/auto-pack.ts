@@ -270,12 +270,10 @@ export async function countLoose(dir: string): Promise<number> {
   return n
 }
 
-/** Packs in the store with their index, less cruft packs (the ones with a .mtimes file: unreachable objects waiting to expire). */
-export async function countPacks(dir: string): Promise<number> {
-  return (await packStats(dir)).count
-}
-
-/** The packs countPacks counts, and the bytes of their .pack files. */
+/**
+ * The packs in the store with their index, less cruft packs (the ones with a .mtimes file:
+ * unreachable objects waiting to expire), and the bytes of their .pack files.
+ */
 async function packStats(dir: string): Promise<{ count: number; bytes: number }> {
   const folder = join(dir, '.git', 'objects', 'pack')
   const names = new Set(await readdir(folder).catch(() => [] as string[]))
