@@ -111,38 +111,28 @@ describe('a twin edit saved while a snapshot runs', function () {
 
   // Session 30: with a clean twin the draft writes only what the machine changed, but a person's
   // edit of such a file saved between the draft's start and its move was written over.
-  it('with a clean twin, an edit of a file the machine changed too, saved before the move: refused, the edit kept and planned', async () => {
-    rig = await smallTwin('twinsync-edit-during-')
-    await writeFile(join(rig.root, 'etc/hostname'), 'machine changed\n')
-    const head = git(rig.twin, ['rev-parse', 'HEAD']).trim()
-    const first = await outcome(snapshotWithEditAt('snapshot: described'))
-    assert.deepEqual(first, { error: 'TWIN_DIRTY', message: 'The twin was edited while the snapshot ran (filesystem/etc/hostname): nothing was committed, and the edit is kept' })
-    assert.equal(git(rig.twin, ['rev-parse', 'HEAD']).trim(), head, 'nothing committed')
-    assert.equal(await readFile(join(rig.twin, 'filesystem/etc/hostname'), 'utf8'), 'person edit\n', 'the edit is kept')
-    const again = await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
-    assert.ok(again.commit !== undefined, 'the next snapshot records the machine')
-    assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/hostname']), 'machine changed\n')
-    assert.equal(await readFile(join(rig.twin, 'filesystem/etc/hostname'), 'utf8'), 'person edit\n', 'the edit is still pending')
-    assert.deepEqual(await planned(), ['/etc/hostname'])
-  })
-
   // Session 32: a new twin file a person creates, during a snapshot of a clean twin, where the
   // machine has a new file too: the move took it for a leftover and renamed the machine's
   // document over it, with nothing said. Now it is an edit like any other: refused, kept, planned.
-  it('with a clean twin, a new twin file created where the machine has a new file too, before the move: refused, the file kept and planned', async () => {
-    rig = await smallTwin('twinsync-edit-during-')
-    await writeFile(join(rig.root, 'etc/newfile'), 'machine new\n')
-    const head = git(rig.twin, ['rev-parse', 'HEAD']).trim()
-    const first = await outcome(snapshotWithEditAt('snapshot: described', false, 'filesystem/etc/newfile'))
-    assert.deepEqual(first, { error: 'TWIN_DIRTY', message: 'The twin was edited while the snapshot ran (filesystem/etc/newfile): nothing was committed, and the edit is kept' })
-    assert.equal(git(rig.twin, ['rev-parse', 'HEAD']).trim(), head, 'nothing committed')
-    assert.equal(await readFile(join(rig.twin, 'filesystem/etc/newfile'), 'utf8'), 'person edit\n', 'the new file is kept')
-    const again = await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
-    assert.ok(again.commit !== undefined, 'the next snapshot records the machine')
-    assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/newfile']), 'machine new\n')
-    assert.equal(await readFile(join(rig.twin, 'filesystem/etc/newfile'), 'utf8'), 'person edit\n', 'the file is still pending')
-    assert.deepEqual(await planned(), ['/etc/newfile'])
-  })
+  for (const [what, file, machine] of [
+    ['an edit of a file the machine changed too', 'etc/hostname', 'machine changed\n'],
+    ['a new twin file created where the machine has a new file too', 'etc/newfile', 'machine new\n'],
+  ] as const) {
+    it(`with a clean twin, ${what}, saved before the move: refused, the edit kept and planned`, async () => {
+      rig = await smallTwin('twinsync-edit-during-')
+      await writeFile(join(rig.root, file), machine)
+      const head = git(rig.twin, ['rev-parse', 'HEAD']).trim()
+      const first = await outcome(snapshotWithEditAt('snapshot: described', false, `filesystem/${file}`))
+      assert.deepEqual(first, { error: 'TWIN_DIRTY', message: `The twin was edited while the snapshot ran (filesystem/${file}): nothing was committed, and the edit is kept` })
+      assert.equal(git(rig.twin, ['rev-parse', 'HEAD']).trim(), head, 'nothing committed')
+      assert.equal(await readFile(join(rig.twin, `filesystem/${file}`), 'utf8'), 'person edit\n', 'the edit is kept')
+      const again = await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+      assert.ok(again.commit !== undefined, 'the next snapshot records the machine')
+      assert.equal(git(rig.twin, ['show', `HEAD:filesystem/${file}`]), machine)
+      assert.equal(await readFile(join(rig.twin, `filesystem/${file}`), 'utf8'), 'person edit\n', 'the edit is still pending')
+      assert.deepEqual(await planned(), [`/${file}`])
+    })
+  }
 
   // Session 30: the snapshot an apply takes after its steps is refused the same way; the machine
   // was changed, so it is said as an apply that ran and was not recorded, and the rerun finishes it.
