@@ -4,6 +4,8 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rea
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inflateSync } from 'node:zlib'
+import fs from 'node:fs'
+import { syncBuiltinESMExports } from 'node:module'
 import { createHash } from 'node:crypto'
 import { SnapshotDraft, settleSnapshot } from '../src/twin/atomic-snapshot.js'
 import { forgetCruftAnswer, hasCruftPacks } from '../src/twin/auto-pack.js'
@@ -110,7 +112,7 @@ describe('a snapshot killed or failing at each step of its commit is the old sna
   }
 
   /** The new snapshot, with the draft's own calls, stopped at step `at`; the steps it took. */
-  async function snapshotStoppedAt(at: number, mode: 'kill' | 'fail'): Promise<{ steps: number; hit: boolean; calls: readonly string[] }> {
+  async function snapshotStoppedAt(at: number, mode: 'kill' | 'fail', expected?: string): Promise<{ steps: number; hit: boolean; calls: readonly string[] }> {
     rmSync(work, { recursive: true, force: true })
     cpSync(join(template, 'twin'), work, { recursive: true })
     const point = killAt(at, mode)
@@ -128,7 +130,8 @@ describe('a snapshot killed or failing at each step of its commit is the old sna
         throw error
       }
     } catch (error) {
-      if (!point.hit) throw error
+      // `expected`: the code the whole run (not stopped) fails with.
+      if (!point.hit && (expected === undefined || (error as { code?: string }).code !== expected)) throw error
     } finally {
       // Anything the run left running gets its turn while it is still dead.
       await new Promise((resolve) => setImmediate(resolve))
@@ -292,5 +295,93 @@ describe('a snapshot killed or failing at each step of its commit is the old sna
     }
     assert.equal(failures.length, 0, `${failures.length} steps:\n${failures.join('\n')}`)
     assert.ok(finished > 3, String(finished))
+  })
+
+  /**
+   * The move's rename of `changed` refused every time (as an immutable folder refuses it, EPERM),
+   * whoever tries: the move and every settling of it. A test of the fs calls, not of chattr:
+   * `twin-move-fails.test.ts` makes the folder immutable for real.
+   */
+  function refuseRenameOf(path: string): () => void {
+    const original = fs.renameSync
+    fs.renameSync = ((from: fs.PathLike, to: fs.PathLike) => {
+      if (String(to).endsWith(`/${path}`) && String(from).includes('/.git/twinsync/stage/')) {
+        throw Object.assign(new Error(`EPERM: operation not permitted, rename '${String(from)}' -> '${String(to)}'`), { code: 'EPERM' })
+      }
+      original(from, to)
+    }) as typeof fs.renameSync
+    syncBuiltinESMExports()
+    return () => {
+      fs.renameSync = original
+      syncBuiltinESMExports()
+    }
+  }
+
+  // Session 33: a move that fails the same way on every try once HEAD moved (session 32's red team:
+  // a name the file system refuses) left the move recorded; every later settling failed on it again,
+  // and every snapshot, plan and apply stopped with an uncoded error, the twin stuck for good. Now the
+  // move is undone (TWIN_MOVE_FAILED): the twin is the old snapshot, whole, even when a kill stops the
+  // undo at any step and the failure is still there when the next run settles.
+  it('a rename refused on every try: the move is undone to the old snapshot, whole, killed at any step of the undo', async () => {
+    const old = execFileSync('git', ['-C', join(template, 'twin'), 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()
+    const allow = refuseRenameOf('changed')
+    try {
+      // Uninterrupted: the snapshot's commit fails, coded, and the twin is the old snapshot.
+      rmSync(work, { recursive: true, force: true })
+      cpSync(join(template, 'twin'), work, { recursive: true })
+      const whole = killAt(Number.POSITIVE_INFINITY)
+      let thrown: unknown
+      try {
+        const draft = await SnapshotDraft.begin(work, { edited: false })
+        for (const [path, text] of NEW) draft.write({ path, content: text })
+        for (const path of OLD.keys()) if (!NEW.has(path)) draft.remove(path)
+        const { tree } = await draft.build({ edited: false })
+        await draft.commit(tree, 'new', ['refs/twinsync/observed']).catch(async (error: unknown) => {
+          await draft.discard()
+          throw error
+        })
+      } catch (error) {
+        thrown = error
+      } finally {
+        whole.restore()
+      }
+      assert.equal((thrown as { code?: string }).code, 'TWIN_MOVE_FAILED', String(thrown))
+      assert.match((thrown as Error).message, /^The snapshot could not write changed in the working twin \(EPERM: .*\): it was undone, and the twin is the snapshot before it \([0-9a-f]{12}\)$/)
+      // Its step: the rename refused (changed's, the third out of the stage); the undo's steps follow.
+      const refused = whole.calls.findIndex((c) => c === `renameSync(${join(work, '.git', 'twinsync', 'stage', '2')})`) + 1
+      assert.ok(refused > 0, `changed's rename: ${whole.calls.join(' ')}`)
+      assert.equal(readHead(work), old, 'HEAD is the old snapshot')
+      assert.deepEqual(files(work), OLD, 'the working twin is the old snapshot')
+      assert.equal(git('status', '--porcelain', '--untracked-files=all'), '')
+      const failures: string[] = []
+      let undone = 0
+      for (let at = refused + 1; ; at++) {
+        const run = await snapshotStoppedAt(at, 'kill', 'TWIN_MOVE_FAILED')
+        try {
+          asGoneRun(work)
+          // The refusal is still there: the next run's settling finishes the undo (or fails forward again and undoes).
+          const recorded = existsSync(join(work, '.git', 'twinsync', 'snapshot-in-progress.json'))
+          const settled = await settleSnapshot(work)
+          assert.equal(readHead(work), old, 'HEAD is the old snapshot')
+          assert.deepEqual(files(work), OLD, 'the working twin is the old snapshot')
+          assert.deepEqual(new Map(readIndex(work)?.entries), new Map([...OLD].map(([path, text]) => [path, { mode: '100644', sha: blobOf(text) }])), 'the index')
+          assert.equal(readRefId(work, 'refs/twinsync/observed'), old, 'the observed ref')
+          assert.deepEqual(listing(join(work, '.git', 'twinsync')).filter((n) => n !== 'cache'), [], 'left in .git/twinsync')
+          assert.deepEqual(listing(join(work, '.git')).filter((n) => n.endsWith('.lock')), [], "git's locks")
+          // Killed before the record went (its removal ends the undo): settling says it undid the move.
+          if (recorded) {
+            assert.equal(settled.undone?.code, 'TWIN_MOVE_FAILED', 'settling says the move was undone')
+            undone++
+          }
+        } catch (error) {
+          failures.push(`killed at step ${at} (${run.calls[at - 1] ?? 'none'}): ${(error as Error).message.split('\n').slice(0, 8).join(' ')}`)
+        }
+        if (!run.hit) break
+      }
+      assert.equal(failures.length, 0, `${failures.length} steps:\n${failures.join('\n')}`)
+      assert.ok(undone > 5, String(undone))
+    } finally {
+      allow()
+    }
   })
 })

@@ -252,7 +252,7 @@ describe('a twin edit saved while a snapshot runs', function () {
         await new Promise((resolve) => setImmediate(resolve))
         point.restore()
       }
-      assert.ok(point.hit && killed instanceof Killed, `killed at the first rename: ${String(killed)}`)
+      assert.ok(point.hit && (killed instanceof Killed || (killed as { cause?: unknown }).cause instanceof Killed), `killed at the first rename: ${String(killed)}`)
       asGoneRun(rig.twin)
       const moved = git(rig.twin, ['rev-parse', 'HEAD']).trim()
       assert.notEqual(moved, head, 'HEAD moved before the kill')

@@ -75,6 +75,8 @@ interface DesiredSource {
   interrupted?: ApplyInProgress
   checked?: WorkingTwinCheck
   kept?: string[]
+  /** A killed snapshot's move this plan's settling could not finish, undone instead (TWIN_MOVE_FAILED). */
+  undone?: string
 }
 
 /** A provider has no state in the twin read (info); every provider compared has none: TWIN_EMPTY (warning). */
@@ -97,7 +99,7 @@ export class Planner {
 
   async plan(options: PlanOptions = {}): Promise<Plan> {
     const other = await otherMachineDiagnostic(this.twin.dir, await this.twin.open(), this.contexts.host)
-    const { reader, twinCommit, interrupted, checked, kept } =
+    const { reader, twinCommit, interrupted, checked, kept, undone } =
       options.fromTree === undefined ? await this.desiredSource(options.from, options.fromIsWorkingTwin === true) : this.treeSource(options.fromTree)
     const fromWorkingTwin = options.from === undefined && options.fromTree === undefined && interrupted === undefined
     // Taken before the reads: a twin moved meanwhile is one apply finds stale, never one it takes for done.
@@ -110,6 +112,7 @@ export class Planner {
       const diagnostics: Diagnostic[] = [...(other === undefined ? [] : [other]), ...notices, ...loadDiagnostics]
       // A killed snapshot's move this plan finished first (settleForReading) kept a person's save: said, as the snapshot says it.
       diagnostics.push(...(kept ?? []).map((path) => warningDiagnostic(TWIN_EDIT_KEPT, keptOverMove(path))))
+      if (undone !== undefined) diagnostics.push(warningDiagnostic('TWIN_MOVE_FAILED', undone))
       const all = (await this.registry.load()).providers.map((p) => p.provider)
       diagnostics.push(...(await missingProviders(reader, all, claims, undefined, async () => recordedManifest(this.twin.dir, await this.intents.observed()))))
       // Planning only reads: each provider gets a dry-run host that refuses any change (the call
@@ -351,13 +354,13 @@ export class Planner {
       }
     }
     // The working twin (never half moved by a snapshot): its commit is the basis only when nothing is edited on top of it.
-    const kept = await this.twin.settleForReading()
+    const { kept, undone } = await this.twin.settleForReading()
     // Edits a killed pull or snapshot set aside are the working twin's too (IntentService.putBackHeld).
     await this.intents.putBackHeldForReading()
     const dirty = await this.twin.dirtyPaths()
     const head = await this.twin.head()
     // The plan's description diagnostics judge the same look at the working twin as its basis.
-    return { reader: this.twin.reader({ justChecked: true }), twinCommit: dirty.length === 0 ? (head ?? null) : null, checked: { head, dirty }, ...(kept.length === 0 ? {} : { kept }) }
+    return { reader: this.twin.reader({ justChecked: true }), twinCommit: dirty.length === 0 ? (head ?? null) : null, checked: { head, dirty }, ...(kept.length === 0 ? {} : { kept }), ...(undone === undefined ? {} : { undone: `${undone.message}. ${undone.nextStep ?? ''}`.trim() }) }
   }
 
   private async selectProviders(only: readonly string[] | undefined): Promise<ApplicableProvider[]> {

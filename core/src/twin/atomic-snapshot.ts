@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { deflateSync } from 'node:zlib'
-import { appendFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { appendFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { link, lstat, mkdir, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { TwinReader } from '@twinsync/sdk'
 import { TwinSyncError, compareStrings, isDotGitName, isTwinSyncError, knownBlob, writeFileAtomic } from '@twinsync/sdk/light'
 import { diskError } from './disk-error.js'
 import { lockTempOfDeadRun, tempOfDeadRun } from './twin-lock.js'
-import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, parseNameStatus, runGitBytes, type GitStatusEntry } from './git.js'
+import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, parseNameStatus, readBlobs, runGitBytes, type GitStatusEntry } from './git.js'
 import { readTwinFile, twinPathParts, twinSymlinkError } from './twin-files.js'
 import { writePack } from './pack-writer.js'
 import { packsCommits } from './auto-pack.js'
@@ -59,6 +59,11 @@ interface MoveRecord {
    * kill (session 32; a record without it, from an older TwinSync, finishes over any save).
    */
   looks?: Record<string, string>
+  /**
+   * Set when the move failed part way after HEAD moved, and is being undone (undoMove): the working
+   * twin, HEAD and the index go back to `parent`. Settling a record with it finishes the undo.
+   */
+  undo?: { path: string; reason: string }
 }
 
 export class SnapshotDraft {
@@ -288,6 +293,13 @@ export class SnapshotDraft {
   /** Put a document into the new tree; false when the tree already holds exactly it. */
   write(doc: DraftDocument): boolean {
     checkTwinPath(doc.path)
+    // The whole path longer than the system takes (PATH_MAX, 4,096 bytes with its NUL): refused before anything moves, as a long part is.
+    if ((this.dir.length + doc.path.length) * 3 >= PATH_MAX && Buffer.byteLength(join(this.dir, doc.path)) >= PATH_MAX) {
+      throw new TwinSyncError('PATH_INVALID', `Not a twin path: ${JSON.stringify(doc.path)} in the twin ${this.dir} is longer than a path may be (${PATH_MAX - 1} bytes)`, {
+        nextStep: 'A provider produced this path; report it to the provider\'s authors, and run the snapshot again without that provider (--only).',
+        details: { path: doc.path },
+      })
+    }
     const mode = modeOf(doc)
     const current = this.entries.get(doc.path)
     // Where the tree may hold it already, its id alone first: an unchanged document (the files
@@ -618,6 +630,8 @@ export interface Settled {
   discarded: boolean
   tempFiles: string[]
   kept: string[]
+  /** A killed snapshot's move that could not be finished, undone instead (undoFailedMove): the twin is the snapshot before. */
+  undone?: TwinSyncError
 }
 
 export async function settleSnapshot(dir: string): Promise<Settled> {
@@ -673,10 +687,23 @@ async function settleMove(dir: string): Promise<Settled> {
     record = undefined
   }
   const head = await headOf(dir)
+  // A failed move's undo a kill stopped: finished (HEAD back already: only the index is left).
+  if (record?.undo !== undefined && (head === record.commit || head === (record.parent ?? undefined))) {
+    const kept = await undoMove(dir, record, head === record.commit)
+    return { finished: false, discarded: true, tempFiles, kept, undone: moveFailed(dir, record.undo, undefined, new Error(record.undo.reason), true, record.parent) }
+  }
   if (record !== undefined && head === record.commit) {
     const index = join(dir, INDEX)
-    const kept = await finishMove(dir, record, (await stat(index).catch(() => undefined)) === undefined ? undefined : index)
-    return { finished: true, discarded: false, tempFiles, kept }
+    try {
+      const kept = await finishMove(dir, record, (await stat(index).catch(() => undefined)) === undefined ? undefined : index)
+      return { finished: true, discarded: false, tempFiles, kept }
+    } catch (error) {
+      // The killed move fails again the same way: undone (undoFailedMove), said, and the twin usable.
+      if (isTwinSyncError(error) && error.code === 'TWIN_MOVE_FAILED' && quietly(() => lstatSync(join(dir, MARKER))) === undefined) {
+        return { finished: false, discarded: true, tempFiles, kept: [], undone: error }
+      }
+      throw error
+    }
   }
   // HEAD never moved: the working twin was never touched.
   for (const l of [MARKER, INDEX, `${INDEX}.lock`, STAGE]) await rm(join(dir, l), { recursive: true, force: true })
@@ -693,6 +720,8 @@ async function headMoved(dir: string): Promise<boolean> {
   } catch {
     return false
   }
+  // A move being undone is settling's to finish, wherever HEAD is (undoMove moves HEAD back before the index).
+  if (record?.undo !== undefined) return true
   const head = readHead(dir)
   return typeof record?.commit === 'string' && record.commit === (head === undefined ? await headOf(dir) : head)
 }
@@ -887,18 +916,28 @@ async function finishMove(dir: string, record: MoveRecord, index: string | undef
   // the new snapshot; `plan` then proposed to delete morph/inner from the machine.
   const newFolders = new Set<string>()
   for (const { path } of record.updates) addFolders(newFolders, path)
-  // A file where a folder of the new tree goes cannot stay, saved or not (makeParentsSync takes it): never claimed kept.
-  for (const path of record.removals) if (newFolders.has(path) || !(await savedMeanwhile(path))) await removeWorkingPath(dir, path, newFolders)
-  // Synchronous, one after the other (see writeLooseBlobs); folders known to exist are not looked at again.
-  const folders = new Set<string>()
-  for (const { path, stage } of record.updates) {
-    const from = join(dir, STAGE, stage)
-    if (lstatSync(from, { throwIfNoEntry: false }) === undefined) continue // moved before the crash
-    const target = join(dir, path)
-    if (await savedMeanwhile(path)) continue
-    makeParentsSync(dir, path, folders)
-    if (lstatSync(target, { throwIfNoEntry: false })?.isDirectory() === true) rmSync(target, { recursive: true, force: true })
-    renameSync(from, target)
+  // The path at work, for the error when a step fails (undoFailedMove).
+  let at = ''
+  try {
+    // A file where a folder of the new tree goes cannot stay, saved or not (makeParentsSync takes it): never claimed kept.
+    for (const path of record.removals) {
+      at = path
+      if (newFolders.has(path) || !(await savedMeanwhile(path))) await removeWorkingPath(dir, path, newFolders)
+    }
+    // Synchronous, one after the other (see writeLooseBlobs); folders known to exist are not looked at again.
+    const folders = new Set<string>()
+    for (const { path, stage } of record.updates) {
+      at = path
+      const from = join(dir, STAGE, stage)
+      if (lstatSync(from, { throwIfNoEntry: false }) === undefined) continue // moved before the crash
+      const target = join(dir, path)
+      if (await savedMeanwhile(path)) continue
+      makeParentsSync(dir, path, folders)
+      if (lstatSync(target, { throwIfNoEntry: false })?.isDirectory() === true) rmSync(target, { recursive: true, force: true })
+      renameSync(from, target)
+    }
+  } catch (error) {
+    throw await undoFailedMove(dir, record, at, error)
   }
   // The index follows: ours (its lock taken the way git takes it), or rebuilt from HEAD.
   const lock = join(dir, '.git', 'index.lock')
@@ -925,6 +964,124 @@ async function finishMove(dir: string, record: MoveRecord, index: string | undef
   await rm(join(dir, STAGE), { recursive: true, force: true })
   await rm(join(dir, INDEX), { force: true })
   return kept
+}
+
+/**
+ * A move that fails part way once HEAD moved (a rename or a folder the working twin's file system
+ * refuses: a read-only or immutable folder, an I/O error) is undone: the working twin, HEAD and the
+ * index go back to the snapshot before, and the failure is TWIN_MOVE_FAILED naming the path.
+ * Session 32's red team: such a failure left the move recorded, every later run's settling failed
+ * on it again the same way, and every snapshot, plan and apply stopped with an uncoded error: the
+ * twin was stuck for good. Finishing it some other way could not be right: a file of HEAD missing
+ * from the working twin is planned as a deletion on the machine, and an old file left where HEAD
+ * has a new one as a change back. The record says it is being undone first (a kill during the undo
+ * is finished by the next run's settling, settleMove). When even that record cannot be written
+ * (the disk full), the move stays recorded as it was, for the next run to finish once the cause is gone.
+ */
+async function undoFailedMove(dir: string, record: MoveRecord, path: string, error: unknown): Promise<TwinSyncError> {
+  const reason = (error as Error)?.message ?? String(error)
+  const cause = (error as NodeJS.ErrnoException)?.code
+  const undo = { path, reason }
+  try {
+    await writeFileAtomic(join(dir, MARKER), JSON.stringify({ ...record, undo }), { mode: 0o600 })
+  } catch {
+    return moveFailed(dir, undo, cause, error, false)
+  }
+  try {
+    await undoMove(dir, { ...record, undo }, true)
+  } catch (undoError) {
+    return moveFailed(dir, undo, cause, undoError, false)
+  }
+  return moveFailed(dir, undo, cause, error, true, record.parent)
+}
+
+/** TWIN_MOVE_FAILED: undone (the twin is the snapshot before), or left recorded for the next run to finish. */
+function moveFailed(dir: string, undo: { path: string; reason: string }, cause: string | undefined, error: unknown, undone: boolean, parent?: string | null): TwinSyncError {
+  const full = [cause, (error as NodeJS.ErrnoException)?.code].some((c) => c === 'ENOSPC' || c === 'EDQUOT')
+  const why = cause === 'EPERM' || cause === 'EACCES' ? ` (an immutable or read-only folder? \`lsattr -d ${join(dir, dirname(undo.path))}\`)` : cause === 'EROFS' ? ' (the twin\'s file system is read-only)' : ''
+  const fix = full ? `Free some space (\`df -h ${dir}\`), then run \`twinsync snapshot\` again.` : `Remove the cause${why}, then run \`twinsync snapshot\` again.`
+  return new TwinSyncError(
+    'TWIN_MOVE_FAILED',
+    undone
+      ? `The snapshot could not write ${undo.path} in the working twin (${undo.reason}): it was undone, and the twin is the snapshot before it${parent === null || parent === undefined ? '' : ` (${parent.slice(0, 12)})`}`
+      : `The snapshot could not write ${undo.path} in the working twin (${undo.reason}), and could not be undone (${(error as Error)?.message ?? String(error)}): it stays recorded, and the next TwinSync run finishes or undoes it`,
+    { nextStep: fix, details: { path: undo.path, repo: dir }, cause: error },
+  )
+}
+
+/**
+ * Put the working twin, HEAD and the index back to the record's parent (undoFailedMove; settleMove
+ * after a kill during it). Each working path the move touched goes back to the parent's file unless
+ * it is neither the parent's nor the new commit's: a person's save, left as it is and returned.
+ * `headAtCommit`: false when HEAD already went back (a kill after that step), so only the index is left.
+ */
+async function undoMove(dir: string, record: MoveRecord, headAtCommit: boolean): Promise<string[]> {
+  const kept: string[] = []
+  if (headAtCommit) {
+    const [before, after] = await Promise.all([record.parent === null ? new Map<string, TreeEntry>() : treeEntries(dir, record.parent), treeEntries(dir, record.commit)])
+    const back: Array<[string, TreeEntry]> = []
+    // The new files first (a file that became a folder: its new files go, then the file comes back).
+    for (const path of [...record.updates.map((u) => u.path), ...record.removals]) {
+      const file = join(dir, path)
+      const was = before.get(path)
+      if (stillEntry(file, was) || was?.mode === '160000') continue // never moved, or back already (a gitlink: never written)
+      const now = lookedAt(file)
+      if (now === '-') {
+        if (was !== undefined) back.push([path, was])
+      } else if (now === FOLDER_SEEN) {
+        // The new tree's folder where the old file was: empty once the new files are gone.
+        if (was !== undefined) back.push([path, was])
+      } else if (stillEntry(file, after.get(path))) {
+        await removeWorkingPath(dir, path, new Set())
+        if (was !== undefined) back.push([path, was])
+      } else kept.push(path)
+    }
+    const blobs = await readBlobs(dir, [...new Set(back.map(([, e]) => e.sha))])
+    const aside = join(dir, STAGE, 'undo')
+    mkdirSync(join(dir, STAGE), { recursive: true, mode: 0o700 })
+    for (const [path, entry] of back) {
+      const file = join(dir, path)
+      const bytes = blobs.get(entry.sha)
+      if (bytes === undefined) throw new TwinSyncError('REPO_DAMAGED', `The twin repository ${dir} is damaged: object ${entry.sha} (${path} in ${record.parent ?? 'the snapshot before'}) is missing`)
+      if (!parentsAreFolders(dir, path)) {
+        kept.push(path) // a person's file where a folder of the snapshot before was
+        continue
+      }
+      const there = lstatSync(file, { throwIfNoEntry: false })
+      if (there?.isDirectory() === true) {
+        if (readdirSync(file).length > 0) {
+          kept.push(path)
+          continue
+        }
+        rmSync(file, { recursive: true, force: true })
+      }
+      rmSync(aside, { force: true })
+      if (entry.mode === '120000') symlinkSync(Buffer.from(bytes).toString('utf8'), aside)
+      else writeFileSync(aside, bytes, { mode: entry.mode === '100755' ? 0o755 : 0o644 })
+      renameSync(aside, file)
+    }
+    if (record.parent === null) await git(dir, ['update-ref', '-m', 'twinsync: snapshot undone', '-d', 'HEAD', record.commit])
+    else if (!updateRefInNode(dir, 'HEAD', record.parent, record.commit, 'twinsync: snapshot undone', identityNow())) {
+      await git(dir, ['update-ref', '-m', 'twinsync: snapshot undone', 'HEAD', record.parent, record.commit])
+    }
+  }
+  await rm(join(dir, INDEX), { force: true })
+  await resetIndex(dir)
+  await rm(join(dir, MARKER), { force: true })
+  await rm(join(dir, STAGE), { recursive: true, force: true })
+  return kept
+}
+
+/** Every folder above a twin path is a folder (or missing, made now); false when a file or a symlink is in the way. */
+function parentsAreFolders(dir: string, path: string): boolean {
+  const parts = path.split('/').slice(0, -1)
+  for (let i = 1; i <= parts.length; i++) {
+    const here = join(dir, ...parts.slice(0, i))
+    const info = lstatSync(here, { throwIfNoEntry: false })
+    if (info === undefined) mkdirSync(here)
+    else if (!info.isDirectory()) return false
+  }
+  return true
 }
 
 /** A commit's files (`git ls-tree -r`): what a move replaces, asked only when a file it replaces was touched (finishMove). */
@@ -1555,8 +1712,21 @@ function addFolders(folders: Set<string> | undefined, path: string): void {
  */
 const SUSPECT_PATH = /(?:^|\/)(?:\.{1,2}(?:\/|$)|\/|$)|[\0\\\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]|(?:^|\/)(?:\.git|git~1)/i
 
+const LONG_PART = /[^/]{86}/
+const NAME_MAX = 255
+const PATH_MAX = 4096
+
 /** @internal exported for its test (core/test/twin-path-check.test.ts). */
 export function checkTwinPath(path: string): void {
+  // A part longer than a file name may be (255 bytes, NAME_MAX): the commit would hold it, and the
+  // working twin's rename would fail after HEAD moved (undone then: TWIN_MOVE_FAILED). Refused first.
+  // Only a part of 86 or more UTF-16 units can be over 255 bytes (3 bytes a unit at most).
+  if (LONG_PART.test(path) && path.split('/').some((p) => p.length > 85 && Buffer.byteLength(p) > NAME_MAX)) {
+    throw new TwinSyncError('PATH_INVALID', `Not a twin path: a part of ${JSON.stringify(path)} is longer than a file name may be (${NAME_MAX} bytes)`, {
+      nextStep: 'A provider produced this path; report it to the provider\'s authors, and run the snapshot again without that provider (--only).',
+      details: { path },
+    })
+  }
   if (!SUSPECT_PATH.test(path)) return
   const parts = path.split('/')
   if (path.startsWith('/') || path.includes('\0') || parts.some((p) => p === '' || p === '.' || p === '..' || isDotGitName(p))) {

@@ -7,7 +7,7 @@ import type { TwinDocument, TwinReader } from '@twinsync/sdk'
 import { TWIN_LAYOUT, TwinSyncError, compareStrings, stableStringify } from '@twinsync/sdk/light'
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
-import { SnapshotDraft, commitFirstFiles, refreshIndex, settleSnapshot, snapshotUnsettled } from './atomic-snapshot.js'
+import { SnapshotDraft, commitFirstFiles, refreshIndex, settleSnapshot, snapshotUnsettled, type Settled } from './atomic-snapshot.js'
 import { indexUnchanged, quickClean, readHead, readIndex, rememberClean, type QuickClean, type TwinIndex } from './quick-status.js'
 import type { GitClient, GitClientFactory } from './git.js'
 import { isTwinFile, listIndexed, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, twinFileSizeSync, writeTwinFile, type CheckedFolders } from './twin-files.js'
@@ -192,6 +192,8 @@ export class TwinRepository implements TwinReader {
     if (locks.length > 0) warn?.(`removed git's lock${locks.length === 1 ? '' : 's'} ${locks.join(', ')} in the twin, left by a killed run: no git process holds ${locks.length === 1 ? 'it' : 'them'}`)
     // A killed snapshot's move, finished now, left a twin file saved since the kill as saved (finishMove).
     for (const path of settled.kept) warn?.(keptOverMove(path))
+    // A killed snapshot's move that fails again the same way: undone, the twin the snapshot before (undoFailedMove).
+    if (settled.undone !== undefined) warn?.(`${settled.undone.message}. ${settled.undone.nextStep ?? ''}`.trim())
     return settled
   }
 
@@ -218,11 +220,12 @@ export class TwinRepository implements TwinReader {
   /**
    * Before reading the working twin without the lock: a snapshot's unfinished move is settled
    * first (under the lock), so a half-moved working twin is never read as the desired state.
-   * Returns the twin files saved since the kill that the finished move kept (keptOverMove).
+   * Returns the twin files saved since the kill that the finished move kept (keptOverMove), and
+   * the move undone instead when it could not be finished (TWIN_MOVE_FAILED).
    */
-  async settleForReading(): Promise<string[]> {
-    if (!(await snapshotUnsettled(this.dir)) && !pullMoveUnsettled(this.dir)) return []
-    return (await this.lock().hold('recovery', () => this.settle())).kept
+  async settleForReading(): Promise<Pick<Settled, 'kept' | 'undone'>> {
+    if (!(await snapshotUnsettled(this.dir)) && !pullMoveUnsettled(this.dir)) return { kept: [] }
+    return this.lock().hold('recovery', () => this.settle())
   }
 
   /** Where providers keep caches (see twinCacheDir). */
