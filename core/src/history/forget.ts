@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, posix } from 'node:path'
 import { findSecrets, mirrorPath, REDACTED, TwinSyncError, writeFileAtomic } from '@twinsync/sdk/light'
-import { logFields, readBlobs, revParseCommit, runGit, runGitBytes } from '../twin/git.js'
+import { logFields, lsTreeEntries, readBlobs, revParseCommit, runGit, runGitBytes } from '../twin/git.js'
 import { FORGET_RECORD, type ForgetRecord } from './forget-record.js'
 
 export interface ForgetRequest {
@@ -246,16 +246,7 @@ async function commitsOldestFirst(dir: string, tips: readonly string[]): Promise
 }
 
 async function treeEntries(dir: string, tree: string): Promise<Array<{ mode: string; blob: string; path: string }>> {
-  const out = (await runGit(dir, ['ls-tree', '-r', '-z', tree]))
-  return out
-    .split('\0')
-    .filter(Boolean)
-    .map((line) => {
-      const tab = line.indexOf('\t')
-      const [mode = '', type = '', blob = ''] = line.slice(0, tab).split(' ')
-      return { mode, type, blob, path: line.slice(tab + 1) }
-    })
-    .filter((e) => e.type === 'blob')
+  return [...lsTreeEntries(await runGit(dir, ['ls-tree', '-r', '-z', tree]))].filter((e) => e.type === 'blob').map(({ mode, sha, path }) => ({ mode, blob: sha, path }))
 }
 
 /** Run each new blob through the detector once: its findings of the rules drop it (mirrored files) or redact it. */

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { copyIndex, dropStaleRefLock, parseNameStatus, revParseCommit, runGit, runGitBytes, type GitStatusEntry } from '../twin/git.js'
+import { copyIndex, dropStaleRefLock, lsTreeEntries, parseNameStatus, revParseCommit, runGit, runGitBytes, type GitStatusEntry } from '../twin/git.js'
 import { readRefId } from '../twin/quick-status.js'
 import { deleteRefInNode, identityNow, updateRefInNode } from '../twin/ref-update.js'
 import { isObjectId, remembered } from '../twin/object-memo.js'
@@ -127,11 +127,7 @@ export async function entriesOf(dir: string, tree: string, paths: readonly strin
   const out = new Map<string, { mode: string; blob: string }>()
   if (paths.length === 0) return out
   const text = await git(dir, ['ls-tree', '-r', '-z', tree, '--', ...paths])
-  for (const line of text.split('\0').filter(Boolean)) {
-    const tab = line.indexOf('\t')
-    const [mode = '', type = '', blob = ''] = line.slice(0, tab).split(' ')
-    if (type === 'blob') out.set(line.slice(tab + 1), { mode, blob })
-  }
+  for (const { mode, type, sha, path } of lsTreeEntries(text)) if (type === 'blob') out.set(path, { mode, blob: sha })
   return out
 }
 

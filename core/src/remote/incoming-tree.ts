@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TwinSyncError, stableStringify } from '@twinsync/sdk/light'
-import { BatchReader, EMPTY_TREE, readBlobs, runGit, runGitBytes, tryGit } from '../twin/git.js'
+import { BatchReader, EMPTY_TREE, lsTreeEntries, readBlobs, runGit, runGitBytes, tryGit } from '../twin/git.js'
 import { commitTree } from '../intent/intent-git.js'
 import { COMMANDS_LEDGER, readCommandsLedger } from '../plan/plan-instructions.js'
 import { MAX_TWIN_FILE_BYTES, removeTwinFile } from '../twin/twin-files.js'
@@ -139,11 +139,7 @@ function gitTreeOrder(a: Buffer, aFolder: boolean, b: Buffer, bFolder: boolean):
 export async function findUnsafeEntries(dir: string, commit: string): Promise<UnsafeEntry[]> {
   const out = await runGit(dir, ['ls-tree', '-r', '-l', '-z', '--full-tree', commit])
   const unsafe: UnsafeEntry[] = []
-  for (const line of out.split('\0')) {
-    const tab = line.indexOf('\t')
-    if (tab < 0) continue
-    const [mode = '', type = '', , size = '-'] = line.slice(0, tab).split(/ +/)
-    const path = line.slice(tab + 1)
+  for (const { mode, type, size = '-', path } of lsTreeEntries(out)) {
     const reason = entryProblem(path, mode, type, size)
     if (reason !== undefined) unsafe.push({ path: JSON.stringify(path).slice(1, -1), mode, reason })
   }
@@ -282,11 +278,10 @@ export async function incomingPaths(dir: string, from: string | null, to: string
     else touched.add(path)
   }
   if (touched.size === 0) return { written, removed }
-  for (const line of (await runGit(dir, ['ls-tree', '-r', '-l', '-z', '--full-tree', to])).split('\0')) {
-    const tab = line.indexOf('\t')
-    if (tab < 0 || !touched.has(line.slice(tab + 1))) continue
-    const size = Number(line.slice(0, tab).split(/ +/)[3])
-    written.set(line.slice(tab + 1), Number.isFinite(size) ? size : 0)
+  for (const { size, path } of lsTreeEntries(await runGit(dir, ['ls-tree', '-r', '-l', '-z', '--full-tree', to]))) {
+    if (!touched.has(path)) continue
+    const bytes = Number(size)
+    written.set(path, Number.isFinite(bytes) ? bytes : 0)
   }
   return { written, removed }
 }

@@ -7,7 +7,7 @@ import type { TwinReader } from '@twinsync/sdk'
 import { TwinSyncError, compareStrings, isDotGitName, isTwinSyncError, knownBlob, writeFileAtomic } from '@twinsync/sdk/light'
 import { diskError } from './disk-error.js'
 import { lockTempOfDeadRun, tempOfDeadRun } from './twin-lock.js'
-import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, parseNameStatus, readBlobs, runGitBytes, type GitStatusEntry } from './git.js'
+import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, lsTreeEntries, parseNameStatus, readBlobs, runGitBytes, type GitStatusEntry } from './git.js'
 import { readTwinFile, twinPathParts, twinSymlinkError } from './twin-files.js'
 import { writePack } from './pack-writer.js'
 import { packsCommits } from './auto-pack.js'
@@ -1087,12 +1087,7 @@ function parentsAreFolders(dir: string, path: string): boolean {
 /** A commit's files (`git ls-tree -r`): what a move replaces, asked only when a file it replaces was touched (finishMove). */
 async function treeEntries(dir: string, commit: string): Promise<Map<string, TreeEntry>> {
   const out = new Map<string, TreeEntry>()
-  for (const line of (await git(dir, ['ls-tree', '-r', '-z', '--full-tree', commit])).toString('utf8').split('\0')) {
-    const tab = line.indexOf('\t')
-    if (tab < 0) continue
-    const [mode, , sha] = line.slice(0, tab).split(' ')
-    if (mode !== undefined && sha !== undefined) out.set(line.slice(tab + 1), { mode, sha })
-  }
+  for (const { mode, sha, path } of lsTreeEntries((await git(dir, ['ls-tree', '-r', '-z', '--full-tree', commit])).toString('utf8'))) out.set(path, { mode, sha })
   return out
 }
 

@@ -1,6 +1,6 @@
 import type { TwinReader } from '@twinsync/sdk'
 import { TwinSyncError, compareStrings } from '@twinsync/sdk/light'
-import { BatchReader, revParseCommit, runGit } from './git.js'
+import { BatchReader, lsTreeEntries, revParseCommit, runGit } from './git.js'
 import { twinPathParts, twinSymlinkError } from './twin-files.js'
 import { quoteArg } from '../plan/command-text.js'
 import { remembered } from './object-memo.js'
@@ -50,11 +50,9 @@ export class GitTreeReader implements TwinReader {
     if (mode === '120000') throw twinSymlinkError(path, this.dir)
     this.sizes ??= remembered(this.dir, 'sizes', [this.commit], () => runGit(this.dir, ['ls-tree', '-r', '-l', '-z', '--full-tree', this.commit]).then((out) => {
       const sizes = new Map<string, number>()
-      for (const line of out.split('\0')) {
-        const tab = line.indexOf('\t')
-        if (tab < 0) continue
-        const size = Number(line.slice(0, tab).trim().split(/\s+/)[3])
-        if (Number.isSafeInteger(size)) sizes.set(line.slice(tab + 1), size)
+      for (const { size, path } of lsTreeEntries(out)) {
+        const bytes = Number(size)
+        if (size !== undefined && Number.isSafeInteger(bytes)) sizes.set(path, bytes)
       }
       return sizes
     }))
@@ -72,11 +70,7 @@ export class GitTreeReader implements TwinReader {
   private allFiles(): Promise<Map<string, string>> {
     this.files ??= remembered(this.dir, 'files', [this.commit], () => runGit(this.dir, ['ls-tree', '-r', '-z', '--full-tree', this.commit]).then((out) => {
       const files = new Map<string, string>()
-      for (const line of out.split('\0')) {
-        const tab = line.indexOf('\t')
-        if (tab < 0) continue
-        files.set(line.slice(tab + 1), line.split(' ')[0] as string)
-      }
+      for (const { mode, path } of lsTreeEntries(out)) files.set(path, mode)
       return files
     }))
     return this.files

@@ -655,6 +655,32 @@ export class SimpleGitClient implements GitClient {
   }
 }
 
+/** One entry of `git ls-tree -z` output; `size` with `-l` ('-' for a tree or a gitlink). */
+export interface LsTreeEntry {
+  mode: string
+  type: string
+  sha: string
+  size: string | undefined
+  path: string
+}
+
+/**
+ * The entries of `git ls-tree -z [-l]` output, in its order: the one parser of it (a snapshot's
+ * move, a tree read, intent, forget and a pulled tree's checks read trees this way).
+ */
+export function* lsTreeEntries(out: string): Generator<LsTreeEntry> {
+  for (let start = 0; start < out.length; ) {
+    let end = out.indexOf('\0', start)
+    if (end < 0) end = out.length
+    const tab = out.indexOf('\t', start)
+    if (tab >= 0 && tab < end) {
+      const [mode = '', type = '', sha = '', size] = out.slice(start, tab).split(/ +/)
+      yield { mode, type, sha, size, path: out.slice(tab + 1, end) }
+    }
+    start = end + 1
+  }
+}
+
 export function parseNameStatus(out: string): GitStatusEntry[] {
   const parts = out.split('\0').filter((p) => p.length > 0)
   const entries: GitStatusEntry[] = []
