@@ -322,7 +322,7 @@ describe('a snapshot killed or failing at each step of its commit is the old sna
   // and every snapshot, plan and apply stopped with an uncoded error, the twin stuck for good. Now the
   // move is undone (TWIN_MOVE_FAILED): the twin is the old snapshot, whole, even when a kill stops the
   // undo at any step and the failure is still there when the next run settles.
-  it('a rename refused on every try: the move is undone to the old snapshot, whole, killed at any step of the undo', async () => {
+  it("a rename refused on every try: the move is undone to the old snapshot, whole, killed at any step of the undo, a person's saves kept", async () => {
     const old = execFileSync('git', ['-C', join(template, 'twin'), 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()
     const allow = refuseRenameOf('changed')
     try {
@@ -355,15 +355,23 @@ describe('a snapshot killed or failing at each step of its commit is the old sna
       assert.equal(git('status', '--porcelain', '--untracked-files=all'), '')
       const failures: string[] = []
       let undone = 0
+      // And with a person's saves after the kill: one the move removed (maybe put back already), one it never reached. Kept, never undone over.
+      const SAVES = new Map([
+        ['gone', "a person's file\n"],
+        ['changed', "a person's edit\n"],
+      ])
+      for (const save of [false, true])
       for (let at = refused + 1; ; at++) {
         const run = await snapshotStoppedAt(at, 'kill', 'TWIN_MOVE_FAILED')
         try {
           asGoneRun(work)
+          if (save) for (const [path, text] of SAVES) writeFileSync(join(work, path), text)
           // The refusal is still there: the next run's settling finishes the undo (or fails forward again and undoes).
           const recorded = existsSync(join(work, '.git', 'twinsync', 'snapshot-in-progress.json'))
           const settled = await settleSnapshot(work)
           assert.equal(readHead(work), old, 'HEAD is the old snapshot')
-          assert.deepEqual(files(work), OLD, 'the working twin is the old snapshot')
+          assert.deepEqual(files(work), save ? new Map([...OLD, ...SAVES]) : OLD, `the working twin is the old snapshot${save ? " with the person's saves" : ''}`)
+          for (const path of settled.kept) assert.ok(save && SAVES.has(path), `kept ${path}`)
           assert.deepEqual(new Map(readIndex(work)?.entries), new Map([...OLD].map(([path, text]) => [path, { mode: '100644', sha: blobOf(text) }])), 'the index')
           assert.equal(readRefId(work, 'refs/twinsync/observed'), old, 'the observed ref')
           assert.deepEqual(listing(join(work, '.git', 'twinsync')).filter((n) => n !== 'cache'), [], 'left in .git/twinsync')
@@ -374,12 +382,12 @@ describe('a snapshot killed or failing at each step of its commit is the old sna
             undone++
           }
         } catch (error) {
-          failures.push(`killed at step ${at} (${run.calls[at - 1] ?? 'none'}): ${(error as Error).message.split('\n').slice(0, 8).join(' ')}`)
+          failures.push(`killed at step ${at} (${run.calls[at - 1] ?? 'none'})${save ? ', then saves' : ''}: ${(error as Error).message.split('\n').slice(0, 8).join(' ')}`)
         }
         if (!run.hit) break
       }
       assert.equal(failures.length, 0, `${failures.length} steps:\n${failures.join('\n')}`)
-      assert.ok(undone > 5, String(undone))
+      assert.ok(undone > 10, String(undone))
     } finally {
       allow()
     }
