@@ -6,7 +6,7 @@ import { TwinSyncError, stableStringify } from '@twinsync/sdk/light'
 import { BatchReader, EMPTY_TREE, lsTreeEntries, readBlobs, runGit, runGitBytes, tryGit } from '../twin/git.js'
 import { commitTree } from '../intent/intent-git.js'
 import { COMMANDS_LEDGER, readCommandsLedger } from '../plan/plan-instructions.js'
-import { MAX_TWIN_FILE_BYTES, removeTwinFile } from '../twin/twin-files.js'
+import { MAX_TWIN_FILE_BYTES, NAME_MAX_BYTES, removeTwinFile } from '../twin/twin-files.js'
 import { quoteArg } from '../plan/command-text.js'
 import { signedHere } from '../plan/run-record-seal.js'
 import { journalSignedHere } from '../apply/journal.js'
@@ -20,8 +20,6 @@ export interface UnsafeEntry {
 
 const CONTROL = /[\0-\x1f\x7f]/
 
-/** NAME_MAX of Linux file systems: a longer name cannot be checked out, nor made on the machine. */
-const NAME_MAX_BYTES = 255
 /**
  * The longest path in the tree taken: PATH_MAX (4096) less room for the twin's own folder, or
  * the machine's root, in front of it (a longer one fails lstat with ENAMETOOLONG).

@@ -8,7 +8,7 @@ import { TwinSyncError, compareStrings, isDotGitName, isTwinSyncError, knownBlob
 import { diskError } from './disk-error.js'
 import { lockTempOfDeadRun, tempOfDeadRun } from './twin-lock.js'
 import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, lsTreeEntries, parseNameStatus, readBlobs, runGitBytes, type GitStatusEntry } from './git.js'
-import { readTwinFile, twinPathParts, twinSymlinkError } from './twin-files.js'
+import { NAME_MAX_BYTES, PATH_MAX_BYTES, readTwinFile, twinPathParts, twinSymlinkError } from './twin-files.js'
 import { writePack } from './pack-writer.js'
 import { packsCommits } from './auto-pack.js'
 import { identityNow, updateRefInNode } from './ref-update.js'
@@ -294,8 +294,8 @@ export class SnapshotDraft {
   write(doc: DraftDocument): boolean {
     checkTwinPath(doc.path)
     // The whole path longer than the system takes (PATH_MAX, 4,096 bytes with its NUL): refused before anything moves, as a long part is.
-    if ((this.dir.length + doc.path.length) * 3 >= PATH_MAX && Buffer.byteLength(join(this.dir, doc.path)) >= PATH_MAX) {
-      throw new TwinSyncError('PATH_INVALID', `Not a twin path: ${JSON.stringify(doc.path)} in the twin ${this.dir} is longer than a path may be (${PATH_MAX - 1} bytes)`, {
+    if ((this.dir.length + doc.path.length) * 3 >= PATH_MAX_BYTES && Buffer.byteLength(join(this.dir, doc.path)) >= PATH_MAX_BYTES) {
+      throw new TwinSyncError('PATH_INVALID', `Not a twin path: ${JSON.stringify(doc.path)} in the twin ${this.dir} is longer than a path may be (${PATH_MAX_BYTES - 1} bytes)`, {
         nextStep: 'A provider produced this path; report it to the provider\'s authors, and run the snapshot again without that provider (--only).',
         details: { path: doc.path },
       })
@@ -1708,16 +1708,14 @@ function addFolders(folders: Set<string> | undefined, path: string): void {
 const SUSPECT_PATH = /(?:^|\/)(?:\.{1,2}(?:\/|$)|\/|$)|[\0\\\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]|(?:^|\/)(?:\.git|git~1)/i
 
 const LONG_PART = /[^/]{86}/
-const NAME_MAX = 255
-const PATH_MAX = 4096
 
 /** @internal exported for its test (core/test/twin-path-check.test.ts). */
 export function checkTwinPath(path: string): void {
   // A part longer than a file name may be (255 bytes, NAME_MAX): the commit would hold it, and the
   // working twin's rename would fail after HEAD moved (undone then: TWIN_MOVE_FAILED). Refused first.
   // Only a part of 86 or more UTF-16 units can be over 255 bytes (3 bytes a unit at most).
-  if (LONG_PART.test(path) && path.split('/').some((p) => p.length > 85 && Buffer.byteLength(p) > NAME_MAX)) {
-    throw new TwinSyncError('PATH_INVALID', `Not a twin path: a part of ${JSON.stringify(path)} is longer than a file name may be (${NAME_MAX} bytes)`, {
+  if (LONG_PART.test(path) && path.split('/').some((p) => p.length > 85 && Buffer.byteLength(p) > NAME_MAX_BYTES)) {
+    throw new TwinSyncError('PATH_INVALID', `Not a twin path: a part of ${JSON.stringify(path)} is longer than a file name may be (${NAME_MAX_BYTES} bytes)`, {
       nextStep: 'A provider produced this path; report it to the provider\'s authors, and run the snapshot again without that provider (--only).',
       details: { path },
     })

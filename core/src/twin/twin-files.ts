@@ -18,6 +18,11 @@ import { quoteArg } from '../plan/command-text.js'
  * threat is the repository's content (what a pull brings), not a process racing us on the disk.
  */
 
+/** NAME_MAX of Linux file systems: a longer name cannot be made in the working twin, nor on the machine. */
+export const NAME_MAX_BYTES = 255
+/** PATH_MAX: the longest path the system takes, with its NUL (a longer one fails with ENAMETOOLONG). */
+export const PATH_MAX_BYTES = 4096
+
 /** Larger twin documents are refused rather than read into memory. */
 export const MAX_TWIN_FILE_BYTES = 64 * 1024 * 1024
 
