@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert'
-import type { Change, FileStat } from '@twinsync/sdk'
+import type { Change, ExecResult, FileStat, HostPort } from '@twinsync/sdk'
 import { isConfigChecker } from '@twinsync/sdk'
 import { builtinProviders } from '../src/providers/builtin-providers.js'
-import { unitsOf } from '../src/rehearse/inside.js'
+import { startedAgain, unitsOf } from '../src/rehearse/inside.js'
 import type { RehearsalReport } from '../src/rehearse/rehearsal-report.js'
 import { againstTheMachine, fileSystemsBelow, preflight, rehearsalRefusal, withNetworkHints, type PreflightFacts } from '../src/rehearse/rehearsal-service.js'
 import { renderRehearsal } from '../src/cli/render-rehearsal.js'
@@ -241,5 +241,47 @@ describe('a package the rehearsal could not fetch', () => {
     ])
     assert.match(failed?.evidence.at(-1) ?? '', /no network.*`apt-get install --download-only htop`.*--network/)
     assert.deepEqual(other?.evidence, ['applied'])
+  })
+})
+
+describe('units the container could not spawn at its boot', () => {
+  /** A container's systemctl: each unit's ActiveState and Result, and what `start` makes of it. */
+  const container = (units: Record<string, { state: string; result: string; startsTo: string }>) => {
+    const ran: string[] = []
+    const answer = (stdout: string, exitCode = 0): ExecResult => ({ stdout, stderr: '', exitCode }) as ExecResult
+    const host = {
+      query: async (command: string, args: readonly string[]) => {
+        const unit = units[args[args.length - 1] as string]
+        assert.equal(command, 'systemctl')
+        return answer(unit === undefined ? 'ActiveState=inactive\nResult=success\n' : `ActiveState=${unit.state}\nResult=${unit.result}\n`)
+      },
+      exec: async (command: string, args: readonly string[]) => {
+        ran.push(`${command} ${args.join(' ')}`)
+        const unit = units[args[args.length - 1] as string]
+        if (args[0] === 'start' && unit !== undefined) Object.assign(unit, { state: unit.startsTo, result: unit.startsTo === 'failed' ? 'resources' : 'success' })
+        return answer('')
+      },
+    } as unknown as HostPort
+    return { host, ran }
+  }
+
+  // CI, session 32: nginx failed at the rehearsal container's boot ("Failed to spawn executor",
+  // result 'resources') while other containers booted; the plan's nginx change was judged failed.
+  it("starts once more a unit that failed for want of resources (systemd could not spawn it), and only such a unit", async () => {
+    const { host, ran } = container({
+      'nginx.service': { state: 'failed', result: 'resources', startsTo: 'active' },
+      'bad.service': { state: 'failed', result: 'exit-code', startsTo: 'active' },
+      'ok.service': { state: 'active', result: 'success', startsTo: 'active' },
+    })
+    assert.deepEqual(await startedAgain(host, ['nginx.service', 'bad.service', 'ok.service', 'absent.service']), ['nginx.service'])
+    assert.deepEqual(ran, ['systemctl reset-failed -- nginx.service', 'systemctl start -- nginx.service'])
+  })
+
+  it('tries once: a unit that cannot be spawned again stays failed, the baseline', async () => {
+    const units = { 'nginx.service': { state: 'failed', result: 'resources', startsTo: 'failed' } }
+    const { host, ran } = container(units)
+    assert.deepEqual(await startedAgain(host, ['nginx.service']), ['nginx.service'])
+    assert.equal(units['nginx.service'].state, 'failed')
+    assert.equal(ran.length, 2)
   })
 })

@@ -65,6 +65,7 @@ export async function rehearseInside(request: InsideRequest, host: HostPort = ne
   const { plan } = request
 
   const units = unitsOf(plan.changes, checks)
+  for (const unit of await startedAgain(host, units.map((u) => u.unit))) logger.info(`rehearsal: ${unit} could not be spawned at the container's boot (result 'resources'); started once more before the baseline`)
   const before = new Map<string, { state: string; listening: Set<string> }>()
   for (const u of units) {
     const state = await activeState(host, u.unit)
@@ -306,6 +307,28 @@ async function providersUsable(plan: Plan, registry: ProviderRegistry, contexts:
       })
     }
   }
+}
+
+/**
+ * The units the plan proves that failed at the container's boot because systemd could not spawn
+ * them (result 'resources': "Failed to spawn executor", a cgroup it could not attach to): the
+ * container's environment at that moment, never the unit's configuration. Each is started once
+ * more before the baseline is taken; the ones started again are returned. CI, session 32: nginx
+ * in a rehearsal container booted while other containers booted on the same two cores failed so,
+ * and the rehearsal judged the plan's nginx change failed though nothing of it had run. A unit
+ * that fails for any other reason (its own exit code, a bad configuration) is left failed, and
+ * is the baseline.
+ */
+export async function startedAgain(host: HostPort, units: readonly string[]): Promise<string[]> {
+  const again: string[] = []
+  for (const unit of units) {
+    const shown = (await host.query('systemctl', ['show', '--property=ActiveState,Result', '--', unit], { timeoutMs: 30_000 })).stdout
+    if (!/^ActiveState=failed$/m.test(shown) || !/^Result=resources$/m.test(shown)) continue
+    await host.exec('systemctl', ['reset-failed', '--', unit], { timeoutMs: 30_000 })
+    await host.exec('systemctl', ['start', '--', unit], { timeoutMs: 120_000 })
+    again.push(unit)
+  }
+  return again
 }
 
 /** Failed units, by name, sorted. */
