@@ -18,8 +18,7 @@ import { PlanWorkflow } from '../../core/src/services/make-plan.js'
 import { INTENT_NOT_KEPT, IntentService } from '../../core/src/intent/intent-service.js'
 import { TWIN_EDIT_KEPT } from '../../core/src/snapshot/snapshot-service.js'
 import { busyWhy, SnapshotWorkflow, type TakeSnapshotResult } from '../../core/src/services/take-snapshot.js'
-import { git, noPlugins, smallTwin, type SmallTwin } from '../support/in-process-twin.js'
-import { asGoneRun, Killed, killAt } from '../../core/test/support/kill-points.js'
+import { git, noPlugins, smallTwin, snapshotKilledAtFirstRename, type SmallTwin } from '../support/in-process-twin.js'
 
 describe('a twin edit saved while a snapshot runs', function () {
   this.timeout(120_000)
@@ -241,19 +240,7 @@ describe('a twin edit saved while a snapshot runs', function () {
       await writeFile(join(rig.root, 'etc/motd'), 'machine changed\n')
       await writeFile(join(rig.root, 'etc/hostname'), 'machine renamed\n')
       const head = git(rig.twin, ['rev-parse', 'HEAD']).trim()
-      const point = killAt((call) => call.startsWith('renameSync(') && call.includes('/.git/twinsync/stage/'))
-      let killed: unknown
-      try {
-        const container = await createContainer({ root: rig.root, repo: rig.twin, configPath: rig.configPath, oclif: noPlugins, logger: silentLogger })
-        await container.resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
-      } catch (error) {
-        killed = error
-      } finally {
-        await new Promise((resolve) => setImmediate(resolve))
-        point.restore()
-      }
-      assert.ok(point.hit && (killed instanceof Killed || (killed as { cause?: unknown }).cause instanceof Killed), `killed at the first rename: ${String(killed)}`)
-      asGoneRun(rig.twin)
+      await snapshotKilledAtFirstRename(rig)
       const moved = git(rig.twin, ['rev-parse', 'HEAD']).trim()
       assert.notEqual(moved, head, 'HEAD moved before the kill')
       assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/motd']), 'machine changed\n')

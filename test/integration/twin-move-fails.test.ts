@@ -15,8 +15,7 @@ import { silentLogger } from '@twinsync/sdk'
 import { createContainer } from '../../core/src/container.js'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
 import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
-import { asGoneRun, Killed, killAt } from '../../core/test/support/kill-points.js'
-import { git, noPlugins, SMALL_ETC, smallTwin, type SmallTwin } from '../support/in-process-twin.js'
+import { git, noPlugins, SMALL_ETC, smallTwin, snapshotKilledAtFirstRename, type SmallTwin } from '../support/in-process-twin.js'
 
 describe('a snapshot whose move the twin refuses on every try', function () {
   this.timeout(120_000)
@@ -81,19 +80,7 @@ describe('a snapshot whose move the twin refuses on every try', function () {
   for (const next of ['plan', 'snapshot'] as const) {
     it(`killed after HEAD moved, then the folder refuses: the next ${next} undoes the move and says so`, async () => {
       const r = await setUp()
-      const point = killAt((call) => call.startsWith('renameSync(') && call.includes('/.git/twinsync/stage/'))
-      let killed: unknown
-      try {
-        const container = await createContainer({ root: r.root, repo: r.twin, configPath: r.configPath, oclif: noPlugins, logger: silentLogger })
-        await container.resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
-      } catch (error) {
-        killed = error
-      } finally {
-        await new Promise((resolve) => setImmediate(resolve))
-        point.restore()
-      }
-      assert.ok(point.hit && (killed instanceof Killed || (killed as { cause?: unknown }).cause instanceof Killed), `killed at the first rename: ${String(killed)}`)
-      asGoneRun(r.twin)
+      await snapshotKilledAtFirstRename(r)
       assert.notEqual(git(r.twin, ['rev-parse', 'HEAD']).trim(), r.initial, 'HEAD moved before the kill')
       freeze(r.twin)
       const warnings: string[] = []

@@ -12,6 +12,7 @@ import { isTwinSyncError, silentLogger } from '@twinsync/sdk'
 import { createContainer } from '../../core/src/container.js'
 import type { DependencyContainer } from '../../core/src/di.js'
 import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
+import { asGoneRun, Killed, killAt } from '../../core/test/support/kill-points.js'
 
 /** No plugin of the host's is loaded. */
 export const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as OclifConfig
@@ -97,4 +98,24 @@ export async function smallTwin(prefix: string, options: { files?: Readonly<Reco
   const container = () => createContainer({ root, repo: twin, configPath, oclif: noPlugins, logger: silentLogger })
   await (await container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
   return { dir, root, twin, configPath, container, initial: git(twin, ['rev-parse', 'HEAD']).trim() }
+}
+
+/**
+ * A snapshot of the rig's machine killed (kill -9 in process, kill-points.ts) at its move's first
+ * rename: HEAD moved, the working twin not yet; the run then left as a dead one's.
+ */
+export async function snapshotKilledAtFirstRename(rig: SmallTwin): Promise<void> {
+  const point = killAt((call) => call.startsWith('renameSync(') && call.includes('/.git/twinsync/stage/'))
+  let killed: unknown
+  try {
+    await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+  } catch (error) {
+    killed = error
+  } finally {
+    await new Promise((resolve) => setImmediate(resolve))
+    point.restore()
+  }
+  // The kill reaches the caller as itself, or as the cause of the move's coded failure (TWIN_MOVE_FAILED: it could not be undone either).
+  if (!point.hit || !(killed instanceof Killed || (killed as { cause?: unknown }).cause instanceof Killed)) throw new Error(`not killed at the first rename: ${String(killed)}`)
+  asGoneRun(rig.twin)
 }
