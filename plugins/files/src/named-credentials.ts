@@ -53,7 +53,19 @@ import { cachedByFileStats, SECRET_RULES_VERSION, type HostPort, type ProviderCa
  *   or /home/*, in /etc/systemd/user), `%E` ~/.config, `%S` ~/.local/state, `%C` ~/.cache, `%L`
  *   ~/.local/state/log, `%t` /run/user/*; for a system unit `%h` /root, `%E` /etc, `%S` /var/lib,
  *   `%C` /var/cache, `%L` /var/log, `%t` /run (before, a path that began with one was dropped).
- *   A unit that is a link (a dotfiles folder's) is not read through.
+ * Session 33:
+ * - a unit, a drop-in, a drop-in folder or the unit folder itself that is a link (GNU stow's
+ *   dotfiles: `~/.config/systemd/user/foo.service -> ../../../dotfiles/systemd/foo.service`, or
+ *   the whole `~/.config/systemd/user` folder a link) is read through, its link resolved a name at
+ *   a time inside the root (throughLinks: at most 40 links, Linux's own bound, so a loop ends); a
+ *   user's unit only when it ends in the same home (a link to /etc/shadow or to another user's
+ *   file is not read: the snapshot runs as root), a system unit's (`systemctl link`) when it ends
+ *   outside the vendor folders (/usr/lib/systemd, /lib/systemd: aliases) and is a file (not a
+ *   mask's /dev/null). At most 256 KB of a unit read so. The real file is read as any file is
+ *   (no link on the way: a link swapped in since is refused by the read).
+ * - a named file that is a link, or lies below a folder link (stow's `~/.config/app/app.env`):
+ *   the file it leads to is named too (namedThroughLinks), since that file is what the walk
+ *   mirrors; looked up each collect, outside the cached list (a link moved without its config).
  * Each rule gives path patterns (a named path, and for pam_userdb `PATH.*` too), and a name for
  * messages that never holds a value.
  */
@@ -85,6 +97,9 @@ const CRYPTTAB = '/etc/crypttab'
 const KUBERNETES = ['/etc/kubernetes', '/etc/kubernetes/manifests']
 const KUBE_CONFIGS = ['/etc/rancher/k3s/config.yaml', '/etc/rancher/rke2/config.yaml', '/etc/default/kube-apiserver']
 
+/** The units' rule's name. */
+const SYSTEMD_RULE = 'systemd credential file'
+
 /** kube-apiserver's flags that name a file of credentials, in any text that passes its flags (`--token-auth-file=PATH`, k3s's `- token-auth-file=PATH`). */
 function kubeAuthFiles(text: string): string[] {
   const out: string[] = []
@@ -95,7 +110,7 @@ function kubeAuthFiles(text: string): string[] {
   return out
 }
 /** A folder of units the naming rule reads: the system's, the users' shared one, a user's own (HOME/.config/systemd/user). */
-const isUnitFolder = (folder: string) => folder === SYSTEMD || folder === SYSTEMD_USER || folder.endsWith(`/${HOME_UNITS}`)
+export const isUnitFolder = (folder: string) => folder === SYSTEMD || folder === SYSTEMD_USER || folder.endsWith(`/${HOME_UNITS}`)
 /** A unit's drop-in folder (`NAME.service.d`) of one of those. */
 const isDropInFolder = (folder: string) => isUnitFolder(posix.dirname(folder)) && folder.endsWith('.service.d')
 
@@ -116,6 +131,90 @@ function unitPaths(config: string, word: string): string[] {
 }
 /** Folders whose links to files are read through (PAM opens /etc/pam.d/NAME whatever it is). */
 const FOLLOWED = new Set([PAM])
+
+/** Linux's bound on the links one path name may go through (MAXSYMLINKS): a loop ends there. */
+const MAX_LINKS = 40
+/** The most of a unit read through a link (a unit is a few KB; a link to a large file is no unit). */
+const MAX_LINKED_UNIT = 256 * 1024
+/** The vendor units' folders: /etc/systemd/system's links there are aliases of packages' units (their files the packages'). */
+const VENDOR_UNITS = ['/usr/lib/systemd/', '/lib/systemd/']
+
+const within = (scope: string, path: string) => scope === '/' || path === scope || path.startsWith(`${scope}/`)
+
+/** What a name is, to throughLinks: missing, a link (its target), a file, or anything else (a folder, or not known: a twin's). */
+export type LinkLook = { missing: true } | { link: string } | { file: true } | { other: true }
+/** Looks up what a path's last name is (its folder's links resolved already). */
+export type LookName = (path: string) => Promise<LinkLook>
+
+/** The machine's names, each looked at once for one collect (lstat, readlink). */
+export function machineLooks(host: Pick<HostPort, 'lstat' | 'readlink'>): LookName {
+  const looks = new Map<string, Promise<LinkLook>>()
+  return (path) => {
+    let look = looks.get(path)
+    if (look === undefined) {
+      look = (async (): Promise<LinkLook> => {
+        const st = await host.lstat(path).catch(() => undefined)
+        if (st === undefined) return { missing: true }
+        if (st.type === 'file') return { file: true }
+        if (st.type !== 'symlink') return { other: true }
+        const target = await host.readlink(path).catch(() => undefined)
+        return target === undefined ? { missing: true } : { link: target }
+      })()
+      looks.set(path, look)
+    }
+    return look
+  }
+}
+
+/**
+ * The path `path` leads to, its links resolved a name at a time (`look`: the machine's lstat and
+ * readlink, or a twin's manifest), as the kernel does: an absolute target from the root's `/`
+ * (never above it: a machine's is inside the root, a twin's inside its filesystem/), `..` from
+ * the folder reached so far. Undefined when a name is missing, a name follows a file, more than
+ * MAX_LINKS links are met (a loop), or where it ends is not within `scope`.
+ */
+export async function throughLinks(look: LookName, path: string, scope: string): Promise<string | undefined> {
+  const rest = path.split('/').filter((n) => n !== '' && n !== '.')
+  let done = '/'
+  let links = 0
+  while (rest.length > 0) {
+    const name = rest.shift() as string
+    if (name === '..') {
+      done = posix.dirname(done)
+      continue
+    }
+    const next = done === '/' ? `/${name}` : `${done}/${name}`
+    const found = await look(next)
+    if ('missing' in found) return undefined
+    if ('link' in found) {
+      if (found.link === '' || ++links > MAX_LINKS) return undefined
+      rest.unshift(...found.link.split('/').filter((n) => n !== '' && n !== '.'))
+      if (found.link.startsWith('/')) done = '/'
+      continue
+    }
+    if ('file' in found && rest.length > 0) return undefined
+    done = next
+  }
+  return within(scope, done) ? done : undefined
+}
+
+/** The home a user unit folder (HOME/.config/systemd/user or a drop-in folder of it) is under; undefined for a system folder. */
+export const homeOfFolder = (folder: string): string | undefined => {
+  const units = folder.endsWith('.service.d') ? posix.dirname(folder) : folder
+  return units.endsWith(`/${HOME_UNITS}`) ? units.slice(0, -HOME_UNITS.length - 1) : undefined
+}
+
+/**
+ * Where a unit that is a link (or in a linked folder) of this unit folder (or drop-in folder) really is, to be read:
+ * a user's within the same home (the home itself as it really is: a /home that is a link), a system unit's anywhere
+ * but the vendor folders (aliases of packages' units); undefined for any other.
+ */
+export async function linkedUnitAt(look: LookName, folder: string, path: string): Promise<string | undefined> {
+  const home = homeOfFolder(folder)
+  const scope = home === undefined ? '/' : await throughLinks(look, home, '/')
+  const real = scope === undefined ? undefined : await throughLinks(look, path, scope)
+  return real === undefined || VENDOR_UNITS.some((v) => real.startsWith(v)) ? undefined : real
+}
 
 /** At most this many configs of one folder are read (a folder of thousands is no such setup). */
 const MAX_CONFIGS = 200
@@ -216,7 +315,7 @@ export const NAMING_RULES: readonly NamingRule[] = [
     },
   },
   {
-    rule: 'systemd credential file',
+    rule: SYSTEMD_RULE,
     isConfig: (path) => (path.endsWith('.service') && isUnitFolder(posix.dirname(path))) || (path.endsWith('.conf') && isDropInFolder(posix.dirname(path))),
     named: (config, text) => {
       const out: string[] = []
@@ -318,67 +417,108 @@ export const homeConfigFolders = (homes: readonly string[]): string[] =>
  * (NAME.service.d/), /etc/rsyncd.conf, OpenSMTPD's smtpd.conf, /etc/crypttab,
  * the files of /etc/kubernetes and its manifests/, k3s's and RKE2's config.yaml, with their stat data.
  */
-async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir'>, startedAt: number, homes: readonly string[], cache?: ProviderCache): Promise<Array<{ path: string; stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>> }>> {
-  const candidates: string[] = [...NAMING_CONFIG_PLACES.files]
-  const folders: string[] = [...NAMING_CONFIG_PLACES.folders, ...homeConfigFolders(homes)]
+type MachineConfig = { path: string; stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>>; read?: string }
+
+async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir' | 'readlink'>, startedAt: number, homes: readonly string[], cache?: ProviderCache): Promise<MachineConfig[]> {
+  const candidates: Array<{ path: string; at: string }> = NAMING_CONFIG_PLACES.files.map((path) => ({ path, at: path }))
+  // Each folder by its own name (what the rules go by) and where it really is (a unit folder may be a link, session 33).
+  const folders: Array<{ folder: string; at: string }> = [...NAMING_CONFIG_PLACES.folders, ...homeConfigFolders(homes)].map((folder) => ({ folder, at: folder }))
+  const look = machineLooks(host)
+  const linkedUnit = (folder: string, at: string) => linkedUnitAt(look, folder, at)
   for (let i = 0; i < folders.length; i++) {
-    const folder = folders[i] as string
-    const st = await host.lstat(folder).catch(() => undefined)
+    const { folder } = folders[i] as { folder: string; at: string }
+    let { at } = folders[i] as { folder: string; at: string }
+    let st = await host.lstat(at).catch(() => undefined)
+    // A user's unit folder, or a folder on its way, may be a link (stow folds ~/.config/systemd whole): where it
+    // really is, within the same home (an lstat of each name on the way); a drop-in folder that is a link likewise.
+    if (homeOfFolder(folder) !== undefined || (st?.type === 'symlink' && isDropInFolder(folder))) {
+      const real = await linkedUnit(folder, at)
+      st = real === undefined ? undefined : await host.lstat(real).catch(() => undefined)
+      at = real ?? at
+    }
     if (st?.type !== 'directory') continue
+    const where = at
+    const units = isUnitFolder(folder) || isDropInFolder(folder)
     const list = async (): Promise<string[]> => {
-      const entries = await host.readdir(folder).catch(() => [])
+      const entries = await host.readdir(where).catch(() => [])
       const names = entries
-        .filter((e) => e.type === 'file' || (e.type === 'symlink' && FOLLOWED.has(folder)))
+        .filter((e) => e.type === 'file' || (e.type === 'symlink' && (FOLLOWED.has(folder) || units)))
         .map((e) => `${folder}/${e.name}`)
         .filter((p) => namingRuleOf(p) !== undefined)
         .sort()
-      // systemd's drop-in folders (`NAME.service.d/`, listed in turn), written with their `/`.
-      const dropIns = isUnitFolder(folder) ? entries.filter((e) => e.type === 'directory' && isDropInFolder(`${folder}/${e.name}`)).map((e) => `${folder}/${e.name}/`).sort() : []
+      // systemd's drop-in folders (`NAME.service.d/`, listed in turn; a link to one too), written with their `/`.
+      const dropIns = isUnitFolder(folder) ? entries.filter((e) => (e.type === 'directory' || e.type === 'symlink') && isDropInFolder(`${folder}/${e.name}`)).map((e) => `${folder}/${e.name}/`).sort() : []
       return [...names.slice(0, NAMING_CONFIG_PLACES.max), ...dropIns.slice(0, NAMING_CONFIG_PLACES.max)]
     }
     // A folder whose stat data did not move has the same names: not listed again (an unchanged machine lists no folder).
     // v2 (session 22): /etc/pam.d's links are listed too; a list cached before holds none.
-    const listed = cache === undefined ? await list() : await cachedByFileStats(cache, `named-credential-folder-v2:${folder}`, [{ path: folder, stat: st }], startedAt, list)
+    // v3 (session 33): unit folders' links (units, drop-in folders) are listed too; keyed by where the folder really is.
+    const listed = cache === undefined ? await list() : await cachedByFileStats(cache, `named-credential-folder-v3:${folder}`, [{ path: at, stat: st }], startedAt, list)
     for (const path of listed) {
-      if (path.endsWith('/')) folders.push(path.slice(0, -1))
-      else candidates.push(path)
+      const name = path.slice(folder.length + 1)
+      if (path.endsWith('/')) folders.push({ folder: path.slice(0, -1), at: `${at}/${name.slice(0, -1)}` })
+      else candidates.push({ path, at: `${at}/${name}` })
     }
   }
-  const out: Array<{ path: string; stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>> }> = []
-  for (const path of candidates) {
-    const stat = await host.lstat(path).catch(() => undefined)
-    if (stat?.type === 'file') out.push({ path, stat })
+  const out: MachineConfig[] = []
+  for (const { path, at } of candidates) {
+    const stat = await host.lstat(at).catch(() => undefined)
+    if (stat?.type === 'file') out.push(at === path ? { path, stat } : { path, stat, read: at })
     // A link where links are read through: the stat data of the file it leads to (a change there moves them).
     else if (stat?.type === 'symlink' && FOLLOWED.has(posix.dirname(path))) {
       const target = await host.stat(path).catch(() => undefined)
       if (target?.type === 'file') out.push({ path, stat: target })
+    } else if (stat?.type === 'symlink' && namingRuleOf(path)?.rule === SYSTEMD_RULE) {
+      // A unit or drop-in that is a link (session 33): the file it leads to, read where it is.
+      const real = await linkedUnit(posix.dirname(path), at)
+      const target = real === undefined ? undefined : await host.lstat(real).catch(() => undefined)
+      if (real !== undefined && target?.type === 'file' && target.size <= MAX_LINKED_UNIT) out.push({ path, stat: target, read: real })
     }
   }
   return out
 }
 
-/** A config's text; through a link only where links are read through, and only the system's own (ReadOptions' root-owned). */
-const readConfig = (host: Pick<HostPort, 'readTextIfExists'>, path: string): Promise<string | undefined> =>
-  host.readTextIfExists(path, FOLLOWED.has(posix.dirname(path)) ? { follow: 'root-owned' } : undefined).catch(() => undefined)
+/** A config's text; through a link only where links are read through, and only the system's own (ReadOptions' root-owned); a linked unit's where it really is (`read`). */
+const readConfig = (host: Pick<HostPort, 'readTextIfExists'>, path: string, read?: string): Promise<string | undefined> =>
+  host.readTextIfExists(read ?? path, read === undefined && FOLLOWED.has(posix.dirname(path)) ? { follow: 'root-owned' } : undefined).catch(() => undefined)
+
+/**
+ * The files that named paths (without wildcards) lead to when they are links or lie below a
+ * folder link (stow's ~/.config/app/app.env -> ../../dotfiles/app/app.env): the walk mirrors the
+ * file where it really is, so that path is named too (a folder's `/**` likewise). Anywhere inside
+ * the root. Cost: an lstat of each name on the way of each such path (kept for the call).
+ */
+export async function namedThroughLinks(look: LookName, named: readonly string[]): Promise<string[]> {
+  const out: string[] = []
+  for (const pattern of named) {
+    const tail = pattern.endsWith('/**') ? '/**' : ''
+    const path = pattern.slice(0, pattern.length - tail.length)
+    if (/[*?[\\]/.test(path)) continue
+    const real = await throughLinks(look, path, '/')
+    if (real !== undefined && real !== path) out.push(`${real}${tail}`)
+  }
+  return out
+}
 
 /**
  * The path patterns, with their rule, that the machine's configs name (see NAMING_RULES). Configs
  * whose stat data did not move are not read again, nor folders whose stat data did not move listed
  * again (cachedByFileStats): on an unchanged machine, a stat of each folder and config.
  */
-export async function namedCredentialFiles(host: Pick<HostPort, 'readTextIfExists' | 'lstat' | 'stat' | 'readdir'>, cache?: ProviderCache, homes: readonly string[] = []): Promise<string[]> {
+export async function namedCredentialFiles(host: Pick<HostPort, 'readTextIfExists' | 'lstat' | 'stat' | 'readdir' | 'readlink'>, cache?: ProviderCache, homes: readonly string[] = []): Promise<string[]> {
   const startedAt = Date.now()
   const configs = await machineConfigs(host, startedAt, homes, cache)
   if (configs.length === 0) return []
   const read = async (): Promise<string[]> => {
     const paths = new Set<string>()
-    for (const { path } of configs) {
-      const text = await readConfig(host, path)
+    for (const { path, read: at } of configs) {
+      const text = await readConfig(host, path, at)
       if (text !== undefined) for (const p of namingRuleOf(path)?.named(path, text) ?? []) paths.add(p)
     }
     return [...paths]
   }
-  if (cache === undefined) return read()
   // Keyed by the rules' version: a config whose stat data did not move names more under newer rules (session 30: EnvironmentFile=).
-  return cachedByFileStats(cache, `named-credential-files-v${SECRET_RULES_VERSION}`, configs, startedAt, read)
+  const named = cache === undefined ? await read() : await cachedByFileStats(cache, `named-credential-files-v${SECRET_RULES_VERSION}`, configs, startedAt, read)
+  const linked = await namedThroughLinks(machineLooks(host), named)
+  return linked.length === 0 ? named : [...new Set([...named, ...linked])]
 }

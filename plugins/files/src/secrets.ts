@@ -3,7 +3,7 @@ import { posix } from 'node:path'
 import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, PathPatterns, type HostPort, type ProviderCache, type SecretPath, type TwinReader } from '@twinsync/sdk'
 import { partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH } from './state.js'
-import { homeConfigFolders, NAMING_CONFIG_PLACES, namingRuleOf } from './named-credentials.js'
+import { homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, type LinkLook } from './named-credentials.js'
 import { parsePasswd } from './accounts.js'
 
 /**
@@ -462,30 +462,125 @@ async function twinOpenvpnCredentialFiles(twin: TwinReader): Promise<string[]> {
  * named-credentials.ts's rules over a twin: the configs its filesystem holds in their places (as
  * many a folder as the machine's look takes), the user units under the homes of the twin's
  * /etc/passwd (session 32), and any config among the commit's own `paths`; each rule's named
- * path patterns.
+ * path patterns. Session 33: a unit folder, unit or drop-in folder the twin's manifest records as
+ * a link (stow's dotfiles) is read where it leads in the twin, a user's within the same home
+ * (named-credentials.ts's linkedUnitAt); a named path that leads through a recorded link names
+ * where it leads too. Links are resolved in the twin's paths only (TwinLinks), never the machine's.
  */
-async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string[] = []): Promise<Array<{ rule: string; paths: string[] }>> {
-  const configs: string[] = NAMING_CONFIG_PLACES.files.map((f) => `filesystem${f}`)
+async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string[] = [], links = new TwinLinks(twin)): Promise<Array<{ rule: string; paths: string[] }>> {
+  const configs: Array<{ twinPath: string; config: string }> = NAMING_CONFIG_PLACES.files.map((f) => ({ twinPath: `filesystem${f}`, config: f }))
   const passwd = await twin.readText('filesystem/etc/passwd').catch(() => undefined)
   const homes = passwd === undefined ? [] : memoParse('passwd', passwd, (t) => parsePasswd(t ?? '').map((a) => a.home))
+  const look = links.look
   for (const folder of [...NAMING_CONFIG_PLACES.folders, ...homeConfigFolders(homes)]) {
-    const listed = (await twin.list(`filesystem${folder}/`)).filter((p) => namingRuleOf(machinePathOf(p) as string) !== undefined).sort()
-    configs.push(...listed.slice(0, NAMING_CONFIG_PLACES.max))
+    let at: string | undefined = folder
+    const home = homeOfFolder(folder)
+    if (home !== undefined) {
+      // A home the twin holds nothing of holds no unit; else its unit folder may be a link, or below one (session 33).
+      if ((await twin.list(`filesystem${home}/`)).length === 0) continue
+      at = await linkedUnitAt(look, folder, folder)
+      if (at === undefined) continue
+    }
+    const named = (twinPath: string, from: string, as: string) => `${as}${(machinePathOf(twinPath) as string).slice(from.length)}`
+    const listed = (await twin.list(`filesystem${at}/`)).map((p) => ({ twinPath: p, config: named(p, at, folder) })).filter((c) => namingRuleOf(c.config) !== undefined)
+    configs.push(...listed.sort((a, b) => (a.config < b.config ? -1 : 1)).slice(0, NAMING_CONFIG_PLACES.max))
+    if (!isUnitFolder(folder)) continue
+    // Units and drop-in folders that are links (the manifest records a link, never its target's content): read where they lead, in the twin.
+    for (const [link, name] of await links.linksIn(at)) {
+      const config = `${folder}/${name}`
+      const real = await linkedUnitAt(look, name.endsWith('.service.d') ? config : folder, link)
+      if (real === undefined) continue
+      if (name.endsWith('.service.d')) configs.push(...(await twin.list(`filesystem${real}/`)).map((p) => ({ twinPath: p, config: named(p, real, config) })).filter((c) => namingRuleOf(c.config) !== undefined).slice(0, NAMING_CONFIG_PLACES.max))
+      else if (namingRuleOf(config) !== undefined) configs.push({ twinPath: `filesystem${real}`, config })
+    }
   }
-  configs.push(...paths.filter((p) => namingRuleOf(machinePathOf(p) ?? '') !== undefined))
+  configs.push(...paths.filter((p) => namingRuleOf(machinePathOf(p) ?? '') !== undefined).map((p) => ({ twinPath: p, config: machinePathOf(p) as string })))
   const byRule = new Map<string, Set<string>>()
-  for (const twinPath of new Set(configs)) {
-    const config = machinePathOf(twinPath) as string
+  const seen = new Set<string>()
+  for (const { twinPath, config } of configs) {
+    if (seen.has(`${twinPath}\0${config}`)) continue
+    seen.add(`${twinPath}\0${config}`)
     const rule = namingRuleOf(config)
     if (rule === undefined) continue
     const text = await twin.readText(twinPath).catch(() => undefined)
     const named = memoParse(`named\0${config}`, text, (t) => (t === undefined ? [] : rule.named(config, t)))
     if (named.length === 0) continue
     const set = byRule.get(rule.rule) ?? new Set<string>()
-    for (const p of named) set.add(p)
+    // A named file that is a link, or below a folder link, in the twin: where it leads is named too (session 33).
+    for (const p of [...named, ...(await namedThroughLinks(look, named))]) set.add(p)
     byRule.set(rule.rule, set)
   }
   return [...byRule].map(([rule, paths]) => ({ rule, paths: [...paths] }))
+}
+
+/**
+ * The links a twin's files manifest records (its head and the part of each folder asked), each
+ * document's read and parsed once for one push's look: a name's link (`look`, for throughLinks:
+ * a name that is no link is `other`, the twin's own files resolved by their paths, never the
+ * machine's), and the links of one folder. Only a twin path is ever read: a target `/…` or
+ * `../..` resolves inside filesystem/.
+ */
+class TwinLinks {
+  private readonly documents = new Map<string, Promise<Map<string, string>>>()
+  constructor(private readonly twin: TwinReader) {}
+
+  private linksOf(document: string): Promise<Map<string, string>> {
+    let links = this.documents.get(document)
+    if (links === undefined) {
+      links = this.twin.readText(document).then((t) => memoLinks(t), () => new Map<string, string>())
+      this.documents.set(document, links)
+    }
+    return links
+  }
+
+  /** The folder's links: [path, name] pairs. */
+  async linksIn(folder: string): Promise<Array<[string, string]>> {
+    const out: Array<[string, string]> = []
+    for (const document of [MANIFEST_PATH, partPath(partOf(`${folder}/-`))]) {
+      for (const path of (await this.linksOf(document)).keys()) if (posix.dirname(path) === folder) out.push([path, path.slice(folder.length + 1)])
+    }
+    return out
+  }
+
+  readonly look = async (path: string): Promise<LinkLook> => {
+    for (const document of [MANIFEST_PATH, partPath(partOf(path))]) {
+      const target = (await this.linksOf(document)).get(path)
+      if (target !== undefined) return { link: target }
+    }
+    return { other: true }
+  }
+}
+
+/** linkEntries of each text parsed once per process (a push's commits share their manifest documents; at most 64 texts kept). */
+const linkMemo = new Map<string, Map<string, string>>()
+function memoLinks(text: string | undefined): Map<string, string> {
+  if (text === undefined) return new Map()
+  let links = linkMemo.get(text)
+  if (links === undefined) {
+    links = linkEntries(text)
+    if (linkMemo.size >= 64) linkMemo.clear()
+    linkMemo.set(text, links)
+  }
+  return links
+}
+
+/** The symlinks of a manifest document's text: path → target (an unreadable text holds none). */
+function linkEntries(text: string | undefined): Map<string, string> {
+  const out = new Map<string, string>()
+  if (text === undefined) return out
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    return out
+  }
+  const entries = (parsed as { entries?: unknown } | null)?.entries
+  if (!Array.isArray(entries)) return out
+  for (const e of entries as unknown[]) {
+    const entry = e as { path?: unknown; type?: unknown; target?: unknown } | null
+    if (entry?.type === 'symlink' && typeof entry.path === 'string' && typeof entry.target === 'string') out.set(entry.path, entry.target)
+  }
+  return out
 }
 
 /** Why a file is private although the detector found nothing in it. */

@@ -429,4 +429,103 @@ describe('credential files other configs name (session 21)', () => {
       root.remove()
     }
   })
+
+  it("session 33: reads units that are links (stow's dotfiles: a unit, a drop-in folder, a folded ~/.config/systemd) within their home, and names where a linked env file leads; not a link out of the home, to another user's file, a loop, a vendor alias", async () => {
+    const bob = { uid: 1000, gid: 1000 }
+    const root = userBase()
+      .file('/home/bob/dotfiles/systemd/notes.service', '[Service]\nEnvironmentFile=%h/.config/notes/notes.env\nLoadCredential=tok:%h/.config/notes/token\n', bob)
+      .file('/home/bob/dotfiles/systemd/notes.service.d/override.conf', '[Service]\nEnvironmentFile=%S/notes/state.env\n', bob)
+      .file('/home/bob/dotfiles/notes/notes.env', 'NOTES_UPSTREAM=x\n', bob)
+      .dirAt('/home/bob/.config/systemd/user')
+      .link('/home/bob/.config/systemd/user/notes.service', '../../../dotfiles/systemd/notes.service')
+      .link('/home/bob/.config/systemd/user/notes.service.d', '../../../dotfiles/systemd/notes.service.d')
+      .link('/home/bob/.config/notes/notes.env', '../../dotfiles/notes/notes.env')
+      .link('/home/bob/.config/systemd/user/loop.service', 'loop2.service')
+      .link('/home/bob/.config/systemd/user/loop2.service', 'loop.service')
+      .file('/etc/evil.service', '[Service]\nEnvironmentFile=/etc/evil-named\n')
+      .link('/home/bob/.config/systemd/user/evil.service', '../../../../../../../etc/evil.service')
+      .file('/home/carol/carol.service', '[Service]\nEnvironmentFile=/home/carol/carol-named\n', { uid: 1001, gid: 1001 })
+      .link('/home/bob/.config/systemd/user/carol.service', '/home/carol/carol.service')
+      // carol's dotfiles fold ~/.config/systemd whole.
+      .file('/home/carol/dotfiles/config/systemd/user/mail.service', '[Service]\nEnvironmentFile=%h/.config/mail/mail.env\n', { uid: 1001, gid: 1001 })
+      .dirAt('/home/carol/.config')
+      .link('/home/carol/.config/systemd', '../dotfiles/config/systemd')
+      // A system unit put in place by `systemctl link`, a vendor alias, a mask.
+      .file('/opt/app/app.service', '[Service]\nEnvironmentFile=/opt/app/app.env\n')
+      .file('/usr/lib/systemd/system/vendor.service', '[Service]\nEnvironmentFile=-/etc/default/vendor\n')
+      .dirAt('/etc/systemd/system')
+      .link('/etc/systemd/system/app.service', '/opt/app/app.service')
+      .link('/etc/systemd/system/alias.service', '/usr/lib/systemd/system/vendor.service')
+      .link('/etc/systemd/system/masked.service', '/dev/null')
+    try {
+      const expected = [
+        '/home/bob/.config/notes/notes.env',
+        '/home/bob/.config/notes/token',
+        '/home/bob/.config/notes/token/**',
+        '/home/bob/.local/state/notes/state.env',
+        '/home/bob/dotfiles/notes/notes.env',
+        '/home/carol/.config/mail/mail.env',
+        '/opt/app/app.env',
+      ]
+      const host = createTestContext(root.dir).host
+      const cache = new MemoryCache()
+      assert.deepEqual((await namedCredentialFiles(host, cache, ['/home/bob', '/home/carol'])).sort(), expected)
+      assert.deepEqual((await namedCredentialFiles(host, cache, ['/home/bob', '/home/carol'])).sort(), expected)
+      assert.deepEqual((await namedCredentialFiles(host, undefined, ['/home/bob', '/home/carol'])).sort(), expected)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it("session 33: the files provider holds out the dotfiles' env file a linked user unit names through a link, of no shape the detector knows; a pushed twin names it from its manifest's links, never following one out of the twin's home", async () => {
+    const value = fakeChars('s33-stow-unit', 24)
+    const bob = { uid: 1000, gid: 1000 }
+    const root = userBase()
+      .file('/home/bob/dotfiles/systemd/.config/systemd/user/notes.service', '[Service]\nEnvironmentFile=%h/.config/notes/notes.env\nExecStart=/usr/bin/notes-sync\n', bob)
+      .file('/home/bob/dotfiles/notes/.config/notes/notes.env', `NOTES_UPSTREAM=${value}\n`, bob)
+      .file('/home/bob/dotfiles/notes/.config/notes/settings.ini', '[ui]\ntheme = dark\n', bob)
+      .dirAt('/home/bob/.config/systemd/user')
+      .dirAt('/home/bob/.config/notes')
+      .link('/home/bob/.config/systemd/user/notes.service', '../../../dotfiles/systemd/.config/systemd/user/notes.service')
+      .link('/home/bob/.config/notes/notes.env', '../../dotfiles/notes/.config/notes/notes.env')
+      .link('/home/bob/.config/notes/settings.ini', '../../dotfiles/notes/.config/notes/settings.ini')
+    try {
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '~/.config', '~/dotfiles'] }, cache: new MemoryCache() })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      assert.equal(entry('/home/bob/dotfiles/notes/.config/notes/notes.env')?.secretReason, 'path rule')
+      assert.equal(entry('/home/bob/dotfiles/systemd/.config/systemd/user/notes.service')?.content, 'mirrored')
+      assert.equal(entry('/home/bob/dotfiles/notes/.config/notes/settings.ini')?.content, 'mirrored')
+      assert.ok(!documents.some((d) => String(d.content).includes(value)), 'the value in a document')
+
+      // A twin whose env file was committed by hand: named through the manifest's links (the unit's, the env file's).
+      const twinOnly = () => ({
+        ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
+        host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
+      })
+      const links = (entries: Array<[string, string]>) => ({ path: 'system/files/manifest.json', content: JSON.stringify({ entries: entries.map(([path, target]) => ({ path, type: 'symlink', target })) }) })
+      const passwd = { path: 'filesystem/etc/passwd', content: 'root:x:0:0:root:/root:/bin/bash\nbob:x:1000:1000:Bob:/home/bob:/bin/bash\n' }
+      const unit = { path: 'filesystem/home/bob/dotfiles/systemd/notes.service', content: '[Service]\nEnvironmentFile=%h/.config/notes/notes.env\n' }
+      const env = { path: 'filesystem/home/bob/dotfiles/notes/notes.env', content: `NOTES_UPSTREAM=${value}\n` }
+      const stow = links([
+        ['/home/bob/.config/systemd/user/notes.service', '../../../dotfiles/systemd/notes.service'],
+        ['/home/bob/.config/notes', '../dotfiles/notes'],
+      ])
+      const byHand = await new FilesProvider().secretPaths({ paths: [env.path], twin: new MemoryTwin([unit, env, passwd, stow]), ctx: twinOnly() })
+      assert.deepEqual(byHand.map((f) => [f.path, f.rule]), [[env.path, 'systemd credential file']])
+      // The whole unit folder a link (folded), and the unit folder a loop, or a link out of the home: the latter two read nothing.
+      const folded = links([['/home/bob/.config/systemd', '../dotfiles/systemd-folded'], ['/home/bob/.config/notes', '../dotfiles/notes']])
+      const foldedUnit = { path: 'filesystem/home/bob/dotfiles/systemd-folded/user/notes.service', content: unit.content }
+      assert.deepEqual((await new FilesProvider().secretPaths({ paths: [env.path], twin: new MemoryTwin([foldedUnit, env, passwd, folded]), ctx: twinOnly() })).map((f) => f.path), [env.path])
+      const outside = { path: 'filesystem/etc/notes.service', content: unit.content }
+      const away = links([['/home/bob/.config/systemd/user/notes.service', '../../../../../../../etc/notes.service'], ['/home/bob/.config/notes', '../dotfiles/notes']])
+      const loop = links([['/home/bob/.config/systemd/user', 'user2'], ['/home/bob/.config/systemd/user2', 'user'], ['/home/bob/.config/notes', '../dotfiles/notes']])
+      for (const twin of [new MemoryTwin([outside, env, passwd, away, { path: 'filesystem/home/bob/x', content: 'x\n' }]), new MemoryTwin([unit, env, passwd, loop])]) {
+        assert.deepEqual(await new FilesProvider().secretPaths({ paths: [env.path], twin, ctx: twinOnly() }), [])
+      }
+    } finally {
+      root.remove()
+    }
+  })
 })
