@@ -75,7 +75,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 19
+export const SECRET_RULES_VERSION = 20
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -95,6 +95,13 @@ interface HandRule {
    * to a program's own files, where a key says more than it says elsewhere).
    */
   place?: RegExp
+  /**
+   * Or, at any other path (or none), for a text that holds every one of these: a program's own
+   * file known by its keys wherever it is kept (session 33: Mattermost's config.json outside a
+   * `mattermost` folder, its `"ServiceSettings"`, `"TeamSettings"` and `"SqlSettings"`). Each
+   * searched once, in order, only when `place` does not match: most texts lack the first.
+   */
+  shape?: readonly RegExp[]
   /**
    * Only for texts that hold one of these: most texts hold none, and the rule's expression is then
    * neither compiled nor run (a first snapshot's texts of the services root: 2.3 MB). In any case
@@ -1726,6 +1733,9 @@ const makeHandRules = (): readonly HandRule[] => [
     // `InviteSalt`/`PasswordResetSalt`: 32 characters of no shape), the image proxy's shared key,
     // and every password and secret setting, any value but an empty one.
     place: /(?:^|\/)mattermost\/(?:[^/]+\/)*[^/]+\.json$/i,
+    // Session 33: the same file kept elsewhere (/opt/mm/config/config.json, /etc/mattermost-server/,
+    // a container's volume), known by the three sections every Mattermost config has.
+    shape: [/"SqlSettings"[ \t\r\n]*:[ \t\r\n]*\{/, /"ServiceSettings"[ \t\r\n]*:[ \t\r\n]*\{/, /"TeamSettings"[ \t\r\n]*:[ \t\r\n]*\{/],
     pattern:
       /"(?:DataSource|DataSourceReplicas|DataSourceSearchReplicas|AtRestEncryptKey|PublicLinkSalt|InviteSalt|PasswordResetSalt|RemoteImageProxyOptions|[A-Za-z0-9]*(?:Password|Secret|SecretAccessKey)|GoogleDeveloperKey)"[ \t]*:[ \t]*(?:"(?<v>(?:[^"\\\r\n]|\\.)+)"|(?<v1>\[[^[\]]*"(?:[^"\\\r\n]|\\.)+"[^[\]]*\]))/g,
   },
@@ -1737,8 +1747,41 @@ const makeHandRules = (): readonly HandRule[] => [
     // user's whole credential, in `clients` of an inbound and `users` of an outbound; Trojan's and
     // Shadowsocks' `password`, a SOCKS or HTTP account's `pass`, REALITY's `privateKey`, a
     // WireGuard outbound's `secretKey` and `preSharedKey`, mKCP's `seed`, MTProto's `secret`.
-    place: /(?:^|\/)etc\/(?:xray|v2ray)\/(?:[^/]+\/)*[^/]+\.json$/,
-    pattern: /"(?:id|password|pass|privateKey|secretKey|preSharedKey|seed|secret)"[ \t]*:[ \t]*"(?<v>(?:[^"\\\r\n]|\\.)+)"/g,
+    // Session 33: REALITY's `shortIds` (a server's list; a client's `shortId`: with the public key
+    // they are what a client needs), its `mldsa65Seed`, VLESS Encryption's server `decryption`
+    // (its private keys; `none` is none), V2Ray QUIC's `key`, a TLS certificate's inline `key`
+    // (a list of PEM lines). A list is redacted with its brackets; a list of empty ids only is none.
+    place: XRAY_CONFIG,
+    shape: XRAY_SHAPE,
+    pattern: /"(?<k>id|password|pass|privateKey|secretKey|preSharedKey|seed|secret|shortIds?|mldsa65Seed|decryption|key)"[ \t]*:[ \t]*(?:"(?<v>(?:[^"\\\r\n]|\\.)+)"|(?<v1>\[(?:[ \t\r\n,]*"(?:[^"\\\r\n]|\\.)*")+[ \t\r\n,]*\]))/g,
+    // A list (of strings, nothing else) with some string that is not empty.
+    accept: (g) => (g.v1 !== undefined ? [...g.v1.matchAll(/"((?:[^"\\]|\\.)*)"/g)].some((m) => m[1] !== '') : g.k !== 'decryption' || g.v !== 'none'),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Xray or V2Ray user id or key',
+    // The same keys in Xray's YAML and TOML configs (config.yaml, config.toml: Xray reads either by
+    // its extension): `id: UUID`, `- id: "UUID"`, `privateKey = "…"`, quoted (then up to a
+    // comment) or not (then to the line's end, a comment too: YAML's `pass#word` is one value).
+    place: XRAY_CONFIG,
+    shape: XRAY_SHAPE,
+    pattern:
+      /^[ \t]*(?:-[ \t]+)?["']?(?<k>id|password|pass|privateKey|secretKey|preSharedKey|seed|secret|shortId|mldsa65Seed|decryption|key)["']?[ \t]*[:=][ \t]*(?:(?:"(?<v>(?:[^"\\\r\n]|\\.)+)"|'(?<v1>[^'\r\n]+)')[ \t]*(?:#[^\r\n]*)?|(?<v2>[^\s"'[{#|>&*!][^\r\n]*))\r?$/gm,
+    accept: (g) => {
+      const v = g.v ?? g.v1 ?? g.v2
+      return isValue(v) && !(g.k === 'decryption' && v === 'none')
+    },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Xray or V2Ray user id or key',
+    // YAML's and TOML's lists: `shortIds: ["", "6ba85179e30d4fc2"]`, `shortIds = [ … ]` over
+    // lines, YAML's block of `- "…"` items below `shortIds:`, a certificate's `key` of PEM lines.
+    place: XRAY_CONFIG,
+    shape: XRAY_SHAPE,
+    pattern: /^[ \t]*["']?(?:shortIds|key)["']?[ \t]*[:=][ \t]*(?:(?<v>\[[^[\]]*\])|(?:#[^\r\n]*)?\r?\n(?<v1>(?:[ \t]*-[ \t]+[^\r\n]*(?:\r?\n|$))+))/gm,
+    // Some id that is not empty.
+    accept: (g) => /[^\s"'[\],\-]/.test(g.v ?? g.v1 ?? ''),
   },
   {
     id: 'credential-assignment',
@@ -1796,6 +1839,14 @@ function isKindSecret(text: string, at: number): boolean {
   }
   return /\\{0,3}"kind\\{0,3}"[ \t\r\n]*:[ \t\r\n]*\\{0,3}"Secret\\{0,3}"/.test(own)
 }
+/** Xray's and V2Ray's configs: *.json (and `-confdir`'s), *.jsonc, *.yaml, *.yml, *.toml below /etc/xray, /etc/v2ray, /usr/local/etc/… */
+const XRAY_CONFIG = /(?:^|\/)etc\/(?:xray|v2ray)\/(?:[^/]+\/)*[^/]+\.(?:jsonc?|ya?ml|toml)$/
+/**
+ * An Xray or V2Ray config kept elsewhere (/opt/xray, a container's volume; session 33): its
+ * `inbounds` (or `outbounds`) and a VLESS, VMess or Trojan `protocol`, in JSON, YAML or TOML.
+ */
+const XRAY_SHAPE: readonly RegExp[] = [/bounds["']?[ \t]*[:=\]]/, /\bprotocol["']?[ \t]*[:=][ \t]*["']?(?:vless|vmess|trojan)\b/]
+
 let handRulesMade: readonly HandRule[] | undefined
 const allHandRules = (): readonly HandRule[] => (handRulesMade ??= makeHandRules())
 
@@ -1876,13 +1927,24 @@ function handSpans(text: string, path: string | undefined): Span[] {
   const spans: Span[] = []
   const marks = new TextMarks(text)
   const name = basename(path)
-  for (const rule of allHandRules()) ruleSpans(rule, text, path, name, spans, marks)
+  const shapes = new Map<readonly RegExp[], boolean>()
+  for (const rule of allHandRules()) ruleSpans(rule, text, path, name, spans, marks, shapes)
   return spans
 }
 
+/** Whether the text holds every one of a rule's `shape`, asked once a text for rules that share one (`shapes`). */
+function hasShape(shape: readonly RegExp[], text: string, shapes?: Map<readonly RegExp[], boolean>): boolean {
+  let has = shapes?.get(shape)
+  if (has === undefined) {
+    has = shape.every((r) => r.test(text))
+    shapes?.set(shape, has)
+  }
+  return has
+}
+
 /** One rule's matches in a text from `path` (its last component `name`), added to `spans`. */
-function ruleSpans(rule: HandRule, text: string, path: string | undefined, name: string, spans: Span[], marks = new TextMarks(text)): void {
-  if (rule.place !== undefined && !rule.place.test(path ?? '')) return
+function ruleSpans(rule: HandRule, text: string, path: string | undefined, name: string, spans: Span[], marks = new TextMarks(text), shapes?: Map<readonly RegExp[], boolean>): void {
+  if (rule.place !== undefined && !rule.place.test(path ?? '') && (rule.shape === undefined || !hasShape(rule.shape, text, shapes))) return
   if (rule.file !== undefined && !rule.file.test(name)) return
   if (rule.notFile !== undefined && rule.notFile.test(name)) return
   const { hint, needs } = wordsOf(rule)

@@ -1076,6 +1076,126 @@ describe('findSecrets: session 32, programs\' own files (Mattermost, Asterisk, X
   })
 })
 
+describe('findSecrets: session 33, Xray REALITY and its YAML and TOML configs, Mattermost and Xray known by their keys anywhere', () => {
+  const hex = (seed: string, n: number) => fakeChars(seed, n, '0123456789abcdef')
+  const U = `${hex('s33-uuid-a', 8)}-${hex('s33-uuid-b', 4)}-4${hex('s33-uuid-c', 3)}-a${hex('s33-uuid-d', 3)}-${hex('s33-uuid-e', 12)}`
+  const PK = fakeChars('s33-reality-private', 43, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')
+  const PUB = fakeChars('s33-reality-public', 43, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')
+  const SID = hex('s33-short-id', 16)
+  const SID2 = hex('s33-short-id-2', 8)
+  const SEED = fakeChars('s33-mldsa-seed', 43, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')
+  const P = fakeChars('s33-mm', 20)
+  const K = fakeChars('s33-mm-salt', 32, 'abcdefghijklmnopqrstuvwxyz0123456789')
+  const R = REDACTED
+  const reality = (v: (x: string) => string) =>
+    `{
+  "inbounds": [{
+    "port": 443, "protocol": "vless",
+    "settings": {"clients": [{"id": "${v(U)}", "flow": "xtls-rprx-vision"}], "decryption": "none"},
+    "streamSettings": {"network": "tcp", "security": "reality",
+      "realitySettings": {"dest": "www.example.com:443", "serverNames": ["www.example.com"],
+        "privateKey": "${v(PK)}", "mldsa65Seed": "${v(SEED)}",
+        "shortIds": ${v(`["", "${SID}", "${SID2}"]`)}}}
+  }],
+  "outbounds": [{"protocol": "vless", "settings": {"vnext": [{"address": "up.example.org", "port": 443, "users": [{"id": "${v(U)}", "encryption": "none"}]}]},
+    "streamSettings": {"security": "reality", "realitySettings": {"serverName": "www.example.com", "publicKey": "${PUB}", "shortId": "${v(SID)}", "fingerprint": "chrome"}}}]
+}
+`
+  const yaml = (v: (x: string) => string) =>
+    `log:
+  loglevel: warning
+inbounds:
+  - port: 443
+    protocol: vless
+    settings:
+      clients:
+        - id: ${v(U)}
+          flow: xtls-rprx-vision
+        - id: "${v(U)}"  # bob
+      decryption: none
+    streamSettings:
+      security: reality
+      realitySettings:
+        dest: www.example.com:443
+        privateKey: '${v(PK)}'
+        shortIds: ${v(`["", "${SID}"]`)}
+  - protocol: trojan
+    settings:
+      clients:
+        - password: ${v('tr0j#an')}
+    streamSettings:
+      realitySettings:
+        shortIds:
+${v(`          - ""
+          - "${SID2}"
+`)}outbounds:
+  - protocol: freedom
+`
+  const toml = (v: (x: string) => string) =>
+    `[[inbounds]]
+port = 443
+protocol = "vless"
+
+[inbounds.settings]
+decryption = "none"
+
+[[inbounds.settings.clients]]
+id = "${v(U)}"
+flow = "xtls-rprx-vision"
+
+[inbounds.streamSettings.realitySettings]
+dest = "www.example.com:443"
+privateKey = "${v(PK)}"
+shortIds = ${v(`[
+  "",
+  "${SID}",
+]`)}
+
+[[outbounds]]
+protocol = "freedom"
+`
+  const mattermost = (v: (x: string) => string) =>
+    `{
+    "ServiceSettings": {"SiteURL": "https://chat.example.org", "ListenAddress": ":8065"},
+    "TeamSettings": {"SiteName": "Chat"},
+    "SqlSettings": {
+        "DriverName": "postgres",
+        "DataSource": "${v(`postgres://mmuser:${P}@localhost/mattermost?sslmode=disable`)}",
+        "AtRestEncryptKey": "${v(K)}"
+    },
+    "FileSettings": {"PublicLinkSalt": "${v(K)}"},
+    "EmailSettings": {"SMTPPassword": "${v('mm4242')}"}
+}
+`
+  const all = (x: string) => (x.startsWith('[') || x.includes('\n') ? R : R)
+  const cases: Array<[string, string, string, string]> = [
+    ["Xray's REALITY server and client (privateKey, shortIds, mldsa65Seed, a client's shortId; not the public key)", '/usr/local/etc/xray/config.json', reality((x) => x), reality(all)],
+    ["Xray's config.yaml (ids bare and quoted, a quoted privateKey, shortIds as a flow list and as a block, a password with a #)", '/etc/xray/config.yaml', yaml((x) => x), yaml((x) => (x.includes('\n') ? `${R}` : R)).replace(`shortIds:\n${R}outbounds`, `shortIds:\n${R}outbounds`)],
+    ["Xray's config.toml (an id, privateKey, a shortIds array over lines)", 'filesystem/etc/xray/config.toml', toml((x) => x), toml(all)],
+    ["Xray's config kept in /opt/xray, known by its inbounds and protocol", '/opt/xray/config.json', reality((x) => x), reality(all)],
+    ["Mattermost's config.json in /opt/mm/config, known by its sections", '/opt/mm/config/config.json', mattermost((x) => x), mattermost(all)],
+    ["Mattermost's config.json in /etc/mattermost-server", 'filesystem/etc/mattermost-server/config.json', mattermost((x) => x), mattermost(all)],
+  ]
+  for (const [kind, path, text, redacted] of cases) {
+    it(`redacts ${kind}, and finds nothing in what it redacted`, async () => {
+      assert.equal(await redactSecrets(text, { path }), redacted)
+      assert.deepEqual(await findSecrets(redacted, { path }), [])
+    })
+  }
+
+  it('leaves alone what is no secret: empty short ids, `decryption: none`, a key file path, configs of other shapes', async () => {
+    const none: Array<[string, string]> = [
+      ['/etc/xray/config.json', `{"inbounds": [{"protocol": "vless", "settings": {"decryption": "none"}, "streamSettings": {"realitySettings": {"shortIds": [""], "publicKey": "${PUB}"}}}]}\n`],
+      ['/etc/xray/config.yaml', 'inbounds:\n  - protocol: vless\n    settings:\n      decryption: none\n    streamSettings:\n      tlsSettings:\n        certificates:\n          - certificateFile: /etc/xray/cert.pem\n            keyFile: /etc/xray/key.pem\n      realitySettings:\n        shortIds:\n          - ""\n        key: /etc/xray/key.pem\n'],
+      ['/etc/xray/config.toml', '[[inbounds]]\nprotocol = "vless"\n[inbounds.streamSettings.realitySettings]\nshortIds = [""]\n'],
+      ['/opt/app/config.json', `{"SqlSettings": {"DataSource": "app:x@tcp(db)/app"}, "PublicLinkSalt": "${K}", "clients": [{"id": "${U}"}], "shortIds": ["${SID}"]}\n`],
+      ['/opt/singbox/config.json', `{"inbounds": [{"type": "vless", "users": [{"name": "a", "id": "${U}"}]}], "outbounds": [{"type": "direct"}]}\n`],
+      ['/etc/app/settings.yaml', `id: ${U}\nkey: ${SID}\nshortIds: ["${SID}"]\n`],
+    ]
+    for (const [path, text] of none) assert.deepEqual(await findSecrets(text, { path }), [], `${path}: ${text}`)
+  })
+})
+
 /**
  * What TextMarks answers, found as the rules found it before session 32: searched back from the
  * place asked about, every time (the YAML Secret rule's walk up its lines as it was written).
