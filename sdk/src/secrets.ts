@@ -778,7 +778,8 @@ const makeHandRules = (): readonly HandRule[] => [
       if (!isValue(value)) return false
       if (g.k !== undefined) return isCredentialKey(g.k)
       // The directive words as written (the expression ignores case for Apache's and HAProxy's).
-      if (g.d !== undefined) return g.d === g.d.toLowerCase() && value !== 'public'
+      // sudo-ldap.conf's and ldap.conf's keys are any case: `BINDPW` as its manual writes it (session 33).
+      if (g.d !== undefined) return (g.d === g.d.toLowerCase() || g.d === 'BINDPW' || g.d === 'ROOTBINDPW') && value !== 'public'
       if (g.s !== undefined) return g.s === 'sentinel'
       if (g.c !== undefined) {
         if (CREDENTIAL_WORDS.some((w) => w === g.c?.toLowerCase()) || !isCredentialKey(g.c)) return false
@@ -1722,6 +1723,42 @@ const makeHandRules = (): readonly HandRule[] => [
     // ZNC's znc.conf: a user's `<Pass password>` block (`Method`, `Hash`, `Salt`).
     pattern: /<Pass[ \t]+[^>\n]*>(?<v>[^<]*?\b(?:Hash|Salt)[ \t]*=[^<]*?)<\/Pass>/g,
     needs: { words: ['<Pass'] },
+  },
+  // Session 33: what a Debian or Ubuntu server's hunt found passed over.
+  {
+    id: 'credential-assignment',
+    description: 'NTP or chrony symmetric key',
+    // A key file's lines, `ID TYPE KEY` (chrony.keys(5), ntp.keys(5)): `1 SHA256 HEX:…`, `10 MD5
+    // ASCII:…`, ntp's `1 M password`; in whatever file `keyfile`/`keys` names (/etc/ntp/keys,
+    // /etc/chrony/my.keys), not only the paths the files provider holds out. The whole line is the
+    // key's and nothing else: a number, a known type, one word.
+    pattern: /^[ \t]*\d{1,10}[ \t]+(?:M|MD5|SHA|SHA1|SHA224|SHA256|SHA384|SHA512|SHA3-224|SHA3-256|SHA3-384|SHA3-512|RMD160|TIGER|WHIRLPOOL|AES128|AES256|AES128CMAC|AES256CMAC|AES-128-CMAC|AES-256-CMAC|CMAC)[ \t]+(?:(?:HEX|ASCII):)?(?<v>[^\s#]{4,})[ \t]*(?:#[^\r\n]*)?\r?$/gm,
+    accept: (g) => isValue(g.v),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'SNMPv3 localized key',
+    // net-snmp's persistent file (/var/lib/snmp/snmpd.conf) keeps each user as `usmUser … AUTHPROTO
+    // 0xAUTHKEY PRIVPROTO 0xPRIVKEY …` once createUser's line is read: the keys localized to this
+    // engine, which stand in for the passwords against it.
+    pattern: /^[ \t]*usmUser\b[^\r\n]*?[ \t]\.?1\.3\.6\.1\.6\.3\.10\.1\.1\.\d+[ \t]+(?<v>0x[0-9A-Fa-f]{8,}(?:[ \t]+\.?1\.3\.6\.1\.6\.3\.10\.1\.2\.\d+[ \t]+0x[0-9A-Fa-f]*)?)/gm,
+    needs: { words: ['usmUser'], lines: true },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'pppd password option',
+    // pppd's `password PASSWORD` option given on its command line (`pppd call isp user bob password
+    // …`), as a process list shows it; its files' `password` lines are the password directive's.
+    pattern: /[ \t]password[ \t]+(?:"(?<v1>[^"\n]+)"|'(?<v2>[^'\n]+)'|(?<v3>[^\s"']+))/g,
+    needs: { words: ['pppd'], lines: true },
+    accept: (g, text, at, marks) => {
+      if (!isValue(g.v1 ?? g.v2 ?? g.v3)) return false
+      const start = marks.lastIndexOf('\n', at) + 1
+      return marks.once(`pppd:${start}`, () => {
+        const end = text.indexOf('\n', at)
+        return /(?:^|[\s/])pppd[ \t]/.test(text.slice(start, end < 0 ? text.length : end))
+      })
+    },
   },
   // Session 32: programs' own files, where a key names a secret whatever its value looks like.
   {

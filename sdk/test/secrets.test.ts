@@ -1196,6 +1196,38 @@ protocol = "freedom"
   })
 })
 
+describe("findSecrets: session 33, a server's hunt (NTP and chrony keys anywhere, SNMPv3 localized keys, sudo-ldap's BINDPW, pppd's password on its command line)", () => {
+  const W = fakeChars('s33-hunt-w', 14)
+  const H = fakeChars('s33-hunt-h', 64, '0123456789abcdef')
+  const R = REDACTED
+  const cases: Array<[string, string | undefined, (v: (x: string) => string) => string]> = [
+    ['an NTP key file ntp.conf names (`ID M password`, SHA1 hex)', '/etc/ntp/keys', (v) => `# ntp keys\n1 M ${v(W)}\n2 SHA1 ${v(H.slice(0, 40))}  # peer b\n`],
+    ["chrony's keys under another name (HEX:, ASCII:)", '/etc/chrony/my.keys', (v) => `10 SHA256 HEX:${v(H)}\n11 MD5 ASCII:${v(W)}\n12 AES128 HEX:${v(H.slice(0, 32))}\n`],
+    ["net-snmp's persistent usmUser (auth and priv keys localized to the engine)", '/var/lib/snmp/snmpd.conf', (v) => `engineBoots 3\noldEngineID 0x80001f8880c71100\nusmUser 1 3 0x80001f8880c71100 0x626f6200 0x626f6200 NULL .1.3.6.1.6.3.10.1.1.3 ${v(`0x${H}`.slice(0, 42) + ' .1.3.6.1.6.3.10.1.2.4 0x' + H.slice(0, 32))} ""\nsetserialno 1234\n`],
+    ["sudo-ldap.conf's BINDPW (its manual's case)", '/etc/sudo-ldap.conf', (v) => `URI ldap://ldap.example.org\nBINDDN cn=sudo,dc=example,dc=org\nBINDPW ${v(W)}\nSUDOERS_BASE ou=SUDOers,dc=example,dc=org\n`],
+    ["pppd's password on its command line (a process's)", undefined, (v) => `/usr/sbin/pppd call isp user bob@isp password ${v(W)} nodetach\n`],
+  ]
+  for (const [kind, path, text] of cases) {
+    it(`redacts ${kind}, and finds nothing in what it redacted`, async () => {
+      const redacted = await redactSecrets(text((x) => x), path === undefined ? {} : { path })
+      assert.equal(redacted, text(() => R))
+      assert.deepEqual(await findSecrets(redacted, path === undefined ? {} : { path }), [])
+    })
+  }
+
+  it('leaves alone what only looks like them', async () => {
+    const none: Array<[string | undefined, string]> = [
+      ['/etc/ntp.conf', 'keys /etc/ntp/keys\ntrustedkey 1 2\nrequestkey 1\ncontrolkey 2\nserver 0.pool.ntp.org iburst key 1\n'],
+      ['/etc/chrony/chrony.conf', 'keyfile /etc/chrony/chrony.keys\nserver ntp.example.org iburst key 10\nmaxupdateskew 100.0\n'],
+      [undefined, '10 MB free\n3 SHA256 \n'],
+      ['/var/lib/snmp/snmpd.conf', 'engineBoots 3\noldEngineID 0x80001f8880c71100\nusmUser 1 3 0x80001f8880c71100 0x626f6200 0x626f6200 NULL .1.3.6.1.6.3.10.1.1.1 0x .1.3.6.1.6.3.10.1.2.1 0x ""\n'],
+      ['/etc/ldap/ldap.conf', 'BASE dc=example,dc=org\nURI ldap://ldap.example.org\nBINDDN cn=admin\n'],
+      [undefined, '/usr/sbin/pppd call isp nodetach\nssh bob@host password prompt\n/usr/sbin/pppd call isp password\n'],
+    ]
+    for (const [path, text] of none) assert.deepEqual(await findSecrets(text, path === undefined ? {} : { path }), [], `${path}: ${text}`)
+  })
+})
+
 /**
  * What TextMarks answers, found as the rules found it before session 32: searched back from the
  * place asked about, every time (the YAML Secret rule's walk up its lines as it was written).
