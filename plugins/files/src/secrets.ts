@@ -474,15 +474,17 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
   const look = links.look
   for (const folder of [...NAMING_CONFIG_PLACES.folders, ...homeConfigFolders(homes)]) {
     let at: string | undefined = folder
+    let files = await twin.list(`filesystem${folder}/`)
     const home = homeOfFolder(folder)
-    if (home !== undefined) {
+    if (home !== undefined && files.length === 0) {
       // A home the twin holds nothing of holds no unit; else its unit folder may be a link, or below one (session 33).
       if ((await twin.list(`filesystem${home}/`)).length === 0) continue
       at = await linkedUnitAt(look, folder, folder)
       if (at === undefined) continue
+      files = at === folder ? files : await twin.list(`filesystem${at}/`)
     }
     const named = (twinPath: string, from: string, as: string) => `${as}${(machinePathOf(twinPath) as string).slice(from.length)}`
-    const listed = (await twin.list(`filesystem${at}/`)).map((p) => ({ twinPath: p, config: named(p, at, folder) })).filter((c) => namingRuleOf(c.config) !== undefined)
+    const listed = files.map((p) => ({ twinPath: p, config: named(p, at, folder) })).filter((c) => namingRuleOf(c.config) !== undefined)
     configs.push(...listed.sort((a, b) => (a.config < b.config ? -1 : 1)).slice(0, NAMING_CONFIG_PLACES.max))
     if (!isUnitFolder(folder)) continue
     // Units and drop-in folders that are links (the manifest records a link, never its target's content): read where they lead, in the twin.
