@@ -89,6 +89,9 @@ describe('credential files other configs name (session 21)', () => {
             ? { type: 'directory' as const, mode: 0o755, uid: 0, gid: 0, size: 4096, mtimeMs: 1e12, ctimeMs: 1e12, ino: 6, dev: 1, nlink: 2 }
             : undefined,
       stat: async () => undefined,
+      readlink: async (): Promise<string> => {
+        throw new Error('no link here')
+      },
       readdir: async (path: string) => {
         listed.push(path)
         return path === '/etc/pam.d' ? [{ name: 'vsftpd.virtual', type: 'file' as const }] : []
