@@ -531,4 +531,26 @@ describe('credential files other configs name (session 21)', () => {
       root.remove()
     }
   })
+
+  it('session 33: a folder listing cached before (v2: its links left out) for the same unchanged unit folder is not taken: the linked unit is read', async () => {
+    const bob = { uid: 1000, gid: 1000 }
+    const folder = '/home/bob/.config/systemd/user'
+    const root = userBase()
+      .file('/home/bob/dotfiles/systemd/notes.service', '[Service]\nEnvironmentFile=%h/.config/notes/notes.env\n', bob)
+      .dirAt(folder)
+      .link(`${folder}/notes.service`, '../../../dotfiles/systemd/notes.service')
+    try {
+      const cache = new MemoryCache()
+      await new Promise((resolve) => setTimeout(resolve, 3 * RACY_MS))
+      const host = createTestContext(root.dir).host
+      const stat = await host.lstat(folder)
+      assert.ok(stat !== undefined)
+      // What session 32's look listed in that folder (no file: its one unit is a link), under its key, no longer racy.
+      assert.deepEqual(await cachedByFileStats(cache, `named-credential-folder-v2:${folder}`, [{ path: folder, stat }], Date.now(), async () => []), [])
+      assert.deepEqual(await cachedByFileStats(cache, `named-credential-folder-v2:${folder}`, [{ path: folder, stat }], Date.now(), async () => ['taken again']), [])
+      assert.deepEqual(await namedCredentialFiles(host, cache, ['/home/bob']), ['/home/bob/.config/notes/notes.env'])
+    } finally {
+      root.remove()
+    }
+  })
 })
