@@ -89,6 +89,10 @@ const WORDS: Record<string, Word> = {
   // Not "a secret: the …": the detector reads `secret: the` as a credential, and a snapshot's commit
   // subject carries it (its push was refused; SECRETLESS_OWN_WORDS passes the earlier commits').
   'secret-changed': plain('changed (a secret; the twin holds only its keyed hash)', 'changed', 'secret-changed'),
+  // A file whose content the twin does not hold (a binary, one too large, a secret that came or went): UNHELD_DIFFERS.
+  'unheld-added': plain('added (its content is not in the twin)', 'added', 'unheld-removed'),
+  'unheld-changed': plain('changed (its content is not in the twin)', 'changed', 'unheld-changed'),
+  'unheld-removed': plain('removed (its content was not in the twin)', 'removed', 'unheld-added'),
 }
 
 /**

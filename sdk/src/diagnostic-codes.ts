@@ -31,6 +31,31 @@ export const NO_LONGER_TRACKED = 'NO_LONGER_TRACKED'
 export const SECRET_CHANGED = 'SECRET_CHANGED'
 
 /**
+ * A diff's note that a resource differs where the twin holds none of its content (a binary or
+ * too large file, a secret that appeared or went), so no change can be planned for it: by the
+ * operation a plan would need to turn `actual` into `desired` and cannot make. It is a difference
+ * all the same: `status` lists it as drift (never "in sync" over it), history says it, `adopt`
+ * takes it with its domain, and a plan names it "not put back". A secret whose content changed
+ * has SECRET_CHANGED instead; a resource neither side read (so not known to differ) has neither.
+ */
+export const UNHELD_DIFFERS = { create: 'UNHELD_CREATE', replace: 'UNHELD_REPLACE', delete: 'UNHELD_DELETE' } as const
+export type UnheldOperation = keyof typeof UNHELD_DIFFERS
+
+/** The operation an UNHELD_DIFFERS note says a plan cannot make, or undefined for any other diagnostic. */
+export function unheldOperation(diagnostic: Pick<Diagnostic, 'code'>): UnheldOperation | undefined {
+  switch (diagnostic.code) {
+    case UNHELD_DIFFERS.create:
+      return 'create'
+    case UNHELD_DIFFERS.replace:
+      return 'replace'
+    case UNHELD_DIFFERS.delete:
+      return 'delete'
+    default:
+      return undefined
+  }
+}
+
+/**
  * An apply result's diagnostic: a machine path (`path`) this change needed, which the same apply
  * had just changed (`ApplyRequest.changedNeeds`), cannot be used: apt could not read the
  * repository of a new sources file. The host puts that path's change back and reports it failed

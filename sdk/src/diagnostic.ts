@@ -17,4 +17,4 @@ export const Diagnostic = Type.Object(
 )
 export type Diagnostic = Type.Static<typeof Diagnostic>
 
-export { errorDiagnostic, warningDiagnostic, infoDiagnostic, NO_LONGER_TRACKED, SECRET_CHANGED, NEED_UNUSABLE, UNREADABLE_KEPT_SUFFIX, isKeptUnread, hasErrors, refusedChanges } from './diagnostic-codes.js'
+export { errorDiagnostic, warningDiagnostic, infoDiagnostic, NO_LONGER_TRACKED, SECRET_CHANGED, UNHELD_DIFFERS, unheldOperation, type UnheldOperation, NEED_UNUSABLE, UNREADABLE_KEPT_SUFFIX, isKeptUnread, hasErrors, refusedChanges } from './diagnostic-codes.js'

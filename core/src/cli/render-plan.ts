@@ -2,7 +2,7 @@
 import type { Change, Plan } from '@twinsync/sdk'
 import { commandReview, commandReviewLines } from '../plan/command-text.js'
 import { isCommand } from '../plan/commands-domain.js'
-import { noChangesLine, noteLines, secretsNotPutBack, summarizePlan } from '../plan/plan-summary.js'
+import { noChangesLine, noteLines, secretsNotPutBack, summarizePlan, unheldNotPutBack } from '../plan/plan-summary.js'
 import { needsRootLine, rootNotes, rootReason } from '../plan/root-needs.js'
 import { plannedPhrase } from '../vocabulary.js'
 import { terminalLines, terminalText } from '../terminal-text.js'
@@ -47,6 +47,8 @@ export function renderPlan(plan: Plan, options: { diffs: boolean } = { diffs: tr
   if (pending.length > 0) lines.push('', 'Still pending from before:', ...pending.map((d) => `  ${terminalText(d.summary)}`))
   const secrets = secretsNotPutBack(plan)
   if (secrets !== undefined) lines.push('', terminalText(secrets))
+  const unheld = unheldNotPutBack(plan)
+  if (unheld !== undefined) lines.push('', terminalText(unheld))
   const notes = plan.diagnostics.filter((d) => d.severity !== 'info')
   if (notes.length > 0) {
     lines.push('')

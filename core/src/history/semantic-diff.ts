@@ -1,5 +1,6 @@
 import type { ApplicableProvider, Category, Change, Diagnostic, PathClaims, Provider, ProviderContext, TwinReader } from '@twinsync/sdk'
-import { findSecrets, isApplicable, isTwinSyncError, NO_LONGER_TRACKED, redactSecrets, SECRET_CHANGED } from '@twinsync/sdk/light'
+import { findSecrets, isApplicable, isTwinSyncError, NO_LONGER_TRACKED, redactSecrets } from '@twinsync/sdk/light'
+import { unplannableItems } from '../plan/observed-drift.js'
 import { callProvider } from '../providers/provider-call.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import type { GitStatusEntry } from '../twin/git.js'
@@ -150,14 +151,13 @@ async function describeWithProvider(
   if (!diffed.ok) return { failed: diffed.diagnostic }
   const diff = diffed.value
   // A resource that left the twin because it is no longer tracked is said so, not shown as deleted.
-  // So is a secret whose content changed: the twin holds only its keyed hash.
-  const notes: DomainChange[] = diff.diagnostics
-    .filter((d) => (d.code === NO_LONGER_TRACKED || d.code === SECRET_CHANGED) && d.path !== undefined)
-    .map((d) =>
-      d.code === NO_LONGER_TRACKED
-        ? { provider: provider.name, operation: 'untrack', resource: d.path as string, summary: observedPhrase({ operation: 'untrack', resource: d.path as string }) }
-        : { provider: provider.name, operation: 'secret-changed', resource: d.path as string, summary: observedPhrase({ operation: 'secret-changed', resource: d.path as string }) },
-    )
+  // So is a file whose content moved where the twin holds none of it (a secret, a binary): as status says it.
+  const notes: DomainChange[] = [
+    ...diff.diagnostics
+      .filter((d) => d.code === NO_LONGER_TRACKED && d.path !== undefined)
+      .map((d) => ({ provider: provider.name, operation: 'untrack', resource: d.path as string, summary: observedPhrase({ operation: 'untrack', resource: d.path as string }) })),
+    ...unplannableItems(diff.diagnostics, 'desired').map((c) => ({ provider: provider.name, operation: c.operation, resource: c.resource, summary: observedPhrase(c) })),
+  ]
   return {
     changes: [...notes, ...diff.changes.map((c: Change) => ({
       provider: c.provider,

@@ -1,6 +1,6 @@
 import { watchForApplies } from '../apply/machine-lock.js'
 import type { ApplicableProvider, Change, Logger, ProviderContext, TwinReader } from '@twinsync/sdk'
-import { observedOnly, secretChangedItems } from '../plan/observed-drift.js'
+import { observedOnly, unplannableItems } from '../plan/observed-drift.js'
 import { TwinSyncError, compareStrings, isApplicable, stableStringify } from '@twinsync/sdk/light'
 import { collectAll } from '../collect/collector.js'
 import { inject, injectable } from '../di.js'
@@ -253,7 +253,7 @@ export class ReconcileService {
         const desired = await loadState(provider, ctx, reader)
         const diffed = provider.diff({ desired, actual: o.result.state, ctx })
         const changes = diffed.changes
-        const unplanned = [...(await observedOnly(provider, desired, o.result.state, ctx, changes)), ...secretChangedItems(diffed.diagnostics)]
+        const unplanned = [...(await observedOnly(provider, desired, o.result.state, ctx, changes)), ...unplannableItems(diffed.diagnostics, 'actual')]
         const live: Contents = new Map()
         const produced = new Set<string>()
         for (const doc of o.result.documents) {

@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Change, Diagnostic, ProviderContext } from '@twinsync/sdk'
-import { SECRET_CHANGED } from '@twinsync/sdk/light'
+import { SECRET_CHANGED, unheldOperation, type UnheldOperation } from '@twinsync/sdk/light'
 import { callProvider } from '../providers/provider-call.js'
 
 /**
@@ -20,18 +20,29 @@ export async function observedOnly(provider: ApplicableProvider, observed: unkno
   return result.value.changes.filter((c) => !covered.has(c.resource) && !seen.has(c.id) && seen.add(c.id))
 }
 
+/** The operation of an UNHELD_DIFFERS note in observed words, from the diff's `actual` to its `desired` (history's direction). */
+const UNHELD_MOVE: Record<UnheldOperation, string> = { create: 'unheld-added', replace: 'unheld-changed', delete: 'unheld-removed' }
+/** The same seen from the other side: from `desired` to `actual` (status's and adopt's: the machine is `actual`). */
+const UNHELD_DRIFT: Record<UnheldOperation, string> = { create: 'unheld-removed', replace: 'unheld-changed', delete: 'unheld-added' }
+
 /**
- * Drift no change can carry: a file whose content moved where the twin holds none of it (a
- * mirrored file that gained a secret, a secret that changed or lost its last one). The files
- * provider's diff plans nothing for it and says so with a SECRET_CHANGED note; `status` lists it
- * as drift and `adopt` takes it with its domain (ITEM_INSEPARABLE alone), as history says it.
+ * Differences no change can carry: a file whose content moved where the twin holds none of it (a
+ * secret that changed, appeared or went: SECRET_CHANGED; a binary or too large file added,
+ * changed or removed: UNHELD_DIFFERS). The files provider's diff plans nothing for them and says
+ * so in a note; they are differences all the same, said as history says them. `newer`: which side
+ * of the diff is the later one — `actual` for status and adopt (the machine against the last
+ * snapshot: listed as drift, adopted with their domain, ITEM_INSEPARABLE alone), `desired` for
+ * history (the older snapshot is `actual`).
  */
-export function secretChangedItems(diagnostics: readonly Diagnostic[]): Change[] {
+export function unplannableItems(diagnostics: readonly Diagnostic[], newer: 'actual' | 'desired'): Change[] {
   const out: Change[] = []
   for (const d of diagnostics) {
-    if (d.code !== SECRET_CHANGED || d.path === undefined) continue
+    if (d.path === undefined) continue
+    const unheld = unheldOperation(d)
+    const operation = d.code === SECRET_CHANGED ? 'secret-changed' : unheld === undefined ? undefined : (newer === 'actual' ? UNHELD_DRIFT : UNHELD_MOVE)[unheld]
+    if (operation === undefined) continue
     const provider = d.provider ?? 'files'
-    out.push({ id: `${provider}:secret-changed:${d.path}`, provider, category: 'files', operation: 'secret-changed', resource: d.path, summary: d.summary, risk: 'low' })
+    out.push({ id: `${provider}:${operation}:${d.path}`, provider, category: 'files', operation, resource: d.path, summary: d.summary, risk: 'low' })
   }
   return out
 }

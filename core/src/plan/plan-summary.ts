@@ -1,5 +1,5 @@
 import type { Category, Diagnostic, Plan } from '@twinsync/sdk'
-import { CATEGORIES, isKeptUnread, SECRET_CHANGED } from '@twinsync/sdk/light'
+import { CATEGORIES, compareStrings, isKeptUnread, SECRET_CHANGED, unheldOperation, type UnheldOperation } from '@twinsync/sdk/light'
 import { shownDiagnostic } from '../terminal-text.js'
 
 export interface CategorySummary {
@@ -60,7 +60,11 @@ export function noChangesLine(plan: Pick<Plan, 'basis' | 'diagnostics'>, basis: 
   const unread = plan.diagnostics.filter(isKeptUnread).length
   if (unread > 0) return `No changes planned: ${unread} path${unread === 1 ? '' : 's'} of the machine could not be read (below); elsewhere the machine (${plan.basis.root}) matches ${basis}.`
   const secrets = secretsDiffering(plan).length
-  if (secrets > 0) return `No changes planned: the machine (${plan.basis.root}) matches ${basis}, but for ${secrets === 1 ? 'a secret' : `${secrets} secrets`} no plan can put back (below).`
+  const unheld = unheldDiffering(plan).length
+  if (secrets + unheld > 0) {
+    const which = [...(secrets === 0 ? [] : [secrets === 1 ? 'a secret' : `${secrets} secrets`]), ...(unheld === 0 ? [] : [`${unheld === 1 ? 'a file' : `${unheld} files`} whose content the twin does not hold`])]
+    return `No changes planned: the machine (${plan.basis.root}) matches ${basis}, but for ${which.join(' and ')} no plan can put back (below).`
+  }
   return `No changes: the machine (${plan.basis.root}) matches ${basis}.`
 }
 
@@ -68,6 +72,19 @@ export function noChangesLine(plan: Pick<Plan, 'basis' | 'diagnostics'>, basis: 
 function secretsDiffering(plan: Pick<Plan, 'diagnostics'>): string[] {
   return [...new Set(plan.diagnostics.flatMap((d) => (d.code === SECRET_CHANGED && d.path !== undefined ? [d.path] : [])))].sort()
 }
+
+/** What the machine has that the plan cannot change (UNHELD_DIFFERS), by path: a binary or too large file, a secret that came or went. */
+function unheldDiffering(plan: Pick<Plan, 'diagnostics'>): Array<{ path: string; operation: UnheldOperation }> {
+  const byPath = new Map<string, UnheldOperation>()
+  for (const d of plan.diagnostics) {
+    const operation = unheldOperation(d)
+    if (operation !== undefined && d.path !== undefined) byPath.set(d.path, operation)
+  }
+  return [...byPath].sort(([a], [b]) => compareStrings(a, b)).map(([path, operation]) => ({ path, operation }))
+}
+
+/** How a path differs, as a plan that cannot change it sees it. */
+const UNHELD_WORDS: Record<UnheldOperation, string> = { create: 'is gone from the machine', replace: 'differs', delete: 'is on the machine, not in the twin' }
 
 /**
  * Under the plan, in the CLI and the TUI alike: the secrets that differ from the twin, which no
@@ -80,4 +97,18 @@ export function secretsNotPutBack(plan: Pick<Plan, 'diagnostics'>): string | und
   const one = paths.length === 1
   const named = paths.length > 6 ? `${paths.slice(0, 6).join(', ')} and ${paths.length - 6} more` : paths.join(', ')
   return `Not put back: ${named} ${one ? 'differs' : 'differ'} from the twin, which holds only a keyed hash of ${one ? 'it' : 'each'} (a secret); this plan leaves ${one ? 'it as it is' : 'them as they are'}. Change ${one ? 'it' : 'them'} on the machine itself if needed (passwd, userdel for /etc/shadow).`
+}
+
+/**
+ * Under the plan, in the CLI and the TUI alike: the files that differ where the twin holds none of
+ * their content (UNHELD_DIFFERS: a binary, one too large to read, a secret that came or went),
+ * which no plan can put back. Session 33: a binary changed under /etc was "No changes: the
+ * machine matches" here and "In sync" in status.
+ */
+export function unheldNotPutBack(plan: Pick<Plan, 'diagnostics'>): string | undefined {
+  const paths = unheldDiffering(plan)
+  if (paths.length === 0) return undefined
+  const one = paths.length === 1
+  const named = paths.slice(0, 6).map((p) => `${p.path} ${UNHELD_WORDS[p.operation]}`).join(', ') + (paths.length > 6 ? ` and ${paths.length - 6} more` : '')
+  return `Not put back: ${named}; the twin holds none of ${one ? 'its' : 'their'} content (a binary or too large a file, or a secret), so this plan leaves ${one ? 'it as it is' : 'them as they are'}. \`twinsync snapshot\` records the machine's version; change ${one ? 'it' : 'them'} on the machine itself to have another.`
 }

@@ -5,7 +5,7 @@ import { inject, injectable } from '../di.js'
 import { IntentService, type PendingItem } from '../intent/intent-service.js'
 import { TWIN_EMPTY, summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
 import { Planner } from '../plan/planner.js'
-import { secretChangedItems } from '../plan/observed-drift.js'
+import { unplannableItems } from '../plan/observed-drift.js'
 import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
 import { readApplyRecord } from '../apply/resume.js'
 import { PendingChecks } from '../apply/pending-checks.js'
@@ -97,9 +97,10 @@ export class StatusWorkflow {
       onObserved: (changes) => unplanned.push(...changes),
       ...(against === undefined ? {} : { alsoAgainst: against }),
     })
-    // A file whose content moved where the twin holds none of it (a secret on either side) has no
-    // change to plan, only the files provider's note: it is drift all the same, said as history says it.
-    unplanned.push(...secretChangedItems(plan.diagnostics))
+    // A file whose content moved where the twin holds none of it (a secret on either side, a binary
+    // or too large file) has no change to plan, only the files provider's note: it is drift all the
+    // same, said as history says it (session 32 found a binary changed under /etc "In sync").
+    unplanned.push(...unplannableItems(plan.diagnostics, 'actual'))
     const driftChanges = [
       ...plan.changes.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: driftPhrase(c), planned: plannedPhrase(c) })),
       ...unplanned.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: `${observedPhrase(c)} on the machine`, planned: UNPLANNED })),

@@ -11,7 +11,7 @@ import { renderRehearsal } from '../cli/render-rehearsal.js'
 import { excludeChanges } from '../plan/exclude-changes.js'
 import { renderPush } from '../cli/render.js'
 import { stepNoteLines } from '../cli/render-diagnostics.js'
-import { isLeftOut, noChangesLine, noteLines, secretsNotPutBack, summarizePlan } from '../plan/plan-summary.js'
+import { isLeftOut, noChangesLine, noteLines, secretsNotPutBack, summarizePlan, unheldNotPutBack } from '../plan/plan-summary.js'
 import { needsRootLine, rootNotes, rootReason } from '../plan/root-needs.js'
 import { plannedPhrase } from '../vocabulary.js'
 import { trackBusy } from './busy.js'
@@ -594,10 +594,12 @@ function LeftOutAsks({ asks, selected, room }: { asks: readonly Diagnostic[]; se
 function Diagnostics({ plan }: { plan: Plan }) {
   const notes = plan.diagnostics.filter((d) => d.severity !== 'info' && !isLeftOut(d))
   const secrets = secretsNotPutBack(plan)
-  if (notes.length === 0 && secrets === undefined) return null
+  const unheld = unheldNotPutBack(plan)
+  if (notes.length === 0 && secrets === undefined && unheld === undefined) return null
   return (
     <Box flexDirection="column" marginTop={1}>
       {secrets === undefined ? null : <Text wrap="wrap">{terminalText(secrets)}</Text>}
+      {unheld === undefined ? null : <Text wrap="wrap">{terminalText(unheld)}</Text>}
       {notes.slice(0, 3).map((d, i) => (
         <Box key={i} flexDirection="column">
           {/* A change left out of the plan, or a domain an error stops, says what to do about it, as the CLI does. */}

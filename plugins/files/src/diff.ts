@@ -1,4 +1,4 @@
-import { compareStrings, infoDiagnostic, isWithin, NO_LONGER_TRACKED, PathPatterns, SECRET_CHANGED, textDiff, warningDiagnostic, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
+import { compareStrings, infoDiagnostic, isWithin, NO_LONGER_TRACKED, PathPatterns, SECRET_CHANGED, textDiff, UNHELD_DIFFERS, warningDiagnostic, type UnheldOperation, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
 import { attributesWanted, type AttributesWanted } from './attributes-diff.js'
 import type { FilesChangeData } from './change-data.js'
 import { fingerprintOf } from './fingerprint.js'
@@ -44,8 +44,13 @@ export function diffFiles(
   const want = new Map(desired.entries.map((e) => [e.path, e]))
   const changes: Change[] = []
   const diagnostics: Diagnostic[] = []
-  const leaveAlone = (path: string, summary: string): void => {
-    diagnostics.push(infoDiagnostic('FILES_LEFT_ALONE', summary, { path, provider: 'files' }))
+  /**
+   * A path the plan leaves as it is. `differs`: the operation it would need, for a path known to
+   * differ (UNHELD_DIFFERS: status counts it as drift, history says it); without it, a path not
+   * known to differ, or one whose difference SECRET_CHANGED already says.
+   */
+  const leaveAlone = (path: string, summary: string, differs?: UnheldOperation): void => {
+    diagnostics.push(infoDiagnostic(differs === undefined ? 'FILES_LEFT_ALONE' : UNHELD_DIFFERS[differs], summary, { path, provider: 'files' }))
   }
   const add = (op: Operation, entry: FileEntry, liveEntry: FileEntry | undefined, data: FilesChangeData, extra: Partial<Change> = {}, attrs?: AttributesWanted): void => {
     changes.push({
@@ -73,7 +78,7 @@ export function diffFiles(
     if (replaceType) {
       const hidden = [a, ...descendants(actual, a.path)].find(isUnseen)
       if (hidden !== undefined) {
-        leaveAlone(d.path, `${d.path} is a ${a.type} on the machine and a ${d.type} in the twin; not replaced, because ${hidden.path} was not copied into the twin`)
+        leaveAlone(d.path, `${d.path} is a ${a.type} on the machine and a ${d.type} in the twin; not replaced, because ${hidden.path} was not copied into the twin`, 'replace')
         continue
       }
     }
@@ -101,7 +106,7 @@ export function diffFiles(
       else if (d.type === 'symlink' && d.target !== undefined) add(op, d, a, { action: 'symlink', path: d.path, target: d.target, uid, gid, ...extra })
       else if (d.type === 'file' && d.text !== undefined)
         add(op, d, a, { action: 'write', path: d.path, text: d.text, sha256: d.sha256 ?? '', mode, uid, gid, ...extra, ...attrs.data }, {}, attrs)
-      else leaveAlone(d.path, `${d.path} is in the twin without its content (${d.content ?? 'not copied'}); it cannot be created from the twin`)
+      else leaveAlone(d.path, `${d.path} is in the twin without its content (${d.content ?? 'not copied'}); it cannot be created from the twin`, a === undefined ? 'create' : 'replace')
       continue
     }
 
@@ -112,9 +117,11 @@ export function diffFiles(
       continue
     }
     if (d.type === 'file' && a.type === 'file') {
-      if (d.secret === true && a.secret === true && d.secretHash !== undefined && a.secretHash !== undefined && d.secretHash !== a.secretHash) {
+      const secretChanged = d.secret === true && a.secret === true && d.secretHash !== undefined && a.secretHash !== undefined && d.secretHash !== a.secretHash
+      const secretSide = (d.secret === true) !== (a.secret === true)
+      if (secretChanged) {
         diagnostics.push(infoDiagnostic(SECRET_CHANGED, `${d.path}: the secret changed (its keyed hash differs); the twin holds no content to compare or put back`, { path: d.path, provider: 'files' }))
-      } else if ((d.secret === true) !== (a.secret === true)) {
+      } else if (secretSide) {
         // A mirrored file that gained a secret (or a secret file that lost its last one): its
         // content changed, and one side holds none to compare or put back. No change is planned
         // (below), but it moved: status counts it as drift, history as a changed secret.
@@ -122,7 +129,8 @@ export function diffFiles(
       }
       const contentDiffers = d.text !== undefined ? a.text !== d.text : d.sha256 !== undefined && a.sha256 !== undefined && d.sha256 !== a.sha256
       if (contentDiffers && (isUnseen(a) || d.text === undefined)) {
-        leaveAlone(d.path, `${d.path} differs from the twin, but its content is not in the twin (${isUnseen(a) ? (a.content ?? 'unread') : (d.content ?? 'not copied')}); left as it is`)
+        // A secret on one side: SECRET_CHANGED (above) says this difference already.
+        leaveAlone(d.path, `${d.path} differs from the twin, but its content is not in the twin (${isUnseen(a) ? (a.content ?? 'unread') : (d.content ?? 'not copied')}); left as it is`, secretChanged || secretSide ? undefined : 'replace')
       } else if (contentDiffers && d.text !== undefined) {
         const patch = options.patches === false ? undefined : textDiff(d.path, a.text ?? '', d.text)
         add('replace', d, a, { action: 'write', path: d.path, text: d.text, sha256: d.sha256 ?? '', mode, uid, gid, ...attrs.data }, patch === undefined ? {} : { diff: patch }, attrs)
@@ -156,7 +164,7 @@ export function diffFiles(
     const below = descendants(actual, a.path)
     const hidden = [a, ...below].find(isUnseen)
     if (hidden !== undefined) {
-      if (hidden === a) leaveAlone(a.path, `${a.path} is not in the twin, but the twin never saw its content (${a.content ?? 'unread'}); not deleted`)
+      if (hidden === a) leaveAlone(a.path, `${a.path} is not in the twin, but the twin never saw its content (${a.content ?? 'unread'}); not deleted`, 'delete')
       continue
     }
     if (below.some((e) => want.has(e.path))) continue

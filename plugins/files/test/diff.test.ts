@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import { SECRET_CHANGED, type Change } from '@twinsync/sdk'
+import { SECRET_CHANGED, UNHELD_DIFFERS, unheldOperation, type Change } from '@twinsync/sdk'
 import { FilesProvider, type FileEntry, type FilesState } from '../src/index.js'
 import { sha256 } from '../src/content.js'
 
@@ -142,6 +142,34 @@ describe('files provider: diff (pure)', () => {
     assert.deepEqual(ids(result.changes), [])
     assert.ok(result.diagnostics.some((d) => d.path === '/etc/shadow' && d.code === 'FILES_LEFT_ALONE'))
     assert.ok(result.diagnostics.some((d) => d.path === '/etc/logo.png'))
+  })
+
+  // Session 33: these were FILES_LEFT_ALONE like a path not known to differ, and `status` said
+  // "In sync" over a binary that changed under /etc (the plan leaves it, by design).
+  it('says each file it leaves because the twin holds none of its content, and differs, as UNHELD_DIFFERS with the operation it cannot make', () => {
+    const binary = (path: string, hash: string): FileEntry => {
+      const entry = file(path, '', { content: 'binary', sha256: hash.repeat(64) })
+      delete entry.text
+      return entry
+    }
+    const result = provider.diff({
+      desired: state(dir('/etc'), binary('/etc/aliases.db', 'a'), binary('/etc/gone.db', 'b'), file('/etc/grew', 'small\n'), secret('/etc/shadow'), binary('/etc/same.db', 'c'), dir('/etc/was-dir')),
+      actual: state(dir('/etc'), binary('/etc/aliases.db', 'd'), binary('/etc/new.db', 'e'), file('/etc/grew', '', { content: 'too-large', sha256: 'f'.repeat(64) }), file('/etc/shadow', 'root:x\n', { mode: '0640', group: 'shadow', gid: 42 }), binary('/etc/same.db', 'c'), binary('/etc/was-dir', '0')),
+      ctx,
+    })
+    assert.deepEqual(ids(result.changes), [])
+    const said = result.diagnostics.filter((d) => d.code.startsWith('UNHELD_')).map((d) => [d.code, d.path]).sort()
+    assert.deepEqual(said, [
+      [UNHELD_DIFFERS.delete, '/etc/new.db'],
+      [UNHELD_DIFFERS.create, '/etc/gone.db'],
+      [UNHELD_DIFFERS.replace, '/etc/aliases.db'],
+      [UNHELD_DIFFERS.replace, '/etc/grew'],
+      [UNHELD_DIFFERS.replace, '/etc/was-dir'],
+    ].sort())
+    for (const d of result.diagnostics.filter((x) => x.code.startsWith('UNHELD_'))) assert.equal(unheldOperation(d) !== undefined && d.severity === 'info' && d.provider === 'files', true)
+    // A secret on one side is said once, as SECRET_CHANGED; a binary the same on both sides is not said.
+    assert.deepEqual(result.diagnostics.filter((d) => d.path === '/etc/shadow').map((d) => d.code), [SECRET_CHANGED])
+    assert.equal(result.diagnostics.some((d) => d.path === '/etc/same.db'), false)
   })
 
   it('notes a file that gained a secret (or lost its last one) as a changed secret, planning nothing for it', () => {
