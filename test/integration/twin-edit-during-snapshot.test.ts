@@ -7,7 +7,7 @@
 // the pending file saved again, and the snapshot after an apply's steps too. In-process, real git,
 // a hand-made root.
 import assert from 'node:assert/strict'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
@@ -19,6 +19,7 @@ import { INTENT_NOT_KEPT, IntentService } from '../../core/src/intent/intent-ser
 import { TWIN_EDIT_KEPT } from '../../core/src/snapshot/snapshot-service.js'
 import { busyWhy, SnapshotWorkflow, type TakeSnapshotResult } from '../../core/src/services/take-snapshot.js'
 import { git, noPlugins, smallTwin, snapshotKilledAtFirstRename, type SmallTwin } from '../support/in-process-twin.js'
+import { MAX_TWIN_FILE_BYTES } from '../../core/src/twin/twin-files.js'
 
 describe('a twin edit saved while a snapshot runs', function () {
   this.timeout(120_000)
@@ -303,11 +304,11 @@ describe('a twin edit saved while a snapshot runs', function () {
     const warned: string[] = []
     const logger = { ...silentLogger, warn: (m: string) => void warned.push(m) }
     const container = await createContainer({ root: rig.root, repo: rig.twin, configPath: rig.configPath, oclif: noPlugins, logger })
-    const intents = container.resolve(IntentService) as unknown as { workingBytes: (path: string) => Promise<Uint8Array | undefined> }
-    const workingBytes = intents.workingBytes.bind(intents)
+    const intents = container.resolve(IntentService) as unknown as { workingIs: (path: string, expected: Uint8Array | undefined) => Promise<boolean> }
+    const workingIs = intents.workingIs.bind(intents)
     let failed = 0
-    intents.workingBytes = async (path: string) => {
-      if (path !== 'filesystem/etc/motd') return workingBytes(path)
+    intents.workingIs = async (path: string, expected: Uint8Array | undefined) => {
+      if (path !== 'filesystem/etc/motd') return workingIs(path, expected)
       failed++
       throw Object.assign(new Error(`EIO: i/o error, read '${path}'`), { code: 'EIO' })
     }
@@ -325,6 +326,40 @@ describe('a twin edit saved while a snapshot runs', function () {
       )
       assert.match(report.journal.diagnostics?.find((d) => d.code === INTENT_NOT_KEPT)?.summary ?? '', /EIO/)
       assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'machine drift\n', 'the unread file is not written over')
+    } finally {
+      execFileSync('chattr', ['-i', join(rig.root, 'etc/motd')])
+    }
+  })
+
+  // Session 33 (helper redteam): a working file over the twin's 64 MiB document limit could not be
+  // read to compare (TWIN_FILE_TOO_LARGE), so a person's save of such a file while promotion ran was
+  // "not kept pending" (INTENT_NOT_KEPT) instead of their save. The compare now reads a chunk at a
+  // time and answers a size that differs without a read: only a real read error is "not kept".
+  it("a save over the twin's document limit while an apply's promotion runs is the person's save, kept and said, not \"not kept\"", async () => {
+    rig = await smallTwin('twinsync-edit-during-')
+    await writeFile(join(rig.root, 'etc/motd'), 'machine drift\n')
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.changes.map((c) => c.id), ['files:replace:/etc/motd'], 'the drift is planned back')
+    const warned: string[] = []
+    const container = await createContainer({ root: rig.root, repo: rig.twin, configPath: rig.configPath, oclif: noPlugins, logger: { ...silentLogger, warn: (m: string) => void warned.push(m) } })
+    const intents = container.resolve(IntentService) as unknown as { sidesOf: (...args: unknown[]) => Promise<unknown> }
+    const sidesOf = intents.sidesOf.bind(intents)
+    const big = Buffer.alloc(MAX_TWIN_FILE_BYTES + 1, 0x61)
+    let saves = 0
+    intents.sidesOf = async (...args: unknown[]) => {
+      const sides = await sidesOf(...args)
+      if (saves++ === 0) writeFileSync(join(rig.twin, 'filesystem/etc/motd'), big)
+      return sides
+    }
+    container.register(IntentService, { useValue: intents as unknown as IntentService })
+    execFileSync('chattr', ['+i', join(rig.root, 'etc/motd')]) // the repair's write fails (EPERM)
+    try {
+      const report = await container.resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal })
+      assert.ok(saves > 0, 'the save was made while promotion ran')
+      assert.equal(report.journal.steps.find((s) => s.id === 'files:replace:/etc/motd')?.status, 'failed')
+      assert.deepEqual(report.journal.diagnostics?.filter((d) => d.code === INTENT_NOT_KEPT).map((d) => d.summary) ?? [], [], 'a save, not a file that cannot be read')
+      assert.ok(warned.some((m) => /filesystem\/etc\/motd: saved while the apply made what it asks pending; your save is kept/.test(m)), warned.join('\n'))
+      assert.equal((await stat(join(rig.twin, 'filesystem/etc/motd'))).size, big.length, 'the save is kept, not written over')
     } finally {
       execFileSync('chattr', ['-i', join(rig.root, 'etc/motd')])
     }

@@ -18,7 +18,7 @@ import { remembered } from '../twin/object-memo.js'
 import { GitTreeReader, LazyBatch } from '../twin/git-tree-reader.js'
 import { resetIndex } from '../twin/atomic-snapshot.js'
 import { entryPresent, fileIsBlob } from '../twin/quick-status.js'
-import { readTwinFile, removeTwinFile, writeTwinFile, writeTwinSymlink } from '../twin/twin-files.js'
+import { removeTwinFile, twinFileEquals, writeTwinFile, writeTwinSymlink } from '../twin/twin-files.js'
 import { TwinRepository, type WorkingTwinCheck } from '../twin/twin-repository.js'
 import { INTENDED_REF, OBSERVED_REF, changedBetween, commitTree, deleteRef, entriesOf, git, readRef, setRef, treeOf, treeWith, workingTree } from './intent-git.js'
 import { describePath, type UnitPath } from './json-units.js'
@@ -814,27 +814,31 @@ export class IntentService {
     const saved: string[] = []
     const unread: Array<{ path: string; why: string }> = []
     for (const d of docs) {
-      let found: Uint8Array | undefined
+      let same: boolean
       try {
-        found = await this.workingBytes(d.path)
+        same = await this.workingIs(d.path, d.now)
       } catch (error) {
         // A symlink put where a folder above was is a person's save (TWIN_SYMLINK): kept as one.
         if (isTwinSyncError(error) && error.code === 'TWIN_SYMLINK') saved.push(d.path)
         else unread.push({ path: d.path, why: (error as Error).message.split('\n')[0] ?? String(error) })
         continue
       }
-      if (!sameBytes(found, d.now)) saved.push(d.path)
+      if (!same) saved.push(d.path)
     }
     return { saved, unread }
   }
 
-  /** A working file's bytes as git hashes them (a symlink: its target); undefined when there is none. */
-  private async workingBytes(path: string): Promise<Uint8Array | undefined> {
+  /**
+   * Whether a working file is `expected` as git hashes it (a symlink: its target; undefined: none
+   * there). Compared without reading it whole (twinFileEquals): a document of any size is
+   * compared, so only a real read error (EIO…) leaves it unread.
+   */
+  private async workingIs(path: string, expected: Uint8Array | undefined): Promise<boolean> {
     const full = join(this.twin.dir, path)
     const info = await lstat(full).catch(() => undefined)
-    if (info === undefined) return undefined
-    if (info.isSymbolicLink()) return Buffer.from(await readlink(full))
-    return readTwinFile(this.twin.dir, path)
+    if (info === undefined) return expected === undefined
+    if (info.isSymbolicLink()) return sameBytes(Buffer.from(await readlink(full)), expected)
+    return twinFileEquals(this.twin.dir, path, expected)
   }
 
   /** Documents its provider plans nothing for that hold description edits: the machine's, with the edited parts kept. */

@@ -1,0 +1,57 @@
+import { strict as assert } from 'node:assert'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { isTwinSyncError } from '@twinsync/sdk'
+import { MAX_TWIN_FILE_BYTES, readTwinFile, twinFileEquals } from '../src/twin/twin-files.js'
+
+// The compare-and-swap of an apply's promotion (IntentService.putUnlessSaved) asks whether a
+// working file is still the bytes it read. Session 33: it read the file whole, and a document over
+// the twin's limit was "cannot be read" (TWIN_FILE_TOO_LARGE): the step said not kept pending.
+describe('twinFileEquals: a twin file compared without reading it whole', () => {
+  let dir: string
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'twinsync-equals-'))
+    mkdirSync(join(dir, 'filesystem/etc'), { recursive: true })
+  })
+  after(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('compares a document over the read limit: the same bytes, one byte off at the end, another size', async () => {
+    const big = Buffer.alloc(MAX_TWIN_FILE_BYTES + 3, 0x62)
+    writeFileSync(join(dir, 'filesystem/etc/big'), big)
+    await assert.rejects(readTwinFile(dir, 'filesystem/etc/big'), (e: unknown) => isTwinSyncError(e) && e.code === 'TWIN_FILE_TOO_LARGE', 'a read refuses it')
+    assert.equal(twinFileEquals(dir, 'filesystem/etc/big', big), true)
+    const last = Buffer.from(big)
+    last[last.length - 1] = 0x63
+    assert.equal(twinFileEquals(dir, 'filesystem/etc/big', last), false)
+    assert.equal(twinFileEquals(dir, 'filesystem/etc/big', big.subarray(1)), false)
+    assert.equal(twinFileEquals(dir, 'filesystem/etc/big', undefined), false)
+  })
+
+  it('small files, a view into a larger buffer, an empty file, none, a folder, a FIFO (no hang)', () => {
+    writeFileSync(join(dir, 'filesystem/etc/motd'), 'hello\n')
+    const pool = Buffer.from('xxhello\nyy')
+    assert.equal(twinFileEquals(dir, 'filesystem/etc/motd', pool.subarray(2, 8)), true)
+    assert.equal(twinFileEquals(dir, 'filesystem/etc/motd', Buffer.from('hellO\n')), false)
+    writeFileSync(join(dir, 'filesystem/etc/empty'), '')
+    assert.equal(twinFileEquals(dir, 'filesystem/etc/empty', new Uint8Array()), true)
+    assert.equal(twinFileEquals(dir, 'filesystem/etc/empty', undefined), false)
+    assert.equal(twinFileEquals(dir, 'filesystem/etc/none', undefined), true)
+    assert.equal(twinFileEquals(dir, 'filesystem/etc/none', Buffer.from('x')), false)
+    assert.equal(twinFileEquals(dir, 'filesystem/none/motd', undefined), true)
+    assert.equal(twinFileEquals(dir, 'filesystem/etc', undefined), true, 'a folder is no regular file')
+    execFileSync('mkfifo', [join(dir, 'filesystem/etc/fifo')])
+    assert.equal(twinFileEquals(dir, 'filesystem/etc/fifo', Buffer.from('x')), false)
+  })
+
+  it('refuses a symlink on the way (TWIN_SYMLINK), as a read does', () => {
+    mkdirSync(join(dir, 'elsewhere'))
+    writeFileSync(join(dir, 'elsewhere/motd'), 'hello\n')
+    symlinkSync(join(dir, 'elsewhere'), join(dir, 'filesystem/linked'))
+    symlinkSync(join(dir, 'elsewhere/motd'), join(dir, 'filesystem/etc/link'))
+    for (const path of ['filesystem/linked/motd', 'filesystem/etc/link']) {
+      assert.throws(() => twinFileEquals(dir, path, Buffer.from('hello\n')), (e: unknown) => isTwinSyncError(e) && e.code === 'TWIN_SYMLINK', path)
+    }
+  })
+})
