@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { autoPack, countLoose, forgetCruftAnswer, hasCruftPacks, LEGACY, LOOSE_LIMIT, PACK_LIMIT, ROLL_UP_EVERY, ROLL_UP_SHARE, WHOLE_EVERY } from '../src/twin/auto-pack.js'
 import { writePack } from '../src/twin/pack-writer.js'
 import { settleSnapshot } from '../src/twin/atomic-snapshot.js'
+import { collectGarbage } from '../src/history/gc.js'
 import { asGoneRun, killAt, Killed } from './support/kill-points.js'
 
 // Real git, a real object store: the automatic pack after a snapshot's commit.
@@ -187,6 +188,22 @@ describe('autoPack (the twin object store packed after a snapshot)', () => {
     const commits = WHOLE_EVERY + 2 * ROLL_UP_EVERY
     assert.equal(git(dir, 'rev-list', '--count', 'HEAD'), `${1 + commits}\n`)
     assert.equal(git(dir, 'show', `HEAD~${commits}:first/f2`), 'first 2\n')
+  })
+
+  it(`after twinsync gc (and forget's gc, the same gcWhole) the roll-ups toward the next whole pack count from 0: no whole pack right after gc made one`, async function () {
+    this.timeout(300_000)
+    await firstCommit(dir)
+    for (let n = 1; n < WHOLE_EVERY / ROLL_UP_EVERY; n++) assert.equal((await rollUp(dir, `r${n}`, true))?.kind, 'incremental', `roll-up ${n}`)
+    assert.equal((await record(dir)).sinceWhole, WHOLE_EVERY - ROLL_UP_EVERY)
+    await collectGarbage(dir, { now: new Date() })
+    assert.equal(await packs(dir), 1)
+    const after = await record(dir)
+    assert.equal(after.sinceWhole, 0)
+    assert.equal(after.leftPacks, 1)
+    // The next roll-up is an incremental one (before: the whole pack, its count having reached WHOLE_EVERY), as is every one up to WHOLE_EVERY.
+    for (let n = 1; n < WHOLE_EVERY / ROLL_UP_EVERY; n++) assert.equal((await rollUp(dir, `g${n}`, true))?.kind, 'incremental', `roll-up ${n} after gc`)
+    assert.equal((await rollUp(dir, 'last', true))?.kind, 'full')
+    git(dir, 'fsck', '--full', '--strict')
   })
 
   it('killed or failing at any step of a whole pack, its record is the old one (replaced whole, last): the store whole, the count of roll-ups kept, the next roll-up whole again', async function () {

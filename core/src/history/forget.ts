@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, posix } from 'node:path'
 import { findSecrets, mirrorPath, REDACTED, TwinSyncError, writeFileAtomic } from '@twinsync/sdk/light'
 import { logFields, lsTreeEntries, readBlobs, revParseCommit, runGit, runGitBytes } from '../twin/git.js'
+import { gcWhole } from '../twin/auto-pack.js'
 import { FORGET_RECORD, type ForgetRecord } from './forget-record.js'
 
 export interface ForgetRequest {
@@ -199,7 +200,7 @@ async function settleForgotten(dir: string): Promise<void> {
     })
   }
   await runGit(dir, ['reflog', 'expire', '--expire=now', '--all'])
-  await runGit(dir, ['gc', '--quiet', '--prune=now'])
+  await gcWhole(dir)
   await rm(join(dir, FORGET_RECORD), { force: true })
 }
 

@@ -1,6 +1,7 @@
 import { isVolatileTwinPath } from '@twinsync/sdk/light'
 import { INTENDED_REF, OBSERVED_REF } from '../intent/intent-git.js'
 import { logFields, revParseCommit, runGit } from '../twin/git.js'
+import { gcWhole } from '../twin/auto-pack.js'
 import { SnapshotLog } from './snapshot-log.js'
 import { localRefs, moveRefs } from './forget.js'
 
@@ -27,7 +28,7 @@ export async function collectGarbage(dir: string, options: { squashVolatileOlder
     squashed = await squashVolatile(dir, new Date(options.now.getTime() - options.squashVolatileOlderThanDays * 86_400_000))
   }
   await runGit(dir, ['reflog', 'expire', '--expire=now', '--all'])
-  await runGit(dir, ['gc', '--quiet', '--prune=now'])
+  await gcWhole(dir)
   return { sizeBefore, sizeAfter: await repoSize(dir), commitsBefore, commitsAfter: await commitCount(dir), squashed }
 }
 

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { ownEnv } from '@twinsync/sdk/light'
-import { runGitBytes } from './git.js'
+import { runGit, runGitBytes } from './git.js'
 import { writeRecord } from './quick-status.js'
 
 /**
@@ -205,6 +205,21 @@ export async function autoPack(dir: string, options: { full: boolean; legacy?: b
   const { count: packsAfter, bytes: bytesAfter } = await packStats(dir)
   await writeState(dir, { leftLoose: looseAfter, leftPacks: packsAfter, leftBytes: bytesAfter, sinceWhole: full ? 0 : sinceWhole })
   return { kind: full ? 'full' : 'incremental', looseBefore, looseAfter, packsAfter, ms: Math.round(performance.now() - started) }
+}
+
+/**
+ * `git gc` (twinsync gc, and forget once it rewrote the history: everything reachable into one
+ * pack, the unreachable pruned), then this module's record as after a whole pack of its own:
+ * what gc left is the baseline, and the roll-ups toward the next whole pack (State.sinceWhole)
+ * count from 0. Before (session 32) the record was left as it was: the packs followed down at
+ * the next snapshot, but the count went on, so a whole pack came up to WHOLE_EVERY commits
+ * early, right after gc had made one. The caller holds the twin lock. A kill between the two
+ * leaves the old record (that one extra whole pack, nothing else).
+ */
+export async function gcWhole(dir: string): Promise<void> {
+  await runGit(dir, ['gc', '--quiet', '--prune=now'])
+  const { count, bytes } = await packStats(dir)
+  await writeState(dir, { leftLoose: await countLoose(dir), leftPacks: count, leftBytes: bytes, sinceWhole: 0 })
 }
 
 let cruft: Promise<boolean> | undefined
