@@ -150,8 +150,19 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   const attributesRead = cachedAttributes(ctx, scope.roots, walked, startedAt)
   attributesRead.catch(() => undefined) // awaited below; not an unhandled rejection if a read fails first
   leftovers.sort(compareStrings)
-  const tokenOf = (attributes: ExtendedAttributes, split: boolean) =>
-    documentsToken({ walked, leftovers, startedAt, rules, walkRules: scope.walkRules, roots: scope.roots, othersHomes: scope.othersHomes, packages: stamp, accounts, attributes, secretKey: scope.secretKey, split })
+  // Speed (issue 22, session 33): the token is worked out once a collect for each form, and only
+  // again if the attributes were another answer. A snapshot of a split manifest with a file
+  // changed asked twice (the whole-kept check after the walk, then partlyKept), each a SHA-256
+  // of every walked path's name and stat data: the scale root's 20,000 paths (figure:
+  // docs/architecture.md, Speed).
+  const tokens = new Map<boolean, { attributes: ExtendedAttributes; token: string | undefined }>()
+  const tokenOf = (attributes: ExtendedAttributes, split: boolean) => {
+    const known = tokens.get(split)
+    if (known?.attributes === attributes) return known.token
+    const token = documentsToken({ walked, leftovers, startedAt, rules, walkRules: scope.walkRules, roots: scope.roots, othersHomes: scope.othersHomes, packages: stamp, accounts, attributes, secretKey: scope.secretKey, split })
+    tokens.set(split, { attributes, token })
+    return token
+  }
   // Speed (issue 22, session 27): a snapshot's collect whose documents are all kept describes no file (kept-collect.ts).
   if (since !== undefined && unread.length === 0 && cache.untouched()) {
     const attributes = await attributesRead

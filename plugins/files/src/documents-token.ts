@@ -62,6 +62,7 @@ export function documentsToken(input: {
   /** Whether the manifest is split (manifestDocuments: its entries' count, SPLIT_FROM). */
   split: boolean
 }): string | undefined {
+  made++
   // The key itself never: its digest (the record beside the twin's commit holds the token).
   const key = createHash('sha256').update('twinsync files secret key\0').update(input.secretKey).digest('hex')
   const common = JSON.stringify([DOCUMENTS_FORMAT, input.split, input.rules, input.walkRules, input.roots, input.othersHomes, input.packages, input.accounts, key]) +
@@ -81,6 +82,12 @@ export function documentsToken(input: {
     pieces.push(hashWalked(hash, byPart[part] as Array<WalkedPath>, input.startedAt) ? piece(hash) : RACY_PIECE)
   }
   return `${SPLIT_PREFIX}${pieces.join('.')}`
+}
+
+let made = 0
+/** Tokens worked out by this process so far (tests: a collect works its token out once, collect.ts). */
+export function documentsTokensMade(): number {
+  return made
 }
 
 /** Hex digits of a piece of a split token (128 bits). */

@@ -217,7 +217,12 @@ describe('files provider: a split manifest\'s documents kept part by part', () =
     assert.ok(first.documents.length > 4096)
     root.file(CHANGED, 'changed\n')
     await age()
+    // The module instance the provider's collect loads (a dynamic import: this file's static imports may be another instance).
+    const { documentsTokensMade } = await import('../src/documents-token.js')
+    const before = documentsTokensMade()
     const next = await collect(first.token)
+    // Speed: the token (a hash of every walked path) worked out once, not again for partlyKept.
+    assert.equal(documentsTokensMade() - before, 1, 'the token worked out once')
     const made = await checkKept(first, next)
     const part = partOf(CHANGED)
     assert.ok(made.includes(partPath(part)) && made.includes(`filesystem${CHANGED}`), made.join(' '))
