@@ -67,6 +67,29 @@ import { writeRecord } from './quick-status.js'
  *     (10 KB) is over 1/16 of the twin (124 KB), so 15 of the 16 rolled up, and the gain is the
  *     loose objects not written; a grown twin rolls up every 2–8 commits (the services twin:
  *     every 2 at 0.5–1 MB).
+ *   - session 33, the cadence swept (ROLL_UP_EVERY, ROLL_UP_SHARE, WHOLE_EVERY): a grown twin's
+ *     400 hourly snapshots (the growth churn in the booted services container, recorded once)
+ *     replayed into a new repository, each commit's new objects written as its small pack
+ *     (writePack) and this module run after each, with each setting; objects/ measured with du
+ *     after every snapshot (the first snapshot 284 KB), git's CPU (the children's user + sys)
+ *     summed; one replay each, load 9–13 (CPU within about ±10%):
+ *       setting   mean KB  largest  at 400  roll-ups + whole  git CPU a snapshot
+ *       8/16/48     715     1,128    1,052     196 + 8            29 ms   (kept)
+ *       4/16/48     716     1,132    1,056     196 + 8            29 ms
+ *       16/16/48    714     1,128    1,052     196 + 8            29 ms
+ *       8/8/48      727     1,192    1,096     110 + 8            19 ms
+ *       8/32/48     710     1,120    1,072     335 + 8            44 ms
+ *       8/none/48   760     1,212    1,024      42 + 8            14 ms
+ *       8/16/24     705     1,124    1,076     188 + 16           33 ms
+ *       8/16/96     719     1,124    1,076     197 + 4            32 ms
+ *       16/32/96    718     1,112    1,100     333 + 4            43 ms
+ *     On this twin the share rule sets the pace (a 22–28 KB small pack against 0.5–1.1 MB: a
+ *     roll-up every second commit), so ROLL_UP_EVERY from 4 to 16 changes nothing; a coarser
+ *     share or none is cheaper but larger (8: −34% of git's CPU, +2% on average and +6% at
+ *     the largest; none: −53%, +6%, +7%), a finer one or a more frequent whole pack a little
+ *     smaller but dearer (1/32: −0.7%, +51%; every 24: −1.4%, +12%). None is better on both:
+ *     the setting stays. `twinsync gc` and forget's gc restart the count toward the next whole
+ *     pack (gcWhole; before, the next whole pack came up to WHOLE_EVERY commits early).
  *
  * Crash safety is git's: a pack is written under a temp name and renamed into place with its
  * index, and `-d` deletes loose objects and old packs only once a new pack holds them. No
