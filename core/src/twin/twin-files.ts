@@ -104,6 +104,21 @@ function checkAncestors(dir: string, parts: string[], checked?: CheckedFolders):
   return 'ok'
 }
 
+/**
+ * The twin file opened to read, never through a link at its own name (READ_FLAGS): undefined when
+ * nothing is there (or no file: a folder, a FIFO); TWIN_SYMLINK for a link. Its folders are checked first (checkAncestors).
+ */
+function openTwinFile(dir: string, path: string): number | undefined {
+  try {
+    return openSync(join(dir, path), READ_FLAGS)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ELOOP' || code === 'EMLINK') throw twinSymlinkError(path, dir)
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENXIO') return undefined
+    throw error
+  }
+}
+
 /** The file's bytes, undefined when the twin has no regular file there; TWIN_SYMLINK for a link. */
 export async function readTwinFile(dir: string, path: string, checked?: CheckedFolders): Promise<Buffer | undefined> {
   return readTwinFileSync(dir, path, checked)
@@ -117,15 +132,8 @@ export function readTwinFileSync(dir: string, path: string, checked?: CheckedFol
   // twin's 19,500 documents, each a string built and looked up for every folder above it).
   const slash = path.lastIndexOf('/')
   if (!(slash > 0 && checked?.has(path.slice(0, slash)) === true) && checkAncestors(dir, parts, checked) === 'missing') return undefined
-  let fd: number
-  try {
-    fd = openSync(join(dir, path), READ_FLAGS)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ELOOP' || code === 'EMLINK') throw twinSymlinkError(path, dir)
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENXIO') return undefined
-    throw error
-  }
+  const fd = openTwinFile(dir, path)
+  if (fd === undefined) return undefined
   try {
     const s = fstatSync(fd)
     if (!s.isFile()) return undefined
@@ -165,15 +173,8 @@ export function twinFileSizeSync(dir: string, path: string, checked?: CheckedFol
 export function twinFileEquals(dir: string, path: string, expected: Uint8Array | undefined): boolean {
   const parts = twinPathParts(path)
   if (checkAncestors(dir, parts) === 'missing') return expected === undefined
-  let fd: number
-  try {
-    fd = openSync(join(dir, path), READ_FLAGS)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ELOOP' || code === 'EMLINK') throw twinSymlinkError(path, dir)
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENXIO') return expected === undefined
-    throw error
-  }
+  const fd = openTwinFile(dir, path)
+  if (fd === undefined) return expected === undefined
   try {
     const s = fstatSync(fd)
     if (!s.isFile()) return expected === undefined
