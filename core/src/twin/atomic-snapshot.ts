@@ -296,7 +296,7 @@ export class SnapshotDraft {
     // The whole path longer than the system takes (PATH_MAX, 4,096 bytes with its NUL): refused before anything moves, as a long part is.
     if ((this.dir.length + doc.path.length) * 3 >= PATH_MAX_BYTES && Buffer.byteLength(join(this.dir, doc.path)) >= PATH_MAX_BYTES) {
       throw new TwinSyncError('PATH_INVALID', `Not a twin path: ${JSON.stringify(doc.path)} in the twin ${this.dir} is longer than a path may be (${PATH_MAX_BYTES - 1} bytes)`, {
-        nextStep: 'A provider produced this path; report it to the provider\'s authors, and run the snapshot again without that provider (--only).',
+        nextStep: PROVIDER_PATH_STEP,
         details: { path: doc.path },
       })
     }
@@ -1026,10 +1026,8 @@ async function undoMove(dir: string, record: MoveRecord, headAtCommit: boolean):
       const was = before.get(path)
       if (stillEntry(file, was) || was?.mode === '160000') continue // never moved, or back already (a gitlink: never written)
       const now = lookedAt(file)
-      if (now === '-') {
-        if (was !== undefined) back.push([path, was])
-      } else if (now === FOLDER_SEEN) {
-        // The new tree's folder where the old file was: empty once the new files are gone.
+      // Nothing there, or the new tree's folder where the old file was (empty once the new files are gone).
+      if (now === '-' || now === FOLDER_SEEN) {
         if (was !== undefined) back.push([path, was])
       } else if (stillEntry(file, after.get(path))) {
         await removeWorkingPath(dir, path, new Set())
@@ -1065,7 +1063,7 @@ async function undoMove(dir: string, record: MoveRecord, headAtCommit: boolean):
       await git(dir, ['update-ref', '-m', 'twinsync: snapshot undone', 'HEAD', record.parent, record.commit])
     }
   }
-  await rm(join(dir, INDEX), { force: true })
+  // The new tree's private index goes with resetIndex, which makes its copy there.
   await resetIndex(dir)
   await rm(join(dir, MARKER), { force: true })
   await rm(join(dir, STAGE), { recursive: true, force: true })
@@ -1708,6 +1706,9 @@ function addFolders(folders: Set<string> | undefined, path: string): void {
 const SUSPECT_PATH = /(?:^|\/)(?:\.{1,2}(?:\/|$)|\/|$)|[\0\\\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]|(?:^|\/)(?:\.git|git~1)/i
 
 const LONG_PART = /[^/]{86}/
+/** The next step of a path a provider gave that cannot be a twin path (PATH_INVALID). */
+const PROVIDER_PATH_STEP = "A provider produced this path; report it to the provider's authors, and run the snapshot again without that provider (--only)."
+
 
 /** @internal exported for its test (core/test/twin-path-check.test.ts). */
 export function checkTwinPath(path: string): void {
@@ -1716,7 +1717,7 @@ export function checkTwinPath(path: string): void {
   // Only a part of 86 or more UTF-16 units can be over 255 bytes (3 bytes a unit at most).
   if (LONG_PART.test(path) && path.split('/').some((p) => p.length > 85 && Buffer.byteLength(p) > NAME_MAX_BYTES)) {
     throw new TwinSyncError('PATH_INVALID', `Not a twin path: a part of ${JSON.stringify(path)} is longer than a file name may be (${NAME_MAX_BYTES} bytes)`, {
-      nextStep: 'A provider produced this path; report it to the provider\'s authors, and run the snapshot again without that provider (--only).',
+      nextStep: PROVIDER_PATH_STEP,
       details: { path },
     })
   }
@@ -1724,7 +1725,7 @@ export function checkTwinPath(path: string): void {
   const parts = path.split('/')
   if (path.startsWith('/') || path.includes('\0') || parts.some((p) => p === '' || p === '.' || p === '..' || isDotGitName(p))) {
     throw new TwinSyncError('PATH_INVALID', `Not a twin path: ${JSON.stringify(path)}`, {
-      nextStep: 'A provider produced this path; report it to the provider\'s authors, and run the snapshot again without that provider (--only).',
+      nextStep: PROVIDER_PATH_STEP,
       details: { path },
     })
   }
