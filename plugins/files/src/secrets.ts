@@ -419,19 +419,21 @@ function fixedPatterns(configured: readonly string[]): PathPatterns {
   return fixedMemo.patterns
 }
 
-/** The same config text in commit after commit of a push is parsed once (at most 256 texts kept). */
-const parsed = new Map<string, string[]>()
+/** The same config text in commit after commit of a push is parsed once (at most 256 texts kept, of every kind). */
+const parsed = new Map<string, unknown>()
 
 function memoParse(kind: string, text: string | undefined, parse: (text: string | undefined) => string[]): string[] {
-  if (text === undefined) return []
+  return text === undefined ? [] : memoized(kind, text, parse)
+}
+
+/** `parse(text)`, made once per process for each kind and text (the cache memoParse keeps). */
+function memoized<T>(kind: string, text: string, parse: (text: string) => T): T {
   const key = `${kind}\0${text}`
-  let paths = parsed.get(key)
-  if (paths === undefined) {
-    paths = parse(text)
-    if (parsed.size >= 256) parsed.clear()
-    parsed.set(key, paths)
-  }
-  return paths
+  if (parsed.has(key)) return parsed.get(key) as T
+  const made = parse(text)
+  if (parsed.size >= 256) parsed.clear()
+  parsed.set(key, made)
+  return made
 }
 
 function isOpenvpnConfig(path: string): boolean {
@@ -553,17 +555,9 @@ class TwinLinks {
   }
 }
 
-/** linkEntries of each text parsed once per process (a push's commits share their manifest documents; at most 64 texts kept). */
-const linkMemo = new Map<string, Map<string, string>>()
+/** linkEntries of each text parsed once per process (a push's commits share their manifest documents): memoParse's cache. */
 function memoLinks(text: string | undefined): Map<string, string> {
-  if (text === undefined) return new Map()
-  let links = linkMemo.get(text)
-  if (links === undefined) {
-    links = linkEntries(text)
-    if (linkMemo.size >= 64) linkMemo.clear()
-    linkMemo.set(text, links)
-  }
-  return links
+  return text === undefined ? new Map() : memoized('links', text, linkEntries)
 }
 
 /** The symlinks of a manifest document's text: path → target (an unreadable text holds none). */
