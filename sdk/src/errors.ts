@@ -47,7 +47,7 @@ export const ERROR_CODES = {
   REMOTE_DIVERGED: 'The twin and its mirror both have snapshots the other lacks',
   REMOTE_FAILED: 'A git operation with the mirror failed',
   TWIN_REF_LOCKED: 'A ref lock in the twin (`.git/<ref>.lock`) may be a git command at work; TwinSync removes only the ones it can prove stale (its own killed run\'s, or held by no git process)',
-  TWIN_MOVE_FAILED: 'A snapshot could not write a file of the working twin once its commit was made (an immutable or read-only folder, an I/O error); the snapshot was undone and the twin is the snapshot before it',
+  TWIN_MOVE_FAILED: 'A move of the working twin could not write a file (an immutable or read-only folder, a full disk, an I/O error): a snapshot\'s is undone and the twin is the snapshot before it; a pull\'s that could not be put back stays recorded, read by nothing, until the next run can put it back',
   TWIN_SYMLINK: 'A path inside the twin is (or passes through) a symlink; TwinSync never follows one',
   TWIN_FILE_TOO_LARGE: 'A file inside the twin is larger than a twin document may be',
   TWIN_UNSAFE: 'A twin arriving from the mirror holds entries TwinSync refuses (symlinks outside filesystem/, submodules, odd names)',

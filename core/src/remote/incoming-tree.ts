@@ -6,7 +6,8 @@ import { TwinSyncError, stableStringify } from '@twinsync/sdk/light'
 import { BatchReader, EMPTY_TREE, lsTreeEntries, readBlobs, runGit, runGitBytes, tryGit } from '../twin/git.js'
 import { commitTree } from '../intent/intent-git.js'
 import { COMMANDS_LEDGER, readCommandsLedger } from '../plan/plan-instructions.js'
-import { MAX_TWIN_FILE_BYTES, NAME_MAX_BYTES, removeTwinFile } from '../twin/twin-files.js'
+import { MAX_TWIN_FILE_BYTES, NAME_MAX_BYTES } from '../twin/twin-files.js'
+import { putBack } from '../twin/pull-move.js'
 import { quoteArg } from '../plan/command-text.js'
 import { signedHere } from '../plan/run-record-seal.js'
 import { journalSignedHere } from '../apply/journal.js'
@@ -305,16 +306,12 @@ export function refuseNoRoom(dir: string, written: ReadonlyMap<string, number>):
 /**
  * After a fast-forward that failed half way (git's checkout is not all or nothing): every path it
  * was to write or remove back as HEAD has it, so nothing of the mirror's commit is left in the
- * working twin to pass for a person's edit. Runs before the held intent is put back.
+ * working twin to pass for a person's edit. Runs before the held intent is put back. A put-back the
+ * twin refuses is TWIN_MOVE_FAILED (putBack), the move left recorded for the next run to settle.
  */
-export async function undoIncoming(dir: string, incoming: { written: ReadonlyMap<string, number>; removed: readonly string[] }): Promise<void> {
-  const paths = [...incoming.written.keys(), ...incoming.removed]
-  if (paths.length === 0) return
-  const inHead = new Set((await runGit(dir, ['ls-tree', '-r', '-z', '--name-only', '--full-tree', 'HEAD'])).split('\0').filter(Boolean))
-  const gone = paths.filter((p) => !inHead.has(p))
-  for (const path of gone) await removeTwinFile(dir, path)
-  const back = paths.filter((p) => inHead.has(p))
-  for (let i = 0; i < back.length; i += 500) await runGit(dir, ['checkout', 'HEAD', '--', ...back.slice(i, i + 500)])
+export async function undoIncoming(dir: string, incoming: { written: ReadonlyMap<string, number>; removed: readonly string[] }, failure: unknown): Promise<void> {
+  const said = (failure as Error)?.message ?? String(failure)
+  await putBack(dir, 'HEAD', [...incoming.written.keys(), ...incoming.removed], `The pull's checkout failed (${said})`)
 }
 
 /** An apply's journal (journal.ts `journalPath`): this machine's report of what one apply did. */

@@ -318,7 +318,7 @@ export class RemoteService {
       if (local !== null) await recordPullMove(this.twin.dir, local, remote)
       await runGit(this.twin.dir, ['merge', '--ff-only', '--quiet', MIRROR_REF])
     } catch (error) {
-      await undoIncoming(this.twin.dir, incoming)
+      await undoIncoming(this.twin.dir, incoming, error)
       await clearPullMove(this.twin.dir)
       await held.restore(held.base, observed)
       throw error
@@ -354,7 +354,7 @@ export class RemoteService {
       await recordPullMove(dir, local, own.commit)
       await runGit(dir, ['reset', '--keep', '--quiet', own.commit])
     } catch (error) {
-      await undoIncoming(dir, incoming)
+      await undoIncoming(dir, incoming, error)
       await clearPullMove(dir)
       await held.restore(held.base, observed)
       throw error

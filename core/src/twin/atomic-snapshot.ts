@@ -8,7 +8,7 @@ import { TwinSyncError, compareStrings, isDotGitName, isTwinSyncError, knownBlob
 import { diskError } from './disk-error.js'
 import { lockTempOfDeadRun, tempOfDeadRun } from './twin-lock.js'
 import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, lsTreeEntries, parseNameStatus, readBlobs, runGitBytes, type GitStatusEntry } from './git.js'
-import { NAME_MAX_BYTES, PATH_MAX_BYTES, readTwinFile, twinPathParts, twinSymlinkError } from './twin-files.js'
+import { moveFailedNextStep, NAME_MAX_BYTES, PATH_MAX_BYTES, readTwinFile, twinPathParts, twinSymlinkError } from './twin-files.js'
 import { writePack } from './pack-writer.js'
 import { packsCommits } from './auto-pack.js'
 import { identityNow, updateRefInNode } from './ref-update.js'
@@ -997,9 +997,8 @@ async function undoFailedMove(dir: string, record: MoveRecord, path: string, err
 
 /** TWIN_MOVE_FAILED: undone (the twin is the snapshot before), or left recorded for the next run to finish. */
 function moveFailed(dir: string, undo: { path: string; reason: string }, cause: string | undefined, error: unknown, undone: boolean, parent?: string | null): TwinSyncError {
-  const full = [cause, (error as NodeJS.ErrnoException)?.code].some((c) => c === 'ENOSPC' || c === 'EDQUOT')
-  const why = cause === 'EPERM' || cause === 'EACCES' ? ` (an immutable or read-only folder? \`lsattr -d ${join(dir, dirname(undo.path))}\`)` : cause === 'EROFS' ? ' (the twin\'s file system is read-only)' : ''
-  const fix = full ? `Free some space (\`df -h ${dir}\`), then run \`twinsync snapshot\` again.` : `Remove the cause${why}, then run \`twinsync snapshot\` again.`
+  const full = [cause, (error as NodeJS.ErrnoException)?.code].find((c) => c === 'ENOSPC' || c === 'EDQUOT')
+  const fix = moveFailedNextStep(dir, undo.path, full ?? cause, 'run `twinsync snapshot` again')
   return new TwinSyncError(
     'TWIN_MOVE_FAILED',
     undone

@@ -2,8 +2,9 @@ import { lstatSync, readFileSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { writeFileAtomic } from '@twinsync/sdk/light'
-import { runGit, tryGit } from './git.js'
-import { removeTwinFile } from './twin-files.js'
+import { isTwinSyncError, TwinSyncError } from '@twinsync/sdk/errors'
+import { lsTreeEntries, runGit, tryGit } from './git.js'
+import { moveFailedNextStep, removeTwinFile } from './twin-files.js'
 
 /**
  * A pull's move of the working twin (its `merge --ff-only`, or `--take-mirror`'s `reset --keep`),
@@ -44,7 +45,9 @@ export function pullMoveUnsettled(dir: string): boolean {
  * Settle a killed pull's move (under the twin lock). HEAD still the move's start: git did not
  * finish (it moves HEAD last, after the files and the index), so every path the move was to
  * write or remove is put back as HEAD has it. HEAD at its end (or elsewhere): git finished;
- * nothing to undo. An unreadable record is dropped: what it could say, HEAD says.
+ * nothing to undo. An unreadable record is dropped: what it could say, HEAD says. A put-back the
+ * twin refuses (putBack) keeps the record: the next run tries again, and nothing reads the
+ * half-moved working twin as intent meanwhile.
  */
 export async function settlePullMove(dir: string): Promise<void> {
   let move: PullMove | undefined
@@ -56,12 +59,53 @@ export async function settlePullMove(dir: string): Promise<void> {
   }
   const head = (await tryGit(dir, ['rev-parse', '--verify', '--quiet', 'HEAD'])).output.trim()
   if (move !== undefined && head === move.from) {
-    const split = (out: string) => out.split('\0').filter((p) => p.length > 0)
-    const moved = split(await runGit(dir, ['diff-tree', '-r', '-z', '--name-only', '--no-renames', move.from, move.to]))
-    const inHead = new Set(split(await runGit(dir, ['ls-tree', '-r', '-z', '--name-only', '--full-tree', move.from])))
-    for (const path of moved.filter((p) => !inHead.has(p))) await removeTwinFile(dir, path)
-    const back = moved.filter((p) => inHead.has(p))
-    for (let i = 0; i < back.length; i += 500) await runGit(dir, ['checkout', move.from, '--', ...back.slice(i, i + 500)])
+    const moved = (await runGit(dir, ['diff-tree', '-r', '-z', '--name-only', '--no-renames', move.from, move.to])).split('\0').filter((p) => p.length > 0)
+    await putBack(dir, move.from, moved, 'A pull that stopped inside git\'s checkout left the working twin half-moved')
   }
   await clearPullMove(dir)
+}
+
+/**
+ * Put `paths` of the working twin back as `commit` has them: a path it does not hold is removed,
+ * the others checked out. For a killed pull's move (settlePullMove) and a failed one's undo
+ * (undoIncoming). A path the twin refuses (an immutable or read-only folder, a full disk, an I/O
+ * error: the same on every try) is TWIN_MOVE_FAILED, naming it, the cause and the next step;
+ * before session 34 it was the file system's bare error (an rm's ENOTDIR, naming neither),
+ * reported as TwinSync's own failure, on every later command.
+ */
+export async function putBack(dir: string, commit: string, paths: readonly string[], what: string): Promise<void> {
+  if (paths.length === 0) return
+  const inCommit = new Set(Array.from(lsTreeEntries(await runGit(dir, ['ls-tree', '-r', '-z', '--full-tree', commit])), (e) => e.path))
+  for (const path of paths.filter((p) => !inCommit.has(p))) {
+    await removeTwinFile(dir, path).catch((error: unknown) => {
+      throw putBackFailed(dir, what, path, (error as NodeJS.ErrnoException).code, error)
+    })
+  }
+  const back = paths.filter((p) => inCommit.has(p))
+  for (let i = 0; i < back.length; i += 500) {
+    const batch = back.slice(i, i + 500)
+    await runGit(dir, ['checkout', commit, '--', ...batch]).catch((error: unknown) => {
+      // git names the file and the cause in its own words: "unable to unlink old 'x': Operation not permitted".
+      const said = String((error as { details?: { git?: string } }).details?.git ?? (error as Error)?.message ?? '')
+      const path = batch.find((p) => said.includes(`'${p}'`) || said.includes(` ${p}:`)) ?? (batch[0] as string)
+      throw putBackFailed(dir, what, path, isTwinSyncError(error) && error.code === 'DISK_FULL' ? 'ENOSPC' : errnoSaid(said), error)
+    })
+  }
+}
+
+const SAID: ReadonlyArray<[RegExp, string]> = [
+  [/Operation not permitted/, 'EPERM'],
+  [/Permission denied/, 'EACCES'],
+  [/Read-only file system/, 'EROFS'],
+  [/No space left on device/, 'ENOSPC'],
+  [/Disk quota exceeded/, 'EDQUOT'],
+]
+const errnoSaid = (said: string) => SAID.find(([words]) => words.test(said))?.[1]
+
+function putBackFailed(dir: string, what: string, path: string, cause: string | undefined, error: unknown): TwinSyncError {
+  return new TwinSyncError(
+    'TWIN_MOVE_FAILED',
+    `${what}, and ${path} could not be put back (${cause ?? (error as Error)?.message ?? String(error)}): the twin stays as it is, recorded, and nothing of it is read as an edit until it is put back`,
+    { nextStep: moveFailedNextStep(dir, path, cause, 'run any `twinsync` command again (it puts the files back first)'), details: { path, repo: dir }, cause: error },
+  )
 }

@@ -284,6 +284,17 @@ export async function writeTwinSymlink(dir: string, path: string, target: string
   await symlink(target, abs)
 }
 
+/**
+ * The next step when the working twin refuses a file of a move (TWIN_MOVE_FAILED: a snapshot's,
+ * atomic-snapshot.ts; a pull's, pull-move.ts), by the cause's errno: the folder's attributes for
+ * EPERM/EACCES, the disk for ENOSPC/EDQUOT. `then`: what to run once the cause is gone.
+ */
+export function moveFailedNextStep(dir: string, path: string, cause: string | undefined, then: string): string {
+  if (cause === 'ENOSPC' || cause === 'EDQUOT') return `Free some space (\`df -h ${dir}\`), then ${then}.`
+  const why = cause === 'EPERM' || cause === 'EACCES' ? ` (an immutable or read-only folder? \`lsattr -d ${join(dir, dirname(path))}\`)` : cause === 'EROFS' ? " (the twin's file system is read-only)" : ''
+  return `Remove the cause${why}, then ${then}.`
+}
+
 /** Remove a file (a symlink is removed as a link). Beyond a symlinked folder there is nothing to remove. */
 export async function removeTwinFile(dir: string, path: string): Promise<void> {
   const parts = twinPathParts(path)
@@ -293,12 +304,16 @@ export async function removeTwinFile(dir: string, path: string): Promise<void> {
     if ((error as TwinSyncError).code === 'TWIN_SYMLINK') return
     throw error
   }
-  // A folder there now (a type change): there is no such document to remove.
-  const removed = await rm(join(dir, path), { force: true }).then(
+  // A folder there now (a type change): there is no such document to remove. unlink, not rm: rm
+  // answers a file it may not remove (EPERM, an immutable folder) with ENOTDIR from a scandir it
+  // tries next, which names neither the file nor the cause (session 34).
+  const abs = join(dir, path)
+  const removed = await unlink(abs).then(
     () => true,
     (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EISDIR' && error.code !== 'ERR_FS_EISDIR') throw error
-      return false
+      if (error.code === 'ENOENT') return true // gone already: its empty folders go still, as before
+      if (error.code === 'EISDIR' || (error.code === 'EPERM' && kindOf(abs) === 'directory')) return false
+      throw error
     },
   )
   // The folders it leaves empty go too, as git removes them (a discarded filesystem/root/.ssh/x
