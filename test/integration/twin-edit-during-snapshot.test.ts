@@ -11,7 +11,7 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
-import { silentLogger } from '@twinsync/sdk'
+import { silentLogger, type Plan } from '@twinsync/sdk'
 import { createContainer } from '../../core/src/container.js'
 import { ApplyService } from '../../core/src/apply/apply-service.js'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
@@ -263,31 +263,42 @@ describe('a twin edit saved while a snapshot runs', function () {
     })
   }
 
-  // Session 31 (helper redteam): an apply makes what it asks intent (IntentService.promote) by
-  // reading the working twin, then writing the plan's values into it; a person's save in between
-  // was written over with the plan's value: lost, nothing pending. The save is made right after
-  // promotion read the working twin. Now each write is a compare-and-swap on the bytes read.
-  it("an edit saved while an apply's promotion runs: kept, pending, planned", async () => {
+  /** A small twin whose /etc/motd drifted on the machine, and the plan that puts it back. */
+  const driftPlanned = async () => {
     rig = await smallTwin('twinsync-edit-during-')
-    const twinValue = await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8')
     await writeFile(join(rig.root, 'etc/motd'), 'machine drift\n')
     const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
-    assert.deepEqual(plan.changes.map((c) => c.resource), ['/etc/motd'], 'the drift is planned back')
-    const container = await createContainer({ root: rig.root, repo: rig.twin, configPath: rig.configPath, oclif: noPlugins, logger: silentLogger })
+    assert.deepEqual(plan.changes.map((c) => c.id), ['files:replace:/etc/motd'], 'the drift is planned back')
+    return { rig, plan }
+  }
+  /** The apply of `plan`, a person's save of the twin's motd (`save`) made right after promotion (IntentService.sidesOf) first read it. */
+  const applySavingDuringPromotion = async (r: SmallTwin, plan: Plan, save: string | Buffer, logger = silentLogger) => {
+    const container = await createContainer({ root: r.root, repo: r.twin, configPath: r.configPath, oclif: noPlugins, logger })
     const intents = container.resolve(IntentService) as unknown as { sidesOf: (...args: unknown[]) => Promise<unknown> }
     const sidesOf = intents.sidesOf.bind(intents)
     let saves = 0
     intents.sidesOf = async (...args: unknown[]) => {
       const sides = await sidesOf(...args)
-      if (saves++ === 0) writeFileSync(join(rig.twin, 'filesystem/etc/motd'), 'person save\n')
+      if (saves++ === 0) writeFileSync(join(r.twin, 'filesystem/etc/motd'), save)
       return sides
     }
     container.register(IntentService, { useValue: intents as unknown as IntentService })
     const report = await container.resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal })
     assert.ok(saves > 0, 'the save was made while promotion ran')
+    return report
+  }
+
+  // Session 31 (helper redteam): an apply makes what it asks intent (IntentService.promote) by
+  // reading the working twin, then writing the plan's values into it; a person's save in between
+  // was written over with the plan's value: lost, nothing pending. The save is made right after
+  // promotion read the working twin. Now each write is a compare-and-swap on the bytes read.
+  it("an edit saved while an apply's promotion runs: kept, pending, planned", async () => {
+    const { rig: r, plan } = await driftPlanned()
+    const twinValue = git(r.twin, ['show', 'HEAD:filesystem/etc/motd'])
+    const report = await applySavingDuringPromotion(r, plan, 'person save\n')
     assert.equal(report.exitCode, 0)
-    assert.equal(await readFile(join(rig.root, 'etc/motd'), 'utf8'), twinValue, 'the approved step ran')
-    assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'person save\n', 'the save is kept')
+    assert.equal(await readFile(join(r.root, 'etc/motd'), 'utf8'), twinValue, 'the approved step ran')
+    assert.equal(await readFile(join(r.twin, 'filesystem/etc/motd'), 'utf8'), 'person save\n', 'the save is kept')
     assert.deepEqual(await planned(), ['/etc/motd'], 'and pending')
   })
 
@@ -297,10 +308,7 @@ describe('a twin edit saved while a snapshot runs', function () {
   // was lost with nothing said in the result. Now it is left as it is and the apply's result says,
   // for the change, that it is not kept pending (INTENT_NOT_KEPT), as the CLI and the TUI show.
   it("a working file promotion cannot read is not taken for a save: the apply's result says the failed repair is not kept pending", async () => {
-    rig = await smallTwin('twinsync-edit-during-')
-    await writeFile(join(rig.root, 'etc/motd'), 'machine drift\n')
-    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
-    assert.deepEqual(plan.changes.map((c) => c.id), ['files:replace:/etc/motd'], 'the drift is planned back')
+    const { plan } = await driftPlanned()
     const warned: string[] = []
     const logger = { ...silentLogger, warn: (m: string) => void warned.push(m) }
     const container = await createContainer({ root: rig.root, repo: rig.twin, configPath: rig.configPath, oclif: noPlugins, logger })
@@ -336,32 +344,18 @@ describe('a twin edit saved while a snapshot runs', function () {
   // "not kept pending" (INTENT_NOT_KEPT) instead of their save. The compare now reads a chunk at a
   // time and answers a size that differs without a read: only a real read error is "not kept".
   it("a save over the twin's document limit while an apply's promotion runs is the person's save, kept and said, not \"not kept\"", async () => {
-    rig = await smallTwin('twinsync-edit-during-')
-    await writeFile(join(rig.root, 'etc/motd'), 'machine drift\n')
-    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
-    assert.deepEqual(plan.changes.map((c) => c.id), ['files:replace:/etc/motd'], 'the drift is planned back')
+    const { rig: r, plan } = await driftPlanned()
     const warned: string[] = []
-    const container = await createContainer({ root: rig.root, repo: rig.twin, configPath: rig.configPath, oclif: noPlugins, logger: { ...silentLogger, warn: (m: string) => void warned.push(m) } })
-    const intents = container.resolve(IntentService) as unknown as { sidesOf: (...args: unknown[]) => Promise<unknown> }
-    const sidesOf = intents.sidesOf.bind(intents)
     const big = Buffer.alloc(MAX_TWIN_FILE_BYTES + 1, 0x61)
-    let saves = 0
-    intents.sidesOf = async (...args: unknown[]) => {
-      const sides = await sidesOf(...args)
-      if (saves++ === 0) writeFileSync(join(rig.twin, 'filesystem/etc/motd'), big)
-      return sides
-    }
-    container.register(IntentService, { useValue: intents as unknown as IntentService })
-    execFileSync('chattr', ['+i', join(rig.root, 'etc/motd')]) // the repair's write fails (EPERM)
+    execFileSync('chattr', ['+i', join(r.root, 'etc/motd')]) // the repair's write fails (EPERM)
     try {
-      const report = await container.resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal })
-      assert.ok(saves > 0, 'the save was made while promotion ran')
+      const report = await applySavingDuringPromotion(r, plan, big, { ...silentLogger, warn: (m: string) => void warned.push(m) })
       assert.equal(report.journal.steps.find((s) => s.id === 'files:replace:/etc/motd')?.status, 'failed')
       assert.deepEqual(report.journal.diagnostics?.filter((d) => d.code === INTENT_NOT_KEPT).map((d) => d.summary) ?? [], [], 'a save, not a file that cannot be read')
       assert.ok(warned.some((m) => /filesystem\/etc\/motd: saved while the apply made what it asks pending; your save is kept/.test(m)), warned.join('\n'))
-      assert.equal((await stat(join(rig.twin, 'filesystem/etc/motd'))).size, big.length, 'the save is kept, not written over')
+      assert.equal((await stat(join(r.twin, 'filesystem/etc/motd'))).size, big.length, 'the save is kept, not written over')
     } finally {
-      execFileSync('chattr', ['-i', join(rig.root, 'etc/motd')])
+      execFileSync('chattr', ['-i', join(r.root, 'etc/motd')])
     }
   })
 })
