@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { createHash } from 'node:crypto'
-import { copyFileSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs'
-import { readFile, writeFile } from 'node:fs/promises'
+import { copyFileSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { indexRecordLimit, indexRecordPath } from '../src/twin/index-record.js'
@@ -133,4 +133,74 @@ describe('the parsed index kept across runs (index-record.ts)', function () {
     const quick = quickClean(rig.twinDir, { anySize: true })
     assert.equal(quick.clean, true, JSON.stringify({ ...quick, index: undefined }))
   })
+})
+
+/**
+ * A snapshot that changed a few files splices its new index from the one it read (cache-tree.ts)
+ * and records that index's parse itself (quick-status.ts, recordIndexParse), so the next run does
+ * not parse it again. The record must be exactly the one readIndex makes by parsing the bytes.
+ */
+describe("a snapshot's spliced index recorded as parsed (recordIndexParse)", function () {
+  this.timeout(60_000)
+  let rig: UnitRig
+  const limit = indexRecordLimit.entries
+  const paths = ['system/notes.json', 'system/notes-extra.json']
+
+  before(async () => {
+    indexRecordLimit.entries = 1
+    // Two documents, the second only while /etc/notes-extra exists: a file changed, added, removed.
+    const notes = notesProvider('notes', {
+      twinPaths: paths,
+      async collect({ ctx }) {
+        const text = (await ctx.host.readTextIfExists('/etc/notes')) ?? ''
+        const extra = await ctx.host.readTextIfExists('/etc/notes-extra')
+        const documents = [{ path: 'system/notes.json', content: `${JSON.stringify({ text })}\n` }]
+        if (extra !== undefined) documents.push({ path: 'system/notes-extra.json', content: `${JSON.stringify({ extra })}\n` })
+        return { state: { text }, documents, diagnostics: [] }
+      },
+    })
+    rig = await unitRig([notes])
+    await writeFile(join(rig.root, 'etc/notes'), 'first\n')
+    await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
+    await rig.container.resolve(SnapshotService).snapshot()
+  })
+  after(async () => {
+    indexRecordLimit.entries = limit
+    await rig?.cleanup()
+  })
+
+  const indexFile = () => join(rig.twinDir, '.git', 'index')
+  const recordFile = () => indexRecordPath(join(rig.twinDir, '.git'))
+
+  for (const [what, change] of [
+    ['a file changed', async () => writeFile(join(rig.root, 'etc/notes'), 'second\n')],
+    ['a file added', async () => writeFile(join(rig.root, 'etc/notes-extra'), 'more\n')],
+    ['a file changed beside another', async () => writeFile(join(rig.root, 'etc/notes-extra'), 'more again\n')],
+    ['a file removed', async () => rm(join(rig.root, 'etc/notes-extra'))],
+  ] as const) {
+    it(`${what}: the record is the new index's, byte for byte what parsing it records`, async () => {
+      // A look first (as a snapshot's own), so the index read before the change is the one spliced from.
+      quickClean(rig.twinDir, { anySize: true })
+      await change()
+      const result = await rig.container.resolve(SnapshotService).snapshot()
+      assert.ok(result.commit !== undefined, 'the snapshot committed')
+      const index = readFileSync(indexFile())
+      const written = readFileSync(recordFile())
+      assert.ok(written.subarray(8, 28).equals(index.subarray(index.length - 20)), "the record is keyed by the new index's checksum")
+      // Parsed from the bytes (another inode: not this process's last parse), recorded again.
+      rmSync(recordFile())
+      copyFileSync(indexFile(), `${indexFile()}.copy`)
+      renameSync(`${indexFile()}.copy`, indexFile())
+      const parsed = readIndex(rig.twinDir)
+      assert.ok(parsed !== undefined, 'the index is read')
+      assert.ok(readFileSync(recordFile()).equals(written), 'the same record')
+      assert.deepEqual(
+        [...parsed.entries.keys()],
+        rig
+          .git('ls-files', '-z')
+          .split('\0')
+          .filter(Boolean),
+      )
+    })
+  }
 })

@@ -14,8 +14,8 @@ import { packsCommits } from './auto-pack.js'
 import { identityNow, updateRefInNode } from './ref-update.js'
 import { settleRecordedRefLocks } from './ref-lock-record.js'
 import { removeStaleGitLock } from './stale-git-lock.js'
-import { editedSinceIndexed, entryPresent, fileIsBlob, gitBlobId as blobId, indexUnchanged, readHead, readIndex, readRefId, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
-import { cacheTreeExtension, cacheTreeOf, foldersAbove, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode } from './cache-tree.js'
+import { editedSinceIndexed, entryPresent, fileIsBlob, gitBlobId as blobId, indexUnchanged, readHead, readIndex, readRefId, recordIndexParse, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
+import { cacheTreeExtension, cacheTreeOf, foldersAbove, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode, type SplicedParse } from './cache-tree.js'
 
 /**
  * A snapshot is all or nothing. The new tree is built in git's object store through a private
@@ -84,6 +84,8 @@ export class SnapshotDraft {
   private headTrees: { root: string; trees: Map<string, Buffer> } | undefined
   /** The key (quick-status's digest of the entries) of the index writeIndex wrote. */
   private indexKey: string | undefined
+  /** The index writeIndex spliced (cache-tree.ts), its parse, and the index it was spliced from: recorded once it is in place (recordIndexParse). */
+  private splicedIndex: { bytes: Buffer; parse: SplicedParse; from: TwinIndex } | undefined
   /**
    * Working files a person saved after the move's last look and before its rename reached them:
    * left as saved (finishMove), so the edit stays in the working twin, pending against the new
@@ -482,6 +484,8 @@ export class SnapshotDraft {
       commit = (await git(this.dir, [...IDENTITY, 'commit-tree', '--no-gpg-sign', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message])).toString('utf8').trim()
     }
     await this.move(commit, this.head ?? null, refs, { clean: true, editedSince })
+    // The index now in place, parsed for the next run (quick-status.ts, recordIndexParse: its figure).
+    if (this.splicedIndex !== undefined) recordIndexParse(this.dir, this.splicedIndex.bytes, this.splicedIndex.parse, this.splicedIndex.from)
     // A save kept over the commit's file: the working twin is not the commit's, never recorded clean.
     if (this.keptEdits.length === 0) await this.rememberTree(commit)
     return commit
@@ -515,6 +519,7 @@ export class SnapshotDraft {
       else {
         writeFileSync(join(this.dir, INDEX), spliced.bytes, { mode: 0o600 })
         this.indexKey = spliced.key
+        this.splicedIndex = { bytes: spliced.bytes, parse: spliced.parse, from: read }
       }
     } catch (error) {
       throw diskError(error, this.dir)

@@ -339,14 +339,16 @@ export function treesFromCache(
  * The index (version 2) `read` with `changes` made (sorted in git's order; entry undefined:
  * removed), and `cache` as its cache tree: the unchanged entries' bytes copied, their stat data
  * kept unless racy (a file changed two seconds or less before `read` was written, as
- * writeIndexFile keeps it), the new entries without stat data. Returns its bytes and quick-status's
- * key of its entries; undefined when `read` is of another version than 2.
+ * writeIndexFile keeps it), the new entries without stat data. Returns its bytes, quick-status's
+ * key of its entries, and `parse`: what quick-status's parseIndex would read from those bytes
+ * (spliced from `read`'s, not parsed again; see `recordIndexParse`); undefined when `read` is of
+ * another version than 2.
  */
 export function spliceIndex(
   read: { bytes: Buffer; paths: readonly string[]; entries: ReadonlyMap<string, TreeEntry>; statAt: Uint32Array; entriesEnd: number; mtimeNs: bigint; keyText: string; keyAt: Uint32Array },
   changes: ReadonlyArray<{ path: string; entry: TreeEntry | undefined }>,
   cache: CacheTreeNode,
-): { bytes: Buffer; key: string } | undefined {
+): { bytes: Buffer; key: string; parse: SplicedParse } | undefined {
   const { bytes: old, paths, statAt } = read
   if (old.readUInt32BE(4) !== 2) return undefined
   const count = paths.length
@@ -380,20 +382,21 @@ export function spliceIndex(
   // An entry's stat data is kept from a file changed two seconds or more before the index it was read from was written (as writeIndexFile keeps it).
   const racyFrom = Number(read.mtimeNs / 1_000_000_000n - 2n)
   const view = new DataView(old.buffer, old.byteOffset, old.byteLength)
-  const key = createHash('sha1')
-  let keyText = ''
-  const keyed = (mode: string, sha: string, path: string): void => {
-    keyText += `${mode} ${sha}\t${path}\0`
-    if (keyText.length > 65536) {
-      key.update(keyText)
-      keyText = ''
-    }
-  }
+  // The key's text (as the index read was keyed: pieces of its text, the new entries' lines), and
+  // the parse of the new bytes: each entry's path, where its stat data starts, where its line of
+  // the key's text starts.
+  const keyPieces: string[] = []
+  let keyLength = 0
+  const newPaths = new Array<string>(entries)
+  const newStatAt = new Uint32Array(entries)
+  const newKeyAt = new Uint32Array(entries + 1)
+  let n = 0
   let at = 12
   for (const part of parts) {
     if ('from' in part) {
       const start = offsetOf(part.from)
       old.copy(bytes, at, start, offsetOf(part.to))
+      const keyFrom = read.keyAt[part.from] as number
       for (let i = part.from; i < part.to; i++) {
         const was = statAt[i] as number
         if (view.getUint32(was + 8) >= racyFrom) {
@@ -401,25 +404,53 @@ export function spliceIndex(
           bytes.fill(0, here, here + 24)
           bytes.fill(0, here + 28, here + 40)
         }
+        newPaths[n] = paths[i] as string
+        newStatAt[n] = at + was - start
+        newKeyAt[n++] = keyLength + (read.keyAt[i] as number) - keyFrom
       }
-      // The key's text of these entries, as the index read was keyed: a piece of its text.
-      key.update(keyText)
-      keyText = ''
-      key.update(read.keyText.slice(read.keyAt[part.from], read.keyAt[part.to]))
+      const piece = read.keyText.slice(keyFrom, read.keyAt[part.to])
+      keyPieces.push(piece)
+      keyLength += piece.length
       at += offsetOf(part.to) - start
     } else {
       bytes.writeUInt32BE(Number.parseInt(part.entry.mode, 8), at + 24)
       bytes.write(part.entry.sha, at + 40, 'hex')
       bytes.writeUInt16BE(Math.min(part.name.length, 0xfff), at + 60)
       part.name.copy(bytes, at + 62)
+      newPaths[n] = part.path
+      newStatAt[n] = at
+      newKeyAt[n++] = keyLength
+      const line = `${part.entry.mode} ${part.entry.sha}\t${part.path}\0`
+      keyPieces.push(line)
+      keyLength += line.length
       at += (62 + part.name.length + 8) & ~7
-      keyed(part.entry.mode, part.entry.sha, part.path)
     }
   }
+  newKeyAt[n] = keyLength
+  const entriesEnd = at
   extension.copy(bytes, at)
   at += extension.length
   createHash('sha1').update(bytes.subarray(0, at)).digest().copy(bytes, at)
-  return { bytes, key: key.update(keyText).digest('hex') }
+  const key = createHash('sha1')
+  for (const piece of keyPieces) key.update(piece)
+  const keyText = keyPieces.join('')
+  const digest = key.digest('hex')
+  return {
+    bytes,
+    key: digest,
+    parse: { paths: newPaths, statAt: newStatAt, entriesEnd, treeExtension: [entriesEnd + 8, entriesEnd + extension.length], keyText, keyAt: newKeyAt, key: digest },
+  }
+}
+
+/** What spliceIndex gives of the index it writes, as quick-status's parseIndex would read it (its `entries` map aside). */
+export interface SplicedParse {
+  paths: readonly string[]
+  statAt: Uint32Array
+  entriesEnd: number
+  treeExtension: readonly [number, number]
+  keyText: string
+  keyAt: Uint32Array
+  key: string
 }
 
 /** The first position at or after `from` in `paths` (git's order: by UTF-8 bytes) whose path is not before `path`. */
