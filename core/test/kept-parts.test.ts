@@ -4,6 +4,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CollectRequest, Provider } from '@twinsync/sdk'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
+import { ownerAsked } from '../src/snapshot/twin-ownership.js'
 import { notesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
@@ -261,8 +262,11 @@ describe('kept parts: documents kept by name beside documents made', function ()
     assert.equal((await snapshot()).skipped, 'unchanged')
     await machine('x', 'x 2\n')
     await rm(join(rig.root, 'etc/parter-z'))
-    const result = await snapshot()
+    // The kept document's owner is asked once (refusedClaim), not again by the removals' filter (keptNames).
+    Object.assign(ownerAsked, { path: 'system/parter/y.json', times: 0 })
+    const result = await snapshot().finally(() => (ownerAsked.path = undefined))
     assert.notEqual(result.commit, undefined)
+    assert.equal(ownerAsked.times, 1, "the kept document's owner asked once")
     assert.deepEqual(NAMES.map((n) => inHead(`system/parter/${n}.json`)), ['x 2\n', 'y 1\n', undefined])
     assert.equal(rig.git('status', '--porcelain'), '', 'the working twin is HEAD')
     assert.equal((await snapshot()).skipped, 'unchanged')

@@ -26,7 +26,7 @@ import { changedBetween, OBSERVED_REF, treeOf } from '../intent/intent-git.js'
 import { isScreened, screenDocument, secretInDocumentName } from './secret-guard.js'
 import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
-import { keptClaimsHold, keptMatcher, refusedClaim, sinceTokens, writeKeptRecord, type KeptRecord } from './kept-parts.js'
+import { keptClaimsHold, keptMatcher, keptNames, refusedClaim, sinceTokens, writeKeptRecord, type KeptRecord } from './kept-parts.js'
 
 export interface SnapshotOptions {
   /** Skip the commit when only volatile facts (processes, logs, usage) changed. */
@@ -483,8 +483,15 @@ export class SnapshotService {
     // keeps (checkKept): then HEAD's file stays as it is, never another provider's on its word.
     const keptFiles = new Map<string, number>()
     const keeps = new Map([...kept].map(([name, parts]) => [name, keptMatcher(parts)]))
+    // A document kept by name is its provider's (refusedClaim asked): not asked again (keptNames).
+    const keptByName = keptNames(kept)
     const gone = draft.listUnsorted(['filesystem/', 'system/']).filter((path) => {
       if (written.has(path)) return false
+      const keeper = keptByName.get(path)
+      if (keeper !== undefined) {
+        keptFiles.set(keeper, (keptFiles.get(keeper) ?? 0) + 1)
+        return false
+      }
       const owner = ownerOfTwinPath(path, providers, claims)
       if (owner === undefined || !fresh.has(owner.name)) return false
       const inParts = keeps.get(owner.name)

@@ -7,6 +7,7 @@ import { machinePathOf } from '@twinsync/sdk/light'
  * files (twin.json, plans/, scripts/).
  */
 export function ownerOfTwinPath(path: string, providers: readonly Provider[], claims: PathClaims): Provider | undefined {
+  if (path === ownerAsked.path) ownerAsked.times++
   const machinePath = machinePathOf(path)
   if (machinePath !== undefined) {
     const owner = claims.ownerOf(machinePath)
@@ -14,3 +15,6 @@ export function ownerOfTwinPath(path: string, providers: readonly Provider[], cl
   }
   return providers.find((p) => p.twinPaths.some((t) => (t.endsWith('/') ? path.startsWith(t) : path === t)))
 }
+
+/** For tests: how many times the owner of `path` was asked (a kept document once a snapshot: see keptNames in kept-parts.ts). */
+export const ownerAsked: { path: string | undefined; times: number } = { path: undefined, times: 0 }
