@@ -1,3 +1,4 @@
+import childProcess from 'node:child_process'
 import fs from 'node:fs'
 import { syncBuiltinESMExports } from 'node:module'
 import { join } from 'node:path'
@@ -9,7 +10,9 @@ import { join } from 'node:path'
  * so the code's own catch blocks run and find they can change nothing more. With 'fail', only
  * step `at` throws (an I/O error there) and the later ones go through: the caller's cleanup runs.
  * The patched functions reach ES module imports through `syncBuiltinESMExports`. Child processes
- * (git) are not steps: each is git's own all-or-nothing.
+ * (git) are not steps unless `children` is 'steps' (each spawn one, before it starts); either way
+ * none starts after a kill (a dead process starts nothing: before session 34 a catch block's git,
+ * `checkout` or `update-ref`, still ran after the "kill").
  */
 export class Killed extends Error {
   readonly code = 'EIO'
@@ -39,7 +42,7 @@ export interface KillPoint {
 }
 
 /** `at`: the step's number, or the first step whose call (`renameSync(/path)`) this picks. */
-export function killAt(at: number | ((call: string) => boolean), mode: 'kill' | 'fail' = 'kill'): KillPoint {
+export function killAt(at: number | ((call: string) => boolean), mode: 'kill' | 'fail' = 'kill', children: 'after' | 'steps' = 'after'): KillPoint {
   const originals: Array<[object, string, unknown]> = []
   const state = { steps: 0, hit: false, calls: [] as string[] }
   // Node's own fs functions call one another (writeFileSync opens and writes): only the outer call is a step.
@@ -77,6 +80,20 @@ export function killAt(at: number | ((call: string) => boolean), mode: 'kill' | 
   }
   const sync = fs as unknown as Record<string, unknown>
   const promises = fs.promises as unknown as Record<string, unknown>
+  // A child process: a step of its own ('steps'), or refused once the run is dead.
+  const spawns = childProcess as unknown as Record<string, unknown>
+  for (const name of ['spawn', 'spawnSync', 'execFile', 'execFileSync'] as const) {
+    const original = spawns[name] as (...args: unknown[]) => unknown
+    originals.push([spawns, name, original])
+    spawns[name] = function (this: unknown, ...args: unknown[]) {
+      if (inside === 0) {
+        const line = [args[0], ...(Array.isArray(args[1]) ? args[1] : [])].filter((a) => typeof a === 'string').join(' ')
+        if (children === 'steps') step(name, [line])
+        else if (mode === 'kill' && state.hit) throw new Killed(state.steps, `${name}(${line})`)
+      }
+      return original.apply(this, args)
+    }
+  }
   for (const name of SYNC) patch(sync, name, () => true, false)
   for (const name of PROMISES) patch(promises, name, () => true, true)
   patch(sync, 'openSync', (args) => opensForWriting(args[1]), false)
