@@ -307,6 +307,24 @@ describe('RemoteService', function () {
       })
     }
 
+    /** The mirror a snapshot ahead (scripts/a.sh), a person's edit pending here; HEAD before the pull. */
+    const scriptPulledWithEdit = async () => {
+      await mkdir(join(clone, 'scripts'), { recursive: true })
+      await writeFile(join(clone, 'scripts/a.sh'), 'echo a\n')
+      commitAll(clone, 'a script from elsewhere')
+      git(clone, 'push', '-q', 'origin', 'main')
+      await writeFile(join(rig.twinDir, 'system/notes.json'), `${JSON.stringify({ text: 'mine\n' })}\n`)
+      return head()
+    }
+    /** A folder holding a `git` whose `merge --ff-only` creates scripts/a.sh empty, then does `then` and fails; any other git is the real one. */
+    const gitStoppingInMerge = async (then: string) => {
+      const bin = join(rig.dir, 'bin')
+      await mkdir(bin, { recursive: true })
+      const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
+      await writeFile(join(bin, 'git'), `#!/bin/sh\ncase " $* " in *" merge --ff-only "*) mkdir -p scripts && : > scripts/a.sh && ${then}; exit 1;; esac\nexec ${real} "$@"\n`, { mode: 0o755 })
+      return bin
+    }
+
     // Session 24, found the same way (kill -9 of `twinsync pull`, 1 in 9 around 1.6 s): killed
     // inside git's checkout, git had created a pulled file and not written it yet; the next pull
     // took the empty /etc/pam.d/common-account of the working twin for a person's edit, pending,
@@ -314,17 +332,9 @@ describe('RemoteService', function () {
     for (const next of ['pull', 'plan'] as const) {
       it(`a pull killed inside its checkout (a pulled file created, not yet written): the next ${next} takes nothing of it for an edit`, async function () {
         this.timeout(120_000)
-        await mkdir(join(clone, 'scripts'), { recursive: true })
-        await writeFile(join(clone, 'scripts/a.sh'), 'echo a\n')
-        commitAll(clone, 'a script from elsewhere')
-        git(clone, 'push', '-q', 'origin', 'main')
-        await writeFile(join(rig.twinDir, 'system/notes.json'), `${JSON.stringify({ text: 'mine\n' })}\n`)
-        const before = head()
+        const before = await scriptPulledWithEdit()
         // git's checkout, killed: the file is there and empty, the index and HEAD not moved yet.
-        const bin = join(rig.dir, 'bin')
-        await mkdir(bin, { recursive: true })
-        const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
-        await writeFile(join(bin, 'git'), `#!/bin/sh\ncase " $* " in *" merge --ff-only "*) mkdir -p scripts && : > scripts/a.sh && kill -9 $PPID; sleep 5; exit 1;; esac\nexec ${real} "$@"\n`, { mode: 0o755 })
+        const bin = await gitStoppingInMerge('kill -9 $PPID; sleep 5')
         const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'support/pull-until-killed.ts'), rig.root, rig.twinDir, bin], { encoding: 'utf8' })
         assert.equal(child.signal, 'SIGKILL', child.stderr)
         assert.equal(head(), before)
@@ -349,19 +359,10 @@ describe('RemoteService', function () {
     for (const stop of ['killed', 'failed'] as const) {
       it(`a pull's checkout ${stop} half way, whose files the twin refuses to put back on every try: coded, nothing read as intent, settled once the cause is gone`, async function () {
         this.timeout(120_000)
-        await mkdir(join(clone, 'scripts'), { recursive: true })
-        await writeFile(join(clone, 'scripts/a.sh'), 'echo a\n')
-        commitAll(clone, 'a script from elsewhere')
-        git(clone, 'push', '-q', 'origin', 'main')
-        await writeFile(join(rig.twinDir, 'system/notes.json'), `${JSON.stringify({ text: 'mine\n' })}\n`)
-        const before = head()
+        const before = await scriptPulledWithEdit()
         const frozen = join(rig.twinDir, 'scripts')
-        const bin = join(rig.dir, 'bin')
-        await mkdir(bin, { recursive: true })
-        const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
         // git's checkout stopped after creating the file: killed there, or failing (the folder frozen by then).
-        const then = stop === 'killed' ? 'kill -9 $PPID; sleep 5' : `chattr +i ${frozen}; echo "error: unable to create file scripts/b.sh: Operation not permitted" >&2`
-        await writeFile(join(bin, 'git'), `#!/bin/sh\ncase " $* " in *" merge --ff-only "*) mkdir -p scripts && : > scripts/a.sh && ${then}; exit 1;; esac\nexec ${real} "$@"\n`, { mode: 0o755 })
+        const bin = await gitStoppingInMerge(stop === 'killed' ? 'kill -9 $PPID; sleep 5' : `chattr +i ${frozen}; echo "error: unable to create file scripts/b.sh: Operation not permitted" >&2`)
         const refused = (run: string) => (e: unknown) => {
           assert.ok(failWith('TWIN_MOVE_FAILED')(e), `${run}: ${String((e as Error).stack)}`)
           const error = e as { message: string; nextStep?: string }
