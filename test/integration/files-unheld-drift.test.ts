@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert'
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ROOTFS_BUILD_TIMEOUT_MS, runOk } from '../bed/index.js'
 import { gitLog, json, useCliRoot } from '../support/cli.js'
 import { tuiServices } from '../support/tui-services.js'
+import { unheldNotPutBack } from '../../core/src/plan/plan-summary.js'
 import { UNPLANNED } from '../../core/src/vocabulary.js'
 
 interface StatusJson {
@@ -59,6 +60,35 @@ describe('a binary file that moved on the machine is drift, said by status, the 
     const snap = await twinsync('snapshot')
     assert.equal(snap.code, 0, snap.stdout + snap.stderr)
     assert.match((await gitLog(root().twinDir))[0] ?? '', /^files: aliases\.db changed \(its content is not in the twin\)$/)
+    assert.match((await twinsync('status')).stdout, /^In sync/)
+  })
+
+  // Session 34: the plan deleted the text file and left the folder with the binary (a half state
+  // nobody asked for), and status listed the two files, not the folder.
+  it('a folder the machine gained with a binary and a text file: one unheld item, nothing in it deleted, the plan says it stays whole', async () => {
+    const vendor = etc('vendor-x')
+    await mkdir(join(vendor, 'conf.d'), { recursive: true })
+    await writeFile(join(vendor, 'firmware.bin'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01, 0x02, 0x00, 0xff]))
+    await writeFile(join(vendor, 'README'), 'vendor tools\n')
+    await writeFile(join(vendor, 'conf.d/x.conf'), 'x=1\n')
+    const s = await root().statusJson<StatusJson>()
+    assert.equal(s.drift, true)
+    assert.deepEqual(s.changes.map((c) => [c.id, c.planned]), [['files:unheld-added:/etc/vendor-x', UNPLANNED]])
+    const plan = await twinsync('plan')
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr)
+    assert.deepEqual(await root().planIds(), [], 'nothing in the folder is deleted')
+    assert.match(plan.stdout, /Not put back: \/etc\/vendor-x is on the machine, not in the twin \(a folder holding \/etc\/vendor-x\/firmware\.bin, whose content the twin never saw, and 3 other entries: kept whole, nothing in it deleted\)/)
+    // The panel's plan says the same, from the same service and the same sentence.
+    const panel = await tuiServices(root())
+    const panelPlan = await panel.plan({ signal: new AbortController().signal })
+    assert.deepEqual(panelPlan.changes.map((c) => c.id), [])
+    assert.match(unheldNotPutBack(panelPlan) ?? '', /\/etc\/vendor-x is on the machine, not in the twin \(a folder holding/)
+    assert.equal((await panel.drift(new AbortController().signal)).changes, 1)
+    // An apply approved blind (high risk too) has nothing in the folder to delete.
+    const apply = await twinsync('apply', '--yes', '--accept-high-risk')
+    assert.equal(apply.code, 0, apply.stdout + apply.stderr)
+    assert.equal((await stat(join(vendor, 'README'))).isFile(), true, 'the text file is still there')
+    assert.equal((await twinsync('snapshot')).code, 0)
     assert.match((await twinsync('status')).stdout, /^In sync/)
   })
 

@@ -74,13 +74,13 @@ function secretsDiffering(plan: Pick<Plan, 'diagnostics'>): string[] {
 }
 
 /** What the machine has that the plan cannot change (UNHELD_DIFFERS), by path: a binary or too large file, a secret that came or went. */
-function unheldDiffering(plan: Pick<Plan, 'diagnostics'>): Array<{ path: string; operation: UnheldOperation }> {
-  const byPath = new Map<string, UnheldOperation>()
+function unheldDiffering(plan: Pick<Plan, 'diagnostics'>): Array<{ path: string; operation: UnheldOperation; detail?: string }> {
+  const byPath = new Map<string, { operation: UnheldOperation; detail?: string }>()
   for (const d of plan.diagnostics) {
     const operation = unheldOperation(d)
-    if (operation !== undefined && d.path !== undefined) byPath.set(d.path, operation)
+    if (operation !== undefined && d.path !== undefined) byPath.set(d.path, { operation, ...(d.detail === undefined ? {} : { detail: d.detail }) })
   }
-  return [...byPath].sort(([a], [b]) => compareStrings(a, b)).map(([path, operation]) => ({ path, operation }))
+  return [...byPath].sort(([a], [b]) => compareStrings(a, b)).map(([path, p]) => ({ path, ...p }))
 }
 
 /** How a path differs, as a plan that cannot change it sees it. */
@@ -109,6 +109,7 @@ export function unheldNotPutBack(plan: Pick<Plan, 'diagnostics'>): string | unde
   const paths = unheldDiffering(plan)
   if (paths.length === 0) return undefined
   const one = paths.length === 1
-  const named = paths.slice(0, 6).map((p) => `${p.path} ${UNHELD_WORDS[p.operation]}`).join(', ') + (paths.length > 6 ? ` and ${paths.length - 6} more` : '')
+  // A note's detail says what stays and why (a folder kept whole for a file in it the twin never saw).
+  const named = paths.slice(0, 6).map((p) => `${p.path} ${UNHELD_WORDS[p.operation]}${p.detail === undefined ? '' : ` (${p.detail})`}`).join(', ') + (paths.length > 6 ? ` and ${paths.length - 6} more` : '')
   return `Not put back: ${named}; the twin holds none of ${one ? 'its' : 'their'} content (a binary or too large a file, or a secret), so this plan leaves ${one ? 'it as it is' : 'them as they are'}. \`twinsync snapshot\` records the machine's version; change ${one ? 'it' : 'them'} on the machine itself to have another.`
 }

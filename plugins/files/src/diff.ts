@@ -49,9 +49,16 @@ export function diffFiles(
    * differ (UNHELD_DIFFERS: status counts it as drift, history says it); without it, a path not
    * known to differ, or one whose difference SECRET_CHANGED already says.
    */
-  const leaveAlone = (path: string, summary: string, differs?: UnheldOperation): void => {
-    diagnostics.push(infoDiagnostic(differs === undefined ? 'FILES_LEFT_ALONE' : UNHELD_DIFFERS[differs], summary, { path, provider: 'files' }))
+  const leaveAlone = (path: string, summary: string, differs?: UnheldOperation, detail?: string): void => {
+    diagnostics.push(infoDiagnostic(differs === undefined ? 'FILES_LEFT_ALONE' : UNHELD_DIFFERS[differs], summary, { path, provider: 'files', ...(detail === undefined ? {} : { detail }) }))
   }
+  /**
+   * Live folders left whole: nothing below them is deleted, nor said again path by path. A folder
+   * the twin lacks (or wants as a file) that holds a file the twin never saw goes as a whole or not
+   * at all: session 34's red team found a gained folder with a binary and a text file half
+   * deleted (the text file planned away, the folder left with the binary, said per file).
+   */
+  const keptWhole: string[] = []
   const add = (op: Operation, entry: FileEntry, liveEntry: FileEntry | undefined, data: FilesChangeData, extra: Partial<Change> = {}, attrs?: AttributesWanted): void => {
     changes.push({
       id: `files:${op}:${entry.path}`,
@@ -79,6 +86,7 @@ export function diffFiles(
       const hidden = [a, ...descendants(actual, a.path)].find(isUnseen)
       if (hidden !== undefined) {
         leaveAlone(d.path, `${d.path} is a ${a.type} on the machine and a ${d.type} in the twin; not replaced, because ${hidden.path} was not copied into the twin`, 'replace')
+        if (hidden !== a) keptWhole.push(a.path)
         continue
       }
     }
@@ -153,7 +161,7 @@ export function diffFiles(
   // Deletes: the topmost path that goes, with everything below it, as one change.
   const deleted: string[] = []
   for (const a of [...actual.entries].sort((x, y) => compareStrings(x.path, y.path))) {
-    if (want.has(a.path) || deleted.some((p) => isWithin(a.path, p))) continue
+    if (want.has(a.path) || deleted.some((p) => isWithin(a.path, p)) || keptWhole.some((p) => isWithin(a.path, p))) continue
     const why = untracked?.(a.path)
     if (why !== undefined) {
       // Gone from the twin because it is out of scope now (a live collect never lists it): nothing to delete.
@@ -163,11 +171,22 @@ export function diffFiles(
     }
     const below = descendants(actual, a.path)
     const hidden = [a, ...below].find(isUnseen)
+    const wantedBelow = below.some((e) => want.has(e.path))
     if (hidden !== undefined) {
       if (hidden === a) leaveAlone(a.path, `${a.path} is not in the twin, but the twin never saw its content (${a.content ?? 'unread'}); not deleted`, 'delete')
+      else if (!wantedBelow) {
+        keptWhole.push(a.path)
+        const others = below.length - 1
+        leaveAlone(
+          a.path,
+          `${a.path} is not in the twin, but the twin never saw the content of ${hidden.path} in it (${hidden.content ?? 'unread'}); the folder is not deleted, nor anything in it`,
+          'delete',
+          `a folder holding ${hidden.path}, whose content the twin never saw${others > 0 ? `, and ${others} other entr${others === 1 ? 'y' : 'ies'}` : ''}: kept whole, nothing in it deleted`,
+        )
+      }
       continue
     }
-    if (below.some((e) => want.has(e.path))) continue
+    if (wantedBelow) continue
     deleted.push(a.path)
     // The plan names everything it deletes: apply removes these and nothing else (apply.ts).
     const named = below.map((e) => ({ path: e.path, liveFingerprint: fingerprintOf(e) })).sort((x, y) => compareStrings(x.path, y.path))

@@ -172,6 +172,25 @@ describe('files provider: diff (pure)', () => {
     assert.equal(result.diagnostics.some((d) => d.path === '/etc/same.db'), false)
   })
 
+  // Session 34: a folder the machine gained holding a binary and a text file was half deleted: the
+  // plan deleted the text file and left the folder with the binary, and status listed them per file.
+  it('keeps a folder the twin lacks whole when it holds a file the twin never saw: one note for the folder, nothing in it deleted', () => {
+    const blob = file('/etc/vendor/blob.bin', '', { content: 'binary', sha256: 'b'.repeat(64) })
+    delete blob.text
+    const gained = [dir('/etc/vendor'), blob, file('/etc/vendor/readme', 'hi\n'), dir('/etc/vendor/sub'), file('/etc/vendor/sub/a.conf', 'a\n')]
+    const result = provider.diff({ desired: state(dir('/etc'), dir('/etc/keep')), actual: state(dir('/etc'), dir('/etc/keep'), ...gained, file('/etc/keep/new', 'n\n')), ctx })
+    // What else differs is still planned: the folder kept whole stops nothing beside it.
+    assert.deepEqual(ids(result.changes), ['files:delete:/etc/keep/new'])
+    const said = result.diagnostics.filter((d) => d.path?.startsWith('/etc/vendor') === true)
+    assert.deepEqual(said.map((d) => [d.code, d.path]), [[UNHELD_DIFFERS.delete, '/etc/vendor']])
+    assert.match(said[0]?.summary ?? '', /never saw the content of \/etc\/vendor\/blob\.bin .*not deleted, nor anything in it/)
+    assert.equal(said[0]?.detail, 'a folder holding /etc/vendor/blob.bin, whose content the twin never saw, and 3 other entries: kept whole, nothing in it deleted')
+    // A folder the twin wants as a file: the one note at the path says it, nothing below is deleted.
+    const typed = provider.diff({ desired: state(dir('/etc'), file('/etc/vendor', 'x\n')), actual: state(dir('/etc'), ...gained), ctx })
+    assert.deepEqual(ids(typed.changes), [])
+    assert.deepEqual(typed.diagnostics.filter((d) => d.code.startsWith('UNHELD_')).map((d) => [d.code, d.path]), [[UNHELD_DIFFERS.replace, '/etc/vendor']])
+  })
+
   it('notes a file that gained a secret (or lost its last one) as a changed secret, planning nothing for it', () => {
     const gained = provider.diff({ desired: state(file('/etc/default/worker', 'MODE=prod\n')), actual: state({ ...secret('/etc/default/worker'), mode: '0644', group: 'root', gid: 0 }), ctx })
     assert.deepEqual(ids(gained.changes), [])
