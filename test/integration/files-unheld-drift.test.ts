@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ROOTFS_BUILD_TIMEOUT_MS, runOk } from '../bed/index.js'
 import { gitLog, json, useCliRoot } from '../support/cli.js'
@@ -90,6 +90,25 @@ describe('a binary file that moved on the machine is drift, said by status, the 
     assert.equal((await stat(join(vendor, 'README'))).isFile(), true, 'the text file is still there')
     assert.equal((await twinsync('snapshot')).code, 0)
     assert.match((await twinsync('status')).stdout, /^In sync/)
+  })
+
+  // Session 34: a file over 64 MiB (never hashed) whose size changed was not known to differ.
+  it('a file over 64 MiB whose size changed is drift (unheld-changed), though neither side is hashed', async () => {
+    const big = etc('big.img')
+    await writeFile(big, '')
+    await truncate(big, 65 * 1024 * 1024 + 7)
+    assert.equal((await twinsync('snapshot')).code, 0)
+    assert.match((await twinsync('status')).stdout, /^In sync/)
+    await truncate(big, 65 * 1024 * 1024 + 8)
+    const s = await root().statusJson<StatusJson>()
+    assert.equal(s.drift, true)
+    assert.deepEqual(s.changes.map((c) => [c.id, c.planned]), [['files:unheld-changed:/etc/big.img', UNPLANNED]])
+    assert.equal((await twinsync('status', '--exit-code')).code, 1)
+    assert.match((await twinsync('plan')).stdout, /Not put back: \/etc\/big\.img differs;/)
+    assert.equal((await twinsync('snapshot')).code, 0)
+    assert.match((await gitLog(root().twinDir))[0] ?? '', /^files: big\.img changed \(its content is not in the twin\)$/)
+    await rm(big)
+    assert.equal((await twinsync('snapshot')).code, 0)
   })
 
   it('a binary gone from the machine and a new one are drift as removed and added, and history says both', async () => {

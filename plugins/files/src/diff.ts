@@ -135,7 +135,11 @@ export function diffFiles(
         // (below), but it moved: status counts it as drift, history as a changed secret.
         diagnostics.push(infoDiagnostic(SECRET_CHANGED, `${d.path}: changed, and ${a.secret === true ? 'the second' : 'the first'} of the two holds a secret; the twin holds no content of it to compare or put back`, { path: d.path, provider: 'files' }))
       }
-      const contentDiffers = d.text !== undefined ? a.text !== d.text : d.sha256 !== undefined && a.sha256 !== undefined && d.sha256 !== a.sha256
+      // Without the text or a hash on both sides (a file over 64 MiB is not hashed: collect.ts,
+      // MAX_HASHED_SIZE), a size that differs is a content that differs, known for sure and free
+      // (a secret on one side has SECRET_CHANGED above instead).
+      const sizeDiffers = !secretChanged && !secretSide && d.size !== undefined && a.size !== undefined && d.size !== a.size
+      const contentDiffers = d.text !== undefined ? a.text !== d.text : d.sha256 !== undefined && a.sha256 !== undefined ? d.sha256 !== a.sha256 : sizeDiffers
       if (contentDiffers && (isUnseen(a) || d.text === undefined)) {
         // A secret on one side: SECRET_CHANGED (above) says this difference already.
         leaveAlone(d.path, `${d.path} differs from the twin, but its content is not in the twin (${isUnseen(a) ? (a.content ?? 'unread') : (d.content ?? 'not copied')}); left as it is`, secretChanged || secretSide ? undefined : 'replace')

@@ -191,6 +191,25 @@ describe('files provider: diff (pure)', () => {
     assert.deepEqual(typed.diagnostics.filter((d) => d.code.startsWith('UNHELD_')).map((d) => [d.code, d.path]), [[UNHELD_DIFFERS.replace, '/etc/vendor']])
   })
 
+  // Session 34: a file over 64 MiB (never hashed: collect's MAX_HASHED_SIZE) on both sides that
+  // changed size was not known to differ, so status said "In sync" over it.
+  it('says a file hashed on neither side differs when its size differs (UNHELD_REPLACE), and not when it is the same size', () => {
+    const big = (size: number): FileEntry => {
+      const entry = file('/etc/big.img', '', { content: 'too-large', size })
+      delete entry.text
+      delete entry.sha256
+      return entry
+    }
+    const grown = provider.diff({ desired: state(big(70_000_000)), actual: state(big(70_000_001)), ctx })
+    assert.deepEqual(ids(grown.changes), [])
+    assert.deepEqual(grown.diagnostics.map((d) => [d.code, d.path]), [[UNHELD_DIFFERS.replace, '/etc/big.img']])
+    // Hashed on one side only (it shrank under 64 MiB): the size says it too.
+    const shrunk = provider.diff({ desired: state(big(70_000_000)), actual: state({ ...big(1000), sha256: 'c'.repeat(64) }), ctx })
+    assert.deepEqual(shrunk.diagnostics.map((d) => [d.code, d.path]), [[UNHELD_DIFFERS.replace, '/etc/big.img']])
+    // The same size: not known to differ, so not said.
+    assert.deepEqual(provider.diff({ desired: state(big(70_000_000)), actual: state(big(70_000_000)), ctx }).diagnostics, [])
+  })
+
   it('notes a file that gained a secret (or lost its last one) as a changed secret, planning nothing for it', () => {
     const gained = provider.diff({ desired: state(file('/etc/default/worker', 'MODE=prod\n')), actual: state({ ...secret('/etc/default/worker'), mode: '0644', group: 'root', gid: 0 }), ctx })
     assert.deepEqual(ids(gained.changes), [])
