@@ -4,7 +4,7 @@ import type { GcReport } from '../history/gc.js'
 import type { Decision } from '../intent/reconcile-service.js'
 import type { PullOutcome, PushOutcome, RemoteStatus } from '../remote/remote-service.js'
 import { describePushFinding, type PushSecretFinding } from '../remote/secret-scan.js'
-import { inSync, notCompared, notComparedPhrase, type DriftStatus } from '../services/drift-status.js'
+import { inSync, notCompared, notComparedPhrase, ON_MACHINE, type DriftStatus } from '../services/drift-status.js'
 import type { ProviderList } from '../services/list-providers.js'
 import type { StartupList } from '../services/list-startup.js'
 import type { ForgetResult } from '../services/run-forget.js'
@@ -62,8 +62,11 @@ export function renderStatus(s: DriftStatus): string {
   if (s.pending.count === 0) lines.push('Pending: none; the twin asks for nothing the machine lacks.')
   else {
     lines.push(`Pending: the twin asks for what the machine does not have yet (${tally(s.pending.items)}). \`twinsync apply\` does it; \`twinsync discard ITEM\` drops one.`)
-    const had = s.pending.items.filter((i) => i.onMachine === true).length
+    // Done outside TwinSync, or by the interrupted apply (its record says so): each reason says which.
+    const had = s.pending.items.filter((i) => i.onMachine === true && i.reason === ON_MACHINE).length
     if (had > 0) lines.push(`  ${had === s.pending.items.length ? (had === 1 ? 'The machine already has it' : 'The machine already has all of them') : `The machine already has ${had} of them`} (done outside TwinSync): \`twinsync snapshot\` records ${had === 1 ? 'it' : 'them'} and ${had === 1 ? 'it is' : 'they are'} no longer pending.`)
+    const made = s.pending.items.filter((i) => i.onMachine === true && i.reason !== ON_MACHINE).length
+    if (made > 0) lines.push(`  ${made === s.pending.items.length ? (made === 1 ? 'The machine already has it' : 'The machine already has all of them') : `The machine already has ${made} of them`}, as the interrupted apply planned: \`twinsync apply\` finishes that apply, and its snapshot records ${made === 1 ? 'it' : 'them'}.`)
     // An item its provider never applies here (outside its scope) says so with its code and next step, as the plan does.
     lines.push(
       ...s.pending.items.slice(0, 30).flatMap((i) => [

@@ -7,7 +7,7 @@ import { TWIN_EMPTY, summarizePlan, type CategorySummary } from '../plan/plan-su
 import { Planner } from '../plan/planner.js'
 import { unplannableItems } from '../plan/observed-drift.js'
 import { RemoteService, type RemoteStatus } from '../remote/remote-service.js'
-import { readApplyRecord } from '../apply/resume.js'
+import { readApplyRecord, type ApplyInProgress } from '../apply/resume.js'
 import { PendingChecks } from '../apply/pending-checks.js'
 import { unfinishedApplyNotices } from '../apply/unfinished-apply.js'
 import { Tokens } from '../tokens.js'
@@ -105,7 +105,8 @@ export class StatusWorkflow {
       ...plan.changes.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: driftPhrase(c), planned: plannedPhrase(c) })),
       ...unplanned.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: `${observedPhrase(c)} on the machine`, planned: UNPLANNED })),
     ]
-    const items = pending.items.filter((i) => only === undefined || only.includes(i.category) || only.includes(i.provider)).map((i) => (onMachine(i, left) ? { ...i, onMachine: true as const, reason: ON_MACHINE } : i))
+    const record = await readApplyRecord(this.twin.dir)
+    const items = pending.items.filter((i) => only === undefined || only.includes(i.category) || only.includes(i.provider)).map((i) => (onMachine(i, left) ? { ...i, onMachine: true as const, reason: onMachineReason(i, record) } : i))
     // What the intended twin asks for that nothing could compare — a document no loaded provider
     // reads, one its provider cannot read (a broken JSON a person committed): `plan` refuses on
     // it, so status is never "in sync" over it either, before or after the next snapshot.
@@ -124,7 +125,7 @@ export class StatusWorkflow {
       changes: driftChanges,
       pending: { count: items.length, intended: pending.intended, domains: CATEGORIES.filter((c) => byCategory.has(c)).map((category) => ({ category, count: byCategory.get(category) as number })), items, setAside: pending.setAside ?? null },
       remote: await this.remote.status(),
-      interrupted: await this.interrupted(),
+      interrupted: await this.interrupted(record),
       missing: distinct([...plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'), ...asked.filter((d) => d.code === 'PROVIDER_MISSING')]),
       branches: await twinBranches(twin.dir),
       // …and a twin that holds nothing of the machine (no snapshot yet): nothing was compared (TWIN_EMPTY).
@@ -133,14 +134,33 @@ export class StatusWorkflow {
   }
 
   /** The interrupted apply and the configuration it left unjudged (see PendingChecks), as sentences. */
-  private async interrupted(): Promise<string | null> {
-    const said = unfinishedApplyNotices(await readApplyRecord(this.twin.dir), await this.pendingChecks.read(), this.host.root)
+  private async interrupted(record: ApplyInProgress | undefined): Promise<string | null> {
+    const said = unfinishedApplyNotices(record, await this.pendingChecks.read(), this.host.root)
     return said.length === 0 ? null : said.map((d) => d.summary).join(' ')
   }
 }
 
 /** Why an item the machine already has is still pending. */
 export const ON_MACHINE = 'the machine already has it (done outside TwinSync): the next snapshot records it'
+/** …when an interrupted apply had finished its step (its record says so). */
+export const DONE_BY_INTERRUPTED = 'the machine already has it (done by the interrupted apply): `twinsync apply` finishes that apply and records it'
+/** …when an interrupted apply had it in its plan, without the step's end recorded (killed between the write and the record, which is written behind the steps). */
+export const MADE_BY_INTERRUPTED = 'the machine already has it, as the interrupted apply planned (its record does not say that step finished): `twinsync apply` finishes that apply and records it'
+
+/**
+ * Who put it there, as far as the interrupted apply's record tells (session 33's red team: after a
+ * kill -9, the steps that apply had done were said "done outside TwinSync"). A step it started or
+ * planned and did not end otherwise is its own (the record's progress is written behind the steps,
+ * so a step can be on the machine before the record says it started); what it never planned, or
+ * found already there ('unchanged'), was done outside TwinSync.
+ */
+function onMachineReason(item: PendingItem, record: ApplyInProgress | undefined): string {
+  if (record === undefined) return ON_MACHINE
+  const step = record.changes.find((c) => c.provider === item.provider && (c.id === item.id || c.id.endsWith(`:${item.resource}`)))
+  if (step === undefined) return ON_MACHINE
+  const ended = record.done[step.id]
+  return ended === 'applied' ? DONE_BY_INTERRUPTED : ended === undefined ? MADE_BY_INTERRUPTED : ON_MACHINE
+}
 
 /** The machine has what the item asks: its provider was compared and has no change left for its resource (never for an item it will not apply). */
 function onMachine(item: PendingItem, left: ReadonlyMap<string, ReadonlySet<string>>): boolean {

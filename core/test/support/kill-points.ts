@@ -2,6 +2,7 @@ import childProcess from 'node:child_process'
 import fs from 'node:fs'
 import { syncBuiltinESMExports } from 'node:module'
 import { join } from 'node:path'
+import { MACHINE_LOCK_DIR } from '../../src/apply/machine-lock.js'
 
 /**
  * kill -9 at a chosen step, in-process and deterministic: every call of Node's `fs` (synchronous
@@ -116,29 +117,51 @@ export function killAt(at: number | ((call: string) => boolean), mode: 'kill' | 
 
 /**
  * The stopped run is gone before the next one starts (it is the test's own process, which lives
- * on): what names its run in the twin — the twin lock, the ref locks' record, temp files named by
- * pid — is made to name a pid that is not running, as a killed or failed run's does for the next
- * command.
+ * on): what names its run — in the twin the twin lock, the ref locks' record, temp files named by
+ * pid; in `machineLocks` (/run/twinsync) an apply's machine lock and its temp files — is made to
+ * name a pid that is not running, as a killed or failed run's does for the next command. Session
+ * 33: the machine lock was left naming the live test process, and the next in-process apply got
+ * LOCK_HELD until it was removed by hand.
  */
-export function asGoneRun(twinDir: string): void {
+export function asGoneRun(twinDir: string, machineLocks: string = MACHINE_LOCK_DIR): void {
   const gone = 2 ** 30
   const state = join(twinDir, '.git', 'twinsync')
-  for (const name of ['ref-locks.json', 'lock']) {
-    const path = join(state, name)
+  const asGone = (path: string) => {
     let text: string
     try {
       text = fs.readFileSync(path, 'utf8')
     } catch {
-      continue
+      return
     }
-    const value = JSON.parse(text) as { pid?: number }
+    let value: { pid?: number }
+    try {
+      value = JSON.parse(text) as { pid?: number }
+    } catch {
+      return // half written (killed while writing it): not this run's record
+    }
     if (value.pid === process.pid) fs.writeFileSync(path, JSON.stringify({ ...value, pid: gone }) + (text.endsWith('\n') ? '\n' : ''))
+  }
+  for (const name of ['ref-locks.json', 'lock']) asGone(join(state, name))
+  const renameOwn = (folder: string, name: string) => {
+    if (name.includes(`.${process.pid}-`)) fs.renameSync(join(folder, name), join(folder, name.replace(`.${process.pid}-`, `.${gone}-`)))
   }
   const walk = (folder: string) => {
     for (const e of fs.readdirSync(folder, { withFileTypes: true })) {
       if (e.isDirectory()) walk(join(folder, e.name))
-      else if (e.name.includes(`.${process.pid}-`)) fs.renameSync(join(folder, e.name), join(folder, e.name.replace(`.${process.pid}-`, `.${gone}-`)))
+      else renameOwn(folder, e.name)
     }
   }
   walk(state)
+  // The machine locks this process holds (one per target root; a test's process holds none of them
+  // between its runs) and the temp files it was writing them through.
+  let locks: string[]
+  try {
+    locks = fs.readdirSync(machineLocks)
+  } catch {
+    return // never made: no apply took one
+  }
+  for (const name of locks) {
+    if (/^apply-[0-9a-f]+\.lock$/.test(name)) asGone(join(machineLocks, name))
+    else if (name.startsWith('.apply-')) renameOwn(machineLocks, name)
+  }
 }

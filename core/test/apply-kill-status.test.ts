@@ -1,0 +1,81 @@
+import { strict as assert } from 'node:assert'
+import { readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ApplyService } from '../src/apply/apply-service.js'
+import { machineLockPath, MACHINE_LOCK_DIR } from '../src/apply/machine-lock.js'
+import { readApplyRecord } from '../src/apply/resume.js'
+import { renderStatus } from '../src/cli/render.js'
+import { ON_MACHINE, StatusWorkflow, inSync } from '../src/services/drift-status.js'
+import { PlanWorkflow } from '../src/services/make-plan.js'
+import { smallTwin, type SmallTwin } from '../../test/support/in-process-twin.js'
+import { writeTwinFile } from '../../test/support/twin-edit.js'
+import { asGoneRun, Killed, killAt } from './support/kill-points.js'
+
+/**
+ * An apply killed (kill -9, in process: kill-points.ts) between its two steps, the first one on the
+ * machine. Session 33's red team: status called that step "done outside TwinSync" beside the
+ * interrupted-apply sentence, and the killed run's machine lock (/run/twinsync) was left naming the
+ * test's live process, so the next in-process apply got LOCK_HELD until it was removed by hand.
+ */
+describe('an apply killed between its steps', function () {
+  this.timeout(300_000)
+  let rig: SmallTwin
+
+  before(async () => {
+    rig = await smallTwin('twinsync-apply-kill-')
+  })
+  after(async () => {
+    const lock = machineLockPath(rig.root, MACHINE_LOCK_DIR)
+    await rm(lock, { force: true })
+    await rm(lock.replace(/\.lock$/, '.began'), { force: true })
+    await rm(rig.dir, { recursive: true, force: true })
+  })
+
+  it('status says the step on the machine is the interrupted apply\'s, not "done outside TwinSync"; the next apply (asGoneRun, no hand cleanup) finishes it', async () => {
+    await writeTwinFile(rig.twin, 'filesystem/etc/hostname', 'renamed\n')
+    await writeTwinFile(rig.twin, 'filesystem/etc/motd', 'Hello\n')
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.changes.map((c) => c.id).sort(), ['files:replace:/etc/hostname', 'files:replace:/etc/motd'])
+    const second = plan.changes[1]?.resource ?? ''
+    const first = plan.changes[0]?.resource ?? ''
+    const name = second.slice(second.lastIndexOf('/') + 1)
+    // Killed at the first call that writes the second step's file on the machine.
+    const point = killAt((call) => call.includes(`${rig.root}/etc/`) && call.includes(name))
+    let killed: unknown
+    try {
+      await (await rig.container()).resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
+    } catch (error) {
+      killed = error
+    } finally {
+      await new Promise((resolve) => setImmediate(resolve))
+      point.restore()
+    }
+    assert.equal(point.hit, true, `not killed at ${second}: ${String(killed)}`)
+    assert.ok(killed instanceof Killed || (killed as { cause?: unknown }).cause instanceof Killed, String(killed))
+    asGoneRun(rig.twin)
+
+    const wanted: Record<string, string> = { '/etc/hostname': 'renamed\n', '/etc/motd': 'Hello\n' }
+    assert.equal(await readFile(join(rig.root, first), 'utf8'), wanted[first], 'the first step is on the machine')
+    assert.notEqual(await readFile(join(rig.root, second), 'utf8'), wanted[second], 'the second step is not')
+    assert.notEqual(await readApplyRecord(rig.twin), undefined, 'the apply is interrupted')
+
+    const status = await (await rig.container()).resolve(StatusWorkflow).status(undefined)
+    assert.notEqual(status.interrupted, null)
+    const byResource = new Map(status.pending.items.map((i) => [i.resource, i]))
+    const done = byResource.get(first)
+    assert.equal(done?.onMachine, true, JSON.stringify(status.pending.items))
+    assert.notEqual(done?.reason, ON_MACHINE)
+    assert.match(done?.reason ?? '', /^the machine already has it(, as the interrupted apply planned| \(done by the interrupted apply\))/)
+    assert.equal(byResource.get(second)?.onMachine, undefined)
+    const text = renderStatus(status)
+    assert.doesNotMatch(text, /outside TwinSync/, text)
+    assert.match(text, /The machine already has 1 of them, as the interrupted apply planned: `twinsync apply` finishes that apply/, text)
+
+    // The killed run's locks name a gone process: the next apply takes them, no hand cleanup.
+    const again = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    const report = await (await rig.container()).resolve(ApplyService).apply({ plan: again, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
+    assert.equal(report.exitCode, 0, JSON.stringify(report.journal.steps))
+    for (const [path, text] of Object.entries(wanted)) assert.equal(await readFile(join(rig.root, path), 'utf8'), text)
+    assert.equal(inSync(await (await rig.container()).resolve(StatusWorkflow).status(undefined)), true)
+  })
+})
