@@ -195,7 +195,7 @@ export class IntentService {
    * an applying provider owns (a snapshot commits plans/ and scripts/ as they are); 'all'
    * holds every edited path (a pull needs a clean tree).
    */
-  async hold(scope: Scope, base?: string, reasons: Record<string, string> = {}, otherwise?: string, options: { underLock?: boolean; looked?: TwinLook } = {}): Promise<HeldIntent> {
+  async hold(scope: Scope, base?: string, reasons: Record<string, string> = {}, otherwise?: string, options: { underLock?: boolean; looked?: TwinLook; by?: HeldBy } = {}): Promise<HeldIntent> {
     const dir = this.twin.dir
     const { base: baseCommit, observedRef, clean } = options.looked ?? (await this.look(base, options))
     if (baseCommit === '') return { base: '', paths: [], restore: async () => [] }
@@ -225,7 +225,7 @@ export class IntentService {
     const intended = await this.commitIntent(tree, baseCommit, reasons)
     // Until `restore` runs, the intent is only in the ref: say so, for a run that dies meanwhile.
     await mkdir(dirname(this.heldMarker()), { recursive: true })
-    await writeFileAtomic(this.heldMarker(), JSON.stringify({ base: baseCommit, intended, paths }))
+    await writeFileAtomic(this.heldMarker(), JSON.stringify({ base: baseCommit, intended, paths, by: options.by ?? 'snapshot' } satisfies HeldMarker))
     let held: string
     try {
       await this.writePaths(baseTree, paths)
@@ -489,7 +489,7 @@ export class IntentService {
       paths: [...new Set([...paths, ...described.map((e) => e.path)])],
       diagnostics,
       tree,
-      ...(aside === undefined ? {} : { setAside: SET_ASIDE }),
+      ...(aside === undefined ? {} : { setAside: setAsideSentence(aside.by) }),
     }
   }
 
@@ -1043,14 +1043,28 @@ export function setAside(error: unknown, marker: string): unknown {
   })
 }
 
-/** What `status` says while a snapshot's set-aside edits are not back in the working twin (PendingIntent.setAside). */
-export const SET_ASIDE = 'Your edits of the twin are set aside in refs/twinsync/intended, not in the working twin (a snapshot could not put them back: killed, or its disk full); they are pending as listed. `twinsync snapshot` puts them back (free space on the twin\'s disk first if it is full).'
+/** Which run set the edits aside (`hold`'s `by`, kept in the marker): a snapshot (an apply's own checkpoint and snapshot after too), an adopt, a pull. */
+export type HeldBy = 'snapshot' | 'adopt' | 'pull'
+
+const HELD_BY: Record<HeldBy, string> = { snapshot: "a snapshot (or an apply's)", adopt: 'an adopt', pull: 'a pull' }
+
+/**
+ * What `status` says while set-aside edits are not back in the working twin (PendingIntent.setAside):
+ * which run set them aside and did not put them back. Session 33's red team: after a killed
+ * `adopt` it said "a snapshot could not put them back". A marker of an older version names no run.
+ */
+export function setAsideSentence(by: HeldBy | undefined): string {
+  const who = by === undefined || !Object.hasOwn(HELD_BY, by) ? 'a snapshot, adopt or pull' : HELD_BY[by]
+  return `Your edits of the twin are set aside in refs/twinsync/intended, not in the working twin: ${who} set them aside and did not put them back (it was killed, or the twin's disk was full); they are pending as listed. \`twinsync snapshot\` puts them back (free space on the twin's disk first if it is full).`
+}
 
 /** What `.git/twinsync/intent-held` records while the intent is set aside (hold). */
 interface HeldMarker {
   base: string
   intended: string
   paths: string[]
+  /** The run that set them aside (missing in a marker of an older version). */
+  by?: HeldBy
 }
 
 /** Two working-file contents alike (undefined: absent). */

@@ -154,7 +154,7 @@ export class ReconcileService {
   private async adoptChosen(observed: string, drift: Awaited<ReturnType<ReconcileService['drift']>>, chosenIds: ReadonlyMap<string, Set<string> | 'all'>, note: string): Promise<Decision> {
     const dir = this.twin.dir
     // The intent is set aside, the observed twin is written, committed, and the intent merged back.
-    const held = await this.intents.hold('providers')
+    const held = await this.intents.hold('providers', undefined, {}, undefined, { by: 'adopt' })
     let commit: string | undefined
     const decided: Change[] = []
     const written = new Set<string>()

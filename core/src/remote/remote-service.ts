@@ -312,7 +312,7 @@ export class RemoteService {
     const intents = this.intents
     const observed = (await intents.observed()) as string
     await intents.markObserved(observed)
-    const held = await intents.hold('all', local ?? undefined)
+    const held = await intents.hold('all', local ?? undefined, {}, undefined, { by: 'pull' })
     try {
       // git's checkout is not all or nothing: a run killed inside it is settled by the next one (pull-move.ts).
       if (local !== null) await recordPullMove(this.twin.dir, local, remote)
@@ -349,7 +349,7 @@ export class RemoteService {
     const observed = (await intents.observed()) as string
     await intents.markObserved(observed)
     const keptAt = await keepDivergedHistory(dir, local)
-    const held = await intents.hold('all', local)
+    const held = await intents.hold('all', local, {}, undefined, { by: 'pull' })
     try {
       await recordPullMove(dir, local, own.commit)
       await runGit(dir, ['reset', '--keep', '--quiet', own.commit])

@@ -37,7 +37,7 @@ export interface DriftStatus {
     intended: string | null
     domains: Array<{ category: string; count: number }>
     items: PendingItem[]
-    /** The edits are set aside in refs/twinsync/intended, not in the working twin (a snapshot could not put them back): the sentence and its next step (IntentService.pending). */
+    /** The edits are set aside in refs/twinsync/intended, not in the working twin (a snapshot, adopt or pull did not put them back: setAsideSentence): the sentence and its next step (IntentService.pending). */
     setAside: string | null
   }
   remote: RemoteStatus

@@ -11,7 +11,7 @@ export interface StatusModel {
   missing: number
   /** Things the twin asks for that the machine does not have yet (edits, pulls, changes not applied). */
   pending: number | undefined
-  /** The pending edits are set aside, not in the working twin (a snapshot could not put them back): `twinsync snapshot` does. */
+  /** The pending edits are set aside, not in the working twin (a snapshot, adopt or pull did not put them back): `twinsync snapshot` does. */
   setAside: boolean
   /** The mirror's line; undefined while it is being checked. */
   remote: RemoteStatus | undefined
