@@ -54,6 +54,8 @@ export interface ProviderCache {
   /**
    * `options.durable`: a value that is state rather than a cache (losing it costs more than the
    * work it saves, e.g. the files provider's secret-hash key): on disk before write() returns.
+   * The core's store drops a write that is not durable and fails (EIO, a full disk) instead of
+   * throwing it: a cache only saves work, and its failure is never the provider's.
    */
   write(key: string, value: string, options?: CacheWriteOptions): Promise<void>
   /**
