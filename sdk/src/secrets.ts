@@ -75,7 +75,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 20
+export const SECRET_RULES_VERSION = 21
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -1770,6 +1770,75 @@ const makeHandRules = (): readonly HandRule[] => [
       })
     },
   },
+  // Session 34: Redis commands that carry a password, where a program logs or runs them.
+  {
+    id: 'credential-assignment',
+    description: 'Redis AUTH, CONFIG SET requirepass or MIGRATE AUTH password',
+    // `AUTH password`, `AUTH user password`, `HELLO 3 AUTH user password`, `MIGRATE host port key
+    // db timeout AUTH password` / `AUTH2 user password`, `CONFIG SET requirepass|masterauth
+    // password`, `SENTINEL SET master auth-pass password`: as an application's log writes a
+    // command (`redis: > AUTH …`, MONITOR's quoted `"AUTH" "…"`, ioredis' debug `-> auth([ '…' ])`
+    // and `hello([ '3', 'AUTH', '…', '…' ])`),
+    // as redis-cli takes it after its options (`redis-cli -h db AUTH …`, a process's command line, a
+    // cron line, a script's here-document) and in redis-cli's history file. The words are common
+    // elsewhere (SMTP's `AUTH PLAIN`, `AUTH failed`), so only on a line that says Redis (`redis` in
+    // any case, MIGRATE, CONFIG SET, SENTINEL SET, MONITOR's quoted command), a command alone on
+    // its line in a text that runs redis-cli, or in ~/.rediscli_history; a mechanism's
+    // name or a word of prose after AUTH is none. The user name of a two-word AUTH goes with it.
+    pattern: redisCommand(),
+    needs: { words: ['auth', 'requirepass'], lines: true },
+    accept: (g, text, at, marks) => {
+      if (!isRedisPassword(g)) return false
+      const start = marks.lastIndexOf('\n', at) + 1
+      // A command alone on its line in a text that runs redis-cli (its here-document, `redis-cli <<EOF` / `AUTH …`;
+      // not /etc/services' `auth 113/tcp`, which names redis too).
+      if (at - start < 64 && /^[ \t]*$/.test(text.slice(start, at)) && marks.once('redis-cli', () => /redis-cli/i.test(text))) return true
+      return marks.once(`redis:${start}`, () => {
+        const end = text.indexOf('\n', at)
+        return REDIS_LINE.test(text.slice(start, end < 0 ? text.length : end))
+      })
+    },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Redis AUTH, CONFIG SET requirepass or MIGRATE AUTH password',
+    // redis-cli's history (~/.rediscli_history): redis-cli before 6.2 kept AUTH and CONFIG SET in it.
+    file: /^\.rediscli_history$/,
+    pattern: redisCommand(),
+    needs: { words: ['auth', 'requirepass'], lines: true },
+    accept: (g) => isRedisPassword(g),
+  },
+  // Session 34: a name typed at a login prompt that is no user here, in a log.
+  {
+    id: 'unknown-user-name',
+    description: 'name given at a login that is no user here (perhaps a password typed as the name)',
+    // sshd logs the name a client gave for an account that does not exist (`Invalid user X from
+    // H port P`, `Failed password for invalid user X from …`, `input_userauth_request: invalid
+    // user X [preauth]`, `Connection closed by invalid user X H port P`, `Disconnected from
+    // invalid user X …`, OpenSSH's older `illegal user`), and so do pam_unix with `audit` (`check
+    // pass; user (X) unknown`), pam_sss (`received for user X: 10 (User not known…)`), Dovecot's
+    // passdbs (`pam(X,H): unknown user`) and ProFTPD (`USER X: no such user found`). A person who
+    // types the password at PuTTY's `login as:` prompt puts it there, seconds before an
+    // `Accepted password for` line naming the account. Debian's own tools hide such names where
+    // others may read them: login writes `FOR 'UNKNOWN'` (login.defs' LOG_UNKFAIL_ENAB, off by
+    // default: "unknown usernames may become world readable"), pam_unix writes `check pass; user
+    // unknown` unless told `audit` ("the user has given a password instead of a username"). Every
+    // such name is held out, whatever it looks like: measured against the names of real attacks
+    // (loghub's OpenSSH sample and fail2ban's sshd logs, 66 names, 411 times) and John the
+    // Ripper's password.lst (3,545 passwords), a shape heuristic (a sign, or 8 characters of three
+    // classes, or 12 of letters and digits) marked no attacker's name but let 3,535 of the
+    // passwords through (`dragon`, `letmein`, `bob1985`…), and a list of names scanners try
+    // (admin, test, ubuntu, oracle, postgres…) let 27 through (`admin1`, `test123`, `guest`…). What
+    // is left says an attempt was made, from where, how often. Only in logs (a log tail, which the
+    // logs facts screen without a path, /var/log, the twin's system/logs): fail2ban's filters hold
+    // the same words with a pattern for the name.
+    place: /^$|(?:^|\/)(?:var\/log|system\/logs)\//,
+    pattern:
+      /\b(?:[Ii]nvalid|illegal) user (?<v>\S[^\r\n]{0,299}?)(?= from \S+ port \d| from \S+[ \t]*(?:\[preauth\])?[ \t]*\]?\r?$| \S+ port \d| \[preauth\]|[ \t]*\r?$)|\bcheck pass; user \((?<v1>[^)\r\n]{1,300})\) unknown|\breceived for user (?<v2>[^\r\n]{1,300}?): 10 \(User not known|\b(?:pam|passwd-file|passwd|shadow|sql|ldap|checkpassword|bsdauth|lua)\((?<v3>[^,()\r\n]{1,300}),[^()\r\n]*\): unknown user\b|(?<=\bUSER )\S[^\r\n]{0,299}?(?=: no such user found from\b)/gm,
+    needs: { words: ['nvalid user', 'llegal user', 'user (', 'received for user', 'unknown user', 'no such user'], lines: true },
+    // ProFTPD's alternative has no group: its whole match is the name.
+    accept: (g) => (g.v ?? g.v1 ?? g.v2 ?? g.v3 ?? 'USER').trim() !== '',
+  },
   // Session 32: programs' own files, where a key names a secret whatever its value looks like.
   {
     id: 'credential-assignment',
@@ -1829,6 +1898,27 @@ const makeHandRules = (): readonly HandRule[] => [
     pattern: /^[ \t]*["']?(?:shortIds|key)["']?[ \t]*[:=][ \t]*(?:(?<v>\[[^[\]]*\])|(?:#[^\r\n]*)?\r?\n(?<v1>(?:[ \t]*-[ \t]+[^\r\n]*(?:\r?\n|$))+))/gm,
     // Some id that is not empty.
     accept: (g) => /[^\s"'[\],\-]/.test(g.v ?? g.v1 ?? ''),
+  },
+  // Session 34: sing-box, the other proxy platform of the same servers, in its own keys.
+  {
+    id: 'credential-assignment',
+    description: 'sing-box user id, password or key',
+    // sing-box's configs (/etc/sing-box/config.json, `-C`'s folder of *.json; anywhere by its
+    // shape): a VLESS, VMess or TUIC user's `uuid` (the user's whole credential, in an inbound's
+    // `users` and an outbound's own), REALITY's `private_key` and `short_id` (a server's list, a
+    // client's string), WireGuard's `private_key` and `pre_shared_key`, the `password` of Trojan,
+    // Shadowsocks, ShadowTLS, Hysteria 2 (and its `obfs` object's), TUIC, Naive, AnyTLS, SOCKS,
+    // HTTP and SSH, Hysteria's `auth`, `auth_str` and its `obfs` string, an SSH key's
+    // `private_key_passphrase`, the Clash API's `secret`, Tailscale's `auth_key`, DERP's
+    // `mesh_psk`, ACME's `mac_key`, `api_token` and `access_key_secret`, an inline TLS or ECH
+    // `key` (a list of PEM lines): any value but an empty one. A list is redacted with its
+    // brackets; a list of empty short ids only is none. A public key is no secret.
+    place: SING_BOX_CONFIG,
+    shape: SING_BOX_SHAPE,
+    pattern:
+      /"(?:uuid|password|private_key|pre_shared_key|short_id|auth|auth_str|obfs|private_key_passphrase|secret|mesh_psk|psk|key|mac_key|api_token|access_key_secret|auth_key)"[ \t]*:[ \t]*(?:"(?<v>(?:[^"\\\r\n]|\\.)+)"|(?<v1>\[(?:[ \t\r\n,]*"(?:[^"\\\r\n]|\\.)*")+[ \t\r\n,]*\]))/g,
+    // A list (of strings, nothing else) with some string that is not empty.
+    accept: (g) => g.v1 === undefined || [...g.v1.matchAll(/"((?:[^"\\]|\\.)*)"/g)].some((m) => m[1] !== ''),
   },
   {
     id: 'credential-assignment',
@@ -1893,6 +1983,40 @@ const XRAY_CONFIG = /(?:^|\/)etc\/(?:xray|v2ray)\/(?:[^/]+\/)*[^/]+\.(?:jsonc?|y
  * `inbounds` (or `outbounds`) and a VLESS, VMess or Trojan `protocol`, in JSON, YAML or TOML.
  */
 const XRAY_SHAPE: Shape = { file: /\.(?:jsonc?|ya?ml|toml)$/, holds: [/bounds["']?[ \t]*[:=\]]/, /\bprotocol["']?[ \t]*[:=][ \t]*["']?(?:vless|vmess|trojan)\b/] }
+/** A line that speaks of Redis (REDIS_AUTH's rule): the word, its commands that take a password, MONITOR's quoted command. */
+const REDIS_LINE = /redis|\bMIGRATE\b|\bCONFIG\b["']?[ \t]+["']?SET\b|\bSENTINEL\b["']?[ \t]+["']?SET\b|"AUTH2?"[ \t]+"|\bHELLO[ \t]+\d[ \t]+AUTH\b/i
+/** What follows AUTH that is no password: SASL and FTP mechanisms, prose, PAM's controls (`auth required pam_unix.so`). */
+const REDIS_AUTH_NOT_A_VALUE =
+  /^(?:plain|login|cram-md5|digest-md5|xoauth2?|oauthbearer|gssapi|ntlm|external|anonymous|scram-sha-\S*|tls|ssl|failed|fail|failure|failures|error|errors|ok|success|successful|succeeded|required|denied|invalid|timeout|timed|is|was|with|to|for|the|and|or|not|as|on|in|of|response|reply|command|called|sent|using|form|option|mechanism|method|sufficient|requisite|optional|include|substack)$/i
+/** The Redis commands that carry a password (two rules: any line that speaks of Redis, redis-cli's history); made when a rule list is. */
+function redisCommand(): RegExp {
+  return /(?:\bAUTH2?|"AUTH2?")[ \t]+(?<v>(?:"(?:[^"\\\r\n]|\\.)*"|'[^'\r\n]*'|[^\s"'()[\],]+)(?:[ \t]+(?!(?:KEYS|COPY|REPLACE)\b)(?:"(?:[^"\\\r\n]|\\.)*"|'[^'\r\n]*'|[^\s"'()[\],]+))?)|\bauth\(\[[ \t]*(?<v1>'(?:[^'\\\r\n]|\\.)*'(?:,[ \t]*'(?:[^'\\\r\n]|\\.)*')?)[ \t]*\]\)|'AUTH2?',[ \t]*(?<v3>'(?:[^'\\\r\n]|\\.)*'(?:,[ \t]*'(?:[^'\\\r\n]|\\.)*')?)|\b(?:requirepass|masterauth|auth-pass)["']?[ \t]+(?<v2>"(?:[^"\\\r\n]|\\.)+"|'[^'\r\n]+'|[^\s"'()[\],]+)/gi
+}
+
+/**
+ * Whether a match of redisCommand() holds a password: its first word not a placeholder, a
+ * mechanism's name or a word of prose after AUTH, a second one (`AUTH user password`) no placeholder.
+ */
+function isRedisPassword(g: Record<string, string | undefined>): boolean {
+  if (g.v1 !== undefined || g.v3 !== undefined) return true
+  const words = [...(g.v ?? g.v2 ?? '').matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '')
+  const [first = '', second] = words
+  return isValue(first) && !REDIS_AUTH_NOT_A_VALUE.test(first.replace(/[:;,.!]+$/, '')) && (second === undefined || !PLACEHOLDER.test(second))
+}
+
+/** A placeholder for a value: `<password>`, `$PASS`, `${PASS}`, `{{ pass }}`, `%s`, `***`. */
+const PLACEHOLDER = /^(?:<[^>]*>|\$[{(]?[A-Za-z_]\S*|%[a-z]|\{\{[^}]*\}\}|\*+|x+|\.+)$/i
+/** sing-box's configs: *.json (and `-C`'s folder), *.jsonc below /etc/sing-box or /usr/local/etc/sing-box. */
+const SING_BOX_CONFIG = /(?:^|\/)etc\/sing-box\/(?:[^/]+\/)*[^/]+\.jsonc?$/
+/**
+ * A sing-box config kept elsewhere (/opt/sing-box, /root/sb, a container's volume; session 34):
+ * its `inbounds`, `outbounds` or `endpoints` list and a proxy's `"type"` (sing-box says `type`
+ * where Xray says `protocol`, so neither shape takes the other's configs).
+ */
+const SING_BOX_SHAPE: Shape = {
+  file: /\.jsonc?$/,
+  holds: [/"(?:inbounds|outbounds|endpoints)"[ \t\r\n]*:[ \t\r\n]*\[/, /"type"[ \t\r\n]*:[ \t\r\n]*"(?:vless|vmess|trojan|shadowsocks|shadowtls|hysteria2?|tuic|naive|anytls|wireguard|tailscale|socks|mixed|http|ssh)"/],
+}
 /** Mattermost's config.json anywhere (session 33): a *.json holding the three sections every one has. */
 const MATTERMOST_SHAPE: Shape = { file: /\.json$/, holds: [/"SqlSettings"[ \t\r\n]*:[ \t\r\n]*\{/, /"ServiceSettings"[ \t\r\n]*:[ \t\r\n]*\{/, /"TeamSettings"[ \t\r\n]*:[ \t\r\n]*\{/] }
 

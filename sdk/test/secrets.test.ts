@@ -1228,6 +1228,146 @@ describe("findSecrets: session 33, a server's hunt (NTP and chrony keys anywhere
   })
 })
 
+describe('findSecrets: session 34, sing-box (its users, passwords and keys, in /etc/sing-box and anywhere by its shape)', () => {
+  const hex = (seed: string, n: number) => fakeChars(seed, n, '0123456789abcdef')
+  const b64 = (seed: string, n: number) => fakeChars(seed, n, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')
+  const U = `${hex('s34-sb-a', 8)}-${hex('s34-sb-b', 4)}-4${hex('s34-sb-c', 3)}-a${hex('s34-sb-d', 3)}-${hex('s34-sb-e', 12)}`
+  const U2 = `${hex('s34-sb-f', 8)}-${hex('s34-sb-g', 4)}-4${hex('s34-sb-h', 3)}-8${hex('s34-sb-i', 3)}-${hex('s34-sb-j', 12)}`.toUpperCase()
+  const PK = fakeChars('s34-sb-reality', 43, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')
+  const PUB = fakeChars('s34-sb-public', 43, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')
+  const SID = hex('s34-sb-sid', 16)
+  const WG = `${b64('s34-sb-wg', 43)}=`
+  const WGPUB = `${b64('s34-sb-wgpub', 43)}=`
+  const PSK = `${b64('s34-sb-psk', 43)}=`
+  const W = fakeChars('s34-sb-w', 14)
+  const R = REDACTED
+  // A VLESS-REALITY server and its client: before session 34 only the REALITY private key was
+  // found (its key ends in `key`), so the client's config (uuid, short_id) went whole into the twin.
+  const server = (v: (x: string) => string) =>
+    `{
+  "log": {"level": "info"},
+  "inbounds": [
+    {
+      "type": "vless", "tag": "vless-in", "listen": "::", "listen_port": 443,
+      "users": [{"name": "bob", "uuid": "${v(U)}", "flow": "xtls-rprx-vision"}],
+      "tls": {"enabled": true, "server_name": "www.example.com",
+        "reality": {"enabled": true, "handshake": {"server": "www.example.com", "server_port": 443},
+          "private_key": "${v(PK)}", "short_id": ${v(`["", "${SID}"]`)}}}
+    },
+    {"type": "tuic", "listen_port": 8443, "users": [{"name": "carol", "uuid": "${v(U2)}", "password": "${v(W)}"}]},
+    {"type": "hysteria", "listen_port": 8444, "obfs": "${v('fuck me till the daylight')}", "users": [{"name": "x", "auth_str": "${v('hy-auth-77')}"}]},
+    {"type": "hysteria2", "listen_port": 8445, "obfs": {"type": "salamander", "password": "${v('cry_me_a_r1ver')}"}, "users": [{"name": "tom", "password": "${v('goofy')}"}]}
+  ],
+  "endpoints": [{"type": "wireguard", "address": ["10.0.0.2/32"], "private_key": "${v(WG)}",
+    "peers": [{"address": "192.0.2.1", "port": 51820, "public_key": "${WGPUB}", "pre_shared_key": "${v(PSK)}", "allowed_ips": ["0.0.0.0/0"]}]}],
+  "outbounds": [{"type": "direct", "tag": "direct"}],
+  "experimental": {"clash_api": {"external_controller": "127.0.0.1:9090", "secret": "${v('sb')}"}}
+}
+`
+  const client = (v: (x: string) => string) =>
+    `{
+  "outbounds": [
+    {"type": "vless", "tag": "proxy", "server": "vps.example.com", "server_port": 443, "uuid": "${v(U)}", "flow": "xtls-rprx-vision",
+      "tls": {"enabled": true, "server_name": "www.example.com", "utls": {"enabled": true, "fingerprint": "chrome"},
+        "reality": {"enabled": true, "public_key": "${PUB}", "short_id": "${v(SID)}"}}},
+    {"type": "vmess", "server": "vm.example.com", "server_port": 443, "uuid": "${v(U2)}", "security": "auto", "alter_id": 0},
+    {"type": "direct", "tag": "direct"}
+  ]
+}
+`
+  const cases: Array<[string, string, (v: (x: string) => string) => string]> = [
+    ["a VLESS-REALITY, TUIC, Hysteria and Hysteria 2 server with a WireGuard endpoint (uuid, short_id's list, obfs, auth_str, the Clash API's secret; not a public key)", '/etc/sing-box/config.json', server],
+    ["a VLESS-REALITY and VMess client (uuid, a client's short_id)", '/etc/sing-box/config.json', client],
+    ['a client in `-C`\'s folder below /usr/local/etc', 'filesystem/usr/local/etc/sing-box/conf.d/10-outbounds.json', client],
+    ['a server kept in /opt, known by its inbounds and a proxy type', '/opt/sing-box/config.json', server],
+    ["a client in root's home, known by its outbounds", '/root/sb/client.json', client],
+  ]
+  for (const [kind, path, text] of cases) {
+    it(`redacts ${kind}, and finds nothing in what it redacted`, async () => {
+      const redacted = await redactSecrets(text((x) => x), { path })
+      assert.equal(redacted, text(() => R))
+      assert.deepEqual(await findSecrets(redacted, { path }), [])
+    })
+  }
+
+  it('leaves alone what is no secret: empty short ids, public keys, key paths, other programs\' uuids and types', async () => {
+    const none: Array<[string, string]> = [
+      ['/etc/sing-box/config.json', `{"inbounds": [{"type": "vless", "users": [], "tls": {"reality": {"short_id": [""], "private_key": ""}, "key_path": "/etc/sing-box/key.pem", "certificate_path": "/etc/sing-box/cert.pem"}}], "outbounds": [{"type": "direct"}]}\n`],
+      ['/etc/sing-box/client.json', `{"outbounds": [{"type": "vless", "server": "a.example", "tls": {"reality": {"public_key": "${PUB}", "short_id": ""}}}]}\n`],
+      ['/opt/app/config.json', `{"uuid": "${U}", "short_id": "${SID}", "obfs": "x", "type": "vless"}\n`],
+      ['/etc/app/devices.json', `{"outbounds": [{"uuid": "${U}", "kind": "http"}]}\n`],
+      ['/etc/sing-box/rules/geosite-ads.json', `{"version": 2, "rules": [{"domain_suffix": ["ads.example"]}]}\n`],
+    ]
+    for (const [path, text] of none) assert.deepEqual(await findSecrets(text, { path }), [], `${path}: ${text}`)
+  })
+})
+
+describe('findSecrets: session 34, a name typed at a login prompt in a log, Redis commands that carry a password', () => {
+  const R = REDACTED
+  const P = fakeChars('s34-typed', 14)
+  const Q = fakeChars('s34-redis', 18)
+  // A person typed the password at PuTTY's `login as:` and then logged in as alice from the same
+  // place: the lines sshd wrote in between, as journalctl's short-iso output (the logs facts' own).
+  const journal = (v: (x: string) => string) =>
+    `2026-12-05T01:02:03+0000 web sshd[812]: Invalid user ${v(P)} from 203.0.113.9 port 52114
+2026-12-05T01:02:05+0000 web sshd[812]: pam_unix(sshd:auth): check pass; user unknown
+2026-12-05T01:02:05+0000 web sshd[812]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9
+2026-12-05T01:02:07+0000 web sshd[812]: Failed password for invalid user ${v(P)} from 203.0.113.9 port 52114 ssh2
+2026-12-05T01:02:07+0000 web sshd[812]: Connection closed by invalid user ${v(P)} 203.0.113.9 port 52114 [preauth]
+2026-12-05T01:02:12+0000 web sshd[815]: Accepted password for alice from 203.0.113.9 port 52120 ssh2
+2026-12-05T01:03:00+0000 web sshd-session[901]: Invalid user ${v('admin')} from 198.51.100.4 port 40022
+2026-12-05T01:03:00+0000 web sshd-session[901]: Disconnected from invalid user ${v('admin')} 198.51.100.4 port 40022 [preauth]
+2026-12-05T01:03:01+0000 web sshd[902]: input_userauth_request: invalid user ${v('my pass word')} [preauth]
+2026-12-05T01:03:01+0000 web sshd[902]: message repeated 2 times: [ Failed password for invalid user ${v('ubuntu')} from 198.51.100.4 port 40024 ssh2]
+2026-12-05T01:03:02+0000 web sshd[903]: error: PAM: Authentication failure for illegal user ${v(P)} from 198.51.100.5
+2026-12-05T01:03:02+0000 web sshd[903]: pam_unix(sshd:auth): check pass; user (${v(P)}) unknown
+2026-12-05T01:03:02+0000 web sshd[903]: pam_sss(sshd:auth): received for user ${v(P)}: 10 (User not known to the underlying authentication module)
+2026-12-05T01:03:03+0000 mail dovecot[77]: auth-worker(123): pam(${v(P)},198.51.100.7,<Ab12>): unknown user
+2026-12-05T01:03:04+0000 ftp proftpd[1]: ftp.example (198.51.100.8[198.51.100.8]) - USER ${v(P)}: no such user found from 198.51.100.8 [198.51.100.8] to 10.0.0.1:21
+`
+  const redis = (v: (x: string) => string) =>
+    `2026-12-05T01:00:00+0000 web app[123]: redis: > AUTH ${v(Q)}
+2026-12-05T01:00:00+0000 web php[124]: Redis command: AUTH ${v(`"app" "${Q}"`)}
+1733360400.123456 [0 127.0.0.1:5555] "AUTH" ${v(`"${Q}"`)}
+1733360400.123457 [0 127.0.0.1:5555] "CONFIG" "SET" "requirepass" ${v(`"${Q}"`)}
+2026-12-05T01:00:01+0000 web worker[125]: ERR Command failed: CONFIG SET masterauth ${v(Q)}
+2026-12-05T01:00:02+0000 web app[126]: MIGRATE 10.0.0.2 6379 "" 0 5000 COPY AUTH ${v(Q)} KEYS a b
+2026-12-05T01:00:02+0000 web app[126]: MIGRATE 10.0.0.2 6379 "" 0 5000 AUTH2 ${v(`app ${Q}`)} KEYS a b
+2026-12-05T01:00:03+0000 web node[127]: ioredis:redis write command[10.0.0.2:6379]: 0 -> auth([ ${v(`'app', '${Q}'`)} ])
+2026-12-05T01:00:03+0000 web node[127]: ioredis:redis write command[10.0.0.2:6379]: 0 -> hello([ '3', 'AUTH', ${v(`'app', '${Q}'`)} ])
+2026-12-05T01:00:04+0000 web sentinel[128]: SENTINEL SET mymaster auth-pass ${v(Q)}
+/usr/bin/redis-cli -h 10.0.0.2 -n 0 AUTH ${v(Q)}
+/usr/bin/redis-cli -h 10.0.0.2 CONFIG SET requirepass ${v(Q)}
+`
+  const cases: Array<[string, string | undefined, (v: (x: string) => string) => string]> = [
+    ["sshd's, pam_unix's (audit), pam_sss', Dovecot's and ProFTPD's lines naming a user that does not exist (a log tail, no path)", undefined, journal],
+    ['the same in the twin\'s system/logs (the push scan)', 'system/logs/journal.txt', journal],
+    ['the same in /var/log/auth.log', '/var/log/auth.log', journal],
+    ['Redis AUTH, AUTH2, HELLO AUTH, CONFIG SET requirepass/masterauth, MIGRATE AUTH, SENTINEL SET auth-pass in logs and on command lines', undefined, redis],
+    ["redis-cli's history", '/root/.rediscli_history', (v) => `ping\nauth ${v(Q)}\nconfig set requirepass ${v(Q)}\nkeys *\n`],
+    ["a script's here-document to redis-cli", '/usr/local/bin/redis-flush', (v) => `#!/bin/sh\nredis-cli -h 10.0.0.5 <<EOF\nAUTH ${v(Q)}\nFLUSHDB\nEOF\n`],
+  ]
+  for (const [kind, path, text] of cases) {
+    it(`redacts ${kind}, and finds nothing in what it redacted`, async () => {
+      const redacted = await redactSecrets(text((x) => x), path === undefined ? {} : { path })
+      assert.equal(redacted, text(() => R))
+      assert.deepEqual(await findSecrets(redacted, path === undefined ? {} : { path }), [])
+    })
+  }
+
+  it("leaves alone what only looks like them: fail2ban's filters, known users, empty names, SMTP's AUTH, Redis' own comments, prose", async () => {
+    const none: Array<[string | undefined, string]> = [
+      ['/etc/fail2ban/filter.d/sshd.conf', '            ^[iI](?:llegal|nvalid) user .*? from <HOST>%(__suff)s$\n            ^Failed (?:<F-NOFAIL>publickey</F-NOFAIL>|\\S+) for (?P<cond_inv>invalid user )?<F-USER>(?P<cond_user>\\S+)|(?(cond_inv)(?:(?! from ).)*?|[^:]+)</F-USER> from <HOST>\n'],
+      [undefined, 'sshd[1]: Failed password for root from 203.0.113.9 port 22 ssh2\nsshd[1]: Invalid user  from 203.0.113.9 port 22\nsshd[1]: pam_unix(sshd:auth): check pass; user unknown\nlogin[2]: FAILED LOGIN (1) on \'/dev/tty1\' FOR \'UNKNOWN\', Authentication failure\n'],
+      [undefined, 'postfix/smtpd[1]: warning: unknown[1.2.3.4]: SASL LOGIN authentication failed: UGFzc3dvcmQ6\nsmtp: > AUTH PLAIN\nftp: AUTH TLS\nredis: AUTH failed: WRONGPASS\nredis: > AUTH $REDIS_PASSWORD\n'],
+      ['/etc/redis/redis.conf', '# If the master is password protected (using the "requirepass" configuration\n# masterauth <master-password>\n# master using the new AUTH form: AUTH <username> <password>.\n# AUTH <password> as usually, or more explicitly with AUTH default <password>\n# Redis AUTH default <password>\n'],
+      [undefined, 'app: AUTH ok for bob\nimap: a1 AUTHENTICATE PLAIN\n'],
+      ['/etc/pam.d/redis-admin', '# for the Redis admin panel\nauth required pam_unix.so\nauth sufficient pam_ldap.so\nauth optional pam_faildelay.so\n'],
+    ]
+    for (const [path, text] of none) assert.deepEqual(await findSecrets(text, path === undefined ? {} : { path }), [], `${path}: ${text}`)
+  })
+})
+
 /**
  * What TextMarks answers, found as the rules found it before session 32: searched back from the
  * place asked about, every time (the YAML Secret rule's walk up its lines as it was written).
