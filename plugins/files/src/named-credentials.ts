@@ -482,20 +482,77 @@ async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir' 
 const readConfig = (host: Pick<HostPort, 'readTextIfExists'>, path: string, read?: string): Promise<string | undefined> =>
   host.readTextIfExists(read ?? path, read === undefined && FOLLOWED.has(posix.dirname(path)) ? { follow: 'root-owned' } : undefined).catch(() => undefined)
 
+/** The names in a folder (files, folders, links), for a named path's wildcard: the machine's readdir, or a twin's list and recorded links. */
+export type ListNames = (folder: string) => Promise<readonly string[]>
+
+/** The machine's folders, each listed once for one collect. */
+export function machineNames(host: Pick<HostPort, 'readdir'>): ListNames {
+  const lists = new Map<string, Promise<readonly string[]>>()
+  return (folder) => {
+    let names = lists.get(folder)
+    if (names === undefined) {
+      names = host.readdir(folder).then((entries) => entries.map((e) => e.name), () => [])
+      lists.set(folder, names)
+    }
+    return names
+  }
+}
+
+/** At most this many paths a named pattern's wildcards are taken to (a `%h` in /etc/systemd/user: each home). */
+const MAX_WILD_PATHS = 256
+
 /**
- * The files that named paths (without wildcards) lead to when they are links or lie below a
- * folder link (stow's ~/.config/app/app.env -> ../../dotfiles/app/app.env): the walk mirrors the
- * file where it really is, so that path is named too (a folder's `/**` likewise). Anywhere inside
- * the root. Cost: an lstat of each name on the way of each such path (kept for the call).
+ * The paths a named pattern's wildcards (`*`, `?` within a component: a unit's specifiers, `%h`
+ * for every home) stand for on the machine or in the twin: each wildcard component matched against
+ * the names of the folder reached (`list`, the folder itself resolved through its links first).
+ * At most MAX_WILD_PATHS; none for a `**` or a `[` (not what the naming rules write).
  */
-export async function namedThroughLinks(look: LookName, named: readonly string[]): Promise<string[]> {
+async function wildPaths(look: LookName, list: ListNames, pattern: string): Promise<string[]> {
+  const parts = pattern.split('/').filter((n) => n !== '')
+  if (parts.some((p) => p.includes('**') || p.includes('['))) return []
+  let paths = ['']
+  for (const part of parts) {
+    if (!/[*?]/.test(part)) {
+      paths = paths.map((p) => `${p}/${part}`)
+      continue
+    }
+    const match = new RegExp(`^${part.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`)
+    const next: string[] = []
+    for (const folder of paths) {
+      const real = await throughLinks(look, folder === '' ? '/' : folder, '/')
+      if (real === undefined) continue
+      for (const name of await list(real)) {
+        if (!match.test(name) || name === '.' || name === '..') continue
+        next.push(`${folder}/${name}`)
+        if (next.length >= MAX_WILD_PATHS) break
+      }
+      if (next.length >= MAX_WILD_PATHS) break
+    }
+    paths = next
+    if (paths.length === 0) return []
+  }
+  return paths
+}
+
+/**
+ * The files that named paths lead to when they are links or lie below a folder link (stow's
+ * ~/.config/app/app.env -> ../../dotfiles/app/app.env): the walk mirrors the file where it really
+ * is, so that path is named too (a folder's `/**` likewise). Anywhere inside the root. Session 34:
+ * a pattern with wildcards too (a `%h` in a unit of /etc/systemd/user stands for every home), each
+ * path its wildcards stand for (`list`: the folders' names) resolved so; without `list`, those
+ * are passed over. Cost: an lstat of each name on the way of each such path, a listing of each
+ * folder a wildcard is in (kept for the call).
+ */
+export async function namedThroughLinks(look: LookName, named: readonly string[], list?: ListNames): Promise<string[]> {
   const out: string[] = []
   for (const pattern of named) {
     const tail = pattern.endsWith('/**') ? '/**' : ''
     const path = pattern.slice(0, pattern.length - tail.length)
-    if (/[*?[\\]/.test(path)) continue
-    const real = await throughLinks(look, path, '/')
-    if (real !== undefined && real !== path) out.push(`${real}${tail}`)
+    const paths = !/[*?[\\]/.test(path) ? [path] : list === undefined || path.includes('\\') ? [] : await wildPaths(look, list, path)
+    for (const one of paths) {
+      const real = await throughLinks(look, one, '/')
+      if (real !== undefined && real !== one) out.push(`${real}${tail}`)
+    }
   }
   return out
 }
@@ -519,6 +576,6 @@ export async function namedCredentialFiles(host: Pick<HostPort, 'readTextIfExist
   }
   // Keyed by the rules' version: a config whose stat data did not move names more under newer rules (session 30: EnvironmentFile=).
   const named = cache === undefined ? await read() : await cachedByFileStats(cache, `named-credential-files-v${SECRET_RULES_VERSION}`, configs, startedAt, read)
-  const linked = await namedThroughLinks(machineLooks(host), named)
+  const linked = await namedThroughLinks(machineLooks(host), named, machineNames(host))
   return linked.length === 0 ? named : [...new Set([...named, ...linked])]
 }

@@ -510,8 +510,8 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
     const named = memoParse(`named\0${config}`, text, (t) => (t === undefined ? [] : rule.named(config, t)))
     if (named.length === 0) continue
     const set = byRule.get(rule.rule) ?? new Set<string>()
-    // A named file that is a link, or below a folder link, in the twin: where it leads is named too (session 33).
-    for (const p of [...named, ...(await namedThroughLinks(look, named))]) set.add(p)
+    // A named file that is a link, or below a folder link, in the twin: where it leads is named too (session 33), a wildcard's paths too (session 34).
+    for (const p of [...named, ...(await namedThroughLinks(look, named, links.names))]) set.add(p)
     byRule.set(rule.rule, set)
   }
   return [...byRule].map(([rule, paths]) => ({ rule, paths: [...paths] }))
@@ -544,6 +544,27 @@ class TwinLinks {
       for (const path of (await this.linksOf(document)).keys()) if (posix.dirname(path) === folder) out.push([path, path.slice(folder.length + 1)])
     }
     return out
+  }
+
+  private readonly folders = new Map<string, Promise<readonly string[]>>()
+
+  /** A folder's names in the twin (ListNames, for a named path's wildcards): what it holds below it, and its recorded links. */
+  readonly names = (folder: string): Promise<readonly string[]> => {
+    let names = this.folders.get(folder)
+    if (names === undefined) {
+      names = (async () => {
+        const prefix = folder === '/' ? 'filesystem/' : `filesystem${folder}/`
+        const out = new Set<string>()
+        for (const p of await this.twin.list(prefix)) {
+          const name = p.slice(prefix.length).split('/')[0]
+          if (name !== undefined && name !== '') out.add(name)
+        }
+        for (const [, name] of await this.linksIn(folder)) out.add(name)
+        return [...out]
+      })()
+      this.folders.set(folder, names)
+    }
+    return names
   }
 
   readonly look = async (path: string): Promise<LinkLook> => {

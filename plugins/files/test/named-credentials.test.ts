@@ -532,6 +532,72 @@ describe('credential files other configs name (session 21)', () => {
     }
   })
 
+  it("session 34: a named path with wildcards (a `%h` of /etc/systemd/user, a system unit's `%i`) names where each path it stands for leads through links; not a loop, a missing target; on the machine and in a pushed twin", async () => {
+    const value = fakeChars('s34-wild', 24)
+    const bob = { uid: 1000, gid: 1000 }
+    const carol = { uid: 1001, gid: 1001 }
+    const root = userBase()
+      .file('/etc/systemd/user/notes.service', '[Service]\nEnvironmentFile=%h/.config/notes/notes.env\nExecStart=/usr/bin/notes-sync\n')
+      .file('/etc/systemd/system/app@.service', '[Service]\nEnvironmentFile=/etc/app/%i.env\nExecStart=/usr/bin/app %i\n')
+      // bob stows the env file itself; carol's whole ~/.config/notes is a folder link; a loop and a dangling link for dan.
+      .file('/home/bob/dotfiles/notes/notes.env', `NOTES_UPSTREAM=${value}\n`, bob)
+      .dirAt('/home/bob/.config/notes')
+      .link('/home/bob/.config/notes/notes.env', '../../dotfiles/notes/notes.env')
+      .file('/home/carol/dotfiles/notes/notes.env', `NOTES_UPSTREAM=${value}c\n`, carol)
+      .dirAt('/home/carol/.config')
+      .link('/home/carol/.config/notes', '../dotfiles/notes')
+      .dirAt('/home/dan/.config/notes')
+      .link('/home/dan/.config/notes/notes.env', 'notes.env')
+      .dirAt('/home/erin/.config/notes')
+      .link('/home/erin/.config/notes/notes.env', '../../nowhere/notes.env')
+      // The template's instances' env files kept in /srv and linked in.
+      .file('/srv/secrets/prod.env', `APP_DSN=${value}p\n`)
+      .dirAt('/etc/app')
+      .link('/etc/app/prod.env', '/srv/secrets/prod.env')
+      .file('/etc/app/README', 'not named\n')
+    try {
+      const expected = [
+        '/etc/app/*.env',
+        '/home/*/.config/notes/notes.env',
+        '/home/bob/dotfiles/notes/notes.env',
+        '/home/carol/dotfiles/notes/notes.env',
+        '/root/.config/notes/notes.env',
+        '/srv/secrets/prod.env',
+      ]
+      const host = createTestContext(root.dir).host
+      const cache = new MemoryCache()
+      assert.deepEqual((await namedCredentialFiles(host, cache, ['/root'])).sort(), expected)
+      assert.deepEqual((await namedCredentialFiles(host, cache, ['/root'])).sort(), expected)
+      assert.deepEqual((await namedCredentialFiles(host, undefined, ['/root'])).sort(), expected)
+
+      // The files provider holds out the linked files (no shape the detector knows would): the units are mirrored.
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/srv', '/home'] }, cache: new MemoryCache() })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      for (const path of ['/home/bob/dotfiles/notes/notes.env', '/home/carol/dotfiles/notes/notes.env', '/srv/secrets/prod.env']) assert.equal(entry(path)?.secretReason, 'path rule', path)
+      assert.equal(entry('/etc/systemd/user/notes.service')?.content, 'mirrored')
+      assert.ok(!documents.some((d) => String(d.content).includes(value)), 'a value in a document')
+
+      // A pushed twin whose files were committed by hand: named through the manifest's links, the wildcards taken to the twin's own names.
+      const twinOnly = () => ({
+        ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
+        host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
+      })
+      const links = { path: 'system/files/manifest.json', content: JSON.stringify({ entries: [['/home/bob/.config/notes/notes.env', '../../dotfiles/notes/notes.env'], ['/home/carol/.config/notes', '../dotfiles/notes'], ['/etc/app/prod.env', '/srv/secrets/prod.env']].map(([path, target]) => ({ path, type: 'symlink', target })) }) }
+      const unit = { path: 'filesystem/etc/systemd/user/notes.service', content: '[Service]\nEnvironmentFile=%h/.config/notes/notes.env\n' }
+      const template = { path: 'filesystem/etc/systemd/system/app@.service', content: '[Service]\nEnvironmentFile=/etc/app/%i.env\n' }
+      const held = ['filesystem/home/bob/dotfiles/notes/notes.env', 'filesystem/home/carol/dotfiles/notes/notes.env', 'filesystem/srv/secrets/prod.env']
+      const files = held.map((path) => ({ path, content: `X=${value}\n` }))
+      const bobKeep = { path: 'filesystem/home/bob/.config/keep.txt', content: 'x\n' }
+      const passwd = { path: 'filesystem/etc/passwd', content: 'root:x:0:0:root:/root:/bin/bash\n' }
+      const found = await new FilesProvider().secretPaths({ paths: held, twin: new MemoryTwin([unit, template, ...files, bobKeep, passwd, links]), ctx: twinOnly() })
+      assert.deepEqual(found.map((f) => f.path).sort(), held)
+    } finally {
+      root.remove()
+    }
+  })
+
   it('session 33: a folder listing cached before (v2: its links left out) for the same unchanged unit folder is not taken: the linked unit is read', async () => {
     const bob = { uid: 1000, gid: 1000 }
     const folder = '/home/bob/.config/systemd/user'
