@@ -514,6 +514,17 @@ const makeHandRules = (): readonly HandRule[] => [
   },
   {
     id: 'private-key',
+    description: 'GnuPG private key',
+    // Session 34: gpg-agent's key files (~/.gnupg/private-keys-v1.d/KEYGRIP.key): `Key: (private-key
+    // (ecc (curve Ed25519)…(d #…#)))` unprotected (a server's signing key made without a
+    // passphrase), `(protected-private-key …)` under one (still the key, as an SSH key with a
+    // passphrase is), the item's continuation lines too; the older canonical `(11:private-key(3:rsa`.
+    // Not a smartcard's stub (`shadowed-private-key`), nor prose that names the word.
+    pattern: /(?<![\w-])\((?:\d+:)?(?<v>(?:protected-)?private-key[ \t\r\n]*\((?:\d+:)?(?:rsa|dsa|ecc|elg|ecdsa|eddsa)\b[^\n]*(?:\r?\n[ \t][^\n]*)*)/g,
+    needs: { words: ['private-key'] },
+  },
+  {
+    id: 'private-key',
     description: 'private key cut off at its start',
     // A text that begins inside a key: a log's kept tail whose BEGIN line scrolled out, a part
     // of a file. From the text's start (no BEGIN on the way) to the key's END.

@@ -1368,6 +1368,33 @@ describe('findSecrets: session 34, a name typed at a login prompt in a log, Redi
   })
 })
 
+describe("findSecrets: session 34, a server's hunt (GnuPG's private key files)", () => {
+  const H = fakeChars('s34-gpg', 64, '0123456789ABCDEF')
+  const Q = fakeChars('s34-gpg-q', 44, '0123456789ABCDEF')
+  const R = REDACTED
+  const cases: Array<[string, string, (v: (x: string) => string) => string]> = [
+    ['an unprotected key (a signing key made without a passphrase)', `/root/.gnupg/private-keys-v1.d/${H.slice(0, 40)}.key`, (v) => `Created: 20261205T010203\nKey: (${v(`private-key (ecc (curve Ed25519)(flags eddsa)(q\n #40${Q}#)\n (d #${H}#)))`)}\n`],
+    ['a key under a passphrase', `/home/bob/.gnupg/private-keys-v1.d/${H.slice(0, 40)}.key`, (v) => `Created: 20261205T010203\nKey: (${v(`protected-private-key (rsa (n #00${H}${H}#)(e #010001#)(protected\n openpgp-s2k3-ocb-aes ((sha1 #${H.slice(0, 16)}#\n "43860992")#${H.slice(0, 24)}#)#${H}${H}#)(protected-at\n "20261205T010203")))`)}\n`],
+    ['the older canonical form', '/root/.gnupg/private-keys-v1.d/old.key', (v) => `(21:${v(`protected-private-key(3:rsa(1:n257:${H}`)}\n`],
+  ]
+  for (const [kind, path, text] of cases) {
+    it(`redacts ${kind}, and finds nothing in what it redacted`, async () => {
+      const redacted = await redactSecrets(text((x) => x), { path })
+      assert.equal(redacted, text(() => R))
+      assert.deepEqual(await findSecrets(redacted, { path }), [])
+    })
+  }
+
+  it("leaves alone a smartcard's stub and what names the words", async () => {
+    const none: Array<[string, string]> = [
+      ['/root/.gnupg/private-keys-v1.d/stub.key', `Key: (shadowed-private-key (rsa (n #00${H}#)(e #010001#)(shadowed\n t1-v1 (#D2760001240100000006#))))\n`],
+      ['/usr/share/doc/gnupg/README.Debian', 'instead in $GNUPGHOME/private-keys-v1.d/\n'],
+      ['/usr/share/doc/nettle-dev/examples/hogweed-benchmark.c', '\t && sexp_iterator_check_type (&i, "private-key")\n'],
+    ]
+    for (const [path, text] of none) assert.deepEqual(await findSecrets(text, { path }), [], `${path}: ${text}`)
+  })
+})
+
 /**
  * What TextMarks answers, found as the rules found it before session 32: searched back from the
  * place asked about, every time (the YAML Secret rule's walk up its lines as it was written).

@@ -643,13 +643,31 @@ const PASSWORD_FILE_NAME = /(?:^|[._-])(?:pass(?:wd|word|phrase)?s?|secrets?|tok
  * names, versions and paths are none: on the services and checkers roots (every file of 8 KB or
  * less) and this machine's /etc it holds out nothing. isTokenFile's looser shapes (two lines, two
  * kinds of characters) still need a file kept from other users. `secrets.allow` lets one through.
+ * Session 34: in a file named for a password or passphrase, a line of words too (isPassphraseFile;
+ * over 189,345 files of 8 KB or less of this machine's /etc, /usr/share/doc, /root and the checkers
+ * root, it holds out none).
  */
 export function isBareToken(text: string, path: string): boolean {
   if (text.length > BARE_TOKEN_BYTES) return false
   const word = text.trim()
-  if (word.length < 8 || word.length > 4096 || /\s/.test(word)) return false
+  if (word.length < 8 || word.length > 4096) return false
+  if (/\s/.test(word)) return isPassphraseFile(word, path)
   if (/^[A-Za-z0-9+/_.~-]+={0,2}$/.test(word) && looksLikeToken(word)) return true
   return PASSWORD_FILE_NAME.test(posix.basename(path)) && /^[\x21-\x7e]+$/.test(word) && !word.includes('/') && isValue(word)
+}
+
+/** A file name that says it holds a password or passphrase (not a token, secret or key): `password`, `repo.pass`, `borg-passphrase.txt`. */
+const PASSPHRASE_FILE_NAME = /(?:^|[._-])(?:pass(?:wd|word|phrase)?s?|pwd?)(?:$|[._-])/i
+
+/**
+ * A passphrase of words, one line, in a file named for a password (session 34): restic's
+ * `--password-file`/`RESTIC_PASSWORD_FILE` reads its first line whole, and a diceware phrase
+ * (`/etc/restic/password` holding `correct horse battery staple`) was mirrored, since a word with
+ * spaces was no token. Two to twelve words of printable characters, 12 or more in all.
+ */
+function isPassphraseFile(line: string, path: string): boolean {
+  if (line.length < 12 || line.length > 1024 || !/^[\x21-\x7e]+(?: [\x21-\x7e]+){1,11}$/.test(line)) return false
+  return PASSPHRASE_FILE_NAME.test(posix.basename(path)) && isValue(line)
 }
 
 export class SecretRules {

@@ -139,6 +139,25 @@ describe('files provider: which files are secret', () => {
     for (const [path, text] of no) assert.ok(!isBareToken(text, path), `${path}: ${JSON.stringify(text)}`)
   })
 
+  it('session 34: takes as one passphrase a line of two to twelve words in a file named for a password or passphrase (restic\'s password file); not in a file named for a token or secret, not prose, not two lines', () => {
+    const yes: Array<[string, string]> = [
+      ['/etc/restic/password', 'correct horse battery staple\n'],
+      ['/root/.config/borg/passphrase.txt', 'Tr0ub4dor & 3 zebra\n'],
+      ['/etc/backup/repo.pass', 'lemon orbit candle 42 glacier\n'],
+    ]
+    for (const [path, text] of yes) assert.ok(isBareToken(text, path), `${path}: ${JSON.stringify(text)}`)
+    const no: Array<[string, string]> = [
+      ['/etc/myapp/api.token', 'correct horse battery staple\n'],
+      ['/etc/myapp/secrets', 'correct horse battery staple\n'],
+      ['/etc/restic/password', 'correct horse\nbattery staple\n'],
+      ['/etc/restic/password', 'a b\n'],
+      ['/etc/restic/password', 'see the wiki page for how to set this up and who to ask about it\n'],
+      ['/etc/restic/README.password', '<your password>\n'],
+      ['/etc/app/compass', 'north north west wind\n'],
+    ]
+    for (const [path, text] of no) assert.ok(!isBareToken(text, path), `${path}: ${JSON.stringify(text)}`)
+  })
+
   it('takes as a token file only one or two single words, one of them token-like', () => {
     for (const text of ['Xq7vR2mK9pL4sT8wZ3nB6yH1\n', '# the key\n0123456789abcdef0123456789abcdef\n', 'bob\nS3cr3t-pass!\n', 'K10abc::server:0123abcdef\n'])
       assert.ok(isTokenFile(text), JSON.stringify(text))
