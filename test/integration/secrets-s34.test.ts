@@ -17,6 +17,8 @@ const HELD: Array<[string, 'path rule' | undefined]> = [
   ['/usr/local/bin/redis-flush', undefined],
   ['/etc/systemd/system/redis-sentinel-auth.service', undefined],
   ['/home/bob/dotfiles/sync/sync.env', 'path rule'],
+  ['/etc/restic/password', undefined],
+  ['/root/.gnupg/private-keys-v1.d/0D6C3F7A2B9E41C85F1A7E3D9B2C4A6E8F0D1B3C.key', undefined],
 ]
 
 /**
@@ -26,14 +28,15 @@ const HELD: Array<[string, 'path rule' | undefined]> = [
  * short_id); a password typed at sshd's user prompt, in the syslog the logs facts tail, seconds
  * before the account's login; Redis passwords in an application's log lines, a script's
  * here-document to redis-cli and a unit's command line; a file a unit of /etc/systemd/user names
- * under every home (`%h`), which bob keeps in his dotfiles and links in. What is no secret stays.
+ * under every home (`%h`), which bob keeps in his dotfiles and links in; the hunt's restic password
+ * file (a passphrase of words) and a GnuPG key made without a passphrase. What is no secret stays.
  */
 describe("secrets on the server root, session 34: sing-box, a password typed as sshd's user name, Redis AUTH in logs and commands, a unit's %h path through links", function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
   let root: PlantedRoot
 
   before(async () => {
-    root = await PlantedRoot.create({ include: ['/etc', '/usr/local/bin', '/opt/sing-box', '~/.config', '~/dotfiles'] })
+    root = await PlantedRoot.create({ include: ['/etc', '/usr/local/bin', '/opt/sing-box', '/root/.gnupg', '~/.config', '~/dotfiles'] })
     const { secret, plant, rootfs } = root
     await runOk(['useradd', '--root', rootfs.dir, '--create-home', '--uid', '1000', '--user-group', '--shell', '/bin/bash', 'bob'])
     const bob: [number, number] = [1000, 1000]
@@ -93,6 +96,13 @@ describe("secrets on the server root, session 34: sing-box, a password typed as 
     await symlink('../../dotfiles/sync/sync.env', at)
     await runOk(['chown', '-R', '-h', '1000:1000', join(rootfs.dir, '/home/bob/.config')])
 
+    // The hunt: restic's password file holding a passphrase of words; the apt repository's signing key, made without a passphrase.
+    const phrase = secret("restic's password file, a passphrase of words", `${v('w1', 6)} ${v('w2', 7)} ${v('w3', 5)} ${v('w4', 8)}`.toLowerCase())
+    await plant('/etc/restic/password', `${phrase}\n`, 0o600)
+    await plant('/etc/systemd/system/restic-backup.service', '[Service]\nType=oneshot\nEnvironment=RESTIC_REPOSITORY=sftp:backup@nas:/srv/restic\nEnvironment=RESTIC_PASSWORD_FILE=/etc/restic/password\nExecStart=/usr/bin/restic backup /etc /srv\n', 0o644)
+    const d = secret('GnuPG unprotected private key (d)', hex('gpg-d', 64).toUpperCase())
+    await plant('/root/.gnupg/private-keys-v1.d/0D6C3F7A2B9E41C85F1A7E3D9B2C4A6E8F0D1B3C.key', `Created: 20261205T010203\nKey: (private-key (ecc (curve Ed25519)(flags eddsa)(q\n #40${hex('gpg-q', 64).toUpperCase()}#)(d\n #${d}#)))\n`, 0o600, [0, 0])
+
     await root.snapshotInit()
   })
   after(async () => {
@@ -101,7 +111,7 @@ describe("secrets on the server root, session 34: sing-box, a password typed as 
 
   it('keeps every planted value out of every object, ref and the config of the twin, and out of the output', async () => {
     const { cli, planted } = root
-    assert.equal(planted.length, 11)
+    assert.equal(planted.length, 13)
     const show = async (path: string) => (await runOk(['git', '-C', cli.twinDir, 'show', `HEAD:${path}`])).stdout
     const manifest = JSON.parse(await show('system/files/manifest.json')) as { entries: Array<{ path: string; secret?: boolean; secretReason?: string; content?: string; type?: string }> }
     const entryOf = (path: string) => manifest.entries.find((e) => e.path === path)
@@ -109,7 +119,7 @@ describe("secrets on the server root, session 34: sing-box, a password typed as 
     assert.deepEqual(notHeld, [], 'not held out')
     const notByPath = HELD.filter(([path, reason]) => reason !== undefined && entryOf(path)?.secretReason !== reason).map(([path]) => `${path}: ${entryOf(path)?.secretReason}`)
     assert.deepEqual(notByPath, [], 'not held out by their path')
-    for (const path of ['/etc/systemd/user/sync.service', '/home/bob/dotfiles/sync/settings.ini']) assert.equal(entryOf(path)?.content, 'mirrored', path)
+    for (const path of ['/etc/systemd/user/sync.service', '/home/bob/dotfiles/sync/settings.ini', '/etc/systemd/system/restic-backup.service']) assert.equal(entryOf(path)?.content, 'mirrored', path)
     assert.equal(entryOf('/home/bob/.config/sync/sync.env')?.type, 'symlink')
     // The log tail keeps what happened: the attempt, from where, the login after it, a scanner's try.
     const syslog = await show('system/logs/syslog.txt')
