@@ -827,7 +827,14 @@ async function swapIndex(dir: string, index: string): Promise<void> {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw indexLocked(dir)
     throw error
   }
-  await rename(lock, join(dir, '.git', 'index'))
+  try {
+    await rename(lock, join(dir, '.git', 'index'))
+  } catch (error) {
+    // The index is as it was; the lock is this run's own link: gone with the swap, never left for
+    // the next command to refuse (a failed rename, found failing a pull at each step, session 34).
+    await rm(lock, { force: true }).catch(() => undefined)
+    throw error
+  }
 }
 
 /**
