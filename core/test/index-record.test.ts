@@ -3,11 +3,21 @@ import { createHash } from 'node:crypto'
 import { copyFileSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { Provider } from '@twinsync/sdk'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { indexRecordLimit, indexRecordPath } from '../src/twin/index-record.js'
 import { quickClean, readIndex } from '../src/twin/quick-status.js'
 import { notesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
+
+/** A unit rig of one provider, the machine's notes "first", the twin initialised and snapshotted once. */
+async function snapshotted(provider: Provider): Promise<UnitRig> {
+  const rig = await unitRig([provider])
+  await writeFile(join(rig.root, 'etc/notes'), 'first\n')
+  await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
+  await rig.container.resolve(SnapshotService).snapshot()
+  return rig
+}
 
 /**
  * index-record.ts keeps a large index's parse across runs under the index's checksum. Whatever
@@ -22,10 +32,7 @@ describe('the parsed index kept across runs (index-record.ts)', function () {
 
   before(async () => {
     indexRecordLimit.entries = 1
-    rig = await unitRig([notesProvider('notes')])
-    await writeFile(join(rig.root, 'etc/notes'), 'first\n')
-    await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
-    await rig.container.resolve(SnapshotService).snapshot()
+    rig = await snapshotted(notesProvider('notes'))
   })
   after(async () => {
     indexRecordLimit.entries = limit
@@ -159,10 +166,7 @@ describe("a snapshot's spliced index recorded as parsed (recordIndexParse)", fun
         return { state: { text }, documents, diagnostics: [] }
       },
     })
-    rig = await unitRig([notes])
-    await writeFile(join(rig.root, 'etc/notes'), 'first\n')
-    await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
-    await rig.container.resolve(SnapshotService).snapshot()
+    rig = await snapshotted(notes)
   })
   after(async () => {
     indexRecordLimit.entries = limit
