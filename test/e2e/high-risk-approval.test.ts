@@ -88,8 +88,7 @@ describe('high-risk changes are accepted by name: a typed "yes" or --yes --accep
     await tmux.waitFor('❯ 3. Pull & apply')
     await tmux.send('Enter')
     await tmux.waitFor('Plan: 2 changes', 120_000)
-    await tmux.send('a')
-    const asked = await tmux.waitFor('Type yes and Enter to apply')
+    const asked = await openQuestion(tmux)
     assert.match(asked, /1 of these changes runs code as root or lets someone log in:/)
     assert.match(asked, /create \/etc\/cron\.d\/evil: a system cron file/i)
     await typeAnswer(tmux, 'y')
@@ -97,8 +96,7 @@ describe('high-risk changes are accepted by name: a typed "yes" or --yes --accep
     // "y" then Enter is not "yes": back to the summary, nothing applied.
     await tmux.waitFor('Apply these changes… (2 to apply)')
     await untouched()
-    await tmux.send('a')
-    await tmux.waitFor('Type yes and Enter to apply')
+    await openQuestion(tmux)
     await typeAnswer(tmux, 'yes')
     await tmux.send('Enter')
     const done = await tmux.waitFor(/\d+ applied, \d+ unchanged, \d+ failed, \d+ skipped/, 300_000)
@@ -111,6 +109,31 @@ describe('high-risk changes are accepted by name: a typed "yes" or --yes --accep
     assert.equal(await readFile(join(rootfs.dir, 'etc/motd'), 'utf8'), 'From the mirror\n')
   })
 })
+
+/**
+ * Presses `a` on the plan's summary until its question shows, and returns the screen. As with the
+ * answer below, ink attaches the summary's key handler a moment after drawing it: back from a "y"
+ * that answered nothing, CI's loaded run (session 34) drew the summary, and the `a` typed as it
+ * appeared reached no handler. An `a` that a slow handler took into the question after all is
+ * erased, so the answer starts empty.
+ */
+async function openQuestion(tmux: TmuxSession): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    await tmux.send('a')
+    try {
+      await tmux.waitFor('Type yes and Enter to apply', 5_000)
+      break
+    } catch (error) {
+      if (attempt === 3) throw error
+    }
+  }
+  for (let erased = 0; (await tmux.screen()).includes('Enter to apply: a'); erased++) {
+    if (erased === 50) throw new Error(`a stray "a" in the answer could not be erased:\n${await tmux.screen()}`)
+    if (erased === 0) await tmux.send('BSpace')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return tmux.screen()
+}
 
 /**
  * Types the answer into the TUI's question and waits until the screen shows it. ink attaches a
