@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { stripVTControlCharacters } from 'node:util'
 import { makeTempDir, removeTree, repoRoot, run } from './bed/index.js'
-import { cpuLine, DEFAULT_SECONDS, lookUpFiles, mergeTimings, parseArgs, readTimes, splitFiles, TOGETHER } from './support/split-suite.js'
+import { cpuLine, DEFAULT_SECONDS, failuresOf, lookUpFiles, mergeTimings, parseArgs, readTimes, splitFiles, TOGETHER } from './support/split-suite.js'
 
 /** The globs of `npm run test:all` (package.json), as the runner gets them. */
 function testAllGlobs(): string[] {
@@ -128,6 +128,18 @@ describe('split-suite: the whole suite as several mocha processes', function () 
     assert.equal(cpuLine([parts[0], { files: [], describes: [] }], 1000, 2), undefined, 'not without every group\'s CPU')
   })
 
+  it('repeats a group\'s failures from its log: from "N failing" to the timing table, or its last lines when it has none', () => {
+    const log = ['  fixture', '    ✔ passes', '', '  1 passing (5ms)', '  \u001b[31m1 failing\u001b[39m', '', '  1) fixture', '       fails:', '     AssertionError: boom', '', '', '  Slowest files (1 files, 0 s in describes):', '      0.0 s  a.test.ts'].join('\n')
+    assert.equal(stripVTControlCharacters(failuresOf(log)), ['  1 failing', '', '  1) fixture', '       fails:', '     AssertionError: boom'].join('\n'))
+    const killed = Array.from({ length: 50 }, (_, i) => `line ${i}`).join('\n')
+    const text = failuresOf(killed)
+    assert.match(text, /^\(no "failing" summary in the log; its last lines:\)\nline 10\n/)
+    assert.match(text, /line 49$/)
+    const long = ['  200 failing', ...Array.from({ length: 200 }, (_, i) => `  ${i}) t`)].join('\n')
+    assert.equal(failuresOf(long).split('\n').length, 151)
+    assert.match(failuresOf(long), /… 51 more lines in the group's log$/)
+  })
+
   describe('a run of two groups, one with a failing test', function () {
     this.timeout(120_000)
     let dir: string
@@ -160,6 +172,16 @@ describe('split-suite: the whole suite as several mocha processes', function () 
       assert.match(stdout, /group \d of 2: 1 files, \d+ s, passed/)
       assert.match(stdout, /group \d of 2: 1 files, \d+ s, exit code 1: failures/)
       assert.match(stdout, /split-suite: FAILED/)
+    })
+
+    it('ends with the failures again, after both groups\' output, and writes them to failures.txt', async () => {
+      const stdout = stripVTControlCharacters(result.stdout)
+      const tail = stdout.slice(stdout.lastIndexOf('split-suite: group 1 of 2: 1 files'))
+      assert.match(tail, /===== group \d of 2 failed \(exit code 1: failures\); its failures, from .*group-\d\.log: =====\n\s+1 failing\n\n\s+1\) fixture two\n\s+fails on purpose:\n[\s\S]*AssertionError[\s\S]*split-suite: FAILED: the failures are above/)
+      assert.doesNotMatch(tail, /Slowest files/, 'the timing table is not repeated')
+      assert.doesNotMatch(tail, /fixture one/, 'a passing group is not repeated')
+      const file = stripVTControlCharacters(await readFile(join(dir, 'logs/failures.txt'), 'utf8'))
+      assert.match(file, /1\) fixture two\n\s+fails on purpose:\n[\s\S]*AssertionError/)
     })
 
     it("keeps each group's log and writes every file's time into the one timings file", async () => {

@@ -25,12 +25,18 @@
 // counts 1), at most 255: 0 only when every group passed. With TWINSYNC_TEST_TIMINGS=PATH (the
 // timing reporter's), each group writes its own file and PATH gets them merged, with each
 // group's files, wall time and exit code.
+//
+// A failing run ends with its failures again (`failuresOf` each failing group's log), headed by
+// a line, and writes them to failures.txt in the logs folder (.ci/run prints that file last): a
+// reader who sees only the tail of a long CI log (session 34's CI showed its last part, group 2's
+// passing tests, and not group 1's one failure) still sees each failing test's name and error.
 import { spawn } from 'node:child_process'
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { availableParallelism, tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { stripVTControlCharacters } from 'node:util'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const TIMES_FILE = join(ROOT, 'test', 'support', 'file-times.json')
@@ -131,6 +137,28 @@ export async function lookUpFiles(globs: readonly string[]): Promise<string[]> {
     }
   }
   return out
+}
+
+/** At most this many lines of one group's failures are repeated at the end. */
+const FAILURE_LINES = 150
+
+/**
+ * The failures mocha's spec reporter printed at the end of a group's log: from its "N failing"
+ * line up to the timing reporter's "Slowest files" (or the end), at most FAILURE_LINES lines.
+ * A group that printed no such line (killed, or mocha failed before it ran a test) gives its
+ * log's last 40 lines instead.
+ */
+export function failuresOf(log: string): string {
+  const lines = log.split('\n')
+  const plain = lines.map((l) => stripVTControlCharacters(l))
+  const start = plain.findIndex((l) => /^\s+\d+ failing\s*$/.test(l))
+  if (start < 0) return `(no "failing" summary in the log; its last lines:)\n${lines.slice(-40).join('\n')}`
+  let end = plain.findIndex((l, i) => i > start && /^\s+Slowest files \(/.test(l))
+  if (end < 0) end = lines.length
+  const part = lines.slice(start, end)
+  while (part.length > 0 && plain[start + part.length - 1]?.trim() === '') part.pop()
+  const cut = part.length > FAILURE_LINES ? [...part.slice(0, FAILURE_LINES), `  … ${part.length - FAILURE_LINES} more lines in the group's log`] : part
+  return cut.join('\n')
 }
 
 export interface TimingsFile {
@@ -278,7 +306,15 @@ async function main(argv: string[]): Promise<number> {
   const lines = runs.map((r, i) => `split-suite: group ${r.n} of ${total}: ${r.group.files.length} files, ${Math.round(results[i]?.seconds ?? 0)} s, ${describeCode(results[i]?.code ?? null)}`)
   process.stdout.write(`\n${lines.join('\n')}\n`)
   const failures = results.reduce((sum, r) => sum + (r.code ?? 1), 0)
-  if (failures > 0) process.stdout.write('split-suite: FAILED: each failure is listed with its test name at the end of its group\'s output above\n')
+  if (failures > 0) {
+    const failed = runs.filter((_, i) => results[i]?.code !== 0)
+    const text = failed
+      .map((r) => `split-suite: ===== group ${r.n} of ${total} failed (${describeCode(results[r.n - 1]?.code ?? null)}); its failures, from ${r.log}: =====\n${failuresOf(readFileSync(r.log, 'utf8'))}\n`)
+      .join('\n')
+    writeFileSync(join(logs, 'failures.txt'), text)
+    process.stdout.write(`\n${text}`)
+    process.stdout.write('split-suite: FAILED: the failures are above, each with its test name (and in failures.txt in the logs folder)\n')
+  }
   return Math.min(255, failures)
 }
 
