@@ -75,7 +75,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 21
+export const SECRET_RULES_VERSION = 22
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -1800,6 +1800,9 @@ const makeHandRules = (): readonly HandRule[] => [
     needs: { words: ['auth', 'requirepass'], lines: true },
     accept: (g, text, at, marks) => {
       if (!isRedisPassword(g)) return false
+      // Session 35: what says Redis without its name: the inline protocol's written end of line (`AUTH pw\r\n`),
+      // the command as a list of its own (`['AUTH', 'pw']`), the ACL's `default` user, a log's `command AUTH …`.
+      if (g.nl !== undefined || isRedisAuthForm(g, text, at)) return true
       const start = marks.lastIndexOf('\n', at) + 1
       // A command alone on its line in a text that runs redis-cli (its here-document, `redis-cli <<EOF` / `AUTH …`;
       // not /etc/services' `auth 113/tcp`, which names redis too).
@@ -1809,6 +1812,16 @@ const makeHandRules = (): readonly HandRule[] => [
         return REDIS_LINE.test(text.slice(start, end < 0 ? text.length : end))
       })
     },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Redis AUTH, CONFIG SET requirepass or MIGRATE AUTH password',
+    // Session 35: AUTH in Redis' own protocol (RESP), as a script writes it for `nc` or a log dumps a
+    // request: `*2\r\n$4\r\nAUTH\r\n$8\r\npassword\r\n` (the user's bulk string and the
+    // password's in `*3…`), its line ends written or real. No other protocol says `$4` AUTH.
+    pattern: /\$4(?:\\r\\n|\r?\n)AUTH(?:\\r\\n|\r?\n)\$\d{1,4}(?:\\r\\n|\r?\n)(?<v>[^\\\r\n]+(?:(?:\\r\\n|\r?\n)\$\d{1,4}(?:\\r\\n|\r?\n)[^\\\r\n$*]+)?)/g,
+    needs: { words: ['AUTH'] },
+    accept: (g) => isValue(g.v),
   },
   {
     id: 'credential-assignment',
@@ -1844,11 +1857,28 @@ const makeHandRules = (): readonly HandRule[] => [
     // logs facts screen without a path, /var/log, the twin's system/logs): fail2ban's filters hold
     // the same words with a pattern for the name.
     place: /^$|(?:^|\/)(?:var\/log|system\/logs)\//,
-    pattern:
-      /\b(?:[Ii]nvalid|illegal) user (?<v>\S[^\r\n]{0,299}?)(?= from \S+ port \d| from \S+[ \t]*(?:\[preauth\])?[ \t]*\]?\r?$| \S+ port \d| \[preauth\]|[ \t]*\r?$)|\bcheck pass; user \((?<v1>[^)\r\n]{1,300})\) unknown|\breceived for user (?<v2>[^\r\n]{1,300}?): 10 \(User not known|\b(?:pam|passwd-file|passwd|shadow|sql|ldap|checkpassword|bsdauth|lua)\((?<v3>[^,()\r\n]{1,300}),[^()\r\n]*\): unknown user\b|(?<=\bUSER )\S[^\r\n]{0,299}?(?=: no such user found from\b)/gm,
+    pattern: unknownUser(),
     needs: { words: ['nvalid user', 'llegal user', 'user (', 'received for user', 'unknown user', 'no such user'], lines: true },
     // ProFTPD's alternative has no group: its whole match is the name.
     accept: (g) => (g.v ?? g.v1 ?? g.v2 ?? g.v3 ?? 'USER').trim() !== '',
+  },
+  {
+    id: 'unknown-user-name',
+    description: 'name given at a login that is no user here (perhaps a password typed as the name)',
+    // Session 35: pam_unix with `audit` also ends its `authentication failure; logname= … rhost=H
+    // user=X` line (and sshd its `PAM N more authentication failures; … user=X`) with that name. The
+    // line is the same for a user who exists, so the name is held where the same log says it is no
+    // user to the same process (the rule above: `check pass; user (X) unknown` just before it, sshd's
+    // `Invalid user X`): the names the rule above holds, found once a text, with their lines' process.
+    place: /^$|(?:^|\/)(?:var\/log|system\/logs)\//,
+    // The line's last field (a name of at most 300 characters, as the rule above); what precedes it on
+    // its line looked at for at most 400 characters (a line of many `user=` stays linear).
+    pattern: /[ \t]user=(?<v>[^\r\n]{1,300}?)[ \t]*\r?$/gm,
+    needs: { words: ['authentication failure'], lines: true },
+    accept: (g, text, at, marks) =>
+      g.v !== undefined &&
+      /\bauthentication failures?;/.test(text.slice(Math.max(marks.lastIndexOf('\n', at) + 1, at - 400), at)) &&
+      marks.once('unknown-user-names', () => unknownNames(text, marks)).has(`${processOf(text, marks.lastIndexOf('\n', at) + 1)}\0${g.v}`),
   },
   // Session 32: programs' own files, where a key names a secret whatever its value looks like.
   {
@@ -1987,6 +2017,34 @@ function isKindSecret(text: string, at: number): boolean {
   }
   return /\\{0,3}"kind\\{0,3}"[ \t\r\n]*:[ \t\r\n]*\\{0,3}"Secret\\{0,3}"/.test(own)
 }
+/**
+ * The names a login was given for accounts that do not exist, as sshd, pam_unix (`audit`),
+ * pam_sss, Dovecot and ProFTPD log them (the unknown-user-name rule; ProFTPD's has no group: its
+ * whole match is the name).
+ */
+function unknownUser(): RegExp {
+  return /\b(?:[Ii]nvalid|illegal) user (?<v>\S[^\r\n]{0,299}?)(?= from \S+ port \d| from \S+[ \t]*(?:\[preauth\])?[ \t]*\]?\r?$| \S+ port \d| \[preauth\]|[ \t]*\r?$)|\bcheck pass; user \((?<v1>[^)\r\n]{1,300})\) unknown|\breceived for user (?<v2>[^\r\n]{1,300}?): 10 \(User not known|\b(?:pam|passwd-file|passwd|shadow|sql|ldap|checkpassword|bsdauth|lua)\((?<v3>[^,()\r\n]{1,300}),[^()\r\n]*\): unknown user\b|(?<=\bUSER )\S[^\r\n]{0,299}?(?=: no such user found from\b)/gm
+}
+
+/**
+ * The names unknownUser() finds in a text (once a text, marks.once), trimmed as pam_unix's `user=`
+ * ends, each with the process id its line names (`sshd[903]:`; `-` for none): a name one process
+ * was told is no user is only that process's (sshd's `invalid user root` of a root not allowed in
+ * is another login's `user=root`).
+ */
+function unknownNames(text: string, marks: TextMarks): Set<string> {
+  const names = new Set<string>()
+  for (const m of text.matchAll(unknownUser())) {
+    const name = (m.groups?.v ?? m.groups?.v1 ?? m.groups?.v2 ?? m.groups?.v3 ?? m[0]).trim()
+    if (name !== '') names.add(`${processOf(text, marks.lastIndexOf('\n', m.index) + 1)}\0${name}`)
+  }
+  return names
+}
+
+/** The process id a log line beginning at `start` names (`sshd[903]:`, in its first 200 characters), or `-`. */
+function processOf(text: string, start: number): string {
+  return /^[^\n[]{0,200}\[(\d{1,10})\]:/.exec(text.slice(start, start + 220))?.[1] ?? '-'
+}
 /** Xray's and V2Ray's configs: *.json (and `-confdir`'s), *.jsonc, *.yaml, *.yml, *.toml below /etc/xray, /etc/v2ray, /usr/local/etc/… */
 const XRAY_CONFIG = /(?:^|\/)etc\/(?:xray|v2ray)\/(?:[^/]+\/)*[^/]+\.(?:jsonc?|ya?ml|toml)$/
 /**
@@ -1994,14 +2052,37 @@ const XRAY_CONFIG = /(?:^|\/)etc\/(?:xray|v2ray)\/(?:[^/]+\/)*[^/]+\.(?:jsonc?|y
  * `inbounds` (or `outbounds`) and a VLESS, VMess or Trojan `protocol`, in JSON, YAML or TOML.
  */
 const XRAY_SHAPE: Shape = { file: /\.(?:jsonc?|ya?ml|toml)$/, holds: [/bounds["']?[ \t]*[:=\]]/, /\bprotocol["']?[ \t]*[:=][ \t]*["']?(?:vless|vmess|trojan)\b/] }
-/** A line that speaks of Redis (REDIS_AUTH's rule): the word, its commands that take a password, MONITOR's quoted command. */
-const REDIS_LINE = /redis|\bMIGRATE\b|\bCONFIG\b["']?[ \t]+["']?SET\b|\bSENTINEL\b["']?[ \t]+["']?SET\b|"AUTH2?"[ \t]+"|\bHELLO[ \t]+\d[ \t]+AUTH\b/i
+/** A line that speaks of Redis (REDIS_AUTH's rule): the word, its port and Sentinel's (session 35: `| nc db 6379`), its commands that take a password, MONITOR's quoted command. */
+const REDIS_LINE = /redis|\b2?6379\b|\bMIGRATE\b|\bCONFIG\b["']?[ \t]+["']?SET\b|\bSENTINEL\b["']?[ \t]+["']?SET\b|"AUTH2?"[ \t]+"|\bHELLO[ \t]+\d[ \t]+AUTH\b/i
+/**
+ * A Redis AUTH known by its form where the line says nothing of Redis (session 35): the command as
+ * a list of just itself (`['AUTH', 'pw']`, `("AUTH", "user", "pw")`: a client's arguments), `AUTH
+ * default pw` (Redis 6's ACL user every server has; SMTP's and FTP's AUTH take a mechanism), or
+ * AUTH right after `command` or `cmd` (`executing command AUTH pw`, `cmd=AUTH pw`). At most 16
+ * characters looked at before the match.
+ */
+function isRedisAuthForm(g: Record<string, string | undefined>, text: string, at: number): boolean {
+  const before = text.slice(Math.max(0, at - 16), at)
+  // Not a list of commands (`('AUTH', 'HELLO', 'QUIT')`): no item a word of capitals; the command in capitals, each item a value (`.get("auth", "")` is none).
+  if (g.v3 !== undefined) {
+    const items = [...g.v3.matchAll(/"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'/g)].map((m) => m[1] ?? m[2] ?? '')
+    return g.close !== undefined && /[[(][ \t]*$/.test(before) && /^["']AUTH/.test(text.slice(at, at + 5)) && items.every((i) => isValue(i) && !/^[A-Z]+$/.test(i))
+  }
+  if (g.v === undefined || !text.startsWith('AUTH', at)) return false
+  return /^default[ \t]+\S/.test(g.v) || /\b(?:command|cmd)s?["']?[ \t]*[:=>]?[ \t]*["'[]?$/i.test(before)
+}
+
 /** What follows AUTH that is no password: SASL and FTP mechanisms, prose, PAM's controls (`auth required pam_unix.so`). */
 const REDIS_AUTH_NOT_A_VALUE =
-  /^(?:plain|login|cram-md5|digest-md5|xoauth2?|oauthbearer|gssapi|ntlm|external|anonymous|scram-sha-\S*|tls|ssl|failed|fail|failure|failures|error|errors|ok|success|successful|succeeded|required|denied|invalid|timeout|timed|is|was|with|to|for|the|and|or|not|as|on|in|of|response|reply|command|called|sent|using|form|option|mechanism|method|sufficient|requisite|optional|include|substack)$/i
-/** The Redis commands that carry a password (two rules: any line that speaks of Redis, redis-cli's history); made when a rule list is. */
+  /^(?:plain|login|cram-md5|digest-md5|xoauth2?|oauthbearer|gssapi|ntlm|external|anonymous|scram-sha-\S*|tls|ssl|failed|fail|failure|failures|error|errors|ok|success|successful|succeeded|required|from|by|at|after|denied|invalid|timeout|timed|is|was|with|to|for|the|and|or|not|as|on|in|of|response|reply|command|called|sent|using|form|option|mechanism|method|sufficient|requisite|optional|include|substack)$/i
+/**
+ * The Redis commands that carry a password (two rules: any line that speaks of Redis, redis-cli's history); made when a rule list is.
+ * Session 35: a word stops at a written `\r` or `\n` (`printf 'AUTH pw\r\n' | nc …`: Redis' inline
+ * protocol, `nl` says it follows); the command as a list (`['AUTH', 'pw']`, `["AUTH","pw"]`,
+ * `close` says the list ends after it).
+ */
 function redisCommand(): RegExp {
-  return /(?:\bAUTH2?|"AUTH2?")[ \t]+(?<v>(?:"(?:[^"\\\r\n]|\\.)*"|'[^'\r\n]*'|[^\s"'()[\],]+)(?:[ \t]+(?!(?:KEYS|COPY|REPLACE)\b)(?:"(?:[^"\\\r\n]|\\.)*"|'[^'\r\n]*'|[^\s"'()[\],]+))?)|\bauth\(\[[ \t]*(?<v1>'(?:[^'\\\r\n]|\\.)*'(?:,[ \t]*'(?:[^'\\\r\n]|\\.)*')?)[ \t]*\]\)|'AUTH2?',[ \t]*(?<v3>'(?:[^'\\\r\n]|\\.)*'(?:,[ \t]*'(?:[^'\\\r\n]|\\.)*')?)|\b(?:requirepass|masterauth|auth-pass)["']?[ \t]+(?<v2>"(?:[^"\\\r\n]|\\.)+"|'[^'\r\n]+'|[^\s"'()[\],]+)/gi
+  return /(?:\bAUTH2?|"AUTH2?")[ \t]+(?<v>(?:"(?:[^"\\\r\n]|\\.)*"|'[^'\r\n]*'|(?:[^\s"'()[\],\\]|\\(?![rn]))+)(?:[ \t]+(?!(?:KEYS|COPY|REPLACE)\b)(?:"(?:[^"\\\r\n]|\\.)*"|'[^'\r\n]*'|(?:[^\s"'()[\],\\]|\\(?![rn]))+))?)(?=(?<nl>\\[rn])|)|\bauth\(\[[ \t]*(?<v1>'(?:[^'\\\r\n]|\\.)*'(?:,[ \t]*'(?:[^'\\\r\n]|\\.)*')?)[ \t]*\]\)|(?:'AUTH2?'|"AUTH2?"),[ \t]*(?<v3>'(?:[^'\\\r\n]|\\.)*'(?:,[ \t]*'(?:[^'\\\r\n]|\\.)*')?|"(?:[^"\\\r\n]|\\.)*"(?:,[ \t]*"(?:[^"\\\r\n]|\\.)*")?)(?=(?<close>[ \t]*[\])])|)|\b(?:requirepass|masterauth|auth-pass)["']?[ \t]+(?<v2>"(?:[^"\\\r\n]|\\.)+"|'[^'\r\n]+'|[^\s"'()[\],]+)/gi
 }
 
 /**

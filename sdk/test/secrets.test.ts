@@ -1506,3 +1506,62 @@ describe('findSecrets: rules that look back from a match, in texts of many match
     })
   }
 })
+
+describe('findSecrets: session 35, Redis AUTH where the line does not say Redis, pam_unix audit\'s user= of an unknown name', () => {
+  const R = REDACTED
+  const Q = fakeChars('s35-redis', 18)
+  const P = fakeChars('s35-typed', 14)
+  const cases: Array<[string, string | undefined, (v: (x: string) => string) => string]> = [
+    [
+      "a shell history piping Redis' inline protocol to nc or socat (written line ends, Redis' port)",
+      '/root/.bash_history',
+      (v) =>
+        `printf 'AUTH ${v(Q)}\\r\\nINFO\\r\\n' | nc -q1 cache.internal 7000\n(printf "AUTH ${v(`app ${Q}`)}\\r\\n"; sleep 1) | socat - TCP:10.0.0.5:7001\necho "AUTH ${v(Q)}" | nc -q1 10.0.0.5 6379\necho -e 'AUTH ${v(Q)}\\nPING' | ncat 10.0.0.6 26379\n`,
+    ],
+    [
+      "an application's log: `command AUTH`, `cmd=AUTH`, AUTH default, the command as a list",
+      undefined,
+      (v) =>
+        `2026-12-05T01:00:00+0000 web app[812]: executing command AUTH ${v(`default ${Q}`)}\n2026-12-05T01:00:01+0000 web app[812]: slow cmd=AUTH ${v(Q)} (12ms)\n2026-12-05T01:00:02+0000 web app[812]: reconnect; sent AUTH ${v(`default ${Q}`)}\n2026-12-05T01:00:03+0000 web py[9]: execute_command args=('AUTH', ${v(`'${Q}'`)})\n2026-12-05T01:00:04+0000 web node[9]: {"level":"debug","args":["AUTH", ${v(`"app", "${Q}"`)}]}\n`,
+    ],
+    [
+      "Redis' own protocol (RESP) written in a script or dumped by a log",
+      '/usr/local/bin/cache-ping',
+      (v) => `#!/bin/sh\nprintf '*2\\r\\n$4\\r\\nAUTH\\r\\n$18\\r\\n${v(Q)}\\r\\n*1\\r\\n$4\\r\\nPING\\r\\n' | nc -q1 cache 7000\nprintf '*3\\r\\n$4\\r\\nAUTH\\r\\n$3\\r\\n${v(`app\\r\\n$18\\r\\n${Q}`)}\\r\\n' | nc -q1 cache 7000\n`,
+    ],
+    [
+      "pam_unix audit's authentication failure line (and sshd's PAM summary) for a name it said is no user",
+      undefined,
+      (v) =>
+        `2026-12-05T01:03:02+0000 web sshd[903]: pam_unix(sshd:auth): check pass; user (${v(P)}) unknown\n2026-12-05T01:03:02+0000 web sshd[903]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=198.51.100.5  user=${v(P)}\n2026-12-05T01:03:09+0000 web sshd[903]: PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=198.51.100.5  user=${v(P)}\n2026-12-05T01:03:10+0000 web sshd[904]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=198.51.100.5  user=alice\n2026-12-05T01:03:12+0000 web sshd[905]: Accepted password for alice from 198.51.100.5 port 52120 ssh2\n`,
+    ],
+  ]
+  for (const [kind, path, text] of cases) {
+    it(`redacts ${kind}, and finds nothing in what it redacted`, async () => {
+      const redacted = await redactSecrets(text((x) => x), path === undefined ? {} : { path })
+      assert.equal(redacted, text(() => R))
+      assert.deepEqual(await findSecrets(redacted, path === undefined ? {} : { path }), [])
+    })
+  }
+  it("pam_unix's line is held in /var/log and the twin's system/logs too, never in another file", async () => {
+    const log = `sshd[903]: pam_unix(sshd:auth): check pass; user (${P}) unknown\nsshd[903]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=198.51.100.5  user=${P}\n`
+    for (const path of ['/var/log/auth.log', 'system/logs/journal.txt']) assert.ok(!(await redactSecrets(log, { path })).includes(P), path)
+    assert.deepEqual(await findSecrets(log, { path: '/usr/share/doc/libpam-modules/examples/auth.log' }), [])
+  })
+
+  it("holds a name only in the failure line of the process told it is no user: sshd's `invalid user root` (AllowUsers leaves root out) is not another login's `user=root`", async () => {
+    const log = 'sshd[3719]: input_userauth_request: invalid user root [preauth]\nsshd[2716]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.112  user=root\n'
+    assert.deepEqual((await findSecrets(log, { path: '/var/log/auth.log' })).map((f) => [f.line, f.rule]), [[1, 'unknown-user-name']])
+  })
+
+  it('leaves alone what only looks like them: SMTP and FTP AUTH, postfix, command lists, placeholders, known users', async () => {
+    const none: Array<[string | undefined, string]> = [
+      [undefined, 'postfix/smtpd[1]: lost connection after AUTH from unknown[203.0.113.9]\npostfix/smtpd[1]: improper command pipelining after AUTH from unknown[203.0.113.9]: QUIT\\r\\n\n'],
+      ['/usr/local/bin/smtp-check', "#!/bin/sh\nprintf 'EHLO x\\r\\nAUTH LOGIN\\r\\n' | nc mail 25\nprintf 'AUTH TLS\\r\\n' | nc ftp 21\n"],
+      ['/usr/lib/python3/dist-packages/app/cmds.py', "NO_RETRY = ['AUTH', 'PING', 'SELECT', 'HELLO']\nif cmd in ('AUTH', 'HELLO', 'QUIT'):\n    pass\nauth = self.esmtp_features.get(\"auth\", \"\")\n"],
+      [undefined, 'app: command AUTH failed\napp: cmd=AUTH <password>\napp: AUTH default <password>\nredis-like: *2\\r\\n$4\\r\\nAUTH\\r\\n$9\\r\\n$PASSWORD\\r\\n\n'],
+      [undefined, 'sshd[904]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=198.51.100.5  user=alice\nsshd[904]: PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=198.51.100.5  user=root\n'],
+    ]
+    for (const [path, text] of none) assert.deepEqual(await findSecrets(text, path === undefined ? {} : { path }), [], `${path}: ${text}`)
+  })
+})
