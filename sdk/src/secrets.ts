@@ -1961,6 +1961,65 @@ const makeHandRules = (): readonly HandRule[] => [
     // A list (of strings, nothing else) with some string that is not empty.
     accept: (g) => g.v1 === undefined || [...g.v1.matchAll(/"((?:[^"\\]|\\.)*)"/g)].some((m) => m[1] !== ''),
   },
+  // Session 35: Clash, Clash.Meta and mihomo, the YAML proxy platform of the same servers and desktops.
+  {
+    id: 'credential-assignment',
+    description: 'Clash or mihomo user id, password or key',
+    // Clash's, Clash.Meta's and mihomo's configs (/etc/mihomo, /etc/clash, ~/.config/clash…; anywhere
+    // by their shape), their `proxies` (a subscription's file too) and a server's `listeners`: a VMess,
+    // VLESS or TUIC `uuid` (the user's whole credential), the `password` of Shadowsocks, Trojan,
+    // Hysteria 2, TUIC, SOCKS, HTTP, mieru and ShadowTLS's plugin-opts, Hysteria's `auth-str`,
+    // `auth` and `obfs` string, Hysteria 2's `obfs-password`, TUIC v4's `token`, WireGuard's
+    // `private-key` and `pre-shared-key`, REALITY's `short-id` (a client's string, a server's list)
+    // and `private-key`, Snell's `psk`, SSR's `protocol-param`, an SSH proxy's `private-key` and
+    // `private-key-passphrase`, the external controller's `secret`: any value but an empty one;
+    // an `obfs` that names a method (Hysteria 2's `salamander`, SSR's `tls1.2_ticket_auth`…) is none.
+    // A line's own key, up to the line's end (a comment too: `pass#word` is one value).
+    place: CLASH_CONFIG,
+    shape: CLASH_SHAPE,
+    pattern:
+      /^[ \t]*(?:-[ \t]+)?["']?(?<k>uuid|password|private-key|pre-shared-key|secret|auth-str|auth|obfs|obfs-password|psk|token|short-id|private-key-passphrase|protocol-param)["']?[ \t]*:[ \t]+(?:"(?<v>(?:[^"\\\r\n]|\\.)+)"|'(?<v1>[^'\r\n]+)'|(?<v2>[^\s"'#|>&*!{][^\r\n]*))/gm,
+    accept: (g) => isClashSecret(g.k, g.v ?? g.v1 ?? g.v2),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Clash or mihomo user id, password or key',
+    // The same keys in a flow mapping, a subscription's one line a proxy (`- {name: a, type: vmess,
+    // server: …, uuid: …, alterId: 0}`): a plain value ends at its `,` or `}`.
+    place: CLASH_CONFIG,
+    shape: CLASH_SHAPE,
+    pattern:
+      /[{,][ \t]*["']?(?<k>uuid|password|private-key|pre-shared-key|secret|auth-str|auth|obfs|obfs-password|psk|token|short-id|private-key-passphrase|protocol-param)["']?[ \t]*:[ \t]*(?:"(?<v>(?:[^"\\\r\n]|\\.)+)"|'(?<v1>[^'\r\n]+)'|(?<v2>[^\s"',{}[\]][^,{}\r\n]*?))[ \t]*(?=[,}])/g,
+    accept: (g) => isClashSecret(g.k, g.v ?? g.v1 ?? g.v2),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Clash or mihomo user id, password or key',
+    // The proxy's own users: `authentication: ["user:pass", …]` (or a block of `- "user:pass"`), and a
+    // Hysteria 2 or TUIC listener's `users:` map of name to password (a block of `NAME: PASSWORD`).
+    place: CLASH_CONFIG,
+    shape: CLASH_SHAPE,
+    pattern:
+      /^authentication[ \t]*:[ \t]*(?:(?<v>\[[^\r\n]*\])|(?:#[^\r\n]*)?\r?\n(?<v1>(?:[ \t]*-[ \t]+[^\r\n]*(?:\r?\n|$))+))|^(?<i>[ \t]*)users[ \t]*:[ \t]*\r?\n(?<v2>(?:\k<i>[ \t]+[^\s#\-][^:\r\n]*:[ \t]+[^\s{[|>][^\r\n]*(?:\r?\n|$))+)/gm,
+    needs: { words: ['authentication', 'users'] },
+    accept: (g) => /[^\s"'[\],\-]/.test(g.v ?? g.v1 ?? g.v2 ?? ''),
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Clash or mihomo subscription URL',
+    // A proxy provider's `url` (`proxy-providers:` → `NAME:` → `url: https://sub…/api/v1/client/
+    // subscribe?token=…`, `…/link/TOKEN?clash=1`): the subscription that hands out every proxy's
+    // credentials, its path and query after the host. Not a provider's `health-check` url, nor
+    // a rule provider's or a group's.
+    place: CLASH_CONFIG,
+    shape: CLASH_SHAPE,
+    pattern: /^(?<i>[ \t]+)url[ \t]*:[ \t]*["']?https?:\/\/[^/\s"'?#]+(?<v>[/?][^\s"'#]*[^\s"'#/])/gm,
+    needs: { words: ['proxy-providers'] },
+    accept: (_g, text, at, marks) => {
+      const top = marks.lastLineStartingWith(/[^\s#\-]/, at + 1)
+      return top >= 0 && text.startsWith('proxy-providers', top) && !clashParentIs(text, at, 'health-check')
+    },
+  },
   {
     id: 'credential-assignment',
     description: 'Asterisk password or PIN',
@@ -2108,6 +2167,42 @@ const SING_BOX_CONFIG = /(?:^|\/)etc\/sing-box\/(?:[^/]+\/)*[^/]+\.jsonc?$/
 const SING_BOX_SHAPE: Shape = {
   file: /\.jsonc?$/,
   holds: [/"(?:inbounds|outbounds|endpoints)"[ \t\r\n]*:[ \t\r\n]*\[/, /"type"[ \t\r\n]*:[ \t\r\n]*"(?:vless|vmess|trojan|shadowsocks|shadowtls|hysteria2?|tuic|naive|anytls|wireguard|tailscale|socks|mixed|http|ssh)"/],
+}
+/** Clash's, Clash.Meta's and mihomo's configs: *.yaml, *.yml below /etc/mihomo, /etc/clash, /etc/clash-meta, ~/.config/mihomo, ~/.config/clash… (session 35). */
+const CLASH_CONFIG = /(?:^|\/)(?:etc|\.config)\/(?:mihomo|clash|clash-meta|clash\.meta)\/(?:[^/]+\/)*[^/]+\.ya?ml$/
+/**
+ * A Clash or mihomo config kept elsewhere (/opt/clash, /root/mihomo, a container's volume, a
+ * subscription's downloaded file; session 35): a top-level `proxies`, `proxy-providers` or
+ * `listeners`, and `proxy-groups` or a proxy's `type` only these platforms name so (`ss`, `vmess`…).
+ */
+const CLASH_SHAPE: Shape = {
+  file: /\.ya?ml$/,
+  holds: [/^(?:proxies|proxy-providers|listeners)[ \t]*:/m, /^proxy-groups[ \t]*:|\btype[ \t]*:[ \t]*["']?(?:ss|ssr|vmess|vless|trojan|hysteria2?|tuic|wireguard|snell|socks5|anytls|mieru|shadowsocks)["']?[ \t]*(?:[,}#]|\r?$)/m],
+}
+/** An `obfs` that names a method, not a password: Hysteria 2's, SSR's, a plugin's. */
+const CLASH_OBFS_METHOD = /^(?:salamander|none|plain|tls|http|http_simple|http_post|random_head|tls1\.2_ticket_auth|tls1\.2_ticket_fastauth)$/i
+/** Whether a Clash key's value (CLASH rules) is a secret: not empty, `~` or `null`, nor an obfs method; a list with some item. */
+function isClashSecret(key: string | undefined, value: string | undefined): boolean {
+  const v = (value ?? '').trim()
+  if (v === '' || /^(?:~|null|""|''|\[[\s"',]*\])$/i.test(v)) return false
+  return key !== 'obfs' || !CLASH_OBFS_METHOD.test(v)
+}
+/**
+ * Whether the line the YAML line at `at` hangs from (the nearest above it indented less) is `name:`.
+ * At most 32 lines looked at (a provider's entry is a few): a bound, so a text of many urls stays linear.
+ */
+function clashParentIs(text: string, at: number, name: string): boolean {
+  const lineStart = text.lastIndexOf('\n', at) + 1
+  const indent = /^[ \t]*/.exec(text.slice(lineStart, lineStart + 256))?.[0].length ?? 0
+  let end = lineStart - 1
+  for (let n = 0; n < 32 && end > 0; n++) {
+    const start = text.lastIndexOf('\n', end - 1) + 1
+    const line = text.slice(start, Math.min(end, start + 256))
+    const own = /^[ \t]*/.exec(line)?.[0].length ?? 0
+    if (line.trim() !== '' && !line.trimStart().startsWith('#') && own < indent) return line.trimStart().startsWith(`${name}:`)
+    end = start - 1
+  }
+  return false
 }
 /** Mattermost's config.json anywhere (session 33): a *.json holding the three sections every one has. */
 const MATTERMOST_SHAPE: Shape = { file: /\.json$/, holds: [/"SqlSettings"[ \t\r\n]*:[ \t\r\n]*\{/, /"ServiceSettings"[ \t\r\n]*:[ \t\r\n]*\{/, /"TeamSettings"[ \t\r\n]*:[ \t\r\n]*\{/] }

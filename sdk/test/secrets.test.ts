@@ -1565,3 +1565,114 @@ describe('findSecrets: session 35, Redis AUTH where the line does not say Redis,
     for (const [path, text] of none) assert.deepEqual(await findSecrets(text, path === undefined ? {} : { path }), [], `${path}: ${text}`)
   })
 })
+
+describe('findSecrets: session 35, Clash, Clash.Meta and mihomo (their proxies, listeners and subscriptions, anywhere by their shape)', () => {
+  const hex = (seed: string, n: number) => fakeChars(seed, n, '0123456789abcdef')
+  const b64 = (seed: string, n: number) => fakeChars(seed, n, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')
+  const uuid = (s: string) => `${hex(`${s}a`, 8)}-${hex(`${s}b`, 4)}-4${hex(`${s}c`, 3)}-a${hex(`${s}d`, 3)}-${hex(`${s}e`, 12)}`
+  const U = uuid('s35-cl-1')
+  const U2 = uuid('s35-cl-2')
+  const W = fakeChars('s35-cl-w', 14)
+  const SID = hex('s35-cl-sid', 16)
+  const WG = `${b64('s35-cl-wg', 43)}=`
+  const PUB = `${b64('s35-cl-pub', 43)}=`
+  const TOK = hex('s35-cl-tok', 32)
+  const R = REDACTED
+  const client = (v: (x: string) => string) => `mixed-port: 7890
+mode: rule
+external-controller: 127.0.0.1:9090
+secret: ${v(fakeChars('s35-cl-sec', 12))}
+proxies:
+  - name: vless-reality
+    type: vless
+    server: 198.51.100.7
+    port: 443
+    uuid: ${v(U)}
+    flow: xtls-rprx-vision
+    reality-opts:
+      public-key: ${PUB}
+      short-id: ${v(SID)}
+  - name: hy1
+    type: hysteria
+    server: hy.example.net
+    auth-str: ${v('hy-auth-77')}
+    obfs: ${v('fuck me till the daylight')}
+  - name: hy2
+    type: hysteria2
+    server: hy2.example.net
+    password: ${v(W)}
+    obfs: salamander
+    obfs-password: ${v('cry_me_a_r1ver')}
+  - name: tuic
+    type: tuic
+    server: tuic.example.net
+    uuid: "${v(U2)}"
+    password: '${v(W)}'
+  - name: wg
+    type: wireguard
+    private-key: ${v(WG)}
+    public-key: ${PUB}
+  - {name: flow-vmess, server: f.example.net, port: 443, type: vmess, uuid: ${v(U)}, alterId: 0, cipher: auto}
+  - {name: flow-trojan, type: trojan, server: t.example.net, port: 443, password: "${v(W)}", udp: true}
+proxy-providers:
+  airport:
+    type: http
+    url: "https://sub.example.com${v(`/api/v1/client/subscribe?token=${TOK}`)}"
+    interval: 3600
+    health-check:
+      enable: true
+      url: https://www.gstatic.com/generate_204
+  panel:
+    type: http
+    url: https://panel.example.org${v(`/link/${TOK}?clash=1`)}
+rule-providers:
+  reject:
+    type: http
+    url: https://cdn.example.net/rules/reject.yaml
+proxy-groups:
+  - name: PROXY
+    type: url-test
+    proxies: [vless-reality, hy2]
+    url: https://cp.cloudflare.com/generate_204
+rules:
+  - MATCH,PROXY
+`
+  const server = (v: (x: string) => string) => `authentication:
+${v(`  - "bob:${W}"\n  - "carol:${W}x"\n`)}listeners:
+  - name: hy2-in
+    type: hysteria2
+    port: 10000
+    users:
+${v(`      bob: ${W}\n      carol: ${W}y\n`)}  - name: vless-in
+    type: vless
+    port: 443
+    users:
+      - username: dave
+        uuid: ${v(U2)}
+    reality-config:
+      private-key: ${v(WG)}
+      short-id: ${v(`["", "${SID}"]`)}
+`
+  const cases: Array<[string, string, (v: (x: string) => string) => string]> = [
+    ["mihomo's own config", '/etc/mihomo/config.yaml', client],
+    ["a user's Clash config", '/home/bob/.config/clash/config.yaml', client],
+    ['a config found by its shape in /opt', '/opt/clash/config.yaml', client],
+    ["a mihomo server's listeners found by its shape in /root", '/root/mihomo/server.yml', server],
+    ["a subscription's downloaded file, one line a proxy", '/srv/clash/proxy_providers/airport.yaml', (v) => `proxies:\n  - {name: a, server: f.example.net, port: 443, type: vmess, uuid: ${v(U)}, alterId: 0, cipher: auto}\n  - {name: b, server: g.example.net, port: 8388, type: ss, cipher: aes-256-gcm, password: '${v(W)}', udp: true}\n`],
+  ]
+  for (const [kind, path, text] of cases) {
+    it(`redacts ${kind}, and finds nothing in what it redacted`, async () => {
+      const redacted = await redactSecrets(text((x) => x), { path })
+      assert.equal(redacted, text(() => R))
+      assert.deepEqual(await findSecrets(redacted, { path }), [])
+    })
+  }
+  it("leaves alone what only looks like them: public keys, empty secrets, obfs methods, others' uuid and url", async () => {
+    const none: Array<[string, string]> = [
+      ['/etc/mihomo/config.yaml', `secret: ""\nproxies:\n  - name: a\n    type: hysteria2\n    obfs: salamander\n    reality-opts:\n      public-key: ${PUB}\n      short-id: ""\nproxy-groups:\n  - name: P\n    type: select\n    url: https://www.gstatic.com/generate_204\n`],
+      ['/opt/app/config.yaml', `listeners:\n  - type: http\n    port: 8080\nuuid: ${U}\nauth: ${W}\n`],
+      ['/srv/compose/docker-compose.yml', `services:\n  clash:\n    image: metacubex/mihomo\n    environment:\n      - UUID=${U}\n`],
+    ]
+    for (const [path, text] of none) assert.deepEqual(await findSecrets(text, { path }), [], `${path}: ${text}`)
+  })
+})
