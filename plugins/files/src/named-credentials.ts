@@ -76,6 +76,14 @@ export interface NamingRule {
   isConfig(path: string): boolean
   /** The path patterns a config's text names. */
   named(config: string, text: string): string[]
+  /**
+   * Files whose text is read in turn for the password files it points at (passwordFilesIn, session
+   * 35): a unit's EnvironmentFile= and the scripts its Exec lines run, a crontab's scripts. Paths
+   * without wildcards; at most MAX_FOLLOWED of them a collect, each at most MAX_FOLLOWED_BYTES.
+   */
+  follows?(config: string, text: string): string[]
+  /** The largest config of this rule read (a folder of scripts holds programs too: /usr/local/bin). */
+  readonly maxBytes?: number
 }
 
 /** hostapd's configs: /etc/hostapd/NAME.conf (one level). */
@@ -227,6 +235,75 @@ const resolved = (config: string, file: string) => posix.resolve(posix.dirname(c
 /** A value as the config writes it: quotes around it dropped. */
 const unquoted = (v: string) => v.replace(/^(["'])(.*)\1$/, '$2')
 
+/** The crontabs: the system's, its drop-ins, each user's (the cron provider mirrors those; the files they name are the files provider's). */
+const CRONTAB = '/etc/crontab'
+const CRONTAB_FOLDERS = ['/etc/cron.d', '/var/spool/cron/crontabs']
+/** Folders of scripts an administrator writes: run-parts' folders and /usr/local's. */
+const SCRIPT_FOLDERS = ['/etc/cron.hourly', '/etc/cron.daily', '/etc/cron.weekly', '/etc/cron.monthly', '/usr/local/bin', '/usr/local/sbin']
+/** The password-file rule's name. */
+export const PASSWORD_FILE_RULE = 'password file'
+/** The most files followed a collect (a unit's or crontab's scripts and environment files), and the most of each read. */
+const MAX_FOLLOWED = 256
+const MAX_FOLLOWED_BYTES = 256 * 1024
+/** The same bounds for a pushed twin's look (twinNamedCredentialFiles in secrets.ts). */
+export const FOLLOWED_LIMITS = { files: MAX_FOLLOWED, bytes: MAX_FOLLOWED_BYTES } as const
+/** Where a unit's or a crontab's scripts are followed from: not the packages' own folders (their programs are no administrator's). */
+const FOLLOWED_ROOTS = ['/etc/', '/opt/', '/srv/', '/root/', '/home/', '/usr/local/', '/var/lib/', '/data/']
+
+const PATH_WORD = String.raw`["']?(?<f>[/%][^\s"';|&)<>\`]*[^\s"';|&)<>\`/])`
+
+/** passwordFileWords' expressions (group `f`: the word). */
+const PASSWORD_FILE_PATTERNS: readonly RegExp[] = [
+  new RegExp(String.raw`(?:^|[^\w-])(?:(?:[A-Z][A-Z0-9_]*_)?(?:PASSWORD|PASSWD|PASS|PASSPHRASE|SECRET|TOKEN|CREDENTIALS?)_FILE|PGPASSFILE)[ \t]*=[ \t]*${PATH_WORD}`, 'g'),
+  new RegExp(String.raw`(?:^|[\s"'=])--(?:[a-z0-9]+-){0,3}(?:password|passwd|pass|passphrase|secret|token|credentials?)-?file(?:[ \t]*=[ \t]*|[ \t]+)${PATH_WORD}`, 'g'),
+  new RegExp(String.raw`(?:PASSWORD_COMMAND|PASSCOMMAND|--password-command|--passcommand)(?:[ \t]*=[ \t]*|[ \t]+)["']?(?:(?:cat|head|tail)(?:[ \t]+-[-\w=]+){0,3}[ \t]+|<[ \t]*)${PATH_WORD}`, 'g'),
+  new RegExp(String.raw`(?:^|[\s"'])-pass(?:in|out)?[ \t]+["']?file:${PATH_WORD}`, 'g'),
+  new RegExp(String.raw`\bsshpass\b[^\n|;&]{0,200}?[ \t]-f[ \t]*${PATH_WORD}`, 'g'),
+  new RegExp(String.raw`\bldap(?:search|add|modify|delete|passwd|compare|modrdn|whoami|exop|url)\b[^\n|;&]{0,200}?[ \t]-y[ \t]*${PATH_WORD}`, 'g'),
+]
+
+/**
+ * Session 35: the files a command line, an environment or a script points at as holding a password
+ * (or a passphrase, secret, token), whatever they are called; the file holds the password alone
+ * and says nothing to the detector (`/etc/restic/repo1`, a line of words). Words as written (a
+ * unit's may begin with a specifier):
+ * - an environment variable named so: restic's `RESTIC_PASSWORD_FILE=`, the `*_PASSWORD_FILE`,
+ *   `*_PASSPHRASE_FILE`, `*_SECRET_FILE`, `*_TOKEN_FILE`, `*_CREDENTIALS_FILE` of Docker's
+ *   convention (`POSTGRES_PASSWORD_FILE=`, `MYSQL_ROOT_PASSWORD_FILE=`), libpq's `PGPASSFILE=`;
+ * - a flag named so: restic's and rsync's `--password-file`, gpg's `--passphrase-file`, duplicity's
+ *   and others' `--…-secret-file`, `--token-file`, `--pass-file`, `--credentials-file`;
+ * - a password command that reads a file: restic's `RESTIC_PASSWORD_COMMAND` and
+ *   `--password-command`, borg's `BORG_PASSCOMMAND`, rclone's `--password-command`, their command
+ *   `cat FILE`, `head -n1 FILE`, `tail …`, `< FILE`;
+ * - openssl's `-pass`/`-passin`/`-passout file:FILE`, `sshpass -f FILE`, the OpenLDAP tools' `-y FILE`.
+ */
+export function passwordFileWords(text: string): string[] {
+  const out: string[] = []
+  // A comment's line says nothing (`# RESTIC_PASSWORD_FILE=/etc/restic/old`).
+  const lines = /^[ \t]*[#;]/m.test(text) ? text.replace(/^[ \t]*[#;][^\n]*/gm, '') : text
+  for (const pattern of PASSWORD_FILE_PATTERNS) for (const m of lines.matchAll(pattern)) if (m.groups?.f !== undefined) out.push(m.groups.f)
+  return out
+}
+
+/** passwordFileWords' absolute paths, as path patterns (a literal `*` held out as `?`). */
+export const passwordFilesIn = (text: string): string[] => passwordFileWords(text).filter((w) => w.startsWith('/')).map((w) => posix.normalize(w).replace(/\*/g, '?'))
+
+/** A script or file a unit or crontab names that is followed (passwordFilesIn): absolute, no wildcard, in FOLLOWED_ROOTS. */
+const followable = (path: string) => path.startsWith('/') && !/[*?[%$]/.test(path) && FOLLOWED_ROOTS.some((r) => path.startsWith(r))
+
+/** The absolute paths a crontab's lines name (its jobs' scripts), comments left out: followed for the password files they point at. */
+function crontabScripts(text: string): string[] {
+  const out: string[] = []
+  for (const line of text.split(/\r?\n/)) {
+    if (/^\s*(?:#|$)/.test(line)) continue
+    for (const m of line.matchAll(/(?:^|[\s"'=;&|(])(?<f>\/[^\s"';|&()<>`]+)/g)) {
+      const f = m.groups?.f
+      if (f !== undefined && followable(posix.normalize(f))) out.push(posix.normalize(f))
+    }
+  }
+  return out
+}
+
 export const NAMING_RULES: readonly NamingRule[] = [
   {
     rule: 'hostapd credential file',
@@ -328,7 +405,20 @@ export const NAMING_RULES: readonly NamingRule[] = [
       }
       // A kube-apiserver run by a unit (`ExecStart=… --token-auth-file=…`, session 31).
       out.push(...kubeAuthFiles(text))
+      // A password file its environment or command lines point at (`Environment=RESTIC_PASSWORD_FILE=…`, `--password-file …`, session 35).
+      for (const word of passwordFileWords(text)) out.push(...unitPaths(config, word))
       return out
+    },
+    // Its environment files and the scripts its Exec lines run (`ExecStart=/opt/backup/run.sh`, `/bin/sh /etc/restic/run`).
+    follows: (config, text) => {
+      const out: string[] = []
+      for (const m of text.matchAll(/^[ \t]*EnvironmentFile[ \t]*=[ \t]*(?<f>[^\r\n]*?)[ \t]*\r?$/gm)) {
+        for (const word of (m.groups?.f ?? '').split(/[ \t]+/)) out.push(...unitPaths(config, word))
+      }
+      for (const m of text.matchAll(/^[ \t]*Exec[A-Za-z]*[ \t]*=(?<c>[^\r\n]*)/gm)) {
+        for (const w of (m.groups?.c ?? '').matchAll(/(?:^|[\s"'=])[-@:+!|]*(?<f>[/%][^\s"';|&()<>`]+)/g)) out.push(...unitPaths(config, w.groups?.f ?? ''))
+      }
+      return out.filter(followable)
     },
   },
   {
@@ -386,6 +476,16 @@ export const NAMING_RULES: readonly NamingRule[] = [
       return out
     },
   },
+  {
+    // Session 35: the crontabs (/etc/crontab, /etc/cron.d, the users') and the administrator's
+    // scripts (run-parts' /etc/cron.*ly, /usr/local/bin and sbin): the password files their lines
+    // point at (passwordFilesIn); a crontab's scripts are followed too (crontabScripts).
+    rule: PASSWORD_FILE_RULE,
+    isConfig: (path) => path === CRONTAB || [...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS].some((folder) => inFolder(folder, path)),
+    named: (_config, text) => passwordFilesIn(text),
+    follows: (config, text) => (config === CRONTAB || CRONTAB_FOLDERS.some((folder) => inFolder(folder, config)) ? crontabScripts(text) : []),
+    maxBytes: MAX_FOLLOWED_BYTES,
+  },
 ]
 
 /** The rule whose configs include this machine path, if any. */
@@ -397,10 +497,10 @@ export const namingRuleOf = (path: string): NamingRule | undefined => NAMING_RUL
  * and a push's look at the twin (twinNamedCredentialFiles in secrets.ts).
  */
 export const NAMING_CONFIG_PLACES = {
-  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, SYSTEMD_USER, STUNNEL, ...KUBERNETES],
+  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, SYSTEMD_USER, STUNNEL, ...KUBERNETES, ...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS],
   /** Under each user's home (the selected users' on the machine, every account's of the twin's /etc/passwd). */
   homeFolders: [HOME_UNITS],
-  files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS],
+  files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS, CRONTAB],
   max: MAX_CONFIGS,
 } as const
 
@@ -463,6 +563,7 @@ async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir' 
   const out: MachineConfig[] = []
   for (const { path, at } of candidates) {
     const stat = await host.lstat(at).catch(() => undefined)
+    if (stat?.type === 'file' && stat.size > (namingRuleOf(path)?.maxBytes ?? Number.POSITIVE_INFINITY)) continue
     if (stat?.type === 'file') out.push(at === path ? { path, stat } : { path, stat, read: at })
     // A link where links are read through: the stat data of the file it leads to (a change there moves them).
     else if (stat?.type === 'symlink' && FOLLOWED.has(posix.dirname(path))) {
@@ -566,16 +667,42 @@ export async function namedCredentialFiles(host: Pick<HostPort, 'readTextIfExist
   const startedAt = Date.now()
   const configs = await machineConfigs(host, startedAt, homes, cache)
   if (configs.length === 0) return []
-  const read = async (): Promise<string[]> => {
+  const read = async (): Promise<{ named: string[]; follows: string[] }> => {
     const paths = new Set<string>()
+    const follows = new Set<string>()
     for (const { path, read: at } of configs) {
       const text = await readConfig(host, path, at)
-      if (text !== undefined) for (const p of namingRuleOf(path)?.named(path, text) ?? []) paths.add(p)
+      if (text === undefined) continue
+      const rule = namingRuleOf(path)
+      for (const p of rule?.named(path, text) ?? []) paths.add(p)
+      for (const p of rule?.follows?.(path, text) ?? []) follows.add(p)
     }
-    return [...paths]
+    return { named: [...paths], follows: [...follows] }
   }
   // Keyed by the rules' version: a config whose stat data did not move names more under newer rules (session 30: EnvironmentFile=).
-  const named = cache === undefined ? await read() : await cachedByFileStats(cache, `named-credential-files-v${SECRET_RULES_VERSION}`, configs, startedAt, read)
+  const found = cache === undefined ? await read() : await cachedByFileStats(cache, `named-credential-files-v${SECRET_RULES_VERSION}`, configs, startedAt, read)
+  const named = [...new Set([...found.named, ...(await followedPasswordFiles(host, found.follows, startedAt, cache))])]
   const linked = await namedThroughLinks(machineLooks(host), named, machineNames(host))
   return linked.length === 0 ? named : [...new Set([...named, ...linked])]
+}
+
+/**
+ * The password files (passwordFilesIn) the files the configs' rules follow point at (session 35: a
+ * unit's environment file saying `RESTIC_PASSWORD_FILE=…`, the script a unit or crontab runs):
+ * regular files only (no link followed), at most MAX_FOLLOWED, each at most MAX_FOLLOWED_BYTES;
+ * not read again while their stat data stays (cachedByFileStats).
+ */
+async function followedPasswordFiles(host: Pick<HostPort, 'readTextIfExists' | 'lstat'>, follows: readonly string[], startedAt: number, cache?: ProviderCache): Promise<string[]> {
+  const files: MachineConfig[] = []
+  for (const path of follows.slice(0, MAX_FOLLOWED)) {
+    const stat = await host.lstat(path).catch(() => undefined)
+    if (stat?.type === 'file' && stat.size <= MAX_FOLLOWED_BYTES) files.push({ path, stat })
+  }
+  if (files.length === 0) return []
+  const read = async (): Promise<string[]> => {
+    const paths = new Set<string>()
+    for (const { path } of files) for (const p of passwordFilesIn((await host.readTextIfExists(path).catch(() => undefined)) ?? '')) paths.add(p)
+    return [...paths]
+  }
+  return cache === undefined ? read() : cachedByFileStats(cache, `password-files-v${SECRET_RULES_VERSION}`, files, startedAt, read)
 }

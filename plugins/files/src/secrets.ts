@@ -3,7 +3,7 @@ import { posix } from 'node:path'
 import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, PathPatterns, type HostPort, type ProviderCache, type SecretPath, type TwinReader } from '@twinsync/sdk'
 import { partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH } from './state.js'
-import { homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, type LinkLook } from './named-credentials.js'
+import { FOLLOWED_LIMITS, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordFilesIn, PASSWORD_FILE_RULE, type LinkLook } from './named-credentials.js'
 import { parsePasswd } from './accounts.js'
 
 /**
@@ -501,6 +501,14 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
   configs.push(...paths.filter((p) => namingRuleOf(machinePathOf(p) ?? '') !== undefined).map((p) => ({ twinPath: p, config: machinePathOf(p) as string })))
   const byRule = new Map<string, Set<string>>()
   const seen = new Set<string>()
+  const follows = new Set<string>()
+  const add = async (rule: string, named: readonly string[]) => {
+    if (named.length === 0) return
+    const set = byRule.get(rule) ?? new Set<string>()
+    // A named file that is a link, or below a folder link, in the twin: where it leads is named too (session 33), a wildcard's paths too (session 34).
+    for (const p of [...named, ...(await namedThroughLinks(look, named, links.names))]) set.add(p)
+    byRule.set(rule, set)
+  }
   for (const { twinPath, config } of configs) {
     if (seen.has(`${twinPath}\0${config}`)) continue
     seen.add(`${twinPath}\0${config}`)
@@ -508,11 +516,13 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
     if (rule === undefined) continue
     const text = await twin.readText(twinPath).catch(() => undefined)
     const named = memoParse(`named\0${config}`, text, (t) => (t === undefined ? [] : rule.named(config, t)))
-    if (named.length === 0) continue
-    const set = byRule.get(rule.rule) ?? new Set<string>()
-    // A named file that is a link, or below a folder link, in the twin: where it leads is named too (session 33), a wildcard's paths too (session 34).
-    for (const p of [...named, ...(await namedThroughLinks(look, named, links.names))]) set.add(p)
-    byRule.set(rule.rule, set)
+    if (rule.follows !== undefined) for (const p of memoParse(`follows\0${config}`, text, (t) => (t === undefined ? [] : (rule.follows?.(config, t) ?? [])))) follows.add(p)
+    await add(rule.rule, named)
+  }
+  // The files the configs follow (session 35: a unit's environment file, a crontab's script), as the twin holds them: the password files they point at.
+  for (const path of [...follows].slice(0, FOLLOWED_LIMITS.files)) {
+    const text = await twin.readText(`filesystem${path}`).catch(() => undefined)
+    if (text !== undefined && text.length <= FOLLOWED_LIMITS.bytes) await add(PASSWORD_FILE_RULE, memoParse(`password-files\0${path}`, text, (t) => passwordFilesIn(t ?? '')))
   }
   return [...byRule].map(([rule, paths]) => ({ rule, paths: [...paths] }))
 }

@@ -620,3 +620,107 @@ describe('credential files other configs name (session 21)', () => {
     }
   })
 })
+
+/**
+ * Session 35: password files that backup tools and the like are pointed at, under any name, by a
+ * unit (its Environment=, its EnvironmentFile='s text, its command lines and the scripts they
+ * run), a crontab (its lines and the scripts they run) or an administrator's script.
+ */
+describe('password files a unit, a crontab or a script points at (session 35)', () => {
+  const base = () =>
+    new TargetRoot()
+      .file('/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nbob:x:1000:1000::/home/bob:/bin/bash\n')
+      .file('/etc/group', 'root:x:0:\nbob:x:1000:\n')
+      .file('/var/lib/dpkg/status', '')
+      .file('/var/lib/dpkg/diversions', '')
+  const words = 'correct horse battery staple'
+  const machine = () =>
+    base()
+      .file(
+        '/etc/systemd/system/restic-backup.service',
+        '[Service]\nType=oneshot\nEnvironment=RESTIC_REPOSITORY=/srv/restic RESTIC_PASSWORD_FILE=/etc/restic/repo1\nEnvironment="BORG_PASSCOMMAND=cat /root/.config/borg/pp"\n# Environment=RESTIC_PASSWORD_FILE=/etc/restic/old\nEnvironmentFile=/etc/restic/b2.env\nExecStart=/usr/bin/restic backup --password-file /etc/restic/repo2 /srv\nExecStartPost=/opt/backup/notify.sh\n',
+      )
+      .file('/etc/restic/b2.env', 'B2_ACCOUNT_ID=0012ab\nRESTIC_PASSWORD_COMMAND="head -n1 /srv/keys/b2"\n', { mode: 0o600 })
+      .file('/opt/backup/notify.sh', '#!/bin/sh\nrsync -a --password-file=/opt/backup/rsync.secret /srv/restic/ backup@nas::restic\n', { mode: 0o755 })
+      .file('/etc/cron.d/borg', 'SHELL=/bin/sh\n0 3 * * * root BORG_PASSCOMMAND="cat /etc/borg/passphrase" borg create /srv/borg::{now} /etc\n15 3 * * * root /srv/jobs/pg-dump.sh\n')
+      .file('/srv/jobs/pg-dump.sh', '#!/bin/sh\nexport PGPASSFILE=/srv/jobs/db.cred\npg_dumpall -h db > /srv/dump.sql\n', { mode: 0o755 })
+      .file('/etc/crontab', 'SHELL=/bin/sh\nPATH=/usr/local/sbin:/usr/local/bin:/sbin:/bin:/usr/sbin:/usr/bin\n30 4 * * * root sshpass -f /etc/nas/login scp /srv/dump.sql nas:\n')
+      .file('/var/spool/cron/crontabs/bob', '0 * * * * openssl enc -d -aes256 -pass file:/home/bob/.vault-key -in /home/bob/v.enc\n')
+      .file('/usr/local/sbin/offsite', `#!/bin/sh\ngpg --batch --passphrase-file /root/.offsite "$@"\nldapsearch -x -D cn=admin -y /etc/ldap/admin.pw -b dc=example\n`, { mode: 0o755 })
+      .file('/usr/local/bin/big-program', `\u007fELF${'x'.repeat(300 * 1024)} --password-file /etc/not/read\n`, { mode: 0o755 })
+      .file('/etc/restic/repo1', `${words}\n`, { mode: 0o644 })
+      .file('/etc/restic/repo2', `${words} two\n`, { mode: 0o644 })
+      .file('/root/.config/borg/pp', `${words} borg\n`, { mode: 0o600 })
+      .file('/srv/keys/b2', `${words} b2\n`, { mode: 0o644 })
+      .file('/opt/backup/rsync.secret', `${words} rsync\n`, { mode: 0o644 })
+      .file('/etc/borg/passphrase', `${words} cron\n`, { mode: 0o644 })
+      .file('/srv/jobs/db.cred', `db:5432:*:postgres:${words.replace(/ /g, '-')}\n`, { mode: 0o644 })
+      .file('/etc/nas/login', `${words} nas\n`, { mode: 0o644 })
+      .file('/etc/restic/excludes', '/srv/cache\n', { mode: 0o644 })
+  const named = [
+    '/etc/borg/passphrase',
+    '/etc/ldap/admin.pw',
+    '/etc/nas/login',
+    '/etc/restic/b2.env',
+    '/etc/restic/repo1',
+    '/etc/restic/repo2',
+    '/home/bob/.vault-key',
+    '/opt/backup/rsync.secret',
+    '/root/.config/borg/pp',
+    '/root/.offsite',
+    '/srv/jobs/db.cred',
+    '/srv/keys/b2',
+  ]
+
+  it('names what their environments, command lines and followed scripts point at; not a comment, a large program, a file they only read', async () => {
+    const root = machine()
+    try {
+      const cache = new MemoryCache()
+      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host, cache)).sort(), named)
+      // Again from the cache (nothing moved), and again when a followed script changes alone.
+      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host, cache)).sort(), named)
+      root.file('/srv/jobs/pg-dump.sh', '#!/bin/sh\nexport PGPASSFILE=/srv/jobs/other.cred\n', { mode: 0o755 })
+      await new Promise((r) => setTimeout(r, RACY_MS))
+      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host, cache)).sort(), [...named.filter((p) => p !== '/srv/jobs/db.cred'), '/srv/jobs/other.cred'].sort())
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('the files provider holds each one out, of no shape the detector knows, world-readable; the units, crontabs and scripts are mirrored', async () => {
+    const root = machine()
+    try {
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/opt', '/srv', '/root', '/usr/local'] }, cache: new MemoryCache() })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      for (const path of ['/etc/restic/repo1', '/etc/restic/repo2', '/root/.config/borg/pp', '/srv/keys/b2', '/opt/backup/rsync.secret', '/etc/borg/passphrase', '/srv/jobs/db.cred', '/etc/nas/login']) assert.equal(entry(path)?.secret, true, path)
+      for (const path of ['/etc/systemd/system/restic-backup.service', '/opt/backup/notify.sh', '/srv/jobs/pg-dump.sh', '/etc/cron.d/borg', '/usr/local/sbin/offsite', '/etc/restic/excludes']) assert.equal(entry(path)?.content, 'mirrored', path)
+      for (const d of documents) assert.ok(!String(d.content).includes(words), d.path)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('a pushed twin: a unit, a crontab and the scripts they run name the same files (the twin read, never the machine)', async () => {
+    const twinOnly = () => ({
+      ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
+      host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
+    })
+    const twin = new MemoryTwin([
+      { path: 'filesystem/etc/systemd/system/restic-backup.service', content: '[Service]\nEnvironment=RESTIC_PASSWORD_FILE=/etc/restic/repo1\nExecStartPost=/opt/backup/notify.sh\n' },
+      { path: 'filesystem/opt/backup/notify.sh', content: '#!/bin/sh\nrsync -a --password-file=/opt/backup/rsync.secret /srv/ nas::r\n' },
+      { path: 'filesystem/etc/cron.d/borg', content: '0 3 * * * root /srv/jobs/pg-dump.sh\n' },
+      { path: 'filesystem/srv/jobs/pg-dump.sh', content: 'export PGPASSFILE=/srv/jobs/db.cred\n' },
+      { path: 'filesystem/usr/local/sbin/offsite', content: 'gpg --passphrase-file /root/.offsite -c x\n' },
+    ])
+    const asked = ['filesystem/etc/restic/repo1', 'filesystem/opt/backup/rsync.secret', 'filesystem/srv/jobs/db.cred', 'filesystem/root/.offsite', 'filesystem/etc/restic/excludes']
+    const found = await new FilesProvider().secretPaths({ paths: asked, twin, ctx: twinOnly() })
+    assert.deepEqual(found.map((f) => [f.path, f.rule]), [
+      ['filesystem/etc/restic/repo1', 'systemd credential file'],
+      ['filesystem/opt/backup/rsync.secret', 'password file'],
+      ['filesystem/root/.offsite', 'password file'],
+      ['filesystem/srv/jobs/db.cred', 'password file'],
+    ])
+  })
+})
