@@ -1145,6 +1145,16 @@ const makeHandRules = (): readonly HandRule[] => [
     accept: (g) => isValue(g.v1 ?? g.v2),
   },
   {
+    id: 'credential-assignment',
+    description: 'SQL password',
+    // Session 35: MySQL's and MariaDB's `SET PASSWORD [FOR 'u'@'h'] = PASSWORD('…')` (and `= '…'`,
+    // `OLD_PASSWORD(…)`), as a script's `mysql -e`, a shell history or MariaDB's general query log
+    // writes it (MySQL's own log rewrites it; MariaDB's does not).
+    pattern: /\bSET[ \t]+PASSWORD\b(?:[ \t]+FOR[ \t]+[^=\n;]{1,200}?)?[ \t]*=[ \t]*(?:(?:OLD_)?PASSWORD[ \t]*\([ \t]*)?(?:\\?'(?<v1>[^'\n\\]+)\\?'|\\?"(?<v2>[^"\n\\]+)\\?")/gi,
+    needs: { words: ['password'], caseless: true, lines: true },
+    accept: (g) => isValue(g.v1 ?? g.v2),
+  },
+  {
     id: 'command-line-flag',
     description: 'password on a command line',
     // openssl's `-k PASSWORD` and `-pass pass:PASSWORD`, ncftp's `-p PASSWORD`.

@@ -1530,6 +1530,12 @@ describe('findSecrets: session 35, Redis AUTH where the line does not say Redis,
       (v) => `#!/bin/sh\nprintf '*2\\r\\n$4\\r\\nAUTH\\r\\n$18\\r\\n${v(Q)}\\r\\n*1\\r\\n$4\\r\\nPING\\r\\n' | nc -q1 cache 7000\nprintf '*3\\r\\n$4\\r\\nAUTH\\r\\n$3\\r\\n${v(`app\\r\\n$18\\r\\n${Q}`)}\\r\\n' | nc -q1 cache 7000\n`,
     ],
     [
+      "MySQL's and MariaDB's SET PASSWORD in a script, a history and MariaDB's general query log (the hunt)",
+      undefined,
+      (v) =>
+        `mysql -uroot -e "SET PASSWORD FOR 'app'@'%' = PASSWORD('${v(Q)}')"\nmysql -e "SET PASSWORD FOR 'ro'@'localhost' = '${v(Q)}';"\n241205  3:00:00\t   12 Query\tSET PASSWORD FOR \\'app\\'@\\'%\\' = PASSWORD(\\'${v(Q)}\\')\nSET PASSWORD = OLD_PASSWORD("${v(Q)}");\n`,
+    ],
+    [
       "pam_unix audit's authentication failure line (and sshd's PAM summary) for a name it said is no user",
       undefined,
       (v) =>

@@ -258,6 +258,7 @@ const PASSWORD_FILE_PATTERNS: readonly RegExp[] = [
   new RegExp(String.raw`(?:^|[\s"'=])--(?:[a-z0-9]+-){0,3}(?:password|passwd|pass|passphrase|secret|token|credentials?)-?file(?:[ \t]*=[ \t]*|[ \t]+)${PATH_WORD}`, 'g'),
   new RegExp(String.raw`(?:PASSWORD_COMMAND|PASSCOMMAND|--password-command|--passcommand)(?:[ \t]*=[ \t]*|[ \t]+)["']?(?:(?:cat|head|tail)(?:[ \t]+-[-\w=]+){0,3}[ \t]+|<[ \t]*)${PATH_WORD}`, 'g'),
   new RegExp(String.raw`(?:^|[\s"'])-pass(?:in|out)?[ \t]+["']?file:${PATH_WORD}`, 'g'),
+  new RegExp(String.raw`(?:^|[\s"'])--(?:askpass|auth-user-pass)[ \t]+${PATH_WORD}`, 'g'),
   new RegExp(String.raw`\bsshpass\b[^\n|;&]{0,200}?[ \t]-f[ \t]*${PATH_WORD}`, 'g'),
   new RegExp(String.raw`\bldap(?:search|add|modify|delete|passwd|compare|modrdn|whoami|exop|url)\b[^\n|;&]{0,200}?[ \t]-y[ \t]*${PATH_WORD}`, 'g'),
 ]
@@ -275,7 +276,9 @@ const PASSWORD_FILE_PATTERNS: readonly RegExp[] = [
  * - a password command that reads a file: restic's `RESTIC_PASSWORD_COMMAND` and
  *   `--password-command`, borg's `BORG_PASSCOMMAND`, rclone's `--password-command`, their command
  *   `cat FILE`, `head -n1 FILE`, `tail …`, `< FILE`;
- * - openssl's `-pass`/`-passin`/`-passout file:FILE`, `sshpass -f FILE`, the OpenLDAP tools' `-y FILE`.
+ * - openssl's `-pass`/`-passin`/`-passout file:FILE`, `sshpass -f FILE`, the OpenLDAP tools' `-y FILE`,
+ *   OpenVPN's `--askpass FILE` and `--auth-user-pass FILE` on a command line (its configs' own
+ *   `askpass`/`auth-user-pass` are the OpenVPN rule's, secrets.ts).
  */
 export function passwordFileWords(text: string): string[] {
   const out: string[] = []

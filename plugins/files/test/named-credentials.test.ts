@@ -657,10 +657,13 @@ describe('password files a unit, a crontab or a script points at (session 35)', 
       .file('/srv/jobs/db.cred', `db:5432:*:postgres:${words.replace(/ /g, '-')}\n`, { mode: 0o644 })
       .file('/etc/nas/login', `${words} nas\n`, { mode: 0o644 })
       .file('/etc/restic/excludes', '/srv/cache\n', { mode: 0o644 })
+      .file('/etc/systemd/system/vpn-corp.service', '[Service]\nExecStart=/usr/sbin/openvpn --config /etc/openvpn/corp.conf --askpass /etc/openvpn/corp.unlock --auth-user-pass /etc/openvpn/corp.login\n')
   const named = [
     '/etc/borg/passphrase',
     '/etc/ldap/admin.pw',
     '/etc/nas/login',
+    '/etc/openvpn/corp.login',
+    '/etc/openvpn/corp.unlock',
     '/etc/restic/b2.env',
     '/etc/restic/repo1',
     '/etc/restic/repo2',
