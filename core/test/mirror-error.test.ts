@@ -23,4 +23,18 @@ describe('mirrorError: what git said about the mirror, as a code a person can ac
     assert.equal(code(rejected), 'REMOTE_REJECTED')
     assert.equal(code(`fatal: unable to access '${URL}/': Failed to connect to 127.0.0.1 port 40301: Connection refused`), 'REMOTE_UNREACHABLE')
   })
+
+  // Session 35's push sweep: a push whose git could not start was REMOTE_FAILED with no next step.
+  it('every failure has a next step, REMOTE_FAILED too: the snapshots stay here, and what to run once it is fixed', () => {
+    for (const output of [`fatal: unable to access '${URL}/': The requested URL returned error: 403`, 'fatal: Could not resolve host: example.invalid', '! [rejected] main -> main (fetch first)', 'Error: spawn git EIO', 'remote: fatal: pack exceeds maximum allowed size']) {
+      for (const what of ['push', 'fetch']) {
+        const error = mirrorError({ ok: false, output }, what, URL)
+        assert.ok((error.nextStep ?? '') !== '', `${error.code} (${what}): ${output}`)
+      }
+    }
+    const failed = mirrorError({ ok: false, output: 'Error: spawn git EIO' }, 'push', URL)
+    assert.equal(failed.code, 'REMOTE_FAILED')
+    assert.match(failed.nextStep ?? '', /`twinsync push --retry`/)
+    assert.match(mirrorError({ ok: false, output: 'Error: spawn git EIO' }, 'fetch', URL).nextStep ?? '', /`twinsync pull` again/)
+  })
 })

@@ -76,5 +76,9 @@ export function mirrorError(result: GitRunResult, what: string, url: string): Tw
       details: { url, git: detail },
     })
   }
-  return new TwinSyncError('REMOTE_FAILED', `git failed with the mirror ${url} (${what}): ${detail}`, { details: { url, git: detail } })
+  // Anything else (git could not start, the mirror's side failed): the snapshots stay here all the same.
+  return new TwinSyncError('REMOTE_FAILED', `git failed with the mirror ${url} (${what}): ${detail}`, {
+    nextStep: `What git said is in the message; \`twinsync github test\` checks the mirror (any git remote too). Nothing here was lost: ${what === 'fetch' ? 'run `twinsync pull` again' : 'the snapshots stay in the twin and `twinsync push --retry` sends them'} once it is fixed.`,
+    details: { url, git: detail },
+  })
 }
