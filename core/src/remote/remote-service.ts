@@ -470,8 +470,14 @@ function refusePublic(isPrivate: boolean, name: string): void {
   }
 }
 
-/** A ref under DIVERGED_REFS on `commit`, named by the time (a second's clash gets a number). */
+/**
+ * A ref under DIVERGED_REFS on `commit`, named by the time (a second's clash gets a number). One
+ * already there on `commit` is that ref: a take killed or failed after making it, taken again,
+ * names the ref that holds the history (session 35's sweep: each rerun added one more).
+ */
 async function keepDivergedHistory(dir: string, commit: string): Promise<string> {
+  const held = (await runGit(dir, ['for-each-ref', '--points-at', commit, '--format=%(refname)', DIVERGED_REFS])).split('\n').filter(Boolean)
+  if (held[0] !== undefined) return held[0]
   const stamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '')
   for (let n = 1; ; n++) {
     const ref = `${DIVERGED_REFS}${stamp}${n === 1 ? '' : `-${n}`}`

@@ -115,6 +115,11 @@ export function killAt(at: number | ((call: string) => boolean), mode: 'kill' | 
   }
 }
 
+/** A step's call as a person reads it: git's child without the `-c` settings and `-C` folder every one of them carries. */
+export function shortCall(call: string): string {
+  return call.replace(/ -c \S+/g, '').replace(/ -C \S+/g, '')
+}
+
 /**
  * The stopped run is gone before the next one starts (it is the test's own process, which lives
  * on): what names its run — in the twin the twin lock, the ref locks' record, temp files named by
