@@ -224,7 +224,8 @@ export function renderPull(p: PullOutcome): string[] {
 /** One line for a push after a snapshot or an apply; a failure is a warning, not an error. */
 export function renderPush(p: PushOutcome | undefined): string[] {
   if (p === undefined || p.status === 'not-configured') return []
-  const audit = [...renderMirrorSecrets(p.url, p.mirrorSecrets), ...(p.mirrorHead === undefined ? [] : [`warning: [${p.mirrorHead.code}] ${terminalText(p.mirrorHead.message)}`, `  ${terminalText(p.mirrorHead.nextStep)}`])]
+  const warn = (w: { code: string; message: string; nextStep: string } | undefined) => (w === undefined ? [] : [`warning: [${w.code}] ${terminalText(w.message)}`, `  ${terminalText(w.nextStep)}`])
+  const audit = [...renderMirrorSecrets(p.url, p.mirrorSecrets), ...warn(p.mirrorHead), ...warn(p.auditNotKept)]
   if (p.status === 'pushed') return [`Pushed ${p.pushed} snapshot(s) to ${p.url}.`, ...audit]
   if (p.status === 'up-to-date') return [`The mirror ${p.url} is up to date.`, ...audit]
   return [`warning: not pushed to ${p.url}: [${p.error?.code}] ${terminalText(p.error?.message ?? '')}`, `  The snapshot is safe in the local twin. ${terminalText(p.error?.nextStep ?? 'Run `twinsync push --retry` later.')}`, ...audit]

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { SECRET_RULES_VERSION, stableStringify, writeFileAtomic } from '@twinsync/sdk/light'
 import { revParseCommit, runGit, tryGit } from '../twin/git.js'
 import { scanPushForSecrets, type PushSecretFinding, type SecretPathAsker } from './secret-scan.js'
@@ -85,6 +85,39 @@ export function readMirrorAudit(twinDir: string, url: string, config?: string): 
 
 export async function writeMirrorAudit(twinDir: string, audit: MirrorAudit): Promise<void> {
   await writeFileAtomic(auditPath(twinDir), stableStringify(audit), { mode: 0o600 })
+}
+
+/** What a push says when its audit could not be kept (keepMirrorAudit). */
+export interface MirrorAuditWarning {
+  code: 'MIRROR_AUDIT_NOT_KEPT'
+  message: string
+  nextStep: string
+}
+
+/**
+ * Keep the audit after a push (sent or refused). The file only saves the next push a look: the
+ * audit kept before stays (atomic write), and the next push looks again from its head at what
+ * the mirror's branch gained, findings and all. So a write the twin's disk refuses (full, read
+ * only, an I/O error) is said as a warning beside the push's own outcome, never in its place:
+ * session 35's push sweep found it thrown past the outcome, a push that had reached the mirror
+ * (or one refused for a secret, SECRET_IN_PUSH) said as a bug in TwinSync, or as DISK_FULL.
+ */
+export async function keepMirrorAudit(twinDir: string, audit: MirrorAudit): Promise<MirrorAuditWarning | undefined> {
+  try {
+    await writeMirrorAudit(twinDir, audit)
+    return undefined
+  } catch (error) {
+    const cause = (error as NodeJS.ErrnoException)?.code ?? (error as Error)?.message ?? String(error)
+    const path = auditPath(twinDir)
+    return {
+      code: 'MIRROR_AUDIT_NOT_KEPT',
+      message: `The look at what the mirror holds could not be kept in ${path} (${cause}); the push's outcome above stands, and the next push looks again`,
+      nextStep:
+        cause === 'ENOSPC' || cause === 'EDQUOT'
+          ? `Free some space (\`df -h ${twinDir}\`); nothing else is needed.`
+          : `Check that ${dirname(path)} can be written (\`ls -ld ${dirname(path)}\`, \`df -h ${twinDir}\`); nothing else is needed.`,
+    }
+  }
 }
 
 /**

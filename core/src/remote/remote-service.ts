@@ -20,7 +20,7 @@ import { ProviderContexts } from '../providers/provider-contexts.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { callProvider } from '../providers/provider-call.js'
-import { afterPush, auditMirror, configKey, readMirrorAudit, writeMirrorAudit, type MirrorAudit } from './mirror-audit.js'
+import { afterPush, auditMirror, configKey, keepMirrorAudit, readMirrorAudit, type MirrorAudit, type MirrorAuditWarning } from './mirror-audit.js'
 import { checkRemoteUrl } from './remote-url.js'
 import { settleMirrorHead, type MirrorHeadWarning } from './mirror-head.js'
 import { twinKey } from '../plan/plan-seal.js'
@@ -52,6 +52,8 @@ export interface PushOutcome {
   mirrorSecrets?: PushSecretFinding[]
   /** After the push that made the mirror's branch: its HEAD names a branch it does not have (mirror-head.ts). */
   mirrorHead?: MirrorHeadWarning
+  /** The audit of the mirror could not be kept on the twin's disk (keepMirrorAudit): said beside the outcome, which stands. */
+  auditNotKept?: MirrorAuditWarning
 }
 
 export interface PullOutcome {
@@ -217,20 +219,28 @@ export class RemoteService {
       const r = await runGitWithToken(this.twin.dir, ['push', '--porcelain', REMOTE_NAME, branch, 'refs/tags/*:refs/tags/*'], token)
       if (!r.ok) throw mirrorError(r, 'push', settings.url)
       audit = await afterPush(this.twin.dir, audit, MIRROR_REF)
-      await writeMirrorAudit(this.twin.dir, audit)
+      const auditNotKept = await keepMirrorAudit(this.twin.dir, audit)
       // The push that made the mirror's branch (git's porcelain line for it says "[new branch]").
       const made = new RegExp(`^\\*\\trefs/heads/${MIRROR_BRANCH}:refs/heads/${MIRROR_BRANCH}\\t\\[new branch\\]$`, 'm').test(r.output)
       const mirrorHead = made ? await settleMirrorHead(this.twin.dir, settings.url, token) : undefined
-      return { status: pending === 0 ? 'up-to-date' : 'pushed', pushed: pending, url: settings.url, ...withMirrorSecrets(audit), ...(mirrorHead === undefined ? {} : { mirrorHead }) }
+      return {
+        status: pending === 0 ? 'up-to-date' : 'pushed',
+        pushed: pending,
+        url: settings.url,
+        ...withMirrorSecrets(audit),
+        ...(mirrorHead === undefined ? {} : { mirrorHead }),
+        ...(auditNotKept === undefined ? {} : { auditNotKept }),
+      }
     } catch (error) {
       if (!(error instanceof TwinSyncError)) throw error
-      if (audit !== undefined) await writeMirrorAudit(this.twin.dir, audit)
+      const auditNotKept = audit === undefined ? undefined : await keepMirrorAudit(this.twin.dir, audit)
       return {
         status: 'failed',
         pushed: 0,
         url: settings.url,
         error: { code: error.code, message: error.message, ...(error.nextStep === undefined ? {} : { nextStep: error.nextStep }) },
         ...withMirrorSecrets(audit),
+        ...(auditNotKept === undefined ? {} : { auditNotKept }),
       }
     }
   }
