@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
-import { MAX_TWIN_FILE_BYTES, readTwinFile, twinFileEquals } from '../src/twin/twin-files.js'
+import { MAX_TWIN_FILE_BYTES, isTwinFile, readTwinFile, readTwinFileSync, twinFileEquals, twinFileSizeSync } from '../src/twin/twin-files.js'
 
 // The compare-and-swap of an apply's promotion (IntentService.putUnlessSaved) asks whether a
 // working file is still the bytes it read. Session 33: it read the file whole, and a document over
@@ -29,7 +29,7 @@ describe('twinFileEquals: a twin file compared without reading it whole', () => 
     assert.equal(twinFileEquals(dir, 'filesystem/etc/big', undefined), false)
   })
 
-  it('small files, a view into a larger buffer, an empty file, none, a folder, a FIFO (no hang)', () => {
+  it('small files, a view into a larger buffer, an empty file, none, a folder, a FIFO (refused, never opened)', () => {
     writeFileSync(join(dir, 'filesystem/etc/motd'), 'hello\n')
     const pool = Buffer.from('xxhello\nyy')
     assert.equal(twinFileEquals(dir, 'filesystem/etc/motd', pool.subarray(2, 8)), true)
@@ -42,7 +42,10 @@ describe('twinFileEquals: a twin file compared without reading it whole', () => 
     assert.equal(twinFileEquals(dir, 'filesystem/none/motd', undefined), true)
     assert.equal(twinFileEquals(dir, 'filesystem/etc', undefined), true, 'a folder is no regular file')
     execFileSync('mkfifo', [join(dir, 'filesystem/etc/fifo')])
-    assert.equal(twinFileEquals(dir, 'filesystem/etc/fifo', Buffer.from('x')), false)
+    // Refused as a read refuses it (TWIN_NOT_REGULAR): putUnlessSaved's savedOf leaves it unread, neither written over nor a save.
+    for (const expected of [Buffer.from('x'), undefined]) {
+      assert.throws(() => twinFileEquals(dir, 'filesystem/etc/fifo', expected), (e: unknown) => isTwinSyncError(e) && e.code === 'TWIN_NOT_REGULAR')
+    }
   })
 
   it('refuses a symlink on the way (TWIN_SYMLINK), as a read does', () => {
@@ -53,5 +56,41 @@ describe('twinFileEquals: a twin file compared without reading it whole', () => 
     for (const path of ['filesystem/linked/motd', 'filesystem/etc/link']) {
       assert.throws(() => twinFileEquals(dir, path, Buffer.from('hello\n')), (e: unknown) => isTwinSyncError(e) && e.code === 'TWIN_SYMLINK', path)
     }
+  })
+})
+
+// Session 35: a FIFO, socket or device at a twin path read as absent (readTwinFileSync opened it
+// O_NONBLOCK, fstat said "no file": undefined), so `plan` planned deleting the machine's file.
+// Now every reader here refuses it, from lstat, before anything opens it; a folder is still absent.
+describe('twin reads refuse a FIFO, socket or device (TWIN_NOT_REGULAR), from lstat', () => {
+  let dir: string
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'twinsync-special-'))
+    mkdirSync(join(dir, 'filesystem/etc/folder'), { recursive: true })
+    execFileSync('mkfifo', [join(dir, 'filesystem/etc/fifo')])
+    execFileSync('mknod', [join(dir, 'filesystem/etc/null'), 'c', '1', '3'])
+    execFileSync('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', join(dir, 'filesystem/etc/socket')])
+    writeFileSync(join(dir, 'twin.json'), '{}\n')
+  })
+  after(() => rmSync(dir, { recursive: true, force: true }))
+
+  for (const [name, words] of [['fifo', 'a FIFO (named pipe)'], ['null', 'a character device'], ['socket', 'a socket']] as const) {
+    it(`${name}: read, size and isTwinFile refuse it, naming it and an rm`, async () => {
+      const path = `filesystem/etc/${name}`
+      const refused = (e: unknown) =>
+        isTwinSyncError(e) && e.code === 'TWIN_NOT_REGULAR' && (e.details as { path: string }).path === path && e.message.includes(words) && (e.nextStep ?? '').includes(`rm ${join(dir, path)}`)
+      assert.throws(() => readTwinFileSync(dir, path), refused)
+      await assert.rejects(readTwinFile(dir, path), refused)
+      assert.throws(() => twinFileSizeSync(dir, path), refused)
+      await assert.rejects(isTwinFile(dir, path), refused)
+    })
+  }
+
+  it('a folder is still no document (undefined), a regular file is read', async () => {
+    assert.equal(readTwinFileSync(dir, 'filesystem/etc/folder'), undefined)
+    assert.equal(twinFileSizeSync(dir, 'filesystem/etc/folder'), undefined)
+    assert.equal(await isTwinFile(dir, 'filesystem/etc/folder'), false)
+    assert.equal(readTwinFileSync(dir, 'twin.json')?.toString(), '{}\n')
+    assert.equal(twinFileSizeSync(dir, 'twin.json'), 3)
   })
 })

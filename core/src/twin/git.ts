@@ -35,7 +35,7 @@ import { indexFlagsOf, indexIdentity, notePlainIndex } from './index-flags.js'
 import { readHead } from './quick-status.js'
 import { isOwnStaleLock } from './ref-lock-record.js'
 import { isStaleGitLock } from './stale-git-lock.js'
-import { removeTwinFile } from './twin-files.js'
+import { refuseNotRegular, removeTwinFile } from './twin-files.js'
 
 /** The id git gives the empty tree: the "before" of a twin's first commit. */
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
@@ -88,6 +88,15 @@ export function gitError(dir: string, args: readonly string[], message: string, 
     .filter((l) => l.length > 0 && !/^\s*at /.test(l) && !l.startsWith('hint:'))
   const first = said.find((l) => /^(fatal|error):/.test(l)) ?? said[0] ?? 'no message'
   const details = { repo: dir, command: ['git', ...args].join(' '), git: said.slice(0, 10).join('\n') }
+  // `git add` of a FIFO, socket or device at a tracked twin path: the twin's refusal (twin-files.ts), checked on the disk.
+  const special = /^error: (.+): can only add regular files, symbolic links or git-directories$/m.exec(message)?.[1]
+  if (special !== undefined) {
+    try {
+      refuseNotRegular(dir, special)
+    } catch (error) {
+      if (isTwinSyncError(error)) return error
+    }
+  }
   if (DAMAGED.test(message)) {
     return new TwinSyncError('REPO_DAMAGED', `The twin repository ${dir} is damaged: ${first}`, {
       nextStep: `Check it with \`git -C ${dir} fsck\`. Restore it from the mirror (\`git clone\` it to a new --repo) or from a backup; the machine itself is untouched.`,

@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, rmdirSync } from 'node:fs'
+import { closeSync, constants, lstatSync, openSync, readdirSync, readSync, rmdirSync, type Stats } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { lstat, mkdir, open, rename, rm, symlink, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -56,6 +56,33 @@ export function twinSymlinkError(path: string, dir: string): TwinSyncError {
   })
 }
 
+/** What lstat found at a path that is neither a regular file, a symlink nor a folder, in words. */
+function otherKind(s: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+  return s.isFIFO() ? 'a FIFO (named pipe)' : s.isSocket() ? 'a socket' : s.isCharacterDevice() ? 'a character device' : s.isBlockDevice() ? 'a block device' : 'a special file'
+}
+
+/**
+ * TWIN_NOT_REGULAR: a FIFO, socket or device node at a twin path (put there by hand: git cannot
+ * carry one). It is no document, and it is not a deleted one either: read as absent, `plan` would
+ * plan deleting the machine's file while `status` and `snapshot` failed in `git add`. The one
+ * refusal for every way TwinSync reads the working twin: its own reads (readTwinFileSync and the
+ * others here, which lstat first and never open one: a FIFO could block, a device's open act),
+ * the working twin's look (TwinRepository.dirtyPaths: git lists such a file at a tracked path as
+ * modified) and git's `add` (gitError).
+ */
+export function twinNotRegularError(path: string, dir: string, what = 'not a regular file'): TwinSyncError {
+  return new TwinSyncError('TWIN_NOT_REGULAR', `${path} in the twin is ${what}, not a regular file; a twin document is a regular file, and TwinSync neither reads it nor takes it for a deleted document`, {
+    nextStep: `Remove it (\`rm ${quoteArg(join(dir, path))}\`), then run the command again; \`git -C ${quoteArg(dir)} checkout -- ${quoteArg(path)}\` then puts back the document the twin's last commit holds.`,
+    details: { path },
+  })
+}
+
+/** TWIN_NOT_REGULAR when the twin path (whose folders are real ones) holds a FIFO, socket or device; a symlink, folder or file is not refused here. */
+export function refuseNotRegular(dir: string, path: string): void {
+  const s = lstatSync(join(dir, path), { throwIfNoEntry: false })
+  if (s !== undefined && !s.isFile() && !s.isDirectory() && !s.isSymbolicLink()) throw twinNotRegularError(path, dir, otherKind(s))
+}
+
 type Kind = 'file' | 'directory' | 'symlink' | 'other' | 'missing'
 
 /*
@@ -105,8 +132,23 @@ function checkAncestors(dir: string, parts: string[], checked?: CheckedFolders):
 }
 
 /**
- * The twin file opened to read, never through a link at its own name (READ_FLAGS): undefined when
- * nothing is there (or no file: a folder, a FIFO); TWIN_SYMLINK for a link. Its folders are checked first (checkAncestors).
+ * What is at a twin path (its folders checked first: checkAncestors), from lstat, before anything
+ * is opened: undefined when nothing or a folder is there; TWIN_SYMLINK for a link;
+ * TWIN_NOT_REGULAR for a FIFO, socket or device (never opened: a FIFO's open could wait, a
+ * device's open acts). Speed: this lstat took the place of the fstat after the open (its size is
+ * the one read), so a read costs the system calls it did (lstat, open, read, close).
+ */
+function regularFile(dir: string, path: string): Stats | undefined {
+  const s = lstatSync(join(dir, path), { throwIfNoEntry: false })
+  if (s === undefined || s.isDirectory()) return undefined
+  if (s.isSymbolicLink()) throw twinSymlinkError(path, dir)
+  if (!s.isFile()) throw twinNotRegularError(path, dir, otherKind(s))
+  return s
+}
+
+/**
+ * The twin file (regularFile found a regular one) opened to read, never through a link at its own
+ * name (READ_FLAGS): undefined when it is gone meanwhile; TWIN_SYMLINK for a link.
  */
 function openTwinFile(dir: string, path: string): number | undefined {
   try {
@@ -119,7 +161,7 @@ function openTwinFile(dir: string, path: string): number | undefined {
   }
 }
 
-/** The file's bytes, undefined when the twin has no regular file there; TWIN_SYMLINK for a link. */
+/** The file's bytes, undefined when the twin has nothing (or a folder) there; TWIN_SYMLINK for a link, TWIN_NOT_REGULAR for a FIFO, socket or device. */
 export async function readTwinFile(dir: string, path: string, checked?: CheckedFolders): Promise<Buffer | undefined> {
   return readTwinFileSync(dir, path, checked)
 }
@@ -132,17 +174,17 @@ export function readTwinFileSync(dir: string, path: string, checked?: CheckedFol
   // twin's 19,500 documents, each a string built and looked up for every folder above it).
   const slash = path.lastIndexOf('/')
   if (!(slash > 0 && checked?.has(path.slice(0, slash)) === true) && checkAncestors(dir, parts, checked) === 'missing') return undefined
+  const s = regularFile(dir, path)
+  if (s === undefined) return undefined
+  if (s.size > MAX_TWIN_FILE_BYTES) {
+    throw new TwinSyncError('TWIN_FILE_TOO_LARGE', `${path} in the twin is ${s.size} bytes; twin documents are at most ${MAX_TWIN_FILE_BYTES}`, {
+      nextStep: `Remove it from the twin (\`${gitRm(dir, path)}\`).`,
+      details: { path, size: s.size },
+    })
+  }
   const fd = openTwinFile(dir, path)
   if (fd === undefined) return undefined
   try {
-    const s = fstatSync(fd)
-    if (!s.isFile()) return undefined
-    if (s.size > MAX_TWIN_FILE_BYTES) {
-      throw new TwinSyncError('TWIN_FILE_TOO_LARGE', `${path} in the twin is ${s.size} bytes; twin documents are at most ${MAX_TWIN_FILE_BYTES}`, {
-        nextStep: `Remove it from the twin (\`${gitRm(dir, path)}\`).`,
-        details: { path, size: s.size },
-      })
-    }
     return readSize(fd, s.size)
   } finally {
     closeSync(fd)
@@ -151,15 +193,13 @@ export function readTwinFileSync(dir: string, path: string, checked?: CheckedFol
 
 /**
  * The size of the regular file at a twin path, from lstat alone (never opened, never read), or
- * undefined when the twin has no regular file there; TWIN_SYMLINK for a symlink, as a read would
- * say. For a caller that must not read an oversized document into memory (TwinReader.sizeOf).
+ * undefined when the twin has no regular file there; TWIN_SYMLINK for a symlink, TWIN_NOT_REGULAR
+ * for a FIFO, socket or device, as a read would say. For a caller that must not read an oversized document into memory (TwinReader.sizeOf).
  */
 export function twinFileSizeSync(dir: string, path: string, checked?: CheckedFolders): number | undefined {
   const parts = twinPathParts(path)
   if (checkAncestors(dir, parts, checked) === 'missing') return undefined
-  const s = lstatSync(join(dir, path), { throwIfNoEntry: false })
-  if (s?.isSymbolicLink() === true) throw twinSymlinkError(path, dir)
-  return s?.isFile() === true ? s.size : undefined
+  return regularFile(dir, path)?.size
 }
 
 /**
@@ -168,17 +208,17 @@ export function twinFileSizeSync(dir: string, path: string, checked?: CheckedFol
  * without a read, so a document over MAX_TWIN_FILE_BYTES is compared, not refused. For a
  * compare-and-swap (IntentService.putUnlessSaved): session 33, a person's save over the limit
  * was taken for a file that cannot be read ("not kept pending") instead of for a save.
- * TWIN_SYMLINK for a symlink on the way, as a read says.
+ * TWIN_SYMLINK for a symlink on the way, TWIN_NOT_REGULAR for a FIFO, socket or device, as a read says.
  */
 export function twinFileEquals(dir: string, path: string, expected: Uint8Array | undefined): boolean {
   const parts = twinPathParts(path)
   if (checkAncestors(dir, parts) === 'missing') return expected === undefined
+  const s = regularFile(dir, path)
+  if (s === undefined) return expected === undefined
+  if (expected === undefined || s.size !== expected.byteLength) return false
   const fd = openTwinFile(dir, path)
-  if (fd === undefined) return expected === undefined
+  if (fd === undefined) return false
   try {
-    const s = fstatSync(fd)
-    if (!s.isFile()) return expected === undefined
-    if (expected === undefined || s.size !== expected.byteLength) return false
     const want = Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength)
     const chunk = Buffer.allocUnsafe(Math.max(1, Math.min(s.size, COMPARE_CHUNK_BYTES)))
     let at = 0
@@ -187,7 +227,7 @@ export function twinFileEquals(dir: string, path: string, expected: Uint8Array |
       if (got === 0 || !chunk.subarray(0, got).equals(want.subarray(at, at + got))) return false
       at += got
     }
-    // Grown since fstat: not the bytes expected.
+    // Grown since lstat: not the bytes expected.
     return readSync(fd, chunk, 0, 1, null) === 0
   } finally {
     closeSync(fd)
@@ -198,7 +238,7 @@ export function twinFileEquals(dir: string, path: string, expected: Uint8Array |
 const COMPARE_CHUNK_BYTES = 1024 * 1024
 
 /**
- * The `size` bytes fstat gave, read into a buffer of that size: not a second fstat, as
+ * The `size` bytes lstat gave (regularFile), read into a buffer of that size: not an fstat, as
  * readFileSync(fd) makes (session 8: a `plan` or `status` of the services root reads about 225
  * documents; its `statx` calls 2,646 → 2,424, all its system calls 6,530 → 6,139 with the rows of
  * collected-texts.ts and MadeDocuments). A file that shrank meanwhile gives what it has; one that
@@ -400,13 +440,11 @@ export function listIndexed(entries: ReadonlyMap<string, { mode: string }>, dir:
   return [...entries.keys()].filter((p) => p.startsWith(under)).sort(byCodePoint)
 }
 
-/** Is there a regular file at the path? A symlink there (or above it) is TWIN_SYMLINK. */
+/** Is there a regular file at the path? A symlink there (or above it) is TWIN_SYMLINK, a FIFO, socket or device TWIN_NOT_REGULAR. */
 export async function isTwinFile(dir: string, path: string): Promise<boolean> {
   const parts = twinPathParts(path)
   if (checkAncestors(dir, parts) === 'missing') return false
-  const kind = kindOf(join(dir, path))
-  if (kind === 'symlink') throw twinSymlinkError(path, dir)
-  return kind === 'file'
+  return regularFile(dir, path) !== undefined
 }
 
 function byCodePoint(a: string, b: string): number {

@@ -10,7 +10,7 @@ import { Tokens } from '../tokens.js'
 import { SnapshotDraft, commitFirstFiles, refreshIndex, settleSnapshot, snapshotUnsettled, type Settled } from './atomic-snapshot.js'
 import { indexUnchanged, quickClean, readHead, readIndex, rememberClean, type QuickClean, type TwinIndex } from './quick-status.js'
 import type { GitClient, GitClientFactory } from './git.js'
-import { isTwinFile, listIndexed, listTwinFiles, readTwinFile, removeTwinFile, twinFileMode, twinFileSizeSync, writeTwinFile, type CheckedFolders } from './twin-files.js'
+import { isTwinFile, listIndexed, listTwinFiles, readTwinFile, refuseNotRegular, removeTwinFile, twinFileMode, twinFileSizeSync, writeTwinFile, type CheckedFolders } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
 import { pullMoveUnsettled, settlePullMove } from './pull-move.js'
 import { actAsTwinOwner } from './twin-owner.js'
@@ -349,6 +349,10 @@ export class TwinRepository implements TwinReader {
     if (quick.clean) return []
     // Above the cut-off the folders' stamps say whether any file is there that the index does not hold (quick-status.ts).
     const dirty = await this.git.dirtyPaths({ indexedOnly: quick.onlyIndexed === true })
+    // A FIFO, socket or device at a twin document's path (git lists it as modified; an untracked
+    // one git ignores, as the listings do): refused here, the look every command takes before it
+    // reads the working twin, not read as a deleted document (twinNotRegularError). One lstat a path.
+    for (const path of dirty) refuseNotRegular(this.dir, path)
     const { head, index } = quick
     if (options.underLock === true && dirty.length === 0 && head !== undefined && index !== undefined && readHead(this.dir) === head && indexUnchanged(this.dir, index)) {
       await rememberClean(this.dir, head, index)
