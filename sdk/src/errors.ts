@@ -49,6 +49,7 @@ export const ERROR_CODES = {
   TWIN_REF_LOCKED: 'A ref lock in the twin (`.git/<ref>.lock`) may be a git command at work; TwinSync removes only the ones it can prove stale (its own killed run\'s, or held by no git process)',
   TWIN_MOVE_FAILED: 'A move of the working twin could not write a file (an immutable or read-only folder, a full disk, an I/O error): a snapshot\'s is undone and the twin is the snapshot before it; a pull\'s that could not be put back stays recorded, read by nothing, until the next run can put it back',
   TWIN_SYMLINK: 'A path inside the twin is (or passes through) a symlink; TwinSync never follows one',
+  TWIN_STATE_LINK: "A place TwinSync keeps its own state in inside the twin's .git (.git itself, .git/twinsync and what is in it, refs/twinsync and its reflogs, .git/info and its attributes file) is a symlink or the wrong kind of file: TwinSync writes and reads nothing through it; nothing was read or written",
   TWIN_NOT_REGULAR: 'A twin path holds a FIFO, a socket or a device node (put there by hand: git cannot carry one): neither read (nor opened) as a document nor taken for a deleted one; remove it (`rm`) and run the command again',
   TWIN_FILE_TOO_LARGE: 'A file inside the twin is larger than a twin document may be',
   TWIN_UNSAFE: 'A twin arriving from the mirror holds entries TwinSync refuses (symlinks outside filesystem/, submodules, odd names)',

@@ -12,6 +12,7 @@ import { indexUnchanged, quickClean, readHead, readIndex, rememberClean, type Qu
 import type { GitClient, GitClientFactory } from './git.js'
 import { isTwinFile, listIndexed, listTwinFiles, readTwinFile, refuseNotRegular, removeTwinFile, twinFileMode, twinFileSizeSync, writeTwinFile, type CheckedFolders } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
+import { refuseLinkedState } from './twin-state.js'
 import { pullMoveUnsettled, settlePullMove } from './pull-move.js'
 import { actAsTwinOwner } from './twin-owner.js'
 import { initInNode } from './init-in-node.js'
@@ -135,6 +136,8 @@ export class TwinRepository implements TwinReader {
         details: { repo: this.dir },
       })
     }
+    // TwinSync's own places in .git, before any record is read or the lock taken: no link followed (twin-state.ts).
+    refuseLinkedState(this.dir)
     // A forget killed half way: its files may still be in the working twin (see forget.ts).
     if (options.finishingForget !== true) refuseUnfinishedForget(this.dir)
     const info = parseTwinInfo(this.dir, await readTwinFile(this.dir, 'twin.json'))

@@ -1,0 +1,83 @@
+import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs'
+import { join } from 'node:path'
+import { TwinSyncError } from '@twinsync/sdk/errors'
+import { quoteArg } from '../plan/command-text.js'
+
+/**
+ * TwinSync's own places inside the twin's `.git`, refused when one is a symlink (or no folder):
+ * TwinSync writes its lock, records, caches and plan-seal key under `.git/twinsync`, its refs and
+ * their reflogs under `refs/twinsync` and `logs/refs/twinsync`, and `.git/info/attributes`
+ * (git-attributes.ts), all as root for root's twin and for a user's through sudo. Through a link
+ * (`.git/twinsync -> /etc/cron.d`) those writes would land wherever it points, and the records
+ * and the seal key would be read from there (session 34's probe: snapshot and status followed
+ * it without a word). Checked by TwinRepository.open, which every command calls before it takes
+ * the twin lock, reads a record or writes any of them.
+ *
+ * Speed: about 15 lstats and three small folder listings (`.git/twinsync`, its `cache` and each
+ * provider's folder in it, a few entries each; `stage`'s contents, a snapshot's move, are not
+ * listed: only what settling renames into the working twin is there, and every reader refuses a
+ * link in the working twin).
+ */
+const STATE_FOLDERS = ['.git', '.git/info', '.git/refs', '.git/refs/twinsync', '.git/logs', '.git/logs/refs', '.git/logs/refs/twinsync', '.git/twinsync'] as const
+/** Files TwinSync owns outside `.git/twinsync`: its attributes file (replaced by a rename, but read first). */
+const STATE_FILES = ['.git/info/attributes'] as const
+/** Folders below `.git/twinsync` whose entries are TwinSync's records and caches (walked); `stage` is checked, not walked. */
+const NOT_WALKED = new Set(['.git/twinsync/stage'])
+
+function lstatQuietly(path: string): Stats | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false })
+  } catch {
+    return undefined
+  }
+}
+
+function stateError(dir: string, rel: string, s: Stats): TwinSyncError {
+  const abs = join(dir, rel)
+  if (s.isSymbolicLink()) {
+    let target = '?'
+    try {
+      target = readlinkSync(abs)
+    } catch {}
+    return new TwinSyncError('TWIN_STATE_LINK', `${rel} in the twin ${dir} is a symlink (to ${target}); TwinSync keeps its own state there and writes nothing through a link; nothing was read or written`, {
+      nextStep: `Put what the link points at in its place (no record or key of TwinSync's is lost): \`rm ${quoteArg(abs)} && cp -a ${quoteArg(target.startsWith('/') ? target : join(abs, '..', target))} ${quoteArg(abs)}\`, then run the command again.`,
+      details: { repo: dir, path: rel, target },
+    })
+  }
+  return new TwinSyncError('TWIN_STATE_LINK', `${rel} in the twin ${dir} is ${s.isFile() ? 'a file' : 'not a folder or file'} where TwinSync keeps its own state; nothing was read or written`, {
+    nextStep: `Move it aside (\`mv ${quoteArg(abs)} ${quoteArg(`${abs}.aside`)}\`), then run the command again.`,
+    details: { repo: dir, path: rel },
+  })
+}
+
+/** TWIN_STATE_LINK when a place of TwinSync's state inside the twin's `.git` is a symlink (or the wrong kind); see above. */
+export function refuseLinkedState(dir: string): void {
+  for (const rel of STATE_FOLDERS) {
+    const s = lstatQuietly(join(dir, rel))
+    if (s !== undefined && !s.isDirectory()) throw stateError(dir, rel, s)
+  }
+  for (const rel of STATE_FILES) {
+    const s = lstatQuietly(join(dir, rel))
+    if (s !== undefined && !s.isFile()) throw stateError(dir, rel, s)
+  }
+  const walk = (rel: string): void => {
+    let entries
+    try {
+      entries = readdirSync(join(dir, rel), { withFileTypes: true })
+    } catch {
+      return
+    }
+    for (const e of entries) {
+      const child = `${rel}/${e.name}`
+      if (e.isDirectory()) {
+        if (!NOT_WALKED.has(child)) walk(child)
+      } else if (!e.isFile()) {
+        // A symlink, FIFO or device where a record, a cache file or the lock goes.
+        const s = lstatQuietly(join(dir, child))
+        if (s !== undefined && !s.isFile() && !s.isDirectory()) throw stateError(dir, child, s)
+      }
+    }
+  }
+  walk('.git/twinsync')
+  walk('.git/refs/twinsync')
+}
