@@ -1,7 +1,8 @@
 import { watchForApplies } from '../apply/machine-lock.js'
 import type { ApplicableProvider, Change, Logger, ProviderContext, TwinReader } from '@twinsync/sdk'
 import { observedOnly, unplannableItems } from '../plan/observed-drift.js'
-import { TwinSyncError, compareStrings, isApplicable, stableStringify } from '@twinsync/sdk/light'
+import { TwinSyncError, compareStrings, isApplicable, isTwinSyncError, stableStringify } from '@twinsync/sdk/light'
+import { diskError } from '../twin/disk-error.js'
 import { collectAll } from '../collect/collector.js'
 import { inject, injectable } from '../di.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
@@ -16,6 +17,25 @@ import { screenDocument } from '../snapshot/secret-guard.js'
 import { matchesShown } from '../terminal-text.js'
 import { driftPhrase } from '../vocabulary.js'
 import { Tokens } from '../tokens.js'
+
+/**
+ * A full twin disk (ENOSPC, EDQUOT) part way through an adopt or a discard, as DISK_FULL that says
+ * so. Session 35's sweep (reconcile-kill-points.test.ts, the twin on a tmpfs filled at each step):
+ * a discard whose disk filled as it wrote TwinSync's ref records failed with Node's raw ENOSPC
+ * (the CLI's catch-all named it, the panel called it a bug), and a DISK_FULL from a write on the
+ * way said "nothing was written", though the run had written some of its files. What it had done
+ * is no edit of anyone's, and the same command run again finishes it (the sweep checks both).
+ */
+function unfinishedOnFullDisk(error: unknown, dir: string, purpose: 'adopt' | 'discard'): unknown {
+  const disk = diskError(error, dir)
+  if (!(isTwinSyncError(disk) && disk.code === 'DISK_FULL')) return error
+  const cause = (disk.cause ?? error) as Error
+  return new TwinSyncError('DISK_FULL', `The disk holding the twin (${dir}) filled up during the ${purpose}, which did not finish: ${String(cause?.message ?? cause).split('\n')[0]}`, {
+    nextStep: `Free some space (\`df -h ${dir}\`), then run the same \`twinsync ${purpose}\` again: it finishes what this one began. Your pending edits are kept; \`twinsync status\` lists them.`,
+    details: { repo: dir },
+    cause: error,
+  })
+}
 
 export interface Decision {
   decision: 'adopt' | 'discard'
@@ -205,9 +225,18 @@ export class ReconcileService {
     // Session 29: it looked only before; an apply that began during its collect was adopted.
     const noApplyMeanwhile = purpose === 'adopt' ? await watchForApplies(this.contexts.host.root, 'adoption', undefined, this.twin.dir) : async () => {}
     // A snapshot killed half way is finished before the working twin is read or HEAD moves (lockForWriting).
-    const lock = await this.twin.lockForWriting(purpose)
+    const lock = await this.twin.lockForWriting(purpose).catch((error: unknown) => {
+      throw diskError(error, this.twin.dir)
+    })
     try {
+      // Edits an earlier run set aside and did not put back (killed, or its disk filled: an adopt
+      // that committed and could not restore them) go back first, as a pull's do: the items are
+      // read from the working twin, which status reads through the set-aside ref meanwhile.
+      // Session 35: run again after such an adopt, adopt found nothing to adopt and left them out.
+      await this.intents.putBackHeld()
       return await fn(noApplyMeanwhile)
+    } catch (error) {
+      throw unfinishedOnFullDisk(error, this.twin.dir, purpose)
     } finally {
       await lock.release()
     }
