@@ -157,6 +157,7 @@ describe('adopt and discard killed or failing at every step', function () {
         // The disk is the cause, and the error says so (DISK_FULL, not Node's raw ENOSPC nor another code).
         if (failed !== undefined && !(isTwinSyncError(failed) && failed.code === 'DISK_FULL')) {
           failures.push(`${kind} full at ${step} (${(calls[step - 1] ?? '').slice(0, 200)}): ${isTwinSyncError(failed) ? failed.code : 'uncoded'}: ${String(failed).split('\n')[0]}`)
+          if (process.env.TWINSYNC_SWEEP_LOG !== undefined) console.log(`FAILED ${failures.at(-1) ?? ''}`)
         }
       }
       asGoneRun(rig.twinDir)
@@ -164,6 +165,7 @@ describe('adopt and discard killed or failing at every step', function () {
         await whole(rig, kind, `${kind} ${mode} at ${step} (${(calls[step - 1] ?? '').slice(0, 200)})`)
       } catch (error) {
         failures.push(String((error as Error).message).split('\n')[0] as string)
+        if (process.env.TWINSYNC_SWEEP_LOG !== undefined) console.log(`FAILED ${failures.at(-1) ?? ''}`)
       }
       await rig.cleanup()
     }
@@ -181,15 +183,16 @@ describe('adopt and discard killed or failing at every step', function () {
   const first = (calls: readonly string[], pattern: RegExp, after = 0) => calls.findIndex((c, i) => i >= after && pattern.test(c)) + 1
 
   // A real full disk (session 35's item 3: a full disk during discard). In CI: where TwinSync
-  // records its ref locks (a discard's raw ENOSPC, uncoded), and the first step after an adopt's
-  // commit moved the observed ref (its set-aside edits not put back by the adopt run again).
+  // records its ref locks (a discard's raw ENOSPC, uncoded), its commit's `git update-ref`
+  // (GIT_FAILED, "couldn't write"), and the first step after an adopt's commit moved the observed
+  // ref (its set-aside edits not put back by the adopt run again).
   for (const kind of ['discard', 'adopt'] as const) {
-    it(`${kind} with the twin's disk filling up at ${full ? 'every step' : 'two steps'} (a tmpfs, root only)`, async function () {
+    it(`${kind} with the twin's disk filling up at ${full ? 'every step' : 'a few steps'} (a tmpfs, root only)`, async function () {
       if (process.getuid?.() !== 0) this.skip()
       const calls = await steps(kind)
       const observedMoved = first(calls, /^renameSync\(.*\/refs\/twinsync\/observed\.lock\)$/)
       const picked = new Set(
-        (kind === 'discard' ? [first(calls, /ref-locks\.json/), first(calls, /^mkdirSync\(.*\/logs\/refs\/twinsync\)$/)] : [first(calls, /^spawn\(/, observedMoved)]).filter((n) => n > 0),
+        (kind === 'discard' ? [first(calls, /ref-locks\.json/), first(calls, /^mkdirSync\(.*\/logs\/refs\/twinsync\)$/), first(calls, /^spawn\(git update-ref .*HEAD/)] : [first(calls, /^spawn\(/, observedMoved)]).filter((n) => n > 0),
       )
       assert.ok(picked.size > 0, calls.join('\n'))
       await sweep(kind, 'full', pick(calls, (n) => picked.has(n)), calls)

@@ -1,3 +1,4 @@
+import { statfsSync } from 'node:fs'
 import { watchForApplies } from '../apply/machine-lock.js'
 import type { ApplicableProvider, Change, Logger, ProviderContext, TwinReader } from '@twinsync/sdk'
 import { observedOnly, unplannableItems } from '../plan/observed-drift.js'
@@ -28,13 +29,25 @@ import { Tokens } from '../tokens.js'
  */
 function unfinishedOnFullDisk(error: unknown, dir: string, purpose: 'adopt' | 'discard'): unknown {
   const disk = diskError(error, dir)
-  if (!(isTwinSyncError(disk) && disk.code === 'DISK_FULL')) return error
-  const cause = (disk.cause ?? error) as Error
+  // git's update-ref says only "couldn't write '…/main.lock'" (no errno): a git failure while the
+  // twin's file system has no block or inode left is the disk too (the sweep, a discard's commit).
+  if (!(isTwinSyncError(disk) && disk.code === 'DISK_FULL') && !(isTwinSyncError(error) && error.code === 'GIT_FAILED' && noRoomLeft(dir))) return error
+  const cause = ((disk as Error).cause ?? error) as Error
   return new TwinSyncError('DISK_FULL', `The disk holding the twin (${dir}) filled up during the ${purpose}, which did not finish: ${String(cause?.message ?? cause).split('\n')[0]}`, {
     nextStep: `Free some space (\`df -h ${dir}\`), then run the same \`twinsync ${purpose}\` again: it finishes what this one began. Your pending edits are kept; \`twinsync status\` lists them.`,
     details: { repo: dir },
     cause: error,
   })
+}
+
+/** The twin's file system has no block (for a user) or no inode left; false when that cannot be told. */
+function noRoomLeft(dir: string): boolean {
+  try {
+    const s = statfsSync(dir)
+    return s.bavail === 0 || s.ffree === 0
+  } catch {
+    return false
+  }
 }
 
 export interface Decision {
