@@ -218,8 +218,13 @@ export class ReconcileService {
       // Refused half way (an item that cannot be taken apart, after another domain's were
       // written): the working twin goes back as it was, or those writes would stay behind as
       // edits the twin asks for (session 22: a failed adopt of the schedule left "delete its
-      // files" pending). Then the intent set aside is put back on top, as always.
-      if (written.size > 0) await this.intents.writePaths(await treeOf(dir, observed), [...written])
+      // files" pending). Then the intent set aside is put back on top, as always. Not once the
+      // adopt is recorded (observed moved to its commit, and a step after that failed): the
+      // writes are then the observed twin, and putting the old values back made them a pending
+      // edit that would undo the adoption on the machine (session 35's lead, the adopt sweep
+      // failing at the ref locks' record's removal after observed's move).
+      const recorded = commit !== undefined && (await this.intents.observed().catch(() => undefined)) === commit
+      if (written.size > 0 && !recorded) await this.intents.writePaths(await treeOf(dir, observed), [...written])
       throw error
     } finally {
       await held.restore(commit ?? held.base)
