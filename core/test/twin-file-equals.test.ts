@@ -93,4 +93,19 @@ describe('twin reads refuse a FIFO, socket or device (TWIN_NOT_REGULAR), from ls
     assert.equal(readTwinFileSync(dir, 'twin.json')?.toString(), '{}\n')
     assert.equal(twinFileSizeSync(dir, 'twin.json'), 3)
   })
+
+  it('a file where a folder was checked a moment before (ENOTDIR from lstat) is no document either, not a throw', () => {
+    // Session 35's CI: chaos's SIGKILL trials read a path under a folder that the interrupted
+    // apply's working twin holds as a file, with the folder in the look's checked set: the lstat
+    // said ENOTDIR, and the rerun died with an internal error.
+    mkdirSync(join(dir, 'filesystem/etc/morph'), { recursive: true })
+    const checked = new Set<string>()
+    assert.equal(readTwinFileSync(dir, 'filesystem/etc/morph/inner', checked), undefined)
+    assert.ok(checked.has('filesystem/etc/morph'))
+    rmSync(join(dir, 'filesystem/etc/morph'), { recursive: true })
+    writeFileSync(join(dir, 'filesystem/etc/morph'), 'a file\n')
+    assert.equal(readTwinFileSync(dir, 'filesystem/etc/morph/inner', checked), undefined)
+    assert.equal(twinFileSizeSync(dir, 'filesystem/etc/morph/inner', checked), undefined)
+    rmSync(join(dir, 'filesystem/etc/morph'))
+  })
 })

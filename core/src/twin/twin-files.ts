@@ -79,8 +79,23 @@ export function twinNotRegularError(path: string, dir: string, what = 'not a reg
 
 /** TWIN_NOT_REGULAR when the twin path (whose folders are real ones) holds a FIFO, socket or device; a symlink, folder or file is not refused here. */
 export function refuseNotRegular(dir: string, path: string): void {
-  const s = lstatSync(join(dir, path), { throwIfNoEntry: false })
+  const s = lstatTwinPath(dir, path)
   if (s !== undefined && !s.isFile() && !s.isDirectory() && !s.isSymbolicLink()) throw twinNotRegularError(path, dir, otherKind(s))
+}
+
+/**
+ * lstat of a twin path: undefined when nothing is there, a folder on the way included (ENOTDIR: a
+ * file where a folder was checked a moment before, or in a `checked` set of an earlier look: the
+ * open this lstat came before said undefined there too; chaos's SIGKILL trials met it as an
+ * internal error, a folder the interrupted apply made a file in the working twin).
+ */
+function lstatTwinPath(dir: string, path: string): Stats | undefined {
+  try {
+    return lstatSync(join(dir, path), { throwIfNoEntry: false })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined
+    throw error
+  }
 }
 
 type Kind = 'file' | 'directory' | 'symlink' | 'other' | 'missing'
@@ -139,7 +154,7 @@ function checkAncestors(dir: string, parts: string[], checked?: CheckedFolders):
  * the one read), so a read costs the system calls it did (lstat, open, read, close).
  */
 function regularFile(dir: string, path: string): Stats | undefined {
-  const s = lstatSync(join(dir, path), { throwIfNoEntry: false })
+  const s = lstatTwinPath(dir, path)
   if (s === undefined || s.isDirectory()) return undefined
   if (s.isSymbolicLink()) throw twinSymlinkError(path, dir)
   if (!s.isFile()) throw twinNotRegularError(path, dir, otherKind(s))
