@@ -12,7 +12,9 @@
 // CLI, systemd-nspawn and what each of those reaped), from /proc/self/stat at the end of the run:
 // with the groups' wall times it says how busy the CI machine's cores were (session 27: whether a
 // third group could use idle CPU, or the run is bound by CPU and only less work makes it shorter).
-// A daemon that left its parent is not counted, so it is a lower bound.
+// A daemon that left its parent is not counted, so it is a lower bound. Each file's CPU too (its
+// top-level describes', mocha's process and the children reaped meanwhile): on a machine whose
+// cores are busy for the whole run, the files that cost the most CPU are where a shorter run is.
 // CommonJS because mocha loads reporters with require().
 'use strict';
 
@@ -41,8 +43,11 @@ class TimingReporter extends Mocha.reporters.Spec {
     const started = new Map();
     const describes = [];
     const files = new Map();
+    const cpuStarted = new Map();
+    const fileCpu = new Map();
     runner.on(EVENT_SUITE_BEGIN, (suite) => {
       if (!suite.root) started.set(suite, process.hrtime.bigint());
+      if (suite.parent && suite.parent.root) cpuStarted.set(suite, cpuSeconds());
     });
     runner.on(EVENT_SUITE_END, (suite) => {
       const begin = started.get(suite);
@@ -51,7 +56,15 @@ class TimingReporter extends Mocha.reporters.Spec {
       const file = suite.file ? relative(process.cwd(), suite.file) : '?';
       describes.push({ file, title: suite.fullTitle(), seconds, tests: suite.total() });
       // A file's time: its top-level describes (a suite whose parent is the root suite).
-      if (suite.parent && suite.parent.root) files.set(file, (files.get(file) ?? 0) + seconds);
+      if (suite.parent && suite.parent.root) {
+        files.set(file, (files.get(file) ?? 0) + seconds);
+        const before = cpuStarted.get(suite);
+        const after = cpuSeconds();
+        if (before !== undefined && after !== undefined) {
+          const sum = fileCpu.get(file) ?? { self: 0, children: 0 };
+          fileCpu.set(file, { self: sum.self + after.self - before.self, children: sum.children + after.children - before.children });
+        }
+      }
     });
     runner.once(EVENT_RUN_END, () => {
       const top = Number(process.env.TWINSYNC_TEST_TIMINGS_TOP ?? 15);
@@ -64,11 +77,17 @@ class TimingReporter extends Mocha.reporters.Spec {
         out.push(line(d.seconds, `${d.title} (${d.tests} tests; ${d.file})`));
       }
       const cpu = cpuSeconds();
-      if (cpu !== undefined) out.push('', `  CPU: ${cpu.self.toFixed(0)} s in mocha's process, ${cpu.children.toFixed(0)} s in the programs it ran`);
+      if (cpu !== undefined) {
+        out.push('', `  CPU: ${cpu.self.toFixed(0)} s in mocha's process, ${cpu.children.toFixed(0)} s in the programs it ran`);
+        const cpuOf = ([, c]) => c.self + c.children;
+        for (const entry of [...fileCpu].sort((a, b) => cpuOf(b) - cpuOf(a)).slice(0, top)) {
+          out.push(line(cpuOf(entry), `CPU of ${entry[0]} (${entry[1].self.toFixed(0)} s in mocha's process)`));
+        }
+      }
       process.stdout.write(`${out.join('\n')}\n`);
       const path = process.env.TWINSYNC_TEST_TIMINGS;
       if (path) {
-        const sortedFiles = [...files].sort((a, b) => b[1] - a[1]).map(([file, seconds]) => ({ file, seconds }));
+        const sortedFiles = [...files].sort((a, b) => b[1] - a[1]).map(([file, seconds]) => ({ file, seconds, ...(fileCpu.has(file) ? { cpu: fileCpu.get(file) } : {}) }));
         writeFileSync(path, `${JSON.stringify({ files: sortedFiles, describes, ...(cpu === undefined ? {} : { cpu }) }, null, 1)}\n`);
       }
     });
