@@ -75,7 +75,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 22
+export const SECRET_RULES_VERSION = 23
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -1987,8 +1987,7 @@ const makeHandRules = (): readonly HandRule[] => [
     // A line's own key, up to the line's end (a comment too: `pass#word` is one value).
     place: CLASH_CONFIG,
     shape: CLASH_SHAPE,
-    pattern:
-      /^[ \t]*(?:-[ \t]+)?["']?(?<k>uuid|password|private-key|pre-shared-key|secret|auth-str|auth|obfs|obfs-password|psk|token|short-id|private-key-passphrase|protocol-param)["']?[ \t]*:[ \t]+(?:"(?<v>(?:[^"\\\r\n]|\\.)+)"|'(?<v1>[^'\r\n]+)'|(?<v2>[^\s"'#|>&*!{][^\r\n]*))/gm,
+    pattern: new RegExp(String.raw`^[ \t]*(?:-[ \t]+)?["']?(?<k>${CLASH_KEYS})["']?[ \t]*:[ \t]+(?:"(?<v>(?:[^"\\\r\n]|\\.)+)"|'(?<v1>[^'\r\n]+)'|(?<v2>[^\s"'#|>&*!{][^\r\n]*))`, 'gm'),
     accept: (g) => isClashSecret(g.k, g.v ?? g.v1 ?? g.v2),
   },
   {
@@ -1998,8 +1997,7 @@ const makeHandRules = (): readonly HandRule[] => [
     // server: …, uuid: …, alterId: 0}`): a plain value ends at its `,` or `}`.
     place: CLASH_CONFIG,
     shape: CLASH_SHAPE,
-    pattern:
-      /[{,][ \t]*["']?(?<k>uuid|password|private-key|pre-shared-key|secret|auth-str|auth|obfs|obfs-password|psk|token|short-id|private-key-passphrase|protocol-param)["']?[ \t]*:[ \t]*(?:"(?<v>(?:[^"\\\r\n]|\\.)+)"|'(?<v1>[^'\r\n]+)'|(?<v2>[^\s"',{}[\]][^,{}\r\n]*?))[ \t]*(?=[,}])/g,
+    pattern: new RegExp(String.raw`[{,][ \t]*["']?(?<k>${CLASH_KEYS})["']?[ \t]*:[ \t]*(?:"(?<v>(?:[^"\\\r\n]|\\.)+)"|'(?<v1>[^'\r\n]+)'|(?<v2>[^\s"',{}[\]][^,{}\r\n]*?))[ \t]*(?=[,}])`, 'g'),
     accept: (g) => isClashSecret(g.k, g.v ?? g.v1 ?? g.v2),
   },
   {
@@ -2028,6 +2026,24 @@ const makeHandRules = (): readonly HandRule[] => [
     accept: (_g, text, at, marks) => {
       const top = marks.lastLineStartingWith(/[^\s#\-]/, at + 1)
       return top >= 0 && text.startsWith('proxy-providers', top) && !clashParentIs(text, at, 'health-check')
+    },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'Clash or mihomo subscription URL',
+    // Session 36: the same url in a flow mapping (`proxy-providers: {airport: {type: http, url:
+    // "https://x/link/TOKEN?clash=1"}}`, or a block's `  airport: {type: http, url: …}`): its path and
+    // query after the host. Not a flow `health-check: {…, url: …}`'s (clashFlowParent).
+    place: CLASH_CONFIG,
+    shape: CLASH_SHAPE,
+    pattern: /[{,][ \t]*["']?url["']?[ \t]*:[ \t]*["']?https?:\/\/[^/\s"'?#,{}]+(?<v>[/?][^\s"'#,{}]*[^\s"'#,{}/])/g,
+    needs: { words: ['proxy-providers'] },
+    accept: (_g, text, at, marks) => {
+      const top = marks.lastLineStartingWith(/[^\s#\-]/, at + 1)
+      if (top < 0 || !text.startsWith('proxy-providers', top)) return false
+      // The line's start looked up (a 1 MB line of urls: no walk back to it from each).
+      const lineStart = marks.lastIndexOf('\n', at) + 1
+      return clashFlowParent(text, at, lineStart) !== 'health-check' && !clashParentIs(text, lineStart, 'health-check')
     },
   },
   {
@@ -2188,6 +2204,32 @@ const CLASH_CONFIG = /(?:^|\/)(?:etc|\.config)\/(?:mihomo|clash|clash-meta|clash
 const CLASH_SHAPE: Shape = {
   file: /\.ya?ml$/,
   holds: [/^(?:proxies|proxy-providers|listeners)[ \t]*:/m, /^proxy-groups[ \t]*:|\btype[ \t]*:[ \t]*["']?(?:ss|ssr|vmess|vless|trojan|hysteria2?|tuic|wireguard|snell|socks5|anytls|mieru|shadowsocks)["']?[ \t]*(?:[,}#]|\r?$)/m],
+}
+/**
+ * The keys of a Clash proxy's or listener's secrets, one list for the block rule and the flow
+ * rule (session 36: each had its own copy).
+ */
+const CLASH_KEYS = 'uuid|password|private-key|pre-shared-key|secret|auth-str|auth|obfs|obfs-password|psk|token|short-id|private-key-passphrase|protocol-param'
+/**
+ * The key of the flow mapping a match at `at` (its `{` or `,`) stands in: the nearest `{` not
+ * closed before it, on its line, at most 256 characters back (a bound: a line of many urls stays
+ * linear); undefined when none is found so.
+ */
+function clashFlowParent(text: string, at: number, lineStart: number): string | undefined {
+  const stop = Math.max(lineStart, at - 256)
+  let depth = 0
+  for (let i = at; i >= stop; i--) {
+    const c = text.charCodeAt(i)
+    if (c === 0x7d) depth++
+    else if (c === 0x7b) {
+      if (depth > 0) {
+        depth--
+        continue
+      }
+      return /["']?([\w.-]+)["']?[ \t]*:[ \t]*$/.exec(text.slice(Math.max(stop, i - 64), i))?.[1]
+    }
+  }
+  return undefined
 }
 /** An `obfs` that names a method, not a password: Hysteria 2's, SSR's, a plugin's. */
 const CLASH_OBFS_METHOD = /^(?:salamander|none|plain|tls|http|http_simple|http_post|random_head|tls1\.2_ticket_auth|tls1\.2_ticket_fastauth)$/i

@@ -1682,3 +1682,33 @@ ${v(`      bob: ${W}\n      carol: ${W}y\n`)}  - name: vless-in
     for (const [path, text] of none) assert.deepEqual(await findSecrets(text, { path }), [], `${path}: ${text}`)
   })
 })
+
+describe('findSecrets: session 36, a Clash provider written as a flow mapping (its subscription URL)', () => {
+  const hex = (seed: string, n: number) => fakeChars(seed, n, '0123456789abcdef')
+  const TOK = hex('s36-cl-tok', 32)
+  const TOK2 = fakeChars('s36-cl-tok2', 24)
+  const R = REDACTED
+  const cases: Array<[string, string, (v: (x: string) => string) => string]> = [
+    [
+      'proxy-providers as one flow mapping, a /link/TOKEN path',
+      '/etc/mihomo/config.yaml',
+      (v) => `mixed-port: 7890\nproxy-providers: {p1: {type: http, url: "https://x.example.net${v(`/link/${TOK}?clash=1`)}", interval: 3600, health-check: {enable: true, url: https://www.gstatic.com/generate_204}}}\nproxy-groups:\n  - {name: P, type: select, use: [p1]}\n`,
+    ],
+    [
+      "a block's provider written as a flow mapping, found by its shape in /opt",
+      '/opt/clash/config.yaml',
+      (v) => `proxies: []\nproxy-providers:\n  airport: {type: http, path: ./airport.yaml, url: https://sub.example.org${v(`/api/v1/client/${TOK2}`)}}\n  other: {health-check: {enable: true, url: https://cp.cloudflare.com/generate_204}, type: http, url: 'https://panel.example.com${v(`/link/${TOK}`)}'}\nproxy-groups:\n  - name: P\n    type: select\n    use: [airport, other]\n`,
+    ],
+  ]
+  for (const [kind, path, text] of cases) {
+    it(`redacts ${kind}, and finds nothing in what it redacted`, async () => {
+      const redacted = await redactSecrets(text((x) => x), { path })
+      assert.equal(redacted, text(() => R))
+      assert.deepEqual(await findSecrets(redacted, { path }), [])
+    })
+  }
+  it("leaves alone a flow health-check's url, a rule provider's and a group's", async () => {
+    const text = `proxy-providers: {p1: {type: file, path: ./p1.yaml, health-check: {enable: true, url: https://www.gstatic.com/generate_204}}}\nrule-providers: {reject: {type: http, url: https://cdn.example.net/rules/reject.yaml}}\nproxy-groups:\n  - {name: P, type: url-test, use: [p1], url: https://cp.cloudflare.com/generate_204}\n`
+    assert.deepEqual(await findSecrets(text, { path: '/etc/mihomo/config.yaml' }), [])
+  })
+})
