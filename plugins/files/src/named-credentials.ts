@@ -82,6 +82,12 @@ export interface NamingRule {
    * without wildcards; at most MAX_FOLLOWED of them a collect, each at most MAX_FOLLOWED_BYTES.
    */
   follows?(config: string, text: string): string[]
+  /**
+   * Session 36: the words its text leaves to an environment (`--password-file "$PASSFILE"` of a
+   * variable an environment file sets) and the assignments it makes, resolved (resolvedWords) over
+   * what it, the files it follows and the other configs set.
+   */
+  environment?(config: string, text: string): { words: string[]; assigns: Array<[string, string]> }
   /** The largest config of this rule read (a folder of scripts holds programs too: /usr/local/bin). */
   readonly maxBytes?: number
 }
@@ -104,6 +110,9 @@ const SMTPD_CONFIGS = ['/etc/smtpd.conf', '/etc/smtpd/smtpd.conf']
 const CRYPTTAB = '/etc/crypttab'
 const KUBERNETES = ['/etc/kubernetes', '/etc/kubernetes/manifests']
 const KUBE_CONFIGS = ['/etc/rancher/k3s/config.yaml', '/etc/rancher/rke2/config.yaml', '/etc/default/kube-apiserver']
+/** Zabbix's configs: the agent's, agent 2's, the server's and the proxy's *.conf, and the folders they Include= (Debian's, upstream's). Session 36. */
+const ZABBIX = '/etc/zabbix'
+const ZABBIX_FOLDERS = [ZABBIX, ...['zabbix_agentd.d', 'zabbix_agentd.conf.d', 'zabbix_agent2.d', 'zabbix_agent2.d/plugins.d', 'zabbix_server.conf.d', 'zabbix_proxy.conf.d'].map((f) => `${ZABBIX}/${f}`)]
 
 /** The units' rule's name. */
 const SYSTEMD_RULE = 'systemd credential file'
@@ -122,8 +131,30 @@ export const isUnitFolder = (folder: string) => folder === SYSTEMD || folder ===
 /** A unit's drop-in folder (`NAME.service.d`) of one of those. */
 const isDropInFolder = (folder: string) => isUnitFolder(posix.dirname(folder)) && folder.endsWith('.service.d')
 
-/** What a system unit's specifiers stand for in a path (systemd.unit(5)); any other one for any name. */
-const SYSTEM_SPECIFIERS: Readonly<Record<string, string>> = { '%': '%', E: '/etc', h: '/root', S: '/var/lib', C: '/var/cache', L: '/var/log', t: '/run' }
+/** What a system unit's specifiers stand for in a path (systemd.unit(5)); any other one for any name. Session 36: `%T`, `%V`. */
+const SYSTEM_SPECIFIERS: Readonly<Record<string, string>> = { '%': '%', E: '/etc', h: '/root', S: '/var/lib', C: '/var/cache', L: '/var/log', t: '/run', T: '/tmp', V: '/var/tmp' }
+
+/**
+ * The specifiers a unit's own name makes certain (session 36, systemd.unit(5)): `%n` (its full
+ * name), `%N` (without the suffix), `%p` (the prefix, before a template's `@`), `%j` (the prefix's
+ * last `-` part); for the unit's own file (not a drop-in: the drop-in's unit's file may be a
+ * vendor's) `%y` (its path) and `%Y` (its folder). A template's or drop-in's instance stands for
+ * any name (`*`). `%P`, `%J`, `%f` (unescaped) only where the name has no `-` or `\`.
+ */
+function nameSpecifiers(config: string): Record<string, string> {
+  const dropIn = posix.dirname(config).endsWith('.service.d')
+  const unit = dropIn ? posix.basename(posix.dirname(config)).slice(0, -2) : posix.basename(config)
+  const stem = unit.replace(/\.service$/, '')
+  const at = stem.indexOf('@')
+  const prefix = at < 0 ? stem : stem.slice(0, at)
+  const instance = at < 0 ? '' : stem.slice(at + 1) === '' ? '*' : stem.slice(at + 1)
+  const name = at < 0 ? stem : `${prefix}@${instance}`
+  const out: Record<string, string> = { n: `${name}.service`, N: name, p: prefix, j: prefix.slice(prefix.lastIndexOf('-') + 1) }
+  if (!/[-\\]/.test(prefix)) Object.assign(out, { P: prefix, J: prefix })
+  if (at < 0 && !/[-\\]/.test(prefix)) out.f = `/${prefix}`
+  if (!dropIn) Object.assign(out, { y: config, Y: posix.dirname(config) })
+  return out
+}
 
 /**
  * The path patterns a path a unit names stands for (a literal `*` held out as `?`, as resolved;
@@ -134,9 +165,40 @@ function unitPaths(config: string, word: string): string[] {
   const file = unquoted(word).replace(/^-/, '').replace(/\*/g, '?')
   const folder = posix.dirname(config).endsWith('.service.d') ? posix.dirname(posix.dirname(config)) : posix.dirname(config)
   const homes = folder === SYSTEMD ? [] : folder === SYSTEMD_USER ? ['/root', '/home/*'] : [folder.slice(0, -HOME_UNITS.length - 1).replace(/\*/g, '?')]
-  const maps = folder === SYSTEMD ? [SYSTEM_SPECIFIERS] : homes.map((h): Record<string, string> => ({ '%': '%', h, E: `${h}/.config`, S: `${h}/.local/state`, C: `${h}/.cache`, L: `${h}/.local/state/log`, t: '/run/user/*' }))
+  const named = nameSpecifiers(config)
+  const maps = folder === SYSTEMD ? [{ ...named, ...SYSTEM_SPECIFIERS }] : homes.map((h): Record<string, string> => ({ ...named, '%': '%', h, E: `${h}/.config`, S: `${h}/.local/state`, C: `${h}/.cache`, L: `${h}/.local/state/log`, t: '/run/user/*', T: '/tmp', V: '/var/tmp' }))
   return maps.map((map) => file.replace(/%(.)/g, (_, c: string) => map[c] ?? '*')).filter((p) => p.startsWith('/')).map((p) => posix.normalize(p).replace(/(?<=.)\/+$/, ''))
 }
+/**
+ * A unit's password-file words (passwordFileWords) as unitPaths takes them (session 36): a
+ * `$NAME`/`${NAME}` of its own Environment= replaced (systemd expands them in its command lines),
+ * one it does not set kept for its environment files (`words`); a relative path from its
+ * WorkingDirectory= (the last one of its text; none, or `~`, leaves it: a drop-in may set another,
+ * and a user unit's is its home).
+ */
+function unitPasswordWords(config: string, text: string): { paths: string[]; words: string[] } {
+  const found = passwordFileWords(text)
+  if (found.length === 0) return { paths: [], words: [] }
+  const env = valuesOf(unitAssignments(text))
+  let cwd: string | undefined
+  for (const m of text.matchAll(/^[ \t]*WorkingDirectory[ \t]*=[ \t]*-?(?<d>[^\s]*)[ \t]*\r?$/gm)) cwd = m.groups?.d
+  const folder = cwd !== undefined && /^[/%]/.test(unquoted(cwd)) && !cwd.includes('$') ? unquoted(cwd) : undefined
+  const paths: string[] = []
+  const words: string[] = []
+  for (const word of found) {
+    const each = substituted(word, env)
+    if (each === undefined) {
+      words.push(word)
+      continue
+    }
+    for (const w of each) {
+      if (/^[/%]/.test(w)) paths.push(w)
+      else if (folder !== undefined && !/[$~]/.test(w)) paths.push(`${folder}/${w}`)
+    }
+  }
+  return { paths, words }
+}
+
 /** Folders whose links to files are read through (PAM opens /etc/pam.d/NAME whatever it is). */
 const FOLLOWED = new Set([PAM])
 
@@ -250,12 +312,13 @@ export const FOLLOWED_LIMITS = { files: MAX_FOLLOWED, bytes: MAX_FOLLOWED_BYTES 
 /** Where a unit's or a crontab's scripts are followed from: not the packages' own folders (their programs are no administrator's). */
 const FOLLOWED_ROOTS = ['/etc/', '/opt/', '/srv/', '/root/', '/home/', '/usr/local/', '/var/lib/', '/data/']
 
-const PATH_WORD = String.raw`["']?(?<f>[/%][^\s"';|&)<>\`]*[^\s"';|&)<>\`/])`
+/** A path word (group `f`) as written: absolute, a unit's specifier, a variable (`"$PASSFILE"`, `${DIR}/pw`) or relative (`pw.txt`, `./keys/pw`). */
+const PATH_WORD = String.raw`["']?(?<f>[^\s"';|&)<>\`\-=#][^\s"';|&)<>\`]*[^\s"';|&)<>\`/]|[^\s"';|&)<>\`\-=#/])`
 
 /** passwordFileWords' expressions (group `f`: the word). */
 const PASSWORD_FILE_PATTERNS: readonly RegExp[] = [
-  new RegExp(String.raw`(?:^|[^\w-])(?:(?:[A-Z][A-Z0-9_]*_)?(?:PASSWORD|PASSWD|PASS|PASSPHRASE|SECRET|TOKEN|CREDENTIALS?)_FILE|PGPASSFILE)[ \t]*=[ \t]*${PATH_WORD}`, 'g'),
-  new RegExp(String.raw`(?:^|[\s"'=])--(?:[a-z0-9]+-){0,3}(?:password|passwd|pass|passphrase|secret|token|credentials?)-?file(?:[ \t]*=[ \t]*|[ \t]+)${PATH_WORD}`, 'g'),
+  new RegExp(String.raw`(?:^|[^\w-])(?:(?:[A-Z][A-Z0-9_]*_)?(?:PASSWORD|PASSWD|PASS|PASSPHRASE|SECRET|TOKEN|CREDENTIALS?|PSK)_FILE|PGPASSFILE)[ \t]*=[ \t]*${PATH_WORD}`, 'g'),
+  new RegExp(String.raw`(?:^|[\s"'=])--(?:[a-z0-9]+-){0,3}(?:password|passwd|pass|passphrase|secret|token|credentials?|psk)-?file(?:[ \t]*=[ \t]*|[ \t]+)${PATH_WORD}`, 'g'),
   new RegExp(String.raw`(?:PASSWORD_COMMAND|PASSCOMMAND|--password-command|--passcommand)(?:[ \t]*=[ \t]*|[ \t]+)["']?(?:(?:cat|head|tail)(?:[ \t]+-[-\w=]+){0,3}[ \t]+|<[ \t]*)${PATH_WORD}`, 'g'),
   new RegExp(String.raw`(?:^|[\s"'])-pass(?:in|out)?[ \t]+["']?file:${PATH_WORD}`, 'g'),
   new RegExp(String.raw`(?:^|[\s"'])--(?:askpass|auth-user-pass)[ \t]+${PATH_WORD}`, 'g'),
@@ -263,16 +326,37 @@ const PASSWORD_FILE_PATTERNS: readonly RegExp[] = [
   new RegExp(String.raw`\bldap(?:search|add|modify|delete|passwd|compare|modrdn|whoami|exop|url)\b[^\n|;&]{0,200}?[ \t]-y[ \t]*${PATH_WORD}`, 'g'),
 ]
 
+/** A comment's line says nothing (`# RESTIC_PASSWORD_FILE=/etc/restic/old`): blanked, its length kept (positions stay). */
+const uncommented = (text: string) => (/^[ \t]*[#;]/m.test(text) ? text.replace(/^[ \t]*[#;][^\n]*/gm, (c) => ' '.repeat(c.length)) : text)
+
+/** The longest word taken for a path (Linux's PATH_MAX), and the most variables in one: a bound, so a 1 MB word of `$A$A…` costs no more than a path. */
+const MAX_WORD = 4096
+const MAX_VARIABLES = 8
+
+/** passwordFileWords with where each is in the (uncommented) text. */
+function passwordFileMatches(lines: string): Array<{ word: string; at: number }> {
+  const out: Array<{ word: string; at: number }> = []
+  for (const pattern of PASSWORD_FILE_PATTERNS) {
+    for (const m of lines.matchAll(pattern)) {
+      const word = m.groups?.f
+      if (word !== undefined && word.length <= MAX_WORD && word.split('$', MAX_VARIABLES + 2).length <= MAX_VARIABLES + 1) out.push({ word, at: m.index ?? 0 })
+    }
+  }
+  return out
+}
+
 /**
  * Session 35: the files a command line, an environment or a script points at as holding a password
  * (or a passphrase, secret, token), whatever they are called; the file holds the password alone
  * and says nothing to the detector (`/etc/restic/repo1`, a line of words). Words as written (a
- * unit's may begin with a specifier):
+ * unit's may begin with a specifier; session 36: a variable, `"$PASSFILE"`, or a relative path):
  * - an environment variable named so: restic's `RESTIC_PASSWORD_FILE=`, the `*_PASSWORD_FILE`,
  *   `*_PASSPHRASE_FILE`, `*_SECRET_FILE`, `*_TOKEN_FILE`, `*_CREDENTIALS_FILE` of Docker's
- *   convention (`POSTGRES_PASSWORD_FILE=`, `MYSQL_ROOT_PASSWORD_FILE=`), libpq's `PGPASSFILE=`;
+ *   convention (`POSTGRES_PASSWORD_FILE=`, `MYSQL_ROOT_PASSWORD_FILE=`), libpq's `PGPASSFILE=`,
+ *   `*_PSK_FILE` (session 36);
  * - a flag named so: restic's and rsync's `--password-file`, gpg's `--passphrase-file`, duplicity's
- *   and others' `--…-secret-file`, `--token-file`, `--pass-file`, `--credentials-file`;
+ *   and others' `--…-secret-file`, `--token-file`, `--pass-file`, `--credentials-file`, Zabbix's
+ *   `--tls-psk-file` (zabbix_sender, zabbix_get; session 36);
  * - a password command that reads a file: restic's `RESTIC_PASSWORD_COMMAND` and
  *   `--password-command`, borg's `BORG_PASSCOMMAND`, rclone's `--password-command`, their command
  *   `cat FILE`, `head -n1 FILE`, `tail …`, `< FILE`;
@@ -281,18 +365,173 @@ const PASSWORD_FILE_PATTERNS: readonly RegExp[] = [
  *   `askpass`/`auth-user-pass` are the OpenVPN rule's, secrets.ts).
  */
 export function passwordFileWords(text: string): string[] {
-  const out: string[] = []
-  // A comment's line says nothing (`# RESTIC_PASSWORD_FILE=/etc/restic/old`).
-  const lines = /^[ \t]*[#;]/m.test(text) ? text.replace(/^[ \t]*[#;][^\n]*/gm, '') : text
-  for (const pattern of PASSWORD_FILE_PATTERNS) for (const m of lines.matchAll(pattern)) if (m.groups?.f !== undefined) out.push(m.groups.f)
+  return passwordFileMatches(uncommented(text)).map((m) => m.word)
+}
+
+/** A variable in a word: `$NAME` or `${NAME}`. */
+const VARIABLE = /\$(?:\{(?<b>[A-Za-z_][A-Za-z0-9_]*)\}|(?<n>[A-Za-z_][A-Za-z0-9_]*))/g
+/** The most values one variable is taken to have, and the most paths one word stands for (a bound: a text of many assignments stays linear). */
+const MAX_VALUES = 8
+
+/**
+ * The assignments a script, an environment file or a crontab makes (session 36): `NAME=VALUE` at a
+ * line's start or after `;`/`&&` (`export`, `declare -x`, `local`, `readonly` before it), the
+ * value unquoted. Only a value of no `$`, backquote or `(`: a plain path (what a later word's
+ * `$NAME` stands for; a computed one is not known).
+ */
+export function assignmentsIn(text: string): Array<[string, string]> {
+  const out: Array<[string, string]> = []
+  const pattern = /(?:^|[;&|][ \t]*)(?:(?:export|declare|typeset|local|readonly)(?:[ \t]+-[a-zA-Z]+)*[ \t]+)?(?<n>[A-Za-z_][A-Za-z0-9_]*)=(?:"(?<a>[^"\n$`(]*)"|'(?<b>[^'\n]*)'|(?<c>[^\s"'`;&|$()]*))(?=[\s;&|]|$)/gm
+  for (const m of uncommented(text).matchAll(pattern)) {
+    const value = m.groups?.a ?? m.groups?.b ?? m.groups?.c
+    if (m.groups?.n !== undefined && value !== undefined && value !== '') out.push([m.groups.n, value])
+  }
   return out
 }
 
-/** passwordFileWords' absolute paths, as path patterns (a literal `*` held out as `?`). */
-export const passwordFilesIn = (text: string): string[] => passwordFileWords(text).filter((w) => w.startsWith('/')).map((w) => posix.normalize(w).replace(/\*/g, '?'))
+/** A unit's own environment: its `Environment=` lines' `NAME=VALUE` words (quoted or not). */
+export function unitAssignments(text: string): Array<[string, string]> {
+  const out: Array<[string, string]> = []
+  for (const line of text.matchAll(/^[ \t]*Environment[ \t]*=(?<v>[^\r\n]*)/gm)) {
+    for (const m of (line.groups?.v ?? '').matchAll(/"(?<n>[A-Za-z_][A-Za-z0-9_]*)=(?<a>[^"]*)"|'(?<n1>[A-Za-z_][A-Za-z0-9_]*)=(?<b>[^']*)'|(?<n2>[A-Za-z_][A-Za-z0-9_]*)=(?<c>\S*)/g)) {
+      const name = m.groups?.n ?? m.groups?.n1 ?? m.groups?.n2
+      const value = m.groups?.a ?? m.groups?.b ?? m.groups?.c
+      if (name !== undefined && value !== undefined && value !== '') out.push([name, value])
+    }
+  }
+  return out
+}
 
-/** A script or file a unit or crontab names that is followed (passwordFilesIn): absolute, no wildcard, in FOLLOWED_ROOTS. */
-const followable = (path: string) => path.startsWith('/') && !/[*?[%$]/.test(path) && FOLLOWED_ROOTS.some((r) => path.startsWith(r))
+/** Each variable's values, at most MAX_VALUES each. */
+function valuesOf(assigns: ReadonlyArray<readonly [string, string]>): Map<string, string[]> {
+  const values = new Map<string, string[]>()
+  for (const [name, value] of assigns) {
+    const list = values.get(name) ?? []
+    if (list.length < MAX_VALUES && !list.includes(value)) list.push(value)
+    values.set(name, list)
+  }
+  return values
+}
+
+/**
+ * A word's variables replaced by their values (each value of each, at most MAX_VALUES words);
+ * undefined when one has none. A word of no variable is itself.
+ */
+function substituted(word: string, values: ReadonlyMap<string, readonly string[]>): string[] | undefined {
+  if (word.length > MAX_WORD) return undefined
+  let words = ['']
+  let last = 0
+  for (const m of word.matchAll(VARIABLE)) {
+    const vals = values.get(m.groups?.b ?? m.groups?.n ?? '')
+    if (vals === undefined || vals.length === 0) return undefined
+    const plain = word.slice(last, m.index)
+    words = words.flatMap((w) => vals.map((v) => `${w}${plain}${v}`)).slice(0, MAX_VALUES)
+    last = (m.index ?? 0) + m[0].length
+  }
+  return words.map((w) => `${w}${word.slice(last)}`)
+}
+
+/**
+ * The folder a script's relative words are certain to be read from: every `cd` of the script goes
+ * to the same absolute folder (none to a variable's, `-` or a relative one), and a word after the
+ * first one. Undefined when there is no `cd`, or more than one folder (where the script is run
+ * from is its caller's: cron's is the user's home, a unit's its WorkingDirectory=, not known here).
+ */
+function scriptFolder(lines: string): { folder: string; from: number } | undefined {
+  let found: { folder: string; from: number } | undefined
+  for (const m of lines.matchAll(/(?:^|[;&|({][ \t]*|\b(?:then|do|else)[ \t]+)(?:cd|pushd)(?:[ \t]+(?<d>[^\s;&|)]*))?/gm)) {
+    const dir = unquoted(m.groups?.d ?? '')
+    if (!dir.startsWith('/') || /[$`*?~]/.test(dir)) return undefined
+    const folder = posix.normalize(dir)
+    if (found !== undefined && found.folder !== folder) return undefined
+    found ??= { folder, from: m.index ?? 0 }
+  }
+  return found
+}
+
+/** What a script, an environment file or a crontab says of password files (passwordRefsIn). */
+export interface PasswordRefs {
+  /** The password files it names, resolved (its own variables, its `cd`): path patterns. */
+  readonly paths: string[]
+  /** Words whose variables it does not set (`--password-file "$PASSFILE"` of a variable its environment file sets): resolved over what its unit, crontab and followed files set (resolvedWords). */
+  readonly words: string[]
+  /** Its assignments (`PASSFILE=/etc/x/pw`), for the words of the texts it goes with. */
+  readonly assigns: Array<[string, string]>
+  /** What it runs or sources in turn (`. /etc/backup/env`, `/opt/backup/upload.sh`): followed one hop more (session 36). */
+  readonly next: string[]
+}
+
+/**
+ * Session 36: passwordFileWords of a script, an environment file or a crontab, resolved where the
+ * text makes it certain: a variable it sets (`PASSFILE=/etc/x/pw` then `--password-file
+ * "$PASSFILE"`, `${DIR}/pw`), a relative path after the one folder it `cd`s to; a word of a
+ * variable it does not set is kept for its unit's or crontab's environment (`words`).
+ */
+export function passwordRefsIn(text: string): PasswordRefs {
+  const lines = uncommented(text)
+  const matches = passwordFileMatches(lines)
+  const assigns = assignmentsIn(text)
+  const next = sourcedAndRun(lines)
+  if (matches.length === 0) return { paths: [], words: [], assigns, next }
+  const values = valuesOf(assigns)
+  const cd = matches.some((m) => !m.word.startsWith('/') && !m.word.startsWith('$')) ? scriptFolder(lines) : undefined
+  const paths: string[] = []
+  const words: string[] = []
+  for (const { word, at } of matches) {
+    const resolvedWords = substituted(word, values)
+    if (resolvedWords === undefined) {
+      words.push(word)
+      continue
+    }
+    for (const w of resolvedWords) {
+      if (w.startsWith('/')) paths.push(asPattern(w))
+      else if (cd !== undefined && at > cd.from && !/[$%~]/.test(w)) paths.push(asPattern(posix.resolve(cd.folder, w)))
+    }
+  }
+  return { paths, words, assigns, next }
+}
+
+/** A path as a path pattern: normalized, a literal `*` held out as `?`. */
+const asPattern = (path: string) => posix.normalize(path).replace(/\*/g, '?')
+
+/** passwordRefsIn's resolved paths. */
+export const passwordFilesIn = (text: string): string[] => passwordRefsIn(text).paths
+
+/**
+ * The words a unit's, a crontab's or a script's text leaves to its environment, resolved over the
+ * assignments of the texts it goes with (its Environment=, environment files, sourced files,
+ * crontab lines): absolute results only. Every text's assignments count for every word (a
+ * variable of the same name set elsewhere for another file names that file too: more held, never
+ * less).
+ */
+export function resolvedWords(words: readonly string[], assigns: ReadonlyArray<readonly [string, string]>): string[] {
+  if (words.length === 0) return []
+  const values = valuesOf(assigns)
+  const out = new Set<string>()
+  for (const word of new Set(words)) for (const w of substituted(word, values) ?? []) if (w.startsWith('/') && !w.includes('$')) out.add(asPattern(w))
+  return [...out]
+}
+
+/**
+ * The files a script sources (`. FILE`, `source FILE`) or runs by an absolute path in a command's
+ * place (a line's start, after `;`, `&&`, `|`, `then`, `do`, `exec`, `sh`…), followable ones: the
+ * second hop (session 36), its own password files and variables read in turn.
+ */
+function sourcedAndRun(lines: string): string[] {
+  const out: string[] = []
+  for (const m of lines.matchAll(/(?:^[ \t]*|[;&|(`][ \t]*|\b(?:then|do|else|exec|sudo|nohup|nice|time|sh|bash|dash|ksh|zsh|source)[ \t]+|(?:^|[\s;&|(])\.[ \t]+)["']?(?<f>\/[^\s"';|&()<>`$]+)/gm)) {
+    const f = m.groups?.f
+    if (f !== undefined && followable(posix.normalize(f))) out.push(posix.normalize(f))
+  }
+  return out
+}
+
+/**
+ * A script or file a unit or crontab names that is followed (passwordRefsIn): absolute, in
+ * FOLLOWED_ROOTS, no variable; a wildcard (a user unit's `%h`, an instance's `%i`) stands for the
+ * files it matches (session 36: followedPasswordFiles takes it to them, wildPaths).
+ */
+const followable = (path: string) => path.startsWith('/') && !/[[%$]/.test(path) && FOLLOWED_ROOTS.some((r) => path.startsWith(r))
 
 /** The absolute paths a crontab's lines name (its jobs' scripts), comments left out: followed for the password files they point at. */
 function crontabScripts(text: string): string[] {
@@ -408,10 +647,12 @@ export const NAMING_RULES: readonly NamingRule[] = [
       }
       // A kube-apiserver run by a unit (`ExecStart=… --token-auth-file=…`, session 31).
       out.push(...kubeAuthFiles(text))
-      // A password file its environment or command lines point at (`Environment=RESTIC_PASSWORD_FILE=…`, `--password-file …`, session 35).
-      for (const word of passwordFileWords(text)) out.push(...unitPaths(config, word))
+      // A password file its environment or command lines point at (`Environment=RESTIC_PASSWORD_FILE=…`, `--password-file …`, session 35);
+      // session 36: `${PASSFILE}` of its own Environment=, a relative path from its WorkingDirectory=.
+      for (const word of unitPasswordWords(config, text).paths) out.push(...unitPaths(config, word))
       return out
     },
+    environment: (config, text) => ({ words: unitPasswordWords(config, text).words, assigns: unitAssignments(text) }),
     // Its environment files and the scripts its Exec lines run (`ExecStart=/opt/backup/run.sh`, `/bin/sh /etc/restic/run`).
     follows: (config, text) => {
       const out: string[] = []
@@ -480,13 +721,33 @@ export const NAMING_RULES: readonly NamingRule[] = [
     },
   },
   {
+    // Session 36: Zabbix's `TLSPSKFile=` (the agent's, agent 2's, the server's and proxy's pre-shared
+    // key: a line of hex, held only when named *.psk before) and `TLSKeyFile=` (a plugin's session's
+    // too: `Plugins.Mysql.Sessions.NAME.TLSKeyFile=`), relative to the config's folder.
+    rule: 'Zabbix PSK or key file',
+    isConfig: (path) => path.endsWith('.conf') && ZABBIX_FOLDERS.some((folder) => inFolder(folder, path)),
+    named: (config, text) => {
+      const out: string[] = []
+      for (const m of text.matchAll(/^[ \t]*(?:Plugins\.[^\s=]+\.)?TLS(?:PSK|Key)File[ \t]*=[ \t]*(?<f>[^\s#][^\r\n]*?)[ \t]*\r?$/gm)) {
+        const file = m.groups?.f
+        if (file !== undefined) out.push(resolved(config, unquoted(file)))
+      }
+      return out
+    },
+  },
+  {
     // Session 35: the crontabs (/etc/crontab, /etc/cron.d, the users') and the administrator's
     // scripts (run-parts' /etc/cron.*ly, /usr/local/bin and sbin): the password files their lines
     // point at (passwordFilesIn); a crontab's scripts are followed too (crontabScripts).
     rule: PASSWORD_FILE_RULE,
     isConfig: (path) => path === CRONTAB || [...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS].some((folder) => inFolder(folder, path)),
     named: (_config, text) => passwordFilesIn(text),
-    follows: (config, text) => (config === CRONTAB || CRONTAB_FOLDERS.some((folder) => inFolder(folder, config)) ? crontabScripts(text) : []),
+    // A crontab's scripts; a script's sourced files and the scripts it runs (session 36).
+    follows: (config, text) => (config === CRONTAB || CRONTAB_FOLDERS.some((folder) => inFolder(folder, config)) ? crontabScripts(text) : passwordRefsIn(text).next),
+    environment: (_config, text) => {
+      const refs = passwordRefsIn(text)
+      return { words: refs.words, assigns: refs.assigns }
+    },
     maxBytes: MAX_FOLLOWED_BYTES,
   },
 ]
@@ -500,7 +761,7 @@ export const namingRuleOf = (path: string): NamingRule | undefined => NAMING_RUL
  * and a push's look at the twin (twinNamedCredentialFiles in secrets.ts).
  */
 export const NAMING_CONFIG_PLACES = {
-  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, SYSTEMD_USER, STUNNEL, ...KUBERNETES, ...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS],
+  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, SYSTEMD_USER, STUNNEL, ...KUBERNETES, ...ZABBIX_FOLDERS, ...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS],
   /** Under each user's home (the selected users' on the machine, every account's of the twin's /etc/passwd). */
   homeFolders: [HOME_UNITS],
   files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS, CRONTAB],
@@ -611,7 +872,7 @@ const MAX_WILD_PATHS = 256
  * the names of the folder reached (`list`, the folder itself resolved through its links first).
  * At most MAX_WILD_PATHS; none for a `**` or a `[` (not what the naming rules write).
  */
-async function wildPaths(look: LookName, list: ListNames, pattern: string): Promise<string[]> {
+export async function wildPaths(look: LookName, list: ListNames, pattern: string): Promise<string[]> {
   const parts = pattern.split('/').filter((n) => n !== '')
   if (parts.some((p) => p.includes('**') || p.includes('['))) return []
   let paths = ['']
@@ -670,42 +931,96 @@ export async function namedCredentialFiles(host: Pick<HostPort, 'readTextIfExist
   const startedAt = Date.now()
   const configs = await machineConfigs(host, startedAt, homes, cache)
   if (configs.length === 0) return []
-  const read = async (): Promise<{ named: string[]; follows: string[] }> => {
+  const read = async (): Promise<{ named: string[]; follows: string[]; words: string[]; assigns: Array<[string, string]> }> => {
     const paths = new Set<string>()
     const follows = new Set<string>()
+    const words = new Set<string>()
+    const assigns: Array<[string, string]> = []
     for (const { path, read: at } of configs) {
       const text = await readConfig(host, path, at)
       if (text === undefined) continue
       const rule = namingRuleOf(path)
       for (const p of rule?.named(path, text) ?? []) paths.add(p)
       for (const p of rule?.follows?.(path, text) ?? []) follows.add(p)
+      const env = rule?.environment?.(path, text)
+      for (const w of env?.words ?? []) words.add(w)
+      assigns.push(...(env?.assigns ?? []))
     }
-    return { named: [...paths], follows: [...follows] }
+    return { named: [...paths], follows: [...follows], words: [...words], assigns }
   }
   // Keyed by the rules' version: a config whose stat data did not move names more under newer rules (session 30: EnvironmentFile=).
   const found = cache === undefined ? await read() : await cachedByFileStats(cache, `named-credential-files-v${SECRET_RULES_VERSION}`, configs, startedAt, read)
-  const named = [...new Set([...found.named, ...(await followedPasswordFiles(host, found.follows, startedAt, cache))])]
-  const linked = await namedThroughLinks(machineLooks(host), named, machineNames(host))
+  const look = machineLooks(host)
+  const names = machineNames(host)
+  const followed = await followedPasswordFiles(host, (pattern) => wildPaths(look, names, pattern), found.follows, startedAt, cache)
+  const words = resolvedWords([...found.words, ...followed.words], [...found.assigns, ...followed.assigns])
+  const named = [...new Set([...found.named, ...followed.paths, ...words])]
+  const linked = await namedThroughLinks(look, named, names)
   return linked.length === 0 ? named : [...new Set([...named, ...linked])]
 }
 
+/** The hops followed from a config (session 36: a unit's script, then what that script sources or runs). */
+export const MAX_HOPS = 2
+
+/** What the followed files say (followedPasswordFiles, followHops). */
+export interface Followed {
+  paths: string[]
+  words: string[]
+  assigns: Array<[string, string]>
+}
+
 /**
- * The password files (passwordFilesIn) the files the configs' rules follow point at (session 35: a
- * unit's environment file saying `RESTIC_PASSWORD_FILE=…`, the script a unit or crontab runs):
- * regular files only (no link followed), at most MAX_FOLLOWED, each at most MAX_FOLLOWED_BYTES;
- * not read again while their stat data stays (cachedByFileStats).
+ * The files the configs' rules follow, MAX_HOPS deep (session 36: the scripts and environment
+ * files a unit's or crontab's script sources or runs): each hop's paths (a wildcard taken to the
+ * paths it matches, `expand`), every file once, at most MAX_FOLLOWED of them in all; `readRefs`
+ * reads a hop's files (undefined for one not read) and gives each one's passwordRefsIn. One walk for
+ * the machine (followedPasswordFiles) and a pushed twin (secrets.ts).
  */
-async function followedPasswordFiles(host: Pick<HostPort, 'readTextIfExists' | 'lstat'>, follows: readonly string[], startedAt: number, cache?: ProviderCache): Promise<string[]> {
-  const files: MachineConfig[] = []
-  for (const path of follows.slice(0, MAX_FOLLOWED)) {
-    const stat = await host.lstat(path).catch(() => undefined)
-    if (stat?.type === 'file' && stat.size <= MAX_FOLLOWED_BYTES) files.push({ path, stat })
+export async function followHops(starts: readonly string[], expand: (pattern: string) => Promise<string[]>, readRefs: (paths: string[], hop: number) => Promise<PasswordRefs[]>): Promise<Followed> {
+  const out: Followed = { paths: [], words: [], assigns: [] }
+  const seen = new Set<string>()
+  let hop: readonly string[] = starts
+  for (let n = 1; n <= MAX_HOPS && hop.length > 0; n++) {
+    const paths: string[] = []
+    for (const pattern of hop) {
+      if (seen.size >= MAX_FOLLOWED) break
+      for (const path of /[*?]/.test(pattern) ? await expand(pattern) : [pattern]) {
+        if (seen.has(path) || seen.size >= MAX_FOLLOWED || !followable(path) || /[*?]/.test(path)) continue
+        seen.add(path)
+        paths.push(path)
+      }
+    }
+    const refs = paths.length === 0 ? [] : await readRefs(paths, n)
+    for (const r of refs) {
+      out.paths.push(...r.paths)
+      out.words.push(...r.words)
+      out.assigns.push(...r.assigns)
+    }
+    hop = [...new Set(refs.flatMap((r) => r.next))]
   }
-  if (files.length === 0) return []
-  const read = async (): Promise<string[]> => {
-    const paths = new Set<string>()
-    for (const { path } of files) for (const p of passwordFilesIn((await host.readTextIfExists(path).catch(() => undefined)) ?? '')) paths.add(p)
-    return [...paths]
-  }
-  return cache === undefined ? read() : cachedByFileStats(cache, `password-files-v${SECRET_RULES_VERSION}`, files, startedAt, read)
+  return out
+}
+
+/**
+ * The password files (passwordRefsIn) the files the configs' rules follow point at (session 35: a
+ * unit's environment file saying `RESTIC_PASSWORD_FILE=…`, the script a unit or crontab runs;
+ * session 36: a second hop, what such a script sources or runs): regular files only (no link
+ * followed), at most MAX_FOLLOWED in all, each at most MAX_FOLLOWED_BYTES; a hop's files not read
+ * again while their stat data stays (cachedByFileStats).
+ */
+async function followedPasswordFiles(host: Pick<HostPort, 'readTextIfExists' | 'lstat'>, expand: (pattern: string) => Promise<string[]>, follows: readonly string[], startedAt: number, cache?: ProviderCache): Promise<Followed> {
+  return followHops(follows, expand, async (paths, hop) => {
+    const files: MachineConfig[] = []
+    for (const path of paths) {
+      const stat = await host.lstat(path).catch(() => undefined)
+      if (stat?.type === 'file' && stat.size <= MAX_FOLLOWED_BYTES) files.push({ path, stat })
+    }
+    if (files.length === 0) return []
+    const read = async (): Promise<PasswordRefs[]> => {
+      const refs: PasswordRefs[] = []
+      for (const { path } of files) refs.push(passwordRefsIn((await host.readTextIfExists(path).catch(() => undefined)) ?? ''))
+      return refs
+    }
+    return cache === undefined ? read() : cachedByFileStats(cache, `password-files-v${SECRET_RULES_VERSION}:${hop}`, files, startedAt, read)
+  })
 }

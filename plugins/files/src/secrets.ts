@@ -3,7 +3,7 @@ import { posix } from 'node:path'
 import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, PathPatterns, type HostPort, type ProviderCache, type SecretPath, type TwinReader } from '@twinsync/sdk'
 import { partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH } from './state.js'
-import { FOLLOWED_LIMITS, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordFilesIn, PASSWORD_FILE_RULE, type LinkLook } from './named-credentials.js'
+import { FOLLOWED_LIMITS, followHops, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordRefsIn, PASSWORD_FILE_RULE, resolvedWords, wildPaths, type LinkLook, type PasswordRefs } from './named-credentials.js'
 import { parsePasswd } from './accounts.js'
 
 /**
@@ -502,6 +502,8 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
   const byRule = new Map<string, Set<string>>()
   const seen = new Set<string>()
   const follows = new Set<string>()
+  const words = new Set<string>()
+  const assigns: Array<[string, string]> = []
   const add = async (rule: string, named: readonly string[]) => {
     if (named.length === 0) return
     const set = byRule.get(rule) ?? new Set<string>()
@@ -517,13 +519,24 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
     const text = await twin.readText(twinPath).catch(() => undefined)
     const named = memoParse(`named\0${config}`, text, (t) => (t === undefined ? [] : rule.named(config, t)))
     if (rule.follows !== undefined) for (const p of memoParse(`follows\0${config}`, text, (t) => (t === undefined ? [] : (rule.follows?.(config, t) ?? [])))) follows.add(p)
+    if (rule.environment !== undefined && text !== undefined) {
+      const env = memoized(`environment\0${config}`, text, (t) => rule.environment?.(config, t) ?? { words: [], assigns: [] })
+      for (const w of env.words) words.add(w)
+      assigns.push(...env.assigns)
+    }
     await add(rule.rule, named)
   }
-  // The files the configs follow (session 35: a unit's environment file, a crontab's script), as the twin holds them: the password files they point at.
-  for (const path of [...follows].slice(0, FOLLOWED_LIMITS.files)) {
-    const text = await twin.readText(`filesystem${path}`).catch(() => undefined)
-    if (text !== undefined && text.length <= FOLLOWED_LIMITS.bytes) await add(PASSWORD_FILE_RULE, memoParse(`password-files\0${path}`, text, (t) => passwordFilesIn(t ?? '')))
-  }
+  // The files the configs follow (session 35: a unit's environment file, a crontab's script; session 36: what those source or
+  // run, a second hop), as the twin holds them: the password files they point at, and the variables they set for the words left.
+  const followed = await followHops([...follows], (pattern) => wildPaths(look, links.names, pattern), async (paths) => {
+    const refs: PasswordRefs[] = []
+    for (const path of paths) {
+      const text = await twin.readText(`filesystem${path}`).catch(() => undefined)
+      if (text !== undefined && text.length <= FOLLOWED_LIMITS.bytes) refs.push(memoized(`password-refs\0${path}`, text, passwordRefsIn))
+    }
+    return refs
+  })
+  await add(PASSWORD_FILE_RULE, [...new Set([...followed.paths, ...resolvedWords([...words, ...followed.words], [...assigns, ...followed.assigns])])])
   return [...byRule].map(([rule, paths]) => ({ rule, paths: [...paths] }))
 }
 

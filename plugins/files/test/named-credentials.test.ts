@@ -727,3 +727,110 @@ describe('password files a unit, a crontab or a script points at (session 35)', 
     ])
   })
 })
+
+/**
+ * Session 36: password files named through a variable (a script's own, an environment file's for
+ * its unit's command line, a sourced file's), a relative path (a unit's WorkingDirectory=, a
+ * script's one `cd`), a unit's specifiers (`%h` of /etc/systemd/user's units for each home, `%N`,
+ * `%S`); a second hop (what a followed script sources or runs); Zabbix's `TLSPSKFile=`.
+ */
+describe('password files named through variables, relative paths, specifiers, a second hop; Zabbix PSK files (session 36)', () => {
+  const files: Array<[string, string]> = [
+    ['/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nbob:x:1000:1000::/home/bob:/bin/bash\n'],
+    ['/etc/group', 'root:x:0:\nbob:x:1000:\n'],
+    ['/var/lib/dpkg/status', ''],
+    ['/var/lib/dpkg/diversions', ''],
+    // A script's own variables and its one cd.
+    ['/usr/local/sbin/nightly', '#!/bin/sh\nset -e\nPASSFILE=/etc/nightly/pw\nexport KEYDIR="/etc/nightly"\nrestic --password-file "$PASSFILE" backup /srv\ngpg --batch --passphrase-file ${KEYDIR}/gpg.pass -c /srv/x\ncd /srv/keys\nrsync --password-file=rsync.pw /srv/ nas::srv\n'],
+    // No cd: a relative word is where its caller runs it from, not known.
+    ['/usr/local/bin/loose', '#!/bin/sh\nrestic --password-file loose.pw snapshots\n'],
+    // A unit: a variable of its environment file, one of its own Environment=, a relative path from its WorkingDirectory=, a specifier.
+    ['/etc/systemd/system/b2.service', '[Service]\nEnvironmentFile=/etc/b2/env\nEnvironment=OWN_PW=/etc/b2/own.pw\nWorkingDirectory=/etc/b2\nExecStart=/usr/bin/restic --password-file ${B2_PW} backup /srv\nExecStartPost=/usr/bin/restic --password-file $OWN_PW check\nExecStartPost=/usr/bin/rsync --password-file=rsync.secret /srv/ nas::b2\n'],
+    ['/etc/b2/env', 'B2_ACCOUNT_ID=0012ab\nB2_PW=/etc/b2/repo.key\n'],
+    ['/etc/systemd/system/vault-agent.service', '[Service]\nExecStart=/usr/bin/vault-agent --token-file %S/%N/token\n'],
+    // A unit every user's manager runs: its environment file under each home (`%h`).
+    ['/etc/systemd/user/sync.service', '[Service]\nEnvironmentFile=-%h/.config/sync/env\nExecStart=/usr/bin/sync-client\n'],
+    ['/home/bob/.config/sync/env', 'SYNC_TOKEN_FILE=/home/bob/.config/sync/token\n'],
+    // A second hop: the script cron runs sources an environment and runs another script.
+    ['/etc/cron.d/jobs', '0 2 * * * root /opt/jobs/run.sh\n'],
+    ['/opt/jobs/run.sh', '#!/bin/sh\n. /opt/jobs/env\n/opt/jobs/upload.sh\nborg create ::x /srv\nrestic --password-file "$UPLOAD_PW" backup /srv\n'],
+    ['/opt/jobs/env', 'export BORG_PASSCOMMAND="cat /opt/jobs/borg.key"\nUPLOAD_PW=/opt/jobs/upload.pw\n'],
+    ['/opt/jobs/upload.sh', '#!/bin/sh\nrsync --password-file=/opt/jobs/rsync.key /srv/ nas::jobs\n'],
+    // Zabbix: an agent's drop-in, agent 2's config, zabbix_sender on a crontab line.
+    ['/etc/zabbix/zabbix_agentd.conf.d/tls.conf', 'TLSConnect=psk\nTLSAccept=psk\nTLSPSKIdentity=web01\nTLSPSKFile=/etc/zabbix/web01.key\n# TLSPSKFile=/etc/zabbix/old.key\n'],
+    ['/etc/zabbix/zabbix_agent2.conf', 'Server=zabbix.example.net\nTLSPSKFile=/etc/zabbix/agent2.secret\nPlugins.Mysql.Sessions.db1.TLSKeyFile=/etc/zabbix/mysql-client.pem\n'],
+    ['/etc/crontab', '*/5 * * * * root zabbix_sender -z zbx -s web01 --tls-connect psk --tls-psk-identity web01 --tls-psk-file /etc/zabbix/sender.key -k k -o 1\n'],
+  ]
+  const named = [
+    '/etc/b2/env',
+    '/etc/b2/own.pw',
+    '/etc/b2/repo.key',
+    '/etc/b2/rsync.secret',
+    '/etc/nightly/gpg.pass',
+    '/etc/nightly/pw',
+    '/etc/zabbix/agent2.secret',
+    '/etc/zabbix/mysql-client.pem',
+    '/etc/zabbix/sender.key',
+    '/etc/zabbix/web01.key',
+    '/home/*/.config/sync/env',
+    '/home/bob/.config/sync/token',
+    '/opt/jobs/borg.key',
+    '/opt/jobs/rsync.key',
+    '/opt/jobs/upload.pw',
+    '/root/.config/sync/env',
+    '/srv/keys/rsync.pw',
+    '/var/lib/vault-agent/token',
+  ]
+  const secrets: Array<[string, string]> = named
+    .filter((p) => !p.includes('*') && !p.endsWith('/env') && !p.startsWith('/root/'))
+    .map((p) => [p, `${fakeChars(`s36-nc-${p}`, 8).toLowerCase()} ${fakeChars(`s36-nc2-${p}`, 9).toLowerCase()}\n`])
+  const machine = () => {
+    const root = new TargetRoot()
+    for (const [path, text] of files) root.file(path, text, { mode: path.startsWith('/usr/local/') || path.endsWith('.sh') ? 0o755 : 0o644 })
+    for (const [path, text] of secrets) root.file(path, text, { mode: 0o644 })
+    return root.file('/usr/local/bin/loose.pw', 'not named\n', { mode: 0o644 })
+  }
+
+  it('names what variables, relative paths, specifiers and a second hop lead to, and Zabbix PSK files; not a relative word of no certain folder', async () => {
+    const root = machine()
+    try {
+      const cache = new MemoryCache()
+      const host = createTestContext(root.dir).host
+      assert.deepEqual((await namedCredentialFiles(host, cache, ['/root', '/home/bob'])).sort(), named)
+      // From the cache; then a second hop's file changes alone.
+      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host, cache, ['/root', '/home/bob'])).sort(), named)
+      root.file('/opt/jobs/env', 'UPLOAD_PW=/opt/jobs/other.pw\n', { mode: 0o644 })
+      await new Promise((r) => setTimeout(r, RACY_MS))
+      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host, cache, ['/root', '/home/bob'])).sort(), [...named.filter((p) => p !== '/opt/jobs/borg.key' && p !== '/opt/jobs/upload.pw'), '/opt/jobs/other.pw'].sort())
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('the files provider holds each one out, world-readable, of no shape the detector knows; the scripts, units and configs are mirrored', async () => {
+    const root = machine()
+    try {
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/opt', '/srv', '/home', '/usr/local', '/var/lib/vault-agent'] }, cache: new MemoryCache() })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      for (const [path] of secrets) assert.equal(entry(path)?.secret, true, path)
+      for (const path of ['/usr/local/sbin/nightly', '/opt/jobs/run.sh', '/opt/jobs/upload.sh', '/etc/systemd/system/b2.service', '/etc/zabbix/zabbix_agent2.conf', '/usr/local/bin/loose.pw']) assert.equal(entry(path)?.content, 'mirrored', path)
+      for (const d of documents) for (const [path, text] of secrets) assert.ok(!String(d.content).includes(text.trim()), `${d.path} holds ${path}'s`)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('a pushed twin names the same files from its own copies (never the machine)', async () => {
+    const twinOnly = () => ({
+      ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
+      host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
+    })
+    const twin = new MemoryTwin(files.map(([path, content]) => ({ path: `filesystem${path}`, content })))
+    const asked = [...secrets.map(([path]) => `filesystem${path}`), 'filesystem/usr/local/bin/loose.pw', 'filesystem/etc/zabbix/zabbix_agent2.conf']
+    const found = await new FilesProvider().secretPaths({ paths: asked, twin, ctx: twinOnly() })
+    // The environment files the units name are the twin's own files, held too.
+    assert.deepEqual(found.map((f) => f.path).sort(), [...secrets.map(([path]) => path), '/etc/b2/env', '/home/bob/.config/sync/env'].map((p) => `filesystem${p}`).sort())
+  })
+})
