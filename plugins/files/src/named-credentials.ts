@@ -111,6 +111,9 @@ const CRYPTTAB = '/etc/crypttab'
 const KUBERNETES = ['/etc/kubernetes', '/etc/kubernetes/manifests']
 const KUBE_CONFIGS = ['/etc/rancher/k3s/config.yaml', '/etc/rancher/rke2/config.yaml', '/etc/default/kube-apiserver']
 /** Zabbix's configs: the agent's, agent 2's, the server's and the proxy's *.conf, and the folders they Include= (Debian's, upstream's). Session 36. */
+/** chrony's and ntpd's (NTPsec's) configs: `keyfile`/`keys` name their symmetric keys' file (session 36). */
+const NTP_CONFIGS = ['/etc/chrony/chrony.conf', '/etc/chrony.conf', '/etc/ntpsec/ntp.conf', '/etc/ntp.conf']
+const NTP_FOLDERS = ['/etc/chrony/conf.d', '/etc/chrony/sources.d', '/etc/ntpsec/ntp.d']
 const ZABBIX = '/etc/zabbix'
 const ZABBIX_FOLDERS = [ZABBIX, ...['zabbix_agentd.d', 'zabbix_agentd.conf.d', 'zabbix_agent2.d', 'zabbix_agent2.d/plugins.d', 'zabbix_server.conf.d', 'zabbix_proxy.conf.d'].map((f) => `${ZABBIX}/${f}`)]
 
@@ -302,6 +305,10 @@ const CRONTAB = '/etc/crontab'
 const CRONTAB_FOLDERS = ['/etc/cron.d', '/var/spool/cron/crontabs']
 /** Folders of scripts an administrator writes: run-parts' folders and /usr/local's. */
 const SCRIPT_FOLDERS = ['/etc/cron.hourly', '/etc/cron.daily', '/etc/cron.weekly', '/etc/cron.monthly', '/usr/local/bin', '/usr/local/sbin']
+/** The mail clients' configs that point at password files (session 36): the system's msmtprc, and each user's. */
+const MAIL_CONFIGS = ['/etc/msmtprc']
+const HOME_MAIL_CONFIGS = ['.msmtprc', '.config/msmtp/config', '.mbsyncrc', '.config/isync/mbsyncrc', '.offlineimaprc', '.config/offlineimap/config']
+const isHomeMailConfig = (path: string) => HOME_MAIL_CONFIGS.some((f) => path.endsWith(`/${f}`) && (path.startsWith('/home/') || path.startsWith('/root/')))
 /** The password-file rule's name. */
 export const PASSWORD_FILE_RULE = 'password file'
 /** The most files followed a collect (a unit's or crontab's scripts and environment files), and the most of each read. */
@@ -319,7 +326,9 @@ const PATH_WORD = String.raw`["']?(?<f>[^\s"';|&)<>\`\-=#][^\s"';|&)<>\`]*[^\s"'
 const PASSWORD_FILE_PATTERNS: readonly RegExp[] = [
   new RegExp(String.raw`(?:^|[^\w-])(?:(?:[A-Z][A-Z0-9_]*_)?(?:PASSWORD|PASSWD|PASS|PASSPHRASE|SECRET|TOKEN|CREDENTIALS?|PSK)_FILE|PGPASSFILE)[ \t]*=[ \t]*${PATH_WORD}`, 'g'),
   new RegExp(String.raw`(?:^|[\s"'=])--(?:[a-z0-9]+-){0,3}(?:password|passwd|pass|passphrase|secret|token|credentials?|psk)-?file(?:[ \t]*=[ \t]*|[ \t]+)${PATH_WORD}`, 'g'),
-  new RegExp(String.raw`(?:PASSWORD_COMMAND|PASSCOMMAND|--password-command|--passcommand)(?:[ \t]*=[ \t]*|[ \t]+)["']?(?:(?:cat|head|tail)(?:[ \t]+-[-\w=]+){0,3}[ \t]+|<[ \t]*)${PATH_WORD}`, 'g'),
+  new RegExp(String.raw`(?:PASSWORD_COMMAND|PASSCOMMAND|--password-command|--passcommand|passwordeval|PassCmd)(?:[ \t]*=[ \t]*|[ \t]+)["']?(?:(?:cat|head|tail)(?:[ \t]+-[-\w=]+){0,3}[ \t]+|<[ \t]*)${PATH_WORD}`, 'g'),
+  new RegExp(String.raw`^[ \t]*remotepassfile[ \t]*=[ \t]*${PATH_WORD}`, 'gm'),
+  new RegExp(String.raw`\bfetchmail\b[^\n|;&]{0,200}?[ \t](?:-f|--fetchmailrc)(?:[ \t]*=[ \t]*|[ \t]+)${PATH_WORD}`, 'g'),
   new RegExp(String.raw`(?:^|[\s"'])-pass(?:in|out)?[ \t]+["']?file:${PATH_WORD}`, 'g'),
   new RegExp(String.raw`(?:^|[\s"'])--(?:askpass|auth-user-pass)[ \t]+${PATH_WORD}`, 'g'),
   new RegExp(String.raw`\bsshpass\b[^\n|;&]{0,200}?[ \t]-f[ \t]*${PATH_WORD}`, 'g'),
@@ -362,7 +371,10 @@ function passwordFileMatches(lines: string): Array<{ word: string; at: number }>
  *   `cat FILE`, `head -n1 FILE`, `tail …`, `< FILE`;
  * - openssl's `-pass`/`-passin`/`-passout file:FILE`, `sshpass -f FILE`, the OpenLDAP tools' `-y FILE`,
  *   OpenVPN's `--askpass FILE` and `--auth-user-pass FILE` on a command line (its configs' own
- *   `askpass`/`auth-user-pass` are the OpenVPN rule's, secrets.ts).
+ *   `askpass`/`auth-user-pass` are the OpenVPN rule's, secrets.ts);
+ * - session 36, the mail fetchers' and senders': msmtp's `passwordeval "cat FILE"`, isync's
+ *   `PassCmd "cat FILE"`, OfflineIMAP's `remotepassfile = FILE`, and fetchmail's `-f FILE` (a run
+ *   control file of another name than fetchmailrc: `poll … pass PASSWORD` lines).
  */
 export function passwordFileWords(text: string): string[] {
   return passwordFileMatches(uncommented(text)).map((m) => m.word)
@@ -721,6 +733,21 @@ export const NAMING_RULES: readonly NamingRule[] = [
     },
   },
   {
+    // Session 36: chrony's `keyfile FILE` and ntpd's `keys FILE`: the symmetric keys that
+    // authenticate time sources (`ID SHA256 HEX:…` lines; /etc/chrony/chrony.keys and
+    // /etc/ntpsec/ntp.keys were held by their paths, a file of another name was mirrored).
+    rule: 'NTP key file',
+    isConfig: (path) => NTP_CONFIGS.includes(path) || (path.endsWith('.conf') && NTP_FOLDERS.some((folder) => inFolder(folder, path))),
+    named: (config, text) => {
+      const out: string[] = []
+      for (const m of text.matchAll(/^[ \t]*(?:keyfile|keys)[ \t]+(?<f>[^\s#]+)/gm)) {
+        const file = m.groups?.f
+        if (file !== undefined) out.push(resolved(config, unquoted(file)))
+      }
+      return out
+    },
+  },
+  {
     // Session 36: Zabbix's `TLSPSKFile=` (the agent's, agent 2's, the server's and proxy's pre-shared
     // key: a line of hex, held only when named *.psk before) and `TLSKeyFile=` (a plugin's session's
     // too: `Plugins.Mysql.Sessions.NAME.TLSKeyFile=`), relative to the config's folder.
@@ -740,7 +767,7 @@ export const NAMING_RULES: readonly NamingRule[] = [
     // scripts (run-parts' /etc/cron.*ly, /usr/local/bin and sbin): the password files their lines
     // point at (passwordFilesIn); a crontab's scripts are followed too (crontabScripts).
     rule: PASSWORD_FILE_RULE,
-    isConfig: (path) => path === CRONTAB || [...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS].some((folder) => inFolder(folder, path)),
+    isConfig: (path) => path === CRONTAB || MAIL_CONFIGS.includes(path) || isHomeMailConfig(path) || [...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS].some((folder) => inFolder(folder, path)),
     named: (_config, text) => passwordFilesIn(text),
     // A crontab's scripts; a script's sourced files and the scripts it runs (session 36).
     follows: (config, text) => (config === CRONTAB || CRONTAB_FOLDERS.some((folder) => inFolder(folder, config)) ? crontabScripts(text) : passwordRefsIn(text).next),
@@ -761,12 +788,18 @@ export const namingRuleOf = (path: string): NamingRule | undefined => NAMING_RUL
  * and a push's look at the twin (twinNamedCredentialFiles in secrets.ts).
  */
 export const NAMING_CONFIG_PLACES = {
-  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, SYSTEMD_USER, STUNNEL, ...KUBERNETES, ...ZABBIX_FOLDERS, ...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS],
+  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, SYSTEMD_USER, STUNNEL, ...KUBERNETES, ...NTP_FOLDERS, ...ZABBIX_FOLDERS, ...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS],
   /** Under each user's home (the selected users' on the machine, every account's of the twin's /etc/passwd). */
   homeFolders: [HOME_UNITS],
-  files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS, CRONTAB],
+  /** Files under each home, likewise (session 36: the mail clients' configs). */
+  homeFiles: HOME_MAIL_CONFIGS,
+  files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS, ...NTP_CONFIGS, CRONTAB, ...MAIL_CONFIGS],
   max: MAX_CONFIGS,
 } as const
+
+/** The files of NAMING_CONFIG_PLACES.homeFiles under these homes. */
+export const homeConfigFiles = (homes: readonly string[]): string[] =>
+  [...new Set(homes)].map((h) => posix.normalize(h).replace(/\/+$/, '')).filter((h) => h.startsWith('/')).flatMap((h) => NAMING_CONFIG_PLACES.homeFiles.map((f) => `${h}/${f}`))
 
 /** The folders of NAMING_CONFIG_PLACES.homeFolders under these homes. */
 export const homeConfigFolders = (homes: readonly string[]): string[] =>
@@ -784,7 +817,7 @@ export const homeConfigFolders = (homes: readonly string[]): string[] =>
 type MachineConfig = { path: string; stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>>; read?: string }
 
 async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir' | 'readlink'>, startedAt: number, homes: readonly string[], cache?: ProviderCache): Promise<MachineConfig[]> {
-  const candidates: Array<{ path: string; at: string }> = NAMING_CONFIG_PLACES.files.map((path) => ({ path, at: path }))
+  const candidates: Array<{ path: string; at: string }> = [...NAMING_CONFIG_PLACES.files, ...homeConfigFiles(homes)].map((path) => ({ path, at: path }))
   // Each folder by its own name (what the rules go by) and where it really is (a unit folder may be a link, session 33).
   const folders: Array<{ folder: string; at: string }> = [...NAMING_CONFIG_PLACES.folders, ...homeConfigFolders(homes)].map((folder) => ({ folder, at: folder }))
   const look = machineLooks(host)

@@ -3,7 +3,7 @@ import { posix } from 'node:path'
 import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, PathPatterns, type HostPort, type ProviderCache, type SecretPath, type TwinReader } from '@twinsync/sdk'
 import { partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH } from './state.js'
-import { FOLLOWED_LIMITS, followHops, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordRefsIn, PASSWORD_FILE_RULE, resolvedWords, wildPaths, type LinkLook, type PasswordRefs } from './named-credentials.js'
+import { FOLLOWED_LIMITS, followHops, homeConfigFiles, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordRefsIn, PASSWORD_FILE_RULE, resolvedWords, wildPaths, type LinkLook, type PasswordRefs } from './named-credentials.js'
 import { parsePasswd } from './accounts.js'
 
 /**
@@ -474,6 +474,7 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
   const passwd = await twin.readText('filesystem/etc/passwd').catch(() => undefined)
   const homes = passwd === undefined ? [] : memoParse('passwd', passwd, (t) => parsePasswd(t ?? '').map((a) => a.home))
   const look = links.look
+  configs.push(...homeConfigFiles(homes).map((f) => ({ twinPath: `filesystem${f}`, config: f })))
   for (const folder of [...NAMING_CONFIG_PLACES.folders, ...homeConfigFolders(homes)]) {
     let at: string | undefined = folder
     let files = await twin.list(`filesystem${folder}/`)

@@ -834,3 +834,57 @@ describe('password files named through variables, relative paths, specifiers, a 
     assert.deepEqual(found.map((f) => f.path).sort(), [...secrets.map(([path]) => path), '/etc/b2/env', '/home/bob/.config/sync/env'].map((p) => `filesystem${p}`).sort())
   })
 })
+
+/**
+ * Session 36's hunt: what Debian's mail fetchers and senders and NTP servers point at, under any
+ * name: msmtp's `passwordeval "cat FILE"`, isync's `PassCmd "cat FILE"`, OfflineIMAP's
+ * `remotepassfile`, fetchmail's `-f FILE` on a crontab line, chrony's `keyfile` and ntpd's `keys`.
+ */
+describe("mail clients' password files, fetchmail's run control file, NTP key files (session 36)", () => {
+  const files: Array<[string, string]> = [
+    ['/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nbob:x:1000:1000::/home/bob:/bin/bash\n'],
+    ['/etc/group', 'root:x:0:\nbob:x:1000:\n'],
+    ['/var/lib/dpkg/status', ''],
+    ['/var/lib/dpkg/diversions', ''],
+    ['/etc/msmtprc', 'defaults\nauth on\ntls on\naccount relay\nhost smtp.example.com\nuser alerts@example.com\npasswordeval "cat /etc/msmtp/relay"\naccount default : relay\n'],
+    ['/root/.mbsyncrc', 'IMAPAccount work\nHost imap.example.com\nUser bob\nPassCmd "cat /root/.mail/work"\n'],
+    ['/home/bob/.offlineimaprc', '[Repository remote]\ntype = IMAP\nremotehost = imap.example.com\nremoteuser = bob\nremotepassfile = /home/bob/.mail/imap\n'],
+    ['/etc/cron.d/fetch', '*/10 * * * * bob fetchmail -s -f /etc/fetchmail/bob\n'],
+    ['/etc/chrony/chrony.conf', 'server ntp.example.com iburst key 10\nkeyfile /etc/chrony/site.list\n'],
+    ['/etc/ntpsec/ntp.conf', 'keys /etc/ntpsec/site-list\ntrustedkey 1\n# keys /etc/ntpsec/old\n'],
+  ]
+  const named = ['/etc/chrony/site.list', '/etc/fetchmail/bob', '/etc/msmtp/relay', '/etc/ntpsec/site-list', '/home/bob/.mail/imap', '/root/.mail/work']
+  const weak: Array<[string, string]> = [
+    ['/etc/msmtp/relay', 'sunshine2\n'],
+    ['/root/.mail/work', 'sunshine5\n'],
+    ['/home/bob/.mail/imap', 'sunshine4\n'],
+    ['/etc/fetchmail/bob', 'poll imap.example.com user bob pass sunshine35\n'],
+    ['/etc/chrony/site.list', `10 SHA256 HEX:${'A1B2C3D4'.repeat(8)}\n11 MD5 sunshine20\n`],
+    ['/etc/ntpsec/site-list', `1 SHA1 ${'0f1e2d3c'.repeat(5)}\n2 MD5 sunshine21\n`],
+  ]
+
+  it('names them on the machine, and the files provider holds them out (each mirrored before: a weak password, a file of no telling name)', async () => {
+    const root = new TargetRoot()
+    for (const [path, text] of [...files, ...weak]) root.file(path, text, { mode: 0o644 })
+    try {
+      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host, new MemoryCache(), ['/root', '/home/bob'])).sort(), named)
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/root', '/home/bob'] }, cache: new MemoryCache() })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      for (const [path] of weak) assert.equal(manifest.entries.find((e) => e.path === path)?.secret, true, path)
+      for (const d of documents) for (const [path, text] of weak) assert.ok(!String(d.content).includes(text.trim().split(' ').pop() as string), `${d.path} holds ${path}'s`)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('a pushed twin names them from its own copies', async () => {
+    const twinOnly = () => ({
+      ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
+      host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
+    })
+    const twin = new MemoryTwin(files.map(([path, content]) => ({ path: `filesystem${path}`, content })))
+    const found = await new FilesProvider().secretPaths({ paths: weak.map(([path]) => `filesystem${path}`), twin, ctx: twinOnly() })
+    assert.deepEqual(found.map((f) => f.path).sort(), named.map((p) => `filesystem${p}`))
+  })
+})
