@@ -533,15 +533,16 @@ function sourcedAndRun(lines: string): string[] {
   const out: string[] = []
   for (const m of lines.matchAll(/(?:^[ \t]*|[;&|(`][ \t]*|\b(?:then|do|else|exec|sudo|nohup|nice|time|sh|bash|dash|ksh|zsh|source)[ \t]+|(?:^|[\s;&|(])\.[ \t]+)["']?(?<f>\/[^\s"';|&()<>`$]+)/gm)) {
     const f = m.groups?.f
-    if (f !== undefined && followable(posix.normalize(f))) out.push(posix.normalize(f))
+    if (f !== undefined && followable(posix.normalize(f)) && !/[*?]/.test(f)) out.push(posix.normalize(f))
   }
   return out
 }
 
 /**
  * A script or file a unit or crontab names that is followed (passwordRefsIn): absolute, in
- * FOLLOWED_ROOTS, no variable; a wildcard (a user unit's `%h`, an instance's `%i`) stands for the
- * files it matches (session 36: followedPasswordFiles takes it to them, wildPaths).
+ * FOLLOWED_ROOTS, no variable; a unit's wildcard (a user unit's `%h`, an instance's `%i`) stands
+ * for the files it matches (session 36: followHops takes it to them, wildPaths). A crontab's or
+ * script's glob (`rm /srv/tmp/*`) is none: its files are data, and would take the bound's room.
  */
 const followable = (path: string) => path.startsWith('/') && !/[[%$]/.test(path) && FOLLOWED_ROOTS.some((r) => path.startsWith(r))
 
@@ -552,7 +553,7 @@ function crontabScripts(text: string): string[] {
     if (/^\s*(?:#|$)/.test(line)) continue
     for (const m of line.matchAll(/(?:^|[\s"'=;&|(])(?<f>\/[^\s"';|&()<>`]+)/g)) {
       const f = m.groups?.f
-      if (f !== undefined && followable(posix.normalize(f))) out.push(posix.normalize(f))
+      if (f !== undefined && followable(posix.normalize(f)) && !/[*?]/.test(f)) out.push(posix.normalize(f))
     }
   }
   return out

@@ -822,6 +822,20 @@ describe('password files named through variables, relative paths, specifiers, a 
     }
   })
 
+  it("a crontab's or script's glob is not followed: 300 data files take no room from the scripts after it", async () => {
+    const root = new TargetRoot()
+      .file('/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\n')
+      .file('/etc/group', 'root:x:0:\n')
+      .file('/etc/cron.d/a-clean', '0 4 * * * root rm -f /srv/tmp/*\n30 4 * * * root /srv/tmp/../jobs/z.sh\n')
+      .file('/srv/jobs/z.sh', '#!/bin/sh\nrsync --password-file=/srv/jobs/z.pw /srv/ nas::z\n', { mode: 0o755 })
+    for (let i = 0; i < 300; i++) root.file(`/srv/tmp/f${String(i).padStart(3, '0')}`, 'data\n')
+    try {
+      assert.deepEqual(await namedCredentialFiles(createTestContext(root.dir).host), ['/srv/jobs/z.pw'])
+    } finally {
+      root.remove()
+    }
+  })
+
   it('a pushed twin names the same files from its own copies (never the machine)', async () => {
     const twinOnly = () => ({
       ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
