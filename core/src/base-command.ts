@@ -3,6 +3,7 @@ import type { Logger } from '@twinsync/sdk'
 import { isTwinSyncError, TwinSyncError } from '@twinsync/sdk/errors'
 import type { DependencyContainer } from './di.js'
 import { terminalLines, terminalText } from './terminal-text.js'
+import { userErrorOf } from './twin/disk-error.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof TwinSyncCommand)['baseFlags'] & T['flags']>
 
@@ -114,14 +115,10 @@ export function formatUserError(error: TwinSyncError): string {
 
 /** A TwinSyncError, or an oclif usage error turned into one; undefined for our own bugs. */
 function toUserError(error: Error, id: string | undefined): TwinSyncError | undefined {
-  if (isTwinSyncError(error)) return error
-  // The disk filled up somewhere no more specific code caught it: still the disk, not a bug.
-  const errno = (error as NodeJS.ErrnoException).code
-  if (errno === 'ENOSPC' || errno === 'EDQUOT') {
-    return new TwinSyncError('DISK_FULL', `The disk is full: ${error.message}`, {
-      nextStep: 'Free some space (`df -h`), then run the command again; `twinsync plan` shows where things stand.',
-    })
-  }
+  // A coded error, or a full disk no more specific code caught (still the disk, not a bug): the
+  // panel's ErrorBox asks the same (disk-error.ts).
+  const known = userErrorOf(error)
+  if (known !== undefined) return known
   const isParseError = error instanceof Errors.CLIError && (/Parse|Flag|Arg/i.test(error.constructor.name) || 'parse' in error)
   if (isParseError) {
     return new TwinSyncError('USAGE', error.message.split('\n')[0] ?? error.message, {

@@ -33,7 +33,7 @@ export const ERROR_CODES = {
   HOST_READ_ONLY: 'Code that may only read (planning) tried to change the target; nothing was changed',
   REPO_DAMAGED: 'The twin repository is damaged (a missing or corrupt git object, a broken index)',
   LOCK_HELD: 'Another TwinSync run holds the twin lock',
-  DISK_FULL: 'The disk under the twin or the target is full; nothing was written',
+  DISK_FULL: 'The disk under the twin or the target is full; the message says what was done before it filled',
   APPLY_INTERRUPTED: 'An apply was interrupted; finish it (`twinsync apply`) or go back (`twinsync revert`) first',
   NAME_INVALID: 'A name (package, unit, user) contains characters that are not allowed',
   ABORTED: 'The run was cancelled',

@@ -1,9 +1,8 @@
-import { statfsSync } from 'node:fs'
 import { watchForApplies } from '../apply/machine-lock.js'
 import type { ApplicableProvider, Change, Logger, ProviderContext, TwinReader } from '@twinsync/sdk'
 import { observedOnly, unplannableItems } from '../plan/observed-drift.js'
 import { TwinSyncError, compareStrings, isApplicable, isTwinSyncError, stableStringify } from '@twinsync/sdk/light'
-import { diskError } from '../twin/disk-error.js'
+import { diskError, isDiskFull } from '../twin/disk-error.js'
 import { collectAll } from '../collect/collector.js'
 import { inject, injectable } from '../di.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
@@ -20,34 +19,23 @@ import { driftPhrase } from '../vocabulary.js'
 import { Tokens } from '../tokens.js'
 
 /**
- * A full twin disk (ENOSPC, EDQUOT) part way through an adopt or a discard, as DISK_FULL that says
- * so. Session 35's sweep (reconcile-kill-points.test.ts, the twin on a tmpfs filled at each step):
- * a discard whose disk filled as it wrote TwinSync's ref records failed with Node's raw ENOSPC
- * (the CLI's catch-all named it, the panel called it a bug), and a DISK_FULL from a write on the
- * way said "nothing was written", though the run had written some of its files. What it had done
- * is no edit of anyone's, and the same command run again finishes it (the sweep checks both).
+ * A full twin disk part way through an adopt or a discard, as DISK_FULL that says so. Session
+ * 35's sweep (reconcile-kill-points.test.ts, the twin on a tmpfs filled at each step): a discard
+ * whose disk filled as it wrote TwinSync's ref records failed with Node's raw ENOSPC (the CLI's
+ * catch-all named it, the panel called it a bug), and a DISK_FULL from a write on the way said
+ * "nothing was written", though the run had written some of its files. What it had done is no
+ * edit of anyone's, and the same command run again finishes it (the sweep checks both). What
+ * counts as the disk is disk-error.ts's one rule (isDiskFull; git's errno-less "couldn't write
+ * '…/main.lock'" on a full file system included).
  */
 function unfinishedOnFullDisk(error: unknown, dir: string, purpose: 'adopt' | 'discard'): unknown {
-  const disk = diskError(error, dir)
-  // git's update-ref says only "couldn't write '…/main.lock'" (no errno): a git failure while the
-  // twin's file system has no block or inode left is the disk too (the sweep, a discard's commit).
-  if (!(isTwinSyncError(disk) && disk.code === 'DISK_FULL') && !(isTwinSyncError(error) && error.code === 'GIT_FAILED' && noRoomLeft(dir))) return error
-  const cause = ((disk as Error).cause ?? error) as Error
+  if (!isDiskFull(error, dir)) return error
+  const cause = (isTwinSyncError(error) && error.code === 'DISK_FULL' ? (error.cause ?? error) : error) as Error
   return new TwinSyncError('DISK_FULL', `The disk holding the twin (${dir}) filled up during the ${purpose}, which did not finish: ${String(cause?.message ?? cause).split('\n')[0]}`, {
     nextStep: `Free some space (\`df -h ${dir}\`), then run the same \`twinsync ${purpose}\` again: it finishes what this one began. Your pending edits are kept; \`twinsync status\` lists them.`,
     details: { repo: dir },
     cause: error,
   })
-}
-
-/** The twin's file system has no block (for a user) or no inode left; false when that cannot be told. */
-function noRoomLeft(dir: string): boolean {
-  try {
-    const s = statfsSync(dir)
-    return s.bavail === 0 || s.ffree === 0
-  } catch {
-    return false
-  }
 }
 
 export interface Decision {

@@ -1,13 +1,17 @@
 import { Box, Text } from 'ink'
-import { isTwinSyncError } from '@twinsync/sdk/light'
 import { terminalText } from '../terminal-text.js'
+import { userErrorOf } from '../twin/disk-error.js'
 
-/** An error as a person can act on it: code, message, next step. Never a stack trace. */
+/**
+ * An error as a person can act on it: code, message, next step. Never a stack trace. What is
+ * the person's to fix is told as the CLI tells it (userErrorOf: a raw ENOSPC is DISK_FULL, not
+ * a bug; session 36).
+ */
 export function ErrorBox({ error, title = 'That did not work' }: { error: unknown; title?: string }) {
-  const known = isTwinSyncError(error)
-  const code = known ? error.code : 'INTERNAL'
-  const message = error instanceof Error ? error.message : String(error)
-  const nextStep = known ? error.nextStep : 'This is a bug in TwinSync. Run the same command line with TWINSYNC_DEBUG=1 and report it.'
+  const known = userErrorOf(error)
+  const code = known !== undefined ? known.code : 'INTERNAL'
+  const message = known !== undefined ? known.message : error instanceof Error ? error.message : String(error)
+  const nextStep = known !== undefined ? known.nextStep : 'This is a bug in TwinSync. Run the same command line with TWINSYNC_DEBUG=1 and report it.'
   return (
     <Box flexDirection="column" borderStyle="round" borderColor="red" paddingX={1}>
       <Text color="red" bold>

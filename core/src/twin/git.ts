@@ -30,7 +30,7 @@ import type { Writable } from 'node:stream'
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/errors'
 import { SAFE_PATH, gitEnv, lstatBigData } from '@twinsync/sdk/light'
 import type { SimpleGit } from 'simple-git'
-import { diskError } from './disk-error.js'
+import { diskError, diskFullError, gitFailedForRoom } from './disk-error.js'
 import { indexFlagsOf, indexIdentity, notePlainIndex } from './index-flags.js'
 import { readHead } from './quick-status.js'
 import { isOwnStaleLock } from './ref-lock-record.js'
@@ -87,7 +87,10 @@ export function gitError(dir: string, args: readonly string[], message: string, 
     .map((l) => l.trim())
     .filter((l) => l.length > 0 && !/^\s*at /.test(l) && !l.startsWith('hint:'))
   const first = said.find((l) => /^(fatal|error):/.test(l)) ?? said[0] ?? 'no message'
+  // git could not write and names no errno ("couldn't write '…/main.lock'", "unable to write new
+  // index file") while the file system is full: the disk, in every git the twin runs (disk-error.ts).
   const details = { repo: dir, command: ['git', ...args].join(' '), git: said.slice(0, 10).join('\n') }
+  if (gitFailedForRoom(message, dir)) return diskFullError(dir, new Error(`git ${subcommandOf(args)}: ${first}`), details)
   // `git add` of a FIFO, socket or device at a tracked twin path: the twin's refusal (twin-files.ts), checked on the disk.
   const special = /^error: (.+): can only add regular files, symbolic links or git-directories$/m.exec(message)?.[1]
   if (special !== undefined) {

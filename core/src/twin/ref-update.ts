@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { readRefId } from './quick-status.js'
+import { diskError } from './disk-error.js'
 import { clearRefLocks, prepareRefLock, recordRefLocks, takeRefLock } from './ref-lock-record.js'
 
 /**
@@ -96,7 +97,8 @@ export function updateRefInNode(dir: string, ref: string, next: string, old: str
     const code = (error as NodeJS.ErrnoException).code
     // EPERM, EMLINK: a file system that keeps no hard links for the lock to be taken by (git's way then).
     if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENOENT' || code === 'EPERM' || code === 'EMLINK') return false
-    throw error
+    // A full disk (the record's write, a reflog's folder): DISK_FULL, not Node's raw ENOSPC (session 36).
+    throw diskError(error, dir)
   }
 }
 

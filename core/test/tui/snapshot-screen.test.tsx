@@ -174,3 +174,24 @@ describe('TUI push snapshot', () => {
     await sleep(10)
   })
 })
+
+// Session 36: a raw ENOSPC from a service (a write no layer named) was "This is a bug in TwinSync"
+// in the panel, and DISK_FULL in the CLI (its catch-all alone mapped it). One mapping for both
+// fronts now (disk-error.ts userErrorOf); the real disk's case is in twin-disk-full-fronts.test.ts.
+describe('TUI error box: a full disk', () => {
+  let panel: Panel | undefined
+  afterEach(() => panel?.unmount())
+
+  it('a snapshot that fails with a raw ENOSPC shows DISK_FULL with its next step, not a bug', async () => {
+    const enospc = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: 'ENOSPC', errno: -28, syscall: 'write', path: '/var/lib/twinsync/twin/.git/twinsync/ref-locks.json' })
+    const providers = async () => ({ providers: [], diagnostics: [] })
+    panel = openPanel(fakeServices({ providers, snapshot: async () => Promise.reject(enospc) }), [{ name: 'menu' }, { name: 'snapshot' }])
+    await panel.waitFor('Take a snapshot now?')
+    await panel.press('y')
+    const failed = await panel.waitFor('The snapshot failed')
+    assert.match(failed, /error \[DISK_FULL\]/)
+    assert.match(failed, /A disk TwinSync writes to is full: ENOSPC: no space left on device, write/)
+    assert.match(failed, /Next step: Free some space \(`df -h \/var\/lib\/twinsync\/twin\/\.git\/twinsync`\)/)
+    assert.doesNotMatch(failed, /INTERNAL|bug in TwinSync/)
+  })
+})
