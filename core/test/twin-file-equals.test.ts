@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import fs, { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { syncBuiltinESMExports } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
@@ -107,5 +108,68 @@ describe('twin reads refuse a FIFO, socket or device (TWIN_NOT_REGULAR), from ls
     assert.equal(readTwinFileSync(dir, 'filesystem/etc/morph/inner', checked), undefined)
     assert.equal(twinFileSizeSync(dir, 'filesystem/etc/morph/inner', checked), undefined)
     rmSync(join(dir, 'filesystem/etc/morph'))
+  })
+})
+
+// Session 36: session 35's reads looked (lstat) and then opened: a FIFO or device put in the
+// document's place between the two was opened and read as an empty document. Now the descriptor
+// itself is looked at (fstat after an open that cannot hang). The swap is made deterministically,
+// just before the read's open of that path (Node's openSync patched for the test), not by luck.
+describe('twin reads: a file swapped for a FIFO or device just before the open', () => {
+  let dir: string
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'twinsync-swap-'))
+    mkdirSync(join(dir, 'filesystem/etc'), { recursive: true })
+  })
+  after(() => rmSync(dir, { recursive: true, force: true }))
+
+  /** `fn` with the document at `path` replaced by `make`'s file as the read opens it (once). */
+  function swappedAtOpen<T>(path: string, make: (abs: string) => void, fn: () => T): T {
+    const abs = join(dir, path)
+    const original = fs.openSync
+    let swapped = false
+    fs.openSync = ((file: fs.PathLike, ...rest: unknown[]) => {
+      if (!swapped && file === abs) {
+        swapped = true
+        rmSync(abs)
+        make(abs)
+      }
+      return (original as (...a: unknown[]) => number)(file, ...rest)
+    }) as typeof fs.openSync
+    syncBuiltinESMExports()
+    try {
+      return fn()
+    } finally {
+      fs.openSync = original
+      syncBuiltinESMExports()
+      assert.ok(swapped, 'the swap was made at the open')
+    }
+  }
+
+  const kinds: Array<[string, (abs: string) => void]> = [
+    ['a FIFO', (abs) => execFileSync('mkfifo', [abs])],
+    // /dev/null's numbers: opened, nothing happens; read, it would be an empty document.
+    ['a character device', (abs) => execFileSync('mknod', [abs, 'c', '1', '3'])],
+  ]
+  for (const [kind, make] of kinds) {
+    it(`${kind} in the file's place: the read and the compare refuse it (TWIN_NOT_REGULAR), never an empty document`, function () {
+      if (kind !== 'a FIFO' && process.getuid?.() !== 0) this.skip()
+      const path = 'filesystem/etc/motd'
+      const refused = (e: unknown) => isTwinSyncError(e) && e.code === 'TWIN_NOT_REGULAR' && (e.details as { path?: string }).path === path
+      writeFileSync(join(dir, path), 'hello\n')
+      assert.throws(() => swappedAtOpen(path, make, () => readTwinFileSync(dir, path)), refused, 'readTwinFileSync')
+      rmSync(join(dir, path))
+      writeFileSync(join(dir, path), '')
+      assert.throws(() => swappedAtOpen(path, make, () => twinFileEquals(dir, path, new Uint8Array())), refused, 'twinFileEquals')
+      rmSync(join(dir, path))
+    })
+  }
+
+  it('a file under a folder that became a file is still no document (ENOTDIR); a folder still reads as absent', () => {
+    writeFileSync(join(dir, 'filesystem/notdir'), 'a file where a folder was\n')
+    assert.equal(readTwinFileSync(dir, 'filesystem/notdir/motd'), undefined)
+    mkdirSync(join(dir, 'filesystem/etc/folder'), { recursive: true })
+    assert.equal(readTwinFileSync(dir, 'filesystem/etc/folder'), undefined)
+    assert.equal(twinFileEquals(dir, 'filesystem/etc/folder', undefined), true)
   })
 })

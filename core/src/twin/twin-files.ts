@@ -1,4 +1,4 @@
-import { closeSync, constants, lstatSync, openSync, readdirSync, readSync, rmdirSync, type Stats } from 'node:fs'
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, rmdirSync, type Stats } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { lstat, mkdir, open, rename, rm, symlink, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -27,8 +27,9 @@ export const PATH_MAX_BYTES = 4096
 export const MAX_TWIN_FILE_BYTES = 64 * 1024 * 1024
 
 const NOFOLLOW = constants.O_NOFOLLOW
-// O_NONBLOCK: a FIFO committed to (or planted in) the twin must not hang a read.
-const READ_FLAGS = constants.O_RDONLY | NOFOLLOW | constants.O_NONBLOCK
+// O_NONBLOCK: a FIFO planted in the twin must not hang the open (it is then refused by the
+// fstat, never read). O_NOCTTY: a terminal device there never becomes a run's controlling terminal.
+const READ_FLAGS = constants.O_RDONLY | NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY
 
 /** The components of a twin-relative path, or PATH_INVALID for anything that is not one. */
 export function twinPathParts(path: string): string[] {
@@ -66,7 +67,7 @@ function otherKind(s: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevic
  * carry one). It is no document, and it is not a deleted one either: read as absent, `plan` would
  * plan deleting the machine's file while `status` and `snapshot` failed in `git add`. The one
  * refusal for every way TwinSync reads the working twin: its own reads (readTwinFileSync and the
- * others here, which lstat first and never open one: a FIFO could block, a device's open act),
+ * others here: an open that cannot hang and an fstat of what it opened, openRegular; never a read),
  * the working twin's look (TwinRepository.dirtyPaths: git lists such a file at a tracked path as
  * modified) and git's `add` (gitError).
  */
@@ -147,11 +148,9 @@ function checkAncestors(dir: string, parts: string[], checked?: CheckedFolders):
 }
 
 /**
- * What is at a twin path (its folders checked first: checkAncestors), from lstat, before anything
- * is opened: undefined when nothing or a folder is there; TWIN_SYMLINK for a link;
- * TWIN_NOT_REGULAR for a FIFO, socket or device (never opened: a FIFO's open could wait, a
- * device's open acts). Speed: this lstat took the place of the fstat after the open (its size is
- * the one read), so a read costs the system calls it did (lstat, open, read, close).
+ * What is at a twin path (its folders checked first: checkAncestors), from lstat, for a caller
+ * that opens nothing (a size, "is a file there"): undefined when nothing or a folder is there;
+ * TWIN_SYMLINK for a link; TWIN_NOT_REGULAR for a FIFO, socket or device.
  */
 function regularFile(dir: string, path: string): Stats | undefined {
   const s = lstatTwinPath(dir, path)
@@ -162,18 +161,42 @@ function regularFile(dir: string, path: string): Stats | undefined {
 }
 
 /**
- * The twin file (regularFile found a regular one) opened to read, never through a link at its own
- * name (READ_FLAGS): undefined when it is gone meanwhile; TWIN_SYMLINK for a link.
+ * The twin file at a path (its folders checked first) opened to read, and what the descriptor
+ * is: undefined when nothing or a folder is there; TWIN_SYMLINK for a link at its own name
+ * (O_NOFOLLOW); TWIN_NOT_REGULAR for a FIFO, socket or device, found by fstat of the descriptor
+ * itself, so nothing can be swapped in between the look and the read (session 36: session 35's
+ * lstat before the open left that window, a FIFO put there in it was read as an empty document).
+ * The open cannot hang (O_NONBLOCK) nor take a terminal (O_NOCTTY); what is not a regular file is
+ * closed unread. A socket cannot be opened at all (ENXIO): lstat names it. Speed: open, fstat,
+ * read, close, the four calls of session 35's lstat, open, read, close (the Speed table's row).
  */
-function openTwinFile(dir: string, path: string): number | undefined {
+function openRegular(dir: string, path: string): { fd: number; size: number } | undefined {
+  let fd: number
   try {
-    return openSync(join(dir, path), READ_FLAGS)
+    fd = openSync(join(dir, path), READ_FLAGS)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ELOOP' || code === 'EMLINK') throw twinSymlinkError(path, dir)
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENXIO') return undefined
+    // A file where a folder of the path was checked a moment before: no document (chaos's SIGKILL trials).
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
+    // A socket, or a device whose driver is not there: named by lstat, never read.
+    if (code === 'ENXIO' || code === 'ENODEV') {
+      refuseNotRegular(dir, path)
+      return undefined
+    }
     throw error
   }
+  let s: Stats
+  try {
+    s = fstatSync(fd)
+  } catch (error) {
+    closeSync(fd)
+    throw error
+  }
+  if (s.isFile()) return { fd, size: s.size }
+  closeSync(fd)
+  if (s.isDirectory()) return undefined
+  throw twinNotRegularError(path, dir, otherKind(s))
 }
 
 /** The file's bytes, undefined when the twin has nothing (or a folder) there; TWIN_SYMLINK for a link, TWIN_NOT_REGULAR for a FIFO, socket or device. */
@@ -189,18 +212,17 @@ export function readTwinFileSync(dir: string, path: string, checked?: CheckedFol
   // twin's 19,500 documents, each a string built and looked up for every folder above it).
   const slash = path.lastIndexOf('/')
   if (!(slash > 0 && checked?.has(path.slice(0, slash)) === true) && checkAncestors(dir, parts, checked) === 'missing') return undefined
-  const s = regularFile(dir, path)
-  if (s === undefined) return undefined
-  if (s.size > MAX_TWIN_FILE_BYTES) {
-    throw new TwinSyncError('TWIN_FILE_TOO_LARGE', `${path} in the twin is ${s.size} bytes; twin documents are at most ${MAX_TWIN_FILE_BYTES}`, {
-      nextStep: `Remove it from the twin (\`${gitRm(dir, path)}\`).`,
-      details: { path, size: s.size },
-    })
-  }
-  const fd = openTwinFile(dir, path)
-  if (fd === undefined) return undefined
+  const opened = openRegular(dir, path)
+  if (opened === undefined) return undefined
+  const { fd, size } = opened
   try {
-    return readSize(fd, s.size)
+    if (size > MAX_TWIN_FILE_BYTES) {
+      throw new TwinSyncError('TWIN_FILE_TOO_LARGE', `${path} in the twin is ${size} bytes; twin documents are at most ${MAX_TWIN_FILE_BYTES}`, {
+        nextStep: `Remove it from the twin (\`${gitRm(dir, path)}\`).`,
+        details: { path, size },
+      })
+    }
+    return readSize(fd, size)
   } finally {
     closeSync(fd)
   }
@@ -228,12 +250,12 @@ export function twinFileSizeSync(dir: string, path: string, checked?: CheckedFol
 export function twinFileEquals(dir: string, path: string, expected: Uint8Array | undefined): boolean {
   const parts = twinPathParts(path)
   if (checkAncestors(dir, parts) === 'missing') return expected === undefined
-  const s = regularFile(dir, path)
-  if (s === undefined) return expected === undefined
-  if (expected === undefined || s.size !== expected.byteLength) return false
-  const fd = openTwinFile(dir, path)
-  if (fd === undefined) return false
+  const opened = openRegular(dir, path)
+  if (opened === undefined) return expected === undefined
+  const { fd } = opened
+  const s = { size: opened.size }
   try {
+    if (expected === undefined || s.size !== expected.byteLength) return false
     const want = Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength)
     const chunk = Buffer.allocUnsafe(Math.max(1, Math.min(s.size, COMPARE_CHUNK_BYTES)))
     let at = 0
@@ -253,8 +275,8 @@ export function twinFileEquals(dir: string, path: string, expected: Uint8Array |
 const COMPARE_CHUNK_BYTES = 1024 * 1024
 
 /**
- * The `size` bytes lstat gave (regularFile), read into a buffer of that size: not an fstat, as
- * readFileSync(fd) makes (session 8: a `plan` or `status` of the services root reads about 225
+ * The `size` bytes the fstat gave (openRegular), read into a buffer of that size: not a second
+ * fstat, as readFileSync(fd) makes (session 8: a `plan` or `status` of the services root reads about 225
  * documents; its `statx` calls 2,646 → 2,424, all its system calls 6,530 → 6,139 with the rows of
  * collected-texts.ts and MadeDocuments). A file that shrank meanwhile gives what it has; one that
  * grew, the size it had (the threat is the twin's content, not a writer racing us).
