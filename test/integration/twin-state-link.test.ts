@@ -71,4 +71,38 @@ describe('a symlinked place of TwinSync state in the twin\'s .git: TWIN_STATE_LI
       execFileSync('git', ['-C', cli.twinDir, 'fsck', '--no-dangling'], { stdio: 'pipe' })
     })
   }
+
+  // Session 36: `.git` a gitfile ("gitdir: /elsewhere", as `git init --separate-git-dir` makes)
+  // puts the repository, and TwinSync's lock, records and seal key in it, where it points, as a
+  // symlinked .git does. Before, every command said REPO_NOT_TWIN ("not a TwinSync twin") and
+  // offered to make a new twin elsewhere.
+  it('.git a gitfile: status, snapshot, apply and the panel refuse it (TWIN_STATE_LINK), nothing written there; the next step restores the twin', async () => {
+    const abs = join(cli.twinDir, '.git')
+    const elsewhere = join(cli.dir, 'elsewhere-gitdir')
+    await rm(elsewhere, { recursive: true, force: true })
+    await rename(abs, elsewhere)
+    await writeFile(abs, `gitdir: ${elsewhere}\n`)
+    await writeFile(join(root, 'etc/motd'), 'moved for the gitfile\n')
+    const before = await checksum(elsewhere)
+    try {
+      for (const args of [['status'], ['snapshot'], ['apply', '--yes', '--accept-high-risk']]) {
+        const r = await twinsync(...args)
+        const said = `${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`
+        assert.equal(r.code, 2, said)
+        assert.match(r.stderr, /\[TWIN_STATE_LINK\]/, said)
+        assert.ok(r.stderr.includes(`.git in the twin ${cli.twinDir} is a gitfile (gitdir: ${elsewhere})`), said)
+        assert.ok(r.stderr.includes(`Next step: Put the repository in its place`) && r.stderr.includes(`rm ${abs} && cp -a ${elsewhere} ${abs}`), said)
+      }
+      const services = await createTuiServices(() => createContainer({ root, repo: cli.twinDir, configPath: cli.configFile, logger: quiet, oclif: noPlugins }), { configPath: cli.configFile })
+      await assert.rejects(services.drift(new AbortController().signal), (e: unknown) => isTwinSyncError(e) && e.code === 'TWIN_STATE_LINK', "the panel's drift")
+      assert.equal(await checksum(elsewhere), before, 'nothing written where the gitfile points')
+    } finally {
+      await rm(abs)
+      await cp(elsewhere, abs, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true })
+      await rm(elsewhere, { recursive: true })
+    }
+    const status = await twinsync('status', '--json')
+    assert.ok(status.code === 0, status.stdout + status.stderr)
+    assert.match(status.stdout, /files:replace:\/etc\/hostname/, 'the edit is still pending')
+  })
 })

@@ -87,6 +87,7 @@ export class TwinRepository implements TwinReader {
       // Root in another user's folder: refused unless that user asked through sudo, and then what is written is theirs (twin-owner.ts).
       actAsTwinOwner(this.dir)
       if (await this.isTwin()) return { created: false, commit: await this.git.head() }
+      if (await isTwinFile(this.dir, 'twin.json')) refuseLinkedState(this.dir)
       if ((await readdir(this.dir)).length > 0) {
         throw new TwinSyncError('REPO_NOT_TWIN', `${this.dir} exists, is not empty and is not a TwinSync twin`, {
           nextStep: 'Choose another place with --repo, or empty that directory first.',
@@ -131,6 +132,8 @@ export class TwinRepository implements TwinReader {
     // Root in another user's twin: refused unless that user asked through sudo, and then what is written is theirs (twin-owner.ts).
     actAsTwinOwner(this.dir)
     if (!(await this.isTwin())) {
+      // twin.json beside a `.git` that is a gitfile (or a link to no folder): said as what it is (twin-state.ts).
+      if (await isTwinFile(this.dir, 'twin.json')) refuseLinkedState(this.dir)
       throw new TwinSyncError('REPO_NOT_TWIN', `${this.dir} is not a TwinSync twin (no twin.json and .git)`, {
         nextStep: `Point --repo at a twin, or create one in a new directory: \`twinsync init --repo ${quoteArg(`${this.dir.replace(/\/+$/, '')}-twin`)}\`.`,
         details: { repo: this.dir },

@@ -1,5 +1,5 @@
-import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, type Stats } from 'node:fs'
+import { isAbsolute, join } from 'node:path'
 import { TwinSyncError } from '@twinsync/sdk/errors'
 import { quoteArg } from '../plan/command-text.js'
 
@@ -44,9 +44,41 @@ function stateError(dir: string, rel: string, s: Stats): TwinSyncError {
       details: { repo: dir, path: rel, target },
     })
   }
+  const gitdir = rel === '.git' && s.isFile() ? gitfileTarget(abs) : undefined
+  if (gitdir !== undefined) return gitfileError(dir, abs, gitdir)
   return new TwinSyncError('TWIN_STATE_LINK', `${rel} in the twin ${dir} is ${s.isFile() ? 'a file' : 'not a folder or file'} where TwinSync keeps its own state; nothing was read or written`, {
     nextStep: `Move it aside (\`mv ${quoteArg(abs)} ${quoteArg(`${abs}.aside`)}\`), then run the command again.`,
     details: { repo: dir, path: rel },
+  })
+}
+
+/** Where a gitfile (`.git` as a file: "gitdir: PATH") points, absolute; undefined for any other file. */
+function gitfileTarget(abs: string): string | undefined {
+  let text: string
+  try {
+    text = readFileSync(abs, { encoding: 'utf8', flag: 'r' }).slice(0, 4096)
+  } catch {
+    return undefined
+  }
+  const target = /^gitdir: (.+?)\r?\n?$/.exec(text.split('\n')[0] ?? '')?.[1]
+  if (target === undefined) return undefined
+  return isAbsolute(target) ? target : join(abs, '..', target)
+}
+
+/**
+ * `.git` a gitfile (`gitdir: /elsewhere`, as `git init --separate-git-dir` or a linked worktree
+ * makes): the twin's repository, and TwinSync's state in it (the lock, the records, the seal
+ * key, its refs), would live where it points, the risk of a symlinked `.git` (session 36). git
+ * follows it; TwinSync refuses it as it refuses the link. The next step puts the repository in
+ * its place; a linked worktree's (a `commondir` there) is no repository of its own.
+ */
+function gitfileError(dir: string, abs: string, gitdir: string): TwinSyncError {
+  const worktree = existsSync(join(gitdir, 'commondir'))
+  return new TwinSyncError('TWIN_STATE_LINK', `.git in the twin ${dir} is a gitfile (gitdir: ${gitdir}): the twin's repository and TwinSync's own state in it would live there; TwinSync keeps them in the twin's own .git and follows no link to them; nothing was read or written`, {
+    nextStep: worktree
+      ? `${gitdir} is a linked worktree of another repository, no twin of its own: point --repo at a twin made with \`twinsync init\`, or clone that repository to a new folder and point --repo there.`
+      : `Put the repository in its place (no record or key of TwinSync's is lost): \`rm ${quoteArg(abs)} && cp -a ${quoteArg(gitdir)} ${quoteArg(abs)}\`, then run the command again.`,
+    details: { repo: dir, path: '.git', target: gitdir },
   })
 }
 
