@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import { compareStrings, isTwinSyncError, stableStringify, validatorOf, type TwinDocument, type TwinReader } from '@twinsync/sdk'
 import { Manifest, ManifestPart, MANIFEST_PATH, PARTS_DIR, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
+import { checkManifest, checkManifestPart } from './manifest-check.js'
 
 /** The manifest of a state: every entry without its text (the text is its own document). */
 export function toManifest(state: FilesState): Manifest {
@@ -323,9 +324,9 @@ function checkedJson(path: string, text: string, schema: typeof Manifest | typeo
   } catch (error) {
     return { problem: `not JSON: ${error instanceof Error ? error.message : String(error)}` }
   }
-  const validator = isGenerated(path, text) ? undefined : validatorOf(schema)
-  if (validator !== undefined && !validator.Check(data)) {
-    const error = [...validator.Errors(data)][0]
+  // The schema's check built with the bundle (manifest-check.ts); typebox's validator only to say what is wrong.
+  if (!isGenerated(path, text) && !(schema === Manifest ? checkManifest(data) : checkManifestPart(data))) {
+    const error = [...validatorOf(schema).Errors(data)][0]
     return { problem: `${error?.instancePath || '/'} ${error?.message ?? 'does not match the manifest format'}` }
   }
   // A path no file system can hold (a NUL byte) is a broken manifest, refused like any other; so
