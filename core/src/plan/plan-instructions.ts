@@ -5,6 +5,7 @@ import Type from 'typebox'
 import { commandLine } from './command-text.js'
 import { Value } from 'typebox/value'
 import { COMMANDS } from './commands-domain.js'
+import { MAX_JSON_DEPTH, jsonTooDeep } from './json-depth.js'
 
 const Phase = Type.Union([Type.Literal('before'), Type.Literal('after')])
 const Common = {
@@ -77,6 +78,12 @@ export async function readInstructions(twin: TwinReader, ran: Pick<TwinReader, '
 export async function readCommandsLedger(twin: Pick<TwinReader, 'readText'>): Promise<Readonly<Record<string, unknown>>> {
   const text = await twin.readText(COMMANDS_LEDGER)
   if (text === undefined) return {}
+  if (jsonTooDeep(text)) {
+    throw new TwinSyncError('TWIN_INVALID', `${COMMANDS_LEDGER}, the record of the run-once commands that ran, nests arrays or objects more than ${MAX_JSON_DEPTH} deep (TwinSync writes two levels)`, {
+      nextStep: `Put back the last snapshot's record (\`git checkout HEAD -- ${COMMANDS_LEDGER}\` in the twin), or correct the file.`,
+      details: { path: COMMANDS_LEDGER },
+    })
+  }
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -123,7 +130,24 @@ export async function ranBeforeNotes(changes: readonly Change[], ran: Pick<TwinR
   return out
 }
 
+/**
+ * The largest plans/ file read (bytes). The YAML parser's time grows faster than its input on
+ * some shapes anyone who can push to the mirror can write, and its memory with it (session 36,
+ * measured on this 2-core machine: 256 KiB of anchors took 28 s, of `a: a: a: …` 10 s; 2 MB of
+ * nested `[` 26 s and 1.2 GB; 10 MB of them ended `plan` in a V8 out-of-memory abort after three
+ * minutes). At this size the worst shape found (anchors, nested `[`) parses in about 3 s; a plans
+ * file is a list of commands a person reads (a script's text lives in scripts/).
+ */
+export const MAX_INSTRUCTION_FILE_BYTES = 64 * 1024
+
 export async function parseInstructionFile(file: string, text: string): Promise<InstructionFile> {
+  const size = Buffer.byteLength(text)
+  if (size > MAX_INSTRUCTION_FILE_BYTES) {
+    throw new TwinSyncError('PLAN_INVALID', `${file} is ${size} bytes; a plans/ file is at most ${MAX_INSTRUCTION_FILE_BYTES} bytes (64 KiB), so it was not read`, {
+      nextStep: `Split it into smaller files in plans/, or move long text into scripts/ (an action's \`script:\`). One that came with a pull and that no one here wrote: remove ${file} from the twin, then plan again.`,
+      details: { file, size, limit: MAX_INSTRUCTION_FILE_BYTES },
+    })
+  }
   const { LineCounter, parseDocument, isMap, isSeq } = await import('yaml')
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, { lineCounter, prettyErrors: true })

@@ -7,6 +7,7 @@ import type { CollectProgress } from '../collect/collector.js'
 import { inject, injectable } from '../di.js'
 import type { SnapshotRecord } from '../history/snapshot-log.js'
 import { checkPlanSeal, sealPlan } from '../plan/plan-seal.js'
+import { MAX_JSON_DEPTH, jsonTooDeep } from '../plan/json-depth.js'
 import { Planner, type PlanOptions } from '../plan/planner.js'
 import { Tokens } from '../tokens.js'
 import type { TwinLocation } from '../twin/twin-location.js'
@@ -95,7 +96,9 @@ export async function readPlanFile(path: string, target: CommandTarget & { repo:
   const remake = `Write it again with \`${twinsyncLine(['plan', '--out', path], target)}\`, review it, then \`${twinsyncLine(['apply', path], target)}\`.`
   let value: unknown
   try {
-    value = JSON.parse(await readFile(path, 'utf8'))
+    const text = await readFile(path, 'utf8')
+    if (jsonTooDeep(text)) throw new Error(`it nests arrays or objects more than ${MAX_JSON_DEPTH} deep, which no plan does`)
+    value = JSON.parse(text)
   } catch (error) {
     throw new TwinSyncError('PLAN_INVALID', `Cannot read the plan ${path}: ${(error as Error).message}`, {
       nextStep: remake,
