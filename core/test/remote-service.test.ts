@@ -521,6 +521,9 @@ describe('RemoteService', function () {
       for (const [what, text] of [
         ['a command that never ran here', ran(['k-ran-here', 'k-forged'])],
         ['a record that is not a JSON object', '[]\n'],
+        // Session 36: the entry that ran here, given a value 100,000 deep beside it; before, pulled,
+        // and every later apply ended in "Maximum call stack size exceeded" after its steps ran.
+        ['a record nested 100,000 deep in the entry of a command that ran here', `{"k-ran-here": {"source": "plans/x.yaml", "summary": "run true", "appliedAt": "2026-12-01T00:00:00Z", "x": ${'['.repeat(100_000)}${']'.repeat(100_000)}}}\n`],
       ] as const) {
         it(`a pull whose twin adds ${what} is refused (TWIN_UNSAFE), by the CLI's service and the TUI's pull alike; nothing moves`, async () => {
           await writeFile(ledger(clone), text)

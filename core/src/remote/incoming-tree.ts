@@ -229,7 +229,7 @@ export async function refuseForgedRunRecord(dir: string, from: string | null, to
   try {
     there = await recordAt(to)
   } catch {
-    there = { [`${COMMANDS_LEDGER} is not a JSON object`]: true }
+    there = { [`${COMMANDS_LEDGER} cannot be read (not a JSON object, or nested too deep)`]: true }
   }
   const has = (record: Readonly<Record<string, unknown>>, k: string) => Object.prototype.hasOwnProperty.call(record, k)
   const claimed = Object.keys(there).filter((k) => !has(here, k) && !signedHere(there[k], k, key))
