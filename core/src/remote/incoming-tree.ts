@@ -394,9 +394,16 @@ export interface OwnRecord {
  * `remote` says so (parent: `remote`); else `remote` itself.
  */
 export async function carryOwnRecord(dir: string, local: string, remote: string): Promise<OwnRecord> {
+  // A record neither commit holds (or not as a file) is empty; one git could not read, or that is
+  // no JSON object, is no empty record: the take fails there, before anything moved. Session 36's
+  // take-mirror sweep: an I/O error reading this twin's record made it {}, and HEAD became the
+  // mirror's snapshot without what ran here, so the next plan would run those commands again.
   const recordAt = async (commit: string) => {
-    const shown = await tryGit(dir, ['cat-file', 'blob', `${commit}:${COMMANDS_LEDGER}`])
-    return readCommandsLedger({ readText: async () => (shown.ok ? shown.output : undefined) }).catch(() => ({}) as Readonly<Record<string, unknown>>)
+    const listed = await runGit(dir, ['ls-tree', '-z', '--full-tree', commit, '--', COMMANDS_LEDGER])
+    const [mode = '', type = ''] = listed.slice(0, Math.max(0, listed.indexOf('\t'))).split(' ')
+    if (type !== 'blob' || mode === '120000') return {} as Readonly<Record<string, unknown>>
+    const text = await runGit(dir, ['cat-file', 'blob', `${commit}:${COMMANDS_LEDGER}`])
+    return readCommandsLedger({ readText: async () => text })
   }
   const [here, there] = await Promise.all([recordAt(local), recordAt(remote)])
   const commands = Object.keys(here).filter((k) => !Object.prototype.hasOwnProperty.call(there, k) || stableStringify(here[k]) !== stableStringify(there[k]))
