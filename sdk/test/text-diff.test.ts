@@ -41,4 +41,17 @@ describe('textDiff: the one text differ', () => {
     assert.equal(textDiff('/etc/rc.local', 'a\nb\nc\n', 'a\nB\nc\nd\n'), `${SEPARATOR}\n--- a/etc/rc.local\n+++ b/etc/rc.local\n@@ -1,3 +1,4 @@\n a\n-b\n+B\n c\n+d\n`)
     assert.equal(textDiff('/x', '', 'new\n'), `${SEPARATOR}\n--- a/x\n+++ b/x\n@@ -0,0 +1,1 @@\n+new\n`)
   })
+
+  it('a pair too different for jsdiff in two seconds gets the whole-file diff diff -u writes, every line shown (before session 36: no diff, the plan showed sizes only)', async function () {
+    this.timeout(60_000)
+    // 5,000 lines each, none in common: jsdiff needs about 20 s (2-core machine, load 10) and gives up at 2.
+    const line = (i: number, side: string) => `${side} ${i.toString(36)}-${((i * 2654435761) % 1000003).toString(36)}`
+    const before = Array.from({ length: 5000 }, (_, i) => line(i, 'x')).join('\n') + '\n'
+    const lines = Array.from({ length: 5000 }, (_, i) => line(i, 'y'))
+    lines.splice(2500, 0, 'PermitRootLogin yes')
+    const after = lines.join('\n')
+    const diff = textDiff('/etc/ssh/sshd_config', before, after)
+    assert.match(diff ?? '', /^\+PermitRootLogin yes$/m)
+    assert.equal(diff, await realDiff('/etc/ssh/sshd_config', before, after))
+  })
 })
