@@ -22,8 +22,12 @@ import { git, noPlugins, smallTwin, type SmallTwin } from '../support/in-process
 import { quiet } from '../support/tui-services.js'
 import { openPanel } from '../../core/test/tui/harness.js'
 
-/** Pages (4 KiB) left free on the twin's disk: from none (the lock's own write) to past the snapshot's objects. */
-const PAGES_LEFT = [0, 20, 26, 28]
+/**
+ * Pages (4 KiB) left free on the twin's disk: none (the lock's own write) and 26, where the old
+ * panel showed the ref locks' record's raw ENOSPC as a bug (28 did too; 20 did not). Two of the
+ * four the helper measured, for CI's time (48 s at load 10 with all four).
+ */
+const PAGES_LEFT = [0, 26]
 
 describe('a full twin disk: DISK_FULL in the CLI and in the panel, one mapping', function () {
   this.timeout(300_000)
