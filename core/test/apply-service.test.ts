@@ -194,6 +194,15 @@ describe('ApplyService', function () {
     assert.deepEqual(rig.host.actions, [])
   })
 
+  it("a saved plan whose diff is another rendering of the same change (jsdiff's whole-file fallback under load) is not stale", async () => {
+    await setUp()
+    const p = await plan()
+    const rendered = { ...p, changes: p.changes.map((c) => ({ ...c, diff: `--- a${c.resource}\n+++ b${c.resource}\n@@ -1 +1 @@\n-whole\n+file\n` })) }
+    const report = await apply(rendered, { fromFile: true })
+    assert.equal(report.exitCode, 0)
+    assert.deepEqual(written(), [['/etc/notes', 'wanted\n'], ['/etc/other', 'wanted too\n']])
+  })
+
   // Session 17: a run-once command was judged by the ledger of the plan's basis commit (it ran
   // again each time a saved plan was applied) and, missing from the fresh plan, was taken as run
   // whatever the reason (a twin that no longer asks for it: "already in place", never run).

@@ -314,12 +314,17 @@ export class ApplyService {
       only: domains,
     })
     // A different live fingerprint means the machine moved; a different payload means the twin
-    // moved or the file was edited. Either way the reviewed change is not what would run.
+    // moved or the file was edited. Either way the reviewed change is not what would run. The
+    // `diff` is left out of the comparison: it is a rendering of the two sides (the fingerprint's
+    // and the payload's), and not always the same one: a pair jsdiff gives up on within its two
+    // seconds is shown whole (sdk text-diff.ts), so whether a saved plan was stale hung on the
+    // machine's load (session 36's redteam).
     const freshById = new Map(fresh.changes.map((c) => [c.id, c]))
+    const compared = (c: Change) => stableStringify({ ...c, diff: undefined })
     const stale = plan.changes
       .filter((c) => {
         const now = freshById.get(c.id)
-        return now !== undefined && (fresh.basis.fingerprints[c.id] !== plan.basis.fingerprints[c.id] || stableStringify(now) !== stableStringify(c))
+        return now !== undefined && (fresh.basis.fingerprints[c.id] !== plan.basis.fingerprints[c.id] || compared(now) !== compared(c))
       })
       .map((c) => c.id)
     const missing = plan.changes.filter((c) => !freshById.has(c.id))
