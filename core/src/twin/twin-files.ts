@@ -252,19 +252,18 @@ export function twinFileEquals(dir: string, path: string, expected: Uint8Array |
   if (checkAncestors(dir, parts) === 'missing') return expected === undefined
   const opened = openRegular(dir, path)
   if (opened === undefined) return expected === undefined
-  const { fd } = opened
-  const s = { size: opened.size }
+  const { fd, size } = opened
   try {
-    if (expected === undefined || s.size !== expected.byteLength) return false
+    if (expected === undefined || size !== expected.byteLength) return false
     const want = Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength)
-    const chunk = Buffer.allocUnsafe(Math.max(1, Math.min(s.size, COMPARE_CHUNK_BYTES)))
+    const chunk = Buffer.allocUnsafe(Math.max(1, Math.min(size, COMPARE_CHUNK_BYTES)))
     let at = 0
-    while (at < s.size) {
-      const got = readSync(fd, chunk, 0, Math.min(chunk.length, s.size - at), null)
+    while (at < size) {
+      const got = readSync(fd, chunk, 0, Math.min(chunk.length, size - at), null)
       if (got === 0 || !chunk.subarray(0, got).equals(want.subarray(at, at + got))) return false
       at += got
     }
-    // Grown since lstat: not the bytes expected.
+    // Grown since the fstat: not the bytes expected.
     return readSync(fd, chunk, 0, 1, null) === 0
   } finally {
     closeSync(fd)
