@@ -1,10 +1,16 @@
 // The files manifest split into parts above SPLIT_FROM entries (plugins/files/src/manifest.ts),
-// through the services the CLI calls, with the real files provider and a real git twin, on a
-// synthetic root just above the threshold (about 4,150 entries, made in a temp folder in well
-// under a second): the layout, plan and status the same in either form, an edit in a part
-// applied, the threshold crossed both ways with an edit pending, `revert` to a snapshot of the
-// other form, a pulled twin of either form, and a hostile twin's parts refused with nothing
-// changed. The steps build on each other, in order.
+// through the services the CLI calls, with the real files provider and a real git twin. First on
+// a synthetic root just above the real threshold (about 4,150 entries, made in a temp folder in
+// well under a second): split, one part written for a changed file, and the threshold crossed
+// down and up. Then, under a threshold of the test's own (setSplitFromForTests) on a root of
+// about 860 entries, built the same way (folders of 20 files instead of 100; its whole manifest
+// still above NARROW_FROM, so compared narrowed as a machine of 4,150 entries is): the layout,
+// plan and status the same in either form, an edit in a part applied, the threshold crossed both
+// ways with an edit pending, `revert` to a snapshot of the other form, a pulled twin of either
+// form, and a hostile twin's parts refused with nothing changed. The steps build on each other,
+// in order. Session 37: every step on the large root was 233 s of CPU in CI, most of it the
+// product's work on 4,150 entries (each snapshot, plan, status and apply walks, hashes and reads
+// them all); the code under test is the same at either threshold.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
@@ -20,16 +26,90 @@ import { StatusWorkflow } from '../../core/src/services/drift-status.js'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
 import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
 import { partOf, partPath, SPLIT_FROM } from '../../plugins/files/src/manifest.js'
+import { NARROW_FROM } from '../../plugins/files/src/narrow.js'
 import type { Manifest, ManifestEntry } from '../../plugins/files/src/state.js'
 import { checksum, FILES_ONLY, git, noPlugins } from '../support/in-process-twin.js'
 
 const MANIFEST = 'system/files/manifest.json'
 const PARTS_DIR = 'system/files/manifest'
-/** Folders of 100 files under /etc/many: with the last of them the root is above the threshold, without it below. */
+/** Folders of files under /etc/many (100 each: with the last of them the root is above SPLIT_FROM, without it below). */
 const FOLDERS = Math.floor(SPLIT_FROM / 100) + 1
 const LAST = `/etc/many/d${FOLDERS - 1}`
+/** The files of a folder on the smaller root: `/etc/many/dD/f{D*100+I}.conf`, I below PER. */
+const PER = 20
+/**
+ * The smaller root's threshold: above it with the last folder (FOLDERS folders of PER files, the
+ * folders, /etc/many and /etc's five entries), below it without (about 860 and 840 entries).
+ */
+const SMALL_SPLIT = (FOLDERS - 1) * (PER + 1) + 6 + Math.ceil((PER + 1) / 2)
 
-describe('files manifest in parts above the threshold: a real twin, crossing both ways', function () {
+/** A root of FOLDERS folders of `per` files under /etc/many, and a small /etc. */
+async function fillRoot(root: string, per: number): Promise<void> {
+  await mkdir(join(root, 'etc'), { recursive: true })
+  await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n')
+  await writeFile(join(root, 'etc/group'), 'root:x:0:\n')
+  await writeFile(join(root, 'etc/hostname'), 'target\n')
+  await writeFile(join(root, 'etc/os-release'), 'ID=debian\nVERSION_ID="13"\nPRETTY_NAME="Debian GNU/Linux 13"\n')
+  for (let d = 0; d < FOLDERS - 1; d++) {
+    await mkdir(join(root, `etc/many/d${d}`), { recursive: true })
+    await Promise.all(Array.from({ length: per }, (_, i) => writeFile(join(root, `etc/many/d${d}/f${d * 100 + i}.conf`), `value = ${d * 100 + i}\n`)))
+  }
+  await makeLastOf(root, per)
+}
+
+/** The last folder, with its `per` files. */
+async function makeLastOf(root: string, per: number): Promise<void> {
+  await mkdir(join(root, LAST), { recursive: true })
+  for (let i = 0; i < per; i++) await writeFile(join(root, `${LAST}/f${i}.conf`), `last ${i}\n`)
+}
+
+const formOf = (twin: string, rev: string) => ({
+  version: (JSON.parse(git(twin, ['show', `${rev}:${MANIFEST}`])) as Manifest).version,
+  parts: git(twin, ['ls-tree', '--name-only', `${rev}:system/files`]).includes('manifest\n') ? git(twin, ['ls-tree', '--name-only', `${rev}:${PARTS_DIR}`]).split('\n').filter(Boolean).length : 0,
+})
+
+describe('files manifest at the real threshold (SPLIT_FROM): a root of about 4,150 entries, split, and crossing both ways', function () {
+  this.timeout(300_000)
+  let dir: string
+  let root: string
+  let twin: string
+  let container: () => Promise<DependencyContainer>
+  const snapshot = async () => (await container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-split-'))
+    root = join(dir, 'root')
+    twin = join(dir, 'twin')
+    await fillRoot(root, 100)
+    const configPath = join(dir, 'config.yaml')
+    await writeFile(configPath, FILES_ONLY)
+    container = () => createContainer({ root, repo: twin, configPath, oclif: noPlugins, logger: silentLogger })
+    await (await container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
+  })
+  after(async () => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('snapshots the root above SPLIT_FROM as manifest.json of version 2 and parts; a changed file writes its part; below SPLIT_FROM one document, and parts again above', async () => {
+    assert.deepEqual(formOf(twin, 'HEAD').version, 2)
+    assert.ok(formOf(twin, 'HEAD').parts > 16)
+    assert.deepEqual((await (await container()).resolve(PlanWorkflow).plan({})).changes, [])
+    await writeFile(join(root, 'etc/many/d7/f707.conf'), 'value = changed\n')
+    assert.ok((await snapshot()).commit)
+    assert.deepEqual(git(twin, ['diff', '--name-only', 'HEAD~1', 'HEAD']).split('\n').filter(Boolean), ['filesystem/etc/many/d7/f707.conf', partPath(partOf('/etc/many/d7/f707.conf'))].sort())
+    await rm(join(root, LAST), { recursive: true })
+    await snapshot()
+    assert.deepEqual(formOf(twin, 'HEAD'), { version: 1, parts: 0 }, 'below SPLIT_FROM: one document')
+    await makeLastOf(root, 100)
+    await snapshot()
+    assert.match(git(twin, ['log', '-1', '--format=%B']), new RegExp(`^files: d${FOLDERS - 1} added \\(a directory\\), [^]*TwinSync-Counts: [0-9a-f]+ files=101 `))
+    assert.equal(formOf(twin, 'HEAD').version, 2)
+    assert.ok(formOf(twin, 'HEAD').parts > 16)
+    assert.equal(git(twin, ['status', '--porcelain', '--untracked-files=all']), '')
+  })
+})
+
+describe('files manifest in parts above the threshold: a real twin, crossing both ways (a root of about 860 entries, under a threshold of its own)', function () {
   this.timeout(300_000)
   let dir: string
   let root: string
@@ -43,10 +123,7 @@ describe('files manifest in parts above the threshold: a real twin, crossing bot
     assert.deepEqual(p.diagnostics.filter((d) => d.severity === 'error'), [])
     return p.changes.map((c) => c.id).sort()
   }
-  const form = (rev: string) => ({
-    version: (JSON.parse(git(twin, ['show', `${rev}:${MANIFEST}`])) as Manifest).version,
-    parts: git(twin, ['ls-tree', '--name-only', `${rev}:system/files`]).includes('manifest\n') ? git(twin, ['ls-tree', '--name-only', `${rev}:${PARTS_DIR}`]).split('\n').filter(Boolean).length : 0,
-  })
+  const form = (rev: string) => formOf(twin, rev)
   /** The twin file that holds a path's entry in the working twin's form. */
   const homeOf = async (path: string) => ((JSON.parse(await readFile(join(twin, MANIFEST), 'utf8')) as Manifest).version === 1 ? MANIFEST : partPath(partOf(path)))
   /** Edit a path's entry where it is, as a person would. */
@@ -58,9 +135,7 @@ describe('files manifest in parts above the threshold: a real twin, crossing bot
     await writeFile(join(twin, doc), `${JSON.stringify(data, null, 2)}\n`)
   }
   const modeOf = async (path: string) => ((await stat(join(root, path))).mode & 0o7777).toString(8)
-  const makeLast = async () => {
-    for (let i = 0; i < 100; i++) await writeFile(join(root, `${LAST}/f${i}.conf`), `last ${i}\n`).catch(async () => (await mkdir(join(root, LAST), { recursive: true }), writeFile(join(root, `${LAST}/f${i}.conf`), `last ${i}\n`)))
-  }
+  const makeLast = () => makeLastOf(root, PER)
   const applyPlan = async (p: Awaited<ReturnType<typeof plan>>, revertTo?: string) => {
     const report = await (await container()).resolve(ApplyService).apply({ plan: p, fromFile: false, signal: new AbortController().signal, ...(revertTo === undefined ? {} : { revertTo }) })
     assert.equal(report.exitCode, 0, JSON.stringify(report).slice(0, 2000))
@@ -74,21 +149,16 @@ describe('files manifest in parts above the threshold: a real twin, crossing bot
     }
   }
 
+  /** The files provider's own module: loaded by import(), as builtin-providers.ts loads it (tsx gives a static import here a copy of its own). */
+  const filesPlugin = () => import('@twinsync/plugin-files')
+
   before(async () => {
+    ;(await filesPlugin()).setSplitFromForTests(SMALL_SPLIT)
     dir = await mkdtemp(join(tmpdir(), 'twinsync-split-'))
     root = join(dir, 'root')
     twin = join(dir, 'twin')
     mirror = join(dir, 'mirror.git')
-    await mkdir(join(root, 'etc'), { recursive: true })
-    await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n')
-    await writeFile(join(root, 'etc/group'), 'root:x:0:\n')
-    await writeFile(join(root, 'etc/hostname'), 'target\n')
-    await writeFile(join(root, 'etc/os-release'), 'ID=debian\nVERSION_ID="13"\nPRETTY_NAME="Debian GNU/Linux 13"\n')
-    for (let d = 0; d < FOLDERS - 1; d++) {
-      await mkdir(join(root, `etc/many/d${d}`), { recursive: true })
-      await Promise.all(Array.from({ length: 100 }, (_, i) => writeFile(join(root, `etc/many/d${d}/f${d * 100 + i}.conf`), `value = ${d * 100 + i}\n`)))
-    }
-    await makeLast()
+    await fillRoot(root, PER)
     const configPath = join(dir, 'config.yaml')
     await writeFile(configPath, FILES_ONLY)
     execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', mirror])
@@ -96,6 +166,7 @@ describe('files manifest in parts above the threshold: a real twin, crossing bot
     await (await container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
   })
   after(async () => {
+    ;(await filesPlugin()).setSplitFromForTests(undefined)
     if (dir !== undefined) await rm(dir, { recursive: true, force: true })
   })
 
@@ -127,7 +198,7 @@ describe('files manifest in parts above the threshold: a real twin, crossing bot
     assert.deepEqual(strip(whole.plan), strip(split.plan))
     assert.deepEqual({ ...whole.status.pending, intended: null }, { ...split.status.pending, intended: null })
     assert.deepEqual(whole.status.changes, split.status.changes)
-    // Back to the snapshot: only system/files/ was written (a checkout of the whole twin looked at its 4,150 documents too).
+    // Back to the snapshot: only system/files/ was written (a checkout of the whole twin looked at its 860 documents too).
     git(twin, ['checkout', '--quiet', '--', 'system/files'])
     git(twin, ['clean', '--quiet', '-fd', '--', 'system/files'])
     assert.equal(git(twin, ['status', '--porcelain', '--untracked-files=all']), '')
@@ -146,10 +217,10 @@ describe('files manifest in parts above the threshold: a real twin, crossing bot
   })
 
   it('crossing down with edits pending in a part and in manifest.json: both survive and are planned, alone', async () => {
-    const path = aside(20)
+    const path = aside(12)
     await editEntry(partPath(partOf(path)), path, { mode: '0600' })
     // An entry a person puts in manifest.json of version 2 (it wins over its part's copy).
-    const added = aside(25)
+    const added = aside(15)
     const copy = (JSON.parse(await readFile(join(twin, partPath(partOf(added))), 'utf8')) as { entries: ManifestEntry[] }).entries.find((e) => e.path === added)
     const main = JSON.parse(await readFile(join(twin, MANIFEST), 'utf8')) as Manifest
     await writeFile(join(twin, MANIFEST), `${JSON.stringify({ ...main, entries: [{ ...copy, mode: '0640' }] }, null, 2)}\n`)
@@ -157,6 +228,8 @@ describe('files manifest in parts above the threshold: a real twin, crossing bot
     await rm(join(root, LAST), { recursive: true })
     await snapshot()
     assert.deepEqual(form('HEAD'), { version: 1, parts: 0 }, 'below the threshold: one document')
+    // As large as a machine's whole manifest near SPLIT_FROM is for narrowing (narrow.ts): compared narrowed, not whole.
+    assert.ok(Buffer.byteLength(git(twin, ['show', `HEAD:${MANIFEST}`])) >= NARROW_FROM, 'the whole manifest is above NARROW_FROM')
     // The diary line across the change of form: what the machine did, not the documents that moved.
     assert.equal(git(twin, ['log', '-1', '--format=%s']).trim(), `files: d${FOLDERS - 1} removed`)
     assert.ok((await readFile(join(twin, partPath(partOf(path))), 'utf8')).includes('"0600"'), 'the edited part is kept')
@@ -170,12 +243,12 @@ describe('files manifest in parts above the threshold: a real twin, crossing bot
   })
 
   it('crossing up with an edit pending in manifest.json: the edit survives and is planned, alone', async () => {
-    const path = aside(30)
+    const path = aside(17)
     assert.equal(await homeOf(path), MANIFEST)
     await editEntry(MANIFEST, path, { mode: '0640' })
     await makeLast()
     await snapshot()
-    assert.match(git(twin, ['log', '-1', '--format=%B']), new RegExp(`^files: d${FOLDERS - 1} added \\(a directory\\), [^]*TwinSync-Counts: [0-9a-f]+ files=101 `))
+    assert.match(git(twin, ['log', '-1', '--format=%B']), new RegExp(`^files: d${FOLDERS - 1} added \\(a directory\\), [^]*TwinSync-Counts: [0-9a-f]+ files=${PER + 1} `))
     assert.equal(form('HEAD').version, 2)
     assert.ok(form('HEAD').parts > 16)
     const p = await plan()
@@ -474,7 +547,7 @@ describe('files manifest in parts above the threshold: a real twin, crossing bot
     await snapshot()
     assert.deepEqual(await planIds(), [])
     assert.equal(form('HEAD').version, 2)
-    const path = aside(40)
+    const path = aside(18)
     // Beside it in its folder (so in its part): a symlink and a file of another mode, which no document under filesystem/ describes alone.
     const folder = path.slice(0, path.lastIndexOf('/'))
     const sibling = `${folder}/f${Number(/f(\d+)\.conf$/.exec(path)?.[1]) + 1}.conf`

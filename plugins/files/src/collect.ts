@@ -25,7 +25,7 @@ import { cachedAttributes } from './attribute-cache.js'
 import type { ExtendedAttributes } from './extended-attributes.js'
 import { LEFTOVER_PATTERNS } from './ignore.js'
 import { expandIncludes, isIncluded, selectUsers } from './include.js'
-import { manifestDocuments, partOf, partPath, readManifest, SPLIT_FROM, type KeptManifest } from './manifest.js'
+import { manifestDocuments, partOf, partPath, readManifest, splitThreshold, type KeptManifest } from './manifest.js'
 import { formatMode } from './mode.js'
 import { originOf, packageDatabaseStamp, packageLookup, type PackageLookup } from './package-origin.js'
 import { ownHomesOnly, PathPatterns, SECRET_RULES_VERSION } from '@twinsync/sdk'
@@ -220,7 +220,7 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   // kept path but a symlink is an entry) and nothing was unreadable; else the kept parts are
   // described too, and all goes on as before.
   const partial =
-    partly !== undefined && recordsSay && unread.length === 0 && indexFailed === undefined && entries.length + keptItems.filter((i) => i.stat.type !== 'symlink').length >= SPLIT_FROM
+    partly !== undefined && recordsSay && unread.length === 0 && indexFailed === undefined && entries.length + keptItems.filter((i) => i.stat.type !== 'symlink').length >= splitThreshold()
       ? partly
       : undefined
   if (partly !== undefined && partial === undefined && indexFailed === undefined) await describeAll(keptItems)
@@ -246,7 +246,7 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   rememberCollected(state)
   // Speed (issue 22, session 25): what the documents are made from, named (documents-token.ts);
   // the same as when the observed commit was written, they are kept as it holds them, not made.
-  const token = unread.length > 0 ? undefined : tokenOf(attributes, entries.length >= SPLIT_FROM)
+  const token = unread.length > 0 ? undefined : tokenOf(attributes, entries.length >= splitThreshold())
   if (token === undefined) return { state, documents: documentsOf(state), diagnostics }
   // What describing said, for a later collect under this token that describes nothing (kept-collect.ts).
   await rememberNotes(ctx.cache, token, { tokenFiles, heldLinks: screen.held.filter((h) => h.link === true) })

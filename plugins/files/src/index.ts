@@ -8,6 +8,7 @@ export { FilesState, Manifest, ManifestEntry, FileEntry, MANIFEST_PATH } from '.
 export { FilesChangeData } from './change-data.js'
 export { DEFAULT_IGNORE, LEFTOVER_PATTERNS } from './ignore.js'
 export { MAX_MIRRORED_PATH_BYTES } from './collect.js'
+export { setSplitFromForTests } from './manifest.js'
 export { DEFAULT_SECRET_PATHS, onlyRootCanRead } from './secrets.js'
 
 export const providers: Provider[] = [new FilesProvider()]

@@ -22,6 +22,20 @@ export function toManifest(state: FilesState): Manifest {
  * same machine always gives the same documents.
  */
 export const SPLIT_FROM = 4096
+/** The threshold in force: SPLIT_FROM, unless a test set its own (setSplitFromForTests). */
+let splitFrom = SPLIT_FROM
+/** How many entries or more a machine's manifest is split from: SPLIT_FROM (a test's own under setSplitFromForTests). */
+export function splitThreshold(): number {
+  return splitFrom
+}
+/**
+ * Tests: split from `entries` entries instead of SPLIT_FROM (undefined: SPLIT_FROM again), so a
+ * test of how the two forms meet runs on a root of hundreds of entries, not thousands (session
+ * 37: test/integration/files-manifest-split.test.ts). The CLI never calls it.
+ */
+export function setSplitFromForTests(entries: number | undefined): void {
+  splitFrom = entries ?? SPLIT_FROM
+}
 /** How many parts a split manifest has: fixed, so that an entry never moves between parts while the machine changes. */
 export const PARTS = 64
 
@@ -90,7 +104,7 @@ export interface KeptManifest {
 export function manifestDocuments(state: FilesState, keep?: KeptManifest): TwinDocument[] {
   generated.clear()
   // A kept part (keep) is one of a split manifest's: the entries are then those of the other parts only (collect.ts, partlyKept).
-  if (keep === undefined && state.entries.length < SPLIT_FROM) return [{ path: MANIFEST_PATH, content: remember(MANIFEST_PATH, manifestBytes(state)) }]
+  if (keep === undefined && state.entries.length < splitFrom) return [{ path: MANIFEST_PATH, content: remember(MANIFEST_PATH, manifestBytes(state)) }]
   const parts = new Map<number, FileEntry[]>()
   let size = 0
   for (const entry of state.entries) {
