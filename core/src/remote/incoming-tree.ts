@@ -8,6 +8,7 @@ import { commitTree } from '../intent/intent-git.js'
 import { COMMANDS_LEDGER, readCommandsLedger } from '../plan/plan-instructions.js'
 import { MAX_TWIN_FILE_BYTES, NAME_MAX_BYTES } from '../twin/twin-files.js'
 import { putBack } from '../twin/pull-move.js'
+import { GitTreeReader } from '../twin/git-tree-reader.js'
 import { quoteArg } from '../plan/command-text.js'
 import { signedHere } from '../plan/run-record-seal.js'
 import { journalSignedHere } from '../apply/journal.js'
@@ -162,6 +163,28 @@ function entryProblem(path: string, mode: string, type: string, size: string): s
   if (mode !== '100644' && mode !== '100755') return `an entry of mode ${mode}`
   if (Number(size) > MAX_TWIN_FILE_BYTES) return `larger than ${MAX_TWIN_FILE_BYTES} bytes`
   return undefined
+}
+
+/**
+ * TWIN_UNSAFE when the files manifest of the commit a pull takes lists more entries than a
+ * manifest may hold (MAX_MANIFEST_ENTRIES in plugins/files/src/manifest.ts, with its figures):
+ * the rule is the files provider's, asked of the commit's tree before anything moves. Before
+ * session 37 such a twin was pulled, and every plan and status then took minutes and gigabytes.
+ */
+export async function refuseOversizedManifest(dir: string, commit: string): Promise<void> {
+  const { manifestOverLimit } = await import('@twinsync/plugin-files')
+  const reader = new GitTreeReader(dir, commit)
+  let problem: Awaited<ReturnType<typeof manifestOverLimit>>
+  try {
+    problem = await manifestOverLimit(reader)
+  } finally {
+    reader.close()
+  }
+  if (problem?.tooMany === undefined) return
+  throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's twin at ${commit.slice(0, 12)}: ${problem.summary}`, {
+    nextStep: "Nothing here was changed. Take those entries out on the mirror (a commit there), or put this twin's history back on the mirror (`twinsync push --retry --force`), then `twinsync pull` again.",
+    details: { commit, document: problem.tooMany.document, entries: problem.tooMany.entries },
+  })
 }
 
 /**

@@ -24,7 +24,7 @@ import { afterPush, auditMirror, configKey, keepMirrorAudit, readMirrorAudit, ty
 import { checkRemoteUrl } from './remote-url.js'
 import { settleMirrorHead, type MirrorHeadWarning } from './mirror-head.js'
 import { twinKey } from '../plan/plan-seal.js'
-import { carryOwnRecord, incomingPaths, refuseForgedJournals, refuseForgedRunRecord, refuseNoRoom, refuseUnsafeTree, undoIncoming } from './incoming-tree.js'
+import { carryOwnRecord, incomingPaths, refuseForgedJournals, refuseForgedRunRecord, refuseNoRoom, refuseOversizedManifest, refuseUnsafeTree, undoIncoming } from './incoming-tree.js'
 
 export type GitHubApiFactory = (options: GitHubApiOptions) => GitHubApi
 
@@ -293,6 +293,7 @@ export class RemoteService {
     if (remote === null || remote === local) return { status: 'up-to-date', from: local, to: local, pulled: 0, ahead: 0 }
     // The mirror is untrusted: look at what would be checked out before anything moves.
     await refuseUnsafeTree(this.twin.dir, remote, local)
+    await refuseOversizedManifest(this.twin.dir, remote)
     // A mirror holding another machine's twin (linked to the wrong one, or a twin copied between
     // machines) is not planned onto this one as if it were its own (session 19).
     const incomingTwin = await this.incomingInfo(remote)

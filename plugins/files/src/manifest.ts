@@ -319,27 +319,50 @@ function sortedRecord(record: Record<string, string>): Record<string, string> {
   return out
 }
 
-/** Parse system/files/manifest.json; the reason it is not a manifest otherwise. */
-export function parseManifest(text: string): { manifest: Manifest } | { problem: string } {
-  const checked = checkedJson(MANIFEST_PATH, text, Manifest)
+/**
+ * The most entries a twin's manifest may hold, manifest.json and its parts together, unless it is
+ * the text this process just made of the machine (isGenerated). The twin is untrusted input: a
+ * files manifest with 100,000 extra entries (12.4 MB) made `twinsync plan` take 38 s and 383 MB
+ * (session 36's red team), and the 64 MiB document limit (MAX_TWIN_FILE_BYTES) lets about 500,000
+ * through (about 3 minutes and 2 GB). Counted right after JSON.parse, before the schema check
+ * and before anything is planned: refused then as FILES_MANIFEST_INVALID (a local edit: nothing
+ * of files is planned) or TWIN_UNSAFE (a pull: nothing moves; core/src/remote/incoming-tree.ts
+ * asks manifestOverLimit). Real machines hold far fewer: the test bed's server root has 674
+ * paths under /etc, a minbase root 230, a workstation's /etc, /usr/local and ~/.config here
+ * 1,221; the bench's scale root (5,000 packages, 20,000 files under /etc) makes a manifest of
+ * about 25,000 entries. 100,000 is four times that, and a refused manifest of 100,001 entries still
+ * costs a few seconds before the refusal (core's description-edit pass reads every changed
+ * document it describes: about 3 s of CPU here).
+ */
+export const MAX_MANIFEST_ENTRIES = 100_000
+
+/** Parse system/files/manifest.json; the reason it is not a manifest otherwise. `room`: the most entries it may hold. */
+export function parseManifest(text: string, room = MAX_MANIFEST_ENTRIES): { manifest: Manifest } | { problem: string; tooMany?: number } {
+  const checked = checkedJson(MANIFEST_PATH, text, Manifest, room)
   return 'problem' in checked ? checked : { manifest: checked.data as Manifest }
 }
 
-/** Parse a part document (system/files/manifest/NN.json); the reason it is not one otherwise. */
-export function parsePart(path: string, text: string): { part: ManifestPart } | { problem: string } {
-  const checked = checkedJson(path, text, ManifestPart)
+/** Parse a part document (system/files/manifest/NN.json); the reason it is not one otherwise. `room`: the most entries it may hold. */
+export function parsePart(path: string, text: string, room = MAX_MANIFEST_ENTRIES): { part: ManifestPart } | { problem: string; tooMany?: number } {
+  const checked = checkedJson(path, text, ManifestPart, room)
   return 'problem' in checked ? checked : { part: checked.data as ManifestPart }
 }
 
-function checkedJson(path: string, text: string, schema: typeof Manifest | typeof ManifestPart): { data: unknown } | { problem: string } {
+function checkedJson(path: string, text: string, schema: typeof Manifest | typeof ManifestPart, room: number): { data: unknown } | { problem: string; tooMany?: number } {
   let data: unknown
   try {
     data = JSON.parse(text)
   } catch (error) {
     return { problem: `not JSON: ${error instanceof Error ? error.message : String(error)}` }
   }
+  const generatedHere = isGenerated(path, text)
+  // Counted before the schema check walks every entry (MAX_MANIFEST_ENTRIES).
+  const listed = (data as { entries?: unknown } | null)?.entries
+  if (!generatedHere && Array.isArray(listed) && listed.length > room) {
+    return { problem: `it lists ${listed.length.toLocaleString('en')} entries, more than the ${MAX_MANIFEST_ENTRIES.toLocaleString('en')} a files manifest may hold`, tooMany: listed.length }
+  }
   // The schema's check built with the bundle (manifest-check.ts); typebox's validator only to say what is wrong.
-  if (!isGenerated(path, text) && !(schema === Manifest ? checkManifest(data) : checkManifestPart(data))) {
+  if (!generatedHere && !(schema === Manifest ? checkManifest(data) : checkManifestPart(data))) {
     const error = [...validatorOf(schema).Errors(data)][0]
     return { problem: `${error?.instancePath || '/'} ${error?.message ?? 'does not match the manifest format'}` }
   }
@@ -368,6 +391,8 @@ export interface ManifestProblem {
   code: 'FILES_MANIFEST_INVALID' | 'FILES_MANIFEST_PART_UNKNOWN' | 'FILES_MANIFEST_PART_MISPLACED' | 'FILES_MANIFEST_DUPLICATE'
   summary: string
   nextStep?: string
+  /** More entries than MAX_MANIFEST_ENTRIES: how many were counted (at least), the document that passed the limit. */
+  tooMany?: { entries: number; document: string }
 }
 
 /** A path one document listed twice, both entries asking the same of the machine: read as one. */
@@ -406,8 +431,9 @@ export async function readManifest(
   if (text === undefined && partPaths.length === 0) return undefined
   if (text === undefined) return invalid(`${PARTS_DIR} has parts but ${MANIFEST_PATH} is missing`)
   const parsed = parseManifest(text)
-  if ('problem' in parsed) return invalid(`${MANIFEST_PATH} is not a valid manifest: ${parsed.problem}`)
+  if ('problem' in parsed) return parsed.tooMany === undefined ? invalid(`${MANIFEST_PATH} is not a valid manifest: ${parsed.problem}`) : tooMany(MANIFEST_PATH, parsed.tooMany)
   const main = parsed.manifest
+  let counted = main.entries.length
   // The form's own documents' entries, and the others' (which win).
   const own = new Map<string, ManifestEntry>()
   const winning = new Map<string, ManifestEntry>()
@@ -427,8 +453,9 @@ export async function readManifest(
       throw error
     }
     if (partText === undefined) return unknown(path, 'cannot be read as a file')
-    const parsedPart = parsePart(path, partText)
-    if ('problem' in parsedPart) return invalid(`${path} is not a valid part of the manifest: ${parsedPart.problem}`)
+    const parsedPart = parsePart(path, partText, MAX_MANIFEST_ENTRIES - counted)
+    if ('problem' in parsedPart) return parsedPart.tooMany === undefined ? invalid(`${path} is not a valid part of the manifest: ${parsedPart.problem}`) : tooMany(path, counted + parsedPart.tooMany)
+    counted += parsedPart.part.entries.length
     const misplaced = parsedPart.part.entries.find((e) => partOf(e.path) !== part)
     if (misplaced !== undefined) {
       return {
@@ -481,6 +508,28 @@ function difference(a: ManifestEntry, b: ManifestEntry): string {
     .slice(0, 3)
     .map((k) => `${k} ${said(a, k)} and ${said(b, k)}`)
     .join(', ')
+}
+
+/** The manifest lists more than MAX_MANIFEST_ENTRIES entries (`entries` counted when `document` passed the limit). */
+function tooMany(document: string, entries: number): { problem: ManifestProblem } {
+  return {
+    problem: {
+      code: 'FILES_MANIFEST_INVALID',
+      summary: `The files manifest lists ${entries.toLocaleString('en')} entries or more (${document} passes the limit), more than the ${MAX_MANIFEST_ENTRIES.toLocaleString('en')} TwinSync takes; it was not read`,
+      nextStep: `Nothing of files is planned. Remove the added entries from the twin, or go back to the last snapshot's manifest with \`twinsync discard files\` (drops every pending file edit). If this machine's own files make that many, narrow files.include or add files.ignore patterns in the configuration, then snapshot.`,
+      tooMany: { entries, document },
+    },
+  }
+}
+
+/**
+ * Whether a twin's files manifest lists more entries than MAX_MANIFEST_ENTRIES, and what it says
+ * then; undefined otherwise (a manifest wrong in any other way is the plan's to report). A pull
+ * asks it of the mirror's twin before anything moves.
+ */
+export async function manifestOverLimit(twin: TwinReader): Promise<ManifestProblem | undefined> {
+  const read = await readManifest(twin)
+  return read !== undefined && 'problem' in read && read.problem.tooMany !== undefined ? read.problem : undefined
 }
 
 function invalid(summary: string): { problem: ManifestProblem } {
