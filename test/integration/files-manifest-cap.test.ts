@@ -4,7 +4,8 @@
 // 500,000 through: a pull took such a mirror, and every plan and status after it paid.
 // - an edited manifest: plan, status and apply refuse it (FILES_MANIFEST_INVALID naming the limit,
 //   the next step; apply exits 2), nothing planned, nothing changed;
-// - a pulled one: refused whole (TWIN_UNSAFE, exit 2) before the working twin moves.
+// - a pulled one: refused whole (TWIN_UNSAFE, exit 2) before the working twin moves;
+// - `discard files` of an unreadable manifest edit names the document it put back.
 // The limit at its boundary (one document, parts together): plugins/files/test/manifest-cap.test.ts.
 // The extra entries are mirrored files with no document (each an info "removed from the twin", no
 // change: the root has none of them), so the old code reaches its answer in seconds too.
@@ -18,7 +19,7 @@ import { FILES_ONLY, SMALL_ETC, checksum, git } from '../support/in-process-twin
 
 const MANIFEST = 'system/files/manifest.json'
 
-describe('a files manifest over MAX_MANIFEST_ENTRIES: refused before it is planned, and by a pull', function () {
+describe('a files manifest over MAX_MANIFEST_ENTRIES, or unreadable: refused before it is planned, and by a pull; discard says what it dropped', function () {
   this.timeout(120_000)
   let cli: CliSandbox
   let root: string
@@ -98,4 +99,16 @@ describe('a files manifest over MAX_MANIFEST_ENTRIES: refused before it is plann
     git(cli.twinDir, ['update-ref', '-d', 'refs/remotes/mirror/main'])
   })
 
+  // Before session 37 `discard files` said "Discarded the pending intent of 0 items" and dropped
+  // the edit all the same (the TUI, through the same ReconcileService, said nothing of it).
+  it('discard files on a manifest edit the provider cannot read names the document it put back (CLI and history)', async () => {
+    await writeFile(join(cli.twinDir, MANIFEST), '{"entries": "all"}\n')
+    const discard = await twinsync('discard', 'files')
+    const said = `exit ${discard.code}:\n${discard.stdout}\n${discard.stderr}`
+    assert.equal(discard.code, 0, said)
+    assert.match(discard.stdout, /^Discarded the pending intent of 1 item \(commit [0-9a-f]{12}\):\n  files:document:system\/files\/manifest\.json  the edit of system\/files\/manifest\.json, which the files provider could not read; back as the last snapshot has it\nNothing is pending any more\.$/m, said)
+    assert.doesNotMatch(discard.stdout, /0 items/, said)
+    assert.equal(await readFile(join(cli.twinDir, MANIFEST), 'utf8'), git(cli.twinDir, ['show', `${initial}:${MANIFEST}`]), 'the manifest is back as the snapshot has it')
+    assert.match(git(cli.twinDir, ['log', '-1', '--format=%B']), /^TwinSync discard files:document:system\/files\/manifest\.json\n[\s\S]*- files:document:system\/files\/manifest\.json: the edit of system\/files\/manifest\.json/)
+  })
 })

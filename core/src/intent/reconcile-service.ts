@@ -101,6 +101,10 @@ export class ReconcileService {
         const wanted = entry.changes.filter((c) => ids === 'all' || ids.has(c.id))
         decided.push(...wanted)
         if (ids === 'all' || wanted.length === entry.changes.length) {
+          // Documents its provider could not read (an edit that broke the files manifest) hold no
+          // items to name: each document put back is what was discarded (before session 37 the
+          // report said "0 items" while the edit was dropped).
+          if (entry.failed) decided.push(...entry.paths.map((path) => unreadDocument(entry.provider, path)))
           await this.intents.writePaths(observedTree, entry.paths)
           continue
         }
@@ -376,6 +380,22 @@ function historyMessage(decision: 'adopt' | 'discard', items: readonly Change[],
  */
 function decidedPhrase(decision: 'adopt' | 'discard', c: Change): string {
   return decision === 'adopt' ? driftPhrase(c) : c.summary
+}
+
+/**
+ * The edit of a twin document its provider could not read (status: "Not compared"), put back as
+ * the last snapshot has it, said as history records a discard: `files:document:system/files/manifest.json`.
+ */
+function unreadDocument(provider: ApplicableProvider, path: string): Change {
+  return {
+    id: `${provider.name}:document:${path}`,
+    provider: provider.name,
+    category: provider.category as Change['category'],
+    operation: 'document',
+    resource: path,
+    summary: `the edit of ${path}, which the ${provider.name} provider could not read; back as the last snapshot has it`,
+    risk: 'low',
+  }
 }
 
 /** A description edit said as the change history records for a discard. */
