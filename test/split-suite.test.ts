@@ -116,7 +116,7 @@ describe('split-suite: the whole suite as several mocha processes', function () 
 
   it("adds each group's CPU (its mocha process and the programs it ran) and says how busy the cores were", () => {
     const parts = [
-      { files: [], describes: [], cpu: { self: 100.2, children: 500.4 } },
+      { files: [], describes: [], cpu: { self: 100.2, children: 500.4 }, maxRssMB: 812 },
       { files: [], describes: [], cpu: { self: 200, children: 399.6 } },
     ]
     const merged = mergeTimings(parts, [
@@ -124,6 +124,7 @@ describe('split-suite: the whole suite as several mocha processes', function () 
       { files: ['b'], wallSeconds: 900, exitCode: 0 },
     ])
     assert.deepEqual(merged.groups.map((g) => (g as { cpuSeconds?: number }).cpuSeconds), [601, 600])
+    assert.deepEqual(merged.groups.map((g) => (g as { maxRssMB?: number }).maxRssMB), [812, undefined], "each group's peak memory, where reported")
     assert.equal(cpuLine(parts, 1000, 2), 'split-suite: 1200 s of CPU in 1000 s on 2 cores: 60% busy (a lower bound: daemons that left their parent are not counted)')
     assert.equal(cpuLine([parts[0], { files: [], describes: [] }], 1000, 2), undefined, 'not without every group\'s CPU')
   })

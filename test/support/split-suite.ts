@@ -166,6 +166,8 @@ export interface TimingsFile {
   describes: unknown[]
   /** CPU seconds of the group's mocha process and of the programs it ran (timing-reporter.cjs). */
   cpu?: { self: number; children: number }
+  /** The peak resident memory of the group's mocha process, MB (timing-reporter.cjs; session 37). */
+  maxRssMB?: number
 }
 
 /** The groups' timings.json merged into one, with what each group ran, how long it took and (when reported) the CPU it used. */
@@ -180,7 +182,8 @@ export function mergeTimings(
     describes,
     groups: groups.map((g, i) => {
       const cpu = parts[i]?.cpu
-      return { group: i + 1, wallSeconds: Math.round(g.wallSeconds), exitCode: g.exitCode, ...(cpu === undefined ? {} : { cpuSeconds: Math.round(cpu.self + cpu.children) }), files: g.files }
+      const maxRssMB = parts[i]?.maxRssMB
+      return { group: i + 1, wallSeconds: Math.round(g.wallSeconds), exitCode: g.exitCode, ...(cpu === undefined ? {} : { cpuSeconds: Math.round(cpu.self + cpu.children) }), ...(maxRssMB === undefined ? {} : { maxRssMB }), files: g.files }
     }),
   }
 }
