@@ -115,6 +115,17 @@ export class AptProvider implements ApplicableProvider<AptState> {
 }
 
 /**
+ * The most packages apt.json (or pins apt-pins.json) may list, unless it is the text this
+ * provider's collect just made. The twin is untrusted input: a pulled apt.json of 50,000 made-up
+ * packages made \`plan\` take 9 s on the test bed's root (loaded machine, session 37), one of
+ * 150,000 (about 13 MB, under the 64 MiB document limit) ended it in "internal error: Maximum call
+ * stack size exceeded". Real machines hold far fewer: the test bed's roots a few hundred, the
+ * bench's scale root 5,000; Debian's whole archive is about 64,000 binary packages an
+ * architecture, and no machine installs all of them (many conflict).
+ */
+export const MAX_APT_PACKAGES = 50_000
+
+/**
  * A twin document parsed and checked against its schema, or the diagnostic that says why not;
  * `made`: the text is what this provider's collect just made (its test checks that passes the schema).
  */
@@ -124,7 +135,7 @@ function parseDocument<T extends TSchema>(
   schema: T,
   made = false,
 ): { value: Static<T> } | { problem: Diagnostic } {
-  const invalid = (what: string) => ({ problem: errorDiagnostic('TWIN_INVALID', `${path} ${what}`, { path, provider: 'apt' }) })
+  const invalid = (what: string, detail?: string) => ({ problem: errorDiagnostic('TWIN_INVALID', `${path} ${what}`, { path, provider: 'apt', ...(detail === undefined ? {} : { detail }) }) })
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
@@ -132,6 +143,15 @@ function parseDocument<T extends TSchema>(
     return invalid(`is not valid JSON: ${(error as Error).message}`)
   }
   if (made) return { value: parsed as Static<T> }
+  // Counted before the schema check walks every package (MAX_APT_PACKAGES).
+  const listed = (parsed as { packages?: unknown; pins?: unknown } | null)?.[path === APT_DOCUMENT ? 'packages' : 'pins']
+  const count = listed !== null && typeof listed === 'object' ? Object.keys(listed).length : 0
+  if (count > MAX_APT_PACKAGES) {
+    return invalid(
+      `lists ${count.toLocaleString('en')} packages, more than the ${MAX_APT_PACKAGES.toLocaleString('en')} TwinSync takes; it was not read`,
+      `Nothing of packages is planned. Remove the added packages from the twin, or go back to the last snapshot's with \`twinsync discard packages\` (drops every pending package edit).`,
+    )
+  }
   const validator = validatorOf(schema)
   if (!validator.Check(parsed)) {
     const first = [...validator.Errors(parsed)][0]
