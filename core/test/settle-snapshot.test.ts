@@ -86,6 +86,18 @@ describe('a snapshot killed during its HEAD move', () => {
     await access(join(state, `.lock.${2 ** 30}-${other}.twinsync-ffffffffffff`))
   })
 
+  it("removes the lock's take-over token a run killed while taking over a stale lock left; a live run's stays", async () => {
+    const state = join(dir, '.git', 'twinsync')
+    await mkdir(state, { recursive: true })
+    const holder = (pid: number, startTime: string | null) => JSON.stringify({ pid, startTime, bootId: null, host: hostname(), purpose: 'apply', since: new Date().toISOString() }) + '\n'
+    await writeFile(join(state, 'lock.breaking'), holder(process.pid, startTimeOf(process.pid)))
+    assert.deepEqual((await settleSnapshot(dir)).tempFiles, [])
+    await access(join(state, 'lock.breaking'))
+    await writeFile(join(state, 'lock.breaking'), holder(2 ** 30, null))
+    assert.deepEqual((await settleSnapshot(dir)).tempFiles, [join('.git', 'twinsync', 'lock.breaking')])
+    await assert.rejects(access(join(state, 'lock.breaking')), /ENOENT/)
+  })
+
   it("removes the provider cache temp files a dead run of this boot left; a live run's, another boot's and unnamed ones stay", async () => {
     const cache = join(dir, '.git', 'twinsync', 'cache', 'files')
     await mkdir(cache, { recursive: true })

@@ -277,4 +277,39 @@ describe('TwinLock', () => {
     assert.equal(outcomes.filter((o) => o === 'LOCK_HELD').length, 5, outcomes.join(' '))
     assert.deepEqual((await readdir(base)).filter((f) => f !== 'lock'), [], 'no temp or set-aside file is left')
   })
+
+  it('of many takers in one process over a stale lock, exactly one gets it, trial after trial (the old take-over let two in: 11 of 300)', async function () {
+    this.timeout(120_000)
+    const stale = JSON.stringify({ pid: 999999999, startTime: '5', bootId: null, host: hostname(), purpose: 'apply', since: 'then' }) + '\n'
+    const wrong: string[] = []
+    for (let trial = 0; trial < 300; trial++) {
+      const path = join(base, `lock-${trial}`)
+      await writeFile(path, stale)
+      // Their awaits interleave: one may judge the lock stale after another already took it over.
+      const locks = Array.from({ length: 6 }, () => new TwinLock(path))
+      const outcomes = await Promise.allSettled(locks.map((l) => l.acquire('test')))
+      const codes = outcomes.map((o) => (o.status === 'fulfilled' ? 'got' : (o.reason as { code?: string }).code ?? String(o.reason)))
+      if (codes.filter((c) => c === 'got').length !== 1 || codes.some((c) => c !== 'got' && c !== 'LOCK_HELD')) wrong.push(`trial ${trial}: ${codes.join(' ')}`)
+      const winner = locks[outcomes.findIndex((o) => o.status === 'fulfilled')]
+      if (winner !== undefined) assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, process.pid)
+      await Promise.all(locks.map((l) => l.release()))
+    }
+    assert.deepEqual(wrong, [])
+    assert.deepEqual(await readdir(base), [], 'every lock released; no temp, token or set-aside file is left')
+  })
+
+  it("a take-over token left by a run killed while taking over is removed; a live run's token is LOCK_HELD, and the stale lock stays", async () => {
+    const path = join(base, 'lock')
+    const stale = JSON.stringify({ pid: 999999999, startTime: '5', bootId: null, host: hostname(), purpose: 'apply', since: 'then' }) + '\n'
+    await writeFile(path, stale)
+    await writeFile(`${path}.breaking`, JSON.stringify({ pid: process.pid, startTime: startTimeOf(process.pid), bootId: null, host: hostname(), purpose: 'snapshot', since: 'now' }) + '\n')
+    await assert.rejects(new TwinLock(path).acquire('apply'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && e.message.includes('taking over'))
+    assert.equal(await readFile(path, 'utf8'), stale, 'the stale lock is left to the run taking it over')
+    await writeFile(`${path}.breaking`, stale) // its run is gone
+    const lock = new TwinLock(path)
+    await lock.acquire('apply')
+    assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, process.pid)
+    assert.deepEqual((await readdir(base)).sort(), ['lock'], 'the dead run\'s token is gone, ours too')
+    await lock.release()
+  })
 })

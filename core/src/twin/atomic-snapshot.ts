@@ -658,7 +658,9 @@ async function settleMove(dir: string): Promise<Settled> {
   else if (locked !== undefined && removeStaleGitLock(dir, join(dir, '.git', 'index.lock'))) tempFiles.push(join('.git', 'index.lock'))
   const state = join(dir, STATE)
   for (const name of quietly(() => readdirSync(state)) ?? []) {
-    if (!TEMP_NAME.test(name) && !/^lock\.stale-/.test(name)) continue
+    if (!TEMP_NAME.test(name) && !/^lock\.stale-/.test(name) && name !== 'lock.breaking') continue
+    // The lock's take-over token (twin-lock.ts) a run killed while taking over left: removed once its run is gone.
+    if (name === 'lock.breaking' && !(await lockTempOfDeadRun(join(state, name)))) continue
     const info = await lstat(join(state, name)).catch(() => undefined)
     // Another run taking the lock right now has its temp file for a moment: leave young ones alone.
     // A young one whose run died (killed while taking the lock) is a leftover all the same.
