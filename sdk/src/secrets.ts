@@ -1056,7 +1056,12 @@ const makeHandRules = (): readonly HandRule[] => [
     description: 'Nagios or Icinga resource macro',
     // resource.cfg's `$USER3$=password`: the macros hold the passwords checks are run with
     // (`$USER1$=/usr/lib/nagios/plugins`, a path, is not one).
-    pattern: /^[ \t]*\$USER\d{1,3}\$[ \t]*=[ \t]*(?<v>\S(?:[^\n]*\S)?)[ \t]*\r?$/gm,
+    // Speed and denial of service (session 37): a value that ends nowhere takes the rest of its line
+    // with it (the second alternative, no `v`), so the search goes on past it, not from each `^`
+    // after a `\r` in it (`^` stands there too under `m`, and `[^\n]` runs over it): a later start's
+    // value ends where this one's could have. It was quadratic: 16 KB of `\v\r$USER0$=RR` took
+    // 0.2 s, 64 KB 7 s (1 MB some 15 minutes); the same findings (sdk/test/secret-rules-linear.test.ts).
+    pattern: /^[ \t]*\$USER\d{1,3}\$[ \t]*=[ \t]*(?:(?<v>\S(?:[^\n]*\S)?)[ \t]*\r?$|\S[^\n]*)/gm,
     hint: ['$USER'],
     accept: (g) => isValue(g.v),
   },
@@ -1115,8 +1120,12 @@ const makeHandRules = (): readonly HandRule[] => [
     id: 'credential-assignment',
     description: 'database login in a directive',
     // ProFTPD's `SQLConnectInfo db[@host] user password`; NUT's `MONITOR ups@host 1 user password primary`.
+    // Speed (session 37): the unquoted password taken whole (a look-ahead and its back-reference):
+    // a shorter one is followed by the rest of its run, where the look-ahead fails as it did after
+    // the whole one. Given back a character at a time, each tried to the line's end, it was
+    // quadratic: 16 KB of `MONITOR Q 0 d TsIsI…` took 4 s, 64 KB 92 s (sdk/test/secret-rules-linear.test.ts).
     pattern:
-      /^[ \t]*(?:SQLConnectInfo[ \t]+\S+[ \t]+\S+|MONITOR[ \t]+\S+[ \t]+\d+[ \t]+\S+)[ \t]+(?:"(?<v1>[^"\n]+)"|(?<v2>[^\s"]+))(?=[ \t]+(?:master|slave|primary|secondary)\b|[ \t]*(?:\S+[ \t]*)?\r?$)/gm,
+      /^[ \t]*(?:SQLConnectInfo[ \t]+\S+[ \t]+\S+|MONITOR[ \t]+\S+[ \t]+\d+[ \t]+\S+)[ \t]+(?:"(?<v1>[^"\n]+)"|(?=(?<v2>[^\s"]+))\k<v2>)(?=[ \t]+(?:master|slave|primary|secondary)\b|[ \t]*(?:\S+[ \t]*)?\r?$)/gm,
     hint: ['SQLConnectInfo', 'MONITOR'],
     accept: (g) => isValue(g.v1 ?? g.v2),
   },
@@ -1157,7 +1166,14 @@ const makeHandRules = (): readonly HandRule[] => [
     // Session 35: MySQL's and MariaDB's `SET PASSWORD [FOR 'u'@'h'] = PASSWORD('…')` (and `= '…'`,
     // `OLD_PASSWORD(…)`), as a script's `mysql -e`, a shell history or MariaDB's general query log
     // writes it (MySQL's own log rewrites it; MariaDB's does not).
-    pattern: /\bSET[ \t]+PASSWORD\b(?:[ \t]+FOR[ \t]+[^=\n;]{1,200}?)?[ \t]*=[ \t]*(?:(?:OLD_)?PASSWORD[ \t]*\([ \t]*)?(?:\\?'(?<v1>[^'\n\\]+)\\?'|\\?"(?<v2>[^"\n\\]+)\\?")/gi,
+    // Speed and denial of service (session 37): the account after FOR was `[ \t]+FOR[ \t]+[^=\n;]{1,200}?`
+    // before `[ \t]*=`, three ways to split a run of blanks, each tried (16 KB of tabs after
+    // `SET PASSWORD FOR` took 116 s; 1 MB would take days). The same stretch up to the first `=` is
+    // taken now as it can be split: its blanks after FOR whole (a look-ahead and its
+    // back-reference: no backtracking into them), then at most 200 characters from a non-blank to
+    // a non-blank, or nothing where two blanks or more stood (the earlier's one blank, then one as
+    // the account). Linear; the same matches (sdk/test/secret-rules-linear.test.ts).
+    pattern: /\bSET[ \t]+PASSWORD\b(?:[ \t]+FOR[ \t](?=(?<b>[ \t]*))\k<b>(?:[^=\n; \t](?:[^=\n;]{0,198}[^=\n; \t])?|(?<=[ \t][ \t])))?[ \t]*=[ \t]*(?:(?:OLD_)?PASSWORD[ \t]*\([ \t]*)?(?:\\?'(?<v1>[^'\n\\]+)\\?'|\\?"(?<v2>[^"\n\\]+)\\?")/gi,
     needs: { words: ['password'], caseless: true, lines: true },
     accept: (g) => isValue(g.v1 ?? g.v2),
   },

@@ -29,13 +29,21 @@ function linearScan(text: string): void {
 }
 
 /**
- * The rule's time on `text` is at most `factor` times a linear scan's (and 5 ms): a quadratic rule
- * on 128 KB takes thousands of times a scan (seconds), a linear one a few (milliseconds).
+ * The rule's time on `text` is at most `factor` times a linear scan's (and 5 ms): a superlinear
+ * rule on these texts takes thousands of times a scan (seconds), a linear one a few
+ * (milliseconds). A first run over the budget fails at once (a regular expression cannot be
+ * stopped: the earlier ones would run for minutes), else the least of three counts.
  */
 function assertLinear(rule: Rule, text: string, what: string, factor = 40): void {
   const base = least(() => linearScan(text))
-  const took = least(() => findingsOfRule(rule, text))
-  assert.ok(took <= factor * base + 5, `${what}: ${took.toFixed(1)} ms, a linear scan ${base.toFixed(2)} ms (${(took / base).toFixed(0)}×)`)
+  const budget = factor * base + 5
+  const message = (took: number) => `${what}: ${took.toFixed(1)} ms, a linear scan ${base.toFixed(2)} ms (${(took / base).toFixed(0)}×)`
+  const started = performance.now()
+  findingsOfRule(rule, text)
+  const first = performance.now() - started
+  if (first <= budget) return
+  const took = Math.min(first, least(() => findingsOfRule(rule, text)))
+  assert.ok(took <= budget, message(took))
 }
 
 const PLANTED = () => [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines(), ...sessionElevenFiles(), ...sessionTwelveFiles(), ...sessionSeventeenFiles(), ...sessionEighteenFiles()]
@@ -82,6 +90,90 @@ describe('secret rules in linear time on hostile texts (session 37)', function (
       const planted = PLANTED().flatMap((p) => [p.text, ...p.text.split('\n')])
       const parts = ['eyJhbGciOiJIUzI1NiJ9.', 'eyJzdWIiOiIxMjM0', 'eyJzdWIiOiIxMjM0.', 'sig_nature-0123', 'eyJ', 'eyJabc.', '.', 'abc', '-x', ' ', '\n']
       const findings = (await assertSame(rule, EARLIER, planted)) + (await assertSame(rule, EARLIER, randomTexts(37, 20000, parts, 7)))
+      assert.ok(findings > 500, `${findings} findings`)
+    })
+  })
+
+  describe('SQL password (SET PASSWORD)', () => {
+    const rule = handRules().find((r) => r.description === 'SQL password' && r.pattern.source.startsWith(String.raw`\bSET`))!
+    // Before session 37: the account after FOR, `[ \t]+FOR[ \t]+[^=\n;]{1,200}?[ \t]*=`, split a run of blanks every way.
+    const EARLIER = /\bSET[ \t]+PASSWORD\b(?:[ \t]+FOR[ \t]+[^=\n;]{1,200}?)?[ \t]*=[ \t]*(?:(?:OLD_)?PASSWORD[ \t]*\([ \t]*)?(?:\\?'(?<v1>[^'\n\\]+)\\?'|\\?"(?<v2>[^"\n\\]+)\\?")/gi
+
+    it('takes a linear scan\'s time on blanks after SET PASSWORD FOR (the earlier expression: 2.7 s for 2 KB, 13 s for 4 KB, days for 1 MB)', () => {
+      assertLinear(rule, `SET\tPASSWORD\tFOR\t${'\t'.repeat(2048)}\n`, '2 KB of tabs after FOR')
+      const n = 128 * 1024
+      assertLinear(rule, `SET\tPASSWORD\tFOR\t${'\t'.repeat(n)}\n`, '128 KB of tabs after FOR')
+      assertLinear(rule, `SET PASSWORD FOR ${'x \t'.repeat(n / 3)}= 'x'`, 'an account of blanks and words past 200 characters')
+      assertLinear(rule, `${"SET PASSWORD FOR 'u'@'h' ".repeat(n / 25)}\n`, 'many statements, none with =')
+    })
+
+    it('finds what its earlier expression found: the planted secrets and random statements of its parts', async () => {
+      const planted = PLANTED().flatMap((p) => [p.text, ...p.text.split('\n')])
+      const x = (n: number) => 'x'.repeat(n)
+      const fors = ['', ' FOR', ' FOR ', ' FOR  ', ' for \t ', " FOR 'app'@'%'", `\tFOR ${x(199)}`, ` FOR ${x(200)}`, ` FOR ${x(201)}`, ` FOR  ${x(198)}  `, ` FOR \t${x(200)}\t\t`, ' FOR a;b', ' FOR a\nb', ' FOR \t', 'FOR ', ' FORx ']
+      const statements = function* (): Generator<string> {
+        let seed = 41
+        const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0)
+        const pick = (xs: readonly string[]) => xs[next() % xs.length] as string
+        for (let i = 0; i < 30000; i++) {
+          let text = ''
+          for (let k = 1 + (next() % 3); k > 0; k--) text += pick(['SET PASSWORD', 'set password', 'SET\tPASSWORD', 'SET  PASSWORD', 'x SET PASSWORD']) + pick(fors) + pick(fors.slice(0, 3)) + pick([' = ', '=', ' ', '\t=\t', '', ' == ']) + pick(['', 'PASSWORD(', 'OLD_PASSWORD( ', 'password (', 'PASSWORD']) + pick(["'s3cr3t-pw'", '"pw9x"', "'ab'", "\\'esc4pe\\'", "''", 'bare']) + pick(['', ')', ');', '\n', ' '])
+          yield text
+        }
+      }
+      const findings = (await assertSame(rule, EARLIER, planted)) + (await assertSame(rule, EARLIER, statements()))
+      assert.ok(findings > 500, `${findings} findings`)
+    })
+  })
+
+  describe('Nagios or Icinga resource macro', () => {
+    const rule = handRules().find((r) => r.description === 'Nagios or Icinga resource macro')!
+    // Before session 37: a value that ends nowhere searched again from each `^` after a `\r` of its line.
+    const EARLIER = /^[ \t]*\$USER\d{1,3}\$[ \t]*=[ \t]*(?<v>\S(?:[^\n]*\S)?)[ \t]*\r?$/gm
+
+    it('takes a linear scan\'s time on macros split by `\\r` that end nowhere (the earlier expression: 1 s for 32 KB)', () => {
+      assertLinear(rule, `0${'\v\r$USER0$=RR'.repeat(32 * 1024 / 13)}\v\n$USER0$==`, '32 KB of `\\v\\r$USER0$=RR`')
+      assertLinear(rule, `0${'\v\r$USER0$=RR'.repeat(128 * 1024 / 13)}\v\n$USER0$==`, '128 KB of `\\v\\r$USER0$=RR`')
+    })
+
+    it('finds what its earlier expression found: the planted secrets and random macros of its parts', async () => {
+      const planted = PLANTED().flatMap((p) => [p.text, ...p.text.split('\n')])
+      const parts = ['$USER1$', '$USER3$=s3cr3t', '\n$USER4$ = pw9x ', '$USER12$', '$USER1234$', '=', ' = ', '\t', ' ', 'pw1x', 'secretpw', '/usr/lib/nagios', '\r', '\n', '\v', '\r\n', 'abc def', '#', '\u2028']
+      const findings = (await assertSame(rule, EARLIER, planted)) + (await assertSame(rule, EARLIER, randomTexts(43, 30000, parts, 9)))
+      assert.ok(findings > 500, `${findings} findings`)
+    })
+  })
+
+  describe('database login in a directive (SQLConnectInfo, MONITOR)', () => {
+    const rule = handRules().find((r) => r.description === 'database login in a directive')!
+    // Before session 37: the unquoted password given back a character at a time, each tried to the line's end.
+    const EARLIER = /^[ \t]*(?:SQLConnectInfo[ \t]+\S+[ \t]+\S+|MONITOR[ \t]+\S+[ \t]+\d+[ \t]+\S+)[ \t]+(?:"(?<v1>[^"\n]+)"|(?<v2>[^\s"]+))(?=[ \t]+(?:master|slave|primary|secondary)\b|[ \t]*(?:\S+[ \t]*)?\r?$)/gm
+
+    it('takes a linear scan\'s time on a long password that ends nowhere (the earlier expression: 1 s for 8 KB)', () => {
+      assertLinear(rule, `MONITOR\tQ\t0\td\tT${'sI'.repeat(4 * 1024)}\v`, '8 KB of `sI` after MONITOR')
+      assertLinear(rule, `MONITOR\tQ\t0\td\tT${'sI'.repeat(64 * 1024)}\v`, '128 KB of `sI` after MONITOR')
+      assertLinear(rule, `SQLConnectInfo db u ${'p"'.repeat(64 * 1024)}\v`, '128 KB of `p"` after SQLConnectInfo')
+    })
+
+    it('finds what its earlier expression found: the planted secrets and random directives of its parts', async () => {
+      const planted = PLANTED().flatMap((p) => [p.text, ...p.text.split('\n')])
+      const statements = function* (): Generator<string> {
+        let seed = 47
+        const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0)
+        const pick = (xs: readonly string[]) => xs[next() % xs.length] as string
+        for (let i = 0; i < 30000; i++) {
+          let text = ''
+          for (let k = 1 + (next() % 3); k > 0; k--) {
+            text += pick(['MONITOR ups@h 1 ', 'SQLConnectInfo db@h ', 'MONITOR a 1 ', ' MONITOR x 12 ', '\tSQLConnectInfo a b ', 'MONITOR a b '])
+            text += pick(['user ', 'u\t', 'u "x" ', '', 'u  '])
+            text += pick(['"pw 1"', 'pw1x', 'pw"x', 'p"', 'pw1x"y', 'abc', '"', '""'])
+            text += pick([' primary', ' master', '', ' x', ' x y', '\t', ' "z"', '\v', '"', ' slave2', ' x\t', '\t\t secondary'])
+            text += pick(['\n', '\r\n', '\r', '', ' '])
+          }
+          yield text
+        }
+      }
+      const findings = (await assertSame(rule, EARLIER, planted)) + (await assertSame(rule, EARLIER, statements()))
       assert.ok(findings > 500, `${findings} findings`)
     })
   })
