@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert'
-import { readdirSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
-import { CHANGED_FILE, CHANGED_UNIT, DEBIAN_CONFIG_CHECKS, LocalHost } from '@twinsync/sdk'
-import { freshRootfs, makeTempDir, removeTree, requireTools, ROOTFS_BUILD_TIMEOUT_MS, runOk, type Rootfs } from '../bed/index.js'
+import { CHANGED_FILE, CHANGED_UNIT, DEBIAN_CONFIG_CHECKS, LocalHost, parseMountInfo, sandboxArgv } from '@twinsync/sdk'
+import { freshRootfs, makeTempDir, removeTree, requireTools, ROOTFS_BUILD_TIMEOUT_MS, run, runOk, type Rootfs } from '../bed/index.js'
 import { cliSandbox, json, useCliRoot, type CliSandbox } from '../support/cli.js'
 import { writeTwinFile } from '../support/twin-edit.js'
 
@@ -136,6 +136,26 @@ __attribute__((constructor)) static void ran(void) {
     const writable = [...top].filter(([path, options]) => !options.split(',').includes('ro') && !/^\/tmp\/twinsync-check-[^/]+(\/|$)/.test(path))
     assert.ok(top.has('/'), [...top.keys()].join(' '))
     assert.deepEqual(writable, [], 'mounts of the machine writable in the sandbox')
+  })
+
+  it('a mount the machine had when the list was read and lost before the sandbox was made fails nothing: its folder is part of a mount made read-only', async () => {
+    // Session 37: another test's root unmounted between the two, and every check failed with
+    // "cannot make …/root read-only" (exit 120) until the list was read again.
+    const gone = await makeTempDir('gone-mount')
+    const scratch = await makeTempDir('sandbox-scratch')
+    try {
+      await runOk(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'twinsync-test-gone', gone])
+      const listed = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8'))
+      assert.ok(listed.some((m) => m.path === gone), 'the tmpfs is in the list')
+      await runOk(['umount', gone])
+      const result = await run(sandboxArgv(rootfs.dir, scratch, listed, 'echo', ['ran']))
+      assert.equal(result.code, 0, result.stderr)
+      assert.equal(result.stdout.trim(), 'ran')
+    } finally {
+      await run(['umount', gone])
+      await removeTree(gone)
+      await removeTree(scratch)
+    }
   })
 
   it('gives every checker of the table that the server root has the same verdict and words inside the sandbox as outside', async () => {
