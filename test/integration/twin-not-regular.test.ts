@@ -6,13 +6,13 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { lstat, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { lstat, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
 import { createTuiServices } from '../../core/src/tui/services.js'
 import { createContainer } from '../../core/src/container.js'
-import { cliSandbox, type CliSandbox } from '../support/cli.js'
-import { FILES_ONLY, SMALL_ETC, git, noPlugins } from '../support/in-process-twin.js'
+import { smallCliRoot, type CliSandbox } from '../support/cli.js'
+import { git, noPlugins } from '../support/in-process-twin.js'
 import { quiet } from '../support/tui-services.js'
 
 /** Every entry of a folder with its type and content hash, `.git` left out; a special file is named, never opened. */
@@ -47,15 +47,7 @@ describe('a FIFO, socket or device at a twin document path: TWIN_NOT_REGULAR eve
   const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', root, '--repo', cli.twinDir])
 
   before(async () => {
-    cli = await cliSandbox()
-    root = join(cli.dir, 'root')
-    for (const [path, text] of Object.entries(SMALL_ETC)) {
-      await mkdir(join(root, path, '..'), { recursive: true })
-      await writeFile(join(root, path), text)
-    }
-    await writeFile(cli.configFile, FILES_ONLY)
-    const first = await twinsync('snapshot', '--init')
-    assert.equal(first.code, 0, first.stdout + first.stderr)
+    ;({ cli, root } = await smallCliRoot())
   })
   after(() => cli.cleanup())
 

@@ -8,8 +8,8 @@
 import { strict as assert } from 'node:assert'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { cliSandbox, type CliSandbox } from '../support/cli.js'
-import { FILES_ONLY, SMALL_ETC, checksum, git } from '../support/in-process-twin.js'
+import { smallCliRoot, type CliSandbox } from '../support/cli.js'
+import { checksum, git } from '../support/in-process-twin.js'
 
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth)
 
@@ -21,15 +21,7 @@ describe('size and depth attacks from a pulled twin: a coded refusal, nothing ch
   const state = async () => `${git(cli.twinDir, ['rev-parse', 'HEAD'])}${git(cli.twinDir, ['for-each-ref', '--format=%(refname) %(objectname)'])}${await checksum(root)}`
 
   before(async () => {
-    cli = await cliSandbox()
-    root = join(cli.dir, 'root')
-    for (const [path, text] of Object.entries(SMALL_ETC)) {
-      await mkdir(join(root, path, '..'), { recursive: true })
-      await writeFile(join(root, path), text)
-    }
-    await writeFile(cli.configFile, FILES_ONLY)
-    const first = await twinsync('snapshot', '--init')
-    assert.equal(first.code, 0, first.stdout + first.stderr)
+    ;({ cli, root } = await smallCliRoot())
   })
   after(() => cli.cleanup())
   afterEach(() => {

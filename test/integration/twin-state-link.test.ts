@@ -5,13 +5,13 @@
 // symlinked .git/twinsync, its lock, records and caches written where it pointed).
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { cp, lstat, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
+import { cp, lstat, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
 import { createTuiServices } from '../../core/src/tui/services.js'
 import { createContainer } from '../../core/src/container.js'
-import { cliSandbox, type CliSandbox } from '../support/cli.js'
-import { FILES_ONLY, SMALL_ETC, checksum, noPlugins } from '../support/in-process-twin.js'
+import { smallCliRoot, type CliSandbox } from '../support/cli.js'
+import { checksum, noPlugins } from '../support/in-process-twin.js'
 import { quiet } from '../support/tui-services.js'
 
 describe('a symlinked place of TwinSync state in the twin\'s .git: TWIN_STATE_LINK, nothing through it', function () {
@@ -21,15 +21,7 @@ describe('a symlinked place of TwinSync state in the twin\'s .git: TWIN_STATE_LI
   const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', root, '--repo', cli.twinDir])
 
   before(async () => {
-    cli = await cliSandbox()
-    root = join(cli.dir, 'root')
-    for (const [path, text] of Object.entries(SMALL_ETC)) {
-      await mkdir(join(root, path, '..'), { recursive: true })
-      await writeFile(join(root, path), text)
-    }
-    await writeFile(cli.configFile, FILES_ONLY)
-    const first = await twinsync('snapshot', '--init')
-    assert.equal(first.code, 0, first.stdout + first.stderr)
+    ;({ cli, root } = await smallCliRoot())
     // A plan, so that the seal key exists; an edit pending.
     assert.ok([0, 1].includes((await twinsync('plan')).code ?? -1))
     await writeFile(join(cli.twinDir, 'filesystem/etc/hostname'), 'edited\n')

@@ -1,7 +1,8 @@
 // Run the real twinsync binary the way a user does, with an environment of our choosing.
-import { readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { freshRootfs, makeTempDir, removeTree, repoRoot, run, runOk, type Rootfs, type RootfsImage, type RunResult } from '../bed/index.js'
+import { FILES_ONLY, SMALL_ETC } from './in-process-twin.js'
 
 export const TWINSYNC_BIN = join(repoRoot, 'core', 'bin', 'run.js')
 
@@ -52,6 +53,24 @@ export async function cliSandbox(): Promise<CliSandbox> {
     cleanup: () => removeTree(dir),
   }
   return sandbox
+}
+
+/**
+ * A CliSandbox over a small hand-made root of its own (`${dir}/root`: SMALL_ETC) with the
+ * files-only configuration, its twin made by `snapshot --init` through the binary: the set-up
+ * of the twin-size-attacks, twin-not-regular and twin-state-link tests (session 37: three copies).
+ */
+export async function smallCliRoot(): Promise<{ cli: CliSandbox; root: string }> {
+  const cli = await cliSandbox()
+  const root = join(cli.dir, 'root')
+  for (const [path, text] of Object.entries(SMALL_ETC)) {
+    await mkdir(join(root, path, '..'), { recursive: true })
+    await writeFile(join(root, path), text)
+  }
+  await writeFile(cli.configFile, FILES_ONLY)
+  const first = await cli.twinsync(['snapshot', '--init', '--root', root, '--repo', cli.twinDir])
+  if (first.code !== 0) throw new Error(`snapshot --init exited ${first.code}:\n${first.stdout}\n${first.stderr}`)
+  return { cli, root }
 }
 
 /** The JSON a command printed with --json. */
