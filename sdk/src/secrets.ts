@@ -1155,7 +1155,11 @@ const makeHandRules = (): readonly HandRule[] => [
     // cron line, a log or a script run by `mysql -e` writes them.
     // After the statement's USER, ROLE or TO (`GRANT … TO 'u'@'h' IDENTIFIED BY '…'`), not in prose.
     // Also a hash given as it is stored (`IDENTIFIED WITH mysql_native_password AS '*…'`, session 18).
-    pattern: /\b(?:USER|ROLE|TO)\b[^\n;]*?\b(?:IDENTIFIED[ \t]+(?:WITH[ \t]+\S+[ \t]+)?(?:BY|AS)|(?:ENCRYPTED[ \t]+)?PASSWORD)[ \t]+(?:\\?'(?<v1>[^'\n\\]+)\\?'|\\?"(?<v2>[^"\n\\]+)\\?")/gi,
+    // Speed (session 37): a start that finds no password takes the rest of its statement with it
+    // (the second alternative, no value): a later USER, ROLE or TO in it searches what this one
+    // searched, and finds nothing either. Searched again from each, it was quadratic (128 KB of
+    // `USER'` 4 s; sdk/test/secret-rules-linear.test.ts).
+    pattern: /\b(?:USER|ROLE|TO)\b(?:[^\n;]*?\b(?:IDENTIFIED[ \t]+(?:WITH[ \t]+\S+[ \t]+)?(?:BY|AS)|(?:ENCRYPTED[ \t]+)?PASSWORD)[ \t]+(?:\\?'(?<v1>[^'\n\\]+)\\?'|\\?"(?<v2>[^"\n\\]+)\\?")|[^\n;]*)/gi,
     hint: ['identified', 'password'],
     needs: { words: ['identified', 'password'], caseless: true, lines: true },
     accept: (g) => isValue(g.v1 ?? g.v2),
@@ -1265,7 +1269,9 @@ const makeHandRules = (): readonly HandRule[] => [
     description: 'HashiCorp Vault token',
     // A legacy service token (`s.` and 24 letters and digits; `hvs.…` is the preset's) on a line
     // that speaks of Vault: `vault login s.…`, `X-Vault-Token: s.…` (session 18).
-    pattern: /\bvault\b[^\n]*?(?<![\w.-])(?<v>s\.[A-Za-z0-9]{24})(?![\w.-])/gi,
+    // Speed (session 37): a `vault` with no token after it on its line takes the line with it, as
+    // SQL's USER above (128 KB of `VAULT.` 1.7 s before).
+    pattern: /\bvault\b(?:[^\n]*?(?<![\w.-])(?<v>s\.[A-Za-z0-9]{24})(?![\w.-])|[^\n]*)/gi,
     needs: { words: ['vault'], caseless: true, lines: true },
     accept: (g) => looksLikeToken(g.v?.slice(2)),
   },

@@ -177,4 +177,26 @@ describe('secret rules in linear time on hostile texts (session 37)', function (
       assert.ok(findings > 500, `${findings} findings`)
     })
   })
+
+  describe('a word, then what follows it on its line (SQL\'s USER … IDENTIFIED BY, a Vault token)', () => {
+    const sql = handRules().find((r) => r.description === 'SQL password' && r.pattern.source.startsWith(String.raw`\b(?:USER`))!
+    const vault = handRules().find((r) => r.description === 'HashiCorp Vault token')!
+    // Before session 37: searched again from each later word of the same statement or line.
+    const SQL = /\b(?:USER|ROLE|TO)\b[^\n;]*?\b(?:IDENTIFIED[ \t]+(?:WITH[ \t]+\S+[ \t]+)?(?:BY|AS)|(?:ENCRYPTED[ \t]+)?PASSWORD)[ \t]+(?:\\?'(?<v1>[^'\n\\]+)\\?'|\\?"(?<v2>[^"\n\\]+)\\?")/gi
+    const VAULT = /\bvault\b[^\n]*?(?<![\w.-])(?<v>s\.[A-Za-z0-9]{24})(?![\w.-])/gi
+
+    it('takes a linear scan\'s time on 128 KB of the word repeated (the earlier expressions: 4 s and 1.7 s)', () => {
+      assertLinear(sql, `${"USER'".repeat(128 * 1024 / 5)}password\n`, "`USER'` repeated")
+      assertLinear(vault, `${'VAULT.'.repeat(128 * 1024 / 6)}\n`, '`VAULT.` repeated')
+    })
+
+    it('finds what the earlier expressions found: the planted secrets and random statements of their parts', async () => {
+      const planted = PLANTED().flatMap((p) => [p.text, ...p.text.split('\n')])
+      const token = 's.' + 'Ab3'.repeat(8)
+      const sqlParts = ['ALTER ', 'USER ', 'user', 'ROLE ', ' TO ', "'app'@'%' ", 'IDENTIFIED BY ', 'identified with caching_sha2_password as ', 'ENCRYPTED PASSWORD ', 'PASSWORD ', "'s3cr3t-x'", '"pw9-y"', "'ab'", ';', '\n', ' ', 'x', "\\'", 'GRANT ALL ']
+      const vaultParts = ['vault ', 'VAULT', 'Vault login ', 'X-Vault-Token: ', token, `${token}x`, `-${token}`, 's.', 'abc', ' ', '\n', '.', '-', 'vaults ']
+      const findings = (await assertSame(sql, SQL, planted)) + (await assertSame(sql, SQL, randomTexts(53, 30000, sqlParts, 10))) + (await assertSame(vault, VAULT, planted)) + (await assertSame(vault, VAULT, randomTexts(59, 30000, vaultParts, 8)))
+      assert.ok(findings > 1000, `${findings} findings`)
+    })
+  })
 })
