@@ -117,7 +117,7 @@ export class AptProvider implements ApplicableProvider<AptState> {
 /**
  * The most packages apt.json (or pins apt-pins.json) may list, unless it is the text this
  * provider's collect just made. The twin is untrusted input: a pulled apt.json of 50,000 made-up
- * packages made \`plan\` take 9 s on the test bed's root (loaded machine, session 37), one of
+ * packages made `plan` take 9 s on the test bed's root (loaded machine, session 37), one of
  * 150,000 (about 13 MB, under the 64 MiB document limit) ended it in "internal error: Maximum call
  * stack size exceeded". Real machines hold far fewer: the test bed's roots a few hundred, the
  * bench's scale root 5,000; Debian's whole archive is about 64,000 binary packages an

@@ -128,6 +128,22 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     }
     // Every document the text collect just made (runtime.json's may be absent: optional in the schema).
     const made = this.made.made(UNITS_DOCUMENT, units) && startup !== undefined && this.made.made(STARTUP_DOCUMENT, startup) && (runtime === undefined || this.made.made(RUNTIME_DOCUMENT, runtime))
+    // Counted before the schema check walks every unit (MAX_SYSTEMD_UNITS).
+    const sizes = candidate as { units?: unknown; runtime?: unknown }
+    const over = made ? undefined : ([[UNITS_DOCUMENT, sizes.units], [RUNTIME_DOCUMENT, sizes.runtime]] as const).map(([file, v]) => [file, v !== null && typeof v === 'object' ? Object.keys(v).length : 0] as const).find(([, n]) => n > MAX_SYSTEMD_UNITS)
+    if (over !== undefined) {
+      const [file, count] = over
+      return {
+        state: undefined,
+        diagnostics: [
+          errorDiagnostic('TWIN_INVALID', `${file} lists ${count.toLocaleString('en')} units, more than the ${MAX_SYSTEMD_UNITS.toLocaleString('en')} TwinSync takes; it was not read`, {
+            path: file,
+            provider: 'systemd',
+            detail: "Nothing is planned for services. Remove the added units from the twin, or go back to the last snapshot's with `twinsync discard services` (drops every pending services edit).",
+          }),
+        ],
+      }
+    }
     const validator = made ? undefined : validatorOf(SystemdState)
     if (validator !== undefined && !validator.Check(candidate)) {
       const first = [...validator.Errors(candidate)][0]
@@ -240,6 +256,16 @@ export async function adminUnitFilesOf(twin: Pick<LoadRequest['twin'], 'list'>):
 function recordedRuntime(runtime: NonNullable<SystemdState['runtime']>): NonNullable<SystemdState['runtime']> {
   return Object.fromEntries(Object.entries(runtime).map(([unit, { active, sub }]) => [unit, { active, sub }]))
 }
+
+/**
+ * The most units units.json (or runtime.json) may list, unless it is the text collect just made.
+ * The twin is untrusted input, and its documents may be 64 MiB: the same attack as a files manifest
+ * or an apt.json of made-up entries (MAX_MANIFEST_ENTRIES, MAX_APT_PACKAGES: a plan of minutes, or
+ * an internal error past about 120,000 entries), here a units.json of 50,000 made-up units made
+ * `plan` take about 40 s on the test bed's root (loaded machine, session 37). Real machines hold
+ * far fewer: the bench's scale root 1,000 unit files, a Debian server a few hundred units.
+ */
+export const MAX_SYSTEMD_UNITS = 50_000
 
 function invalid(what: string) {
   return errorDiagnostic('TWIN_INVALID', `The systemd twin (system/services/) ${what}`, { path: UNITS_DOCUMENT, provider: 'systemd' })
