@@ -99,6 +99,28 @@ describe('a files manifest over MAX_MANIFEST_ENTRIES, or unreadable: refused bef
     git(cli.twinDir, ['update-ref', '-d', 'refs/remotes/mirror/main'])
   })
 
+  // Before session 37 uid 4294967295 ((uid_t)-1, chown's "leave it as it is") was planned as a
+  // high-risk chown, reported "applied" with the owner unchanged, and the apply's snapshot then
+  // dropped the ask; uid 10^20 failed the step with Node's "out of range".
+  for (const [key, value] of [['uid', 4_294_967_295], ['gid', 1e20]] as const) {
+    it(`an entry with ${key} ${value} (no file can have it) is FILES_MANIFEST_INVALID: plan and apply refuse it (apply exit 2), nothing changed`, async () => {
+      const manifest = JSON.parse(await readFile(join(cli.twinDir, MANIFEST), 'utf8')) as { entries: Array<Record<string, unknown>> }
+      const motd = manifest.entries.find((e) => e.path === '/etc/motd') as Record<string, unknown>
+      motd[key] = value
+      delete motd[key === 'uid' ? 'owner' : 'group']
+      await writeFile(join(cli.twinDir, MANIFEST), JSON.stringify(manifest, null, 2))
+      const before = await state()
+      const said = (r: { code: number | null; stdout: string; stderr: string }) => `exit ${r.code}:\n${r.stdout}\n${r.stderr}`
+      const plan = await twinsync('plan')
+      assert.equal(plan.code, 1, said(plan))
+      assert.match(plan.stdout, new RegExp(`system/files/manifest\\.json is not a valid manifest: entry "/etc/motd" has ${key} ${value}, which no file can have \\(at most 4294967294; 4294967295 is chown's "unchanged"\\) \\[FILES_MANIFEST_INVALID\\]`), said(plan))
+      const apply = await twinsync('apply', '--yes', '--accept-high-risk')
+      assert.equal(apply.code, 2, said(apply))
+      assert.match(apply.stderr, /\[PLAN_INVALID\] Nothing was applied/, said(apply))
+      assert.equal(await state(), before, 'no commit, the edit still pending, /etc/motd as it was')
+    })
+  }
+
   // Before session 37 `discard files` said "Discarded the pending intent of 0 items" and dropped
   // the edit all the same (the TUI, through the same ReconcileService, said nothing of it).
   it('discard files on a manifest edit the provider cannot read names the document it put back (CLI and history)', async () => {

@@ -377,8 +377,16 @@ function checkedJson(path: string, text: string, schema: typeof Manifest | typeo
   // A collect never writes one (a name that is not UTF-8 is left out: FILES_NAME_NOT_UTF8).
   const odd = (data as ManifestPart).entries.find((e) => LONE_SURROGATE.test(e.path) || (typeof e.target === 'string' && LONE_SURROGATE.test(e.target)))
   if (odd !== undefined) return { problem: `entry ${JSON.stringify(odd.path)} has ${LONE_SURROGATE.test(odd.path) ? 'a path' : 'a link target'} that is not valid Unicode (a lone surrogate: no file name holds one)` }
+  // An id no file can have: above 2^32 - 1 chown throws (Node's "out of range", the step failed
+  // after a high-risk review), and 2^32 - 1 itself is chown's "leave it as it is": the apply
+  // reported "applied" while the owner stayed, and its snapshot then dropped the ask unseen (session 37).
+  const id = (data as ManifestPart).entries.find((e) => e.uid > MAX_ID || e.gid > MAX_ID)
+  if (id !== undefined) return { problem: `entry ${JSON.stringify(id.path)} has ${id.uid > MAX_ID ? `uid ${id.uid}` : `gid ${id.gid}`}, which no file can have (at most ${MAX_ID}; ${MAX_ID + 1} is chown's "unchanged")` }
   return { data }
 }
+
+/** The highest uid or gid a file can have: uid_t is 32 bits, and (uid_t)-1 means "unchanged" to chown. */
+const MAX_ID = 4_294_967_294
 
 /** Half of a surrogate pair on its own (with the u flag a whole pair is one code point, never matched). */
 const LONE_SURROGATE = /\p{Cs}/u
