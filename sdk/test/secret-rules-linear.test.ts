@@ -231,4 +231,30 @@ describe('secret rules in linear time on hostile texts (session 37)', function (
       assert.ok(findings > 1000, `${findings} findings`)
     })
   })
+
+  describe('unknown-user-name (names given at a login, in logs)', () => {
+    const rule = handRules().find((r) => r.id === 'unknown-user-name' && r.pattern.source.includes('nvalid|illegal'))!
+    // Before session 37: two runs of blanks side by side after sshd's host, and the line's end tried over a run of blanks from each end of the name.
+    const EARLIER = /\b(?:[Ii]nvalid|illegal) user (?<v>\S[^\r\n]{0,299}?)(?= from \S+ port \d| from \S+[ \t]*(?:\[preauth\])?[ \t]*\]?\r?$| \S+ port \d| \[preauth\]|[ \t]*\r?$)|\bcheck pass; user \((?<v1>[^)\r\n]{1,300})\) unknown|\breceived for user (?<v2>[^\r\n]{1,300}?): 10 \(User not known|\b(?:pam|passwd-file|passwd|shadow|sql|ldap|checkpassword|bsdauth|lua)\((?<v3>[^,()\r\n]{1,300}),[^()\r\n]*\): unknown user\b|(?<=\bUSER )\S[^\r\n]{0,299}?(?=: no such user found from\b)/gm
+
+    it('takes a linear scan\'s time on a log line of blanks after `invalid user … from …` (the earlier expression: 3 s for 16 KB)', () => {
+      assertLinear(rule, `invalid user d from E ${' \t'.repeat(8 * 1024)}s`, '16 KB of blanks after the host')
+      assertLinear(rule, `invalid user d from E ${' \t'.repeat(64 * 1024)}s`, '128 KB of blanks after the host')
+      assertLinear(rule, `${`invalid user d${' \t'.repeat(150)}`.repeat(128 * 1024 / 314)}s`, 'names before runs of blanks')
+    })
+
+    it('matches as the earlier expression did: the planted secrets and random log lines of its parts', async () => {
+      const planted = PLANTED().flatMap((p) => [p.text, ...p.text.split('\n')])
+      const parts = ['Invalid user ', 'invalid user ', 'illegal user ', 'admin', 'pw 1x', ' from ', '203.0.113.9', ' port 22', ' port x', ' [preauth]', '[preauth]', ']', ' ', '  ', '\t', ' \t', '\r', '\n', '\r\n', 'sshd[903]: ', 'check pass; user (', 'bob', ') unknown', 'received for user ', ': 10 (User not known', 'pam(', 'ann,1.2.3.4', '): unknown user', 'USER ', ': no such user found from', 'x']
+      const texts = [...planted, ...randomTexts(71, 30000, parts, 10)]
+      const findings = await assertSame(rule, EARLIER, texts)
+      // What unknownNames reads of it too (the pam_unix user= rule): the same matches and groups.
+      const now = new RegExp(rule.pattern.source, 'gm')
+      for (const text of texts) {
+        const of = (re: RegExp) => JSON.stringify([...text.matchAll(re)].map((m) => [m.index, m[0], m.groups]))
+        assert.equal(of(now), of(EARLIER), JSON.stringify(text.slice(0, 200)))
+      }
+      assert.ok(findings > 1000, `${findings} findings`)
+    })
+  })
 })
