@@ -218,11 +218,16 @@ const CJS_BANNER = [
  * something changed, the asynchronous file calls are those of writes): each is required when the
  * module first reads a name of it. Requiring `node:child_process` loads it with `dgram`, its
  * socket list and its internals, `node:fs/promises` with its directory, watcher and readline
- * modules: 0.9–1.1 ms a run that needs neither (both after stream, net, zlib and crypto, which such a run loads anyway; medians of 11 fresh processes, session 8). Only esbuild's own binding of
+ * modules: 0.9–1.1 ms a run that needs neither (both after stream, net, zlib and crypto, which such a run loads anyway; medians of 11 fresh processes, session 8).
+ * `node:zlib` too (session 37): `history` neither writes objects nor reads a provider's cache,
+ * yet the twin's writers (pack-writer.ts, atomic-snapshot.ts) and the caches (file-cache.ts,
+ * stat-cache.ts) import it at their top. `history --limit 1000 --json` of the bench's
+ * twin: 341.3 → 338.7 M instructions of node (callgrind, 3 interleaved pairs, each build
+ * its own code cache, the short run's flags). Only esbuild's own binding of
  * an import (`import_x = require("node:…")`) is made lazy, and only where every other use of that
  * name reads a property of it (checked); anything else is left as it is.
  */
-const LAZY_CLI_BUILTINS = /^( +)(import_\w+) = require\("(node:child_process|child_process|node:fs\/promises|fs\/promises)"\);$/gm
+const LAZY_CLI_BUILTINS = /^( +)(import_\w+) = require\("(node:child_process|child_process|node:fs\/promises|fs\/promises|node:zlib|zlib)"\);$/gm
 function lazyBuiltins(text, file) {
   const names = []
   const out = text.replace(LAZY_CLI_BUILTINS, (line, indent, name, id) => {

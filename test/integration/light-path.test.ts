@@ -20,14 +20,27 @@ describe('what the built CLI loads to reach the twin (issue 22)', function () {
   const root = useCliRoot()
   let runs = 0
 
-  /** The command's exit, output and every file in require's cache at its exit (the bundles it loaded). */
-  async function traced(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; loaded: string[] }> {
+  /**
+   * The command's exit, output and every file in require's cache at its exit (the bundles it
+   * loaded), Node's own modules it loaded, and the git subcommands it ran through
+   * child_process's `spawn` and `spawnSync` (wrapped on the module every bundle requires).
+   */
+  async function traced(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; loaded: string[]; builtins: string[]; spawned: string[]; spawnedSync: string[] }> {
     const dir = root().cli.dir
     const out = join(dir, `loaded-${runs++}.json`)
     const trace = join(dir, 'trace.cjs')
-    await writeFile(trace, "process.on('exit', () => require('node:fs').writeFileSync(process.env.TRACE_OUT, JSON.stringify(Object.keys(require.cache))))\n")
+    await writeFile(
+      trace,
+      [
+        'const spawned = [], spawnedSync = []',
+        "process.on('exit', () => require('node:fs').writeFileSync(process.env.TRACE_OUT, JSON.stringify({ loaded: Object.keys(require.cache), builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)), spawned, spawnedSync })))",
+        // Wrapped only once a bundle requires child_process: requiring it here would load it for every command.
+        "const Module = require('node:module'), load = Module._load",
+        "Module._load = function (request) { const m = load.apply(this, arguments); if ((request === 'node:child_process' || request === 'child_process') && !m.traced) { const { spawn, spawnSync } = m; const sub = (a) => (a ?? []).find((w, i, all) => !w.startsWith('-') && all[i - 1] !== '-c' && all[i - 1] !== '-C'); m.spawn = function (file, a) { spawned.push(`${file} ${sub(a)}`); return spawn.apply(this, arguments) }; m.spawnSync = function (file, a) { spawnedSync.push(`${file} ${sub(a)}`); return spawnSync.apply(this, arguments) }; m.traced = true } return m }",
+      ].join('\n') + '\n',
+    )
     const r = await run(['node', '-r', trace, TWINSYNC_BIN, ...args, '--root', root().rootfs.dir, '--repo', root().twinDir], { env: root().cli.env({ TRACE_OUT: out }), timeoutMs: 120_000 })
-    return { ...r, loaded: JSON.parse(await readFile(out, 'utf8')) as string[] }
+    return { ...r, ...(JSON.parse(await readFile(out, 'utf8')) as { loaded: string[]; builtins: string[]; spawned: string[]; spawnedSync: string[] }) }
   }
 
   it("lists the history without loading the SDK's index (sdk-lib.cjs), from source and from the code cache", async () => {
@@ -38,6 +51,25 @@ describe('what the built CLI loads to reach the twin (issue 22)', function () {
       assert.ok(r.loaded.includes(join(sdkBundle, 'sdk.cjs')), `${pass}: the trace sees the SDK's bundles (${r.loaded.join(', ')})`)
       assert.ok(!r.loaded.includes(SDK_LIB), `${pass}: history loaded the SDK's index, sdk-lib.cjs (typebox and its schemas): a module on its way imports from '@twinsync/sdk' what '@twinsync/sdk/light' has`)
     }
+  })
+
+  // Speed (session 37): Node's zlib made lazy in the bundles (core/scripts/bundle.mjs's
+  // LAZY_CLI_BUILTINS) and the log pass read with spawnSync (git.ts's plainGitSync).
+  it('lists the history without loading zlib and reads its log pass with a synchronous git', async () => {
+    const r = await traced('history', '--limit', '1000', '--json')
+    assert.equal(r.code, 0, r.stderr)
+    assert.ok((JSON.parse(r.stdout) as unknown[]).length >= 1, r.stdout)
+    assert.ok(r.builtins.includes('fs') && r.builtins.includes('child_process'), `the trace sees Node's modules: ${r.builtins.join(', ')}`)
+    assert.ok(!r.builtins.includes('zlib'), `history loaded node:zlib, which it never uses: ${r.builtins.join(', ')}`)
+    assert.deepEqual(r.spawnedSync, ['git log'], `the log pass: ${JSON.stringify(r)}`)
+    assert.deepEqual(r.spawned, [], 'no asynchronous git for history')
+  })
+
+  it('still loads zlib where it is used: a snapshot that changed a file packs its objects', async () => {
+    await writeFile(join(root().rootfs.dir, 'etc', 'twinsync-light-path.conf'), `changed ${Date.now()}\n`)
+    const r = await traced('snapshot', '--json')
+    assert.equal(r.code, 0, r.stderr)
+    assert.ok(r.builtins.includes('zlib'), r.builtins.join(', '))
   })
 
   it("loads the index for status, which runs the providers (the trace sees sdk-lib.cjs when it is used)", async () => {
