@@ -932,7 +932,11 @@ const makeHandRules = (): readonly HandRule[] => [
     // their keys say (`connection: cG9zdGdyZXM6Ly9…`): a manifest k3s deploys from
     // /etc/rancher/k3s/server/manifests, a kubelet's static pods' folder. A block scalar's lines
     // (`key: |`) with it. Only in a YAML document that is `kind: Secret`.
-    pattern: /^(?<i>[ \t]+)(?<k>[^\s:#"'][^:\n]{0,252}|"[^"\n]{1,253}"|'[^'\n]{1,253}')[ \t]*:(?:[ \t]+(?<v>[^\s|>#&*!][^\n]*?)|[ \t]*[|>][+-]?[1-9]?[ \t]*\r?\n(?<v1>\k<i>[ \t]+\S[^\n]*(?:\n\k<i>[ \t]+\S[^\n]*)*))[ \t]*\r?$/gm,
+    // Speed and denial of service (session 37): the key ends at its last character that is no
+    // blank (the blanks before `:` were a second way to split them), and the value goes in steps
+    // of whole runs of blanks, as the Jetty rule's: a value before 16 KB of tabs took 3 s (cubic).
+    // The same matches (sdk/test/secret-rules-linear.test.ts).
+    pattern: /^(?<i>[ \t]+)(?<k>[^\s:#"'](?:[^:\n]{0,251}[^:\n \t])?|"[^"\n]{1,253}"|'[^'\n]{1,253}')[ \t]*:(?:[ \t]+(?<v>[^\s|>#&*!](?:(?=(?<w>[ \t]*))\k<w>[^ \t\n])*?)|[ \t]*[|>][+-]?[1-9]?[ \t]*\r?\n(?<v1>\k<i>[ \t]+\S[^\n]*(?:\n\k<i>[ \t]+\S[^\n]*)*))[ \t]*\r?$/gm,
     hint: ['kind'],
     needs: { words: ['Secret'] },
     accept: (g, text, at, marks) => {
