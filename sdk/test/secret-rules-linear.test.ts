@@ -334,4 +334,34 @@ describe('secret rules in linear time on hostile texts (session 37)', function (
       assert.ok(findings > 1000, `${findings} findings`)
     })
   })
+
+  describe('Consul ACL tokens', () => {
+    const rule = handRules().find((r) => r.description === 'Consul ACL tokens')!
+    // Before session 37: `[ \t]*[:=]?[ \t]*` after `tokens` (and after `acl` in its accept) split a run of blanks every way.
+    const EARLIER = /(?:^|[\s{,])"?tokens"?[ \t]*[:=]?[ \t]*\{(?<v>[^{}]*)\}/g
+    const ACL = /(?:^|[\s{,])"?acl"?[ \t]*[:=]?[ \t]*\{/
+
+    it('takes a linear scan\'s time on blanks after `tokens` and after `acl` (the earlier expressions: 0.7 s for 16 KB; 8 ms a match)', () => {
+      assertLinear(rule, `tokens"${'\t'.repeat(16 * 1024)}}`, '16 KB of tabs after tokens')
+      assertLinear(rule, `tokens"${'\t'.repeat(128 * 1024)}}`, '128 KB of tabs after tokens')
+      assertLinear(rule, ` acl${'\t'.repeat(1995)}${' tokens{a="x"}'.repeat(8 * 1024 / 14)}`, '8 KB of matches after an acl and 2,000 tabs')
+    })
+
+    it('matches as its earlier expressions did (the rule\'s, and its accept\'s `acl`): the planted secrets and random configurations of their parts', () => {
+      const planted = PLANTED().flatMap((p) => [p.text, ...p.text.split('\n')])
+      const parts = ['acl', 'acl ', '"acl"', 'tokens', ' tokens', '"tokens"', ' ', '\t', ':', '=', ' = ', '{', '{', '}', '}', 'default = "abc-123-xyz"', '"agent": "s3cr3tvalue"', '"x": ""', ',', '\n', '"acl":', 'x', 'acl {\n  tokens {\n    default = "abc-123-xyz"\n  }\n}\n', '{"acl":{"tokens":{"agent":"s3cr3tvalue"}}}']
+      const now = new RegExp(rule.pattern.source, 'g')
+      const acl = /(?:^|[\s{,])"?acl"?[ \t]*(?:[:=][ \t]*)?\{/
+      let matches = 0
+      let findings = 0
+      for (const text of [...planted, ...randomTexts(89, 30000, parts, 14)]) {
+        const of = (re: RegExp) => JSON.stringify([...text.matchAll(re)].map((m) => [m.index, m[0], m.groups?.v]))
+        assert.equal(of(now), of(EARLIER), JSON.stringify(text.slice(0, 200)))
+        for (let at = 0; at < text.length; at += 5) assert.equal(acl.test(text.slice(at)), ACL.test(text.slice(at)), JSON.stringify(text.slice(at, at + 200)))
+        matches += [...text.matchAll(EARLIER)].length
+        findings += findingsOfRule(rule, text).length
+      }
+      assert.ok(matches > 5000 && findings > 300, `${matches} matches, ${findings} findings`)
+    })
+  })
 })
