@@ -364,4 +364,25 @@ describe('secret rules in linear time on hostile texts (session 37)', function (
       assert.ok(matches > 5000 && findings > 300, `${matches} matches, ${findings} findings`)
     })
   })
+
+  describe('Clash or mihomo flow mapping', () => {
+    const rule = handRules().find((r) => r.description === 'Clash or mihomo user id, password or key' && r.pattern.source.startsWith('[{,]'))!
+    const STEPS = String.raw`(?:(?=(?<w>[ \t]*))\k<w>[^ \t,{}\r\n])*?`
+    // Before session 37: a plain value lazy over a run of blanks (the rule's expression with its value as it was).
+    const EARLIER = new RegExp(rule.pattern.source.replace(STEPS, String.raw`[^,{}\r\n]*?`), 'g')
+    const PATH = '/home/ann/.config/clash/config.yaml'
+
+    it('takes a linear scan\'s time on blanks after a plain value (the earlier expression: 0.7 s for 16 KB)', () => {
+      assert.notEqual(EARLIER.source, rule.pattern.source)
+      assertLinear(rule, `{psk:a${'\t'.repeat(16 * 1024)}\n`, '16 KB of tabs after a value', 40, PATH)
+      assertLinear(rule, `{psk:a${'\t'.repeat(128 * 1024)}\n`, '128 KB of tabs after a value', 40, PATH)
+    })
+
+    it('finds what its earlier expression found: the planted secrets and random flow mappings of its parts', async () => {
+      const planted = PLANTED().flatMap((p) => [p.text, ...p.text.split('\n')])
+      const parts = ['- {', '{', ', ', ',', '}', 'name: a', 'type: vmess', 'uuid: ', 'password: ', 'psk:', 'private-key: ', 'server: h', 'b831381d-6324-4d53-ad4f-8cda48b30811', 's3cr3t pw', '"q1w2e3"', "'x y'", ' ', '\t', '  ', '[a]', '\n', '\r\n', 'x']
+      const findings = (await assertSame(rule, EARLIER, planted, PATH)) + (await assertSame(rule, EARLIER, randomTexts(97, 30000, parts, 14), PATH))
+      assert.ok(findings > 500, `${findings} findings`)
+    })
+  })
 })
