@@ -12,6 +12,7 @@ import { PendingChecks, type RunAgain } from './pending-checks.js'
 import { withNamedFiles } from './named-config.js'
 import type { JournalStep } from './journal.js'
 import { COMMANDS } from '../plan/commands-domain.js'
+import { appendTo } from '../append-to.js'
 
 export interface ExecuteResult {
   /** One per change of the plan, in plan order. */
@@ -58,7 +59,7 @@ export class Applier {
     for (const c of changes) {
       // The record is ours (root-only, in .git), but only what it was made for runs from it.
       if (c.category !== 'services' || !RELOADS.has(c.operation)) out.push({ id: c.id, status: 'failed', message: `${c.id} is no reload or restart; not run` })
-      else byProvider.set(c.provider, [...(byProvider.get(c.provider) ?? []), c])
+      else appendTo(byProvider, c.provider, c)
     }
     for (const [name, group] of byProvider) {
       const provider = providers.get(name)
@@ -112,7 +113,7 @@ export class Applier {
     const forgetting: Array<Promise<void>> = []
     const root = this.contexts.host.root
     const predecessors = new Map<string, PlanEdge[]>()
-    for (const e of plan.edges) predecessors.set(e.to, [...(predecessors.get(e.to) ?? []), e])
+    for (const e of plan.edges) appendTo(predecessors, e.to, e)
     // What holds a change back: a predecessor that did not succeed; over an edge that only orders
     // (ordering-rules.ts), one that was itself held back (a failed one does not).
     const goesOn = (e: PlanEdge) => {
@@ -152,7 +153,7 @@ export class Applier {
         else runnable.push(change)
       }
       const byProvider = new Map<string, Change[]>()
-      for (const c of runnable) byProvider.set(c.provider, [...(byProvider.get(c.provider) ?? []), c])
+      for (const c of runnable) appendTo(byProvider, c.provider, c)
       await Promise.all(
         [...byProvider].map(([name, changes]) =>
           this.runGroup(name, changes, providers.get(name), claims, options, record, noteFrom(name), {
@@ -225,7 +226,7 @@ export class Applier {
       const reloads = guard.reloadsFollowing([c])
       if (reloads.length === 0) continue
       const service = guard.serviceOf(c) ?? (reloads[0] as Change).resource
-      unjudged.set(service, [...(unjudged.get(service) ?? []), c])
+      appendTo(unjudged, service, c)
     }
     for (const [service, files] of unjudged) {
       await this.pending.addReloadWindow({ service, root: this.contexts.host.root, files: guard.storedPrevious(files), reloads: guard.reloadsFollowing(files) })

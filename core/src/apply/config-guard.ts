@@ -3,6 +3,7 @@ import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort } from '@t
 import { CHANGED_FILE, CHANGED_UNIT, CHECKER_PATH, checkerEnv, checksFor, findChecker, errorDiagnostic, redactSecrets, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
 import { tail } from './command-runner.js'
 import { compiledFiles } from './compiled-config.js'
+import { appendTo } from '../append-to.js'
 
 /** File changes of any provider: `data` is `{ action, path }` with one of these actions. */
 const FILE_ACTIONS = new Set(['write', 'symlink', 'delete', 'chmod', 'chown', 'attributes', 'mkdir'])
@@ -90,7 +91,7 @@ export class ConfigGuard {
       if (c.category === 'services' && RELOADS.has(c.operation)) {
         for (const r of c.requires ?? []) {
           this.watched.add(r)
-          this.followers.set(r, [...(this.followers.get(r) ?? []), c])
+          appendTo(this.followers, r, c)
         }
       }
       const path = pathOf(c)

@@ -26,6 +26,7 @@ import { DESCRIPTION_EDIT_NOT_APPLIED, type DescriptionEdit, describedFamily, de
 import { familyOf, mergePath, withoutElements } from './merge-path.js'
 import { adoptApplied, type AskedUnit, promotePath } from './asked-units.js'
 import { promoteFamily } from './family-units.js'
+import { appendTo } from '../append-to.js'
 
 /** One thing the twin asks for that the last snapshot did not see, in its provider's words. */
 export interface PendingItem {
@@ -294,7 +295,7 @@ export class IntentService {
     if (observed === undefined || asked.length === 0) return { units: [] }
     const view = await this.view()
     const byProvider = new Map<string, Change[]>()
-    for (const c of asked) byProvider.set(c.provider, [...(byProvider.get(c.provider) ?? []), c])
+    for (const c of asked) appendTo(byProvider, c.provider, c)
     const observedTree = await treeOf(dir, observed)
     const owner = (p: string) => this.applyingOwner(p, view)?.name
     const paths = (await changedBetween(dir, observedTree, desired)).map((e) => e.path).filter((p) => byProvider.has(owner(p) ?? ''))
@@ -947,7 +948,7 @@ export class IntentService {
     // done there. Kept, and pending, until discarded or the machine comes to match it.
     const edits = await descriptionEdits(dir, onto, tree, view, undefined, placesOf(byProvider))
     const kept = new Map<string, DescriptionEdit[]>()
-    for (const e of edits) kept.set(e.path, [...(kept.get(e.path) ?? []), e])
+    for (const e of edits) appendTo(kept, e.path, e)
     const pending: string[] = []
     const ids = new Set<string>()
     // Whether the working twin was written here: its tree is made again only then.

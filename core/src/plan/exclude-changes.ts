@@ -1,4 +1,5 @@
 import type { Plan } from '@twinsync/sdk'
+import { appendTo } from '../append-to.js'
 
 export interface ExcludeResult {
   /** The plan without the chosen changes and everything that depends on them. */
@@ -24,11 +25,11 @@ export function excludeChanges(plan: Plan, ids: Iterable<string>): ExcludeResult
   const chosen = new Set([...ids].filter((id) => known.has(id)))
   const dependents = new Map<string, string[]>()
   for (const e of plan.edges) {
-    if (isRequiresEdge(e)) dependents.set(e.from, [...(dependents.get(e.from) ?? []), e.to])
+    if (isRequiresEdge(e)) appendTo(dependents, e.from, e.to)
   }
   // `requires` on the change itself also counts, in case a plan's edges were trimmed.
   for (const c of plan.changes) {
-    for (const r of c.requires ?? []) dependents.set(r, [...(dependents.get(r) ?? []), c.id])
+    for (const r of c.requires ?? []) appendTo(dependents, r, c.id)
   }
   const out = new Set(chosen)
   const queue = [...chosen]

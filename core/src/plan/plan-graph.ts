@@ -1,6 +1,7 @@
 import type { Change, Diagnostic, PlanEdge } from '@twinsync/sdk'
 import { TwinSyncError, compareStrings, warningDiagnostic } from '@twinsync/sdk/light'
 import { crossProviderEdges, needEdges } from './ordering-rules.js'
+import { appendTo } from '../append-to.js'
 
 export interface PlanGraph {
   changes: Change[]
@@ -59,8 +60,7 @@ export function buildPlanGraph(changes: readonly Change[]): PlanGraph {
 
 /** `reaches(a, b)`: is there a path from a to b over `edges` (as they are now)? Memoised per start. */
 function reachability(edges: readonly PlanEdge[]): (from: string, to: string) => boolean {
-  const next = new Map<string, string[]>()
-  for (const e of edges) next.set(e.from, [...(next.get(e.from) ?? []), e.to])
+  const next = successors(edges)
   const memo = new Map<string, Set<string>>()
   return (from, to) => {
     if (!next.has(from)) return false
@@ -82,6 +82,13 @@ function reachability(edges: readonly PlanEdge[]): (from: string, to: string) =>
   }
 }
 
+/** Each change's successors over `edges` (appended in place: see appendTo). */
+function successors(edges: readonly PlanEdge[]): Map<string, string[]> {
+  const next = new Map<string, string[]>()
+  for (const e of edges) appendTo(next, e.from, e.to)
+  return next
+}
+
 function edgesOfCycle(cycle: readonly string[], edges: readonly PlanEdge[]): PlanEdge[] {
   const out: PlanEdge[] = []
   for (let i = 0; i + 1 < cycle.length; i++) {
@@ -101,7 +108,7 @@ export function waves(changes: readonly Change[], edges: readonly PlanEdge[]): C
   for (const e of edges) {
     if (!indegree.has(e.from) || !indegree.has(e.to)) continue
     indegree.set(e.to, (indegree.get(e.to) ?? 0) + 1)
-    next.set(e.from, [...(next.get(e.from) ?? []), e.to])
+    appendTo(next, e.from, e.to)
   }
   const byId = new Map(changes.map((c) => [c.id, c]))
   const order = new Map(changes.map((c, i) => [c.id, i]))
@@ -124,8 +131,7 @@ export function waves(changes: readonly Change[], edges: readonly PlanEdge[]): C
 
 /** A cycle as a list of ids (first repeated at the end), or undefined. */
 export function findCycle(ids: readonly string[], edges: readonly PlanEdge[]): string[] | undefined {
-  const next = new Map<string, string[]>()
-  for (const e of edges) next.set(e.from, [...(next.get(e.from) ?? []), e.to])
+  const next = successors(edges)
   const state = new Map<string, 'open' | 'done'>()
   const stack: string[] = []
   const visit = (id: string): string[] | undefined => {

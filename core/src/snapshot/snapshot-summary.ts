@@ -4,6 +4,7 @@ import type { GitStatusEntry } from '../twin/git.js'
 import type { DomainChange, SemanticDiff } from '../history/semantic-diff.js'
 import { boundedList, domainCountPhrase, snapshotSubject } from '../vocabulary.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
+import { appendTo } from '../append-to.js'
 
 export type Domain = Category | 'twin'
 
@@ -65,7 +66,7 @@ export function diarySubject(domains: SemanticDiff['domains'], max = SUBJECT_MAX
     for (const c of domains[domain] ?? []) {
       // Read-only facts and the twin's own files are one group each; a domain provider is named.
       const name = domain === 'facts' || domain === 'twin' ? domain : c.provider
-      groups.set(name, [...(groups.get(name) ?? []), c])
+      appendTo(groups, name, c)
     }
   }
   return snapshotSubject([...groups].map(([name, changes]) => ({ name, changes })), max)

@@ -16,6 +16,7 @@ import { settleRecordedRefLocks } from './ref-lock-record.js'
 import { removeStaleGitLock } from './stale-git-lock.js'
 import { editedSinceIndexed, entryPresent, fileIsBlob, gitBlobId as blobId, indexUnchanged, readHead, readIndex, readRefId, recordIndexParse, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
 import { cacheTreeExtension, cacheTreeOf, foldersAbove, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode, type SplicedParse } from './cache-tree.js'
+import { appendTo } from '../append-to.js'
 
 /**
  * A snapshot is all or nothing. The new tree is built in git's object store through a private
@@ -1330,7 +1331,7 @@ export function treesAround(
     if (folder === '') continue
     const slash = folder.lastIndexOf('/')
     const parent = slash < 0 ? '' : folder.slice(0, slash)
-    kids.set(parent, [...(kids.get(parent) ?? []), folder])
+    appendTo(kids, parent, folder)
   }
   // A touched folder with nothing left in it (every entry below it removed) is no tree at all.
   const holding = new Map<string, boolean>()
