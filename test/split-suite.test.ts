@@ -86,7 +86,7 @@ describe('split-suite: the whole suite as several mocha processes', function () 
       globs: ['x/**/*.test.ts'],
       mochaArgs: ['--grep', 'lock'],
     })
-    assert.equal(parseArgs(['a.test.ts']).jobs, 2, 'two processes unless told')
+    assert.equal(parseArgs(['a.test.ts']).jobs, 3, 'three processes unless told')
     assert.throws(() => parseArgs(['--jobs', '0', 'a']), /--jobs takes a whole number/)
     assert.throws(() => parseArgs(['--grep', 'x', 'a']), /unknown option --grep \(mocha's options go after --\)/)
     assert.throws(() => parseArgs([]), /no test files given/)

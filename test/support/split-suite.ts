@@ -5,12 +5,13 @@
 //   node --import tsx test/support/split-suite.ts --save-times /tmp/twinsync-ci.XXXXXX/timings.json
 //
 // Speed: most of the integration and e2e time is waiting on child processes (git, dpkg, tar,
-// systemd-nspawn containers booting), so two processes on the 2-core CI machine overlap. One
-// process took 1,867 s of describes (session 13's CI, 32 minutes in all); the measured figure of
-// two groups is in docs/testing.md ("The whole run").
+// systemd-nspawn containers booting), so several processes on the 2-core CI machine overlap. One
+// process took 1,867 s of describes (session 13's CI, 32 minutes in all); two groups left the
+// cores idle 18% of the time (session 36: 82% busy, 33 minutes), so three is the default (session
+// 37); the measured figures are in docs/testing.md ("The whole run").
 //
 // How: the files the globs name (mocha's own lookup, so the same files as one `mocha GLOB...`)
-// are split into `--jobs` groups (default 2) of about equal recorded time, the longest file first
+// are split into `--jobs` groups (default 3) of about equal recorded time, the longest file first
 // onto the group with the least time so far. Times come from test/support/file-times.json (made
 // with --save-times from a run's timings.json); a file without a recorded time counts as
 // DEFAULT_SECONDS. Files that look at host-wide state (TOGETHER) always share a group, so they
@@ -205,7 +206,7 @@ interface Options {
 
 /** Parse the command line; throws an Error with a usage message on bad input. */
 export function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { jobs: 2, reporter: undefined, logs: undefined, globs: [], mochaArgs: [] }
+  const options: Options = { jobs: 3, reporter: undefined, logs: undefined, globs: [], mochaArgs: [] }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string
     const value = (): string => {
