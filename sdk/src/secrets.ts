@@ -386,6 +386,61 @@ export function isValue(value: string | undefined): boolean {
   return v.length >= 3 && !NOT_A_VALUE.test(v)
 }
 
+/**
+ * Whether the line that begins at `at` (just after a `\n`) follows a line that `opens` a block
+ * with only lines the block `holds` between, each line asked as [start, end) of `text` (`end` at
+ * its `\n`): what a look-behind over the lines before it asked (cloud-init's `list:`, chpasswd's
+ * here-document). Searched back from each line of a block, that look-behind was quadratic in the
+ * block (session 37); here each line is asked once a text, under `key` in `marks`.
+ */
+function afterOpeningLine(text: string, at: number, marks: TextMarks, key: string, opens: (start: number, end: number) => boolean, holds: (start: number, end: number) => boolean): boolean {
+  const known = marks.once(key, () => new Map<number, boolean>())
+  const asked: number[] = []
+  let result = false
+  for (let p = at; p > 0; ) {
+    const seen = known.get(p)
+    if (seen !== undefined) {
+      result = seen
+      break
+    }
+    asked.push(p)
+    const start = p >= 2 ? text.lastIndexOf('\n', p - 2) + 1 : 0
+    if (opens(start, p - 1)) {
+      result = true
+      break
+    }
+    if (!holds(start, p - 1)) break
+    p = start
+  }
+  for (const p of asked) known.set(p, result)
+  return result
+}
+
+/** Whether `re` (sticky) matches text[start, end) whole. */
+function spans(re: RegExp, text: string, start: number, end: number): boolean {
+  re.lastIndex = start
+  return re.test(text) && re.lastIndex === end
+}
+
+/** cloud-init's `list:` line, from its `list:` to the line's end, and a line of the block (session 37: afterOpeningLine). */
+const LIST_OPENS = /list:[ \t]*(?:[|>][-+]?[ \t]*)?\r?\n/y
+const LIST_HOLDS = /[ \t]+(?:-[ \t]+)?["']?[^\s:#"']+:[^\s"']+["']?[ \t]*\r?\n/y
+
+function inChpasswdList(text: string, at: number, marks: TextMarks): boolean {
+  return afterOpeningLine(
+    text,
+    at,
+    marks,
+    'cloud-init-list',
+    // Only the line's last `list:` can have no more than blanks and `|` after it.
+    (start, end) => {
+      const i = marks.lastIndexOf('list:', end)
+      return i >= start && (i === 0 || !/\w/.test(text[i - 1] as string)) && spans(LIST_OPENS, text, i, end + 1)
+    },
+    (start, end) => spans(LIST_HOLDS, text, start, end + 1),
+  )
+}
+
 /** A UUID in any case (a netdata API key, a healthchecks check). */
 const UUID = String.raw`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
 
@@ -1078,11 +1133,13 @@ const makeHandRules = (): readonly HandRule[] => [
     description: 'cloud-init chpasswd list',
     // cloud-init's `chpasswd: list: |` block (and its `list:` of `- user:password` items): one
     // `user:password` a line, under the block's key. Only in a text that speaks of chpasswd.
-    pattern:
-      /(?<=\blist:[ \t]*(?:[|>][-+]?[ \t]*)?\r?\n(?:[ \t]+(?:-[ \t]+)?["']?[^\s:#"']+:[^\s"']+["']?[ \t]*\r?\n)*)[ \t]+(?:-[ \t]+)?["']?[^\s:#"']+:(?<v>[^\s"']+)["']?[ \t]*\r?$/gm,
+    // Speed (session 37): the lines above, to `list:`, were a look-behind searched back from each
+    // line of the block (16 KB of `\t-:i` lines took 0.4 s, 1 MB would take half an hour); each line
+    // is asked once now (afterOpeningLine), the same lines.
+    pattern: /(?<=\n)[ \t]+(?:-[ \t]+)?["']?[^\s:#"']+:(?<v>[^\s"']+)["']?[ \t]*\r?$/gm,
     hint: ['chpasswd'],
     needs: { words: ['list:'] },
-    accept: (g) => isValue(g.v),
+    accept: (g, text, at, marks) => isValue(g.v) && inChpasswdList(text, at, marks),
   },
   {
     id: 'credential-assignment',
