@@ -988,7 +988,9 @@ const makeHandRules = (): readonly HandRule[] => [
     id: 'credential-assignment',
     description: 'sendmail AuthInfo password',
     // Session 29: sendmail's /etc/mail/authinfo (`AuthInfo:HOST "U:user" "P:password" "M:PLAIN"`).
-    pattern: /\bAuthInfo:[^\n]*?(?<q>["'])P[:=](?<v>[^"'\n]+)\k<q>/g,
+    // Speed (session 37): a later `AuthInfo:` on the line finds only what this one would have, so a
+    // start that fails takes its line with it (16 KB of `AuthInfo:` took 40 ms, 64 KB 0.7 s).
+    pattern: /\bAuthInfo:(?:[^\n]*?(?<q>["'])P[:=](?<v>[^"'\n]+)\k<q>|[^\n]*)/g,
     needs: { words: ['AuthInfo:'], lines: true },
     accept: (g) => isValue(g.v),
   },

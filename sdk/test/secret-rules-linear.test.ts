@@ -588,4 +588,22 @@ describe('secret rules in linear time on hostile texts (session 37)', function (
       assert.ok(findings > 2000, `${findings} findings`)
     })
   })
+
+  describe('sendmail AuthInfo password', () => {
+    const rule = handRules().find((r) => r.description === 'sendmail AuthInfo password')!
+    // Before session 37: every `AuthInfo:` of a line searched the line to its end.
+    const EARLIER = /\bAuthInfo:[^\n]*?(?<q>["'])P[:=](?<v>[^"'\n]+)\k<q>/g
+
+    it('takes a linear scan\'s time on a line of `AuthInfo:` (the earlier expression: 40 ms for 16 KB, 0.7 s for 64 KB)', () => {
+      assertLinear(rule, `${'AuthInfo:'.repeat(64 * 1024 / 9)}\n`, '64 KB of `AuthInfo:`')
+      assertLinear(rule, `${'AuthInfo:'.repeat(128 * 1024 / 9)}\n`, '128 KB of `AuthInfo:`')
+    })
+
+    it('finds what its earlier expression found: the planted secrets and random lines of its parts', async () => {
+      const planted = PLANTED().flatMap((p) => [p.text, ...p.text.split('\n')])
+      const parts = ['AuthInfo:', 'AuthInfo:smtp.example.com ', 'xAuthInfo:', '"U:smmsp" ', '"I:user" ', '"P:s3cr3t-pw" ', "'P=pw9x' ", '"P:pw\' ', '"P:" ', '"M:PLAIN"', 'P:', '"', "'", ' ', '\n', 'x']
+      const findings = (await assertSame(rule, EARLIER, planted)) + (await assertSame(rule, EARLIER, randomTexts(131, 30000, parts, 10)))
+      assert.ok(findings > 2000, `${findings} findings`)
+    })
+  })
 })
