@@ -542,6 +542,94 @@ function sambaLftpFlags(text: string, at: number, marks: TextMarks): Set<number>
   })
 }
 
+/** What the `wg` rule's earlier expression was made of (session 37: wgKeys). */
+const WG_KEY = String.raw`[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=`
+const WG_ECHO = String.raw`(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?`
+
+/** The first of `places` (ascending) at or after `from`, or -1. */
+function firstPlace(places: readonly number[], from: number): number {
+  let lo = 0
+  let hi = places.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if ((places[mid] as number) < from) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/**
+ * The keys of a line (their offsets) that the `wg` rule's earlier expression took: `wg set … private-key
+ * <(echo KEY)`, `echo KEY | wg set … private-key /dev/stdin` (or `| wg pubkey`), `wg set …
+ * private-key /dev/stdin <<< KEY` (or `wg pubkey <<< KEY`). From the line's start, the first
+ * command that has its form's flag before the next `|`, `;` or `&` (`<` for a here-string) takes
+ * the first such flag, and the search goes on after what it took. That expression searched the
+ * line to its end from each `wg set` (quadratic in a line of them); worked out once a line here
+ * (session 37), each flag found once (its blank, the rest a look-ahead: none hides another).
+ */
+function wgKeys(text: string, at: number, marks: TextMarks): Set<number> {
+  const start = marks.lastIndexOf('\n', at) + 1
+  return marks.once(`wg-keys:${start}`, () => {
+    const newline = marks.indexOf('\n', start)
+    const line = text.slice(start, newline < 0 ? text.length : newline)
+    // Each flag's blank, and where what it gives ends (the key's end; /dev/stdin's for a pipe into `wg set`).
+    const flags = (source: string): { at: number[]; value: number[]; end: number[] } => {
+      const found = { at: [] as number[], value: [] as number[], end: [] as number[] }
+      const re = new RegExp(source, 'gd')
+      for (let m = re.exec(line); m !== null; m = re.exec(line)) {
+        const range = m.indices?.groups?.v as [number, number]
+        found.at.push(m.index)
+        found.value.push(range[0])
+        found.end.push(range[1])
+      }
+      return found
+    }
+    const fromEcho = flags(String.raw`[ \t](?=(?:private|preshared)-key[ \t]+<\([ \t]*${WG_ECHO}(?<v>[A-Za-z0-9+/]{43}=))`)
+    const hereString = flags(String.raw`[ \t](?=(?:private|preshared)-key[ \t]+\/dev\/stdin[ \t]*<<<[ \t]*(?:\\?["'])?(?<v>${WG_KEY}))`)
+    const stdin = flags(String.raw`[ \t](?=(?<v>(?:private|preshared)-key[ \t]+\/dev\/stdin))`)
+    const stops = (re: RegExp): number[] => [...line.matchAll(re)].map((m) => m.index as number)
+    const pipeStops = stops(/[|;&]/g)
+    const hereStops = stops(/[|;&<]/g)
+    // The first flag at or after `from` and before the next stop, as [its value's start, the end of what it gives].
+    const first = (of: { at: number[]; value: number[]; end: number[] }, stopsOf: number[], from: number): [number, number] | undefined => {
+      const i = firstPlace(of.at, from)
+      const stop = stopsOf[firstPlace(stopsOf, from)] ?? line.length
+      return i < of.at.length && (of.at[i] as number) < stop ? [of.value[i] as number, of.end[i] as number] : undefined
+    }
+    const pubkey = new RegExp(String.raw`wg[ \t]+pubkey[ \t]*<<<[ \t]*(?:\\?["'])?(?<v>${WG_KEY})`, 'yd')
+    const piped = new RegExp(String.raw`${WG_ECHO}(?<v>${WG_KEY})(?:\\?["'])?[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\S*\/)?wg[ \t]+(?:(?<p>pubkey)|set\b)`, 'yd')
+    const keys = new Set<number>()
+    const commands = /\bwg[ \t]+(?:set\b|pubkey)|\b(?:echo|printf)/g
+    for (let m = commands.exec(line); m !== null; m = commands.exec(line)) {
+      let took: [number, number] | undefined
+      if (m[0].endsWith('set')) {
+        const from = m.index + m[0].length
+        took = first(fromEcho, pipeStops, from) ?? first(hereString, hereStops, from)
+      } else if (m[0].endsWith('pubkey')) {
+        pubkey.lastIndex = m.index
+        const key = pubkey.exec(line)?.indices?.groups?.v
+        if (key !== undefined) took = [key[0], key[1]]
+      } else {
+        piped.lastIndex = m.index
+        const pipe = piped.exec(line)
+        const key = pipe?.indices?.groups?.v
+        if (pipe != null && key !== undefined) {
+          const end = pipe.index + pipe[0].length
+          if (pipe.groups?.p !== undefined) took = [key[0], end]
+          else {
+            const to = first(stdin, pipeStops, end)
+            if (to !== undefined) took = [key[0], to[1]]
+          }
+        }
+      }
+      if (took === undefined) continue
+      keys.add(start + took[0])
+      commands.lastIndex = Math.max(commands.lastIndex, took[1])
+    }
+    return keys
+  })
+}
+
 /** A UUID in any case (a netdata API key, a healthchecks check). */
 const UUID = String.raw`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
 
@@ -1706,8 +1794,13 @@ const makeHandRules = (): readonly HandRule[] => [
     // KEY)` (and `preshared-key`, `printf`), `echo KEY | wg set … private-key /dev/stdin`, `wg set …
     // /dev/stdin <<< KEY`, and `echo KEY | wg pubkey` / `wg pubkey <<< KEY` (a public key worked out
     // of a private one). A key as `wg genkey` prints it: 32 bytes in base64.
-    pattern:
-      /\bwg[ \t]+set\b[^\n|;&]*?[ \t](?:private|preshared)-key[ \t]+<\([ \t]*(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?<v>[A-Za-z0-9+/]{43}=)|\b(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?(?<v1>[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)(?:\\?["'])?[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:\S*\/)?wg[ \t]+(?:pubkey|set\b[^\n|;&]*?[ \t](?:private|preshared)-key[ \t]+\/dev\/stdin)|\bwg[ \t]+(?:pubkey|set\b[^\n|;&<]*?[ \t](?:private|preshared)-key[ \t]+\/dev\/stdin)[ \t]*<<<[ \t]*(?:\\?["'])?(?<v2>[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)/g,
+    // Speed (session 37): three forms in one expression, each `wg set` searched its line to the end
+    // (a line of 16 KB of `/wg\tset\t` after `echo ys=|` took 0.12 s, 64 KB 1.9 s); the key is matched
+    // (a blank, `<` or quote before it) and `wgKeys` works out once a line which keys the earlier
+    // expression took: from the line's start, the first command that has its form's flag before its
+    // line's next `|`, `;` or `&` (`<` for a here-string) takes it, and the search goes on after that.
+    pattern: /(?<=[ \t"'<])[A-Za-z0-9+/]{43}=/g,
+    accept: (_g, text, at, marks) => wgKeys(text, at, marks).has(at),
     needs: { words: ['wg'], lines: true },
   },
   {
