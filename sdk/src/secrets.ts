@@ -54,7 +54,7 @@
 
 import { PRESET_RULES, presetMayReport } from './preset-prefilter.js'
 import { holdsWord, partsToSearch, prefiltering, type RuleNeeds } from './rule-prefilter.js'
-import { TextMarks } from './text-marks.js'
+import { TextMarks, firstAtOrAfter } from './text-marks.js'
 
 export interface SecretFinding {
   /** Stable rule id, e.g. "private-key", "credential-assignment", "github" (secretlint's rules keep their own short name). */
@@ -546,18 +546,6 @@ function sambaLftpFlags(text: string, at: number, marks: TextMarks): Set<number>
 const WG_KEY = String.raw`[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=`
 const WG_ECHO = String.raw`(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?:(?:"%s(?:\\n)?"|'%s(?:\\n)?'|%s(?:\\n)?)[ \t]+)?(?:\\?["'])?`
 
-/** The first of `places` (ascending) at or after `from`, or -1. */
-function firstPlace(places: readonly number[], from: number): number {
-  let lo = 0
-  let hi = places.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if ((places[mid] as number) < from) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
 /**
  * The keys of a line (their offsets) that the `wg` rule's earlier expression took: `wg set … private-key
  * <(echo KEY)`, `echo KEY | wg set … private-key /dev/stdin` (or `| wg pubkey`), `wg set …
@@ -592,8 +580,8 @@ function wgKeys(text: string, at: number, marks: TextMarks): Set<number> {
     const hereStops = stops(/[|;&<]/g)
     // The first flag at or after `from` and before the next stop, as [its value's start, the end of what it gives].
     const first = (of: { at: number[]; value: number[]; end: number[] }, stopsOf: number[], from: number): [number, number] | undefined => {
-      const i = firstPlace(of.at, from)
-      const stop = stopsOf[firstPlace(stopsOf, from)] ?? line.length
+      const i = firstAtOrAfter(of.at, from)
+      const stop = stopsOf[firstAtOrAfter(stopsOf, from)] ?? line.length
       return i < of.at.length && (of.at[i] as number) < stop ? [of.value[i] as number, of.end[i] as number] : undefined
     }
     const pubkey = new RegExp(String.raw`wg[ \t]+pubkey[ \t]*<<<[ \t]*(?:\\?["'])?(?<v>${WG_KEY})`, 'yd')

@@ -76,7 +76,7 @@ function lastAtOrBefore(places: readonly number[], at: number): number {
 }
 
 /** The index of the first of the ascending `places` that is at least `at` (places.length if none). */
-function firstAtOrAfter(places: readonly number[], at: number): number {
+export function firstAtOrAfter(places: readonly number[], at: number): number {
   let lo = 0
   let hi = places.length
   while (lo < hi) {
