@@ -2,6 +2,7 @@
 // plugin data dir (nothing from the host's /etc/twinsync or installed plugins), timed with the
 // same wrapper as etckeeper.
 import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { cliSandbox, TWINSYNC_BIN, type CliSandbox } from '../support/cli.js'
 import { instructions, measure, type Sample } from './measure.js'
 
@@ -21,6 +22,9 @@ export async function benchCli(): Promise<BenchCli> {
     HOME: sandbox.dir,
     LANG: 'C.UTF-8',
     GIT_CONFIG_NOSYSTEM: '1',
+    // The sandbox's own code caches (HOME's .cache, named so an outer XDG_CACHE_HOME can never be
+    // shared by two sandboxes: measure.ts's `instructions`).
+    XDG_CACHE_HOME: join(sandbox.dir, '.cache'),
     TWINSYNC_DATA_DIR: sandbox.dataDir,
     TWINSYNC_CONFIG: sandbox.configFile,
   }

@@ -25,10 +25,10 @@ const PLUGIN_DIR = join(repoRoot, 'examples', 'twinsync-plugin-dnf')
 const PAIRS = 25
 
 /**
- * Pairs of callgrind counts after one uncounted pair (its fixed seeds make V8 compile the code
- * caches anew). A count moves by about 0.1% run to run (session 25: 476.3 / 475.9 M without the
- * plugin, 488.1 / 486.4 M with it), so three pairs say what the wall and CPU pairs cannot on a
- * shared machine. Each run takes 9–15 s.
+ * Pairs of callgrind counts after one uncounted pair (until session 38 its fixed hash seed made V8
+ * compile the code caches anew; now it only keeps the series as it was). A count moves by about
+ * 0.1% run to run (session 25: 476.3 / 475.9 M without the plugin, 488.1 / 486.4 M with it), so
+ * three pairs say what the wall and CPU pairs cannot on a shared machine. Each run takes 9–15 s.
  */
 const COUNTED_PAIRS = 3
 
@@ -140,7 +140,7 @@ export const pluginSection: BenchSection = {
               runs: COUNTED_PAIRS,
               goal: atMost(10, 'ms'),
               note:
-                `callgrind (node's own user-space instructions, V8's seeds fixed), median of ${COUNTED_PAIRS} run-by-run differences after one uncounted pair: ` +
+                `callgrind (node's own user-space instructions, V8's random seed fixed, the short run's flags), median of ${COUNTED_PAIRS} run-by-run differences after one uncounted pair: ` +
                 `${signedM(counted.added)} over ${(counted.without / 1e6).toFixed(1)} M without the plugin (runs without: ${millions(counted.withoutRuns)}; with: ${millions(counted.with)}); ` +
                 `as ms at that run's rate, ${(counted.without / 1e6).toFixed(1)} M in ${cpu.b.ms.toFixed(1)} ms of CPU (user + system, the median of the CPU pairs)`,
             })
