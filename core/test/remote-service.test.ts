@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { isTwinSyncError, SAFE_PATH, SECRET_RULES_VERSION, setOwnPathForTests, type Provider } from '@twinsync/sdk'
+import { errorDiagnostic, isTwinSyncError, SAFE_PATH, SECRET_RULES_VERSION, setOwnPathForTests, type Provider } from '@twinsync/sdk'
 import { HistoryService } from '../src/history/history-service.js'
 import { IntentService } from '../src/intent/intent-service.js'
 import { Planner } from '../src/plan/planner.js'
@@ -59,6 +59,17 @@ describe('RemoteService', function () {
     return found
   }
 
+  /**
+   * The notes provider's cap on its document (Provider.overLimit), as apt's MAX_APT_PACKAGES: a
+   * notes.json whose text is longer than 100 characters; `limitFails` makes it throw.
+   */
+  let limitFails = false
+  const overLimit: NonNullable<Provider['overLimit']> = async ({ twin }) => {
+    if (limitFails) throw new Error('the count is broken')
+    const text = (JSON.parse((await twin.readText('system/notes.json')) ?? '{}') as { text?: string }).text ?? ''
+    return text.length > 100 ? [errorDiagnostic('TWIN_INVALID', `system/notes.json holds ${text.length} characters, more than the 100 the notes provider takes`, { path: 'system/notes.json' })] : []
+  }
+
   // Every test starts from the same twin: the machine's notes "first", the twin initialised and
   // snapshotted once. Made once in `before` and copied (root, twin, the clock where it stopped)
   // into each test's own rig: init and a snapshot in every beforeEach were most of this file's
@@ -71,7 +82,7 @@ describe('RemoteService', function () {
     return () => new Date(Date.UTC(2026, 0, 1, 12, 0, tick++))
   }
   before(async () => {
-    template = await unitRig([notesProvider('notes', { secretPaths })], {
+    template = await unitRig([notesProvider('notes', { secretPaths, overLimit })], {
       clock: () => new Date(Date.UTC(2026, 0, 1, 12, 0, ticks++)),
     })
     await writeFile(join(template.root, 'etc/notes'), 'first\n')
@@ -85,7 +96,8 @@ describe('RemoteService', function () {
   beforeEach(async () => {
     pathAsks = []
     pathRulesFail = false
-    rig = await unitRig([notesProvider('notes', { secretPaths })], { clock: clockFrom(ticks) })
+    limitFails = false
+    rig = await unitRig([notesProvider('notes', { secretPaths, overLimit })], { clock: clockFrom(ticks) })
     // No token of the machine's own is ever read or sent.
     process.env.TWINSYNC_CREDENTIALS = join(rig.dir, 'credentials')
     delete process.env.GITHUB_TOKEN
@@ -276,6 +288,26 @@ describe('RemoteService', function () {
       const plan = await rig.container.resolve(Planner).plan()
       assert.deepEqual(plan.changes.map((c) => c.id), ['notes:replace:/etc/notes'])
       assert.match(plan.diagnostics.find((d) => d.code === 'PENDING_INTENT')?.summary ?? '', /pulled from the mirror/)
+    })
+
+    // Session 38: the pull asks every enabled provider's cap on its documents (Provider.overLimit),
+    // a plugin's too; before, core asked the files plugin's manifest count by name and nothing else.
+    it("refuses a mirror whose twin holds a document over its provider's cap (TWIN_UNSAFE), and one it could not check: nothing moves", async () => {
+      await writeFile(join(clone, 'system/notes.json'), `${JSON.stringify({ text: 'x'.repeat(101) })}\n`)
+      commitAll(clone, 'a note too long')
+      git(clone, 'push', '-q', 'origin', 'main')
+      const before = head()
+      await assert.rejects(remote().pull(), (e: unknown) => failWith('TWIN_UNSAFE')(e) && /^Not pulled: the mirror's twin at [0-9a-f]{12}: system\/notes\.json holds 101 characters, more than the 100 the notes provider takes$/.test((e as Error).message))
+      assert.equal(head(), before)
+      assert.equal(rig.git('status', '--porcelain'), '')
+      limitFails = true
+      await assert.rejects(remote().pull(), (e: unknown) => failWith('PROVIDER_FAILED')(e) && /The notes provider failed in overLimit\(\): the count is broken/.test((e as Error).message) && /Nothing was pulled/.test((e as { nextStep?: string }).nextStep ?? ''))
+      assert.equal(head(), before)
+      limitFails = false
+      await writeFile(join(clone, 'system/notes.json'), `${JSON.stringify({ text: 'x'.repeat(100) })}\n`)
+      commitAll(clone, 'a note at the cap')
+      git(clone, 'push', '-q', 'origin', 'main')
+      assert.equal((await remote().pull()).status, 'fast-forwarded')
     })
 
     // Session 24, found with kill -9 of `twinsync pull` on the services root (1 kill in 8 around

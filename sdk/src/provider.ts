@@ -228,6 +228,26 @@ export interface Provider<State = unknown> {
    * A failure refuses the push (nothing unchecked leaves). Only enabled providers are asked.
    */
   secretPaths?(request: SecretPathsRequest): Promise<SecretPath[]>
+  /**
+   * Optional: this provider's caps on its own twin documents, asked of a twin that is not yet
+   * taken in. The twin is untrusted input and a document may be 64 MiB: one that lists more
+   * elements than the provider takes (the files manifest's entries, apt's packages, systemd's
+   * units) made every plan and status take minutes, or end in an internal error. `load` refuses
+   * such a document; `pull` asks this of the mirror's twin before anything moves and refuses the
+   * whole pull (TWIN_UNSAFE, exit 2) on any answer, so a mirror cannot bring one in. Answer with
+   * the same count and limit as your `load` (one function both call): one error diagnostic for
+   * each document over its limit (the code your load gives, `path` the document, `summary`
+   * naming the count and the limit), none when all are within. A document wrong in any other way
+   * is not this call's matter (the plan reports it). Read only `twin`: no `ctx.host`. Only
+   * enabled providers are asked; a failure refuses the pull (nothing unchecked comes in).
+   */
+  overLimit?(request: OverLimitRequest): Promise<Diagnostic[]>
+}
+
+export interface OverLimitRequest {
+  /** The twin to judge (a pull: the mirror's commit, read from git). */
+  twin: TwinReader
+  ctx: ProviderContext
 }
 
 export interface SecretPathsRequest {

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { MAX_APT_PACKAGES } from '../../plugins/apt/src/provider.js'
 import { useCliRoot } from '../support/cli.js'
 import { checksum, git } from '../support/in-process-twin.js'
+import { mirrorWithCommit } from '../support/mirror-commit.js'
 
 const APT = 'system/packages/apt.json'
 
@@ -43,4 +44,26 @@ describe('an apt.json over MAX_APT_PACKAGES: refused before it is planned', func
     assert.match(discard.stdout, /^Discarded the pending intent of 1 item .*\n  apt:document:system\/packages\/apt\.json  the edit of system\/packages\/apt\.json, which the apt provider could not read/, said(discard))
     assert.equal(git(twinDir, ['status', '--porcelain']), '', 'apt.json is back as the snapshot has it')
   })
+
+  // Session 38: a pull took such an apt.json in (only the files manifest was asked at a pull), and
+  // every plan after it refused; now the pull refuses the mirror whole, asking the apt provider's
+  // overLimit, before anything moves. apt-pins.json too (the same count, a document a person owns).
+  for (const [document, key] of [[APT, 'packages'], ['system/packages/apt-pins.json', 'pins']] as const) {
+    it(`a pull of a mirror whose ${document} lists ${(MAX_APT_PACKAGES + 1).toLocaleString('en')} ${key === 'pins' ? 'pins' : 'packages'} is TWIN_UNSAFE (exit 2) before the working twin moves`, async () => {
+      const { twinDir, twinsync, cli } = root()
+      const base = JSON.parse(await readFile(join(twinDir, APT), 'utf8')) as { packages: Record<string, unknown> }
+      const sample = key === 'pins' ? '1.0' : Object.values(base.packages)[0]
+      const listed: Record<string, unknown> = {}
+      for (let i = 0; i <= MAX_APT_PACKAGES; i++) listed[`zz-made-up-${i}`] = sample
+      await mirrorWithCommit(twinDir, twinsync, cli.dir, (clone) => writeFile(join(clone, document), JSON.stringify(key === 'pins' ? { pins: listed } : { ...base, packages: listed })), `a mirror brings ${document} of 50,001`)
+      const state = () => `${git(twinDir, ['rev-parse', 'HEAD'])}${git(twinDir, ['status', '--porcelain'])}${git(twinDir, ['for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads', 'refs/twinsync'])}`
+      const before = state()
+      const pull = await twinsync('pull', '--no-apply')
+      assert.equal(pull.code, 2, said(pull))
+      assert.match(pull.stderr, new RegExp(`\\[TWIN_UNSAFE\\] Not pulled: the mirror's twin at [0-9a-f]{12}: ${document.replace(/[./]/g, '\\$&')} lists 50,001 packages, more than the 50,000 TwinSync takes`), said(pull))
+      assert.match(pull.stderr, /Next step: Nothing here was changed\. Take those entries out on the mirror/, said(pull))
+      assert.equal(state(), before, 'HEAD, the working twin and the refs unchanged')
+      git(twinDir, ['update-ref', '-d', 'refs/remotes/mirror/main'])
+    })
+  }
 })

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { MAX_SYSTEMD_UNITS } from '../../plugins/systemd/src/provider.js'
 import { useCliRoot } from '../support/cli.js'
 import { checksum, git } from '../support/in-process-twin.js'
+import { mirrorWithCommit } from '../support/mirror-commit.js'
 
 const UNITS = 'system/services/units.json'
 
@@ -40,4 +41,24 @@ describe('a units.json over MAX_SYSTEMD_UNITS: refused before it is planned', fu
     assert.match(discard.stdout, /^Discarded the pending intent of 1 item .*\n  systemd:document:system\/services\/units\.json  the edit of system\/services\/units\.json, which the systemd provider could not read/, said(discard))
     assert.equal(git(twinDir, ['status', '--porcelain']), '', 'units.json is back as the snapshot has it')
   })
+
+  // Session 38: a pull took such a units.json in (only the files manifest was asked at a pull), and
+  // every plan after it refused; now the pull refuses the mirror whole, asking the systemd
+  // provider's overLimit, before anything moves. runtime.json too (the same count).
+  for (const document of [UNITS, 'system/services/runtime.json']) {
+    it(`a pull of a mirror whose ${document} lists ${(MAX_SYSTEMD_UNITS + 1).toLocaleString('en')} units is TWIN_UNSAFE (exit 2) before the working twin moves`, async () => {
+      const { twinDir, twinsync, cli } = root()
+      const units: Record<string, unknown> = {}
+      for (let i = 0; i <= MAX_SYSTEMD_UNITS; i++) units[`zz-made-up-${i}.service`] = document === UNITS ? { state: 'enabled' } : { active: 'active', sub: 'running' }
+      await mirrorWithCommit(twinDir, twinsync, cli.dir, (clone) => writeFile(join(clone, document), JSON.stringify({ units })), `a mirror brings ${document} of 50,001 units`)
+      const state = () => `${git(twinDir, ['rev-parse', 'HEAD'])}${git(twinDir, ['status', '--porcelain'])}${git(twinDir, ['for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads', 'refs/twinsync'])}`
+      const before = state()
+      const pull = await twinsync('pull', '--no-apply')
+      assert.equal(pull.code, 2, said(pull))
+      assert.match(pull.stderr, new RegExp(`\\[TWIN_UNSAFE\\] Not pulled: the mirror's twin at [0-9a-f]{12}: ${document.replace(/[./]/g, '\\$&')} lists 50,001 units, more than the 50,000 TwinSync takes`), said(pull))
+      assert.match(pull.stderr, /Next step: Nothing here was changed\. Take those entries out on the mirror/, said(pull))
+      assert.equal(state(), before, 'HEAD, the working twin and the refs unchanged')
+      git(twinDir, ['update-ref', '-d', 'refs/remotes/mirror/main'])
+    })
+  }
 })

@@ -2,7 +2,7 @@ import type { Diagnostic } from '@twinsync/sdk'
 import { errorDiagnostic, isTwinSyncError, machineRefusal } from '@twinsync/sdk/light'
 
 /** The calls TwinSync makes into a provider (the SDK's methods and optional capabilities). */
-export type ProviderCallName = 'detect' | 'collect' | 'load' | 'diff' | 'observe' | 'followUps' | 'reviewPlan' | 'validateContent' | 'startupEntries' | 'outOfScope' | 'unapplied' | 'secretPaths' | 'apply'
+export type ProviderCallName = 'detect' | 'collect' | 'load' | 'diff' | 'observe' | 'followUps' | 'reviewPlan' | 'validateContent' | 'startupEntries' | 'outOfScope' | 'unapplied' | 'secretPaths' | 'overLimit' | 'apply'
 
 export type Guarded<T> = { ok: true; value: T } | { ok: false; diagnostic: Diagnostic }
 

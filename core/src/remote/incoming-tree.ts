@@ -2,6 +2,7 @@ import { statfsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Diagnostic, TwinReader } from '@twinsync/sdk'
 import { TwinSyncError, stableStringify } from '@twinsync/sdk/light'
 import { BatchReader, EMPTY_TREE, lsTreeEntries, readBlobs, runGit, runGitBytes, tryGit } from '../twin/git.js'
 import { commitTree } from '../intent/intent-git.js'
@@ -165,25 +166,32 @@ function entryProblem(path: string, mode: string, type: string, size: string): s
   return undefined
 }
 
+/** The enabled providers' answers to Provider.overLimit for one twin: the documents over a provider's cap. */
+export type OverLimitAsker = (twin: TwinReader) => Promise<Diagnostic[]>
+
 /**
- * TWIN_UNSAFE when the files manifest of the commit a pull takes lists more entries than a
- * manifest may hold (MAX_MANIFEST_ENTRIES in plugins/files/src/manifest.ts, with its figures):
- * the rule is the files provider's, asked of the commit's tree before anything moves. Before
- * session 37 such a twin was pulled, and every plan and status then took minutes and gigabytes.
+ * TWIN_UNSAFE when a document of the commit a pull takes lists more than its provider takes
+ * (Provider.overLimit: the files manifest's MAX_MANIFEST_ENTRIES, apt's MAX_APT_PACKAGES,
+ * systemd's MAX_SYSTEMD_UNITS, each with its figures where it is defined): the rule is each
+ * provider's, asked of the commit's tree before anything moves. Before session 37 such a twin was
+ * pulled and every plan and status then took minutes and gigabytes; before session 38 only the
+ * files manifest was asked here (core called the files plugin by name), and a pulled apt.json or
+ * units.json over its cap was taken in, then refused by every plan.
  */
-export async function refuseOversizedManifest(dir: string, commit: string): Promise<void> {
-  const { manifestOverLimit } = await import('@twinsync/plugin-files')
+export async function refuseOverLimit(dir: string, commit: string, ask: OverLimitAsker): Promise<void> {
   const reader = new GitTreeReader(dir, commit)
-  let problem: Awaited<ReturnType<typeof manifestOverLimit>>
+  let found: Diagnostic[]
   try {
-    problem = await manifestOverLimit(reader)
+    found = (await ask(reader)).filter((d) => d.severity === 'error')
   } finally {
     reader.close()
   }
-  if (problem?.tooMany === undefined) return
-  throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's twin at ${commit.slice(0, 12)}: ${problem.summary}`, {
+  const first = found[0]
+  if (first === undefined) return
+  const more = found.length > 1 ? ` (and ${found.length - 1} more: ${found.slice(1, 4).map((d) => d.path ?? d.provider ?? d.code).join(', ')})` : ''
+  throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's twin at ${commit.slice(0, 12)}: ${first.summary}${more}`, {
     nextStep: "Nothing here was changed. Take those entries out on the mirror (a commit there), or put this twin's history back on the mirror (`twinsync push --retry --force`), then `twinsync pull` again.",
-    details: { commit, document: problem.tooMany.document, entries: problem.tooMany.entries },
+    details: { commit, documents: found.map((d) => ({ provider: d.provider, path: d.path, code: d.code })) },
   })
 }
 

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
 import { quoteArg } from '../plan/command-text.js'
-import type { HostPort, PathClaims, Provider } from '@twinsync/sdk'
+import type { Diagnostic, HostPort, PathClaims, Provider, TwinReader } from '@twinsync/sdk'
 import { TwinSyncError } from '@twinsync/sdk/light'
 import type { RegisteredProvider } from '../providers/provider-registry.js'
 import { inject, injectable } from '../di.js'
@@ -24,7 +24,7 @@ import { afterPush, auditMirror, configKey, keepMirrorAudit, readMirrorAudit, ty
 import { checkRemoteUrl } from './remote-url.js'
 import { settleMirrorHead, type MirrorHeadWarning } from './mirror-head.js'
 import { twinKey } from '../plan/plan-seal.js'
-import { carryOwnRecord, incomingPaths, refuseForgedJournals, refuseForgedRunRecord, refuseNoRoom, refuseOversizedManifest, refuseUnsafeTree, undoIncoming } from './incoming-tree.js'
+import { carryOwnRecord, incomingPaths, refuseForgedJournals, refuseForgedRunRecord, refuseNoRoom, refuseOverLimit, refuseUnsafeTree, undoIncoming } from './incoming-tree.js'
 
 export type GitHubApiFactory = (options: GitHubApiOptions) => GitHubApi
 
@@ -293,7 +293,7 @@ export class RemoteService {
     if (remote === null || remote === local) return { status: 'up-to-date', from: local, to: local, pulled: 0, ahead: 0 }
     // The mirror is untrusted: look at what would be checked out before anything moves.
     await refuseUnsafeTree(this.twin.dir, remote, local)
-    await refuseOversizedManifest(this.twin.dir, remote)
+    await refuseOverLimit(this.twin.dir, remote, (twin) => this.documentsOverLimit(twin))
     // A mirror holding another machine's twin (linked to the wrong one, or a twin copied between
     // machines) is not planned onto this one as if it were its own (session 19).
     const incomingTwin = await this.incomingInfo(remote)
@@ -383,6 +383,34 @@ export class RemoteService {
       kept: { commands: own.commands, journals: own.journals },
       ...(held.paths.length === 0 ? {} : { edits: held.paths }),
     }
+  }
+
+  /**
+   * The enabled providers asked whether a twin's documents list more than they take
+   * (Provider.overLimit): a pull asks it of the mirror's twin. Their host refuses changes. A
+   * provider's failure refuses the pull: nothing unchecked comes in.
+   */
+  private async documentsOverLimit(twin: TwinReader): Promise<Diagnostic[]> {
+    const { claims } = await this.registry.load()
+    const providers = (await this.registry.select()).filter((p) => typeof p.provider.overLimit === 'function')
+    if (providers.length === 0) return []
+    const run = this.contexts.readOnly('Looking at a pull only reads', "while looking at the mirror's twin")
+    const found: Diagnostic[] = []
+    for (const { provider } of providers) {
+      const ask = (provider.overLimit as NonNullable<Provider['overLimit']>).bind(provider)
+      const ctx = this.contexts.for(provider, claims, { hostFor: run.hostFor })
+      const answer = await callProvider(provider, 'overLimit', () => ask({ twin, ctx }), "Nothing was pulled: the mirror's twin could not be checked against this provider's limits.")
+      if (!answer.ok) {
+        throw new TwinSyncError(answer.diagnostic.code, answer.diagnostic.summary, {
+          nextStep: answer.diagnostic.detail ?? 'Update or disable that provider, then pull again.',
+          details: { provider: provider.name },
+        })
+      }
+      for (const d of Array.isArray(answer.value) ? answer.value : []) {
+        if (d?.severity === 'error' && typeof d.summary === 'string') found.push({ ...d, provider: provider.name })
+      }
+    }
+    return found
   }
 
   /**

@@ -19,6 +19,7 @@ import {
   type DiffResult,
   type LoadRequest,
   type LoadResult,
+  type OverLimitRequest,
 } from '@twinsync/sdk'
 import { toStep, applyAptChanges } from './apply.js'
 import { refusedChanges, throughLinkedEnablementFolder, type ScopeRequest } from '@twinsync/sdk'
@@ -87,6 +88,24 @@ export class AptProvider implements ApplicableProvider<AptState> {
     return { state: pinned.state, diagnostics: [...diagnostics, ...pinned.diagnostics] }
   }
 
+  /** apt.json or apt-pins.json over MAX_APT_PACKAGES, by the count load refuses on (overPackageLimit): a pull asks it of the mirror's twin. */
+  async overLimit({ twin }: OverLimitRequest): Promise<Diagnostic[]> {
+    const found: Diagnostic[] = []
+    for (const path of [APT_DOCUMENT, APT_PINS_DOCUMENT]) {
+      const text = await twin.readText(path)
+      if (text === undefined) continue
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(text)
+      } catch {
+        continue
+      }
+      const over = overPackageLimit(path, parsed)
+      if (over !== undefined) found.push(over)
+    }
+    return found
+  }
+
   diff({ desired, actual }: DiffRequest<AptState>): DiffResult {
     return diffAptState(desired, actual)
   }
@@ -126,6 +145,22 @@ export class AptProvider implements ApplicableProvider<AptState> {
 export const MAX_APT_PACKAGES = 50_000
 
 /**
+ * TWIN_INVALID when apt.json's packages (or apt-pins.json's pins) number more than
+ * MAX_APT_PACKAGES, counted on the parsed JSON before any schema check: the one rule load and
+ * overLimit (a pull) both ask.
+ */
+function overPackageLimit(path: string, parsed: unknown): Diagnostic | undefined {
+  const listed = (parsed as { packages?: unknown; pins?: unknown } | null)?.[path === APT_DOCUMENT ? 'packages' : 'pins']
+  const count = listed !== null && typeof listed === 'object' ? Object.keys(listed).length : 0
+  if (count <= MAX_APT_PACKAGES) return undefined
+  return errorDiagnostic('TWIN_INVALID', `${path} lists ${count.toLocaleString('en')} packages, more than the ${MAX_APT_PACKAGES.toLocaleString('en')} TwinSync takes; it was not read`, {
+    path,
+    provider: 'apt',
+    detail: `Nothing of packages is planned. Remove the added packages from the twin, or go back to the last snapshot's with \`twinsync discard packages\` (drops every pending package edit).`,
+  })
+}
+
+/**
  * A twin document parsed and checked against its schema, or the diagnostic that says why not;
  * `made`: the text is what this provider's collect just made (its test checks that passes the schema).
  */
@@ -144,14 +179,8 @@ function parseDocument<T extends TSchema>(
   }
   if (made) return { value: parsed as Static<T> }
   // Counted before the schema check walks every package (MAX_APT_PACKAGES).
-  const listed = (parsed as { packages?: unknown; pins?: unknown } | null)?.[path === APT_DOCUMENT ? 'packages' : 'pins']
-  const count = listed !== null && typeof listed === 'object' ? Object.keys(listed).length : 0
-  if (count > MAX_APT_PACKAGES) {
-    return invalid(
-      `lists ${count.toLocaleString('en')} packages, more than the ${MAX_APT_PACKAGES.toLocaleString('en')} TwinSync takes; it was not read`,
-      `Nothing of packages is planned. Remove the added packages from the twin, or go back to the last snapshot's with \`twinsync discard packages\` (drops every pending package edit).`,
-    )
-  }
+  const over = overPackageLimit(path, parsed)
+  if (over !== undefined) return { problem: over }
   const validator = validatorOf(schema)
   if (!validator.Check(parsed)) {
     const first = [...validator.Errors(parsed)][0]

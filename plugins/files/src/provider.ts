@@ -13,6 +13,7 @@ import type {
   LoadResult,
   NarrowRequest,
   NarrowResult,
+  OverLimitRequest,
   ScopeRequest,
   SecretPath,
   SecretPathsRequest,
@@ -99,6 +100,14 @@ export class FilesProvider implements ApplicableProvider<FilesState>, ConfigChec
     const { secretPathsInTwin } = await import('./secrets.js')
     const config = resolveConfig(ctx.config, ctx.limits)
     return secretPathsInTwin(twin, paths, config.secretPaths, config.secretAllow)
+  }
+
+  /** A manifest (manifest.json and its parts) over MAX_MANIFEST_ENTRIES, by the count its load refuses on (manifest.ts): a pull asks it of the mirror's twin. */
+  async overLimit({ twin }: OverLimitRequest): Promise<Diagnostic[]> {
+    const { manifestOverLimit } = await import('./manifest.js')
+    const problem = await manifestOverLimit(twin)
+    if (problem?.tooMany === undefined) return []
+    return [{ severity: 'error', code: problem.code, summary: problem.summary, path: problem.tooMany.document, provider: this.name, ...(problem.nextStep === undefined ? {} : { detail: problem.nextStep }) }]
   }
 
   async apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {

@@ -22,6 +22,7 @@ import {
   type DiffResult,
   type LoadRequest,
   type LoadResult,
+  type OverLimitRequest,
   type TwinDocument,
 } from '@twinsync/sdk'
 import { toStep, applySystemdChanges } from './apply.js'
@@ -111,6 +112,24 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     return { state, documents: this.made.remember(documents), diagnostics }
   }
 
+  /** units.json or runtime.json over MAX_SYSTEMD_UNITS, by the count load refuses on (overUnitLimit): a pull asks it of the mirror's twin. */
+  async overLimit({ twin }: OverLimitRequest): Promise<Diagnostic[]> {
+    const found: Diagnostic[] = []
+    for (const file of [UNITS_DOCUMENT, RUNTIME_DOCUMENT]) {
+      const text = await twin.readText(file)
+      if (text === undefined) continue
+      let units: unknown
+      try {
+        units = (JSON.parse(text) as { units?: unknown } | null)?.units
+      } catch {
+        continue
+      }
+      const over = overUnitLimit(file, units)
+      if (over !== undefined) found.push(over)
+    }
+    return found
+  }
+
   async load({ twin }: LoadRequest): Promise<LoadResult<SystemdState>> {
     const units = await twin.readText(UNITS_DOCUMENT)
     if (units === undefined) return { state: undefined, diagnostics: [] }
@@ -130,20 +149,8 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     const made = this.made.made(UNITS_DOCUMENT, units) && startup !== undefined && this.made.made(STARTUP_DOCUMENT, startup) && (runtime === undefined || this.made.made(RUNTIME_DOCUMENT, runtime))
     // Counted before the schema check walks every unit (MAX_SYSTEMD_UNITS).
     const sizes = candidate as { units?: unknown; runtime?: unknown }
-    const over = made ? undefined : ([[UNITS_DOCUMENT, sizes.units], [RUNTIME_DOCUMENT, sizes.runtime]] as const).map(([file, v]) => [file, v !== null && typeof v === 'object' ? Object.keys(v).length : 0] as const).find(([, n]) => n > MAX_SYSTEMD_UNITS)
-    if (over !== undefined) {
-      const [file, count] = over
-      return {
-        state: undefined,
-        diagnostics: [
-          errorDiagnostic('TWIN_INVALID', `${file} lists ${count.toLocaleString('en')} units, more than the ${MAX_SYSTEMD_UNITS.toLocaleString('en')} TwinSync takes; it was not read`, {
-            path: file,
-            provider: 'systemd',
-            detail: "Nothing is planned for services. Remove the added units from the twin, or go back to the last snapshot's with `twinsync discard services` (drops every pending services edit).",
-          }),
-        ],
-      }
-    }
+    const over = made ? undefined : overUnitLimit(UNITS_DOCUMENT, sizes.units) ?? overUnitLimit(RUNTIME_DOCUMENT, sizes.runtime)
+    if (over !== undefined) return { state: undefined, diagnostics: [over] }
     const validator = made ? undefined : validatorOf(SystemdState)
     if (validator !== undefined && !validator.Check(candidate)) {
       const first = [...validator.Errors(candidate)][0]
@@ -266,6 +273,21 @@ function recordedRuntime(runtime: NonNullable<SystemdState['runtime']>): NonNull
  * far fewer: the bench's scale root 1,000 unit files, a Debian server a few hundred units.
  */
 export const MAX_SYSTEMD_UNITS = 50_000
+
+/**
+ * TWIN_INVALID when a document's `units` (units.json, runtime.json) number more than
+ * MAX_SYSTEMD_UNITS, counted on the parsed JSON before any schema check: the one rule load and
+ * overLimit (a pull) both ask.
+ */
+function overUnitLimit(file: string, units: unknown): Diagnostic | undefined {
+  const count = units !== null && typeof units === 'object' ? Object.keys(units).length : 0
+  if (count <= MAX_SYSTEMD_UNITS) return undefined
+  return errorDiagnostic('TWIN_INVALID', `${file} lists ${count.toLocaleString('en')} units, more than the ${MAX_SYSTEMD_UNITS.toLocaleString('en')} TwinSync takes; it was not read`, {
+    path: file,
+    provider: 'systemd',
+    detail: "Nothing is planned for services. Remove the added units from the twin, or go back to the last snapshot's with `twinsync discard services` (drops every pending services edit).",
+  })
+}
 
 function invalid(what: string) {
   return errorDiagnostic('TWIN_INVALID', `The systemd twin (system/services/) ${what}`, { path: UNITS_DOCUMENT, provider: 'systemd' })
