@@ -1,5 +1,6 @@
 import { posix } from 'node:path'
 import { cachedByFileStats, SECRET_RULES_VERSION, type HostPort, type ProviderCache } from '@twinsync/sdk'
+import { parsePasswd } from './accounts.js'
 
 /**
  * Credential files that another service's configuration names, under whatever name the
@@ -66,6 +67,17 @@ import { cachedByFileStats, SECRET_RULES_VERSION, type HostPort, type ProviderCa
  * - a named file that is a link, or lies below a folder link (stow's `~/.config/app/app.env`):
  *   the file it leads to is named too (namedThroughLinks), since that file is what the walk
  *   mirrors; looked up each collect, outside the cached list (a link moved without its config).
+ * Session 38:
+ * - a relative password-file word where cron or systemd make its folder certain: a crontab job's
+ *   home (its HOME= line, else its user's home, `~USER` until /etc/passwd says: atHome), the
+ *   folder a followed script or environment file is run from (a job's home, a unit's
+ *   WorkingDirectory= or systemd's default, `/` or the user's home; run-parts' `/`), carried
+ *   through the hops (Follow's `cwd`); the relative scripts a script runs or sources (`./up.sh`);
+ * - computed variables: a crontab line's own (`F=/x; … "$F"`), a value of variables
+ *   (`PASSFILE="$BASE/pw"`, substituted in turn), the script's own folder (`$(dirname "$0")`);
+ * - a third hop (MAX_HOPS); Kerberos keytabs (`KRB5_KTNAME=`, `KRB5_CLIENT_KTNAME=`), and the
+ *   files of /etc/default read for them and every password-file word;
+ * - a system unit's `%u`, `%U`, `%g`, `%G` (root, 0) and `%d` (its credentials folder).
  * Each rule gives path patterns (a named path, and for pam_userdb `PATH.*` too), and a name for
  * messages that never holds a value.
  */
@@ -81,7 +93,7 @@ export interface NamingRule {
    * 35): a unit's EnvironmentFile= and the scripts its Exec lines run, a crontab's scripts. Paths
    * without wildcards; at most MAX_FOLLOWED of them a collect, each at most MAX_FOLLOWED_BYTES.
    */
-  follows?(config: string, text: string): string[]
+  follows?(config: string, text: string): Follow[]
   /**
    * Session 36: the words its text leaves to an environment (`--password-file "$PASSFILE"` of a
    * variable an environment file sets) and the assignments it makes, resolved (resolvedWords) over
@@ -134,8 +146,11 @@ export const isUnitFolder = (folder: string) => folder === SYSTEMD || folder ===
 /** A unit's drop-in folder (`NAME.service.d`) of one of those. */
 const isDropInFolder = (folder: string) => isUnitFolder(posix.dirname(folder)) && folder.endsWith('.service.d')
 
-/** What a system unit's specifiers stand for in a path (systemd.unit(5)); any other one for any name. Session 36: `%T`, `%V`. */
-const SYSTEM_SPECIFIERS: Readonly<Record<string, string>> = { '%': '%', E: '/etc', h: '/root', S: '/var/lib', C: '/var/cache', L: '/var/log', t: '/run', T: '/tmp', V: '/var/tmp' }
+/**
+ * What a system unit's specifiers stand for in a path (systemd.unit(5)); any other one for any name. Session 36: `%T`, `%V`.
+ * Session 38: the user and group running the manager, `%u`/`%U`/`%g`/`%G` (root and 0 for the system's, whatever User= says).
+ */
+const SYSTEM_SPECIFIERS: Readonly<Record<string, string>> = { '%': '%', E: '/etc', h: '/root', S: '/var/lib', C: '/var/cache', L: '/var/log', t: '/run', T: '/tmp', V: '/var/tmp', u: 'root', U: '0', g: 'root', G: '0' }
 
 /**
  * The specifiers a unit's own name makes certain (session 36, systemd.unit(5)): `%n` (its full
@@ -169,23 +184,40 @@ function unitPaths(config: string, word: string): string[] {
   const folder = posix.dirname(config).endsWith('.service.d') ? posix.dirname(posix.dirname(config)) : posix.dirname(config)
   const homes = folder === SYSTEMD ? [] : folder === SYSTEMD_USER ? ['/root', '/home/*'] : [folder.slice(0, -HOME_UNITS.length - 1).replace(/\*/g, '?')]
   const named = nameSpecifiers(config)
-  const maps = folder === SYSTEMD ? [{ ...named, ...SYSTEM_SPECIFIERS }] : homes.map((h): Record<string, string> => ({ ...named, '%': '%', h, E: `${h}/.config`, S: `${h}/.local/state`, C: `${h}/.cache`, L: `${h}/.local/state/log`, t: '/run/user/*', T: '/tmp', V: '/var/tmp' }))
+  // Session 38: `%d`, the service's credentials folder (`$CREDENTIALS_DIRECTORY`: /run/credentials/NAME, a user's under its runtime folder).
+  const maps = folder === SYSTEMD ? [{ ...named, ...SYSTEM_SPECIFIERS, d: `/run/credentials/${named.n}` }] : homes.map((h): Record<string, string> => ({ ...named, '%': '%', h, E: `${h}/.config`, S: `${h}/.local/state`, C: `${h}/.cache`, L: `${h}/.local/state/log`, t: '/run/user/*', T: '/tmp', V: '/var/tmp', d: `/run/user/*/credentials/${named.n}` }))
   return maps.map((map) => file.replace(/%(.)/g, (_, c: string) => map[c] ?? '*')).filter((p) => p.startsWith('/')).map((p) => posix.normalize(p).replace(/(?<=.)\/+$/, ''))
 }
+/**
+ * The folder a unit's programs run from, as unitPaths takes it (session 38): its WorkingDirectory=
+ * (the last one of its text), else systemd's default, `/` for a system unit and the home (`%h`) for
+ * a user's; undefined for `~` (User='s home) or a variable's (a drop-in may set another: not read).
+ */
+function unitFolder(config: string, text: string): string | undefined {
+  let cwd: string | undefined
+  for (const m of text.matchAll(/^[ \t]*WorkingDirectory[ \t]*=[ \t]*-?(?<d>[^\s]*)[ \t]*\r?$/gm)) cwd = m.groups?.d
+  if (cwd === undefined) return homeOfFolder(posix.dirname(config)) !== undefined || posix.dirname(config).startsWith(`${SYSTEMD_USER}`) ? '%h' : '/'
+  return /^[/%]/.test(unquoted(cwd)) && !cwd.includes('$') ? unquoted(cwd) : undefined
+}
+
+/** unitFolder as a path, where it stands for one folder (a user unit of /etc/systemd/user runs in each home: not one). */
+function unitCwd(config: string, text: string): string | null {
+  const folder = unitFolder(config, text)
+  const paths = folder === undefined ? [] : unitPaths(config, folder)
+  return paths.length === 1 && !/[*?]/.test(paths[0] as string) ? (paths[0] as string) : null
+}
+
 /**
  * A unit's password-file words (passwordFileWords) as unitPaths takes them (session 36): a
  * `$NAME`/`${NAME}` of its own Environment= replaced (systemd expands them in its command lines),
  * one it does not set kept for its environment files (`words`); a relative path from its
- * WorkingDirectory= (the last one of its text; none, or `~`, leaves it: a drop-in may set another,
- * and a user unit's is its home).
+ * WorkingDirectory= (session 38: or systemd's default, unitFolder).
  */
 function unitPasswordWords(config: string, text: string): { paths: string[]; words: string[] } {
   const found = passwordFileWords(text)
   if (found.length === 0) return { paths: [], words: [] }
   const env = valuesOf(unitAssignments(text))
-  let cwd: string | undefined
-  for (const m of text.matchAll(/^[ \t]*WorkingDirectory[ \t]*=[ \t]*-?(?<d>[^\s]*)[ \t]*\r?$/gm)) cwd = m.groups?.d
-  const folder = cwd !== undefined && /^[/%]/.test(unquoted(cwd)) && !cwd.includes('$') ? unquoted(cwd) : undefined
+  const folder = unitFolder(config, text)
   const paths: string[] = []
   const words: string[] = []
   for (const word of found) {
@@ -196,7 +228,7 @@ function unitPasswordWords(config: string, text: string): { paths: string[]; wor
     }
     for (const w of each) {
       if (/^[/%]/.test(w)) paths.push(w)
-      else if (folder !== undefined && !/[$~]/.test(w)) paths.push(`${folder}/${w}`)
+      else if (folder !== undefined && !/[$~]/.test(w)) paths.push(`${folder === '/' ? '' : folder}/${w}`)
     }
   }
   return { paths, words }
@@ -304,6 +336,8 @@ const unquoted = (v: string) => v.replace(/^(["'])(.*)\1$/, '$2')
 const CRONTAB = '/etc/crontab'
 const CRONTAB_FOLDERS = ['/etc/cron.d', '/var/spool/cron/crontabs']
 /** Folders of scripts an administrator writes: run-parts' folders and /usr/local's. */
+/** The packages' environment files (session 38: what their units and init scripts read, `KRB5_KTNAME=` of gssproxy's, nfs's, apache's). */
+const DEFAULTS = '/etc/default'
 const SCRIPT_FOLDERS = ['/etc/cron.hourly', '/etc/cron.daily', '/etc/cron.weekly', '/etc/cron.monthly', '/usr/local/bin', '/usr/local/sbin']
 /** The mail clients' configs that point at password files (session 36): the system's msmtprc, and each user's. */
 const MAIL_CONFIGS = ['/etc/msmtprc']
@@ -333,6 +367,8 @@ const PASSWORD_FILE_PATTERNS: readonly RegExp[] = [
   new RegExp(String.raw`(?:^|[\s"'])--(?:askpass|auth-user-pass)[ \t]+${PATH_WORD}`, 'g'),
   new RegExp(String.raw`\bsshpass\b[^\n|;&]{0,200}?[ \t]-f[ \t]*${PATH_WORD}`, 'g'),
   new RegExp(String.raw`\bldap(?:search|add|modify|delete|passwd|compare|modrdn|whoami|exop|url)\b[^\n|;&]{0,200}?[ \t]-y[ \t]*${PATH_WORD}`, 'g'),
+  // Session 38: Kerberos' keytab (`KRB5_KTNAME=FILE:/etc/app/http.kt`, the client's KRB5_CLIENT_KTNAME), a file or WRFILE one (not MEMORY:, KEYRING:…).
+  new RegExp(String.raw`(?:^|[^\w-])KRB5_(?:CLIENT_)?KTNAME[ \t]*=[ \t]*(?:["']?(?:FILE|WRFILE):)?(?!["']?[A-Z]{2,}:)${PATH_WORD}`, 'g'),
 ]
 
 /** A comment's line says nothing (`# RESTIC_PASSWORD_FILE=/etc/restic/old`): blanked, its length kept (positions stay). */
@@ -374,7 +410,9 @@ function passwordFileMatches(lines: string): Array<{ word: string; at: number }>
  *   `askpass`/`auth-user-pass` are the OpenVPN rule's, secrets.ts);
  * - session 36, the mail fetchers' and senders': msmtp's `passwordeval "cat FILE"`, isync's
  *   `PassCmd "cat FILE"`, OfflineIMAP's `remotepassfile = FILE`, and fetchmail's `-f FILE` (a run
- *   control file of another name than fetchmailrc: `poll … pass PASSWORD` lines).
+ *   control file of another name than fetchmailrc: `poll … pass PASSWORD` lines);
+ * - session 38, Kerberos' keytab: `KRB5_KTNAME=` and `KRB5_CLIENT_KTNAME=` (`FILE:`/`WRFILE:` or a
+ *   path; not `MEMORY:` and the like), a keytab of any name (`*.keytab` is held by its name).
  */
 export function passwordFileWords(text: string): string[] {
   return passwordFileMatches(uncommented(text)).map((m) => m.word)
@@ -385,18 +423,36 @@ const VARIABLE = /\$(?:\{(?<b>[A-Za-z_][A-Za-z0-9_]*)\}|(?<n>[A-Za-z_][A-Za-z0-9
 /** The most values one variable is taken to have, and the most paths one word stands for (a bound: a text of many assignments stays linear). */
 const MAX_VALUES = 8
 
+/** The script's own path, `$0` or bash's `${BASH_SOURCE[0]}` (blanks and quotes taken out), for SCRIPT_DIR. */
+const SELF = String.raw`\$(?:0|\{0\}|\{BASH_SOURCE(?:\[0\])?\}|BASH_SOURCE)`
+const DIRNAME = String.raw`dirname(?:--)?(?:${SELF}|\$\((?:readlink-[fem]|realpath)(?:--)?${SELF}\))`
+/**
+ * Session 38: a value that is the script's own folder, blanks and quotes taken out:
+ * `$(dirname "$0")`, `` `dirname $0` ``, `$(dirname "$(readlink -f "$0")")`, `${0%/*}`,
+ * `$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)` (and `&> /dev/null`, `pwd -P`).
+ */
+const SCRIPT_DIR = new RegExp(String.raw`^(?:\$\(${DIRNAME}\)|\`${DIRNAME}\`|\$\{0%\/\*\}|\$\(cd(?:--)?\$\(${DIRNAME}\)(?:&>\/dev\/null|>\/dev\/null(?:2>&1)?)?&&pwd(?:-P)?\))$`)
+
 /**
  * The assignments a script, an environment file or a crontab makes (session 36): `NAME=VALUE` at a
  * line's start or after `;`/`&&` (`export`, `declare -x`, `local`, `readonly` before it), the
- * value unquoted. Only a value of no `$`, backquote or `(`: a plain path (what a later word's
- * `$NAME` stands for; a computed one is not known).
+ * value unquoted. Only a value of no backquote or `(`: a path (what a later word's `$NAME` stands
+ * for). Session 38: a value of other variables too (`PASSFILE="$DIR/pw"`, substituted in turn),
+ * after blanks or `then`/`do`/`else`; and, for a script whose `path` is known, the script's own
+ * folder (SCRIPT_DIR: `HERE=$(dirname "$0")`).
  */
-export function assignmentsIn(text: string): Array<[string, string]> {
+export function assignmentsIn(text: string, path?: string): Array<[string, string]> {
   const out: Array<[string, string]> = []
-  const pattern = /(?:^|[;&|][ \t]*)(?:(?:export|declare|typeset|local|readonly)(?:[ \t]+-[a-zA-Z]+)*[ \t]+)?(?<n>[A-Za-z_][A-Za-z0-9_]*)=(?:"(?<a>[^"\n$`(]*)"|'(?<b>[^'\n]*)'|(?<c>[^\s"'`;&|$()]*))(?=[\s;&|]|$)/gm
+  const pattern = /(?:^[ \t]*|[;&|][ \t]*|\b(?:then|do|else)[ \t]+)(?:(?:export|declare|typeset|local|readonly)(?:[ \t]+-[a-zA-Z]+)*[ \t]+)?(?<n>[A-Za-z_][A-Za-z0-9_]*)=(?:(?=(?<s>["']?(?:\$\(|`)[^\n]{0,200}$))|(?:"(?<a>[^"\n`(]*)"|'(?<b>[^'\n]*)'|(?<c>[^\s"'`;&|()]*))(?=[\s;&|]|$))/gm
   for (const m of uncommented(text).matchAll(pattern)) {
+    const name = m.groups?.n
+    const self = m.groups?.s
+    if (self !== undefined) {
+      if (name !== undefined && path?.startsWith('/') === true && SCRIPT_DIR.test(self.replace(/[ \t"']/g, '').replace(/;$/, ''))) out.push([name, posix.dirname(posix.normalize(path))])
+      continue
+    }
     const value = m.groups?.a ?? m.groups?.b ?? m.groups?.c
-    if (m.groups?.n !== undefined && value !== undefined && value !== '') out.push([m.groups.n, value])
+    if (name !== undefined && value !== undefined && value !== '' && !value.includes('$(')) out.push([name, value])
   }
   return out
 }
@@ -414,9 +470,11 @@ export function unitAssignments(text: string): Array<[string, string]> {
   return out
 }
 
-/** Each variable's values, at most MAX_VALUES each. */
-function valuesOf(assigns: ReadonlyArray<readonly [string, string]>): Map<string, string[]> {
-  const values = new Map<string, string[]>()
+/** What substituted looks a variable's values up in. */
+type Values = Pick<ReadonlyMap<string, readonly string[]>, 'get'>
+
+/** Each variable's values, at most MAX_VALUES each (added to `values`, when given). */
+function valuesOf(assigns: ReadonlyArray<readonly [string, string]>, values = new Map<string, string[]>()): Map<string, string[]> {
   for (const [name, value] of assigns) {
     const list = values.get(name) ?? []
     if (list.length < MAX_VALUES && !list.includes(value)) list.push(value)
@@ -425,16 +483,28 @@ function valuesOf(assigns: ReadonlyArray<readonly [string, string]>): Map<string
   return values
 }
 
+/** How deep a value of variables is substituted in turn (`PASSFILE="$DIR/pw"`, `DIR="$BASE/app"`; a `X=$X/a` ends there). Session 38. */
+const MAX_DEPTH = 4
+
 /**
  * A word's variables replaced by their values (each value of each, at most MAX_VALUES words);
- * undefined when one has none. A word of no variable is itself.
+ * undefined when one has none. A word of no variable is itself. Session 38: a value that holds
+ * variables is substituted in turn, MAX_DEPTH deep (a value whose variables have none is left out).
  */
-function substituted(word: string, values: ReadonlyMap<string, readonly string[]>): string[] | undefined {
+function substituted(word: string, values: Values, depth = 0, memo = new Map<string, string[] | undefined>()): string[] | undefined {
   if (word.length > MAX_WORD) return undefined
+  // Each value substituted once a depth (memo): a text of values of many variables stays linear in them.
+  const inTurn = (v: string): string[] => {
+    if (!v.includes('$')) return [v]
+    if (depth >= MAX_DEPTH) return []
+    const key = `${depth}\0${v}`
+    if (!memo.has(key)) memo.set(key, substituted(v, values, depth + 1, memo))
+    return memo.get(key) ?? []
+  }
   let words = ['']
   let last = 0
   for (const m of word.matchAll(VARIABLE)) {
-    const vals = values.get(m.groups?.b ?? m.groups?.n ?? '')
+    const vals = values.get(m.groups?.b ?? m.groups?.n ?? '')?.flatMap(inTurn).slice(0, MAX_VALUES)
     if (vals === undefined || vals.length === 0) return undefined
     const plain = word.slice(last, m.index)
     words = words.flatMap((w) => vals.map((v) => `${w}${plain}${v}`)).slice(0, MAX_VALUES)
@@ -444,21 +514,40 @@ function substituted(word: string, values: ReadonlyMap<string, readonly string[]
 }
 
 /**
- * The folder a script's relative words are certain to be read from: every `cd` of the script goes
- * to the same absolute folder (none to a variable's, `-` or a relative one), and a word after the
- * first one. Undefined when there is no `cd`, or more than one folder (where the script is run
- * from is its caller's: cron's is the user's home, a unit's its WorkingDirectory=, not known here).
+ * Where a script's `cd`s leave its relative words: `first`, where its first `cd` (or `pushd`) is
+ * (Infinity when none: every word is read from its caller's folder, session 38); `folder`, the
+ * folder a word after the first one is certain to be read from, when every `cd` goes to the same
+ * absolute folder (none to a variable's, `-` or a relative one).
  */
-function scriptFolder(lines: string): { folder: string; from: number } | undefined {
+function scriptFolder(lines: string): { first: number; folder?: { folder: string; from: number } } {
+  let first = Number.POSITIVE_INFINITY
   let found: { folder: string; from: number } | undefined
+  let certain = true
   for (const m of lines.matchAll(/(?:^|[;&|({][ \t]*|\b(?:then|do|else)[ \t]+)(?:cd|pushd)(?:[ \t]+(?<d>[^\s;&|)]*))?/gm)) {
+    first = Math.min(first, m.index ?? 0)
+    if (!certain) continue
     const dir = unquoted(m.groups?.d ?? '')
-    if (!dir.startsWith('/') || /[$`*?~]/.test(dir)) return undefined
-    const folder = posix.normalize(dir)
-    if (found !== undefined && found.folder !== folder) return undefined
+    const folder = dir.startsWith('/') && !/[$`*?~]/.test(dir) ? posix.normalize(dir) : undefined
+    if (folder === undefined || (found !== undefined && found.folder !== folder)) {
+      certain = false
+      found = undefined
+      continue
+    }
     found ??= { folder, from: m.index ?? 0 }
   }
-  return found
+  return found === undefined ? { first } : { first, folder: found }
+}
+
+/**
+ * A file followed (followHops): a script or environment file, with the folder it is run from
+ * (session 38): `cwd` a folder (a crontab job's home, `~USER` until the twin's or machine's
+ * /etc/passwd says where, or a unit's WorkingDirectory=), undefined its caller's, null not known
+ * (after a `cd` to a variable's folder). A relative `path` (`./upload.sh`, `. conf/env`) is from
+ * its caller's folder.
+ */
+export interface Follow {
+  readonly path: string
+  readonly cwd?: string | null
 }
 
 /** What a script, an environment file or a crontab says of password files (passwordRefsIn). */
@@ -469,26 +558,38 @@ export interface PasswordRefs {
   readonly words: string[]
   /** Its assignments (`PASSFILE=/etc/x/pw`), for the words of the texts it goes with. */
   readonly assigns: Array<[string, string]>
-  /** What it runs or sources in turn (`. /etc/backup/env`, `/opt/backup/upload.sh`): followed one hop more (session 36). */
-  readonly next: string[]
+  /** Session 38: relative words before any `cd` of it: from the folder it is run from (its caller's: followHops joins them). */
+  readonly relative: string[]
+  /** What it runs or sources in turn (`. /etc/backup/env`, `/opt/backup/upload.sh`): followed one hop more (session 36); session 38: with the folder each is run from. */
+  readonly next: Follow[]
 }
 
 /**
  * Session 36: passwordFileWords of a script, an environment file or a crontab, resolved where the
  * text makes it certain: a variable it sets (`PASSFILE=/etc/x/pw` then `--password-file
  * "$PASSFILE"`, `${DIR}/pw`), a relative path after the one folder it `cd`s to; a word of a
- * variable it does not set is kept for its unit's or crontab's environment (`words`).
+ * variable it does not set is kept for its unit's or crontab's environment (`words`). Session 38:
+ * a relative word before any `cd` is kept for its caller's folder (`relative`); `path`, the
+ * script's own (its `$(dirname "$0")`); `scope`, assignments made before it runs (a crontab's).
  */
-export function passwordRefsIn(text: string): PasswordRefs {
+export function passwordRefsIn(text: string, path?: string, scope?: ReadonlyMap<string, readonly string[]>): PasswordRefs {
   const lines = uncommented(text)
   const matches = passwordFileMatches(lines)
-  const assigns = assignmentsIn(text)
-  const next = sourcedAndRun(lines)
-  if (matches.length === 0) return { paths: [], words: [], assigns, next }
-  const values = valuesOf(assigns)
-  const cd = matches.some((m) => !m.word.startsWith('/') && !m.word.startsWith('$')) ? scriptFolder(lines) : undefined
+  const assigns = assignmentsIn(text, path)
+  const cd = scriptFolder(lines)
+  const next = sourcedAndRun(lines).flatMap(({ path: f, at }): Follow[] => {
+    if (at < cd.first) return [{ path: f }]
+    const folder = cd.folder !== undefined && at > cd.folder.from ? cd.folder.folder : undefined
+    if (!f.startsWith('/')) return folder === undefined ? [] : [{ path: posix.resolve(folder, f), cwd: folder }]
+    return [{ path: f, cwd: folder ?? null }]
+  })
+  if (matches.length === 0) return { paths: [], words: [], assigns, relative: [], next }
+  const own = valuesOf(assigns)
+  // The scope's values, then its own (a view: a crontab's scope is not copied for each of its lines).
+  const values = scope === undefined ? own : { get: (name: string) => (scope.has(name) || own.has(name) ? [...new Set([...(scope.get(name) ?? []), ...(own.get(name) ?? [])])].slice(0, MAX_VALUES) : undefined) }
   const paths: string[] = []
   const words: string[] = []
+  const relative: string[] = []
   for (const { word, at } of matches) {
     const resolvedWords = substituted(word, values)
     if (resolvedWords === undefined) {
@@ -497,17 +598,19 @@ export function passwordRefsIn(text: string): PasswordRefs {
     }
     for (const w of resolvedWords) {
       if (w.startsWith('/')) paths.push(asPattern(w))
-      else if (cd !== undefined && at > cd.from && !/[$%~]/.test(w)) paths.push(asPattern(posix.resolve(cd.folder, w)))
+      else if (/[$%~]/.test(w)) continue
+      else if (at < cd.first) relative.push(w)
+      else if (cd.folder !== undefined && at > cd.folder.from) paths.push(asPattern(posix.resolve(cd.folder.folder, w)))
     }
   }
-  return { paths, words, assigns, next }
+  return { paths, words, assigns, relative, next }
 }
 
 /** A path as a path pattern: normalized, a literal `*` held out as `?`. */
 const asPattern = (path: string) => posix.normalize(path).replace(/\*/g, '?')
 
 /** passwordRefsIn's resolved paths. */
-export const passwordFilesIn = (text: string): string[] => passwordRefsIn(text).paths
+export const passwordFilesIn = (text: string, path?: string): string[] => passwordRefsIn(text, path).paths
 
 /**
  * The words a unit's, a crontab's or a script's text leaves to its environment, resolved over the
@@ -525,17 +628,43 @@ export function resolvedWords(words: readonly string[], assigns: ReadonlyArray<r
 }
 
 /**
+ * A path pattern of a crontab job's home (`~USER/pw`, session 38) as the account's home says
+ * (`homeOf`: the machine's or the twin's /etc/passwd); undefined where the account has none. Any
+ * other pattern is itself.
+ */
+export function atHome(pattern: string, homeOf: (user: string) => string | undefined): string | undefined {
+  if (!pattern.startsWith('~')) return pattern
+  const slash = pattern.indexOf('/')
+  const home = homeOf(slash < 0 ? pattern.slice(1) : pattern.slice(1, slash))
+  if (home === undefined || !home.startsWith('/')) return undefined
+  return asPattern(slash < 0 ? home : `${home}/${pattern.slice(slash + 1)}`)
+}
+
+/** The home of each account of an /etc/passwd text (the first line of a name wins, as getpwnam). */
+export function homesOf(accounts: ReadonlyArray<{ name: string; home: string }>): (user: string) => string | undefined {
+  const homes = new Map<string, string>()
+  for (const a of accounts) if (!homes.has(a.name)) homes.set(a.name, a.home.replace(/\*/g, '?'))
+  return (user) => homes.get(user)
+}
+
+/**
  * The files a script sources (`. FILE`, `source FILE`) or runs by an absolute path in a command's
  * place (a line's start, after `;`, `&&`, `|`, `then`, `do`, `exec`, `sh`…), followable ones: the
- * second hop (session 36), its own password files and variables read in turn.
+ * second hop (session 36), its own password files and variables read in turn. Session 38: a
+ * relative one too (`./upload.sh`, `../lib/env`, `. conf/env`): from the folder it is run from.
  */
-function sourcedAndRun(lines: string): string[] {
-  const out: string[] = []
+function sourcedAndRun(lines: string): Array<{ path: string; at: number }> {
+  const out: Array<{ path: string; at: number }> = []
   for (const m of lines.matchAll(/(?:^[ \t]*|[;&|(`][ \t]*|\b(?:then|do|else|exec|sudo|nohup|nice|time|sh|bash|dash|ksh|zsh|source)[ \t]+|(?:^|[\s;&|(])\.[ \t]+)["']?(?<f>\/[^\s"';|&()<>`$]+)/gm)) {
     const f = m.groups?.f
-    if (f !== undefined && followable(posix.normalize(f)) && !/[*?]/.test(f)) out.push(posix.normalize(f))
+    if (f !== undefined && followable(posix.normalize(f)) && !/[*?]/.test(f)) out.push({ path: posix.normalize(f), at: m.index ?? 0 })
   }
-  return out
+  // Relative ones in a command's place: `./upload.sh`, `sh ../run`, `. conf/env`, `source ./env` (a bare `. env` is looked for in PATH).
+  for (const m of lines.matchAll(/(?:^|[;&|(]|\b(?:then|do|else))[ \t]*(?:(?:exec|sudo|nohup|nice|time|sh|bash|dash|ksh|zsh)[ \t]+["']?(?<r>\.\.?\/[^\s"';|&()<>`$]+)|(?:source|\.)[ \t]+["']?(?<s>(?:\.\.?\/)?[\w.-]+\/[^\s"';|&()<>`$]+)|["']?(?<x>\.\.?\/[^\s"';|&()<>`$]+))/gm)) {
+    const f = m.groups?.r ?? m.groups?.s ?? m.groups?.x
+    if (f !== undefined && !/[*?#]/.test(f)) out.push({ path: f, at: m.index ?? 0 })
+  }
+  return out.sort((a, b) => a.at - b.at)
 }
 
 /**
@@ -555,6 +684,89 @@ function crontabScripts(text: string): string[] {
       const f = m.groups?.f
       if (f !== undefined && followable(posix.normalize(f)) && !/[*?]/.test(f)) out.push(posix.normalize(f))
     }
+  }
+  return out
+}
+
+/** A text without its trailing blanks (spaces, tabs), by a scan back: `[ \t]*$` tries every blank of a run (quadratic in a long one). */
+function withoutTrailingBlanks(text: string): string {
+  let end = text.length
+  while (end > 0 && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--
+  return text.slice(0, end)
+}
+
+/** A crontab: the system's, its drop-ins, a user's. */
+const isCrontab = (config: string) => config === CRONTAB || CRONTAB_FOLDERS.some((folder) => inFolder(folder, config))
+
+/** run-parts' folders: cron runs them `cd / && run-parts …` (anacron from its unit's `/`). */
+const RUN_PARTS = ['/etc/cron.hourly', '/etc/cron.daily', '/etc/cron.weekly', '/etc/cron.monthly']
+
+/** passwordRefsIn of a script (or environment file) the password-file rule reads: a run-parts script's relative words from `/`. */
+function scriptRefs(config: string, text: string): PasswordRefs {
+  const refs = passwordRefsIn(text, config)
+  if (!RUN_PARTS.some((folder) => inFolder(folder, config))) return refs
+  return { ...refs, paths: [...refs.paths, ...refs.relative.map((w) => asPattern(posix.resolve('/', w)))], next: refs.next.map((n) => (n.path.startsWith('/') ? { path: n.path, cwd: n.cwd === undefined ? '/' : n.cwd } : { path: posix.resolve('/', n.path), cwd: '/' })) }
+}
+
+/** A crontab's own (/etc/crontab, /etc/cron.d/*: a user field on each line), not a user's (/var/spool/cron/crontabs/USER). */
+const isSystemCrontab = (config: string) => config === CRONTAB || inFolder('/etc/cron.d', config)
+
+/**
+ * What a crontab says of password files (session 38), a job line at a time: cron runs each job's
+ * command with `sh -c` from the job's home (its HOME= line before, else its user's home, `~USER`
+ * until an /etc/passwd says), so a relative word before any `cd` of the line is from there; its
+ * variable lines (`NAME=VALUE`, `NAME = "VALUE"`) are set for every line after them. Its scripts
+ * are followed from that folder too.
+ */
+type CrontabRefs = { paths: string[]; words: string[]; assigns: Array<[string, string]>; follows: Follow[] }
+/** The last crontab's (its rule's named, follows and environment read the same text in turn). */
+let lastCrontab: { config: string; text: string; refs: CrontabRefs } | undefined
+
+function crontabRefs(config: string, text: string): CrontabRefs {
+  if (lastCrontab?.config === config && lastCrontab.text === text) return lastCrontab.refs
+  const refs = crontabRefsOf(config, text)
+  lastCrontab = { config, text, refs }
+  return refs
+}
+
+function crontabRefsOf(config: string, text: string): CrontabRefs {
+  const system = isSystemCrontab(config)
+  const scope = new Map<string, string[]>()
+  const owner = system ? undefined : posix.basename(config)
+  const out = { paths: [] as string[], words: [] as string[], assigns: [] as Array<[string, string]>, follows: [] as Follow[] }
+  let home: string | undefined
+  for (const line of text.split(/\r?\n/)) {
+    if (/^\s*(?:#|$)/.test(line)) continue
+    const variable = /^[ \t]*(?<n>[A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(?<v>.*)$/.exec(line)?.groups
+    if (variable !== undefined) {
+      const value = unquoted(withoutTrailingBlanks(variable.v ?? ''))
+      if (variable.n === 'HOME') home = value.startsWith('/') && !/[$`]/.test(value) ? posix.normalize(value) : undefined
+      if (value !== '' && variable.n !== undefined) {
+        out.assigns.push([variable.n, value])
+        valuesOf([[variable.n, value]], scope)
+      }
+      // A variable a job's program reads (`RESTIC_PASSWORD_FILE=/etc/restic/pw`).
+      const refs = passwordRefsIn(line, undefined, scope)
+      out.paths.push(...refs.paths)
+      out.words.push(...refs.words)
+      continue
+    }
+    const job = (system ? /^[ \t]*(?:@[a-z]+|\S+[ \t]+\S+[ \t]+\S+[ \t]+\S+[ \t]+\S+)[ \t]+(?<u>\S+)[ \t]+(?<c>.*)$/ : /^[ \t]*(?:@[a-z]+|\S+[ \t]+\S+[ \t]+\S+[ \t]+\S+[ \t]+\S+)[ \t]+(?<c>.*)$/).exec(line)?.groups
+    const user = owner ?? job?.u
+    if (job?.c === undefined || user === undefined) continue
+    // cron's `%` ends the command (what follows is its input).
+    const command = job.c.replace(/(?<!\\)%[^\n]*/, '')
+    const cwd = home ?? `~${user}`
+    const from = (w: string) => (cwd.startsWith('/') ? posix.resolve(cwd, w) : `${cwd}/${w}`)
+    const refs = passwordRefsIn(command, undefined, scope)
+    out.paths.push(...refs.paths, ...refs.relative.map((w) => asPattern(from(w))))
+    out.words.push(...refs.words)
+    out.assigns.push(...refs.assigns)
+    for (const path of crontabScripts(command)) {
+      const n = refs.next.find((f) => f.path === path)
+      out.follows.push({ path, cwd: n === undefined || n.cwd === undefined ? cwd : n.cwd })
+    }
+    for (const n of refs.next) if (!n.path.startsWith('/')) out.follows.push({ path: from(n.path), cwd })
   }
   return out
 }
@@ -667,6 +879,7 @@ export const NAMING_RULES: readonly NamingRule[] = [
     },
     environment: (config, text) => ({ words: unitPasswordWords(config, text).words, assigns: unitAssignments(text) }),
     // Its environment files and the scripts its Exec lines run (`ExecStart=/opt/backup/run.sh`, `/bin/sh /etc/restic/run`).
+    // Session 38: each run from the unit's folder (unitCwd), for the relative words it holds.
     follows: (config, text) => {
       const out: string[] = []
       for (const m of text.matchAll(/^[ \t]*EnvironmentFile[ \t]*=[ \t]*(?<f>[^\r\n]*?)[ \t]*\r?$/gm)) {
@@ -675,7 +888,8 @@ export const NAMING_RULES: readonly NamingRule[] = [
       for (const m of text.matchAll(/^[ \t]*Exec[A-Za-z]*[ \t]*=(?<c>[^\r\n]*)/gm)) {
         for (const w of (m.groups?.c ?? '').matchAll(/(?:^|[\s"'=])[-@:+!|]*(?<f>[/%][^\s"';|&()<>`]+)/g)) out.push(...unitPaths(config, w.groups?.f ?? ''))
       }
-      return out.filter(followable)
+      const cwd = out.some(followable) ? unitCwd(config, text) : null
+      return out.filter(followable).map((path) => ({ path, cwd }))
     },
   },
   {
@@ -767,13 +981,15 @@ export const NAMING_RULES: readonly NamingRule[] = [
     // Session 35: the crontabs (/etc/crontab, /etc/cron.d, the users') and the administrator's
     // scripts (run-parts' /etc/cron.*ly, /usr/local/bin and sbin): the password files their lines
     // point at (passwordFilesIn); a crontab's scripts are followed too (crontabScripts).
+    // Session 38: a crontab a job line at a time (crontabRefs: its job's home); /etc/default's files (the environment of
+    // the packages' units and init scripts: `KRB5_KTNAME=…`); run-parts' scripts run from `/` (cron's `cd / && run-parts`).
     rule: PASSWORD_FILE_RULE,
-    isConfig: (path) => path === CRONTAB || MAIL_CONFIGS.includes(path) || isHomeMailConfig(path) || [...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS].some((folder) => inFolder(folder, path)),
-    named: (_config, text) => passwordFilesIn(text),
+    isConfig: (path) => path === CRONTAB || MAIL_CONFIGS.includes(path) || isHomeMailConfig(path) || [...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS, DEFAULTS].some((folder) => inFolder(folder, path)),
+    named: (config, text) => (isCrontab(config) ? crontabRefs(config, text).paths : scriptRefs(config, text).paths),
     // A crontab's scripts; a script's sourced files and the scripts it runs (session 36).
-    follows: (config, text) => (config === CRONTAB || CRONTAB_FOLDERS.some((folder) => inFolder(folder, config)) ? crontabScripts(text) : passwordRefsIn(text).next),
-    environment: (_config, text) => {
-      const refs = passwordRefsIn(text)
+    follows: (config, text) => (isCrontab(config) ? crontabRefs(config, text).follows : scriptRefs(config, text).next),
+    environment: (config, text) => {
+      const refs = isCrontab(config) ? crontabRefs(config, text) : passwordRefsIn(text, config)
       return { words: refs.words, assigns: refs.assigns }
     },
     maxBytes: MAX_FOLLOWED_BYTES,
@@ -789,7 +1005,7 @@ export const namingRuleOf = (path: string): NamingRule | undefined => NAMING_RUL
  * and a push's look at the twin (twinNamedCredentialFiles in secrets.ts).
  */
 export const NAMING_CONFIG_PLACES = {
-  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, SYSTEMD_USER, STUNNEL, ...KUBERNETES, ...NTP_FOLDERS, ...ZABBIX_FOLDERS, ...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS],
+  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, SYSTEMD_USER, STUNNEL, ...KUBERNETES, ...NTP_FOLDERS, ...ZABBIX_FOLDERS, ...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS, DEFAULTS],
   /** Under each user's home (the selected users' on the machine, every account's of the twin's /etc/passwd). */
   homeFolders: [HOME_UNITS],
   /** Files under each home, likewise (session 36: the mail clients' configs). */
@@ -965,9 +1181,9 @@ export async function namedCredentialFiles(host: Pick<HostPort, 'readTextIfExist
   const startedAt = Date.now()
   const configs = await machineConfigs(host, startedAt, homes, cache)
   if (configs.length === 0) return []
-  const read = async (): Promise<{ named: string[]; follows: string[]; words: string[]; assigns: Array<[string, string]> }> => {
+  const read = async (): Promise<{ named: string[]; follows: Follow[]; words: string[]; assigns: Array<[string, string]> }> => {
     const paths = new Set<string>()
-    const follows = new Set<string>()
+    const follows = new Map<string, Follow>()
     const words = new Set<string>()
     const assigns: Array<[string, string]> = []
     for (const { path, read: at } of configs) {
@@ -975,26 +1191,30 @@ export async function namedCredentialFiles(host: Pick<HostPort, 'readTextIfExist
       if (text === undefined) continue
       const rule = namingRuleOf(path)
       for (const p of rule?.named(path, text) ?? []) paths.add(p)
-      for (const p of rule?.follows?.(path, text) ?? []) follows.add(p)
+      for (const f of rule?.follows?.(path, text) ?? []) follows.set(`${f.path}\0${f.cwd ?? ''}\0${f.cwd === null ? 'x' : ''}`, f)
       const env = rule?.environment?.(path, text)
       for (const w of env?.words ?? []) words.add(w)
       assigns.push(...(env?.assigns ?? []))
     }
-    return { named: [...paths], follows: [...follows], words: [...words], assigns }
+    return { named: [...paths], follows: [...follows.values()], words: [...words], assigns }
   }
   // Keyed by the rules' version: a config whose stat data did not move names more under newer rules (session 30: EnvironmentFile=).
   const found = cache === undefined ? await read() : await cachedByFileStats(cache, `named-credential-files-v${SECRET_RULES_VERSION}`, configs, startedAt, read)
   const look = machineLooks(host)
   const names = machineNames(host)
-  const followed = await followedPasswordFiles(host, (pattern) => wildPaths(look, names, pattern), found.follows, startedAt, cache)
+  // A crontab job's home (`~USER`, session 38) as the machine's /etc/passwd says, read when a pattern has one.
+  const passwdText = [...found.named, ...found.follows.map((f) => f.cwd ?? '')].some((p) => p.startsWith('~')) ? await host.readTextIfExists('/etc/passwd').catch(() => undefined) : undefined
+  let accounts: ((user: string) => string | undefined) | undefined
+  const homeOf = (user: string) => (accounts ??= homesOf(parsePasswd(passwdText ?? '')))(user)
+  const followed = await followedPasswordFiles(host, (pattern) => wildPaths(look, names, pattern), found.follows, startedAt, homeOf, cache)
   const words = resolvedWords([...found.words, ...followed.words], [...found.assigns, ...followed.assigns])
-  const named = [...new Set([...found.named, ...followed.paths, ...words])]
+  const named = [...new Set([...found.named, ...followed.paths, ...words].flatMap((p) => atHome(p, homeOf) ?? []))]
   const linked = await namedThroughLinks(look, named, names)
   return linked.length === 0 ? named : [...new Set([...named, ...linked])]
 }
 
-/** The hops followed from a config (session 36: a unit's script, then what that script sources or runs). */
-export const MAX_HOPS = 2
+/** The hops followed from a config (session 36: a unit's script, then what that script sources or runs; session 38: a third, what that sources). */
+export const MAX_HOPS = 3
 
 /** What the followed files say (followedPasswordFiles, followHops). */
 export interface Followed {
@@ -1007,30 +1227,46 @@ export interface Followed {
  * The files the configs' rules follow, MAX_HOPS deep (session 36: the scripts and environment
  * files a unit's or crontab's script sources or runs): each hop's paths (a wildcard taken to the
  * paths it matches, `expand`), every file once, at most MAX_FOLLOWED of them in all; `readRefs`
- * reads a hop's files (undefined for one not read) and gives each one's passwordRefsIn. One walk for
- * the machine (followedPasswordFiles) and a pushed twin (secrets.ts).
+ * reads a hop's files (none for one not read) and gives each one's passwordRefsIn. One walk for
+ * the machine (followedPasswordFiles) and a pushed twin (secrets.ts). Session 38: each file with
+ * the folder it is run from (Follow's `cwd`, a `~USER` one taken to the home `homeOf` says), where
+ * its relative words and the relative files it runs are; a file followed from two folders is read
+ * once and counted once.
  */
-export async function followHops(starts: readonly string[], expand: (pattern: string) => Promise<string[]>, readRefs: (paths: string[], hop: number) => Promise<PasswordRefs[]>): Promise<Followed> {
+export async function followHops(starts: readonly Follow[], expand: (pattern: string) => Promise<string[]>, readRefs: (paths: string[], hop: number) => Promise<Array<readonly [string, PasswordRefs]>>, homeOf: (user: string) => string | undefined = () => undefined): Promise<Followed> {
   const out: Followed = { paths: [], words: [], assigns: [] }
   const seen = new Set<string>()
-  let hop: readonly string[] = starts
+  const read = new Set<string>()
+  const folder = (cwd: string | null | undefined): string | undefined => (typeof cwd !== 'string' ? undefined : atHome(cwd, homeOf))
+  let hop: readonly Follow[] = starts
   for (let n = 1; n <= MAX_HOPS && hop.length > 0; n++) {
-    const paths: string[] = []
-    for (const pattern of hop) {
-      if (seen.size >= MAX_FOLLOWED) break
-      for (const path of /[*?]/.test(pattern) ? await expand(pattern) : [pattern]) {
-        if (seen.has(path) || seen.size >= MAX_FOLLOWED || !followable(path) || /[*?]/.test(path)) continue
-        seen.add(path)
-        paths.push(path)
+    const entries: Array<{ path: string; cwd: string | undefined }> = []
+    for (const start of hop) {
+      if (read.size >= MAX_FOLLOWED) break
+      const cwd = folder(start.cwd)
+      const at = start.path.startsWith('~') ? atHome(start.path, homeOf) : start.path.startsWith('/') ? start.path : cwd === undefined ? undefined : posix.resolve(cwd, start.path)
+      if (at === undefined) continue
+      for (const path of /[*?]/.test(at) ? await expand(at) : [posix.normalize(at)]) {
+        const key = `${path}\0${cwd ?? ''}`
+        if (seen.has(key) || (!read.has(path) && read.size >= MAX_FOLLOWED) || !followable(path) || /[*?]/.test(path)) continue
+        seen.add(key)
+        read.add(path)
+        entries.push({ path, cwd })
       }
     }
-    const refs = paths.length === 0 ? [] : await readRefs(paths, n)
-    for (const r of refs) {
+    const paths = [...new Set(entries.map((e) => e.path))]
+    const refs = new Map(paths.length === 0 ? [] : await readRefs(paths, n))
+    const next: Follow[] = []
+    for (const { path, cwd } of entries) {
+      const r = refs.get(path)
+      if (r === undefined) continue
       out.paths.push(...r.paths)
+      if (cwd !== undefined) out.paths.push(...r.relative.map((w) => asPattern(posix.resolve(cwd, w))))
       out.words.push(...r.words)
       out.assigns.push(...r.assigns)
+      for (const f of r.next) next.push(f.cwd === undefined ? { path: f.path, cwd: cwd ?? null } : f)
     }
-    hop = [...new Set(refs.flatMap((r) => r.next))]
+    hop = next
   }
   return out
 }
@@ -1042,19 +1278,24 @@ export async function followHops(starts: readonly string[], expand: (pattern: st
  * followed), at most MAX_FOLLOWED in all, each at most MAX_FOLLOWED_BYTES; a hop's files not read
  * again while their stat data stays (cachedByFileStats).
  */
-async function followedPasswordFiles(host: Pick<HostPort, 'readTextIfExists' | 'lstat'>, expand: (pattern: string) => Promise<string[]>, follows: readonly string[], startedAt: number, cache?: ProviderCache): Promise<Followed> {
-  return followHops(follows, expand, async (paths, hop) => {
-    const files: MachineConfig[] = []
-    for (const path of paths) {
-      const stat = await host.lstat(path).catch(() => undefined)
-      if (stat?.type === 'file' && stat.size <= MAX_FOLLOWED_BYTES) files.push({ path, stat })
-    }
-    if (files.length === 0) return []
-    const read = async (): Promise<PasswordRefs[]> => {
-      const refs: PasswordRefs[] = []
-      for (const { path } of files) refs.push(passwordRefsIn((await host.readTextIfExists(path).catch(() => undefined)) ?? ''))
-      return refs
-    }
-    return cache === undefined ? read() : cachedByFileStats(cache, `password-files-v${SECRET_RULES_VERSION}:${hop}`, files, startedAt, read)
-  })
+async function followedPasswordFiles(host: Pick<HostPort, 'readTextIfExists' | 'lstat'>, expand: (pattern: string) => Promise<string[]>, follows: readonly Follow[], startedAt: number, homeOf: (user: string) => string | undefined, cache?: ProviderCache): Promise<Followed> {
+  return followHops(
+    follows,
+    expand,
+    async (paths, hop) => {
+      const files: MachineConfig[] = []
+      for (const path of paths) {
+        const stat = await host.lstat(path).catch(() => undefined)
+        if (stat?.type === 'file' && stat.size <= MAX_FOLLOWED_BYTES) files.push({ path, stat })
+      }
+      if (files.length === 0) return []
+      const read = async (): Promise<Array<[string, PasswordRefs]>> => {
+        const refs: Array<[string, PasswordRefs]> = []
+        for (const { path } of files) refs.push([path, passwordRefsIn((await host.readTextIfExists(path).catch(() => undefined)) ?? '', path)])
+        return refs
+      }
+      return cache === undefined ? read() : cachedByFileStats(cache, `password-files-v${SECRET_RULES_VERSION}:${hop}`, files, startedAt, read)
+    },
+    homeOf,
+  )
 }

@@ -3,7 +3,7 @@ import { posix } from 'node:path'
 import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, PathPatterns, type HostPort, type ProviderCache, type SecretPath, type TwinReader } from '@twinsync/sdk'
 import { partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH } from './state.js'
-import { FOLLOWED_LIMITS, followHops, homeConfigFiles, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordRefsIn, PASSWORD_FILE_RULE, resolvedWords, wildPaths, type LinkLook, type PasswordRefs } from './named-credentials.js'
+import { atHome, FOLLOWED_LIMITS, followHops, homesOf, homeConfigFiles, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordRefsIn, PASSWORD_FILE_RULE, resolvedWords, wildPaths, type Follow, type LinkLook, type PasswordRefs } from './named-credentials.js'
 import { parsePasswd } from './accounts.js'
 
 /**
@@ -502,10 +502,13 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
   configs.push(...paths.filter((p) => namingRuleOf(machinePathOf(p) ?? '') !== undefined).map((p) => ({ twinPath: p, config: machinePathOf(p) as string })))
   const byRule = new Map<string, Set<string>>()
   const seen = new Set<string>()
-  const follows = new Set<string>()
+  const follows = new Map<string, Follow>()
   const words = new Set<string>()
   const assigns: Array<[string, string]> = []
-  const add = async (rule: string, named: readonly string[]) => {
+  // A crontab job's home (`~USER`, session 38) as the twin's /etc/passwd says.
+  const homeOf = homesOf(passwd === undefined ? [] : memoized('passwd-accounts', passwd, parsePasswd))
+  const add = async (rule: string, patterns: readonly string[]) => {
+    const named = patterns.flatMap((p) => atHome(p, homeOf) ?? [])
     if (named.length === 0) return
     const set = byRule.get(rule) ?? new Set<string>()
     // A named file that is a link, or below a folder link, in the twin: where it leads is named too (session 33), a wildcard's paths too (session 34).
@@ -519,7 +522,7 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
     if (rule === undefined) continue
     const text = await twin.readText(twinPath).catch(() => undefined)
     const named = memoParse(`named\0${config}`, text, (t) => (t === undefined ? [] : rule.named(config, t)))
-    if (rule.follows !== undefined) for (const p of memoParse(`follows\0${config}`, text, (t) => (t === undefined ? [] : (rule.follows?.(config, t) ?? [])))) follows.add(p)
+    if (rule.follows !== undefined && text !== undefined) for (const f of memoized(`follows\0${config}`, text, (t) => rule.follows?.(config, t) ?? [])) follows.set(`${f.path}\0${f.cwd ?? ''}\0${f.cwd === null ? 'x' : ''}`, f)
     if (rule.environment !== undefined && text !== undefined) {
       const env = memoized(`environment\0${config}`, text, (t) => rule.environment?.(config, t) ?? { words: [], assigns: [] })
       for (const w of env.words) words.add(w)
@@ -529,14 +532,19 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
   }
   // The files the configs follow (session 35: a unit's environment file, a crontab's script; session 36: what those source or
   // run, a second hop), as the twin holds them: the password files they point at, and the variables they set for the words left.
-  const followed = await followHops([...follows], (pattern) => wildPaths(look, links.names, pattern), async (paths) => {
-    const refs: PasswordRefs[] = []
-    for (const path of paths) {
-      const text = await twin.readText(`filesystem${path}`).catch(() => undefined)
-      if (text !== undefined && text.length <= FOLLOWED_LIMITS.bytes) refs.push(memoized(`password-refs\0${path}`, text, passwordRefsIn))
-    }
-    return refs
-  })
+  const followed = await followHops(
+    [...follows.values()],
+    (pattern) => wildPaths(look, links.names, pattern),
+    async (paths) => {
+      const refs: Array<[string, PasswordRefs]> = []
+      for (const path of paths) {
+        const text = await twin.readText(`filesystem${path}`).catch(() => undefined)
+        if (text !== undefined && text.length <= FOLLOWED_LIMITS.bytes) refs.push([path, memoized(`password-refs\0${path}`, text, (t) => passwordRefsIn(t, path))])
+      }
+      return refs
+    },
+    homeOf,
+  )
   await add(PASSWORD_FILE_RULE, [...new Set([...followed.paths, ...resolvedWords([...words, ...followed.words], [...assigns, ...followed.assigns])])])
   return [...byRule].map(([rule, paths]) => ({ rule, paths: [...paths] }))
 }

@@ -902,3 +902,108 @@ describe("mail clients' password files, fetchmail's run control file, NTP key fi
     assert.deepEqual(found.map((f) => f.path).sort(), named.map((p) => `filesystem${p}`))
   })
 })
+
+/**
+ * Session 38: what session 37 left. A relative word of a crontab line with no `cd` (cron runs a
+ * job from its home: its HOME= line's, else its user's from /etc/passwd), of a script a crontab
+ * or a unit runs (from the job's home, the unit's WorkingDirectory=); a computed variable (a
+ * crontab line's own `F=…; … "$F"`, `PASSFILE="$BASE/pw"`, the script's own folder
+ * `$(cd "$(dirname "$0")" && pwd)`); a third hop (a script sources a file that sources the one
+ * naming the password file); Kerberos keytabs `KRB5_KTNAME=` / `KRB5_CLIENT_KTNAME=` of any name
+ * (a unit's Environment=, /etc/default's files, a crontab's variable line). Each mirrored before.
+ */
+describe('password files from a job\'s home and a unit\'s folder, computed variables, a third hop, keytabs (session 38)', () => {
+  const files: Array<[string, string]> = [
+    ['/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nbob:x:1000:1000::/home/bob:/bin/bash\nsvc:x:998:998::/srv/svc:/usr/sbin/nologin\n'],
+    ['/etc/group', 'root:x:0:\nbob:x:1000:\nsvc:x:998:\n'],
+    ['/var/lib/dpkg/status', ''],
+    ['/var/lib/dpkg/diversions', ''],
+    // Relative words: a system crontab's job of svc (its home), a user's crontab (bob's home), a HOME= line and the script it runs relatively.
+    ['/etc/cron.d/offsite', 'MAILTO=""\n0 2 * * * svc restic -r /srv/restic --password-file .restic-pw backup /srv/data\n'],
+    ['/var/spool/cron/crontabs/bob', '15 4 * * * rsync -a --password-file=rsync.pw /home/bob/ nas::bob\n'],
+    ['/etc/crontab', 'SHELL=/bin/sh\nHOME=/opt/app\n30 1 * * * root ./nightly.sh\n'],
+    ['/opt/app/nightly.sh', '#!/bin/sh\nrestic --password-file conf/repo.pw check\n'],
+    // A crontab line's own variable; a script's variable of variables; the script's own folder.
+    ['/etc/cron.d/db', '0 1 * * * root F=/etc/db/dump.pw; restic --password-file "$F" backup /var/backups\n'],
+    ['/usr/local/sbin/dump', '#!/bin/sh\nBASE=/etc/dump\nPASSFILE="$BASE/repo.pw"\nrestic --password-file "$PASSFILE" backup /srv\nHERE=$(cd "$(dirname "$0")" && pwd)\ngpg --batch --passphrase-file "$HERE/gpg.pass" -c /srv/x\n'],
+    // A third hop.
+    ['/etc/cron.d/three', '0 5 * * * root /opt/three/run.sh\n'],
+    ['/opt/three/run.sh', '#!/bin/sh\n. /opt/three/lib.sh\nrestic backup /srv\n'],
+    ['/opt/three/lib.sh', 'set -e\n. /opt/three/env\n'],
+    ['/opt/three/env', 'export RESTIC_PASSWORD_FILE=/opt/three/repo.key\n'],
+    // A unit's script: its relative word from the unit's WorkingDirectory=.
+    ['/etc/systemd/system/rel.service', '[Service]\nWorkingDirectory=/srv/rel\nExecStart=/opt/rel/run.sh\n'],
+    ['/opt/rel/run.sh', '#!/bin/sh\nrsync -a --password-file=rsync.secret /srv/rel/ nas::rel\n'],
+    // Keytabs of any name.
+    ['/etc/systemd/system/web.service', '[Service]\nEnvironment=KRB5_KTNAME=FILE:/etc/web/http.kt\nExecStart=/usr/sbin/web\n'],
+    ['/etc/default/gssproxy', '# KRB5_KTNAME=/etc/gss/old\nKRB5_KTNAME=/etc/gss/nfs.service-key\n'],
+    ['/etc/cron.d/kinit', 'KRB5_CLIENT_KTNAME = /etc/krb/client.kt\n*/30 * * * * root kinit -k host/web01\n'],
+    // A system unit's %u is root (the manager's user, whatever User= says); %d its credentials folder.
+    ['/etc/systemd/system/app.service', '[Service]\nUser=app\nEnvironmentFile=/etc/app/%u.env\nLoadCredential=db:/etc/app/db.pw\nExecStart=/usr/bin/app --password-file %d/db\n'],
+  ]
+  const named = [
+    '/etc/app/db.pw',
+    '/etc/app/db.pw/**',
+    '/etc/app/root.env',
+    '/etc/db/dump.pw',
+    '/etc/dump/repo.pw',
+    '/etc/gss/nfs.service-key',
+    '/etc/krb/client.kt',
+    '/etc/web/http.kt',
+    '/home/bob/rsync.pw',
+    '/opt/app/conf/repo.pw',
+    '/opt/three/repo.key',
+    '/run/credentials/app.service/db',
+    '/srv/rel/rsync.secret',
+    '/srv/svc/.restic-pw',
+    '/usr/local/sbin/gpg.pass',
+  ]
+  const secrets: Array<[string, string]> = named.filter((p) => !p.endsWith('/**') && !p.startsWith('/run/')).map((p) => [p, `${fakeChars(`s38-nc-${p}`, 8).toLowerCase()} ${fakeChars(`s38-nc2-${p}`, 9).toLowerCase()}\n`])
+  const machine = () => {
+    const root = new TargetRoot()
+    for (const [path, text] of files) root.file(path, text, { mode: path.startsWith('/usr/local/') || path.endsWith('.sh') ? 0o755 : 0o644 })
+    for (const [path, text] of secrets) root.file(path, text, { mode: 0o644 })
+    // Beside them, what nothing names: the same names elsewhere.
+    return root.file('/root/.restic-pw', 'not named\n', { mode: 0o644 }).file('/opt/app/repo.pw', 'not named\n', { mode: 0o644 }).file('/etc/app/app.env', 'LOG_LEVEL=info\n', { mode: 0o644 })
+  }
+
+  it('names what a job\'s home, a unit\'s folder, computed variables, a third hop and KRB5_KTNAME lead to', async () => {
+    const root = machine()
+    try {
+      const cache = new MemoryCache()
+      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host, cache)).sort(), named)
+      // From the cache; then the account's home moves (/etc/passwd alone changes).
+      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host, cache)).sort(), named)
+      root.file('/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nbob:x:1000:1000::/home/bob:/bin/bash\nsvc:x:998:998::/var/lib/svc:/usr/sbin/nologin\n')
+      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host, cache)).sort(), [...named.filter((p) => p !== '/srv/svc/.restic-pw'), '/var/lib/svc/.restic-pw'].sort())
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('the files provider holds each one out, world-readable, of no shape the detector knows; the crontabs, scripts and units are mirrored', async () => {
+    const root = machine()
+    try {
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/opt', '/srv', '/home', '/root', '/usr/local', '/var/spool/cron'] }, cache: new MemoryCache() })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      for (const [path] of secrets) assert.equal(entry(path)?.secret, true, path)
+      for (const path of ['/etc/cron.d/offsite', '/opt/app/nightly.sh', '/usr/local/sbin/dump', '/opt/three/lib.sh', '/opt/three/env', '/opt/rel/run.sh', '/etc/default/gssproxy', '/root/.restic-pw', '/opt/app/repo.pw', '/etc/app/app.env']) assert.equal(entry(path)?.content, 'mirrored', path)
+      for (const d of documents) for (const [path, text] of secrets) assert.ok(!String(d.content).includes(text.trim()), `${d.path} holds ${path}'s`)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('a pushed twin names the same files from its own copies and its own /etc/passwd (never the machine)', async () => {
+    const twinOnly = () => ({
+      ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
+      host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
+    })
+    const twin = new MemoryTwin(files.map(([path, content]) => ({ path: `filesystem${path}`, content })))
+    const asked = [...secrets.map(([path]) => `filesystem${path}`), 'filesystem/root/.restic-pw', 'filesystem/opt/app/repo.pw', 'filesystem/etc/app/app.env']
+    const found = await new FilesProvider().secretPaths({ paths: asked, twin, ctx: twinOnly() })
+    assert.deepEqual(found.map((f) => f.path).sort(), secrets.map(([path]) => `filesystem${path}`).sort())
+  })
+})
