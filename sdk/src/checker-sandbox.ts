@@ -85,14 +85,31 @@ const DROPPED_CAPABILITIES = [
 
 /**
  * The script run in the new namespaces: $1 the target root, $2 an empty scratch folder, $3 how
- * many mounts of the target follow (source, inside path, kind each), then the mounts of the
- * namespace to make read-only (as a table for mount -a, then how many follow, then each), then
- * the machine's interfaces as an ip batch, then the program and its arguments.
+ * many mounts of the target follow (source, inside path, kind each), then the machine's
+ * interfaces as an ip batch, then the program and its arguments. The mounts to make read-only
+ * it reads itself, inside the namespace.
  */
 const SCRIPT = String.raw`
 fail() { printf '${SANDBOX_FAILED}%s\n' "$*" >&2; exit ${SANDBOX_EXIT}; }
 R=$1 S=$2; shift 2
 mount --make-rprivate / || fail "cannot make the mounts private"
+# The mounts to make read-only: this namespace's own, read now that nothing propagates into it
+# (unshare made its mounts private; so did the line above), before the sandbox mounts anything of
+# its own. Before session 38 the list was TwinSync's mountinfo, read before the namespace was made:
+# a mount made in between (a container, an automount, a person) stayed writable inside.
+# As a table for one mount -a (speed: making the 20 mounts of this machine read-only one mount(8)
+# at a time was about half of a sandboxed check, a median 551 ms against 259 ms for true under a
+# load of 15 on 2 cores), each remount,bind,ro: mountinfo escapes a mount point's space, tab,
+# newline and backslash in octal, as fstab wants them. mount -a skips / (the script remounts it by
+# itself), and with no word and exit 0 an entry whose source and target match a mount already
+# there: with "none" as the source, every mount whose source is "none" (tracefs) stayed writable
+# (session 26's CI); no mount of a machine is named twinsync-remount-ro. What lies under /proc is
+# hidden by the sandbox's own proc (unshare --mount-proc).
+T=
+{ while read -r _ _ _ _ at _; do
+  case $at in /|/proc/*) ;; *) T="$T
+twinsync-remount-ro $at none remount,bind,ro 0 0" ;; esac
+done; } </proc/self/mountinfo || fail "cannot read the namespace's mounts"
 mount -t tmpfs -o mode=0700,size=512m twinsync-check "$S" || fail "cannot mount a tmpfs"
 mkdir "$S/m" "$S/u" "$S/w" || fail "cannot make the scratch folders"
 mount -t overlay -o "nodev,lowerdir=$R,upperdir=$S/u,workdir=$S/w" twinsync-check "$S/m" || fail "cannot overlay $R"
@@ -111,18 +128,18 @@ while [ "$n" -gt 0 ]; do
   esac
 done
 # Every other mount read-only: / first (mount -a never takes /), then the rest in one mount(8)
-# from a table (speed: see readOnlyTable); one by one if that fails, as a failure there is told
-# apart from a mount point gone meanwhile: its path gone, or no mount point any more (its folder
-# is then part of a mount made read-only here). The list was read before the namespace was made;
-# a container, an automount or a test bed unmounting in between made every check fail (session
-# 37, a suite run as three groups: "cannot make /tmp/twinsync-bed-.../root read-only").
+# from the table read above; one by one if that fails, a failure told
+# apart from a mount point no path reaches: hidden under a later mount (its path gone, or no
+# mount point there), its folder then part of a mount made read-only here.
 mount -o remount,bind,ro / || fail "cannot make / read-only"
-printf '%s' "$1" >"$S/ro.fstab" || fail "cannot write the read-only table"; shift
-n=$1; shift
-if mount -a -T "$S/ro.fstab" >/dev/null 2>&1; then shift "$n"; n=0; fi
-while [ "$n" -gt 0 ]; do
-  mount -o remount,bind,ro "$1" 2>/dev/null || [ ! -e "$1" ] || ! mountpoint -q "$1" || fail "cannot make $1 read-only"; shift; n=$((n - 1))
-done
+printf '%s\n' "$T" >"$S/ro.fstab" || fail "cannot write the read-only table"
+mount -a -T "$S/ro.fstab" >/dev/null 2>&1 || while read -r _ at _; do
+  [ -n "$at" ] || continue
+  printf 'twinsync-remount-ro %s none remount,bind,ro 0 0\n' "$at" >"$S/one.fstab" || fail "cannot write the read-only table"
+  mount -a -T "$S/one.fstab" >/dev/null 2>&1 && continue
+  p=$(printf '%s' "$at" | sed 's/\\\([0-7][0-7][0-7]\)/\\0\1/g') && p=$(printf '%b.' "$p") && p=${'$'}{p%.}
+  [ ! -e "$p" ] || ! mountpoint -q "$p" || fail "cannot make $p read-only"
+done <"$S/ro.fstab"
 # The loopback up, as on any machine (postfix check wants an active interface); nothing listens on it.
 ip link set lo up || fail "cannot bring the loopback up (is iproute2 installed?)"
 # The machine's interfaces by name, with their addresses (see interfaceBatch): one ip(8) run.
@@ -135,23 +152,6 @@ cd "$S/m" || fail "cannot enter the overlay"
 # container-specific defaults" and takes them).
 setpriv --bounding-set ${DROPPED_CAPABILITIES.map((c) => `-${c}`).join(',')} -- chroot "$S/m" "$@"
 `
-
-/**
- * The mounts to make read-only but / as an fstab for one `mount -a -T`: each `remount,bind,ro`, the
- * path escaped as fstab wants it (octal for space, tab, newline and backslash). Speed: making
- * the 20 mounts of this machine read-only one `mount` at a time was about half of a sandboxed
- * check (a median 551 ms against 259 ms for `true` under a load average of 15, on 2 cores); one
- * mount(8) reading this table does the same work in one process.
- */
-export function readOnlyTable(paths: readonly string[]): string {
-  const escape = (p: string) => p.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`)
-  // mount -a skips / (and a target named "root"): the script remounts / by itself. It also skips,
-  // with no word and exit 0, an entry whose source and target match a mount already there: with
-  // "none" as the source, every mount whose source is "none" (tracefs at /sys/kernel/tracing,
-  // which the kernel mounts on first access) stayed writable in the sandbox (session 26's CI).
-  // No mount of a machine is named this.
-  return paths.filter((p) => p !== '/').map((p) => `twinsync-remount-ro ${escape(p)} none remount,bind,ro 0 0\n`).join('')
-}
 
 /** A network interface of the machine: its name and addresses with prefix length (`192.0.2.2/24`). */
 export interface NetworkInterface {
@@ -188,12 +188,10 @@ export function interfaceBatch(interfaces: readonly NetworkInterface[]): string 
  */
 export function sandboxArgv(root: string, scratch: string, mounts: readonly MountPoint[], command: string, args: readonly string[], interfaces: readonly NetworkInterface[] = []): string[] {
   const inside = sandboxMounts(root, mounts)
-  const all = [...new Set(mounts.map((m) => m.path))]
   return [
     'unshare', '--mount', '--net', '--pid', '--ipc', '--uts', '--fork', '--kill-child', '--mount-proc', '--',
     'sh', '-c', SCRIPT, 'twinsync-sandbox', root, scratch,
     String(inside.length), ...inside.flatMap((m) => [m.source, m.inside, m.kind]),
-    readOnlyTable(all), String(all.length), ...all,
     interfaceBatch(interfaces),
     command, ...args,
   ]

@@ -158,6 +158,40 @@ __attribute__((constructor)) static void ran(void) {
     }
   })
 
+  it('a mount the machine made after the list was read is read-only in the sandbox too: the list is read inside the namespace', async () => {
+    // Session 38: the mounts to make read-only were listed from TwinSync's own mountinfo before the
+    // namespace was made, and a mount made in between (a container, an automount, a person) stayed
+    // writable in the sandbox. Read from the sandbox's PID 1 (its shell, outside the chroot), as
+    // the checker that leaves its chroot would see it.
+    const late = await makeTempDir('late-mount')
+    const scratch = await makeTempDir('sandbox-scratch')
+    let mounts = ''
+    try {
+      const listed = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8'))
+      await runOk(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'twinsync-test-late', late])
+      const running = run(sandboxArgv(rootfs.dir, scratch, listed, 'sleep', ['6.75']))
+      let shell: number | undefined
+      for (let i = 0; i < 100 && shell === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 50))
+        for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+          if ((await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')) !== 'sleep\x006.75\x00') continue
+          const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+          shell = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+          mounts = await readFile(`/proc/${shell}/mountinfo`, 'utf8')
+          process.kill(Number(pid), 'SIGKILL')
+        }
+      }
+      await running
+      const line = mounts.split('\n').find((l) => l.split(' ')[4] === late)
+      assert.ok(line !== undefined, `the late tmpfs is in the sandbox's mounts:\n${mounts}`)
+      assert.ok((line.split(' ')[5] ?? '').split(',').includes('ro'), `the late tmpfs is read-only in the sandbox: ${line}`)
+    } finally {
+      await run(['umount', late])
+      await removeTree(late)
+      await removeTree(scratch)
+    }
+  })
+
   it('gives every checker of the table that the server root has the same verdict and words inside the sandbox as outside', async () => {
     const host = new LocalHost(rootfs.dir)
     const sample: Record<string, string> = {
