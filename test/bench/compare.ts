@@ -6,8 +6,10 @@
 // the long-run markers left as they were), and optionally wall and CPU time in interleaved pairs.
 //
 //   node --import tsx test/bench/compare.ts --old /path/to/old/checkout [--pairs 3] [--wall 0] \
-//     [--twin /path/to/twin] [--config file] -- history --limit 1000 --json --repo {twin}
+//     [--twin /path/to/twin] [--config file] [--mask REGEX] -- history --limit 1000 --json --repo {twin}
 //
+// --mask: what matches it is left out of the comparison of the outputs (a timing a command
+// prints, as `snapshot --json`'s providers' `"durationMs": \d+`).
 // The old checkout is a built one (its core/bin/run.js, its bundles, its node_modules giving
 // its own @twinsync/sdk). `{twin}` in the arguments is each side's copy of --twin. The new side
 // is this checkout. On this shared machine run it niced (`nice -n 10`).
@@ -27,7 +29,7 @@ interface Side {
 const CPU_PRELOAD = join(repoRoot, 'test', 'bench', 'cpu-usage.cjs')
 
 function usage(message: string): never {
-  process.stderr.write(`compare: ${message}\nusage: compare.ts --old CHECKOUT [--pairs N] [--wall N] [--twin DIR] [--config FILE] -- twinsync arguments ({twin}: each side's copy)\n`)
+  process.stderr.write(`compare: ${message}\nusage: compare.ts --old CHECKOUT [--pairs N] [--wall N] [--twin DIR] [--config FILE] [--mask REGEX] -- twinsync arguments ({twin}: each side's copy)\n`)
   process.exit(2)
 }
 
@@ -39,7 +41,7 @@ function parse(argv: string[]) {
   const options = new Map<string, string>()
   for (let i = 0; i < own.length; i += 2) {
     const key = own[i] as string
-    if (!['--old', '--pairs', '--wall', '--twin', '--config'].includes(key) || own[i + 1] === undefined) usage(`unknown or incomplete option ${key}`)
+    if (!['--old', '--pairs', '--wall', '--twin', '--config', '--mask'].includes(key) || own[i + 1] === undefined) usage(`unknown or incomplete option ${key}`)
     options.set(key, own[i + 1] as string)
   }
   const old = options.get('--old') ?? usage('--old is required')
@@ -48,7 +50,8 @@ function parse(argv: string[]) {
     if (!Number.isInteger(n) || n < 0) usage(`${key} takes a whole number`)
     return n
   }
-  return { old: resolve(old), pairs: count('--pairs', 3), wall: count('--wall', 0), twin: options.get('--twin'), config: options.get('--config'), command }
+  const mask = options.get('--mask')
+  return { old: resolve(old), pairs: count('--pairs', 3), wall: count('--wall', 0), twin: options.get('--twin'), config: options.get('--config'), mask: mask === undefined ? undefined : new RegExp(mask, 'g'), command }
 }
 
 async function side(name: string, checkout: string, command: string[], twin: string | undefined, config: string | undefined): Promise<Side> {
@@ -77,10 +80,14 @@ async function once(s: Side, more: Record<string, string> = {}): Promise<RunResu
   return r
 }
 
-/** Where two outputs first differ (undefined: the same bytes); each side's paths read as {twin}. */
-function firstDifference(a: Side, ra: RunResult, b: Side, rb: RunResult): string | undefined {
-  const x = ra.stdout.split(a.dir).join('{side}')
-  const y = rb.stdout.split(b.dir).join('{side}')
+/** Where two outputs first differ (undefined: the same bytes); each side's folder read as {side}, what `mask` matches as {masked}. */
+function firstDifference(a: Side, ra: RunResult, b: Side, rb: RunResult, mask: RegExp | undefined): string | undefined {
+  const plain = (text: string, s: Side) => {
+    const own = text.split(s.dir).join('{side}')
+    return mask === undefined ? own : own.replace(mask, '{masked}')
+  }
+  const x = plain(ra.stdout, a)
+  const y = plain(rb.stdout, b)
   if (x === y) return undefined
   let i = 0
   while (i < x.length && x[i] === y[i]) i++
@@ -96,9 +103,9 @@ try {
   // Warm-up: the first run writes each build's code caches, the second runs from them.
   for (const s of [oldSide, newSide]) await once(s)
   const outputs = [await once(oldSide), await once(newSide)] as const
-  const difference = firstDifference(oldSide, outputs[0], newSide, outputs[1])
+  const difference = firstDifference(oldSide, outputs[0], newSide, outputs[1], options.mask)
   console.log(`command: twinsync ${options.command.join(' ')}`)
-  console.log(`output: ${difference ?? `the same bytes (${outputs[0].stdout.length} characters of stdout)`}`)
+  console.log(`output: ${difference ?? `the same bytes (${outputs[0].stdout.length} characters of stdout${options.mask === undefined ? '' : `, ${options.mask.source} left out`})`}`)
   if (options.pairs > 0) {
     const counts: Record<string, number[]> = { old: [], new: [] }
     for (let i = 0; i < options.pairs; i++) {
