@@ -21,7 +21,7 @@ export async function collectCron(ctx: ProviderContext, provider: string, previo
     // The spool is root's (1730 on Debian): a run as another user, or a root-squashed mount, cannot
     // list it. Unknown, not gone: users' crontabs stay as the last snapshot recorded them (the SDK's
     // CollectRequest.previous contract), said once; before, the whole cron part failed with EACCES.
-    crontabs = previous === undefined ? [] : ((await loadCron(previous))?.crontabs ?? []).map((c) => ({ ...c }))
+    crontabs = previous === undefined ? [] : ((await loadCron(previous, { uncapped: true }))?.crontabs ?? []).map((c) => ({ ...c }))
     const who = ownHomesOnly() === undefined ? 'Check the folder\'s permissions and the file system (`ls -ld`), then snapshot again.' : 'Users\' crontabs are root\'s to read: run TwinSync as root (`sudo twinsync snapshot`) to record and compare them.'
     kept.push(
       warningDiagnostic('CRON_UNREADABLE_KEPT', `${CRONTAB_DIR} could not be read (${spool.unread}): users' crontabs are ${previous === undefined ? 'not recorded' : `kept as the last snapshot recorded them (${crontabs.length})`}`, {

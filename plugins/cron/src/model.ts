@@ -27,18 +27,17 @@ export function buildCronState(
   ignored: readonly IgnoredCronFile[],
 ): CronState {
   const state: CronState = { crontabs: sortBy(crontabs, (c) => c.user), jobs: [], environment: [], problems: [], ignored: sortBy(ignored, (i) => i.path) }
-  for (const crontab of state.crontabs) {
-    const parsed = parseCrontab(crontab.content, { path: crontab.path, format: 'user', user: crontab.user })
-    state.jobs.push(...parsed.jobs)
-    state.environment.push(...parsed.environment)
-    state.problems.push(...parsed.problems)
+  // One at a time, never push(...list): a spread of more than about 120,000 elements throws
+  // RangeError (session 38: a pulled crontab of 400,000 jobs ended every plan in "The cron provider
+  // failed in load(): Maximum call stack size exceeded"; a twin's is capped, MAX_CRON_LINES, a
+  // machine's is not).
+  const add = (parsed: ReturnType<typeof parseCrontab>) => {
+    for (const job of parsed.jobs) state.jobs.push(job)
+    for (const line of parsed.environment) state.environment.push(line)
+    for (const problem of parsed.problems) state.problems.push(problem)
   }
-  for (const file of systemFiles) {
-    const parsed = parseCrontab(file.content, { path: file.path, format: 'system' })
-    state.jobs.push(...parsed.jobs)
-    state.environment.push(...parsed.environment)
-    state.problems.push(...parsed.problems)
-  }
+  for (const crontab of state.crontabs) add(parseCrontab(crontab.content, { path: crontab.path, format: 'user', user: crontab.user }))
+  for (const file of systemFiles) add(parseCrontab(file.content, { path: file.path, format: 'system' }))
   const bySourceLine = <T extends { source: string; line: number }>(a: T, b: T) => compareStrings(a.source, b.source) || a.line - b.line
   state.jobs.sort(bySourceLine)
   state.environment.sort(bySourceLine)

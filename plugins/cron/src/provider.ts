@@ -13,13 +13,14 @@ import type {
   DiffResult,
   LoadRequest,
   LoadResult,
+  OverLimitRequest,
 } from '@twinsync/sdk'
 import { applyCron, checkCronChange } from './apply.js'
-import { refusedChanges, type Diagnostic, type FollowUpRequest, type PlanReview, type ScopeRequest } from '@twinsync/sdk'
+import { MadeDocuments, refusedChanges, type Diagnostic, type FollowUpRequest, type PlanReview, type ScopeRequest } from '@twinsync/sdk'
 import { reviewCronPlan } from './review.js'
 import { collectCron } from './collect.js'
 import { diffCron } from './diff.js'
-import { loadCron } from './load.js'
+import { CronOverLimit, cronDocumentsOverLimit, loadCron } from './load.js'
 import { parseCrontab } from './crontab-parser.js'
 import { startupEntries } from './startup-entry.js'
 import { cronDocuments, cronReadsCronDFile } from './model.js'
@@ -44,6 +45,8 @@ export class CronProvider implements ApplicableProvider<CronState>, StartupView<
     },
   ] as const
   readonly stateSchema = CronState
+  /** The user crontabs as this provider's last collect made them: not counted against MAX_CRON_LINES (MadeDocuments). */
+  private readonly made = new MadeDocuments()
 
   async detect({ ctx }: DetectRequest): Promise<DetectResult> {
     const crontab = await ctx.host.which('crontab', { inTarget: true })
@@ -56,11 +59,21 @@ export class CronProvider implements ApplicableProvider<CronState>, StartupView<
 
   async collect({ ctx, previous }: CollectRequest): Promise<CollectResult<CronState>> {
     const { state, diagnostics } = await collectCron(ctx, this.name, previous)
-    return { state, documents: cronDocuments(state), diagnostics }
+    return { state, documents: this.made.remember(cronDocuments(state)), diagnostics }
   }
 
   async load({ twin }: LoadRequest): Promise<LoadResult<CronState>> {
-    return { state: await loadCron(twin), diagnostics: [] }
+    try {
+      return { state: await loadCron(twin, { made: (path, text) => this.made.made(path, text) }), diagnostics: [] }
+    } catch (error) {
+      if (error instanceof CronOverLimit) return { state: undefined, diagnostics: [error.diagnostic] }
+      throw error
+    }
+  }
+
+  /** The twin's crontabs over MAX_CRON_LINES, by the count load refuses on (load.ts): a pull asks it of the mirror's twin. */
+  overLimit({ twin }: OverLimitRequest): Promise<Diagnostic[]> {
+    return cronDocumentsOverLimit(twin)
   }
 
   diff({ desired, actual }: DiffRequest<CronState>): DiffResult {
