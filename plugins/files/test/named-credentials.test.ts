@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert'
+import { performance } from 'node:perf_hooks'
 import { cachedByFileStats, MemoryCache, MemoryTwin, RACY_MS, type HostPort } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { fakeChars } from '../../../test/fixtures/secrets/samples.js'
 import { FilesProvider, type Manifest } from '../src/index.js'
-import { namedCredentialFiles } from '../src/named-credentials.js'
+import { LINE_VALUES, NAMING_RULES, namedCredentialFiles } from '../src/named-credentials.js'
 import { TargetRoot } from './target-root.js'
 
 const hostapd = ['interface=wlan1', 'ssid=office', 'wpa_psk_file=/etc/hostapd/stations', '#eap_user_file=/etc/hostapd/commented', 'eap_user_file=radius-users', ''].join('\n')
@@ -1006,4 +1007,85 @@ describe('password files from a job\'s home and a unit\'s folder, computed varia
     const found = await new FilesProvider().secretPaths({ paths: asked, twin, ctx: twinOnly() })
     assert.deepEqual(found.map((f) => f.path).sort(), secrets.map(([path]) => `filesystem${path}`).sort())
   })
+})
+
+/**
+ * Session 38: the naming rules' line settings (LINE_VALUES) in linear time. Each value was a lazy
+ * `[^\r\n]*?` before `[ \t]*\r?$`, which tried the line's end over the rest of a run of blanks from
+ * each of its characters (a line of `sasldb_path: a`, 16 KB of tabs and `b`: 1.5 s). Timed as
+ * sdk/test/secret-rules-linear.test.ts times the hand rules (at most 40 times a linear scan of the
+ * same text and 5 ms; a first run over that fails at once), and matching as the earlier expression
+ * did (index, match and groups) on random lines of their parts.
+ */
+describe('naming rules in linear time on hostile configs (session 38)', () => {
+  const EARLIER: Record<keyof typeof LINE_VALUES, RegExp> = {
+    hostapd: /^[ \t]*(?:wpa_psk_file|eap_user_file)[ \t]*=[ \t]*(?<f>[^\s#][^\r\n]*?)[ \t]*$/gm,
+    keyFile: /^[ \t]*keyFile[ \t]*[:=][ \t]*(?<f>[^\s#][^\r\n#]*?)[ \t]*(?:#.*)?$/gm,
+    sasldb: /^[ \t]*sasldb_path[ \t]*:[ \t]*(?<f>[^\s#][^\r\n]*?)[ \t]*\r?$/gm,
+    loadCredential: /^[ \t]*LoadCredential(?:Encrypted)?[ \t]*=[ \t]*[^:\s]+:(?<f>[/%][^\r\n]*?)[ \t]*\r?$/gm,
+    environmentFile: /^[ \t]*EnvironmentFile[ \t]*=[ \t]*(?<f>[^\r\n]*?)[ \t]*\r?$/gm,
+    rsyncSecrets: /^[ \t]*secrets[ \t]*file[ \t]*=[ \t]*(?<f>[^\s#;][^\r\n]*?)[ \t]*\r?$/gim,
+    pskSecrets: /^[ \t]*PSKsecrets[ \t]*=[ \t]*(?<f>[^\s;#][^\r\n]*?)[ \t]*\r?$/gim,
+    zabbix: /^[ \t]*(?:Plugins\.[^\s=]+\.)?TLS(?:PSK|Key)File[ \t]*=[ \t]*(?<f>[^\s#][^\r\n]*?)[ \t]*\r?$/gm,
+  }
+  /** Each setting: its key as a line starts it, and a config its rule reads. */
+  const KEYS: Record<keyof typeof LINE_VALUES, [string, string]> = {
+    hostapd: ['wpa_psk_file=', '/etc/hostapd/office.conf'],
+    keyFile: ['keyFile: ', '/etc/mongod.conf'],
+    sasldb: ['sasldb_path: ', '/etc/postfix/sasl/smtpd.conf'],
+    loadCredential: ['LoadCredential=db:/', '/etc/systemd/system/app.service'],
+    environmentFile: ['EnvironmentFile=', '/etc/systemd/system/app.service'],
+    rsyncSecrets: ['secrets file = ', '/etc/rsyncd.conf'],
+    pskSecrets: ['PSKsecrets = ', '/etc/stunnel/a.conf'],
+    zabbix: ['TLSPSKFile=', '/etc/zabbix/zabbix_agentd.conf'],
+  }
+  const least = (run: () => void): number => {
+    let best = Number.POSITIVE_INFINITY
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now()
+      run()
+      best = Math.min(best, performance.now() - started)
+    }
+    return best
+  }
+  const linearScan = (text: string) => {
+    const scan = /[A-Za-z0-9_-]+|[^A-Za-z0-9_-]+/g
+    while (scan.exec(text) !== null);
+  }
+  const assertLinear = (run: () => void, text: string, what: string) => {
+    const base = least(() => linearScan(text))
+    const budget = 40 * base + 5
+    const started = performance.now()
+    run()
+    const first = performance.now() - started
+    if (first <= budget) return
+    const took = Math.min(first, least(run))
+    assert.ok(took <= budget, `${what}: ${took.toFixed(1)} ms, a linear scan ${base.toFixed(2)} ms (${(took / base).toFixed(0)}x)`)
+  }
+  const rulesOf = (config: string) => NAMING_RULES.filter((r) => r.isConfig(config))
+
+  for (const name of Object.keys(LINE_VALUES) as Array<keyof typeof LINE_VALUES>) {
+    const [key, config] = KEYS[name]
+    it(`${name}: its rule takes a linear scan's time on a line of blanks in the value, and matches as the earlier expression did`, () => {
+      assert.equal(rulesOf(config).length, 1, config)
+      const rule = rulesOf(config)[0] as (typeof NAMING_RULES)[number]
+      const hostile = `${key}a${'\t'.repeat(32 * 1024)}b\n`
+      assertLinear(() => rule.named(config, hostile), hostile, `${name}: 32 KB of tabs in a value`)
+      const lines = `${key}a${'\t'.repeat(400)}b\n`.repeat(80)
+      assertLinear(() => rule.named(config, lines), lines, `${name}: 80 lines of 400 tabs in a value`)
+      let seed = 157 + name.length
+      const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16
+      const parts = [key, key, key.toUpperCase(), ' ', '\t', '\t\t\t', 'a', '/etc/x', '#', '# c', ';', '"', '%h', '=', ':', '\r', '\n', '\r\n', '\u2028', '\u2029', '\v', '\u00a0', 'x y']
+      let matches = 0
+      for (let i = 0; i < 20000; i++) {
+        let text = ''
+        for (let k = 1 + (next() % 10); k > 0; k--) text += parts[next() % parts.length]
+        const of = (re: RegExp) => [...text.matchAll(re)].map((m) => [m.index, m[0], m.groups])
+        const earlier = of(EARLIER[name])
+        assert.deepEqual(of(LINE_VALUES[name]), earlier, JSON.stringify(text))
+        matches += earlier.length
+      }
+      assert.ok(matches > 1000, `${matches} matches`)
+    })
+  }
 })
