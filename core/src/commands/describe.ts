@@ -3,7 +3,7 @@ import { TwinSyncCommand } from '../base-command.js'
 
 export const EXIT_CODES = {
   0: 'success',
-  1: 'finished, but something is wrong: drift found with --exit-code, a step failed, or an internal error',
+  1: 'finished, but something is wrong: drift found with --exit-code, a plan or status that reports an error (a twin document its provider refuses), a step failed, or an internal error',
   2: 'refused: bad input or usage, stale plan, lock held; nothing was changed',
 } as const
 
