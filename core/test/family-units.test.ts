@@ -109,6 +109,31 @@ describe('promotion of a family of documents (the files manifest whole and in pa
     assert.deepEqual(written(p), { [P]: part(entry('/etc/a', '0600'), entry('/etc/b')) })
   })
 
+  it('an apply of 30,000 creates under one folder: promoted and undone in time of the entries (CPU under 3 s; 18 s in the CLI before)', function () {
+    this.timeout(600_000)
+    // A twin's manifest asking for 30,000 subfolders of one folder, all applied: each create's
+    // entry taken into the working twin's manifest, then given back the checkpoint's (none).
+    // Before (session 37), the asked list filtered and the manifest's list copied and walked
+    // per entry: 18.4 s of an apply's 59.6 s of CPU in promotion, 2.7 s undoing it.
+    const dir = (i: number) => ({ gid: 0, mode: '0755', path: `/etc/gen/d${String(i).padStart(6, '0')}`, type: 'directory', uid: 0 })
+    const kids = Array.from({ length: 30_000 }, (_, i) => dir(i))
+    const was = whole(entry('/etc/a'), entry('/etc/b'))
+    const wants = whole(entry('/etc/a'), entry('/etc/b'), { gid: 0, mode: '0755', path: '/etc/gen', type: 'directory', uid: 0 }, ...kids)
+    // The working twin: the checkpoint with a person's chmod nobody asked for (the plan made from another tree: a restore from a pulled twin).
+    const now = whole(entry('/etc/a', '0600'), entry('/etc/b'))
+    const asked = (wants.entries.slice(2) as Array<{ path: string }>).map((e) => change(`files:create:${e.path}`, e.path))
+    const s = sides({ [HEAD]: { was, wants, now } })
+    const started = process.cpuUsage()
+    const p = promoted(s, asked)
+    const back = adoptApplied(HEAD, p.writes[0]?.content, bytes(was), p.units)
+    const used = process.cpuUsage(started)
+    assert.equal(p.units.length, 30_001)
+    assert.deepEqual(p.units[0], { path: HEAD, at: ['entries', { field: 'path', value: '/etc/gen' }], changes: ['files:create:/etc/gen'], desired: wants.entries[2], drop: true })
+    assert.deepEqual(written(p), { [HEAD]: whole(entry('/etc/a', '0600'), ...wants.entries.slice(1)) }, "every create taken; the person's chmod of /etc/a kept")
+    assert.deepEqual(JSON.parse(Buffer.from(back?.content as Uint8Array).toString('utf8')), now, 'undone: the creates leave, the chmod stays')
+    assert.ok(used.user + used.system < 3_000_000, `${((used.user + used.system) / 1e6).toFixed(1)} s of CPU`)
+  })
+
   it('a document that is no JSON object: not promoted, with the reason', () => {
     const out = promoteFamily([{ path: P, was: Buffer.from('['), wants: undefined, now: undefined }], [], [], () => [])
     assert.ok('unreadable' in out)

@@ -1,7 +1,9 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { Change, DescribedPart } from '@twinsync/sdk'
 import { machinePathOf, stableStringify } from '@twinsync/sdk/light'
-import { differences, takeFrom, valueAt, type UnitPath } from './json-units.js'
+import { appendTo } from '../append-to.js'
+import { differences, type UnitPath } from './json-units.js'
+import { JsonDraft, NameLookup } from './json-draft.js'
 import type { OwnedPlace } from './description-edits.js'
 
 /** One place of a twin document an apply was asked to bring the machine to: its value in the desired tree. */
@@ -70,24 +72,73 @@ export function promotePath(sides: Sides, asked: readonly Change[], never: reado
     return { changed: !same(now, wants), content: wants, units: [{ path, at: null, changes: ids, desired: wants }] }
   }
   const base = wasDoc?.value ?? {}
-  let result: unknown = nowDoc?.value ?? {}
+  const lookup = new NameLookup()
+  const result = new JsonDraft(nowDoc?.value ?? {}, lookup)
+  const idsOf = askedOf(asked)
+  const isNever = unappliedOf(never, true)
   let changed = false
   const units: AskedUnit[] = []
   for (const unit of differences(base, wantsDoc?.value ?? {})) {
-    const ids = coarse ?? asked.filter((c) => unit.some((s) => (typeof s === 'string' ? s : s.value) === c.resource)).map((c) => c.id)
+    const ids = coarse ?? idsOf(unit)
     if (ids.length === 0) continue
-    if (never.some((p) => p.path === path && p.at.length <= unit.length && p.at.every((s, i) => isDeepStrictEqual(s, unit[i])))) continue
+    if (isNever(path, unit)) continue
     // What only describes the machine (the files manifest's size and sha256: the text is the file's): nothing applies it.
     if (described.some((part) => part.keys === undefined || (part.keys.length <= unit.length && part.keys.every((k, i) => k === '*' || k === stepName(unit[i]))))) continue
-    const desired = valueAt(wantsDoc?.value, unit)
+    const desired = lookup.at(wantsDoc?.value, unit)
     units.push({ path, at: unit, changes: ids, desired })
     // A person's edit (or an earlier promotion) of the same place is the intent: kept; so is a document the person removed.
-    if ((now === undefined && was !== undefined) || !isDeepStrictEqual(valueAt(result, unit), valueAt(base, unit))) continue
-    result = takeFrom(result, wantsDoc?.value, unit)
+    if ((now === undefined && was !== undefined) || !isDeepStrictEqual(result.at(unit), lookup.at(base, unit))) continue
+    result.take(wantsDoc?.value, unit)
     changed = true
   }
   if (!changed) return { changed, content: now, units }
-  return { changed, content: Buffer.from(stableStringify(result)), units }
+  return { changed, content: Buffer.from(stableStringify(result.value())), units }
+}
+
+/**
+ * The ids of the asked changes a place belongs to, as `asked` lists them: those whose resource
+ * one of the place's steps names (a key "nginx.service", an element with path "/etc/x"). Through
+ * a map by resource: the list filtered for each place was n² for n places (session 38).
+ */
+export function askedOf(asked: readonly Change[]): (unit: UnitPath) => string[] {
+  const byResource = new Map<string, number[]>()
+  asked.forEach((c, i) => appendTo(byResource, c.resource, i))
+  return (unit) => {
+    let found: number[] = []
+    const names = new Set(unit.map((s) => (typeof s === 'string' ? s : s.value)))
+    for (const name of names) {
+      const ids = byResource.get(name)
+      if (ids !== undefined) found = found.length === 0 ? ids : [...found, ...ids].sort((a, b) => a - b)
+    }
+    return found.map((i) => (asked[i] as Change).id)
+  }
+}
+
+/**
+ * Whether a place is one of `places` (Provider.unapplied) or inside one; of the same document
+ * when `samePath`. Through a set of the places' steps: walked per place, n places of n entries
+ * took n² (session 38). A place whose step is no plain `{ field, value }` is compared as before.
+ */
+export function unappliedOf(places: readonly OwnedPlace[], samePath: boolean): (path: string, unit: UnitPath) => boolean {
+  const keys = new Set<string>()
+  const others: OwnedPlace[] = []
+  const key = (path: string, at: readonly unknown[]) => JSON.stringify([samePath ? path : '', ...at.map((s) => (typeof s === 'string' ? s : [(s as { field: string }).field, (s as { value: string }).value]))])
+  for (const p of places) {
+    if (p.at.every((s) => typeof s === 'string' || plainStep(s))) keys.add(key(p.path, p.at))
+    else others.push(p)
+  }
+  return (path, unit) => {
+    for (let i = 0; i <= unit.length; i++) if (keys.has(key(path, unit.slice(0, i)))) return true
+    return others.some((p) => (!samePath || p.path === path) && p.at.length <= unit.length && p.at.every((s, i) => isDeepStrictEqual(s, unit[i])))
+  }
+}
+
+/** A step that is deeply equal to a place's step `{ field, value }` exactly when its field and value are. */
+function plainStep(s: unknown): boolean {
+  if (s === null || typeof s !== 'object' || Object.getPrototypeOf(s) !== Object.prototype || Object.getOwnPropertySymbols(s).length > 0) return false
+  const keys = Object.keys(s)
+  const step = s as { field?: unknown; value?: unknown }
+  return keys.length === 2 && typeof step.field === 'string' && typeof step.value === 'string' && Object.hasOwn(s, 'field') && Object.hasOwn(s, 'value')
 }
 
 /**
@@ -101,17 +152,20 @@ export function adoptApplied(path: string, now: Uint8Array | undefined, onto: Ui
   const nowDoc = parseJson(now)
   const ontoDoc = parseJson(onto)
   if (nowDoc === undefined || (onto !== undefined && ontoDoc === undefined)) return undefined
-  let result = nowDoc.value
+  const lookup = new NameLookup()
+  const draft = new JsonDraft(nowDoc.value, lookup)
   let changed = false
   for (const unit of units) {
     if (unit.kept === true) continue
     const at = unit.at as UnitPath
     const source = unit.drop === true ? {} : (unit.checkpoint ?? ontoDoc?.value)
-    if (!isDeepStrictEqual(valueAt(result, at), unit.desired) || isDeepStrictEqual(valueAt(result, at), valueAt(source, at))) continue
-    result = takeFrom(result, source, unit.drop === true ? at.slice(0, 2) : at)
+    const there = draft.at(at)
+    if (!isDeepStrictEqual(there, unit.desired) || isDeepStrictEqual(there, lookup.at(source, at))) continue
+    draft.take(source, unit.drop === true ? at.slice(0, 2) : at)
     changed = true
   }
   if (!changed) return undefined
+  const result = draft.value()
   // A document promotion made for an element (a part the plan's twin had), nothing else left in it: gone again.
   if (onto === undefined && units.some((u) => u.made === true) && isEmptied(result)) return { content: undefined }
   return { content: Buffer.from(stableStringify(result)) }

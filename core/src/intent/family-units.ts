@@ -1,8 +1,9 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { Change, DescribedPart } from '@twinsync/sdk'
 import { stableStringify } from '@twinsync/sdk/light'
-import { differences, IDENTITY_FIELDS, takeFrom, valueAt, type UnitPath } from './json-units.js'
-import type { AskedUnit, Sides } from './asked-units.js'
+import { differences, IDENTITY_FIELDS, valueAt, type UnitPath } from './json-units.js'
+import { JsonDraft, NameLookup } from './json-draft.js'
+import { askedOf, unappliedOf, type AskedUnit, type Sides } from './asked-units.js'
 import type { OwnedPlace } from './description-edits.js'
 
 /**
@@ -78,7 +79,11 @@ export function promoteFamily(
   // items after the apply; undone here, its copy of an applied entry went back to the old value
   // and stayed pending (files-manifest-split's pulled-twin test).
   const aligned = [...w].every(([id, e]) => c.get(id) === undefined || (c.get(id) as Element).holders.every((h) => e.holders.some((x) => x.path === h.path)))
-  const results = new Map<string, { value: Record<string, unknown>; made: boolean }>()
+  // The working twin's documents as taken so far (json-draft.ts: a manifest part of n entries took n² here).
+  const results = new Map<string, { draft: JsonDraft; made: boolean }>()
+  const lookup = new NameLookup()
+  const idsOf = askedOf(asked)
+  const isNever = unappliedOf(never, false)
   const units: AskedUnit[] = []
   for (const id of [...new Set([...c.keys(), ...d.keys()])].sort()) {
     const inC = c.get(id)
@@ -98,9 +103,9 @@ export function promoteFamily(
     // The working twin moved the element, or removed it, or the document the element would go into: a person's edit, kept.
     const moved = !isDeepStrictEqual(cHolders, wHolders.map((h) => h.path).sort())
     for (const unit of differences(before, after, [key, step])) {
-      const ids = asked.filter((ch) => unit.some((s) => (typeof s === 'string' ? s : s.value) === ch.resource)).map((ch) => ch.id)
+      const ids = idsOf(unit)
       if (ids.length === 0) continue
-      if (never.some((p) => p.at.length <= unit.length && p.at.every((s, i) => isDeepStrictEqual(s, unit[i])))) continue
+      if (isNever('', unit)) continue
       const described = describedOf(home ?? cHolders[0] ?? '')
       if (described.some((part) => part.keys === undefined || (part.keys.length <= unit.length && part.keys.every((k, i) => k === '*' || k === stepName(unit[i]))))) continue
       const desired = valueAt(source, unit)
@@ -114,17 +119,18 @@ export function promoteFamily(
       for (const path of targets) {
         const doc = parsed.get(path)
         if (doc?.now === undefined && doc?.was !== undefined) continue
-        const current = results.get(path) ?? (doc?.now === undefined ? { value: { [key]: [] }, made: true } : { value: doc.now as Record<string, unknown>, made: false })
+        const current = results.get(path) ?? (doc?.now === undefined ? { draft: new JsonDraft({ [key]: [] }, lookup), made: true } : { draft: new JsonDraft(doc.now, lookup), made: false })
         // A person's edit (or an earlier promotion) of the same place is the intent: kept.
-        if (!isDeepStrictEqual(valueAt(current.value, unit), valueAt(checkpoint, unit)) && !current.made) continue
-        results.set(path, { value: takeFrom(current.value, source, unit) as Record<string, unknown>, made: current.made })
+        if (!isDeepStrictEqual(current.draft.at(unit), valueAt(checkpoint, unit)) && !current.made) continue
+        current.draft.take(source, unit)
+        results.set(path, current)
       }
     }
   }
   for (const u of units) if (results.get(u.path)?.made === true) u.made = true
   const modes = new Map(docs.map((s) => [s.path, s.nowMode ?? s.wantsMode]))
   return {
-    writes: [...results].map(([path, r]) => ({ path, content: Buffer.from(stableStringify(r.value)), mode: modes.get(path) })),
+    writes: [...results].map(([path, r]) => ({ path, content: Buffer.from(stableStringify(r.draft.value())), mode: modes.get(path) })),
     units,
   }
 }

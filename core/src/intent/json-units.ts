@@ -25,7 +25,10 @@ export function differences(a: unknown, b: unknown, path: UnitPath = []): UnitPa
     const field = identityOf(a, b)
     if (field === undefined) return [path]
     const ids = [...new Set([...a, ...b].map((e) => String((e as Record<string, unknown>)[field])))].sort()
-    return ids.flatMap((value) => differences(find(a, field, value), find(b, field, value), [...path, { field, value }]))
+    // By name through a map (both lists are named in strictly increasing order, so each name once):
+    // a find per name made two lists of n elements n² (session 38).
+    const [inA, inB] = [byName(a, field), byName(b, field)]
+    return ids.flatMap((value) => differences(inA.get(value), inB.get(value), [...path, { field, value }]))
   }
   return [path]
 }
@@ -51,7 +54,7 @@ export function takeFrom(target: unknown, source: unknown, path: UnitPath): unkn
   } else if (index >= 0) list[index] = value
   else {
     // Before the first element named after it; the others keep their order (the machine's).
-    const after = list.findIndex((e) => isObject(e) && compare(String(own(e, step.field)), step.value) > 0)
+    const after = list.findIndex((e) => isObject(e) && compareNames(String(own(e, step.field)), step.value) > 0)
     list.splice(after < 0 ? list.length : after, 0, value)
   }
   return list
@@ -126,18 +129,30 @@ export function describePath(path: UnitPath): string {
   return path.map((s) => (typeof s === 'string' ? s : `[${s.field}=${s.value}]`)).join('.') || '(whole document)'
 }
 
-function get(value: unknown, step: Step): unknown {
+/** One step of valueAt. */
+export function get(value: unknown, step: Step): unknown {
   if (typeof step === 'string') return isObject(value) ? own(value, step) : undefined
   return Array.isArray(value) ? find(value, step.field, step.value) : undefined
 }
 
 /** A key's own value only: "constructor" or "__proto__" of an object without such a key is nothing. */
-function own(value: Record<string, unknown>, key: string): unknown {
+export function own(value: Record<string, unknown>, key: string): unknown {
   return Object.hasOwn(value, key) ? value[key] : undefined
 }
 
 function find(list: readonly unknown[], field: string, value: string): unknown {
   return list.find((e) => isObject(e) && String(own(e, field)) === value)
+}
+
+/** Each name's first element of a list (its objects), as find finds them. */
+function byName(list: readonly unknown[], field: string): Map<string, unknown> {
+  const out = new Map<string, unknown>()
+  for (const e of list) {
+    if (!isObject(e)) continue
+    const name = String(own(e, field))
+    if (!out.has(name)) out.set(name, e)
+  }
+  return out
 }
 
 /** The field that names every element of both lists, each list strictly in that field's order. */
@@ -146,7 +161,7 @@ function identityOf(a: readonly unknown[], b: readonly unknown[]): string | unde
   if (all.length === 0 || !all.every(isObject)) return undefined
   return IDENTITY_FIELDS.find((f) => {
     const names = (list: readonly unknown[]) => list.map((e) => own(e as Record<string, unknown>, f))
-    const sorted = (list: readonly unknown[]) => names(list).every((n, i, ns) => typeof n === 'string' && (i === 0 || compare(ns[i - 1] as string, n) < 0))
+    const sorted = (list: readonly unknown[]) => names(list).every((n, i, ns) => typeof n === 'string' && (i === 0 || compareNames(ns[i - 1] as string, n) < 0))
     return sorted(a) && sorted(b)
   })
 }
@@ -155,6 +170,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v)
 }
 
-function compare(a: string, b: string): number {
+/** The order of names in a list (a new element goes before the first one named after it). */
+export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
