@@ -2,11 +2,12 @@ import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Diagnostic } from '@twinsync/sdk'
+import { warningDiagnostic, type Change, type Diagnostic } from '@twinsync/sdk'
 import sinon from 'sinon'
 import { IntentService } from '../src/intent/intent-service.js'
 import { PendingChecks, pendingNotice } from '../src/apply/pending-checks.js'
 import { Planner } from '../src/plan/planner.js'
+import { StatusWorkflow } from '../src/services/drift-status.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { TwinRepository } from '../src/twin/twin-repository.js'
 import { notesProvider, type NotesProvider } from './support/notes-provider.js'
@@ -62,6 +63,35 @@ describe('Planner', function () {
     assert.equal(failure?.provider, 'other')
     assert.match(failure?.summary ?? '', /other.*load\(\)/)
     assert.doesNotMatch(`${failure?.summary} ${failure?.detail}`, /bug in TwinSync/i)
+  })
+
+  // Session 38: a pulled twin of 130,000 files outside the files provider's include set (one
+  // FILES_OUTSIDE_SCOPE warning each from its load; a pull takes up to MAX_INCOMING_FILES, 500,000)
+  // ended `plan` in "internal error: Maximum call stack size exceeded": diagnostics.push(...list)
+  // passes each element as an argument. Likewise a domain's pending changes in status
+  // (entry.changes.push(...diff.changes)). Lists a twin sizes are appended one at a time (appendAll).
+  it('a provider whose load says 130,000 warnings, and 130,000 pending changes of one domain: plan and status list them all', async () => {
+    const many = 130_000
+    const made = (text: string): Change[] => Array.from({ length: many }, (_, i) => ({ id: `other:create:/x/${i}`, provider: 'other', category: 'startup', operation: 'create', resource: `/x/${i}`, summary: `Create /x/${i} (${text.trim()})`, risk: 'low', data: {} }))
+    await setUp(
+      notesProvider('other', {
+        async load({ twin }) {
+          const raw = await twin.readText('system/other.json')
+          return { state: raw === undefined ? undefined : (JSON.parse(raw) as { text: string }), diagnostics: Array.from({ length: many }, (_, i) => warningDiagnostic('OTHER_OUTSIDE_SCOPE', `filesystem/x/${i} is outside; it is not applied`)) }
+        },
+        async collect({ ctx }) {
+          const text = (await ctx.host.readTextIfExists('/etc/other')) ?? ''
+          return { state: { text, live: true }, documents: [{ path: 'system/other.json', content: `${JSON.stringify({ text })}\n` }], diagnostics: [] }
+        },
+        // Against the machine (plan): one change; against the last snapshot (status's pending items): 130,000.
+        diff: ({ desired, actual }) => ({ changes: desired.text === actual.text ? [] : 'live' in actual ? made(desired.text).slice(0, 1) : made(desired.text), diagnostics: [] }),
+      }),
+    )
+    const p = await plan()
+    assert.equal(p.diagnostics.filter((d) => d.code === 'OTHER_OUTSIDE_SCOPE').length, many)
+    assert.equal(p.changes.filter((c) => c.provider === 'other').length, 1)
+    const status = await rig.container.resolve(StatusWorkflow).status(undefined)
+    assert.equal(status.pending.items.filter((i) => i.provider === 'other').length, many)
   })
 
   it('a provider whose diff() throws: the same, for diff()', async () => {

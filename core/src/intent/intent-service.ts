@@ -1,3 +1,4 @@
+import { appendAll } from '../append-to.js'
 import { reasonFor } from './reason-asked.js'
 import { existsSync, readFileSync } from 'node:fs'
 import { lstat, mkdir, readlink, rm } from 'node:fs/promises'
@@ -341,7 +342,7 @@ export class IntentService {
       else if (saved.length === 0) for (const w of done.writes) await this.put(w.path, w.content, w.mode)
       // Written: the working twin's tree is made again when next asked (workingNow).
       if (done.writes.length > 0) working = undefined
-      units.push(...done.units)
+      appendAll(units, done.units)
     }
     const single = sides.filter((s) => inFamily(s.path) === undefined)
     const take = async (coarse?: (path: string) => readonly string[] | undefined) => {
@@ -354,7 +355,7 @@ export class IntentService {
           s.now = done.content
           working = undefined
         } else if (typeof put === 'object') notKept.push(...notKeptDiagnostics([...new Set(done.units.flatMap((u) => u.changes))], s.path, put.unread))
-        units.push(...done.units)
+        appendAll(units, done.units)
       }
     }
     await take()
@@ -711,8 +712,8 @@ export class IntentService {
           continue
         }
         const diff = entry.provider.diff({ desired: wants.state, actual: was.state, ctx })
-        entry.changes.push(...diff.changes)
-        entry.unapplied.push(...(await this.unappliedPlaces(entry.provider, wants.state, was.state, diff.changes, ctx, v, diagnostics)))
+        appendAll(entry.changes, diff.changes)
+        appendAll(entry.unapplied, await this.unappliedPlaces(entry.provider, wants.state, was.state, diff.changes, ctx, v, diagnostics))
       }
     } finally {
       batch.close()
@@ -958,15 +959,15 @@ export class IntentService {
         if (entry.paths.length > 0) wrote = true
         await this.writePaths(ontoTree, entry.paths.filter((p) => !kept.has(p)))
         await this.keepDescriptions(ontoTree, tree, entry.paths.filter((p) => kept.has(p)), kept)
-        pending.push(...entry.paths.filter((p) => kept.has(p)))
-      } else pending.push(...entry.paths)
+        appendAll(pending, entry.paths.filter((p) => kept.has(p)))
+      } else appendAll(pending, entry.paths)
       for (const c of entry.changes) ids.add(c.id)
     }
     // Documents no applying provider owns (facts): the edited ones stay, the rest take the machine's.
     const facts = (await changedBetween(dir, ontoTree, tree)).map((e) => e.path).filter((p) => this.applyingOwner(p, view) === undefined && isDescribed(p, view))
     await this.writePaths(ontoTree, facts.filter((p) => !kept.has(p)))
     if (facts.length > 0) wrote = true
-    pending.push(...facts.filter((p) => kept.has(p)))
+    appendAll(pending, facts.filter((p) => kept.has(p)))
     if (pending.length === 0) await deleteRef(dir, INTENDED_REF)
     else {
       // Items still pending with no reason yet get `otherwise` (an apply's "left out with --only").

@@ -1,3 +1,4 @@
+import { appendAll } from '../append-to.js'
 import type { ApplicableProvider, Change, Diagnostic, DiffResult, LoadResult, Plan, TwinReader } from '@twinsync/sdk'
 import { CATEGORIES, PLAN_FORMAT_VERSION, TwinSyncError, errorDiagnostic, pathPatternToRegExp, hasFollowUps, hasPlanReview, infoDiagnostic, isApplicable, isConfigChecker, isContentValidator, warningDiagnostic } from '@twinsync/sdk'
 import { collectAll, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
@@ -136,7 +137,7 @@ export class Planner {
       }
       const changes: Change[] = []
       for (const outcome of outcomes) {
-        diagnostics.push(...(await this.diffOne(outcome, reader, common, changes, options.onObserved)))
+        appendAll(diagnostics, await this.diffOne(outcome, reader, common, changes, options.onObserved))
       }
       if (options.alsoAgainst !== undefined) await this.diffAgainst(options.alsoAgainst, outcomes, common)
       // A twin with no state for any provider it compared (made by `init`, never snapshotted; a revert
@@ -157,7 +158,7 @@ export class Planner {
         const provider = outcome.provider
         if (outcome.status !== 'collected' || !hasFollowUps(provider)) continue
         const more = await callProvider(provider, 'followUps', () => provider.followUps({ changes, actual: outcome.result.state, ctx: contextFor(provider, common), configChecks }))
-        if (more.ok) changes.push(...more.value)
+        if (more.ok) appendAll(changes, more.value)
         else diagnostics.push(more.diagnostic)
       }
       // What a provider says of the others' changes (cron: a script run-parts would skip).
@@ -165,9 +166,9 @@ export class Planner {
         const provider = outcome.provider
         if (outcome.status !== 'collected' || !hasPlanReview(provider)) continue
         const said = await callProvider(provider, 'reviewPlan', () => provider.reviewPlan({ changes, actual: outcome.result.state, ctx: contextFor(provider, common), configChecks }))
-        diagnostics.push(...(said.ok ? said.value : [said.diagnostic]))
+        appendAll(diagnostics, said.ok ? said.value : [said.diagnostic])
       }
-      diagnostics.push(...(await this.validateContents(changes)))
+      appendAll(diagnostics, await this.validateContents(changes))
       // Root's code and the machine's trust (an apt hook, a key, sudo, authorized keys…): high risk, with the reason.
       markTrustChanges(changes, await readAdminUsers(this.contexts.host))
       // A file its service reads compiled (postfix's tables): the plan says apply builds it.
@@ -179,12 +180,12 @@ export class Planner {
         diagnostics.push(...(await this.ranBefore(instructions)))
       }
       const graph = buildPlanGraph(changes)
-      diagnostics.push(...graph.diagnostics)
+      appendAll(diagnostics, graph.diagnostics)
       // A run that is not root's: each step its apply would fail on, said beside it (NEEDS_ROOT).
-      diagnostics.push(...(await rootNeeds(this.contexts.host, graph.changes, thisRunner(), { root: this.contexts.host.root, repo: this.twin.dir })))
-      if (options.from === undefined && options.fromTree === undefined) diagnostics.push(...(await this.stillPending(graph.changes)))
+      appendAll(diagnostics, await rootNeeds(this.contexts.host, graph.changes, thisRunner(), { root: this.contexts.host.root, repo: this.twin.dir }))
+      if (options.from === undefined && options.fromTree === undefined) appendAll(diagnostics, await this.stillPending(graph.changes))
       // An edit of what only describes the machine (cron.json, a fact) is not planned: said so, not "no changes".
-      if (fromWorkingTwin) diagnostics.push(...(await this.intents.descriptionDiagnostics(options.only, checked)))
+      if (fromWorkingTwin) appendAll(diagnostics, await this.intents.descriptionDiagnostics(options.only, checked))
       return {
         formatVersion: PLAN_FORMAT_VERSION,
         createdAt: this.clock().toISOString(),
@@ -246,7 +247,7 @@ export class Planner {
     // include set narrowed since the snapshot) is left out and said so (outsideScope).
     const outside = await outsideScope(provider, diff.value.changes, ctx, this.contexts.ownPaths(), this.contexts.forgottenPaths())
     if (!outside.ok) return [...out, outside.diagnostic].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
-    out.push(...outside.diagnostics)
+    appendAll(out, outside.diagnostics)
     // A document the snapshot redacted holds `<redacted>` where the machine holds the secret: such a
     // change would write the marker over the secret, so it is left out and said so. One that is
     // nothing but the redaction (the twin as the snapshot saw the machine) is no change at all:

@@ -1,3 +1,4 @@
+import { appendAll } from '../append-to.js'
 import type { CollectProgress } from '../collect/collector.js'
 import type { Change, Diagnostic, HostPort } from '@twinsync/sdk'
 import { CATEGORIES, STATE_CATEGORIES, isKeptUnread } from '@twinsync/sdk/light'
@@ -94,13 +95,13 @@ export class StatusWorkflow {
       ...(pending.exact === true ? { fromIsWorkingTwin: true } : {}),
       only: domains.filter((d) => d !== COMMANDS),
       ...(onProgress === undefined ? {} : { onProgress }),
-      onObserved: (changes) => unplanned.push(...changes),
+      onObserved: (changes) => appendAll(unplanned, changes),
       ...(against === undefined ? {} : { alsoAgainst: against }),
     })
     // A file whose content moved where the twin holds none of it (a secret on either side, a binary
     // or too large file) has no change to plan, only the files provider's note: it is drift all the
     // same, said as history says it (session 32 found a binary changed under /etc "In sync").
-    unplanned.push(...unplannableItems(plan.diagnostics, 'actual'))
+    appendAll(unplanned, unplannableItems(plan.diagnostics, 'actual'))
     const driftChanges = [
       ...plan.changes.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: driftPhrase(c), planned: plannedPhrase(c) })),
       ...unplanned.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: `${observedPhrase(c)} on the machine`, planned: UNPLANNED })),
