@@ -66,8 +66,8 @@ function hasUserPlugins(dataDir) {
  * (oclif finds every plugin). `ownWords`: the first words of TwinSync's commands and topics no
  * core plugin shares (twinsync.cjs's OWN_WORDS).
  */
-async function loadOptions(oclif, root, argv, ownWords) {
-  const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+async function loadOptions(oclif, root, argv, ownWords, known = rootAndPlugins(root)) {
+  const { pjson } = known
   const o = pjson.oclif ?? {}
   const own = process.platform === 'linux' && argv.length > 0 && ownWords.includes(argv[0]) && o.jitPlugins === undefined && o.devPlugins === undefined
   if (!own) return { root, pjson }
@@ -75,7 +75,7 @@ async function loadOptions(oclif, root, argv, ownWords) {
   await plugin.load()
   const plugins = new Map([[plugin.name, plugin]])
   const dataDir = dataDirOf(pjson)
-  if (hasUserPlugins(dataDir)) {
+  if (known.userPlugins) {
     // The user's plugins (and theirs), found and loaded by oclif's own loader as a full load
     // does; any plugin that fails to load: a full load, which warns about it as oclif does.
     const loader = new oclif.__twinsyncPluginLoader({ root })
@@ -86,6 +86,17 @@ async function loadOptions(oclif, root, argv, ownWords) {
   return { root, pjson, plugins }
 }
 
+/**
+ * TwinSync's package.json (`root`'s) and whether the user has a plugin (hasUserPlugins of its data
+ * folder): read once a run, before any bundle loads (bin/run.js names the code caches by it, see
+ * there), and handed to loadOptions.
+ */
+function rootAndPlugins(root) {
+  const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  return { pjson, userPlugins: hasUserPlugins(dataDirOf(pjson)) }
+}
+
 exports.dataDirOf = dataDirOf
 exports.hasUserPlugins = hasUserPlugins
 exports.loadOptions = loadOptions
+exports.rootAndPlugins = rootAndPlugins

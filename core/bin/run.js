@@ -24,10 +24,24 @@ async function start() {
   const command = cacheVariant(args)
   const flags = chooseFlags(command, cacheDir)
   guardCompiles(withDefaultFlags)
-  const variant = command + flags.suffix
+  // Speed (issue 22, session 38): a run with a user's plugin keeps code caches of its own
+  // (`.plugins` in their names). A cache holds the functions the run that wrote it compiled, and
+  // is written again only when V8 refuses it, so a run with a plugin that read a cache a run
+  // without one wrote (oclif's is one for every command: `plugins install` is often the first
+  // command run, or the plugin came after the caches) compiled oclif's plugin loader and the SDK's
+  // link to it from source in every run (10-50 KB of code cache's worth). The bench's plugin sandbox
+  // (the dnf example installed first), an unchanged minbase snapshot, callgrind (node only, 3
+  // interleaved rounds): with the plugin 444.0 -> 433.1 M instructions (medians), what the plugin
+  // adds 18.7 -> 8.2 M (medians of the pairs; about 4.8 -> 2.1 ms at that run's rate).
+  const { loadOptions, rootAndPlugins } = require('./oclif-config.js')
+  const known = rootAndPlugins(join(__dirname, '..'))
+  const plugins = known.userPlugins ? '.plugins' : ''
+  const variant = command + plugins + flags.suffix
   setPluginVariant(variant)
-  // oclif runs the same functions for every command: one cache for help, one for the rest.
-  const oclif = requireCached(join(__dirname, '..', 'bundle', 'oclif.cjs'), (command.endsWith('.help') ? 'help' : 'run') + flags.suffix).exports
+  // oclif runs the same functions for every command of a run without plugins (session 38: the
+  // cache an unchanged snapshot wrote grows by under 30 bytes in status, plan, history, providers
+  // and describe): one cache for help, one for the rest, each with plugins and without.
+  const oclif = requireCached(join(__dirname, '..', 'bundle', 'oclif.cjs'), (command.endsWith('.help') ? 'help' : 'run') + plugins + flags.suffix).exports
   // The SDK as installed, CommonJS too: the commands and every plugin share it. Of the SDK and the
   // commands, only what every command needs loads here; the rest (sdk-lib.cjs, twinsync-lib.cjs)
   // when a command first imports a service, through the same cache.
@@ -38,8 +52,7 @@ async function start() {
   // No arguments: the control panel on a terminal; help otherwise (a pipe or cron never hangs).
   // process.stdin is only looked at then: setting it up costs 1–2 ms of CPU (session 7).
   const argv = args.length === 0 && process.stdin.isTTY === true && process.stdout.isTTY === true ? ['tui'] : args
-  const { loadOptions } = require('./oclif-config.js')
-  await oclif.execute({ args: argv, loadOptions: await loadOptions(oclif, join(__dirname, '..'), argv, cli.OWN_WORDS) })
+  await oclif.execute({ args: argv, loadOptions: await loadOptions(oclif, join(__dirname, '..'), argv, cli.OWN_WORDS, known) })
   // Only a run that succeeded leaves a cache: bad input changes nothing on disk.
   if (!process.exitCode) {
     saveCaches()

@@ -203,6 +203,42 @@ const oclif = require(${JSON.stringify(join(core, 'bundle', 'oclif.cjs'))})
     assert.equal((globalThis as { evaluated?: Record<string, number> }).evaluated?.[await realpath(hook)], 1)
   })
 
+  // bin/run.js (session 38): a run with a user's plugin keeps code caches of its own. Before, the
+  // one oclif cache every command shares, written by a run without the plugin, was taken by the
+  // plugin's runs too, and oclif's plugin loader was compiled from source in every one of them.
+  it("a run with a user's plugin reads code caches a run with the plugin wrote: nothing of oclif.cjs compiled beyond its cache", async () => {
+    const cli = await cliSandbox()
+    try {
+      await mkdir(join(dir, 'root', 'etc'), { recursive: true })
+      const providers = ['providers', '--json', '--root', join(dir, 'root'), '--repo', cli.twinDir]
+      // Without a plugin first: the caches of that run are written.
+      assert.equal((await cli.twinsync(providers)).code, 0)
+      await writePlugin(join(dir, 'plain'), 'export default async function hook() { return { providers: [] } }')
+      await writeFile(join(dir, 'plain', 'package.json'), JSON.stringify({ name: 'twinsync-plugin-plain', version: '1.0.0', type: 'module', oclif: { hooks: { 'twinsync:providers': './hook.js' } } }))
+      assert.equal((await cli.twinsync(['plugins', 'link', join(dir, 'plain')])).code, 0)
+      assert.equal((await cli.twinsync(providers)).code, 0)
+      // What each bundle's cache held when read, and what V8 would write for it at the end of the run.
+      const probe = join(dir, 'grown.cjs')
+      await writeFile(
+        probe,
+        "const vm = require('node:vm'); const Script = vm.Script; const all = []\n" +
+          'vm.Script = class extends Script { constructor(source, options) { super(source, options); all.push([options.filename, options.cachedData?.length ?? 0, this.cachedDataRejected === true, this]) } }\n' +
+          "process.on('exit', () => process.stderr.write(JSON.stringify(all.map(([file, held, refused, script]) => ({ file: require('node:path').basename(file), held, refused, now: script.createCachedData().length })))))\n",
+      )
+      const r = await cli.twinsync(providers, { env: { NODE_OPTIONS: `--require=${probe}` } })
+      assert.equal(r.code, 0, r.stderr)
+      const caches = JSON.parse(r.stderr) as Array<{ file: string; held: number; refused: boolean; now: number }>
+      const oclif = caches.find((c) => c.file === 'oclif.cjs')
+      assert.ok(oclif !== undefined && oclif.held > 0 && !oclif.refused, JSON.stringify(caches))
+      // A few bytes move from run to run (feedback, names); oclif's plugin loader is 10-50 KB.
+      assert.ok(oclif.now - oclif.held < 2048, `oclif.cjs compiled ${oclif.now - oclif.held} bytes of code beyond its cache: ${JSON.stringify(caches)}`)
+      const names = await readdir(join(cli.dir, '.cache', 'twinsync', 'v8'))
+      assert.ok(names.some((n) => /^oclif\.cjs-[0-9a-f]{32}-run\.plugins$/.test(n)) && names.some((n) => /^oclif\.cjs-[0-9a-f]{32}-run$/.test(n)), names.join(' '))
+    } finally {
+      await cli.cleanup()
+    }
+  })
+
   it('twinsync finds the providers of a linked plugin loaded by require() and of one with top-level await, twice (code cache), printing no warning', async () => {
     const cli = await cliSandbox()
     try {
