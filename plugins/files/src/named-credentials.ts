@@ -71,7 +71,7 @@ import { parsePasswd } from './accounts.js'
  * - a relative password-file word where cron or systemd make its folder certain: a crontab job's
  *   home (its HOME= line, else its user's home, `~USER` until /etc/passwd says: atHome), the
  *   folder a followed script or environment file is run from (a job's home, a unit's
- *   WorkingDirectory= or systemd's default, `/` or the user's home; run-parts' `/`), carried
+ *   WorkingDirectory= or systemd's default, `/` or the user's home, `~` its User='s; run-parts' `/`), carried
  *   through the hops (Follow's `cwd`); the relative scripts a script runs or sources (`./up.sh`);
  * - computed variables: a crontab line's own (`F=/x; … "$F"`), a value of variables
  *   (`PASSFILE="$BASE/pw"`, substituted in turn), the script's own folder (`$(dirname "$0")`);
@@ -186,17 +186,26 @@ function unitPaths(config: string, word: string): string[] {
   const named = nameSpecifiers(config)
   // Session 38: `%d`, the service's credentials folder (`$CREDENTIALS_DIRECTORY`: /run/credentials/NAME, a user's under its runtime folder).
   const maps = folder === SYSTEMD ? [{ ...named, ...SYSTEM_SPECIFIERS, d: `/run/credentials/${named.n}` }] : homes.map((h): Record<string, string> => ({ ...named, '%': '%', h, E: `${h}/.config`, S: `${h}/.local/state`, C: `${h}/.cache`, L: `${h}/.local/state/log`, t: '/run/user/*', T: '/tmp', V: '/var/tmp', d: `/run/user/*/credentials/${named.n}` }))
-  return maps.map((map) => file.replace(/%(.)/g, (_, c: string) => map[c] ?? '*')).filter((p) => p.startsWith('/')).map((p) => posix.normalize(p).replace(/(?<=.)\/+$/, ''))
+  // A `~USER/…` (a folder of WorkingDirectory=~, unitFolder) is kept for atHome.
+  return maps.map((map) => file.replace(/%(.)/g, (_, c: string) => map[c] ?? '*')).filter((p) => p.startsWith('/') || /^~[^/]+\//.test(p)).map((p) => posix.normalize(p).replace(/(?<=.)\/+$/, ''))
 }
 /**
  * The folder a unit's programs run from, as unitPaths takes it (session 38): its WorkingDirectory=
  * (the last one of its text), else systemd's default, `/` for a system unit and the home (`%h`) for
- * a user's; undefined for `~` (User='s home) or a variable's (a drop-in may set another: not read).
+ * a user's; `~` its User='s home (`~USER`); undefined for a variable's (a drop-in may set another: not read).
  */
 function unitFolder(config: string, text: string): string | undefined {
   let cwd: string | undefined
   for (const m of text.matchAll(/^[ \t]*WorkingDirectory[ \t]*=[ \t]*-?(?<d>[^\s]*)[ \t]*\r?$/gm)) cwd = m.groups?.d
-  if (cwd === undefined) return homeOfFolder(posix.dirname(config)) !== undefined || posix.dirname(config).startsWith(`${SYSTEMD_USER}`) ? '%h' : '/'
+  const user = homeOfFolder(posix.dirname(config)) !== undefined || posix.dirname(config).startsWith(SYSTEMD_USER)
+  if (cwd === undefined) return user ? '%h' : '/'
+  // `~`: the home of the unit's User= (root's without one), `~USER` until an /etc/passwd says (atHome); a user unit's own home.
+  if (unquoted(cwd) === '~') {
+    if (user) return '%h'
+    let name = 'root'
+    for (const m of text.matchAll(/^[ \t]*User[ \t]*=[ \t]*(?<u>[^\s]+)[ \t]*\r?$/gm)) name = m.groups?.u ?? name
+    return /^[A-Za-z_][\w.-]*\$?$/.test(name) ? `~${name}` : undefined
+  }
   return /^[/%]/.test(unquoted(cwd)) && !cwd.includes('$') ? unquoted(cwd) : undefined
 }
 
@@ -204,6 +213,7 @@ function unitFolder(config: string, text: string): string | undefined {
 function unitCwd(config: string, text: string): string | null {
   const folder = unitFolder(config, text)
   const paths = folder === undefined ? [] : unitPaths(config, folder)
+  if (folder?.startsWith('~') === true) return folder
   return paths.length === 1 && !/[*?]/.test(paths[0] as string) ? (paths[0] as string) : null
 }
 

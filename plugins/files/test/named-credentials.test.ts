@@ -941,6 +941,9 @@ describe('password files from a job\'s home and a unit\'s folder, computed varia
     ['/etc/cron.d/kinit', 'KRB5_CLIENT_KTNAME = /etc/krb/client.kt\n*/30 * * * * root kinit -k host/web01\n'],
     // A system unit's %u is root (the manager's user, whatever User= says); %d its credentials folder.
     ['/etc/systemd/system/app.service', '[Service]\nUser=app\nEnvironmentFile=/etc/app/%u.env\nLoadCredential=db:/etc/app/db.pw\nExecStart=/usr/bin/app --password-file %d/db\n'],
+    // WorkingDirectory=~: its User='s home, for its own words and its script's.
+    ['/etc/systemd/system/home.service', '[Service]\nUser=svc\nWorkingDirectory=~\nExecStart=/usr/bin/restic --password-file .unit-pw check\nExecStartPost=/opt/home/post.sh\n'],
+    ['/opt/home/post.sh', '#!/bin/sh\nrsync -a --password-file=rsync.pw /srv/ nas::svc\n'],
   ]
   const named = [
     '/etc/app/db.pw',
@@ -957,6 +960,8 @@ describe('password files from a job\'s home and a unit\'s folder, computed varia
     '/run/credentials/app.service/db',
     '/srv/rel/rsync.secret',
     '/srv/svc/.restic-pw',
+    '/srv/svc/.unit-pw',
+    '/srv/svc/rsync.pw',
     '/usr/local/sbin/gpg.pass',
   ]
   const secrets: Array<[string, string]> = named.filter((p) => !p.endsWith('/**') && !p.startsWith('/run/')).map((p) => [p, `${fakeChars(`s38-nc-${p}`, 8).toLowerCase()} ${fakeChars(`s38-nc2-${p}`, 9).toLowerCase()}\n`])
@@ -976,7 +981,7 @@ describe('password files from a job\'s home and a unit\'s folder, computed varia
       // From the cache; then the account's home moves (/etc/passwd alone changes).
       assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host, cache)).sort(), named)
       root.file('/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nbob:x:1000:1000::/home/bob:/bin/bash\nsvc:x:998:998::/var/lib/svc:/usr/sbin/nologin\n')
-      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host, cache)).sort(), [...named.filter((p) => p !== '/srv/svc/.restic-pw'), '/var/lib/svc/.restic-pw'].sort())
+      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host, cache)).sort(), named.map((p) => p.replace(/^\/srv\/svc\//, '/var/lib/svc/')).sort())
     } finally {
       root.remove()
     }
