@@ -75,6 +75,7 @@ import { parsePasswd } from './accounts.js'
  *   through the hops (Follow's `cwd`); the relative scripts a script runs or sources (`./up.sh`);
  * - computed variables: a crontab line's own (`F=/x; … "$F"`), a value of variables
  *   (`PASSFILE="$BASE/pw"`, substituted in turn), the script's own folder (`$(dirname "$0")`);
+ * - anacron's jobs (/etc/anacrontab), read as a crontab's lines and their scripts followed;
  * - a third hop (MAX_HOPS); Kerberos keytabs (`KRB5_KTNAME=`, `KRB5_CLIENT_KTNAME=`), and the
  *   files of /etc/default read for them and every password-file word;
  * - a system unit's `%u`, `%U`, `%g`, `%G` (root, 0) and `%d` (its credentials folder).
@@ -345,6 +346,8 @@ const unquoted = (v: string) => v.replace(/^(["'])(.*)\1$/, '$2')
 /** The crontabs: the system's, its drop-ins, each user's (the cron provider mirrors those; the files they name are the files provider's). */
 const CRONTAB = '/etc/crontab'
 const CRONTAB_FOLDERS = ['/etc/cron.d', '/var/spool/cron/crontabs']
+/** anacron's jobs (session 38: `@daily 10 backup /bin/bash /home/ops/borg.sh`), read as a crontab's. */
+const ANACRONTAB = '/etc/anacrontab'
 /** Folders of scripts an administrator writes: run-parts' folders and /usr/local's. */
 /** The packages' environment files (session 38: what their units and init scripts read, `KRB5_KTNAME=` of gssproxy's, nfs's, apache's). */
 const DEFAULTS = '/etc/default'
@@ -706,7 +709,7 @@ function withoutTrailingBlanks(text: string): string {
 }
 
 /** A crontab: the system's, its drop-ins, a user's. */
-const isCrontab = (config: string) => config === CRONTAB || CRONTAB_FOLDERS.some((folder) => inFolder(folder, config))
+const isCrontab = (config: string) => config === CRONTAB || config === ANACRONTAB || CRONTAB_FOLDERS.some((folder) => inFolder(folder, config))
 
 /** run-parts' folders: cron runs them `cd / && run-parts …` (anacron from its unit's `/`). */
 const RUN_PARTS = ['/etc/cron.hourly', '/etc/cron.daily', '/etc/cron.weekly', '/etc/cron.monthly']
@@ -740,9 +743,10 @@ function crontabRefs(config: string, text: string): CrontabRefs {
 }
 
 function crontabRefsOf(config: string, text: string): CrontabRefs {
+  const anacron = config === ANACRONTAB
   const system = isSystemCrontab(config)
   const scope = new Map<string, string[]>()
-  const owner = system ? undefined : posix.basename(config)
+  const owner = system || anacron ? undefined : posix.basename(config)
   const out = { paths: [] as string[], words: [] as string[], assigns: [] as Array<[string, string]>, follows: [] as Follow[] }
   let home: string | undefined
   for (const line of text.split(/\r?\n/)) {
@@ -761,22 +765,26 @@ function crontabRefsOf(config: string, text: string): CrontabRefs {
       out.words.push(...refs.words)
       continue
     }
-    const job = (system ? /^[ \t]*(?:@[a-z]+|\S+[ \t]+\S+[ \t]+\S+[ \t]+\S+[ \t]+\S+)[ \t]+(?<u>\S+)[ \t]+(?<c>.*)$/ : /^[ \t]*(?:@[a-z]+|\S+[ \t]+\S+[ \t]+\S+[ \t]+\S+[ \t]+\S+)[ \t]+(?<c>.*)$/).exec(line)?.groups
+    // anacron's `PERIOD DELAY ID COMMAND` (its folder not taken: anacron's own, not the crontab's kind of certain).
+    const job = (anacron ? /^[ \t]*(?:@[a-z]+|\d+)[ \t]+\d+[ \t]+\S+[ \t]+(?<c>.*)$/ : system ? /^[ \t]*(?:@[a-z]+|\S+[ \t]+\S+[ \t]+\S+[ \t]+\S+[ \t]+\S+)[ \t]+(?<u>\S+)[ \t]+(?<c>.*)$/ : /^[ \t]*(?:@[a-z]+|\S+[ \t]+\S+[ \t]+\S+[ \t]+\S+[ \t]+\S+)[ \t]+(?<c>.*)$/).exec(line)?.groups
     const user = owner ?? job?.u
-    if (job?.c === undefined || user === undefined) continue
+    if (job?.c === undefined || (user === undefined && !anacron)) continue
     // cron's `%` ends the command (what follows is its input).
-    const command = job.c.replace(/(?<!\\)%[^\n]*/, '')
-    const cwd = home ?? `~${user}`
-    const from = (w: string) => (cwd.startsWith('/') ? posix.resolve(cwd, w) : `${cwd}/${w}`)
+    const command = anacron ? job.c : job.c.replace(/(?<!\\)%[^\n]*/, '')
+    const cwd = anacron ? undefined : (home ?? `~${user}`)
+    const from = (w: string) => (cwd === undefined ? undefined : cwd.startsWith('/') ? posix.resolve(cwd, w) : `${cwd}/${w}`)
     const refs = passwordRefsIn(command, undefined, scope)
-    out.paths.push(...refs.paths, ...refs.relative.map((w) => asPattern(from(w))))
+    out.paths.push(...refs.paths, ...refs.relative.flatMap((w) => from(w) ?? []).map(asPattern))
     out.words.push(...refs.words)
     out.assigns.push(...refs.assigns)
     for (const path of crontabScripts(command)) {
       const n = refs.next.find((f) => f.path === path)
-      out.follows.push({ path, cwd: n === undefined || n.cwd === undefined ? cwd : n.cwd })
+      out.follows.push({ path, cwd: n === undefined || n.cwd === undefined ? (cwd ?? null) : n.cwd })
     }
-    for (const n of refs.next) if (!n.path.startsWith('/')) out.follows.push({ path: from(n.path), cwd })
+    for (const n of refs.next) {
+      const at = n.path.startsWith('/') ? undefined : from(n.path)
+      if (at !== undefined) out.follows.push({ path: at, cwd: cwd ?? null })
+    }
   }
   return out
 }
@@ -1015,7 +1023,7 @@ export const NAMING_RULES: readonly NamingRule[] = [
     // Session 38: a crontab a job line at a time (crontabRefs: its job's home); /etc/default's files (the environment of
     // the packages' units and init scripts: `KRB5_KTNAME=…`); run-parts' scripts run from `/` (cron's `cd / && run-parts`).
     rule: PASSWORD_FILE_RULE,
-    isConfig: (path) => path === CRONTAB || MAIL_CONFIGS.includes(path) || isHomeMailConfig(path) || [...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS, DEFAULTS].some((folder) => inFolder(folder, path)),
+    isConfig: (path) => path === CRONTAB || path === ANACRONTAB || MAIL_CONFIGS.includes(path) || isHomeMailConfig(path) || [...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS, DEFAULTS].some((folder) => inFolder(folder, path)),
     named: (config, text) => (isCrontab(config) ? crontabRefs(config, text).paths : scriptRefs(config, text).paths),
     // A crontab's scripts; a script's sourced files and the scripts it runs (session 36).
     follows: (config, text) => (isCrontab(config) ? crontabRefs(config, text).follows : scriptRefs(config, text).next),
@@ -1041,7 +1049,7 @@ export const NAMING_CONFIG_PLACES = {
   homeFolders: [HOME_UNITS],
   /** Files under each home, likewise (session 36: the mail clients' configs). */
   homeFiles: HOME_MAIL_CONFIGS,
-  files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS, ...NTP_CONFIGS, CRONTAB, ...MAIL_CONFIGS],
+  files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS, ...NTP_CONFIGS, CRONTAB, ANACRONTAB, ...MAIL_CONFIGS],
   max: MAX_CONFIGS,
 } as const
 

@@ -944,6 +944,9 @@ describe('password files from a job\'s home and a unit\'s folder, computed varia
     // WorkingDirectory=~: its User='s home, for its own words and its script's.
     ['/etc/systemd/system/home.service', '[Service]\nUser=svc\nWorkingDirectory=~\nExecStart=/usr/bin/restic --password-file .unit-pw check\nExecStartPost=/opt/home/post.sh\n'],
     ['/opt/home/post.sh', '#!/bin/sh\nrsync -a --password-file=rsync.pw /srv/ nas::svc\n'],
+    // anacron's jobs: a script it runs.
+    ['/etc/anacrontab', 'SHELL=/bin/sh\nPATH=/sbin:/bin:/usr/sbin:/usr/bin\n1\t5\tcron.daily\trun-parts --report /etc/cron.daily\n@daily 10 borg-home /bin/bash /home/bob/borg.sh >> /home/bob/borg.log 2>&1\n'],
+    ['/home/bob/borg.sh', '#!/bin/bash\nexport BORG_PASSCOMMAND="cat /home/bob/.borg-words"\nborg create /srv/borg::{now} /home/bob\n'],
   ]
   const named = [
     '/etc/app/db.pw',
@@ -954,6 +957,7 @@ describe('password files from a job\'s home and a unit\'s folder, computed varia
     '/etc/gss/nfs.service-key',
     '/etc/krb/client.kt',
     '/etc/web/http.kt',
+    '/home/bob/.borg-words',
     '/home/bob/rsync.pw',
     '/opt/app/conf/repo.pw',
     '/opt/three/repo.key',
