@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { generateKeyPairSync } from 'node:crypto'
 import { lstat, readFile, readlink, writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { MemoryTwin, type Change, type HostPort, type ProviderContext, type TwinDocument } from '@twinsync/sdk'
+import { isRacy, MemoryTwin, type Change, type HostPort, type ProviderContext, type TwinDocument } from '@twinsync/sdk'
 import { checkConformance, createTestContext } from '@twinsync/sdk/conformance'
 import { FilesProvider, type Manifest, type ManifestEntry } from '@twinsync/plugin-files'
 import { chrootOk, freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, type Rootfs } from '../bed/index.js'
@@ -28,8 +28,9 @@ function entryOf(manifest: Manifest, path: string): ManifestEntry {
 }
 
 /** Count the files the provider reads through the host port. */
-function countingReads(ctx: ProviderContext): { ctx: ProviderContext; reads: () => number } {
+function countingReads(ctx: ProviderContext): { ctx: ProviderContext; reads: () => number; paths: string[] } {
   let count = 0
+  const paths: string[] = []
   const host = new Proxy(ctx.host, {
     get(target, key, receiver) {
       const value: unknown = Reflect.get(target, key, receiver)
@@ -37,13 +38,14 @@ function countingReads(ctx: ProviderContext): { ctx: ProviderContext; reads: () 
       if (key === 'readFile' || key === 'readTextIfExists') {
         return (path: string) => {
           count++
+          paths.push(path)
           return (value as HostPort['readFile']).call(target, path)
         }
       }
       return (value as (...args: unknown[]) => unknown).bind(target)
     },
   })
-  return { ctx: { ...ctx, host }, reads: () => count }
+  return { ctx: { ...ctx, host }, reads: () => count, paths }
 }
 
 describe('files provider on a real Debian bookworm root file system', function () {
@@ -201,7 +203,8 @@ describe('files provider on a real Debian bookworm root file system', function (
     // Files touched by the tests above are "racily clean" for a moment; let that pass.
     await new Promise((resolve) => setTimeout(resolve, 200))
     const fresh = createTestContext(root)
-    const { ctx: counted, reads } = countingReads(fresh)
+    const { ctx: counted, reads, paths } = countingReads(fresh)
+    const firstStartedAt = Date.now()
     let started = performance.now()
     const first = await provider.collect({ ctx: counted })
     const firstMs = performance.now() - started
@@ -218,7 +221,15 @@ describe('files provider on a real Debian bookworm root file system', function (
       second.documents.map((d) => [d.path, String(d.content)]),
       first.documents.map((d) => [d.path, String(d.content)]),
     )
-    assert.ok(secondReads <= 2, `the second collect reads only the account tables, not ${secondReads} files`)
+    // A file changed just before the first collect is racily clean (isRacy): read again, by
+    // design. CI, session 38, at a load of 12: 3 reads instead of 2, which file not said then.
+    const again = paths.slice(firstReads)
+    const racy = new Set<string>()
+    for (const path of again) {
+      const stat = await lstat(join(root, path)).catch(() => undefined)
+      if (stat !== undefined && isRacy(stat, firstStartedAt)) racy.add(path)
+    }
+    assert.ok(again.length - racy.size <= 2, `the second collect reads only the account tables and files changed just before the first, not ${again.join(', ')} (racily clean: ${[...racy].join(', ') || 'none'})`)
     assert.ok(firstReads > 100)
   })
 
