@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { MAX_CRON_LINES } from '../../plugins/cron/src/load.js'
 import { useCliRoot } from '../support/cli.js'
 import { checksum, git } from '../support/in-process-twin.js'
-import { mirrorWithCommit } from '../support/mirror-commit.js'
+import { pullRefused, refusedBeforePlanned, said } from '../support/document-cap.js'
 
 const CRONTAB = 'filesystem/var/spool/cron/crontabs/root'
 const jobs = (n: number) => Array.from({ length: n }, (_, i) => `${i % 60} * * * * /bin/true ${i}\n`).join('')
@@ -20,7 +20,6 @@ const jobs = (n: number) => Array.from({ length: n }, (_, i) => `${i % 60} * * *
 describe('crontabs over MAX_CRON_LINES: refused before they are planned, and by a pull', function () {
   this.timeout(300_000)
   const root = useCliRoot()
-  const said = (r: { code: number | null; stdout: string; stderr: string }) => `exit ${r.code}:\n${r.stdout.slice(0, 3000)}\n${r.stderr.slice(0, 3000)}`
   const refusal = /The twin's crontabs hold 50,0\d\d lines \(filesystem\/var\/spool\/cron\/crontabs\/root: 50,001\), more than the 50,000 TwinSync takes; they were not read/
 
   it(`a root crontab of ${(MAX_CRON_LINES + 1).toLocaleString('en')} jobs: plan, status and apply refuse it (TWIN_INVALID), nothing changed; discard startup puts the twin back`, async () => {
@@ -28,18 +27,7 @@ describe('crontabs over MAX_CRON_LINES: refused before they are planned, and by 
     await mkdir(join(twinDir, CRONTAB, '..'), { recursive: true })
     await writeFile(join(twinDir, CRONTAB), jobs(MAX_CRON_LINES + 1))
     const state = async () => `${git(twinDir, ['rev-parse', 'HEAD'])}${git(twinDir, ['status', '--porcelain', '--untracked-files=all'])}${await checksum(join(root().rootfs.dir, 'var/spool/cron'))}`
-    const before = await state()
-    const plan = await twinsync('plan')
-    assert.equal(plan.code, 1, said(plan))
-    assert.match(plan.stdout, refusal, said(plan))
-    assert.match(plan.stdout, /\[TWIN_INVALID\]\n\s+Nothing is planned for cron\. .*`twinsync discard startup`/, said(plan))
-    const status = await twinsync('status')
-    assert.equal(status.code, 1, said(status))
-    assert.match(status.stdout, refusal, said(status))
-    const apply = await twinsync('apply', '--yes', '--accept-high-risk')
-    assert.equal(apply.code, 2, said(apply))
-    assert.match(apply.stderr, /\[PLAN_INVALID\] Nothing was applied/, said(apply))
-    assert.equal(await state(), before, 'no commit, the working twin and the spool unchanged')
+    await refusedBeforePlanned(twinsync, refusal, /\[TWIN_INVALID\]\n\s+Nothing is planned for cron\. .*`twinsync discard startup`/, state, 'no commit, the working twin and the spool unchanged')
     const discard = await twinsync('discard', 'startup')
     assert.equal(discard.code, 0, said(discard))
     assert.equal(git(twinDir, ['status', '--porcelain', '--untracked-files=all']), '', 'the crontab is out of the twin again')
@@ -47,15 +35,16 @@ describe('crontabs over MAX_CRON_LINES: refused before they are planned, and by 
 
   it(`a pull of a mirror whose root crontab holds ${(MAX_CRON_LINES + 1).toLocaleString('en')} jobs is TWIN_UNSAFE (exit 2) before the working twin moves`, async () => {
     const { twinDir, twinsync, cli } = root()
-    await mirrorWithCommit(twinDir, twinsync, cli.dir, async (clone) => {
-      await mkdir(join(clone, CRONTAB, '..'), { recursive: true })
-      await writeFile(join(clone, CRONTAB), jobs(MAX_CRON_LINES + 1))
-    }, 'a mirror brings a crontab of 50,001 jobs')
-    const state = () => `${git(twinDir, ['rev-parse', 'HEAD'])}${git(twinDir, ['status', '--porcelain'])}${git(twinDir, ['for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads', 'refs/twinsync'])}`
-    const before = state()
-    const pull = await twinsync('pull', '--no-apply')
-    assert.equal(pull.code, 2, said(pull))
-    assert.match(pull.stderr, /\[TWIN_UNSAFE\] Not pulled: the mirror's twin at [0-9a-f]{12}: The twin's crontabs hold 50,0\d\d lines \(filesystem\/var\/spool\/cron\/crontabs\/root: 50,001\), more than the 50,000 TwinSync takes/, said(pull))
-    assert.equal(state(), before, 'HEAD, the working twin and the refs unchanged')
+    await pullRefused(
+      twinDir,
+      twinsync,
+      cli.dir,
+      async (clone) => {
+        await mkdir(join(clone, CRONTAB, '..'), { recursive: true })
+        await writeFile(join(clone, CRONTAB), jobs(MAX_CRON_LINES + 1))
+      },
+      'a mirror brings a crontab of 50,001 jobs',
+      /\[TWIN_UNSAFE\] Not pulled: the mirror's twin at [0-9a-f]{12}: The twin's crontabs hold 50,0\d\d lines \(filesystem\/var\/spool\/cron\/crontabs\/root: 50,001\), more than the 50,000 TwinSync takes/,
+    )
   })
 })

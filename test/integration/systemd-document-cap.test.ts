@@ -8,14 +8,13 @@ import { join } from 'node:path'
 import { MAX_SYSTEMD_UNITS } from '../../plugins/systemd/src/provider.js'
 import { useCliRoot } from '../support/cli.js'
 import { checksum, git } from '../support/in-process-twin.js'
-import { mirrorWithCommit } from '../support/mirror-commit.js'
+import { pullRefused, refusedBeforePlanned, said } from '../support/document-cap.js'
 
 const UNITS = 'system/services/units.json'
 
 describe('a units.json over MAX_SYSTEMD_UNITS: refused before it is planned', function () {
   this.timeout(300_000)
   const root = useCliRoot()
-  const said = (r: { code: number | null; stdout: string; stderr: string }) => `exit ${r.code}:\n${r.stdout.slice(0, 3000)}\n${r.stderr.slice(0, 3000)}`
 
   it(`a units.json of ${(MAX_SYSTEMD_UNITS + 1).toLocaleString('en')} units: plan, status and apply refuse it (TWIN_INVALID), nothing changed; discard services puts it back`, async () => {
     const { twinDir, twinsync } = root()
@@ -23,19 +22,13 @@ describe('a units.json over MAX_SYSTEMD_UNITS: refused before it is planned', fu
     for (let i = Object.keys(doc.units).length; i <= MAX_SYSTEMD_UNITS; i++) doc.units[`zz-made-up-${i}.service`] = { state: 'enabled' }
     await writeFile(join(twinDir, UNITS), JSON.stringify(doc))
     const state = async () => `${git(twinDir, ['rev-parse', 'HEAD'])}${git(twinDir, ['status', '--porcelain'])}${await checksum(join(root().rootfs.dir, 'etc/systemd'))}`
-    const before = await state()
-    const refusal = /system\/services\/units\.json lists 50,001 units, more than the 50,000 TwinSync takes; it was not read/
-    const plan = await twinsync('plan')
-    assert.equal(plan.code, 1, said(plan))
-    assert.match(plan.stdout, refusal, said(plan))
-    assert.match(plan.stdout, /\[TWIN_INVALID\]\n\s+Nothing is planned for services\. Remove the added units from the twin, or go back to the last snapshot's with `twinsync discard services`/, said(plan))
-    const status = await twinsync('status')
-    assert.equal(status.code, 1, said(status))
-    assert.match(status.stdout, refusal, said(status))
-    const apply = await twinsync('apply', '--yes', '--accept-high-risk')
-    assert.equal(apply.code, 2, said(apply))
-    assert.match(apply.stderr, /\[PLAN_INVALID\] Nothing was applied/, said(apply))
-    assert.equal(await state(), before, 'no commit, the working twin and /etc/systemd unchanged')
+    await refusedBeforePlanned(
+      twinsync,
+      /system\/services\/units\.json lists 50,001 units, more than the 50,000 TwinSync takes; it was not read/,
+      /\[TWIN_INVALID\]\n\s+Nothing is planned for services\. Remove the added units from the twin, or go back to the last snapshot's with `twinsync discard services`/,
+      state,
+      'no commit, the working twin and /etc/systemd unchanged',
+    )
     const discard = await twinsync('discard', 'services')
     assert.equal(discard.code, 0, said(discard))
     assert.match(discard.stdout, /^Discarded the pending intent of 1 item .*\n  systemd:document:system\/services\/units\.json  the edit of system\/services\/units\.json, which the systemd provider could not read/, said(discard))
@@ -50,15 +43,8 @@ describe('a units.json over MAX_SYSTEMD_UNITS: refused before it is planned', fu
       const { twinDir, twinsync, cli } = root()
       const units: Record<string, unknown> = {}
       for (let i = 0; i <= MAX_SYSTEMD_UNITS; i++) units[`zz-made-up-${i}.service`] = document === UNITS ? { state: 'enabled' } : { active: 'active', sub: 'running' }
-      await mirrorWithCommit(twinDir, twinsync, cli.dir, (clone) => writeFile(join(clone, document), JSON.stringify({ units })), `a mirror brings ${document} of 50,001 units`)
-      const state = () => `${git(twinDir, ['rev-parse', 'HEAD'])}${git(twinDir, ['status', '--porcelain'])}${git(twinDir, ['for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads', 'refs/twinsync'])}`
-      const before = state()
-      const pull = await twinsync('pull', '--no-apply')
-      assert.equal(pull.code, 2, said(pull))
-      assert.match(pull.stderr, new RegExp(`\\[TWIN_UNSAFE\\] Not pulled: the mirror's twin at [0-9a-f]{12}: ${document.replace(/[./]/g, '\\$&')} lists 50,001 units, more than the 50,000 TwinSync takes`), said(pull))
+      const pull = await pullRefused(twinDir, twinsync, cli.dir, (clone) => writeFile(join(clone, document), JSON.stringify({ units })), `a mirror brings ${document} of 50,001 units`, new RegExp(`\\[TWIN_UNSAFE\\] Not pulled: the mirror's twin at [0-9a-f]{12}: ${document.replace(/[./]/g, '\\$&')} lists 50,001 units, more than the 50,000 TwinSync takes`))
       assert.match(pull.stderr, /Next step: Nothing here was changed\. Take those entries out on the mirror/, said(pull))
-      assert.equal(state(), before, 'HEAD, the working twin and the refs unchanged')
-      git(twinDir, ['update-ref', '-d', 'refs/remotes/mirror/main'])
     })
   }
 })
