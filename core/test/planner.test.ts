@@ -65,8 +65,9 @@ describe('Planner', function () {
     assert.doesNotMatch(`${failure?.summary} ${failure?.detail}`, /bug in TwinSync/i)
   })
 
-  // Session 38: a pulled twin of 130,000 files outside the files provider's include set (one
-  // FILES_OUTSIDE_SCOPE warning each from its load; a pull takes up to MAX_INCOMING_FILES, 500,000)
+  // Session 38: a pulled twin of 130,000 files outside the files provider's include set (then one
+  // FILES_OUTSIDE_SCOPE warning each from its load, now one change each that its outOfScope names;
+  // a pull takes up to MAX_INCOMING_FILES, 500,000)
   // ended `plan` in "internal error: Maximum call stack size exceeded": diagnostics.push(...list)
   // passes each element as an argument. Likewise a domain's pending changes in status
   // (entry.changes.push(...diff.changes)). Lists a twin sizes are appended one at a time (appendAll).

@@ -415,6 +415,34 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     assert.equal(git(rig.twin, ['status', '--porcelain']), '', 'the working twin is clean')
   })
 
+  // Session 38: a pulled document outside the include set with no manifest entry was a warning of
+  // the files provider's load, not a change: status "nothing pending", and the next snapshot
+  // dropped it from the twin without a word. A change now, left out by the one scope rule.
+  it('a pulled document outside the include set, no manifest entry: pending (never applied), kept by a snapshot, dropped only by discard', async () => {
+    serve((clone) => {
+      execFileSync('mkdir', ['-p', join(clone, 'filesystem/opt/app')])
+      execFileSync('sh', ['-c', 'printf "port = 8080\\n" > "$1"', 'sh', join(clone, 'filesystem/opt/app/conf')])
+      git(clone, ['add', 'filesystem/opt/app/conf'])
+      git(clone, ['commit', '--quiet', '-m', 'pulled: an app config outside files.include'])
+    })
+    assert.equal((await (await rig.container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+    const id = 'files:create:/opt/app/conf'
+    const pending = async () => (await (await rig.container()).resolve(IntentService).pending()).items.filter((i) => i.resource.startsWith('/opt'))
+    const asked = await pending()
+    assert.deepEqual(asked.map((i) => [i.id, i.code]), [[id, 'FILES_OUTSIDE_SCOPE']])
+    assert.match(asked[0]?.reason ?? '', /^never applied: \/opt\/app\/conf is outside the files provider's scope \(not under any path of files\.include\)/)
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.changes.filter((c) => c.resource.startsWith('/opt')), [])
+    assert.deepEqual(plan.diagnostics.filter((d) => d.code === 'FILES_OUTSIDE_SCOPE').map((d) => d.change), [id])
+    await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+    assert.equal(await readFile(join(rig.twin, 'filesystem/opt/app/conf'), 'utf8'), 'port = 8080\n', 'the snapshot kept it in the working twin')
+    assert.deepEqual((await pending()).map((i) => i.id), [id], 'still pending after the snapshot')
+    const { ReconcileService } = await import('../../core/src/intent/reconcile-service.js')
+    await (await rig.container()).resolve(ReconcileService).discard([id])
+    assert.deepEqual(await pending(), [])
+    assert.equal(await lstat(join(rig.twin, 'filesystem/opt')).then(() => 'there', () => 'gone'), 'gone', 'out of the working twin, its folders too')
+  })
+
   // Session 19: a pulled twin that hands out root or changes whom the machine trusts was rated
   // like any file of /etc: an apt hook, a source with [trusted=yes] and /etc/ld.so.preload were
   // low-risk creates, a NOPASSWD sudo rule medium. Each is high now, with its reason, in the plan

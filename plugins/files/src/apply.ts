@@ -16,7 +16,7 @@ import { sha256 } from './content.js'
 import { ABSENT, fingerprintOf, type LiveFacts } from './fingerprint.js'
 import { formatMode } from './mode.js'
 import { readPackageIndex } from './package-origin.js'
-import { linkOverClaims, outsideScope, throughSymlink, tooLarge } from './scope.js'
+import { linkOverClaims, outsideScope, secretWrite, throughSymlink, tooLarge } from './scope.js'
 import { onlyRootCanRead } from './secrets.js'
 import { validateContent } from './validation.js'
 
@@ -63,6 +63,8 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
   // Only inside the provider's scope, whoever calls (ApplyService refuses such a plan first).
   const outside = outsideScope(ctx, scope, data.path)
   if (outside !== undefined) return failed(change, `${data.path} is outside the files provider's scope (${outside}); not applied`)
+  const secret = secretWrite(scope, data)
+  if (secret !== undefined) return failed(change, `${data.path} is outside the files provider's scope (${secret}); not applied`)
   // The machine as it is now, the plan's earlier changes made: never through a symlinked folder.
   const through = await throughSymlink(ctx, scope, data.path)
   if (through !== undefined) return failed(change, `${data.path} is outside the files provider's scope (${through}); not applied`)

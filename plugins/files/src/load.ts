@@ -19,7 +19,7 @@ import { decodeText, sha256 } from './content.js'
 import { isIncluded } from './include.js'
 import { sameMeaning } from './entry-meaning.js'
 import { readManifest } from './manifest.js'
-import { OUTSIDE_SCOPE_NEXT_STEP, outsideScope } from './scope.js'
+import { outsideScope } from './scope.js'
 import { isUnitMaskLink, type FileEntry, type FilesState } from './state.js'
 
 /**
@@ -120,16 +120,13 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
     if (path === undefined || (listed.has(path) && listed.get(path) === 'file')) continue
     if (ctx.claims.isClaimedByOther('files', path)) continue
     scope ??= (await resolveScope(ctx)).scope
-    if (outsideScope(ctx, scope, path) !== undefined || scope.secrets.pathVerdict(path) !== undefined) {
-      diagnostics.push(
-        warningDiagnostic('FILES_OUTSIDE_SCOPE', `${docPath} is outside the files provider's include set (or ignored, or secret); it is not applied`, {
-          path,
-          provider: 'files',
-          detail: OUTSIDE_SCOPE_NEXT_STEP,
-        }),
-      )
-      continue
-    }
+    // A document outside the include set, ignored, or at a secret path (a hand edit, a pull) is
+    // still what the twin asks for: an entry like any other, whose change the provider's
+    // outOfScope names (scope.ts, the one rule), so the plan leaves it out, `status` lists it as
+    // never applied and a snapshot keeps it, until it is discarded. Before session 38 it was a
+    // warning here, not a change: `status` said "nothing pending" and the next snapshot dropped
+    // the document without a word. Its folders are not made for it (nothing of it is applied).
+    const outside = outsideScope(ctx, scope, path) !== undefined || scope.secrets.pathVerdict(path) !== undefined
     const read = await readDocument(twin, docPath, maxFileSize)
     if (read === 'symlink') {
       diagnostics.push(twinSymlink(docPath, path))
@@ -162,7 +159,7 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
     }
     if (listed.has(path)) for (const inside of [...entries.keys()]) if (inside.startsWith(`${path}/`)) entries.delete(inside)
     entries.set(path, { ...rootOwned(path, 'file', '0644'), size: bytes.byteLength, content: 'mirrored', sha256: sha256(bytes), text })
-    for (let dir = parentOf(path); dir !== undefined && isIncluded(dir, scope.roots); dir = parentOf(dir)) {
+    for (let dir = parentOf(path); !outside && dir !== undefined && isIncluded(dir, scope.roots); dir = parentOf(dir)) {
       if (!entries.has(dir)) entries.set(dir, rootOwned(dir, 'directory', '0755'))
     }
   }

@@ -140,6 +140,21 @@ export const OUTSIDE_SCOPE_NEXT_STEP =
   'If you meant it, add the path (or a folder above it) to files.include in the configuration (and take it out of files.ignore), snapshot, and plan again; otherwise remove it from system/files/manifest.json (or filesystem/) in the twin.'
 
 /**
+ * Why a change writes content the files provider never takes from a twin, or undefined: a write
+ * at a secret path (files.secrets.paths, the built-in list). A snapshot records such a file's
+ * hash, never its content, so only a hand edit or a pull brings one. Asked when a plan is made
+ * (filesOutOfScope) and by apply, whoever calls.
+ */
+export function secretWrite(scope: FilesScope, data: { action?: unknown; path?: unknown }): string | undefined {
+  if (data.action !== 'write' || typeof data.path !== 'string' || scope.secrets.pathVerdict(data.path) === undefined) return undefined
+  return 'a secret path (files.secrets.paths or the built-in list), whose content a twin never sets'
+}
+
+/** What to do about a twin's content for a secret path, pasted into the diagnostic. */
+export const SECRET_PATH_NEXT_STEP =
+  'Write the file on the machine itself (a snapshot then records it as secret: its hash, never its content); take it out of filesystem/ in the twin (`twinsync discard` it).'
+
+/**
  * The files changes that would act outside the provider's scope (outsideScope): one
  * FILES_OUTSIDE_SCOPE warning each, naming the change. A change whose data names no path is
  * one too: nothing outside the scope may slip through an odd payload.
@@ -186,6 +201,15 @@ export async function filesOutOfScope(ctx: ProviderContext, changes: readonly Ch
       }
     }
     let next = OUTSIDE_SCOPE_NEXT_STEP
+    // Content for a secret path (files.secrets.paths, the built-in list): a snapshot records such
+    // a file's hash and never its content, so a twin that brings one (a document committed by
+    // hand, a pull) asks for what TwinSync never takes from a twin. Left out, pending until discarded.
+    const secret = why === undefined && data !== undefined ? secretWrite(scope, data) : undefined
+    if (secret !== undefined) {
+      why = secret
+      where = String(data?.path)
+      next = SECRET_PATH_NEXT_STEP
+    }
     for (const path of why === undefined ? paths : []) {
       why = await throughSymlink(ctx, scope, path as string, plan)
       if (why === undefined) continue

@@ -12,12 +12,13 @@ describe('files provider: load of documents the manifest does not list', () => {
   })
   after(() => root.remove())
 
-  it('takes a new file in the include set as root-owned 0644; one outside it, ignored or secret by path is not applied, with a warning', async () => {
+  it('takes a new file in the include set as root-owned 0644; one outside it, ignored or secret by path is an entry too (no folders made for it), whose change outOfScope names', async () => {
     const ctx = createTestContext(root.dir, { config: { ignore: ['/etc/noise/**'] } })
-    const twin = new MemoryTwin((await provider.collect({ ctx })).documents)
+    const actual = await provider.collect({ ctx })
+    const twin = new MemoryTwin(actual.documents)
     twin.set('filesystem/etc/app/new.conf', 'setting = 1\n')
-    twin.set('filesystem/opt/outside.conf', 'x\n')
-    twin.set('filesystem/etc/noise/log.conf', 'x\n')
+    twin.set('filesystem/opt/outside/app.conf', 'x\n')
+    twin.set('filesystem/etc/noise/sub/log.conf', 'x\n')
     twin.set('filesystem/etc/wireguard/wg0.conf', 'x\n')
     const loaded = await provider.load({ ctx, twin })
     const added = (loaded.state as FilesState).entries.find((e) => e.path === '/etc/app/new.conf')
@@ -25,10 +26,26 @@ describe('files provider: load of documents the manifest does not list', () => {
       { ...added, sha256: undefined },
       { path: '/etc/app/new.conf', type: 'file', mode: '0644', owner: 'root', uid: 0, group: 'root', gid: 0, size: 12, content: 'mirrored', sha256: undefined, text: 'setting = 1\n' },
     )
+    // No warning of its own: what the twin asks for is a change, left out by the one scope rule (scope.ts).
+    assert.deepEqual(loaded.diagnostics, [])
+    const diff = provider.diff({ desired: loaded.state as FilesState, actual: actual.state as FilesState, ctx })
     assert.deepEqual(
-      loaded.diagnostics.filter((d) => d.code === 'FILES_OUTSIDE_SCOPE').map((d) => d.path),
-      ['/etc/noise/log.conf', '/etc/wireguard/wg0.conf', '/opt/outside.conf'],
+      diff.changes.map((c) => c.id).sort(),
+      ['files:create:/etc/app/new.conf', 'files:create:/etc/noise/sub/log.conf', 'files:create:/etc/wireguard/wg0.conf', 'files:create:/opt/outside/app.conf'],
+      'no folder is made for one outside the scope (/opt/outside, /etc/noise/sub, /etc/wireguard)',
     )
+    const outside = await provider.outOfScope({ changes: diff.changes, ctx })
+    assert.deepEqual(
+      outside.map((d) => [d.change, d.code]),
+      [
+        ['files:create:/opt/outside/app.conf', 'FILES_OUTSIDE_SCOPE'],
+        ['files:create:/etc/noise/sub/log.conf', 'FILES_OUTSIDE_SCOPE'],
+        ['files:create:/etc/wireguard/wg0.conf', 'FILES_OUTSIDE_SCOPE'],
+      ].sort((a, b) => diff.changes.findIndex((c) => c.id === a[0]) - diff.changes.findIndex((c) => c.id === b[0])),
+    )
+    assert.match(outside.find((d) => d.path === '/opt/outside/app.conf')?.summary ?? '', /not under any path of files\.include/)
+    assert.match(outside.find((d) => d.path === '/etc/wireguard/wg0.conf')?.summary ?? '', /a secret path .*whose content a twin never sets/)
+    assert.match(outside.find((d) => d.path === '/etc/wireguard/wg0.conf')?.detail ?? '', /Write the file on the machine itself/)
   })
 })
 

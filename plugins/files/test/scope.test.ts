@@ -32,6 +32,8 @@ describe('files provider: its scope (outOfScope), the rule of what a collect lis
       change('/etc/motd.dpkg-old'),
       { ...change('/etc/app/innocent.conf'), data: { action: 'write', path: '/usr/bin/sudo', text: '', sha256: '', mode: 0o4755, uid: 0, gid: 0 } },
       { ...change('/etc/app/nopath.conf'), data: { action: 'delete' } },
+      change('/etc/wireguard/wg1.conf'),
+      { ...change('/etc/wireguard'), data: { action: 'chmod', path: '/etc/wireguard', mode: 0o700 } },
     ]
     const found = await provider.outOfScope({ changes, ctx })
     assert.deepEqual(
@@ -45,6 +47,8 @@ describe('files provider: its scope (outOfScope), the rule of what a collect lis
         ['files:create:/etc/motd.dpkg-old', '/etc/motd.dpkg-old', 'warning', 'FILES_OUTSIDE_SCOPE'],
         ['files:create:/etc/app/innocent.conf', '/usr/bin/sudo', 'warning', 'FILES_OUTSIDE_SCOPE'],
         ['files:create:/etc/app/nopath.conf', '/etc/app/nopath.conf', 'warning', 'FILES_OUTSIDE_SCOPE'],
+        // Content for a secret path (a document committed by hand, a pull); a mode change there is the provider's.
+        ['files:create:/etc/wireguard/wg1.conf', '/etc/wireguard/wg1.conf', 'warning', 'FILES_OUTSIDE_SCOPE'],
       ],
     )
     assert.match(found[1]?.summary ?? '', /^Create \/root\/\.ssh\/authorized_keys: left out, .* outside the files provider's scope \(not under any path of files\.include\)/)
@@ -94,9 +98,11 @@ describe('files provider: its scope (outOfScope), the rule of what a collect lis
 
   it('apply itself refuses such a change, whoever calls it: failed, nothing written', async () => {
     const ctx = createTestContext(root.dir)
-    const forged = [change('/root/evil-dir', { action: 'mkdir', path: '/root/evil-dir', mode: 0o755, uid: 0, gid: 0 }), change('/etc/node_modules/x/new.js')]
+    const forged = [change('/root/evil-dir', { action: 'mkdir', path: '/root/evil-dir', mode: 0o755, uid: 0, gid: 0 }), change('/etc/node_modules/x/new.js'), change('/etc/wireguard/wg1.conf')]
     const { results } = await provider.apply({ changes: forged, ctx })
-    assert.deepEqual(results.map((r) => r.status), ['failed', 'failed'])
+    assert.deepEqual(results.map((r) => r.status), ['failed', 'failed', 'failed'])
+    assert.match(results[2]?.message ?? '', /a secret path .*whose content a twin never sets/)
+    assert.equal(existsSync(root.path('/etc/wireguard/wg1.conf')), false)
     assert.match(results[0]?.message ?? '', /\/root\/evil-dir is outside the files provider's scope \(not under any path of files\.include\)/)
     assert.equal(existsSync(root.path('/root/evil-dir')), false)
     assert.equal(existsSync(root.path('/etc/node_modules/x/new.js')), false)
