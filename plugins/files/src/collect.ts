@@ -103,7 +103,7 @@ export async function resolveScope(ctx: ProviderContext): Promise<{ scope: Files
       leftovers: new PathPatterns(LEFTOVER_PATTERNS),
       walkRules: walkRules(ctx, config.ignore),
       secrets: new SecretRules(
-        [...config.secretPaths, ...(await postfixPasswordMaps(ctx.host, ctx.cache)), ...(await openvpnCredentialFiles(ctx.host, ctx.cache)), ...(await namedCredentialFiles(ctx.host, ctx.cache, users.map((u) => u.home)))],
+        [...config.secretPaths, ...(await postfixPasswordMaps(ctx.host, ctx.cache)), ...(await openvpnCredentialFiles(ctx.host, ctx.cache)), ...(await namedCredentialFiles(ctx.host, ctx.cache, users.map((u) => u.home), passwd))],
         config.detectSecretContent,
         config.secretAllow,
       ),

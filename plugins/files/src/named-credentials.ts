@@ -1216,7 +1216,13 @@ export async function namedThroughLinks(look: LookName, named: readonly string[]
  * whose stat data did not move are not read again, nor folders whose stat data did not move listed
  * again (cachedByFileStats): on an unchanged machine, a stat of each folder and config.
  */
-export async function namedCredentialFiles(host: Pick<HostPort, 'readTextIfExists' | 'lstat' | 'stat' | 'readdir' | 'readlink'>, cache?: ProviderCache, homes: readonly string[] = []): Promise<string[]> {
+export async function namedCredentialFiles(
+  host: Pick<HostPort, 'readTextIfExists' | 'lstat' | 'stat' | 'readdir' | 'readlink'>,
+  cache?: ProviderCache,
+  homes: readonly string[] = [],
+  /** The machine's /etc/passwd when the caller has read it already (collect reads it for its accounts): not read twice. */
+  passwd?: ReadonlyArray<{ name: string; home: string }>,
+): Promise<string[]> {
   const startedAt = Date.now()
   const configs = await machineConfigs(host, startedAt, homes, cache)
   if (configs.length === 0) return []
@@ -1242,9 +1248,10 @@ export async function namedCredentialFiles(host: Pick<HostPort, 'readTextIfExist
   const look = machineLooks(host)
   const names = machineNames(host)
   // A crontab job's home (`~USER`, session 38) as the machine's /etc/passwd says, read when a pattern has one.
-  const passwdText = [...found.named, ...found.follows.map((f) => f.cwd ?? '')].some((p) => p.startsWith('~')) ? await host.readTextIfExists('/etc/passwd').catch(() => undefined) : undefined
+  const wantsHome = [...found.named, ...found.follows.map((f) => f.cwd ?? '')].some((p) => p.startsWith('~'))
+  const users = !wantsHome ? [] : (passwd ?? parsePasswd((await host.readTextIfExists('/etc/passwd').catch(() => undefined)) ?? ''))
   let accounts: ((user: string) => string | undefined) | undefined
-  const homeOf = (user: string) => (accounts ??= homesOf(parsePasswd(passwdText ?? '')))(user)
+  const homeOf = (user: string) => (accounts ??= homesOf(users))(user)
   const followed = await followedPasswordFiles(host, (pattern) => wildPaths(look, names, pattern), found.follows, startedAt, homeOf, cache)
   const words = resolvedWords([...found.words, ...followed.words], [...found.assigns, ...followed.assigns])
   const named = [...new Set([...found.named, ...followed.paths, ...words].flatMap((p) => atHome(p, homeOf) ?? []))]
