@@ -25,6 +25,7 @@ import { ApplyRecorder, clearApplyRecord, doneBeforeInterruption, pathsOf, readA
 import { COMMANDS, isCommand } from '../plan/commands-domain.js'
 import { twinKey } from '../plan/plan-seal.js'
 import { signRan } from '../plan/run-record-seal.js'
+import { appendAll } from '../append-to.js'
 
 export interface ApplyOptions {
   plan: Plan
@@ -329,13 +330,13 @@ export class ApplyService {
       .map((c) => c.id)
     const missing = plan.changes.filter((c) => !freshById.has(c.id))
     const notDone = missing.filter((c) => stillWanted(fresh, c))
-    stale.push(...notDone.map((c) => c.id))
+    appendAll(stale, notDone.map((c) => c.id))
     const rest = missing.filter((c) => !notDone.includes(c))
     // A run-once command is in place when it ran: the machine's record says so, or nothing does
     // (the twin no longer asks for it, or asks for another one).
     const ran = await readCommandsLedger(this.twin)
-    stale.push(...rest.filter((c) => isCommand(c) && !hasRun(c, ran)).map((c) => c.id))
-    stale.push(...(await this.noLongerAsked(plan, rest.filter((c) => !isCommand(c)))).map((c) => c.id))
+    appendAll(stale, rest.filter((c) => isCommand(c) && !hasRun(c, ran)).map((c) => c.id))
+    appendAll(stale, (await this.noLongerAsked(plan, rest.filter((c) => !isCommand(c)))).map((c) => c.id))
     if (stale.length > 0) {
       throw new TwinSyncError('PLAN_STALE', `The plan no longer matches the machine and the twin (changed since it was made, or the file was edited): ${stale.slice(0, 10).join(', ')}${stale.length > 10 ? ` and ${stale.length - 10} more` : ''}`, {
         nextStep: 'Make a new plan (`twinsync plan`) and review it again.',

@@ -4,6 +4,7 @@ import type { Comparison, HistoryEntry } from '../history/history-service.js'
 import type { SnapshotRecord } from '../history/snapshot-log.js'
 import { domainCountPhrase } from '../vocabulary.js'
 import { DOMAINS } from '../snapshot/snapshot-summary.js'
+import { appendAll } from '../append-to.js'
 
 
 export function snapshotTitle(r: SnapshotRecord): string {
@@ -34,7 +35,7 @@ export function renderComparison(c: Comparison): string {
     lines.push('', `${domain}: ${domainCountPhrase(domain, changes)}`)
     for (const ch of changes) {
       lines.push(`  ${terminalText(ch.summary)}`)
-      if (ch.diff !== undefined) lines.push(...ch.diff.replace(/\n$/, '').split('\n').map((l) => `      ${terminalLines(l)}`))
+      if (ch.diff !== undefined) appendAll(lines, ch.diff.replace(/\n$/, '').split('\n').map((l) => `      ${terminalLines(l)}`))
     }
   }
   if (!any) lines.push('', 'No changes.')

@@ -6,6 +6,7 @@ import { noChangesLine, noteLines, secretsNotPutBack, summarizePlan, unheldNotPu
 import { needsRootLine, rootNotes, rootReason } from '../plan/root-needs.js'
 import { plannedPhrase } from '../vocabulary.js'
 import { terminalLines, terminalText } from '../terminal-text.js'
+import { appendAll } from '../append-to.js'
 
 export function renderPlanSummary(plan: Plan): string[] {
   const basis = plan.basis.twinCommit === null ? 'the working twin' : `twin ${plan.basis.twinCommit.slice(0, 12)}`
@@ -28,7 +29,7 @@ export function renderChange(change: Change, options: { diffs: boolean; needsRoo
   if (change.before !== undefined || change.after !== undefined) {
     if (!isCommand(change)) lines.push(`            ${terminalText(change.before ?? '(none)')} → ${terminalText(change.after ?? '(none)')}`)
   }
-  if (options.diffs && change.diff !== undefined) lines.push(...change.diff.replace(/\n$/, '').split('\n').map((l) => `      ${terminalLines(l)}`))
+  if (options.diffs && change.diff !== undefined) appendAll(lines, change.diff.replace(/\n$/, '').split('\n').map((l) => `      ${terminalLines(l)}`))
   // A command's exact argument list is its summary; its description and a script's full
   // content follow, also without diffs: what is approved is what runs.
   const review = commandReview(change)

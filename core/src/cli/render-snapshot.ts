@@ -2,6 +2,7 @@ import { snapshotOutcome, type TakeSnapshotResult } from '../services/take-snaps
 import { renderDiagnostics } from './render-diagnostics.js'
 import { snapshotDomainLines } from '../snapshot/snapshot-summary.js'
 import { renderPush } from './render.js'
+import { appendAll } from '../append-to.js'
 
 /** What `twinsync snapshot` (and `push` without a mirror run) prints. */
 export function renderSnapshot(r: TakeSnapshotResult): string {
@@ -11,13 +12,13 @@ export function renderSnapshot(r: TakeSnapshotResult): string {
   const { headline, notCollected } = snapshotOutcome(r)
   lines.push(headline)
   if (notCollected !== undefined) lines.push(`  ${notCollected}`)
-  lines.push(...snapshotDomainLines(r.summary, r.changes).map((l) => `  ${l}`))
+  appendAll(lines, snapshotDomainLines(r.summary, r.changes).map((l) => `  ${l}`))
   const notDetected = r.providers.filter((p) => p.status === 'not-detected').map((p) => p.name)
   if (notDetected.length > 0) lines.push(`  not present on this machine: ${notDetected.join(', ')}`)
   if (r.pending.length > 0) {
     lines.push(`Pending intent kept on top of it (${r.pending.length} twin file${r.pending.length === 1 ? '' : 's'}: ${r.pending.slice(0, 3).join(', ')}${r.pending.length > 3 ? ', …' : ''}); \`twinsync status\` lists the items.`)
   }
-  lines.push(...renderDiagnostics(r.diagnostics))
+  appendAll(lines, renderDiagnostics(r.diagnostics))
   lines.push(...renderPush(r.push))
   return lines.join('\n')
 }

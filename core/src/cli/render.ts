@@ -15,6 +15,7 @@ import { quoteArg } from '../plan/command-text.js'
 import { shownDiagnostic, terminalText } from '../terminal-text.js'
 import { UNPLANNED, countsPhrase, pendingPhrase } from '../vocabulary.js'
 import { TWIN_EMPTY } from '../plan/plan-summary.js'
+import { appendAll } from '../append-to.js'
 
 /** "1 file, 2 packages": the items, per domain. */
 function tally(items: ReadonlyArray<{ category: string; resource: string }>): string {
@@ -125,7 +126,7 @@ export function renderStartup({ entries, diagnostics }: StartupList): string {
 export function renderDecision(d: Decision): string {
   const verb = d.decision === 'adopt' ? 'Adopted the machine\'s value of' : 'Discarded the pending intent of'
   const lines = [`${verb} ${d.items.length} item${d.items.length === 1 ? '' : 's'} (commit ${d.commit.slice(0, 12)}):`]
-  lines.push(...d.items.map((i) => `  ${terminalText(i.id)}  ${terminalText(i.summary)}`))
+  appendAll(lines, d.items.map((i) => `  ${terminalText(i.id)}  ${terminalText(i.summary)}`))
   lines.push(d.intended === null ? 'Nothing is pending any more.' : 'Other items are still pending: `twinsync status` lists them.')
   return lines.join('\n')
 }

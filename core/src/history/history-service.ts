@@ -15,6 +15,7 @@ import { SnapshotLog, type SnapshotRecord } from './snapshot-log.js'
 import { countsPhrase } from '../vocabulary.js'
 import { twinKey } from '../plan/plan-seal.js'
 import { countedPhrase, parseCountsTrailer, recordedCounts, type RecordedCounts } from './count-record.js'
+import { appendAll } from '../append-to.js'
 
 export interface HistoryEntry extends SnapshotRecord {
   /** How many things changed, per domain: packages, units, jobs, entries, files; fact files (countChanges). */
@@ -167,7 +168,7 @@ export class HistoryService {
       // provider's semantic diff can never change the machine (a refusal names the provider).
       const readOnly = this.contexts.readOnly('Comparing snapshots only reads', 'while comparing snapshots')
       const diff = await semanticDiff(older ?? emptyTwin, newer, changed, providers, claims, (p) => this.contexts.for(p, claims, { hostFor: readOnly.hostFor }), options)
-      diff.diagnostics.push(...readOnly.swallowed(diff.diagnostics))
+      appendAll(diff.diagnostics, readOnly.swallowed(diff.diagnostics))
       return { from, to, ...diff, counts: countChanges(diff.domains), counted: countsPhrase(diff.domains) }
     } finally {
       if (shared === undefined) {

@@ -5,6 +5,7 @@ import { callProvider } from '../providers/provider-call.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import type { GitStatusEntry } from '../twin/git.js'
 import { countItems, observedPhrase } from '../vocabulary.js'
+import { appendAll } from '../append-to.js'
 
 export interface DomainChange {
   provider: string
@@ -60,7 +61,7 @@ export async function semanticDiff(
         diagnostics.push(described.failed)
       } else if (described !== undefined) {
         for (const c of described.changes) add(provider.category, c)
-        diagnostics.push(...described.diagnostics)
+        appendAll(diagnostics, described.diagnostics)
         continue
       }
     }

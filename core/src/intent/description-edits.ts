@@ -6,6 +6,7 @@ import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import { readBlobs } from '../twin/git.js'
 import { changedBetween, entriesOf, treeOf } from './intent-git.js'
 import { IDENTITY_FIELDS, describePath, reachable, takeFrom, valueAt, type Step, type UnitPath } from './json-units.js'
+import { appendAll } from '../append-to.js'
 
 /** The stable code of an edit no provider applies: status, plan and the control panel say it. */
 export const DESCRIPTION_EDIT_NOT_APPLIED = 'DESCRIPTION_EDIT_NOT_APPLIED'
@@ -163,7 +164,7 @@ export async function descriptionEdits(
     const intendedBytes = bytes(wants.get(path))
     // The whole family is read only when the intended document names an element its observed copy lacks.
     const elsewhere = family !== undefined && lacksElements(observedBytes, intendedBytes) ? await lookupOf(family.folder, family.head) : family === undefined ? undefined : () => undefined
-    out.push(...editsOf(path, provider, found?.parts ?? [], observedBytes, intendedBytes, places, elsewhere))
+    appendAll(out, editsOf(path, provider, found?.parts ?? [], observedBytes, intendedBytes, places, elsewhere))
   }
   return out
 }
@@ -369,7 +370,7 @@ function expandFrom(here: unknown, keys: readonly string[], at: UnitPath): UnitP
     // An element named twice is one place (valueAt finds the first), as before.
     if (seen.has(`${field}\0${name}`)) continue
     seen.add(`${field}\0${name}`)
-    out.push(...expandFrom(element, rest, [...at, { field, value: name }]))
+    appendAll(out, expandFrom(element, rest, [...at, { field, value: name }]))
   }
   return out
 }

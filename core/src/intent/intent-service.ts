@@ -1,4 +1,4 @@
-import { appendAll } from '../append-to.js'
+import { appendAll, appendTo } from '../append-to.js'
 import { reasonFor } from './reason-asked.js'
 import { existsSync, readFileSync } from 'node:fs'
 import { lstat, mkdir, readlink, rm } from 'node:fs/promises'
@@ -27,7 +27,6 @@ import { DESCRIPTION_EDIT_NOT_APPLIED, type DescriptionEdit, describedFamily, de
 import { familyOf, mergePath, withoutElements } from './merge-path.js'
 import { adoptApplied, type AskedUnit, promotePath } from './asked-units.js'
 import { promoteFamily } from './family-units.js'
-import { appendTo } from '../append-to.js'
 
 /** One thing the twin asks for that the last snapshot did not see, in its provider's words. */
 export interface PendingItem {
@@ -332,13 +331,13 @@ export class IntentService {
       const done = promoteFamily(docs, byProvider.get(name) ?? [], never.filter((p) => inFamily(p.path)?.head === head), (p) => describedPartsOf(p, view)?.parts ?? [])
       if ('unreadable' in done) {
         // Said in the apply's result (session 32: a debug line only, the failed step lost unsaid).
-        notKept.push(...notKeptDiagnostics((byProvider.get(name) ?? []).map((c) => c.id), family.folder, done.unreadable))
+        appendAll(notKept, notKeptDiagnostics((byProvider.get(name) ?? []).map((c) => c.id), family.folder, done.unreadable))
         continue
       }
       // A family is written whole or not at all: a document of it saved meanwhile keeps them all as they are.
       const { saved, unread } = await this.savedOf(docs.filter((d) => done.writes.some((w) => w.path === d.path)))
       if (saved.length > 0) this.logger.warn(`${saved.join(', ')}: saved while the apply made what it asks pending; your save is kept`)
-      if (unread.length > 0) notKept.push(...notKeptDiagnostics([...new Set(done.units.flatMap((u) => u.changes))], unread[0]?.path ?? head, unread[0]?.why ?? ''))
+      if (unread.length > 0) appendAll(notKept, notKeptDiagnostics([...new Set(done.units.flatMap((u) => u.changes))], unread[0]?.path ?? head, unread[0]?.why ?? ''))
       else if (saved.length === 0) for (const w of done.writes) await this.put(w.path, w.content, w.mode)
       // Written: the working twin's tree is made again when next asked (workingNow).
       if (done.writes.length > 0) working = undefined
@@ -354,7 +353,7 @@ export class IntentService {
         if (put === 'written') {
           s.now = done.content
           working = undefined
-        } else if (typeof put === 'object') notKept.push(...notKeptDiagnostics([...new Set(done.units.flatMap((u) => u.changes))], s.path, put.unread))
+        } else if (typeof put === 'object') appendAll(notKept, notKeptDiagnostics([...new Set(done.units.flatMap((u) => u.changes))], s.path, put.unread))
         appendAll(units, done.units)
       }
     }
@@ -460,7 +459,7 @@ export class IntentService {
     if (unowned.length > 0) {
       const reader = new GitTreeReader(this.twin.dir, tree)
       try {
-        diagnostics.push(...(await missingProviders(reader, (await this.registry.load()).providers.map((p) => p.provider), view.claims, new Set(unowned), () => recordedManifest(this.twin.dir, from))))
+        appendAll(diagnostics, await missingProviders(reader, (await this.registry.load()).providers.map((p) => p.provider), view.claims, new Set(unowned), () => recordedManifest(this.twin.dir, from)))
       } finally {
         reader.close()
       }
@@ -708,7 +707,7 @@ export class IntentService {
         if (was.state === undefined || wants.state === undefined || errors.length > 0) {
           // The intended twin cannot be read as this domain: keep it pending, say why.
           entry.failed = true
-          diagnostics.push(...errors.map((d) => ({ ...d, provider: d.provider ?? entry.provider.name })))
+          appendAll(diagnostics, errors.map((d) => ({ ...d, provider: d.provider ?? entry.provider.name })))
           continue
         }
         const diff = entry.provider.diff({ desired: wants.state, actual: was.state, ctx })

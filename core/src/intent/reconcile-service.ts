@@ -17,6 +17,7 @@ import { screenDocument } from '../snapshot/secret-guard.js'
 import { matchesShown } from '../terminal-text.js'
 import { driftPhrase } from '../vocabulary.js'
 import { Tokens } from '../tokens.js'
+import { appendAll } from '../append-to.js'
 
 /**
  * A full twin disk part way through an adopt or a discard, as DISK_FULL that says so. Session
@@ -94,17 +95,17 @@ export class ReconcileService {
       const chosen = rest.length === 0 && described.length > 0 ? { ids: new Map<string, Set<string> | 'all'>() } : choose(rest, [...byProvider.values()].flatMap((e) => e.changes), providers, 'pending')
       const observedTree = await treeOf(dir, observed)
       const decided: Change[] = []
-      decided.push(...described.map(describedChange))
+      appendAll(decided, described.map(describedChange))
       for (const entry of byProvider.values()) {
         const ids = chosen.ids.get(entry.provider.name)
         if (ids === undefined) continue
         const wanted = entry.changes.filter((c) => ids === 'all' || ids.has(c.id))
-        decided.push(...wanted)
+        appendAll(decided, wanted)
         if (ids === 'all' || wanted.length === entry.changes.length) {
           // Documents its provider could not read (an edit that broke the files manifest) hold no
           // items to name: each document put back is what was discarded (before session 37 the
           // report said "0 items" while the edit was dropped).
-          if (entry.failed) decided.push(...entry.paths.map((path) => unreadDocument(entry.provider, path)))
+          if (entry.failed) appendAll(decided, entry.paths.map((path) => unreadDocument(entry.provider, path)))
           await this.intents.writePaths(observedTree, entry.paths)
           continue
         }
@@ -188,7 +189,7 @@ export class ReconcileService {
         const ids = chosenIds.get(d.provider.name)
         if (ids === undefined) continue
         const wanted = d.changes.filter((c) => ids === 'all' || ids.has(c.id))
-        decided.push(...wanted)
+        appendAll(decided, wanted)
         if (ids === 'all' || wanted.length === d.changes.length) {
           await this.writeContents(d.live, written)
           continue

@@ -4,6 +4,7 @@ import { inject, injectable } from '../di.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { outsideScope } from './outside-scope.js'
+import { appendAll } from '../append-to.js'
 
 /**
  * The one refusal of a plan whose change acts outside what its provider manages now (a files
@@ -29,7 +30,7 @@ export class PlanScope {
       const changes = plan.changes.filter((c) => c.provider === name)
       const outside = await outsideScope(provider, changes, this.contexts.for(provider, claims, { cache: 'twin' }), this.contexts.ownPaths(), this.contexts.forgottenPaths())
       if (!outside.ok) found.push(outside.diagnostic)
-      else found.push(...outside.diagnostics)
+      else appendAll(found, outside.diagnostics)
     }
     if (found.length === 0) return
     throw new TwinSyncError(

@@ -112,10 +112,10 @@ export class Planner {
       const notices = unfinishedApplyNotices(interrupted, await this.pendingChecks.read(), this.contexts.host.root)
       const diagnostics: Diagnostic[] = [...(other === undefined ? [] : [other]), ...notices, ...loadDiagnostics]
       // A killed snapshot's move this plan finished first (settleForReading) kept a person's save: said, as the snapshot says it.
-      diagnostics.push(...(kept ?? []).map((path) => warningDiagnostic(TWIN_EDIT_KEPT, keptOverMove(path))))
+      appendAll(diagnostics, (kept ?? []).map((path) => warningDiagnostic(TWIN_EDIT_KEPT, keptOverMove(path))))
       if (undone !== undefined) diagnostics.push(warningDiagnostic('TWIN_MOVE_FAILED', undone))
       const all = (await this.registry.load()).providers.map((p) => p.provider)
-      diagnostics.push(...(await missingProviders(reader, all, claims, undefined, async () => recordedManifest(this.twin.dir, await this.intents.observed()))))
+      appendAll(diagnostics, await missingProviders(reader, all, claims, undefined, async () => recordedManifest(this.twin.dir, await this.intents.observed())))
       // Planning only reads: each provider gets a dry-run host that refuses any change (the call
       // fails, named, through the provider guard); one the provider swallowed is reported below.
       const readOnly = this.contexts.readOnly('Planning only reads', 'while planning')
@@ -172,12 +172,12 @@ export class Planner {
       // Root's code and the machine's trust (an apt hook, a key, sudo, authorized keys…): high risk, with the reason.
       markTrustChanges(changes, await readAdminUsers(this.contexts.host))
       // A file its service reads compiled (postfix's tables): the plan says apply builds it.
-      diagnostics.push(...(await compiledNotes(this.contexts.host, configChecks, changes)))
-      diagnostics.push(...readOnly.swallowed(diagnostics))
+      appendAll(diagnostics, await compiledNotes(this.contexts.host, configChecks, changes))
+      appendAll(diagnostics, readOnly.swallowed(diagnostics))
       if (wants(options.only, COMMANDS)) {
         const instructions = await readInstructions(reader, this.twin)
-        changes.push(...instructions)
-        diagnostics.push(...(await this.ranBefore(instructions)))
+        appendAll(changes, instructions)
+        appendAll(diagnostics, await this.ranBefore(instructions))
       }
       const graph = buildPlanGraph(changes)
       appendAll(diagnostics, graph.diagnostics)

@@ -27,6 +27,7 @@ import { isScreened, screenDocument, secretInDocumentName } from './secret-guard
 import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
 import { keptClaimsHold, keptMatcher, keptNames, refusedClaim, sinceTokens, writeKeptRecord, type KeptRecord } from './kept-parts.js'
+import { appendAll } from '../append-to.js'
 
 export interface SnapshotOptions {
   /** Skip the commit when only volatile facts (processes, logs, usage) changed. */
@@ -286,7 +287,7 @@ export class SnapshotService {
         // The apply journal quotes programs' error output: screened like any provider's document.
         const { seal, ...plain } = doc
         const screened = await screenDocument(plain, 'twinsync')
-        diagnostics.push(...screened.diagnostics)
+        appendAll(diagnostics, screened.diagnostics)
         const content = screened.doc.content
         draft.write(seal === undefined ? screened.doc : { ...screened.doc, content: seal(typeof content === 'string' ? content : Buffer.from(content).toString('utf8')) })
       }
@@ -315,7 +316,7 @@ export class SnapshotService {
       // puts the held intent back, and the edit stays where it is.
       if (changes.length === 0) {
         await draft.align(editedSince)
-        diagnostics.push(...draft.keptEdits.map((path) => ({ severity: 'warning' as const, code: TWIN_EDIT_KEPT, summary: `${path}: saved while the snapshot moved the twin; your save is kept` })))
+        appendAll(diagnostics, draft.keptEdits.map((path) => ({ severity: 'warning' as const, code: TWIN_EDIT_KEPT, summary: `${path}: saved while the snapshot moved the twin; your save is kept` })))
         if (draft.head !== undefined) await writeKeptRecord(this.twin.cacheDir(), draft.head, tokens)
         // HEAD as the draft read it under the lock: align() and discard() never move it.
         return { ...base, commit: undefined, message: undefined, skipped: 'unchanged', head: draft.head }
@@ -331,7 +332,7 @@ export class SnapshotService {
       const commit = await draft.commit(tree, message, [OBSERVED_REF], editedSince)
       phase('committed')
       // Saved by a person while the twin moved (after the last look): kept as saved, and said.
-      diagnostics.push(...draft.keptEdits.map((path) => ({ severity: 'warning' as const, code: TWIN_EDIT_KEPT, summary: `${path}: saved while the snapshot moved the twin; your save is kept, pending against the new snapshot` })))
+      appendAll(diagnostics, draft.keptEdits.map((path) => ({ severity: 'warning' as const, code: TWIN_EDIT_KEPT, summary: `${path}: saved while the snapshot moved the twin; your save is kept, pending against the new snapshot` })))
       await writeKeptRecord(this.twin.cacheDir(), commit, tokens)
       if (options.label !== undefined) await new SnapshotLog(this.twin.dir).label(commit, options.label)
       return { ...base, ...(described.changes === undefined ? {} : { changes: described.changes }), commit, message: message.split('\n')[0] as string, skipped: undefined, head: commit }
@@ -473,7 +474,7 @@ export class SnapshotService {
     accepted.forEach(({ doc, provider }, i) => {
       const s = screened.get(i)
       if (s === undefined) return void draft.write(doc)
-      diagnostics.push(...s.diagnostics)
+      appendAll(diagnostics, s.diagnostics)
       if (s.diagnostics.length > 0 || s.doc?.content !== doc.content) unfaithful.add(provider)
       if (s.doc !== undefined) draft.write(s.doc)
       else written.delete(doc.path)
@@ -510,7 +511,7 @@ function outcomesOf(outcomes: readonly CollectOutcome[], loadDiagnostics: readon
   const collected = outcomes.filter((o): o is Extract<CollectOutcome, { status: 'collected' }> => o.status === 'collected')
   for (const o of outcomes) {
     if (o.status === 'failed') diagnostics.push(o.diagnostic)
-    if (o.status === 'collected') diagnostics.push(...o.result.diagnostics.map((d) => ({ ...d, provider: d.provider ?? o.provider.name })))
+    if (o.status === 'collected') appendAll(diagnostics, o.result.diagnostics.map((d) => ({ ...d, provider: d.provider ?? o.provider.name })))
   }
   return { collected, diagnostics }
 }

@@ -14,6 +14,7 @@ import { domainCountPhrase } from '../vocabulary.js'
 import { DOMAINS } from '../snapshot/snapshot-summary.js'
 import { revertPlan } from '../services/make-plan.js'
 import { terminalText } from '../terminal-text.js'
+import { appendAll } from '../append-to.js'
 
 
 /** One snapshot: what it changed, in observed words, and "Plan revert to this snapshot". */
@@ -73,7 +74,7 @@ export function comparisonLines(c: Comparison, columns = 80): Line[] {
     lines.push({ text: `${domain}: ${domainCountPhrase(domain, changes)}`, bold: true })
     for (const ch of changes) {
       lines.push({ text: `  ${ch.summary}` })
-      if (ch.diff !== undefined) lines.push(...diffLines(ch.diff, '      ', Math.max(20, columns - 1)))
+      if (ch.diff !== undefined) appendAll(lines, diffLines(ch.diff, '      ', Math.max(20, columns - 1)))
     }
   }
   if (!any) lines.push({ text: 'No changes.' })

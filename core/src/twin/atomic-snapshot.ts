@@ -16,7 +16,7 @@ import { settleRecordedRefLocks } from './ref-lock-record.js'
 import { removeStaleGitLock } from './stale-git-lock.js'
 import { editedSinceIndexed, entryPresent, fileIsBlob, gitBlobId as blobId, indexUnchanged, readHead, readIndex, readRefId, recordIndexParse, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
 import { cacheTreeExtension, cacheTreeOf, foldersAbove, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode, type SplicedParse } from './cache-tree.js'
-import { appendTo } from '../append-to.js'
+import { appendTo, appendAll } from '../append-to.js'
 
 /**
  * A snapshot is all or nothing. The new tree is built in git's object store through a private
@@ -607,7 +607,7 @@ export class SnapshotDraft {
         throw diskError(error, this.dir)
       })
     }
-    this.keptEdits.push(...(await finishMove(this.dir, record, join(this.dir, INDEX))))
+    appendAll(this.keptEdits, await finishMove(this.dir, record, join(this.dir, INDEX)))
   }
 
   /**
@@ -669,7 +669,7 @@ async function settleMove(dir: string): Promise<Settled> {
     await rm(join(state, name), { force: true })
     tempFiles.push(join(STATE, name))
   }
-  tempFiles.push(...sweepCacheTemps(dir))
+  appendAll(tempFiles, sweepCacheTemps(dir))
   // Any other ref lock (a killed `git fetch`, `git tag`, `git pack-refs`) no git holds now.
   for (const name of staleRefLocks(dir)) tempFiles.push(join('.git', name))
   // HEAD's and its branch's locks a killed run left (its own recorded ones went above; a killed
@@ -1483,7 +1483,8 @@ export async function commitFirstFiles(
   if (IDENTITY_ENV.some((name) => process.env[name] !== undefined)) return undefined
   const commit = commitObject(root, [], messageFor === undefined ? message : await messageFor(root), who)
   if (commit === undefined) return undefined
-  objects.push(...[...trees].map(([sha, bytes]) => ({ type: 'tree' as const, sha, bytes })), commit)
+  for (const [sha, bytes] of trees) objects.push({ type: 'tree', sha, bytes })
+  objects.push(commit)
   try {
     writePack(dir, objects)
     // Each file written whole aside (a TwinSync temp name in .git/twinsync, which the next run's

@@ -1,4 +1,4 @@
-import { compareStrings, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
+import { compareStrings, type Change, type Diagnostic, type DiffResult, type Risk, appendAll } from '@twinsync/sdk'
 import type { CrontabChangeData, CrontabOperation } from './change.js'
 import { normalizeCrontab } from './crontab-header.js'
 import { parseCrontab } from './crontab-parser.js'
@@ -23,7 +23,7 @@ export function diffCron(desired: CronState, actual: CronState, provider: string
     const after = d === undefined ? null : normalizeCrontab(d.content)
     const before = a === undefined ? undefined : normalizeCrontab(a.content)
     if (after === before || (after === null && before === undefined)) continue
-    diagnostics.push(...crontabDiagnostics(user, after, provider))
+    appendAll(diagnostics, crontabDiagnostics(user, after, provider))
     changes.push(crontabChange(provider, user, before, after, a))
   }
   return { changes, diagnostics }

@@ -1,4 +1,4 @@
-import { compareStrings, mirrorPath, sortBy, stableStringify, type TwinDocument } from '@twinsync/sdk'
+import { compareStrings, mirrorPath, appendAll, sortBy, stableStringify, type TwinDocument } from '@twinsync/sdk'
 import { parseCrontab } from './crontab-parser.js'
 import { CRON_JSON, type CronState, type IgnoredCronFile, type UserCrontab } from './state.js'
 
@@ -27,14 +27,13 @@ export function buildCronState(
   ignored: readonly IgnoredCronFile[],
 ): CronState {
   const state: CronState = { crontabs: sortBy(crontabs, (c) => c.user), jobs: [], environment: [], problems: [], ignored: sortBy(ignored, (i) => i.path) }
-  // One at a time, never push(...list): a spread of more than about 120,000 elements throws
-  // RangeError (session 38: a pulled crontab of 400,000 jobs ended every plan in "The cron provider
-  // failed in load(): Maximum call stack size exceeded"; a twin's is capped, MAX_CRON_LINES, a
-  // machine's is not).
+  // appendAll, never push(...list): a spread of more than about 120,000 elements throws RangeError
+  // (session 38: a pulled crontab of 400,000 jobs ended every plan in "The cron provider failed in
+  // load(): Maximum call stack size exceeded"; a twin's is capped, MAX_CRON_LINES, a machine's is not).
   const add = (parsed: ReturnType<typeof parseCrontab>) => {
-    for (const job of parsed.jobs) state.jobs.push(job)
-    for (const line of parsed.environment) state.environment.push(line)
-    for (const problem of parsed.problems) state.problems.push(problem)
+    appendAll(state.jobs, parsed.jobs)
+    appendAll(state.environment, parsed.environment)
+    appendAll(state.problems, parsed.problems)
   }
   for (const crontab of state.crontabs) add(parseCrontab(crontab.content, { path: crontab.path, format: 'user', user: crontab.user }))
   for (const file of systemFiles) add(parseCrontab(file.content, { path: file.path, format: 'system' }))

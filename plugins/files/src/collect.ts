@@ -28,7 +28,7 @@ import { expandIncludes, isIncluded, selectUsers } from './include.js'
 import { manifestDocuments, partOf, partPath, readManifest, splitThreshold, type KeptManifest } from './manifest.js'
 import { formatMode } from './mode.js'
 import { originOf, packageDatabaseStamp, packageLookup, type PackageLookup } from './package-origin.js'
-import { ownHomesOnly, PathPatterns, SECRET_RULES_VERSION } from '@twinsync/sdk'
+import { ownHomesOnly, PathPatterns, SECRET_RULES_VERSION, appendAll } from '@twinsync/sdk'
 import { namedCredentialFiles } from './named-credentials.js'
 import { folderOf, NAME_SCREEN, NameScreen, type HeldName } from './secret-names.js'
 import { BARE_TOKEN, DEFAULT_SECRET_PATHS, ROOT_ONLY_UNCHECKED, SecretRules, TOKEN_FILE, isBareToken, isTokenFile, onlyRootCanRead, openvpnCredentialFiles, postfixPasswordMaps, secretHash, secretHashKey } from './secrets.js'
@@ -171,7 +171,8 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
     if (token !== undefined && notes !== undefined) {
       cache.close()
       forgetCollected()
-      diagnostics.push(...attributes.diagnostics, ...closingDiagnostics(notes.tokenFiles, unholdable, [...screen.held, ...notes.heldLinks]))
+      appendAll(diagnostics, attributes.diagnostics)
+      appendAll(diagnostics, closingDiagnostics(notes.tokenFiles, unholdable, [...screen.held, ...notes.heldLinks]))
       return { state: keptState(leftovers, accounts), documents: [], diagnostics, token, kept: KEPT_PARTS }
     }
   }
@@ -230,18 +231,18 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   }
   const attributes = await attributesRead
   for (const entry of entries) addAttributes(entry, attributes)
-  diagnostics.push(...attributes.diagnostics)
+  appendAll(diagnostics, attributes.diagnostics)
   await cache.save()
   cache.close()
   // A path that could not be read keeps the last snapshot's record of it (with its attributes as
   // recorded): read only then, so an unchanged machine's snapshot never opens the last manifest.
-  if (unread.length > 0) diagnostics.push(...(await keepUnread(ctx, scope, previous, unread, entries, leftovers)))
+  if (unread.length > 0) appendAll(diagnostics, await keepUnread(ctx, scope, previous, unread, entries, leftovers))
 
   entries.sort((a, b) => compareStrings(a.path, b.path))
   leftovers.sort(compareStrings)
   if (partial !== undefined) return partlyDescribed(ctx, partial, keptItems, keptMirrors, { entries, leftovers, accounts }, unholdable, screen.held, diagnostics)
   const tokenFiles = tokenFilesOf(entries)
-  diagnostics.push(...closingDiagnostics(tokenFiles, unholdable, screen.held))
+  appendAll(diagnostics, closingDiagnostics(tokenFiles, unholdable, screen.held))
   const state: FilesState = unread.length === 0 ? { entries, leftovers, accounts } : { entries, leftovers, accounts, unread: [...new Set(unread.map((u) => u.path))].sort(compareStrings) }
   rememberCollected(state)
   // Speed (issue 22, session 25): what the documents are made from, named (documents-token.ts);
@@ -311,7 +312,7 @@ async function partlyDescribed(
     .sort((a, b) => compareStrings(a.path, b.path))
   const keptLinks = partial.notes.heldLinks.filter((h) => kept(h.path))
   const heldLinks = [...held.filter((h) => h.link === true), ...keptLinks]
-  diagnostics.push(...closingDiagnostics(tokenFiles, unholdable, [...held, ...keptLinks]))
+  appendAll(diagnostics, closingDiagnostics(tokenFiles, unholdable, [...held, ...keptLinks]))
   await rememberNotes(ctx.cache, partial.token, { tokenFiles, heldLinks })
   const keptPaths: string[] = []
   const documents = documentsOf(described as FilesState, partial.keep, keptPaths)
@@ -319,7 +320,7 @@ async function partlyDescribed(
   const parts = new Set<number>()
   for (const item of keptItems) parts.add(partOf(item.path))
   for (const part of [...parts].sort((a, b) => a - b)) keptPaths.push(partPath(part))
-  keptPaths.push(...keptMirrors)
+  appendAll(keptPaths, keptMirrors)
   forgetCollected()
   return { state: keptState(described.leftovers, described.accounts), documents, diagnostics, token: partial.token, kept: keptPaths }
 }

@@ -1,4 +1,4 @@
-import { compareStrings, infoDiagnostic, isWithin, NO_LONGER_TRACKED, PathPatterns, SECRET_CHANGED, textDiff, UNHELD_DIFFERS, warningDiagnostic, type UnheldOperation, type Change, type Diagnostic, type DiffResult, type Risk } from '@twinsync/sdk'
+import { compareStrings, infoDiagnostic, isWithin, NO_LONGER_TRACKED, PathPatterns, SECRET_CHANGED, textDiff, UNHELD_DIFFERS, warningDiagnostic, type UnheldOperation, type Change, type Diagnostic, type DiffResult, type Risk, appendAll } from '@twinsync/sdk'
 import { attributesWanted, type AttributesWanted } from './attributes-diff.js'
 import type { FilesChangeData } from './change-data.js'
 import { fingerprintOf } from './fingerprint.js'
@@ -107,7 +107,7 @@ export function diffFiles(
       const extra = replaceType ? { replaceType: true } : {}
       const attrs = attributesWanted(d, undefined)
       if (attrs.refused.length > 0) {
-        diagnostics.push(...attrs.refused)
+        appendAll(diagnostics, attrs.refused)
         continue
       }
       if (d.type === 'directory') add(op, d, a, { action: 'mkdir', path: d.path, mode, uid, gid, ...extra, ...attrs.data }, {}, attrs)
@@ -121,7 +121,7 @@ export function diffFiles(
     // Extended attributes and capabilities belong to the path's one change (see attributes-diff).
     const attrs = attributesWanted(d, a)
     if (attrs.refused.length > 0) {
-      diagnostics.push(...attrs.refused)
+      appendAll(diagnostics, attrs.refused)
       continue
     }
     if (d.type === 'file' && a.type === 'file') {

@@ -1,4 +1,4 @@
-import { commonEnds, machinePathOf, mirrorPath, stableStringify, type NarrowResult, type TwinReader } from '@twinsync/sdk'
+import { commonEnds, machinePathOf, mirrorPath, stableStringify, type NarrowResult, type TwinReader, appendAll } from '@twinsync/sdk'
 import { parsePart, partNamed, partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH, PARTS_DIR, type ManifestEntry } from './state.js'
 
@@ -136,7 +136,7 @@ async function narrowParts(older: TwinReader, newer: TwinReader, changed: readon
       ;[a, b] = [within.older, within.newer]
       olderTexts.set(part, a)
       newerTexts.set(part, b)
-      leftOut.push(...within.same)
+      appendAll(leftOut, within.same)
     }
     if (!addEntries(olderEntries, a) || !addEntries(newerEntries, b)) return undefined
   }

@@ -1,6 +1,6 @@
 import { randomBytes, createHmac } from 'node:crypto'
 import { posix } from 'node:path'
-import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, PathPatterns, type HostPort, type ProviderCache, type SecretPath, type TwinReader } from '@twinsync/sdk'
+import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, PathPatterns, type HostPort, type ProviderCache, type SecretPath, type TwinReader, appendAll } from '@twinsync/sdk'
 import { partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH } from './state.js'
 import { atHome, FOLLOWED_LIMITS, followHops, homesOf, homeConfigFiles, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordRefsIn, PASSWORD_FILE_RULE, resolvedWords, wildPaths, type Follow, type LinkLook, type PasswordRefs } from './named-credentials.js'
@@ -499,7 +499,7 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
       else if (namingRuleOf(config) !== undefined) configs.push({ twinPath: `filesystem${real}`, config })
     }
   }
-  configs.push(...paths.filter((p) => namingRuleOf(machinePathOf(p) ?? '') !== undefined).map((p) => ({ twinPath: p, config: machinePathOf(p) as string })))
+  appendAll(configs, paths.filter((p) => namingRuleOf(machinePathOf(p) ?? '') !== undefined).map((p) => ({ twinPath: p, config: machinePathOf(p) as string })))
   const byRule = new Map<string, Set<string>>()
   const seen = new Set<string>()
   const follows = new Map<string, Follow>()

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { compareStrings, redactSecrets, secretRulesInNames, warningDiagnostic, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
+import { compareStrings, redactSecrets, secretRulesInNames, warningDiagnostic, type Diagnostic, type ProviderContext, appendAll } from '@twinsync/sdk'
 import { defaultTargetOf, unitsWantedAtBoot } from './boot-units.js'
 import type { InstallSection } from './install-section.js'
 import { addConfigDrift } from './config-drift.js'
@@ -22,7 +22,7 @@ export async function collectSystemdState(ctx: ProviderContext): Promise<{ state
   const diagnostics: Diagnostic[] = []
   const { units, startup, held } = await cachedUnitFiles(ctx.host, ctx.cache, (host) => unitFileState({ ...ctx, host }))
   const state: SystemdState = { units, startup }
-  diagnostics.push(...held.map((h) => heldUnitDiagnostic(h)))
+  appendAll(diagnostics, held.map((h) => heldUnitDiagnostic(h)))
   if (await managerRuns(ctx.host)) {
     try {
       // The unit files' names are answered already (secret-names.ts): only the manager's others are asked.
