@@ -71,7 +71,8 @@ function place(r: () => number, value: unknown): UnitPath {
 }
 
 describe('JsonDraft: takes into one document in time of their places', () => {
-  it('answers as takeFrom and valueAt do, on 1,000 random documents of 12 steps each (key order too)', () => {
+  it('answers as takeFrom and valueAt do, on 1,000 random documents of 12 steps each (key order too)', function () {
+    this.timeout(120_000)
     const r = random(38)
     for (let round = 0; round < 1000; round++) {
       const start = r() < 0.7 ? { entries: document(r, 1), mode: '0644' } : document(r)
