@@ -2,10 +2,10 @@ import { strict as assert } from 'node:assert'
 import { bootContainer, NODE_IN_CONTAINER, ROOTFS_BUILD_TIMEOUT_MS, TWINSYNC_IN_CONTAINER, type Container } from '../bed/index.js'
 
 const TWIN = '/var/lib/twinsync/twin'
-/** While a listener is on this socket, the checker's `nginx -t` waits on it once the killed test's file is live. */
-const HOLD = '/run/twinsync-test-hold-check.sock'
-/** Written by the listener when the check waits: the apply is between the file and its reload. */
-const HELD = '/run/twinsync-test-check-held'
+/** While this file is there, the checker's `nginx -t` waits (a sleep of this many seconds) once the killed test's file is live. */
+const HOLD = '/usr/local/lib/twinsync-test-hold-check'
+/** The held check's process, found by its command line from outside whatever sandbox it runs in. */
+const HELD = 'sleep 86401'
 const CHECK_WRAPPER = '/usr/sbin/nginx'
 /** nginx's own program while the wrapper stands in its place. */
 const REAL_NGINX = '/usr/sbin/nginx.twinsync-test-real'
@@ -144,26 +144,26 @@ describe('a service running an older configuration is drift, planned until reloa
     // reload. A kill after that verdict is the reload window, where the next apply puts the
     // previous files back instead (test/e2e/reload-kill.test.ts). So `nginx -t` (the checker is
     // taken from the distribution's folders only, so nginx itself is wrapped for this test: moved
-    // aside, outside what is mirrored) waits, once the new file is there, on a Unix socket under
-    // /run, which the checker's sandbox reaches: the listener notes the wait, the apply is killed,
-    // and the listener's end lets the check go on.
+    // aside, outside what is mirrored) waits in a sleep, once the new file is there, while the
+    // hold file is there; the sleep is seen from the container by its command line, the apply is
+    // killed, and the sleep's end lets the check go on. Not a Unix socket under /run (before
+    // session 38): the checker's sandbox shows /run as an overlay, through which no socket can be
+    // reached; the test only worked because the sandbox could not be made in a booted container
+    // (nspawn's /proc/sys mount made it fail, so checks ran unsandboxed), which session 38 fixed.
     await ct.runOk(['mv', CHECK_WRAPPER, REAL_NGINX])
-    await ct.writeFile(CHECK_WRAPPER, `#!/bin/sh\nif [ "$1" = -t ] && [ -e /etc/nginx/conf.d/killed.conf ] && [ -S ${HOLD} ]; then curl -s --unix-socket ${HOLD} http://hold/ >/dev/null 2>&1; fi\nexec ${REAL_NGINX} "$@"\n`, { mode: 0o755 })
-    const listener = ct.run(
-      ['sh', '-c', `echo $$ > ${HOLD}.pid; exec node -e 'require("net").createServer((s) => require("fs").writeFileSync(process.argv[2], "")).listen(process.argv[1])' ${HOLD} ${HELD}`],
-      { timeoutMs: 600_000 },
-    )
-    await ct.runOk(['sh', '-c', `until [ -S ${HOLD} ]; do sleep 0.05; done`], { timeoutMs: 60_000 })
-    const killer = ct.run(['sh', '-c', `until [ -e ${HELD} ]; do sleep 0.05; done; kill -9 "$(cat /run/twinsync-apply.pid)"`], { timeoutMs: 300_000 })
+    await ct.writeFile(CHECK_WRAPPER, `#!/bin/sh\nif [ "$1" = -t ] && [ -e /etc/nginx/conf.d/killed.conf ] && [ -e ${HOLD} ]; then ${HELD}; fi\nexec ${REAL_NGINX} "$@"\n`, { mode: 0o755 })
+    await ct.writeFile(HOLD, '')
+    // Two minutes at most: a check that never waits (the hold not reached) fails the test instead of hanging it.
+    const killer = ct.run(['sh', '-c', `i=0; until pgrep -f -x '${HELD}' >/dev/null; do i=$((i + 1)); [ $i -lt 2400 ] || exit 1; sleep 0.05; done; kill -9 "$(cat /run/twinsync-apply.pid)"`], { timeoutMs: 300_000 })
     try {
       const killed = await ct.run(['sh', '-c', `echo $$ > /run/twinsync-apply.pid; exec ${NODE_IN_CONTAINER} ${TWINSYNC_IN_CONTAINER} apply --yes --accept-high-risk`], { timeoutMs: 300_000 })
       assert.equal((await killer).code, 0)
       assert.notEqual(killed.code, 0, killed.stdout + killed.stderr)
       assert.doesNotMatch(killed.stdout, /reload it/, 'killed before the reload ran')
     } finally {
-      // The listener's end lets the held check finish (its sandbox then ends); the checker is nginx's own again.
-      await ct.run(['sh', '-c', `kill "$(cat ${HOLD}.pid)"; rm -f ${HOLD} ${HOLD}.pid ${HELD}; mv ${REAL_NGINX} ${CHECK_WRAPPER}`])
-      await listener
+      // The sleep's end lets the held check finish (its sandbox then ends); the checker is nginx's own again.
+      await ct.run(['sh', '-c', `rm -f ${HOLD}; pkill -f -x '${HELD}'; mv ${REAL_NGINX} ${CHECK_WRAPPER}`])
+      await killer
     }
     assert.equal(await ct.readFile('/etc/nginx/conf.d/killed.conf'), 'add_header X-Killed yes;\n')
     assert.doesNotMatch(await header(), /X-Killed/i, 'nginx still runs the configuration it had')
