@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { RACY_MS } from '@twinsync/sdk'
 import { ReconcileService } from '../src/intent/reconcile-service.js'
 import { StatusWorkflow } from '../src/services/drift-status.js'
 import { smallTwin, type SmallTwin } from '../../test/support/in-process-twin.js'
@@ -24,7 +25,13 @@ describe('a provider cache write that fails', function () {
   })
 
   it('fails no collect: adopt of the drift item takes it, and status after is in sync', async () => {
+    // A status first, so the adopt below runs as in a whole suite, its modules loaded (alone, their
+    // first load took longer than the racy window). The edit then ages past that window: a file
+    // changed less than RACY_MS before a collect is racily clean, read again next time and not
+    // recorded, so the stat cache has nothing to write (CI, session 38: "no stat cache write").
+    await (await rig.container()).resolve(StatusWorkflow).status(undefined)
     await writeFile(join(rig.root, 'etc/hostname'), 'moved\n')
+    await new Promise((resolve) => setTimeout(resolve, 2 * RACY_MS + 50))
     // The first write of the files provider's stat cache (the machine moved: it is written) fails with EIO.
     const point = killAt((call) => call.includes('/files/') && call.includes('stat-cache'), 'fail')
     let decided: unknown
