@@ -563,6 +563,11 @@ export interface Follow {
   readonly cwd?: string | null
 }
 
+/** One Follow's identity: its path and the folder it runs in (an unknown folder, `null`, apart from none given). */
+export function followKey(f: Follow): string {
+  return `${f.path}\0${f.cwd ?? ''}\0${f.cwd === null ? 'x' : ''}`
+}
+
 /** What a script, an environment file or a crontab says of password files (passwordRefsIn). */
 export interface PasswordRefs {
   /** The password files it names, resolved (its own variables, its `cd`): path patterns. */
@@ -1236,7 +1241,7 @@ export async function namedCredentialFiles(
       if (text === undefined) continue
       const rule = namingRuleOf(path)
       for (const p of rule?.named(path, text) ?? []) paths.add(p)
-      for (const f of rule?.follows?.(path, text) ?? []) follows.set(`${f.path}\0${f.cwd ?? ''}\0${f.cwd === null ? 'x' : ''}`, f)
+      for (const f of rule?.follows?.(path, text) ?? []) follows.set(followKey(f), f)
       const env = rule?.environment?.(path, text)
       for (const w of env?.words ?? []) words.add(w)
       assigns.push(...(env?.assigns ?? []))

@@ -3,7 +3,7 @@ import { posix } from 'node:path'
 import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, PathPatterns, type HostPort, type ProviderCache, type SecretPath, type TwinReader, appendAll } from '@twinsync/sdk'
 import { partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH } from './state.js'
-import { atHome, FOLLOWED_LIMITS, followHops, homesOf, homeConfigFiles, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordRefsIn, PASSWORD_FILE_RULE, resolvedWords, wildPaths, type Follow, type LinkLook, type PasswordRefs } from './named-credentials.js'
+import { atHome, FOLLOWED_LIMITS, followHops, followKey, homesOf, homeConfigFiles, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordRefsIn, PASSWORD_FILE_RULE, resolvedWords, wildPaths, type Follow, type LinkLook, type PasswordRefs } from './named-credentials.js'
 import { parsePasswd } from './accounts.js'
 
 /**
@@ -522,7 +522,7 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
     if (rule === undefined) continue
     const text = await twin.readText(twinPath).catch(() => undefined)
     const named = memoParse(`named\0${config}`, text, (t) => (t === undefined ? [] : rule.named(config, t)))
-    if (rule.follows !== undefined && text !== undefined) for (const f of memoized(`follows\0${config}`, text, (t) => rule.follows?.(config, t) ?? [])) follows.set(`${f.path}\0${f.cwd ?? ''}\0${f.cwd === null ? 'x' : ''}`, f)
+    if (rule.follows !== undefined && text !== undefined) for (const f of memoized(`follows\0${config}`, text, (t) => rule.follows?.(config, t) ?? [])) follows.set(followKey(f), f)
     if (rule.environment !== undefined && text !== undefined) {
       const env = memoized(`environment\0${config}`, text, (t) => rule.environment?.(config, t) ?? { words: [], assigns: [] })
       for (const w of env.words) words.add(w)
