@@ -6,53 +6,14 @@
 import { strict as assert } from 'node:assert'
 import { findingsOfRule, handRules, isValue } from '../src/secrets.js'
 import { withoutPrefilters } from '../src/rule-prefilter.js'
+import { assertLinearTime } from '../../test/support/linear-time.js'
 import { plantedCommandLines, plantedFiles, plantedLogLines, sessionEighteenFiles, sessionElevenFiles, sessionSeventeenFiles, sessionTwelveFiles } from '../../test/fixtures/secrets/samples.js'
 
 type Rule = ReturnType<typeof handRules>[number]
 
-/**
- * This process's CPU time in ms, not wall time: a run the machine's load kept waiting is not
- * slower work (session 38's CI, beside a chaos run: the files plugin's copy of this timing failed
- * at 15.6 ms of wall time against a budget of 8.6 ms).
- */
-function cpuMs(): number {
-  const used = process.cpuUsage()
-  return (used.user + used.system) / 1000
-}
-
-/** The least of three runs, in ms of CPU. */
-function least(run: () => void): number {
-  let best = Number.POSITIVE_INFINITY
-  for (let i = 0; i < 3; i++) {
-    const started = cpuMs()
-    run()
-    best = Math.min(best, cpuMs() - started)
-  }
-  return best
-}
-
-/** A linear pass over the text of about a rule's cost per character: its runs of word characters and of others. */
-function linearScan(text: string): void {
-  const scan = /[A-Za-z0-9_-]+|[^A-Za-z0-9_-]+/g
-  while (scan.exec(text) !== null);
-}
-
-/**
- * The rule's time on `text` is at most `factor` times a linear scan's (and 5 ms): a superlinear
- * rule on these texts takes thousands of times a scan (seconds), a linear one a few
- * (milliseconds). A first run within the budget passes at once; otherwise the least of it and
- * three more runs counts (a superlinear rule is slow every time).
- */
+/** The rule's findings on `text` in linear time (test/support/linear-time.ts). */
 function assertLinear(rule: Rule, text: string, what: string, factor = 40, path?: string): void {
-  const base = least(() => linearScan(text))
-  const budget = factor * base + 5
-  const message = (took: number) => `${what}: ${took.toFixed(1)} ms of CPU, a linear scan ${base.toFixed(2)} ms (${(took / base).toFixed(0)}×)`
-  const started = cpuMs()
-  findingsOfRule(rule, text, path)
-  const first = cpuMs() - started
-  if (first <= budget) return
-  const took = Math.min(first, least(() => findingsOfRule(rule, text, path)))
-  assert.ok(took <= budget, message(took))
+  assertLinearTime(() => findingsOfRule(rule, text, path), text, what, factor)
 }
 
 const PLANTED = () => [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines(), ...sessionElevenFiles(), ...sessionTwelveFiles(), ...sessionSeventeenFiles(), ...sessionEighteenFiles()]

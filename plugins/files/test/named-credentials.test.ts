@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert'
 import { cachedByFileStats, MemoryCache, MemoryTwin, RACY_MS, type HostPort } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { fakeChars } from '../../../test/fixtures/secrets/samples.js'
+import { assertLinearTime } from '../../../test/support/linear-time.js'
 import { FilesProvider, type Manifest } from '../src/index.js'
 import { LINE_VALUES, NAMING_RULES, namedCredentialFiles } from '../src/named-credentials.js'
 import { TargetRoot } from './target-root.js'
@@ -1047,35 +1048,7 @@ describe('naming rules in linear time on hostile configs (session 38)', () => {
     pskSecrets: ['PSKsecrets = ', '/etc/stunnel/a.conf'],
     zabbix: ['TLSPSKFile=', '/etc/zabbix/zabbix_agentd.conf'],
   }
-  // CPU time of this process, not wall time: a run the machine's load kept waiting is not slower
-  // work (CI, session 38, beside a chaos run: 15.6 ms of wall time against a budget of 8.6 ms).
-  const cpuMs = () => {
-    const used = process.cpuUsage()
-    return (used.user + used.system) / 1000
-  }
-  const least = (run: () => void): number => {
-    let best = Number.POSITIVE_INFINITY
-    for (let i = 0; i < 3; i++) {
-      const started = cpuMs()
-      run()
-      best = Math.min(best, cpuMs() - started)
-    }
-    return best
-  }
-  const linearScan = (text: string) => {
-    const scan = /[A-Za-z0-9_-]+|[^A-Za-z0-9_-]+/g
-    while (scan.exec(text) !== null);
-  }
-  const assertLinear = (run: () => void, text: string, what: string) => {
-    const base = least(() => linearScan(text))
-    const budget = 40 * base + 5
-    const started = cpuMs()
-    run()
-    const first = cpuMs() - started
-    if (first <= budget) return
-    const took = Math.min(first, least(run))
-    assert.ok(took <= budget, `${what}: ${took.toFixed(1)} ms of CPU, a linear scan ${base.toFixed(2)} ms (${(took / base).toFixed(0)}x)`)
-  }
+  const assertLinear = (run: () => void, text: string, what: string) => assertLinearTime(run, text, what)
   const rulesOf = (config: string) => NAMING_RULES.filter((r) => r.isConfig(config))
 
   for (const name of Object.keys(LINE_VALUES) as Array<keyof typeof LINE_VALUES>) {

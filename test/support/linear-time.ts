@@ -1,0 +1,46 @@
+import { strict as assert } from 'node:assert'
+
+/**
+ * Timing a rule against a linear scan of the same text (the secret rules in the SDK, the files
+ * plugin's naming rules): a ratio, not an absolute time, in this process's CPU time, not wall
+ * time: a run the machine's load kept waiting is not slower work (session 38's CI, beside a chaos
+ * run: one took 15.6 ms of wall time against a budget of 8.6 ms).
+ */
+function cpuMs(): number {
+  const used = process.cpuUsage()
+  return (used.user + used.system) / 1000
+}
+
+/** The least of three runs, in ms of CPU. */
+function least(run: () => void): number {
+  let best = Number.POSITIVE_INFINITY
+  for (let i = 0; i < 3; i++) {
+    const started = cpuMs()
+    run()
+    best = Math.min(best, cpuMs() - started)
+  }
+  return best
+}
+
+/** A linear pass over the text of about a rule's cost per character: its runs of word characters and of others. */
+function linearScan(text: string): void {
+  const scan = /[A-Za-z0-9_-]+|[^A-Za-z0-9_-]+/g
+  while (scan.exec(text) !== null);
+}
+
+/**
+ * `run` on `text` takes at most `factor` times a linear scan's CPU time (and 5 ms): a superlinear
+ * rule on these texts takes thousands of times a scan (seconds), a linear one a few
+ * (milliseconds). A first run within the budget passes at once; otherwise the least of it and
+ * three more runs counts (a superlinear rule is slow every time).
+ */
+export function assertLinearTime(run: () => void, text: string, what: string, factor = 40): void {
+  const base = least(() => linearScan(text))
+  const budget = factor * base + 5
+  const started = cpuMs()
+  run()
+  const first = cpuMs() - started
+  if (first <= budget) return
+  const took = Math.min(first, least(run))
+  assert.ok(took <= budget, `${what}: ${took.toFixed(1)} ms of CPU, a linear scan ${base.toFixed(2)} ms (${(took / base).toFixed(0)}x)`)
+}
