@@ -79,6 +79,11 @@ import { parsePasswd } from './accounts.js'
  * - a third hop (MAX_HOPS); Kerberos keytabs (`KRB5_KTNAME=`, `KRB5_CLIENT_KTNAME=`), and the
  *   files of /etc/default read for them and every password-file word;
  * - a system unit's `%u`, `%U`, `%g`, `%G` (root, 0) and `%d` (its credentials folder).
+ * Session 39:
+ * - a unit read with its drop-ins as systemd reads them (unitsWithDropIns: a drop-in's
+ *   `WorkingDirectory=` for the unit's relative word, the unit's for a drop-in's `ExecStart=`);
+ * - a relative value of a variable an environment file sets (`PW=pw.txt`, `--password-file $PW`):
+ *   the word goes with its program's folder (inFolderWord), resolved there (resolvedWords).
  * Each rule gives path patterns (a named path, and for pam_userdb `PATH.*` too), and a name for
  * messages that never holds a value.
  */
@@ -193,7 +198,7 @@ function unitPaths(config: string, word: string): string[] {
 /**
  * The folder a unit's programs run from, as unitPaths takes it (session 38): its WorkingDirectory=
  * (the last one of its text), else systemd's default, `/` for a system unit and the home (`%h`) for
- * a user's; `~` its User='s home (`~USER`); undefined for a variable's (a drop-in may set another: not read).
+ * a user's; `~` its User='s home (`~USER`); undefined for a variable's (session 39: a drop-in's is read with its unit, unitsWithDropIns).
  */
 function unitFolder(config: string, text: string): string | undefined {
   let cwd: string | undefined
@@ -229,12 +234,15 @@ function unitPasswordWords(config: string, text: string): { paths: string[]; wor
   if (found.length === 0) return { paths: [], words: [] }
   const env = valuesOf(unitAssignments(text))
   const folder = unitFolder(config, text)
+  // Session 39: a word left to the environment files goes with the folder its program runs in (a relative value, `PW=pw.txt`).
+  const folders = folder === undefined ? [] : folder.startsWith('~') ? [folder] : unitPaths(config, folder)
   const paths: string[] = []
   const words: string[] = []
   for (const word of found) {
     const each = substituted(word, env)
     if (each === undefined) {
-      words.push(word)
+      if (folders.length === 0) words.push(word)
+      else words.push(...folders.map((f) => inFolderWord(f, word)))
       continue
     }
     for (const w of each) {
@@ -243,6 +251,36 @@ function unitPasswordWords(config: string, text: string): { paths: string[]; wor
     }
   }
   return { paths, words }
+}
+
+/**
+ * Session 39: each unit with its drop-ins as systemd reads them, one text (the unit's, then its
+ * drop-ins' by name: a later `WorkingDirectory=`, `User=` wins), named under the unit's path (its
+ * `%y`), or its first drop-in's when the unit is a vendor's (not read); only units that have a
+ * drop-in. The rules read these besides each file alone (a drop-in's `WorkingDirectory=/srv/app`
+ * is where the unit's `--password-file pw` is; more held, never less). Linear: one pass, a sort
+ * of each unit's drop-ins.
+ */
+export function unitsWithDropIns(configs: ReadonlyArray<{ readonly config: string; readonly text: string }>): Array<{ config: string; text: string }> {
+  const units = new Map<string, { unit?: { config: string; text: string }; dropIns: Array<{ config: string; text: string }> }>()
+  const group = (key: string) => {
+    let found = units.get(key)
+    if (found === undefined) units.set(key, (found = { dropIns: [] }))
+    return found
+  }
+  for (const { config, text } of configs) {
+    const folder = posix.dirname(config)
+    if (config.endsWith('.conf') && isDropInFolder(folder)) group(folder.slice(0, -2)).dropIns.push({ config, text })
+    else if (config.endsWith('.service') && isUnitFolder(folder)) group(config).unit = { config, text }
+  }
+  const out: Array<{ config: string; text: string }> = []
+  for (const { unit, dropIns } of units.values()) {
+    if (dropIns.length === 0) continue
+    dropIns.sort((a, b) => (posix.basename(a.config) < posix.basename(b.config) ? -1 : 1))
+    const parts = unit === undefined ? dropIns : [unit, ...dropIns]
+    out.push({ config: (parts[0] as { config: string }).config, text: parts.map((p) => p.text).join('\n') })
+  }
+  return out
 }
 
 /** Folders whose links to files are read through (PAM opens /etc/pam.d/NAME whatever it is). */
@@ -631,17 +669,39 @@ const asPattern = (path: string) => posix.normalize(path).replace(/\*/g, '?')
 export const passwordFilesIn = (text: string, path?: string): string[] => passwordRefsIn(text, path).paths
 
 /**
+ * A relative path `w` from the folder `cwd` (session 39): an absolute folder's, or a `~USER`
+ * one's (resolved by atHome later); the folder's wildcards (a unit's `%h` of /etc/systemd/user)
+ * kept, the word's literal `*` held out as `?`.
+ */
+export const fromFolder = (cwd: string, w: string): string => {
+  const word = w.replace(/\*/g, '?')
+  return cwd.startsWith('~') ? posix.normalize(`${cwd}/${word}`) : posix.resolve(cwd, word)
+}
+
+/** A word left to the environment with the folder its program runs in (session 39): `FOLDER\0WORD`, split by resolvedWords. */
+export const inFolderWord = (cwd: string, word: string): string => `${cwd}\0${word}`
+
+/**
  * The words a unit's, a crontab's or a script's text leaves to its environment, resolved over the
  * assignments of the texts it goes with (its Environment=, environment files, sourced files,
- * crontab lines): absolute results only. Every text's assignments count for every word (a
- * variable of the same name set elsewhere for another file names that file too: more held, never
- * less).
+ * crontab lines): absolute results, and (session 39) relative ones of a word that goes with its
+ * program's folder (inFolderWord: `PW=pw.txt` in a unit's environment file, `--password-file
+ * $PW` in its ExecStart= run from its WorkingDirectory=). Every text's assignments count for every
+ * word (a variable of the same name set elsewhere for another file names that file too: more
+ * held, never less).
  */
 export function resolvedWords(words: readonly string[], assigns: ReadonlyArray<readonly [string, string]>): string[] {
   if (words.length === 0) return []
   const values = valuesOf(assigns)
   const out = new Set<string>()
-  for (const word of new Set(words)) for (const w of substituted(word, values) ?? []) if (w.startsWith('/') && !w.includes('$')) out.add(asPattern(w))
+  for (const each of new Set(words)) {
+    const cut = each.indexOf('\0')
+    const cwd = cut < 0 ? undefined : each.slice(0, cut)
+    for (const w of substituted(each.slice(cut + 1), values) ?? []) {
+      if (w.startsWith('/') && !w.includes('$')) out.add(asPattern(w))
+      else if (cwd !== undefined && w !== '' && !/[$%~]/.test(w)) out.add(fromFolder(cwd, w))
+    }
+  }
   return [...out]
 }
 
@@ -780,7 +840,7 @@ function crontabRefsOf(config: string, text: string): CrontabRefs {
     const from = (w: string) => (cwd === undefined ? undefined : cwd.startsWith('/') ? posix.resolve(cwd, w) : `${cwd}/${w}`)
     const refs = passwordRefsIn(command, undefined, scope)
     out.paths.push(...refs.paths, ...refs.relative.flatMap((w) => from(w) ?? []).map(asPattern))
-    out.words.push(...refs.words)
+    out.words.push(...(cwd === undefined ? refs.words : refs.words.map((w) => inFolderWord(cwd, w))))
     out.assigns.push(...refs.assigns)
     for (const path of crontabScripts(command)) {
       const n = refs.next.find((f) => f.path === path)
@@ -1236,9 +1296,8 @@ export async function namedCredentialFiles(
     const follows = new Map<string, Follow>()
     const words = new Set<string>()
     const assigns: Array<[string, string]> = []
-    for (const { path, read: at } of configs) {
-      const text = await readConfig(host, path, at)
-      if (text === undefined) continue
+    const texts: Array<{ config: string; text: string }> = []
+    const apply = (path: string, text: string) => {
       const rule = namingRuleOf(path)
       for (const p of rule?.named(path, text) ?? []) paths.add(p)
       for (const f of rule?.follows?.(path, text) ?? []) follows.set(followKey(f), f)
@@ -1246,6 +1305,14 @@ export async function namedCredentialFiles(
       for (const w of env?.words ?? []) words.add(w)
       assigns.push(...(env?.assigns ?? []))
     }
+    for (const { path, read: at } of configs) {
+      const text = await readConfig(host, path, at)
+      if (text === undefined) continue
+      apply(path, text)
+      texts.push({ config: path, text })
+    }
+    // Session 39: a unit with its drop-ins, as systemd reads them.
+    for (const { config, text } of unitsWithDropIns(texts)) apply(config, text)
     return { named: [...paths], follows: [...follows.values()], words: [...words], assigns }
   }
   // Keyed by the rules' version: a config whose stat data did not move names more under newer rules (session 30: EnvironmentFile=).
@@ -1313,7 +1380,8 @@ export async function followHops(starts: readonly Follow[], expand: (pattern: st
       if (r === undefined) continue
       out.paths.push(...r.paths)
       if (cwd !== undefined) out.paths.push(...r.relative.map((w) => asPattern(posix.resolve(cwd, w))))
-      out.words.push(...r.words)
+      // Session 39: a word left to the environment goes with this file's folder (a relative value of it).
+      out.words.push(...(cwd === undefined ? r.words : r.words.map((w) => inFolderWord(cwd, w))))
       out.assigns.push(...r.assigns)
       for (const f of r.next) next.push(f.cwd === undefined ? { path: f.path, cwd: cwd ?? null } : f)
     }

@@ -3,7 +3,7 @@ import { posix } from 'node:path'
 import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, PathPatterns, type HostPort, type ProviderCache, type SecretPath, type TwinReader, appendAll } from '@twinsync/sdk'
 import { partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH } from './state.js'
-import { atHome, FOLLOWED_LIMITS, followHops, followKey, homesOf, homeConfigFiles, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordRefsIn, PASSWORD_FILE_RULE, resolvedWords, wildPaths, type Follow, type LinkLook, type PasswordRefs } from './named-credentials.js'
+import { atHome, FOLLOWED_LIMITS, followHops, followKey, homesOf, homeConfigFiles, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordRefsIn, PASSWORD_FILE_RULE, resolvedWords, wildPaths, type Follow, type LinkLook, type PasswordRefs, unitsWithDropIns } from './named-credentials.js'
 import { parsePasswd } from './accounts.js'
 
 /**
@@ -515,12 +515,10 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
     for (const p of [...named, ...(await namedThroughLinks(look, named, links.names))]) set.add(p)
     byRule.set(rule, set)
   }
-  for (const { twinPath, config } of configs) {
-    if (seen.has(`${twinPath}\0${config}`)) continue
-    seen.add(`${twinPath}\0${config}`)
+  const texts: Array<{ config: string; text: string }> = []
+  const apply = async (config: string, text: string | undefined) => {
     const rule = namingRuleOf(config)
-    if (rule === undefined) continue
-    const text = await twin.readText(twinPath).catch(() => undefined)
+    if (rule === undefined) return
     const named = memoParse(`named\0${config}`, text, (t) => (t === undefined ? [] : rule.named(config, t)))
     if (rule.follows !== undefined && text !== undefined) for (const f of memoized(`follows\0${config}`, text, (t) => rule.follows?.(config, t) ?? [])) follows.set(followKey(f), f)
     if (rule.environment !== undefined && text !== undefined) {
@@ -530,6 +528,16 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
     }
     await add(rule.rule, named)
   }
+  for (const { twinPath, config } of configs) {
+    if (seen.has(`${twinPath}\0${config}`)) continue
+    seen.add(`${twinPath}\0${config}`)
+    if (namingRuleOf(config) === undefined) continue
+    const text = await twin.readText(twinPath).catch(() => undefined)
+    await apply(config, text)
+    if (text !== undefined) texts.push({ config, text })
+  }
+  // Session 39: a unit with its drop-ins, as systemd reads them (named-credentials.ts).
+  for (const { config, text } of unitsWithDropIns(texts)) await apply(config, text)
   // The files the configs follow (session 35: a unit's environment file, a crontab's script; session 36: what those source or
   // run, a second hop), as the twin holds them: the password files they point at, and the variables they set for the words left.
   const followed = await followHops(

@@ -1076,3 +1076,83 @@ describe('naming rules in linear time on hostile configs (session 38)', () => {
     })
   }
 })
+
+/**
+ * Session 39: what session 38 left, each file mirrored before, world-readable, of no shape the
+ * detector knows: a unit's folder set only in a drop-in (its ExecStart='s relative word, and the
+ * converse: the drop-in's ExecStart= run from the unit's folder); a relative value through a
+ * variable an environment file sets (`PW=pw.txt`, `--password-file $PW`), for the unit's own
+ * command and a script it runs.
+ */
+describe('password files from a drop-in\'s folder and relative values of variables (session 39)', () => {
+  const files: Array<[string, string]> = [
+    ['/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nbob:x:1000:1000::/home/bob:/bin/bash\nsvc:x:998:998::/srv/svc:/usr/sbin/nologin\n'],
+    ['/etc/group', 'root:x:0:\nbob:x:1000:\nsvc:x:998:\n'],
+    ['/var/lib/dpkg/status', ''],
+    ['/var/lib/dpkg/diversions', ''],
+    // 1. WorkingDirectory= only in a drop-in; the converse (the unit's folder, the drop-in's ExecStart=); a drop-in of a vendor unit (no unit here).
+    ['/etc/systemd/system/vault-sync.service', '[Service]\nExecStart=/usr/bin/restic --password-file repo.words check\n'],
+    ['/etc/systemd/system/vault-sync.service.d/override.conf', '[Service]\nWorkingDirectory=/srv/vault\n'],
+    ['/etc/systemd/system/mirror.service', '[Service]\nWorkingDirectory=/srv/mirror\n'],
+    ['/etc/systemd/system/mirror.service.d/10-run.conf', '[Service]\nExecStart=\nExecStart=/usr/bin/rsync -a --password-file=nas.words /srv/mirror/ nas::m\n'],
+    ['/etc/systemd/system/ssh.service.d/zz-folder.conf', '[Service]\nWorkingDirectory=/srv/sshd\n'],
+    ['/etc/systemd/system/ssh.service.d/aa-post.conf', '[Service]\nExecStartPost=/opt/sshd/post.sh\n'],
+    ['/opt/sshd/post.sh', '#!/bin/sh\nrsync -a --password-file=post.words /etc/ssh/ nas::ssh\n'],
+    // 2. A relative value of a variable an environment file sets: the unit's own command (its drop-in's folder) and a script it runs.
+    ['/etc/systemd/system/offsite.service', '[Service]\nEnvironmentFile=/etc/offsite/env\nExecStart=/usr/bin/restic --password-file ${PW} backup /srv\nExecStartPost=/opt/offsite/check.sh\n'],
+    ['/etc/systemd/system/offsite.service.d/dir.conf', '[Service]\nWorkingDirectory=/srv/offsite\n'],
+    ['/etc/offsite/env', 'PW=keys/repo.words\nCHECK_PW=check.words\n'],
+    ['/opt/offsite/check.sh', '#!/bin/sh\nrestic --password-file "$CHECK_PW" check\n'],
+  ]
+  const held = ['/srv/vault/repo.words', '/srv/mirror/nas.words', '/srv/sshd/post.words', '/srv/offsite/keys/repo.words', '/srv/offsite/check.words']
+  const secrets: Array<[string, string]> = held.map((p) => [p, `${fakeChars(`s39-nc-${p}`, 8).toLowerCase()} ${fakeChars(`s39-nc2-${p}`, 9).toLowerCase()}\n`])
+  /** Beside them, what nothing names: the same names in other folders. */
+  const beside = ['/srv/other/repo.words', '/srv/vault/keys/repo.words', '/etc/offsite/check.words']
+  const machine = () => {
+    const root = new TargetRoot()
+    for (const [path, text] of files) root.file(path, text, { mode: path.endsWith('.sh') ? 0o755 : 0o644 })
+    for (const [path, text] of secrets) root.file(path, text, { mode: 0o644 })
+    for (const path of beside) root.file(path, 'not named\n', { mode: 0o644 })
+    return root
+  }
+
+  it('names what a drop-in\'s folder and a relative value of a variable lead to; not the same names elsewhere', async () => {
+    const root = machine()
+    try {
+      const cache = new MemoryCache()
+      for (let run = 0; run < 2; run++) {
+        const named = await namedCredentialFiles(createTestContext(root.dir).host, cache)
+        assert.deepEqual(held.filter((p) => !named.includes(p)), [], `run ${run}: not named`)
+        assert.deepEqual(beside.filter((p) => named.includes(p)), [], `run ${run}: named`)
+      }
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('the files provider holds each one out, world-readable, of no shape the detector knows; the drop-ins and scripts are mirrored (the environment file is held as one)', async () => {
+    const root = machine()
+    try {
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/opt', '/srv'] }, cache: new MemoryCache() })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      assert.deepEqual(held.filter((path) => entry(path)?.secret !== true), [], 'not held out')
+      for (const path of [...beside, '/etc/systemd/system/vault-sync.service.d/override.conf', '/etc/systemd/system/mirror.service.d/10-run.conf', '/opt/sshd/post.sh', '/opt/offsite/check.sh']) assert.equal(entry(path)?.content, 'mirrored', path)
+      for (const d of documents) for (const [path, text] of secrets) assert.ok(!String(d.content).includes(text.trim()), `${d.path} holds ${path}'s`)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('a pushed twin names the same files from its own copies (never the machine)', async () => {
+    const twinOnly = () => ({
+      ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
+      host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
+    })
+    const twin = new MemoryTwin(files.map(([path, content]) => ({ path: `filesystem${path}`, content })))
+    const asked = [...held, ...beside].map((path) => `filesystem${path}`)
+    const found = await new FilesProvider().secretPaths({ paths: asked, twin, ctx: twinOnly() })
+    assert.deepEqual(found.map((f) => f.path).sort(), held.map((path) => `filesystem${path}`).sort())
+  })
+})
