@@ -1,6 +1,6 @@
 import { posix } from 'node:path'
 import { cachedByFileStats, SECRET_RULES_VERSION, type HostPort, type ProviderCache } from '@twinsync/sdk'
-import { parsePasswd } from './accounts.js'
+import { parseGroup, parsePasswd } from './accounts.js'
 
 /**
  * Credential files that another service's configuration names, under whatever name the
@@ -83,7 +83,10 @@ import { parsePasswd } from './accounts.js'
  * - a unit read with its drop-ins as systemd reads them (unitsWithDropIns: a drop-in's
  *   `WorkingDirectory=` for the unit's relative word, the unit's for a drop-in's `ExecStart=`);
  * - a relative value of a variable an environment file sets (`PW=pw.txt`, `--password-file $PW`):
- *   the word goes with its program's folder (inFolderWord), resolved there (resolvedWords).
+ *   the word goes with its program's folder (inFolderWord), resolved there (resolvedWords);
+ * - a user unit's `%u`, `%U`, `%g`, `%G` (its home's account) and /etc/systemd/user's `%h` (every
+ *   account's home), from /etc/passwd and /etc/group (UnitAccounts); its scripts followed from each
+ *   folder it may run in (unitCwds).
  * Each rule gives path patterns (a named path, and for pam_userdb `PATH.*` too), and a name for
  * messages that never holds a value.
  */
@@ -92,20 +95,20 @@ export interface NamingRule {
   readonly rule: string
   /** Whether a machine path is one of this rule's configs. */
   isConfig(path: string): boolean
-  /** The path patterns a config's text names. */
-  named(config: string, text: string): string[]
+  /** The path patterns a config's text names (session 39: `accounts`, the machine's or twin's, for a user unit's specifiers). */
+  named(config: string, text: string, accounts?: UnitAccounts): string[]
   /**
    * Files whose text is read in turn for the password files it points at (passwordFilesIn, session
    * 35): a unit's EnvironmentFile= and the scripts its Exec lines run, a crontab's scripts. Paths
    * without wildcards; at most MAX_FOLLOWED of them a collect, each at most MAX_FOLLOWED_BYTES.
    */
-  follows?(config: string, text: string): Follow[]
+  follows?(config: string, text: string, accounts?: UnitAccounts): Follow[]
   /**
    * Session 36: the words its text leaves to an environment (`--password-file "$PASSFILE"` of a
    * variable an environment file sets) and the assignments it makes, resolved (resolvedWords) over
    * what it, the files it follows and the other configs set.
    */
-  environment?(config: string, text: string): { words: string[]; assigns: Array<[string, string]> }
+  environment?(config: string, text: string, accounts?: UnitAccounts): { words: string[]; assigns: Array<[string, string]> }
   /** The largest config of this rule read (a folder of scripts holds programs too: /usr/local/bin). */
   readonly maxBytes?: number
 }
@@ -151,6 +154,11 @@ function kubeAuthFiles(text: string): string[] {
 export const isUnitFolder = (folder: string) => folder === SYSTEMD || folder === SYSTEMD_USER || folder.endsWith(`/${HOME_UNITS}`)
 /** A unit's drop-in folder (`NAME.service.d`) of one of those. */
 const isDropInFolder = (folder: string) => isUnitFolder(posix.dirname(folder)) && folder.endsWith('.service.d')
+/** A user unit or a drop-in of one (/etc/systemd/user's, a home's). */
+export const isUserUnit = (config: string): boolean => {
+  const folder = posix.dirname(config).endsWith('.service.d') ? posix.dirname(posix.dirname(config)) : posix.dirname(config)
+  return isUnitFolder(folder) && folder !== SYSTEMD && (config.endsWith('.service') || config.endsWith('.conf'))
+}
 
 /**
  * What a system unit's specifiers stand for in a path (systemd.unit(5)); any other one for any name. Session 36: `%T`, `%V`.
@@ -185,16 +193,64 @@ function nameSpecifiers(config: string): Record<string, string> {
  * quotes and a leading `-` dropped): its specifiers replaced by what they stand for in the unit's
  * manager, the system's or a user's (each home the unit may be one of). Only absolute ones.
  */
-function unitPaths(config: string, word: string): string[] {
+function unitPaths(config: string, word: string, accounts?: UnitAccounts): string[] {
   const file = unquoted(word).replace(/^-/, '').replace(/\*/g, '?')
   const folder = posix.dirname(config).endsWith('.service.d') ? posix.dirname(posix.dirname(config)) : posix.dirname(config)
-  const homes = folder === SYSTEMD ? [] : folder === SYSTEMD_USER ? ['/root', '/home/*'] : [folder.slice(0, -HOME_UNITS.length - 1).replace(/\*/g, '?')]
+  const homes = folder === SYSTEMD ? [] : folder === SYSTEMD_USER ? userManagerHomes(accounts) : [folder.slice(0, -HOME_UNITS.length - 1).replace(/\*/g, '?')]
   const named = nameSpecifiers(config)
   // Session 38: `%d`, the service's credentials folder (`$CREDENTIALS_DIRECTORY`: /run/credentials/NAME, a user's under its runtime folder).
-  const maps = folder === SYSTEMD ? [{ ...named, ...SYSTEM_SPECIFIERS, d: `/run/credentials/${named.n}` }] : homes.map((h): Record<string, string> => ({ ...named, '%': '%', h, E: `${h}/.config`, S: `${h}/.local/state`, C: `${h}/.cache`, L: `${h}/.local/state/log`, t: '/run/user/*', T: '/tmp', V: '/var/tmp', d: `/run/user/*/credentials/${named.n}` }))
+  // Session 39: a user unit's `%u`, `%U`, `%g`, `%G`, the account whose home it is (any name where none is known: `*`).
+  const maps = folder === SYSTEMD ? [{ ...named, ...SYSTEM_SPECIFIERS, d: `/run/credentials/${named.n}` }] : homes.map((h): Record<string, string> => ({ ...named, ...accountSpecifiers(h, accounts), '%': '%', h, E: `${h}/.config`, S: `${h}/.local/state`, C: `${h}/.cache`, L: `${h}/.local/state/log`, t: '/run/user/*', T: '/tmp', V: '/var/tmp', d: `/run/user/*/credentials/${named.n}` }))
   // A `~USER/…` (a folder of WorkingDirectory=~, unitFolder) is kept for atHome.
-  return maps.map((map) => file.replace(/%(.)/g, (_, c: string) => map[c] ?? '*')).filter((p) => p.startsWith('/') || /^~[^/]+\//.test(p)).map((p) => posix.normalize(p).replace(/(?<=.)\/+$/, ''))
+  const paths = maps.map((map) => file.replace(/%(.)/g, (_, c: string) => map[c] ?? '*')).map((p) => (p.startsWith('/') || /^~[^/]+\//.test(p) ? posix.normalize(p).replace(/(?<=.)\/+$/, '') : undefined))
+  // Session 39: a /home/NAME home's path that /home/*'s stands for already is one pattern (one only where its `%u` made another).
+  const all = new Set(paths)
+  const covered = (p: string, home: string) => home.startsWith('/home/') && home !== '/home/*' && p.startsWith(`${home}/`) && all.has(`/home/*${p.slice(home.length)}`)
+  return [...new Set(paths.filter((p, i): p is string => p !== undefined && !covered(p, homes[i] ?? '')))]
 }
+
+/**
+ * Session 39: the accounts a user unit's specifiers stand for, from the machine's or a pushed
+ * twin's /etc/passwd and /etc/group: `%u`, `%U`, `%g`, `%G` of a home's unit (before, any name:
+ * a `WorkingDirectory=/srv/%u` was no one folder, its script's relative words left), and the
+ * homes of /etc/systemd/user's units (every account's manager reads them; before, /root and
+ * /home/* only: a service account's home under /srv or /var/lib was not one).
+ */
+export interface UnitAccounts {
+  readonly passwd: ReadonlyArray<{ readonly name: string; readonly uid: number; readonly gid: number; readonly home: string }>
+  /** Group names by id (the first name for an id). */
+  readonly groups: ReadonlyMap<number, string>
+}
+
+/** The most homes a unit of /etc/systemd/user is taken to run in besides /root and /home/* (a bound: each is a path pattern of each of its paths). */
+const MAX_MANAGER_HOMES = 64
+
+/** The homes a unit of /etc/systemd/user runs in: /root, /home/* (an account /etc/passwd does not list: LDAP's), and each account's (not `/`, /nonexistent; its `%u`), at most MAX_MANAGER_HOMES more. */
+function userManagerHomes(accounts?: UnitAccounts): string[] {
+  const homes = new Set(['/root', '/home/*'])
+  for (const { home } of accounts?.passwd ?? []) {
+    const h = posix.normalize(home).replace(/(?<=.)\/+$/, '')
+    if (homes.size >= MAX_MANAGER_HOMES + 2) break
+    if (h.startsWith('/') && h !== '/' && h !== '/nonexistent') homes.add(h.replace(/\*/g, '?'))
+  }
+  return [...homes]
+}
+
+/** A home's account's specifiers (the first account of that home, as the passwd lines go); none where no account has it (`*`: any name). */
+function accountSpecifiers(home: string, accounts?: UnitAccounts): Record<string, string> {
+  const account = accounts?.passwd.find((a) => posix.normalize(a.home).replace(/(?<=.)\/+$/, '').replace(/\*/g, '?') === home)
+  if (account === undefined || !/^[A-Za-z_][\w.-]*\$?$/.test(account.name)) return {}
+  const group = accounts?.groups.get(account.gid)
+  return { u: account.name, U: String(account.uid), G: String(account.gid), ...(group !== undefined && /^[A-Za-z_][\w.-]*\$?$/.test(group) ? { g: group } : {}) }
+}
+
+/** UnitAccounts of an /etc/passwd's and an /etc/group's accounts. */
+export function unitAccounts(passwd: UnitAccounts['passwd'], groups: Readonly<Record<string, number>>): UnitAccounts {
+  const byId = new Map<number, string>()
+  for (const [name, gid] of Object.entries(groups)) if (!byId.has(gid)) byId.set(gid, name)
+  return { passwd, groups: byId }
+}
+
 /**
  * The folder a unit's programs run from, as unitPaths takes it (session 38): its WorkingDirectory=
  * (the last one of its text), else systemd's default, `/` for a system unit and the home (`%h`) for
@@ -215,12 +271,16 @@ function unitFolder(config: string, text: string): string | undefined {
   return /^[/%]/.test(unquoted(cwd)) && !cwd.includes('$') ? unquoted(cwd) : undefined
 }
 
-/** unitFolder as a path, where it stands for one folder (a user unit of /etc/systemd/user runs in each home: not one). */
-function unitCwd(config: string, text: string): string | null {
+/**
+ * unitFolder as paths: one, or (session 39) each a user unit of /etc/systemd/user may run in (each
+ * home), or a pattern (`/srv/%i`: `/srv/*`; a relative word from it a pattern too); none where
+ * not known (null).
+ */
+function unitCwds(config: string, text: string, accounts?: UnitAccounts): Array<string | null> {
   const folder = unitFolder(config, text)
-  const paths = folder === undefined ? [] : unitPaths(config, folder)
-  if (folder?.startsWith('~') === true) return folder
-  return paths.length === 1 && !/[*?]/.test(paths[0] as string) ? (paths[0] as string) : null
+  if (folder?.startsWith('~') === true) return [folder]
+  const paths = folder === undefined ? [] : unitPaths(config, folder, accounts)
+  return paths.length === 0 ? [null] : paths
 }
 
 /**
@@ -229,13 +289,13 @@ function unitCwd(config: string, text: string): string | null {
  * one it does not set kept for its environment files (`words`); a relative path from its
  * WorkingDirectory= (session 38: or systemd's default, unitFolder).
  */
-function unitPasswordWords(config: string, text: string): { paths: string[]; words: string[] } {
+function unitPasswordWords(config: string, text: string, accounts?: UnitAccounts): { paths: string[]; words: string[] } {
   const found = passwordFileWords(text)
   if (found.length === 0) return { paths: [], words: [] }
   const env = valuesOf(unitAssignments(text))
   const folder = unitFolder(config, text)
   // Session 39: a word left to the environment files goes with the folder its program runs in (a relative value, `PW=pw.txt`).
-  const folders = folder === undefined ? [] : folder.startsWith('~') ? [folder] : unitPaths(config, folder)
+  const folders = folder === undefined ? [] : folder.startsWith('~') ? [folder] : unitPaths(config, folder, accounts)
   const paths: string[] = []
   const words: string[] = []
   for (const word of found) {
@@ -965,35 +1025,42 @@ export const NAMING_RULES: readonly NamingRule[] = [
   {
     rule: SYSTEMD_RULE,
     isConfig: (path) => (path.endsWith('.service') && isUnitFolder(posix.dirname(path))) || (path.endsWith('.conf') && isDropInFolder(posix.dirname(path))),
-    named: (config, text) => {
+    named: (config, text, accounts) => {
       const out: string[] = []
       for (const m of text.matchAll(LINE_VALUES.loadCredential)) {
         // A file, or a folder whose every file is a credential.
-        for (const path of unitPaths(config, m.groups?.f ?? '')) out.push(path, `${path}/**`)
+        for (const path of unitPaths(config, m.groups?.f ?? '', accounts)) out.push(path, `${path}/**`)
       }
       for (const m of text.matchAll(LINE_VALUES.environmentFile)) {
-        for (const word of (m.groups?.f ?? '').split(/[ \t]+/)) out.push(...unitPaths(config, word))
+        for (const word of (m.groups?.f ?? '').split(/[ \t]+/)) out.push(...unitPaths(config, word, accounts))
       }
       // A kube-apiserver run by a unit (`ExecStart=… --token-auth-file=…`, session 31).
       out.push(...kubeAuthFiles(text))
       // A password file its environment or command lines point at (`Environment=RESTIC_PASSWORD_FILE=…`, `--password-file …`, session 35);
       // session 36: `${PASSFILE}` of its own Environment=, a relative path from its WorkingDirectory=.
-      for (const word of unitPasswordWords(config, text).paths) out.push(...unitPaths(config, word))
+      for (const word of unitPasswordWords(config, text, accounts).paths) out.push(...unitPaths(config, word, accounts))
       return out
     },
-    environment: (config, text) => ({ words: unitPasswordWords(config, text).words, assigns: unitAssignments(text) }),
+    environment: (config, text, accounts) => ({ words: unitPasswordWords(config, text, accounts).words, assigns: unitAssignments(text) }),
     // Its environment files and the scripts its Exec lines run (`ExecStart=/opt/backup/run.sh`, `/bin/sh /etc/restic/run`).
     // Session 38: each run from the unit's folder (unitCwd), for the relative words it holds.
-    follows: (config, text) => {
+    // Session 39: from each folder it may run in (a unit of /etc/systemd/user: each home).
+    follows: (config, text, accounts) => {
       const out: string[] = []
       for (const m of text.matchAll(LINE_VALUES.environmentFile)) {
-        for (const word of (m.groups?.f ?? '').split(/[ \t]+/)) out.push(...unitPaths(config, word))
+        for (const word of (m.groups?.f ?? '').split(/[ \t]+/)) out.push(...unitPaths(config, word, accounts))
       }
       for (const m of text.matchAll(/^[ \t]*Exec[A-Za-z]*[ \t]*=(?<c>[^\r\n]*)/gm)) {
-        for (const w of (m.groups?.c ?? '').matchAll(/(?:^|[\s"'=])[-@:+!|]*(?<f>[/%][^\s"';|&()<>`]+)/g)) out.push(...unitPaths(config, w.groups?.f ?? ''))
+        for (const w of (m.groups?.c ?? '').matchAll(/(?:^|[\s"'=])[-@:+!|]*(?<f>[/%][^\s"';|&()<>`]+)/g)) out.push(...unitPaths(config, w.groups?.f ?? '', accounts))
       }
-      const cwd = out.some(followable) ? unitCwd(config, text) : null
-      return out.filter(followable).map((path) => ({ path, cwd }))
+      const paths = [...new Set(out.filter(followable))]
+      const cwds = paths.length === 0 ? [] : unitCwds(config, text, accounts)
+      // A path under one of the folders (a home's `%h/bin/sync`) runs from that one (not every home's script from every home).
+      const from = (path: string) => {
+        const own = cwds.filter((c) => c !== null && c !== '/' && path.startsWith(`${c}/`))
+        return own.length === 0 ? cwds : own
+      }
+      return paths.flatMap((path) => from(path).map((cwd) => ({ path, cwd })))
     },
   },
   {
@@ -1291,17 +1358,26 @@ export async function namedCredentialFiles(
   const startedAt = Date.now()
   const configs = await machineConfigs(host, startedAt, homes, cache)
   if (configs.length === 0) return []
+  // Session 39: a user unit's specifiers stand for its home's account: the lists are kept while /etc/passwd and /etc/group stay too.
+  const accountFiles: MachineConfig[] = []
+  if (configs.some((c) => isUserUnit(c.path))) {
+    for (const path of ['/etc/passwd', '/etc/group']) {
+      const stat = await host.lstat(path).catch(() => undefined)
+      if (stat !== undefined) accountFiles.push({ path, stat })
+    }
+  }
   const read = async (): Promise<{ named: string[]; follows: Follow[]; words: string[]; assigns: Array<[string, string]> }> => {
     const paths = new Set<string>()
     const follows = new Map<string, Follow>()
     const words = new Set<string>()
     const assigns: Array<[string, string]> = []
     const texts: Array<{ config: string; text: string }> = []
+    const accounts = accountFiles.length === 0 ? undefined : unitAccounts(parsePasswd((await host.readTextIfExists('/etc/passwd').catch(() => undefined)) ?? ''), parseGroup((await host.readTextIfExists('/etc/group').catch(() => undefined)) ?? ''))
     const apply = (path: string, text: string) => {
       const rule = namingRuleOf(path)
-      for (const p of rule?.named(path, text) ?? []) paths.add(p)
-      for (const f of rule?.follows?.(path, text) ?? []) follows.set(followKey(f), f)
-      const env = rule?.environment?.(path, text)
+      for (const p of rule?.named(path, text, accounts) ?? []) paths.add(p)
+      for (const f of rule?.follows?.(path, text, accounts) ?? []) follows.set(followKey(f), f)
+      const env = rule?.environment?.(path, text, accounts)
       for (const w of env?.words ?? []) words.add(w)
       assigns.push(...(env?.assigns ?? []))
     }
@@ -1316,7 +1392,7 @@ export async function namedCredentialFiles(
     return { named: [...paths], follows: [...follows.values()], words: [...words], assigns }
   }
   // Keyed by the rules' version: a config whose stat data did not move names more under newer rules (session 30: EnvironmentFile=).
-  const found = cache === undefined ? await read() : await cachedByFileStats(cache, `named-credential-files-v${SECRET_RULES_VERSION}`, configs, startedAt, read)
+  const found = cache === undefined ? await read() : await cachedByFileStats(cache, `named-credential-files-v${SECRET_RULES_VERSION}`, [...configs, ...accountFiles], startedAt, read)
   const look = machineLooks(host)
   const names = machineNames(host)
   // A crontab job's home (`~USER`, session 38) as the machine's /etc/passwd says, read when a pattern has one.
@@ -1379,7 +1455,7 @@ export async function followHops(starts: readonly Follow[], expand: (pattern: st
       const r = refs.get(path)
       if (r === undefined) continue
       out.paths.push(...r.paths)
-      if (cwd !== undefined) out.paths.push(...r.relative.map((w) => asPattern(posix.resolve(cwd, w))))
+      if (cwd !== undefined) out.paths.push(...r.relative.map((w) => fromFolder(cwd, w)))
       // Session 39: a word left to the environment goes with this file's folder (a relative value of it).
       out.words.push(...(cwd === undefined ? r.words : r.words.map((w) => inFolderWord(cwd, w))))
       out.assigns.push(...r.assigns)

@@ -3,8 +3,8 @@ import { posix } from 'node:path'
 import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, PathPatterns, type HostPort, type ProviderCache, type SecretPath, type TwinReader, appendAll } from '@twinsync/sdk'
 import { partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH } from './state.js'
-import { atHome, FOLLOWED_LIMITS, followHops, followKey, homesOf, homeConfigFiles, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordRefsIn, PASSWORD_FILE_RULE, resolvedWords, wildPaths, type Follow, type LinkLook, type PasswordRefs, unitsWithDropIns } from './named-credentials.js'
-import { parsePasswd } from './accounts.js'
+import { atHome, FOLLOWED_LIMITS, followHops, followKey, homesOf, homeConfigFiles, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordRefsIn, PASSWORD_FILE_RULE, resolvedWords, wildPaths, type Follow, type LinkLook, type PasswordRefs, isUserUnit, unitAccounts, unitsWithDropIns } from './named-credentials.js'
+import { parseGroup, parsePasswd } from './accounts.js'
 
 /**
  * Paths whose content never leaves the machine: password hashes, SSH host keys, TLS keys.
@@ -516,13 +516,18 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
     byRule.set(rule, set)
   }
   const texts: Array<{ config: string; text: string }> = []
+  // Session 39: a user unit's specifiers stand for its home's account, as the twin's /etc/passwd and /etc/group say (their texts part of its results' key).
+  const group = configs.some((c) => isUserUnit(c.config)) ? await twin.readText('filesystem/etc/group').catch(() => undefined) : undefined
+  const accounts = unitAccounts(passwd === undefined ? [] : memoized('passwd-accounts', passwd, parsePasswd), group === undefined ? {} : memoized('group-accounts', group, parseGroup))
+  const accountsKey = `${passwd ?? ''}\0${group ?? ''}`
   const apply = async (config: string, text: string | undefined) => {
     const rule = namingRuleOf(config)
     if (rule === undefined) return
-    const named = memoParse(`named\0${config}`, text, (t) => (t === undefined ? [] : rule.named(config, t)))
-    if (rule.follows !== undefined && text !== undefined) for (const f of memoized(`follows\0${config}`, text, (t) => rule.follows?.(config, t) ?? [])) follows.set(followKey(f), f)
+    const of = isUserUnit(config) ? `${config}\0${accountsKey}` : config
+    const named = memoParse(`named\0${of}`, text, (t) => (t === undefined ? [] : rule.named(config, t, accounts)))
+    if (rule.follows !== undefined && text !== undefined) for (const f of memoized(`follows\0${of}`, text, (t) => rule.follows?.(config, t, accounts) ?? [])) follows.set(followKey(f), f)
     if (rule.environment !== undefined && text !== undefined) {
-      const env = memoized(`environment\0${config}`, text, (t) => rule.environment?.(config, t) ?? { words: [], assigns: [] })
+      const env = memoized(`environment\0${of}`, text, (t) => rule.environment?.(config, t, accounts) ?? { words: [], assigns: [] })
       for (const w of env.words) words.add(w)
       assigns.push(...env.assigns)
     }

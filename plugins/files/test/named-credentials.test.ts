@@ -1156,3 +1156,81 @@ describe('password files from a drop-in\'s folder and relative values of variabl
     assert.deepEqual(found.map((f) => f.path).sort(), held.map((path) => `filesystem${path}`).sort())
   })
 })
+
+/**
+ * Session 39: user units' specifiers. A home's unit's `%u`, `%U`, `%g`, `%G` are its account's
+ * (the machine's or the twin's /etc/passwd and /etc/group; before, any name: a
+ * `WorkingDirectory=/srv/%u` was no one folder and its script's relative word was left); a unit
+ * of /etc/systemd/user runs in every account's home (before, /root and /home/* only: a service
+ * account's home under /srv was none), its script's relative words from each.
+ */
+describe('password files of user units\' specifiers: %u, %g, %h of every account (session 39)', () => {
+  const files: Array<[string, string]> = [
+    ['/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nbob:x:1000:1000::/home/bob:/bin/bash\nsvc:x:998:997::/srv/svc:/usr/sbin/nologin\n'],
+    ['/etc/group', 'root:x:0:\nbob:x:1000:\nops:x:997:svc\n'],
+    ['/var/lib/dpkg/status', ''],
+    ['/var/lib/dpkg/diversions', ''],
+    // A home's unit: its folder by %u, a script's relative word from there; %g in a LoadCredential=.
+    ['/home/bob/.config/systemd/user/backup.service', '[Service]\nWorkingDirectory=/srv/backup/%u\nExecStart=/opt/backup/run.sh\nLoadCredential=db:/srv/creds/%g/db.words\n'],
+    ['/opt/backup/run.sh', '#!/bin/sh\nrestic --password-file repo.words backup /home\n'],
+    // A unit of /etc/systemd/user: a service account's home (/srv/svc), its own environment file and its script's relative word from %h.
+    ['/etc/systemd/user/sync.service', '[Service]\nEnvironmentFile=-%h/.config/sync/env\nExecStart=/opt/sync/run.sh\n'],
+    ['/opt/sync/run.sh', '#!/bin/sh\nrsync -a --password-file=.sync.words ~/data/ nas::data\n'],
+  ]
+  const held = ['/srv/backup/bob/repo.words', '/srv/creds/bob/db.words', '/srv/svc/.config/sync/env', '/srv/svc/.sync.words', '/home/bob/.sync.words']
+  const secrets: Array<[string, string]> = held.map((p) => [p, `${fakeChars(`s39-uu-${p}`, 8).toLowerCase()} ${fakeChars(`s39-uu2-${p}`, 9).toLowerCase()}\n`])
+  /** Beside them, what nothing names: another account's folder, another group's. */
+  const beside = ['/srv/backup/alice/repo.words', '/srv/creds/ops/db.words', '/srv/other/.sync.words']
+  const machine = () => {
+    const root = new TargetRoot()
+    for (const [path, text] of files) root.file(path, text, { mode: path.endsWith('.sh') ? 0o755 : 0o644 })
+    for (const [path, text] of secrets) root.file(path, text, { mode: 0o644 })
+    for (const path of beside) root.file(path, 'not named\n', { mode: 0o644 })
+    return root
+  }
+  const homes = ['/root', '/home/bob', '/srv/svc']
+
+  it('names what a home\'s unit\'s %u and %g and a shared unit\'s %h of every account lead to; not another account\'s or group\'s', async () => {
+    const root = machine()
+    try {
+      const cache = new MemoryCache()
+      for (let run = 0; run < 2; run++) {
+        const named = await namedCredentialFiles(createTestContext(root.dir).host, cache, homes)
+        assert.deepEqual(held.filter((p) => !named.includes(p)), [], `run ${run}: not named`)
+        assert.deepEqual(beside.filter((p) => named.includes(p)), [], `run ${run}: named`)
+      }
+      // bob is renamed (/etc/passwd alone changes): the cached lists are not taken.
+      root.file('/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/bob:/bin/bash\nsvc:x:998:997::/srv/svc:/usr/sbin/nologin\n')
+      const renamed = await namedCredentialFiles(createTestContext(root.dir).host, cache, homes)
+      assert.ok(renamed.includes('/srv/backup/alice/repo.words') && !renamed.includes('/srv/backup/bob/repo.words'), renamed.join(' '))
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('the files provider holds each one out, world-readable, of no shape the detector knows; the units and scripts are mirrored', async () => {
+    const root = machine()
+    try {
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/opt', '/srv', '/home'] }, cache: new MemoryCache() })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      assert.deepEqual(held.filter((path) => entry(path)?.secret !== true), [], 'not held out')
+      for (const path of [...beside, '/home/bob/.config/systemd/user/backup.service', '/etc/systemd/user/sync.service', '/opt/backup/run.sh', '/opt/sync/run.sh']) assert.equal(entry(path)?.content, 'mirrored', path)
+      for (const d of documents) for (const [path, text] of secrets) assert.ok(!String(d.content).includes(text.trim()), `${d.path} holds ${path}'s`)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('a pushed twin names the same files from its own copies, /etc/passwd and /etc/group (never the machine)', async () => {
+    const twinOnly = () => ({
+      ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
+      host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
+    })
+    const twin = new MemoryTwin([...files.map(([path, content]) => ({ path: `filesystem${path}`, content })), ...[...held, ...beside].map((path) => ({ path: `filesystem${path}`, content: 'x\n' }))])
+    const asked = [...held, ...beside].map((path) => `filesystem${path}`)
+    const found = await new FilesProvider().secretPaths({ paths: asked, twin, ctx: twinOnly() })
+    assert.deepEqual(found.map((f) => f.path).sort(), held.map((path) => `filesystem${path}`).sort())
+  })
+})
