@@ -9,9 +9,9 @@ const v = (seed: string, n = 20): string => fakeChars(`s39-${seed}`, n)
 const words = (seed: string): string => `${v(`${seed}1`, 6)} ${v(`${seed}2`, 7)} ${v(`${seed}3`, 5)} ${v(`${seed}4`, 8)}`.toLowerCase()
 
 /** Files that must be held out (`secret: true`) by the path rule: what a unit, its drop-in, its environment file name. */
-const HELD = ['/srv/vault/repo.words', '/srv/offsite/keys/offsite', '/srv/backup/ops/repo.words', '/srv/svc/.config/sync/env', '/srv/svc/.sync.words']
+const HELD = ['/srv/vault/repo.words', '/srv/offsite/keys/offsite', '/srv/backup/ops/repo.words', '/srv/svc/.config/sync/env', '/srv/svc/.sync.words', '/etc/krb/host.service-key', '/etc/sssd/ad.service-key', '/etc/gss/nfs.creds']
 /** The configs and scripts, mirrored. */
-const MIRRORED = ['/etc/systemd/system/vault-sync.service', '/etc/systemd/system/vault-sync.service.d/override.conf', '/etc/systemd/system/offsite.service', '/etc/systemd/system/offsite.service.d/dir.conf', '/home/ops/.config/systemd/user/backup.service', '/opt/backup/run.sh', '/etc/systemd/user/sync.service', '/opt/sync/run.sh']
+const MIRRORED = ['/etc/systemd/system/vault-sync.service', '/etc/systemd/system/vault-sync.service.d/override.conf', '/etc/systemd/system/offsite.service', '/etc/systemd/system/offsite.service.d/dir.conf', '/home/ops/.config/systemd/user/backup.service', '/opt/backup/run.sh', '/etc/systemd/user/sync.service', '/opt/sync/run.sh', '/etc/krb5.conf', '/etc/gssproxy/24-nfs-server.conf']
 
 /**
  * Session 39 on the server root, through the CLI: what session 38 left, each mirrored before
@@ -20,9 +20,10 @@ const MIRRORED = ['/etc/systemd/system/vault-sync.service', '/etc/systemd/system
  * of a variable its environment file sets (`PW=keys/offsite`, `--password-file ${PW}`); a user
  * unit's `%u` (`WorkingDirectory=/srv/backup/%u`, its script's relative word) and a unit of
  * /etc/systemd/user run by a service account whose home is /srv/svc (its `%h` environment file,
- * its script's relative word from that home).
+ * its script's relative word from that home); binary Kerberos keytabs of other names than
+ * `*.keytab` that krb5.conf, an SSSD domain and gssproxy name.
  */
-describe('secrets on the server root, session 39: a drop-in\'s folder, relative values of variables, user units\' specifiers', function () {
+describe('secrets on the server root, session 39: a drop-in\'s folder, relative values of variables, user units\' specifiers, keytabs', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
   let root: PlantedRoot
 
@@ -48,6 +49,14 @@ describe('secrets on the server root, session 39: a drop-in\'s folder, relative 
     await plant('/opt/sync/run.sh', '#!/bin/sh\nrsync -a --password-file=.sync.words data/ nas::data\n', 0o755)
     await plant('/srv/svc/.config/sync/env', `SYNC_PHRASE=${secret("a shared user unit's environment file in a service account's home", words('svcenv')).replace(/ /g, '-')}\n`, 0o644, [991, 991])
     await plant('/srv/svc/.sync.words', `${secret("a shared user unit's script's relative word from a service account's home", words('svcrel'))}\n`, 0o644, [991, 991])
+    // 4. Keytabs krb5.conf, SSSD and gssproxy name (a keytab is binary: its version, a principal, a key).
+    const keytab = (seed: string) => Buffer.concat([Buffer.from([5, 2, 0, 0, 0, 80, 0, 1, 0, 11]), Buffer.from('EXAMPLE.NET'), Buffer.from([0, 4]), Buffer.from('host'), Buffer.from([0, 18, 0, 32]), Buffer.from(secret(`a keytab ${seed} names`, v(`kt-${seed}`, 32)))])
+    await plant('/etc/krb5.conf', '[libdefaults]\n\tdefault_realm = EXAMPLE.NET\n\tdefault_keytab_name = FILE:/etc/krb/host.service-key\n')
+    await plant('/etc/krb/host.service-key', keytab('krb5.conf'), 0o644)
+    await plant('/etc/sssd/conf.d/ad.conf', '[domain/ad.example.net]\nid_provider = ad\nkrb5_keytab = /etc/sssd/ad.service-key\n', 0o600)
+    await plant('/etc/sssd/ad.service-key', keytab('sssd'), 0o644)
+    await plant('/etc/gssproxy/24-nfs-server.conf', '[service/nfs-server]\n  mechs = krb5\n  cred_store = keytab:/etc/gss/nfs.creds\n  trusted = yes\n')
+    await plant('/etc/gss/nfs.creds', keytab('gssproxy'), 0o644)
     await root.snapshotInit()
   })
   after(async () => {

@@ -84,6 +84,7 @@ import { parseGroup, parsePasswd } from './accounts.js'
  *   `WorkingDirectory=` for the unit's relative word, the unit's for a drop-in's `ExecStart=`);
  * - a relative value of a variable an environment file sets (`PW=pw.txt`, `--password-file $PW`):
  *   the word goes with its program's folder (inFolderWord), resolved there (resolvedWords);
+ * - Kerberos keytabs that krb5.conf, kdc.conf, sssd.conf and gssproxy's configs name (and the KDC's key stash);
  * - a user unit's `%u`, `%U`, `%g`, `%G` (its home's account) and /etc/systemd/user's `%h` (every
  *   account's home), from /etc/passwd and /etc/group (UnitAccounts); its scripts followed from each
  *   folder it may run in (unitCwds).
@@ -136,6 +137,45 @@ const KUBE_CONFIGS = ['/etc/rancher/k3s/config.yaml', '/etc/rancher/rke2/config.
 const NTP_CONFIGS = ['/etc/chrony/chrony.conf', '/etc/chrony.conf', '/etc/ntpsec/ntp.conf', '/etc/ntp.conf']
 const NTP_FOLDERS = ['/etc/chrony/conf.d', '/etc/chrony/sources.d', '/etc/ntpsec/ntp.d']
 const ZABBIX = '/etc/zabbix'
+/**
+ * Session 39: Kerberos' configs that name keytabs (and a KDC's master key stash): MIT's krb5.conf
+ * and its includedir's files, the KDC's kdc.conf, SSSD's sssd.conf and conf.d/*.conf, gssproxy's
+ * gssproxy.conf and its folder's *.conf.
+ */
+const KRB5_CONFIGS = ['/etc/krb5.conf', '/etc/krb5kdc/kdc.conf']
+const KRB5_FOLDER = '/etc/krb5.conf.d'
+const SSSD_CONFIGS = ['/etc/sssd/sssd.conf']
+const SSSD_FOLDER = '/etc/sssd/conf.d'
+const GSSPROXY = '/etc/gssproxy'
+/** The settings each kind of them names a keytab (or key stash) by. */
+const KEYTAB_SETTINGS = {
+  krb5: new Set(['default_keytab_name', 'default_client_keytab_name', 'key_stash_file', 'admin_keytab']),
+  sssd: new Set(['krb5_keytab', 'ldap_krb5_keytab']),
+  gssproxy: new Set(['keytab', 'cred_store']),
+} as const
+const keytabKind = (path: string): keyof typeof KEYTAB_SETTINGS | undefined =>
+  KRB5_CONFIGS.includes(path) || inFolder(KRB5_FOLDER, path) ? 'krb5' : SSSD_CONFIGS.includes(path) || (inFolder(SSSD_FOLDER, path) && path.endsWith('.conf')) ? 'sssd' : inFolder(GSSPROXY, path) && path.endsWith('.conf') ? 'gssproxy' : undefined
+/** A `NAME = VALUE` line's name and first word (krb5.conf's, sssd.conf's, gssproxy's; `#`/`;` comments start their lines). */
+const SETTING_LINE = /^[ \t]*(?<k>[A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*["']?(?<v>[^\s"'#;]+)/gm
+
+/**
+ * The keytab (or credential cache) a setting's value names, as a path pattern (session 39):
+ * `FILE:`/`WRFILE:` or a path; gssproxy's `cred_store = keytab:PATH`, `client_keytab:PATH`,
+ * `ccache:FILE:PATH`; MIT's `%{euid}`-like tokens and gssproxy's `%U` for any name. Not a
+ * `MEMORY:`, `KEYRING:`, `KCM:` one, nor a relative path.
+ */
+function keytabPath(value: string, store: boolean): string | undefined {
+  let v = value
+  if (store) {
+    const cut = /^(?:keytab|client_keytab|ccache):/.exec(v)
+    if (cut === null) return undefined
+    v = v.slice(cut[0].length)
+  }
+  v = v.replace(/^(?:FILE|WRFILE):/, '')
+  if (!v.startsWith('/')) return undefined
+  return posix.normalize(v.replace(/\*/g, '?').replace(/%\{[A-Za-z_]*\}|%[A-Za-z]/g, '*'))
+}
+
 const ZABBIX_FOLDERS = [ZABBIX, ...['zabbix_agentd.d', 'zabbix_agentd.conf.d', 'zabbix_agent2.d', 'zabbix_agent2.d/plugins.d', 'zabbix_server.conf.d', 'zabbix_proxy.conf.d'].map((f) => `${ZABBIX}/${f}`)]
 
 /** The units' rule's name. */
@@ -1149,6 +1189,27 @@ export const NAMING_RULES: readonly NamingRule[] = [
     },
   },
   {
+    // Session 39: Kerberos keytabs of any name that krb5.conf (`default_keytab_name`,
+    // `default_client_keytab_name`; the KDC's kdc.conf: its master key's `key_stash_file`,
+    // `admin_keytab`), SSSD (`krb5_keytab`, `ldap_krb5_keytab`) and gssproxy (`keytab =`,
+    // `cred_store = keytab:…`, `client_keytab:…`, `ccache:FILE:…`) name; `*.keytab` is held by
+    // its name, a keytab of another (`/etc/gss/http.service-key`) was mirrored.
+    rule: 'Kerberos keytab',
+    isConfig: (path) => keytabKind(path) !== undefined,
+    named: (config, text) => {
+      const kind = keytabKind(config)
+      if (kind === undefined) return []
+      const out: string[] = []
+      for (const m of text.matchAll(SETTING_LINE)) {
+        const key = m.groups?.k ?? ''
+        if (!KEYTAB_SETTINGS[kind].has(key)) continue
+        const path = keytabPath(m.groups?.v ?? '', key === 'cred_store')
+        if (path !== undefined) out.push(path)
+      }
+      return out
+    },
+  },
+  {
     // Session 35: the crontabs (/etc/crontab, /etc/cron.d, the users') and the administrator's
     // scripts (run-parts' /etc/cron.*ly, /usr/local/bin and sbin): the password files their lines
     // point at (passwordFilesIn); a crontab's scripts are followed too (crontabScripts).
@@ -1176,12 +1237,12 @@ export const namingRuleOf = (path: string): NamingRule | undefined => NAMING_RUL
  * and a push's look at the twin (twinNamedCredentialFiles in secrets.ts).
  */
 export const NAMING_CONFIG_PLACES = {
-  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, SYSTEMD_USER, STUNNEL, ...KUBERNETES, ...NTP_FOLDERS, ...ZABBIX_FOLDERS, ...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS, DEFAULTS],
+  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, SYSTEMD_USER, STUNNEL, ...KUBERNETES, ...NTP_FOLDERS, ...ZABBIX_FOLDERS, ...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS, DEFAULTS, KRB5_FOLDER, SSSD_FOLDER, GSSPROXY],
   /** Under each user's home (the selected users' on the machine, every account's of the twin's /etc/passwd). */
   homeFolders: [HOME_UNITS],
   /** Files under each home, likewise (session 36: the mail clients' configs). */
   homeFiles: HOME_MAIL_CONFIGS,
-  files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS, ...NTP_CONFIGS, CRONTAB, ANACRONTAB, ...MAIL_CONFIGS],
+  files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS, ...NTP_CONFIGS, CRONTAB, ANACRONTAB, ...MAIL_CONFIGS, ...KRB5_CONFIGS, ...SSSD_CONFIGS],
   max: MAX_CONFIGS,
 } as const
 

@@ -1234,3 +1234,82 @@ describe('password files of user units\' specifiers: %u, %g, %h of every account
     assert.deepEqual(found.map((f) => f.path).sort(), held.map((path) => `filesystem${path}`).sort())
   })
 })
+
+/**
+ * Session 39: Kerberos keytabs of any name that krb5.conf, a KDC's kdc.conf, SSSD and gssproxy
+ * name (`*.keytab` is held by its name; each of these was mirrored). Not a `MEMORY:` or `KEYRING:`
+ * one, a comment, another setting's path.
+ */
+describe('Kerberos keytabs krb5.conf, kdc.conf, sssd.conf and gssproxy name (session 39)', () => {
+  const files: Array<[string, string]> = [
+    ['/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\n'],
+    ['/etc/group', 'root:x:0:\n'],
+    ['/var/lib/dpkg/status', ''],
+    ['/var/lib/dpkg/diversions', ''],
+    ['/etc/krb5.conf', '[libdefaults]\n\tdefault_realm = EXAMPLE.NET\n\tdefault_keytab_name = FILE:/etc/krb/host.kt\n\tdefault_client_keytab_name = FILE:/var/lib/krb/%{euid}/client.kt\n# default_keytab_name = /etc/krb/old.kt\n\tdefault_ccache_name = KEYRING:persistent:%{uid}\n[realms]\n\tEXAMPLE.NET = {\n\t\tkdc = kdc.example.net\n\t\tdatabase_name = /etc/krb/not-named\n\t}\n'],
+    ['/etc/krb5.conf.d/web', '[libdefaults]\n  default_keytab_name = WRFILE:/etc/web/http.kt\n'],
+    ['/etc/krb5kdc/kdc.conf', '[realms]\n    EXAMPLE.NET = {\n        key_stash_file = /etc/krb5kdc/master.key\n        acl_file = /etc/krb5kdc/kadm5.acl\n    }\n'],
+    ['/etc/sssd/sssd.conf', '[domain/example.net]\nid_provider = ldap\nldap_sasl_mech = GSSAPI\nldap_krb5_keytab = /etc/sssd/ldap.kt\nkrb5_keytab = "/etc/sssd/auth.kt"\n; krb5_keytab = /etc/sssd/commented.kt\n'],
+    ['/etc/sssd/conf.d/ad.conf', '[domain/ad.example.net]\nkrb5_keytab = /etc/sssd/ad.kt\n'],
+    ['/etc/gssproxy/24-nfs-server.conf', '[service/nfs-server]\n  mechs = krb5\n  socket = /run/gssproxy.sock\n  cred_store = keytab:/etc/gss/nfs.service-key\n  cred_store = client_keytab:/var/lib/gssproxy/clients/%U.kt\n  cred_store = ccache:FILE:/var/lib/gssproxy/clients/krb5cc_%U\n  trusted = yes\n'],
+    ['/etc/gssproxy/80-httpd.conf', '[service/HTTP]\n  mechs = krb5\n  keytab = /etc/gss/http.service-key\n  cred_store = ccache:MEMORY:x\n'],
+  ]
+  const named = ['/etc/gss/http.service-key', '/etc/gss/nfs.service-key', '/etc/krb/host.kt', '/etc/krb5kdc/master.key', '/etc/sssd/ad.kt', '/etc/sssd/auth.kt', '/etc/sssd/ldap.kt', '/etc/web/http.kt', '/var/lib/gssproxy/clients/*.kt', '/var/lib/gssproxy/clients/krb5cc_*', '/var/lib/krb/*/client.kt']
+  /** Binary keytabs (a version, a principal, a key), world-readable as a careless copy leaves them. */
+  const keytab = (seed: string) => Buffer.concat([Buffer.from([5, 2, 0, 0, 0, 80, 0, 1, 0, 11]), Buffer.from('EXAMPLE.NET'), Buffer.from([0, 3]), Buffer.from('nfs'), Buffer.from([0, 18, 0, 32]), Buffer.from(fakeChars(`s39-kt-${seed}`, 32))])
+  const held = ['/etc/gss/http.service-key', '/etc/gss/nfs.service-key', '/etc/krb/host.kt', '/etc/krb5kdc/master.key', '/etc/sssd/ad.kt', '/etc/sssd/auth.kt', '/etc/sssd/ldap.kt', '/etc/web/http.kt', '/var/lib/gssproxy/clients/0.kt', '/var/lib/gssproxy/clients/krb5cc_0', '/var/lib/krb/0/client.kt']
+  const beside = ['/etc/krb/old.kt', '/etc/krb/not-named', '/etc/sssd/commented.kt', '/etc/krb5kdc/kadm5.acl']
+  const machine = () => {
+    const root = new TargetRoot()
+    for (const [path, text] of files) root.file(path, text, { mode: 0o644 })
+    for (const path of held) root.file(path, keytab(path), { mode: 0o644 })
+    for (const path of beside) root.file(path, 'not named\n', { mode: 0o644 })
+    return root
+  }
+
+  it('names them; not a comment, a MEMORY: or KEYRING: one, another setting\'s path', async () => {
+    const root = machine()
+    try {
+      assert.deepEqual((await namedCredentialFiles(createTestContext(root.dir).host, new MemoryCache())).sort(), named)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('the files provider holds each one out, world-readable; the configs are mirrored', async () => {
+    const root = machine()
+    try {
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/var/lib/gssproxy', '/var/lib/krb'] }, cache: new MemoryCache() })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      assert.deepEqual(held.filter((path) => entry(path)?.secret !== true), [], 'not held out')
+      for (const path of [...beside, '/etc/krb5.conf', '/etc/krb5.conf.d/web', '/etc/krb5kdc/kdc.conf', '/etc/gssproxy/24-nfs-server.conf']) assert.equal(entry(path)?.content, 'mirrored', path)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('reads hostile configs in linear time (a line of blanks, of names, of `%{` tokens)', () => {
+    for (const [config, text] of [
+      ['/etc/krb5.conf', `default_keytab_name${'\t'.repeat(64 * 1024)}x\n`],
+      ['/etc/sssd/sssd.conf', `${'krb5_keytab'.repeat(20000)} = /a\n`],
+      ['/etc/gssproxy/a.conf', `cred_store = keytab:/${'%{'.repeat(40000)}\n`],
+      ['/etc/krb5.conf', `default_keytab_name = FILE:/a\n`.repeat(8000)],
+    ] as const) {
+      const rule = NAMING_RULES.find((r) => r.isConfig(config)) as (typeof NAMING_RULES)[number]
+      assertLinearTime(() => rule.named(config, text), text, `${config}: ${text.slice(0, 30)}`)
+    }
+  })
+
+  it('a pushed twin names them from its own configs', async () => {
+    const twinOnly = () => ({
+      ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
+      host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
+    })
+    const twin = new MemoryTwin(files.map(([path, content]) => ({ path: `filesystem${path}`, content })))
+    const asked = [...held, ...beside].map((path) => `filesystem${path}`)
+    const found = await new FilesProvider().secretPaths({ paths: asked, twin, ctx: twinOnly() })
+    assert.deepEqual(found.map((f) => f.path).sort(), held.map((path) => `filesystem${path}`).sort())
+  })
+})
